@@ -1,0 +1,71 @@
+# polaroid top-level Makefile: the README's commands. CMake does the compiling.
+#   make run    set up, build, make sample data and run the main job on it
+#   make test   set up, build with ASan+UBSan, run every test (unit, conformance, interop, fuzz replay)
+#   make bench  compare polaroid with Polars and DuckDB on generated data (bench/README.md)
+#   make fuzz   run every fuzz target for FUZZ_SECONDS each
+#   make install PREFIX=/usr/local
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+PY := .venv/bin/python
+FUZZ_SECONDS ?= 60
+FUZZ_BRIEF_SECONDS ?= 4
+
+.PHONY: all setup build build-asan run test unit conformance interop fuzz fuzz-brief fuzz-replay \
+        bench install clean check-symbols
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build/CMakeCache.txt:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+
+build: build/CMakeCache.txt
+	cmake --build build -j $(JOBS)
+
+build-asan/CMakeCache.txt:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPL_SANITIZE=ON \
+	      -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null
+
+build-asan: build-asan/CMakeCache.txt
+	cmake --build build-asan -j $(JOBS)
+
+run: setup build
+	@scripts/run_sample.sh
+
+test: setup build-asan build
+	$(MAKE) --no-print-directory unit conformance interop fuzz-replay fuzz-brief check-symbols
+	@echo "make test: all passed"
+
+unit: build-asan
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+conformance: build-asan
+	$(PY) tests/conformance/run_conformance.py --polaroid build-asan/polaroid
+
+interop: build
+	POLAROID=build/polaroid $(PY) -m pytest -q tests/interop
+
+fuzz-replay:
+	@scripts/fuzz.sh replay
+
+fuzz-brief:
+	@scripts/fuzz.sh run $(FUZZ_BRIEF_SECONDS)
+
+fuzz: setup
+	@scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+bench: setup build
+	$(PY) bench/run.py
+
+check-symbols: build
+	@bad=$$(nm -D --defined-only build/libpolaroid.so | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^pl_' | grep -v '^_' || true); \
+	if [ -n "$$bad" ]; then echo "exported symbols without pl_ prefix:"; echo "$$bad"; exit 1; fi; \
+	echo "check-symbols: ok"
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-asan build-fuzz

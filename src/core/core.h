@@ -1,0 +1,72 @@
+/* core.h - the core layer's interface for the rest of the library: limits, the worker pool,
+ * small helpers. Public pieces (errors, allocation, buffers) are in include/polaroid/. */
+#ifndef PL_CORE_H
+#define PL_CORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "polaroid/columnar.h"
+#include "polaroid/status.h"
+#include "limits.h"
+
+#define PL_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define PL_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define PL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define PL_ALIGN_UP(n, a) (((n) + ((a)-1)) & ~((int64_t)(a)-1))
+#define PL_UNUSED(x) (void)(x)
+#if defined(__GNUC__)
+#define PL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define PL_LIKELY(x) (x)
+#define PL_UNLIKELY(x) (x)
+#endif
+
+#ifndef NDEBUG
+#include <assert.h>
+#define PL_ASSERT(x) assert(x) /* programmer errors only, never input */
+#else
+#define PL_ASSERT(x) ((void)0)
+#endif
+
+/* ---------------------------------------------------------------- worker pool
+ * One pool per process, created on first use with one thread per core (or
+ * pl_pool_set_threads). pl_parallel_for runs fn(arg, i, worker) for every i in [0, n) on the
+ * pool and the calling thread together (dynamic scheduling, one index at a time) and returns
+ * when all are done. It may be called from inside a task: the caller then works through the
+ * indices itself while idle workers help, so it never deadlocks. worker is in
+ * [0, pl_pool_max_workers()) and unique among tasks running at the same time, so it can index
+ * per-thread state. */
+typedef void (*pl_task_fn)(void *arg, int64_t index, int32_t worker);
+void pl_parallel_for(int64_t n, int32_t max_threads, pl_task_fn fn, void *arg);
+/* Threads in the pool plus callers (size for per-worker state arrays). */
+int32_t pl_pool_max_workers(void);
+int32_t pl_pool_threads(void);
+PL_API void pl_pool_set_threads(int32_t n);
+
+/* ---------------------------------------------------------------- misc */
+/* Monotonic clock in nanoseconds. */
+int64_t pl_now_ns(void);
+/* Reads a whole file into an owned buffer, or maps it. Errors: PL_ERR_NOT_FOUND, PL_ERR_IO. */
+/* Grows (or shrinks) an aligned block, moving pages with mremap when both sizes are large. */
+void *pl_aligned_realloc(void *p, size_t old_n, size_t n);
+pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
+
+static inline uint32_t pl_load_u32le(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint64_t pl_load_u64le(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline void pl_store_u32le(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void pl_store_u64le(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+#endif

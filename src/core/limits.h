@@ -1,0 +1,28 @@
+/* limits.h - named limits on sizes read from files and the network. Every length, count and
+ * offset taken from input is checked against the bytes remaining and against one of these. */
+#ifndef PL_LIMITS_H
+#define PL_LIMITS_H
+
+/* Parquet */
+#define PL_PQ_MAX_FOOTER_BYTES (256LL << 20)      /* file metadata */
+#define PL_PQ_MAX_PAGE_HEADER_BYTES (16LL << 20)  /* one page header (with statistics) */
+#define PL_PQ_MAX_PAGE_BYTES (1LL << 31)          /* one page, compressed or not */
+#define PL_PQ_MAX_SCHEMA_ELEMENTS 100000
+#define PL_PQ_MAX_NESTING 64                      /* schema depth */
+#define PL_PQ_MAX_ROW_GROUPS 10000000
+/* Thrift compact protocol */
+#define PL_THRIFT_MAX_DEPTH 64                    /* nested structs/containers */
+#define PL_THRIFT_MAX_LIST 100000000              /* elements in one list */
+#define PL_THRIFT_MAX_STRING (1LL << 30)
+/* Arrow IPC */
+#define PL_IPC_MAX_METADATA_BYTES (64LL << 20)
+#define PL_IPC_MAX_BODY_BYTES (1LL << 40)
+#define PL_IPC_MAX_FIELDS 100000
+#define PL_IPC_MAX_NESTING 64
+/* CSV */
+#define PL_CSV_MAX_FIELD_BYTES (1LL << 30)
+#define PL_CSV_MAX_COLUMNS 100000
+/* Columnar */
+#define PL_MAX_VARLEN_BYTES (INT32_MAX)           /* int32 offsets */
+
+#endif

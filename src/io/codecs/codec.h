@@ -1,0 +1,25 @@
+/* codec.h - block compression codecs used by Parquet pages and Arrow IPC bodies, over the
+ * Debian libraries (zstd, snappy, zlib, lz4, brotli). Stateless; safe from any thread. */
+#ifndef PL_CODEC_H
+#define PL_CODEC_H
+
+#include "polaroid/io.h"
+
+/* Decompresses src into dst, which must receive exactly dst_len bytes (the uncompressed size
+ * recorded by the container). Errors: PL_ERR_CORRUPT (bad stream, or a size other than
+ * dst_len), PL_ERR_UNSUPPORTED (unknown codec), PL_ERR_NOMEM. LZ4_HADOOP also accepts plain
+ * LZ4 blocks (older writers), GZIP accepts concatenated members and zlib streams. */
+pl_status pl_codec_decompress(pl_codec codec, const uint8_t *src, int64_t src_len, uint8_t *dst,
+                              int64_t dst_len, pl_error *err);
+/* Upper bound of compressed size for n input bytes. */
+int64_t pl_codec_max_compressed(pl_codec codec, int64_t n);
+/* Compresses src into dst (capacity dst_cap >= pl_codec_max_compressed), *out_len = bytes
+ * written. level 0 = the codec's default. Errors: PL_ERR_UNSUPPORTED, PL_ERR_INTERNAL. */
+pl_status pl_codec_compress(pl_codec codec, int32_t level, const uint8_t *src, int64_t n,
+                            uint8_t *dst, int64_t dst_cap, int64_t *out_len, pl_error *err);
+/* Lower-case name ("zstd", "snappy", ...); "unknown" for bad values. */
+const char *pl_codec_name(pl_codec codec);
+/* Codec from a lower-case name; returns -1 if unknown. */
+int pl_codec_from_name(const char *name);
+
+#endif
