@@ -76,8 +76,8 @@ typedef struct pl_read_opts {
 PL_API void pl_read_opts_init(pl_read_opts *o);
 
 /* Opens one or more files (each path may be a glob such as "data/part-*.parquet") of one
- * format as one stream. Schemas of all files must agree. Errors: PL_ERR_NOT_FOUND (no file matches),
- * PL_ERR_IO, PL_ERR_CORRUPT, PL_ERR_UNSUPPORTED, PL_ERR_TYPE (schemas differ). */
+ * format as one stream. Schemas of all files must agree. Errors: PL_ERR_NOT_FOUND (no file
+ * matches), PL_ERR_IO, PL_ERR_CORRUPT, PL_ERR_UNSUPPORTED, PL_ERR_TYPE (schemas differ). */
 PL_API PL_NODISCARD pl_status pl_scan_open(int32_t n_paths, const char *const *paths,
                                            pl_format format, const pl_read_opts *opts,
                                            pl_stream **out, pl_error *err);
