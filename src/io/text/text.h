@@ -1,19 +1,25 @@
 /* text.h - rendering values as text, shared by the CSV, JSON-lines and table writers and by
- * the CLI. One rule set, as the README documents:
- *   - doubles: the shortest text that reads back to the same value ("0.1", "1e+300", "nan",
- *     "inf", "-inf", "-0.0"); floats likewise at float precision;
- *   - decimals keep their scale ("123.450");
- *   - dates "YYYY-MM-DD", times "HH:MM:SS[.ffffff]" (fraction digits as the unit, trailing
- *     zero groups trimmed as DuckDB does), timestamps "YYYY-MM-DD HH:MM:SS[.ffffff]" and, for
- *     zoned ones, in UTC with a "+00" suffix;
- *   - binary: printable ASCII as is, other bytes as \xNN;
- *   - nested values (JSON style): lists as [..], structs as {"k": v}, maps as {"key": v}. */
+ * the CLI, and parsing the ISO date/time forms the CSV reader infers. One rule set, as
+ * src/io/text/README.md documents (it matches what DuckDB prints):
+ *   - doubles: the shortest text that reads back to the same value, fixed notation for decimal
+ *     exponents -4..15 ("0.1", "1.0", "1000000000000000.0"), scientific outside ("1e+16",
+ *     "1.5e-07", "5e-324"), "nan", "inf", "-inf", "-0.0"; floats likewise at float precision;
+ *   - decimals keep their scale ("123.450", "-0.050");
+ *   - dates "YYYY-MM-DD" (years <= 0 as "YYYY-MM-DD (BC)" with year 1-y, years > 9999 as is),
+ *     times "HH:MM:SS[.fff]" (fraction digits as the unit, trailing zeros trimmed),
+ *     timestamps "YYYY-MM-DD HH:MM:SS[.fff]" and, for zoned ones, in UTC with a "+00" suffix;
+ *   - binary: printable ASCII as is, other bytes and \ ' " as \xNN (upper-case hex);
+ *   - nested values in PLAIN style as DuckDB casts them to VARCHAR: lists "[1, 2]", structs
+ *     "{'a': 1}", maps "{k=v}", strings quoted with '...' only when they need it, NULL as NULL;
+ *   - JSON style: lists as arrays, structs and maps as objects (map keys as their PLAIN text),
+ *     strings and temporal values as JSON strings, nan/inf as null, no spaces. */
 #ifndef PL_TEXT_H
 #define PL_TEXT_H
 
 #include "polaroid/columnar.h"
 
-/* A growable string. Initialise with {0}; free with pl_strbuf_reset. */
+/* A growable string. Initialise with {0}; free with pl_strbuf_reset. data is NUL-terminated
+ * after any successful append. */
 typedef struct pl_strbuf {
     char *data;
     int64_t len, cap;
@@ -21,18 +27,43 @@ typedef struct pl_strbuf {
 
 pl_status pl_strbuf_append(pl_strbuf *sb, const char *s, int64_t n, pl_error *err);
 pl_status pl_strbuf_appendf(pl_strbuf *sb, pl_error *err, const char *fmt, ...) PL_PRINTF(3, 4);
+/* Makes room for n more bytes (plus the NUL). Errors: PL_ERR_NOMEM. */
+pl_status pl_strbuf_reserve(pl_strbuf *sb, int64_t n, pl_error *err);
 void pl_strbuf_reset(pl_strbuf *sb);
 
 typedef enum pl_text_style {
-    PL_TEXT_PLAIN, /* CSV / table cell: strings raw, nested values JSON style */
+    PL_TEXT_PLAIN, /* CSV / table cell: strings raw, nested values DuckDB style */
     PL_TEXT_JSON,  /* JSON value: strings quoted and escaped, NULL as null, nan/inf as null */
 } pl_text_style;
 
-/* Appends value i of a (offset applied; NULL renders as "" for PLAIN and null for JSON). */
+/* Appends value i of a (offset applied; NULL renders as "" for PLAIN and null for JSON).
+ * Errors: PL_ERR_NOMEM; PL_ERR_CORRUPT for a dictionary index out of range. */
 pl_status pl_text_format_value(const pl_array *a, int64_t i, pl_text_style style, pl_strbuf *out,
                                pl_error *err);
 /* Shortest round-trip text of a double / float into buf (>= 32 bytes); returns length. */
 int pl_text_format_double(double v, char *buf);
 int pl_text_format_float(float v, char *buf);
+/* Text of a DECIMAL128 value (lo, hi two's complement words) with `scale` fraction digits into
+ * buf (>= 48 bytes); returns length. */
+int pl_text_format_decimal(uint64_t lo, int64_t hi, int32_t scale, char *buf);
+/* Date (days since 1970-01-01) into buf (>= 40 bytes); returns length. */
+int pl_text_format_date(int64_t days, char *buf);
+/* Time of day / timestamp in `unit` into buf (>= 64 bytes); returns length. zoned appends
+ * "+00". */
+int pl_text_format_time(int64_t v, pl_time_unit unit, char *buf);
+int pl_text_format_timestamp(int64_t v, pl_time_unit unit, bool zoned, char *buf);
+
+/* Proleptic Gregorian calendar arithmetic (any int64 day count). */
+int64_t pl_text_days_from_civil(int64_t y, int32_t m, int32_t d);
+void pl_text_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d);
+
+/* Strict parsers of the ISO forms (whole input must match; no surrounding spaces):
+ *   date:      YYYY-MM-DD (4+ digit year, optional leading '-')
+ *   timestamp: date, then 'T' or ' ', HH:MM[:SS[.f{1,9}]], then optional 'Z', "+HH[:MM]",
+ *              "-HH[:MM]" (the offset is applied, giving UTC); *has_tz tells if one was seen.
+ * Return true on success. */
+bool pl_text_parse_date(const char *s, int64_t n, int32_t *out_days);
+bool pl_text_parse_timestamp(const char *s, int64_t n, pl_time_unit unit, int64_t *out,
+                             bool *has_tz);
 
 #endif

@@ -1,0 +1,222 @@
+/* test_text.c - unit tests for the scalar renderers and parsers of src/io/text/text.c. Expected
+ * strings are what DuckDB 2.0 prints for the same values (COPY ... TO csv), the
+ * parquet-testing expected/ files, or calendar facts (Julian day 0, Python's datetime). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "io/text/text.h"
+
+static void check_double(double v, const char *want) {
+    char buf[64];
+    int n = pl_text_format_double(v, buf);
+    assert_string_equal(buf, want);
+    assert_int_equal(n, (int)strlen(want));
+}
+
+static void check_float(float v, const char *want) {
+    char buf[64];
+    int n = pl_text_format_float(v, buf);
+    assert_string_equal(buf, want);
+    assert_int_equal(n, (int)strlen(want));
+}
+
+static void test_double_duckdb_forms(void **state) {
+    (void)state;
+    check_double(1.0, "1.0");
+    check_double(0.0, "0.0");
+    check_double(-0.0, "-0.0");
+    check_double(0.1, "0.1");
+    check_double(1e16, "1e+16");
+    check_double(1e15, "1000000000000000.0");
+    check_double(2.5e15, "2500000000000000.0");
+    check_double(123456789012345678.0, "1.2345678901234568e+17");
+    check_double(0.0001, "0.0001");
+    check_double(0.00001, "1e-05");
+    check_double(0.00012345, "0.00012345");
+    check_double(1e300, "1e+300");
+    check_double(5e-324, "5e-324");
+    check_double(-1e-300, "-1e-300");
+    check_double(1.5e-7, "1.5e-07");
+    check_double(1e22, "1e+22");
+    check_double(9007199254740993.0, "9007199254740992.0");
+    check_double(1.7976931348623157e308, "1.7976931348623157e+308");
+    check_double(12345600.0, "12345600.0");
+    check_double(NAN, "nan");
+    check_double(INFINITY, "inf");
+    check_double(-INFINITY, "-inf");
+    /* from parquet-testing expected/ files */
+    check_double(30.299999999999997, "30.299999999999997");
+    check_double(-1.3065268517353166, "-1.3065268517353166");
+    check_double(10.1, "10.1");
+}
+
+static void test_double_roundtrip_random(void **state) {
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char buf[64];
+    for (int k = 0; k < 20000; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        memcpy(&v, &x, 8);
+        if (!isfinite(v)) continue;
+        pl_text_format_double(v, buf);
+        assert_true(strtod(buf, NULL) == v);
+        float f;
+        uint32_t fx = (uint32_t)x;
+        memcpy(&f, &fx, 4);
+        if (!isfinite(f)) continue;
+        pl_text_format_float(f, buf);
+        assert_true(strtof(buf, NULL) == f);
+    }
+}
+
+static void test_float_duckdb_forms(void **state) {
+    (void)state;
+    check_float(3.4028235e38f, "3.4028235e+38");
+    check_float(1e-45f, "1e-45");
+    check_float(0.1f, "0.1");
+    check_float(16777217.0f, "16777216.0");
+    check_float(1e15f, "1000000000000000.0");
+    check_float(1e16f, "1e+16");
+    check_float(1.17549435e-38f, "1.1754944e-38");
+    check_float(100000000.0f, "100000000.0");
+    check_float(1.7640524f, "1.7640524");
+    check_float(1.1f, "1.1");
+    check_float(-0.0f, "-0.0");
+    check_float(NAN, "nan");
+}
+
+static void test_decimal(void **state) {
+    (void)state;
+    char buf[64];
+    pl_text_format_decimal(123450, 0, 3, buf);
+    assert_string_equal(buf, "123.450");
+    pl_text_format_decimal((uint64_t)-50, -1, 3, buf);
+    assert_string_equal(buf, "-0.050");
+    pl_text_format_decimal(100, 0, 2, buf);
+    assert_string_equal(buf, "1.00");
+    pl_text_format_decimal(0, 0, 2, buf);
+    assert_string_equal(buf, "0.00");
+    pl_text_format_decimal(42, 0, 0, buf);
+    assert_string_equal(buf, "42");
+    /* 12345678901234567890123456789.123456789 as DECIMAL(38, 9) */
+    pl_text_format_decimal(0xc4499050e4d85f15ull, 669260594276348691LL, 9, buf);
+    assert_string_equal(buf, "12345678901234567890123456789.123456789");
+    pl_text_format_decimal(0x3bb66faf1b27a0ebull, -669260594276348692LL, 9, buf);
+    assert_string_equal(buf, "-12345678901234567890123456789.123456789");
+}
+
+static void test_dates(void **state) {
+    (void)state;
+    char buf[64];
+    pl_text_format_date(0, buf);
+    assert_string_equal(buf, "1970-01-01");
+    pl_text_format_date(-1, buf);
+    assert_string_equal(buf, "1969-12-31");
+    pl_text_format_date(-719162, buf); /* Python: date(1,1,1) - date(1970,1,1) */
+    assert_string_equal(buf, "0001-01-01");
+    pl_text_format_date(-719163, buf); /* DuckDB: '0001-01-01'::date - 1 */
+    assert_string_equal(buf, "0001-12-31 (BC)");
+    pl_text_format_date(-2440588, buf); /* Julian day 0 = 24 Nov 4714 BC (proleptic) */
+    assert_string_equal(buf, "4714-11-24 (BC)");
+    pl_text_format_date(2932896, buf);
+    assert_string_equal(buf, "9999-12-31");
+    pl_text_format_date(2932897, buf);
+    assert_string_equal(buf, "10000-01-01");
+    pl_text_format_date(11016, buf); /* 2000-02-29 */
+    assert_string_equal(buf, "2000-02-29");
+    for (int64_t d = -800000; d < 3000000; d += 997) {
+        int64_t y;
+        int32_t m, dd;
+        pl_text_civil_from_days(d, &y, &m, &dd);
+        assert_int_equal(pl_text_days_from_civil(y, m, dd), d);
+    }
+}
+
+static void test_times_and_timestamps(void **state) {
+    (void)state;
+    char buf[80];
+    pl_text_format_timestamp(-1, PL_UNIT_US, false, buf);
+    assert_string_equal(buf, "1969-12-31 23:59:59.999999");
+    pl_text_format_timestamp(-500000, PL_UNIT_US, false, buf);
+    assert_string_equal(buf, "1969-12-31 23:59:59.5");
+    pl_text_format_timestamp(1577836800123456789LL, PL_UNIT_NS, false, buf);
+    assert_string_equal(buf, "2020-01-01 00:00:00.123456789");
+    pl_text_format_timestamp(1577836800100000000LL, PL_UNIT_NS, false, buf);
+    assert_string_equal(buf, "2020-01-01 00:00:00.1");
+    pl_text_format_timestamp(1577836800123LL, PL_UNIT_MS, false, buf);
+    assert_string_equal(buf, "2020-01-01 00:00:00.123");
+    pl_text_format_timestamp(1577836800LL, PL_UNIT_S, false, buf);
+    assert_string_equal(buf, "2020-01-01 00:00:00");
+    pl_text_format_timestamp(1577844000500000LL, PL_UNIT_US, true, buf);
+    assert_string_equal(buf, "2020-01-01 02:00:00.5+00");
+    /* alltypes_tiny_pages expected: 2009-01-13 01:02:05.41 */
+    pl_text_format_timestamp(1231808525410000LL, PL_UNIT_US, false, buf);
+    assert_string_equal(buf, "2009-01-13 01:02:05.41");
+    pl_text_format_time(45296500000LL, PL_UNIT_US, buf);
+    assert_string_equal(buf, "12:34:56.5");
+    pl_text_format_time(45296000000000LL, PL_UNIT_NS, buf);
+    assert_string_equal(buf, "12:34:56");
+}
+
+static void test_parse(void **state) {
+    (void)state;
+    int32_t days;
+    assert_true(pl_text_parse_date("2000-02-29", 10, &days));
+    assert_int_equal(days, 11016);
+    assert_false(pl_text_parse_date("2001-02-29", 10, &days));
+    assert_false(pl_text_parse_date("2001-13-01", 10, &days));
+    assert_false(pl_text_parse_date("2001-1-01", 9, &days));
+    assert_false(pl_text_parse_date("abc", 3, &days));
+    assert_false(pl_text_parse_date("", 0, &days));
+    int64_t ts;
+    bool tz;
+    assert_true(pl_text_parse_timestamp("2009-01-13 01:02:05.41", 22, PL_UNIT_US, &ts, &tz));
+    assert_int_equal(ts, 1231808525410000LL);
+    assert_false(tz);
+    assert_true(pl_text_parse_timestamp("2020-01-01T05:00:00.5+03:00", 27, PL_UNIT_US, &ts, &tz));
+    assert_int_equal(ts, 1577844000500000LL);
+    assert_true(tz);
+    assert_true(pl_text_parse_timestamp("1969-12-31 23:59:59.999999", 26, PL_UNIT_US, &ts, &tz));
+    assert_int_equal(ts, -1);
+    assert_true(pl_text_parse_timestamp("2020-01-01 00:00", 16, PL_UNIT_US, &ts, &tz));
+    assert_int_equal(ts, 1577836800000000LL);
+    assert_false(pl_text_parse_timestamp("2020-01-01 25:00:00", 19, PL_UNIT_US, &ts, &tz));
+    assert_false(pl_text_parse_timestamp("2020-01-01 00:00:00.", 20, PL_UNIT_US, &ts, &tz));
+    assert_false(pl_text_parse_timestamp("2020-01-01x", 11, PL_UNIT_US, &ts, &tz));
+}
+
+static void test_strbuf(void **state) {
+    (void)state;
+    pl_strbuf sb = {0};
+    for (int k = 0; k < 1000; k++) assert_int_equal(pl_strbuf_appendf(&sb, NULL, "%d,", k), PL_OK);
+    assert_int_equal(sb.len, (int64_t)strlen(sb.data));
+    assert_memory_equal(sb.data, "0,1,2,", 6);
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(pl_strbuf_appendf(&sb, NULL, "[%s]", big), PL_OK);
+    assert_int_equal(sb.data[sb.len - 1], ']');
+    pl_strbuf_reset(&sb);
+    assert_null(sb.data);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_double_duckdb_forms), cmocka_unit_test(test_double_roundtrip_random),
+        cmocka_unit_test(test_float_duckdb_forms),  cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_dates),               cmocka_unit_test(test_times_and_timestamps),
+        cmocka_unit_test(test_parse),               cmocka_unit_test(test_strbuf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
