@@ -57,7 +57,7 @@ fuzz: setup
 	@scripts/fuzz.sh run $(FUZZ_SECONDS)
 
 bench: setup build
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 check-symbols: build
 	@bad=$$(nm -D --defined-only build/libpolaroid.so | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^pl_' | grep -v '^_' || true); \

@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+"""Benchmark harness: polaroid against Polars (eager and streaming) and DuckDB (bench/README.md).
+
+Runs every registered query (bench/queries.py) on every engine, each measurement in a fresh child
+process, interleaving engines within each repetition. Per measurement: time (in-process time of
+the query call for the Python peers, whole-process wall time for polaroid) and the child's peak RSS
+(ru_maxrss from wait4). Prints a table and writes build/bench/results.json.
+
+  bench/run.py [--small] [--reps N] [--only Q1,Q2] [--engines E1,E2] [--threads N]
+               [--polaroid PATH] [--timeout S] [--mem-guard GIB] [--json PATH]
+
+This process imports only the standard library (and bench/queries.py), so that its own RSS, which
+children inherit into ru_maxrss across vfork/exec, stays at a few MB (the floor is measured and
+printed: "rss floor").
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import queries  # noqa: E402
+
+ROOT = queries.ROOT
+BENCH = os.path.join(ROOT, "bench")
+GIB = 1024 ** 3
+
+
+def _python():
+    venv = os.path.join(ROOT, ".venv", "bin", "python")
+    return venv if os.path.exists(venv) else sys.executable
+
+
+def mem_available():
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _vm_hwm(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
+    """Runs argv in a fresh process (own session) and returns a dict with wall seconds, peak RSS
+    in bytes (ru_maxrss of this child and its descendants, from wait4), exit code, stdout, stderr
+    and, when the watchdog killed it, the reason. The watchdog kills the child's process group when
+    the run exceeds `timeout` or the machine's MemAvailable drops below `guard_bytes` (protecting
+    the other users of a shared machine from the OOM killer)."""
+    out = tempfile.TemporaryFile(mode="w+b")
+    err = tempfile.TemporaryFile(mode="w+b")
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=err, start_new_session=True)
+    except OSError as e:
+        return {"wall": 0.0, "maxrss": 0, "rc": None, "stdout": "", "stderr": str(e),
+                "killed": None}
+    done = threading.Event()
+    state = {"killed": None, "hwm": 0}
+
+    def watchdog():
+        while not done.wait(0.05):
+            state["hwm"] = max(state["hwm"], _vm_hwm(p.pid))
+            reason = None
+            if time.perf_counter() - t0 > timeout:
+                reason = f"timeout after {timeout:.0f}s"
+            elif guard_bytes:
+                avail = mem_available()
+                if avail is not None and avail < guard_bytes:
+                    reason = (f"memory guard: MemAvailable {avail / GIB:.1f} GiB < "
+                              f"{guard_bytes / GIB:.1f} GiB at child RSS {state['hwm'] / GIB:.1f} GiB")
+            if reason:
+                state["killed"] = reason
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                return
+
+    th = threading.Thread(target=watchdog, daemon=True)
+    th.start()
+    while True:
+        try:
+            _, status, ru = os.wait4(p.pid, 0)
+            break
+        except InterruptedError:
+            continue
+    wall = time.perf_counter() - t0
+    done.set()
+    th.join()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    res = {"wall": wall, "maxrss": ru.ru_maxrss * 1024, "rc": p.returncode,
+           "stdout": out.read().decode(errors="replace"),
+           "stderr": err.read().decode(errors="replace"), "killed": state["killed"],
+           "polled_hwm": state["hwm"]}
+    out.close()
+    err.close()
+    return res
+
+
+def _last_lines(text, n=1, width=160):
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    s = " | ".join(lines[-n:]) if lines else ""
+    return s if len(s) <= width else s[:width - 3] + "..."
+
+
+def _bench_result(stdout):
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    return None
+
+
+def measure(engine, q, ctx, args, env):
+    """One measurement. Returns {"seconds", "wall", "rss", "checks"} or {"error": ...}."""
+    impl = q.impls.get(engine)
+    if impl is None:
+        return {"error": "not implemented for this query"}
+    if engine == "polaroid":
+        spec = impl(ctx)
+        argv, parse = (spec if isinstance(spec, tuple) else (spec, q.polaroid_parse))
+        if not os.path.exists(os.path.join(ROOT, argv[0])):
+            return {"error": f"{argv[0]} not found (make build)"}
+    else:
+        argv = [_python(), os.path.join(BENCH, "worker.py"), engine, q.name, ctx.glob]
+        if args.threads:
+            argv += ["--threads", str(args.threads)]
+        parse = None
+    r = run_child(argv, env=env, timeout=args.timeout, guard_bytes=int(args.mem_guard * GIB))
+    base = {"wall": r["wall"], "rss": r["maxrss"], "argv": argv}
+    if r["killed"]:
+        return dict(base, error="killed: " + r["killed"])
+    if r["rc"] != 0:
+        why = _last_lines(r["stderr"]) or _last_lines(r["stdout"]) or "no output"
+        sig = f"signal {-r['rc']}" if r["rc"] is not None and r["rc"] < 0 else f"exit {r['rc']}"
+        return dict(base, error=f"{sig}: {why}")
+    if parse is not None:
+        try:
+            checks = parse(r["stdout"])
+        except Exception as e:  # noqa: BLE001 - reported in the table
+            return dict(base, error=f"unparsable output: {e}")
+        return dict(base, seconds=r["wall"], checks=checks)
+    res = _bench_result(r["stdout"])
+    if res is None:
+        return dict(base, error="no BENCH_RESULT: " + (_last_lines(r["stderr"]) or "no output"))
+    return dict(base, seconds=res["seconds"], import_seconds=res.get("import_seconds"),
+                checks=res["checks"])
+
+
+def compare_checks(ref, got):
+    """'ok' or a description of the first difference (ints exact, floats to 1e-9 relative)."""
+    diffs = []
+    for k, v in ref.items():
+        if k not in got:
+            continue
+        g = got[k]
+        if isinstance(v, int) and isinstance(g, int):
+            same = v == g
+        elif v is None or g is None:
+            same = v is g
+        else:
+            same = abs(float(v) - float(g)) <= 1e-9 * max(abs(float(v)), abs(float(g)), 1.0)
+        if not same:
+            diffs.append(f"{k} {g} != {v}")
+    return "ok" if not diffs else "MISMATCH " + "; ".join(diffs)
+
+
+def ensure_data(ds, small, py):
+    r = run_child([py, os.path.join(ROOT, ds.gen_argv(small)[0])] + ds.gen_argv(small)[1:],
+                  timeout=1800)
+    sys.stdout.write(r["stdout"])
+    if r["rc"] != 0:
+        raise SystemExit(f"bench: generating {ds.name} failed:\n{r['stderr']}")
+    with open(ds.manifest(small)) as fh:
+        return json.load(fh)
+
+
+def warm_cache(directory):
+    """Reads every file once so that all engines start from a warm page cache."""
+    total = 0
+    d = os.path.join(ROOT, directory)
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb", buffering=0) as fh:
+            while True:
+                b = fh.read(1 << 20)
+                if not b:
+                    break
+                total += len(b)
+    return total
+
+
+def nbytes_ref(q, ds, small, manifest, py):
+    """Arrow in-memory size of the query's result (cached in build/bench/nbytes_cache.json)."""
+    cache_path = os.path.join(ROOT, "build", "bench", "nbytes_cache.json")
+    key = json.dumps([ds.directory(small), manifest.get("params"), q.columns], sort_keys=True)
+    try:
+        with open(cache_path) as fh:
+            cache = json.load(fh)
+    except (OSError, ValueError):
+        cache = {}
+    if key in cache:
+        return cache[key]
+    argv = [py, os.path.join(BENCH, "worker.py"), "--nbytes", ds.glob(small),
+            ",".join(q.columns) if q.columns else ""]
+    r = run_child(argv, timeout=1800)
+    res = _bench_result(r["stdout"]) if r["rc"] == 0 else None
+    if res is None:
+        print(f"bench: nbytes reference for {q.name} failed: {_last_lines(r['stderr'])}")
+        return None
+    cache[key] = res
+    os.makedirs(os.path.dirname(cache_path), exist_ok=True)
+    with open(cache_path, "w") as fh:
+        json.dump(cache, fh, indent=1)
+    return res
+
+
+def fmt_table(rows, headers):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i < 2 or i == len(cells) - 1 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def idle_rss(engine, args, env, py):
+    """Peak RSS of the engine doing nothing (interpreter + import, or `polaroid --help`)."""
+    if engine == "polaroid":
+        path = os.path.join(ROOT, args.polaroid)
+        if not os.path.exists(path):
+            return None
+        argv = [path, "--help"]
+    else:
+        argv = [py, os.path.join(BENCH, "worker.py"), "--idle", engine]
+    r = run_child(argv, env=env, timeout=120)
+    return r["maxrss"] if r["rc"] == 0 else None
+
+
+def summarise(q, engine, ms, ref_nbytes, idle=None):
+    ok = [m for m in ms if "error" not in m]
+    s = {"query": q.name, "engine": engine, "measurements": ms}
+    if not ok:
+        s["error"] = ms[0]["error"] if ms else "not run"
+        return s
+    times = [m["seconds"] for m in ok]
+    rss = [m["rss"] for m in ok]
+    s.update({"median_s": statistics.median(times), "min_s": min(times),
+              "median_wall_s": statistics.median(m["wall"] for m in ok),
+              "peak_rss_bytes": int(statistics.median(rss)), "max_peak_rss_bytes": max(rss),
+              "checks": ok[0]["checks"], "reps_ok": len(ok)})
+    if len(ok) < len(ms):
+        s["partial_error"] = next(m["error"] for m in ms if "error" in m)
+    if ref_nbytes:
+        s["mem_ratio"] = s["peak_rss_bytes"] / ref_nbytes
+        if idle:
+            s["idle_rss_bytes"] = idle
+            s["net_mem_ratio"] = (s["peak_rss_bytes"] - idle) / ref_nbytes
+    return s
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="polaroid vs Polars vs DuckDB (bench/README.md)")
+    ap.add_argument("--small", action="store_true", help="use the small data set (quick run)")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per engine and query (5)")
+    ap.add_argument("--only", help="comma-separated query names (default: all)")
+    ap.add_argument("--engines", help="comma-separated engines (default: " +
+                    ",".join(queries.ENGINES) + ")")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads per engine (default: each engine's default = all cores)")
+    ap.add_argument("--polaroid", default="build/polaroid", help="polaroid binary (build/polaroid)")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement (900)")
+    ap.add_argument("--mem-guard", type=float, default=1.5,
+                    help="kill a child when MemAvailable drops below this many GiB (1.5; 0 = off)")
+    ap.add_argument("--json", default="build/bench/results.json", help="results file")
+    ap.add_argument("--list", action="store_true", help="list queries and engines, then exit")
+    a = ap.parse_args(argv)
+
+    if a.list:
+        for q in queries.QUERIES.values():
+            print(f"{q.name:14s} [{q.dataset}] {q.description}; engines: {', '.join(q.impls)}")
+        return 0
+    names = a.only.split(",") if a.only else list(queries.QUERIES)
+    for n in names:
+        if n not in queries.QUERIES:
+            raise SystemExit(f"bench: unknown query {n!r} (known: {', '.join(queries.QUERIES)})")
+    engines = a.engines.split(",") if a.engines else list(queries.ENGINES)
+    for e in engines:
+        if e not in queries.ENGINES:
+            raise SystemExit(f"bench: unknown engine {e!r} (known: {', '.join(queries.ENGINES)})")
+    if a.reps < 1:
+        raise SystemExit("bench: --reps must be >= 1")
+
+    py = _python()
+    env = dict(os.environ)
+    if a.threads:
+        env["POLARS_MAX_THREADS"] = str(a.threads)
+        env["POLAROID_THREADS"] = str(a.threads)
+    versions = _bench_result(run_child([py, os.path.join(BENCH, "worker.py"), "--versions"])
+                             ["stdout"]) or {}
+    floor = run_child(["/bin/true"])["maxrss"]
+
+    datasets = {}
+    for n in names:
+        ds = queries.DATASETS[queries.QUERIES[n].dataset]
+        if ds.name not in datasets:
+            m = ensure_data(ds, a.small, py)
+            warm = warm_cache(ds.directory(a.small))
+            datasets[ds.name] = {"dir": ds.directory(a.small), "manifest": m,
+                                 "bytes_on_disk": warm}
+
+    ncpu = os.cpu_count()
+    print(f"bench: {platform.node()} {ncpu} cores, {(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')) / GIB:.1f} GiB; "
+          f"polars {versions.get('polars')}, duckdb {versions.get('duckdb')}, "
+          f"pyarrow {versions.get('pyarrow')}; threads: "
+          f"{a.threads or f'engine defaults (all {ncpu} cores)'}; reps {a.reps}; "
+          f"rss floor {floor / 2**20:.0f} MiB")
+    for name, d in datasets.items():
+        print(f"bench: data {name}: {d['dir']} ({d['manifest'].get('total_rows')} rows, "
+              f"{d['bytes_on_disk'] / 1e9:.2f} GB on disk, page cache warmed)")
+
+    idle = {e: idle_rss(e, a, env, py) for e in engines}
+    print("bench: idle RSS (engine loaded, no work): " +
+          ", ".join(f"{e} {v / 2**20:.0f} MiB" if v else f"{e} -" for e, v in idle.items()))
+
+    results = []
+    for n in names:
+        q = queries.QUERIES[n]
+        ds = queries.DATASETS[q.dataset]
+        ref = nbytes_ref(q, ds, a.small, datasets[ds.name]["manifest"], py)
+        ctx = queries.Ctx(ds.glob(a.small), polaroid=a.polaroid, threads=a.threads)
+        per = {e: [] for e in engines}
+        failed = set()
+        for rep in range(a.reps):
+            for e in engines:
+                if e in failed:
+                    continue
+                m = measure(e, q, ctx, a, env)
+                per[e].append(m)
+                if "error" in m and rep == 0:
+                    failed.add(e)  # a failing engine is not retried
+                tag = (f"{m['seconds']:.3f}s {m['rss'] / GIB:.2f} GiB" if "error" not in m
+                       else m["error"])
+                print(f"  {q.name} rep {rep + 1}/{a.reps} {e}: {tag}", flush=True)
+        sums = [summarise(q, e, per[e], ref["nbytes"] if ref else None, idle.get(e))
+                for e in engines]
+        ref_checks = next((s["checks"] for s in sums
+                           if s["engine"] in queries.PEERS and "checks" in s), None)
+        if ref and ref_checks is None:
+            ref_checks = {"rows": ref["rows"]}
+        peer_meds = [s["median_s"] for s in sums
+                     if s["engine"] in queries.PEERS and "median_s" in s]
+        best = min(peer_meds) if peer_meds else None
+        for s in sums:
+            if "checks" in s:
+                s["check"] = compare_checks(ref_checks, s["checks"]) if ref_checks else "-"
+                if ref and s["checks"].get("rows") not in (None, ref["rows"]):
+                    s["check"] = f"MISMATCH rows {s['checks']['rows']} != {ref['rows']}"
+            if "median_s" in s and best:
+                s["ratio_to_fastest_peer"] = s["median_s"] / best
+            s["ref_nbytes"] = ref["nbytes"] if ref else None
+        results.extend(sums)
+
+    headers = ["query", "engine", "median s", "min s", "peak RSS GiB", "x fastest peer",
+               "mem ratio", "net mem", "check"]
+    rows = []
+    for s in results:
+        if "error" in s:
+            rows.append([s["query"], s["engine"], "", "", "", "", "", "", "error: " + s["error"]])
+            continue
+        rows.append([s["query"], s["engine"], f"{s['median_s']:.3f}", f"{s['min_s']:.3f}",
+                     f"{s['peak_rss_bytes'] / GIB:.2f}",
+                     f"{s['ratio_to_fastest_peer']:.2f}" if "ratio_to_fastest_peer" in s else "-",
+                     f"{s['mem_ratio']:.2f}" if "mem_ratio" in s else "-",
+                     f"{s['net_mem_ratio']:.2f}" if "net_mem_ratio" in s else "-",
+                     s.get("check", "-") + (f" (some reps failed: {s['partial_error']})"
+                                            if "partial_error" in s else "")])
+    print()
+    for n in names:
+        q = queries.QUERIES[n]
+        ref = next((s["ref_nbytes"] for s in results if s["query"] == n), None)
+        print(f"{n}: {q.description}; Arrow in-memory size "
+              f"{(ref or 0) / GIB:.2f} GiB" if ref else f"{n}: {q.description}")
+    print()
+    print(fmt_table(rows, headers))
+    print("\nmedian/min s: in-process time of the query call for the Python peers (interpreter "
+          "start and import excluded), whole-process wall time for polaroid. x fastest peer: median "
+          "/ best peer median. mem ratio: median peak RSS / Arrow in-memory size of the result; net mem: "
+          "the same after subtracting the engine's idle RSS.")
+
+    out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+                    "host": platform.node(), "cores": ncpu, "versions": versions,
+                    "threads": a.threads, "reps": a.reps, "small": a.small,
+                    "rss_floor_bytes": floor, "idle_rss_bytes": idle, "datasets": datasets, "engines": engines},
+           "results": results}
+    path = os.path.join(ROOT, a.json) if not os.path.isabs(a.json) else a.json
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump(out, fh, indent=1)
+    print(f"bench: wrote {os.path.relpath(path, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
