@@ -4,11 +4,14 @@
  * DuckDB. Invariants: every renderer writes into a caller buffer of documented size or a
  * pl_strbuf; nothing here allocates except pl_strbuf growth; calendar math is pure integer
  * arithmetic valid for any int64 day count (no gmtime). */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "io/text/text.h"
@@ -781,4 +784,112 @@ static pl_status format_rec(const pl_array *a, int64_t i, pl_text_style style, b
 pl_status pl_text_format_value(const pl_array *a, int64_t i, pl_text_style style, pl_strbuf *out,
                                pl_error *err) {
     return format_rec(a, i, style, false, out, err);
+}
+
+bool pl_text_is_null(const pl_array *a, int64_t i) {
+    if (!pl_array_is_valid(a, i)) return true;
+    if (a->type->id == PL_TYPE_DICTIONARY) {
+        int64_t idx;
+        if (!a->dictionary || !dict_index(a, i, &idx) || idx < 0 || idx >= a->dictionary->length)
+            return false; /* rendering reports the corruption */
+        return pl_text_is_null(a->dictionary, idx);
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- display width */
+
+static bool is_wide(uint32_t cp) {
+    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+           (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+           (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+           (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+static bool is_zero_width(uint32_t cp) {
+    return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) ||
+           (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0x20D0 && cp <= 0x20FF);
+}
+
+int64_t pl_text_display_width(const char *s, int64_t n) {
+    int64_t w = 0;
+    const uint8_t *u = (const uint8_t *)s;
+    for (int64_t k = 0; k < n;) {
+        uint8_t c = u[k];
+        if (c < 0x80) {
+            w++;
+            k++;
+            continue;
+        }
+        int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        if (len > n - k) len = (int)(n - k);
+        uint32_t cp = len == 1 ? c : (uint32_t)(c & (0x7F >> len));
+        for (int m = 1; m < len; m++) cp = (cp << 6) | (u[k + m] & 0x3Fu);
+        w += is_zero_width(cp) ? 0 : is_wide(cp) ? 2 : 1;
+        k += len;
+    }
+    return w;
+}
+
+/* ---------------------------------------------------------------- output */
+
+pl_status pl_text_out_open(const char *path, pl_text_out *o, pl_error *err) {
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        o->fd = 1;
+        snprintf(o->path, sizeof o->path, "<stdout>");
+        return PL_OK;
+    }
+    snprintf(o->path, sizeof o->path, "%s", path);
+    o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (o->fd < 0) {
+        int e = errno;
+        pl_error_set_path(err, path);
+        PL_FAIL(err, PL_ERR_IO, "cannot create file: %s", strerror(e));
+    }
+    o->owned = true;
+    return PL_OK;
+}
+
+pl_status pl_text_out_flush(pl_text_out *o, bool force, pl_error *err) {
+    if (o->buf.len == 0 || (!force && o->buf.len < PL_TEXT_OUT_FLUSH_BYTES)) return PL_OK;
+    int64_t done = 0;
+    while (done < o->buf.len) {
+        ssize_t w = write(o->fd, o->buf.data + done, (size_t)(o->buf.len - done));
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            pl_error_set_path(err, o->path);
+            PL_FAIL(err, PL_ERR_IO, "cannot write: %s", strerror(e));
+        }
+        done += w;
+    }
+    o->buf.len = 0;
+    return PL_OK;
+}
+
+pl_status pl_text_out_close(pl_text_out *o, pl_error *err) {
+    pl_status st = pl_text_out_flush(o, true, err);
+    if (o->owned && o->fd >= 0) {
+        if (close(o->fd) != 0 && !st) {
+            int e = errno;
+            pl_error_set_path(err, o->path);
+            st = pl_error_set(err, PL_ERR_IO, "cannot close: %s", strerror(e));
+        }
+    }
+    o->fd = -1;
+    o->owned = false;
+    pl_strbuf_reset(&o->buf);
+    return st;
+}
+
+void pl_text_out_reset(pl_text_out *o) {
+    if (o->owned && o->fd >= 0) close(o->fd);
+    o->fd = -1;
+    o->owned = false;
+    pl_strbuf_reset(&o->buf);
 }

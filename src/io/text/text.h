@@ -66,4 +66,27 @@ bool pl_text_parse_date(const char *s, int64_t n, int32_t *out_days);
 bool pl_text_parse_timestamp(const char *s, int64_t n, pl_time_unit unit, int64_t *out,
                              bool *has_tz);
 
+/* A buffered text output: a file (created/truncated) or stdout for path NULL or "-". Bytes are
+ * gathered in buf and written once PL_TEXT_OUT_FLUSH_BYTES are pending. */
+#define PL_TEXT_OUT_FLUSH_BYTES (1 << 20)
+typedef struct pl_text_out {
+    int fd;
+    bool owned; /* fd is ours to close */
+    char path[256];
+    pl_strbuf buf;
+} pl_text_out;
+/* Errors: PL_ERR_IO (cannot create the file), PL_ERR_NOMEM. */
+pl_status pl_text_out_open(const char *path, pl_text_out *o, pl_error *err);
+/* Writes pending bytes when force or past the threshold. Errors: PL_ERR_IO. */
+pl_status pl_text_out_flush(pl_text_out *o, bool force, pl_error *err);
+/* Flushes and closes. Errors: PL_ERR_IO. */
+pl_status pl_text_out_close(pl_text_out *o, pl_error *err);
+/* Closes without flushing, frees the buffer (safe after close and on a zeroed struct). */
+void pl_text_out_reset(pl_text_out *o);
+/* True when the rendered value i of a is NULL (also a valid dictionary index to a NULL). */
+bool pl_text_is_null(const pl_array *a, int64_t i);
+/* Display width of UTF-8 text in terminal cells (wide East Asian characters count 2, combining
+ * marks 0, control bytes 1). */
+int64_t pl_text_display_width(const char *s, int64_t n);
+
 #endif

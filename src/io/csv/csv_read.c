@@ -1,0 +1,1411 @@
+/* csv_read.c - the CSV reader: RFC 4180 tokenizer, type inference over a sample, and a parallel
+ * chunked parser that turns a mapped file straight into typed column buffers.
+ *
+ * Flow: open the first input, read the header, infer column types from the first
+ * csv_sample_rows rows, apply explicit type overrides and the projection, then stream. Each
+ * `next` pops a batch from a queue; when the queue is empty a "wave" of chunks is parsed with
+ * pl_parallel_for. Chunk boundaries are found by quote parity: from a known row start, count
+ * quote bytes up to the nominal boundary, then advance to the first '\n' at even parity. Each
+ * chunk parser must end exactly on its successor's start; if it does not (a stray quote inside
+ * an unquoted field fooled the parity count) the rest of the file is parsed sequentially from
+ * the last verified boundary, so results never depend on the chunking.
+ *
+ * Invariants: no per-field allocation (fields are views into the mapped file; escaped quotes
+ * are undone into the chunk's string buffer or a per-chunk scratch buffer); every length is
+ * checked against the bytes left; errors carry path, line (pl_error.row), column, byte offset. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "io/csv/csv.h"
+#include "io/io_int.h"
+#include "io/text/text.h"
+
+/* ---------------------------------------------------------------- tokenizer */
+
+typedef struct csv_field {
+    const char *p; /* content (inside the quotes when quoted) */
+    int64_t len;   /* raw content bytes (escaped quotes still doubled) */
+    bool quoted, escaped;
+} csv_field;
+
+enum { FIELD_DELIM = 0, FIELD_EOL = 1, FIELD_BAD = 2 };
+enum { BAD_UNTERMINATED = 1, BAD_AFTER_QUOTE = 2, BAD_TOO_LONG = 3 };
+
+typedef struct csv_dialect {
+    char delim, quote;
+    uint8_t special[256]; /* 1 for delim, '\n', '\r' */
+} csv_dialect;
+
+/* Reads the field at *pos; *pos moves past its terminator. Returns FIELD_DELIM when another
+ * field follows, FIELD_EOL at the end of the row (newline or end of data), FIELD_BAD with the
+ * reason in *bad. */
+static inline int read_field(const char *d, int64_t n, int64_t *pos, const csv_dialect *dl,
+                             csv_field *f, int *bad) {
+    int64_t p = *pos;
+    f->quoted = f->escaped = false;
+    if (p < n && d[p] == dl->quote) {
+        f->quoted = true;
+        int64_t start = ++p;
+        for (;;) {
+            const char *q = memchr(d + p, dl->quote, (size_t)(n - p));
+            if (!q) {
+                *bad = BAD_UNTERMINATED;
+                return FIELD_BAD;
+            }
+            p = q - d;
+            if (p + 1 < n && d[p + 1] == dl->quote) {
+                f->escaped = true;
+                p += 2;
+                continue;
+            }
+            break;
+        }
+        f->p = d + start;
+        f->len = p - start;
+        p++; /* closing quote */
+    } else {
+        int64_t start = p;
+        const uint8_t *u = (const uint8_t *)d;
+        while (p < n && !dl->special[u[p]]) p++;
+        f->p = d + start;
+        f->len = p - start;
+    }
+    if (PL_UNLIKELY(f->len > PL_CSV_MAX_FIELD_BYTES)) {
+        *bad = BAD_TOO_LONG;
+        return FIELD_BAD;
+    }
+    if (p >= n) {
+        *pos = n;
+        return FIELD_EOL;
+    }
+    char c = d[p];
+    if (c == dl->delim) {
+        *pos = p + 1;
+        return FIELD_DELIM;
+    }
+    if (c == '\n') {
+        *pos = p + 1;
+        return FIELD_EOL;
+    }
+    if (c == '\r') {
+        *pos = (p + 1 < n && d[p + 1] == '\n') ? p + 2 : p + 1;
+        return FIELD_EOL;
+    }
+    *bad = BAD_AFTER_QUOTE;
+    *pos = p;
+    return FIELD_BAD;
+}
+
+/* Length of the line break at p (0 if none). */
+static inline int64_t blank_line_len(const char *d, int64_t n, int64_t p) {
+    if (d[p] == '\n') return 1;
+    if (d[p] == '\r') return (p + 1 < n && d[p + 1] == '\n') ? 2 : 1;
+    return 0;
+}
+
+/* Copies a quoted field's content with doubled quotes undone; returns the new length. */
+static int64_t unescape(const csv_field *f, char quote, char *dst) {
+    int64_t o = 0;
+    for (int64_t k = 0; k < f->len; k++) {
+        dst[o++] = f->p[k];
+        if (f->p[k] == quote) k++;
+    }
+    return o;
+}
+
+static const char *bad_field_msg(int bad) {
+    switch (bad) {
+    case BAD_UNTERMINATED: return "unterminated quoted field";
+    case BAD_AFTER_QUOTE: return "unexpected character after a closing quote";
+    default: return "field longer than the limit of 1 GiB";
+    }
+}
+
+/* ---------------------------------------------------------------- value parsers */
+
+static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+static inline void trim(const char **s, int64_t *n) {
+    while (*n > 0 && is_space(**s)) (*s)++, (*n)--;
+    while (*n > 0 && is_space((*s)[*n - 1])) (*n)--;
+}
+
+static inline bool parse_i64(const char *s, int64_t n, int64_t *out) {
+    trim(&s, &n);
+    if (n == 0) return false;
+    bool neg = false;
+    int64_t k = 0;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        k = 1;
+        if (n == 1) return false;
+    }
+    uint64_t v = 0;
+    int64_t digits = n - k;
+    if (digits <= 18) {
+        for (; k < n; k++) {
+            unsigned d = (unsigned)(s[k] - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+    } else {
+        for (; k < n; k++) {
+            unsigned d = (unsigned)(s[k] - '0');
+            if (d > 9) return false;
+            if (v > (UINT64_MAX - d) / 10) return false;
+            v = v * 10 + d;
+        }
+        if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u)) return false;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+static bool parse_u64(const char *s, int64_t n, uint64_t *out) {
+    trim(&s, &n);
+    int64_t k = (n > 0 && s[0] == '+') ? 1 : 0;
+    if (k == n) return false;
+    uint64_t v = 0;
+    for (; k < n; k++) {
+        unsigned d = (unsigned)(s[k] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static bool word_eq(const char *s, int64_t n, const char *w) {
+    int64_t wl = (int64_t)strlen(w);
+    if (n != wl) return false;
+    for (int64_t k = 0; k < n; k++)
+        if ((s[k] | 32) != w[k]) return false;
+    return true;
+}
+
+static const double k_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Decimal floating point text ([+-]digits[.digits][e[+-]digits], nan, inf, infinity). Exact
+ * fast path when the mantissa has at most 15 digits and the power of ten is within 1e22
+ * (both exactly representable, one correctly rounded operation); strtod otherwise. */
+static bool parse_f64(const char *s, int64_t n, double *out) {
+    trim(&s, &n);
+    if (n == 0) return false;
+    const char *p = s, *e = s + n;
+    bool neg = false;
+    if (*p == '+' || *p == '-') {
+        neg = *p == '-';
+        p++;
+    }
+    if (p == e) return false;
+    if (!is_digit(*p) && *p != '.') {
+        int64_t rest = e - p;
+        double v;
+        if (word_eq(p, rest, "nan")) v = NAN;
+        else if (word_eq(p, rest, "inf") || word_eq(p, rest, "infinity")) v = INFINITY;
+        else return false;
+        *out = neg ? -v : v;
+        return true;
+    }
+    uint64_t m = 0;
+    int nd = 0;
+    int64_t exp10 = 0;
+    bool any = false, exact = true;
+    for (; p < e && is_digit(*p); p++) {
+        any = true;
+        if (nd < 19) {
+            m = m * 10 + (uint64_t)(*p - '0');
+            if (m) nd++;
+        } else {
+            exp10++;
+            if (*p != '0') exact = false;
+        }
+    }
+    if (p < e && *p == '.') {
+        for (p++; p < e && is_digit(*p); p++) {
+            any = true;
+            if (nd < 19) {
+                m = m * 10 + (uint64_t)(*p - '0');
+                if (m) nd++;
+                exp10--;
+            } else if (*p != '0') {
+                exact = false;
+            }
+        }
+    }
+    if (!any) return false;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        if (p < e && (*p == '+' || *p == '-')) {
+            eneg = *p == '-';
+            p++;
+        }
+        if (p == e || !is_digit(*p)) return false;
+        int64_t ev = 0;
+        for (; p < e && is_digit(*p); p++)
+            if (ev < 100000) ev = ev * 10 + (*p - '0');
+        exp10 += eneg ? -ev : ev;
+    }
+    if (p != e) return false;
+    if (m == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return true;
+    }
+    if (exact && nd <= 15 && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)m;
+        v = exp10 < 0 ? v / k_pow10[-exp10] : v * k_pow10[exp10];
+        *out = neg ? -v : v;
+        return true;
+    }
+    char small[128];
+    char *tmp = n < (int64_t)sizeof small ? small : pl_malloc((size_t)n + 1);
+    if (!tmp) return false;
+    memcpy(tmp, s, (size_t)n);
+    tmp[n] = '\0';
+    *out = strtod(tmp, NULL);
+    if (tmp != small) pl_free(tmp);
+    return true;
+}
+
+static bool parse_bool(const char *s, int64_t n, bool *out) {
+    trim(&s, &n);
+    if (word_eq(s, n, "true")) return (*out = true);
+    if (word_eq(s, n, "false")) return !(*out = false);
+    return false;
+}
+
+static bool parse_bool_loose(const char *s, int64_t n, bool *out) {
+    if (parse_bool(s, n, out)) return true;
+    trim(&s, &n);
+    if (n == 1 && (s[0] == '1' || s[0] == 't' || s[0] == 'T' || s[0] == 'y' || s[0] == 'Y'))
+        return (*out = true);
+    if (n == 1 && (s[0] == '0' || s[0] == 'f' || s[0] == 'F' || s[0] == 'n' || s[0] == 'N'))
+        return !(*out = false);
+    return false;
+}
+
+/* Decimal text to a 128-bit value scaled by `scale`, rounding half away from zero. */
+static bool parse_decimal(const char *s, int64_t n, int32_t precision, int32_t scale,
+                          uint64_t *lo, int64_t *hi) {
+    trim(&s, &n);
+    int64_t k = 0;
+    bool neg = false;
+    if (k < n && (s[k] == '+' || s[k] == '-')) neg = s[k++] == '-';
+    unsigned __int128 v = 0;
+    const unsigned __int128 limit = (unsigned __int128)1 << 126;
+    int digits = 0, frac = 0;
+    bool any = false, dot = false, round_up = false;
+    for (; k < n; k++) {
+        char c = s[k];
+        if (c == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (!is_digit(c)) return false;
+        any = true;
+        if (dot && frac >= scale) {
+            if (frac == scale && !round_up) round_up = c >= '5';
+            frac++;
+            continue;
+        }
+        if (dot) frac++;
+        v = v * 10 + (unsigned)(c - '0');
+        if (v) digits++;
+        if (v >= limit) return false;
+    }
+    if (!any) return false;
+    if (frac > scale) frac = scale;
+    for (; frac < scale; frac++) {
+        v *= 10;
+        if (v >= limit) return false;
+    }
+    if (round_up) v++;
+    unsigned __int128 max = 1;
+    for (int32_t d = 0; d < precision; d++) max *= 10;
+    if (v >= max) return false;
+    if (neg) v = (unsigned __int128)0 - v;
+    *lo = (uint64_t)v;
+    *hi = (int64_t)(uint64_t)(v >> 64);
+    return true;
+}
+
+static bool parse_time(const char *s, int64_t n, pl_time_unit unit, int64_t *out) {
+    trim(&s, &n);
+    /* reuse the timestamp parser on a fixed date */
+    char tmp[64];
+    if (n <= 0 || n > 40) return false;
+    memcpy(tmp, "1970-01-01 ", 11);
+    memcpy(tmp + 11, s, (size_t)n);
+    bool tz;
+    return pl_text_parse_timestamp(tmp, n + 11, unit, out, &tz) && !tz && *out >= 0;
+}
+
+static bool utf8_valid(const uint8_t *s, int64_t n) {
+    int64_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int len;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+        else return false;
+        if (len > n - i) return false;
+        for (int k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- reader state */
+
+typedef enum conv_kind {
+    CK_BOOL,
+    CK_INT,    /* signed or unsigned up to 32 bits, and INT64: range checked */
+    CK_UINT64,
+    CK_F32,
+    CK_F64,
+    CK_DEC,
+    CK_DATE,
+    CK_TIME,
+    CK_TS,
+    CK_UTF8,
+    CK_BINARY,
+} conv_kind;
+
+typedef struct col_plan {
+    int32_t out_idx; /* output column, -1 = not read */
+    conv_kind kind;
+    const pl_type *type;
+    int32_t width; /* bytes per value for fixed-width kinds */
+    int64_t min, max;
+} col_plan;
+
+typedef struct csv_reader {
+    csv_dialect dl;
+    bool header;
+    char **null_values; /* owned copies */
+    int64_t *null_lens;
+    int32_t n_null;
+    bool null_empty; /* an empty unquoted field is NULL for string columns */
+    int32_t n_file_cols;
+    char **file_names;
+    col_plan *plans;
+    pl_schema *schema;
+    int32_t n_out;
+    int32_t *out_file_col; /* output column -> file column */
+    /* inputs */
+    int32_t n_src, cur_src;
+    char **paths;
+    pl_buf *mem; /* pl_csv_scan_buffer input */
+    pl_buf *cur;
+    const char *cur_name;
+    int64_t pos;
+    bool sequential;
+    /* output */
+    pl_batch **queue;
+    int64_t q_head, q_len, q_cap;
+    int64_t limit_left;
+    int32_t n_threads;
+    int64_t chunk_bytes;
+    int64_t row_bytes_est;
+} csv_reader;
+
+static int64_t g_test_chunk_bytes;
+
+void pl_csv_set_chunk_bytes_for_testing(int64_t n_bytes) { g_test_chunk_bytes = n_bytes; }
+
+/* Line number (1-based) of byte offset off. */
+static int64_t line_of(const char *d, int64_t off) {
+    int64_t line = 1;
+    for (int64_t k = 0; k < off; k++) line += d[k] == '\n';
+    return line;
+}
+
+static pl_status fail_at(const csv_reader *r, const char *d, int64_t off, int32_t col,
+                         pl_status code, const char *msg, pl_error *err) {
+    pl_error_set(err, code, "%s", msg);
+    if (err) {
+        if (err->row < 0) err->row = line_of(d, off);
+        if (err->byte_offset < 0) err->byte_offset = off;
+    }
+    if (col >= 0 && col < r->n_file_cols) pl_error_set_column(err, col, r->file_names[col]);
+    pl_error_set_path(err, r->cur_name);
+    return code;
+}
+
+/* ---------------------------------------------------------------- inference */
+
+enum {
+    M_BOOL = 1,
+    M_INT = 2,
+    M_F64 = 4,
+    M_DATE = 8,
+    M_TS = 16,
+};
+
+typedef struct infer_col {
+    unsigned mask;
+    bool seen, tz;
+} infer_col;
+
+static bool is_null_text(const csv_reader *r, const char *s, int64_t n) {
+    for (int32_t k = 0; k < r->n_null; k++)
+        if (r->null_lens[k] == n && memcmp(r->null_values[k], s, (size_t)n) == 0) return true;
+    return false;
+}
+
+static void infer_value(infer_col *ic, const char *s, int64_t n) {
+    ic->seen = true;
+    unsigned m = ic->mask;
+    if (m & M_BOOL) {
+        bool b;
+        if (!parse_bool(s, n, &b)) m &= ~(unsigned)M_BOOL;
+    }
+    if (m & M_INT) {
+        int64_t v;
+        if (!parse_i64(s, n, &v)) m &= ~(unsigned)M_INT;
+    }
+    if (m & M_F64) {
+        double v;
+        if (!parse_f64(s, n, &v)) m &= ~(unsigned)M_F64;
+    }
+    if (m & M_DATE) {
+        int32_t v;
+        if (!pl_text_parse_date(s, n, &v)) m &= ~(unsigned)M_DATE;
+    }
+    if (m & M_TS) {
+        int64_t v;
+        bool tz = false;
+        if (!pl_text_parse_timestamp(s, n, PL_UNIT_US, &v, &tz)) m &= ~(unsigned)M_TS;
+        else if (tz) ic->tz = true;
+    }
+    ic->mask = m;
+}
+
+/* ---------------------------------------------------------------- chunk parsing */
+
+typedef struct col_out {
+    pl_buf *values, *validity, *data;
+    int64_t null_count;
+} col_out;
+
+typedef struct chunk_job {
+    const csv_reader *r;
+    const char *d;
+    int64_t n;
+    int64_t start, end;
+    bool soft;        /* stop at the first row end at or after `end` (or after max_rows) */
+    int64_t max_rows;
+    int64_t stop;     /* where parsing stopped */
+    int64_t n_rows;
+    pl_batch *batch;
+    pl_status st;
+    pl_error err;
+} chunk_job;
+
+static pl_status grow_rows(const csv_reader *r, col_out *cols, int64_t cap_rows, pl_error *err) {
+    for (int32_t c = 0; c < r->n_out; c++) {
+        const col_plan *pl = &r->plans[r->out_file_col[c]];
+        col_out *co = &cols[c];
+        int64_t vbytes;
+        if (pl->kind == CK_BOOL) vbytes = (cap_rows + 7) / 8;
+        else if (pl->kind == CK_UTF8 || pl->kind == CK_BINARY) vbytes = (cap_rows + 1) * 4;
+        else vbytes = cap_rows * pl->width;
+        if (!co->values) {
+            PL_TRY(pl_buf_new(vbytes, &co->values, err));
+            if (pl->kind == CK_UTF8 || pl->kind == CK_BINARY) {
+                memset(co->values->data, 0, 4);
+                PL_TRY(pl_buf_new(cap_rows * 8 + 64, &co->data, err));
+            }
+        } else {
+            PL_TRY(pl_buf_reserve(co->values, vbytes, err));
+        }
+        if (co->validity) PL_TRY(pl_buf_reserve(co->validity, (cap_rows + 7) / 8, err));
+    }
+    return PL_OK;
+}
+
+static pl_status set_null(col_out *co, const col_plan *pl, int64_t row, int64_t cap_rows,
+                          pl_error *err) {
+    if (!co->validity) {
+        PL_TRY(pl_buf_new((cap_rows + 7) / 8, &co->validity, err));
+        memset(co->validity->data, 0xFF, (size_t)((row + 8) / 8));
+    }
+    pl_bit_clear(co->validity->data, row);
+    co->null_count++;
+    switch (pl->kind) {
+    case CK_BOOL: pl_bit_clear(co->values->data, row); break;
+    case CK_UTF8:
+    case CK_BINARY: {
+        int32_t *o = (int32_t *)(void *)co->values->data;
+        o[row + 1] = o[row];
+        break;
+    }
+    default: memset(co->values->data + row * pl->width, 0, (size_t)pl->width);
+    }
+    return PL_OK;
+}
+
+static inline void set_valid(col_out *co, int64_t row) {
+    if (co->validity) pl_bit_set(co->validity->data, row);
+}
+
+static pl_status conv_fail(chunk_job *j, const csv_field *f, const char *s, int64_t n,
+                           const col_plan *pl, int64_t row_start, int32_t file_col) {
+    char tbuf[64];
+    char shown[72];
+    int64_t sn = n > 60 ? 60 : n;
+    memcpy(shown, s, (size_t)sn);
+    shown[sn] = '\0';
+    char msg[256];
+    snprintf(msg, sizeof msg, "cannot parse \"%s%s\" as %s", shown, n > 60 ? "..." : "",
+             pl_type_to_string(pl->type, tbuf, sizeof tbuf));
+    (void)f;
+    fail_at(j->r, j->d, row_start, file_col, PL_ERR_TYPE, msg, &j->err);
+    snprintf(j->err.hint, sizeof j->err.hint,
+             "give the column a type explicitly or raise the inference sample size");
+    return PL_ERR_TYPE;
+}
+
+/* Converts one field into column co at row `row`. scratch holds at least f->len bytes. */
+static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, int64_t row,
+                               int64_t cap_rows, const csv_field *f, char *scratch,
+                               int64_t row_start, int32_t file_col) {
+    const csv_reader *r = j->r;
+    bool is_str = pl->kind == CK_UTF8 || pl->kind == CK_BINARY;
+    if (!f->quoted) {
+        if (f->len == 0 ? (r->null_empty || !is_str) : (r->n_null && is_null_text(r, f->p, f->len)))
+            return set_null(co, pl, row, cap_rows, &j->err);
+    } else if (f->len == 0 && !is_str) {
+        return set_null(co, pl, row, cap_rows, &j->err);
+    }
+    const char *s = f->p;
+    int64_t n = f->len;
+    if (is_str) {
+        int32_t *o = (int32_t *)(void *)co->values->data;
+        int64_t at = o[row];
+        if (n > PL_MAX_VARLEN_BYTES - at) {
+            fail_at(r, j->d, row_start, file_col, PL_ERR_LIMIT,
+                    "string data of one chunk exceeds 2 GiB", &j->err);
+            return PL_ERR_LIMIT;
+        }
+        PL_TRY(pl_buf_reserve(co->data, at + n, &j->err));
+        char *dst = (char *)co->data->data + at;
+        if (f->escaped) n = unescape(f, r->dl.quote, dst);
+        else memcpy(dst, s, (size_t)n);
+        if (pl->kind == CK_UTF8 && !utf8_valid((const uint8_t *)dst, n)) {
+            fail_at(r, j->d, row_start, file_col, PL_ERR_CORRUPT, "invalid UTF-8 in a text field",
+                    &j->err);
+            return PL_ERR_CORRUPT;
+        }
+        o[row + 1] = (int32_t)(at + n);
+        set_valid(co, row);
+        return PL_OK;
+    }
+    if (f->escaped) {
+        n = unescape(f, r->dl.quote, scratch);
+        s = scratch;
+    }
+    uint8_t *slot = co->values->data + row * pl->width;
+    switch (pl->kind) {
+    case CK_BOOL: {
+        bool b;
+        if (!parse_bool_loose(s, n, &b)) return conv_fail(j, f, s, n, pl, row_start, file_col);
+        pl_bit_put(co->values->data, row, b);
+        break;
+    }
+    case CK_INT: {
+        int64_t v;
+        if (!parse_i64(s, n, &v) || v < pl->min || v > pl->max)
+            return conv_fail(j, f, s, n, pl, row_start, file_col);
+        switch (pl->width) {
+        case 1: *(int8_t *)slot = (int8_t)v; break;
+        case 2: { int16_t x = (int16_t)v; memcpy(slot, &x, 2); break; }
+        case 4: { int32_t x = (int32_t)v; memcpy(slot, &x, 4); break; }
+        default: memcpy(slot, &v, 8);
+        }
+        break;
+    }
+    case CK_UINT64: {
+        uint64_t v;
+        if (!parse_u64(s, n, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
+        memcpy(slot, &v, 8);
+        break;
+    }
+    case CK_F32:
+    case CK_F64: {
+        double v;
+        if (!parse_f64(s, n, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
+        if (pl->kind == CK_F32) {
+            float x = (float)v;
+            memcpy(slot, &x, 4);
+        } else {
+            memcpy(slot, &v, 8);
+        }
+        break;
+    }
+    case CK_DEC: {
+        uint64_t lo;
+        int64_t hi;
+        if (!parse_decimal(s, n, pl->type->precision, pl->type->scale, &lo, &hi))
+            return conv_fail(j, f, s, n, pl, row_start, file_col);
+        pl_store_u64le(slot, lo);
+        pl_store_u64le(slot + 8, (uint64_t)hi);
+        break;
+    }
+    case CK_DATE: {
+        int32_t v;
+        const char *ts = s;
+        int64_t tn = n;
+        trim(&ts, &tn);
+        if (!pl_text_parse_date(ts, tn, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
+        memcpy(slot, &v, 4);
+        break;
+    }
+    case CK_TIME: {
+        int64_t v;
+        if (!parse_time(s, n, pl->type->unit, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
+        memcpy(slot, &v, 8);
+        break;
+    }
+    case CK_TS: {
+        int64_t v;
+        bool tz;
+        const char *ts = s;
+        int64_t tn = n;
+        trim(&ts, &tn);
+        if (!pl_text_parse_timestamp(ts, tn, pl->type->unit, &v, &tz))
+            return conv_fail(j, f, s, n, pl, row_start, file_col);
+        memcpy(slot, &v, 8);
+        break;
+    }
+    default: break;
+    }
+    set_valid(co, row);
+    return PL_OK;
+}
+
+static void free_cols(col_out *cols, int32_t n) {
+    if (!cols) return;
+    for (int32_t c = 0; c < n; c++) {
+        pl_buf_release(cols[c].values);
+        pl_buf_release(cols[c].validity);
+        pl_buf_release(cols[c].data);
+    }
+    pl_free(cols);
+}
+
+static pl_status make_batch(const csv_reader *r, col_out *cols, int64_t n_rows, pl_batch **out,
+                            pl_error *err) {
+    pl_array **arrays = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof *arrays);
+    if (!arrays) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    for (int32_t c = 0; c < r->n_out && !st; c++) {
+        const col_plan *pl = &r->plans[r->out_file_col[c]];
+        col_out *co = &cols[c];
+        if (pl->kind == CK_BOOL) co->values->size = (n_rows + 7) / 8;
+        else if (pl->kind == CK_UTF8 || pl->kind == CK_BINARY) {
+            co->values->size = (n_rows + 1) * 4;
+            co->data->size = ((int32_t *)(void *)co->values->data)[n_rows];
+        } else co->values->size = n_rows * pl->width;
+        if (co->validity) {
+            co->validity->size = (n_rows + 7) / 8;
+            if (co->null_count == 0) {
+                pl_buf_release(co->validity);
+                co->validity = NULL;
+            }
+        }
+        st = pl_array_new(pl_type_retain((pl_type *)pl->type), n_rows, co->null_count,
+                          co->validity, co->values, co->data, 0, NULL, NULL, &arrays[c], err);
+        co->validity = co->values = co->data = NULL;
+    }
+    if (!st) {
+        st = pl_batch_new(pl_schema_retain(r->schema), n_rows, arrays, out, err);
+        arrays = NULL; /* taken, also on failure */
+    }
+    if (arrays) {
+        for (int32_t c = 0; c < r->n_out; c++) pl_array_release(arrays[c]);
+    }
+    pl_free(arrays);
+    return st;
+}
+
+/* Parses rows from j->start. Strict mode: rows while pos < end, then pos must equal end.
+ * Soft mode: rows until pos >= end or max_rows rows. */
+static void parse_chunk(chunk_job *j) {
+    const csv_reader *r = j->r;
+    const char *d = j->d;
+    int64_t n = j->n;
+    pl_error_init(&j->err);
+    int64_t span = j->end - j->start;
+    int64_t cap_rows = span / (r->row_bytes_est > 0 ? r->row_bytes_est : 16) + 16;
+    if (cap_rows > j->max_rows) cap_rows = j->max_rows + 1;
+    col_out *cols = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof *cols);
+    char *scratch = NULL;
+    int64_t scratch_cap = 0;
+    pl_status st = PL_OK;
+    if (!cols) {
+        st = pl_error_set(&j->err, PL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    st = grow_rows(r, cols, cap_rows, &j->err);
+    int64_t pos = j->start, n_rows = 0;
+    while (!st && pos < n && pos < j->end && n_rows < j->max_rows) {
+        int64_t row_start = pos;
+        int64_t bl = blank_line_len(d, n, pos);
+        if (bl && r->n_file_cols != 1) {
+            pos += bl;
+            continue;
+        }
+        if (n_rows == cap_rows) {
+            cap_rows *= 2;
+            st = grow_rows(r, cols, cap_rows, &j->err);
+            if (st) break;
+        }
+        int32_t f_idx = 0;
+        for (;; f_idx++) {
+            csv_field f;
+            int bad = 0;
+            int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
+            if (rc == FIELD_BAD) {
+                st = fail_at(r, d, row_start, f_idx, PL_ERR_CORRUPT, bad_field_msg(bad), &j->err);
+                j->err.byte_offset = pos;
+                break;
+            }
+            if (f_idx < r->n_file_cols) {
+                const col_plan *pl = &r->plans[f_idx];
+                if (pl->out_idx >= 0) {
+                    if (f.escaped && pl->kind != CK_UTF8 && pl->kind != CK_BINARY &&
+                        f.len > scratch_cap) {
+                        pl_free(scratch);
+                        scratch_cap = f.len + 64;
+                        scratch = pl_malloc((size_t)scratch_cap);
+                        if (!scratch) {
+                            st = pl_error_set(&j->err, PL_ERR_NOMEM, "out of memory");
+                            break;
+                        }
+                    }
+                    st = convert_field(j, pl, &cols[pl->out_idx], n_rows, cap_rows, &f, scratch,
+                                       row_start, f_idx);
+                    if (st) break;
+                }
+            }
+            if (rc == FIELD_EOL) break;
+        }
+        if (st) break;
+        if (f_idx + 1 != r->n_file_cols) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "expected %d fields, found %d", r->n_file_cols, f_idx + 1);
+            st = fail_at(r, d, row_start, -1, PL_ERR_CORRUPT, msg, &j->err);
+            break;
+        }
+        n_rows++;
+    }
+    if (st) goto done;
+    j->stop = pos;
+    j->n_rows = n_rows;
+    if (n_rows > 0) st = make_batch(r, cols, n_rows, &j->batch, &j->err);
+done:
+    free_cols(cols, r->n_out);
+    pl_free(scratch);
+    j->st = st;
+}
+
+static void parse_chunk_task(void *arg, int64_t index, int32_t worker) {
+    (void)worker;
+    parse_chunk(&((chunk_job *)arg)[index]);
+}
+
+/* ---------------------------------------------------------------- streaming */
+
+static pl_status queue_push(csv_reader *r, pl_batch *b, pl_error *err) {
+    if (r->q_len == r->q_cap) {
+        int64_t cap = r->q_cap ? r->q_cap * 2 : 16;
+        pl_batch **q = pl_realloc(r->queue, (size_t)cap * sizeof *q);
+        if (!q) {
+            pl_batch_release(b);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        }
+        r->queue = q;
+        r->q_cap = cap;
+    }
+    r->queue[r->q_len++] = b;
+    return PL_OK;
+}
+
+static int64_t count_byte(const char *p, int64_t n, char c) {
+    int64_t cnt = 0;
+    for (int64_t k = 0; k < n; k++) cnt += p[k] == c;
+    return cnt;
+}
+
+/* Parses the next piece of the current input into the queue. */
+static pl_status run_wave(csv_reader *r, pl_error *err) {
+    const char *d = (const char *)r->cur->data;
+    int64_t n = r->cur->size;
+    int32_t threads = r->n_threads > 0 ? r->n_threads : pl_pool_threads();
+    if (threads < 1) threads = 1;
+    int64_t max_chunks = (int64_t)threads * PL_CSV_CHUNKS_PER_THREAD;
+    bool seq = r->sequential || r->limit_left >= 0 || threads == 1;
+    if (seq) max_chunks = 1;
+    chunk_job *jobs = pl_calloc((size_t)max_chunks, sizeof *jobs);
+    if (!jobs) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    int64_t n_jobs = 0, at = r->pos;
+    while (n_jobs < max_chunks && at < n) {
+        chunk_job *j = &jobs[n_jobs++];
+        j->r = r;
+        j->d = d;
+        j->n = n;
+        j->start = at;
+        j->max_rows = INT64_MAX;
+        int64_t nominal = at + r->chunk_bytes;
+        if (seq) {
+            j->soft = true;
+            j->end = nominal < n ? nominal : n;
+            if (r->limit_left >= 0) j->max_rows = r->limit_left;
+            break;
+        }
+        if (nominal >= n) {
+            j->end = n;
+            at = n;
+            break;
+        }
+        int parity = (int)(count_byte(d + at, nominal - at, r->dl.quote) & 1);
+        int64_t p = nominal;
+        for (; p < n; p++) {
+            char c = d[p];
+            if (c == r->dl.quote) parity ^= 1;
+            else if (c == '\n' && !parity) break;
+        }
+        j->end = p < n ? p + 1 : n;
+        at = j->end;
+    }
+    pl_parallel_for(n_jobs, threads, parse_chunk_task, jobs);
+    pl_status st = PL_OK;
+    int64_t k = 0;
+    for (; k < n_jobs; k++) {
+        chunk_job *j = &jobs[k];
+        if (j->st) {
+            if (err) *err = j->err;
+            st = j->st;
+            break;
+        }
+        if (j->batch) {
+            st = queue_push(r, j->batch, err);
+            j->batch = NULL;
+            if (st) break;
+        }
+        r->pos = j->stop;
+        if (!j->soft && j->stop != j->end) {
+            r->sequential = true; /* parity was fooled: later chunks started mid-row */
+            k++;
+            break;
+        }
+    }
+    for (int64_t m = 0; m < n_jobs; m++) pl_batch_release(jobs[m].batch);
+    pl_free(jobs);
+    return st;
+}
+
+/* Reads the header row (or the first row, for the field count) at r->pos. Fills *names (owned)
+ * when want_names. */
+static pl_status read_first_row(csv_reader *r, bool consume, int32_t *n_cols, char ***names,
+                                pl_error *err) {
+    const char *d = (const char *)r->cur->data;
+    int64_t n = r->cur->size;
+    int64_t pos = r->pos;
+    while (pos < n && blank_line_len(d, n, pos)) pos += blank_line_len(d, n, pos);
+    int64_t row_start = pos;
+    int32_t count = 0, cap = 0;
+    char **out = NULL;
+    pl_status st = PL_OK;
+    if (pos >= n) {
+        *n_cols = 0;
+        *names = NULL;
+        if (consume) r->pos = pos;
+        return PL_OK;
+    }
+    for (;;) {
+        csv_field f;
+        int bad = 0;
+        int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
+        if (rc == FIELD_BAD) {
+            st = fail_at(r, d, row_start, count, PL_ERR_CORRUPT, bad_field_msg(bad), err);
+            break;
+        }
+        if (count >= PL_CSV_MAX_COLUMNS) {
+            st = fail_at(r, d, row_start, -1, PL_ERR_LIMIT, "more than 100000 columns", err);
+            break;
+        }
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = pl_realloc(out, (size_t)cap * sizeof *nn);
+            if (!nn) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            out = nn;
+        }
+        char *name = pl_malloc((size_t)f.len + 1);
+        if (!name) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        int64_t len = f.escaped ? unescape(&f, r->dl.quote, name) : f.len;
+        if (!f.escaped) memcpy(name, f.p, (size_t)f.len);
+        name[len] = '\0';
+        out[count++] = name;
+        if (rc == FIELD_EOL) break;
+    }
+    if (st) {
+        for (int32_t k = 0; k < count; k++) pl_free(out[k]);
+        pl_free(out);
+        return st;
+    }
+    if (consume) r->pos = pos;
+    *n_cols = count;
+    *names = out;
+    return PL_OK;
+}
+
+static void free_names(char **names, int32_t n) {
+    if (!names) return;
+    for (int32_t k = 0; k < n; k++) pl_free(names[k]);
+    pl_free(names);
+}
+
+/* Maps input idx and positions r->pos after the BOM. */
+static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
+    pl_buf_release(r->cur);
+    r->cur = NULL;
+    if (r->mem) {
+        r->cur = pl_buf_retain(r->mem);
+    } else {
+        PL_TRY(pl_file_read_all(r->paths[idx], &r->cur, err));
+        r->cur_name = r->paths[idx];
+    }
+    r->cur_src = idx;
+    r->pos = 0;
+    r->sequential = false;
+    if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    return PL_OK;
+}
+
+static pl_status infer_types(csv_reader *r, int64_t sample_rows, infer_col *ic, pl_error *err) {
+    const char *d = (const char *)r->cur->data;
+    int64_t n = r->cur->size;
+    int64_t pos = r->pos, rows = 0;
+    char *scratch = NULL;
+    int64_t scratch_cap = 0;
+    pl_status st = PL_OK;
+    while (pos < n && rows < sample_rows) {
+        int64_t row_start = pos;
+        int64_t bl = blank_line_len(d, n, pos);
+        if (bl && r->n_file_cols != 1) {
+            pos += bl;
+            continue;
+        }
+        int32_t f_idx = 0;
+        for (;; f_idx++) {
+            csv_field f;
+            int bad = 0;
+            int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
+            if (rc == FIELD_BAD) {
+                st = fail_at(r, d, row_start, f_idx, PL_ERR_CORRUPT, bad_field_msg(bad), err);
+                if (err) err->byte_offset = pos;
+                break;
+            }
+            if (f_idx < r->n_file_cols) {
+                const char *s = f.p;
+                int64_t len = f.len;
+                bool null = !f.quoted ? (len == 0 || is_null_text(r, s, len)) : len == 0;
+                if (!null) {
+                    if (f.escaped) {
+                        if (len > scratch_cap) {
+                            pl_free(scratch);
+                            scratch_cap = len + 64;
+                            scratch = pl_malloc((size_t)scratch_cap);
+                            if (!scratch) {
+                                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                                break;
+                            }
+                        }
+                        len = unescape(&f, r->dl.quote, scratch);
+                        s = scratch;
+                    }
+                    if (ic[f_idx].mask) infer_value(&ic[f_idx], s, len);
+                    else ic[f_idx].seen = true;
+                }
+            }
+            if (rc == FIELD_EOL) break;
+        }
+        if (st) break;
+        if (f_idx + 1 != r->n_file_cols) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "expected %d fields, found %d", r->n_file_cols, f_idx + 1);
+            st = fail_at(r, d, row_start, -1, PL_ERR_CORRUPT, msg, err);
+            break;
+        }
+        rows++;
+    }
+    pl_free(scratch);
+    if (!st && rows > 0) {
+        r->row_bytes_est = (pos - r->pos) / rows;
+        if (r->row_bytes_est < 1) r->row_bytes_est = 1;
+    }
+    return st;
+}
+
+static pl_status plan_for_type(col_plan *pl, const pl_type *t, const char *name, pl_error *err) {
+    pl->type = t;
+    pl->width = t->byte_width;
+    pl->min = INT64_MIN;
+    pl->max = INT64_MAX;
+    switch (t->id) {
+    case PL_TYPE_BOOL: pl->kind = CK_BOOL; break;
+    case PL_TYPE_INT8: pl->kind = CK_INT, pl->min = INT8_MIN, pl->max = INT8_MAX, pl->width = 1; break;
+    case PL_TYPE_INT16: pl->kind = CK_INT, pl->min = INT16_MIN, pl->max = INT16_MAX, pl->width = 2; break;
+    case PL_TYPE_INT32: pl->kind = CK_INT, pl->min = INT32_MIN, pl->max = INT32_MAX, pl->width = 4; break;
+    case PL_TYPE_INT64: pl->kind = CK_INT, pl->width = 8; break;
+    case PL_TYPE_UINT8: pl->kind = CK_INT, pl->min = 0, pl->max = UINT8_MAX, pl->width = 1; break;
+    case PL_TYPE_UINT16: pl->kind = CK_INT, pl->min = 0, pl->max = UINT16_MAX, pl->width = 2; break;
+    case PL_TYPE_UINT32: pl->kind = CK_INT, pl->min = 0, pl->max = UINT32_MAX, pl->width = 4; break;
+    case PL_TYPE_UINT64: pl->kind = CK_UINT64, pl->width = 8; break;
+    case PL_TYPE_FLOAT32: pl->kind = CK_F32, pl->width = 4; break;
+    case PL_TYPE_FLOAT64: pl->kind = CK_F64, pl->width = 8; break;
+    case PL_TYPE_DECIMAL128: pl->kind = CK_DEC, pl->width = 16; break;
+    case PL_TYPE_DATE32: pl->kind = CK_DATE, pl->width = 4; break;
+    case PL_TYPE_TIME64: pl->kind = CK_TIME, pl->width = 8; break;
+    case PL_TYPE_TIMESTAMP: pl->kind = CK_TS, pl->width = 8; break;
+    case PL_TYPE_UTF8: pl->kind = CK_UTF8; break;
+    case PL_TYPE_BINARY: pl->kind = CK_BINARY; break;
+    default: {
+        char tb[64];
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "cannot read CSV column \"%s\" as %s", name,
+                pl_type_to_string(t, tb, sizeof tb));
+    }
+    }
+    return PL_OK;
+}
+
+static void reader_free(csv_reader *r) {
+    if (!r) return;
+    free_names(r->null_values, r->n_null);
+    pl_free(r->null_lens);
+    free_names(r->file_names, r->n_file_cols);
+    pl_free(r->plans);
+    pl_free(r->out_file_col);
+    pl_schema_release(r->schema);
+    free_names(r->paths, r->n_src);
+    pl_buf_release(r->mem);
+    pl_buf_release(r->cur);
+    for (int64_t k = r->q_head; k < r->q_len; k++) pl_batch_release(r->queue[k]);
+    pl_free(r->queue);
+    pl_free(r);
+}
+
+static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
+    csv_reader *r = s->impl;
+    for (;;) {
+        if (r->q_head < r->q_len) {
+            pl_batch *b = r->queue[r->q_head++];
+            if (r->q_head == r->q_len) r->q_head = r->q_len = 0;
+            if (r->limit_left >= 0) {
+                if (b->n_rows > r->limit_left) {
+                    pl_batch *sl;
+                    pl_status st = pl_batch_slice(b, 0, r->limit_left, &sl, err);
+                    pl_batch_release(b);
+                    PL_TRY(st);
+                    b = sl;
+                }
+                r->limit_left -= b->n_rows;
+            }
+            *out = b;
+            return PL_OK;
+        }
+        if (r->limit_left == 0 || r->n_out == 0) break;
+        if (r->pos >= r->cur->size) {
+            if (r->cur_src + 1 >= r->n_src) break;
+            PL_TRY(open_input(r, r->cur_src + 1, err));
+            int32_t n_cols;
+            char **names;
+            PL_TRY(read_first_row(r, r->header, &n_cols, &names, err));
+            bool same = n_cols == r->n_file_cols || n_cols == 0;
+            for (int32_t k = 0; same && r->header && k < n_cols; k++)
+                same = strcmp(names[k], r->file_names[k]) == 0;
+            free_names(names, n_cols);
+            if (!same) {
+                pl_error_set_path(err, r->cur_name);
+                PL_FAIL(err, PL_ERR_TYPE, "columns differ from the first file's (\"%s\")",
+                        r->paths[0]);
+            }
+            continue;
+        }
+        PL_TRY(run_wave(r, err));
+    }
+    *out = NULL;
+    return PL_OK;
+}
+
+static void csv_stream_free(pl_stream *s) {
+    if (!s) return;
+    reader_free(s->impl);
+    pl_schema_release(s->schema);
+    pl_free(s);
+}
+
+static pl_status dup_name(const char *s, char **out, pl_error *err) {
+    *out = pl_strdup(s);
+    if (!*out) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    return PL_OK;
+}
+
+/* Gives empty and duplicate header names unique replacements ("column3", "a_1"). */
+static pl_status fix_names(char **names, int32_t n, pl_error *err) {
+    char tmp[64];
+    for (int32_t k = 0; k < n; k++) {
+        if (!names[k][0]) {
+            snprintf(tmp, sizeof tmp, "column%d", k);
+            pl_free(names[k]);
+            PL_TRY(dup_name(tmp, &names[k], err));
+        }
+        for (int32_t dup = 1;; dup++) {
+            bool clash = false;
+            for (int32_t m = 0; m < k && !clash; m++) clash = strcmp(names[m], names[k]) == 0;
+            if (!clash) break;
+            size_t len = strlen(names[k]) + 16;
+            char *nn = pl_malloc(len);
+            if (!nn) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+            snprintf(nn, len, "%s_%d", names[k], dup);
+            pl_free(names[k]);
+            names[k] = nn;
+        }
+    }
+    return PL_OK;
+}
+
+static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
+    /* dialect */
+    r->dl.delim = o->csv_delimiter ? o->csv_delimiter : ',';
+    if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
+        size_t len = strlen(r->paths[0]);
+        if (len >= 4 && strcmp(r->paths[0] + len - 4, ".tsv") == 0) r->dl.delim = '\t';
+    }
+    r->dl.quote = o->csv_quote ? o->csv_quote : '"';
+    if (r->dl.delim == r->dl.quote || r->dl.delim == '\n' || r->dl.delim == '\r')
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "the CSV delimiter must differ from the quote and newline");
+    memset(r->dl.special, 0, sizeof r->dl.special);
+    r->dl.special[(uint8_t)r->dl.delim] = 1;
+    r->dl.special['\n'] = 1;
+    r->dl.special['\r'] = 1;
+    r->header = o->csv_header != 0;
+    if (o->csv_null_values) {
+        r->n_null = o->n_csv_null_values;
+        r->null_values = pl_calloc((size_t)(r->n_null ? r->n_null : 1), sizeof(char *));
+        r->null_lens = pl_calloc((size_t)(r->n_null ? r->n_null : 1), sizeof(int64_t));
+        if (!r->null_values || !r->null_lens) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        for (int32_t k = 0; k < r->n_null; k++) {
+            PL_TRY(dup_name(o->csv_null_values[k], &r->null_values[k], err));
+            r->null_lens[k] = (int64_t)strlen(r->null_values[k]);
+            if (r->null_lens[k] == 0) r->null_empty = true;
+        }
+    } else {
+        r->null_empty = true;
+    }
+    r->limit_left = o->limit >= 0 ? o->limit : -1;
+    r->n_threads = o->n_threads;
+
+    /* header and field count */
+    PL_TRY(open_input(r, 0, err));
+    int32_t n_cols;
+    char **names;
+    PL_TRY(read_first_row(r, r->header, &n_cols, &names, err));
+    r->n_file_cols = n_cols;
+    r->file_names = names;
+    if (!r->header) {
+        for (int32_t k = 0; k < n_cols; k++) {
+            char tmp[32];
+            snprintf(tmp, sizeof tmp, "column%d", k);
+            pl_free(r->file_names[k]);
+            r->file_names[k] = NULL;
+            PL_TRY(dup_name(tmp, &r->file_names[k], err));
+        }
+    }
+    PL_TRY(fix_names(r->file_names, n_cols, err));
+
+    /* inference */
+    r->plans = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *r->plans);
+    infer_col *ic = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *ic);
+    pl_type **types = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *types);
+    pl_field *fields = NULL;
+    pl_status st = PL_OK;
+    if (!r->plans || !ic || !types) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int32_t k = 0; k < n_cols; k++) ic[k].mask = M_BOOL | M_INT | M_F64 | M_DATE | M_TS;
+    int64_t sample = o->csv_sample_rows > 0 ? o->csv_sample_rows : PL_CSV_DEFAULT_SAMPLE_ROWS;
+    r->row_bytes_est = 64;
+    st = infer_types(r, sample, ic, err);
+    for (int32_t k = 0; k < n_cols && !st; k++) {
+        unsigned m = ic[k].mask;
+        if (!ic[k].seen) types[k] = pl_type_simple(PL_TYPE_UTF8);
+        else if (m & M_BOOL) types[k] = pl_type_simple(PL_TYPE_BOOL);
+        else if (m & M_INT) types[k] = pl_type_simple(PL_TYPE_INT64);
+        else if (m & M_F64) types[k] = pl_type_simple(PL_TYPE_FLOAT64);
+        else if (m & M_DATE) types[k] = pl_type_simple(PL_TYPE_DATE32);
+        else if (m & M_TS)
+            st = pl_type_new_timestamp(PL_UNIT_US, ic[k].tz ? "UTC" : NULL, &types[k], err);
+        else types[k] = pl_type_simple(PL_TYPE_UTF8);
+    }
+    /* explicit types */
+    for (int32_t t = 0; t < o->n_csv_types && !st; t++) {
+        int32_t k = 0;
+        while (k < n_cols && strcmp(r->file_names[k], o->csv_type_names[t]) != 0) k++;
+        if (k == n_cols) {
+            pl_error_set_path(err, r->cur_name);
+            st = pl_error_set(err, PL_ERR_NOT_FOUND, "no column \"%s\" to give a type to",
+                              o->csv_type_names[t]);
+            break;
+        }
+        pl_type_release(types[k]);
+        types[k] = pl_type_retain(o->csv_types[t]);
+    }
+    /* projection */
+    if (!st) {
+        r->n_out = o->columns ? o->n_columns : n_cols;
+        r->out_file_col = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof(int32_t));
+        fields = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof *fields);
+        if (!r->out_file_col || !fields) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
+    for (int32_t k = 0; k < n_cols && !st; k++) r->plans[k].out_idx = -1;
+    for (int32_t c = 0; c < r->n_out && !st; c++) {
+        int32_t k = c;
+        if (o->columns) {
+            k = 0;
+            while (k < n_cols && strcmp(r->file_names[k], o->columns[c]) != 0) k++;
+            if (k == n_cols) {
+                pl_error_set_path(err, r->cur_name);
+                st = pl_error_set(err, PL_ERR_NOT_FOUND, "no column \"%s\"", o->columns[c]);
+                break;
+            }
+            if (r->plans[k].out_idx >= 0) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG, "column \"%s\" selected twice",
+                                  o->columns[c]);
+                break;
+            }
+        }
+        r->out_file_col[c] = k;
+        r->plans[k].out_idx = c;
+        st = pl_field_init(&fields[c], r->file_names[k], types[k], true, err);
+    }
+    if (!st) st = pl_schema_new(r->n_out, fields, &r->schema, err);
+    /* plans borrow the schema's types */
+    for (int32_t c = 0; c < r->n_out && !st; c++) {
+        int32_t k = r->out_file_col[c];
+        int32_t keep = r->plans[k].out_idx;
+        st = plan_for_type(&r->plans[k], r->schema->fields[c].type, r->file_names[k], err);
+        r->plans[k].out_idx = keep;
+    }
+done:
+    if (fields) {
+        for (int32_t c = 0; c < r->n_out; c++) pl_field_reset(&fields[c]);
+        pl_free(fields);
+    }
+    if (types) {
+        for (int32_t k = 0; k < n_cols; k++) pl_type_release(types[k]);
+        pl_free(types);
+    }
+    pl_free(ic);
+    if (st) return st;
+
+    int64_t size = r->cur->size;
+    int32_t threads = o->n_threads > 0 ? o->n_threads : pl_pool_threads();
+    if (threads < 1) threads = 1;
+    int64_t cb = size / ((int64_t)threads * PL_CSV_CHUNKS_PER_THREAD);
+    r->chunk_bytes = PL_MIN(PL_MAX(cb, PL_CSV_MIN_CHUNK_BYTES), PL_CSV_MAX_CHUNK_BYTES);
+    if (g_test_chunk_bytes > 0) r->chunk_bytes = g_test_chunk_bytes;
+    return PL_OK;
+}
+
+static pl_status open_stream(csv_reader *r, const pl_read_opts *opts, pl_stream **out,
+                             pl_error *err) {
+    pl_read_opts defaults;
+    if (!opts) {
+        pl_read_opts_init(&defaults);
+        opts = &defaults;
+    }
+    pl_status st = setup(r, opts, err);
+    if (st) {
+        reader_free(r);
+        return st;
+    }
+    pl_stream *s = pl_calloc(1, sizeof *s);
+    if (!s) {
+        reader_free(r);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    s->next = csv_next;
+    s->free = csv_stream_free;
+    s->schema = pl_schema_retain(r->schema);
+    s->impl = r;
+    *out = s;
+    return PL_OK;
+}
+
+pl_status pl_csv_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
+                           pl_stream **out, pl_error *err) {
+    if (n_paths < 1) PL_FAIL(err, PL_ERR_INVALID_ARG, "no CSV input given");
+    csv_reader *r = pl_calloc(1, sizeof *r);
+    if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    r->paths = pl_calloc((size_t)n_paths, sizeof(char *));
+    if (!r->paths) {
+        pl_free(r);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    r->n_src = n_paths;
+    for (int32_t k = 0; k < n_paths; k++) {
+        r->paths[k] = pl_strdup(paths[k]);
+        if (!r->paths[k]) {
+            reader_free(r);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        }
+    }
+    return open_stream(r, opts, out, err);
+}
+
+pl_status pl_csv_scan_buffer(pl_buf *buf, const char *name, const pl_read_opts *opts,
+                             pl_stream **out, pl_error *err) {
+    csv_reader *r = pl_calloc(1, sizeof *r);
+    if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    r->mem = pl_buf_retain(buf);
+    r->n_src = 1;
+    r->cur_name = name ? name : "<buffer>";
+    return open_stream(r, opts, out, err);
+}
