@@ -61,14 +61,46 @@ def _vm_hwm(pid):
     return 0
 
 
+def compile_tool(name):
+    """Compiles bench/<name>.c into build/bench/<name> when missing or stale; returns the path or
+    None (with a message) when there is no working C compiler."""
+    src = os.path.join(BENCH, name + ".c")
+    exe = os.path.join(ROOT, "build", "bench", name)
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(src):
+        return exe
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    try:
+        r = subprocess.run([cc, "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"bench: cannot compile {src}: {e}")
+        return None
+    if r.returncode != 0:
+        print(f"bench: cannot compile {src}: {_last_lines(r.stderr)}")
+        return None
+    return exe
+
+
+LAUNCHER = None  # build/bench/rusage_exec, set in main()
+
+
 def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
     """Runs argv in a fresh process (own session) and returns a dict with wall seconds, peak RSS
-    in bytes (ru_maxrss of this child and its descendants, from wait4), exit code, stdout, stderr
-    and, when the watchdog killed it, the reason. The watchdog kills the child's process group when
-    the run exceeds `timeout` or the machine's MemAvailable drops below `guard_bytes` (protecting
-    the other users of a shared machine from the OOM killer)."""
+    in bytes (ru_maxrss of the child and its descendants), exit code, stdout, stderr and, when the
+    watchdog killed it, the reason. The watchdog kills the child's process group when the run
+    exceeds `timeout` or the machine's MemAvailable drops below `guard_bytes` (protecting the
+    other users of a shared machine from the OOM killer).
+
+    With the launcher (bench/rusage_exec.c) the command's ru_maxrss and wall time come from a tiny
+    C parent, so they do not include this Python process's RSS; without it they come from wait4
+    here, and ru_maxrss is at least this process's RSS (vfork + exec carry the high-water mark)."""
     out = tempfile.TemporaryFile(mode="w+b")
     err = tempfile.TemporaryFile(mode="w+b")
+    rfile = None
+    if LAUNCHER:
+        fd, rfile = tempfile.mkstemp(prefix="bench-rusage-")
+        os.close(fd)
+        argv = [LAUNCHER, rfile] + list(argv)
     t0 = time.perf_counter()
     try:
         p = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
@@ -81,7 +113,6 @@ def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
 
     def watchdog():
         while not done.wait(0.05):
-            state["hwm"] = max(state["hwm"], _vm_hwm(p.pid))
             reason = None
             if time.perf_counter() - t0 > timeout:
                 reason = f"timeout after {timeout:.0f}s"
@@ -89,7 +120,7 @@ def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
                 avail = mem_available()
                 if avail is not None and avail < guard_bytes:
                     reason = (f"memory guard: MemAvailable {avail / GIB:.1f} GiB < "
-                              f"{guard_bytes / GIB:.1f} GiB at child RSS {state['hwm'] / GIB:.1f} GiB")
+                              f"{guard_bytes / GIB:.1f} GiB")
             if reason:
                 state["killed"] = reason
                 try:
@@ -114,10 +145,22 @@ def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
     err.seek(0)
     res = {"wall": wall, "maxrss": ru.ru_maxrss * 1024, "rc": p.returncode,
            "stdout": out.read().decode(errors="replace"),
-           "stderr": err.read().decode(errors="replace"), "killed": state["killed"],
-           "polled_hwm": state["hwm"]}
+           "stderr": err.read().decode(errors="replace"), "killed": state["killed"]}
     out.close()
     err.close()
+    if rfile:
+        try:
+            with open(rfile) as fh:
+                kib, ns, code = fh.read().split()
+            res.update(maxrss=int(kib) * 1024, wall=int(ns) / 1e9, rc=int(code))
+        except (OSError, ValueError):
+            if res["rc"] == 0:
+                res["rc"] = None  # the launcher did not report: treat as failed
+        finally:
+            try:
+                os.remove(rfile)
+            except OSError:
+                pass
     return res
 
 
@@ -259,6 +302,19 @@ def idle_rss(engine, args, env, py):
     return r["maxrss"] if r["rc"] == 0 else None
 
 
+def pagefault():
+    """Runs bench/pagefault.c (first-touch cost per 4 KiB page with and without huge pages).
+    Returns its JSON result, or None."""
+    exe = compile_tool("pagefault")
+    if exe is None:
+        return None
+    r = run_child([exe, "256", "5"], timeout=300)
+    for line in r["stdout"].splitlines():
+        if not line.startswith("BENCH_RESULT"):
+            print("bench: " + line)
+    return _bench_result(r["stdout"]) if r["rc"] == 0 else None
+
+
 def summarise(q, engine, ms, ref_nbytes, idle=None):
     ok = [m for m in ms if "error" not in m]
     s = {"query": q.name, "engine": engine, "measurements": ms}
@@ -295,6 +351,8 @@ def main(argv=None):
     ap.add_argument("--mem-guard", type=float, default=1.5,
                     help="kill a child when MemAvailable drops below this many GiB (1.5; 0 = off)")
     ap.add_argument("--json", default="build/bench/results.json", help="results file")
+    ap.add_argument("--no-pagefault", action="store_true",
+                    help="skip the page-fault cost measurement (bench/pagefault.c)")
     ap.add_argument("--list", action="store_true", help="list queries and engines, then exit")
     a = ap.parse_args(argv)
 
@@ -313,6 +371,8 @@ def main(argv=None):
     if a.reps < 1:
         raise SystemExit("bench: --reps must be >= 1")
 
+    global LAUNCHER
+    LAUNCHER = compile_tool("rusage_exec")
     py = _python()
     env = dict(os.environ)
     if a.threads:
@@ -320,7 +380,7 @@ def main(argv=None):
         env["POLAROID_THREADS"] = str(a.threads)
     versions = _bench_result(run_child([py, os.path.join(BENCH, "worker.py"), "--versions"])
                              ["stdout"]) or {}
-    floor = run_child(["/bin/true"])["maxrss"]
+    floor = run_child(["/bin/true"])["maxrss"]  # what a trivial process reports as peak RSS
 
     datasets = {}
     for n in names:
@@ -341,6 +401,7 @@ def main(argv=None):
         print(f"bench: data {name}: {d['dir']} ({d['manifest'].get('total_rows')} rows, "
               f"{d['bytes_on_disk'] / 1e9:.2f} GB on disk, page cache warmed)")
 
+    pf = None if a.no_pagefault else pagefault()
     idle = {e: idle_rss(e, a, env, py) for e in engines}
     print("bench: idle RSS (engine loaded, no work): " +
           ", ".join(f"{e} {v / 2**20:.0f} MiB" if v else f"{e} -" for e, v in idle.items()))
@@ -413,7 +474,8 @@ def main(argv=None):
     out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
                     "host": platform.node(), "cores": ncpu, "versions": versions,
                     "threads": a.threads, "reps": a.reps, "small": a.small,
-                    "rss_floor_bytes": floor, "idle_rss_bytes": idle, "datasets": datasets, "engines": engines},
+                    "rss_floor_bytes": floor, "idle_rss_bytes": idle, "pagefault": pf,
+                    "datasets": datasets, "engines": engines},
            "results": results}
     path = os.path.join(ROOT, a.json) if not os.path.isabs(a.json) else a.json
     os.makedirs(os.path.dirname(path), exist_ok=True)
