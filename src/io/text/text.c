@@ -398,7 +398,7 @@ static bool read_digits(const char *s, int64_t len, int64_t *pos, int n, int64_t
 static int days_in_month(int64_t y, int32_t m) {
     static const int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2) {
-        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; /* also right for y <= 0 */
         return leap ? 29 : 28;
     }
     return k_days[m - 1];
@@ -426,6 +426,11 @@ static bool parse_date_prefix(const char *s, int64_t n, int64_t *pos, int64_t *d
     if (!read_digits(s, n, &p, 2, &m) || p >= n || s[p] != '-') return false;
     p++;
     if (!read_digits(s, n, &p, 2, &d)) return false;
+    if (n - p >= 5 && memcmp(s + p, " (BC)", 5) == 0) { /* DuckDB's era marker */
+        if (neg || y < 1) return false;
+        y = 1 - y;
+        p += 5;
+    }
     if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, (int32_t)m)) return false;
     *days = pl_text_days_from_civil(y, (int32_t)m, (int32_t)d);
     *pos = p;

@@ -58,7 +58,8 @@ int64_t pl_text_days_from_civil(int64_t y, int32_t m, int32_t d);
 void pl_text_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d);
 
 /* Strict parsers of the ISO forms (whole input must match; no surrounding spaces):
- *   date:      YYYY-MM-DD (4+ digit year, optional leading '-')
+ *   date:      YYYY-MM-DD (4+ digit year, optional leading '-'), optional " (BC)" as DuckDB
+ *              prints years <= 0
  *   timestamp: date, then 'T' or ' ', HH:MM[:SS[.f{1,9}]], then optional 'Z', "+HH[:MM]",
  *              "-HH[:MM]" (the offset is applied, giving UTC); *has_tz tells if one was seen.
  * Return true on success. */

@@ -179,6 +179,11 @@ static void test_parse(void **state) {
     assert_false(pl_text_parse_date("2001-1-01", 9, &days));
     assert_false(pl_text_parse_date("abc", 3, &days));
     assert_false(pl_text_parse_date("", 0, &days));
+    assert_true(pl_text_parse_date("0001-12-31 (BC)", 15, &days));
+    assert_int_equal(days, -719163);
+    assert_true(pl_text_parse_date("4714-11-24 (BC)", 15, &days));
+    assert_int_equal(days, -2440588);
+    assert_false(pl_text_parse_date("0000-01-01 (BC)", 15, &days));
     int64_t ts;
     bool tz;
     assert_true(pl_text_parse_timestamp("2009-01-13 01:02:05.41", 22, PL_UNIT_US, &ts, &tz));
@@ -194,6 +199,8 @@ static void test_parse(void **state) {
     assert_false(pl_text_parse_timestamp("2020-01-01 25:00:00", 19, PL_UNIT_US, &ts, &tz));
     assert_false(pl_text_parse_timestamp("2020-01-01 00:00:00.", 20, PL_UNIT_US, &ts, &tz));
     assert_false(pl_text_parse_timestamp("2020-01-01x", 11, PL_UNIT_US, &ts, &tz));
+    assert_true(pl_text_parse_timestamp("0001-12-31 (BC) 05:00:00", 24, PL_UNIT_US, &ts, &tz));
+    assert_int_equal(ts, (-719163LL * 86400 + 5 * 3600) * 1000000);
 }
 
 static void test_strbuf(void **state) {
