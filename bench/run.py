@@ -115,7 +115,7 @@ def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
         while not done.wait(0.05):
             reason = None
             if time.perf_counter() - t0 > timeout:
-                reason = f"timeout after {timeout:.0f}s"
+                reason = f"timeout after {timeout:g}s"
             elif guard_bytes:
                 avail = mem_available()
                 if avail is not None and avail < guard_bytes:

@@ -1,0 +1,115 @@
+"""Tests of the benchmark tools: .venv/bin/python -m pytest -q bench/test_bench.py
+
+Checks the generator's promises (schema, determinism whatever the parallelism, ordering across
+files, skew, manifest skip) against pyarrow, and the harness's measurement and parsing helpers."""
+import json
+import os
+import sys
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_ticks  # noqa: E402
+import queries  # noqa: E402
+import run  # noqa: E402
+
+FILES, ROWS = 3, 20_000
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    a = tmp_path_factory.mktemp("a")
+    b = tmp_path_factory.mktemp("b")
+    gen_ticks.generate(str(a), FILES, ROWS, seed=7, jobs=1, quiet=True)
+    gen_ticks.generate(str(b), FILES, ROWS, seed=7, jobs=3, quiet=True)
+    return a, b
+
+
+def _read(d):
+    return pa.concat_tables(pq.read_table(gen_ticks.file_name(str(d), f)) for f in range(FILES))
+
+
+def test_schema_and_sizes(data):
+    t = _read(data[0])
+    assert t.num_rows == FILES * ROWS
+    types = {f.name: f.type for f in t.schema}
+    assert types["ts"] == pa.timestamp("us")
+    assert pa.types.is_string(types["symbol"]) or pa.types.is_large_string(types["symbol"])
+    assert types["price"] == pa.float64() and types["size"] == pa.float64()
+    assert types["trade_id"] == pa.int64()
+    assert set(pc.unique(t["side"]).to_pylist()) == {"B", "S"}
+    assert set(pc.unique(t["exchange"]).to_pylist()) <= set(gen_ticks.EXCHANGES)
+    assert t.column("price").null_count == 0 and pc.min(t["price"]).as_py() > 0
+    md = pq.ParquetFile(gen_ticks.file_name(str(data[0]), 0)).metadata
+    assert md.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_deterministic_whatever_the_parallelism(data):
+    assert _read(data[0]).equals(_read(data[1]))
+
+
+def test_ordering_across_files(data):
+    t = _read(data[0])
+    ts = t["ts"].cast(pa.int64()).to_numpy()
+    tid = t["trade_id"].to_numpy()
+    assert (ts[1:] > ts[:-1]).all()
+    assert (tid[1:] > tid[:-1]).all() and tid[0] == 1
+
+
+def test_symbol_skew(data):
+    vc = pc.value_counts(_read(data[0])["symbol"]).to_pylist()
+    counts = sorted((x["counts"] for x in vc), reverse=True)
+    assert 150 <= len(counts) <= gen_ticks.N_SYMBOLS
+    assert counts[0] > 20 * counts[len(counts) // 2]  # Zipf-like: the head dominates the median
+
+
+def test_price_walk_is_continuous_across_files(data):
+    t = _read(data[0]).select(["symbol", "price"])
+    top = pc.value_counts(t["symbol"]).to_pylist()
+    sym = max(top, key=lambda x: x["counts"])["values"]
+    p = t.filter(pc.equal(t["symbol"], sym))["price"].to_numpy()
+    step = abs(p[1:] / p[:-1] - 1)
+    assert step.max() < 0.01  # no jump at file boundaries (a day's anchor move is ~2 %)
+
+
+def test_manifest_skips_regeneration(data, capsys):
+    d = str(data[0])
+    before = os.path.getmtime(gen_ticks.file_name(d, 0))
+    gen_ticks.generate(d, FILES, ROWS, seed=7)
+    assert "up to date" in capsys.readouterr().out
+    assert os.path.getmtime(gen_ticks.file_name(d, 0)) == before
+    with open(gen_ticks.manifest_path(d)) as fh:
+        assert json.load(fh)["total_rows"] == FILES * ROWS
+    assert not gen_ticks.is_current(d, gen_ticks.params_of(8, FILES, ROWS))
+
+
+def test_parse_rows():
+    assert queries.parse_rows("150000000 rows\n") == {"rows": 150000000}
+    assert queries.parse_rows("rows: 12\n") == {"rows": 12}
+    assert queries.parse_rows("42\n") == {"rows": 42}
+    with pytest.raises(ValueError):
+        queries.parse_rows("done\n")
+
+
+def test_compare_checks():
+    assert run.compare_checks({"rows": 3, "sum(price)": 1.0}, {"rows": 3, "sum(price)": 1.0 + 1e-12}) == "ok"
+    assert run.compare_checks({"rows": 3}, {"rows": 4}).startswith("MISMATCH")
+    assert run.compare_checks({"sum(price)": 1.0}, {"sum(price)": 1.001}).startswith("MISMATCH")
+
+
+def test_run_child_measures_peak_rss_and_errors(tmp_path):
+    run.LAUNCHER = run.compile_tool("rusage_exec")
+    assert run.LAUNCHER is not None
+    py = sys.executable
+    small = run.run_child([py, "-c", "pass"])
+    big = run.run_child([py, "-c", "b = bytearray(300 << 20); b[::4096] = b'x' * len(b[::4096])"])
+    assert small["rc"] == 0 and big["rc"] == 0
+    assert big["maxrss"] - small["maxrss"] > 250 << 20
+    assert run.run_child([py, "-c", "import sys; sys.exit(3)"])["rc"] == 3
+    assert run.run_child([py, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])["rc"] == -11
+    killed = run.run_child([py, "-c", "import time; time.sleep(30)"], timeout=0.3)
+    assert killed["killed"] and "timeout" in killed["killed"]
+    assert run.run_child(["/nonexistent/prog"])["rc"] == 127
