@@ -746,10 +746,9 @@ static pl_status make_batch(const csv_reader *r, col_out *cols, int64_t n_rows, 
         co->validity = co->values = co->data = NULL;
     }
     if (!st) {
+        /* takes the column references (also on failure); the vector stays ours */
         st = pl_batch_new(pl_schema_retain(r->schema), n_rows, arrays, out, err);
-        arrays = NULL; /* taken, also on failure */
-    }
-    if (arrays) {
+    } else {
         for (int32_t c = 0; c < r->n_out; c++) pl_array_release(arrays[c]);
     }
     pl_free(arrays);
