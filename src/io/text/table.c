@@ -267,8 +267,9 @@ static pl_status render(table_writer *w, pl_error *err) {
     }
     for (int32_t v = 0; v < n_vis; v++) vis_w[v] = vis[v] < 0 ? 1 : col_w[vis[v]];
 
-    /* footer text; widen the last column if it does not fit */
-    int n_foot = 0;
+    /* footer lines; widen the last column if one does not fit */
+    char foot2[96] = "";
+    int n_foot = 0, n_foot2 = 0;
     if (cut_rows || cut_cols) {
         if (cut_rows)
             n_foot = snprintf(foot, sizeof foot, "%lld rows (%lld shown)", (long long)total,
@@ -277,11 +278,12 @@ static pl_status render(table_writer *w, pl_error *err) {
             n_foot = snprintf(foot, sizeof foot, "%lld row%s", (long long)total,
                               total == 1 ? "" : "s");
         if (cut_cols)
-            n_foot += snprintf(foot + n_foot, sizeof foot - (size_t)n_foot,
-                               "  %d columns (%d shown)", n_cols, n_left + n_right);
+            n_foot2 = snprintf(foot2, sizeof foot2, "%d columns (%d shown)", n_cols,
+                               n_left + n_right);
         int64_t inner = -3;
         for (int32_t v = 0; v < n_vis; v++) inner += vis_w[v] + 3;
-        if (n_foot > inner) vis_w[n_vis - 1] += n_foot - inner;
+        int64_t need = PL_MAX(n_foot, n_foot2);
+        if (need > inner) vis_w[n_vis - 1] += need - inner;
     }
 
     st = put_rule(b, vis_w, n_vis, "\xE2\x94\x8C", "\xE2\x94\xAC", "\xE2\x94\x90", err); /* ┌┬┐ */
@@ -323,6 +325,11 @@ static pl_status render(table_writer *w, pl_error *err) {
         if (!st) st = pl_strbuf_append(b, V_BAR, 3, err);
         if (!st) st = put_cell(b, foot, n_foot, n_foot, inner, 'l', err);
         if (!st) st = pl_strbuf_append(b, V_BAR "\n", 4, err);
+        if (!st && n_foot2) {
+            st = pl_strbuf_append(b, V_BAR, 3, err);
+            if (!st) st = put_cell(b, foot2, n_foot2, n_foot2, inner, 'l', err);
+            if (!st) st = pl_strbuf_append(b, V_BAR "\n", 4, err);
+        }
         int64_t one = inner;
         if (!st) st = put_rule(b, &one, 1, "\xE2\x94\x94", "", "\xE2\x94\x98", err);
     } else if (!st) {
