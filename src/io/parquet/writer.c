@@ -34,6 +34,9 @@ typedef struct pqw {
     int64_t total_rows;
     pl_pqw_row_group *rgs;
     int64_t n_rgs, cap_rgs;
+    pl_pqw_scratch *scratch; /* one per pool worker, reused */
+    int32_t n_scratch;
+    pl_pqw_vec *chunk_bufs;  /* one per leaf: encoded chunk bytes, reused */
     bool finished, failed;
 } pqw;
 
@@ -73,22 +76,22 @@ typedef struct rg_job {
 } rg_job;
 
 static void encode_leaf_task(void *arg, int64_t index, int32_t worker) {
-    (void)worker;
     rg_job *job = arg;
     pqw *w = job->w;
     const pl_pqw_leaf *leaf = &w->ps.leaves[index];
     pl_error *err = &job->errs[index];
     pl_error_init(err);
-    pl_pqw_shred sh;
-    memset(&sh, 0, sizeof sh);
+    pl_pqw_scratch *scr = &w->scratch[worker];
+    pl_pqw_shred *sh = &scr->shred;
+    pl_pqw_shred_reset(sh);
     pl_status st = PL_OK;
     for (int64_t p = 0; p < w->n_pieces && st == PL_OK; p++) {
         const piece *pc = &w->pieces[p];
-        st = pl_pqw_shred_append(&sh, leaf, pc->batch->columns[leaf->field], pc->offset,
+        st = pl_pqw_shred_append(sh, leaf, pc->batch->columns[leaf->field], pc->offset,
                                  pc->length, err);
     }
-    if (st == PL_OK) st = pl_pqw_encode_chunk(leaf, &sh, &w->opts, &job->chunks[index], err);
-    pl_pqw_shred_free(&sh);
+    if (st == PL_OK) st = pl_pqw_encode_chunk(leaf, sh, &w->opts, scr, &job->chunks[index], err);
+    pl_pqw_shred_reset(sh);
     job->st[index] = st;
 }
 
@@ -127,6 +130,20 @@ static pl_status flush_row_group(pqw *w, pl_error *err) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory encoding a row group");
         goto done;
     }
+    if (!w->scratch) {
+        w->n_scratch = pl_pool_max_workers();
+        w->scratch = pl_calloc((size_t)w->n_scratch, sizeof *w->scratch);
+        w->chunk_bufs = pl_calloc((size_t)(n_leaves ? n_leaves : 1), sizeof *w->chunk_bufs);
+        if (!w->scratch || !w->chunk_bufs) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory encoding a row group");
+            goto done;
+        }
+    }
+    /* lend each chunk its leaf's reusable byte buffer */
+    for (int32_t c = 0; c < n_leaves; c++) {
+        rg->chunks[c].bytes = w->chunk_bufs[c];
+        memset(&w->chunk_bufs[c], 0, sizeof w->chunk_bufs[c]);
+    }
     rg_job job = {w, rg->chunks, sts, errs};
     pl_parallel_for(n_leaves, w->opts.n_threads, encode_leaf_task, &job);
     for (int32_t c = 0; c < n_leaves; c++) {
@@ -151,7 +168,9 @@ static pl_status flush_row_group(pqw *w, pl_error *err) {
         ch->data_page_offset += base;
         rg->total_byte_size += ch->total_uncompressed;
         rg->total_compressed += ch->total_compressed;
-        pl_pqw_vec_free(&ch->bytes);
+        w->chunk_bufs[c] = ch->bytes; /* give the buffer back for the next row group */
+        w->chunk_bufs[c].len = 0;
+        memset(&ch->bytes, 0, sizeof ch->bytes);
     }
     w->total_rows += rg->n_rows;
     w->n_rgs++;
@@ -213,6 +232,7 @@ static pl_status pqw_finish(pl_writer *wr, pl_error *err) {
     if (w->finished) return PL_OK;
     if (w->failed) PL_FAIL(err, PL_ERR_INVALID_ARG, "parquet writer is in a failed state");
     PL_TRY(flush_row_group(w, err));
+    for (int32_t i = 0; i < w->n_scratch; i++) pl_pqw_scratch_free(&w->scratch[i]);
     pl_thrift_enc e;
     pl_thrift_enc_init(&e);
     pl_pqw_meta_footer(&e, w->schema, &w->ps, &w->opts, w->total_rows, w->n_rgs, w->rgs);
@@ -250,6 +270,11 @@ static void pqw_free(pl_writer *wr) {
         pl_free(w->pieces);
         for (int64_t g = 0; g < w->n_rgs; g++) free_row_group(&w->rgs[g], w->ps.n_leaves);
         pl_free(w->rgs);
+        for (int32_t i = 0; i < w->n_scratch; i++) pl_pqw_scratch_free(&w->scratch[i]);
+        pl_free(w->scratch);
+        if (w->chunk_bufs)
+            for (int32_t c = 0; c < w->ps.n_leaves; c++) pl_pqw_vec_free(&w->chunk_bufs[c]);
+        pl_free(w->chunk_bufs);
         if (w->f && w->own_file) fclose(w->f);
         pl_pqw_schema_free(&w->ps);
         pl_schema_release(w->schema);

@@ -140,26 +140,7 @@ static inline uint64_t hash_bytes(const uint8_t *p, int64_t n) {
 
 /* ---------------------------------------------------------------- dictionary */
 
-typedef struct dict {
-    uint32_t *slots; /* entry + 1; 0 = empty */
-    int64_t mask;
-    int64_t n;
-    int64_t plain_bytes;   /* PLAIN size of the dictionary page */
-    pl_pqw_vec fixed;      /* fixed-width entries, value_width bytes each */
-    pl_pqw_bytes *var;     /* BYTE_ARRAY entries (referencing the source arrays) */
-    uint64_t *var_hash;
-    int64_t cap_var;
-    uint32_t *idx;         /* one index per dense value */
-} dict;
-
-static void dict_free(dict *d) {
-    pl_free(d->slots);
-    pl_pqw_vec_free(&d->fixed);
-    pl_free(d->var);
-    pl_free(d->var_hash);
-    pl_free(d->idx);
-    memset(d, 0, sizeof *d);
-}
+typedef pl_pqw_dict dict;
 
 static inline uint64_t hash_fixed(const uint8_t *p, int32_t w) {
     if (w == 4) return fmix64(pl_load_u32le(p));
@@ -167,35 +148,46 @@ static inline uint64_t hash_fixed(const uint8_t *p, int32_t w) {
     return hash_bytes(p, w);
 }
 
-static pl_status dict_grow(dict *d, int32_t w, bool var, pl_error *err) {
-    int64_t cap = d->slots ? (d->mask + 1) * 2 : 1024;
-    uint32_t *slots = pl_calloc((size_t)cap, sizeof *slots);
-    if (!slots) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for the dictionary hash table");
+/* (Re)builds the hash table with cap slots from the entries. */
+static pl_status dict_rehash(dict *d, int64_t cap, int32_t w, bool var, pl_error *err) {
+    if (cap > d->cap_slots) {
+        uint32_t *slots = pl_realloc(d->slots, (size_t)cap * sizeof *slots);
+        if (!slots) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for the dictionary hash table");
+        d->slots = slots;
+        d->cap_slots = cap;
+    }
+    memset(d->slots, 0, (size_t)cap * sizeof *d->slots);
     int64_t mask = cap - 1;
     for (int64_t e = 0; e < d->n; e++) {
         uint64_t h = var ? d->var_hash[e] : hash_fixed(d->fixed.data + e * w, w);
         int64_t s = (int64_t)(h & (uint64_t)mask);
-        while (slots[s]) s = (s + 1) & mask;
-        slots[s] = (uint32_t)(e + 1);
+        while (d->slots[s]) s = (s + 1) & mask;
+        d->slots[s] = (uint32_t)(e + 1);
     }
-    pl_free(d->slots);
-    d->slots = slots;
     d->mask = mask;
     return PL_OK;
 }
+
+#define PL_PQW_DICT_INITIAL_SLOTS 1024
 
 /* Builds the dictionary of s's values. *fallback = true (and PL_OK) when it grows past
  * max_bytes. */
 static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred *s,
                             int64_t max_bytes, bool *fallback, pl_error *err) {
-    memset(d, 0, sizeof *d);
+    d->n = 0;
+    d->plain_bytes = 0;
+    d->fixed.len = 0;
     *fallback = false;
     int64_t n = s->n_values;
     bool var = leaf->conv == PL_PQW_CONV_BYTES;
     int32_t w = leaf->value_width;
-    d->idx = pl_malloc((size_t)(n ? n : 1) * sizeof *d->idx);
-    if (!d->idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for dictionary indices");
-    PL_TRY(dict_grow(d, w, var, err));
+    if (n > d->cap_idx) {
+        uint32_t *idx = pl_realloc(d->idx, (size_t)n * sizeof *idx);
+        if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for dictionary indices");
+        d->idx = idx;
+        d->cap_idx = n;
+    }
+    PL_TRY(dict_rehash(d, PL_PQW_DICT_INITIAL_SLOTS, w, var, err));
     for (int64_t i = 0; i < n; i++) {
         uint64_t h;
         const uint8_t *vp = NULL;
@@ -257,7 +249,7 @@ static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred
             *fallback = true;
             return PL_OK;
         }
-        if (d->n * 2 > d->mask + 1) PL_TRY(dict_grow(d, w, var, err));
+        if (d->n * 2 > d->mask + 1) PL_TRY(dict_rehash(d, (d->mask + 1) * 2, w, var, err));
     next:;
     }
     return PL_OK;
@@ -415,46 +407,46 @@ typedef struct page_ctx {
     const pl_pqw_leaf *leaf;
     const pl_pqw_opts *opts;
     pl_pqw_chunk *c;
-    pl_pqw_vec page; /* uncompressed page body */
-    pl_pqw_vec comp; /* compressed page body */
-    pl_thrift_enc hdr;
+    pl_pqw_vec *page; /* uncompressed page body (scratch) */
+    pl_pqw_vec *comp; /* compressed page body (scratch) */
+    pl_thrift_enc *hdr;
 } page_ctx;
 
 /* Compresses ctx->page and appends header + body to the chunk. */
 static pl_status flush_page(page_ctx *ctx, int32_t page_type, int64_t num_values,
                             int32_t encoding, pl_error *err) {
     pl_pqw_chunk *c = ctx->c;
-    int64_t ulen = ctx->page.len;
+    int64_t ulen = ctx->page->len;
     if (ulen > INT32_MAX)
         PL_FAIL(err, PL_ERR_LIMIT, "page of %lld bytes exceeds the parquet limit of 2 GiB",
                 (long long)ulen);
-    const uint8_t *body = ctx->page.data;
+    const uint8_t *body = ctx->page->data;
     int64_t clen = ulen;
     if (ctx->opts->codec != PL_CODEC_UNCOMPRESSED) {
         int64_t cap = pl_codec_max_compressed(ctx->opts->codec, ulen);
-        ctx->comp.len = 0;
-        PL_TRY(pl_pqw_vec_reserve(&ctx->comp, cap + 1, err));
+        ctx->comp->len = 0;
+        PL_TRY(pl_pqw_vec_reserve(ctx->comp, cap + 1, err));
         static const uint8_t empty[1] = {0};
         PL_TRY(pl_codec_compress(ctx->opts->codec, ctx->opts->level, ulen ? body : empty, ulen,
-                                 ctx->comp.data, cap + 1, &clen, err));
+                                 ctx->comp->data, cap + 1, &clen, err));
         if (clen > INT32_MAX)
             PL_FAIL(err, PL_ERR_LIMIT, "compressed page of %lld bytes exceeds 2 GiB",
                     (long long)clen);
-        body = ctx->comp.data;
+        body = ctx->comp->data;
     }
-    pl_thrift_enc_clear(&ctx->hdr);
-    pl_pqw_meta_page_header(&ctx->hdr, page_type, (int32_t)ulen, (int32_t)clen,
+    pl_thrift_enc_clear(ctx->hdr);
+    pl_pqw_meta_page_header(ctx->hdr, page_type, (int32_t)ulen, (int32_t)clen,
                             (int32_t)num_values, encoding, true);
-    PL_TRY(pl_thrift_enc_status(&ctx->hdr, err));
+    PL_TRY(pl_thrift_enc_status(ctx->hdr, err));
     if (page_type == PL_PQW_PAGE_DICTIONARY) c->dict_page_offset = c->bytes.len;
     else if (c->data_page_offset < 0) c->data_page_offset = c->bytes.len;
-    PL_TRY(pl_pqw_vec_reserve(&c->bytes, ctx->hdr.len + clen, err));
-    memcpy(c->bytes.data + c->bytes.len, ctx->hdr.data, (size_t)ctx->hdr.len);
-    c->bytes.len += ctx->hdr.len;
+    PL_TRY(pl_pqw_vec_reserve(&c->bytes, ctx->hdr->len + clen, err));
+    memcpy(c->bytes.data + c->bytes.len, ctx->hdr->data, (size_t)ctx->hdr->len);
+    c->bytes.len += ctx->hdr->len;
     if (clen) memcpy(c->bytes.data + c->bytes.len, body, (size_t)clen);
     c->bytes.len += clen;
-    c->total_uncompressed += ctx->hdr.len + ulen;
-    c->total_compressed += ctx->hdr.len + clen;
+    c->total_uncompressed += ctx->hdr->len + ulen;
+    c->total_compressed += ctx->hdr->len + clen;
     return PL_OK;
 }
 
@@ -503,18 +495,18 @@ static pl_status put_plain(pl_pqw_vec *v, const pl_pqw_leaf *leaf, const pl_pqw_
 
 static pl_status write_dict_page(page_ctx *ctx, const dict *d, pl_error *err) {
     const pl_pqw_leaf *leaf = ctx->leaf;
-    ctx->page.len = 0;
+    ctx->page->len = 0;
     if (leaf->conv == PL_PQW_CONV_BYTES) {
-        PL_TRY(pl_pqw_vec_reserve(&ctx->page, d->plain_bytes, err));
-        uint8_t *p = ctx->page.data;
+        PL_TRY(pl_pqw_vec_reserve(ctx->page, d->plain_bytes, err));
+        uint8_t *p = ctx->page->data;
         for (int64_t e = 0; e < d->n; e++) {
             pl_store_u32le(p, (uint32_t)d->var[e].len);
             if (d->var[e].len) memcpy(p + 4, d->var[e].ptr, (size_t)d->var[e].len);
             p += 4 + d->var[e].len;
         }
-        ctx->page.len = d->plain_bytes;
+        ctx->page->len = d->plain_bytes;
     } else {
-        PL_TRY(pl_pqw_vec_append(&ctx->page, d->fixed.data, d->fixed.len, err));
+        PL_TRY(pl_pqw_vec_append(ctx->page, d->fixed.data, d->fixed.len, err));
     }
     return flush_page(ctx, PL_PQW_PAGE_DICTIONARY, d->n, PL_PQW_ENC_PLAIN, err);
 }
@@ -537,7 +529,7 @@ static pl_status write_data_pages(page_ctx *ctx, const pl_pqw_shred *s, const di
         first = false;
         int64_t l = lvl, nv = 0, bits = 0;
         while (l < s->n_levels) {
-            if (l > lvl && (!s->rep || s->rep[l] == 0) &&
+            if (l > lvl && (leaf->max_rep == 0 || s->rep[l] == 0) &&
                 (bits >= budget_bits || l - lvl >= PL_PQW_MAX_PAGE_LEVELS))
                 break;
             if (s->def[l] == max_def && leaf->conv != PL_PQW_CONV_NONE) {
@@ -547,18 +539,18 @@ static pl_status write_data_pages(page_ctx *ctx, const pl_pqw_shred *s, const di
             l++;
         }
         int64_t nl = l - lvl;
-        ctx->page.len = 0;
-        if (leaf->max_rep > 0) PL_TRY(put_levels(&ctx->page, s->rep + lvl, nl, rep_bw, err));
-        if (leaf->max_def > 0) PL_TRY(put_levels(&ctx->page, s->def + lvl, nl, def_bw, err));
+        ctx->page->len = 0;
+        if (leaf->max_rep > 0) PL_TRY(put_levels(ctx->page, s->rep + lvl, nl, rep_bw, err));
+        if (leaf->max_def > 0) PL_TRY(put_levels(ctx->page, s->def + lvl, nl, def_bw, err));
         int32_t enc = PL_PQW_ENC_PLAIN;
         if (d) {
             enc = PL_PQW_ENC_RLE_DICTIONARY;
-            PL_TRY(pl_pqw_vec_reserve(&ctx->page, 1, err));
-            ctx->page.data[ctx->page.len++] = (uint8_t)idx_bw;
-            PL_TRY(pl_pqw_rle_u32(&ctx->page, d->idx + val, nv, idx_bw, err));
+            PL_TRY(pl_pqw_vec_reserve(ctx->page, 1, err));
+            ctx->page->data[ctx->page->len++] = (uint8_t)idx_bw;
+            PL_TRY(pl_pqw_rle_u32(ctx->page, d->idx + val, nv, idx_bw, err));
             ctx->c->has_dict = true;
         } else {
-            PL_TRY(put_plain(&ctx->page, leaf, s, val, nv, err));
+            PL_TRY(put_plain(ctx->page, leaf, s, val, nv, err));
             ctx->c->has_plain = true;
         }
         PL_TRY(flush_page(ctx, PL_PQW_PAGE_DATA, nl, enc, err));
@@ -569,49 +561,56 @@ static pl_status write_data_pages(page_ctx *ctx, const pl_pqw_shred *s, const di
 }
 
 pl_status pl_pqw_encode_chunk(const pl_pqw_leaf *leaf, const pl_pqw_shred *s,
-                              const pl_pqw_opts *opts, pl_pqw_chunk *c, pl_error *err) {
+                              const pl_pqw_opts *opts, pl_pqw_scratch *scr, pl_pqw_chunk *c,
+                              pl_error *err) {
+    pl_pqw_vec bytes = c->bytes;
     memset(c, 0, sizeof *c);
+    c->bytes = bytes;
+    c->bytes.len = 0;
     c->dict_page_offset = -1;
     c->data_page_offset = -1;
     c->distinct_count = -1;
     c->num_values = s->n_levels;
     c->null_count = s->n_levels - s->n_values;
-    page_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.leaf = leaf;
-    ctx.opts = opts;
-    ctx.c = c;
-    pl_thrift_enc_init(&ctx.hdr);
-    dict d;
-    memset(&d, 0, sizeof d);
+    page_ctx ctx = {leaf, opts, c, &scr->page, &scr->comp, &scr->hdr};
+    dict *d = &scr->dict;
     bool use_dict = false;
     pl_status st = PL_OK;
     if (opts->use_dictionary && leaf->physical != PL_PQW_BOOLEAN &&
         leaf->conv != PL_PQW_CONV_NONE && s->n_values > 0) {
         bool fallback = false;
-        st = dict_build(&d, leaf, s, opts->dict_max_bytes, &fallback, err);
+        st = dict_build(d, leaf, s, opts->dict_max_bytes, &fallback, err);
         if (st != PL_OK) goto done;
         use_dict = !fallback;
-        if (!use_dict) dict_free(&d);
     }
     if (opts->write_statistics) {
-        if (use_dict) st = compute_min_max(leaf, d.fixed.data, d.var, d.n, c, err);
+        if (use_dict) st = compute_min_max(leaf, d->fixed.data, d->var, d->n, c, err);
         else st = compute_min_max(leaf, s->fixed, s->var, s->n_values, c, err);
         if (st != PL_OK) goto done;
-        if (use_dict && leaf->order != PL_PQW_ORDER_FLOAT) c->distinct_count = d.n;
+        if (use_dict && leaf->order != PL_PQW_ORDER_FLOAT) c->distinct_count = d->n;
     }
     if (use_dict) {
-        st = write_dict_page(&ctx, &d, err);
+        st = write_dict_page(&ctx, d, err);
         if (st != PL_OK) goto done;
     }
-    st = write_data_pages(&ctx, s, use_dict ? &d : NULL, err);
+    st = write_data_pages(&ctx, s, use_dict ? d : NULL, err);
 done:
-    dict_free(&d);
-    pl_pqw_vec_free(&ctx.page);
-    pl_pqw_vec_free(&ctx.comp);
-    pl_thrift_enc_reset(&ctx.hdr);
     if (st != PL_OK) pl_pqw_chunk_free(c);
     return st;
+}
+
+void pl_pqw_scratch_free(pl_pqw_scratch *scr) {
+    pl_pqw_shred_free(&scr->shred);
+    dict *d = &scr->dict;
+    pl_free(d->slots);
+    pl_pqw_vec_free(&d->fixed);
+    pl_free(d->var);
+    pl_free(d->var_hash);
+    pl_free(d->idx);
+    pl_pqw_vec_free(&scr->page);
+    pl_pqw_vec_free(&scr->comp);
+    pl_thrift_enc_reset(&scr->hdr);
+    memset(scr, 0, sizeof *scr);
 }
 
 void pl_pqw_chunk_free(pl_pqw_chunk *c) {

@@ -172,11 +172,11 @@ typedef struct pl_pqw_bytes {
 
 /* One leaf column's levels and dense (non-null) physical values for a row group. */
 typedef struct pl_pqw_shred {
-    uint16_t *def, *rep; /* rep is NULL when max_rep == 0 */
-    int64_t n_levels, cap_levels;
+    uint16_t *def, *rep; /* rep is used only when max_rep > 0 */
+    int64_t n_levels, cap_levels, cap_rep;
     uint8_t *fixed;      /* n_values * value_width bytes */
     pl_pqw_bytes *var;   /* BYTE_ARRAY: n_values refs into the source arrays */
-    int64_t n_values, cap_values;
+    int64_t n_values, cap_var, cap_fixed_bytes;
     int64_t null_count;  /* leaf-level entries with def < max_def */
     int32_t n_held;      /* decoded dictionary arrays kept alive for `var` */
     pl_array **held;
@@ -188,6 +188,8 @@ typedef struct pl_pqw_shred {
  * PL_ERR_INVALID_ARG (nulls in a non-nullable field), PL_ERR_TYPE, PL_ERR_NOMEM. */
 pl_status pl_pqw_shred_append(pl_pqw_shred *s, const pl_pqw_leaf *leaf, pl_array *col,
                               int64_t offset, int64_t length, pl_error *err);
+/* Empties s for the next chunk, keeping its buffers; releases held arrays. */
+void pl_pqw_shred_reset(pl_pqw_shred *s);
 void pl_pqw_shred_free(pl_pqw_shred *s);
 
 /* ---------------------------------------------------------------- encoding */
@@ -218,10 +220,37 @@ typedef struct pl_pqw_chunk {
     int64_t distinct_count; /* -1 = not known */
 } pl_pqw_chunk;
 
-/* Encodes a shredded leaf column into pages. Errors: PL_ERR_NOMEM, PL_ERR_LIMIT, PL_ERR_INTERNAL
- * (codec failure). */
+/* A chunk's dictionary: open-addressing table plus entries. Buffers are kept between chunks. */
+typedef struct pl_pqw_dict {
+    uint32_t *slots; /* entry + 1; 0 = empty */
+    int64_t cap_slots, mask;
+    int64_t n;
+    int64_t plain_bytes; /* PLAIN size of the dictionary page */
+    pl_pqw_vec fixed;    /* fixed-width entries, value_width bytes each */
+    pl_pqw_bytes *var;   /* BYTE_ARRAY entries (referencing the source arrays) */
+    uint64_t *var_hash;
+    int64_t cap_var;
+    uint32_t *idx; /* one index per dense value */
+    int64_t cap_idx;
+} pl_pqw_dict;
+
+/* Per-worker buffers reused from chunk to chunk and row group to row group, so large blocks are
+ * faulted in once rather than once per column chunk. */
+typedef struct pl_pqw_scratch {
+    pl_pqw_shred shred;
+    pl_pqw_dict dict;
+    pl_pqw_vec page, comp; /* one page body, uncompressed and compressed */
+    pl_thrift_enc hdr;
+} pl_pqw_scratch;
+
+void pl_pqw_scratch_free(pl_pqw_scratch *s);
+
+/* Encodes a shredded leaf column into pages appended to out->bytes (whose buffer, if any, is
+ * reused; other fields are reset). Errors: PL_ERR_NOMEM, PL_ERR_LIMIT, PL_ERR_INTERNAL (codec
+ * failure). */
 pl_status pl_pqw_encode_chunk(const pl_pqw_leaf *leaf, const pl_pqw_shred *s,
-                              const pl_pqw_opts *opts, pl_pqw_chunk *out, pl_error *err);
+                              const pl_pqw_opts *opts, pl_pqw_scratch *scr, pl_pqw_chunk *out,
+                              pl_error *err);
 void pl_pqw_chunk_free(pl_pqw_chunk *c);
 
 /* RLE/bit-packed hybrid of n values of bit_width bits (no length prefix). */

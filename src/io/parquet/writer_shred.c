@@ -13,44 +13,55 @@
 
 static pl_status grow_levels(pl_pqw_shred *s, const pl_pqw_leaf *leaf, int64_t extra,
                              pl_error *err) {
-    if (s->n_levels + extra <= s->cap_levels) return PL_OK;
-    int64_t cap = s->cap_levels ? s->cap_levels * 2 : 1024;
-    while (cap < s->n_levels + extra) cap *= 2;
-    uint16_t *d = pl_realloc(s->def, (size_t)cap * sizeof *d);
-    if (!d) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for definition levels");
-    s->def = d;
-    if (leaf->max_rep > 0) {
+    int64_t need = s->n_levels + extra;
+    if (need <= s->cap_levels && (leaf->max_rep == 0 || need <= s->cap_rep)) return PL_OK;
+    int64_t cap = s->cap_levels ? s->cap_levels : 1024;
+    while (cap < need) cap *= 2;
+    if (cap > s->cap_levels) {
+        uint16_t *d = pl_realloc(s->def, (size_t)cap * sizeof *d);
+        if (!d) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for definition levels");
+        s->def = d;
+        s->cap_levels = cap;
+    }
+    if (leaf->max_rep > 0 && cap > s->cap_rep) {
         uint16_t *r = pl_realloc(s->rep, (size_t)cap * sizeof *r);
         if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for repetition levels");
         s->rep = r;
+        s->cap_rep = cap;
     }
-    s->cap_levels = cap;
     return PL_OK;
 }
 
 static pl_status grow_values(pl_pqw_shred *s, const pl_pqw_leaf *leaf, int64_t extra,
                              pl_error *err) {
-    if (s->n_values + extra <= s->cap_values) return PL_OK;
-    int64_t cap = s->cap_values ? s->cap_values * 2 : 1024;
-    while (cap < s->n_values + extra) cap *= 2;
+    int64_t need = s->n_values + extra;
     if (leaf->conv == PL_PQW_CONV_BYTES) {
+        if (need <= s->cap_var) return PL_OK;
+        int64_t cap = s->cap_var ? s->cap_var : 1024;
+        while (cap < need) cap *= 2;
         pl_pqw_bytes *v = pl_realloc(s->var, (size_t)cap * sizeof *v);
         if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for column values");
         s->var = v;
+        s->cap_var = cap;
     } else if (leaf->conv != PL_PQW_CONV_NONE) {
-        uint8_t *f = pl_realloc(s->fixed, (size_t)cap * (size_t)leaf->value_width);
+        int64_t need_bytes = need * leaf->value_width;
+        if (need_bytes <= s->cap_fixed_bytes) return PL_OK;
+        int64_t cap = s->cap_fixed_bytes ? s->cap_fixed_bytes : 4096;
+        while (cap < need_bytes) cap *= 2;
+        uint8_t *f = pl_realloc(s->fixed, (size_t)cap);
         if (!f) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for column values");
         s->fixed = f;
+        s->cap_fixed_bytes = cap;
     }
-    s->cap_values = cap;
     return PL_OK;
 }
 
 static inline pl_status emit(pl_pqw_shred *s, const pl_pqw_leaf *leaf, uint16_t def,
                              uint16_t rep, pl_error *err) {
-    if (PL_UNLIKELY(s->n_levels == s->cap_levels)) PL_TRY(grow_levels(s, leaf, 1, err));
+    if (PL_UNLIKELY(s->n_levels == s->cap_levels || (leaf->max_rep && s->n_levels == s->cap_rep)))
+        PL_TRY(grow_levels(s, leaf, 1, err));
     s->def[s->n_levels] = def;
-    if (s->rep) s->rep[s->n_levels] = rep;
+    if (leaf->max_rep) s->rep[s->n_levels] = rep;
     s->n_levels++;
     return PL_OK;
 }
@@ -199,7 +210,7 @@ static pl_status leaf_range(pl_pqw_shred *s, const pl_pqw_leaf *leaf, const pl_a
                 leaf->dotted, (long long)b, (long long)e, (long long)a->length);
     PL_TRY(grow_levels(s, leaf, n, err));
     uint16_t *def = s->def + s->n_levels;
-    if (s->rep) {
+    if (leaf->max_rep) {
         uint16_t *rep = s->rep + s->n_levels;
         rep[0] = rep_first;
         for (int64_t i = 1; i < n; i++) rep[i] = rep_inner;
@@ -314,6 +325,16 @@ pl_status pl_pqw_shred_append(pl_pqw_shred *s, const pl_pqw_leaf *leaf, pl_array
         return shred_node(s, leaf, 0, dec, 0, length, 0, 0, 0, err);
     }
     return shred_node(s, leaf, 0, col, offset, offset + length, 0, 0, 0, err);
+}
+
+void pl_pqw_shred_reset(pl_pqw_shred *s) {
+    for (int32_t i = 0; i < s->n_held; i++) pl_array_release(s->held[i]);
+    s->n_held = 0;
+    s->n_levels = 0;
+    s->n_values = 0;
+    s->null_count = 0;
+    s->last_src = NULL;
+    s->last_decoded = NULL;
 }
 
 void pl_pqw_shred_free(pl_pqw_shred *s) {
