@@ -1,0 +1,451 @@
+/* column.c - decodes one column chunk (one leaf of one row group): reads the chunk's bytes
+ * (pread into per-worker scratch, or straight from memory), walks its pages, decompresses
+ * them, decodes repetition/definition levels and values.
+ *
+ * Flat leaves (top-level, no repetition) are decoded slot-aligned: values of a page are
+ * decoded densely at the page's first row, then spread backwards over the null slots, so no
+ * second buffer is needed. Other leaves keep dense values plus level arrays for assembly.
+ * Output buffers are sized from the metadata (num_values) when the chunk's size makes that
+ * plausible, so a decoded column is allocated once. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/codecs/codec.h"
+#include "pq_int.h"
+
+/* Upfront allocations trusted from metadata: up to this many bytes, or more if the chunk's
+ * compressed size makes it plausible (a bound against allocation bombs in bad files). */
+#define PQ_PREALLOC_MIN_BYTES (64LL << 20)
+#define PQ_PREALLOC_RATIO 64
+
+void pl_pq_leaf_data_reset(pl_pq_leaf_data *d) {
+    pl_free(d->def);
+    pl_free(d->rep);
+    pl_buf_release(d->validity);
+    pl_pq_sink_reset(&d->sink);
+    pl_array_release(d->dict);
+    memset(d, 0, sizeof *d);
+}
+
+static pl_status source_read(const pl_pq_source *src, int64_t off, int64_t len, pl_pq_scratch *scr,
+                             const uint8_t **out, pl_error *err) {
+    if (off < 0 || len < 0 || off > src->size || len > src->size - off) {
+        if (err && err->byte_offset < 0) err->byte_offset = off;
+        PL_FAIL(err, PL_ERR_CORRUPT, "column chunk of %lld bytes at offset %lld extends past the "
+                "end of the file (%lld bytes)", (long long)len, (long long)off,
+                (long long)src->size);
+    }
+    if (src->mem) {
+        *out = src->mem + off;
+        return PL_OK;
+    }
+    uint8_t *buf = pl_pq_scratch_get(&scr->chunk, &scr->chunk_cap, len);
+    if (!buf) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading %lld bytes", (long long)len);
+    int64_t done = 0;
+    while (done < len) {
+        ssize_t r = pread(src->fd, buf + done, (size_t)(len - done), (off_t)(off + done));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            PL_FAIL(err, PL_ERR_IO, "read failed: %s", strerror(errno));
+        }
+        if (r == 0) PL_FAIL(err, PL_ERR_IO, "unexpected end of file at offset %lld",
+                            (long long)(off + done));
+        done += r;
+    }
+    *out = buf;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- levels */
+
+/* Decodes n levels of a v1 page section (RLE with a 4-byte length, or BIT_PACKED); advances
+ * *pp past them. */
+static pl_status levels_v1(const uint8_t **pp, const uint8_t *end, int32_t encoding, int max,
+                           uint8_t *out, int64_t n, pl_error *err) {
+    int bw = pl_pq_bit_width((uint32_t)max);
+    const uint8_t *p = *pp;
+    if (encoding == PL_PQ_ENC_BIT_PACKED) {
+        int64_t need = (n * bw + 7) / 8;
+        PL_TRY(pl_pq_bitpacked_levels(p, end, bw, out, n, err));
+        *pp = p + need;
+        return PL_OK;
+    }
+    if (encoding != PL_PQ_ENC_RLE)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "level encoding %s is not supported",
+                pl_pq_encoding_name(encoding));
+    if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+    uint32_t len = pl_load_u32le(p);
+    p += 4;
+    if (len > (uint64_t)(end - p))
+        PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
+                (long long)(end - p));
+    PL_TRY(pl_pq_rle_u8(p, p + len, bw, out, n, err));
+    *pp = p + len;
+    return PL_OK;
+}
+
+static pl_status check_levels(const uint8_t *lv, int64_t n, int max, const char *what,
+                              pl_error *err) {
+    uint8_t mx = 0;
+    for (int64_t i = 0; i < n; i++) mx = lv[i] > mx ? lv[i] : mx;
+    if (mx > max)
+        PL_FAIL(err, PL_ERR_CORRUPT, "%s level %d exceeds the maximum %d", what, mx, max);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- spreading (flat) */
+
+/* Dense values [pos, pos+k) -> slots [pos, pos+n) following the validity bits at pos. */
+static void spread(pl_pq_sink *s, const uint8_t *valid, int64_t pos, int64_t n, int64_t k) {
+    if (k == n) return;
+    int64_t j = k;
+    if (s->conv == PL_PQ_CONV_VARLEN) {
+        int32_t *off = (int32_t *)(void *)s->values->data + pos;
+        for (int64_t i = n - 1; i >= 0; i--) {
+            off[i + 1] = off[j];
+            if (pl_bit_get(valid, pos + i)) j--;
+        }
+        return;
+    }
+    if (s->conv == PL_PQ_CONV_BOOL) {
+        uint8_t *bits = s->values->data;
+        for (int64_t i = n - 1; i >= 0; i--) {
+            if (pl_bit_get(valid, pos + i)) {
+                j--;
+                pl_bit_put(bits, pos + i, pl_bit_get(bits, pos + j));
+            } else {
+                pl_bit_clear(bits, pos + i);
+            }
+        }
+        return;
+    }
+    int64_t w = s->width;
+    uint8_t *base = s->values->data + pos * w;
+    if (w == 8) {
+        uint64_t *v = (uint64_t *)(void *)base;
+        for (int64_t i = n - 1; i >= 0; i--) {
+            if (pl_bit_get(valid, pos + i)) v[i] = v[--j];
+            else v[i] = 0;
+        }
+    } else if (w == 4) {
+        uint32_t *v = (uint32_t *)(void *)base;
+        for (int64_t i = n - 1; i >= 0; i--) {
+            if (pl_bit_get(valid, pos + i)) v[i] = v[--j];
+            else v[i] = 0;
+        }
+    } else {
+        for (int64_t i = n - 1; i >= 0; i--) {
+            if (pl_bit_get(valid, pos + i)) memmove(base + i * w, base + (--j) * w, (size_t)w);
+            else memset(base + i * w, 0, (size_t)w);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- pages */
+
+typedef struct chunk_state {
+    const pl_pq_chunk_ctx *c;
+    pl_pq_scratch *scr;
+    pl_pq_leaf_data *out;
+    pl_pq_dict dict;
+    bool have_dict;
+    int64_t n_total;   /* level entries expected */
+    int64_t done;      /* level entries decoded */
+} chunk_state;
+
+static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len, int64_t dst_len,
+                            const uint8_t **out, pl_error *err) {
+    if (dst_len < 0 || dst_len > PL_PQ_MAX_PAGE_BYTES)
+        PL_FAIL(err, PL_ERR_LIMIT, "page of %lld bytes exceeds the limit", (long long)dst_len);
+    uint8_t *dst = pl_pq_scratch_get(&cs->scr->page, &cs->scr->page_cap, dst_len);
+    if (!dst) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a %lld-byte page", (long long)dst_len);
+    PL_TRY(pl_codec_decompress(cs->c->cc->codec, src, src_len, dst, dst_len, err));
+    *out = dst;
+    return PL_OK;
+}
+
+static pl_status dict_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
+                           pl_error *err) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
+    const uint8_t *p = body;
+    if (cs->c->cc->codec != PL_CODEC_UNCOMPRESSED)
+        PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
+    int64_t len = cs->c->cc->codec != PL_CODEC_UNCOMPRESSED ? h->uncompressed_size
+                                                            : h->compressed_size;
+    if (h->encoding != PL_PQ_ENC_PLAIN && h->encoding != PL_PQ_ENC_PLAIN_DICTIONARY)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary page encoding %s is not supported",
+                pl_pq_encoding_name(h->encoding));
+    PL_TRY(pl_pq_decode_dict(leaf, p, p + len, h->num_values, &cs->dict, cs->scr, err));
+    cs->have_dict = true;
+    return PL_OK;
+}
+
+static bool is_dict_enc(int32_t e) {
+    return e == PL_PQ_ENC_PLAIN_DICTIONARY || e == PL_PQ_ENC_RLE_DICTIONARY;
+}
+
+/* keep-dictionary mode: indices straight into the int32 sink */
+static pl_status dict_indices(chunk_state *cs, const uint8_t *p, const uint8_t *end, int64_t k,
+                              pl_error *err) {
+    pl_pq_sink *s = &cs->out->sink;
+    if (!cs->have_dict)
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary-encoded page without a dictionary page");
+    PL_TRY(pl_pq_sink_reserve(s, k, 0, err));
+    if (k == 0) return PL_OK;
+    if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
+    int bw = *p++;
+    if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
+    uint32_t *o = (uint32_t *)(void *)(s->values->data) + s->n;
+    PL_TRY(pl_pq_rle_u32(p, end, bw, o, k, err));
+    uint32_t mx = 0;
+    for (int64_t i = 0; i < k; i++) mx = o[i] > mx ? o[i] : mx;
+    if ((int64_t)mx >= cs->dict.n)
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %u out of range (size %lld)", mx,
+                (long long)cs->dict.n);
+    s->n += k;
+    return PL_OK;
+}
+
+static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
+                           pl_error *err) {
+    const pl_pq_chunk_ctx *c = cs->c;
+    const pl_pq_leaf_desc *leaf = c->leaf;
+    pl_pq_leaf_data *out = cs->out;
+    bool v2 = h->type == PL_PQ_PAGE_DATA_V2;
+    int64_t n = h->num_values;
+    if (n > cs->n_total - cs->done)
+        PL_FAIL(err, PL_ERR_CORRUPT, "pages hold more than the chunk's %lld values",
+                (long long)cs->n_total);
+    bool compressed = c->cc->codec != PL_CODEC_UNCOMPRESSED;
+    const uint8_t *p, *end, *rep_p = NULL, *rep_end = NULL, *def_p = NULL, *def_end = NULL;
+    if (!v2) {
+        p = body;
+        int64_t len = h->compressed_size;
+        if (compressed) {
+            PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
+            len = h->uncompressed_size;
+        }
+        end = p + len;
+    } else {
+        int64_t lv = (int64_t)h->rep_bytes + h->def_bytes;
+        if (lv > h->compressed_size || lv > h->uncompressed_size)
+            PL_FAIL(err, PL_ERR_CORRUPT, "page levels of %lld bytes exceed the page size",
+                    (long long)lv);
+        rep_p = body;
+        rep_end = def_p = body + h->rep_bytes;
+        def_end = body + lv;
+        p = def_end;
+        int64_t len = h->compressed_size - lv;
+        if (compressed && h->is_compressed && h->uncompressed_size - lv > 0) {
+            PL_TRY(decompress(cs, p, len, h->uncompressed_size - lv, &p, err));
+            len = h->uncompressed_size - lv;
+        } else if (compressed && h->is_compressed) {
+            len = 0;
+        }
+        end = p + len;
+    }
+    int max_def = leaf->max_def, max_rep = leaf->max_rep;
+    int64_t k = n; /* non-null values in the page */
+    uint8_t *def_out = NULL;
+    if (out->flat) {
+        if (max_def > 0) {
+            uint8_t *bits = out->validity->data;
+            if (v2) {
+                PL_TRY(pl_pq_rle_bits(def_p, def_end, bits, cs->done, n, &k, err));
+            } else if (h->def_encoding == PL_PQ_ENC_RLE) {
+                if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+                uint32_t len = pl_load_u32le(p);
+                p += 4;
+                if (len > (uint64_t)(end - p))
+                    PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left",
+                            len, (long long)(end - p));
+                PL_TRY(pl_pq_rle_bits(p, p + len, bits, cs->done, n, &k, err));
+                p += len;
+            } else {
+                uint8_t *lv = pl_pq_scratch_get(&cs->scr->lv, &cs->scr->lv_cap, n);
+                if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+                PL_TRY(levels_v1(&p, end, h->def_encoding, max_def, lv, n, err));
+                k = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    pl_bit_put(bits, cs->done + i, lv[i] != 0);
+                    k += lv[i] != 0;
+                }
+            }
+        }
+    } else {
+        if (max_rep > 0) {
+            uint8_t *rep = out->rep + cs->done;
+            if (v2) PL_TRY(pl_pq_rle_u8(rep_p, rep_end, pl_pq_bit_width((uint32_t)max_rep), rep,
+                                        n, err));
+            else PL_TRY(levels_v1(&p, end, h->rep_encoding, max_rep, rep, n, err));
+            PL_TRY(check_levels(rep, n, max_rep, "repetition", err));
+            if (cs->done == 0 && n > 0 && rep[0] != 0)
+                PL_FAIL(err, PL_ERR_CORRUPT, "column chunk does not start a new record");
+        }
+        if (max_def > 0) {
+            def_out = out->def + cs->done;
+            if (v2) PL_TRY(pl_pq_rle_u8(def_p, def_end, pl_pq_bit_width((uint32_t)max_def), def_out,
+                                        n, err));
+            else PL_TRY(levels_v1(&p, end, h->def_encoding, max_def, def_out, n, err));
+            PL_TRY(check_levels(def_out, n, max_def, "definition", err));
+            k = 0;
+            for (int64_t i = 0; i < n; i++) k += def_out[i] == max_def;
+        }
+    }
+    int32_t enc = h->encoding;
+    int64_t pos = out->sink.n;
+    if (c->keep_dict) {
+        if (!is_dict_enc(enc))
+            PL_FAIL(err, PL_ERR_CORRUPT, "page encoded %s in a chunk whose metadata lists only "
+                    "dictionary pages", pl_pq_encoding_name(enc));
+        PL_TRY(dict_indices(cs, p, end, k, err));
+    } else {
+        PL_TRY(pl_pq_decode_values(leaf, enc, p, end, k, cs->have_dict ? &cs->dict : NULL,
+                                   &out->sink, cs->scr, err));
+    }
+    if (out->flat && max_def > 0 && k < n) {
+        PL_TRY(pl_pq_sink_reserve(&out->sink, n - k, 0, err));
+        spread(&out->sink, out->validity->data, pos, n, k);
+        out->sink.n = pos + n;
+        out->null_count += n - k;
+    }
+    cs->done += n;
+    return PL_OK;
+}
+
+static pl_status prealloc(chunk_state *cs, pl_error *err) {
+    const pl_pq_chunk_ctx *c = cs->c;
+    const pl_pq_leaf_desc *leaf = c->leaf;
+    pl_pq_leaf_data *out = cs->out;
+    int64_t n = cs->n_total;
+    int64_t budget = PL_MAX(PQ_PREALLOC_MIN_BYTES, c->cc->total_compressed_size * PQ_PREALLOC_RATIO);
+    int64_t width = c->keep_dict ? 4 : leaf->out_width > 0 ? leaf->out_width : 4;
+    int64_t nv = n;
+    if (out->flat && c->max_rows >= 0 && c->max_rows < nv) nv = c->max_rows + 65536;
+    if (nv > n) nv = n;
+    if (nv * width > budget) nv = budget / width;
+    int64_t data_bytes = 0;
+    if (leaf->conv == PL_PQ_CONV_VARLEN && !c->keep_dict)
+        data_bytes = PL_MIN(c->cc->total_uncompressed_size, budget);
+    PL_TRY(pl_pq_sink_reserve(&out->sink, nv, data_bytes, err));
+    if (out->flat && leaf->max_def > 0) {
+        if (n > budget * 8) PL_FAIL(err, PL_ERR_CORRUPT, "implausible value count %lld", (long long)n);
+        PL_TRY(pl_buf_new_zeroed((n + 7) / 8 + 8, &out->validity, err));
+    }
+    if (!out->flat) {
+        if (n > budget) PL_FAIL(err, PL_ERR_CORRUPT, "implausible value count %lld", (long long)n);
+        if (leaf->max_def > 0 && !(out->def = pl_malloc((size_t)(n > 0 ? n : 1))))
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+        if (leaf->max_rep > 0 && !(out->rep = pl_malloc((size_t)(n > 0 ? n : 1))))
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+    }
+    return PL_OK;
+}
+
+/* Builds the dictionary values array of keep-dictionary mode. */
+static pl_status export_dict(chunk_state *cs, pl_error *err) {
+    pl_pq_dict *d = &cs->dict;
+    pl_buf *off = NULL, *data = NULL;
+    PL_TRY(pl_buf_new((d->n + 1) * 4, &off, err));
+    pl_status st = pl_buf_new(d->data_bytes + 1, &data, err);
+    if (st) {
+        pl_buf_release(off);
+        return st;
+    }
+    if (d->offsets) memcpy(off->data, d->offsets, (size_t)(d->n + 1) * 4);
+    else memset(off->data, 0, 4);
+    off->size = (d->n + 1) * 4;
+    if (d->data_bytes) memcpy(data->data, d->data, (size_t)d->data_bytes);
+    data->size = d->data_bytes;
+    return pl_array_new(pl_type_retain(cs->c->leaf->type), d->n, 0, NULL, off, data, 0, NULL, NULL,
+                        &cs->out->dict, err);
+}
+
+pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
+                           pl_error *err) {
+    const pl_pq_column_chunk *cc = c->cc;
+    const pl_pq_leaf_desc *leaf = c->leaf;
+    memset(out, 0, sizeof *out);
+    out->flat = c->flat;
+    out->sink.conv = c->keep_dict ? PL_PQ_CONV_NONE : leaf->conv;
+    out->sink.width = c->keep_dict ? 4 : leaf->out_width;
+    if (cc->encrypted)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "encrypted parquet files are not supported");
+    if (!cc->has_meta) PL_FAIL(err, PL_ERR_CORRUPT, "column chunk without metadata");
+    if (cc->file_path)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "column chunk stored in another file (\"%s\")",
+                cc->file_path);
+    if (cc->physical != leaf->physical)
+        PL_FAIL(err, PL_ERR_CORRUPT, "column chunk type %s does not match the schema's %s",
+                pl_pq_physical_name(cc->physical), pl_pq_physical_name(leaf->physical));
+    if (cc->codec_id != PL_PQ_CODEC_UNCOMPRESSED && cc->codec == PL_CODEC_UNCOMPRESSED)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "compression codec %s is not supported",
+                pl_pq_codec_name(cc->codec_id));
+    chunk_state cs = {0};
+    cs.c = c;
+    cs.scr = scr;
+    cs.out = out;
+    cs.n_total = cc->num_values;
+    int64_t start = cc->data_page_offset;
+    if (cc->dictionary_page_offset >= 4 && cc->dictionary_page_offset < start)
+        start = cc->dictionary_page_offset;
+    int64_t len = cc->total_compressed_size;
+    const uint8_t *base;
+    pl_status st = PL_OK;
+    if ((st = prealloc(&cs, err))) goto fail;
+    if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
+    const uint8_t *p = base, *end = base + len;
+    while (cs.done < cs.n_total) {
+        if (out->flat && c->max_rows >= 0 && cs.done >= c->max_rows) break;
+        int64_t page_off = start + (p - base);
+        if (p >= end) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "column chunk ends after %lld of %lld values",
+                              (long long)cs.done, (long long)cs.n_total);
+            if (err && err->byte_offset < 0) err->byte_offset = page_off;
+            goto fail;
+        }
+        pl_pq_page_header h;
+        int64_t hlen;
+        if ((st = pl_pq_page_header_decode(p, end - p, page_off, &h, &hlen, err))) goto fail;
+        const uint8_t *body = p + hlen;
+        if (h.compressed_size > end - body) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "page of %d bytes extends past the column "
+                              "chunk (%lld bytes left)", h.compressed_size,
+                              (long long)(end - body));
+            if (err && err->byte_offset < 0) err->byte_offset = page_off;
+            goto fail;
+        }
+        if (h.type == PL_PQ_PAGE_DICTIONARY) {
+            st = dict_page(&cs, &h, body, err);
+        } else if (h.type == PL_PQ_PAGE_DATA || h.type == PL_PQ_PAGE_DATA_V2) {
+            if ((h.type == PL_PQ_PAGE_DATA && !h.has_data) ||
+                (h.type == PL_PQ_PAGE_DATA_V2 && !h.has_v2))
+                st = pl_error_set(err, PL_ERR_CORRUPT, "data page without its header");
+            else st = data_page(&cs, &h, body, err);
+        }
+        if (st) {
+            if (err && err->byte_offset < 0) err->byte_offset = page_off;
+            goto fail;
+        }
+        p = body + h.compressed_size;
+    }
+    if (c->keep_dict) {
+        if (!cs.have_dict) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "dictionary-encoded chunk without dictionary");
+            goto fail;
+        }
+        if ((st = export_dict(&cs, err))) goto fail;
+    }
+    out->n_levels = cs.done;
+    if (out->flat && out->null_count == 0) {
+        pl_buf_release(out->validity);
+        out->validity = NULL;
+    }
+    pl_pq_dict_reset(&cs.dict);
+    return PL_OK;
+fail:
+    pl_pq_dict_reset(&cs.dict);
+    pl_pq_leaf_data_reset(out);
+    return st;
+}

@@ -1,0 +1,651 @@
+/* metadata.c - decodes Parquet's FileMetaData and PageHeader (parquet.thrift) from the Thrift
+ * compact protocol into the structs of polaroid/parquet.h and pq_int.h.
+ *
+ * Field numbers follow parquet.thrift. Unknown fields are skipped. Decoded strings are copied
+ * into the arena (NUL-terminated); statistics min/max point into the footer bytes, which the
+ * caller keeps alive as long as the metadata. */
+#include <string.h>
+
+#include "pq_int.h"
+
+typedef struct md_ctx {
+    pl_pq_thrift *t;
+    pl_pq_arena *arena;
+    pl_error *err;
+} md_ctx;
+
+#define T (c->t)
+#define ERR (c->err)
+
+static pl_status nomem(md_ctx *c) {
+    PL_FAIL(c->err, PL_ERR_NOMEM, "out of memory decoding parquet metadata");
+}
+
+static void *alloc_n(md_ctx *c, int32_t n, size_t size) {
+    return pl_pq_arena_alloc(c->arena, (size_t)(n > 0 ? n : 1) * size);
+}
+
+static pl_status read_string(md_ctx *c, uint8_t ty, const char **out) {
+    const uint8_t *s;
+    int32_t n;
+    PL_TRY(pl_pq_thrift_binary(T, ty, &s, &n, ERR));
+    char *p = pl_pq_arena_strndup(c->arena, s, (size_t)n);
+    if (!p) return nomem(c);
+    *out = p;
+    return PL_OK;
+}
+
+/* Iterates the fields of a struct: FIELDS_BEGIN ... case N: ... FIELDS_END */
+#define FIELDS_BEGIN                                                                               \
+    PL_TRY(pl_pq_thrift_struct_begin(T, ERR));                                                     \
+    int16_t last_id_ = 0, fid;                                                                     \
+    uint8_t ty;                                                                                    \
+    for (;;) {                                                                                     \
+        PL_TRY(pl_pq_thrift_field(T, &last_id_, &fid, &ty, ERR));                                  \
+        if (ty == PL_PQ_T_STOP) break;                                                             \
+        switch (fid) {
+#define FIELDS_END                                                                                 \
+    default:                                                                                       \
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));                                                     \
+        break;                                                                                     \
+        }                                                                                          \
+        }                                                                                          \
+        pl_pq_thrift_struct_end(T);
+
+static pl_status expect_struct(md_ctx *c, uint8_t ty, const char *what) {
+    if (ty != PL_PQ_T_STRUCT)
+        return pl_pq_thrift_fail(T, ERR, "%s: expected a struct, found wire type %d", what, ty);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- statistics */
+
+static pl_status read_stats(md_ctx *c, pl_pq_stats *st) {
+    const uint8_t *legacy_min = NULL, *legacy_max = NULL;
+    int32_t legacy_min_len = 0, legacy_max_len = 0;
+    bool has_lmin = false, has_lmax = false;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_binary(T, ty, &legacy_max, &legacy_max_len, ERR));
+        has_lmax = true;
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_binary(T, ty, &legacy_min, &legacy_min_len, ERR));
+        has_lmin = true;
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_int(T, ty, &st->null_count, ERR));
+        st->has_null_count = true;
+        break;
+    case 4:
+        PL_TRY(pl_pq_thrift_int(T, ty, &st->distinct_count, ERR));
+        st->has_distinct_count = true;
+        break;
+    case 5:
+        PL_TRY(pl_pq_thrift_binary(T, ty, &st->max, &st->max_len, ERR));
+        st->has_max = true;
+        break;
+    case 6:
+        PL_TRY(pl_pq_thrift_binary(T, ty, &st->min, &st->min_len, ERR));
+        st->has_min = true;
+        break;
+    case 7:
+        PL_TRY(pl_pq_thrift_bool(T, ty, &st->max_exact, ERR));
+        break;
+    case 8:
+        PL_TRY(pl_pq_thrift_bool(T, ty, &st->min_exact, ERR));
+        break;
+    FIELDS_END
+    if (!st->has_min && !st->has_max && (has_lmin || has_lmax)) {
+        st->legacy = true;
+        st->has_min = has_lmin;
+        st->min = legacy_min;
+        st->min_len = legacy_min_len;
+        st->has_max = has_lmax;
+        st->max = legacy_max;
+        st->max_len = legacy_max_len;
+    }
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- schema */
+
+static pl_status read_time_unit(md_ctx *c, pl_time_unit *unit) {
+    *unit = PL_UNIT_MS;
+    FIELDS_BEGIN
+    case 1:
+        *unit = PL_UNIT_MS;
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    case 2:
+        *unit = PL_UNIT_US;
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    case 3:
+        *unit = PL_UNIT_NS;
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+static pl_status read_logical_inner(md_ctx *c, int16_t kind, pl_pq_logical *lt) {
+    FIELDS_BEGIN
+    case 1:
+        if (kind == PL_PQ_LT_DECIMAL) PL_TRY(pl_pq_thrift_i32(T, ty, &lt->scale, ERR));
+        else if (kind == PL_PQ_LT_TIME || kind == PL_PQ_LT_TIMESTAMP)
+            PL_TRY(pl_pq_thrift_bool(T, ty, &lt->utc, ERR));
+        else if (kind == PL_PQ_LT_INTEGER) PL_TRY(pl_pq_thrift_i32(T, ty, &lt->bit_width, ERR));
+        else PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    case 2:
+        if (kind == PL_PQ_LT_DECIMAL) PL_TRY(pl_pq_thrift_i32(T, ty, &lt->precision, ERR));
+        else if (kind == PL_PQ_LT_TIME || kind == PL_PQ_LT_TIMESTAMP) {
+            PL_TRY(expect_struct(c, ty, "time unit"));
+            PL_TRY(read_time_unit(c, &lt->unit));
+        } else if (kind == PL_PQ_LT_INTEGER) PL_TRY(pl_pq_thrift_bool(T, ty, &lt->is_signed, ERR));
+        else PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+static pl_status read_logical(md_ctx *c, pl_pq_logical *lt) {
+    FIELDS_BEGIN
+    case PL_PQ_LT_STRING:
+    case PL_PQ_LT_MAP:
+    case PL_PQ_LT_LIST:
+    case PL_PQ_LT_ENUM:
+    case PL_PQ_LT_DECIMAL:
+    case PL_PQ_LT_DATE:
+    case PL_PQ_LT_TIME:
+    case PL_PQ_LT_TIMESTAMP:
+    case PL_PQ_LT_INTEGER:
+    case PL_PQ_LT_NULL:
+    case PL_PQ_LT_JSON:
+    case PL_PQ_LT_BSON:
+    case PL_PQ_LT_UUID:
+    case PL_PQ_LT_FLOAT16:
+    case PL_PQ_LT_VARIANT:
+    case PL_PQ_LT_GEOMETRY:
+    case PL_PQ_LT_GEOGRAPHY:
+        if (ty != PL_PQ_T_STRUCT) {
+            PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+            lt->kind = PL_PQ_LT_UNKNOWN;
+            break;
+        }
+        lt->kind = (pl_pq_logical_kind)fid;
+        PL_TRY(read_logical_inner(c, fid, lt));
+        break;
+    default:
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        lt->kind = PL_PQ_LT_UNKNOWN;
+        break;
+        }
+    }
+    pl_pq_thrift_struct_end(T);
+    return PL_OK;
+}
+
+static pl_status read_schema_element(md_ctx *c, pl_pq_schema_element *e) {
+    e->physical = -1;
+    e->type_length = -1;
+    e->repetition = -1;
+    e->converted = PL_PQ_CT_NONE;
+    e->scale = e->precision = e->field_id = -1;
+    e->name = NULL;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->physical, ERR));
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->type_length, ERR));
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->repetition, ERR));
+        break;
+    case 4:
+        PL_TRY(read_string(c, ty, &e->name));
+        break;
+    case 5:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->num_children, ERR));
+        break;
+    case 6:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->converted, ERR));
+        break;
+    case 7:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->scale, ERR));
+        break;
+    case 8:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->precision, ERR));
+        break;
+    case 9:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &e->field_id, ERR));
+        break;
+    case 10:
+        PL_TRY(expect_struct(c, ty, "logical type"));
+        PL_TRY(read_logical(c, &e->logical));
+        break;
+    FIELDS_END
+    if (!e->name) return pl_pq_thrift_fail(T, ERR, "schema element without a name");
+    if (e->num_children < 0)
+        return pl_pq_thrift_fail(T, ERR, "schema element \"%s\" has %d children", e->name,
+                                 e->num_children);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- column chunks */
+
+static pl_status read_path(md_ctx *c, uint8_t ty, const char **out) {
+    uint8_t et;
+    int32_t n;
+    PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
+    if (et != PL_PQ_T_BINARY) return pl_pq_thrift_fail(T, ERR, "path_in_schema is not strings");
+    const uint8_t *parts[PL_PQ_MAX_NESTING + 1];
+    int32_t lens[PL_PQ_MAX_NESTING + 1];
+    if (n > PL_PQ_MAX_NESTING + 1)
+        return pl_pq_thrift_fail(T, ERR, "path_in_schema has %d parts", n);
+    size_t total = 0;
+    for (int32_t i = 0; i < n; i++) {
+        PL_TRY(pl_pq_thrift_binary(T, et, &parts[i], &lens[i], ERR));
+        total += (size_t)lens[i] + 1;
+    }
+    char *s = pl_pq_arena_alloc(c->arena, total + 1);
+    if (!s) return nomem(c);
+    size_t pos = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (i) s[pos++] = '.';
+        memcpy(s + pos, parts[i], (size_t)lens[i]);
+        pos += (size_t)lens[i];
+    }
+    s[pos] = 0;
+    *out = s;
+    return PL_OK;
+}
+
+static pl_status read_i32_list(md_ctx *c, uint8_t ty, int32_t **out, int32_t *n_out) {
+    uint8_t et;
+    int32_t n;
+    PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
+    int32_t *v = alloc_n(c, n, sizeof *v);
+    if (!v) return nomem(c);
+    for (int32_t i = 0; i < n; i++) PL_TRY(pl_pq_thrift_i32(T, et, &v[i], ERR));
+    *out = v;
+    *n_out = n;
+    return PL_OK;
+}
+
+static pl_status read_encoding_stats(md_ctx *c, uint8_t lty, pl_pq_column_chunk *cc) {
+    uint8_t et;
+    int32_t n;
+    PL_TRY(pl_pq_thrift_list(T, lty, &et, &n, ERR));
+    if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "encoding_stats is not structs");
+    cc->encoding_stats = alloc_n(c, n, sizeof *cc->encoding_stats);
+    if (!cc->encoding_stats) return nomem(c);
+    cc->n_encoding_stats = n;
+    for (int32_t i = 0; i < n; i++) {
+        pl_pq_encoding_stats *es = &cc->encoding_stats[i];
+        FIELDS_BEGIN
+        case 1:
+            PL_TRY(pl_pq_thrift_i32(T, ty, &es->page_type, ERR));
+            break;
+        case 2:
+            PL_TRY(pl_pq_thrift_i32(T, ty, &es->encoding, ERR));
+            break;
+        case 3:
+            PL_TRY(pl_pq_thrift_i32(T, ty, &es->count, ERR));
+            break;
+        FIELDS_END
+    }
+    return PL_OK;
+}
+
+static pl_codec codec_from_id(int32_t id) {
+    switch (id) {
+    case PL_PQ_CODEC_SNAPPY: return PL_CODEC_SNAPPY;
+    case PL_PQ_CODEC_GZIP: return PL_CODEC_GZIP;
+    case PL_PQ_CODEC_BROTLI: return PL_CODEC_BROTLI;
+    case PL_PQ_CODEC_LZ4: return PL_CODEC_LZ4_HADOOP;
+    case PL_PQ_CODEC_ZSTD: return PL_CODEC_ZSTD;
+    case PL_PQ_CODEC_LZ4_RAW: return PL_CODEC_LZ4_RAW;
+    default: return PL_CODEC_UNCOMPRESSED;
+    }
+}
+
+static pl_status read_column_meta(md_ctx *c, pl_pq_column_chunk *cc) {
+    cc->has_meta = true;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->physical, ERR));
+        break;
+    case 2:
+        PL_TRY(read_i32_list(c, ty, &cc->encodings, &cc->n_encodings));
+        break;
+    case 3:
+        PL_TRY(read_path(c, ty, &cc->path));
+        break;
+    case 4:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->codec_id, ERR));
+        cc->codec = codec_from_id(cc->codec_id);
+        break;
+    case 5:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->num_values, ERR));
+        break;
+    case 6:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->total_uncompressed_size, ERR));
+        break;
+    case 7:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->total_compressed_size, ERR));
+        break;
+    case 9:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->data_page_offset, ERR));
+        break;
+    case 10:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->index_page_offset, ERR));
+        break;
+    case 11:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->dictionary_page_offset, ERR));
+        break;
+    case 12:
+        PL_TRY(expect_struct(c, ty, "statistics"));
+        PL_TRY(read_stats(c, &cc->stats));
+        cc->has_stats = true;
+        break;
+    case 13:
+        PL_TRY(read_encoding_stats(c, ty, cc));
+        break;
+    case 14:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->bloom_filter_offset, ERR));
+        break;
+    case 15:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->bloom_filter_length, ERR));
+        break;
+    FIELDS_END
+    if (cc->num_values < 0 || cc->total_compressed_size < 0 || cc->total_uncompressed_size < 0 ||
+        cc->data_page_offset < 0)
+        return pl_pq_thrift_fail(T, ERR, "negative size or offset in column \"%s\"",
+                                 cc->path ? cc->path : "?");
+    return PL_OK;
+}
+
+static pl_status read_column_chunk(md_ctx *c, pl_pq_column_chunk *cc) {
+    cc->dictionary_page_offset = cc->index_page_offset = -1;
+    cc->offset_index_offset = cc->column_index_offset = cc->bloom_filter_offset = -1;
+    cc->offset_index_length = cc->column_index_length = cc->bloom_filter_length = -1;
+    cc->path = "";
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(read_string(c, ty, &cc->file_path));
+        break;
+    case 3:
+        PL_TRY(expect_struct(c, ty, "column metadata"));
+        PL_TRY(read_column_meta(c, cc));
+        break;
+    case 4:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->offset_index_offset, ERR));
+        break;
+    case 5:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->offset_index_length, ERR));
+        break;
+    case 6:
+        PL_TRY(pl_pq_thrift_int(T, ty, &cc->column_index_offset, ERR));
+        break;
+    case 7:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->column_index_length, ERR));
+        break;
+    case 8:
+    case 9:
+        cc->encrypted = true;
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+static pl_status read_sorting_column(md_ctx *c, pl_pq_sorting_column *sc) {
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &sc->column_idx, ERR));
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_bool(T, ty, &sc->descending, ERR));
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_bool(T, ty, &sc->nulls_first, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
+    rg->total_compressed_size = rg->file_offset = -1;
+    rg->ordinal = -1;
+    FIELDS_BEGIN
+    case 1: {
+        uint8_t et;
+        int32_t n;
+        PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
+        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "columns is not structs");
+        rg->columns = alloc_n(c, n, sizeof *rg->columns);
+        if (!rg->columns) return nomem(c);
+        rg->n_columns = n;
+        for (int32_t i = 0; i < n; i++) PL_TRY(read_column_chunk(c, &rg->columns[i]));
+        break;
+    }
+    case 2:
+        PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_byte_size, ERR));
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_int(T, ty, &rg->num_rows, ERR));
+        break;
+    case 4: {
+        uint8_t et;
+        int32_t n;
+        PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
+        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "sorting_columns is not structs");
+        rg->sorting_columns = alloc_n(c, n, sizeof *rg->sorting_columns);
+        if (!rg->sorting_columns) return nomem(c);
+        rg->n_sorting_columns = n;
+        for (int32_t i = 0; i < n; i++) PL_TRY(read_sorting_column(c, &rg->sorting_columns[i]));
+        break;
+    }
+    case 5:
+        PL_TRY(pl_pq_thrift_int(T, ty, &rg->file_offset, ERR));
+        break;
+    case 6:
+        PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_compressed_size, ERR));
+        break;
+    case 7: {
+        int64_t v;
+        PL_TRY(pl_pq_thrift_int(T, ty, &v, ERR));
+        rg->ordinal = (int32_t)v;
+        break;
+    }
+    FIELDS_END
+    if (rg->num_rows < 0) return pl_pq_thrift_fail(T, ERR, "row group with negative row count");
+    return PL_OK;
+}
+
+static pl_status read_kv(md_ctx *c, uint8_t lty, pl_pq_metadata *md) {
+    uint8_t et;
+    int32_t n;
+    PL_TRY(pl_pq_thrift_list(T, lty, &et, &n, ERR));
+    if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "key_value_metadata is not structs");
+    md->kv_keys = alloc_n(c, n, sizeof(char *));
+    md->kv_values = alloc_n(c, n, sizeof(char *));
+    if (!md->kv_keys || !md->kv_values) return nomem(c);
+    md->n_kv = n;
+    for (int32_t i = 0; i < n; i++) {
+        md->kv_keys[i] = "";
+        FIELDS_BEGIN
+        case 1:
+            PL_TRY(read_string(c, ty, &md->kv_keys[i]));
+            break;
+        case 2:
+            PL_TRY(read_string(c, ty, &md->kv_values[i]));
+            break;
+        FIELDS_END
+    }
+    return PL_OK;
+}
+
+pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset,
+                                pl_pq_arena *arena, pl_pq_metadata *md, pl_error *err) {
+    pl_pq_thrift t;
+    pl_pq_thrift_init(&t, p, n, file_offset, "file metadata");
+    md_ctx cc = {&t, arena, err}, *c = &cc;
+    bool encrypted = false;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &md->version, ERR));
+        break;
+    case 2: {
+        uint8_t et;
+        int32_t cnt;
+        PL_TRY(pl_pq_thrift_list(T, ty, &et, &cnt, ERR));
+        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "schema is not structs");
+        if (cnt > PL_PQ_MAX_SCHEMA_ELEMENTS)
+            PL_FAIL(err, PL_ERR_LIMIT, "schema has %d elements (limit %d)", cnt,
+                    PL_PQ_MAX_SCHEMA_ELEMENTS);
+        md->schema = alloc_n(c, cnt, sizeof *md->schema);
+        if (!md->schema) return nomem(c);
+        md->n_schema = cnt;
+        for (int32_t i = 0; i < cnt; i++) PL_TRY(read_schema_element(c, &md->schema[i]));
+        break;
+    }
+    case 3:
+        PL_TRY(pl_pq_thrift_int(T, ty, &md->num_rows, ERR));
+        break;
+    case 4: {
+        uint8_t et;
+        int32_t cnt;
+        PL_TRY(pl_pq_thrift_list(T, ty, &et, &cnt, ERR));
+        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "row_groups is not structs");
+        if (cnt > PL_PQ_MAX_ROW_GROUPS)
+            PL_FAIL(err, PL_ERR_LIMIT, "file has %d row groups (limit %d)", cnt,
+                    PL_PQ_MAX_ROW_GROUPS);
+        md->row_groups = alloc_n(c, cnt, sizeof *md->row_groups);
+        if (!md->row_groups) return nomem(c);
+        md->n_row_groups = cnt;
+        for (int32_t i = 0; i < cnt; i++) PL_TRY(read_row_group(c, &md->row_groups[i]));
+        break;
+    }
+    case 5:
+        PL_TRY(read_kv(c, ty, md));
+        break;
+    case 6:
+        PL_TRY(read_string(c, ty, &md->created_by));
+        break;
+    case 8:
+        encrypted = true;
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
+        break;
+    FIELDS_END
+    if (encrypted)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "encrypted parquet files are not supported");
+    if (md->n_schema == 0) PL_FAIL(err, PL_ERR_CORRUPT, "invalid file metadata: empty schema");
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- page headers */
+
+static pl_status read_data_page_header(md_ctx *c, pl_pq_page_header *h) {
+    h->has_data = true;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->def_encoding, ERR));
+        break;
+    case 4:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_encoding, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+static pl_status read_dict_page_header(md_ctx *c, pl_pq_page_header *h) {
+    h->has_dict = true;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+static pl_status read_v2_page_header(md_ctx *c, pl_pq_page_header *h) {
+    h->has_v2 = true;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_nulls, ERR));
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_rows, ERR));
+        break;
+    case 4:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
+        break;
+    case 5:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->def_bytes, ERR));
+        break;
+    case 6:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_bytes, ERR));
+        break;
+    case 7:
+        PL_TRY(pl_pq_thrift_bool(T, ty, &h->is_compressed, ERR));
+        break;
+    FIELDS_END
+    return PL_OK;
+}
+
+pl_status pl_pq_page_header_decode(const uint8_t *p, int64_t n, int64_t file_offset,
+                                   pl_pq_page_header *h, int64_t *header_len, pl_error *err) {
+    memset(h, 0, sizeof *h);
+    h->type = -1;
+    h->uncompressed_size = h->compressed_size = -1;
+    h->is_compressed = true;
+    if (n > PL_PQ_MAX_PAGE_HEADER_BYTES) n = PL_PQ_MAX_PAGE_HEADER_BYTES;
+    pl_pq_thrift t;
+    pl_pq_thrift_init(&t, p, n, file_offset, "page header");
+    md_ctx cc = {&t, NULL, err}, *c = &cc;
+    FIELDS_BEGIN
+    case 1:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->type, ERR));
+        break;
+    case 2:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->uncompressed_size, ERR));
+        break;
+    case 3:
+        PL_TRY(pl_pq_thrift_i32(T, ty, &h->compressed_size, ERR));
+        break;
+    case 5:
+        PL_TRY(expect_struct(c, ty, "data page header"));
+        PL_TRY(read_data_page_header(c, h));
+        break;
+    case 7:
+        PL_TRY(expect_struct(c, ty, "dictionary page header"));
+        PL_TRY(read_dict_page_header(c, h));
+        break;
+    case 8:
+        PL_TRY(expect_struct(c, ty, "data page v2 header"));
+        PL_TRY(read_v2_page_header(c, h));
+        break;
+    FIELDS_END
+    if (h->uncompressed_size < 0 || h->compressed_size < 0)
+        return pl_pq_thrift_fail(T, ERR, "missing or negative page size");
+    if (h->num_values < 0 || h->num_nulls < 0 || h->def_bytes < 0 || h->rep_bytes < 0)
+        return pl_pq_thrift_fail(T, ERR, "negative count in page header");
+    *header_len = (int64_t)(t.p - p);
+    return PL_OK;
+}

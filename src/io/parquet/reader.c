@@ -1,0 +1,354 @@
+/* reader.c - Parquet files: opening (footer read with pread, magic and encryption checks,
+ * metadata and schema decoding), per-field decoding of a row group (every leaf chunk, then
+ * record assembly), and parallel row-group reads (one task per top-level column, spread over
+ * the worker pool with per-worker scratch). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pq_int.h"
+
+#define PQ_MAGIC "PAR1"
+#define PQ_MAGIC_ENCRYPTED "PARE"
+
+void pl_pq_error_context(pl_error *err, const char *path, int32_t rg, int32_t column,
+                         const char *column_name) {
+    if (!err) return;
+    if (path) pl_error_set_path(err, path);
+    if (rg >= 0 && err->row_group < 0) err->row_group = rg;
+    if (column >= 0 || column_name) pl_error_set_column(err, column, column_name);
+}
+
+void pl_pq_read_opts_init(pl_pq_read_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->max_rows = -1;
+}
+
+static pl_status pread_all(int fd, uint8_t *buf, int64_t len, int64_t off, pl_error *err) {
+    int64_t done = 0;
+    while (done < len) {
+        ssize_t r = pread(fd, buf + done, (size_t)(len - done), (off_t)(off + done));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            PL_FAIL(err, PL_ERR_IO, "read failed: %s", strerror(errno));
+        }
+        if (r == 0) PL_FAIL(err, PL_ERR_IO, "unexpected end of file");
+        done += r;
+    }
+    return PL_OK;
+}
+
+/* Decodes the footer of f (whose src is set up). */
+static pl_status open_common(pl_pq_file *f, pl_error *err) {
+    int64_t size = f->src.size;
+    uint8_t head[4], tail[8];
+    if (size < 12)
+        PL_FAIL(err, PL_ERR_CORRUPT, "not a parquet file: %lld bytes is too small",
+                (long long)size);
+    if (f->src.mem) {
+        memcpy(head, f->src.mem, 4);
+        memcpy(tail, f->src.mem + size - 8, 8);
+    } else {
+        PL_TRY(pread_all(f->src.fd, head, 4, 0, err));
+        PL_TRY(pread_all(f->src.fd, tail, 8, size - 8, err));
+    }
+    if (memcmp(tail + 4, PQ_MAGIC_ENCRYPTED, 4) == 0 || memcmp(head, PQ_MAGIC_ENCRYPTED, 4) == 0) {
+        pl_error_set(err, PL_ERR_UNSUPPORTED, "encrypted parquet files are not supported");
+        if (err) snprintf(err->hint, sizeof err->hint, "decrypt the file with its keys first");
+        return PL_ERR_UNSUPPORTED;
+    }
+    if (memcmp(tail + 4, PQ_MAGIC, 4) != 0 || memcmp(head, PQ_MAGIC, 4) != 0)
+        PL_FAIL(err, PL_ERR_CORRUPT, "not a parquet file (no PAR1 magic)");
+    int64_t flen = pl_load_u32le(tail);
+    if (flen > size - 12) {
+        if (err) err->byte_offset = size - 8;
+        PL_FAIL(err, PL_ERR_CORRUPT, "footer length %lld exceeds the file size %lld",
+                (long long)flen, (long long)size);
+    }
+    if (flen > PL_PQ_MAX_FOOTER_BYTES)
+        PL_FAIL(err, PL_ERR_LIMIT, "footer of %lld bytes exceeds the limit of %lld",
+                (long long)flen, (long long)PL_PQ_MAX_FOOTER_BYTES);
+    int64_t foff = size - 8 - flen;
+    const uint8_t *footer;
+    if (f->src.mem) {
+        footer = f->src.mem + foff;
+    } else {
+        f->footer = pl_malloc((size_t)(flen > 0 ? flen : 1));
+        if (!f->footer) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading the footer");
+        PL_TRY(pread_all(f->src.fd, f->footer, flen, foff, err));
+        footer = f->footer;
+    }
+    f->md.file_size = size;
+    f->md.footer_bytes = flen;
+    PL_TRY(pl_pq_metadata_decode(footer, flen, foff, &f->arena, &f->md, err));
+    PL_TRY(pl_pq_schema_build(&f->md, &f->arena, &f->tree, err));
+    for (int32_t r = 0; r < f->md.n_row_groups; r++) {
+        const pl_pq_row_group *rg = &f->md.row_groups[r];
+        if (rg->n_columns != f->md.n_leaves) {
+            if (err) err->row_group = r;
+            PL_FAIL(err, PL_ERR_CORRUPT, "row group has %d column chunks, the schema %d leaves",
+                    rg->n_columns, f->md.n_leaves);
+        }
+    }
+    return PL_OK;
+}
+
+static pl_status file_alloc(const char *name, pl_pq_file **out, pl_error *err) {
+    pl_pq_file *f = pl_calloc(1, sizeof *f);
+    if (!f) PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening a parquet file");
+    f->path = pl_strdup(name ? name : "");
+    if (!f->path) {
+        pl_free(f);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening a parquet file");
+    }
+    f->src.fd = -1;
+    f->src.path = f->path;
+    *out = f;
+    return PL_OK;
+}
+
+pl_status pl_pq_file_open(const char *path, pl_pq_file **out, pl_error *err) {
+    pl_pq_file *f;
+    PL_TRY(file_alloc(path, &f, err));
+    pl_status st = PL_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        st = pl_error_set(err, e == ENOENT ? PL_ERR_NOT_FOUND : PL_ERR_IO, "cannot open file: %s",
+                          strerror(e));
+        goto fail;
+    }
+    f->src.fd = fd;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = pl_error_set(err, PL_ERR_IO, "not a regular file");
+        goto fail;
+    }
+    f->src.size = (int64_t)sb.st_size;
+    if ((st = open_common(f, err))) goto fail;
+    *out = f;
+    return PL_OK;
+fail:
+    pl_error_set_path(err, path);
+    pl_pq_file_close(f);
+    return st;
+}
+
+pl_status pl_pq_file_open_memory(const uint8_t *data, int64_t size, const char *name,
+                                 pl_pq_file **out, pl_error *err) {
+    pl_pq_file *f;
+    PL_TRY(file_alloc(name, &f, err));
+    static const uint8_t empty[1];
+    f->src.mem = data ? data : empty;
+    f->src.size = size;
+    pl_status st = open_common(f, err);
+    if (st) {
+        if (name) pl_error_set_path(err, name);
+        pl_pq_file_close(f);
+        return st;
+    }
+    *out = f;
+    return PL_OK;
+}
+
+void pl_pq_file_close(pl_pq_file *f) {
+    if (!f) return;
+    pl_pq_schema_tree_reset(&f->tree);
+    pl_pq_arena_free(&f->arena);
+    pl_free(f->footer);
+    if (f->src.fd >= 0) close(f->src.fd);
+    pl_free(f->path);
+    pl_free(f);
+}
+
+const pl_pq_metadata *pl_pq_file_metadata(const pl_pq_file *f) { return &f->md; }
+
+pl_schema *pl_pq_file_schema(const pl_pq_file *f) { return f->tree.schema; }
+
+/* ---------------------------------------------------------------- fields */
+
+static bool chunk_all_dict(const pl_pq_column_chunk *cc) {
+    if (cc->n_encoding_stats == 0) return false;
+    bool any = false;
+    for (int32_t k = 0; k < cc->n_encoding_stats; k++) {
+        const pl_pq_encoding_stats *es = &cc->encoding_stats[k];
+        if (es->page_type != PL_PQ_PAGE_DATA && es->page_type != PL_PQ_PAGE_DATA_V2) continue;
+        if (es->count <= 0) continue;
+        if (es->encoding != PL_PQ_ENC_PLAIN_DICTIONARY && es->encoding != PL_PQ_ENC_RLE_DICTIONARY)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+bool pl_pq_field_all_dict(const pl_pq_file *f, int32_t field) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    if (node->kind != PL_PQ_NODE_LEAF) return false;
+    const pl_pq_leaf_desc *d = &f->tree.leaves[node->leaf];
+    if (d->conv != PL_PQ_CONV_VARLEN || d->max_rep != 0) return false;
+    for (int32_t r = 0; r < f->md.n_row_groups; r++) {
+        if (f->md.row_groups[r].num_rows == 0) continue;
+        if (!chunk_all_dict(&f->md.row_groups[r].columns[node->leaf])) return false;
+    }
+    return true;
+}
+
+pl_status pl_pq_field_type(const pl_pq_file *f, int32_t field, bool keep_dict, pl_type **out,
+                           pl_error *err) {
+    pl_type *t = f->tree.fields[field].type;
+    if (keep_dict) return pl_type_new_dictionary(PL_TYPE_INT32, t, out, err);
+    *out = pl_type_retain(t);
+    return PL_OK;
+}
+
+pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
+                           int64_t max_rows, pl_pq_scratch *scr, pl_array **out, pl_error *err) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    const pl_pq_row_group *g = &f->md.row_groups[rg];
+    pl_pq_leaf_data *data = pl_calloc((size_t)(node->n_leaves > 0 ? node->n_leaves : 1),
+                                      sizeof *data);
+    if (!data) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a column");
+    /* leaf data is indexed by leaf number, offset by first_leaf */
+    pl_pq_leaf_data *by_leaf = data - node->first_leaf;
+    pl_status st = PL_OK;
+    bool flat = node->kind == PL_PQ_NODE_LEAF;
+    for (int32_t k = 0; k < node->n_leaves && !st; k++) {
+        int32_t leaf = node->first_leaf + k;
+        pl_pq_chunk_ctx c = {0};
+        c.src = &f->src;
+        c.md = &f->md;
+        c.leaf = &f->tree.leaves[leaf];
+        c.cc = &g->columns[leaf];
+        c.rg = rg;
+        c.leaf_index = leaf;
+        c.flat = flat;
+        c.keep_dict = keep_dict && flat;
+        c.max_rows = flat ? max_rows : -1;
+        st = pl_pq_read_chunk(&c, scr, &data[k], err);
+        if (st) {
+            pl_pq_error_context(err, f->path, rg, field, f->tree.leaves[leaf].path);
+            break;
+        }
+        if (flat && data[k].n_levels != g->num_rows && (max_rows < 0 || data[k].n_levels < max_rows))
+            st = pl_error_set(err, PL_ERR_CORRUPT, "column has %lld values but the row group "
+                              "has %lld rows", (long long)data[k].n_levels,
+                              (long long)g->num_rows);
+    }
+    if (!st) {
+        st = pl_pq_assemble(node, by_leaf, f->tree.leaves, out, err);
+        if (!st && !flat && (*out)->length != g->num_rows) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "column has %lld rows but the row group has "
+                              "%lld", (long long)(*out)->length, (long long)g->num_rows);
+            pl_array_release(*out);
+            *out = NULL;
+        }
+    }
+    for (int32_t k = 0; k < node->n_leaves; k++) pl_pq_leaf_data_reset(&data[k]);
+    pl_free(data);
+    if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
+    return st;
+}
+
+/* ---------------------------------------------------------------- parallel row-group reads */
+
+typedef struct rg_job {
+    pl_pq_file *f;
+    int32_t rg;
+    const int32_t *cols;
+    const bool *keep;
+    int64_t max_rows;
+    pl_array **out;
+    pl_status *st;
+    pl_error *errs;
+    pl_pq_scratch *scr;
+} rg_job;
+
+static void rg_task(void *arg, int64_t i, int32_t worker) {
+    rg_job *j = arg;
+    pl_error_init(&j->errs[i]);
+    j->st[i] = pl_pq_read_field(j->f, j->rg, j->cols[i], j->keep[i], j->max_rows, &j->scr[worker],
+                                &j->out[i], &j->errs[i]);
+}
+
+pl_status pl_pq_read_row_group(pl_pq_file *f, int32_t rg, int32_t n_cols, const int32_t *cols,
+                               const pl_pq_read_opts *o, pl_batch **out, pl_error *err) {
+    pl_pq_read_opts def;
+    if (!o) {
+        pl_pq_read_opts_init(&def);
+        o = &def;
+    }
+    if (rg < 0 || rg >= f->md.n_row_groups)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "row group %d out of range (file has %d)", rg,
+                f->md.n_row_groups);
+    int32_t n = cols ? n_cols : f->tree.n_fields;
+    for (int32_t k = 0; cols && k < n; k++)
+        if (cols[k] < 0 || cols[k] >= f->tree.n_fields)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "column index %d out of range (%d columns)", cols[k],
+                    f->tree.n_fields);
+    int32_t workers = pl_pool_max_workers();
+    size_t m = (size_t)(n > 0 ? n : 1);
+    int32_t *idx = pl_calloc(m, sizeof *idx);
+    bool *keep = pl_calloc(m, sizeof *keep);
+    pl_array **arrays = pl_calloc(m, sizeof *arrays);
+    pl_status *sts = pl_calloc(m, sizeof *sts);
+    pl_error *errs = pl_calloc(m, sizeof *errs);
+    pl_pq_scratch *scr = pl_calloc((size_t)workers, sizeof *scr);
+    pl_field *fields = pl_calloc(m, sizeof *fields);
+    pl_status st = PL_OK;
+    pl_schema *schema = NULL;
+    if (!idx || !keep || !arrays || !sts || !errs || !scr || !fields) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory reading a row group");
+        goto done;
+    }
+    for (int32_t k = 0; k < n; k++) {
+        idx[k] = cols ? cols[k] : k;
+        keep[k] = o->keep_dictionary && pl_pq_field_all_dict(f, idx[k]);
+    }
+    rg_job job = {f, rg, idx, keep, o->max_rows, arrays, sts, errs, scr};
+    pl_parallel_for(n, o->n_threads, rg_task, &job);
+    for (int32_t k = 0; k < n; k++) {
+        if (sts[k]) {
+            if (err) *err = errs[k];
+            st = sts[k];
+            goto done;
+        }
+    }
+    for (int32_t k = 0; k < n && !st; k++) {
+        const pl_field *src = &f->tree.schema->fields[idx[k]];
+        fields[k].name = src->name;
+        fields[k].nullable = src->nullable;
+        fields[k].type = arrays[k]->type;
+    }
+    if ((st = pl_schema_new(n, fields, &schema, err))) goto done;
+    int64_t rows = f->md.row_groups[rg].num_rows;
+    if (o->max_rows >= 0 && o->max_rows < rows) {
+        rows = o->max_rows;
+        for (int32_t k = 0; k < n && !st; k++) {
+            pl_array *s;
+            st = pl_array_slice(arrays[k], 0, rows, &s, err);
+            if (!st) {
+                pl_array_release(arrays[k]);
+                arrays[k] = s;
+            }
+        }
+        if (st) goto done;
+    }
+    st = pl_batch_new(schema, rows, arrays, out, err);
+    schema = NULL;
+    for (int32_t k = 0; k < n; k++) arrays[k] = NULL;
+done:
+    pl_schema_release(schema);
+    for (int32_t k = 0; arrays && k < n; k++) pl_array_release(arrays[k]);
+    for (int32_t w = 0; scr && w < workers; w++) pl_pq_scratch_reset(&scr[w]);
+    pl_free(idx);
+    pl_free(keep);
+    pl_free(arrays);
+    pl_free(sts);
+    pl_free(errs);
+    pl_free(scr);
+    pl_free(fields);
+    return st;
+}

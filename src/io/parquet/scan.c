@@ -1,0 +1,348 @@
+/* scan.c - the Parquet pl_stream: one or more files with equal schemas, read as a sequence of
+ * (file, row group) units. Each refill decodes a bounded window of units - every projected
+ * column of every unit is one task of a single pl_parallel_for - so all cores work while
+ * memory stays bounded by the window (a file larger than memory streams). A unit yields one
+ * batch, split into slices of at most batch_rows rows; the row limit stops planning early and
+ * trims the last batch. */
+#include <string.h>
+
+#include "io/io_int.h"
+#include "pq_int.h"
+
+#define PQ_DEFAULT_BATCH_ROWS (1LL << 20)
+#define PQ_WINDOW_BYTES (256LL << 20) /* uncompressed bytes decoded per refill (soft) */
+#define PQ_WINDOW_TASKS_PER_THREAD 4
+
+typedef struct pq_unit {
+    int32_t file, rg;
+} pq_unit;
+
+typedef struct pq_task {
+    int32_t unit; /* index into the window */
+    int32_t col;
+    pl_array *out;
+    pl_status st;
+    pl_error err;
+} pq_task;
+
+typedef struct pq_scan {
+    int32_t n_files;
+    pl_pq_file **files;
+    int32_t n_cols;
+    int32_t *cols; /* [file * n_cols + k]: field index of projected column k in each file */
+    bool *keep;    /* per projected column */
+    pl_schema *schema;
+    pq_unit *units;
+    int64_t n_units, next_unit;
+    int64_t rows_left; /* -1 = no limit */
+    int64_t batch_rows;
+    int32_t threads;
+    pl_pq_scratch *scr;
+    int32_t n_scr;
+    /* batches decoded and not yet returned */
+    pl_batch **ready;
+    int64_t n_ready, ready_pos, cap_ready;
+    /* the window being decoded */
+    pq_unit *win;
+    int64_t *win_rows;
+    pq_task *tasks;
+} pq_scan;
+
+static void scan_free(pl_stream *s) {
+    if (!s) return;
+    pq_scan *q = s->impl;
+    if (q) {
+        for (int32_t k = 0; k < q->n_files; k++) pl_pq_file_close(q->files[k]);
+        pl_free(q->files);
+        pl_free(q->cols);
+        pl_free(q->keep);
+        pl_schema_release(q->schema);
+        pl_free(q->units);
+        for (int32_t w = 0; q->scr && w < q->n_scr; w++) pl_pq_scratch_reset(&q->scr[w]);
+        pl_free(q->scr);
+        for (int64_t k = q->ready_pos; k < q->n_ready; k++) pl_batch_release(q->ready[k]);
+        pl_free(q->ready);
+        pl_free(q->win);
+        pl_free(q->win_rows);
+        pl_free(q->tasks);
+        pl_free(q);
+    }
+    pl_free(s);
+}
+
+static void task_fn(void *arg, int64_t i, int32_t worker) {
+    pq_scan *q = arg;
+    pq_task *t = &q->tasks[i];
+    const pq_unit *u = &q->win[t->unit];
+    pl_pq_file *f = q->files[u->file];
+    pl_error_init(&t->err);
+    t->out = NULL;
+    t->st = pl_pq_read_field(f, u->rg, q->cols[u->file * q->n_cols + t->col], q->keep[t->col],
+                             q->win_rows[t->unit], &q->scr[worker], &t->out, &t->err);
+}
+
+static pl_status push_ready(pq_scan *q, pl_batch *b, pl_error *err) {
+    if (q->n_ready == q->cap_ready) {
+        int64_t cap = q->cap_ready ? q->cap_ready * 2 : 16;
+        pl_batch **r = pl_realloc(q->ready, (size_t)cap * sizeof *r);
+        if (!r) {
+            pl_batch_release(b);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory queueing batches");
+        }
+        q->ready = r;
+        q->cap_ready = cap;
+    }
+    q->ready[q->n_ready++] = b;
+    return PL_OK;
+}
+
+/* Turns the columns of one decoded unit into batches (split, limited). Takes the arrays. */
+static pl_status emit_unit(pq_scan *q, int64_t rows, pl_array **cols, pl_error *err) {
+    pl_batch *b;
+    PL_TRY(pl_batch_new(pl_schema_retain(q->schema), rows, cols, &b, err));
+    if (q->rows_left >= 0) q->rows_left -= rows;
+    if (rows <= q->batch_rows) return push_ready(q, b, err);
+    pl_status st = PL_OK;
+    for (int64_t off = 0; off < rows && !st; off += q->batch_rows) {
+        pl_batch *s;
+        st = pl_batch_slice(b, off, PL_MIN(q->batch_rows, rows - off), &s, err);
+        if (!st) st = push_ready(q, s, err);
+    }
+    pl_batch_release(b);
+    return st;
+}
+
+static pl_status refill(pq_scan *q, pl_error *err) {
+    /* reset the queue */
+    q->n_ready = q->ready_pos = 0;
+    /* plan the window */
+    int64_t n_win = 0, bytes = 0, planned_rows = 0;
+    int64_t want_tasks = (int64_t)q->threads * PQ_WINDOW_TASKS_PER_THREAD;
+    while (q->next_unit < q->n_units) {
+        if (q->rows_left >= 0 && planned_rows >= q->rows_left) break;
+        const pq_unit *u = &q->units[q->next_unit];
+        const pl_pq_row_group *g = &q->files[u->file]->md.row_groups[u->rg];
+        if (n_win > 0 && (bytes + g->total_byte_size > PQ_WINDOW_BYTES ||
+                          n_win * (q->n_cols > 0 ? q->n_cols : 1) >= want_tasks))
+            break;
+        q->win[n_win] = *u;
+        int64_t rows = g->num_rows;
+        if (q->rows_left >= 0 && rows > q->rows_left - planned_rows) rows = q->rows_left - planned_rows;
+        q->win_rows[n_win] = rows < g->num_rows ? rows : -1;
+        planned_rows += rows;
+        bytes += g->total_byte_size;
+        n_win++;
+        q->next_unit++;
+    }
+    if (n_win == 0) return PL_OK;
+    int64_t n_tasks = n_win * q->n_cols;
+    for (int64_t u = 0; u < n_win; u++)
+        for (int32_t k = 0; k < q->n_cols; k++) {
+            pq_task *t = &q->tasks[u * q->n_cols + k];
+            t->unit = (int32_t)u;
+            t->col = k;
+            t->out = NULL;
+            t->st = PL_OK;
+        }
+    pl_parallel_for(n_tasks, q->threads, task_fn, q);
+    pl_status st = PL_OK;
+    for (int64_t t = 0; t < n_tasks; t++) {
+        if (q->tasks[t].st && !st) {
+            st = q->tasks[t].st;
+            if (err) *err = q->tasks[t].err;
+        }
+    }
+    if (st) {
+        for (int64_t t = 0; t < n_tasks; t++) pl_array_release(q->tasks[t].out);
+        q->next_unit = q->n_units;
+        return st;
+    }
+    for (int64_t u = 0; u < n_win && !st; u++) {
+        const pl_pq_row_group *g = &q->files[q->win[u].file]->md.row_groups[q->win[u].rg];
+        int64_t rows = q->win_rows[u] >= 0 ? q->win_rows[u] : g->num_rows;
+        pl_array **cols = pl_calloc((size_t)(q->n_cols > 0 ? q->n_cols : 1), sizeof *cols);
+        if (!cols) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory building a batch");
+            break;
+        }
+        for (int32_t k = 0; k < q->n_cols; k++) {
+            pq_task *t = &q->tasks[u * q->n_cols + k];
+            pl_array *a = t->out;
+            t->out = NULL;
+            if (!st && a->length != rows) {
+                pl_array *s;
+                st = pl_array_slice(a, 0, rows, &s, err);
+                pl_array_release(a);
+                a = st ? NULL : s;
+            }
+            cols[k] = a;
+        }
+        if (!st) st = emit_unit(q, rows, cols, err);
+        else
+            for (int32_t k = 0; k < q->n_cols; k++) pl_array_release(cols[k]);
+        pl_free(cols);
+    }
+    for (int64_t t = 0; t < n_tasks; t++) {
+        pl_array_release(q->tasks[t].out);
+        q->tasks[t].out = NULL;
+    }
+    return st;
+}
+
+static pl_status scan_next(pl_stream *s, pl_batch **out, pl_error *err) {
+    pq_scan *q = s->impl;
+    *out = NULL;
+    while (q->ready_pos >= q->n_ready) {
+        if (q->next_unit >= q->n_units || q->rows_left == 0) return PL_OK;
+        PL_TRY(refill(q, err));
+    }
+    *out = q->ready[q->ready_pos];
+    q->ready[q->ready_pos++] = NULL;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- opening */
+
+static bool fields_equal(const pl_field *a, const pl_field *b) {
+    return strcmp(a->name, b->name) == 0 && pl_type_equals(a->type, b->type);
+}
+
+static pl_status check_schema(pq_scan *q, int32_t fi, const char *const *paths, pl_error *err) {
+    pl_schema *a = pl_pq_file_schema(q->files[0]), *b = pl_pq_file_schema(q->files[fi]);
+    char ta[128], tb[128];
+    for (int32_t k = 0; k < q->n_cols; k++) {
+        int32_t ia = q->cols[k];
+        const pl_field *fa = &a->fields[ia];
+        int32_t ib = pl_schema_find(b, fa->name);
+        if (ib < 0)
+            PL_FAIL(err, PL_ERR_TYPE, "schemas differ: column \"%s\" of \"%s\" is missing in "
+                    "\"%s\"", fa->name, paths[0], paths[fi]);
+        if (!fields_equal(fa, &b->fields[ib]))
+            PL_FAIL(err, PL_ERR_TYPE, "schemas differ: column \"%s\" is %s in \"%s\" but %s in "
+                    "\"%s\"", fa->name, pl_type_to_string(fa->type, ta, sizeof ta), paths[0],
+                    pl_type_to_string(b->fields[ib].type, tb, sizeof tb), paths[fi]);
+        q->cols[fi * q->n_cols + k] = ib;
+    }
+    if (q->n_cols == a->n_fields && b->n_fields != a->n_fields)
+        PL_FAIL(err, PL_ERR_TYPE, "schemas differ: \"%s\" has %d columns, \"%s\" has %d", paths[0],
+                a->n_fields, paths[fi], b->n_fields);
+    return PL_OK;
+}
+
+static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *paths,
+                            const pl_read_opts *opts, const pl_pq_read_opts *pq, pl_error *err) {
+    q->files = pl_calloc((size_t)n_paths, sizeof *q->files);
+    if (!q->files) PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening files");
+    for (int32_t k = 0; k < n_paths; k++) {
+        PL_TRY(pl_pq_file_open(paths[k], &q->files[k], err));
+        q->n_files = k + 1;
+    }
+    pl_schema *s0 = pl_pq_file_schema(q->files[0]);
+    q->n_cols = opts->columns ? opts->n_columns : s0->n_fields;
+    size_t nc = (size_t)(q->n_cols > 0 ? q->n_cols : 1);
+    q->cols = pl_calloc(nc * (size_t)n_paths, sizeof *q->cols);
+    q->keep = pl_calloc(nc, sizeof *q->keep);
+    if (!q->cols || !q->keep) PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening files");
+    for (int32_t k = 0; k < q->n_cols; k++) {
+        if (opts->columns) {
+            int32_t i = pl_schema_find(s0, opts->columns[k]);
+            if (i < 0) {
+                pl_error_set_path(err, paths[0]);
+                PL_FAIL(err, PL_ERR_NOT_FOUND, "column \"%s\" not found", opts->columns[k]);
+            }
+            q->cols[k] = i;
+        } else {
+            q->cols[k] = k;
+        }
+    }
+    for (int32_t fi = 1; fi < n_paths; fi++) PL_TRY(check_schema(q, fi, paths, err));
+    /* keep-dictionary columns: only when every file allows it */
+    pl_field *fields = pl_calloc(nc, sizeof *fields);
+    if (!fields) PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening files");
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < q->n_cols && !st; k++) {
+        bool keep = pq && pq->keep_dictionary;
+        for (int32_t fi = 0; fi < n_paths && keep; fi++)
+            keep = pl_pq_field_all_dict(q->files[fi], q->cols[fi * q->n_cols + k]);
+        q->keep[k] = keep;
+        const pl_field *src = &s0->fields[q->cols[k]];
+        fields[k].name = src->name;
+        fields[k].nullable = src->nullable;
+        st = pl_pq_field_type(q->files[0], q->cols[k], keep, &fields[k].type, err);
+    }
+    if (!st) st = pl_schema_new(q->n_cols, fields, &q->schema, err);
+    for (int32_t k = 0; k < q->n_cols; k++) pl_type_release(fields[k].type);
+    pl_free(fields);
+    if (st) return st;
+    for (int32_t k = 0; k < s0->n_meta && !st; k++)
+        st = pl_schema_add_meta(q->schema, s0->meta_keys[k], s0->meta_values[k], err);
+    if (st) return st;
+    /* units */
+    int64_t n_units = 0;
+    for (int32_t fi = 0; fi < n_paths; fi++)
+        n_units += opts->row_groups ? opts->n_row_groups : q->files[fi]->md.n_row_groups;
+    q->units = pl_calloc((size_t)(n_units > 0 ? n_units : 1), sizeof *q->units);
+    if (!q->units) PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning the scan");
+    for (int32_t fi = 0; fi < n_paths; fi++) {
+        const pl_pq_metadata *md = &q->files[fi]->md;
+        int32_t n = opts->row_groups ? opts->n_row_groups : md->n_row_groups;
+        for (int32_t k = 0; k < n; k++) {
+            int32_t rg = opts->row_groups ? opts->row_groups[k] : k;
+            if (rg < 0 || rg >= md->n_row_groups) {
+                pl_error_set_path(err, paths[fi]);
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "row group %d out of range (file has %d)", rg,
+                        md->n_row_groups);
+            }
+            if (md->row_groups[rg].num_rows == 0) continue;
+            q->units[q->n_units].file = fi;
+            q->units[q->n_units].rg = rg;
+            q->n_units++;
+        }
+    }
+    q->rows_left = opts->limit;
+    q->batch_rows = opts->batch_rows > 0 ? opts->batch_rows : PQ_DEFAULT_BATCH_ROWS;
+    int32_t threads = opts->n_threads > 0 ? opts->n_threads : (pq ? pq->n_threads : 0);
+    q->threads = threads > 0 ? threads : pl_pool_threads();
+    q->n_scr = pl_pool_max_workers();
+    q->scr = pl_calloc((size_t)q->n_scr, sizeof *q->scr);
+    int64_t max_win = (int64_t)q->threads * PQ_WINDOW_TASKS_PER_THREAD + 1;
+    q->win = pl_calloc((size_t)max_win, sizeof *q->win);
+    q->win_rows = pl_calloc((size_t)max_win, sizeof *q->win_rows);
+    q->tasks = pl_calloc((size_t)(max_win * (int64_t)nc), sizeof *q->tasks);
+    if (!q->scr || !q->win || !q->win_rows || !q->tasks)
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning the scan");
+    return PL_OK;
+}
+
+pl_status pl_pq_scan_open_ex(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
+                             const pl_pq_read_opts *pq, pl_stream **out, pl_error *err) {
+    if (n_paths < 1) PL_FAIL(err, PL_ERR_INVALID_ARG, "no parquet file to read");
+    pl_read_opts def;
+    if (!opts) {
+        pl_read_opts_init(&def);
+        opts = &def;
+    }
+    pl_stream *s = pl_calloc(1, sizeof *s);
+    pq_scan *q = pl_calloc(1, sizeof *q);
+    if (!s || !q) {
+        pl_free(s);
+        pl_free(q);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening a parquet scan");
+    }
+    s->impl = q;
+    s->next = scan_next;
+    s->free = scan_free;
+    pl_status st = scan_setup(q, n_paths, paths, opts, pq, err);
+    if (st) {
+        scan_free(s);
+        return st;
+    }
+    s->schema = q->schema;
+    *out = s;
+    return PL_OK;
+}
+
+pl_status pl_pq_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
+                          pl_stream **out, pl_error *err) {
+    return pl_pq_scan_open_ex(n_paths, paths, opts, NULL, out, err);
+}
