@@ -222,6 +222,7 @@ def every_type_table(n=3000, seed=0):
     cols["list_st"] = pa.array(
         [maybe([{"x": maybe(k, k, 2), "y": str(k)} for k in range(i % 3)], i, 7)
          for i in range(n)], pa.list_(pa.struct([("x", pa.int16()), ("y", pa.string())])))
+    cols["nul"] = pa.nulls(n)
     schema = pa.schema([pa.field(k, v.type) for k, v in cols.items()]
                        + [pa.field("req_i64", pa.int64(), nullable=False)])
     cols["req_i64"] = pa.array(range(n), pa.int64())
@@ -311,6 +312,8 @@ def test_statistics(polaroid, tmp_path):
             if pa.types.is_dictionary(col.type):
                 col = col.combine_chunks().dictionary_decode()
             st = md.row_group(0).column(leaves[name]).statistics
+            if pa.types.is_null(col.type) and st is None:
+                continue  # pyarrow itself writes no statistics for the null type
             assert st is not None, name
             assert st.null_count == col.null_count, name
             if pa.types.is_floating(col.type):
