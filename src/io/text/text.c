@@ -6,6 +6,7 @@
  * arithmetic valid for any int64 day count (no gmtime). */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,6 +159,9 @@ static int split_sci(const char *s, char *digits, int *exp10) {
     return n;
 }
 
+static const double k_pow10_d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                   1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+
 static bool roundtrips_double(double v, int prec, char *tmp) {
     snprintf(tmp, 40, "%.*e", prec - 1, v);
     return strtod(tmp, NULL) == v;
@@ -168,8 +172,40 @@ static bool roundtrips_float(float v, int prec, char *tmp) {
     return strtof(tmp, NULL) == v;
 }
 
-/* Shortest round trip by binary search over the precision: a correctly rounded p-digit text
- * that reads back implies every longer one does too. */
+/* Digits of the correctly rounded p-significant-digit text of a (> 0, finite). */
+static int digits_at(double a, int p, char *digits, int *e) {
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%.*e", p - 1, a);
+    return split_sci(tmp, digits, e);
+}
+
+/* Exact fast path for values with few decimals (0.37, 1234.5): the smallest k with
+ * m / 10^k == a for an integer m < 2^53 gives the shortest digits, since any text of at most 15
+ * significant digits that reads back to a is the only one of its length (the 15-digit grid is
+ * coarser than a's rounding interval). Division of two exact doubles is correctly rounded, so
+ * the check is exact. */
+static int fast_digits(double a, char *digits, int *e) {
+    if (!(a >= 1e-5 && a < 1e15)) return 0;
+    for (int k = 0; k <= 17; k++) {
+        double scaled = a * k_pow10_d[k];
+        if (scaled >= 9007199254740992.0) return 0;
+        double m = nearbyint(scaled);
+        if (m == 0 || m / k_pow10_d[k] != a) continue;
+        char tmp[24];
+        char *p = u64_digits_rev((uint64_t)m, tmp + sizeof tmp);
+        int n = (int)(tmp + sizeof tmp - p);
+        *e = n - 1 - k;
+        while (n > 1 && p[n - 1] == '0') n--;
+        if (n > 15) return 0;
+        memcpy(digits, p, (size_t)n);
+        return n;
+    }
+    return 0;
+}
+
+/* Shortest round trip: the exact fast path, else 15 significant digits (which, when they read
+ * back, are the shortest once trailing zeros go, by the uniqueness argument above), else 16,
+ * else 17 (always enough). */
 int pl_text_format_double(double v, char *buf) {
     if (isnan(v)) return (int)(strcpy(buf, "nan"), 3);
     if (isinf(v)) return v < 0 ? (int)(strcpy(buf, "-inf"), 4) : (int)(strcpy(buf, "inf"), 3);
@@ -177,18 +213,25 @@ int pl_text_format_double(double v, char *buf) {
     double a = neg ? -v : v;
     if (a == 0) return layout_digits(neg, "0", 1, 0, buf);
     char tmp[48], digits[24];
-    int lo = 1, hi = 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (roundtrips_double(a, mid, tmp)) hi = mid;
-        else lo = mid + 1;
-    }
-    snprintf(tmp, sizeof tmp, "%.*e", lo - 1, a);
     int e;
-    int n = split_sci(tmp, digits, &e);
+    int n = fast_digits(a, digits, &e);
+    if (n) return layout_digits(neg, digits, n, e, buf);
+    int p = 15;
+    if (a < DBL_MIN) { /* subnormal: fewer bits, so search every precision */
+        int lo = 1, hi = 17;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (roundtrips_double(a, mid, tmp)) hi = mid;
+            else lo = mid + 1;
+        }
+        p = lo;
+    }
+    while (p < 17 && !roundtrips_double(a, p, tmp)) p++;
+    n = digits_at(a, p, digits, &e);
     return layout_digits(neg, digits, n, e, buf);
 }
 
+/* Floats: 6 significant digits are below float resolution, so the same argument applies. */
 int pl_text_format_float(float v, char *buf) {
     if (isnan(v)) return (int)(strcpy(buf, "nan"), 3);
     if (isinf(v)) return v < 0 ? (int)(strcpy(buf, "-inf"), 4) : (int)(strcpy(buf, "inf"), 3);
@@ -196,15 +239,19 @@ int pl_text_format_float(float v, char *buf) {
     float a = neg ? -v : v;
     if (a == 0) return layout_digits(neg, "0", 1, 0, buf);
     char tmp[48], digits[24];
-    int lo = 1, hi = 9;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (roundtrips_float(a, mid, tmp)) hi = mid;
-        else lo = mid + 1;
+    int p = 6;
+    if (a < FLT_MIN) {
+        int lo = 1, hi = 9;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (roundtrips_float(a, mid, tmp)) hi = mid;
+            else lo = mid + 1;
+        }
+        p = lo;
     }
-    snprintf(tmp, sizeof tmp, "%.*e", lo - 1, (double)a);
+    while (p < 9 && !roundtrips_float(a, p, tmp)) p++;
     int e;
-    int n = split_sci(tmp, digits, &e);
+    int n = digits_at((double)a, p, digits, &e);
     return layout_digits(neg, digits, n, e, buf);
 }
 

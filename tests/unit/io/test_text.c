@@ -80,6 +80,54 @@ static void test_double_roundtrip_random(void **state) {
     }
 }
 
+/* Reference: the fewest significant digits p whose correctly rounded %.{p-1}e text reads back
+ * (found by trying every p), as a plain %.{p-1}e string. */
+static void shortest_ref(double v, char *out) {
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, 48, "%.*e", p - 1, v);
+        if (strtod(out, NULL) == v) return;
+    }
+}
+
+/* Digits and exponent of our output, rendered back through %e of the parsed value at the same
+ * digit count, must equal the reference: same length and same digits. */
+static void check_shortest(double v) {
+    char ours[64], ref[48], again[48];
+    pl_text_format_double(v, ours);
+    assert_true(strtod(ours, NULL) == v);
+    shortest_ref(v, ref);
+    int ref_digits = 0, our_digits = 0;
+    for (const char *p = ref; *p && *p != 'e'; p++) ref_digits += (*p >= '0' && *p <= '9');
+    const char *q = ours;
+    while (*q == '-' || *q == '0' || *q == '.') q++; /* leading zeros are not significant */
+    int pending_zeros = 0;
+    for (; *q && *q != 'e'; q++) {
+        if (*q == '0') pending_zeros++;
+        else if (*q >= '1' && *q <= '9') our_digits += pending_zeros + 1, pending_zeros = 0;
+    }
+    if (our_digits == 0) our_digits = 1;
+    snprintf(again, sizeof again, "%.*e", ref_digits - 1, v);
+    if (our_digits != ref_digits) fail_msg("%.17g: ours %s, reference %s", v, ours, ref);
+    assert_string_equal(again, ref);
+}
+
+static void test_double_shortest_matches_reference(void **state) {
+    (void)state;
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (int k = 0; k < 20000; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        memcpy(&v, &x, 8);
+        if (isfinite(v) && v != 0) check_shortest(v);
+        /* "nice" decimals: an integer over a power of ten */
+        double nice = (double)(int64_t)(x % 100000000) / pow(10, (double)(x >> 59));
+        if (nice != 0) check_shortest(nice);
+        check_shortest((double)(x >> 11) * 1e-300);
+    }
+}
+
 static void test_float_duckdb_forms(void **state) {
     (void)state;
     check_float(3.4028235e38f, "3.4028235e+38");
@@ -221,6 +269,7 @@ static void test_strbuf(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_double_duckdb_forms), cmocka_unit_test(test_double_roundtrip_random),
+        cmocka_unit_test(test_double_shortest_matches_reference),
         cmocka_unit_test(test_float_duckdb_forms),  cmocka_unit_test(test_decimal),
         cmocka_unit_test(test_dates),               cmocka_unit_test(test_times_and_timestamps),
         cmocka_unit_test(test_parse),               cmocka_unit_test(test_strbuf),
