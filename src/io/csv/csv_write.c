@@ -1,8 +1,9 @@
 /* csv_write.c - the CSV writer: RFC 4180 with a header row. NULL is an empty unquoted field,
  * the empty string is "", and a field holding the delimiter, a quote, CR or LF is quoted with
  * inner quotes doubled. Values are rendered by io/text (PLAIN style), so the output matches
- * DuckDB's COPY ... TO csv. Rows are rendered straight into the output buffer; a field is
- * re-emitted quoted only when its rendered bytes need it. */
+ * DuckDB's COPY ... TO csv. Rows are rendered straight into the output buffer (large batches in
+ * pieces of PL_TEXT_PIECE_ROWS rows on the worker pool, written in order); a field is re-emitted
+ * quoted only when its rendered bytes need it. */
 #include <string.h>
 
 #include "core/core.h"
@@ -14,6 +15,7 @@ typedef struct csv_writer {
     pl_schema *schema;
     char delim;
     bool header_done, want_header, finished;
+    int32_t n_threads;
     pl_strbuf tmp;
 } csv_writer;
 
@@ -25,21 +27,21 @@ static inline bool needs_quotes(const char *s, int64_t n, char delim) {
     return false;
 }
 
-/* Quotes the bytes appended since `start` if they need it. */
-static pl_status quote_tail(csv_writer *w, int64_t start, pl_error *err) {
-    pl_strbuf *b = &w->out.buf;
+/* Quotes the bytes of b appended since `start` if they need it (tmp: scratch). */
+static pl_status quote_tail(pl_strbuf *b, pl_strbuf *tmp, int64_t start, char delim,
+                            pl_error *err) {
     int64_t n = b->len - start;
     if (n == 0) return pl_strbuf_append(b, "\"\"", 2, err);
-    if (!needs_quotes(b->data + start, n, w->delim)) return PL_OK;
-    w->tmp.len = 0;
-    PL_TRY(pl_strbuf_append(&w->tmp, b->data + start, n, err));
+    if (!needs_quotes(b->data + start, n, delim)) return PL_OK;
+    tmp->len = 0;
+    PL_TRY(pl_strbuf_append(tmp, b->data + start, n, err));
     b->len = start;
     PL_TRY(pl_strbuf_reserve(b, 2 * n + 2, err));
     char *p = b->data + b->len;
     *p++ = '"';
     for (int64_t k = 0; k < n; k++) {
-        if (w->tmp.data[k] == '"') *p++ = '"';
-        *p++ = w->tmp.data[k];
+        if (tmp->data[k] == '"') *p++ = '"';
+        *p++ = tmp->data[k];
     }
     *p++ = '"';
     b->len = p - b->data;
@@ -54,9 +56,42 @@ static pl_status write_header(csv_writer *w, pl_error *err) {
         int64_t start = b->len;
         const char *name = w->schema->fields[c].name;
         PL_TRY(pl_strbuf_append(b, name, (int64_t)strlen(name), err));
-        PL_TRY(quote_tail(w, start, err));
+        PL_TRY(quote_tail(b, &w->tmp, start, w->delim, err));
     }
     return pl_strbuf_append(b, "\n", 1, err);
+}
+
+/* Renders rows [r0, r1) of batch into b. */
+static pl_status format_rows(const pl_batch *batch, int64_t r0, int64_t r1, char delim,
+                             pl_strbuf *b, pl_strbuf *tmp, pl_error *err) {
+    for (int64_t r = r0; r < r1; r++) {
+        for (int32_t c = 0; c < batch->n_cols; c++) {
+            if (c) PL_TRY(pl_strbuf_append(b, &delim, 1, err));
+            const pl_array *a = batch->columns[c];
+            if (pl_text_is_null(a, r)) continue;
+            int64_t start = b->len;
+            PL_TRY(pl_text_format_value(a, r, PL_TEXT_PLAIN, b, err));
+            PL_TRY(quote_tail(b, tmp, start, delim, err));
+        }
+        PL_TRY(pl_strbuf_append(b, "\n", 1, err));
+    }
+    return PL_OK;
+}
+
+typedef struct piece {
+    const pl_batch *batch;
+    int64_t r0, r1;
+    char delim;
+    pl_strbuf text, tmp;
+    pl_status st;
+    pl_error err;
+} piece;
+
+static void format_piece(void *arg, int64_t index, int32_t worker) {
+    (void)worker;
+    piece *p = &((piece *)arg)[index];
+    pl_error_init(&p->err);
+    p->st = format_rows(p->batch, p->r0, p->r1, p->delim, &p->text, &p->tmp, &p->err);
 }
 
 static pl_status csv_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
@@ -69,20 +104,34 @@ static pl_status csv_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
         PL_TRY(write_header(w, err));
         w->header_done = true;
     }
-    pl_strbuf *b = &w->out.buf;
-    for (int64_t r = 0; r < batch->n_rows; r++) {
-        for (int32_t c = 0; c < batch->n_cols; c++) {
-            if (c) PL_TRY(pl_strbuf_append(b, &w->delim, 1, err));
-            const pl_array *a = batch->columns[c];
-            if (pl_text_is_null(a, r)) continue;
-            int64_t start = b->len;
-            PL_TRY(pl_text_format_value(a, r, PL_TEXT_PLAIN, b, err));
-            PL_TRY(quote_tail(w, start, err));
-        }
-        PL_TRY(pl_strbuf_append(b, "\n", 1, err));
-        PL_TRY(pl_text_out_flush(&w->out, false, err));
+    int64_t n_pieces = (batch->n_rows + PL_TEXT_PIECE_ROWS - 1) / PL_TEXT_PIECE_ROWS;
+    if (n_pieces <= 1 || w->n_threads == 1) {
+        PL_TRY(format_rows(batch, 0, batch->n_rows, w->delim, &w->out.buf, &w->tmp, err));
+        return pl_text_out_flush(&w->out, false, err);
     }
-    return PL_OK;
+    /* render pieces in parallel, then write them in order */
+    piece *ps = pl_calloc((size_t)n_pieces, sizeof *ps);
+    if (!ps) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; k < n_pieces; k++) {
+        ps[k].batch = batch;
+        ps[k].r0 = k * PL_TEXT_PIECE_ROWS;
+        ps[k].r1 = PL_MIN(batch->n_rows, ps[k].r0 + PL_TEXT_PIECE_ROWS);
+        ps[k].delim = w->delim;
+    }
+    pl_parallel_for(n_pieces, w->n_threads, format_piece, ps);
+    pl_status st = PL_OK;
+    for (int64_t k = 0; k < n_pieces; k++) {
+        if (!st && ps[k].st) {
+            st = ps[k].st;
+            if (err) *err = ps[k].err;
+        }
+        if (!st) st = pl_strbuf_append(&w->out.buf, ps[k].text.data, ps[k].text.len, err);
+        if (!st) st = pl_text_out_flush(&w->out, false, err);
+        pl_strbuf_reset(&ps[k].text);
+        pl_strbuf_reset(&ps[k].tmp);
+    }
+    pl_free(ps);
+    return st;
 }
 
 static pl_status csv_finish(pl_writer *pw, pl_error *err) {
@@ -134,6 +183,7 @@ pl_status pl_csv_writer_open(const char *path, pl_schema *schema, const pl_write
     w->schema = pl_schema_retain(schema);
     w->delim = delim;
     w->want_header = opts->csv_header;
+    w->n_threads = opts->n_threads;
     pw->write = csv_write;
     pw->finish = csv_finish;
     pw->free = csv_free;

@@ -70,6 +70,8 @@ bool pl_text_parse_timestamp(const char *s, int64_t n, pl_time_unit unit, int64_
 /* A buffered text output: a file (created/truncated) or stdout for path NULL or "-". Bytes are
  * gathered in buf and written once PL_TEXT_OUT_FLUSH_BYTES are pending. */
 #define PL_TEXT_OUT_FLUSH_BYTES (1 << 20)
+/* Rows per piece when a writer renders a large batch on the worker pool. */
+#define PL_TEXT_PIECE_ROWS 16384
 typedef struct pl_text_out {
     int fd;
     bool owned; /* fd is ours to close */
