@@ -1,0 +1,274 @@
+/* io.c - the format-independent I/O layer: streams, glob expansion, format detection, option
+ * defaults, and dispatch of pl_scan_open / pl_writer_open to the per-format code (io_int.h). */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core.h"
+#include "io/io_int.h"
+
+/* ---------------------------------------------------------------- streams */
+
+pl_status pl_stream_next(pl_stream *s, pl_batch **out, pl_error *err) {
+    *out = NULL;
+    return s->next(s, out, err);
+}
+
+void pl_stream_free(pl_stream *s) {
+    if (s) s->free(s);
+}
+
+pl_status pl_stream_collect(pl_stream *s, pl_table **out, pl_error *err) {
+    pl_table *t;
+    PL_TRY(pl_table_new(s->schema, &t, err));
+    for (;;) {
+        pl_batch *b = NULL;
+        pl_status st = pl_stream_next(s, &b, err);
+        if (!st && b) st = pl_table_append(t, b, err);
+        pl_batch_release(b);
+        if (st) {
+            pl_table_release(t);
+            return st;
+        }
+        if (!b) break;
+    }
+    *out = t;
+    return PL_OK;
+}
+
+typedef struct table_stream {
+    pl_table *table;
+    int64_t next;
+} table_stream;
+
+static pl_status table_stream_next(pl_stream *s, pl_batch **out, pl_error *err) {
+    (void)err;
+    table_stream *ts = s->impl;
+    *out = ts->next < ts->table->n_batches ? pl_batch_retain(ts->table->batches[ts->next++]) : NULL;
+    return PL_OK;
+}
+
+static void table_stream_free(pl_stream *s) {
+    table_stream *ts = s->impl;
+    pl_table_release(ts->table);
+    pl_free(ts);
+    pl_schema_release(s->schema);
+    pl_free(s);
+}
+
+pl_status pl_stream_from_table(pl_table *t, pl_stream **out, pl_error *err) {
+    pl_stream *s = pl_calloc(1, sizeof *s);
+    table_stream *ts = pl_calloc(1, sizeof *ts);
+    if (!s || !ts) {
+        pl_free(s);
+        pl_free(ts);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating a stream");
+    }
+    ts->table = pl_table_retain(t);
+    s->impl = ts;
+    s->schema = pl_schema_retain(t->schema);
+    s->next = table_stream_next;
+    s->free = table_stream_free;
+    *out = s;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- formats */
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+pl_format pl_format_from_path(const char *path) {
+    if (!path) return PL_FORMAT_AUTO;
+    static const struct {
+        const char *ext;
+        pl_format f;
+    } map[] = {{".parquet", PL_FORMAT_PARQUET}, {".pq", PL_FORMAT_PARQUET}, {".csv", PL_FORMAT_CSV},
+               {".tsv", PL_FORMAT_CSV},         {".json", PL_FORMAT_JSON},  {".jsonl", PL_FORMAT_JSON},
+               {".ndjson", PL_FORMAT_JSON},     {".arrow", PL_FORMAT_IPC},  {".arrows", PL_FORMAT_IPC},
+               {".ipc", PL_FORMAT_IPC},         {".feather", PL_FORMAT_IPC}};
+    for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
+        if (ends_with(path, map[i].ext)) return map[i].f;
+    return PL_FORMAT_AUTO;
+}
+
+pl_format pl_format_from_name(const char *name) {
+    if (!name) return PL_FORMAT_AUTO;
+    if (!strcasecmp(name, "parquet")) return PL_FORMAT_PARQUET;
+    if (!strcasecmp(name, "csv") || !strcasecmp(name, "tsv")) return PL_FORMAT_CSV;
+    if (!strcasecmp(name, "json") || !strcasecmp(name, "jsonl") || !strcasecmp(name, "ndjson"))
+        return PL_FORMAT_JSON;
+    if (!strcasecmp(name, "arrow") || !strcasecmp(name, "ipc") || !strcasecmp(name, "arrows") ||
+        !strcasecmp(name, "feather"))
+        return PL_FORMAT_IPC;
+    if (!strcasecmp(name, "table")) return PL_FORMAT_TABLE;
+    return PL_FORMAT_AUTO;
+}
+
+void pl_read_opts_init(pl_read_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->limit = -1;
+    o->csv_header = -1;
+}
+
+void pl_write_opts_init(pl_write_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->codec = PL_CODEC_ZSTD;
+    o->use_dictionary = true;
+    o->write_statistics = true;
+    o->csv_header = true;
+}
+
+/* ---------------------------------------------------------------- globs */
+
+static bool has_wildcard(const char *p) { return strpbrk(p, "*?[") != NULL; }
+
+static void free_paths(char **paths, int32_t n) {
+    for (int32_t i = 0; i < n; i++) pl_free(paths[i]);
+    pl_free(paths);
+}
+
+pl_status pl_glob_expand(int32_t n_paths, const char *const *paths, char ***out_paths,
+                         int32_t *out_n, pl_error *err) {
+    char **res = NULL;
+    int32_t n = 0, cap = 0;
+    for (int32_t i = 0; i < n_paths; i++) {
+        glob_t g;
+        memset(&g, 0, sizeof g);
+        size_t n_match = 1;
+        bool globbed = false;
+        if (has_wildcard(paths[i])) {
+            int rc = glob(paths[i], 0, NULL, &g);
+            if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+                globfree(&g);
+                free_paths(res, n);
+                pl_error_set_path(err, paths[i]);
+                PL_FAIL(err, PL_ERR_NOT_FOUND, "no file matches the pattern");
+            }
+            if (rc != 0) {
+                globfree(&g);
+                free_paths(res, n);
+                pl_error_set_path(err, paths[i]);
+                PL_FAIL(err, PL_ERR_IO, "cannot expand the pattern");
+            }
+            n_match = g.gl_pathc;
+            globbed = true;
+        }
+        for (size_t k = 0; k < n_match; k++) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                char **r = pl_realloc(res, sizeof(char *) * (size_t)cap);
+                if (!r) {
+                    if (globbed) globfree(&g);
+                    free_paths(res, n);
+                    PL_FAIL(err, PL_ERR_NOMEM, "out of memory expanding paths");
+                }
+                res = r;
+            }
+            res[n] = pl_strdup(globbed ? g.gl_pathv[k] : paths[i]);
+            if (!res[n]) {
+                if (globbed) globfree(&g);
+                free_paths(res, n);
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory expanding paths");
+            }
+            n++;
+        }
+        if (globbed) globfree(&g);
+    }
+    *out_paths = res;
+    *out_n = n;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- scan dispatch */
+
+pl_status pl_scan_open(int32_t n_paths, const char *const *paths, pl_format format,
+                       const pl_read_opts *opts, pl_stream **out, pl_error *err) {
+    if (n_paths <= 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "no input files given");
+    pl_read_opts defaults;
+    if (!opts) {
+        pl_read_opts_init(&defaults);
+        opts = &defaults;
+    }
+    char **files = NULL;
+    int32_t n_files = 0;
+    PL_TRY(pl_glob_expand(n_paths, paths, &files, &n_files, err));
+    if (format == PL_FORMAT_AUTO) format = pl_format_from_path(files[0]);
+    pl_status st;
+    const char *const *cf = (const char *const *)files;
+    switch (format) {
+    case PL_FORMAT_PARQUET: st = pl_pq_scan_open(n_files, cf, opts, out, err); break;
+    case PL_FORMAT_CSV: st = pl_csv_scan_open(n_files, cf, opts, out, err); break;
+    case PL_FORMAT_IPC: st = pl_ipc_scan_open(n_files, cf, opts, out, err); break;
+    case PL_FORMAT_AUTO:
+        pl_error_set_path(err, files[0]);
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "cannot tell the file format from the extension");
+        if (err) snprintf(err->hint, sizeof err->hint, "use .parquet, .csv, .arrow or name the format");
+        break;
+    default:
+        st = pl_error_set(err, PL_ERR_UNSUPPORTED, "this format can be written but not read");
+        break;
+    }
+    free_paths(files, n_files);
+    return st;
+}
+
+pl_status pl_read_table(int32_t n_paths, const char *const *paths, pl_format format,
+                        const pl_read_opts *opts, pl_table **out, pl_error *err) {
+    pl_stream *s;
+    PL_TRY(pl_scan_open(n_paths, paths, format, opts, &s, err));
+    pl_status st = pl_stream_collect(s, out, err);
+    pl_stream_free(s);
+    return st;
+}
+
+/* ---------------------------------------------------------------- writers */
+
+pl_status pl_writer_open(const char *path, pl_format format, pl_schema *schema,
+                         const pl_write_opts *opts, pl_writer **out, pl_error *err) {
+    pl_write_opts defaults;
+    if (!opts) {
+        pl_write_opts_init(&defaults);
+        opts = &defaults;
+    }
+    if (path && !strcmp(path, "-")) path = NULL;
+    if (format == PL_FORMAT_AUTO) format = path ? pl_format_from_path(path) : PL_FORMAT_TABLE;
+    switch (format) {
+    case PL_FORMAT_PARQUET: return pl_pq_writer_open(path, schema, opts, out, err);
+    case PL_FORMAT_CSV: return pl_csv_writer_open(path, schema, opts, out, err);
+    case PL_FORMAT_JSON: return pl_json_writer_open(path, schema, opts, out, err);
+    case PL_FORMAT_IPC: return pl_ipc_writer_open(path, schema, opts, out, err);
+    case PL_FORMAT_TABLE: return pl_table_writer_open(path, schema, opts, out, err);
+    default:
+        if (path) pl_error_set_path(err, path);
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "cannot tell the output format from the extension");
+    }
+}
+
+pl_status pl_writer_write(pl_writer *w, pl_batch *b, pl_error *err) { return w->write(w, b, err); }
+pl_status pl_writer_finish(pl_writer *w, pl_error *err) { return w->finish(w, err); }
+void pl_writer_free(pl_writer *w) {
+    if (w) w->free(w);
+}
+
+pl_status pl_write_stream(pl_stream *s, const char *path, pl_format format,
+                          const pl_write_opts *opts, pl_error *err) {
+    pl_writer *w;
+    PL_TRY(pl_writer_open(path, format, s->schema, opts, &w, err));
+    pl_status st = PL_OK;
+    for (;;) {
+        pl_batch *b = NULL;
+        st = pl_stream_next(s, &b, err);
+        if (st || !b) break;
+        st = pl_writer_write(w, b, err);
+        pl_batch_release(b);
+        if (st) break;
+    }
+    if (!st) st = pl_writer_finish(w, err);
+    pl_writer_free(w);
+    return st;
+}
