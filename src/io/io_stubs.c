@@ -1,5 +1,7 @@
 /* io_stubs.c - weak fallbacks for the per-format entry points of io_int.h, so the library
- * links while a format is absent from the build. A real implementation overrides each. */
+ * links while a format is absent from the build. A real implementation overrides each; the
+ * binaries link the object files, not the archive, so the override is guaranteed there. Users
+ * of libpolaroid.a get the real ones because every format is compiled in. */
 #include "core/core.h"
 #include "io/io_int.h"
 
