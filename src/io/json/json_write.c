@@ -1,7 +1,8 @@
 /* json_write.c - the JSON-lines writer: one compact object per row ({"a":1,"b":[1,2]}),
  * values rendered by io/text in JSON style (nested values as arrays and objects, map keys as
  * strings, temporal values as strings, nan/inf as null), matching the expected .jsonl files of
- * the conformance suite. Column names are escaped once at open. */
+ * the conformance suite. Column names are escaped once at open. Large batches are rendered in
+ * pieces on the worker pool and written in order. */
 #include <string.h>
 
 #include "core/core.h"
@@ -14,16 +15,13 @@ typedef struct json_writer {
     pl_strbuf keys;     /* "{\"a\":" then ",\"b\":" ... concatenated */
     int64_t *key_off;   /* n_fields + 1 offsets into keys */
     bool finished;
+    int32_t n_threads;
 } json_writer;
 
-static pl_status json_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
-    json_writer *w = pw->impl;
-    if (w->finished) PL_FAIL(err, PL_ERR_INVALID_ARG, "write after finish");
-    if (batch->n_cols != w->schema->n_fields)
-        PL_FAIL(err, PL_ERR_INVALID_ARG, "batch has %d columns, the writer's schema %d",
-                batch->n_cols, w->schema->n_fields);
-    pl_strbuf *b = &w->out.buf;
-    for (int64_t r = 0; r < batch->n_rows; r++) {
+/* Renders rows [r0, r1) of batch into b. */
+static pl_status format_rows(const json_writer *w, const pl_batch *batch, int64_t r0, int64_t r1,
+                             pl_strbuf *b, pl_error *err) {
+    for (int64_t r = r0; r < r1; r++) {
         if (batch->n_cols == 0) PL_TRY(pl_strbuf_append(b, "{", 1, err));
         for (int32_t c = 0; c < batch->n_cols; c++) {
             PL_TRY(pl_strbuf_append(b, w->keys.data + w->key_off[c],
@@ -31,9 +29,58 @@ static pl_status json_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
             PL_TRY(pl_text_format_value(batch->columns[c], r, PL_TEXT_JSON, b, err));
         }
         PL_TRY(pl_strbuf_append(b, "}\n", 2, err));
-        PL_TRY(pl_text_out_flush(&w->out, false, err));
     }
     return PL_OK;
+}
+
+typedef struct piece {
+    const json_writer *w;
+    const pl_batch *batch;
+    int64_t r0, r1;
+    pl_strbuf text;
+    pl_status st;
+    pl_error err;
+} piece;
+
+static void format_piece(void *arg, int64_t index, int32_t worker) {
+    (void)worker;
+    piece *p = &((piece *)arg)[index];
+    pl_error_init(&p->err);
+    p->st = format_rows(p->w, p->batch, p->r0, p->r1, &p->text, &p->err);
+}
+
+static pl_status json_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
+    json_writer *w = pw->impl;
+    if (w->finished) PL_FAIL(err, PL_ERR_INVALID_ARG, "write after finish");
+    if (batch->n_cols != w->schema->n_fields)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "batch has %d columns, the writer's schema %d",
+                batch->n_cols, w->schema->n_fields);
+    int64_t n_pieces = (batch->n_rows + PL_TEXT_PIECE_ROWS - 1) / PL_TEXT_PIECE_ROWS;
+    if (n_pieces <= 1 || w->n_threads == 1) {
+        PL_TRY(format_rows(w, batch, 0, batch->n_rows, &w->out.buf, err));
+        return pl_text_out_flush(&w->out, false, err);
+    }
+    piece *ps = pl_calloc((size_t)n_pieces, sizeof *ps);
+    if (!ps) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; k < n_pieces; k++) {
+        ps[k].w = w;
+        ps[k].batch = batch;
+        ps[k].r0 = k * PL_TEXT_PIECE_ROWS;
+        ps[k].r1 = PL_MIN(batch->n_rows, ps[k].r0 + PL_TEXT_PIECE_ROWS);
+    }
+    pl_parallel_for(n_pieces, w->n_threads, format_piece, ps);
+    pl_status st = PL_OK;
+    for (int64_t k = 0; k < n_pieces; k++) {
+        if (!st && ps[k].st) {
+            st = ps[k].st;
+            if (err) *err = ps[k].err;
+        }
+        if (!st) st = pl_strbuf_append(&w->out.buf, ps[k].text.data, ps[k].text.len, err);
+        if (!st) st = pl_text_out_flush(&w->out, false, err);
+        pl_strbuf_reset(&ps[k].text);
+    }
+    pl_free(ps);
+    return st;
 }
 
 static pl_status json_finish(pl_writer *pw, pl_error *err) {
@@ -87,7 +134,6 @@ static pl_status append_key(pl_strbuf *b, const char *name, pl_error *err) {
 
 pl_status pl_json_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,
                               pl_writer **out, pl_error *err) {
-    (void)opts;
     json_writer *w = pl_calloc(1, sizeof *w);
     pl_writer *pw = pl_calloc(1, sizeof *pw);
     if (w) w->key_off = pl_calloc((size_t)schema->n_fields + 1, sizeof *w->key_off);
@@ -113,6 +159,7 @@ pl_status pl_json_writer_open(const char *path, pl_schema *schema, const pl_writ
         return st;
     }
     w->schema = pl_schema_retain(schema);
+    w->n_threads = opts ? opts->n_threads : 0;
     pw->write = json_write;
     pw->finish = json_finish;
     pw->free = json_free;
