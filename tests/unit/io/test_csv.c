@@ -1,0 +1,489 @@
+/* test_csv.c - unit tests for the CSV reader and writer (src/io/csv/): RFC 4180 quoting,
+ * embedded newlines, CRLF, missing final newline, ragged rows, empty and header-only input,
+ * type inference and overrides, NULL handling, projection, limit, parallel chunking equal to a
+ * single chunk (also when a stray quote fools the boundary search), and write-then-read round
+ * trips. Expectations follow RFC 4180 and what DuckDB/pyarrow read from the same text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "io/csv/csv.h"
+#include "io/io_int.h"
+#include "io/text/text.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static pl_status read_text(const char *text, int64_t n, const pl_read_opts *opts, pl_table **out,
+                           pl_error *err) {
+    pl_buf *buf;
+    PL_TRY(pl_buf_new(n + 1, &buf, err));
+    memcpy(buf->data, text, (size_t)n);
+    buf->size = n;
+    pl_stream *s;
+    pl_status st = pl_csv_scan_buffer(buf, "t.csv", opts, &s, err);
+    pl_buf_release(buf);
+    PL_TRY(st);
+    pl_table *t;
+    st = pl_table_new(s->schema, &t, err);
+    while (!st) {
+        pl_batch *b;
+        st = s->next(s, &b, err);
+        if (st || !b) break;
+        st = pl_table_append(t, b, err);
+        pl_batch_release(b);
+    }
+    s->free(s);
+    if (st) {
+        pl_table_release(t);
+        return st;
+    }
+    *out = t;
+    return PL_OK;
+}
+
+static pl_table *read_ok(const char *text, const pl_read_opts *opts) {
+    pl_error err;
+    pl_error_init(&err);
+    pl_table *t = NULL;
+    pl_status st = read_text(text, (int64_t)strlen(text), opts, &t, &err);
+    if (st) {
+        char buf[1024];
+        fail_msg("read failed: %s", pl_error_format(&err, buf, sizeof buf));
+    }
+    return t;
+}
+
+static pl_batch *combine(pl_table *t) {
+    pl_batch *b = NULL;
+    assert_int_equal(pl_table_combine(t, &b, NULL), PL_OK);
+    return b;
+}
+
+/* PLAIN text of cell (r, c); "<NULL>" for NULL. */
+static const char *cell(pl_batch *b, int32_t c, int64_t r) {
+    static char out[4096];
+    if (pl_text_is_null(b->columns[c], r)) return "<NULL>";
+    pl_strbuf sb = {0};
+    assert_int_equal(pl_text_format_value(b->columns[c], r, PL_TEXT_PLAIN, &sb, NULL), PL_OK);
+    snprintf(out, sizeof out, "%s", sb.data ? sb.data : "");
+    pl_strbuf_reset(&sb);
+    return out;
+}
+
+static pl_type_id col_type(pl_batch *b, int32_t c) { return b->schema->fields[c].type->id; }
+
+/* ---------------------------------------------------------------- reading */
+
+static void test_inference_basic(void **state) {
+    (void)state;
+    pl_table *t = read_ok("i,f,b,d,ts,s,tz\n"
+                          "1,2.5,true,2020-01-01,2020-01-01 10:00:00,x,2020-01-01T10:00:00Z\n"
+                          "-7,1e3,FALSE,1969-12-31,1969-12-31 23:59:59.5,hello,2020-01-01 12:00+02\n",
+                          NULL);
+    pl_batch *b = combine(t);
+    assert_int_equal(b->n_rows, 2);
+    assert_int_equal(b->n_cols, 7);
+    assert_int_equal(col_type(b, 0), PL_TYPE_INT64);
+    assert_int_equal(col_type(b, 1), PL_TYPE_FLOAT64);
+    assert_int_equal(col_type(b, 2), PL_TYPE_BOOL);
+    assert_int_equal(col_type(b, 3), PL_TYPE_DATE32);
+    assert_int_equal(col_type(b, 4), PL_TYPE_TIMESTAMP);
+    assert_null(b->schema->fields[4].type->tz);
+    assert_int_equal(col_type(b, 5), PL_TYPE_UTF8);
+    assert_int_equal(col_type(b, 6), PL_TYPE_TIMESTAMP);
+    assert_non_null(b->schema->fields[6].type->tz);
+    assert_string_equal(cell(b, 0, 1), "-7");
+    assert_string_equal(cell(b, 1, 1), "1000.0");
+    assert_string_equal(cell(b, 2, 1), "false");
+    assert_string_equal(cell(b, 3, 1), "1969-12-31");
+    assert_string_equal(cell(b, 4, 1), "1969-12-31 23:59:59.5");
+    assert_string_equal(cell(b, 6, 1), "2020-01-01 10:00:00+00");
+    assert_string_equal(cell(b, 5, 0), "x");
+    pl_batch_release(b);
+    pl_table_release(t);
+}
+
+static void test_quotes_and_newlines(void **state) {
+    (void)state;
+    pl_table *t = read_ok("a,b\n"
+                          "\"x,y\",\"he said \"\"hi\"\"\"\n"
+                          "\"line1\nline2\",\"\"\n"
+                          "plain,\"\"\"\"\n",
+                          NULL);
+    pl_batch *b = combine(t);
+    assert_int_equal(b->n_rows, 3);
+    assert_string_equal(cell(b, 0, 0), "x,y");
+    assert_string_equal(cell(b, 1, 0), "he said \"hi\"");
+    assert_string_equal(cell(b, 0, 1), "line1\nline2");
+    assert_string_equal(cell(b, 1, 1), ""); /* quoted empty is the empty string */
+    assert_string_equal(cell(b, 1, 2), "\"");
+    pl_batch_release(b);
+    pl_table_release(t);
+}
+
+static void test_crlf_and_no_final_newline(void **state) {
+    (void)state;
+    pl_table *t = read_ok("a,b\r\n1,2\r\n3,4", NULL);
+    pl_batch *b = combine(t);
+    assert_int_equal(b->n_rows, 2);
+    assert_int_equal(col_type(b, 1), PL_TYPE_INT64);
+    assert_string_equal(cell(b, 1, 1), "4");
+    assert_string_equal(b->schema->fields[1].name, "b");
+    pl_batch_release(b);
+    pl_table_release(t);
+    /* BOM and blank lines */
+    t = read_ok("\xEF\xBB\xBFx,y\n\n1,2\n\n", NULL);
+    b = combine(t);
+    assert_string_equal(b->schema->fields[0].name, "x");
+    assert_int_equal(b->n_rows, 1);
+    pl_batch_release(b);
+    pl_table_release(t);
+}
+
+static void test_ragged_rows(void **state) {
+    (void)state;
+    pl_error err;
+    pl_error_init(&err);
+    pl_table *t = NULL;
+    const char *text = "a,b\n1,2\n3,4,5\n";
+    assert_int_equal(read_text(text, (int64_t)strlen(text), NULL, &t, &err), PL_ERR_CORRUPT);
+    assert_string_equal(err.msg, "expected 2 fields, found 3");
+    assert_int_equal(err.row, 3); /* line number */
+    assert_int_equal(err.byte_offset, 8);
+    assert_string_equal(err.path, "t.csv");
+    /* the same far beyond the inference sample */
+    pl_strbuf sb = {0};
+    assert_int_equal(pl_strbuf_appendf(&sb, NULL, "a,b\n"), PL_OK);
+    for (int k = 0; k < 50; k++) assert_int_equal(pl_strbuf_appendf(&sb, NULL, "%d,%d\n", k, k), PL_OK);
+    assert_int_equal(pl_strbuf_appendf(&sb, NULL, "9\n"), PL_OK);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    o.csv_sample_rows = 5;
+    pl_error_init(&err);
+    assert_int_equal(read_text(sb.data, sb.len, &o, &t, &err), PL_ERR_CORRUPT);
+    assert_string_equal(err.msg, "expected 2 fields, found 1");
+    assert_int_equal(err.row, 52);
+    pl_strbuf_reset(&sb);
+    /* unterminated quote */
+    pl_error_init(&err);
+    text = "a\n\"abc\n";
+    assert_int_equal(read_text(text, (int64_t)strlen(text), NULL, &t, &err), PL_ERR_CORRUPT);
+    assert_non_null(strstr(err.msg, "unterminated"));
+}
+
+static void test_empty_and_header_only(void **state) {
+    (void)state;
+    pl_table *t = read_ok("", NULL);
+    assert_int_equal(t->schema->n_fields, 0);
+    assert_int_equal(t->n_rows, 0);
+    pl_table_release(t);
+    t = read_ok("a,b,c\n", NULL);
+    assert_int_equal(t->schema->n_fields, 3);
+    assert_int_equal(t->n_rows, 0);
+    assert_int_equal(t->schema->fields[2].type->id, PL_TYPE_UTF8);
+    pl_table_release(t);
+    t = read_ok("a,b,c", NULL);
+    assert_int_equal(t->schema->n_fields, 3);
+    assert_int_equal(t->n_rows, 0);
+    pl_table_release(t);
+}
+
+static void test_nulls(void **state) {
+    (void)state;
+    pl_table *t = read_ok("i,s,f\n,,\n5,\"\",NA\n", NULL);
+    pl_batch *b = combine(t);
+    assert_int_equal(col_type(b, 0), PL_TYPE_INT64);
+    assert_string_equal(cell(b, 0, 0), "<NULL>");
+    assert_string_equal(cell(b, 1, 0), "<NULL>");
+    assert_string_equal(cell(b, 1, 1), "");
+    assert_int_equal(col_type(b, 2), PL_TYPE_UTF8);
+    pl_batch_release(b);
+    pl_table_release(t);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    const char *nulls[] = {"NA", ""};
+    o.csv_null_values = nulls;
+    o.n_csv_null_values = 2;
+    t = read_ok("i,s,f\n,,\n5,\"\",NA\n6,x,1.5\n", &o);
+    b = combine(t);
+    assert_int_equal(col_type(b, 2), PL_TYPE_FLOAT64);
+    assert_string_equal(cell(b, 2, 1), "<NULL>");
+    assert_string_equal(cell(b, 2, 2), "1.5");
+    assert_int_equal(pl_array_null_count(b->columns[2]), 2);
+    pl_batch_release(b);
+    pl_table_release(t);
+}
+
+static void test_no_header_and_delimiter(void **state) {
+    (void)state;
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    o.csv_header = 0;
+    o.csv_delimiter = ';';
+    pl_table *t = read_ok("1;a,b\n2;c\n", &o);
+    pl_batch *b = combine(t);
+    assert_int_equal(b->n_rows, 2);
+    assert_string_equal(b->schema->fields[0].name, "column0");
+    assert_string_equal(b->schema->fields[1].name, "column1");
+    assert_string_equal(cell(b, 1, 0), "a,b");
+    pl_batch_release(b);
+    pl_table_release(t);
+}
+
+static void test_overrides_projection_limit(void **state) {
+    (void)state;
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    pl_type *dec;
+    assert_int_equal(pl_type_new_decimal(10, 2, &dec, NULL), PL_OK);
+    const char *names[] = {"a", "c"};
+    pl_type *types[] = {pl_type_simple(PL_TYPE_INT16), dec};
+    o.csv_type_names = names;
+    o.csv_types = types;
+    o.n_csv_types = 2;
+    const char *cols[] = {"c", "a"};
+    o.columns = cols;
+    o.n_columns = 2;
+    const char *text = "a,b,c\n1,x,1.5\n2,y,-0.255\n3,z,7\n";
+    pl_table *t = read_ok(text, &o);
+    pl_batch *b = combine(t);
+    assert_int_equal(b->n_cols, 2);
+    assert_string_equal(b->schema->fields[0].name, "c");
+    assert_int_equal(col_type(b, 0), PL_TYPE_DECIMAL128);
+    assert_int_equal(col_type(b, 1), PL_TYPE_INT16);
+    assert_string_equal(cell(b, 0, 0), "1.50");
+    assert_string_equal(cell(b, 0, 1), "-0.26"); /* half away from zero */
+    assert_string_equal(cell(b, 0, 2), "7.00");
+    assert_string_equal(cell(b, 1, 2), "3");
+    pl_batch_release(b);
+    pl_table_release(t);
+    o.limit = 2;
+    t = read_ok(text, &o);
+    assert_int_equal(t->n_rows, 2);
+    pl_table_release(t);
+    /* a value that does not fit the explicit type */
+    pl_read_opts_init(&o);
+    const char *n1[] = {"a"};
+    pl_type *t1[] = {pl_type_simple(PL_TYPE_INT8)};
+    o.csv_type_names = n1;
+    o.csv_types = t1;
+    o.n_csv_types = 1;
+    pl_error err;
+    pl_error_init(&err);
+    text = "a\n1\n300\n";
+    assert_int_equal(read_text(text, (int64_t)strlen(text), &o, &t, &err), PL_ERR_TYPE);
+    assert_string_equal(err.msg, "cannot parse \"300\" as int8");
+    assert_string_equal(err.column_name, "a");
+    assert_int_equal(err.row, 3);
+    /* unknown projection column */
+    pl_read_opts_init(&o);
+    const char *bad[] = {"nope"};
+    o.columns = bad;
+    o.n_columns = 1;
+    pl_error_init(&err);
+    assert_int_equal(read_text("a\n1\n", 4, &o, &t, &err), PL_ERR_NOT_FOUND);
+    pl_type_release(dec);
+}
+
+static void test_inference_sample_miss(void **state) {
+    (void)state;
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    o.csv_sample_rows = 3;
+    pl_error err;
+    pl_error_init(&err);
+    pl_table *t;
+    const char *text = "x,y\n1,a\n2,b\n3,c\nabc,d\n";
+    assert_int_equal(read_text(text, (int64_t)strlen(text), &o, &t, &err), PL_ERR_TYPE);
+    assert_string_equal(err.msg, "cannot parse \"abc\" as int64");
+    assert_string_equal(err.column_name, "x");
+    assert_int_equal(err.row, 5);
+    assert_true(err.hint[0] != '\0');
+}
+
+/* Builds a CSV with quoted strings holding delimiters, quotes and newlines. */
+static void make_big(pl_strbuf *sb, int64_t rows, bool stray_quotes) {
+    assert_int_equal(pl_strbuf_appendf(sb, NULL, "id,val,txt,d\n"), PL_OK);
+    uint64_t x = 12345;
+    for (int64_t r = 0; r < rows; r++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int kind = (int)(x >> 60);
+        const char *txt = kind < 4 ? "\"multi\nline, \"\"quoted\"\"\"" : kind < 8 ? "plain" : "";
+        if (stray_quotes && kind == 9) txt = "ab\"c";
+        double v = (double)(int64_t)(x >> 20) / 1024.0;
+        if (kind == 15)
+            assert_int_equal(pl_strbuf_appendf(sb, NULL, "%lld,,%s,2021-03-04\n", (long long)r, txt),
+                             PL_OK);
+        else
+            assert_int_equal(pl_strbuf_appendf(sb, NULL, "%lld,%.17g,%s,%04d-0%d-1%d\n",
+                                               (long long)r, v, txt, 1900 + (int)(x % 200),
+                                               1 + (int)((x >> 8) % 9), (int)((x >> 16) % 9)),
+                             PL_OK);
+    }
+}
+
+static void check_chunking_equal(bool stray) {
+    pl_strbuf sb = {0};
+    make_big(&sb, 60000, stray);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    pl_table *one, *many;
+    pl_csv_set_chunk_bytes_for_testing(1LL << 40);
+    assert_int_equal(read_text(sb.data, sb.len, &o, &one, NULL), PL_OK);
+    pl_csv_set_chunk_bytes_for_testing(4093);
+    assert_int_equal(read_text(sb.data, sb.len, &o, &many, NULL), PL_OK);
+    pl_csv_set_chunk_bytes_for_testing(0);
+    assert_int_equal(one->n_rows, 60000);
+    assert_int_equal(many->n_rows, 60000);
+    assert_true(many->n_batches > 10);
+    assert_true(pl_table_equals(one, many));
+    pl_batch *b = combine(many);
+    assert_int_equal(col_type(b, 0), PL_TYPE_INT64);
+    assert_int_equal(col_type(b, 1), PL_TYPE_FLOAT64);
+    assert_int_equal(col_type(b, 3), PL_TYPE_DATE32);
+    for (int64_t r = 0; r < b->n_rows; r += 997) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)r);
+        assert_string_equal(cell(b, 0, r), want);
+    }
+    pl_batch_release(b);
+    pl_table_release(one);
+    pl_table_release(many);
+    pl_strbuf_reset(&sb);
+}
+
+static void test_parallel_chunks_equal_single(void **state) {
+    (void)state;
+    check_chunking_equal(false);
+}
+
+static void test_parallel_chunks_stray_quotes(void **state) {
+    (void)state;
+    check_chunking_equal(true);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void write_table(pl_table *t, pl_format fmt, const char *path) {
+    pl_writer *w;
+    pl_error err;
+    pl_error_init(&err);
+    pl_status st;
+    if (fmt == PL_FORMAT_CSV) st = pl_csv_writer_open(path, t->schema, NULL, &w, &err);
+    else st = pl_json_writer_open(path, t->schema, NULL, &w, &err);
+    assert_int_equal(st, PL_OK);
+    for (int64_t k = 0; k < t->n_batches; k++)
+        assert_int_equal(w->write(w, t->batches[k], &err), PL_OK);
+    assert_int_equal(w->finish(w, &err), PL_OK);
+    w->free(w);
+}
+
+static void test_writer_exact_text(void **state) {
+    (void)state;
+    pl_table *t = read_ok("s,i,f\n\"a,b\",1,0.1\n\"\",,1e300\n,3,-0.0\n\"q\"\"x\",4,nan\n"
+                          "\"n\nl\",5,1.5\n",
+                          NULL);
+    char path[] = "/tmp/pl_test_csv_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_table(t, PL_FORMAT_CSV, path);
+    char *s = slurp(path);
+    /* RFC 4180, NULL empty and unquoted, "" for the empty string; as DuckDB writes it */
+    assert_string_equal(s, "s,i,f\n\"a,b\",1,0.1\n\"\",,1e+300\n,3,-0.0\n\"q\"\"x\",4,nan\n"
+                           "\"n\nl\",5,1.5\n");
+    free(s);
+    write_table(t, PL_FORMAT_JSON, path);
+    s = slurp(path);
+    assert_string_equal(s, "{\"s\":\"a,b\",\"i\":1,\"f\":0.1}\n"
+                           "{\"s\":\"\",\"i\":null,\"f\":1e+300}\n"
+                           "{\"s\":null,\"i\":3,\"f\":-0.0}\n"
+                           "{\"s\":\"q\\\"x\",\"i\":4,\"f\":null}\n"
+                           "{\"s\":\"n\\nl\",\"i\":5,\"f\":1.5}\n");
+    free(s);
+    unlink(path);
+    pl_table_release(t);
+}
+
+static void test_writer_round_trip(void **state) {
+    (void)state;
+    pl_strbuf sb = {0};
+    make_big(&sb, 40000, false); /* several writer pieces per batch */
+    pl_csv_set_chunk_bytes_for_testing(1LL << 40);
+    pl_table *t = read_ok(sb.data, NULL);
+    pl_csv_set_chunk_bytes_for_testing(0);
+    assert_int_equal(t->n_batches, 1);
+    char path[] = "/tmp/pl_test_csv_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_table(t, PL_FORMAT_CSV, path);
+    const char *paths[] = {path};
+    pl_stream *s;
+    assert_int_equal(pl_csv_scan_open(1, paths, NULL, &s, NULL), PL_OK);
+    pl_table *back;
+    assert_int_equal(pl_table_new(s->schema, &back, NULL), PL_OK);
+    for (;;) {
+        pl_batch *b;
+        assert_int_equal(s->next(s, &b, NULL), PL_OK);
+        if (!b) break;
+        assert_int_equal(pl_table_append(back, b, NULL), PL_OK);
+        pl_batch_release(b);
+    }
+    s->free(s);
+    assert_true(pl_table_equals(t, back));
+    unlink(path);
+    pl_table_release(back);
+    pl_table_release(t);
+    pl_strbuf_reset(&sb);
+}
+
+static void test_missing_file(void **state) {
+    (void)state;
+    const char *paths[] = {"/nonexistent/x.csv"};
+    pl_stream *s;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_csv_scan_open(1, paths, NULL, &s, &err), PL_ERR_NOT_FOUND);
+    assert_string_equal(err.path, "/nonexistent/x.csv");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_inference_basic),
+        cmocka_unit_test(test_quotes_and_newlines),
+        cmocka_unit_test(test_crlf_and_no_final_newline),
+        cmocka_unit_test(test_ragged_rows),
+        cmocka_unit_test(test_empty_and_header_only),
+        cmocka_unit_test(test_nulls),
+        cmocka_unit_test(test_no_header_and_delimiter),
+        cmocka_unit_test(test_overrides_projection_limit),
+        cmocka_unit_test(test_inference_sample_miss),
+        cmocka_unit_test(test_parallel_chunks_equal_single),
+        cmocka_unit_test(test_parallel_chunks_stray_quotes),
+        cmocka_unit_test(test_writer_exact_text),
+        cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
