@@ -1,6 +1,6 @@
 /* csv_write.c - the CSV writer: RFC 4180 with a header row. NULL is an empty unquoted field,
- * the empty string is "", and a field holding the delimiter, a quote, CR or LF is quoted with
- * inner quotes doubled. Values are rendered by io/text (PLAIN style), so the output matches
+ * the empty string is "", and a field holding the delimiter, a quote, CR, LF or '#' (DuckDB's
+ * comment character, which DuckDB's writer also quotes) is quoted with inner quotes doubled. Values are rendered by io/text (PLAIN style), so the output matches
  * DuckDB's COPY ... TO csv. Rows are rendered straight into the output buffer (large batches in
  * pieces of PL_TEXT_PIECE_ROWS rows on the worker pool, written in order); a field is re-emitted
  * quoted only when its rendered bytes need it. */
@@ -22,7 +22,7 @@ typedef struct csv_writer {
 static inline bool needs_quotes(const char *s, int64_t n, char delim) {
     for (int64_t k = 0; k < n; k++) {
         char c = s[k];
-        if (c == delim || c == '"' || c == '\n' || c == '\r') return true;
+        if (c == delim || c == '"' || c == '\n' || c == '\r' || c == '#') return true;
     }
     return false;
 }
@@ -165,6 +165,9 @@ pl_status pl_csv_writer_open(const char *path, pl_schema *schema, const pl_write
         opts = &defaults;
     }
     char delim = opts->csv_delimiter ? opts->csv_delimiter : ',';
+    size_t path_len = path ? strlen(path) : 0;
+    if (!opts->csv_delimiter && path_len >= 4 && strcmp(path + path_len - 4, ".tsv") == 0)
+        delim = '\t';
     if (delim == '"' || delim == '\n' || delim == '\r')
         PL_FAIL(err, PL_ERR_INVALID_ARG, "the CSV delimiter must differ from the quote and newline");
     csv_writer *w = pl_calloc(1, sizeof *w);

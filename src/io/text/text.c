@@ -207,7 +207,7 @@ static int fast_digits(double a, char *digits, int *e) {
  * back, are the shortest once trailing zeros go, by the uniqueness argument above), else 16,
  * else 17 (always enough). */
 int pl_text_format_double(double v, char *buf) {
-    if (isnan(v)) return (int)(strcpy(buf, "nan"), 3);
+    if (isnan(v)) return signbit(v) ? (int)(strcpy(buf, "-nan"), 4) : (int)(strcpy(buf, "nan"), 3);
     if (isinf(v)) return v < 0 ? (int)(strcpy(buf, "-inf"), 4) : (int)(strcpy(buf, "inf"), 3);
     bool neg = signbit(v) != 0;
     double a = neg ? -v : v;
@@ -233,7 +233,7 @@ int pl_text_format_double(double v, char *buf) {
 
 /* Floats: 6 significant digits are below float resolution, so the same argument applies. */
 int pl_text_format_float(float v, char *buf) {
-    if (isnan(v)) return (int)(strcpy(buf, "nan"), 3);
+    if (isnan(v)) return signbit(v) ? (int)(strcpy(buf, "-nan"), 4) : (int)(strcpy(buf, "nan"), 3);
     if (isinf(v)) return v < 0 ? (int)(strcpy(buf, "-inf"), 4) : (int)(strcpy(buf, "inf"), 3);
     bool neg = signbit(v) != 0;
     float a = neg ? -v : v;

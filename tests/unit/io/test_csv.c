@@ -401,7 +401,7 @@ static void write_table(pl_table *t, pl_format fmt, const char *path) {
 static void test_writer_exact_text(void **state) {
     (void)state;
     pl_table *t = read_ok("s,i,f\n\"a,b\",1,0.1\n\"\",,1e300\n,3,-0.0\n\"q\"\"x\",4,nan\n"
-                          "\"n\nl\",5,1.5\n",
+                          "\"n\nl\",5,1.5\na#b,6,2\n",
                           NULL);
     char path[] = "/tmp/pl_test_csv_XXXXXX";
     int fd = mkstemp(path);
@@ -411,7 +411,7 @@ static void test_writer_exact_text(void **state) {
     char *s = slurp(path);
     /* RFC 4180, NULL empty and unquoted, "" for the empty string; as DuckDB writes it */
     assert_string_equal(s, "s,i,f\n\"a,b\",1,0.1\n\"\",,1e+300\n,3,-0.0\n\"q\"\"x\",4,nan\n"
-                           "\"n\nl\",5,1.5\n");
+                           "\"n\nl\",5,1.5\n\"a#b\",6,2.0\n");
     free(s);
     write_table(t, PL_FORMAT_JSON, path);
     s = slurp(path);
@@ -419,7 +419,8 @@ static void test_writer_exact_text(void **state) {
                            "{\"s\":\"\",\"i\":null,\"f\":1e+300}\n"
                            "{\"s\":null,\"i\":3,\"f\":-0.0}\n"
                            "{\"s\":\"q\\\"x\",\"i\":4,\"f\":null}\n"
-                           "{\"s\":\"n\\nl\",\"i\":5,\"f\":1.5}\n");
+                           "{\"s\":\"n\\nl\",\"i\":5,\"f\":1.5}\n"
+                           "{\"s\":\"a#b\",\"i\":6,\"f\":2.0}\n");
     free(s);
     unlink(path);
     pl_table_release(t);

@@ -50,6 +50,7 @@ static void test_double_duckdb_forms(void **state) {
     check_double(1.7976931348623157e308, "1.7976931348623157e+308");
     check_double(12345600.0, "12345600.0");
     check_double(NAN, "nan");
+    check_double(copysign(NAN, -1.0), "-nan"); /* floating_orders_nan_count expected */
     check_double(INFINITY, "inf");
     check_double(-INFINITY, "-inf");
     /* from parquet-testing expected/ files */
