@@ -459,6 +459,81 @@ static void test_writer_round_trip(void **state) {
     pl_strbuf_reset(&sb);
 }
 
+/* Every allocation failure is reported as PL_ERR_NOMEM and leaks nothing (pl_alloc_fail_after
+ * for n = 0, 1, 2, ... until the read succeeds). */
+static void test_oom(void **state) {
+    (void)state;
+    pl_strbuf sb = {0};
+    make_big(&sb, 300, false);
+    pl_csv_set_chunk_bytes_for_testing(2048); /* several chunks in parallel */
+    for (int64_t n = 0;; n++) {
+        int64_t live = pl_alloc_live_bytes();
+        pl_table *t = NULL;
+        pl_error err;
+        pl_error_init(&err);
+        pl_alloc_fail_after(n);
+        pl_status st = read_text(sb.data, sb.len, NULL, &t, &err);
+        pl_alloc_fail_after(-1);
+        if (st == PL_OK) {
+            assert_int_equal(t->n_rows, 300);
+            pl_table_release(t);
+            assert_int_equal(pl_alloc_live_bytes(), live);
+            break;
+        }
+        if (st != PL_ERR_NOMEM) fail_msg("n=%lld: status %d: %s", (long long)n, st, err.msg);
+        assert_int_equal(pl_alloc_live_bytes(), live);
+        assert_true(n < 100000);
+    }
+    pl_csv_set_chunk_bytes_for_testing(0);
+    pl_strbuf_reset(&sb);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_multiple_files(void **state) {
+    (void)state;
+    char p1[] = "/tmp/pl_test_csv_a_XXXXXX", p2[] = "/tmp/pl_test_csv_b_XXXXXX";
+    close(mkstemp(p1));
+    close(mkstemp(p2));
+    write_file(p1, "a,b\n1,x\n2,y\n");
+    write_file(p2, "a,b\n3,z\n");
+    const char *paths[] = {p1, p2};
+    pl_stream *s;
+    assert_int_equal(pl_csv_scan_open(2, paths, NULL, &s, NULL), PL_OK);
+    int64_t rows = 0;
+    for (;;) {
+        pl_batch *b;
+        assert_int_equal(s->next(s, &b, NULL), PL_OK);
+        if (!b) break;
+        rows += b->n_rows;
+        pl_batch_release(b);
+    }
+    s->free(s);
+    assert_int_equal(rows, 3);
+    /* a file whose columns differ */
+    write_file(p2, "a,c\n3,z\n");
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_csv_scan_open(2, paths, NULL, &s, &err), PL_OK);
+    pl_status st = PL_OK;
+    for (;;) {
+        pl_batch *b;
+        st = s->next(s, &b, &err);
+        if (st || !b) break;
+        pl_batch_release(b);
+    }
+    s->free(s);
+    assert_int_equal(st, PL_ERR_TYPE);
+    assert_string_equal(err.path, p2);
+    unlink(p1);
+    unlink(p2);
+}
+
 static void test_missing_file(void **state) {
     (void)state;
     const char *paths[] = {"/nonexistent/x.csv"};
@@ -484,6 +559,8 @@ int main(void) {
         cmocka_unit_test(test_parallel_chunks_stray_quotes),
         cmocka_unit_test(test_writer_exact_text),
         cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_multiple_files),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
