@@ -1,12 +1,56 @@
-/* main.c - the polaroid command: dispatches to one file per subcommand. */
+/* main.c - the polaroid command: dispatches to one file per subcommand (cat.c, schema.c,
+ * convert.c). */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+
+static const char *const g_usage =
+    "usage: polaroid <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  cat FILE...       print or convert the rows of Parquet, CSV or Arrow IPC files\n"
+    "  schema FILE       show a file's schema (and for Parquet: row groups, encodings,\n"
+    "                    compression and statistics)\n"
+    "  convert IN OUT    convert between formats (chosen by file extension)\n"
+    "  help [COMMAND]    show help for a command\n"
+    "\n"
+    "options:\n"
+    "  -h, --help        show this help\n"
+    "  --version         show the version\n"
+    "\n"
+    "Run 'polaroid COMMAND --help' for a command's options.\n";
+
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: polaroid <command> [options]\n");
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        fputs(g_usage, stderr);
+        return PL_EXIT_USAGE;
     }
-    fprintf(stderr, "polaroid: unknown command \"%s\"\n", argv[1]);
-    return 2;
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        fputs(g_usage, stdout);
+        return PL_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("polaroid %s\n", PL_VERSION_STRING);
+        return PL_EXIT_OK;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (argc < 3) {
+            fputs(g_usage, stdout);
+            return PL_EXIT_OK;
+        }
+        char *help_argv[] = {argv[2], "--help", NULL};
+        argv = help_argv;
+        argc = 2;
+        cmd = argv[0];
+    } else {
+        argv++;
+        argc--;
+    }
+    if (!strcmp(cmd, "cat")) return cmd_cat(argc, argv);
+    if (!strcmp(cmd, "schema")) return cmd_schema(argc, argv);
+    if (!strcmp(cmd, "convert")) return cmd_convert(argc, argv);
+    fprintf(stderr, "polaroid: unknown command \"%s\"\n(see 'polaroid --help')\n", cmd);
+    return PL_EXIT_USAGE;
 }
