@@ -10,7 +10,7 @@
  * int8/16/32, unsigned -> uint8/16/32, DATE -> date32, TIME(MILLIS) -> time64[us],
  * DECIMAL -> decimal128); INT64 int64 (INT(64) -> int64/uint64, TIME(MICROS|NANOS) -> time64,
  * TIMESTAMP(unit, utc) -> timestamp[unit, "UTC" or naive], DECIMAL -> decimal128); INT96 ->
- * timestamp[ns] naive; FLOAT float32; DOUBLE float64; BYTE_ARRAY STRING/ENUM/JSON -> utf8,
+ * timestamp[us] naive (as DuckDB: nanoseconds would overflow for old dates); FLOAT float32; DOUBLE float64; BYTE_ARRAY STRING/ENUM/JSON -> utf8,
  * DECIMAL -> decimal128, else binary; FIXED_LEN_BYTE_ARRAY FLOAT16 -> float32, DECIMAL ->
  * decimal128, else fixed_binary[len] (UUID is fixed_binary[16]). Unknown logical types read
  * as their physical type. Groups become structs, LIST/repeated fields lists, MAP maps. */

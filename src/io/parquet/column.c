@@ -18,6 +18,8 @@
  * compressed size makes it plausible (a bound against allocation bombs in bad files). */
 #define PQ_PREALLOC_MIN_BYTES (64LL << 20)
 #define PQ_PREALLOC_RATIO 64
+/* how far the chunk window grows when pages run past a chunk's recorded size */
+#define PQ_GROW_BYTES (64 * 1024)
 
 void pl_pq_leaf_data_reset(pl_pq_leaf_data *d) {
     pl_free(d->def);
@@ -396,9 +398,19 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     if ((st = prealloc(&cs, err))) goto fail;
     if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
     const uint8_t *p = base, *end = base + len;
+    /* pages may run past total_compressed_size in files with wrong sizes: the window grows up
+     * to the footer when needed */
+    int64_t data_end = c->md->file_size - 8 - c->md->footer_bytes;
     while (cs.done < cs.n_total) {
         if (out->flat && c->max_rows >= 0 && cs.done >= c->max_rows) break;
         int64_t page_off = start + (p - base);
+        if (p >= end && start + len < data_end) {
+            int64_t pos = p - base;
+            len = PL_MIN(data_end - start, len + PQ_GROW_BYTES);
+            if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
+            p = base + pos;
+            end = base + len;
+        }
         if (p >= end) {
             st = pl_error_set(err, PL_ERR_CORRUPT, "column chunk ends after %lld of %lld values",
                               (long long)cs.done, (long long)cs.n_total);
@@ -409,6 +421,14 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         int64_t hlen;
         if ((st = pl_pq_page_header_decode(p, end - p, page_off, &h, &hlen, err))) goto fail;
         const uint8_t *body = p + hlen;
+        if (h.compressed_size > end - body && start + len < data_end) {
+            int64_t pos = p - base;
+            len = PL_MIN(data_end - start, pos + hlen + h.compressed_size);
+            if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
+            p = base + pos;
+            end = base + len;
+            body = p + hlen;
+        }
         if (h.compressed_size > end - body) {
             st = pl_error_set(err, PL_ERR_CORRUPT, "page of %d bytes extends past the column "
                               "chunk (%lld bytes left)", h.compressed_size,

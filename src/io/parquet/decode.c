@@ -126,7 +126,7 @@ static inline float half_to_float(uint16_t h) {
 }
 
 #define PQ_JULIAN_EPOCH 2440588LL
-#define PQ_NS_PER_DAY 86400000000000LL
+#define PQ_US_PER_DAY 86400000000LL
 
 /* Converts n fixed-width physical values (pw bytes each) at src into the output
  * representation at dst. */
@@ -162,7 +162,7 @@ static void convert_fixed(pl_pq_conv conv, const uint8_t *src, int32_t pw, uint8
             const uint8_t *q = src + 12 * i;
             uint64_t nanos = pl_load_u64le(q);
             int64_t day = (int64_t)pl_load_u32le(q + 8);
-            uint64_t v = (uint64_t)(day - PQ_JULIAN_EPOCH) * (uint64_t)PQ_NS_PER_DAY + nanos;
+            uint64_t v = (uint64_t)(day - PQ_JULIAN_EPOCH) * (uint64_t)PQ_US_PER_DAY + nanos / 1000;
             memcpy(dst + 8 * i, &v, 8);
         }
         break;

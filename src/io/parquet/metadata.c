@@ -52,11 +52,26 @@ static pl_status read_string(md_ctx *c, uint8_t ty, const char **out) {
         }                                                                                          \
         pl_pq_thrift_struct_end(T);
 
-static pl_status expect_struct(md_ctx *c, uint8_t ty, const char *what) {
-    if (ty != PL_PQ_T_STRUCT)
-        return pl_pq_thrift_fail(T, ERR, "%s: expected a struct, found wire type %d", what, ty);
-    return PL_OK;
+/* Like Thrift's generated code, a known field with an unexpected wire type is skipped (some
+ * writers used field numbers that later meant something else). */
+enum { PQ_W_INT, PQ_W_BINARY, PQ_W_BOOL, PQ_W_STRUCT, PQ_W_LIST };
+
+static bool type_ok(uint8_t ty, int want) {
+    switch (want) {
+    case PQ_W_INT: return ty == PL_PQ_T_BYTE || ty == PL_PQ_T_I16 || ty == PL_PQ_T_I32 ||
+                          ty == PL_PQ_T_I64;
+    case PQ_W_BINARY: return ty == PL_PQ_T_BINARY;
+    case PQ_W_BOOL: return ty == PL_PQ_T_TRUE || ty == PL_PQ_T_FALSE;
+    case PQ_W_STRUCT: return ty == PL_PQ_T_STRUCT;
+    default: return ty == PL_PQ_T_LIST || ty == PL_PQ_T_SET;
+    }
 }
+
+#define WANT(k)                                                                                    \
+    if (!type_ok(ty, k)) {                                                                         \
+        PL_TRY(pl_pq_thrift_skip(T, ty, ERR));                                                     \
+        break;                                                                                     \
+    }
 
 /* ---------------------------------------------------------------- statistics */
 
@@ -66,33 +81,41 @@ static pl_status read_stats(md_ctx *c, pl_pq_stats *st) {
     bool has_lmin = false, has_lmax = false;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_BINARY);
         PL_TRY(pl_pq_thrift_binary(T, ty, &legacy_max, &legacy_max_len, ERR));
         has_lmax = true;
         break;
     case 2:
+        WANT(PQ_W_BINARY);
         PL_TRY(pl_pq_thrift_binary(T, ty, &legacy_min, &legacy_min_len, ERR));
         has_lmin = true;
         break;
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &st->null_count, ERR));
         st->has_null_count = true;
         break;
     case 4:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &st->distinct_count, ERR));
         st->has_distinct_count = true;
         break;
     case 5:
+        WANT(PQ_W_BINARY);
         PL_TRY(pl_pq_thrift_binary(T, ty, &st->max, &st->max_len, ERR));
         st->has_max = true;
         break;
     case 6:
+        WANT(PQ_W_BINARY);
         PL_TRY(pl_pq_thrift_binary(T, ty, &st->min, &st->min_len, ERR));
         st->has_min = true;
         break;
     case 7:
+        WANT(PQ_W_BOOL);
         PL_TRY(pl_pq_thrift_bool(T, ty, &st->max_exact, ERR));
         break;
     case 8:
+        WANT(PQ_W_BOOL);
         PL_TRY(pl_pq_thrift_bool(T, ty, &st->min_exact, ERR));
         break;
     FIELDS_END
@@ -141,8 +164,8 @@ static pl_status read_logical_inner(md_ctx *c, int16_t kind, pl_pq_logical *lt) 
     case 2:
         if (kind == PL_PQ_LT_DECIMAL) PL_TRY(pl_pq_thrift_i32(T, ty, &lt->precision, ERR));
         else if (kind == PL_PQ_LT_TIME || kind == PL_PQ_LT_TIMESTAMP) {
-            PL_TRY(expect_struct(c, ty, "time unit"));
-            PL_TRY(read_time_unit(c, &lt->unit));
+            if (ty == PL_PQ_T_STRUCT) PL_TRY(read_time_unit(c, &lt->unit));
+            else PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
         } else if (kind == PL_PQ_LT_INTEGER) PL_TRY(pl_pq_thrift_bool(T, ty, &lt->is_signed, ERR));
         else PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
         break;
@@ -196,38 +219,50 @@ static pl_status read_schema_element(md_ctx *c, pl_pq_schema_element *e) {
     e->name = NULL;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->physical, ERR));
         break;
     case 2:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->type_length, ERR));
         break;
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->repetition, ERR));
         break;
     case 4:
+        WANT(PQ_W_BINARY);
         PL_TRY(read_string(c, ty, &e->name));
         break;
     case 5:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->num_children, ERR));
         break;
     case 6:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->converted, ERR));
         break;
     case 7:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->scale, ERR));
         break;
     case 8:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->precision, ERR));
         break;
     case 9:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &e->field_id, ERR));
         break;
     case 10:
-        PL_TRY(expect_struct(c, ty, "logical type"));
+        WANT(PQ_W_STRUCT);
         PL_TRY(read_logical(c, &e->logical));
         break;
     FIELDS_END
     if (!e->name) return pl_pq_thrift_fail(T, ERR, "schema element without a name");
+    if (e->physical < -1 || e->physical > PL_PQ_FIXED_LEN_BYTE_ARRAY)
+        return pl_pq_thrift_fail(T, ERR, "schema element \"%s\" has unknown physical type %d",
+                                 e->name, e->physical);
     if (e->num_children < 0)
         return pl_pq_thrift_fail(T, ERR, "schema element \"%s\" has %d children", e->name,
                                  e->num_children);
@@ -287,12 +322,15 @@ static pl_status read_encoding_stats(md_ctx *c, uint8_t lty, pl_pq_column_chunk 
         pl_pq_encoding_stats *es = &cc->encoding_stats[i];
         FIELDS_BEGIN
         case 1:
+            WANT(PQ_W_INT);
             PL_TRY(pl_pq_thrift_i32(T, ty, &es->page_type, ERR));
             break;
         case 2:
+            WANT(PQ_W_INT);
             PL_TRY(pl_pq_thrift_i32(T, ty, &es->encoding, ERR));
             break;
         case 3:
+            WANT(PQ_W_INT);
             PL_TRY(pl_pq_thrift_i32(T, ty, &es->count, ERR));
             break;
         FIELDS_END
@@ -316,48 +354,61 @@ static pl_status read_column_meta(md_ctx *c, pl_pq_column_chunk *cc) {
     cc->has_meta = true;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->physical, ERR));
         break;
     case 2:
+        WANT(PQ_W_LIST);
         PL_TRY(read_i32_list(c, ty, &cc->encodings, &cc->n_encodings));
         break;
     case 3:
+        WANT(PQ_W_LIST);
         PL_TRY(read_path(c, ty, &cc->path));
         break;
     case 4:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->codec_id, ERR));
         cc->codec = codec_from_id(cc->codec_id);
         break;
     case 5:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->num_values, ERR));
         break;
     case 6:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->total_uncompressed_size, ERR));
         break;
     case 7:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->total_compressed_size, ERR));
         break;
     case 9:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->data_page_offset, ERR));
         break;
     case 10:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->index_page_offset, ERR));
         break;
     case 11:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->dictionary_page_offset, ERR));
         break;
     case 12:
-        PL_TRY(expect_struct(c, ty, "statistics"));
+        WANT(PQ_W_STRUCT);
         PL_TRY(read_stats(c, &cc->stats));
         cc->has_stats = true;
         break;
     case 13:
+        WANT(PQ_W_LIST);
         PL_TRY(read_encoding_stats(c, ty, cc));
         break;
     case 14:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->bloom_filter_offset, ERR));
         break;
     case 15:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->bloom_filter_length, ERR));
         break;
     FIELDS_END
@@ -375,22 +426,27 @@ static pl_status read_column_chunk(md_ctx *c, pl_pq_column_chunk *cc) {
     cc->path = "";
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_BINARY);
         PL_TRY(read_string(c, ty, &cc->file_path));
         break;
     case 3:
-        PL_TRY(expect_struct(c, ty, "column metadata"));
+        WANT(PQ_W_STRUCT);
         PL_TRY(read_column_meta(c, cc));
         break;
     case 4:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->offset_index_offset, ERR));
         break;
     case 5:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->offset_index_length, ERR));
         break;
     case 6:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &cc->column_index_offset, ERR));
         break;
     case 7:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->column_index_length, ERR));
         break;
     case 8:
@@ -405,12 +461,15 @@ static pl_status read_column_chunk(md_ctx *c, pl_pq_column_chunk *cc) {
 static pl_status read_sorting_column(md_ctx *c, pl_pq_sorting_column *sc) {
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &sc->column_idx, ERR));
         break;
     case 2:
+        WANT(PQ_W_BOOL);
         PL_TRY(pl_pq_thrift_bool(T, ty, &sc->descending, ERR));
         break;
     case 3:
+        WANT(PQ_W_BOOL);
         PL_TRY(pl_pq_thrift_bool(T, ty, &sc->nulls_first, ERR));
         break;
     FIELDS_END
@@ -433,9 +492,11 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
         break;
     }
     case 2:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_byte_size, ERR));
         break;
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &rg->num_rows, ERR));
         break;
     case 4: {
@@ -450,9 +511,11 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
         break;
     }
     case 5:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &rg->file_offset, ERR));
         break;
     case 6:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_compressed_size, ERR));
         break;
     case 7: {
@@ -479,9 +542,11 @@ static pl_status read_kv(md_ctx *c, uint8_t lty, pl_pq_metadata *md) {
         md->kv_keys[i] = "";
         FIELDS_BEGIN
         case 1:
+            WANT(PQ_W_BINARY);
             PL_TRY(read_string(c, ty, &md->kv_keys[i]));
             break;
         case 2:
+            WANT(PQ_W_BINARY);
             PL_TRY(read_string(c, ty, &md->kv_values[i]));
             break;
         FIELDS_END
@@ -497,6 +562,7 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
     bool encrypted = false;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &md->version, ERR));
         break;
     case 2: {
@@ -514,6 +580,7 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
         break;
     }
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_int(T, ty, &md->num_rows, ERR));
         break;
     case 4: {
@@ -531,9 +598,11 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
         break;
     }
     case 5:
+        WANT(PQ_W_LIST);
         PL_TRY(read_kv(c, ty, md));
         break;
     case 6:
+        WANT(PQ_W_BINARY);
         PL_TRY(read_string(c, ty, &md->created_by));
         break;
     case 8:
@@ -553,15 +622,19 @@ static pl_status read_data_page_header(md_ctx *c, pl_pq_page_header *h) {
     h->has_data = true;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
         break;
     case 2:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
         break;
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->def_encoding, ERR));
         break;
     case 4:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_encoding, ERR));
         break;
     FIELDS_END
@@ -572,9 +645,11 @@ static pl_status read_dict_page_header(md_ctx *c, pl_pq_page_header *h) {
     h->has_dict = true;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
         break;
     case 2:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
         break;
     FIELDS_END
@@ -585,24 +660,31 @@ static pl_status read_v2_page_header(md_ctx *c, pl_pq_page_header *h) {
     h->has_v2 = true;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
         break;
     case 2:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_nulls, ERR));
         break;
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_rows, ERR));
         break;
     case 4:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
         break;
     case 5:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->def_bytes, ERR));
         break;
     case 6:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_bytes, ERR));
         break;
     case 7:
+        WANT(PQ_W_BOOL);
         PL_TRY(pl_pq_thrift_bool(T, ty, &h->is_compressed, ERR));
         break;
     FIELDS_END
@@ -621,24 +703,27 @@ pl_status pl_pq_page_header_decode(const uint8_t *p, int64_t n, int64_t file_off
     md_ctx cc = {&t, NULL, err}, *c = &cc;
     FIELDS_BEGIN
     case 1:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->type, ERR));
         break;
     case 2:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->uncompressed_size, ERR));
         break;
     case 3:
+        WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->compressed_size, ERR));
         break;
     case 5:
-        PL_TRY(expect_struct(c, ty, "data page header"));
+        WANT(PQ_W_STRUCT);
         PL_TRY(read_data_page_header(c, h));
         break;
     case 7:
-        PL_TRY(expect_struct(c, ty, "dictionary page header"));
+        WANT(PQ_W_STRUCT);
         PL_TRY(read_dict_page_header(c, h));
         break;
     case 8:
-        PL_TRY(expect_struct(c, ty, "data page v2 header"));
+        WANT(PQ_W_STRUCT);
         PL_TRY(read_v2_page_header(c, h));
         break;
     FIELDS_END

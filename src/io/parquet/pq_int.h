@@ -131,7 +131,7 @@ typedef enum pl_pq_conv {
     PL_PQ_CONV_I64_DEC,
     PL_PQ_CONV_FLBA_DEC,  /* big-endian two's complement -> decimal128 */
     PL_PQ_CONV_BA_DEC,
-    PL_PQ_CONV_INT96_TS,  /* -> timestamp[ns] */
+    PL_PQ_CONV_INT96_TS,  /* -> timestamp[us] (as DuckDB; ns would overflow old dates) */
     PL_PQ_CONV_F16_F32
 } pl_pq_conv;
 

@@ -66,7 +66,7 @@ static pl_status leaf_type(build_ctx *c, const pl_pq_schema_element *e, pl_pq_le
     pl_error *err = c->err;
     /* logical types win; converted types are the fallback for older writers */
     bool known_lt = lk != PL_PQ_LT_NONE && lk != PL_PQ_LT_UNKNOWN;
-    if (lk == PL_PQ_LT_UNKNOWN) ct = PL_PQ_CT_NONE;
+    /* an unknown logical type falls back to the converted type, then the physical type */
     bool is_decimal = known_lt ? lk == PL_PQ_LT_DECIMAL : ct == PL_PQ_CT_DECIMAL;
     d->conv = PL_PQ_CONV_NONE;
     d->type = NULL;
@@ -147,7 +147,7 @@ static pl_status leaf_type(build_ctx *c, const pl_pq_schema_element *e, pl_pq_le
         d->phys_width = 12;
         d->out_width = 8;
         d->conv = PL_PQ_CONV_INT96_TS;
-        return set_type(c, pl_type_new_timestamp(PL_UNIT_NS, NULL, &d->type, err));
+        return set_type(c, pl_type_new_timestamp(PL_UNIT_US, NULL, &d->type, err));
     case PL_PQ_FLOAT:
         d->phys_width = d->out_width = 4;
         d->type = pl_type_simple(PL_TYPE_FLOAT32);

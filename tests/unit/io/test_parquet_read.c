@@ -1,0 +1,596 @@
+/* test_parquet_read.c - the Parquet reader on real files from parquet-testing
+ * (../shared/parquet-testing relative to the repository; skipped when missing): values are
+ * compared with the expected/ CSVs (written by DuckDB) for every integer, boolean and string
+ * column of several flat files covering PLAIN, dictionary, RLE, delta, byte-stream-split,
+ * data page v1/v2 and codecs; nested files against their .jsonl rows; plus projection, row
+ * limits, multi-file streams, statistics, and errors (encrypted, corrupt, missing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "io/io_int.h"
+#include "io/parquet/pq_int.h"
+#include "polaroid/parquet.h"
+
+#define PT PL_SOURCE_DIR "/../shared/parquet-testing/"
+
+static bool have_files(void) { return access(PT "data/alltypes_plain.parquet", R_OK) == 0; }
+
+#define SKIP_IF_MISSING()                                                                          \
+    do {                                                                                           \
+        if (!have_files()) skip();                                                                 \
+    } while (0)
+
+/* ---------------------------------------------------------------- helpers */
+
+static pl_table *read_file(const char *path, const pl_read_opts *o) {
+    pl_stream *s = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    pl_status st = pl_pq_scan_open(1, &path, o, &s, &err);
+    if (st) fail_msg("open %s: %s", path, err.msg);
+    pl_table *t = NULL;
+    st = pl_table_new(s->schema, &t, &err);
+    assert_int_equal(st, PL_OK);
+    for (;;) {
+        pl_batch *b;
+        st = s->next(s, &b, &err);
+        if (st) fail_msg("read %s: %s (column %s, row group %d)", path, err.msg, err.column_name,
+                         err.row_group);
+        if (!b) break;
+        assert_int_equal(pl_table_append(t, b, &err), PL_OK);
+        pl_batch_release(b);
+    }
+    s->free(s);
+    return t;
+}
+
+static pl_batch *read_combined(const char *path, const pl_read_opts *o) {
+    pl_table *t = read_file(path, o);
+    pl_batch *b;
+    pl_error err;
+    assert_int_equal(pl_table_combine(t, &b, &err), PL_OK);
+    pl_table_release(t);
+    return b;
+}
+
+/* a minimal CSV reader for the expected files: returns rows of fields; quoted fields
+ * ("" = empty string) are unquoted, an empty unquoted field is NULL (returned as NULL) */
+typedef struct csv {
+    int n_rows, n_cols;
+    char ***cells;
+} csv;
+
+static char *read_all_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static csv csv_load(const char *path) {
+    csv c = {0};
+    char *text = read_all_text(path);
+    assert_non_null(text);
+    char *p = text;
+    int cap = 0;
+    while (*p) {
+        char **row = calloc(512, sizeof *row);
+        int nc = 0;
+        for (;;) {
+            char *cell = malloc(strlen(p) + 1);
+            int len = 0;
+            bool quoted = false;
+            if (*p == '"') {
+                quoted = true;
+                p++;
+                for (;;) {
+                    if (*p == '"' && p[1] == '"') {
+                        cell[len++] = '"';
+                        p += 2;
+                    } else if (*p == '"') {
+                        p++;
+                        break;
+                    } else {
+                        cell[len++] = *p++;
+                    }
+                }
+            } else {
+                while (*p && *p != ',' && *p != '\n') cell[len++] = *p++;
+            }
+            cell[len] = 0;
+            if (!quoted && len == 0) {
+                free(cell);
+                cell = NULL;
+            }
+            row[nc++] = cell;
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p == '\n') p++;
+            break;
+        }
+        if (c.n_rows == cap) {
+            cap = cap ? cap * 2 : 64;
+            c.cells = realloc(c.cells, (size_t)cap * sizeof *c.cells);
+        }
+        c.cells[c.n_rows++] = row;
+        if (c.n_cols < nc) c.n_cols = nc;
+    }
+    free(text);
+    return c;
+}
+
+static void csv_free(csv *c) {
+    for (int r = 0; r < c->n_rows; r++) {
+        for (int k = 0; k < 512; k++) free(c->cells[r][k]);
+        free(c->cells[r]);
+    }
+    free(c->cells);
+}
+
+/* renders value i of a flat array like the expected CSVs for ints, bools and strings; returns
+ * false for types it does not render */
+static bool render(pl_array *a, int64_t i, char *buf, size_t n, bool *is_null) {
+    *is_null = !pl_array_is_valid(a, i);
+    if (*is_null) return true;
+    const void *v = pl_array_values_ptr(a);
+    switch (a->type->id) {
+    case PL_TYPE_BOOL:
+        snprintf(buf, n, "%s", pl_bit_get(a->values->data, a->offset + i) ? "true" : "false");
+        return true;
+    case PL_TYPE_INT8: snprintf(buf, n, "%d", ((const int8_t *)v)[i]); return true;
+    case PL_TYPE_INT16: snprintf(buf, n, "%d", ((const int16_t *)v)[i]); return true;
+    case PL_TYPE_INT32: snprintf(buf, n, "%d", ((const int32_t *)v)[i]); return true;
+    case PL_TYPE_INT64: snprintf(buf, n, "%lld", (long long)((const int64_t *)v)[i]); return true;
+    case PL_TYPE_UINT8: snprintf(buf, n, "%u", ((const uint8_t *)v)[i]); return true;
+    case PL_TYPE_UINT16: snprintf(buf, n, "%u", ((const uint16_t *)v)[i]); return true;
+    case PL_TYPE_UINT32: snprintf(buf, n, "%u", ((const uint32_t *)v)[i]); return true;
+    case PL_TYPE_UINT64:
+        snprintf(buf, n, "%llu", (unsigned long long)((const uint64_t *)v)[i]);
+        return true;
+    case PL_TYPE_UTF8: {
+        int32_t len;
+        const uint8_t *s = pl_array_bytes(a, i, &len);
+        snprintf(buf, n, "%.*s", (int)len, (const char *)s);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Compares every renderable column of a flat file with its expected CSV. Returns the number
+ * of columns compared. */
+static int compare_with_csv(const char *file, const char *expected) {
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    pl_batch *b = read_combined(file, &o);
+    csv c = csv_load(expected);
+    assert_int_equal(c.n_rows - 1, b->n_rows);
+    int compared = 0;
+    char buf[4096];
+    for (int32_t col = 0; col < b->n_cols; col++) {
+        assert_string_equal(c.cells[0][col], b->schema->fields[col].name);
+        pl_array *a = b->columns[col];
+        bool rendered = true;
+        for (int64_t r = 0; r < b->n_rows && rendered; r++) {
+            bool is_null;
+            rendered = render(a, r, buf, sizeof buf, &is_null);
+            if (!rendered) break;
+            const char *want = c.cells[r + 1][col];
+            if (is_null) {
+                if (want) fail_msg("%s col %s row %lld: got NULL, want %s", file,
+                                   b->schema->fields[col].name, (long long)r, want);
+            } else {
+                if (!want) fail_msg("%s col %s row %lld: got %s, want NULL", file,
+                                    b->schema->fields[col].name, (long long)r, buf);
+                if (strcmp(want, buf) != 0)
+                    fail_msg("%s col %s row %lld: got %s, want %s", file,
+                             b->schema->fields[col].name, (long long)r, buf, want);
+            }
+        }
+        compared += rendered;
+    }
+    csv_free(&c);
+    pl_batch_release(b);
+    return compared;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_flat_files_vs_expected(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    static const struct {
+        const char *name;
+        int min_cols;
+    } files[] = {
+        {"alltypes_plain", 6},
+        {"alltypes_plain.snappy", 6},
+        {"alltypes_dictionary", 6},
+        {"alltypes_tiny_pages", 7},
+        {"alltypes_tiny_pages_plain", 7},
+        {"delta_binary_packed", 66},
+        {"delta_byte_array", 9},
+        {"delta_encoding_optional_column", 17},
+        {"delta_encoding_required_column", 17},
+        {"delta_length_byte_array", 1},
+        {"int32_with_null_pages", 1},
+        {"rle_boolean_encoding", 1},
+        {"datapage_v1-snappy-compressed-checksum", 2},
+        {"datapage_v1-uncompressed-checksum", 2},
+        {"plain-dict-uncompressed-checksum", 1},
+        {"rle-dict-snappy-checksum", 1},
+        {"dict-page-offset-zero", 1},
+        {"concatenated_gzip_members", 1},
+        {"lz4_raw_compressed_larger", 1},
+        {"overflow_i16_page_cnt", 1},
+        {"page_v2_empty_compressed", 1},
+        {"nation.dict-malformed", 2},
+        {"sort_columns", 2},
+        {"data_index_bloom_encoding_stats", 1},
+        {"unknown-logical-type", 1},
+    };
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char file[512], expected[512];
+        snprintf(file, sizeof file, PT "data/%s.parquet", files[k].name);
+        snprintf(expected, sizeof expected, PT "expected/data/%s.csv", files[k].name);
+        int n = compare_with_csv(file, expected);
+        if (n < files[k].min_cols)
+            fail_msg("%s: compared %d columns, expected at least %d", files[k].name, n,
+                     files[k].min_cols);
+    }
+}
+
+static void test_alltypes_types(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    pl_batch *b = read_combined(PT "data/alltypes_plain.parquet", &o);
+    assert_int_equal(b->n_rows, 8);
+    assert_int_equal(b->n_cols, 11);
+    /* float_col row 1 = 1.1, double_col = 10.1 */
+    pl_array *f = b->columns[pl_schema_find(b->schema, "float_col")];
+    assert_int_equal(f->type->id, PL_TYPE_FLOAT32);
+    assert_true(((const float *)pl_array_values_ptr(f))[1] == 1.1f);
+    pl_array *d = b->columns[pl_schema_find(b->schema, "double_col")];
+    assert_true(((const double *)pl_array_values_ptr(d))[1] == 10.1);
+    /* INT96 timestamp_col row 1 = 2009-03-01 00:01:00 */
+    pl_array *ts = b->columns[pl_schema_find(b->schema, "timestamp_col")];
+    assert_int_equal(ts->type->id, PL_TYPE_TIMESTAMP);
+    assert_int_equal(((const int64_t *)pl_array_values_ptr(ts))[1], 1235865660000000LL);
+    /* unannotated BYTE_ARRAY is binary: "03/01/09" */
+    pl_array *ds = b->columns[pl_schema_find(b->schema, "date_string_col")];
+    assert_int_equal(ds->type->id, PL_TYPE_BINARY);
+    int32_t len;
+    const uint8_t *s = pl_array_bytes(ds, 0, &len);
+    assert_int_equal(len, 8);
+    assert_memory_equal(s, "03/01/09", 8);
+    pl_batch_release(b);
+
+    /* INT96 beyond the nanosecond range (DuckDB shows 9999-12-31 03:00:00) */
+    b = read_combined(PT "data/int96_from_spark.parquet", &o);
+    const int64_t *v = pl_array_values_ptr(b->columns[0]);
+    assert_int_equal(v[2], 253402225200000000LL);
+    assert_false(pl_array_is_valid(b->columns[0], 4));
+    pl_batch_release(b);
+}
+
+static void test_decimals_and_floats(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    /* every decimal file holds 1.00, 2.00, ... 24.00 with scale 2 */
+    const char *names[] = {"int32_decimal", "int64_decimal", "fixed_length_decimal",
+                           "fixed_length_decimal_legacy", "byte_array_decimal"};
+    for (size_t k = 0; k < 5; k++) {
+        char path[512];
+        snprintf(path, sizeof path, PT "data/%s.parquet", names[k]);
+        pl_batch *b = read_combined(path, &o);
+        pl_array *a = b->columns[0];
+        assert_int_equal(a->type->id, PL_TYPE_DECIMAL128);
+        assert_int_equal(a->type->scale, 2);
+        assert_int_equal(b->n_rows, 24);
+        const uint8_t *vals = pl_array_values_ptr(a);
+        for (int64_t r = 0; r < 24; r++) {
+            int64_t lo, hi;
+            memcpy(&lo, vals + 16 * r, 8);
+            memcpy(&hi, vals + 16 * r + 8, 8);
+            assert_int_equal(lo, (r + 1) * 100);
+            assert_int_equal(hi, 0);
+        }
+        pl_batch_release(b);
+    }
+    /* byte stream split floats vs the expected CSV (parsed as float/double) */
+    pl_batch *b = read_combined(PT "data/byte_stream_split.zstd.parquet", &o);
+    csv c = csv_load(PT "expected/data/byte_stream_split.zstd.csv");
+    assert_int_equal(b->n_rows, c.n_rows - 1);
+    const float *f32 = pl_array_values_ptr(b->columns[0]);
+    const double *f64 = pl_array_values_ptr(b->columns[1]);
+    for (int64_t r = 0; r < b->n_rows; r++) {
+        assert_true(f32[r] == strtof(c.cells[r + 1][0], NULL));
+        assert_true(f64[r] == strtod(c.cells[r + 1][1], NULL));
+    }
+    csv_free(&c);
+    pl_batch_release(b);
+    /* float16 -> float32: 1.0, -2.0, nan, 0.0, -1.0, -0.0, 2.0 after a NULL */
+    b = read_combined(PT "data/float16_nonzeros_and_nans.parquet", &o);
+    pl_array *h = b->columns[0];
+    assert_int_equal(h->type->id, PL_TYPE_FLOAT32);
+    assert_false(pl_array_is_valid(h, 0));
+    const float *hv = pl_array_values_ptr(h);
+    assert_true(hv[1] == 1.0f && hv[2] == -2.0f && hv[3] != hv[3] && hv[7] == 2.0f);
+    pl_batch_release(b);
+}
+
+static void test_nested(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    /* {"int64_list":[1,2,3],"utf8_list":["abc","efg","hij"]}
+     * {"int64_list":[null,1],"utf8_list":null}
+     * {"int64_list":[4],"utf8_list":["efg",null,"hij","xyz"]} */
+    pl_batch *b = read_combined(PT "data/list_columns.parquet", &o);
+    assert_int_equal(b->n_rows, 3);
+    pl_array *l = b->columns[0];
+    assert_int_equal(l->type->id, PL_TYPE_LIST);
+    const int32_t *off = pl_array_offsets(l);
+    assert_int_equal(off[0], 0);
+    assert_int_equal(off[1], 3);
+    assert_int_equal(off[2], 5);
+    assert_int_equal(off[3], 6);
+    pl_array *items = l->children[0];
+    const int64_t *iv = pl_array_values_ptr(items);
+    assert_int_equal(iv[0], 1);
+    assert_int_equal(iv[2], 3);
+    assert_false(pl_array_is_valid(items, 3));
+    assert_int_equal(iv[4], 1);
+    assert_int_equal(iv[5], 4);
+    pl_array *u = b->columns[1];
+    assert_false(pl_array_is_valid(u, 1));
+    const int32_t *uo = pl_array_offsets(u);
+    assert_int_equal(uo[3] - uo[2], 4);
+    assert_false(pl_array_is_valid(u->children[0], uo[2] + 1));
+    int32_t len;
+    const uint8_t *s = pl_array_bytes(u->children[0], uo[2] + 3, &len);
+    assert_int_equal(len, 3);
+    assert_memory_equal(s, "xyz", 3);
+    pl_batch_release(b);
+
+    /* {"a":[[1,2],[3,4]]} (old 2-level list of lists) */
+    b = read_combined(PT "data/old_list_structure.parquet", &o);
+    assert_int_equal(b->n_rows, 1);
+    l = b->columns[0];
+    assert_int_equal(l->type->id, PL_TYPE_LIST);
+    assert_int_equal(l->children[0]->type->id, PL_TYPE_LIST);
+    assert_int_equal(pl_array_offsets(l)[1], 2);
+    assert_int_equal(pl_array_offsets(l->children[0])[2], 4);
+    pl_batch_release(b);
+
+    /* maps: {"a":{"a":{"1":true,"2":false}},"b":1,"c":1.0} */
+    b = read_combined(PT "data/nested_maps.snappy.parquet", &o);
+    assert_int_equal(b->n_rows, 6);
+    pl_array *m = b->columns[0];
+    assert_int_equal(m->type->id, PL_TYPE_MAP);
+    assert_int_equal(pl_array_offsets(m)[1], 1);
+    pl_array *inner = m->children[0]->children[1];
+    assert_int_equal(inner->type->id, PL_TYPE_MAP);
+    assert_int_equal(pl_array_offsets(inner)[1], 2);
+    pl_batch_release(b);
+
+    /* repeated groups without LIST annotation: id 3 has phone [] and id 1 phoneNumbers null */
+    b = read_combined(PT "data/repeated_no_annotation.parquet", &o);
+    assert_int_equal(b->n_rows, 6);
+    pl_array *pn = b->columns[1];
+    assert_int_equal(pn->type->id, PL_TYPE_STRUCT);
+    assert_false(pl_array_is_valid(pn, 0));
+    pl_array *phone = pn->children[0];
+    assert_int_equal(phone->type->id, PL_TYPE_LIST);
+    assert_int_equal(pl_array_offsets(phone)[3] - pl_array_offsets(phone)[2], 0);
+    assert_int_equal(pl_array_offsets(phone)[6] - pl_array_offsets(phone)[5], 3);
+    pl_batch_release(b);
+}
+
+static void test_projection_limit_and_streams(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    const char *cols[] = {"string_col", "id"};
+    o.columns = cols;
+    o.n_columns = 2;
+    o.limit = 5;
+    pl_batch *b = read_combined(PT "data/alltypes_tiny_pages.parquet", &o);
+    assert_int_equal(b->n_rows, 5);
+    assert_int_equal(b->n_cols, 2);
+    assert_string_equal(b->schema->fields[0].name, "string_col");
+    assert_int_equal(b->columns[1]->type->id, PL_TYPE_INT32);
+    pl_batch_release(b);
+
+    /* two files: rows add up; small batch_rows splits row groups */
+    const char *paths[] = {PT "data/alltypes_plain.parquet", PT "data/alltypes_plain.parquet"};
+    pl_read_opts_init(&o);
+    o.batch_rows = 3;
+    pl_stream *s;
+    pl_error err;
+    assert_int_equal(pl_pq_scan_open(2, paths, &o, &s, &err), PL_OK);
+    int64_t rows = 0, batches = 0;
+    for (;;) {
+        pl_batch *nb;
+        assert_int_equal(s->next(s, &nb, &err), PL_OK);
+        if (!nb) break;
+        assert_true(nb->n_rows <= 3);
+        rows += nb->n_rows;
+        batches++;
+        pl_batch_release(nb);
+    }
+    s->free(s);
+    assert_int_equal(rows, 16);
+    assert_int_equal(batches, 6);
+
+    /* schemas that differ: the error names both files */
+    const char *mixed[] = {PT "data/alltypes_plain.parquet", PT "data/binary.parquet"};
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_scan_open(2, mixed, NULL, &s, &err), PL_ERR_TYPE);
+    assert_non_null(strstr(err.msg, "alltypes_plain.parquet"));
+    assert_non_null(strstr(err.msg, "binary.parquet"));
+
+    /* an unknown column */
+    const char *bad[] = {"nope"};
+    pl_read_opts_init(&o);
+    o.columns = bad;
+    o.n_columns = 1;
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_scan_open(1, paths, &o, &s, &err), PL_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "nope"));
+}
+
+static void test_metadata_api(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_pq_file *f;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_file_open(PT "data/alltypes_tiny_pages.parquet", &f, &err), PL_OK);
+    const pl_pq_metadata *md = pl_pq_file_metadata(f);
+    assert_int_equal(md->num_rows, 7300);
+    assert_int_equal(md->n_leaves, 13);
+    assert_true(md->n_row_groups >= 1);
+    const pl_pq_column_chunk *cc = &md->row_groups[0].columns[0];
+    assert_string_equal(cc->path, "id");
+    assert_true(cc->has_stats);
+    pl_pq_value lo, hi;
+    assert_true(pl_pq_stats_value(md, 0, &cc->stats, false, &lo));
+    assert_true(pl_pq_stats_value(md, 0, &cc->stats, true, &hi));
+    assert_int_equal(lo.kind, PL_PQ_VALUE_INT);
+    assert_int_equal(lo.i, 0);
+    assert_int_equal(hi.i, 7299);
+    char buf[64];
+    assert_string_equal(pl_pq_value_format(md, 0, &hi, buf, sizeof buf), "7299");
+    assert_string_equal(pl_pq_physical_name(cc->physical), "INT32");
+    /* read one row group with a projection */
+    int32_t col = 0;
+    pl_batch *b;
+    assert_int_equal(pl_pq_read_row_group(f, 0, 1, &col, NULL, &b, &err), PL_OK);
+    assert_int_equal(b->n_cols, 1);
+    assert_int_equal(b->n_rows, md->row_groups[0].num_rows);
+    pl_batch_release(b);
+    assert_int_equal(pl_pq_read_row_group(f, 99, 1, &col, NULL, &b, &err), PL_ERR_INVALID_ARG);
+    pl_pq_file_close(f);
+}
+
+static void test_keep_dictionary(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    /* data_index_bloom_encoding_with_length: RLE_DICTIONARY strings with encoding stats */
+    pl_pq_file *f;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(
+        pl_pq_file_open(PT "data/data_index_bloom_encoding_with_length.parquet", &f, &err), PL_OK);
+    pl_pq_read_opts o;
+    pl_pq_read_opts_init(&o);
+    o.keep_dictionary = true;
+    pl_batch *b;
+    assert_int_equal(pl_pq_read_row_group(f, 0, 0, NULL, &o, &b, &err), PL_OK);
+    pl_array *a = b->columns[0];
+    if (pl_pq_field_all_dict(f, 0)) {
+        assert_int_equal(a->type->id, PL_TYPE_DICTIONARY);
+        pl_array *plain;
+        assert_int_equal(pl_array_decode_dictionary(a, &plain, &err), PL_OK);
+        pl_batch *b2;
+        assert_int_equal(pl_pq_read_row_group(f, 0, 0, NULL, NULL, &b2, &err), PL_OK);
+        assert_true(pl_array_equals(plain, b2->columns[0]));
+        pl_array_release(plain);
+        pl_batch_release(b2);
+    } else {
+        assert_int_equal(a->type->id, PL_TYPE_UTF8);
+    }
+    pl_batch_release(b);
+    pl_pq_file_close(f);
+}
+
+static void test_errors(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_pq_file *f;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_file_open(PT "data/uniform_encryption.parquet.encrypted", &f, &err),
+                     PL_ERR_UNSUPPORTED);
+    assert_string_equal(err.msg, "encrypted parquet files are not supported");
+    assert_non_null(strstr(err.path, "uniform_encryption"));
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_file_open(PT "bad_data/PARQUET-1481.parquet", &f, &err), PL_ERR_CORRUPT);
+    assert_true(err.byte_offset >= 0);
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_file_open(PT "data/does-not-exist.parquet", &f, &err), PL_ERR_NOT_FOUND);
+    pl_error_init(&err);
+    assert_int_equal(pl_pq_file_open(PT "INDEX.md", &f, &err), PL_ERR_CORRUPT);
+    /* a column chunk past the end of the file: the error names column and row group */
+    const char *p = PT "bad_data/ARROW-RS-GH-6229-DICTHEADER.parquet";
+    pl_stream *s;
+    pl_error_init(&err);
+    pl_status st = pl_pq_scan_open(1, &p, NULL, &s, &err);
+    if (st == PL_OK) {
+        pl_batch *b = NULL;
+        st = s->next(s, &b, &err);
+        pl_batch_release(b);
+        s->free(s);
+    }
+    assert_int_not_equal(st, PL_OK);
+    assert_true(err.msg[0] != 0);
+    /* truncated copies of a good file never crash */
+    FILE *fp = fopen(PT "data/nested_maps.snappy.parquet", "rb");
+    assert_non_null(fp);
+    uint8_t buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    for (size_t cut = 0; cut < n; cut += 7) {
+        uint8_t *copy = pl_malloc(n);
+        memcpy(copy, buf, n);
+        /* corrupt the middle, keep the footer */
+        if (cut + 8 < n) memset(copy + cut, 0xff, 8 < n - cut - 8 ? 8 : n - cut - 8);
+        pl_error_init(&err);
+        if (pl_pq_file_open_memory(copy, (int64_t)n, "mutated", &f, &err) == PL_OK) {
+            for (int32_t r = 0; r < pl_pq_file_metadata(f)->n_row_groups; r++) {
+                pl_batch *b;
+                if (pl_pq_read_row_group(f, r, 0, NULL, NULL, &b, &err) == PL_OK) pl_batch_release(b);
+            }
+            pl_pq_file_close(f);
+        }
+        pl_free(copy);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flat_files_vs_expected),
+        cmocka_unit_test(test_alltypes_types),
+        cmocka_unit_test(test_decimals_and_floats),
+        cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_projection_limit_and_streams),
+        cmocka_unit_test(test_metadata_api),
+        cmocka_unit_test(test_keep_dictionary),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
