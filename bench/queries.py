@@ -114,6 +114,8 @@ def _read_impls(cols):
         argv = [ctx.polaroid, "cat", ctx.glob]
         if cols is not None:
             argv += ["--columns", ",".join(cols)]
+        if ctx.threads:
+            argv += ["--threads", str(ctx.threads)]
         return argv + ["--format", "none"]
 
     def polars(ctx, pl):

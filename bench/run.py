@@ -377,7 +377,6 @@ def main(argv=None):
     env = dict(os.environ)
     if a.threads:
         env["POLARS_MAX_THREADS"] = str(a.threads)
-        env["POLAROID_THREADS"] = str(a.threads)
     versions = _bench_result(run_child([py, os.path.join(BENCH, "worker.py"), "--versions"])
                              ["stdout"]) or {}
     floor = run_child(["/bin/true"])["maxrss"]  # what a trivial process reports as peak RSS
