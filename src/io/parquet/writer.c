@@ -131,13 +131,15 @@ static pl_status flush_row_group(pqw *w, pl_error *err) {
         goto done;
     }
     if (!w->scratch) {
-        w->n_scratch = pl_pool_max_workers();
-        w->scratch = pl_calloc((size_t)w->n_scratch, sizeof *w->scratch);
+        int32_t n_workers = pl_pool_max_workers();
+        w->scratch = pl_calloc((size_t)n_workers, sizeof *w->scratch);
+        if (w->scratch) w->n_scratch = n_workers;
+    }
+    if (!w->chunk_bufs)
         w->chunk_bufs = pl_calloc((size_t)(n_leaves ? n_leaves : 1), sizeof *w->chunk_bufs);
-        if (!w->scratch || !w->chunk_bufs) {
-            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory encoding a row group");
-            goto done;
-        }
+    if (!w->scratch || !w->chunk_bufs) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory encoding a row group");
+        goto done;
     }
     /* lend each chunk its leaf's reusable byte buffer */
     for (int32_t c = 0; c < n_leaves; c++) {

@@ -191,8 +191,8 @@ static bool range_has_nulls(const pl_array *a, int64_t b, int64_t e) {
 }
 
 static pl_status non_nullable_null(const pl_pqw_leaf *leaf, pl_error *err) {
-    PL_FAIL(err, PL_ERR_INVALID_ARG, "column \"%s\" is declared non-nullable but contains nulls",
-            leaf->dotted);
+    (void)leaf; /* the caller adds the column to the error context */
+    PL_FAIL(err, PL_ERR_INVALID_ARG, "field declared non-nullable contains nulls");
 }
 
 static pl_status leaf_range(pl_pqw_shred *s, const pl_pqw_leaf *leaf, const pl_array *a0,
