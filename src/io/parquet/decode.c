@@ -160,9 +160,10 @@ static void convert_fixed(pl_pq_conv conv, const uint8_t *src, int32_t pw, uint8
     case PL_PQ_CONV_INT96_TS:
         for (int64_t i = 0; i < n; i++) {
             const uint8_t *q = src + 12 * i;
-            uint64_t nanos = pl_load_u64le(q);
+            int64_t nanos = (int64_t)pl_load_u64le(q);
             int64_t day = (int64_t)pl_load_u32le(q + 8);
-            uint64_t v = (uint64_t)(day - PQ_JULIAN_EPOCH) * (uint64_t)PQ_US_PER_DAY + nanos / 1000;
+            uint64_t v = (uint64_t)(day - PQ_JULIAN_EPOCH) * (uint64_t)PQ_US_PER_DAY +
+                         (uint64_t)(nanos / 1000);
             memcpy(dst + 8 * i, &v, 8);
         }
         break;

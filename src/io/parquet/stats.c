@@ -163,7 +163,7 @@ bool pl_pq_stats_value(const pl_pq_metadata *md, int32_t leaf, const pl_pq_stats
         if (len != 12) return false;
         out->kind = PL_PQ_VALUE_INT;
         out->i = (int64_t)(((uint64_t)pl_load_u32le(b + 8) - 2440588ULL) * 86400000000ULL +
-                           pl_load_u64le(b) / 1000);
+                           (uint64_t)((int64_t)pl_load_u64le(b) / 1000));
         return true;
     }
     case PL_PQ_FLOAT: {
