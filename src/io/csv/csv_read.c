@@ -36,8 +36,17 @@ enum { BAD_UNTERMINATED = 1, BAD_AFTER_QUOTE = 2, BAD_TOO_LONG = 3 };
 
 typedef struct csv_dialect {
     char delim, quote;
+    uint64_t delim8;      /* delim in every byte */
     uint8_t special[256]; /* 1 for delim, '\n', '\r' */
 } csv_dialect;
+
+#define K_ONES8 0x0101010101010101ull
+static const uint64_t k_nl8 = K_ONES8 * '\n';
+static const uint64_t k_cr8 = K_ONES8 * '\r';
+
+static inline uint64_t has_zero_byte(uint64_t v) {
+    return (v - K_ONES8) & ~v & 0x8080808080808080ull;
+}
 
 /* Reads the field at *pos; *pos moves past its terminator. Returns FIELD_DELIM when another
  * field follows, FIELD_EOL at the end of the row (newline or end of data), FIELD_BAD with the
@@ -69,7 +78,20 @@ static inline int read_field(const char *d, int64_t n, int64_t *pos, const csv_d
     } else {
         int64_t start = p;
         const uint8_t *u = (const uint8_t *)d;
+        /* 8 bytes at a time: the lowest flagged byte of the zero-byte test is exact */
+        while (n - p >= 8) {
+            uint64_t w;
+            memcpy(&w, u + p, 8);
+            uint64_t m = has_zero_byte(w ^ dl->delim8) | has_zero_byte(w ^ k_nl8) |
+                         has_zero_byte(w ^ k_cr8);
+            if (m) {
+                p += __builtin_ctzll(m) >> 3;
+                goto found;
+            }
+            p += 8;
+        }
         while (p < n && !dl->special[u[p]]) p++;
+    found:
         f->p = d + start;
         f->len = p - start;
     }
@@ -864,6 +886,21 @@ static int64_t count_byte(const char *p, int64_t n, char c) {
     return cnt;
 }
 
+typedef struct quote_count {
+    const char *d;
+    int64_t at, seg, n;
+    char quote;
+    int64_t *counts; /* counts[k]: quotes in [at + k*seg, at + (k+1)*seg) */
+} quote_count;
+
+static void count_quotes_task(void *arg, int64_t index, int32_t worker) {
+    (void)worker;
+    quote_count *qc = arg;
+    int64_t from = qc->at + index * qc->seg;
+    int64_t to = PL_MIN(qc->n, from + qc->seg);
+    qc->counts[index] = from < to ? count_byte(qc->d + from, to - from, qc->quote) : 0;
+}
+
 /* Parses the next piece of the current input into the queue. */
 static pl_status run_wave(csv_reader *r, pl_error *err) {
     const char *d = (const char *)r->cur->data;
@@ -876,34 +913,54 @@ static pl_status run_wave(csv_reader *r, pl_error *err) {
     chunk_job *jobs = pl_calloc((size_t)max_chunks, sizeof *jobs);
     if (!jobs) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     int64_t n_jobs = 0, at = r->pos;
-    while (n_jobs < max_chunks && at < n) {
+    if (seq) {
         chunk_job *j = &jobs[n_jobs++];
         j->r = r;
         j->d = d;
         j->n = n;
         j->start = at;
-        j->max_rows = INT64_MAX;
-        int64_t nominal = at + r->chunk_bytes;
-        if (seq) {
-            j->soft = true;
-            j->end = nominal < n ? nominal : n;
-            if (r->limit_left >= 0) j->max_rows = r->limit_left;
-            break;
+        j->soft = true;
+        j->end = PL_MIN(n, at + r->chunk_bytes);
+        j->max_rows = r->limit_left >= 0 ? r->limit_left : INT64_MAX;
+    } else {
+        /* quotes per nominal segment, counted in parallel; then each boundary is the first
+         * '\n' at even parity from its nominal start (segments are short to scan) */
+        quote_count qc = {d, at, r->chunk_bytes, n, r->dl.quote, NULL};
+        int64_t n_seg = PL_MIN(max_chunks, (n - at + r->chunk_bytes - 1) / r->chunk_bytes);
+        qc.counts = pl_calloc((size_t)n_seg, sizeof *qc.counts);
+        if (!qc.counts) {
+            pl_free(jobs);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
         }
-        if (nominal >= n) {
-            j->end = n;
-            at = n;
-            break;
+        pl_parallel_for(n_seg, threads, count_quotes_task, &qc);
+        int parity = 0; /* at `at`, a row start */
+        int64_t prev = at;
+        for (int64_t k = 0; k < n_seg; k++) {
+            int64_t nominal = at + (k + 1) * r->chunk_bytes;
+            parity ^= (int)(qc.counts[k] & 1); /* parity at nominal */
+            int64_t end = n;
+            if (nominal < n) {
+                if (nominal < prev) continue; /* the previous boundary already lies past it */
+                int pp = parity;
+                int64_t p = nominal;
+                for (; p < n; p++) {
+                    char c = d[p];
+                    if (c == r->dl.quote) pp ^= 1;
+                    else if (c == '\n' && !pp) break;
+                }
+                end = p < n ? p + 1 : n;
+            }
+            chunk_job *j = &jobs[n_jobs++];
+            j->r = r;
+            j->d = d;
+            j->n = n;
+            j->start = prev;
+            j->end = end;
+            j->max_rows = INT64_MAX;
+            prev = end;
+            if (end >= n) break;
         }
-        int parity = (int)(count_byte(d + at, nominal - at, r->dl.quote) & 1);
-        int64_t p = nominal;
-        for (; p < n; p++) {
-            char c = d[p];
-            if (c == r->dl.quote) parity ^= 1;
-            else if (c == '\n' && !parity) break;
-        }
-        j->end = p < n ? p + 1 : n;
-        at = j->end;
+        pl_free(qc.counts);
     }
     pl_parallel_for(n_jobs, threads, parse_chunk_task, jobs);
     pl_status st = PL_OK;
@@ -1221,6 +1278,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         PL_FAIL(err, PL_ERR_INVALID_ARG, "the CSV delimiter must differ from the quote and newline");
     memset(r->dl.special, 0, sizeof r->dl.special);
     r->dl.special[(uint8_t)r->dl.delim] = 1;
+    r->dl.delim8 = K_ONES8 * (uint8_t)r->dl.delim;
     r->dl.special['\n'] = 1;
     r->dl.special['\r'] = 1;
     r->header = o->csv_header != 0;
