@@ -73,7 +73,12 @@ PL_API const char *pl_status_name(pl_status st);
         if (pl__st != PL_OK) return pl__st;                                                        \
     } while (0)
 
-#define PL_FAIL(err, code, ...) return pl_error_set((err), (code), __VA_ARGS__)
+/* Records the message and returns code (a constant, so the compiler sees the failure path). */
+#define PL_FAIL(err, code, ...)                                                                    \
+    do {                                                                                           \
+        pl_error_set((err), (code), __VA_ARGS__);                                                  \
+        return (code);                                                                             \
+    } while (0)
 
 #ifdef __cplusplus
 }

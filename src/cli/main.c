@@ -22,6 +22,8 @@ static const char *const g_usage =
     "Run 'polaroid COMMAND --help' for a command's options.\n";
 
 int main(int argc, char **argv) {
+    static char help_flag[] = "--help";
+    char *help_argv[3] = {NULL, help_flag, NULL};
     if (argc < 2) {
         fputs(g_usage, stderr);
         return PL_EXIT_USAGE;
@@ -40,7 +42,7 @@ int main(int argc, char **argv) {
             fputs(g_usage, stdout);
             return PL_EXIT_OK;
         }
-        char *help_argv[] = {argv[2], "--help", NULL};
+        help_argv[0] = argv[2];
         argv = help_argv;
         argc = 2;
         cmd = argv[0];
