@@ -170,6 +170,11 @@ static pl_status dict_rehash(dict *d, int64_t cap, int32_t w, bool var, pl_error
 
 #define PL_PQW_DICT_INITIAL_SLOTS 1024
 
+static pl_status dict_build_u32(dict *d, const uint8_t *vals, int64_t n, int64_t max_bytes,
+                                bool *fallback, pl_error *err);
+static pl_status dict_build_u64(dict *d, const uint8_t *vals, int64_t n, int64_t max_bytes,
+                                bool *fallback, pl_error *err);
+
 /* Builds the dictionary of s's values. *fallback = true (and PL_OK) when it grows past
  * max_bytes. */
 static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred *s,
@@ -187,6 +192,8 @@ static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred
         d->idx = idx;
         d->cap_idx = n;
     }
+    if (!var && w == 4) return dict_build_u32(d, s->fixed, n, max_bytes, fallback, err);
+    if (!var && w == 8) return dict_build_u64(d, s->fixed, n, max_bytes, fallback, err);
     PL_TRY(dict_rehash(d, PL_PQW_DICT_INITIAL_SLOTS, w, var, err));
     for (int64_t i = 0; i < n; i++) {
         uint64_t h;
@@ -254,6 +261,82 @@ static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred
     }
     return PL_OK;
 }
+
+/* 4- and 8-byte values: each slot holds the key next to its entry number, so a probe touches
+ * one cache line; Fibonacci hashing (multiply, keep the high bits). */
+#define PL_PQW_FIB 0x9E3779B97F4A7C15ULL
+
+#define PL_PQW_DEFINE_DICT_FIXED(NAME, KT, W)                                                      \
+    typedef struct NAME##_slot {                                                                   \
+        KT key;                                                                                    \
+        uint32_t idx1; /* entry + 1; 0 = empty */                                                  \
+    } NAME##_slot;                                                                                 \
+    static pl_status NAME##_rehash(dict *d, int64_t cap, int *shift, pl_error *err) {              \
+        int64_t bytes = cap * (int64_t)sizeof(NAME##_slot);                                        \
+        if (bytes > d->cap_slot_bytes) {                                                           \
+            uint8_t *m = pl_realloc(d->slot_mem, (size_t)bytes);                                   \
+            if (!m) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for the dictionary hash table");     \
+            d->slot_mem = m;                                                                       \
+            d->cap_slot_bytes = bytes;                                                             \
+        }                                                                                          \
+        memset(d->slot_mem, 0, (size_t)bytes);                                                     \
+        NAME##_slot *S = (NAME##_slot *)(void *)d->slot_mem;                                       \
+        *shift = 64 - __builtin_ctzll((uint64_t)cap);                                              \
+        int64_t mask = cap - 1;                                                                    \
+        for (int64_t e = 0; e < d->n; e++) {                                                       \
+            KT k;                                                                                  \
+            memcpy(&k, d->fixed.data + e * W, W);                                                  \
+            int64_t h = (int64_t)(((uint64_t)k * PL_PQW_FIB) >> *shift);                           \
+            while (S[h].idx1) h = (h + 1) & mask;                                                  \
+            S[h].key = k;                                                                          \
+            S[h].idx1 = (uint32_t)(e + 1);                                                         \
+        }                                                                                          \
+        d->mask = mask;                                                                            \
+        return PL_OK;                                                                              \
+    }                                                                                              \
+    static pl_status NAME(dict *d, const uint8_t *vals, int64_t n, int64_t max_bytes,              \
+                          bool *fallback, pl_error *err) {                                         \
+        int shift;                                                                                 \
+        PL_TRY(NAME##_rehash(d, PL_PQW_DICT_INITIAL_SLOTS, &shift, err));                          \
+        NAME##_slot *S = (NAME##_slot *)(void *)d->slot_mem;                                       \
+        int64_t mask = d->mask;                                                                    \
+        uint32_t *idx = d->idx;                                                                    \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            KT k;                                                                                  \
+            memcpy(&k, vals + i * W, W);                                                           \
+            int64_t h = (int64_t)(((uint64_t)k * PL_PQW_FIB) >> shift);                            \
+            for (;;) {                                                                             \
+                NAME##_slot *sl = &S[h];                                                           \
+                if (sl->idx1 == 0) {                                                               \
+                    PL_TRY(pl_pqw_vec_append(&d->fixed, &k, W, err));                              \
+                    sl->key = k;                                                                   \
+                    sl->idx1 = (uint32_t)(d->n + 1);                                               \
+                    idx[i] = (uint32_t)d->n;                                                       \
+                    d->n++;                                                                        \
+                    d->plain_bytes += W;                                                           \
+                    if (d->plain_bytes > max_bytes || d->n >= INT32_MAX / 2) {                     \
+                        *fallback = true;                                                          \
+                        return PL_OK;                                                              \
+                    }                                                                              \
+                    if (d->n * 2 > mask + 1) {                                                     \
+                        PL_TRY(NAME##_rehash(d, (mask + 1) * 2, &shift, err));                     \
+                        S = (NAME##_slot *)(void *)d->slot_mem;                                    \
+                        mask = d->mask;                                                            \
+                    }                                                                              \
+                    break;                                                                         \
+                }                                                                                  \
+                if (sl->key == k) {                                                                \
+                    idx[i] = sl->idx1 - 1;                                                         \
+                    break;                                                                         \
+                }                                                                                  \
+                h = (h + 1) & mask;                                                                \
+            }                                                                                      \
+        }                                                                                          \
+        return PL_OK;                                                                              \
+    }
+
+PL_PQW_DEFINE_DICT_FIXED(dict_build_u32, uint32_t, 4)
+PL_PQW_DEFINE_DICT_FIXED(dict_build_u64, uint64_t, 8)
 
 /* ---------------------------------------------------------------- statistics */
 
@@ -607,6 +690,7 @@ void pl_pqw_scratch_free(pl_pqw_scratch *scr) {
     pl_free(d->var);
     pl_free(d->var_hash);
     pl_free(d->idx);
+    pl_free(d->slot_mem);
     pl_pqw_vec_free(&scr->page);
     pl_pqw_vec_free(&scr->comp);
     pl_thrift_enc_reset(&scr->hdr);

@@ -232,6 +232,8 @@ typedef struct pl_pqw_dict {
     int64_t cap_var;
     uint32_t *idx; /* one index per dense value */
     int64_t cap_idx;
+    uint8_t *slot_mem; /* 4/8-byte values: slots holding key and entry together */
+    int64_t cap_slot_bytes;
 } pl_pqw_dict;
 
 /* Per-worker buffers reused from chunk to chunk and row group to row group, so large blocks are
