@@ -945,3 +945,160 @@ void pl_text_out_reset(pl_text_out *o) {
     o->owned = false;
     pl_strbuf_reset(&o->buf);
 }
+
+/* ---------------------------------------------------------------- WKB to WKT */
+
+typedef struct wkb_reader {
+    const uint8_t *p, *start, *end;
+} wkb_reader;
+
+static bool wkb_u32(wkb_reader *r, bool le, uint32_t *out) {
+    if (r->end - r->p < 4) return false;
+    uint32_t v = pl_load_u32le(r->p);
+    if (!le) v = __builtin_bswap32(v);
+    r->p += 4;
+    *out = v;
+    return true;
+}
+
+static bool wkb_f64(wkb_reader *r, bool le, double *out) {
+    if (r->end - r->p < 8) return false;
+    uint64_t v = pl_load_u64le(r->p);
+    if (!le) v = __builtin_bswap64(v);
+    memcpy(out, &v, 8);
+    r->p += 8;
+    return true;
+}
+
+static pl_status wkb_fail(const wkb_reader *r, pl_error *err, const char *what) {
+    PL_FAIL(err, PL_ERR_CORRUPT, "invalid WKB at byte %lld: %s", (long long)(r->p - r->start),
+            what);
+}
+
+/* One coordinate tuple "x y[ z[ m]]"; integral values without ".0". */
+static pl_status wkb_coords(wkb_reader *r, bool le, int dims, pl_strbuf *out, pl_error *err) {
+    for (int k = 0; k < dims; k++) {
+        double v;
+        if (!wkb_f64(r, le, &v)) return wkb_fail(r, err, "truncated coordinate");
+        char buf[40];
+        int n = pl_text_format_double(v, buf);
+        if (n > 2 && buf[n - 2] == '.' && buf[n - 1] == '0') n -= 2;
+        if (k) PL_TRY(sb_putc(out, ' ', err));
+        PL_TRY(pl_strbuf_append(out, buf, n, err));
+    }
+    return PL_OK;
+}
+
+/* "(x y, x y, ...)" or "EMPTY" for a point sequence. */
+static pl_status wkb_points(wkb_reader *r, bool le, int dims, pl_strbuf *out, pl_error *err) {
+    uint32_t n;
+    if (!wkb_u32(r, le, &n)) return wkb_fail(r, err, "truncated point count");
+    if (n == 0) return pl_strbuf_append(out, "EMPTY", 5, err);
+    if ((uint64_t)n * (uint64_t)dims * 8 > (uint64_t)(r->end - r->p))
+        return wkb_fail(r, err, "point count exceeds the bytes left");
+    PL_TRY(sb_putc(out, '(', err));
+    for (uint32_t k = 0; k < n; k++) {
+        if (k) PL_TRY(pl_strbuf_append(out, ", ", 2, err));
+        PL_TRY(wkb_coords(r, le, dims, out, err));
+    }
+    return sb_putc(out, ')', err);
+}
+
+static pl_status wkb_geometry(wkb_reader *r, int depth, bool tagged, int parent_kind,
+                              pl_strbuf *out, pl_error *err);
+
+/* A collection of sub-geometries: "(g, g)" or EMPTY; tagged: sub-geometries print their type
+ * (GEOMETRYCOLLECTION), else only their body (MULTI*). */
+static pl_status wkb_parts(wkb_reader *r, bool le, int depth, bool tagged, int kind,
+                           pl_strbuf *out, pl_error *err) {
+    uint32_t n;
+    if (!wkb_u32(r, le, &n)) return wkb_fail(r, err, "truncated part count");
+    if (n == 0) return pl_strbuf_append(out, "EMPTY", 5, err);
+    if (n > (uint64_t)(r->end - r->p)) return wkb_fail(r, err, "part count exceeds the bytes left");
+    PL_TRY(sb_putc(out, '(', err));
+    for (uint32_t k = 0; k < n; k++) {
+        if (k) PL_TRY(pl_strbuf_append(out, ", ", 2, err));
+        PL_TRY(wkb_geometry(r, depth + 1, tagged, kind, out, err));
+    }
+    return sb_putc(out, ')', err);
+}
+
+static pl_status wkb_geometry(wkb_reader *r, int depth, bool tagged, int parent_kind,
+                              pl_strbuf *out, pl_error *err) {
+    static const char *const k_names[] = {"",           "POINT",           "LINESTRING",
+                                          "POLYGON",    "MULTIPOINT",      "MULTILINESTRING",
+                                          "MULTIPOLYGON", "GEOMETRYCOLLECTION"};
+    if (depth > PL_TEXT_WKB_MAX_DEPTH) return wkb_fail(r, err, "geometry nested too deeply");
+    if (r->p >= r->end) return wkb_fail(r, err, "truncated byte order");
+    uint8_t order = *r->p++;
+    if (order > 1) return wkb_fail(r, err, "byte order is neither 0 nor 1");
+    bool le = order == 1;
+    uint32_t code;
+    if (!wkb_u32(r, le, &code)) return wkb_fail(r, err, "truncated geometry type");
+    bool has_z = (code & 0x80000000u) != 0, has_m = (code & 0x40000000u) != 0;
+    if (code & 0x20000000u) { /* EWKB SRID */
+        uint32_t srid;
+        if (!wkb_u32(r, le, &srid)) return wkb_fail(r, err, "truncated SRID");
+    }
+    code &= 0x0FFFFFFFu;
+    uint32_t iso = code / 1000, kind = code % 1000;
+    if (iso == 1 || iso == 3) has_z = true;
+    if (iso == 2 || iso == 3) has_m = true;
+    if (iso > 3 || kind < 1 || kind > 7) return wkb_fail(r, err, "unknown geometry type");
+    int dims = 2 + has_z + has_m;
+    /* MULTI* parts must be of the matching simple kind */
+    if (parent_kind >= 4 && parent_kind <= 6 && (int)kind != parent_kind - 3)
+        return wkb_fail(r, err, "part of a multi-geometry has the wrong type");
+    if (tagged) {
+        PL_TRY(sb_puts(out, k_names[kind], err));
+        PL_TRY(sb_puts(out, has_z && has_m ? " ZM " : has_z ? " Z " : has_m ? " M " : " ", err));
+    }
+    switch (kind) {
+    case 1: { /* POINT: all-NaN coordinates mean EMPTY */
+        if ((int64_t)dims * 8 > r->end - r->p) return wkb_fail(r, err, "truncated point");
+        bool all_nan = true;
+        wkb_reader peek = *r;
+        for (int k = 0; k < dims; k++) {
+            double v;
+            (void)wkb_f64(&peek, le, &v);
+            if (!isnan(v)) all_nan = false;
+        }
+        if (all_nan && tagged) {
+            r->p = peek.p;
+            return pl_strbuf_append(out, "EMPTY", 5, err);
+        }
+        if (tagged) PL_TRY(sb_putc(out, '(', err));
+        PL_TRY(wkb_coords(r, le, dims, out, err));
+        return tagged ? sb_putc(out, ')', err) : PL_OK;
+    }
+    case 2: return wkb_points(r, le, dims, out, err);
+    case 3: {
+        uint32_t n_rings;
+        if (!wkb_u32(r, le, &n_rings)) return wkb_fail(r, err, "truncated ring count");
+        if (n_rings == 0) return pl_strbuf_append(out, "EMPTY", 5, err);
+        if (n_rings > (uint64_t)(r->end - r->p) / 4)
+            return wkb_fail(r, err, "ring count exceeds the bytes left");
+        PL_TRY(sb_putc(out, '(', err));
+        for (uint32_t k = 0; k < n_rings; k++) {
+            if (k) PL_TRY(pl_strbuf_append(out, ", ", 2, err));
+            PL_TRY(wkb_points(r, le, dims, out, err));
+        }
+        return sb_putc(out, ')', err);
+    }
+    case 4:
+    case 5:
+    case 6: return wkb_parts(r, le, depth, false, (int)kind, out, err);
+    default: return wkb_parts(r, le, depth, true, 7, out, err);
+    }
+}
+
+pl_status pl_text_wkb_to_wkt(const uint8_t *wkb, int64_t n, pl_strbuf *out, pl_error *err) {
+    wkb_reader r = {wkb, wkb, wkb + n};
+    int64_t mark = out->len;
+    pl_status st = wkb_geometry(&r, 0, true, 0, out, err);
+    if (st) {
+        out->len = mark;
+        if (out->data) out->data[mark] = '\0';
+    }
+    return st;
+}

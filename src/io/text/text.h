@@ -67,6 +67,14 @@ bool pl_text_parse_date(const char *s, int64_t n, int32_t *out_days);
 bool pl_text_parse_timestamp(const char *s, int64_t n, pl_time_unit unit, int64_t *out,
                              bool *has_tz);
 
+/* Appends the WKT text of a WKB (ISO or EWKB, either byte order) geometry as DuckDB prints
+ * GEOMETRY values: "POINT (30 10)", "MULTIPOINT (30 10, 40 20)", "POLYGON Z ((...))",
+ * "POINT EMPTY" (all-NaN point), coordinates as shortest doubles without a ".0" for integral
+ * values. Nesting is limited to PL_TEXT_WKB_MAX_DEPTH. Errors: PL_ERR_CORRUPT (truncated or
+ * unknown geometry, with the byte offset in the message), PL_ERR_NOMEM. */
+#define PL_TEXT_WKB_MAX_DEPTH 32
+pl_status pl_text_wkb_to_wkt(const uint8_t *wkb, int64_t n, pl_strbuf *out, pl_error *err);
+
 /* A buffered text output: a file (created/truncated) or stdout for path NULL or "-". Bytes are
  * gathered in buf and written once PL_TEXT_OUT_FLUSH_BYTES are pending. */
 #define PL_TEXT_OUT_FLUSH_BYTES (1 << 20)

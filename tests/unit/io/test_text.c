@@ -252,6 +252,104 @@ static void test_parse(void **state) {
     assert_int_equal(ts, (-719163LL * 86400 + 5 * 3600) * 1000000);
 }
 
+/* Little WKB writer for the tests. */
+typedef struct wkb {
+    uint8_t b[1024];
+    int n;
+} wkb;
+
+static void w_u8(wkb *w, uint8_t v) { w->b[w->n++] = v; }
+static void w_u32(wkb *w, uint32_t v, bool le) {
+    for (int k = 0; k < 4; k++) w_u8(w, (uint8_t)(le ? v >> (8 * k) : v >> (8 * (3 - k))));
+}
+static void w_f64(wkb *w, double d, bool le) {
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    for (int k = 0; k < 8; k++) w_u8(w, (uint8_t)(le ? v >> (8 * k) : v >> (8 * (7 - k))));
+}
+static void w_head(wkb *w, uint32_t type, bool le) {
+    w_u8(w, le ? 1 : 0);
+    w_u32(w, type, le);
+}
+
+static const char *wkt(const wkb *w) {
+    static char out[1024];
+    pl_strbuf sb = {0};
+    pl_error err;
+    pl_error_init(&err);
+    pl_status st = pl_text_wkb_to_wkt(w->b, w->n, &sb, &err);
+    snprintf(out, sizeof out, "%s", st ? err.msg : sb.data);
+    pl_strbuf_reset(&sb);
+    return out;
+}
+
+/* Expected texts are DuckDB's, as in parquet-testing expected/data/geospatial/ files. */
+static void test_wkb_to_wkt(void **state) {
+    (void)state;
+    wkb w = {0};
+    w_head(&w, 1, true);
+    w_f64(&w, 30, true);
+    w_f64(&w, 10, true);
+    assert_string_equal(wkt(&w), "POINT (30 10)");
+    w.n = 0; /* big-endian linestring */
+    w_head(&w, 2, false);
+    w_u32(&w, 3, false);
+    double ls[] = {30, 10, 10, 30, 40, 40};
+    for (int k = 0; k < 6; k++) w_f64(&w, ls[k], false);
+    assert_string_equal(wkt(&w), "LINESTRING (30 10, 10 30, 40 40)");
+    w.n = 0; /* multipoint of two points: no inner parentheses */
+    w_head(&w, 4, true);
+    w_u32(&w, 2, true);
+    for (int k = 0; k < 2; k++) {
+        w_head(&w, 1, true);
+        w_f64(&w, 10 + k * 30, true);
+        w_f64(&w, -1176249.4056551068, true);
+    }
+    assert_string_equal(wkt(&w), "MULTIPOINT (10 -1176249.4056551068, 40 -1176249.4056551068)");
+    w.n = 0; /* ISO Z polygon with one ring */
+    w_head(&w, 1003, true);
+    w_u32(&w, 1, true);
+    w_u32(&w, 2, true);
+    double ring[] = {30, 10, 40, 40, 40, 80};
+    for (int k = 0; k < 6; k++) w_f64(&w, ring[k], true);
+    assert_string_equal(wkt(&w), "POLYGON Z ((30 10 40, 40 40 80))");
+    w.n = 0; /* empty point (NaN coordinates), ZM */
+    w_head(&w, 3001, true);
+    for (int k = 0; k < 4; k++) w_f64(&w, NAN, true);
+    assert_string_equal(wkt(&w), "POINT ZM EMPTY");
+    w.n = 0; /* collection holding an M point and an empty linestring */
+    w_head(&w, 2007, true);
+    w_u32(&w, 2, true);
+    w_head(&w, 2001, true);
+    w_f64(&w, 30, true);
+    w_f64(&w, 10, true);
+    w_f64(&w, 300, true);
+    w_head(&w, 2002, true);
+    w_u32(&w, 0, true);
+    assert_string_equal(wkt(&w), "GEOMETRYCOLLECTION M (POINT M (30 10 300), LINESTRING M EMPTY)");
+    w.n = 0; /* EWKB with SRID and Z flag */
+    w_head(&w, 0x80000000u | 0x20000000u | 1, true);
+    w_u32(&w, 4326, true);
+    w_f64(&w, 1.5, true);
+    w_f64(&w, 2, true);
+    w_f64(&w, 3, true);
+    assert_string_equal(wkt(&w), "POINT Z (1.5 2 3)");
+    /* corrupt input */
+    w.n = 0;
+    w_head(&w, 2, true);
+    w_u32(&w, 1000000, true);
+    assert_non_null(strstr(wkt(&w), "invalid WKB at byte 9"));
+    w.n = 0;
+    w_head(&w, 9, true);
+    assert_non_null(strstr(wkt(&w), "unknown geometry type"));
+    w.n = 0;
+    for (int k = 0; k < 40; k++) {
+        w_head(&w, 7, true);
+        w_u32(&w, 1, true);
+    }
+    assert_non_null(strstr(wkt(&w), "nested too deeply"));
+}
+
 static void test_strbuf(void **state) {
     (void)state;
     pl_strbuf sb = {0};
@@ -273,7 +371,8 @@ int main(void) {
         cmocka_unit_test(test_double_shortest_matches_reference),
         cmocka_unit_test(test_float_duckdb_forms),  cmocka_unit_test(test_decimal),
         cmocka_unit_test(test_dates),               cmocka_unit_test(test_times_and_timestamps),
-        cmocka_unit_test(test_parse),               cmocka_unit_test(test_strbuf),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_wkb_to_wkt),               cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
