@@ -1059,9 +1059,8 @@ static pl_status wkb_geometry(wkb_reader *r, int depth, bool tagged, int parent_
         bool all_nan = true;
         wkb_reader peek = *r;
         for (int k = 0; k < dims; k++) {
-            double v;
-            (void)wkb_f64(&peek, le, &v);
-            if (!isnan(v)) all_nan = false;
+            double v = 0;
+            if (!wkb_f64(&peek, le, &v) || !isnan(v)) all_nan = false;
         }
         if (all_nan && tagged) {
             r->p = peek.p;
