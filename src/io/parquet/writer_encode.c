@@ -169,6 +169,15 @@ static pl_status dict_rehash(dict *d, int64_t cap, int32_t w, bool var, pl_error
 }
 
 #define PL_PQW_DICT_INITIAL_SLOTS 1024
+/* After this many values, when nearly every value so far was new and the dictionary growing at
+ * that rate would end far above the limit, give up early instead of hashing values that will be
+ * written PLAIN anyway (unique ids, timestamps, measurements). */
+#define PL_PQW_DICT_PROBE_VALUES 65536
+
+static bool dict_hopeless(const dict *d, int64_t seen, int64_t n, int64_t max_bytes) {
+    double projected = (double)d->plain_bytes * ((double)n / (double)seen);
+    return d->n * 10 > seen * 9 && projected > 2.0 * (double)max_bytes;
+}
 
 static pl_status dict_build_u32(dict *d, const uint8_t *vals, int64_t n, int64_t max_bytes,
                                 bool *fallback, pl_error *err);
@@ -196,6 +205,10 @@ static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred
     if (!var && w == 8) return dict_build_u64(d, s->fixed, n, max_bytes, fallback, err);
     PL_TRY(dict_rehash(d, PL_PQW_DICT_INITIAL_SLOTS, w, var, err));
     for (int64_t i = 0; i < n; i++) {
+        if (i == PL_PQW_DICT_PROBE_VALUES && dict_hopeless(d, i, n, max_bytes)) {
+            *fallback = true;
+            return PL_OK;
+        }
         uint64_t h;
         const uint8_t *vp = NULL;
         int64_t vlen = 0;
@@ -302,6 +315,10 @@ static pl_status dict_build(dict *d, const pl_pqw_leaf *leaf, const pl_pqw_shred
         int64_t mask = d->mask;                                                                    \
         uint32_t *idx = d->idx;                                                                    \
         for (int64_t i = 0; i < n; i++) {                                                          \
+            if (i == PL_PQW_DICT_PROBE_VALUES && dict_hopeless(d, i, n, max_bytes)) {            \
+                *fallback = true;                                                                  \
+                return PL_OK;                                                                      \
+            }                                                                                      \
             KT k;                                                                                  \
             memcpy(&k, vals + i * W, W);                                                           \
             int64_t h = (int64_t)(((uint64_t)k * PL_PQW_FIB) >> shift);                            \
