@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static pl_status read_all(pl_buf *buf, const pl_read_opts *o, pl_table **out, pl_error *err) {
     pl_stream *s;
     PL_TRY(pl_csv_scan_buffer(buf, "fuzz.csv", o, &s, err));
-    pl_table *t;
+    pl_table *t = NULL;
     pl_status st = pl_table_new(s->schema, &t, err);
     if (st) {
         s->free(s);

@@ -30,7 +30,7 @@ static pl_status read_text(const char *text, int64_t n, const pl_read_opts *opts
     pl_status st = pl_csv_scan_buffer(buf, "t.csv", opts, &s, err);
     pl_buf_release(buf);
     PL_TRY(st);
-    pl_table *t;
+    pl_table *t = NULL;
     st = pl_table_new(s->schema, &t, err);
     while (!st) {
         pl_batch *b;
