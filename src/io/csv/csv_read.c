@@ -489,6 +489,7 @@ enum {
     M_F64 = 4,
     M_DATE = 8,
     M_TS = 16,
+    M_TIME = 32,
 };
 
 typedef struct infer_col {
@@ -526,6 +527,10 @@ static void infer_value(infer_col *ic, const char *s, int64_t n) {
         bool tz = false;
         if (!pl_text_parse_timestamp(s, n, PL_UNIT_US, &v, &tz)) m &= ~(unsigned)M_TS;
         else if (tz) ic->tz = true;
+    }
+    if (m & M_TIME) {
+        int64_t v;
+        if (!parse_time(s, n, PL_UNIT_US, &v)) m &= ~(unsigned)M_TIME;
     }
     ic->mask = m;
 }
@@ -1326,7 +1331,8 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int32_t k = 0; k < n_cols; k++) ic[k].mask = M_BOOL | M_INT | M_F64 | M_DATE | M_TS;
+    for (int32_t k = 0; k < n_cols; k++)
+        ic[k].mask = M_BOOL | M_INT | M_F64 | M_DATE | M_TS | M_TIME;
     int64_t sample = o->csv_sample_rows > 0 ? o->csv_sample_rows : PL_CSV_DEFAULT_SAMPLE_ROWS;
     r->row_bytes_est = 64;
     st = infer_types(r, sample, ic, err);
@@ -1339,6 +1345,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         else if (m & M_DATE) types[k] = pl_type_simple(PL_TYPE_DATE32);
         else if (m & M_TS)
             st = pl_type_new_timestamp(PL_UNIT_US, ic[k].tz ? "UTC" : NULL, &types[k], err);
+        else if (m & M_TIME) st = pl_type_new_time64(PL_UNIT_US, &types[k], err);
         else types[k] = pl_type_simple(PL_TYPE_UTF8);
     }
     /* explicit types */

@@ -83,13 +83,17 @@ static pl_type_id col_type(pl_batch *b, int32_t c) { return b->schema->fields[c]
 
 static void test_inference_basic(void **state) {
     (void)state;
-    pl_table *t = read_ok("i,f,b,d,ts,s,tz\n"
-                          "1,2.5,true,2020-01-01,2020-01-01 10:00:00,x,2020-01-01T10:00:00Z\n"
-                          "-7,1e3,FALSE,1969-12-31,1969-12-31 23:59:59.5,hello,2020-01-01 12:00+02\n",
+    pl_table *t = read_ok("i,f,b,d,ts,s,tz,t\n"
+                          "1,2.5,true,2020-01-01,2020-01-01 10:00:00,x,2020-01-01T10:00:00Z,12:00\n"
+                          "-7,1e3,FALSE,1969-12-31,1969-12-31 23:59:59.5,hello,2020-01-01 12:00+02,"
+                          "23:59:59.25\n",
                           NULL);
     pl_batch *b = combine(t);
     assert_int_equal(b->n_rows, 2);
-    assert_int_equal(b->n_cols, 7);
+    assert_int_equal(b->n_cols, 8);
+    assert_int_equal(col_type(b, 7), PL_TYPE_TIME64);
+    assert_string_equal(cell(b, 7, 0), "12:00:00");
+    assert_string_equal(cell(b, 7, 1), "23:59:59.25");
     assert_int_equal(col_type(b, 0), PL_TYPE_INT64);
     assert_int_equal(col_type(b, 1), PL_TYPE_FLOAT64);
     assert_int_equal(col_type(b, 2), PL_TYPE_BOOL);
