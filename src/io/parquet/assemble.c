@@ -42,6 +42,10 @@ static pl_status flat_leaf(asm_ctx *a, int32_t leaf, pl_array **out) {
     if (s->conv == PL_PQ_CONV_VARLEN) s->values->size = (n + 1) * 4;
     else if (s->conv == PL_PQ_CONV_BOOL) s->values->size = (n + 7) / 8;
     else s->values->size = n * s->width;
+    if (ld->validity) {
+        ld->validity->size = (n + 7) / 8;
+        if (n & 7) ld->validity->data[n >> 3] &= (uint8_t)((1u << (n & 7)) - 1);
+    }
     pl_buf *values = s->values, *data = s->data, *validity = ld->validity;
     pl_array *dict = ld->dict;
     s->values = s->data = NULL;

@@ -160,6 +160,10 @@ static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len
                             const uint8_t **out, pl_error *err) {
     if (dst_len < 0 || dst_len > PL_PQ_MAX_PAGE_BYTES)
         PL_FAIL(err, PL_ERR_LIMIT, "page of %lld bytes exceeds the limit", (long long)dst_len);
+    /* a page cannot be larger than its chunk (bounds allocations for corrupt headers) */
+    if (dst_len > PL_MAX(cs->c->cc->total_uncompressed_size, PQ_PREALLOC_MIN_BYTES))
+        PL_FAIL(err, PL_ERR_CORRUPT, "page of %lld bytes in a chunk of %lld bytes",
+                (long long)dst_len, (long long)cs->c->cc->total_uncompressed_size);
     uint8_t *dst = pl_pq_scratch_get(&cs->scr->page, &cs->scr->page_cap, dst_len);
     if (!dst) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a %lld-byte page", (long long)dst_len);
     PL_TRY(pl_codec_decompress(cs->c->cc->codec, src, src_len, dst, dst_len, err));
@@ -331,12 +335,10 @@ static pl_status prealloc(chunk_state *cs, pl_error *err) {
     if (leaf->conv == PL_PQ_CONV_VARLEN && !c->keep_dict)
         data_bytes = PL_MIN(c->cc->total_uncompressed_size, budget);
     PL_TRY(pl_pq_sink_reserve(&out->sink, nv, data_bytes, err));
-    if (out->flat && leaf->max_def > 0) {
-        if (n > budget * 8) PL_FAIL(err, PL_ERR_CORRUPT, "implausible value count %lld", (long long)n);
-        PL_TRY(pl_buf_new_zeroed((n + 7) / 8 + 8, &out->validity, err));
-    }
+    /* levels and validity are written for every decoded entry, so they need no zeroing and
+     * cost nothing until pages fill them */
+    if (out->flat && leaf->max_def > 0) PL_TRY(pl_buf_new((n + 7) / 8 + 8, &out->validity, err));
     if (!out->flat) {
-        if (n > budget) PL_FAIL(err, PL_ERR_CORRUPT, "implausible value count %lld", (long long)n);
         if (leaf->max_def > 0 && !(out->def = pl_malloc((size_t)(n > 0 ? n : 1))))
             PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
         if (leaf->max_rep > 0 && !(out->rep = pl_malloc((size_t)(n > 0 ? n : 1))))

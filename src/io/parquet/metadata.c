@@ -26,8 +26,8 @@ static void *alloc_n(md_ctx *c, int32_t n, size_t size) {
 }
 
 static pl_status read_string(md_ctx *c, uint8_t ty, const char **out) {
-    const uint8_t *s;
-    int32_t n;
+    const uint8_t *s = NULL;
+    int32_t n = 0;
     PL_TRY(pl_pq_thrift_binary(T, ty, &s, &n, ERR));
     char *p = pl_pq_arena_strndup(c->arena, s, (size_t)n);
     if (!p) return nomem(c);
@@ -38,8 +38,8 @@ static pl_status read_string(md_ctx *c, uint8_t ty, const char **out) {
 /* Iterates the fields of a struct: FIELDS_BEGIN ... case N: ... FIELDS_END */
 #define FIELDS_BEGIN                                                                               \
     PL_TRY(pl_pq_thrift_struct_begin(T, ERR));                                                     \
-    int16_t last_id_ = 0, fid;                                                                     \
-    uint8_t ty;                                                                                    \
+    int16_t last_id_ = 0, fid = 0;                                                                 \
+    uint8_t ty = 0;                                                                                \
     for (;;) {                                                                                     \
         PL_TRY(pl_pq_thrift_field(T, &last_id_, &fid, &ty, ERR));                                  \
         if (ty == PL_PQ_T_STOP) break;                                                             \
@@ -272,8 +272,8 @@ static pl_status read_schema_element(md_ctx *c, pl_pq_schema_element *e) {
 /* ---------------------------------------------------------------- column chunks */
 
 static pl_status read_path(md_ctx *c, uint8_t ty, const char **out) {
-    uint8_t et;
-    int32_t n;
+    uint8_t et = 0;
+    int32_t n = 0;
     PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
     if (et != PL_PQ_T_BINARY) return pl_pq_thrift_fail(T, ERR, "path_in_schema is not strings");
     const uint8_t *parts[PL_PQ_MAX_NESTING + 1];
@@ -299,8 +299,8 @@ static pl_status read_path(md_ctx *c, uint8_t ty, const char **out) {
 }
 
 static pl_status read_i32_list(md_ctx *c, uint8_t ty, int32_t **out, int32_t *n_out) {
-    uint8_t et;
-    int32_t n;
+    uint8_t et = 0;
+    int32_t n = 0;
     PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
     int32_t *v = alloc_n(c, n, sizeof *v);
     if (!v) return nomem(c);
@@ -311,8 +311,8 @@ static pl_status read_i32_list(md_ctx *c, uint8_t ty, int32_t **out, int32_t *n_
 }
 
 static pl_status read_encoding_stats(md_ctx *c, uint8_t lty, pl_pq_column_chunk *cc) {
-    uint8_t et;
-    int32_t n;
+    uint8_t et = 0;
+    int32_t n = 0;
     PL_TRY(pl_pq_thrift_list(T, lty, &et, &n, ERR));
     if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "encoding_stats is not structs");
     cc->encoding_stats = alloc_n(c, n, sizeof *cc->encoding_stats);
@@ -481,8 +481,8 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
     rg->ordinal = -1;
     FIELDS_BEGIN
     case 1: {
-        uint8_t et;
-        int32_t n;
+        uint8_t et = 0;
+        int32_t n = 0;
         PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
         if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "columns is not structs");
         rg->columns = alloc_n(c, n, sizeof *rg->columns);
@@ -500,8 +500,8 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
         PL_TRY(pl_pq_thrift_int(T, ty, &rg->num_rows, ERR));
         break;
     case 4: {
-        uint8_t et;
-        int32_t n;
+        uint8_t et = 0;
+        int32_t n = 0;
         PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
         if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "sorting_columns is not structs");
         rg->sorting_columns = alloc_n(c, n, sizeof *rg->sorting_columns);
@@ -519,7 +519,7 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
         PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_compressed_size, ERR));
         break;
     case 7: {
-        int64_t v;
+        int64_t v = 0;
         PL_TRY(pl_pq_thrift_int(T, ty, &v, ERR));
         rg->ordinal = (int32_t)v;
         break;
@@ -530,8 +530,8 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
 }
 
 static pl_status read_kv(md_ctx *c, uint8_t lty, pl_pq_metadata *md) {
-    uint8_t et;
-    int32_t n;
+    uint8_t et = 0;
+    int32_t n = 0;
     PL_TRY(pl_pq_thrift_list(T, lty, &et, &n, ERR));
     if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "key_value_metadata is not structs");
     md->kv_keys = alloc_n(c, n, sizeof(char *));
@@ -566,8 +566,8 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
         PL_TRY(pl_pq_thrift_i32(T, ty, &md->version, ERR));
         break;
     case 2: {
-        uint8_t et;
-        int32_t cnt;
+        uint8_t et = 0;
+        int32_t cnt = 0;
         PL_TRY(pl_pq_thrift_list(T, ty, &et, &cnt, ERR));
         if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "schema is not structs");
         if (cnt > PL_PQ_MAX_SCHEMA_ELEMENTS)
@@ -584,8 +584,8 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
         PL_TRY(pl_pq_thrift_int(T, ty, &md->num_rows, ERR));
         break;
     case 4: {
-        uint8_t et;
-        int32_t cnt;
+        uint8_t et = 0;
+        int32_t cnt = 0;
         PL_TRY(pl_pq_thrift_list(T, ty, &et, &cnt, ERR));
         if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "row_groups is not structs");
         if (cnt > PL_PQ_MAX_ROW_GROUPS)

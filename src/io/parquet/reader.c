@@ -111,7 +111,7 @@ static pl_status file_alloc(const char *name, pl_pq_file **out, pl_error *err) {
 }
 
 pl_status pl_pq_file_open(const char *path, pl_pq_file **out, pl_error *err) {
-    pl_pq_file *f;
+    pl_pq_file *f = NULL;
     PL_TRY(file_alloc(path, &f, err));
     pl_status st = PL_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -139,7 +139,7 @@ fail:
 
 pl_status pl_pq_file_open_memory(const uint8_t *data, int64_t size, const char *name,
                                  pl_pq_file **out, pl_error *err) {
-    pl_pq_file *f;
+    pl_pq_file *f = NULL;
     PL_TRY(file_alloc(name, &f, err));
     static const uint8_t empty[1];
     f->src.mem = data ? data : empty;

@@ -391,7 +391,7 @@ pl_status pl_pq_schema_build(pl_pq_metadata *md, pl_pq_arena *arena, pl_pq_schem
     c.err = err;
     c.end = pl_pq_arena_alloc(arena, sizeof(int32_t) * (size_t)md->n_schema);
     if (!c.end) PL_FAIL(err, PL_ERR_NOMEM, "out of memory building the schema");
-    int32_t end;
+    int32_t end = 0;
     PL_TRY(index_subtree(&c, 0, 0, &end));
     if (end != md->n_schema)
         PL_FAIL(err, PL_ERR_CORRUPT, "invalid schema: %d elements but the root's tree has %d",

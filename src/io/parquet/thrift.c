@@ -131,7 +131,7 @@ pl_status pl_pq_thrift_field(pl_pq_thrift *t, int16_t *last_id, int16_t *id, uin
         if (nid > INT16_MAX) return pl_pq_thrift_fail(t, err, "field id overflow");
         *id = (int16_t)nid;
     } else {
-        uint64_t v;
+        uint64_t v = 0;
         PL_TRY(read_varint(t, &v, err));
         int64_t z = zigzag(v);
         if (z < INT16_MIN || z > INT16_MAX)
@@ -152,7 +152,7 @@ pl_status pl_pq_thrift_int(pl_pq_thrift *t, uint8_t type, int64_t *out, pl_error
     case PL_PQ_T_I16:
     case PL_PQ_T_I32:
     case PL_PQ_T_I64: {
-        uint64_t v;
+        uint64_t v = 0;
         PL_TRY(read_varint(t, &v, err));
         int64_t z = zigzag(v);
         if (type == PL_PQ_T_I16 && (z < INT16_MIN || z > INT16_MAX))
@@ -168,7 +168,7 @@ pl_status pl_pq_thrift_int(pl_pq_thrift *t, uint8_t type, int64_t *out, pl_error
 }
 
 pl_status pl_pq_thrift_i32(pl_pq_thrift *t, uint8_t type, int32_t *out, pl_error *err) {
-    int64_t v;
+    int64_t v = 0;
     PL_TRY(pl_pq_thrift_int(t, type, &v, err));
     if (v < INT32_MIN || v > INT32_MAX)
         return pl_pq_thrift_fail(t, err, "value %lld does not fit i32", (long long)v);
@@ -195,7 +195,7 @@ pl_status pl_pq_thrift_binary(pl_pq_thrift *t, uint8_t type, const uint8_t **out
                               pl_error *err) {
     if (type != PL_PQ_T_BINARY)
         return pl_pq_thrift_fail(t, err, "expected binary, found wire type %d", type);
-    uint64_t n;
+    uint64_t n = 0;
     PL_TRY(read_varint(t, &n, err));
     if (n > (uint64_t)PL_THRIFT_MAX_STRING)
         return pl_pq_thrift_fail(t, err, "string of %llu bytes exceeds the limit",
@@ -241,7 +241,7 @@ pl_status pl_pq_thrift_skip(pl_pq_thrift *t, uint8_t type, pl_error *err) {
     case PL_PQ_T_I16:
     case PL_PQ_T_I32:
     case PL_PQ_T_I64: {
-        int64_t v;
+        int64_t v = 0;
         return pl_pq_thrift_int(t, type, &v, err);
     }
     case PL_PQ_T_DOUBLE:
@@ -249,14 +249,14 @@ pl_status pl_pq_thrift_skip(pl_pq_thrift *t, uint8_t type, pl_error *err) {
         t->p += 8;
         return PL_OK;
     case PL_PQ_T_BINARY: {
-        const uint8_t *s;
-        int32_t n;
+        const uint8_t *s = NULL;
+        int32_t n = 0;
         return pl_pq_thrift_binary(t, type, &s, &n, err);
     }
     case PL_PQ_T_LIST:
     case PL_PQ_T_SET: {
-        uint8_t et;
-        int32_t n;
+        uint8_t et = 0;
+        int32_t n = 0;
         PL_TRY(pl_pq_thrift_list(t, type, &et, &n, err));
         PL_TRY(pl_pq_thrift_struct_begin(t, err));
         for (int32_t i = 0; i < n; i++) {
@@ -267,7 +267,7 @@ pl_status pl_pq_thrift_skip(pl_pq_thrift *t, uint8_t type, pl_error *err) {
         return PL_OK;
     }
     case PL_PQ_T_MAP: {
-        uint64_t n;
+        uint64_t n = 0;
         PL_TRY(read_varint(t, &n, err));
         if (n == 0) return PL_OK;
         if (n > (uint64_t)PL_THRIFT_MAX_LIST || n > (uint64_t)(t->end - t->p))
@@ -290,8 +290,8 @@ pl_status pl_pq_thrift_skip(pl_pq_thrift *t, uint8_t type, pl_error *err) {
     }
     case PL_PQ_T_STRUCT: {
         PL_TRY(pl_pq_thrift_struct_begin(t, err));
-        int16_t last = 0, id;
-        uint8_t ft;
+        int16_t last = 0, id = 0;
+        uint8_t ft = 0;
         for (;;) {
             PL_TRY(pl_pq_thrift_field(t, &last, &id, &ft, err));
             if (ft == PL_PQ_T_STOP) break;

@@ -88,10 +88,18 @@ static csv csv_load(const char *path) {
     char *p = text;
     int cap = 0;
     while (*p) {
-        char **row = calloc(512, sizeof *row);
+        int cap_cols = c.n_rows ? c.n_cols : 512;
+        char **row = calloc((size_t)cap_cols, sizeof *row);
         int nc = 0;
         for (;;) {
-            char *cell = malloc(strlen(p) + 1);
+            assert_true(nc < cap_cols);
+            /* a cell is at most as long as the rest of its line, or of the text when quoted */
+            const char *q = p + (*p == '"');
+            if (*p == '"')
+                while (*q && !(*q == '"' && q[1] != '"')) q += (*q == '"') ? 2 : 1;
+            else
+                while (*q && *q != '\n') q++;
+            char *cell = malloc((size_t)(q - p) + 1);
             int len = 0;
             bool quoted = false;
             if (*p == '"') {
@@ -137,7 +145,7 @@ static csv csv_load(const char *path) {
 
 static void csv_free(csv *c) {
     for (int r = 0; r < c->n_rows; r++) {
-        for (int k = 0; k < 512; k++) free(c->cells[r][k]);
+        for (int k = 0; k < (r ? c->n_cols : 512); k++) free(c->cells[r][k]);
         free(c->cells[r]);
     }
     free(c->cells);
@@ -592,5 +600,6 @@ int main(void) {
         cmocka_unit_test(test_keep_dictionary),
         cmocka_unit_test(test_errors),
     };
+    if (getenv("PL_TEST_FILTER")) cmocka_set_test_filter(getenv("PL_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
