@@ -15,6 +15,25 @@
 
 #define PL_HDR 16
 #define PL_HUGE_MIN (1LL << 20)
+#define PL_HUGE_PAGE (2LL << 20)
+
+/* Maps n bytes; regions of a huge page or more start on a 2 MiB boundary so that the kernel can
+ * back all of them with transparent huge pages (an unaligned mapping loses its head and tail). */
+static void *map_region(size_t n) {
+    if ((int64_t)n < PL_HUGE_PAGE) {
+        void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    size_t span = n + (size_t)PL_HUGE_PAGE;
+    uint8_t *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uintptr_t start = ((uintptr_t)raw + (uintptr_t)PL_HUGE_PAGE - 1) & ~(uintptr_t)(PL_HUGE_PAGE - 1);
+    size_t head = start - (uintptr_t)raw;
+    size_t len = (n + 4095) & ~(size_t)4095;
+    if (head) munmap(raw, head);
+    if (span - head > len) munmap((uint8_t *)start + len, span - head - len);
+    return (void *)start;
+}
 
 static _Atomic int64_t g_live;
 static _Atomic int64_t g_peak;
@@ -88,8 +107,8 @@ void *pl_aligned_alloc(size_t n) {
     if (n == 0) n = PL_BUF_ALIGN;
     void *p;
     if ((int64_t)n >= PL_HUGE_MIN) {
-        p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) return NULL;
+        p = map_region(n);
+        if (!p) return NULL;
 #ifdef MADV_HUGEPAGE
         madvise(p, n, MADV_HUGEPAGE);
 #endif

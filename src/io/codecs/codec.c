@@ -6,6 +6,7 @@
  * Everything here is stateless and thread-safe (codec contexts live on the stack / heap of
  * one call). */
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <brotli/decode.h>
@@ -71,6 +72,30 @@ static pl_status too_large(pl_error *err, const char *codec, int64_t want) {
 
 /* ---------------------------------------------------------------- zstd */
 
+/* One decompression and one compression context per thread, made on first use and freed when
+ * the thread exits: ZSTD_decompress/ZSTD_compress would allocate and initialise a fresh context
+ * (hundreds of KiB) for every page. */
+static pthread_once_t g_zstd_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_zstd_dkey, g_zstd_ckey;
+static void free_dctx(void *p) { ZSTD_freeDCtx(p); }
+static void free_cctx(void *p) { ZSTD_freeCCtx(p); }
+static void zstd_keys(void) {
+    pthread_key_create(&g_zstd_dkey, free_dctx);
+    pthread_key_create(&g_zstd_ckey, free_cctx);
+}
+static ZSTD_DCtx *zstd_dctx(void) {
+    pthread_once(&g_zstd_once, zstd_keys);
+    ZSTD_DCtx *c = pthread_getspecific(g_zstd_dkey);
+    if (!c && (c = ZSTD_createDCtx()) != NULL) pthread_setspecific(g_zstd_dkey, c);
+    return c;
+}
+static ZSTD_CCtx *zstd_cctx(void) {
+    pthread_once(&g_zstd_once, zstd_keys);
+    ZSTD_CCtx *c = pthread_getspecific(g_zstd_ckey);
+    if (!c && (c = ZSTD_createCCtx()) != NULL) pthread_setspecific(g_zstd_ckey, c);
+    return c;
+}
+
 static pl_status zstd_decompress(const uint8_t *src, int64_t src_len, uint8_t *dst,
                                  int64_t dst_len, pl_error *err) {
     uint8_t dummy;
@@ -78,8 +103,10 @@ static pl_status zstd_decompress(const uint8_t *src, int64_t src_len, uint8_t *d
         if (dst_len == 0) return PL_OK;
         PL_FAIL(err, PL_ERR_CORRUPT, "zstd: empty input, expected %lld bytes", (long long)dst_len);
     }
-    size_t r = ZSTD_decompress(dst_len ? (void *)dst : &dummy, (size_t)dst_len, src,
-                               (size_t)src_len);
+    ZSTD_DCtx *dctx = zstd_dctx();
+    if (!dctx) PL_FAIL(err, PL_ERR_NOMEM, "zstd: out of memory creating a context");
+    size_t r = ZSTD_decompressDCtx(dctx, dst_len ? (void *)dst : &dummy, (size_t)dst_len, src,
+                                   (size_t)src_len);
     if (ZSTD_isError(r)) {
         if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall) return too_large(err, "zstd", dst_len);
         PL_FAIL(err, PL_ERR_CORRUPT, "zstd: %s", ZSTD_getErrorName(r));
@@ -504,8 +531,10 @@ pl_status pl_codec_compress(pl_codec codec, int32_t level, const uint8_t *src, i
         return PL_OK;
     }
     case PL_CODEC_ZSTD: {
-        size_t r = ZSTD_compress(dst, (size_t)dst_cap, src, (size_t)n,
-                                 level ? level : PL_ZSTD_DEFAULT_LEVEL);
+        ZSTD_CCtx *cctx = zstd_cctx();
+        if (!cctx) PL_FAIL(err, PL_ERR_NOMEM, "zstd: out of memory creating a context");
+        size_t r = ZSTD_compressCCtx(cctx, dst, (size_t)dst_cap, src, (size_t)n,
+                                     level ? level : PL_ZSTD_DEFAULT_LEVEL);
         if (ZSTD_isError(r)) PL_FAIL(err, PL_ERR_INTERNAL, "zstd: %s", ZSTD_getErrorName(r));
         *out_len = (int64_t)r;
         return PL_OK;
