@@ -3,8 +3,8 @@
  *
  * Invariants: every decompressor is strict - it succeeds only when the input is a complete,
  * valid stream that decodes to exactly dst_len bytes, and it never writes past dst + dst_len.
- * Everything here is stateless and thread-safe (codec contexts live on the stack / heap of
- * one call). */
+ * Everything here is thread-safe: codec state lives in one call, except zstd's contexts, which
+ * are kept per thread (created on first use, freed when the thread exits). */
 #include <stdio.h>
 #include <pthread.h>
 #include <string.h>
