@@ -334,10 +334,25 @@ static pl_status prealloc(chunk_state *cs, pl_error *err) {
     int64_t data_bytes = 0;
     if (leaf->conv == PL_PQ_CONV_VARLEN && !c->keep_dict)
         data_bytes = PL_MIN(c->cc->total_uncompressed_size, budget);
-    PL_TRY(pl_pq_sink_reserve(&out->sink, nv, data_bytes, err));
+    pl_pq_prealloc *pre = c->pre;
+    if (pre && pre->values && out->flat) {
+        /* caller-provided, exactly sized buffers */
+        out->sink.values = pre->values;
+        out->sink.cap = n;
+        pre->values = NULL;
+        out->validity = pre->validity;
+        pre->validity = NULL;
+        if (out->sink.conv == PL_PQ_CONV_VARLEN) {
+            ((int32_t *)(void *)out->sink.values->data)[0] = 0;
+            PL_TRY(pl_buf_new(data_bytes + 64, &out->sink.data, err));
+        }
+    } else {
+        PL_TRY(pl_pq_sink_reserve(&out->sink, nv, data_bytes, err));
+    }
     /* levels and validity are written for every decoded entry, so they need no zeroing and
      * cost nothing until pages fill them */
-    if (out->flat && leaf->max_def > 0) PL_TRY(pl_buf_new((n + 7) / 8 + 8, &out->validity, err));
+    if (out->flat && leaf->max_def > 0 && !out->validity)
+        PL_TRY(pl_buf_new((n + 7) / 8 + 8, &out->validity, err));
     if (!out->flat) {
         if (leaf->max_def > 0 && !(out->def = pl_malloc((size_t)(n > 0 ? n : 1))))
             PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");

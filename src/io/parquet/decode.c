@@ -66,7 +66,18 @@ pl_status pl_pq_sink_reserve(pl_pq_sink *s, int64_t n, int64_t data_bytes, pl_er
         int64_t cap = s->cap * 2 > need ? s->cap * 2 : need;
         int64_t bytes = varlen ? (cap + 1) * 4 : s->conv == PL_PQ_CONV_BOOL ? (cap + 7) / 8 + 8
                                                                             : cap * s->width;
-        PL_TRY(pl_buf_reserve(s->values, bytes + PQ_COPY_SLACK, err));
+        if (s->values->release_fn) {
+            /* a caller-provided view cannot grow: move to an owned buffer */
+            int64_t used = varlen ? (s->n + 1) * 4 : s->conv == PL_PQ_CONV_BOOL ? (s->n + 7) / 8
+                                                                               : s->n * s->width;
+            pl_buf *nb;
+            PL_TRY(pl_buf_new(bytes + PQ_COPY_SLACK, &nb, err));
+            memcpy(nb->data, s->values->data, (size_t)used);
+            pl_buf_release(s->values);
+            s->values = nb;
+        } else {
+            PL_TRY(pl_buf_reserve(s->values, bytes + PQ_COPY_SLACK, err));
+        }
         s->cap = cap;
     }
     if (varlen) {

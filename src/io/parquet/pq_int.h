@@ -275,6 +275,13 @@ typedef struct pl_pq_leaf_data {
 
 void pl_pq_leaf_data_reset(pl_pq_leaf_data *d);
 
+/* Output buffers prepared by the caller for a flat leaf (exactly sized from the metadata,
+ * usually views into one large slab); ownership passes to the chunk reader. */
+typedef struct pl_pq_prealloc {
+    pl_buf *values;   /* fixed values, bits, or int32 offsets */
+    pl_buf *validity; /* NULL when the leaf is required */
+} pl_pq_prealloc;
+
 typedef struct pl_pq_chunk_ctx {
     const pl_pq_source *src;
     const pl_pq_metadata *md;
@@ -284,6 +291,7 @@ typedef struct pl_pq_chunk_ctx {
     bool flat;
     bool keep_dict;
     int64_t max_rows; /* flat: stop after this many rows (-1 = all) */
+    pl_pq_prealloc *pre; /* flat: caller-provided buffers (taken), or NULL */
 } pl_pq_chunk_ctx;
 
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
@@ -305,9 +313,15 @@ struct pl_pq_file {
     pl_pq_schema_tree tree;
 };
 
-/* Decodes top-level field `field` of row group rg into *out. */
+/* Decodes top-level field `field` of row group rg into *out. pre (may be NULL) holds output
+ * buffers for a flat field, which are taken in every case. */
 pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
-                           int64_t max_rows, pl_pq_scratch *scr, pl_array **out, pl_error *err);
+                           int64_t max_rows, pl_pq_prealloc *pre, pl_pq_scratch *scr,
+                           pl_array **out, pl_error *err);
+/* Bytes of the values and validity buffers of a flat field's chunk (0, 0 when the field is
+ * not flat); each rounded up to PL_BUF_ALIGN. */
+void pl_pq_field_sizes(const pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
+                       int64_t *values_bytes, int64_t *validity_bytes);
 /* Whether field (a top-level utf8 leaf) can stay dictionary encoded in every row group. */
 bool pl_pq_field_all_dict(const pl_pq_file *f, int32_t field);
 /* The type of a field in keep-dictionary mode (a new reference). */

@@ -204,13 +204,42 @@ pl_status pl_pq_field_type(const pl_pq_file *f, int32_t field, bool keep_dict, p
     return PL_OK;
 }
 
+void pl_pq_field_sizes(const pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
+                       int64_t *values_bytes, int64_t *validity_bytes) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    *values_bytes = *validity_bytes = 0;
+    if (node->kind != PL_PQ_NODE_LEAF) return;
+    const pl_pq_leaf_desc *d = &f->tree.leaves[node->leaf];
+    int64_t n = f->md.row_groups[rg].columns[node->leaf].num_values;
+    if (n < 0 || n > (INT64_MAX >> 6)) return;
+    int64_t v;
+    if (keep_dict) v = n * 4;
+    else if (d->conv == PL_PQ_CONV_VARLEN) v = (n + 1) * 4;
+    else if (d->conv == PL_PQ_CONV_BOOL) v = (n + 7) / 8;
+    else v = n * d->out_width;
+    /* slack: 16-byte over-copies and 8-byte bit writes stay inside */
+    *values_bytes = PL_ALIGN_UP(v + 64, PL_BUF_ALIGN);
+    if (d->max_def > 0) *validity_bytes = PL_ALIGN_UP((n + 7) / 8 + 64, PL_BUF_ALIGN);
+}
+
+static void pre_reset(pl_pq_prealloc *pre) {
+    if (!pre) return;
+    pl_buf_release(pre->values);
+    pl_buf_release(pre->validity);
+    pre->values = pre->validity = NULL;
+}
+
 pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
-                           int64_t max_rows, pl_pq_scratch *scr, pl_array **out, pl_error *err) {
+                           int64_t max_rows, pl_pq_prealloc *pre, pl_pq_scratch *scr,
+                           pl_array **out, pl_error *err) {
     const pl_pq_node *node = &f->tree.fields[field];
     const pl_pq_row_group *g = &f->md.row_groups[rg];
     pl_pq_leaf_data *data = pl_calloc((size_t)(node->n_leaves > 0 ? node->n_leaves : 1),
                                       sizeof *data);
-    if (!data) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a column");
+    if (!data) {
+        pre_reset(pre);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a column");
+    }
     /* leaf data is indexed by leaf number, offset by first_leaf */
     pl_pq_leaf_data *by_leaf = data - node->first_leaf;
     pl_status st = PL_OK;
@@ -227,6 +256,7 @@ pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_d
         c.flat = flat;
         c.keep_dict = keep_dict && flat;
         c.max_rows = flat ? max_rows : -1;
+        c.pre = flat ? pre : NULL;
         st = pl_pq_read_chunk(&c, scr, &data[k], err);
         if (st) {
             pl_pq_error_context(err, f->path, rg, field, f->tree.leaves[leaf].path);
@@ -248,6 +278,7 @@ pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_d
     }
     for (int32_t k = 0; k < node->n_leaves; k++) pl_pq_leaf_data_reset(&data[k]);
     pl_free(data);
+    pre_reset(pre);
     if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
     return st;
 }
@@ -269,8 +300,8 @@ typedef struct rg_job {
 static void rg_task(void *arg, int64_t i, int32_t worker) {
     rg_job *j = arg;
     pl_error_init(&j->errs[i]);
-    j->st[i] = pl_pq_read_field(j->f, j->rg, j->cols[i], j->keep[i], j->max_rows, &j->scr[worker],
-                                &j->out[i], &j->errs[i]);
+    j->st[i] = pl_pq_read_field(j->f, j->rg, j->cols[i], j->keep[i], j->max_rows, NULL,
+                                &j->scr[worker], &j->out[i], &j->errs[i]);
 }
 
 pl_status pl_pq_read_row_group(pl_pq_file *f, int32_t rg, int32_t n_cols, const int32_t *cols,

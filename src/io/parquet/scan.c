@@ -5,13 +5,21 @@
  * batch, split into slices of at most batch_rows rows; the row limit stops planning early and
  * trims the last batch. */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "io/io_int.h"
 #include "pq_int.h"
 
 #define PQ_DEFAULT_BATCH_ROWS (1LL << 20)
-#define PQ_WINDOW_BYTES (256LL << 20) /* uncompressed bytes decoded per refill (soft) */
-#define PQ_WINDOW_TASKS_PER_THREAD 4
+/* A refill plans units until it has PQ_WINDOW_TASKS_PER_THREAD tasks per thread and
+ * PQ_WINDOW_MIN_BYTES of data, and never more than PQ_WINDOW_MAX_BYTES (uncompressed). */
+#define PQ_WINDOW_MIN_BYTES (48LL << 20)
+#define PQ_WINDOW_MAX_BYTES (256LL << 20)
+#define PQ_WINDOW_TASKS_PER_THREAD 8
+#define PQ_WINDOW_MAX_UNITS 256
+/* Flat columns of a window are decoded into exactly sized views of one slab when it is at
+ * least this large (one mapping instead of hundreds of 1 MiB buffers). */
+#define PQ_SLAB_MIN_BYTES (4LL << 20)
 
 typedef struct pq_unit {
     int32_t file, rg;
@@ -20,6 +28,7 @@ typedef struct pq_unit {
 typedef struct pq_task {
     int32_t unit; /* index into the window */
     int32_t col;
+    pl_pq_prealloc pre;
     pl_array *out;
     pl_status st;
     pl_error err;
@@ -78,7 +87,7 @@ static void task_fn(void *arg, int64_t i, int32_t worker) {
     pl_error_init(&t->err);
     t->out = NULL;
     t->st = pl_pq_read_field(f, u->rg, q->cols[u->file * q->n_cols + t->col], q->keep[t->col],
-                             q->win_rows[t->unit], &q->scr[worker], &t->out, &t->err);
+                             q->win_rows[t->unit], &t->pre, &q->scr[worker], &t->out, &t->err);
 }
 
 static pl_status push_ready(pq_scan *q, pl_batch *b, pl_error *err) {
@@ -112,6 +121,74 @@ static pl_status emit_unit(pq_scan *q, int64_t rows, pl_array **cols, pl_error *
     return st;
 }
 
+/* ---------------------------------------------------------------- slabs */
+
+typedef struct pq_slab {
+    uint8_t *base;
+    int64_t size;
+    int64_t refs; /* atomic: one per buffer view, plus the planner's while it hands them out */
+} pq_slab;
+
+static void slab_unref(pq_slab *sl) {
+    if (__atomic_sub_fetch(&sl->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    pl_aligned_free(sl->base, (size_t)sl->size);
+    pl_free(sl);
+}
+
+static void slab_buf_release(pl_buf *b) { slab_unref(b->owner); }
+
+static pl_status slab_view(pq_slab *sl, int64_t *off, int64_t bytes, pl_buf **out, pl_error *err) {
+    __atomic_add_fetch(&sl->refs, 1, __ATOMIC_RELAXED);
+    pl_status st = pl_buf_wrap(sl->base + *off, bytes, slab_buf_release, sl, out, err);
+    if (st) {
+        slab_unref(sl);
+        return st;
+    }
+    *off += bytes;
+    return PL_OK;
+}
+
+/* Gives every flat task of the window exactly sized output buffers carved from one slab.
+ * Without a slab (small windows, OOM) tasks allocate their own buffers. */
+static void plan_slab(pq_scan *q, int64_t n_tasks) {
+    int64_t total = 0;
+    for (int64_t t = 0; t < n_tasks; t++) {
+        pq_task *k = &q->tasks[t];
+        const pq_unit *u = &q->win[k->unit];
+        int64_t vb, nb;
+        pl_pq_field_sizes(q->files[u->file], u->rg, q->cols[u->file * q->n_cols + k->col],
+                          q->keep[k->col], &vb, &nb);
+        total += vb + nb;
+    }
+    if (total < PQ_SLAB_MIN_BYTES) return;
+    pq_slab *sl = pl_calloc(1, sizeof *sl);
+    if (!sl) return;
+    sl->base = pl_aligned_alloc((size_t)total);
+    if (!sl->base) {
+        pl_free(sl);
+        return;
+    }
+    sl->size = total;
+    sl->refs = 1;
+#ifdef MADV_NOHUGEPAGE
+    /* huge pages cost more than they save here: zeroing 2 MiB pages at first touch dominated
+     * reads of many GiB on the benchmark VM */
+    madvise(sl->base, (size_t)total, MADV_NOHUGEPAGE);
+#endif
+    int64_t off = 0;
+    for (int64_t t = 0; t < n_tasks; t++) {
+        pq_task *k = &q->tasks[t];
+        const pq_unit *u = &q->win[k->unit];
+        int64_t vb, nb;
+        pl_pq_field_sizes(q->files[u->file], u->rg, q->cols[u->file * q->n_cols + k->col],
+                          q->keep[k->col], &vb, &nb);
+        if (vb == 0) continue;
+        if (slab_view(sl, &off, vb, &k->pre.values, NULL)) break;
+        if (nb > 0 && slab_view(sl, &off, nb, &k->pre.validity, NULL)) break;
+    }
+    slab_unref(sl);
+}
+
 static pl_status refill(pq_scan *q, pl_error *err) {
     /* reset the queue */
     q->n_ready = q->ready_pos = 0;
@@ -122,8 +199,10 @@ static pl_status refill(pq_scan *q, pl_error *err) {
         if (q->rows_left >= 0 && planned_rows >= q->rows_left) break;
         const pq_unit *u = &q->units[q->next_unit];
         const pl_pq_row_group *g = &q->files[u->file]->md.row_groups[u->rg];
-        if (n_win > 0 && (bytes + g->total_byte_size > PQ_WINDOW_BYTES ||
-                          n_win * (q->n_cols > 0 ? q->n_cols : 1) >= want_tasks))
+        if (n_win > 0 && (bytes + g->total_byte_size > PQ_WINDOW_MAX_BYTES ||
+                          n_win >= PQ_WINDOW_MAX_UNITS ||
+                          (n_win * (q->n_cols > 0 ? q->n_cols : 1) >= want_tasks &&
+                           bytes >= PQ_WINDOW_MIN_BYTES)))
             break;
         q->win[n_win] = *u;
         int64_t rows = g->num_rows;
@@ -143,7 +222,9 @@ static pl_status refill(pq_scan *q, pl_error *err) {
             t->col = k;
             t->out = NULL;
             t->st = PL_OK;
+            t->pre.values = t->pre.validity = NULL;
         }
+    plan_slab(q, n_tasks);
     pl_parallel_for(n_tasks, q->threads, task_fn, q);
     pl_status st = PL_OK;
     for (int64_t t = 0; t < n_tasks; t++) {
@@ -305,7 +386,7 @@ static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *path
     q->threads = threads > 0 ? threads : pl_pool_threads();
     q->n_scr = pl_pool_max_workers();
     q->scr = pl_calloc((size_t)q->n_scr, sizeof *q->scr);
-    int64_t max_win = (int64_t)q->threads * PQ_WINDOW_TASKS_PER_THREAD + 1;
+    int64_t max_win = PQ_WINDOW_MAX_UNITS + 1;
     q->win = pl_calloc((size_t)max_win, sizeof *q->win);
     q->win_rows = pl_calloc((size_t)max_win, sizeof *q->win_rows);
     q->tasks = pl_calloc((size_t)(max_win * (int64_t)nc), sizeof *q->tasks);
