@@ -589,6 +589,99 @@ static void test_errors(void **state) {
     }
 }
 
+
+/* A file large enough that the scan decodes flat columns into slab views (written with the
+ * Parquet writer): the stream's values equal the generated ones and pl_pq_read_row_group's
+ * (which allocates per column). */
+static void test_large_file_slab_path(void **state) {
+    (void)state;
+    enum { N = 400000 };
+    pl_error err;
+    pl_error_init(&err);
+    pl_buf *v64, *f64, *valid, *off, *data;
+    assert_int_equal(pl_buf_new(N * 8, &v64, &err), PL_OK);
+    assert_int_equal(pl_buf_new(N * 8, &f64, &err), PL_OK);
+    assert_int_equal(pl_buf_new_zeroed((N + 7) / 8, &valid, &err), PL_OK);
+    assert_int_equal(pl_buf_new((N + 1) * 4, &off, &err), PL_OK);
+    assert_int_equal(pl_buf_new(N * 4, &data, &err), PL_OK);
+    int64_t *iv = (int64_t *)(void *)v64->data;
+    double *dv = (double *)(void *)f64->data;
+    int32_t *ov = (int32_t *)(void *)off->data;
+    int64_t nulls = 0, pos = 0;
+    static const char *const syms[] = {"AAPL", "MSFT", "X", "GOOG", "BRK.B"};
+    ov[0] = 0;
+    for (int64_t i = 0; i < N; i++) {
+        iv[i] = i * 3 - 7;
+        dv[i] = (double)i / 8.0;
+        if (i % 97 != 5) pl_bit_set(valid->data, i);
+        else nulls++;
+        const char *sym = syms[(i * 7) % 5];
+        memcpy(data->data + pos, sym, strlen(sym));
+        pos += (int64_t)strlen(sym);
+        ov[i + 1] = (int32_t)pos;
+    }
+    v64->size = f64->size = N * 8;
+    valid->size = (N + 7) / 8;
+    off->size = (N + 1) * 4;
+    data->size = pos;
+    pl_array *cols[3];
+    assert_int_equal(pl_array_new(pl_type_simple(PL_TYPE_INT64), N, nulls, valid, v64, NULL, 0,
+                                  NULL, NULL, &cols[0], &err), PL_OK);
+    assert_int_equal(pl_array_new(pl_type_simple(PL_TYPE_FLOAT64), N, 0, NULL, f64, NULL, 0, NULL,
+                                  NULL, &cols[1], &err), PL_OK);
+    assert_int_equal(pl_array_new(pl_type_simple(PL_TYPE_UTF8), N, 0, NULL, off, data, 0, NULL,
+                                  NULL, &cols[2], &err), PL_OK);
+    pl_field fields[3] = {{"i", pl_type_simple(PL_TYPE_INT64), true},
+                          {"f", pl_type_simple(PL_TYPE_FLOAT64), true},
+                          {"s", pl_type_simple(PL_TYPE_UTF8), true}};
+    pl_schema *schema;
+    assert_int_equal(pl_schema_new(3, fields, &schema, &err), PL_OK);
+    pl_batch *b;
+    assert_int_equal(pl_batch_new(pl_schema_retain(schema), N, cols, &b, &err), PL_OK);
+    char path[] = "/tmp/polaroid_pq_read_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    pl_write_opts wo;
+    pl_write_opts_init(&wo);
+    wo.row_group_rows = N / 2;
+    pl_writer *w;
+    if (pl_writer_open(path, PL_FORMAT_PARQUET, schema, &wo, &w, &err) != PL_OK) {
+        /* the writer is not built yet */
+        pl_batch_release(b);
+        pl_schema_release(schema);
+        unlink(path);
+        skip();
+    }
+    assert_int_equal(pl_writer_write(w, b, &err), PL_OK);
+    assert_int_equal(pl_writer_finish(w, &err), PL_OK);
+    pl_writer_free(w);
+
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    pl_batch *got = read_combined(path, &o);
+    assert_int_equal(got->n_rows, N);
+    for (int32_t c = 0; c < 3; c++) assert_true(pl_array_equals(got->columns[c], b->columns[c]));
+    /* row group reads (no slab) give the same arrays */
+    pl_pq_file *f;
+    assert_int_equal(pl_pq_file_open(path, &f, &err), PL_OK);
+    assert_int_equal(pl_pq_file_metadata(f)->n_row_groups, 2);
+    pl_batch *rg;
+    assert_int_equal(pl_pq_read_row_group(f, 1, 0, NULL, NULL, &rg, &err), PL_OK);
+    for (int32_t c = 0; c < 3; c++) {
+        pl_array *sl;
+        assert_int_equal(pl_array_slice(got->columns[c], N / 2, N / 2, &sl, &err), PL_OK);
+        assert_true(pl_array_equals(sl, rg->columns[c]));
+        pl_array_release(sl);
+    }
+    pl_batch_release(rg);
+    pl_pq_file_close(f);
+    pl_batch_release(got);
+    pl_batch_release(b);
+    pl_schema_release(schema);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_files_vs_expected),
@@ -599,6 +692,7 @@ int main(void) {
         cmocka_unit_test(test_metadata_api),
         cmocka_unit_test(test_keep_dictionary),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_large_file_slab_path),
     };
     if (getenv("PL_TEST_FILTER")) cmocka_set_test_filter(getenv("PL_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
