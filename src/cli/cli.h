@@ -1,5 +1,7 @@
-/* cli.h - shared pieces of the polaroid subcommands: option parsing, error reporting, exit
- * codes. Exit codes: 0 success, 1 an error (rendered with pl_error_format), 2 a usage error. */
+/* cli.h - shared pieces of the polaroid subcommands (cat.c, schema.c, convert.c): option
+ * parsing, error reporting, exit codes, input format detection and the copy job that cat and
+ * convert both run (scan -> optional limit -> writer).
+ * Exit codes: 0 success, 1 an error (rendered with pl_error_format), 2 a usage error. */
 #ifndef PL_CLI_H
 #define PL_CLI_H
 
@@ -12,6 +14,10 @@
 #define PL_EXIT_ERROR 1
 #define PL_EXIT_USAGE 2
 #define PL_VERSION_STRING "0.1.0"
+/* --threads accepts 1..PL_CLI_MAX_THREADS */
+#define PL_CLI_MAX_THREADS 1024
+/* bytes read from a file to recognise its format when the extension does not tell */
+#define PL_CLI_SNIFF_BYTES 8
 
 /* An argument cursor over argv: options may be written "--name value" or "--name=value". */
 typedef struct cli_args {
@@ -27,19 +33,53 @@ typedef struct cli_args {
 int cli_take_value(cli_args *a, const char *names, const char **value);
 /* Same for a flag without a value. */
 bool cli_take_flag(cli_args *a, const char *names);
-/* Prints "polaroid CMD: message" and a hint to use --help; returns PL_EXIT_USAGE. */
+/* Prints "polaroid CMD: message" and a one-line hint to use --help; returns PL_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) PL_PRINTF(2, 3);
-/* Prints "polaroid: <rendered error>"; returns PL_EXIT_ERROR. */
+/* Prints "polaroid: <rendered error>" on stderr; returns PL_EXIT_ERROR. */
 int cli_report(const pl_error *err);
 /* Parses a non-negative integer with an optional k/M/G suffix; false if malformed. */
 bool cli_parse_count(const char *s, int64_t *out);
 /* Splits "a,b,c" into a NULL-terminated vector of strings (free with cli_free_list). */
 char **cli_split_list(const char *s, int32_t *n);
 void cli_free_list(char **v, int32_t n);
-/* Applies --threads: must run before anything uses the pool. */
-int cli_apply_threads(const char *cmd, const char *value);
+/* Applies --threads (must run before anything uses the pool); *n gets the count. Returns
+ * PL_EXIT_OK or PL_EXIT_USAGE (after printing the usage error). */
+int cli_apply_threads(const char *cmd, const char *value, int32_t *n);
 /* Wraps a stream so that it yields at most limit rows (limit < 0: unchanged). Takes s. */
 pl_status cli_limit_stream(pl_stream *s, int64_t limit, pl_stream **out, pl_error *err);
+/* The input format of paths (globs allowed): the extension of the first path, else its first
+ * bytes ("PAR1"/"PARE" Parquet, "ARROW1" or an IPC continuation marker: Arrow IPC). Errors:
+ * PL_ERR_NOT_FOUND / PL_ERR_IO (cannot open), PL_ERR_INVALID_ARG (cannot tell). */
+pl_status cli_detect_format(int32_t n_paths, const char *const *paths, pl_format *out,
+                            pl_error *err);
+
+/* ---------------------------------------------------------------- cat / convert */
+
+typedef struct cli_copy_job {
+    const char *cmd;
+    char **inputs;
+    int32_t n_inputs;
+    const char *output; /* NULL = stdout */
+    pl_format in_format, out_format;
+    bool count_only; /* --format none */
+    bool codec_set;  /* --compression given */
+    bool output_set; /* -o given */
+    int64_t limit;   /* -1 = all */
+    char **columns;
+    int32_t n_columns;
+    pl_read_opts ropts;
+    pl_write_opts wopts;
+} cli_copy_job;
+
+void cli_copy_init(cli_copy_job *j, const char *cmd);
+void cli_copy_free(cli_copy_job *j);
+/* Parses the options shared by cat and convert; positional arguments are appended to pos[]
+ * (room for argc entries). Returns -1 to continue, else an exit code (PL_EXIT_OK after --help
+ * printed `help`, PL_EXIT_USAGE after a usage error). */
+int cli_copy_parse(cli_args *a, cli_copy_job *j, const char *help, char **pos, int32_t *n_pos);
+/* Runs the job: detect the input format, scan, limit, write (or count). When the output is a
+ * file and the job fails, the partial file is removed. Returns an exit code. */
+int cli_copy_run(cli_copy_job *j);
 
 int cmd_cat(int argc, char **argv);
 int cmd_schema(int argc, char **argv);

@@ -1,9 +1,13 @@
-/* common.c - option parsing, error reporting and the row-limit stream shared by the
- * subcommands. */
+/* common.c - what the subcommands share: option parsing, error reporting, input format
+ * detection, the row-limit stream, and the copy job behind `cat` and `convert` (scan ->
+ * limit -> writer, streaming batch by batch; only --format none collects the rows). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/core.h"
@@ -48,6 +52,7 @@ bool cli_take_flag(cli_args *a, const char *names) {
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    fflush(stdout);
     fprintf(stderr, "polaroid %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n(see 'polaroid %s --help')\n", cmd);
@@ -63,7 +68,7 @@ int cli_report(const pl_error *err) {
 }
 
 bool cli_parse_count(const char *s, int64_t *out) {
-    if (!s || !*s) return false;
+    if (!s || *s < '0' || *s > '9') return false;
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
@@ -113,12 +118,57 @@ void cli_free_list(char **v, int32_t n) {
     pl_free(v);
 }
 
-int cli_apply_threads(const char *cmd, const char *value) {
-    int64_t n;
-    if (!cli_parse_count(value, &n) || n < 1 || n > 1024)
-        return cli_usage_error(cmd, "--threads takes a number from 1 to 1024, not \"%s\"", value);
-    pl_pool_set_threads((int32_t)n);
+int cli_apply_threads(const char *cmd, const char *value, int32_t *n) {
+    int64_t v;
+    if (!cli_parse_count(value, &v) || v < 1 || v > PL_CLI_MAX_THREADS)
+        return cli_usage_error(cmd, "--threads takes a number from 1 to %d, not \"%s\"",
+                               PL_CLI_MAX_THREADS, value);
+    pl_pool_set_threads((int32_t)v);
+    *n = (int32_t)v;
     return PL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- format detection */
+
+static pl_format sniff_format(const unsigned char *b, size_t n) {
+    if (n >= 4 && (!memcmp(b, "PAR1", 4) || !memcmp(b, "PARE", 4))) return PL_FORMAT_PARQUET;
+    if (n >= 6 && !memcmp(b, "ARROW1", 6)) return PL_FORMAT_IPC;
+    if (n >= 4 && b[0] == 0xff && b[1] == 0xff && b[2] == 0xff && b[3] == 0xff) return PL_FORMAT_IPC;
+    return PL_FORMAT_AUTO;
+}
+
+pl_status cli_detect_format(int32_t n_paths, const char *const *paths, pl_format *out,
+                            pl_error *err) {
+    pl_format f = n_paths > 0 ? pl_format_from_path(paths[0]) : PL_FORMAT_AUTO;
+    if (f != PL_FORMAT_AUTO || n_paths == 0) {
+        *out = f;
+        return PL_OK;
+    }
+    char **files = NULL;
+    int32_t n_files = 0;
+    PL_TRY(pl_glob_expand(1, paths, &files, &n_files, err));
+    pl_status st = PL_OK;
+    FILE *fp = n_files > 0 ? fopen(files[0], "rb") : NULL;
+    if (!fp) {
+        pl_error_set_path(err, n_files > 0 ? files[0] : paths[0]);
+        st = pl_error_set(err, errno == ENOENT ? PL_ERR_NOT_FOUND : PL_ERR_IO,
+                          "cannot open file: %s", strerror(errno));
+    } else {
+        unsigned char head[PL_CLI_SNIFF_BYTES];
+        size_t n = fread(head, 1, sizeof head, fp);
+        fclose(fp);
+        f = sniff_format(head, n);
+        if (f == PL_FORMAT_AUTO) {
+            pl_error_set_path(err, files[0]);
+            st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                              "cannot tell the file format from the extension or the first bytes");
+            if (err) snprintf(err->hint, sizeof err->hint, "use --from parquet, csv or arrow");
+        }
+    }
+    for (int32_t i = 0; i < n_files; i++) pl_free(files[i]);
+    pl_free(files);
+    if (st == PL_OK) *out = f;
+    return st;
 }
 
 /* ---------------------------------------------------------------- limit stream */
@@ -176,4 +226,179 @@ pl_status cli_limit_stream(pl_stream *s, int64_t limit, pl_stream **out, pl_erro
     w->free = limit_free;
     *out = w;
     return PL_OK;
+}
+
+/* ---------------------------------------------------------------- copy job */
+
+void cli_copy_init(cli_copy_job *j, const char *cmd) {
+    memset(j, 0, sizeof *j);
+    j->cmd = cmd;
+    j->limit = -1;
+    pl_read_opts_init(&j->ropts);
+    pl_write_opts_init(&j->wopts);
+}
+
+void cli_copy_free(cli_copy_job *j) {
+    cli_free_list(j->columns, j->n_columns);
+    j->columns = NULL;
+    j->n_columns = 0;
+}
+
+static int parse_codec(const char *cmd, const char *v, pl_write_opts *w) {
+    if (!strcasecmp(v, "none") || !strcasecmp(v, "uncompressed")) w->codec = PL_CODEC_UNCOMPRESSED;
+    else if (!strcasecmp(v, "zstd")) w->codec = PL_CODEC_ZSTD;
+    else if (!strcasecmp(v, "snappy")) w->codec = PL_CODEC_SNAPPY;
+    else if (!strcasecmp(v, "gzip")) w->codec = PL_CODEC_GZIP;
+    else if (!strcasecmp(v, "lz4") || !strcasecmp(v, "lz4_raw")) w->codec = PL_CODEC_LZ4_RAW;
+    else if (!strcasecmp(v, "brotli")) w->codec = PL_CODEC_BROTLI;
+    else
+        return cli_usage_error(cmd, "unknown compression \"%s\" (zstd, snappy, gzip, lz4, brotli, none)",
+                               v);
+    return PL_EXIT_OK;
+}
+
+int cli_copy_parse(cli_args *a, cli_copy_job *j, const char *help, char **pos, int32_t *n_pos) {
+    while (a->i < a->argc) {
+        const char *v = NULL;
+        int r;
+        const char *arg = a->argv[a->i];
+        if (cli_take_flag(a, "-h|--help")) {
+            fputs(help, stdout);
+            return PL_EXIT_OK;
+        }
+        if (cli_take_flag(a, "--no-header")) {
+            j->ropts.csv_header = 0;
+            continue;
+        }
+        if (cli_take_flag(a, "--")) {
+            while (a->i < a->argc) pos[(*n_pos)++] = a->argv[a->i++];
+            break;
+        }
+        if ((r = cli_take_value(a, "--columns", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            cli_free_list(j->columns, j->n_columns);
+            j->columns = cli_split_list(v, &j->n_columns);
+            if (!j->columns || j->n_columns == 0)
+                return cli_usage_error(j->cmd, "--columns needs column names");
+            continue;
+        }
+        if ((r = cli_take_value(a, "--limit", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!cli_parse_count(v, &j->limit))
+                return cli_usage_error(j->cmd, "--limit takes a row count, not \"%s\"", v);
+            continue;
+        }
+        if ((r = cli_take_value(a, "--threads", &v))) {
+            int32_t n = 0;
+            if (r < 0 || cli_apply_threads(j->cmd, v, &n)) return PL_EXIT_USAGE;
+            j->ropts.n_threads = n;
+            j->wopts.n_threads = n;
+            continue;
+        }
+        if ((r = cli_take_value(a, "--compression", &v))) {
+            if (r < 0 || parse_codec(j->cmd, v, &j->wopts)) return PL_EXIT_USAGE;
+            j->codec_set = true;
+            continue;
+        }
+        if ((r = cli_take_value(a, "--row-group-size", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!cli_parse_count(v, &j->wopts.row_group_rows) || j->wopts.row_group_rows == 0)
+                return cli_usage_error(j->cmd, "--row-group-size takes a positive row count, not \"%s\"", v);
+            continue;
+        }
+        if ((r = cli_take_value(a, "--delimiter", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!strcmp(v, "\\t") || !strcmp(v, "tab")) j->ropts.csv_delimiter = '\t';
+            else if (strlen(v) == 1 && v[0] != '\n' && v[0] != '\r' && v[0] != '"') j->ropts.csv_delimiter = v[0];
+            else return cli_usage_error(j->cmd, "--delimiter takes one character, not \"%s\"", v);
+            continue;
+        }
+        if ((r = cli_take_value(a, "--from", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            j->in_format = pl_format_from_name(v);
+            if (j->in_format == PL_FORMAT_AUTO || j->in_format == PL_FORMAT_JSON ||
+                j->in_format == PL_FORMAT_TABLE)
+                return cli_usage_error(j->cmd, "cannot read format \"%s\" (parquet, csv, arrow)", v);
+            continue;
+        }
+        if ((r = cli_take_value(a, "--to|--format", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!strcasecmp(v, "none")) {
+                j->count_only = true;
+                j->out_format = PL_FORMAT_AUTO;
+            } else {
+                j->count_only = false;
+                j->out_format = pl_format_from_name(v);
+                if (j->out_format == PL_FORMAT_AUTO)
+                    return cli_usage_error(j->cmd, "unknown format \"%s\" (table, csv, json, parquet, arrow, none)", v);
+            }
+            continue;
+        }
+        if ((r = cli_take_value(a, "-o|--output", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!*v) return cli_usage_error(j->cmd, "-o needs a file name (or - for standard output)");
+            j->output = strcmp(v, "-") ? v : NULL;
+            j->output_set = true;
+            continue;
+        }
+        if (arg[0] == '-' && arg[1] != 0) return cli_usage_error(j->cmd, "unknown option \"%s\"", arg);
+        pos[(*n_pos)++] = a->argv[a->i++];
+    }
+    return -1;
+}
+
+/* Refuses to overwrite an input: the readers map their files, and truncating one under them
+ * would turn into SIGBUS instead of an error. */
+static pl_status check_output_not_input(const cli_copy_job *j, pl_error *err) {
+    struct stat so;
+    if (!j->output || stat(j->output, &so) != 0 || !S_ISREG(so.st_mode)) return PL_OK;
+    char **files = NULL;
+    int32_t n_files = 0;
+    if (pl_glob_expand(j->n_inputs, (const char *const *)j->inputs, &files, &n_files, NULL) != PL_OK)
+        return PL_OK; /* the scan reports it */
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < n_files && st == PL_OK; i++) {
+        struct stat si;
+        if (stat(files[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            pl_error_set_path(err, j->output);
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "the output file is also an input");
+        }
+    }
+    for (int32_t i = 0; i < n_files; i++) pl_free(files[i]);
+    pl_free(files);
+    return st;
+}
+
+int cli_copy_run(cli_copy_job *j) {
+    pl_error err;
+    pl_error_init(&err);
+    pl_stream *s = NULL;
+    if (j->columns) {
+        j->ropts.columns = (const char *const *)j->columns;
+        j->ropts.n_columns = j->n_columns;
+    }
+    j->ropts.limit = j->limit;
+    if (j->in_format == PL_FORMAT_AUTO &&
+        cli_detect_format(j->n_inputs, (const char *const *)j->inputs, &j->in_format, &err))
+        return cli_report(&err);
+    if (!j->count_only && check_output_not_input(j, &err)) return cli_report(&err);
+    if (pl_scan_open(j->n_inputs, (const char *const *)j->inputs, j->in_format, &j->ropts, &s, &err))
+        return cli_report(&err);
+    if (cli_limit_stream(s, j->limit, &s, &err)) return cli_report(&err);
+    int rc = PL_EXIT_OK;
+    if (j->count_only) {
+        pl_table *t = NULL;
+        if (pl_stream_collect(s, &t, &err)) rc = cli_report(&err);
+        else printf("%lld rows\n", (long long)t->n_rows);
+        pl_table_release(t);
+    } else if (pl_write_stream(s, j->output, j->out_format, &j->wopts, &err)) {
+        rc = cli_report(&err);
+        if (j->output) unlink(j->output); /* no half-written file that looks complete */
+    }
+    pl_stream_free(s);
+    if (rc == PL_EXIT_OK && fflush(stdout) != 0) {
+        fprintf(stderr, "polaroid: cannot write to standard output: %s\n", strerror(errno));
+        rc = PL_EXIT_ERROR;
+    }
+    return rc;
 }
