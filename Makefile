@@ -10,7 +10,7 @@ PY := .venv/bin/python
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF_SECONDS ?= 4
 
-.PHONY: all setup build build-asan run test unit conformance interop fuzz fuzz-brief fuzz-replay \
+.PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
         bench install clean check-symbols
 
 all: build
@@ -35,7 +35,7 @@ run: setup build
 	@scripts/run_sample.sh
 
 test: setup build-asan build
-	$(MAKE) --no-print-directory unit conformance interop fuzz-replay fuzz-brief check-symbols
+	$(MAKE) --no-print-directory unit conformance interop cli fuzz-replay fuzz-brief check-symbols
 	@echo "make test: all passed"
 
 unit: build-asan
@@ -47,7 +47,11 @@ conformance: build-asan
 interop: build
 	POLAROID=build/polaroid $(PY) -m pytest -q tests/interop
 
-fuzz-replay:
+# the command line itself (exit codes, help, errors, formats) under ASan+UBSan
+cli: build-asan
+	POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/cli
+
+fuzz-replay: build-asan
 	@scripts/fuzz.sh replay
 
 fuzz-brief:
