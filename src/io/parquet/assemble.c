@@ -256,9 +256,22 @@ static pl_status build_map(asm_ctx *a, const pl_pq_node *node, int16_t slot_rep,
     return build_list(a, &list, slot_rep, slot_def, out);
 }
 
+static pl_status build_variant(asm_ctx *a, const pl_pq_node *node, int16_t slot_rep,
+                              int16_t slot_def, pl_array **out) {
+    pl_pq_node st_node = *node;
+    st_node.kind = PL_PQ_NODE_STRUCT;
+    st_node.type = node->struct_type;
+    pl_array *s = NULL;
+    PL_TRY(build_struct(a, &st_node, slot_rep, slot_def, &s));
+    pl_status st = pl_pq_variant_to_text(s, out, a->err);
+    pl_array_release(s);
+    return st;
+}
+
 static pl_status build_node(asm_ctx *a, const pl_pq_node *node, int16_t slot_rep,
                             int16_t slot_def, pl_array **out) {
     switch (node->kind) {
+    case PL_PQ_NODE_VARIANT: return build_variant(a, node, slot_rep, slot_def, out);
     case PL_PQ_NODE_LEAF: return build_leaf(a, node, slot_rep, slot_def, out);
     case PL_PQ_NODE_STRUCT: return build_struct(a, node, slot_rep, slot_def, out);
     case PL_PQ_NODE_LIST: return build_list(a, node, slot_rep, slot_def, out);

@@ -475,6 +475,10 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         if ((st = export_dict(&cs, err))) goto fail;
     }
     out->n_levels = cs.done;
+    if (leaf->wkt && !c->keep_dict &&
+        (st = pl_pq_wkb_to_text(&out->sink, out->flat && out->validity && out->null_count > 0
+                                               ? out->validity->data : NULL, err)))
+        goto fail;
     if (out->flat && out->null_count == 0) {
         pl_buf_release(out->validity);
         out->validity = NULL;

@@ -100,7 +100,8 @@ typedef enum pl_pq_node_kind {
     PL_PQ_NODE_LEAF = 0,
     PL_PQ_NODE_STRUCT,
     PL_PQ_NODE_LIST,
-    PL_PQ_NODE_MAP
+    PL_PQ_NODE_MAP,
+    PL_PQ_NODE_VARIANT /* a VARIANT group: assembled as a struct, rendered as utf8 text */
 } pl_pq_node_kind;
 
 /* One node of the polaroid type tree built from the Parquet schema. Levels: a node is non-null
@@ -117,6 +118,7 @@ struct pl_pq_node {
     int32_t n_children;
     pl_pq_node *children; /* LIST: [element]; MAP: [entries struct(key, value)] */
     pl_type *type;        /* owned reference */
+    pl_type *struct_type; /* VARIANT: the struct the group is assembled as (owned) */
 };
 
 /* How physical values become the leaf's polaroid values. */
@@ -142,6 +144,7 @@ typedef struct pl_pq_leaf_desc {
     int32_t phys_width; /* bytes per PLAIN value for fixed-width physical types; 0 otherwise */
     int32_t out_width;  /* bytes per output value; 0 for bool and varlen */
     pl_type *type;      /* output value type (owned) */
+    bool wkt;           /* GEOMETRY/GEOGRAPHY: WKB values become WKT text */
     int32_t field_index;
     const char *path;
     const char *name;   /* top-level field name (for errors) */
@@ -301,6 +304,15 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
  * (for top-level leaves). Errors: CORRUPT (inconsistent levels), NOMEM. */
 pl_status pl_pq_assemble(const pl_pq_node *node, pl_pq_leaf_data *leaves, const pl_pq_leaf_desc *descs,
                          pl_array **out, pl_error *err);
+
+/* ---------------------------------------------------------------- variant and geometry */
+
+/* Renders an assembled VARIANT struct (metadata, value, typed_value) as a utf8 array the way
+ * DuckDB casts VARIANT to VARCHAR. Errors: CORRUPT (bad variant bytes), NOMEM, LIMIT. */
+pl_status pl_pq_variant_to_text(pl_array *s, pl_array **out, pl_error *err);
+/* Replaces the WKB values of a varlen sink by their WKT text (values whose validity bit is 0
+ * are skipped; validity NULL = all valid). Errors: CORRUPT, NOMEM, LIMIT. */
+pl_status pl_pq_wkb_to_text(pl_pq_sink *s, const uint8_t *validity, pl_error *err);
 
 /* ---------------------------------------------------------------- files */
 

@@ -165,7 +165,10 @@ static pl_status leaf_type(build_ctx *c, const pl_pq_schema_element *e, pl_pq_le
             return set_type(c, decimal_type(c, e, &d->type));
         }
         d->conv = PL_PQ_CONV_VARLEN;
-        bool str = known_lt ? (lk == PL_PQ_LT_STRING || lk == PL_PQ_LT_ENUM || lk == PL_PQ_LT_JSON)
+        /* geometries read as WKT text, as DuckDB shows them */
+        d->wkt = known_lt && (lk == PL_PQ_LT_GEOMETRY || lk == PL_PQ_LT_GEOGRAPHY);
+        bool str = known_lt ? (lk == PL_PQ_LT_STRING || lk == PL_PQ_LT_ENUM || lk == PL_PQ_LT_JSON ||
+                               d->wkt)
                             : (ct == PL_PQ_CT_UTF8 || ct == PL_PQ_CT_ENUM || ct == PL_PQ_CT_JSON);
         d->type = pl_type_simple(str ? PL_TYPE_UTF8 : PL_TYPE_BINARY);
         return PL_OK;
@@ -362,6 +365,11 @@ static pl_status build(build_ctx *c, int32_t i, int16_t pdef, int16_t prep, bool
         goto done;
     }
     st = build_struct(c, i, def, prep, depth, out);
+    if (!st && e->logical.kind == PL_PQ_LT_VARIANT) {
+        out->kind = PL_PQ_NODE_VARIANT;
+        out->struct_type = out->type;
+        out->type = pl_type_retain(pl_type_simple(PL_TYPE_UTF8));
+    }
 done:
     if (pushed) c->path_len--;
     out->n_leaves = c->n_leaves - out->first_leaf;
@@ -371,7 +379,8 @@ done:
 static void node_reset(pl_pq_node *n) {
     for (int32_t k = 0; k < n->n_children; k++) node_reset(&n->children[k]);
     pl_type_release(n->type);
-    n->type = NULL;
+    pl_type_release(n->struct_type);
+    n->type = n->struct_type = NULL;
 }
 
 void pl_pq_schema_tree_reset(pl_pq_schema_tree *t) {

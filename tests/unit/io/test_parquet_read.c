@@ -682,6 +682,62 @@ static void test_large_file_slab_path(void **state) {
     unlink(path);
 }
 
+static void expect_utf8(pl_array *a, int64_t i, const char *want) {
+    if (!want) {
+        assert_false(pl_array_is_valid(a, i));
+        return;
+    }
+    assert_true(pl_array_is_valid(a, i));
+    int32_t len;
+    const uint8_t *s = pl_array_bytes(a, i, &len);
+    if ((size_t)len != strlen(want) || memcmp(s, want, (size_t)len) != 0)
+        fail_msg("row %lld: got %.*s, want %s", (long long)i, (int)len, (const char *)s, want);
+}
+
+/* VARIANT groups (shredded and not) read as DuckDB's text of the variant; GEOMETRY as WKT.
+ * Expected values from the .jsonl files of expected/shredded_variant and from
+ * expected/data/geospatial. */
+static void test_variant_and_geometry(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    static const struct {
+        const char *file;
+        int64_t row;
+        const char *text;
+    } cases[] = {
+        {"case-001", 0, "[comedy, drama]"},
+        {"case-020", 0, "2024-11-07 12:33:54.123456+00"},
+        {"case-028", 0, "9876543210.123456789"},
+        {"case-034", 0, "1957-11-07 12:33:54.123457+00"},
+        {"case-037", 0, "f24f9b64-81fa-49d1-b74e-8c09a6e31c56"},
+        {"case-044", 0, "{'c': {'a': 34, 'b': iceberg}, 'd': -0.0}"},
+        {"case-046", 0, "{'a': NULL, 'b': ''}"},
+        {"case-047", 0, NULL},
+        {"case-083", 2, "{'c': 8, 'd': -0.0}"},
+        {"case-086", 0, "[comedy, NULL, drama]"},
+        {"case-125-INVALID", 0, "{'a': NULL, 'b': iceberg}"},
+        {"case-126", 1, "[{'a': 3, 'b': action, 'c': str}, {'a': 4, 'b': horror, 'd': 2024-01-30}]"},
+        {"case-136", 0, "[[comedy, drama], []]"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, PT "shredded_variant/%s.parquet", cases[k].file);
+        pl_batch *b = read_combined(path, &o);
+        int32_t col = pl_schema_find(b->schema, "var");
+        assert_true(col >= 0);
+        assert_int_equal(b->columns[col]->type->id, PL_TYPE_UTF8);
+        expect_utf8(b->columns[col], cases[k].row, cases[k].text);
+        pl_batch_release(b);
+    }
+    pl_batch *b = read_combined(PT "data/geospatial/geospatial.parquet", &o);
+    int32_t col = pl_schema_find(b->schema, "geometry");
+    assert_true(col >= 0);
+    expect_utf8(b->columns[col], 0, "POINT (30 10)");
+    pl_batch_release(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_files_vs_expected),
@@ -693,6 +749,7 @@ int main(void) {
         cmocka_unit_test(test_keep_dictionary),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_large_file_slab_path),
+        cmocka_unit_test(test_variant_and_geometry),
     };
     if (getenv("PL_TEST_FILTER")) cmocka_set_test_filter(getenv("PL_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
