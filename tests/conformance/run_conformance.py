@@ -10,11 +10,18 @@ For each .parquet file under <parquet-testing>/{data,bad_data} (sidecars under e
     is checked against pyarrow instead: `polaroid convert FILE out.parquet` and pyarrow must read
     the same table from both.
 Files polaroid refuses on purpose are listed in expected_failures.txt with the reason; a listed
-file that starts passing is reported so the list stays true. shredded_variant/ is not run: the
-Variant logical type is not supported yet (see expected_failures.txt).
+file that starts passing is reported so the list stays true. Encrypted files must be refused with
+a message that says so.
 
-Prints one line per failure and a summary `conformance: N passed, N failed, N refused as documented`.
-Exit status 1 on any unexpected failure, crash or timeout.
+shredded_variant/ (a sibling of data/; skip it with --no-variant) runs the same way against
+DuckDB's .jsonl. Where DuckDB refuses a case, its cases.json decides: a spec error case must be
+refused; a spec-valid case may be refused (DuckDB refuses it too) or read, and a read is counted
+as "read, unverified" (the expected value is a Java toString of the Variant, not compared).
+
+Prints one line per failure (the first differing row/column) and a summary
+`conformance: N passed, N failed, N refused as documented`. Files run in parallel (--jobs, default
+2), each with a 60 s timeout. Exit status 1 on any unexpected failure, crash (signal or sanitizer
+report) or timeout.
 """
 import argparse
 import concurrent.futures as cf
@@ -110,6 +117,25 @@ def crashed(rc, err):
     return rc is None or rc < 0 or rc > 2 or any(m in text for m in CRASH_MARKERS)
 
 
+def crash_status(rc, err):
+    if rc is None:
+        return "timeout", f"no result after {TIMEOUT} s"
+    why = f"killed by signal {-rc}: " if rc < 0 else f"exit {rc}: "
+    return "crash", why + err.decode("utf-8", "replace")[-600:]
+
+
+def clean_refusal(rel, rc, err):
+    """exit 1 and one `polaroid: ...` message (encrypted files: saying so)."""
+    msg = err.decode("utf-8", "replace").strip()
+    if rc != 1:
+        return "fail", f"exit {rc} (expected 1): {msg[:200]}"
+    if not msg.startswith("polaroid: "):
+        return "fail", "exit 1 without a polaroid: message" + (f" ({msg[:200]})" if msg else "")
+    if ".encrypted" in rel and "encrypt" not in msg:
+        return "fail", "encrypted file refused without saying so: " + msg[:200]
+    return "refused", msg
+
+
 def first_diff_csv(got, want):
     if len(got) != len(want):
         return f"{len(got) - 1} rows, expected {len(want) - 1}"
@@ -148,18 +174,38 @@ def check_against_pyarrow(polaroid, path):
     return True, "matches pyarrow"
 
 
+_VARIANT_CASES = {}
+
+
+def variant_case(root, rel):
+    """The cases.json entry of a shredded_variant/ file (None if unknown)."""
+    if not _VARIANT_CASES:
+        try:
+            with open(os.path.join(root, "shredded_variant", "cases.json"), encoding="utf-8") as f:
+                for c in json.load(f):
+                    if c.get("parquet_file"):
+                        _VARIANT_CASES["shredded_variant/" + c["parquet_file"]] = c
+        except (OSError, ValueError):
+            _VARIANT_CASES["?"] = None
+    return _VARIANT_CASES.get(rel)
+
+
 def check(polaroid, root, rel):
     path = os.path.join(root, rel)
     kind, exp = sidecar(root, rel)
     if kind is None:
         return "skip", "no expected sidecar"
     if kind == "error":
-        rc, out, err = run([polaroid, "cat", path, "--format", "csv"])
+        rc, out, err = run([polaroid, "cat", path, "--format", "json" if rel.startswith("shredded_variant/") else "csv"])
         if crashed(rc, err):
-            return "crash", err.decode("utf-8", "replace")[-600:]
-        if rc == 1:
-            msg = err.decode("utf-8", "replace").strip()
-            return ("refused", msg) if msg else ("fail", "exit 1 without a message")
+            return crash_status(rc, err)
+        if rc != 0:
+            return clean_refusal(rel, rc, err)
+        if rel.startswith("shredded_variant/"):
+            case = variant_case(root, rel) or {}
+            if "error_message" in case:
+                return "fail", f"read a file the Variant spec calls invalid ({case['error_message']})"
+            return "unverified", "(DuckDB refuses) read; the spec value is " + case.get("variant", "?")[:160]
         ok, why = check_against_pyarrow(polaroid, path)
         if ok is None:
             return "fail", "polaroid reads a file DuckDB and pyarrow refuse: " + why
@@ -167,9 +213,9 @@ def check(polaroid, root, rel):
     fmt = "csv" if kind == "csv" else "json"
     rc, out, err = run([polaroid, "cat", path, "--format", fmt])
     if crashed(rc, err):
-        return "crash", err.decode("utf-8", "replace")[-600:]
+        return crash_status(rc, err)
     if rc != 0:
-        return "refused", err.decode("utf-8", "replace").strip()
+        return clean_refusal(rel, rc, err)
     text = out.decode("utf-8", "replace")
     want_text = open(exp, encoding="utf-8").read()
     if kind == "csv":
@@ -197,6 +243,7 @@ def main():
     ap.add_argument("--root", default=os.environ.get("PARQUET_TESTING", os.path.join(REPO, "..", "shared", "parquet-testing")))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--no-variant", action="store_true", help="skip shredded_variant/")
     ap.add_argument("filter", nargs="*", help="only files whose path contains one of these")
     args = ap.parse_args()
     root = os.path.abspath(args.root)
@@ -204,7 +251,7 @@ def main():
         print(f"conformance: parquet-testing not found at {root}", file=sys.stderr)
         return 1
     files = []
-    for sub in ("data", "bad_data"):
+    for sub in ("data", "bad_data") + (() if args.no_variant else ("shredded_variant",)):
         for dirpath, _, names in os.walk(os.path.join(root, sub)):
             for n in sorted(names):
                 if n.endswith(".parquet") or n.endswith(".parquet.encrypted"):
@@ -213,7 +260,8 @@ def main():
                         files.append(rel)
     files.sort()
     documented = load_expected_failures()
-    counts = {"pass": 0, "fail": 0, "crash": 0, "refused_doc": 0, "refused_bad": 0, "skip": 0}
+    counts = {"pass": 0, "fail": 0, "crash": 0, "timeout": 0, "refused_doc": 0, "refused_bad": 0, "skip": 0,
+              "unverified": 0}
     bad = []
     with cf.ThreadPoolExecutor(max_workers=args.jobs) as ex:
         results = list(ex.map(lambda r: (r, check(args.polaroid, root, r)), files))
@@ -236,9 +284,13 @@ def main():
                 bad.append(f"REFUSED  {rel}: {detail.splitlines()[-1] if detail else ''}")
         elif status == "skip":
             counts["skip"] += 1
-        elif status == "crash":
-            counts["crash"] += 1
-            bad.append(f"CRASH    {rel}: {detail}")
+        elif status == "unverified":
+            counts["unverified"] += 1
+            if args.verbose:
+                print(f"unverif. {rel} {detail}")
+        elif status in ("crash", "timeout"):
+            counts[status] += 1
+            bad.append(f"{status.upper():8} {rel}: {detail}")
         else:
             if doc is not None:
                 counts["refused_doc"] += 1
@@ -249,9 +301,11 @@ def main():
                 bad.append(f"FAIL     {rel}: {detail}")
     for line in bad:
         print(line if len(line) <= 400 else line[:400] + " ...")
-    failed = counts["fail"] + counts["crash"] + counts["refused_bad"]
+    failed = counts["fail"] + counts["crash"] + counts["timeout"] + counts["refused_bad"]
     print(f"conformance: {counts['pass']} passed, {failed} failed, {counts['refused_doc']} refused as documented"
           + (f", {counts['crash']} crashed" if counts["crash"] else "")
+          + (f", {counts['timeout']} timed out" if counts["timeout"] else "")
+          + (f", {counts['unverified']} read, unverified" if counts["unverified"] else "")
           + (f", {counts['skip']} without expected output" if counts["skip"] else "")
           + f" (of {len(files)} files)")
     return 1 if failed else 0
