@@ -418,7 +418,13 @@ static void test_every_type_every_codec(void **state) {
 static void test_small_row_groups_pages_and_dict_fallback(void **state) {
     (void)state;
     pl_schema *s = every_type_schema();
-    pl_batch *batches[3] = {make_batch(s, 250, 0), make_batch(s, 1, 250), make_batch(s, 640, 251)};
+    pl_batch *whole[2] = {make_batch(s, 250, 0), make_batch(s, 640, 251)};
+    /* sliced batches: arrays with a non-zero offset (nested children addressed through it) */
+    pl_batch *batches[3] = {NULL, make_batch(s, 1, 250), NULL};
+    ok(pl_batch_slice(whole[0], 17, 200, &batches[0], E), E);
+    ok(pl_batch_slice(whole[1], 5, 600, &batches[2], E), E);
+    pl_batch_release(whole[0]);
+    pl_batch_release(whole[1]);
     const int64_t dict_limits[] = {64, 1 << 20};
     for (size_t k = 0; k < PL_ARRAY_LEN(dict_limits); k++) {
         pl_write_opts o;
