@@ -12,8 +12,10 @@
  * TIMESTAMP(unit, utc) -> timestamp[unit, "UTC" or naive], DECIMAL -> decimal128); INT96 ->
  * timestamp[us] naive (as DuckDB: nanoseconds would overflow for old dates); FLOAT float32; DOUBLE float64; BYTE_ARRAY STRING/ENUM/JSON -> utf8,
  * DECIMAL -> decimal128, else binary; FIXED_LEN_BYTE_ARRAY FLOAT16 -> float32, DECIMAL ->
- * decimal128, else fixed_binary[len] (UUID is fixed_binary[16]). Unknown logical types read
- * as their physical type. Groups become structs, LIST/repeated fields lists, MAP maps. */
+ * decimal128, else fixed_binary[len] (UUID is fixed_binary[16]); GEOMETRY/GEOGRAPHY -> utf8
+ * WKT text. Unknown logical types read as their physical type. Groups become structs,
+ * LIST/repeated fields lists, MAP maps; VARIANT groups (binary or shredded) utf8 text as DuckDB
+ * casts a VARIANT to VARCHAR. */
 #ifndef POLAROID_PARQUET_H
 #define POLAROID_PARQUET_H
 
@@ -246,9 +248,11 @@ PL_API const pl_pq_metadata *pl_pq_file_metadata(const pl_pq_file *f);
 PL_API pl_schema *pl_pq_file_schema(const pl_pq_file *f);
 
 typedef struct pl_pq_read_opts {
-    bool keep_dictionary; /* dictionary-encoded strings stay dictionary<int32, utf8> arrays when
-                             the metadata shows every data page of every chunk is dictionary
-                             encoded (needs encoding_stats); default false */
+    bool keep_dictionary; /* dictionary-encoded strings stay dictionary<int32, utf8> arrays
+                             when the metadata shows dictionary encoding for every chunk
+                             (encoding statistics with only dictionary data pages, or without
+                             them a dictionary encoding in the chunk's encodings; values of a
+                             fallback page are then appended to the dictionary); default false */
     int32_t n_threads;    /* 0 = the pool's size */
     int64_t max_rows;     /* read at most this many rows of the row group; -1 = all */
 } pl_pq_read_opts;

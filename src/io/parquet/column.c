@@ -152,6 +152,8 @@ typedef struct chunk_state {
     pl_pq_leaf_data *out;
     pl_pq_dict dict;
     bool have_dict;
+    pl_pq_sink extra; /* keep-dictionary mode: values of non-dictionary pages, appended to the
+                         dictionary (a dictionary need not hold distinct values) */
     int64_t n_total;   /* level entries expected */
     int64_t done;      /* level entries decoded */
 } chunk_state;
@@ -174,6 +176,8 @@ static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len
 static pl_status dict_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                            pl_error *err) {
     const pl_pq_leaf_desc *leaf = cs->c->leaf;
+    if (cs->c->keep_dict && (cs->have_dict || cs->extra.n > 0 || cs->out->sink.n > 0))
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary page after data pages");
     const uint8_t *p = body;
     if (cs->c->cc->codec != PL_CODEC_UNCOMPRESSED)
         PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
@@ -301,11 +305,18 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
     }
     int32_t enc = h->encoding;
     int64_t pos = out->sink.n;
-    if (c->keep_dict) {
-        if (!is_dict_enc(enc))
-            PL_FAIL(err, PL_ERR_CORRUPT, "page encoded %s in a chunk whose metadata lists only "
-                    "dictionary pages", pl_pq_encoding_name(enc));
+    if (c->keep_dict && is_dict_enc(enc)) {
         PL_TRY(dict_indices(cs, p, end, k, err));
+    } else if (c->keep_dict) {
+        /* a fallback page: its values join the dictionary after the dictionary page's */
+        int64_t base = cs->dict.n + cs->extra.n;
+        PL_TRY(pl_pq_decode_values(leaf, enc, p, end, k, NULL, &cs->extra, cs->scr, err));
+        if (base + k > INT32_MAX)
+            PL_FAIL(err, PL_ERR_LIMIT, "dictionary of more than %d values", INT32_MAX);
+        PL_TRY(pl_pq_sink_reserve(&out->sink, k, 0, err));
+        int32_t *o = (int32_t *)(void *)out->sink.values->data + out->sink.n;
+        for (int64_t j = 0; j < k; j++) o[j] = (int32_t)(base + j);
+        out->sink.n += k;
     } else {
         PL_TRY(pl_pq_decode_values(leaf, enc, p, end, k, cs->have_dict ? &cs->dict : NULL,
                                    &out->sink, cs->scr, err));
@@ -365,19 +376,29 @@ static pl_status prealloc(chunk_state *cs, pl_error *err) {
 /* Builds the dictionary values array of keep-dictionary mode. */
 static pl_status export_dict(chunk_state *cs, pl_error *err) {
     pl_pq_dict *d = &cs->dict;
+    pl_pq_sink *x = &cs->extra;
+    int64_t n = d->n + x->n;
+    const int32_t *xo = x->values ? (const int32_t *)(const void *)x->values->data : NULL;
+    int64_t x_bytes = xo ? xo[x->n] : 0;
+    if (d->data_bytes + x_bytes > (int64_t)PL_MAX_VARLEN_BYTES)
+        PL_FAIL(err, PL_ERR_LIMIT, "dictionary data exceeds %lld bytes",
+                (long long)PL_MAX_VARLEN_BYTES);
     pl_buf *off = NULL, *data = NULL;
-    PL_TRY(pl_buf_new((d->n + 1) * 4, &off, err));
-    pl_status st = pl_buf_new(d->data_bytes + 1, &data, err);
+    PL_TRY(pl_buf_new((n + 1) * 4, &off, err));
+    pl_status st = pl_buf_new(d->data_bytes + x_bytes + 1, &data, err);
     if (st) {
         pl_buf_release(off);
         return st;
     }
-    if (d->offsets) memcpy(off->data, d->offsets, (size_t)(d->n + 1) * 4);
-    else memset(off->data, 0, 4);
-    off->size = (d->n + 1) * 4;
+    int32_t *o = (int32_t *)(void *)off->data;
+    if (d->offsets) memcpy(o, d->offsets, (size_t)(d->n + 1) * 4);
+    else o[0] = 0;
+    for (int64_t k = 1; k <= x->n; k++) o[d->n + k] = (int32_t)(d->data_bytes + xo[k]);
+    off->size = (n + 1) * 4;
     if (d->data_bytes) memcpy(data->data, d->data, (size_t)d->data_bytes);
-    data->size = d->data_bytes;
-    return pl_array_new(pl_type_retain(cs->c->leaf->type), d->n, 0, NULL, off, data, 0, NULL, NULL,
+    if (x_bytes) memcpy(data->data + d->data_bytes, x->data->data, (size_t)x_bytes);
+    data->size = d->data_bytes + x_bytes;
+    return pl_array_new(pl_type_retain(cs->c->leaf->type), n, 0, NULL, off, data, 0, NULL, NULL,
                         &cs->out->dict, err);
 }
 
@@ -402,6 +423,7 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "compression codec %s is not supported",
                 pl_pq_codec_name(cc->codec_id));
     chunk_state cs = {0};
+    cs.extra.conv = PL_PQ_CONV_VARLEN;
     cs.c = c;
     cs.scr = scr;
     cs.out = out;
@@ -467,13 +489,7 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         }
         p = body + h.compressed_size;
     }
-    if (c->keep_dict) {
-        if (!cs.have_dict) {
-            st = pl_error_set(err, PL_ERR_CORRUPT, "dictionary-encoded chunk without dictionary");
-            goto fail;
-        }
-        if ((st = export_dict(&cs, err))) goto fail;
-    }
+    if (c->keep_dict && (st = export_dict(&cs, err))) goto fail;
     out->n_levels = cs.done;
     if (leaf->wkt && !c->keep_dict &&
         (st = pl_pq_wkb_to_text(&out->sink, out->flat && out->validity && out->null_count > 0
@@ -484,9 +500,11 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         out->validity = NULL;
     }
     pl_pq_dict_reset(&cs.dict);
+    pl_pq_sink_reset(&cs.extra);
     return PL_OK;
 fail:
     pl_pq_dict_reset(&cs.dict);
+    pl_pq_sink_reset(&cs.extra);
     pl_pq_leaf_data_reset(out);
     return st;
 }

@@ -470,10 +470,10 @@ static pl_status delta_lengths(const uint8_t **pp, const uint8_t *end, int64_t n
     if (count < n)
         PL_FAIL(err, PL_ERR_CORRUPT, "delta lengths hold %lld values, expected %lld",
                 (long long)count, (long long)n);
-    int32_t *len = (int32_t *)(void *)pl_pq_scratch_get(buf, cap, (count + 1) * 4);
+    int32_t *len = (int32_t *)(void *)pl_pq_scratch_get(buf, cap, (n + 1) * 4);
     if (!len) return nomem(err);
     int64_t used;
-    PL_TRY(pl_pq_delta_decode(*pp, end, 4, len, count, &used, err));
+    PL_TRY(pl_pq_delta_decode(*pp, end, 4, len, n, &used, err));
     *pp += used;
     *out = len;
     return PL_OK;

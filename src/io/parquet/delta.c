@@ -7,6 +7,8 @@
 
 #define PQ_DELTA_MAX_BLOCK (1 << 20)
 #define PQ_DELTA_MAX_MINIBLOCKS 4096
+/* values a stream may hold beyond those asked for (they are skipped to find its end) */
+#define PQ_DELTA_MAX_EXTRA (1 << 20)
 
 typedef struct delta_hdr {
     uint64_t block, n_mb, total;
@@ -65,7 +67,7 @@ pl_status pl_pq_delta_decode(const uint8_t *p, const uint8_t *end, int width, vo
     const uint8_t *start = p;
     delta_hdr h;
     PL_TRY(read_header(&p, end, &h, err));
-    if ((uint64_t)n > h.total)
+    if ((uint64_t)n > h.total || h.total - (uint64_t)n > PQ_DELTA_MAX_EXTRA)
         PL_FAIL(err, PL_ERR_CORRUPT, "delta_binary_packed data holds %llu values, expected %lld",
                 (unsigned long long)h.total, (long long)n);
     int32_t *o32 = out;

@@ -334,7 +334,9 @@ pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_d
  * not flat); each rounded up to PL_BUF_ALIGN. */
 void pl_pq_field_sizes(const pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
                        int64_t *values_bytes, int64_t *validity_bytes);
-/* Whether field (a top-level utf8 leaf) can stay dictionary encoded in every row group. */
+/* Whether field (a flat utf8/binary leaf) is read as dictionary<int32, ...> in keep-dictionary
+ * mode: encoding statistics show only dictionary data pages, or (without statistics) every
+ * chunk lists a dictionary encoding. */
 bool pl_pq_field_all_dict(const pl_pq_file *f, int32_t field);
 /* The type of a field in keep-dictionary mode (a new reference). */
 pl_status pl_pq_field_type(const pl_pq_file *f, int32_t field, bool keep_dict, pl_type **out,

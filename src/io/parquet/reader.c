@@ -184,14 +184,26 @@ static bool chunk_all_dict(const pl_pq_column_chunk *cc) {
     return any;
 }
 
+/* Without encoding statistics (Polars, older writers) the encodings list must name a
+ * dictionary encoding; a fallback page is then still read correctly (its values are appended
+ * to the dictionary). */
+static bool chunk_dict_listed(const pl_pq_column_chunk *cc) {
+    for (int32_t k = 0; k < cc->n_encodings; k++)
+        if (cc->encodings[k] == PL_PQ_ENC_PLAIN_DICTIONARY ||
+            cc->encodings[k] == PL_PQ_ENC_RLE_DICTIONARY)
+            return true;
+    return false;
+}
+
 bool pl_pq_field_all_dict(const pl_pq_file *f, int32_t field) {
     const pl_pq_node *node = &f->tree.fields[field];
     if (node->kind != PL_PQ_NODE_LEAF) return false;
     const pl_pq_leaf_desc *d = &f->tree.leaves[node->leaf];
-    if (d->conv != PL_PQ_CONV_VARLEN || d->max_rep != 0) return false;
+    if (d->conv != PL_PQ_CONV_VARLEN || d->max_rep != 0 || d->wkt) return false;
     for (int32_t r = 0; r < f->md.n_row_groups; r++) {
         if (f->md.row_groups[r].num_rows == 0) continue;
-        if (!chunk_all_dict(&f->md.row_groups[r].columns[node->leaf])) return false;
+        const pl_pq_column_chunk *cc = &f->md.row_groups[r].columns[node->leaf];
+        if (cc->n_encoding_stats > 0 ? !chunk_all_dict(cc) : !chunk_dict_listed(cc)) return false;
     }
     return true;
 }

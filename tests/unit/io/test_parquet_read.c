@@ -508,31 +508,75 @@ static void test_metadata_api(void **state) {
 static void test_keep_dictionary(void **state) {
     (void)state;
     SKIP_IF_MISSING();
-    /* data_index_bloom_encoding_with_length: RLE_DICTIONARY strings with encoding stats */
+    /* every string column of these files: read with keep_dictionary, decoded, equals the
+     * plain read; dictionary pages (with and without encoding stats) stay dictionaries */
+    static const char *const files[] = {"data_index_bloom_encoding_with_length", "alltypes_plain",
+                                        "alltypes_tiny_pages", "sort_columns",
+                                        "delta_byte_array", "nation.dict-malformed"};
+    int n_dict = 0;
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, PT "data/%s.parquet", files[k]);
+        pl_pq_file *f;
+        pl_error err;
+        pl_error_init(&err);
+        assert_int_equal(pl_pq_file_open(path, &f, &err), PL_OK);
+        pl_pq_read_opts o;
+        pl_pq_read_opts_init(&o);
+        o.keep_dictionary = true;
+        for (int32_t r = 0; r < pl_pq_file_metadata(f)->n_row_groups; r++) {
+            pl_batch *kb, *pb;
+            assert_int_equal(pl_pq_read_row_group(f, r, 0, NULL, &o, &kb, &err), PL_OK);
+            assert_int_equal(pl_pq_read_row_group(f, r, 0, NULL, NULL, &pb, &err), PL_OK);
+            for (int32_t c = 0; c < kb->n_cols; c++) {
+                pl_array *a = kb->columns[c];
+                if (a->type->id != PL_TYPE_DICTIONARY) {
+                    assert_true(pl_array_equals(a, pb->columns[c]));
+                    continue;
+                }
+                assert_true(pl_pq_field_all_dict(f, c));
+                n_dict++;
+                assert_int_equal(pl_array_validate(a, false, &err), PL_OK);
+                pl_array *plain;
+                assert_int_equal(pl_array_decode_dictionary(a, &plain, &err), PL_OK);
+                assert_true(pl_array_equals(plain, pb->columns[c]));
+                pl_array_release(plain);
+            }
+            pl_batch_release(kb);
+            pl_batch_release(pb);
+        }
+        pl_pq_file_close(f);
+    }
+    assert_true(n_dict >= 4);
+
+    /* a chunk whose dictionary overflowed (pyarrow: dictionary page, RLE_DICTIONARY page, then
+     * PLAIN pages): in keep-dictionary mode the fallback values join the dictionary */
+    const char *fb = PL_SOURCE_DIR "/tests/fuzz/corpus/parquet/dict_fallback.parquet";
     pl_pq_file *f;
     pl_error err;
     pl_error_init(&err);
-    assert_int_equal(
-        pl_pq_file_open(PT "data/data_index_bloom_encoding_with_length.parquet", &f, &err), PL_OK);
-    pl_pq_read_opts o;
-    pl_pq_read_opts_init(&o);
-    o.keep_dictionary = true;
-    pl_batch *b;
-    assert_int_equal(pl_pq_read_row_group(f, 0, 0, NULL, &o, &b, &err), PL_OK);
-    pl_array *a = b->columns[0];
-    if (pl_pq_field_all_dict(f, 0)) {
-        assert_int_equal(a->type->id, PL_TYPE_DICTIONARY);
-        pl_array *plain;
-        assert_int_equal(pl_array_decode_dictionary(a, &plain, &err), PL_OK);
-        pl_batch *b2;
-        assert_int_equal(pl_pq_read_row_group(f, 0, 0, NULL, NULL, &b2, &err), PL_OK);
-        assert_true(pl_array_equals(plain, b2->columns[0]));
-        pl_array_release(plain);
-        pl_batch_release(b2);
-    } else {
-        assert_int_equal(a->type->id, PL_TYPE_UTF8);
-    }
-    pl_batch_release(b);
+    assert_int_equal(pl_pq_file_open(fb, &f, &err), PL_OK);
+    assert_false(pl_pq_field_all_dict(f, 0)); /* its encoding stats show PLAIN data pages */
+    pl_pq_scratch scr;
+    memset(&scr, 0, sizeof scr);
+    pl_array *kept, *plain, *decoded;
+    assert_int_equal(pl_pq_read_field(f, 0, 0, true, -1, NULL, &scr, &kept, &err), PL_OK);
+    assert_int_equal(pl_pq_read_field(f, 0, 0, false, -1, NULL, &scr, &plain, &err), PL_OK);
+    assert_int_equal(kept->type->id, PL_TYPE_DICTIONARY);
+    assert_int_equal(pl_array_validate(kept, true, &err), PL_OK);
+    assert_true(kept->dictionary->length > 10);
+    assert_int_equal(pl_array_decode_dictionary(kept, &decoded, &err), PL_OK);
+    assert_true(pl_array_equals(decoded, plain));
+    /* values from the generator: NULL every 13th row, v(i%10) then v(i) from row 2500 */
+    assert_false(pl_array_is_valid(plain, 0));
+    int32_t len;
+    const uint8_t *sv = pl_array_bytes(plain, 4999, &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(sv, "v4999", 5);
+    pl_array_release(decoded);
+    pl_array_release(kept);
+    pl_array_release(plain);
+    pl_pq_scratch_reset(&scr);
     pl_pq_file_close(f);
 }
 
