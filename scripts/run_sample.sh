@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# `make run`: generates the small sample market-tick data set (bench/gen_ticks.py --small, five
+# `make run`: generates the small sample market-tick data set (bench/gen_ticks.py --small: five
 # zstd Parquet files under data/sample/ticks, skipped when already there) and runs polaroid's main
-# job of this stage on it: inspect, read, project, convert.
+# job on it: inspect (schema), read (cat: table, projection, CSV, JSON, row count), convert
+# (Parquet -> CSV -> Parquet, Parquet -> Arrow IPC -> CSV). Outputs go to data/sample/out.
+#   POLAROID=build-x/polaroid scripts/run_sample.sh   use another binary (default build/polaroid)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-P=build/polaroid
+P=${POLAROID:-build/polaroid}
 D=data/sample/ticks
+O=data/sample/out
+[ -x "$P" ] || { echo "run_sample: $P not found (make build)" >&2; exit 1; }
 .venv/bin/python bench/gen_ticks.py --small --out "$D"
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 first=$(ls "$D"/*.parquet | head -1)
-step $P schema "$first" --brief
-step $P cat "$D/*.parquet" --limit 10
-step $P cat "$D/*.parquet" --columns ts,symbol,price --limit 5 --format csv
-step $P cat "$D/*.parquet" --format none
-mkdir -p data/sample/out
-step $P convert "$first" data/sample/out/ticks.csv --limit 100000
-step $P convert data/sample/out/ticks.csv data/sample/out/ticks.parquet --compression zstd
-step $P cat data/sample/out/ticks.parquet --limit 3 --format json
-printf '\nsample run done: data in %s, outputs in data/sample/out\n' "$D"
+mkdir -p "$O"
+step "$P" schema "$first" --brief
+printf '\n$ %s\n' "$P schema $first | (row group 0)"
+"$P" schema "$first" | sed -n '/^row group 0/,/^$/p' | head -16
+step "$P" cat "$D/*.parquet" --limit 10
+step "$P" cat "$D/*.parquet" --columns ts,symbol,price --limit 5 --format csv
+step "$P" cat "$D/*.parquet" --columns symbol,price,size --limit 3 --format json
+step "$P" cat "$D/*.parquet" --format none
+step "$P" convert "$first" "$O/ticks.csv" --limit 100000
+step head -3 "$O/ticks.csv"
+step "$P" convert "$O/ticks.csv" "$O/ticks.parquet" --compression zstd --row-group-size 25000
+step "$P" schema "$O/ticks.parquet" --brief
+# Arrow IPC lands separately: report instead of failing while it is not built in
+printf '\n$ %s\n' "$P convert $first $O/ticks.arrow --limit 100000"
+if err=$("$P" convert "$first" "$O/ticks.arrow" --limit 100000 2>&1); then
+  step "$P" cat "$O/ticks.arrow" --limit 3 --format csv
+elif [[ "$err" == *"not built"* ]]; then
+  echo "(skipped: $err)"
+else
+  echo "$err" >&2; exit 1
+fi
+step ls -l "$O"
+printf '\nsample run done: data in %s, outputs in %s\n' "$D" "$O"

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "core/core.h"
+#include "io/text/text.h"
 #include "polaroid/parquet.h"
 
 static const char *const g_help =
@@ -32,6 +33,19 @@ static void print_fields(const pl_schema *s) {
         printf("  %-*s  %s%s\n", (int)w, s->fields[i].name,
                pl_type_to_string(s->fields[i].type, tn, sizeof tn),
                s->fields[i].nullable ? "" : " not null");
+}
+
+/* A statistic for display: doubles in their shortest round-trip form (as cat prints them),
+ * everything else as pl_pq_value_format renders it. */
+static const char *format_stat(const pl_pq_metadata *md, int32_t leaf, const pl_pq_value *v,
+                               char *buf, size_t n) {
+    if (v->kind == PL_PQ_VALUE_DOUBLE && n >= 32) {
+        const pl_type *t = leaf < md->n_leaves ? md->leaves[leaf].type : NULL;
+        if (t && t->id == PL_TYPE_FLOAT32) pl_text_format_float((float)v->d, buf);
+        else pl_text_format_double(v->d, buf);
+        return buf;
+    }
+    return pl_pq_value_format(md, leaf, v, buf, n);
 }
 
 static void print_parquet(const char *path, pl_pq_file *f, bool brief) {
@@ -115,9 +129,9 @@ static void print_parquet(const char *path, pl_pq_file *f, bool brief) {
                 pl_pq_value v;
                 printf("    stats:");
                 if (pl_pq_stats_value(md, c, &cc->stats, false, &v))
-                    printf(" min %s", pl_pq_value_format(md, c, &v, mn, sizeof mn));
+                    printf(" min %s", format_stat(md, c, &v, mn, sizeof mn));
                 if (pl_pq_stats_value(md, c, &cc->stats, true, &v))
-                    printf(" max %s", pl_pq_value_format(md, c, &v, mx, sizeof mx));
+                    printf(" max %s", format_stat(md, c, &v, mx, sizeof mx));
                 if (cc->stats.has_null_count) printf(" nulls %lld", (long long)cc->stats.null_count);
                 if (cc->stats.has_distinct_count) printf(" distinct %lld", (long long)cc->stats.distinct_count);
                 printf("\n");

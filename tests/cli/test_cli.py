@@ -543,6 +543,9 @@ def test_schema_parquet(polaroid, sample):
     # statistics of the first row group's id chunk, as pyarrow reads them
     st = md.row_group(0).column(0).statistics
     assert re.search(rf"min {st.min} max {st.max} nulls {st.null_count}", text)
+    # doubles in their shortest round-trip form (Python's repr is one too)
+    st = md.row_group(1).column(2).statistics
+    assert f"min {st.min!r} max {st.max!r} nulls {st.null_count}" in text
     brief = polaroid.ok("schema", path, "--brief").text
     assert "row group 0:" not in brief and re.search(r"^\s+id\s+int64", brief, re.M)
 
