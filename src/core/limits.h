@@ -10,6 +10,11 @@
 #define PL_PQ_MAX_SCHEMA_ELEMENTS 100000
 #define PL_PQ_MAX_NESTING 64                      /* schema depth */
 #define PL_PQ_MAX_ROW_GROUPS 10000000
+/* values a column chunk may claim per compressed byte (beyond a floor): bounds level and value
+ * buffers against decompression bombs; real chunks stay far below (a constant column compresses
+ * to ~1000 values per byte) */
+#define PL_PQ_MAX_VALUES_PER_BYTE 4096
+#define PL_PQ_VALUES_FLOOR (1LL << 22)
 /* Thrift compact protocol */
 #define PL_THRIFT_MAX_DEPTH 64                    /* nested structs/containers */
 #define PL_THRIFT_MAX_LIST 100000000              /* elements in one list */

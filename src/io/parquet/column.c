@@ -422,6 +422,10 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     if (cc->codec_id != PL_PQ_CODEC_UNCOMPRESSED && cc->codec == PL_CODEC_UNCOMPRESSED)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "compression codec %s is not supported",
                 pl_pq_codec_name(cc->codec_id));
+    if (cc->num_values > PL_MAX(PL_PQ_VALUES_FLOOR,
+                                cc->total_compressed_size * PL_PQ_MAX_VALUES_PER_BYTE))
+        PL_FAIL(err, PL_ERR_LIMIT, "column chunk claims %lld values in %lld bytes",
+                (long long)cc->num_values, (long long)cc->total_compressed_size);
     chunk_state cs = {0};
     cs.extra.conv = PL_PQ_CONV_VARLEN;
     cs.c = c;
