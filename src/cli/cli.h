@@ -18,6 +18,8 @@
 #define PL_CLI_MAX_THREADS 1024
 /* bytes read from a file to recognise its format when the extension does not tell */
 #define PL_CLI_SNIFF_BYTES 8
+/* room for the name of the temporary file that holds standard input ("-") */
+#define PL_CLI_TMP_PATH_MAX 4096
 
 /* An argument cursor over argv: options may be written "--name value" or "--name=value". */
 typedef struct cli_args {
@@ -77,8 +79,9 @@ void cli_copy_free(cli_copy_job *j);
  * (room for argc entries). Returns -1 to continue, else an exit code (PL_EXIT_OK after --help
  * printed `help`, PL_EXIT_USAGE after a usage error). */
 int cli_copy_parse(cli_args *a, cli_copy_job *j, const char *help, char **pos, int32_t *n_pos);
-/* Runs the job: detect the input format, scan, limit, write (or count). When the output is a
- * file and the job fails, the partial file is removed. Returns an exit code. */
+/* Runs the job: detect the input format, scan, limit, write (or count). An input "-" is standard
+ * input, copied to a temporary file first (removed afterwards). When the output is a file and the
+ * job fails, the partial file is removed. Returns an exit code. */
 int cli_copy_run(cli_copy_job *j);
 
 int cmd_cat(int argc, char **argv);

@@ -2,6 +2,7 @@
  * detection, the row-limit stream, and the copy job behind `cat` and `convert` (scan ->
  * limit -> writer, streaming batch by batch; only --format none collects the rows). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,10 +61,19 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return PL_EXIT_USAGE;
 }
 
+/* the temporary file standing in for standard input, named "-" in messages */
+static const char *g_stdin_tmp;
+
 int cli_report(const pl_error *err) {
     char buf[1400];
     fflush(stdout);
-    fprintf(stderr, "polaroid: %s\n", pl_error_format(err, buf, sizeof buf));
+    if (err && g_stdin_tmp && !strcmp(err->path, g_stdin_tmp)) {
+        pl_error e = *err;
+        snprintf(e.path, sizeof e.path, "-");
+        fprintf(stderr, "polaroid: %s\n", pl_error_format(&e, buf, sizeof buf));
+    } else {
+        fprintf(stderr, "polaroid: %s\n", pl_error_format(err, buf, sizeof buf));
+    }
     return PL_EXIT_ERROR;
 }
 
@@ -369,7 +379,73 @@ static pl_status check_output_not_input(const cli_copy_job *j, pl_error *err) {
     return st;
 }
 
+/* Copies standard input into a new temporary file (the readers need a regular file: Parquet and
+ * the CSV chunker seek) whose name goes to path (PL_CLI_TMP_PATH_MAX bytes). */
+static pl_status spool_stdin(char *path, pl_error *err) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, PL_CLI_TMP_PATH_MAX, "%s/polaroid-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        pl_error_set_path(err, path);
+        PL_FAIL(err, PL_ERR_IO, "cannot create a temporary file for standard input: %s", strerror(errno));
+    }
+    static char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        ssize_t off = 0;
+        while (n > 0 && off < n) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                n = -1;
+                break;
+            }
+            off += w;
+        }
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            unlink(path);
+            pl_error_set_path(err, "-");
+            PL_FAIL(err, PL_ERR_IO, "cannot copy standard input to a temporary file: %s", strerror(e));
+        }
+    }
+    if (close(fd) != 0) {
+        unlink(path);
+        pl_error_set_path(err, "-");
+        PL_FAIL(err, PL_ERR_IO, "cannot copy standard input to a temporary file: %s", strerror(errno));
+    }
+    return PL_OK;
+}
+
+static int copy_run(cli_copy_job *j);
+
 int cli_copy_run(cli_copy_job *j) {
+    /* "-" as an input: standard input, spooled to a temporary file first */
+    int32_t stdin_idx = -1;
+    for (int32_t i = 0; i < j->n_inputs; i++) {
+        if (strcmp(j->inputs[i], "-")) continue;
+        if (stdin_idx >= 0) return cli_usage_error(j->cmd, "standard input (-) can be read only once");
+        stdin_idx = i;
+    }
+    if (stdin_idx < 0) return copy_run(j);
+    char tmp[PL_CLI_TMP_PATH_MAX];
+    pl_error err;
+    pl_error_init(&err);
+    if (spool_stdin(tmp, &err)) return cli_report(&err);
+    char *saved = j->inputs[stdin_idx];
+    j->inputs[stdin_idx] = tmp;
+    g_stdin_tmp = tmp;
+    int rc = copy_run(j);
+    g_stdin_tmp = NULL;
+    j->inputs[stdin_idx] = saved;
+    unlink(tmp);
+    return rc;
+}
+
+static int copy_run(cli_copy_job *j) {
     pl_error err;
     pl_error_init(&err);
     pl_stream *s = NULL;

@@ -560,3 +560,23 @@ def test_schema_csv_and_several_files(polaroid, parts, tmp_path):
     assert re.search(r"^\s+a\s+int64", text, re.M)
     assert re.search(r"^\s+b\s+utf8", text, re.M)
     assert re.search(r"^\s+c\s+float64", text, re.M)
+
+
+def test_standard_input(polaroid, sample, tmp_path):
+    path, t = sample
+    with open(path, "rb") as f:
+        assert_csv_equals_table(polaroid.ok("cat", "-", "--format", "csv", stdin=f).text, t)
+    csv_path = tmp_path / "in.csv"
+    csv_path.write_text("a,b\n1,x\n2,\n")
+    with open(csv_path, "rb") as f:
+        r = polaroid("cat", "-", stdin=f)
+    runtime_error(r, '"-"', "--from")
+    with open(csv_path, "rb") as f:
+        text = polaroid.ok("cat", "-", "--from", "csv", "--format", "csv", stdin=f).text
+    assert parse_csv(text) == [["a", "b"], ["1", "x"], ["2", None]]
+    out = tmp_path / "from-stdin.parquet"
+    with open(path, "rb") as f:
+        polaroid.ok("convert", "-", out, stdin=f)
+    assert pq.read_table(out).equals(t)
+    with open(path, "rb") as f:
+        usage_error(polaroid("cat", "-", "-", stdin=f))
