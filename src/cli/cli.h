@@ -20,6 +20,10 @@
 #define PL_CLI_SNIFF_BYTES 8
 /* room for the name of the temporary file that holds standard input ("-") */
 #define PL_CLI_TMP_PATH_MAX 4096
+/* bytes copied per read when spooling standard input */
+#define PL_CLI_SPOOL_CHUNK (1 << 16)
+/* room for a rendered pl_error (message, hint, path and context) */
+#define PL_CLI_ERROR_TEXT_MAX 1400
 
 /* An argument cursor over argv: options may be written "--name value" or "--name=value". */
 typedef struct cli_args {

@@ -65,7 +65,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 static const char *g_stdin_tmp;
 
 int cli_report(const pl_error *err) {
-    char buf[1400];
+    char buf[PL_CLI_ERROR_TEXT_MAX];
     fflush(stdout);
     if (err && g_stdin_tmp && !strcmp(err->path, g_stdin_tmp)) {
         pl_error e = *err;
@@ -389,7 +389,7 @@ static pl_status spool_stdin(char *path, pl_error *err) {
         pl_error_set_path(err, path);
         PL_FAIL(err, PL_ERR_IO, "cannot create a temporary file for standard input: %s", strerror(errno));
     }
-    static char buf[1 << 16];
+    static char buf[PL_CLI_SPOOL_CHUNK];
     for (;;) {
         ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
         if (n == 0) break;
@@ -461,6 +461,9 @@ static int copy_run(cli_copy_job *j) {
     if (pl_scan_open(j->n_inputs, (const char *const *)j->inputs, j->in_format, &j->ropts, &s, &err))
         return cli_report(&err);
     if (cli_limit_stream(s, j->limit, &s, &err)) return cli_report(&err);
+    /* what OUT was before, so that a failure removes only a file this run created or rewrote */
+    struct stat before;
+    bool existed = j->output && stat(j->output, &before) == 0;
     int rc = PL_EXIT_OK;
     if (j->count_only) {
         pl_table *t = NULL;
@@ -469,7 +472,12 @@ static int copy_run(cli_copy_job *j) {
         pl_table_release(t);
     } else if (pl_write_stream(s, j->output, j->out_format, &j->wopts, &err)) {
         rc = cli_report(&err);
-        if (j->output) unlink(j->output); /* no half-written file that looks complete */
+        struct stat after;
+        if (j->output && stat(j->output, &after) == 0 && S_ISREG(after.st_mode) &&
+            (!existed || after.st_size != before.st_size ||
+             after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+             after.st_mtim.tv_nsec != before.st_mtim.tv_nsec))
+            unlink(j->output); /* no half-written file that looks complete */
     }
     pl_stream_free(s);
     if (rc == PL_EXIT_OK && fflush(stdout) != 0) {

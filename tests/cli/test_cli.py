@@ -285,6 +285,11 @@ def test_corrupt_page_names_column_and_row_group(polaroid, tmp_path):
     path.write_bytes(bytes(data))
     r = polaroid("cat", path, "--format", "csv")
     runtime_error(r, f'"{path}"', 'column "price"', "row group 1")
+    # the first row group converts before the error: the half-written output is removed
+    for ext in ("csv", "parquet"):
+        out = tmp_path / f"half.{ext}"
+        runtime_error(polaroid("convert", path, out, "--threads", "1"), 'column "price"')
+        assert not out.exists()
 
 
 def test_write_error_on_full_device(polaroid, sample):
