@@ -22,7 +22,8 @@ static const char *const g_cat_help =
     "                      (read everything into memory and print only the row count);\n"
     "                      with -o OUT and no --format, the format of OUT's extension\n"
     "  -o, --output OUT    write to OUT instead of standard output ('-' = stdout)\n"
-    "  --compression C     for parquet/arrow output: zstd, snappy, gzip, lz4, brotli, none\n"
+    "  --compression C     parquet output: zstd (default), snappy, gzip, lz4, brotli, none;\n"
+    "                      arrow output: none (default), zstd, lz4\n"
     "  --row-group-size N  for parquet output: rows per row group\n"
     "  --threads N         worker threads (default: one per core)\n"
     "  --delimiter C       CSV input field delimiter (default ',', or tab for .tsv)\n"
@@ -54,8 +55,6 @@ int cmd_cat(int argc, char **argv) {
             if (j.out_format == PL_FORMAT_AUTO && !j.count_only && j.output)
                 j.out_format = pl_format_from_path(j.output);
             if (j.out_format == PL_FORMAT_AUTO) j.out_format = PL_FORMAT_TABLE;
-            /* IPC output defaults to uncompressed buffers, as Arrow's writers do */
-            if (j.out_format == PL_FORMAT_IPC && !j.codec_set) j.wopts.codec = PL_CODEC_UNCOMPRESSED;
             rc = cli_copy_run(&j);
         }
     }

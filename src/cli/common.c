@@ -430,6 +430,14 @@ int cli_copy_run(cli_copy_job *j) {
         if (stdin_idx >= 0) return cli_usage_error(j->cmd, "standard input (-) can be read only once");
         stdin_idx = i;
     }
+    if (j->out_format == PL_FORMAT_IPC) {
+        /* Arrow IPC buffers: uncompressed by default (as Arrow's writers), LZ4 in frame format,
+         * and only the codecs the Arrow format defines */
+        if (!j->codec_set) j->wopts.codec = PL_CODEC_UNCOMPRESSED;
+        else if (j->wopts.codec == PL_CODEC_LZ4_RAW) j->wopts.codec = PL_CODEC_LZ4_FRAME;
+        else if (j->wopts.codec != PL_CODEC_ZSTD && j->wopts.codec != PL_CODEC_UNCOMPRESSED)
+            return cli_usage_error(j->cmd, "arrow output takes --compression zstd, lz4 or none");
+    }
     if (stdin_idx < 0) return copy_run(j);
     char tmp[PL_CLI_TMP_PATH_MAX];
     pl_error err;

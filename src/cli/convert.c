@@ -22,8 +22,8 @@ static const char *const g_convert_help =
     "  --to F              output format (parquet, csv, json, arrow)\n"
     "  --columns a,b       keep only these columns\n"
     "  --limit N           at most N rows\n"
-    "  --compression C     zstd (parquet default), snappy, gzip, lz4, brotli, none\n"
-    "                      (arrow default: none)\n"
+    "  --compression C     parquet output: zstd (default), snappy, gzip, lz4, brotli, none;\n"
+    "                      arrow output: none (default), zstd, lz4\n"
     "  --row-group-size N  parquet rows per row group (default 1048576)\n"
     "  --threads N         worker threads (default: one per core)\n"
     "  --delimiter C       CSV input field delimiter\n"
@@ -58,7 +58,6 @@ int cmd_convert(int argc, char **argv) {
             if (j.out_format == PL_FORMAT_AUTO || j.out_format == PL_FORMAT_TABLE) {
                 rc = cli_usage_error("convert", "cannot tell the output format of \"%s\" (use --to)", out);
             } else {
-                if (j.out_format == PL_FORMAT_IPC && !j.codec_set) j.wopts.codec = PL_CODEC_UNCOMPRESSED;
                 rc = cli_copy_run(&j);
             }
         }

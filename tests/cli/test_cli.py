@@ -228,6 +228,7 @@ def test_help_of_unknown_command(polaroid):
     ["convert", "x.parquet"],                         # no output
     ["convert", "x.parquet", "out.unknownext"],       # cannot tell the output format
     ["convert", "x.parquet", "out.csv", "--to", "none"],
+    ["convert", "x.parquet", "out.arrow", "--compression", "snappy"],  # not an Arrow IPC codec
 ])
 def test_usage_errors(polaroid, args):
     usage_error(polaroid(*args))
@@ -530,6 +531,12 @@ def test_arrow_round_trip(polaroid, sample, tmp_path):
     polaroid.ok("convert", out, back)
     assert pq.read_table(back).equals(t)
     assert_csv_equals_table(polaroid.ok("cat", out, "--format", "csv").text, t)
+    for codec in ("zstd", "lz4"):
+        comp = tmp_path / f"o-{codec}.arrow"
+        polaroid.ok("cat", path, "-o", comp, "--compression", codec)
+        data = comp.read_bytes()
+        reader = ipc.open_stream(data) if not data.startswith(b"ARROW1") else ipc.open_file(data)
+        assert reader.read_all().equals(t), codec
 
 
 # ---------------------------------------------------------------- schema
