@@ -156,6 +156,7 @@ typedef struct chunk_state {
                          dictionary (a dictionary need not hold distinct values) */
     int64_t n_total;   /* level entries expected */
     int64_t done;      /* level entries decoded */
+    int64_t bits_done; /* flat: validity bits written for entries [0, bits_done) */
 } chunk_state;
 
 static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len, int64_t dst_len,
@@ -217,6 +218,26 @@ static pl_status dict_indices(chunk_state *cs, const uint8_t *p, const uint8_t *
     return PL_OK;
 }
 
+/* True when the RLE/bit-packed def levels (bit width 1) of n entries are one run of 1s. */
+static bool all_valid_run(const uint8_t *p, const uint8_t *end, int64_t n) {
+    uint64_t h = 0;
+    int shift = 0;
+    while (p < end && shift < 64) {
+        uint8_t b = *p++;
+        h |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80)) return !(h & 1) && (h >> 1) >= (uint64_t)n && p < end && (*p & 1);
+    }
+    return false;
+}
+
+/* Entries [bits_done, done) were all valid and their bits not yet written. */
+static void materialize_bits(chunk_state *cs, uint8_t *bits) {
+    if (cs->bits_done < cs->done)
+        pl_pq_bits_fill(bits, cs->bits_done, cs->done - cs->bits_done, true);
+    cs->bits_done = cs->done;
+}
+
 static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                            pl_error *err) {
     const pl_pq_chunk_ctx *c = cs->c;
@@ -261,8 +282,10 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
     if (out->flat) {
         if (max_def > 0) {
             uint8_t *bits = out->validity->data;
+            const uint8_t *lp = NULL, *lend = NULL;
             if (v2) {
-                PL_TRY(pl_pq_rle_bits(def_p, def_end, bits, cs->done, n, &k, err));
+                lp = def_p;
+                lend = def_end;
             } else if (h->def_encoding == PL_PQ_ENC_RLE) {
                 if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
                 uint32_t len = pl_load_u32le(p);
@@ -270,9 +293,21 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
                 if (len > (uint64_t)(end - p))
                     PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left",
                             len, (long long)(end - p));
-                PL_TRY(pl_pq_rle_bits(p, p + len, bits, cs->done, n, &k, err));
+                lp = p;
+                lend = p + len;
                 p += len;
+            }
+            if (lp && all_valid_run(lp, lend, n)) {
+                /* the common page without nulls: its bits are written only if a later page
+                 * has nulls (then the validity bitmap is needed at all) */
+                k = n;
+            } else if (lp) {
+                materialize_bits(cs, bits);
+                PL_TRY(pl_pq_rle_bits(lp, lend, bits, cs->done, n, &k, err));
+                cs->bits_done = cs->done + n;
             } else {
+                materialize_bits(cs, bits);
+                cs->bits_done = cs->done + n;
                 uint8_t *lv = pl_pq_scratch_get(&cs->scr->lv, &cs->scr->lv_cap, n);
                 if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
                 PL_TRY(levels_v1(&p, end, h->def_encoding, max_def, lv, n, err));
@@ -495,6 +530,7 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     }
     if (c->keep_dict && (st = export_dict(&cs, err))) goto fail;
     out->n_levels = cs.done;
+    if (out->flat && out->validity && out->null_count > 0) materialize_bits(&cs, out->validity->data);
     if (leaf->wkt && !c->keep_dict &&
         (st = pl_pq_wkb_to_text(&out->sink, out->flat && out->validity && out->null_count > 0
                                                ? out->validity->data : NULL, err)))
