@@ -376,7 +376,7 @@ static pl_status prealloc(chunk_state *cs, pl_error *err) {
     int64_t nv = n;
     if (out->flat && c->max_rows >= 0 && c->max_rows < nv) nv = c->max_rows + 65536;
     if (nv > n) nv = n;
-    if (nv * width > budget) nv = budget / width;
+    if (nv > budget / width) nv = budget / width;
     int64_t data_bytes = 0;
     if (leaf->conv == PL_PQ_CONV_VARLEN && !c->keep_dict)
         data_bytes = PL_MIN(c->cc->total_uncompressed_size, budget);
@@ -457,6 +457,9 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     if (cc->codec_id != PL_PQ_CODEC_UNCOMPRESSED && cc->codec == PL_CODEC_UNCOMPRESSED)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "compression codec %s is not supported",
                 pl_pq_codec_name(cc->codec_id));
+    if (cc->total_compressed_size > c->src->size)
+        PL_FAIL(err, PL_ERR_CORRUPT, "column chunk of %lld bytes in a file of %lld bytes",
+                (long long)cc->total_compressed_size, (long long)c->src->size);
     if (cc->num_values > PL_MAX(PL_PQ_VALUES_FLOOR,
                                 cc->total_compressed_size * PL_PQ_MAX_VALUES_PER_BYTE))
         PL_FAIL(err, PL_ERR_LIMIT, "column chunk claims %lld values in %lld bytes",

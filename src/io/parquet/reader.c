@@ -223,7 +223,8 @@ void pl_pq_field_sizes(const pl_pq_file *f, int32_t rg, int32_t field, bool keep
     if (node->kind != PL_PQ_NODE_LEAF) return;
     const pl_pq_leaf_desc *d = &f->tree.leaves[node->leaf];
     int64_t n = f->md.row_groups[rg].columns[node->leaf].num_values;
-    if (n < 0 || n > (INT64_MAX >> 6)) return;
+    int64_t w = d->out_width > 0 ? d->out_width : 4;
+    if (n < 0 || n > (INT64_MAX >> 8) / w) return;
     int64_t v;
     if (keep_dict) v = n * 4;
     else if (d->conv == PL_PQ_CONV_VARLEN) v = (n + 1) * 4;
