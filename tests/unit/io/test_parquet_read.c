@@ -782,6 +782,49 @@ static void test_variant_and_geometry(void **state) {
     pl_batch_release(b);
 }
 
+/* Every allocation failure while opening and reading files (flat, nested, dictionary, variant)
+ * returns PL_ERR_NOMEM and leaks nothing (LeakSanitizer checks at exit). */
+static void test_out_of_memory(void **state) {
+    (void)state;
+    SKIP_IF_MISSING();
+    static const char *const files[] = {PT "data/alltypes_plain.parquet",
+                                        PT "data/nullable.impala.parquet",
+                                        PT "data/delta_byte_array.parquet",
+                                        PT "shredded_variant/case-126.parquet",
+                                        PT "data/nested_maps.snappy.parquet"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        bool done = false;
+        for (int64_t n = 0; n < 100000 && !done; n++) {
+            pl_error err;
+            pl_error_init(&err);
+            pl_alloc_fail_after(n);
+            pl_stream *s = NULL;
+            pl_pq_read_opts po;
+            pl_pq_read_opts_init(&po);
+            po.keep_dictionary = n % 2;
+            pl_status st = pl_pq_scan_open_ex(1, &files[k], NULL, &po, &s, &err);
+            int64_t rows = 0;
+            while (!st) {
+                pl_batch *b = NULL;
+                st = s->next(s, &b, &err);
+                if (st || !b) break;
+                rows += b->n_rows;
+                pl_batch_release(b);
+            }
+            if (s) s->free(s);
+            pl_alloc_fail_after(-1);
+            if (st == PL_OK) {
+                assert_true(rows > 0);
+                done = true;
+            } else if (st != PL_ERR_NOMEM) {
+                fail_msg("%s with allocation %lld failing: status %d: %s", files[k], (long long)n,
+                         st, err.msg);
+            }
+        }
+        assert_true(done);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_files_vs_expected),
@@ -794,6 +837,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_large_file_slab_path),
         cmocka_unit_test(test_variant_and_geometry),
+        cmocka_unit_test(test_out_of_memory),
     };
     if (getenv("PL_TEST_FILTER")) cmocka_set_test_filter(getenv("PL_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
