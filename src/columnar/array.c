@@ -36,7 +36,7 @@ static int32_t expected_children(const pl_type *t) {
 static int64_t bits_bytes(int64_t n_bits) { return (n_bits + 7) / 8; }
 
 /* Largest index a dictionary index type can hold. */
-static int64_t max_dict_index(pl_type_id index_id) {
+int64_t pl_dict_max_index(pl_type_id index_id) {
     switch (index_id) {
     case PL_TYPE_INT8: return INT8_MAX;
     case PL_TYPE_UINT8: return UINT8_MAX;
@@ -719,7 +719,7 @@ static const uint8_t *dict_entry(const pl_array *d, int64_t k, int64_t *len) {
     return (const uint8_t *)pl_array_values_ptr(d) + k * d->type->byte_width;
 }
 
-static uint64_t hash_bytes(const uint8_t *p, int64_t n) {
+uint64_t pl_hash_bytes(const uint8_t *p, int64_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n * 0xFF51AFD7ED558CCDULL;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -771,7 +771,7 @@ static pl_status dict_unify_build(int64_t n, pl_array *const *arrays, dict_unify
         for (int64_t e = 0; e < d->length; e++) {
             int64_t len;
             const uint8_t *p = dict_entry(d, e, &len);
-            uint64_t h = hash_bytes(p, len) & mask;
+            uint64_t h = pl_hash_bytes(p, len) & mask;
             int64_t found = -1;
             while (slots[h] >= 0) {
                 int64_t olen;
@@ -905,7 +905,7 @@ static pl_status concat_dictionary(int64_t n, pl_array *const *arrays, pl_buf *v
         dict_unify u;
         PL_TRY(dict_unify_build(n, arrays, &u, err));
         st = PL_OK;
-        if (u.n_out > 0 && u.n_out - 1 > max_dict_index(t->index_id))
+        if (u.n_out > 0 && u.n_out - 1 > pl_dict_max_index(t->index_id))
             st = pl_error_set(err, PL_ERR_LIMIT,
                               "combined dictionary of %lld values too large for its index type",
                               (long long)u.n_out);
@@ -920,7 +920,7 @@ static pl_status concat_dictionary(int64_t n, pl_array *const *arrays, pl_buf *v
         for (int64_t k = 0; k < n; k++) dicts[k] = arrays[k]->dictionary;
         st = pl_array_concat(n, dicts, dict, err);
         pl_free(dicts);
-        if (!st && (*dict)->length > 0 && (*dict)->length - 1 > max_dict_index(t->index_id))
+        if (!st && (*dict)->length > 0 && (*dict)->length - 1 > pl_dict_max_index(t->index_id))
             st = pl_error_set(err, PL_ERR_LIMIT, "combined dictionary too large for its index type");
         if (!st) st = concat_dict_indices(n, arrays, NULL, values->data, err);
     }

@@ -1,16 +1,21 @@
 /* batch.c - pl_batch (a schema and equally long columns) and pl_table (a schema and a list of
- * batches). Both are refcounted; a table only grows by appending whole batches. */
+ * batches). Both are refcounted; a table only grows by appending whole batches. Combining a
+ * table concatenates its columns in parallel on the pool when the table is large; equality
+ * walks both tables' batches side by side, so boundaries may differ and nothing is copied. */
 #include <string.h>
 
-#include "core/core.h"
+#include "columnar/columnar_int.h"
+
+/* Rows from which pl_table_combine concatenates columns on the worker pool. */
+#define PL_COMBINE_PARALLEL_ROWS (1 << 16)
 
 pl_status pl_batch_new(pl_schema *schema, int64_t n_rows, pl_array **columns, pl_batch **out,
                        pl_error *err) {
     int32_t n = schema ? schema->n_fields : 0;
     pl_status st = PL_OK;
     pl_batch *b = NULL;
-    if (!schema) {
-        st = pl_error_set(err, PL_ERR_INVALID_ARG, "batch without a schema");
+    if (!schema || n_rows < 0 || (n > 0 && !columns)) {
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "batch without a schema or columns, or with negative rows");
         goto fail;
     }
     for (int32_t i = 0; i < n; i++) {
@@ -46,7 +51,7 @@ pl_status pl_batch_new(pl_schema *schema, int64_t n_rows, pl_array **columns, pl
     *out = b;
     return PL_OK;
 fail:
-    for (int32_t i = 0; i < n; i++) pl_array_release(columns[i]);
+    for (int32_t i = 0; columns && i < n; i++) pl_array_release(columns[i]);
     pl_schema_release(schema);
     return st;
 }
@@ -155,47 +160,89 @@ void pl_table_release(pl_table *t) {
     pl_free(t);
 }
 
+typedef struct combine_job {
+    pl_table *t;
+    pl_array **cols;
+    pl_status *st;
+    pl_error *errs;
+} combine_job;
+
+static pl_status combine_column(pl_table *t, int32_t c, pl_array **out, pl_error *err) {
+    if (t->n_batches == 0) return pl_array_new_nulls(t->schema->fields[c].type, 0, out, err);
+    pl_array **parts = pl_malloc(sizeof(pl_array *) * (size_t)t->n_batches);
+    if (!parts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory combining a table");
+    for (int64_t k = 0; k < t->n_batches; k++) parts[k] = t->batches[k]->columns[c];
+    pl_status st = pl_array_concat(t->n_batches, parts, out, err);
+    pl_free(parts);
+    if (st) pl_error_set_column(err, c, t->schema->fields[c].name);
+    return st;
+}
+
+static void combine_task(void *arg, int64_t c, int32_t worker) {
+    (void)worker;
+    combine_job *job = arg;
+    pl_error_init(&job->errs[c]);
+    job->st[c] = combine_column(job->t, (int32_t)c, &job->cols[c], &job->errs[c]);
+}
+
 pl_status pl_table_combine(pl_table *t, pl_batch **out, pl_error *err) {
     int32_t n = t->schema->n_fields;
     if (t->n_batches == 1) {
         *out = pl_batch_retain(t->batches[0]);
         return PL_OK;
     }
-    pl_array **cols = pl_calloc((size_t)(n ? n : 1), sizeof(pl_array *));
-    pl_array **parts = pl_calloc((size_t)(t->n_batches ? t->n_batches : 1), sizeof(pl_array *));
+    size_t n_alloc = (size_t)(n ? n : 1);
+    pl_array **cols = pl_calloc(n_alloc, sizeof(pl_array *));
+    pl_status *sts = pl_calloc(n_alloc, sizeof(pl_status));
+    pl_error *errs = NULL;
+    bool parallel = n > 1 && t->n_rows >= PL_COMBINE_PARALLEL_ROWS;
     pl_status st = PL_OK;
-    if (!cols || !parts) {
+    if (!cols || !sts || (parallel && !(errs = pl_calloc(n_alloc, sizeof(pl_error))))) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory combining a table");
         goto done;
     }
-    for (int32_t c = 0; c < n; c++) {
-        if (t->n_batches == 0) {
-            st = pl_array_new_nulls(t->schema->fields[c].type, 0, &cols[c], err);
-        } else {
-            for (int64_t k = 0; k < t->n_batches; k++) parts[k] = t->batches[k]->columns[c];
-            st = pl_array_concat(t->n_batches, parts, &cols[c], err);
+    if (parallel) {
+        combine_job job = {t, cols, sts, errs};
+        pl_parallel_for(n, 0, combine_task, &job);
+        for (int32_t c = 0; c < n && !st; c++) {
+            st = sts[c];
+            if (st && err) *err = errs[c];
         }
-        if (st) {
-            for (int32_t k = 0; k < c; k++) pl_array_release(cols[k]);
-            goto done;
-        }
+    } else {
+        for (int32_t c = 0; c < n && !st; c++) st = combine_column(t, c, &cols[c], err);
+    }
+    if (st) {
+        for (int32_t c = 0; c < n; c++) pl_array_release(cols[c]);
+        goto done;
     }
     st = pl_batch_new(pl_schema_retain(t->schema), t->n_rows, cols, out, err);
 done:
     pl_free(cols);
-    pl_free(parts);
+    pl_free(sts);
+    pl_free(errs);
     return st;
 }
 
+/* Compares column c of both tables chunk by chunk: each step takes the longest run that lies
+ * within the current batch of both tables. */
+static bool column_equals(pl_table *a, pl_table *b, int32_t c) {
+    int64_t ka = 0, kb = 0, ia = 0, ib = 0;
+    for (;;) {
+        while (ka < a->n_batches && ia == a->batches[ka]->n_rows) ka++, ia = 0;
+        while (kb < b->n_batches && ib == b->batches[kb]->n_rows) kb++, ib = 0;
+        if (ka == a->n_batches || kb == b->n_batches) return ka == a->n_batches && kb == b->n_batches;
+        pl_array *xa = a->batches[ka]->columns[c], *xb = b->batches[kb]->columns[c];
+        int64_t n = PL_MIN(xa->length - ia, xb->length - ib);
+        if (!pl_array_range_equals(xa, ia, xb, ib, n)) return false;
+        ia += n;
+        ib += n;
+    }
+}
+
 bool pl_table_equals(pl_table *a, pl_table *b) {
-    if (!pl_schema_equals(a->schema, b->schema) || a->n_rows != b->n_rows) return false;
-    pl_batch *ca = NULL, *cb = NULL;
-    bool eq = false;
-    if (pl_table_combine(a, &ca, NULL) || pl_table_combine(b, &cb, NULL)) goto done;
-    eq = true;
-    for (int32_t i = 0; i < ca->n_cols && eq; i++) eq = pl_array_equals(ca->columns[i], cb->columns[i]);
-done:
-    pl_batch_release(ca);
-    pl_batch_release(cb);
-    return eq;
+    if (a == b) return true;
+    if (!a || !b || !pl_schema_equals(a->schema, b->schema) || a->n_rows != b->n_rows) return false;
+    for (int32_t c = 0; c < a->schema->n_fields; c++)
+        if (!column_equals(a, b, c)) return false;
+    return true;
 }

@@ -1,10 +1,13 @@
 /* builder.c - pl_builder: row-at-a-time construction of any array type, for readers of text
  * formats and for tests. Buffers grow geometrically; the validity bitmap is created on the
- * first NULL. Dictionary builders dedupe values through an open-addressing hash table whose
- * slots hold indices into the value builder. */
+ * first NULL (never for the NA type). Dictionary builders dedupe values through an
+ * open-addressing hash table whose slots hold indices into the value builder.
+ * Invariant: values of an offsets type (UTF8, BINARY, LIST, MAP) always hold length + 1
+ * offsets, starting with 0. A failed append leaves the builder usable only for
+ * pl_builder_free. */
 #include <string.h>
 
-#include "core/core.h"
+#include "columnar/columnar_int.h"
 
 struct pl_builder {
     pl_type *type;
@@ -17,7 +20,7 @@ struct pl_builder {
     pl_builder **children;
     /* DICTIONARY */
     pl_builder *dict_values;
-    int32_t *slots; /* -1 empty, else dictionary index */
+    int64_t *slots; /* -1 empty, else dictionary index */
     int64_t n_slots;
 };
 
@@ -32,23 +35,45 @@ static bool stores_ints(pl_type_id id) {
     }
 }
 
+static bool has_offsets(pl_type_id id) {
+    return pl_type_is_varlen(id) || id == PL_TYPE_LIST || id == PL_TYPE_MAP;
+}
+
+/* Fresh values/data buffers for an empty builder of b's type. */
+static pl_status new_buffers(const pl_type *type, int64_t capacity, pl_buf **values,
+                             pl_buf **data, pl_error *err) {
+    pl_type_id id = type->id;
+    *values = NULL;
+    *data = NULL;
+    pl_status st = PL_OK;
+    if (id == PL_TYPE_BOOL) st = pl_buf_new((capacity + 7) / 8, values, err);
+    else if (has_offsets(id)) st = pl_buf_new((capacity + 1) * 4, values, err);
+    else if (id == PL_TYPE_FIXED_BINARY || (id != PL_TYPE_STRUCT && type->byte_width > 0))
+        st = pl_buf_new(capacity * PL_MAX(type->byte_width, 1), values, err);
+    if (!st && has_offsets(id)) {
+        memset((*values)->data, 0, 4);
+        (*values)->size = 4;
+    }
+    if (!st && pl_type_is_varlen(id)) st = pl_buf_new(capacity * 8, data, err);
+    if (st) {
+        pl_buf_release(*values);
+        *values = NULL;
+    }
+    return st;
+}
+
 pl_status pl_builder_new(pl_type *type, int64_t capacity, pl_builder **out, pl_error *err) {
+    if (!type) PL_FAIL(err, PL_ERR_INVALID_ARG, "builder without a type");
+    if (type->id == PL_TYPE_DICTIONARY && type->value_type->id == PL_TYPE_DICTIONARY)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary of dictionaries");
     pl_builder *b = pl_calloc(1, sizeof *b);
     if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating a builder");
     b->type = pl_type_retain(type);
     if (capacity < 16) capacity = 16;
-    pl_status st = PL_OK;
     pl_type_id id = type->id;
-    if (id == PL_TYPE_BOOL) st = pl_buf_new((capacity + 7) / 8, &b->values, err);
-    else if (id == PL_TYPE_DICTIONARY || type->byte_width > 0 || id == PL_TYPE_FIXED_BINARY)
-        st = pl_buf_new(capacity * PL_MAX(type->byte_width, 1), &b->values, err);
-    if (!st && (pl_type_is_varlen(id) || id == PL_TYPE_LIST || id == PL_TYPE_MAP)) {
-        /* byte_width of offset types is 4: values holds the offsets, starting with 0 */
-        int32_t zero = 0;
-        st = pl_buf_append(b->values, &zero, 4, err);
-    }
-    if (!st && pl_type_is_varlen(id)) st = pl_buf_new(capacity * 8, &b->data, err);
-    if (!st && (id == PL_TYPE_LIST || id == PL_TYPE_MAP || id == PL_TYPE_STRUCT) && type->n_children > 0) {
+    pl_status st = new_buffers(type, capacity, &b->values, &b->data, err);
+    if (!st && (id == PL_TYPE_LIST || id == PL_TYPE_MAP || id == PL_TYPE_STRUCT) &&
+        type->n_children > 0) {
         b->children = pl_calloc((size_t)type->n_children, sizeof(pl_builder *));
         if (!b->children) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory allocating a builder");
         for (int32_t i = 0; !st && i < type->n_children; i++) {
@@ -56,7 +81,8 @@ pl_status pl_builder_new(pl_type *type, int64_t capacity, pl_builder **out, pl_e
             if (!st) b->n_children = i + 1;
         }
     }
-    if (!st && id == PL_TYPE_DICTIONARY) st = pl_builder_new(type->value_type, 64, &b->dict_values, err);
+    if (!st && id == PL_TYPE_DICTIONARY)
+        st = pl_builder_new(type->value_type, 64, &b->dict_values, err);
     if (st) {
         pl_builder_free(b);
         return st;
@@ -84,8 +110,13 @@ pl_builder *pl_builder_child(pl_builder *b, int32_t i) {
 
 int64_t pl_builder_length(const pl_builder *b) { return b->length; }
 
-/* Appends one validity bit, creating the bitmap on the first NULL. */
+/* Appends one validity bit, creating the bitmap (all valid so far) on the first NULL. */
 static pl_status push_valid(pl_builder *b, bool valid, pl_error *err) {
+    if (b->type->id == PL_TYPE_NA) {
+        if (valid) PL_FAIL(err, PL_ERR_TYPE, "a null-type builder takes only nulls");
+        b->null_count++;
+        return PL_OK;
+    }
     if (!valid && !b->validity) {
         PL_TRY(pl_buf_new(PL_MAX((b->length + 8) / 8 * 2, 64), &b->validity, err));
         memset(b->validity->data, 0xFF, (size_t)b->validity->capacity);
@@ -105,7 +136,7 @@ static pl_status push_valid(pl_builder *b, bool valid, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status push_fixed(pl_builder *b, const void *bytes, int32_t w, pl_error *err) {
+static pl_status push_fixed(pl_builder *b, const void *bytes, int64_t w, pl_error *err) {
     return pl_buf_append(b->values, bytes, w, err);
 }
 
@@ -123,34 +154,45 @@ static pl_status push_bool_bit(pl_builder *b, bool v, pl_error *err) {
     return PL_OK;
 }
 
+/* Appends a zero value of b's fixed width (the slot under a NULL). */
+static pl_status push_zeros(pl_builder *b, int64_t w, pl_error *err) {
+    if (w <= 0) return PL_OK;
+    if (b->values->size + w > b->values->capacity)
+        PL_TRY(pl_buf_reserve(b->values, b->values->size + w, err));
+    memset(b->values->data + b->values->size, 0, (size_t)w);
+    b->values->size += w;
+    return PL_OK;
+}
+
 static pl_status dict_append(pl_builder *b, const void *bytes, int64_t n, pl_error *err);
 
 pl_status pl_builder_append_null(pl_builder *b, pl_error *err) {
     pl_type_id id = b->type->id;
-    PL_TRY(push_valid(b, false, err));
     if (id == PL_TYPE_BOOL) PL_TRY(push_bool_bit(b, false, err));
     else if (pl_type_is_varlen(id)) PL_TRY(push_offset(b, b->data->size, err));
     else if (id == PL_TYPE_LIST || id == PL_TYPE_MAP) PL_TRY(push_offset(b, b->children[0]->length, err));
     else if (id == PL_TYPE_STRUCT)
         for (int32_t i = 0; i < b->n_children; i++) PL_TRY(pl_builder_append_null(b->children[i], err));
-    else if (b->values && b->type->byte_width > 0) {
-        uint8_t zero[64] = {0};
-        int32_t w = b->type->byte_width;
-        while (w > 0) {
-            int32_t k = PL_MIN(w, 64);
-            PL_TRY(push_fixed(b, zero, k, err));
-            w -= k;
-        }
-    }
+    else if (b->values) PL_TRY(push_zeros(b, b->type->byte_width, err));
+    PL_TRY(push_valid(b, false, err));
     b->length++;
     return PL_OK;
 }
 
 pl_status pl_builder_append_valid(pl_builder *b, pl_error *err) {
     pl_type_id id = b->type->id;
-    if (id == PL_TYPE_LIST || id == PL_TYPE_MAP) PL_TRY(push_offset(b, b->children[0]->length, err));
-    else if (id != PL_TYPE_STRUCT)
+    if (id == PL_TYPE_LIST || id == PL_TYPE_MAP) {
+        PL_TRY(push_offset(b, b->children[0]->length, err));
+    } else if (id == PL_TYPE_STRUCT) {
+        for (int32_t i = 0; i < b->n_children; i++)
+            if (b->children[i]->length != b->length + 1)
+                PL_FAIL(err, PL_ERR_INVALID_ARG,
+                        "struct field \"%s\" has %lld values, the struct row needs %lld",
+                        b->type->children[i].name, (long long)b->children[i]->length,
+                        (long long)(b->length + 1));
+    } else {
         PL_FAIL(err, PL_ERR_TYPE, "append_valid applies to list, map and struct builders");
+    }
     PL_TRY(push_valid(b, true, err));
     b->length++;
     return PL_OK;
@@ -158,8 +200,8 @@ pl_status pl_builder_append_valid(pl_builder *b, pl_error *err) {
 
 pl_status pl_builder_append_bool(pl_builder *b, bool v, pl_error *err) {
     if (b->type->id != PL_TYPE_BOOL) PL_FAIL(err, PL_ERR_TYPE, "append_bool on a non-bool builder");
-    PL_TRY(push_valid(b, true, err));
     PL_TRY(push_bool_bit(b, v, err));
+    PL_TRY(push_valid(b, true, err));
     b->length++;
     return PL_OK;
 }
@@ -169,38 +211,41 @@ pl_status pl_builder_append_i64(pl_builder *b, int64_t v, pl_error *err) {
     if (id == PL_TYPE_DICTIONARY) {
         if (!stores_ints(b->type->value_type->id))
             PL_FAIL(err, PL_ERR_TYPE, "append_i64 on a dictionary of non-integers");
-        int32_t w = b->type->value_type->byte_width;
-        return dict_append(b, &v, w, err); /* little-endian: the low bytes come first */
+        /* little-endian: the low bytes come first */
+        return dict_append(b, &v, b->type->value_type->byte_width, err);
     }
     if (!stores_ints(id)) PL_FAIL(err, PL_ERR_TYPE, "append_i64 on a builder of a non-integer type");
-    PL_TRY(push_valid(b, true, err));
     PL_TRY(push_fixed(b, &v, b->type->byte_width, err));
+    PL_TRY(push_valid(b, true, err));
     b->length++;
     return PL_OK;
 }
 
 pl_status pl_builder_append_f64(pl_builder *b, double v, pl_error *err) {
     pl_type_id id = b->type->id;
+    bool dict = id == PL_TYPE_DICTIONARY;
+    if (dict) id = b->type->value_type->id;
     if (id != PL_TYPE_FLOAT32 && id != PL_TYPE_FLOAT64)
         PL_FAIL(err, PL_ERR_TYPE, "append_f64 on a non-float builder");
+    float f = (float)v;
+    const void *bytes = id == PL_TYPE_FLOAT32 ? (const void *)&f : (const void *)&v;
+    int64_t w = id == PL_TYPE_FLOAT32 ? 4 : 8;
+    if (dict) return dict_append(b, bytes, w, err);
+    PL_TRY(push_fixed(b, bytes, w, err));
     PL_TRY(push_valid(b, true, err));
-    if (id == PL_TYPE_FLOAT32) {
-        float f = (float)v;
-        PL_TRY(push_fixed(b, &f, 4, err));
-    } else {
-        PL_TRY(push_fixed(b, &v, 8, err));
-    }
     b->length++;
     return PL_OK;
 }
 
 pl_status pl_builder_append_decimal(pl_builder *b, uint64_t lo, int64_t hi, pl_error *err) {
-    if (b->type->id != PL_TYPE_DECIMAL128) PL_FAIL(err, PL_ERR_TYPE, "append_decimal on a non-decimal builder");
+    pl_type_id id = b->type->id == PL_TYPE_DICTIONARY ? b->type->value_type->id : b->type->id;
+    if (id != PL_TYPE_DECIMAL128) PL_FAIL(err, PL_ERR_TYPE, "append_decimal on a non-decimal builder");
     uint8_t v[16];
     memcpy(v, &lo, 8);
     memcpy(v + 8, &hi, 8);
-    PL_TRY(push_valid(b, true, err));
+    if (b->type->id == PL_TYPE_DICTIONARY) return dict_append(b, v, 16, err);
     PL_TRY(push_fixed(b, v, 16, err));
+    PL_TRY(push_valid(b, true, err));
     b->length++;
     return PL_OK;
 }
@@ -208,36 +253,34 @@ pl_status pl_builder_append_decimal(pl_builder *b, uint64_t lo, int64_t hi, pl_e
 static pl_status append_bytes_plain(pl_builder *b, const void *bytes, int64_t n, pl_error *err) {
     pl_type_id id = b->type->id;
     if (pl_type_is_varlen(id)) {
-        if (n < 0 || b->data->size + n > PL_MAX_VARLEN_BYTES)
+        if (n < 0 || n > PL_MAX_VARLEN_BYTES - b->data->size)
             PL_FAIL(err, PL_ERR_LIMIT, "array exceeds 2^31 bytes");
-        PL_TRY(push_valid(b, true, err));
         PL_TRY(pl_buf_append(b->data, bytes, n, err));
         PL_TRY(push_offset(b, b->data->size, err));
     } else if (id == PL_TYPE_FIXED_BINARY) {
         if (n != b->type->byte_width)
             PL_FAIL(err, PL_ERR_INVALID_ARG, "fixed_binary[%d] value of %lld bytes", b->type->byte_width,
                     (long long)n);
-        PL_TRY(push_valid(b, true, err));
-        PL_TRY(push_fixed(b, bytes, (int32_t)n, err));
+        PL_TRY(push_fixed(b, bytes, n, err));
     } else {
         PL_FAIL(err, PL_ERR_TYPE, "append_bytes on a builder of a non-binary type");
     }
+    PL_TRY(push_valid(b, true, err));
     b->length++;
     return PL_OK;
 }
 
 pl_status pl_builder_append_bytes(pl_builder *b, const void *bytes, int64_t n, pl_error *err) {
-    if (b->type->id == PL_TYPE_DICTIONARY) return dict_append(b, bytes, n, err);
+    if (b->type->id == PL_TYPE_DICTIONARY) {
+        pl_type_id vid = b->type->value_type->id;
+        if (!pl_type_is_varlen(vid) && vid != PL_TYPE_FIXED_BINARY)
+            PL_FAIL(err, PL_ERR_TYPE, "append_bytes on a dictionary of non-binary values");
+        return dict_append(b, bytes, n, err);
+    }
     return append_bytes_plain(b, bytes, n, err);
 }
 
 /* ---------------------------------------------------------------- dictionary */
-
-static uint64_t hash_bytes(const uint8_t *p, int64_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
-    for (int64_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001B3ULL;
-    return h ^ (h >> 29);
-}
 
 static const uint8_t *dict_value(const pl_builder *vb, int64_t k, int64_t *n) {
     if (pl_type_is_varlen(vb->type->id)) {
@@ -251,15 +294,16 @@ static const uint8_t *dict_value(const pl_builder *vb, int64_t k, int64_t *n) {
 
 static pl_status dict_rehash(pl_builder *b, pl_error *err) {
     int64_t n_slots = b->n_slots ? b->n_slots * 2 : 64;
-    int32_t *slots = pl_malloc(sizeof(int32_t) * (size_t)n_slots);
+    int64_t *slots = pl_malloc(sizeof(int64_t) * (size_t)n_slots);
     if (!slots) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing a dictionary");
-    memset(slots, 0xFF, sizeof(int32_t) * (size_t)n_slots);
+    memset(slots, 0xFF, sizeof(int64_t) * (size_t)n_slots);
+    uint64_t mask = (uint64_t)n_slots - 1;
     for (int64_t k = 0; k < b->dict_values->length; k++) {
         int64_t n;
         const uint8_t *p = dict_value(b->dict_values, k, &n);
-        uint64_t h = hash_bytes(p, n) & (uint64_t)(n_slots - 1);
-        while (slots[h] >= 0) h = (h + 1) & (uint64_t)(n_slots - 1);
-        slots[h] = (int32_t)k;
+        uint64_t h = pl_hash_bytes(p, n) & mask;
+        while (slots[h] >= 0) h = (h + 1) & mask;
+        slots[h] = k;
     }
     pl_free(b->slots);
     b->slots = slots;
@@ -270,66 +314,54 @@ static pl_status dict_rehash(pl_builder *b, pl_error *err) {
 static pl_status dict_append(pl_builder *b, const void *bytes, int64_t n, pl_error *err) {
     pl_builder *vb = b->dict_values;
     if ((vb->length + 1) * 2 > b->n_slots) PL_TRY(dict_rehash(b, err));
-    uint64_t mask = (uint64_t)(b->n_slots - 1);
-    uint64_t h = hash_bytes(bytes, n) & mask;
+    uint64_t mask = (uint64_t)b->n_slots - 1;
+    uint64_t h = pl_hash_bytes(bytes, n) & mask;
     int64_t k = -1;
     while (b->slots[h] >= 0) {
         int64_t len;
         const uint8_t *p = dict_value(vb, b->slots[h], &len);
-        if (len == n && memcmp(p, bytes, (size_t)n) == 0) {
+        if (len == n && (n == 0 || memcmp(p, bytes, (size_t)n) == 0)) {
             k = b->slots[h];
             break;
         }
         h = (h + 1) & mask;
     }
     if (k < 0) {
-        int64_t max_index = b->type->byte_width >= 4 ? INT32_MAX : (INT64_C(1) << (b->type->byte_width * 8 - 1)) - 1;
-        if (vb->length > max_index) PL_FAIL(err, PL_ERR_LIMIT, "dictionary exceeds its index type");
+        if (vb->length > pl_dict_max_index(b->type->index_id))
+            PL_FAIL(err, PL_ERR_LIMIT, "dictionary of %lld values exceeds its index type",
+                    (long long)vb->length);
         k = vb->length;
-        if (vb->type->id == PL_TYPE_FLOAT32 || vb->type->id == PL_TYPE_FLOAT64 || stores_ints(vb->type->id) ||
-            vb->type->id == PL_TYPE_DECIMAL128) {
-            PL_TRY(push_valid(vb, true, err));
-            PL_TRY(push_fixed(vb, bytes, vb->type->byte_width, err));
-            vb->length++;
-        } else {
+        if (pl_type_is_varlen(vb->type->id) || vb->type->id == PL_TYPE_FIXED_BINARY) {
             PL_TRY(append_bytes_plain(vb, bytes, n, err));
+        } else {
+            PL_TRY(push_fixed(vb, bytes, vb->type->byte_width, err));
+            PL_TRY(push_valid(vb, true, err));
+            vb->length++;
         }
-        b->slots[h] = (int32_t)k;
+        b->slots[h] = k;
     }
+    PL_TRY(push_fixed(b, &k, b->type->byte_width, err)); /* little-endian low bytes */
     PL_TRY(push_valid(b, true, err));
-    int64_t idx = k;
-    PL_TRY(push_fixed(b, &idx, b->type->byte_width, err));
     b->length++;
     return PL_OK;
 }
 
 /* ---------------------------------------------------------------- finish */
 
-static void reset_buffers(pl_builder *b) {
-    b->validity = NULL;
-    b->values = NULL;
-    b->data = NULL;
-    b->length = 0;
-    b->null_count = 0;
-}
-
 pl_status pl_builder_finish(pl_builder *b, pl_array **out, pl_error *err) {
-    pl_array *children[64] = {0};
-    pl_array *dict = NULL;
-    pl_status st = PL_OK;
-    if (b->n_children > 64) PL_FAIL(err, PL_ERR_UNSUPPORTED, "struct with more than 64 fields");
-    for (int32_t i = 0; !st && i < b->n_children; i++) st = pl_builder_finish(b->children[i], &children[i], err);
-    if (!st && b->dict_values) st = pl_builder_finish(b->dict_values, &dict, err);
-    /* Fresh buffers for reuse, made before giving the old ones away. */
+    pl_array **children = NULL, *dict = NULL;
     pl_buf *nvalues = NULL, *ndata = NULL;
-    if (!st && b->values) st = pl_buf_new(64, &nvalues, err);
-    if (!st && b->data) st = pl_buf_new(64, &ndata, err);
-    if (!st && nvalues && (pl_type_is_varlen(b->type->id) || b->type->id == PL_TYPE_LIST || b->type->id == PL_TYPE_MAP)) {
-        int32_t zero = 0;
-        st = pl_buf_append(nvalues, &zero, 4, err);
-    }
+    pl_status st = PL_OK;
+    /* Everything that can fail for this level is allocated before the data is handed over. */
+    if (b->n_children > 0 && !(children = pl_calloc((size_t)b->n_children, sizeof(pl_array *))))
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory finishing a builder");
+    st = new_buffers(b->type, 16, &nvalues, &ndata, err);
+    for (int32_t i = 0; !st && i < b->n_children; i++)
+        st = pl_builder_finish(b->children[i], &children[i], err);
+    if (!st && b->dict_values) st = pl_builder_finish(b->dict_values, &dict, err);
     if (st) {
         for (int32_t i = 0; i < b->n_children; i++) pl_array_release(children[i]);
+        pl_free(children);
         pl_array_release(dict);
         pl_buf_release(nvalues);
         pl_buf_release(ndata);
@@ -337,13 +369,16 @@ pl_status pl_builder_finish(pl_builder *b, pl_array **out, pl_error *err) {
     }
     pl_buf *validity = b->validity, *values = b->values, *data = b->data;
     int64_t length = b->length, nulls = b->null_count;
-    reset_buffers(b);
+    b->validity = NULL;
     b->values = nvalues;
     b->data = ndata;
+    b->length = 0;
+    b->null_count = 0;
     pl_free(b->slots);
     b->slots = NULL;
     b->n_slots = 0;
-    /* STRUCT children may be longer than the struct only if misused; trim by length check */
-    return pl_array_new(pl_type_retain(b->type), length, nulls, validity, values, data,
-                        b->n_children, children, dict, out, err);
+    st = pl_array_new(pl_type_retain(b->type), length, nulls, validity, values, data,
+                      b->n_children, children, dict, out, err);
+    pl_free(children);
+    return st;
 }

@@ -16,4 +16,9 @@ void pl_bits_copy(uint8_t *dst, int64_t dst_off, const uint8_t *src, int64_t src
 /* Sets bits [off, off+n) of dst to 1. */
 void pl_bits_set_range(uint8_t *dst, int64_t off, int64_t n);
 
+/* Largest index a dictionary index type (INT8..UINT64) can hold. */
+int64_t pl_dict_max_index(pl_type_id index_id);
+/* Hash of a byte string, for dictionary deduplication. */
+uint64_t pl_hash_bytes(const uint8_t *p, int64_t n);
+
 #endif

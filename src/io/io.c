@@ -1,10 +1,12 @@
 /* io.c - the format-independent I/O layer: streams, glob expansion, format detection, option
  * defaults, and dispatch of pl_scan_open / pl_writer_open to the per-format code (io_int.h). */
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "io/io_int.h"
@@ -141,7 +143,8 @@ pl_status pl_glob_expand(int32_t n_paths, const char *const *paths, char ***out_
         memset(&g, 0, sizeof g);
         size_t n_match = 1;
         bool globbed = false;
-        if (has_wildcard(paths[i])) {
+        /* A file whose name merely contains '*', '?' or '[' is taken as it is. */
+        if (has_wildcard(paths[i]) && access(paths[i], F_OK) != 0) {
             int rc = glob(paths[i], 0, NULL, &g);
             if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
                 globfree(&g);
@@ -186,6 +189,24 @@ pl_status pl_glob_expand(int32_t n_paths, const char *const *paths, char ***out_
 
 /* ---------------------------------------------------------------- scan dispatch */
 
+/* Bytes read from the start of a file whose extension names no format. */
+#define PL_SNIFF_BYTES 8
+
+/* Format from a file's first bytes: Parquet magic ("PAR1", or "PARE" when encrypted), the
+ * Arrow file magic or an IPC stream's continuation marker; PL_FORMAT_AUTO if none matches or
+ * the file cannot be read (the reader then reports why). */
+static pl_format sniff_file(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return PL_FORMAT_AUTO;
+    unsigned char b[PL_SNIFF_BYTES];
+    size_t n = fread(b, 1, sizeof b, fp);
+    fclose(fp);
+    if (n >= 4 && (!memcmp(b, "PAR1", 4) || !memcmp(b, "PARE", 4))) return PL_FORMAT_PARQUET;
+    if (n >= 6 && !memcmp(b, "ARROW1", 6)) return PL_FORMAT_IPC;
+    if (n >= 4 && b[0] == 0xFF && b[1] == 0xFF && b[2] == 0xFF && b[3] == 0xFF) return PL_FORMAT_IPC;
+    return PL_FORMAT_AUTO;
+}
+
 pl_status pl_scan_open(int32_t n_paths, const char *const *paths, pl_format format,
                        const pl_read_opts *opts, pl_stream **out, pl_error *err) {
     if (n_paths <= 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "no input files given");
@@ -198,6 +219,7 @@ pl_status pl_scan_open(int32_t n_paths, const char *const *paths, pl_format form
     int32_t n_files = 0;
     PL_TRY(pl_glob_expand(n_paths, paths, &files, &n_files, err));
     if (format == PL_FORMAT_AUTO) format = pl_format_from_path(files[0]);
+    if (format == PL_FORMAT_AUTO) format = sniff_file(files[0]);
     pl_status st;
     const char *const *cf = (const char *const *)files;
     switch (format) {
@@ -206,7 +228,13 @@ pl_status pl_scan_open(int32_t n_paths, const char *const *paths, pl_format form
     case PL_FORMAT_IPC: st = pl_ipc_scan_open(n_files, cf, opts, out, err); break;
     case PL_FORMAT_AUTO:
         pl_error_set_path(err, files[0]);
-        st = pl_error_set(err, PL_ERR_INVALID_ARG, "cannot tell the file format from the extension");
+        if (access(files[0], R_OK) != 0) {
+            st = pl_error_set(err, errno == ENOENT ? PL_ERR_NOT_FOUND : PL_ERR_IO,
+                              "cannot open file: %s", strerror(errno));
+            break;
+        }
+        st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                          "cannot tell the file format from the extension or the first bytes");
         if (err) snprintf(err->hint, sizeof err->hint, "use .parquet, .csv, .arrow or name the format");
         break;
     default:
