@@ -341,6 +341,11 @@ bool pl_pq_field_all_dict(const pl_pq_file *f, int32_t field);
 /* The type of a field in keep-dictionary mode (a new reference). */
 pl_status pl_pq_field_type(const pl_pq_file *f, int32_t field, bool keep_dict, pl_type **out,
                            pl_error *err);
+/* A scan over many files keeps descriptors open only for files being decoded: drop_fd
+ * closes the descriptor (metadata stays), ensure_fd reopens it (checking the size did not
+ * change). Errors: PL_ERR_NOT_FOUND, PL_ERR_IO. */
+void pl_pq_file_drop_fd(pl_pq_file *f);
+pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err);
 /* Fills path/row group/column of err if unset. */
 void pl_pq_error_context(pl_error *err, const char *path, int32_t rg, int32_t column,
                          const char *column_name);

@@ -154,6 +154,32 @@ pl_status pl_pq_file_open_memory(const uint8_t *data, int64_t size, const char *
     return PL_OK;
 }
 
+void pl_pq_file_drop_fd(pl_pq_file *f) {
+    if (f->src.fd >= 0 && !f->src.mem) {
+        close(f->src.fd);
+        f->src.fd = -1;
+    }
+}
+
+pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err) {
+    if (f->src.mem || f->src.fd >= 0) return PL_OK;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        pl_error_set_path(err, f->path);
+        PL_FAIL(err, e == ENOENT ? PL_ERR_NOT_FOUND : PL_ERR_IO, "cannot reopen file: %s",
+                strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || (int64_t)sb.st_size != f->src.size) {
+        close(fd);
+        pl_error_set_path(err, f->path);
+        PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
+    }
+    f->src.fd = fd;
+    return PL_OK;
+}
+
 void pl_pq_file_close(pl_pq_file *f) {
     if (!f) return;
     pl_pq_schema_tree_reset(&f->tree);

@@ -214,6 +214,7 @@ static pl_status refill(pq_scan *q, pl_error *err) {
         q->next_unit++;
     }
     if (n_win == 0) return PL_OK;
+    for (int64_t u = 0; u < n_win; u++) PL_TRY(pl_pq_file_ensure_fd(q->files[q->win[u].file], err));
     int64_t n_tasks = n_win * q->n_cols;
     for (int64_t u = 0; u < n_win; u++)
         for (int32_t k = 0; k < q->n_cols; k++) {
@@ -226,6 +227,10 @@ static pl_status refill(pq_scan *q, pl_error *err) {
         }
     plan_slab(q, n_tasks);
     pl_parallel_for(n_tasks, q->threads, task_fn, q);
+    /* files whose row groups are all decoded give their descriptors back */
+    int32_t next_file = q->next_unit < q->n_units ? q->units[q->next_unit].file : q->n_files;
+    for (int64_t u = 0; u < n_win; u++)
+        if (q->win[u].file < next_file && q->n_files > 1) pl_pq_file_drop_fd(q->files[q->win[u].file]);
     pl_status st = PL_OK;
     for (int64_t t = 0; t < n_tasks; t++) {
         if (q->tasks[t].st && !st) {
@@ -317,6 +322,8 @@ static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *path
     for (int32_t k = 0; k < n_paths; k++) {
         PL_TRY(pl_pq_file_open(paths[k], &q->files[k], err));
         q->n_files = k + 1;
+        /* descriptors are reopened when the file's row groups are decoded */
+        if (n_paths > 1) pl_pq_file_drop_fd(q->files[k]);
     }
     pl_schema *s0 = pl_pq_file_schema(q->files[0]);
     q->n_cols = opts->columns ? opts->n_columns : s0->n_fields;
