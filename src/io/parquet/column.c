@@ -245,9 +245,9 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
     pl_pq_leaf_data *out = cs->out;
     bool v2 = h->type == PL_PQ_PAGE_DATA_V2;
     int64_t n = h->num_values;
-    if (n > cs->n_total - cs->done)
-        PL_FAIL(err, PL_ERR_CORRUPT, "pages hold more than the chunk's %lld values",
-                (long long)cs->n_total);
+    /* pages holding more entries than the chunk's metadata: the chunk's count wins (as DuckDB
+     * reads such files); the extra entries are ignored */
+    if (n > cs->n_total - cs->done) n = cs->n_total - cs->done;
     bool compressed = c->cc->codec != PL_CODEC_UNCOMPRESSED;
     const uint8_t *p, *end, *rep_p = NULL, *rep_end = NULL, *def_p = NULL, *def_end = NULL;
     if (!v2) {
