@@ -325,8 +325,7 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
                                         n, err));
             else PL_TRY(levels_v1(&p, end, h->rep_encoding, max_rep, rep, n, err));
             PL_TRY(check_levels(rep, n, max_rep, "repetition", err));
-            if (cs->done == 0 && n > 0 && rep[0] != 0)
-                PL_FAIL(err, PL_ERR_CORRUPT, "column chunk does not start a new record");
+
         }
         if (max_def > 0) {
             def_out = out->def + cs->done;
@@ -437,6 +436,36 @@ static pl_status export_dict(chunk_state *cs, pl_error *err) {
                         &cs->out->dict, err);
 }
 
+/* A chunk must start a record (repetition level 0). Some writers emit stray leading entries
+ * with a non-zero level; like DuckDB, they are dropped together with their values. */
+static void drop_leading_continuations(pl_pq_leaf_data *out, int max_def) {
+    if (!out->rep || out->n_levels == 0 || out->rep[0] == 0) return;
+    int64_t f = 0, s = 0;
+    while (f < out->n_levels && out->rep[f] != 0) {
+        s += !out->def || out->def[f] == max_def;
+        f++;
+    }
+    int64_t n = out->n_levels - f;
+    memmove(out->rep, out->rep + f, (size_t)n);
+    if (out->def) memmove(out->def, out->def + f, (size_t)n);
+    out->n_levels = n;
+    pl_pq_sink *k = &out->sink;
+    int64_t m = k->n - s;
+    if (s == 0 || m < 0) return;
+    if (k->conv == PL_PQ_CONV_VARLEN) {
+        int32_t *o = (int32_t *)(void *)k->values->data;
+        int32_t base = o[s];
+        memmove(k->data->data, k->data->data + base, (size_t)(o[k->n] - base));
+        for (int64_t i = 0; i <= m; i++) o[i] = o[i + s] - base;
+        k->data->size = o[m];
+    } else if (k->conv == PL_PQ_CONV_BOOL) {
+        pl_pq_bits_copy(k->values->data, 0, k->values->data, s, m);
+    } else {
+        memmove(k->values->data, k->values->data + s * k->width, (size_t)(m * k->width));
+    }
+    k->n = m;
+}
+
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
                            pl_error *err) {
     const pl_pq_column_chunk *cc = c->cc;
@@ -533,6 +562,7 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     }
     if (c->keep_dict && (st = export_dict(&cs, err))) goto fail;
     out->n_levels = cs.done;
+    if (!out->flat) drop_leading_continuations(out, leaf->max_def);
     if (out->flat && out->validity && out->null_count > 0) materialize_bits(&cs, out->validity->data);
     if (leaf->wkt && !c->keep_dict &&
         (st = pl_pq_wkb_to_text(&out->sink, out->flat && out->validity && out->null_count > 0

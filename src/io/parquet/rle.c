@@ -35,7 +35,7 @@ void pl_pq_bits_copy(uint8_t *dst, int64_t doff, const uint8_t *src, int64_t sof
     const uint8_t *s = src + (soff >> 3);
     int sh = (int)(soff & 7);
     if (sh == 0) {
-        memcpy(d, s, (size_t)bytes);
+        memmove(d, s, (size_t)bytes);
     } else {
         for (int64_t k = 0; k < bytes; k++)
             d[k] = (uint8_t)((s[k] >> sh) | (s[k + 1] << (8 - sh)));

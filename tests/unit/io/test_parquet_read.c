@@ -404,6 +404,16 @@ static void test_nested(void **state) {
     assert_int_equal(pl_array_offsets(inner)[1], 2);
     pl_batch_release(b);
 
+    /* a chunk starting with a stray continuation entry (rep 1): dropped as DuckDB does,
+     * giving [1,2],[3,4],[5,6],[7,8],[9] */
+    b = read_combined(PT "bad_data/ARROW-GH-45185.parquet", &o);
+    assert_int_equal(b->n_rows, 5);
+    l = b->columns[0];
+    assert_int_equal(pl_array_offsets(l)[5], 9);
+    assert_int_equal(((const int32_t *)pl_array_values_ptr(l->children[0]))[0], 1);
+    assert_int_equal(((const int32_t *)pl_array_values_ptr(l->children[0]))[8], 9);
+    pl_batch_release(b);
+
     /* repeated groups without LIST annotation: id 3 has phone [] and id 1 phoneNumbers null */
     b = read_combined(PT "data/repeated_no_annotation.parquet", &o);
     assert_int_equal(b->n_rows, 6);
