@@ -1099,18 +1099,67 @@ static bool float_run_equal(const uint8_t *pa, const uint8_t *pb, int64_t n, int
     return true;
 }
 
+/* n <= 64 bits of bits starting at bit off, LSB first; all ones when bits is NULL. Reads only
+ * the bytes holding those bits. */
+static uint64_t bits64(const uint8_t *bits, int64_t off, int64_t n) {
+    uint64_t mask = n == 64 ? ~0ULL : ((1ULL << n) - 1);
+    if (!bits) return mask;
+    int sh = (int)(off & 7);
+    uint8_t tmp[16] = {0};
+    memcpy(tmp, bits + (off >> 3), (size_t)((sh + n + 7) / 8));
+    uint64_t w = pl_load_u64le(tmp) >> sh;
+    if (sh) w |= (uint64_t)tmp[8] << (64 - sh);
+    return w & mask;
+}
+
+static bool fixed_block_equal(pl_array *a, int64_t ai, pl_array *b, int64_t bi, int64_t n) {
+    pl_type_id id = a->type->id;
+    if (id == PL_TYPE_BOOL)
+        return bits64(a->values->data, a->offset + ai, n) == bits64(b->values->data, b->offset + bi, n);
+    int32_t w = a->type->byte_width;
+    if (w == 0) return true;
+    const uint8_t *pa = (const uint8_t *)pl_array_values_ptr(a) + ai * w;
+    const uint8_t *pb = (const uint8_t *)pl_array_values_ptr(b) + bi * w;
+    if (id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64) return float_run_equal(pa, pb, n, w);
+    return memcmp(pa, pb, (size_t)(n * w)) == 0;
+}
+
 bool pl_array_range_equals(pl_array *a, int64_t ai, pl_array *b, int64_t bi, int64_t n) {
     if (n <= 0) return true;
     pl_type_id id = a->type->id;
-    /* Fast path: the same fixed-width plain type and no nulls on either side. */
-    if (id == b->type->id && id != PL_TYPE_DICTIONARY && is_fixed_type(id) &&
-        range_nulls(a, ai, n) == 0 && range_nulls(b, bi, n) == 0) {
-        int32_t w = a->type->byte_width;
-        if (w == 0) return true;
-        const uint8_t *pa = (const uint8_t *)pl_array_values_ptr(a) + ai * w;
-        const uint8_t *pb = (const uint8_t *)pl_array_values_ptr(b) + bi * w;
-        if (id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64) return float_run_equal(pa, pb, n, w);
-        return memcmp(pa, pb, (size_t)(n * w)) == 0;
+    if (id == b->type->id && id == PL_TYPE_NA) return true;
+    /* Fixed-width plain types and booleans: 64 rows at a time, validity words compared
+     * first, values of fully valid blocks compared in one go. */
+    if (id == b->type->id && id != PL_TYPE_DICTIONARY && (is_fixed_type(id) || id == PL_TYPE_BOOL)) {
+        const uint8_t *va_bits = a->validity ? a->validity->data : NULL;
+        const uint8_t *vb_bits = b->validity ? b->validity->data : NULL;
+        for (int64_t start = 0; start < n; start += 64) {
+            int64_t m = PL_MIN(64, n - start);
+            uint64_t va = bits64(va_bits, a->offset + ai + start, m);
+            uint64_t vb = bits64(vb_bits, b->offset + bi + start, m);
+            if (va != vb) return false;
+            if (va == bits64(NULL, 0, m)) {
+                if (!fixed_block_equal(a, ai + start, b, bi + start, m)) return false;
+                continue;
+            }
+            if (id == PL_TYPE_BOOL) {
+                uint64_t x = bits64(a->values->data, a->offset + ai + start, m) ^
+                             bits64(b->values->data, b->offset + bi + start, m);
+                if (x & va) return false;
+                continue;
+            }
+            int32_t w = a->type->byte_width;
+            const uint8_t *pa = (const uint8_t *)pl_array_values_ptr(a) + (ai + start) * w;
+            const uint8_t *pb = (const uint8_t *)pl_array_values_ptr(b) + (bi + start) * w;
+            bool is_float = id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64;
+            while (va) {
+                int bit = __builtin_ctzll(va);
+                va &= va - 1;
+                if (memcmp(pa + bit * w, pb + bit * w, (size_t)w) == 0) continue;
+                if (!is_float || !float_run_equal(pa + bit * w, pb + bit * w, 1, w)) return false;
+            }
+        }
+        return true;
     }
     for (int64_t k = 0; k < n; k++)
         if (!value_equals(a, ai + k, b, bi + k)) return false;
