@@ -567,6 +567,51 @@ static pl_status index_out_of_range(int64_t k, int64_t n_dict, int64_t row, pl_e
     return PL_ERR_CORRUPT;
 }
 
+/* Nested dictionary values (rare): the output is the concatenation of slices of the
+ * dictionary, one per run of consecutive indices, and of NULL arrays for runs of null rows. */
+static pl_status take_nested(pl_array *a, pl_array **out, pl_error *err) {
+    pl_array *dict = a->dictionary;
+    int64_t n = a->length, n_dict = dict->length, n_parts = 0, cap = 16;
+    pl_array **parts = pl_malloc(sizeof(pl_array *) * (size_t)cap);
+    if (!parts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory decoding a dictionary");
+    pl_status st = PL_OK;
+    int64_t i = 0;
+    while (!st && i < n) {
+        int64_t run = 1, first = 0;
+        bool valid = pl_array_is_valid(a, i);
+        if (valid) {
+            first = read_index(a, i);
+            if ((uint64_t)first >= (uint64_t)n_dict) {
+                st = index_out_of_range(first, n_dict, i, err);
+                break;
+            }
+            while (i + run < n && pl_array_is_valid(a, i + run) && first + run < n_dict &&
+                   read_index(a, i + run) == first + run)
+                run++;
+        } else {
+            while (i + run < n && !pl_array_is_valid(a, i + run)) run++;
+        }
+        if (n_parts == cap) {
+            pl_array **np = pl_realloc(parts, sizeof(pl_array *) * (size_t)(cap * 2));
+            if (!np) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory decoding a dictionary");
+                break;
+            }
+            parts = np;
+            cap *= 2;
+        }
+        st = valid ? pl_array_slice(dict, first, run, &parts[n_parts], err)
+                   : pl_array_new_nulls(dict->type, run, &parts[n_parts], err);
+        if (!st) n_parts++;
+        i += run;
+    }
+    if (!st && n_parts == 0) st = pl_array_new_nulls(dict->type, 0, out, err);
+    else if (!st) st = pl_array_concat(n_parts, parts, out, err);
+    for (int64_t k = 0; k < n_parts; k++) pl_array_release(parts[k]);
+    pl_free(parts);
+    return st;
+}
+
 /* Gathers dictionary values by index into a new plain array. Null rows (row null or value
  * null) get a zero value; every index of a valid row is bounds-checked. */
 static pl_status take_dict(pl_array *a, pl_array **out, pl_error *err) {
@@ -580,7 +625,7 @@ static pl_status take_dict(pl_array *a, pl_array **out, pl_error *err) {
     bool row_nulls = pl_array_null_count(a) > 0, dict_nulls = pl_array_null_count(dict) > 0;
     if (!is_fixed_type(vt->id) && !pl_type_is_varlen(vt->id) && vt->id != PL_TYPE_BOOL &&
         vt->id != PL_TYPE_NA)
-        PL_FAIL(err, PL_ERR_UNSUPPORTED, "decoding a dictionary of nested values");
+        return take_nested(a, out, err);
     if (row_nulls || dict_nulls || vt->id == PL_TYPE_NA) {
         if (vt->id != PL_TYPE_NA) PL_TRY(pl_buf_new_zeroed(bits_bytes(n), &validity, err));
         if (validity && a->validity) pl_bits_copy(validity->data, 0, a->validity->data, a->offset, n);

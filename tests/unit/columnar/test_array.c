@@ -754,6 +754,55 @@ static void test_validate_catches_corruption(void **state) {
                      PL_ERR_INVALID_ARG);
 }
 
+static void test_nested_dictionary_values(void **state) {
+    (void)state;
+    /* dictionary<int8, list<int32>> over the model's list values 0..5 */
+    row dv[6];
+    for (int i = 0; i < 6; i++) dv[i] = (row){i != 4, i + 1};
+    pl_array *dict = build(K_LIST, dv, 6);
+    pl_type *dt;
+    assert_int_equal(pl_type_new_dictionary(PL_TYPE_INT8, dict->type, &dt, NULL), PL_OK);
+    /* rows: runs of consecutive indices, nulls, a null dictionary value, repeats */
+    const int8_t idx[] = {1, 2, 3, 0, 0, 5, 4, 2, 3};
+    const bool valid[] = {true, true, true, false, false, true, true, true, true};
+    pl_buf *values, *validity;
+    assert_int_equal(pl_buf_new(9, &values, NULL), PL_OK);
+    assert_int_equal(pl_buf_append(values, idx, 9, NULL), PL_OK);
+    assert_int_equal(pl_buf_new_zeroed(2, &validity, NULL), PL_OK);
+    for (int i = 0; i < 9; i++)
+        if (valid[i]) pl_bit_set(validity->data, i);
+    pl_array *a;
+    assert_int_equal(pl_array_new(dt, 9, 2, validity, values, NULL, 0, NULL, pl_array_retain(dict), &a, NULL), PL_OK);
+    assert_int_equal(pl_array_validate(a, true, NULL), PL_OK);
+    row want[9];
+    for (int i = 0; i < 9; i++) want[i] = valid[i] ? dv[idx[i]] : (row){false, 0};
+    pl_array *plain;
+    assert_int_equal(pl_array_decode_dictionary(a, &plain, NULL), PL_OK);
+    assert_true(pl_type_equals(plain->type, dict->type));
+    check_against(plain, K_LIST, want, 9);
+    assert_int_equal(pl_array_validate(plain, true, NULL), PL_OK);
+    pl_array *rebuilt = build(K_LIST, want, 9);
+    assert_true(pl_array_equals(a, rebuilt));
+    /* concatenation appends nested dictionaries */
+    pl_array *sl, *cat;
+    assert_int_equal(pl_array_slice(a, 2, 5, &sl, NULL), PL_OK);
+    pl_array *parts[2] = {a, sl};
+    assert_int_equal(pl_array_concat(2, parts, &cat, NULL), PL_OK);
+    assert_int_equal(pl_array_validate(cat, true, NULL), PL_OK);
+    row want2[14];
+    memcpy(want2, want, sizeof want);
+    memcpy(want2 + 9, want + 2, 5 * sizeof(row));
+    pl_array *rebuilt2 = build(K_LIST, want2, 14);
+    assert_true(pl_array_equals(cat, rebuilt2));
+    pl_array_release(rebuilt2);
+    pl_array_release(cat);
+    pl_array_release(sl);
+    pl_array_release(rebuilt);
+    pl_array_release(plain);
+    pl_array_release(a);
+    pl_array_release(dict);
+}
+
 static pl_array *f64s(const double *v, const bool *valid, int n) {
     pl_builder *b;
     assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_FLOAT64), 0, &b, NULL), PL_OK);
@@ -921,6 +970,7 @@ int main(void) {
         cmocka_unit_test(test_dictionary_concat_unify_and_limits),
         cmocka_unit_test(test_decode_dictionary_value_types),
         cmocka_unit_test(test_validate_catches_corruption),
+        cmocka_unit_test(test_nested_dictionary_values),
         cmocka_unit_test(test_equality_rules),
         cmocka_unit_test(test_nulls_arrays_of_every_type),
         cmocka_unit_test(test_concat_errors),
