@@ -88,6 +88,7 @@ pl_status pl_type_new_dictionary(pl_type_id index_id, pl_type *value_type, pl_ty
                                  pl_error *err) {
     if (index_id < PL_TYPE_INT8 || index_id > PL_TYPE_UINT64)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "dictionary index type must be an integer type");
+    if (!value_type) PL_FAIL(err, PL_ERR_INVALID_ARG, "dictionary without a value type");
     pl_type *t;
     PL_TRY(type_alloc(PL_TYPE_DICTIONARY, int_width(index_id), &t, err));
     t->index_id = index_id;
@@ -115,6 +116,8 @@ void pl_field_reset(pl_field *f) {
 
 static pl_status type_with_children(pl_type_id id, int32_t width, int32_t n, const pl_field *fields,
                                     pl_type **out, pl_error *err) {
+    for (int32_t i = 0; i < n; i++)
+        if (!fields[i].type) PL_FAIL(err, PL_ERR_INVALID_ARG, "field %d without a type", i);
     pl_type *t;
     PL_TRY(type_alloc(id, width, &t, err));
     if (n > 0) {
@@ -150,6 +153,7 @@ pl_status pl_type_new_struct(int32_t n_fields, const pl_field *fields, pl_type *
 
 pl_status pl_type_new_map(pl_type *key, pl_type *value, bool value_nullable, pl_type **out,
                           pl_error *err) {
+    if (!key || !value) PL_FAIL(err, PL_ERR_INVALID_ARG, "map without a key or value type");
     pl_field kv[2] = {{"key", key, false}, {"value", value, value_nullable}};
     pl_type *entries;
     PL_TRY(type_with_children(PL_TYPE_STRUCT, 0, 2, kv, &entries, err));
