@@ -103,12 +103,12 @@ static pl_status read_msg(ipc_src *s, int64_t pos, int64_t end, ipc_msg *m, bool
     }
     set_offset(err, pos);
     if (meta_len < 0) PL_FAIL(err, PL_ERR_CORRUPT, "negative message metadata size %d", meta_len);
-    if (meta_len > PL_IPC_MAX_METADATA_BYTES)
-        PL_FAIL(err, PL_ERR_LIMIT, "message metadata of %d bytes exceeds the limit of %lld", meta_len,
-                (long long)PL_IPC_MAX_METADATA_BYTES);
     if (meta_len > end - p)
         PL_FAIL(err, PL_ERR_CORRUPT, "message metadata of %d bytes runs past the end of the input",
                 meta_len);
+    if (meta_len > PL_IPC_MAX_METADATA_BYTES)
+        PL_FAIL(err, PL_ERR_LIMIT, "message metadata of %d bytes exceeds the limit of %lld", meta_len,
+                (long long)PL_IPC_MAX_METADATA_BYTES);
     pl_fb_table msg;
     if (!pl_fb_reader_init(&m->r, d + p, (size_t)meta_len, &msg))
         PL_FAIL(err, PL_ERR_CORRUPT, "malformed message metadata: %s", m->r.why);
@@ -719,9 +719,10 @@ static pl_status read_blocks(const pl_fb_table *footer, int id, int64_t file_end
     for (uint32_t k = 0; k < v.len; k++) {
         b[k].offset = (int64_t)pl_load_u64le(pl_fb_vec_elem(&v, k, 24));
         if (b[k].offset < 0 || b[k].offset >= file_end) {
+            int64_t off = b[k].offset;
             pl_free(b);
             PL_FAIL(err, PL_ERR_CORRUPT, "file footer block %u at byte %lld outside the file", k,
-                    (long long)b[k].offset);
+                    (long long)off);
         }
     }
     *out = b;

@@ -29,6 +29,9 @@ typedef struct seg {
 } seg;
 
 typedef struct body {
+    const pl_array *const *remap_from; /* dictionary index substitutions */
+    pl_buf *const *remap_to;
+    int32_t n_remap;
     seg *segs;
     int64_t n_segs, cap_segs;
     int64_t *nodes; /* length, null count pairs */
@@ -53,7 +56,13 @@ typedef struct ipc_writer {
     int64_t pos;
     bool started, finished, failed;
     int32_t n_dicts;
-    pl_array **last_dicts;
+    pl_array **last_dicts; /* last dictionary array seen per id */
+    pl_array **acc_dicts;  /* file format: everything written so far per id */
+    /* file format: dictionary-encoded arrays of the current batch whose indices were remapped
+     * into the accumulated dictionary, and their new index buffers */
+    const pl_array **remap_from;
+    pl_buf **remap_to;
+    int32_t n_remap;
     block *blocks[2]; /* dictionaries, record batches */
     int64_t n_blocks[2], cap_blocks[2];
 } ipc_writer;
@@ -169,8 +178,11 @@ static pl_status add_array(body *b, const pl_array *a, int64_t off, int64_t len,
         return PL_OK;
     default: {
         int64_t w = t->byte_width;
-        if (!a->values) return add_seg(b, NULL, 0, NULL, err);
-        return add_seg(b, a->values->data + off * w, len * w, NULL, err);
+        const pl_buf *vals = a->values;
+        for (int32_t k = 0; t->id == PL_TYPE_DICTIONARY && k < b->n_remap; k++)
+            if (b->remap_from[k] == a) vals = b->remap_to[k];
+        if (!vals) return add_seg(b, NULL, 0, NULL, err);
+        return add_seg(b, vals->data + off * w, len * w, NULL, err);
     }
     }
 }
@@ -222,9 +234,9 @@ static pl_status compress_body(ipc_writer *w, body *b, pl_error *err) {
         pl_parallel_for(b->n_segs, w->n_threads, compress_task, &j);
         for (int64_t i = 0; i < b->n_segs; i++) {
             if (!sts[i]) continue;
-            pl_free(sts);
-            PL_FAIL(err, PL_ERR_INTERNAL, "%s compression of a record batch buffer failed",
-                    pl_codec_name(w->codec));
+            pl_free(sts); /* redo the first failure for its message (the seg is unchanged) */
+            pl_status st = compress_seg(w, &b->segs[i], err);
+            return st ? st : pl_error_set(err, PL_ERR_INTERNAL, "compression result differs");
         }
         pl_free(sts);
         return PL_OK;
@@ -331,6 +343,11 @@ static pl_status write_schema(ipc_writer *w, pl_error *err) {
 static pl_status write_batch_msg(ipc_writer *w, int32_t n_cols, pl_array *const *cols, int64_t len,
                                  int64_t dict_id, bool delta, int64_t dict_off, pl_error *err) {
     body b = {0};
+    if (dict_id < 0) {
+        b.remap_from = w->remap_from;
+        b.remap_to = w->remap_to;
+        b.n_remap = w->n_remap;
+    }
     pl_status st = PL_OK;
     for (int32_t k = 0; k < n_cols && !st; k++) {
         int64_t off = cols[k]->offset + (dict_id >= 0 ? dict_off : 0);
@@ -373,49 +390,289 @@ static int32_t count_dicts(const pl_type *t) {
     return n;
 }
 
-/* The dictionary array of every dictionary id (pre-order, as the schema encoder numbers them). */
-static void collect_dicts(const pl_type *t, pl_array *a, pl_array **dicts, int32_t *next) {
+/* The dictionary-encoded array (users) and its dictionary of every dictionary id, in pre-order
+ * as the schema encoder numbers them. */
+static void collect_dicts(const pl_type *t, pl_array *a, pl_array **dicts, pl_array **users,
+                          int32_t *next) {
     if (t->id == PL_TYPE_DICTIONARY) {
+        users[*next] = a;
         dicts[(*next)++] = a ? a->dictionary : NULL;
         a = a ? a->dictionary : NULL;
         t = t->value_type;
     }
     for (int32_t k = 0; k < t->n_children; k++)
         collect_dicts(t->children[k].type, a && k < a->n_children ? a->children[k] : NULL, dicts,
-                      next);
+                      users, next);
+}
+
+/* ---- file format: dictionaries unified across batches (the format allows one dictionary per
+ * id, extended by deltas). Values of a new batch's dictionary already written keep their index,
+ * new ones are appended as a delta and the batch's indices are rewritten. */
+
+static bool dedupable(const pl_type *t) {
+    return t->id == PL_TYPE_UTF8 || t->id == PL_TYPE_BINARY ||
+           (t->id != PL_TYPE_DICTIONARY && t->id != PL_TYPE_BOOL && t->byte_width > 0 &&
+            t->n_children == 0);
+}
+
+/* Bytes of dictionary entry j (false for NULL). */
+static bool entry_bytes(const pl_array *a, int64_t j, const uint8_t **p, int64_t *n) {
+    if (!pl_array_is_valid(a, j)) return false;
+    if (pl_type_is_varlen(a->type->id)) {
+        int32_t len;
+        *p = pl_array_bytes(a, j, &len);
+        *n = len;
+    } else {
+        *n = a->type->byte_width;
+        *p = a->values->data + (a->offset + j) * *n;
+    }
+    return true;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, int64_t n, bool valid) {
+    uint64_t h = valid ? 0xcbf29ce484222325ull : 0x9e3779b97f4a7c15ull;
+    for (int64_t k = 0; k < n; k++) h = (h ^ p[k]) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+typedef struct dict_index {
+    int64_t *slots; /* unified index + 1, 0 = empty */
+    int64_t mask;
+} dict_index;
+
+/* Entry u of the unified dictionary: acc[0, n_acc) then d at news[u - n_acc]. */
+static bool unified_bytes(const pl_array *acc, const pl_array *d, const int64_t *news, int64_t u,
+                          const uint8_t **p, int64_t *n) {
+    int64_t n_acc = acc->length;
+    return u < n_acc ? entry_bytes(acc, u, p, n) : entry_bytes(d, news[u - n_acc], p, n);
+}
+
+/* Index in the unified dictionary of entry j of d, adding it (to news) if new. */
+static int64_t unify_entry(dict_index *ix, const pl_array *acc, const pl_array *d, int64_t j,
+                           int64_t *news, int64_t *n_news) {
+    const uint8_t *p = NULL, *q = NULL;
+    int64_t n = 0, m = 0;
+    bool valid = entry_bytes(d, j, &p, &n);
+    uint64_t h = hash_bytes(p, n, valid);
+    for (int64_t s = (int64_t)(h & (uint64_t)ix->mask);; s = (s + 1) & ix->mask) {
+        int64_t u = ix->slots[s] - 1;
+        if (u < 0) {
+            int64_t nu = acc->length + *n_news;
+            news[(*n_news)++] = j;
+            ix->slots[s] = nu + 1;
+            return nu;
+        }
+        bool uvalid = unified_bytes(acc, d, news, u, &q, &m);
+        if (uvalid == valid && (!valid || (m == n && memcmp(p, q, (size_t)n) == 0))) return u;
+    }
+}
+
+static void index_insert(dict_index *ix, const pl_array *acc, int64_t u) {
+    const uint8_t *p = NULL;
+    int64_t n = 0;
+    bool valid = entry_bytes(acc, u, &p, &n);
+    int64_t s = (int64_t)(hash_bytes(p, n, valid) & (uint64_t)ix->mask);
+    while (ix->slots[s]) s = (s + 1) & ix->mask;
+    ix->slots[s] = u + 1;
+}
+
+/* The entries news[0, n) of d as a new array. */
+static pl_status gather_entries(const pl_array *d, const int64_t *news, int64_t n, pl_array **out,
+                                pl_error *err) {
+    pl_buf *validity = NULL, *values = NULL, *data = NULL;
+    bool varlen = pl_type_is_varlen(d->type->id);
+    int64_t w = varlen ? 4 : d->type->byte_width, n_data = 0;
+    pl_status st = pl_buf_new_zeroed((n + 7) / 8 + 1, &validity, err);
+    if (!st) st = pl_buf_new_zeroed((n + 1) * w + 1, &values, err);
+    for (int64_t k = 0; !st && varlen && k < n; k++) {
+        const uint8_t *p;
+        int64_t len = 0;
+        if (entry_bytes(d, news[k], &p, &len)) n_data += len;
+    }
+    if (!st && varlen) st = pl_buf_new_zeroed(n_data + 1, &data, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int64_t pos = 0;
+    for (int64_t k = 0; k < n; k++) {
+        const uint8_t *p;
+        int64_t len = 0;
+        bool valid = entry_bytes(d, news[k], &p, &len);
+        if (valid) pl_bit_set(validity->data, k);
+        if (varlen) {
+            if (valid) memcpy(data->data + pos, p, (size_t)len);
+            pos += valid ? len : 0;
+            ((int32_t *)(void *)values->data)[k + 1] = (int32_t)pos;
+        } else if (valid) {
+            memcpy(values->data + k * w, p, (size_t)w);
+        }
+    }
+    values->size = varlen ? (n + 1) * 4 : n * w;
+    return pl_array_new(pl_type_retain(d->type), n, -1, validity, values, data, 0, NULL, NULL, out,
+                        err);
+}
+
+static int64_t index_max(pl_type_id id) {
+    switch (id) {
+    case PL_TYPE_INT8: return INT8_MAX;
+    case PL_TYPE_UINT8: return UINT8_MAX;
+    case PL_TYPE_INT16: return INT16_MAX;
+    case PL_TYPE_UINT16: return UINT16_MAX;
+    case PL_TYPE_INT32: return INT32_MAX;
+    default: return INT64_MAX;
+    }
+}
+
+static int64_t load_index(const uint8_t *p, pl_type_id id) {
+    switch (id) {
+    case PL_TYPE_INT8: return (int8_t)*p;
+    case PL_TYPE_UINT8: return *p;
+    case PL_TYPE_INT16: { int16_t v; memcpy(&v, p, 2); return v; }
+    case PL_TYPE_UINT16: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case PL_TYPE_INT32: { int32_t v; memcpy(&v, p, 4); return v; }
+    case PL_TYPE_UINT32: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { int64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+/* Indices of user rewritten through map (NULL rows get 0) into a new buffer of the same
+ * layout (offset kept). */
+static pl_status remap_indices(const pl_array *user, const int64_t *map, int64_t n_map,
+                               pl_buf **out, pl_error *err) {
+    int64_t w = user->type->byte_width, end = user->offset + user->length;
+    pl_buf *b;
+    PL_TRY(pl_buf_new_zeroed(end * w + 1, &b, err));
+    for (int64_t i = user->offset; i < end; i++) {
+        if (!pl_array_is_valid(user, i - user->offset)) continue;
+        int64_t k = load_index(user->values->data + i * w, user->type->index_id);
+        if (k < 0 || k >= n_map) {
+            pl_buf_release(b);
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "dictionary index %lld out of range (size %lld)",
+                    (long long)k, (long long)n_map);
+        }
+        int64_t v = map[k];
+        memcpy(b->data + i * w, &v, (size_t)w); /* little-endian truncation */
+    }
+    b->size = end * w;
+    *out = b;
+    return PL_OK;
+}
+
+static pl_status add_remap(ipc_writer *w, const pl_array *user, pl_buf *b, pl_error *err) {
+    const pl_array **f = pl_realloc(w->remap_from, sizeof(void *) * (size_t)(w->n_remap + 1));
+    if (f) w->remap_from = f;
+    pl_buf **t = f ? pl_realloc(w->remap_to, sizeof(void *) * (size_t)(w->n_remap + 1)) : NULL;
+    if (t) w->remap_to = t;
+    if (!f || !t) {
+        pl_buf_release(b);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory writing dictionaries");
+    }
+    w->remap_from[w->n_remap] = user;
+    w->remap_to[w->n_remap++] = b;
+    return PL_OK;
+}
+
+static void clear_remaps(ipc_writer *w) {
+    for (int32_t k = 0; k < w->n_remap; k++) pl_buf_release(w->remap_to[k]);
+    w->n_remap = 0;
+}
+
+static pl_status write_dict_msg(ipc_writer *w, pl_array *d, int64_t id, bool delta, pl_error *err);
+
+/* File format: unifies dictionary d (used by user) with what id has so far. */
+static pl_status unify_dict(ipc_writer *w, int32_t id, pl_array *d, pl_array *user,
+                            pl_error *err) {
+    pl_array *acc = w->acc_dicts[id];
+    if (!acc) {
+        PL_TRY(write_dict_msg(w, d, id, false, err));
+        w->acc_dicts[id] = pl_array_retain(d);
+        return PL_OK;
+    }
+    if (!dedupable(d->type)) {
+        if (pl_array_equals(acc, d)) return PL_OK;
+        pl_error_set(err, PL_ERR_UNSUPPORTED, "the %s dictionary of a column changes between "
+                     "batches, which the arrow file format cannot hold", "nested");
+        if (err) snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
+        return PL_ERR_UNSUPPORTED;
+    }
+    int64_t n_slots = 16;
+    while (n_slots < 2 * (acc->length + d->length)) n_slots *= 2;
+    dict_index ix = {pl_calloc((size_t)n_slots, sizeof(int64_t)), n_slots - 1};
+    int64_t *news = pl_malloc(sizeof(int64_t) * (size_t)(d->length + 1));
+    int64_t *map = pl_malloc(sizeof(int64_t) * (size_t)(d->length + 1));
+    pl_status st = PL_OK;
+    if (!ix.slots || !news || !map) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory writing dictionaries");
+    int64_t n_news = 0;
+    bool identity = true;
+    if (!st) {
+        for (int64_t u = 0; u < acc->length; u++) index_insert(&ix, acc, u);
+        for (int64_t j = 0; j < d->length; j++) {
+            map[j] = unify_entry(&ix, acc, d, j, news, &n_news);
+            identity &= map[j] == j;
+        }
+        if (acc->length + n_news - 1 > index_max(user->type->index_id)) {
+            st = pl_error_set(err, PL_ERR_UNSUPPORTED, "a dictionary column's values across "
+                              "batches (%lld) exceed its index type, which the arrow file format "
+                              "needs", (long long)(acc->length + n_news));
+            if (err) snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
+        }
+    }
+    pl_array *delta = NULL, *cat = NULL;
+    if (!st && n_news > 0) st = gather_entries(d, news, n_news, &delta, err);
+    if (!st && delta) st = write_dict_msg(w, delta, id, true, err);
+    if (!st && delta) {
+        pl_array *both[2] = {acc, delta};
+        st = pl_array_concat(2, both, &cat, err);
+        if (!st) {
+            pl_array_release(w->acc_dicts[id]);
+            w->acc_dicts[id] = cat;
+        }
+    }
+    if (!st && !identity) {
+        pl_buf *nb = NULL;
+        st = remap_indices(user, map, d->length, &nb, err);
+        if (!st) st = add_remap(w, user, nb, err);
+    }
+    pl_array_release(delta);
+    pl_free(ix.slots);
+    pl_free(news);
+    pl_free(map);
+    return st;
+}
+
+static pl_status write_dict_msg(ipc_writer *w, pl_array *d, int64_t id, bool delta,
+                                pl_error *err) {
+    return write_batch_msg(w, 1, &d, d->length, id, delta, 0, err);
 }
 
 static pl_status write_dicts(ipc_writer *w, pl_batch *batch, pl_error *err) {
+    clear_remaps(w);
     if (w->n_dicts == 0) return PL_OK;
-    pl_array **dicts = pl_calloc((size_t)w->n_dicts, sizeof *dicts);
+    pl_array **dicts = pl_calloc((size_t)w->n_dicts * 2, sizeof *dicts);
     if (!dicts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory writing dictionaries");
+    pl_array **users = dicts + w->n_dicts;
     int32_t next = 0;
     for (int32_t k = 0; k < batch->n_cols; k++)
-        collect_dicts(batch->schema->fields[k].type, batch->columns[k], dicts, &next);
+        collect_dicts(batch->schema->fields[k].type, batch->columns[k], dicts, users, &next);
     pl_status st = PL_OK;
     for (int32_t id = w->n_dicts; id-- > 0 && !st;) { /* inner dictionaries first */
         pl_array *d = dicts[id], *last = w->last_dicts[id];
-        if (!d || d == last || (last && pl_array_equals(last, d))) continue;
-        bool delta = false;
-        int64_t from = 0;
-        if (last && w->file_format) {
-            pl_array *head = NULL;
-            if (d->length > last->length && !pl_array_slice(d, 0, last->length, &head, NULL) &&
-                pl_array_equals(head, last)) {
-                delta = true;
-                from = last->length;
+        if (!d) continue;
+        if (w->file_format) {
+            bool nested = count_dicts(d->type) > 0;
+            if (nested && last && d != last && !pl_array_equals(last, d)) {
+                st = pl_error_set(err, PL_ERR_UNSUPPORTED, "a dictionary holding dictionaries "
+                                  "changes between batches, which the arrow file format cannot "
+                                  "hold");
+                if (err) snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
+            } else if (!nested || !last) {
+                st = unify_dict(w, id, d, users[id], err);
             }
-            pl_array_release(head);
-            if (!delta) {
-                st = pl_error_set(err, PL_ERR_UNSUPPORTED, "the dictionary of a column changes "
-                                  "between batches, which the arrow file format cannot hold");
-                if (err)
-                    snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) "
-                             "instead");
-                break;
-            }
+        } else if (!last || (d != last && !pl_array_equals(last, d))) {
+            st = write_dict_msg(w, d, id, false, err);
         }
-        st = write_batch_msg(w, 1, &d, d->length - from, id, delta, from, err);
         if (!st) {
             pl_array_release(w->last_dicts[id]);
             w->last_dicts[id] = pl_array_retain(d);
@@ -516,8 +773,11 @@ static void ipc_free(pl_writer *pw) {
     ipc_writer *w = pw->impl;
     if (w) {
         if (w->f && w->own_file) fclose(w->f);
-        for (int32_t k = 0; k < w->n_dicts; k++) pl_array_release(w->last_dicts[k]);
+        for (int32_t k = 0; k < 2 * w->n_dicts; k++) pl_array_release(w->last_dicts[k]);
         pl_free(w->last_dicts);
+        clear_remaps(w);
+        pl_free(w->remap_from);
+        pl_free(w->remap_to);
         pl_free(w->blocks[0]);
         pl_free(w->blocks[1]);
         pl_schema_release(w->schema);
@@ -551,7 +811,7 @@ pl_status pl_ipc_writer_open_sink(pl_ipc_sink_fn sink, void *ctx, bool file_form
     pl_writer *pw = pl_calloc(1, sizeof *pw);
     int32_t n_dicts = 0;
     for (int32_t k = 0; k < schema->n_fields; k++) n_dicts += count_dicts(schema->fields[k].type);
-    if (w && n_dicts) w->last_dicts = pl_calloc((size_t)n_dicts, sizeof(pl_array *));
+    if (w && n_dicts) w->last_dicts = pl_calloc((size_t)n_dicts * 2, sizeof(pl_array *));
     if (!w || !pw || (n_dicts && !w->last_dicts)) {
         if (w) pl_free(w->last_dicts);
         pl_free(w);
@@ -566,6 +826,7 @@ pl_status pl_ipc_writer_open_sink(pl_ipc_sink_fn sink, void *ctx, bool file_form
     w->level = opts ? opts->codec_level : 0;
     w->n_threads = opts ? opts->n_threads : 0;
     w->n_dicts = n_dicts;
+    w->acc_dicts = n_dicts ? w->last_dicts + n_dicts : NULL;
     pw->impl = w;
     pw->write = ipc_write;
     pw->finish = ipc_finish;
