@@ -60,6 +60,9 @@ typedef struct pl_read_opts {
     /* Parquet: only these row groups (indices into each file's row groups); NULL = all. */
     const int32_t *row_groups;
     int32_t n_row_groups;
+    /* Parquet: dictionary-encoded columns stay dictionary arrays in memory (like a categorical)
+     * when every file encodes them with a dictionary; set this to decode them to plain arrays. */
+    bool decode_dictionary;
     /* CSV */
     char csv_delimiter;         /* 0 = ',' (or '\t' for .tsv) */
     char csv_quote;             /* 0 = '"' */

@@ -432,5 +432,8 @@ pl_status pl_pq_scan_open_ex(int32_t n_paths, const char *const *paths, const pl
 
 pl_status pl_pq_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                           pl_stream **out, pl_error *err) {
-    return pl_pq_scan_open_ex(n_paths, paths, opts, NULL, out, err);
+    pl_pq_read_opts pq;
+    pl_pq_read_opts_init(&pq);
+    pq.keep_dictionary = !(opts && opts->decode_dictionary);
+    return pl_pq_scan_open_ex(n_paths, paths, opts, &pq, out, err);
 }
