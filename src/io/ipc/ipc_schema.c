@@ -178,6 +178,10 @@ static pl_status decode_type(const pl_fb_table *ft, const char *fname, pl_ipc_fi
         char *tzs = NULL;
         if (tz && tz_len > 0 && !(tzs = dup_str(tz, tz_len)))
             PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a schema");
+        if (tzs && !tzs[0]) { /* "" (or a NUL first) means naive, as a missing zone */
+            pl_free(tzs);
+            tzs = NULL;
+        }
         st = pl_type_new_timestamp((pl_time_unit)unit, tzs, &t, err);
         pl_free(tzs);
         break;
