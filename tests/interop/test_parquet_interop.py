@@ -4,8 +4,9 @@ content identical to the source.
 Each test writes a source table with pyarrow to an Arrow IPC stream (.arrows), runs
 `$POLAROID convert src.arrows out.parquet [--compression C]`, then reads out.parquet with the
 three engines and compares every column with the source. pyarrow's read-back must also have the
-expected Parquet-derived types (without ARROW:schema metadata: timestamp[s] comes back as
-timestamp[ms], dictionaries as their value type). DuckDB and Polars have their own type systems,
+source's types, restored from the ARROW:schema metadata polaroid writes (except timestamp[s],
+which comes back as timestamp[ms] as with pyarrow's own files), and the Parquet schema must match
+the one pyarrow's writer makes for the same table. DuckDB and Polars have their own type systems,
 so for them the source column is cast to the type they return (e.g. DuckDB TIME is microseconds)
 and values are compared. Statistics are checked against values computed by pyarrow.compute.
 """
@@ -84,20 +85,11 @@ def canon(arr):
 
 
 def norm_type(t):
-    """The type pyarrow reads back from a Parquet file without ARROW:schema metadata."""
-    if pa.types.is_dictionary(t):
-        return norm_type(t.value_type)
+    """The type pyarrow reads back: polaroid stores the Arrow schema (ARROW:schema) as pyarrow
+    does, so every type comes back exactly, except timestamp[s], which Parquet cannot hold and
+    which pyarrow itself also returns as timestamp[ms]."""
     if pa.types.is_timestamp(t) and t.unit == "s":
         return pa.timestamp("ms", t.tz)
-    if pa.types.is_large_list(t) or pa.types.is_list(t):
-        return pa.list_(pa.field("element", norm_type(t.value_type), t.value_field.nullable))
-    if pa.types.is_map(t):
-        return pa.map_(norm_type(t.key_type), pa.field("value", norm_type(t.item_type),
-                                                         t.item_field.nullable))
-    if pa.types.is_struct(t):
-        return pa.struct([pa.field(f.name, norm_type(f.type), f.nullable) for f in t])
-    if pa.types.is_timestamp(t) and t.tz is not None:
-        return pa.timestamp(t.unit, "UTC")  # parquet keeps only "adjusted to UTC"
     return t
 
 
@@ -139,8 +131,9 @@ def check_all_engines(expected, path, check_types=True):
     if check_types:
         for f in expected.schema:
             want = norm_type(f.type)
-            have = got.schema.field(f.name).type
-            assert have == want, f"pyarrow: column {f.name!r} has type {have}, expected {want}"
+            have = got.schema.field(f.name)
+            assert have.type == want, f"pyarrow: column {f.name!r} has type {have.type}, expected {want}"
+            assert have.nullable == f.nullable, f"pyarrow: column {f.name!r} nullability"
     assert_same_values(expected, got, "pyarrow")
     assert_same_values(expected, read_duckdb(path), "duckdb")
     assert_same_values(expected, read_polars(path), "polars")
@@ -239,6 +232,31 @@ def test_every_type_every_codec(polaroid, tmp_path, codec):
     for c in range(md.num_columns):
         assert md.row_group(0).column(c).compression == PARQUET_CODEC_NAMES[codec]
     check_all_engines(src, out)
+
+
+def test_parquet_schema_matches_pyarrow(polaroid, tmp_path):
+    """Physical types, logical/converted types and levels of every leaf are those pyarrow's own
+    writer produces for the same table (with decimals of precision <= 18 stored as integers),
+    except that polaroid also annotates plain int32/int64 with INT(32/64, signed)."""
+    src = every_type_table(300)
+    out = convert(polaroid, src, tmp_path)
+    ref = tmp_path / "ref.parquet"
+    pq.write_table(src, str(ref), store_decimal_as_integer=True)
+    mine, theirs = pq.ParquetFile(str(out)).schema, pq.ParquetFile(str(ref)).schema
+    assert len(mine) == len(theirs)
+
+    def desc(c):
+        lt, ct = str(c.logical_type), c.converted_type
+        if c.physical_type in ("INT32", "INT64") and lt in ("Int(bitWidth=32, isSigned=true)",
+                                                            "Int(bitWidth=64, isSigned=true)"):
+            lt, ct = "None", "NONE"
+        return (c.path, c.physical_type, lt, ct, c.max_definition_level, c.max_repetition_level,
+                c.length, c.precision, c.scale)
+
+    for i in range(len(mine)):
+        assert desc(mine.column(i)) == desc(theirs.column(i))
+    kv = pq.ParquetFile(str(out)).metadata.metadata
+    assert b"ARROW:schema" in kv
 
 
 def test_default_codec_is_zstd_and_magic(polaroid, tmp_path):

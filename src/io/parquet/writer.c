@@ -235,9 +235,13 @@ static pl_status pqw_finish(pl_writer *wr, pl_error *err) {
     if (w->failed) PL_FAIL(err, PL_ERR_INVALID_ARG, "parquet writer is in a failed state");
     PL_TRY(flush_row_group(w, err));
     for (int32_t i = 0; i < w->n_scratch; i++) pl_pqw_scratch_free(&w->scratch[i]);
+    char *arrow_schema = NULL;
+    PL_TRY(pl_pqw_arrow_schema(w->schema, &arrow_schema, err));
     pl_thrift_enc e;
     pl_thrift_enc_init(&e);
-    pl_pqw_meta_footer(&e, w->schema, &w->ps, &w->opts, w->total_rows, w->n_rgs, w->rgs);
+    pl_pqw_meta_footer(&e, w->schema, &w->ps, &w->opts, w->total_rows, w->n_rgs, w->rgs,
+                       arrow_schema);
+    pl_free(arrow_schema);
     pl_status st = pl_thrift_enc_status(&e, err);
     if (st == PL_OK && e.len > UINT32_MAX)
         st = pl_error_set(err, PL_ERR_LIMIT, "footer of %lld bytes is too large", (long long)e.len);

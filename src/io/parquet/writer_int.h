@@ -69,6 +69,7 @@
 #define PL_PQW_MAX_PAGE_LEVELS (1LL << 20)   /* level entries in one data page */
 #define PL_PQW_MAX_STAT_BYTES 4096           /* longer binary min/max are not written */
 #define PL_PQW_CREATED_BY "polaroid version 0.1.0"
+#define PL_PQW_ARROW_SCHEMA_KEY "ARROW:schema"
 
 /* ---------------------------------------------------------------- byte vector */
 
@@ -272,9 +273,15 @@ typedef struct pl_pqw_row_group {
 void pl_pqw_meta_page_header(pl_thrift_enc *e, int32_t page_type, int32_t uncompressed,
                              int32_t compressed, int32_t num_values, int32_t encoding,
                              bool has_def_rep);
-/* Encodes FileMetaData. */
+/* Encodes FileMetaData. arrow_schema (may be NULL) is stored as "ARROW:schema" in the key/value
+ * metadata, replacing one the schema's metadata may carry. */
 void pl_pqw_meta_footer(pl_thrift_enc *e, const pl_schema *schema, const pl_pqw_schema *s,
                         const pl_pqw_opts *opts, int64_t n_rows, int64_t n_row_groups,
-                        const pl_pqw_row_group *rgs);
+                        const pl_pqw_row_group *rgs, const char *arrow_schema);
+/* The Arrow schema as pyarrow stores it in Parquet files: the base64 of the IPC-encapsulated
+ * Schema message (*out, a pl_malloc'd string; NULL when the IPC writer cannot express the
+ * schema). Readers that know it (pyarrow, Polars) restore types Parquet cannot express
+ * (dictionaries, the null type, time zone names, list item names). Errors: PL_ERR_NOMEM. */
+pl_status pl_pqw_arrow_schema(pl_schema *schema, char **out, pl_error *err);
 
 #endif

@@ -4,6 +4,7 @@
  * interpret with signed comparison), as pyarrow does. */
 #include <string.h>
 
+#include "io/ipc/ipc.h"
 #include "writer_int.h"
 
 void pl_pqw_meta_page_header(pl_thrift_enc *e, int32_t page_type, int32_t uncompressed,
@@ -130,7 +131,7 @@ static void column_chunk(pl_thrift_enc *e, const pl_pqw_leaf *leaf, const pl_pqw
 
 void pl_pqw_meta_footer(pl_thrift_enc *e, const pl_schema *schema, const pl_pqw_schema *s,
                         const pl_pqw_opts *opts, int64_t n_rows, int64_t n_row_groups,
-                        const pl_pqw_row_group *rgs) {
+                        const pl_pqw_row_group *rgs, const char *arrow_schema) {
     pl_thrift_enc_struct_begin(e);
     pl_thrift_enc_field_i32(e, 1, 2);
     pl_thrift_enc_field_list_begin(e, 2, PL_TCE_STRUCT, s->n_elems);
@@ -150,12 +151,23 @@ void pl_pqw_meta_footer(pl_thrift_enc *e, const pl_schema *schema, const pl_pqw_
         pl_thrift_enc_field_i16(e, 7, (int16_t)(g < INT16_MAX ? g : INT16_MAX));
         pl_thrift_enc_struct_end(e);
     }
-    if (schema->n_meta > 0) {
-        pl_thrift_enc_field_list_begin(e, 5, PL_TCE_STRUCT, schema->n_meta);
+    int32_t n_kv = arrow_schema ? 1 : 0;
+    for (int32_t i = 0; i < schema->n_meta; i++)
+        n_kv += !(arrow_schema && strcmp(schema->meta_keys[i], PL_PQW_ARROW_SCHEMA_KEY) == 0);
+    if (n_kv > 0) {
+        pl_thrift_enc_field_list_begin(e, 5, PL_TCE_STRUCT, n_kv);
         for (int32_t i = 0; i < schema->n_meta; i++) {
+            if (arrow_schema && strcmp(schema->meta_keys[i], PL_PQW_ARROW_SCHEMA_KEY) == 0)
+                continue;
             pl_thrift_enc_list_struct_begin(e);
             pl_thrift_enc_field_string(e, 1, schema->meta_keys[i]);
             if (schema->meta_values[i]) pl_thrift_enc_field_string(e, 2, schema->meta_values[i]);
+            pl_thrift_enc_struct_end(e);
+        }
+        if (arrow_schema) {
+            pl_thrift_enc_list_struct_begin(e);
+            pl_thrift_enc_field_string(e, 1, PL_PQW_ARROW_SCHEMA_KEY);
+            pl_thrift_enc_field_string(e, 2, arrow_schema);
             pl_thrift_enc_struct_end(e);
         }
     }
@@ -167,4 +179,57 @@ void pl_pqw_meta_footer(pl_thrift_enc *e, const pl_schema *schema, const pl_pqw_
         pl_thrift_enc_struct_end(e);
     }
     pl_thrift_enc_struct_end(e);
+}
+
+/* ---------------------------------------------------------------- ARROW:schema */
+
+static pl_status collect(void *ctx, const void *bytes, int64_t n, pl_error *err) {
+    return pl_pqw_vec_append(ctx, bytes, n, err);
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pl_status pl_pqw_arrow_schema(pl_schema *schema, char **out, pl_error *err) {
+    *out = NULL;
+    pl_pqw_vec v = {0};
+    pl_writer *w = NULL;
+    pl_error ipc_err;
+    pl_error_init(&ipc_err);
+    pl_status st = pl_ipc_writer_open_sink(collect, &v, false, schema, NULL, &w, &ipc_err);
+    if (st == PL_OK) {
+        st = w->finish(w, &ipc_err);
+        w->free(w);
+    }
+    if (st != PL_OK) {
+        pl_pqw_vec_free(&v);
+        if (st == PL_ERR_NOMEM) PL_FAIL(err, PL_ERR_NOMEM, "out of memory encoding ARROW:schema");
+        return PL_OK; /* a schema the IPC writer cannot express: no ARROW:schema */
+    }
+    /* drop the end-of-stream marker: the value is the schema message alone */
+    static const uint8_t eos[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    if (v.len >= 8 && memcmp(v.data + v.len - 8, eos, 8) == 0) v.len -= 8;
+    if (v.len == 0) {
+        pl_pqw_vec_free(&v);
+        return PL_OK;
+    }
+    char *s = pl_malloc((size_t)((v.len + 2) / 3 * 4 + 1));
+    if (!s) {
+        pl_pqw_vec_free(&v);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory encoding ARROW:schema");
+    }
+    char *o = s;
+    for (int64_t i = 0; i < v.len; i += 3) {
+        uint32_t b = (uint32_t)v.data[i] << 16;
+        if (i + 1 < v.len) b |= (uint32_t)v.data[i + 1] << 8;
+        if (i + 2 < v.len) b |= v.data[i + 2];
+        *o++ = b64_alphabet[(b >> 18) & 63];
+        *o++ = b64_alphabet[(b >> 12) & 63];
+        *o++ = i + 1 < v.len ? b64_alphabet[(b >> 6) & 63] : '=';
+        *o++ = i + 2 < v.len ? b64_alphabet[b & 63] : '=';
+    }
+    *o = 0;
+    pl_pqw_vec_free(&v);
+    *out = s;
+    return PL_OK;
 }
