@@ -9,8 +9,10 @@ conversions applied by pyarrow itself (large_* -> regular, date64 -> date32, tim
 time64[us], float16 -> float32, fixed_size_list -> list). Inputs polaroid refuses (views,
 unions, truncated files) must fail with exit status 1 and a message, never crash.
 """
+import ctypes
 import datetime
 import decimal
+import pathlib
 import random
 import subprocess
 
@@ -287,3 +289,97 @@ def test_refused_inputs(polaroid, tmp_path):
             r = run(polaroid, "cat", q, "--format", "none", check=False)
             assert r.returncode == 1, (fmt, cut, r.stderr)
             assert "polaroid:" in r.stderr and ("byte" in r.stderr or "truncated" in r.stderr)
+
+
+# ----------------------------------------------------------------------------- C Data Interface
+
+
+PL_FORMAT_IPC = 4
+PL_ERR_UNSUPPORTED = 5
+NOT_IMPORTABLE = {"f16", "ls", "lbin", "d64", "t32s", "t32ms", "llist", "fsl"}  # large/narrow
+
+
+def _lib(polaroid):
+    """libpolaroid.so next to the binary, unless missing or built with sanitizers."""
+    so = pathlib.Path(polaroid).resolve().parent / "libpolaroid.so"
+    if not so.exists():
+        pytest.skip(f"{so} is not built")
+    if "libasan" in subprocess.run(["ldd", str(so)], capture_output=True, text=True).stdout:
+        pytest.skip("a sanitizer build cannot be loaded into python")
+    lib = ctypes.CDLL(str(so))
+    vp = ctypes.c_void_p
+    sigs = {
+        "pl_type_import": [vp, vp, vp], "pl_array_import": [vp, vp, vp, vp],
+        "pl_array_export": [vp, vp, vp], "pl_type_export": [vp, ctypes.c_char_p, ctypes.c_bool, vp, vp],
+        "pl_array_validate": [vp, ctypes.c_bool, vp],
+        "pl_scan_open": [ctypes.c_int32, vp, ctypes.c_int, vp, vp, vp],
+        "pl_stream_export": [vp, vp, vp],
+    }
+    for name, args in sigs.items():
+        getattr(lib, name).argtypes = args
+        getattr(lib, name).restype = ctypes.c_int
+    for name in ("pl_array_release", "pl_type_release"):
+        getattr(lib, name).argtypes = [vp]
+        getattr(lib, name).restype = None
+    return lib
+
+
+def _struct(n):
+    return ctypes.create_string_buffer(n)  # ArrowSchema is 72 bytes, ArrowArray 80, stream 40
+
+
+def test_c_data_round_trip_with_pyarrow(polaroid):
+    """pyarrow exports each column, polaroid imports it (no copy), exports it again, pyarrow
+    imports that: equal values; all memory is returned once both sides let go."""
+    lib = _lib(polaroid)
+    base = pa.total_allocated_bytes()
+    src = random_table(5, n=300)
+    for name in src.column_names:
+        want = src.column(name).combine_chunks()
+        arr = want.slice(7, 250) if name != "na" else want
+        c_schema, c_array = _struct(72), _struct(80)
+        arr._export_to_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+        expect = arr.slice(0)  # a view kept for comparing (the export owns its own refs)
+        typ = ctypes.c_void_p()
+        st = lib.pl_type_import(ctypes.addressof(c_schema), ctypes.byref(typ), None)
+        if name in NOT_IMPORTABLE:
+            assert st == PL_ERR_UNSUPPORTED, name
+            pa.Array._import_from_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+            continue
+        assert st == 0, name
+        pl_arr = ctypes.c_void_p()
+        assert lib.pl_array_import(ctypes.addressof(c_array), typ, ctypes.byref(pl_arr), None) == 0
+        assert c_array.raw[64:72] == b"\0" * 8  # release set to NULL: moved into polaroid
+        assert lib.pl_array_validate(pl_arr, True, None) == 0
+        out_schema, out_array = _struct(72), _struct(80)
+        assert lib.pl_type_export(typ, name.encode(), True, ctypes.addressof(out_schema), None) == 0
+        assert lib.pl_array_export(pl_arr, ctypes.addressof(out_array), None) == 0
+        lib.pl_array_release(pl_arr)  # the export keeps the data alive
+        lib.pl_type_release(typ)
+        back = pa.Array._import_from_c(ctypes.addressof(out_array), ctypes.addressof(out_schema))
+        back.validate(full=True)
+        assert back.type == expect.type, name
+        assert back.equals(expect) or (pa.types.is_floating(expect.type) and
+                                       _norm(back.to_pylist()) == _norm(expect.to_pylist())), name
+        # pl_type_import only read the first schema: the caller releases it (pyarrow's import)
+        pa.DataType._import_from_c(ctypes.addressof(c_schema))
+        del back, arr, expect
+    del src, want
+    assert pa.total_allocated_bytes() == base
+
+
+def test_c_stream_of_an_ipc_file(polaroid, tmp_path):
+    """polaroid reads an IPC file and hands the batches to pyarrow as an ArrowArrayStream."""
+    lib = _lib(polaroid)
+    src = random_table(9, n=400).drop_columns(sorted(NOT_IMPORTABLE))
+    path = tmp_path / "s.arrows"
+    write_ipc(path, src, "stream", "zstd")
+    paths = (ctypes.c_char_p * 1)(str(path).encode())
+    stream = ctypes.c_void_p()
+    assert lib.pl_scan_open(1, paths, PL_FORMAT_IPC, None, ctypes.byref(stream), None) == 0
+    c_stream = _struct(40)
+    assert lib.pl_stream_export(stream, ctypes.addressof(c_stream), None) == 0
+    reader = pa.RecordBatchReader._import_from_c(ctypes.addressof(c_stream))
+    got = reader.read_all()
+    assert got.num_rows == src.num_rows
+    assert_same(got, src)

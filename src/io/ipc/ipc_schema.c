@@ -271,6 +271,7 @@ static pl_status decode_type(const pl_fb_table *ft, const char *fname, pl_ipc_fi
         }
         if (st) return st;
     } else if (f->n_children != 0) {
+        pl_type_release(t);
         PL_FAIL(err, PL_ERR_CORRUPT, "field \"%s\": %s type with %d children", fname,
                 type_name(tag), f->n_children);
     }
