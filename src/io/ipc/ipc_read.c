@@ -263,10 +263,11 @@ static pl_status take_validity(batch_ctx *c, int64_t len, int64_t nulls, pl_buf 
 }
 
 /* Checks that buffer b holds at least n elements of width bytes (n * width, no overflow);
- * for an empty array (arr_len 0) a missing or short buffer is replaced by a zeroed one. */
+ * for an empty array (arr_len 0) or zero-width values (fixed_size_binary(0)) a missing or
+ * short buffer is replaced by a zeroed one. */
 static pl_status need_bytes(pl_buf **b, int64_t n, int64_t width, int64_t arr_len,
                             const char *what, pl_error *err) {
-    if (arr_len == 0 && (!*b || (*b)->size < n * width)) {
+    if ((arr_len == 0 || width == 0) && (!*b || (*b)->size < n * width)) {
         pl_buf_release(*b);
         *b = NULL;
         return zero_buf(n * width + 1, b, err);
