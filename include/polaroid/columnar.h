@@ -243,10 +243,12 @@ PL_API int64_t pl_array_null_count(pl_array *a);
  * (if check_utf8). Errors: PL_ERR_CORRUPT with the reason. */
 PL_API PL_NODISCARD pl_status pl_array_validate(const pl_array *a, bool check_utf8, pl_error *err);
 /* Converts a DICTIONARY array to a plain array of its value type (a new reference; other
- * arrays are returned retained). */
+ * arrays are returned retained). Errors: PL_ERR_NOMEM, PL_ERR_LIMIT, PL_ERR_CORRUPT (an index
+ * out of the dictionary's range). */
 PL_API PL_NODISCARD pl_status pl_array_decode_dictionary(pl_array *a, pl_array **out,
                                                          pl_error *err);
-/* Concatenates arrays of equal type into one. Errors: PL_ERR_TYPE, PL_ERR_NOMEM, PL_ERR_LIMIT. */
+/* Concatenates arrays of equal type into one. Errors: PL_ERR_TYPE, PL_ERR_NOMEM, PL_ERR_LIMIT,
+ * PL_ERR_CORRUPT (a dictionary index out of range). */
 PL_API PL_NODISCARD pl_status pl_array_concat(int64_t n, pl_array *const *arrays, pl_array **out,
                                               pl_error *err);
 /* Deep value equality (same type, same values and nulls; dictionary arrays compare decoded;
