@@ -16,6 +16,9 @@
 /* zstd's largest possible expansion (a 128 KiB RLE block from 4 bytes) bounds what a
  * compressed buffer may claim as its uncompressed size */
 #define PL_IPC_MAX_EXPANSION 32768
+/* values in one array of a record batch (keeps every size computed from a length far from
+ * int64 overflow) */
+#define PL_IPC_MAX_NODE_LENGTH (1LL << 40)
 
 /* Schema.fbs: MetadataVersion */
 enum { PL_IPC_V4 = 3, PL_IPC_V5 = 4 };

@@ -235,6 +235,9 @@ static pl_status take_node(batch_ctx *c, int64_t *len, int64_t *nulls, pl_error 
     if (*len < 0 || *nulls < 0 || *nulls > *len)
         PL_FAIL(err, PL_ERR_CORRUPT, "field node %lld: length %lld, null count %lld",
                 (long long)c->node_i, (long long)*len, (long long)*nulls);
+    if (*len > PL_IPC_MAX_NODE_LENGTH)
+        PL_FAIL(err, PL_ERR_LIMIT, "field node %lld: length %lld exceeds the limit of %lld",
+                (long long)c->node_i, (long long)*len, (long long)PL_IPC_MAX_NODE_LENGTH);
     c->node_i++;
     return PL_OK;
 }
