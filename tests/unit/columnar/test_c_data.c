@@ -441,6 +441,41 @@ static void test_malformed_imports(void **state) {
     assert_int_equal(g_stream_released, 1);
 }
 
+static void test_alloc_failures(void **state) {
+    (void)state;
+    pl_schema *s = every_type_schema();
+    pl_batch *b = make_batch(s, 30, 0);
+    for (int64_t fail_at = 0;; fail_at++) {
+        int64_t live = pl_alloc_live_bytes();
+        struct ArrowArray ca;
+        struct ArrowSchema cs;
+        pl_schema *sch = NULL;
+        pl_batch *back = NULL;
+        pl_alloc_fail_after(fail_at);
+        pl_status st = pl_batch_export(b, &ca, &cs, E);
+        if (st == PL_OK) {
+            st = pl_schema_import(&cs, &sch, E);
+            cs.release(&cs);
+            if (st == PL_OK) {
+                st = pl_batch_import(&ca, sch, &back, E);
+                pl_schema_release(sch);
+            }
+            if (ca.release) ca.release(&ca); /* import failed: still ours */
+        }
+        pl_alloc_fail_after(-1);
+        if (st == PL_OK) {
+            for (int32_t c = 0; c < b->n_cols; c++)
+                assert_true(pl_array_equals(b->columns[c], back->columns[c]));
+            pl_batch_release(back);
+            break;
+        }
+        assert_int_equal(st, PL_ERR_NOMEM);
+        assert_int_equal(pl_alloc_live_bytes(), live);
+    }
+    pl_batch_release(b);
+    pl_schema_release(s);
+}
+
 int main(void) {
     pl_error_init(&g_err);
     const struct CMUnitTest tests[] = {
@@ -449,6 +484,7 @@ int main(void) {
         cmocka_unit_test(test_export_outlives_source),
         cmocka_unit_test(test_batch_and_stream_roundtrip),
         cmocka_unit_test(test_malformed_imports),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
