@@ -231,7 +231,8 @@ static pl_status alloc_children(array_priv *p, struct ArrowArray *out, int64_t n
     if (n == 0) return PL_OK;
     p->children = pl_calloc((size_t)n, sizeof *p->children);
     p->child_ptrs = pl_calloc((size_t)n, sizeof *p->child_ptrs);
-    if (!p->children || !p->child_ptrs) PL_FAIL(err, PL_ERR_NOMEM, "out of memory exporting an array");
+    if (!p->children || !p->child_ptrs)
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory exporting an array");
     for (int64_t k = 0; k < n; k++) p->child_ptrs[k] = &p->children[k];
     out->children = p->child_ptrs;
     return PL_OK;
@@ -499,9 +500,11 @@ static pl_status import_value_type(const struct ArrowSchema *s, int depth, pl_ty
         }
         if (!st) {
             if (f[1] == 's') st = pl_type_new_struct((int32_t)n, fs, out, err);
-            else if (f[1] == 'l') st = pl_type_new_list(fs[0].name, fs[0].type, fs[0].nullable, out, err);
+            else if (f[1] == 'l')
+                st = pl_type_new_list(fs[0].name, fs[0].type, fs[0].nullable, out, err);
             else if (fs[0].type->id != PL_TYPE_STRUCT || fs[0].type->n_children != 2)
-                st = pl_error_set(err, PL_ERR_INVALID_ARG, "map entries are not a struct of 2 fields");
+                st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                  "map entries are not a struct of 2 fields");
             else
                 st = pl_type_new_map(fs[0].type->children[0].type, fs[0].type->children[1].type,
                                      fs[0].type->children[1].nullable, out, err);
@@ -661,7 +664,9 @@ static pl_status import_array(import_holder *h, const struct ArrowArray *a, cons
         if (!kids) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory importing an array");
         for (int32_t k = 0; !st && k < want_children; k++) {
             if (!a->children[k]) st = pl_error_set(err, PL_ERR_INVALID_ARG, "NULL child array");
-            else st = import_array(h, a->children[k], t->children[k].type, depth + 1, &kids[k], err);
+            else
+                st = import_array(h, a->children[k], t->children[k].type, depth + 1, &kids[k],
+                                  err);
         }
     }
     if (!st && t->id == PL_TYPE_DICTIONARY)

@@ -54,7 +54,9 @@ uint8_t pl_fb_u8(const pl_fb_table *t, int id, uint8_t dflt);
 int16_t pl_fb_i16(const pl_fb_table *t, int id, int16_t dflt);
 int32_t pl_fb_i32(const pl_fb_table *t, int id, int32_t dflt);
 int64_t pl_fb_i64(const pl_fb_table *t, int id, int64_t dflt);
-static inline bool pl_fb_bool(const pl_fb_table *t, int id, bool dflt) { return pl_fb_u8(t, id, dflt) != 0; }
+static inline bool pl_fb_bool(const pl_fb_table *t, int id, bool dflt) {
+    return pl_fb_u8(t, id, dflt) != 0;
+}
 /* Sub-table; absent -> an absent table (pl_fb_present false). */
 pl_fb_table pl_fb_table_field(const pl_fb_table *t, int id);
 /* Vector of elem_bytes-sized inline elements (scalars, structs) or of uoffsets (elem_bytes 4). */
@@ -101,6 +103,8 @@ uint32_t pl_fb_end(pl_fb_builder *b);
 /* Writes the root offset; the finished bytes are b->buf + b->cap - b->used, b->used long
  * (a multiple of 8). Returns false on allocation failure. */
 bool pl_fb_finish(pl_fb_builder *b, uint32_t root);
-static inline const uint8_t *pl_fb_data(const pl_fb_builder *b) { return b->buf + b->cap - b->used; }
+static inline const uint8_t *pl_fb_data(const pl_fb_builder *b) {
+    return b->buf + b->cap - b->used;
+}
 
 #endif

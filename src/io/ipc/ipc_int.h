@@ -84,7 +84,8 @@ pl_status pl_ipc_schema_decode(const pl_fb_table *schema, pl_ipc_schema *out, pl
 void pl_ipc_schema_reset(pl_ipc_schema *s);
 /* Nodes and buffers one field occupies in a record batch when decoded as values (for a
  * dictionary-encoded field: the dictionary batch) or as indices. */
-void pl_ipc_field_counts(const pl_ipc_field *f, bool as_value, int32_t *n_nodes, int32_t *n_buffers);
+void pl_ipc_field_counts(const pl_ipc_field *f, bool as_value, int32_t *n_nodes,
+                         int32_t *n_buffers);
 
 /* Encodes a schema into the builder (dictionary ids assigned in pre-order from 0); returns the
  * Schema table position, 0 on OOM. Errors: PL_ERR_UNSUPPORTED, PL_ERR_NOMEM. */

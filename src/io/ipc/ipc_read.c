@@ -107,8 +107,8 @@ static pl_status read_msg(ipc_src *s, int64_t pos, int64_t end, ipc_msg *m, bool
         PL_FAIL(err, PL_ERR_CORRUPT, "message metadata of %d bytes runs past the end of the input",
                 meta_len);
     if (meta_len > PL_IPC_MAX_METADATA_BYTES)
-        PL_FAIL(err, PL_ERR_LIMIT, "message metadata of %d bytes exceeds the limit of %lld", meta_len,
-                (long long)PL_IPC_MAX_METADATA_BYTES);
+        PL_FAIL(err, PL_ERR_LIMIT, "message metadata of %d bytes exceeds the limit of %lld",
+                meta_len, (long long)PL_IPC_MAX_METADATA_BYTES);
     pl_fb_table msg;
     if (!pl_fb_reader_init(&m->r, d + p, (size_t)meta_len, &msg))
         PL_FAIL(err, PL_ERR_CORRUPT, "malformed message metadata: %s", m->r.why);
@@ -294,7 +294,8 @@ static float half_to_float(uint16_t h) {
     return r;
 }
 
-/* Converts int64 offsets [len + 1] to int32 offsets rebased at 0; o0 and on receive the first and last. */
+/* Converts int64 offsets [len + 1] to int32 offsets rebased at 0; o0 and on receive the first
+ * and the last offset. */
 static pl_status narrow_offsets(const pl_buf *src, int64_t len, int64_t limit, pl_buf **out,
                                 int64_t *o0, int64_t *on, pl_error *err) {
     const uint8_t *p = src->data;
@@ -303,8 +304,8 @@ static pl_status narrow_offsets(const pl_buf *src, int64_t len, int64_t limit, p
         PL_FAIL(err, PL_ERR_CORRUPT, "64-bit offsets [%lld, %lld] outside [0, %lld]",
                 (long long)first, (long long)last, (long long)limit);
     if (last - first > INT32_MAX)
-        PL_FAIL(err, PL_ERR_LIMIT, "a large (64-bit offset) column holds %lld bytes or items in one "
-                "batch; polaroid arrays hold at most 2 GiB", (long long)(last - first));
+        PL_FAIL(err, PL_ERR_LIMIT, "a large (64-bit offset) column holds %lld bytes or items in "
+                "one batch; polaroid arrays hold at most 2 GiB", (long long)(last - first));
     pl_buf *b;
     PL_TRY(pl_buf_new((len + 1) * 4, &b, err));
     int32_t *o = (int32_t *)(void *)b->data;
@@ -383,12 +384,14 @@ static pl_status assemble(batch_ctx *c, const pl_ipc_field *f, bool as_value, in
                               "any dictionary batch defined it", (long long)f->dict_id);
             goto fail;
         }
-        if ((st = need_bytes(&values, len, f->index_width, len, "dictionary index", err))) goto fail;
+        if ((st = need_bytes(&values, len, f->index_width, len, "dictionary index", err)))
+            goto fail;
         return new_array(f->type, len, validity, values, NULL, 0, NULL, pl_array_retain(dict), out,
                          err);
     }
     pl_type *t = value_type(f);
-    if (f->kind == PL_IPC_K_NULL) return new_array(t, len, NULL, NULL, NULL, 0, NULL, NULL, out, err);
+    if (f->kind == PL_IPC_K_NULL)
+        return new_array(t, len, NULL, NULL, NULL, 0, NULL, NULL, out, err);
     PL_TRY(take_validity(c, len, nulls, &validity, err));
     switch (f->kind) {
     case PL_IPC_K_BOOL:
@@ -557,7 +560,8 @@ static pl_status batch_ctx_init(batch_ctx *c, ipc_src *s, const ipc_msg *m, cons
     c->n_bufs = n_bufs;
     c->prepared = pl_calloc((size_t)(n_bufs ? n_bufs : 1), sizeof *c->prepared);
     c->want = pl_calloc((size_t)(n_bufs ? n_bufs : 1), 1);
-    if (!c->prepared || !c->want) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a record batch");
+    if (!c->prepared || !c->want)
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a record batch");
     return PL_OK;
 }
 
@@ -895,7 +899,8 @@ static pl_status scan_next(pl_stream *st_, pl_batch **out, pl_error *err) {
                 st = apply_dictionary(s, &m, sc->n_threads, err);
                 break;
             case PL_IPC_H_RECORD_BATCH:
-                st = decode_batch(s, &m, sc->proj, sc->n_proj, st_->schema, sc->n_threads, out, err);
+                st = decode_batch(s, &m, sc->proj, sc->n_proj, st_->schema, sc->n_threads, out,
+                                  err);
                 break;
             case PL_IPC_H_SCHEMA:
                 st = pl_error_set(err, PL_ERR_CORRUPT, "a second schema message in the stream");

@@ -140,7 +140,8 @@ static pl_status decode_type(const pl_fb_table *ft, const char *fname, pl_ipc_fi
     }
     case PL_IPC_T_FIXED_BINARY: {
         int32_t w = pl_fb_i32(&tt, 0, 0);
-        if (w < 0) PL_FAIL(err, PL_ERR_CORRUPT, "field \"%s\": fixed_size_binary width %d", fname, w);
+        if (w < 0)
+            PL_FAIL(err, PL_ERR_CORRUPT, "field \"%s\": fixed_size_binary width %d", fname, w);
         st = pl_type_new_fixed_binary(w, &t, err);
         break;
     }
@@ -193,7 +194,8 @@ static pl_status decode_type(const pl_fb_table *ft, const char *fname, pl_ipc_fi
             f->kind = PL_IPC_K_FSL;
             f->width = pl_fb_i32(&tt, 0, -1);
             if (f->width < 0)
-                PL_FAIL(err, PL_ERR_CORRUPT, "field \"%s\": fixed_size_list size %d", fname, f->width);
+                PL_FAIL(err, PL_ERR_CORRUPT, "field \"%s\": fixed_size_list size %d", fname,
+                        f->width);
         } else {
             f->kind = tag == PL_IPC_T_LIST ? PL_IPC_K_LIST32 : PL_IPC_K_LIST64;
         }
@@ -244,7 +246,8 @@ static pl_status decode_type(const pl_fb_table *ft, const char *fname, pl_ipc_fi
                 uint32_t n;
                 const char *nm = pl_fb_string_field(&kt, PL_IPC_F_NAME, &n);
                 names[k] = dup_str(nm ? nm : "", nm ? n : 0);
-                if (!names[k]) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory reading a schema");
+                if (!names[k])
+                    st = pl_error_set(err, PL_ERR_NOMEM, "out of memory reading a schema");
                 fs[k].name = names[k];
                 fs[k].type = c[k].type;
                 fs[k].nullable = pl_fb_bool(&kt, PL_IPC_F_NULLABLE, false);
@@ -367,8 +370,8 @@ static pl_status register_dicts(pl_ipc_schema *s, const pl_ipc_field *f, int32_t
         for (int32_t k = 0; k < s->n_dicts; k++) {
             if (s->dict_ids[k] != f->dict_id) continue;
             if (!pl_type_equals(s->dict_fields[k]->type, f->type))
-                PL_FAIL(err, PL_ERR_CORRUPT, "dictionary id %lld is used by fields of different types",
-                        (long long)f->dict_id);
+                PL_FAIL(err, PL_ERR_CORRUPT, "dictionary id %lld is used by fields of different "
+                        "types", (long long)f->dict_id);
             goto children;
         }
         if (s->n_dicts == *cap) {
@@ -385,7 +388,8 @@ static pl_status register_dicts(pl_ipc_schema *s, const pl_ipc_field *f, int32_t
         s->dict_fields[s->n_dicts++] = f;
     }
 children:
-    for (int32_t k = 0; k < f->n_children; k++) PL_TRY(register_dicts(s, &f->children[k], cap, err));
+    for (int32_t k = 0; k < f->n_children; k++)
+        PL_TRY(register_dicts(s, &f->children[k], cap, err));
     return PL_OK;
 }
 
@@ -397,7 +401,8 @@ pl_status pl_ipc_schema_decode(const pl_fb_table *sch, pl_ipc_schema *out, pl_er
     pl_fb_vec meta = pl_fb_vec_field(sch, 2, 4);
     if (sch->r->bad) return corrupt_fb(sch->r, err);
     if (fields.len > PL_IPC_MAX_FIELDS)
-        PL_FAIL(err, PL_ERR_LIMIT, "schema has %u fields (limit %d)", fields.len, PL_IPC_MAX_FIELDS);
+        PL_FAIL(err, PL_ERR_LIMIT, "schema has %u fields (limit %d)", fields.len,
+                PL_IPC_MAX_FIELDS);
     int32_t n = (int32_t)fields.len;
     pl_status st = PL_OK;
     pl_field *pf = pl_calloc((size_t)(n ? n : 1), sizeof *pf);
@@ -429,7 +434,8 @@ pl_status pl_ipc_schema_decode(const pl_fb_table *sch, pl_ipc_schema *out, pl_er
             st = corrupt_fb(sch->r, err);
             break;
         }
-        char *ks = dup_str(key ? key : "", key ? kl : 0), *vs = dup_str(val ? val : "", val ? vl : 0);
+        char *ks = dup_str(key ? key : "", key ? kl : 0);
+        char *vs = dup_str(val ? val : "", val ? vl : 0);
         if (!ks || !vs) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory reading a schema");
         else st = pl_schema_add_meta(out->schema, ks, vs, err);
         pl_free(ks);
@@ -559,7 +565,8 @@ static pl_status enc_field(pl_fb_builder *b, const char *name, const pl_type *t,
     pl_free(kids);
     if (st) return st;
     if (dict_id >= 0) {
-        uint32_t idx = enc_int(b, pl_type_simple(t->index_id)->byte_width * 8, id_signed(t->index_id));
+        uint32_t idx =
+            enc_int(b, pl_type_simple(t->index_id)->byte_width * 8, id_signed(t->index_id));
         pl_fb_start(b, 4);
         pl_fb_add_i64(b, 0, dict_id);
         pl_fb_add_ref(b, 1, idx);

@@ -603,7 +603,8 @@ static pl_status unify_dict(ipc_writer *w, int32_t id, pl_array *d, pl_array *us
     int64_t *news = pl_malloc(sizeof(int64_t) * (size_t)(d->length + 1));
     int64_t *map = pl_malloc(sizeof(int64_t) * (size_t)(d->length + 1));
     pl_status st = PL_OK;
-    if (!ix.slots || !news || !map) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory writing dictionaries");
+    if (!ix.slots || !news || !map)
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory writing dictionaries");
     int64_t n_news = 0;
     bool identity = true;
     if (!st) {
@@ -616,7 +617,8 @@ static pl_status unify_dict(ipc_writer *w, int32_t id, pl_array *d, pl_array *us
             st = pl_error_set(err, PL_ERR_UNSUPPORTED, "a dictionary column's values across "
                               "batches (%lld) exceed its index type, which the arrow file format "
                               "needs", (long long)(acc->length + n_news));
-            if (err) snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
+            if (err)
+                snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
         }
     }
     pl_array *delta = NULL, *cat = NULL;
@@ -666,7 +668,9 @@ static pl_status write_dicts(ipc_writer *w, pl_batch *batch, pl_error *err) {
                 st = pl_error_set(err, PL_ERR_UNSUPPORTED, "a dictionary holding dictionaries "
                                   "changes between batches, which the arrow file format cannot "
                                   "hold");
-                if (err) snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
+                if (err)
+                    snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) "
+                             "instead");
             } else if (!nested || !last) {
                 st = unify_dict(w, id, d, users[id], err);
             }
@@ -761,7 +765,8 @@ static pl_status ipc_finish(pl_writer *pw, pl_error *err) {
     if (w->f) {
         if (!st && fflush(w->f) != 0) st = pl_error_set(err, PL_ERR_IO, "cannot write the output");
         if (w->own_file) {
-            if (fclose(w->f) != 0 && !st) st = pl_error_set(err, PL_ERR_IO, "cannot close the output");
+            if (fclose(w->f) != 0 && !st)
+                st = pl_error_set(err, PL_ERR_IO, "cannot close the output");
             w->f = NULL;
         }
     }
