@@ -383,3 +383,22 @@ def test_c_stream_of_an_ipc_file(polaroid, tmp_path):
     got = reader.read_all()
     assert got.num_rows == src.num_rows
     assert_same(got, src)
+
+
+def test_feather(polaroid, tmp_path):
+    """Feather v2 (pyarrow's default: the file format with LZ4 bodies) reads; v1 is refused."""
+    import warnings
+
+    import pyarrow.feather as feather
+    src = random_table(21, n=150)
+    v2 = tmp_path / "t.feather"
+    feather.write_feather(src, str(v2))
+    out = tmp_path / "o.arrows"
+    run(polaroid, "convert", v2, out)
+    assert_same(ipc.open_stream(str(out)).read_all(), expected(src))
+    v1 = tmp_path / "v1.feather"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        feather.write_feather(pa.table({"a": [1, 2]}), str(v1), version=1)
+    r = run(polaroid, "cat", v1, check=False)
+    assert r.returncode == 1 and "feather version 1" in r.stderr

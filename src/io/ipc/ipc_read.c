@@ -804,6 +804,11 @@ static pl_status src_open(pl_buf *buf, ipc_src *s, int32_t n_threads, pl_error *
         }
         return st;
     }
+    if (size >= 4 && memcmp(d, "FEA1", 4) == 0) {
+        pl_error_set(err, PL_ERR_UNSUPPORTED, "feather version 1 files are not supported");
+        if (err) snprintf(err->hint, sizeof err->hint, "rewrite it as feather version 2 (arrow)");
+        return PL_ERR_UNSUPPORTED;
+    }
     s->end = size;
     ipc_msg m;
     bool eos;
