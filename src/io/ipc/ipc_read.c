@@ -626,6 +626,9 @@ static pl_status apply_dictionary(ipc_src *s, const ipc_msg *m, int32_t n_thread
         st = pl_array_concat(2, both, &cat, err);
         pl_array_release(dict);
         dict = st ? NULL : cat;
+        if (!st && dict->length > PL_IPC_MAX_NODE_LENGTH)
+            st = pl_error_set(err, PL_ERR_LIMIT, "dictionary %lld grows past %lld values",
+                              (long long)id, (long long)PL_IPC_MAX_NODE_LENGTH);
     }
     if (st) {
         pl_array_release(dict);

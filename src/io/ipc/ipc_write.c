@@ -592,8 +592,10 @@ static pl_status unify_dict(ipc_writer *w, int32_t id, pl_array *d, pl_array *us
     }
     if (!dedupable(d->type)) {
         if (pl_array_equals(acc, d)) return PL_OK;
+        char tn[96];
         pl_error_set(err, PL_ERR_UNSUPPORTED, "the %s dictionary of a column changes between "
-                     "batches, which the arrow file format cannot hold", "nested");
+                     "batches, which the arrow file format cannot hold",
+                     pl_type_to_string(d->type, tn, sizeof tn));
         if (err) snprintf(err->hint, sizeof err->hint, "write the stream format (.arrows) instead");
         return PL_ERR_UNSUPPORTED;
     }
