@@ -462,9 +462,11 @@ static int copy_run(cli_copy_job *j) {
         j->ropts.n_columns = j->n_columns;
     }
     j->ropts.limit = j->limit;
-    /* Arrow output keeps the source's logical types: dictionary-encoded Parquet strings are
-     * written as plain strings, not as Arrow dictionary fields. */
-    if (!j->count_only && j->out_format == PL_FORMAT_IPC) j->ropts.decode_dictionary = true;
+    /* File outputs keep the source's logical types: a Parquet dictionary is an encoding, so
+     * dictionary-encoded strings are written as plain strings (the Parquet writer builds its
+     * own dictionaries), not as Arrow dictionary fields. */
+    if (!j->count_only && (j->out_format == PL_FORMAT_IPC || j->out_format == PL_FORMAT_PARQUET))
+        j->ropts.decode_dictionary = true;
     if (j->in_format == PL_FORMAT_AUTO &&
         cli_detect_format(j->n_inputs, (const char *const *)j->inputs, &j->in_format, &err))
         return cli_report(&err);
