@@ -104,10 +104,11 @@ typedef enum pl_codec {
     PL_CODEC_LZ4_HADOOP,/* Parquet's deprecated LZ4 with hadoop framing (read only) */
     PL_CODEC_ZSTD,
     PL_CODEC_BROTLI,
+    PL_CODEC_DEFAULT, /* the format's default: zstd for Parquet, uncompressed for Arrow IPC */
 } pl_codec;
 
 typedef struct pl_write_opts {
-    pl_codec codec;            /* Parquet default ZSTD; IPC default UNCOMPRESSED */
+    pl_codec codec;            /* PL_CODEC_DEFAULT (the init value): the format's default */
     int32_t codec_level;       /* 0 = codec default */
     int64_t row_group_rows;    /* Parquet: rows per row group; 0 = default (1Mi rows) */
     int64_t page_bytes;        /* Parquet: target data page size; 0 = default (1 MiB) */

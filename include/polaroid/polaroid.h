@@ -2,7 +2,8 @@
  *   status.h    pl_status, pl_error
  *   columnar.h  allocation, buffers, types, schemas, arrays, builders, batches, tables
  *   io.h        streams, pl_scan_open / pl_read_table, writers, formats and options
- *   parquet.h   Parquet file metadata, row-group reads, statistics */
+ *   parquet.h   Parquet file metadata, row-group reads, statistics
+ *   c_data.h    Arrow C Data Interface export/import (structs in arrow_abi.h) */
 #ifndef POLAROID_POLAROID_H
 #define POLAROID_POLAROID_H
 
@@ -10,5 +11,6 @@
 #include "columnar.h"
 #include "io.h"
 #include "parquet.h"
+#include "c_data.h"
 
 #endif

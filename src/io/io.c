@@ -119,7 +119,7 @@ void pl_read_opts_init(pl_read_opts *o) {
 
 void pl_write_opts_init(pl_write_opts *o) {
     memset(o, 0, sizeof *o);
-    o->codec = PL_CODEC_ZSTD;
+    o->codec = PL_CODEC_DEFAULT;
     o->use_dictionary = true;
     o->write_statistics = true;
     o->csv_header = true;

@@ -418,6 +418,8 @@ pl_status pl_codec_decompress(pl_codec codec, const uint8_t *src, int64_t src_le
     case PL_CODEC_LZ4_FRAME: return lz4_frame_decompress(src, src_len, dst, dst_len, err);
     case PL_CODEC_LZ4_HADOOP: return lz4_hadoop_decompress(src, src_len, dst, dst_len, err);
     case PL_CODEC_ZSTD: return zstd_decompress(src, src_len, dst, dst_len, err);
+    case PL_CODEC_DEFAULT: /* a writer option, resolved by each format: not a codec */
+        break;
     case PL_CODEC_BROTLI: return brotli_decompress(src, src_len, dst, dst_len, err);
     }
     PL_FAIL(err, PL_ERR_UNSUPPORTED, "unknown compression codec %d", (int)codec);
@@ -439,6 +441,8 @@ int64_t pl_codec_max_compressed(pl_codec codec, int64_t n) {
         return (int64_t)LZ4F_compressFrameBound((size_t)n, &prefs);
     }
     case PL_CODEC_ZSTD: return (int64_t)ZSTD_compressBound((size_t)n);
+    case PL_CODEC_DEFAULT: /* a writer option, resolved by each format: not a codec */
+        break;
     case PL_CODEC_BROTLI: {
         size_t b = BrotliEncoderMaxCompressedSize((size_t)n);
         return b ? (int64_t)b : n + (n >> 2) + 1024;
@@ -539,6 +543,8 @@ pl_status pl_codec_compress(pl_codec codec, int32_t level, const uint8_t *src, i
         *out_len = (int64_t)r;
         return PL_OK;
     }
+    case PL_CODEC_DEFAULT: /* a writer option, resolved by each format: not a codec */
+        break;
     case PL_CODEC_BROTLI: {
         size_t len = (size_t)dst_cap;
         if (!BrotliEncoderCompress(level ? level : PL_BROTLI_DEFAULT_LEVEL, BROTLI_DEFAULT_WINDOW,

@@ -804,6 +804,7 @@ pl_status pl_ipc_writer_open_sink(pl_ipc_sink_fn sink, void *ctx, bool file_form
                                   pl_schema *schema, const pl_write_opts *opts, pl_writer **out,
                                   pl_error *err) {
     pl_codec codec = opts ? opts->codec : PL_CODEC_UNCOMPRESSED;
+    if (codec == PL_CODEC_DEFAULT) codec = PL_CODEC_UNCOMPRESSED;
     if (codec == PL_CODEC_LZ4_RAW) codec = PL_CODEC_LZ4_FRAME;
     if (codec != PL_CODEC_UNCOMPRESSED && codec != PL_CODEC_ZSTD && codec != PL_CODEC_LZ4_FRAME)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "arrow ipc compresses with lz4 or zstd only, not %s",

@@ -49,6 +49,7 @@ static pl_status map_codec(pl_codec c, int32_t *pq, pl_error *err) {
     case PL_CODEC_LZ4_HADOOP: *pq = 5; return PL_OK;
     case PL_CODEC_ZSTD: *pq = 6; return PL_OK;
     case PL_CODEC_LZ4_RAW: *pq = 7; return PL_OK;
+    case PL_CODEC_DEFAULT: *pq = 6; return PL_OK; /* zstd */
     case PL_CODEC_LZ4_FRAME: break;
     }
     PL_FAIL(err, PL_ERR_UNSUPPORTED, "compression \"%s\" cannot be used in parquet files",
@@ -296,7 +297,7 @@ static pl_status resolve_opts(const pl_write_opts *o, pl_pqw_opts *out, pl_error
     out->use_dictionary = true;
     out->write_statistics = true;
     if (o) {
-        out->codec = o->codec;
+        out->codec = o->codec == PL_CODEC_DEFAULT ? PL_CODEC_ZSTD : o->codec;
         out->level = o->codec_level;
         out->row_group_rows = o->row_group_rows;
         out->page_bytes = o->page_bytes;

@@ -75,7 +75,7 @@ static void test_formats_and_defaults(void **state) {
     pl_write_opts w;
     memset(&w, 0x5A, sizeof w);
     pl_write_opts_init(&w);
-    assert_int_equal(w.codec, PL_CODEC_ZSTD);
+    assert_int_equal(w.codec, PL_CODEC_DEFAULT);
     assert_true(w.use_dictionary);
     assert_true(w.write_statistics);
     assert_true(w.csv_header);
