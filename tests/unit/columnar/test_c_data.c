@@ -32,7 +32,6 @@ static void ok_(pl_status st, const pl_error *err, const char *expr, int line) {
 #define ok(expr, err) ok_((expr), (err), #expr, __LINE__)
 
 #include "../common/sample_tables.h"
-}
 
 
 /* ---------------------------------------------------------------- release counting */

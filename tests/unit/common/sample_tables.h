@@ -158,5 +158,6 @@ static pl_batch *make_batch(pl_schema *s, int64_t n_rows, int64_t first_row) {
     ok(pl_batch_new(pl_schema_retain(s), n_rows, cols, &batch, E), E);
     pl_free(cols);
     return batch;
+}
 
 #endif

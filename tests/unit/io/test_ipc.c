@@ -136,7 +136,6 @@ static void test_flatbuf_builder_roundtrip(void **state) {
 /* ---------------------------------------------------------------- tables of every type */
 
 #include "../common/sample_tables.h"
-}
 
 static pl_table *make_table(pl_schema *s, int n_batches, const int64_t *rows) {
     pl_table *t = NULL;
