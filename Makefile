@@ -3,6 +3,7 @@
 #   make test   set up, build with ASan+UBSan, run every test (unit, conformance, interop, fuzz replay)
 #   make bench  compare polaroid with Polars and DuckDB on generated data (bench/README.md)
 #   make fuzz   run every fuzz target for FUZZ_SECONDS each
+#   make tsan   build with ThreadSanitizer and run the unit tests (pool, parallel readers/writers)
 #   make install PREFIX=/usr/local
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
@@ -10,8 +11,9 @@ PY := .venv/bin/python
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF_SECONDS ?= 4
 
+
 .PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
-        bench install clean check-symbols
+        bench install clean check-symbols tsan
 
 all: build
 
@@ -60,6 +62,11 @@ fuzz-brief:
 fuzz: setup
 	@scripts/fuzz.sh run $(FUZZ_SECONDS)
 
+tsan: setup
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPL_TSAN=ON -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest --output-on-failure -j $(JOBS)
+
 bench: setup build
 	$(PY) bench/run.py $(BENCH_ARGS)
 
@@ -72,4 +79,4 @@ install: build
 	cmake --install build --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tsan

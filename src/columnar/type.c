@@ -164,12 +164,14 @@ pl_status pl_type_new_map(pl_type *key, pl_type *value, bool value_nullable, pl_
 }
 
 pl_type *pl_type_retain(pl_type *t) {
-    if (t && t->refcount >= 0) __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
+    /* static singletons have refcount < 0; the check itself must be an atomic read */
+    if (t && __atomic_load_n(&t->refcount, __ATOMIC_RELAXED) >= 0)
+        __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
     return t;
 }
 
 void pl_type_release(pl_type *t) {
-    if (!t || t->refcount < 0) return;
+    if (!t || __atomic_load_n(&t->refcount, __ATOMIC_RELAXED) < 0) return;
     if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     for (int32_t i = 0; i < t->n_children; i++) pl_field_reset(&t->children[i]);
     pl_free(t->children);
