@@ -13,7 +13,7 @@ FUZZ_BRIEF_SECONDS ?= 4
 
 
 .PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
-        bench install clean check-symbols tsan
+        bench install clean check-symbols tsan check-install
 
 all: build
 
@@ -37,7 +37,8 @@ run: setup build
 	@scripts/run_sample.sh
 
 test: setup build-asan build
-	$(MAKE) --no-print-directory unit conformance interop cli fuzz-replay fuzz-brief check-symbols
+	$(MAKE) --no-print-directory unit conformance interop cli fuzz-replay fuzz-brief check-symbols \
+	        check-install
 	@echo "make test: all passed"
 
 unit: build-asan
@@ -74,6 +75,18 @@ check-symbols: build
 	@bad=$$(nm -D --defined-only build/libpolaroid.so | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^pl_' | grep -v '^_' || true); \
 	if [ -n "$$bad" ]; then echo "exported symbols without pl_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: ok"
+
+# Installs into build/install-check and builds tests/install/use_polaroid.c against it through
+# pkg-config, statically and dynamically, then runs both on a conformance file.
+check-install: build
+	@rm -rf build/install-check && cmake --install build --prefix build/install-check >/dev/null
+	@export PKG_CONFIG_PATH=$(CURDIR)/build/install-check/lib/pkgconfig; \
+	cc -o build/use-static tests/install/use_polaroid.c $$(pkg-config --cflags polaroid) \
+	   build/install-check/lib/libpolaroid.a $$(pkg-config --static --libs polaroid | sed 's/-lpolaroid//') && \
+	cc -o build/use-shared tests/install/use_polaroid.c $$(pkg-config --cflags --libs polaroid) && \
+	f=../shared/parquet-testing/data/alltypes_plain.parquet; \
+	build/use-static $$f 8 11 && LD_LIBRARY_PATH=build/install-check/lib build/use-shared $$f 8 11 && \
+	echo "check-install: ok"
 
 install: build
 	cmake --install build --prefix $(PREFIX)
