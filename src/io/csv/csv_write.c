@@ -61,9 +61,10 @@ static pl_status write_header(csv_writer *w, pl_error *err) {
     return pl_strbuf_append(b, "\n", 1, err);
 }
 
-/* Renders rows [r0, r1) of batch into b. */
-static pl_status format_rows(const pl_batch *batch, int64_t r0, int64_t r1, char delim,
+/* Renders rows [r0, r1) of batch into b (a pl_text_rows_fn; ctx is the writer). */
+static pl_status format_rows(const void *ctx, const pl_batch *batch, int64_t r0, int64_t r1,
                              pl_strbuf *b, pl_strbuf *tmp, pl_error *err) {
+    char delim = ((const csv_writer *)ctx)->delim;
     for (int64_t r = r0; r < r1; r++) {
         for (int32_t c = 0; c < batch->n_cols; c++) {
             if (c) PL_TRY(pl_strbuf_append(b, &delim, 1, err));
@@ -78,22 +79,6 @@ static pl_status format_rows(const pl_batch *batch, int64_t r0, int64_t r1, char
     return PL_OK;
 }
 
-typedef struct piece {
-    const pl_batch *batch;
-    int64_t r0, r1;
-    char delim;
-    pl_strbuf text, tmp;
-    pl_status st;
-    pl_error err;
-} piece;
-
-static void format_piece(void *arg, int64_t index, int32_t worker) {
-    (void)worker;
-    piece *p = &((piece *)arg)[index];
-    pl_error_init(&p->err);
-    p->st = format_rows(p->batch, p->r0, p->r1, p->delim, &p->text, &p->tmp, &p->err);
-}
-
 static pl_status csv_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
     csv_writer *w = pw->impl;
     if (w->finished) PL_FAIL(err, PL_ERR_INVALID_ARG, "write after finish");
@@ -104,34 +89,7 @@ static pl_status csv_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
         PL_TRY(write_header(w, err));
         w->header_done = true;
     }
-    int64_t n_pieces = (batch->n_rows + PL_TEXT_PIECE_ROWS - 1) / PL_TEXT_PIECE_ROWS;
-    if (n_pieces <= 1 || w->n_threads == 1) {
-        PL_TRY(format_rows(batch, 0, batch->n_rows, w->delim, &w->out.buf, &w->tmp, err));
-        return pl_text_out_flush(&w->out, false, err);
-    }
-    /* render pieces in parallel, then write them in order */
-    piece *ps = pl_calloc((size_t)n_pieces, sizeof *ps);
-    if (!ps) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    for (int64_t k = 0; k < n_pieces; k++) {
-        ps[k].batch = batch;
-        ps[k].r0 = k * PL_TEXT_PIECE_ROWS;
-        ps[k].r1 = PL_MIN(batch->n_rows, ps[k].r0 + PL_TEXT_PIECE_ROWS);
-        ps[k].delim = w->delim;
-    }
-    pl_parallel_for(n_pieces, w->n_threads, format_piece, ps);
-    pl_status st = PL_OK;
-    for (int64_t k = 0; k < n_pieces; k++) {
-        if (!st && ps[k].st) {
-            st = ps[k].st;
-            if (err) *err = ps[k].err;
-        }
-        if (!st) st = pl_strbuf_append(&w->out.buf, ps[k].text.data, ps[k].text.len, err);
-        if (!st) st = pl_text_out_flush(&w->out, false, err);
-        pl_strbuf_reset(&ps[k].text);
-        pl_strbuf_reset(&ps[k].tmp);
-    }
-    pl_free(ps);
-    return st;
+    return pl_text_out_write_rows(&w->out, batch, w->n_threads, format_rows, w, err);
 }
 
 static pl_status csv_finish(pl_writer *pw, pl_error *err) {

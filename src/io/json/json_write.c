@@ -18,9 +18,11 @@ typedef struct json_writer {
     int32_t n_threads;
 } json_writer;
 
-/* Renders rows [r0, r1) of batch into b. */
-static pl_status format_rows(const json_writer *w, const pl_batch *batch, int64_t r0, int64_t r1,
-                             pl_strbuf *b, pl_error *err) {
+/* Renders rows [r0, r1) of batch into b (a pl_text_rows_fn; ctx is the writer). */
+static pl_status format_rows(const void *ctx, const pl_batch *batch, int64_t r0, int64_t r1,
+                             pl_strbuf *b, pl_strbuf *scratch, pl_error *err) {
+    (void)scratch;
+    const json_writer *w = ctx;
     for (int64_t r = r0; r < r1; r++) {
         if (batch->n_cols == 0) PL_TRY(pl_strbuf_append(b, "{", 1, err));
         for (int32_t c = 0; c < batch->n_cols; c++) {
@@ -33,54 +35,13 @@ static pl_status format_rows(const json_writer *w, const pl_batch *batch, int64_
     return PL_OK;
 }
 
-typedef struct piece {
-    const json_writer *w;
-    const pl_batch *batch;
-    int64_t r0, r1;
-    pl_strbuf text;
-    pl_status st;
-    pl_error err;
-} piece;
-
-static void format_piece(void *arg, int64_t index, int32_t worker) {
-    (void)worker;
-    piece *p = &((piece *)arg)[index];
-    pl_error_init(&p->err);
-    p->st = format_rows(p->w, p->batch, p->r0, p->r1, &p->text, &p->err);
-}
-
 static pl_status json_write(pl_writer *pw, pl_batch *batch, pl_error *err) {
     json_writer *w = pw->impl;
     if (w->finished) PL_FAIL(err, PL_ERR_INVALID_ARG, "write after finish");
     if (batch->n_cols != w->schema->n_fields)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "batch has %d columns, the writer's schema %d",
                 batch->n_cols, w->schema->n_fields);
-    int64_t n_pieces = (batch->n_rows + PL_TEXT_PIECE_ROWS - 1) / PL_TEXT_PIECE_ROWS;
-    if (n_pieces <= 1 || w->n_threads == 1) {
-        PL_TRY(format_rows(w, batch, 0, batch->n_rows, &w->out.buf, err));
-        return pl_text_out_flush(&w->out, false, err);
-    }
-    piece *ps = pl_calloc((size_t)n_pieces, sizeof *ps);
-    if (!ps) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    for (int64_t k = 0; k < n_pieces; k++) {
-        ps[k].w = w;
-        ps[k].batch = batch;
-        ps[k].r0 = k * PL_TEXT_PIECE_ROWS;
-        ps[k].r1 = PL_MIN(batch->n_rows, ps[k].r0 + PL_TEXT_PIECE_ROWS);
-    }
-    pl_parallel_for(n_pieces, w->n_threads, format_piece, ps);
-    pl_status st = PL_OK;
-    for (int64_t k = 0; k < n_pieces; k++) {
-        if (!st && ps[k].st) {
-            st = ps[k].st;
-            if (err) *err = ps[k].err;
-        }
-        if (!st) st = pl_strbuf_append(&w->out.buf, ps[k].text.data, ps[k].text.len, err);
-        if (!st) st = pl_text_out_flush(&w->out, false, err);
-        pl_strbuf_reset(&ps[k].text);
-    }
-    pl_free(ps);
-    return st;
+    return pl_text_out_write_rows(&w->out, batch, w->n_threads, format_rows, w, err);
 }
 
 static pl_status json_finish(pl_writer *pw, pl_error *err) {

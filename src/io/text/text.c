@@ -946,6 +946,57 @@ void pl_text_out_reset(pl_text_out *o) {
     pl_strbuf_reset(&o->buf);
 }
 
+typedef struct text_piece {
+    pl_text_rows_fn fn;
+    const void *ctx;
+    const pl_batch *batch;
+    int64_t r0, r1;
+    pl_strbuf text, scratch;
+    pl_status st;
+    pl_error err;
+} text_piece;
+
+static void render_piece(void *arg, int64_t index, int32_t worker) {
+    (void)worker;
+    text_piece *p = &((text_piece *)arg)[index];
+    pl_error_init(&p->err);
+    p->st = p->fn(p->ctx, p->batch, p->r0, p->r1, &p->text, &p->scratch, &p->err);
+}
+
+pl_status pl_text_out_write_rows(pl_text_out *o, const pl_batch *batch, int32_t n_threads,
+                                 pl_text_rows_fn fn, const void *ctx, pl_error *err) {
+    int64_t n_pieces = (batch->n_rows + PL_TEXT_PIECE_ROWS - 1) / PL_TEXT_PIECE_ROWS;
+    if (n_pieces <= 1 || n_threads == 1) {
+        pl_strbuf scratch = {0};
+        pl_status st = fn(ctx, batch, 0, batch->n_rows, &o->buf, &scratch, err);
+        pl_strbuf_reset(&scratch);
+        return st ? st : pl_text_out_flush(o, false, err);
+    }
+    text_piece *ps = pl_calloc((size_t)n_pieces, sizeof *ps);
+    if (!ps) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; k < n_pieces; k++) {
+        ps[k].fn = fn;
+        ps[k].ctx = ctx;
+        ps[k].batch = batch;
+        ps[k].r0 = k * PL_TEXT_PIECE_ROWS;
+        ps[k].r1 = PL_MIN(batch->n_rows, ps[k].r0 + PL_TEXT_PIECE_ROWS);
+    }
+    pl_parallel_for(n_pieces, n_threads, render_piece, ps);
+    pl_status st = PL_OK;
+    for (int64_t k = 0; k < n_pieces; k++) {
+        if (!st && ps[k].st) {
+            st = ps[k].st;
+            if (err) *err = ps[k].err;
+        }
+        if (!st) st = pl_strbuf_append(&o->buf, ps[k].text.data, ps[k].text.len, err);
+        if (!st) st = pl_text_out_flush(o, false, err);
+        pl_strbuf_reset(&ps[k].text);
+        pl_strbuf_reset(&ps[k].scratch);
+    }
+    pl_free(ps);
+    return st;
+}
+
 /* ---------------------------------------------------------------- WKB to WKT */
 
 typedef struct wkb_reader {

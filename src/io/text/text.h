@@ -94,6 +94,15 @@ pl_status pl_text_out_flush(pl_text_out *o, bool force, pl_error *err);
 pl_status pl_text_out_close(pl_text_out *o, pl_error *err);
 /* Closes without flushing, frees the buffer (safe after close and on a zeroed struct). */
 void pl_text_out_reset(pl_text_out *o);
+/* Renders rows [r0, r1) of batch as text appended to out (scratch: a free scratch string). */
+typedef pl_status (*pl_text_rows_fn)(const void *ctx, const pl_batch *batch, int64_t r0,
+                                     int64_t r1, pl_strbuf *out, pl_strbuf *scratch,
+                                     pl_error *err);
+/* Writes every row of batch through fn into o: serially for small batches or n_threads 1,
+ * otherwise as pieces of PL_TEXT_PIECE_ROWS rows rendered on the pool and written in order.
+ * Flushes past the threshold. Errors: those of fn, PL_ERR_IO, PL_ERR_NOMEM. */
+pl_status pl_text_out_write_rows(pl_text_out *o, const pl_batch *batch, int32_t n_threads,
+                                 pl_text_rows_fn fn, const void *ctx, pl_error *err);
 /* True when the rendered value i of a is NULL (also a valid dictionary index to a NULL). */
 bool pl_text_is_null(const pl_array *a, int64_t i);
 /* Display width of UTF-8 text in terminal cells (wide East Asian characters count 2, combining
