@@ -2,9 +2,11 @@
  *
  * Small blocks come from malloc with an 16-byte header recording the size, so live and peak
  * byte counts are exact. Column data uses pl_aligned_alloc: 64-byte aligned; blocks of
- * PL_HUGE_MIN bytes and more are mmap'ed and advised MADV_HUGEPAGE, since first-touch page
- * faults dominate large loads on this hardware (a 2 MiB huge page faults once instead of 512
- * times). pl_alloc_fail_after injects failures for OOM tests. */
+ * PL_MAP_MIN bytes and more are mmap'ed (returned to the OS on free, grown with mremap).
+ * They are not advised MADV_HUGEPAGE: on the benchmark hosts (THP defrag=madvise, memory full
+ * of page cache) the direct compaction that huge pages need made multi-GiB Parquet reads 2-3x
+ * slower than 4 KiB faults (docs/benchmarks.md). pl_alloc_fail_after injects failures for OOM
+ * tests. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,25 +16,11 @@
 #include "core.h"
 
 #define PL_HDR 16
-#define PL_HUGE_MIN (1LL << 20)
-#define PL_HUGE_PAGE (2LL << 20)
+#define PL_MAP_MIN (1LL << 20)
 
-/* Maps n bytes; regions of a huge page or more start on a 2 MiB boundary so that the kernel can
- * back all of them with transparent huge pages (an unaligned mapping loses its head and tail). */
 static void *map_region(size_t n) {
-    if ((int64_t)n < PL_HUGE_PAGE) {
-        void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        return p == MAP_FAILED ? NULL : p;
-    }
-    size_t span = n + (size_t)PL_HUGE_PAGE;
-    uint8_t *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) return NULL;
-    uintptr_t start = ((uintptr_t)raw + (uintptr_t)PL_HUGE_PAGE - 1) & ~(uintptr_t)(PL_HUGE_PAGE - 1);
-    size_t head = start - (uintptr_t)raw;
-    size_t len = (n + 4095) & ~(size_t)4095;
-    if (head) munmap(raw, head);
-    if (span - head > len) munmap((uint8_t *)start + len, span - head - len);
-    return (void *)start;
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
 }
 
 static _Atomic int64_t g_live;
@@ -106,12 +94,9 @@ void *pl_aligned_alloc(size_t n) {
     if (should_fail() || n > (SIZE_MAX >> 2)) return NULL;
     if (n == 0) n = PL_BUF_ALIGN;
     void *p;
-    if ((int64_t)n >= PL_HUGE_MIN) {
+    if ((int64_t)n >= PL_MAP_MIN) {
         p = map_region(n);
         if (!p) return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise(p, n, MADV_HUGEPAGE);
-#endif
     } else {
         p = aligned_alloc(PL_BUF_ALIGN, (size_t)PL_ALIGN_UP((int64_t)n, PL_BUF_ALIGN));
         if (!p) return NULL;
@@ -124,7 +109,7 @@ void pl_aligned_free(void *p, size_t n) {
     if (!p) return;
     if (n == 0) n = PL_BUF_ALIGN;
     count_add(-(int64_t)n);
-    if ((int64_t)n >= PL_HUGE_MIN) munmap(p, n);
+    if ((int64_t)n >= PL_MAP_MIN) munmap(p, n);
     else free(p);
 }
 
@@ -136,13 +121,10 @@ void *pl_aligned_realloc(void *p, size_t old_n, size_t n) {
     if (!p) return pl_aligned_alloc(n);
     if (old_n == 0) old_n = PL_BUF_ALIGN;
     if (n == 0) n = PL_BUF_ALIGN;
-    if ((int64_t)old_n >= PL_HUGE_MIN && (int64_t)n >= PL_HUGE_MIN) {
+    if ((int64_t)old_n >= PL_MAP_MIN && (int64_t)n >= PL_MAP_MIN) {
         if (should_fail()) return NULL;
         void *q = mremap(p, old_n, n, MREMAP_MAYMOVE);
         if (q == MAP_FAILED) return NULL;
-#ifdef MADV_HUGEPAGE
-        if (n > old_n) madvise(q, n, MADV_HUGEPAGE);
-#endif
         count_add((int64_t)n - (int64_t)old_n);
         return q;
     }

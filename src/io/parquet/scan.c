@@ -179,11 +179,6 @@ static void plan_slab(pq_scan *q, int64_t n_tasks) {
     }
     sl->size = total;
     sl->refs = 1;
-#ifdef MADV_NOHUGEPAGE
-    /* huge pages cost more than they save here: zeroing 2 MiB pages at first touch dominated
-     * reads of many GiB on the benchmark VM */
-    madvise(sl->base, (size_t)total, MADV_NOHUGEPAGE);
-#endif
     int64_t off = 0;
     for (int64_t t = 0; t < n_tasks; t++) {
         pq_task *k = &q->tasks[t];
