@@ -51,10 +51,9 @@ build() {
 
 case "$mode" in
 replay)
-  if [ ! -f "$asan_dir/CMakeCache.txt" ]; then
-    cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=Debug -DPL_SANITIZE=ON \
-          -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null || exit 1
-  fi
+  # configured every time (about a second) so that a new tests/fuzz/fuzz_*.c gets its target
+  cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=Debug -DPL_SANITIZE=ON \
+        -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null || exit 1
   build "$asan_dir" $(printf 'replay_%s ' "${targets[@]}") || exit 1
   status=0
   for t in "${targets[@]}"; do
@@ -71,11 +70,9 @@ replay)
   ;;
 run)
   if ! command -v clang >/dev/null; then echo "fuzz: clang not found" >&2; exit 1; fi
-  if [ ! -f "$fz/CMakeCache.txt" ]; then
-    CC=clang cmake -S . -B "$fz" -DCMAKE_BUILD_TYPE=Debug -DPL_TESTS=OFF -DPL_FUZZ=ON \
-          -DCMAKE_C_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Wno-error" \
-          -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null || exit 1
-  fi
+  CC=clang cmake -S . -B "$fz" -DCMAKE_BUILD_TYPE=Debug -DPL_TESTS=OFF -DPL_FUZZ=ON \
+        -DCMAKE_C_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Wno-error" \
+        -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null || exit 1
   build "$fz" $(printf 'fuzz_%s ' "${targets[@]}") || exit 1
   status=0
   for t in "${targets[@]}"; do
