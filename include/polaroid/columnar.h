@@ -120,6 +120,8 @@ typedef enum pl_type_id {
     PL_TYPE_LIST,         /* children[0] = item field */
     PL_TYPE_STRUCT,       /* children = fields */
     PL_TYPE_MAP,          /* children[0] = "entries": STRUCT<key (non-null), value> */
+    PL_TYPE_INTERVAL,     /* Arrow month_day_nano: int32 months, int32 days, int64 ns (16 bytes);
+                           * expression values only so far (no I/O) */
     PL_TYPE__COUNT
 } pl_type_id;
 
@@ -147,7 +149,7 @@ struct pl_type {
 };
 
 /* Static singletons for parameterless types (never NULL, retain/release are no-ops):
- * NA, BOOL, INT*, UINT*, FLOAT*, UTF8, BINARY, DATE32. Returns NULL for other ids. */
+ * NA, BOOL, INT*, UINT*, FLOAT*, UTF8, BINARY, DATE32, INTERVAL. Returns NULL for other ids. */
 PL_API pl_type *pl_type_simple(pl_type_id id);
 PL_API PL_NODISCARD pl_status pl_type_new_decimal(int32_t precision, int32_t scale, pl_type **out,
                                                   pl_error *err);

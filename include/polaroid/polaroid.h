@@ -11,6 +11,9 @@
 #include "columnar.h"
 #include "io.h"
 #include "parquet.h"
+#include "expr.h"
+#include "dataframe.h"
+#include "sql.h"
 #include "c_data.h"
 
 #endif

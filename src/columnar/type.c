@@ -14,6 +14,7 @@ static pl_type g_simple[] = {
     STATIC_TYPE(PL_TYPE_DECIMAL128, 16), STATIC_TYPE(PL_TYPE_UTF8, 4), STATIC_TYPE(PL_TYPE_BINARY, 4),
 };
 static pl_type g_date32 = STATIC_TYPE(PL_TYPE_DATE32, 4);
+static pl_type g_interval = STATIC_TYPE(PL_TYPE_INTERVAL, 16);
 
 pl_type *pl_type_simple(pl_type_id id) {
     switch (id) {
@@ -24,6 +25,8 @@ pl_type *pl_type_simple(pl_type_id id) {
         return &g_simple[id];
     case PL_TYPE_DATE32:
         return &g_date32;
+    case PL_TYPE_INTERVAL:
+        return &g_interval;
     default:
         return NULL;
     }
@@ -217,7 +220,7 @@ bool pl_type_equals(const pl_type *a, const pl_type *b) {
 static const char *const g_names[PL_TYPE__COUNT] = {
     "null", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float32", "float64", "decimal128", "utf8", "binary", "fixed_binary", "date32", "time64",
-    "timestamp", "dictionary", "list", "struct", "map"};
+    "timestamp", "dictionary", "list", "struct", "map", "interval"};
 static const char *const g_units[] = {"s", "ms", "us", "ns"};
 
 static size_t type_str(const pl_type *t, char *buf, size_t n) {

@@ -1,0 +1,61 @@
+/* polaroid/sql.h - SQL sessions: PostgreSQL-grammar SQL (parsed by libpg_query) planned onto
+ * lazy DataFrames, with session-local tables and views.
+ *
+ *   pl_session *s;  pl_session_new(&s, &err);
+ *   pl_df *df;      pl_session_query(s, "SELECT symbol, avg(price) FROM 'ticks/t*.parquet'
+ *                                         GROUP BY 1", &df, &err);
+ *   pl_df_collect(df, NULL, &table, &err);
+ *
+ * Statements: SELECT/VALUES/WITH queries, EXPLAIN [ANALYZE], CREATE TABLE t (col type, ...),
+ * CREATE TABLE t AS query, CREATE [OR REPLACE] VIEW v AS query, INSERT INTO t [(cols)]
+ * VALUES ... | query, DROP TABLE/VIEW [IF EXISTS], COPY (query) TO 'file' [(FORMAT ...)].
+ * Errors of type PL_ERR_SQL carry err->sql_pos (0-based byte offset into the text). */
+#ifndef POLAROID_SQL_H
+#define POLAROID_SQL_H
+
+#include "dataframe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pl_session pl_session;
+
+PL_API PL_NODISCARD pl_status pl_session_new(pl_session **out, pl_error *err);
+PL_API void pl_session_free(pl_session *s);
+/* Options used when the session runs statements itself (INSERT ... SELECT, CREATE TABLE AS,
+ * COPY). Copied. */
+PL_API void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts);
+
+/* Registers a DataFrame (retained) under a name, replacing any table or view of that name. */
+PL_API PL_NODISCARD pl_status pl_session_register(pl_session *s, const char *name, pl_df *df,
+                                                  pl_error *err);
+
+/* Plans one query statement (SELECT, VALUES, WITH ...) into a lazy DataFrame. */
+PL_API PL_NODISCARD pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out,
+                                               pl_error *err);
+
+/* The outcome of one statement of a script. */
+typedef struct pl_sql_result {
+    pl_df *df;          /* a query's lazy result (caller releases), or NULL */
+    char *explain;      /* EXPLAIN [ANALYZE] text (pl_free), or NULL */
+    int64_t rows_changed; /* INSERT/CREATE TABLE AS/COPY: rows written; -1 otherwise */
+    char tag[32];       /* "SELECT", "INSERT", "CREATE TABLE", "DROP VIEW", ... */
+    int32_t stmt_pos;   /* byte offset of the statement in the script */
+} pl_sql_result;
+PL_API void pl_sql_result_reset(pl_sql_result *r);
+
+/* Splits a script into statements and runs them in order, calling on_result after each (DDL
+ * and DML are executed; queries are planned and handed over lazily: on_result runs or
+ * discards them). Stops at the first error (err->sql_pos is relative to the whole script) or
+ * when on_result returns non-PL_OK. */
+PL_API PL_NODISCARD pl_status pl_session_run(pl_session *s, const char *script,
+                                             pl_status (*on_result)(void *user,
+                                                                    pl_sql_result *r,
+                                                                    pl_error *err),
+                                             void *user, pl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,61 @@
+/* compute.h - array kernels shared by the operators: gather (take), filter, concatenation of
+ * batches, hashing and row comparison. All work on every columnar type incl. dictionary and
+ * nested arrays; fixed-width and string paths are specialised. */
+#ifndef PL_COMPUTE_H
+#define PL_COMPUTE_H
+
+#include "core/core.h"
+
+/* ---------------------------------------------------------------- gather / filter */
+
+/* out[i] = a[idx[i]]; idx[i] < 0 gives NULL (outer joins). Dictionary arrays stay dictionary
+ * arrays (indices gathered, dictionary shared). Indices must be < a->length (checked only
+ * by assertions: callers produce them). */
+pl_status pl_array_take(pl_array *a, const int64_t *idx, int64_t n, pl_array **out,
+                        pl_error *err);
+pl_status pl_array_take_i32(pl_array *a, const int32_t *idx, int64_t n, pl_array **out,
+                            pl_error *err);
+/* Rows sel[0..n) (ascending 32-bit indices, as made by pl_bexpr_eval_filter). */
+pl_status pl_batch_take_i32(pl_batch *b, const int32_t *sel, int64_t n, pl_batch **out,
+                            pl_error *err);
+pl_status pl_batch_take(pl_batch *b, const int64_t *idx, int64_t n, pl_batch **out,
+                        pl_error *err);
+/* Rows where mask (BOOL array, NULL = false) is true. */
+pl_status pl_array_filter(pl_array *a, pl_array *mask, pl_array **out, pl_error *err);
+
+/* A batch with the given schema from columns (references taken). */
+pl_status pl_batch_make(pl_schema *schema, int64_t n_rows, pl_array **cols, pl_batch **out,
+                        pl_error *err);
+/* The same columns under another schema (same types; names/qualifier changes). */
+pl_status pl_batch_with_schema(pl_batch *b, pl_schema *schema, pl_batch **out, pl_error *err);
+/* One batch from n batches of one schema (columns concatenated); n 0 = empty batch. */
+pl_status pl_batches_concat(pl_schema *schema, int64_t n, pl_batch *const *batches,
+                            pl_batch **out, pl_error *err);
+
+/* ---------------------------------------------------------------- hashing and equality */
+
+/* hashes[i] = hash of a[i] (combine: mixed into the existing hashes[i], for multi-column
+ * keys). NULLs hash to a fixed value; dictionary arrays hash their values, so equal strings
+ * hash equal whatever the encoding; ints of different widths hash equal when equal; floats
+ * hash -0.0 as 0.0 and all NaNs alike. */
+void pl_hash_array(pl_array *a, uint64_t *hashes, bool combine);
+/* SQL grouping equality of a[i] and b[j] (same logical type; NULL equals NULL, NaN equals
+ * NaN; dictionary vs plain compare values). */
+bool pl_array_value_equal(pl_array *a, int64_t i, pl_array *b, int64_t j);
+/* Total order for sorting: <0, 0, >0; NULLs compare by nulls_first; NaN is largest. */
+int pl_array_value_compare(pl_array *a, int64_t i, pl_array *b, int64_t j, bool nulls_first);
+
+static inline uint64_t pl_hash_u64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+uint64_t pl_hash_bytes(const void *p, int64_t n);
+static inline uint64_t pl_hash_combine(uint64_t h, uint64_t v) {
+    return pl_hash_u64(h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)));
+}
+
+#endif

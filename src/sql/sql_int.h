@@ -1,0 +1,39 @@
+/* sql_int.h - the SQL front end's internal interface.
+ *
+ * session.c   pl_session: the catalog of named tables and views, pl_session_run (statement
+ *             splitting and execution of DDL/DML: CREATE TABLE [AS], CREATE VIEW, INSERT,
+ *             DROP, COPY, EXPLAIN), pl_session_query.
+ * plan_*.c    translation of libpg_query's protobuf parse tree (pg_query.pb-c.h) into lazy
+ *             DataFrames: SELECT (FROM, joins, WHERE, GROUP BY, HAVING, windows, ORDER BY,
+ *             LIMIT, set operations, CTEs, subqueries) and expressions.
+ * Errors from the front end are PL_ERR_SQL (syntax, binding) or the DataFrame layer's own
+ * codes, always with err->sql_pos set to the byte offset of the offending token. */
+#ifndef PL_SQL_INT_H
+#define PL_SQL_INT_H
+
+#include "core/core.h"
+#include "polaroid/sql.h"
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+/* Looks a table or view up by name (case-insensitive): a new reference in *out, or NULL when
+ * there is none (not an error). */
+pl_df *pl_session_lookup(pl_session *s, const char *name);
+/* The exec options statements run with. */
+const pl_exec_opts *pl_session_exec_opts(pl_session *s);
+
+/* Plans one query node (SelectStmt, possibly with WITH, set operations, VALUES) of the text
+ * `sql` into a lazy DataFrame. Table names resolve through the session catalog, CTEs, quoted
+ * file paths and read_parquet/read_csv/read_ipc table functions. */
+pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node *stmt,
+                            pl_df **out, pl_error *err);
+/* Plans a scalar expression with no input columns (INSERT ... VALUES rows, DEFAULTs, COPY
+ * options) into an expression tree. */
+pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
+                                 pl_expr **out, pl_error *err);
+/* Parses a type name node (CREATE TABLE columns, CAST) into a type. */
+pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl_type **out,
+                                pl_error *err);
+
+#endif
