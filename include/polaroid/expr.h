@@ -13,7 +13,9 @@
  *   sets        "in" (args: value, item...), "between" (value, low, high)
  *   patterns    "like" "ilike" (value, pattern[, escape])
  *   conditional "case" (when1, then1, ..., [else]) "coalesce" "nullif" "greatest" "least"
- *   strings     "concat" (also ||), "length", "lower", "upper", ... (see docs/sql.md)
+ *   strings     "concat_op" (SQL ||: NULL if any argument is NULL), "concat" (the function:
+ *               NULL arguments skipped), "length", "lower", "upper", ... (see docs/sql.md)
+ *   integer division "int_div" (DuckDB //); "div" of two integers gives a float64 like DuckDB
  * Function names are looked up case-insensitively with aliases (pow/power, substr/substring).
  *
  * Ownership: constructors TAKE the references passed to them (args, filter, types are

@@ -114,6 +114,14 @@ extern const pl_func_set pl_funcs_math;   /* abs round floor ceil sqrt ln exp po
 extern const pl_func_set pl_funcs_string; /* length lower upper trim substr concat replace ... */
 extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strftime now ... */
 
+/* Date/time arithmetic, implemented with the time functions (kernels_time.c): the core "add"
+ * and "sub" binders delegate here when an argument is DATE32, TIME64, TIMESTAMP or INTERVAL
+ * (ts + interval, date + int, date - date, ts - ts, interval * int ...). They finish binding
+ * call exactly as a pl_func_def.bind would (set type, state) and return the kernel to run
+ * in *exec, or PL_ERR_TYPE. */
+pl_status pl_temporal_add_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err);
+pl_status pl_temporal_sub_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err);
+
 /* Case-insensitive lookup of a scalar function by name or alias; NULL if none. */
 const pl_func_def *pl_func_lookup(const char *name);
 
