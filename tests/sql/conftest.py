@@ -158,3 +158,20 @@ def sql(data, tmp_path):
     if not os.path.exists(polaroid_bin()):
         pytest.fail(f"{polaroid_bin()} not found (make build-asan)")
     return Runner(data, tmp_path)
+
+
+def pytest_collection_modifyitems(config, items):
+    """With SQLTEST_ENABLED_ONLY=1 (make test) only the tests named in enabled.txt run: the ones
+    the engine passes; `make sqltest-all` runs them all."""
+    if os.environ.get("SQLTEST_ENABLED_ONLY") != "1":
+        return
+    path = os.path.join(HERE, "enabled.txt")
+    with open(path) as fh:
+        enabled = {ln.split("#")[0].strip() for ln in fh} - {""}
+    keep, drop = [], []
+    for it in items:
+        name = it.nodeid.split("::", 1)[1] if "::" in it.nodeid else it.nodeid
+        (keep if name in enabled else drop).append(it)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
