@@ -296,9 +296,29 @@ static void model(const jcase *c, const trow *pr, const trow *br, rowset *want) 
     bool *bmatched = calloc((size_t)(c->nb ? c->nb : 1), 1);
     char buf[256];
     bool semi = c->kind == PL_JK_SEMI || c->kind == PL_JK_ANTI;
+    /* build rows listed by k1 (rows with a NULL k1 last), when k1 is a key */
+    bool by_k1 = c->n_keys > 0 && c->key_set != 1;
+    int64_t dom = c->k1_dom + 1, *start = NULL, *rows = NULL;
+    if (by_k1) {
+        start = calloc((size_t)dom + 1, sizeof *start);
+        rows = malloc(sizeof *rows * (size_t)(c->nb ? c->nb : 1));
+        for (int64_t b = 0; b < c->nb; b++) start[(br[b].k1v ? br[b].k1 + 2 : c->k1_dom) + 1]++;
+        for (int64_t d = 0; d < dom; d++) start[d + 1] += start[d];
+        int64_t *pos = malloc(sizeof *pos * (size_t)dom);
+        memcpy(pos, start, sizeof *pos * (size_t)dom);
+        for (int64_t b = 0; b < c->nb; b++) rows[pos[br[b].k1v ? br[b].k1 + 2 : c->k1_dom]++] = b;
+        free(pos);
+    }
     for (int64_t p = 0; p < c->np; p++) {
         int64_t nm = 0;
-        for (int64_t b = 0; b < c->nb; b++) {
+        int64_t lo = 0, hi = c->nb;
+        if (by_k1) {
+            int64_t d = pr[p].k1v ? pr[p].k1 + 2 : c->k1_dom;
+            lo = start[d];
+            hi = start[d + 1];
+        }
+        for (int64_t x = lo; x < hi; x++) {
+            int64_t b = by_k1 ? rows[x] : x;
             if (c->n_keys > 0 && !keys_match(c, &pr[p], &br[b])) continue;
             if (c->residual && !model_res(&pr[p], &br[b])) continue;
             nm++;
@@ -330,6 +350,8 @@ static void model(const jcase *c, const trow *pr, const trow *br, rowset *want) 
             rs_add(want, strdup(buf));
         }
     free(bmatched);
+    free(start);
+    free(rows);
 }
 
 /* Builds the operator for case c over the tables; returns it prepared. */
@@ -495,7 +517,7 @@ static void test_large(void **state) {
     for (int k = 0; k < 6; k++)
         for (int ks = 0; ks < 3; ks++) {
             jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = ks, .residual = k % 2 == 1,
-                       .pdict = ks == 1, .np = 200000, .nb = 40, .k1_dom = 60, .k2_dom = 50,
+                       .pdict = ks == 1, .np = 140000, .nb = 40, .k1_dom = 60, .k2_dom = 50,
                        .null_pct = 3, .pbatch = 150000, .bbatch = 7, .threads = 2};
             run_case(&c);
         }
@@ -508,7 +530,7 @@ static void test_large_build(void **state) {
     for (int k = 0; k < 3; k++)
         for (int ks = 0; ks < 2; ks++) {
             jcase c = {.kind = kinds[k], .n_keys = 1, .key_set = ks == 0 ? 0 : 2,
-                       .null_equal = k == 1, .bdict = ks == 1, .np = 3000, .nb = 300000,
+                       .null_equal = k == 1, .bdict = ks == 1, .np = 20000, .nb = 300000,
                        .k1_dom = 400000, .k2_dom = 3, .null_pct = 2, .pbatch = 1000,
                        .bbatch = 100000, .threads = 2};
             run_case(&c);
