@@ -1,5 +1,5 @@
 /* main.c - the polaroid command: dispatches to one file per subcommand (cat.c, schema.c,
- * convert.c). */
+ * convert.c, sql.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +53,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "cat")) return cmd_cat(argc, argv);
     if (!strcmp(cmd, "schema")) return cmd_schema(argc, argv);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc, argv);
+    if (!strcmp(cmd, "sql")) return cmd_sql(argc, argv);
     fprintf(stderr, "polaroid: unknown command \"%s\"\n(see 'polaroid --help')\n", cmd);
     return PL_EXIT_USAGE;
 }
