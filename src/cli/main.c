@@ -13,6 +13,7 @@ static const char *const g_usage =
     "  schema FILE       show a file's schema (and for Parquet: row groups, encodings,\n"
     "                    compression and statistics)\n"
     "  convert IN OUT    convert between formats (chosen by file extension)\n"
+    "  sql [SQL]         run SQL over files and session tables (-f FILE; no SQL: a shell)\n"
     "  help [COMMAND]    show help for a command\n"
     "\n"
     "options:\n"

@@ -5,10 +5,9 @@
  * Invariants: a script is parsed once; the protobuf tree lives only while its statements run
  * (views keep their query as a packed node). Every error of a statement carries err->sql_pos,
  * a byte offset into the whole script (the offending token when known, else the statement).
- * DuckDB's `FROM 'file.parquet'` is not PostgreSQL grammar: before parsing, a string literal
- * right after FROM/JOIN is turned into a quoted identifier of the same length (positions stay
- * valid), and the planner, which sees the original text, reads the full path back at the
- * RangeVar's location (pl_sql_string_at). */
+ * DuckDB syntax the PostgreSQL grammar lacks (FROM 'file.parquet', * EXCLUDE, ...) is rewritten
+ * by pl_sql_preprocess into text of the same length before parsing; the planner is given the
+ * original text. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,81 +157,6 @@ pl_df *pl_session_lookup(pl_session *s, const char *name) {
 
 /* ---------------------------------------------------------------- parsing */
 
-pl_status pl_sql_string_at(const char *sql, int32_t location, char **out, pl_error *err) {
-    *out = NULL;
-    if (!sql || location < 0 || sql[location] != '\'') return PL_OK;
-    const char *p = sql + location + 1;
-    const char *q = strchr(p, '\'');
-    if (!q) return PL_OK;
-    size_t n = (size_t)(q - p);
-    char *s = pl_malloc(n + 1);
-    if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    memcpy(s, p, n);
-    s[n] = 0;
-    *out = s;
-    return PL_OK;
-}
-
-/* Turns FROM 'path' / JOIN 'path' into FROM "path" in text (same length) where PostgreSQL's
- * grammar would otherwise refuse it. Left alone: literals inside function-call parentheses
- * (extract(year FROM '...'), substring(s FROM '...')), literals followed by :: and COPY's own
- * FROM 'file'. Only plain '...' literals without quotes inside are rewritten. */
-static void rewrite_file_literals(char *text) {
-    PgQueryScanResult sr = pg_query_scan(text);
-    PgQuery__ScanResult *toks = NULL;
-    if (!sr.error)
-        toks = pg_query__scan_result__unpack(NULL, sr.pbuf.len, (const uint8_t *)sr.pbuf.data);
-    if (toks) {
-        enum { MAX_PARENS = 256 };
-        bool func_paren[MAX_PARENS];
-        int32_t depth = 0;
-        bool stmt_start = true, in_copy = false;
-        PgQuery__Token prev = 0;
-        PgQuery__KeywordKind prev_kind = PG_QUERY__KEYWORD_KIND__NO_KEYWORD;
-        for (size_t i = 0; i < toks->n_tokens; i++) {
-            const PgQuery__ScanToken *t = toks->tokens[i];
-            if (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT)
-                continue;
-            if (stmt_start) {
-                in_copy = t->token == PG_QUERY__TOKEN__COPY;
-                depth = 0;
-                stmt_start = false;
-            }
-            if (t->token == PG_QUERY__TOKEN__ASCII_40) {
-                /* a function call's parentheses follow a name (or a non-reserved keyword such
-                 * as extract or substring); EXISTS ( is a subquery */
-                bool fn = prev == PG_QUERY__TOKEN__IDENT ||
-                          (prev_kind != PG_QUERY__KEYWORD_KIND__NO_KEYWORD &&
-                           prev_kind != PG_QUERY__KEYWORD_KIND__RESERVED_KEYWORD &&
-                           prev != PG_QUERY__TOKEN__EXISTS);
-                if (depth < MAX_PARENS) func_paren[depth] = fn;
-                depth++;
-            } else if (t->token == PG_QUERY__TOKEN__ASCII_41) {
-                if (depth > 0) depth--;
-            } else if (t->token == PG_QUERY__TOKEN__ASCII_59) {
-                stmt_start = true;
-            } else if (t->token == PG_QUERY__TOKEN__SCONST &&
-                       (prev == PG_QUERY__TOKEN__FROM || prev == PG_QUERY__TOKEN__JOIN)) {
-                bool in_func = depth > 0 && depth <= MAX_PARENS && func_paren[depth - 1];
-                bool cast_follows = i + 1 < toks->n_tokens &&
-                                    toks->tokens[i + 1]->token == PG_QUERY__TOKEN__TYPECAST;
-                int32_t a = t->start, b = t->end - 1;
-                bool plain = b > a + 1 && text[a] == '\'' && text[b] == '\'';
-                for (int32_t k = a + 1; plain && k < b; k++)
-                    if (text[k] == '\'' || text[k] == '"') plain = false;
-                if (plain && !in_func && !cast_follows && !(in_copy && depth == 0)) {
-                    text[a] = '"';
-                    text[b] = '"';
-                }
-            }
-            prev = t->token;
-            prev_kind = t->keyword_kind;
-        }
-        pg_query__scan_result__free_unpacked(toks, NULL);
-    }
-    pg_query_free_scan_result(sr);
-}
-
 /* libpg_query reports a 1-based character position; this is its 0-based byte offset. */
 static int32_t char_pos_to_byte(const char *text, int32_t cursorpos) {
     if (cursorpos <= 0) return -1;
@@ -245,14 +169,12 @@ static int32_t char_pos_to_byte(const char *text, int32_t cursorpos) {
     return i;
 }
 
-/* Parses a script (rewritten as above) into statements. Errors: PL_ERR_SQL with the position. */
+/* Parses a script (DuckDB syntax rewritten by pl_sql_preprocess) into statements. Errors: PL_ERR_SQL with the position. */
 static pl_status parse_script(const char *script, PgQuery__ParseResult **out, pl_error *err) {
     size_t len = strlen(script);
     if (len >= (size_t)INT32_MAX) PL_FAIL(err, PL_ERR_LIMIT, "SQL text too long (%zu bytes)", len);
-    char *text = pl_malloc(len + 1);
-    if (!text) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    memcpy(text, script, len + 1);
-    rewrite_file_literals(text);
+    char *text = NULL;
+    PL_TRY(pl_sql_preprocess(script, &text, err));
     PgQueryProtobufParseResult res = pg_query_parse_protobuf(text);
     pl_status st = PL_OK;
     if (res.error) {

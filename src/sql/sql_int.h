@@ -39,14 +39,6 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err);
  * file paths and read_parquet/read_csv/read_ipc table functions. */
 pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node *stmt,
                             pl_df **out, pl_error *err);
-/* DuckDB-style `FROM 'ticks/t1.parquet'`: PostgreSQL's grammar has no string literal in FROM,
- * so the session rewrites such a literal (right after FROM or JOIN) into a quoted identifier
- * of the same length before parsing. The planner then sees a RangeVar whose relname is the
- * path, truncated by the parser to 63 bytes; the `sql` text it is given is the original, so
- * sql[location] == '\'' tells that the name was written as a string. This returns that full
- * string (pl_free), or *out = NULL when the token at location is not a string literal. */
-pl_status pl_sql_string_at(const char *sql, int32_t location, char **out, pl_error *err);
-
 /* Plans a scalar expression with no input columns (INSERT ... VALUES rows, DEFAULTs, COPY
  * options) into an expression tree. */
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
