@@ -654,7 +654,7 @@ pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     if (st->on_conflict_clause || st->n_returning_list || st->with_clause)
         return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED,
                               "INSERT with ON CONFLICT, RETURNING or WITH is not supported");
-    pl_cat_entry *e;
+    pl_cat_entry *e = NULL;
     PL_TRY(insertable(s, st->relation, &e, err));
     insert_target t = {e, 0, NULL, false};
     pl_status rc = resolve_targets(e, st->n_cols, st->cols, &t, err);
@@ -836,7 +836,7 @@ static pl_status copy_from(pl_session *s, const pl_stmt_ctx *c, const PgQuery__C
                            const copy_opts *o, pl_sql_result *r, pl_error *err) {
     if (!st->relation)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "COPY FROM needs a table");
-    pl_cat_entry *e;
+    pl_cat_entry *e = NULL;
     PL_TRY(insertable(s, st->relation, &e, err));
     pl_read_opts ro;
     pl_read_opts_init(&ro);
