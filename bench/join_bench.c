@@ -5,7 +5,8 @@
  *
  *   cc -O2 -Isrc -Iinclude bench/join_bench.c build/libpolaroid.a -lm -lpthread -lzstd ... 
  *   (see bench/README.md: `make join-bench` is not wired; the lead's driver replaces this)
- *   join_bench ticks THREADS SYMBOLS.parquet TICK_FILE...
+ *   join_bench ticks|ticks-dict THREADS SYMBOLS.parquet TICK_FILE...   (ticks-dict: sector
+ *       comes out as dictionary<int32, utf8> over the build column)
  *   join_bench large THREADS N_BUILD N_PROBE */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ int main(int argc, char **argv) {
     pl_exec_ctx ctx;
     pl_exec_ctx_init(&ctx, &opts);
     pl_error err;
-    if (!strcmp(argv[1], "ticks")) {
+    if (!strncmp(argv[1], "ticks", 5)) {
         pl_read_opts ro;
         pl_read_opts_init(&ro);
         ro.decode_dictionary = true;
@@ -165,8 +166,14 @@ int main(int argc, char **argv) {
         printf("ticks: %lld rows, symbol %s; symbols: %lld rows\n", (long long)ticks->n_rows,
                pl_type_to_string(ticks->schema->fields[pk].type, tb, sizeof tb), (long long)sym->n_rows);
         pl_field f[3] = {ticks->schema->fields[po[0]], ticks->schema->fields[po[1]], sym->schema->fields[bo[0]]};
+        pl_type *dt = NULL;
+        if (!strcmp(argv[1], "ticks-dict")) { /* sector as dictionary<int32, utf8> over the build column */
+            if (pl_type_new_dictionary(PL_TYPE_INT32, f[2].type, &dt, NULL)) die("type", NULL);
+            f[2].type = dt;
+        }
         pl_schema *os;
         if (pl_schema_new(3, f, &os, NULL)) die("schema", NULL);
+        pl_type_release(dt);
         pl_join_spec spec = {.kind = PL_JK_INNER, .n_keys = 1, .probe_keys = &pk, .build_keys = &bk,
                              .n_probe_out = 2, .probe_out = po, .n_build_out = 1, .build_out = bo,
                              .out_schema = os};

@@ -932,6 +932,38 @@ static pl_status build_dict_map(join_op *j, worker_state *w, pl_array *dict, pl_
 
 /* ---------------------------------------------------------------- probe: output */
 
+/* A build column as a dictionary array over the whole build column: indices = build rows
+ * (the output schema asked for dictionary<int32, T> where the build column is a plain T). */
+static pl_status take_as_dict(pl_array *col, pl_type *type, const int64_t *bi, int64_t cnt,
+                              pl_array **out, pl_error *err) {
+    pl_buf *vals = NULL, *valid = NULL;
+    PL_TRY(pl_buf_new(PL_MAX(cnt, 1) * 4, &vals, err));
+    vals->size = cnt * 4;
+    int32_t *ix = (int32_t *)(void *)vals->data;
+    int64_t nulls = 0;
+    bool col_nulls = col->validity && pl_array_null_count(col) > 0;
+    for (int64_t m = 0; m < cnt; m++) {
+        ix[m] = (int32_t)(bi[m] < 0 ? 0 : bi[m]);
+        nulls += bi[m] < 0 || (col_nulls && !pl_array_is_valid(col, bi[m]));
+    }
+    if (nulls) {
+        pl_status st = pl_buf_new_zeroed((cnt + 7) / 8 + 1, &valid, err);
+        if (st) {
+            pl_buf_release(vals);
+            return st;
+        }
+        for (int64_t m = 0; m < cnt; m++)
+            if (bi[m] >= 0 && (!col_nulls || pl_array_is_valid(col, bi[m]))) pl_bit_set(valid->data, m);
+    }
+    return pl_array_new(pl_type_retain(type), cnt, nulls, valid, vals, NULL, 0, NULL,
+                        pl_array_retain(col), out, err);
+}
+
+static bool wants_dict(pl_array *col, const pl_type *out) {
+    return out->id == PL_TYPE_DICTIONARY && col->type->id != PL_TYPE_DICTIONARY &&
+           out->index_id == PL_TYPE_INT32 && pl_type_equals(out->value_type, col->type);
+}
+
 static pl_status make_output(join_op *j, pl_batch *in, const int32_t *pi, const int64_t *bi,
                              int64_t cnt, bool probe_null, pl_batch **out, pl_error *err) {
     int32_t nc = j->n_probe_out + j->n_build_out;
@@ -948,8 +980,14 @@ static pl_status make_output(join_op *j, pl_batch *in, const int32_t *pi, const 
         else
             st = pl_array_take_i32(in->columns[j->probe_out[c]], pi, cnt, &cols[c], err);
     }
-    for (int32_t c = 0; c < j->n_build_out && !st; c++)
-        st = pl_array_take(j->bcols[j->build_out[c]], bi, cnt, &cols[j->n_probe_out + c], err);
+    for (int32_t c = 0; c < j->n_build_out && !st; c++) {
+        pl_array *col = j->bcols[j->build_out[c]];
+        pl_type *ot = j->out_schema->fields[j->n_probe_out + c].type;
+        if (wants_dict(col, ot))
+            st = take_as_dict(col, ot, bi, cnt, &cols[j->n_probe_out + c], err);
+        else
+            st = pl_array_take(col, bi, cnt, &cols[j->n_probe_out + c], err);
+    }
     if (st) {
         for (int32_t c = 0; c < nc; c++) pl_array_release(cols[c]);
         pl_free(cols);
