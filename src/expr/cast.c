@@ -372,10 +372,9 @@ static bool parse_interval_str(const char *s, int64_t n, pl_interval *out) {
         while (i < n && isalpha((unsigned char)s[i])) i++;
         int64_t ul = i - us;
         if (ul == 0) return false;
-        char u[16];
-        if (ul >= (int64_t)sizeof u) return false;
-        for (int64_t k = 0; k < ul; k++) u[k] = (char)tolower((unsigned char)s[us + k]);
-        u[ul] = '\0';
+        char u[16] = {0};
+        if (ul < 0 || ul > 15) return false;
+        for (int k = 0; k < (int)ul && k < 15; k++) u[k] = (char)tolower((unsigned char)s[us + k]);
         if (ul > 1 && u[ul - 1] == 's') u[ul - 1] = '\0';
         if (!strcmp(u, "year") || !strcmp(u, "y") || !strcmp(u, "yr")) iv.months += (int32_t)(v * 12);
         else if (!strcmp(u, "month") || !strcmp(u, "mon")) iv.months += (int32_t)v;
