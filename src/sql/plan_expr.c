@@ -393,7 +393,7 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
                 return st;
             }
             if (!binops[i].negate) return call2(binops[i].fn, l, r, pos, out, err);
-            pl_expr *inner;
+            pl_expr *inner = NULL;
             PL_TRY(call2(binops[i].fn, l, r, pos, &inner, err));
             return call1("not", inner, pos, out, err);
         }
@@ -427,7 +427,7 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
             pl_free(args);
             return st;
         }
-        pl_expr *in;
+        pl_expr *in = NULL;
         st = call_n("in", (int32_t)lst->n_items + 1, args, pos, &in, err);
         pl_free(args);
         if (st) return st;
@@ -459,7 +459,7 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
             pl_expr_release(esc);
             return st;
         }
-        pl_expr *e;
+        pl_expr *e = NULL;
         if (esc) {
             pl_expr *a3[3] = {l, r, esc};
             PL_TRY(call_n(fn, 3, a3, pos, &e, err));
@@ -494,7 +494,7 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
             lo = lo2;
             hi = hi2;
         }
-        pl_expr *e;
+        pl_expr *e = NULL;
         PL_TRY(call_n("between", 3, (pl_expr *[]){l, lo, hi}, pos, &e, err));
         if (ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN ||
             ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM)
@@ -580,7 +580,7 @@ enum {
 
 static pl_status frame_offset(sq_scope *sc, const PgQuery__Node *n, bool rows, pl_value *out,
                               pl_error *err) {
-    pl_expr *e;
+    pl_expr *e = NULL;
     PL_TRY(sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY, "window frames", n, &e, err));
     int32_t pos = sq_node_pos(n);
     if (e->kind != PL_EXPR_LITERAL || e->value.is_null) {
@@ -875,7 +875,7 @@ static pl_status case_expr(sq_scope *sc, const PgQuery__CaseExpr *ce, pl_expr **
             st = sq_fail(err, PL_ERR_SQL, ce->location, "bad CASE");
             break;
         }
-        pl_expr *cond;
+        pl_expr *cond = NULL;
         st = sq_expr(sc, w->case_when->expr, &cond, err);
         if (st) break;
         if (subject) {
@@ -917,7 +917,7 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
     }
     pl_type *t;
     PL_TRY(pl_sql_type_from_node(NULL, tc->type_name, &t, err));
-    pl_expr *e;
+    pl_expr *e = NULL;
     pl_status st = sq_expr(sc, arg, &e, err);
     if (st) {
         pl_type_release(t);
@@ -942,14 +942,14 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
     case PG_QUERY__NODE__NODE_BOOL_EXPR: {
         const PgQuery__BoolExpr *be = n->bool_expr;
         if (be->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) {
-            pl_expr *a;
+            pl_expr *a = NULL;
             PL_TRY(sq_expr(sc, be->args[0], &a, err));
             return call1("not", a, be->location, out, err);
         }
         const char *fn = be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? "and" : "or";
         pl_expr *acc = NULL;
         for (size_t i = 0; i < be->n_args; i++) {
-            pl_expr *a;
+            pl_expr *a = NULL;
             pl_status st = sq_expr(sc, be->args[i], &a, err);
             if (st) {
                 pl_expr_release(acc);
@@ -965,14 +965,14 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
         return PL_OK;
     }
     case PG_QUERY__NODE__NODE_NULL_TEST: {
-        pl_expr *a;
+        pl_expr *a = NULL;
         PL_TRY(sq_expr(sc, n->null_test->arg, &a, err));
         return call1(n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? "is_null" : "is_not_null",
                      a, n->null_test->location, out, err);
     }
     case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
         const PgQuery__BooleanTest *bt = n->boolean_test;
-        pl_expr *a;
+        pl_expr *a = NULL;
         PL_TRY(sq_expr(sc, bt->arg, &a, err));
         int32_t pos = bt->location;
         switch (bt->booltesttype) {
@@ -981,12 +981,12 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
         case PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN: return call1("is_null", a, pos, out, err);
         case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN: return call1("is_not_null", a, pos, out, err);
         case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE: {
-            pl_expr *t;
+            pl_expr *t = NULL;
             PL_TRY(call1("is_true", a, pos, &t, err));
             return call1("not", t, pos, out, err);
         }
         default: {
-            pl_expr *t;
+            pl_expr *t = NULL;
             PL_TRY(call1("is_false", a, pos, &t, err));
             return call1("not", t, pos, out, err);
         }

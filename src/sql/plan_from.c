@@ -19,7 +19,7 @@ static pl_status rename_cols(pl_df **df, const PgQuery__Alias *a, int32_t pos, p
     while (skip < sch->n_fields && strncmp(sch->fields[skip].name, "__ck", 4) == 0) skip++;
     if ((int32_t)a->n_colnames > sch->n_fields - skip)
         return sq_fail(err, PL_ERR_SQL, pos, "table \"%s\" has %d columns available but %d columns specified",
-                       a->aliasname ? a->aliasname : "?", (int)(sch->n_fields - skip), (int)a->n_colnames);
+                       sq_nz(a->aliasname) ? a->aliasname : "?", (int)(sch->n_fields - skip), (int)a->n_colnames);
     const char **olds = pl_calloc(a->n_colnames, sizeof *olds);
     const char **news = pl_calloc(a->n_colnames, sizeof *news);
     if (!olds || !news) {
@@ -31,7 +31,7 @@ static pl_status rename_cols(pl_df **df, const PgQuery__Alias *a, int32_t pos, p
         olds[i] = sch->fields[skip + (int32_t)i].name;
         news[i] = sq_str(a->colnames[i]);
     }
-    pl_df *r;
+    pl_df *r = NULL;
     pl_status st = pl_df_rename(*df, (int32_t)a->n_colnames, olds, news, &r, err);
     pl_free(olds);
     pl_free(news);
@@ -44,8 +44,8 @@ static pl_status rename_cols(pl_df **df, const PgQuery__Alias *a, int32_t pos, p
 static pl_status apply_alias(pl_df **df, const char *name, const PgQuery__Alias *a, int32_t pos,
                              pl_error *err) {
     PL_TRY(rename_cols(df, a, pos, err));
-    pl_df *r;
-    PL_TRY(sq_at(err, pl_df_alias(*df, a && a->aliasname ? a->aliasname : name, &r, err), pos));
+    pl_df *r = NULL;
+    PL_TRY(sq_at(err, pl_df_alias(*df, a && sq_nz(a->aliasname) ? a->aliasname : name, &r, err), pos));
     pl_df_release(*df);
     *df = r;
     return PL_OK;
@@ -406,9 +406,9 @@ pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *i
         const PgQuery__RangeSubselect *rs = item->range_subselect;
         if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
             return pl_error_set(err, PL_ERR_SQL, "bad subquery in FROM");
-        pl_df *df;
+        pl_df *df = NULL;
         PL_TRY(sq_plan_query(ctx, rs->subquery->select_stmt, NULL, &df, err));
-        pl_status st = apply_alias(&df, rs->alias ? rs->alias->aliasname : NULL, rs->alias, -1, err);
+        pl_status st = apply_alias(&df, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
         if (st) {
             pl_df_release(df);
             return st;
@@ -524,7 +524,7 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
     /* merged USING columns */
     for (int32_t i = 0; !st && i < n_un; i++) {
         int32_t lc = lcols[i], rc = rcols[i] >= 0 ? nl + rcols[i] : -1;
-        pl_expr *merged;
+        pl_expr *merged = NULL;
         if (lc < 0 || rc < 0) {
             /* already merged on one side: keep that side's expression */
             merged = lc >= 0 ? sq_colref(out, lc, pos) : sq_shift(keys.r[i], 0, nl);
@@ -598,7 +598,7 @@ static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr
     }
     if (je->alias) {
         pl_df *df = pl_df_retain(out->df);
-        st = apply_alias(&df, je->alias->aliasname, je->alias, pos, err);
+        st = apply_alias(&df, sq_nz(je->alias->aliasname), je->alias, pos, err);
         if (st) {
             pl_df_release(df);
             sq_rel_reset(out);
@@ -628,7 +628,7 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     if (!st && corr.n_resid > 0)
         st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
                      "LATERAL subqueries are supported only when correlated by equalities");
-    if (!st) st = apply_alias(&sub, rs->alias ? rs->alias->aliasname : NULL, rs->alias, -1, err);
+    if (!st) st = apply_alias(&sub, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
     if (st) {
         if (sub) pl_df_release(sub);
         sq_corr_reset(&corr);

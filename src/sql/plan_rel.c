@@ -316,9 +316,9 @@ pl_expr *sq_shift(const pl_expr *e, int32_t from, int32_t delta) {
 /* ---------------------------------------------------------------- DataFrame helpers */
 
 pl_status sq_rel_filter(sq_rel *r, const pl_expr *pred, pl_error *err) {
-    pl_expr *f;
+    pl_expr *f = NULL;
     PL_TRY(sq_finalize(pred, r->df, NULL, &f, err));
-    pl_df *out;
+    pl_df *out = NULL;
     pl_status st = pl_df_filter(r->df, f, &out, err);
     int32_t pos = f->sql_pos;
     pl_expr_release(f);
@@ -357,7 +357,7 @@ pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_k
         if (st) goto done;
     }
     pl_join_opts opts = {false, res};
-    pl_df *out;
+    pl_df *out = NULL;
     st = pl_df_join(r->df, right, type, n_keys, lk, rk, &opts, &out, err);
     if (st) {
         st = sq_at(err, st, pos);

@@ -118,7 +118,7 @@ static pl_status append_cross(sq_scope *sc, pl_df *df, bool constant, int32_t po
                               pl_error *err) {
     sq_rel *r = sc->rel;
     *first = r->n_cols;
-    pl_df *j;
+    pl_df *j = NULL;
     pl_status st = pl_df_join(r->df, df, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &j, err);
     pl_df_release(df);
     if (st) return sq_at(err, st, pos);
@@ -169,14 +169,14 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     if (!is_exists && !(is_in && !negate)) return PL_OK; /* NOT IN: NULL-aware expression path */
     PL_TRY(need_rel(sc, sl->location, err));
     sq_corr corr;
-    pl_df *sub;
+    pl_df *sub = NULL;
     PL_TRY(plan_sub(sc, sl, is_exists, &corr, &sub, err));
     pl_status st = PL_OK;
     sq_rel *r = sc->rel;
     int32_t nl = r->n_cols;
     if (is_exists && corr.n_keys == 0 && corr.n_resid == 0) {
         /* uncorrelated: one count, cross joined */
-        pl_df *c;
+        pl_df *c = NULL;
         st = counts(sub, -1, &c, err);
         pl_df_release(sub);
         int32_t first;
@@ -331,7 +331,7 @@ static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int3
 
 static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
-    pl_df *sub;
+    pl_df *sub = NULL;
     PL_TRY(plan_sub(sc, sl, false, &corr, &sub, err));
     pl_status st = PL_OK;
     int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
@@ -384,7 +384,7 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
 
 static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
-    pl_df *sub;
+    pl_df *sub = NULL;
     PL_TRY(plan_sub(sc, sl, true, &corr, &sub, err));
     sq_rel *r = sc->rel;
     pl_status st = PL_OK;
@@ -393,7 +393,7 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
         st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
                      "EXISTS outside WHERE conjuncts is supported only when correlated by equalities");
     } else if (corr.n_keys == 0) {
-        pl_df *c;
+        pl_df *c = NULL;
         st = counts(sub, -1, &c, err);
         if (!st) st = hide_columns(sc->ctx, &c, err);
         if (!st) st = append_cross(sc, c, true, sl->location, &first, err);
@@ -445,10 +445,10 @@ static pl_status in_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out
                        op ? op : "?");
     if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "row IN (subquery) is supported only in WHERE");
-    pl_expr *x;
+    pl_expr *x = NULL;
     PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
-    pl_df *sub;
+    pl_df *sub = NULL;
     pl_status st = plan_sub(sc, sl, false, &corr, &sub, err);
     if (st) {
         pl_expr_release(x);
