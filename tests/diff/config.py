@@ -7,8 +7,20 @@ the ones gen_queries.py records (select, where, group_by, join_inner, window:ran
 """
 
 UNSUPPORTED = {
-    # feature: reason
+    # feature: reason, or (feature, feature, ...): reason for queries using all of them
 }
+
+
+def unsupported_of(features):
+    """The UNSUPPORTED entries a query with these features hits (sorted, as strings)."""
+    hit = []
+    for key in UNSUPPORTED:
+        if isinstance(key, tuple):
+            if all(k in features for k in key):
+                hit.append("+".join(key))
+        elif key in features:
+            hit.append(key)
+    return sorted(hit)
 
 # Doubles compare to |a - b| <= ATOL + RTOL * max(|a|, |b|) (summation order differs).
 RTOL = 1e-9

@@ -103,7 +103,7 @@ def run_seed(seed, a, cmd, pool):
     failures = []
     todo = []
     for i, q in enumerate(queries):
-        unsup = sorted(q.features & set(config.UNSUPPORTED))
+        unsup = config.unsupported_of(q.features)
         if unsup and not a.all:
             counts["skipped"] += 1
             for u in unsup:
