@@ -102,10 +102,10 @@ void pl_pipeline_free(pl_pipeline *p);
 pl_status pl_pipeline_run(pl_exec_ctx *ctx, pl_pipeline *p, pl_sink *sink, pl_error *err);
 /* The pipeline's output as an ordered stream (takes p). */
 pl_status pl_pipeline_stream(pl_exec_ctx *ctx, pl_pipeline *p, pl_stream **out, pl_error *err);
-/* A stream whose first next() runs p into sink, then returns sink's finish() output (takes p
- * and sink). */
-pl_status pl_breaker_stream(pl_exec_ctx *ctx, pl_pipeline *p, pl_sink *sink, pl_stream **out,
-                            pl_error *err);
+/* A stream whose first next() runs p into sink, then returns sink's finish() output, whose
+ * schema is `schema` (retained). Takes p and sink. */
+pl_status pl_breaker_stream(pl_exec_ctx *ctx, pl_pipeline *p, pl_sink *sink, pl_schema *schema,
+                            pl_stream **out, pl_error *err);
 
 /* ---------------------------------------------------------------- simple operators (ops.c) */
 
@@ -145,8 +145,9 @@ const char *pl_agg_canonical(const char *name);
 pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_types,
                       const pl_value *const *consts, bool distinct, pl_type **out_type,
                       pl_error *err);
-/* Groups by key columns, computes the aggregates. Output: keys (same types as in `in`) then
- * one column per spec (out_schema, retained). n_keys 0: exactly one output row. Specs are
+/* Groups by key columns, computes the aggregates. Output: keys then one column per spec, with
+ * exactly the types of out_schema (retained): for a DICTIONARY key column the planner asks for
+ * the dictionary's value type (decode the key values on output). n_keys 0: exactly one output row. Specs are
  * copied. */
 pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
                           int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,

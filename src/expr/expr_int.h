@@ -127,7 +127,10 @@ const pl_func_def *pl_func_lookup(const char *name);
 
 /* ---------------------------------------------------------------- binding */
 
-/* Binds e against the input schema. Column references use e->index when >= 0, else the
+/* Binds e against the input schema. The planner passes the LOGICAL schema: DICTIONARY fields
+ * appear as their value type (a dictionary column of utf8 binds as utf8), while the arrays met
+ * at run time may still be DICTIONARY arrays; the evaluator decodes them (or uses the
+ * dictionary fast path) for kernels without PL_FN_DICT_OK. Column references use e->index when >= 0, else the
  * unique field with that name. Errors: NOT_FOUND (unknown column, with a hint naming close
  * matches), TYPE, SQL; err->sql_pos from the failing node. */
 pl_status pl_expr_bind(const pl_expr *e, const pl_schema *input, pl_bexpr **out, pl_error *err);
