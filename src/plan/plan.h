@@ -84,6 +84,12 @@ pl_status pl_plan_resolve(const pl_expr *e, pl_df *a, pl_df *b, pl_expr **out, p
 /* Type of e over schema `in` (binds it). New reference. */
 pl_status pl_plan_expr_type(const pl_expr *e, const pl_schema *in, pl_type **out, bool *nullable,
                             pl_error *err);
+/* The schema expressions bind against: DICTIONARY fields appear as their value types. */
+pl_status pl_plan_logical_schema(const pl_schema *s, pl_schema **out, pl_error *err);
+/* Result types of an aggregate call / a window call over schema `in`. */
+pl_status pl_plan_agg_type(const pl_expr *agg, const pl_schema *in, pl_type **out, pl_error *err);
+pl_status pl_plan_window_type(const pl_expr *w, const pl_schema *in, pl_type **out,
+                              pl_error *err);
 /* A new expression with every COLUMN index i replaced by map[i] (map[i] < 0 = internal error).
  * NULL when out of memory. */
 pl_expr *pl_expr_remap(const pl_expr *e, const int32_t *map);
