@@ -127,7 +127,17 @@ static pl_status break_pipeline(phys *ph, pl_pipeline **p, pl_sink *sink, pl_sch
 
 /* ---------------------------------------------------------------- scan */
 
-static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
+static pl_status new_stream(void *impl, pl_schema *schema,
+                            pl_status (*next)(pl_stream *, pl_batch **, pl_error *),
+                            void (*fr)(pl_stream *), pl_stream **out, pl_error *err);
+static pl_status concat_streams(pl_stream **ins, int32_t n, pl_schema *schema, pl_stream **out,
+                                pl_error *err);
+pl_status pl_plan_prune_row_groups(const pl_df *scan, int32_t **rgs, int32_t *n_rgs,
+                                   pl_error *err);
+
+/* Opens files [first, first+n) of the scan, reading only row groups rgs when set. */
+static pl_status open_files(phys *ph, pl_df *d, int32_t first, int32_t n, const int32_t *rgs,
+                            int32_t n_rgs, pl_stream **out, pl_error *err) {
     pl_read_opts ro = d->read_opts;
     const char **cols = NULL;
     if (d->n_cols >= 0) {
@@ -139,14 +149,70 @@ static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     }
     ro.limit = d->scan_limit;
     ro.n_threads = ph->ctx->n_threads;
-    pl_stream *s = NULL;
-    pl_status st = pl_scan_open(d->n_paths, (const char *const *)d->paths, d->format, &ro, &s, err);
-    pl_free(cols);
-    PL_TRY(st);
-    if (d->n_cols == 0) {
-        /* no columns needed (count(*)): the scan still has to give row counts; the reader
-         * returns zero-column batches with n_rows set */
+    if (rgs) {
+        ro.row_groups = rgs;
+        ro.n_row_groups = n_rgs;
     }
+    pl_status st = pl_scan_open(n, (const char *const *)d->paths + first, d->format, &ro, out, err);
+    pl_free(cols);
+    return st;
+}
+
+static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
+    int32_t np = d->n_paths;
+    int32_t **rgs = pl_calloc((size_t)PL_MAX(np, 1), sizeof *rgs);
+    int32_t *n_rgs = pl_calloc((size_t)PL_MAX(np, 1), sizeof *n_rgs);
+    pl_stream **parts = pl_calloc((size_t)PL_MAX(np, 1), sizeof *parts);
+    int32_t n_parts = 0;
+    pl_status st = (!rgs || !n_rgs || !parts) ? nomem(err) : PL_OK;
+    if (!st) st = pl_plan_prune_row_groups(d, rgs, n_rgs, err);
+    /* consecutive unpruned files share one scan; pruned files get their own */
+    for (int32_t i = 0; i < np && !st;) {
+        if (n_rgs[i] == 0) {
+            i++;
+            continue;
+        }
+        if (n_rgs[i] > 0) {
+            st = open_files(ph, d, i, 1, rgs[i], n_rgs[i], &parts[n_parts++], err);
+            i++;
+            continue;
+        }
+        int32_t j = i;
+        while (j < np && n_rgs[j] < 0) j++;
+        st = open_files(ph, d, i, j - i, NULL, 0, &parts[n_parts++], err);
+        i = j;
+    }
+    for (int32_t i = 0; i < np && rgs; i++) pl_free(rgs[i]);
+    pl_free(rgs);
+    pl_free(n_rgs);
+    pl_stream *s = NULL;
+    if (!st && n_parts == 1) {
+        s = parts[0];
+        n_parts = 0;
+    } else if (!st) {
+        pl_schema *ss = n_parts ? parts[0]->schema : NULL;
+        if (!ss) {
+            /* every row group pruned: an empty result of the scan's own schema */
+            pl_table *t = NULL;
+            pl_schema *fs = NULL;
+            int32_t k = d->n_cols >= 0 ? d->n_cols : d->file_schema->n_fields;
+            pl_field *f = pl_calloc((size_t)PL_MAX(k, 1), sizeof *f);
+            if (!f) st = nomem(err);
+            for (int32_t i = 0; i < k && !st; i++) f[i] = d->file_schema->fields[d->n_cols >= 0 ? d->cols[i] : i];
+            if (!st) st = pl_schema_new(k, f, &fs, err);
+            pl_free(f);
+            if (!st) st = pl_table_new(fs, &t, err);
+            if (!st) st = pl_stream_from_table(t, &s, err);
+            pl_table_release(t);
+            pl_schema_release(fs);
+        } else {
+            st = concat_streams(parts, n_parts, ss, &s, err);
+            if (!st) n_parts = 0;
+        }
+    }
+    for (int32_t i = 0; i < n_parts; i++) pl_stream_free(parts[i]);
+    pl_free(parts);
+    PL_TRY(st);
     pl_pipeline *p = NULL;
     PL_TRY(pl_pipeline_new(s, &p, err));
     if (!pl_schema_equals(p->source->schema, d->schema)) {
@@ -252,6 +318,27 @@ static void concat_free(pl_stream *s) {
     pl_schema_release(s->schema);
     pl_free(cs);
     pl_free(s);
+}
+
+/* Takes ins[0..n) (the vector is copied). */
+static pl_status concat_streams(pl_stream **ins, int32_t n, pl_schema *schema, pl_stream **out,
+                                pl_error *err) {
+    concat_stream *cs = pl_calloc(1, sizeof *cs);
+    pl_stream **v = pl_calloc((size_t)PL_MAX(n, 1), sizeof *v);
+    if (!cs || !v) {
+        pl_free(cs);
+        pl_free(v);
+        return nomem(err);
+    }
+    for (int32_t i = 0; i < n; i++) v[i] = ins[i];
+    cs->ins = v;
+    cs->n = n;
+    pl_status st = new_stream(cs, schema, concat_next, concat_free, out, err);
+    if (st) {
+        pl_free(v);
+        pl_free(cs);
+    }
+    return st;
 }
 
 static pl_status new_stream(void *impl, pl_schema *schema,

@@ -293,6 +293,26 @@ static void test_parquet_pushdown(void **state) {
         assert_true(((const double *)pl_array_values_ptr(a))[at] == (double)r * 0.5);
     }
     pl_table_release(t);
+    /* row-group pruning (5 row groups of 50000 rows): the last row group only, or none */
+    int64_t lows[3] = {199000, -5, 49999};
+    for (int k = 0; k < 3; k++) {
+        pl_df *pf = NULL;
+        pl_expr *pp = pl_expr_call2("ge", pl_expr_col("id"), pl_expr_lit_i64(lows[k]));
+        if (k == 1) {
+            pl_expr_release(pp);
+            pp = pl_expr_call2("lt", pl_expr_col("id"), pl_expr_lit_i64(lows[k]));
+        }
+        if (k == 2) pp = pl_expr_call2("and", pp, pl_expr_call2("le", pl_expr_col("id"), pl_expr_lit_i64(50000)));
+        ok(pl_df_filter(scan, pp, &pf, E));
+        t = collect(pf);
+        int64_t want = k == 0 ? N_ROWS - 199000 : (k == 1 ? 0 : 2);
+        assert_int_equal(t->n_rows, want);
+        if (want > 0) assert_int_equal(get_i64(t, 0, 0), k == 0 ? 199000 : 49999);
+        assert_int_equal(t->schema->n_fields, 4);
+        pl_table_release(t);
+        pl_expr_release(pp);
+        pl_df_release(pf);
+    }
     /* LIMIT over a plain scan reaches the reader */
     pl_df *l = NULL;
     ok(pl_df_limit(scan, 0, 3, &l, E));
