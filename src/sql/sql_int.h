@@ -23,8 +23,19 @@ pl_df *pl_session_lookup(pl_session *s, const char *name);
 /* The exec options statements run with. */
 const pl_exec_opts *pl_session_exec_opts(pl_session *s);
 
+/* DuckDB syntax the PostgreSQL grammar lacks, rewritten into text of the SAME length (so every
+ * parse-node location stays a valid offset into the original): FROM/JOIN 'file.parquet' ->
+ * "file.parquet" (a quoted identifier; the planner treats unknown names that look like paths
+ * as files), `* EXCLUDE (a, b)` -> `*` and blanks, `GROUP BY ALL` -> `GROUP BY ()`, list
+ * literals `['a','b']` after `(`, `,` or `=` -> `('a','b')`. The session parses *out (pl_free)
+ * and passes the ORIGINAL text to pl_sql_plan_query, which re-reads EXCLUDE lists and GROUP BY
+ * ALL from it. COPY ... FROM 'file' at the top level of a COPY statement is left alone. */
+pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err);
+
 /* Plans one query node (SelectStmt, possibly with WITH, set operations, VALUES) of the text
- * `sql` into a lazy DataFrame. Table names resolve through the session catalog, CTEs, quoted
+ * `sql` (the original text, before pl_sql_preprocess) into a lazy DataFrame. s may be NULL
+ * (no catalog: only CTEs, files and table functions; tests register tables through
+ * pl_sql_set_test_catalog in src/sql/plan_int.h). Table names resolve through the session catalog, CTEs, quoted
  * file paths and read_parquet/read_csv/read_ipc table functions. */
 pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node *stmt,
                             pl_df **out, pl_error *err);

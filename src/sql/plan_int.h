@@ -1,0 +1,229 @@
+/* plan_int.h - internals shared by the SQL planner files (plan_*.c).
+ *
+ * plan_pre.c       same-length rewriting of DuckDB syntax before parsing; a small lexer to
+ *                  re-read the original text (EXCLUDE lists, GROUP BY ALL)
+ * plan_type.c      type names, literals (typed literals, intervals), pl_sql_type_from_node
+ * plan_expr.c      expressions: column resolution (scopes, outer references), operators,
+ *                  functions, aggregates, windows, CASE/CAST/..., subquery expressions
+ * plan_rel.c       relations (a pl_df plus per-column SQL facts), finalisation of column
+ *                  references, helpers over pl_df
+ * plan_from.c      FROM: tables, CTEs, files, table functions, subqueries, joins
+ * plan_select.c    SELECT: WHERE, GROUP BY, HAVING, windows, projection, DISTINCT, ORDER BY,
+ *                  LIMIT, set operations, VALUES, WITH; pl_sql_plan_query
+ * plan_subquery.c  subqueries in expressions: scalar, IN, EXISTS (decorrelated into joins)
+ *
+ * Column references during translation are index references (pl_expr.index) into the relation
+ * of the scope they were resolved in; references to an enclosing query's relation (correlated
+ * subqueries) carry index SQ_OUTER_BASE - i. Before an expression reaches the DataFrame API it
+ * is "finalised": index references become (qualifier, name) references when that pair is unique
+ * in the input, else stay index references. */
+#ifndef PL_SQL_PLAN_INT_H
+#define PL_SQL_PLAN_INT_H
+
+#include "exec/exec.h"
+#include "sql/sql_int.h"
+
+/* ---------------------------------------------------------------- lexer (plan_pre.c) */
+
+typedef enum sq_tok_kind {
+    SQ_TOK_END = 0,
+    SQ_TOK_IDENT,
+    SQ_TOK_QIDENT,
+    SQ_TOK_STRING,
+    SQ_TOK_NUMBER,
+    SQ_TOK_PUNCT
+} sq_tok_kind;
+
+typedef struct sq_token {
+    sq_tok_kind kind;
+    int32_t start, end;
+} sq_token;
+
+bool sq_lex_next(const char *sql, int32_t len, int32_t pos, sq_token *tok);
+bool sq_tok_is(const char *sql, const sq_token *tok, const char *word);
+
+typedef struct sq_names {
+    int32_t n;
+    char **names;
+    int32_t *pos;
+} sq_names;
+void sq_names_reset(sq_names *n);
+/* The EXCLUDE list following the star of the ColumnRef at star_loc in the original text. */
+pl_status sq_read_exclude(const char *sql, int32_t star_loc, sq_names *out, pl_error *err);
+/* Whether the original text has `word` starting exactly at loc. */
+bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
+
+/* ---------------------------------------------------------------- errors */
+
+/* Records the error with sql_pos = pos and returns code. */
+pl_status sq_fail(pl_error *err, pl_status code, int32_t pos, const char *fmt, ...)
+    PL_PRINTF(4, 5);
+/* Fills err->sql_pos when still unset; returns st. */
+pl_status sq_at(pl_error *err, pl_status st, int32_t pos);
+
+/* ---------------------------------------------------------------- relations (plan_rel.c) */
+
+#define SQ_OUTER_BASE (-1000000)
+
+typedef struct sq_rel {
+    pl_df *df;        /* owned reference */
+    int32_t n_cols;
+    bool *hidden;     /* not part of an unqualified '*' */
+    bool *constant;   /* uncorrelated scalar subquery results: the same on every row */
+    pl_expr **star_expr; /* USING columns: what '*' shows instead (owned), or NULL */
+    int32_t n_using;  /* merged USING/NATURAL columns, resolved first for unqualified names */
+    char **using_names;
+    pl_expr **using_exprs; /* over df */
+} sq_rel;
+
+pl_status sq_rel_init(sq_rel *r, pl_df *df, pl_error *err); /* takes df */
+void sq_rel_reset(sq_rel *r);
+/* Replaces r->df by df (taken) whose first r->n_cols columns are r's; new columns get the
+ * given hidden/constant flags. */
+pl_status sq_rel_extend(sq_rel *r, pl_df *df, bool hidden, bool constant, pl_error *err);
+const char *sq_rel_name(const sq_rel *r, int32_t i);
+const char *sq_rel_qual(const sq_rel *r, int32_t i);
+
+/* An index reference to column i of r (qualifier and name for printing and finalising). */
+pl_expr *sq_colref(const sq_rel *r, int32_t i, int32_t pos);
+
+/* The columns of one or two dfs side by side (join residuals). */
+typedef struct sq_cols {
+    const pl_df *a, *b;
+} sq_cols;
+/* A finalised copy of e (new reference): index references become name references where
+ * unique. Errors: INTERNAL for leftover outer references. */
+pl_status sq_finalize(const pl_expr *e, const pl_df *a, const pl_df *b, pl_expr **out,
+                      pl_error *err);
+/* Copy of e with index references shifted by delta (only those >= from). */
+pl_expr *sq_shift(const pl_expr *e, int32_t from, int32_t delta);
+
+/* Whether any column reference of e satisfies: kind 0 = inner (index >= 0), 1 = outer. */
+bool sq_has_ref(const pl_expr *e, int kind);
+/* Smallest and largest inner index referenced (-1/-1 when none). */
+void sq_ref_range(const pl_expr *e, int32_t *lo, int32_t *hi);
+bool sq_expr_equal(const pl_expr *a, const pl_expr *b);
+bool sq_has_kind(const pl_expr *e, pl_expr_kind kind);
+
+/* DataFrame calls that finalise their expressions against the input and set sql_pos. */
+pl_status sq_rel_filter(sq_rel *r, const pl_expr *pred, pl_error *err);
+
+/* ---------------------------------------------------------------- context and scopes */
+
+typedef struct sq_cte {
+    char *name;
+    pl_df *df;
+    struct sq_cte *next;
+} sq_cte;
+
+typedef struct sq_ctx {
+    pl_session *s;
+    const char *sql;
+    int32_t next_id;
+    sq_cte *ctes;
+    int32_t depth;
+} sq_ctx;
+
+/* Correlated conjuncts taken out of a subquery's WHERE. */
+typedef struct sq_corr {
+    int32_t n_keys, cap_keys;
+    pl_expr **inner; /* over the subquery's FROM relation */
+    pl_expr **outer; /* over the enclosing relation (plain index refs) */
+    int32_t n_resid, cap_resid;
+    pl_expr **resid; /* mixed: inner refs >= 0, outer refs SQ_OUTER_BASE - i */
+    int32_t pos;
+} sq_corr;
+void sq_corr_reset(sq_corr *c);
+
+enum {
+    SQ_ALLOW_AGG = 1u << 0,
+    SQ_ALLOW_WINDOW = 1u << 1,
+    SQ_ALLOW_SUBQUERY = 1u << 2, /* subquery expressions may join onto the relation */
+};
+
+typedef struct sq_alias {
+    const char *name;
+    const PgQuery__Node *node;
+    bool busy;
+} sq_alias;
+
+typedef struct sq_scope {
+    sq_ctx *ctx;
+    sq_rel *rel;
+    struct sq_scope *outer;
+    uint32_t allow;
+    const char *clause; /* "WHERE", "GROUP BY", ... for messages */
+    const PgQuery__SelectStmt *sel; /* named windows */
+    sq_alias *aliases; /* select-list aliases usable in WHERE/GROUP BY/HAVING */
+    int32_t n_aliases;
+    bool outer_used;
+} sq_scope;
+
+/* ---------------------------------------------------------------- expressions (plan_expr.c) */
+
+pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err);
+/* Resolves a column name (qualifier may be NULL) in the scope chain. */
+pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
+                     pl_expr **out, pl_error *err);
+/* Column index in r by qualifier/name, -1 none, -2 ambiguous. */
+int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name);
+/* DuckDB-like default output name of a select expression (caller frees with pl_free). */
+char *sq_expr_name(const char *sql, const PgQuery__Node *n);
+/* The sval of a String node, or NULL. */
+const char *sq_str(const PgQuery__Node *n);
+int32_t sq_node_pos(const PgQuery__Node *n);
+/* Splits an AND tree into conjuncts (borrowed node pointers). */
+pl_status sq_conjuncts(const PgQuery__Node *n, const PgQuery__Node ***out, int32_t *n_out,
+                       pl_error *err);
+/* ORDER BY item to a sort key direction. */
+void sq_sortby_dir(const PgQuery__SortBy *sb, bool *desc, bool *nulls_first);
+/* Builds a WINDOW expression for fc with OVER def. */
+pl_status sq_int_const(const PgQuery__Node *n, bool *is_int, int64_t *v);
+
+/* ---------------------------------------------------------------- types (plan_type.c) */
+
+/* A literal from an A_Const (NULL, int, float, string, bool). */
+pl_status sq_const(const PgQuery__AConst *c, pl_expr **out, pl_error *err);
+/* '...'::type and TYPE '...' with a string literal: a literal of that type (intervals parsed
+ * here), or NULL in *out when it should stay a CAST. */
+pl_status sq_typed_literal(const char *text, const PgQuery__TypeName *tn, int32_t pos,
+                           pl_expr **out, pl_error *err);
+/* Parses interval text ("1 hour", "2 days 03:00:00", "1" with unit mask). */
+pl_status sq_parse_interval(const char *text, int32_t range_mask, pl_interval *out);
+/* Lower-case type name of tn without pg_catalog, for checks ("interval"). */
+const char *sq_type_base(const PgQuery__TypeName *tn);
+
+/* ---------------------------------------------------------------- subqueries */
+
+typedef struct sq_select_opts {
+    sq_scope *outer; /* enclosing scope (correlated references), or NULL */
+    sq_corr *corr;   /* receives correlated conjuncts (with outer) */
+    bool exists_mode; /* stop after FROM/WHERE: *out is that relation */
+} sq_select_opts;
+
+/* Plans a query node (SelectStmt with set operations, VALUES, WITH). */
+pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
+                        pl_df **out, pl_error *err);
+/* FROM list into a relation (plan_from.c). */
+pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size_t n_items,
+                       sq_rel *out, int32_t *n_item_cols, pl_error *err);
+pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *item,
+                            sq_rel *left, sq_rel *out, pl_error *err);
+/* Joins r with right (taken) on keys, appending right's columns. */
+pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_keys,
+                         pl_expr *const *lkeys, pl_expr *const *rkeys, const pl_expr *resid,
+                         int32_t pos, pl_error *err);
+/* A one-row, one-column (hidden) table to select constants from. */
+pl_status sq_dual(pl_df **out, pl_error *err);
+
+/* Subquery expressions (plan_subquery.c): joins onto sc->rel and returns the expression. */
+pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err);
+/* WHERE conjunct forms planned as semi/anti joins: returns true in *done when handled. */
+pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, pl_error *err);
+
+/* Test hook: a catalog used when the session is NULL (tests). */
+typedef pl_df *(*sq_lookup_fn)(void *user, const char *name);
+void pl_sql_set_test_catalog(sq_lookup_fn fn, void *user);
+pl_df *sq_lookup_table(sq_ctx *ctx, const char *name);
+
+#endif

@@ -1,0 +1,336 @@
+/* plan_pre.c - DuckDB syntax that the PostgreSQL grammar lacks, rewritten before parsing into
+ * text of the same length (every byte offset stays valid), and the small lexer the planner
+ * uses to re-read the original text (EXCLUDE lists, GROUP BY ALL). */
+#include "sql/plan_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+/* ---------------------------------------------------------------- lexer */
+
+static bool is_ident_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
+static bool is_ident_char(unsigned char c) {
+    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* Skips blanks and comments from pos. */
+static int32_t skip_space(const char *sql, int32_t len, int32_t pos) {
+    while (pos < len) {
+        unsigned char c = (unsigned char)sql[pos];
+        if (isspace(c)) {
+            pos++;
+        } else if (c == '-' && pos + 1 < len && sql[pos + 1] == '-') {
+            while (pos < len && sql[pos] != '\n') pos++;
+        } else if (c == '/' && pos + 1 < len && sql[pos + 1] == '*') {
+            int depth = 1;
+            pos += 2;
+            while (pos < len && depth > 0) {
+                if (sql[pos] == '/' && pos + 1 < len && sql[pos + 1] == '*') {
+                    depth++;
+                    pos += 2;
+                } else if (sql[pos] == '*' && pos + 1 < len && sql[pos + 1] == '/') {
+                    depth--;
+                    pos += 2;
+                } else {
+                    pos++;
+                }
+            }
+        } else {
+            break;
+        }
+    }
+    return pos;
+}
+
+bool sq_lex_next(const char *sql, int32_t len, int32_t pos, sq_token *tok) {
+    pos = skip_space(sql, len, pos);
+    tok->start = pos;
+    if (pos >= len) {
+        tok->kind = SQ_TOK_END;
+        tok->end = pos;
+        return false;
+    }
+    unsigned char c = (unsigned char)sql[pos];
+    if (c == '\'' || ((c == 'E' || c == 'e') && pos + 1 < len && sql[pos + 1] == '\'')) {
+        bool backslash = c != '\'';
+        if (c != '\'') pos++;
+        pos++;
+        while (pos < len) {
+            if (backslash && sql[pos] == '\\' && pos + 1 < len) {
+                pos += 2;
+            } else if (sql[pos] == '\'') {
+                if (pos + 1 < len && sql[pos + 1] == '\'') {
+                    pos += 2;
+                } else {
+                    pos++;
+                    break;
+                }
+            } else {
+                pos++;
+            }
+        }
+        tok->kind = SQ_TOK_STRING;
+    } else if (c == '"') {
+        pos++;
+        while (pos < len) {
+            if (sql[pos] == '"') {
+                if (pos + 1 < len && sql[pos + 1] == '"') {
+                    pos += 2;
+                } else {
+                    pos++;
+                    break;
+                }
+            } else {
+                pos++;
+            }
+        }
+        tok->kind = SQ_TOK_QIDENT;
+    } else if (c == '$' && pos + 1 < len &&
+               (sql[pos + 1] == '$' || is_ident_start((unsigned char)sql[pos + 1]))) {
+        /* dollar quoting: $tag$ ... $tag$ */
+        int32_t tag_end = pos + 1;
+        while (tag_end < len && sql[tag_end] != '$' && is_ident_char((unsigned char)sql[tag_end]))
+            tag_end++;
+        if (tag_end < len && sql[tag_end] == '$') {
+            int32_t tag_len = tag_end - pos + 1;
+            int32_t p = tag_end + 1;
+            while (p < len && !(p + tag_len <= len && memcmp(sql + p, sql + pos, (size_t)tag_len) == 0))
+                p++;
+            pos = p + tag_len <= len ? p + tag_len : len;
+            tok->kind = SQ_TOK_STRING;
+        } else {
+            pos++;
+            tok->kind = SQ_TOK_PUNCT;
+        }
+    } else if (is_ident_start(c)) {
+        while (pos < len && is_ident_char((unsigned char)sql[pos])) pos++;
+        tok->kind = SQ_TOK_IDENT;
+    } else if (isdigit(c) || (c == '.' && pos + 1 < len && isdigit((unsigned char)sql[pos + 1]))) {
+        while (pos < len && (isalnum((unsigned char)sql[pos]) || sql[pos] == '.' || sql[pos] == '_'))
+            pos++;
+        tok->kind = SQ_TOK_NUMBER;
+    } else {
+        pos++;
+        tok->kind = SQ_TOK_PUNCT;
+    }
+    tok->end = pos;
+    return true;
+}
+
+bool sq_tok_is(const char *sql, const sq_token *tok, const char *word) {
+    size_t n = strlen(word);
+    if (tok->kind == SQ_TOK_PUNCT) return n == 1 && sql[tok->start] == word[0];
+    if (tok->kind != SQ_TOK_IDENT) return false;
+    return (size_t)(tok->end - tok->start) == n && strncasecmp(sql + tok->start, word, n) == 0;
+}
+
+/* ---------------------------------------------------------------- rewriting */
+
+#define PRE_MAX_DEPTH 256
+
+static bool is_clause_end_word(const char *sql, const sq_token *t) {
+    static const char *const words[] = {"having", "order", "limit", "window", "union",
+                                        "except", "intersect", "offset", "qualify", "fetch"};
+    if (t->kind == SQ_TOK_END) return true;
+    if (t->kind == SQ_TOK_PUNCT) return sql[t->start] == ';' || sql[t->start] == ')';
+    for (size_t i = 0; i < PL_ARRAY_LEN(words); i++)
+        if (sq_tok_is(sql, t, words[i])) return true;
+    return false;
+}
+
+pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
+    size_t n = strlen(sql);
+    if (n > INT32_MAX / 2) PL_FAIL(err, PL_ERR_LIMIT, "SQL text too long (%zu bytes)", n);
+    int32_t len = (int32_t)n;
+    char *o = pl_malloc(n + 1);
+    if (!o) PL_FAIL(err, PL_ERR_NOMEM, "out of memory preprocessing SQL");
+    memcpy(o, sql, n + 1);
+
+    /* Per parenthesis level: whether SELECT appeared at that level (so FROM is a clause, not
+     * part of EXTRACT(x FROM y)), and whether the opener was a rewritten '['. */
+    bool seen_select[PRE_MAX_DEPTH];
+    bool bracket_row[PRE_MAX_DEPTH];
+    char closer[PRE_MAX_DEPTH];
+    int depth = 0;
+    seen_select[0] = false;
+    bool stmt_is_copy = false, at_stmt_start = true;
+    sq_token prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
+    sq_token tok;
+    int32_t pos = 0;
+    while (sq_lex_next(sql, len, pos, &tok)) {
+        pos = tok.end;
+        if (at_stmt_start && tok.kind == SQ_TOK_IDENT) {
+            stmt_is_copy = sq_tok_is(sql, &tok, "copy");
+            at_stmt_start = false;
+        }
+        if (tok.kind == SQ_TOK_PUNCT) {
+            char c = sql[tok.start];
+            if (c == ';' && depth == 0) {
+                at_stmt_start = true;
+                seen_select[0] = false;
+            } else if (c == '(' || c == '[') {
+                bool row = false;
+                if (c == '[' && (sq_tok_is(sql, &prev, "(") || sq_tok_is(sql, &prev, ",") ||
+                                 sq_tok_is(sql, &prev, "="))) {
+                    row = true;
+                    o[tok.start] = '(';
+                }
+                if (depth + 1 < PRE_MAX_DEPTH) {
+                    depth++;
+                    seen_select[depth] = false;
+                    bracket_row[depth] = row;
+                    closer[depth] = c == '(' ? ')' : ']';
+                }
+            } else if ((c == ')' || c == ']') && depth > 0 && closer[depth] == c) {
+                if (bracket_row[depth]) o[tok.start] = ')';
+                depth--;
+            } else if (c == '*') {
+                /* * EXCLUDE (a, b) / * EXCLUDE a: blanked; the planner reads the list from the
+                 * original text. */
+                sq_token kw;
+                if (sq_lex_next(sql, len, pos, &kw) && sq_tok_is(sql, &kw, "exclude")) {
+                    sq_token t2;
+                    int32_t end = kw.end;
+                    if (sq_lex_next(sql, len, end, &t2) && sq_tok_is(sql, &t2, "(")) {
+                        int d = 0;
+                        int32_t p = t2.start;
+                        sq_token t3;
+                        while (sq_lex_next(sql, len, p, &t3)) {
+                            p = t3.end;
+                            if (sq_tok_is(sql, &t3, "(")) d++;
+                            if (sq_tok_is(sql, &t3, ")") && --d == 0) break;
+                        }
+                        end = p;
+                    } else if (t2.kind == SQ_TOK_IDENT || t2.kind == SQ_TOK_QIDENT) {
+                        end = t2.end;
+                    }
+                    for (int32_t i = kw.start; i < end; i++)
+                        if (o[i] != '\n') o[i] = ' ';
+                    pos = end;
+                }
+            }
+        } else if (tok.kind == SQ_TOK_IDENT) {
+            if (sq_tok_is(sql, &tok, "select")) seen_select[depth] = true;
+            if (sq_tok_is(sql, &tok, "all") && sq_tok_is(sql, &prev, "by") &&
+                sq_tok_is(sql, &prev2, "group")) {
+                sq_token nx;
+                sq_lex_next(sql, len, pos, &nx);
+                if (is_clause_end_word(sql, &nx)) memcpy(o + tok.start, "() ", 3);
+            }
+        } else if (tok.kind == SQ_TOK_STRING && sql[tok.start] == '\'' &&
+                   (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join")) &&
+                   seen_select[depth] && !(stmt_is_copy && depth == 0)) {
+            /* FROM 'file.parquet' -> FROM "file.parquet" when the path has no quotes. */
+            bool plain = true;
+            for (int32_t i = tok.start + 1; i < tok.end - 1; i++)
+                if (sql[i] == '\'' || sql[i] == '"') plain = false;
+            if (plain && tok.end - tok.start >= 2 && sql[tok.end - 1] == '\'') {
+                o[tok.start] = '"';
+                o[tok.end - 1] = '"';
+            }
+        }
+        prev2 = prev;
+        prev = tok;
+    }
+    *out = o;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- re-reading the original */
+
+/* Unquotes an identifier token into buf (lower-cased when unquoted, like the parser). */
+static void tok_ident(const char *sql, const sq_token *t, char *buf, size_t buf_size) {
+    size_t k = 0;
+    if (t->kind == SQ_TOK_QIDENT) {
+        for (int32_t i = t->start + 1; i < t->end - 1 && k + 1 < buf_size; i++) {
+            buf[k++] = sql[i];
+            if (sql[i] == '"') i++;
+        }
+    } else {
+        for (int32_t i = t->start; i < t->end && k + 1 < buf_size; i++)
+            buf[k++] = (char)tolower((unsigned char)sql[i]);
+    }
+    buf[k] = '\0';
+}
+
+pl_status sq_read_exclude(const char *sql, int32_t star_loc, sq_names *out, pl_error *err) {
+    out->n = 0;
+    out->names = NULL;
+    out->pos = NULL;
+    if (!sql || star_loc < 0) return PL_OK;
+    int32_t len = (int32_t)strlen(sql);
+    if (star_loc >= len) return PL_OK;
+    /* find the '*' of this ColumnRef: [ident .]* '*' */
+    sq_token t;
+    int32_t pos = star_loc;
+    for (;;) {
+        if (!sq_lex_next(sql, len, pos, &t)) return PL_OK;
+        pos = t.end;
+        if (sq_tok_is(sql, &t, "*")) break;
+        if (t.kind != SQ_TOK_IDENT && t.kind != SQ_TOK_QIDENT && !sq_tok_is(sql, &t, "."))
+            return PL_OK;
+    }
+    if (!sq_lex_next(sql, len, pos, &t) || !sq_tok_is(sql, &t, "exclude")) return PL_OK;
+    pos = t.end;
+    if (!sq_lex_next(sql, len, pos, &t)) return PL_OK;
+    bool paren = sq_tok_is(sql, &t, "(");
+    if (paren) pos = t.end;
+    int32_t cap = 0;
+    for (;;) {
+        if (!sq_lex_next(sql, len, pos, &t)) break;
+        pos = t.end;
+        if (t.kind == SQ_TOK_IDENT || t.kind == SQ_TOK_QIDENT) {
+            char name[256];
+            tok_ident(sql, &t, name, sizeof name);
+            /* qualified names (t.a): keep the last part */
+            sq_token dot;
+            while (sq_lex_next(sql, len, pos, &dot) && sq_tok_is(sql, &dot, ".")) {
+                if (!sq_lex_next(sql, len, dot.end, &t)) break;
+                pos = t.end;
+                tok_ident(sql, &t, name, sizeof name);
+            }
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 4;
+                char **nn = pl_realloc(out->names, (size_t)cap * sizeof *nn);
+                if (nn) out->names = nn;
+                int32_t *np = nn ? pl_realloc(out->pos, (size_t)cap * sizeof *np) : NULL;
+                if (np) out->pos = np;
+                if (!nn || !np) {
+                    sq_names_reset(out);
+                    PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading EXCLUDE list");
+                }
+            }
+            out->pos[out->n] = t.start;
+            out->names[out->n] = pl_strdup(name);
+            if (!out->names[out->n]) {
+                sq_names_reset(out);
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading EXCLUDE list");
+            }
+            out->n++;
+            if (!paren) break;
+        } else if (sq_tok_is(sql, &t, ",")) {
+            continue;
+        } else {
+            break; /* ')' or anything else */
+        }
+    }
+    return PL_OK;
+}
+
+void sq_names_reset(sq_names *n) {
+    for (int32_t i = 0; i < n->n; i++) pl_free(n->names[i]);
+    pl_free(n->names);
+    pl_free(n->pos);
+    n->names = NULL;
+    n->pos = NULL;
+    n->n = 0;
+}
+
+bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word) {
+    if (!sql || loc < 0) return false;
+    int32_t len = (int32_t)strlen(sql);
+    if (loc >= len) return false;
+    sq_token t;
+    return sq_lex_next(sql, len, loc, &t) && t.start == loc && sq_tok_is(sql, &t, word);
+}

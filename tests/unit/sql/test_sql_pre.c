@@ -1,0 +1,79 @@
+/* test_sql_pre.c - the same-length rewriting of DuckDB syntax before parsing (plan_pre.c):
+ * every rewrite keeps the text length and the offsets of the untouched bytes, and the result
+ * parses with libpg_query. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "sql/plan_int.h"
+
+static void check(const char *in, const char *expect) {
+    char *out = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_sql_preprocess(in, &out, &err), PL_OK);
+    assert_int_equal(strlen(out), strlen(in));
+    assert_string_equal(out, expect);
+    PgQueryParseResult r = pg_query_parse(out);
+    if (r.error) fail_msg("parse error in %s: %s", out, r.error->message);
+    pg_query_free_parse_result(r);
+    pl_free(out);
+}
+
+static void test_file_paths(void **state) {
+    (void)state;
+    check("SELECT * FROM 'ticks/*.parquet'", "SELECT * FROM \"ticks/*.parquet\"");
+    check("select a from t join 'x.csv' using (a)", "select a from t join \"x.csv\" using (a)");
+    /* not a FROM clause: extract/substring keep their string literals */
+    check("select extract(year from '2024-01-01'::date)",
+          "select extract(year from '2024-01-01'::date)");
+    check("select substring('abc' from 2)", "select substring('abc' from 2)");
+    check("select * from (select 1 from 'a.parquet') s", "select * from (select 1 from \"a.parquet\") s");
+    /* a string in a comment or a quoted identifier is not touched */
+    check("select 1 -- from 'x'\n", "select 1 -- from 'x'\n");
+    /* COPY ... FROM 'file' stays */
+    check("COPY t FROM 'x.csv'", "COPY t FROM 'x.csv'");
+    check("select 1; select * from 'b.csv'", "select 1; select * from \"b.csv\"");
+}
+
+static void test_exclude(void **state) {
+    (void)state;
+    check("SELECT * EXCLUDE (a, b) FROM t", "SELECT *                FROM t");
+    check("SELECT t.* exclude a FROM t", "SELECT t.*           FROM t");
+    const char *sql = "SELECT t.* EXCLUDE (a, \"B\") FROM t";
+    sq_names n;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(sq_read_exclude(sql, 7, &n, &err), PL_OK);
+    assert_int_equal(n.n, 2);
+    assert_string_equal(n.names[0], "a");
+    assert_string_equal(n.names[1], "B");
+    assert_int_equal(n.pos[0], 20);
+    sq_names_reset(&n);
+    assert_int_equal(sq_read_exclude("SELECT * FROM t", 7, &n, &err), PL_OK);
+    assert_int_equal(n.n, 0);
+}
+
+static void test_group_by_all_and_lists(void **state) {
+    (void)state;
+    check("select a, sum(b) from t group by all", "select a, sum(b) from t group by () ");
+    check("select a from t group by all order by 1", "select a from t group by ()  order by 1");
+    /* PostgreSQL's GROUP BY ALL a stays */
+    check("select a from t group by all a", "select a from t group by all a");
+    assert_true(sq_text_is_word_at("group by all", 9, "all"));
+    check("select * from read_parquet(['a.parquet', 'b.parquet'])",
+          "select * from read_parquet(('a.parquet', 'b.parquet'))");
+    check("select x[1] from t", "select x[1] from t");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_paths),
+        cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_group_by_all_and_lists),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
