@@ -370,12 +370,49 @@ static void test_join_from_filter(void **state) {
     pl_df_release(f);
 }
 
+static void test_sort_topn(void **state) {
+    (void)state;
+    /* ORDER BY g DESC NULLS FIRST, x ASC, then the same with LIMIT 10 OFFSET 5 (top-N) */
+    pl_sort_key keys[2] = {{pl_expr_col("g"), true, true}, {pl_expr_col("x"), false, false}};
+    pl_df *s = NULL, *l = NULL;
+    ok(pl_df_sort(g_df, 2, keys, &s, E));
+    ok(pl_df_limit(s, 5, 10, &l, E));
+    char *plan = NULL;
+    ok(pl_df_explain(l, true, &plan, E));
+    assert_non_null(strstr(plan, "TOP-N"));
+    pl_free(plan);
+    pl_table *t = collect(s), *top = collect(l);
+    assert_int_equal(t->n_rows, N_ROWS);
+    assert_int_equal(top->n_rows, 10);
+    /* model order: NULL g first (by id), then g = 6..0, each by id */
+    int64_t r = 0;
+    for (int64_t i = 0; i < N_ROWS; i++)
+        if (g_null(i)) {
+            assert_true(is_null(t, 1, r));
+            assert_int_equal(get_i64(t, 0, r), i);
+            r++;
+        }
+    for (int g = 6; g >= 0; g--)
+        for (int64_t i = 0; i < N_ROWS; i++)
+            if (!g_null(i) && i % 7 == g) {
+                if (r < 40 || r % 1013 == 0) assert_int_equal(get_i64(t, 0, r), i);
+                r++;
+            }
+    for (int64_t k = 0; k < 10; k++) assert_int_equal(get_i64(top, 0, k), get_i64(t, 0, 5 + k));
+    pl_table_release(t);
+    pl_table_release(top);
+    pl_expr_release(keys[0].expr);
+    pl_expr_release(keys[1].expr);
+    pl_df_release(s);
+    pl_df_release(l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_and_project), cmocka_unit_test(test_with_columns_rename_drop),
         cmocka_unit_test(test_limit_union),        cmocka_unit_test(test_resolution_errors),
         cmocka_unit_test(test_parquet_pushdown),   cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_join_from_filter),
+        cmocka_unit_test(test_join_from_filter),   cmocka_unit_test(test_sort_topn),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
