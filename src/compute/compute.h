@@ -53,7 +53,8 @@ static inline uint64_t pl_hash_u64(uint64_t x) {
     x ^= x >> 33;
     return x;
 }
-uint64_t pl_hash_bytes(const void *p, int64_t n);
+/* (defined in src/columnar/array.c, shared) */
+uint64_t pl_hash_bytes(const uint8_t *p, int64_t n);
 static inline uint64_t pl_hash_combine(uint64_t h, uint64_t v) {
     return pl_hash_u64(h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)));
 }

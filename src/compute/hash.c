@@ -6,19 +6,6 @@
 
 #define NULL_HASH 0x5bd1e9955bd1e995ULL
 
-uint64_t pl_hash_bytes(const void *p, int64_t n) {
-    const uint8_t *s = p;
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
-    while (n >= 8) {
-        h = pl_hash_combine(h, pl_load_u64le(s));
-        s += 8;
-        n -= 8;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, s, (size_t)n);
-    return pl_hash_u64(h ^ (tail * 0x9e3779b97f4a7c15ULL));
-}
-
 static inline uint64_t hash_f64(double d) {
     if (d == 0) d = 0; /* -0.0 -> 0.0 */
     if (isnan(d)) return 0x7ff8000000000000ULL;

@@ -566,7 +566,7 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         if (!st) {
             c = node_copy(d, ins);
             if (!c) st = nomem(err);
-            else c->est_rows = ins[0]->est_rows;
+            else c->est_rows = c->inputs[0]->est_rows;
         } else {
             pl_df_release(ins[0]);
             pl_df_release(ins[1]);
@@ -636,7 +636,7 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         if (!st) {
             c = copy_any(d, d->n_inputs ? ins : NULL);
             if (!c) st = nomem(err);
-            else if (d->n_inputs) c->est_rows = ins[0]->est_rows;
+            else if (d->n_inputs) c->est_rows = c->inputs[0]->est_rows;
         } else {
             pl_df_release(ins[0]);
             pl_df_release(ins[1]);

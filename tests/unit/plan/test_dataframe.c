@@ -2,12 +2,14 @@
  * a plain C model of the same table: filters, projections, renames, limits, unions, scans of
  * Parquet files with pushed-down projections and filters, joins rewritten from filters,
  * resolution errors, cancellation and EXPLAIN text. */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -149,7 +151,9 @@ static void test_filter_and_project(void **state) {
     pl_table_release(t);
     /* g IS NULL */
     pl_df *n = NULL;
-    ok(pl_df_filter(g_df, pl_expr_call1("is_null", pl_expr_col("g")), &n, E));
+    pl_expr *isn = pl_expr_call1("is_null", pl_expr_col("g"));
+    ok(pl_df_filter(g_df, isn, &n, E));
+    pl_expr_release(isn);
     t = collect(n);
     int64_t nulls = 0;
     for (int64_t i = 0; i < N_ROWS; i++) nulls += g_null(i);
@@ -338,7 +342,9 @@ static void test_cancel(void **state) {
     pl_exec_opts_init(&o);
     o.cancel = &cancel;
     pl_df *f = NULL;
-    ok(pl_df_filter(g_df, pl_expr_call1("is_not_null", pl_expr_col("g")), &f, E));
+    pl_expr *nn = pl_expr_call1("is_not_null", pl_expr_col("g"));
+    ok(pl_df_filter(g_df, nn, &f, E));
+    pl_expr_release(nn);
     pl_table *t = NULL;
     pl_error_init(&g_err);
     assert_int_equal(pl_df_collect(f, &o, &t, E), PL_ERR_CANCELLED);
