@@ -209,6 +209,9 @@ pl_status pl_array_take_i32(pl_array *a, const int32_t *idx, int64_t n, pl_array
     return st;
 }
 
+static pl_status make_free(pl_schema *schema, int64_t n_rows, pl_array **cols, pl_batch **out,
+                           pl_error *err);
+
 pl_status pl_batch_take(pl_batch *b, const int64_t *idx, int64_t n, pl_batch **out,
                         pl_error *err) {
     pl_array **cols = pl_calloc((size_t)PL_MAX(b->n_cols, 1), sizeof *cols);
@@ -221,7 +224,7 @@ pl_status pl_batch_take(pl_batch *b, const int64_t *idx, int64_t n, pl_batch **o
         pl_free(cols);
         return st;
     }
-    return pl_batch_make(pl_schema_retain(b->schema), n, cols, out, err);
+    return make_free(b->schema, n, cols, out, err);
 }
 
 pl_status pl_batch_take_i32(pl_batch *b, const int32_t *sel, int64_t n, pl_batch **out,
@@ -255,7 +258,13 @@ pl_status pl_array_filter(pl_array *a, pl_array *mask, pl_array **out, pl_error 
 
 pl_status pl_batch_make(pl_schema *schema, int64_t n_rows, pl_array **cols, pl_batch **out,
                         pl_error *err) {
-    pl_status st = pl_batch_new(schema, n_rows, cols, out, err);
+    return pl_batch_new(pl_schema_retain(schema), n_rows, cols, out, err);
+}
+
+/* pl_batch_make, then frees the column vector. */
+static pl_status make_free(pl_schema *schema, int64_t n_rows, pl_array **cols, pl_batch **out,
+                           pl_error *err) {
+    pl_status st = pl_batch_make(schema, n_rows, cols, out, err);
     pl_free(cols);
     return st;
 }
@@ -264,7 +273,7 @@ pl_status pl_batch_with_schema(pl_batch *b, pl_schema *schema, pl_batch **out, p
     pl_array **cols = pl_calloc((size_t)PL_MAX(b->n_cols, 1), sizeof *cols);
     if (!cols) return nomem(err);
     for (int32_t c = 0; c < b->n_cols; c++) cols[c] = pl_array_retain(b->columns[c]);
-    return pl_batch_make(pl_schema_retain(schema), b->n_rows, cols, out, err);
+    return make_free(schema, b->n_rows, cols, out, err);
 }
 
 pl_status pl_batches_concat(pl_schema *schema, int64_t n, pl_batch *const *batches,
@@ -298,5 +307,5 @@ pl_status pl_batches_concat(pl_schema *schema, int64_t n, pl_batch *const *batch
         pl_free(cols);
         return st;
     }
-    return pl_batch_make(pl_schema_retain(schema), rows, cols, out, err);
+    return make_free(schema, rows, cols, out, err);
 }

@@ -101,7 +101,9 @@ static pl_status project_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl
         pl_free(cols);
         return st;
     }
-    return pl_batch_make(pl_schema_retain(op->schema), in->n_rows, cols, out, err);
+    st = pl_batch_make(op->schema, in->n_rows, cols, out, err);
+    pl_free(cols);
+    return st;
 }
 
 static void project_free(pl_op *op) {
