@@ -2,6 +2,7 @@
 #   make run    set up, build, make sample data and run the main job on it
 #   make test   set up, build with ASan+UBSan, run every test (unit, conformance, interop, fuzz replay)
 #   make bench  compare polaroid with Polars and DuckDB on generated data (bench/README.md)
+#   make diff   differential tests of polaroid sql against DuckDB (tests/diff, tests/sql)
 #   make fuzz   run every fuzz target for FUZZ_SECONDS each
 #   make tsan   build with ThreadSanitizer and run the unit tests (pool, parallel readers/writers)
 #   make install PREFIX=/usr/local
@@ -13,7 +14,7 @@ FUZZ_BRIEF_SECONDS ?= 4
 
 
 .PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
-        bench install clean check-symbols tsan check-install
+        bench install clean check-symbols tsan check-install diff sqltest sqltest-all
 
 all: build
 
@@ -70,6 +71,18 @@ tsan: setup
 
 bench: setup build
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# random queries in polaroid and DuckDB, results compared (tests/diff/README.md); SEED=S reruns
+# one seed; then the SQL feature tests that polaroid passes (tests/sql/enabled.txt)
+diff: build-asan
+	POLAROID=build-asan/polaroid $(PY) tests/diff/run_diff.py $(if $(SEED),--seed $(SEED)) $(DIFF_ARGS)
+	$(MAKE) --no-print-directory sqltest
+
+sqltest: build-asan
+	SQLTEST_ENABLED_ONLY=1 POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/sql
+
+sqltest-all: build-asan
+	POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/sql
 
 check-symbols: build
 	@bad=$$(nm -D --defined-only build/libpolaroid.so | awk '$$2 ~ /[TDB]/ {print $$3}' | grep -v '^pl_' | grep -v '^_' || true); \

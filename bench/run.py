@@ -4,10 +4,13 @@
 Runs every registered query (bench/queries.py) on every engine, each measurement in a fresh child
 process, interleaving engines within each repetition. Per measurement: time (in-process time of
 the query call for the Python peers, whole-process wall time for polaroid) and the child's peak RSS
-(ru_maxrss from wait4). Prints a table and writes build/bench/results.json.
+(ru_maxrss from wait4). Then, for the SQL queries, one more (untimed) run per engine dumps its
+whole result and bench/compare.py checks that all engines agree. Prints a table, the ratios
+polaroid / fastest peer and their median, and writes build/bench/results.json.
 
-  bench/run.py [--small] [--reps N] [--only Q1,Q2] [--engines E1,E2] [--threads N]
-               [--polaroid PATH] [--timeout S] [--mem-guard GIB] [--json PATH]
+  bench/run.py [--small] [--group G1,G2] [--reps N] [--only Q1,Q2] [--engines E1,E2]
+               [--threads N] [--polaroid PATH] [--timeout S] [--mem-guard GIB] [--json PATH]
+               [--no-verify] [--keep-results]
 
 This process imports only the standard library (and bench/queries.py), so that its own RSS, which
 children inherit into ru_maxrss across vfork/exec, stays at a few MB (the floor is measured and
@@ -84,7 +87,7 @@ def compile_tool(name):
 LAUNCHER = None  # build/bench/rusage_exec, set in main()
 
 
-def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
+def run_child(argv, env=None, timeout=900.0, guard_bytes=0, stdout_path=None):
     """Runs argv in a fresh process (own session) and returns a dict with wall seconds, peak RSS
     in bytes (ru_maxrss of the child and its descendants), exit code, stdout, stderr and, when the
     watchdog killed it, the reason. The watchdog kills the child's process group when the run
@@ -94,7 +97,7 @@ def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
     With the launcher (bench/rusage_exec.c) the command's ru_maxrss and wall time come from a tiny
     C parent, so they do not include this Python process's RSS; without it they come from wait4
     here, and ru_maxrss is at least this process's RSS (vfork + exec carry the high-water mark)."""
-    out = tempfile.TemporaryFile(mode="w+b")
+    out = open(stdout_path, "w+b") if stdout_path else tempfile.TemporaryFile(mode="w+b")
     err = tempfile.TemporaryFile(mode="w+b")
     rfile = None
     if LAUNCHER:
@@ -144,7 +147,7 @@ def run_child(argv, env=None, timeout=900.0, guard_bytes=0):
     out.seek(0)
     err.seek(0)
     res = {"wall": wall, "maxrss": ru.ru_maxrss * 1024, "rc": p.returncode,
-           "stdout": out.read().decode(errors="replace"),
+           "stdout": "" if stdout_path else out.read().decode(errors="replace"),
            "stderr": err.read().decode(errors="replace"), "killed": state["killed"]}
     out.close()
     err.close()
@@ -177,29 +180,51 @@ def _bench_result(stdout):
     return None
 
 
-def measure(engine, q, ctx, args, env):
-    """One measurement. Returns {"seconds", "wall", "rss", "checks"} or {"error": ...}."""
+def engine_argv(engine, q, ctx, args, dump=None):
+    """(argv, parse) of one run of q on engine, or (None, error). With dump, the run writes its
+    whole result to that path (polaroid: --format arrow on stdout; the peers: Parquet)."""
     impl = q.impls.get(engine)
     if impl is None:
-        return {"error": "not implemented for this query"}
+        return None, "not implemented for this query"
     if engine == "polaroid":
         spec = impl(ctx)
         argv, parse = (spec if isinstance(spec, tuple) else (spec, q.polaroid_parse))
         if not os.path.exists(os.path.join(ROOT, argv[0])):
-            return {"error": f"{argv[0]} not found (make build)"}
+            return None, f"{argv[0]} not found (make build)"
+        if dump:
+            argv = list(argv)
+            argv[argv.index("--format") + 1] = "arrow"
     else:
         argv = [_python(), os.path.join(BENCH, "worker.py"), engine, q.name, ctx.glob]
         if args.threads:
             argv += ["--threads", str(args.threads)]
+        for name, path in ctx.tables.items():
+            argv += ["--table", f"{name}={path}"]
+        if dump:
+            argv += ["--dump", dump]
         parse = None
+    return argv, parse
+
+
+def _run_error(r, engine, q):
+    why = _last_lines(r["stderr"]) or _last_lines(r["stdout"]) or "no output"
+    sig = f"signal {-r['rc']}" if r["rc"] is not None and r["rc"] < 0 else f"exit {r['rc']}"
+    if engine in q.unsupported and r["rc"] == 1:
+        return f"unsupported ({q.unsupported[engine]}): {why}"
+    return f"{sig}: {why}"
+
+
+def measure(engine, q, ctx, args, env):
+    """One measurement. Returns {"seconds", "wall", "rss", "checks"} or {"error": ...}."""
+    argv, parse = engine_argv(engine, q, ctx, args)
+    if argv is None:
+        return {"error": parse}
     r = run_child(argv, env=env, timeout=args.timeout, guard_bytes=int(args.mem_guard * GIB))
     base = {"wall": r["wall"], "rss": r["maxrss"], "argv": argv}
     if r["killed"]:
         return dict(base, error="killed: " + r["killed"])
     if r["rc"] != 0:
-        why = _last_lines(r["stderr"]) or _last_lines(r["stdout"]) or "no output"
-        sig = f"signal {-r['rc']}" if r["rc"] is not None and r["rc"] < 0 else f"exit {r['rc']}"
-        return dict(base, error=f"{sig}: {why}")
+        return dict(base, error=_run_error(r, engine, q))
     if parse is not None:
         try:
             checks = parse(r["stdout"])
@@ -211,6 +236,50 @@ def measure(engine, q, ctx, args, env):
         return dict(base, error="no BENCH_RESULT: " + (_last_lines(r["stderr"]) or "no output"))
     return dict(base, seconds=res["seconds"], import_seconds=res.get("import_seconds"),
                 checks=res["checks"])
+
+
+def verify(q, ctx, engines, args, env, py):
+    """One more run per engine dumping its whole result (build/bench/out/QUERY/ENGINE), then
+    bench/compare.py against the reference (DuckDB when it ran, else the first peer that ran).
+    Returns {engine: "ok" | "reference" | "MISMATCH: ..." | "error: ..."}."""
+    outdir = os.path.join(ROOT, "build", "bench", "out", q.name)
+    os.makedirs(outdir, exist_ok=True)
+    files, status = {}, {}
+    for e in engines:
+        path = os.path.join(outdir, e + (".arrow" if e == "polaroid" else ".parquet"))
+        if os.path.exists(path):
+            os.remove(path)
+        argv, parse = engine_argv(e, q, ctx, args, dump=path)
+        if argv is None:
+            continue
+        r = run_child(argv, env=env, timeout=args.timeout, guard_bytes=int(args.mem_guard * GIB),
+                      stdout_path=path if e == "polaroid" else None)
+        if r["killed"] or r["rc"] != 0:
+            status[e] = "error: " + ("killed: " + r["killed"] if r["killed"]
+                                     else _run_error(r, e, q))
+            continue
+        files[e] = path
+    order = [e for e in ["duckdb", "duckdb-table", "polars", "polars-streaming"] if e in files]
+    if not order:
+        status.update({e: "no reference (no peer ran)" for e in files})
+        return status
+    ref = order[0]
+    others = [e for e in engines if e in files and e != ref]
+    status[ref] = "reference"
+    if others:
+        r = run_child([py, os.path.join(BENCH, "compare.py"), files[ref]] +
+                      [files[e] for e in others], timeout=args.timeout)
+        lines = {}
+        for line in r["stdout"].splitlines():
+            path, _, verdict = line.partition(": ")
+            lines[path] = verdict
+        for e in others:
+            status[e] = lines.get(files[e], "compare failed: " + (_last_lines(r["stderr"]) or
+                                                                   "no output"))
+    if not args.keep_results:
+        for path in files.values():
+            os.remove(path)
+    return status
 
 
 def compare_checks(ref, got):
@@ -232,11 +301,11 @@ def compare_checks(ref, got):
 
 
 def ensure_data(ds, small, py):
-    r = run_child([py, os.path.join(ROOT, ds.gen_argv(small)[0])] + ds.gen_argv(small)[1:],
-                  timeout=1800)
-    sys.stdout.write(r["stdout"])
-    if r["rc"] != 0:
-        raise SystemExit(f"bench: generating {ds.name} failed:\n{r['stderr']}")
+    for gen in [ds.gen_argv(small)] + ds.extra_gens:
+        r = run_child([py, os.path.join(ROOT, gen[0])] + gen[1:], timeout=1800)
+        sys.stdout.write(r["stdout"])
+        if r["rc"] != 0:
+            raise SystemExit(f"bench: generating {ds.name} failed:\n{r['stderr']}")
     with open(ds.manifest(small)) as fh:
         return json.load(fh)
 
@@ -341,11 +410,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="polaroid vs Polars vs DuckDB (bench/README.md)")
     ap.add_argument("--small", action="store_true", help="use the small data set (quick run)")
     ap.add_argument("--reps", type=int, default=5, help="repetitions per engine and query (5)")
-    ap.add_argument("--only", help="comma-separated query names (default: all)")
+    ap.add_argument("--only", help="comma-separated query names (default: all of the groups)")
+    ap.add_argument("--group", help="comma-separated query groups (" +
+                    ", ".join(queries.GROUPS) + "; default: all)")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="skip the comparison of whole results across engines")
+    ap.add_argument("--keep-results", action="store_true",
+                    help="keep the dumped results (build/bench/out/QUERY/ENGINE.*)")
     ap.add_argument("--engines", help="comma-separated engines (default: " +
                     ",".join(queries.ENGINES) + ")")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="threads per engine (default: each engine's default = all cores)")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="threads per engine (default 2; 0 = each engine's default)")
     ap.add_argument("--polaroid", default="build/polaroid", help="polaroid binary (build/polaroid)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement (900)")
     ap.add_argument("--mem-guard", type=float, default=1.5,
@@ -358,9 +433,17 @@ def main(argv=None):
 
     if a.list:
         for q in queries.QUERIES.values():
-            print(f"{q.name:14s} [{q.dataset}] {q.description}; engines: {', '.join(q.impls)}")
+            print(f"{q.name:16s} {q.group:6s} [{q.dataset}] {q.description}; engines: "
+                  f"{', '.join(q.impls)}")
+            if q.sql:
+                print(f"{'':16s} {q.sql}")
         return 0
-    names = a.only.split(",") if a.only else list(queries.QUERIES)
+    groups = a.group.split(",") if a.group else list(queries.GROUPS)
+    for g in groups:
+        if g not in queries.GROUPS:
+            raise SystemExit(f"bench: unknown group {g!r} (known: {', '.join(queries.GROUPS)})")
+    names = a.only.split(",") if a.only else [n for n, q in queries.QUERIES.items()
+                                              if q.group in groups]
     for n in names:
         if n not in queries.QUERIES:
             raise SystemExit(f"bench: unknown query {n!r} (known: {', '.join(queries.QUERIES)})")
@@ -370,6 +453,8 @@ def main(argv=None):
             raise SystemExit(f"bench: unknown engine {e!r} (known: {', '.join(queries.ENGINES)})")
     if a.reps < 1:
         raise SystemExit("bench: --reps must be >= 1")
+    if a.threads == 0:
+        a.threads = None
 
     global LAUNCHER
     LAUNCHER = compile_tool("rusage_exec")
@@ -409,8 +494,10 @@ def main(argv=None):
     for n in names:
         q = queries.QUERIES[n]
         ds = queries.DATASETS[q.dataset]
-        ref = nbytes_ref(q, ds, a.small, datasets[ds.name]["manifest"], py)
-        ctx = queries.Ctx(ds.glob(a.small), polaroid=a.polaroid, threads=a.threads)
+        # the Arrow size of the result is the reference of the read queries' memory goal
+        ref = None if q.verify else nbytes_ref(q, ds, a.small, datasets[ds.name]["manifest"], py)
+        ctx = queries.Ctx(ds.glob(a.small), polaroid=a.polaroid, threads=a.threads,
+                          tables={k: f(a.small) for k, f in ds.tables.items()})
         per = {e: [] for e in engines}
         failed = set()
         for rep in range(a.reps):
@@ -441,6 +528,20 @@ def main(argv=None):
             if "median_s" in s and best:
                 s["ratio_to_fastest_peer"] = s["median_s"] / best
             s["ref_nbytes"] = ref["nbytes"] if ref else None
+        if q.verify and not a.no_verify:
+            ran = [s["engine"] for s in sums if "median_s" in s]
+            vs = verify(q, ctx, ran, a, env, py)
+            for s in sums:
+                v = vs.get(s["engine"])
+                if v is None:
+                    continue
+                s["result_check"] = v
+                if v != "ok" and v != "reference":
+                    s["check"] = v if v.startswith("MISMATCH") else "verify " + v
+                    if v.startswith("MISMATCH"):
+                        print(f"  !!! {q.name} {s['engine']}: RESULT {v}", flush=True)
+                elif s.get("check", "ok") == "ok":
+                    s["check"] = "ok (whole result)" if v == "ok" else "reference"
         results.extend(sums)
 
     headers = ["query", "engine", "median s", "min s", "peak RSS GiB", "x fastest peer",
@@ -465,6 +566,22 @@ def main(argv=None):
               f"{(ref or 0) / GIB:.2f} GiB" if ref else f"{n}: {q.description}")
     print()
     print(fmt_table(rows, headers))
+    ratios = {s["query"]: s["ratio_to_fastest_peer"] for s in results
+              if s["engine"] == "polaroid" and "ratio_to_fastest_peer" in s}
+    ratio_summary = {}
+    if "polaroid" in engines:
+        for g in sorted({queries.QUERIES[n].group for n in names}) + ["all"]:
+            rs = [r for n, r in ratios.items() if g == "all" or queries.QUERIES[n].group == g]
+            tot = sum(1 for n in names if g == "all" or queries.QUERIES[n].group == g)
+            ratio_summary[g] = {"median_ratio": statistics.median(rs) if rs else None,
+                                "queries_run": len(rs), "queries": tot}
+            print(f"polaroid / fastest peer, group {g}: " +
+                  (f"median {statistics.median(rs):.2f} over {len(rs)} of {tot} queries"
+                   if rs else f"no query ran ({tot} queries)"))
+    bad = [f"{s['query']} {s['engine']}" for s in results
+           if str(s.get("check", "")).startswith("MISMATCH")]
+    if bad:
+        print("bench: !!! RESULT MISMATCH: " + ", ".join(bad))
     print("\nmedian/min s: in-process time of the query call for the Python peers (interpreter "
           "start and import excluded), whole-process wall time for polaroid. x fastest peer: median "
           "/ best peer median. mem ratio: median peak RSS / Arrow in-memory size of the result; net mem: "
@@ -474,7 +591,8 @@ def main(argv=None):
                     "host": platform.node(), "cores": ncpu, "versions": versions,
                     "threads": a.threads, "reps": a.reps, "small": a.small,
                     "rss_floor_bytes": floor, "idle_rss_bytes": idle, "pagefault": pf,
-                    "datasets": datasets, "engines": engines},
+                    "datasets": datasets, "engines": engines, "groups": groups,
+                    "polaroid_ratio_summary": ratio_summary, "mismatches": bad},
            "results": results}
     path = os.path.join(ROOT, a.json) if not os.path.isabs(a.json) else a.json
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -113,3 +113,53 @@ def test_run_child_measures_peak_rss_and_errors(tmp_path):
     killed = run.run_child([py, "-c", "import time; time.sleep(30)"], timeout=0.3)
     assert killed["killed"] and "timeout" in killed["killed"]
     assert run.run_child(["/nonexistent/prog"])["rc"] == 127
+
+
+def test_compare_tables():
+    import compare
+    ref = pa.table({"k": pa.array([1, 2, None], pa.int32()), "s": pa.array(["a", "b", None]),
+                    "v": pa.array([1.0, float("nan"), None])})
+    # another order, other widths and layouts, doubles within the tolerance: equal as multisets
+    got = pa.table({"k": pa.array([None, 2, 1], pa.int64()),
+                    "s": pa.array([None, "b", "a"]).dictionary_encode(),
+                    "v": pa.array([None, float("nan"), 1.0 + 1e-12])})
+    assert compare.compare_tables(ref, got) is None
+    assert compare.compare_tables(ref, got, ordered=True) is not None
+    assert "rows" in compare.compare_tables(ref, got.slice(1))
+    bad = got.set_column(2, "v", pa.array([None, float("nan"), 1.5]))
+    assert "1.5" in compare.compare_tables(ref, bad)
+    # an integer column matches a decimal (DuckDB HUGEINT sum) or double one numerically
+    hugeint = pa.table({"x": pa.array([3], pa.decimal128(38, 0))})
+    assert compare.compare_tables(hugeint, pa.table({"x": pa.array([3], pa.int64())})) is None
+    assert compare.compare_tables(hugeint, pa.table({"x": pa.array([4], pa.int64())})) is not None
+    # a string where the reference has a number is a type difference
+    assert "type" in compare.compare_tables(hugeint, pa.table({"x": pa.array(["3"])}))
+    # timestamps of any unit are the same instants
+    ts = pa.table({"t": pa.array([1_000_000], pa.timestamp("us"))})
+    assert compare.compare_tables(ts, pa.table({"t": pa.array([1_000_000_000],
+                                                               pa.timestamp("ns"))})) is None
+
+
+def test_sql_queries_registered():
+    assert {"h2o", "ticks", "read"} <= set(queries.GROUPS)
+    h2o = [q for q in queries.QUERIES.values() if q.group == "h2o"]
+    assert len(h2o) == 10 and all(q.verify and "polaroid" in q.impls for q in h2o)
+    ctx = queries.Ctx("data/x/*.parquet", tables={"symbols": "data/s.parquet"})
+    assert ctx.sql("SELECT * FROM {x} JOIN {symbols}") == \
+        "SELECT * FROM read_parquet('data/x/*.parquet') JOIN read_parquet('data/s.parquet')"
+
+
+def test_top_symbol_is_the_most_frequent():
+    symbols = gen_ticks._master(gen_ticks.DEFAULT_SEED, 1)[0]
+    assert symbols[0] == queries.TOP_SYMBOL
+
+
+def test_h2o_generator(tmp_path):
+    import gen_h2o
+    t = gen_h2o.make_table(20_000, seed=3)
+    assert t.num_rows == 20_000 and t.column_names == ["id1", "id2", "id3", "id4", "id5", "id6",
+                                                        "v1", "v2", "v3"]
+    assert pc.min(t["v1"]).as_py() >= 1 and pc.max(t["v1"]).as_py() <= 5
+    assert pc.max(t["v2"]).as_py() <= 15 and pc.max(t["id6"]).as_py() <= 200
+    assert pc.count_distinct(t["id1"]).as_py() == 100 and len(t["id3"][0].as_py()) == 12
+    assert t.equals(gen_h2o.make_table(20_000, seed=3))

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """One measurement of one Python peer (polars, polars-streaming, duckdb, duckdb-table) on one query.
 
-  worker.py ENGINE QUERY GLOB [--threads N]
+  worker.py ENGINE QUERY GLOB [--threads N] [--table NAME=PATH]... [--dump PATH]
 
 Started by bench/run.py in a fresh interpreter per repetition. Imports the engine first (not
 timed), then times only the call of the query's implementation, which materialises the whole
 result in memory, then computes the query's checks on the live result (so the peak RSS seen by the
-parent covers the materialised result) and prints one line "BENCH_RESULT {json}".
+parent covers the materialised result) and prints one line "BENCH_RESULT {json}". With --dump
+(the verification run of bench/run.py) it then writes the whole result to PATH as Parquet.
 """
 import json
 import os
@@ -121,9 +122,11 @@ def main(argv):
         return 0
     engine, qname, glob = argv[0], argv[1], argv[2]
     threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else None
+    dump = argv[argv.index("--dump") + 1] if "--dump" in argv else None
+    tables = dict(argv[i + 1].split("=", 1) for i, a in enumerate(argv) if a == "--table")
     q = queries.QUERIES[qname]
     impl = q.impls[engine]
-    ctx = queries.Ctx(glob, threads=threads)
+    ctx = queries.Ctx(glob, threads=threads, tables=tables)
     t0 = time.perf_counter()
     if engine.startswith("polars"):
         import polars as pl  # POLARS_MAX_THREADS is set by run.py in the environment when --threads
@@ -148,6 +151,14 @@ def main(argv):
         checks = checks_arrow(result, q.checks)
     else:
         checks = checks_duckdb_table(arg, result, q.checks)
+    if dump:
+        if engine.startswith("polars"):
+            result.write_parquet(dump)
+        elif engine == "duckdb":
+            import pyarrow.parquet as pq
+            pq.write_table(result, dump)
+        else:
+            arg.execute(f"COPY {result} TO '{dump}' (FORMAT parquet)")
     print("BENCH_RESULT " + json.dumps({"seconds": seconds, "import_seconds": t_import,
                                         "checks": checks}), flush=True)
     return 0

@@ -27,9 +27,22 @@ PL_API void pl_session_free(pl_session *s);
  * COPY). Copied. */
 PL_API void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts);
 
+/* The options statements currently run with (as set, then changed by SET threads/memory_limit). */
+PL_API void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out);
+
 /* Registers a DataFrame (retained) under a name, replacing any table or view of that name. */
 PL_API PL_NODISCARD pl_status pl_session_register(pl_session *s, const char *name, pl_df *df,
                                                   pl_error *err);
+
+/* The catalog, in creation order: how many tables and views there are, and the name of
+ * entry i (*is_view set when it is a view or a registered DataFrame). Borrowed; valid until the
+ * catalog changes. NULL when i is out of range. */
+PL_API int32_t pl_session_n_objects(const pl_session *s);
+PL_API const char *pl_session_object(const pl_session *s, int32_t i, bool *is_view);
+/* The table or view called name (case-insensitive) as a DataFrame (a new reference).
+ * Errors: PL_ERR_NOT_FOUND. */
+PL_API PL_NODISCARD pl_status pl_session_get(pl_session *s, const char *name, pl_df **out,
+                                             pl_error *err);
 
 /* Plans one query statement (SELECT, VALUES, WITH ...) into a lazy DataFrame. */
 PL_API PL_NODISCARD pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out,
@@ -47,7 +60,9 @@ PL_API void pl_sql_result_reset(pl_sql_result *r);
 
 /* Splits a script into statements and runs them in order, calling on_result after each (DDL
  * and DML are executed; queries are planned and handed over lazily: on_result runs or
- * discards them). Stops at the first error (err->sql_pos is relative to the whole script) or
+ * discards them). r belongs to pl_session_run, which resets it (releasing r->df, freeing
+ * r->explain) after on_result returns; to keep either, on_result takes it and sets the field
+ * to NULL. Stops at the first error (err->sql_pos is relative to the whole script) or
  * when on_result returns non-PL_OK. */
 PL_API PL_NODISCARD pl_status pl_session_run(pl_session *s, const char *script,
                                              pl_status (*on_result)(void *user,

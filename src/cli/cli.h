@@ -1,4 +1,4 @@
-/* cli.h - shared pieces of the polaroid subcommands (cat.c, schema.c, convert.c): option
+/* cli.h - shared pieces of the polaroid subcommands (cat.c, schema.c, convert.c, sql.c): option
  * parsing, error reporting, exit codes, input format detection and the copy job that cat and
  * convert both run (scan -> optional limit -> writer).
  * Exit codes: 0 success, 1 an error (rendered with pl_error_format), 2 a usage error. */
@@ -51,6 +51,11 @@ void cli_free_list(char **v, int32_t n);
 /* Applies --threads (must run before anything uses the pool); *n gets the count. Returns
  * PL_EXIT_OK or PL_EXIT_USAGE (after printing the usage error). */
 int cli_apply_threads(const char *cmd, const char *value, int32_t *n);
+/* Parses --format: a writer format name, or "none" (*count_only). Returns PL_EXIT_OK or
+ * PL_EXIT_USAGE (after printing the usage error). */
+int cli_parse_format(const char *cmd, const char *value, pl_format *format, bool *count_only);
+/* Prints a schema's fields, one per line: "  name  type[ not null]". */
+void cli_print_fields(const pl_schema *s);
 /* Wraps a stream so that it yields at most limit rows (limit < 0: unchanged). Takes s. */
 pl_status cli_limit_stream(pl_stream *s, int64_t limit, pl_stream **out, pl_error *err);
 /* The input format of paths (globs allowed): the extension of the first path, else its first
@@ -91,5 +96,6 @@ int cli_copy_run(cli_copy_job *j);
 int cmd_cat(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
 
 #endif

@@ -138,6 +138,31 @@ int cli_apply_threads(const char *cmd, const char *value, int32_t *n) {
     return PL_EXIT_OK;
 }
 
+int cli_parse_format(const char *cmd, const char *value, pl_format *format, bool *count_only) {
+    if (!strcasecmp(value, "none")) {
+        *count_only = true;
+        *format = PL_FORMAT_AUTO;
+        return PL_EXIT_OK;
+    }
+    pl_format f = pl_format_from_name(value);
+    if (f == PL_FORMAT_AUTO)
+        return cli_usage_error(cmd, "unknown format \"%s\" (table, csv, json, parquet, arrow, none)",
+                               value);
+    *count_only = false;
+    *format = f;
+    return PL_EXIT_OK;
+}
+
+void cli_print_fields(const pl_schema *s) {
+    char tn[512];
+    size_t w = 4;
+    for (int32_t i = 0; i < s->n_fields; i++) w = PL_MAX(w, strlen(s->fields[i].name));
+    for (int32_t i = 0; i < s->n_fields; i++)
+        printf("  %-*s  %s%s\n", (int)w, s->fields[i].name,
+               pl_type_to_string(s->fields[i].type, tn, sizeof tn),
+               s->fields[i].nullable ? "" : " not null");
+}
+
 /* ---------------------------------------------------------------- format detection */
 
 static pl_format sniff_format(const unsigned char *b, size_t n) {
@@ -332,16 +357,8 @@ int cli_copy_parse(cli_args *a, cli_copy_job *j, const char *help, char **pos, i
             continue;
         }
         if ((r = cli_take_value(a, "--to|--format", &v))) {
-            if (r < 0) return PL_EXIT_USAGE;
-            if (!strcasecmp(v, "none")) {
-                j->count_only = true;
-                j->out_format = PL_FORMAT_AUTO;
-            } else {
-                j->count_only = false;
-                j->out_format = pl_format_from_name(v);
-                if (j->out_format == PL_FORMAT_AUTO)
-                    return cli_usage_error(j->cmd, "unknown format \"%s\" (table, csv, json, parquet, arrow, none)", v);
-            }
+            if (r < 0 || cli_parse_format(j->cmd, v, &j->out_format, &j->count_only))
+                return PL_EXIT_USAGE;
             continue;
         }
         if ((r = cli_take_value(a, "-o|--output", &v))) {

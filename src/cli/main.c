@@ -1,5 +1,5 @@
 /* main.c - the polaroid command: dispatches to one file per subcommand (cat.c, schema.c,
- * convert.c). */
+ * convert.c, sql.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +13,7 @@ static const char *const g_usage =
     "  schema FILE       show a file's schema (and for Parquet: row groups, encodings,\n"
     "                    compression and statistics)\n"
     "  convert IN OUT    convert between formats (chosen by file extension)\n"
+    "  sql [SQL]         run SQL over files and session tables (-f FILE; no SQL: a shell)\n"
     "  help [COMMAND]    show help for a command\n"
     "\n"
     "options:\n"
@@ -53,6 +54,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "cat")) return cmd_cat(argc, argv);
     if (!strcmp(cmd, "schema")) return cmd_schema(argc, argv);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc, argv);
+    if (!strcmp(cmd, "sql")) return cmd_sql(argc, argv);
     fprintf(stderr, "polaroid: unknown command \"%s\"\n(see 'polaroid --help')\n", cmd);
     return PL_EXIT_USAGE;
 }

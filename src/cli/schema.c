@@ -25,15 +25,6 @@ static const char *const g_help =
     "  --from F       input format when the extension does not tell (parquet, csv, arrow)\n"
     "  -h, --help     show this help\n";
 
-static void print_fields(const pl_schema *s) {
-    char tn[512];
-    size_t w = 4;
-    for (int32_t i = 0; i < s->n_fields; i++) w = PL_MAX(w, strlen(s->fields[i].name));
-    for (int32_t i = 0; i < s->n_fields; i++)
-        printf("  %-*s  %s%s\n", (int)w, s->fields[i].name,
-               pl_type_to_string(s->fields[i].type, tn, sizeof tn),
-               s->fields[i].nullable ? "" : " not null");
-}
 
 /* A statistic for display: doubles in their shortest round-trip form (as cat prints them),
  * everything else as pl_pq_value_format renders it. */
@@ -57,7 +48,7 @@ static void print_parquet(const char *path, pl_pq_file *f, bool brief) {
            (long long)md->footer_bytes);
     printf("format version: %d, created by: %s\n", md->version, md->created_by ? md->created_by : "(unknown)");
     printf("\nschema:\n");
-    print_fields(s);
+    cli_print_fields(s);
     if (brief) return;
     printf("\nparquet schema:\n");
     /* depth-first walk of the flattened schema, indenting by depth */
@@ -163,7 +154,7 @@ static int schema_one(const char *path, pl_format fmt, bool brief) {
     pl_stream *s;
     if (pl_scan_open(1, &path, fmt, NULL, &s, &err)) return cli_report(&err);
     printf("file: %s\nformat: %s\n\nschema:\n", path, fmt == PL_FORMAT_CSV ? "csv" : "arrow ipc");
-    print_fields(s->schema);
+    cli_print_fields(s->schema);
     pl_stream_free(s);
     return PL_EXIT_OK;
 }

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Compares query results of different engines (bench/run.py's verification, tests/diff).
+
+Results are compared by position (column names are not compared: engines name expressions
+differently) after normalising types to a few kinds:
+
+  i  integers of any width, booleans, decimals of scale 0 (DuckDB's HUGEINT sums)  -> int64
+     (values beyond int64 as float64)
+  f  float32/float64, decimals with a scale                                         -> float64
+  s  strings of any layout (utf8, large_utf8, string_view, dictionary-encoded)
+  t  timestamps of any unit, zoned or not (as UTC microseconds); d dates (days); T times (us)
+  b  binary;  n  the null type (a column of only NULLs matches any kind)
+  other types (lists, structs, intervals, ...) compare by their string rendering
+
+An integer column matches a float column numerically. Doubles match when
+|a - b| <= atol + rtol * max(|a|, |b|), NaN matches NaN, NULL matches only NULL. Without
+`ordered`, both results are sorted first (non-float columns first, then float ones), so they are
+compared as multisets.
+
+  compare.py [--rtol R] [--atol A] [--ordered] REF_FILE FILE...
+  prints one line per FILE: "ok" or "MISMATCH: <first difference>"; exit 1 on a mismatch.
+Files are Parquet or Arrow IPC (file or stream format), told apart by their first bytes.
+"""
+import argparse
+import sys
+
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+def read_result(path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head[:4] == b"PAR1":
+        return pq.read_table(path)
+    if head[:6] == b"ARROW1":
+        with pa.ipc.open_file(path) as r:
+            return r.read_all()
+    if not head:
+        raise ValueError(f"{path}: empty output")
+    with pa.OSFile(path) as src:
+        return pa.ipc.open_stream(src).read_all()
+
+
+def _kind(t):
+    import pyarrow as pa
+    if pa.types.is_dictionary(t):
+        return _kind(t.value_type)
+    if pa.types.is_null(t):
+        return "n"
+    if pa.types.is_boolean(t) or pa.types.is_integer(t):
+        return "i"
+    if pa.types.is_decimal(t):
+        return "i" if t.scale == 0 else "f"
+    if pa.types.is_floating(t):
+        return "f"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or \
+            (hasattr(pa.types, "is_string_view") and pa.types.is_string_view(t)):
+        return "s"
+    if pa.types.is_timestamp(t):
+        return "t"
+    if pa.types.is_date(t):
+        return "d"
+    if pa.types.is_time(t):
+        return "T"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return "b"
+    return "o"
+
+
+def _canon_column(col):
+    """(kind, pyarrow array of the canonical type) for one column (ChunkedArray or Array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = col.dictionary_decode()
+        t = col.type
+    k = _kind(t)
+    if k == "n":
+        return k, col
+    if k == "i":
+        if pa.types.is_boolean(t):
+            return k, pc.cast(col, pa.int64())
+        if pa.types.is_decimal(t) or pa.types.is_uint64(t):
+            try:
+                return k, pc.cast(col, pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return "f", pc.cast(col, pa.float64(), safe=False)
+        return k, pc.cast(col, pa.int64())
+    if k == "f":
+        return k, pc.cast(col, pa.float64(), safe=False)
+    if k == "s":
+        return k, pc.cast(col, pa.large_string())
+    if k == "t":
+        if t.tz is not None:
+            col = pc.cast(col, pa.timestamp(t.unit))  # the UTC instants
+        return k, pc.cast(pc.cast(col, pa.timestamp("us"), safe=False), pa.int64())
+    if k == "d":
+        return k, pc.cast(pc.cast(col, pa.date32()), pa.int32()).cast(pa.int64())
+    if k == "T":
+        return k, pc.cast(pc.cast(col, pa.time64("us"), safe=False), pa.int64())
+    if k == "b":
+        return k, pc.cast(col, pa.large_binary())
+    return k, pa.array([None if v is None else str(v) for v in col.to_pylist()], pa.large_string())
+
+
+def canon_table(t):
+    """List of (kind, array) per column."""
+    return [_canon_column(t.column(i)) for i in range(t.num_columns)]
+
+
+def _sort(cols):
+    import pyarrow as pa
+    if not cols or len(cols[0][1]) <= 1:
+        return cols
+    order = [i for i, (k, _) in enumerate(cols) if k not in ("f", "n")] + \
+            [i for i, (k, _) in enumerate(cols) if k == "f"]
+    if not order:
+        return cols
+    import pyarrow.compute as pc
+    tbl = pa.table({f"c{i}": cols[i][1] for i in order})
+    indices = pc.sort_indices(tbl, sort_keys=[(f"c{i}", "ascending") for i in order])
+    return [(k, a.take(indices)) for k, a in cols]
+
+
+def _fmt(v):
+    return "NULL" if v is None else repr(v)
+
+
+def compare_tables(ref, got, ordered=False, rtol=RTOL, atol=ATOL):
+    """None when got matches ref, else a description of the first difference."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if ref.num_columns != got.num_columns:
+        return (f"{got.num_columns} columns {got.column_names} where the reference has "
+                f"{ref.num_columns} {ref.column_names}")
+    if ref.num_rows != got.num_rows:
+        return f"{got.num_rows} rows where the reference has {ref.num_rows}"
+    rc, gc = canon_table(ref), canon_table(got)
+    for i, ((rk, _), (gk, _)) in enumerate(zip(rc, gc)):
+        if rk != gk and "n" not in (rk, gk) and {rk, gk} != {"i", "f"}:
+            return (f"column {i + 1} ({got.column_names[i]}): type {got.schema.field(i).type} "
+                    f"where the reference has {ref.schema.field(i).type}")
+    if not ordered:
+        rc, gc = _sort(rc), _sort(gc)
+    n = ref.num_rows
+    first_bad = None  # (row, column)
+    for i, ((rk, ra), (gk, ga)) in enumerate(zip(rc, gc)):
+        rv = np.asarray(pc.is_valid(ra)) if rk != "n" else np.zeros(n, bool)
+        gv = np.asarray(pc.is_valid(ga)) if gk != "n" else np.zeros(n, bool)
+        bad = rv != gv
+        both = rv & gv
+        if "f" in (rk, gk) and rk != "n" and gk != "n":
+            a = np.asarray(pc.fill_null(pc.cast(ra, pa.float64()), 0.0), dtype=np.float64)
+            b = np.asarray(pc.fill_null(pc.cast(ga, pa.float64()), 0.0), dtype=np.float64)
+            with np.errstate(invalid="ignore", over="ignore"):
+                close = (a == b) | (np.abs(a - b) <= atol + rtol * np.maximum(np.abs(a), np.abs(b)))
+            close |= np.isnan(a) & np.isnan(b)
+            bad |= both & ~close
+        elif rk != "n" and gk != "n":
+            eq = pc.equal(ra, ga)
+            eq = np.asarray(pc.fill_null(eq, True), dtype=bool)
+            bad |= both & ~eq
+        if bad.any():
+            r = int(np.argmax(bad))
+            if first_bad is None or r < first_bad[0]:
+                first_bad = (r, i)
+    if first_bad is None:
+        return None
+    r, i = first_bad
+    rrow = [_fmt(a[r].as_py()) for _, a in rc]
+    grow = [_fmt(a[r].as_py()) for _, a in gc]
+    how = "row" if ordered else "sorted row"
+    return (f"{how} {r + 1}, column {i + 1} ({got.column_names[i]}): {grow[i]} where the "
+            f"reference has {rrow[i]}; row ({', '.join(grow)}) vs reference ({', '.join(rrow)})")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rtol", type=float, default=RTOL)
+    ap.add_argument("--atol", type=float, default=ATOL)
+    ap.add_argument("--ordered", action="store_true", help="compare row order too")
+    ap.add_argument("ref")
+    ap.add_argument("files", nargs="+")
+    a = ap.parse_args(argv)
+    ref = read_result(a.ref)
+    rc = 0
+    for f in a.files:
+        try:
+            d = compare_tables(ref, read_result(f), a.ordered, a.rtol, a.atol)
+        except Exception as e:  # noqa: BLE001 - reported
+            d = f"cannot read or compare: {e}"
+        print(f"{f}: " + ("ok" if d is None else "MISMATCH: " + d))
+        rc |= d is not None
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+/* agg_int.h - internals of hash aggregation (see README.md in this directory).
+ *
+ * A group table (agg_table) maps key tuples to dense group ids 0..n_groups-1: an open
+ * addressing slot array of (hash tag << 32 | gid + 1) words, the full hash of every group, and
+ * the keys stored column by column in Arrow layout (so a table's keys can be probed into
+ * another table as plain arrays when tables merge, and become the output key columns without
+ * a copy). Aggregate states are fixed-width structs, one per group, in one array per aggregate
+ * (agg_fn.width bytes each, zero = the initial state); variable-length pieces (strings) live in
+ * a per-aggregate byte heap of the table. Holistic aggregates (median, quantiles, string_agg,
+ * DISTINCT, ordered first/last) keep no per-group state: they collect (gid, input row) chunks
+ * that finish() sorts by group. */
+#ifndef PL_AGG_INT_H
+#define PL_AGG_INT_H
+
+#include "exec/exec.h"
+
+/* ---------------------------------------------------------------- aggregate catalogue */
+
+typedef enum agg_op {
+    AOP_COUNT_STAR = 0,
+    AOP_COUNT,
+    AOP_COUNT_IF,
+    AOP_SUM,
+    AOP_AVG,
+    AOP_MIN,
+    AOP_MAX,
+    AOP_FIRST,
+    AOP_LAST,
+    AOP_ANY_VALUE,
+    AOP_ARG_MIN,
+    AOP_ARG_MAX,
+    AOP_VAR_SAMP,
+    AOP_VAR_POP,
+    AOP_STDDEV_SAMP,
+    AOP_STDDEV_POP,
+    AOP_BOOL_AND,
+    AOP_BOOL_OR,
+    AOP_MEDIAN,
+    AOP_QUANTILE_CONT,
+    AOP_QUANTILE_DISC,
+    AOP_STRING_AGG,
+    AOP__COUNT
+} agg_op;
+
+/* Physical kind of a stored scalar value. */
+typedef enum agg_vk {
+    VK_NA = 0, /* the null type: always NULL */
+    VK_I64,    /* signed ints, DATE32, TIME64, TIMESTAMP, BOOL (0/1) */
+    VK_U64,    /* unsigned ints */
+    VK_F64,    /* FLOAT32, FLOAT64 */
+    VK_I128,   /* DECIMAL128 */
+    VK_STR,    /* UTF8, BINARY, FIXED_BINARY: bytes in the aggregate's heap */
+} agg_vk;
+
+/* One stored scalar (16 bytes). */
+typedef union agg_val {
+    int64_t i;
+    uint64_t u;
+    double f;
+    __int128 d;
+    struct {
+        int64_t off;
+        int64_t len;
+    } s;
+} agg_val;
+
+/* Growable bytes owned by one aggregate of one table (string values of states). */
+typedef struct agg_heap {
+    uint8_t *p;
+    int64_t len, cap;
+} agg_heap;
+
+/* The resolved form of a pl_agg_spec. */
+typedef struct agg_rt {
+    agg_op op;
+    bool holistic;       /* collected and computed in finish() */
+    bool distinct;
+    int32_t n_args;
+    int32_t arg[2];      /* input columns (-1: none) */
+    int32_t filter_col;
+    int32_t n_order;
+    int32_t order_cols[4];
+    bool order_desc[4];
+    bool order_nulls_first[4];
+    pl_type *arg_type[2]; /* dictionary-decoded input types, borrowed from the input schema */
+    agg_vk vk[2];
+    pl_type *result_type; /* retained */
+    int32_t width;        /* state bytes per group (0 for holistic) */
+    double q;             /* quantile fraction */
+    char *sep;            /* string_agg separator (owned) */
+    int32_t sep_len;
+    /* For DISTINCT and holistic ops evaluated through a streaming op after deduplication. */
+    agg_op base_op;
+} agg_rt;
+
+/* ---------------------------------------------------------------- key storage */
+
+typedef enum agg_kc { KC_NA = 0, KC_FIXED, KC_FLOAT, KC_BOOL, KC_STR } agg_kc;
+
+typedef struct agg_keycol {
+    pl_type *type; /* value type (dictionary keys: the dictionary's value type); borrowed */
+    agg_kc kind;
+    int32_t width;  /* KC_FIXED/KC_FLOAT bytes per value */
+    pl_buf *vals;   /* fixed: width per group; bool: bits; str: int32 offsets (n + 1) */
+    pl_buf *data;   /* str bytes */
+    pl_buf *valid;  /* bits; NULL while every key is valid */
+} agg_keycol;
+
+/* Collected input of a holistic aggregate: one chunk per morsel. */
+typedef struct agg_chunk {
+    int64_t seq;
+    int64_t n;           /* kept rows */
+    int32_t *rows;       /* kept input rows (ascending) */
+    uint32_t *gids;      /* their group ids in the owning table */
+    int32_t n_arrays;
+    pl_array *arrays[5]; /* argument then order columns, dictionary-decoded, retained */
+} agg_chunk;
+
+typedef struct agg_collect {
+    int64_t n, cap;
+    agg_chunk *chunks;
+} agg_collect;
+
+/* Dictionary fast path: group id of each index of one dictionary. */
+#define AGG_DICT_CACHE 8
+typedef struct agg_dict_map {
+    pl_array *dict; /* retained (its address identifies it) */
+    int32_t *gid;   /* per dictionary index; -1 = not resolved yet */
+    int64_t len;
+} agg_dict_map;
+
+typedef struct agg_sink agg_sink;
+
+typedef struct agg_table {
+    agg_sink *sink;
+    int64_t n_groups, grp_cap;
+    uint64_t *slots;  /* n_slots = mask + 1 */
+    int64_t mask;
+    uint64_t *hashes; /* per group */
+    agg_keycol *keys;
+    uint8_t **states; /* per aggregate: width * grp_cap bytes */
+    agg_heap *heaps;  /* per aggregate */
+    agg_collect *collects; /* per aggregate (holistic only) */
+    agg_dict_map dmaps[AGG_DICT_CACHE];
+    int32_t dmap_next;
+    int64_t null_gid; /* single-key paths: the group of the NULL key, -1 = none yet */
+    int64_t charged;  /* bytes charged to the query */
+    bool overflow;    /* sticky: an integer sum overflowed */
+    int32_t overflow_spec;
+    /* scratch per morsel */
+    uint32_t *gids;
+    uint64_t *hbuf;
+    int32_t *sel;
+    int32_t *sel2;
+    int64_t scratch_n;
+} agg_table;
+
+struct agg_sink {
+    pl_exec_ctx *ctx;
+    pl_schema *in;
+    pl_schema *out_schema;
+    int32_t n_keys;
+    int32_t *keys;
+    int32_t n_aggs;
+    agg_rt *aggs;
+    int32_t n_workers;
+    agg_table **tables; /* per worker, created on first use */
+    bool any_holistic;
+};
+
+/* ---------------------------------------------------------------- table (table.c) */
+
+pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err);
+void agg_table_free(agg_table *t);
+/* Makes room for at least n groups (keys, hashes, states). */
+pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err);
+/* Group ids of rows (sel[k] or k for k < n) of key columns cols (plain arrays of the key
+ * types, or a DICTIONARY array when there is one key), inserting new groups. gids[k].
+ * hashes: precomputed per row (indexed by row), or NULL. */
+pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const int32_t *sel,
+                         const uint64_t *hashes, uint32_t *gids, pl_error *err);
+/* Sizes the per-morsel scratch (gids, hbuf, sel, sel2) for n rows. */
+pl_status agg_table_scratch(agg_table *t, int64_t n, pl_error *err);
+/* The stored keys as arrays (new references). */
+pl_status agg_table_key_arrays(agg_table *t, pl_array **out, pl_error *err);
+/* Hash of row r of column a (a key type, not dictionary). */
+void agg_hash_column(const pl_array *a, int64_t n, const int32_t *sel, uint64_t *h, bool combine);
+
+/* ---------------------------------------------------------------- aggregates (funcs.c) */
+
+/* Registry */
+agg_op agg_op_of(const char *canonical);
+/* Per-group state width of a streaming op over value kind vk. */
+int32_t agg_state_width(agg_op op);
+agg_vk agg_vk_of(const pl_type *t);
+/* Adds rows of one morsel to states. sel: rows to use (NULL = all n rows); gids per row. The
+ * argument arrays are dictionary-decoded. */
+pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *const *args,
+                     const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq,
+                     pl_error *err);
+/* dst[dgid[k]] <- combine(dst, src[sel ? sel[k] : k]) */
+pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uint8_t *src,
+                      const agg_heap *sheap, const int32_t *sel, const uint32_t *dgid, int64_t n,
+                      pl_error *err);
+/* Output array of n groups from states. */
+pl_status agg_finalize(const agg_rt *rt, const uint8_t *st, const agg_heap *heap, int64_t n,
+                       pl_array **out, pl_error *err);
+
+/* Byte heap */
+pl_status agg_heap_put(agg_heap *h, const uint8_t *p, int64_t n, int64_t *off, pl_error *err);
+void agg_heap_free(agg_heap *h);
+
+/* Scalar access used by the slow paths. */
+void agg_read_val(const pl_array *a, int64_t r, agg_vk vk, agg_val *v, const uint8_t **bytes);
+int agg_val_cmp(agg_vk vk, const agg_val *a, const uint8_t *abytes, const agg_val *b,
+                const uint8_t *bbytes);
+/* Three-way compare of rows of two arrays of one (non-dictionary) type; NULLs by nulls_first. */
+int agg_row_cmp(const pl_array *a, int64_t i, const pl_array *b, int64_t j, bool nulls_first);
+
+/* ---------------------------------------------------------------- holistic (holistic.c) */
+
+pl_status agg_collect_add(agg_table *t, int32_t spec, const agg_rt *rt, pl_batch *in,
+                          pl_array *const *args, const uint32_t *gids, const int32_t *sel,
+                          int64_t n, int64_t seq, pl_error *err);
+void agg_collect_free(agg_collect *c);
+/* Computes a holistic aggregate over the collected chunks of tables[0..n_tables):
+ * gmap[w][local gid] = global gid; n_groups global groups; *out has n_groups rows. */
+pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
+                              int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
+                              pl_array **out, pl_error *err);
+
+/* ---------------------------------------------------------------- helpers */
+
+static inline pl_type *agg_base_type(pl_type *t) {
+    return t->id == PL_TYPE_DICTIONARY ? t->value_type : t;
+}
+
+pl_status agg_charge(agg_table *t, int64_t bytes, pl_error *err);
+
+#endif

@@ -1,0 +1,1138 @@
+/* funcs.c - the streaming aggregate functions: the name registry, result types (pl_agg_bind)
+ * and, per function, update (a morsel's rows into per-group states, vectorised over a group-id
+ * array), combine (merge states of two tables) and finalize (states -> output array).
+ *
+ * States are fixed-width structs (agg_state_width bytes), zero-initialised; strings they hold
+ * live in the aggregate's agg_heap of the table (offset, length), so a state array plus its
+ * heap is a self-contained, serialisable partial result. Update loops are specialised per
+ * physical input type with the selection (filter/NULL-skipping) hoisted out of the loop. */
+#include <math.h>
+
+#include "exec/agg/agg_int.h"
+
+/* ---------------------------------------------------------------- states */
+
+typedef struct st_count {
+    int64_t n;
+} st_count;
+typedef struct st_count_if {
+    int64_t n;   /* TRUE rows */
+    int64_t any; /* non-NULL rows */
+} st_count_if;
+typedef struct st_sum_i {
+    int64_t s;
+    int64_t n;
+} st_sum_i;
+typedef struct st_sum_f {
+    double s;
+    int64_t n;
+} st_sum_f;
+typedef struct st_sum_d {
+    __int128 s;
+    int64_t n;
+    int64_t pad;
+} st_sum_d;
+typedef struct st_mm {
+    agg_val v;
+    int64_t has;
+    int64_t pad;
+} st_mm;
+typedef struct st_first {
+    agg_val v;
+    int64_t pos;
+    int32_t has;
+    int32_t isnull;
+} st_first;
+typedef struct st_arg {
+    agg_val v;
+    agg_val k;
+    int64_t pos;
+    int32_t has;
+    int32_t vnull;
+} st_arg;
+typedef struct st_var {
+    double mean, m2;
+    int64_t n;
+    int64_t pad;
+} st_var;
+typedef struct st_bool {
+    int64_t n;   /* non-NULL rows */
+    int64_t cnt; /* bool_and: FALSE rows; bool_or: TRUE rows */
+} st_bool;
+
+#define POS(seq, r) (((seq) << 20) + (r))
+
+/* ---------------------------------------------------------------- registry */
+
+static const struct {
+    const char *name;
+    const char *canon;
+    agg_op op;
+} k_aggs[] = {
+    {"count", "count", AOP_COUNT},
+    {"count_star", "count", AOP_COUNT},
+    {"count_if", "count_if", AOP_COUNT_IF},
+    {"countif", "count_if", AOP_COUNT_IF},
+    {"sum", "sum", AOP_SUM},
+    {"avg", "avg", AOP_AVG},
+    {"mean", "avg", AOP_AVG},
+    {"min", "min", AOP_MIN},
+    {"max", "max", AOP_MAX},
+    {"first", "first", AOP_FIRST},
+    {"arbitrary", "first", AOP_FIRST},
+    {"last", "last", AOP_LAST},
+    {"any_value", "any_value", AOP_ANY_VALUE},
+    {"arg_min", "arg_min", AOP_ARG_MIN},
+    {"argmin", "arg_min", AOP_ARG_MIN},
+    {"min_by", "arg_min", AOP_ARG_MIN},
+    {"arg_max", "arg_max", AOP_ARG_MAX},
+    {"argmax", "arg_max", AOP_ARG_MAX},
+    {"max_by", "arg_max", AOP_ARG_MAX},
+    {"var_samp", "var_samp", AOP_VAR_SAMP},
+    {"variance", "var_samp", AOP_VAR_SAMP},
+    {"var_pop", "var_pop", AOP_VAR_POP},
+    {"stddev_samp", "stddev_samp", AOP_STDDEV_SAMP},
+    {"stddev", "stddev_samp", AOP_STDDEV_SAMP},
+    {"stddev_pop", "stddev_pop", AOP_STDDEV_POP},
+    {"bool_and", "bool_and", AOP_BOOL_AND},
+    {"every", "bool_and", AOP_BOOL_AND},
+    {"bool_or", "bool_or", AOP_BOOL_OR},
+    {"median", "median", AOP_MEDIAN},
+    {"quantile_cont", "quantile_cont", AOP_QUANTILE_CONT},
+    {"percentile_cont", "quantile_cont", AOP_QUANTILE_CONT},
+    {"quantile_disc", "quantile_disc", AOP_QUANTILE_DISC},
+    {"percentile_disc", "quantile_disc", AOP_QUANTILE_DISC},
+    {"quantile", "quantile_disc", AOP_QUANTILE_DISC},
+    {"string_agg", "string_agg", AOP_STRING_AGG},
+    {"listagg", "string_agg", AOP_STRING_AGG},
+    {"group_concat", "string_agg", AOP_STRING_AGG},
+};
+
+static int find_agg(const char *name) {
+    if (!name) return -1;
+    for (size_t i = 0; i < PL_ARRAY_LEN(k_aggs); i++)
+        if (strcasecmp(name, k_aggs[i].name) == 0) return (int)i;
+    return -1;
+}
+
+bool pl_agg_exists(const char *name) { return find_agg(name) >= 0; }
+
+const char *pl_agg_canonical(const char *name) {
+    int i = find_agg(name);
+    return i < 0 ? NULL : k_aggs[i].canon;
+}
+
+agg_op agg_op_of(const char *canonical) {
+    int i = find_agg(canonical);
+    return i < 0 ? AOP__COUNT : k_aggs[i].op;
+}
+
+agg_vk agg_vk_of(const pl_type *t) {
+    switch (t->id) {
+    case PL_TYPE_NA: return VK_NA;
+    case PL_TYPE_BOOL:
+    case PL_TYPE_INT8:
+    case PL_TYPE_INT16:
+    case PL_TYPE_INT32:
+    case PL_TYPE_INT64:
+    case PL_TYPE_DATE32:
+    case PL_TYPE_TIME64:
+    case PL_TYPE_TIMESTAMP: return VK_I64;
+    case PL_TYPE_UINT8:
+    case PL_TYPE_UINT16:
+    case PL_TYPE_UINT32:
+    case PL_TYPE_UINT64: return VK_U64;
+    case PL_TYPE_FLOAT32:
+    case PL_TYPE_FLOAT64: return VK_F64;
+    case PL_TYPE_DECIMAL128: return VK_I128;
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY:
+    case PL_TYPE_FIXED_BINARY: return VK_STR;
+    default: return (agg_vk)-1;
+    }
+}
+
+static bool is_int(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64; }
+static bool is_float(pl_type_id id) { return id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64; }
+static bool is_numeric(pl_type_id id) {
+    return is_int(id) || is_float(id) || id == PL_TYPE_DECIMAL128 || id == PL_TYPE_BOOL ||
+           id == PL_TYPE_NA;
+}
+
+pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_types,
+                      const pl_value *const *consts, bool distinct, pl_type **out_type,
+                      pl_error *err) {
+    PL_UNUSED(distinct);
+    int ix = find_agg(name);
+    if (ix < 0) PL_FAIL(err, PL_ERR_NOT_FOUND, "no aggregate function \"%s\"", name ? name : "");
+    agg_op op = k_aggs[ix].op;
+    const char *canon = k_aggs[ix].canon;
+    pl_type *t0 = n_args > 0 ? agg_base_type(arg_types[0]) : NULL;
+    pl_type *t1 = n_args > 1 ? agg_base_type(arg_types[1]) : NULL;
+    char tb[64];
+    int32_t min_args = 1, max_args = 1;
+    switch (op) {
+    case AOP_COUNT: min_args = 0; break;
+    case AOP_ARG_MIN:
+    case AOP_ARG_MAX:
+    case AOP_QUANTILE_CONT:
+    case AOP_QUANTILE_DISC: min_args = max_args = 2; break;
+    case AOP_STRING_AGG: max_args = 2; break;
+    default: break;
+    }
+    if (n_args < min_args || n_args > max_args)
+        PL_FAIL(err, PL_ERR_TYPE, "%s takes %d%s argument%s, got %d", canon, min_args,
+                max_args > min_args ? " or more" : "", max_args == 1 ? "" : "s", n_args);
+#define BAD_TYPE(t) PL_FAIL(err, PL_ERR_TYPE, "no aggregate %s(%s)", canon, pl_type_to_string((t), tb, sizeof tb))
+    pl_type *res = NULL;
+    switch (op) {
+    case AOP_COUNT:
+    case AOP_COUNT_IF:
+        if (op == AOP_COUNT_IF && t0->id != PL_TYPE_BOOL && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
+        res = pl_type_simple(PL_TYPE_INT64);
+        break;
+    case AOP_SUM:
+        if (is_int(t0->id) || t0->id == PL_TYPE_BOOL || t0->id == PL_TYPE_NA)
+            res = pl_type_simple(PL_TYPE_INT64);
+        else if (is_float(t0->id)) res = pl_type_simple(PL_TYPE_FLOAT64);
+        else if (t0->id == PL_TYPE_DECIMAL128) PL_TRY(pl_type_new_decimal(38, t0->scale, &res, err));
+        else BAD_TYPE(t0);
+        break;
+    case AOP_AVG:
+    case AOP_VAR_SAMP:
+    case AOP_VAR_POP:
+    case AOP_STDDEV_SAMP:
+    case AOP_STDDEV_POP:
+    case AOP_MEDIAN:
+    case AOP_QUANTILE_CONT:
+        if (!is_numeric(t0->id)) BAD_TYPE(t0);
+        res = pl_type_simple(PL_TYPE_FLOAT64);
+        break;
+    case AOP_MIN:
+    case AOP_MAX:
+    case AOP_FIRST:
+    case AOP_LAST:
+    case AOP_ANY_VALUE:
+    case AOP_ARG_MIN:
+    case AOP_ARG_MAX:
+    case AOP_QUANTILE_DISC:
+        if ((int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        if ((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && (int)agg_vk_of(t1) < 0) BAD_TYPE(t1);
+        res = pl_type_retain(t0);
+        break;
+    case AOP_BOOL_AND:
+    case AOP_BOOL_OR:
+        if (t0->id != PL_TYPE_BOOL && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
+        res = pl_type_simple(PL_TYPE_BOOL);
+        break;
+    case AOP_STRING_AGG:
+        if (t0->id != PL_TYPE_UTF8 && t0->id != PL_TYPE_BINARY && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
+        res = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_UTF8) : pl_type_retain(t0);
+        break;
+    default: PL_FAIL(err, PL_ERR_INTERNAL, "aggregate %s has no binding", canon);
+    }
+#undef BAD_TYPE
+    if (op == AOP_QUANTILE_CONT || op == AOP_QUANTILE_DISC) {
+        const pl_value *c = consts ? consts[1] : NULL;
+        double q = -1;
+        if (c && !c->is_null) {
+            if (is_float(c->type->id)) q = c->v.f;
+            else if (is_int(c->type->id)) q = (double)c->v.i;
+            else if (c->type->id == PL_TYPE_DECIMAL128) {
+                q = (double)c->v.dec.lo;
+                for (int32_t i = 0; i < c->type->scale; i++) q /= 10;
+            }
+        }
+        if (!c || !(q >= 0 && q <= 1)) {
+            pl_type_release(res);
+            PL_FAIL(err, PL_ERR_SQL, "%s: the quantile must be a constant between 0 and 1", canon);
+        }
+    }
+    if (op == AOP_STRING_AGG && n_args == 2) {
+        const pl_value *c = consts ? consts[1] : NULL;
+        if (!c || (!c->is_null && c->type->id != PL_TYPE_UTF8)) {
+            pl_type_release(res);
+            PL_FAIL(err, PL_ERR_SQL, "string_agg: the separator must be a constant string");
+        }
+    }
+    *out_type = res;
+    return PL_OK;
+}
+
+int32_t agg_state_width(agg_op op) {
+    switch (op) {
+    case AOP_COUNT_STAR:
+    case AOP_COUNT: return sizeof(st_count);
+    case AOP_COUNT_IF: return sizeof(st_count_if);
+    case AOP_SUM:
+    case AOP_AVG: return sizeof(st_sum_d); /* the widest of st_sum_*; see sum_kind */
+    case AOP_MIN:
+    case AOP_MAX: return sizeof(st_mm);
+    case AOP_FIRST:
+    case AOP_LAST:
+    case AOP_ANY_VALUE: return sizeof(st_first);
+    case AOP_ARG_MIN:
+    case AOP_ARG_MAX: return sizeof(st_arg);
+    case AOP_VAR_SAMP:
+    case AOP_VAR_POP:
+    case AOP_STDDEV_SAMP:
+    case AOP_STDDEV_POP: return sizeof(st_var);
+    case AOP_BOOL_AND:
+    case AOP_BOOL_OR: return sizeof(st_bool);
+    default: return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- heap and values */
+
+pl_status agg_heap_put(agg_heap *h, const uint8_t *p, int64_t n, int64_t *off, pl_error *err) {
+    if (h->len + n > h->cap) {
+        int64_t cap = h->cap ? h->cap : 256;
+        while (cap < h->len + n) cap *= 2;
+        uint8_t *q = pl_realloc(h->p, (size_t)cap);
+        if (!q) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in aggregate string state");
+        h->p = q;
+        h->cap = cap;
+    }
+    if (n) memcpy(h->p + h->len, p, (size_t)n);
+    *off = h->len;
+    h->len += n;
+    return PL_OK;
+}
+
+void agg_heap_free(agg_heap *h) {
+    pl_free(h->p);
+    memset(h, 0, sizeof(*h));
+}
+
+static inline __int128 rd128(const uint8_t *p) {
+    __int128 v;
+    memcpy(&v, p, 16);
+    return v;
+}
+
+void agg_read_val(const pl_array *a, int64_t r, agg_vk vk, agg_val *v, const uint8_t **bytes) {
+    const void *p = a->type->id == PL_TYPE_BOOL || a->type->id == PL_TYPE_NA ? NULL : pl_array_values_ptr(a);
+    *bytes = NULL;
+    memset(v, 0, sizeof(*v));
+    switch (a->type->id) {
+    case PL_TYPE_NA: break;
+    case PL_TYPE_BOOL: v->i = pl_bit_get(a->values->data, a->offset + r); break;
+    case PL_TYPE_INT8: v->i = ((const int8_t *)p)[r]; break;
+    case PL_TYPE_INT16: v->i = ((const int16_t *)p)[r]; break;
+    case PL_TYPE_INT32:
+    case PL_TYPE_DATE32: v->i = ((const int32_t *)p)[r]; break;
+    case PL_TYPE_INT64:
+    case PL_TYPE_TIME64:
+    case PL_TYPE_TIMESTAMP: v->i = ((const int64_t *)p)[r]; break;
+    case PL_TYPE_UINT8: v->u = ((const uint8_t *)p)[r]; break;
+    case PL_TYPE_UINT16: v->u = ((const uint16_t *)p)[r]; break;
+    case PL_TYPE_UINT32: v->u = ((const uint32_t *)p)[r]; break;
+    case PL_TYPE_UINT64: v->u = ((const uint64_t *)p)[r]; break;
+    case PL_TYPE_FLOAT32: v->f = ((const float *)p)[r]; break;
+    case PL_TYPE_FLOAT64: v->f = ((const double *)p)[r]; break;
+    case PL_TYPE_DECIMAL128: v->d = rd128((const uint8_t *)p + r * 16); break;
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY: {
+        int32_t len;
+        *bytes = pl_array_bytes(a, r, &len);
+        v->s.len = len;
+        break;
+    }
+    case PL_TYPE_FIXED_BINARY:
+        *bytes = (const uint8_t *)p + r * a->type->byte_width;
+        v->s.len = a->type->byte_width;
+        break;
+    default: break;
+    }
+    PL_UNUSED(vk);
+}
+
+static inline int cmp_f64(double x, double y) {
+    /* NaN is the largest value and equal to itself */
+    bool nx = isnan(x), ny = isnan(y);
+    if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
+    return x < y ? -1 : x > y;
+}
+
+static inline int cmp_bytes(const uint8_t *a, int64_t na, const uint8_t *b, int64_t nb) {
+    int64_t m = PL_MIN(na, nb);
+    int c = m ? memcmp(a, b, (size_t)m) : 0;
+    if (c) return c < 0 ? -1 : 1;
+    return na < nb ? -1 : na > nb;
+}
+
+int agg_val_cmp(agg_vk vk, const agg_val *a, const uint8_t *abytes, const agg_val *b,
+                const uint8_t *bbytes) {
+    switch (vk) {
+    case VK_NA: return 0;
+    case VK_I64: return a->i < b->i ? -1 : a->i > b->i;
+    case VK_U64: return a->u < b->u ? -1 : a->u > b->u;
+    case VK_F64: return cmp_f64(a->f, b->f);
+    case VK_I128: return a->d < b->d ? -1 : a->d > b->d;
+    case VK_STR: return cmp_bytes(abytes, a->s.len, bbytes, b->s.len);
+    }
+    return 0;
+}
+
+int agg_row_cmp(const pl_array *a, int64_t i, const pl_array *b, int64_t j, bool nulls_first) {
+    bool va = pl_array_is_valid(a, i), vb = pl_array_is_valid(b, j);
+    if (!va || !vb) {
+        if (va == vb) return 0;
+        return (!va) == nulls_first ? -1 : 1;
+    }
+    agg_vk vk = agg_vk_of(a->type);
+    agg_val x, y;
+    const uint8_t *xb, *yb;
+    agg_read_val(a, i, vk, &x, &xb);
+    agg_read_val(b, j, vk, &y, &yb);
+    return agg_val_cmp(vk, &x, xb, &y, yb);
+}
+
+/* Stores value row r of a into *dst (strings into heap, reusing the old bytes when they fit:
+ * every state owns its heap bytes). */
+static pl_status put_val(agg_vk vk, agg_heap *heap, agg_val *dst, bool had, const pl_array *a,
+                         int64_t r, pl_error *err) {
+    agg_val v;
+    const uint8_t *b;
+    agg_read_val(a, r, vk, &v, &b);
+    if (vk != VK_STR) {
+        *dst = v;
+        return PL_OK;
+    }
+    if (had && v.s.len <= dst->s.len) {
+        if (v.s.len) memcpy(heap->p + dst->s.off, b, (size_t)v.s.len);
+        dst->s.len = v.s.len;
+        return PL_OK;
+    }
+    PL_TRY(agg_heap_put(heap, b, v.s.len, &dst->s.off, err));
+    dst->s.len = v.s.len;
+    return PL_OK;
+}
+
+static pl_status copy_val(agg_vk vk, agg_heap *dheap, agg_val *dst, bool had,
+                          const agg_heap *sheap, const agg_val *src, pl_error *err) {
+    if (vk != VK_STR) {
+        *dst = *src;
+        return PL_OK;
+    }
+    const uint8_t *b = sheap->p + src->s.off;
+    if (had && src->s.len <= dst->s.len) {
+        if (src->s.len) memmove(dheap->p + dst->s.off, b, (size_t)src->s.len);
+        dst->s.len = src->s.len;
+        return PL_OK;
+    }
+    PL_TRY(agg_heap_put(dheap, b, src->s.len, &dst->s.off, err));
+    dst->s.len = src->s.len;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- update */
+
+#define ROWS(...)                                                                                 \
+    do {                                                                                           \
+        if (sel) {                                                                                 \
+            for (int64_t k_ = 0; k_ < n; k_++) {                                                   \
+                int64_t r = sel[k_];                                                               \
+                uint32_t g = gids[r];                                                              \
+                __VA_ARGS__;                                                                       \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t r = 0; r < n; r++) {                                                      \
+                uint32_t g = gids[r];                                                              \
+                __VA_ARGS__;                                                                       \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* M(T) for each numeric physical type of array a; BOOL and others fall to OTHER. */
+#define NUM_SWITCH(a, M, OTHER)                                                                    \
+    switch ((a)->type->id) {                                                                       \
+    case PL_TYPE_INT8: M(int8_t); break;                                                           \
+    case PL_TYPE_INT16: M(int16_t); break;                                                         \
+    case PL_TYPE_INT32:                                                                            \
+    case PL_TYPE_DATE32: M(int32_t); break;                                                        \
+    case PL_TYPE_INT64:                                                                            \
+    case PL_TYPE_TIME64:                                                                           \
+    case PL_TYPE_TIMESTAMP: M(int64_t); break;                                                     \
+    case PL_TYPE_UINT8: M(uint8_t); break;                                                         \
+    case PL_TYPE_UINT16: M(uint16_t); break;                                                       \
+    case PL_TYPE_UINT32: M(uint32_t); break;                                                       \
+    case PL_TYPE_UINT64: M(uint64_t); break;                                                       \
+    case PL_TYPE_FLOAT32: M(float); break;                                                         \
+    case PL_TYPE_FLOAT64: M(double); break;                                                        \
+    default: OTHER; break;                                                                         \
+    }
+
+#define INT_SWITCH(a, M)                                                                           \
+    switch ((a)->type->id) {                                                                       \
+    case PL_TYPE_INT8: M(int8_t); break;                                                           \
+    case PL_TYPE_INT16: M(int16_t); break;                                                         \
+    case PL_TYPE_INT32:                                                                            \
+    case PL_TYPE_DATE32: M(int32_t); break;                                                        \
+    case PL_TYPE_INT64:                                                                            \
+    case PL_TYPE_TIME64:                                                                           \
+    case PL_TYPE_TIMESTAMP: M(int64_t); break;                                                     \
+    case PL_TYPE_UINT8: M(uint8_t); break;                                                         \
+    case PL_TYPE_UINT16: M(uint16_t); break;                                                       \
+    case PL_TYPE_UINT32: M(uint32_t); break;                                                       \
+    case PL_TYPE_UINT64: M(uint64_t); break;                                                       \
+    default: break;                                                                                \
+    }
+
+#define BIT(a, r) pl_bit_get((a)->values->data, (a)->offset + (r))
+
+static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
+                         const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n) {
+    pl_type_id rid = rt->result_type->id;
+    if (a->type->id == PL_TYPE_NA) return PL_OK;
+    if (rt->op == AOP_SUM && rid == PL_TYPE_INT64) {
+        st_sum_i *S = (st_sum_i *)(void *)stp;
+        bool ovf = false;
+        if (a->type->id == PL_TYPE_BOOL) {
+            ROWS(S[g].s += BIT(a, r); S[g].n++);
+            return PL_OK;
+        }
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        ROWS(ovf |= __builtin_add_overflow(S[g].s, v[r], &S[g].s); S[g].n++);                      \
+    }
+        INT_SWITCH(a, M)
+#undef M
+        if (ovf && !t->overflow) {
+            t->overflow = true;
+            t->overflow_spec = spec;
+        }
+        return PL_OK;
+    }
+    if (is_float(a->type->id)) { /* sum/avg of floats */
+        st_sum_f *S = (st_sum_f *)(void *)stp;
+        if (a->type->id == PL_TYPE_FLOAT64) {
+            const double *v = pl_array_values_ptr(a);
+            ROWS(S[g].s += v[r]; S[g].n++);
+        } else {
+            const float *v = pl_array_values_ptr(a);
+            ROWS(S[g].s += v[r]; S[g].n++);
+        }
+        return PL_OK;
+    }
+    /* decimal sum/avg, integer avg: 128-bit sums */
+    st_sum_d *S = (st_sum_d *)(void *)stp;
+    if (a->type->id == PL_TYPE_DECIMAL128) {
+        const uint8_t *v = pl_array_values_ptr(a);
+        ROWS(S[g].s += rd128(v + r * 16); S[g].n++);
+        return PL_OK;
+    }
+    if (a->type->id == PL_TYPE_BOOL) {
+        ROWS(S[g].s += BIT(a, r); S[g].n++);
+        return PL_OK;
+    }
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        ROWS(S[g].s += v[r]; S[g].n++);                                                            \
+    }
+    NUM_SWITCH(a, M, )
+#undef M
+    return PL_OK;
+}
+
+/* sum/avg states by input type: which struct is used */
+typedef enum sum_kind { SK_I64, SK_F64, SK_I128 } sum_kind;
+static sum_kind sum_kind_of(const agg_rt *rt) {
+    if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
+    if (is_float(rt->arg_type[0]->id)) return SK_F64;
+    return SK_I128;
+}
+
+static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_heap *heap,
+                            const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n,
+                            pl_error *err) {
+    PL_UNUSED(t);
+    st_mm *S = (st_mm *)(void *)stp;
+    bool mx = rt->op == AOP_MAX;
+    switch (rt->vk[0]) {
+    case VK_NA: return PL_OK;
+    case VK_I64:
+        if (a->type->id == PL_TYPE_BOOL) {
+            if (mx) ROWS(int64_t x = BIT(a, r); if (!S[g].has || x > S[g].v.i) { S[g].v.i = x; S[g].has = 1; });
+            else ROWS(int64_t x = BIT(a, r); if (!S[g].has || x < S[g].v.i) { S[g].v.i = x; S[g].has = 1; });
+            return PL_OK;
+        }
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        if (mx) ROWS(int64_t x = (int64_t)v[r]; if (!S[g].has || x > S[g].v.i) { S[g].v.i = x; S[g].has = 1; }); \
+        else ROWS(int64_t x = (int64_t)v[r]; if (!S[g].has || x < S[g].v.i) { S[g].v.i = x; S[g].has = 1; }); \
+    }
+        NUM_SWITCH(a, M, )
+#undef M
+        return PL_OK;
+    case VK_U64:
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        if (mx) ROWS(uint64_t x = (uint64_t)v[r]; if (!S[g].has || x > S[g].v.u) { S[g].v.u = x; S[g].has = 1; }); \
+        else ROWS(uint64_t x = (uint64_t)v[r]; if (!S[g].has || x < S[g].v.u) { S[g].v.u = x; S[g].has = 1; }); \
+    }
+        NUM_SWITCH(a, M, )
+#undef M
+        return PL_OK;
+    case VK_F64:
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        if (mx) ROWS(double x = (double)v[r]; if (!S[g].has || x > S[g].v.f || (isnan(x) && !isnan(S[g].v.f))) { S[g].v.f = x; S[g].has = 1; }); \
+        else ROWS(double x = (double)v[r]; if (!S[g].has || x < S[g].v.f || (isnan(S[g].v.f) && !isnan(x))) { S[g].v.f = x; S[g].has = 1; }); \
+    }
+        NUM_SWITCH(a, M, )
+#undef M
+        return PL_OK;
+    case VK_I128: {
+        const uint8_t *v = pl_array_values_ptr(a);
+        if (mx) ROWS(__int128 x = rd128(v + r * 16); if (!S[g].has || x > S[g].v.d) { S[g].v.d = x; S[g].has = 1; });
+        else ROWS(__int128 x = rd128(v + r * 16); if (!S[g].has || x < S[g].v.d) { S[g].v.d = x; S[g].has = 1; });
+        return PL_OK;
+    }
+    case VK_STR: {
+        pl_status st = PL_OK;
+        ROWS({
+            agg_val x;
+            const uint8_t *xb;
+            agg_read_val(a, r, VK_STR, &x, &xb);
+            int c = S[g].has ? cmp_bytes(xb, x.s.len, heap->p + S[g].v.s.off, S[g].v.s.len) : 0;
+            if (!S[g].has || (mx ? c > 0 : c < 0)) {
+                st = put_val(VK_STR, heap, &S[g].v, S[g].has, a, r, err);
+                if (st) return st;
+                S[g].has = 1;
+            }
+        });
+        return st;
+    }
+    }
+    return PL_OK;
+}
+
+static pl_status upd_first(const agg_rt *rt, uint8_t *stp, agg_heap *heap, const pl_array *a,
+                           const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq,
+                           pl_error *err) {
+    st_first *S = (st_first *)(void *)stp;
+    agg_vk vk = rt->vk[0];
+    if (rt->op == AOP_LAST) { /* backwards: the first hit per group is its last row */
+        for (int64_t k = n - 1; k >= 0; k--) {
+            int64_t r = sel ? sel[k] : k;
+            uint32_t g = gids[r];
+            int64_t pos = POS(seq, r);
+            if (S[g].has && S[g].pos >= pos) continue;
+            bool valid = pl_array_is_valid(a, r);
+            if (valid) PL_TRY(put_val(vk, heap, &S[g].v, S[g].has && !S[g].isnull, a, r, err));
+            S[g].isnull = !valid;
+            S[g].has = 1;
+            S[g].pos = pos;
+        }
+        return PL_OK;
+    }
+    if (vk == VK_F64 && a->type->id == PL_TYPE_FLOAT64 && !(a->validity && pl_array_null_count((pl_array *)a))) {
+        const double *v = pl_array_values_ptr(a);
+        ROWS(int64_t pos = POS(seq, r); if (!S[g].has || pos < S[g].pos) { S[g].v.f = v[r]; S[g].has = 1; S[g].isnull = 0; S[g].pos = pos; });
+        return PL_OK;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = sel ? sel[k] : k;
+        uint32_t g = gids[r];
+        int64_t pos = POS(seq, r);
+        if (S[g].has && S[g].pos <= pos) continue;
+        bool valid = pl_array_is_valid(a, r);
+        if (valid) PL_TRY(put_val(vk, heap, &S[g].v, S[g].has && !S[g].isnull, a, r, err));
+        S[g].isnull = !valid;
+        S[g].has = 1;
+        S[g].pos = pos;
+    }
+    return PL_OK;
+}
+
+static pl_status upd_arg(const agg_rt *rt, uint8_t *stp, agg_heap *heap, const pl_array *va,
+                         const pl_array *ka, const uint32_t *gids, const int32_t *sel, int64_t n,
+                         int64_t seq, pl_error *err) {
+    st_arg *S = (st_arg *)(void *)stp;
+    bool mx = rt->op == AOP_ARG_MAX;
+    agg_vk kvk = rt->vk[1], vvk = rt->vk[0];
+    if (kvk == VK_STR) { /* strings keep their bytes in the same heap as values */
+        for (int64_t k = 0; k < n; k++) {
+            int64_t r = sel ? sel[k] : k;
+            uint32_t g = gids[r];
+            agg_val x;
+            const uint8_t *xb;
+            agg_read_val(ka, r, kvk, &x, &xb);
+            int64_t pos = POS(seq, r);
+            if (S[g].has) {
+                int c = cmp_bytes(xb, x.s.len, heap->p + S[g].k.s.off, S[g].k.s.len);
+                if (mx ? c < 0 : c > 0) continue;
+                if (c == 0 && pos > S[g].pos) continue;
+            }
+            PL_TRY(put_val(kvk, heap, &S[g].k, S[g].has, ka, r, err));
+            PL_TRY(put_val(vvk, heap, &S[g].v, S[g].has, va, r, err));
+            S[g].has = 1;
+            S[g].pos = pos;
+        }
+        return PL_OK;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = sel ? sel[k] : k;
+        uint32_t g = gids[r];
+        agg_val x;
+        const uint8_t *xb;
+        agg_read_val(ka, r, kvk, &x, &xb);
+        int64_t pos = POS(seq, r);
+        if (S[g].has) {
+            int c = agg_val_cmp(kvk, &x, NULL, &S[g].k, NULL);
+            if (mx ? c < 0 : c > 0) continue;
+            if (c == 0 && pos > S[g].pos) continue;
+        }
+        S[g].k = x;
+        PL_TRY(put_val(vvk, heap, &S[g].v, S[g].has, va, r, err));
+        S[g].has = 1;
+        S[g].pos = pos;
+    }
+    return PL_OK;
+}
+
+static void upd_var(uint8_t *stp, const pl_array *a, const uint32_t *gids, const int32_t *sel,
+                    int64_t n) {
+    st_var *S = (st_var *)(void *)stp;
+    if (a->type->id == PL_TYPE_DECIMAL128) {
+        const uint8_t *v = pl_array_values_ptr(a);
+        double scale = pow(10, a->type->scale);
+        ROWS(double x = (double)rd128(v + r * 16) / scale; S[g].n++; double d = x - S[g].mean;
+             S[g].mean += d / (double)S[g].n; S[g].m2 += d * (x - S[g].mean));
+        return;
+    }
+    if (a->type->id == PL_TYPE_BOOL) {
+        ROWS(double x = BIT(a, r); S[g].n++; double d = x - S[g].mean;
+             S[g].mean += d / (double)S[g].n; S[g].m2 += d * (x - S[g].mean));
+        return;
+    }
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        ROWS(double x = (double)v[r]; S[g].n++; double d = x - S[g].mean;                          \
+             S[g].mean += d / (double)S[g].n; S[g].m2 += d * (x - S[g].mean));                     \
+    }
+    NUM_SWITCH(a, M, )
+#undef M
+}
+
+pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *const *args,
+                     const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq,
+                     pl_error *err) {
+    uint8_t *stp = t->states[spec];
+    agg_heap *heap = &t->heaps[spec];
+    switch (rt->base_op) {
+    case AOP_COUNT_STAR:
+    case AOP_COUNT: {
+        st_count *S = (st_count *)(void *)stp;
+        ROWS(S[g].n++);
+        return PL_OK;
+    }
+    case AOP_COUNT_IF: {
+        st_count_if *S = (st_count_if *)(void *)stp;
+        const pl_array *a = args[0];
+        if (a->type->id == PL_TYPE_NA) return PL_OK;
+        ROWS(S[g].n += BIT(a, r); S[g].any++);
+        return PL_OK;
+    }
+    case AOP_SUM:
+    case AOP_AVG: return upd_sum(t, spec, rt, stp, args[0], gids, sel, n);
+    case AOP_MIN:
+    case AOP_MAX: return upd_minmax(t, rt, stp, heap, args[0], gids, sel, n, err);
+    case AOP_FIRST:
+    case AOP_LAST:
+    case AOP_ANY_VALUE: return upd_first(rt, stp, heap, args[0], gids, sel, n, seq, err);
+    case AOP_ARG_MIN:
+    case AOP_ARG_MAX: return upd_arg(rt, stp, heap, args[0], args[1], gids, sel, n, seq, err);
+    case AOP_VAR_SAMP:
+    case AOP_VAR_POP:
+    case AOP_STDDEV_SAMP:
+    case AOP_STDDEV_POP:
+        if (args[0]->type->id != PL_TYPE_NA) upd_var(stp, args[0], gids, sel, n);
+        return PL_OK;
+    case AOP_BOOL_AND:
+    case AOP_BOOL_OR: {
+        st_bool *S = (st_bool *)(void *)stp;
+        const pl_array *a = args[0];
+        if (a->type->id == PL_TYPE_NA) return PL_OK;
+        if (rt->base_op == AOP_BOOL_AND) ROWS(S[g].n++; S[g].cnt += !BIT(a, r));
+        else ROWS(S[g].n++; S[g].cnt += BIT(a, r));
+        return PL_OK;
+    }
+    default: PL_FAIL(err, PL_ERR_INTERNAL, "aggregate has no streaming update");
+    }
+}
+
+/* ---------------------------------------------------------------- combine */
+
+#define EACH_SRC(...)                                                                             \
+    for (int64_t k = 0; k < n; k++) {                                                              \
+        int64_t si = sel ? sel[k] : k;                                                             \
+        uint32_t dg = dgid[k];                                                                     \
+        __VA_ARGS__;                                                                               \
+    }
+
+pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uint8_t *src,
+                      const agg_heap *sheap, const int32_t *sel, const uint32_t *dgid, int64_t n,
+                      pl_error *err) {
+    switch (rt->base_op) {
+    case AOP_COUNT_STAR:
+    case AOP_COUNT: {
+        st_count *D = (st_count *)(void *)dst;
+        const st_count *S = (const st_count *)(const void *)src;
+        EACH_SRC(D[dg].n += S[si].n);
+        return PL_OK;
+    }
+    case AOP_COUNT_IF: {
+        st_count_if *D = (st_count_if *)(void *)dst;
+        const st_count_if *S = (const st_count_if *)(const void *)src;
+        EACH_SRC(D[dg].n += S[si].n; D[dg].any += S[si].any);
+        return PL_OK;
+    }
+    case AOP_SUM:
+    case AOP_AVG:
+        switch (sum_kind_of(rt)) {
+        case SK_I64: {
+            st_sum_i *D = (st_sum_i *)(void *)dst;
+            const st_sum_i *S = (const st_sum_i *)(const void *)src;
+            bool ovf = false;
+            EACH_SRC(ovf |= __builtin_add_overflow(D[dg].s, S[si].s, &D[dg].s); D[dg].n += S[si].n);
+            if (ovf) PL_FAIL(err, PL_ERR_INVALID_ARG, "integer overflow in sum (INT64)");
+            return PL_OK;
+        }
+        case SK_F64: {
+            st_sum_f *D = (st_sum_f *)(void *)dst;
+            const st_sum_f *S = (const st_sum_f *)(const void *)src;
+            EACH_SRC(D[dg].s += S[si].s; D[dg].n += S[si].n);
+            return PL_OK;
+        }
+        case SK_I128: {
+            st_sum_d *D = (st_sum_d *)(void *)dst;
+            const st_sum_d *S = (const st_sum_d *)(const void *)src;
+            EACH_SRC(D[dg].s += S[si].s; D[dg].n += S[si].n);
+            return PL_OK;
+        }
+        }
+        return PL_OK;
+    case AOP_MIN:
+    case AOP_MAX: {
+        st_mm *D = (st_mm *)(void *)dst;
+        const st_mm *S = (const st_mm *)(const void *)src;
+        bool mx = rt->base_op == AOP_MAX;
+        agg_vk vk = rt->vk[0];
+        for (int64_t k = 0; k < n; k++) {
+            int64_t si = sel ? sel[k] : k;
+            uint32_t dg = dgid[k];
+            if (!S[si].has) continue;
+            if (D[dg].has) {
+                int c = agg_val_cmp(vk, &S[si].v, vk == VK_STR ? sheap->p + S[si].v.s.off : NULL,
+                                    &D[dg].v, vk == VK_STR ? dheap->p + D[dg].v.s.off : NULL);
+                if (mx ? c <= 0 : c >= 0) continue;
+            }
+            PL_TRY(copy_val(vk, dheap, &D[dg].v, D[dg].has, sheap, &S[si].v, err));
+            D[dg].has = 1;
+        }
+        return PL_OK;
+    }
+    case AOP_FIRST:
+    case AOP_LAST:
+    case AOP_ANY_VALUE: {
+        st_first *D = (st_first *)(void *)dst;
+        const st_first *S = (const st_first *)(const void *)src;
+        bool last = rt->base_op == AOP_LAST;
+        for (int64_t k = 0; k < n; k++) {
+            int64_t si = sel ? sel[k] : k;
+            uint32_t dg = dgid[k];
+            if (!S[si].has) continue;
+            if (D[dg].has && (last ? S[si].pos <= D[dg].pos : S[si].pos >= D[dg].pos)) continue;
+            if (!S[si].isnull)
+                PL_TRY(copy_val(rt->vk[0], dheap, &D[dg].v, D[dg].has && !D[dg].isnull, sheap,
+                                &S[si].v, err));
+            D[dg].isnull = S[si].isnull;
+            D[dg].pos = S[si].pos;
+            D[dg].has = 1;
+        }
+        return PL_OK;
+    }
+    case AOP_ARG_MIN:
+    case AOP_ARG_MAX: {
+        st_arg *D = (st_arg *)(void *)dst;
+        const st_arg *S = (const st_arg *)(const void *)src;
+        bool mx = rt->base_op == AOP_ARG_MAX;
+        agg_vk kvk = rt->vk[1];
+        for (int64_t k = 0; k < n; k++) {
+            int64_t si = sel ? sel[k] : k;
+            uint32_t dg = dgid[k];
+            if (!S[si].has) continue;
+            if (D[dg].has) {
+                int c = agg_val_cmp(kvk, &S[si].k, kvk == VK_STR ? sheap->p + S[si].k.s.off : NULL,
+                                    &D[dg].k, kvk == VK_STR ? dheap->p + D[dg].k.s.off : NULL);
+                if (mx ? c < 0 : c > 0) continue;
+                if (c == 0 && S[si].pos > D[dg].pos) continue;
+            }
+            PL_TRY(copy_val(kvk, dheap, &D[dg].k, D[dg].has, sheap, &S[si].k, err));
+            PL_TRY(copy_val(rt->vk[0], dheap, &D[dg].v, D[dg].has, sheap, &S[si].v, err));
+            D[dg].pos = S[si].pos;
+            D[dg].has = 1;
+        }
+        return PL_OK;
+    }
+    case AOP_VAR_SAMP:
+    case AOP_VAR_POP:
+    case AOP_STDDEV_SAMP:
+    case AOP_STDDEV_POP: {
+        st_var *D = (st_var *)(void *)dst;
+        const st_var *S = (const st_var *)(const void *)src;
+        EACH_SRC({
+            if (!S[si].n) continue;
+            if (!D[dg].n) {
+                D[dg] = S[si];
+                continue;
+            }
+            double na = (double)D[dg].n, nb = (double)S[si].n, nn = na + nb;
+            double d = S[si].mean - D[dg].mean;
+            D[dg].mean += d * nb / nn;
+            D[dg].m2 += S[si].m2 + d * d * na * nb / nn;
+            D[dg].n += S[si].n;
+        });
+        return PL_OK;
+    }
+    case AOP_BOOL_AND:
+    case AOP_BOOL_OR: {
+        st_bool *D = (st_bool *)(void *)dst;
+        const st_bool *S = (const st_bool *)(const void *)src;
+        EACH_SRC(D[dg].n += S[si].n; D[dg].cnt += S[si].cnt);
+        return PL_OK;
+    }
+    default: PL_FAIL(err, PL_ERR_INTERNAL, "aggregate has no combine");
+    }
+}
+
+/* ---------------------------------------------------------------- finalize */
+
+typedef struct out_arr {
+    pl_buf *valid, *vals, *data;
+    int64_t n_null;
+} out_arr;
+
+static pl_status out_begin(out_arr *o, const pl_type *t, int64_t n, pl_error *err) {
+    memset(o, 0, sizeof(*o));
+    int64_t bytes;
+    switch (t->id) {
+    case PL_TYPE_BOOL: bytes = (n + 7) / 8; break;
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY: bytes = (n + 1) * 4; break;
+    default: bytes = n * t->byte_width; break;
+    }
+    pl_status st = pl_buf_new_zeroed(PL_MAX(bytes, 1), &o->vals, err);
+    if (!st) st = pl_buf_new_zeroed((n + 7) / 8 + 1, &o->valid, err);
+    if (!st && pl_type_is_varlen(t->id)) st = pl_buf_new(64, &o->data, err);
+    if (st) {
+        pl_buf_release(o->vals);
+        pl_buf_release(o->valid);
+        return st;
+    }
+    o->vals->size = bytes;
+    o->valid->size = (n + 7) / 8;
+    return PL_OK;
+}
+
+static void out_abort(out_arr *o) {
+    pl_buf_release(o->vals);
+    pl_buf_release(o->valid);
+    pl_buf_release(o->data);
+}
+
+static pl_status out_finish(out_arr *o, pl_type *t, int64_t n, pl_array **out, pl_error *err) {
+    pl_buf *valid = o->valid;
+    if (o->n_null == 0) {
+        pl_buf_release(valid);
+        valid = NULL;
+    }
+    return pl_array_new(pl_type_retain(t), n, o->n_null, valid, o->vals, o->data, 0, NULL, NULL,
+                        out, err);
+}
+
+/* Writes value v (kind vk) as row g of an output of type t (strings from heap). */
+static pl_status out_put(out_arr *o, const pl_type *t, int64_t g, agg_vk vk, const agg_val *v,
+                         const agg_heap *heap, pl_error *err) {
+    pl_bit_set(o->valid->data, g);
+    uint8_t *p = o->vals->data;
+    switch (t->id) {
+    case PL_TYPE_BOOL:
+        if (v->i) pl_bit_set(p, g);
+        break;
+    case PL_TYPE_INT8:
+    case PL_TYPE_UINT8: ((int8_t *)p)[g] = (int8_t)v->i; break;
+    case PL_TYPE_INT16:
+    case PL_TYPE_UINT16: ((int16_t *)(void *)p)[g] = (int16_t)v->i; break;
+    case PL_TYPE_INT32:
+    case PL_TYPE_UINT32:
+    case PL_TYPE_DATE32: ((int32_t *)(void *)p)[g] = (int32_t)v->i; break;
+    case PL_TYPE_INT64:
+    case PL_TYPE_UINT64:
+    case PL_TYPE_TIME64:
+    case PL_TYPE_TIMESTAMP: ((int64_t *)(void *)p)[g] = v->i; break;
+    case PL_TYPE_FLOAT32: ((float *)(void *)p)[g] = (float)v->f; break;
+    case PL_TYPE_FLOAT64: ((double *)(void *)p)[g] = v->f; break;
+    case PL_TYPE_DECIMAL128: memcpy(p + g * 16, &v->d, 16); break;
+    case PL_TYPE_FIXED_BINARY: memcpy(p + g * t->byte_width, heap->p + v->s.off, (size_t)t->byte_width); break;
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY: {
+        if (o->data->size + v->s.len > PL_MAX_VARLEN_BYTES)
+            PL_FAIL(err, PL_ERR_LIMIT, "aggregate result exceeds %lld bytes of string data",
+                    (long long)PL_MAX_VARLEN_BYTES);
+        if (v->s.len) PL_TRY(pl_buf_append(o->data, heap->p + v->s.off, v->s.len, err));
+        break;
+    }
+    default: break;
+    }
+    PL_UNUSED(vk);
+    return PL_OK;
+}
+
+/* String outputs: offsets of rows up to g (call for every row in order). */
+static inline void out_off(out_arr *o, const pl_type *t, int64_t g) {
+    if (pl_type_is_varlen(t->id)) ((int32_t *)(void *)o->vals->data)[g + 1] = (int32_t)o->data->size;
+}
+
+pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *heap, int64_t n,
+                       pl_array **out, pl_error *err) {
+    pl_type *t = rt->result_type;
+    out_arr o;
+    PL_TRY(out_begin(&o, t, n, err));
+    pl_status st = PL_OK;
+    uint8_t *p = o.vals->data;
+    uint8_t *vb = o.valid->data;
+    switch (rt->base_op) {
+    case AOP_COUNT_STAR:
+    case AOP_COUNT: {
+        const st_count *S = (const st_count *)(const void *)stp;
+        for (int64_t g = 0; g < n; g++) ((int64_t *)(void *)p)[g] = S[g].n;
+        memset(vb, 0xff, (size_t)o.valid->size);
+        break;
+    }
+    case AOP_COUNT_IF: {
+        const st_count_if *S = (const st_count_if *)(const void *)stp;
+        for (int64_t g = 0; g < n; g++) {
+            ((int64_t *)(void *)p)[g] = S[g].n;
+            if (S[g].any) pl_bit_set(vb, g);
+            else o.n_null++;
+        }
+        break;
+    }
+    case AOP_SUM:
+    case AOP_AVG: {
+        bool avg = rt->base_op == AOP_AVG;
+        sum_kind sk = sum_kind_of(rt);
+        double scale = rt->arg_type[0]->id == PL_TYPE_DECIMAL128 ? pow(10, rt->arg_type[0]->scale) : 1;
+        for (int64_t g = 0; g < n; g++) {
+            int64_t cnt;
+            if (sk == SK_I64) {
+                const st_sum_i *S = (const st_sum_i *)(const void *)stp;
+                cnt = S[g].n;
+                ((int64_t *)(void *)p)[g] = S[g].s;
+            } else if (sk == SK_F64) {
+                const st_sum_f *S = (const st_sum_f *)(const void *)stp;
+                cnt = S[g].n;
+                ((double *)(void *)p)[g] = avg && cnt ? S[g].s / (double)cnt : S[g].s;
+            } else {
+                const st_sum_d *S = (const st_sum_d *)(const void *)stp;
+                cnt = S[g].n;
+                if (avg) {
+                    ((double *)(void *)p)[g] = cnt ? (double)S[g].s / (double)cnt / scale : 0;
+                } else {
+                    const __int128 lim = (__int128)10000000000000000000ULL * (__int128)10000000000000000000ULL;
+                    if (S[g].s >= lim || S[g].s <= -lim) {
+                        st = pl_error_set(err, PL_ERR_INVALID_ARG, "decimal overflow in sum (DECIMAL(38,%d))", t->scale);
+                        goto done;
+                    }
+                    memcpy(p + g * 16, &S[g].s, 16);
+                }
+            }
+            if (cnt) pl_bit_set(vb, g);
+            else o.n_null++;
+        }
+        break;
+    }
+    case AOP_MIN:
+    case AOP_MAX: {
+        const st_mm *S = (const st_mm *)(const void *)stp;
+        for (int64_t g = 0; g < n && !st; g++) {
+            if (S[g].has) st = out_put(&o, t, g, rt->vk[0], &S[g].v, heap, err);
+            else o.n_null++;
+            out_off(&o, t, g);
+        }
+        break;
+    }
+    case AOP_FIRST:
+    case AOP_LAST:
+    case AOP_ANY_VALUE: {
+        const st_first *S = (const st_first *)(const void *)stp;
+        for (int64_t g = 0; g < n && !st; g++) {
+            if (S[g].has && !S[g].isnull) st = out_put(&o, t, g, rt->vk[0], &S[g].v, heap, err);
+            else o.n_null++;
+            out_off(&o, t, g);
+        }
+        break;
+    }
+    case AOP_ARG_MIN:
+    case AOP_ARG_MAX: {
+        const st_arg *S = (const st_arg *)(const void *)stp;
+        for (int64_t g = 0; g < n && !st; g++) {
+            if (S[g].has) st = out_put(&o, t, g, rt->vk[0], &S[g].v, heap, err);
+            else o.n_null++;
+            out_off(&o, t, g);
+        }
+        break;
+    }
+    case AOP_VAR_SAMP:
+    case AOP_VAR_POP:
+    case AOP_STDDEV_SAMP:
+    case AOP_STDDEV_POP: {
+        const st_var *S = (const st_var *)(const void *)stp;
+        bool samp = rt->base_op == AOP_VAR_SAMP || rt->base_op == AOP_STDDEV_SAMP;
+        bool sd = rt->base_op == AOP_STDDEV_SAMP || rt->base_op == AOP_STDDEV_POP;
+        for (int64_t g = 0; g < n; g++) {
+            int64_t cnt = S[g].n;
+            if (cnt < (samp ? 2 : 1)) {
+                o.n_null++;
+                continue;
+            }
+            double v = S[g].m2 / (double)(samp ? cnt - 1 : cnt);
+            if (v < 0) v = 0;
+            ((double *)(void *)p)[g] = sd ? sqrt(v) : v;
+            pl_bit_set(vb, g);
+        }
+        break;
+    }
+    case AOP_BOOL_AND:
+    case AOP_BOOL_OR: {
+        const st_bool *S = (const st_bool *)(const void *)stp;
+        bool and_ = rt->base_op == AOP_BOOL_AND;
+        for (int64_t g = 0; g < n; g++) {
+            if (!S[g].n) {
+                o.n_null++;
+                continue;
+            }
+            pl_bit_set(vb, g);
+            if (and_ ? S[g].cnt == 0 : S[g].cnt > 0) pl_bit_set(p, g);
+        }
+        break;
+    }
+    default: st = pl_error_set(err, PL_ERR_INTERNAL, "aggregate has no finalize"); break;
+    }
+done:
+    if (st) {
+        out_abort(&o);
+        return st;
+    }
+    return out_finish(&o, t, n, out, err);
+}

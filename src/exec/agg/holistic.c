@@ -1,0 +1,516 @@
+/* holistic.c - aggregates that need all of a group's values: median, quantile_cont,
+ * quantile_disc, string_agg, first/last with ORDER BY, and every DISTINCT aggregate.
+ *
+ * consume() keeps, per morsel, the argument (and ORDER BY) arrays retained plus the kept rows
+ * and their local group ids (an agg_chunk). finish() maps local to global group ids, orders
+ * all references by (group, morsel seq, row) with a counting sort, then per group: selects
+ * (quantiles), sorts stably by the ORDER BY keys (string_agg, first/last), or sorts by value
+ * and drops duplicates before running the streaming aggregate over the survivors (DISTINCT). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "exec/agg/agg_int.h"
+
+void agg_collect_free(agg_collect *c) {
+    for (int64_t i = 0; i < c->n; i++) {
+        agg_chunk *k = &c->chunks[i];
+        for (int32_t a = 0; a < k->n_arrays; a++) pl_array_release(k->arrays[a]);
+        pl_free(k->rows);
+        pl_free(k->gids);
+    }
+    pl_free(c->chunks);
+    memset(c, 0, sizeof(*c));
+}
+
+pl_status agg_collect_add(agg_table *t, int32_t spec, const agg_rt *rt, pl_batch *in,
+                          pl_array *const *args, const uint32_t *gids, const int32_t *sel,
+                          int64_t n, int64_t seq, pl_error *err) {
+    if (n == 0) return PL_OK;
+    agg_collect *c = &t->collects[spec];
+    if (c->n == c->cap) {
+        int64_t cap = c->cap ? c->cap * 2 : 16;
+        agg_chunk *p = pl_realloc(c->chunks, (size_t)cap * sizeof(agg_chunk));
+        if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory collecting aggregate input");
+        c->chunks = p;
+        c->cap = cap;
+    }
+    agg_chunk *k = &c->chunks[c->n];
+    memset(k, 0, sizeof(*k));
+    k->seq = seq;
+    k->n = n;
+    k->rows = pl_malloc((size_t)n * 4);
+    k->gids = pl_malloc((size_t)n * 4);
+    pl_status st = PL_OK;
+    if (!k->rows || !k->gids) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory collecting aggregate input");
+        goto fail;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int32_t r = sel ? sel[i] : (int32_t)i;
+        k->rows[i] = r;
+        k->gids[i] = gids[r];
+    }
+    k->arrays[k->n_arrays++] = pl_array_retain(args[0]);
+    for (int32_t o = 0; o < rt->n_order && !st; o++) {
+        pl_array *a = in->columns[rt->order_cols[o]];
+        if (a->type->id == PL_TYPE_DICTIONARY) {
+            st = pl_array_decode_dictionary(a, &k->arrays[k->n_arrays], err);
+            if (!st) k->n_arrays++;
+        } else {
+            k->arrays[k->n_arrays++] = pl_array_retain(a);
+        }
+    }
+    if (!st) st = agg_charge(t, n * 8, err);
+    if (st) goto fail;
+    c->n++;
+    return PL_OK;
+fail:
+    for (int32_t a = 0; a < k->n_arrays; a++) pl_array_release(k->arrays[a]);
+    pl_free(k->rows);
+    pl_free(k->gids);
+    return st;
+}
+
+/* ---------------------------------------------------------------- ordering */
+
+typedef struct href {
+    int32_t c; /* chunk (in the global, seq-ordered list) */
+    int32_t r; /* row in the chunk's arrays */
+} href;
+
+typedef struct hctx {
+    const agg_rt *rt;
+    agg_chunk **chunks;
+} hctx;
+
+static inline int cmp_value(const hctx *h, href a, href b) {
+    return agg_row_cmp(h->chunks[a.c]->arrays[0], a.r, h->chunks[b.c]->arrays[0], b.r, true);
+}
+
+static inline int cmp_order(const hctx *h, href a, href b) {
+    const agg_rt *rt = h->rt;
+    for (int32_t o = 0; o < rt->n_order; o++) {
+        int c = agg_row_cmp(h->chunks[a.c]->arrays[1 + o], a.r, h->chunks[b.c]->arrays[1 + o], b.r,
+                            rt->order_nulls_first[o] != rt->order_desc[o]);
+        if (c) return rt->order_desc[o] ? -c : c;
+    }
+    return 0;
+}
+
+/* Stable merge sort of v[0..n) with scratch tmp. */
+static void msort(href *v, href *tmp, int64_t n, const hctx *h, bool by_order) {
+    if (n < 2) return;
+    if (n <= 16) {
+        for (int64_t i = 1; i < n; i++) {
+            href x = v[i];
+            int64_t j = i;
+            while (j > 0 && (by_order ? cmp_order(h, v[j - 1], x) : cmp_value(h, v[j - 1], x)) > 0) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+        return;
+    }
+    int64_t m = n / 2;
+    msort(v, tmp, m, h, by_order);
+    msort(v + m, tmp, n - m, h, by_order);
+    int64_t i = 0, j = m, o = 0;
+    while (i < m && j < n) {
+        int c = by_order ? cmp_order(h, v[i], v[j]) : cmp_value(h, v[i], v[j]);
+        tmp[o++] = c <= 0 ? v[i++] : v[j++];
+    }
+    while (i < m) tmp[o++] = v[i++];
+    while (j < n) tmp[o++] = v[j++];
+    memcpy(v, tmp, (size_t)n * sizeof(href));
+}
+
+static double as_double(const pl_array *a, int64_t r) {
+    agg_val v;
+    const uint8_t *b;
+    agg_vk vk = agg_vk_of(a->type);
+    agg_read_val(a, r, vk, &v, &b);
+    switch (vk) {
+    case VK_I64: return (double)v.i;
+    case VK_U64: return (double)v.u;
+    case VK_F64: return v.f;
+    case VK_I128: return (double)v.d / pow(10, a->type->scale);
+    default: return 0;
+    }
+}
+
+static void swap_d(double *a, double *b) {
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* k-th smallest of v[0..n) (NaN largest), partially reordering v. */
+static double select_kth(double *v, int64_t n, int64_t k) {
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double p = v[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while ((isnan(p) ? !isnan(v[i]) : v[i] < p)) i++;
+            while ((isnan(v[j]) ? !isnan(p) : p < v[j])) j--;
+            if (i <= j) swap_d(&v[i++], &v[j--]);
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return v[k];
+}
+
+/* Appends row r of a (a non-dictionary scalar type) to builder b. */
+static pl_status append_row(pl_builder *b, const pl_array *a, int64_t r, pl_error *err) {
+    if (!pl_array_is_valid(a, r)) return pl_builder_append_null(b, err);
+    agg_val v;
+    const uint8_t *bytes;
+    agg_read_val(a, r, agg_vk_of(a->type), &v, &bytes);
+    switch (a->type->id) {
+    case PL_TYPE_BOOL: return pl_builder_append_bool(b, v.i != 0, err);
+    case PL_TYPE_FLOAT32:
+    case PL_TYPE_FLOAT64: return pl_builder_append_f64(b, v.f, err);
+    case PL_TYPE_DECIMAL128:
+        return pl_builder_append_decimal(b, (uint64_t)v.d, (int64_t)(v.d >> 64), err);
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY:
+    case PL_TYPE_FIXED_BINARY: return pl_builder_append_bytes(b, bytes, v.s.len, err);
+    default: return pl_builder_append_i64(b, v.i, err);
+    }
+}
+
+/* ---------------------------------------------------------------- finish */
+
+typedef struct gather {
+    int64_t n_chunks;
+    agg_chunk **chunks; /* seq order */
+    int64_t *start;     /* per group: first ref (n_groups + 1) */
+    href *refs;
+    href *tmp;
+} gather;
+
+static int chunk_seq_cmp(const void *a, const void *b) {
+    const agg_chunk *x = *(agg_chunk *const *)a, *y = *(agg_chunk *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void gather_free(gather *g) {
+    pl_free(g->chunks);
+    pl_free(g->start);
+    pl_free(g->refs);
+    pl_free(g->tmp);
+}
+
+static pl_status gather_refs(agg_sink *s, int32_t spec, agg_table *const *tables,
+                             int32_t n_tables, uint32_t *const *gmap, int64_t n_groups, gather *g,
+                             pl_error *err) {
+    memset(g, 0, sizeof(*g));
+    int64_t nc = 0, nr = 0;
+    for (int32_t w = 0; w < n_tables; w++) {
+        agg_collect *c = &tables[w]->collects[spec];
+        nc += c->n;
+        for (int64_t i = 0; i < c->n; i++) nr += c->chunks[i].n;
+    }
+    if (nc > INT32_MAX) PL_FAIL(err, PL_ERR_LIMIT, "too many morsels in one aggregate");
+    g->chunks = pl_malloc((size_t)PL_MAX(nc, 1) * sizeof(agg_chunk *));
+    int32_t *tab = pl_malloc((size_t)PL_MAX(nc, 1) * 4);
+    g->start = pl_calloc((size_t)n_groups + 2, 8);
+    g->refs = pl_malloc((size_t)PL_MAX(nr, 1) * sizeof(href));
+    g->tmp = pl_malloc((size_t)PL_MAX(nr, 1) * sizeof(href));
+    if (!g->chunks || !tab || !g->start || !g->refs || !g->tmp) {
+        pl_free(tab);
+        gather_free(g);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in aggregate %s", s->out_schema->fields[s->n_keys + spec].name);
+    }
+    for (int32_t w = 0; w < n_tables; w++) {
+        agg_collect *c = &tables[w]->collects[spec];
+        for (int64_t i = 0; i < c->n; i++) g->chunks[g->n_chunks++] = &c->chunks[i];
+    }
+    qsort(g->chunks, (size_t)nc, sizeof(agg_chunk *), chunk_seq_cmp);
+    /* which table owns each chunk (chunk addresses lie in one table's array) */
+    for (int64_t i = 0; i < nc; i++) {
+        tab[i] = -1;
+        for (int32_t w = 0; w < n_tables; w++) {
+            agg_collect *c = &tables[w]->collects[spec];
+            if (c->n && g->chunks[i] >= c->chunks && g->chunks[i] < c->chunks + c->n) tab[i] = w;
+        }
+    }
+    int64_t *cnt = g->start + 1;
+    for (int64_t i = 0; i < nc; i++) {
+        const agg_chunk *k = g->chunks[i];
+        const uint32_t *map = gmap[tab[i]];
+        for (int64_t j = 0; j < k->n; j++) cnt[map[k->gids[j]]]++;
+    }
+    for (int64_t x = 0; x < n_groups; x++) cnt[x] += g->start[x];
+    /* now start[x] = first ref of group x; fill with a moving cursor (cnt reused) */
+    int64_t *pos = pl_malloc((size_t)PL_MAX(n_groups, 1) * 8);
+    if (!pos) {
+        pl_free(tab);
+        gather_free(g);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    memcpy(pos, g->start, (size_t)n_groups * 8);
+    for (int64_t i = 0; i < nc; i++) {
+        const agg_chunk *k = g->chunks[i];
+        const uint32_t *map = gmap[tab[i]];
+        for (int64_t j = 0; j < k->n; j++) {
+            int64_t x = map[k->gids[j]];
+            g->refs[pos[x]++] = (href){(int32_t)i, k->rows[j]};
+        }
+    }
+    pl_free(pos);
+    pl_free(tab);
+    return PL_OK;
+}
+
+/* DISTINCT: per group sort by value, keep the first of each run, then feed the survivors to
+ * the streaming aggregate chunk by chunk. */
+static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n_groups,
+                                 pl_array **out, pl_error *err) {
+    const agg_rt *rt0 = &s->aggs[spec];
+    agg_rt rt = *rt0;
+    rt.holistic = false;
+    rt.width = agg_state_width(rt.op);
+    hctx h = {rt0, g->chunks};
+    /* survivors, per chunk */
+    int64_t n_refs = g->start[n_groups];
+    int64_t *per_chunk = pl_calloc((size_t)g->n_chunks + 1, 8);
+    href *surv = g->tmp; /* reused: survivors ordered by chunk */
+    uint32_t *sgid = pl_malloc((size_t)PL_MAX(n_refs, 1) * 4);
+    href *keep = pl_malloc((size_t)PL_MAX(n_refs, 1) * sizeof(href));
+    uint32_t *kgid = pl_malloc((size_t)PL_MAX(n_refs, 1) * 4);
+    uint8_t *states = pl_aligned_alloc((size_t)PL_MAX(n_groups * rt.width, 64));
+    agg_heap *heaps = pl_calloc((size_t)s->n_aggs, sizeof(agg_heap));
+    uint8_t **stv = pl_calloc((size_t)s->n_aggs, sizeof(uint8_t *));
+    int32_t *sel = pl_malloc((size_t)PL_MAX(n_refs, 1) * 4);
+    uint32_t *rowgid = NULL;
+    int64_t rowgid_n = 0;
+    pl_status st = PL_OK;
+    if (!per_chunk || !sgid || !keep || !kgid || !states || !heaps || !stv || !sel) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in DISTINCT aggregate");
+        goto done;
+    }
+    memset(states, 0, (size_t)(n_groups * rt.width));
+    int64_t n_keep = 0;
+    for (int64_t x = 0; x < n_groups; x++) {
+        int64_t a = g->start[x], b = g->start[x + 1];
+        /* sort refs a..b by value, using surv as scratch */
+        msort(g->refs + a, surv, b - a, &h, false);
+        for (int64_t i = a; i < b; i++) {
+            if (i > a && cmp_value(&h, g->refs[i - 1], g->refs[i]) == 0) continue;
+            keep[n_keep] = g->refs[i];
+            kgid[n_keep++] = (uint32_t)x;
+        }
+        if ((x & 65535) == 0 && (st = pl_exec_check(s->ctx, err))) goto done;
+    }
+    /* order survivors by chunk */
+    for (int64_t i = 0; i < n_keep; i++) per_chunk[keep[i].c + 1]++;
+    for (int64_t c = 0; c < g->n_chunks; c++) per_chunk[c + 1] += per_chunk[c];
+    {
+        int64_t *cur = pl_malloc((size_t)PL_MAX(g->n_chunks, 1) * 8);
+        if (!cur) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(cur, per_chunk, (size_t)g->n_chunks * 8);
+        for (int64_t i = 0; i < n_keep; i++) {
+            int64_t p = cur[keep[i].c]++;
+            surv[p] = keep[i];
+            sgid[p] = kgid[i];
+        }
+        pl_free(cur);
+    }
+    agg_table tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.sink = s;
+    tmp.states = stv;
+    tmp.heaps = heaps;
+    stv[spec] = states;
+    for (int64_t c = 0; c < g->n_chunks && !st; c++) {
+        int64_t a = per_chunk[c], b = per_chunk[c + 1];
+        if (a == b) continue;
+        pl_array *arr = g->chunks[c]->arrays[0];
+        if (arr->length > rowgid_n) {
+            pl_free(rowgid);
+            rowgid_n = arr->length;
+            rowgid = pl_malloc((size_t)rowgid_n * 4);
+            if (!rowgid) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        /* rows ascending within a chunk keep the streaming kernels' order assumptions */
+        int64_t m = 0;
+        for (int64_t i = a; i < b; i++) {
+            sel[m++] = surv[i].r;
+            rowgid[surv[i].r] = sgid[i];
+        }
+        for (int64_t i = 1; i < m; i++) { /* insertion sort: survivors are nearly ordered */
+            int32_t v = sel[i];
+            int64_t j = i;
+            while (j > 0 && sel[j - 1] > v) {
+                sel[j] = sel[j - 1];
+                j--;
+            }
+            sel[j] = v;
+        }
+        pl_array *args[2] = {arr, NULL};
+        st = agg_update(&tmp, spec, &rt, args, rowgid, sel, m, g->chunks[c]->seq, err);
+    }
+    if (!st && tmp.overflow) st = pl_error_set(err, PL_ERR_INVALID_ARG, "integer overflow in sum (INT64)");
+    if (!st) st = agg_finalize(&rt, states, &heaps[spec], n_groups, out, err);
+done:
+    if (heaps) agg_heap_free(&heaps[spec]);
+    pl_free(heaps);
+    pl_free(stv);
+    if (states) pl_aligned_free(states, (size_t)PL_MAX(n_groups * rt.width, 64));
+    pl_free(per_chunk);
+    pl_free(sgid);
+    pl_free(keep);
+    pl_free(kgid);
+    pl_free(sel);
+    pl_free(rowgid);
+    return st;
+}
+
+pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
+                              int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
+                              pl_array **out, pl_error *err) {
+    const agg_rt *rt = &s->aggs[spec];
+    gather g;
+    PL_TRY(gather_refs(s, spec, tables, n_tables, gmap, n_groups, &g, err));
+    hctx h = {rt, g.chunks};
+    pl_status st = PL_OK;
+    if (rt->distinct && rt->op != AOP_STRING_AGG) {
+        st = distinct_finish(s, spec, &g, n_groups, out, err);
+        gather_free(&g);
+        return st;
+    }
+    pl_builder *b = NULL;
+    double *buf = NULL;
+    uint8_t *sbuf = NULL;
+    int64_t sbuf_cap = 0;
+    st = pl_builder_new(rt->result_type, n_groups, &b, err);
+    if (st) goto done;
+    int64_t most = 0;
+    for (int64_t x = 0; x < n_groups; x++) most = PL_MAX(most, g.start[x + 1] - g.start[x]);
+    if (rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT) {
+        buf = pl_malloc((size_t)PL_MAX(most, 1) * 8);
+        if (!buf) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in %s", "quantile");
+            goto done;
+        }
+    }
+    for (int64_t x = 0; x < n_groups && !st; x++) {
+        if ((x & 65535) == 0 && (st = pl_exec_check(s->ctx, err))) break;
+        int64_t a = g.start[x], m = g.start[x + 1] - a;
+        href *v = g.refs + a;
+        switch (rt->op) {
+        case AOP_MEDIAN:
+        case AOP_QUANTILE_CONT: {
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            for (int64_t i = 0; i < m; i++) buf[i] = as_double(g.chunks[v[i].c]->arrays[0], v[i].r);
+            double pos = rt->q * (double)(m - 1);
+            int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
+            double vlo = select_kth(buf, m, lo);
+            double r = vlo;
+            if (hi != lo) {
+                /* after select_kth the elements above lo are >= vlo: the next is their min */
+                double vhi = buf[lo + 1];
+                for (int64_t i = lo + 2; i < m; i++)
+                    if (isnan(vhi) ? !isnan(buf[i]) : buf[i] < vhi) vhi = buf[i];
+                r = vlo + (pos - (double)lo) * (vhi - vlo);
+            }
+            st = pl_builder_append_f64(b, r, err);
+            break;
+        }
+        case AOP_QUANTILE_DISC: {
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            msort(v, g.tmp, m, &h, false);
+            int64_t k = (int64_t)ceil((double)m * rt->q) - 1;
+            if (k < 0) k = 0;
+            if (k >= m) k = m - 1;
+            st = append_row(b, g.chunks[v[k].c]->arrays[0], v[k].r, err);
+            break;
+        }
+        case AOP_FIRST:
+        case AOP_LAST:
+        case AOP_ANY_VALUE: {
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            msort(v, g.tmp, m, &h, true);
+            int64_t k = rt->op == AOP_LAST ? m - 1 : 0;
+            st = append_row(b, g.chunks[v[k].c]->arrays[0], v[k].r, err);
+            break;
+        }
+        case AOP_STRING_AGG: {
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            if (rt->distinct) {
+                /* sort by value, drop duplicates, then restore the requested order */
+                msort(v, g.tmp, m, &h, false);
+                int64_t u = 0;
+                for (int64_t i = 0; i < m; i++)
+                    if (i == 0 || cmp_value(&h, v[u - 1], v[i]) != 0) v[u++] = v[i];
+                m = u;
+            }
+            if (rt->n_order) msort(v, g.tmp, m, &h, true);
+            int64_t len = 0;
+            for (int64_t i = 0; i < m; i++) {
+                int32_t l;
+                pl_array_bytes(g.chunks[v[i].c]->arrays[0], v[i].r, &l);
+                len += l + (i ? rt->sep_len : 0);
+            }
+            if (len > PL_MAX_VARLEN_BYTES) {
+                st = pl_error_set(err, PL_ERR_LIMIT, "string_agg result exceeds %lld bytes",
+                                  (long long)PL_MAX_VARLEN_BYTES);
+                break;
+            }
+            if (len > sbuf_cap) {
+                pl_free(sbuf);
+                sbuf_cap = PL_MAX(len, 2 * sbuf_cap);
+                sbuf = pl_malloc((size_t)sbuf_cap);
+                if (!sbuf) {
+                    sbuf_cap = 0;
+                    st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in string_agg");
+                    break;
+                }
+            }
+            int64_t o = 0;
+            for (int64_t i = 0; i < m; i++) {
+                if (i && rt->sep_len) {
+                    memcpy(sbuf + o, rt->sep, (size_t)rt->sep_len);
+                    o += rt->sep_len;
+                }
+                int32_t l;
+                const uint8_t *p = pl_array_bytes(g.chunks[v[i].c]->arrays[0], v[i].r, &l);
+                if (l) memcpy(sbuf + o, p, (size_t)l);
+                o += l;
+            }
+            st = pl_builder_append_bytes(b, sbuf, o, err);
+            break;
+        }
+        default: st = pl_error_set(err, PL_ERR_INTERNAL, "aggregate is not holistic"); break;
+        }
+    }
+    if (!st) st = pl_builder_finish(b, out, err);
+done:
+    pl_builder_free(b);
+    pl_free(buf);
+    pl_free(sbuf);
+    gather_free(&g);
+    return st;
+}

@@ -1,0 +1,688 @@
+/* sink.c - the hash aggregation sink (pl_agg_sink_new): per-worker group tables filled by
+ * consume(), merged in finish() (serially when the groups are few, else partitioned by hash
+ * bits with one partition per task), finalized into batches returned by a stream.
+ *
+ * consume(): group ids of the morsel's rows (table.c), then per aggregate the selected rows
+ * (FILTER, NULL skipping) go to the streaming update (funcs.c) or are collected (holistic.c).
+ * finish(): gmap[w][g] records where group g of worker table w ended up, so collected rows of
+ * holistic aggregates can be placed after the merge. */
+#include "exec/agg/agg_int.h"
+
+#define AGG_SERIAL_MERGE_GROUPS (1 << 16) /* below this many groups in all: one-table merge */
+#define AGG_PARTITION_BITS 6              /* 64 partitions for the parallel merge */
+
+/* ---------------------------------------------------------------- setup */
+
+static void agg_sink_free(pl_sink *sk) {
+    if (!sk) return;
+    agg_sink *s = sk->impl;
+    if (s) {
+        if (s->tables)
+            for (int32_t w = 0; w < s->n_workers; w++) agg_table_free(s->tables[w]);
+        pl_free(s->tables);
+        if (s->aggs) {
+            for (int32_t i = 0; i < s->n_aggs; i++) {
+                pl_type_release(s->aggs[i].result_type);
+                pl_free(s->aggs[i].sep);
+            }
+        }
+        pl_free(s->aggs);
+        pl_free(s->keys);
+        pl_schema_release(s->in);
+        pl_schema_release(s->out_schema);
+        pl_free(s);
+    }
+    pl_free(sk);
+}
+
+static bool skips_nulls(const agg_rt *rt) {
+    switch (rt->op) {
+    case AOP_COUNT_STAR:
+    case AOP_FIRST:
+    case AOP_LAST: return false;
+    default: return true;
+    }
+}
+
+static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl_error *err) {
+    pl_schema *in = s->in;
+    memset(rt, 0, sizeof(*rt));
+    rt->arg[0] = rt->arg[1] = -1;
+    rt->op = agg_op_of(sp->name);
+    if (rt->op == AOP__COUNT)
+        PL_FAIL(err, PL_ERR_NOT_FOUND, "no aggregate function \"%s\"", sp->name ? sp->name : "");
+    if (sp->n_args < 0 || sp->n_args > 4 || sp->n_order < 0 || sp->n_order > 4)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "aggregate %s: bad argument count", sp->name);
+    if (rt->op == AOP_COUNT && sp->n_args == 0) rt->op = AOP_COUNT_STAR;
+    rt->n_args = sp->n_args;
+    pl_type *types[4] = {0};
+    for (int32_t i = 0; i < sp->n_args; i++) {
+        int32_t c = sp->args[i];
+        if (c >= in->n_fields)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "aggregate %s: argument column %d out of range",
+                    sp->name, c);
+        if (c < 0) {
+            types[i] = sp->consts[i].type ? sp->consts[i].type : pl_type_simple(PL_TYPE_NA);
+            continue;
+        }
+        types[i] = in->fields[c].type;
+        if (i < 2) {
+            rt->arg[i] = c;
+            rt->arg_type[i] = agg_base_type(types[i]);
+            rt->vk[i] = agg_vk_of(rt->arg_type[i]);
+        }
+    }
+    if (rt->op != AOP_COUNT_STAR && rt->arg[0] < 0)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "aggregate %s over a constant: project it into a column",
+                sp->name);
+    if ((rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) && rt->arg[1] < 0)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "aggregate %s over a constant: project it into a column",
+                sp->name);
+    if (sp->result_type) {
+        rt->result_type = pl_type_retain(sp->result_type);
+    } else {
+        const pl_value *cp[4] = {0};
+        for (int32_t i = 0; i < sp->n_args; i++) cp[i] = sp->args[i] < 0 ? &sp->consts[i] : NULL;
+        PL_TRY(pl_agg_bind(sp->name, sp->n_args, types, cp, sp->distinct, &rt->result_type, err));
+    }
+    if (sp->filter_col >= in->n_fields)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "aggregate %s: filter column out of range", sp->name);
+    rt->filter_col = sp->filter_col;
+    if (rt->filter_col >= 0 && agg_base_type(in->fields[rt->filter_col].type)->id != PL_TYPE_BOOL)
+        PL_FAIL(err, PL_ERR_TYPE, "aggregate %s: FILTER needs a boolean column", sp->name);
+    bool ordered = rt->op == AOP_FIRST || rt->op == AOP_LAST || rt->op == AOP_STRING_AGG ||
+                   rt->op == AOP_ANY_VALUE;
+    if (ordered) {
+        rt->n_order = sp->n_order;
+        for (int32_t i = 0; i < sp->n_order; i++) {
+            if (sp->order_cols[i] < 0 || sp->order_cols[i] >= in->n_fields)
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "aggregate %s: ORDER BY column out of range",
+                        sp->name);
+            rt->order_cols[i] = sp->order_cols[i];
+            rt->order_desc[i] = sp->order_desc[i];
+            rt->order_nulls_first[i] = sp->order_nulls_first[i];
+        }
+    }
+    /* DISTINCT changes nothing for these */
+    bool dup_free = rt->op == AOP_MIN || rt->op == AOP_MAX || rt->op == AOP_ANY_VALUE ||
+                    rt->op == AOP_BOOL_AND || rt->op == AOP_BOOL_OR || rt->op == AOP_FIRST ||
+                    rt->op == AOP_LAST || rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX;
+    rt->distinct = sp->distinct && !dup_free && rt->op != AOP_COUNT_STAR;
+    rt->base_op = rt->op;
+    rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
+                   rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->n_order > 0;
+    rt->width = rt->holistic ? 0 : agg_state_width(rt->op);
+    rt->q = 0.5;
+    if (rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC) {
+        const pl_value *c = &sp->consts[1];
+        if (sp->n_args < 2 || sp->args[1] >= 0 || !c->type || c->is_null)
+            PL_FAIL(err, PL_ERR_SQL, "%s: the quantile must be a constant", sp->name);
+        if (c->type->id == PL_TYPE_FLOAT64 || c->type->id == PL_TYPE_FLOAT32) rt->q = c->v.f;
+        else if (c->type->id >= PL_TYPE_INT8 && c->type->id <= PL_TYPE_INT64) rt->q = (double)c->v.i;
+        else if (c->type->id == PL_TYPE_DECIMAL128) {
+            rt->q = (double)c->v.dec.lo;
+            for (int32_t i = 0; i < c->type->scale; i++) rt->q /= 10;
+        } else PL_FAIL(err, PL_ERR_SQL, "%s: the quantile must be a number", sp->name);
+        if (!(rt->q >= 0 && rt->q <= 1))
+            PL_FAIL(err, PL_ERR_SQL, "%s: the quantile %g is not between 0 and 1", sp->name, rt->q);
+    }
+    if (rt->op == AOP_STRING_AGG) {
+        const char *sep = ",";
+        int64_t len = 1;
+        if (sp->n_args >= 2) {
+            if (sp->args[1] >= 0)
+                PL_FAIL(err, PL_ERR_UNSUPPORTED, "string_agg: the separator must be a constant");
+            const pl_value *c = &sp->consts[1];
+            if (c->is_null || !c->str) {
+                sep = "";
+                len = 0;
+            } else {
+                sep = c->str;
+                len = c->str_len;
+            }
+        }
+        rt->sep = pl_malloc((size_t)len + 1);
+        if (!rt->sep) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        memcpy(rt->sep, sep, (size_t)len);
+        rt->sep[len] = 0;
+        rt->sep_len = (int32_t)len;
+    }
+    return PL_OK;
+}
+
+static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker, int64_t seq,
+                                  pl_batch *in, pl_error *err);
+static pl_status agg_sink_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out, pl_error *err);
+
+pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
+                          int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
+                          pl_sink **out, pl_error *err) {
+    if (n_keys < 0 || n_aggs < 0 || !out_schema || out_schema->n_fields != n_keys + n_aggs)
+        PL_FAIL(err, PL_ERR_INVALID_ARG,
+                "aggregation: the output schema has %d columns, expected %d keys + %d aggregates",
+                out_schema ? out_schema->n_fields : -1, n_keys, n_aggs);
+    pl_sink *sk = pl_calloc(1, sizeof(*sk));
+    agg_sink *s = pl_calloc(1, sizeof(*s));
+    if (!sk || !s) {
+        pl_free(sk);
+        pl_free(s);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    sk->name = "hash aggregate";
+    sk->impl = s;
+    sk->consume = agg_sink_consume;
+    sk->finish = agg_sink_finish;
+    sk->free = agg_sink_free;
+    s->ctx = ctx;
+    s->in = pl_schema_retain(in);
+    s->out_schema = pl_schema_retain(out_schema);
+    s->n_keys = n_keys;
+    s->n_aggs = n_aggs;
+    s->n_workers = pl_exec_max_workers();
+    pl_status st = PL_OK;
+    s->keys = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof(int32_t));
+    s->aggs = pl_calloc((size_t)PL_MAX(n_aggs, 1), sizeof(agg_rt));
+    s->tables = pl_calloc((size_t)PL_MAX(s->n_workers, 1), sizeof(agg_table *));
+    if (!s->keys || !s->aggs || !s->tables) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int32_t c = 0; c < n_keys; c++) {
+        if (keys[c] < 0 || keys[c] >= in->n_fields) {
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "aggregation: key column %d out of range", keys[c]);
+            goto fail;
+        }
+        s->keys[c] = keys[c];
+        pl_type *t = agg_base_type(in->fields[keys[c]].type);
+        if (t->id == PL_TYPE_LIST || t->id == PL_TYPE_STRUCT || t->id == PL_TYPE_MAP ||
+            t->id == PL_TYPE_DICTIONARY) {
+            char tb[64];
+            st = pl_error_set(err, PL_ERR_UNSUPPORTED, "GROUP BY on a %s column (\"%s\") is not supported",
+                              pl_type_to_string(t, tb, sizeof tb), in->fields[keys[c]].name);
+            goto fail;
+        }
+    }
+    for (int32_t i = 0; i < n_aggs && !st; i++) {
+        st = resolve_spec(s, &aggs[i], &s->aggs[i], err);
+        if (s->aggs[i].holistic) s->any_holistic = true;
+    }
+    if (st) goto fail;
+    *out = sk;
+    return PL_OK;
+fail:
+    agg_sink_free(sk);
+    return st;
+}
+
+/* ---------------------------------------------------------------- consume */
+
+/* Rows of the morsel an aggregate sees: FILTER TRUE and (when the function skips NULLs) its
+ * arguments non-NULL. Returns the count; *use = false when that is every row. */
+static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, int32_t *sel,
+                        bool *use) {
+    int64_t n = in->n_rows, m = n;
+    *use = false;
+    if (rt->filter_col >= 0) {
+        pl_array *f = in->columns[rt->filter_col];
+        m = 0;
+        if (f->type->id == PL_TYPE_BOOL) {
+            bool nulls = f->validity && pl_array_null_count(f) > 0;
+            for (int64_t r = 0; r < n; r++) {
+                sel[m] = (int32_t)r;
+                m += pl_bit_get(f->values->data, f->offset + r) &
+                     (!nulls || pl_bit_get(f->validity->data, f->offset + r));
+            }
+        }
+        *use = true;
+    }
+    if (!skips_nulls(rt)) return m;
+    int32_t n_check = (rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) ? 2 : 1;
+    for (int32_t a = 0; a < n_check; a++) {
+        pl_array *x = args[a];
+        if (!x) continue;
+        if (x->type->id == PL_TYPE_NA) return 0;
+        if (!x->validity || pl_array_null_count(x) == 0) continue;
+        const uint8_t *v = x->validity->data;
+        int64_t o = x->offset, m2 = 0;
+        if (!*use) {
+            for (int64_t r = 0; r < n; r++) {
+                sel[m2] = (int32_t)r;
+                m2 += pl_bit_get(v, o + r);
+            }
+            *use = true;
+        } else {
+            for (int64_t k = 0; k < m; k++) {
+                int32_t r = sel[k];
+                sel[m2] = r;
+                m2 += pl_bit_get(v, o + r);
+            }
+        }
+        m = m2;
+    }
+    return m;
+}
+
+static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker, int64_t seq,
+                                  pl_batch *in, pl_error *err) {
+    agg_sink *s = sk->impl;
+    PL_UNUSED(ctx);
+    if (worker < 0 || worker >= s->n_workers)
+        PL_FAIL(err, PL_ERR_INTERNAL, "aggregation: worker id %d out of range", worker);
+    int64_t n = in->n_rows;
+    if (n == 0) return PL_OK;
+    if (n > INT32_MAX) PL_FAIL(err, PL_ERR_LIMIT, "aggregation: morsel of %lld rows", (long long)n);
+    if (!s->tables[worker]) PL_TRY(agg_table_new(s, &s->tables[worker], err));
+    agg_table *t = s->tables[worker];
+    PL_TRY(agg_table_scratch(t, n, err));
+    pl_array *kc_stack[16];
+    pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
+    if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    int32_t n_dec = 0;
+    for (int32_t c = 0; c < s->n_keys; c++) {
+        pl_array *a = in->columns[s->keys[c]];
+        if (a->type->id == PL_TYPE_DICTIONARY && s->n_keys > 1) {
+            if (!st) st = pl_array_decode_dictionary(a, &kc[c], err);
+            if (st) kc[c] = NULL;
+            n_dec = c + 1;
+        } else {
+            kc[c] = a;
+        }
+    }
+    if (!st) st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
+    for (int32_t c = 0; c < n_dec; c++)
+        if (kc[c] && kc[c] != in->columns[s->keys[c]]) pl_array_release(kc[c]);
+    if (kc != kc_stack) pl_free(kc);
+    if (st) return st;
+
+    for (int32_t i = 0; i < s->n_aggs && !st; i++) {
+        const agg_rt *rt = &s->aggs[i];
+        pl_array *args[2] = {NULL, NULL};
+        pl_array *own[2] = {NULL, NULL};
+        for (int32_t a = 0; a < 2 && !st; a++) {
+            if (rt->arg[a] < 0) continue;
+            args[a] = in->columns[rt->arg[a]];
+            if (args[a]->type->id == PL_TYPE_DICTIONARY) {
+                st = pl_array_decode_dictionary(args[a], &own[a], err);
+                args[a] = own[a];
+            }
+        }
+        if (!st) {
+            bool use;
+            int64_t m = make_sel(rt, in, args, t->sel, &use);
+            if (rt->holistic)
+                st = agg_collect_add(t, i, rt, in, args, t->gids, use ? t->sel : NULL, m, seq, err);
+            else if (m > 0)
+                st = agg_update(t, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
+        }
+        pl_array_release(own[0]);
+        pl_array_release(own[1]);
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------- finish */
+
+typedef struct merge_ctx {
+    agg_sink *s;
+    int32_t n_tables;
+    agg_table **tables;     /* worker tables */
+    pl_array ***key_arrays; /* per worker table */
+    uint32_t **gmap;        /* per worker table: group -> group in its final table */
+    int32_t **part_rows;    /* per worker table: groups ordered by partition */
+    int64_t **part_off;     /* per worker table: P + 1 offsets */
+    int32_t n_parts;
+    int32_t shift;
+    agg_table **finals;     /* per partition */
+    pl_batch **batches;     /* per partition */
+    int64_t *base;          /* global gid of each final's first group */
+    pl_array ***holistic;   /* per aggregate: the full-length result (holistic only) */
+} merge_ctx;
+
+static pl_status merge_into(merge_ctx *m, agg_table *dst, int32_t w, const int32_t *sel,
+                            int64_t n, uint32_t *map, pl_error *err) {
+    agg_sink *s = m->s;
+    agg_table *src = m->tables[w];
+    if (n == 0) return PL_OK;
+    if (s->n_keys == 0) {
+        memset(map, 0, (size_t)n * 4);
+    } else {
+        PL_TRY(agg_table_find(dst, m->key_arrays[w], n, sel, src->hashes, map, err));
+    }
+    for (int32_t i = 0; i < s->n_aggs; i++) {
+        const agg_rt *rt = &s->aggs[i];
+        if (rt->holistic) continue;
+        PL_TRY(agg_combine(rt, dst->states[i], &dst->heaps[i], src->states[i], &src->heaps[i], sel,
+                           map, n, err));
+    }
+    return PL_OK;
+}
+
+static pl_status part_count_task(void *arg, int64_t w, int32_t worker, pl_error *err) {
+    merge_ctx *m = arg;
+    PL_UNUSED(worker);
+    agg_table *t = m->tables[w];
+    int32_t P = m->n_parts;
+    int64_t *off = pl_calloc((size_t)P + 1, 8);
+    int32_t *rows = pl_malloc((size_t)PL_MAX(t->n_groups, 1) * 4);
+    if (!off || !rows) {
+        pl_free(off);
+        pl_free(rows);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory partitioning groups");
+    }
+    for (int64_t g = 0; g < t->n_groups; g++) off[(t->hashes[g] >> m->shift) + 1]++;
+    for (int32_t p = 0; p < P; p++) off[p + 1] += off[p];
+    int64_t *pos = pl_malloc((size_t)P * 8);
+    if (!pos) {
+        pl_free(off);
+        pl_free(rows);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory partitioning groups");
+    }
+    memcpy(pos, off, (size_t)P * 8);
+    for (int64_t g = 0; g < t->n_groups; g++) rows[pos[t->hashes[g] >> m->shift]++] = (int32_t)g;
+    pl_free(pos);
+    m->part_off[w] = off;
+    m->part_rows[w] = rows;
+    return PL_OK;
+}
+
+static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error *err) {
+    merge_ctx *m = arg;
+    PL_UNUSED(worker);
+    PL_TRY(pl_exec_check(m->s->ctx, err));
+    int64_t total = 0, most = 0;
+    for (int32_t w = 0; w < m->n_tables; w++) {
+        int64_t c = m->part_off[w][p + 1] - m->part_off[w][p];
+        total += c;
+        most = PL_MAX(most, c);
+    }
+    agg_table *dst;
+    PL_TRY(agg_table_new(m->s, &dst, err));
+    m->finals[p] = dst;
+    if (total == 0) return PL_OK;
+    uint32_t *map = pl_malloc((size_t)most * 4);
+    if (!map) PL_FAIL(err, PL_ERR_NOMEM, "out of memory merging groups");
+    pl_status st = agg_table_reserve(dst, total / 2 + 16, err);
+    for (int32_t w = 0; w < m->n_tables && !st; w++) {
+        int64_t a = m->part_off[w][p], b = m->part_off[w][p + 1];
+        const int32_t *sel = m->part_rows[w] + a;
+        st = merge_into(m, dst, w, sel, b - a, map, err);
+        if (!st)
+            for (int64_t k = 0; k < b - a; k++) m->gmap[w][sel[k]] = map[k];
+    }
+    pl_free(map);
+    return st;
+}
+
+/* Output key columns: plain key arrays, wrapped as dictionaries where the schema says so. */
+static pl_status key_output(pl_type *want, pl_array *plain, pl_array **out, pl_error *err) {
+    if (want->id != PL_TYPE_DICTIONARY) {
+        *out = plain;
+        return PL_OK;
+    }
+    int64_t n = plain->length;
+    pl_type_id ix = want->index_id;
+    int32_t w = pl_type_simple(ix) ? pl_type_simple(ix)->byte_width : 4;
+    int64_t max = w >= 8 ? INT64_MAX : ((int64_t)1 << (w * 8 - ((ix >= PL_TYPE_UINT8) ? 0 : 1))) - 1;
+    if (n - 1 > max) {
+        pl_array_release(plain);
+        PL_FAIL(err, PL_ERR_LIMIT, "%lld groups do not fit a dictionary index of %d bytes",
+                (long long)n, w);
+    }
+    pl_buf *idx = NULL, *valid = NULL;
+    pl_status st = pl_buf_new_zeroed(PL_MAX(n * w, 1), &idx, err);
+    if (st) {
+        pl_array_release(plain);
+        return st;
+    }
+    idx->size = n * w;
+    for (int64_t i = 0; i < n; i++) {
+        switch (w) {
+        case 1: idx->data[i] = (uint8_t)i; break;
+        case 2: ((uint16_t *)(void *)idx->data)[i] = (uint16_t)i; break;
+        case 4: ((uint32_t *)(void *)idx->data)[i] = (uint32_t)i; break;
+        default: ((uint64_t *)(void *)idx->data)[i] = (uint64_t)i; break;
+        }
+    }
+    if (plain->validity) {
+        valid = pl_buf_retain(plain->validity); /* offset 0: key arrays start at 0 */
+    }
+    return pl_array_new(pl_type_retain(want), n, plain->null_count, valid, idx, NULL, 0, NULL,
+                        plain, out, err);
+}
+
+static pl_status final_task(void *arg, int64_t p, int32_t worker, pl_error *err) {
+    merge_ctx *m = arg;
+    agg_sink *s = m->s;
+    PL_UNUSED(worker);
+    agg_table *t = m->finals[p];
+    int64_t n = t->n_groups;
+    if (n == 0) return PL_OK;
+    int32_t nc = s->n_keys + s->n_aggs;
+    pl_array **cols = pl_calloc((size_t)PL_MAX(nc, 1), sizeof(pl_array *));
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = agg_table_key_arrays(t, cols, err);
+    for (int32_t c = 0; c < s->n_keys && !st; c++) {
+        pl_array *plain = cols[c];
+        cols[c] = NULL;
+        st = key_output(s->out_schema->fields[c].type, plain, &cols[c], err);
+    }
+    for (int32_t i = 0; i < s->n_aggs && !st; i++) {
+        const agg_rt *rt = &s->aggs[i];
+        if (rt->holistic) {
+            pl_array *full = m->holistic[i][0];
+            st = pl_array_slice(full, m->base[p], n, &cols[s->n_keys + i], err);
+        } else {
+            st = agg_finalize(rt, t->states[i], &t->heaps[i], n, &cols[s->n_keys + i], err);
+        }
+    }
+    if (st) {
+        for (int32_t c = 0; c < nc; c++) pl_array_release(cols[c]);
+        pl_free(cols);
+        return st;
+    }
+    st = pl_batch_new(pl_schema_retain(s->out_schema), n, cols, &m->batches[p], err);
+    pl_free(cols);
+    return st;
+}
+
+typedef struct agg_stream {
+    pl_batch **batches;
+    int64_t n, next;
+} agg_stream;
+
+static pl_status agg_stream_next(pl_stream *st, pl_batch **out, pl_error *err) {
+    PL_UNUSED(err);
+    agg_stream *a = st->impl;
+    *out = NULL;
+    while (a->next < a->n) {
+        pl_batch *b = a->batches[a->next];
+        a->batches[a->next++] = NULL;
+        if (b) {
+            *out = b;
+            break;
+        }
+    }
+    return PL_OK;
+}
+
+static void agg_stream_free(pl_stream *st) {
+    if (!st) return;
+    agg_stream *a = st->impl;
+    if (a) {
+        for (int64_t i = a->next; i < a->n; i++) pl_batch_release(a->batches[i]);
+        pl_free(a->batches);
+        pl_free(a);
+    }
+    pl_schema_release(st->schema);
+    pl_free(st);
+}
+
+static void merge_ctx_free(merge_ctx *m) {
+    agg_sink *s = m->s;
+    for (int32_t w = 0; w < m->n_tables; w++) {
+        if (m->key_arrays && m->key_arrays[w]) {
+            for (int32_t c = 0; c < s->n_keys; c++) pl_array_release(m->key_arrays[w][c]);
+            pl_free(m->key_arrays[w]);
+        }
+        if (m->gmap) pl_free(m->gmap[w]);
+        if (m->part_rows) pl_free(m->part_rows[w]);
+        if (m->part_off) pl_free(m->part_off[w]);
+    }
+    if (m->finals) {
+        for (int32_t p = 0; p < m->n_parts; p++) {
+            /* finals that are worker tables are freed with the sink */
+            bool is_worker = false;
+            for (int32_t w = 0; w < m->n_tables; w++) is_worker |= m->finals[p] == m->tables[w];
+            if (!is_worker) agg_table_free(m->finals[p]);
+        }
+    }
+    if (m->batches)
+        for (int32_t p = 0; p < m->n_parts; p++) pl_batch_release(m->batches[p]);
+    if (m->holistic) {
+        for (int32_t i = 0; i < s->n_aggs; i++) {
+            if (m->holistic[i]) pl_array_release(m->holistic[i][0]);
+            pl_free(m->holistic[i]);
+        }
+    }
+    pl_free(m->holistic);
+    pl_free(m->key_arrays);
+    pl_free(m->gmap);
+    pl_free(m->part_rows);
+    pl_free(m->part_off);
+    pl_free(m->finals);
+    pl_free(m->batches);
+    pl_free(m->base);
+    pl_free(m->tables);
+}
+
+static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error *err) {
+    m->s = s;
+    m->tables = pl_calloc((size_t)PL_MAX(s->n_workers, 1) + 1, sizeof(agg_table *));
+    if (!m->tables) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    int64_t total = 0;
+    for (int32_t w = 0; w < s->n_workers; w++) {
+        agg_table *t = s->tables[w];
+        if (!t) continue;
+        if (t->overflow)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "integer overflow in sum (INT64) of aggregate %d",
+                    t->overflow_spec + 1);
+        m->tables[m->n_tables++] = t;
+        total += t->n_groups;
+    }
+    if (m->n_tables == 0) { /* no input rows: an empty table (one row when there are no keys) */
+        PL_TRY(agg_table_new(s, &s->tables[0], err));
+        m->tables[m->n_tables++] = s->tables[0];
+        total = s->tables[0]->n_groups;
+    }
+    int32_t T = m->n_tables;
+    m->gmap = pl_calloc((size_t)T, sizeof(uint32_t *));
+    m->key_arrays = pl_calloc((size_t)T, sizeof(pl_array **));
+    m->part_rows = pl_calloc((size_t)T, sizeof(int32_t *));
+    m->part_off = pl_calloc((size_t)T, sizeof(int64_t *));
+    if (!m->gmap || !m->key_arrays || !m->part_rows || !m->part_off)
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t w = 0; w < T; w++) {
+        m->gmap[w] = pl_malloc((size_t)PL_MAX(m->tables[w]->n_groups, 1) * 4);
+        if (!m->gmap[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    bool partitioned = T > 1 && total >= AGG_SERIAL_MERGE_GROUPS && s->n_keys > 0 &&
+                       ctx->n_threads != 1;
+    if (!partitioned) {
+        /* the largest table absorbs the others */
+        int32_t big = 0;
+        for (int32_t w = 1; w < T; w++)
+            if (m->tables[w]->n_groups > m->tables[big]->n_groups) big = w;
+        agg_table *dst = m->tables[big];
+        m->n_parts = 1;
+        m->finals = pl_calloc(1, sizeof(agg_table *));
+        m->batches = pl_calloc(1, sizeof(pl_batch *));
+        m->base = pl_calloc(1, sizeof(int64_t));
+        if (!m->finals || !m->batches || !m->base) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        m->finals[0] = dst;
+        for (int64_t g = 0; g < dst->n_groups; g++) m->gmap[big][g] = (uint32_t)g;
+        for (int32_t w = 0; w < T; w++) {
+            if (w == big) continue;
+            PL_TRY(pl_exec_check(ctx, err));
+            m->key_arrays[w] = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
+            if (!m->key_arrays[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+            PL_TRY(agg_table_key_arrays(m->tables[w], m->key_arrays[w], err));
+            PL_TRY(merge_into(m, dst, w, NULL, m->tables[w]->n_groups, m->gmap[w], err));
+        }
+    } else {
+        int32_t P = 1 << AGG_PARTITION_BITS;
+        m->n_parts = P;
+        m->shift = 64 - AGG_PARTITION_BITS;
+        m->finals = pl_calloc((size_t)P, sizeof(agg_table *));
+        m->batches = pl_calloc((size_t)P, sizeof(pl_batch *));
+        m->base = pl_calloc((size_t)P, sizeof(int64_t));
+        if (!m->finals || !m->batches || !m->base) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        for (int32_t w = 0; w < T; w++) {
+            m->key_arrays[w] = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
+            if (!m->key_arrays[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+            PL_TRY(agg_table_key_arrays(m->tables[w], m->key_arrays[w], err));
+        }
+        PL_TRY(pl_exec_parallel(ctx, T, part_count_task, m, err));
+        PL_TRY(pl_exec_parallel(ctx, P, part_merge_task, m, err));
+    }
+    for (int32_t p = 1; p < m->n_parts; p++)
+        m->base[p] = m->base[p - 1] + m->finals[p - 1]->n_groups;
+    int64_t n_groups = m->base[m->n_parts - 1] + m->finals[m->n_parts - 1]->n_groups;
+    if (s->any_holistic) {
+        /* global group ids */
+        for (int32_t w = 0; w < T; w++) {
+            agg_table *t = m->tables[w];
+            for (int64_t g = 0; g < t->n_groups; g++) {
+                int64_t p = m->n_parts > 1 ? (int64_t)(t->hashes[g] >> m->shift) : 0;
+                m->gmap[w][g] += (uint32_t)m->base[p];
+            }
+        }
+        m->holistic = pl_calloc((size_t)s->n_aggs, sizeof(pl_array **));
+        if (!m->holistic) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        for (int32_t i = 0; i < s->n_aggs; i++) {
+            if (!s->aggs[i].holistic) continue;
+            PL_TRY(pl_exec_check(ctx, err));
+            m->holistic[i] = pl_calloc(1, sizeof(pl_array *));
+            if (!m->holistic[i]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+            PL_TRY(agg_holistic_finish(s, i, m->tables, m->n_tables, m->gmap, n_groups,
+                                       m->holistic[i], err));
+        }
+    }
+    PL_TRY(pl_exec_parallel(ctx, m->n_parts, final_task, m, err));
+    return PL_OK;
+}
+
+static pl_status agg_sink_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out, pl_error *err) {
+    agg_sink *s = sk->impl;
+    int64_t t0 = pl_now_ns();
+    merge_ctx m;
+    memset(&m, 0, sizeof(m));
+    pl_status st = do_finish(s, ctx, &m, err);
+    pl_stream *str = NULL;
+    agg_stream *as = NULL;
+    if (!st) {
+        str = pl_calloc(1, sizeof(*str));
+        as = pl_calloc(1, sizeof(*as));
+        if (!str || !as) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
+    if (st) {
+        pl_free(str);
+        pl_free(as);
+        merge_ctx_free(&m);
+        return st;
+    }
+    as->batches = m.batches;
+    as->n = m.n_parts;
+    m.batches = NULL;
+    int64_t rows = 0;
+    for (int64_t i = 0; i < as->n; i++) rows += as->batches[i] ? as->batches[i]->n_rows : 0;
+    str->impl = as;
+    str->next = agg_stream_next;
+    str->free = agg_stream_free;
+    str->schema = pl_schema_retain(s->out_schema);
+    merge_ctx_free(&m);
+    sk->rows_out = rows;
+    sk->time_ns += pl_now_ns() - t0;
+    *out = str;
+    return PL_OK;
+}

@@ -1,0 +1,634 @@
+/* table.c - the group table of hash aggregation: key hashing, the open addressing slot array,
+ * key storage in Arrow layout and the vectorised group-id assignment of a morsel (with fast
+ * paths for one dictionary key, one fixed-width key and one string key).
+ *
+ * Invariants: slots hold (hash >> 32) << 32 | (gid + 1), 0 = empty; at most half the slots are
+ * used; hashes[g] is the full hash of group g's key tuple; key columns hold exactly n_groups
+ * values (string offsets n_groups + 1). Hashes of equal keys are equal whatever the morsel or
+ * table, so tables merge by probing one table's key columns into another. */
+#include <math.h>
+
+#include "exec/agg/agg_int.h"
+
+#define H_NULL 0x5bd1e9955bd1e995ULL
+#define H_NAN 0x7ff8dead7ff8beefULL
+#define INIT_SLOTS 256
+
+/* ---------------------------------------------------------------- hashing */
+
+static inline uint64_t rd64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline uint64_t rd32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Bytes hash: short strings with overlapping word loads (never reads outside [p, p+len)). */
+static inline uint64_t hash_bytes(const uint8_t *p, int64_t len) {
+    const uint64_t k0 = 0x9e3779b97f4a7c15ULL, k1 = 0xbf58476d1ce4e5b9ULL;
+    uint64_t a, b;
+    if (len <= 16) {
+        if (len >= 8) {
+            a = rd64(p);
+            b = rd64(p + len - 8);
+        } else if (len >= 4) {
+            a = rd32(p);
+            b = rd32(p + len - 4);
+        } else if (len > 0) {
+            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        uint64_t h = k1 ^ (uint64_t)len;
+        int64_t i = 0;
+        for (; i + 16 <= len; i += 16) {
+            h = (h ^ (rd64(p + i) * k0)) * k1;
+            h = ((h << 29) | (h >> 35)) ^ rd64(p + i + 8);
+        }
+        a = h ^ rd64(p + len - 16);
+        b = rd64(p + len - 8);
+    }
+    return pl_hash_u64((a * k0) ^ ((b + (uint64_t)len) * k1) ^ ((uint64_t)len << 56));
+}
+
+static inline uint64_t hash_f64(double x) {
+    if (x == 0) return pl_hash_u64(0);
+    if (isnan(x)) return H_NAN;
+    uint64_t b;
+    memcpy(&b, &x, 8);
+    return pl_hash_u64(b);
+}
+
+#define HLOOP(EXPR)                                                                                \
+    do {                                                                                           \
+        for (int64_t k = 0; k < n; k++) {                                                          \
+            int64_t r = sel ? sel[k] : k;                                                          \
+            (void)r;                                                                               \
+            uint64_t hc = (EXPR);                                                                  \
+            h[k] = combine ? pl_hash_combine(h[k], hc) : hc;                                       \
+        }                                                                                          \
+    } while (0)
+#define HTYPED(T, CONV)                                                                            \
+    do {                                                                                           \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        HLOOP(CONV(v[r]));                                                                         \
+    } while (0)
+#define CONV_S(x) pl_hash_u64((uint64_t)(int64_t)(x))
+#define CONV_F(x) hash_f64((double)(x))
+
+void agg_hash_column(const pl_array *a, int64_t n, const int32_t *sel, uint64_t *h, bool combine) {
+    switch (a->type->id) {
+    case PL_TYPE_NA: HLOOP(H_NULL); return;
+    case PL_TYPE_BOOL: {
+        const uint8_t *bits = a->values->data;
+        int64_t off = a->offset;
+        HLOOP(pl_hash_u64(pl_bit_get(bits, off + r)));
+        break;
+    }
+    case PL_TYPE_INT8: HTYPED(int8_t, CONV_S); break;
+    case PL_TYPE_INT16: HTYPED(int16_t, CONV_S); break;
+    case PL_TYPE_INT32:
+    case PL_TYPE_DATE32: HTYPED(int32_t, CONV_S); break;
+    case PL_TYPE_INT64:
+    case PL_TYPE_TIME64:
+    case PL_TYPE_TIMESTAMP: HTYPED(int64_t, CONV_S); break;
+    case PL_TYPE_UINT8: HTYPED(uint8_t, CONV_S); break;
+    case PL_TYPE_UINT16: HTYPED(uint16_t, CONV_S); break;
+    case PL_TYPE_UINT32: HTYPED(uint32_t, CONV_S); break;
+    case PL_TYPE_UINT64: HTYPED(uint64_t, CONV_S); break;
+    case PL_TYPE_FLOAT32: HTYPED(float, CONV_F); break;
+    case PL_TYPE_FLOAT64: HTYPED(double, CONV_F); break;
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY: {
+        const int32_t *o = pl_array_offsets(a);
+        const uint8_t *d = a->data ? a->data->data : NULL;
+        HLOOP(hash_bytes(d + o[r], o[r + 1] - o[r]));
+        break;
+    }
+    default: { /* DECIMAL128, FIXED_BINARY, INTERVAL */
+        int32_t w = a->type->byte_width;
+        const uint8_t *v = pl_array_values_ptr(a);
+        HLOOP(hash_bytes(v + r * w, w));
+        break;
+    }
+    }
+    if (a->validity && a->type->id != PL_TYPE_NA && pl_array_null_count((pl_array *)a) > 0) {
+        const uint8_t *bits = a->validity->data;
+        for (int64_t k = 0; k < n; k++) {
+            int64_t r = sel ? sel[k] : k;
+            if (!pl_bit_get(bits, a->offset + r)) {
+                /* recompute: the combine above mixed in a value hash */
+                h[k] = H_NULL; /* fixed below for combine */
+            }
+        }
+    }
+}
+
+/* Hashes key columns of rows into h[k] (NULL keys hash to H_NULL per column). */
+static void hash_keys(int32_t n_cols, pl_array *const *cols, int64_t n, const int32_t *sel,
+                      uint64_t *h, uint64_t *tmp) {
+    for (int32_t c = 0; c < n_cols; c++) {
+        pl_array *a = cols[c];
+        bool nulls = a->type->id == PL_TYPE_NA ||
+                     (a->validity && pl_array_null_count(a) > 0);
+        if (c == 0) {
+            agg_hash_column(a, n, sel, h, false);
+            continue;
+        }
+        if (!nulls) {
+            agg_hash_column(a, n, sel, h, true);
+            continue;
+        }
+        agg_hash_column(a, n, sel, tmp, false); /* H_NULL at null rows */
+        for (int64_t k = 0; k < n; k++) h[k] = pl_hash_combine(h[k], tmp[k]);
+    }
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static agg_kc keycol_kind(const pl_type *t) {
+    switch (t->id) {
+    case PL_TYPE_NA: return KC_NA;
+    case PL_TYPE_BOOL: return KC_BOOL;
+    case PL_TYPE_FLOAT32:
+    case PL_TYPE_FLOAT64: return KC_FLOAT;
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY: return KC_STR;
+    default: return KC_FIXED;
+    }
+}
+
+static inline bool kc_valid(const agg_keycol *kc, int64_t g) {
+    return kc->kind != KC_NA && (!kc->valid || pl_bit_get(kc->valid->data, g));
+}
+
+/* Row r of a equals key g of kc (same logical type; NULL = NULL; NaN = NaN; -0.0 = 0.0). */
+static inline bool key_eq(const agg_keycol *kc, int64_t g, const pl_array *a, int64_t r) {
+    bool av = pl_array_is_valid(a, r), kv = kc_valid(kc, g);
+    if (av != kv) return false;
+    if (!av) return true;
+    switch (kc->kind) {
+    case KC_NA: return true;
+    case KC_BOOL:
+        return pl_bit_get(a->values->data, a->offset + r) == pl_bit_get(kc->vals->data, g);
+    case KC_FLOAT: {
+        double x, y;
+        if (kc->width == 4) {
+            x = ((const float *)pl_array_values_ptr(a))[r];
+            y = ((const float *)(void *)kc->vals->data)[g];
+        } else {
+            x = ((const double *)pl_array_values_ptr(a))[r];
+            y = ((const double *)(void *)kc->vals->data)[g];
+        }
+        return x == y || (isnan(x) && isnan(y));
+    }
+    case KC_FIXED: {
+        int32_t w = kc->width;
+        const uint8_t *p = (const uint8_t *)pl_array_values_ptr(a) + r * w;
+        const uint8_t *q = kc->vals->data + g * w;
+        switch (w) {
+        case 1: return *p == *q;
+        case 2: return memcmp(p, q, 2) == 0;
+        case 4: return rd32(p) == rd32(q);
+        case 8: return rd64(p) == rd64(q);
+        case 16: return rd64(p) == rd64(q) && rd64(p + 8) == rd64(q + 8);
+        default: return memcmp(p, q, (size_t)w) == 0;
+        }
+    }
+    case KC_STR: {
+        const int32_t *o = pl_array_offsets(a);
+        const int32_t *ko = (const int32_t *)(void *)kc->vals->data;
+        int64_t len = o[r + 1] - o[r];
+        if (len != ko[g + 1] - ko[g]) return false;
+        return len == 0 || memcmp(a->data->data + o[r], kc->data->data + ko[g], (size_t)len) == 0;
+    }
+    }
+    return false;
+}
+
+pl_status agg_charge(agg_table *t, int64_t bytes, pl_error *err) {
+    PL_TRY(pl_exec_charge(t->sink->ctx, bytes, err));
+    t->charged += bytes;
+    return PL_OK;
+}
+
+static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl_array *a,
+                               int64_t r, pl_error *err) {
+    bool valid = pl_array_is_valid(a, r);
+    if (!valid && kc->kind != KC_NA && !kc->valid) {
+        int64_t bytes = (t->grp_cap + 7) / 8;
+        PL_TRY(pl_buf_new(bytes, &kc->valid, err));
+        memset(kc->valid->data, 0xff, (size_t)bytes);
+        kc->valid->size = bytes;
+    }
+    if (kc->valid) pl_bit_put(kc->valid->data, g, valid);
+    switch (kc->kind) {
+    case KC_NA: break;
+    case KC_BOOL:
+        pl_bit_put(kc->vals->data, g, valid && pl_bit_get(a->values->data, a->offset + r));
+        kc->vals->size = (g + 1 + 7) / 8;
+        break;
+    case KC_FIXED:
+    case KC_FLOAT: {
+        int32_t w = kc->width;
+        uint8_t *q = kc->vals->data + g * w;
+        if (valid) memcpy(q, (const uint8_t *)pl_array_values_ptr(a) + r * w, (size_t)w);
+        else memset(q, 0, (size_t)w);
+        kc->vals->size = (g + 1) * w;
+        break;
+    }
+    case KC_STR: {
+        int32_t *ko = (int32_t *)(void *)kc->vals->data;
+        int64_t len = 0;
+        if (valid) {
+            const int32_t *o = pl_array_offsets(a);
+            len = o[r + 1] - o[r];
+            if (kc->data->size + len > PL_MAX_VARLEN_BYTES)
+                PL_FAIL(err, PL_ERR_LIMIT, "group keys exceed %lld bytes of string data",
+                        (long long)PL_MAX_VARLEN_BYTES);
+            int64_t before = kc->data->capacity;
+            PL_TRY(pl_buf_append(kc->data, a->data->data + o[r], len, err));
+            if (kc->data->capacity != before) PL_TRY(agg_charge(t, kc->data->capacity - before, err));
+        }
+        ko[g + 1] = ko[g] + (int32_t)len;
+        kc->vals->size = (g + 2) * 4;
+        break;
+    }
+    }
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- table */
+
+pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
+    if (n <= t->grp_cap) return PL_OK;
+    int64_t cap = t->grp_cap ? t->grp_cap : 64;
+    while (cap < n) cap *= 2;
+    if (cap > (int64_t)UINT32_MAX - 2) cap = (int64_t)UINT32_MAX - 2;
+    if (cap < n) PL_FAIL(err, PL_ERR_LIMIT, "more than %lld groups", (long long)cap);
+    agg_sink *s = t->sink;
+    int64_t grow = 0;
+    uint64_t *h = pl_realloc(t->hashes, (size_t)cap * 8);
+    if (!h) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing the group table to %lld groups",
+                    (long long)cap);
+    t->hashes = h;
+    grow += (cap - t->grp_cap) * 8;
+    for (int32_t c = 0; c < s->n_keys; c++) {
+        agg_keycol *kc = &t->keys[c];
+        int64_t bytes = 0;
+        switch (kc->kind) {
+        case KC_NA: break;
+        case KC_BOOL: bytes = (cap + 7) / 8; break;
+        case KC_FIXED:
+        case KC_FLOAT: bytes = cap * kc->width; break;
+        case KC_STR: bytes = (cap + 1) * 4; break;
+        }
+        if (bytes) {
+            grow += bytes - kc->vals->capacity;
+            PL_TRY(pl_buf_reserve(kc->vals, bytes, err));
+        }
+        if (kc->valid) PL_TRY(pl_buf_reserve(kc->valid, (cap + 7) / 8, err));
+    }
+    for (int32_t i = 0; i < s->n_aggs; i++) {
+        int64_t w = s->aggs[i].width;
+        if (!w) continue;
+        uint8_t *p = pl_aligned_realloc(t->states[i], (size_t)(t->grp_cap * w), (size_t)(cap * w));
+        if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing aggregate states");
+        memset(p + t->grp_cap * w, 0, (size_t)((cap - t->grp_cap) * w));
+        t->states[i] = p;
+        grow += (cap - t->grp_cap) * w;
+    }
+    t->grp_cap = cap;
+    return agg_charge(t, grow, err);
+}
+
+static pl_status rehash(agg_table *t, int64_t n_slots, pl_error *err) {
+    uint64_t *slots = pl_calloc((size_t)n_slots, 8);
+    if (!slots) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing the group table");
+    PL_TRY(agg_charge(t, (n_slots - (t->mask + 1)) * 8, err));
+    int64_t mask = n_slots - 1;
+    for (int64_t g = 0; g < t->n_groups; g++) {
+        uint64_t h = t->hashes[g];
+        int64_t i = (int64_t)(h & (uint64_t)mask);
+        while (slots[i]) i = (i + 1) & mask;
+        slots[i] = ((h >> 32) << 32) | (uint64_t)(g + 1);
+    }
+    pl_free(t->slots);
+    t->slots = slots;
+    t->mask = mask;
+    return PL_OK;
+}
+
+/* Adds a group with key row r of cols (NULL cols: a NULL key of a one-column table). */
+static pl_status insert_row(agg_table *t, pl_array *const *cols, int64_t r, uint64_t h,
+                            uint32_t *gid, pl_error *err) {
+    int64_t g = t->n_groups;
+    if (g + 1 > t->grp_cap) PL_TRY(agg_table_reserve(t, g + 1, err));
+    if ((g + 1) * 2 > t->mask + 1) PL_TRY(rehash(t, (t->mask + 1) * 2, err));
+    for (int32_t c = 0; c < t->sink->n_keys; c++) PL_TRY(keycol_append(t, &t->keys[c], g, cols[c], r, err));
+    t->hashes[g] = h;
+    int64_t i = (int64_t)(h & (uint64_t)t->mask);
+    while (t->slots[i]) i = (i + 1) & t->mask;
+    t->slots[i] = ((h >> 32) << 32) | (uint64_t)(g + 1);
+    t->n_groups = g + 1;
+    *gid = (uint32_t)g;
+    return PL_OK;
+}
+
+pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err) {
+    agg_table *t = pl_calloc(1, sizeof(*t));
+    if (!t) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    t->sink = s;
+    t->null_gid = -1;
+    t->keys = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(agg_keycol));
+    t->states = pl_calloc((size_t)PL_MAX(s->n_aggs, 1), sizeof(uint8_t *));
+    t->heaps = pl_calloc((size_t)PL_MAX(s->n_aggs, 1), sizeof(agg_heap));
+    t->collects = pl_calloc((size_t)PL_MAX(s->n_aggs, 1), sizeof(agg_collect));
+    t->slots = pl_calloc(INIT_SLOTS, 8);
+    t->mask = INIT_SLOTS - 1;
+    pl_status st = PL_OK;
+    if (!t->keys || !t->states || !t->heaps || !t->collects || !t->slots) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int32_t c = 0; c < s->n_keys && !st; c++) {
+        agg_keycol *kc = &t->keys[c];
+        kc->type = agg_base_type(s->in->fields[s->keys[c]].type);
+        kc->kind = keycol_kind(kc->type);
+        kc->width = kc->type->byte_width;
+        if (kc->kind != KC_NA) st = pl_buf_new(64, &kc->vals, err);
+        if (!st && kc->kind == KC_STR) {
+            st = pl_buf_new(256, &kc->data, err);
+            if (!st) {
+                memset(kc->vals->data, 0, 4);
+                kc->vals->size = 4;
+            }
+        }
+    }
+    if (!st) st = agg_table_reserve(t, 64, err);
+    if (!st) st = agg_charge(t, INIT_SLOTS * 8, err);
+    if (!st && s->n_keys == 0) {
+        t->n_groups = 1; /* the single group */
+        t->hashes[0] = 0;
+    }
+    if (st) goto fail;
+    *out = t;
+    return PL_OK;
+fail:
+    agg_table_free(t);
+    return st;
+}
+
+void agg_table_free(agg_table *t) {
+    if (!t) return;
+    agg_sink *s = t->sink;
+    if (t->charged) pl_exec_charge(s->ctx, -t->charged, NULL);
+    if (t->keys) {
+        for (int32_t c = 0; c < s->n_keys; c++) {
+            pl_buf_release(t->keys[c].vals);
+            pl_buf_release(t->keys[c].data);
+            pl_buf_release(t->keys[c].valid);
+        }
+    }
+    for (int32_t i = 0; i < s->n_aggs; i++) {
+        if (t->states && t->states[i]) pl_aligned_free(t->states[i], (size_t)(t->grp_cap * s->aggs[i].width));
+        if (t->heaps) agg_heap_free(&t->heaps[i]);
+        if (t->collects) agg_collect_free(&t->collects[i]);
+    }
+    for (int32_t i = 0; i < AGG_DICT_CACHE; i++) {
+        pl_array_release(t->dmaps[i].dict);
+        pl_free(t->dmaps[i].gid);
+    }
+    pl_free(t->keys);
+    pl_free(t->states);
+    pl_free(t->heaps);
+    pl_free(t->collects);
+    pl_free(t->slots);
+    pl_free(t->hashes);
+    pl_free(t->gids);
+    pl_free(t->hbuf);
+    pl_free(t->sel);
+    pl_free(t->sel2);
+    pl_free(t);
+}
+
+pl_status agg_table_key_arrays(agg_table *t, pl_array **out, pl_error *err) {
+    agg_sink *s = t->sink;
+    int64_t n = t->n_groups;
+    for (int32_t c = 0; c < s->n_keys; c++) {
+        agg_keycol *kc = &t->keys[c];
+        pl_status st;
+        if (kc->kind == KC_NA) {
+            st = pl_array_new_nulls(kc->type, n, &out[c], err);
+        } else {
+            if (kc->valid) kc->valid->size = (n + 7) / 8;
+            if (kc->kind == KC_BOOL) kc->vals->size = (n + 7) / 8;
+            st = pl_array_new(pl_type_retain(kc->type), n, -1,
+                              kc->valid ? pl_buf_retain(kc->valid) : NULL, pl_buf_retain(kc->vals),
+                              kc->data ? pl_buf_retain(kc->data) : NULL, 0, NULL, NULL, &out[c],
+                              err);
+        }
+        if (st) {
+            for (int32_t i = 0; i < c; i++) pl_array_release(out[i]);
+            return st;
+        }
+    }
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- probing */
+
+static pl_status scratch(agg_table *t, int64_t n, pl_error *err) {
+    /* hbuf: 2 * n hashes; gids, sel, sel2: n entries; sized together by t->scratch_n */
+    if (n <= t->scratch_n) return PL_OK;
+    int64_t m = PL_MAX(n, 1024);
+    uint64_t *hb = pl_malloc((size_t)m * 16);
+    uint32_t *g = pl_malloc((size_t)m * 4);
+    int32_t *s1 = pl_malloc((size_t)m * 4), *s2 = pl_malloc((size_t)m * 4);
+    if (!hb || !g || !s1 || !s2) {
+        pl_free(hb), pl_free(g), pl_free(s1), pl_free(s2);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    pl_free(t->hbuf), pl_free(t->gids), pl_free(t->sel), pl_free(t->sel2);
+    t->hbuf = hb, t->gids = g, t->sel = s1, t->sel2 = s2;
+    t->scratch_n = m;
+    return PL_OK;
+}
+
+pl_status agg_table_scratch(agg_table *t, int64_t n, pl_error *err) { return scratch(t, n, err); }
+
+/* The group of the NULL key in a one-key table. */
+static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid, pl_error *err) {
+    if (t->null_gid >= 0) {
+        *gid = (uint32_t)t->null_gid;
+        return PL_OK;
+    }
+    uint64_t h = H_NULL;
+    uint32_t tag = (uint32_t)(h >> 32);
+    int64_t i = (int64_t)(h & (uint64_t)t->mask);
+    for (;;) {
+        uint64_t e = t->slots[i];
+        if (!e) break;
+        if ((uint32_t)(e >> 32) == tag && !kc_valid(&t->keys[0], (int64_t)(uint32_t)e - 1)) {
+            t->null_gid = (int64_t)(uint32_t)e - 1;
+            *gid = (uint32_t)t->null_gid;
+            return PL_OK;
+        }
+        i = (i + 1) & t->mask;
+    }
+    PL_TRY(insert_row(t, &a, r, h, gid, err));
+    t->null_gid = *gid;
+    return PL_OK;
+}
+
+#define PROBE_BEGIN                                                                                \
+    for (int64_t k = 0; k < n; k++) {                                                              \
+        int64_t r = sel ? sel[k] : k;                                                              \
+        uint64_t h = hashes ? hashes[r] : hb[k];                                                   \
+        uint32_t tag = (uint32_t)(h >> 32);                                                        \
+        int64_t i = (int64_t)(h & (uint64_t)t->mask);                                              \
+        uint32_t g;                                                                                \
+        for (;;) {                                                                                 \
+            uint64_t e = t->slots[i];                                                              \
+            if (!e) {                                                                              \
+                PL_TRY(insert_row(t, cols, r, h, &g, err));                                        \
+                break;                                                                             \
+            }                                                                                      \
+            if ((uint32_t)(e >> 32) == tag) {                                                      \
+                g = (uint32_t)e - 1;
+#define PROBE_END                                                                                  \
+            }                                                                                      \
+            i = (i + 1) & t->mask;                                                                 \
+        }                                                                                          \
+        gids[k] = g;                                                                               \
+    }
+
+/* One fixed-width integer-like key without NULLs. */
+#define PROBE_FIXED(T)                                                                             \
+    do {                                                                                           \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        PROBE_BEGIN                                                                                \
+        if (((const T *)(void *)t->keys[0].vals->data)[g] == v[r]) break;                          \
+        PROBE_END                                                                                  \
+    } while (0)
+
+static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, pl_error *err);
+
+pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const int32_t *sel,
+                         const uint64_t *hashes, uint32_t *gids, pl_error *err) {
+    agg_sink *s = t->sink;
+    if (s->n_keys == 0) {
+        memset(gids, 0, (size_t)n * 4);
+        return PL_OK;
+    }
+    if (n == 0) return PL_OK;
+    if (s->n_keys == 1 && cols[0]->type->id == PL_TYPE_DICTIONARY && !sel)
+        return find_dict(t, cols[0], n, gids, err);
+    uint64_t *hb = NULL;
+    if (!hashes) {
+        PL_TRY(scratch(t, n, err));
+        hb = t->hbuf;
+        hash_keys(s->n_keys, cols, n, sel, hb, hb + n);
+    }
+    pl_array *a = cols[0];
+    bool one = s->n_keys == 1;
+    bool nonull = !(a->validity && pl_array_null_count(a) > 0) && a->type->id != PL_TYPE_NA;
+    const agg_keycol *kc0 = &t->keys[0];
+    bool fixed = one && nonull && kc0->kind == KC_FIXED && !kc0->valid;
+    if (fixed && kc0->width == 8) {
+        PROBE_FIXED(int64_t);
+    } else if (fixed && kc0->width == 4) {
+        PROBE_FIXED(int32_t);
+    } else if (fixed && kc0->width == 2) {
+        PROBE_FIXED(int16_t);
+    } else if (fixed && kc0->width == 1) {
+        PROBE_FIXED(int8_t);
+    } else if (one && nonull && kc0->kind == KC_STR && !kc0->valid) {
+        const int32_t *o = pl_array_offsets(a);
+        const uint8_t *d = a->data ? a->data->data : NULL;
+        PROBE_BEGIN
+        const int32_t *ko = (const int32_t *)(void *)t->keys[0].vals->data;
+        int64_t len = o[r + 1] - o[r];
+        if (len == ko[g + 1] - ko[g] &&
+            (len == 0 || memcmp(d + o[r], t->keys[0].data->data + ko[g], (size_t)len) == 0))
+            break;
+        PROBE_END
+    } else {
+        int32_t nk = s->n_keys;
+        PROBE_BEGIN
+        bool eq = true;
+        for (int32_t c = 0; c < nk && eq; c++) eq = key_eq(&t->keys[c], g, cols[c], r);
+        if (eq) break;
+        PROBE_END
+    }
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- dictionary keys */
+
+#define DICT_LOOP(T)                                                                               \
+    do {                                                                                           \
+        const T *ix = (const T *)pl_array_values_ptr(a);                                           \
+        for (int64_t r = 0; r < n; r++) {                                                          \
+            if (nulls && !pl_bit_get(a->validity->data, a->offset + r)) {                          \
+                uint32_t g0;                                                                       \
+                PL_TRY(null_group(t, a, r, &g0, err));                                             \
+                gids[r] = g0;                                                                      \
+                continue;                                                                          \
+            }                                                                                      \
+            int64_t idx = (int64_t)ix[r];                                                          \
+            if (PL_UNLIKELY((uint64_t)idx >= (uint64_t)m->len))                                    \
+                PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %lld out of range (size %lld)",     \
+                        (long long)idx, (long long)m->len);                                        \
+            int32_t g = m->gid[idx];                                                               \
+            if (PL_UNLIKELY(g < 0)) {                                                              \
+                int32_t one = (int32_t)idx;                                                        \
+                uint32_t g1;                                                                       \
+                PL_TRY(agg_table_find(t, &dict, 1, &one, NULL, &g1, err));                         \
+                m->gid[idx] = g = (int32_t)g1;                                                     \
+            }                                                                                      \
+            gids[r] = (uint32_t)g;                                                                 \
+        }                                                                                          \
+    } while (0)
+
+static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, pl_error *err) {
+    pl_array *dict = a->dictionary;
+    agg_dict_map *m = NULL;
+    for (int32_t i = 0; i < AGG_DICT_CACHE; i++) {
+        if (t->dmaps[i].dict == dict && t->dmaps[i].len == dict->length) {
+            m = &t->dmaps[i];
+            break;
+        }
+    }
+    if (!m) {
+        m = &t->dmaps[t->dmap_next];
+        t->dmap_next = (t->dmap_next + 1) % AGG_DICT_CACHE;
+        int32_t *gid = pl_malloc((size_t)PL_MAX(dict->length, 1) * 4);
+        if (!gid) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        memset(gid, 0xff, (size_t)dict->length * 4);
+        pl_array_release(m->dict);
+        pl_free(m->gid);
+        m->dict = pl_array_retain(dict);
+        m->gid = gid;
+        m->len = dict->length;
+    }
+    bool nulls = a->validity && pl_array_null_count(a) > 0;
+    switch (a->type->index_id) {
+    case PL_TYPE_INT8: DICT_LOOP(int8_t); break;
+    case PL_TYPE_UINT8: DICT_LOOP(uint8_t); break;
+    case PL_TYPE_INT16: DICT_LOOP(int16_t); break;
+    case PL_TYPE_UINT16: DICT_LOOP(uint16_t); break;
+    case PL_TYPE_INT32: DICT_LOOP(int32_t); break;
+    case PL_TYPE_UINT32: DICT_LOOP(uint32_t); break;
+    case PL_TYPE_INT64: DICT_LOOP(int64_t); break;
+    case PL_TYPE_UINT64: DICT_LOOP(uint64_t); break;
+    default: PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary index type not supported");
+    }
+    return PL_OK;
+}

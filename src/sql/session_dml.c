@@ -1,0 +1,874 @@
+/* session_dml.c - the statements that change a session's catalog or write files: CREATE TABLE
+ * (column types, NOT NULL, DEFAULT), CREATE TABLE AS, CREATE [OR REPLACE] VIEW, INSERT (VALUES
+ * rows cast value by value to the column types, like DuckDB, or a query cast column by
+ * column), DROP TABLE/VIEW, COPY ... TO a file and COPY table FROM a file.
+ *
+ * Invariants: a table's rows are an immutable pl_table; INSERT builds a new pl_table from the
+ * old batches plus the new rows (the last small batch merged with small inserts) and a new
+ * pl_df over it, so plans made before keep the rows they saw. Table schemas carry the NOT NULL
+ * constraints as non-nullable fields; stored columns are never dictionary-encoded. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "expr/expr_int.h"
+#include "sql/session_int.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* The byte offset of an expression node, or -1. */
+static int32_t node_location(const PgQuery__Node *n) {
+    if (!n) return -1;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST: return n->a_const->location;
+    case PG_QUERY__NODE__NODE_COLUMN_REF: return n->column_ref->location;
+    case PG_QUERY__NODE__NODE_A_EXPR: return n->a_expr->location;
+    case PG_QUERY__NODE__NODE_FUNC_CALL: return n->func_call->location;
+    case PG_QUERY__NODE__NODE_TYPE_CAST: return n->type_cast->location;
+    case PG_QUERY__NODE__NODE_RES_TARGET: return n->res_target->location;
+    case PG_QUERY__NODE__NODE_SET_TO_DEFAULT: return n->set_to_default->location;
+    case PG_QUERY__NODE__NODE_BOOL_EXPR: return n->bool_expr->location;
+    case PG_QUERY__NODE__NODE_SUB_LINK: return n->sub_link->location;
+    case PG_QUERY__NODE__NODE_CASE_EXPR: return n->case_expr->location;
+    case PG_QUERY__NODE__NODE_NULL_TEST: return n->null_test->location;
+    default: return -1;
+    }
+}
+
+static int32_t find_column(const pl_schema *sc, const char *name) {
+    for (int32_t i = 0; i < sc->n_fields; i++)
+        if (!strcasecmp(sc->fields[i].name, name)) return i;
+    return -1;
+}
+
+/* The last name of a qualified name (List of String nodes). */
+static const char *list_last_name(const PgQuery__Node *n) {
+    if (!n) return NULL;
+    if (n->node_case == PG_QUERY__NODE__NODE_STRING) return n->string->sval;
+    if (n->node_case != PG_QUERY__NODE__NODE_LIST || n->list->n_items == 0) return NULL;
+    const PgQuery__Node *last = n->list->items[n->list->n_items - 1];
+    return last->node_case == PG_QUERY__NODE__NODE_STRING ? last->string->sval : NULL;
+}
+
+static const char *kind_name(pl_cat_kind k) { return k == PL_CAT_TABLE ? "table" : "view"; }
+
+/* A plain stored type: dictionaries stored as their values. */
+static pl_type *storage_type(pl_type *t) {
+    return t->id == PL_TYPE_DICTIONARY ? t->value_type : t;
+}
+
+/* Relabels the batches of src with schema (types must match after decoding dictionaries;
+ * all-NULL columns of type NA become NULLs of the schema's type). Empty batches are dropped. */
+static pl_status conform_table(pl_table *src, pl_schema *schema, pl_table **out, pl_error *err) {
+    pl_table *t = NULL;
+    PL_TRY(pl_table_new(schema, &t, err));
+    int32_t n = schema->n_fields;
+    pl_array **cols = pl_calloc((size_t)n + 1, sizeof(pl_array *));
+    pl_status st = cols ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int64_t b = 0; st == PL_OK && b < src->n_batches; b++) {
+        pl_batch *in = src->batches[b];
+        if (in->n_rows == 0) continue;
+        if (in->n_cols != n) {
+            st = pl_error_set(err, PL_ERR_INTERNAL, "rows have %d columns, the table %d", in->n_cols, n);
+            break;
+        }
+        int32_t k = 0;
+        for (; st == PL_OK && k < n; k++) {
+            pl_array *a = in->columns[k];
+            pl_type *want = schema->fields[k].type;
+            if (a->type->id == PL_TYPE_DICTIONARY) st = pl_array_decode_dictionary(a, &cols[k], err);
+            else if (a->type->id == PL_TYPE_NA && want->id != PL_TYPE_NA)
+                st = pl_array_new_nulls(want, a->length, &cols[k], err);
+            else cols[k] = pl_array_retain(a);
+            if (st == PL_OK && !pl_type_equals(cols[k]->type, want)) {
+                char x[96], y[96];
+                st = pl_error_set(err, PL_ERR_INTERNAL, "column \"%s\" has type %s, the table %s",
+                                  schema->fields[k].name, pl_type_to_string(cols[k]->type, x, sizeof x),
+                                  pl_type_to_string(want, y, sizeof y));
+                k++;
+            }
+        }
+        if (st) {
+            for (int32_t i = 0; i < k; i++) pl_array_release(cols[i]);
+            break;
+        }
+        pl_batch *nb = NULL;
+        st = pl_batch_new(pl_schema_retain(schema), in->n_rows, cols, &nb, err);
+        if (st == PL_OK) st = pl_table_append(t, nb, err);
+        pl_batch_release(nb);
+    }
+    pl_free(cols);
+    if (st) {
+        pl_table_release(t);
+        return st;
+    }
+    *out = t;
+    return PL_OK;
+}
+
+/* Checks the NOT NULL columns of the new rows. */
+static pl_status check_not_null(const pl_cat_entry *e, pl_table *rows, int32_t pos, pl_error *err) {
+    pl_schema *sc = e->table->schema;
+    for (int32_t k = 0; k < sc->n_fields; k++) {
+        if (sc->fields[k].nullable) continue;
+        for (int64_t b = 0; b < rows->n_batches; b++)
+            if (pl_array_null_count(rows->batches[b]->columns[k]) > 0)
+                return pl_sql_fail_at(err, pos, PL_ERR_INVALID_ARG,
+                                      "NOT NULL constraint failed: %s.%s", e->name, sc->fields[k].name);
+    }
+    return PL_OK;
+}
+
+/* Makes the table's new version: its batches plus rows (conformed), a small last batch merged
+ * with small new rows, and a new pl_df over it. */
+static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
+    if (rows->n_rows == 0) return PL_OK;
+    pl_table *old = e->table;
+    pl_table *nt = NULL, *merge = NULL;
+    pl_batch *merged = NULL;
+    pl_df *df = NULL;
+    PL_TRY(pl_table_new(old->schema, &nt, err));
+    int64_t keep = old->n_batches;
+    pl_status st = PL_OK;
+    if (keep > 0 && old->batches[keep - 1]->n_rows + rows->n_rows <= PL_SQL_MERGE_BATCH_ROWS) {
+        keep--;
+        st = pl_table_new(old->schema, &merge, err);
+        if (st == PL_OK) st = pl_table_append(merge, old->batches[keep], err);
+        for (int64_t b = 0; st == PL_OK && b < rows->n_batches; b++)
+            st = pl_table_append(merge, rows->batches[b], err);
+        if (st == PL_OK) st = pl_table_combine(merge, &merged, err);
+    }
+    for (int64_t b = 0; st == PL_OK && b < keep; b++) st = pl_table_append(nt, old->batches[b], err);
+    if (merged) {
+        if (st == PL_OK) st = pl_table_append(nt, merged, err);
+    } else {
+        for (int64_t b = 0; st == PL_OK && b < rows->n_batches; b++)
+            st = pl_table_append(nt, rows->batches[b], err);
+    }
+    if (st == PL_OK) st = pl_df_from_table(nt, &df, err);
+    pl_batch_release(merged);
+    pl_table_release(merge);
+    if (st) {
+        pl_table_release(nt);
+        return st;
+    }
+    pl_table_release(e->table);
+    pl_df_release(e->df);
+    e->table = nt;
+    e->df = df;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- CREATE TABLE */
+
+static pl_status column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
+                            pl_field *f, pl_expr **dflt, pl_error *err) {
+    pl_type *type = NULL;
+    if (!cd->type_name)
+        return pl_sql_fail_at(err, cd->location, PL_ERR_SQL, "column \"%s\" needs a type", cd->colname);
+    PL_TRY(pl_sql_at(err, cd->location, pl_sql_type_from_node(c->sql, cd->type_name, &type, err)));
+    bool not_null = cd->is_not_null;
+    pl_expr *d = NULL;
+    pl_status st = PL_OK;
+    for (size_t i = 0; st == PL_OK && i < cd->n_constraints; i++) {
+        const PgQuery__Node *n = cd->constraints[i];
+        if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
+        const PgQuery__Constraint *con = n->constraint;
+        switch (con->contype) {
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: not_null = true; break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: not_null = false; break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+            pl_expr_release(d);
+            d = NULL;
+            st = pl_sql_at(err, con->location, pl_sql_plan_const_expr(s, c->sql, con->raw_expr, &d, err));
+            break;
+        default:
+            st = pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
+                                "only NOT NULL, NULL and DEFAULT column constraints are supported");
+            break;
+        }
+    }
+    if (st == PL_OK) st = pl_field_init(f, cd->colname, type, !not_null, err);
+    pl_type_release(type);
+    if (st) {
+        pl_expr_release(d);
+        return st;
+    }
+    *dflt = d;
+    return PL_OK;
+}
+
+pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CreateStmt *st,
+                                  pl_sql_result *r, pl_error *err) {
+    snprintf(r->tag, sizeof r->tag, "CREATE TABLE");
+    const char *name = st->relation->relname;
+    int32_t pos = st->relation->location;
+    pl_cat_entry *old = pl_session_find(s, name);
+    if (old) {
+        if (st->if_not_exists) return PL_OK;
+        return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
+                              old->name);
+    }
+    if (st->n_inh_relations || st->partspec || st->of_typename || st->partbound)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED,
+                              "CREATE TABLE with INHERITS, PARTITION or OF is not supported");
+    size_t n = st->n_table_elts;
+    if (n == 0) return pl_sql_fail_at(err, pos, PL_ERR_SQL, "table \"%s\" needs at least one column", name);
+    pl_field *fields = pl_calloc(n, sizeof *fields);
+    pl_expr **defaults = pl_calloc(n, sizeof *defaults);
+    pl_schema *schema = NULL;
+    pl_table *table = NULL;
+    pl_df *df = NULL;
+    int32_t n_fields = 0;
+    bool any_default = false;
+    pl_status rc = fields && defaults ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == PL_OK && i < n; i++) {
+        const PgQuery__Node *el = st->table_elts[i];
+        if (el->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) {
+            int32_t p = el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT ? el->constraint->location : pos;
+            rc = pl_sql_fail_at(err, p, PL_ERR_UNSUPPORTED, "table constraints are not supported");
+            break;
+        }
+        const PgQuery__ColumnDef *cd = el->column_def;
+        for (int32_t k = 0; k < n_fields; k++)
+            if (!strcasecmp(fields[k].name, cd->colname))
+                rc = pl_sql_fail_at(err, cd->location, PL_ERR_SQL,
+                                    "column \"%s\" specified more than once", cd->colname);
+        if (rc == PL_OK) rc = column_def(s, c, cd, &fields[n_fields], &defaults[n_fields], err);
+        if (rc == PL_OK) any_default |= defaults[n_fields] != NULL, n_fields++;
+    }
+    if (rc == PL_OK) rc = pl_schema_new(n_fields, fields, &schema, err);
+    if (rc == PL_OK) rc = pl_table_new(schema, &table, err);
+    if (rc == PL_OK) rc = pl_df_from_table(table, &df, err);
+    pl_cat_entry *e = NULL;
+    if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
+    if (rc == PL_OK) {
+        e->table = table;
+        e->df = df;
+        if (any_default) e->defaults = defaults;
+        table = NULL;
+        df = NULL;
+    }
+    for (int32_t k = 0; k < n_fields; k++) pl_field_reset(&fields[k]);
+    pl_free(fields);
+    if (!e || !e->defaults) {
+        for (int32_t k = 0; defaults && k < n_fields; k++) pl_expr_release(defaults[k]);
+        pl_free(defaults);
+    }
+    pl_schema_release(schema);
+    pl_table_release(table);
+    pl_df_release(df);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- CREATE TABLE AS */
+
+/* The schema a query's result is stored with: names (optionally replaced by `names`), plain
+ * types, every column nullable. */
+static pl_status stored_schema(pl_schema *in, int32_t n_names, char *const *names, pl_schema **out,
+                               pl_error *err) {
+    int32_t n = in->n_fields;
+    pl_field *f = pl_calloc((size_t)n + 1, sizeof *f);
+    if (!f) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    int32_t k = 0;
+    for (; st == PL_OK && k < n; k++)
+        st = pl_field_init(&f[k], k < n_names ? names[k] : in->fields[k].name,
+                           storage_type(in->fields[k].type), true, err);
+    if (st == PL_OK) st = pl_schema_new(n, f, out, err);
+    for (int32_t i = 0; i < k; i++) pl_field_reset(&f[i]);
+    pl_free(f);
+    return st;
+}
+
+pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
+                                     const PgQuery__CreateTableAsStmt *st, pl_sql_result *r,
+                                     pl_error *err) {
+    snprintf(r->tag, sizeof r->tag, "CREATE TABLE");
+    if (st->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || !st->into || !st->into->rel)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "materialized views are not supported");
+    const char *name = st->into->rel->relname;
+    int32_t pos = st->into->rel->location;
+    pl_cat_entry *old = pl_session_find(s, name);
+    if (old) {
+        if (st->if_not_exists) return PL_OK;
+        return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
+                              old->name);
+    }
+    pl_df *q = NULL, *df = NULL;
+    pl_table *res = NULL, *table = NULL;
+    pl_schema *schema = NULL;
+    int32_t n_names = (int32_t)st->into->n_col_names;
+    char **names = pl_calloc((size_t)n_names + 1, sizeof(char *));
+    if (!names) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t i = 0; i < n_names; i++) names[i] = (char *)list_last_name(st->into->col_names[i]);
+    pl_status rc = pl_sql_plan_query(s, c->sql, st->query, &q, err);
+    if (rc == PL_OK && n_names > pl_df_schema(q)->n_fields)
+        rc = pl_sql_fail_at(err, pos, PL_ERR_SQL, "CREATE TABLE AS names %d columns, the query has %d",
+                            n_names, pl_df_schema(q)->n_fields);
+    if (rc == PL_OK) rc = stored_schema(pl_df_schema(q), n_names, names, &schema, err);
+    if (rc == PL_OK && st->into->skip_data) rc = pl_table_new(schema, &table, err);
+    else if (rc == PL_OK) {
+        rc = pl_df_collect(q, &s->opts, &res, err);
+        if (rc == PL_OK) rc = conform_table(res, schema, &table, err);
+    }
+    if (rc == PL_OK) rc = pl_df_from_table(table, &df, err);
+    pl_cat_entry *e = NULL;
+    if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
+    if (rc == PL_OK) {
+        e->table = table;
+        e->df = df;
+        r->rows_changed = table->n_rows;
+        table = NULL;
+        df = NULL;
+    }
+    pl_free(names);
+    pl_df_release(q);
+    pl_df_release(df);
+    pl_table_release(res);
+    pl_table_release(table);
+    pl_schema_release(schema);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- CREATE VIEW */
+
+pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ViewStmt *st,
+                                 pl_sql_result *r, pl_error *err) {
+    snprintf(r->tag, sizeof r->tag, "CREATE VIEW");
+    const char *name = st->view->relname;
+    int32_t pos = st->view->location;
+    pl_cat_entry *old = pl_session_find(s, name);
+    if (old && !st->replace)
+        return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
+                              old->name);
+    if (old && old->kind == PL_CAT_TABLE)
+        return pl_sql_fail_at(err, pos, PL_ERR_SQL, "\"%s\" is a table, not a view", old->name);
+    if (!st->query || st->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "a view needs a query");
+    /* plan it once now: errors are reported at definition time; a view that names itself
+     * does not find itself */
+    if (old) old->expanding = true;
+    pl_df *df = NULL;
+    pl_status rc = pl_sql_plan_query(s, c->sql, st->query, &df, err);
+    old = pl_session_find(s, name);
+    if (old) old->expanding = false;
+    int32_t n_cols = (int32_t)st->n_aliases;
+    if (rc == PL_OK && n_cols > pl_df_schema(df)->n_fields)
+        rc = pl_sql_fail_at(err, pos, PL_ERR_SQL, "view \"%s\" names %d columns, its query has %d", name,
+                            n_cols, pl_df_schema(df)->n_fields);
+    pl_df_release(df);
+    if (rc) return rc;
+    pl_cat_entry v;
+    memset(&v, 0, sizeof v);
+    v.kind = PL_CAT_VIEW;
+    v.view_node_len = pg_query__node__get_packed_size(st->query);
+    v.view_node = pl_malloc(v.view_node_len + 1);
+    v.view_sql = pl_malloc((size_t)c->end + 1);
+    v.view_cols = pl_calloc((size_t)n_cols + 1, sizeof(char *));
+    v.name = pl_strdup(name);
+    rc = v.view_node && v.view_sql && v.view_cols && v.name ? PL_OK : PL_ERR_NOMEM;
+    for (int32_t i = 0; rc == PL_OK && i < n_cols; i++) {
+        const char *a = list_last_name(st->aliases[i]);
+        v.view_cols[i] = pl_strdup(a ? a : "");
+        if (!v.view_cols[i]) rc = PL_ERR_NOMEM;
+        v.n_view_cols = i + 1;
+    }
+    pl_cat_entry *e = NULL;
+    if (rc == PL_OK && !old) rc = pl_session_add(s, name, PL_CAT_VIEW, &e, err);
+    if (rc) {
+        pl_cat_entry_clear(&v);
+        if (rc == PL_ERR_NOMEM) pl_error_set(err, rc, "out of memory");
+        return rc;
+    }
+    pg_query__node__pack(st->query, v.view_node);
+    memcpy(v.view_sql, c->sql, (size_t)c->end);
+    v.view_sql[c->end] = 0;
+    if (old) e = old;
+    pl_cat_entry_clear(e);
+    *e = v;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- DROP */
+
+pl_status pl_sql_run_drop(pl_session *s, const pl_stmt_ctx *c, const PgQuery__DropStmt *st,
+                          pl_sql_result *r, pl_error *err) {
+    pl_cat_kind kind;
+    if (st->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) kind = PL_CAT_TABLE;
+    else if (st->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW) kind = PL_CAT_VIEW;
+    else return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "only DROP TABLE and DROP VIEW are supported");
+    snprintf(r->tag, sizeof r->tag, "DROP %s", kind == PL_CAT_TABLE ? "TABLE" : "VIEW");
+    /* all names are checked before anything is dropped */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < st->n_objects; i++) {
+            const char *name = list_last_name(st->objects[i]);
+            if (!name) return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "DROP needs a name");
+            pl_cat_entry *e = pl_session_find(s, name);
+            if (!e) {
+                if (st->missing_ok) continue;
+                return pl_sql_fail_at(err, c->pos, PL_ERR_NOT_FOUND, "%s \"%s\" does not exist",
+                                      kind_name(kind), name);
+            }
+            bool is_table = e->kind == PL_CAT_TABLE;
+            if (is_table != (kind == PL_CAT_TABLE)) {
+                pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "\"%s\" is a %s, not a %s", e->name,
+                               kind_name(e->kind), kind_name(kind));
+                if (err) snprintf(err->hint, sizeof err->hint, "use DROP %s", is_table ? "TABLE" : "VIEW");
+                return PL_ERR_SQL;
+            }
+            if (pass == 1) pl_session_remove(s, e);
+        }
+    }
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- INSERT */
+
+/* The table column each source column goes to. */
+typedef struct insert_target {
+    pl_cat_entry *e;
+    int32_t n;     /* source columns */
+    int32_t *idx;  /* [n] table column of source column k */
+    bool listed;   /* INSERT INTO t (a, b) */
+} insert_target;
+
+static pl_status resolve_targets(const pl_cat_entry *e, size_t n_cols, PgQuery__Node *const *cols,
+                                 insert_target *t, pl_error *err) {
+    pl_schema *sc = e->table->schema;
+    t->listed = n_cols > 0;
+    t->n = t->listed ? (int32_t)n_cols : sc->n_fields;
+    t->idx = pl_calloc((size_t)t->n + 1, sizeof(int32_t));
+    if (!t->idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t k = 0; k < t->n; k++) {
+        if (!t->listed) {
+            t->idx[k] = k;
+            continue;
+        }
+        const char *name = NULL;
+        int32_t pos = node_location(cols[k]);
+        if (cols[k]->node_case == PG_QUERY__NODE__NODE_RES_TARGET) name = cols[k]->res_target->name;
+        else name = list_last_name(cols[k]);
+        int32_t j = name ? find_column(sc, name) : -1;
+        if (j < 0)
+            return pl_sql_fail_at(err, pos, PL_ERR_NOT_FOUND, "table \"%s\" has no column \"%s\"",
+                                  e->name, name ? name : "?");
+        for (int32_t q = 0; q < k; q++)
+            if (t->idx[q] == j)
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "column \"%s\" listed more than once in INSERT",
+                                      sc->fields[j].name);
+        t->idx[k] = j;
+    }
+    return PL_OK;
+}
+
+static pl_status count_mismatch(const insert_target *t, int64_t got, int32_t pos, pl_error *err) {
+    if (t->listed)
+        return pl_sql_fail_at(err, pos, PL_ERR_SQL, "INSERT lists %d columns but %lld values were supplied",
+                              t->n, (long long)got);
+    return pl_sql_fail_at(err, pos, PL_ERR_SQL, "table \"%s\" has %d columns but %lld values were supplied",
+                          t->e->name, t->n, (long long)got);
+}
+
+/* The expression a table column not given by the source gets: its DEFAULT or NULL, cast. */
+static pl_expr *fill_expr(const pl_cat_entry *e, int32_t j) {
+    pl_type *type = e->table->schema->fields[j].type;
+    pl_expr *d = e->defaults && e->defaults[j] ? pl_expr_retain(e->defaults[j]) : pl_expr_lit_null();
+    return pl_expr_cast(d, pl_type_retain(type), false);
+}
+
+/* Evaluates a constant expression (taken) into a one-value array. */
+static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_array **out,
+                            pl_error *err) {
+    if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_bexpr *b = NULL;
+    pl_status st = pl_expr_bind(x, empty, &b, err);
+    if (st == PL_OK) st = pl_bexpr_fold(&b, err);
+    if (st == PL_OK) {
+        if (b->kind == PL_BEXPR_LIT) {
+            st = pl_array_from_value(&b->lit, 1, out, err);
+        } else {
+            pl_eval_ctx ec = {NULL, 0};
+            st = pl_bexpr_eval_array(&ec, b, one_row, out, err);
+        }
+    }
+    if (st && err && err->sql_pos < 0) err->sql_pos = x->sql_pos;
+    pl_bexpr_free(b);
+    pl_expr_release(x);
+    return st;
+}
+
+/* INSERT ... VALUES: every value planned as a constant and cast to its column's type. */
+static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert_target *t,
+                               const PgQuery__SelectStmt *vs, pl_table **out, pl_error *err) {
+    pl_schema *sc = t->e->table->schema;
+    int32_t n_cols = sc->n_fields;
+    int64_t n_rows = (int64_t)vs->n_values_lists;
+    pl_schema *empty = NULL;
+    pl_batch *one_row = NULL;
+    pl_array **cells = pl_calloc((size_t)(n_rows * n_cols) + 1, sizeof(pl_array *));
+    pl_array **cols = pl_calloc((size_t)n_cols + 1, sizeof(pl_array *));
+    pl_array **fill = pl_calloc((size_t)n_cols + 1, sizeof(pl_array *));
+    bool *given = pl_calloc((size_t)n_cols + 1, sizeof(bool));
+    pl_status st = cells && cols && fill && given ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (st == PL_OK) st = pl_schema_new(0, NULL, &empty, err);
+    if (st == PL_OK) st = pl_batch_new(pl_schema_retain(empty), 1, NULL, &one_row, err);
+    for (int32_t k = 0; st == PL_OK && k < t->n; k++) given[t->idx[k]] = true;
+    /* columns the rows do not give: one value for all rows */
+    for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
+        if (!given[j]) st = eval_const(fill_expr(t->e, j), empty, one_row, &fill[j], err);
+    for (int64_t row = 0; st == PL_OK && row < n_rows; row++) {
+        const PgQuery__Node *ln = vs->values_lists[row];
+        if (ln->node_case != PG_QUERY__NODE__NODE_LIST) {
+            st = pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "malformed VALUES row");
+            break;
+        }
+        const PgQuery__List *l = ln->list;
+        if ((int64_t)l->n_items != t->n) {
+            st = count_mismatch(t, (int64_t)l->n_items, l->n_items ? node_location(l->items[0]) : c->pos, err);
+            break;
+        }
+        pl_array **rc = cells + row * n_cols;
+        for (int32_t k = 0; st == PL_OK && k < t->n; k++) {
+            int32_t j = t->idx[k];
+            const PgQuery__Node *item = l->items[k];
+            if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
+                st = eval_const(fill_expr(t->e, j), empty, one_row, &rc[j], err);
+                continue;
+            }
+            pl_expr *x = NULL;
+            st = pl_sql_at(err, node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
+            if (st) break;
+            int32_t pos = x->sql_pos >= 0 ? x->sql_pos : node_location(item);
+            st = pl_sql_at(err, pos,
+                           eval_const(pl_expr_cast(x, pl_type_retain(sc->fields[j].type), false), empty,
+                                      one_row, &rc[j], err));
+        }
+        for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
+            if (!given[j]) rc[j] = pl_array_retain(fill[j]);
+    }
+    /* column by column: the cells of every row into one array */
+    pl_array **col_cells = st == PL_OK ? pl_calloc((size_t)n_rows + 1, sizeof(pl_array *)) : NULL;
+    if (st == PL_OK && !col_cells) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t j = 0; st == PL_OK && j < n_cols; j++) {
+        for (int64_t row = 0; row < n_rows; row++) col_cells[row] = cells[row * n_cols + j];
+        st = pl_array_concat(n_rows, col_cells, &cols[j], err);
+    }
+    pl_free(col_cells);
+    pl_table *tab = NULL;
+    if (st == PL_OK) st = pl_table_new(sc, &tab, err);
+    if (st == PL_OK && n_rows > 0) {
+        pl_batch *b = NULL;
+        st = pl_batch_new(pl_schema_retain(sc), n_rows, cols, &b, err);
+        memset(cols, 0, sizeof(pl_array *) * (size_t)n_cols); /* taken by pl_batch_new */
+        if (st == PL_OK) st = pl_table_append(tab, b, err);
+        pl_batch_release(b);
+    }
+    for (int64_t i = 0; cells && i < n_rows * n_cols; i++) pl_array_release(cells[i]);
+    for (int32_t j = 0; cols && j < n_cols; j++) pl_array_release(cols[j]);
+    for (int32_t j = 0; fill && j < n_cols; j++) pl_array_release(fill[j]);
+    pl_free(cells);
+    pl_free(cols);
+    pl_free(fill);
+    pl_free(given);
+    pl_batch_release(one_row);
+    pl_schema_release(empty);
+    if (st) {
+        pl_table_release(tab);
+        return st;
+    }
+    *out = tab;
+    return PL_OK;
+}
+
+/* INSERT ... query (and COPY FROM): source columns cast by position to the target columns. */
+static pl_status insert_df(pl_session *s, const insert_target *t, pl_df *src, int32_t pos,
+                           pl_table **out, pl_error *err) {
+    pl_schema *sc = t->e->table->schema;
+    pl_schema *in = pl_df_schema(src);
+    if (in->n_fields != t->n) return count_mismatch(t, in->n_fields, pos, err);
+    int32_t n_cols = sc->n_fields;
+    pl_expr **exprs = pl_calloc((size_t)n_cols + 1, sizeof(pl_expr *));
+    const char **names = pl_calloc((size_t)n_cols + 1, sizeof(char *));
+    pl_df *sel = NULL;
+    pl_table *res = NULL;
+    pl_status st = exprs && names ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t j = 0; st == PL_OK && j < n_cols; j++) {
+        names[j] = sc->fields[j].name;
+        int32_t k = 0;
+        while (k < t->n && t->idx[k] != j) k++;
+        if (k < t->n) {
+            pl_expr *col = pl_expr_col_index(k, in->fields[k].name);
+            exprs[j] = pl_type_equals(in->fields[k].type, sc->fields[j].type)
+                           ? col
+                           : pl_expr_cast(col, pl_type_retain(sc->fields[j].type), false);
+        } else {
+            exprs[j] = fill_expr(t->e, j);
+        }
+        if (!exprs[j]) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
+    if (st == PL_OK) st = pl_sql_at(err, pos, pl_df_select(src, n_cols, exprs, names, &sel, err));
+    if (st == PL_OK) st = pl_df_collect(sel, &s->opts, &res, err);
+    if (st == PL_OK) st = conform_table(res, sc, out, err);
+    for (int32_t j = 0; exprs && j < n_cols; j++) pl_expr_release(exprs[j]);
+    pl_free(exprs);
+    pl_free(names);
+    pl_df_release(sel);
+    pl_table_release(res);
+    return st;
+}
+
+/* A VALUES list with nothing around it (no ORDER BY, LIMIT, WITH). */
+static bool plain_values(const PgQuery__SelectStmt *q) {
+    return q->n_values_lists > 0 && !q->n_sort_clause && !q->limit_count && !q->limit_offset &&
+           !q->with_clause && q->op == PG_QUERY__SET_OPERATION__SETOP_NONE;
+}
+
+static pl_status insertable(pl_session *s, const PgQuery__RangeVar *rel, pl_cat_entry **out,
+                            pl_error *err) {
+    pl_cat_entry *e = pl_session_find(s, rel->relname);
+    if (!e) return pl_sql_fail_at(err, rel->location, PL_ERR_NOT_FOUND, "table \"%s\" does not exist",
+                                  rel->relname);
+    if (e->kind != PL_CAT_TABLE)
+        return pl_sql_fail_at(err, rel->location, PL_ERR_SQL, "cannot insert into view \"%s\"", e->name);
+    *out = e;
+    return PL_OK;
+}
+
+/* Checks and stores new rows; r->rows_changed gets their count. */
+static pl_status finish_insert(pl_cat_entry *e, pl_table *rows, int32_t pos, pl_sql_result *r,
+                               pl_error *err) {
+    pl_status st = check_not_null(e, rows, pos, err);
+    if (st == PL_OK) st = publish_rows(e, rows, err);
+    if (st == PL_OK) r->rows_changed = rows->n_rows;
+    pl_table_release(rows);
+    return st;
+}
+
+pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
+                            pl_sql_result *r, pl_error *err) {
+    snprintf(r->tag, sizeof r->tag, "INSERT");
+    if (st->on_conflict_clause || st->n_returning_list || st->with_clause)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED,
+                              "INSERT with ON CONFLICT, RETURNING or WITH is not supported");
+    pl_cat_entry *e = NULL;
+    PL_TRY(insertable(s, st->relation, &e, err));
+    insert_target t = {e, 0, NULL, false};
+    pl_status rc = resolve_targets(e, st->n_cols, st->cols, &t, err);
+    pl_table *rows = NULL;
+    const PgQuery__Node *src = st->select_stmt;
+    if (rc == PL_OK && !src) {
+        /* INSERT INTO t DEFAULT VALUES */
+        PgQuery__SelectStmt none = PG_QUERY__SELECT_STMT__INIT;
+        PgQuery__List empty_row = PG_QUERY__LIST__INIT;
+        PgQuery__Node row = PG_QUERY__NODE__INIT;
+        PgQuery__Node *rows_v[1] = {&row};
+        row.node_case = PG_QUERY__NODE__NODE_LIST;
+        row.list = &empty_row;
+        none.n_values_lists = 1;
+        none.values_lists = rows_v;
+        t.n = 0;
+        rc = insert_values(s, c, &t, &none, &rows, err);
+    } else if (rc == PL_OK && src->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+               plain_values(src->select_stmt)) {
+        rc = insert_values(s, c, &t, src->select_stmt, &rows, err);
+    } else if (rc == PL_OK) {
+        pl_df *q = NULL;
+        rc = pl_sql_plan_query(s, c->sql, src, &q, err);
+        if (rc == PL_OK) rc = insert_df(s, &t, q, c->pos, &rows, err);
+        pl_df_release(q);
+    }
+    pl_free(t.idx);
+    if (rc) return rc;
+    return finish_insert(e, rows, c->pos, r, err);
+}
+
+/* ---------------------------------------------------------------- COPY */
+
+typedef struct copy_opts {
+    pl_format format;
+    int header; /* -1 = default */
+    char delimiter;
+    pl_codec codec;
+    bool codec_set;
+    int64_t row_group_rows;
+} copy_opts;
+
+static pl_status copy_options(const pl_stmt_ctx *c, const PgQuery__CopyStmt *st, copy_opts *o,
+                              pl_error *err) {
+    memset(o, 0, sizeof *o);
+    o->header = -1;
+    for (size_t i = 0; i < st->n_options; i++) {
+        const PgQuery__Node *n = st->options[i];
+        if (n->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
+        const PgQuery__DefElem *d = n->def_elem;
+        char buf[64];
+        const char *v = pl_sql_node_text(d->arg, buf, sizeof buf);
+        int32_t pos = d->location >= 0 ? d->location : c->pos;
+        if (!strcmp(d->defname, "format")) {
+            o->format = v ? pl_format_from_name(v) : PL_FORMAT_AUTO;
+            if (o->format == PL_FORMAT_AUTO)
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL,
+                                      "unknown COPY format \"%s\" (parquet, csv, json, arrow)", v ? v : "");
+        } else if (!strcmp(d->defname, "header")) {
+            bool b;
+            if (!pl_sql_node_bool(d->arg, &b))
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "HEADER takes true or false");
+            o->header = b;
+        } else if (!strcmp(d->defname, "delimiter") || !strcmp(d->defname, "delim") ||
+                   !strcmp(d->defname, "sep")) {
+            if (!v || strlen(v) != 1 || v[0] == '\n' || v[0] == '\r' || v[0] == '"')
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "DELIMITER takes one character");
+            o->delimiter = v[0];
+        } else if (!strcmp(d->defname, "compression") || !strcmp(d->defname, "codec")) {
+            static const struct { const char *name; pl_codec codec; } codecs[] = {
+                {"zstd", PL_CODEC_ZSTD},     {"snappy", PL_CODEC_SNAPPY},
+                {"gzip", PL_CODEC_GZIP},     {"lz4", PL_CODEC_LZ4_RAW},
+                {"lz4_raw", PL_CODEC_LZ4_RAW}, {"brotli", PL_CODEC_BROTLI},
+                {"uncompressed", PL_CODEC_UNCOMPRESSED}, {"none", PL_CODEC_UNCOMPRESSED},
+            };
+            size_t k = 0;
+            while (v && k < PL_ARRAY_LEN(codecs) && strcasecmp(codecs[k].name, v)) k++;
+            if (!v || k == PL_ARRAY_LEN(codecs))
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL,
+                                      "unknown compression \"%s\" (zstd, snappy, gzip, lz4, brotli, none)",
+                                      v ? v : "");
+            o->codec = codecs[k].codec;
+            o->codec_set = true;
+        } else if (!strcmp(d->defname, "row_group_size")) {
+            char *end;
+            long long rows = v ? strtoll(v, &end, 10) : 0;
+            if (!v || *end || rows <= 0)
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "ROW_GROUP_SIZE takes a positive row count");
+            o->row_group_rows = rows;
+        } else {
+            return pl_sql_fail_at(err, pos, PL_ERR_SQL,
+                                  "unknown COPY option \"%s\" (format, header, delimiter, compression, "
+                                  "row_group_size)",
+                                  d->defname);
+        }
+    }
+    return PL_OK;
+}
+
+/* Counts the rows that pass through a stream. */
+typedef struct count_stream {
+    pl_stream *inner;
+    int64_t rows;
+} count_stream;
+
+static pl_status count_next(pl_stream *s, pl_batch **out, pl_error *err) {
+    count_stream *cs = s->impl;
+    PL_TRY(pl_stream_next(cs->inner, out, err));
+    if (*out) cs->rows += (*out)->n_rows;
+    return PL_OK;
+}
+
+static void count_free(pl_stream *s) { (void)s; }
+
+static pl_status copy_to(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
+                         const copy_opts *o, pl_sql_result *r, pl_error *err) {
+    pl_df *df = NULL;
+    if (st->query) {
+        if (st->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY (statement) supports queries only");
+        PL_TRY(pl_sql_plan_query(s, c->sql, st->query, &df, err));
+    } else {
+        df = pl_session_lookup(s, st->relation->relname);
+        if (!df)
+            return pl_sql_fail_at(err, st->relation->location, PL_ERR_NOT_FOUND,
+                                  "table \"%s\" does not exist", st->relation->relname);
+        if (st->n_attlist > 0) {
+            pl_expr **cols = pl_calloc(st->n_attlist, sizeof(pl_expr *));
+            pl_status rc = cols ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            for (size_t i = 0; rc == PL_OK && i < st->n_attlist; i++) {
+                const char *name = list_last_name(st->attlist[i]);
+                cols[i] = pl_expr_col(name ? name : "");
+                if (!cols[i]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            }
+            pl_df *sel = NULL;
+            if (rc == PL_OK) rc = pl_df_select(df, (int32_t)st->n_attlist, cols, NULL, &sel, err);
+            for (size_t i = 0; cols && i < st->n_attlist; i++) pl_expr_release(cols[i]);
+            pl_free(cols);
+            pl_df_release(df);
+            if (rc) return rc;
+            df = sel;
+        }
+    }
+    pl_format fmt = o->format != PL_FORMAT_AUTO ? o->format : pl_format_from_path(st->filename);
+    if (fmt == PL_FORMAT_AUTO) {
+        pl_df_release(df);
+        pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "cannot tell the output format of \"%s\"", st->filename);
+        if (err) snprintf(err->hint, sizeof err->hint, "add (FORMAT parquet), csv, json or arrow");
+        return PL_ERR_SQL;
+    }
+    pl_write_opts w;
+    pl_write_opts_init(&w);
+    w.n_threads = s->opts.n_threads;
+    if (o->header >= 0) w.csv_header = o->header;
+    if (o->delimiter) w.csv_delimiter = o->delimiter;
+    if (o->codec_set) w.codec = o->codec;
+    if (fmt == PL_FORMAT_IPC && w.codec == PL_CODEC_LZ4_RAW) w.codec = PL_CODEC_LZ4_FRAME;
+    if (o->row_group_rows) w.row_group_rows = o->row_group_rows;
+    struct stat before;
+    bool existed = stat(st->filename, &before) == 0;
+    pl_stream *inner = NULL;
+    pl_status rc = pl_df_execute(df, &s->opts, &inner, err);
+    pl_df_release(df);
+    if (rc) return rc;
+    count_stream cs = {inner, 0};
+    pl_stream wrap = {count_next, count_free, inner->schema, &cs};
+    rc = pl_write_stream(&wrap, st->filename, fmt, &w, err);
+    pl_stream_free(inner);
+    if (rc) {
+        if (!existed) unlink(st->filename); /* no half-written file that looks complete */
+        pl_error_set_path(err, st->filename);
+        return rc;
+    }
+    r->rows_changed = cs.rows;
+    return PL_OK;
+}
+
+static pl_status copy_from(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
+                           const copy_opts *o, pl_sql_result *r, pl_error *err) {
+    if (!st->relation)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "COPY FROM needs a table");
+    pl_cat_entry *e = NULL;
+    PL_TRY(insertable(s, st->relation, &e, err));
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    ro.n_threads = s->opts.n_threads;
+    ro.decode_dictionary = true;
+    if (o->header >= 0) ro.csv_header = o->header;
+    if (o->delimiter) ro.csv_delimiter = o->delimiter;
+    pl_format fmt = o->format;
+    if (fmt == PL_FORMAT_JSON || fmt == PL_FORMAT_TABLE)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY FROM reads parquet, csv or arrow");
+    const char *path = st->filename;
+    pl_df *src = NULL;
+    PL_TRY(pl_df_scan(1, &path, fmt, &ro, &src, err));
+    insert_target t = {e, 0, NULL, false};
+    pl_table *rows = NULL;
+    pl_status rc = resolve_targets(e, st->n_attlist, st->attlist, &t, err);
+    if (rc == PL_OK) rc = insert_df(s, &t, src, c->pos, &rows, err);
+    pl_free(t.idx);
+    pl_df_release(src);
+    if (rc) return rc;
+    return finish_insert(e, rows, c->pos, r, err);
+}
+
+pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
+                          pl_sql_result *r, pl_error *err) {
+    snprintf(r->tag, sizeof r->tag, "COPY");
+    if (st->is_program || !st->filename || !*st->filename)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED,
+                              "COPY needs a file name (STDIN, STDOUT and PROGRAM are not supported)");
+    if (st->where_clause)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY ... WHERE is not supported");
+    copy_opts o;
+    PL_TRY(copy_options(c, st, &o, err));
+    return st->is_from ? copy_from(s, c, st, &o, r, err) : copy_to(s, c, st, &o, r, err);
+}

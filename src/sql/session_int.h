@@ -1,0 +1,88 @@
+/* session_int.h - what session.c (catalog, parsing, the statement loop, queries, EXPLAIN, SET)
+ * and session_dml.c (CREATE TABLE [AS], CREATE VIEW, INSERT, DROP, COPY) share: the catalog
+ * entries and small helpers for positioned errors and protobuf node fields. */
+#ifndef PL_SQL_SESSION_INT_H
+#define PL_SQL_SESSION_INT_H
+
+#include "sql/sql_int.h"
+
+/* views may refer to views this deep (a guard against a view that reaches itself) */
+#define PL_SQL_MAX_VIEW_DEPTH 32
+/* INSERT appends rows as a new batch; a last batch below this many rows is merged with the new
+ * rows instead, so row-at-a-time INSERT scripts do not leave one tiny batch per statement */
+#define PL_SQL_MERGE_BATCH_ROWS 65536
+
+typedef enum pl_cat_kind {
+    PL_CAT_TABLE = 0, /* CREATE TABLE: rows in `table`, insertable */
+    PL_CAT_VIEW,      /* CREATE VIEW: a query planned again at every use */
+    PL_CAT_FRAME,     /* pl_session_register: a DataFrame (shown and dropped as a view) */
+} pl_cat_kind;
+
+typedef struct pl_cat_entry {
+    char *name; /* as written (lookups ignore case) */
+    pl_cat_kind kind;
+    pl_df *df;          /* TABLE: over `table`; FRAME: the registered plan; VIEW: NULL */
+    pl_table *table;    /* TABLE: the rows (schema: the column types and NOT NULL flags) */
+    pl_expr **defaults; /* TABLE: per column DEFAULT expression or NULL; NULL = none at all */
+    /* VIEW: the defining query as a packed PgQuery__Node, the script text it came from (its
+     * positions) and the column aliases */
+    uint8_t *view_node;
+    size_t view_node_len;
+    char *view_sql;
+    char **view_cols;
+    int32_t n_view_cols;
+    bool expanding; /* VIEW: being planned (a lookup of it now is a self reference) */
+} pl_cat_entry;
+
+struct pl_session {
+    pl_cat_entry *ents;
+    int32_t n_ents, cap_ents;
+    pl_exec_opts opts;
+    int32_t view_depth;
+};
+
+/* The entry called name (case-insensitive), or NULL. */
+pl_cat_entry *pl_session_find(pl_session *s, const char *name);
+/* Adds an entry (name copied; the other fields are the caller's to fill). */
+pl_status pl_session_add(pl_session *s, const char *name, pl_cat_kind kind, pl_cat_entry **out,
+                         pl_error *err);
+/* Removes (and frees) the entry. */
+void pl_session_remove(pl_session *s, pl_cat_entry *e);
+void pl_cat_entry_clear(pl_cat_entry *e);
+
+/* Records a PL_ERR_SQL-like error with err->sql_pos = pos. */
+pl_status pl_sql_fail_at(pl_error *err, int32_t pos, pl_status code, const char *fmt, ...)
+    PL_PRINTF(4, 5);
+/* Fills err->sql_pos with pos when a failure left it unset; returns st. */
+pl_status pl_sql_at(pl_error *err, int32_t pos, pl_status st);
+
+/* The text of a constant option node (String, Integer, Float, Boolean, A_Const, the last name
+ * of a TypeName); NULL for anything else. buf holds rendered numbers. */
+const char *pl_sql_node_text(const PgQuery__Node *n, char *buf, size_t size);
+/* A boolean option value (true/false/on/off/1/0/yes/no; no value at all = true); false if the
+ * node is not one. */
+bool pl_sql_node_bool(const PgQuery__Node *n, bool *out);
+
+/* A statement being run: the original script text and where the statement starts. */
+typedef struct pl_stmt_ctx {
+    const char *sql;
+    int32_t pos;
+    int32_t end; /* byte offset just past the statement */
+} pl_stmt_ctx;
+
+/* session_dml.c: the catalog-changing statements. Each fills r (tag, rows_changed). */
+pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CreateStmt *st,
+                                  pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
+                                     const PgQuery__CreateTableAsStmt *st, pl_sql_result *r,
+                                     pl_error *err);
+pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ViewStmt *st,
+                                 pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
+                            pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_drop(pl_session *s, const pl_stmt_ctx *c, const PgQuery__DropStmt *st,
+                          pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
+                          pl_sql_result *r, pl_error *err);
+
+#endif

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Differential tests: random queries run by polaroid and by DuckDB, results compared
+(tests/diff/README.md).
+
+  run_diff.py [--polaroid CMD] [--seed S]... [--queries N] [--jobs J] [--all] [--keep] [-v]
+
+Without --seed: the fixed seed (config.FIXED_SEED) and one new random seed. Per seed: random tables
+(gen_data.py) written as Parquet under build/diff/seed-S/, then N random queries (gen_queries.py).
+Each query runs in DuckDB (in this process) and in `polaroid sql --format arrow` (one process per
+query, J at a time), and the results are compared (bench/compare.py: as multisets unless the query
+orders every output column; doubles to a tolerance; integer widths and HUGEINT numerically).
+
+Outcome per query: pass (same result, or both engines refuse it with an error), FAIL (different
+result, polaroid crashed or timed out, polaroid failed where DuckDB did not, or the reverse), or
+skipped (uses a feature listed in config.UNSUPPORTED). Exit status 1 on any failure; each failure
+prints its seed and SQL, and `make diff SEED=S` reruns that seed.
+"""
+import argparse
+import concurrent.futures as cf
+import os
+import random
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+import compare  # noqa: E402
+import config  # noqa: E402
+import gen_data  # noqa: E402
+import gen_queries  # noqa: E402
+
+
+def run_polaroid(cmd, sql, timeout, threads):
+    argv = cmd + ["sql", "--format", "arrow"]
+    if threads:
+        argv += ["--threads", str(threads)]
+    argv.append(sql)
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return {"rc": None, "stdout": b"", "stderr": f"timeout after {timeout}s",
+                "seconds": timeout}
+    return {"rc": p.returncode, "stdout": p.stdout, "stderr": p.stderr.decode(errors="replace"),
+            "seconds": time.perf_counter() - t0}
+
+
+def read_arrow(data):
+    import pyarrow as pa
+    if data[:6] == b"ARROW1":
+        return pa.ipc.open_file(pa.py_buffer(data)).read_all()
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
+def _short(text, n=600):
+    text = text.strip()
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def judge(duck, pol, q):
+    """(outcome, detail): outcome in pass, both_error, fail."""
+    if pol["rc"] is None:
+        return "fail", "polaroid " + pol["stderr"]
+    if "AddressSanitizer" in pol["stderr"] or "runtime error:" in pol["stderr"] or \
+            "LeakSanitizer" in pol["stderr"]:
+        return "fail", "polaroid sanitizer report:\n" + _short(pol["stderr"], 3000)
+    if pol["rc"] not in (0, 1):
+        return "fail", f"polaroid crashed (exit {pol['rc']}): {_short(pol['stderr'])}"
+    if isinstance(duck, Exception):
+        if pol["rc"] == 1:
+            return "both_error", ""
+        return "fail", f"DuckDB fails ({_short(str(duck))}) but polaroid returned a result"
+    if pol["rc"] == 1:
+        return "fail", f"polaroid error where DuckDB succeeds: {_short(pol['stderr'])}"
+    try:
+        got = read_arrow(pol["stdout"])
+    except Exception as e:  # noqa: BLE001
+        return "fail", f"polaroid output is not Arrow IPC: {e}"
+    d = compare.compare_tables(duck, got, ordered=q.ordered, rtol=config.RTOL, atol=config.ATOL)
+    if d is not None:
+        return "fail", "result differs: " + d
+    return "pass", ""
+
+
+def run_seed(seed, a, cmd, pool):
+    import duckdb
+    outdir = os.path.join(ROOT, "build", "diff", f"seed-{seed}")
+    paths = gen_data.write_tables(seed, outdir)
+    sources = {n: "read_parquet('%s')" % os.path.relpath(p, ROOT) for n, p in paths.items()}
+    gen = gen_queries.QueryGen(seed)
+    queries = [gen.query() for _ in range(a.queries)]
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    counts = {"pass": 0, "both_error": 0, "fail": 0, "skipped": 0, "unsupported_now_pass": 0}
+    skipped_by = {}
+    failures = []
+    todo = []
+    for i, q in enumerate(queries):
+        unsup = sorted(q.features & set(config.UNSUPPORTED))
+        if unsup and not a.all:
+            counts["skipped"] += 1
+            for u in unsup:
+                skipped_by[u] = skipped_by.get(u, 0) + 1
+            continue
+        todo.append((i, q, unsup))
+    futures = {i: pool.submit(run_polaroid, cmd, q.text(sources), config.TIMEOUT_S, a.threads)
+               for i, q, _ in todo}
+    for i, q, unsup in todo:
+        sql = q.text(sources)
+        try:
+            rel = con.sql(sql)
+            duck = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else \
+                rel.fetch_arrow_table()
+        except Exception as e:  # noqa: BLE001 - DuckDB refused: polaroid must refuse too
+            duck = e
+        pol = futures[i].result()
+        outcome, detail = judge(duck, pol, q)
+        if unsup:
+            counts["skipped"] += 1
+            if outcome != "fail":
+                counts["unsupported_now_pass"] += 1
+                for u in unsup:
+                    skipped_by.setdefault(u + " (passing now)", 0)
+                    skipped_by[u + " (passing now)"] += 1
+            continue
+        counts[outcome] += 1
+        if outcome == "fail":
+            failures.append((i, q, sql, detail))
+        if a.verbose:
+            print(f"  [{seed}#{i}] {outcome} {pol['seconds']:.2f}s {sql[:150]}")
+    return counts, skipped_by, failures
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--polaroid", default=os.environ.get("POLAROID", "build-asan/polaroid"),
+                    help="the polaroid command (default $POLAROID or build-asan/polaroid)")
+    ap.add_argument("--seed", type=int, action="append",
+                    help="seed (repeatable; default: the fixed seed and one random seed)")
+    ap.add_argument("--queries", type=int, default=config.QUERIES_PER_SEED,
+                    help=f"queries per seed ({config.QUERIES_PER_SEED})")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
+                    help="polaroid processes at a time")
+    ap.add_argument("--threads", type=int, default=2, help="polaroid --threads (2)")
+    ap.add_argument("--all", action="store_true",
+                    help="run queries with unsupported features too (they do not fail the run)")
+    ap.add_argument("--max-failures", type=int, default=10, help="failures printed per seed")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args(argv)
+    cmd = shlex.split(a.polaroid)
+    if not os.path.exists(os.path.join(ROOT, cmd[0])) and not os.path.isabs(cmd[0]):
+        raise SystemExit(f"diff: {cmd[0]} not found (make build-asan)")
+    seeds = a.seed or [config.FIXED_SEED, random.SystemRandom().randrange(1, 2 ** 31)]
+    t0 = time.time()
+    total = {"pass": 0, "both_error": 0, "fail": 0, "skipped": 0, "unsupported_now_pass": 0}
+    rc = 0
+    with cf.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        for seed in seeds:
+            counts, skipped_by, failures = run_seed(seed, a, cmd, pool)
+            for k, v in counts.items():
+                total[k] += v
+            line = (f"diff: seed {seed}: {counts['pass'] + counts['both_error']} passed "
+                    f"({counts['both_error']} both refused), {counts['fail']} failed, "
+                    f"{counts['skipped']} skipped (unsupported)")
+            if a.all:
+                line += f", {counts['unsupported_now_pass']} of the unsupported pass now"
+            print(line, flush=True)
+            if skipped_by:
+                print("      skipped by feature: " + ", ".join(
+                    f"{k} {v}" for k, v in sorted(skipped_by.items(), key=lambda kv: -kv[1])))
+            for i, q, sql, detail in failures[:a.max_failures]:
+                print(f"\n  FAIL seed {seed} query #{i} (reproduce: make diff SEED={seed}; "
+                      f"{'ordered' if q.ordered else 'as multisets'}; features: "
+                      f"{', '.join(sorted(q.features))})\n    SQL: {sql}\n    {detail}")
+            if len(failures) > a.max_failures:
+                print(f"\n  ... and {len(failures) - a.max_failures} more failures")
+            if failures:
+                rc = 1
+    print(f"diff: total {total['pass'] + total['both_error']} passed, {total['fail']} failed, "
+          f"{total['skipped']} skipped (unsupported) in {time.time() - t0:.1f}s; seeds "
+          f"{', '.join(map(str, seeds))}")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
