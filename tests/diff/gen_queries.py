@@ -276,6 +276,8 @@ class QueryGen:
             return "count(*)"
         kind = r.choice(["int", "double"]) if c < 6 else r.choice(["str", "ts", "int"])
         arg = self.expr(kind, sc, f, 1)
+        if not any(c_ in arg for c_, _ in sc.cols):
+            f.add("agg_const_arg")  # an aggregate of a constant expression
         if c == 1:
             f.add("agg:count")
             return f"count({arg})"
@@ -352,6 +354,7 @@ class QueryGen:
                f"ON {on}")
         if r.random() < 0.6:
             f.add("where")
+            f.add("join_filter_left")  # a filter on the left table's columns above the join
             sql += " WHERE " + self.pred(Scope([("t1", "t1")]), f)
         ordered = False
         if r.random() < 0.25:
