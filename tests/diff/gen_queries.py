@@ -420,8 +420,25 @@ class QueryGen:
             sql += " WHERE " + self.pred(Scope([("t1", "t1")]), f)
         return Query(sql, f, False)
 
+    def q_error(self):
+        """A query both engines must refuse at run time (overflow, division by zero, a failed
+        cast): polaroid must report an error, not return a result."""
+        r = self.r
+        c = r.randrange(4)
+        if c == 0:
+            return Query("SELECT t1.id * 9223372036854775807 AS c0 FROM {t1} AS t1",
+                         {"error:overflow"}, False)
+        if c == 1:
+            return Query("SELECT sum(t1.id + 9223372036854775000) AS c0 FROM {t1} AS t1",
+                         {"error:overflow", "agg:sum"}, False)
+        if c == 2:
+            return Query("SELECT t1.a % (t1.id - t1.id) AS c0 FROM {t1} AS t1",
+                         {"error:div_zero", "mod"}, False)
+        return Query("SELECT CAST(t1.s AS INTEGER) AS c0 FROM {t1} AS t1 WHERE t1.s <> ''",
+                     {"error:cast", "cast"}, False)
+
     SHAPES = [("project", 6), ("aggregate", 5), ("agg_join", 2), ("join", 3), ("union", 2),
-              ("window", 2), ("distinct", 1)]
+              ("window", 2), ("distinct", 1), ("error", 0.3)]
 
     def query(self):
         r = self.r
@@ -438,6 +455,8 @@ class QueryGen:
             return self.q_union()
         if shape == "window":
             return self.q_window()
+        if shape == "error":
+            return self.q_error()
         return self.q_distinct()
 
 
