@@ -428,9 +428,9 @@ class QueryGen:
         if c == 0:
             return Query("SELECT t1.id * 9223372036854775807 AS c0 FROM {t1} AS t1",
                          {"error:overflow"}, False)
-        if c == 1:
-            return Query("SELECT sum(t1.id + 9223372036854775000) AS c0 FROM {t1} AS t1",
-                         {"error:overflow", "agg:sum"}, False)
+        if c == 1:  # (not inside sum(): DuckDB rewrites sum(x + c) as sum(x) + c * count(x))
+            return Query("SELECT t1.k, t1.id + 9223372036854775000 AS c0 FROM {t1} AS t1",
+                         {"error:overflow"}, False)
         if c == 2:
             return Query("SELECT t1.a % (t1.id - t1.id) AS c0 FROM {t1} AS t1",
                          {"error:div_zero", "mod"}, False)
