@@ -236,6 +236,29 @@ static pl_bexpr *make_residual(void) {
     return r;
 }
 
+/* The same condition bound from an expression over probe then build columns. */
+static pl_bexpr *bind_residual(pl_schema *ps, pl_schema *bs) {
+    pl_field f[6];
+    for (int i = 0; i < 3; i++) f[i] = ps->fields[i], f[3 + i] = bs->fields[i];
+    pl_schema *all = NULL;
+    assert_int_equal(pl_schema_new(6, f, &all, NULL), PL_OK);
+    pl_expr *e = pl_expr_call2(
+        "ne",
+        pl_expr_call2("mod", pl_expr_call2("add", pl_expr_col_index(2, "p_v"), pl_expr_col_index(5, "b_v")),
+                      pl_expr_lit_i64(3)),
+        pl_expr_lit_i64(0));
+    pl_bexpr *b = NULL;
+    pl_error err;
+    memset(&err, 0, sizeof err);
+    if (pl_expr_bind(e, all, &b, &err)) {
+        print_error("bind: %s\n", err.msg);
+        fail();
+    }
+    pl_expr_release(e);
+    pl_schema_release(all);
+    return b;
+}
+
 static bool model_res(const trow *p, const trow *b) {
     return p->vv && b->vv && (p->v + b->v) % 3 != 0;
 }
@@ -255,6 +278,7 @@ typedef struct jcase {
     int64_t pbatch, bbatch;
     int threads;
     bool dict_out; /* the output asks for the (plain) build k2 as dictionary<int32, utf8> */
+    bool bound;    /* the residual bound from an expression (add, mod, ne) */
 } jcase;
 
 typedef struct run_ctx {
@@ -380,7 +404,7 @@ static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_sc
         .probe_keys = pk,
         .build_keys = bk,
         .null_equal = c->null_equal,
-        .residual = c->residual ? make_residual() : NULL,
+        .residual = c->residual ? (c->bound ? bind_residual(ps, bs) : make_residual()) : NULL,
         .n_probe_out = 3,
         .probe_out = po,
         .n_build_out = semi ? 0 : 3,
@@ -566,6 +590,20 @@ static void test_dict_probe(void **state) {
     run_case(&c);
 }
 
+static void test_bound_residual(void **state) {
+    (void)state;
+    for (int k = 0; k < 6; k++) {
+        jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = k % 3, .residual = true,
+                   .bound = true, .pdict = k == 2, .np = 5000, .nb = 300, .k1_dom = 40,
+                   .k2_dom = 30, .null_pct = 5, .pbatch = 2000, .bbatch = 100, .threads = 2};
+        run_case(&c);
+    }
+    jcase c = {.kind = PL_JK_PROBE_OUTER, .n_keys = 0, .residual = true, .bound = true,
+               .np = 500, .nb = 200, .k1_dom = 5, .k2_dom = 5, .null_pct = 5, .pbatch = 128,
+               .bbatch = 64, .threads = 2};
+    run_case(&c);
+}
+
 static void test_errors(void **state) {
     (void)state;
     pl_schema *ps = make_schema("p_", false), *bs = make_schema("b_", false);
@@ -597,7 +635,7 @@ int main(void) {
         cmocka_unit_test(test_small_all),   cmocka_unit_test(test_empty_sides),
         cmocka_unit_test(test_cross),       cmocka_unit_test(test_large),
         cmocka_unit_test(test_large_build), cmocka_unit_test(test_dict_probe),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_bound_residual), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
