@@ -213,7 +213,7 @@ static void test_subqueries(void **state) {
     expect(state, "SELECT a FROM t WHERE c > (SELECT avg(c) FROM t) ORDER BY a", "a\n4\nNULL\n");
     expect(state, "SELECT a, a IN (SELECT a FROM u) AS m FROM t ORDER BY a", "a|m\n1|true\n2|true\n3|NULL\n4|NULL\nNULL|NULL\n");
     expect(state, "WITH v AS (SELECT a, c FROM t WHERE a > 1) SELECT x.a, y.c FROM v x JOIN v y ON x.a = y.a ORDER BY 1",
-           "a|c\n2|2.5\n3|NULL\n4|4\n");
+           "a|c\n2|2.5\n3|NULL\n4|4.0\n");
     expect(state, "SELECT s.k FROM (SELECT a * 10 AS k FROM t) AS s WHERE s.k > 20 ORDER BY 1", "k\n30\n40\n");
     expect(state, "SELECT q.x FROM (SELECT a FROM t) AS q(x) WHERE x = 2", "x\n2\n");
 }
