@@ -329,18 +329,19 @@ static pl_status bt_hash(void *arg, int64_t c, int32_t worker, pl_error *err) {
     build_task *t = arg;
     join_op *j = t->j;
     int64_t start = c * t->chunk, n = PL_MIN(t->chunk, j->n_build - start);
-    uint64_t *h = t->hash + start;
     uint8_t *skip = t->skip ? t->skip + start : NULL;
+    int64_t *cnt = t->counts + c * t->n_parts;
     if (j->mode == MODE_INT) {
         int64_t *k = t->key + start;
         pl_join_key_ints(&j->bkeys[0], start, n, k, skip);
-        for (int64_t i = 0; i < n; i++) h[i] = jk_hash_int(k[i]);
-    } else {
-        for (int32_t kk = 0; kk < j->n_keys; kk++)
-            PL_TRY(pl_join_key_hash(&j->bkeys[kk], start, n, h, kk > 0, j->null_equal ? NULL : skip,
-                                    err));
+        for (int64_t i = 0; i < n; i++)
+            if (!skip || !skip[i]) cnt[part_of(jk_hash_int(k[i]), t->pbits)]++;
+        return PL_OK;
     }
-    int64_t *cnt = t->counts + c * t->n_parts;
+    uint64_t *h = t->hash + start;
+    for (int32_t kk = 0; kk < j->n_keys; kk++)
+        PL_TRY(pl_join_key_hash(&j->bkeys[kk], start, n, h, kk > 0, j->null_equal ? NULL : skip,
+                                err));
     for (int64_t i = 0; i < n; i++)
         if (!skip || !skip[i]) cnt[part_of(h[i], t->pbits)]++;
     return PL_OK;
@@ -352,12 +353,20 @@ static pl_status bt_scatter(void *arg, int64_t c, int32_t worker, pl_error *err)
     join_op *j = t->j;
     int64_t start = c * t->chunk, n = PL_MIN(t->chunk, j->n_build - start);
     int64_t *pos = t->counts + c * t->n_parts;
+    if (t->tk) {
+        for (int64_t i = start; i < start + n; i++) {
+            if (t->skip && t->skip[i]) continue;
+            int64_t w = pos[part_of(jk_hash_int(t->key[i]), t->pbits)]++;
+            t->tr[w] = (uint32_t)i;
+            t->tk[w] = t->key[i];
+        }
+        return PL_OK;
+    }
     for (int64_t i = start; i < start + n; i++) {
         if (t->skip && t->skip[i]) continue;
         int64_t w = pos[part_of(t->hash[i], t->pbits)]++;
         t->th[w] = t->hash[i];
         t->tr[w] = (uint32_t)i;
-        if (t->tk) t->tk[w] = t->key[i];
     }
     return PL_OK;
 }
@@ -372,7 +381,10 @@ static pl_status bt_part(void *arg, int64_t p, int32_t worker, pl_error *err) {
     uint32_t *off = j->boff + b0;
     memset(off, 0, sizeof *off * (size_t)nb);
     int shift = 64 - j->bits;
-    for (int64_t i = s; i < e; i++) off[(int64_t)(t->th[i] >> shift) - b0]++;
+    if (t->tk)
+        for (int64_t i = s; i < e; i++) off[(int64_t)(jk_hash_int(t->tk[i]) >> shift) - b0]++;
+    else
+        for (int64_t i = s; i < e; i++) off[(int64_t)(t->th[i] >> shift) - b0]++;
     uint32_t run = (uint32_t)s;
     for (int64_t b = 0; b < nb; b++) {
         uint32_t c = off[b];
@@ -384,12 +396,18 @@ static pl_status bt_part(void *arg, int64_t p, int32_t worker, pl_error *err) {
     uint32_t *wpos = pl_malloc(sizeof *wpos * (size_t)nb);
     if (!wpos) PL_FAIL(err, PL_ERR_NOMEM, "out of memory building the join hash table");
     memcpy(wpos, off, sizeof *wpos * (size_t)nb);
-    for (int64_t i = s; i < e; i++) {
-        int64_t b = (int64_t)(t->th[i] >> shift) - b0;
-        uint32_t w = wpos[b]++;
-        j->erow[w] = t->tr[i];
-        if (j->ehash) j->ehash[w] = t->th[i];
-        if (j->ekey) j->ekey[w] = t->tk[i];
+    if (t->tk) {
+        for (int64_t i = s; i < e; i++) {
+            uint32_t w = wpos[(int64_t)(jk_hash_int(t->tk[i]) >> shift) - b0]++;
+            j->erow[w] = t->tr[i];
+            j->ekey[w] = t->tk[i];
+        }
+    } else {
+        for (int64_t i = s; i < e; i++) {
+            uint32_t w = wpos[(int64_t)(t->th[i] >> shift) - b0]++;
+            j->erow[w] = t->tr[i];
+            j->ehash[w] = t->th[i];
+        }
     }
     /* uniqueness: no two entries of a bucket with the same key (MODE_INT) or hash */
     bool nonunique = false;
@@ -437,11 +455,11 @@ static pl_status build_table(join_op *j, pl_exec_ctx *ctx, pl_error *err) {
     bool may_null = false;
     for (int32_t k = 0; k < j->n_keys; k++) may_null |= pl_join_key_may_null(&j->bkeys[k]);
     int64_t nb = (int64_t)1 << bits;
-    int64_t bytes = n * (8 + 4 + (j->mode == MODE_INT ? 8 : 0)) + (nb + 1) * 4;
+    int64_t bytes = n * (8 + 4) + (nb + 1) * 4;
     PL_TRY(charge(j, ctx, bytes, err));
     pl_status st = PL_OK;
-    t.hash = pl_malloc(sizeof *t.hash * (size_t)PL_MAX(n, 1));
     if (j->mode == MODE_INT) t.key = pl_malloc(sizeof *t.key * (size_t)PL_MAX(n, 1));
+    else t.hash = pl_malloc(sizeof *t.hash * (size_t)PL_MAX(n, 1));
     if (may_null) t.skip = pl_calloc((size_t)PL_MAX(n, 1), 1);
     t.counts = pl_calloc((size_t)PL_MAX(t.n_chunks * t.n_parts, 1), sizeof *t.counts);
     t.part_start = pl_calloc((size_t)t.n_parts + 1, sizeof *t.part_start);
@@ -449,7 +467,7 @@ static pl_status build_table(join_op *j, pl_exec_ctx *ctx, pl_error *err) {
     j->erow = pl_malloc(sizeof *j->erow * (size_t)PL_MAX(n, 1));
     if (j->mode == MODE_INT) j->ekey = pl_malloc(sizeof *j->ekey * (size_t)PL_MAX(n, 1));
     else j->ehash = pl_malloc(sizeof *j->ehash * (size_t)PL_MAX(n, 1));
-    if (!t.hash || (j->mode == MODE_INT && (!t.key || !j->ekey)) || (may_null && !t.skip) ||
+    if ((j->mode != MODE_INT && !t.hash) || (j->mode == MODE_INT && (!t.key || !j->ekey)) || (may_null && !t.skip) ||
         !t.counts || !t.part_start || !j->boff || !j->erow || (j->mode != MODE_INT && !j->ehash)) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory building the join hash table");
         goto done;
@@ -477,10 +495,10 @@ static pl_status build_table(join_op *j, pl_exec_ctx *ctx, pl_error *err) {
         for (int64_t i = 0; i < n; i++)
             if (t.skip[i]) j->null_rows[j->n_null_rows++] = (uint32_t)i;
     }
-    t.th = pl_malloc(sizeof *t.th * (size_t)PL_MAX(run, 1));
     t.tr = pl_malloc(sizeof *t.tr * (size_t)PL_MAX(run, 1));
     if (j->mode == MODE_INT) t.tk = pl_malloc(sizeof *t.tk * (size_t)PL_MAX(run, 1));
-    if (!t.th || !t.tr || (j->mode == MODE_INT && !t.tk)) {
+    else t.th = pl_malloc(sizeof *t.th * (size_t)PL_MAX(run, 1));
+    if (!t.tr || (j->mode == MODE_INT ? !t.tk : !t.th)) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory building the join hash table");
         goto done;
     }
@@ -914,6 +932,38 @@ static pl_status build_dict_map(join_op *j, worker_state *w, pl_array *dict, pl_
 
 /* ---------------------------------------------------------------- probe: output */
 
+/* A build column as a dictionary array over the whole build column: indices = build rows
+ * (the output schema asked for dictionary<int32, T> where the build column is a plain T). */
+static pl_status take_as_dict(pl_array *col, pl_type *type, const int64_t *bi, int64_t cnt,
+                              pl_array **out, pl_error *err) {
+    pl_buf *vals = NULL, *valid = NULL;
+    PL_TRY(pl_buf_new(PL_MAX(cnt, 1) * 4, &vals, err));
+    vals->size = cnt * 4;
+    int32_t *ix = (int32_t *)(void *)vals->data;
+    int64_t nulls = 0;
+    bool col_nulls = col->validity && pl_array_null_count(col) > 0;
+    for (int64_t m = 0; m < cnt; m++) {
+        ix[m] = (int32_t)(bi[m] < 0 ? 0 : bi[m]);
+        nulls += bi[m] < 0 || (col_nulls && !pl_array_is_valid(col, bi[m]));
+    }
+    if (nulls) {
+        pl_status st = pl_buf_new_zeroed((cnt + 7) / 8 + 1, &valid, err);
+        if (st) {
+            pl_buf_release(vals);
+            return st;
+        }
+        for (int64_t m = 0; m < cnt; m++)
+            if (bi[m] >= 0 && (!col_nulls || pl_array_is_valid(col, bi[m]))) pl_bit_set(valid->data, m);
+    }
+    return pl_array_new(pl_type_retain(type), cnt, nulls, valid, vals, NULL, 0, NULL,
+                        pl_array_retain(col), out, err);
+}
+
+static bool wants_dict(pl_array *col, const pl_type *out) {
+    return out->id == PL_TYPE_DICTIONARY && col->type->id != PL_TYPE_DICTIONARY &&
+           out->index_id == PL_TYPE_INT32 && pl_type_equals(out->value_type, col->type);
+}
+
 static pl_status make_output(join_op *j, pl_batch *in, const int32_t *pi, const int64_t *bi,
                              int64_t cnt, bool probe_null, pl_batch **out, pl_error *err) {
     int32_t nc = j->n_probe_out + j->n_build_out;
@@ -930,8 +980,14 @@ static pl_status make_output(join_op *j, pl_batch *in, const int32_t *pi, const 
         else
             st = pl_array_take_i32(in->columns[j->probe_out[c]], pi, cnt, &cols[c], err);
     }
-    for (int32_t c = 0; c < j->n_build_out && !st; c++)
-        st = pl_array_take(j->bcols[j->build_out[c]], bi, cnt, &cols[j->n_probe_out + c], err);
+    for (int32_t c = 0; c < j->n_build_out && !st; c++) {
+        pl_array *col = j->bcols[j->build_out[c]];
+        pl_type *ot = j->out_schema->fields[j->n_probe_out + c].type;
+        if (wants_dict(col, ot))
+            st = take_as_dict(col, ot, bi, cnt, &cols[j->n_probe_out + c], err);
+        else
+            st = pl_array_take(col, bi, cnt, &cols[j->n_probe_out + c], err);
+    }
     if (st) {
         for (int32_t c = 0; c < nc; c++) pl_array_release(cols[c]);
         pl_free(cols);

@@ -254,6 +254,7 @@ typedef struct jcase {
     int null_pct;
     int64_t pbatch, bbatch;
     int threads;
+    bool dict_out; /* the output asks for the (plain) build k2 as dictionary<int32, utf8> */
 } jcase;
 
 typedef struct run_ctx {
@@ -368,8 +369,11 @@ static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_sc
     pl_field f[6];
     for (int i = 0; i < 3; i++) f[i] = ps->fields[i];
     for (int i = 0; i < 3; i++) f[3 + i] = bs->fields[i];
+    pl_type *dt = k2_type(true);
+    if (c->dict_out && !c->bdict) f[4].type = dt;
     pl_schema *os = NULL;
     assert_int_equal(pl_schema_new(semi ? 3 : 6, f, &os, NULL), PL_OK);
+    pl_type_release(dt);
     pl_join_spec spec = {
         .kind = c->kind,
         .n_keys = n_keys,
@@ -548,6 +552,13 @@ static void test_dict_probe(void **state) {
                        .null_pct = k == 0 ? 0 : 2, .pbatch = 70000, .bbatch = 30, .threads = 2};
             run_case(&c);
         }
+    /* build k2 emitted as a dictionary over the build column */
+    for (int k = 0; k < 4; k++) {
+        jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = k % 2 ? 1 : 2, .residual = k == 1,
+                   .pdict = true, .np = 70000, .nb = 60, .k1_dom = 5, .k2_dom = 40,
+                   .null_pct = 5, .pbatch = 70000, .bbatch = 30, .threads = 2, .dict_out = true};
+        run_case(&c);
+    }
     /* unique build keys, no NULLs: the one-pass path */
     jcase c = {.kind = PL_JK_INNER, .n_keys = 1, .key_set = 1, .pdict = true, .np = 140000,
                .nb = 30, .k1_dom = 5, .k2_dom = 40, .null_pct = 0, .pbatch = 70000,
