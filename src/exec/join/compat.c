@@ -177,7 +177,7 @@ PL_WEAK pl_status pl_batch_make(pl_schema *schema, int64_t n_rows, pl_array **co
     return st;
 }
 
-PL_WEAK uint64_t pl_hash_bytes(const void *p, int64_t n) {
+PL_WEAK uint64_t pl_hash_bytes(const uint8_t *p, int64_t n) {
     const uint8_t *s = p;
     uint64_t h = 0x243f6a8885a308d3ULL ^ (uint64_t)n;
     for (int64_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ULL;

@@ -161,13 +161,13 @@ static void join_free(pl_op *op) {
         pl_bexpr_free(j->residual);
         pl_schema_release(j->out_schema);
         pl_schema_release(j->probe_schema);
-        pl_schema_release(j->build_schema);
         pl_pipeline_free(j->build);
         pl_schema_release(j->res_schema);
         pl_free(j->res_probe_used);
         pl_free(j->res_build_used);
         if (j->bcols && j->build_schema)
             for (int32_t i = 0; i < j->build_schema->n_fields; i++) pl_array_release(j->bcols[i]);
+        pl_schema_release(j->build_schema); /* after bcols: their count comes from it */
         pl_free(j->bcols);
         pl_free(j->bkeys);
         pl_free(j->boff);
