@@ -8,9 +8,6 @@ the ones gen_queries.py records (select, where, group_by, join_inner, window:ran
 
 UNSUPPORTED = {
     # feature: reason, or (feature, feature, ...): reason for queries using all of them
-    "join_filter_left": "WHERE on the left table's columns above a join fails in the planner: "
-                        "'column #17 is out of range (input has 17)' (SELECT t1.id, t2.id FROM "
-                        "t1 JOIN t2 ON t1.j = t2.j WHERE t1.a > 0)",
     "agg_const_arg": "aggregates of a constant argument (count(5), max('x'), sum(1.5)) are "
                      "refused: 'aggregate max over a constant: project it into a column'",
     "fn:round": "round(double, n) differs from DuckDB in half-way cases: DuckDB rounds the "

@@ -124,6 +124,11 @@ def run_seed(seed, a, cmd, pool):
         outcome, detail = judge(duck, pol, q)
         if unsup:
             counts["skipped"] += 1
+            for u in unsup:
+                skipped_by[u] = skipped_by.get(u, 0) + 1
+            if a.verbose and outcome == "fail":
+                print(f"  [{seed}#{i}] unsupported ({', '.join(unsup)}) still fails: "
+                      f"{detail.splitlines()[0][:200]}")
             if outcome != "fail":
                 counts["unsupported_now_pass"] += 1
                 for u in unsup:
