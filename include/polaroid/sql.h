@@ -27,6 +27,9 @@ PL_API void pl_session_free(pl_session *s);
  * COPY). Copied. */
 PL_API void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts);
 
+/* The options statements currently run with (as set, then changed by SET threads/memory_limit). */
+PL_API void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out);
+
 /* Registers a DataFrame (retained) under a name, replacing any table or view of that name. */
 PL_API PL_NODISCARD pl_status pl_session_register(pl_session *s, const char *name, pl_df *df,
                                                   pl_error *err);

@@ -120,6 +120,7 @@ static int report(const sql_cli *c, const pl_error *err) {
 /* ---------------------------------------------------------------- results */
 
 static pl_status emit(sql_cli *c, pl_df *df, pl_error *err) {
+    pl_session_get_exec_opts(c->s, &c->opts); /* SET threads/memory_limit apply */
     if (c->count_only) {
         pl_table *t = NULL;
         PL_TRY(pl_df_collect(df, &c->opts, &t, err));
@@ -210,6 +211,27 @@ static char *read_all(FILE *f) {
 }
 
 /* ---------------------------------------------------------------- interactive shell */
+
+/* Ctrl-C in the shell cancels the running statement (the executor checks the flag at morsel
+ * boundaries); the shell goes on. */
+static int g_cancel;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    __atomic_store_n(&g_cancel, 1, __ATOMIC_RELAXED);
+}
+
+static int run_cancellable(sql_cli *c, const char *text) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    __atomic_store_n(&g_cancel, 0, __ATOMIC_RELAXED);
+    sigaction(SIGINT, &sa, &old);
+    int rc = run_script(c, text);
+    sigaction(SIGINT, &old, NULL);
+    return rc;
+}
 
 /* True when text ends with ';' outside quotes and comments (a complete statement). */
 static bool statement_complete(const char *text) {
@@ -338,7 +360,7 @@ static int shell(sql_cli *c) {
         buf[len - 1] = 0; /* history entry without the last newline */
         add_history(buf);
         buf[len - 1] = '\n';
-        run_script(c, buf); /* errors are printed; the shell goes on */
+        run_cancellable(c, buf); /* errors are printed; the shell goes on */
         len = 0;
     }
     pl_free(buf);
@@ -441,6 +463,7 @@ int cmd_sql(int argc, char **argv) {
     pl_error err;
     pl_error_init(&err);
     if (pl_session_new(&c.s, &err)) return cli_report(&err);
+    c.opts.cancel = &g_cancel;
     pl_session_set_exec_opts(c.s, &c.opts);
     int rc;
     if (query) {

@@ -19,6 +19,7 @@ static bool is_fixed_type(pl_type_id id) {
     case PL_TYPE_UINT8: case PL_TYPE_UINT16: case PL_TYPE_UINT32: case PL_TYPE_UINT64:
     case PL_TYPE_FLOAT32: case PL_TYPE_FLOAT64: case PL_TYPE_DECIMAL128: case PL_TYPE_DATE32:
     case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP: case PL_TYPE_FIXED_BINARY: case PL_TYPE_DICTIONARY:
+    case PL_TYPE_INTERVAL:
         return true;
     default:
         return false;

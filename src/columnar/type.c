@@ -294,6 +294,7 @@ int32_t pl_type_bit_width(const pl_type *t) {
     case PL_TYPE_UINT8: case PL_TYPE_UINT16: case PL_TYPE_UINT32: case PL_TYPE_UINT64:
     case PL_TYPE_FLOAT32: case PL_TYPE_FLOAT64: case PL_TYPE_DECIMAL128: case PL_TYPE_DATE32:
     case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP: case PL_TYPE_FIXED_BINARY: case PL_TYPE_DICTIONARY:
+    case PL_TYPE_INTERVAL:
         return t->byte_width * 8;
     default: return 0;
     }

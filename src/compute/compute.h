@@ -23,7 +23,8 @@ pl_status pl_batch_take(pl_batch *b, const int64_t *idx, int64_t n, pl_batch **o
 /* Rows where mask (BOOL array, NULL = false) is true. */
 pl_status pl_array_filter(pl_array *a, pl_array *mask, pl_array **out, pl_error *err);
 
-/* A batch with the given schema from columns (references taken). */
+/* A batch with the given schema (borrowed) from cols[0..n_fields) (the array references are
+ * taken, also on failure; the vector itself stays the caller's). */
 pl_status pl_batch_make(pl_schema *schema, int64_t n_rows, pl_array **cols, pl_batch **out,
                         pl_error *err);
 /* The same columns under another schema (same types; names/qualifier changes). */
@@ -53,7 +54,8 @@ static inline uint64_t pl_hash_u64(uint64_t x) {
     x ^= x >> 33;
     return x;
 }
-uint64_t pl_hash_bytes(const void *p, int64_t n);
+/* (defined in src/columnar/array.c, shared) */
+uint64_t pl_hash_bytes(const uint8_t *p, int64_t n);
 static inline uint64_t pl_hash_combine(uint64_t h, uint64_t v) {
     return pl_hash_u64(h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)));
 }

@@ -122,6 +122,12 @@ extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strf
 pl_status pl_temporal_add_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err);
 pl_status pl_temporal_sub_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err);
 
+/* Parses an interval literal ("1 hour", "5 minutes", "1 day 2 hours", "01:00:00",
+ * "1 day 02:03:04", "1.5 hours", "2 years 3 months", "1 year ago"; units from nanoseconds
+ * to millennia with DuckDB/PostgreSQL spellings; a bare number is seconds). Errors:
+ * PL_ERR_TYPE naming the text. (kernels in time_fmt.c) */
+pl_status pl_interval_parse(const char *text, pl_interval *out, pl_error *err);
+
 /* Case-insensitive lookup of a scalar function by name or alias; NULL if none. */
 const pl_func_def *pl_func_lookup(const char *name);
 

@@ -1,13 +1,1185 @@
-/* kernels_time.c - the time function set (placeholder: filled in by the kernels work). */
-#include "expr/expr_int.h"
+/* kernels_time.c - the date/time function set (pl_funcs_time): extract/date_part and the
+ * single-part shorthands (year(), hour(), ...), date_trunc, time_bucket, date_diff, now,
+ * current_date, timezone (AT TIME ZONE), epoch/epoch_ms/epoch_us/epoch_ns, to_timestamp,
+ * make_date, make_timestamp, make_time; strftime/strptime and the temporal +/- operators live
+ * in time_fmt.c and time_arith.c.
+ *
+ * Timestamps are int64 counts of their unit since the epoch; a zoned timestamp (type->tz set)
+ * is a UTC instant, and the calendar functions work in that zone's local time (offsets from
+ * tz.c, cached per range of constant offset so sorted data costs one lookup per transition).
+ * time_bucket follows DuckDB: on zoned timestamps it buckets UTC instants unless a zone is
+ * given as third argument. Dates are days; date arguments are converted to timestamp[us].
+ *
+ * Speed: the hot paths (date_trunc to a fixed unit, time_bucket with a fixed width, extract of
+ * time-of-day parts, on timestamp[us]) are branch-free integer loops with compile-time
+ * divisors for the common widths; calendar parts use integer civil-from-days arithmetic with
+ * a one-day memo (no libc time functions per row). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
-const pl_func_set pl_funcs_time = {0, NULL};
+#include "expr/funcs_int.h"
+#include "expr/time_int.h"
 
-pl_status pl_temporal_add_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err) {
-    PL_UNUSED(call); PL_UNUSED(exec);
-    PL_FAIL(err, PL_ERR_UNSUPPORTED, "date/time arithmetic is not implemented yet");
+#define no_function pl_fn_no_function
+
+static pl_type *ty(pl_type_id id) { return pl_type_simple(id); }
+
+/* ---------------------------------------------------------------- date parts */
+
+typedef struct part_name {
+    const char *name;
+    int part;
+} part_name;
+
+static const part_name g_parts[] = {
+    {"year", PT_YEAR}, {"years", PT_YEAR}, {"y", PT_YEAR}, {"yr", PT_YEAR}, {"yrs", PT_YEAR},
+    {"quarter", PT_QUARTER}, {"quarters", PT_QUARTER},
+    {"month", PT_MONTH}, {"months", PT_MONTH}, {"mon", PT_MONTH}, {"mons", PT_MONTH},
+    {"week", PT_WEEK}, {"weeks", PT_WEEK}, {"w", PT_WEEK}, {"weekofyear", PT_WEEK},
+    {"day", PT_DAY}, {"days", PT_DAY}, {"d", PT_DAY}, {"dayofmonth", PT_DAY},
+    {"dayofweek", PT_DOW}, {"dow", PT_DOW}, {"weekday", PT_DOW},
+    {"isodow", PT_ISODOW},
+    {"dayofyear", PT_DOY}, {"doy", PT_DOY},
+    {"hour", PT_HOUR}, {"hours", PT_HOUR}, {"h", PT_HOUR}, {"hr", PT_HOUR}, {"hrs", PT_HOUR},
+    {"minute", PT_MINUTE}, {"minutes", PT_MINUTE}, {"m", PT_MINUTE}, {"min", PT_MINUTE},
+    {"mins", PT_MINUTE},
+    {"second", PT_SECOND}, {"seconds", PT_SECOND}, {"s", PT_SECOND}, {"sec", PT_SECOND},
+    {"secs", PT_SECOND},
+    {"millisecond", PT_MS}, {"milliseconds", PT_MS}, {"ms", PT_MS}, {"msec", PT_MS},
+    {"msecs", PT_MS},
+    {"microsecond", PT_US}, {"microseconds", PT_US}, {"us", PT_US}, {"usec", PT_US},
+    {"usecs", PT_US},
+    {"nanosecond", PT_NS}, {"nanoseconds", PT_NS}, {"ns", PT_NS},
+    {"epoch", PT_EPOCH},
+    {"isoyear", PT_ISOYEAR},
+    {"decade", PT_DECADE}, {"decades", PT_DECADE}, {"dec", PT_DECADE},
+    {"century", PT_CENTURY}, {"centuries", PT_CENTURY}, {"c", PT_CENTURY},
+    {"millennium", PT_MILLENNIUM}, {"millennia", PT_MILLENNIUM}, {"mil", PT_MILLENNIUM},
+    {"yearweek", PT_YEARWEEK},
+    {"era", PT_ERA},
+    {"julian", PT_JULIAN},
+    {"timezone", PT_TZ}, {"timezone_hour", PT_TZ_HOUR}, {"timezone_minute", PT_TZ_MINUTE},
+};
+
+int pl_time_part_from_name(const char *s, int64_t len) {
+    char buf[32];
+    if (len <= 0 || len >= (int64_t)sizeof buf) return -1;
+    for (int64_t i = 0; i < len; i++) buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    buf[len] = 0;
+    for (size_t i = 0; i < PL_ARRAY_LEN(g_parts); i++)
+        if (!strcmp(g_parts[i].name, buf)) return g_parts[i].part;
+    return -1;
 }
-pl_status pl_temporal_sub_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err) {
-    PL_UNUSED(call); PL_UNUSED(exec);
-    PL_FAIL(err, PL_ERR_UNSUPPORTED, "date/time arithmetic is not implemented yet");
+
+/* The part named by a literal argument, or an error. */
+static pl_status literal_part(const pl_bexpr *call, int32_t arg, int *part, pl_error *err) {
+    const pl_bexpr *a = call->args[arg];
+    if (a->kind != PL_BEXPR_LIT || a->lit.type->id != PL_TYPE_UTF8 || a->lit.is_null)
+        PL_FAIL(err, PL_ERR_SQL, "%s: the date part must be a constant string", call->fn->name);
+    int p = pl_time_part_from_name(a->lit.str, a->lit.str_len);
+    if (p < 0) PL_FAIL(err, PL_ERR_SQL, "unknown date part '%.*s'", (int)PL_MIN(a->lit.str_len, 64), a->lit.str);
+    *part = p;
+    return PL_OK;
 }
+
+/* ---------------------------------------------------------------- state */
+
+static void tstate_free(void *p) {
+    pl_time_state *s = p;
+    if (!s) return;
+    pl_free(s->items);
+    pl_free(s);
+}
+
+pl_status pl_time_state_new(pl_bexpr *call, pl_time_state **out, pl_error *err) {
+    pl_time_state *s = pl_calloc(1, sizeof *s);
+    if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding %s", call->fn->name);
+    call->state = s;
+    call->free_state = tstate_free;
+    *out = s;
+    return PL_OK;
+}
+
+pl_status pl_time_zone_of(const pl_type *t, const pl_tz **tz, pl_error *err) {
+    *tz = NULL;
+    if (t->id != PL_TYPE_TIMESTAMP || !t->tz) return PL_OK;
+    const pl_tz *z;
+    PL_TRY(pl_tz_lookup(t->tz, &z, err));
+    int32_t off;
+    if (pl_tz_is_fixed(z, &off) && off == 0) return PL_OK; /* UTC: no conversion */
+    *tz = z;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- input */
+
+/* The values of a timestamp/date argument as int64 timestamps: a pointer into the array for
+ * TIMESTAMP (no copy), or a converted copy (*owned) for DATE32 (-> microseconds). */
+static pl_status ts_values(const pl_array *a, const int64_t **v, int64_t **owned, pl_error *err) {
+    *owned = NULL;
+    if (a->type->id == PL_TYPE_TIMESTAMP || a->type->id == PL_TYPE_TIME64) {
+        *v = pl_array_values_ptr(a);
+        return PL_OK;
+    }
+    int64_t n = a->length;
+    int64_t *o = pl_malloc((size_t)(n > 0 ? n : 1) * 8);
+    if (!o) PL_FAIL(err, PL_ERR_NOMEM, "out of memory converting dates");
+    if (a->type->id == PL_TYPE_DATE32) {
+        const int32_t *d = pl_array_values_ptr(a);
+        for (int64_t i = 0; i < n; i++) o[i] = (int64_t)d[i] * PL_US_PER_DAY;
+    } else {
+        memset(o, 0, (size_t)n * 8);
+    }
+    *owned = o;
+    *v = o;
+    return PL_OK;
+}
+
+/* Unit per second of a temporal type (dates are handled as microseconds). */
+int64_t pl_time_per_sec(const pl_type *t) {
+    if (t->id == PL_TYPE_TIMESTAMP || t->id == PL_TYPE_TIME64) return pl_fn_unit_per_sec(t->unit);
+    return PL_US_PER_SEC;
+}
+
+/* ---------------------------------------------------------------- calendar fields */
+
+typedef struct civil {
+    int64_t y;
+    int32_t m, d;
+    int64_t day; /* days since the epoch */
+} civil;
+
+static inline void civil_of(int64_t day, civil *c) {
+    c->day = day;
+    pl_fn_civil_from_days(day, &c->y, &c->m, &c->d);
+}
+
+/* ISO 8601 week and week-year of a day. */
+static inline void iso_week(int64_t day, int64_t *iso_year, int64_t *week) {
+    int64_t wd = pl_fn_floormod(day + 3, 7); /* 0 = Monday */
+    int64_t thursday = day - wd + 3;
+    int64_t y;
+    int32_t m, d;
+    pl_fn_civil_from_days(thursday, &y, &m, &d);
+    int64_t jan1 = pl_fn_days_from_civil(y, 1, 1);
+    *iso_year = y;
+    *week = (thursday - jan1) / 7 + 1;
+}
+
+/* Monday of ISO week 1 of iso year y. */
+static inline int64_t iso_year_start(int64_t y) {
+    int64_t jan4 = pl_fn_days_from_civil(y, 1, 4);
+    return jan4 - pl_fn_floormod(jan4 + 3, 7);
+}
+
+/* Integer part value from civil fields and the time of day (in units). */
+static inline int64_t part_value(int part, const civil *c, int64_t tod, int64_t per_sec,
+                                 int64_t off_s) {
+    switch (part) {
+    case PT_YEAR: return c->y;
+    case PT_QUARTER: return (c->m - 1) / 3 + 1;
+    case PT_MONTH: return c->m;
+    case PT_DAY: return c->d;
+    case PT_DOW: return pl_fn_floormod(c->day + 4, 7);
+    case PT_ISODOW: return pl_fn_floormod(c->day + 3, 7) + 1;
+    case PT_DOY: return c->day - pl_fn_days_from_civil(c->y, 1, 1) + 1;
+    case PT_WEEK: {
+        int64_t iy, w;
+        iso_week(c->day, &iy, &w);
+        return w;
+    }
+    case PT_ISOYEAR: {
+        int64_t iy, w;
+        iso_week(c->day, &iy, &w);
+        return iy;
+    }
+    case PT_YEARWEEK: {
+        int64_t iy, w;
+        iso_week(c->day, &iy, &w);
+        return iy * 100 + w;
+    }
+    case PT_DECADE: return pl_fn_floordiv(c->y, 10);
+    case PT_CENTURY: return c->y > 0 ? (c->y - 1) / 100 + 1 : -((-c->y) / 100 + 1);
+    case PT_MILLENNIUM: return c->y > 0 ? (c->y - 1) / 1000 + 1 : -((-c->y) / 1000 + 1);
+    case PT_ERA: return c->y > 0 ? 1 : 0;
+    case PT_HOUR: return tod / (3600 * per_sec);
+    case PT_MINUTE: return tod / (60 * per_sec) % 60;
+    case PT_SECOND: return tod / per_sec % 60;
+    case PT_MS: return tod % (60 * per_sec) * 1000 / per_sec;
+    case PT_US: return per_sec >= 1000000 ? tod % (60 * per_sec) / (per_sec / 1000000)
+                                          : tod % (60 * per_sec) * (1000000 / per_sec);
+    case PT_NS: return per_sec >= 1000000000 ? tod % (60 * per_sec)
+                                             : tod % (60 * per_sec) * (1000000000 / per_sec);
+    case PT_TZ: return off_s;
+    case PT_TZ_HOUR: return off_s / 3600;
+    case PT_TZ_MINUTE: return off_s / 60 % 60;
+    default: return 0;
+    }
+}
+
+static bool part_is_double(int part) { return part == PT_EPOCH || part == PT_JULIAN; }
+static bool part_is_time_of_day(int part) {
+    return part == PT_HOUR || part == PT_MINUTE || part == PT_SECOND || part == PT_MS ||
+           part == PT_US || part == PT_NS;
+}
+
+/* ---------------------------------------------------------------- local time */
+
+void pl_tz_cursor_init(pl_tz_cursor *c, const pl_tz *tz, int64_t per_sec) {
+    c->tz = tz;
+    c->per_sec = per_sec;
+    c->lo = 1;
+    c->hi = 0; /* empty: the first lookup fills it */
+    c->off_s = 0;
+    c->last_local = INT64_MIN;
+    c->last_utc = 0;
+}
+
+/* ---------------------------------------------------------------- extract */
+
+static pl_status bind_extract_common(pl_bexpr *call, int part, int32_t xarg, pl_error *err) {
+    const pl_type *t = call->args[xarg]->type;
+    pl_type_id id = t->id;
+    if (id == PL_TYPE_NA) id = PL_TYPE_TIMESTAMP;
+    bool ok = id == PL_TYPE_TIMESTAMP || id == PL_TYPE_DATE32 ||
+              (id == PL_TYPE_TIME64 && (part_is_time_of_day(part) || part == PT_EPOCH)) ||
+              (id == PL_TYPE_INTERVAL &&
+               (part == PT_YEAR || part == PT_MONTH || part == PT_DAY || part == PT_HOUR ||
+                part == PT_MINUTE || part == PT_SECOND || part == PT_MS || part == PT_US ||
+                part == PT_EPOCH || part == PT_QUARTER || part == PT_DECADE ||
+                part == PT_CENTURY || part == PT_MILLENNIUM));
+    if (!ok) {
+        if (id == PL_TYPE_TIMESTAMP || id == PL_TYPE_DATE32 || id == PL_TYPE_TIME64 ||
+            id == PL_TYPE_INTERVAL) {
+            char tn[64];
+            pl_type_to_string(t, tn, sizeof tn);
+            PL_FAIL(err, PL_ERR_TYPE, "%s: date part not supported for %s", call->fn->name, tn);
+        }
+        return no_function(call, err);
+    }
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    s->part = part;
+    PL_TRY(pl_time_zone_of(t, &s->tz, err));
+    call->type = ty(part_is_double(part) ? PL_TYPE_FLOAT64 : PL_TYPE_INT64);
+    return PL_OK;
+}
+
+static pl_status bind_extract(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id != PL_TYPE_UTF8) return no_function(call, err);
+    int part;
+    PL_TRY(literal_part(call, 0, &part, err));
+    return bind_extract_common(call, part, 1, err);
+}
+
+/* year(x), hour(x), ...: the part is the function's name. */
+static pl_status bind_part_fn(pl_bexpr *call, pl_error *err) {
+    int part = pl_time_part_from_name(call->fn->name, (int64_t)strlen(call->fn->name));
+    if (part < 0) PL_FAIL(err, PL_ERR_INTERNAL, "no date part for %s", call->fn->name);
+    return bind_extract_common(call, part, 0, err);
+}
+
+static inline __attribute__((always_inline)) void extract_loop(int part, const int64_t *t,
+                                                               int64_t n, int64_t per_sec,
+                                                               pl_tz_cursor *cur, int64_t *o) {
+    int64_t per_day = per_sec * 86400;
+    if (!cur->tz && part_is_time_of_day(part)) {
+        for (int64_t i = 0; i < n; i++) {
+            int64_t tod = t[i] % per_day;
+            tod += (tod >> 63) & per_day;
+            o[i] = part_value(part, NULL, tod, per_sec, 0);
+        }
+        return;
+    }
+    civil c;
+    int64_t last_day = INT64_MIN;
+    c.y = 1970;
+    c.m = c.d = 1;
+    c.day = 0;
+    int64_t last_v = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t lt = cur->tz ? pl_tz_local(cur, t[i]) : t[i];
+        int64_t day = pl_fn_floordiv(lt, per_day);
+        int64_t tod = lt - day * per_day;
+        if (part_is_time_of_day(part) || part == PT_TZ || part == PT_TZ_HOUR ||
+            part == PT_TZ_MINUTE) {
+            o[i] = part_value(part, &c, tod, per_sec, cur->off_s);
+            continue;
+        }
+        if (day != last_day) {
+            civil_of(day, &c);
+            last_day = day;
+            last_v = part_value(part, &c, 0, per_sec, 0);
+        }
+        o[i] = last_v;
+    }
+}
+
+static void extract_interval(int part, const pl_array *a, int64_t n, int64_t *o, double *od) {
+    const uint8_t *p = a->values->data + a->offset * 16;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t months, days;
+        int64_t ns;
+        memcpy(&months, p + i * 16, 4);
+        memcpy(&days, p + i * 16 + 4, 4);
+        memcpy(&ns, p + i * 16 + 8, 8);
+        int64_t v = 0;
+        switch (part) {
+        case PT_YEAR: v = months / 12; break;
+        case PT_QUARTER: v = months % 12 / 3 + 1; break;
+        case PT_MONTH: v = months % 12; break;
+        case PT_DECADE: v = months / 120; break;
+        case PT_CENTURY: v = months / 1200; break;
+        case PT_MILLENNIUM: v = months / 12000; break;
+        case PT_DAY: v = days; break;
+        case PT_HOUR: v = ns / INT64_C(3600000000000); break;
+        case PT_MINUTE: v = ns / INT64_C(60000000000) % 60; break;
+        case PT_SECOND: v = ns / INT64_C(1000000000) % 60; break;
+        case PT_MS: v = ns % INT64_C(60000000000) / 1000000; break;
+        case PT_US: v = ns % INT64_C(60000000000) / 1000; break;
+        case PT_EPOCH:
+            od[i] = (double)months * 30 * 86400 + (double)days * 86400 + (double)ns / 1e9;
+            continue;
+        default: break;
+        }
+        o[i] = v;
+    }
+}
+
+static pl_status k_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                           pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, call->n_args))
+        return pl_fn_eval_scalars(ec, call, args, k_extract, out, err);
+    const pl_time_state *s = call->state;
+    const pl_array *a = args[call->n_args - 1].array;
+    pl_type *rt = call->type;
+    if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, rt, n, err);
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    if (st) {
+        pl_buf_release(validity);
+        return st;
+    }
+    int64_t *o = (int64_t *)(void *)values->data;
+    double *od = (double *)(void *)values->data;
+    if (a->type->id == PL_TYPE_INTERVAL) {
+        extract_interval(s->part, a, n, o, od);
+        return pl_fn_finish(out, pl_type_retain(rt), n, validity, -1, values, NULL, err);
+    }
+    const int64_t *t;
+    int64_t *owned;
+    st = ts_values(a, &t, &owned, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int64_t per_sec = pl_time_per_sec(a->type);
+    if (s->part == PT_EPOCH) {
+        double inv = 1.0 / (double)per_sec;
+        for (int64_t i = 0; i < n; i++) od[i] = (double)(t[i] / per_sec) + (double)(t[i] % per_sec) * inv;
+        if (a->type->id == PL_TYPE_TIME64)
+            for (int64_t i = 0; i < n; i++) od[i] = (double)t[i] * inv;
+    } else if (s->part == PT_JULIAN) {
+        pl_tz_cursor cur;
+        pl_tz_cursor_init(&cur, s->tz, per_sec);
+        int64_t per_day = per_sec * 86400;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t lt = s->tz ? pl_tz_local(&cur, t[i]) : t[i];
+            int64_t day = pl_fn_floordiv(lt, per_day);
+            od[i] = (double)(day + 2440588) + (double)(lt - day * per_day) / (double)per_day;
+        }
+    } else {
+        pl_tz_cursor cur;
+        pl_tz_cursor_init(&cur, s->tz, per_sec);
+        if (per_sec == PL_US_PER_SEC) extract_loop(s->part, t, n, PL_US_PER_SEC, &cur, o);
+        else extract_loop(s->part, t, n, per_sec, &cur, o);
+    }
+    pl_free(owned);
+    return pl_fn_finish(out, pl_type_retain(rt), n, validity, -1, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- date_trunc */
+
+/* Local time lt truncated to part (units of per_sec); civil parts use the memo in *c. */
+static inline int64_t trunc_civil(int part, int64_t day, int64_t per_day) {
+    int64_t y;
+    int32_t m, d;
+    switch (part) {
+    case PT_WEEK: return (day - pl_fn_floormod(day + 3, 7)) * per_day;
+    case PT_ISOYEAR: {
+        int64_t iy, w;
+        iso_week(day, &iy, &w);
+        return iso_year_start(iy) * per_day;
+    }
+    default: break;
+    }
+    pl_fn_civil_from_days(day, &y, &m, &d);
+    switch (part) {
+    case PT_MONTH: d = 1; break;
+    case PT_QUARTER: m = (m - 1) / 3 * 3 + 1; d = 1; break;
+    case PT_YEAR: m = 1; d = 1; break;
+    case PT_DECADE: y -= pl_fn_floormod(y, 10); m = 1; d = 1; break;
+    case PT_CENTURY: y -= pl_fn_floormod(y, 100); m = 1; d = 1; break;
+    case PT_MILLENNIUM: y -= pl_fn_floormod(y, 1000); m = 1; d = 1; break;
+    default: break;
+    }
+    return pl_fn_days_from_civil(y, m, d) * per_day;
+}
+
+/* Fixed width in units of a sub-day part (0 = not fixed). */
+static int64_t trunc_width(int part, int64_t per_sec) {
+    switch (part) {
+    case PT_US: return per_sec >= 1000000 ? per_sec / 1000000 : 1;
+    case PT_MS: return per_sec >= 1000 ? per_sec / 1000 : 1;
+    case PT_NS: return 1;
+    case PT_SECOND: return per_sec;
+    case PT_MINUTE: return 60 * per_sec;
+    case PT_HOUR: return 3600 * per_sec;
+    case PT_DAY: case PT_DOW: case PT_ISODOW: case PT_DOY: return 86400 * per_sec;
+    default: return 0;
+    }
+}
+
+#define TRUNC_FIXED(W)                                                                             \
+    for (int64_t i = 0; i < n; i++) {                                                              \
+        int64_t r_ = t[i] % (W);                                                                   \
+        r_ += (r_ >> 63) & (W);                                                                    \
+        o[i] = t[i] - r_;                                                                          \
+    }
+
+static void trunc_fixed(const int64_t *t, int64_t n, int64_t w, int64_t *o) {
+    switch (w) {
+    case 1: memmove(o, t, (size_t)n * 8); break;
+    case INT64_C(1000000): TRUNC_FIXED(INT64_C(1000000)); break;
+    case INT64_C(60000000): TRUNC_FIXED(INT64_C(60000000)); break;
+    case INT64_C(3600000000): TRUNC_FIXED(INT64_C(3600000000)); break;
+    case INT64_C(86400000000): TRUNC_FIXED(INT64_C(86400000000)); break;
+    case INT64_C(1000): TRUNC_FIXED(INT64_C(1000)); break;
+    case INT64_C(60000000000): TRUNC_FIXED(INT64_C(60000000000)); break;
+    default: TRUNC_FIXED(w); break;
+    }
+}
+
+static pl_status bind_date_trunc(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id != PL_TYPE_UTF8) return no_function(call, err);
+    const pl_type *t = call->args[1]->type;
+    if (t->id != PL_TYPE_TIMESTAMP && t->id != PL_TYPE_DATE32 && t->id != PL_TYPE_NA)
+        return no_function(call, err);
+    int part;
+    PL_TRY(literal_part(call, 0, &part, err));
+    if (part == PT_EPOCH || part == PT_JULIAN || part == PT_TZ || part == PT_TZ_HOUR ||
+        part == PT_TZ_MINUTE || part == PT_ERA || part == PT_YEARWEEK)
+        PL_FAIL(err, PL_ERR_SQL, "date_trunc: cannot truncate to '%s'", call->args[0]->lit.str);
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    s->part = part;
+    PL_TRY(pl_time_zone_of(t, &s->tz, err));
+    if (t->id == PL_TYPE_TIMESTAMP) {
+        call->type = pl_type_retain((pl_type *)t);
+        return PL_OK;
+    }
+    return pl_type_new_timestamp(PL_UNIT_US, NULL, &call->type, err);
+}
+
+static pl_status k_date_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                              int64_t n, pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_date_trunc, out, err);
+    const pl_time_state *s = call->state;
+    const pl_array *a = args[1].array;
+    if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    const int64_t *t = NULL;
+    int64_t *owned = NULL;
+    if (!st) st = ts_values(a, &t, &owned, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int64_t *o = (int64_t *)(void *)values->data;
+    int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
+    int64_t w = trunc_width(s->part, per_sec);
+    if (!s->tz && w) {
+        trunc_fixed(t, n, w, o);
+    } else {
+        pl_tz_cursor cur;
+        pl_tz_cursor_init(&cur, s->tz, per_sec);
+        int64_t last_day = INT64_MIN, last_v = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t lt = s->tz ? pl_tz_local(&cur, t[i]) : t[i];
+            int64_t r;
+            if (w) {
+                int64_t rem = pl_fn_floormod(lt, w);
+                r = lt - rem;
+            } else {
+                int64_t day = pl_fn_floordiv(lt, per_day);
+                if (day != last_day) {
+                    last_day = day;
+                    last_v = trunc_civil(s->part, day, per_day);
+                }
+                r = last_v;
+            }
+            o[i] = s->tz ? pl_tz_utc(&cur, r) : r;
+        }
+    }
+    pl_free(owned);
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- time_bucket */
+
+#define BUCKET_LOW (-(INT64_C(1) << 62))
+
+/* o[i] = the start of t[i]'s bucket of width w (units) aligned to origin. Exact for every
+ * t >= base (base = origin shifted far into the past); returns false when some value lies
+ * below base (then the caller runs the exact slow loop). */
+#define BUCKET_CONST(W)                                                                            \
+    for (int64_t i = 0; i < n; i++) {                                                              \
+        uint64_t d_ = (uint64_t)t[i] - (uint64_t)base;                                             \
+        bad |= t[i] < base;                                                                        \
+        o[i] = (int64_t)((uint64_t)t[i] - d_ % (uint64_t)(W));                                     \
+    }
+
+static bool bucket_fast(const int64_t *t, int64_t n, int64_t w, int64_t origin, int64_t *o) {
+    if (w <= 0 || w >= (INT64_C(1) << 61)) return false;
+    int64_t k = (origin - BUCKET_LOW) / w + 1;
+    int64_t base = origin - k * w;
+    bool bad = false;
+    switch (w) {
+    case INT64_C(1000000): BUCKET_CONST(INT64_C(1000000)); break;
+    case INT64_C(60000000): BUCKET_CONST(INT64_C(60000000)); break;
+    case INT64_C(300000000): BUCKET_CONST(INT64_C(300000000)); break;
+    case INT64_C(900000000): BUCKET_CONST(INT64_C(900000000)); break;
+    case INT64_C(3600000000): BUCKET_CONST(INT64_C(3600000000)); break;
+    case INT64_C(86400000000): BUCKET_CONST(INT64_C(86400000000)); break;
+    default:
+        if (w >= (INT64_C(1) << 14)) {
+            /* q = d / w from a double reciprocal (error below one for q < 2^50), then one
+             * correction each way */
+            double inv = 1.0 / (double)w;
+            for (int64_t i = 0; i < n; i++) {
+                uint64_t d = (uint64_t)t[i] - (uint64_t)base;
+                bad |= (t[i] < base) | ((int64_t)d < 0);
+                int64_t di = (int64_t)(d & ~(UINT64_C(1) << 63));
+                int64_t q = (int64_t)((double)di * inv);
+                int64_t r = di - q * w;
+                r += w & (r >> 63);
+                r -= w & ~((r - w) >> 63);
+                o[i] = (int64_t)((uint64_t)t[i] - (uint64_t)r);
+            }
+        } else {
+            BUCKET_CONST(w);
+        }
+    }
+    return !bad;
+}
+
+static void bucket_slow(const int64_t *t, int64_t n, int64_t w, int64_t origin, int64_t *o) {
+    for (int64_t i = 0; i < n; i++) {
+        __int128 d = (__int128)t[i] - origin;
+        __int128 r = d % w;
+        if (r < 0) r += w;
+        __int128 res = (__int128)t[i] - r;
+        o[i] = res < INT64_MIN ? INT64_MIN : (int64_t)res;
+    }
+}
+
+/* Month buckets: months since the origin's month, floored to a multiple of w. */
+static inline int64_t bucket_month(int64_t lt, int32_t w, int64_t origin_month, int64_t per_day) {
+    int64_t day = pl_fn_floordiv(lt, per_day);
+    int64_t y;
+    int32_t m, d;
+    pl_fn_civil_from_days(day, &y, &m, &d);
+    int64_t mi = y * 12 + (m - 1) - origin_month;
+    int64_t b = pl_fn_floordiv(mi, w) * w + origin_month;
+    int64_t by = pl_fn_floordiv(b, 12);
+    int32_t bm = (int32_t)(b - by * 12) + 1;
+    return pl_fn_days_from_civil(by, bm, 1) * per_day;
+}
+
+/* 2000-01-03 (a Monday) and 2000-01-01 in days since the epoch. */
+#define ORIGIN_DAY_FIXED 10959
+#define ORIGIN_DAY_MONTH 10957
+
+static pl_status bind_time_bucket(pl_bexpr *call, pl_error *err) {
+    const pl_bexpr *wa = call->args[0];
+    const pl_type *t = call->args[1]->type;
+    if (wa->type->id != PL_TYPE_INTERVAL ||
+        (t->id != PL_TYPE_TIMESTAMP && t->id != PL_TYPE_DATE32 && t->id != PL_TYPE_NA))
+        return no_function(call, err);
+    if (wa->kind != PL_BEXPR_LIT || wa->lit.is_null)
+        PL_FAIL(err, PL_ERR_SQL, "time_bucket: the bucket width must be a constant interval");
+    pl_interval iv = wa->lit.v.iv;
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    int64_t per_sec = pl_time_per_sec(t);
+    if (iv.months != 0) {
+        if (iv.days != 0 || iv.ns != 0)
+            PL_FAIL(err, PL_ERR_UNSUPPORTED,
+                    "time_bucket: month intervals cannot have day or time component");
+        if (iv.months < 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "time_bucket: period must be greater than 0");
+        s->months = iv.months;
+    } else {
+        __int128 ns = (__int128)iv.days * INT64_C(86400000000000) + iv.ns;
+        if (ns <= 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "time_bucket: period must be greater than 0");
+        __int128 units = ns * per_sec / 1000000000;
+        if (units <= 0) units = 1;
+        if (units >= ((__int128)1 << 62))
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "time_bucket: period is too large");
+        s->width = (int64_t)units;
+    }
+    /* the zone: of a third string argument (zoned timestamps), else none (UTC instants) */
+    int64_t per_day = per_sec * 86400;
+    s->origin = (int64_t)(s->months ? ORIGIN_DAY_MONTH : ORIGIN_DAY_FIXED) * per_day;
+    if (call->n_args == 3) {
+        const pl_bexpr *x = call->args[2];
+        if (x->kind != PL_BEXPR_LIT)
+            PL_FAIL(err, PL_ERR_SQL, "time_bucket: the origin/offset must be a constant");
+        if (x->lit.is_null) {
+            /* NULL origin: NULL results (handled in the kernel) */
+            s->null_result = true;
+        } else if (x->type->id == PL_TYPE_INTERVAL) {
+            pl_interval off = x->lit.v.iv;
+            if (off.months != 0)
+                PL_FAIL(err, PL_ERR_UNSUPPORTED, "time_bucket: offset with months is not supported");
+            s->origin += (int64_t)((__int128)off.days * per_day +
+                                   (__int128)off.ns * per_sec / 1000000000);
+        } else if (x->type->id == PL_TYPE_TIMESTAMP || x->type->id == PL_TYPE_DATE32) {
+            int64_t o = x->lit.v.i;
+            if (x->type->id == PL_TYPE_DATE32) o *= per_day;
+            else {
+                int64_t ops = pl_fn_unit_per_sec(x->type->unit);
+                o = (int64_t)((__int128)o * per_sec / ops);
+            }
+            s->origin = o;
+        } else if (x->type->id == PL_TYPE_UTF8) {
+            if (t->id != PL_TYPE_TIMESTAMP || !t->tz)
+                return no_function(call, err);
+            PL_TRY(pl_tz_lookup(x->lit.str, &s->tz, err));
+        } else {
+            return no_function(call, err);
+        }
+    }
+    if (s->months) {
+        int64_t oday = pl_fn_floordiv(s->origin, per_day);
+        int64_t y;
+        int32_t m, d;
+        pl_fn_civil_from_days(oday, &y, &m, &d);
+        s->origin_month = y * 12 + (m - 1);
+        /* an origin inside a month shifts the buckets by its distance to the month start */
+        s->origin_shift = s->origin - pl_fn_days_from_civil(y, m, 1) * per_day;
+    }
+    if (t->id == PL_TYPE_DATE32) {
+        call->type = ty(PL_TYPE_DATE32);
+        return PL_OK;
+    }
+    if (t->id == PL_TYPE_NA) return pl_type_new_timestamp(PL_UNIT_US, NULL, &call->type, err);
+    call->type = pl_type_retain((pl_type *)t);
+    return PL_OK;
+}
+
+static pl_status k_time_bucket(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                               int64_t n, pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, call->n_args))
+        return pl_fn_eval_scalars(ec, call, args, k_time_bucket, out, err);
+    const pl_time_state *s = call->state;
+    const pl_array *a = args[1].array;
+    if (a->type->id == PL_TYPE_NA || s->null_result || (args[0].is_scalar && args[0].scalar.is_null))
+        return pl_fn_out_nulls(out, call->type, n, err);
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    const int64_t *t = NULL;
+    int64_t *owned = NULL;
+    if (!st) st = ts_values(a, &t, &owned, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int64_t *o = (int64_t *)(void *)values->data;
+    int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
+    if (!s->months && !s->tz) {
+        if (!bucket_fast(t, n, s->width, s->origin, o)) bucket_slow(t, n, s->width, s->origin, o);
+    } else {
+        pl_tz_cursor cur;
+        pl_tz_cursor_init(&cur, s->tz, per_sec);
+        int64_t last_day = INT64_MIN, last_v = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t lt = s->tz ? pl_tz_local(&cur, t[i]) : t[i];
+            int64_t r;
+            if (s->months) {
+                int64_t x = lt - s->origin_shift;
+                int64_t day = pl_fn_floordiv(x, per_day);
+                if (day != last_day) {
+                    last_day = day;
+                    last_v = bucket_month(x, s->months, s->origin_month, per_day);
+                }
+                r = last_v + s->origin_shift;
+            } else {
+                bucket_slow(&lt, 1, s->width, s->origin, &r);
+            }
+            o[i] = s->tz ? pl_tz_utc(&cur, r) : r;
+        }
+    }
+    pl_free(owned);
+    if (call->type->id == PL_TYPE_DATE32) {
+        int32_t *d = (int32_t *)(void *)values->data;
+        for (int64_t i = 0; i < n; i++) d[i] = (int32_t)pl_fn_floordiv(o[i], per_day);
+        values->size = n * 4;
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- date_diff */
+
+static pl_status bind_date_diff(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id != PL_TYPE_UTF8) return no_function(call, err);
+    for (int i = 1; i < 3; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (id != PL_TYPE_TIMESTAMP && id != PL_TYPE_DATE32 && id != PL_TYPE_NA)
+            return no_function(call, err);
+    }
+    int part;
+    PL_TRY(literal_part(call, 0, &part, err));
+    if (part == PT_EPOCH || part == PT_JULIAN || part == PT_TZ || part == PT_TZ_HOUR ||
+        part == PT_TZ_MINUTE || part == PT_ERA)
+        PL_FAIL(err, PL_ERR_SQL, "date_diff: unsupported date part '%s'", call->args[0]->lit.str);
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    s->part = part;
+    PL_TRY(pl_time_zone_of(call->args[1]->type, &s->tz, err));
+    PL_TRY(pl_time_zone_of(call->args[2]->type, &s->tz2, err));
+    call->type = ty(PL_TYPE_INT64);
+    return PL_OK;
+}
+
+/* Index of the part's unit containing local time lt (units), for boundary counting. */
+static inline int64_t diff_index(int part, int64_t lt, int64_t per_sec) {
+    int64_t per_day = per_sec * 86400;
+    int64_t day = pl_fn_floordiv(lt, per_day);
+    int64_t y;
+    int32_t m, d;
+    switch (part) {
+    case PT_US: return per_sec >= 1000000 ? pl_fn_floordiv(lt, per_sec / 1000000) : lt * (1000000 / per_sec);
+    case PT_NS: return per_sec >= 1000000000 ? lt : lt * (1000000000 / per_sec);
+    case PT_MS: return per_sec >= 1000 ? pl_fn_floordiv(lt, per_sec / 1000) : lt * (1000 / per_sec);
+    case PT_SECOND: return pl_fn_floordiv(lt, per_sec);
+    case PT_MINUTE: return pl_fn_floordiv(lt, 60 * per_sec);
+    case PT_HOUR: return pl_fn_floordiv(lt, 3600 * per_sec);
+    case PT_DAY: case PT_DOW: case PT_ISODOW: case PT_DOY: case PT_WEEK: return day;
+    case PT_ISOYEAR: {
+        int64_t iy, w;
+        iso_week(day, &iy, &w);
+        return iy;
+    }
+    default: break;
+    }
+    pl_fn_civil_from_days(day, &y, &m, &d);
+    switch (part) {
+    case PT_MONTH: return y * 12 + m - 1;
+    case PT_QUARTER: return y * 4 + (m - 1) / 3;
+    case PT_DECADE: return pl_fn_floordiv(y, 10);
+    case PT_CENTURY: return pl_fn_floordiv(y, 100);
+    case PT_MILLENNIUM: return pl_fn_floordiv(y, 1000);
+    default: return y; /* YEAR, YEARWEEK */
+    }
+}
+
+static pl_status k_date_diff(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                             int64_t n, pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 3)) return pl_fn_eval_scalars(ec, call, args, k_date_diff, out, err);
+    const pl_time_state *s = call->state;
+    pl_buf *validity, *values;
+    int64_t nc;
+    bool all_null;
+    PL_TRY(pl_fn_and_validity(args + 1, 2, n, &validity, &nc, &all_null, err));
+    if (all_null) return pl_fn_out_nulls(out, call->type, n, err);
+    pl_array *arr[2] = {NULL, NULL};
+    const int64_t *tv[2] = {NULL, NULL};
+    int64_t *owned[2] = {NULL, NULL};
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    if (st) {
+        pl_buf_release(validity);
+        return st;
+    }
+    int64_t ps[2];
+    for (int k = 0; k < 2 && !st; k++) {
+        st = pl_fn_datum_array(&args[k + 1], n, &arr[k], err);
+        if (!st) st = ts_values(arr[k], &tv[k], &owned[k], err);
+        if (!st) ps[k] = pl_time_per_sec(arr[k]->type);
+    }
+    if (!st) {
+        /* a common unit: the finer one */
+        int64_t per_sec = PL_MAX(ps[0], ps[1]);
+        int64_t m0 = per_sec / ps[0], m1 = per_sec / ps[1];
+        pl_tz_cursor c0, c1;
+        pl_tz_cursor_init(&c0, s->tz, per_sec);
+        pl_tz_cursor_init(&c1, s->tz2, per_sec);
+        int64_t *o = (int64_t *)(void *)values->data;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t a = tv[0][i] * m0, b = tv[1][i] * m1;
+            if (s->tz) a = pl_tz_local(&c0, a);
+            if (s->tz2) b = pl_tz_local(&c1, b);
+            if (s->part == PT_WEEK) {
+                int64_t per_day = per_sec * 86400;
+                o[i] = (pl_fn_floordiv(b, per_day) - pl_fn_floordiv(a, per_day)) / 7;
+            } else {
+                o[i] = diff_index(s->part, b, per_sec) - diff_index(s->part, a, per_sec);
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        pl_free(owned[k]);
+        pl_array_release(arr[k]);
+    }
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    return pl_fn_finish(out, ty(PL_TYPE_INT64), n, validity, nc, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- now, current_date */
+
+static pl_status bind_now(pl_bexpr *call, pl_error *err) {
+    return pl_type_new_timestamp(PL_UNIT_US, "UTC", &call->type, err);
+}
+
+static pl_status k_now(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                       pl_datum *out, pl_error *err) {
+    PL_UNUSED(args); PL_UNUSED(n); PL_UNUSED(err);
+    memset(out, 0, sizeof *out);
+    out->is_scalar = true;
+    out->scalar.type = pl_type_retain(call->type);
+    out->scalar.v.i = ec ? ec->now_us : 0;
+    return PL_OK;
+}
+
+static pl_status bind_current_date(pl_bexpr *call, pl_error *err) {
+    PL_UNUSED(err);
+    call->type = ty(PL_TYPE_DATE32);
+    return PL_OK;
+}
+
+static pl_status k_current_date(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err) {
+    PL_UNUSED(args); PL_UNUSED(n); PL_UNUSED(err);
+    memset(out, 0, sizeof *out);
+    out->is_scalar = true;
+    out->scalar.type = pl_type_retain(call->type);
+    out->scalar.v.i = pl_fn_floordiv(ec ? ec->now_us : 0, PL_US_PER_DAY);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- timezone (AT TIME ZONE) */
+
+static pl_status bind_timezone(pl_bexpr *call, pl_error *err) {
+    const pl_bexpr *z = call->args[0];
+    const pl_type *t = call->args[1]->type;
+    if (z->type->id != PL_TYPE_UTF8 || (t->id != PL_TYPE_TIMESTAMP && t->id != PL_TYPE_DATE32))
+        return no_function(call, err);
+    if (z->kind != PL_BEXPR_LIT || z->lit.is_null)
+        PL_FAIL(err, PL_ERR_SQL, "timezone: the zone must be a constant string");
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    PL_TRY(pl_tz_lookup(z->lit.str, &s->tz, err));
+    pl_time_unit unit = t->id == PL_TYPE_TIMESTAMP ? t->unit : PL_UNIT_US;
+    if (t->id == PL_TYPE_TIMESTAMP && t->tz) {
+        s->to_naive = true; /* zoned -> the local time in the zone */
+        return pl_type_new_timestamp(unit, NULL, &call->type, err);
+    }
+    return pl_type_new_timestamp(unit, z->lit.str, &call->type, err);
+}
+
+static pl_status k_timezone(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_timezone, out, err);
+    const pl_time_state *s = call->state;
+    const pl_array *a = args[1].array;
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    const int64_t *t = NULL;
+    int64_t *owned = NULL;
+    if (!st) st = ts_values(a, &t, &owned, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int64_t *o = (int64_t *)(void *)values->data;
+    pl_tz_cursor cur;
+    pl_tz_cursor_init(&cur, s->tz, pl_time_per_sec(a->type));
+    for (int64_t i = 0; i < n; i++) o[i] = s->to_naive ? pl_tz_local(&cur, t[i]) : pl_tz_utc(&cur, t[i]);
+    pl_free(owned);
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- epoch conversions */
+
+typedef enum epoch_op { EP_SECONDS, EP_MS, EP_US, EP_NS } epoch_op;
+
+static int epoch_op_of(const char *name) {
+    if (!strcmp(name, "epoch")) return EP_SECONDS;
+    if (!strcmp(name, "epoch_ms")) return EP_MS;
+    if (!strcmp(name, "epoch_us")) return EP_US;
+    return EP_NS;
+}
+
+static pl_status bind_epoch(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id;
+    int op = epoch_op_of(call->fn->name);
+    if (op == EP_MS && id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64) {
+        /* epoch_ms(bigint): milliseconds -> timestamp */
+        return pl_type_new_timestamp(PL_UNIT_US, NULL, &call->type, err);
+    }
+    if (id != PL_TYPE_TIMESTAMP && id != PL_TYPE_DATE32 && id != PL_TYPE_NA) return no_function(call, err);
+    call->type = ty(op == EP_SECONDS ? PL_TYPE_FLOAT64 : PL_TYPE_INT64);
+    return PL_OK;
+}
+
+static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                         pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_epoch, out, err);
+    const pl_array *a = args[0].array;
+    if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
+    int op = epoch_op_of(call->fn->name);
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    if (st) {
+        pl_buf_release(validity);
+        return st;
+    }
+    int64_t *o = (int64_t *)(void *)values->data;
+    if (call->type->id == PL_TYPE_TIMESTAMP) {
+        pl_fn_read_i64(a, o);
+        for (int64_t i = 0; i < n; i++) {
+            if (__builtin_mul_overflow(o[i], 1000, &o[i]) && pl_array_is_valid(a, i)) {
+                pl_buf_release(validity);
+                pl_buf_release(values);
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "epoch_ms: value out of range at row %lld", (long long)i);
+            }
+        }
+        return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+    }
+    const int64_t *t;
+    int64_t *owned;
+    st = ts_values(a, &t, &owned, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int64_t per_sec = pl_time_per_sec(a->type);
+    if (op == EP_SECONDS) {
+        double *od = (double *)(void *)values->data;
+        for (int64_t i = 0; i < n; i++)
+            od[i] = (double)(t[i] / per_sec) + (double)(t[i] % per_sec) / (double)per_sec;
+    } else {
+        int64_t target = op == EP_MS ? 1000 : op == EP_US ? 1000000 : 1000000000;
+        for (int64_t i = 0; i < n; i++) {
+            if (target >= per_sec) o[i] = t[i] * (target / per_sec);
+            else o[i] = pl_fn_floordiv(t[i], per_sec / target);
+        }
+    }
+    pl_free(owned);
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
+static pl_status bind_to_timestamp(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id;
+    if (!(id >= PL_TYPE_INT8 && id <= PL_TYPE_FLOAT64) && id != PL_TYPE_DECIMAL128 && id != PL_TYPE_NA)
+        return no_function(call, err);
+    return pl_type_new_timestamp(PL_UNIT_US, "UTC", &call->type, err);
+}
+
+static pl_status k_to_timestamp(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_to_timestamp, out, err);
+    const pl_array *a = args[0].array;
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    if (st) {
+        pl_buf_release(validity);
+        return st;
+    }
+    double *d = (double *)(void *)values->data;
+    int64_t *o = (int64_t *)(void *)values->data;
+    pl_fn_read_f64(a, d);
+    for (int64_t i = 0; i < n; i++) {
+        double us = nearbyint(d[i] * 1e6);
+        if (!(us > -9.2e18 && us < 9.2e18)) {
+            if (pl_array_is_valid(a, i)) {
+                pl_buf_release(validity);
+                pl_buf_release(values);
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "to_timestamp: %g seconds is out of range at row %lld",
+                        d[i], (long long)i);
+            }
+            us = 0;
+        }
+        o[i] = (int64_t)us;
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- make_date / make_timestamp */
+
+static bool is_num_id(pl_type_id id) {
+    return (id >= PL_TYPE_INT8 && id <= PL_TYPE_FLOAT64) || id == PL_TYPE_DECIMAL128 || id == PL_TYPE_NA;
+}
+
+static pl_status bind_make(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < call->n_args; i++)
+        if (!is_num_id(call->args[i]->type->id)) return no_function(call, err);
+    const char *name = call->fn->name;
+    if (!strcmp(name, "make_date")) {
+        if (call->n_args != 3) return no_function(call, err);
+        call->type = ty(PL_TYPE_DATE32);
+        return PL_OK;
+    }
+    if (!strcmp(name, "make_time")) {
+        if (call->n_args != 3) return no_function(call, err);
+        return pl_type_new_time64(PL_UNIT_US, &call->type, err);
+    }
+    if (call->n_args != 1 && call->n_args != 6) return no_function(call, err);
+    return pl_type_new_timestamp(PL_UNIT_US, NULL, &call->type, err);
+}
+
+static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                        pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, k_make, out, err);
+    int32_t na = call->n_args;
+    pl_buf *validity, *values;
+    int64_t nc;
+    bool all_null;
+    PL_TRY(pl_fn_and_validity(args, na, n, &validity, &nc, &all_null, err));
+    if (all_null) return pl_fn_out_nulls(out, call->type, n, err);
+    double *cols[6] = {0};
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    for (int32_t k = 0; k < na && !st; k++) {
+        cols[k] = pl_malloc((size_t)(n > 0 ? n : 1) * 8);
+        if (!cols[k]) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in %s", call->fn->name);
+            break;
+        }
+        if (args[k].is_scalar) {
+            double v = pl_fn_scalar_f64(&args[k].scalar);
+            for (int64_t i = 0; i < n; i++) cols[k][i] = v;
+        } else {
+            pl_fn_read_f64(args[k].array, cols[k]);
+        }
+    }
+    const char *name = call->fn->name;
+    bool is_date = !strcmp(name, "make_date"), is_time = !strcmp(name, "make_time");
+    int64_t *o = st ? NULL : (int64_t *)(void *)values->data;
+    for (int64_t i = 0; i < n && !st; i++) {
+        bool valid = !validity || pl_bit_get(validity->data, i);
+        if (!valid) {
+            o[i] = 0;
+            continue;
+        }
+        if (!is_date && !is_time && na == 1) {
+            o[i] = (int64_t)cols[0][i];
+            continue;
+        }
+        if (is_time) {
+            double h = cols[0][i], mi = cols[1][i], sec = cols[2][i];
+            if (h < 0 || h > 24 || mi < 0 || mi >= 60 || sec < 0 || sec >= 60) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG, "make_time: time out of range at row %lld", (long long)i);
+                break;
+            }
+            o[i] = (int64_t)h * PL_US_PER_HOUR + (int64_t)mi * PL_US_PER_MIN + (int64_t)nearbyint(sec * 1e6);
+            continue;
+        }
+        double y = cols[0][i], m = cols[1][i], d = cols[2][i];
+        if (!(y > -290000 && y < 294000) || m < 1 || m > 12 || d < 1 ||
+            d > pl_fn_days_in_month((int64_t)y, (int32_t)m)) {
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "date out of range: %lld-%lld-%lld at row %lld",
+                              (long long)y, (long long)m, (long long)d, (long long)i);
+            break;
+        }
+        int64_t day = pl_fn_days_from_civil((int64_t)y, (int32_t)m, (int32_t)d);
+        if (is_date) {
+            o[i] = day;
+            continue;
+        }
+        double h = cols[3][i], mi = cols[4][i], sec = cols[5][i];
+        if (h < 0 || h >= 24 || mi < 0 || mi >= 60 || sec < 0 || sec >= 60) {
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "make_timestamp: time out of range at row %lld", (long long)i);
+            break;
+        }
+        o[i] = day * PL_US_PER_DAY + (int64_t)h * PL_US_PER_HOUR + (int64_t)mi * PL_US_PER_MIN +
+               (int64_t)nearbyint(sec * 1e6);
+    }
+    for (int32_t k = 0; k < na; k++) pl_free(cols[k]);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    if (is_date) {
+        int32_t *d32 = (int32_t *)(void *)values->data;
+        for (int64_t i = 0; i < n; i++) d32[i] = (int32_t)o[i];
+        values->size = n * 4;
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, nc, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- the set */
+
+#define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
+
+static const pl_func_def g_time[] = {
+    {"date_part", "extract datepart", 2, 2, EW, bind_extract, k_extract},
+    {"year", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"quarter", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"month", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"week", "weekofyear", 1, 1, EW, bind_part_fn, k_extract},
+    {"day", "dayofmonth", 1, 1, EW, bind_part_fn, k_extract},
+    {"dayofweek", "weekday", 1, 1, EW, bind_part_fn, k_extract},
+    {"isodow", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"dayofyear", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"hour", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"minute", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"second", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"millisecond", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"microsecond", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"nanosecond", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"isoyear", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"yearweek", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"decade", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"century", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"millennium", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"era", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"julian", NULL, 1, 1, EW, bind_part_fn, k_extract},
+    {"date_trunc", "datetrunc", 2, 2, EW, bind_date_trunc, k_date_trunc},
+    {"time_bucket", NULL, 2, 3, EW, bind_time_bucket, k_time_bucket},
+    {"date_diff", "datediff", 3, 3, EW, bind_date_diff, k_date_diff},
+    {"now", "current_timestamp get_current_timestamp transaction_timestamp", 0, 0, PL_FN_VOLATILE,
+     bind_now, k_now},
+    {"current_date", "today", 0, 0, PL_FN_VOLATILE, bind_current_date, k_current_date},
+    {"timezone", NULL, 2, 2, EW, bind_timezone, k_timezone},
+    {"epoch", NULL, 1, 1, EW, bind_epoch, k_epoch},
+    {"epoch_ms", NULL, 1, 1, EW, bind_epoch, k_epoch},
+    {"epoch_us", NULL, 1, 1, EW, bind_epoch, k_epoch},
+    {"epoch_ns", NULL, 1, 1, EW, bind_epoch, k_epoch},
+    {"to_timestamp", NULL, 1, 1, EW, bind_to_timestamp, k_to_timestamp},
+    {"make_date", NULL, 3, 3, EW, bind_make, k_make},
+    {"make_time", NULL, 3, 3, EW, bind_make, k_make},
+    {"make_timestamp", NULL, 1, 6, EW, bind_make, k_make},
+    {"strftime", NULL, 2, 2, EW, pl_time_bind_strftime, pl_time_k_strftime},
+    {"strptime", NULL, 2, 2, EW, pl_time_bind_strptime, pl_time_k_strptime},
+    {"try_strptime", NULL, 2, 2, EW, pl_time_bind_strptime, pl_time_k_strptime},
+};
+
+const pl_func_set pl_funcs_time = {(int32_t)PL_ARRAY_LEN(g_time), g_time};

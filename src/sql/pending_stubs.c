@@ -62,6 +62,14 @@ WEAK pl_status pl_bexpr_eval_array(pl_eval_ctx *ec, const pl_bexpr *e, pl_batch 
                                    pl_array **out, pl_error *err) {
     return PENDING("pl_bexpr_eval_array");
 }
+WEAK void pl_value_init_null(pl_value *v) { memset(v, 0, sizeof *v); }
+WEAK void pl_value_reset(pl_value *v) { memset(v, 0, sizeof *v); }
+WEAK pl_status pl_value_copy(const pl_value *src, pl_value *dst, pl_error *err) {
+    return PENDING("pl_value_copy");
+}
+WEAK pl_status pl_value_from_array(pl_array *a, int64_t i, pl_value *out, pl_error *err) {
+    return PENDING("pl_value_from_array");
+}
 WEAK pl_status pl_array_from_value(const pl_value *v, int64_t n, pl_array **out, pl_error *err) {
     return PENDING("pl_array_from_value");
 }

@@ -169,6 +169,8 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
 int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name);
 /* DuckDB-like default output name of a select expression (caller frees with pl_free). */
 char *sq_expr_name(const char *sql, const PgQuery__Node *n);
+/* protobuf-c gives "" for unset strings: s, or NULL when empty. */
+static inline const char *sq_nz(const char *s) { return s && s[0] ? s : NULL; }
 /* The sval of a String node, or NULL. */
 const char *sq_str(const PgQuery__Node *n);
 int32_t sq_node_pos(const PgQuery__Node *n);

@@ -71,6 +71,8 @@ void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts) {
 
 const pl_exec_opts *pl_session_exec_opts(pl_session *s) { return &s->opts; }
 
+void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out) { *out = s->opts; }
+
 pl_cat_entry *pl_session_find(pl_session *s, const char *name) {
     for (int32_t i = 0; i < s->n_ents; i++)
         if (!strcasecmp(s->ents[i].name, name)) return &s->ents[i];
@@ -169,6 +171,45 @@ static int32_t char_pos_to_byte(const char *text, int32_t cursorpos) {
     return i;
 }
 
+/* A FROM 'path' that pl_sql_preprocess turned into a quoted identifier reaches the tree as a
+ * RangeVar whose name the parser cut to 63 bytes (NAMEDATALEN); this puts the whole path from
+ * the original text back. Walks every message of the tree through the protobuf descriptors.
+ * The strings belong to the unpacked tree (protobuf-c's allocator: malloc). */
+static void restore_file_names(ProtobufCMessage *m, const char *sql, int32_t len) {
+    if (!m) return;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (d == &pg_query__range_var__descriptor) {
+        PgQuery__RangeVar *rv = (PgQuery__RangeVar *)m;
+        int32_t at = rv->location;
+        if (at >= 0 && at < len && sql[at] == '\'' && rv->relname && strlen(rv->relname) >= 63) {
+            const char *p = sql + at + 1, *q = strchr(p, '\'');
+            char *full = q ? malloc((size_t)(q - p) + 1) : NULL;
+            if (full) {
+                memcpy(full, p, (size_t)(q - p));
+                full[q - p] = 0;
+                if (rv->relname != protobuf_c_empty_string) free(rv->relname);
+                rv->relname = full;
+            }
+        }
+        return;
+    }
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        char *base = (char *)m;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            ProtobufCMessage **v = *(ProtobufCMessage ***)(void *)(base + f->offset);
+            for (size_t k = 0; k < n; k++) restore_file_names(v[k], sql, len);
+        } else {
+            restore_file_names(*(ProtobufCMessage **)(void *)(base + f->offset), sql, len);
+        }
+    }
+}
+
 /* Parses a script (DuckDB syntax rewritten by pl_sql_preprocess) into statements. Errors: PL_ERR_SQL with the position. */
 static pl_status parse_script(const char *script, PgQuery__ParseResult **out, pl_error *err) {
     size_t len = strlen(script);
@@ -184,6 +225,7 @@ static pl_status parse_script(const char *script, PgQuery__ParseResult **out, pl
         *out = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
                                               (const uint8_t *)res.parse_tree.data);
         if (!*out) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");
+        else restore_file_names(&(*out)->base, script, (int32_t)len);
     }
     pg_query_free_protobuf_parse_result(res);
     pl_free(text);

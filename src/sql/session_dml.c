@@ -480,28 +480,74 @@ static pl_expr *fill_expr(const pl_cat_entry *e, int32_t j) {
     return pl_expr_cast(d, pl_type_retain(type), false);
 }
 
-/* Evaluates a constant expression (taken) into a one-value array. */
-static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_array **out,
+/* Evaluates a constant expression (taken) into a value. */
+static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_value *out,
                             pl_error *err) {
     if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pl_bexpr *b = NULL;
+    pl_array *a = NULL;
     pl_status st = pl_expr_bind(x, empty, &b, err);
     if (st == PL_OK) st = pl_bexpr_fold(&b, err);
     if (st == PL_OK) {
         if (b->kind == PL_BEXPR_LIT) {
-            st = pl_array_from_value(&b->lit, 1, out, err);
+            st = pl_value_copy(&b->lit, out, err);
         } else {
             pl_eval_ctx ec = {NULL, 0};
-            st = pl_bexpr_eval_array(&ec, b, one_row, out, err);
+            st = pl_bexpr_eval_array(&ec, b, one_row, &a, err);
+            if (st == PL_OK) st = pl_value_from_array(a, 0, out, err);
         }
     }
     if (st && err && err->sql_pos < 0) err->sql_pos = x->sql_pos;
+    pl_array_release(a);
     pl_bexpr_free(b);
     pl_expr_release(x);
     return st;
 }
 
-/* INSERT ... VALUES: every value planned as a constant and cast to its column's type. */
+/* One column of INSERT ... VALUES being built: a builder for the plain types, else one-value
+ * arrays concatenated at the end. */
+typedef struct values_col {
+    pl_type *type;
+    pl_builder *b;
+    pl_array **cells; /* [n_rows] when there is no builder */
+} values_col;
+
+static bool builder_type(const pl_type *t) {
+    switch (t->id) {
+    case PL_TYPE_BOOL: case PL_TYPE_INT8: case PL_TYPE_INT16: case PL_TYPE_INT32:
+    case PL_TYPE_INT64: case PL_TYPE_UINT8: case PL_TYPE_UINT16: case PL_TYPE_UINT32:
+    case PL_TYPE_UINT64: case PL_TYPE_FLOAT32: case PL_TYPE_FLOAT64: case PL_TYPE_DECIMAL128:
+    case PL_TYPE_UTF8: case PL_TYPE_BINARY: case PL_TYPE_FIXED_BINARY: case PL_TYPE_DATE32:
+    case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Appends v (of the column's type, or NULL) as row `row`. */
+static pl_status values_col_put(values_col *c, int64_t row, const pl_value *v, pl_error *err) {
+    if (!c->b) return pl_array_from_value(v, 1, &c->cells[row], err);
+    if (v->is_null) return pl_builder_append_null(c->b, err);
+    switch (c->type->id) {
+    case PL_TYPE_BOOL: return pl_builder_append_bool(c->b, v->v.b, err);
+    case PL_TYPE_UINT8: case PL_TYPE_UINT16: case PL_TYPE_UINT32: case PL_TYPE_UINT64:
+        return pl_builder_append_i64(c->b, (int64_t)v->v.u, err);
+    case PL_TYPE_FLOAT32: case PL_TYPE_FLOAT64: return pl_builder_append_f64(c->b, v->v.f, err);
+    case PL_TYPE_DECIMAL128: return pl_builder_append_decimal(c->b, v->v.dec.lo, v->v.dec.hi, err);
+    case PL_TYPE_UTF8: case PL_TYPE_BINARY: case PL_TYPE_FIXED_BINARY:
+        return pl_builder_append_bytes(c->b, v->str ? v->str : "", v->str_len, err);
+    default: return pl_builder_append_i64(c->b, v->v.i, err);
+    }
+}
+
+static pl_status values_col_finish(values_col *c, int64_t n_rows, pl_array **out, pl_error *err) {
+    if (c->b) return pl_builder_finish(c->b, out, err);
+    return pl_array_concat(n_rows, c->cells, out, err);
+}
+
+/* INSERT ... VALUES: every value planned as a constant and cast to its column's type (like
+ * DuckDB, which casts each value rather than unifying the VALUES rows first). */
 static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert_target *t,
                                const PgQuery__SelectStmt *vs, pl_table **out, pl_error *err) {
     pl_schema *sc = t->e->table->schema;
@@ -509,17 +555,26 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
     int64_t n_rows = (int64_t)vs->n_values_lists;
     pl_schema *empty = NULL;
     pl_batch *one_row = NULL;
-    pl_array **cells = pl_calloc((size_t)(n_rows * n_cols) + 1, sizeof(pl_array *));
+    values_col *vc = pl_calloc((size_t)n_cols + 1, sizeof *vc);
     pl_array **cols = pl_calloc((size_t)n_cols + 1, sizeof(pl_array *));
-    pl_array **fill = pl_calloc((size_t)n_cols + 1, sizeof(pl_array *));
+    pl_value *fill = pl_calloc((size_t)n_cols + 1, sizeof(pl_value));
     bool *given = pl_calloc((size_t)n_cols + 1, sizeof(bool));
-    pl_status st = cells && cols && fill && given ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = vc && cols && fill && given ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t j = 0; st == PL_OK && j < n_cols; j++) {
+        pl_value_init_null(&fill[j]);
+        vc[j].type = sc->fields[j].type;
+        if (builder_type(vc[j].type)) st = pl_builder_new(vc[j].type, n_rows, &vc[j].b, err);
+        else if (!(vc[j].cells = pl_calloc((size_t)n_rows + 1, sizeof(pl_array *))))
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
     if (st == PL_OK) st = pl_schema_new(0, NULL, &empty, err);
     if (st == PL_OK) st = pl_batch_new(pl_schema_retain(empty), 1, NULL, &one_row, err);
     for (int32_t k = 0; st == PL_OK && k < t->n; k++) given[t->idx[k]] = true;
     /* columns the rows do not give: one value for all rows */
     for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
         if (!given[j]) st = eval_const(fill_expr(t->e, j), empty, one_row, &fill[j], err);
+    pl_value v;
+    pl_value_init_null(&v);
     for (int64_t row = 0; st == PL_OK && row < n_rows; row++) {
         const PgQuery__Node *ln = vs->values_lists[row];
         if (ln->node_case != PG_QUERY__NODE__NODE_LIST) {
@@ -531,33 +586,31 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
             st = count_mismatch(t, (int64_t)l->n_items, l->n_items ? node_location(l->items[0]) : c->pos, err);
             break;
         }
-        pl_array **rc = cells + row * n_cols;
-        for (int32_t k = 0; st == PL_OK && k < t->n; k++) {
-            int32_t j = t->idx[k];
-            const PgQuery__Node *item = l->items[k];
-            if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
-                st = eval_const(fill_expr(t->e, j), empty, one_row, &rc[j], err);
+        /* columns in table order, so that builders grow row by row */
+        for (int32_t j = 0; st == PL_OK && j < n_cols; j++) {
+            if (!given[j]) {
+                st = values_col_put(&vc[j], row, &fill[j], err);
                 continue;
             }
-            pl_expr *x = NULL;
-            st = pl_sql_at(err, node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
-            if (st) break;
-            int32_t pos = x->sql_pos >= 0 ? x->sql_pos : node_location(item);
-            st = pl_sql_at(err, pos,
-                           eval_const(pl_expr_cast(x, pl_type_retain(sc->fields[j].type), false), empty,
-                                      one_row, &rc[j], err));
+            int32_t k = 0;
+            while (t->idx[k] != j) k++;
+            const PgQuery__Node *item = l->items[k];
+            if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
+                st = eval_const(fill_expr(t->e, j), empty, one_row, &v, err);
+            } else {
+                pl_expr *x = NULL;
+                st = pl_sql_at(err, node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
+                if (st) break;
+                int32_t pos = x->sql_pos >= 0 ? x->sql_pos : node_location(item);
+                st = pl_sql_at(err, pos,
+                               eval_const(pl_expr_cast(x, pl_type_retain(vc[j].type), false), empty,
+                                          one_row, &v, err));
+            }
+            if (st == PL_OK) st = values_col_put(&vc[j], row, &v, err);
+            pl_value_reset(&v);
         }
-        for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
-            if (!given[j]) rc[j] = pl_array_retain(fill[j]);
     }
-    /* column by column: the cells of every row into one array */
-    pl_array **col_cells = st == PL_OK ? pl_calloc((size_t)n_rows + 1, sizeof(pl_array *)) : NULL;
-    if (st == PL_OK && !col_cells) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    for (int32_t j = 0; st == PL_OK && j < n_cols; j++) {
-        for (int64_t row = 0; row < n_rows; row++) col_cells[row] = cells[row * n_cols + j];
-        st = pl_array_concat(n_rows, col_cells, &cols[j], err);
-    }
-    pl_free(col_cells);
+    for (int32_t j = 0; st == PL_OK && j < n_cols; j++) st = values_col_finish(&vc[j], n_rows, &cols[j], err);
     pl_table *tab = NULL;
     if (st == PL_OK) st = pl_table_new(sc, &tab, err);
     if (st == PL_OK && n_rows > 0) {
@@ -567,10 +620,14 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
         if (st == PL_OK) st = pl_table_append(tab, b, err);
         pl_batch_release(b);
     }
-    for (int64_t i = 0; cells && i < n_rows * n_cols; i++) pl_array_release(cells[i]);
+    for (int32_t j = 0; vc && j < n_cols; j++) {
+        pl_builder_free(vc[j].b);
+        for (int64_t row = 0; vc[j].cells && row < n_rows; row++) pl_array_release(vc[j].cells[row]);
+        pl_free(vc[j].cells);
+    }
     for (int32_t j = 0; cols && j < n_cols; j++) pl_array_release(cols[j]);
-    for (int32_t j = 0; fill && j < n_cols; j++) pl_array_release(fill[j]);
-    pl_free(cells);
+    for (int32_t j = 0; fill && j < n_cols; j++) pl_value_reset(&fill[j]);
+    pl_free(vc);
     pl_free(cols);
     pl_free(fill);
     pl_free(given);

@@ -16,6 +16,7 @@
 
 #define SORT_OUT_ROWS (1 << 18)
 #define TOPN_COMPACT_MIN (1 << 16)
+#define TOPN_FILTER_ROWS 4096
 
 typedef struct sort_part {
     pl_batch *b;
@@ -27,6 +28,7 @@ typedef struct sort_local {
     sort_part *parts;
     int64_t n_parts, cap;
     int64_t rows;
+    uint8_t *boundary; /* top-N: key bytes of the last kept row once `keep` rows were seen */
     char pad[64];
 } sort_local;
 
@@ -150,7 +152,8 @@ static pl_status sort_parts(sort_sink *s, sort_part *parts, int64_t n_parts, int
         nf[nk] = false;
         nk++;
     }
-    st = pl_sortkeys_build(nk, keys, desc, nf, ss->n, n_threads, &ss->keys, err);
+    st = pl_sortkeys_build(nk, keys, desc, nf, ss->n, n_threads,
+                           s->topn ? PL_SORTKEYS_MARKERS : 0, &ss->keys, err);
 done:
     pl_free(batches);
     pl_free(tags);
@@ -206,6 +209,16 @@ static pl_status compact(sort_sink *s, sort_local *l, pl_error *err) {
     int64_t hi = PL_MIN(ss.n, s->keep);
     sort_part np = {NULL, NULL, 0};
     pl_status st = gather_rows(s, &ss, 0, hi, &np.b, &np.tag, err);
+    if (!st && hi == s->keep && hi > 0) {
+        int32_t kb = ss.keys.key_off[s->n_keys];
+        if (!l->boundary && !(l->boundary = pl_malloc((size_t)PL_MAX(kb, 1)))) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in top-N");
+            pl_batch_release(np.b);
+            pl_array_release(np.tag);
+        } else {
+            memcpy(l->boundary, ss.keys.recs + (hi - 1) * ss.keys.width, (size_t)kb);
+        }
+    }
     sorted_set_reset(&ss);
     if (st) return st;
     for (int64_t i = 0; i < l->n_parts; i++) part_reset(&l->parts[i]);
@@ -222,6 +235,80 @@ static pl_status make_tags(int64_t seq, int64_t n, pl_array **out, pl_error *err
     int64_t *t = (int64_t *)(void *)v->data;
     for (int64_t i = 0; i < n; i++) t[i] = (seq << 32) | i;
     return pl_array_new(pl_type_simple(PL_TYPE_INT64), n, 0, NULL, v, NULL, 0, NULL, NULL, out, err);
+}
+
+/* Top-N once a boundary is known: the rows of in that may still belong to the result (key
+ * bytes <= the boundary's; ties kept, the final sort settles them), with their tags. *out NULL
+ * when none. */
+static pl_status topn_filter(sort_sink *s, sort_local *l, int64_t seq, pl_batch *in,
+                             pl_batch **out, pl_array **tag, pl_error *err) {
+    *out = NULL;
+    *tag = NULL;
+    pl_array **keys = pl_malloc(sizeof(pl_array *) * (size_t)PL_MAX(s->n_keys, 1));
+    int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)in->n_rows);
+    if (!keys || !idx) {
+        pl_free(keys);
+        pl_free(idx);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in top-N");
+    }
+    /* chunks of TOPN_FILTER_ROWS keep the key records in cache and the allocations small */
+    int64_t m = 0;
+    pl_status st = PL_OK;
+    for (int64_t lo = 0; !st && lo < in->n_rows; lo += TOPN_FILTER_ROWS) {
+        int64_t n = PL_MIN(TOPN_FILTER_ROWS, in->n_rows - lo);
+        int32_t k = 0;
+        while (!st && k < s->n_keys) {
+            st = pl_array_slice(in->columns[s->cols[k]], lo, n, &keys[k], err);
+            if (!st) k++;
+        }
+        pl_sortkeys sk;
+        if (!st) st = pl_sortkeys_build(s->n_keys, keys, s->desc, s->nulls_first, n, 1,
+                                        PL_SORTKEYS_MARKERS | PL_SORTKEYS_NO_SORT, &sk, err);
+        while (k > 0) pl_array_release(keys[--k]);
+        if (st) break;
+        size_t kb = (size_t)sk.key_bytes;
+        for (int64_t i = 0; i < n; i++) {
+            idx[m] = lo + i;
+            m += memcmp(sk.recs + i * sk.width, l->boundary, kb) <= 0;
+        }
+        pl_sortkeys_reset(&sk);
+    }
+    pl_free(keys);
+    if (st) {
+        pl_free(idx);
+        return st;
+    }
+    if (m == 0) {
+        pl_free(idx);
+        return PL_OK;
+    }
+    pl_array **cols = pl_calloc((size_t)in->n_cols, sizeof(pl_array *));
+    pl_buf *tv = NULL;
+    if (!cols) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in top-N");
+    for (int32_t c = 0; !st && c < in->n_cols; c++) st = pl_sort_take(in->columns[c], idx, m, &cols[c], err);
+    if (!st) st = pl_buf_new(m * 8, &tv, err);
+    if (st) {
+        for (int32_t c = 0; cols && c < in->n_cols; c++) pl_array_release(cols[c]);
+        pl_free(cols);
+        pl_free(idx);
+        return st;
+    }
+    tv->size = m * 8;
+    int64_t *t = (int64_t *)(void *)tv->data;
+    for (int64_t i = 0; i < m; i++) t[i] = (seq << 32) | idx[i];
+    pl_free(idx);
+    st = pl_batch_new(pl_schema_retain(s->schema), m, cols, out, err);
+    pl_free(cols);
+    if (st) {
+        pl_buf_release(tv);
+        return st;
+    }
+    st = pl_array_new(pl_type_simple(PL_TYPE_INT64), m, 0, NULL, tv, NULL, 0, NULL, NULL, tag, err);
+    if (st) {
+        pl_batch_release(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 static pl_status sort_consume(pl_sink *sink, pl_exec_ctx *ctx, int32_t worker, int64_t seq,
@@ -243,9 +330,17 @@ static pl_status sort_consume(pl_sink *sink, pl_exec_ctx *ctx, int32_t worker, i
     if (s->topn) {
         if (seq < 0 || seq >= (1LL << 31) || in->n_rows >= (1LL << 32))
             PL_FAIL(err, PL_ERR_LIMIT, "top-N: morsel seq %lld or size out of range", (long long)seq);
-        PL_TRY(make_tags(seq, in->n_rows, &p.tag, err));
+        if (l->boundary) {
+            PL_TRY(topn_filter(s, l, seq, in, &p.b, &p.tag, err));
+            if (!p.b) return PL_OK;
+            in = p.b;
+        } else {
+            PL_TRY(make_tags(seq, in->n_rows, &p.tag, err));
+            p.b = pl_batch_retain(in);
+        }
+    } else {
+        p.b = pl_batch_retain(in);
     }
-    p.b = pl_batch_retain(in);
     l->parts[l->n_parts++] = p;
     l->rows += in->n_rows;
     int64_t twice = s->keep > INT64_MAX / 2 ? INT64_MAX : 2 * s->keep;
@@ -340,6 +435,7 @@ static void sort_free(pl_sink *sink) {
             for (int32_t w = 0; w < s->n_workers; w++) {
                 for (int64_t i = 0; i < s->locals[w].n_parts; i++) part_reset(&s->locals[w].parts[i]);
                 pl_free(s->locals[w].parts);
+                pl_free(s->locals[w].boundary);
             }
         }
         pl_free(s->locals);

@@ -28,11 +28,14 @@ typedef struct pl_sortkeys {
     uint8_t *recs;     /* n * width bytes, sorted once built */
 } pl_sortkeys;
 
+#define PL_SORTKEYS_NO_SORT 1 /* encode only (records stay in row order) */
+#define PL_SORTKEYS_MARKERS 2 /* a NULL marker byte for every key, so layouts of separately
+                               * encoded row sets agree */
 /* Encodes rows [0, n) of the key columns (each of length n; dictionary, sliced allowed) and sorts
  * them stably (ties keep row order), using up to n_threads pool threads. Errors: NOMEM,
- * UNSUPPORTED (a key of a nested or interval type), CANCELLED. */
+ * UNSUPPORTED (a key of a nested or interval type). */
 pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *desc,
-                            const bool *nulls_first, int64_t n, int32_t n_threads,
+                            const bool *nulls_first, int64_t n, int32_t n_threads, int32_t flags,
                             pl_sortkeys *out, pl_error *err);
 void pl_sortkeys_reset(pl_sortkeys *s);
 /* Row id at sorted position pos. */

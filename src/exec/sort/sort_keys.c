@@ -205,9 +205,10 @@ static void enc_task(void *arg, int64_t blk, int32_t worker) {
     int64_t lo = blk * ENC_BLOCK, hi = PL_MIN(j->n, lo + ENC_BLOCK);
     int32_t W = j->width;
     int32_t pad = W - 8 - j->key_bytes;
+    uint64_t zero = 0;
     for (int64_t r = lo; r < hi; r++) {
         uint8_t *p = j->recs + r * W;
-        if (pad) memset(p + j->key_bytes, 0, (size_t)pad);
+        if (pad) memcpy(p + W - 16, &zero, 8); /* the padding is in the last key word */
         uint64_t id = (uint64_t)r;
         memcpy(p + W - 8, &id, 8);
     }
@@ -596,7 +597,7 @@ void pl_sortkeys_reset(pl_sortkeys *s) {
 }
 
 pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *desc,
-                            const bool *nulls_first, int64_t n, int32_t n_threads,
+                            const bool *nulls_first, int64_t n, int32_t n_threads, int32_t flags,
                             pl_sortkeys *out, pl_error *err) {
     pl_sortkeys s;
     memset(&s, 0, sizeof s);
@@ -630,7 +631,8 @@ pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *d
         e->vw = vw;
         e->desc = desc[k];
         e->nf = nulls_first[k];
-        e->marker = a->type->id == PL_TYPE_NA || pl_array_null_count(a) > 0;
+        e->marker = (flags & PL_SORTKEYS_MARKERS) || a->type->id == PL_TYPE_NA ||
+                    pl_array_null_count(a) > 0;
         if (a->type->id == PL_TYPE_DICTIONARY) {
             pl_array *dv = a->dictionary;
             if (pl_array_null_count(dv) > 0) e->marker = true;
@@ -668,9 +670,10 @@ pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *d
         }
         enc_job job = {n_keys, ek, s.recs, s.width, s.key_bytes, n};
         pl_parallel_for((n + ENC_BLOCK - 1) / ENC_BLOCK, PL_MAX(1, n_threads), enc_task, &job);
-        st = radix_sort(&s, n_threads, err);
-        if (st) goto done;
-        st = fix_strings(&s, PL_MAX(1, n_threads), err);
+        if (!(flags & PL_SORTKEYS_NO_SORT)) {
+            st = radix_sort(&s, n_threads, err);
+            if (!st) st = fix_strings(&s, PL_MAX(1, n_threads), err);
+        }
     }
 done:
     if (ek)

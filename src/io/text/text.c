@@ -424,6 +424,39 @@ int pl_text_format_timestamp(int64_t v, pl_time_unit unit, bool zoned, char *buf
     return (int)(p - buf);
 }
 
+/* DuckDB's INTERVAL text: "1 year 2 months 3 days 04:05:06.5", "-1 day", "00:01:00";
+ * every component keeps its own sign, the time part is [-]HH:MM:SS[.f] with hours unbounded
+ * and trailing fraction zeros trimmed, and an all-zero interval is "00:00:00". */
+int pl_text_format_interval(int32_t months, int32_t days, int64_t ns, char *buf) {
+    char *p = buf;
+    int32_t years = months / 12, mons = months % 12;
+    const char *names[3] = {"year", "month", "day"};
+    int32_t vals[3] = {years, mons, days};
+    for (int k = 0; k < 3; k++) {
+        if (!vals[k]) continue;
+        if (p != buf) *p++ = ' ';
+        p += sprintf(p, "%d %s%s", vals[k], names[k], (vals[k] == 1 || vals[k] == -1) ? "" : "s");
+    }
+    if (ns != 0 || p == buf) {
+        if (p != buf) *p++ = ' ';
+        uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+        if (ns < 0) *p++ = '-';
+        uint64_t secs = u / 1000000000u, frac = u % 1000000000u;
+        p += sprintf(p, "%02llu:%02llu:%02llu", (unsigned long long)(secs / 3600),
+                     (unsigned long long)(secs / 60 % 60), (unsigned long long)(secs % 60));
+        if (frac) {
+            char f[16];
+            int n = sprintf(f, "%09llu", (unsigned long long)frac);
+            while (n > 0 && f[n - 1] == '0') n--;
+            *p++ = '.';
+            memcpy(p, f, (size_t)n);
+            p += n;
+        }
+    }
+    *p = '\0';
+    return (int)(p - buf);
+}
+
 /* ---------------------------------------------------------------- parsing */
 
 static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -707,7 +740,7 @@ static pl_status format_rec(const pl_array *a, int64_t i, pl_text_style style, b
     const pl_type *t = a->type;
     const uint8_t *vals = a->values ? a->values->data : NULL;
     int64_t k = a->offset + i;
-    char buf[80];
+    char buf[96];
     int n;
     switch (t->id) {
     case PL_TYPE_NA:
@@ -773,6 +806,16 @@ static pl_status format_rec(const pl_array *a, int64_t i, pl_text_style style, b
         n = pl_text_format_timestamp(((const int64_t *)(const void *)vals)[k], t->unit,
                                      t->tz != NULL, buf);
         return emit_text(out, buf, n, ctx, err);
+    case PL_TYPE_INTERVAL: {
+        const uint8_t *q = vals + k * 16;
+        int32_t months, days;
+        int64_t ns;
+        memcpy(&months, q, 4);
+        memcpy(&days, q + 4, 4);
+        memcpy(&ns, q + 8, 8);
+        n = pl_text_format_interval(months, days, ns, buf);
+        return emit_text(out, buf, n, ctx, err);
+    }
     case PL_TYPE_DICTIONARY: {
         int64_t idx;
         if (!dict_index(a, i, &idx) || !a->dictionary || idx < 0 ||

@@ -53,6 +53,10 @@ int pl_text_format_date(int64_t days, char *buf);
 int pl_text_format_time(int64_t v, pl_time_unit unit, char *buf);
 int pl_text_format_timestamp(int64_t v, pl_time_unit unit, bool zoned, char *buf);
 
+/* INTERVAL (months, days, nanoseconds) as DuckDB prints it ("1 year 2 months 3 days",
+ * "1 day 02:03:04", "-01:00:00", "00:00:00.5") into buf (>= 96 bytes); returns length. */
+int pl_text_format_interval(int32_t months, int32_t days, int64_t ns, char *buf);
+
 /* Proleptic Gregorian calendar arithmetic (any int64 day count). */
 int64_t pl_text_days_from_civil(int64_t y, int32_t m, int32_t d);
 void pl_text_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d);

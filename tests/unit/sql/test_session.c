@@ -432,6 +432,69 @@ static void test_copy(void **state) {
     rmdir(dir);
 }
 
+static void test_growing_table_across_morsels(void **state) {
+    pl_session *s = *state;
+    results res;
+    run_ok(s, "create table t (a bigint not null, b double); insert into t values (1, 0.5)", &res);
+    /* doubling 18 times: 262144 rows, past several morsels (PL_MORSEL_ROWS = 65536) */
+    for (int i = 0; i < 18; i++) run_ok(s, "insert into t select a + 1, b from t", &res);
+    pl_table *t = table_of(s, "t");
+    assert_int_equal(t->n_rows, 1 << 18);
+    /* the rows of every insert: 2^k rows with value k+1 ... a model of the doubling */
+    int64_t want_sum = 0, count[21] = {0};
+    count[1] = 1;
+    for (int i = 0; i < 18; i++)
+        for (int v = 19; v >= 1; v--) count[v + 1] += count[v];
+    for (int v = 1; v < 20; v++) want_sum += count[v] * v;
+    int64_t sum = 0;
+    for (int64_t b = 0; b < t->n_batches; b++) {
+        pl_array *a = t->batches[b]->columns[0];
+        const int64_t *v = pl_array_values_ptr(a);
+        for (int64_t i = 0; i < a->length; i++) sum += v[i];
+        assert_true(t->batches[b]->n_rows > 0);
+    }
+    assert_int_equal(sum, want_sum);
+    /* small inserts were merged, large ones kept whole: few batches */
+    assert_true(t->n_batches <= 64);
+    run_ok(s, "select count(*) from t where b = 0.5", &res);
+    assert_int_equal(res.n_rows[0], 1);
+}
+
+static void test_long_file_path_in_from(void **state) {
+    pl_session *s = *state;
+    pl_error err;
+    pl_error_init(&err);
+    /* a registered DataFrame named like a long path: FROM '...' must find it by its full name
+     * (the parser alone would cut the name to 63 bytes) */
+    const char *name = "/tmp/a-directory-name-that-is-quite-long/and-another-one-below-it/ticks.parquet";
+    pl_schema *sc = NULL;
+    pl_field f;
+    assert_int_equal(pl_field_init(&f, "x", pl_type_simple(PL_TYPE_INT64), true, &err), PL_OK);
+    assert_int_equal(pl_schema_new(1, &f, &sc, &err), PL_OK);
+    pl_field_reset(&f);
+    pl_table *t = NULL;
+    assert_int_equal(pl_table_new(sc, &t, &err), PL_OK);
+    pl_schema_release(sc);
+    pl_df *df = NULL;
+    pl_status st = pl_df_from_table(t, &df, &err);
+    pl_table_release(t);
+    SKIP_IF_PENDING(&err);
+    assert_int_equal(st, PL_OK);
+    assert_int_equal(pl_session_register(s, name, df, &err), PL_OK);
+    pl_df_release(df);
+    char sql[256];
+    snprintf(sql, sizeof sql, "select x from '%s'", name);
+    pl_df *q = NULL;
+    st = pl_session_query(s, sql, &q, &err);
+    SKIP_IF_PENDING(&err);
+    if (st) fail_msg("%s: %s", sql, err.msg);
+    assert_string_equal(pl_df_schema(q)->fields[0].name, "x");
+    pl_df_release(q);
+    bool is_view = false;
+    assert_string_equal(pl_session_object(s, 0, &is_view), name);
+    assert_true(is_view);
+}
+
 static void test_explain(void **state) {
     pl_session *s = *state;
     results res;
@@ -459,6 +522,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_insert_query_and_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_table_as_and_views, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growing_table_across_morsels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_file_path_in_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1059 @@
+/* window_eval.c - evaluation of one window function over rows sorted into partitions.
+ *
+ * Positions are indices into the window's sorted order (pl_win_group); partitions and peer
+ * groups are contiguous position ranges. Every function works in blocks of positions on the
+ * pool. Frames are computed per row as [fs, fe) (ROWS by arithmetic, RANGE by peer bounds or a
+ * binary search on the single order key); aggregates never scan a frame: count/sum/avg/bool_*
+ * use prefix sums over the partition-ordered values (int128 for integers and decimals, long
+ * double for floats), min/max a segment tree over the argument's sort ranks (any orderable
+ * type), variance/stddev a segment tree of (n, mean, M2) states. Navigation functions compute
+ * source positions and gather once; IGNORE NULLS uses the positions of non-NULL values. */
+#include <math.h>
+#include <stdatomic.h>
+#include <strings.h>
+
+#include "exec/window/window_int.h"
+
+#define BLK 65536
+
+/* ---------------------------------------------------------------- blocks */
+
+typedef void (*blk_fn)(void *ctx, int64_t lo, int64_t hi);
+typedef struct blk_job {
+    blk_fn fn;
+    void *ctx;
+    int64_t n;
+} blk_job;
+
+static void blk_task(void *arg, int64_t b, int32_t worker) {
+    PL_UNUSED(worker);
+    blk_job *j = arg;
+    int64_t lo = b * BLK;
+    j->fn(j->ctx, lo, PL_MIN(j->n, lo + BLK));
+}
+
+static void run_blocks(int64_t n, int32_t n_threads, blk_fn fn, void *ctx) {
+    if (n <= 0) return;
+    blk_job j = {fn, ctx, n};
+    pl_parallel_for((n + BLK - 1) / BLK, PL_MAX(1, n_threads), blk_task, &j);
+}
+
+/* Index of the partition holding position pos. */
+static int64_t part_of(const pl_win_group *g, int64_t pos) {
+    int64_t lo = 0, hi = g->n_parts - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (g->pstart[mid] <= pos) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+/* Loops i over positions [lo, hi) with ps/pe the bounds of i's partition (partitions are
+ * never empty, so the next one starts exactly where the last ended). */
+#define FOR_POS(g, lo, hi)                                                                         \
+    for (int64_t p_ = part_of(g, lo), i = (lo), ps = 0, pe = 0; i < (hi); i++)                    \
+        if (p_ += (i >= (g)->pstart[p_ + 1]), ps = (g)->pstart[p_], pe = (g)->pstart[p_ + 1],      \
+            false) {                                                                               \
+        } else
+
+/* ---------------------------------------------------------------- group: sort + boundaries */
+
+typedef struct flag_job {
+    pl_win_group *g;
+    int32_t npk, nk;
+    uint8_t *fl;
+} flag_job;
+
+static void flag_block(void *arg, int64_t lo, int64_t hi) {
+    flag_job *j = arg;
+    for (int64_t i = lo; i < hi; i++) {
+        if (i == 0) {
+            j->fl[i] = 3;
+            continue;
+        }
+        bool np = !pl_sortkeys_same(&j->g->sk, 0, j->npk, i - 1, i);
+        bool npeer = np || !pl_sortkeys_same(&j->g->sk, j->npk, j->nk, i - 1, i);
+        j->fl[i] = (uint8_t)((np ? 1 : 0) | (npeer ? 2 : 0));
+    }
+}
+
+void pl_win_group_reset(pl_win_group *g) {
+    if (!g) return;
+    pl_free(g->ids);
+    pl_free(g->pstart);
+    pl_free(g->peer_b);
+    pl_free(g->peer_e);
+    pl_sortkeys_reset(&g->sk);
+    memset(g, 0, sizeof *g);
+}
+
+pl_status pl_win_group_build(const pl_window_spec *sp, pl_array *const *cols, int64_t n,
+                             int32_t n_threads, pl_win_group *out, pl_error *err) {
+    pl_win_group g;
+    memset(&g, 0, sizeof g);
+    g.n = n;
+    int32_t npk = sp->n_partition, nk = sp->n_partition + sp->n_order;
+    pl_array *keys[16];
+    bool desc[16], nf[16];
+    for (int32_t k = 0; k < npk; k++) {
+        keys[k] = cols[sp->partition_cols[k]];
+        desc[k] = false;
+        nf[k] = false;
+    }
+    for (int32_t k = 0; k < sp->n_order; k++) {
+        keys[npk + k] = cols[sp->order_cols[k]];
+        desc[npk + k] = sp->order_desc[k];
+        nf[npk + k] = sp->order_nulls_first[k];
+    }
+    PL_TRY(pl_sortkeys_build(nk, keys, desc, nf, n, n_threads, 0, &g.sk, err));
+    uint8_t *fl = pl_malloc((size_t)PL_MAX(n, 1));
+    g.ids = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    g.peer_b = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    g.peer_e = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    if (!fl || !g.ids || !g.peer_b || !g.peer_e) {
+        pl_free(fl);
+        pl_win_group_reset(&g);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window");
+    }
+    pl_sortkeys_ids(&g.sk, 0, n, g.ids);
+    flag_job fj = {&g, npk, nk, fl};
+    run_blocks(n, n_threads, flag_block, &fj);
+    pl_sortkeys_reset(&g.sk);
+    int64_t np = 0;
+    for (int64_t i = 0; i < n; i++) np += fl[i] & 1;
+    g.n_parts = np;
+    g.pstart = pl_malloc(sizeof(int64_t) * (size_t)(np + 1));
+    if (!g.pstart) {
+        pl_free(fl);
+        pl_win_group_reset(&g);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window");
+    }
+    int64_t o = 0, cur = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (fl[i] & 1) g.pstart[o++] = i;
+        if (fl[i] & 2) cur = i;
+        g.peer_b[i] = cur;
+    }
+    g.pstart[np] = n;
+    cur = n;
+    for (int64_t i = n - 1; i >= 0; i--) {
+        g.peer_e[i] = cur;
+        if (fl[i] & 2) cur = i;
+    }
+    pl_free(fl);
+    *out = g;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- value helpers */
+
+static bool is_int_type(pl_type_id id) {
+    return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64;
+}
+
+/* Integer value i of a (any integer width); false when NULL. */
+static bool get_int(const pl_array *a, int64_t i, int64_t *v) {
+    if (!pl_array_is_valid(a, i)) return false;
+    const void *p = pl_array_values_ptr(a);
+    switch (a->type->id) {
+    case PL_TYPE_INT8: *v = ((const int8_t *)p)[i]; break;
+    case PL_TYPE_UINT8: *v = ((const uint8_t *)p)[i]; break;
+    case PL_TYPE_INT16: *v = ((const int16_t *)p)[i]; break;
+    case PL_TYPE_UINT16: *v = ((const uint16_t *)p)[i]; break;
+    case PL_TYPE_INT32: *v = ((const int32_t *)p)[i]; break;
+    case PL_TYPE_UINT32: *v = ((const uint32_t *)p)[i]; break;
+    case PL_TYPE_UINT64: {
+        uint64_t u = ((const uint64_t *)p)[i];
+        *v = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+        break;
+    }
+    default: *v = ((const int64_t *)p)[i]; break;
+    }
+    return true;
+}
+
+static bool const_int(const pl_value *v, int64_t *out) {
+    if (!v->type || v->is_null || v->type->id == PL_TYPE_NA) return false;
+    if (v->type->id == PL_TYPE_UINT64) *out = v->v.u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v->v.u;
+    else if (v->type->id == PL_TYPE_FLOAT32 || v->type->id == PL_TYPE_FLOAT64) *out = (int64_t)v->v.f;
+    else *out = v->v.i;
+    return true;
+}
+
+static long double pow10l_int(int32_t s) {
+    long double r = 1;
+    for (int32_t i = 0; i < s; i++) r *= 10;
+    return r;
+}
+
+static __int128 load_i128(const uint8_t *p) {
+    uint64_t lo = pl_load_u64le(p), hi = pl_load_u64le(p + 8);
+    return (__int128)(((unsigned __int128)hi << 64) | lo);
+}
+
+/* Numeric value of a (order keys of RANGE frames, aggregate arguments) as long double. */
+static bool get_ld(const pl_array *a, int64_t i, long double *v) {
+    if (!pl_array_is_valid(a, i)) return false;
+    const void *p = pl_array_values_ptr(a);
+    switch (a->type->id) {
+    case PL_TYPE_FLOAT32: *v = ((const float *)p)[i]; return true;
+    case PL_TYPE_FLOAT64: *v = ((const double *)p)[i]; return true;
+    case PL_TYPE_DATE32: *v = ((const int32_t *)p)[i]; return true;
+    case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP: *v = (long double)((const int64_t *)p)[i]; return true;
+    case PL_TYPE_DECIMAL128:
+        *v = (long double)load_i128((const uint8_t *)p + i * 16) / pow10l_int(a->type->scale);
+        return true;
+    case PL_TYPE_BOOL: *v = pl_bit_get(a->values->data, a->offset + i); return true;
+    default: {
+        int64_t x;
+        get_int(a, i, &x);
+        *v = (long double)x;
+        return true;
+    }
+    }
+}
+
+/* A RANGE offset in the order key's units. */
+static pl_status range_offset(const pl_value *v, const pl_type *ot, long double *out,
+                              pl_error *err) {
+    if (!v->type || v->is_null) PL_FAIL(err, PL_ERR_INVALID_ARG, "RANGE frame offset must not be NULL");
+    pl_type_id id = v->type->id;
+    long double r;
+    if (id == PL_TYPE_INTERVAL) {
+        if (v->v.iv.months)
+            PL_FAIL(err, PL_ERR_UNSUPPORTED, "RANGE frame offsets with months are not supported");
+        long double ns = (long double)v->v.iv.days * 86400e9L + (long double)v->v.iv.ns;
+        if (ot->id == PL_TYPE_DATE32) r = ns / 86400e9L;
+        else if (ot->id == PL_TYPE_TIMESTAMP || ot->id == PL_TYPE_TIME64) {
+            static const long double per[] = {1e9L, 1e6L, 1e3L, 1};
+            r = ns / per[ot->unit];
+        } else {
+            PL_FAIL(err, PL_ERR_TYPE, "an interval RANGE offset needs a date or time order key");
+        }
+    } else if (id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64) {
+        r = v->v.f;
+    } else if (id == PL_TYPE_DECIMAL128) {
+        r = (long double)(__int128)(((unsigned __int128)(uint64_t)v->v.dec.hi << 64) | v->v.dec.lo) /
+            pow10l_int(v->type->scale);
+    } else if (id == PL_TYPE_UINT64) {
+        r = (long double)v->v.u;
+    } else if (is_int_type(id)) {
+        r = (long double)v->v.i;
+        if (ot->id == PL_TYPE_TIMESTAMP || ot->id == PL_TYPE_TIME64)
+            PL_FAIL(err, PL_ERR_TYPE, "a RANGE offset over a timestamp must be an interval");
+    } else {
+        PL_FAIL(err, PL_ERR_TYPE, "bad RANGE frame offset type");
+    }
+    if (r < 0 || r != r) PL_FAIL(err, PL_ERR_INVALID_ARG, "RANGE frame offset must not be negative");
+    *out = r;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- checking a spec */
+
+static bool fn_is(const pl_window_spec *sp, const char *name) { return !strcmp(sp->name, name); }
+
+static bool uses_frame(const pl_window_spec *sp) {
+    return !(fn_is(sp, "row_number") || fn_is(sp, "rank") || fn_is(sp, "dense_rank") ||
+             fn_is(sp, "percent_rank") || fn_is(sp, "cume_dist") || fn_is(sp, "ntile") ||
+             fn_is(sp, "lag") || fn_is(sp, "lead"));
+}
+
+pl_status pl_win_check(const pl_window_spec *sp, const pl_schema *in, pl_error *err) {
+    const char *fn = sp->name;
+    pl_type *at[3] = {NULL, NULL, NULL};
+    for (int32_t k = 0; k < sp->n_args; k++)
+        at[k] = sp->args[k] >= 0 ? in->fields[sp->args[k]].type : sp->consts[k].type;
+    if (sp->n_args > 0 && sp->args[0] < 0 && !fn_is(sp, "ntile"))
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s over a constant argument: the planner must project it",
+                fn);
+    pl_type *rt = NULL;
+    PL_TRY(pl_window_bind(fn, sp->n_args, at, &rt, err));
+    pl_type_release(rt);
+    if (sp->filter_col >= 0 && in->fields[sp->filter_col].type->id != PL_TYPE_BOOL)
+        PL_FAIL(err, PL_ERR_TYPE, "%s: FILTER must be a boolean", fn);
+    if ((fn_is(sp, "lag") || fn_is(sp, "lead")) && sp->n_args == 3) {
+        pl_type *xt = at[0], *dt = at[2];
+        bool ok = !dt || dt->id == PL_TYPE_NA || pl_type_equals(xt, dt);
+        pl_type_id xi = xt->id;
+        if (!ok && sp->args[2] < 0) /* constants are converted when compatible */
+            ok = (is_int_type(xi) && is_int_type(dt->id)) ||
+                 ((xi == PL_TYPE_FLOAT64 || xi == PL_TYPE_FLOAT32) &&
+                  (is_int_type(dt->id) || dt->id == PL_TYPE_FLOAT64 || dt->id == PL_TYPE_FLOAT32)) ||
+                 (xi == PL_TYPE_DICTIONARY && pl_type_equals(xt->value_type, dt));
+        if (!ok) {
+            char a[64], b[64];
+            PL_FAIL(err, PL_ERR_TYPE, "%s default of type %s does not match the argument type %s",
+                    fn, pl_type_to_string(dt, b, sizeof b), pl_type_to_string(xt, a, sizeof a));
+        }
+    }
+    if (!uses_frame(sp) || !sp->frame.present) return PL_OK;
+    const pl_window_frame *f = &sp->frame;
+    if (f->start_kind == PL_BOUND_UNBOUNDED_FOLLOWING || f->end_kind == PL_BOUND_UNBOUNDED_PRECEDING)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: frame cannot start at UNBOUNDED FOLLOWING or end at "
+                "UNBOUNDED PRECEDING", fn);
+    for (int b = 0; b < 2; b++) {
+        pl_frame_bound_kind kind = b ? f->end_kind : f->start_kind;
+        const pl_value *off = b ? &f->end_offset : &f->start_offset;
+        if (kind != PL_BOUND_PRECEDING && kind != PL_BOUND_FOLLOWING) continue;
+        if (f->unit == PL_FRAME_ROWS) {
+            int64_t k;
+            if (!off->type || !is_int_type(off->type->id) || !const_int(off, &k))
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: ROWS frame offset must be a non-NULL integer", fn);
+            if (k < 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: ROWS frame offset must not be negative", fn);
+        } else {
+            if (sp->n_order != 1)
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: a RANGE frame with an offset needs exactly one "
+                        "ORDER BY key", fn);
+            pl_type *ot = in->fields[sp->order_cols[0]].type;
+            pl_type_id oid = ot->id;
+            if (!(is_int_type(oid) || oid == PL_TYPE_FLOAT32 || oid == PL_TYPE_FLOAT64 ||
+                  oid == PL_TYPE_DECIMAL128 || oid == PL_TYPE_DATE32 || oid == PL_TYPE_TIMESTAMP ||
+                  oid == PL_TYPE_TIME64)) {
+                char tb[64];
+                PL_FAIL(err, PL_ERR_TYPE, "%s: RANGE frame offsets need a numeric or temporal ORDER BY "
+                        "key, got %s", fn, pl_type_to_string(ot, tb, sizeof tb));
+            }
+            long double r;
+            PL_TRY(range_offset(off, ot, &r, err));
+        }
+    }
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- evaluation context */
+
+typedef struct wstate {
+    double n, mean, m2;
+} wstate;
+
+typedef struct ev {
+    const pl_window_spec *sp;
+    const pl_win_group *g;
+    int64_t n;
+    int32_t T;
+    pl_array *x;       /* argument 0 in sorted order */
+    pl_array *a1, *a2; /* arguments 1, 2 in sorted order when columns */
+    uint8_t *vm;       /* aggregates: 1 where the row counts (valid, FILTER true) */
+    int64_t *fs, *fe;  /* frames */
+    /* RANGE frames */
+    long double *okey; /* order key, negated for DESC */
+    int64_t *onull;    /* [n + 1] prefix count of NULL order keys */
+    long double roff[2];
+    int64_t rows_off[2];
+    /* outputs */
+    int64_t *oi;
+    double *od;
+    uint8_t *ovalid; /* bitmap */
+    int64_t *src;
+    /* prefix sums */
+    int64_t *pc, *pt;
+    __int128 *pq;
+    long double *pf;
+    /* trees */
+    int64_t *tree;
+    wstate *wtree;
+    int64_t *byrank;
+    /* IGNORE NULLS */
+    int64_t *cv, *nnpos;
+    int kind; /* sum/avg input: 0 int, 1 float, 2 decimal */
+    int32_t dec_scale;
+    bool is_max;
+    atomic_int failed;
+    pl_status st;
+    pl_error err;
+} ev;
+
+static void ev_fail(ev *e, pl_status st, const char *fmt, long long row) {
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&e->failed, &expect, 1)) {
+        memset(&e->err, 0, sizeof e->err);
+        pl_error_set(&e->err, st, fmt, row);
+        e->st = st;
+    }
+}
+
+static inline void set_valid(uint8_t *bits, int64_t i, bool v) {
+    if (v) pl_bit_set(bits, i);
+}
+
+/* ---------------------------------------------------------------- frames */
+
+static int64_t lower_bound_ld(const long double *k, int64_t lo, int64_t hi, long double t) {
+    while (lo < hi) {
+        int64_t m = lo + (hi - lo) / 2;
+        if (k[m] < t) lo = m + 1;
+        else hi = m;
+    }
+    return lo;
+}
+static int64_t upper_bound_ld(const long double *k, int64_t lo, int64_t hi, long double t) {
+    while (lo < hi) {
+        int64_t m = lo + (hi - lo) / 2;
+        if (k[m] <= t) lo = m + 1;
+        else hi = m;
+    }
+    return lo;
+}
+
+static int64_t frame_bound(ev *e, int b, int64_t i, int64_t ps, int64_t pe) {
+    const pl_window_frame *f = &e->sp->frame;
+    pl_frame_bound_kind kind = b ? f->end_kind : f->start_kind;
+    const pl_win_group *g = e->g;
+    switch (kind) {
+    case PL_BOUND_UNBOUNDED_PRECEDING: return ps;
+    case PL_BOUND_UNBOUNDED_FOLLOWING: return pe;
+    case PL_BOUND_CURRENT_ROW:
+        if (f->unit == PL_FRAME_ROWS) return b ? i + 1 : i;
+        return b ? g->peer_e[i] : g->peer_b[i];
+    default: break;
+    }
+    bool prec = kind == PL_BOUND_PRECEDING;
+    if (f->unit == PL_FRAME_ROWS) {
+        int64_t k = e->rows_off[b];
+        int64_t t; /* the bound row, inclusive */
+        if (prec) t = k > i - ps ? ps - 1 : i - k;
+        else t = k > pe - 1 - i ? pe : i + k;
+        t += b; /* end is exclusive */
+        return PL_MAX(ps, PL_MIN(pe, t));
+    }
+    /* RANGE with a value offset */
+    int64_t nulls = e->onull[pe] - e->onull[ps];
+    bool nf = e->sp->order_nulls_first[0];
+    int64_t nb = nf ? ps + nulls : ps, ne = nf ? pe : pe - nulls;
+    if (i < nb || i >= ne) return b ? g->peer_e[i] : g->peer_b[i];
+    long double t = prec ? e->okey[i] - e->roff[b] : e->okey[i] + e->roff[b];
+    return b ? upper_bound_ld(e->okey, nb, ne, t) : lower_bound_ld(e->okey, nb, ne, t);
+}
+
+static void frames_block(void *arg, int64_t lo, int64_t hi) {
+    ev *e = arg;
+    const pl_win_group *g = e->g;
+    const pl_window_frame *f = &e->sp->frame;
+    if (!f->present) {
+        bool ordered = e->sp->n_order > 0;
+        FOR_POS(g, lo, hi) {
+            e->fs[i] = ps;
+            e->fe[i] = ordered ? g->peer_e[i] : pe;
+        }
+        return;
+    }
+    FOR_POS(g, lo, hi) {
+        int64_t s = frame_bound(e, 0, i, ps, pe), t = frame_bound(e, 1, i, ps, pe);
+        e->fs[i] = s;
+        e->fe[i] = PL_MAX(s, t);
+    }
+}
+
+static void okey_block(void *arg, int64_t lo, int64_t hi) {
+    ev *e = arg;
+    const pl_array *oc = e->x; /* borrowed slot: the order column, see compute_frames */
+    bool desc = e->sp->order_desc[0];
+    for (int64_t i = lo; i < hi; i++) {
+        long double v = 0;
+        if (!get_ld(oc, e->g->ids[i], &v)) v = 0;
+        e->okey[i] = desc ? -v : v;
+    }
+}
+
+static pl_status compute_frames(ev *e, pl_array *const *cols, pl_error *err) {
+    int64_t n = e->n;
+    e->fs = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    e->fe = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    if (!e->fs || !e->fe) PL_FAIL(err, PL_ERR_NOMEM, "out of memory computing window frames");
+    const pl_window_frame *f = &e->sp->frame;
+    bool need_range = false;
+    if (f->present) {
+        for (int b = 0; b < 2; b++) {
+            pl_frame_bound_kind kind = b ? f->end_kind : f->start_kind;
+            const pl_value *off = b ? &f->end_offset : &f->start_offset;
+            if (kind != PL_BOUND_PRECEDING && kind != PL_BOUND_FOLLOWING) continue;
+            if (f->unit == PL_FRAME_ROWS) {
+                const_int(off, &e->rows_off[b]);
+            } else {
+                PL_TRY(range_offset(off, cols[e->sp->order_cols[0]]->type, &e->roff[b], err));
+                need_range = true;
+            }
+        }
+    }
+    if (need_range) {
+        pl_array *oc = cols[e->sp->order_cols[0]];
+        e->okey = pl_malloc(sizeof(long double) * (size_t)PL_MAX(n, 1));
+        e->onull = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
+        if (!e->okey || !e->onull) PL_FAIL(err, PL_ERR_NOMEM, "out of memory computing window frames");
+        pl_array *save = e->x;
+        e->x = oc;
+        run_blocks(n, e->T, okey_block, e);
+        e->x = save;
+        e->onull[0] = 0;
+        for (int64_t i = 0; i < n; i++) e->onull[i + 1] = e->onull[i] + !pl_array_is_valid(oc, e->g->ids[i]);
+    }
+    run_blocks(n, e->T, frames_block, e);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- ranking */
+
+static void ranking_block(void *arg, int64_t lo, int64_t hi) {
+    ev *e = arg;
+    const pl_win_group *g = e->g;
+    const char *fn = e->sp->name;
+    int which = !strcmp(fn, "row_number") ? 0 : !strcmp(fn, "rank") ? 1
+              : !strcmp(fn, "percent_rank") ? 2 : !strcmp(fn, "cume_dist") ? 3 : 4;
+    FOR_POS(g, lo, hi) {
+        switch (which) {
+        case 0: e->oi[i] = i - ps + 1; break;
+        case 1: e->oi[i] = g->peer_b[i] - ps + 1; break;
+        case 2: e->od[i] = pe - ps > 1 ? (double)(g->peer_b[i] - ps) / (double)(pe - ps - 1) : 0.0; break;
+        case 3: e->od[i] = (double)(g->peer_e[i] - ps) / (double)(pe - ps); break;
+        default: {
+            int64_t nt;
+            bool ok = e->a1 ? get_int(e->a1, i, &nt) : const_int(&e->sp->consts[0], &nt);
+            if (!ok) {
+                e->oi[i] = 0;
+                break;
+            }
+            if (nt <= 0) {
+                ev_fail(e, PL_ERR_INVALID_ARG, "ntile: argument must be greater than zero (row %lld)",
+                        (long long)i);
+                return;
+            }
+            set_valid(e->ovalid, i, true);
+            int64_t total = pe - ps;
+            if (nt > total) nt = total;
+            int64_t size = total / nt, large = total - nt * size, small_end = large * (size + 1);
+            int64_t r = i - ps;
+            e->oi[i] = r < small_end ? 1 + r / (size + 1) : 1 + large + (r - small_end) / size;
+        }
+        }
+    }
+}
+
+static void dense_rank_all(ev *e) {
+    const pl_win_group *g = e->g;
+    int64_t cnt = 0, p = 0;
+    for (int64_t i = 0; i < e->n; i++) {
+        if (i == g->pstart[p]) {
+            cnt = 0;
+            p++;
+        }
+        if (g->peer_b[i] == i) cnt++;
+        e->oi[i] = cnt;
+    }
+}
+
+/* ---------------------------------------------------------------- navigation */
+
+static void cv_prefix(ev *e) {
+    e->cv[0] = 0;
+    int64_t m = 0;
+    for (int64_t i = 0; i < e->n; i++) {
+        bool v = pl_array_is_valid(e->x, i);
+        if (v) e->nnpos[m++] = i;
+        e->cv[i + 1] = m;
+    }
+}
+
+static void nav_block(void *arg, int64_t lo, int64_t hi) {
+    ev *e = arg;
+    const pl_win_group *g = e->g;
+    const pl_window_spec *sp = e->sp;
+    bool lag = !strcmp(sp->name, "lag"), lead = !strcmp(sp->name, "lead");
+    bool first = !strcmp(sp->name, "first_value"), last = !strcmp(sp->name, "last_value");
+    bool ign = sp->ignore_nulls;
+    bool has_dflt = (lag || lead) && sp->n_args == 3 && (sp->args[2] >= 0 ||
+                    (sp->consts[2].type && !sp->consts[2].is_null && sp->consts[2].type->id != PL_TYPE_NA));
+    FOR_POS(g, lo, hi) {
+        int64_t s = -1;
+        if (lag || lead) {
+            int64_t k = 1;
+            bool ok = true;
+            if (sp->n_args >= 2) ok = e->a1 ? get_int(e->a1, i, &k) : const_int(&sp->consts[1], &k);
+            if (!ok) {
+                e->src[i] = -1;
+                continue;
+            }
+            bool back = lag;
+            if (k < 0) {
+                back = !back;
+                k = k == INT64_MIN ? INT64_MAX : -k;
+            }
+            if (k == 0) {
+                s = i;
+            } else if (!ign) {
+                if (back) s = k <= i - ps ? i - k : -1;
+                else s = k < pe - i ? i + k : -1;
+            } else if (back) {
+                int64_t c = e->cv[i];
+                s = c - e->cv[ps] >= k ? e->nnpos[c - k] : -1;
+            } else {
+                int64_t c = e->cv[i + 1];
+                s = e->cv[pe] - c >= k ? e->nnpos[c + k - 1] : -1;
+            }
+            /* the default sits after x: at n + i (a column) or n (a constant) */
+            if (s < 0 && has_dflt) s = sp->args[2] >= 0 ? e->n + i : e->n;
+        } else {
+            int64_t fs = e->fs[i], fe = e->fe[i];
+            if (first) {
+                if (!ign) s = fs < fe ? fs : -1;
+                else s = e->cv[fs] < e->cv[fe] ? e->nnpos[e->cv[fs]] : -1;
+            } else if (last) {
+                if (!ign) s = fs < fe ? fe - 1 : -1;
+                else s = e->cv[fe] > e->cv[fs] ? e->nnpos[e->cv[fe] - 1] : -1;
+            } else {
+                int64_t k;
+                bool ok = e->a1 ? get_int(e->a1, i, &k) : const_int(&sp->consts[1], &k);
+                if (ok && k <= 0) {
+                    ev_fail(e, PL_ERR_INVALID_ARG, "nth_value: index must be greater than zero (row %lld)",
+                            (long long)i);
+                    return;
+                }
+                if (!ok) s = -1;
+                else if (!ign) s = k <= fe - fs ? fs + k - 1 : -1;
+                else s = e->cv[fe] - e->cv[fs] >= k ? e->nnpos[e->cv[fs] + k - 1] : -1;
+            }
+        }
+        e->src[i] = s;
+    }
+}
+
+/* A one-row array of x's type holding constant v. */
+static pl_status const_array(const pl_value *v, pl_type *t, pl_array **out, pl_error *err) {
+    pl_type *bt = t->id == PL_TYPE_DICTIONARY ? t->value_type : t;
+    pl_builder *b;
+    PL_TRY(pl_builder_new(bt, 1, &b, err));
+    pl_status st;
+    pl_type_id vid = v->type->id;
+    switch (bt->id) {
+    case PL_TYPE_BOOL: st = pl_builder_append_bool(b, v->v.b, err); break;
+    case PL_TYPE_FLOAT32: case PL_TYPE_FLOAT64:
+        st = pl_builder_append_f64(b, vid == PL_TYPE_FLOAT64 || vid == PL_TYPE_FLOAT32 ? v->v.f
+                                      : vid == PL_TYPE_UINT64 ? (double)v->v.u : (double)v->v.i, err);
+        break;
+    case PL_TYPE_DECIMAL128: st = pl_builder_append_decimal(b, v->v.dec.lo, v->v.dec.hi, err); break;
+    case PL_TYPE_UTF8: case PL_TYPE_BINARY: case PL_TYPE_FIXED_BINARY:
+        st = pl_builder_append_bytes(b, v->str, v->str_len, err);
+        break;
+    case PL_TYPE_INTERVAL: case PL_TYPE_LIST: case PL_TYPE_STRUCT: case PL_TYPE_MAP:
+        st = pl_error_set(err, PL_ERR_UNSUPPORTED, "lag/lead default of this type is not supported");
+        break;
+    default: st = pl_builder_append_i64(b, vid == PL_TYPE_UINT64 ? (int64_t)v->v.u : v->v.i, err); break;
+    }
+    pl_array *a = NULL;
+    if (!st) st = pl_builder_finish(b, &a, err);
+    pl_builder_free(b);
+    if (st) return st;
+    if (t->id == PL_TYPE_DICTIONARY) {
+        /* a dictionary array of one entry */
+        pl_buf *idx;
+        st = pl_buf_new_zeroed(8, &idx, err);
+        if (st) {
+            pl_array_release(a);
+            return st;
+        }
+        idx->size = t->byte_width;
+        return pl_array_new(pl_type_retain(t), 1, 0, NULL, idx, NULL, 0, NULL, a, out, err);
+    }
+    *out = a;
+    return PL_OK;
+}
+
+static pl_status eval_nav(ev *e, pl_array *const *cols, pl_array **out, pl_error *err) {
+    const pl_window_spec *sp = e->sp;
+    int64_t n = e->n;
+    bool lagl = fn_is(sp, "lag") || fn_is(sp, "lead");
+    if (!lagl) PL_TRY(compute_frames(e, cols, err));
+    if (sp->ignore_nulls) {
+        e->cv = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
+        e->nnpos = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        if (!e->cv || !e->nnpos) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window");
+        cv_prefix(e);
+    }
+    e->src = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    if (!e->src) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window");
+    run_blocks(n, e->T, nav_block, e);
+    if (atomic_load(&e->failed)) {
+        if (err) *err = e->err;
+        return e->st;
+    }
+    pl_array *base = e->x;
+    pl_array *combined = NULL;
+    if (lagl && sp->n_args == 3) {
+        pl_array *d = NULL;
+        if (sp->args[2] >= 0) d = pl_array_retain(e->a2);
+        else if (sp->consts[2].type && !sp->consts[2].is_null && sp->consts[2].type->id != PL_TYPE_NA)
+            PL_TRY(const_array(&sp->consts[2], base->type, &d, err));
+        if (d) {
+            pl_array *parts[2] = {base, d};
+            pl_status st = pl_array_concat(2, parts, &combined, err);
+            pl_array_release(d);
+            if (st) return st;
+            base = combined;
+        }
+    }
+    pl_status st = pl_sort_take(base, e->src, n, out, err);
+    pl_array_release(combined);
+    return st;
+}
+
+/* ---------------------------------------------------------------- aggregates */
+
+static void agg_block(void *arg, int64_t lo, int64_t hi) {
+    ev *e = arg;
+    const char *fn = e->sp->name;
+    bool is_count = !strcmp(fn, "count"), is_sum = !strcmp(fn, "sum"), is_avg = !strcmp(fn, "avg");
+    bool is_band = !strcmp(fn, "bool_and"), is_bor = !strcmp(fn, "bool_or");
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t fs = e->fs[i], fe = e->fe[i];
+        int64_t c = e->pc ? e->pc[fe] - e->pc[fs] : fe - fs;
+        if (is_count) {
+            e->oi[i] = c;
+            continue;
+        }
+        if (c == 0) continue; /* NULL */
+        set_valid(e->ovalid, i, true);
+        if (is_band || is_bor) {
+            int64_t t = e->pt[fe] - e->pt[fs];
+            e->oi[i] = is_band ? t == c : t > 0;
+            continue;
+        }
+        if (e->kind == 1) {
+            long double s = e->pf[fe] - e->pf[fs];
+            e->od[i] = (double)(is_avg ? s / (long double)c : s);
+            continue;
+        }
+        __int128 s = e->pq[fe] - e->pq[fs];
+        if (is_avg) {
+            long double v = (long double)s / (long double)c;
+            if (e->kind == 2) v /= pow10l_int(e->dec_scale);
+            e->od[i] = (double)v;
+        } else if (is_sum && e->kind == 2) {
+            uint64_t w[2] = {(uint64_t)s, (uint64_t)((unsigned __int128)s >> 64)};
+            memcpy(e->oi + 2 * i, w, 16);
+        } else {
+            if (s > INT64_MAX || s < INT64_MIN) {
+                ev_fail(e, PL_ERR_INVALID_ARG, "integer overflow in sum over a window frame (row %lld)",
+                        (long long)i);
+                return;
+            }
+            e->oi[i] = (int64_t)s;
+        }
+    }
+}
+
+static inline wstate wcombine(wstate a, wstate b) {
+    if (a.n == 0) return b;
+    if (b.n == 0) return a;
+    wstate r;
+    r.n = a.n + b.n;
+    double d = b.mean - a.mean;
+    r.mean = a.mean + d * b.n / r.n;
+    r.m2 = a.m2 + b.m2 + d * d * a.n * b.n / r.n;
+    return r;
+}
+
+static void tree_block(void *arg, int64_t lo, int64_t hi) {
+    ev *e = arg;
+    int64_t n = e->n;
+    bool var = e->wtree != NULL;
+    const char *fn = e->sp->name;
+    bool samp = strstr(fn, "samp") != NULL, sd = !strncmp(fn, "stddev", 6);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t l = e->fs[i] + n, r = e->fe[i] + n;
+        if (var) {
+            wstate acc = {0, 0, 0};
+            while (l < r) {
+                if (l & 1) acc = wcombine(acc, e->wtree[l++]);
+                if (r & 1) acc = wcombine(acc, e->wtree[--r]);
+                l >>= 1;
+                r >>= 1;
+            }
+            double div = samp ? acc.n - 1 : acc.n;
+            if (div <= 0) continue;
+            double v = acc.m2 / div;
+            if (v < 0) v = 0;
+            e->od[i] = sd ? sqrt(v) : v;
+            set_valid(e->ovalid, i, true);
+        } else {
+            int64_t best = INT64_MAX;
+            while (l < r) {
+                if (l & 1) {
+                    int64_t v = e->tree[l++];
+                    best = PL_MIN(best, v);
+                }
+                if (r & 1) {
+                    int64_t v = e->tree[--r];
+                    best = PL_MIN(best, v);
+                }
+                l >>= 1;
+                r >>= 1;
+            }
+            e->src[i] = best == INT64_MAX ? -1 : e->byrank[e->is_max ? n - 1 - best : best];
+        }
+    }
+}
+
+static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error *err) {
+    const pl_window_spec *sp = e->sp;
+    const char *fn = sp->name;
+    int64_t n = e->n;
+    PL_TRY(compute_frames(e, cols, err));
+    /* which rows count */
+    pl_array *filt = NULL;
+    if (sp->filter_col >= 0) filt = cols[sp->filter_col];
+    bool star = sp->n_args == 0;
+    if (filt || !star) {
+        e->vm = pl_malloc((size_t)PL_MAX(n, 1));
+        e->pc = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
+        if (!e->vm || !e->pc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+        e->pc[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            bool ok = star || pl_array_is_valid(e->x, i);
+            if (filt) {
+                int64_t r = e->g->ids[i];
+                ok = ok && pl_array_is_valid(filt, r) && pl_bit_get(filt->values->data, filt->offset + r);
+            }
+            e->vm[i] = ok;
+            e->pc[i + 1] = e->pc[i] + ok;
+        }
+    }
+    if (!strcmp(fn, "min") || !strcmp(fn, "max")) {
+        e->is_max = !strcmp(fn, "max");
+        pl_sortkeys sk;
+        bool desc = false, nf = false;
+        PL_TRY(pl_sortkeys_build(1, &e->x, &desc, &nf, n, e->T, 0, &sk, err));
+        e->byrank = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        e->tree = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(2 * n, 2));
+        e->src = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        if (!e->byrank || !e->tree || !e->src) {
+            pl_sortkeys_reset(&sk);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+        }
+        pl_sortkeys_ids(&sk, 0, n, e->byrank);
+        pl_sortkeys_reset(&sk);
+        for (int64_t r = 0; r < n; r++) {
+            int64_t pos = e->byrank[r];
+            e->tree[n + pos] = e->vm[pos] ? (e->is_max ? n - 1 - r : r) : INT64_MAX;
+        }
+        for (int64_t i = n - 1; i >= 1; i--) e->tree[i] = PL_MIN(e->tree[2 * i], e->tree[2 * i + 1]);
+        run_blocks(n, e->T, tree_block, e);
+        return pl_sort_take(e->x, e->src, n, out, err);
+    }
+    pl_type *rt = sp->result_type;
+    pl_buf *vals = NULL, *valid = NULL;
+    int32_t w = rt->id == PL_TYPE_DECIMAL128 ? 16 : rt->id == PL_TYPE_BOOL ? 0 : 8;
+    PL_TRY(pl_buf_new_zeroed(w ? PL_MAX(n * w, 8) : (n + 7) / 8 + 1, &vals, err));
+    pl_status st = pl_buf_new_zeroed((n + 7) / 8 + 1, &valid, err);
+    if (st) {
+        pl_buf_release(vals);
+        return st;
+    }
+    vals->size = w ? n * w : (n + 7) / 8;
+    valid->size = (n + 7) / 8;
+    bool boolres = rt->id == PL_TYPE_BOOL;
+    int64_t *tmp_bool = NULL;
+    e->ovalid = valid->data;
+    if (rt->id == PL_TYPE_FLOAT64) e->od = (double *)(void *)vals->data;
+    else if (boolres) {
+        tmp_bool = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        e->oi = tmp_bool;
+        if (!tmp_bool) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+    } else e->oi = (int64_t *)(void *)vals->data;
+    pl_array *x = e->x;
+    if (!st && (!strncmp(fn, "var_", 4) || !strncmp(fn, "stddev", 6))) {
+        e->wtree = pl_malloc(sizeof(wstate) * (size_t)PL_MAX(2 * n, 2));
+        if (!e->wtree) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+        for (int64_t i = 0; !st && i < n; i++) {
+            long double v = 0;
+            bool ok = e->vm[i] && get_ld(x, i, &v);
+            e->wtree[n + i] = ok ? (wstate){1, (double)v, 0} : (wstate){0, 0, 0};
+        }
+        for (int64_t i = n - 1; !st && i >= 1; i--)
+            e->wtree[i] = wcombine(e->wtree[2 * i], e->wtree[2 * i + 1]);
+        if (!st) run_blocks(n, e->T, tree_block, e);
+    } else if (!st && strcmp(fn, "count") != 0) {
+        pl_type_id xid = x->type->id;
+        if (!strcmp(fn, "bool_and") || !strcmp(fn, "bool_or")) {
+            e->pt = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
+            if (!e->pt) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+            if (!st) e->pt[0] = 0;
+            for (int64_t i = 0; !st && i < n; i++) {
+                bool t = e->vm[i] && pl_bit_get(x->values->data, x->offset + i);
+                e->pt[i + 1] = e->pt[i] + t;
+            }
+        } else if (xid == PL_TYPE_FLOAT32 || xid == PL_TYPE_FLOAT64) {
+            e->kind = 1;
+            e->pf = pl_malloc(sizeof(long double) * (size_t)(n + 1));
+            if (!e->pf) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+            if (!st) {
+                e->pf[0] = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    long double v = 0;
+                    if (e->vm[i]) get_ld(x, i, &v);
+                    e->pf[i + 1] = e->pf[i] + v;
+                }
+            }
+        } else {
+            e->kind = xid == PL_TYPE_DECIMAL128 ? 2 : 0;
+            e->dec_scale = x->type->scale;
+            e->pq = pl_malloc(sizeof(__int128) * (size_t)(n + 1));
+            if (!e->pq) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+            if (!st) {
+                e->pq[0] = 0;
+                const uint8_t *dv = xid == PL_TYPE_DECIMAL128 ? pl_array_values_ptr(x) : NULL;
+                for (int64_t i = 0; i < n; i++) {
+                    __int128 v = 0;
+                    if (e->vm[i]) {
+                        if (dv) v = load_i128(dv + i * 16);
+                        else if (xid == PL_TYPE_BOOL) v = pl_bit_get(x->values->data, x->offset + i);
+                        else if (xid == PL_TYPE_UINT64) v = ((const uint64_t *)pl_array_values_ptr(x))[i];
+                        else {
+                            int64_t t;
+                            get_int(x, i, &t);
+                            v = t;
+                        }
+                    }
+                    e->pq[i + 1] = e->pq[i] + v;
+                }
+            }
+        }
+        if (!st) run_blocks(n, e->T, agg_block, e);
+    } else if (!st) {
+        run_blocks(n, e->T, agg_block, e);
+    }
+    if (!st && atomic_load(&e->failed)) {
+        st = e->st;
+        if (err) *err = e->err;
+    }
+    if (!st && boolres)
+        for (int64_t i = 0; i < n; i++)
+            if (tmp_bool[i]) pl_bit_set(vals->data, i);
+    pl_free(tmp_bool);
+    e->oi = NULL;
+    e->od = NULL;
+    e->ovalid = NULL;
+    if (st) {
+        pl_buf_release(vals);
+        pl_buf_release(valid);
+        return st;
+    }
+    if (!strcmp(fn, "count")) {
+        pl_buf_release(valid);
+        valid = NULL;
+    }
+    int64_t nulls = valid ? n - pl_bitmap_count(valid->data, 0, n) : 0;
+    if (valid && nulls == 0) {
+        pl_buf_release(valid);
+        valid = NULL;
+    }
+    return pl_array_new(pl_type_retain(rt), n, nulls, valid, vals, NULL, 0, NULL, NULL, out, err);
+}
+
+/* ---------------------------------------------------------------- entry */
+
+static void ev_reset(ev *e) {
+    pl_array_release(e->x);
+    pl_array_release(e->a1);
+    pl_array_release(e->a2);
+    pl_free(e->vm);
+    pl_free(e->fs);
+    pl_free(e->fe);
+    pl_free(e->okey);
+    pl_free(e->onull);
+    pl_free(e->src);
+    pl_free(e->pc);
+    pl_free(e->pt);
+    pl_free(e->pq);
+    pl_free(e->pf);
+    pl_free(e->tree);
+    pl_free(e->wtree);
+    pl_free(e->byrank);
+    pl_free(e->cv);
+    pl_free(e->nnpos);
+}
+
+static pl_status gather_sorted(pl_array *a, const pl_win_group *g, bool decode, pl_array **out,
+                               pl_error *err) {
+    pl_array *t;
+    PL_TRY(pl_sort_take(a, g->ids, g->n, &t, err));
+    if (!decode || t->type->id != PL_TYPE_DICTIONARY) {
+        *out = t;
+        return PL_OK;
+    }
+    pl_status st = pl_array_decode_dictionary(t, out, err);
+    pl_array_release(t);
+    return st;
+}
+
+pl_status pl_win_eval(const pl_window_spec *sp, const pl_win_group *g, pl_array *const *cols,
+                      int32_t n_threads, pl_array **out, pl_error *err) {
+    ev e;
+    memset(&e, 0, sizeof e);
+    e.sp = sp;
+    e.g = g;
+    e.n = g->n;
+    e.T = n_threads;
+    atomic_init(&e.failed, 0);
+    const char *fn = sp->name;
+    bool ranking = fn_is(sp, "row_number") || fn_is(sp, "rank") || fn_is(sp, "dense_rank") ||
+                   fn_is(sp, "percent_rank") || fn_is(sp, "cume_dist") || fn_is(sp, "ntile");
+    bool nav = fn_is(sp, "lag") || fn_is(sp, "lead") || fn_is(sp, "first_value") ||
+               fn_is(sp, "last_value") || fn_is(sp, "nth_value");
+    /* aggregates read numbers: decode dictionary arguments; min/max/navigation keep them */
+    bool decode = !nav && !fn_is(sp, "min") && !fn_is(sp, "max");
+    pl_status st = PL_OK;
+    if (sp->n_args >= 1 && sp->args[0] >= 0 && !fn_is(sp, "ntile"))
+        st = gather_sorted(cols[sp->args[0]], g, decode, &e.x, err);
+    if (!st && fn_is(sp, "ntile") && sp->args[0] >= 0)
+        st = gather_sorted(cols[sp->args[0]], g, true, &e.a1, err);
+    if (!st && sp->n_args >= 2 && sp->args[1] >= 0)
+        st = gather_sorted(cols[sp->args[1]], g, true, &e.a1, err);
+    if (!st && sp->n_args >= 3 && sp->args[2] >= 0)
+        st = gather_sorted(cols[sp->args[2]], g, false, &e.a2, err);
+    if (st) {
+        ev_reset(&e);
+        return st;
+    }
+    int64_t n = e.n;
+    if (ranking) {
+        bool dbl = fn_is(sp, "percent_rank") || fn_is(sp, "cume_dist");
+        pl_buf *vals = NULL, *valid = NULL;
+        st = pl_buf_new_zeroed(PL_MAX(n * 8, 8), &vals, err);
+        if (!st && fn_is(sp, "ntile")) st = pl_buf_new_zeroed((n + 7) / 8 + 1, &valid, err);
+        if (!st) {
+            vals->size = n * 8;
+            if (valid) {
+                valid->size = (n + 7) / 8;
+                e.ovalid = valid->data;
+            }
+            if (dbl) e.od = (double *)(void *)vals->data;
+            else e.oi = (int64_t *)(void *)vals->data;
+            if (fn_is(sp, "dense_rank")) dense_rank_all(&e);
+            else run_blocks(n, n_threads, ranking_block, &e);
+            if (atomic_load(&e.failed)) {
+                st = e.st;
+                if (err) *err = e.err;
+            }
+        }
+        if (!st) {
+            int64_t nulls = valid ? n - pl_bitmap_count(valid->data, 0, n) : 0;
+            if (valid && !nulls) {
+                pl_buf_release(valid);
+                valid = NULL;
+            }
+            st = pl_array_new(pl_type_simple(dbl ? PL_TYPE_FLOAT64 : PL_TYPE_INT64), n, nulls,
+                              valid, vals, NULL, 0, NULL, NULL, out, err);
+            vals = valid = NULL;
+        }
+        pl_buf_release(vals);
+        pl_buf_release(valid);
+    } else if (nav) {
+        st = eval_nav(&e, cols, out, err);
+    } else {
+        st = eval_agg(&e, cols, out, err);
+    }
+    PL_UNUSED(fn);
+    ev_reset(&e);
+    return st;
+}

@@ -1,0 +1,374 @@
+/* time_arith.c - date/time arithmetic behind the "add" and "sub" operators
+ * (pl_temporal_add_bind / pl_temporal_sub_bind, called by the core binders):
+ *   timestamp +/- interval -> timestamp     date +/- interval -> timestamp[us]
+ *   date +/- integer       -> date          date - date       -> int64 (days)
+ *   timestamp - timestamp  -> interval      interval +/- interval -> interval
+ *   time +/- interval      -> time          date + time       -> timestamp[us]
+ * Interval months are added as calendar months with the day clamped to the month's length
+ * (2024-01-31 + 1 month = 2024-02-29), then days, then the time part, as DuckDB. For zoned
+ * timestamps months and days are added in the zone's local time. ts - ts gives days and a
+ * time remainder (no months), like DuckDB ("2 days 01:29:58.5"). Overflow is an error naming
+ * the row. */
+#include <string.h>
+
+#include "expr/funcs_int.h"
+#include "expr/time_int.h"
+
+enum {
+    TA_TS_IV,     /* a: timestamp (or date as timestamp), b: interval */
+    TA_DATE_INT,  /* a: date, b: integer days */
+    TA_DATE_DATE, /* a - b in days */
+    TA_TS_TS,     /* a - b as an interval */
+    TA_IV_IV,
+    TA_TIME_IV,
+    TA_DATE_TIME, /* date + time */
+    TA_NULL,      /* an argument is the NULL type: all NULL */
+};
+
+typedef struct arith_state {
+    int op;
+    bool sub;
+    bool swap; /* the interval/integer/time came first: args[0] and args[1] exchanged */
+    const pl_tz *tz;
+} arith_state;
+
+static void arith_free(void *p) { pl_free(p); }
+
+static bool is_int(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64; }
+
+static pl_status no_op(pl_bexpr *call, bool sub, pl_error *err) {
+    char a[64], b[64];
+    pl_type_to_string(call->args[0]->type, a, sizeof a);
+    pl_type_to_string(call->args[1]->type, b, sizeof b);
+    PL_FAIL(err, PL_ERR_TYPE, "no operator %s(%s, %s)", sub ? "sub" : "add", a, b);
+}
+
+static pl_status arith_bind(pl_bexpr *call, bool sub, pl_kernel_fn *exec, pl_error *err);
+
+pl_status pl_temporal_add_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err) {
+    return arith_bind(call, false, exec, err);
+}
+
+pl_status pl_temporal_sub_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err) {
+    return arith_bind(call, true, exec, err);
+}
+
+/* ---------------------------------------------------------------- kernel */
+
+typedef struct iarg {
+    bool scalar, null;
+    int64_t v;
+    pl_interval iv;
+    const pl_array *a;
+    int64_t *vals; /* owned: integer-like values widened */
+    const uint8_t *ivs; /* interval array bytes (offset applied) */
+} iarg;
+
+static pl_status iarg_init(iarg *x, const pl_datum *d, pl_error *err) {
+    memset(x, 0, sizeof *x);
+    if (d->is_scalar) {
+        x->scalar = true;
+        x->null = d->scalar.is_null || d->scalar.type->id == PL_TYPE_NA;
+        if (d->scalar.type->id == PL_TYPE_INTERVAL) x->iv = d->scalar.v.iv;
+        else x->v = pl_fn_scalar_i64(&d->scalar);
+        return PL_OK;
+    }
+    x->a = d->array;
+    if (d->array->type->id == PL_TYPE_INTERVAL) {
+        x->ivs = d->array->values->data + d->array->offset * 16;
+        return PL_OK;
+    }
+    int64_t n = d->array->length;
+    x->vals = pl_malloc((size_t)(n > 0 ? n : 1) * 8);
+    if (!x->vals) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in date/time arithmetic");
+    pl_fn_read_i64(d->array, x->vals);
+    return PL_OK;
+}
+
+static inline int64_t iarg_i64(const iarg *x, int64_t i) { return x->scalar ? x->v : x->vals[i]; }
+static inline pl_interval iarg_iv(const iarg *x, int64_t i) {
+    if (x->scalar) return x->iv;
+    pl_interval r;
+    memcpy(&r.months, x->ivs + i * 16, 4);
+    memcpy(&r.days, x->ivs + i * 16 + 4, 4);
+    memcpy(&r.ns, x->ivs + i * 16 + 8, 8);
+    return r;
+}
+
+/* t + sign * iv for a timestamp in units of per_sec; false on overflow. */
+static inline bool ts_add(int64_t t, pl_interval iv, int sign, int64_t per_sec, pl_tz_cursor *cur,
+                          int64_t *out) {
+    if (iv.months || iv.days) {
+        int64_t per_day = per_sec * 86400;
+        int64_t lt = cur->tz ? pl_tz_local(cur, t) : t;
+        int64_t day = pl_fn_floordiv(lt, per_day);
+        int64_t tod = lt - day * per_day;
+        if (iv.months) {
+            int64_t y;
+            int32_t m, d;
+            pl_fn_civil_from_days(day, &y, &m, &d);
+            int64_t mi = y * 12 + (m - 1) + (int64_t)sign * iv.months;
+            int64_t y2 = pl_fn_floordiv(mi, 12);
+            int32_t m2 = (int32_t)(mi - y2 * 12) + 1;
+            int32_t dim = pl_fn_days_in_month(y2, m2);
+            day = pl_fn_days_from_civil(y2, m2, d > dim ? dim : d);
+        }
+        day += (int64_t)sign * iv.days;
+        int64_t r;
+        if (__builtin_mul_overflow(day, per_day, &r) || __builtin_add_overflow(r, tod, &r))
+            return false;
+        t = cur->tz ? pl_tz_utc(cur, r) : r;
+    }
+    if (iv.ns) {
+        int64_t u = per_sec == 1000000000 ? iv.ns : (int64_t)((__int128)iv.ns * per_sec / 1000000000);
+        if (__builtin_add_overflow(t, sign * u, &t)) return false;
+    }
+    *out = t;
+    return true;
+}
+
+static pl_status k_arith(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                         pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_arith, out, err);
+    const arith_state *s = call->state;
+    if (s->op == TA_NULL) return pl_fn_out_nulls(out, call->type, n, err);
+    const pl_datum *da = &args[s->swap ? 1 : 0], *db = &args[s->swap ? 0 : 1];
+    pl_datum both[2] = {*da, *db};
+    pl_buf *validity, *values;
+    int64_t nc;
+    bool all_null;
+    PL_TRY(pl_fn_and_validity(both, 2, n, &validity, &nc, &all_null, err));
+    if (all_null) return pl_fn_out_nulls(out, call->type, n, err);
+    iarg a, b;
+    memset(&b, 0, sizeof b);
+    pl_status st = iarg_init(&a, da, err);
+    if (!st) st = iarg_init(&b, db, err);
+    int32_t width = call->type->byte_width;
+    if (!st) st = pl_fn_new_values(n, width, &values, err);
+    if (st) {
+        pl_free(a.vals);
+        pl_free(b.vals);
+        pl_buf_release(validity);
+        return st;
+    }
+    const pl_type *ta = da->is_scalar ? da->scalar.type : da->array->type;
+    const pl_type *tb = db->is_scalar ? db->scalar.type : db->array->type;
+    int sign = s->sub ? -1 : 1;
+    int64_t bad_row = -1;
+    uint8_t *o8 = values->data;
+    int64_t *o = (int64_t *)(void *)o8;
+    switch (s->op) {
+    case TA_TS_IV: {
+        int64_t per_sec = pl_time_per_sec(call->type);
+        bool from_date = ta->id == PL_TYPE_DATE32;
+        pl_tz_cursor cur;
+        pl_tz_cursor_init(&cur, s->tz, per_sec);
+        /* fast path: a scalar interval of time only on a plain timestamp column */
+        if (!from_date && b.scalar && !b.iv.months && !b.iv.days && !a.scalar) {
+            int64_t u = per_sec == 1000000000 ? b.iv.ns : (int64_t)((__int128)b.iv.ns * per_sec / 1000000000);
+            u *= sign;
+            bool ovf = false;
+            for (int64_t i = 0; i < n; i++) ovf |= __builtin_add_overflow(a.vals[i], u, &o[i]);
+            if (ovf) {
+                for (int64_t i = 0; i < n && bad_row < 0; i++) {
+                    int64_t tmp;
+                    if (__builtin_add_overflow(a.vals[i], u, &tmp) &&
+                        (!validity || pl_bit_get(validity->data, i)))
+                        bad_row = i;
+                }
+            }
+            break;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            int64_t t = iarg_i64(&a, i);
+            if (from_date) t *= PL_US_PER_DAY;
+            if (!ts_add(t, iarg_iv(&b, i), sign, per_sec, &cur, &o[i])) {
+                o[i] = 0;
+                if (!validity || pl_bit_get(validity->data, i)) {
+                    bad_row = i;
+                    break;
+                }
+            }
+        }
+        break;
+    }
+    case TA_DATE_INT: {
+        int32_t *d = (int32_t *)(void *)o8;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t r = iarg_i64(&a, i) + sign * iarg_i64(&b, i);
+            if (r < INT32_MIN || r > INT32_MAX) {
+                r = 0;
+                if (!validity || pl_bit_get(validity->data, i)) {
+                    bad_row = i;
+                    break;
+                }
+            }
+            d[i] = (int32_t)r;
+        }
+        break;
+    }
+    case TA_DATE_DATE:
+        for (int64_t i = 0; i < n; i++) o[i] = iarg_i64(&a, i) - iarg_i64(&b, i);
+        break;
+    case TA_DATE_TIME: {
+        int64_t tmul = tb->unit == PL_UNIT_NS ? 1000 : 1;
+        for (int64_t i = 0; i < n; i++) o[i] = iarg_i64(&a, i) * PL_US_PER_DAY + iarg_i64(&b, i) / tmul;
+        break;
+    }
+    case TA_TS_TS: {
+        int64_t pa = pl_time_per_sec(ta), pb = pl_time_per_sec(tb);
+        int64_t ma = 1000000000 / pa, mb = 1000000000 / pb;
+        bool da_date = ta->id == PL_TYPE_DATE32, db_date = tb->id == PL_TYPE_DATE32;
+        const int64_t day_ns = INT64_C(86400000000000);
+        for (int64_t i = 0; i < n; i++) {
+            __int128 x = (__int128)iarg_i64(&a, i) * (da_date ? day_ns : ma);
+            __int128 y = (__int128)iarg_i64(&b, i) * (db_date ? day_ns : mb);
+            __int128 diff = x - y;
+            __int128 days = diff / day_ns, rem = diff % day_ns;
+            int32_t dd = (int32_t)days;
+            int64_t ns = (int64_t)rem;
+            int32_t zero = 0;
+            if (days > INT32_MAX || days < INT32_MIN) {
+                dd = 0;
+                ns = 0;
+                if (!validity || pl_bit_get(validity->data, i)) {
+                    bad_row = i;
+                    break;
+                }
+            }
+            memcpy(o8 + i * 16, &zero, 4);
+            memcpy(o8 + i * 16 + 4, &dd, 4);
+            memcpy(o8 + i * 16 + 8, &ns, 8);
+        }
+        break;
+    }
+    case TA_IV_IV:
+        for (int64_t i = 0; i < n; i++) {
+            pl_interval x = iarg_iv(&a, i), y = iarg_iv(&b, i);
+            int32_t mo, dd;
+            int64_t ns;
+            bool ovf = __builtin_add_overflow(x.months, sign * (int64_t)y.months, &mo) |
+                       __builtin_add_overflow(x.days, sign * (int64_t)y.days, &dd) |
+                       (s->sub ? __builtin_sub_overflow(x.ns, y.ns, &ns)
+                               : __builtin_add_overflow(x.ns, y.ns, &ns));
+            if (ovf) {
+                mo = dd = 0;
+                ns = 0;
+                if (!validity || pl_bit_get(validity->data, i)) {
+                    bad_row = i;
+                    break;
+                }
+            }
+            memcpy(o8 + i * 16, &mo, 4);
+            memcpy(o8 + i * 16 + 4, &dd, 4);
+            memcpy(o8 + i * 16 + 8, &ns, 8);
+        }
+        break;
+    case TA_TIME_IV: {
+        int64_t per_sec = pl_time_per_sec(ta), per_day = per_sec * 86400;
+        for (int64_t i = 0; i < n; i++) {
+            pl_interval iv = iarg_iv(&b, i);
+            int64_t u = (int64_t)((__int128)iv.ns * per_sec / 1000000000 % per_day);
+            o[i] = pl_fn_floormod(iarg_i64(&a, i) + sign * u, per_day);
+        }
+        break;
+    }
+    default: break;
+    }
+    pl_free(a.vals);
+    pl_free(b.vals);
+    if (bad_row >= 0) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        char tn[64];
+        pl_type_to_string(call->type, tn, sizeof tn);
+        if (err) err->row = bad_row;
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s out of range in %s at row %lld", tn,
+                s->sub ? "sub" : "add", (long long)bad_row);
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, nc, values, NULL, err);
+}
+
+/* ---------------------------------------------------------------- binding */
+
+static pl_status arith_bind(pl_bexpr *call, bool sub, pl_kernel_fn *exec, pl_error *err) {
+    if (call->n_args != 2) return no_op(call, sub, err);
+    const pl_type *a = call->args[0]->type, *b = call->args[1]->type;
+    pl_type_id ia = a->id, ib = b->id;
+    arith_state st = {.sub = sub, .op = -1};
+    pl_type *rt = NULL;
+    pl_status rc = PL_OK;
+#define TS_LIKE(id) ((id) == PL_TYPE_TIMESTAMP || (id) == PL_TYPE_DATE32)
+    if (ia == PL_TYPE_NA || ib == PL_TYPE_NA) {
+        const pl_type *o = ia == PL_TYPE_NA ? b : a;
+        st.op = TA_NULL;
+        if (o->id == PL_TYPE_NA) return no_op(call, sub, err);
+        if (o->id == PL_TYPE_DATE32 && sub && ia == PL_TYPE_DATE32) rt = pl_type_simple(PL_TYPE_INT64);
+        else rt = pl_type_retain((pl_type *)o);
+    } else if (ia == PL_TYPE_TIMESTAMP && ib == PL_TYPE_INTERVAL) {
+        st.op = TA_TS_IV;
+        rt = pl_type_retain((pl_type *)a);
+    } else if (!sub && ia == PL_TYPE_INTERVAL && ib == PL_TYPE_TIMESTAMP) {
+        st.op = TA_TS_IV;
+        st.swap = true;
+        rt = pl_type_retain((pl_type *)b);
+    } else if (ia == PL_TYPE_DATE32 && ib == PL_TYPE_INTERVAL) {
+        st.op = TA_TS_IV;
+        rc = pl_type_new_timestamp(PL_UNIT_US, NULL, &rt, err);
+    } else if (!sub && ia == PL_TYPE_INTERVAL && ib == PL_TYPE_DATE32) {
+        st.op = TA_TS_IV;
+        st.swap = true;
+        rc = pl_type_new_timestamp(PL_UNIT_US, NULL, &rt, err);
+    } else if (ia == PL_TYPE_DATE32 && is_int(ib)) {
+        st.op = TA_DATE_INT;
+        rt = pl_type_simple(PL_TYPE_DATE32);
+    } else if (!sub && is_int(ia) && ib == PL_TYPE_DATE32) {
+        st.op = TA_DATE_INT;
+        st.swap = true;
+        rt = pl_type_simple(PL_TYPE_DATE32);
+    } else if (sub && ia == PL_TYPE_DATE32 && ib == PL_TYPE_DATE32) {
+        st.op = TA_DATE_DATE;
+        rt = pl_type_simple(PL_TYPE_INT64);
+    } else if (sub && TS_LIKE(ia) && TS_LIKE(ib)) {
+        st.op = TA_TS_TS;
+        rt = pl_type_simple(PL_TYPE_INTERVAL);
+    } else if (ia == PL_TYPE_INTERVAL && ib == PL_TYPE_INTERVAL) {
+        st.op = TA_IV_IV;
+        rt = pl_type_simple(PL_TYPE_INTERVAL);
+    } else if (ia == PL_TYPE_TIME64 && ib == PL_TYPE_INTERVAL) {
+        st.op = TA_TIME_IV;
+        rt = pl_type_retain((pl_type *)a);
+    } else if (!sub && ia == PL_TYPE_INTERVAL && ib == PL_TYPE_TIME64) {
+        st.op = TA_TIME_IV;
+        st.swap = true;
+        rt = pl_type_retain((pl_type *)b);
+    } else if (!sub && ia == PL_TYPE_DATE32 && ib == PL_TYPE_TIME64) {
+        st.op = TA_DATE_TIME;
+        rc = pl_type_new_timestamp(PL_UNIT_US, NULL, &rt, err);
+    } else if (!sub && ia == PL_TYPE_TIME64 && ib == PL_TYPE_DATE32) {
+        st.op = TA_DATE_TIME;
+        st.swap = true;
+        rc = pl_type_new_timestamp(PL_UNIT_US, NULL, &rt, err);
+    }
+#undef TS_LIKE
+    if (rc) return rc;
+    if (st.op < 0) return no_op(call, sub, err);
+    if (st.op == TA_TS_IV && rt->tz) {
+        rc = pl_time_zone_of(rt, &st.tz, err);
+        if (rc) {
+            pl_type_release(rt);
+            return rc;
+        }
+    }
+    arith_state *s = pl_malloc(sizeof *s);
+    if (!s) {
+        pl_type_release(rt);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding date/time arithmetic");
+    }
+    *s = st;
+    call->state = s;
+    call->free_state = arith_free;
+    call->type = rt;
+    *exec = k_arith;
+    return PL_OK;
+}

@@ -1,0 +1,1305 @@
+/* plan_expr.c - translation of libpg_query expression nodes into pl_expr trees: column
+ * resolution through scopes (select aliases, enclosing queries), operators, functions,
+ * aggregates, window calls, CASE/CAST/BETWEEN/IN/LIKE, and DuckDB-like output names. */
+#include "sql/plan_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
+
+static pl_expr *at(pl_expr *e, int32_t pos) {
+    if (e) e->sql_pos = pos;
+    return e;
+}
+
+int32_t sq_node_pos(const PgQuery__Node *n) {
+    if (!n) return -1;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_COLUMN_REF: return n->column_ref->location;
+    case PG_QUERY__NODE__NODE_A_CONST: return n->a_const->location;
+    case PG_QUERY__NODE__NODE_A_EXPR: return n->a_expr->location;
+    case PG_QUERY__NODE__NODE_FUNC_CALL: return n->func_call->location;
+    case PG_QUERY__NODE__NODE_TYPE_CAST: {
+        int32_t p = sq_node_pos(n->type_cast->arg);
+        if (p < 0 || (n->type_cast->location >= 0 && n->type_cast->location < p))
+            p = n->type_cast->type_name ? n->type_cast->type_name->location : n->type_cast->location;
+        return p >= 0 ? p : n->type_cast->location;
+    }
+    case PG_QUERY__NODE__NODE_BOOL_EXPR: return n->bool_expr->location;
+    case PG_QUERY__NODE__NODE_NULL_TEST: return n->null_test->location;
+    case PG_QUERY__NODE__NODE_BOOLEAN_TEST: return n->boolean_test->location;
+    case PG_QUERY__NODE__NODE_CASE_EXPR: return n->case_expr->location;
+    case PG_QUERY__NODE__NODE_SUB_LINK: return n->sub_link->location;
+    case PG_QUERY__NODE__NODE_COALESCE_EXPR: return n->coalesce_expr->location;
+    case PG_QUERY__NODE__NODE_MIN_MAX_EXPR: return n->min_max_expr->location;
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION: return n->sqlvalue_function->location;
+    case PG_QUERY__NODE__NODE_RES_TARGET: return n->res_target->location;
+    case PG_QUERY__NODE__NODE_SORT_BY: return sq_node_pos(n->sort_by->node);
+    case PG_QUERY__NODE__NODE_ROW_EXPR: return n->row_expr->location;
+    case PG_QUERY__NODE__NODE_RANGE_VAR: return n->range_var->location;
+    default: return -1;
+    }
+}
+
+pl_status sq_conjuncts(const PgQuery__Node *n, const PgQuery__Node ***out, int32_t *n_out,
+                       pl_error *err) {
+    /* iterative flattening of nested ANDs */
+    int32_t cap = 8, cnt = 0, sp = 0;
+    const PgQuery__Node **res = pl_malloc((size_t)cap * sizeof *res);
+    const PgQuery__Node *stack[256];
+    if (!res) return NOMEM(err);
+    stack[sp++] = n;
+    while (sp > 0) {
+        const PgQuery__Node *c = stack[--sp];
+        if (c->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+            c->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR &&
+            sp + (int32_t)c->bool_expr->n_args < 256) {
+            for (size_t i = c->bool_expr->n_args; i-- > 0;) stack[sp++] = c->bool_expr->args[i];
+            continue;
+        }
+        if (cnt == cap) {
+            cap *= 2;
+            const PgQuery__Node **r2 = pl_realloc(res, (size_t)cap * sizeof *res);
+            if (!r2) {
+                pl_free(res);
+                return NOMEM(err);
+            }
+            res = r2;
+        }
+        res[cnt++] = c;
+    }
+    *out = res;
+    *n_out = cnt;
+    return PL_OK;
+}
+
+pl_status sq_int_const(const PgQuery__Node *n, bool *is_int, int64_t *v) {
+    *is_int = false;
+    if (n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && !n->a_const->isnull &&
+        n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        *is_int = true;
+        *v = n->a_const->ival->ival;
+    }
+    return PL_OK;
+}
+
+void sq_sortby_dir(const PgQuery__SortBy *sb, bool *desc, bool *nulls_first) {
+    *desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+    /* DuckDB: NULLS LAST by default for both directions */
+    *nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST;
+}
+
+/* ---------------------------------------------------------------- column resolution */
+
+int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name) {
+    int32_t found = -1, n = 0;
+    for (int32_t i = 0; i < r->n_cols; i++) {
+        if (strcasecmp(sq_rel_name(r, i), name) != 0) continue;
+        if (qual) {
+            const char *q = sq_rel_qual(r, i);
+            if (!q || strcasecmp(q, qual) != 0) continue;
+        } else if (r->hidden[i] && r->star_expr[i] == NULL && r->n_using > 0) {
+            /* the right copy of a USING column is reachable only qualified */
+            bool is_using = false;
+            for (int32_t u = 0; u < r->n_using; u++)
+                if (strcasecmp(r->using_names[u], name) == 0) is_using = true;
+            if (is_using) continue;
+        }
+        if (!qual && strncmp(sq_rel_name(r, i), "__", 2) == 0 && r->hidden[i]) continue;
+        if (found < 0) found = i;
+        n++;
+    }
+    if (n > 1) {
+        /* prefer an exact-case match when the case-insensitive one is ambiguous */
+        int32_t exact = -1, ne = 0;
+        for (int32_t i = 0; i < r->n_cols; i++) {
+            if (strcmp(sq_rel_name(r, i), name) != 0) continue;
+            if (qual) {
+                const char *q = sq_rel_qual(r, i);
+                if (!q || strcasecmp(q, qual) != 0) continue;
+            }
+            exact = i;
+            ne++;
+        }
+        if (ne == 1) return exact;
+        return -2;
+    }
+    return found;
+}
+
+static int edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t k = 0; k <= lb; k++) d[0][k] = (int)k;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t k = 1; k <= lb; k++) {
+            int c = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[k - 1]) ? 0 : 1;
+            int v = d[i - 1][k] + 1;
+            if (d[i][k - 1] + 1 < v) v = d[i][k - 1] + 1;
+            if (d[i - 1][k - 1] + c < v) v = d[i - 1][k - 1] + c;
+            d[i][k] = v;
+        }
+    return d[la][lb];
+}
+
+static void hint_close_names(sq_scope *sc, const char *name, pl_error *err) {
+    if (!err) return;
+    const char *best = NULL;
+    int best_d = 3;
+    for (sq_scope *s = sc; s; s = s->outer) {
+        if (!s->rel) continue;
+        for (int32_t i = 0; i < s->rel->n_cols; i++) {
+            const char *c = sq_rel_name(s->rel, i);
+            if (strncmp(c, "__", 2) == 0) continue;
+            int d = edit_distance(name, c);
+            if (d < best_d) {
+                best_d = d;
+                best = c;
+            }
+        }
+    }
+    if (best) snprintf(err->hint, sizeof err->hint, "did you mean \"%s\"?", best);
+}
+
+static pl_status resolve_in(sq_scope *sc, const char *qual, const char *name, int32_t pos,
+                            pl_expr **out, bool *found, pl_error *err) {
+    *found = false;
+    sq_rel *r = sc->rel;
+    if (!r) return PL_OK;
+    if (!qual) {
+        for (int32_t u = 0; u < r->n_using; u++)
+            if (strcasecmp(r->using_names[u], name) == 0) {
+                pl_expr *e = pl_expr_clone(r->using_exprs[u]);
+                if (!e) return NOMEM(err);
+                *out = at(e, pos);
+                *found = true;
+                return PL_OK;
+            }
+    }
+    int32_t i = sq_rel_find(r, qual, name);
+    if (i == -2)
+        return sq_fail(err, PL_ERR_SQL, pos, "column reference \"%s%s%s\" is ambiguous",
+                       qual ? qual : "", qual ? "." : "", name);
+    if (i < 0) return PL_OK;
+    pl_expr *e = sq_colref(r, i, pos);
+    if (!e) return NOMEM(err);
+    *out = e;
+    *found = true;
+    return PL_OK;
+}
+
+static pl_status mark_outer(pl_expr *e, pl_error *err) {
+    /* every inner index reference of e becomes an outer reference */
+    if (e->kind == PL_EXPR_COLUMN) {
+        if (e->index >= 0) e->index = SQ_OUTER_BASE - e->index;
+        else if (e->index <= SQ_OUTER_BASE)
+            return pl_error_set(err, PL_ERR_UNSUPPORTED,
+                                "correlated references across more than one query level are not supported");
+        return PL_OK;
+    }
+    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(mark_outer(e->args[i], err));
+    return PL_OK;
+}
+
+pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
+                     pl_expr **out, pl_error *err) {
+    bool found;
+    PL_TRY(resolve_in(sc, qual, name, pos, out, &found, err));
+    if (found) return PL_OK;
+    /* select-list aliases (DuckDB allows them in WHERE, GROUP BY, HAVING) */
+    if (!qual)
+        for (int32_t i = 0; i < sc->n_aliases; i++) {
+            sq_alias *a = &sc->aliases[i];
+            if (!a->name || a->busy || strcasecmp(a->name, name) != 0) continue;
+            a->busy = true;
+            pl_status st = sq_expr(sc, a->node, out, err);
+            a->busy = false;
+            return st;
+        }
+    /* enclosing queries */
+    if (sc->outer) {
+        pl_expr *e = NULL;
+        sq_scope *o = sc->outer;
+        PL_TRY(resolve_in(o, qual, name, pos, &e, &found, err));
+        if (found) {
+            pl_status st = mark_outer(e, err);
+            if (st) {
+                pl_expr_release(e);
+                return sq_at(err, st, pos);
+            }
+            sc->outer_used = true;
+            *out = e;
+            return PL_OK;
+        }
+        for (sq_scope *oo = o->outer; oo; oo = oo->outer) {
+            PL_TRY(resolve_in(oo, qual, name, pos, &e, &found, err));
+            if (found) {
+                pl_expr_release(e);
+                return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                               "correlated reference to \"%s\" across more than one query level is not supported",
+                               name);
+            }
+        }
+    }
+    pl_status st;
+    if (qual)
+        st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "column \"%s.%s\" not found", qual, name);
+    else
+        st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "column \"%s\" not found", name);
+    hint_close_names(sc, name, err);
+    return st;
+}
+
+static pl_status column_ref(sq_scope *sc, const PgQuery__ColumnRef *cr, pl_expr **out,
+                            pl_error *err) {
+    const char *parts[4] = {0};
+    size_t n = cr->n_fields;
+    if (n == 0 || n > 4) return sq_fail(err, PL_ERR_SQL, cr->location, "invalid column reference");
+    for (size_t i = 0; i < n; i++) {
+        if (cr->fields[i]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+            return sq_fail(err, PL_ERR_SQL, cr->location, "\"*\" is not allowed here");
+        parts[i] = sq_str(cr->fields[i]);
+        if (!parts[i]) return sq_fail(err, PL_ERR_SQL, cr->location, "invalid column reference");
+    }
+    const char *name = parts[n - 1];
+    const char *qual = n >= 2 ? parts[n - 2] : NULL;
+    pl_status st = sq_resolve(sc, qual, name, cr->location, out, err);
+    if (st == PL_ERR_NOT_FOUND && n == 2) {
+        /* t.a where t is not a table: maybe a struct field; report the column */
+        return st;
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static pl_status sub_scope_expr(sq_scope *sc, uint32_t clear, const char *clause,
+                                const PgQuery__Node *n, pl_expr **out, pl_error *err) {
+    uint32_t saved = sc->allow;
+    const char *saved_clause = sc->clause;
+    sc->allow &= ~clear;
+    if (clause) sc->clause = clause;
+    pl_status st = sq_expr(sc, n, out, err);
+    sc->allow = saved;
+    sc->clause = saved_clause;
+    return st;
+}
+
+static pl_status expr_list(sq_scope *sc, PgQuery__Node *const *nodes, size_t n, pl_expr ***out,
+                           pl_error *err) {
+    pl_expr **v = pl_calloc(n ? n : 1, sizeof *v);
+    if (!v) return NOMEM(err);
+    for (size_t i = 0; i < n; i++) {
+        pl_status st = sq_expr(sc, nodes[i], &v[i], err);
+        if (st) {
+            for (size_t k = 0; k < i; k++) pl_expr_release(v[k]);
+            pl_free(v);
+            return st;
+        }
+    }
+    *out = v;
+    return PL_OK;
+}
+
+static pl_status call_n(const char *name, int32_t n, pl_expr **args, int32_t pos, pl_expr **out,
+                        pl_error *err) {
+    pl_expr *e = pl_expr_call(name, n, args); /* takes args */
+    if (!e) return NOMEM(err);
+    *out = at(e, pos);
+    return PL_OK;
+}
+
+static pl_status call1(const char *name, pl_expr *a, int32_t pos, pl_expr **out, pl_error *err) {
+    pl_expr *e = pl_expr_call1(name, a);
+    if (!e) return NOMEM(err);
+    *out = at(e, pos);
+    return PL_OK;
+}
+
+static pl_status call2(const char *name, pl_expr *a, pl_expr *b, int32_t pos, pl_expr **out,
+                       pl_error *err) {
+    pl_expr *e = pl_expr_call2(name, a, b);
+    if (!e) return NOMEM(err);
+    *out = at(e, pos);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- operators */
+
+static const struct {
+    const char *op, *fn;
+    bool negate;
+} binops[] = {
+    {"+", "add", false},       {"-", "sub", false},     {"*", "mul", false},
+    {"/", "div", false},       {"%", "mod", false},     {"//", "int_div", false},
+    {"=", "eq", false},        {"==", "eq", false},     {"<>", "ne", false},
+    {"!=", "ne", false},       {"<", "lt", false},      {"<=", "le", false},
+    {">", "gt", false},        {">=", "ge", false},     {"||", "concat_op", false},
+    {"~~", "like", false},     {"!~~", "like", true},   {"~~*", "ilike", false},
+    {"!~~*", "ilike", true},   {"^", "pow", false},     {"**", "pow", false},
+    {"&", "bit_and", false},   {"|", "bit_or", false},  {"#", "xor", false},
+    {"<<", "shift_left", false}, {">>", "shift_right", false},
+    {"~", "regexp_matches", false}, {"!~", "regexp_matches", true},
+};
+
+static const char *op_name(const PgQuery__AExpr *ae) {
+    if (ae->n_name == 0) return "";
+    const char *s = sq_str(ae->name[ae->n_name - 1]);
+    return s ? s : "";
+}
+
+static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, pl_error *err) {
+    int32_t pos = ae->location;
+    const char *op = op_name(ae);
+    pl_expr *l = NULL, *r = NULL;
+    pl_status st;
+    switch (ae->kind) {
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+        if (!ae->lexpr) {
+            PL_TRY(sq_expr(sc, ae->rexpr, &r, err));
+            if (!strcmp(op, "+")) {
+                *out = r;
+                return PL_OK;
+            }
+            if (!strcmp(op, "-")) {
+                if (r->kind == PL_EXPR_LITERAL && !r->value.is_null && r->value.type &&
+                    (r->value.type->id == PL_TYPE_INT64 || r->value.type->id == PL_TYPE_FLOAT64)) {
+                    if (r->value.type->id == PL_TYPE_INT64 && r->value.v.i != INT64_MIN)
+                        r->value.v.i = -r->value.v.i;
+                    else if (r->value.type->id == PL_TYPE_FLOAT64)
+                        r->value.v.f = -r->value.v.f;
+                    r->sql_pos = pos;
+                    *out = r;
+                    return PL_OK;
+                }
+                return call1("neg", r, pos, out, err);
+            }
+            if (!strcmp(op, "~")) return call1("bit_not", r, pos, out, err);
+            if (!strcmp(op, "@")) return call1("abs", r, pos, out, err);
+            pl_expr_release(r);
+            return sq_fail(err, PL_ERR_SQL, pos, "unknown prefix operator \"%s\"", op);
+        }
+        for (size_t i = 0; i < PL_ARRAY_LEN(binops); i++) {
+            if (strcmp(binops[i].op, op) != 0) continue;
+            PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
+            st = sq_expr(sc, ae->rexpr, &r, err);
+            if (st) {
+                pl_expr_release(l);
+                return st;
+            }
+            if (!binops[i].negate) return call2(binops[i].fn, l, r, pos, out, err);
+            pl_expr *inner = NULL;
+            PL_TRY(call2(binops[i].fn, l, r, pos, &inner, err));
+            return call1("not", inner, pos, out, err);
+        }
+        return sq_fail(err, PL_ERR_SQL, pos, "unknown operator \"%s\"", op);
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
+        PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
+        st = sq_expr(sc, ae->rexpr, &r, err);
+        if (st) {
+            pl_expr_release(l);
+            return st;
+        }
+        const char *fn = ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? "is_distinct_from"
+                         : ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT
+                             ? "is_not_distinct_from"
+                             : "nullif";
+        return call2(fn, l, r, pos, out, err);
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+        if (!ae->rexpr || ae->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+            return sq_fail(err, PL_ERR_SQL, pos, "IN expects a list");
+        const PgQuery__List *lst = ae->rexpr->list;
+        pl_expr **args = pl_calloc(lst->n_items + 1, sizeof *args);
+        if (!args) return NOMEM(err);
+        st = sq_expr(sc, ae->lexpr, &args[0], err);
+        for (size_t i = 0; !st && i < lst->n_items; i++) st = sq_expr(sc, lst->items[i], &args[i + 1], err);
+        if (st) {
+            for (size_t i = 0; i <= lst->n_items; i++) pl_expr_release(args[i]);
+            pl_free(args);
+            return st;
+        }
+        pl_expr *in = NULL;
+        st = call_n("in", (int32_t)lst->n_items + 1, args, pos, &in, err);
+        pl_free(args);
+        if (st) return st;
+        if (!strcmp(op, "<>")) return call1("not", in, pos, out, err);
+        *out = in;
+        return PL_OK;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+        bool neg = op[0] == '!';
+        const char *fn = ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_LIKE ? "like" : "ilike";
+        PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
+        const PgQuery__Node *pat = ae->rexpr;
+        pl_expr *esc = NULL;
+        if (pat->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && pat->func_call->n_funcname > 0 &&
+            sq_str(pat->func_call->funcname[pat->func_call->n_funcname - 1]) &&
+            !strcmp(sq_str(pat->func_call->funcname[pat->func_call->n_funcname - 1]), "like_escape") &&
+            pat->func_call->n_args == 2) {
+            st = sq_expr(sc, pat->func_call->args[1], &esc, err);
+            if (st) {
+                pl_expr_release(l);
+                return st;
+            }
+            pat = pat->func_call->args[0];
+        }
+        st = sq_expr(sc, pat, &r, err);
+        if (st) {
+            pl_expr_release(l);
+            pl_expr_release(esc);
+            return st;
+        }
+        pl_expr *e = NULL;
+        if (esc) {
+            pl_expr *a3[3] = {l, r, esc};
+            PL_TRY(call_n(fn, 3, a3, pos, &e, err));
+        } else {
+            PL_TRY(call2(fn, l, r, pos, &e, err));
+        }
+        if (neg) return call1("not", e, pos, out, err);
+        *out = e;
+        return PL_OK;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM: {
+        if (!ae->rexpr || ae->rexpr->node_case != PG_QUERY__NODE__NODE_LIST ||
+            ae->rexpr->list->n_items != 2)
+            return sq_fail(err, PL_ERR_SQL, pos, "BETWEEN expects two bounds");
+        pl_expr *lo = NULL, *hi = NULL;
+        PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
+        st = sq_expr(sc, ae->rexpr->list->items[0], &lo, err);
+        if (!st) st = sq_expr(sc, ae->rexpr->list->items[1], &hi, err);
+        if (st) {
+            pl_expr_release(l);
+            pl_expr_release(lo);
+            return st;
+        }
+        bool sym = ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM ||
+                   ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM;
+        if (sym) {
+            pl_expr *lo2 = pl_expr_call2("least", pl_expr_retain(lo), pl_expr_retain(hi));
+            pl_expr *hi2 = pl_expr_call2("greatest", lo, hi);
+            lo = lo2;
+            hi = hi2;
+        }
+        pl_expr *e = NULL;
+        PL_TRY(call_n("between", 3, (pl_expr *[]){l, lo, hi}, pos, &e, err));
+        if (ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN ||
+            ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM)
+            return call1("not", e, pos, out, err);
+        *out = e;
+        return PL_OK;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "%s over arrays is not supported",
+                       ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY ? "ANY" : "ALL");
+    default:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "SIMILAR TO is not supported");
+    }
+}
+
+/* ---------------------------------------------------------------- functions */
+
+static const char *func_alias(const char *name) {
+    static const char *const map[][2] = {
+        {"char_length", "length"},   {"character_length", "length"}, {"power", "pow"},
+        {"ceiling", "ceil"},         {"date_part", "extract"},       {"datepart", "extract"},
+        {"btrim", "trim"},           {"position", "strpos"},         {"ifnull", "coalesce"},
+        {"nvl", "coalesce"},         {"substring", "substr"},        {"lcase", "lower"},
+        {"ucase", "upper"},          {"len", "length"},              {"strlen", "length"},
+        {"pow", "power"},            {"ceil", "ceiling"},            {"substr", "substring"},
+        {"current_timestamp", "now"}, {"trunc", "truncate"},         {"ln", "log"},
+    };
+    for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
+        if (strcasecmp(map[i][0], name) == 0) return map[i][1];
+    return NULL;
+}
+
+/* Canonical scalar function name, or NULL when unknown. */
+static const char *scalar_canonical(const char *name) {
+    const pl_func_def *d = pl_func_lookup(name);
+    if (d) return d->name;
+    const char *alt = func_alias(name);
+    if (alt && (d = pl_func_lookup(alt)) != NULL) return d->name;
+    return NULL;
+}
+
+static bool is_extract_field_fn(const char *name) {
+    static const char *const f[] = {"year",      "month",     "day",     "hour",    "minute",
+                                    "second",    "quarter",   "week",    "dayofweek", "dayofyear",
+                                    "epoch",     "isodow",    "millisecond", "microsecond",
+                                    "dayofmonth", "weekday",  "yearweek", "decade", "century"};
+    for (size_t i = 0; i < PL_ARRAY_LEN(f); i++)
+        if (strcasecmp(f[i], name) == 0) return true;
+    return false;
+}
+
+static const PgQuery__WindowDef *find_window(const sq_scope *sc, const char *name) {
+    const PgQuery__SelectStmt *sel = sc->sel;
+    for (; sel; sel = NULL) {
+        for (size_t i = 0; i < sel->n_window_clause; i++) {
+            const PgQuery__Node *n = sel->window_clause[i];
+            if (n->node_case == PG_QUERY__NODE__NODE_WINDOW_DEF && n->window_def->name &&
+                strcasecmp(n->window_def->name, name) == 0)
+                return n->window_def;
+        }
+    }
+    return NULL;
+}
+
+enum {
+    FO_NONDEFAULT = 0x1,
+    FO_RANGE = 0x2,
+    FO_ROWS = 0x4,
+    FO_GROUPS = 0x8,
+    FO_START_UNB_PREC = 0x20,
+    FO_END_UNB_PREC = 0x40,
+    FO_START_UNB_FOLL = 0x80,
+    FO_END_UNB_FOLL = 0x100,
+    FO_START_CUR = 0x200,
+    FO_END_CUR = 0x400,
+    FO_START_PREC = 0x800,
+    FO_END_PREC = 0x1000,
+    FO_START_FOLL = 0x2000,
+    FO_END_FOLL = 0x4000,
+    FO_EXCLUDE = 0x8000 | 0x10000 | 0x20000,
+};
+
+static pl_status frame_offset(sq_scope *sc, const PgQuery__Node *n, bool rows, pl_value *out,
+                              pl_error *err) {
+    pl_expr *e = NULL;
+    PL_TRY(sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY, "window frames", n, &e, err));
+    int32_t pos = sq_node_pos(n);
+    if (e->kind != PL_EXPR_LITERAL || e->value.is_null) {
+        pl_expr_release(e);
+        return sq_fail(err, PL_ERR_SQL, pos, "window frame offsets must be constants");
+    }
+    if (rows && (!e->value.type || e->value.type->id != PL_TYPE_INT64 || e->value.v.i < 0)) {
+        pl_expr_release(e);
+        return sq_fail(err, PL_ERR_SQL, pos, "ROWS frame offsets must be non-negative integers");
+    }
+    pl_status st = pl_value_copy(&e->value, out, err);
+    pl_expr_release(e);
+    return st;
+}
+
+static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const char *canon,
+                              pl_expr **args, int32_t n_args, pl_expr *filter, pl_expr **out,
+                              pl_error *err) {
+    const PgQuery__WindowDef *w = fc->over;
+    const PgQuery__WindowDef *base = w;
+    int32_t pos = fc->location;
+    const char *ref = w->name && w->name[0] ? w->name : (w->refname && w->refname[0] ? w->refname : NULL);
+    if (ref) {
+        base = find_window(sc, ref);
+        if (!base) return sq_fail(err, PL_ERR_SQL, w->location >= 0 ? w->location : pos,
+                                  "window \"%s\" does not exist", ref);
+    }
+    const PgQuery__WindowDef *part_def = base->n_partition_clause ? base : w;
+    const PgQuery__WindowDef *order_def = w->n_order_clause ? w : base;
+    const PgQuery__WindowDef *frame_def = (w->frame_options & FO_NONDEFAULT) ? w : base;
+    int32_t n_part = (int32_t)part_def->n_partition_clause;
+    int32_t n_order = (int32_t)order_def->n_order_clause;
+    pl_expr **part = pl_calloc((size_t)(n_part ? n_part : 1), sizeof *part);
+    pl_sort_key *order = pl_calloc((size_t)(n_order ? n_order : 1), sizeof *order);
+    pl_window_frame frame;
+    memset(&frame, 0, sizeof frame);
+    pl_value_init_null(&frame.start_offset);
+    pl_value_init_null(&frame.end_offset);
+    pl_status st = PL_OK;
+    if (!part || !order) st = NOMEM(err);
+    uint32_t clear = SQ_ALLOW_WINDOW;
+    for (int32_t i = 0; !st && i < n_part; i++)
+        st = sub_scope_expr(sc, clear, "window definitions", part_def->partition_clause[i], &part[i], err);
+    for (int32_t i = 0; !st && i < n_order; i++) {
+        const PgQuery__Node *o = order_def->order_clause[i];
+        if (o->node_case != PG_QUERY__NODE__NODE_SORT_BY) {
+            st = sq_fail(err, PL_ERR_SQL, pos, "bad window ORDER BY");
+            break;
+        }
+        sq_sortby_dir(o->sort_by, &order[i].descending, &order[i].nulls_first);
+        st = sub_scope_expr(sc, clear, "window definitions", o->sort_by->node, &order[i].expr, err);
+    }
+    int32_t fo = frame_def->frame_options;
+    if (!st && (fo & FO_NONDEFAULT)) {
+        frame.present = true;
+        if (fo & FO_GROUPS)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "GROUPS frames are not supported");
+        else if (fo & FO_EXCLUDE)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "frame EXCLUDE is not supported");
+        frame.unit = (fo & FO_ROWS) ? PL_FRAME_ROWS : PL_FRAME_RANGE;
+        bool rows = frame.unit == PL_FRAME_ROWS;
+        if (fo & FO_START_UNB_PREC) frame.start_kind = PL_BOUND_UNBOUNDED_PRECEDING;
+        else if (fo & FO_START_CUR) frame.start_kind = PL_BOUND_CURRENT_ROW;
+        else if (fo & FO_START_PREC) frame.start_kind = PL_BOUND_PRECEDING;
+        else if (fo & FO_START_FOLL) frame.start_kind = PL_BOUND_FOLLOWING;
+        else if (fo & FO_START_UNB_FOLL) frame.start_kind = PL_BOUND_UNBOUNDED_FOLLOWING;
+        if (fo & FO_END_UNB_FOLL) frame.end_kind = PL_BOUND_UNBOUNDED_FOLLOWING;
+        else if (fo & FO_END_PREC) frame.end_kind = PL_BOUND_PRECEDING;
+        else if (fo & FO_END_FOLL) frame.end_kind = PL_BOUND_FOLLOWING;
+        else if (fo & FO_END_UNB_PREC) frame.end_kind = PL_BOUND_UNBOUNDED_PRECEDING;
+        else frame.end_kind = PL_BOUND_CURRENT_ROW;
+        if (!st && (fo & (FO_START_PREC | FO_START_FOLL)))
+            st = frame_offset(sc, frame_def->start_offset, rows, &frame.start_offset, err);
+        if (!st && (fo & (FO_END_PREC | FO_END_FOLL)))
+            st = frame_offset(sc, frame_def->end_offset, rows, &frame.end_offset, err);
+    }
+    if (st) {
+        for (int32_t i = 0; i < n_part; i++) pl_expr_release(part ? part[i] : NULL);
+        for (int32_t i = 0; i < n_order; i++) pl_expr_release(order ? order[i].expr : NULL);
+        pl_free(part);
+        pl_free(order);
+        for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+        pl_expr_release(filter);
+        pl_value_reset(&frame.start_offset);
+        pl_value_reset(&frame.end_offset);
+        return st;
+    }
+    pl_expr *e = pl_expr_window(canon, n_args, args, n_part, part, n_order, order, &frame);
+    pl_value_reset(&frame.start_offset);
+    pl_value_reset(&frame.end_offset);
+    pl_free(part);
+    pl_free(order);
+    if (!e) {
+        pl_expr_release(filter);
+        return NOMEM(err);
+    }
+    e->filter = filter;
+    e->distinct = fc->agg_distinct;
+    *out = at(e, pos);
+    return PL_OK;
+}
+
+static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
+    int32_t pos = fc->location;
+    const char *raw = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+    if (!raw) return sq_fail(err, PL_ERR_SQL, pos, "bad function name");
+    char name[128];
+    snprintf(name, sizeof name, "%s", raw);
+    for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    bool is_pg_catalog = fc->n_funcname == 2 && sq_str(fc->funcname[0]) &&
+                         !strcmp(sq_str(fc->funcname[0]), "pg_catalog");
+
+    const char *agg = pl_agg_canonical(name);
+    bool window_fn = pl_window_exists(name);
+    /* ordered-set aggregates */
+    if (fc->agg_within_group) {
+        if (fc->n_agg_order != 1 || fc->agg_order[0]->node_case != PG_QUERY__NODE__NODE_SORT_BY)
+            return sq_fail(err, PL_ERR_SQL, pos, "WITHIN GROUP needs exactly one ORDER BY expression");
+        const PgQuery__SortBy *sb = fc->agg_order[0]->sort_by;
+        const char *target = !strcmp(name, "percentile_cont")   ? "quantile_cont"
+                             : !strcmp(name, "percentile_disc") ? "quantile_disc"
+                             : !strcmp(name, "mode")            ? "mode"
+                                                                : NULL;
+        if (!target)
+            return sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown ordered-set aggregate \"%s\"", name);
+        if (!(sc->allow & SQ_ALLOW_AGG) || fc->over)
+            return sq_fail(err, PL_ERR_SQL, pos, "aggregate functions are not allowed in %s",
+                           sc->clause ? sc->clause : "this context");
+        pl_expr *x = NULL, *q = NULL, *filter = NULL;
+        PL_TRY(sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW, NULL, sb->node, &x, err));
+        pl_status st = PL_OK;
+        if (strcmp(target, "mode") != 0) {
+            if (fc->n_args != 1) st = sq_fail(err, PL_ERR_SQL, pos, "%s takes one fraction argument", name);
+            if (!st) st = sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW, NULL, fc->args[0], &q, err);
+            if (!st && sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) {
+                if (q->kind == PL_EXPR_LITERAL && q->value.type &&
+                    q->value.type->id == PL_TYPE_FLOAT64) {
+                    q->value.v.f = 1.0 - q->value.v.f;
+                } else {
+                    st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "DESC in WITHIN GROUP needs a constant fraction");
+                }
+            }
+        }
+        if (!st && fc->agg_filter) st = sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW, NULL, fc->agg_filter, &filter, err);
+        if (st) {
+            pl_expr_release(x);
+            pl_expr_release(q);
+            return st;
+        }
+        const char *canon = pl_agg_canonical(target);
+        pl_expr *args[2] = {x, q};
+        pl_expr *e = pl_expr_agg(canon ? canon : target, q ? 2 : 1, args, false, filter, 0, NULL);
+        if (!e) return NOMEM(err);
+        *out = at(e, pos);
+        return PL_OK;
+    }
+
+    if (fc->over) {
+        if (!(sc->allow & SQ_ALLOW_WINDOW))
+            return sq_fail(err, PL_ERR_SQL, pos, "window functions are not allowed in %s",
+                           sc->clause ? sc->clause : "this context");
+        if (!agg && !window_fn)
+            return sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown window function \"%s\"", name);
+        pl_expr **args = NULL;
+        int32_t n_args = fc->agg_star ? 0 : (int32_t)fc->n_args;
+        /* window arguments may hold aggregates (sum(sum(x)) OVER ()) but not windows */
+        uint32_t saved = sc->allow;
+        sc->allow &= ~SQ_ALLOW_WINDOW;
+        pl_status st = expr_list(sc, fc->args, (size_t)n_args, &args, err);
+        pl_expr *filter = NULL;
+        if (!st && fc->agg_filter) st = sq_expr(sc, fc->agg_filter, &filter, err);
+        sc->allow = saved;
+        if (st) {
+            if (args)
+                for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+            pl_free(args);
+            return st;
+        }
+        st = build_window(sc, fc, window_fn ? name : agg, args, n_args, filter, out, err);
+        pl_free(args);
+        return st;
+    }
+
+    if (agg && !window_fn) {
+        if (!(sc->allow & SQ_ALLOW_AGG)) {
+            if (sc->clause && !strcmp(sc->clause, "aggregate function arguments"))
+                return sq_fail(err, PL_ERR_SQL, pos, "aggregate function calls cannot be nested");
+            return sq_fail(err, PL_ERR_SQL, pos, "aggregate functions are not allowed in %s",
+                           sc->clause ? sc->clause : "this context");
+        }
+        int32_t n_args = fc->agg_star ? 0 : (int32_t)fc->n_args;
+        int32_t n_order = (int32_t)fc->n_agg_order;
+        pl_expr **args = NULL, *filter = NULL;
+        pl_sort_key *order = pl_calloc((size_t)(n_order ? n_order : 1), sizeof *order);
+        if (!order) return NOMEM(err);
+        uint32_t saved = sc->allow;
+        const char *saved_clause = sc->clause;
+        sc->allow &= ~(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
+        sc->clause = "aggregate function arguments";
+        pl_status st = expr_list(sc, fc->args, (size_t)n_args, &args, err);
+        if (!st && fc->agg_filter) st = sq_expr(sc, fc->agg_filter, &filter, err);
+        int32_t n_done = 0;
+        for (; !st && n_done < n_order; n_done++) {
+            const PgQuery__Node *o = fc->agg_order[n_done];
+            sq_sortby_dir(o->sort_by, &order[n_done].descending, &order[n_done].nulls_first);
+            st = sq_expr(sc, o->sort_by->node, &order[n_done].expr, err);
+            if (st) break;
+        }
+        sc->allow = saved;
+        sc->clause = saved_clause;
+        if (st) {
+            if (args)
+                for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+            pl_free(args);
+            pl_expr_release(filter);
+            for (int32_t i = 0; i < n_done; i++) pl_expr_release(order[i].expr);
+            pl_free(order);
+            return st;
+        }
+        pl_expr *e = pl_expr_agg(agg, n_args, args, fc->agg_distinct, filter, n_order, order);
+        pl_free(args);
+        pl_free(order);
+        if (!e) return NOMEM(err);
+        *out = at(e, pos);
+        return PL_OK;
+    }
+    if (window_fn) return sq_fail(err, PL_ERR_SQL, pos, "window function \"%s\" requires an OVER clause", name);
+    if (fc->agg_star) return sq_fail(err, PL_ERR_SQL, pos, "\"*\" is only allowed in count(*)");
+
+    /* scalar functions */
+    int32_t n_args = (int32_t)fc->n_args;
+    pl_expr **args = NULL;
+    PL_TRY(expr_list(sc, fc->args, (size_t)n_args, &args, err));
+    pl_status st = PL_OK;
+    const char *canon = NULL;
+    if (is_pg_catalog && !strcmp(name, "position") && n_args == 2) {
+        canon = scalar_canonical("strpos");
+    } else if (is_pg_catalog && !strcmp(name, "timezone")) {
+        canon = scalar_canonical("timezone");
+        if (!canon) canon = "timezone";
+    } else if ((!strcmp(name, "if") || !strcmp(name, "iff")) && n_args == 3) {
+        canon = "case";
+    } else if (is_extract_field_fn(name) && n_args == 1 && !pl_func_lookup(name)) {
+        pl_expr *f = pl_expr_lit_str(name);
+        if (!f) {
+            st = NOMEM(err);
+        } else {
+            pl_expr **a2 = pl_realloc(args, 2 * sizeof *a2);
+            if (!a2) {
+                pl_expr_release(f);
+                st = NOMEM(err);
+            } else {
+                args = a2;
+                args[1] = args[0];
+                args[0] = f;
+                n_args = 2;
+                canon = scalar_canonical("extract");
+                if (!canon) canon = "extract";
+            }
+        }
+    } else if (!strcmp(name, "coalesce") || !strcmp(name, "nullif") || !strcmp(name, "greatest") ||
+               !strcmp(name, "least")) {
+        canon = name;
+    } else {
+        canon = scalar_canonical(name);
+    }
+    if (!st && !canon) {
+        st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown function \"%s\"", name);
+    }
+    if (st) {
+        for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+        pl_free(args);
+        return st;
+    }
+    st = call_n(canon, n_args, args, pos, out, err);
+    pl_free(args);
+    return st;
+}
+
+/* ---------------------------------------------------------------- main switch */
+
+static pl_status case_expr(sq_scope *sc, const PgQuery__CaseExpr *ce, pl_expr **out, pl_error *err) {
+    int32_t n = (int32_t)ce->n_args * 2 + (ce->defresult ? 1 : 0);
+    pl_expr **args = pl_calloc((size_t)n, sizeof *args);
+    if (!args) return NOMEM(err);
+    pl_expr *subject = NULL;
+    pl_status st = PL_OK;
+    if (ce->arg) st = sq_expr(sc, ce->arg, &subject, err);
+    for (size_t i = 0; !st && i < ce->n_args; i++) {
+        const PgQuery__Node *w = ce->args[i];
+        if (w->node_case != PG_QUERY__NODE__NODE_CASE_WHEN) {
+            st = sq_fail(err, PL_ERR_SQL, ce->location, "bad CASE");
+            break;
+        }
+        pl_expr *cond = NULL;
+        st = sq_expr(sc, w->case_when->expr, &cond, err);
+        if (st) break;
+        if (subject) {
+            cond = at(pl_expr_call2("eq", pl_expr_retain(subject), cond), w->case_when->location);
+            if (!cond) {
+                st = NOMEM(err);
+                break;
+            }
+        }
+        args[2 * i] = cond;
+        st = sq_expr(sc, w->case_when->result, &args[2 * i + 1], err);
+    }
+    if (!st && ce->defresult) st = sq_expr(sc, ce->defresult, &args[n - 1], err);
+    pl_expr_release(subject);
+    if (st) {
+        for (int32_t i = 0; i < n; i++) pl_expr_release(args[i]);
+        pl_free(args);
+        return st;
+    }
+    st = call_n("case", n, args, ce->location, out, err);
+    pl_free(args);
+    return st;
+}
+
+static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **out, pl_error *err) {
+    int32_t pos = tc->location >= 0 ? tc->location : (tc->type_name ? tc->type_name->location : -1);
+    const PgQuery__Node *arg = tc->arg;
+    if (arg && arg->node_case == PG_QUERY__NODE__NODE_A_CONST && !arg->a_const->isnull &&
+        arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+        pl_expr *lit = NULL;
+        int32_t lpos = pos >= 0 ? pos : arg->a_const->location;
+        if (tc->type_name && tc->type_name->location >= 0 && tc->type_name->location < lpos)
+            lpos = tc->type_name->location;
+        PL_TRY(sq_typed_literal(arg->a_const->sval->sval, tc->type_name, lpos, &lit, err));
+        if (lit) {
+            *out = lit;
+            return PL_OK;
+        }
+    }
+    pl_type *t;
+    PL_TRY(pl_sql_type_from_node(NULL, tc->type_name, &t, err));
+    pl_expr *e = NULL;
+    pl_status st = sq_expr(sc, arg, &e, err);
+    if (st) {
+        pl_type_release(t);
+        return st;
+    }
+    pl_expr *c = pl_expr_cast(e, t, false);
+    if (!c) return NOMEM(err);
+    if (pos < 0) pos = sq_node_pos(arg);
+    *out = at(c, pos);
+    return PL_OK;
+}
+
+pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err) {
+    if (!n) return pl_error_set(err, PL_ERR_SQL, "missing expression");
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_COLUMN_REF:
+        return column_ref(sc, n->column_ref, out, err);
+    case PG_QUERY__NODE__NODE_A_CONST:
+        return sq_const(n->a_const, out, err);
+    case PG_QUERY__NODE__NODE_A_EXPR:
+        return a_expr(sc, n->a_expr, out, err);
+    case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const PgQuery__BoolExpr *be = n->bool_expr;
+        if (be->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) {
+            pl_expr *a = NULL;
+            PL_TRY(sq_expr(sc, be->args[0], &a, err));
+            return call1("not", a, be->location, out, err);
+        }
+        const char *fn = be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? "and" : "or";
+        pl_expr *acc = NULL;
+        for (size_t i = 0; i < be->n_args; i++) {
+            pl_expr *a = NULL;
+            pl_status st = sq_expr(sc, be->args[i], &a, err);
+            if (st) {
+                pl_expr_release(acc);
+                return st;
+            }
+            if (!acc) {
+                acc = a;
+            } else {
+                PL_TRY(call2(fn, acc, a, be->location, &acc, err));
+            }
+        }
+        *out = acc;
+        return PL_OK;
+    }
+    case PG_QUERY__NODE__NODE_NULL_TEST: {
+        pl_expr *a = NULL;
+        PL_TRY(sq_expr(sc, n->null_test->arg, &a, err));
+        return call1(n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? "is_null" : "is_not_null",
+                     a, n->null_test->location, out, err);
+    }
+    case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
+        const PgQuery__BooleanTest *bt = n->boolean_test;
+        pl_expr *a = NULL;
+        PL_TRY(sq_expr(sc, bt->arg, &a, err));
+        int32_t pos = bt->location;
+        switch (bt->booltesttype) {
+        case PG_QUERY__BOOL_TEST_TYPE__IS_TRUE: return call1("is_true", a, pos, out, err);
+        case PG_QUERY__BOOL_TEST_TYPE__IS_FALSE: return call1("is_false", a, pos, out, err);
+        case PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN: return call1("is_null", a, pos, out, err);
+        case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN: return call1("is_not_null", a, pos, out, err);
+        case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE: {
+            pl_expr *t = NULL;
+            PL_TRY(call1("is_true", a, pos, &t, err));
+            return call1("not", t, pos, out, err);
+        }
+        default: {
+            pl_expr *t = NULL;
+            PL_TRY(call1("is_false", a, pos, &t, err));
+            return call1("not", t, pos, out, err);
+        }
+        }
+    }
+    case PG_QUERY__NODE__NODE_FUNC_CALL:
+        return func_call(sc, n->func_call, out, err);
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+        return type_cast(sc, n->type_cast, out, err);
+    case PG_QUERY__NODE__NODE_CASE_EXPR:
+        return case_expr(sc, n->case_expr, out, err);
+    case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+    case PG_QUERY__NODE__NODE_MIN_MAX_EXPR: {
+        bool co = n->node_case == PG_QUERY__NODE__NODE_COALESCE_EXPR;
+        PgQuery__Node **an = co ? n->coalesce_expr->args : n->min_max_expr->args;
+        size_t na = co ? n->coalesce_expr->n_args : n->min_max_expr->n_args;
+        int32_t pos = co ? n->coalesce_expr->location : n->min_max_expr->location;
+        const char *fn = co ? "coalesce"
+                         : n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest"
+                                                                                   : "least";
+        pl_expr **args;
+        PL_TRY(expr_list(sc, an, na, &args, err));
+        pl_status st = call_n(fn, (int32_t)na, args, pos, out, err);
+        pl_free(args);
+        return st;
+    }
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION: {
+        const PgQuery__SQLValueFunction *f = n->sqlvalue_function;
+        const char *fn = NULL;
+        switch (f->op) {
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE: fn = "current_date"; break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME_N:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N: fn = "current_time"; break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N: fn = "now"; break;
+        default: return sq_fail(err, PL_ERR_UNSUPPORTED, f->location, "unsupported SQL value function");
+        }
+        const char *canon = scalar_canonical(fn);
+        return call_n(canon ? canon : fn, 0, NULL, f->location, out, err);
+    }
+    case PG_QUERY__NODE__NODE_SUB_LINK:
+        return sq_sublink(sc, n->sub_link, out, err);
+    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
+        return sq_expr(sc, n->collate_clause->arg, out, err);
+    case PG_QUERY__NODE__NODE_PARAM_REF:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, n->param_ref->location, "parameters ($%d) are not supported",
+                       (int)n->param_ref->number);
+    case PG_QUERY__NODE__NODE_ROW_EXPR:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, n->row_expr->location, "row values and lists are not supported here");
+    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, n->a_array_expr->location, "array literals are not supported here");
+    case PG_QUERY__NODE__NODE_GROUPING_SET:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, n->grouping_set->location, "grouping sets are not supported");
+    default:
+        return pl_error_set(err, PL_ERR_UNSUPPORTED, "unsupported expression (node %d)", (int)n->node_case);
+    }
+}
+
+/* ---------------------------------------------------------------- output names */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t len) {
+    if (b->oom) return;
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->n + len + 1) cap *= 2;
+        char *np = pl_realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
+static void sb_s(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void name_of(sbuf *b, const PgQuery__Node *n);
+
+static void name_list(sbuf *b, PgQuery__Node *const *v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_s(b, ", ");
+        name_of(b, v[i]);
+    }
+}
+
+static const char *type_display(const PgQuery__TypeName *tn) {
+    const char *t = sq_type_base(tn);
+    static const char *const map[][2] = {{"int4", "INTEGER"}, {"int8", "BIGINT"}, {"int2", "SMALLINT"},
+                                         {"float8", "DOUBLE"}, {"float4", "FLOAT"}, {"bool", "BOOLEAN"},
+                                         {"varchar", "VARCHAR"}, {"numeric", "DECIMAL"},
+                                         {"timestamp", "TIMESTAMP"}, {"timestamptz", "TIMESTAMP WITH TIME ZONE"},
+                                         {"interval", "INTERVAL"}, {"bpchar", "VARCHAR"}, {"text", "VARCHAR"}};
+    for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
+        if (!strcmp(t, map[i][0])) return map[i][1];
+    return t;
+}
+
+static void name_of(sbuf *b, const PgQuery__Node *n) {
+    if (!n) return;
+    char tmp[64];
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_COLUMN_REF: {
+        const PgQuery__ColumnRef *cr = n->column_ref;
+        const PgQuery__Node *last = cr->fields[cr->n_fields - 1];
+        sb_s(b, last->node_case == PG_QUERY__NODE__NODE_A_STAR ? "*" : (sq_str(last) ? sq_str(last) : "?"));
+        return;
+    }
+    case PG_QUERY__NODE__NODE_A_CONST: {
+        const PgQuery__AConst *c = n->a_const;
+        if (c->isnull) sb_s(b, "NULL");
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+            snprintf(tmp, sizeof tmp, "%d", (int)c->ival->ival);
+            sb_s(b, tmp);
+        } else if (c->val_case == PG_QUERY__A__CONST__VAL_FVAL) sb_s(b, c->fval->fval);
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) sb_s(b, c->boolval->boolval ? "true" : "false");
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+            sb_s(b, "'");
+            sb_s(b, c->sval->sval);
+            sb_s(b, "'");
+        }
+        return;
+    }
+    case PG_QUERY__NODE__NODE_A_EXPR: {
+        const PgQuery__AExpr *ae = n->a_expr;
+        const char *op = op_name(ae);
+        switch (ae->kind) {
+        case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+            if (!ae->lexpr) {
+                sb_s(b, "(");
+                sb_s(b, op);
+                sb_s(b, "(");
+                name_of(b, ae->rexpr);
+                sb_s(b, "))");
+                return;
+            }
+            sb_s(b, "(");
+            name_of(b, ae->lexpr);
+            sb_s(b, " ");
+            sb_s(b, op);
+            sb_s(b, " ");
+            name_of(b, ae->rexpr);
+            sb_s(b, ")");
+            return;
+        case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
+            sb_s(b, "(");
+            name_of(b, ae->lexpr);
+            sb_s(b, strcmp(op, "<>") ? " IN (" : " NOT IN (");
+            if (ae->rexpr && ae->rexpr->node_case == PG_QUERY__NODE__NODE_LIST)
+                name_list(b, ae->rexpr->list->items, ae->rexpr->list->n_items);
+            sb_s(b, "))");
+            return;
+        case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+        case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
+            sb_s(b, "(");
+            name_of(b, ae->lexpr);
+            sb_s(b, ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN ? " BETWEEN " : " NOT BETWEEN ");
+            if (ae->rexpr && ae->rexpr->node_case == PG_QUERY__NODE__NODE_LIST && ae->rexpr->list->n_items == 2) {
+                name_of(b, ae->rexpr->list->items[0]);
+                sb_s(b, " AND ");
+                name_of(b, ae->rexpr->list->items[1]);
+            }
+            sb_s(b, ")");
+            return;
+        case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+        case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
+            sb_s(b, "(");
+            name_of(b, ae->lexpr);
+            sb_s(b, ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? " IS DISTINCT FROM " : " IS NOT DISTINCT FROM ");
+            name_of(b, ae->rexpr);
+            sb_s(b, ")");
+            return;
+        case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
+            sb_s(b, "nullif(");
+            name_of(b, ae->lexpr);
+            sb_s(b, ", ");
+            name_of(b, ae->rexpr);
+            sb_s(b, ")");
+            return;
+        default:
+            sb_s(b, "(");
+            name_of(b, ae->lexpr);
+            sb_s(b, " ");
+            sb_s(b, op);
+            sb_s(b, " ");
+            name_of(b, ae->rexpr);
+            sb_s(b, ")");
+            return;
+        }
+    }
+    case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const PgQuery__BoolExpr *be = n->bool_expr;
+        if (be->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) {
+            sb_s(b, "(NOT ");
+            name_of(b, be->args[0]);
+            sb_s(b, ")");
+            return;
+        }
+        sb_s(b, "(");
+        for (size_t i = 0; i < be->n_args; i++) {
+            if (i) sb_s(b, be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? " AND " : " OR ");
+            name_of(b, be->args[i]);
+        }
+        sb_s(b, ")");
+        return;
+    }
+    case PG_QUERY__NODE__NODE_NULL_TEST:
+        sb_s(b, "(");
+        name_of(b, n->null_test->arg);
+        sb_s(b, n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? " IS NULL)" : " IS NOT NULL)");
+        return;
+    case PG_QUERY__NODE__NODE_FUNC_CALL: {
+        const PgQuery__FuncCall *fc = n->func_call;
+        const char *nm = sq_str(fc->funcname[fc->n_funcname - 1]);
+        if (fc->agg_star) {
+            sb_s(b, "count_star()");
+        } else {
+            sb_s(b, nm ? nm : "?");
+            sb_s(b, "(");
+            if (fc->agg_distinct) sb_s(b, "DISTINCT ");
+            name_list(b, fc->args, fc->n_args);
+            sb_s(b, ")");
+        }
+        if (fc->over) {
+            sb_s(b, " OVER (");
+            const PgQuery__WindowDef *w = fc->over;
+            if (w->name && w->name[0]) sb_s(b, w->name);
+            if (w->n_partition_clause) {
+                sb_s(b, "PARTITION BY ");
+                name_list(b, w->partition_clause, w->n_partition_clause);
+            }
+            if (w->n_order_clause) {
+                if (w->n_partition_clause) sb_s(b, " ");
+                sb_s(b, "ORDER BY ");
+                for (size_t i = 0; i < w->n_order_clause; i++) {
+                    if (i) sb_s(b, ", ");
+                    const PgQuery__SortBy *sb = w->order_clause[i]->sort_by;
+                    name_of(b, sb->node);
+                    if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) sb_s(b, " DESC");
+                }
+            }
+            sb_s(b, ")");
+        }
+        return;
+    }
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+        sb_s(b, "CAST(");
+        name_of(b, n->type_cast->arg);
+        sb_s(b, " AS ");
+        sb_s(b, type_display(n->type_cast->type_name));
+        sb_s(b, ")");
+        return;
+    case PG_QUERY__NODE__NODE_CASE_EXPR: {
+        const PgQuery__CaseExpr *ce = n->case_expr;
+        sb_s(b, "CASE ");
+        if (ce->arg) name_of(b, ce->arg);
+        for (size_t i = 0; i < ce->n_args; i++) {
+            sb_s(b, " WHEN (");
+            name_of(b, ce->args[i]->case_when->expr);
+            sb_s(b, ") THEN (");
+            name_of(b, ce->args[i]->case_when->result);
+            sb_s(b, ")");
+        }
+        if (ce->defresult) {
+            sb_s(b, " ELSE ");
+            name_of(b, ce->defresult);
+        }
+        sb_s(b, " END");
+        return;
+    }
+    case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+        sb_s(b, "COALESCE(");
+        name_list(b, n->coalesce_expr->args, n->coalesce_expr->n_args);
+        sb_s(b, ")");
+        return;
+    case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
+        sb_s(b, n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest(" : "least(");
+        name_list(b, n->min_max_expr->args, n->min_max_expr->n_args);
+        sb_s(b, ")");
+        return;
+    case PG_QUERY__NODE__NODE_SUB_LINK:
+        sb_s(b, n->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK ? "EXISTS(SELECT ...)"
+                                                                                     : "(SELECT ...)");
+        return;
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+        sb_s(b, "current_timestamp");
+        return;
+    default:
+        sb_s(b, "?column?");
+        return;
+    }
+}
+
+char *sq_expr_name(const char *sql, const PgQuery__Node *n) {
+    PL_UNUSED(sql);
+    sbuf b = {0};
+    name_of(&b, n);
+    if (b.oom) {
+        pl_free(b.p);
+        return NULL;
+    }
+    if (!b.p) return pl_strdup("?column?");
+    return b.p;
+}

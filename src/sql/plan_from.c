@@ -1,0 +1,717 @@
+/* plan_from.c - FROM items: tables (CTEs, the session catalog, file paths), table functions
+ * (read_parquet, read_csv, read_ipc), subqueries, LATERAL subqueries and joins (ON, USING,
+ * NATURAL, comma and CROSS). */
+#include "sql/plan_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
+
+/* ---------------------------------------------------------------- aliases */
+
+static pl_status rename_cols(pl_df **df, const PgQuery__Alias *a, int32_t pos, pl_error *err) {
+    if (!a || a->n_colnames == 0) return PL_OK;
+    pl_schema *sch = pl_df_schema(*df);
+    /* hidden leading __ck columns (LATERAL) are not renamed */
+    int32_t skip = 0;
+    while (skip < sch->n_fields && strncmp(sch->fields[skip].name, "__ck", 4) == 0) skip++;
+    if ((int32_t)a->n_colnames > sch->n_fields - skip)
+        return sq_fail(err, PL_ERR_SQL, pos, "table \"%s\" has %d columns available but %d columns specified",
+                       sq_nz(a->aliasname) ? a->aliasname : "?", (int)(sch->n_fields - skip), (int)a->n_colnames);
+    const char **olds = pl_calloc(a->n_colnames, sizeof *olds);
+    const char **news = pl_calloc(a->n_colnames, sizeof *news);
+    if (!olds || !news) {
+        pl_free(olds);
+        pl_free(news);
+        return NOMEM(err);
+    }
+    for (size_t i = 0; i < a->n_colnames; i++) {
+        olds[i] = sch->fields[skip + (int32_t)i].name;
+        news[i] = sq_str(a->colnames[i]);
+    }
+    pl_df *r = NULL;
+    pl_status st = pl_df_rename(*df, (int32_t)a->n_colnames, olds, news, &r, err);
+    pl_free(olds);
+    pl_free(news);
+    if (st) return sq_at(err, st, pos);
+    pl_df_release(*df);
+    *df = r;
+    return PL_OK;
+}
+
+static pl_status apply_alias(pl_df **df, const char *name, const PgQuery__Alias *a, int32_t pos,
+                             pl_error *err) {
+    PL_TRY(rename_cols(df, a, pos, err));
+    pl_df *r = NULL;
+    PL_TRY(sq_at(err, pl_df_alias(*df, a && sq_nz(a->aliasname) ? a->aliasname : name, &r, err), pos));
+    pl_df_release(*df);
+    *df = r;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- tables and files */
+
+static bool looks_like_path(const char *name) {
+    return strchr(name, '.') || strchr(name, '/') || strchr(name, '*');
+}
+
+static void path_stem(const char *path, char *buf, size_t n) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buf, n, "%s", base);
+    char *dot = strchr(buf, '.');
+    if (dot && dot != buf) *dot = '\0';
+    for (char *p = buf; *p; p++)
+        if (*p == '*' || *p == '?') *p = '_';
+}
+
+static pl_status scan_files(int32_t n, const char *const *paths, pl_format fmt,
+                            const pl_read_opts *opts, int32_t pos, pl_df **out, pl_error *err) {
+    if (fmt == PL_FORMAT_AUTO) {
+        fmt = pl_format_from_path(paths[0]);
+        if (fmt == PL_FORMAT_AUTO)
+            return sq_fail(err, PL_ERR_SQL, pos, "cannot tell the format of \"%s\" from its extension", paths[0]);
+    }
+    pl_status st = pl_df_scan(n, paths, fmt, opts, out, err);
+    return sq_at(err, st, pos);
+}
+
+static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out, pl_error *err) {
+    const char *name = rv->relname;
+    int32_t pos = rv->location;
+    pl_df *df = NULL;
+    char stem[256];
+    const char *alias = name;
+    if (!rv->schemaname || !rv->schemaname[0]) {
+        for (sq_cte *c = ctx->ctes; c && !df; c = c->next)
+            if (strcasecmp(c->name, name) == 0) df = pl_df_retain(c->df);
+    }
+    if (!df) df = sq_lookup_table(ctx, name);
+    if (!df && looks_like_path(name)) {
+        PL_TRY(scan_files(1, &name, PL_FORMAT_AUTO, NULL, pos, &df, err));
+        path_stem(name, stem, sizeof stem);
+        alias = stem;
+    }
+    if (!df) return sq_fail(err, PL_ERR_NOT_FOUND, pos, "table \"%s\" does not exist", name);
+    pl_status st = apply_alias(&df, alias, rv->alias, pos, err);
+    if (st) {
+        pl_df_release(df);
+        return st;
+    }
+    return sq_rel_init(out, df, err);
+}
+
+/* ---------------------------------------------------------------- table functions */
+
+static const char *const_str(const PgQuery__Node *n) {
+    if (n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && !n->a_const->isnull &&
+        n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL)
+        return n->a_const->sval->sval;
+    return NULL;
+}
+
+static bool const_bool(const PgQuery__Node *n, bool *v) {
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->isnull) return false;
+    const PgQuery__AConst *c = n->a_const;
+    if (c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) {
+        *v = c->boolval->boolval;
+        return true;
+    }
+    if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        *v = c->ival->ival != 0;
+        return true;
+    }
+    if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+        *v = !strcasecmp(c->sval->sval, "true") || !strcmp(c->sval->sval, "1");
+        return true;
+    }
+    return false;
+}
+
+static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,
+                                 pl_error *err) {
+    PL_UNUSED(ctx);
+    if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
+        rf->functions[0]->list->n_items < 1 ||
+        rf->functions[0]->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+        return pl_error_set(err, PL_ERR_UNSUPPORTED, "unsupported table function form");
+    const PgQuery__FuncCall *fc = rf->functions[0]->list->items[0]->func_call;
+    int32_t pos = fc->location;
+    const char *fname = sq_str(fc->funcname[fc->n_funcname - 1]);
+    if (!fname) return sq_fail(err, PL_ERR_SQL, pos, "bad table function");
+    pl_format fmt;
+    bool csv = false;
+    if (!strcasecmp(fname, "read_parquet") || !strcasecmp(fname, "parquet_scan")) {
+        fmt = PL_FORMAT_PARQUET;
+    } else if (!strcasecmp(fname, "read_csv") || !strcasecmp(fname, "read_csv_auto") ||
+               !strcasecmp(fname, "csv_scan")) {
+        fmt = PL_FORMAT_CSV;
+        csv = true;
+    } else if (!strcasecmp(fname, "read_ipc") || !strcasecmp(fname, "read_arrow") ||
+               !strcasecmp(fname, "read_feather")) {
+        fmt = PL_FORMAT_IPC;
+    } else {
+        return sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown table function \"%s\"", fname);
+    }
+    if (rf->lateral || rf->ordinality)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "LATERAL/WITH ORDINALITY table functions are not supported");
+    if (fc->n_args < 1) return sq_fail(err, PL_ERR_SQL, pos, "%s needs a file path", fname);
+    /* paths: 'a', ('a', 'b') (from ['a', 'b']), ARRAY['a', 'b'] */
+    const PgQuery__Node *a0 = fc->args[0];
+    PgQuery__Node *const *items = NULL;
+    size_t n_items = 0;
+    if (a0->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        items = a0->row_expr->args;
+        n_items = a0->row_expr->n_args;
+    } else if (a0->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+        items = a0->a_array_expr->elements;
+        n_items = a0->a_array_expr->n_elements;
+    } else {
+        items = (PgQuery__Node *const *)&fc->args[0];
+        n_items = 1;
+    }
+    if (n_items == 0) return sq_fail(err, PL_ERR_SQL, pos, "%s needs at least one path", fname);
+    const char **paths = pl_calloc(n_items, sizeof *paths);
+    if (!paths) return NOMEM(err);
+    pl_status st = PL_OK;
+    for (size_t i = 0; !st && i < n_items; i++) {
+        paths[i] = const_str(items[i]);
+        if (!paths[i]) st = sq_fail(err, PL_ERR_SQL, sq_node_pos(items[i]), "file paths must be string constants");
+    }
+    pl_read_opts opts;
+    pl_read_opts_init(&opts);
+    const char *null_str = NULL;
+    for (size_t i = 1; !st && i < fc->n_args; i++) {
+        const PgQuery__Node *a = fc->args[i];
+        const char *key = NULL;
+        const PgQuery__Node *val = NULL;
+        int32_t apos = sq_node_pos(a);
+        if (a->node_case == PG_QUERY__NODE__NODE_A_EXPR && a->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP &&
+            a->a_expr->lexpr && a->a_expr->lexpr->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+            a->a_expr->lexpr->column_ref->n_fields == 1) {
+            key = sq_str(a->a_expr->lexpr->column_ref->fields[0]);
+            val = a->a_expr->rexpr;
+            apos = a->a_expr->lexpr->column_ref->location;
+        } else if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+            key = a->named_arg_expr->name;
+            val = a->named_arg_expr->arg;
+        }
+        if (!key) {
+            st = sq_fail(err, PL_ERR_SQL, apos, "%s options must be written name=value", fname);
+            break;
+        }
+        bool b;
+        const char *s = const_str(val);
+        if (csv && (!strcasecmp(key, "delim") || !strcasecmp(key, "sep") || !strcasecmp(key, "delimiter"))) {
+            if (!s || strlen(s) != 1) st = sq_fail(err, PL_ERR_SQL, apos, "delimiter must be a single character");
+            else opts.csv_delimiter = s[0];
+        } else if (csv && !strcasecmp(key, "quote")) {
+            if (!s || strlen(s) != 1) st = sq_fail(err, PL_ERR_SQL, apos, "quote must be a single character");
+            else opts.csv_quote = s[0];
+        } else if (csv && !strcasecmp(key, "header")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "header must be true or false");
+            else opts.csv_header = b ? 1 : 0;
+        } else if (csv && (!strcasecmp(key, "nullstr") || !strcasecmp(key, "null"))) {
+            if (!s) st = sq_fail(err, PL_ERR_SQL, apos, "nullstr must be a string");
+            else null_str = s;
+        } else if (csv && !strcasecmp(key, "sample_size")) {
+            bool is_int;
+            int64_t v = 0;
+            sq_int_const(val, &is_int, &v);
+            if (!is_int) st = sq_fail(err, PL_ERR_SQL, apos, "sample_size must be an integer");
+            else opts.csv_sample_rows = v < 0 ? INT64_MAX : v;
+        } else if (!strcasecmp(key, "auto_detect") || !strcasecmp(key, "binary_as_string") ||
+                   !strcasecmp(key, "hive_partitioning") || !strcasecmp(key, "union_by_name")) {
+            /* accepted and ignored */
+        } else {
+            st = sq_fail(err, PL_ERR_SQL, apos, "unknown %s option \"%s\"", fname, key);
+        }
+    }
+    if (null_str) {
+        opts.csv_null_values = &null_str;
+        opts.n_csv_null_values = 1;
+    }
+    pl_df *df = NULL;
+    if (!st) st = scan_files((int32_t)n_items, paths, fmt, &opts, pos, &df, err);
+    pl_free(paths);
+    if (st) return st;
+    char lower[64];
+    snprintf(lower, sizeof lower, "%s", fname);
+    for (char *p = lower; *p; p++) *p = (char)tolower((unsigned char)*p);
+    st = apply_alias(&df, lower, rf->alias, pos, err);
+    if (st) {
+        pl_df_release(df);
+        return st;
+    }
+    return sq_rel_init(out, df, err);
+}
+
+/* ---------------------------------------------------------------- combining relations */
+
+/* out = l's columns then r's, over joined (taken). l and r are left untouched. */
+static pl_status rel_combine(const sq_rel *l, const sq_rel *r, pl_df *joined, sq_rel *out,
+                             pl_error *err) {
+    PL_TRY(sq_rel_init(out, joined, err));
+    int32_t nl = l->n_cols;
+    if (out->n_cols < nl + r->n_cols) return pl_error_set(err, PL_ERR_INTERNAL, "join lost columns");
+    for (int32_t i = 0; i < nl; i++) {
+        out->hidden[i] = l->hidden[i];
+        out->constant[i] = l->constant[i];
+        out->star_expr[i] = l->star_expr[i] ? pl_expr_clone(l->star_expr[i]) : NULL;
+    }
+    for (int32_t i = 0; i < r->n_cols; i++) {
+        out->hidden[nl + i] = r->hidden[i];
+        out->constant[nl + i] = r->constant[i];
+        out->star_expr[nl + i] = r->star_expr[i] ? sq_shift(r->star_expr[i], 0, nl) : NULL;
+    }
+    int32_t nu = l->n_using + r->n_using;
+    if (nu > 0) {
+        out->using_names = pl_calloc((size_t)nu, sizeof(char *));
+        out->using_exprs = pl_calloc((size_t)nu, sizeof(pl_expr *));
+        if (!out->using_names || !out->using_exprs) return NOMEM(err);
+        for (int32_t i = 0; i < l->n_using; i++) {
+            out->using_names[out->n_using] = pl_strdup(l->using_names[i]);
+            out->using_exprs[out->n_using] = pl_expr_clone(l->using_exprs[i]);
+            out->n_using++;
+        }
+        for (int32_t i = 0; i < r->n_using; i++) {
+            out->using_names[out->n_using] = pl_strdup(r->using_names[i]);
+            out->using_exprs[out->n_using] = sq_shift(r->using_exprs[i], 0, nl);
+            out->n_using++;
+        }
+    }
+    return PL_OK;
+}
+
+static pl_status add_using(sq_rel *r, const char *name, pl_expr *e, pl_error *err) {
+    char **nn = pl_realloc(r->using_names, (size_t)(r->n_using + 1) * sizeof *nn);
+    if (nn) r->using_names = nn;
+    pl_expr **ne = nn ? pl_realloc(r->using_exprs, (size_t)(r->n_using + 1) * sizeof *ne) : NULL;
+    if (ne) r->using_exprs = ne;
+    char *s = ne ? pl_strdup(name) : NULL;
+    if (!s || !e) {
+        pl_free(s);
+        pl_expr_release(e);
+        return NOMEM(err);
+    }
+    r->using_names[r->n_using] = s;
+    r->using_exprs[r->n_using] = e;
+    r->n_using++;
+    return PL_OK;
+}
+
+/* Column of name in r for USING: the merged expression when r already merged it. */
+static pl_status using_side(sq_rel *r, const char *name, int32_t pos, pl_expr **e, int32_t *col,
+                            pl_error *err) {
+    *col = -1;
+    for (int32_t u = 0; u < r->n_using; u++)
+        if (strcasecmp(r->using_names[u], name) == 0) {
+            *e = pl_expr_clone(r->using_exprs[u]);
+            if (!*e) return NOMEM(err);
+            if ((*e)->kind == PL_EXPR_COLUMN) *col = (*e)->index;
+            return PL_OK;
+        }
+    int32_t i = sq_rel_find(r, NULL, name);
+    if (i == -2) return sq_fail(err, PL_ERR_SQL, pos, "column \"%s\" in USING is ambiguous", name);
+    if (i < 0) return sq_fail(err, PL_ERR_NOT_FOUND, pos, "column \"%s\" in USING not found on both sides", name);
+    *e = sq_colref(r, i, pos);
+    if (!*e) return NOMEM(err);
+    *col = i;
+    return PL_OK;
+}
+
+typedef struct keyset {
+    int32_t n, cap;
+    pl_expr **l, **r;
+} keyset;
+
+static pl_status ks_push(keyset *k, pl_expr *l, pl_expr *r, pl_error *err) {
+    if (k->n == k->cap) {
+        int32_t cap = k->cap ? k->cap * 2 : 4;
+        pl_expr **nl = pl_realloc(k->l, (size_t)cap * sizeof *nl);
+        if (nl) k->l = nl;
+        pl_expr **nr = nl ? pl_realloc(k->r, (size_t)cap * sizeof *nr) : NULL;
+        if (nr) k->r = nr;
+        if (!nr) {
+            pl_expr_release(l);
+            pl_expr_release(r);
+            return NOMEM(err);
+        }
+        k->cap = cap;
+    }
+    k->l[k->n] = l;
+    k->r[k->n] = r;
+    k->n++;
+    return PL_OK;
+}
+
+static void ks_reset(keyset *k) {
+    for (int32_t i = 0; i < k->n; i++) {
+        pl_expr_release(k->l[i]);
+        pl_expr_release(k->r[i]);
+    }
+    pl_free(k->l);
+    pl_free(k->r);
+    memset(k, 0, sizeof *k);
+}
+
+/* Splits a predicate over (left ++ right) columns into equi-join keys and a residual. */
+static pl_status split_join_pred(pl_expr *pred, int32_t nl, keyset *keys, pl_expr **resid,
+                                 pl_error *err) {
+    if (pred->kind == PL_EXPR_CALL && !strcmp(pred->name, "and") && pred->n_args == 2) {
+        PL_TRY(split_join_pred(pred->args[0], nl, keys, resid, err));
+        return split_join_pred(pred->args[1], nl, keys, resid, err);
+    }
+    if (pred->kind == PL_EXPR_CALL && !strcmp(pred->name, "eq") && pred->n_args == 2 &&
+        !sq_has_ref(pred, 1) && !sq_has_kind(pred, PL_EXPR_AGG)) {
+        int32_t alo, ahi, blo, bhi;
+        sq_ref_range(pred->args[0], &alo, &ahi);
+        sq_ref_range(pred->args[1], &blo, &bhi);
+        pl_expr *l = NULL, *r = NULL;
+        if (alo >= 0 && ahi < nl && blo >= nl) {
+            l = pl_expr_retain(pred->args[0]);
+            r = sq_shift(pred->args[1], 0, -nl);
+        } else if (blo >= 0 && bhi < nl && alo >= nl) {
+            l = pl_expr_retain(pred->args[1]);
+            r = sq_shift(pred->args[0], 0, -nl);
+        }
+        if (l) return ks_push(keys, l, r, err);
+    }
+    if (!*resid) {
+        *resid = pl_expr_retain(pred);
+    } else {
+        *resid = pl_expr_call2("and", *resid, pl_expr_retain(pred));
+        if (!*resid) return NOMEM(err);
+    }
+    return PL_OK;
+}
+
+static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr *je, sq_rel *out,
+                           pl_error *err);
+
+static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSubselect *rs,
+                              pl_join_type type, sq_rel *out, pl_error *err);
+
+pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *item, sq_rel *left,
+                            sq_rel *out, pl_error *err) {
+    PL_UNUSED(left);
+    switch (item->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR:
+        return range_var(ctx, item->range_var, out, err);
+    case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
+        return table_function(ctx, item->range_function, out, err);
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+        const PgQuery__RangeSubselect *rs = item->range_subselect;
+        if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return pl_error_set(err, PL_ERR_SQL, "bad subquery in FROM");
+        pl_df *df = NULL;
+        PL_TRY(sq_plan_query(ctx, rs->subquery->select_stmt, NULL, &df, err));
+        pl_status st = apply_alias(&df, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
+        if (st) {
+            pl_df_release(df);
+            return st;
+        }
+        return sq_rel_init(out, df, err);
+    }
+    case PG_QUERY__NODE__NODE_JOIN_EXPR:
+        return join_expr(ctx, outer, item->join_expr, out, err);
+    default:
+        return pl_error_set(err, PL_ERR_UNSUPPORTED, "unsupported FROM item (node %d)", (int)item->node_case);
+    }
+}
+
+static bool is_lateral(const PgQuery__Node *n) {
+    return n && n->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && n->range_subselect->lateral;
+}
+
+/* Joins l and r (both taken) into out. */
+static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
+                           const PgQuery__Node *quals, PgQuery__Node *const *using_nodes,
+                           size_t n_using, bool natural, int32_t pos, sq_rel *out, pl_error *err) {
+    keyset keys = {0};
+    pl_expr *resid = NULL;
+    pl_status st = PL_OK;
+    int32_t nl = l->n_cols;
+    /* USING / NATURAL column names */
+    const char **unames = NULL;
+    int32_t n_un = 0;
+    int32_t *lcols = NULL, *rcols = NULL;
+    if (natural) {
+        unames = pl_calloc((size_t)(l->n_cols + 1), sizeof *unames);
+        if (!unames) st = NOMEM(err);
+        for (int32_t i = 0; !st && i < l->n_cols; i++) {
+            if (l->hidden[i] && !l->star_expr[i]) continue;
+            const char *nm = sq_rel_name(l, i);
+            for (int32_t k = 0; k < r->n_cols; k++)
+                if (!r->hidden[k] && strcasecmp(sq_rel_name(r, k), nm) == 0) {
+                    unames[n_un++] = nm;
+                    break;
+                }
+        }
+    } else if (n_using > 0) {
+        unames = pl_calloc(n_using, sizeof *unames);
+        if (!unames) st = NOMEM(err);
+        for (size_t i = 0; !st && i < n_using; i++) unames[n_un++] = sq_str(using_nodes[i]);
+    }
+    if (!st && n_un > 0) {
+        lcols = pl_calloc((size_t)n_un, sizeof *lcols);
+        rcols = pl_calloc((size_t)n_un, sizeof *rcols);
+        if (!lcols || !rcols) st = NOMEM(err);
+        for (int32_t i = 0; !st && i < n_un; i++) {
+            pl_expr *le = NULL, *re = NULL;
+            st = using_side(l, unames[i], pos, &le, &lcols[i], err);
+            if (!st) st = using_side(r, unames[i], pos, &re, &rcols[i], err);
+            if (st) {
+                pl_expr_release(le);
+                break;
+            }
+            st = ks_push(&keys, le, re, err);
+        }
+    }
+    /* ON */
+    if (!st && quals) {
+        pl_df *tmp = NULL;
+        st = pl_df_join(l->df, r->df, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &tmp, err);
+        sq_rel comb;
+        memset(&comb, 0, sizeof comb);
+        if (!st) st = rel_combine(l, r, tmp, &comb, err);
+        else tmp = NULL;
+        if (!st) {
+            sq_scope sc = {0};
+            sc.ctx = ctx;
+            sc.rel = &comb;
+            sc.clause = "JOIN conditions";
+            pl_expr *pred = NULL;
+            st = sq_expr(&sc, quals, &pred, err);
+            if (!st) st = split_join_pred(pred, nl, &keys, &resid, err);
+            pl_expr_release(pred);
+        }
+        sq_rel_reset(&comb);
+    }
+    if (!st && type == PL_JOIN_INNER && keys.n == 0 && !resid) type = PL_JOIN_CROSS;
+    pl_df *joined = NULL;
+    if (!st) {
+        pl_expr **fl = pl_calloc((size_t)(keys.n + 1), sizeof *fl);
+        pl_expr **fr = pl_calloc((size_t)(keys.n + 1), sizeof *fr);
+        pl_expr *fres = NULL;
+        int32_t done = 0;
+        if (!fl || !fr) st = NOMEM(err);
+        for (; !st && done < keys.n; done++) {
+            st = sq_finalize(keys.l[done], l->df, NULL, &fl[done], err);
+            if (!st) st = sq_finalize(keys.r[done], r->df, NULL, &fr[done], err);
+            if (st) {
+                pl_expr_release(fl[done]);
+                break;
+            }
+        }
+        if (!st && resid) st = sq_finalize(resid, l->df, r->df, &fres, err);
+        if (!st) {
+            pl_join_opts jo = {false, fres};
+            st = pl_df_join(l->df, r->df, type, keys.n, fl, fr, &jo, &joined, err);
+            if (st) sq_at(err, st, pos);
+        }
+        for (int32_t i = 0; i < done; i++) {
+            pl_expr_release(fl[i]);
+            pl_expr_release(fr[i]);
+        }
+        pl_free(fl);
+        pl_free(fr);
+        pl_expr_release(fres);
+    }
+    if (!st) st = rel_combine(l, r, joined, out, err);
+    /* merged USING columns */
+    for (int32_t i = 0; !st && i < n_un; i++) {
+        int32_t lc = lcols[i], rc = rcols[i] >= 0 ? nl + rcols[i] : -1;
+        pl_expr *merged = NULL;
+        if (lc < 0 || rc < 0) {
+            /* already merged on one side: keep that side's expression */
+            merged = lc >= 0 ? sq_colref(out, lc, pos) : sq_shift(keys.r[i], 0, nl);
+        } else if (type == PL_JOIN_FULL) {
+            merged = pl_expr_call2("coalesce", sq_colref(out, lc, pos), sq_colref(out, rc, pos));
+        } else if (type == PL_JOIN_RIGHT) {
+            merged = sq_colref(out, rc, pos);
+        } else {
+            merged = sq_colref(out, lc, pos);
+        }
+        if (!merged) {
+            st = NOMEM(err);
+            break;
+        }
+        if (lc >= 0 && rc >= 0) {
+            out->hidden[rc] = true;
+            if (type == PL_JOIN_FULL || type == PL_JOIN_RIGHT) {
+                pl_expr_release(out->star_expr[lc]);
+                out->star_expr[lc] = pl_expr_clone(merged);
+            }
+        }
+        st = add_using(out, unames[i], merged, err);
+    }
+    pl_free(unames);
+    pl_free(lcols);
+    pl_free(rcols);
+    ks_reset(&keys);
+    pl_expr_release(resid);
+    sq_rel_reset(l);
+    sq_rel_reset(r);
+    if (st) sq_rel_reset(out);
+    return st;
+}
+
+static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr *je, sq_rel *out,
+                           pl_error *err) {
+    pl_join_type type;
+    switch (je->jointype) {
+    case PG_QUERY__JOIN_TYPE__JOIN_INNER: type = PL_JOIN_INNER; break;
+    case PG_QUERY__JOIN_TYPE__JOIN_LEFT: type = PL_JOIN_LEFT; break;
+    case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: type = PL_JOIN_RIGHT; break;
+    case PG_QUERY__JOIN_TYPE__JOIN_FULL: type = PL_JOIN_FULL; break;
+    default: return pl_error_set(err, PL_ERR_UNSUPPORTED, "unsupported join type");
+    }
+    int32_t pos = sq_node_pos(je->rarg);
+    sq_rel l, r;
+    PL_TRY(sq_plan_from_item(ctx, outer, je->larg, NULL, &l, err));
+    pl_status st;
+    if (is_lateral(je->rarg)) {
+        if (je->quals) {
+            /* only ON true is meaningful for a decorrelated LATERAL */
+            const PgQuery__Node *q = je->quals;
+            bool is_true = q->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                           q->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && q->a_const->boolval->boolval;
+            if (!is_true) {
+                sq_rel_reset(&l);
+                return sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(q), "LATERAL joins support only ON true");
+            }
+        }
+        st = lateral_join(ctx, &l, je->rarg->range_subselect, type, out, err);
+        sq_rel_reset(&l);
+        if (st) return st;
+    } else {
+        st = sq_plan_from_item(ctx, outer, je->rarg, NULL, &r, err);
+        if (st) {
+            sq_rel_reset(&l);
+            return st;
+        }
+        PL_TRY(join_rels(ctx, &l, &r, type, je->quals, je->using_clause, je->n_using_clause,
+                         je->is_natural, pos, out, err));
+    }
+    if (je->alias) {
+        pl_df *df = pl_df_retain(out->df);
+        st = apply_alias(&df, sq_nz(je->alias->aliasname), je->alias, pos, err);
+        if (st) {
+            pl_df_release(df);
+            sq_rel_reset(out);
+            return st;
+        }
+        pl_df_release(out->df);
+        out->df = df;
+    }
+    return PL_OK;
+}
+
+/* A LATERAL subquery correlated with `left` by equalities: planned grouped by the correlation
+ * keys and joined back. left is not consumed. */
+static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSubselect *rs,
+                              pl_join_type type, sq_rel *out, pl_error *err) {
+    if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return pl_error_set(err, PL_ERR_SQL, "bad LATERAL subquery");
+    sq_scope sc = {0};
+    sc.ctx = ctx;
+    sc.rel = left;
+    sq_corr corr;
+    memset(&corr, 0, sizeof corr);
+    corr.pos = -1;
+    sq_select_opts o = {&sc, &corr, false};
+    pl_df *sub = NULL;
+    pl_status st = sq_plan_query(ctx, rs->subquery->select_stmt, &o, &sub, err);
+    if (!st && corr.n_resid > 0)
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
+                     "LATERAL subqueries are supported only when correlated by equalities");
+    if (!st) st = apply_alias(&sub, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
+    if (st) {
+        if (sub) pl_df_release(sub);
+        sq_corr_reset(&corr);
+        return st;
+    }
+    sq_rel r;
+    st = sq_rel_init(&r, sub, err);
+    if (st) {
+        sq_corr_reset(&corr);
+        return st;
+    }
+    for (int32_t i = 0; i < corr.n_keys && i < r.n_cols; i++) r.hidden[i] = true;
+    keyset keys = {0};
+    for (int32_t i = 0; !st && i < corr.n_keys; i++)
+        st = ks_push(&keys, pl_expr_retain(corr.outer[i]), sq_colref(&r, i, corr.pos), err);
+    if (!st && type == PL_JOIN_INNER && keys.n == 0) type = PL_JOIN_CROSS;
+    pl_df *joined = NULL;
+    if (!st) {
+        pl_expr **fl = pl_calloc((size_t)(keys.n + 1), sizeof *fl);
+        pl_expr **fr = pl_calloc((size_t)(keys.n + 1), sizeof *fr);
+        int32_t done = 0;
+        if (!fl || !fr) st = NOMEM(err);
+        for (; !st && done < keys.n; done++) {
+            st = sq_finalize(keys.l[done], left->df, NULL, &fl[done], err);
+            if (!st) st = sq_finalize(keys.r[done], r.df, NULL, &fr[done], err);
+            if (st) {
+                pl_expr_release(fl[done]);
+                break;
+            }
+        }
+        if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, NULL, &joined, err);
+        for (int32_t i = 0; i < done; i++) {
+            pl_expr_release(fl[i]);
+            pl_expr_release(fr[i]);
+        }
+        pl_free(fl);
+        pl_free(fr);
+    }
+    if (!st) st = rel_combine(left, &r, joined, out, err);
+    ks_reset(&keys);
+    sq_rel_reset(&r);
+    sq_corr_reset(&corr);
+    return st;
+}
+
+pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size_t n_items,
+                       sq_rel *out, int32_t *n_item_cols, pl_error *err) {
+    sq_rel acc;
+    PL_TRY(sq_plan_from_item(ctx, outer, items[0], NULL, &acc, err));
+    *n_item_cols = acc.n_cols;
+    for (size_t i = 1; i < n_items; i++) {
+        sq_rel next;
+        pl_status st;
+        if (is_lateral(items[i])) {
+            st = lateral_join(ctx, &acc, items[i]->range_subselect, PL_JOIN_INNER, &next, err);
+            sq_rel_reset(&acc);
+            if (st) return st;
+            acc = next;
+            continue;
+        }
+        sq_rel r;
+        st = sq_plan_from_item(ctx, outer, items[i], NULL, &r, err);
+        if (st) {
+            sq_rel_reset(&acc);
+            return st;
+        }
+        PL_TRY(join_rels(ctx, &acc, &r, PL_JOIN_CROSS, NULL, NULL, 0, false, sq_node_pos(items[i]),
+                         &next, err));
+        acc = next;
+    }
+    *out = acc;
+    return PL_OK;
+}
+
+void sq_corr_reset(sq_corr *c) {
+    for (int32_t i = 0; i < c->n_keys; i++) {
+        pl_expr_release(c->inner[i]);
+        pl_expr_release(c->outer[i]);
+    }
+    for (int32_t i = 0; i < c->n_resid; i++) pl_expr_release(c->resid[i]);
+    pl_free(c->inner);
+    pl_free(c->outer);
+    pl_free(c->resid);
+    memset(c, 0, sizeof *c);
+    c->pos = -1;
+}

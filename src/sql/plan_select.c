@@ -1,0 +1,1167 @@
+/* plan_select.c - SELECT planning: WITH, set operations, VALUES, and the core pipeline
+ * FROM -> WHERE -> aggregate -> HAVING -> window -> projection -> DISTINCT -> ORDER BY ->
+ * LIMIT -> drop hidden columns. Entry points pl_sql_plan_query and pl_sql_plan_const_expr. */
+#include "sql/plan_int.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+#define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
+#define SQ_MAX_DEPTH 64
+
+/* ---------------------------------------------------------------- growable expr lists */
+
+typedef struct elist {
+    int32_t n, cap;
+    pl_expr **v;
+    char **names; /* owned, may be NULL entries */
+    int32_t *pos;
+} elist;
+
+static pl_status el_push(elist *l, pl_expr *e, const char *name, int32_t pos, pl_error *err) {
+    if (!e) return NOMEM(err);
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? l->cap * 2 : 8;
+        pl_expr **v = pl_realloc(l->v, (size_t)cap * sizeof *v);
+        if (v) l->v = v;
+        char **nm = v ? pl_realloc(l->names, (size_t)cap * sizeof *nm) : NULL;
+        if (nm) l->names = nm;
+        int32_t *ps = nm ? pl_realloc(l->pos, (size_t)cap * sizeof *ps) : NULL;
+        if (ps) l->pos = ps;
+        if (!ps) {
+            pl_expr_release(e);
+            return NOMEM(err);
+        }
+        l->cap = cap;
+    }
+    char *nm = name ? pl_strdup(name) : NULL;
+    if (name && !nm) {
+        pl_expr_release(e);
+        return NOMEM(err);
+    }
+    l->v[l->n] = e;
+    l->names[l->n] = nm;
+    l->pos[l->n] = pos;
+    l->n++;
+    return PL_OK;
+}
+
+static void el_reset(elist *l) {
+    for (int32_t i = 0; i < l->n; i++) {
+        pl_expr_release(l->v[i]);
+        pl_free(l->names[i]);
+    }
+    pl_free(l->v);
+    pl_free(l->names);
+    pl_free(l->pos);
+    memset(l, 0, sizeof *l);
+}
+
+static int32_t el_find(const elist *l, const pl_expr *e) {
+    for (int32_t i = 0; i < l->n; i++)
+        if (sq_expr_equal(l->v[i], e)) return i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- DataFrame wrappers */
+
+/* Finalises exprs against df and calls pl_df_select. */
+static pl_status df_select(pl_df *df, int32_t n, pl_expr *const *exprs, char *const *names,
+                           pl_df **out, pl_error *err) {
+    pl_expr **fin = pl_calloc((size_t)(n ? n : 1), sizeof *fin);
+    if (!fin) return NOMEM(err);
+    pl_status st = PL_OK;
+    int32_t i = 0;
+    for (; i < n; i++) {
+        st = sq_finalize(exprs[i], df, NULL, &fin[i], err);
+        if (st) break;
+    }
+    if (!st) {
+        st = pl_df_select(df, n, fin, (const char *const *)names, out, err);
+        if (st) {
+            int32_t pos = -1;
+            for (int32_t k = 0; k < n && pos < 0; k++) pos = exprs[k]->sql_pos;
+            sq_at(err, st, pos);
+        }
+    }
+    for (int32_t k = 0; k < i; k++) pl_expr_release(fin[k]);
+    pl_free(fin);
+    return st;
+}
+
+/* ---------------------------------------------------------------- aggregation rewrite */
+
+typedef struct agg_state {
+    const sq_rel *in;  /* FROM relation */
+    elist *keys;
+    elist *aggs;
+    const sq_rel *out; /* the aggregate's output relation */
+} agg_state;
+
+static pl_expr *const_agg(const pl_expr *col) {
+    pl_expr *c = pl_expr_clone(col);
+    if (!c) return NULL;
+    const char *mn = pl_agg_canonical("min");
+    return pl_expr_agg(mn ? mn : "min", 1, &c, false, NULL, 0, NULL);
+}
+
+/* Collects aggregate calls (and constant columns outside them) of e into aggs. */
+static pl_status collect_aggs(agg_state *as, const pl_expr *e, pl_error *err) {
+    if (!e) return PL_OK;
+    if (el_find(as->keys, e) >= 0) return PL_OK;
+    if (e->kind == PL_EXPR_AGG) {
+        if (el_find(as->aggs, e) >= 0) return PL_OK;
+        return el_push(as->aggs, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
+    }
+    if (e->kind == PL_EXPR_COLUMN && e->index >= 0 && e->index < as->in->n_cols &&
+        as->in->constant[e->index]) {
+        pl_expr *a = const_agg(e);
+        if (!a) return NOMEM(err);
+        if (el_find(as->aggs, a) >= 0) {
+            pl_expr_release(a);
+            return PL_OK;
+        }
+        return el_push(as->aggs, a, NULL, e->sql_pos, err);
+    }
+    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(collect_aggs(as, e->args[i], err));
+    if (e->kind == PL_EXPR_WINDOW) {
+        PL_TRY(collect_aggs(as, e->filter, err));
+        for (int32_t i = 0; i < e->n_partition; i++) PL_TRY(collect_aggs(as, e->partition[i], err));
+        for (int32_t i = 0; i < e->n_order; i++) PL_TRY(collect_aggs(as, e->order[i].expr, err));
+    }
+    return PL_OK;
+}
+
+static pl_status rewrite_agg(agg_state *as, const pl_expr *e, pl_expr **out, pl_error *err);
+
+static pl_status rewrite_slot_agg(agg_state *as, pl_expr **slot, pl_error *err) {
+    pl_expr *n = NULL;
+    PL_TRY(rewrite_agg(as, *slot, &n, err));
+    pl_expr_release(*slot);
+    *slot = n;
+    return PL_OK;
+}
+
+static pl_status rewrite_agg(agg_state *as, const pl_expr *e, pl_expr **out, pl_error *err) {
+    int32_t k = el_find(as->keys, e);
+    if (k >= 0) {
+        pl_expr *r = sq_colref(as->out, k, e->sql_pos);
+        if (!r) return NOMEM(err);
+        *out = r;
+        return PL_OK;
+    }
+    switch (e->kind) {
+    case PL_EXPR_AGG: {
+        int32_t j = el_find(as->aggs, e);
+        if (j < 0) return sq_fail(err, PL_ERR_INTERNAL, e->sql_pos, "aggregate not collected");
+        pl_expr *r = sq_colref(as->out, as->keys->n + j, e->sql_pos);
+        if (!r) return NOMEM(err);
+        *out = r;
+        return PL_OK;
+    }
+    case PL_EXPR_LITERAL:
+        *out = pl_expr_retain((pl_expr *)e);
+        return PL_OK;
+    case PL_EXPR_COLUMN: {
+        if (e->index <= SQ_OUTER_BASE || e->index < 0) {
+            *out = pl_expr_retain((pl_expr *)e);
+            return PL_OK;
+        }
+        if (e->index < as->in->n_cols && as->in->constant[e->index]) {
+            pl_expr *a = const_agg(e);
+            if (!a) return NOMEM(err);
+            int32_t j = el_find(as->aggs, a);
+            pl_expr_release(a);
+            if (j >= 0) {
+                pl_expr *r = sq_colref(as->out, as->keys->n + j, e->sql_pos);
+                if (!r) return NOMEM(err);
+                *out = r;
+                return PL_OK;
+            }
+        }
+        return sq_fail(err, PL_ERR_SQL, e->sql_pos,
+                       "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+                       e->name);
+    }
+    default: {
+        pl_expr *c = pl_expr_clone(e);
+        if (!c) return NOMEM(err);
+        pl_status st = PL_OK;
+        for (int32_t i = 0; !st && i < c->n_args; i++) st = rewrite_slot_agg(as, &c->args[i], err);
+        if (!st && c->filter) st = rewrite_slot_agg(as, &c->filter, err);
+        for (int32_t i = 0; !st && i < c->n_partition; i++) st = rewrite_slot_agg(as, &c->partition[i], err);
+        for (int32_t i = 0; !st && i < c->n_order; i++) st = rewrite_slot_agg(as, &c->order[i].expr, err);
+        if (st) {
+            pl_expr_release(c);
+            return st;
+        }
+        *out = c;
+        return PL_OK;
+    }
+    }
+}
+
+/* ---------------------------------------------------------------- window rewrite */
+
+static pl_status collect_windows(elist *wins, const pl_expr *e, pl_error *err) {
+    if (!e) return PL_OK;
+    if (e->kind == PL_EXPR_WINDOW) {
+        if (el_find(wins, e) >= 0) return PL_OK;
+        return el_push(wins, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
+    }
+    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(collect_windows(wins, e->args[i], err));
+    return PL_OK;
+}
+
+static pl_status rewrite_win(const elist *wins, const sq_rel *r, int32_t base, const pl_expr *e,
+                             pl_expr **out, pl_error *err) {
+    if (e->kind == PL_EXPR_WINDOW) {
+        int32_t j = el_find(wins, e);
+        pl_expr *c = j >= 0 ? sq_colref(r, base + j, e->sql_pos) : NULL;
+        if (!c) return NOMEM(err);
+        *out = c;
+        return PL_OK;
+    }
+    if (e->n_args == 0 || !sq_has_kind(e, PL_EXPR_WINDOW)) {
+        *out = pl_expr_retain((pl_expr *)e);
+        return PL_OK;
+    }
+    pl_expr *c = pl_expr_clone(e);
+    if (!c) return NOMEM(err);
+    for (int32_t i = 0; i < c->n_args; i++) {
+        pl_expr *n = NULL;
+        pl_status st = rewrite_win(wins, r, base, c->args[i], &n, err);
+        if (st) {
+            pl_expr_release(c);
+            return st;
+        }
+        pl_expr_release(c->args[i]);
+        c->args[i] = n;
+    }
+    *out = c;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- LIMIT */
+
+static pl_status limit_value(sq_ctx *ctx, const PgQuery__Node *n, const char *what, int64_t *out,
+                             pl_error *err) {
+    sq_scope sc = {0};
+    sc.ctx = ctx;
+    sc.clause = what;
+    pl_expr *e = NULL;
+    PL_TRY(sq_expr(&sc, n, &e, err));
+    pl_status st = PL_OK;
+    if (e->kind == PL_EXPR_LITERAL && e->value.is_null) {
+        *out = -1;
+    } else if (e->kind == PL_EXPR_LITERAL && e->value.type && e->value.type->id == PL_TYPE_INT64) {
+        if (e->value.v.i < 0)
+            st = sq_fail(err, PL_ERR_SQL, sq_node_pos(n), "%s must not be negative", what);
+        *out = e->value.v.i;
+    } else {
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(n), "%s must be an integer constant", what);
+    }
+    pl_expr_release(e);
+    return st;
+}
+
+static pl_status apply_limit(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **df, pl_error *err) {
+    if (!st->limit_count && !st->limit_offset) return PL_OK;
+    if (st->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+        return pl_error_set(err, PL_ERR_UNSUPPORTED, "FETCH ... WITH TIES is not supported");
+    int64_t limit = -1, offset = 0;
+    if (st->limit_count) PL_TRY(limit_value(ctx, st->limit_count, "LIMIT", &limit, err));
+    if (st->limit_offset) {
+        PL_TRY(limit_value(ctx, st->limit_offset, "OFFSET", &offset, err));
+        if (offset < 0) offset = 0;
+    }
+    pl_df *o = NULL;
+    PL_TRY(pl_df_limit(*df, offset, limit, &o, err));
+    pl_df_release(*df);
+    *df = o;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- the core SELECT */
+
+typedef struct sel_state {
+    sq_ctx *ctx;
+    const PgQuery__SelectStmt *st;
+    sq_select_opts *o;
+    sq_rel rel;
+    sq_scope sc;
+    elist items;   /* select list (over rel before aggregation) */
+    elist extras;  /* hidden ORDER BY expressions */
+    elist keys;    /* GROUP BY keys */
+    elist aggs;
+    pl_expr *having;
+    int32_t n_sort;
+    pl_sort_key *sort; /* expr NULL: sort_col is an output column index */
+    int32_t *sort_col;
+    sq_alias *aliases;
+} sel_state;
+
+static void sel_reset(sel_state *s) {
+    sq_rel_reset(&s->rel);
+    el_reset(&s->items);
+    el_reset(&s->extras);
+    el_reset(&s->keys);
+    el_reset(&s->aggs);
+    pl_expr_release(s->having);
+    pl_free(s->sort);
+    pl_free(s->sort_col);
+    pl_free(s->aliases);
+}
+
+static pl_status expand_star(sel_state *s, const PgQuery__ColumnRef *cr, pl_error *err) {
+    const char *qual = NULL;
+    if (cr->n_fields >= 2) qual = sq_str(cr->fields[cr->n_fields - 2]);
+    sq_names ex;
+    PL_TRY(sq_read_exclude(s->ctx->sql, cr->location, &ex, err));
+    bool *used = pl_calloc((size_t)(ex.n ? ex.n : 1), sizeof(bool));
+    if (!used) {
+        sq_names_reset(&ex);
+        return NOMEM(err);
+    }
+    pl_status st = PL_OK;
+    int32_t added = 0;
+    sq_rel *r = &s->rel;
+    for (int32_t i = 0; !st && i < r->n_cols; i++) {
+        const char *name = sq_rel_name(r, i);
+        if (qual) {
+            const char *q = sq_rel_qual(r, i);
+            if (!q || strcasecmp(q, qual) != 0) continue;
+            if (strncmp(name, "__", 2) == 0 && r->hidden[i]) continue;
+        } else if (r->hidden[i]) {
+            continue;
+        }
+        bool skip = false;
+        for (int32_t k = 0; k < ex.n; k++)
+            if (strcasecmp(ex.names[k], name) == 0) {
+                used[k] = true;
+                skip = true;
+            }
+        if (skip) continue;
+        pl_expr *e = (!qual && r->star_expr[i]) ? pl_expr_clone(r->star_expr[i]) : sq_colref(r, i, cr->location);
+        if (e) e->sql_pos = cr->location;
+        st = el_push(&s->items, e, name, cr->location, err);
+        added++;
+    }
+    for (int32_t k = 0; !st && k < ex.n; k++)
+        if (!used[k])
+            st = sq_fail(err, PL_ERR_NOT_FOUND, ex.pos[k], "column \"%s\" in EXCLUDE list not found",
+                         ex.names[k]);
+    if (!st && added == 0 && qual)
+        st = sq_fail(err, PL_ERR_NOT_FOUND, cr->location, "table \"%s\" not found", qual);
+    pl_free(used);
+    sq_names_reset(&ex);
+    return st;
+}
+
+static bool is_star(const PgQuery__Node *n) {
+    return n && n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields > 0 &&
+           n->column_ref->fields[n->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
+}
+
+static pl_status plan_select_list(sel_state *s, pl_error *err) {
+    const PgQuery__SelectStmt *st = s->st;
+    for (size_t i = 0; i < st->n_target_list; i++) {
+        const PgQuery__Node *t = st->target_list[i];
+        if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET) return pl_error_set(err, PL_ERR_SQL, "bad select list");
+        const PgQuery__ResTarget *rt = t->res_target;
+        if (is_star(rt->val)) {
+            PL_TRY(expand_star(s, rt->val->column_ref, err));
+            continue;
+        }
+        pl_expr *e = NULL;
+        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "SELECT";
+        /* an item may not refer to its own alias */
+        for (int32_t a = 0; a < s->sc.n_aliases; a++)
+            if (s->aliases[a].node == rt->val) s->aliases[a].busy = true;
+        pl_status stt = sq_expr(&s->sc, rt->val, &e, err);
+        for (int32_t a = 0; a < s->sc.n_aliases; a++) s->aliases[a].busy = false;
+        if (stt) return stt;
+        char *name = NULL;
+        if (sq_nz(rt->name)) {
+            name = pl_strdup(rt->name);
+        } else if (rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+            const PgQuery__ColumnRef *cr = rt->val->column_ref;
+            name = pl_strdup(sq_str(cr->fields[cr->n_fields - 1]));
+        } else {
+            name = sq_expr_name(s->ctx->sql, rt->val);
+        }
+        if (!name) {
+            pl_expr_release(e);
+            return NOMEM(err);
+        }
+        pl_status ps = el_push(&s->items, e, name, rt->location, err);
+        pl_free(name);
+        PL_TRY(ps);
+    }
+    return PL_OK;
+}
+
+static pl_status plan_group_by(sel_state *s, bool *grouped, pl_error *err) {
+    const PgQuery__SelectStmt *st = s->st;
+    *grouped = st->n_group_clause > 0;
+    for (size_t i = 0; i < st->n_group_clause; i++) {
+        const PgQuery__Node *g = st->group_clause[i];
+        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
+            if (g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY) {
+                if (sq_text_is_word_at(s->ctx->sql, g->grouping_set->location, "all")) {
+                    for (int32_t k = 0; k < s->items.n; k++) {
+                        pl_expr *e = s->items.v[k];
+                        if (sq_has_kind(e, PL_EXPR_AGG) || sq_has_kind(e, PL_EXPR_WINDOW)) continue;
+                        if (el_find(&s->keys, e) >= 0) continue;
+                        PL_TRY(el_push(&s->keys, pl_expr_retain(e), NULL, e->sql_pos, err));
+                    }
+                }
+                continue;
+            }
+            return sq_fail(err, PL_ERR_UNSUPPORTED, g->grouping_set->location,
+                           "ROLLUP, CUBE and GROUPING SETS are not supported");
+        }
+        bool is_int;
+        int64_t k;
+        sq_int_const(g, &is_int, &k);
+        pl_expr *e = NULL;
+        int32_t pos = sq_node_pos(g);
+        if (is_int) {
+            if (k < 1 || k > s->items.n)
+                return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld is not in select list",
+                               (long long)k);
+            e = s->items.v[k - 1];
+            if (sq_has_kind(e, PL_EXPR_AGG))
+                return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld refers to an aggregate",
+                               (long long)k);
+            pl_expr_retain(e);
+        } else {
+            s->sc.allow = SQ_ALLOW_SUBQUERY;
+            s->sc.clause = "GROUP BY";
+            PL_TRY(sq_expr(&s->sc, g, &e, err));
+        }
+        if (el_find(&s->keys, e) >= 0) {
+            pl_expr_release(e);
+            continue;
+        }
+        PL_TRY(el_push(&s->keys, e, NULL, pos, err));
+    }
+    return PL_OK;
+}
+
+static pl_status plan_order_by(sel_state *s, const PgQuery__SelectStmt *st, pl_error *err) {
+    int32_t n = (int32_t)st->n_sort_clause;
+    if (n == 0) return PL_OK;
+    s->sort = pl_calloc((size_t)n, sizeof *s->sort);
+    s->sort_col = pl_calloc((size_t)n, sizeof *s->sort_col);
+    if (!s->sort || !s->sort_col) return NOMEM(err);
+    for (int32_t i = 0; i < n; i++) {
+        const PgQuery__SortBy *sb = st->sort_clause[i]->sort_by;
+        sq_sortby_dir(sb, &s->sort[i].descending, &s->sort[i].nulls_first);
+        s->n_sort = i + 1;
+        bool is_int;
+        int64_t k;
+        sq_int_const(sb->node, &is_int, &k);
+        int32_t pos = sq_node_pos(sb->node);
+        if (is_int) {
+            if (k < 1 || k > s->items.n)
+                return sq_fail(err, PL_ERR_SQL, pos, "ORDER BY position %lld is not in select list",
+                               (long long)k);
+            s->sort_col[i] = (int32_t)k - 1;
+            continue;
+        }
+        const PgQuery__Node *nd = sb->node;
+        if (nd->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && nd->column_ref->n_fields == 1 &&
+            sq_str(nd->column_ref->fields[0])) {
+            const char *name = sq_str(nd->column_ref->fields[0]);
+            int32_t found = -1;
+            for (int32_t k2 = 0; k2 < s->items.n && found < 0; k2++)
+                if (s->items.names[k2] && strcasecmp(s->items.names[k2], name) == 0) found = k2;
+            if (found >= 0) {
+                s->sort_col[i] = found;
+                continue;
+            }
+        }
+        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "ORDER BY";
+        pl_expr *e = NULL;
+        PL_TRY(sq_expr(&s->sc, nd, &e, err));
+        int32_t k2 = el_find(&s->items, e);
+        if (k2 >= 0) {
+            pl_expr_release(e);
+            s->sort_col[i] = k2;
+            continue;
+        }
+        int32_t k3 = el_find(&s->extras, e);
+        if (k3 >= 0) {
+            pl_expr_release(e);
+        } else {
+            char nm[32];
+            snprintf(nm, sizeof nm, "__o%d", (int)s->extras.n);
+            k3 = s->extras.n;
+            PL_TRY(el_push(&s->extras, e, nm, pos, err));
+        }
+        s->sort_col[i] = -2 - k3; /* extra k3 */
+    }
+    return PL_OK;
+}
+
+static pl_status plan_where(sel_state *s, pl_error *err) {
+    const PgQuery__SelectStmt *st = s->st;
+    if (!st->where_clause) return PL_OK;
+    const PgQuery__Node **conj;
+    int32_t n_conj;
+    PL_TRY(sq_conjuncts(st->where_clause, &conj, &n_conj, err));
+    pl_status rc = PL_OK;
+    pl_expr *filter = NULL;
+    for (int32_t i = 0; !rc && i < n_conj; i++) {
+        bool done = false;
+        s->sc.allow = SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "WHERE";
+        rc = sq_where_sublink(&s->sc, conj[i], &done, err);
+        if (rc || done) continue;
+        pl_expr *e = NULL;
+        rc = sq_expr(&s->sc, conj[i], &e, err);
+        if (rc) break;
+        if (sq_has_ref(e, 1)) {
+            sq_corr *c = s->o ? s->o->corr : NULL;
+            if (!c) {
+                pl_expr_release(e);
+                rc = sq_fail(err, PL_ERR_UNSUPPORTED, e->sql_pos, "unsupported correlated subquery");
+                break;
+            }
+            /* inner_expr = outer_expr becomes a join key; anything else a residual */
+            bool key = false;
+            if (e->kind == PL_EXPR_CALL && !strcmp(e->name, "eq") && e->n_args == 2) {
+                pl_expr *a = e->args[0], *b = e->args[1];
+                bool a_in = sq_has_ref(a, 0), a_out = sq_has_ref(a, 1);
+                bool b_in = sq_has_ref(b, 0), b_out = sq_has_ref(b, 1);
+                pl_expr *inner = NULL, *outer = NULL;
+                if (a_in && !a_out && b_out && !b_in) {
+                    inner = a;
+                    outer = b;
+                } else if (b_in && !b_out && a_out && !a_in) {
+                    inner = b;
+                    outer = a;
+                }
+                if (inner) {
+                    key = true;
+                    if (c->n_keys == c->cap_keys) {
+                        int32_t cap = c->cap_keys ? c->cap_keys * 2 : 4;
+                        pl_expr **ni = pl_realloc(c->inner, (size_t)cap * sizeof *ni);
+                        if (ni) c->inner = ni;
+                        pl_expr **no = ni ? pl_realloc(c->outer, (size_t)cap * sizeof *no) : NULL;
+                        if (no) c->outer = no;
+                        if (!no) {
+                            pl_expr_release(e);
+                            rc = NOMEM(err);
+                            break;
+                        }
+                        c->cap_keys = cap;
+                    }
+                    /* outer refs back to plain indices into the outer relation */
+                    pl_expr *oc = pl_expr_clone(outer);
+                    if (!oc) {
+                        pl_expr_release(e);
+                        rc = NOMEM(err);
+                        break;
+                    }
+                    pl_expr *fix = sq_shift(oc, INT32_MIN, 0);
+                    pl_expr_release(oc);
+                    /* convert SQ_OUTER_BASE - i to i */
+                    if (fix) {
+                        pl_expr *stack[64];
+                        int sp = 0;
+                        stack[sp++] = fix;
+                        while (sp > 0) {
+                            pl_expr *x = stack[--sp];
+                            if (x->kind == PL_EXPR_COLUMN && x->index <= SQ_OUTER_BASE)
+                                x->index = SQ_OUTER_BASE - x->index;
+                            for (int32_t a2 = 0; a2 < x->n_args && sp < 64; a2++) stack[sp++] = x->args[a2];
+                        }
+                    }
+                    c->inner[c->n_keys] = pl_expr_retain(inner);
+                    c->outer[c->n_keys] = fix;
+                    c->n_keys++;
+                    if (c->pos < 0) c->pos = e->sql_pos;
+                }
+            }
+            if (!key) {
+                if (c->n_resid == c->cap_resid) {
+                    int32_t cap = c->cap_resid ? c->cap_resid * 2 : 4;
+                    pl_expr **nr = pl_realloc(c->resid, (size_t)cap * sizeof *nr);
+                    if (!nr) {
+                        pl_expr_release(e);
+                        rc = NOMEM(err);
+                        break;
+                    }
+                    c->resid = nr;
+                    c->cap_resid = cap;
+                }
+                c->resid[c->n_resid++] = pl_expr_retain(e);
+                if (c->pos < 0) c->pos = e->sql_pos;
+            }
+            pl_expr_release(e);
+            continue;
+        }
+        if (!filter) {
+            filter = e;
+        } else {
+            filter = pl_expr_call2("and", filter, e);
+            if (!filter) rc = NOMEM(err);
+        }
+    }
+    pl_free(conj);
+    if (!rc && filter) rc = sq_rel_filter(&s->rel, filter, err);
+    pl_expr_release(filter);
+    return rc;
+}
+
+static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
+                                  pl_df **out, pl_error *err) {
+    sel_state s;
+    memset(&s, 0, sizeof s);
+    s.ctx = ctx;
+    s.st = st;
+    s.o = o;
+    pl_status rc;
+    sq_scope *outer = o ? o->outer : NULL;
+    if (st->n_from_clause == 0) {
+        pl_df *dual = NULL;
+        PL_TRY(sq_dual(&dual, err));
+        PL_TRY(sq_rel_init(&s.rel, dual, err));
+        s.rel.hidden[0] = true;
+    } else {
+        int32_t dummy;
+        PL_TRY(sq_plan_from(ctx, outer, st->from_clause, st->n_from_clause, &s.rel, &dummy, err));
+    }
+    s.sc.ctx = ctx;
+    s.sc.rel = &s.rel;
+    s.sc.outer = outer;
+    s.sc.sel = st;
+    /* select-list aliases */
+    if (st->n_target_list) {
+        s.aliases = pl_calloc(st->n_target_list, sizeof *s.aliases);
+        if (!s.aliases) {
+            sel_reset(&s);
+            return NOMEM(err);
+        }
+        for (size_t i = 0; i < st->n_target_list; i++) {
+            const PgQuery__Node *t = st->target_list[i];
+            if (t->node_case == PG_QUERY__NODE__NODE_RES_TARGET && sq_nz(t->res_target->name)) {
+                s.aliases[s.sc.n_aliases].name = t->res_target->name;
+                s.aliases[s.sc.n_aliases].node = t->res_target->val;
+                s.sc.n_aliases++;
+            }
+        }
+        s.sc.aliases = s.aliases;
+    }
+
+    rc = plan_where(&s, err);
+    if (rc) goto fail;
+    if (o && o->exists_mode) {
+        *out = pl_df_retain(s.rel.df);
+        sel_reset(&s);
+        return PL_OK;
+    }
+    rc = plan_select_list(&s, err);
+    if (rc) goto fail;
+    bool grouped;
+    rc = plan_group_by(&s, &grouped, err);
+    if (rc) goto fail;
+    if (st->having_clause) {
+        s.sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_SUBQUERY;
+        s.sc.clause = "HAVING";
+        rc = sq_expr(&s.sc, st->having_clause, &s.having, err);
+        if (rc) goto fail;
+    }
+    rc = plan_order_by(&s, st, err);
+    if (rc) goto fail;
+
+    sq_corr *corr = o ? o->corr : NULL;
+    int32_t n_ck = corr ? corr->n_keys : 0;
+    bool has_agg = grouped || s.having;
+    for (int32_t i = 0; !has_agg && i < s.items.n; i++) has_agg = sq_has_kind(s.items.v[i], PL_EXPR_AGG);
+    for (int32_t i = 0; !has_agg && i < s.extras.n; i++) has_agg = sq_has_kind(s.extras.v[i], PL_EXPR_AGG);
+
+    /* correlation keys: grouped by when aggregating, projected first */
+    elist proj = {0};
+    if (has_agg && n_ck > 0) {
+        elist k2 = {0};
+        for (int32_t i = 0; !rc && i < n_ck; i++)
+            if (el_find(&k2, corr->inner[i]) < 0)
+                rc = el_push(&k2, pl_expr_retain(corr->inner[i]), NULL, corr->pos, err);
+        for (int32_t i = 0; !rc && i < s.keys.n; i++)
+            if (el_find(&k2, s.keys.v[i]) < 0)
+                rc = el_push(&k2, pl_expr_retain(s.keys.v[i]), NULL, s.keys.pos[i], err);
+        el_reset(&s.keys);
+        s.keys = k2;
+        if (rc) goto fail;
+    }
+
+    if (has_agg) {
+        agg_state as = {&s.rel, &s.keys, &s.aggs, NULL};
+        for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_aggs(&as, s.items.v[i], err);
+        for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_aggs(&as, s.extras.v[i], err);
+        if (!rc && s.having) rc = collect_aggs(&as, s.having, err);
+        if (rc) goto fail;
+        int32_t nk = s.keys.n, na = s.aggs.n;
+        pl_expr **fk = pl_calloc((size_t)(nk + na + 1), sizeof *fk);
+        char **names = pl_calloc((size_t)(nk + na + 1), sizeof *names);
+        char *namebuf = pl_malloc((size_t)(nk + na + 1) * 16);
+        if (!fk || !names || !namebuf) {
+            pl_free(fk);
+            pl_free(names);
+            pl_free(namebuf);
+            rc = NOMEM(err);
+            goto fail;
+        }
+        int32_t done = 0;
+        for (; done < nk + na; done++) {
+            pl_expr *src = done < nk ? s.keys.v[done] : s.aggs.v[done - nk];
+            rc = sq_finalize(src, s.rel.df, NULL, &fk[done], err);
+            if (rc) break;
+            names[done] = namebuf + (size_t)done * 16;
+            snprintf(names[done], 16, done < nk ? "__g%d" : "__a%d", (int)(done < nk ? done : done - nk));
+        }
+        pl_df *agg_df = NULL;
+        if (!rc) {
+            rc = pl_df_aggregate(s.rel.df, nk, fk, (const char *const *)names, na, fk + nk,
+                                 (const char *const *)(names + nk), &agg_df, err);
+            if (rc) {
+                int32_t pos = na ? s.aggs.pos[0] : (nk ? s.keys.pos[0] : -1);
+                sq_at(err, rc, pos);
+            }
+        }
+        for (int32_t i = 0; i < done; i++) pl_expr_release(fk[i]);
+        pl_free(fk);
+        pl_free(names);
+        pl_free(namebuf);
+        if (rc) goto fail;
+        sq_rel post;
+        rc = sq_rel_init(&post, agg_df, err);
+        if (rc) goto fail;
+        as.out = &post;
+        for (int32_t i = 0; !rc && i < s.items.n; i++) {
+            pl_expr *n = NULL;
+            rc = rewrite_agg(&as, s.items.v[i], &n, err);
+            if (!rc) {
+                pl_expr_release(s.items.v[i]);
+                s.items.v[i] = n;
+            }
+        }
+        for (int32_t i = 0; !rc && i < s.extras.n; i++) {
+            pl_expr *n = NULL;
+            rc = rewrite_agg(&as, s.extras.v[i], &n, err);
+            if (!rc) {
+                pl_expr_release(s.extras.v[i]);
+                s.extras.v[i] = n;
+            }
+        }
+        if (!rc && s.having) {
+            pl_expr *n = NULL;
+            rc = rewrite_agg(&as, s.having, &n, err);
+            if (!rc) {
+                pl_expr_release(s.having);
+                s.having = n;
+            }
+        }
+        /* correlation keys are the first group keys */
+        for (int32_t i = 0; !rc && i < n_ck; i++) {
+            int32_t k = el_find(&s.keys, corr->inner[i]);
+            char nm[32];
+            snprintf(nm, sizeof nm, "__ck%d", (int)i);
+            rc = el_push(&proj, sq_colref(&post, k, corr->pos), nm, corr->pos, err);
+        }
+        sq_rel_reset(&s.rel);
+        s.rel = post;
+        if (rc) goto fail_proj;
+        if (s.having) {
+            rc = sq_rel_filter(&s.rel, s.having, err);
+            if (rc) goto fail_proj;
+        }
+    } else {
+        for (int32_t i = 0; !rc && i < n_ck; i++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "__ck%d", (int)i);
+            rc = el_push(&proj, pl_expr_retain(corr->inner[i]), nm, corr->pos, err);
+        }
+        if (rc) goto fail_proj;
+    }
+
+    /* windows */
+    {
+        elist wins = {0};
+        for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_windows(&wins, s.items.v[i], err);
+        for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_windows(&wins, s.extras.v[i], err);
+        if (!rc && wins.n > 0) {
+            pl_expr **fw = pl_calloc((size_t)wins.n, sizeof *fw);
+            char **names = pl_calloc((size_t)wins.n, sizeof *names);
+            char *namebuf = pl_malloc((size_t)wins.n * 16);
+            int32_t done = 0;
+            if (!fw || !names || !namebuf) rc = NOMEM(err);
+            for (; !rc && done < wins.n; done++) {
+                rc = sq_finalize(wins.v[done], s.rel.df, NULL, &fw[done], err);
+                if (rc) break;
+                names[done] = namebuf + (size_t)done * 16;
+                snprintf(names[done], 16, "__w%d", (int)done);
+            }
+            pl_df *wdf = NULL;
+            if (!rc) {
+                rc = pl_df_window(s.rel.df, wins.n, fw, (const char *const *)names, &wdf, err);
+                if (rc) sq_at(err, rc, wins.pos[0]);
+            }
+            for (int32_t i = 0; i < done; i++) pl_expr_release(fw[i]);
+            pl_free(fw);
+            pl_free(names);
+            pl_free(namebuf);
+            int32_t base = s.rel.n_cols;
+            if (!rc) rc = sq_rel_extend(&s.rel, wdf, true, false, err);
+            for (int32_t i = 0; !rc && i < s.items.n; i++) {
+                pl_expr *n = NULL;
+                rc = rewrite_win(&wins, &s.rel, base, s.items.v[i], &n, err);
+                if (!rc) {
+                    pl_expr_release(s.items.v[i]);
+                    s.items.v[i] = n;
+                }
+            }
+            for (int32_t i = 0; !rc && i < s.extras.n; i++) {
+                pl_expr *n = NULL;
+                rc = rewrite_win(&wins, &s.rel, base, s.extras.v[i], &n, err);
+                if (!rc) {
+                    pl_expr_release(s.extras.v[i]);
+                    s.extras.v[i] = n;
+                }
+            }
+        }
+        el_reset(&wins);
+        if (rc) goto fail_proj;
+    }
+
+    /* projection: correlation keys, items, hidden ORDER BY expressions */
+    int32_t n_vis = n_ck + s.items.n;
+    for (int32_t i = 0; !rc && i < s.items.n; i++)
+        rc = el_push(&proj, pl_expr_retain(s.items.v[i]), s.items.names[i], s.items.pos[i], err);
+    for (int32_t i = 0; !rc && i < s.extras.n; i++)
+        rc = el_push(&proj, pl_expr_retain(s.extras.v[i]), s.extras.names[i], s.extras.pos[i], err);
+    if (rc) goto fail_proj;
+    pl_df *df = NULL;
+    rc = df_select(s.rel.df, proj.n, proj.v, proj.names, &df, err);
+    if (rc) goto fail_proj;
+
+    /* DISTINCT */
+    if (st->n_distinct_clause > 0) {
+        bool plain = st->n_distinct_clause == 1 &&
+                     (!st->distinct_clause[0] || st->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET);
+        if (!plain) {
+            rc = pl_error_set(err, PL_ERR_UNSUPPORTED, "DISTINCT ON is not supported");
+        } else if (s.extras.n > 0) {
+            rc = sq_fail(err, PL_ERR_SQL, s.extras.pos[0],
+                         "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+        } else {
+            pl_df *d = NULL;
+            rc = pl_df_distinct(df, &d, err);
+            if (!rc) {
+                pl_df_release(df);
+                df = d;
+            }
+        }
+        if (rc) goto fail_df;
+    }
+
+    /* ORDER BY */
+    if (s.n_sort > 0) {
+        for (int32_t i = 0; i < s.n_sort; i++) {
+            int32_t col = s.sort_col[i] >= 0 ? n_ck + s.sort_col[i] : n_vis + (-2 - s.sort_col[i]);
+            pl_expr *e = pl_expr_col_index(col, pl_df_schema(df)->fields[col].name);
+            pl_expr *f = NULL;
+            if (e) {
+                rc = sq_finalize(e, df, NULL, &f, err);
+                pl_expr_release(e);
+            } else {
+                rc = NOMEM(err);
+            }
+            s.sort[i].expr = f;
+            if (rc) break;
+        }
+        pl_df *sorted = NULL;
+        if (!rc) rc = pl_df_sort(df, s.n_sort, s.sort, &sorted, err);
+        for (int32_t i = 0; i < s.n_sort; i++) {
+            pl_expr_release(s.sort[i].expr);
+            s.sort[i].expr = NULL;
+        }
+        if (rc) goto fail_df;
+        pl_df_release(df);
+        df = sorted;
+    }
+    rc = apply_limit(ctx, st, &df, err);
+    if (rc) goto fail_df;
+    if (s.extras.n > 0) {
+        pl_df *d = NULL;
+        rc = pl_df_drop(df, s.extras.n, (const char *const *)s.extras.names, &d, err);
+        if (rc) goto fail_df;
+        pl_df_release(df);
+        df = d;
+    }
+    el_reset(&proj);
+    sel_reset(&s);
+    *out = df;
+    return PL_OK;
+fail_df:
+    pl_df_release(df);
+fail_proj:
+    el_reset(&proj);
+fail:
+    sel_reset(&s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- VALUES */
+
+static pl_status plan_values(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **out, pl_error *err) {
+    pl_df *acc = NULL;
+    size_t n_cols = 0;
+    sq_scope sc = {0};
+    sc.ctx = ctx;
+    sc.clause = "VALUES";
+    for (size_t r = 0; r < st->n_values_lists; r++) {
+        const PgQuery__Node *row = st->values_lists[r];
+        if (row->node_case != PG_QUERY__NODE__NODE_LIST) return pl_error_set(err, PL_ERR_SQL, "bad VALUES row");
+        const PgQuery__List *l = row->list;
+        if (r == 0) n_cols = l->n_items;
+        if (l->n_items != n_cols) {
+            pl_df_release(acc);
+            return sq_fail(err, PL_ERR_SQL, l->n_items ? sq_node_pos(l->items[0]) : -1,
+                           "VALUES lists must all be the same length");
+        }
+        pl_df *dual = NULL;
+        pl_status rc = sq_dual(&dual, err);
+        if (rc) {
+            pl_df_release(acc);
+            return rc;
+        }
+        pl_expr **ex = pl_calloc(n_cols ? n_cols : 1, sizeof *ex);
+        char **names = pl_calloc(n_cols ? n_cols : 1, sizeof *names);
+        char *nb = pl_malloc((n_cols ? n_cols : 1) * 16);
+        size_t done = 0;
+        if (!ex || !names || !nb) rc = NOMEM(err);
+        for (; !rc && done < n_cols; done++) {
+            rc = sq_expr(&sc, l->items[done], &ex[done], err);
+            if (rc) break;
+            names[done] = nb + done * 16;
+            snprintf(names[done], 16, "col%d", (int)done);
+        }
+        pl_df *rowdf = NULL;
+        if (!rc) rc = pl_df_select(dual, (int32_t)n_cols, ex, (const char *const *)names, &rowdf, err);
+        for (size_t i = 0; i < done; i++) pl_expr_release(ex[i]);
+        pl_free(ex);
+        pl_free(names);
+        pl_free(nb);
+        pl_df_release(dual);
+        if (rc) {
+            pl_df_release(acc);
+            return rc;
+        }
+        if (!acc) {
+            acc = rowdf;
+        } else {
+            pl_df *u = NULL;
+            rc = pl_df_union(acc, rowdf, true, &u, err);
+            pl_df_release(acc);
+            pl_df_release(rowdf);
+            if (rc) return rc;
+            acc = u;
+        }
+    }
+    *out = acc;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- ORDER BY over a result */
+
+static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **df, pl_error *err) {
+    int32_t n = (int32_t)st->n_sort_clause;
+    if (n > 0) {
+        pl_sort_key *keys = pl_calloc((size_t)n, sizeof *keys);
+        if (!keys) return NOMEM(err);
+        sq_rel rel;
+        pl_status rc = sq_rel_init(&rel, pl_df_retain(*df), err);
+        if (rc) {
+            pl_free(keys);
+            return rc;
+        }
+        sq_scope sc = {0};
+        sc.ctx = ctx;
+        sc.rel = &rel;
+        sc.clause = "ORDER BY";
+        int32_t done = 0;
+        for (; !rc && done < n; done++) {
+            const PgQuery__SortBy *sb = st->sort_clause[done]->sort_by;
+            sq_sortby_dir(sb, &keys[done].descending, &keys[done].nulls_first);
+            bool is_int;
+            int64_t k;
+            sq_int_const(sb->node, &is_int, &k);
+            pl_expr *e = NULL;
+            if (is_int) {
+                if (k < 1 || k > rel.n_cols) {
+                    rc = sq_fail(err, PL_ERR_SQL, sq_node_pos(sb->node), "ORDER BY position %lld is not in select list",
+                                 (long long)k);
+                    break;
+                }
+                e = sq_colref(&rel, (int32_t)k - 1, sq_node_pos(sb->node));
+                if (!e) rc = NOMEM(err);
+            } else {
+                rc = sq_expr(&sc, sb->node, &e, err);
+            }
+            if (rc) break;
+            rc = sq_finalize(e, *df, NULL, &keys[done].expr, err);
+            pl_expr_release(e);
+            if (rc) break;
+        }
+        pl_df *sorted = NULL;
+        if (!rc) rc = pl_df_sort(*df, n, keys, &sorted, err);
+        for (int32_t i = 0; i < done; i++) pl_expr_release(keys[i].expr);
+        pl_free(keys);
+        sq_rel_reset(&rel);
+        if (rc) return rc;
+        pl_df_release(*df);
+        *df = sorted;
+    }
+    return apply_limit(ctx, st, df, err);
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static void pop_ctes(sq_ctx *ctx, sq_cte *until) {
+    while (ctx->ctes && ctx->ctes != until) {
+        sq_cte *c = ctx->ctes;
+        ctx->ctes = c->next;
+        pl_free(c->name);
+        pl_df_release(c->df);
+        pl_free(c);
+    }
+}
+
+static pl_status push_ctes(sq_ctx *ctx, const PgQuery__WithClause *w, pl_error *err) {
+    if (w->recursive) return sq_fail(err, PL_ERR_UNSUPPORTED, w->location, "WITH RECURSIVE is not supported");
+    for (size_t i = 0; i < w->n_ctes; i++) {
+        const PgQuery__Node *n = w->ctes[i];
+        if (n->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR) return pl_error_set(err, PL_ERR_SQL, "bad WITH");
+        const PgQuery__CommonTableExpr *cte = n->common_table_expr;
+        if (!cte->ctequery || cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return sq_fail(err, PL_ERR_UNSUPPORTED, cte->location, "only SELECT is supported in WITH");
+        pl_df *df = NULL;
+        PL_TRY(sq_plan_query(ctx, cte->ctequery->select_stmt, NULL, &df, err));
+        if (cte->n_aliascolnames > 0) {
+            pl_schema *sch = pl_df_schema(df);
+            if ((int32_t)cte->n_aliascolnames > sch->n_fields) {
+                pl_df_release(df);
+                return sq_fail(err, PL_ERR_SQL, cte->location, "WITH query \"%s\" has %d columns but %d names were given",
+                               cte->ctename, (int)sch->n_fields, (int)cte->n_aliascolnames);
+            }
+            const char **olds = pl_calloc(cte->n_aliascolnames, sizeof *olds);
+            const char **news = pl_calloc(cte->n_aliascolnames, sizeof *news);
+            pl_status rc = (!olds || !news) ? NOMEM(err) : PL_OK;
+            for (size_t k = 0; !rc && k < cte->n_aliascolnames; k++) {
+                olds[k] = sch->fields[k].name;
+                news[k] = sq_str(cte->aliascolnames[k]);
+            }
+            pl_df *r = NULL;
+            if (!rc) rc = pl_df_rename(df, (int32_t)cte->n_aliascolnames, olds, news, &r, err);
+            pl_free(olds);
+            pl_free(news);
+            pl_df_release(df);
+            if (rc) return sq_at(err, rc, cte->location);
+            df = r;
+        }
+        sq_cte *c = pl_calloc(1, sizeof *c);
+        char *nm = c ? pl_strdup(cte->ctename) : NULL;
+        if (!nm) {
+            pl_free(c);
+            pl_df_release(df);
+            return NOMEM(err);
+        }
+        c->name = nm;
+        c->df = df;
+        c->next = ctx->ctes;
+        ctx->ctes = c;
+    }
+    return PL_OK;
+}
+
+pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
+                        pl_df **out, pl_error *err) {
+    if (ctx->depth >= SQ_MAX_DEPTH)
+        return pl_error_set(err, PL_ERR_LIMIT, "query nesting deeper than %d levels", SQ_MAX_DEPTH);
+    ctx->depth++;
+    sq_cte *saved = ctx->ctes;
+    pl_status rc = PL_OK;
+    if (st->with_clause) rc = push_ctes(ctx, st->with_clause, err);
+    pl_df *df = NULL;
+    if (!rc) {
+        if (st->op != PG_QUERY__SET_OPERATION__SETOP_NONE &&
+            st->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED) {
+            pl_df *a = NULL, *b = NULL;
+            rc = sq_plan_query(ctx, st->larg, NULL, &a, err);
+            if (!rc) rc = sq_plan_query(ctx, st->rarg, NULL, &b, err);
+            if (!rc && pl_df_schema(a)->n_fields != pl_df_schema(b)->n_fields)
+                rc = pl_error_set(err, PL_ERR_SQL,
+                                  "set operation sides have different numbers of columns (%d and %d)",
+                                  (int)pl_df_schema(a)->n_fields, (int)pl_df_schema(b)->n_fields);
+            if (!rc) {
+                if (st->op == PG_QUERY__SET_OPERATION__SETOP_UNION)
+                    rc = pl_df_union(a, b, st->all, &df, err);
+                else
+                    rc = pl_df_setop(a, b,
+                                     st->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT ? PL_SETOP_INTERSECT
+                                                                                        : PL_SETOP_EXCEPT,
+                                     st->all, &df, err);
+            }
+            if (a) pl_df_release(a);
+            if (b) pl_df_release(b);
+            if (!rc) rc = order_result(ctx, st, &df, err);
+        } else if (st->n_values_lists > 0) {
+            rc = plan_values(ctx, st, &df, err);
+            if (!rc) rc = order_result(ctx, st, &df, err);
+        } else {
+            rc = plan_select_core(ctx, st, o, &df, err);
+        }
+    }
+    pop_ctes(ctx, saved);
+    ctx->depth--;
+    if (rc) {
+        if (df) pl_df_release(df);
+        return rc;
+    }
+    *out = df;
+    return PL_OK;
+}
+
+/* TEMPORARY (until the expression core lands): its constructors are weak placeholders that
+ * return NULL; report that instead of running out of memory. */
+static pl_status expr_core_ready(pl_error *err) {
+    pl_expr *probe = pl_expr_lit_i64(0);
+    if (!probe) return pl_error_set(err, PL_ERR_UNSUPPORTED, "the expression core is not built yet");
+    pl_expr_release(probe);
+    return PL_OK;
+}
+
+pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node *stmt,
+                            pl_df **out, pl_error *err) {
+    PL_TRY(expr_core_ready(err));
+    if (!stmt || stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return pl_error_set(err, PL_ERR_SQL, "not a query");
+    sq_ctx ctx = {s, sql, 0, NULL, 0};
+    return sq_plan_query(&ctx, stmt->select_stmt, NULL, out, err);
+}
+
+pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
+                                 pl_expr **out, pl_error *err) {
+    PL_TRY(expr_core_ready(err));
+    sq_ctx ctx = {s, sql, 0, NULL, 0};
+    sq_scope sc = {0};
+    sc.ctx = &ctx;
+    sc.clause = "VALUES";
+    return sq_expr(&sc, node, out, err);
+}

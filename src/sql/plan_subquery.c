@@ -1,0 +1,536 @@
+/* plan_subquery.c - subqueries in expressions, decorrelated into joins (never run per row):
+ *   x IN (SELECT ...) / EXISTS (...) as WHERE conjuncts   -> semi / anti joins (correlated:
+ *                                                            equality keys + residual)
+ *   scalar (SELECT ...)                                   -> cross join of its one row, or a left
+ *                                                            join on the correlation keys
+ *   EXISTS / IN elsewhere (SELECT list, OR, NOT IN)       -> left join against the distinct
+ *                                                            values plus NULL-aware counts */
+#include "sql/plan_int.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+#define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
+
+static pl_status need_rel(sq_scope *sc, int32_t pos, pl_error *err) {
+    if (!sc->rel || !(sc->allow & SQ_ALLOW_SUBQUERY))
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "subqueries are not supported in %s",
+                       sc->clause ? sc->clause : "this context");
+    return PL_OK;
+}
+
+static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, sq_corr *corr,
+                          pl_df **out, pl_error *err) {
+    memset(corr, 0, sizeof *corr);
+    corr->pos = -1;
+    if (!sl->subselect || sl->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return sq_fail(err, PL_ERR_SQL, sl->location, "bad subquery");
+    const PgQuery__SelectStmt *st = sl->subselect->select_stmt;
+    /* EXISTS only needs FROM/WHERE when nothing else changes the row set */
+    bool simple = st->op == PG_QUERY__SET_OPERATION__SETOP_NONE && st->n_group_clause == 0 &&
+                  !st->having_clause && !st->limit_count && !st->limit_offset && st->n_values_lists == 0 &&
+                  st->n_from_clause > 0;
+    if (exists_mode && simple) {
+        for (size_t i = 0; i < st->n_target_list && simple; i++) {
+            /* aggregates in the select list make EXISTS always true: plan fully */
+            const PgQuery__Node *t = st->target_list[i];
+            if (t->node_case == PG_QUERY__NODE__NODE_RES_TARGET && t->res_target->val &&
+                t->res_target->val->node_case == PG_QUERY__NODE__NODE_FUNC_CALL &&
+                !t->res_target->val->func_call->over) {
+                const PgQuery__FuncCall *fc = t->res_target->val->func_call;
+                const char *nm = sq_str(fc->funcname[fc->n_funcname - 1]);
+                if (nm && pl_agg_exists(nm)) simple = false;
+            }
+        }
+    }
+    sq_select_opts o = {sc, corr, exists_mode && simple};
+    pl_status st2 = sq_plan_query(sc->ctx, st, &o, out, err);
+    if (st2) {
+        sq_corr_reset(corr);
+        return st2;
+    }
+    return PL_OK;
+}
+
+/* Columns of df renamed to unique hidden names, all qualified by one hidden alias. */
+static pl_status hide_columns(sq_ctx *ctx, pl_df **df, pl_error *err) {
+    pl_schema *sch = pl_df_schema(*df);
+    int32_t n = sch->n_fields;
+    int32_t id = ctx->next_id++;
+    const char **olds = pl_calloc((size_t)(n ? n : 1), sizeof *olds);
+    char **news = pl_calloc((size_t)(n ? n : 1), sizeof *news);
+    char *buf = pl_malloc((size_t)(n ? n : 1) * 32);
+    pl_status st = (!olds || !news || !buf) ? NOMEM(err) : PL_OK;
+    pl_df *r1 = NULL, *r2 = NULL;
+    if (!st) {
+        for (int32_t i = 0; i < n; i++) {
+            olds[i] = sch->fields[i].name;
+            news[i] = buf + (size_t)i * 32;
+            snprintf(news[i], 32, "__s%d_%d", (int)id, (int)i);
+        }
+        /* pl_df_rename maps names; duplicates in the subquery output need a projection */
+        pl_expr **ex = pl_calloc((size_t)(n ? n : 1), sizeof *ex);
+        if (!ex) st = NOMEM(err);
+        for (int32_t i = 0; !st && i < n; i++) {
+            ex[i] = pl_expr_col_index(i, olds[i]);
+            if (!ex[i]) st = NOMEM(err);
+        }
+        if (!st) st = pl_df_select(*df, n, ex, (const char *const *)news, &r1, err);
+        for (int32_t i = 0; ex && i < n; i++) pl_expr_release(ex[i]);
+        pl_free(ex);
+    }
+    if (!st) {
+        char al[32];
+        snprintf(al, sizeof al, "__s%d", (int)id);
+        st = pl_df_alias(r1, al, &r2, err);
+    }
+    if (r1) pl_df_release(r1);
+    pl_free(olds);
+    pl_free(news);
+    pl_free(buf);
+    if (st) return st;
+    pl_df_release(*df);
+    *df = r2;
+    return PL_OK;
+}
+
+/* One-row aggregate of df: count(*) and, when col >= 0, count(col). */
+static pl_status counts(pl_df *df, int32_t col, pl_df **out, pl_error *err) {
+    const char *cnt = pl_agg_canonical("count");
+    if (!cnt) cnt = "count";
+    pl_expr *aggs[2] = {pl_expr_agg(cnt, 0, NULL, false, NULL, 0, NULL), NULL};
+    int32_t n = 1;
+    if (col >= 0) {
+        pl_expr *c = pl_expr_col_index(col, pl_df_schema(df)->fields[col].name);
+        aggs[1] = pl_expr_agg(cnt, 1, &c, false, NULL, 0, NULL);
+        n = 2;
+    }
+    const char *names[2] = {"__n", "__nn"};
+    pl_status st = (!aggs[0] || (n == 2 && !aggs[1])) ? NOMEM(err)
+                                                     : pl_df_aggregate(df, 0, NULL, NULL, n, aggs, names, out, err);
+    pl_expr_release(aggs[0]);
+    pl_expr_release(aggs[1]);
+    return st;
+}
+
+/* Appends df's columns (hidden) to the scope's relation with a cross join (df has one row). */
+static pl_status append_cross(sq_scope *sc, pl_df *df, bool constant, int32_t pos, int32_t *first,
+                              pl_error *err) {
+    sq_rel *r = sc->rel;
+    *first = r->n_cols;
+    pl_df *j = NULL;
+    pl_status st = pl_df_join(r->df, df, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &j, err);
+    pl_df_release(df);
+    if (st) return sq_at(err, st, pos);
+    return sq_rel_extend(r, j, true, constant, err);
+}
+
+static pl_expr *outer_to_inner_copy(const pl_expr *e, int32_t nl) {
+    /* residual: inner refs shift by nl, outer refs become plain indices */
+    pl_expr *c = sq_shift(e, 0, nl);
+    if (!c) return NULL;
+    pl_expr *stack[256];
+    int sp = 0;
+    stack[sp++] = c;
+    while (sp > 0) {
+        pl_expr *x = stack[--sp];
+        if (x->kind == PL_EXPR_COLUMN && x->index <= SQ_OUTER_BASE) x->index = SQ_OUTER_BASE - x->index;
+        for (int32_t i = 0; i < x->n_args && sp < 256; i++) stack[sp++] = x->args[i];
+    }
+    return c;
+}
+
+static bool is_count_item(const PgQuery__SubLink *sl) {
+    const PgQuery__SelectStmt *st = sl->subselect->select_stmt;
+    if (st->n_target_list != 1) return false;
+    const PgQuery__Node *v = st->target_list[0]->res_target->val;
+    if (!v || v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL || v->func_call->over) return false;
+    const char *nm = sq_str(v->func_call->funcname[v->func_call->n_funcname - 1]);
+    return nm && !strcasecmp(nm, "count");
+}
+
+/* ---------------------------------------------------------------- WHERE conjuncts */
+
+pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, pl_error *err) {
+    *done = false;
+    bool negate = false;
+    const PgQuery__Node *n = conj;
+    if (n->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+        n->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR && n->bool_expr->n_args == 1) {
+        negate = true;
+        n = n->bool_expr->args[0];
+    }
+    if (n->node_case != PG_QUERY__NODE__NODE_SUB_LINK) return PL_OK;
+    const PgQuery__SubLink *sl = n->sub_link;
+    bool is_exists = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK;
+    bool is_in = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK &&
+                 (sl->n_oper_name == 0 || (sq_str(sl->oper_name[sl->n_oper_name - 1]) &&
+                                           !strcmp(sq_str(sl->oper_name[sl->n_oper_name - 1]), "=")));
+    if (!is_exists && !(is_in && !negate)) return PL_OK; /* NOT IN: NULL-aware expression path */
+    PL_TRY(need_rel(sc, sl->location, err));
+    sq_corr corr;
+    pl_df *sub = NULL;
+    PL_TRY(plan_sub(sc, sl, is_exists, &corr, &sub, err));
+    pl_status st = PL_OK;
+    sq_rel *r = sc->rel;
+    int32_t nl = r->n_cols;
+    if (is_exists && corr.n_keys == 0 && corr.n_resid == 0) {
+        /* uncorrelated: one count, cross joined */
+        pl_df *c = NULL;
+        st = counts(sub, -1, &c, err);
+        pl_df_release(sub);
+        int32_t first;
+        if (!st) st = hide_columns(sc->ctx, &c, err);
+        if (!st) st = append_cross(sc, c, true, sl->location, &first, err);
+        if (!st) {
+            pl_expr *pred = pl_expr_call2(negate ? "eq" : "gt", sq_colref(r, first, sl->location), pl_expr_lit_i64(0));
+            if (!pred) st = NOMEM(err);
+            else {
+                pred->sql_pos = sl->location;
+                st = sq_rel_filter(r, pred, err);
+                pl_expr_release(pred);
+            }
+        }
+        sq_corr_reset(&corr);
+        if (!st) *done = true;
+        return st;
+    }
+    /* keys: outer exprs over r, inner exprs over sub */
+    int32_t n_keys = corr.n_keys;
+    int32_t n_sub_cols = pl_df_schema(sub)->n_fields;
+    pl_expr **lk = pl_calloc((size_t)(n_keys + 4), sizeof *lk);
+    pl_expr **rk = pl_calloc((size_t)(n_keys + 4), sizeof *rk);
+    pl_expr *resid = NULL;
+    int32_t nk = 0;
+    if (!lk || !rk) st = NOMEM(err);
+    if (!st && is_exists) {
+        for (int32_t i = 0; i < n_keys; i++) {
+            lk[nk] = pl_expr_retain(corr.outer[i]);
+            rk[nk] = pl_expr_retain(corr.inner[i]);
+            nk++;
+        }
+    } else if (!st) {
+        /* IN: sub = [__ck..., item] */
+        if (corr.n_resid > 0)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
+                         "IN subqueries are supported only when correlated by equalities");
+        int32_t n_items = n_sub_cols - n_keys;
+        for (int32_t i = 0; !st && i < n_keys; i++) {
+            lk[nk] = pl_expr_retain(corr.outer[i]);
+            rk[nk] = pl_expr_col_index(i, pl_df_schema(sub)->fields[i].name);
+            nk++;
+        }
+        const PgQuery__Node *t = sl->testexpr;
+        PgQuery__Node *const *tests = (PgQuery__Node *const *)&sl->testexpr;
+        int32_t n_tests = 1;
+        if (t && t->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+            tests = t->row_expr->args;
+            n_tests = (int32_t)t->row_expr->n_args;
+        }
+        if (!st && n_tests != n_items)
+            st = sq_fail(err, PL_ERR_SQL, sl->location, "subquery has %d columns but %d are compared",
+                         (int)n_items, (int)n_tests);
+        if (!st && n_tests > 4) st = sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "too many IN columns");
+        for (int32_t i = 0; !st && i < n_tests; i++) {
+            st = sq_expr(sc, tests[i], &lk[nk], err);
+            if (st) break;
+            rk[nk] = pl_expr_col_index(n_keys + i, pl_df_schema(sub)->fields[n_keys + i].name);
+            nk++;
+        }
+    }
+    if (!st && corr.n_resid > 0) {
+        for (int32_t i = 0; !st && i < corr.n_resid; i++) {
+            pl_expr *c = outer_to_inner_copy(corr.resid[i], nl);
+            if (!c) {
+                st = NOMEM(err);
+                break;
+            }
+            resid = resid ? pl_expr_call2("and", resid, c) : c;
+            if (!resid) st = NOMEM(err);
+        }
+    }
+    if (!st) {
+        /* the semi join's right keys are plain index refs over sub; finalise both sides */
+        pl_expr **fl = pl_calloc((size_t)(nk + 1), sizeof *fl);
+        pl_expr **fr = pl_calloc((size_t)(nk + 1), sizeof *fr);
+        pl_expr *fres = NULL;
+        int32_t d = 0;
+        if (!fl || !fr) st = NOMEM(err);
+        for (; !st && d < nk; d++) {
+            st = sq_finalize(lk[d], r->df, NULL, &fl[d], err);
+            if (!st) st = sq_finalize(rk[d], sub, NULL, &fr[d], err);
+            if (st) {
+                pl_expr_release(fl[d]);
+                break;
+            }
+        }
+        if (!st && resid) st = sq_finalize(resid, r->df, sub, &fres, err);
+        pl_df *j = NULL;
+        if (!st) {
+            pl_join_opts jo = {false, fres};
+            st = pl_df_join(r->df, sub, negate ? PL_JOIN_ANTI : PL_JOIN_SEMI, nk, fl, fr, &jo, &j, err);
+            if (st) sq_at(err, st, sl->location);
+        }
+        for (int32_t i = 0; i < d; i++) {
+            pl_expr_release(fl[i]);
+            pl_expr_release(fr[i]);
+        }
+        pl_free(fl);
+        pl_free(fr);
+        pl_expr_release(fres);
+        if (!st) {
+            pl_df_release(r->df);
+            r->df = j;
+        }
+    }
+    for (int32_t i = 0; i < nk; i++) {
+        pl_expr_release(lk[i]);
+        pl_expr_release(rk[i]);
+    }
+    pl_free(lk);
+    pl_free(rk);
+    pl_expr_release(resid);
+    pl_df_release(sub);
+    sq_corr_reset(&corr);
+    if (!st) *done = true;
+    return st;
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+/* Left-joins sub (its first n_keys columns equal the outer keys) onto the relation; returns the
+ * index of sub's first column in the relation. */
+static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int32_t n_keys,
+                             int32_t pos, int32_t *first, pl_error *err) {
+    PL_TRY(hide_columns(sc->ctx, &sub, err));
+    sq_rel *r = sc->rel;
+    *first = r->n_cols;
+    pl_expr **lk = pl_calloc((size_t)(n_keys + 1), sizeof *lk);
+    pl_expr **rk = pl_calloc((size_t)(n_keys + 1), sizeof *rk);
+    pl_status st = (!lk || !rk) ? NOMEM(err) : PL_OK;
+    for (int32_t i = 0; !st && i < n_keys; i++) {
+        lk[i] = pl_expr_retain(corr->outer[i]);
+        rk[i] = pl_expr_col_index(i, pl_df_schema(sub)->fields[i].name);
+        if (!rk[i]) st = NOMEM(err);
+    }
+    if (!st) {
+        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, pos, err);
+        sub = NULL;
+    }
+    if (!st)
+        for (int32_t i = *first; i < r->n_cols; i++) r->hidden[i] = true;
+    for (int32_t i = 0; i < n_keys; i++) {
+        if (lk) pl_expr_release(lk[i]);
+        if (rk) pl_expr_release(rk[i]);
+    }
+    pl_free(lk);
+    pl_free(rk);
+    if (sub) pl_df_release(sub);
+    return st;
+}
+
+static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    sq_corr corr;
+    pl_df *sub = NULL;
+    PL_TRY(plan_sub(sc, sl, false, &corr, &sub, err));
+    pl_status st = PL_OK;
+    int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
+    if (corr.n_resid > 0)
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
+                     "scalar subqueries are supported only when correlated by equalities");
+    else if (n_cols != 1)
+        st = sq_fail(err, PL_ERR_SQL, sl->location, "subquery returns %d columns, expected 1", (int)n_cols);
+    if (st) {
+        pl_df_release(sub);
+        sq_corr_reset(&corr);
+        return st;
+    }
+    int32_t first;
+    sq_rel *r = sc->rel;
+    if (corr.n_keys == 0) {
+        /* one row: an aggregate over the subquery's (at most one) row */
+        const char *fn = pl_agg_canonical("first");
+        if (!fn) fn = pl_agg_canonical("any_value");
+        if (!fn) fn = pl_agg_canonical("min");
+        if (!fn) fn = "min";
+        pl_expr *c = pl_expr_col_index(0, pl_df_schema(sub)->fields[0].name);
+        pl_expr *a = pl_expr_agg(fn, 1, &c, false, NULL, 0, NULL);
+        const char *nm = "__v";
+        pl_df *one = NULL;
+        st = a ? pl_df_aggregate(sub, 0, NULL, NULL, 1, &a, &nm, &one, err) : NOMEM(err);
+        pl_expr_release(a);
+        pl_df_release(sub);
+        if (!st) st = hide_columns(sc->ctx, &one, err);
+        if (!st) st = append_cross(sc, one, true, sl->location, &first, err);
+        else if (one) pl_df_release(one);
+        sq_corr_reset(&corr);
+        if (st) return sq_at(err, st, sl->location);
+        pl_expr *e = sq_colref(r, first, sl->location);
+        if (!e) return NOMEM(err);
+        *out = e;
+        return PL_OK;
+    }
+    int32_t nk = corr.n_keys;
+    st = append_left(sc, sub, &corr, nk, sl->location, &first, err);
+    sq_corr_reset(&corr);
+    if (st) return st;
+    pl_expr *e = sq_colref(r, first + nk, sl->location);
+    if (e && is_count_item(sl)) e = pl_expr_call2("coalesce", e, pl_expr_lit_i64(0));
+    if (!e) return NOMEM(err);
+    e->sql_pos = sl->location;
+    *out = e;
+    return PL_OK;
+}
+
+static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    sq_corr corr;
+    pl_df *sub = NULL;
+    PL_TRY(plan_sub(sc, sl, true, &corr, &sub, err));
+    sq_rel *r = sc->rel;
+    pl_status st = PL_OK;
+    int32_t first;
+    if (corr.n_resid > 0) {
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
+                     "EXISTS outside WHERE conjuncts is supported only when correlated by equalities");
+    } else if (corr.n_keys == 0) {
+        pl_df *c = NULL;
+        st = counts(sub, -1, &c, err);
+        if (!st) st = hide_columns(sc->ctx, &c, err);
+        if (!st) st = append_cross(sc, c, true, sl->location, &first, err);
+        if (!st) {
+            *out = pl_expr_call2("gt", sq_colref(r, first, sl->location), pl_expr_lit_i64(0));
+            if (!*out) st = NOMEM(err);
+            else (*out)->sql_pos = sl->location;
+        }
+    } else {
+        /* distinct correlation keys with a marker count, left joined */
+        int32_t nk = corr.n_keys;
+        pl_expr **keys = pl_calloc((size_t)nk, sizeof *keys);
+        char **kn = pl_calloc((size_t)nk, sizeof *kn);
+        char *buf = pl_malloc((size_t)nk * 16);
+        if (!keys || !kn || !buf) st = NOMEM(err);
+        int32_t d = 0;
+        for (; !st && d < nk; d++) {
+            st = sq_finalize(corr.inner[d], sub, NULL, &keys[d], err);
+            kn[d] = buf + (size_t)d * 16;
+            snprintf(kn[d], 16, "__ck%d", (int)d);
+        }
+        const char *cnt = pl_agg_canonical("count");
+        pl_expr *m = pl_expr_agg(cnt ? cnt : "count", 0, NULL, false, NULL, 0, NULL);
+        const char *mn = "__m";
+        pl_df *g = NULL;
+        if (!st) st = m ? pl_df_aggregate(sub, nk, keys, (const char *const *)kn, 1, &m, &mn, &g, err) : NOMEM(err);
+        pl_expr_release(m);
+        for (int32_t i = 0; i < d; i++) pl_expr_release(keys[i]);
+        pl_free(keys);
+        pl_free(kn);
+        pl_free(buf);
+        if (!st) st = append_left(sc, g, &corr, nk, sl->location, &first, err);
+        else if (g) pl_df_release(g);
+        if (!st) {
+            *out = pl_expr_call1("is_not_null", sq_colref(r, first + nk, sl->location));
+            if (!*out) st = NOMEM(err);
+            else (*out)->sql_pos = sl->location;
+        }
+    }
+    pl_df_release(sub);
+    sq_corr_reset(&corr);
+    return st;
+}
+
+static pl_status in_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    const char *op = sl->n_oper_name ? sq_str(sl->oper_name[sl->n_oper_name - 1]) : "=";
+    if (!op || strcmp(op, "=") != 0)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "ANY/SOME with operator \"%s\" is not supported",
+                       op ? op : "?");
+    if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "row IN (subquery) is supported only in WHERE");
+    pl_expr *x = NULL;
+    PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
+    sq_corr corr;
+    pl_df *sub = NULL;
+    pl_status st = plan_sub(sc, sl, false, &corr, &sub, err);
+    if (st) {
+        pl_expr_release(x);
+        return st;
+    }
+    sq_rel *r = sc->rel;
+    if (corr.n_keys > 0 || corr.n_resid > 0)
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, sl->location,
+                     "correlated IN subqueries are supported only as WHERE conjuncts");
+    else if (pl_df_schema(sub)->n_fields != 1)
+        st = sq_fail(err, PL_ERR_SQL, sl->location, "subquery returns %d columns, expected 1",
+                     (int)pl_df_schema(sub)->n_fields);
+    /* stats: count(*), count(y) */
+    pl_df *stats = NULL, *dist = NULL;
+    int32_t s_first = -1, d_first = -1;
+    if (!st) st = counts(sub, 0, &stats, err);
+    if (!st) st = hide_columns(sc->ctx, &stats, err);
+    if (!st) {
+        st = append_cross(sc, stats, true, sl->location, &s_first, err);
+        stats = NULL;
+    }
+    /* distinct values with a marker */
+    if (!st) {
+        pl_expr *k = pl_expr_col_index(0, pl_df_schema(sub)->fields[0].name);
+        const char *cnt = pl_agg_canonical("count");
+        pl_expr *m = pl_expr_agg(cnt ? cnt : "count", 0, NULL, false, NULL, 0, NULL);
+        const char *kn = "__k", *mn = "__m";
+        st = (k && m) ? pl_df_aggregate(sub, 1, &k, &kn, 1, &m, &mn, &dist, err) : NOMEM(err);
+        pl_expr_release(k);
+        pl_expr_release(m);
+    }
+    if (!st) st = hide_columns(sc->ctx, &dist, err);
+    if (!st) {
+        d_first = r->n_cols;
+        pl_expr *rk = pl_expr_col_index(0, pl_df_schema(dist)->fields[0].name);
+        pl_expr *lk = pl_expr_clone(x);
+        st = (rk && lk) ? sq_join_append(r, dist, PL_JOIN_LEFT, 1, &lk, &rk, NULL, sl->location, err) : NOMEM(err);
+        if (!rk || !lk) pl_df_release(dist);
+        dist = NULL;
+        pl_expr_release(rk);
+        pl_expr_release(lk);
+        if (!st)
+            for (int32_t i = d_first; i < r->n_cols; i++) r->hidden[i] = true;
+    }
+    if (stats) pl_df_release(stats);
+    if (dist) pl_df_release(dist);
+    pl_df_release(sub);
+    sq_corr_reset(&corr);
+    if (st) {
+        pl_expr_release(x);
+        return st;
+    }
+    /* CASE WHEN matched THEN true WHEN n = 0 THEN false WHEN x IS NULL OR nn < n THEN NULL
+     * ELSE false END */
+    int32_t pos = sl->location;
+    pl_expr *n_ref = sq_colref(r, s_first, pos), *nn_ref = sq_colref(r, s_first + 1, pos);
+    pl_expr *m_ref = sq_colref(r, d_first + 1, pos);
+    pl_expr *args[7];
+    args[0] = pl_expr_call1("is_not_null", m_ref);
+    args[1] = pl_expr_lit_bool(true);
+    args[2] = pl_expr_call2("eq", pl_expr_retain(n_ref), pl_expr_lit_i64(0));
+    args[3] = pl_expr_lit_bool(false);
+    args[4] = pl_expr_call2("or", pl_expr_call1("is_null", x), pl_expr_call2("lt", nn_ref, n_ref));
+    args[5] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
+    args[6] = pl_expr_lit_bool(false);
+    pl_expr *e = pl_expr_call("case", 7, args);
+    if (!e) return NOMEM(err);
+    e->sql_pos = pos;
+    *out = e;
+    return PL_OK;
+}
+
+pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    PL_TRY(need_rel(sc, sl->location, err));
+    switch (sl->sub_link_type) {
+    case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
+        return scalar_sub(sc, sl, out, err);
+    case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
+        return exists_expr(sc, sl, out, err);
+    case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
+        return in_expr(sc, sl, out, err);
+    default:
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ALL/ARRAY) is not supported");
+    }
+}

@@ -1,0 +1,263 @@
+/* plan_type.c - SQL type names, constants, typed literals and interval text for the planner. */
+#include "sql/plan_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+const char *sq_str(const PgQuery__Node *n) {
+    if (n && n->node_case == PG_QUERY__NODE__NODE_STRING && n->string) return n->string->sval;
+    return NULL;
+}
+
+const char *sq_type_base(const PgQuery__TypeName *tn) {
+    if (!tn || tn->n_names == 0) return "";
+    const char *s = sq_str(tn->names[tn->n_names - 1]);
+    return s ? s : "";
+}
+
+/* ---------------------------------------------------------------- constants */
+
+pl_status sq_const(const PgQuery__AConst *c, pl_expr **out, pl_error *err) {
+    pl_expr *e = NULL;
+    if (c->isnull) {
+        e = pl_expr_lit_null();
+    } else {
+        switch (c->val_case) {
+        case PG_QUERY__A__CONST__VAL_IVAL:
+            e = pl_expr_lit_i64(c->ival ? c->ival->ival : 0);
+            break;
+        case PG_QUERY__A__CONST__VAL_FVAL: {
+            const char *t = c->fval && c->fval->fval ? c->fval->fval : "0";
+            bool integral = strpbrk(t, ".eE") == NULL;
+            errno = 0;
+            char *end;
+            long long v = integral ? strtoll(t, &end, 10) : 0;
+            if (integral && errno == 0 && *end == '\0') {
+                e = pl_expr_lit_i64((int64_t)v);
+            } else {
+                e = pl_expr_lit_f64(strtod(t, NULL));
+            }
+            break;
+        }
+        case PG_QUERY__A__CONST__VAL_BOOLVAL:
+            e = pl_expr_lit_bool(c->boolval && c->boolval->boolval);
+            break;
+        case PG_QUERY__A__CONST__VAL_SVAL:
+            e = pl_expr_lit_str(c->sval && c->sval->sval ? c->sval->sval : "");
+            break;
+        default:
+            return sq_fail(err, PL_ERR_UNSUPPORTED, c->location, "bit string literals are not supported");
+        }
+    }
+    if (!e) PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning SQL");
+    e->sql_pos = c->location;
+    *out = e;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- intervals */
+
+enum {
+    IM_MONTH = 1 << 1,
+    IM_YEAR = 1 << 2,
+    IM_DAY = 1 << 3,
+    IM_HOUR = 1 << 10,
+    IM_MINUTE = 1 << 11,
+    IM_SECOND = 1 << 12,
+};
+
+static bool add_unit(pl_interval *iv, double v, const char *unit, size_t ulen) {
+    char u[32];
+    if (ulen == 0 || ulen >= sizeof u) return false;
+    for (size_t i = 0; i < ulen; i++) u[i] = (char)tolower((unsigned char)unit[i]);
+    u[ulen] = '\0';
+    if (ulen > 1 && u[ulen - 1] == 's' && strcmp(u, "s") != 0 && strcmp(u, "ms") != 0 &&
+        strcmp(u, "us") != 0 && strcmp(u, "ns") != 0)
+        u[--ulen] = '\0';
+    double ns_per = 0;
+    if (!strcmp(u, "year") || !strcmp(u, "y") || !strcmp(u, "yr")) {
+        iv->months += (int32_t)(v * 12);
+        return true;
+    }
+    if (!strcmp(u, "month") || !strcmp(u, "mon")) {
+        iv->months += (int32_t)v;
+        return true;
+    }
+    if (!strcmp(u, "decade")) {
+        iv->months += (int32_t)(v * 120);
+        return true;
+    }
+    if (!strcmp(u, "century")) {
+        iv->months += (int32_t)(v * 1200);
+        return true;
+    }
+    if (!strcmp(u, "week") || !strcmp(u, "w")) {
+        iv->days += (int32_t)(v * 7);
+        return true;
+    }
+    if (!strcmp(u, "day") || !strcmp(u, "d")) {
+        iv->days += (int32_t)v;
+        double frac = v - (int32_t)v;
+        iv->ns += (int64_t)(frac * 86400e9);
+        return true;
+    }
+    if (!strcmp(u, "hour") || !strcmp(u, "h") || !strcmp(u, "hr")) ns_per = 3600e9;
+    else if (!strcmp(u, "minute") || !strcmp(u, "min") || !strcmp(u, "m")) ns_per = 60e9;
+    else if (!strcmp(u, "second") || !strcmp(u, "sec") || !strcmp(u, "s")) ns_per = 1e9;
+    else if (!strcmp(u, "millisecond") || !strcmp(u, "msec") || !strcmp(u, "ms")) ns_per = 1e6;
+    else if (!strcmp(u, "microsecond") || !strcmp(u, "usec") || !strcmp(u, "us")) ns_per = 1e3;
+    else if (!strcmp(u, "nanosecond") || !strcmp(u, "ns")) ns_per = 1;
+    else return false;
+    iv->ns += (int64_t)(v * ns_per + (v < 0 ? -0.5 : 0.5));
+    return true;
+}
+
+pl_status sq_parse_interval(const char *text, int32_t range_mask, pl_interval *out) {
+    pl_interval iv = {0, 0, 0};
+    const char *p = text;
+    bool any = false;
+    while (*p) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        bool neg = false;
+        if (*p == '+' || *p == '-') {
+            neg = *p == '-';
+            p++;
+        }
+        if (!isdigit((unsigned char)*p) && *p != '.') return PL_ERR_SQL;
+        char *end;
+        double v = strtod(p, &end);
+        if (*end == ':') {
+            /* [-]HH:MM[:SS[.fff]] */
+            long h = strtol(p, &end, 10);
+            if (*end != ':') return PL_ERR_SQL;
+            const char *q = end + 1;
+            long m = strtol(q, &end, 10);
+            double s = 0;
+            if (*end == ':') s = strtod(end + 1, &end);
+            double total = (double)h * 3600e9 + (double)m * 60e9 + s * 1e9;
+            iv.ns += (int64_t)(neg ? -total : total);
+            p = end;
+            any = true;
+            continue;
+        }
+        if (neg) v = -v;
+        p = end;
+        while (isspace((unsigned char)*p)) p++;
+        const char *u = p;
+        while (isalpha((unsigned char)*p)) p++;
+        size_t ulen = (size_t)(p - u);
+        if (ulen == 0) {
+            /* a bare number: the unit comes from the type's field mask (INTERVAL '1' HOUR) */
+            const char *unit = "second";
+            if (range_mask & IM_SECOND) unit = "second";
+            else if (range_mask & IM_MINUTE) unit = "minute";
+            else if (range_mask & IM_HOUR) unit = "hour";
+            else if (range_mask & IM_DAY) unit = "day";
+            else if (range_mask & IM_MONTH) unit = "month";
+            else if (range_mask & IM_YEAR) unit = "year";
+            if (!add_unit(&iv, v, unit, strlen(unit))) return PL_ERR_SQL;
+        } else if (!add_unit(&iv, v, u, ulen)) {
+            return PL_ERR_SQL;
+        }
+        any = true;
+        while (isspace((unsigned char)*p) || *p == ',') p++;
+    }
+    if (!any) return PL_ERR_SQL;
+    *out = iv;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- type names */
+
+static int32_t typmod_int(const PgQuery__TypeName *tn, size_t i, int32_t dflt) {
+    if (i >= tn->n_typmods) return dflt;
+    const PgQuery__Node *n = tn->typmods[i];
+    if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+        return n->a_const->ival->ival;
+    return dflt;
+}
+
+pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl_type **out,
+                                pl_error *err) {
+    PL_UNUSED(sql);
+    const char *name = sq_type_base(tn);
+    int32_t pos = tn->location;
+    pl_type *t = NULL;
+    pl_type_id simple = PL_TYPE_NA;
+    static const struct {
+        const char *name;
+        pl_type_id id;
+    } map[] = {
+        {"bool", PL_TYPE_BOOL},      {"boolean", PL_TYPE_BOOL},     {"logical", PL_TYPE_BOOL},
+        {"int1", PL_TYPE_INT8},      {"tinyint", PL_TYPE_INT8},     {"int2", PL_TYPE_INT16},
+        {"smallint", PL_TYPE_INT16}, {"short", PL_TYPE_INT16},      {"int4", PL_TYPE_INT32},
+        {"int", PL_TYPE_INT32},      {"integer", PL_TYPE_INT32},    {"signed", PL_TYPE_INT32},
+        {"int8", PL_TYPE_INT64},     {"bigint", PL_TYPE_INT64},     {"long", PL_TYPE_INT64},
+        {"utinyint", PL_TYPE_UINT8}, {"uint8", PL_TYPE_UINT8},      {"usmallint", PL_TYPE_UINT16},
+        {"uint16", PL_TYPE_UINT16},  {"uinteger", PL_TYPE_UINT32},  {"uint32", PL_TYPE_UINT32},
+        {"ubigint", PL_TYPE_UINT64}, {"uint64", PL_TYPE_UINT64},    {"float4", PL_TYPE_FLOAT32},
+        {"real", PL_TYPE_FLOAT32},   {"float", PL_TYPE_FLOAT32},    {"float8", PL_TYPE_FLOAT64},
+        {"double", PL_TYPE_FLOAT64}, {"text", PL_TYPE_UTF8},        {"varchar", PL_TYPE_UTF8},
+        {"bpchar", PL_TYPE_UTF8},    {"char", PL_TYPE_UTF8},        {"string", PL_TYPE_UTF8},
+        {"character", PL_TYPE_UTF8}, {"bytea", PL_TYPE_BINARY},     {"blob", PL_TYPE_BINARY},
+        {"binary", PL_TYPE_BINARY},  {"varbinary", PL_TYPE_BINARY}, {"date", PL_TYPE_DATE32},
+        {"interval", PL_TYPE_INTERVAL},
+    };
+    for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
+        if (strcasecmp(name, map[i].name) == 0) simple = map[i].id;
+    pl_status st = PL_OK;
+    if (simple != PL_TYPE_NA) {
+        t = pl_type_simple(simple);
+    } else if (!strcasecmp(name, "numeric") || !strcasecmp(name, "decimal")) {
+        int32_t p = typmod_int(tn, 0, 18), s = typmod_int(tn, 1, tn->n_typmods ? 0 : 3);
+        if (p < 1 || p > 38 || s < 0 || s > p)
+            return sq_fail(err, PL_ERR_SQL, pos, "invalid decimal precision/scale (%d, %d)", (int)p, (int)s);
+        st = pl_type_new_decimal(p, s, &t, err);
+    } else if (!strcasecmp(name, "timestamp") || !strcasecmp(name, "datetime") ||
+               !strcasecmp(name, "timestamp_us")) {
+        st = pl_type_new_timestamp(PL_UNIT_US, NULL, &t, err);
+    } else if (!strcasecmp(name, "timestamp_ms")) {
+        st = pl_type_new_timestamp(PL_UNIT_MS, NULL, &t, err);
+    } else if (!strcasecmp(name, "timestamp_s")) {
+        st = pl_type_new_timestamp(PL_UNIT_S, NULL, &t, err);
+    } else if (!strcasecmp(name, "timestamp_ns")) {
+        st = pl_type_new_timestamp(PL_UNIT_NS, NULL, &t, err);
+    } else if (!strcasecmp(name, "timestamptz")) {
+        st = pl_type_new_timestamp(PL_UNIT_US, "UTC", &t, err);
+    } else if (!strcasecmp(name, "time") || !strcasecmp(name, "timetz")) {
+        st = pl_type_new_time64(PL_UNIT_US, &t, err);
+    } else {
+        return sq_fail(err, PL_ERR_SQL, pos, "unknown type \"%s\"", name);
+    }
+    if (st) return sq_at(err, st, pos);
+    if (tn->n_array_bounds > 0) {
+        pl_type *l = NULL;
+        st = pl_type_new_list("item", t, true, &l, err);
+        pl_type_release(t);
+        if (st) return sq_at(err, st, pos);
+        t = l;
+    }
+    *out = t;
+    return PL_OK;
+}
+
+pl_status sq_typed_literal(const char *text, const PgQuery__TypeName *tn, int32_t pos,
+                           pl_expr **out, pl_error *err) {
+    const char *name = sq_type_base(tn);
+    *out = NULL;
+    if (strcasecmp(name, "interval") == 0 && tn->n_array_bounds == 0) {
+        int32_t mask = typmod_int(tn, 0, 0);
+        pl_interval iv;
+        if (sq_parse_interval(text, mask, &iv) != PL_OK)
+            return sq_fail(err, PL_ERR_SQL, pos, "invalid interval \"%s\"", text);
+        pl_expr *e = pl_expr_lit_interval(iv.months, iv.days, iv.ns);
+        if (!e) PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning SQL");
+        e->sql_pos = pos;
+        *out = e;
+    }
+    return PL_OK;
+}
