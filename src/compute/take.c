@@ -106,7 +106,7 @@ static pl_status take_varlen(pl_array *a, const int64_t *idx, int64_t n, pl_buf 
     for (int64_t i = 0; i < n; i++) {
         if (idx[i] >= 0) {
             int32_t s = o[idx[i]], len = o[idx[i] + 1] - s;
-            memcpy(d + pos, src + s, (size_t)len);
+            if (len > 0) memcpy(d + pos, src + s, (size_t)len);
             pos += len;
         }
         no[i + 1] = pos;

@@ -291,16 +291,13 @@ static pl_status breaker_next(pl_stream *s, pl_batch **out, pl_error *err) {
     *out = NULL;
     if (!bs->result) {
         PL_TRY(pl_pipeline_run(bs->ctx, bs->p, bs->sink, err));
-        int64_t t0 = pl_now_ns();
+        /* sinks record their output rows and finish time themselves */
         PL_TRY(bs->sink->finish(bs->sink, bs->ctx, &bs->result, err));
-        bs->sink->time_ns += pl_now_ns() - t0;
         /* the input is no longer needed: free its memory before producing output */
         pl_stream_free(bs->p->source);
         bs->p->source = NULL;
     }
-    PL_TRY(pl_stream_next(bs->result, out, err));
-    if (*out) __atomic_add_fetch(&bs->sink->rows_out, (*out)->n_rows, __ATOMIC_RELAXED);
-    return PL_OK;
+    return pl_stream_next(bs->result, out, err);
 }
 
 static void breaker_free(pl_stream *s) {

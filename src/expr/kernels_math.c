@@ -4,7 +4,8 @@
  *
  * Types follow DuckDB: abs/sign/round/trunc keep integer inputs integer (sign gives int8),
  * floor/ceil of an integer give a double, float32 stays float32 for abs/round/floor/ceil/
- * trunc, everything else computes in double. Decimal inputs are computed as doubles. Integer
+ * trunc, decimals stay decimal for abs/round/floor/ceil/trunc (128-bit arithmetic; round to d
+ * digits gives scale min(s, max(d, 0))), everything else computes in double. Integer
  * overflow (abs(INT64_MIN), round(127::int8, -1)) is an error naming the row. round() rounds
  * half away from zero, as DuckDB: round(x * 10^d) / 10^d for d >= 0.
  *
@@ -36,11 +37,24 @@ static pl_status bind_f64(pl_bexpr *call, pl_error *err) {
 }
 
 /* abs / trunc: integers keep their type, float32 stays, others double. */
+/* A decimal of the argument's precision and the given scale. */
+static pl_status dec_type(const pl_bexpr *call, int32_t scale, pl_type **out, pl_error *err) {
+    return pl_type_new_decimal(call->args[0]->type->precision, scale, out, err);
+}
+
+/* abs / trunc: integers keep their type, float32 stays, decimals keep (abs) or drop (trunc)
+ * their scale, as DuckDB. */
 static pl_status bind_same(pl_bexpr *call, pl_error *err) {
     pl_type_id id = call->args[0]->type->id;
     if (!is_num_or_null(id)) return no_function(call, err);
     if (id == PL_TYPE_NA) id = PL_TYPE_INT64;
-    if (id == PL_TYPE_DECIMAL128) id = PL_TYPE_FLOAT64;
+    if (id == PL_TYPE_DECIMAL128) {
+        if (!strcmp(call->fn->name, "abs")) {
+            call->type = pl_type_retain(call->args[0]->type);
+            return PL_OK;
+        }
+        return dec_type(call, 0, &call->type, err);
+    }
     call->type = ty(id);
     return PL_OK;
 }
@@ -50,13 +64,36 @@ static pl_status bind_round(pl_bexpr *call, pl_error *err) {
         pl_type_id d = call->args[1]->type->id;
         if (!is_int(d) && d != PL_TYPE_NA) return no_function(call, err);
     }
+    if (call->args[0]->type->id == PL_TYPE_DECIMAL128) {
+        /* DuckDB: round(decimal(p, s), d) is decimal(p, min(s, max(d, 0))); d is kept in
+         * call->state (a constant; NULL gives NULLs) */
+        int32_t s = call->args[0]->type->scale;
+        if (call->n_args == 1) return dec_type(call, 0, &call->type, err);
+        const pl_bexpr *d = call->args[1];
+        if (d->kind != PL_BEXPR_LIT)
+            PL_FAIL(err, PL_ERR_SQL, "round: the precision must be a constant for decimal values");
+        int64_t *st = pl_malloc(2 * sizeof *st);
+        if (!st) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding round");
+        bool is_null = d->lit.is_null || d->lit.type->id == PL_TYPE_NA;
+        st[0] = is_null ? 0 : pl_fn_scalar_i64(&d->lit);
+        st[1] = is_null;
+        call->state = st;
+        call->free_state = pl_free;
+        if (is_null || st[0] >= s) {
+            call->type = pl_type_retain(call->args[0]->type);
+            return PL_OK;
+        }
+        return dec_type(call, st[0] < 0 ? 0 : (int32_t)st[0], &call->type, err);
+    }
     return bind_same(call, err);
 }
 
-/* floor / ceil: float32 stays, everything else double (DuckDB: floor(int) is a double). */
+/* floor / ceil: float32 stays, decimals get scale 0, everything else double (DuckDB:
+ * floor(int) is a double). */
 static pl_status bind_floor(pl_bexpr *call, pl_error *err) {
     pl_type_id id = call->args[0]->type->id;
     if (!is_num_or_null(id)) return no_function(call, err);
+    if (id == PL_TYPE_DECIMAL128) return dec_type(call, 0, &call->type, err);
     call->type = ty(id == PL_TYPE_FLOAT32 ? PL_TYPE_FLOAT32 : PL_TYPE_FLOAT64);
     return PL_OK;
 }
@@ -435,9 +472,66 @@ static pl_status float_kernel(const pl_bexpr *call, flt_op op, const pl_array *a
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
+/* ---------------------------------------------------------------- decimal kernels */
+
+typedef enum dec_op { DOP_ABS, DOP_FLOOR, DOP_CEIL, DOP_TRUNC, DOP_ROUND } dec_op;
+
+static __int128 pow10_i128(int32_t e) {
+    __int128 p = 1;
+    for (int32_t k = 0; k < e; k++) p *= 10;
+    return p;
+}
+
+/* Decimal abs/floor/ceil/trunc/round(digits) in 128-bit integers; the result scale is
+ * call->type's (see the binders). */
+static pl_status dec_kernel(const pl_bexpr *call, dec_op op, const pl_array *a, int64_t digits,
+                            int64_t n, pl_datum *out, pl_error *err) {
+    pl_buf *values, *validity;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 16, &values, err);
+    if (st) {
+        pl_buf_release(validity);
+        return st;
+    }
+    int32_t s = a->type->scale;
+    const uint8_t *src = a->values->data + a->offset * 16;
+    uint8_t *dst = values->data;
+    /* rounding unit: 10^e below the input's last digit */
+    int32_t e = 0;
+    if (op == DOP_FLOOR || op == DOP_CEIL || op == DOP_TRUNC) e = s;
+    else if (op == DOP_ROUND) e = digits >= s ? 0 : (int32_t)PL_MIN((int64_t)s - digits, 40);
+    bool zero = e > 38;
+    __int128 p = zero ? 1 : pow10_i128(e);
+    __int128 back = op == DOP_ROUND && digits < 0 ? pow10_i128((int32_t)PL_MIN(-digits, 38)) : 1;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t lo;
+        int64_t hi;
+        memcpy(&lo, src + i * 16, 8);
+        memcpy(&hi, src + i * 16 + 8, 8);
+        __int128 v = (__int128)(((unsigned __int128)(uint64_t)hi << 64) | lo), r;
+        if (op == DOP_ABS) {
+            r = v < 0 ? -v : v;
+        } else if (zero) {
+            r = 0;
+        } else {
+            __int128 q = v / p, rem = v % p;
+            if (op == DOP_FLOOR && rem < 0) q--;
+            else if (op == DOP_CEIL && rem > 0) q++;
+            else if (op == DOP_ROUND && (rem < 0 ? -rem : rem) * 2 >= p) q += v < 0 ? -1 : 1;
+            r = q * back;
+        }
+        lo = (uint64_t)r;
+        hi = (int64_t)(r >> 64);
+        memcpy(dst + i * 16, &lo, 8);
+        memcpy(dst + i * 16 + 8, &hi, 8);
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
 static pl_status k_abs(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                        pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_abs, out, err);
+    if (call->type->id == PL_TYPE_DECIMAL128) return dec_kernel(call, DOP_ABS, args[0].array, 0, n, out, err);
     if (is_int(call->type->id)) return int_kernel(call, IOP_ABS, args[0].array, NULL, 0, n, out, err);
     return float_kernel(call, FOP_ABS, args[0].array, NULL, 0, n, out, err);
 }
@@ -445,6 +539,7 @@ static pl_status k_abs(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
 static pl_status k_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                          pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_trunc, out, err);
+    if (call->type->id == PL_TYPE_DECIMAL128) return dec_kernel(call, DOP_TRUNC, args[0].array, 0, n, out, err);
     if (is_int(call->type->id)) return int_kernel(call, IOP_TRUNC, args[0].array, NULL, 0, n, out, err);
     return float_kernel(call, FOP_TRUNC, args[0].array, NULL, 0, n, out, err);
 }
@@ -452,12 +547,14 @@ static pl_status k_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
 static pl_status k_floor(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                          pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_floor, out, err);
+    if (call->type->id == PL_TYPE_DECIMAL128) return dec_kernel(call, DOP_FLOOR, args[0].array, 0, n, out, err);
     return float_kernel(call, FOP_FLOOR, args[0].array, NULL, 0, n, out, err);
 }
 
 static pl_status k_ceil(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                         pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_ceil, out, err);
+    if (call->type->id == PL_TYPE_DECIMAL128) return dec_kernel(call, DOP_CEIL, args[0].array, 0, n, out, err);
     return float_kernel(call, FOP_CEIL, args[0].array, NULL, 0, n, out, err);
 }
 
@@ -472,6 +569,11 @@ static pl_status k_round(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
     if (call->n_args == 2 && args[1].is_scalar) {
         if (args[1].scalar.is_null) return pl_fn_out_nulls(out, call->type, n, err);
         digits = pl_fn_scalar_i64(&args[1].scalar);
+    }
+    if (call->type->id == PL_TYPE_DECIMAL128) {
+        const int64_t *ds = call->state;
+        if (ds && ds[1]) return pl_fn_out_nulls(out, call->type, n, err);
+        return dec_kernel(call, DOP_ROUND, args[0].array, ds ? ds[0] : 0, n, out, err);
     }
     PL_TRY(pl_fn_datum_array(&args[0], n, &x, err));
     if (call->n_args == 2 && !args[1].is_scalar) {

@@ -286,11 +286,20 @@ static inline __attribute__((always_inline)) void extract_loop(int part, const i
                                                                pl_tz_cursor *cur, int64_t *o) {
     int64_t per_day = per_sec * 86400;
     if (!cur->tz && part_is_time_of_day(part)) {
-        for (int64_t i = 0; i < n; i++) {
-            int64_t tod = t[i] % per_day;
-            tod += (tod >> 63) & per_day;
-            o[i] = part_value(part, NULL, tod, per_sec, 0);
+        /* one loop per part so each is a straight-line body with constant divisors */
+#define TOD_LOOP(EXPR)                                                                             \
+    for (int64_t i = 0; i < n; i++) {                                                              \
+        int64_t tod = t[i] % per_day;                                                              \
+        tod += (tod >> 63) & per_day;                                                              \
+        o[i] = (EXPR);                                                                             \
+    }
+        switch (part) {
+        case PT_HOUR: TOD_LOOP(tod / (3600 * per_sec)); break;
+        case PT_MINUTE: TOD_LOOP(tod % (3600 * per_sec) / (60 * per_sec)); break;
+        case PT_SECOND: TOD_LOOP(tod % (60 * per_sec) / per_sec); break;
+        default: TOD_LOOP(part_value(part, NULL, tod, per_sec, 0)); break;
         }
+#undef TOD_LOOP
         return;
     }
     civil c;

@@ -767,34 +767,62 @@ static pl_status prune(pl_df *d, const bool *used, int32_t *map, pl_error *err) 
         return st;
     }
     case PL_PLAN_PROJECT: {
-        /* unused outputs are kept (names/positions are the node's contract); their inputs
-         * are still needed. Only the input is narrowed. */
+        /* unused outputs are dropped (the parent is remapped through map); at least one
+         * column stays so batches keep their row counts */
         int32_t nin = d->inputs[0]->schema->n_fields;
+        bool *keep = pl_calloc((size_t)PL_MAX(nout, 1), sizeof *keep);
         bool *need = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *need);
         int32_t *imap = pl_malloc(sizeof *imap * (size_t)PL_MAX(nin, 1));
-        if (!need || !imap) st = nomem(err);
-        for (int32_t i = 0; i < d->n_exprs && !st; i++)
-            if (used[i]) pl_expr_mark_columns(d->exprs[i], need, nin);
-        /* outputs not used become NULL literals of their type to drop their inputs */
-        for (int32_t i = 0; i < d->n_exprs && !st; i++) {
-            if (used[i] || d->exprs[i]->kind == PL_EXPR_LITERAL) continue;
-            pl_expr *n = pl_expr_cast(pl_expr_lit_null(), pl_type_retain(d->schema->fields[i].type), false);
-            if (d->schema->fields[i].type->id == PL_TYPE_DICTIONARY) {
-                pl_expr_release(n);
-                pl_expr_mark_columns(d->exprs[i], need, nin);
-                continue;
-            }
-            if (!n) st = nomem(err);
-            else {
-                pl_expr_release(d->exprs[i]);
-                d->exprs[i] = n;
-            }
+        if (!keep || !need || !imap) st = nomem(err);
+        int32_t k = 0;
+        for (int32_t i = 0; i < nout && !st; i++) k += keep[i] = used[i];
+        if (!st && k == 0 && nout > 0) {
+            /* the cheapest output: a column reference, else the first */
+            int32_t pick = 0;
+            for (int32_t i = nout - 1; i >= 0; i--)
+                if (d->exprs[i]->kind == PL_EXPR_COLUMN) pick = i;
+            keep[pick] = true;
+            k = 1;
         }
+        for (int32_t i = 0; i < nout && !st; i++)
+            if (keep[i]) pl_expr_mark_columns(d->exprs[i], need, nin);
         if (!st) st = prune_input(d, 0, need, imap, err);
         if (!st) st = remap_exprs(d->n_exprs, d->exprs, imap, err);
+        if (!st && k < nout) {
+            pl_field *f = pl_calloc((size_t)PL_MAX(k, 1), sizeof *f);
+            char **q = d->qualifiers ? pl_calloc((size_t)PL_MAX(k, 1), sizeof *q) : NULL;
+            pl_schema *ns = NULL;
+            if (!f || (d->qualifiers && !q)) st = nomem(err);
+            int32_t j = 0;
+            for (int32_t i = 0; i < nout && !st; i++) {
+                if (!keep[i]) {
+                    map[i] = -1;
+                    pl_expr_release(d->exprs[i]);
+                    if (d->qualifiers) pl_free(d->qualifiers[i]);
+                    continue;
+                }
+                map[i] = j;
+                f[j] = d->schema->fields[i];
+                if (q) q[j] = d->qualifiers[i];
+                d->exprs[j++] = d->exprs[i];
+            }
+            if (!st) st = pl_schema_new(k, f, &ns, err);
+            pl_free(f);
+            if (!st) {
+                d->n_exprs = k;
+                pl_schema_release(d->schema);
+                d->schema = ns;
+                pl_free(d->qualifiers);
+                d->qualifiers = q;
+            } else {
+                pl_free(q);
+            }
+        } else if (!st) {
+            identity_map(nout, map);
+        }
+        pl_free(keep);
         pl_free(need);
         pl_free(imap);
-        if (!st) identity_map(nout, map);
         return st;
     }
     case PL_PLAN_FILTER: {

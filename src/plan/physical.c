@@ -753,7 +753,7 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
         for (int32_t i = 0; i < nl + nr && !st; i++) {
             int32_t src;
             if (!swap) src = i;
-            else src = i < nl ? nb + i : i - nl;
+            else src = i < nl ? np + i : i - nl;
             pl_expr *c = pl_expr_col_index(src, d->schema->fields[i].name);
             if (!c || proj_add(&back, c) < 0) st = nomem(err);
             pl_expr_release(c);

@@ -161,13 +161,13 @@ static void join_free(pl_op *op) {
         pl_bexpr_free(j->residual);
         pl_schema_release(j->out_schema);
         pl_schema_release(j->probe_schema);
-        pl_schema_release(j->build_schema);
         pl_pipeline_free(j->build);
         pl_schema_release(j->res_schema);
         pl_free(j->res_probe_used);
         pl_free(j->res_build_used);
         if (j->bcols && j->build_schema)
             for (int32_t i = 0; i < j->build_schema->n_fields; i++) pl_array_release(j->bcols[i]);
+        pl_schema_release(j->build_schema); /* after bcols: their count comes from it */
         pl_free(j->bcols);
         pl_free(j->bkeys);
         pl_free(j->boff);
@@ -636,7 +636,7 @@ static pl_status join_prepare(pl_op *op, pl_exec_ctx *ctx, pl_error *err) {
         j->matched = pl_calloc((size_t)PL_MAX(words, 1), 8);
         if (!j->matched) PL_FAIL(err, PL_ERR_NOMEM, "out of memory preparing the hash join");
     }
-    __atomic_add_fetch(&op->time_ns, pl_now_ns() - t0, __ATOMIC_RELAXED);
+    PL_UNUSED(t0); /* the pipeline driver times operators */
     j->prepared = true;
     return PL_OK;
 }
@@ -1128,8 +1128,7 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
     } else if (cnt) {
         st = make_output(j, in, w->pi, w->bi, cnt, false, out, err);
     }
-    if (!st && *out) __atomic_add_fetch(&op->rows_out, (*out)->n_rows, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&op->time_ns, pl_now_ns() - t0, __ATOMIC_RELAXED);
+    PL_UNUSED(t0); /* rows and time are counted by the pipeline driver */
     return st;
 }
 
@@ -1149,7 +1148,6 @@ static pl_status join_flush(pl_op *op, pl_exec_ctx *ctx, pl_batch **out, pl_erro
         if (!((j->matched[r >> 6] >> (r & 63)) & 1)) idx[k++] = r;
     pl_status st = make_output(j, NULL, NULL, idx, cnt, true, out, err);
     pl_free(idx);
-    if (!st && *out) __atomic_add_fetch(&op->rows_out, (*out)->n_rows, __ATOMIC_RELAXED);
     return st;
 }
 

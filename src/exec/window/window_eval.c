@@ -604,12 +604,7 @@ static void nav_block(void *arg, int64_t lo, int64_t hi) {
             } else {
                 int64_t k;
                 bool ok = e->a1 ? get_int(e->a1, i, &k) : const_int(&sp->consts[1], &k);
-                if (ok && k <= 0) {
-                    ev_fail(e, PL_ERR_INVALID_ARG, "nth_value: index must be greater than zero (row %lld)",
-                            (long long)i);
-                    return;
-                }
-                if (!ok) s = -1;
+                if (!ok || k <= 0) s = -1; /* DuckDB: NULL for n <= 0 */
                 else if (!ign) s = k <= fe - fs ? fs + k - 1 : -1;
                 else s = e->cv[fe] - e->cv[fs] >= k ? e->nnpos[e->cv[fs] + k - 1] : -1;
             }

@@ -627,6 +627,11 @@ static void test_navigation(void **state) {
     win(&s[9], 1, P1, 1, O1, F1, F1);
     frame(&s[9], PL_FRAME_ROWS, PL_BOUND_CURRENT_ROW, v_none(), PL_BOUND_UNBOUNDED_FOLLOWING, v_none());
     run_specs(10, s, 300);
+    /* nth_value(x, 0) is NULL (DuckDB) */
+    s[0] = mk("nth_value", 2, C_X, -1, -1);
+    s[0].consts[1] = v_int(0);
+    win(&s[0], 1, P1, 1, O1, F1, F1);
+    run_specs(1, s, 300);
     free(g_rows);
 }
 

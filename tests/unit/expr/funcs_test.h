@@ -59,6 +59,21 @@ FT_UNUSED static void ft_parse_value(pl_type *t, const char *s, pl_value *v) {
         v->v.u = strtoull(s, NULL, 10);
         break;
     case PL_TYPE_FLOAT32: case PL_TYPE_FLOAT64: v->v.f = strtod(s, NULL); break;
+    case PL_TYPE_DECIMAL128: { /* "-12.34" with the type's scale */
+        __int128 x = 0;
+        bool neg = *s == '-';
+        int frac = -1;
+        for (const char *c = s + neg; *c; c++) {
+            if (*c == '.') { frac = 0; continue; }
+            x = x * 10 + (*c - '0');
+            if (frac >= 0) frac++;
+        }
+        for (int k = frac < 0 ? 0 : frac; k < t->scale; k++) x *= 10;
+        if (neg) x = -x;
+        v->v.dec.lo = (uint64_t)x;
+        v->v.dec.hi = (int64_t)(x >> 64);
+        break;
+    }
     case PL_TYPE_UTF8: case PL_TYPE_BINARY:
         v->str_len = (int64_t)strlen(s);
         v->str = pl_strdup(s);
@@ -170,6 +185,12 @@ FT_UNUSED static void ft_render(const pl_datum *d, int64_t i, char *buf, size_t 
             break;
         case PL_TYPE_FLOAT32: snprintf(buf, n, "%.7g", v.v.f); break;
         case PL_TYPE_FLOAT64: snprintf(buf, n, "%.15g", v.v.f); break;
+        case PL_TYPE_DECIMAL128: {
+            char tmp[64];
+            pl_text_format_decimal(v.v.dec.lo, v.v.dec.hi, v.type->scale, tmp);
+            snprintf(buf, n, "%s", tmp);
+            break;
+        }
         case PL_TYPE_UTF8: case PL_TYPE_BINARY: snprintf(buf, n, "%s", v.str); break;
         case PL_TYPE_DATE32: {
             char tmp[64];

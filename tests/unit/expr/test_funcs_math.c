@@ -160,6 +160,34 @@ static void test_large_sliced(void **state) {
     pl_array_release(full);
 }
 
+static pl_type *dec(int32_t p, int32_t s) {
+    pl_type *t;
+    assert_int_equal(pl_type_new_decimal(p, s, &t, NULL), PL_OK);
+    return t;
+}
+
+/* Decimals stay decimal (DuckDB): abs keeps the type, floor/ceil/trunc/round drop scale. */
+static void test_decimal(void **state) {
+    (void)state;
+    pl_type *D42 = dec(4, 2), *D52 = dec(5, 2), *D21 = dec(2, 1), *D31 = dec(3, 1);
+    ft_check("abs", "decimal128(4, 2)", ARGS(ARR(D42, "-99.95", "1.50", NULL)), EXPECT("99.95", "1.50", NULL));
+    ft_check("round", "decimal128(4, 1)", ARGS(ARR(D42, "1.25", "-1.25", "99.95"), SCA(T_I32, "1")), EXPECT("1.3", "-1.3", "100.0"));
+    ft_check("round", "decimal128(4, 0)", ARGS(ARR(D42, "-1.25", "1.50")), EXPECT("-1", "2"));
+    ft_check("round", "decimal128(5, 0)", ARGS(ARR(D52, "123.45", "-125.00"), SCA(T_I32, "-1")), EXPECT("120", "-130"));
+    ft_check("round", "decimal128(5, 2)", ARGS(ARR(D52, "123.45"), SCA(T_I32, "5")), EXPECT("123.45"));
+    ft_check("round", "decimal128(5, 0)", ARGS(ARR(D52, "123.45"), SCA(T_I32, "-50")), EXPECT("0"));
+    ft_check("ceil", "decimal128(4, 0)", ARGS(ARR(D42, "-1.25", "1.01", "2.00")), EXPECT("-1", "2", "2"));
+    ft_check("floor", "decimal128(4, 0)", ARGS(ARR(D42, "-1.25", "1.99")), EXPECT("-2", "1"));
+    ft_check("trunc", "decimal128(4, 0)", ARGS(ARR(D42, "-1.75", "1.75")), EXPECT("-1", "1"));
+    ft_check("round", "decimal128(2, 0)", ARGS(ARR(D21, "9.9")), EXPECT("10"));
+    ft_check("sign", "int8", ARGS(ARR(D31, "-0.5", "0.0", "2.5")), EXPECT("-1", "0", "1"));
+    ft_check("sqrt", "float64", ARGS(ARR(D31, "4.0")), EXPECT("2"));
+    pl_type_release(D42);
+    pl_type_release(D52);
+    pl_type_release(D21);
+    pl_type_release(D31);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_abs_sign),
@@ -168,6 +196,7 @@ int main(void) {
         cmocka_unit_test(test_float_functions),
         cmocka_unit_test(test_pi_random),
         cmocka_unit_test(test_large_sliced),
+        cmocka_unit_test(test_decimal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
