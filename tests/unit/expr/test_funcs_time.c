@@ -249,6 +249,13 @@ static void test_make_epoch_now(void **state) {
     ft_check("epoch_us", "int64", ARGS(ARR(T, "2024-03-05 04:05:06.123456")), EXPECT("1709611506123456"));
     ft_check("epoch_ns", "int64", ARGS(ARR(T, "2024-03-05 04:05:06.123456")), EXPECT("1709611506123456000"));
     ft_check("to_timestamp", "timestamp[us, UTC]", ARGS(ARR(T_F64, "1710000000.5")), EXPECT("2024-03-09 16:00:00.5"));
+    ft_check("dayname", "utf8", ARGS(ARR(T, "2024-03-10 12:00:00", NULL)), EXPECT("Sunday", NULL));
+    ft_check("monthname", "utf8", ARGS(ARR(T_DATE, "2024-03-10")), EXPECT("March"));
+    ft_check("last_day", "date32", ARGS(ARR(T_DATE, "2024-02-10", NULL)), EXPECT("2024-02-29", NULL));
+    ft_check("last_day", "date32", ARGS(ARR(T, "2023-02-10 12:00:00")), EXPECT("2023-02-28"));
+    ft_check("date_add", "timestamp[us]", ARGS(ARR(T_DATE, "2024-01-31"), SCA(T_IV, "1/0/0")), EXPECT("2024-02-29 00:00:00"));
+    ft_check("date_add", "timestamp[us]", ARGS(ARR(T, "2024-01-31 10:00:00"), SCA(T_IV, "0/1/0")), EXPECT("2024-02-01 10:00:00"));
+    ft_check("date_add", "date32", ARGS(ARR(T_DATE, "2024-01-31"), SCA(T_I32, "3")), EXPECT("2024-02-03"));
     pl_datum out;
     pl_error err;
     char t[64];
@@ -492,6 +499,46 @@ static void test_tzif_corrupt(void **state) {
     pl_tz_cache_reset();
 }
 
+/* Random text through the interval parser and strptime: a value or a clean error. */
+static void test_random_text(void **state) {
+    (void)state;
+    const char alpha[] = "0123456789:-+. .dayshourminutesecyrmonagoxZ";
+    uint64_t rng = 4242;
+    pl_builder *b;
+    assert_int_equal(pl_builder_new(T_STR, 4000, &b, NULL), PL_OK);
+    for (int i = 0; i < 4000; i++) {
+        char buf[32];
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        int len = (int)((rng >> 33) % 24);
+        for (int j = 0; j < len; j++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            buf[j] = alpha[(rng >> 35) % (sizeof alpha - 1)];
+        }
+        buf[len] = 0;
+        pl_interval iv;
+        pl_error err;
+        pl_status st = pl_interval_parse(buf, &iv, &err);
+        assert_true(st == PL_OK || st == PL_ERR_TYPE);
+        assert_int_equal(pl_builder_append_bytes(b, buf, len, NULL), PL_OK);
+    }
+    pl_array *a;
+    assert_int_equal(pl_builder_finish(b, &a, NULL), PL_OK);
+    pl_builder_free(b);
+    const char *fmts[] = {"%Y-%m-%d", "%H:%M:%S.%f", "%d %b %Y %I%p", "%j %y %z", "%c", "%Y%m%d%H%M%S"};
+    for (size_t f = 0; f < PL_ARRAY_LEN(fmts); f++) {
+        pl_datum args[2] = {{.array = a}, SCA(T_STR, fmts[f])};
+        pl_datum out;
+        pl_error err;
+        assert_int_equal(ft_run("try_strptime", 2, args, 4000, &out, NULL, &err), PL_OK);
+        ft_datum_reset(&out);
+        pl_status st = ft_run("strptime", 2, args, 4000, &out, NULL, &err);
+        if (st == PL_OK) ft_datum_reset(&out);
+        else assert_int_equal(st, PL_ERR_INVALID_ARG);
+        ft_datum_reset(&args[1]);
+    }
+    pl_array_release(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extract),
@@ -505,6 +552,7 @@ int main(void) {
         cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_time_zones),
         cmocka_unit_test(test_tzif_corrupt),
+        cmocka_unit_test(test_random_text),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pl_tz_cache_reset();
