@@ -295,6 +295,8 @@ typedef struct sel_state {
     elist keys;    /* GROUP BY keys */
     elist aggs;
     pl_expr *having;
+    int32_t n_don; /* DISTINCT ON keys (output refs like sort_col) */
+    int32_t *don_col;
     int32_t n_sort;
     pl_sort_key *sort; /* expr NULL: sort_col is an output column index */
     int32_t *sort_col;
@@ -310,6 +312,7 @@ static void sel_reset(sel_state *s) {
     pl_expr_release(s->having);
     pl_free(s->sort);
     pl_free(s->sort_col);
+    pl_free(s->don_col);
     pl_free(s->aliases);
 }
 
@@ -450,6 +453,53 @@ static pl_status plan_group_by(sel_state *s, bool *grouped, pl_error *err) {
     return PL_OK;
 }
 
+/* An ORDER BY / DISTINCT ON item: an ordinal, an output name, or an expression that equals a
+ * select item or becomes a hidden extra column. *col: item index, or -2 - extra index. */
+static pl_status output_ref(sel_state *s, const PgQuery__Node *nd, const char *clause, int32_t *col,
+                            pl_error *err) {
+    bool is_int;
+    int64_t k;
+    sq_int_const(nd, &is_int, &k);
+    int32_t pos = sq_node_pos(nd);
+    if (is_int) {
+        if (k < 1 || k > s->items.n)
+            return sq_fail(err, PL_ERR_SQL, pos, "%s position %lld is not in select list", clause,
+                           (long long)k);
+        *col = (int32_t)k - 1;
+        return PL_OK;
+    }
+    if (nd->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && nd->column_ref->n_fields == 1 &&
+        sq_str(nd->column_ref->fields[0])) {
+        const char *name = sq_str(nd->column_ref->fields[0]);
+        for (int32_t k2 = 0; k2 < s->items.n; k2++)
+            if (s->items.names[k2] && strcasecmp(s->items.names[k2], name) == 0) {
+                *col = k2;
+                return PL_OK;
+            }
+    }
+    s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+    s->sc.clause = clause;
+    pl_expr *e = NULL;
+    PL_TRY(sq_expr(&s->sc, nd, &e, err));
+    int32_t k2 = el_find(&s->items, e);
+    if (k2 >= 0) {
+        pl_expr_release(e);
+        *col = k2;
+        return PL_OK;
+    }
+    int32_t k3 = el_find(&s->extras, e);
+    if (k3 >= 0) {
+        pl_expr_release(e);
+    } else {
+        char nm[32];
+        snprintf(nm, sizeof nm, "__o%d", (int)s->extras.n);
+        k3 = s->extras.n;
+        PL_TRY(el_push(&s->extras, e, nm, pos, err));
+    }
+    *col = -2 - k3;
+    return PL_OK;
+}
+
 static pl_status plan_order_by(sel_state *s, const PgQuery__SelectStmt *st, pl_error *err) {
     int32_t n = (int32_t)st->n_sort_clause;
     if (n == 0) return PL_OK;
@@ -460,49 +510,7 @@ static pl_status plan_order_by(sel_state *s, const PgQuery__SelectStmt *st, pl_e
         const PgQuery__SortBy *sb = st->sort_clause[i]->sort_by;
         sq_sortby_dir(sb, &s->sort[i].descending, &s->sort[i].nulls_first);
         s->n_sort = i + 1;
-        bool is_int;
-        int64_t k;
-        sq_int_const(sb->node, &is_int, &k);
-        int32_t pos = sq_node_pos(sb->node);
-        if (is_int) {
-            if (k < 1 || k > s->items.n)
-                return sq_fail(err, PL_ERR_SQL, pos, "ORDER BY position %lld is not in select list",
-                               (long long)k);
-            s->sort_col[i] = (int32_t)k - 1;
-            continue;
-        }
-        const PgQuery__Node *nd = sb->node;
-        if (nd->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && nd->column_ref->n_fields == 1 &&
-            sq_str(nd->column_ref->fields[0])) {
-            const char *name = sq_str(nd->column_ref->fields[0]);
-            int32_t found = -1;
-            for (int32_t k2 = 0; k2 < s->items.n && found < 0; k2++)
-                if (s->items.names[k2] && strcasecmp(s->items.names[k2], name) == 0) found = k2;
-            if (found >= 0) {
-                s->sort_col[i] = found;
-                continue;
-            }
-        }
-        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
-        s->sc.clause = "ORDER BY";
-        pl_expr *e = NULL;
-        PL_TRY(sq_expr(&s->sc, nd, &e, err));
-        int32_t k2 = el_find(&s->items, e);
-        if (k2 >= 0) {
-            pl_expr_release(e);
-            s->sort_col[i] = k2;
-            continue;
-        }
-        int32_t k3 = el_find(&s->extras, e);
-        if (k3 >= 0) {
-            pl_expr_release(e);
-        } else {
-            char nm[32];
-            snprintf(nm, sizeof nm, "__o%d", (int)s->extras.n);
-            k3 = s->extras.n;
-            PL_TRY(el_push(&s->extras, e, nm, pos, err));
-        }
-        s->sort_col[i] = -2 - k3; /* extra k3 */
+        PL_TRY(output_ref(s, sb->node, "ORDER BY", &s->sort_col[i], err));
     }
     return PL_OK;
 }
@@ -678,6 +686,22 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     }
     rc = plan_order_by(&s, st, err);
     if (rc) goto fail;
+    bool distinct_on = st->n_distinct_clause > 0 &&
+                       !(st->n_distinct_clause == 1 &&
+                         (!st->distinct_clause[0] ||
+                          st->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET));
+    if (distinct_on) {
+        s.don_col = pl_calloc(st->n_distinct_clause, sizeof *s.don_col);
+        if (!s.don_col) {
+            rc = NOMEM(err);
+            goto fail;
+        }
+        for (size_t i = 0; !rc && i < st->n_distinct_clause; i++) {
+            rc = output_ref(&s, st->distinct_clause[i], "DISTINCT ON", &s.don_col[i], err);
+            s.n_don = (int32_t)i + 1;
+        }
+        if (rc) goto fail;
+    }
 
     sq_corr *corr = o ? o->corr : NULL;
     int32_t n_ck = corr ? corr->n_keys : 0;
@@ -851,12 +875,63 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     if (rc) goto fail_proj;
 
     /* DISTINCT */
-    if (st->n_distinct_clause > 0) {
-        bool plain = st->n_distinct_clause == 1 &&
-                     (!st->distinct_clause[0] || st->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET);
-        if (!plain) {
-            rc = pl_error_set(err, PL_ERR_UNSUPPORTED, "DISTINCT ON is not supported");
-        } else if (s.extras.n > 0) {
+    if (distinct_on) {
+        /* the first row of each DISTINCT ON group in ORDER BY order: row_number() = 1 */
+        pl_expr **part = pl_calloc((size_t)s.n_don, sizeof *part);
+        pl_sort_key *ord = pl_calloc((size_t)(s.n_sort ? s.n_sort : 1), sizeof *ord);
+        if (!part || !ord) rc = NOMEM(err);
+        for (int32_t i = 0; !rc && i < s.n_don; i++) {
+            int32_t col = s.don_col[i] >= 0 ? n_ck + s.don_col[i] : n_vis + (-2 - s.don_col[i]);
+            pl_expr *e = pl_expr_col_index(col, pl_df_schema(df)->fields[col].name);
+            rc = e ? sq_finalize(e, df, NULL, &part[i], err) : NOMEM(err);
+            pl_expr_release(e);
+        }
+        for (int32_t i = 0; !rc && i < s.n_sort; i++) {
+            int32_t col = s.sort_col[i] >= 0 ? n_ck + s.sort_col[i] : n_vis + (-2 - s.sort_col[i]);
+            pl_expr *e = pl_expr_col_index(col, pl_df_schema(df)->fields[col].name);
+            rc = e ? sq_finalize(e, df, NULL, &ord[i].expr, err) : NOMEM(err);
+            pl_expr_release(e);
+            ord[i].descending = s.sort[i].descending;
+            ord[i].nulls_first = s.sort[i].nulls_first;
+        }
+        pl_expr *rn = NULL;
+        pl_df *w = NULL, *f = NULL;
+        if (!rc) {
+            pl_window_frame frame;
+            memset(&frame, 0, sizeof frame);
+            pl_value_init_null(&frame.start_offset);
+            pl_value_init_null(&frame.end_offset);
+            rn = pl_expr_window("row_number", 0, NULL, s.n_don, part, s.n_sort, ord, &frame);
+            pl_free(part); /* the expressions were taken */
+            pl_free(ord);
+            part = NULL;
+            ord = NULL;
+            if (!rn) rc = NOMEM(err);
+        }
+        const char *rn_name = "__rn";
+        if (!rc) rc = pl_df_window(df, 1, &rn, &rn_name, &w, err);
+        pl_expr *pred = NULL;
+        if (!rc) {
+            pred = pl_expr_call2("eq", pl_expr_col(rn_name), pl_expr_lit_i64(1));
+            rc = pred ? pl_df_filter(w, pred, &f, err) : NOMEM(err);
+        }
+        pl_df *d = NULL;
+        if (!rc) rc = pl_df_drop(f, 1, &rn_name, &d, err);
+        if (part)
+            for (int32_t i = 0; i < s.n_don; i++) pl_expr_release(part[i]);
+        if (ord)
+            for (int32_t i = 0; i < s.n_sort; i++) pl_expr_release(ord[i].expr);
+        pl_free(part);
+        pl_free(ord);
+        pl_expr_release(rn);
+        pl_expr_release(pred);
+        if (w) pl_df_release(w);
+        if (f) pl_df_release(f);
+        if (rc) goto fail_df;
+        pl_df_release(df);
+        df = d;
+    } else if (st->n_distinct_clause > 0) {
+        if (s.extras.n > 0) {
             rc = sq_fail(err, PL_ERR_SQL, s.extras.pos[0],
                          "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
         } else {
@@ -1138,18 +1213,8 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
     return PL_OK;
 }
 
-/* TEMPORARY (until the expression core lands): its constructors are weak placeholders that
- * return NULL; report that instead of running out of memory. */
-static pl_status expr_core_ready(pl_error *err) {
-    pl_expr *probe = pl_expr_lit_i64(0);
-    if (!probe) return pl_error_set(err, PL_ERR_UNSUPPORTED, "the expression core is not built yet");
-    pl_expr_release(probe);
-    return PL_OK;
-}
-
 pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node *stmt,
                             pl_df **out, pl_error *err) {
-    PL_TRY(expr_core_ready(err));
     if (!stmt || stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return pl_error_set(err, PL_ERR_SQL, "not a query");
     sq_ctx ctx = {s, sql, 0, NULL, 0};
@@ -1158,7 +1223,6 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
 
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
                                  pl_expr **out, pl_error *err) {
-    PL_TRY(expr_core_ready(err));
     sq_ctx ctx = {s, sql, 0, NULL, 0};
     sq_scope sc = {0};
     sc.ctx = &ctx;

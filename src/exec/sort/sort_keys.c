@@ -248,13 +248,16 @@ static void insertion_sort(uint8_t *a, int64_t n, int32_t W, int32_t d, int32_t 
             swap_rec(a + (j - 1) * W, a + j * W, W);
 }
 
-static void msd(const msd_ctx *c, uint8_t *a, uint8_t *t, int64_t n, int32_t d) {
+/* Sorts the n records in a from key byte d on (t: scratch of the same size). The result ends
+ * in t when to_t, else in a: buckets ping-pong between the two buffers, so each level moves
+ * every record once. */
+static void msd(const msd_ctx *c, uint8_t *a, uint8_t *t, int64_t n, int32_t d, bool to_t) {
     int32_t W = c->W, K = c->K;
     for (;;) {
         while (d < K && !c->vary[d]) d++;
-        if (d >= K || n < 2) return;
-        if (n <= MSD_SMALL) {
-            insertion_sort(a, n, W, d, K);
+        if (d >= K || n < 2 || n <= MSD_SMALL) {
+            if (d < K && n >= 2) insertion_sort(a, n, W, d, K);
+            if (to_t) memcpy(t, a, (size_t)(n * W));
             return;
         }
         int64_t cnt[256] = {0};
@@ -275,10 +278,10 @@ static void msd(const msd_ctx *c, uint8_t *a, uint8_t *t, int64_t n, int32_t d) 
             const uint8_t *r = a + i * W;
             copy_rec(t + (pos[r[d]]++) * W, r, W);
         }
-        memcpy(a, t, (size_t)(n * W));
+        /* the records are in t now: the children sort t into a unless the result goes to t */
         s = 0;
         for (int b = 0; b < 256; b++) {
-            if (cnt[b] > 1) msd(c, a + s * W, t + s * W, cnt[b], d + 1);
+            if (cnt[b]) msd(c, t + s * W, a + s * W, cnt[b], d + 1, !to_t);
             s += cnt[b];
         }
         return;
@@ -344,7 +347,7 @@ static void bucket_task(void *arg, int64_t b, int32_t worker) {
     par_sort *ps = arg;
     int64_t s = ps->bucket_start[b], m = ps->bucket_start[b + 1] - s;
     int32_t W = ps->c.W;
-    if (m > 1) msd(&ps->c, ps->tmp + s * W, ps->recs + s * W, m, ps->d0 + 1);
+    if (m > 0) msd(&ps->c, ps->tmp + s * W, ps->recs + s * W, m, ps->d0 + 1, true);
 }
 
 /* Sorts s->recs; may swap the buffer for another of the same size. */
@@ -385,7 +388,7 @@ static pl_status radix_sort(pl_sortkeys *s, int32_t n_threads, pl_error *err) {
     while (d0 < K && !vary[d0]) d0++;
     if (d0 < K) {
         if (ps.n_parts == 1) {
-            msd(&ps.c, s->recs, ps.tmp, n, d0);
+            msd(&ps.c, s->recs, ps.tmp, n, d0, false);
         } else {
             ps.d0 = d0;
             pl_parallel_for(ps.n_parts, T, hist_task, &ps);
@@ -400,10 +403,7 @@ static pl_status radix_sort(pl_sortkeys *s, int32_t n_threads, pl_error *err) {
             }
             ps.bucket_start[256] = run;
             pl_parallel_for(ps.n_parts, T, scatter_task, &ps);
-            pl_parallel_for(256, T, bucket_task, &ps);
-            uint8_t *old = s->recs;
-            s->recs = ps.tmp;
-            ps.tmp = old;
+            pl_parallel_for(256, T, bucket_task, &ps); /* back into s->recs */
         }
     }
     pl_free(vary);

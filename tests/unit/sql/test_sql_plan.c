@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sql/plan_int.h"
 
@@ -273,6 +274,38 @@ static void test_more(void **state) {
            "a|n\n1|1\n2|2\n");
 }
 
+static void test_distinct_on_and_files(void **state) {
+    expect(state, "SELECT DISTINCT ON (b) b, a FROM t WHERE b IS NOT NULL ORDER BY b, a DESC",
+           "b|a\nx|3\ny|2\nz|NULL\n");
+    if (!*state) return;
+    char dir[] = "/tmp/pl_sqlplan_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], sql[1024];
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("k;v\n1;a\n2;b\n3;\n", f);
+    fclose(f);
+    snprintf(sql, sizeof sql, "SELECT k, v FROM read_csv('%s', delim=';', header=true) ORDER BY k DESC", path);
+    expect(state, sql, "k|v\n3|NULL\n2|b\n1|a\n");
+    snprintf(path, sizeof path, "%s/q.csv", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("k,v\n7,x\n", f);
+    fclose(f);
+    snprintf(sql, sizeof sql, "SELECT q.v, k + 1 AS k1 FROM '%s' AS q", path);
+    expect(state, sql, "v|k1\nx|8\n");
+    snprintf(sql, sizeof sql, "SELECT count(*) AS n FROM read_csv(['%s/p.csv', '%s/p.csv'], delim=';')", dir, dir);
+    expect(state, sql, "n\n6\n");
+    snprintf(sql, sizeof sql, "SELECT * FROM '%s/missing.parquet'", dir);
+    expect_error(state, sql, PL_ERR_NOT_FOUND, "", 14);
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/q.csv", dir);
+    remove(path);
+    rmdir(dir);
+}
+
 static void test_errors(void **state) {
     expect_error(state, "SELECT nope FROM t", PL_ERR_NOT_FOUND, "column \"nope\" not found", 7);
     expect_error(state, "SELECT a FROM nowhere", PL_ERR_NOT_FOUND, "table \"nowhere\" does not exist", 14);
@@ -296,7 +329,7 @@ int main(void) {
         cmocka_unit_test(test_basic),     cmocka_unit_test(test_group_by),
         cmocka_unit_test(test_joins),     cmocka_unit_test(test_subqueries),
         cmocka_unit_test(test_setops_windows), cmocka_unit_test(test_more),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_distinct_on_and_files), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
