@@ -87,7 +87,7 @@ static void print_caret(const char *text, int32_t pos) {
     while (le < len && text[le] != '\n') le++;
     int32_t from = ls, to = le;
     const char *pre = "", *post = "";
-    if (pos - from > SQL_CARET_BEFORE) {
+    if (to - from > SQL_CARET_WIDTH && pos - from > SQL_CARET_BEFORE) {
         from = pos - SQL_CARET_BEFORE + 10;
         while (from < pos && ((unsigned char)text[from] & 0xC0) == 0x80) from++;
         pre = "...";

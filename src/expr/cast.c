@@ -268,8 +268,8 @@ static bool parse_int_str(const char *s, int64_t n, i128 *out) {
 }
 
 static bool parse_bool_str(const char *s, int64_t n, bool *out) {
-    static const char *const T[] = {"true", "t", "yes", "y", "1", "on"};
-    static const char *const F[] = {"false", "f", "no", "n", "0", "off"};
+    static const char *const T[] = {"true", "t", "yes", "y", "1"};
+    static const char *const F[] = {"false", "f", "no", "n", "0"};
     for (size_t i = 0; i < PL_ARRAY_LEN(T); i++)
         if ((int64_t)strlen(T[i]) == n && strncasecmp(s, T[i], (size_t)n) == 0) {
             *out = true;
@@ -613,6 +613,14 @@ static int64_t floor_div64(int64_t a, int64_t b) {
     return q;
 }
 
+/* a / b rounded half away from zero (b > 0), as DuckDB reduces timestamp precision */
+static int64_t div_round64(int64_t a, int64_t b) {
+    int64_t q = a / b, r = a % b;
+    if (r < 0) r = -r;
+    if (2 * r >= b) q += a < 0 ? -1 : 1;
+    return q;
+}
+
 static bool row_temporal(const void *ctx, pl_array *a, int64_t i, uint8_t *dst) {
     const temporal_ctx *tc = ctx;
     const uint8_t *p = (const uint8_t *)pl_array_values_ptr(a) + i * a->type->byte_width;
@@ -644,7 +652,7 @@ static bool row_temporal(const void *ctx, pl_array *a, int64_t i, uint8_t *dst) 
         if (tu >= fu) {
             if (__builtin_mul_overflow(x, tu / fu, &r)) return false;
         } else {
-            r = floor_div64(x, fu / tu);
+            r = div_round64(x, fu / tu);
         }
         memcpy(dst, &r, 8);
         return true;
@@ -652,7 +660,8 @@ static bool row_temporal(const void *ctx, pl_array *a, int64_t i, uint8_t *dst) 
     if (f == PL_TYPE_TIMESTAMP && t == PL_TYPE_TIME64) {
         int64_t fu = k_ups[tc->from->unit], tu = k_ups[tc->to->unit];
         int64_t tod = x - floor_div64(x, 86400 * fu) * 86400 * fu;
-        int64_t r = tu >= fu ? tod * (tu / fu) : tod / (fu / tu);
+        int64_t r = tu >= fu ? tod * (tu / fu) : div_round64(tod, fu / tu);
+        if (r >= 86400 * tu) r = 86400 * tu - 1; /* 23:59:59.9999995 stays in the day */
         memcpy(dst, &r, 8);
         return true;
     }
@@ -734,7 +743,17 @@ static pl_status cast_to_utf8(pl_array *a, pl_type *to, pl_array **out, pl_error
         o[i] = (int32_t)sb.len;
         if (has_nulls && pl_text_is_null(a, i)) continue;
         if (has_nulls) pl_bit_set(validity->data, i);
-        st = pl_text_format_value(a, i, PL_TEXT_PLAIN, &sb, err);
+        if (a->type->id == PL_TYPE_INTERVAL) {
+            pl_value v;
+            pl_value_init_null(&v);
+            char tmp[128];
+            st = pl_value_from_array(a, i, &v, err);
+            if (!st) pl_value_to_string(&v, tmp, sizeof tmp);
+            pl_value_reset(&v);
+            if (!st) st = pl_strbuf_append(&sb, tmp, (int64_t)strlen(tmp), err);
+        } else {
+            st = pl_text_format_value(a, i, PL_TEXT_PLAIN, &sb, err);
+        }
         if (!st && sb.len > PL_MAX_VARLEN_BYTES)
             st = pl_error_set(err, PL_ERR_LIMIT, "string column over %lld bytes",
                               (long long)PL_MAX_VARLEN_BYTES);

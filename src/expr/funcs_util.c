@@ -110,6 +110,7 @@ pl_status pl_fn_and_validity(const pl_datum *args, int32_t n_args, int64_t n_row
 pl_status pl_fn_new_values(int64_t n, int32_t byte_width, pl_buf **out, pl_error *err) {
     int64_t bytes = n * byte_width;
     pl_buf *b;
+    *out = NULL;
     PL_TRY(pl_buf_new(bytes > 0 ? bytes : 1, &b, err));
     b->size = bytes;
     *out = b;

@@ -136,7 +136,7 @@ static pl_status f64_begin(const pl_array *a, int64_t n, pl_buf **values, pl_buf
                               int64_t n, pl_datum *out, pl_error *err) {                           \
         if (pl_fn_all_scalar(args, call->n_args))                                                  \
             return pl_fn_eval_scalars(ec, call, args, k_##NAME, out, err);                         \
-        pl_buf *values, *validity;                                                                 \
+        pl_buf *values = NULL, *validity = NULL;                                                                 \
         PL_TRY(f64_begin(args[0].array, n, &values, &validity, err));                              \
         double *d = (double *)(void *)values->data;                                                \
         for (int64_t i = 0; i < n; i++) {                                                          \
@@ -432,7 +432,7 @@ static pl_status float_kernel(const pl_bexpr *call, flt_op op, const pl_array *a
                               const int64_t *digits_v, int64_t digits, int64_t n, pl_datum *out,
                               pl_error *err) {
     bool f32 = call->type->id == PL_TYPE_FLOAT32;
-    pl_buf *values, *validity;
+    pl_buf *values = NULL, *validity = NULL;
     PL_TRY(f64_begin(a, n, &values, &validity, err));
     double *d = (double *)(void *)values->data;
     switch (op) {
@@ -486,7 +486,7 @@ static __int128 pow10_i128(int32_t e) {
  * call->type's (see the binders). */
 static pl_status dec_kernel(const pl_bexpr *call, dec_op op, const pl_array *a, int64_t digits,
                             int64_t n, pl_datum *out, pl_error *err) {
-    pl_buf *values, *validity;
+    pl_buf *values = NULL, *validity = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 16, &values, err);
     if (st) {
@@ -615,7 +615,7 @@ static pl_status k_sign(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
                         pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_sign, out, err);
     const pl_array *a = args[0].array;
-    pl_buf *values, *validity;
+    pl_buf *values = NULL, *validity = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     if (st) {

@@ -190,7 +190,7 @@ static pl_status k_length(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_length, out, err);
     bool octets = strcmp(call->fn->name, "octet_length") == 0;
     const pl_array *a = args[0].array;
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     if (st) {
@@ -265,7 +265,7 @@ PRED(contains, P_CONTAINS)
 static pl_status k_strpos(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                           pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_strpos, out, err);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     int64_t nc;
     bool all_null;
     PL_TRY(pl_fn_and_validity(args, 2, n, &validity, &nc, &all_null, err));
@@ -297,7 +297,7 @@ static pl_status k_strpos(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
 static pl_status k_ascii(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                          pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_ascii, out, err);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(args[0].array, &validity, err));
     pl_status st = pl_fn_new_values(n, 4, &values, err);
     if (st) {

@@ -365,7 +365,7 @@ static pl_status k_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
     const pl_array *a = args[call->n_args - 1].array;
     pl_type *rt = call->type;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, rt, n, err);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     if (st) {
@@ -500,7 +500,7 @@ static pl_status k_date_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
     const pl_time_state *s = call->state;
     const pl_array *a = args[1].array;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     const int64_t *t = NULL;
@@ -701,7 +701,7 @@ static pl_status k_time_bucket(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
     const pl_array *a = args[1].array;
     if (a->type->id == PL_TYPE_NA || s->null_result || (args[0].is_scalar && args[0].scalar.is_null))
         return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     const int64_t *t = NULL;
@@ -805,7 +805,7 @@ static pl_status k_date_diff(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
                              int64_t n, pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 3)) return pl_fn_eval_scalars(ec, call, args, k_date_diff, out, err);
     const pl_time_state *s = call->state;
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     int64_t nc;
     bool all_null;
     PL_TRY(pl_fn_and_validity(args + 1, 2, n, &validity, &nc, &all_null, err));
@@ -913,7 +913,7 @@ static pl_status k_timezone(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_timezone, out, err);
     const pl_time_state *s = call->state;
     const pl_array *a = args[1].array;
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     const int64_t *t = NULL;
@@ -961,7 +961,7 @@ static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
     const pl_array *a = args[0].array;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
     int op = epoch_op_of(call->fn->name);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     if (st) {
@@ -1015,7 +1015,7 @@ static pl_status k_to_timestamp(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
                                 int64_t n, pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_to_timestamp, out, err);
     const pl_array *a = args[0].array;
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     if (st) {
@@ -1068,7 +1068,7 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
                         pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, k_make, out, err);
     int32_t na = call->n_args;
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     int64_t nc;
     bool all_null;
     PL_TRY(pl_fn_and_validity(args, na, n, &validity, &nc, &all_null, err));

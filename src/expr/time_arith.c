@@ -134,7 +134,7 @@ static pl_status k_arith(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
     if (s->op == TA_NULL) return pl_fn_out_nulls(out, call->type, n, err);
     const pl_datum *da = &args[s->swap ? 1 : 0], *db = &args[s->swap ? 0 : 1];
     pl_datum both[2] = {*da, *db};
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     int64_t nc;
     bool all_null;
     PL_TRY(pl_fn_and_validity(both, 2, n, &validity, &nc, &all_null, err));

@@ -479,7 +479,7 @@ pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     const pl_time_state *s = call->state;
     const pl_array *a = args[0].array;
     if (s->null_result || a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity, *values;
+    pl_buf *validity = NULL, *values = NULL;
     PL_TRY(pl_fn_copy_validity(a, &validity, err));
     pl_status st = pl_fn_new_values(n, 8, &values, err);
     if (st) {

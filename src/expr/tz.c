@@ -433,8 +433,10 @@ static pl_status load_zone(const char *name, pl_tz **out, pl_error *err) {
     pl_buf *buf = NULL;
     pl_error tmp;
     pl_error_init(&tmp);
-    if (pl_file_read_all(path, &buf, &tmp) != PL_OK) {
+    pl_status rd = pl_file_read_all(path, &buf, &tmp);
+    if (rd != PL_OK) {
         pl_free(z);
+        if (rd == PL_ERR_NOMEM) PL_FAIL(err, PL_ERR_NOMEM, "out of memory loading time zone \"%s\"", name);
         PL_FAIL(err, PL_ERR_NOT_FOUND, "unknown time zone \"%s\"", name);
     }
     pl_status st = PL_OK;

@@ -149,12 +149,23 @@ static pl_df *expand_view(pl_session *s, pl_cat_entry *e) {
     return st == PL_OK ? df : NULL;
 }
 
+pl_status pl_session_entry_df(pl_session *s, pl_cat_entry *e, pl_df **out, pl_error *err) {
+    if (e->kind == PL_CAT_VIEW) {
+        *out = expand_view(s, e);
+        if (!*out) PL_FAIL(err, PL_ERR_SQL, "view \"%s\" cannot be planned", e->name);
+        return PL_OK;
+    }
+    if (e->kind == PL_CAT_TABLE && !e->df) PL_TRY(pl_df_from_table(e->table, &e->df, err));
+    *out = pl_df_retain(e->df);
+    return PL_OK;
+}
+
 pl_df *pl_session_lookup(pl_session *s, const char *name) {
     if (!s || !name) return NULL;
     pl_cat_entry *e = pl_session_find(s, name);
-    if (!e) return NULL;
-    if (e->kind == PL_CAT_VIEW) return expand_view(s, e);
-    return pl_df_retain(e->df);
+    pl_df *df = NULL;
+    if (!e || pl_session_entry_df(s, e, &df, NULL) != PL_OK) return NULL;
+    return df;
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -534,8 +545,7 @@ const char *pl_session_object(const pl_session *s, int32_t i, bool *is_view) {
 }
 
 pl_status pl_session_get(pl_session *s, const char *name, pl_df **out, pl_error *err) {
-    pl_df *df = pl_session_lookup(s, name);
-    if (!df) PL_FAIL(err, PL_ERR_NOT_FOUND, "table \"%s\" does not exist", name ? name : "");
-    *out = df;
-    return PL_OK;
+    pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
+    if (!e) PL_FAIL(err, PL_ERR_NOT_FOUND, "table \"%s\" does not exist", name ? name : "");
+    return pl_session_entry_df(s, e, out, err);
 }

@@ -4,8 +4,8 @@
  * column), DROP TABLE/VIEW, COPY ... TO a file and COPY table FROM a file.
  *
  * Invariants: a table's rows are an immutable pl_table; INSERT builds a new pl_table from the
- * old batches plus the new rows (the last small batch merged with small inserts) and a new
- * pl_df over it, so plans made before keep the rows they saw. Table schemas carry the NOT NULL
+ * old batches plus the new rows (the last small batch merged with small inserts), and the next
+ * lookup a new pl_df over it, so plans made before keep the rows they saw. Table schemas carry the NOT NULL
  * constraints as non-nullable fields; stored columns are never dictionary-encoded. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,13 +123,12 @@ static pl_status check_not_null(const pl_cat_entry *e, pl_table *rows, int32_t p
 }
 
 /* Makes the table's new version: its batches plus rows (conformed), a small last batch merged
- * with small new rows, and a new pl_df over it. */
+ * with small new rows; the next lookup makes a new pl_df over it. */
 static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
     if (rows->n_rows == 0) return PL_OK;
     pl_table *old = e->table;
     pl_table *nt = NULL, *merge = NULL;
     pl_batch *merged = NULL;
-    pl_df *df = NULL;
     PL_TRY(pl_table_new(old->schema, &nt, err));
     int64_t keep = old->n_batches;
     pl_status st = PL_OK;
@@ -148,7 +147,6 @@ static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
         for (int64_t b = 0; st == PL_OK && b < rows->n_batches; b++)
             st = pl_table_append(nt, rows->batches[b], err);
     }
-    if (st == PL_OK) st = pl_df_from_table(nt, &df, err);
     pl_batch_release(merged);
     pl_table_release(merge);
     if (st) {
@@ -156,9 +154,9 @@ static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
         return st;
     }
     pl_table_release(e->table);
-    pl_df_release(e->df);
+    pl_df_release(e->df); /* made again over the new rows at the next lookup */
     e->table = nt;
-    e->df = df;
+    e->df = NULL;
     return PL_OK;
 }
 
@@ -221,7 +219,6 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     pl_expr **defaults = pl_calloc(n, sizeof *defaults);
     pl_schema *schema = NULL;
     pl_table *table = NULL;
-    pl_df *df = NULL;
     int32_t n_fields = 0;
     bool any_default = false;
     pl_status rc = fields && defaults ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
@@ -242,15 +239,12 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     }
     if (rc == PL_OK) rc = pl_schema_new(n_fields, fields, &schema, err);
     if (rc == PL_OK) rc = pl_table_new(schema, &table, err);
-    if (rc == PL_OK) rc = pl_df_from_table(table, &df, err);
     pl_cat_entry *e = NULL;
     if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
     if (rc == PL_OK) {
         e->table = table;
-        e->df = df;
         if (any_default) e->defaults = defaults;
         table = NULL;
-        df = NULL;
     }
     for (int32_t k = 0; k < n_fields; k++) pl_field_reset(&fields[k]);
     pl_free(fields);
@@ -260,7 +254,6 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     }
     pl_schema_release(schema);
     pl_table_release(table);
-    pl_df_release(df);
     return rc;
 }
 
@@ -298,7 +291,7 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
         return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
                               old->name);
     }
-    pl_df *q = NULL, *df = NULL;
+    pl_df *q = NULL;
     pl_table *res = NULL, *table = NULL;
     pl_schema *schema = NULL;
     int32_t n_names = (int32_t)st->into->n_col_names;
@@ -315,19 +308,15 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
         rc = pl_df_collect(q, &s->opts, &res, err);
         if (rc == PL_OK) rc = conform_table(res, schema, &table, err);
     }
-    if (rc == PL_OK) rc = pl_df_from_table(table, &df, err);
     pl_cat_entry *e = NULL;
     if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
     if (rc == PL_OK) {
         e->table = table;
-        e->df = df;
         r->rows_changed = table->n_rows;
         table = NULL;
-        df = NULL;
     }
     pl_free(names);
     pl_df_release(q);
-    pl_df_release(df);
     pl_table_release(res);
     pl_table_release(table);
     pl_schema_release(schema);
@@ -834,10 +823,11 @@ static pl_status copy_to(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Cop
             return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY (statement) supports queries only");
         PL_TRY(pl_sql_plan_query(s, c->sql, st->query, &df, err));
     } else {
-        df = pl_session_lookup(s, st->relation->relname);
-        if (!df)
+        pl_cat_entry *e = pl_session_find(s, st->relation->relname);
+        if (!e)
             return pl_sql_fail_at(err, st->relation->location, PL_ERR_NOT_FOUND,
                                   "table \"%s\" does not exist", st->relation->relname);
+        PL_TRY(pl_session_entry_df(s, e, &df, err));
         if (st->n_attlist > 0) {
             pl_expr **cols = pl_calloc(st->n_attlist, sizeof(pl_expr *));
             pl_status rc = cols ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");

@@ -21,7 +21,8 @@ typedef enum pl_cat_kind {
 typedef struct pl_cat_entry {
     char *name; /* as written (lookups ignore case) */
     pl_cat_kind kind;
-    pl_df *df;          /* TABLE: over `table`; FRAME: the registered plan; VIEW: NULL */
+    pl_df *df;          /* TABLE: over `table`, made at the first lookup; FRAME: the registered
+                         * plan; VIEW: NULL */
     pl_table *table;    /* TABLE: the rows (schema: the column types and NOT NULL flags) */
     pl_expr **defaults; /* TABLE: per column DEFAULT expression or NULL; NULL = none at all */
     /* VIEW: the defining query as a packed PgQuery__Node, the script text it came from (its
@@ -43,6 +44,9 @@ struct pl_session {
 
 /* The entry called name (case-insensitive), or NULL. */
 pl_cat_entry *pl_session_find(pl_session *s, const char *name);
+/* The entry's rows as a DataFrame (a new reference): a table's pl_df (made on first use), a
+ * view planned now, a registered DataFrame. */
+pl_status pl_session_entry_df(pl_session *s, pl_cat_entry *e, pl_df **out, pl_error *err);
 /* Adds an entry (name copied; the other fields are the caller's to fill). */
 pl_status pl_session_add(pl_session *s, const char *name, pl_cat_kind kind, pl_cat_entry **out,
                          pl_error *err);

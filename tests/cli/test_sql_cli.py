@@ -131,7 +131,8 @@ def test_syntax_error_on_a_later_line(polaroid, tmp_path):
 
 def test_caret_counts_characters_not_bytes(polaroid):
     # the caret sits under the error even after multi-byte characters
-    sql_error(polaroid("sql", "select 'héllo', frm"), "syntax error", 1, "select 'héllo', frm", 19)
+    sql_error(polaroid("sql", "select 'héllo', frm"), 'column "frm" not found', 1, "select 'héllo', frm", 16)
+    sql_error(polaroid("sql", "select 'é', 1 frm t"), 'syntax error at or near "t"', 1, "select 'é', 1 frm t", 18)
 
 
 def test_long_line_is_cut_around_the_error(polaroid):

@@ -110,6 +110,8 @@ typedef struct join_op {
     bool *res_probe_used, *res_build_used;
     /* build side */
     int64_t n_build;
+    pl_batch **bats; /* the build batches in order, until the table is built */
+    int64_t nbat;
     pl_array **bcols; /* per build column, NULL when unused */
     jk_view *bkeys;
     /* hash table */
@@ -150,6 +152,13 @@ static void ws_reset(worker_state *w) {
     memset(w, 0, sizeof *w);
 }
 
+static void release_bats(join_op *j) {
+    for (int64_t i = 0; i < j->nbat; i++) pl_batch_release(j->bats[i]);
+    pl_free(j->bats);
+    j->bats = NULL;
+    j->nbat = 0;
+}
+
 static void join_free(pl_op *op) {
     if (!op) return;
     join_op *j = op->impl;
@@ -169,6 +178,7 @@ static void join_free(pl_op *op) {
             for (int32_t i = 0; i < j->build_schema->n_fields; i++) pl_array_release(j->bcols[i]);
         pl_schema_release(j->build_schema); /* after bcols: their count comes from it */
         pl_free(j->bcols);
+        release_bats(j);
         pl_free(j->bkeys);
         pl_free(j->boff);
         pl_free(j->ehash);
@@ -303,10 +313,16 @@ static pl_status residual_filter(join_op *j, pl_exec_ctx *ctx, pl_batch *in, int
 
 /* ---------------------------------------------------------------- hash table build */
 
+/* Rows [row0, row0 + n) of the build side: rows [start, start + n) of key source src. */
+typedef struct build_chunk {
+    int64_t src, start, n, row0;
+} build_chunk;
+
 typedef struct build_task {
     join_op *j;
     int64_t n_chunks;
-    int64_t chunk;
+    build_chunk *chunks;
+    jk_view *src; /* MODE_INT: key views per source (batches, or the concatenated column) */
     int32_t pbits;
     int64_t n_parts;
     uint64_t *hash; /* [n_build] */
@@ -328,12 +344,13 @@ static pl_status bt_hash(void *arg, int64_t c, int32_t worker, pl_error *err) {
     PL_UNUSED(worker);
     build_task *t = arg;
     join_op *j = t->j;
-    int64_t start = c * t->chunk, n = PL_MIN(t->chunk, j->n_build - start);
+    const build_chunk *ch = &t->chunks[c];
+    int64_t start = ch->row0, n = ch->n;
     uint8_t *skip = t->skip ? t->skip + start : NULL;
     int64_t *cnt = t->counts + c * t->n_parts;
     if (j->mode == MODE_INT) {
         int64_t *k = t->key + start;
-        pl_join_key_ints(&j->bkeys[0], start, n, k, skip);
+        pl_join_key_ints(&t->src[ch->src], ch->start, n, k, skip);
         for (int64_t i = 0; i < n; i++)
             if (!skip || !skip[i]) cnt[part_of(jk_hash_int(k[i]), t->pbits)]++;
         return PL_OK;
@@ -351,7 +368,8 @@ static pl_status bt_scatter(void *arg, int64_t c, int32_t worker, pl_error *err)
     PL_UNUSED(worker); PL_UNUSED(err);
     build_task *t = arg;
     join_op *j = t->j;
-    int64_t start = c * t->chunk, n = PL_MIN(t->chunk, j->n_build - start);
+    PL_UNUSED(j);
+    int64_t start = t->chunks[c].row0, n = t->chunks[c].n;
     int64_t *pos = t->counts + c * t->n_parts;
     if (t->tk) {
         for (int64_t i = start; i < start + n; i++) {
@@ -446,14 +464,39 @@ static pl_status build_table(join_op *j, pl_exec_ctx *ctx, pl_error *err) {
     build_task t;
     memset(&t, 0, sizeof t);
     t.j = j;
-    t.chunk = PL_MORSEL_ROWS;
-    t.n_chunks = (n + t.chunk - 1) / t.chunk;
+    /* chunks: over the build batches when the key column was not concatenated */
+    bool per_batch = j->mode == MODE_INT && !j->bcols[j->build_keys[0]];
+    int64_t n_src = per_batch ? j->nbat : 1, max_chunks = n / PL_MORSEL_ROWS + n_src + 1;
+    t.chunks = pl_malloc(sizeof *t.chunks * (size_t)max_chunks);
+    t.src = pl_malloc(sizeof *t.src * (size_t)PL_MAX(n_src, 1));
+    if (!t.chunks || !t.src) {
+        pl_free(t.chunks);
+        pl_free(t.src);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory building the join hash table");
+    }
+    int64_t row0 = 0;
+    for (int64_t s = 0; s < n_src; s++) {
+        int64_t len = per_batch ? j->bats[s]->n_rows : n;
+        if (per_batch) pl_join_key_view(&t.src[s], j->bats[s]->columns[j->build_keys[0]]);
+        else t.src[s] = j->bkeys[0];
+        for (int64_t off = 0; off < len; off += PL_MORSEL_ROWS) {
+            build_chunk *ch = &t.chunks[t.n_chunks++];
+            ch->src = s;
+            ch->start = off;
+            ch->n = PL_MIN(PL_MORSEL_ROWS, len - off);
+            ch->row0 = row0 + off;
+        }
+        row0 += len;
+    }
     t.pbits = n > 4 * PL_MORSEL_ROWS ? PL_MIN(bits, 8) : 0;
     t.n_parts = (int64_t)1 << t.pbits;
     int64_t nonunique = 0;
     t.nonunique = &nonunique;
     bool may_null = false;
-    for (int32_t k = 0; k < j->n_keys; k++) may_null |= pl_join_key_may_null(&j->bkeys[k]);
+    if (j->mode == MODE_INT)
+        for (int64_t k = 0; k < n_src; k++) may_null |= pl_join_key_may_null(&t.src[k]);
+    else
+        for (int32_t k = 0; k < j->n_keys; k++) may_null |= pl_join_key_may_null(&j->bkeys[k]);
     int64_t nb = (int64_t)1 << bits;
     int64_t bytes = n * (8 + 4) + (nb + 1) * 4;
     PL_TRY(charge(j, ctx, bytes, err));
@@ -509,6 +552,8 @@ static pl_status build_table(join_op *j, pl_exec_ctx *ctx, pl_error *err) {
     j->boff[nb] = (uint32_t)run;
     j->unique = !nonunique && j->n_null_rows <= 1;
 done:
+    pl_free(t.chunks);
+    pl_free(t.src);
     pl_free(t.hash);
     pl_free(t.key);
     pl_free(t.skip);
@@ -558,8 +603,11 @@ static pl_status collect_build(join_op *j, pl_exec_ctx *ctx, build_sink *bs, pl_
     bool *need = pl_calloc((size_t)PL_MAX(nb, 1), sizeof *need);
     j->bcols = pl_calloc((size_t)PL_MAX(nb, 1), sizeof *j->bcols);
     if (!need || !j->bcols) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in the join build");
+    /* a single integer key is copied into the table: its column is needed only as output */
+    bool int_key = j->n_keys == 1 &&
+                   pl_join_key_class(j->build_schema->fields[j->build_keys[0]].type) == JK_INT;
     if (!st) {
-        for (int32_t i = 0; i < j->n_keys; i++) need[j->build_keys[i]] = true;
+        for (int32_t i = 0; i < j->n_keys && !int_key; i++) need[j->build_keys[i]] = true;
         for (int32_t i = 0; i < j->n_build_out; i++) need[j->build_out[i]] = true;
         if (j->residual)
             for (int32_t i = 0; i < nb; i++) need[i] |= j->res_build_used[i];
@@ -582,6 +630,12 @@ static pl_status collect_build(join_op *j, pl_exec_ctx *ctx, build_sink *bs, pl_
         }
     }
     if (!st && bytes) st = charge(j, ctx, bytes, err);
+    if (!st) {
+        for (int64_t i = 0; i < nbat; i++) pl_batch_retain(bats[i]);
+        j->bats = bats;
+        j->nbat = nbat;
+        bats = NULL;
+    }
     pl_free(need);
     pl_free(order);
     pl_free(bats);
@@ -624,8 +678,9 @@ static pl_status join_prepare(pl_op *op, pl_exec_ctx *ctx, pl_error *err) {
         j->bkeys = pl_calloc((size_t)j->n_keys, sizeof *j->bkeys);
         if (!j->bkeys) PL_FAIL(err, PL_ERR_NOMEM, "out of memory preparing the hash join");
         for (int32_t k = 0; k < j->n_keys; k++)
-            pl_join_key_view(&j->bkeys[k], j->bcols[j->build_keys[k]]);
-        j->mode = j->n_keys == 1 && j->bkeys[0].cls == JK_INT ? MODE_INT : MODE_GENERIC;
+            if (j->bcols[j->build_keys[k]]) pl_join_key_view(&j->bkeys[k], j->bcols[j->build_keys[k]]);
+        j->mode = j->n_keys == 1 && pl_join_key_class(j->build_schema->fields[j->build_keys[0]].type) == JK_INT
+                      ? MODE_INT : MODE_GENERIC;
         PL_TRY(build_table(j, ctx, err));
     } else {
         j->mode = MODE_CROSS;
@@ -636,6 +691,7 @@ static pl_status join_prepare(pl_op *op, pl_exec_ctx *ctx, pl_error *err) {
         j->matched = pl_calloc((size_t)PL_MAX(words, 1), 8);
         if (!j->matched) PL_FAIL(err, PL_ERR_NOMEM, "out of memory preparing the hash join");
     }
+    release_bats(j);
     PL_UNUSED(t0); /* the pipeline driver times operators */
     j->prepared = true;
     return PL_OK;

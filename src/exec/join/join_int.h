@@ -35,6 +35,8 @@ typedef struct jk_view {
 } jk_view;
 
 void pl_join_key_view(jk_view *k, pl_array *a);
+/* The class of a key column of type t (of its value type for dictionaries). */
+jk_class pl_join_key_class(const pl_type *t);
 /* Whether some row may be NULL. */
 bool pl_join_key_may_null(const jk_view *k);
 /* Dictionary index of row i (k->idx set), whatever its validity. */

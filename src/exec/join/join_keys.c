@@ -24,6 +24,13 @@ static jk_class class_of(const pl_type *t, int32_t *width, bool *is_signed) {
     }
 }
 
+jk_class pl_join_key_class(const pl_type *t) {
+    int32_t w;
+    bool sg;
+    if (t->id == PL_TYPE_DICTIONARY) t = t->value_type;
+    return t->id == PL_TYPE_NA ? JK_OTHER : class_of(t, &w, &sg);
+}
+
 void pl_join_key_view(jk_view *k, pl_array *a) {
     memset(k, 0, sizeof *k);
     k->a = a;

@@ -29,6 +29,7 @@ typedef struct sort_local {
     int64_t n_parts, cap;
     int64_t rows;
     uint8_t *boundary; /* top-N: key bytes of the last kept row once `keep` rows were seen */
+    int64_t charged;   /* bytes charged to the query for the buffered parts */
     char pad[64];
 } sort_local;
 
@@ -41,6 +42,7 @@ typedef struct sort_sink {
     bool topn;
     int32_t n_workers;
     sort_local *locals;
+    pl_exec_ctx *ctx; /* charged memory not yet released is given back on free */
 } sort_sink;
 
 /* ---------------------------------------------------------------- parallel error helper */
@@ -176,8 +178,8 @@ static pl_status gather_rows(sort_sink *s, sorted_set *ss, int64_t lo, int64_t h
         goto fail;
     }
     pl_sortkeys_ids(&ss->keys, lo, hi, ids);
-    for (int32_t c = 0; c < ss->n_cols && !st; c++) st = pl_sort_take(ss->cols[c], ids, n, &cols[c], err);
-    if (!st && tag_out) st = pl_sort_take(ss->tag, ids, n, tag_out, err);
+    for (int32_t c = 0; c < ss->n_cols && !st; c++) st = pl_array_take(ss->cols[c], ids, n, &cols[c], err);
+    if (!st && tag_out) st = pl_array_take(ss->tag, ids, n, tag_out, err);
     if (st) goto fail;
     pl_free(ids);
     st = pl_batch_new(pl_schema_retain(s->schema), n, cols, out, err);
@@ -203,7 +205,7 @@ static void part_reset(sort_part *p) {
 }
 
 /* Top-N: replaces a worker's parts by the first `keep` rows of their order. */
-static pl_status compact(sort_sink *s, sort_local *l, pl_error *err) {
+static pl_status compact(sort_sink *s, pl_exec_ctx *ctx, sort_local *l, pl_error *err) {
     sorted_set ss;
     PL_TRY(sort_parts(s, l->parts, l->n_parts, 1, &ss, err));
     int64_t hi = PL_MIN(ss.n, s->keep);
@@ -225,6 +227,11 @@ static pl_status compact(sort_sink *s, sort_local *l, pl_error *err) {
     l->parts[0] = np;
     l->n_parts = 1;
     l->rows = hi;
+    if (ctx) {
+        int64_t now = pl_sort_batch_bytes(np.b) + hi * 8;
+        pl_exec_charge(ctx, now - l->charged, NULL); /* a release: cannot fail */
+        l->charged = now;
+    }
     return PL_OK;
 }
 
@@ -285,7 +292,7 @@ static pl_status topn_filter(sort_sink *s, sort_local *l, int64_t seq, pl_batch 
     pl_array **cols = pl_calloc((size_t)in->n_cols, sizeof(pl_array *));
     pl_buf *tv = NULL;
     if (!cols) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in top-N");
-    for (int32_t c = 0; !st && c < in->n_cols; c++) st = pl_sort_take(in->columns[c], idx, m, &cols[c], err);
+    for (int32_t c = 0; !st && c < in->n_cols; c++) st = pl_array_take(in->columns[c], idx, m, &cols[c], err);
     if (!st) st = pl_buf_new(m * 8, &tv, err);
     if (st) {
         for (int32_t c = 0; cols && c < in->n_cols; c++) pl_array_release(cols[c]);
@@ -313,7 +320,6 @@ static pl_status topn_filter(sort_sink *s, sort_local *l, int64_t seq, pl_batch 
 
 static pl_status sort_consume(pl_sink *sink, pl_exec_ctx *ctx, int32_t worker, int64_t seq,
                               pl_batch *in, pl_error *err) {
-    PL_UNUSED(ctx);
     sort_sink *s = sink->impl;
     if (!in || in->n_rows == 0 || (s->topn && s->keep == 0)) return PL_OK;
     if (worker < 0 || worker >= s->n_workers)
@@ -341,11 +347,20 @@ static pl_status sort_consume(pl_sink *sink, pl_exec_ctx *ctx, int32_t worker, i
     } else {
         p.b = pl_batch_retain(in);
     }
+    if (ctx) {
+        int64_t bytes = pl_sort_batch_bytes(p.b) + (p.tag ? p.b->n_rows * 8 : 0);
+        pl_status st = pl_exec_charge(ctx, bytes, err);
+        if (st) {
+            part_reset(&p);
+            return st;
+        }
+        l->charged += bytes;
+    }
     l->parts[l->n_parts++] = p;
     l->rows += in->n_rows;
     int64_t twice = s->keep > INT64_MAX / 2 ? INT64_MAX : 2 * s->keep;
     if (s->topn && l->rows >= PL_MAX(twice, TOPN_COMPACT_MIN) && l->n_parts > 1)
-        PL_TRY(compact(s, l, err));
+        PL_TRY(compact(s, ctx, l, err));
     return PL_OK;
 }
 
@@ -377,7 +392,8 @@ static pl_status sort_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, p
     sort_sink *s = sink->impl;
     int64_t t0 = pl_now_ns();
     int32_t n_threads = ctx && ctx->n_threads > 0 ? ctx->n_threads : pl_pool_threads();
-    int64_t n_parts = 0;
+    if (ctx) PL_TRY(pl_exec_check(ctx, err));
+    int64_t n_parts = 0, charged = 0;
     for (int32_t w = 0; w < s->n_workers; w++) n_parts += s->locals[w].n_parts;
     sort_part *parts = pl_malloc(sizeof(sort_part) * (size_t)PL_MAX(n_parts, 1));
     if (!parts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory sorting");
@@ -387,13 +403,20 @@ static pl_status sort_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, p
         for (int64_t i = 0; i < l->n_parts; i++) parts[o++] = l->parts[i];
         l->n_parts = 0;
         l->rows = 0;
+        charged += l->charged;
+        l->charged = 0;
     }
     if (!s->topn) qsort(parts, (size_t)n_parts, sizeof(sort_part), cmp_seq);
     sorted_set ss;
     pl_status st = sort_parts(s, parts, n_parts, n_threads, &ss, err);
     for (int64_t i = 0; i < n_parts; i++) part_reset(&parts[i]);
     pl_free(parts);
-    if (st) return st;
+    if (ctx) pl_exec_charge(ctx, -charged, NULL); /* the input is released (now in ss) */
+    if (!st && ctx) st = pl_exec_check(ctx, err);
+    if (st) {
+        sorted_set_reset(&ss);
+        return st;
+    }
     int64_t lo = 0, hi = ss.n;
     if (s->topn) {
         lo = PL_MIN(s->offset, ss.n);
@@ -436,6 +459,7 @@ static void sort_free(pl_sink *sink) {
                 for (int64_t i = 0; i < s->locals[w].n_parts; i++) part_reset(&s->locals[w].parts[i]);
                 pl_free(s->locals[w].parts);
                 pl_free(s->locals[w].boundary);
+                if (s->ctx && s->locals[w].charged) pl_exec_charge(s->ctx, -s->locals[w].charged, NULL);
             }
         }
         pl_free(s->locals);
@@ -451,7 +475,6 @@ static void sort_free(pl_sink *sink) {
 pl_status pl_sort_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *cols,
                            const bool *desc, const bool *nulls_first, int64_t offset,
                            int64_t limit, pl_sink **out, pl_error *err) {
-    PL_UNUSED(ctx);
     if (n_keys < 0 || offset < 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "sort: bad key count or offset");
     for (int32_t k = 0; k < n_keys; k++)
         if (cols[k] < 0 || cols[k] >= in->n_fields)
@@ -485,6 +508,7 @@ pl_status pl_sort_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, cons
         }
     }
     s->n_keys = n_keys;
+    s->ctx = ctx;
     s->schema = pl_schema_retain(in);
     s->offset = offset;
     s->limit = limit;

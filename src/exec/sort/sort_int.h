@@ -1,6 +1,5 @@
 /* sort_int.h - the sort machinery shared by the sort sink (sort.c) and the window operator
- * (window/): normalised binary sort keys, a parallel stable MSD radix sort over them, and a
- * gather kernel.
+ * (window/): normalised binary sort keys and a parallel stable MSD radix sort over them.
  *
  * Keys: every row becomes one fixed-width record: for each key column a marker byte (only when
  * the column has NULLs: 0 = NULL first, 1 = value, 2 = NULL last), then the value normalised so
@@ -49,12 +48,12 @@ bool pl_sortkeys_same(const pl_sortkeys *s, int32_t k0, int32_t k1, int64_t a, i
 /* Row ids of sorted positions [lo, hi) into ids. */
 void pl_sortkeys_ids(const pl_sortkeys *s, int64_t lo, int64_t hi, int64_t *ids);
 
-/* out[i] = a[idx[i]], idx[i] < 0 gives NULL. All non-nested types; dictionary arrays keep their
- * dictionary. Errors: NOMEM, UNSUPPORTED (nested types). */
-pl_status pl_sort_take(pl_array *a, const int64_t *idx, int64_t n, pl_array **out,
-                       pl_error *err);
 /* Concatenates column col of batches[0..n) (n 0: an empty array of type t). */
 pl_status pl_sort_concat_column(int64_t n, pl_batch *const *batches, int32_t col, pl_type *t,
                                 pl_array **out, pl_error *err);
+
+/* Bytes the rows of b occupy (what buffering it costs; dictionaries and nested children are
+ * estimated), for memory accounting. */
+int64_t pl_sort_batch_bytes(const pl_batch *b);
 
 #endif

@@ -183,6 +183,7 @@ typedef struct win_part {
 typedef struct win_local {
     win_part *parts;
     int64_t n_parts, cap;
+    int64_t charged; /* bytes charged to the query for the buffered parts */
     char pad[64];
 } win_local;
 
@@ -192,11 +193,11 @@ typedef struct win_sink {
     pl_window_spec *specs; /* copied: consts and frame offsets owned */
     int32_t n_workers;
     win_local *locals;
+    pl_exec_ctx *ctx; /* charged memory not yet released is given back on free */
 } win_sink;
 
 static pl_status win_consume(pl_sink *sink, pl_exec_ctx *ctx, int32_t worker, int64_t seq,
                              pl_batch *in, pl_error *err) {
-    PL_UNUSED(ctx);
     win_sink *s = sink->impl;
     if (!in || in->n_rows == 0) return PL_OK;
     if (worker < 0 || worker >= s->n_workers)
@@ -208,6 +209,11 @@ static pl_status win_consume(pl_sink *sink, pl_exec_ctx *ctx, int32_t worker, in
         if (!np) PL_FAIL(err, PL_ERR_NOMEM, "out of memory buffering window input");
         l->parts = np;
         l->cap = cap;
+    }
+    if (ctx) {
+        int64_t bytes = pl_sort_batch_bytes(in);
+        PL_TRY(pl_exec_charge(ctx, bytes, err));
+        l->charged += bytes;
     }
     l->parts[l->n_parts++] = (win_part){pl_batch_retain(in), seq};
     return PL_OK;
@@ -282,7 +288,7 @@ static void out_task(void *arg, int64_t bi, int32_t worker) {
     int32_t n_in = j->s->in->n_fields, n_out = n_in + j->s->n_specs;
     pl_array **cols = pl_calloc((size_t)n_out, sizeof(pl_array *));
     pl_status st = cols ? PL_OK : pl_error_set(&e, PL_ERR_NOMEM, "out of memory in window output");
-    for (int32_t c = 0; !st && c < n_in; c++) st = pl_sort_take(j->cols[c], j->ids + lo, n, &cols[c], &e);
+    for (int32_t c = 0; !st && c < n_in; c++) st = pl_array_take(j->cols[c], j->ids + lo, n, &cols[c], &e);
     for (int32_t k = 0; !st && k < j->s->n_specs; k++)
         st = pl_array_slice(j->results[k], lo, n, &cols[n_in + k], &e);
     if (!st) {
@@ -299,8 +305,9 @@ static pl_status win_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, pl
     int64_t t0 = pl_now_ns();
     int32_t n_threads = ctx && ctx->n_threads > 0 ? ctx->n_threads : pl_pool_threads();
     int32_t n_in = s->in->n_fields;
+    if (ctx) PL_TRY(pl_exec_check(ctx, err));
     pl_status st = PL_OK;
-    int64_t n_parts = 0, n = 0;
+    int64_t n_parts = 0, n = 0, charged = 0;
     for (int32_t w = 0; w < s->n_workers; w++) n_parts += s->locals[w].n_parts;
     win_part *parts = pl_malloc(sizeof(win_part) * (size_t)PL_MAX(n_parts, 1));
     pl_batch **batches = pl_malloc(sizeof(pl_batch *) * (size_t)PL_MAX(n_parts, 1));
@@ -323,6 +330,8 @@ static pl_status win_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, pl
             win_local *l = &s->locals[w];
             for (int64_t i = 0; i < l->n_parts; i++) parts[o++] = l->parts[i];
             l->n_parts = 0;
+            charged += l->charged;
+            l->charged = 0;
         }
     }
     qsort(parts, (size_t)n_parts, sizeof(win_part), cmp_part_seq);
@@ -347,6 +356,7 @@ static pl_status win_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, pl
     }
     for (int64_t i = 0; i < n_parts; i++) pl_batch_release(parts[i].b);
     n_parts = 0;
+    if (ctx) pl_exec_charge(ctx, -charged, NULL); /* released; the concatenation replaces it */
     if (st) goto done;
     /* groups of specs with the same window */
     int32_t n_groups = 0;
@@ -357,6 +367,7 @@ static pl_status win_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, pl
         if (group_of[k] < 0) group_of[k] = n_groups++;
     }
     for (int32_t g = 0; g < n_groups && !st; g++) {
+        if (ctx && (st = pl_exec_check(ctx, err))) break;
         int32_t first = 0;
         while (group_of[first] != g) first++;
         pl_win_group grp;
@@ -382,7 +393,7 @@ static pl_status win_finish(pl_sink *sink, pl_exec_ctx *ctx, pl_stream **out, pl
             }
             for (int64_t p = 0; p < n; p++) inv[grp.ids[p]] = p;
             for (int64_t p = 0; p < n; p++) idx[p] = inv[ids0[p]];
-            st = pl_sort_take(r, idx, n, &results[k], err);
+            st = pl_array_take(r, idx, n, &results[k], err);
             pl_array_release(r);
         }
         if (g == 0 && !st) {
@@ -459,6 +470,7 @@ static void win_free(pl_sink *sink) {
                 for (int64_t i = 0; i < s->locals[w].n_parts; i++)
                     pl_batch_release(s->locals[w].parts[i].b);
                 pl_free(s->locals[w].parts);
+                if (s->ctx && s->locals[w].charged) pl_exec_charge(s->ctx, -s->locals[w].charged, NULL);
             }
         pl_free(s->locals);
         if (s->specs)
@@ -515,7 +527,6 @@ static pl_status spec_copy(const pl_schema *in, const pl_window_spec *src, pl_wi
 pl_status pl_window_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_specs,
                              const pl_window_spec *specs, pl_schema *out_schema, pl_sink **out,
                              pl_error *err) {
-    PL_UNUSED(ctx);
     if (n_specs < 0 || !out_schema || out_schema->n_fields != in->n_fields + n_specs)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "window: output schema must have the %d input columns "
                 "and one column per window function", in->n_fields);
@@ -537,6 +548,7 @@ pl_status pl_window_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_specs,
     sink->consume = win_consume;
     sink->finish = win_finish;
     sink->free = win_free;
+    s->ctx = ctx;
     s->in = pl_schema_retain(in);
     s->out = pl_schema_retain(out_schema);
     s->n_workers = pl_pool_max_workers();

@@ -687,7 +687,7 @@ static pl_status eval_nav(ev *e, pl_array *const *cols, pl_array **out, pl_error
             base = combined;
         }
     }
-    pl_status st = pl_sort_take(base, e->src, n, out, err);
+    pl_status st = pl_array_take(base, e->src, n, out, err);
     pl_array_release(combined);
     return st;
 }
@@ -833,7 +833,7 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
         }
         for (int64_t i = n - 1; i >= 1; i--) e->tree[i] = PL_MIN(e->tree[2 * i], e->tree[2 * i + 1]);
         run_blocks(n, e->T, tree_block, e);
-        return pl_sort_take(e->x, e->src, n, out, err);
+        return pl_array_take(e->x, e->src, n, out, err);
     }
     pl_type *rt = sp->result_type;
     pl_buf *vals = NULL, *valid = NULL;
@@ -971,7 +971,7 @@ static void ev_reset(ev *e) {
 static pl_status gather_sorted(pl_array *a, const pl_win_group *g, bool decode, pl_array **out,
                                pl_error *err) {
     pl_array *t;
-    PL_TRY(pl_sort_take(a, g->ids, g->n, &t, err));
+    PL_TRY(pl_array_take(a, g->ids, g->n, &t, err));
     if (!decode || t->type->id != PL_TYPE_DICTIONARY) {
         *out = t;
         return PL_OK;

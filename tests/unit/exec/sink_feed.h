@@ -9,6 +9,7 @@
 #include "exec/exec.h"
 #include "polaroid/io.h"
 
+/* feed_job/feed_task: one morsel per pool task (also used by test_agg.c). */
 typedef struct feed_job {
     pl_sink *sink;
     pl_exec_ctx *ctx;
@@ -17,7 +18,7 @@ typedef struct feed_job {
     pl_error err;
 } feed_job;
 
-static void feed_task(void *arg, int64_t i, int32_t worker) {
+__attribute__((unused)) static void feed_task(void *arg, int64_t i, int32_t worker) {
     feed_job *j = arg;
     pl_error e;
     memset(&e, 0, sizeof e);
@@ -25,6 +26,12 @@ static void feed_task(void *arg, int64_t i, int32_t worker) {
         int expect = 0;
         if (atomic_compare_exchange_strong(&j->failed, &expect, 1)) j->err = e;
     }
+}
+
+/* The same through the executor's pl_exec_parallel (worker ids, first error wins). */
+static pl_status feed_exec_task(void *arg, int64_t i, int32_t worker, pl_error *err) {
+    feed_job *j = arg;
+    return j->sink->consume(j->sink, j->ctx, worker, i, j->morsels[i], err);
 }
 
 static uint64_t feed_rng_state = 0x1234567ULL;
@@ -36,8 +43,10 @@ static uint64_t feed_rng(void) {
 }
 
 static void test_ctx_init(pl_exec_ctx *ctx, int32_t n_threads) {
-    memset(ctx, 0, sizeof *ctx);
-    ctx->n_threads = n_threads;
+    pl_exec_opts o;
+    pl_exec_opts_init(&o);
+    o.n_threads = n_threads;
+    pl_exec_ctx_init(ctx, &o);
 }
 
 /* Cuts b into morsels (random sizes up to max_rows; slices, so offsets != 0), consumes them
@@ -61,19 +70,16 @@ static pl_status feed_sink(pl_sink *sink, pl_batch *b, int64_t max_rows, pl_tabl
     j.sink = sink;
     j.ctx = &ctx;
     j.morsels = m;
-    atomic_init(&j.failed, 0);
-    pl_parallel_for(n, 2, feed_task, &j);
+    pl_status st = pl_exec_parallel(&ctx, n, feed_exec_task, &j, err);
     for (int64_t i = 0; i < n; i++) pl_batch_release(m[i]);
     free(m);
-    if (atomic_load(&j.failed)) {
-        if (err) *err = j.err;
-        return j.err.code ? j.err.code : PL_ERR_INTERNAL;
-    }
+    if (st) return st;
     pl_stream *s;
-    pl_status st = sink->finish(sink, &ctx, &s, err);
+    st = sink->finish(sink, &ctx, &s, err);
     if (st) return st;
     st = pl_stream_collect(s, out, err);
     pl_stream_free(s);
+    if (ctx.mem_used != 0) abort(); /* every charge released */
     return st;
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,29 @@ static pl_bexpr *make_residual(void) {
     return r;
 }
 
+/* The same condition bound from an expression over probe then build columns. */
+static pl_bexpr *bind_residual(pl_schema *ps, pl_schema *bs) {
+    pl_field f[6];
+    for (int i = 0; i < 3; i++) f[i] = ps->fields[i], f[3 + i] = bs->fields[i];
+    pl_schema *all = NULL;
+    assert_int_equal(pl_schema_new(6, f, &all, NULL), PL_OK);
+    pl_expr *e = pl_expr_call2(
+        "ne",
+        pl_expr_call2("mod", pl_expr_call2("add", pl_expr_col_index(2, "p_v"), pl_expr_col_index(5, "b_v")),
+                      pl_expr_lit_i64(3)),
+        pl_expr_lit_i64(0));
+    pl_bexpr *b = NULL;
+    pl_error err;
+    memset(&err, 0, sizeof err);
+    if (pl_expr_bind(e, all, &b, &err)) {
+        print_error("bind: %s\n", err.msg);
+        fail();
+    }
+    pl_expr_release(e);
+    pl_schema_release(all);
+    return b;
+}
+
 static bool model_res(const trow *p, const trow *b) {
     return p->vv && b->vv && (p->v + b->v) % 3 != 0;
 }
@@ -255,6 +279,7 @@ typedef struct jcase {
     int64_t pbatch, bbatch;
     int threads;
     bool dict_out; /* the output asks for the (plain) build k2 as dictionary<int32, utf8> */
+    bool bound;    /* the residual bound from an expression (add, mod, ne) */
 } jcase;
 
 typedef struct run_ctx {
@@ -380,7 +405,7 @@ static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_sc
         .probe_keys = pk,
         .build_keys = bk,
         .null_equal = c->null_equal,
-        .residual = c->residual ? make_residual() : NULL,
+        .residual = c->residual ? (c->bound ? bind_residual(ps, bs) : make_residual()) : NULL,
         .n_probe_out = 3,
         .probe_out = po,
         .n_build_out = semi ? 0 : 3,
@@ -566,6 +591,83 @@ static void test_dict_probe(void **state) {
     run_case(&c);
 }
 
+static void test_bound_residual(void **state) {
+    (void)state;
+    for (int k = 0; k < 6; k++) {
+        jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = k % 3, .residual = true,
+                   .bound = true, .pdict = k == 2, .np = 5000, .nb = 300, .k1_dom = 40,
+                   .k2_dom = 30, .null_pct = 5, .pbatch = 2000, .bbatch = 100, .threads = 2};
+        run_case(&c);
+    }
+    jcase c = {.kind = PL_JK_PROBE_OUTER, .n_keys = 0, .residual = true, .bound = true,
+               .np = 500, .nb = 200, .k1_dom = 5, .k2_dom = 5, .null_pct = 5, .pbatch = 128,
+               .bbatch = 64, .threads = 2};
+    run_case(&c);
+}
+
+/* One FLOAT64 key column each side; returns the number of output rows. */
+static int64_t float_join(const double *pv, const bool *pvalid, int np, const double *bv,
+                          const bool *bvalid, int nb, pl_join_kind kind, bool null_equal) {
+    pl_field pf = {"p", pl_type_simple(PL_TYPE_FLOAT64), true}, bf = {"b", pl_type_simple(PL_TYPE_FLOAT64), true};
+    pl_schema *ps = NULL, *bs = NULL;
+    assert_int_equal(pl_schema_new(1, &pf, &ps, NULL), PL_OK);
+    assert_int_equal(pl_schema_new(1, &bf, &bs, NULL), PL_OK);
+    pl_table *tabs[2];
+    for (int side = 0; side < 2; side++) {
+        pl_builder *b = NULL;
+        assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_FLOAT64), 8, &b, NULL), PL_OK);
+        int n = side ? nb : np;
+        for (int i = 0; i < n; i++) {
+            bool v = side ? bvalid[i] : pvalid[i];
+            double d = side ? bv[i] : pv[i];
+            assert_int_equal(v ? pl_builder_append_f64(b, d, NULL) : pl_builder_append_null(b, NULL), PL_OK);
+        }
+        pl_array *a = NULL;
+        assert_int_equal(pl_builder_finish(b, &a, NULL), PL_OK);
+        pl_builder_free(b);
+        pl_batch *bt = NULL;
+        assert_int_equal(pl_batch_new(pl_schema_retain(side ? bs : ps), n, &a, &bt, NULL), PL_OK);
+        assert_int_equal(pl_table_new(side ? bs : ps, &tabs[side], NULL), PL_OK);
+        assert_int_equal(pl_table_append(tabs[side], bt, NULL), PL_OK);
+        pl_batch_release(bt);
+    }
+    pl_exec_ctx ctx;
+    pl_exec_ctx_init(&ctx, NULL);
+    int32_t k = 0;
+    pl_join_spec spec = {.kind = kind, .n_keys = 1, .probe_keys = &k, .build_keys = &k,
+                         .null_equal = null_equal, .n_probe_out = 1, .probe_out = &k,
+                         .out_schema = ps};
+    pl_stream *src = NULL;
+    pl_pipeline *pipe = NULL;
+    assert_int_equal(pl_stream_from_table(tabs[1], &src, NULL), PL_OK);
+    assert_int_equal(pl_pipeline_new(src, &pipe, NULL), PL_OK);
+    pl_op *op = NULL;
+    assert_int_equal(pl_join_op_new(&ctx, &spec, ps, pipe, &op, NULL), PL_OK);
+    assert_int_equal(op->prepare(op, &ctx, NULL), PL_OK);
+    pl_batch *out = NULL;
+    assert_int_equal(op->process(op, &ctx, 0, tabs[0]->batches[0], &out, NULL), PL_OK);
+    int64_t n = out ? out->n_rows : 0;
+    pl_batch_release(out);
+    pl_op_free(op);
+    pl_table_release(tabs[0]);
+    pl_table_release(tabs[1]);
+    pl_schema_release(ps);
+    pl_schema_release(bs);
+    return n;
+}
+
+/* DuckDB: 0.0 = -0.0 and NaN = NaN in joins. */
+static void test_float_keys(void **state) {
+    (void)state;
+    double pv[] = {0.0, -0.0, NAN, 1.5, 0.0};
+    bool pvalid[] = {true, true, true, true, false};
+    double bv[] = {-0.0, NAN, 0.0, 2.0};
+    bool bvalid[] = {true, true, false, true};
+    assert_int_equal(float_join(pv, pvalid, 5, bv, bvalid, 4, PL_JK_SEMI, false), 3);
+    assert_int_equal(float_join(pv, pvalid, 5, bv, bvalid, 4, PL_JK_SEMI, true), 4);
+    assert_int_equal(float_join(pv, pvalid, 5, bv, bvalid, 4, PL_JK_ANTI, false), 2);
+}
+
 static void test_errors(void **state) {
     (void)state;
     pl_schema *ps = make_schema("p_", false), *bs = make_schema("b_", false);
@@ -597,6 +699,7 @@ int main(void) {
         cmocka_unit_test(test_small_all),   cmocka_unit_test(test_empty_sides),
         cmocka_unit_test(test_cross),       cmocka_unit_test(test_large),
         cmocka_unit_test(test_large_build), cmocka_unit_test(test_dict_probe),
+        cmocka_unit_test(test_bound_residual), cmocka_unit_test(test_float_keys),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

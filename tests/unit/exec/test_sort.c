@@ -391,12 +391,98 @@ static void test_unsupported_key(void **state) {
     pl_schema_release(s);
 }
 
+
+static void test_limits_and_nested_payload(void **state) {
+    (void)state;
+    /* a list column rides along; the memory limit and cancellation stop the sort */
+    pl_type *lt;
+    assert_int_equal(pl_type_new_list("item", pl_type_simple(PL_TYPE_INT64), true, &lt, NULL), PL_OK);
+    pl_field f[2];
+    assert_int_equal(pl_field_init(&f[0], "k", pl_type_simple(PL_TYPE_INT64), true, NULL), PL_OK);
+    assert_int_equal(pl_field_init(&f[1], "l", lt, true, NULL), PL_OK);
+    pl_schema *s;
+    assert_int_equal(pl_schema_new(2, f, &s, NULL), PL_OK);
+    pl_field_reset(&f[0]);
+    pl_field_reset(&f[1]);
+    int64_t n = 5000;
+    pl_builder *bk, *bl;
+    assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_INT64), n, &bk, NULL), PL_OK);
+    assert_int_equal(pl_builder_new(lt, n, &bl, NULL), PL_OK);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = (i * 7919) % n;
+        assert_int_equal(pl_builder_append_i64(bk, k, NULL), PL_OK);
+        for (int64_t j = 0; j < k % 3; j++)
+            assert_int_equal(pl_builder_append_i64(pl_builder_child(bl, 0), k * 10 + j, NULL), PL_OK);
+        assert_int_equal(pl_builder_append_valid(bl, NULL), PL_OK);
+    }
+    pl_array *cols[2];
+    assert_int_equal(pl_builder_finish(bk, &cols[0], NULL), PL_OK);
+    assert_int_equal(pl_builder_finish(bl, &cols[1], NULL), PL_OK);
+    pl_builder_free(bk);
+    pl_builder_free(bl);
+    pl_batch *in;
+    assert_int_equal(pl_batch_new(pl_schema_retain(s), n, cols, &in, NULL), PL_OK);
+    int32_t key = 0;
+    bool d = true, nf = false;
+    pl_exec_ctx ctx;
+    test_ctx_init(&ctx, 2);
+    pl_sink *sink;
+    pl_error err;
+    assert_int_equal(pl_sort_sink_new(&ctx, s, 1, &key, &d, &nf, 0, -1, &sink, &err), PL_OK);
+    pl_table *t;
+    if (feed_sink(sink, in, 700, &t, &err)) fail_msg("%s", err.msg);
+    sink->free(sink);
+    pl_batch *all;
+    assert_int_equal(pl_table_combine(t, &all, NULL), PL_OK);
+    const int64_t *kv = pl_array_values_ptr(all->columns[0]);
+    pl_array *l = all->columns[1];
+    const int32_t *lo = pl_array_offsets(l);
+    const int64_t *items = pl_array_values_ptr(l->children[0]);
+    for (int64_t i = 0; i < n; i++) {
+        assert_int_equal(kv[i], n - 1 - i);
+        assert_int_equal(lo[i + 1] - lo[i], kv[i] % 3);
+        for (int32_t j = lo[i]; j < lo[i + 1]; j++) assert_int_equal(items[j], kv[i] * 10 + (j - lo[i]));
+    }
+    pl_batch_release(all);
+    pl_table_release(t);
+    /* memory limit */
+    pl_exec_opts o;
+    pl_exec_opts_init(&o);
+    o.n_threads = 2;
+    o.memory_limit = 10000;
+    pl_exec_ctx_init(&ctx, &o);
+    assert_int_equal(pl_sort_sink_new(&ctx, s, 1, &key, &d, &nf, 0, -1, &sink, &err), PL_OK);
+    pl_batch *sl;
+    assert_int_equal(pl_batch_slice(in, 0, 4000, &sl, NULL), PL_OK);
+    assert_int_equal(sink->consume(sink, &ctx, 0, 0, sl, &err), PL_ERR_NOMEM);
+    assert_non_null(strstr(err.msg, "memory limit"));
+    pl_batch_release(sl);
+    sink->free(sink);
+    assert_int_equal(ctx.mem_used, 0);
+    /* cancellation */
+    int cancel = 0;
+    o.memory_limit = 0;
+    o.cancel = &cancel;
+    pl_exec_ctx_init(&ctx, &o);
+    assert_int_equal(pl_sort_sink_new(&ctx, s, 1, &key, &d, &nf, 0, -1, &sink, &err), PL_OK);
+    assert_int_equal(sink->consume(sink, &ctx, 0, 0, in, &err), PL_OK);
+    assert_true(ctx.mem_used > 0);
+    cancel = 1;
+    pl_stream *st;
+    assert_int_equal(sink->finish(sink, &ctx, &st, &err), PL_ERR_CANCELLED);
+    sink->free(sink);
+    assert_int_equal(ctx.mem_used, 0);
+    pl_batch_release(in);
+    pl_schema_release(s);
+    pl_type_release(lt);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_keys),      cmocka_unit_test(test_multi_keys),
         cmocka_unit_test(test_long_strings),     cmocka_unit_test(test_topn),
         cmocka_unit_test(test_empty_and_small),  cmocka_unit_test(test_no_keys_keeps_order),
-        cmocka_unit_test(test_unsupported_key),
+        cmocka_unit_test(test_unsupported_key),  cmocka_unit_test(test_limits_and_nested_payload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -788,6 +788,107 @@ static void test_duckdb_range(void **state) {
     free(g_rows);
 }
 
+
+/* Timestamps with interval RANGE offsets, decimal sums, a dictionary partition key. Values from
+ * DuckDB 2.0:
+ *   select sum(d) over (order by t range between interval 2 hours preceding and current row),
+ *          count(*) over (partition by k order by t range between current row and
+ *                         interval '90 minutes' following),
+ *          avg(d) over (partition by k)
+ *   from (values (timestamp '2024-01-01 00:00', 1.50::decimal(10,2), 'a'),
+ *                ('2024-01-01 01:00', 2.25, 'b'), ('2024-01-01 02:30', -1.00, 'a'),
+ *                ('2024-01-01 03:00', null, 'a'), ('2024-01-01 05:00', 4.00, 'b')) v(t,d,k)
+ * gives s = 1.50 3.75 1.25 1.25 4.00 (decimal(38,2)), c = 1 1 2 1 1, a = .25 3.125 .25 .25 3.125. */
+static void test_temporal_decimal_dict(void **state) {
+    (void)state;
+    pl_type *tt, *dt, *kt;
+    assert_int_equal(pl_type_new_timestamp(PL_UNIT_US, NULL, &tt, NULL), PL_OK);
+    assert_int_equal(pl_type_new_decimal(10, 2, &dt, NULL), PL_OK);
+    assert_int_equal(pl_type_new_dictionary(PL_TYPE_INT8, pl_type_simple(PL_TYPE_UTF8), &kt, NULL), PL_OK);
+    int64_t mins[5] = {0, 60, 150, 180, 300}, cents[5] = {150, 225, -100, 0, 400};
+    const char *ks[5] = {"a", "b", "a", "a", "b"};
+    pl_builder *bt, *bd, *bk;
+    assert_int_equal(pl_builder_new(tt, 5, &bt, NULL), PL_OK);
+    assert_int_equal(pl_builder_new(dt, 5, &bd, NULL), PL_OK);
+    assert_int_equal(pl_builder_new(kt, 5, &bk, NULL), PL_OK);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(pl_builder_append_i64(bt, 1704067200000000LL + mins[i] * 60000000LL, NULL), PL_OK);
+        if (i == 3) assert_int_equal(pl_builder_append_null(bd, NULL), PL_OK);
+        else assert_int_equal(pl_builder_append_decimal(bd, (uint64_t)cents[i], cents[i] < 0 ? -1 : 0, NULL), PL_OK);
+        assert_int_equal(pl_builder_append_bytes(bk, ks[i], 1, NULL), PL_OK);
+    }
+    pl_array *cols[3];
+    assert_int_equal(pl_builder_finish(bt, &cols[0], NULL), PL_OK);
+    assert_int_equal(pl_builder_finish(bd, &cols[1], NULL), PL_OK);
+    assert_int_equal(pl_builder_finish(bk, &cols[2], NULL), PL_OK);
+    pl_builder_free(bt);
+    pl_builder_free(bd);
+    pl_builder_free(bk);
+    pl_window_spec s[3];
+    static const int TO[1] = {0}, KP[1] = {2};
+    s[0] = mk("sum", 1, 1, -1, -1);
+    win(&s[0], 0, NULL, 1, TO, F1, F1);
+    pl_value iv = v_none();
+    iv.is_null = false;
+    iv.type = pl_type_simple(PL_TYPE_INTERVAL);
+    iv.v.iv.ns = 2 * 3600 * 1000000000LL;
+    frame(&s[0], PL_FRAME_RANGE, PL_BOUND_PRECEDING, iv, PL_BOUND_CURRENT_ROW, v_none());
+    s[1] = mk("count", 0, -1, -1, -1);
+    win(&s[1], 1, KP, 1, TO, F1, F1);
+    iv.v.iv.ns = 90 * 60 * 1000000000LL;
+    frame(&s[1], PL_FRAME_RANGE, PL_BOUND_CURRENT_ROW, v_none(), PL_BOUND_FOLLOWING, iv);
+    s[2] = mk("avg", 1, 1, -1, -1);
+    win(&s[2], 1, KP, 0, NULL, F1, F1);
+    pl_field f[6];
+    const char *names[6] = {"t", "d", "k", "s", "c", "a"};
+    pl_type *types[6] = {tt, dt, kt, NULL, NULL, NULL};
+    for (int k = 0; k < 3; k++) {
+        pl_type *at[1] = {s[k].n_args ? types[s[k].args[0]] : NULL};
+        assert_int_equal(pl_window_bind(s[k].name, s[k].n_args, at, &types[3 + k], NULL), PL_OK);
+        s[k].result_type = types[3 + k];
+    }
+    assert_int_equal(types[3]->id, PL_TYPE_DECIMAL128);
+    assert_int_equal(types[3]->precision, 38);
+    assert_int_equal(types[3]->scale, 2);
+    for (int c = 0; c < 6; c++) assert_int_equal(pl_field_init(&f[c], names[c], types[c], true, NULL), PL_OK);
+    pl_schema *in, *out_s;
+    assert_int_equal(pl_schema_new(3, f, &in, NULL), PL_OK);
+    assert_int_equal(pl_schema_new(6, f, &out_s, NULL), PL_OK);
+    for (int c = 0; c < 6; c++) pl_field_reset(&f[c]);
+    pl_batch *b;
+    assert_int_equal(pl_batch_new(pl_schema_retain(in), 5, cols, &b, NULL), PL_OK);
+    pl_exec_ctx ctx;
+    test_ctx_init(&ctx, 2);
+    pl_sink *sink;
+    pl_error err;
+    if (pl_window_sink_new(&ctx, in, 3, s, out_s, &sink, &err)) fail_msg("%s", err.msg);
+    pl_table *t;
+    if (feed_sink(sink, b, 2, &t, &err)) fail_msg("%s", err.msg);
+    sink->free(sink);
+    pl_batch *all;
+    assert_int_equal(pl_table_combine(t, &all, NULL), PL_OK);
+    int64_t want_s[5] = {150, 375, 125, 125, 400}, want_c[5] = {1, 1, 2, 1, 1};
+    double want_a[5] = {0.25, 3.125, 0.25, 0.25, 3.125};
+    const int64_t *ts = pl_array_values_ptr(all->columns[0]);
+    const uint8_t *sd = pl_array_values_ptr(all->columns[3]);
+    const int64_t *cv = pl_array_values_ptr(all->columns[4]);
+    const double *av = pl_array_values_ptr(all->columns[5]);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(ts[i], 1704067200000000LL + mins[i] * 60000000LL);
+        int64_t lo;
+        memcpy(&lo, sd + i * 16, 8);
+        assert_int_equal(lo, want_s[i]);
+        assert_int_equal(cv[i], want_c[i]);
+        assert_true(fabs(av[i] - want_a[i]) < 1e-12);
+    }
+    pl_batch_release(all);
+    pl_table_release(t);
+    pl_batch_release(b);
+    pl_schema_release(in);
+    pl_schema_release(out_s);
+    for (int c = 0; c < 6; c++) pl_type_release(types[c]);
+}
+
 static void test_errors(void **state) {
     (void)state;
     gen_rows(10, 2, 3, 0);
@@ -861,6 +962,7 @@ int main(void) {
         cmocka_unit_test(test_aggregates_frames), cmocka_unit_test(test_range_float_key),
         cmocka_unit_test(test_large),           cmocka_unit_test(test_empty),
         cmocka_unit_test(test_duckdb_range),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_temporal_decimal_dict),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -44,6 +44,24 @@ static bool pending(const pl_error *e) {
         }                                                                                          \
     } while (0)
 
+/* Skips the test while the DataFrame layer is missing (its placeholders answer "not built yet";
+ * the planner then cannot see session tables). */
+static void require_dataframes(void) {
+    pl_error err;
+    pl_error_init(&err);
+    pl_schema *sc = NULL;
+    pl_table *t = NULL;
+    pl_df *df = NULL;
+    assert_int_equal(pl_schema_new(0, NULL, &sc, &err), PL_OK);
+    assert_int_equal(pl_table_new(sc, &t, &err), PL_OK);
+    pl_schema_release(sc);
+    pl_status st = pl_df_from_table(t, &df, &err);
+    pl_table_release(t);
+    pl_df_release(df);
+    SKIP_IF_PENDING(&err);
+    assert_int_equal(st, PL_OK);
+}
+
 static pl_status on_result(void *user, pl_sql_result *r, pl_error *err) {
     results *res = user;
     int i = res->n++;
@@ -81,6 +99,7 @@ static void run_ok(pl_session *s, const char *sql, results *res) {
     pl_status st = run(s, sql, res, &err);
     pl_free(res->explain);
     res->explain = NULL;
+    if (pending(&err)) print_message("%s\n", sql);
     SKIP_IF_PENDING(&err);
     if (st) fail_msg("%s: %s (position %d)", sql, err.msg, err.sql_pos);
 }
@@ -92,6 +111,7 @@ static void run_fails(pl_session *s, const char *sql, int code, int32_t pos, con
     pl_error err;
     pl_status st = run(s, sql, &res, &err);
     pl_free(res.explain);
+    if (pending(&err)) print_message("%s\n", sql);
     SKIP_IF_PENDING(&err);
     if (st == PL_OK) fail_msg("%s: expected an error", sql);
     if (code != -1 && (int)st != code) fail_msg("%s: expected code %d, got %d: %s", sql, code, st, err.msg);
@@ -241,6 +261,7 @@ static void test_query_api_errors(void **state) {
 
 static void test_statements_in_order(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     results res;
     const char *q = "select 1;\n  select 2 union all select 3;\nvalues (1), (2), (3), (4)";
     run_ok(s, q, &res);
@@ -312,7 +333,6 @@ static void test_insert_errors(void **state) {
     run_ok(s, "create table t (a int not null, b varchar, c double)", &res);
     run_fails(s, "insert into t values (1, 2)", PL_ERR_SQL, -2, "table \"t\" has 3 columns but 2 values");
     run_fails(s, "insert into t values (1, 2, 3, 4)", PL_ERR_SQL, -2, "but 4 values");
-    run_fails(s, "insert into t select 1, 2", PL_ERR_SQL, 0, "but 2 values");
     const char *q = "insert into u values (1)";
     run_fails(s, q, PL_ERR_NOT_FOUND, at(q, "u values"), "table \"u\" does not exist");
     q = "insert into t (a, zz) values (1, 2)";
@@ -329,10 +349,13 @@ static void test_insert_errors(void **state) {
     assert_int_equal(table_of(s, "t")->n_rows, 0);
     run_ok(s, "create table if not exists t (x int)", &res);
     assert_int_equal(table_of(s, "t")->schema->n_fields, 3);
+    require_dataframes();
+    run_fails(s, "insert into t select 1, 2", PL_ERR_SQL, 0, "but 2 values");
 }
 
 static void test_insert_query_and_snapshots(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     results res;
     run_ok(s,
            "create table t (a bigint, b varchar);"
@@ -361,6 +384,7 @@ static void test_insert_query_and_snapshots(void **state) {
 
 static void test_create_table_as_and_views(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     results res;
     run_ok(s,
            "create table t as select * from (values (1, 'a'), (2, 'b')) v(id, name);"
@@ -393,6 +417,7 @@ static void test_create_table_as_and_views(void **state) {
 
 static void test_copy(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     results res;
     run_ok(s, "create table t (a int, b varchar)", &res);
     char dir[] = "/tmp/pl_session_XXXXXX";
@@ -434,6 +459,7 @@ static void test_copy(void **state) {
 
 static void test_growing_table_across_morsels(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     results res;
     run_ok(s, "create table t (a bigint not null, b double); insert into t values (1, 0.5)", &res);
     /* doubling 18 times: 262144 rows, past several morsels (PL_MORSEL_ROWS = 65536) */
@@ -462,6 +488,7 @@ static void test_growing_table_across_morsels(void **state) {
 
 static void test_long_file_path_in_from(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     pl_error err;
     pl_error_init(&err);
     /* a registered DataFrame named like a long path: FROM '...' must find it by its full name
@@ -497,6 +524,7 @@ static void test_long_file_path_in_from(void **state) {
 
 static void test_explain(void **state) {
     pl_session *s = *state;
+    require_dataframes();
     results res;
     pl_error err;
     pl_status st = run(s, "explain select 1 as one", &res, &err);
