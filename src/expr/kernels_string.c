@@ -1,7 +1,7 @@
 /* kernels_string.c - the string function set (pl_funcs_string): length, octet_length, lower,
  * upper, trim/ltrim/rtrim, substr, concat, concat_op (||), concat_ws, replace, starts_with,
  * ends_with, contains, strpos, split_part, left, right, lpad, rpad, reverse, repeat, ascii,
- * chr, regexp_matches, regexp_full_match, regexp_replace, regexp_extract.
+ * chr, md5, regexp_matches, regexp_full_match, regexp_replace, regexp_extract.
  *
  * Semantics follow DuckDB: positions and lengths count UTF-8 characters (code points), 1-based;
  * substr/left/right/split_part accept negative arguments as DuckDB does; lower/upper map ASCII,
@@ -156,6 +156,13 @@ static pl_status bind_octet_length(pl_bexpr *call, pl_error *err) {
     pl_type_id id = call->args[0]->type->id;
     if (!is_str(id) && id != PL_TYPE_BINARY) return no_function(call, err);
     call->type = ty(PL_TYPE_INT64);
+    return PL_OK;
+}
+
+static pl_status bind_md5(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id;
+    if (!is_str(id) && id != PL_TYPE_BINARY) return no_function(call, err);
+    call->type = ty(PL_TYPE_UTF8);
     return PL_OK;
 }
 
@@ -1259,6 +1266,97 @@ RX(regexp_full_match, RX_FULL)
 RX(regexp_replace, RX_REPLACE)
 RX(regexp_extract, RX_EXTRACT)
 
+/* ---------------------------------------------------------------- md5 (RFC 1321) */
+
+static const uint32_t g_md5_k[64] = {
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
+static const uint8_t g_md5_r[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                                    5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+                                    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                                    6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+
+static void md5_block(uint32_t h[4], const uint8_t *blk) {
+    uint32_t w[16];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)blk[i * 4] | ((uint32_t)blk[i * 4 + 1] << 8) |
+               ((uint32_t)blk[i * 4 + 2] << 16) | ((uint32_t)blk[i * 4 + 3] << 24);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+    for (int i = 0; i < 64; i++) {
+        uint32_t f;
+        int g;
+        if (i < 16) { f = (b & c) | (~b & d); g = i; }
+        else if (i < 32) { f = (d & b) | (~d & c); g = (5 * i + 1) % 16; }
+        else if (i < 48) { f = b ^ c ^ d; g = (3 * i + 5) % 16; }
+        else { f = c ^ (b | ~d); g = (7 * i) % 16; }
+        uint32_t t = d;
+        d = c;
+        c = b;
+        uint32_t x = a + f + g_md5_k[i] + w[g];
+        b = b + ((x << g_md5_r[i]) | (x >> (32 - g_md5_r[i])));
+        a = t;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+}
+
+/* The 32 lower-case hex digits of md5(p[0..n)) into out. */
+static void md5_hex(const uint8_t *p, int64_t n, char *out) {
+    uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+    int64_t full = n / 64;
+    for (int64_t b = 0; b < full; b++) md5_block(h, p + b * 64);
+    uint8_t tail[128] = {0};
+    int64_t rest = n - full * 64;
+    memcpy(tail, p + full * 64, (size_t)rest);
+    tail[rest] = 0x80;
+    int64_t tl = rest < 56 ? 64 : 128;
+    uint64_t bits = (uint64_t)n * 8;
+    for (int k = 0; k < 8; k++) tail[tl - 8 + k] = (uint8_t)(bits >> (8 * k));
+    md5_block(h, tail);
+    if (tl == 128) md5_block(h, tail + 64);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        uint8_t byte = (uint8_t)(h[i / 4] >> (8 * (i % 4)));
+        out[i * 2] = hex[byte >> 4];
+        out[i * 2 + 1] = hex[byte & 15];
+    }
+}
+
+static pl_status k_md5(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                       pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_md5, out, err);
+    sarg s;
+    sarg_init(&s, &args[0]);
+    pl_fn_strb b;
+    PL_TRY(pl_fn_strb_init(&b, n, 32 * n + 1, err));
+    pl_status st = PL_OK;
+    for (int64_t i = 0; i < n && !st; i++) {
+        const uint8_t *p;
+        int32_t len;
+        if (!sarg_get(&s, i, &p, &len)) {
+            st = pl_fn_strb_null(&b, err);
+            continue;
+        }
+        uint8_t *dst;
+        st = pl_fn_strb_reserve(&b, 32, &dst, err);
+        if (st) break;
+        md5_hex(p, len, (char *)dst);
+        pl_fn_strb_commit(&b, 32);
+        st = pl_fn_strb_next(&b, err);
+    }
+    if (!st) return pl_fn_strb_finish(&b, ty(PL_TYPE_UTF8), out, err);
+    pl_fn_strb_reset(&b);
+    return st;
+}
+
 /* ---------------------------------------------------------------- the set */
 
 #define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
@@ -1288,6 +1386,7 @@ static const pl_func_def g_string[] = {
     {"reverse", NULL, 1, 1, EW, bind_s_s, k_reverse},
     {"repeat", NULL, 2, 2, EW, bind_s_int_s, k_repeat},
     {"ascii", NULL, 1, 1, EW, bind_ascii, k_ascii},
+    {"md5", NULL, 1, 1, EW, bind_md5, k_md5},
     {"chr", NULL, 1, 1, EW, bind_chr, k_chr},
     {"regexp_matches", NULL, 2, 3, EW, bind_regexp_matches, k_regexp_matches},
     {"regexp_full_match", NULL, 2, 3, EW, bind_regexp_matches, k_regexp_full_match},

@@ -1,7 +1,7 @@
 /* kernels_time.c - the date/time function set (pl_funcs_time): extract/date_part and the
  * single-part shorthands (year(), hour(), ...), date_trunc, time_bucket, date_diff, now,
  * current_date, timezone (AT TIME ZONE), epoch/epoch_ms/epoch_us/epoch_ns, to_timestamp,
- * make_date, make_timestamp, make_time; strftime/strptime and the temporal +/- operators live
+ * make_date, make_timestamp, make_time, last_day, dayname/monthname, date_add; strftime/strptime and the temporal +/- operators live
  * in time_fmt.c and time_arith.c.
  *
  * Timestamps are int64 counts of their unit since the epoch; a zoned timestamp (type->tz set)
@@ -1144,6 +1144,51 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, nc, values, NULL, err);
 }
 
+/* ---------------------------------------------------------------- last_day */
+
+static pl_status bind_last_day(pl_bexpr *call, pl_error *err) {
+    const pl_type *t = call->args[0]->type;
+    if (t->id != PL_TYPE_TIMESTAMP && t->id != PL_TYPE_DATE32 && t->id != PL_TYPE_NA)
+        return no_function(call, err);
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    PL_TRY(pl_time_zone_of(t, &s->tz, err));
+    call->type = ty(PL_TYPE_DATE32);
+    return PL_OK;
+}
+
+static pl_status k_last_day(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_last_day, out, err);
+    const pl_time_state *s = call->state;
+    const pl_array *a = args[0].array;
+    if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
+    pl_buf *validity = NULL, *values = NULL;
+    PL_TRY(pl_fn_copy_validity(a, &validity, err));
+    pl_status st = pl_fn_new_values(n, 4, &values, err);
+    const int64_t *t = NULL;
+    int64_t *owned = NULL;
+    if (!st) st = ts_values(a, &t, &owned, err);
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    int32_t *o = (int32_t *)(void *)values->data;
+    int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
+    pl_tz_cursor cur;
+    pl_tz_cursor_init(&cur, s->tz, per_sec);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t lt = s->tz ? pl_tz_local(&cur, t[i]) : t[i];
+        int64_t day = pl_fn_floordiv(lt, per_day), y;
+        int32_t m, d;
+        pl_fn_civil_from_days(day, &y, &m, &d);
+        o[i] = (int32_t)pl_fn_days_from_civil(y, m, pl_fn_days_in_month(y, m));
+    }
+    pl_free(owned);
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
+
 /* ---------------------------------------------------------------- the set */
 
 #define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
@@ -1187,6 +1232,10 @@ static const pl_func_def g_time[] = {
     {"make_time", NULL, 3, 3, EW, bind_make, k_make},
     {"make_timestamp", NULL, 1, 6, EW, bind_make, k_make},
     {"strftime", NULL, 2, 2, EW, pl_time_bind_strftime, pl_time_k_strftime},
+    {"dayname", NULL, 1, 1, EW, pl_time_bind_name, pl_time_k_strftime},
+    {"monthname", NULL, 1, 1, EW, pl_time_bind_name, pl_time_k_strftime},
+    {"last_day", NULL, 1, 1, EW, bind_last_day, k_last_day},
+    {"date_add", NULL, 2, 2, EW, pl_time_bind_date_add, pl_time_k_date_add},
     {"strptime", NULL, 2, 2, EW, pl_time_bind_strptime, pl_time_k_strptime},
     {"try_strptime", NULL, 2, 2, EW, pl_time_bind_strptime, pl_time_k_strptime},
 };

@@ -372,3 +372,15 @@ static pl_status arith_bind(pl_bexpr *call, bool sub, pl_kernel_fn *exec, pl_err
     *exec = k_arith;
     return PL_OK;
 }
+
+/* ---------------------------------------------------------------- date_add() */
+
+pl_status pl_time_bind_date_add(pl_bexpr *call, pl_error *err) {
+    pl_kernel_fn fn;
+    return arith_bind(call, false, &fn, err);
+}
+
+pl_status pl_time_k_date_add(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                             int64_t n_rows, pl_datum *out, pl_error *err) {
+    return k_arith(ec, call, args, n_rows, out, err);
+}

@@ -202,7 +202,7 @@ static char *format_one(const pl_time_state *s, const tm_fields *f, char *p) {
 
 pl_status pl_time_k_strftime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                              int64_t n, pl_datum *out, pl_error *err) {
-    if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, pl_time_k_strftime, out, err);
+    if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, pl_time_k_strftime, out, err);
     const pl_time_state *s = call->state;
     const pl_array *a = args[0].array;
     if (s->null_result || a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
@@ -247,6 +247,20 @@ pl_status pl_time_k_strftime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     if (!st) return pl_fn_strb_finish(&b, pl_type_simple(PL_TYPE_UTF8), out, err);
     pl_fn_strb_reset(&b);
     return st;
+}
+
+/* dayname(x) / monthname(x): strftime with "%A" / "%B". */
+pl_status pl_time_bind_name(pl_bexpr *call, pl_error *err) {
+    const pl_type *t = call->args[0]->type;
+    if (t->id != PL_TYPE_TIMESTAMP && t->id != PL_TYPE_DATE32 && t->id != PL_TYPE_NA)
+        return no_function(call, err);
+    pl_time_state *s;
+    PL_TRY(pl_time_state_new(call, &s, err));
+    const char *fmt = !strcmp(call->fn->name, "dayname") ? "%A" : "%B";
+    PL_TRY(parse_format(call, s, fmt, 2, false, err));
+    PL_TRY(pl_time_zone_of(t, &s->tz, err));
+    call->type = pl_type_simple(PL_TYPE_UTF8);
+    return PL_OK;
 }
 
 /* ---------------------------------------------------------------- strptime */

@@ -78,8 +78,14 @@ static inline int64_t pl_tz_utc(pl_tz_cursor *c, int64_t local) {
 pl_status pl_time_bind_strftime(pl_bexpr *call, pl_error *err);
 pl_status pl_time_k_strftime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                              int64_t n_rows, pl_datum *out, pl_error *err);
+pl_status pl_time_bind_name(pl_bexpr *call, pl_error *err); /* dayname, monthname */
 pl_status pl_time_bind_strptime(pl_bexpr *call, pl_error *err);
 pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                             int64_t n_rows, pl_datum *out, pl_error *err);
+
+/* date_add(x, interval | integer days) (time_arith.c) */
+pl_status pl_time_bind_date_add(pl_bexpr *call, pl_error *err);
+pl_status pl_time_k_date_add(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                              int64_t n_rows, pl_datum *out, pl_error *err);
 
 #endif

@@ -88,6 +88,11 @@ static void test_pad_reverse_repeat(void **state) {
     ft_check("ascii", "int32", ARGS(ARR(T_STR, "A", "é", "")), EXPECT("65", "233", "0"));
     ft_check("chr", "utf8", ARGS(ARR(T_I32, "65", "233", "26085")), EXPECT("A", "é", "日"));
     ft_check_error("chr", ARGS(ARR(T_I32, "-1")), PL_ERR_INVALID_ARG, "invalid code point");
+    ft_check("md5", "utf8", ARGS(ARR(T_STR, "", "abc", "The quick brown fox jumps over the lazy dog", NULL,
+                                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+             EXPECT("d41d8cd98f00b204e9800998ecf8427e", "900150983cd24fb0d6963f7d28e17f72",
+                    "9e107d9d372bb6826bd81d3542a419d6", NULL, "36a92cc94a9e0fa21f625f8bfb007adf"));
+    ft_check("md5", "utf8", ARGS(ARR(T_STR, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")), EXPECT("cc7ed669cf88f201c3297c6a91e1d18d", "014842d480b571495a4a0363793f7367"));
 }
 
 static void test_regex(void **state) {

@@ -249,6 +249,13 @@ static void test_make_epoch_now(void **state) {
     ft_check("epoch_us", "int64", ARGS(ARR(T, "2024-03-05 04:05:06.123456")), EXPECT("1709611506123456"));
     ft_check("epoch_ns", "int64", ARGS(ARR(T, "2024-03-05 04:05:06.123456")), EXPECT("1709611506123456000"));
     ft_check("to_timestamp", "timestamp[us, UTC]", ARGS(ARR(T_F64, "1710000000.5")), EXPECT("2024-03-09 16:00:00.5"));
+    ft_check("dayname", "utf8", ARGS(ARR(T, "2024-03-10 12:00:00", NULL)), EXPECT("Sunday", NULL));
+    ft_check("monthname", "utf8", ARGS(ARR(T_DATE, "2024-03-10")), EXPECT("March"));
+    ft_check("last_day", "date32", ARGS(ARR(T_DATE, "2024-02-10", NULL)), EXPECT("2024-02-29", NULL));
+    ft_check("last_day", "date32", ARGS(ARR(T, "2023-02-10 12:00:00")), EXPECT("2023-02-28"));
+    ft_check("date_add", "timestamp[us]", ARGS(ARR(T_DATE, "2024-01-31"), SCA(T_IV, "1/0/0")), EXPECT("2024-02-29 00:00:00"));
+    ft_check("date_add", "timestamp[us]", ARGS(ARR(T, "2024-01-31 10:00:00"), SCA(T_IV, "0/1/0")), EXPECT("2024-02-01 10:00:00"));
+    ft_check("date_add", "date32", ARGS(ARR(T_DATE, "2024-01-31"), SCA(T_I32, "3")), EXPECT("2024-02-03"));
     pl_datum out;
     pl_error err;
     char t[64];
