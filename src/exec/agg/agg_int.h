@@ -144,6 +144,10 @@ typedef struct agg_table {
     agg_dict_map dmaps[AGG_DICT_CACHE];
     int32_t dmap_next;
     int64_t null_gid; /* single-key paths: the group of the NULL key, -1 = none yet */
+    /* One integer key of a small range: group id per key value - dmin (-1 = not seen yet). */
+    int32_t *direct;
+    int64_t dmin, dlen;
+    bool direct_off; /* the range grew beyond AGG_DIRECT_MAX: hash probing only */
     int64_t charged;  /* bytes charged to the query */
     bool overflow;    /* sticky: an integer sum overflowed */
     int32_t overflow_spec;
@@ -153,7 +157,22 @@ typedef struct agg_table {
     int32_t *sel;
     int32_t *sel2;
     int64_t scratch_n;
+    /* Split mode (many groups): the groups live in n_sub partition tables chosen by the top
+     * AGG_PART_BITS hash bits; this table keeps no groups of its own any more. */
+    int32_t n_sub;
+    struct agg_table **sub;
+    uint8_t *part;    /* scratch: partition of each row */
+    int32_t *prow;    /* scratch: rows grouped by partition */
+    int64_t poff[65]; /* scratch: partition offsets into prow */
 } agg_table;
+
+#define AGG_PART_BITS 6
+#define AGG_N_PARTS (1 << AGG_PART_BITS)
+#define AGG_PART_OF(h) ((int32_t)((h) >> (64 - AGG_PART_BITS)))
+/* A worker table splits into partition tables once it holds this many groups. */
+#define AGG_SPLIT_GROUPS (1 << 15)
+/* Largest key range of the direct (array-indexed) path for one integer key. */
+#define AGG_DIRECT_MAX (1 << 22)
 
 struct agg_sink {
     pl_exec_ctx *ctx;
@@ -181,6 +200,12 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
                          const uint64_t *hashes, uint32_t *gids, pl_error *err);
 /* Sizes the per-morsel scratch (gids, hbuf, sel, sel2) for n rows. */
 pl_status agg_table_scratch(agg_table *t, int64_t n, pl_error *err);
+/* Split mode: group ids of a morsel's rows (gids[r], local to partition table part[r]); rows
+ * grouped by partition in t->prow with offsets t->poff. */
+pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
+                               pl_error *err);
+/* Moves t's groups into AGG_N_PARTS partition tables (streaming aggregates only). */
+pl_status agg_table_split(agg_table *t, pl_error *err);
 /* The stored keys as arrays (new references). */
 pl_status agg_table_key_arrays(agg_table *t, pl_array **out, pl_error *err);
 /* Hash of row r of column a (a key type, not dictionary). */
@@ -192,6 +217,8 @@ void agg_hash_column(const pl_array *a, int64_t n, const int32_t *sel, uint64_t 
 agg_op agg_op_of(const char *canonical);
 /* Per-group state width of a streaming op over value kind vk. */
 int32_t agg_state_width(agg_op op);
+/* The state width of a resolved aggregate (sums of ints and floats are narrower). */
+int32_t agg_rt_width(const agg_rt *rt);
 agg_vk agg_vk_of(const pl_type *t);
 /* Adds rows of one morsel to states. sel: rows to use (NULL = all n rows); gids per row. The
  * argument arrays are dictionary-decoded. */

@@ -265,7 +265,7 @@ int32_t agg_state_width(agg_op op) {
     case AOP_COUNT: return sizeof(st_count);
     case AOP_COUNT_IF: return sizeof(st_count_if);
     case AOP_SUM:
-    case AOP_AVG: return sizeof(st_sum_d); /* the widest of st_sum_*; see sum_kind */
+    case AOP_AVG: return sizeof(st_sum_d); /* the widest of st_sum_*; agg_rt_width narrows */
     case AOP_MIN:
     case AOP_MAX: return sizeof(st_mm);
     case AOP_FIRST:
@@ -544,6 +544,17 @@ static sum_kind sum_kind_of(const agg_rt *rt) {
     if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
     if (is_float(rt->arg_type[0]->id)) return SK_F64;
     return SK_I128;
+}
+
+int32_t agg_rt_width(const agg_rt *rt) {
+    if (rt->op == AOP_SUM || rt->op == AOP_AVG) {
+        switch (sum_kind_of(rt)) {
+        case SK_I64: return sizeof(st_sum_i);
+        case SK_F64: return sizeof(st_sum_f);
+        case SK_I128: return sizeof(st_sum_d);
+        }
+    }
+    return agg_state_width(rt->op);
 }
 
 static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_heap *heap,

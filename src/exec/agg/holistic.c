@@ -273,7 +273,7 @@ static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n
     const agg_rt *rt0 = &s->aggs[spec];
     agg_rt rt = *rt0;
     rt.holistic = false;
-    rt.width = agg_state_width(rt.op);
+    rt.width = agg_rt_width(&rt);
     hctx h = {rt0, g->chunks};
     /* survivors, per chunk */
     int64_t n_refs = g->start[n_groups];

@@ -6,6 +6,9 @@
  * (FILTER, NULL skipping) go to the streaming update (funcs.c) or are collected (holistic.c).
  * finish(): gmap[w][g] records where group g of worker table w ended up, so collected rows of
  * holistic aggregates can be placed after the merge. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "exec/agg/agg_int.h"
 
 #define AGG_SERIAL_MERGE_GROUPS (1 << 16) /* below this many groups in all: one-table merge */
@@ -111,7 +114,7 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
     rt->base_op = rt->op;
     rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
                    rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->n_order > 0;
-    rt->width = rt->holistic ? 0 : agg_state_width(rt->op);
+    rt->width = rt->holistic ? 0 : agg_rt_width(rt);
     rt->q = 0.5;
     if (rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC) {
         const pl_value *c = &sp->consts[1];
@@ -262,6 +265,38 @@ static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, i
     return m;
 }
 
+/* Every non-NULL index of a DICTIONARY key column is inside its dictionary. */
+static pl_status check_indices(const pl_array *a, pl_error *err) {
+    const void *p = pl_array_values_ptr(a);
+    int64_t n = a->length, len = a->dictionary->length;
+    bool bad = false;
+    int64_t at = 0;
+#define CHK(T)                                                                                     \
+    {                                                                                              \
+        const T *v = (const T *)p;                                                                 \
+        for (int64_t r = 0; r < n; r++) bad |= (uint64_t)(int64_t)v[r] >= (uint64_t)len;           \
+        if (bad)                                                                                   \
+            for (at = 0; at < n && ((uint64_t)(int64_t)v[at] < (uint64_t)len ||                    \
+                                    !pl_array_is_valid(a, at));                                    \
+                 at++) {                                                                           \
+            }                                                                                      \
+    }
+    switch (a->type->index_id) {
+    case PL_TYPE_INT8: CHK(int8_t); break;
+    case PL_TYPE_UINT8: CHK(uint8_t); break;
+    case PL_TYPE_INT16: CHK(int16_t); break;
+    case PL_TYPE_UINT16: CHK(uint16_t); break;
+    case PL_TYPE_INT32: CHK(int32_t); break;
+    case PL_TYPE_UINT32: CHK(uint32_t); break;
+    default: CHK(int64_t); break;
+    }
+#undef CHK
+    if (bad && at < n)
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index out of range (size %lld) at row %lld",
+                (long long)len, (long long)at);
+    return PL_OK;
+}
+
 static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker, int64_t seq,
                                   pl_batch *in, pl_error *err) {
     agg_sink *s = sk->impl;
@@ -278,20 +313,15 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
     if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pl_status st = PL_OK;
-    int32_t n_dec = 0;
-    for (int32_t c = 0; c < s->n_keys; c++) {
-        pl_array *a = in->columns[s->keys[c]];
-        if (a->type->id == PL_TYPE_DICTIONARY && s->n_keys > 1) {
-            if (!st) st = pl_array_decode_dictionary(a, &kc[c], err);
-            if (st) kc[c] = NULL;
-            n_dec = c + 1;
-        } else {
-            kc[c] = a;
-        }
+    for (int32_t c = 0; c < s->n_keys && !st; c++) {
+        kc[c] = in->columns[s->keys[c]];
+        if (kc[c]->type->id == PL_TYPE_DICTIONARY) st = check_indices(kc[c], err);
     }
-    if (!st) st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
-    for (int32_t c = 0; c < n_dec; c++)
-        if (kc[c] && kc[c] != in->columns[s->keys[c]]) pl_array_release(kc[c]);
+    bool split = t->n_sub > 0;
+    if (!st) {
+        if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
+        else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
+    }
     if (kc != kc_stack) pl_free(kc);
     if (st) return st;
 
@@ -310,14 +340,40 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
         if (!st) {
             bool use;
             int64_t m = make_sel(rt, in, args, t->sel, &use);
-            if (rt->holistic)
+            if (rt->holistic) {
                 st = agg_collect_add(t, i, rt, in, args, t->gids, use ? t->sel : NULL, m, seq, err);
-            else if (m > 0)
+            } else if (split && m > 0) {
+                /* rows of each partition: t->prow as is, or the selection split by t->part */
+                const int32_t *rows = t->prow;
+                int64_t off[AGG_N_PARTS + 1];
+                if (use) {
+                    int64_t pos[AGG_N_PARTS];
+                    memset(off, 0, sizeof off);
+                    for (int64_t k = 0; k < m; k++) off[t->part[t->sel[k]] + 1]++;
+                    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
+                    memcpy(pos, off, sizeof pos);
+                    for (int64_t k = 0; k < m; k++) t->sel2[pos[t->part[t->sel[k]]]++] = t->sel[k];
+                    rows = t->sel2;
+                } else {
+                    memcpy(off, t->poff, sizeof off);
+                }
+                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++)
+                    if (off[p + 1] > off[p])
+                        st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
+                                        off[p + 1] - off[p], seq, err);
+            } else if (m > 0) {
                 st = agg_update(t, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
+            }
         }
         pl_array_release(own[0]);
         pl_array_release(own[1]);
     }
+    /* many groups: radix-partition the table, unless a direct path (one dictionary key, one
+     * small-range integer key) makes probing cheap anyway */
+    if (!st && !split && !s->any_holistic && s->n_keys > 0 && t->n_groups > AGG_SPLIT_GROUPS &&
+        !(s->n_keys == 1 && (in->columns[s->keys[0]]->type->id == PL_TYPE_DICTIONARY ||
+                             (t->direct && !t->direct_off))))
+        st = agg_table_split(t, err);
     return st;
 }
 
@@ -334,80 +390,108 @@ typedef struct merge_ctx {
     int32_t n_parts;
     int32_t shift;
     agg_table **finals;     /* per partition */
+    bool *adopted;          /* per partition: finals[p] is a worker's partition table */
     pl_batch **batches;     /* per partition */
     int64_t *base;          /* global gid of each final's first group */
     pl_array ***holistic;   /* per aggregate: the full-length result (holistic only) */
 } merge_ctx;
 
-static pl_status merge_into(merge_ctx *m, agg_table *dst, int32_t w, const int32_t *sel,
-                            int64_t n, uint32_t *map, pl_error *err) {
-    agg_sink *s = m->s;
-    agg_table *src = m->tables[w];
+static pl_status merge_into(agg_sink *s, agg_table *dst, agg_table *src, pl_array **keys,
+                            const int32_t *sel, int64_t n, uint32_t *map, pl_error *err) {
     if (n == 0) return PL_OK;
-    if (s->n_keys == 0) {
-        memset(map, 0, (size_t)n * 4);
-    } else {
-        PL_TRY(agg_table_find(dst, m->key_arrays[w], n, sel, src->hashes, map, err));
-    }
+    if (s->n_keys == 0) memset(map, 0, (size_t)n * 4);
+    else PL_TRY(agg_table_find(dst, keys, n, sel, src->hashes, map, err));
     for (int32_t i = 0; i < s->n_aggs; i++) {
         const agg_rt *rt = &s->aggs[i];
         if (rt->holistic) continue;
         PL_TRY(agg_combine(rt, dst->states[i], &dst->heaps[i], src->states[i], &src->heaps[i], sel,
                            map, n, err));
     }
+    if (src->overflow && !dst->overflow) {
+        dst->overflow = true;
+        dst->overflow_spec = src->overflow_spec;
+    }
     return PL_OK;
 }
 
+/* Groups of an unsplit worker table ordered by partition. */
 static pl_status part_count_task(void *arg, int64_t w, int32_t worker, pl_error *err) {
     merge_ctx *m = arg;
     PL_UNUSED(worker);
     agg_table *t = m->tables[w];
+    if (t->n_sub) return PL_OK;
     int32_t P = m->n_parts;
     int64_t *off = pl_calloc((size_t)P + 1, 8);
     int32_t *rows = pl_malloc((size_t)PL_MAX(t->n_groups, 1) * 4);
-    if (!off || !rows) {
-        pl_free(off);
-        pl_free(rows);
-        PL_FAIL(err, PL_ERR_NOMEM, "out of memory partitioning groups");
-    }
-    for (int64_t g = 0; g < t->n_groups; g++) off[(t->hashes[g] >> m->shift) + 1]++;
-    for (int32_t p = 0; p < P; p++) off[p + 1] += off[p];
     int64_t *pos = pl_malloc((size_t)P * 8);
-    if (!pos) {
+    if (!off || !rows || !pos) {
         pl_free(off);
         pl_free(rows);
+        pl_free(pos);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory partitioning groups");
     }
+    for (int64_t g = 0; g < t->n_groups; g++) off[AGG_PART_OF(t->hashes[g]) + 1]++;
+    for (int32_t p = 0; p < P; p++) off[p + 1] += off[p];
     memcpy(pos, off, (size_t)P * 8);
-    for (int64_t g = 0; g < t->n_groups; g++) rows[pos[t->hashes[g] >> m->shift]++] = (int32_t)g;
+    for (int64_t g = 0; g < t->n_groups; g++) rows[pos[AGG_PART_OF(t->hashes[g])]++] = (int32_t)g;
     pl_free(pos);
     m->part_off[w] = off;
     m->part_rows[w] = rows;
     return PL_OK;
 }
 
+/* Partition p: the biggest whole source table (a partition table of a split worker table) is
+ * adopted as the result and the other sources are merged into it. */
 static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error *err) {
     merge_ctx *m = arg;
+    agg_sink *s = m->s;
     PL_UNUSED(worker);
-    PL_TRY(pl_exec_check(m->s->ctx, err));
+    PL_TRY(pl_exec_check(s->ctx, err));
     int64_t total = 0, most = 0;
+    int32_t adopt = -1;
     for (int32_t w = 0; w < m->n_tables; w++) {
-        int64_t c = m->part_off[w][p + 1] - m->part_off[w][p];
+        agg_table *t = m->tables[w];
+        int64_t c = t->n_sub ? t->sub[p]->n_groups : m->part_off[w][p + 1] - m->part_off[w][p];
         total += c;
         most = PL_MAX(most, c);
+        if (t->n_sub && c > 0 && (adopt < 0 || c > m->tables[adopt]->sub[p]->n_groups)) adopt = w;
     }
     agg_table *dst;
-    PL_TRY(agg_table_new(m->s, &dst, err));
+    if (adopt >= 0) {
+        dst = m->tables[adopt]->sub[p];
+        m->adopted[p] = true;
+    } else {
+        PL_TRY(agg_table_new(s, &dst, err));
+    }
     m->finals[p] = dst;
     if (total == 0) return PL_OK;
-    uint32_t *map = pl_malloc((size_t)most * 4);
+    uint32_t *map = pl_malloc((size_t)PL_MAX(most, 1) * 4);
     if (!map) PL_FAIL(err, PL_ERR_NOMEM, "out of memory merging groups");
     pl_status st = agg_table_reserve(dst, total / 2 + 16, err);
     for (int32_t w = 0; w < m->n_tables && !st; w++) {
+        if (w == adopt) continue;
+        agg_table *t = m->tables[w];
+        if (t->n_sub) {
+            agg_table *src = t->sub[p];
+            if (src->n_groups == 0) continue;
+            pl_array *keys_stack[16];
+            pl_array **keys = s->n_keys <= 16 ? keys_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
+            if (!keys) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            st = agg_table_key_arrays(src, keys, err);
+            if (!st) {
+                st = merge_into(s, dst, src, keys, NULL, src->n_groups, map, err);
+                for (int32_t c = 0; c < s->n_keys; c++) pl_array_release(keys[c]);
+            }
+            if (keys != keys_stack) pl_free(keys);
+            continue;
+        }
         int64_t a = m->part_off[w][p], b = m->part_off[w][p + 1];
         const int32_t *sel = m->part_rows[w] + a;
-        st = merge_into(m, dst, w, sel, b - a, map, err);
-        if (!st)
+        st = merge_into(s, dst, t, m->key_arrays[w], sel, b - a, map, err);
+        if (!st && m->gmap)
             for (int64_t k = 0; k < b - a; k++) m->gmap[w][sel[k]] = map[k];
     }
     pl_free(map);
@@ -531,12 +615,13 @@ static void merge_ctx_free(merge_ctx *m) {
     }
     if (m->finals) {
         for (int32_t p = 0; p < m->n_parts; p++) {
-            /* finals that are worker tables are freed with the sink */
-            bool is_worker = false;
+            /* finals that are worker tables (or their partitions) are freed with the sink */
+            bool is_worker = m->adopted && m->adopted[p];
             for (int32_t w = 0; w < m->n_tables; w++) is_worker |= m->finals[p] == m->tables[w];
             if (!is_worker) agg_table_free(m->finals[p]);
         }
     }
+    pl_free(m->adopted);
     if (m->batches)
         for (int32_t p = 0; p < m->n_parts; p++) pl_batch_release(m->batches[p]);
     if (m->holistic) {
@@ -576,18 +661,22 @@ static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error
         total = s->tables[0]->n_groups;
     }
     int32_t T = m->n_tables;
-    m->gmap = pl_calloc((size_t)T, sizeof(uint32_t *));
+    bool any_split = false;
+    for (int32_t w = 0; w < T; w++) any_split |= m->tables[w]->n_sub > 0;
     m->key_arrays = pl_calloc((size_t)T, sizeof(pl_array **));
     m->part_rows = pl_calloc((size_t)T, sizeof(int32_t *));
     m->part_off = pl_calloc((size_t)T, sizeof(int64_t *));
-    if (!m->gmap || !m->key_arrays || !m->part_rows || !m->part_off)
-        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    for (int32_t w = 0; w < T; w++) {
-        m->gmap[w] = pl_malloc((size_t)PL_MAX(m->tables[w]->n_groups, 1) * 4);
-        if (!m->gmap[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    if (!m->key_arrays || !m->part_rows || !m->part_off) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    if (s->any_holistic) { /* holistic aggregates need each worker group's final place */
+        m->gmap = pl_calloc((size_t)T, sizeof(uint32_t *));
+        if (!m->gmap) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        for (int32_t w = 0; w < T; w++) {
+            m->gmap[w] = pl_malloc((size_t)PL_MAX(m->tables[w]->n_groups, 1) * 4);
+            if (!m->gmap[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        }
     }
-    bool partitioned = T > 1 && total >= AGG_SERIAL_MERGE_GROUPS && s->n_keys > 0 &&
-                       ctx->n_threads != 1;
+    bool partitioned = any_split || (T > 1 && total >= AGG_SERIAL_MERGE_GROUPS && s->n_keys > 0 &&
+                                     ctx->n_threads != 1);
     if (!partitioned) {
         /* the largest table absorbs the others */
         int32_t big = 0;
@@ -600,35 +689,54 @@ static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error
         m->base = pl_calloc(1, sizeof(int64_t));
         if (!m->finals || !m->batches || !m->base) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
         m->finals[0] = dst;
-        for (int64_t g = 0; g < dst->n_groups; g++) m->gmap[big][g] = (uint32_t)g;
+        if (m->gmap)
+            for (int64_t g = 0; g < dst->n_groups; g++) m->gmap[big][g] = (uint32_t)g;
         for (int32_t w = 0; w < T; w++) {
             if (w == big) continue;
             PL_TRY(pl_exec_check(ctx, err));
             m->key_arrays[w] = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
             if (!m->key_arrays[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
             PL_TRY(agg_table_key_arrays(m->tables[w], m->key_arrays[w], err));
-            PL_TRY(merge_into(m, dst, w, NULL, m->tables[w]->n_groups, m->gmap[w], err));
+            uint32_t *map = m->gmap ? m->gmap[w] : pl_malloc((size_t)PL_MAX(m->tables[w]->n_groups, 1) * 4);
+            if (!map) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+            pl_status st = merge_into(s, dst, m->tables[w], m->key_arrays[w], NULL,
+                                      m->tables[w]->n_groups, map, err);
+            if (!m->gmap) pl_free(map);
+            if (st) return st;
         }
     } else {
-        int32_t P = 1 << AGG_PARTITION_BITS;
+        int32_t P = AGG_N_PARTS;
         m->n_parts = P;
-        m->shift = 64 - AGG_PARTITION_BITS;
+        m->shift = 64 - AGG_PART_BITS;
         m->finals = pl_calloc((size_t)P, sizeof(agg_table *));
+        m->adopted = pl_calloc((size_t)P, sizeof(bool));
         m->batches = pl_calloc((size_t)P, sizeof(pl_batch *));
         m->base = pl_calloc((size_t)P, sizeof(int64_t));
-        if (!m->finals || !m->batches || !m->base) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        if (!m->finals || !m->adopted || !m->batches || !m->base)
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
         for (int32_t w = 0; w < T; w++) {
+            if (m->tables[w]->n_sub) continue;
             m->key_arrays[w] = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
             if (!m->key_arrays[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
             PL_TRY(agg_table_key_arrays(m->tables[w], m->key_arrays[w], err));
         }
+        int64_t c0 = pl_now_ns();
         PL_TRY(pl_exec_parallel(ctx, T, part_count_task, m, err));
+        int64_t c1 = pl_now_ns();
         PL_TRY(pl_exec_parallel(ctx, P, part_merge_task, m, err));
+        int64_t c2 = pl_now_ns();
+        if (getenv("AGG_TRACE"))
+            fprintf(stderr, "agg: count %.3fs merge %.3fs\n", (c1 - c0) / 1e9, (c2 - c1) / 1e9);
     }
+    /* a sum overflow anywhere fails the query */
+    for (int32_t p = 0; p < m->n_parts; p++)
+        if (m->finals[p]->overflow)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "integer overflow in sum (INT64) of aggregate %d",
+                    m->finals[p]->overflow_spec + 1);
     for (int32_t p = 1; p < m->n_parts; p++)
         m->base[p] = m->base[p - 1] + m->finals[p - 1]->n_groups;
     int64_t n_groups = m->base[m->n_parts - 1] + m->finals[m->n_parts - 1]->n_groups;
-    if (s->any_holistic) {
+    if (s->any_holistic && m->gmap) {
         /* global group ids */
         for (int32_t w = 0; w < T; w++) {
             agg_table *t = m->tables[w];
@@ -648,7 +756,9 @@ static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error
                                        m->holistic[i], err));
         }
     }
+    int64_t f0 = pl_now_ns();
     PL_TRY(pl_exec_parallel(ctx, m->n_parts, final_task, m, err));
+    if (getenv("AGG_TRACE")) fprintf(stderr, "agg: final %.3fs\n", (pl_now_ns() - f0) / 1e9);
     return PL_OK;
 }
 

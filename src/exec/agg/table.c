@@ -130,11 +130,69 @@ void agg_hash_column(const pl_array *a, int64_t n, const int32_t *sel, uint64_t 
     }
 }
 
+/* Index of row r of a DICTIONARY array (checked against the dictionary by the caller). */
+static inline int64_t dict_index(const pl_array *a, int64_t r) {
+    const void *p = pl_array_values_ptr(a);
+    switch (a->type->index_id) {
+    case PL_TYPE_INT8: return ((const int8_t *)p)[r];
+    case PL_TYPE_UINT8: return ((const uint8_t *)p)[r];
+    case PL_TYPE_INT16: return ((const int16_t *)p)[r];
+    case PL_TYPE_UINT16: return ((const uint16_t *)p)[r];
+    case PL_TYPE_INT32: return ((const int32_t *)p)[r];
+    case PL_TYPE_UINT32: return ((const uint32_t *)p)[r];
+    case PL_TYPE_UINT64: return (int64_t)((const uint64_t *)p)[r];
+    default: return ((const int64_t *)p)[r];
+    }
+}
+
+/* A dictionary row as (values array, row); NULL index rows keep a and report invalid. */
+static inline bool resolve_row(const pl_array **a, int64_t *r) {
+    if ((*a)->type->id != PL_TYPE_DICTIONARY) return pl_array_is_valid(*a, *r);
+    if (!pl_array_is_valid(*a, *r)) return false;
+    int64_t i = dict_index(*a, *r);
+    *a = (*a)->dictionary;
+    *r = i;
+    return pl_array_is_valid(*a, i);
+}
+
+/* Hashes of a DICTIONARY column's rows: its values' hashes (the dictionary is hashed once when
+ * it is not larger than the morsel), NULL index -> H_NULL. */
+static void hash_dict(const pl_array *a, int64_t n, const int32_t *sel, uint64_t *out) {
+    const pl_array *d = a->dictionary;
+    bool nulls = a->validity && pl_array_null_count((pl_array *)a) > 0;
+    uint64_t *dh = d->length <= n ? pl_malloc((size_t)PL_MAX(d->length, 1) * 8) : NULL;
+    if (dh) {
+        agg_hash_column(d, d->length, NULL, dh, false);
+        for (int64_t k = 0; k < n; k++) {
+            int64_t r = sel ? sel[k] : k;
+            out[k] = nulls && !pl_bit_get(a->validity->data, a->offset + r) ? H_NULL
+                                                                          : dh[dict_index(a, r)];
+        }
+        pl_free(dh);
+        return;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = sel ? sel[k] : k;
+        if (nulls && !pl_bit_get(a->validity->data, a->offset + r)) {
+            out[k] = H_NULL;
+            continue;
+        }
+        int32_t i = (int32_t)dict_index(a, r);
+        agg_hash_column(d, 1, &i, &out[k], false);
+    }
+}
+
 /* Hashes key columns of rows into h[k] (NULL keys hash to H_NULL per column). */
 static void hash_keys(int32_t n_cols, pl_array *const *cols, int64_t n, const int32_t *sel,
                       uint64_t *h, uint64_t *tmp) {
     for (int32_t c = 0; c < n_cols; c++) {
         pl_array *a = cols[c];
+        if (a->type->id == PL_TYPE_DICTIONARY) {
+            hash_dict(a, n, sel, c == 0 ? h : tmp);
+            if (c > 0)
+                for (int64_t k = 0; k < n; k++) h[k] = pl_hash_combine(h[k], tmp[k]);
+            continue;
+        }
         bool nulls = a->type->id == PL_TYPE_NA ||
                      (a->validity && pl_array_null_count(a) > 0);
         if (c == 0) {
@@ -170,7 +228,7 @@ static inline bool kc_valid(const agg_keycol *kc, int64_t g) {
 
 /* Row r of a equals key g of kc (same logical type; NULL = NULL; NaN = NaN; -0.0 = 0.0). */
 static inline bool key_eq(const agg_keycol *kc, int64_t g, const pl_array *a, int64_t r) {
-    bool av = pl_array_is_valid(a, r), kv = kc_valid(kc, g);
+    bool av = resolve_row(&a, &r), kv = kc_valid(kc, g);
     if (av != kv) return false;
     if (!av) return true;
     switch (kc->kind) {
@@ -220,7 +278,7 @@ pl_status agg_charge(agg_table *t, int64_t bytes, pl_error *err) {
 
 static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl_array *a,
                                int64_t r, pl_error *err) {
-    bool valid = pl_array_is_valid(a, r);
+    bool valid = resolve_row(&a, &r);
     if (!valid && kc->kind != KC_NA && !kc->valid) {
         int64_t bytes = (t->grp_cap + 7) / 8;
         PL_TRY(pl_buf_new(bytes, &kc->valid, err));
@@ -238,8 +296,16 @@ static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl
     case KC_FLOAT: {
         int32_t w = kc->width;
         uint8_t *q = kc->vals->data + g * w;
-        if (valid) memcpy(q, (const uint8_t *)pl_array_values_ptr(a) + r * w, (size_t)w);
-        else memset(q, 0, (size_t)w);
+        const uint8_t *p = (const uint8_t *)pl_array_values_ptr(a) + r * w;
+        switch (valid ? w : 0) {
+        case 0: memset(q, 0, (size_t)w); break;
+        case 1: *q = *p; break;
+        case 2: memcpy(q, p, 2); break;
+        case 4: memcpy(q, p, 4); break;
+        case 8: memcpy(q, p, 8); break;
+        case 16: memcpy(q, p, 16); break;
+        default: memcpy(q, p, (size_t)w); break;
+        }
         kc->vals->size = (g + 1) * w;
         break;
     }
@@ -252,9 +318,24 @@ static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl
             if (kc->data->size + len > PL_MAX_VARLEN_BYTES)
                 PL_FAIL(err, PL_ERR_LIMIT, "group keys exceed %lld bytes of string data",
                         (long long)PL_MAX_VARLEN_BYTES);
-            int64_t before = kc->data->capacity;
-            PL_TRY(pl_buf_append(kc->data, a->data->data + o[r], len, err));
-            if (kc->data->capacity != before) PL_TRY(agg_charge(t, kc->data->capacity - before, err));
+            pl_buf *d = kc->data;
+            if (d->size + len > d->capacity) {
+                int64_t before = d->capacity;
+                PL_TRY(pl_buf_reserve(d, d->size + len, err));
+                PL_TRY(agg_charge(t, d->capacity - before, err));
+            }
+            const uint8_t *src = a->data->data + o[r];
+            uint8_t *dst = d->data + d->size;
+            if (len >= 8 && len <= 16) { /* short keys: two overlapping words, no call */
+                memcpy(dst, src, 8);
+                memcpy(dst + len - 8, src + len - 8, 8);
+            } else if (len >= 4 && len < 8) {
+                memcpy(dst, src, 4);
+                memcpy(dst + len - 4, src + len - 4, 4);
+            } else if (len) {
+                memcpy(dst, src, (size_t)len);
+            }
+            d->size += len;
         }
         ko[g + 1] = ko[g] + (int32_t)len;
         kc->vals->size = (g + 2) * 4;
@@ -415,6 +496,13 @@ void agg_table_free(agg_table *t) {
     pl_free(t->hbuf);
     pl_free(t->sel);
     pl_free(t->sel2);
+    pl_free(t->prow);
+    pl_free(t->part);
+    pl_free(t->direct);
+    if (t->sub) {
+        for (int32_t p = 0; p < t->n_sub; p++) agg_table_free(t->sub[p]);
+        pl_free(t->sub);
+    }
     pl_free(t);
 }
 
@@ -451,12 +539,15 @@ static pl_status scratch(agg_table *t, int64_t n, pl_error *err) {
     uint64_t *hb = pl_malloc((size_t)m * 16);
     uint32_t *g = pl_malloc((size_t)m * 4);
     int32_t *s1 = pl_malloc((size_t)m * 4), *s2 = pl_malloc((size_t)m * 4);
-    if (!hb || !g || !s1 || !s2) {
-        pl_free(hb), pl_free(g), pl_free(s1), pl_free(s2);
+    int32_t *pr = pl_malloc((size_t)m * 4);
+    uint8_t *pt = pl_malloc((size_t)m);
+    if (!hb || !g || !s1 || !s2 || !pr || !pt) {
+        pl_free(hb), pl_free(g), pl_free(s1), pl_free(s2), pl_free(pr), pl_free(pt);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     }
     pl_free(t->hbuf), pl_free(t->gids), pl_free(t->sel), pl_free(t->sel2);
-    t->hbuf = hb, t->gids = g, t->sel = s1, t->sel2 = s2;
+    pl_free(t->prow), pl_free(t->part);
+    t->hbuf = hb, t->gids = g, t->sel = s1, t->sel2 = s2, t->prow = pr, t->part = pt;
     t->scratch_n = m;
     return PL_OK;
 }
@@ -487,10 +578,18 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
     return PL_OK;
 }
 
+/* Slots of row k + AGG_PREFETCH are prefetched while row k probes (tables beyond the cache). */
+#define AGG_PREFETCH 16
 #define PROBE_BEGIN                                                                                \
+    bool pf = t->mask >= (1 << 14);                                                                \
     for (int64_t k = 0; k < n; k++) {                                                              \
         int64_t r = sel ? sel[k] : k;                                                              \
         uint64_t h = hashes ? hashes[r] : hb[k];                                                   \
+        if (pf && k + AGG_PREFETCH < n) {                                                          \
+            int64_t k2 = k + AGG_PREFETCH;                                                         \
+            uint64_t h2 = hashes ? hashes[sel ? sel[k2] : k2] : hb[k2];                            \
+            __builtin_prefetch(&t->slots[h2 & (uint64_t)t->mask]);                                 \
+        }                                                                                          \
         uint32_t tag = (uint32_t)(h >> 32);                                                        \
         int64_t i = (int64_t)(h & (uint64_t)t->mask);                                              \
         uint32_t g;                                                                                \
@@ -519,6 +618,8 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
     } while (0)
 
 static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, pl_error *err);
+static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, bool *done,
+                             pl_error *err);
 
 pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const int32_t *sel,
                          const uint64_t *hashes, uint32_t *gids, pl_error *err) {
@@ -530,6 +631,11 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
     if (n == 0) return PL_OK;
     if (s->n_keys == 1 && cols[0]->type->id == PL_TYPE_DICTIONARY && !sel)
         return find_dict(t, cols[0], n, gids, err);
+    if (s->n_keys == 1 && !sel && !hashes && !t->direct_off) {
+        bool done = false;
+        PL_TRY(find_direct(t, cols[0], n, gids, &done, err));
+        if (done) return PL_OK;
+    }
     uint64_t *hb = NULL;
     if (!hashes) {
         PL_TRY(scratch(t, n, err));
@@ -537,7 +643,7 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
         hash_keys(s->n_keys, cols, n, sel, hb, hb + n);
     }
     pl_array *a = cols[0];
-    bool one = s->n_keys == 1;
+    bool one = s->n_keys == 1 && a->type->id != PL_TYPE_DICTIONARY;
     bool nonull = !(a->validity && pl_array_null_count(a) > 0) && a->type->id != PL_TYPE_NA;
     const agg_keycol *kc0 = &t->keys[0];
     bool fixed = one && nonull && kc0->kind == KC_FIXED && !kc0->valid;
@@ -572,30 +678,53 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
 
 /* ---------------------------------------------------------------- dictionary keys */
 
-#define DICT_LOOP(T)                                                                               \
+/* Pass 1: indices not resolved yet are marked -2 and listed (once each) in todo; pass 2 (after
+ * one batched probe of the dictionary rows in todo) writes the group ids. */
+#define DICT_PASS1(T)                                                                              \
     do {                                                                                           \
         const T *ix = (const T *)pl_array_values_ptr(a);                                           \
         for (int64_t r = 0; r < n; r++) {                                                          \
-            if (nulls && !pl_bit_get(a->validity->data, a->offset + r)) {                          \
+            if (nulls && !pl_bit_get(a->validity->data, a->offset + r)) continue;                  \
+            int64_t idx = (int64_t)ix[r];                                                          \
+            if (PL_UNLIKELY((uint64_t)idx >= (uint64_t)m->len)) {                                  \
+                bad = idx;                                                                         \
+                break;                                                                             \
+            }                                                                                      \
+            if (PL_UNLIKELY(m->gid[idx] == -1)) {                                                  \
+                m->gid[idx] = -2;                                                                  \
+                todo[n_todo++] = (int32_t)idx;                                                     \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+#define DICT_PASS2(T)                                                                              \
+    do {                                                                                           \
+        const T *ix = (const T *)pl_array_values_ptr(a);                                           \
+        if (!nulls) {                                                                              \
+            for (int64_t r = 0; r < n; r++) gids[r] = (uint32_t)m->gid[ix[r]];                     \
+            break;                                                                                 \
+        }                                                                                          \
+        for (int64_t r = 0; r < n; r++) {                                                          \
+            if (!pl_bit_get(a->validity->data, a->offset + r)) {                                   \
                 uint32_t g0;                                                                       \
                 PL_TRY(null_group(t, a, r, &g0, err));                                             \
                 gids[r] = g0;                                                                      \
-                continue;                                                                          \
+            } else {                                                                               \
+                gids[r] = (uint32_t)m->gid[ix[r]];                                                 \
             }                                                                                      \
-            int64_t idx = (int64_t)ix[r];                                                          \
-            if (PL_UNLIKELY((uint64_t)idx >= (uint64_t)m->len))                                    \
-                PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %lld out of range (size %lld)",     \
-                        (long long)idx, (long long)m->len);                                        \
-            int32_t g = m->gid[idx];                                                               \
-            if (PL_UNLIKELY(g < 0)) {                                                              \
-                int32_t one = (int32_t)idx;                                                        \
-                uint32_t g1;                                                                       \
-                PL_TRY(agg_table_find(t, &dict, 1, &one, NULL, &g1, err));                         \
-                m->gid[idx] = g = (int32_t)g1;                                                     \
-            }                                                                                      \
-            gids[r] = (uint32_t)g;                                                                 \
         }                                                                                          \
     } while (0)
+#define IDX_SWITCH(M)                                                                              \
+    switch (a->type->index_id) {                                                                   \
+    case PL_TYPE_INT8: M(int8_t); break;                                                           \
+    case PL_TYPE_UINT8: M(uint8_t); break;                                                         \
+    case PL_TYPE_INT16: M(int16_t); break;                                                         \
+    case PL_TYPE_UINT16: M(uint16_t); break;                                                       \
+    case PL_TYPE_INT32: M(int32_t); break;                                                         \
+    case PL_TYPE_UINT32: M(uint32_t); break;                                                       \
+    case PL_TYPE_INT64: M(int64_t); break;                                                         \
+    case PL_TYPE_UINT64: M(uint64_t); break;                                                       \
+    default: PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary index type not supported");            \
+    }
 
 static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, pl_error *err) {
     pl_array *dict = a->dictionary;
@@ -619,16 +748,234 @@ static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids,
         m->len = dict->length;
     }
     bool nulls = a->validity && pl_array_null_count(a) > 0;
+    /* todo and its group ids: at most min(n, dictionary length) entries */
+    int64_t cap = PL_MIN(n, m->len);
+    int32_t *todo = pl_malloc((size_t)PL_MAX(cap, 1) * 8);
+    if (!todo) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    int64_t n_todo = 0, bad = -1;
+    pl_status st = PL_OK;
     switch (a->type->index_id) {
-    case PL_TYPE_INT8: DICT_LOOP(int8_t); break;
-    case PL_TYPE_UINT8: DICT_LOOP(uint8_t); break;
-    case PL_TYPE_INT16: DICT_LOOP(int16_t); break;
-    case PL_TYPE_UINT16: DICT_LOOP(uint16_t); break;
-    case PL_TYPE_INT32: DICT_LOOP(int32_t); break;
-    case PL_TYPE_UINT32: DICT_LOOP(uint32_t); break;
-    case PL_TYPE_INT64: DICT_LOOP(int64_t); break;
-    case PL_TYPE_UINT64: DICT_LOOP(uint64_t); break;
-    default: PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary index type not supported");
+    case PL_TYPE_INT8: DICT_PASS1(int8_t); break;
+    case PL_TYPE_UINT8: DICT_PASS1(uint8_t); break;
+    case PL_TYPE_INT16: DICT_PASS1(int16_t); break;
+    case PL_TYPE_UINT16: DICT_PASS1(uint16_t); break;
+    case PL_TYPE_INT32: DICT_PASS1(int32_t); break;
+    case PL_TYPE_UINT32: DICT_PASS1(uint32_t); break;
+    case PL_TYPE_INT64: DICT_PASS1(int64_t); break;
+    case PL_TYPE_UINT64: DICT_PASS1(uint64_t); break;
+    default: st = pl_error_set(err, PL_ERR_UNSUPPORTED, "dictionary index type not supported");
     }
+    if (bad >= 0 || bad < -1)
+        st = pl_error_set(err, PL_ERR_CORRUPT, "dictionary index %lld out of range (size %lld)",
+                          (long long)bad, (long long)m->len);
+    if (st) {
+        for (int64_t k = 0; k < n_todo; k++) m->gid[todo[k]] = -1;
+    } else if (n_todo) {
+        uint32_t *tg = (uint32_t *)(todo + cap);
+        st = agg_table_find(t, &dict, n_todo, todo, NULL, tg, err);
+        for (int64_t k = 0; k < n_todo; k++) m->gid[todo[k]] = st ? -1 : (int32_t)tg[k];
+    }
+    pl_free(todo);
+    if (st) return st;
+    IDX_SWITCH(DICT_PASS2)
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- split mode */
+
+pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
+                               pl_error *err) {
+    agg_sink *s = t->sink;
+    PL_TRY(scratch(t, n, err));
+    uint64_t *hb = t->hbuf;
+    hash_keys(s->n_keys, cols, n, NULL, hb, hb + n);
+    int64_t *off = t->poff;
+    memset(off, 0, sizeof(t->poff));
+    for (int64_t r = 0; r < n; r++) {
+        uint8_t p = (uint8_t)AGG_PART_OF(hb[r]);
+        t->part[r] = p;
+        off[p + 1]++;
+    }
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
+    int64_t pos[AGG_N_PARTS];
+    memcpy(pos, off, sizeof pos);
+    for (int64_t r = 0; r < n; r++) t->prow[pos[t->part[r]]++] = (int32_t)r;
+    uint32_t *pg = (uint32_t *)t->sel2; /* gids by position, scattered to rows below */
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) {
+        int64_t a = off[p], b = off[p + 1];
+        if (a == b) continue;
+        PL_TRY(agg_table_find(t->sub[p], cols, b - a, t->prow + a, hb, pg + a, err));
+    }
+    for (int64_t k = 0; k < n; k++) gids[t->prow[k]] = pg[k];
+    return PL_OK;
+}
+
+pl_status agg_table_split(agg_table *t, pl_error *err) {
+    agg_sink *s = t->sink;
+    int64_t n = t->n_groups;
+    agg_table **sub = pl_calloc(AGG_N_PARTS, sizeof(agg_table *));
+    pl_array **keys = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
+    int32_t *rows = pl_malloc((size_t)PL_MAX(n, 1) * 4);
+    uint32_t *map = pl_malloc((size_t)PL_MAX(n, 1) * 4);
+    int64_t off[AGG_N_PARTS + 1] = {0}, pos[AGG_N_PARTS];
+    pl_status st = PL_OK;
+    bool have_keys = false;
+    if (!sub || !keys || !rows || !map) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory splitting the group table");
+        goto done;
+    }
+    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) st = agg_table_new(s, &sub[p], err);
+    if (!st) st = agg_table_key_arrays(t, keys, err);
+    if (st) goto done;
+    have_keys = true;
+    for (int64_t g = 0; g < n; g++) off[AGG_PART_OF(t->hashes[g]) + 1]++;
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
+    memcpy(pos, off, sizeof pos);
+    for (int64_t g = 0; g < n; g++) rows[pos[AGG_PART_OF(t->hashes[g])]++] = (int32_t)g;
+    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
+        int64_t a = off[p], b = off[p + 1];
+        if (a == b) continue;
+        st = agg_table_find(sub[p], keys, b - a, rows + a, t->hashes, map, err);
+        for (int32_t i = 0; i < s->n_aggs && !st; i++)
+            st = agg_combine(&s->aggs[i], sub[p]->states[i], &sub[p]->heaps[i], t->states[i],
+                             &t->heaps[i], rows + a, map, b - a, err);
+        if (!st && t->overflow) {
+            sub[p]->overflow = true;
+            sub[p]->overflow_spec = t->overflow_spec;
+        }
+    }
+done:
+    if (have_keys)
+        for (int32_t c = 0; c < s->n_keys; c++) pl_array_release(keys[c]);
+    pl_free(keys);
+    pl_free(rows);
+    pl_free(map);
+    if (st) {
+        if (sub)
+            for (int32_t p = 0; p < AGG_N_PARTS; p++) agg_table_free(sub[p]);
+        pl_free(sub);
+        return st;
+    }
+    /* the dictionary caches and the NULL group pointed at groups of this table */
+    for (int32_t i = 0; i < AGG_DICT_CACHE; i++) {
+        pl_array_release(t->dmaps[i].dict);
+        pl_free(t->dmaps[i].gid);
+        memset(&t->dmaps[i], 0, sizeof(t->dmaps[i]));
+    }
+    t->null_gid = -1;
+    t->sub = sub;
+    t->n_sub = AGG_N_PARTS;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- one small-range integer key */
+
+#define MINMAX(T)                                                                                  \
+    do {                                                                                           \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        if (!nulls) {                                                                              \
+            for (int64_t r = 0; r < n; r++) {                                                      \
+                int64_t x = (int64_t)v[r];                                                         \
+                mn = x < mn ? x : mn;                                                              \
+                mx = x > mx ? x : mx;                                                              \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t r = 0; r < n; r++) {                                                      \
+                if (!pl_bit_get(a->validity->data, a->offset + r)) continue;                       \
+                int64_t x = (int64_t)v[r];                                                         \
+                mn = x < mn ? x : mn;                                                              \
+                mx = x > mx ? x : mx;                                                              \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+#define DIRECT_LOOP(T)                                                                             \
+    do {                                                                                           \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        for (int64_t r = 0; r < n; r++) {                                                          \
+            if (nulls && !pl_bit_get(a->validity->data, a->offset + r)) {                          \
+                uint32_t g0;                                                                       \
+                PL_TRY(null_group(t, a, r, &g0, err));                                             \
+                gids[r] = g0;                                                                      \
+                continue;                                                                          \
+            }                                                                                      \
+            int64_t i = (int64_t)v[r] - base;                                                      \
+            int32_t g = map[i];                                                                    \
+            if (PL_UNLIKELY(g < 0)) {                                                              \
+                int32_t one = (int32_t)r;                                                          \
+                uint32_t g1;                                                                       \
+                PL_TRY(agg_table_find(t, &a, 1, &one, NULL, &g1, err));                            \
+                map[i] = g = (int32_t)g1;                                                          \
+            }                                                                                      \
+            gids[r] = (uint32_t)g;                                                                 \
+        }                                                                                          \
+    } while (0)
+
+#define INT_KEY_SWITCH(M)                                                                          \
+    switch (a->type->id) {                                                                         \
+    case PL_TYPE_INT8: M(int8_t); break;                                                           \
+    case PL_TYPE_UINT8: M(uint8_t); break;                                                         \
+    case PL_TYPE_INT16: M(int16_t); break;                                                         \
+    case PL_TYPE_UINT16: M(uint16_t); break;                                                       \
+    case PL_TYPE_INT32:                                                                            \
+    case PL_TYPE_DATE32: M(int32_t); break;                                                        \
+    case PL_TYPE_UINT32: M(uint32_t); break;                                                       \
+    case PL_TYPE_INT64: M(int64_t); break;                                                         \
+    default: break;                                                                                \
+    }
+
+/* Group ids through an array indexed by key - dmin while the keys seen span at most
+ * AGG_DIRECT_MAX values; *done = false when the path does not apply (the caller probes). New
+ * keys are inserted by the hash path, so the table stays a normal group table. */
+static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, bool *done,
+                             pl_error *err) {
+    switch (a->type->id) {
+    case PL_TYPE_INT8: case PL_TYPE_UINT8: case PL_TYPE_INT16: case PL_TYPE_UINT16:
+    case PL_TYPE_INT32: case PL_TYPE_DATE32: case PL_TYPE_UINT32: case PL_TYPE_INT64: break;
+    default: t->direct_off = true; return PL_OK;
+    }
+    bool nulls = a->validity && pl_array_null_count(a) > 0;
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    INT_KEY_SWITCH(MINMAX)
+    if (mn <= mx) {
+        int64_t lo = t->direct ? PL_MIN(mn, t->dmin) : mn;
+        int64_t hi = t->direct ? PL_MAX(mx, t->dmin + t->dlen - 1) : mx;
+        if ((uint64_t)hi - (uint64_t)lo >= (uint64_t)AGG_DIRECT_MAX) {
+            if (t->direct) PL_TRY(agg_charge(t, -t->dlen * 4, err));
+            pl_free(t->direct);
+            t->direct = NULL;
+            t->direct_off = true;
+            return PL_OK;
+        }
+        if (!t->direct || lo < t->dmin || hi > t->dmin + t->dlen - 1) {
+            /* grow with slack so slowly widening ranges do not rebuild every morsel */
+            int64_t len = hi - lo + 1;
+            int64_t pad = PL_MIN(len / 2, ((int64_t)AGG_DIRECT_MAX - len) / 2);
+            int64_t nlo = lo > INT64_MIN + pad ? lo - pad : lo;
+            int64_t nlen = PL_MIN(len + 2 * pad, (int64_t)AGG_DIRECT_MAX);
+            if (nlo + nlen - 1 < hi) nlen = hi - nlo + 1;
+            int32_t *map = pl_malloc((size_t)nlen * 4);
+            if (!map) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the group table");
+            PL_TRY(agg_charge(t, (nlen - t->dlen) * 4, err));
+            memset(map, 0xff, (size_t)nlen * 4);
+            if (t->direct) memcpy(map + (t->dmin - nlo), t->direct, (size_t)t->dlen * 4);
+            pl_free(t->direct);
+            t->direct = map;
+            t->dmin = nlo;
+            t->dlen = nlen;
+        }
+    }
+    *done = true;
+    int32_t *map = t->direct;
+    int64_t base = t->dmin;
+    if (!map) { /* every key NULL */
+        for (int64_t r = 0; r < n; r++) {
+            uint32_t g0;
+            PL_TRY(null_group(t, a, r, &g0, err));
+            gids[r] = g0;
+        }
+        return PL_OK;
+    }
+    INT_KEY_SWITCH(DIRECT_LOOP)
     return PL_OK;
 }

@@ -9,6 +9,8 @@
 /* A dictionary probe key whose dictionary has at most this many values is mapped to build
  * rows once per dictionary. */
 #define JOIN_DICT_MAP_MAX (1 << 20)
+/* Candidate pairs of one probe morsel (its output rows) at most. */
+#define JOIN_MAX_PAIRS ((int64_t)1 << 31)
 #define NO_BUCKET UINT32_MAX
 #define NULL_BUCKET (UINT32_MAX - 1)
 
@@ -207,9 +209,17 @@ static pl_status grow(void **p, int64_t *cap, int64_t need, size_t elem, pl_erro
 }
 
 /* Pair buffers of a worker hold at least need pairs. */
-static pl_status ws_pairs(worker_state *w, int64_t need, pl_error *err) {
+static pl_status ws_pairs(join_op *j, worker_state *w, int64_t need, pl_error *err) {
     if (need <= w->cap) return PL_OK;
+    if (need > JOIN_MAX_PAIRS)
+        PL_FAIL(err, PL_ERR_LIMIT,
+                "hash join: one morsel of probe rows matches more than %lld build rows",
+                (long long)JOIN_MAX_PAIRS);
     int64_t c = PL_MAX(need, w->cap * 2);
+    /* pair buffers are charged to the query (a join that explodes hits the memory limit) */
+    int64_t delta = (c - w->cap) * (int64_t)(sizeof *w->pi + sizeof *w->bi);
+    PL_TRY(pl_exec_charge(j->ctx, delta, err));
+    __atomic_add_fetch(&j->charged, delta, __ATOMIC_RELAXED);
     int32_t *pi = pl_realloc(w->pi, sizeof *pi * (size_t)c);
     if (!pi) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the hash join probe");
     w->pi = pi;
@@ -449,7 +459,7 @@ static pl_status bt_part(void *arg, int64_t p, int32_t worker, pl_error *err) {
 
 static pl_status charge(join_op *j, pl_exec_ctx *ctx, int64_t bytes, pl_error *err) {
     PL_TRY(pl_exec_charge(ctx, bytes, err));
-    j->charged += bytes;
+    __atomic_add_fetch(&j->charged, bytes, __ATOMIC_RELAXED);
     return PL_OK;
 }
 
@@ -1111,7 +1121,7 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
     if (gk == G_NONE) g.done = true;
     while (!st && !g.done) {
         int64_t block = j->residual ? JOIN_BLOCK : PL_MAX(JOIN_BLOCK, n);
-        st = ws_pairs(w, cnt + block, err);
+        st = ws_pairs(j, w, cnt + block, err);
         if (st) break;
         int32_t *pi = w->pi + cnt;
         int64_t *bi = w->bi + cnt;
@@ -1134,7 +1144,7 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
     /* output by kind */
     if (kind_marks_build(kind) && cnt) mark_build(j, w->bi, cnt);
     if (semi) {
-        st = ws_pairs(w, n, err);
+        st = ws_pairs(j, w, n, err);
         if (st) return st;
         memset(w->flag, 0, (size_t)n);
         for (int64_t m = 0; m < cnt; m++) w->flag[w->pi[m]] = 1;

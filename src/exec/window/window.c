@@ -32,7 +32,7 @@ static const fn_alias k_aliases[] = {
     {"min", "min"}, {"max", "max"}, {"var_samp", "var_samp"}, {"variance", "var_samp"},
     {"var_pop", "var_pop"}, {"stddev_samp", "stddev_samp"}, {"stddev", "stddev_samp"},
     {"stddev_pop", "stddev_pop"}, {"bool_and", "bool_and"}, {"every", "bool_and"},
-    {"bool_or", "bool_or"},
+    {"bool_or", "bool_or"}, {"count_if", "count_if"},
 };
 
 const char *pl_window_canonical(const char *name) {
@@ -108,6 +108,12 @@ pl_status pl_window_bind(const char *name, int32_t n_args, pl_type *const *arg_t
     } else if (!strcmp(c, "count")) {
         ARGS(0, 1);
         *out_type = pl_type_simple(PL_TYPE_INT64);
+    } else if (!strcmp(c, "count_if")) {
+        ARGS(1, 1);
+        if (a0 != PL_TYPE_BOOL && a0 != PL_TYPE_NA)
+            PL_FAIL(err, PL_ERR_TYPE, "count_if takes a boolean, got %s",
+                    pl_type_to_string(arg_types[0], tb, sizeof tb));
+        *out_type = pl_type_simple(PL_TYPE_INT64);
     } else if (!strcmp(c, "sum")) {
         ARGS(1, 1);
         if (a0 == PL_TYPE_DECIMAL128) {
@@ -122,7 +128,7 @@ pl_status pl_window_bind(const char *name, int32_t n_args, pl_type *const *arg_t
         }
     } else if (!strcmp(c, "avg") || !strncmp(c, "var_", 4) || !strncmp(c, "stddev", 6)) {
         ARGS(1, 1);
-        if (!is_num_id(a0) && a0 != PL_TYPE_NA)
+        if (!is_num_id(a0) && a0 != PL_TYPE_NA && a0 != PL_TYPE_BOOL)
             PL_FAIL(err, PL_ERR_TYPE, "no window aggregate %s(%s)", c,
                     pl_type_to_string(arg_types[0], tb, sizeof tb));
         *out_type = pl_type_simple(PL_TYPE_FLOAT64);

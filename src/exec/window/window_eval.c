@@ -697,7 +697,7 @@ static pl_status eval_nav(ev *e, pl_array *const *cols, pl_array **out, pl_error
 static void agg_block(void *arg, int64_t lo, int64_t hi) {
     ev *e = arg;
     const char *fn = e->sp->name;
-    bool is_count = !strcmp(fn, "count"), is_sum = !strcmp(fn, "sum"), is_avg = !strcmp(fn, "avg");
+    bool is_count = !strcmp(fn, "count") || !strcmp(fn, "count_if"), is_sum = !strcmp(fn, "sum"), is_avg = !strcmp(fn, "avg");
     bool is_band = !strcmp(fn, "bool_and"), is_bor = !strcmp(fn, "bool_or");
     for (int64_t i = lo; i < hi; i++) {
         int64_t fs = e->fs[i], fe = e->fe[i];
@@ -803,8 +803,10 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
         e->pc = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
         if (!e->vm || !e->pc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window aggregate");
         e->pc[0] = 0;
+        bool cif = !strcmp(fn, "count_if");
         for (int64_t i = 0; i < n; i++) {
             bool ok = star || pl_array_is_valid(e->x, i);
+            if (ok && cif) ok = pl_bit_get(e->x->values->data, e->x->offset + i);
             if (filt) {
                 int64_t r = e->g->ids[i];
                 ok = ok && pl_array_is_valid(filt, r) && pl_bit_get(filt->values->data, filt->offset + r);
@@ -867,7 +869,7 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
         for (int64_t i = n - 1; !st && i >= 1; i--)
             e->wtree[i] = wcombine(e->wtree[2 * i], e->wtree[2 * i + 1]);
         if (!st) run_blocks(n, e->T, tree_block, e);
-    } else if (!st && strcmp(fn, "count") != 0) {
+    } else if (!st && strcmp(fn, "count") != 0 && strcmp(fn, "count_if") != 0) {
         pl_type_id xid = x->type->id;
         if (!strcmp(fn, "bool_and") || !strcmp(fn, "bool_or")) {
             e->pt = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
@@ -933,7 +935,7 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
         pl_buf_release(valid);
         return st;
     }
-    if (!strcmp(fn, "count")) {
+    if (!strcmp(fn, "count") || !strcmp(fn, "count_if")) {
         pl_buf_release(valid);
         valid = NULL;
     }
@@ -1050,5 +1052,13 @@ pl_status pl_win_eval(const pl_window_spec *sp, const pl_win_group *g, pl_array 
     }
     PL_UNUSED(fn);
     ev_reset(&e);
+    if (!st && (*out)->type->id == PL_TYPE_DICTIONARY && sp->result_type &&
+        sp->result_type->id != PL_TYPE_DICTIONARY) {
+        /* the planner typed the result by the dictionary's values */
+        pl_array *dec;
+        st = pl_array_decode_dictionary(*out, &dec, err);
+        pl_array_release(*out);
+        *out = st ? NULL : dec;
+    }
     return st;
 }

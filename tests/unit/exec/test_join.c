@@ -668,6 +668,38 @@ static void test_float_keys(void **state) {
     assert_int_equal(float_join(pv, pvalid, 5, bv, bvalid, 4, PL_JK_ANTI, false), 2);
 }
 
+/* A cross join that would make 1e8 rows from one morsel stops at the memory limit. */
+static void test_memory_limit(void **state) {
+    (void)state;
+    jcase c = {.kind = PL_JK_INNER, .n_keys = 0, .np = 1000, .nb = 100000, .k1_dom = 5,
+               .k2_dom = 5, .pbatch = 1000, .bbatch = 50000, .threads = 1};
+    trow *pr = gen_rows(c.np, 5, 5, 0), *br = gen_rows(c.nb, 5, 5, 0);
+    pl_schema *ps = make_schema("p_", false), *bs = make_schema("b_", false);
+    pl_table *pt = make_table(pr, c.np, false, c.pbatch, ps);
+    pl_table *bt = make_table(br, c.nb, false, c.bbatch, bs);
+    pl_exec_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.memory_limit = 64 << 20;
+    pl_exec_ctx ctx;
+    pl_exec_ctx_init(&ctx, &opts);
+    pl_error err;
+    memset(&err, 0, sizeof err);
+    pl_op *op = NULL;
+    assert_int_equal(make_join(&c, &ctx, bt, ps, bs, &op, &err), PL_OK);
+    pl_batch *out = NULL;
+    assert_int_equal(op->process(op, &ctx, 0, pt->batches[0], &out, &err), PL_ERR_NOMEM);
+    assert_null(out);
+    assert_non_null(strstr(err.msg, "memory limit"));
+    pl_op_free(op);
+    assert_true(ctx.mem_used == 0);
+    pl_table_release(pt);
+    pl_table_release(bt);
+    pl_schema_release(ps);
+    pl_schema_release(bs);
+    free(pr);
+    free(br);
+}
+
 static void test_errors(void **state) {
     (void)state;
     pl_schema *ps = make_schema("p_", false), *bs = make_schema("b_", false);
@@ -700,7 +732,7 @@ int main(void) {
         cmocka_unit_test(test_cross),       cmocka_unit_test(test_large),
         cmocka_unit_test(test_large_build), cmocka_unit_test(test_dict_probe),
         cmocka_unit_test(test_bound_residual), cmocka_unit_test(test_float_keys),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_memory_limit), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -413,6 +413,7 @@ static mval model_eval(int64_t row) {
             for (int64_t j = fs; j < fe; j++) {
                 const mrow *q = &g_rows[pr[j]];
                 if (!counts(q, sp->n_args ? x : -1)) continue;
+                if (!strcmp(fn, "count_if") && !q->b) continue;
                 cnt++;
                 if (!sp->n_args) continue;
                 mval v = col_val(q, x);
@@ -430,7 +431,7 @@ static mval model_eval(int64_t row) {
                 }
                 if (better) best = v;
             }
-            if (!strcmp(fn, "count")) out = (mval){true, cnt, 0, NULL};
+            if (!strcmp(fn, "count") || !strcmp(fn, "count_if")) out = (mval){true, cnt, 0, NULL};
             else if (cnt == 0) out.valid = false;
             else if (!strcmp(fn, "sum")) out = isf ? (mval){true, 0, (double)sd, NULL} : (mval){true, (int64_t)si, 0, NULL};
             else if (!strcmp(fn, "avg")) out = (mval){true, 0, (double)(sd / cnt), NULL};
@@ -638,8 +639,8 @@ static void test_navigation(void **state) {
 static void add_aggs(pl_window_spec *s, int *n, const pl_window_frame *fr, int n_ord, const int *ord,
                      const bool *desc, const bool *nf) {
     static const char *names[] = {"count", "count", "sum", "sum", "avg", "min", "max", "min",
-                                  "var_samp", "stddev_pop", "bool_and", "bool_or", "max"};
-    static const int args[] = {-1, C_X, C_X, C_F, C_F, C_X, C_F, C_S, C_X, C_F, C_B, C_B, C_S};
+                                  "var_samp", "stddev_pop", "bool_and", "bool_or", "max", "count_if"};
+    static const int args[] = {-1, C_X, C_X, C_F, C_F, C_X, C_F, C_S, C_X, C_F, C_B, C_B, C_S, C_B};
     for (size_t k = 0; k < PL_ARRAY_LEN(names); k++) {
         s[*n] = mk(names[k], args[k] >= 0 ? 1 : 0, args[k], -1, -1);
         win(&s[*n], 1, P1, n_ord, ord, desc, nf);
@@ -824,7 +825,7 @@ static void test_temporal_decimal_dict(void **state) {
     pl_builder_free(bt);
     pl_builder_free(bd);
     pl_builder_free(bk);
-    pl_window_spec s[3];
+    pl_window_spec s[4];
     static const int TO[1] = {0}, KP[1] = {2};
     s[0] = mk("sum", 1, 1, -1, -1);
     win(&s[0], 0, NULL, 1, TO, F1, F1);
@@ -839,29 +840,33 @@ static void test_temporal_decimal_dict(void **state) {
     frame(&s[1], PL_FRAME_RANGE, PL_BOUND_CURRENT_ROW, v_none(), PL_BOUND_FOLLOWING, iv);
     s[2] = mk("avg", 1, 1, -1, -1);
     win(&s[2], 1, KP, 0, NULL, F1, F1);
-    pl_field f[6];
-    const char *names[6] = {"t", "d", "k", "s", "c", "a"};
-    pl_type *types[6] = {tt, dt, kt, NULL, NULL, NULL};
+    s[3] = mk("lag", 1, 2, -1, -1); /* typed by the dictionary's values, as the planner does */
+    win(&s[3], 0, NULL, 1, TO, F1, F1);
+    pl_field f[7];
+    const char *names[7] = {"t", "d", "k", "s", "c", "a", "l"};
+    pl_type *types[7] = {tt, dt, kt, NULL, NULL, NULL, NULL};
     for (int k = 0; k < 3; k++) {
         pl_type *at[1] = {s[k].n_args ? types[s[k].args[0]] : NULL};
         assert_int_equal(pl_window_bind(s[k].name, s[k].n_args, at, &types[3 + k], NULL), PL_OK);
         s[k].result_type = types[3 + k];
     }
+    types[6] = pl_type_simple(PL_TYPE_UTF8);
+    s[3].result_type = types[6];
     assert_int_equal(types[3]->id, PL_TYPE_DECIMAL128);
     assert_int_equal(types[3]->precision, 38);
     assert_int_equal(types[3]->scale, 2);
-    for (int c = 0; c < 6; c++) assert_int_equal(pl_field_init(&f[c], names[c], types[c], true, NULL), PL_OK);
+    for (int c = 0; c < 7; c++) assert_int_equal(pl_field_init(&f[c], names[c], types[c], true, NULL), PL_OK);
     pl_schema *in, *out_s;
     assert_int_equal(pl_schema_new(3, f, &in, NULL), PL_OK);
-    assert_int_equal(pl_schema_new(6, f, &out_s, NULL), PL_OK);
-    for (int c = 0; c < 6; c++) pl_field_reset(&f[c]);
+    assert_int_equal(pl_schema_new(7, f, &out_s, NULL), PL_OK);
+    for (int c = 0; c < 7; c++) pl_field_reset(&f[c]);
     pl_batch *b;
     assert_int_equal(pl_batch_new(pl_schema_retain(in), 5, cols, &b, NULL), PL_OK);
     pl_exec_ctx ctx;
     test_ctx_init(&ctx, 2);
     pl_sink *sink;
     pl_error err;
-    if (pl_window_sink_new(&ctx, in, 3, s, out_s, &sink, &err)) fail_msg("%s", err.msg);
+    if (pl_window_sink_new(&ctx, in, 4, s, out_s, &sink, &err)) fail_msg("%s", err.msg);
     pl_table *t;
     if (feed_sink(sink, b, 2, &t, &err)) fail_msg("%s", err.msg);
     sink->free(sink);
@@ -880,13 +885,22 @@ static void test_temporal_decimal_dict(void **state) {
         assert_int_equal(lo, want_s[i]);
         assert_int_equal(cv[i], want_c[i]);
         assert_true(fabs(av[i] - want_a[i]) < 1e-12);
+        pl_array *la = all->columns[6];
+        assert_int_equal(la->type->id, PL_TYPE_UTF8);
+        assert_int_equal(pl_array_is_valid(la, i), i > 0);
+        if (i > 0) {
+            int32_t len;
+            const uint8_t *p = pl_array_bytes(la, i, &len);
+            assert_int_equal(len, 1);
+            assert_int_equal(p[0], ks[i - 1][0]);
+        }
     }
     pl_batch_release(all);
     pl_table_release(t);
     pl_batch_release(b);
     pl_schema_release(in);
     pl_schema_release(out_s);
-    for (int c = 0; c < 6; c++) pl_type_release(types[c]);
+    for (int c = 0; c < 7; c++) pl_type_release(types[c]);
 }
 
 static void test_errors(void **state) {
