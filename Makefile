@@ -39,7 +39,7 @@ run: setup build
 
 test: setup build-asan build
 	$(MAKE) --no-print-directory unit conformance interop cli fuzz-replay fuzz-brief check-symbols \
-	        check-install
+	        check-install diff
 	@echo "make test: all passed"
 
 unit: build-asan

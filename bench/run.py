@@ -207,7 +207,10 @@ def engine_argv(engine, q, ctx, args, dump=None):
 
 
 def _run_error(r, engine, q):
-    why = _last_lines(r["stderr"]) or _last_lines(r["stdout"]) or "no output"
+    # polaroid prints "polaroid: <message>", then the SQL line and a caret under the position
+    msg = [ln for ln in r["stderr"].splitlines() if ln.startswith("polaroid:")]
+    why = (_last_lines(msg[0]) if msg else _last_lines(r["stderr"])) or \
+        _last_lines(r["stdout"]) or "no output"
     sig = f"signal {-r['rc']}" if r["rc"] is not None and r["rc"] < 0 else f"exit {r['rc']}"
     if engine in q.unsupported and r["rc"] == 1:
         return f"unsupported ({q.unsupported[engine]}): {why}"

@@ -836,7 +836,7 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         PL_FAIL(err, PL_ERR_TYPE, "cannot cast %s to %s", pl_xtype_name(a->type, ta, sizeof ta),
                 pl_xtype_name(to, tb, sizeof tb));
     pl_type_id f = a->type->id, t = to->id;
-    if (f == PL_TYPE_NA) return pl_array_new_nulls(to, a->length, out, err);
+    if (f == PL_TYPE_NA || a->length == 0) return pl_array_new_nulls(to, a->length, out, err);
     if (t == PL_TYPE_UTF8) {
         if (f == PL_TYPE_BINARY) return cast_bytes(a, to, out, err);
         return cast_to_utf8(a, to, out, err);

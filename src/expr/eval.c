@@ -97,7 +97,7 @@ pl_status pl_call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, in
         if (n_dict == 1 && n_arrays == 1 && (flags & PL_FN_ELEMENTWISE)) {
             pl_array *d = args[dict_arg].array;
             bool nulls_ok = (flags & PL_FN_NULL_IN_NULL_OUT) || pl_array_null_count(d) == 0;
-            if (nulls_ok && d->dictionary->length <= n) {
+            if (nulls_ok && d->dictionary->length > 0 && d->dictionary->length <= n) {
                 /* run on the dictionary values, then gather by the indices */
                 pl_array *saved = args[dict_arg].array;
                 args[dict_arg].array = d->dictionary;
@@ -333,7 +333,14 @@ pl_status pl_bexpr_eval(pl_eval_ctx *ec, const pl_bexpr *e, pl_batch *in, pl_dat
     }
     case PL_BEXPR_CALL: break;
     }
-    if (pl_fn_is_case(e->fn) && in) return eval_case(ec, e, in, out, err);
+    if (in && in->n_rows == 0) {
+        /* no rows: an empty column of the call's type (kernels never see empty arrays) */
+        pl_array *a;
+        PL_TRY(pl_array_new_nulls(e->type, 0, &a, err));
+        pl_datum_set_array(out, a);
+        return PL_OK;
+    }
+    if (pl_fn_is_case(e->fn) && in && !pl_bexpr_cannot_fail(e)) return eval_case(ec, e, in, out, err);
     int32_t na = e->n_args;
     pl_datum small[4] = {{0}};
     pl_datum *args = na <= 4 ? small : pl_calloc((size_t)na, sizeof *args);

@@ -73,6 +73,9 @@ extern const pl_func_def pl_cast_def;
 /* The "case" function (eval.c evaluates it lazily). */
 bool pl_fn_is_case(const pl_func_def *fn);
 bool pl_fn_is_and_or(const pl_func_def *fn, bool *is_and);
+/* True when evaluating e can raise no error (comparisons, logic, safe casts of columns and
+ * literals): such a CASE need not run its branches lazily. */
+bool pl_bexpr_cannot_fail(const pl_bexpr *e);
 
 /* Evaluates a call given its evaluated args (dictionary fast path etc.). */
 pl_status pl_call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, int64_t n_rows,

@@ -100,23 +100,67 @@ static const char *const OP_WORD[] = {"addition", "subtraction", "multiplication
 static const char *const OP_SYM[] = {"+", "-", "*", "/", "%", "//"};
 
 /* 0 ok, 1 overflow, 2 division by zero */
-#define DEF_INT_ARITH(T, TN, TMIN, SIGNED)                                                                 \
+#define DEF_INT_ARITH(T, UT, TN, TMIN, SIGNED, TMINV, TMAXV)                                                                 \
     static inline __attribute__((always_inline)) unsigned arith_loop_##TN(                         \
         int op, const T *restrict a, bool as, const T *restrict b, bool bs, T *restrict r,        \
         int64_t n) {                                                                               \
         unsigned bad = 0;                                                                          \
         switch (op) {                                                                              \
-        case OP_ADD:                                                                               \
-            for (int64_t i = 0; i < n; i++)                                                        \
-                bad |= (unsigned)__builtin_add_overflow(a[as ? 0 : i], b[bs ? 0 : i], &r[i]);      \
+        case OP_ADD: /* branch-free overflow tests so the loops vectorise */                     \
+            if (SIGNED) {                                                                          \
+                T acc = 0;                                                                         \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    T x = a[as ? 0 : i], y = b[bs ? 0 : i];                                        \
+                    T z = (T)((UT)x + (UT)y);                                                      \
+                    acc |= (T)((x ^ z) & (y ^ z));                                                 \
+                    r[i] = z;                                                                      \
+                }                                                                                  \
+                bad = ((UT)acc >> (sizeof(T) * 8 - 1)) != 0;                                       \
+            } else {                                                                               \
+                T acc = 0;                                                                         \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    T x = a[as ? 0 : i], y = b[bs ? 0 : i];                                        \
+                    T z = (T)(x + y);                                                              \
+                    acc |= (T)(z < x);                                                             \
+                    r[i] = z;                                                                      \
+                }                                                                                  \
+                bad = acc != 0;                                                                    \
+            }                                                                                      \
             break;                                                                                 \
         case OP_SUB:                                                                               \
-            for (int64_t i = 0; i < n; i++)                                                        \
-                bad |= (unsigned)__builtin_sub_overflow(a[as ? 0 : i], b[bs ? 0 : i], &r[i]);      \
+            if (SIGNED) {                                                                          \
+                T acc = 0;                                                                         \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    T x = a[as ? 0 : i], y = b[bs ? 0 : i];                                        \
+                    T z = (T)((UT)x - (UT)y);                                                      \
+                    acc |= (T)((x ^ y) & (x ^ z));                                                 \
+                    r[i] = z;                                                                      \
+                }                                                                                  \
+                bad = ((UT)acc >> (sizeof(T) * 8 - 1)) != 0;                                       \
+            } else {                                                                               \
+                T acc = 0;                                                                         \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    T x = a[as ? 0 : i], y = b[bs ? 0 : i];                                        \
+                    acc |= (T)(x < y);                                                             \
+                    r[i] = (T)(x - y);                                                             \
+                }                                                                                  \
+                bad = acc != 0;                                                                    \
+            }                                                                                      \
             break;                                                                                 \
         case OP_MUL:                                                                               \
-            for (int64_t i = 0; i < n; i++)                                                        \
-                bad |= (unsigned)__builtin_mul_overflow(a[as ? 0 : i], b[bs ? 0 : i], &r[i]);      \
+            if (sizeof(T) < 8) { /* in 64 bits, then a range test */                               \
+                int64_t lo = 0, hi = 0;                                                            \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    int64_t w = (int64_t)a[as ? 0 : i] * (int64_t)b[bs ? 0 : i];                   \
+                    lo = w < lo ? w : lo;                                                          \
+                    hi = w > hi ? w : hi;                                                          \
+                    r[i] = (T)w;                                                                   \
+                }                                                                                  \
+                bad = lo < (int64_t)TMINV || hi > (int64_t)TMAXV;                                  \
+            } else {                                                                               \
+                for (int64_t i = 0; i < n; i++)                                                    \
+                    bad |= (unsigned)__builtin_mul_overflow(a[as ? 0 : i], b[bs ? 0 : i], &r[i]);  \
+            }                                                                                      \
             break;                                                                                 \
         case OP_MOD:                                                                               \
             for (int64_t i = 0; i < n; i++) {                                                      \
@@ -154,15 +198,15 @@ static const char *const OP_SYM[] = {"+", "-", "*", "/", "%", "//"};
         return arith_loop_##TN(op, a, false, b, false, r, n);                                      \
     }
 
-DEF_INT_ARITH(int8_t, i8, INT8_MIN, 1)
-DEF_INT_ARITH(int16_t, i16, INT16_MIN, 1)
-DEF_INT_ARITH(int32_t, i32, INT32_MIN, 1)
-DEF_INT_ARITH(int64_t, i64, INT64_MIN, 1)
-DEF_INT_ARITH(uint8_t, u8, 0, 0)
-DEF_INT_ARITH(uint16_t, u16, 0, 0)
-DEF_INT_ARITH(uint32_t, u32, 0, 0)
-DEF_INT_ARITH(uint64_t, u64, 0, 0)
-DEF_INT_ARITH(i128, dec, (i128)(((unsigned __int128)1) << 127), 1)
+DEF_INT_ARITH(int8_t, uint8_t, i8, INT8_MIN, 1, INT8_MIN, INT8_MAX)
+DEF_INT_ARITH(int16_t, uint16_t, i16, INT16_MIN, 1, INT16_MIN, INT16_MAX)
+DEF_INT_ARITH(int32_t, uint32_t, i32, INT32_MIN, 1, INT32_MIN, INT32_MAX)
+DEF_INT_ARITH(int64_t, uint64_t, i64, INT64_MIN, 1, 0, 0)
+DEF_INT_ARITH(uint8_t, uint8_t, u8, 0, 0, 0, UINT8_MAX)
+DEF_INT_ARITH(uint16_t, uint16_t, u16, 0, 0, 0, UINT16_MAX)
+DEF_INT_ARITH(uint32_t, uint32_t, u32, 0, 0, 0, UINT32_MAX)
+DEF_INT_ARITH(uint64_t, uint64_t, u64, 0, 0, 0, 0)
+DEF_INT_ARITH(i128, unsigned __int128, dec, (i128)(((unsigned __int128)1) << 127), 1, 0, 0)
 
 #define DEF_FLOAT_ARITH(T, TN, FMOD)                                                               \
     static inline __attribute__((always_inline)) unsigned farith_loop_##TN(                        \
@@ -1327,6 +1371,11 @@ typedef struct in_set {
     bool has_null;
     pl_type_id tid;
     int32_t width;
+    /* integer-like values of up to 8 bytes: keys as zero-extended u64 */
+    bool u64_keys;
+    uint64_t *ukey; /* by slot */
+    uint64_t few[16];
+    int32_t n_few; /* > 0: compare against few[] directly */
 } in_set;
 
 static void in_set_free(void *p) {
@@ -1337,7 +1386,22 @@ static void in_set_free(void *p) {
     pl_free(s->item_off);
     pl_free(s->item_len);
     pl_free(s->pool);
+    pl_free(s->ukey);
     pl_free(s);
+}
+
+static uint64_t key_u64(const uint8_t *k, int32_t w) {
+    uint64_t x = 0;
+    memcpy(&x, k, (size_t)w);
+    return x;
+}
+
+static bool in_has_u64(const in_set *s, uint64_t x) {
+    int64_t mask = s->cap - 1;
+    for (int64_t p = (int64_t)(pl_hash_u64(x) & (uint64_t)mask);; p = (p + 1) & mask) {
+        if (!s->slot[p]) return false;
+        if (s->ukey[p] == x) return true;
+    }
 }
 
 static uint64_t key_hash(const uint8_t *p, int64_t n) {
@@ -1433,6 +1497,30 @@ static pl_status in_set_build(pl_bexpr *call, pl_error *err) {
         s->hash[p] = h;
         off += len;
     }
+    s->u64_keys = !pl_type_is_varlen(t->id) && t->id != PL_TYPE_BOOL && t->id != PL_TYPE_FIXED_BINARY &&
+                  t->id != PL_TYPE_FLOAT32 && t->id != PL_TYPE_FLOAT64 && t->byte_width <= 8;
+    if (s->u64_keys) {
+        if (s->n_items <= 16) {
+            for (int64_t i = 0; i < s->n_items; i++)
+                s->few[i] = key_u64(s->pool + s->item_off[i], t->byte_width);
+            s->n_few = (int32_t)s->n_items;
+        } else {
+            s->ukey = pl_calloc((size_t)s->cap, sizeof *s->ukey);
+            if (!s->ukey) {
+                in_set_free(s);
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory building an IN list");
+            }
+            memset(s->slot, 0, (size_t)s->cap * sizeof *s->slot);
+            int64_t mask = s->cap - 1;
+            for (int64_t i = 0; i < s->n_items; i++) {
+                uint64_t x = key_u64(s->pool + s->item_off[i], t->byte_width);
+                int64_t p = (int64_t)(pl_hash_u64(x) & (uint64_t)mask);
+                while (s->slot[p]) p = (p + 1) & mask;
+                s->slot[p] = i + 1;
+                s->ukey[p] = x;
+            }
+        }
+    }
     call->state = s;
     call->free_state = in_set_free;
     return PL_OK;
@@ -1488,6 +1576,35 @@ static pl_status k_in(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *arg
         for (int64_t i = 0; i < n; i++) {
             uint8_t k = pl_bit_get(a->values->data, a->offset + i);
             if (in_set_has(s, &k, 1)) pl_bit_set(r, i);
+        }
+    } else if (s->u64_keys) {
+        int32_t w = t->byte_width;
+        const uint8_t *p = pl_array_values_ptr(a);
+        uint8_t tmp[CHUNK];
+        for (int64_t i = 0; i < n; i += CHUNK) {
+            int64_t m = PL_MIN(CHUNK, n - i);
+            switch (w) {
+#define PROBE(UT)                                                                                  \
+    {                                                                                              \
+        const UT *vv = (const UT *)(const void *)p + i;                                             \
+        if (s->n_few > 0) { /* item by item over the chunk: vectorises */                        \
+            memset(tmp, 0, (size_t)m);                                                             \
+            for (int32_t k = 0; k < s->n_few; k++) {                                               \
+                UT key = (UT)s->few[k];                                                            \
+                for (int64_t j = 0; j < m; j++) tmp[j] |= vv[j] == key;                            \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t j = 0; j < m; j++) tmp[j] = in_has_u64(s, vv[j]);                          \
+        }                                                                                          \
+    }                                                                                              \
+    break;
+            case 1: PROBE(uint8_t)
+            case 2: PROBE(uint16_t)
+            case 4: PROBE(uint32_t)
+            default: PROBE(uint64_t)
+#undef PROBE
+            }
+            pack_bits(tmp, m, r + i / 8);
         }
     } else {
         int32_t w = t->byte_width;
@@ -1820,7 +1937,67 @@ static pl_status k_like(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
     like_pat *own = NULL;
     const uint8_t *last_p = NULL;
     int32_t last_len = -1;
-    for (int64_t i = 0; i < n && !st; i++) {
+    bool done = false;
+    if (s->pat && !s->ilike && !args[0].is_scalar && args[1].is_scalar && !st) {
+        /* the common case: a column against a compiled pattern */
+        const pl_array *a = args[0].array;
+        const int32_t *o = pl_array_offsets(a);
+        const uint8_t *d = a->data ? a->data->data : (const uint8_t *)"";
+        const like_pat *lp = s->pat;
+        const like_part *p0 = lp->n_parts ? &lp->parts[0] : NULL;
+        uint8_t tmp[CHUNK];
+        for (int64_t i = 0; i < n; i += CHUNK) {
+            int64_t m = PL_MIN(CHUNK, n - i);
+            const int32_t *oo = o + i;
+            switch (lp->kind) {
+            case LK_PREFIX:
+                for (int64_t j = 0; j < m; j++) {
+                    int32_t len = oo[j + 1] - oo[j];
+                    tmp[j] = len >= p0->len && memcmp(d + oo[j], p0->bytes, (size_t)p0->len) == 0;
+                }
+                break;
+            case LK_SUFFIX:
+                for (int64_t j = 0; j < m; j++) {
+                    int32_t len = oo[j + 1] - oo[j];
+                    tmp[j] = len >= p0->len &&
+                             memcmp(d + oo[j + 1] - p0->len, p0->bytes, (size_t)p0->len) == 0;
+                }
+                break;
+            case LK_EXACT:
+                for (int64_t j = 0; j < m; j++) {
+                    int32_t len = oo[j + 1] - oo[j];
+                    tmp[j] = len == p0->len && memcmp(d + oo[j], p0->bytes, (size_t)len) == 0;
+                }
+                break;
+            case LK_CONTAINS: {
+                uint8_t c0 = p0->bytes[0];
+                int32_t pl = p0->len;
+                for (int64_t j = 0; j < m; j++) {
+                    const uint8_t *h = d + oo[j], *end = d + oo[j + 1] - pl + 1;
+                    uint8_t hit = pl == 0;
+                    while (!hit && h < end) {
+                        const uint8_t *q = memchr(h, c0, (size_t)(end - h));
+                        if (!q) break;
+                        if (memcmp(q, p0->bytes, (size_t)pl) == 0) {
+                            hit = 1;
+                            break;
+                        }
+                        h = q + 1;
+                    }
+                    tmp[j] = hit;
+                }
+                break;
+            }
+            default:
+                for (int64_t j = 0; j < m; j++)
+                    tmp[j] = like_match(lp, d + oo[j], oo[j + 1] - oo[j]);
+                break;
+            }
+            pack_bits(tmp, m, r + i / 8);
+        }
+        done = true;
+    }
+    for (int64_t i = 0; i < n && !st && !done; i++) {
         if (!valid_at(&args[0], i) || !valid_at(&args[1], i)) continue;
         const uint8_t *p;
         int32_t len;
@@ -1947,16 +2124,21 @@ static pl_status k_case(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
         goto done;
     }
     for (int64_t i = 0; i < n; i++) {
-        which[i] = has_else ? n_pairs : -1;
+        which[i] = -2; /* undecided */
         pos[i] = (int32_t)i;
-        for (int32_t k = 0; k < n_pairs; k++) {
-            const pl_datum *c = &args[2 * k];
-            if (valid_at(c, i) && bool_at(c, i)) {
-                which[i] = k;
-                break;
-            }
-        }
     }
+    for (int32_t k = 0; k < n_pairs && !st; k++) {
+        uint8_t *v, *vld;
+        st = bool_bits(&args[2 * k], n, &v, &vld, err); /* values already masked by validity */
+        if (st) break;
+        for (int64_t i = 0; i < n; i++)
+            if (which[i] == -2 && pl_bit_get(v, i)) which[i] = k;
+        pl_free(v);
+        pl_free(vld);
+    }
+    if (st) goto done;
+    for (int64_t i = 0; i < n; i++)
+        if (which[i] == -2) which[i] = has_else ? n_pairs : -1;
     for (int32_t k = 0; k < n_src && !st; k++) {
         const pl_datum *d = &args[k < n_pairs ? 2 * k + 1 : na - 1];
         st = pl_datum_to_array(d, n, true, &srcs[k], err);
@@ -2181,6 +2363,30 @@ static const pl_func_def k_defs[] = {
 const pl_func_set pl_funcs_core = {(int32_t)PL_ARRAY_LEN(k_defs), k_defs};
 
 bool pl_fn_is_case(const pl_func_def *fn) { return fn && fn->exec == k_case; }
+
+bool pl_bexpr_cannot_fail(const pl_bexpr *e) {
+    if (e->kind != PL_BEXPR_CALL) return true;
+    pl_kernel_fn x = e->fn->exec;
+    bool safe = x == k_eq || x == k_ne || x == k_lt || x == k_le || x == k_gt || x == k_ge ||
+                x == k_distinct || x == k_not_distinct || x == k_and || x == k_or || x == k_not ||
+                x == k_is_null || x == k_is_not_null || x == k_is_true || x == k_is_false ||
+                x == k_is_not_true || x == k_is_not_false || x == k_in || x == k_between ||
+                x == k_coalesce || x == k_nullif || x == k_greatest || x == k_least ||
+                x == k_case;
+    if (x == k_like) safe = e->n_args == 2 && e->args[1]->kind == PL_BEXPR_LIT;
+    if (x == pl_kernel_cast) {
+        const pl_type *from = e->args[0]->type;
+        safe = e->try_cast ||
+               (e->cast_to->id == PL_TYPE_FLOAT64 && pl_type_is_numeric(from->id)) ||
+               (e->cast_to->id == PL_TYPE_INT64 && pl_type_is_integer(from->id) &&
+                from->id != PL_TYPE_UINT64) ||
+               e->cast_to->id == PL_TYPE_UTF8;
+    }
+    if (!safe) return false;
+    for (int32_t i = 0; i < e->n_args; i++)
+        if (!pl_bexpr_cannot_fail(e->args[i])) return false;
+    return true;
+}
 bool pl_fn_is_and_or(const pl_func_def *fn, bool *is_and) {
     if (fn && (fn->exec == k_and || fn->exec == k_or)) {
         *is_and = fn->exec == k_and;

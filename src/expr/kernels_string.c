@@ -407,6 +407,7 @@ static pl_status k_case(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
 static bool in_set(const uint8_t *c, int32_t cl, const uint8_t *set, int32_t set_len) {
     for (int32_t i = 0; i < set_len;) {
         int32_t l = utf8_char_len(set[i]);
+        if (l > set_len - i) l = set_len - i; /* a truncated sequence (invalid UTF-8) */
         if (l == cl && memcmp(set + i, c, (size_t)cl) == 0) return true;
         i += l;
     }

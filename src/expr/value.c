@@ -416,9 +416,24 @@ pl_status pl_xinterleave(pl_type *type, int32_t n_srcs, pl_array *const *srcs,
     if (st) return st;
     uint8_t *vb = validity->data;
     memset(vb, 0, (size_t)validity->size);
-    for (int64_t i = 0; i < n; i++) {
-        int32_t w = which[i];
-        if (w >= 0 && w < n_srcs && srcs[w] && pl_array_is_valid(srcs[w], pos[i])) pl_bit_set(vb, i);
+    {
+        /* per source: NULL-free sources need no bit lookups */
+        const uint8_t *vbits[64];
+        int64_t voff[64];
+        bool small = n_srcs <= 64;
+        for (int32_t k = 0; small && k < n_srcs; k++) {
+            pl_array *s = srcs[k];
+            vbits[k] = s && s->validity && pl_array_null_count(s) > 0 ? s->validity->data : NULL;
+            voff[k] = s ? s->offset : 0;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            int32_t w = which[i];
+            bool ok;
+            if (w < 0 || w >= n_srcs || !srcs[w] || srcs[w]->type->id == PL_TYPE_NA) ok = false;
+            else if (small) ok = !vbits[w] || pl_bit_get(vbits[w], voff[w] + pos[i]);
+            else ok = pl_array_is_valid(srcs[w], pos[i]);
+            if (ok) pl_bit_set(vb, i);
+        }
     }
     switch (type->id) {
     case PL_TYPE_BOOL:
@@ -464,6 +479,31 @@ pl_status pl_xinterleave(pl_type *type, int32_t n_srcs, pl_array *const *srcs,
         st = pl_xbuf_new(n * w, &values, err);
         if (st) goto fail;
         uint8_t *dst = values->data;
+        const uint8_t *base[64];
+        bool typed = n_srcs <= 64 && (w == 1 || w == 2 || w == 4 || w == 8);
+        for (int32_t k = 0; typed && k < n_srcs; k++)
+            base[k] = srcs[k] && srcs[k]->type->id != PL_TYPE_NA && srcs[k]->values
+                          ? (const uint8_t *)pl_array_values_ptr(srcs[k])
+                          : NULL;
+        if (typed) {
+            switch (w) {
+#define MERGE(T)                                                                                   \
+    {                                                                                              \
+        T *d = (T *)(void *)dst;                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            int32_t k = which[i];                                                                  \
+            d[i] = (k >= 0 && base[k]) ? ((const T *)(const void *)base[k])[pos[i]] : 0;           \
+        }                                                                                          \
+    }                                                                                              \
+    break;
+            case 1: MERGE(uint8_t)
+            case 2: MERGE(uint16_t)
+            case 4: MERGE(uint32_t)
+            default: MERGE(uint64_t)
+#undef MERGE
+            }
+            break;
+        }
         for (int64_t i = 0; i < n; i++) {
             if (!pl_bit_get(vb, i)) {
                 memset(dst + i * w, 0, (size_t)w);
@@ -483,23 +523,69 @@ fail:
     return st;
 }
 
+/* Validity of a gather: bit i = idx[i] >= 0 and a valid at idx[i]; NULL when all valid. */
+static pl_status take_validity(pl_array *a, const int32_t *idx, int64_t n, bool neg, pl_buf **out,
+                               pl_error *err) {
+    bool a_nulls = a->validity && pl_array_null_count(a) > 0;
+    *out = NULL;
+    if (!a_nulls && !neg) return PL_OK;
+    pl_buf *v;
+    PL_TRY(pl_xbuf_zeroed(pl_bits_bytes(n), &v, err));
+    const uint8_t *src = a_nulls ? a->validity->data : NULL;
+    int64_t off = a->offset;
+    for (int64_t i = 0; i < n; i += 8) {
+        int64_t m = PL_MIN(8, n - i);
+        unsigned byte = 0;
+        for (int64_t j = 0; j < m; j++) {
+            int32_t k = idx[i + j];
+            bool ok = k >= 0 && (!src || pl_bit_get(src, off + k));
+            byte |= (unsigned)ok << j;
+        }
+        v->data[i >> 3] = (uint8_t)byte;
+    }
+    *out = v;
+    return PL_OK;
+}
+
 pl_status pl_xtake(pl_array *a, const int32_t *idx, int64_t n, pl_array **out, pl_error *err) {
-    /* fixed-width without NULL indices: a tight gather */
-    if (a->type->id != PL_TYPE_BOOL && !pl_type_is_varlen(a->type->id) && takeable(a->type->id) &&
-        a->type->id != PL_TYPE_NA && a->type->byte_width > 0) {
+    pl_type_id id = a->type->id;
+    bool fixed = id != PL_TYPE_BOOL && !pl_type_is_varlen(id) && takeable(id) && id != PL_TYPE_NA &&
+                 a->type->byte_width > 0;
+    if (fixed || id == PL_TYPE_BOOL) {
         bool neg = false;
         for (int64_t i = 0; i < n; i++) neg |= idx[i] < 0;
-        if (!neg) {
-            int64_t w = a->type->byte_width;
-            pl_buf *values, *validity = NULL;
-            PL_TRY(pl_xbuf_new(n * w, &values, err));
+        pl_buf *values = NULL, *validity = NULL;
+        PL_TRY(take_validity(a, idx, n, neg, &validity, err));
+        int64_t w = a->type->byte_width;
+        pl_status st = id == PL_TYPE_BOOL ? pl_xbuf_zeroed(pl_bits_bytes(n), &values, err)
+                                          : pl_xbuf_new(n * w, &values, err);
+        if (st) {
+            pl_buf_release(validity);
+            return st;
+        }
+        if (id == PL_TYPE_BOOL) {
+            const uint8_t *src = a->values->data;
+            int64_t off = a->offset;
+            for (int64_t i = 0; i < n; i += 8) {
+                int64_t m = PL_MIN(8, n - i);
+                unsigned byte = 0;
+                for (int64_t j = 0; j < m; j++) {
+                    int32_t k = idx[i + j];
+                    byte |= (unsigned)(k >= 0 && pl_bit_get(src, off + k)) << j;
+                }
+                values->data[i >> 3] = (uint8_t)byte;
+            }
+        } else {
             const uint8_t *src = pl_array_values_ptr(a);
             switch (w) {
 #define GATHER(T)                                                                                  \
     {                                                                                              \
         const T *s = (const T *)(const void *)src;                                                 \
         T *d = (T *)(void *)values->data;                                                          \
-        for (int64_t i = 0; i < n; i++) d[i] = s[idx[i]];                                          \
+        if (neg)                                                                                   \
+            for (int64_t i = 0; i < n; i++) d[i] = idx[i] >= 0 ? s[idx[i]] : 0;                    \
+        else                                                                                       \
+            for (int64_t i = 0; i < n; i++) d[i] = s[idx[i]];                                      \
     }                                                                                              \
     break;
             case 1: GATHER(uint8_t)
@@ -508,23 +594,14 @@ pl_status pl_xtake(pl_array *a, const int32_t *idx, int64_t n, pl_array **out, p
             case 8: GATHER(uint64_t)
 #undef GATHER
             default:
-                for (int64_t i = 0; i < n; i++)
-                    memcpy(values->data + i * w, src + idx[i] * w, (size_t)w);
+                for (int64_t i = 0; i < n; i++) {
+                    if (idx[i] >= 0) memcpy(values->data + i * w, src + idx[i] * w, (size_t)w);
+                    else memset(values->data + i * w, 0, (size_t)w);
+                }
                 break;
             }
-            if (a->validity && pl_array_null_count(a) > 0) {
-                pl_status st = pl_xbuf_new(pl_bits_bytes(n), &validity, err);
-                if (st) {
-                    pl_buf_release(values);
-                    return st;
-                }
-                memset(validity->data, 0, (size_t)validity->size);
-                for (int64_t i = 0; i < n; i++)
-                    if (pl_bit_get(a->validity->data, a->offset + idx[i]))
-                        pl_bit_set(validity->data, i);
-            }
-            return pl_xarray_new(pl_type_retain(a->type), n, validity, values, NULL, out, err);
         }
+        return pl_xarray_new(pl_type_retain(a->type), n, validity, values, NULL, out, err);
     }
     int32_t *which = pl_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
     if (!which) PL_FAIL(err, PL_ERR_NOMEM, "out of memory gathering rows");

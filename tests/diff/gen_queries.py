@@ -276,6 +276,8 @@ class QueryGen:
             return "count(*)"
         kind = r.choice(["int", "double"]) if c < 6 else r.choice(["str", "ts", "int"])
         arg = self.expr(kind, sc, f, 1)
+        if not any(c_ in arg for c_, _ in sc.cols):
+            f.add("agg_const_arg")  # an aggregate of a constant expression
         if c == 1:
             f.add("agg:count")
             return f"count({arg})"
@@ -352,6 +354,7 @@ class QueryGen:
                f"ON {on}")
         if r.random() < 0.6:
             f.add("where")
+            f.add("join_filter_left")  # a filter on the left table's columns above the join
             sql += " WHERE " + self.pred(Scope([("t1", "t1")]), f)
         ordered = False
         if r.random() < 0.25:
@@ -417,8 +420,25 @@ class QueryGen:
             sql += " WHERE " + self.pred(Scope([("t1", "t1")]), f)
         return Query(sql, f, False)
 
+    def q_error(self):
+        """A query both engines must refuse at run time (overflow, division by zero, a failed
+        cast): polaroid must report an error, not return a result."""
+        r = self.r
+        c = r.randrange(4)
+        if c == 0:
+            return Query("SELECT t1.id * 9223372036854775807 AS c0 FROM {t1} AS t1",
+                         {"error:overflow"}, False)
+        if c == 1:  # (not inside sum(): DuckDB rewrites sum(x + c) as sum(x) + c * count(x))
+            return Query("SELECT t1.k, t1.id + 9223372036854775000 AS c0 FROM {t1} AS t1",
+                         {"error:overflow"}, False)
+        if c == 2:
+            return Query("SELECT t1.a % (t1.id - t1.id) AS c0 FROM {t1} AS t1",
+                         {"error:div_zero", "mod"}, False)
+        return Query("SELECT CAST(t1.s AS INTEGER) AS c0 FROM {t1} AS t1 WHERE t1.s <> ''",
+                     {"error:cast", "cast"}, False)
+
     SHAPES = [("project", 6), ("aggregate", 5), ("agg_join", 2), ("join", 3), ("union", 2),
-              ("window", 2), ("distinct", 1)]
+              ("window", 2), ("distinct", 1), ("error", 0.3)]
 
     def query(self):
         r = self.r
@@ -435,6 +455,8 @@ class QueryGen:
             return self.q_union()
         if shape == "window":
             return self.q_window()
+        if shape == "error":
+            return self.q_error()
         return self.q_distinct()
 
 

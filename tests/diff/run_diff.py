@@ -99,10 +99,11 @@ def run_seed(seed, a, cmd, pool):
     con.execute("SET threads = 2")
     counts = {"pass": 0, "both_error": 0, "fail": 0, "skipped": 0, "unsupported_now_pass": 0}
     skipped_by = {}
+    feat = {}  # feature -> [failed, run]
     failures = []
     todo = []
     for i, q in enumerate(queries):
-        unsup = sorted(q.features & set(config.UNSUPPORTED))
+        unsup = config.unsupported_of(q.features)
         if unsup and not a.all:
             counts["skipped"] += 1
             for u in unsup:
@@ -123,6 +124,11 @@ def run_seed(seed, a, cmd, pool):
         outcome, detail = judge(duck, pol, q)
         if unsup:
             counts["skipped"] += 1
+            for u in unsup:
+                skipped_by[u] = skipped_by.get(u, 0) + 1
+            if a.verbose and outcome == "fail":
+                print(f"  [{seed}#{i}] unsupported ({', '.join(unsup)}) still fails: "
+                      f"{detail.splitlines()[0][:200]}")
             if outcome != "fail":
                 counts["unsupported_now_pass"] += 1
                 for u in unsup:
@@ -130,11 +136,23 @@ def run_seed(seed, a, cmd, pool):
                     skipped_by[u + " (passing now)"] += 1
             continue
         counts[outcome] += 1
+        for ft in q.features:
+            fr = feat.setdefault(ft, [0, 0])
+            fr[0] += outcome == "fail"
+            fr[1] += 1
         if outcome == "fail":
             failures.append((i, q, sql, detail))
         if a.verbose:
             print(f"  [{seed}#{i}] {outcome} {pol['seconds']:.2f}s {sql[:150]}")
-    return counts, skipped_by, failures
+    return counts, skipped_by, failures, feat
+
+
+def failure_kind(detail):
+    first = detail.splitlines()[0]
+    for pre in ("polaroid error where DuckDB succeeds: ", "polaroid crashed"):
+        if first.startswith(pre):
+            return first[:160]
+    return first.split(":")[0]
 
 
 def main(argv=None):
@@ -162,7 +180,7 @@ def main(argv=None):
     rc = 0
     with cf.ThreadPoolExecutor(max_workers=a.jobs) as pool:
         for seed in seeds:
-            counts, skipped_by, failures = run_seed(seed, a, cmd, pool)
+            counts, skipped_by, failures, feat = run_seed(seed, a, cmd, pool)
             for k, v in counts.items():
                 total[k] += v
             line = (f"diff: seed {seed}: {counts['pass'] + counts['both_error']} passed "
@@ -181,7 +199,23 @@ def main(argv=None):
             if len(failures) > a.max_failures:
                 print(f"\n  ... and {len(failures) - a.max_failures} more failures")
             if failures:
+                kinds = {}
+                for _, _, _, detail in failures:
+                    k = failure_kind(detail)
+                    kinds[k] = kinds.get(k, 0) + 1
+                print("\n  failures by kind:")
+                for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])[:15]:
+                    print(f"    {v:4d}  {k}")
+                worst = sorted(((f_, r) for f_, r in feat.items() if r[0]),
+                               key=lambda kv: (-kv[1][0] / kv[1][1], -kv[1][1]))[:20]
+                print("  features of failing queries (failed/run): " +
+                      ", ".join(f"{f_} {r[0]}/{r[1]}" for f_, r in worst))
+            if failures:
                 rc = 1
+            elif seed != config.FIXED_SEED:  # the tables are regenerated from the seed anyway
+                import shutil
+                shutil.rmtree(os.path.join(ROOT, "build", "diff", f"seed-{seed}"),
+                              ignore_errors=True)
     print(f"diff: total {total['pass'] + total['both_error']} passed, {total['fail']} failed, "
           f"{total['skipped']} skipped (unsupported) in {time.time() - t0:.1f}s; seeds "
           f"{', '.join(map(str, seeds))}")

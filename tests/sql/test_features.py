@@ -64,7 +64,9 @@ CASES = [
     ("order_by_expr_alias", "SELECT id, salary / 100 AS hs FROM {people} ORDER BY hs DESC, id",
      (), True),
     ("limit_offset", "SELECT id FROM {people} ORDER BY id LIMIT 3 OFFSET 4", (), True),
-    ("limit_only", "SELECT count(*) FROM (SELECT * FROM {events} LIMIT 17)", (), False),
+    ("limit_only", "SELECT count(*) FROM (SELECT * FROM {events} LIMIT 17) AS s", (), False),
+    ("subquery_without_alias", "SELECT count(*) FROM (SELECT * FROM {events} WHERE value > 0)",
+     (), False),
     ("distinct", "SELECT DISTINCT city FROM {people}", (), False),
     ("distinct_multi", "SELECT DISTINCT city, team_id FROM {people}", (), False),
     ("distinct_on", "SELECT DISTINCT ON (city) city, name FROM {people} ORDER BY city, name", (),
@@ -97,7 +99,7 @@ CASES = [
     ("intersect", "SELECT team_id FROM {people} INTERSECT SELECT team_id FROM {teams}", (),
      False),
     ("intersect_all", "SELECT team_id FROM {people} INTERSECT ALL SELECT team_id FROM "
-     "(SELECT team_id FROM {teams} UNION ALL SELECT 1)", (), False),
+     "(SELECT team_id FROM {teams} UNION ALL SELECT 1) AS s", (), False),
     ("except", "SELECT team_id FROM {teams} EXCEPT SELECT team_id FROM {people}", (), False),
     ("except_all", "SELECT team_id FROM {people} EXCEPT ALL SELECT team_id FROM {teams}", (),
      False),
@@ -178,7 +180,9 @@ CASES = [
     # --- casts and types
     ("casts", "SELECT CAST(age AS VARCHAR) AS s, salary::INTEGER AS i, CAST('12' AS BIGINT) AS b, "
      "CAST(id AS DOUBLE) / 4 AS d, CAST(joined AS VARCHAR) AS dv, CAST('2024-01-02' AS DATE) AS "
-     "dd, CAST(2.5 AS INTEGER) AS r FROM {people}", (), False),
+     "dd, CAST(2.5::DOUBLE AS INTEGER) AS r FROM {people}", (), False),
+    ("decimal_literal_cast", "SELECT CAST(2.5 AS INTEGER) AS a, CAST(-3.5 AS INTEGER) AS b, "
+     "2.5 * 2 AS c", (), False),
     ("try_cast", "SELECT TRY_CAST(city AS INTEGER) AS x, TRY_CAST('42' AS INTEGER) AS y "
      "FROM {people}", (), False),
     ("integer_division_semantics", "SELECT 7 / 2 AS d, 7 // 2 AS i, -7 % 3 AS m, -7 // 2 AS q, "
@@ -192,13 +196,16 @@ CASES = [
     # --- dates and times
     ("date_functions", "SELECT joined, extract(year FROM joined) AS y, month(joined) AS m, "
      "day(joined) AS d, dayofweek(joined) AS dow, date_trunc('month', joined) AS mt, "
-     "joined + INTERVAL 10 DAY AS later, date_diff('day', joined, DATE '2024-06-01') AS dd "
+     "joined + INTERVAL '10 days' AS later, date_diff('day', joined, DATE '2024-06-01') AS dd "
      "FROM {people}", (), False),
+    ("interval_duckdb_syntax", "SELECT joined + INTERVAL 10 DAY AS later FROM {people}", (),
+     False),
     ("timestamp_functions", "SELECT ts, date_trunc('hour', ts) AS h, extract(minute FROM ts) AS "
      "mi, hour(ts) AS hh, ts + INTERVAL '90 minutes' AS later, strftime(ts, '%Y-%m-%d %H:%M') AS "
      "txt, CAST(ts AS DATE) AS d, epoch_us(ts) AS us FROM {events}", (), False),
-    ("timestamp_difference", "SELECT max(ts) - min(ts), date_diff('second', min(ts), max(ts)) "
-     "FROM {events}", (), False),
+    ("timestamp_difference", "SELECT date_diff('second', min(ts), max(ts)), "
+     "epoch_us(max(ts)) - epoch_us(min(ts)) FROM {events}", (), False),
+    ("interval_result", "SELECT max(ts) - min(ts) AS span FROM {events}", (), False),
     ("time_bucket", "SELECT time_bucket(INTERVAL '15 minutes', ts) AS b, count(*), "
      "sum(value) FROM {events} GROUP BY b", (), False),
     ("time_bucket_date_trunc_agree", "SELECT count(*) FROM {events} WHERE "

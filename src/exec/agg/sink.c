@@ -232,8 +232,8 @@ static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, i
             bool nulls = f->validity && pl_array_null_count(f) > 0;
             for (int64_t r = 0; r < n; r++) {
                 sel[m] = (int32_t)r;
-                m += pl_bit_get(f->values->data, f->offset + r) &
-                     (!nulls || pl_bit_get(f->validity->data, f->offset + r));
+                m += (int)pl_bit_get(f->values->data, f->offset + r) &
+                     (int)(!nulls || pl_bit_get(f->validity->data, f->offset + r));
             }
         }
         *use = true;

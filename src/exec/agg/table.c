@@ -390,9 +390,9 @@ pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
 }
 
 static pl_status rehash(agg_table *t, int64_t n_slots, pl_error *err) {
+    PL_TRY(agg_charge(t, (n_slots - (t->mask + 1)) * 8, err)); /* before: nothing to undo */
     uint64_t *slots = pl_calloc((size_t)n_slots, 8);
     if (!slots) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing the group table");
-    PL_TRY(agg_charge(t, (n_slots - (t->mask + 1)) * 8, err));
     int64_t mask = n_slots - 1;
     for (int64_t g = 0; g < t->n_groups; g++) {
         uint64_t h = t->hashes[g];

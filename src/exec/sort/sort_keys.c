@@ -294,11 +294,8 @@ typedef struct par_sort {
     msd_ctx c;
     uint8_t *recs, *tmp;
     int64_t n, n_parts, part_rows;
-    int32_t d0;
-    int32_t kw; /* words compared for the vary mask */
+    int32_t kw;     /* words compared for the vary mask */
     uint64_t *diff; /* [n_parts][kw] */
-    int64_t (*cnt)[256]; /* [n_parts] */
-    int64_t bucket_start[257];
 } par_sort;
 
 static void vary_task(void *arg, int64_t p, int32_t worker) {
@@ -320,37 +317,109 @@ static void vary_task(void *arg, int64_t p, int32_t worker) {
     }
 }
 
+/* One parallel MSD level over records a[0..n) on byte d: histogram and scatter into t in parts,
+ * then the buckets as tasks (large buckets split in parallel again, so a skewed first byte
+ * does not leave workers idle). */
+typedef struct split_job {
+    const msd_ctx *c;
+    uint8_t *a, *t;
+    int64_t n, n_parts, part_rows;
+    int32_t d, T;
+    bool to_t;
+    int64_t (*cnt)[256];
+    int64_t bucket_start[257];
+} split_job;
+
+static void par_split(const msd_ctx *c, uint8_t *a, uint8_t *t, int64_t n, int32_t d, bool to_t,
+                      int32_t T);
+
 static void hist_task(void *arg, int64_t p, int32_t worker) {
     PL_UNUSED(worker);
-    par_sort *ps = arg;
-    int64_t lo = p * ps->part_rows, hi = PL_MIN(ps->n, lo + ps->part_rows);
-    int32_t W = ps->c.W, d = ps->d0;
-    int64_t *cnt = ps->cnt[p];
+    split_job *j = arg;
+    int64_t lo = p * j->part_rows, hi = PL_MIN(j->n, lo + j->part_rows);
+    int32_t W = j->c->W, d = j->d;
+    int64_t *cnt = j->cnt[p];
     memset(cnt, 0, sizeof(int64_t) * 256);
-    for (int64_t r = lo; r < hi; r++) cnt[ps->recs[r * W + d]]++;
+    for (int64_t r = lo; r < hi; r++) cnt[j->a[r * W + d]]++;
 }
 
 static void scatter_task(void *arg, int64_t p, int32_t worker) {
     PL_UNUSED(worker);
-    par_sort *ps = arg;
-    int64_t lo = p * ps->part_rows, hi = PL_MIN(ps->n, lo + ps->part_rows);
-    int32_t W = ps->c.W, d = ps->d0;
-    int64_t *pos = ps->cnt[p]; /* turned into start positions */
+    split_job *j = arg;
+    int64_t lo = p * j->part_rows, hi = PL_MIN(j->n, lo + j->part_rows);
+    int32_t W = j->c->W, d = j->d;
+    int64_t *pos = j->cnt[p]; /* turned into start positions */
     for (int64_t r = lo; r < hi; r++) {
-        const uint8_t *src = ps->recs + r * W;
-        copy_rec(ps->tmp + (pos[src[d]]++) * W, src, W);
+        const uint8_t *src = j->a + r * W;
+        copy_rec(j->t + (pos[src[d]]++) * W, src, W);
     }
 }
 
 static void bucket_task(void *arg, int64_t b, int32_t worker) {
     PL_UNUSED(worker);
-    par_sort *ps = arg;
-    int64_t s = ps->bucket_start[b], m = ps->bucket_start[b + 1] - s;
-    int32_t W = ps->c.W;
-    if (m > 0) msd(&ps->c, ps->tmp + s * W, ps->recs + s * W, m, ps->d0 + 1, true);
+    split_job *j = arg;
+    int64_t s = j->bucket_start[b], m = j->bucket_start[b + 1] - s;
+    int32_t W = j->c->W;
+    if (m == 0) return;
+    /* the records are in t: sort them back into a unless the result goes to t */
+    if (m >= PAR_MIN_ROWS && m > j->n / j->T)
+        par_split(j->c, j->t + s * W, j->a + s * W, m, j->d + 1, !j->to_t, j->T);
+    else
+        msd(j->c, j->t + s * W, j->a + s * W, m, j->d + 1, !j->to_t);
 }
 
-/* Sorts s->recs; may swap the buffer for another of the same size. */
+static void par_split(const msd_ctx *c, uint8_t *a, uint8_t *t, int64_t n, int32_t d, bool to_t,
+                      int32_t T) {
+    int32_t K = c->K, W = c->W;
+    while (d < K && !c->vary[d]) d++;
+    split_job j;
+    memset(&j, 0, sizeof j);
+    j.n_parts = T * 4;
+    if (n < PAR_MIN_ROWS || T < 2 || d >= K ||
+        !(j.cnt = pl_malloc(sizeof(int64_t) * 256 * (size_t)j.n_parts))) {
+        msd(c, a, t, n, d, to_t); /* serial (also when the counters cannot be allocated) */
+        return;
+    }
+    j.c = c;
+    j.a = a;
+    j.t = t;
+    j.n = n;
+    j.T = T;
+    j.to_t = to_t;
+    j.part_rows = (n + j.n_parts - 1) / j.n_parts;
+    j.n_parts = (n + j.part_rows - 1) / j.part_rows;
+    for (;;) {
+        while (d < K && !c->vary[d]) d++;
+        if (d >= K) {
+            if (to_t) memcpy(t, a, (size_t)(n * W));
+            pl_free(j.cnt);
+            return;
+        }
+        j.d = d;
+        pl_parallel_for(j.n_parts, T, hist_task, &j);
+        int64_t run = 0;
+        bool one = false;
+        for (int b = 0; b < 256; b++) {
+            j.bucket_start[b] = run;
+            int64_t tot = 0;
+            for (int64_t p = 0; p < j.n_parts; p++) {
+                int64_t k = j.cnt[p][b];
+                j.cnt[p][b] = run;
+                run += k;
+                tot += k;
+            }
+            one |= tot == n;
+        }
+        j.bucket_start[256] = run;
+        if (!one) break;
+        d++; /* every record has the same byte here */
+    }
+    pl_parallel_for(j.n_parts, T, scatter_task, &j);
+    pl_parallel_for(256, T, bucket_task, &j);
+    pl_free(j.cnt);
+}
+
+/* Sorts s->recs in place (result back in s->recs). */
 static pl_status radix_sort(pl_sortkeys *s, int32_t n_threads, pl_error *err) {
     int64_t n = s->n;
     int32_t W = s->width, K = s->key_bytes;
@@ -368,12 +437,10 @@ static pl_status radix_sort(pl_sortkeys *s, int32_t n_threads, pl_error *err) {
     ps.n_parts = (n + ps.part_rows - 1) / ps.part_rows;
     uint8_t *vary = pl_calloc((size_t)ps.kw * 8, 1);
     ps.diff = pl_malloc(sizeof(uint64_t) * (size_t)(ps.n_parts * ps.kw));
-    ps.cnt = pl_malloc(sizeof(int64_t) * 256 * (size_t)ps.n_parts);
     ps.tmp = pl_malloc((size_t)(n * W));
-    if (!vary || !ps.diff || !ps.cnt || !ps.tmp) {
+    if (!vary || !ps.diff || !ps.tmp) {
         pl_free(vary);
         pl_free(ps.diff);
-        pl_free(ps.cnt);
         pl_free(ps.tmp);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory sorting %lld rows", (long long)n);
     }
@@ -384,31 +451,9 @@ static pl_status radix_sort(pl_sortkeys *s, int32_t n_threads, pl_error *err) {
         for (int32_t b = 0; b < 8; b++) vary[w * 8 + b] = (uint8_t)(((acc >> (8 * b)) & 0xFF) != 0);
     }
     ps.c.vary = vary;
-    int32_t d0 = 0;
-    while (d0 < K && !vary[d0]) d0++;
-    if (d0 < K) {
-        if (ps.n_parts == 1) {
-            msd(&ps.c, s->recs, ps.tmp, n, d0, false);
-        } else {
-            ps.d0 = d0;
-            pl_parallel_for(ps.n_parts, T, hist_task, &ps);
-            int64_t run = 0;
-            for (int b = 0; b < 256; b++) {
-                ps.bucket_start[b] = run;
-                for (int64_t p = 0; p < ps.n_parts; p++) {
-                    int64_t c = ps.cnt[p][b];
-                    ps.cnt[p][b] = run;
-                    run += c;
-                }
-            }
-            ps.bucket_start[256] = run;
-            pl_parallel_for(ps.n_parts, T, scatter_task, &ps);
-            pl_parallel_for(256, T, bucket_task, &ps); /* back into s->recs */
-        }
-    }
+    par_split(&ps.c, s->recs, ps.tmp, n, 0, false, T);
     pl_free(vary);
     pl_free(ps.diff);
-    pl_free(ps.cnt);
     pl_free(ps.tmp);
     return PL_OK;
 }

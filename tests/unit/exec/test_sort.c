@@ -477,12 +477,33 @@ static void test_limits_and_nested_payload(void **state) {
     pl_type_release(lt);
 }
 
+
+static void test_skewed_parallel(void **state) {
+    (void)state;
+    /* one leading-key value holds 90% of the rows: the big bucket is split in parallel again */
+    gen_rows(320000, 100000);
+    for (int64_t i = 0; i < g_n; i++) {
+        g_rows[i].b = feed_rng() % 10 != 0;
+        g_rows[i].valid[C_BOOL] = true;
+    }
+    pl_schema *s = make_schema();
+    pl_batch *in = build_input(s);
+    int keys[3] = {C_BOOL, C_I64, C_STR};
+    bool d[3] = {true, false, false}, nf[3] = {false, true, false};
+    set_keys(3, keys, d, nf);
+    run_case(s, in, 0, -1, 65536);
+    pl_batch_release(in);
+    pl_schema_release(s);
+    free(g_rows);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_keys),      cmocka_unit_test(test_multi_keys),
         cmocka_unit_test(test_long_strings),     cmocka_unit_test(test_topn),
         cmocka_unit_test(test_empty_and_small),  cmocka_unit_test(test_no_keys_keeps_order),
         cmocka_unit_test(test_unsupported_key),  cmocka_unit_test(test_limits_and_nested_payload),
+        cmocka_unit_test(test_skewed_parallel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

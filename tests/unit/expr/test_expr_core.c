@@ -465,6 +465,29 @@ static void test_bind_errors(void **state) {
     pl_batch_release(b);
 }
 
+/* no rows: every operator gives an empty column of its type */
+static void test_empty(void **state) {
+    (void)state;
+    pl_batch *b = batch2(col(T(PL_TYPE_INT64), ""), col(T(PL_TYPE_UTF8), ""));
+    assert_string_equal(run(f2("add", C("a"), I(1)), b), "");
+    assert_string_equal(run(f2("like", C("b"), S("a%")), b), "");
+    assert_string_equal(run(f3("case", f2("gt", C("a"), I(1)), f2("int_div", C("a"), I(0)), I(2)), b), "");
+    assert_string_equal(run(CAST(C("b"), "int", false), b), "");
+    assert_string_equal(bound_type(f2("div", C("a"), I(2)), b), "float64");
+    pl_eval_ctx ec = {0};
+    pl_expr *e = f2("gt", C("a"), I(1));
+    pl_bexpr *be;
+    assert_int_equal(pl_expr_bind(e, b->schema, &be, NULL), PL_OK);
+    int32_t *sel = NULL;
+    int64_t n_sel = -1;
+    assert_int_equal(pl_bexpr_eval_filter(&ec, be, b, &sel, &n_sel, NULL), PL_OK);
+    assert_int_equal(n_sel, 0);
+    pl_free(sel);
+    pl_bexpr_free(be);
+    pl_expr_release(e);
+    pl_batch_release(b);
+}
+
 static void test_column_case_insensitive(void **state) {
     (void)state;
     pl_batch *b = batch1(col(T(PL_TYPE_INT64), "1,2"));
@@ -490,6 +513,7 @@ int main(void) {
         cmocka_unit_test(test_dictionary),
         cmocka_unit_test(test_sliced_and_large),
         cmocka_unit_test(test_bind_errors),
+        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_column_case_insensitive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

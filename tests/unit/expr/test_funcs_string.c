@@ -179,6 +179,83 @@ static void test_large_sliced(void **state) {
     pl_array_release(full);
 }
 
+/* Random bytes (invalid UTF-8 included) through every string function: results or clean
+ * errors, never a crash or an out-of-bounds read (ASan). */
+static void test_random_bytes(void **state) {
+    (void)state;
+    ft_check_utf8 = false;
+    int64_t n = 3000;
+    uint64_t rng = 99;
+    pl_builder *b1, *b2;
+    assert_int_equal(pl_builder_new(T_STR, n, &b1, NULL), PL_OK);
+    assert_int_equal(pl_builder_new(T_STR, n, &b2, NULL), PL_OK);
+    for (int64_t i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            int len = (int)((rng >> 33) % 12);
+            uint8_t buf[16];
+            for (int j = 0; j < len; j++) {
+                rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint8_t c = (uint8_t)(rng >> 40);
+                buf[j] = (rng >> 20) % 3 ? (uint8_t)('a' + c % 4) : c; /* mostly a-d, some high bytes */
+            }
+            assert_int_equal(pl_builder_append_bytes(k ? b2 : b1, buf, len, NULL), PL_OK);
+        }
+    }
+    pl_array *a1, *a2;
+    assert_int_equal(pl_builder_finish(b1, &a1, NULL), PL_OK);
+    assert_int_equal(pl_builder_finish(b2, &a2, NULL), PL_OK);
+    pl_builder_free(b1);
+    pl_builder_free(b2);
+    const char *one[] = {"length", "upper", "lower", "trim", "reverse", "ascii", "md5", "octet_length"};
+    const char *two[] = {"trim", "ltrim", "rtrim", "starts_with", "ends_with", "contains", "strpos",
+                         "concat", "concat_op", "regexp_matches"};
+    pl_datum out;
+    pl_error err;
+    for (size_t f = 0; f < PL_ARRAY_LEN(one); f++) {
+        pl_datum args[1] = {{.array = a1}};
+        if (ft_run(one[f], 1, args, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+    }
+    for (size_t f = 0; f < PL_ARRAY_LEN(two); f++) {
+        pl_datum args[2] = {{.array = a1}, {.array = a2}};
+        if (ft_run(two[f], 2, args, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+    }
+    const char *si[] = {"left", "right", "repeat"};
+    for (size_t f = 0; f < PL_ARRAY_LEN(si); f++) {
+        for (int k = -3; k <= 3; k++) {
+            char kb[16];
+            snprintf(kb, sizeof kb, "%d", k);
+            pl_datum args[2] = {{.array = a1}, SCA(T_I64, kb)};
+            if (ft_run(si[f], 2, args, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+            ft_datum_reset(&args[1]);
+        }
+    }
+    for (int st = -4; st <= 4; st++) {
+        for (int ln = -2; ln <= 3; ln++) {
+            char sb[16], lb[16];
+            snprintf(sb, sizeof sb, "%d", st);
+            snprintf(lb, sizeof lb, "%d", ln);
+            pl_datum args[3] = {{.array = a1}, SCA(T_I64, sb), SCA(T_I64, lb)};
+            if (ft_run("substr", 3, args, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+            pl_datum pargs[3] = {{.array = a1}, SCA(T_I64, lb), {.array = a2}};
+            if (ft_run("lpad", 3, pargs, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+            if (ft_run("rpad", 3, pargs, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+            pl_datum sp[3] = {{.array = a1}, {.array = a2}, SCA(T_I64, sb)};
+            if (ft_run("split_part", 3, sp, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+            pl_datum rp[3] = {{.array = a1}, {.array = a2}, SCA(T_STR, "x")};
+            if (ft_run("replace", 3, rp, n, &out, NULL, &err) == PL_OK) ft_datum_reset(&out);
+            ft_datum_reset(&args[1]);
+            ft_datum_reset(&args[2]);
+            ft_datum_reset(&pargs[1]);
+            ft_datum_reset(&sp[2]);
+            ft_datum_reset(&rp[2]);
+        }
+    }
+    pl_array_release(a1);
+    pl_array_release(a2);
+    ft_check_utf8 = true;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_length_case),
@@ -189,6 +266,7 @@ int main(void) {
         cmocka_unit_test(test_pad_reverse_repeat),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_large_sliced),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

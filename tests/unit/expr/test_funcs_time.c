@@ -499,6 +499,46 @@ static void test_tzif_corrupt(void **state) {
     pl_tz_cache_reset();
 }
 
+/* Random text through the interval parser and strptime: a value or a clean error. */
+static void test_random_text(void **state) {
+    (void)state;
+    const char alpha[] = "0123456789:-+. .dayshourminutesecyrmonagoxZ";
+    uint64_t rng = 4242;
+    pl_builder *b;
+    assert_int_equal(pl_builder_new(T_STR, 4000, &b, NULL), PL_OK);
+    for (int i = 0; i < 4000; i++) {
+        char buf[32];
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        int len = (int)((rng >> 33) % 24);
+        for (int j = 0; j < len; j++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            buf[j] = alpha[(rng >> 35) % (sizeof alpha - 1)];
+        }
+        buf[len] = 0;
+        pl_interval iv;
+        pl_error err;
+        pl_status st = pl_interval_parse(buf, &iv, &err);
+        assert_true(st == PL_OK || st == PL_ERR_TYPE);
+        assert_int_equal(pl_builder_append_bytes(b, buf, len, NULL), PL_OK);
+    }
+    pl_array *a;
+    assert_int_equal(pl_builder_finish(b, &a, NULL), PL_OK);
+    pl_builder_free(b);
+    const char *fmts[] = {"%Y-%m-%d", "%H:%M:%S.%f", "%d %b %Y %I%p", "%j %y %z", "%c", "%Y%m%d%H%M%S"};
+    for (size_t f = 0; f < PL_ARRAY_LEN(fmts); f++) {
+        pl_datum args[2] = {{.array = a}, SCA(T_STR, fmts[f])};
+        pl_datum out;
+        pl_error err;
+        assert_int_equal(ft_run("try_strptime", 2, args, 4000, &out, NULL, &err), PL_OK);
+        ft_datum_reset(&out);
+        pl_status st = ft_run("strptime", 2, args, 4000, &out, NULL, &err);
+        if (st == PL_OK) ft_datum_reset(&out);
+        else assert_int_equal(st, PL_ERR_INVALID_ARG);
+        ft_datum_reset(&args[1]);
+    }
+    pl_array_release(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extract),
@@ -512,6 +552,7 @@ int main(void) {
         cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_time_zones),
         cmocka_unit_test(test_tzif_corrupt),
+        cmocka_unit_test(test_random_text),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pl_tz_cache_reset();

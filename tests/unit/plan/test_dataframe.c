@@ -352,6 +352,43 @@ static void test_cancel(void **state) {
     pl_df_release(f);
 }
 
+static int64_t g_hook_total, g_hook_calls;
+static pl_status mem_hook(void *user, int64_t delta, int64_t total) {
+    (void)user;
+    g_hook_calls++;
+    g_hook_total = total;
+    return delta > 0 && total > (int64_t)1 << 40 ? PL_ERR_NOMEM : PL_OK;
+}
+
+/* The memory account: a grouping of 200003 distinct ids is charged; a small limit stops the
+ * query with PL_ERR_NOMEM naming the limit, the hook sees charges and releases. */
+static void test_memory_accounting(void **state) {
+    (void)state;
+    pl_expr *key = pl_expr_col("id");
+    pl_expr *agg = pl_expr_agg("count", 0, NULL, false, NULL, 0, NULL);
+    pl_df *g = NULL;
+    ok(pl_df_aggregate(g_df, 1, &key, NULL, 1, &agg, NULL, &g, E));
+    pl_exec_opts o;
+    pl_exec_opts_init(&o);
+    o.mem_hook = mem_hook;
+    pl_table *t = NULL;
+    ok(pl_df_collect(g, &o, &t, E));
+    assert_int_equal(t->n_rows, N_ROWS);
+    pl_table_release(t);
+    t = NULL;
+    assert_true(g_hook_calls > 0);
+    assert_int_equal(g_hook_total, 0); /* everything charged was released */
+    o.mem_hook = NULL;
+    o.memory_limit = 64 * 1024;
+    pl_error_init(&g_err);
+    assert_int_equal(pl_df_collect(g, &o, &t, E), PL_ERR_NOMEM);
+    assert_non_null(strstr(g_err.msg, "memory limit"));
+    assert_null(t);
+    pl_expr_release(key);
+    pl_expr_release(agg);
+    pl_df_release(g);
+}
+
 static void test_join_from_filter(void **state) {
     (void)state;
     /* FROM a, b WHERE a.id = b.id AND b.g = 2: the cross join becomes a hash join on id and
@@ -419,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_limit_union),        cmocka_unit_test(test_resolution_errors),
         cmocka_unit_test(test_parquet_pushdown),   cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_join_from_filter),   cmocka_unit_test(test_sort_topn),
+        cmocka_unit_test(test_memory_accounting),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
