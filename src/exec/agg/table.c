@@ -966,9 +966,12 @@ static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gid
             int64_t nlo = lo > INT64_MIN + pad ? lo - pad : lo;
             int64_t nlen = PL_MIN(len + 2 * pad, (int64_t)AGG_DIRECT_MAX);
             if (nlo + nlen - 1 < hi) nlen = hi - nlo + 1;
-            int32_t *map = pl_malloc((size_t)nlen * 4);
-            if (!map) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the group table");
             PL_TRY(agg_charge(t, (nlen - t->dlen) * 4, err));
+            int32_t *map = pl_malloc((size_t)nlen * 4);
+            if (!map) {
+                agg_charge(t, -(nlen - t->dlen) * 4, NULL);
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the group table");
+            }
             memset(map, 0xff, (size_t)nlen * 4);
             if (t->direct) memcpy(map + (t->dmin - nlo), t->direct, (size_t)t->dlen * 4);
             pl_free(t->direct);
