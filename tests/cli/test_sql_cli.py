@@ -278,3 +278,111 @@ def test_explain(polaroid, ticks):
     assert r.text.strip()
     r = ok(polaroid, "sql", f"explain analyze select count(*) from '{path}'")
     assert r.text.strip()
+
+
+# ---------------------------------------------------------------- interactive shell
+
+def run_shell(polaroid, tmp_path, lines, timeout=60):
+    """Runs `polaroid sql` on a pseudo-terminal (so it starts the shell), types lines, and
+    returns (exit code, terminal output, stderr)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+    master, slave = pty.openpty()
+    env = dict(os.environ, HOME=str(tmp_path), TERM="dumb")
+    p = subprocess.Popen([polaroid.path, "sql"], stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+                         env=env, close_fds=True)
+    os.close(slave)
+    out = b""
+    deadline = time.time() + timeout
+
+    def read_for(seconds):
+        nonlocal out
+        end = time.time() + seconds
+        while time.time() < end:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    return
+
+    read_for(0.5)
+    for line in lines:
+        os.write(master, line.encode() + b"\n")
+        read_for(0.3)
+    while p.poll() is None and time.time() < deadline:
+        read_for(0.2)
+    read_for(0.2)
+    os.close(master)
+    err = p.stderr.read().decode("utf-8", "replace")
+    if p.poll() is None:
+        p.kill()
+        pytest.fail("the shell did not exit")
+    assert not any(m in err for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:")), err
+    return p.returncode, out.decode("utf-8", "replace").replace("\r", ""), err
+
+
+def test_shell(polaroid, tmp_path):
+    rc, out, err = run_shell(polaroid, tmp_path, [
+        "create table t (a int, b varchar);",
+        "insert into t",
+        "  values (1, 'x'), (2, 'y');",
+        ".tables",
+        ".schema t",
+        ".mode csv",
+        "select sum(a) as s from t;",
+        "select * frm t;",
+        ".timer on",
+        "select count(*) as n from t;",
+        ".bogus",
+        ".quit",
+    ])
+    assert rc == 0, err
+    assert "polaroid> " in out and "...> " in out  # the prompt, and the continuation prompt
+    assert "\nt\n" in out                               # .tables
+    assert "a" in out and "int32" in out                # .schema t
+    assert "s\n3\n" in out                              # the csv result
+    assert "n\n2\n" in out
+    assert 'syntax error at or near "frm"' in err       # an error, and the shell went on
+    assert "LINE 1: select * frm t;" in err
+    assert "Run Time: " in err                          # .timer on
+    assert "unknown command .bogus" in err
+    # libedit's history file: one entry per line, blanks and newlines escaped as \040, \012
+    hist = (tmp_path / ".polaroid_history").read_text().replace("\\040", " ").replace("\\012", "\n")
+    assert "select sum(a) as s from t;" in hist
+    assert "insert into t\n  values (1, 'x'), (2, 'y');" in hist  # a multi-line statement is one entry
+
+
+def test_shell_ends_at_eof(polaroid, tmp_path):
+    rc, out, err = run_shell(polaroid, tmp_path, ["select 1 as one;", "\x04"])
+    assert rc == 0, err
+    assert "one" in out
+
+
+def test_execution_error_points_at_the_expression(polaroid):
+    # DuckDB: Out of Range Error: Overflow in addition of INT64
+    sql = "select 1 as a;\nselect 9223372036854775807 + x from (values (1)) v(x)"
+    r = polaroid("sql", "--format", "csv", sql)
+    if engine_missing(r):
+        pytest.skip("engine missing")
+    assert r.rc == 1
+    assert r.text == "a\n1\n"  # the first statement's result came out before the error
+    lines = r.err.rstrip("\n").split("\n")
+    assert "overflow" in lines[0].lower()
+    assert lines[1] == "LINE 2: select 9223372036854775807 + x from (values (1)) v(x)"
+    assert lines[2] == " " * (len("LINE 2: ") + 27) + "^"
+
+
+def test_memory_limit(polaroid, ticks):
+    path, _ = ticks
+    r = polaroid("sql", "--memory-limit", "1KB",
+                 f"select symbol, count(*) from '{path}' group by 1 order by 1")
+    if engine_missing(r):
+        pytest.skip("engine missing")
+    assert r.rc == 1 and "memory limit" in r.err
+    r = ok(polaroid, "sql", "--memory-limit", "1GB", "--format", "csv",
+           f"select symbol, count(*) as n from '{path}' group by 1 order by 1")
+    assert r.text == "symbol,n\nAAPL,3\nGOOG,1\nMSFT,2\n"
