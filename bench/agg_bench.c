@@ -2,7 +2,7 @@
  * Reads a Parquet file into memory, then times consume (morsels of 65536 rows on the pool) +
  * finish + draining the result, for h2o groupby-like shapes and tick shapes.
  *
- *   build: see bench/README.md ("agg_bench"); run:
+ *   build: see src/exec/agg/README.md ("Speed"); run:
  *   agg_bench [--threads N] [--decode] [--runs R] FILE.parquet QUERY...
  *   QUERY: q1 q2 q3 q4 q5 q6 q7 q10 (h2o G1 table), sym (ticks: per-symbol count/avg/sum/min/
  *   max), ohlc (ticks: per symbol first/last/min/max price, sum size), ohlc_arg (arg_min/arg_max

@@ -1,5 +1,6 @@
 /* main.c - the polaroid command: dispatches to one file per subcommand (cat.c, schema.c,
  * convert.c, sql.c). */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,13 @@ static const char *const g_usage =
     "Run 'polaroid COMMAND --help' for a command's options.\n";
 
 int main(int argc, char **argv) {
+    /* Morsel-sized column buffers (128 KiB - 1 MiB) come from glibc malloc. By default glibc
+     * returns freed memory at the top of the heap to the OS and maps large blocks afresh, so
+     * every morsel pays page faults again (measured 10x slower on `i32 + 1`). Keep freed
+     * memory for reuse instead: a process-wide policy, so the program sets it, not the
+     * library. Blocks of 1 MiB and more use polaroid's own mappings (src/core/alloc.c). */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     static char help_flag[] = "--help";
     char *help_argv[3] = {NULL, help_flag, NULL};
     if (argc < 2) {

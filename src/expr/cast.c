@@ -728,8 +728,67 @@ static bool cast_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err, p
     return true;
 }
 
+/* Decimal text of a signed integer into buf (>= 21 bytes); returns the length. */
+static int itoa64(int64_t v, char *buf) {
+    char tmp[24];
+    int k = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    int len = 0;
+    if (v < 0) buf[len++] = '-';
+    while (k) buf[len++] = tmp[--k];
+    return len;
+}
+
+/* int8..int64 -> utf8 without the generic renderer */
+static pl_status ints_to_utf8(pl_array *a, pl_type *to, pl_array **out, pl_error *err) {
+    int64_t n = a->length;
+    pl_buf *offsets = NULL, *data = NULL, *validity = NULL;
+    PL_TRY(pl_xbuf_new((n + 1) * 4, &offsets, err));
+    pl_status st = pl_xbuf_new(n * 20 + 1, &data, err);
+    if (!st && a->validity && pl_array_null_count(a) > 0) {
+        st = pl_xbuf_new(pl_bits_bytes(n), &validity, err);
+        if (!st) pl_xbits_copy(validity->data, a->validity->data, a->offset, n);
+    }
+    if (st) {
+        pl_buf_release(offsets);
+        pl_buf_release(data);
+        return st;
+    }
+    int32_t *o = (int32_t *)(void *)offsets->data;
+    char *d = (char *)data->data;
+    int64_t len = 0;
+    const uint8_t *p = pl_array_values_ptr(a);
+    for (int64_t i = 0; i < n; i++) {
+        o[i] = (int32_t)len;
+        if (validity && !pl_bit_get(validity->data, i)) continue;
+        int64_t v;
+        switch (a->type->id) {
+        case PL_TYPE_INT8: v = ((const int8_t *)p)[i]; break;
+        case PL_TYPE_INT16: v = ((const int16_t *)(const void *)p)[i]; break;
+        case PL_TYPE_INT32: v = ((const int32_t *)(const void *)p)[i]; break;
+        default: v = ((const int64_t *)(const void *)p)[i]; break;
+        }
+        len += itoa64(v, d + len);
+    }
+    o[n] = (int32_t)len;
+    data->size = len;
+    if (len > PL_MAX_VARLEN_BYTES) {
+        pl_buf_release(offsets);
+        pl_buf_release(data);
+        pl_buf_release(validity);
+        PL_FAIL(err, PL_ERR_LIMIT, "string column over %lld bytes", (long long)PL_MAX_VARLEN_BYTES);
+    }
+    return pl_xarray_new(pl_type_retain(to), n, validity, offsets, data, out, err);
+}
+
 static pl_status cast_to_utf8(pl_array *a, pl_type *to, pl_array **out, pl_error *err) {
     int64_t n = a->length;
+    if (a->type->id >= PL_TYPE_INT8 && a->type->id <= PL_TYPE_INT64 && n * 20 < PL_MAX_VARLEN_BYTES)
+        return ints_to_utf8(a, to, out, err);
     pl_buf *offsets = NULL, *data = NULL, *validity = NULL;
     pl_strbuf sb = {0};
     PL_TRY(pl_xbuf_new((n + 1) * 4, &offsets, err));

@@ -66,6 +66,19 @@ static int32_t proj_add(proj_list *p, pl_expr *e) {
     return p->n++;
 }
 
+/* Adds references to columns [first, first+n) of `names` (for their names), as columns
+ * src0, src0+1, ... of the input. */
+static pl_status proj_add_cols(proj_list *p, const pl_schema *names, int32_t first, int32_t n,
+                               int32_t src0, pl_error *err) {
+    for (int32_t i = 0; i < n; i++) {
+        pl_expr *c = pl_expr_col_index(src0 + i, names->fields[first + i].name);
+        int32_t at = c ? proj_add(p, c) : -1;
+        pl_expr_release(c);
+        if (at < 0) return nomem(err);
+    }
+    return PL_OK;
+}
+
 /* Appends a project op computing list over the pipeline's current schema; the new columns are
  * named c0, c1, ... When every expression is the plain column of its position, nothing is
  * added. */
@@ -218,11 +231,7 @@ static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     if (!pl_schema_equals(p->source->schema, d->schema)) {
         /* names/types as the plan expects (the scan keeps the files' names) */
         proj_list pl = {0};
-        for (int32_t i = 0; i < d->schema->n_fields && !st; i++) {
-            pl_expr *c = pl_expr_col_index(i, d->schema->fields[i].name);
-            if (!c || proj_add(&pl, c) < 0) st = nomem(err);
-            pl_expr_release(c);
-        }
+        if (!st) st = proj_add_cols(&pl, d->schema, 0, d->schema->n_fields, 0, err);
         if (!st) st = add_project(ph, p, &pl, d->schema, err);
         proj_free(&pl);
     }
@@ -440,11 +449,7 @@ static pl_status compile_sort(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline **
     int32_t nin = d->schema->n_fields, nk = d->n_keys;
     proj_list pl = {0};
     pl_status st = PL_OK;
-    for (int32_t i = 0; i < nin && !st; i++) {
-        pl_expr *c = pl_expr_col_index(i, d->schema->fields[i].name);
-        if (!c || proj_add(&pl, c) < 0) st = nomem(err);
-        pl_expr_release(c);
-    }
+    if (!st) st = proj_add_cols(&pl, d->schema, 0, nin, 0, err);
     int32_t *cols = pl_calloc((size_t)PL_MAX(nk, 1), sizeof *cols);
     bool *desc = pl_calloc((size_t)PL_MAX(nk, 1), sizeof *desc);
     bool *nf = pl_calloc((size_t)PL_MAX(nk, 1), sizeof *nf);
@@ -476,11 +481,7 @@ static pl_status compile_sort(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline **
     if (!st && (extra || true)) {
         /* back to the node's columns and names */
         proj_list back = {0};
-        for (int32_t i = 0; i < nin && !st; i++) {
-            pl_expr *c = pl_expr_col_index(i, d->schema->fields[i].name);
-            if (!c || proj_add(&back, c) < 0) st = nomem(err);
-            pl_expr_release(c);
-        }
+        if (!st) st = proj_add_cols(&back, d->schema, 0, nin, 0, err);
         if (!st && (extra || !pl_schema_equals(pl_pipeline_schema(p), d->schema)))
             st = add_project(ph, p, &back, d->schema, err);
         proj_free(&back);
@@ -502,11 +503,7 @@ static pl_status compile_window(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline 
     int32_t nin = in->schema->n_fields, nw = d->n_exprs;
     proj_list pl = {0};
     pl_status st = PL_OK;
-    for (int32_t i = 0; i < nin && !st; i++) {
-        pl_expr *c = pl_expr_col_index(i, in->schema->fields[i].name);
-        if (!c || proj_add(&pl, c) < 0) st = nomem(err);
-        pl_expr_release(c);
-    }
+    if (!st) st = proj_add_cols(&pl, in->schema, 0, nin, 0, err);
     pl_window_spec *specs = pl_calloc((size_t)PL_MAX(nw, 1), sizeof *specs);
     if (!st && !specs) st = nomem(err);
     for (int32_t w = 0; w < nw && !st; w++) {
@@ -564,16 +561,8 @@ static pl_status compile_window(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline 
     }
     if (!st) {
         proj_list back = {0};
-        for (int32_t i = 0; i < nin && !st; i++) {
-            pl_expr *c = pl_expr_col_index(i, d->schema->fields[i].name);
-            if (!c || proj_add(&back, c) < 0) st = nomem(err);
-            pl_expr_release(c);
-        }
-        for (int32_t w = 0; w < nw && !st; w++) {
-            pl_expr *c = pl_expr_col_index(nsin + w, d->schema->fields[nin + w].name);
-            if (!c || proj_add(&back, c) < 0) st = nomem(err);
-            pl_expr_release(c);
-        }
+        if (!st) st = proj_add_cols(&back, d->schema, 0, nin, 0, err);
+        if (!st) st = proj_add_cols(&back, d->schema, nin, nw, nsin, err);
         if (!st) st = add_project(ph, p, &back, d->schema, err);
         proj_free(&back);
     }
@@ -595,11 +584,7 @@ static pl_status add_keys(phys *ph, pl_pipeline *p, int32_t n_keys, pl_expr **ke
     pl_schema *in = pl_pipeline_schema(p);
     proj_list pl = {0};
     pl_status st = PL_OK;
-    for (int32_t i = 0; i < in->n_fields && !st; i++) {
-        pl_expr *c = pl_expr_col_index(i, in->fields[i].name);
-        if (!c || proj_add(&pl, c) < 0) st = nomem(err);
-        pl_expr_release(c);
-    }
+    if (!st) st = proj_add_cols(&pl, in, 0, in->n_fields, 0, err);
     for (int32_t k = 0; k < n_keys && !st; k++) {
         pl_type *t = NULL;
         st = pl_plan_expr_type(keys[k], in, &t, NULL, err);
@@ -790,11 +775,7 @@ static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
             st = compile(ph, d->inputs[i], &c, err);
             if (!st) {
                 proj_list pl = {0};
-                for (int32_t k = 0; k < d->schema->n_fields && !st; k++) {
-                    pl_expr *e = pl_expr_col_index(k, d->schema->fields[k].name);
-                    if (!e || proj_add(&pl, e) < 0) st = nomem(err);
-                    pl_expr_release(e);
-                }
+                if (!st) st = proj_add_cols(&pl, d->schema, 0, d->schema->n_fields, 0, err);
                 if (!st && !pl_schema_equals(pl_pipeline_schema(c), d->schema))
                     st = add_project(ph, c, &pl, d->schema, err);
                 proj_free(&pl);

@@ -759,6 +759,21 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
             pl_free(args);
             return st;
         }
+        if ((!strcmp(name, "lag") || !strcmp(name, "lead")) && n_args == 3 && args[2] &&
+            args[2]->kind == PL_EXPR_LITERAL && !args[2]->value.is_null && args[2]->value.type &&
+            args[2]->value.type->id == PL_TYPE_DECIMAL128) {
+            /* a decimal literal default (0.0): as a double, like before decimal literals */
+            pl_value *v = &args[2]->value;
+            __int128 u = ((__int128)v->v.dec.hi << 64) | (__int128)v->v.dec.lo;
+            double d = (double)u;
+            for (int32_t k = 0; k < v->type->scale; k++) d /= 10.0;
+            pl_expr *f = pl_expr_lit_f64(d);
+            if (f) {
+                f->sql_pos = args[2]->sql_pos;
+                pl_expr_release(args[2]);
+                args[2] = f;
+            }
+        }
         st = build_window(sc, fc, window_fn ? name : agg, args, n_args, filter, out, err);
         pl_free(args);
         return st;
@@ -923,7 +938,13 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
         pl_type_release(t);
         return st;
     }
-    pl_expr *c = pl_expr_cast(e, t, false);
+    /* TRY_CAST was rewritten to "    CAST" (plan_pre.c): look at the original text */
+    bool try_cast = false;
+    const char *sql = sc->ctx ? sc->ctx->sql : NULL;
+    if (sql && tc->location >= 4 && (size_t)tc->location < strlen(sql) &&
+        strncasecmp(sql + tc->location - 4, "try_", 4) == 0)
+        try_cast = true;
+    pl_expr *c = pl_expr_cast(e, t, try_cast);
     if (!c) return NOMEM(err);
     if (pos < 0) pos = sq_node_pos(arg);
     *out = at(c, pos);

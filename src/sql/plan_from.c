@@ -89,13 +89,40 @@ static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out
             if (strcasecmp(c->name, name) == 0) df = pl_df_retain(c->df);
     }
     if (!df) df = sq_lookup_table(ctx, name);
+    /* FROM 'path' arrives as a quoted identifier (plan_pre.c), cut to 63 bytes by the parser
+     * and with '' still doubled: read the literal from the original text */
+    char *full = NULL;
+    size_t sql_len = ctx->sql ? strlen(ctx->sql) : 0;
+    if (!df && pos >= 0 && (size_t)pos < sql_len && ctx->sql[pos] == '\'') {
+        full = pl_malloc(sql_len - (size_t)pos);
+        if (!full) return pl_error_set(err, PL_ERR_NOMEM, "out of memory planning SQL");
+        size_t k = 0;
+        for (const char *p = ctx->sql + pos + 1; *p; p++) {
+            if (*p == '\'') {
+                if (p[1] != '\'') break;
+                p++;
+            }
+            full[k++] = *p;
+        }
+        full[k] = '\0';
+        name = full;
+    }
     if (!df && looks_like_path(name)) {
-        PL_TRY(scan_files(1, &name, PL_FORMAT_AUTO, NULL, pos, &df, err));
+        pl_status sst = scan_files(1, &name, PL_FORMAT_AUTO, NULL, pos, &df, err);
+        if (sst) {
+            pl_free(full);
+            return sst;
+        }
         path_stem(name, stem, sizeof stem);
         alias = stem;
     }
-    if (!df) return sq_fail(err, PL_ERR_NOT_FOUND, pos, "table \"%s\" does not exist", name);
+    if (!df) {
+        pl_status fst = sq_fail(err, PL_ERR_NOT_FOUND, pos, "table \"%s\" does not exist", name);
+        pl_free(full);
+        return fst;
+    }
     pl_status st = apply_alias(&df, alias, rv->alias, pos, err);
+    pl_free(full);
     if (st) {
         pl_df_release(df);
         return st;

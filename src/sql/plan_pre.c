@@ -139,6 +139,14 @@ static bool is_clause_end_word(const char *sql, const sq_token *t) {
     return false;
 }
 
+static bool is_join_word(const char *sql, const sq_token *t) {
+    static const char *const words[] = {"join", "inner", "left", "right", "full", "cross",
+                                        "natural", "on", "using", "where", "group", "lateral"};
+    for (size_t i = 0; i < PL_ARRAY_LEN(words); i++)
+        if (sq_tok_is(sql, t, words[i])) return true;
+    return false;
+}
+
 pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
     size_t n = strlen(sql);
     if (n > INT32_MAX / 2) PL_FAIL(err, PL_ERR_LIMIT, "SQL text too long (%zu bytes)", n);
@@ -154,6 +162,12 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
     char closer[PRE_MAX_DEPTH];
     int depth = 0;
     seen_select[0] = false;
+    bool in_from[PRE_MAX_DEPTH]; /* inside a FROM list at this level */
+    bool subq[PRE_MAX_DEPTH];    /* this level is a FROM subquery "(SELECT ...)" */
+    in_from[0] = false;
+    subq[0] = false;
+    int32_t *ins = NULL; /* positions after ")" of FROM subqueries without an alias */
+    int32_t n_ins = 0, cap_ins = 0;
     bool stmt_is_copy = false, at_stmt_start = true;
     sq_token prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
     sq_token tok;
@@ -176,14 +190,45 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     row = true;
                     o[tok.start] = '(';
                 }
+                bool sub = false;
+                if (c == '(' && (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join") ||
+                                 (sq_tok_is(sql, &prev, ",") && in_from[depth]))) {
+                    sq_token nx;
+                    sq_lex_next(sql, len, pos, &nx);
+                    sub = sq_tok_is(sql, &nx, "select") || sq_tok_is(sql, &nx, "with") ||
+                          sq_tok_is(sql, &nx, "values");
+                }
                 if (depth + 1 < PRE_MAX_DEPTH) {
                     depth++;
                     seen_select[depth] = false;
                     bracket_row[depth] = row;
                     closer[depth] = c == '(' ? ')' : ']';
+                    in_from[depth] = false;
+                    subq[depth] = sub;
                 }
             } else if ((c == ')' || c == ']') && depth > 0 && closer[depth] == c) {
                 if (bracket_row[depth]) o[tok.start] = ')';
+                if (subq[depth]) {
+                    /* DuckDB allows FROM (SELECT ...) without an alias; PostgreSQL 15 does not */
+                    sq_token nx;
+                    sq_lex_next(sql, len, pos, &nx);
+                    bool aliased = (nx.kind == SQ_TOK_IDENT && !is_clause_end_word(sql, &nx) &&
+                                    !is_join_word(sql, &nx)) ||
+                                   nx.kind == SQ_TOK_QIDENT;
+                    if (!aliased) {
+                        if (n_ins == cap_ins) {
+                            cap_ins = cap_ins ? cap_ins * 2 : 4;
+                            int32_t *ni = pl_realloc(ins, (size_t)cap_ins * sizeof *ni);
+                            if (!ni) {
+                                pl_free(ins);
+                                pl_free(o);
+                                PL_FAIL(err, PL_ERR_NOMEM, "out of memory preprocessing SQL");
+                            }
+                            ins = ni;
+                        }
+                        ins[n_ins++] = tok.end;
+                    }
+                }
                 depth--;
             } else if (c == '*') {
                 /* * EXCLUDE (a, b) / * EXCLUDE a: blanked; the planner reads the list from the
@@ -212,6 +257,37 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
             }
         } else if (tok.kind == SQ_TOK_IDENT) {
             if (sq_tok_is(sql, &tok, "select")) seen_select[depth] = true;
+            if (sq_tok_is(sql, &tok, "from")) in_from[depth] = seen_select[depth];
+            else if (is_clause_end_word(sql, &tok) || sq_tok_is(sql, &tok, "where") ||
+                     sq_tok_is(sql, &tok, "group"))
+                in_from[depth] = false;
+            /* INTERVAL 10 DAY[S] -> INTERVAL'10'DAY[ ] */
+            if (sq_tok_is(sql, &tok, "interval")) {
+                sq_token num, unit;
+                if (sq_lex_next(sql, len, pos, &num) && num.kind == SQ_TOK_NUMBER &&
+                    num.start == tok.end + 1 && sq_lex_next(sql, len, num.end, &unit) &&
+                    unit.kind == SQ_TOK_IDENT && unit.start == num.end + 1 &&
+                    isspace((unsigned char)sql[tok.end]) && isspace((unsigned char)sql[num.end])) {
+                    static const char *const units[] = {"year", "month", "day", "hour", "minute", "second"};
+                    int32_t ulen = unit.end - unit.start;
+                    for (size_t k = 0; k < PL_ARRAY_LEN(units); k++) {
+                        int32_t un = (int32_t)strlen(units[k]);
+                        bool plural = ulen == un + 1 && (sql[unit.end - 1] == 's' || sql[unit.end - 1] == 'S');
+                        if ((ulen == un || plural) && strncasecmp(sql + unit.start, units[k], (size_t)un) == 0) {
+                            o[tok.end] = '\'';
+                            o[num.end] = '\'';
+                            if (plural) o[unit.end - 1] = ' ';
+                            break;
+                        }
+                    }
+                }
+            }
+            /* TRY_CAST( -> "    CAST(": the planner sees "TRY_" before the CAST in the original */
+            if (tok.end - tok.start == 8 && strncasecmp(sql + tok.start, "try_cast", 8) == 0) {
+                sq_token nx;
+                if (sq_lex_next(sql, len, pos, &nx) && sq_tok_is(sql, &nx, "("))
+                    memset(o + tok.start, ' ', 4);
+            }
             if (sq_tok_is(sql, &tok, "all") && sq_tok_is(sql, &prev, "by") &&
                 sq_tok_is(sql, &prev2, "group")) {
                 sq_token nx;
@@ -222,9 +298,9 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                    (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join")) &&
                    seen_select[depth] && !(stmt_is_copy && depth == 0)) {
             /* FROM 'file.parquet' -> FROM "file.parquet" when the path has no quotes. */
-            bool plain = true;
+            bool plain = true; /* '' inside stays '' (the planner unescapes paths) */
             for (int32_t i = tok.start + 1; i < tok.end - 1; i++)
-                if (sql[i] == '\'' || sql[i] == '"') plain = false;
+                if (sql[i] == '"') plain = false;
             if (plain && tok.end - tok.start >= 2 && sql[tok.end - 1] == '\'') {
                 o[tok.start] = '"';
                 o[tok.end - 1] = '"';
@@ -233,6 +309,52 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
         prev2 = prev;
         prev = tok;
     }
+    /* alias insertion: "_" right after ")", paid for by removing one blank further on that
+     * separates nothing (between a word and punctuation, or a run of blanks), so offsets after
+     * that point stay exact (tokens in between move by one byte) */
+    for (int32_t k = n_ins - 1; k >= 0; k--) {
+        int32_t p = ins[k], d = -1;
+        sq_token a, b;
+        int32_t q = p;
+        if (sq_lex_next(o, len, q, &a)) {
+            /* the gap right after ")" */
+            if (a.start - p >= 1 && isspace((unsigned char)o[p]) && (a.start - p >= 2 || a.kind == SQ_TOK_PUNCT))
+                d = p;
+            q = a.end;
+            while (d < 0 && sq_lex_next(o, len, q, &b)) {
+                int32_t gap = b.start - a.end;
+                if (gap >= 1 && isspace((unsigned char)o[a.end]) &&
+                    (gap >= 2 || ((a.kind == SQ_TOK_PUNCT) != (b.kind == SQ_TOK_PUNCT))))
+                    d = a.end;
+                a = b;
+                q = b.end;
+            }
+        }
+        if (d < 0 && len > p && isspace((unsigned char)o[len - 1])) d = len - 1;
+        if (d >= 0) {
+            memmove(o + p + 1, o + p, (size_t)(d - p));
+            o[p] = '_';
+            continue;
+        }
+        /* else a blank before the subquery's "(" side: the last removable gap before p */
+        int32_t back = -1;
+        q = 0;
+        if (sq_lex_next(o, len, q, &a)) {
+            q = a.end;
+            while (sq_lex_next(o, len, q, &b) && b.end <= p) {
+                int32_t gap = b.start - a.end;
+                if (gap >= 1 && isspace((unsigned char)o[a.end]) &&
+                    (gap >= 2 || ((a.kind == SQ_TOK_PUNCT) != (b.kind == SQ_TOK_PUNCT))))
+                    back = a.end;
+                a = b;
+                q = b.end;
+            }
+        }
+        if (back < 0) continue;
+        memmove(o + back, o + back + 1, (size_t)(p - 1 - back));
+        o[p - 1] = '_';
+    }
+    pl_free(ins);
     *out = o;
     return PL_OK;
 }
@@ -332,5 +454,7 @@ bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word) {
     int32_t len = (int32_t)strlen(sql);
     if (loc >= len) return false;
     sq_token t;
-    return sq_lex_next(sql, len, loc, &t) && t.start == loc && sq_tok_is(sql, &t, word);
+    /* loc may be one byte late after an inserted subquery alias (see pl_sql_preprocess) */
+    if (sq_lex_next(sql, len, loc, &t) && t.start == loc && sq_tok_is(sql, &t, word)) return true;
+    return loc > 0 && sq_lex_next(sql, len, loc - 1, &t) && t.start == loc - 1 && sq_tok_is(sql, &t, word);
 }

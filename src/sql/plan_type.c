@@ -37,6 +37,48 @@ pl_status sq_const(const PgQuery__AConst *c, pl_expr **out, pl_error *err) {
             long long v = integral ? strtoll(t, &end, 10) : 0;
             if (integral && errno == 0 && *end == '\0') {
                 e = pl_expr_lit_i64((int64_t)v);
+                break;
+            }
+            /* like DuckDB, 2.5 is DECIMAL(2,1) (up to 38 digits), exponents are DOUBLE */
+            int32_t digits = 0, scale = 0, lead = 0;
+            bool after_dot = false, ok = strpbrk(t, "eE") == NULL;
+            __int128 u = 0;
+            for (const char *q = t; ok && *q; q++) {
+                if (*q == '.') {
+                    after_dot = true;
+                    continue;
+                }
+                if (*q < '0' || *q > '9') {
+                    ok = false;
+                    break;
+                }
+                if (!after_dot && digits == 0 && *q == '0') {
+                    lead++;
+                    continue;
+                }
+                if (digits >= 38) {
+                    ok = false;
+                    break;
+                }
+                u = u * 10 + (*q - '0');
+                digits++;
+                if (after_dot) scale++;
+            }
+            (void)lead;
+            int32_t int_digits = digits - scale;
+            int32_t prec = (int_digits > 1 ? int_digits : 1) + scale; /* DuckDB: 0.25 is (3,2) */
+            if (prec > 38) ok = false;
+            pl_type *dt = NULL;
+            if (ok && pl_type_new_decimal(prec, scale, &dt, NULL) == PL_OK) {
+                pl_value val;
+                pl_value_init_null(&val);
+                pl_type_release(val.type);
+                val.type = dt;
+                val.is_null = false;
+                val.v.dec.lo = (uint64_t)u;
+                val.v.dec.hi = (int64_t)(u >> 64);
+                e = pl_expr_lit_value(&val);
+                pl_value_reset(&val);
             } else {
                 e = pl_expr_lit_f64(strtod(t, NULL));
             }

@@ -236,7 +236,8 @@ static pl_status parse_script(const char *script, PgQuery__ParseResult **out, pl
         *out = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
                                               (const uint8_t *)res.parse_tree.data);
         if (!*out) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");
-        else restore_file_names(&(*out)->base, script, (int32_t)len);
+        else if (memcmp(text, script, len) != 0) /* only when pl_sql_preprocess rewrote something */
+            restore_file_names(&(*out)->base, script, (int32_t)len);
     }
     pg_query_free_protobuf_parse_result(res);
     pl_free(text);
@@ -490,7 +491,8 @@ pl_status pl_session_run(pl_session *s, const char *script,
         result_init(&r, c.pos);
         if (err) err->sql_pos = -1;
         st = pl_sql_at(err, c.pos, run_stmt(s, &c, rs->stmt, &r, err));
-        if (st == PL_OK && on_result) st = on_result(user, &r, err);
+        /* errors while the caller runs a query point at the query too */
+        if (st == PL_OK && on_result) st = pl_sql_at(err, c.pos, on_result(user, &r, err));
         pl_sql_result_reset(&r);
     }
     pg_query__parse_result__free_unpacked(pr, NULL);

@@ -360,3 +360,29 @@ def test_shell_ends_at_eof(polaroid, tmp_path):
     rc, out, err = run_shell(polaroid, tmp_path, ["select 1 as one;", "\x04"])
     assert rc == 0, err
     assert "one" in out
+
+
+def test_execution_error_points_at_the_expression(polaroid):
+    # DuckDB: Out of Range Error: Overflow in addition of INT64
+    sql = "select 1 as a;\nselect 9223372036854775807 + x from (values (1)) v(x)"
+    r = polaroid("sql", "--format", "csv", sql)
+    if engine_missing(r):
+        pytest.skip("engine missing")
+    assert r.rc == 1
+    assert r.text == "a\n1\n"  # the first statement's result came out before the error
+    lines = r.err.rstrip("\n").split("\n")
+    assert "overflow" in lines[0].lower()
+    assert lines[1] == "LINE 2: select 9223372036854775807 + x from (values (1)) v(x)"
+    assert lines[2] == " " * (len("LINE 2: ") + 27) + "^"
+
+
+def test_memory_limit(polaroid, ticks):
+    path, _ = ticks
+    r = polaroid("sql", "--memory-limit", "1KB",
+                 f"select symbol, count(*) from '{path}' group by 1 order by 1")
+    if engine_missing(r):
+        pytest.skip("engine missing")
+    assert r.rc == 1 and "memory limit" in r.err
+    r = ok(polaroid, "sql", "--memory-limit", "1GB", "--format", "csv",
+           f"select symbol, count(*) as n from '{path}' group by 1 order by 1")
+    assert r.text == "symbol,n\nAAPL,3\nGOOG,1\nMSFT,2\n"

@@ -376,6 +376,89 @@ done:
     return st;
 }
 
+/* quantile_cont / median: groups in parallel ranges, values gathered by type, results
+ * written straight into a float64 array. */
+typedef struct qc_job {
+    const agg_rt *rt;
+    gather *g;
+    int64_t n_groups;
+    double *out;
+    uint8_t *valid;
+} qc_job;
+
+#define QC_GROUPS_PER_TASK 4096
+
+static double quantile_of(double *buf, int64_t m, double q) {
+    double pos = q * (double)(m - 1);
+    int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
+    double vlo = select_kth(buf, m, lo);
+    if (hi == lo) return vlo;
+    /* after select_kth the elements above lo are >= vlo: the next value is their minimum */
+    double vhi = buf[lo + 1];
+    for (int64_t i = lo + 2; i < m; i++)
+        if (isnan(vhi) ? !isnan(buf[i]) : buf[i] < vhi) vhi = buf[i];
+    return vlo + (pos - (double)lo) * (vhi - vlo);
+}
+
+static pl_status qc_task(void *arg, int64_t task, int32_t worker, pl_error *err) {
+    qc_job *j = arg;
+    PL_UNUSED(worker);
+    gather *g = j->g;
+    int64_t x0 = task * QC_GROUPS_PER_TASK, x1 = PL_MIN(x0 + QC_GROUPS_PER_TASK, j->n_groups);
+    int64_t most = 0;
+    for (int64_t x = x0; x < x1; x++) most = PL_MAX(most, g->start[x + 1] - g->start[x]);
+    double *buf = pl_malloc((size_t)PL_MAX(most, 1) * 8);
+    if (!buf) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in quantile");
+    pl_type_id id = j->rt->arg_type[0]->id;
+    for (int64_t x = x0; x < x1; x++) {
+        int64_t a = g->start[x], m = g->start[x + 1] - a;
+        if (m == 0) continue;
+        const href *v = g->refs + a;
+#define GATHER(T)                                                                                  \
+    for (int64_t i = 0; i < m; i++)                                                                \
+        buf[i] = (double)((const T *)pl_array_values_ptr(g->chunks[v[i].c]->arrays[0]))[v[i].r];
+        switch (id) {
+        case PL_TYPE_FLOAT64: GATHER(double); break;
+        case PL_TYPE_FLOAT32: GATHER(float); break;
+        case PL_TYPE_INT64: GATHER(int64_t); break;
+        case PL_TYPE_INT32: GATHER(int32_t); break;
+        case PL_TYPE_INT16: GATHER(int16_t); break;
+        case PL_TYPE_INT8: GATHER(int8_t); break;
+        default:
+            for (int64_t i = 0; i < m; i++) buf[i] = as_double(g->chunks[v[i].c]->arrays[0], v[i].r);
+            break;
+        }
+#undef GATHER
+        j->out[x] = quantile_of(buf, m, j->rt->q);
+        pl_bit_set(j->valid, x);
+    }
+    pl_free(buf);
+    return PL_OK;
+}
+
+static pl_status quantile_cont_finish(agg_sink *s, const agg_rt *rt, gather *g, int64_t n_groups,
+                                      pl_array **out, pl_error *err) {
+    pl_buf *vals = NULL, *valid = NULL;
+    PL_TRY(pl_buf_new_zeroed(PL_MAX(n_groups * 8, 8), &vals, err));
+    pl_status st = pl_buf_new_zeroed(PL_MAX((n_groups + 7) / 8, 1), &valid, err);
+    if (st) {
+        pl_buf_release(vals);
+        return st;
+    }
+    vals->size = n_groups * 8;
+    valid->size = (n_groups + 7) / 8;
+    qc_job j = {rt, g, n_groups, (double *)(void *)vals->data, valid->data};
+    st = pl_exec_parallel(s->ctx, (n_groups + QC_GROUPS_PER_TASK - 1) / QC_GROUPS_PER_TASK, qc_task,
+                          &j, err);
+    if (st) {
+        pl_buf_release(vals);
+        pl_buf_release(valid);
+        return st;
+    }
+    return pl_array_new(pl_type_retain(rt->result_type), n_groups, -1, valid, vals, NULL, 0, NULL,
+                        NULL, out, err);
+}
+
 pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
                               int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
                               pl_array **out, pl_error *err) {
@@ -386,6 +469,12 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
     pl_status st = PL_OK;
     if (rt->distinct && rt->op != AOP_STRING_AGG) {
         st = distinct_finish(s, spec, &g, n_groups, out, err);
+        gather_free(&g);
+        return st;
+    }
+    if ((rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT) &&
+        rt->result_type->id == PL_TYPE_FLOAT64) {
+        st = quantile_cont_finish(s, rt, &g, n_groups, out, err);
         gather_free(&g);
         return st;
     }

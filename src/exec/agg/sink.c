@@ -6,9 +6,6 @@
  * (FILTER, NULL skipping) go to the streaming update (funcs.c) or are collected (holistic.c).
  * finish(): gmap[w][g] records where group g of worker table w ended up, so collected rows of
  * holistic aggregates can be placed after the merge. */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "exec/agg/agg_int.h"
 
 #define AGG_SERIAL_MERGE_GROUPS (1 << 16) /* below this many groups in all: one-table merge */
@@ -720,13 +717,8 @@ static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error
             if (!m->key_arrays[w]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
             PL_TRY(agg_table_key_arrays(m->tables[w], m->key_arrays[w], err));
         }
-        int64_t c0 = pl_now_ns();
         PL_TRY(pl_exec_parallel(ctx, T, part_count_task, m, err));
-        int64_t c1 = pl_now_ns();
         PL_TRY(pl_exec_parallel(ctx, P, part_merge_task, m, err));
-        int64_t c2 = pl_now_ns();
-        if (getenv("AGG_TRACE"))
-            fprintf(stderr, "agg: count %.3fs merge %.3fs\n", (c1 - c0) / 1e9, (c2 - c1) / 1e9);
     }
     /* a sum overflow anywhere fails the query */
     for (int32_t p = 0; p < m->n_parts; p++)
@@ -756,9 +748,7 @@ static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error
                                        m->holistic[i], err));
         }
     }
-    int64_t f0 = pl_now_ns();
     PL_TRY(pl_exec_parallel(ctx, m->n_parts, final_task, m, err));
-    if (getenv("AGG_TRACE")) fprintf(stderr, "agg: final %.3fs\n", (pl_now_ns() - f0) / 1e9);
     return PL_OK;
 }
 

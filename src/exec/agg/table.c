@@ -27,6 +27,18 @@ static inline uint64_t rd32(const uint8_t *p) {
     return v;
 }
 
+/* Equality of two byte strings of length len (short ones without a call). */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, int64_t len) {
+    if (len <= 16) {
+        if (len >= 8) return rd64(a) == rd64(b) && rd64(a + len - 8) == rd64(b + len - 8);
+        if (len >= 4) return rd32(a) == rd32(b) && rd32(a + len - 4) == rd32(b + len - 4);
+        for (int64_t i = 0; i < len; i++)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
+    return memcmp(a, b, (size_t)len) == 0;
+}
+
 /* Bytes hash: short strings with overlapping word loads (never reads outside [p, p+len)). */
 static inline uint64_t hash_bytes(const uint8_t *p, int64_t len) {
     const uint64_t k0 = 0x9e3779b97f4a7c15ULL, k1 = 0xbf58476d1ce4e5b9ULL;
@@ -264,7 +276,7 @@ static inline bool key_eq(const agg_keycol *kc, int64_t g, const pl_array *a, in
         const int32_t *ko = (const int32_t *)(void *)kc->vals->data;
         int64_t len = o[r + 1] - o[r];
         if (len != ko[g + 1] - ko[g]) return false;
-        return len == 0 || memcmp(a->data->data + o[r], kc->data->data + ko[g], (size_t)len) == 0;
+        return len == 0 || bytes_eq(a->data->data + o[r], kc->data->data + ko[g], len);
     }
     }
     return false;
@@ -662,7 +674,7 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
         const int32_t *ko = (const int32_t *)(void *)t->keys[0].vals->data;
         int64_t len = o[r + 1] - o[r];
         if (len == ko[g + 1] - ko[g] &&
-            (len == 0 || memcmp(d + o[r], t->keys[0].data->data + ko[g], (size_t)len) == 0))
+            (len == 0 || bytes_eq(d + o[r], t->keys[0].data->data + ko[g], len)))
             break;
         PROBE_END
     } else {
@@ -954,9 +966,12 @@ static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gid
             int64_t nlo = lo > INT64_MIN + pad ? lo - pad : lo;
             int64_t nlen = PL_MIN(len + 2 * pad, (int64_t)AGG_DIRECT_MAX);
             if (nlo + nlen - 1 < hi) nlen = hi - nlo + 1;
-            int32_t *map = pl_malloc((size_t)nlen * 4);
-            if (!map) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the group table");
             PL_TRY(agg_charge(t, (nlen - t->dlen) * 4, err));
+            int32_t *map = pl_malloc((size_t)nlen * 4);
+            if (!map) {
+                agg_charge(t, -(nlen - t->dlen) * 4, NULL);
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the group table");
+            }
             memset(map, 0xff, (size_t)nlen * 4);
             if (t->direct) memcpy(map + (t->dmin - nlo), t->direct, (size_t)t->dlen * 4);
             pl_free(t->direct);

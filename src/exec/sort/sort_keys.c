@@ -241,10 +241,22 @@ static inline void swap_rec(uint8_t *a, uint8_t *b, int32_t W) {
     }
 }
 
+/* Key order of two records from key word w0 on: big-endian 8-byte words (the bytes between the
+ * key and the row id are zero in every record, so whole words compare like memcmp). */
+static inline int rec_cmp(const uint8_t *x, const uint8_t *y, int32_t w0, int32_t kw) {
+    for (int32_t w = w0; w < kw; w++) {
+        uint64_t a, b;
+        memcpy(&a, x + w * 8, 8);
+        memcpy(&b, y + w * 8, 8);
+        if (a != b) return __builtin_bswap64(a) < __builtin_bswap64(b) ? -1 : 1;
+    }
+    return 0;
+}
+
 static void insertion_sort(uint8_t *a, int64_t n, int32_t W, int32_t d, int32_t K) {
+    int32_t w0 = d / 8, kw = (K + 7) / 8;
     for (int64_t i = 1; i < n; i++)
-        for (int64_t j = i; j > 0 && memcmp(a + (j - 1) * W + d, a + j * W + d, (size_t)(K - d)) > 0;
-             j--)
+        for (int64_t j = i; j > 0 && rec_cmp(a + (j - 1) * W, a + j * W, w0, kw) > 0; j--)
             swap_rec(a + (j - 1) * W, a + j * W, W);
 }
 

@@ -865,6 +865,45 @@ static void test_bind(void **state) {
     assert_int_equal(pl_agg_bind("arg_min", 1, args, NULL, false, &t, &err), PL_ERR_TYPE);
 }
 
+static void test_sink_errors(void **state) {
+    (void)state;
+    gen_rows(100, 3, 0);
+    pl_batch *bs[1] = {make_batch(0, 100, 0)};
+    int32_t keys[1] = {C_K};
+    pl_error err;
+    pl_batch *out = NULL;
+    pl_agg_spec sp[1] = {SPEC("no_such_agg", C_X)};
+    assert_int_equal(run_agg(1, bs, 1, keys, 1, sp, 50, &out, &err), PL_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "no_such_agg"));
+    sp[0] = SPEC("sum", C_S); /* sum(utf8) */
+    assert_int_equal(run_agg(1, bs, 1, keys, 1, sp, 50, &out, &err), PL_ERR_TYPE);
+    /* FILTER on a non-boolean column: refused when the sink is made */
+    pl_exec_ctx ctx;
+    test_ctx_init(&ctx, 2);
+    sp[0] = SPEC("count", -1);
+    sp[0].filter_col = C_X;
+    sp[0].result_type = pl_type_simple(PL_TYPE_INT64);
+    pl_sink *sink = NULL;
+    assert_int_equal(pl_agg_sink_new(&ctx, bs[0]->schema, 1, keys, 1, sp, bs[0]->schema, &sink, &err),
+                     PL_ERR_INVALID_ARG); /* the output schema has the wrong width */
+    pl_field f[2];
+    assert_int_equal(pl_field_init(&f[0], "k", pl_type_simple(PL_TYPE_INT64), true, &err), PL_OK);
+    assert_int_equal(pl_field_init(&f[1], "n", pl_type_simple(PL_TYPE_INT64), true, &err), PL_OK);
+    pl_schema *os;
+    assert_int_equal(pl_schema_new(2, f, &os, &err), PL_OK);
+    pl_field_reset(&f[0]);
+    pl_field_reset(&f[1]);
+    assert_int_equal(pl_agg_sink_new(&ctx, bs[0]->schema, 1, keys, 1, sp, os, &sink, &err), PL_ERR_TYPE);
+    assert_non_null(strstr(err.msg, "FILTER"));
+    int32_t bad_key[1] = {99};
+    sp[0].filter_col = -1;
+    assert_int_equal(pl_agg_sink_new(&ctx, bs[0]->schema, 1, bad_key, 1, sp, os, &sink, &err),
+                     PL_ERR_INVALID_ARG);
+    assert_int_equal(ctx.mem_used, 0);
+    pl_schema_release(os);
+    pl_batch_release(bs[0]);
+}
+
 int main(void) {
     (void)feed_sink; /* the shared helper; this file feeds several batches itself */
     const struct CMUnitTest tests[] = {
@@ -879,6 +918,7 @@ int main(void) {
         cmocka_unit_test(test_holistic),
         cmocka_unit_test(test_distinct_rows),
         cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_sink_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(g_rows);

@@ -181,6 +181,20 @@ static void test_to_string(void **state) {
                         "1.5,1.0,1e+20,0.1,NULL");
     assert_string_equal(cast_text(T(PL_TYPE_FLOAT32), "1", "varchar", false), "1.0");
     assert_string_equal(cast_text(T(PL_TYPE_INT8), "-5", "varchar", false), "-5");
+    assert_string_equal(cast_text(T(PL_TYPE_INT64), "-9223372036854775808,0,NULL,9223372036854775807,-10", "varchar", false),
+                        "-9223372036854775808,0,NULL,9223372036854775807,-10");
+    assert_string_equal(cast_text(T(PL_TYPE_INT16), "-32768,NULL,7", "text", false), "-32768,NULL,7");
+    assert_string_equal(cast_text(T(PL_TYPE_UINT32), "4294967295", "varchar", false), "4294967295");
+    {
+        pl_array *a = col(T(PL_TYPE_INT32), "1,NULL,-3,44,NULL"), *sl, *r;
+        assert_int_equal(pl_array_slice(a, 1, 3, &sl, NULL), PL_OK);
+        assert_int_equal(pl_cast_array(sl, T(PL_TYPE_UTF8), false, &r, NULL), PL_OK);
+        assert_string_equal(render(r), "NULL,-3,44");
+        assert_int_equal(pl_array_validate(r, true, NULL), PL_OK);
+        pl_array_release(r);
+        pl_array_release(sl);
+        pl_array_release(a);
+    }
     assert_string_equal(cast_text(T(PL_TYPE_BOOL), "true,false", "varchar", false), "true,false");
     assert_string_equal(cast_text(T(PL_TYPE_UTF8), "13:00", "time", false), "13:00:00");
     pl_type *ts;

@@ -465,6 +465,26 @@ static void test_bind_errors(void **state) {
     pl_batch_release(b);
 }
 
+/* select x::decimal(5,2) = 1.5, x < 2 ... for x in (1.50, 2.25, NULL); intervals normalise
+ * (interval '30 days' = interval '1 month' is true in DuckDB) */
+static void test_compare_decimal_interval(void **state) {
+    (void)state;
+    pl_type *d52;
+    assert_int_equal(pl_type_new_decimal(5, 2, &d52, NULL), PL_OK);
+    pl_batch *b = batch1(col(d52, "1.50,2.25,NULL"));
+    assert_string_equal(run(f2("eq", C("a"), LIT("decimal(2,1)", "1.5")), b), "true,false,NULL");
+    assert_string_equal(run(f2("lt", C("a"), I(2)), b), "true,false,NULL");
+    assert_string_equal(run(f2("gt", C("a"), F(2.2)), b), "false,true,NULL");
+    assert_string_equal(run(f3("between", C("a"), S("1.5"), S("2")), b), "true,false,NULL");
+    assert_string_equal(run(fn("in", 3, C("a"), LIT("decimal(3,2)", "2.25"), I(7)), b), "false,true,NULL");
+    assert_string_equal(run(f2("eq", pl_expr_lit_interval(0, 30, 0), pl_expr_lit_interval(1, 0, 0)), b),
+                        "true,true,true");
+    assert_string_equal(run(f2("lt", pl_expr_lit_interval(0, 0, 86400000000000LL - 1), pl_expr_lit_interval(0, 1, 0)), b),
+                        "true,true,true");
+    pl_type_release(d52);
+    pl_batch_release(b);
+}
+
 /* no rows: every operator gives an empty column of its type */
 static void test_empty(void **state) {
     (void)state;
@@ -513,6 +533,7 @@ int main(void) {
         cmocka_unit_test(test_dictionary),
         cmocka_unit_test(test_sliced_and_large),
         cmocka_unit_test(test_bind_errors),
+        cmocka_unit_test(test_compare_decimal_interval),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_column_case_insensitive),
     };

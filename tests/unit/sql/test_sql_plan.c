@@ -263,6 +263,10 @@ static void test_more(void **state) {
            "n|g|l\nNULL|2|1\n2|2|2\n");
     /* aliases in WHERE / HAVING, GROUP BY expressions */
     expect(state, "SELECT a * 2 AS dbl FROM t WHERE dbl > 4 ORDER BY dbl", "dbl\n6\n8\n");
+    /* DuckDB syntax rewritten before parsing; decimal literals */
+    expect(state, "SELECT TRY_CAST(b AS INTEGER) AS i FROM (SELECT b FROM t WHERE a = 1) LIMIT 1", "i\nNULL\n");
+    expect(state, "SELECT CAST(2.5 AS INTEGER) AS r, 0.1 + 0.2 AS s", "r|s\n3|0.3\n");
+    expect(state, "SELECT count(*) AS n FROM (SELECT a FROM t WHERE a > 1)", "n\n3\n");
     expect(state, "SELECT a % 2 AS parity, count(*) AS n FROM t WHERE a IS NOT NULL GROUP BY a % 2 ORDER BY parity",
            "parity|n\n0|2\n1|2\n");
     /* scalar subquery in an aggregated select list; LATERAL */

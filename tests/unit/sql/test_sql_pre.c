@@ -69,11 +69,26 @@ static void test_group_by_all_and_lists(void **state) {
     check("select x[1] from t", "select x[1] from t");
 }
 
+static void test_interval_try_cast_subquery_alias(void **state) {
+    (void)state;
+    check("select d + INTERVAL 10 DAY from t", "select d + INTERVAL'10'DAY from t");
+    check("select d + interval 2 hours", "select d + interval'2'hour ");
+    check("select TRY_CAST(x AS int)", "select     CAST(x AS int)");
+    /* FROM (subquery) without an alias gets "_", paid for by a blank further on */
+    check("select * from (select 1) limit 5", "select * from(select 1)_ limit 5");
+    check("select * from (select 1 as a) where a = 1", "select * from (select 1 as a)_ where a= 1");
+    check("select * from (select 1) s", "select * from (select 1) s");
+    check("select * from (select 1) as s", "select * from (select 1) as s");
+    check("select * from (select 1)\n", "select * from (select 1)_");
+    check("select * from (select 1) x, (select 2) order by 1", "select * from (select 1)x, (select 2)_ order by 1");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_paths),
         cmocka_unit_test(test_exclude),
         cmocka_unit_test(test_group_by_all_and_lists),
+        cmocka_unit_test(test_interval_try_cast_subquery_alias),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
