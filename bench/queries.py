@@ -261,8 +261,7 @@ sql_query("h2o_q8", "h2o", "h2o", "q8: largest two v3 by id6",
 sql_query("h2o_q9", "h2o", "h2o", "q9: regression v1 v2 by id2 id4 (corr squared)",
           "SELECT id2, id4, pow(corr(v1, v2), 2) AS r2 FROM {x} GROUP BY id2, id4",
           lambda c, pl: _scan(c, pl).group_by("id2", "id4").agg(
-              (pl.corr("v1", "v2") ** 2).alias("r2")),
-          unsupported={"polaroid": "no corr aggregate yet"})
+              (pl.corr("v1", "v2") ** 2).alias("r2")))
 sql_query("h2o_q10", "h2o", "h2o", "q10: sum v3 count by id1:id6",
           "SELECT id1, id2, id3, id4, id5, id6, sum(v3) AS v3, count(*) AS count FROM {x} "
           "GROUP BY id1, id2, id3, id4, id5, id6",

@@ -47,6 +47,8 @@ CASES = [
      (), False),
     ("aggregate_filter", "SELECT count(*) FILTER (WHERE age > 30) AS old, sum(salary) FILTER "
      "(WHERE city = 'Paris') AS paris FROM {people}", (), False),
+    ("corr_covar", "SELECT kind, corr(value, eid) AS c, covar_pop(value, person_id) AS cp, "
+     "covar_samp(eid, value) AS cs FROM {events} GROUP BY kind", (), False),
     ("within_group", "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY salary) AS med, "
      "percentile_disc(0.25) WITHIN GROUP (ORDER BY age) AS q1 FROM {people}", (), False),
     ("median_quantile", "SELECT city, median(salary), quantile_cont(age, 0.75) FROM {people} "

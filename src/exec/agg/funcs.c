@@ -8,6 +8,8 @@
  * physical input type with the selection (filter/NULL-skipping) hoisted out of the loop. */
 #include <math.h>
 
+#include <strings.h>
+
 #include "exec/agg/agg_int.h"
 
 /* ---------------------------------------------------------------- states */
@@ -115,11 +117,20 @@ static int find_agg(const char *name) {
     return -1;
 }
 
-bool pl_agg_exists(const char *name) { return find_agg(name) >= 0; }
+/* Two-argument statistics the planner expands into the aggregates above (src/plan/df.c). */
+static const char *const k_expanded[] = {"corr", "covar_pop", "covar_samp"};
+
+static const char *expanded_name(const char *name) {
+    for (size_t i = 0; name && i < PL_ARRAY_LEN(k_expanded); i++)
+        if (strcasecmp(name, k_expanded[i]) == 0) return k_expanded[i];
+    return NULL;
+}
+
+bool pl_agg_exists(const char *name) { return find_agg(name) >= 0 || expanded_name(name); }
 
 const char *pl_agg_canonical(const char *name) {
     int i = find_agg(name);
-    return i < 0 ? NULL : k_aggs[i].canon;
+    return i < 0 ? expanded_name(name) : k_aggs[i].canon;
 }
 
 agg_op agg_op_of(const char *canonical) {
