@@ -549,24 +549,25 @@ pl_status pl_df_with_columns(pl_df *df, int32_t n, pl_expr *const *exprs,
     return st;
 }
 
-pl_status pl_df_rename(pl_df *df, int32_t n, const char *const *old_names,
-                       const char *const *new_names, pl_df **out, pl_error *err) {
+/* A projection passing input columns through: column i is kept unless drop[i], named
+ * names[i] (or its own name) with qualifier quals[i] (or its own when quals is NULL). drop,
+ * names may be NULL. */
+static pl_status passthrough(pl_df *df, const bool *drop, const char *const *names,
+                             const char *const *quals, pl_df **out, pl_error *err) {
     int32_t nin = df->schema->n_fields;
-    for (int32_t j = 0; j < n; j++)
-        if (pl_schema_find(df->schema, old_names[j]) < 0)
-            PL_FAIL(err, PL_ERR_NOT_FOUND, "column \"%s\" not found", old_names[j]);
     pl_expr **r = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *r);
     char **nm = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *nm);
     const char **q = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *q);
     pl_status st = (!r || !nm || !q) ? nomem(err) : PL_OK;
+    int32_t k = 0;
     for (int32_t i = 0; i < nin && !st; i++) {
-        const char *name = df->schema->fields[i].name;
-        for (int32_t j = 0; j < n; j++)
-            if (strcmp(old_names[j], name) == 0) name = new_names[j];
-        r[i] = pl_expr_col_index(i, df->schema->fields[i].name);
-        nm[i] = pl_strdup(name);
-        q[i] = pl_df_column_qualifier(df, i);
-        if (!r[i] || !nm[i]) st = nomem(err);
+        if (drop && drop[i]) continue;
+        const char *own = df->schema->fields[i].name;
+        r[k] = pl_expr_col_index(i, own);
+        nm[k] = pl_strdup(names && names[i] ? names[i] : own);
+        q[k] = quals ? quals[i] : pl_df_column_qualifier(df, i);
+        if (!r[k] || !nm[k]) st = nomem(err);
+        k++;
     }
     if (st) {
         free_exprs(nin, r);
@@ -574,9 +575,25 @@ pl_status pl_df_rename(pl_df *df, int32_t n, const char *const *old_names,
         pl_free(q);
         return st;
     }
-    st = make_project(df, nin, r, nm, q, out, err);
+    st = make_project(df, k, r, nm, q, out, err);
     free_names(nin, nm);
     pl_free(q);
+    return st;
+}
+
+pl_status pl_df_rename(pl_df *df, int32_t n, const char *const *old_names,
+                       const char *const *new_names, pl_df **out, pl_error *err) {
+    int32_t nin = df->schema->n_fields;
+    for (int32_t j = 0; j < n; j++)
+        if (pl_schema_find(df->schema, old_names[j]) < 0)
+            PL_FAIL(err, PL_ERR_NOT_FOUND, "column \"%s\" not found", old_names[j]);
+    const char **names = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *names);
+    if (!names) return nomem(err);
+    for (int32_t i = 0; i < nin; i++)
+        for (int32_t j = 0; j < n; j++)
+            if (strcmp(old_names[j], df->schema->fields[i].name) == 0) names[i] = new_names[j];
+    pl_status st = passthrough(df, NULL, names, NULL, out, err);
+    pl_free(names);
     return st;
 }
 
@@ -585,50 +602,22 @@ pl_status pl_df_drop(pl_df *df, int32_t n, const char *const *names, pl_df **out
     for (int32_t j = 0; j < n; j++)
         if (pl_schema_find(df->schema, names[j]) < 0)
             PL_FAIL(err, PL_ERR_NOT_FOUND, "column \"%s\" not found", names[j]);
-    pl_expr **r = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *r);
-    char **nm = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *nm);
-    pl_status st = (!r || !nm) ? nomem(err) : PL_OK;
-    int32_t k = 0;
-    for (int32_t i = 0; i < nin && !st; i++) {
-        bool dropped = false;
-        for (int32_t j = 0; j < n; j++) dropped |= strcmp(names[j], df->schema->fields[i].name) == 0;
-        if (dropped) continue;
-        r[k] = pl_expr_col_index(i, df->schema->fields[i].name);
-        nm[k] = pl_strdup(df->schema->fields[i].name);
-        if (!r[k] || !nm[k]) st = nomem(err);
-        k++;
-    }
-    if (st) {
-        free_exprs(nin, r);
-        free_names(nin, nm);
-        return st;
-    }
-    st = make_project(df, k, r, nm, NULL, out, err);
-    free_names(nin, nm);
+    bool *drop = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *drop);
+    if (!drop) return nomem(err);
+    for (int32_t i = 0; i < nin; i++)
+        for (int32_t j = 0; j < n; j++) drop[i] |= strcmp(names[j], df->schema->fields[i].name) == 0;
+    pl_status st = passthrough(df, drop, NULL, NULL, out, err);
+    pl_free(drop);
     return st;
 }
 
 pl_status pl_df_alias(pl_df *df, const char *name, pl_df **out, pl_error *err) {
     int32_t nin = df->schema->n_fields;
-    pl_expr **r = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *r);
-    char **nm = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *nm);
-    const char **q = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *q);
-    pl_status st = (!r || !nm || !q) ? nomem(err) : PL_OK;
-    for (int32_t i = 0; i < nin && !st; i++) {
-        r[i] = pl_expr_col_index(i, df->schema->fields[i].name);
-        nm[i] = pl_strdup(df->schema->fields[i].name);
-        q[i] = name;
-        if (!r[i] || !nm[i]) st = nomem(err);
-    }
-    if (st) {
-        free_exprs(nin, r);
-        free_names(nin, nm);
-        pl_free(q);
-        return st;
-    }
-    st = make_project(df, nin, r, nm, q, out, err);
-    free_names(nin, nm);
-    pl_free(q);
+    const char **quals = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *quals);
+    if (!quals) return nomem(err);
+    for (int32_t i = 0; i < nin; i++) quals[i] = name;
+    pl_status st = passthrough(df, NULL, NULL, quals, out, err);
+    pl_free(quals);
     return st;
 }
 
