@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(build-essential cmake pkg-config git
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libbrotli-dev libdeflate-dev
   libcmocka-dev clang libclang-rt-14-dev
-  libpg-query-dev libprotobuf-c-dev libedit-dev tzdata)
+  libpg-query-dev libprotobuf-c-dev libedit-dev tzdata
+  libgrpc-dev protobuf-c-compiler)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

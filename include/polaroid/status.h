@@ -36,7 +36,8 @@ typedef enum pl_status {
     PL_ERR_LIMIT,       /* a named limit (src/core/limits.h) was exceeded */
     PL_ERR_NOT_FOUND,   /* file, column or object does not exist */
     PL_ERR_CANCELLED,   /* the operation was cancelled or hit its deadline */
-    PL_ERR_INTERNAL     /* a bug in polaroid */
+    PL_ERR_INTERNAL,    /* a bug in polaroid */
+    PL_ERR_PERMISSION   /* refused: a path outside the server's data root, a missing right */
 } pl_status;
 
 typedef struct pl_error {

@@ -81,6 +81,7 @@ const char *pl_status_name(pl_status st) {
     case PL_ERR_NOT_FOUND: return "not found";
     case PL_ERR_CANCELLED: return "cancelled";
     case PL_ERR_INTERNAL: return "internal error";
+    case PL_ERR_PERMISSION: return "permission denied";
     }
     return "unknown status";
 }
