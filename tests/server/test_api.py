@@ -25,7 +25,10 @@ def test_read_parquet_single(client, data):
     exp = pq.read_table(data.path("trades.parquet"))
     assert got.schema.names == exp.schema.names
     for f in exp.schema:
-        assert got.schema.field(f.name).type == f.type, f.name
+        gt = got.schema.field(f.name).type
+        if pa.types.is_dictionary(gt):  # Parquet dictionary pages may stay dictionary-encoded
+            gt = gt.value_type
+        assert gt == f.type, f.name
     assert_same(got, exp)
 
 
@@ -346,7 +349,9 @@ def test_write(pdc, data):
     assert r.rows == exp.num_rows
     assert_same(pq.read_table(data.path("out/w.parquet")), exp)
     df.select("id", "g", "x").write_csv("out/w.csv")
-    assert_same(pacsv.read_csv(data.path("out/w.csv")), exp.select(["id", "g", "x"]))
+    back = pacsv.read_csv(data.path("out/w.csv"),
+                          convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    assert_same(back, exp.select(["id", "g", "x"]))
     df.write_ipc("out/w.arrow")
     with pa.memory_map(data.path("out/w.arrow")) as f:
         try:
