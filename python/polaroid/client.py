@@ -10,6 +10,7 @@ DataFrame uses them any more.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import json
 import os
@@ -85,6 +86,7 @@ class Handle:
         self._schema_resp = info.schema
         self.expired = False
         self._finalizer = weakref.finalize(self, Client._release_handle_ref, weakref.ref(client), self.id)
+        self._finalizer.atexit = False  # at exit the client's own hook drops what is left
 
     @property
     def schema(self) -> pa.Schema:
@@ -223,6 +225,7 @@ class Client:
         self._hb_wake = threading.Event()
         self._closed = False
         self._table_schemas: Dict[str, pa.Schema] = {}
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     # ------------------------------------------------------------ plumbing
     def _call(self, rpc: Any, req: Any, timeout: Optional[float] = None) -> Any:
@@ -242,7 +245,7 @@ class Client:
     def metadata(self) -> Tuple[Tuple[str, str], ...]:
         return self._metadata
 
-    def close(self) -> None:
+    def close(self, timeout: float = 2.0) -> None:
         """Drops this client's handles, stops the heartbeat thread and closes the channel."""
         if self._closed:
             return
@@ -253,7 +256,7 @@ class Client:
         self._stop_heartbeat()
         if ids:
             try:
-                self._drop_handle_rpc(pb.DropHandleRequest(handle_ids=ids), timeout=2.0,
+                self._drop_handle_rpc(pb.DropHandleRequest(handle_ids=ids), timeout=timeout,
                                       metadata=self._metadata)
             except grpc.RpcError:
                 pass
@@ -629,6 +632,15 @@ def _append_requests(table: str, t: pa.Table, chunk_bytes: int) -> Iterator[pb.A
             size += p.nbytes
     if group:
         yield emit(group)
+
+
+def _close_at_exit(client_ref: "weakref.ref[Client]") -> None:
+    c = client_ref()
+    if c is not None:
+        try:
+            c.close(timeout=0.5)
+        except Exception:
+            pass
 
 
 def _heartbeat_loop(client_ref: "weakref.ref[Client]", interval: float, wake: threading.Event) -> None:
