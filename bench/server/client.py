@@ -107,6 +107,8 @@ def fetch_raw(addr, request_bytes):
     call = ch.unary_stream(EXECUTE, request_serializer=None, response_deserializer=_payload)
     schema, batches, payloads, dictionaries = None, [], [], False
     for field, body in call(request_bytes):
+        if field == 2:  # same-host path: the whole IPC stream in a file under /dev/shm
+            return _from_shared_memory(ch, bytes(body))
         if field != 1:
             continue
         buf = pa.py_buffer(body)
@@ -133,6 +135,25 @@ def fetch_raw(addr, request_bytes):
     if schema is None:
         raise SystemExit("client: the server sent no schema")
     return pa.Table.from_batches(batches, schema=schema)
+
+
+FETCH_INFO = {}
+
+
+def _from_shared_memory(ch, body):
+    """Maps the result file into a pyarrow Table (no copy), then releases the lease (the mapping
+    stays valid after the server unlinks the file)."""
+    import pyarrow as pa
+    import protos
+    pb, _ = protos.load(prefer_package=False)
+    res = pb.SharedMemoryResult.FromString(body)
+    t = pa.ipc.open_stream(pa.memory_map(res.path)).read_all()
+    rel = ch.unary_unary("/polaroid.v1.Polaroid/ReleaseSharedMemory",
+                         request_serializer=None, response_deserializer=None)
+    rel(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id).SerializeToString())
+    FETCH_INFO["shared_memory"] = True
+    ch.close()
+    return t
 
 
 def fetch_pkg(addr, what, source):
@@ -186,7 +207,8 @@ def main(argv):
         ap.add_argument("engine")
         ap.add_argument("addr")
         ap.add_argument("what")
-        ap.add_argument("--via", default="raw")
+        ap.add_argument("--via", default="raw", help="raw, shm (raw asking for the same-host "
+                        "path) or pkg")
         ap.add_argument("--source", default="table")
         a = ap.parse_args(argv[1:])
         kind = a.what.split(":")[0]
@@ -201,12 +223,16 @@ def main(argv):
             import grpc  # noqa: F401
             import protos
             pb, _ = protos.load(prefer_package=False)
-            req = pb.ExecuteRequest(plan=polaroid_plan(pb, a.what, a.source)).SerializeToString()
+            opts = pb.ExecuteOptions(allow_shared_memory=a.via == "shm")
+            req = pb.ExecuteRequest(plan=polaroid_plan(pb, a.what, a.source),
+                                    options=opts).SerializeToString()
             fn = lambda: fetch_raw(a.addr, req)  # noqa: E731
         c0, t0 = cpu_s(), time.perf_counter()
         t = fn()
         t1, c1 = time.perf_counter(), cpu_s()
-        report(t1 - t0, c1 - c0, t, CHECK_COLUMN[kind])
+        extra = {"shared_memory": True} if FETCH_INFO.get("shared_memory") else (
+            {"shared_memory": False} if a.via == "shm" else None)
+        report(t1 - t0, c1 - c0, t, CHECK_COLUMN[kind], extra)
         return 0
     if cmd == "make-requests":
         # make-requests OUTDIR N SOURCE: N random keys as loadgen request files
