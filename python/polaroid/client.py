@@ -358,6 +358,8 @@ class Client:
 
     # ------------------------------------------------------------ Execute
     def _shared_memory_ok(self) -> bool:
+        if self.shared_memory is not None:
+            return self.shared_memory
         if self._shm_ok is None:
             try:
                 info = self.server_info(timeout=10)

