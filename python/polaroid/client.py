@@ -819,6 +819,12 @@ def _sql_type(t: Any) -> str:
     return _type_name(t)
 
 
+def _type_label(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        return f"dict<{_type_label(t.value_type)}>"
+    return str(t)
+
+
 def _format_preview(t: pa.Table, rows: int) -> str:
     head = f"<polaroid.DataFrame shape: ({rows}, {t.num_columns})>"
     if t.num_columns == 0:
@@ -827,7 +833,7 @@ def _format_preview(t: pa.Table, rows: int) -> str:
     for i, f in enumerate(t.schema):
         vals = ["null" if v is None else str(v) for v in t.column(i).to_pylist()]
         vals = [v if len(v) <= 24 else v[:21] + "..." for v in vals]
-        cols.append([f.name, str(f.type)] + vals)
+        cols.append([f.name, _type_label(f.type)] + vals)
     widths = [max(len(x) for x in c) for c in cols]
     lines = []
     for r in range(len(cols[0])):

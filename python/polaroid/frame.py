@@ -62,6 +62,17 @@ def _names(items: Any, what: str) -> List[str]:
     return out
 
 
+def _has_agg(e: pb.Expr) -> bool:
+    k = e.WhichOneof("kind")
+    if k == "agg":
+        return True
+    if k == "call":
+        return any(_has_agg(a) for a in e.call.args)
+    if k == "cast":
+        return _has_agg(e.cast.expr)
+    return False
+
+
 def _flatten(items: Sequence[Any]) -> List[Any]:
     out: List[Any] = []
     for it in items:
@@ -119,6 +130,9 @@ class DataFrame:
         items = as_exprs(exprs, named)
         if not items:
             raise ValueError("select needs at least one column or expression")
+        if all(_has_agg(ne.expr) for ne in items):
+            # Polars' df.select(pl.col("x").sum(), ...): one row of aggregates
+            return self._derive(pb.Relation(aggregate=pb.Aggregate(input=self._rel, aggs=items)))
         return self._derive(pb.Relation(select=pb.Select(input=self._rel, exprs=items)))
 
     def filter(self, *predicates: Any) -> "DataFrame":

@@ -175,9 +175,11 @@ def test_group_by_expressions_and_multiple_keys(pdc, data):
     got = df.group_by("g", (pd.col("q") > 0).alias("pos")).agg(n=pd.len_(), s=pd.col("q").sum()).collect()
     exp = duck(f"SELECT g, q > 0 AS pos, count(*) n, sum(q) s FROM {TR} GROUP BY g, q > 0", data.root)
     assert_same(got, exp, sort=True)
-    # whole-frame aggregation
-    got = df.agg(pd.col("x").sum().alias("s"), pd.len_()).collect()
+    # whole-frame aggregation, also as Polars' select of aggregates
     exp = duck(f"SELECT sum(x) s, count(*) len FROM {TR}", data.root)
+    got = df.agg(pd.col("x").sum().alias("s"), pd.len_()).collect()
+    assert_same(got, exp, rel=1e-9)
+    got = df.select(pd.col("x").sum().alias("s"), pd.len_()).collect()
     assert_same(got, exp, rel=1e-9)
     # an aggregation with FILTER
     got = df.group_by("g").agg(pd.col("q").sum().filter(pd.col("flag")).alias("s")).collect()
