@@ -466,16 +466,18 @@ class Client:
         return list(r.alive), list(r.unknown)
 
     def _start_heartbeat(self, ttl_seconds: int) -> None:
-        if self._hb_thread is not None and self._hb_thread.is_alive():
-            return
-        interval = self._heartbeat_interval
-        if interval is None:
-            interval = max(0.5, min(30.0, (ttl_seconds or 300) / 3.0))
-        self._hb_wake.clear()
-        t = threading.Thread(target=_heartbeat_loop, args=(weakref.ref(self), interval, self._hb_wake),
-                             name="polaroid-heartbeat", daemon=True)
-        self._hb_thread = t
-        t.start()
+        with self._lock:
+            if self._closed or (self._hb_thread is not None and self._hb_thread.is_alive()):
+                return
+            interval = self._heartbeat_interval
+            if interval is None:
+                interval = max(0.5, min(30.0, (ttl_seconds or 300) / 3.0))
+            self._hb_wake.clear()
+            t = threading.Thread(target=_heartbeat_loop,
+                                 args=(weakref.ref(self), interval, self._hb_wake),
+                                 name="polaroid-heartbeat", daemon=True)
+            self._hb_thread = t
+            t.start()
 
     def _stop_heartbeat(self) -> None:
         t = self._hb_thread
