@@ -1,0 +1,421 @@
+/* execute.c - Execute: a running query cut into ExecuteResponse messages under a size limit.
+ *
+ * pl_srv_execute_start decodes the ExecuteRequest, plans it (pl_srv_plan_to_df) and starts it
+ * (pl_df_execute) with the call's cancel flag, a deadline (the client's gRPC deadline and the
+ * query time limit, whichever comes first) and a memory limit. Each pl_srv_execute_next pulls
+ * at most one batch from the engine and writes it (or a slice of it, so that the message stays
+ * under the negotiated size) with an Arrow IPC stream writer whose sink appends to the very
+ * buffer that goes out on the wire: the protobuf framing of ExecuteResponse.arrow_ipc (field
+ * tag and length) is written in front of the IPC bytes afterwards, in room left for it, so the
+ * bytes are copied once (column buffers -> message). The first message holds the schema and
+ * the first batch; an empty result sends the schema alone; the summary ends the stream.
+ *
+ * Messages are produced on demand: the transport asks for the next one only when at most one
+ * is in flight, so a slow client holds the query (and its memory) at a bounded number of
+ * batches. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "io/ipc/ipc.h"
+#include "server/transport.h"
+
+/* room in front of the IPC bytes for the field tag and a varint length (< 2^35 bytes) */
+#define EXEC_HDR 6
+/* ExecuteResponse.arrow_ipc: field 1, wire type 2 (length-delimited) */
+#define EXEC_TAG_ARROW_IPC 0x0a
+/* allowance for the IPC metadata of a record batch message: fixed part and per node/buffer */
+#define EXEC_META_FIXED 256
+#define EXEC_META_PER_COL 96
+/* smallest message budget a client may ask for (a smaller one still gets one row per message) */
+#define EXEC_MIN_MESSAGE_BYTES 4096
+/* the default when neither the client nor the server configuration says */
+#define EXEC_DEFAULT_MESSAGE_BYTES (1 << 20)
+
+enum exec_state { EXEC_STREAM, EXEC_SUMMARY, EXEC_DONE };
+
+struct pl_srv_exec {
+    pl_srv_call *c;
+    pl_df *df;
+    pl_stream *stream;
+    pl_writer *w;
+    pl_exec_opts opts;
+    enum exec_state state;
+    /* the message the writer's sink is filling: EXEC_HDR bytes of room, then IPC bytes */
+    uint8_t *buf;
+    size_t len, cap;
+    int64_t max_msg; /* bytes of one ExecuteResponse */
+    pl_batch *cur;   /* the engine batch being sliced, and the next row to send */
+    int64_t cur_off;
+    bool schema_sent;
+    int32_t n_cols;
+    pl_array **sent_dicts; /* per top-level column: the dictionary the writer sent last */
+    int64_t rows, batches, bytes, t0;
+    int64_t query_deadline_ns; /* 0 = no query time limit */
+    int64_t timeout_ms;
+    char request_id[64];
+};
+
+/* ---------------------------------------------------------------- message buffer */
+
+static pl_status buf_reserve(pl_srv_exec *x, size_t need, pl_error *err) {
+    if (need <= x->cap) return PL_OK;
+    size_t cap = x->cap ? x->cap : 4096;
+    while (cap < need) cap *= 2;
+    uint8_t *p = pl_realloc(x->buf, cap);
+    if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory building a result message of %zu bytes", need);
+    x->buf = p;
+    x->cap = cap;
+    return PL_OK;
+}
+
+static pl_status exec_sink(void *ctx, const void *bytes, int64_t n, pl_error *err) {
+    pl_srv_exec *x = ctx;
+    if (!x->buf) {
+        PL_TRY(buf_reserve(x, EXEC_HDR + (size_t)n + 1024, err));
+        x->len = EXEC_HDR;
+    }
+    PL_TRY(buf_reserve(x, x->len + (size_t)n, err));
+    memcpy(x->buf + x->len, bytes, (size_t)n);
+    x->len += (size_t)n;
+    return PL_OK;
+}
+
+/* Frames the buffered IPC bytes as a packed ExecuteResponse{arrow_ipc} and hands it out. */
+static void take_message(pl_srv_exec *x, pl_srv_msg *out) {
+    size_t n = x->len - EXEC_HDR;
+    uint8_t var[8];
+    int k = 0;
+    uint64_t v = n;
+    do {
+        var[k++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    uint8_t *start = x->buf + EXEC_HDR - 1 - k;
+    start[0] = EXEC_TAG_ARROW_IPC;
+    memcpy(start + 1, var, (size_t)k);
+    out->base = x->buf;
+    out->data = start;
+    out->len = n + 1 + (size_t)k;
+    x->bytes += (int64_t)n;
+    x->buf = NULL;
+    x->len = x->cap = 0;
+}
+
+/* ---------------------------------------------------------------- size estimates */
+
+static int64_t pad8(int64_t n) { return (n + 7) & ~(int64_t)7; }
+
+/* Bytes the IPC body of elements [off, off + len) of a takes (off includes a->offset); an
+ * estimate that errs high. Offsets are read only where the buffer holds them. */
+static int64_t est_array(const pl_array *a, int64_t off, int64_t len, int depth) {
+    if (len <= 0 || depth > 64) return 0;
+    int64_t n = a->validity ? pad8((len + 7) / 8) : 0;
+    const pl_type *t = a->type;
+    switch (t->id) {
+    case PL_TYPE_NA:
+        return 0;
+    case PL_TYPE_BOOL:
+        return n + pad8((len + 7) / 8);
+    case PL_TYPE_UTF8:
+    case PL_TYPE_BINARY:
+    case PL_TYPE_LIST:
+    case PL_TYPE_MAP: {
+        n += pad8(4 * (len + 1));
+        if (!a->values || a->values->size < 4 * (off + len + 1) || off < 0) {
+            /* cannot read the offsets: assume the whole child or data buffer */
+            if (a->data) return n + pad8(a->data->size);
+            if (a->n_children > 0) return n + est_array(a->children[0], a->children[0]->offset,
+                                                        a->children[0]->length, depth + 1);
+            return n;
+        }
+        const int32_t *o = (const int32_t *)(const void *)a->values->data;
+        int64_t lo = o[off], hi = o[off + len];
+        if (hi < lo) return n;
+        if (t->id == PL_TYPE_UTF8 || t->id == PL_TYPE_BINARY) return n + pad8(hi - lo);
+        if (a->n_children < 1) return n;
+        const pl_array *ch = a->children[0];
+        return n + est_array(ch, ch->offset + lo, hi - lo, depth + 1);
+    }
+    case PL_TYPE_STRUCT:
+        for (int32_t i = 0; i < a->n_children; i++) {
+            const pl_array *ch = a->children[i];
+            n += est_array(ch, ch->offset + (off - a->offset), len, depth + 1);
+        }
+        return n;
+    case PL_TYPE_DICTIONARY: {
+        int32_t w = t->index_id == PL_TYPE_INT8 || t->index_id == PL_TYPE_UINT8     ? 1
+                    : t->index_id == PL_TYPE_INT16 || t->index_id == PL_TYPE_UINT16 ? 2
+                    : t->index_id == PL_TYPE_INT64 || t->index_id == PL_TYPE_UINT64 ? 8
+                                                                                     : 4;
+        return n + pad8(w * len);
+    }
+    default:
+        return n + pad8((int64_t)(t->byte_width > 0 ? t->byte_width : 16) * len);
+    }
+}
+
+/* Estimated message bytes for rows [off, off + len) of b, counting the dictionaries the writer
+ * would have to send first (a top-level dictionary is sent again only when it changes). */
+static int64_t est_slice(const pl_srv_exec *x, const pl_batch *b, int64_t off, int64_t len) {
+    int64_t n = EXEC_META_FIXED;
+    for (int32_t k = 0; k < b->n_cols; k++) {
+        const pl_array *a = b->columns[k];
+        n += EXEC_META_PER_COL + est_array(a, a->offset + off, len, 0);
+        if (a->type->id == PL_TYPE_DICTIONARY && a->dictionary &&
+            (!x->sent_dicts || x->sent_dicts[k] != a->dictionary))
+            n += EXEC_META_FIXED + est_array(a->dictionary, a->dictionary->offset,
+                                             a->dictionary->length, 0);
+    }
+    return n;
+}
+
+static int64_t est_schema(const pl_schema *s) {
+    int64_t n = EXEC_META_FIXED;
+    for (int32_t k = 0; k < s->n_fields; k++)
+        n += EXEC_META_PER_COL + (int64_t)strlen(s->fields[k].name);
+    return n;
+}
+
+/* Rows of the current batch (from cur_off) that fit in one message: all of them when they do,
+ * else a proportional cut, shrunk until the estimate fits (at least one row). */
+static int64_t rows_that_fit(const pl_srv_exec *x) {
+    const pl_batch *b = x->cur;
+    int64_t left = b->n_rows - x->cur_off;
+    int64_t budget = x->max_msg - EXEC_HDR - (x->schema_sent ? 0 : est_schema(b->schema));
+    if (budget < 1) budget = 1;
+    int64_t est = est_slice(x, b, x->cur_off, left);
+    if (est <= budget) return left;
+    int64_t rows = left;
+    for (int iter = 0; iter < 64 && rows > 1 && est > budget; iter++) {
+        int64_t next = (int64_t)((double)rows * (double)budget / (double)est * 0.95);
+        if (next >= rows) next = rows - 1;
+        if (next < 1) next = 1;
+        rows = next;
+        est = est_slice(x, b, x->cur_off, rows);
+    }
+    return rows;
+}
+
+static void remember_dicts(pl_srv_exec *x, const pl_batch *b) {
+    if (!x->sent_dicts) return;
+    for (int32_t k = 0; k < b->n_cols && k < x->n_cols; k++) {
+        pl_array *d = b->columns[k]->dictionary;
+        if (b->columns[k]->type->id != PL_TYPE_DICTIONARY || !d || x->sent_dicts[k] == d) continue;
+        pl_array_release(x->sent_dicts[k]);
+        x->sent_dicts[k] = pl_array_retain(d);
+    }
+}
+
+/* ---------------------------------------------------------------- start */
+
+static int64_t min_nonzero(int64_t a, int64_t b) {
+    if (a <= 0) return b > 0 ? b : 0;
+    if (b <= 0) return a;
+    return a < b ? a : b;
+}
+
+void pl_srv_execute_free(pl_srv_exec *x) {
+    if (!x) return;
+    if (x->w) x->w->free(x->w);
+    if (x->stream) pl_stream_free(x->stream);
+    if (x->df) pl_df_release(x->df);
+    if (x->cur) pl_batch_release(x->cur);
+    if (x->sent_dicts) {
+        for (int32_t k = 0; k < x->n_cols; k++) pl_array_release(x->sent_dicts[k]);
+        pl_free(x->sent_dicts);
+    }
+    pl_free(x->buf);
+    pl_free(x);
+}
+
+pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
+                               pl_error *err) {
+    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
+    Polaroid__V1__ExecuteRequest *r = polaroid__v1__execute_request__unpack(alloc, n, req);
+    if (!r) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed ExecuteRequest (%zu bytes)", n);
+    pl_status st = PL_OK;
+    pl_srv_exec *x = pl_calloc(1, sizeof *x);
+    if (!x) {
+        polaroid__v1__execute_request__free_unpacked(r, alloc);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting a query");
+    }
+    const pl_srv_config *cfg = pl_srv_get_config(c->srv);
+    const Polaroid__V1__ExecuteOptions *o = r->options;
+    x->c = c;
+    x->t0 = pl_now_ns();
+    x->state = EXEC_STREAM;
+    int64_t server_max = cfg->max_message_bytes > 0 ? cfg->max_message_bytes : 64 << 20;
+    int64_t dflt = cfg->default_message_bytes > 0 ? cfg->default_message_bytes
+                                                  : EXEC_DEFAULT_MESSAGE_BYTES;
+    x->max_msg = o && o->max_message_bytes > 0 ? o->max_message_bytes : dflt;
+    if (x->max_msg > server_max) x->max_msg = server_max;
+    if (x->max_msg < EXEC_MIN_MESSAGE_BYTES) x->max_msg = EXEC_MIN_MESSAGE_BYTES;
+    const char *rid = o && o->request_id && o->request_id[0] ? o->request_id
+                      : c->request_id                        ? c->request_id
+                                                             : "";
+    snprintf(x->request_id, sizeof x->request_id, "%s", rid);
+    x->timeout_ms = min_nonzero(cfg->query_timeout_ms, o ? o->timeout_ms : 0);
+    if (x->timeout_ms > 0) x->query_deadline_ns = x->t0 + x->timeout_ms * 1000000;
+
+    pl_exec_opts_init(&x->opts);
+    x->opts.cancel = c->cancel;
+    x->opts.deadline_ns = min_nonzero(c->deadline_ns, x->query_deadline_ns);
+    x->opts.memory_limit = min_nonzero(cfg->max_memory, o ? o->memory_limit_bytes : 0);
+
+    if (!r->plan) st = pl_error_set(err, PL_ERR_INVALID_ARG, "ExecuteRequest has no plan");
+    if (!st) st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
+    polaroid__v1__execute_request__free_unpacked(r, alloc);
+    if (!st) st = pl_df_execute(x->df, &x->opts, &x->stream, err);
+    if (!st)
+        st = pl_ipc_writer_open_sink(exec_sink, x, false, x->stream->schema, NULL, &x->w, err);
+    if (!st) {
+        x->n_cols = x->stream->schema->n_fields;
+        bool any_dict = false;
+        for (int32_t k = 0; k < x->n_cols; k++)
+            any_dict |= x->stream->schema->fields[k].type->id == PL_TYPE_DICTIONARY;
+        if (any_dict && !(x->sent_dicts = pl_calloc((size_t)x->n_cols, sizeof(pl_array *))))
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory starting a query");
+    }
+    if (st) {
+        pl_srv_execute_free(x);
+        return st;
+    }
+    *out = x;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- next */
+
+/* A cancelled engine call, or a deadline passed between batches: say which. */
+static pl_status stopped(pl_srv_exec *x, pl_status st, pl_error *err) {
+    int64_t now = pl_now_ns();
+    bool client = x->c->cancel && __atomic_load_n(x->c->cancel, __ATOMIC_ACQUIRE);
+    if (client) PL_FAIL(err, PL_ERR_CANCELLED, "query cancelled by the client");
+    if (x->query_deadline_ns && now >= x->query_deadline_ns) {
+        pl_error_set(err, PL_ERR_CANCELLED, "query exceeded its time limit of %" PRId64 " ms",
+                     x->timeout_ms);
+        if (err) snprintf(err->hint, sizeof err->hint, "raise the limit with ExecuteOptions."
+                          "timeout_ms (at most the server's --query-timeout)");
+        return PL_ERR_CANCELLED;
+    }
+    if (x->c->deadline_ns && now >= x->c->deadline_ns)
+        PL_FAIL(err, PL_ERR_CANCELLED, "query exceeded the call's deadline");
+    return st;
+}
+
+static pl_status summary_message(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
+    Polaroid__V1__ExecuteSummary sum = POLAROID__V1__EXECUTE_SUMMARY__INIT;
+    Polaroid__V1__ExecuteResponse resp = POLAROID__V1__EXECUTE_RESPONSE__INIT;
+    sum.rows = x->rows;
+    sum.batches = x->batches;
+    sum.bytes = x->bytes;
+    sum.elapsed_us = (pl_now_ns() - x->t0) / 1000;
+    sum.request_id = x->request_id;
+    resp.payload_case = POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY;
+    resp.summary = &sum;
+    size_t n = polaroid__v1__execute_response__get_packed_size(&resp);
+    uint8_t *p = pl_malloc(n ? n : 1);
+    if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the summary");
+    polaroid__v1__execute_response__pack(&resp, p);
+    out->base = p;
+    out->data = p;
+    out->len = n;
+    return PL_OK;
+}
+
+pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err) {
+    *done = false;
+    memset(out, 0, sizeof *out);
+    if (x->state == EXEC_DONE) {
+        *done = true;
+        return PL_OK;
+    }
+    if (x->state == EXEC_SUMMARY) {
+        PL_TRY(summary_message(x, out, err));
+        x->state = EXEC_DONE;
+        return PL_OK;
+    }
+    bool cancelled = x->c->cancel && __atomic_load_n(x->c->cancel, __ATOMIC_ACQUIRE);
+    int64_t now = pl_now_ns();
+    if (cancelled || (x->opts.deadline_ns && now >= x->opts.deadline_ns))
+        return stopped(x, PL_ERR_CANCELLED, err);
+    if (!x->cur) {
+        pl_batch *b = NULL;
+        pl_status st = pl_stream_next(x->stream, &b, err);
+        if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
+        if (st) return st;
+        while (b && b->n_rows == 0 && x->schema_sent) { /* nothing to send */
+            pl_batch_release(b);
+            b = NULL;
+            st = pl_stream_next(x->stream, &b, err);
+            if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
+            if (st) return st;
+        }
+        if (!b) {
+            x->state = EXEC_SUMMARY;
+            if (!x->schema_sent) { /* an empty result: the schema (and end of stream) alone */
+                PL_TRY(x->w->finish(x->w, err));
+                x->schema_sent = true;
+                take_message(x, out);
+                return PL_OK;
+            }
+            PL_TRY(summary_message(x, out, err));
+            x->state = EXEC_DONE;
+            return PL_OK;
+        }
+        x->cur = b;
+        x->cur_off = 0;
+    }
+    int64_t rows = rows_that_fit(x);
+    pl_batch *slice = NULL;
+    pl_status st;
+    if (x->cur_off == 0 && rows == x->cur->n_rows) {
+        slice = pl_batch_retain(x->cur);
+        st = PL_OK;
+    } else {
+        st = pl_batch_slice(x->cur, x->cur_off, rows, &slice, err);
+    }
+    if (!st) st = x->w->write(x->w, slice, err);
+    if (!st) remember_dicts(x, slice);
+    if (slice) pl_batch_release(slice);
+    if (st) {
+        pl_free(x->buf);
+        x->buf = NULL;
+        x->len = x->cap = 0;
+        return st;
+    }
+    x->schema_sent = true;
+    x->rows += rows;
+    x->batches++;
+    x->cur_off += rows;
+    if (x->cur_off >= x->cur->n_rows) {
+        pl_batch_release(x->cur);
+        x->cur = NULL;
+    }
+    take_message(x, out);
+    return PL_OK;
+}
+
+pl_status pl_srv_execute_next(pl_srv_exec *x, uint8_t **msg, size_t *len, bool *done,
+                              pl_error *err) {
+    pl_srv_msg m;
+    PL_TRY(pl_srv_execute_next_msg(x, &m, done, err));
+    if (*done) {
+        *msg = NULL;
+        *len = 0;
+        return PL_OK;
+    }
+    if (m.data != m.base) memmove(m.base, m.data, m.len);
+    *msg = m.base;
+    *len = m.len;
+    return PL_OK;
+}
+
+void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes) {
+    *rows = x->rows;
+    *bytes = x->bytes;
+}
+
+bool pl_srv_execute_finished(const pl_srv_exec *x) { return x->state == EXEC_DONE; }

@@ -1,0 +1,24 @@
+/* transport.h - what the gRPC transport (transport.c) needs from execute.c beyond service.h:
+ * Execute messages handed over without a copy. */
+#ifndef PL_SERVER_TRANSPORT_H
+#define PL_SERVER_TRANSPORT_H
+
+#include "server/service.h"
+
+/* One packed ExecuteResponse: len bytes at data, inside the allocation base (pl_free(base)).
+ * The Arrow IPC bytes are written once, into the buffer that goes out on the wire; the
+ * protobuf header (field tag and length) is put right before them. */
+typedef struct pl_srv_msg {
+    void *base;
+    uint8_t *data;
+    size_t len;
+} pl_srv_msg;
+
+/* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary. */
+pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err);
+/* True once the summary has been handed out (the last message). */
+bool pl_srv_execute_finished(const pl_srv_exec *x);
+/* Rows and IPC bytes produced so far. */
+void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes);
+
+#endif
