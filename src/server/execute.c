@@ -302,6 +302,7 @@ static pl_status stopped(pl_srv_exec *x, pl_status st, pl_error *err) {
     }
     if (x->c->deadline_ns && now >= x->c->deadline_ns)
         PL_FAIL(err, PL_ERR_CANCELLED, "query exceeded the call's deadline");
+    if (err && !err->msg[0]) pl_error_set(err, PL_ERR_CANCELLED, "query cancelled");
     return st;
 }
 
@@ -419,3 +420,9 @@ void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes
 }
 
 bool pl_srv_execute_finished(const pl_srv_exec *x) { return x->state == EXEC_DONE; }
+
+int64_t pl_srv_execute_deadline(const pl_srv_exec *x) { return x->opts.deadline_ns; }
+
+pl_status pl_srv_execute_stop_reason(pl_srv_exec *x, pl_error *err) {
+    return stopped(x, PL_ERR_CANCELLED, err);
+}

@@ -215,7 +215,11 @@ static tcall *call_alloc(cqctx *q) {
         c = pl_calloc(1, sizeof *c);
         if (!c) return NULL;
         pthread_mutex_init(&c->mu, NULL);
-        pthread_cond_init(&c->cv, NULL);
+        pthread_condattr_t ca; /* timed waits on pl_now_ns's clock */
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&c->cv, &ca);
+        pthread_condattr_destroy(&ca);
     }
     /* reset everything but the synchronisation objects */
     size_t head = offsetof(tcall, mu);
@@ -341,14 +345,23 @@ static void start_send_locked(tcall *c, out_item it) {
 }
 
 /* Queues a message (bb, taken) or the status (final) of the call. A message waits while the
- * outbox is full; it is dropped (false) once the call is cancelled. The final item is never
- * refused; after it the caller must not touch the call. */
-static bool outbox_push(tcall *c, grpc_byte_buffer *bb, bool final) {
+ * outbox is full (until deadline_ns, pl_now_ns clock, 0 = none); it is dropped (false) once
+ * the call is cancelled or the deadline passed. The final item is never refused; after it the
+ * caller must not touch the call. */
+static bool outbox_push(tcall *c, grpc_byte_buffer *bb, bool final, int64_t deadline_ns) {
     pthread_mutex_lock(&c->mu);
     if (!final) {
-        while (c->inflight && c->n_waiting >= TR_OUTBOX_WAITING && !is_cancelled(c))
-            pthread_cond_wait(&c->cv, &c->mu);
-        if (is_cancelled(c)) {
+        bool late = false;
+        while (c->inflight && c->n_waiting >= TR_OUTBOX_WAITING && !is_cancelled(c) && !late) {
+            if (deadline_ns) {
+                struct timespec ts = {(time_t)(deadline_ns / 1000000000LL),
+                                      (long)(deadline_ns % 1000000000LL)};
+                late = pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT;
+            } else {
+                pthread_cond_wait(&c->cv, &c->mu);
+            }
+        }
+        if (is_cancelled(c) || late) {
             pthread_mutex_unlock(&c->mu);
             if (bb) grpc_byte_buffer_destroy(bb);
             return false;
@@ -453,12 +466,12 @@ static void finish_error(tcall *c, int grpc_code, pl_status st, const char *fmt,
     pl_error_setv(&err, st, fmt, ap);
     va_end(ap);
     set_error(c, &err, grpc_code);
-    outbox_push(c, NULL, true);
+    outbox_push(c, NULL, true, 0);
 }
 
 static void finish_ok(tcall *c, grpc_byte_buffer *bb) {
     set_status(c, GRPC_STATUS_OK, NULL);
-    outbox_push(c, bb, true);
+    outbox_push(c, bb, true, 0);
 }
 
 /* ---------------------------------------------------------------- health */
@@ -520,7 +533,7 @@ static void health_watch(tcall *c) {
         c->next = s->watchers;
         s->watchers = c;
     }
-    outbox_push(c, health_message(status), false);
+    outbox_push(c, health_message(status), false, 0);
     pthread_mutex_unlock(&s->wmu);
     if (closing) finish_ok(c, NULL);
 }
@@ -541,7 +554,7 @@ static void health_watch_cancelled(tcall *c) {
     pthread_mutex_unlock(&s->wmu);
     if (found) {
         set_status(c, GRPC_STATUS_CANCELLED, "cancelled");
-        outbox_push(c, NULL, true);
+        outbox_push(c, NULL, true, 0);
     }
 }
 
@@ -555,8 +568,8 @@ static void health_watchers_close(pl_server *s) {
     while (list) {
         tcall *c = list;
         list = c->next;
-        outbox_push(c, health_message(GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING),
-                    false);
+        int not_serving = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+        outbox_push(c, health_message(not_serving), false, 0);
         finish_ok(c, NULL);
     }
 }
@@ -628,7 +641,7 @@ static void run_unary(tcall *c) {
     grpc_slice_unref(sl);
     if (st) {
         set_error(c, &err, -1);
-        outbox_push(c, NULL, true);
+        outbox_push(c, NULL, true, 0);
         return;
     }
     c->bytes = (int64_t)n;
@@ -657,8 +670,8 @@ static void run_execute(tcall *c) {
             last = bb;
             break;
         }
-        if (!outbox_push(c, bb, false))
-            st = pl_error_set(&err, PL_ERR_CANCELLED, "query cancelled by the client");
+        if (!outbox_push(c, bb, false, pl_srv_execute_deadline(x)))
+            st = pl_srv_execute_stop_reason(x, &err);
     }
     if (x) {
         int64_t ipc_bytes;
@@ -668,7 +681,7 @@ static void run_execute(tcall *c) {
     if (st) {
         if (last) grpc_byte_buffer_destroy(last);
         set_error(c, &err, -1);
-        outbox_push(c, NULL, true);
+        outbox_push(c, NULL, true, 0);
         return;
     }
     finish_ok(c, last);
@@ -723,7 +736,7 @@ static void run_append(tcall *c) {
         c->append = NULL;
         if (is_cancelled(c)) {
             set_status(c, GRPC_STATUS_CANCELLED, "cancelled");
-            outbox_push(c, NULL, true);
+            outbox_push(c, NULL, true, 0);
         } else {
             finish_ok(c, NULL);
         }
@@ -744,7 +757,7 @@ static void run_append(tcall *c) {
         if (c->append) pl_srv_append_close(c->append);
         c->append = NULL;
         set_error(c, &err, -1);
-        outbox_push(c, NULL, true);
+        outbox_push(c, NULL, true, 0);
         return;
     }
     c->bytes += (int64_t)n;
@@ -770,7 +783,7 @@ static void *runner_main(void *arg) {
         c->job = JOB_NONE;
         if (is_cancelled(c) && job != JOB_APPEND) {
             set_status(c, GRPC_STATUS_CANCELLED, "cancelled before it started");
-            outbox_push(c, NULL, true);
+            outbox_push(c, NULL, true, 0);
         } else if (job == JOB_UNARY) {
             run_unary(c);
         } else if (job == JOB_EXECUTE) {

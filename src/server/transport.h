@@ -18,6 +18,11 @@ typedef struct pl_srv_msg {
 pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err);
 /* True once the summary has been handed out (the last message). */
 bool pl_srv_execute_finished(const pl_srv_exec *x);
+/* When the query must end (the client's deadline or the query time limit; pl_now_ns clock;
+ * 0 = never): the transport stops waiting for a slow client then. */
+int64_t pl_srv_execute_deadline(const pl_srv_exec *x);
+/* PL_ERR_CANCELLED with the reason: the client cancelled, the time limit, the deadline. */
+pl_status pl_srv_execute_stop_reason(pl_srv_exec *x, pl_error *err);
 /* Rows and IPC bytes produced so far. */
 void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes);
 
