@@ -44,7 +44,7 @@ static const char *const g_serve_help =
     "  --max-message-size SIZE   largest request or response message (default 64MiB)\n"
     "  --token-file FILE         bearer tokens, one per line; clients send the metadata\n"
     "                            \"authorization: Bearer TOKEN\" (required unless listening on a\n"
-    "                            loopback address or a unix socket)\n"
+    "                            loopback address or a unix socket; health checks need none)\n"
     "  --tls-cert FILE           TLS certificate chain (PEM); with --tls-key\n"
     "  --tls-key FILE            TLS private key (PEM)\n"
     "  --metrics-listen ADDR     serve Prometheus metrics over HTTP on HOST:PORT\n"

@@ -844,7 +844,9 @@ static void on_new(tcall *c, bool ok) {
         gpr_free(m);
         return;
     }
-    if (s->n_tokens > 0) {
+    pl_srv_method m = (pl_srv_method)c->method;
+    bool health = m == PL_SRV_HEALTH_CHECK || m == PL_SRV_HEALTH_WATCH; /* probes need no token */
+    if (s->n_tokens > 0 && !health) {
         const char *tok = check_token(c);
         if (!tok) {
             finish_error(c, GRPC_STATUS_UNAUTHENTICATED, PL_ERR_PERMISSION,
@@ -854,7 +856,6 @@ static void on_new(tcall *c, bool ok) {
         }
         c->sc.owner = tok;
     }
-    pl_srv_method m = (pl_srv_method)c->method;
     pl_srv_kind kind = pl_srv_method_kind(m);
     if (kind != PL_SRV_BIDI_STREAM && !c->payload) {
         finish_error(c, GRPC_STATUS_INVALID_ARGUMENT, PL_ERR_INVALID_ARG,
