@@ -13,9 +13,14 @@
  * Messages are produced on demand: the transport asks for the next one only when at most one
  * is in flight, so a slow client holds the query (and its memory) at a bounded number of
  * batches. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "io/ipc/ipc.h"
@@ -54,7 +59,18 @@ struct pl_srv_exec {
     int64_t rows, batches, bytes, t0;
     int64_t query_deadline_ns; /* 0 = no query time limit */
     int64_t timeout_ms;
+    bool ended; /* the engine's stream is exhausted */
     char request_id[64];
+    /* same-host result file */
+    bool shm_probe;   /* holding messages until shm_min bytes decide for a file */
+    int64_t shm_min;
+    pl_srv_msg *held; /* messages held back while probing */
+    int32_t n_held, held_next, cap_held;
+    int64_t held_bytes;
+    int fd;           /* the file being written, or -1 */
+    bool sink_file, finished_file;
+    int64_t file_bytes;
+    char shm_path[128]; /* removed on failure */
 };
 
 /* ---------------------------------------------------------------- message buffer */
@@ -70,8 +86,11 @@ static pl_status buf_reserve(pl_srv_exec *x, size_t need, pl_error *err) {
     return PL_OK;
 }
 
+static pl_status file_sink(pl_srv_exec *x, const void *bytes, int64_t n, pl_error *err);
+
 static pl_status exec_sink(void *ctx, const void *bytes, int64_t n, pl_error *err) {
     pl_srv_exec *x = ctx;
+    if (x->sink_file) return file_sink(x, bytes, n, err);
     if (!x->buf) {
         PL_TRY(buf_reserve(x, EXEC_HDR + (size_t)n + 1024, err));
         x->len = EXEC_HDR;
@@ -216,6 +235,8 @@ static int64_t min_nonzero(int64_t a, int64_t b) {
     return a < b ? a : b;
 }
 
+static void held_free(pl_srv_exec *x);
+
 void pl_srv_execute_free(pl_srv_exec *x) {
     if (!x) return;
     if (x->w) x->w->free(x->w);
@@ -227,6 +248,9 @@ void pl_srv_execute_free(pl_srv_exec *x) {
         pl_free(x->sent_dicts);
     }
     pl_free(x->buf);
+    held_free(x);
+    if (x->fd >= 0) close(x->fd);
+    if (x->shm_path[0]) unlink(x->shm_path);
     pl_free(x);
 }
 
@@ -244,6 +268,7 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     const pl_srv_config *cfg = pl_srv_get_config(c->srv);
     const Polaroid__V1__ExecuteOptions *o = r->options;
     x->c = c;
+    x->fd = -1;
     x->t0 = pl_now_ns();
     x->state = EXEC_STREAM;
     int64_t server_max = cfg->max_message_bytes > 0 ? cfg->max_message_bytes : 64 << 20;
@@ -256,6 +281,8 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
                       : c->request_id                        ? c->request_id
                                                              : "";
     snprintf(x->request_id, sizeof x->request_id, "%s", rid);
+    x->shm_probe = o && o->allow_shared_memory && c->same_host;
+    x->shm_min = o && o->shared_memory_min_bytes > 0 ? o->shared_memory_min_bytes : 0;
     x->timeout_ms = min_nonzero(cfg->query_timeout_ms, o ? o->timeout_ms : 0);
     if (x->timeout_ms > 0) x->query_deadline_ns = x->t0 + x->timeout_ms * 1000000;
 
@@ -326,50 +353,48 @@ static pl_status summary_message(pl_srv_exec *x, pl_srv_msg *out, pl_error *err)
     return PL_OK;
 }
 
-pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err) {
-    *done = false;
+/* The next arrow_ipc message from the engine, or *eos once the result is complete (an empty
+ * result first yields the schema alone). */
+static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *err) {
+    *eos = false;
     memset(out, 0, sizeof *out);
-    if (x->state == EXEC_DONE) {
-        *done = true;
-        return PL_OK;
-    }
-    if (x->state == EXEC_SUMMARY) {
-        PL_TRY(summary_message(x, out, err));
-        x->state = EXEC_DONE;
+    if (x->ended) {
+        *eos = true;
         return PL_OK;
     }
     bool cancelled = x->c->cancel && __atomic_load_n(x->c->cancel, __ATOMIC_ACQUIRE);
-    int64_t now = pl_now_ns();
-    if (cancelled || (x->opts.deadline_ns && now >= x->opts.deadline_ns))
+    if (cancelled || (x->opts.deadline_ns && pl_now_ns() >= x->opts.deadline_ns))
         return stopped(x, PL_ERR_CANCELLED, err);
     if (!x->cur) {
         pl_batch *b = NULL;
         pl_status st = pl_stream_next(x->stream, &b, err);
-        if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
-        if (st) return st;
-        while (b && b->n_rows == 0 && x->schema_sent) { /* nothing to send */
+        while (!st && b && b->n_rows == 0 && x->schema_sent) { /* nothing to send */
             pl_batch_release(b);
             b = NULL;
             st = pl_stream_next(x->stream, &b, err);
-            if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
-            if (st) return st;
         }
+        if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
+        if (st) return st;
         if (!b) {
-            x->state = EXEC_SUMMARY;
-            if (!x->schema_sent) { /* an empty result: the schema (and end of stream) alone */
-                PL_TRY(x->w->finish(x->w, err));
-                x->schema_sent = true;
-                take_message(x, out);
+            x->ended = true;
+            if (x->schema_sent) {
+                *eos = true;
                 return PL_OK;
             }
-            PL_TRY(summary_message(x, out, err));
-            x->state = EXEC_DONE;
+            PL_TRY(x->w->finish(x->w, err)); /* an empty result: the schema (and EOS) alone */
+            x->schema_sent = true;
+            if (x->sink_file) {
+                x->finished_file = true;
+                *eos = true;
+                return PL_OK;
+            }
+            take_message(x, out);
             return PL_OK;
         }
         x->cur = b;
         x->cur_off = 0;
     }
-    int64_t rows = rows_that_fit(x);
+    int64_t rows = x->sink_file ? x->cur->n_rows - x->cur_off : rows_that_fit(x);
     pl_batch *slice = NULL;
     pl_status st;
     if (x->cur_off == 0 && rows == x->cur->n_rows) {
@@ -395,7 +420,303 @@ pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, p
         pl_batch_release(x->cur);
         x->cur = NULL;
     }
-    take_message(x, out);
+    if (!x->sink_file) take_message(x, out);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- same-host result files
+ *
+ * With ExecuteOptions.allow_shared_memory on a loopback or unix-socket call, the first
+ * messages are held back until they reach shared_memory_min_bytes; a smaller result then goes
+ * out as messages after all, a larger one continues into a file under /dev/shm (created with
+ * O_EXCL, mode 0600) that receives the whole Arrow IPC stream, and the call answers one
+ * SharedMemoryResult. The file is a lease: it is charged to the server's memory account and
+ * removed by ReleaseSharedMemory (the client may release it as soon as it has mapped it: the
+ * mapping stays valid), when it expires (the handle TTL) or at shutdown. */
+
+#define SHM_FILE_BUF (1 << 20)
+
+typedef struct shm_lease {
+    const pl_srv *srv;
+    char id[48];
+    char path[128];
+    char *owner;
+    int64_t size;
+    int64_t expires_ns;
+    pl_status (*mem_hook)(void *user, int64_t delta, int64_t total);
+    void *mem_user;
+    struct shm_lease *next;
+} shm_lease;
+
+static pthread_mutex_t g_shm_mu = PTHREAD_MUTEX_INITIALIZER;
+static shm_lease *g_leases;
+static atomic_uint_fast64_t g_shm_seq;
+
+static void lease_drop(shm_lease *l) {
+    unlink(l->path);
+    if (l->mem_hook) (void)l->mem_hook(l->mem_user, -l->size, 0);
+    pl_free(l->owner);
+    pl_free(l);
+}
+
+bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id) {
+    pthread_mutex_lock(&g_shm_mu);
+    shm_lease *found = NULL;
+    for (shm_lease **p = &g_leases; *p; p = &(*p)->next) {
+        shm_lease *l = *p;
+        if (l->srv == srv && !strcmp(l->id, lease_id) && !strcmp(l->owner, owner ? owner : "")) {
+            *p = l->next;
+            found = l;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_shm_mu);
+    if (found) lease_drop(found);
+    return found != NULL;
+}
+
+void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
+    shm_lease *gone = NULL;
+    pthread_mutex_lock(&g_shm_mu);
+    for (shm_lease **p = &g_leases; *p;) {
+        shm_lease *l = *p;
+        if (l->srv == srv && (all || now_ns >= l->expires_ns)) {
+            *p = l->next;
+            l->next = gone;
+            gone = l;
+        } else {
+            p = &l->next;
+        }
+    }
+    pthread_mutex_unlock(&g_shm_mu);
+    while (gone) {
+        shm_lease *l = gone;
+        gone = l->next;
+        lease_drop(l);
+    }
+}
+
+int64_t pl_srv_shm_bytes(const pl_srv *srv) {
+    int64_t n = 0;
+    pthread_mutex_lock(&g_shm_mu);
+    for (shm_lease *l = g_leases; l; l = l->next)
+        if (l->srv == srv) n += l->size;
+    pthread_mutex_unlock(&g_shm_mu);
+    return n;
+}
+
+static pl_status file_flush(pl_srv_exec *x, pl_error *err) {
+    size_t off = 0;
+    while (off < x->len) {
+        ssize_t k = write(x->fd, x->buf + off, x->len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            pl_error_set(err, PL_ERR_IO, "cannot write the shared memory result: %s",
+                         k < 0 ? strerror(errno) : "short write");
+            if (err) snprintf(err->hint, sizeof err->hint, "is /dev/shm full? ask without "
+                              "allow_shared_memory");
+            return PL_ERR_IO;
+        }
+        off += (size_t)k;
+    }
+    x->file_bytes += (int64_t)x->len;
+    x->len = 0;
+    return PL_OK;
+}
+
+/* The writer's sink while writing the file: a 1 MiB buffer in front of write(2). */
+static pl_status file_sink(pl_srv_exec *x, const void *bytes, int64_t n, pl_error *err) {
+    if (x->len + (size_t)n > x->cap) PL_TRY(file_flush(x, err));
+    if ((size_t)n >= x->cap) {
+        x->len = 0;
+        const uint8_t *p = bytes;
+        int64_t off = 0;
+        while (off < n) {
+            ssize_t k = write(x->fd, p + off, (size_t)(n - off));
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0)
+                PL_FAIL(err, PL_ERR_IO, "cannot write the shared memory result: %s",
+                        k < 0 ? strerror(errno) : "short write");
+            off += k;
+        }
+        x->file_bytes += n;
+        return PL_OK;
+    }
+    memcpy(x->buf + x->len, bytes, (size_t)n);
+    x->len += (size_t)n;
+    return PL_OK;
+}
+
+static void held_free(pl_srv_exec *x) {
+    for (int32_t i = x->held_next; i < x->n_held; i++) pl_free(x->held[i].base);
+    pl_free(x->held);
+    x->held = NULL;
+    x->n_held = x->held_next = x->cap_held = 0;
+}
+
+static pl_status hold(pl_srv_exec *x, pl_srv_msg m, pl_error *err) {
+    if (x->n_held == x->cap_held) {
+        int32_t cap = x->cap_held ? 2 * x->cap_held : 8;
+        pl_srv_msg *h = pl_realloc(x->held, sizeof *h * (size_t)cap);
+        if (!h) {
+            pl_free(m.base);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory holding result messages");
+        }
+        x->held = h;
+        x->cap_held = cap;
+    }
+    x->held[x->n_held++] = m;
+    x->held_bytes += (int64_t)m.len;
+    return PL_OK;
+}
+
+/* Packs ExecuteResponse{shared_memory}. */
+static pl_status shm_message(pl_srv_exec *x, const char *path, const char *lease_id,
+                             pl_srv_msg *out, pl_error *err) {
+    Polaroid__V1__SharedMemoryResult r = POLAROID__V1__SHARED_MEMORY_RESULT__INIT;
+    Polaroid__V1__ExecuteResponse resp = POLAROID__V1__EXECUTE_RESPONSE__INIT;
+    r.path = (char *)path;
+    r.size = x->file_bytes;
+    r.lease_id = (char *)lease_id;
+    resp.payload_case = POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY;
+    resp.shared_memory = &r;
+    size_t n = polaroid__v1__execute_response__get_packed_size(&resp);
+    uint8_t *p = pl_malloc(n ? n : 1);
+    if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the result");
+    polaroid__v1__execute_response__pack(&resp, p);
+    out->base = p;
+    out->data = p;
+    out->len = n;
+    return PL_OK;
+}
+
+/* The held messages and the rest of the result into a new /dev/shm file; *out = the
+ * SharedMemoryResult. */
+static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
+    uint64_t seq = atomic_fetch_add(&g_shm_seq, 1) + 1;
+    char path[128], id[48];
+    snprintf(id, sizeof id, "%d-%" PRIu64 "-%08x", (int)getpid(), seq,
+             (unsigned)(pl_now_ns() * 2654435761u));
+    snprintf(path, sizeof path, "/dev/shm/polaroid-%s.arrows", id);
+    x->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (x->fd < 0)
+        PL_FAIL(err, PL_ERR_IO, "cannot create the shared memory result \"%s\": %s", path,
+                strerror(errno));
+    x->sink_file = true;
+    snprintf(x->shm_path, sizeof x->shm_path, "%s", path);
+    pl_free(x->buf);
+    x->buf = pl_malloc(SHM_FILE_BUF);
+    x->len = 0;
+    x->cap = x->buf ? SHM_FILE_BUF : 0;
+    pl_status st = x->buf ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t i = 0; !st && i < x->n_held; i++) { /* the IPC bytes of each held message */
+        const pl_srv_msg *m = &x->held[i];
+        const uint8_t *ipc = (const uint8_t *)m->base + EXEC_HDR;
+        st = file_sink(x, ipc, (int64_t)(m->len - (size_t)(ipc - m->data)), err);
+    }
+    held_free(x);
+    while (!st) {
+        pl_srv_msg m;
+        bool eos;
+        st = produce(x, &m, &eos, err);
+        if (st || eos) break;
+        if (m.base) { /* an empty result's schema message: already in the file */
+            pl_free(m.base);
+        }
+    }
+    if (!st && !x->finished_file) {
+        st = x->w->finish(x->w, err); /* end-of-stream marker */
+        x->finished_file = true;
+    }
+    if (!st) st = file_flush(x, err);
+    if (close(x->fd) != 0 && !st) st = pl_error_set(err, PL_ERR_IO, "cannot close the file");
+    x->fd = -1;
+    shm_lease *l = NULL;
+    if (!st) {
+        l = pl_calloc(1, sizeof *l);
+        if (!l || !(l->owner = pl_strdup(x->c->owner ? x->c->owner : ""))) {
+            pl_free(l);
+            l = NULL;
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        }
+    }
+    if (!st && x->opts.mem_hook && x->opts.mem_hook(x->opts.mem_user, x->file_bytes, 0)) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "the shared memory result (%" PRId64 " bytes) "
+                          "exceeds the server's memory limit", x->file_bytes);
+        if (err) snprintf(err->hint, sizeof err->hint, "release earlier results, or ask "
+                          "without allow_shared_memory");
+    }
+    if (!st) st = shm_message(x, path, id, out, err);
+    if (st) {
+        if (l && x->opts.mem_hook && st != PL_ERR_NOMEM)
+            (void)x->opts.mem_hook(x->opts.mem_user, -x->file_bytes, 0);
+        if (l) pl_free(l->owner);
+        pl_free(l);
+        unlink(path);
+        x->shm_path[0] = 0;
+        return st;
+    }
+    l->srv = x->c->srv;
+    snprintf(l->id, sizeof l->id, "%s", id);
+    snprintf(l->path, sizeof l->path, "%s", path);
+    l->size = x->file_bytes;
+    const pl_srv_config *cfg = pl_srv_get_config(x->c->srv);
+    l->expires_ns = pl_now_ns() + (cfg->handle_ttl_s > 0 ? cfg->handle_ttl_s : 300) * 1000000000LL;
+    l->mem_hook = x->opts.mem_hook;
+    l->mem_user = x->opts.mem_user;
+    pthread_mutex_lock(&g_shm_mu);
+    l->next = g_leases;
+    g_leases = l;
+    pthread_mutex_unlock(&g_shm_mu);
+    x->shm_path[0] = 0; /* the lease owns it now */
+    x->bytes = x->file_bytes;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- next */
+
+pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err) {
+    *done = false;
+    memset(out, 0, sizeof *out);
+    if (x->held_next < x->n_held) { /* a small result held back for the file goes as messages */
+        *out = x->held[x->held_next++];
+        return PL_OK;
+    }
+    if (x->state == EXEC_DONE) {
+        *done = true;
+        return PL_OK;
+    }
+    if (x->state == EXEC_SUMMARY) {
+        PL_TRY(summary_message(x, out, err));
+        x->state = EXEC_DONE;
+        return PL_OK;
+    }
+    bool eos = false;
+    if (x->shm_probe) {
+        for (;;) {
+            pl_srv_msg m;
+            PL_TRY(produce(x, &m, &eos, err));
+            if (eos) break;
+            PL_TRY(hold(x, m, err));
+            if (x->held_bytes >= x->shm_min) {
+                x->shm_probe = false;
+                PL_TRY(to_file(x, out, err));
+                x->state = EXEC_SUMMARY;
+                return PL_OK;
+            }
+        }
+        x->shm_probe = false; /* the whole result was small: send what was held */
+        x->state = EXEC_SUMMARY;
+        if (x->held_next < x->n_held) {
+            *out = x->held[x->held_next++];
+            return PL_OK;
+        }
+    } else {
+        PL_TRY(produce(x, out, &eos, err));
+        if (!eos) return PL_OK;
+    }
+    PL_TRY(summary_message(x, out, err));
+    x->state = EXEC_DONE;
     return PL_OK;
 }
 

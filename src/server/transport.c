@@ -931,7 +931,9 @@ static void *hk_main(void *arg) {
         pthread_cond_timedwait(&s->scv, &s->smu, &ts);
         if (s->hk_stop) break;
         pthread_mutex_unlock(&s->smu);
-        pl_srv_sweep(s->srv, pl_now_ns());
+        int64_t now = pl_now_ns();
+        pl_srv_sweep(s->srv, now);
+        pl_srv_shm_sweep(s->srv, now, false);
         pthread_mutex_lock(&s->smu);
     }
     pthread_mutex_unlock(&s->smu);
@@ -1232,7 +1234,10 @@ static void server_destroy(pl_server *s) {
         free_list_destroy(&s->cqs[i]);
     }
     if (s->grpc_inited) grpc_shutdown_blocking();
-    if (s->srv) pl_srv_free(s->srv);
+    if (s->srv) {
+        pl_srv_shm_sweep(s->srv, 0, true);
+        pl_srv_free(s->srv);
+    }
     for (int i = 0; i < s->n_tokens; i++) {
         memset(s->tokens[i], 0, strlen(s->tokens[i]));
         pl_free(s->tokens[i]);

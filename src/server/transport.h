@@ -26,4 +26,10 @@ pl_status pl_srv_execute_stop_reason(pl_srv_exec *x, pl_error *err);
 /* Rows and IPC bytes produced so far. */
 void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes);
 
+/* Same-host result files (execute.c): release one lease of owner (true if it existed), drop
+ * the expired ones (or all, at shutdown), and the bytes held in them. */
+bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id);
+void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
+int64_t pl_srv_shm_bytes(const pl_srv *srv);
+
 #endif

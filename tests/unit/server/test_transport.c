@@ -27,6 +27,7 @@
 #include "io/ipc/ipc.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "server/server.h"
+#include "server/transport.h"
 
 #define N_ROWS 300000
 #define TOKEN "s3cret-token-1"
@@ -321,7 +322,8 @@ typedef struct packed {
     size_t n;
 } packed;
 
-static packed execute_request(const char *path, int64_t max_msg, int64_t timeout_ms) {
+static packed execute_request_shm(const char *path, int64_t max_msg, int64_t timeout_ms,
+                                  bool shm, int64_t shm_min) {
     Polaroid__V1__ReadFiles rf = POLAROID__V1__READ_FILES__INIT;
     char *paths[1] = {(char *)path};
     rf.n_paths = 1;
@@ -334,6 +336,8 @@ static packed execute_request(const char *path, int64_t max_msg, int64_t timeout
     Polaroid__V1__ExecuteOptions eo = POLAROID__V1__EXECUTE_OPTIONS__INIT;
     eo.max_message_bytes = max_msg;
     eo.timeout_ms = timeout_ms;
+    eo.allow_shared_memory = shm;
+    eo.shared_memory_min_bytes = shm_min;
     Polaroid__V1__ExecuteRequest req = POLAROID__V1__EXECUTE_REQUEST__INIT;
     req.plan = &plan;
     req.options = &eo;
@@ -342,6 +346,10 @@ static packed execute_request(const char *path, int64_t max_msg, int64_t timeout
     out.p = malloc(out.n + 1);
     polaroid__v1__execute_request__pack(&req, out.p);
     return out;
+}
+
+static packed execute_request(const char *path, int64_t max_msg, int64_t timeout_ms) {
+    return execute_request_shm(path, max_msg, timeout_ms, false, 0);
 }
 
 static const char *const EXECUTE = "/polaroid.v1.Polaroid/Execute";
@@ -714,10 +722,17 @@ static void test_shutdown_in_flight(void **state) {
     reader.co.read_delay_ms = 2; /* 300k rows in 256 KiB messages: ~20 messages, ~50 ms */
     bg_start(&reader, s, ch, 256 << 10);
     assert_true(wait_for(s, 1, -1, 5000));
+    pl_server_stats stats = {0};
+    for (int i = 0; i < 5000 && stats.open_calls < 2; i++) { /* the watch is open too */
+        pl_server_get_stats(s, &stats);
+        usleep(1000);
+    }
+    assert_int_equal(stats.open_calls, 2);
     int64_t t0 = pl_now_ns();
     pl_server_shutdown(s);
     assert_true(pl_now_ns() - t0 < 5000000000LL);
     pthread_join(reader.th, NULL);
+    if (reader.r->code) fprintf(stderr, "reader: %d %s\n", reader.r->code, reader.r->details);
     assert_int_equal(reader.r->code, GRPC_STATUS_OK);
     int64_t rows;
     pl_table *t = decode_execute(reader.r, &rows, 0);
@@ -725,6 +740,7 @@ static void test_shutdown_in_flight(void **state) {
     pl_table_release(t);
     reply_free(reader.r);
     pthread_join(w.th, NULL);
+    if (w.r->code) fprintf(stderr, "watch: %d %s\n", w.r->code, w.r->details);
     assert_int_equal(w.r->code, GRPC_STATUS_OK);
     assert_int_equal(w.r->n_msgs, 2); /* SERVING, then NOT_SERVING */
     Grpc__Health__V1__HealthCheckResponse *h =
@@ -754,6 +770,80 @@ static void test_shutdown_in_flight(void **state) {
     grpc_channel_destroy(ch);
 }
 
+/* Same-host fast path: the whole IPC stream in a /dev/shm file (mode 0600), one
+ * SharedMemoryResult, then the summary; a result under the threshold comes as messages. */
+static void test_shared_memory(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    pl_table *ref = reference_table("d.parquet");
+    packed req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1 << 20);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_int_equal(r->n_msgs, 2);
+    Polaroid__V1__ExecuteResponse *m =
+        polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
+    const char *path = m->shared_memory->path;
+    assert_true(strncmp(path, "/dev/shm/polaroid-", 18) == 0);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, m->shared_memory->size);
+    pl_buf *buf;
+    pl_error err;
+    assert_int_equal(pl_file_read_all(path, &buf, &err), PL_OK);
+    pl_stream *st;
+    assert_int_equal(pl_ipc_scan_buffer(buf, path, NULL, &st, &err), PL_OK);
+    pl_table *t;
+    assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
+    pl_stream_free(st);
+    pl_buf_release(buf);
+    assert_true(pl_table_equals(t, ref));
+    pl_table_release(t);
+    Polaroid__V1__ExecuteResponse *sum =
+        polaroid__v1__execute_response__unpack(NULL, r->lens[1], r->msgs[1]);
+    assert_int_equal(sum->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY);
+    assert_int_equal(sum->summary->rows, N_ROWS);
+    polaroid__v1__execute_response__free_unpacked(sum, NULL);
+    /* another owner cannot release it; the owner can, once */
+    assert_false(pl_srv_shm_release(pl_server_service(s), "someone", m->shared_memory->lease_id));
+    assert_true(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
+    assert_false(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
+    assert_int_not_equal(stat(path, &sb), 0);
+    polaroid__v1__execute_response__free_unpacked(m, NULL);
+    reply_free(r);
+
+    /* under the threshold: ordinary messages */
+    req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1LL << 40);
+    r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    int64_t rows;
+    t = decode_execute(r, &rows, 0);
+    assert_true(pl_table_equals(t, ref));
+    pl_table_release(t);
+    reply_free(r);
+
+    /* a lease left alone is removed at shutdown */
+    req = execute_request_shm("t.parquet", 0, 0, true, 0);
+    r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    m = polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
+    char kept[256];
+    snprintf(kept, sizeof kept, "%s", m->shared_memory->path);
+    polaroid__v1__execute_response__free_unpacked(m, NULL);
+    reply_free(r);
+    assert_int_equal(stat(kept, &sb), 0);
+    pl_table_release(ref);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+    assert_int_not_equal(stat(kept, &sb), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_info_and_health),
@@ -764,6 +854,7 @@ int main(void) {
         cmocka_unit_test(test_cancel_mid_stream),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_shutdown_in_flight),
+        cmocka_unit_test(test_shared_memory),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
