@@ -14,7 +14,7 @@ FUZZ_BRIEF_SECONDS ?= 4
 
 
 .PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
-        bench install clean check-symbols tsan check-install diff sqltest sqltest-all
+        bench install clean check-symbols tsan check-install diff sqltest sqltest-all proto pytest-server
 
 all: build
 
@@ -39,7 +39,7 @@ run: setup build
 
 test: setup build-asan build
 	$(MAKE) --no-print-directory unit conformance interop cli fuzz-replay fuzz-brief check-symbols \
-	        check-install diff
+	        check-install diff pytest-server
 	@echo "make test: all passed"
 
 unit: build-asan
@@ -54,6 +54,14 @@ interop: build
 # the command line itself (exit codes, help, errors, formats) under ASan+UBSan
 cli: build-asan
 	POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/cli
+
+# the Python package against a real `polaroid serve` (tests/server/README.md)
+pytest-server: build-asan
+	POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/server
+
+# regenerates the Python protocol stubs (python/polaroid/_proto) after a .proto change
+proto:
+	@scripts/gen_proto_py.sh
 
 fuzz-replay: build-asan
 	@scripts/fuzz.sh replay

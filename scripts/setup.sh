@@ -40,3 +40,15 @@ if [ ! -f "$STAMP" ] || ! cmp -s "$REQ" "$STAMP"; then
   .venv/bin/pip install -q -r "$REQ"
   cp "$REQ" "$STAMP"
 fi
+
+# The Python package (python/), installed (not editable: .venv may be shared between checkouts)
+# and refreshed whenever its files change. Tests put the checkout's python/ first on sys.path.
+PKG_HASH=$(find python -name '*.py' -o -name '*.pyi' -o -name 'pyproject.toml' -o -name 'py.typed' |
+           LC_ALL=C sort | xargs cat | sha1sum | cut -d' ' -f1)
+PKG_STAMP=.venv/.polaroid-python.stamp
+if [ ! -f "$PKG_STAMP" ] || [ "$(cat "$PKG_STAMP")" != "$PKG_HASH" ]; then
+  echo "setup: installing the polaroid Python package (python/)"
+  .venv/bin/pip install -q --no-deps --no-build-isolation ./python >/dev/null
+  rm -rf python/build python/*.egg-info
+  echo "$PKG_HASH" > "$PKG_STAMP"
+fi

@@ -41,13 +41,19 @@ PL_API void *pl_calloc(size_t n, size_t size);
 PL_API void *pl_realloc(void *p, size_t n_bytes);
 PL_API void pl_free(void *p);
 PL_API char *pl_strdup(const char *s);
-/* 64-byte aligned memory for column data; large requests are backed by huge pages when the
- * kernel allows. Free with pl_aligned_free passing the same size. */
+/* 64-byte aligned memory for column data; blocks of 1 MiB and more are mapped in size classes
+ * and, once freed, kept for reuse (up to 256 MiB in all) so that batch after batch of column
+ * buffers does not fault fresh pages in. Free with pl_aligned_free passing the same size. The
+ * memory is not zeroed. */
 PL_API void *pl_aligned_alloc(size_t n_bytes);
 PL_API void pl_aligned_free(void *p, size_t n_bytes);
 PL_API int64_t pl_alloc_live_bytes(void);
 PL_API int64_t pl_alloc_peak_bytes(void);
 PL_API void pl_alloc_fail_after(int64_t n);
+/* Bytes held by the cache of freed blocks, and a call that returns them to the OS (a server
+ * under memory pressure, a program about to idle). */
+PL_API int64_t pl_alloc_cache_bytes(void);
+PL_API void pl_alloc_cache_release(void);
 
 /* ---------------------------------------------------------------- buffers */
 

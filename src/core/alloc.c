@@ -2,12 +2,14 @@
  *
  * Small blocks come from malloc with an 16-byte header recording the size, so live and peak
  * byte counts are exact. Column data uses pl_aligned_alloc: 64-byte aligned; blocks of
- * PL_MAP_MIN bytes and more are mmap'ed (returned to the OS on free, grown with mremap).
+ * PL_MAP_MIN bytes and more are mmap'ed in size classes (grown with mremap), and freed ones are
+ * cached for reuse up to a bound (the block cache below).
  * They are not advised MADV_HUGEPAGE: on the benchmark hosts (THP defrag=madvise, memory full
  * of page cache) the direct compaction that huge pages need made multi-GiB Parquet reads 2-3x
  * slower than 4 KiB faults (docs/benchmarks.md). pl_alloc_fail_after injects failures for OOM
  * tests. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,95 @@
 static void *map_region(size_t n) {
     void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---------------------------------------------------------------- the block cache
+ * Mapped blocks come in size classes (2^k and 3 * 2^(k-1) bytes, from 1 MiB to 64 MiB) and
+ * freed ones are kept, up to PL_CACHE_BYTES in all, for the next allocation of the class: a scan
+ * frees and allocates the same column buffers batch after batch, and a fresh mapping costs a
+ * page fault and a zeroed page per 4 KiB (the roadmap measured 2-25 us each), plus the munmap.
+ * Cached blocks hold old bytes, like malloc'ed memory: callers zero what they need. Blocks
+ * larger than the largest class are mapped and unmapped as they come (page-rounded). */
+#define PL_CLASS_MAX (64LL << 20)
+#define PL_CACHE_BYTES (256LL << 20)
+#define PL_N_CLASSES 14 /* 1, 1.5, 2, 3, ... 48, 64 MiB */
+
+static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *g_cache_head[PL_N_CLASSES]; /* free lists linked through the blocks' first word */
+static int64_t g_cache_bytes;
+
+/* The class of a mapped block of n bytes (n >= PL_MAP_MIN): its index (-1: none) and size. */
+static int map_class(size_t n, size_t *size) {
+    if ((int64_t)n > PL_CLASS_MAX) {
+        *size = (n + 4095) & ~(size_t)4095;
+        return -1;
+    }
+    size_t c = (size_t)PL_MAP_MIN;
+    for (int k = 0;; k += 2, c *= 2) {
+        if (n <= c) {
+            *size = c;
+            return k;
+        }
+        if (n <= c + c / 2) {
+            *size = c + c / 2;
+            return k + 1;
+        }
+    }
+}
+
+static void *map_block(size_t n) {
+    size_t size;
+    int k = map_class(n, &size);
+    if (k >= 0) {
+        pthread_mutex_lock(&g_cache_lock);
+        void *p = g_cache_head[k];
+        if (p) {
+            memcpy(&g_cache_head[k], p, sizeof(void *));
+            g_cache_bytes -= (int64_t)size;
+        }
+        pthread_mutex_unlock(&g_cache_lock);
+        if (p) return p;
+    }
+    return map_region(size);
+}
+
+static void unmap_block(void *p, size_t n) {
+    size_t size;
+    int k = map_class(n, &size);
+    if (k >= 0) {
+        pthread_mutex_lock(&g_cache_lock);
+        bool keep = g_cache_bytes + (int64_t)size <= PL_CACHE_BYTES;
+        if (keep) {
+            memcpy(p, &g_cache_head[k], sizeof(void *));
+            g_cache_head[k] = p;
+            g_cache_bytes += (int64_t)size;
+        }
+        pthread_mutex_unlock(&g_cache_lock);
+        if (keep) return;
+    }
+    munmap(p, size);
+}
+
+void pl_alloc_cache_release(void) {
+    pthread_mutex_lock(&g_cache_lock);
+    for (int k = 0; k < PL_N_CLASSES; k++) {
+        size_t size = (size_t)PL_MAP_MIN << (k / 2);
+        if (k & 1) size += size / 2;
+        while (g_cache_head[k]) {
+            void *p = g_cache_head[k];
+            memcpy(&g_cache_head[k], p, sizeof(void *));
+            munmap(p, size);
+        }
+    }
+    g_cache_bytes = 0;
+    pthread_mutex_unlock(&g_cache_lock);
+}
+
+int64_t pl_alloc_cache_bytes(void) {
+    pthread_mutex_lock(&g_cache_lock);
+    int64_t n = g_cache_bytes;
+    pthread_mutex_unlock(&g_cache_lock);
+    return n;
 }
 
 static _Atomic int64_t g_live;
@@ -95,7 +186,7 @@ void *pl_aligned_alloc(size_t n) {
     if (n == 0) n = PL_BUF_ALIGN;
     void *p;
     if ((int64_t)n >= PL_MAP_MIN) {
-        p = map_region(n);
+        p = map_block(n);
         if (!p) return NULL;
     } else {
         p = aligned_alloc(PL_BUF_ALIGN, (size_t)PL_ALIGN_UP((int64_t)n, PL_BUF_ALIGN));
@@ -109,7 +200,7 @@ void pl_aligned_free(void *p, size_t n) {
     if (!p) return;
     if (n == 0) n = PL_BUF_ALIGN;
     count_add(-(int64_t)n);
-    if ((int64_t)n >= PL_MAP_MIN) munmap(p, n);
+    if ((int64_t)n >= PL_MAP_MIN) unmap_block(p, n);
     else free(p);
 }
 
@@ -123,7 +214,11 @@ void *pl_aligned_realloc(void *p, size_t old_n, size_t n) {
     if (n == 0) n = PL_BUF_ALIGN;
     if ((int64_t)old_n >= PL_MAP_MIN && (int64_t)n >= PL_MAP_MIN) {
         if (should_fail()) return NULL;
-        void *q = mremap(p, old_n, n, MREMAP_MAYMOVE);
+        size_t old_size, size;
+        map_class(old_n, &old_size);
+        map_class(n, &size);
+        void *q = p;
+        if (size != old_size) q = mremap(p, old_size, size, MREMAP_MAYMOVE);
         if (q == MAP_FAILED) return NULL;
         count_add((int64_t)n - (int64_t)old_n);
         return q;

@@ -153,6 +153,16 @@ pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const
                           int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
                           pl_sink **out, pl_error *err);
 
+/* A conservative pre-filter for "rank() or row_number() OVER (PARTITION BY part_cols ORDER BY
+ * order_col) <= k" (agg/topk_filter.c): drops rows that have k rows strictly before them in
+ * their partition, keeps every row whose rank could be <= k. Placed before the window sink; the
+ * window and the filter still run. part_cols: 1..8 columns, not dictionaries; order_col: a type
+ * pl_topk_filter_supports accepts; 1 <= k <= 64. */
+bool pl_topk_filter_supports(const pl_type *order_type);
+pl_status pl_topk_filter_op_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_part,
+                                const int32_t *part_cols, int32_t order_col, bool descending,
+                                int32_t k, pl_op **out, pl_error *err);
+
 /* ---------------------------------------------------------------- hash join (join/) */
 
 typedef enum pl_join_kind {

@@ -961,8 +961,51 @@ static pl_status prune(pl_df *d, const bool *used, int32_t *map, pl_error *err) 
         pl_free(imap);
         return st;
     }
+    case PL_PLAN_WINDOW: {
+        /* outputs: the input's columns, then one per window expression (all kept). Input
+         * columns that are neither used above nor read by a window expression are dropped. */
+        int32_t nin = d->inputs[0]->schema->n_fields;
+        bool *need = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *need);
+        int32_t *imap = pl_malloc(sizeof *imap * (size_t)PL_MAX(nin, 1));
+        if (!need || !imap) st = nomem(err);
+        for (int32_t i = 0; i < nin && !st; i++) need[i] = used[i];
+        for (int32_t i = 0; i < d->n_exprs && !st; i++) pl_expr_mark_columns(d->exprs[i], need, nin);
+        if (!st) st = prune_input(d, 0, need, imap, err);
+        if (!st) st = remap_exprs(d->n_exprs, d->exprs, imap, err);
+        int32_t nin2 = st ? 0 : d->inputs[0]->schema->n_fields;
+        if (!st && nin2 < nin) {
+            int32_t n = nin2 + d->n_exprs;
+            pl_field *f = pl_calloc((size_t)PL_MAX(n, 1), sizeof *f);
+            char **q = d->qualifiers ? pl_calloc((size_t)PL_MAX(n, 1), sizeof *q) : NULL;
+            pl_schema *ns = NULL;
+            if (!f || (d->qualifiers && !q)) st = nomem(err);
+            for (int32_t i = 0; i < nout && !st; i++) {
+                map[i] = i < nin ? imap[i] : nin2 + (i - nin);
+                if (map[i] < 0) continue;
+                f[map[i]] = d->schema->fields[i];
+                if (q) q[map[i]] = d->qualifiers[i];
+            }
+            if (!st) st = pl_schema_new(n, f, &ns, err);
+            pl_free(f);
+            if (!st) {
+                pl_schema_release(d->schema);
+                d->schema = ns;
+                for (int32_t i = 0; i < nout && d->qualifiers; i++)
+                    if (map[i] < 0) pl_free(d->qualifiers[i]);
+                pl_free(d->qualifiers);
+                d->qualifiers = q;
+            } else {
+                pl_free(q);
+            }
+        } else if (!st) {
+            identity_map(nout, map);
+        }
+        pl_free(need);
+        pl_free(imap);
+        return st;
+    }
     default: {
-        /* WINDOW, DISTINCT, UNION, TABLE: every input column is needed */
+        /* DISTINCT, UNION, TABLE: every input column is needed */
         for (int32_t k = 0; k < d->n_inputs && !st; k++) {
             int32_t nin = d->inputs[k]->schema->n_fields;
             bool *need = pl_calloc((size_t)PL_MAX(nin, 1), sizeof *need);

@@ -3,6 +3,8 @@
  * (filter, project, join probe) or ends it in a sink whose output becomes the source of a new
  * pipeline (aggregate, sort, window, distinct, join build side). */
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "plan/plan.h"
 
@@ -10,6 +12,10 @@ typedef struct phys {
     pl_exec_ctx *ctx;
     pl_node_stats *stats;
     int32_t n_stats, cap_stats;
+    /* a WINDOW node under a filter that keeps rank/row_number <= topk_k: compile_window adds a
+     * top-k pre-filter (window_topk_bound) */
+    const pl_df *topk_win;
+    int32_t topk_k;
 } phys;
 
 static pl_status nomem(pl_error *err) { PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning a query"); }
@@ -539,6 +545,19 @@ static pl_status compile_window(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline 
         s->frame = e->frame; /* values borrowed from the plan, which outlives the query */
     }
     if (!st) st = add_project(ph, p, &pl, NULL, err);
+    if (!st && ph->topk_win == d && nw > 0) {
+        /* rank <= k above: drop rows that cannot make it before they are buffered and sorted */
+        pl_schema *ps = pl_pipeline_schema(p);
+        const pl_window_spec *s0 = &specs[0];
+        bool ok = pl_topk_filter_supports(ps->fields[s0->order_cols[0]].type);
+        for (int32_t k = 0; k < s0->n_partition; k++)
+            ok &= ps->fields[s0->partition_cols[k]].type->id != PL_TYPE_DICTIONARY;
+        pl_op *op = NULL;
+        if (ok) st = pl_topk_filter_op_new(ph->ctx, ps, s0->n_partition, s0->partition_cols,
+                                           s0->order_cols[0], s0->order_desc[0], ph->topk_k,
+                                           &op, err);
+        if (op) st = pl_pipeline_add_op(p, op, err);
+    }
     /* the sink's output: its input columns then the window results */
     pl_schema *sin = pl_pipeline_schema(p);
     int32_t nsin = sin->n_fields;
@@ -574,6 +593,66 @@ static pl_status compile_window(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline 
     }
     *out = p;
     return PL_OK;
+}
+
+/* ---------------------------------------------------------------- top k per partition */
+
+static bool is_rank_call(const pl_expr *e) {
+    return e->kind == PL_EXPR_WINDOW && e->n_args == 0 && !e->filter && e->name &&
+           (!strcasecmp(e->name, "row_number") || !strcasecmp(e->name, "rank"));
+}
+
+/* k when pred holds only for rows whose column in [lo, hi) is <= k (a conjunct "c <= k",
+ * "c < k+1", "c = k" or mirrored, with an integer literal); 0 when none does. */
+static int64_t pred_rank_bound(const pl_expr *p, int32_t lo, int32_t hi) {
+    if (!p || p->kind != PL_EXPR_CALL || !p->name) return 0;
+    if (!strcmp(p->name, "and") && p->n_args == 2) {
+        int64_t a = pred_rank_bound(p->args[0], lo, hi), b = pred_rank_bound(p->args[1], lo, hi);
+        return a && b ? PL_MIN(a, b) : (a ? a : b);
+    }
+    if (p->n_args != 2) return 0;
+    const pl_expr *c = p->args[0], *l = p->args[1];
+    const char *op = p->name;
+    bool mirrored = false;
+    if (c->kind == PL_EXPR_LITERAL) {
+        const pl_expr *t = c;
+        c = l;
+        l = t;
+        mirrored = true;
+    }
+    if (c->kind != PL_EXPR_COLUMN || c->index < lo || c->index >= hi) return 0;
+    if (l->kind != PL_EXPR_LITERAL || l->value.is_null) return 0;
+    pl_type_id t = l->value.type->id;
+    if (t != PL_TYPE_INT8 && t != PL_TYPE_INT16 && t != PL_TYPE_INT32 && t != PL_TYPE_INT64)
+        return 0;
+    int64_t v = l->value.v.i;
+    if (!strcmp(op, "eq") || !strcmp(op, mirrored ? "ge" : "le")) return v;
+    if (!strcmp(op, mirrored ? "gt" : "lt")) return v - 1;
+    return 0;
+}
+
+/* For a FILTER over a WINDOW whose expressions are all rank()/row_number() over one
+ * PARTITION BY (1..8 keys) and one ORDER BY key, and whose predicate keeps rank <= k with
+ * 1 <= k <= 64: k. Else 0. (The order key's type is checked when compiling the window.) */
+static int32_t window_topk_bound(const pl_df *d) {
+    if (d->kind != PL_PLAN_FILTER) return 0;
+    const pl_df *w = d->inputs[0];
+    if (w->kind != PL_PLAN_WINDOW || w->n_exprs < 1) return 0;
+    const pl_expr *e0 = w->exprs[0];
+    if (e0->n_partition < 1 || e0->n_partition > 8 || e0->n_order != 1) return 0;
+    for (int32_t i = 0; i < w->n_exprs; i++) {
+        const pl_expr *e = w->exprs[i];
+        if (!is_rank_call(e) || e->n_partition != e0->n_partition || e->n_order != 1 ||
+            e->order[0].descending != e0->order[0].descending ||
+            e->order[0].nulls_first != e0->order[0].nulls_first ||
+            !pl_expr_equals(e->order[0].expr, e0->order[0].expr))
+            return 0;
+        for (int32_t k = 0; k < e->n_partition; k++)
+            if (!pl_expr_equals(e->partition[k], e0->partition[k])) return 0;
+    }
+    int32_t nin = w->inputs[0]->schema->n_fields;
+    int64_t k = pred_rank_bound(d->pred, nin, nin + w->n_exprs);
+    return k >= 1 && k <= 64 ? (int32_t)k : 0;
 }
 
 /* ---------------------------------------------------------------- join */
@@ -807,6 +886,11 @@ static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
         return pl_pipeline_new(s, out, err);
     }
     default: break;
+    }
+    int32_t topk = window_topk_bound(d);
+    if (topk) {
+        ph->topk_win = d->inputs[0];
+        ph->topk_k = topk;
     }
     PL_TRY(compile(ph, d->inputs[0], &p, err));
     pl_status st = PL_OK;

@@ -493,10 +493,94 @@ static pl_status copy_val(agg_vk vk, agg_heap *dheap, agg_val *dst, bool had,
 
 #define BIT(a, r) pl_bit_get((a)->values->data, (a)->offset + (r))
 
+/* One group (no GROUP BY, or a morsel of a single-group table): the sum in registers, four
+ * independent accumulators for floats, 128 bits for integers (no overflow check per row), so the
+ * loop is not one long chain of loads and stores to the same state. Returns false when the type
+ * has no such path. */
+#define SUM1_ROWS(EXPR)                                                                            \
+    do {                                                                                           \
+        if (sel)                                                                                   \
+            for (int64_t k_ = 0; k_ < n; k_++) {                                                   \
+                int64_t r = sel[k_];                                                               \
+                EXPR;                                                                              \
+            }                                                                                      \
+        else                                                                                       \
+            for (int64_t r = 0; r < n; r++) EXPR;                                                  \
+    } while (0)
+
+static bool upd_sum_one_group(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
+                              const pl_array *a, const int32_t *sel, int64_t n) {
+    pl_type_id id = a->type->id;
+    if (is_float(id)) {
+        st_sum_f *S = (st_sum_f *)(void *)stp;
+        double acc[4] = {0, 0, 0, 0};
+        int64_t k = 0;
+        if (id == PL_TYPE_FLOAT64) {
+            const double *v = pl_array_values_ptr(a);
+            if (sel)
+                for (; k + 4 <= n; k += 4)
+                    for (int j = 0; j < 4; j++) acc[j] += v[sel[k + j]];
+            else
+                for (; k + 4 <= n; k += 4)
+                    for (int j = 0; j < 4; j++) acc[j] += v[k + j];
+            for (; k < n; k++) acc[0] += v[sel ? sel[k] : k];
+        } else {
+            const float *v = pl_array_values_ptr(a);
+            SUM1_ROWS(acc[r & 3] += v[r]);
+        }
+        S[0].s += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        S[0].n += n;
+        return true;
+    }
+    bool int_sum = rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64;
+    __int128 acc = 0;
+    bool done = true;
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        SUM1_ROWS(acc += v[r]);                                                                    \
+    }
+    switch (id) {
+    case PL_TYPE_INT8: M(int8_t); break;
+    case PL_TYPE_INT16: M(int16_t); break;
+    case PL_TYPE_INT32: case PL_TYPE_DATE32: M(int32_t); break;
+    case PL_TYPE_INT64: case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP: M(int64_t); break;
+    case PL_TYPE_UINT8: M(uint8_t); break;
+    case PL_TYPE_UINT16: M(uint16_t); break;
+    case PL_TYPE_UINT32: M(uint32_t); break;
+    case PL_TYPE_UINT64: M(uint64_t); break;
+    default: done = false;
+    }
+#undef M
+    if (!done) return false;
+    if (int_sum) {
+        st_sum_i *S = (st_sum_i *)(void *)stp;
+        __int128 total = (__int128)S[0].s + acc;
+        if (total > INT64_MAX || total < INT64_MIN) {
+            if (!t->overflow) {
+                t->overflow = true;
+                t->overflow_spec = spec;
+            }
+        } else {
+            S[0].s = (int64_t)total;
+        }
+        S[0].n += n;
+    } else {
+        if (id == PL_TYPE_BOOL || id == PL_TYPE_DECIMAL128) return false;
+        st_sum_d *S = (st_sum_d *)(void *)stp;
+        S[0].s += acc;
+        S[0].n += n;
+    }
+    return true;
+}
+#undef SUM1_ROWS
+
 static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
                          const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n) {
     pl_type_id rid = rt->result_type->id;
     if (a->type->id == PL_TYPE_NA) return PL_OK;
+    if (t->n_groups == 1 && t->n_sub == 0 && upd_sum_one_group(t, spec, rt, stp, a, sel, n))
+        return PL_OK;
     if (rt->op == AOP_SUM && rid == PL_TYPE_INT64) {
         st_sum_i *S = (st_sum_i *)(void *)stp;
         bool ovf = false;
@@ -792,7 +876,8 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
     case AOP_COUNT_STAR:
     case AOP_COUNT: {
         st_count *S = (st_count *)(void *)stp;
-        ROWS(S[g].n++);
+        if (t->n_groups == 1 && t->n_sub == 0) S[0].n += n; /* every row is group 0 */
+        else ROWS(S[g].n++);
         return PL_OK;
     }
     case AOP_COUNT_IF: {

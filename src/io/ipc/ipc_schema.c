@@ -212,7 +212,17 @@ static pl_status decode_type(const pl_fb_table *ft, const char *fname, pl_ipc_fi
             PL_FAIL(err, PL_ERR_CORRUPT, "field \"%s\": map entries are not a struct of 2 fields",
                     fname);
         break;
-    case PL_IPC_T_UNION: case PL_IPC_T_INTERVAL: case PL_IPC_T_DURATION: case PL_IPC_T_RUN_END:
+    case PL_IPC_T_INTERVAL: {
+        /* IntervalUnit: YEAR_MONTH 0, DAY_TIME 1, MONTH_DAY_NANO 2 (polaroid's own layout) */
+        int16_t unit = pl_fb_i16(&tt, 0, 0);
+        if (unit != 2)
+            PL_FAIL(err, PL_ERR_UNSUPPORTED, "field \"%s\": interval unit %s is not supported "
+                    "(only month_day_nano)", fname, unit == 0 ? "year_month"
+                    : unit == 1 ? "day_time" : "(unknown)");
+        t = pl_type_simple(PL_TYPE_INTERVAL);
+        break;
+    }
+    case PL_IPC_T_UNION: case PL_IPC_T_DURATION: case PL_IPC_T_RUN_END:
     case PL_IPC_T_BINARY_VIEW: case PL_IPC_T_UTF8_VIEW: case PL_IPC_T_LIST_VIEW:
     case PL_IPC_T_LARGE_LIST_VIEW:
         pl_error_set(err, PL_ERR_UNSUPPORTED, "field \"%s\": arrow type %s is not supported", fname,
@@ -522,6 +532,12 @@ static pl_status enc_type(pl_fb_builder *b, const pl_type *t, uint8_t *tag, uint
         pl_fb_start(b, 2);
         pl_fb_add_i16(b, 0, (int16_t)t->unit);
         pl_fb_add_ref(b, 1, tz);
+        *out = pl_fb_end(b);
+        return PL_OK;
+    case PL_TYPE_INTERVAL:
+        *tag = PL_IPC_T_INTERVAL;
+        pl_fb_start(b, 1);
+        pl_fb_add_i16(b, 0, 2); /* MONTH_DAY_NANO */
         *out = pl_fb_end(b);
         return PL_OK;
     case PL_TYPE_LIST: *tag = PL_IPC_T_LIST; break;

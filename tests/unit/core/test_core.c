@@ -164,10 +164,46 @@ static void test_pool_parallel_for(void **state) {
     assert_true(pl_pool_threads() >= 1);
 }
 
+/* Large aligned blocks are cached when freed and handed out again for the same size class;
+ * realloc within a class keeps the block, across classes keeps the bytes. */
+static void test_block_cache(void **state) {
+    (void)state;
+    pl_alloc_cache_release();
+    assert_int_equal(pl_alloc_cache_bytes(), 0);
+    size_t n = 1200000; /* class 1.5 MiB */
+    uint8_t *a = pl_aligned_alloc(n);
+    assert_non_null(a);
+    assert_int_equal((uintptr_t)a % 64, 0);
+    memset(a, 0xab, n);
+    pl_aligned_free(a, n);
+    assert_int_equal(pl_alloc_cache_bytes(), 1572864);
+    uint8_t *b = pl_aligned_alloc(1500000); /* same class: the cached block */
+    assert_ptr_equal(a, b);
+    assert_int_equal(pl_alloc_cache_bytes(), 0);
+    uint8_t *c = pl_aligned_realloc(b, 1500000, 1572864); /* still the class */
+    assert_ptr_equal(b, c);
+    for (size_t k = 8; k < 1500000; k += 4096) c[k] = (uint8_t)k;
+    uint8_t *d = pl_aligned_realloc(c, 1572864, 5u << 20); /* another class: bytes kept */
+    assert_non_null(d);
+    for (size_t k = 8; k < 1500000; k += 4096) assert_int_equal(d[k], (uint8_t)k);
+    memset(d, 1, 5u << 20);
+    pl_aligned_free(d, 5u << 20);
+    assert_int_equal(pl_alloc_cache_bytes(), 6u << 20);
+    /* blocks beyond the largest class are not cached */
+    uint8_t *big = pl_aligned_alloc(100u << 20);
+    assert_non_null(big);
+    big[(100u << 20) - 1] = 1;
+    pl_aligned_free(big, 100u << 20);
+    assert_int_equal(pl_alloc_cache_bytes(), 6u << 20);
+    pl_alloc_cache_release();
+    assert_int_equal(pl_alloc_cache_bytes(), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_format),
         cmocka_unit_test(test_alloc_accounting_and_failure),
+        cmocka_unit_test(test_block_cache),
         cmocka_unit_test(test_buf_append_reserve_refcount),
         cmocka_unit_test(test_buf_wrap),
         cmocka_unit_test(test_bitmap_count),

@@ -136,6 +136,7 @@ static void test_flatbuf_builder_roundtrip(void **state) {
 /* ---------------------------------------------------------------- tables of every type */
 
 #include "../common/sample_tables.h"
+#include "polaroid/sql.h"
 
 static pl_table *make_table(pl_schema *s, int n_batches, const int64_t *rows) {
     pl_table *t = NULL;
@@ -208,6 +209,33 @@ static void test_every_type_roundtrip(void **state) {
     }
     pl_table_release(t);
     pl_schema_release(s);
+}
+
+/* Intervals (Arrow month_day_nano, polaroid's own layout) go out and come back unchanged, NULLs
+ * included, in both formats. */
+static void test_interval_roundtrip(void **state) {
+    (void)state;
+    pl_session *ses = NULL;
+    ok(pl_session_new(&ses, E), E);
+    pl_df *df = NULL;
+    ok(pl_session_query(ses, "SELECT INTERVAL '1 month 2 days 3 seconds' AS a, NULL::INTERVAL AS b "
+                             "UNION ALL SELECT INTERVAL '-5 hours', INTERVAL '2 years'", &df, E), E);
+    pl_table *t = NULL;
+    ok(pl_df_collect(df, NULL, &t, E), E);
+    assert_int_equal(t->schema->fields[0].type->id, PL_TYPE_INTERVAL);
+    for (int file = 0; file < 2; file++) {
+        pl_buf *buf = NULL;
+        ok(pl_ipc_write_table_buf(t, file, NULL, &buf, E), E);
+        pl_table *back = NULL;
+        ok(read_buf(buf, NULL, &back, E), E);
+        assert_int_equal(back->schema->fields[1].type->id, PL_TYPE_INTERVAL);
+        assert_tables_equal(t, back);
+        pl_table_release(back);
+        pl_buf_release(buf);
+    }
+    pl_table_release(t);
+    pl_df_release(df);
+    pl_session_free(ses);
 }
 
 static void test_files_by_extension(void **state) {
@@ -591,6 +619,7 @@ int main(void) {
         cmocka_unit_test(test_flatbuf_reader_by_hand),
         cmocka_unit_test(test_flatbuf_builder_roundtrip),
         cmocka_unit_test(test_every_type_roundtrip),
+        cmocka_unit_test(test_interval_roundtrip),
         cmocka_unit_test(test_files_by_extension),
         cmocka_unit_test(test_sliced_batches),
         cmocka_unit_test(test_dictionary_changes),

@@ -297,6 +297,29 @@ static void test_parquet_pushdown(void **state) {
         assert_true(((const double *)pl_array_values_ptr(a))[at] == (double)r * 0.5);
     }
     pl_table_release(t);
+    /* through a window: the scan reads what the window and the parent read (g, x), not all */
+    {
+        pl_sort_key ok_[1] = {{pl_expr_col("x"), true, false}};
+        pl_expr *part = pl_expr_col("g");
+        pl_expr *w = pl_expr_window("row_number", 0, NULL, 1, &part, 1, ok_, NULL);
+        const char *wn = "rn";
+        pl_df *wd = NULL, *ws = NULL;
+        ok(pl_df_window(scan, 1, &w, &wn, &wd, E));
+        pl_expr *sel[2] = {pl_expr_col("x"), pl_expr_col("rn")};
+        ok(pl_df_select(wd, 2, sel, NULL, &ws, E));
+        ok(pl_df_explain(ws, true, &plan, E));
+        assert_non_null(strstr(plan, "columns [g, x]"));
+        pl_free(plan);
+        pl_table *wt = collect(ws);
+        assert_int_equal(wt->n_rows, pl_df_schema(scan) ? g_table->n_rows : 0);
+        assert_int_equal(wt->schema->n_fields, 2);
+        assert_string_equal(wt->schema->fields[1].name, "rn");
+        pl_table_release(wt);
+        for (int k = 0; k < 2; k++) pl_expr_release(sel[k]);
+        pl_expr_release(w);
+        pl_df_release(wd);
+        pl_df_release(ws);
+    }
     /* row-group pruning (5 row groups of 50000 rows): the last row group only, or none */
     int64_t lows[3] = {199000, -5, 49999};
     for (int k = 0; k < 3; k++) {

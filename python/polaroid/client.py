@@ -1,0 +1,821 @@
+"""The sync connection to a ``polaroid serve``.
+
+``polaroid.connect(target, token=..., tls=...)`` makes a :class:`Client` and sets it as the
+default connection that the module-level functions (``pd.read_parquet`` ...) use. A Client holds
+one gRPC channel (reconnecting by itself, with UNAVAILABLE calls retried under a small backoff
+policy), the bearer token sent as ``authorization: Bearer <token>`` metadata, and the handles
+made by ``DataFrame.cache()``, renewed by a background heartbeat thread and dropped when no
+DataFrame uses them any more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import grpc
+import pyarrow as pa
+
+from . import _ipc
+from ._proto import health_pb2, polaroid_pb2 as pb
+from .errors import InvalidArgumentError, PolaroidError, from_rpc_error
+from .frame import DataFrame, read_files_relation, sql_relation
+
+__all__ = ["Client", "connect", "get_default", "set_default", "TableInfo", "WriteResult",
+           "AppendResult", "Handle", "DEFAULT_TARGET"]
+
+DEFAULT_TARGET = "localhost:50051"
+_SERVICE = "polaroid.v1.Polaroid"
+
+# Calls that fail with UNAVAILABLE (server restarting, connection reset before the call reached
+# it) are retried by gRPC itself with this policy; the channel also reconnects quickly.
+_SERVICE_CONFIG = json.dumps({
+    "methodConfig": [{
+        "name": [{"service": _SERVICE}, {"service": "grpc.health.v1.Health"}],
+        "retryPolicy": {
+            "maxAttempts": 5,
+            "initialBackoff": "0.1s",
+            "maxBackoff": "1s",
+            "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        },
+    }]
+})
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    schema: pa.Schema
+    num_rows: int
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    rows: int
+    bytes: int
+    path: str
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    rows: int  # rows appended by this call
+    table_rows: int  # the table's row count after it
+
+
+def _schema_of(sr: pb.SchemaResponse) -> pa.Schema:
+    if sr.arrow_schema:
+        return _ipc.schema_from_message(sr.arrow_schema)
+    return pa.schema([])
+
+
+class Handle:
+    """A DataFrame stored on the server (``DataFrame.cache()``). Alive while referenced."""
+
+    def __init__(self, client: "Client", info: pb.HandleInfo) -> None:
+        self.id: str = info.id
+        self.num_rows: Optional[int] = info.num_rows if info.num_rows >= 0 else None
+        self.ttl_seconds: int = info.ttl_seconds
+        self._schema_resp = info.schema
+        self.expired = False
+        self._finalizer = weakref.finalize(self, Client._release_handle_ref, weakref.ref(client), self.id)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return _schema_of(self._schema_resp)
+
+    @property
+    def alive(self) -> bool:
+        return self._finalizer.alive and not self.expired
+
+    def drop(self) -> None:
+        """Drops the handle now (DataFrames reading it then fail with NOT_FOUND)."""
+        self._finalizer()
+
+    def __repr__(self) -> str:
+        return f"<polaroid.Handle {self.id} rows={self.num_rows} {'alive' if self.alive else 'dropped'}>"
+
+
+class Client:
+    """A connection to a polaroid server.
+
+    Arguments:
+      target: "host:port" or "unix:/path" (default localhost:50051).
+      token: bearer token (default: $POLAROID_TOKEN when set).
+      tls: use TLS; root_certificates (PEM bytes or a file path) to trust, else the system's.
+      timeout: default deadline in seconds for every call (None: none).
+      max_message_bytes: the largest Execute response message to ask the server for (0: the
+        server's default, 1 MiB); the channel itself accepts any size the server sends.
+      heartbeat_interval: seconds between handle renewals (default: a third of the TTL).
+      options: extra gRPC channel options.
+    """
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        token: Optional[str] = None,
+        tls: bool = False,
+        root_certificates: Union[bytes, str, None] = None,
+        private_key: Optional[bytes] = None,
+        certificate_chain: Optional[bytes] = None,
+        server_name: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_message_bytes: int = 0,
+        max_send_message_bytes: int = -1,
+        heartbeat_interval: Optional[float] = None,
+        options: Optional[Sequence[Tuple[str, Any]]] = None,
+        retries: bool = True,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.max_message_bytes = int(max_message_bytes)
+        if token is None:
+            token = os.environ.get("POLAROID_TOKEN") or None
+        self._token = token
+        self._metadata: Tuple[Tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ())
+        opts: List[Tuple[str, Any]] = [
+            ("grpc.max_receive_message_length", -1),
+            ("grpc.max_send_message_length", max_send_message_bytes),
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+            ("grpc.keepalive_time_ms", 30000),
+            ("grpc.enable_retries", 1 if retries else 0),
+        ]
+        if retries:
+            opts.append(("grpc.service_config", _SERVICE_CONFIG))
+        if server_name:
+            opts.append(("grpc.ssl_target_name_override", server_name))
+        if options:
+            opts.extend(options)
+        if tls or root_certificates is not None:
+            roots = root_certificates
+            if isinstance(roots, str):
+                with open(roots, "rb") as f:
+                    roots = f.read()
+            creds = grpc.ssl_channel_credentials(root_certificates=roots, private_key=private_key,
+                                                 certificate_chain=certificate_chain)
+            self._channel = grpc.secure_channel(target, creds, options=opts)
+        else:
+            self._channel = grpc.insecure_channel(target, options=opts)
+        ch = self._channel
+        P = "/polaroid.v1.Polaroid/"
+        self._execute = ch.unary_stream(P + "Execute", request_serializer=pb.ExecuteRequest.SerializeToString,
+                                        response_deserializer=_ipc.parse_execute_response)
+
+        def u(name: str, req: Any, resp: Any) -> Any:
+            return ch.unary_unary(P + name, request_serializer=req.SerializeToString,
+                                  response_deserializer=resp.FromString)
+
+        self._schema_rpc = u("Schema", pb.PlanRequest, pb.SchemaResponse)
+        self._explain_rpc = u("Explain", pb.ExplainRequest, pb.ExplainResponse)
+        self._describe_rpc = u("Describe", pb.PlanRequest, pb.DescribeResponse)
+        self._write_rpc = u("Write", pb.WriteRequest, pb.WriteResponse)
+        self._create_handle_rpc = u("CreateHandle", pb.CreateHandleRequest, pb.HandleInfo)
+        self._heartbeat_rpc = u("Heartbeat", pb.HeartbeatRequest, pb.HeartbeatResponse)
+        self._drop_handle_rpc = u("DropHandle", pb.DropHandleRequest, pb.DropHandleResponse)
+        self._create_table_rpc = u("CreateTable", pb.CreateTableRequest, pb.TableInfo)
+        self._drop_table_rpc = u("DropTable", pb.DropTableRequest, pb.DropTableResponse)
+        self._list_tables_rpc = u("ListTables", pb.ListTablesRequest, pb.ListTablesResponse)
+        self._server_info_rpc = u("ServerInfo", pb.ServerInfoRequest, pb.ServerInfoResponse)
+        self._release_shm_rpc = u("ReleaseSharedMemory", pb.ReleaseSharedMemoryRequest,
+                                  pb.ReleaseSharedMemoryResponse)
+        self._append_rpc = ch.stream_stream(P + "Append", request_serializer=pb.AppendRequest.SerializeToString,
+                                            response_deserializer=pb.AppendAck.FromString)
+        self._health_check = ch.unary_unary("/grpc.health.v1.Health/Check",
+                                            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                                            response_deserializer=health_pb2.HealthCheckResponse.FromString)
+        self._health_watch = ch.unary_stream("/grpc.health.v1.Health/Watch",
+                                             request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                                             response_deserializer=health_pb2.HealthCheckResponse.FromString)
+        # handles: id -> weakref(Handle); ids to drop; the heartbeat thread
+        self._lock = threading.Lock()
+        self._handles: Dict[str, "weakref.ref[Handle]"] = {}
+        self._to_drop: List[str] = []
+        self._heartbeat_interval = heartbeat_interval
+        self._hb_thread: Optional[threading.Thread] = None
+        self._hb_wake = threading.Event()
+        self._closed = False
+        self._table_schemas: Dict[str, pa.Schema] = {}
+
+    # ------------------------------------------------------------ plumbing
+    def _call(self, rpc: Any, req: Any, timeout: Optional[float] = None) -> Any:
+        if self._closed:
+            raise PolaroidError("the client is closed")
+        try:
+            return rpc(req, timeout=timeout if timeout is not None else self.timeout,
+                       metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+
+    @property
+    def channel(self) -> grpc.Channel:
+        return self._channel
+
+    @property
+    def metadata(self) -> Tuple[Tuple[str, str], ...]:
+        return self._metadata
+
+    def close(self) -> None:
+        """Drops this client's handles, stops the heartbeat thread and closes the channel."""
+        if self._closed:
+            return
+        with self._lock:
+            ids = list(self._handles) + self._to_drop
+            self._handles.clear()
+            self._to_drop = []
+        self._stop_heartbeat()
+        if ids:
+            try:
+                self._drop_handle_rpc(pb.DropHandleRequest(handle_ids=ids), timeout=2.0,
+                                      metadata=self._metadata)
+            except grpc.RpcError:
+                pass
+        self._closed = True
+        self._channel.close()
+        global _default
+        if _default is self:
+            _default = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<polaroid.Client {self.target}{' closed' if self._closed else ''}>"
+
+    # ------------------------------------------------------------ server
+    def server_info(self, timeout: Optional[float] = None) -> pb.ServerInfoResponse:
+        """Version, capabilities, limits and threads of the server."""
+        return self._call(self._server_info_rpc, pb.ServerInfoRequest(), timeout)
+
+    def health(self, service: str = "", timeout: Optional[float] = None) -> str:
+        """grpc.health.v1 Check: "SERVING", "NOT_SERVING", ... ("" = the whole server)."""
+        r = self._call(self._health_check, health_pb2.HealthCheckRequest(service=service), timeout)
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(r.status)
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Blocks until the channel connects (UnavailableError after timeout)."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            from .errors import UnavailableError
+
+            raise UnavailableError(f"could not connect to {self.target} within {timeout} s",
+                                   code=grpc.StatusCode.UNAVAILABLE) from None
+
+    # ------------------------------------------------------------ sources
+    def _df(self, rel: pb.Relation, deps: Tuple[Any, ...] = ()) -> DataFrame:
+        return DataFrame(rel, self, deps)
+
+    def read_parquet(self, source: Any, *, columns: Optional[Sequence[str]] = None,
+                     n_rows: Optional[int] = None) -> DataFrame:
+        """Parquet files under the server's data root: a path, a glob, or a list of them."""
+        return _opts(self._df(read_files_relation(source, "parquet")), columns, n_rows)
+
+    def read_csv(self, source: Any, *, has_header: bool = True, separator: str = ",",
+                 quote_char: str = '"', null_values: Optional[Sequence[str]] = None,
+                 columns: Optional[Sequence[str]] = None, n_rows: Optional[int] = None) -> DataFrame:
+        csv = pb.CsvOptions(no_header=not has_header, delimiter=separator if separator != "," else "",
+                            quote=quote_char if quote_char != '"' else "",
+                            null_values=list(null_values or []))
+        return _opts(self._df(read_files_relation(source, "csv", csv)), columns, n_rows)
+
+    def read_ipc(self, source: Any, *, columns: Optional[Sequence[str]] = None,
+                 n_rows: Optional[int] = None) -> DataFrame:
+        """Arrow IPC (Feather v2) files."""
+        return _opts(self._df(read_files_relation(source, "ipc")), columns, n_rows)
+
+    def scan(self, source: Any, format: Optional[str] = None) -> DataFrame:
+        """Files of the format their extension says (or ``format``)."""
+        return self._df(read_files_relation(source, format))
+
+    def sql(self, query: str, **frames: DataFrame) -> DataFrame:
+        """A SQL query; keyword arguments name DataFrames the query reads (``FROM t``).
+        Handles and live tables of the server are visible by name too."""
+        rel = sql_relation(query, frames)
+        deps: Tuple[Any, ...] = ()
+        for f in frames.values():
+            if f._client is not None and f._client is not self:
+                raise ValueError("sql: a DataFrame of another connection")
+            deps += f._deps
+        return self._df(rel, deps)
+
+    def from_arrow(self, data: Any) -> DataFrame:
+        """Uploads a pyarrow Table / RecordBatch / RecordBatchReader (or anything with
+        ``__arrow_c_stream__``, such as a Polars DataFrame) as part of the plan."""
+        if not isinstance(data, (pa.Table, pa.RecordBatch, pa.RecordBatchReader)):
+            if hasattr(data, "__arrow_c_stream__"):
+                data = pa.table(data)
+            else:
+                raise TypeError(f"from_arrow: expected a pyarrow Table, got {type(data).__name__}")
+        return self._df(pb.Relation(arrow=pb.ArrowData(ipc_stream=_ipc.table_to_ipc(data))))
+
+    def from_pandas(self, df: Any, *, preserve_index: bool = False) -> DataFrame:
+        return self.from_arrow(pa.Table.from_pandas(df, preserve_index=preserve_index))
+
+    def from_polars(self, df: Any) -> DataFrame:
+        return self.from_arrow(df.to_arrow())
+
+    def table(self, name: str) -> DataFrame:
+        """A live table by name (see create_table / append)."""
+        return self._df(pb.Relation(table=pb.TableRef(name=name)))
+
+    def handle(self, handle_id: str) -> DataFrame:
+        """A DataFrame over an existing handle id (not renewed by this client)."""
+        return self._df(pb.Relation(handle=pb.HandleRef(id=handle_id)))
+
+    # ------------------------------------------------------------ Execute
+    def execute(self, plan: Union[pb.Plan, DataFrame], *, max_message_bytes: int = 0,
+                timeout: Optional[float] = None) -> "ResultStream":
+        """Starts a query; iterate the returned ResultStream for RecordBatches."""
+        if isinstance(plan, DataFrame):
+            plan = plan.plan
+        t = timeout if timeout is not None else self.timeout
+        opts = pb.ExecuteOptions(max_message_bytes=max_message_bytes or self.max_message_bytes,
+                                 request_id=uuid.uuid4().hex[:16])
+        if t is not None:
+            opts.timeout_ms = max(1, int(t * 1000))
+        if self._closed:
+            raise PolaroidError("the client is closed")
+        call = self._execute(pb.ExecuteRequest(plan=plan, options=opts), timeout=t,
+                             metadata=self._metadata)
+        return ResultStream(self, call)
+
+    def collect(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.Table:
+        return self._df_collect(df, timeout=timeout)
+
+    def _df_collect(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.Table:
+        with self.execute(df.plan, timeout=timeout) as rs:
+            return rs.read_all()
+
+    def _df_iter_batches(self, df: DataFrame, *, max_message_bytes: int = 0,
+                         timeout: Optional[float] = None) -> Iterator[pa.RecordBatch]:
+        rs = self.execute(df.plan, max_message_bytes=max_message_bytes, timeout=timeout)
+        return rs.batches()
+
+    def _df_reader(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.RecordBatchReader:
+        rs = self.execute(df.plan, timeout=timeout)
+        schema = rs.read_schema()
+        return pa.RecordBatchReader.from_batches(schema, rs.batches())
+
+    def _df_count(self, df: DataFrame, *, timeout: Optional[float] = None) -> int:
+        rel = pb.Relation(aggregate=pb.Aggregate(
+            input=df.relation,
+            aggs=[pb.NamedExpr(expr=pb.Expr(agg=pb.AggCall(function="count")), name="len")]))
+        t = self._df_collect(DataFrame(rel, self), timeout=timeout)
+        if t.num_rows != 1 or t.num_columns != 1:
+            raise PolaroidError(f"count(*) returned {t.num_rows} rows x {t.num_columns} columns")
+        return int(t.column(0)[0].as_py() or 0)
+
+    def _df_schema(self, df: DataFrame) -> pa.Schema:
+        return _schema_of(self._call(self._schema_rpc, pb.PlanRequest(plan=df.plan)))
+
+    def _df_explain(self, df: DataFrame, *, optimized: bool = True, analyze: bool = False) -> str:
+        r = self._call(self._explain_rpc, pb.ExplainRequest(plan=df.plan, optimized=optimized,
+                                                             analyze=analyze))
+        return r.text
+
+    def _df_describe(self, df: DataFrame) -> pa.Table:
+        r = self._call(self._describe_rpc, pb.PlanRequest(plan=df.plan))
+        return _ipc.read_ipc_stream(r.arrow_ipc)
+
+    def _df_write(self, df: DataFrame, path: str, fmt: str, *, compression: Optional[str] = None,
+                  row_group_size: Optional[int] = None, overwrite: bool = True) -> WriteResult:
+        f = {"parquet": pb.ReadFiles.FORMAT_PARQUET, "csv": pb.ReadFiles.FORMAT_CSV,
+             "ipc": pb.ReadFiles.FORMAT_IPC}[fmt]
+        req = pb.WriteRequest(plan=df.plan, path=os.fspath(path), format=f,
+                              compression=compression or "", row_group_size=row_group_size or 0,
+                              overwrite=overwrite)
+        r = self._call(self._write_rpc, req)
+        return WriteResult(rows=r.rows, bytes=r.bytes, path=r.path)
+
+    def _df_preview(self, df: DataFrame, n: int = 5) -> str:
+        t = self._df_collect(df.head(n + 1))
+        if t.num_rows <= n:
+            rows = t.num_rows
+        else:
+            rows = self._df_count(df)
+        return _format_preview(t.slice(0, n), rows)
+
+    # ------------------------------------------------------------ handles
+    def _df_persist(self, df: DataFrame, *, materialize: bool = True,
+                    ttl: Optional[float] = None) -> DataFrame:
+        req = pb.CreateHandleRequest(plan=df.plan, materialize=materialize,
+                                     ttl_seconds=int(ttl) if ttl else 0)
+        info = self._call(self._create_handle_rpc, req)
+        h = Handle(self, info)
+        with self._lock:
+            self._handles[h.id] = weakref.ref(h)
+        self._start_heartbeat(info.ttl_seconds)
+        return DataFrame(pb.Relation(handle=pb.HandleRef(id=h.id)), self, (h,))
+
+    def handles(self) -> List[Handle]:
+        """The live handles of this client."""
+        with self._lock:
+            refs = list(self._handles.values())
+        return [h for h in (r() for r in refs) if h is not None]
+
+    @staticmethod
+    def _release_handle_ref(client_ref: "weakref.ref[Client]", handle_id: str) -> None:
+        c = client_ref()
+        if c is None:
+            return
+        with c._lock:
+            c._handles.pop(handle_id, None)
+            if not c._closed:
+                c._to_drop.append(handle_id)
+        c._hb_wake.set()
+        if c._hb_thread is None or not c._hb_thread.is_alive():
+            c._flush_drops()
+
+    def _flush_drops(self) -> None:
+        with self._lock:
+            ids, self._to_drop = self._to_drop, []
+        if ids and not self._closed:
+            try:
+                self._drop_handle_rpc(pb.DropHandleRequest(handle_ids=ids), timeout=5.0,
+                                      metadata=self._metadata)
+            except grpc.RpcError:
+                pass  # the server's TTL reclaims it
+
+    def heartbeat(self) -> Tuple[List[str], List[str]]:
+        """Renews this client's handles now: (alive ids, unknown ids)."""
+        with self._lock:
+            ids = list(self._handles)
+        if not ids:
+            return [], []
+        r = self._call(self._heartbeat_rpc, pb.HeartbeatRequest(handle_ids=ids), timeout=10.0)
+        with self._lock:
+            for hid in r.unknown:
+                ref = self._handles.get(hid)
+                h = ref() if ref is not None else None
+                if h is not None:
+                    h.expired = True
+        return list(r.alive), list(r.unknown)
+
+    def _start_heartbeat(self, ttl_seconds: int) -> None:
+        if self._hb_thread is not None and self._hb_thread.is_alive():
+            return
+        interval = self._heartbeat_interval
+        if interval is None:
+            interval = max(0.5, min(30.0, (ttl_seconds or 300) / 3.0))
+        self._hb_wake.clear()
+        t = threading.Thread(target=_heartbeat_loop, args=(weakref.ref(self), interval, self._hb_wake),
+                             name="polaroid-heartbeat", daemon=True)
+        self._hb_thread = t
+        t.start()
+
+    def _stop_heartbeat(self) -> None:
+        t = self._hb_thread
+        self._hb_thread = None
+        if t is not None:
+            self._hb_wake.set()
+            if t is not threading.current_thread():
+                t.join(timeout=5.0)
+
+    # ------------------------------------------------------------ live tables
+    def create_table(self, name: str, schema: Any = None, *, data: Any = None,
+                     if_not_exists: bool = False, replace: bool = False) -> TableInfo:
+        """A live table. ``schema``: a pyarrow Schema, or a dict {column: SQL type}; or
+        ``data``: a DataFrame, pyarrow Table or pandas DataFrame whose rows start the table."""
+        req = pb.CreateTableRequest(name=name, if_not_exists=if_not_exists, replace=replace)
+        if schema is not None:
+            if isinstance(schema, pa.Schema):
+                req.arrow_schema = _ipc.schema_to_message(schema)
+            elif isinstance(schema, dict):
+                req.columns.extend(pb.ColumnDef(name=k, type=v if isinstance(v, str) else _sql_type(v))
+                                   for k, v in schema.items())
+            else:
+                raise TypeError("create_table: schema must be a pyarrow.Schema or a dict")
+        elif data is not None:
+            if not isinstance(data, DataFrame):
+                data = self.from_arrow(_to_arrow(data))
+            req.as_plan.CopyFrom(data.plan)
+        else:
+            raise ValueError("create_table needs a schema or data")
+        info = self._call(self._create_table_rpc, req)
+        t = TableInfo(info.name, _schema_of(info.schema), info.num_rows)
+        self._table_schemas[name] = t.schema
+        return t
+
+    def drop_table(self, name: str, *, if_exists: bool = False) -> bool:
+        self._table_schemas.pop(name, None)
+        return self._call(self._drop_table_rpc, pb.DropTableRequest(name=name, if_exists=if_exists)).dropped
+
+    def list_tables(self) -> List[TableInfo]:
+        r = self._call(self._list_tables_rpc, pb.ListTablesRequest())
+        return [TableInfo(t.name, _schema_of(t.schema), t.num_rows) for t in r.tables]
+
+    def _table_schema(self, name: str) -> pa.Schema:
+        s = self._table_schemas.get(name)
+        if s is None:
+            s = self._df_schema(self.table(name))
+            self._table_schemas[name] = s
+        return s
+
+    def append(self, table: str, data: Any, *, chunk_bytes: int = 4 << 20,
+               timeout: Optional[float] = None) -> AppendResult:
+        """Appends rows to a live table: a pyarrow Table/RecordBatch, a pandas DataFrame, a
+        list of dicts (rows) or a dict of columns. Returns once the server acknowledged every
+        chunk (the rows are then visible to new queries)."""
+        if isinstance(data, (list, tuple)) or (isinstance(data, dict) and data and
+                                               not isinstance(next(iter(data.values())), (list, tuple))):
+            rows = [data] if isinstance(data, dict) else list(data)
+            if not rows:
+                return AppendResult(0, -1)
+            t = pa.Table.from_pylist(rows, schema=self._table_schema(table))
+        else:
+            t = _to_arrow(data)
+            if isinstance(t, pa.Table):
+                want = self._table_schemas.get(table)
+                if want is not None and t.schema != want and t.schema.names == want.names:
+                    try:
+                        t = t.cast(want)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                        pass  # let the server explain
+        reqs = list(_append_requests(table, t, chunk_bytes))
+        if self._closed:
+            raise PolaroidError("the client is closed")
+        rows = 0
+        last = -1
+        try:
+            acks = self._append_rpc(iter(reqs), timeout=timeout if timeout is not None else self.timeout,
+                                    metadata=self._metadata)
+            n = 0
+            for ack in acks:
+                rows += ack.rows
+                last = ack.table_rows
+                n += 1
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+        if n != len(reqs):
+            raise PolaroidError(f"append: {n} acknowledgements for {len(reqs)} requests")
+        return AppendResult(rows, last)
+
+
+def _append_requests(table: str, t: pa.Table, chunk_bytes: int) -> Iterator[pb.AppendRequest]:
+    seq = 0
+    batches = t.to_batches()
+    if not batches:
+        batches = [pa.RecordBatch.from_pylist([], schema=t.schema)]
+    group: List[pa.RecordBatch] = []
+    size = 0
+
+    def emit(g: List[pa.RecordBatch]) -> pb.AppendRequest:
+        nonlocal seq
+        seq += 1
+        data = _ipc.table_to_ipc(pa.Table.from_batches(g, schema=t.schema))
+        return pb.AppendRequest(table=table if seq == 1 else "", seq=seq, arrow_ipc=data)
+
+    for b in batches:
+        # split big batches so one request stays under chunk_bytes
+        nb = b.nbytes
+        if nb > chunk_bytes and b.num_rows > 1:
+            step = max(1, b.num_rows * chunk_bytes // nb)
+            parts = [b.slice(i, step) for i in range(0, b.num_rows, step)]
+        else:
+            parts = [b]
+        for p in parts:
+            if group and size + p.nbytes > chunk_bytes:
+                yield emit(group)
+                group, size = [], 0
+            group.append(p)
+            size += p.nbytes
+    if group:
+        yield emit(group)
+
+
+def _heartbeat_loop(client_ref: "weakref.ref[Client]", interval: float, wake: threading.Event) -> None:
+    import time
+
+    next_beat = time.monotonic() + interval
+    while True:
+        timeout = max(0.0, next_beat - time.monotonic())
+        wake.wait(timeout)
+        wake.clear()
+        c = client_ref()
+        if c is None or c._closed or c._hb_thread is not threading.current_thread():
+            return
+        try:
+            c._flush_drops()
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + interval
+                try:
+                    c.heartbeat()
+                except PolaroidError:
+                    pass  # the server is down or restarting: try again next time
+        finally:
+            del c
+
+
+class ResultStream:
+    """One running Execute call: iterate for RecordBatches, or read_all() for a Table. Closing
+    it (or leaving the ``with`` block) before the end cancels the query."""
+
+    def __init__(self, client: Client, call: Any) -> None:
+        self._client = client
+        self._call = call
+        self._decoder = _ipc.StreamDecoder()
+        self._queue: List[pa.RecordBatch] = []
+        self.summary: Optional[pb.ExecuteSummary] = None
+        self._done = False
+        self._shm_table: Optional[pa.Table] = None
+
+    @property
+    def schema(self) -> Optional[pa.Schema]:
+        return self._decoder.schema
+
+    def _pump(self) -> bool:
+        """Reads one response; False at the end of the stream."""
+        if self._done:
+            return False
+        try:
+            kind, val = next(self._call)
+        except StopIteration:
+            self._done = True
+            self._decoder.close()
+            if self._decoder.schema is None and self._shm_table is None:
+                raise PolaroidError("the server ended the result stream without a schema")
+            return False
+        except grpc.RpcError as e:
+            self._done = True
+            raise from_rpc_error(e) from None
+        if kind == _ipc.ARROW_IPC:
+            self._queue.extend(self._decoder.feed(val))
+        elif kind == _ipc.SUMMARY:
+            self.summary = val
+        elif kind == _ipc.SHARED_MEMORY:
+            t = _open_shared_memory(self._client, val)
+            self._shm_table = t
+            self._decoder.schema = t.schema
+            self._queue.extend(t.to_batches())
+        return True
+
+    def read_schema(self) -> pa.Schema:
+        while self._decoder.schema is None:
+            if not self._pump():
+                break
+        if self._decoder.schema is None:
+            raise PolaroidError("the server ended the result stream without a schema")
+        return self._decoder.schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self.batches()
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                while self._queue:
+                    yield self._queue.pop(0)
+                if not self._pump():
+                    break
+        finally:
+            self.close()
+
+    def read_all(self) -> pa.Table:
+        batches: List[pa.RecordBatch] = []
+        try:
+            while self._pump():
+                if self._queue:
+                    batches.extend(self._queue)
+                    self._queue.clear()
+        finally:
+            self.close()
+        batches.extend(self._queue)
+        self._queue.clear()
+        if self._shm_table is not None:
+            return self._shm_table
+        return pa.Table.from_batches(batches, schema=self._decoder.schema)
+
+    def close(self) -> None:
+        """Cancels the call if it has not finished."""
+        if not self._done:
+            self._done = True
+            self._call.cancel()
+
+    cancel = close
+
+    def __enter__(self) -> "ResultStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._done:
+                self._call.cancel()
+        except Exception:
+            pass
+
+
+def _open_shared_memory(client: Client, res: pb.SharedMemoryResult) -> pa.Table:
+    """Maps a same-host result file into pyarrow without a copy; releases it on the server once
+    the table is garbage collected (the mapping stays valid after the file is removed)."""
+    src = pa.memory_map(res.path, "r")
+    table = pa.ipc.open_stream(src).read_all()
+    lease = res.lease_id
+
+    def release(c: "weakref.ref[Client]" = weakref.ref(client)) -> None:
+        cl = c()
+        if cl is not None and not cl._closed:
+            try:
+                cl._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=lease), timeout=5.0,
+                                    metadata=cl._metadata)
+            except grpc.RpcError:
+                pass
+
+    # the memory-mapped file can be unlinked as soon as it is mapped; release now
+    release()
+    return table
+
+
+def _opts(df: DataFrame, columns: Optional[Sequence[str]], n_rows: Optional[int]) -> DataFrame:
+    if columns is not None:
+        df = df.select(*columns)
+    if n_rows is not None:
+        df = df.head(n_rows)
+    return df
+
+
+def _to_arrow(data: Any) -> Any:
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        return pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    mod = type(data).__module__
+    if mod.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    if isinstance(data, dict):
+        return pa.table(data)
+    raise TypeError(f"cannot convert {type(data).__name__} to Arrow")
+
+
+def _sql_type(t: Any) -> str:
+    from .expr import _type_name
+
+    return _type_name(t)
+
+
+def _format_preview(t: pa.Table, rows: int) -> str:
+    head = f"<polaroid.DataFrame shape: ({rows}, {t.num_columns})>"
+    if t.num_columns == 0:
+        return head
+    cols = []
+    for i, f in enumerate(t.schema):
+        vals = ["null" if v is None else str(v) for v in t.column(i).to_pylist()]
+        vals = [v if len(v) <= 24 else v[:21] + "..." for v in vals]
+        cols.append([f.name, str(f.type)] + vals)
+    widths = [max(len(x) for x in c) for c in cols]
+    lines = []
+    for r in range(len(cols[0])):
+        lines.append(" | ".join(c[r].ljust(w) for c, w in zip(cols, widths)).rstrip())
+        if r == 1:
+            lines.append("-+-".join("-" * w for w in widths))
+    if rows > t.num_rows:
+        lines.append("...")
+    return head + "\n" + "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the default connection
+
+_default: Optional[Client] = None
+_default_lock = threading.Lock()
+
+
+def connect(target: str = DEFAULT_TARGET, **kwargs: Any) -> Client:
+    """Connects to a polaroid server and makes it the default connection of ``polaroid.*``
+    (``pd.read_parquet``, ``pd.sql``...). Options: see :class:`Client`."""
+    global _default
+    c = Client(target, **kwargs)
+    with _default_lock:
+        _default = c
+    return c
+
+
+def set_default(client: Optional[Client]) -> None:
+    global _default
+    with _default_lock:
+        _default = client
+
+
+def get_default() -> Client:
+    """The default connection; made on first use (localhost:50051) when connect() was not
+    called."""
+    global _default
+    with _default_lock:
+        if _default is None or _default._closed:
+            _default = Client(os.environ.get("POLAROID_SERVER", DEFAULT_TARGET))
+        return _default

@@ -1,0 +1,150 @@
+"""Handles (cache/persist, heartbeat, drop on GC) and live tables (create, append, list, drop)."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pyarrow as pa
+import pytest
+
+import polaroid as pd
+from conftest import start_server
+from helpers import assert_same
+
+
+def test_cache_materialized(client, data):
+    df = client.read_parquet("trades/*.parquet").filter("x > 100")
+    cached = df.cache()
+    h = cached.handle
+    assert h is not None and h.alive and h.id
+    assert h.num_rows == len(df)
+    assert h.schema.names == data.trades.column_names
+    assert_same(cached.sort("id").collect(), df.sort("id").collect())
+    # frames built on a cached frame keep working and keep the handle alive
+    derived = cached.group_by("g").agg(n=pd.len_())
+    del cached
+    gc.collect()
+    assert h.alive
+    assert sum(derived.collect().column("n").to_pylist()) == h.num_rows
+    # visible to SQL by name? at least through the frame
+    assert len(client.sql("SELECT * FROM c", c=derived)) == derived.collect().num_rows
+    hid = h.id
+    del derived, h
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        _, unknown = _beat(client, hid)
+        if hid in unknown:
+            break
+        time.sleep(0.1)
+    assert hid in unknown, "the handle was not dropped after its last DataFrame went away"
+    with pytest.raises(pd.NotFoundError):
+        client.handle(hid).collect()
+
+
+def _beat(client, hid):
+    from polaroid._proto import polaroid_pb2 as pb
+
+    r = client._heartbeat_rpc(pb.HeartbeatRequest(handle_ids=[hid]), metadata=client.metadata, timeout=10)
+    return list(r.alive), list(r.unknown)
+
+
+def test_persist_lazy_and_unpersist(client):
+    df = client.read_parquet("trades.parquet").select("id", "q")
+    lazy = df.persist(materialize=False)
+    assert lazy.handle.num_rows is None
+    assert len(lazy) == 20_000
+    lazy.unpersist()
+    with pytest.raises(pd.NotFoundError):
+        lazy.collect()
+
+
+def test_heartbeat_keeps_handles_alive(data):
+    s = start_server(data.root, "--handle-ttl", "2")
+    try:
+        with pd.Client(s.address, heartbeat_interval=0.5) as c:
+            kept = c.read_parquet("groups.parquet").cache()
+            assert kept.handle.ttl_seconds == 2
+            # a handle that nobody renews: a second client without a heartbeat thread
+            c2 = pd.Client(s.address, heartbeat_interval=1000)
+            orphan = c2.read_parquet("groups.parquet").cache()
+            time.sleep(4.5)
+            assert kept.collect().num_rows == 5
+            with pytest.raises(pd.NotFoundError):
+                orphan.collect()
+            c2.close()
+        # closing the client dropped its handles
+    finally:
+        assert s.terminate() == 0
+
+
+def test_handles_belong_to_their_owner(data):
+    s = start_server(data.root, "--token-file", str(_tokens(data.root)))
+    try:
+        with pd.Client(s.address, token="tokA") as a, pd.Client(s.address, token="tokB") as b:
+            ha = a.read_parquet("groups.parquet").cache()
+            with pytest.raises((pd.PermissionDeniedError, pd.NotFoundError)):
+                b.handle(ha.handle.id).collect()
+            assert ha.collect().num_rows == 5
+    finally:
+        assert s.terminate() == 0
+
+
+def _tokens(root):
+    p = root.parent / "two-tokens.txt"
+    p.write_text("tokA\ntokB\n")
+    return p
+
+
+def test_live_tables(client):
+    name = "ticks_live"
+    client.drop_table(name, if_exists=True)
+    info = client.create_table(name, {"sym": "VARCHAR", "px": "DOUBLE", "n": "BIGINT"})
+    assert info.name == name and info.num_rows == 0
+    assert info.schema.names == ["sym", "px", "n"]
+    assert name in [t.name for t in client.list_tables()]
+    r = client.append(name, pa.table({"sym": ["a", "b"], "px": [1.5, 2.5], "n": [1, 2]}))
+    assert r.rows == 2 and r.table_rows == 2
+    r = client.append(name, [{"sym": "c", "px": 3.5, "n": 3}, {"sym": None, "px": None, "n": 4}])
+    assert r.rows == 2 and r.table_rows == 4
+    import pandas
+
+    r = client.append(name, pandas.DataFrame({"sym": ["d"], "px": [4.5], "n": [5]}))
+    assert r.table_rows == 5
+    got = client.table(name).sort("n").collect()
+    assert got.column("n").to_pylist() == [1, 2, 3, 4, 5]
+    assert got.column("sym").to_pylist() == ["a", "b", "c", None, "d"]
+    # SQL sees it by name; the module-level pd.table too
+    pd.set_default(client)
+    assert pd.sql(f"SELECT sum(n) AS s FROM {name}").collect().column("s")[0].as_py() == 15
+    assert len(pd.table(name)) == 5
+    # a big append is cut into several requests, all acknowledged
+    big = pa.table({"sym": ["x"] * 200_000, "px": [0.25] * 200_000, "n": list(range(200_000))})
+    r = client.append(name, big, chunk_bytes=256 * 1024)
+    assert r.rows == 200_000 and r.table_rows == 200_005
+    assert [t.num_rows for t in client.list_tables() if t.name == name] == [200_005]
+    # wrong columns are refused
+    with pytest.raises(pd.PolaroidError):
+        client.append(name, pa.table({"nope": [1]}))
+    assert client.drop_table(name)
+    assert not client.drop_table(name, if_exists=True)
+    with pytest.raises(pd.NotFoundError):
+        client.table(name).collect()
+    with pytest.raises(pd.NotFoundError):
+        client.drop_table(name)
+
+
+def test_create_table_from_schema_and_data(client, data):
+    s = pa.schema([("ts", pa.timestamp("us")), ("v", pa.int64())])
+    client.create_table("t_schema", s, replace=True)
+    assert client.table("t_schema").schema == s
+    with pytest.raises(pd.AlreadyExistsError):
+        client.create_table("t_schema", s)
+    client.create_table("t_schema", s, if_not_exists=True)
+    client.create_table("t_data", data=client.read_parquet("groups.parquet"), replace=True)
+    assert_same(client.table("t_data").collect(), data.groups)
+    client.create_table("t_arrow", data=pa.table({"a": [1, 2, 3]}), replace=True)
+    assert len(client.table("t_arrow")) == 3
+    for n in ("t_schema", "t_data", "t_arrow"):
+        client.drop_table(n)

@@ -1,0 +1,142 @@
+"""Streams that end early (cancel, client killed), server restarts, graceful shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import polaroid as pd
+from conftest import REPO, start_server
+from helpers import wait_idle
+
+
+def _big_stream(c: pd.Client) -> pd.DataFrame:
+    """A result of 400M rows: it streams for much longer than any test waits."""
+    k = c.read_parquet("k20k.parquet")
+    return k.join(k.rename({"k": "k2"}), how="cross")
+
+
+@pytest.fixture()
+def own_server(data):
+    """A server of its own (these tests look at its CPU use)."""
+    s = start_server(data.root, "--threads", "2")
+    yield s
+    if s.alive():
+        assert s.terminate() == 0, s.stderr_text[-3000:]
+
+
+def test_cancel_mid_stream(own_server):
+    with pd.Client(own_server.address) as c:
+        it = _big_stream(c).iter_batches(max_message_bytes=64 * 1024)
+        n = 0
+        for b in it:
+            n += b.num_rows
+            if n > 100_000:
+                break
+        it.close()  # cancels the call
+        t = wait_idle(own_server.proc.pid, timeout=10)
+        assert t < 5, f"the server kept working {t:.1f} s after the cancel"
+        assert c.health() == "SERVING"
+        assert len(c.read_parquet("groups.parquet")) == 5
+        # the same through a ResultStream used as a context manager
+        with c.execute(_big_stream(c)) as rs:
+            rs.read_schema()
+        wait_idle(own_server.proc.pid, timeout=10)
+
+
+_CHILD = r"""
+import sys
+sys.path.insert(0, sys.argv[2])
+import polaroid as pd
+c = pd.Client(sys.argv[1])
+k = c.read_parquet("k20k.parquet")
+n = 0
+for b in k.join(k.rename({"k": "k2"}), how="cross").iter_batches(max_message_bytes=65536):
+    n += b.num_rows
+    if n > 50000:
+        print("streaming", flush=True)
+        break_here = input()  # block until killed
+"""
+
+
+def test_client_disconnect_mid_stream(own_server):
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, own_server.address, str(REPO / "python")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == b"streaming"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        t = wait_idle(own_server.proc.pid, timeout=15)
+        assert t < 8, f"the server kept working {t:.1f} s after the client died"
+        with pd.Client(own_server.address) as c:
+            assert c.health() == "SERVING"
+            assert len(c.read_parquet("groups.parquet")) == 5
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_server_restart_between_calls(data):
+    port = _free_port()
+    s = start_server(data.root, "--listen", f"127.0.0.1:{port}")
+    with pd.Client(f"127.0.0.1:{port}") as c:
+        try:
+            assert len(c.read_parquet("groups.parquet")) == 5
+            assert s.terminate() == 0
+            with pytest.raises(pd.UnavailableError):
+                c.read_parquet("groups.parquet").collect(timeout=2)
+            s = start_server(data.root, "--listen", f"127.0.0.1:{port}")
+            # the same client reconnects by itself
+            assert len(c.read_parquet("groups.parquet")) == 5
+            assert c.health() == "SERVING"
+        finally:
+            if s.alive():
+                assert s.terminate() == 0
+
+
+def test_sigterm_finishes_in_flight_query(data):
+    s = start_server(data.root)
+    with pd.Client(s.address) as c:
+        k = c.read_parquet("k20k.parquet")
+        # a query that runs for a while (calibrated below) and returns a small result
+        q = k.join(k.head(4000).rename({"k": "k2"}), how="cross").filter("(k * 7 + k2) % 1000003 = 5").agg(n=pd.len_())
+        t0 = time.monotonic()
+        expected = q.collect().column("n")[0].as_py()
+        took = time.monotonic() - t0
+        if took < 0.3:
+            pytest.skip(f"the query is too quick to be in flight at SIGTERM ({took:.2f} s)")
+        result = {}
+
+        def run():
+            try:
+                result["n"] = q.collect().column("n")[0].as_py()
+            except Exception as e:  # noqa: BLE001
+                result["err"] = e
+
+        th = threading.Thread(target=run)
+        th.start()
+        time.sleep(min(0.2, took / 3))
+        rc = s.terminate(timeout=60)
+        th.join(60)
+        assert rc == 0, s.stderr_text[-3000:]
+        assert "err" not in result, f"the in-flight query failed: {result.get('err')!r}"
+        assert result["n"] == expected
+        # new calls are refused once it is gone
+        with pytest.raises(pd.UnavailableError):
+            c.read_parquet("groups.parquet").collect(timeout=1)
