@@ -109,7 +109,7 @@ int cmd_serve(int argc, char **argv) {
     while (a.i < a.argc) {
         const char *v;
         int r;
-        int64_t n;
+        int64_t n = 0;
         if (cli_take_flag(&a, "-h|--help")) {
             fputs(g_serve_help, stdout);
             return PL_EXIT_OK;

@@ -24,6 +24,7 @@
 
 #include "core/core.h"
 #include "io/ipc/ipc.h"
+#include "server/catalog.h"
 #include "server/transport.h"
 
 /* room in front of the IPC bytes for the field tag and a varint length (< 2^35 bytes) */
@@ -59,6 +60,7 @@ struct pl_srv_exec {
     int64_t rows, batches, bytes, t0;
     int64_t query_deadline_ns; /* 0 = no query time limit */
     int64_t timeout_ms;
+    pl_schema *out_schema; /* dictionary columns decoded, unless the client keeps them */
     bool ended; /* the engine's stream is exhausted */
     char request_id[64];
     /* same-host result file */
@@ -227,6 +229,49 @@ static void remember_dicts(pl_srv_exec *x, const pl_batch *b) {
     }
 }
 
+/* ---------------------------------------------------------------- dictionaries */
+
+/* s with its top-level dictionary columns as their value types; *out = NULL when s has none. */
+static pl_status decoded_schema(const pl_schema *s, pl_schema **out, pl_error *err) {
+    *out = NULL;
+    bool any = false;
+    for (int32_t k = 0; k < s->n_fields; k++) any |= s->fields[k].type->id == PL_TYPE_DICTIONARY;
+    if (!any) return PL_OK;
+    pl_field *f = pl_calloc((size_t)s->n_fields, sizeof *f);
+    if (!f) PL_FAIL(err, PL_ERR_NOMEM, "out of memory decoding dictionaries");
+    for (int32_t k = 0; k < s->n_fields; k++) {
+        f[k] = s->fields[k];
+        if (f[k].type->id == PL_TYPE_DICTIONARY) f[k].type = f[k].type->value_type;
+    }
+    pl_status st = pl_schema_new(s->n_fields, f, out, err);
+    pl_free(f);
+    return st;
+}
+
+/* b with its dictionary columns decoded (takes b). */
+static pl_status decode_batch(pl_srv_exec *x, pl_batch *b, pl_batch **out, pl_error *err) {
+    pl_array **cols = pl_calloc((size_t)b->n_cols + 1, sizeof *cols);
+    if (!cols) {
+        pl_batch_release(b);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory decoding dictionaries");
+    }
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < b->n_cols && !st; k++)
+        st = pl_array_decode_dictionary(b->columns[k], &cols[k], err);
+    int64_t n_rows = b->n_rows;
+    int32_t n_cols = b->n_cols;
+    pl_batch_release(b);
+    if (st) {
+        for (int32_t k = 0; k < n_cols; k++)
+            if (cols[k]) pl_array_release(cols[k]);
+        pl_free(cols);
+        return st;
+    }
+    st = pl_batch_new(pl_schema_retain(x->out_schema), n_rows, cols, out, err);
+    pl_free(cols);
+    return st;
+}
+
 /* ---------------------------------------------------------------- start */
 
 static int64_t min_nonzero(int64_t a, int64_t b) {
@@ -243,6 +288,7 @@ void pl_srv_execute_free(pl_srv_exec *x) {
     if (x->stream) pl_stream_free(x->stream);
     if (x->df) pl_df_release(x->df);
     if (x->cur) pl_batch_release(x->cur);
+    if (x->out_schema) pl_schema_release(x->out_schema);
     if (x->sent_dicts) {
         for (int32_t k = 0; k < x->n_cols; k++) pl_array_release(x->sent_dicts[k]);
         pl_free(x->sent_dicts);
@@ -257,12 +303,13 @@ void pl_srv_execute_free(pl_srv_exec *x) {
 pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
                                pl_error *err) {
     ProtobufCAllocator *alloc = pl_srv_pb_allocator();
-    Polaroid__V1__ExecuteRequest *r = polaroid__v1__execute_request__unpack(alloc, n, req);
-    if (!r) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed ExecuteRequest (%zu bytes)", n);
+    ProtobufCMessage *msg = NULL;
+    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
+    Polaroid__V1__ExecuteRequest *r = (Polaroid__V1__ExecuteRequest *)msg;
     pl_status st = PL_OK;
     pl_srv_exec *x = pl_calloc(1, sizeof *x);
     if (!x) {
-        polaroid__v1__execute_request__free_unpacked(r, alloc);
+        protobuf_c_message_free_unpacked(msg, alloc);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting a query");
     }
     const pl_srv_config *cfg = pl_srv_get_config(c->srv);
@@ -281,27 +328,28 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
                       : c->request_id                        ? c->request_id
                                                              : "";
     snprintf(x->request_id, sizeof x->request_id, "%s", rid);
+    bool keep_dicts = o && o->keep_dictionaries;
     x->shm_probe = o && o->allow_shared_memory && c->same_host;
     x->shm_min = o && o->shared_memory_min_bytes > 0 ? o->shared_memory_min_bytes : 0;
     x->timeout_ms = min_nonzero(cfg->query_timeout_ms, o ? o->timeout_ms : 0);
     if (x->timeout_ms > 0) x->query_deadline_ns = x->t0 + x->timeout_ms * 1000000;
 
-    pl_exec_opts_init(&x->opts);
-    x->opts.cancel = c->cancel;
+    pl_srv_call_exec_opts(c, &x->opts); /* cancel flag, the server-wide memory account */
     x->opts.deadline_ns = min_nonzero(c->deadline_ns, x->query_deadline_ns);
     x->opts.memory_limit = min_nonzero(cfg->max_memory, o ? o->memory_limit_bytes : 0);
 
     if (!r->plan) st = pl_error_set(err, PL_ERR_INVALID_ARG, "ExecuteRequest has no plan");
     if (!st) st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
-    polaroid__v1__execute_request__free_unpacked(r, alloc);
+    protobuf_c_message_free_unpacked(msg, alloc);
     if (!st) st = pl_df_execute(x->df, &x->opts, &x->stream, err);
-    if (!st)
-        st = pl_ipc_writer_open_sink(exec_sink, x, false, x->stream->schema, NULL, &x->w, err);
+    if (!st && !keep_dicts) st = decoded_schema(x->stream->schema, &x->out_schema, err);
+    pl_schema *out_schema = x->out_schema ? x->out_schema : (x->stream ? x->stream->schema : NULL);
+    if (!st) st = pl_ipc_writer_open_sink(exec_sink, x, false, out_schema, NULL, &x->w, err);
     if (!st) {
-        x->n_cols = x->stream->schema->n_fields;
+        x->n_cols = out_schema->n_fields;
         bool any_dict = false;
         for (int32_t k = 0; k < x->n_cols; k++)
-            any_dict |= x->stream->schema->fields[k].type->id == PL_TYPE_DICTIONARY;
+            any_dict |= out_schema->fields[k].type->id == PL_TYPE_DICTIONARY;
         if (any_dict && !(x->sent_dicts = pl_calloc((size_t)x->n_cols, sizeof(pl_array *))))
             st = pl_error_set(err, PL_ERR_NOMEM, "out of memory starting a query");
     }
@@ -391,6 +439,7 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
             take_message(x, out);
             return PL_OK;
         }
+        if (x->out_schema) PL_TRY(decode_batch(x, b, &b, err));
         x->cur = b;
         x->cur_off = 0;
     }

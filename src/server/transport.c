@@ -46,6 +46,7 @@
 
 #include "core/core.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "server/catalog.h"
 #include "server/server.h"
 #include "server/transport.h"
 
@@ -436,14 +437,16 @@ static void set_status(tcall *c, grpc_status_code code, const char *msg) {
 }
 
 /* The status for an engine error: code, formatted message, ErrorDetail trailer. */
-static void set_error(tcall *c, const pl_error *err, int override_code) {
+static void set_error(tcall *c, const pl_error *err_in, int override_code) {
     char text[TR_ERROR_TEXT];
+    c->err = *err_in;
+    const pl_error *err = &c->err;
+    pl_srv_error_strip(&c->err, c->s->data_root); /* no server paths in messages */
     pl_error_format(err, text, sizeof text);
     int code = override_code >= 0 ? override_code : pl_srv_grpc_code(err);
     if (err->code == PL_ERR_CANCELLED && override_code < 0)
         code = c->close_cancelled ? GRPC_STATUS_CANCELLED : GRPC_STATUS_DEADLINE_EXCEEDED;
     set_status(c, (grpc_status_code)code, text);
-    c->err = *err;
     c->has_err = true;
     uint8_t *detail = NULL;
     size_t n = 0;
@@ -1066,6 +1069,29 @@ static pl_status make_credentials(const pl_server_opts *o, grpc_server_credentia
 
 static void server_destroy(pl_server *s);
 
+/* ReleaseSharedMemory (service.c) calls this. */
+static bool shm_release(void *user, const char *owner, const char *lease_id) {
+    return pl_srv_shm_release(user, owner, lease_id);
+}
+
+/* Until the engine side's Append (append.c) is linked in: Append answers UNIMPLEMENTED. */
+__attribute__((weak)) pl_status pl_srv_append_open(pl_srv_call *c, pl_srv_append **out,
+                                                   pl_error *err) {
+    (void)c;
+    (void)out;
+    PL_FAIL(err, PL_ERR_UNSUPPORTED, "Append is not available in this build");
+}
+__attribute__((weak)) pl_status pl_srv_append_one(pl_srv_append *a, const uint8_t *req, size_t n,
+                                                  uint8_t **ack, size_t *ack_len, pl_error *err) {
+    (void)a;
+    (void)req;
+    (void)n;
+    (void)ack;
+    (void)ack_len;
+    PL_FAIL(err, PL_ERR_UNSUPPORTED, "Append is not available in this build");
+}
+__attribute__((weak)) void pl_srv_append_close(pl_srv_append *a) { (void)a; }
+
 pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *err) {
     if (!o->listen || !o->listen[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "no address to listen on");
     if (!o->token_file && !loopback_listen(o->listen)) {
@@ -1098,6 +1124,7 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
         server_destroy(s);
         return st;
     }
+    pl_srv_set_shm_release(s->srv, shm_release, s->srv);
     const pl_srv_config *cfg = pl_srv_get_config(s->srv);
     if (!(s->data_root = pl_strdup(cfg->data_root ? cfg->data_root : "."))) {
         grpc_server_credentials_release(creds);
@@ -1266,6 +1293,7 @@ void pl_server_shutdown(pl_server *s) {
     pthread_mutex_unlock(&s->smu);
 
     atomic_store(&s->shutting_down, 1);
+    pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
     wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0);

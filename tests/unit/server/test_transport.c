@@ -322,8 +322,8 @@ typedef struct packed {
     size_t n;
 } packed;
 
-static packed execute_request_shm(const char *path, int64_t max_msg, int64_t timeout_ms,
-                                  bool shm, int64_t shm_min) {
+static packed execute_request_full(const char *path, int64_t max_msg, int64_t timeout_ms,
+                                   bool shm, int64_t shm_min, bool keep_dicts) {
     Polaroid__V1__ReadFiles rf = POLAROID__V1__READ_FILES__INIT;
     char *paths[1] = {(char *)path};
     rf.n_paths = 1;
@@ -338,6 +338,7 @@ static packed execute_request_shm(const char *path, int64_t max_msg, int64_t tim
     eo.timeout_ms = timeout_ms;
     eo.allow_shared_memory = shm;
     eo.shared_memory_min_bytes = shm_min;
+    eo.keep_dictionaries = keep_dicts;
     Polaroid__V1__ExecuteRequest req = POLAROID__V1__EXECUTE_REQUEST__INIT;
     req.plan = &plan;
     req.options = &eo;
@@ -349,7 +350,12 @@ static packed execute_request_shm(const char *path, int64_t max_msg, int64_t tim
 }
 
 static packed execute_request(const char *path, int64_t max_msg, int64_t timeout_ms) {
-    return execute_request_shm(path, max_msg, timeout_ms, false, 0);
+    return execute_request_full(path, max_msg, timeout_ms, false, 0, false);
+}
+
+static packed execute_request_shm(const char *path, int64_t max_msg, int64_t timeout_ms,
+                                  bool shm, int64_t shm_min) {
+    return execute_request_full(path, max_msg, timeout_ms, shm, shm_min, true);
 }
 
 static const char *const EXECUTE = "/polaroid.v1.Polaroid/Execute";
@@ -388,14 +394,21 @@ static pl_table *decode_execute(const reply *r, int64_t *summary_rows, int64_t m
     return t;
 }
 
-static pl_table *reference_table(const char *name) {
+static pl_table *reference_table_opt(const char *name, bool decode_dicts) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", g_root, name);
     const char *paths[1] = {path};
     pl_table *t;
     pl_error err;
-    assert_int_equal(pl_read_table(1, paths, PL_FORMAT_PARQUET, NULL, &t, &err), PL_OK);
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    ro.decode_dictionary = decode_dicts;
+    assert_int_equal(pl_read_table(1, paths, PL_FORMAT_PARQUET, &ro, &t, &err), PL_OK);
     return t;
+}
+
+static pl_table *reference_table(const char *name) {
+    return reference_table_opt(name, false);
 }
 
 static bool wait_for(pl_server *s, int64_t running, int64_t queued, int ms) {
@@ -483,7 +496,7 @@ static void test_execute_streams_parquet(void **state) {
      * rows that use it (a dictionary larger than the limit still goes, as one message) */
     ref = reference_table("d.parquet");
     assert_int_equal(ref->schema->fields[1].type->id, PL_TYPE_DICTIONARY);
-    packed req = execute_request("d.parquet", 64 << 10, 0);
+    packed req = execute_request_full("d.parquet", 64 << 10, 0, false, 0, true);
     reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
     free(req.p);
     assert_int_equal(r->code, GRPC_STATUS_OK);
@@ -494,6 +507,18 @@ static void test_execute_streams_parquet(void **state) {
     int n_big = 0;
     for (int i = 0; i < r->n_msgs; i++) n_big += r->lens[i] > (64 << 10);
     assert_true(n_big <= (N_ROWS + 49999) / 50000); /* one per row group's dictionary */
+    pl_table_release(t);
+    reply_free(r);
+    pl_table_release(ref);
+    /* by default dictionaries are decoded: the types pyarrow reads from the file */
+    ref = reference_table_opt("d.parquet", true);
+    assert_int_equal(ref->schema->fields[1].type->id, PL_TYPE_UTF8);
+    req = execute_request("d.parquet", 64 << 10, 0);
+    r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    t = decode_execute(r, &rows, 64 << 10);
+    assert_true(pl_table_equals(t, ref));
     pl_table_release(t);
     reply_free(r);
     pl_table_release(ref);
