@@ -235,12 +235,12 @@ def main(argv):
         report(t1 - t0, c1 - c0, t, CHECK_COLUMN[kind], extra)
         return 0
     if cmd == "make-requests":
-        # make-requests OUTDIR N SOURCE: N random keys as loadgen request files
+        # make-requests OUTDIR N: N random keys as loadgen request files
         import random
         import struct
         import protos
         pb, _ = protos.load(prefer_package=False)
-        outdir, n, source = argv[1], int(argv[2]), argv[3]
+        outdir, n = argv[1], int(argv[2])
         os.makedirs(outdir, exist_ok=True)
         rng = random.Random(20261127)
         keys = [rng.randrange(250_000) for _ in range(n)]
@@ -250,8 +250,10 @@ def main(argv):
                 for m in msgs:
                     fh.write(struct.pack("<I", len(m)) + m)
 
-        write("req_polaroid.bin", [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", source))
-                                   .SerializeToString() for k in keys])
+        for source in ("table", "read"):
+            write(f"req_polaroid_{source}.bin",
+                  [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", source))
+                   .SerializeToString() for k in keys])
         write("req_aio.bin", [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", "table"))
                               .SerializeToString() for k in keys])
         # arrow.flight.protocol.Ticket: field 1 (bytes) = the SQL text
