@@ -257,17 +257,58 @@ def make_requests(a):
             ("flight-duckdb", "table"): os.path.join(out, "req_flight.bin")}
 
 
-def run_loadgen(exe, server, reqfile, callers, conns, a):
+def perf_start(server, name, seconds):
+    """perf record (call graphs) of the server process for `seconds`, or None."""
+    base = os.path.join(ROOT, "build", "bench", "server",
+                        "perf-" + re.sub(r"[^A-Za-z0-9]+", "_", name))
+    try:
+        p = subprocess.Popen(["perf", "record", "-F", "997", "-g", "-p", str(server.pid), "-o",
+                              base + ".data", "--", "sleep", f"{seconds:g}"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError as e:
+        print(f"  perf: {e}")
+        return None
+    return (p, base)
+
+
+def perf_finish(handle):
+    if handle is None:
+        return None
+    p, base = handle
+    _, err = p.communicate()
+    if p.returncode != 0:
+        print(f"  perf record failed: {R._last_lines(err.decode(errors='replace'), 2)}")
+        return None
+    with open(base + ".txt", "w") as fh:
+        for args in (["--no-children", "--sort", "dso,sym", "-g", "none"],
+                     ["--no-children", "--sort", "dso", "-g", "none"]):
+            r = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio"] + args,
+                               capture_output=True, text=True)
+            lines = [ln for ln in r.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
+            fh.write("\n".join(lines[:80]) + "\n\n")
+    print(f"  perf profile of the server: {os.path.relpath(base + '.txt', ROOT)} "
+          f"(perf report -i {os.path.relpath(base + '.data', ROOT)})")
+    return os.path.relpath(base + ".txt", ROOT)
+
+
+def run_loadgen(exe, server, reqfile, callers, conns, a, perf_name=None):
     method = DOGET if server.engine == "flight-duckdb" else EXECUTE
     argv = [exe, "--target", server.addr, "--method", method, "--requests", reqfile,
             "--callers", str(callers), "--connections", str(conns), "--threads",
             str(a.loadgen_threads), "--duration", str(a.duration), "--warmup", str(a.warmup),
             "--server-pid", str(server.pid)]
+    prof = None
+    if perf_name:
+        # starts with the load; the warm-up is profiled too
+        prof = perf_start(server, perf_name, a.duration + a.warmup)
     r = R.run_child(argv, timeout=a.duration + a.warmup + 120)
+    prof_txt = perf_finish(prof)
     for line in r["stdout"].splitlines():
         if line.startswith("LOADGEN "):
             res = json.loads(line[len("LOADGEN "):])
             res["tool"] = "loadgen"
+            if prof_txt:
+                res["perf"] = prof_txt
             return res
     return {"error": f"loadgen exit {r['rc']}: " + (R._last_lines(r["stderr"], 2) or
                                                     R._last_lines(r["stdout"], 2))}
@@ -362,7 +403,9 @@ def part_point(engines, a, out):
                                                   f"{os.path.relpath(s.log_path, ROOT)})"})
                             continue
                         if tool == "loadgen":
-                            m = run_loadgen(lg, s, t["reqs"], callers, conns, a)
+                            prof = (f"{e}-{callers}-{conns}" if a.perf and rep == 0 and
+                                    t["engine"] in a.perf else None)
+                            m = run_loadgen(lg, s, t["reqs"], callers, conns, a, prof)
                         else:
                             m = run_ghz_measured(ghz, s, t["source"], callers, conns, a)
                         m.update(engine=e, callers=callers, connections=conns, rep=rep,
@@ -690,6 +733,11 @@ def add_args(ap, standalone):
                     help="skip polaroid's same-host shared-memory path in stream and seed")
     ap.add_argument("--polaroid-arg", action="append", default=[],
                     help="extra argument for polaroid serve (repeatable)")
+    ap.add_argument("--perf", nargs="?", const="polaroid", default=None,
+                    type=lambda v: v.split(","),
+                    help="record a perf profile of these engines' servers (default polaroid) "
+                         "during each point load of the first repetition: "
+                         "build/bench/server/perf-*.txt")
     ap.add_argument("--server-json", default="build/bench/server.json")
 
 
