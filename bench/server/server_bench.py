@@ -385,10 +385,12 @@ def part_point(engines, a, out):
                                t["source"]], a)
                 got.append(res.get("checks", res.get("error")))
             verify[t["name"]] = got
-        ref = next((verify[e] for e in PEERS if e in verify), None)
+        ref_name = next((e for e in PEERS if e in verify), next(iter(verify), None))
+        ref = verify.get(ref_name)
         for n in verify:
-            verify[n] = ("ok" if verify[n] == ref else f"MISMATCH {verify[n]} != {ref}")
-            if verify[n] != "ok":
+            verify[n] = ("reference" if n == ref_name else "ok" if verify[n] == ref else
+                         f"MISMATCH {verify[n]} != {ref_name}'s {ref}")
+            if verify[n].startswith("MISMATCH"):
                 print(f"  !!! {n}: point results differ: {verify[n]}")
         tools = [t for t, x in (("loadgen", lg), ("ghz", ghz)) if x]
         for rep in range(a.reps):
@@ -551,9 +553,10 @@ def summarise(out, a):
         keys = sorted({(r["tool"], r["callers"], r["connections"]) for r in pt},
                       key=lambda k: (k[0] != "loadgen", k[0], k[1], k[2]))
         table = []
+        names = list(dict.fromkeys(r["engine"] for r in pt))
         for tool, c, n in keys:
             qps_by = {}
-            for e in a.engines:
+            for e in names:
                 ms = [r for r in pt if (r["tool"], r["callers"], r["connections"], r["engine"]) ==
                       (tool, c, n, e)]
                 if not ms:
@@ -574,7 +577,7 @@ def summarise(out, a):
                        "errors": errs, "check": ms[0].get("check")}
                 table.append(row)
             for row in table[-len(qps_by):]:
-                if row["engine"] == "polaroid":
+                if row["engine"].startswith("polaroid"):
                     for p in PEERS:
                         if qps_by.get(p):
                             row[f"x_{p}"] = row["qps"] / qps_by[p]
@@ -593,6 +596,9 @@ def summarise(out, a):
                          str(r["errors"]), r["check"] or "-"])
         lines += ["", "point queries (median of reps; CPU per query over all reps):",
                   R.fmt_table(body, hdr)]
+    for r in out.get("point", []):
+        if "error" in r and "callers" not in r:
+            lines.append(f"point {r['engine']}: error: {r['error']}")
     for part in ("stream", "seed"):
         rs = [r for r in out.get(part, []) if "error" not in r]
         errs = [r for r in out.get(part, []) if "error" in r]
