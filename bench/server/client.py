@@ -47,6 +47,9 @@ def polaroid_plan(pb, what, source="table"):
                 R(read=pb.ReadFiles(paths=["bench/server/wide.parquet"])))
     elif what.startswith("ticks:"):
         root = R(read=pb.ReadFiles(paths=[what[len("ticks:"):]]))
+    elif what.startswith("point:") and source == "limit":
+        # diagnostic: the serving floor (4 rows of the table, no filter)
+        root = R(limit=pb.Limit(input=R(table=pb.TableRef(name="points")), limit=4))
     elif what.startswith("point:"):
         src = (R(table=pb.TableRef(name="points")) if source == "table" else
                R(read=pb.ReadFiles(paths=["bench/server/points.parquet"])))
@@ -250,7 +253,7 @@ def main(argv):
                 for m in msgs:
                     fh.write(struct.pack("<I", len(m)) + m)
 
-        for source in ("table", "read"):
+        for source in ("table", "read", "limit"):
             write(f"req_polaroid_{source}.bin",
                   [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", source))
                    .SerializeToString() for k in keys])

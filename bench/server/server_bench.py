@@ -253,6 +253,7 @@ def make_requests(a):
         raise SystemExit("bench: making requests failed: " + R._last_lines(r["stderr"], 3))
     return {("polaroid", "table"): os.path.join(out, "req_polaroid_table.bin"),
             ("polaroid", "read"): os.path.join(out, "req_polaroid_read.bin"),
+            ("polaroid", "limit"): os.path.join(out, "req_polaroid_limit.bin"),
             ("polars-aio", "table"): os.path.join(out, "req_aio.bin"),
             ("flight-duckdb", "table"): os.path.join(out, "req_flight.bin")}
 
@@ -348,7 +349,8 @@ def _client(argv, a):
 
 
 def point_name(engine, source):
-    return engine if source == "table" else f"{engine} (file)"
+    return {"table": engine, "read": f"{engine} (file)",
+            "limit": f"{engine} (floor: limit 4)"}[source]
 
 
 def part_point(engines, a, out):
@@ -371,7 +373,7 @@ def part_point(engines, a, out):
                 continue
             for src in (a.polaroid_sources if e == "polaroid" else ["table"]):
                 name = point_name(e, src)
-                if e == "polaroid" and src == "table" and s.setup_error:
+                if e == "polaroid" and src in ("table", "limit") and s.setup_error:
                     rows.append({"engine": name, "error": s.setup_error})
                     continue
                 targets.append({"name": name, "engine": e, "server": s, "source": src,
@@ -379,6 +381,8 @@ def part_point(engines, a, out):
         # same answer from every target (3 keys)
         verify = {}
         for t in targets:
+            if t["source"] == "limit":
+                continue
             got = []
             for k in (0, 123457, 249999):
                 res = _client(["fetch", t["engine"], t["server"].addr, f"point:{k}", "--source",
@@ -730,7 +734,9 @@ def add_args(ap, standalone):
                     help="polaroid's point-query sources, measured one after the other: "
                          "table (a live table made by CreateTable from the Parquet file; also "
                          "the stream part's source), read (the Parquet file read in every "
-                         "plan, statistics skipping row groups); default table,read")
+                         "plan, statistics skipping row groups), limit (diagnostic: 4 rows of "
+                         "the table without a filter, the cost of serving itself); default "
+                         "table,read")
     ap.add_argument("--via-pkg", action="store_true", default=None,
                     help="also fetch through the polaroid Python package (import polaroid; the "
                          "default when it is installed)")
