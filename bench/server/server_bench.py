@@ -762,7 +762,8 @@ def run(a):
     a.threads = a.threads or os.cpu_count()
     if a.via_pkg is None:
         import importlib.util
-        a.via_pkg = importlib.util.find_spec("polaroid") is not None
+        a.via_pkg = (os.path.exists(os.path.join(ROOT, "python", "polaroid", "__init__.py")) or
+                     importlib.util.find_spec("polaroid") is not None)
     parts = a.parts.split(",")
     for p in parts:
         if p not in PARTS:
