@@ -31,6 +31,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import queries  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "server"))
+import server_bench  # noqa: E402  (the server group; imports only the standard library)
 
 ROOT = queries.ROOT
 BENCH = os.path.join(ROOT, "bench")
@@ -432,6 +434,8 @@ def main(argv=None):
     ap.add_argument("--no-pagefault", action="store_true",
                     help="skip the page-fault cost measurement (bench/pagefault.c)")
     ap.add_argument("--list", action="store_true", help="list queries and engines, then exit")
+    server_bench.add_args(ap.add_argument_group("server group (bench/server/server_bench.py)"),
+                          standalone=False)
     a = ap.parse_args(argv)
 
     if a.list:
@@ -441,10 +445,13 @@ def main(argv=None):
             if q.sql:
                 print(f"{'':16s} {q.sql}")
         return 0
-    groups = a.group.split(",") if a.group else list(queries.GROUPS)
+    known_groups = list(queries.GROUPS) + ["server"]
+    groups = a.group.split(",") if a.group else known_groups
     for g in groups:
-        if g not in queries.GROUPS:
-            raise SystemExit(f"bench: unknown group {g!r} (known: {', '.join(queries.GROUPS)})")
+        if g not in known_groups:
+            raise SystemExit(f"bench: unknown group {g!r} (known: {', '.join(known_groups)})")
+    server = "server" in groups
+    groups = [g for g in groups if g != "server"]
     names = a.only.split(",") if a.only else [n for n, q in queries.QUERIES.items()
                                               if q.group in groups]
     for n in names:
@@ -452,12 +459,18 @@ def main(argv=None):
             raise SystemExit(f"bench: unknown query {n!r} (known: {', '.join(queries.QUERIES)})")
     engines = a.engines.split(",") if a.engines else list(queries.ENGINES)
     for e in engines:
-        if e not in queries.ENGINES:
-            raise SystemExit(f"bench: unknown engine {e!r} (known: {', '.join(queries.ENGINES)})")
+        if e not in queries.ENGINES + server_bench.ENGINES:
+            raise SystemExit(f"bench: unknown engine {e!r} (known: "
+                             f"{', '.join(queries.ENGINES + server_bench.ENGINES)})")
+    server_engines = [e for e in engines if e in server_bench.ENGINES] if a.engines else \
+        list(server_bench.ENGINES)
+    engines = [e for e in engines if e in queries.ENGINES]
     if a.reps < 1:
         raise SystemExit("bench: --reps must be >= 1")
     if a.threads == 0:
         a.threads = None
+    if server and not names:  # only the server group
+        return run_server_group(a, server_engines)
 
     global LAUNCHER
     LAUNCHER = compile_tool("rusage_exec")
@@ -602,6 +615,19 @@ def main(argv=None):
     with open(path, "w") as fh:
         json.dump(out, fh, indent=1)
     print(f"bench: wrote {os.path.relpath(path, ROOT)}")
+    if server:
+        print()
+        return run_server_group(a, server_engines)
+    return 0
+
+
+def run_server_group(a, engines):
+    """The server group (bench/server/server_bench.py) with this run's options."""
+    global LAUNCHER
+    LAUNCHER = LAUNCHER or compile_tool("rusage_exec")
+    server_bench.R.LAUNCHER = LAUNCHER
+    a.engines = engines
+    server_bench.run(a)
     return 0
 
 

@@ -30,6 +30,12 @@ PL_API void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts);
 /* The options statements currently run with (as set, then changed by SET threads/memory_limit). */
 PL_API void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out);
 
+/* Files named in queries (FROM 'x.parquet', read_parquet(...)) are passed through fn, which
+ * returns the path to open (pl_malloc'd) or refuses it with an error (the server keeps queries
+ * under its data root this way). NULL = paths are opened as written. */
+typedef pl_status (*pl_sql_path_fn)(void *user, const char *path, char **out, pl_error *err);
+PL_API void pl_session_set_path_fn(pl_session *s, pl_sql_path_fn fn, void *user);
+
 /* Registers a DataFrame (retained) under a name, replacing any table or view of that name. */
 PL_API PL_NODISCARD pl_status pl_session_register(pl_session *s, const char *name, pl_df *df,
                                                   pl_error *err);
@@ -69,6 +75,21 @@ PL_API PL_NODISCARD pl_status pl_session_run(pl_session *s, const char *script,
                                                                     pl_sql_result *r,
                                                                     pl_error *err),
                                              void *user, pl_error *err);
+
+/* ---------------------------------------------------------------- SQL fragments */
+
+/* One SQL expression ("price * 2 > 100", "sum(x) FILTER (WHERE y)", "CAST(a AS DATE)") as an
+ * unbound expression tree: column references by name (resolved when a plan node is built),
+ * aggregate calls allowed (they bind only inside an aggregate), no subqueries or windows.
+ * Errors: PL_ERR_SQL (syntax; anything but exactly one expression) with err->sql_pos relative
+ * to text, PL_ERR_NOT_FOUND (unknown function). */
+PL_API PL_NODISCARD pl_status pl_sql_parse_expr(const char *text, pl_expr **out, pl_error *err);
+/* The same, accepting a trailing "AS alias": *alias is the alias (pl_free) or NULL. */
+PL_API PL_NODISCARD pl_status pl_sql_parse_named_expr(const char *text, pl_expr **out,
+                                                      char **alias, pl_error *err);
+/* A SQL type name ("BIGINT", "DECIMAL(18,3)", "TIMESTAMP", "VARCHAR[]") as a type (new
+ * reference). Errors: PL_ERR_SQL with err->sql_pos relative to text. */
+PL_API PL_NODISCARD pl_status pl_sql_parse_type(const char *text, pl_type **out, pl_error *err);
 
 #ifdef __cplusplus
 }

@@ -652,7 +652,93 @@ pl_status pl_dict_indices_i32(pl_array *d, int32_t **out, pl_error *err) {
     return PL_OK;
 }
 
+/* BOOL values by raw dictionary indices in one pass (a predicate over a dictionary column,
+ * evaluated once per distinct value): a byte table of the values, 64 rows per output word. */
+static pl_status take_dict_bool(pl_array *values, pl_array *d, pl_array **out, pl_error *err) {
+    int64_t n = d->length, dl = values->length;
+    uint8_t *lut = pl_malloc((size_t)(dl > 0 ? dl : 1));
+    if (!lut) PL_FAIL(err, PL_ERR_NOMEM, "out of memory gathering rows");
+    bool vnull = values->validity && pl_array_null_count(values) > 0;
+    for (int64_t k = 0; k < dl; k++)
+        lut[k] = (uint8_t)(pl_bit_get(values->values->data, values->offset + k) |
+                           (pl_array_is_valid(values, k) << 1));
+    bool rnull = d->validity && pl_array_null_count(d) > 0;
+    pl_buf *bits = NULL, *valid = NULL;
+    int64_t nb = pl_bits_bytes(n);
+    pl_status st = pl_xbuf_zeroed(PL_ALIGN_UP(nb, 8), &bits, err);
+    if (!st && (vnull || rnull)) st = pl_xbuf_zeroed(PL_ALIGN_UP(nb, 8), &valid, err);
+    if (st) {
+        pl_free(lut);
+        pl_buf_release(bits);
+        return st;
+    }
+    const uint8_t *rv = rnull ? d->validity->data : NULL;
+    int64_t off = d->offset;
+    bool bad = false;
+#define LOOP(T)                                                                                    \
+    {                                                                                              \
+        const T *ix = (const T *)(const void *)d->values->data + off;                              \
+        if (!rv && !valid) {                                                                       \
+            /* no NULLs: check the indices in one pass, then gather without branches */            \
+            uint64_t mx = 0;                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                uint64_t k = (uint64_t)(int64_t)ix[i];                                             \
+                mx = k > mx ? k : mx;                                                              \
+            }                                                                                      \
+            if (n > 0 && mx >= (uint64_t)dl) {                                                     \
+                bad = true;                                                                        \
+                break;                                                                             \
+            }                                                                                      \
+            for (int64_t i = 0; i < n; i += 64) {                                                  \
+                int64_t m = PL_MIN(64, n - i);                                                     \
+                uint64_t wb = 0;                                                                   \
+                for (int64_t j = 0; j < m; j++) wb |= (uint64_t)(lut[(uint64_t)(int64_t)ix[i + j]] & 1) << j; \
+                memcpy(bits->data + i / 8, &wb, (size_t)((m + 7) / 8));                            \
+            }                                                                                      \
+            break;                                                                                 \
+        }                                                                                          \
+        for (int64_t i = 0; i < n; i += 64) {                                                      \
+            int64_t m = PL_MIN(64, n - i);                                                         \
+            uint64_t wb = 0, wv = 0;                                                               \
+            for (int64_t j = 0; j < m; j++) {                                                      \
+                uint64_t k = (uint64_t)(int64_t)ix[i + j];                                         \
+                uint64_t row_ok = rv ? pl_bit_get(rv, off + i + j) : 1;                            \
+                bool in = k < (uint64_t)dl;                                                        \
+                bad |= row_ok && !in;                                                              \
+                uint64_t e = in ? lut[k] : 0;                                                      \
+                wb |= (e & row_ok) << j;                                                           \
+                wv |= ((e >> 1) & row_ok) << j;                                                    \
+            }                                                                                      \
+            memcpy(bits->data + i / 8, &wb, (size_t)((m + 7) / 8));                                \
+            if (valid) memcpy(valid->data + i / 8, &wv, (size_t)((m + 7) / 8));                     \
+        }                                                                                          \
+    }                                                                                              \
+    break;
+    switch (d->type->index_id) {
+    case PL_TYPE_INT8: LOOP(int8_t)
+    case PL_TYPE_UINT8: LOOP(uint8_t)
+    case PL_TYPE_INT16: LOOP(int16_t)
+    case PL_TYPE_UINT16: LOOP(uint16_t)
+    case PL_TYPE_INT32: LOOP(int32_t)
+    case PL_TYPE_UINT32: LOOP(uint32_t)
+    case PL_TYPE_INT64: LOOP(int64_t)
+    case PL_TYPE_UINT64: LOOP(uint64_t)
+    default: bad = true; break;
+    }
+#undef LOOP
+    pl_free(lut);
+    if (bad) {
+        pl_buf_release(bits);
+        pl_buf_release(valid);
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index out of range (size %lld)", (long long)dl);
+    }
+    bits->size = nb;
+    if (valid) valid->size = nb;
+    return pl_xarray_new(pl_type_retain(values->type), n, valid, bits, NULL, out, err);
+}
+
 pl_status pl_xtake_dict(pl_array *values, pl_array *dict_arr, pl_array **out, pl_error *err) {
+    if (values->type->id == PL_TYPE_BOOL) return take_dict_bool(values, dict_arr, out, err);
     int32_t *idx;
     PL_TRY(pl_dict_indices_i32(dict_arr, &idx, err));
     pl_status st = pl_xtake(values, idx, dict_arr->length, out, err);

@@ -246,6 +246,12 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
             }
         }
     }
+    if (sc->unbound) {
+        pl_expr *e = qual ? pl_expr_col_qualified(qual, name) : pl_expr_col(name);
+        if (!e) return NOMEM(err);
+        *out = at(e, pos);
+        return PL_OK;
+    }
     pl_status st;
     if (qual)
         st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "column \"%s.%s\" not found", qual, name);

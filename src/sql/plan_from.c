@@ -67,14 +67,22 @@ static void path_stem(const char *path, char *buf, size_t n) {
         if (*p == '*' || *p == '?') *p = '_';
 }
 
-static pl_status scan_files(int32_t n, const char *const *paths, pl_format fmt,
+static pl_status scan_files(sq_ctx *ctx, int32_t n, const char *const *paths, pl_format fmt,
                             const pl_read_opts *opts, int32_t pos, pl_df **out, pl_error *err) {
     if (fmt == PL_FORMAT_AUTO) {
         fmt = pl_format_from_path(paths[0]);
         if (fmt == PL_FORMAT_AUTO)
             return sq_fail(err, PL_ERR_SQL, pos, "cannot tell the format of \"%s\" from its extension", paths[0]);
     }
-    pl_status st = pl_df_scan(n, paths, fmt, opts, out, err);
+    /* the session may map (and refuse) paths: a server keeps queries under its data root */
+    char **resolved = pl_calloc((size_t)n, sizeof *resolved);
+    if (!resolved) return NOMEM(err);
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < n && !st; i++)
+        st = pl_session_resolve_path(ctx->s, paths[i], &resolved[i], err);
+    if (!st) st = pl_df_scan(n, (const char *const *)resolved, fmt, opts, out, err);
+    for (int32_t i = 0; i < n; i++) pl_free(resolved[i]);
+    pl_free(resolved);
     return sq_at(err, st, pos);
 }
 
@@ -108,7 +116,7 @@ static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out
         name = full;
     }
     if (!df && looks_like_path(name)) {
-        pl_status sst = scan_files(1, &name, PL_FORMAT_AUTO, NULL, pos, &df, err);
+        pl_status sst = scan_files(ctx, 1, &name, PL_FORMAT_AUTO, NULL, pos, &df, err);
         if (sst) {
             pl_free(full);
             return sst;
@@ -159,7 +167,6 @@ static bool const_bool(const PgQuery__Node *n, bool *v) {
 
 static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,
                                  pl_error *err) {
-    PL_UNUSED(ctx);
     if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
         rf->functions[0]->list->n_items < 1 ||
         rf->functions[0]->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
@@ -261,7 +268,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         opts.n_csv_null_values = 1;
     }
     pl_df *df = NULL;
-    if (!st) st = scan_files((int32_t)n_items, paths, fmt, &opts, pos, &df, err);
+    if (!st) st = scan_files(ctx, (int32_t)n_items, paths, fmt, &opts, pos, &df, err);
     pl_free(paths);
     if (st) return st;
     char lower[64];

@@ -157,6 +157,7 @@ typedef struct sq_scope {
     sq_alias *aliases; /* select-list aliases usable in WHERE/GROUP BY/HAVING */
     int32_t n_aliases;
     bool outer_used;
+    bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
 } sq_scope;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */

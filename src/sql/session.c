@@ -536,6 +536,22 @@ pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out, pl_error
     return st;
 }
 
+/* ---------------------------------------------------------------- file paths */
+
+void pl_session_set_path_fn(pl_session *s, pl_sql_path_fn fn, void *user) {
+    if (!s) return;
+    s->resolve_path = fn;
+    s->resolve_user = user;
+}
+
+pl_status pl_session_resolve_path(pl_session *s, const char *path, char **out, pl_error *err) {
+    if (s && s->resolve_path) return s->resolve_path(s->resolve_user, path, out, err);
+    char *r = pl_strdup(path);
+    if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    *out = r;
+    return PL_OK;
+}
+
 /* ---------------------------------------------------------------- catalog listing */
 
 int32_t pl_session_n_objects(const pl_session *s) { return s ? s->n_ents : 0; }

@@ -40,6 +40,8 @@ struct pl_session {
     int32_t n_ents, cap_ents;
     pl_exec_opts opts;
     int32_t view_depth;
+    pl_sql_path_fn resolve_path; /* files named in queries go through it (NULL = as written) */
+    void *resolve_user;
 };
 
 /* The entry called name (case-insensitive), or NULL. */

@@ -20,6 +20,9 @@
 /* Looks a table or view up by name (case-insensitive): a new reference in *out, or NULL when
  * there is none (not an error). */
 pl_df *pl_session_lookup(pl_session *s, const char *name);
+/* Resolves a file path named in a query through the session's path function (when set):
+ * *out is the path to open (pl_free), or an error (PL_ERR_PERMISSION, ...). s may be NULL. */
+pl_status pl_session_resolve_path(pl_session *s, const char *path, char **out, pl_error *err);
 /* The exec options statements run with. */
 const pl_exec_opts *pl_session_exec_opts(pl_session *s);
 

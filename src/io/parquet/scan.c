@@ -92,7 +92,11 @@ static void task_fn(void *arg, int64_t i, int32_t worker) {
     if (t->pre.values) {
         uintptr_t a = (uintptr_t)t->pre.values->data & ~(uintptr_t)4095;
         uintptr_t e = (uintptr_t)t->pre.values->data + (uintptr_t)t->pre.values->size;
-        if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+        /* a block reused from the allocator's cache is resident already: walking its page
+         * tables again costs more than it saves */
+        unsigned char resident = 0;
+        if (e > a && (mincore((void *)a, 4096, &resident) != 0 || !(resident & 1)))
+            madvise((void *)a, e - a, MADV_POPULATE_WRITE);
     }
 #endif
     t->st = pl_pq_read_field(f, u->rg, q->cols[u->file * q->n_cols + t->col], q->keep[t->col],

@@ -373,6 +373,57 @@ static void test_dictionary(void **state) {
     pl_batch_release(bs);
 }
 
+/* A predicate over a dictionary with narrow indices and no NULLs, longer than one 64-row word
+ * (the branch-free gather), and an index out of the dictionary's range (an error, not a read
+ * past it). */
+static void test_dictionary_bool_gather(void **state) {
+    (void)state;
+    pl_builder *vb;
+    assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_UTF8), 4, &vb, NULL), PL_OK);
+    const char *dv[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) assert_int_equal(pl_builder_append_bytes(vb, dv[i], 1, NULL), PL_OK);
+    pl_array *dict;
+    assert_int_equal(pl_builder_finish(vb, &dict, NULL), PL_OK);
+    pl_builder_free(vb);
+    pl_type *dt;
+    assert_int_equal(pl_type_new_dictionary(PL_TYPE_UINT8, pl_type_simple(PL_TYPE_UTF8), &dt, NULL), PL_OK);
+    enum { N = 150 };
+    for (int bad = 0; bad < 2; bad++) {
+        pl_buf *ix;
+        assert_int_equal(pl_buf_new(N, &ix, NULL), PL_OK);
+        char want[6 * N + 1] = {0};
+        for (int i = 0; i < N; i++) {
+            ix->data[i] = (uint8_t)((i * 7) % 3);
+            strcat(want, ix->data[i] == 1 ? "true," : "false,");
+        }
+        want[strlen(want) - 1] = 0;
+        if (bad) ix->data[N - 3] = 3;
+        ix->size = N;
+        pl_array *d;
+        assert_int_equal(pl_array_new(pl_type_retain(dt), N, 0, NULL, ix, NULL, 0, NULL,
+                                      pl_array_retain(dict), &d, NULL), PL_OK);
+        pl_batch *b = batch1(d);
+        if (!bad) {
+            assert_string_equal(run(f2("eq", C("a"), S("b")), b), want);
+        } else {
+            pl_expr *e = f2("eq", C("a"), S("b"));
+            pl_bexpr *be;
+            assert_int_equal(pl_expr_bind(e, b->schema, &be, NULL), PL_OK);
+            pl_eval_ctx ec = {0};
+            pl_array *r = NULL;
+            pl_error err;
+            pl_error_init(&err);
+            assert_int_equal(pl_bexpr_eval_array(&ec, be, b, &r, &err), PL_ERR_CORRUPT);
+            assert_non_null(strstr(err.msg, "dictionary index out of range"));
+            pl_bexpr_free(be);
+            pl_expr_release(e);
+        }
+        pl_batch_release(b);
+    }
+    pl_type_release(dt);
+    pl_array_release(dict);
+}
+
 /* sliced inputs (offset != 0, not byte aligned) and inputs crossing morsel/chunk sizes */
 static void test_sliced_and_large(void **state) {
     (void)state;
@@ -531,6 +582,7 @@ int main(void) {
         cmocka_unit_test(test_case),
         cmocka_unit_test(test_coalesce_nullif_greatest),
         cmocka_unit_test(test_dictionary),
+        cmocka_unit_test(test_dictionary_bool_gather),
         cmocka_unit_test(test_sliced_and_large),
         cmocka_unit_test(test_bind_errors),
         cmocka_unit_test(test_compare_decimal_interval),

@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Python clients of the server benchmark (bench/README.md, "Server group"): one measurement per
+process, started by bench/server/server_bench.py.
+
+  client.py fetch ENGINE ADDR WHAT [--via raw|pkg] [--source table|read]
+      ENGINE polaroid | polars-aio (both polaroid.v1 Execute) | flight-duckdb (Flight DoGet)
+      WHAT   wide (the 20 M x 10 table) | ticks:GLOB (files under the data root) | point:KEY
+      Collects the whole result into a pyarrow Table; times the call from the request to the
+      finished Table.
+  client.py polars-read GLOB      Polars reading the files in this process (pl.read_parquet)
+  client.py create-tables ADDR NAME=PATH...   polaroid.v1 CreateTable(name, as_plan=read(PATH))
+
+Prints "BENCH_RESULT {json}": seconds, cpu_s (this process, all threads, over the timed part),
+rows, nbytes (Arrow buffer bytes of the result), checks (rows, a sum of an integer column).
+
+The polaroid.v1 client ("raw") is grpcio with a response deserializer that does not build
+protobuf objects: it finds ExecuteResponse's payload field in the bytes grpcio hands over and
+gives the Arrow IPC messages in it to pyarrow without copying them (pa.ipc.read_record_batch on a
+slice of those bytes), so the client's only copy is grpcio's own. With --via pkg the polaroid
+Python package (python/, `import polaroid`) does the fetching instead.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+EXECUTE = "/polaroid.v1.Polaroid/Execute"
+CHECK_COLUMN = {"wide": "c0", "ticks": "trade_id", "point": "id"}
+GRPC_OPTIONS = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+
+
+def cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+# ------------------------------------------------------------------ plans
+
+def polaroid_plan(pb, what, source="table"):
+    """The polaroid.v1 Plan of a benchmark request (also understood by the grpc.aio peer)."""
+    R = pb.Relation
+    if what == "wide":
+        root = (R(table=pb.TableRef(name="wide")) if source == "table" else
+                R(read=pb.ReadFiles(paths=["bench/server/wide.parquet"])))
+    elif what.startswith("ticks:"):
+        root = R(read=pb.ReadFiles(paths=[what[len("ticks:"):]]))
+    elif what.startswith("point:"):
+        src = (R(table=pb.TableRef(name="points")) if source == "table" else
+               R(read=pb.ReadFiles(paths=["bench/server/points.parquet"])))
+        pred = pb.Expr(call=pb.Call(function="eq", args=[
+            pb.Expr(column=pb.ColumnRef(name="key")),
+            pb.Expr(literal=pb.Literal(int64_value=int(what[len("point:"):])))]))
+        root = R(filter=pb.Filter(input=src, predicate=pred))
+    else:
+        raise SystemExit(f"client: unknown request {what!r}")
+    return pb.Plan(root=root)
+
+
+def flight_sql(what):
+    if what == "wide":
+        return "SELECT * FROM wide"
+    if what.startswith("ticks:"):
+        return f"SELECT * FROM read_parquet('{what[len('ticks:'):]}')"
+    if what.startswith("point:"):
+        return f"SELECT * FROM points WHERE key = {int(what[len('point:'):])}"
+    raise SystemExit(f"client: unknown request {what!r}")
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+# ------------------------------------------------------------------ raw polaroid.v1 client
+
+def _payload(data):
+    """ExecuteResponse bytes -> (field number, memoryview of the field's bytes). The message is
+    a oneof of length-delimited fields (1 arrow_ipc, 2 shared_memory, 3 summary)."""
+    if not data:
+        return 0, memoryview(b"")
+    mv = memoryview(data)
+    tag = mv[0]
+    pos, shift, n = 1, 0, 0
+    while True:
+        b = mv[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            break
+        shift += 7
+    return tag >> 3, mv[pos:pos + n]
+
+
+def fetch_raw(addr, request_bytes):
+    """Runs Execute; returns a pyarrow Table built from the streamed IPC messages."""
+    import grpc
+    import pyarrow as pa
+    ch = grpc.insecure_channel(addr, options=GRPC_OPTIONS)
+    call = ch.unary_stream(EXECUTE, request_serializer=None, response_deserializer=_payload)
+    schema, batches, payloads, dictionaries = None, [], [], False
+    for field, body in call(request_bytes):
+        if field == 2:  # same-host path: the whole IPC stream in a file under /dev/shm
+            return _from_shared_memory(ch, bytes(body))
+        if field != 1:
+            continue
+        buf = pa.py_buffer(body)
+        payloads.append(buf)
+        if dictionaries:
+            continue
+        reader = pa.ipc.MessageReader.open_stream(buf)
+        while True:
+            try:
+                msg = reader.read_next_message()
+            except StopIteration:
+                break
+            if msg.type == "schema":
+                schema = pa.ipc.read_schema(msg)
+            elif msg.type == "record batch":
+                batches.append(pa.ipc.read_record_batch(msg, schema))
+            else:  # dictionaries: let pyarrow's stream reader resolve them
+                dictionaries = True
+                break
+    ch.close()
+    if dictionaries:
+        return pa.ipc.open_stream(pa.py_buffer(b"".join(p.to_pybytes() for p in payloads))
+                                  ).read_all()
+    if schema is None:
+        raise SystemExit("client: the server sent no schema")
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+FETCH_INFO = {}
+
+
+def _from_shared_memory(ch, body):
+    """Maps the result file into a pyarrow Table (no copy), then releases the lease (the mapping
+    stays valid after the server unlinks the file)."""
+    import pyarrow as pa
+    import protos
+    pb, _ = protos.load(prefer_package=False)
+    res = pb.SharedMemoryResult.FromString(body)
+    t = pa.ipc.open_stream(pa.memory_map(res.path)).read_all()
+    rel = ch.unary_unary("/polaroid.v1.Polaroid/ReleaseSharedMemory",
+                         request_serializer=None, response_deserializer=None)
+    rel(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id).SerializeToString())
+    FETCH_INFO["shared_memory"] = True
+    ch.close()
+    return t
+
+
+def fetch_pkg(addr, what, source):
+    import polaroid as pd  # the project's Python package (python/)
+    pd.connect(addr)
+    if what == "wide":
+        df = pd.table("wide") if source == "table" else pd.read_parquet("bench/server/wide.parquet")
+    elif what.startswith("ticks:"):
+        df = pd.read_parquet(what[len("ticks:"):])
+    else:
+        df = pd.table("points").filter(pd.col("key") == int(what[len("point:"):]))
+    return df.collect()
+
+
+def fetch_flight(addr, what):
+    import pyarrow.flight as fl
+    c = fl.connect(f"grpc://{addr}")
+    t = c.do_get(fl.Ticket(flight_sql(what).encode())).read_all()
+    c.close()
+    return t
+
+
+# ------------------------------------------------------------------ checks
+
+def checks_arrow(t, col):
+    import pyarrow.compute as pc
+    out = {"rows": t.num_rows}
+    if col in t.column_names:
+        s = pc.sum(t.column(col)).as_py()
+        out[f"sum({col})"] = int(s) if s is not None else None
+    return out
+
+
+def report(seconds, cpu, t, col, extra=None):
+    import pyarrow as pa
+    nbytes = t.nbytes if isinstance(t, pa.Table) else t.to_arrow().nbytes
+    checks = checks_arrow(t if isinstance(t, pa.Table) else t.to_arrow(), col)
+    out = {"seconds": seconds, "cpu_s": cpu, "rows": checks["rows"], "nbytes": nbytes,
+           "checks": checks}
+    out.update(extra or {})
+    print("BENCH_RESULT " + json.dumps(out), flush=True)
+
+
+def main(argv):
+    if not argv:
+        raise SystemExit(__doc__)
+    cmd = argv[0]
+    if cmd == "fetch":
+        import argparse
+        ap = argparse.ArgumentParser()
+        ap.add_argument("engine")
+        ap.add_argument("addr")
+        ap.add_argument("what")
+        ap.add_argument("--via", default="raw", help="raw, shm (raw asking for the same-host "
+                        "path) or pkg")
+        ap.add_argument("--source", default="table")
+        a = ap.parse_args(argv[1:])
+        kind = a.what.split(":")[0]
+        import pyarrow  # noqa: F401 - imports are not timed
+        if a.engine == "flight-duckdb":
+            import pyarrow.flight  # noqa: F401
+            fn = lambda: fetch_flight(a.addr, a.what)  # noqa: E731
+        elif a.via == "pkg":
+            import polaroid  # noqa: F401
+            fn = lambda: fetch_pkg(a.addr, a.what, a.source)  # noqa: E731
+        else:
+            import grpc  # noqa: F401
+            import protos
+            pb, _ = protos.load(prefer_package=False)
+            opts = pb.ExecuteOptions(allow_shared_memory=a.via == "shm")
+            req = pb.ExecuteRequest(plan=polaroid_plan(pb, a.what, a.source),
+                                    options=opts).SerializeToString()
+            fn = lambda: fetch_raw(a.addr, req)  # noqa: E731
+        c0, t0 = cpu_s(), time.perf_counter()
+        t = fn()
+        t1, c1 = time.perf_counter(), cpu_s()
+        extra = {"shared_memory": True} if FETCH_INFO.get("shared_memory") else (
+            {"shared_memory": False} if a.via == "shm" else None)
+        report(t1 - t0, c1 - c0, t, CHECK_COLUMN[kind], extra)
+        return 0
+    if cmd == "make-requests":
+        # make-requests OUTDIR N SOURCE: N random keys as loadgen request files
+        import random
+        import struct
+        import protos
+        pb, _ = protos.load(prefer_package=False)
+        outdir, n, source = argv[1], int(argv[2]), argv[3]
+        os.makedirs(outdir, exist_ok=True)
+        rng = random.Random(20261127)
+        keys = [rng.randrange(250_000) for _ in range(n)]
+
+        def write(name, msgs):
+            with open(os.path.join(outdir, name), "wb") as fh:
+                for m in msgs:
+                    fh.write(struct.pack("<I", len(m)) + m)
+
+        write("req_polaroid.bin", [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", source))
+                                   .SerializeToString() for k in keys])
+        write("req_aio.bin", [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", "table"))
+                              .SerializeToString() for k in keys])
+        # arrow.flight.protocol.Ticket: field 1 (bytes) = the SQL text
+        tickets = []
+        for k in keys:
+            sql = flight_sql(f"point:{k}").encode()
+            tickets.append(b"\x0a" + _varint(len(sql)) + sql)
+        write("req_flight.bin", tickets)
+        return 0
+    if cmd == "polars-read":
+        import polars as pl
+        c0, t0 = cpu_s(), time.perf_counter()
+        df = pl.read_parquet(argv[1])
+        t1, c1 = time.perf_counter(), cpu_s()
+        report(t1 - t0, c1 - c0, df.to_arrow(), "trade_id")
+        return 0
+    if cmd == "create-tables":
+        import grpc
+        import protos
+        pb, pb_grpc = protos.load(prefer_package=False)
+        ch = grpc.insecure_channel(argv[1], options=GRPC_OPTIONS)
+        stub = pb_grpc.PolaroidStub(ch)
+        out = {}
+        for spec in argv[2:]:
+            name, _, path = spec.partition("=")
+            t0 = time.perf_counter()
+            info = stub.CreateTable(pb.CreateTableRequest(
+                name=name, replace=True,
+                as_plan=pb.Plan(root=pb.Relation(read=pb.ReadFiles(paths=[path])))), timeout=600)
+            out[name] = {"rows": info.num_rows, "seconds": time.perf_counter() - t0}
+        print("BENCH_RESULT " + json.dumps(out), flush=True)
+        return 0
+    raise SystemExit(f"client: unknown command {cmd!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,542 @@
+/* catalog.c - handles (owner, TTL) and live tables (append while read). See catalog.h. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "core/core.h"
+#include "server/catalog.h"
+
+/* appended batches merge with the table's last one while both together stay this small, so
+ * row-at-a-time appends do not leave one tiny batch per row */
+#define PL_LIVE_MERGE_ROWS 8192
+
+typedef struct handle {
+    char id[PL_HANDLE_ID_LEN + 1];
+    char *owner;
+    pl_df *df;
+    int64_t num_rows;
+    int64_t ttl_ns;
+    int64_t expiry_ns;
+    struct handle *next;
+} handle;
+
+typedef struct live_table {
+    char *name;
+    pl_schema *schema;
+    pthread_mutex_t mu;
+    pl_batch **batches;
+    int64_t n_batches, cap_batches;
+    int64_t n_rows;
+    pl_table *snap; /* cached snapshot of the current batches, or NULL */
+    int64_t refcount; /* atomic */
+} live_table;
+
+struct pl_catalog {
+    pthread_mutex_t mu; /* handles */
+    handle **buckets;
+    size_t n_buckets;
+    int64_t n_handles;
+    pthread_mutex_t tmu; /* the table list */
+    live_table **tables;
+    int32_t n_tables, cap_tables;
+};
+
+static uint64_t hash_id(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+pl_status pl_catalog_new(pl_catalog **out, pl_error *err) {
+    pl_catalog *c = pl_calloc(1, sizeof *c);
+    if (!c) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating the catalog");
+    c->n_buckets = 256;
+    c->buckets = pl_calloc(c->n_buckets, sizeof *c->buckets);
+    if (!c->buckets) {
+        pl_free(c);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating the catalog");
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->tmu, NULL);
+    *out = c;
+    return PL_OK;
+}
+
+static void handle_free(handle *h) {
+    pl_df_release(h->df);
+    pl_free(h->owner);
+    pl_free(h);
+}
+
+static void table_release(live_table *t) {
+    if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    for (int64_t i = 0; i < t->n_batches; i++) pl_batch_release(t->batches[i]);
+    pl_free(t->batches);
+    pl_table_release(t->snap);
+    pl_schema_release(t->schema);
+    pthread_mutex_destroy(&t->mu);
+    pl_free(t->name);
+    pl_free(t);
+}
+
+void pl_catalog_free(pl_catalog *c) {
+    if (!c) return;
+    for (size_t b = 0; b < c->n_buckets; b++)
+        for (handle *h = c->buckets[b], *n; h; h = n) {
+            n = h->next;
+            handle_free(h);
+        }
+    pl_free(c->buckets);
+    for (int32_t i = 0; i < c->n_tables; i++) table_release(c->tables[i]);
+    pl_free(c->tables);
+    pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->tmu);
+    pl_free(c);
+}
+
+/* ---------------------------------------------------------------- handles */
+
+static bool random_id(char id[PL_HANDLE_ID_LEN + 1]) {
+    uint8_t r[16];
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n <= 0) return false;
+        got += (size_t)n;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        id[2 * i] = hex[r[i] >> 4];
+        id[2 * i + 1] = hex[r[i] & 15];
+    }
+    id[PL_HANDLE_ID_LEN] = '\0';
+    return true;
+}
+
+static handle **find_slot(pl_catalog *c, const char *id) {
+    handle **p = &c->buckets[hash_id(id) & (c->n_buckets - 1)];
+    while (*p && strcmp((*p)->id, id) != 0) p = &(*p)->next;
+    return p;
+}
+
+static void grow_buckets(pl_catalog *c) {
+    size_t nb = c->n_buckets * 2;
+    handle **b = pl_calloc(nb, sizeof *b);
+    if (!b) return; /* keep the longer chains */
+    for (size_t i = 0; i < c->n_buckets; i++)
+        for (handle *h = c->buckets[i], *n; h; h = n) {
+            n = h->next;
+            size_t k = hash_id(h->id) & (nb - 1);
+            h->next = b[k];
+            b[k] = h;
+        }
+    pl_free(c->buckets);
+    c->buckets = b;
+    c->n_buckets = nb;
+}
+
+static int32_t count_owner(pl_catalog *c, const char *owner, int64_t now_ns) {
+    int32_t n = 0;
+    for (size_t b = 0; b < c->n_buckets; b++)
+        for (handle *h = c->buckets[b]; h; h = h->next)
+            if (h->expiry_ns > now_ns && strcmp(h->owner, owner) == 0) n++;
+    return n;
+}
+
+pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int64_t num_rows,
+                                int64_t ttl_ns, int64_t now_ns, int32_t max_per_owner,
+                                char id[PL_HANDLE_ID_LEN + 1], pl_error *err) {
+    if (!owner) owner = "";
+    handle *h = pl_calloc(1, sizeof *h);
+    if (!h || !(h->owner = pl_strdup(owner))) {
+        pl_free(h);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory storing a handle");
+    }
+    h->df = pl_df_retain(df);
+    h->num_rows = num_rows;
+    h->ttl_ns = ttl_ns;
+    h->expiry_ns = now_ns + ttl_ns;
+    pthread_mutex_lock(&c->mu);
+    if (max_per_owner > 0 && count_owner(c, owner, now_ns) >= max_per_owner) {
+        pthread_mutex_unlock(&c->mu);
+        handle_free(h);
+        pl_error_set(err, PL_ERR_LIMIT, "too many handles: this client already holds %d",
+                     (int)max_per_owner);
+        if (err) snprintf(err->hint, sizeof err->hint, "drop handles you no longer need (DropHandle)");
+        return PL_ERR_LIMIT;
+    }
+    bool ok = false;
+    for (int tries = 0; tries < 4 && !ok; tries++) {
+        if (!random_id(h->id)) break;
+        ok = *find_slot(c, h->id) == NULL;
+    }
+    if (!ok) {
+        pthread_mutex_unlock(&c->mu);
+        handle_free(h);
+        PL_FAIL(err, PL_ERR_INTERNAL, "could not draw a random handle id");
+    }
+    handle **slot = find_slot(c, h->id);
+    *slot = h;
+    c->n_handles++;
+    if ((size_t)c->n_handles > 2 * c->n_buckets) grow_buckets(c);
+    memcpy(id, h->id, PL_HANDLE_ID_LEN + 1);
+    pthread_mutex_unlock(&c->mu);
+    return PL_OK;
+}
+
+static handle *live_handle(pl_catalog *c, const char *owner, const char *id, int64_t now_ns) {
+    if (!id || strlen(id) != PL_HANDLE_ID_LEN) return NULL;
+    handle *h = *find_slot(c, id);
+    if (!h || strcmp(h->owner, owner ? owner : "") != 0 || h->expiry_ns <= now_ns) return NULL;
+    return h;
+}
+
+pl_status pl_catalog_handle_get(pl_catalog *c, const char *owner, const char *id, int64_t now_ns,
+                                pl_df **out, int64_t *num_rows, pl_error *err) {
+    pthread_mutex_lock(&c->mu);
+    handle *h = live_handle(c, owner, id, now_ns);
+    pl_df *df = h ? pl_df_retain(h->df) : NULL;
+    int64_t rows = h ? h->num_rows : -1;
+    pthread_mutex_unlock(&c->mu);
+    if (!df) {
+        /* the id is not echoed in full when it is not even well-formed */
+        size_t n = id ? strlen(id) : 0;
+        pl_error_set(err, PL_ERR_NOT_FOUND, "handle \"%.*s%s\" not found", (int)PL_MIN(n, 40),
+                     id ? id : "", n > 40 ? "..." : "");
+        if (err) snprintf(err->hint, sizeof err->hint, "handles expire without Heartbeat; create it again");
+        return PL_ERR_NOT_FOUND;
+    }
+    *out = df;
+    if (num_rows) *num_rows = rows;
+    return PL_OK;
+}
+
+bool pl_catalog_handle_renew(pl_catalog *c, const char *owner, const char *id, int64_t now_ns) {
+    pthread_mutex_lock(&c->mu);
+    handle *h = live_handle(c, owner, id, now_ns);
+    if (h) h->expiry_ns = now_ns + h->ttl_ns;
+    pthread_mutex_unlock(&c->mu);
+    return h != NULL;
+}
+
+bool pl_catalog_handle_drop(pl_catalog *c, const char *owner, const char *id) {
+    if (!id || strlen(id) != PL_HANDLE_ID_LEN) return false;
+    pthread_mutex_lock(&c->mu);
+    handle **slot = find_slot(c, id);
+    handle *h = *slot;
+    if (h && strcmp(h->owner, owner ? owner : "") == 0) {
+        *slot = h->next;
+        c->n_handles--;
+    } else {
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (h) handle_free(h); /* outside the lock: releasing a plan may free a lot */
+    return h != NULL;
+}
+
+int32_t pl_catalog_sweep(pl_catalog *c, int64_t now_ns) {
+    handle *dead = NULL;
+    int32_t n = 0;
+    pthread_mutex_lock(&c->mu);
+    for (size_t b = 0; b < c->n_buckets; b++)
+        for (handle **p = &c->buckets[b]; *p;) {
+            handle *h = *p;
+            if (h->expiry_ns <= now_ns) {
+                *p = h->next;
+                h->next = dead;
+                dead = h;
+                c->n_handles--;
+                n++;
+            } else {
+                p = &h->next;
+            }
+        }
+    pthread_mutex_unlock(&c->mu);
+    for (handle *h = dead, *nx; h; h = nx) {
+        nx = h->next;
+        handle_free(h);
+    }
+    return n;
+}
+
+int64_t pl_catalog_n_handles(pl_catalog *c) {
+    pthread_mutex_lock(&c->mu);
+    int64_t n = c->n_handles;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner) {
+    pthread_mutex_lock(&c->mu);
+    int32_t n = count_owner(c, owner ? owner : "", INT64_MIN);
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+/* ---------------------------------------------------------------- live tables */
+
+static int32_t table_index(pl_catalog *c, const char *name) {
+    for (int32_t i = 0; i < c->n_tables; i++)
+        if (strcasecmp(c->tables[i]->name, name) == 0) return i;
+    return -1;
+}
+
+/* The table called name, retained, or NULL. */
+static live_table *table_get(pl_catalog *c, const char *name) {
+    pthread_mutex_lock(&c->tmu);
+    int32_t i = table_index(c, name);
+    live_table *t = i >= 0 ? c->tables[i] : NULL;
+    if (t) __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&c->tmu);
+    return t;
+}
+
+static pl_status table_not_found(const char *name, pl_error *err) {
+    PL_FAIL(err, PL_ERR_NOT_FOUND, "table \"%s\" does not exist", name);
+}
+
+static pl_status push_batch(live_table *t, pl_batch *b, pl_error *err) {
+    if (t->n_batches == t->cap_batches) {
+        int64_t nc = t->cap_batches ? 2 * t->cap_batches : 8;
+        pl_batch **v = pl_realloc(t->batches, (size_t)nc * sizeof *v);
+        if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending to table \"%s\"", t->name);
+        t->batches = v;
+        t->cap_batches = nc;
+    }
+    t->batches[t->n_batches++] = b;
+    t->n_rows += b->n_rows;
+    return PL_OK;
+}
+
+/* b with t's schema (same column types, checked by pl_batch_new), a new reference. */
+static pl_status rebase(live_table *t, pl_batch *b, pl_batch **out, pl_error *err) {
+    if (b->schema == t->schema) {
+        *out = pl_batch_retain(b);
+        return PL_OK;
+    }
+    if (b->n_cols != t->schema->n_fields)
+        PL_FAIL(err, PL_ERR_TYPE, "%d columns appended to table \"%s\" of %d columns",
+                (int)b->n_cols, t->name, (int)t->schema->n_fields);
+    for (int32_t i = 0; i < b->n_cols; i++)
+        if (!pl_type_equals(b->columns[i]->type, t->schema->fields[i].type))
+            PL_FAIL(err, PL_ERR_TYPE, "column \"%s\" of table \"%s\": appended type differs",
+                    t->schema->fields[i].name, t->name);
+    pl_array **cols = pl_malloc((size_t)(b->n_cols ? b->n_cols : 1) * sizeof *cols);
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending");
+    for (int32_t i = 0; i < b->n_cols; i++) cols[i] = pl_array_retain(b->columns[i]);
+    pl_status st = pl_batch_new(pl_schema_retain(t->schema), b->n_rows, cols, out, err);
+    pl_free(cols);
+    return st;
+}
+
+/* last + b as one batch. */
+static pl_status merge(live_table *t, pl_batch *last, pl_batch *b, pl_batch **out, pl_error *err) {
+    int32_t n = t->schema->n_fields;
+    pl_array **cols = pl_calloc((size_t)(n ? n : 1), sizeof *cols);
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending");
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < n && !st; i++) {
+        pl_array *two[2] = {last->columns[i], b->columns[i]};
+        st = pl_array_concat(2, two, &cols[i], err);
+    }
+    if (st) {
+        for (int32_t i = 0; i < n; i++)
+            if (cols[i]) pl_array_release(cols[i]);
+        pl_free(cols);
+        return st;
+    }
+    st = pl_batch_new(pl_schema_retain(t->schema), last->n_rows + b->n_rows, cols, out, err);
+    pl_free(cols);
+    return st;
+}
+
+static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err) {
+    if (in->n_rows == 0) return PL_OK;
+    pl_batch *b = NULL;
+    PL_TRY(rebase(t, in, &b, err));
+    pl_batch *last = t->n_batches ? t->batches[t->n_batches - 1] : NULL;
+    if (last && last->n_rows + b->n_rows <= PL_LIVE_MERGE_ROWS) {
+        pl_batch *m = NULL;
+        int64_t added = b->n_rows;
+        pl_status st = merge(t, last, b, &m, err);
+        pl_batch_release(b);
+        if (st) return st;
+        t->batches[t->n_batches - 1] = m;
+        t->n_rows += added;
+        pl_batch_release(last);
+        return PL_OK;
+    }
+    pl_status st = push_batch(t, b, err);
+    if (st) pl_batch_release(b);
+    return st;
+}
+
+pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
+                                  pl_table *rows, bool if_not_exists, bool replace, bool *created,
+                                  pl_error *err) {
+    if (created) *created = false;
+    if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
+    live_table *t = pl_calloc(1, sizeof *t);
+    if (!t || !(t->name = pl_strdup(name))) {
+        pl_free(t);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating table \"%s\"", name);
+    }
+    t->schema = pl_schema_retain(schema);
+    t->refcount = 1;
+    pthread_mutex_init(&t->mu, NULL);
+    pl_status st = PL_OK;
+    for (int64_t i = 0; rows && i < rows->n_batches && !st; i++)
+        st = table_append_locked(t, rows->batches[i], err);
+    if (st) {
+        table_release(t);
+        return st;
+    }
+    pthread_mutex_lock(&c->tmu);
+    int32_t i = table_index(c, name);
+    live_table *old = NULL;
+    if (i >= 0 && !replace) {
+        pthread_mutex_unlock(&c->tmu);
+        table_release(t);
+        if (if_not_exists) return PL_OK;
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "table \"%s\" already exists", name);
+    }
+    if (i >= 0) {
+        old = c->tables[i];
+        c->tables[i] = t;
+    } else {
+        if (c->n_tables == c->cap_tables) {
+            int32_t nc = c->cap_tables ? 2 * c->cap_tables : 8;
+            live_table **v = pl_realloc(c->tables, (size_t)nc * sizeof *v);
+            if (!v) {
+                pthread_mutex_unlock(&c->tmu);
+                table_release(t);
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating table \"%s\"", name);
+            }
+            c->tables = v;
+            c->cap_tables = nc;
+        }
+        c->tables[c->n_tables++] = t;
+    }
+    pthread_mutex_unlock(&c->tmu);
+    table_release(old);
+    if (created) *created = true;
+    return PL_OK;
+}
+
+pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists, bool *dropped,
+                                pl_error *err) {
+    if (dropped) *dropped = false;
+    pthread_mutex_lock(&c->tmu);
+    int32_t i = name ? table_index(c, name) : -1;
+    live_table *t = NULL;
+    if (i >= 0) {
+        t = c->tables[i];
+        memmove(&c->tables[i], &c->tables[i + 1], (size_t)(c->n_tables - i - 1) * sizeof *c->tables);
+        c->n_tables--;
+    }
+    pthread_mutex_unlock(&c->tmu);
+    if (!t) {
+        if (if_exists) return PL_OK;
+        return table_not_found(name ? name : "", err);
+    }
+    table_release(t);
+    if (dropped) *dropped = true;
+    return PL_OK;
+}
+
+pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **out,
+                                    pl_error *err) {
+    live_table *t = table_get(c, name);
+    if (!t) return table_not_found(name, err);
+    pthread_mutex_lock(&t->mu);
+    pl_status st = PL_OK;
+    if (!t->snap) {
+        pl_table *s = NULL;
+        st = pl_table_new(t->schema, &s, err);
+        for (int64_t i = 0; !st && i < t->n_batches; i++) st = pl_table_append(s, t->batches[i], err);
+        if (st) pl_table_release(s);
+        else t->snap = s;
+    }
+    if (!st) *out = pl_table_retain(t->snap);
+    pthread_mutex_unlock(&t->mu);
+    table_release(t);
+    return st;
+}
+
+pl_status pl_catalog_table_schema(pl_catalog *c, const char *name, pl_schema **out,
+                                  pl_error *err) {
+    live_table *t = table_get(c, name);
+    if (!t) return table_not_found(name, err);
+    *out = pl_schema_retain(t->schema);
+    table_release(t);
+    return PL_OK;
+}
+
+pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
+                                  int64_t *table_rows, pl_error *err) {
+    live_table *t = table_get(c, name);
+    if (!t) return table_not_found(name, err);
+    pl_status st = PL_OK;
+    /* checked before the lock, so a bad request changes nothing */
+    for (int64_t i = 0; i < in->n_batches && !st; i++) {
+        pl_batch *b = NULL;
+        st = rebase(t, in->batches[i], &b, err);
+        if (b) pl_batch_release(b);
+    }
+    if (!st) {
+        pthread_mutex_lock(&t->mu);
+        int64_t n_before = t->n_batches, rows_before = t->n_rows;
+        pl_batch *last_before = n_before ? pl_batch_retain(t->batches[n_before - 1]) : NULL;
+        for (int64_t i = 0; i < in->n_batches && !st; i++)
+            st = table_append_locked(t, in->batches[i], err);
+        if (st) {
+            /* all or nothing: back to the batches before this request */
+            for (int64_t i = n_before; i < t->n_batches; i++) pl_batch_release(t->batches[i]);
+            if (n_before && t->batches[n_before - 1] != last_before) {
+                pl_batch_release(t->batches[n_before - 1]);
+                t->batches[n_before - 1] = pl_batch_retain(last_before);
+            }
+            t->n_batches = n_before;
+            t->n_rows = rows_before;
+        } else if (t->n_rows != rows_before) {
+            pl_table_release(t->snap);
+            t->snap = NULL;
+        }
+        if (last_before) pl_batch_release(last_before);
+        if (table_rows) *table_rows = t->n_rows;
+        pthread_mutex_unlock(&t->mu);
+    }
+    table_release(t);
+    return st;
+}
+
+pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_error *err) {
+    pthread_mutex_lock(&c->tmu);
+    int32_t k = c->n_tables;
+    char **v = pl_calloc((size_t)(k ? k : 1), sizeof *v);
+    pl_status st = v ? PL_OK : PL_ERR_NOMEM;
+    for (int32_t i = 0; i < k && !st; i++)
+        if (!(v[i] = pl_strdup(c->tables[i]->name))) st = PL_ERR_NOMEM;
+    pthread_mutex_unlock(&c->tmu);
+    if (st) {
+        for (int32_t i = 0; v && i < k; i++) pl_free(v[i]);
+        pl_free(v);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory listing tables");
+    }
+    *names = v;
+    *n = k;
+    return PL_OK;
+}
+
+pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err) {
+    live_table *t = table_get(c, name);
+    if (!t) return table_not_found(name, err);
+    pthread_mutex_lock(&t->mu);
+    *rows = t->n_rows;
+    pthread_mutex_unlock(&t->mu);
+    table_release(t);
+    return PL_OK;
+}

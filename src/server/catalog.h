@@ -1,0 +1,104 @@
+/* catalog.h - the engine side's internal interface (src/server/): the catalog of handles and
+ * live tables (catalog.c), and helpers the service files share (service.c, plan_decode.c,
+ * paths.c, errors.c). The transport and execute.c may use it too.
+ *
+ * Handles: id (128 random bits as 32 hex digits) -> (owner, pl_df, rows, expiry). A lookup by
+ * another owner is NOT_FOUND, exactly like an id that never existed.
+ * Live tables: name -> schema + a list of immutable batches, guarded by the table's lock. A
+ * query takes a snapshot (a pl_table holding references to the batches present at that moment;
+ * cached until the next append), so appends never disturb a running query. */
+#ifndef PL_SERVER_CATALOG_H
+#define PL_SERVER_CATALOG_H
+
+#include "server/service.h"
+
+typedef struct pl_catalog pl_catalog;
+
+pl_status pl_catalog_new(pl_catalog **out, pl_error *err);
+void pl_catalog_free(pl_catalog *c);
+
+/* ---------------------------------------------------------------- handles */
+
+#define PL_HANDLE_ID_LEN 32
+
+/* Stores df (retained) for owner. num_rows -1 = lazy. Errors: PL_ERR_LIMIT when owner already
+ * has max_per_owner handles (mapped to RESOURCE_EXHAUSTED). */
+pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int64_t num_rows,
+                                int64_t ttl_ns, int64_t now_ns, int32_t max_per_owner,
+                                char id[PL_HANDLE_ID_LEN + 1], pl_error *err);
+/* The handle's DataFrame (a new reference). Expired, unknown or another owner's:
+ * PL_ERR_NOT_FOUND "handle \"id\" not found". */
+pl_status pl_catalog_handle_get(pl_catalog *c, const char *owner, const char *id, int64_t now_ns,
+                                pl_df **out, int64_t *num_rows, pl_error *err);
+/* Renews the expiry to now + the handle's TTL; false when unknown/expired/not owner's. */
+bool pl_catalog_handle_renew(pl_catalog *c, const char *owner, const char *id, int64_t now_ns);
+bool pl_catalog_handle_drop(pl_catalog *c, const char *owner, const char *id);
+/* Drops expired handles; returns how many. */
+int32_t pl_catalog_sweep(pl_catalog *c, int64_t now_ns);
+int64_t pl_catalog_n_handles(pl_catalog *c);
+int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner);
+
+/* ---------------------------------------------------------------- live tables */
+
+/* Creates a table with this schema (retained) and optional first rows (retained; its schema
+ * must match). Errors: "table \"x\" already exists" (INVALID_ARG, mapped to ALREADY_EXISTS)
+ * unless if_not_exists (then *created = false) or replace. */
+pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
+                                  pl_table *rows, bool if_not_exists, bool replace, bool *created,
+                                  pl_error *err);
+pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists, bool *dropped,
+                                pl_error *err);
+/* The table's rows now (a new reference; never changes afterwards). Errors: NOT_FOUND. */
+pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **out,
+                                    pl_error *err);
+/* The table's schema (a new reference). Errors: NOT_FOUND. */
+pl_status pl_catalog_table_schema(pl_catalog *c, const char *name, pl_schema **out,
+                                  pl_error *err);
+/* Appends the batches of t, whose schema must equal the table's (the caller conformed it);
+ * small batches are merged with the table's last one. *table_rows = rows after. */
+pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *t,
+                                  int64_t *table_rows, pl_error *err);
+/* The table's row count now. Errors: NOT_FOUND. */
+pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err);
+/* Names of every table in creation order (pl_free each and the vector). */
+pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_error *err);
+
+/* ---------------------------------------------------------------- server helpers */
+
+pl_catalog *pl_srv_catalog(pl_srv *s);
+/* Execution options for a query of this call: cancel flag, deadline (the call's, or the
+ * server's --query-timeout from now, whichever is first), the server-wide memory account. */
+void pl_srv_call_exec_opts(const pl_srv_call *c, pl_exec_opts *o);
+/* Bytes charged to the server-wide memory account now. */
+int64_t pl_srv_memory_in_use(pl_srv *s);
+/* Hook for the same-host result files (srvcore): releases a lease of owner; true if done. */
+typedef bool (*pl_srv_shm_release_fn)(void *user, const char *owner, const char *lease_id);
+void pl_srv_set_shm_release(pl_srv *s, pl_srv_shm_release_fn fn, void *user);
+
+/* Health: SERVING (default) or NOT_SERVING (the transport sets it while shutting down). */
+void pl_srv_set_serving(pl_srv *s, bool serving);
+/* Unpacks a request with the checks of unary calls: size limit, nesting depth on the wire
+ * (protobuf-c recurses while unpacking), pl_srv_pb_allocator. Free with
+ * protobuf_c_message_free_unpacked(m, pl_srv_pb_allocator()). */
+pl_status pl_srv_unpack(pl_srv *s, const ProtobufCMessageDescriptor *d, const uint8_t *req,
+                        size_t n, ProtobufCMessage **out, pl_error *err);
+
+/* paths.c: the syntax checks alone (empty, absolute, "..", control characters). */
+pl_status pl_srv_check_path_syntax(const char *path, pl_error *err);
+
+/* errors.c: replaces "<root>/" by "" and a bare "<root>" by "." in text, in place. */
+void pl_srv_strip_root(char *text, const char *data_root);
+/* errors.c: removes the data root from err's message, hint and path in place. */
+void pl_srv_error_strip(pl_error *err, const char *data_root);
+/* errors.c: the largest single allocation pl_srv_pb_allocator allows (pl_srv_new sets it to
+ * the max message size), and the bytes it has out now. */
+void pl_srv_pb_set_max_alloc(int64_t n_bytes);
+int64_t pl_srv_pb_allocated_bytes(void);
+
+/* plan_decode.c: a schema as a SchemaResponse's parts: the encapsulated IPC schema message
+ * (pl_malloc'd) and polaroid type names. */
+pl_status pl_srv_schema_message(pl_schema *s, uint8_t **out, size_t *out_len, pl_error *err);
+/* An encapsulated IPC schema message (or a whole IPC stream) -> schema. */
+pl_status pl_srv_schema_from_ipc(const uint8_t *bytes, size_t n, pl_schema **out, pl_error *err);
+
+#endif

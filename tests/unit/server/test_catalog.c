@@ -1,0 +1,231 @@
+/* test_catalog.c - handles (TTL, owners, per-owner limit, sweep) and live tables (create,
+ * append, snapshots that appends do not disturb, concurrent appends and reads). */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "srv_test_util.h"
+
+static pl_df *small_df(int64_t n) {
+    pl_table *t = make_trades(n);
+    pl_df *df = NULL;
+    ok(pl_df_from_table(t, &df, E));
+    pl_table_release(t);
+    return df;
+}
+
+static void test_handles(void **state) {
+    (void)state;
+    pl_catalog *c = NULL;
+    ok(pl_catalog_new(&c, E));
+    pl_df *df = small_df(5);
+    char a[PL_HANDLE_ID_LEN + 1], b[PL_HANDLE_ID_LEN + 1];
+    int64_t now = 1000;
+    ok(pl_catalog_handle_put(c, "alice", df, 5, 100, now, 3, a, E));
+    ok(pl_catalog_handle_put(c, "alice", df, -1, 100, now, 3, b, E));
+    assert_int_equal(strlen(a), 32);
+    assert_string_not_equal(a, b);
+    for (int i = 0; i < 32; i++) assert_non_null(strchr("0123456789abcdef", a[i]));
+    pl_df *got = NULL;
+    int64_t rows = 0;
+    ok(pl_catalog_handle_get(c, "alice", a, now + 50, &got, &rows, E));
+    assert_ptr_equal(got, df);
+    assert_int_equal(rows, 5);
+    pl_df_release(got);
+    /* another owner: NOT_FOUND, exactly like an unknown id */
+    pl_error e1, e2;
+    pl_error_init(&e1);
+    pl_error_init(&e2);
+    assert_int_equal(pl_catalog_handle_get(c, "bob", a, now, &got, NULL, &e1), PL_ERR_NOT_FOUND);
+    char fake[33];
+    memcpy(fake, a, 33);
+    fake[0] = fake[0] == 'a' ? 'b' : 'a';
+    assert_int_equal(pl_catalog_handle_get(c, "alice", fake, now, &got, NULL, &e2), PL_ERR_NOT_FOUND);
+    assert_false(pl_catalog_handle_renew(c, "bob", a, now));
+    assert_false(pl_catalog_handle_drop(c, "bob", a));
+    assert_int_equal(pl_catalog_handle_get(c, "alice", "short", now, &got, NULL, &e2), PL_ERR_NOT_FOUND);
+    /* per-owner limit */
+    char x[33];
+    ok(pl_catalog_handle_put(c, "alice", df, 5, 100, now, 3, x, E));
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_handle_put(c, "alice", df, 5, 100, now, 3, x, &g_err), PL_ERR_LIMIT);
+    assert_non_null(strstr(g_err.msg, "too many handles"));
+    ok(pl_catalog_handle_put(c, "bob", df, 5, 100, now, 3, x, E)); /* others unaffected */
+    assert_int_equal(pl_catalog_owner_handles(c, "alice"), 3);
+    /* TTL: expired handles vanish; a renewal pushes the expiry */
+    assert_true(pl_catalog_handle_renew(c, "alice", a, now + 90)); /* a now lives to 190 */
+    assert_int_equal(pl_catalog_handle_get(c, "alice", b, now + 100, &got, NULL, &e2), PL_ERR_NOT_FOUND);
+    ok(pl_catalog_handle_get(c, "alice", a, now + 150, &got, NULL, E));
+    pl_df_release(got);
+    assert_int_equal(pl_catalog_sweep(c, now + 150), 3); /* b, x of alice, bob's */
+    assert_int_equal(pl_catalog_n_handles(c), 1);
+    assert_true(pl_catalog_handle_drop(c, "alice", a));
+    assert_false(pl_catalog_handle_drop(c, "alice", a));
+    assert_int_equal(pl_catalog_n_handles(c), 0);
+    /* many handles (bucket growth), freed with the catalog */
+    for (int i = 0; i < 2000; i++) ok(pl_catalog_handle_put(c, "carol", df, 1, 100, now, 0, x, E));
+    assert_int_equal(pl_catalog_n_handles(c), 2000);
+    ok(pl_catalog_handle_get(c, "carol", x, now, &got, NULL, E));
+    pl_df_release(got);
+    pl_df_release(df);
+    pl_catalog_free(c);
+}
+
+static void test_tables(void **state) {
+    (void)state;
+    pl_catalog *c = NULL;
+    ok(pl_catalog_new(&c, E));
+    pl_table *t5 = make_trades(5);
+    bool created = false;
+    ok(pl_catalog_table_create(c, "ticks", t5->schema, NULL, false, false, &created, E));
+    assert_true(created);
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_create(c, "TICKS", t5->schema, NULL, false, false, &created, &g_err),
+                     PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "already exists"));
+    ok(pl_catalog_table_create(c, "ticks", t5->schema, NULL, true, false, &created, E));
+    assert_false(created);
+    pl_table *s0 = NULL;
+    ok(pl_catalog_table_snapshot(c, "ticks", &s0, E));
+    assert_int_equal(s0->n_rows, 0);
+    int64_t rows = 0;
+    ok(pl_catalog_table_append(c, "ticks", t5, &rows, E));
+    assert_int_equal(rows, 5);
+    pl_table *s1 = NULL;
+    ok(pl_catalog_table_snapshot(c, "ticks", &s1, E));
+    ok(pl_catalog_table_append(c, "ticks", t5, &rows, E));
+    assert_int_equal(rows, 10);
+    /* snapshots taken before stay as they were */
+    assert_int_equal(s0->n_rows, 0);
+    assert_int_equal(s1->n_rows, 5);
+    assert_tables_equal(s1, t5);
+    pl_table *s2 = NULL;
+    ok(pl_catalog_table_snapshot(c, "ticks", &s2, E));
+    assert_int_equal(s2->n_rows, 10);
+    /* small appends merge into one batch */
+    assert_int_equal(s2->n_batches, 1);
+    /* a schema mismatch changes nothing */
+    pl_field f;
+    ok(pl_field_init(&f, "x", pl_type_simple(PL_TYPE_INT64), true, E));
+    pl_schema *other = NULL;
+    ok(pl_schema_new(1, &f, &other, E));
+    pl_field_reset(&f);
+    pl_builder *bld = NULL;
+    ok(pl_builder_new(pl_type_simple(PL_TYPE_INT64), 1, &bld, E));
+    ok(pl_builder_append_i64(bld, 1, E));
+    pl_array *arr = NULL;
+    ok(pl_builder_finish(bld, &arr, E));
+    pl_builder_free(bld);
+    pl_batch *bb = NULL;
+    ok(pl_batch_new(pl_schema_retain(other), 1, &arr, &bb, E));
+    pl_table *bad = NULL;
+    ok(pl_table_new(other, &bad, E));
+    ok(pl_table_append(bad, bb, E));
+    pl_batch_release(bb);
+    pl_schema_release(other);
+    assert_int_equal(pl_catalog_table_append(c, "ticks", bad, &rows, NULL), PL_ERR_TYPE);
+    pl_table_release(bad);
+    ok(pl_catalog_table_rows(c, "ticks", &rows, E));
+    assert_int_equal(rows, 10);
+    /* names, drop */
+    ok(pl_catalog_table_create(c, "other", t5->schema, t5, false, false, NULL, E));
+    char **names = NULL;
+    int32_t n = 0;
+    ok(pl_catalog_table_names(c, &names, &n, E));
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "ticks");
+    assert_string_equal(names[1], "other");
+    for (int32_t i = 0; i < n; i++) pl_free(names[i]);
+    pl_free(names);
+    ok(pl_catalog_table_rows(c, "other", &rows, E));
+    assert_int_equal(rows, 5);
+    bool dropped = false;
+    ok(pl_catalog_table_drop(c, "ticks", false, &dropped, E));
+    assert_true(dropped);
+    assert_int_equal(pl_catalog_table_drop(c, "ticks", false, &dropped, NULL), PL_ERR_NOT_FOUND);
+    ok(pl_catalog_table_drop(c, "ticks", true, &dropped, E));
+    assert_false(dropped);
+    assert_int_equal(pl_catalog_table_snapshot(c, "ticks", &s0, NULL), PL_ERR_NOT_FOUND);
+    /* a snapshot outlives its dropped table */
+    assert_int_equal(s2->n_rows, 10);
+    pl_table_release(s0);
+    pl_table_release(s1);
+    pl_table_release(s2);
+    pl_table_release(t5);
+    pl_catalog_free(c);
+}
+
+typedef struct race {
+    pl_catalog *c;
+    pl_table *rows;
+    int n_appends;
+    int bad;
+} race;
+
+static void *appender(void *arg) {
+    race *r = arg;
+    for (int i = 0; i < r->n_appends; i++) {
+        int64_t n = 0;
+        if (pl_catalog_table_append(r->c, "live", r->rows, &n, NULL)) r->bad++;
+    }
+    return NULL;
+}
+
+static void *reader(void *arg) {
+    race *r = arg;
+    int64_t last = 0;
+    for (int i = 0; i < 200; i++) {
+        pl_table *t = NULL;
+        if (pl_catalog_table_snapshot(r->c, "live", &t, NULL)) {
+            r->bad++;
+            continue;
+        }
+        /* whole appends only, never fewer rows than before */
+        if (t->n_rows % 7 != 0 || t->n_rows < last) r->bad++;
+        int64_t sum = 0;
+        for (int64_t b = 0; b < t->n_batches; b++) sum += t->batches[b]->n_rows;
+        if (sum != t->n_rows) r->bad++;
+        last = t->n_rows;
+        pl_table_release(t);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void **state) {
+    (void)state;
+    pl_catalog *c = NULL;
+    ok(pl_catalog_new(&c, E));
+    pl_table *t7 = make_trades(7);
+    ok(pl_catalog_table_create(c, "live", t7->schema, NULL, false, false, NULL, E));
+    race r = {c, t7, 2000, 0};
+    race r2 = r;
+    pthread_t a, b, d;
+    pthread_create(&a, NULL, appender, &r);
+    pthread_create(&b, NULL, reader, &r2);
+    pthread_create(&d, NULL, appender, &r2);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    pthread_join(d, NULL);
+    assert_int_equal(r.bad + r2.bad, 0);
+    int64_t rows = 0;
+    ok(pl_catalog_table_rows(c, "live", &rows, E));
+    assert_int_equal(rows, 7 * 4000);
+    pl_table *s = NULL;
+    ok(pl_catalog_table_snapshot(c, "live", &s, E));
+    assert_int_equal(s->n_rows, 28000);
+    assert_true(s->n_batches <= 28000 / 8000 + 2);
+    pl_table_release(s);
+    pl_table_release(t7);
+    pl_catalog_free(c);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handles),
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_concurrent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
