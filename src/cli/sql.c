@@ -168,8 +168,27 @@ static pl_status on_result(void *user, pl_sql_result *r, pl_error *err) {
     return st;
 }
 
+/* True when text holds nothing but white space, ';' and comments. */
+static bool sql_is_blank(const char *p) {
+    while (*p) {
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n') p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            if (!e) return false;
+            p = e + 2;
+        } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';') {
+            p++;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* --server: the whole text is one query on the server; its result is written like a local one. */
 static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
+    if (sql_is_blank(text)) return PL_OK;
     if (c->output && c->output_used)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "-o takes the result of one query; the SQL has several");
     pl_stream *st = NULL;
