@@ -192,8 +192,14 @@ static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
     if (c->output && c->output_used)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "-o takes the result of one query; the SQL has several");
     pl_stream *st = NULL;
-    PL_TRY(pl_client_sql(c->client, text, &st, err));
-    pl_status rc;
+    pl_status rc = pl_client_sql(c->client, text, &st, err);
+    if (rc) {
+        /* the server names where in the plan an error is; the plan is just this SQL */
+        static const char where[] = "root.sql: ";
+        if (err && strncmp(err->msg, where, sizeof where - 1) == 0)
+            memmove(err->msg, err->msg + sizeof where - 1, strlen(err->msg) - (sizeof where - 2));
+        return rc;
+    }
     if (c->count_only) {
         pl_table *t = NULL;
         rc = pl_stream_collect(st, &t, err);
