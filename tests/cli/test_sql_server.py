@@ -326,7 +326,7 @@ def test_metrics_and_json_logs(polaroid, root):
                 calls.append(obj)
     assert [c["status"] for c in calls] == ["OK", "NOT_FOUND"], s.stderr
     assert calls[0]["rows"] == 7 and calls[0]["level"] == "info"
-    assert re.fullmatch(r"[0-9a-f]{16}", calls[0]["request_id"])
+    assert re.fullmatch(r"[0-9a-zA-Z_-]{8,40}", calls[0]["request_id"])
     assert calls[0]["request_id"] != calls[1]["request_id"]
     assert "missing.parquet" in calls[1]["msg"]
     assert calls[0]["peer"].startswith("ipv4:127.0.0.1:")
