@@ -415,7 +415,15 @@ static bool is_ordered(pl_type_id id) {
 #define N_STATS 6
 static const char *const STATS[N_STATS] = {"count", "null_count", "mean", "std", "min", "max"};
 
-static pl_expr *stat_expr(int k, const char *col, pl_type_id id) {
+/* The column, as its value type when it is dictionary-encoded. */
+static pl_expr *stat_col(const char *col, const pl_type *t) {
+    pl_expr *e = pl_expr_col(col);
+    if (e && t->id == PL_TYPE_DICTIONARY) e = pl_expr_cast(e, pl_type_retain(t->value_type), false);
+    return e;
+}
+
+static pl_expr *stat_expr(int k, const char *col, const pl_type *t) {
+    pl_type_id id = t->id == PL_TYPE_DICTIONARY ? t->value_type->id : t->id;
     switch (k) {
     case 0: {
         pl_expr *a[1] = {pl_expr_col(col)};
@@ -430,14 +438,14 @@ static pl_expr *stat_expr(int k, const char *col, pl_type_id id) {
     case 3:
         if (!is_numeric(id)) return NULL;
         {
-            pl_expr *a[1] = {pl_expr_cast(pl_expr_col(col), pl_type_simple(PL_TYPE_FLOAT64), false)};
+            pl_expr *a[1] = {pl_expr_cast(stat_col(col, t), pl_type_simple(PL_TYPE_FLOAT64), false)};
             const char *fn = pl_agg_canonical(k == 2 ? "avg" : "stddev_samp");
             return pl_expr_agg(fn ? fn : (k == 2 ? "avg" : "stddev_samp"), 1, a, false, NULL, 0, NULL);
         }
     default:
         if (!is_ordered(id)) return NULL;
         {
-            pl_expr *a[1] = {pl_expr_col(col)};
+            pl_expr *a[1] = {stat_col(col, t)};
             return pl_expr_agg(k == 4 ? "min" : "max", 1, a, false, NULL, 0, NULL);
         }
     }
@@ -452,9 +460,9 @@ static pl_status describe_table(pl_srv_call *c, pl_df *df, pl_table **out, pl_er
     pl_status st = aggs && slot ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     for (int32_t i = 0; !st && i < nf; i++) {
         const pl_type *t = sch->fields[i].type;
-        pl_type_id id = t->id;
+        pl_type_id id = t->id == PL_TYPE_DICTIONARY ? t->value_type->id : t->id;
         for (int k = 0; k < N_STATS && !st; k++) {
-            pl_expr *e = stat_expr(k, sch->fields[i].name, id);
+            pl_expr *e = stat_expr(k, sch->fields[i].name, t);
             bool wanted = k < 2 || (k < 4 ? is_numeric(id) : is_ordered(id));
             if (!e && wanted) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
             slot[i * N_STATS + k] = e ? n_aggs : -1;
@@ -519,12 +527,11 @@ static pl_status describe_table(pl_srv_call *c, pl_df *df, pl_table **out, pl_er
     pl_batch *ob = NULL;
     pl_table *t = NULL;
     if (!st) {
-        st = pl_batch_new(pl_schema_retain(os), N_STATS, cols, &ob, err);
-        cols = NULL; /* taken */
-    }
-    if (cols)
+        st = pl_batch_new(pl_schema_retain(os), N_STATS, cols, &ob, err); /* takes the arrays */
+    } else if (cols) {
         for (int32_t i = 0; i <= nf; i++)
             if (cols[i]) pl_array_release(cols[i]);
+    }
     pl_free(cols);
     if (!st) st = pl_table_new(os, &t, err);
     if (!st) st = pl_table_append(t, ob, err);

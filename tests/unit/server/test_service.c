@@ -167,6 +167,446 @@ static void test_errors_and_codes(void **state) {
     pl_srv_free(s);
 }
 
+
+static Polaroid__V1__Plan *plan_of(Polaroid__V1__Relation *root) {
+    Polaroid__V1__Plan *p = calloc(1, sizeof *p);
+    polaroid__v1__plan__init(p);
+    p->root = root;
+    return p;
+}
+
+static void test_explain_describe(void **state) {
+    (void)state;
+    pl_srv *s = new_srv();
+    pl_srv_call c = make_call(s, "");
+    uint8_t *resp;
+    size_t n;
+    Polaroid__V1__ExplainRequest *q = calloc(1, sizeof *q);
+    polaroid__v1__explain_request__init(q);
+    q->plan = plan_of(rel_filter(rel_read("trades.parquet"), ex_sql("price > 10")));
+    ok(call_method(&c, PL_SRV_EXPLAIN, &q->base, &resp, &n));
+    Polaroid__V1__ExplainResponse *r = polaroid__v1__explain_response__unpack(NULL, n, resp);
+    assert_non_null(strstr(r->text, "trades.parquet"));
+    assert_null(strstr(r->text, g_root)); /* never the server's root */
+    polaroid__v1__explain_response__free_unpacked(r, NULL);
+    pl_free(resp);
+    q->analyze = true;
+    ok(call_method(&c, PL_SRV_EXPLAIN, &q->base, &resp, &n));
+    r = polaroid__v1__explain_response__unpack(NULL, n, resp);
+    assert_non_null(r->text);
+    assert_null(strstr(r->text, g_root));
+    polaroid__v1__explain_response__free_unpacked(r, NULL);
+    pl_free(resp);
+    tree_free(&q->base);
+
+    /* Describe: count, null_count, mean, std, min, max as text */
+    Polaroid__V1__PlanRequest *d = plan_req(rel_read("trades.parquet"));
+    ok(call_method(&c, PL_SRV_DESCRIBE, &d->base, &resp, &n));
+    Polaroid__V1__DescribeResponse *dr = polaroid__v1__describe_response__unpack(NULL, n, resp);
+    pl_buf *b = NULL;
+    ok(pl_buf_new((int64_t)dr->arrow_ipc.len, &b, E));
+    memcpy(b->data, dr->arrow_ipc.data, dr->arrow_ipc.len);
+    b->size = (int64_t)dr->arrow_ipc.len;
+    pl_stream *st = NULL;
+    ok(pl_ipc_scan_buffer(b, "describe", NULL, &st, E));
+    pl_table *t = NULL;
+    ok(pl_stream_collect(st, &t, E));
+    pl_stream_free(st);
+    pl_buf_release(b);
+    assert_int_equal(t->n_rows, 6);
+    assert_int_equal(t->schema->n_fields, 5);
+    assert_string_equal(t->schema->fields[0].name, "statistic");
+    pl_batch *one = NULL;
+    ok(pl_table_combine(t, &one, E));
+    char buf[64];
+    pl_value v;
+    /* qty: 100 rows, 10 NULL; id: min 0, max 99, mean 49.5 */
+    const char *want_qty[] = {"90", "10"};
+    for (int k = 0; k < 2; k++) {
+        pl_value_init_null(&v);
+        ok(pl_value_from_array(one->columns[4], k, &v, E));
+        assert_string_equal(pl_value_to_string(&v, buf, sizeof buf), want_qty[k]);
+        pl_value_reset(&v);
+    }
+    pl_value_init_null(&v);
+    ok(pl_value_from_array(one->columns[1], 2, &v, E));
+    assert_string_equal(pl_value_to_string(&v, buf, sizeof buf), "49.5");
+    pl_value_reset(&v);
+    pl_value_init_null(&v);
+    ok(pl_value_from_array(one->columns[1], 5, &v, E));
+    assert_string_equal(pl_value_to_string(&v, buf, sizeof buf), "99");
+    pl_value_reset(&v);
+    pl_value_init_null(&v);
+    ok(pl_value_from_array(one->columns[2], 4, &v, E)); /* sym min */
+    assert_string_equal(pl_value_to_string(&v, buf, sizeof buf), "AAPL");
+    pl_value_reset(&v);
+    pl_value_init_null(&v);
+    ok(pl_value_from_array(one->columns[2], 2, &v, E)); /* no mean of a string */
+    assert_true(v.is_null);
+    pl_value_reset(&v);
+    pl_batch_release(one);
+    pl_table_release(t);
+    polaroid__v1__describe_response__free_unpacked(dr, NULL);
+    pl_free(resp);
+    tree_free(&d->base);
+    pl_srv_free(s);
+}
+
+static void test_write(void **state) {
+    (void)state;
+    pl_srv *s = new_srv();
+    pl_srv_call c = make_call(s, "");
+    uint8_t *resp;
+    size_t n;
+    Polaroid__V1__WriteRequest *q = calloc(1, sizeof *q);
+    polaroid__v1__write_request__init(q);
+    q->plan = plan_of(rel_filter(rel_read("trades.parquet"), ex_sql("id < 10")));
+    q->path = strdup("sub/out.parquet");
+    q->compression = strdup("snappy");
+    ok(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n));
+    Polaroid__V1__WriteResponse *r = polaroid__v1__write_response__unpack(NULL, n, resp);
+    assert_int_equal(r->rows, 10);
+    assert_true(r->bytes > 0);
+    assert_string_equal(r->path, "sub/out.parquet");
+    polaroid__v1__write_response__free_unpacked(r, NULL);
+    pl_free(resp);
+    pl_table *back = sql_table("SELECT * FROM 'sub/out.parquet'");
+    pl_table *want = sql_table("SELECT * FROM 'trades.parquet' WHERE id < 10");
+    assert_tables_equal(back, want);
+    pl_table_release(back);
+    pl_table_release(want);
+    /* exists: ALREADY_EXISTS, unless overwrite */
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_ALREADY_EXISTS);
+    q->overwrite = true;
+    ok(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n));
+    pl_free(resp);
+    /* escapes, bad compression, no extension */
+    free(q->path);
+    q->path = strdup("../out.parquet");
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_PERMISSION);
+    free(q->path);
+    q->path = strdup("sub/x.csv");
+    free(q->compression);
+    q->compression = strdup("rar");
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_INVALID_ARG);
+    free(q->compression);
+    q->compression = strdup("");
+    free(q->path);
+    q->path = strdup("sub/noext");
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_INVALID_ARG);
+    q->format = POLAROID__V1__READ_FILES__FORMAT__FORMAT_CSV;
+    ok(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n));
+    pl_free(resp);
+    tree_free(&q->base);
+    pl_srv_free(s);
+}
+
+static void test_handles(void **state) {
+    (void)state;
+    pl_srv *s = new_srv();
+    pl_srv_call c = make_call(s, "alice");
+    pl_srv_call other = make_call(s, "bob");
+    uint8_t *resp;
+    size_t n;
+    Polaroid__V1__CreateHandleRequest *q = calloc(1, sizeof *q);
+    polaroid__v1__create_handle_request__init(q);
+    q->plan = plan_of(rel_filter(rel_read("trades.parquet"), ex_sql("id < 10")));
+    q->materialize = true;
+    ok(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n));
+    Polaroid__V1__HandleInfo *h = polaroid__v1__handle_info__unpack(NULL, n, resp);
+    pl_free(resp);
+    assert_int_equal(h->num_rows, 10);
+    assert_int_equal(h->ttl_seconds, 300);
+    assert_int_equal(strlen(h->id), 32);
+    assert_int_equal(h->schema->n_fields, 4);
+    /* the handle as a relation: its owner sees it, another does not */
+    Polaroid__V1__Relation *hr = rel_new();
+    Polaroid__V1__HandleRef *ref = calloc(1, sizeof *ref);
+    polaroid__v1__handle_ref__init(ref);
+    ref->id = strdup(h->id);
+    hr->rel_case = POLAROID__V1__RELATION__REL_HANDLE;
+    hr->handle = ref;
+    Polaroid__V1__PlanRequest *pr = plan_req(hr);
+    ok(call_method(&c, PL_SRV_SCHEMA, &pr->base, &resp, &n));
+    pl_free(resp);
+    assert_int_equal(call_method(&other, PL_SRV_SCHEMA, &pr->base, &resp, &n), PL_ERR_NOT_FOUND);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_NOT_FOUND);
+    /* heartbeat: alive for the owner, unknown for others */
+    Polaroid__V1__HeartbeatRequest hb = POLAROID__V1__HEARTBEAT_REQUEST__INIT;
+    char *ids[2] = {h->id, "0123456789abcdef0123456789abcdef"};
+    hb.n_handle_ids = 2;
+    hb.handle_ids = ids;
+    ok(call_method(&c, PL_SRV_HEARTBEAT, &hb.base, &resp, &n));
+    Polaroid__V1__HeartbeatResponse *hbr = polaroid__v1__heartbeat_response__unpack(NULL, n, resp);
+    assert_int_equal(hbr->n_alive, 1);
+    assert_string_equal(hbr->alive[0], h->id);
+    assert_int_equal(hbr->n_unknown, 1);
+    polaroid__v1__heartbeat_response__free_unpacked(hbr, NULL);
+    pl_free(resp);
+    ok(call_method(&other, PL_SRV_HEARTBEAT, &hb.base, &resp, &n));
+    hbr = polaroid__v1__heartbeat_response__unpack(NULL, n, resp);
+    assert_int_equal(hbr->n_alive, 0);
+    polaroid__v1__heartbeat_response__free_unpacked(hbr, NULL);
+    pl_free(resp);
+    /* drop: another owner drops nothing */
+    Polaroid__V1__DropHandleRequest dq = POLAROID__V1__DROP_HANDLE_REQUEST__INIT;
+    dq.n_handle_ids = 1;
+    dq.handle_ids = ids;
+    ok(call_method(&other, PL_SRV_DROP_HANDLE, &dq.base, &resp, &n));
+    Polaroid__V1__DropHandleResponse *dr = polaroid__v1__drop_handle_response__unpack(NULL, n, resp);
+    assert_int_equal(dr->dropped, 0);
+    polaroid__v1__drop_handle_response__free_unpacked(dr, NULL);
+    pl_free(resp);
+    ok(call_method(&c, PL_SRV_DROP_HANDLE, &dq.base, &resp, &n));
+    dr = polaroid__v1__drop_handle_response__unpack(NULL, n, resp);
+    assert_int_equal(dr->dropped, 1);
+    polaroid__v1__drop_handle_response__free_unpacked(dr, NULL);
+    pl_free(resp);
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &pr->base, &resp, &n), PL_ERR_NOT_FOUND);
+    /* a short TTL, swept */
+    q->materialize = false;
+    q->ttl_seconds = 1;
+    ok(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n));
+    Polaroid__V1__HandleInfo *h2 = polaroid__v1__handle_info__unpack(NULL, n, resp);
+    pl_free(resp);
+    assert_int_equal(h2->num_rows, -1);
+    assert_int_equal(pl_catalog_n_handles(pl_srv_catalog(s)), 1);
+    pl_srv_sweep(s, pl_now_ns() + 2000000000ll);
+    assert_int_equal(pl_catalog_n_handles(pl_srv_catalog(s)), 0);
+    polaroid__v1__handle_info__free_unpacked(h2, NULL);
+    polaroid__v1__handle_info__free_unpacked(h, NULL);
+    tree_free(&pr->base);
+    tree_free(&q->base);
+    pl_srv_free(s);
+}
+
+static pl_status append_json(pl_srv_append *a, const char *table, uint64_t seq, const char *rows,
+                             Polaroid__V1__AppendAck **ack) {
+    Polaroid__V1__AppendRequest q = POLAROID__V1__APPEND_REQUEST__INIT;
+    q.table = (char *)(table ? table : "");
+    q.seq = seq;
+    q.data_case = POLAROID__V1__APPEND_REQUEST__DATA_JSON_ROWS;
+    q.json_rows = (char *)rows;
+    size_t n = polaroid__v1__append_request__get_packed_size(&q);
+    uint8_t *buf = malloc(n + 1);
+    polaroid__v1__append_request__pack(&q, buf);
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    pl_error_init(&g_err);
+    pl_status st = pl_srv_append_one(a, buf, n, &out, &out_len, &g_err);
+    free(buf);
+    if (!st) {
+        *ack = polaroid__v1__append_ack__unpack(NULL, out_len, out);
+        pl_free(out);
+    }
+    return st;
+}
+
+static void test_tables_and_append(void **state) {
+    (void)state;
+    pl_srv *s = new_srv();
+    pl_srv_call c = make_call(s, "");
+    uint8_t *resp;
+    size_t n;
+    Polaroid__V1__CreateTableRequest ct = POLAROID__V1__CREATE_TABLE_REQUEST__INIT;
+    Polaroid__V1__ColumnDef cd[3] = {POLAROID__V1__COLUMN_DEF__INIT, POLAROID__V1__COLUMN_DEF__INIT,
+                                     POLAROID__V1__COLUMN_DEF__INIT};
+    Polaroid__V1__ColumnDef *cds[3] = {&cd[0], &cd[1], &cd[2]};
+    cd[0].name = "sym";
+    cd[0].type = "VARCHAR";
+    cd[1].name = "px";
+    cd[1].type = "DOUBLE";
+    cd[2].name = "ts";
+    cd[2].type = "TIMESTAMP";
+    ct.name = "ticks";
+    ct.n_columns = 3;
+    ct.columns = cds;
+    ok(call_method(&c, PL_SRV_CREATE_TABLE, &ct.base, &resp, &n));
+    Polaroid__V1__TableInfo *ti = polaroid__v1__table_info__unpack(NULL, n, resp);
+    assert_int_equal(ti->num_rows, 0);
+    assert_int_equal(ti->schema->n_fields, 3);
+    assert_string_equal(ti->schema->fields[2]->type, "timestamp[us]");
+    polaroid__v1__table_info__free_unpacked(ti, NULL);
+    pl_free(resp);
+    assert_int_equal(call_method(&c, PL_SRV_CREATE_TABLE, &ct.base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_ALREADY_EXISTS);
+    cd[1].type = "NOTATYPE";
+    ct.replace = true;
+    assert_int_equal(call_method(&c, PL_SRV_CREATE_TABLE, &ct.base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "px"));
+    ct.replace = false;
+
+    /* appends: JSON rows, visible at once to SQL and Relation.table */
+    pl_srv_append *a = NULL;
+    ok(pl_srv_append_open(&c, &a, E));
+    Polaroid__V1__AppendAck *ack = NULL;
+    ok(append_json(a, "ticks", 7,
+                   "{\"sym\": \"AAPL\", \"px\": 1.5, \"ts\": \"2024-01-02 09:30:00\"}\n"
+                   "{\"sym\": \"caf\\u00e9\", \"px\": null}\n",
+                   &ack));
+    assert_int_equal(ack->seq, 7);
+    assert_int_equal(ack->rows, 2);
+    assert_int_equal(ack->table_rows, 2);
+    polaroid__v1__append_ack__free_unpacked(ack, NULL);
+    ok(append_json(a, NULL, 8, "{\"px\": 3}", &ack)); /* the table is remembered */
+    assert_int_equal(ack->table_rows, 3);
+    polaroid__v1__append_ack__free_unpacked(ack, NULL);
+    /* bad rows change nothing */
+    assert_int_equal(append_json(a, NULL, 9, "{\"nope\": 1}", &ack), PL_ERR_INVALID_ARG);
+    assert_int_equal(append_json(a, NULL, 9, "{\"px\": \"abc\"}", &ack), PL_ERR_INVALID_ARG);
+    assert_int_equal(append_json(a, NULL, 9, "{\"px\": 1", &ack), PL_ERR_INVALID_ARG);
+    assert_int_equal(append_json(a, NULL, 9, "[1]", &ack), PL_ERR_INVALID_ARG);
+    assert_int_equal(append_json(a, "missing", 9, "{}", &ack), PL_ERR_NOT_FOUND);
+    pl_srv_append_close(a);
+    pl_srv_append *a2 = NULL;
+    ok(pl_srv_append_open(&c, &a2, E));
+    assert_int_equal(append_json(a2, NULL, 1, "{}", &ack), PL_ERR_INVALID_ARG); /* no table yet */
+    /* Arrow IPC rows with columns in another order and another numeric type */
+    pl_table *src = sql_table("SELECT 2.5 AS px, 'MSFT' AS sym, TIMESTAMP '2024-01-03 10:00:00' AS ts");
+    pl_buf *ipc = NULL;
+    ok(pl_ipc_write_table_buf(src, false, NULL, &ipc, E));
+    Polaroid__V1__AppendRequest aq = POLAROID__V1__APPEND_REQUEST__INIT;
+    aq.table = "ticks";
+    aq.seq = 2;
+    aq.data_case = POLAROID__V1__APPEND_REQUEST__DATA_ARROW_IPC;
+    aq.arrow_ipc.data = ipc->data;
+    aq.arrow_ipc.len = (size_t)ipc->size;
+    size_t qn = polaroid__v1__append_request__get_packed_size(&aq);
+    uint8_t *qb = malloc(qn);
+    polaroid__v1__append_request__pack(&aq, qb);
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    ok(pl_srv_append_one(a2, qb, qn, &out, &out_len, E));
+    ack = polaroid__v1__append_ack__unpack(NULL, out_len, out);
+    assert_int_equal(ack->rows, 1);
+    assert_int_equal(ack->table_rows, 4);
+    polaroid__v1__append_ack__free_unpacked(ack, NULL);
+    pl_free(out);
+    free(qb);
+    pl_buf_release(ipc);
+    pl_table_release(src);
+    pl_srv_append_close(a2);
+
+    /* SQL over the live table */
+    Polaroid__V1__Relation *rq = rel_sql("SELECT count(*) AS n, count(px) AS npx, sum(px) AS s, "
+                                         "max(sym) AS m FROM ticks");
+    pl_table *got = NULL;
+    ok(collect_rel(&c, rq, &got));
+    pl_table *want = sql_table("SELECT 4::BIGINT AS n, 3::BIGINT AS npx, 7.0 AS s, 'café' AS m");
+    pl_batch *gb = NULL;
+    ok(pl_table_combine(got, &gb, E));
+    char buf[64];
+    pl_value v;
+    const char *expect[] = {"4", "3", "7.0", "café"};
+    for (int i = 0; i < 4; i++) {
+        pl_value_init_null(&v);
+        ok(pl_value_from_array(gb->columns[i], 0, &v, E));
+        assert_string_equal(pl_value_to_string(&v, buf, sizeof buf), expect[i]);
+        pl_value_reset(&v);
+    }
+    pl_batch_release(gb);
+    pl_table_release(got);
+    pl_table_release(want);
+
+    /* ListTables, DropTable */
+    Polaroid__V1__ListTablesRequest lq = POLAROID__V1__LIST_TABLES_REQUEST__INIT;
+    ok(call_method(&c, PL_SRV_LIST_TABLES, &lq.base, &resp, &n));
+    Polaroid__V1__ListTablesResponse *lr = polaroid__v1__list_tables_response__unpack(NULL, n, resp);
+    assert_int_equal(lr->n_tables, 1);
+    assert_string_equal(lr->tables[0]->name, "ticks");
+    assert_int_equal(lr->tables[0]->num_rows, 4);
+    polaroid__v1__list_tables_response__free_unpacked(lr, NULL);
+    pl_free(resp);
+    /* CREATE TABLE AS a plan */
+    Polaroid__V1__CreateTableRequest ca = POLAROID__V1__CREATE_TABLE_REQUEST__INIT;
+    ca.name = "copy";
+    ca.as_plan = plan_of(rel_read("trades.csv"));
+    ok(call_method(&c, PL_SRV_CREATE_TABLE, &ca.base, &resp, &n));
+    ti = polaroid__v1__table_info__unpack(NULL, n, resp);
+    assert_int_equal(ti->num_rows, 100);
+    polaroid__v1__table_info__free_unpacked(ti, NULL);
+    pl_free(resp);
+    tree_free(&ca.as_plan->base);
+    Polaroid__V1__DropTableRequest dq = POLAROID__V1__DROP_TABLE_REQUEST__INIT;
+    dq.name = "ticks";
+    ok(call_method(&c, PL_SRV_DROP_TABLE, &dq.base, &resp, &n));
+    pl_free(resp);
+    assert_int_equal(call_method(&c, PL_SRV_DROP_TABLE, &dq.base, &resp, &n), PL_ERR_NOT_FOUND);
+    dq.if_exists = true;
+    ok(call_method(&c, PL_SRV_DROP_TABLE, &dq.base, &resp, &n));
+    Polaroid__V1__DropTableResponse *dr = polaroid__v1__drop_table_response__unpack(NULL, n, resp);
+    assert_false(dr->dropped);
+    polaroid__v1__drop_table_response__free_unpacked(dr, NULL);
+    pl_free(resp);
+    pl_srv_free(s);
+}
+
+static void test_hostile(void **state) {
+    (void)state;
+    pl_srv *s = new_srv();
+    pl_srv_call c = make_call(s, "");
+    uint8_t *resp;
+    size_t n;
+    /* a plan nested 300 deep: refused by the decoder */
+    Polaroid__V1__Relation *r = rel_read("trades.parquet");
+    for (int i = 0; i < 300; i++) r = rel_filter(r, ex_sql("true"));
+    Polaroid__V1__PlanRequest *q = plan_req(r);
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q->base, &resp, &n), PL_ERR_LIMIT);
+    assert_non_null(strstr(g_err.msg, "plan nested deeper than 256"));
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_INVALID_ARGUMENT);
+    tree_free(&q->base);
+    /* nested a million levels deep on the wire: refused before protobuf-c recurses */
+    size_t depth = 1000000;
+    uint8_t *deep = malloc(depth * 6 + 16);
+    size_t len = 0;
+    /* PlanRequest.plan(1) -> Plan.root(1) -> Relation.filter(11) -> Filter.input(1) -> ... :
+     * written inside out as tag + one-byte-or-more lengths; a truncated innermost length is
+     * fine, the depth check comes first */
+    for (size_t i = 0; i < depth; i++) {
+        deep[len++] = 0x0a; /* field 1, length-delimited */
+        deep[len++] = 0x00;
+    }
+    pl_error_init(&g_err);
+    pl_status st = pl_srv_unary(&c, PL_SRV_SCHEMA, deep, len, &resp, &n, &g_err);
+    assert_true(st == PL_ERR_INVALID_ARG || st == PL_ERR_LIMIT);
+    free(deep);
+    /* a length prefix claiming gigabytes */
+    static const uint8_t huge[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00};
+    pl_error_init(&g_err);
+    assert_int_equal(pl_srv_unary(&c, PL_SRV_SCHEMA, huge, sizeof huge, &resp, &n, &g_err), PL_ERR_INVALID_ARG);
+    /* unknown oneof / fields are skipped; an unset relation is an error */
+    Polaroid__V1__PlanRequest *q2 = plan_req(rel_new());
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "relation without a kind"));
+    tree_free(&q2->base);
+    /* bad UTF-8 in a column name */
+    q2 = plan_req(rel_select(rel_read("trades.parquet"), 1, named(ex_col("a\xff"), NULL)));
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "UTF-8"));
+    tree_free(&q2->base);
+    /* unknown function, wrong types, bad SQL expression */
+    q2 = plan_req(rel_filter(rel_read("trades.parquet"), ex_call("frobnicate", 1, ex_col("id"))));
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "unknown function \"frobnicate\""));
+    tree_free(&q2->base);
+    q2 = plan_req(rel_filter(rel_read("trades.parquet"), ex_call("add", 2, ex_col("sym"), ex_col("price"))));
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n) != PL_OK, true);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_INVALID_ARGUMENT);
+    tree_free(&q2->base);
+    q2 = plan_req(rel_filter(rel_read("trades.parquet"), ex_sql("price >")));
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
+    assert_true(g_err.sql_pos >= 0 && g_err.sql_pos <= 7);
+    tree_free(&q2->base);
+    q2 = plan_req(rel_filter(rel_read("trades.parquet"), ex_sql("1 FROM x")));
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
+    tree_free(&q2->base);
+    q2 = plan_req(rel_filter(rel_read("trades.parquet"), ex_sql("true; DROP TABLE x")));
+    assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
+    tree_free(&q2->base);
+    pl_srv_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_method_table),
@@ -174,6 +614,11 @@ int main(void) {
         cmocka_unit_test(test_health),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_errors_and_codes),
+        cmocka_unit_test(test_explain_describe),
+        cmocka_unit_test(test_write),
+        cmocka_unit_test(test_handles),
+        cmocka_unit_test(test_tables_and_append),
+        cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
