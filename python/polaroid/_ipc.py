@@ -11,6 +11,7 @@ bodies: every RecordBatch references the payload's bytes.
 
 from __future__ import annotations
 
+import collections
 from typing import Any, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
@@ -60,19 +61,63 @@ def parse_execute_response(raw: bytes) -> Tuple[int, Any]:
     return 0, None  # an empty response (a newer server's payload we do not know): ignored
 
 
+class _ChunkQueue:
+    """A read-only file over queued buffers for pyarrow's stream reader: reads inside one chunk
+    return a zero-copy view of it; only a read across chunks copies."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._q: "collections.deque[memoryview]" = collections.deque()
+
+    def push(self, buf: pa.Buffer) -> None:
+        if buf.size:
+            self._q.append(memoryview(buf))
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> Any:
+        q = self._q
+        if not q:
+            return b""
+        cur = q[0]
+        if n < 0 or len(cur) <= n:
+            q.popleft()
+            if n < 0 or len(cur) == n or not q:
+                return cur
+            parts, need = [cur], n - len(cur)
+            while q and need > 0:
+                c = q[0]
+                if len(c) <= need:
+                    parts.append(q.popleft())
+                    need -= len(c)
+                else:
+                    parts.append(c[:need])
+                    q[0] = c[need:]
+                    need = 0
+            return b"".join(parts)
+        q[0] = cur[n:]
+        return cur[:n]
+
+    def close(self) -> None:
+        pass
+
+
 class StreamDecoder:
     """Incremental decoder of an Arrow IPC stream delivered in whole-message chunks.
 
-    ``feed(chunk)`` returns the record batches completed by that chunk. The common case (no
-    dictionaries) reads each message with ``pyarrow.ipc.read_message`` and
-    ``read_record_batch`` straight from the chunk's memory; streams with dictionary messages
-    switch to replaying the schema and dictionaries through a stream reader per batch."""
+    ``feed(chunk)`` returns the record batches completed by that chunk. Without dictionary
+    fields each message is read with ``pyarrow.ipc.read_message`` and ``read_record_batch``
+    straight from the chunk's memory (no copy). With dictionary fields the complete messages go
+    to one pyarrow stream reader (it keeps the dictionaries, deltas and replacements), reading
+    from a queue of the chunks, again without copying the bodies."""
 
     def __init__(self) -> None:
         self.schema: Optional[pa.Schema] = None
-        self._schema_buf: Optional[pa.Buffer] = None
-        self._dicts: List[pa.Buffer] = []  # dictionary messages, serialised, in order
         self._pending: List[pa.Buffer] = []  # partial message bytes (a message split over chunks)
+        self._queue: Optional[_ChunkQueue] = None  # dictionary streams: the reader's input
+        self._reader: Any = None
         self.finished = False
         self.num_batches = 0
         self.num_rows = 0
@@ -87,6 +132,8 @@ class StreamDecoder:
         size = buf.size
         reader = pa.BufferReader(buf)
         pos = 0
+        n_batches = 0  # record batch messages for the stream reader (dictionary streams)
+        first = 0  # start of the bytes not yet given to the stream reader
         while pos < size:
             try:
                 msg = ipc.read_message(reader)
@@ -100,9 +147,32 @@ class StreamDecoder:
                 self._pending = [buf.slice(pos)]
                 break
             end = reader.tell()
-            b = self._one(msg, buf, pos, end)
+            t = msg.type
+            if t == "schema":
+                if self.schema is not None:
+                    raise ValueError("malformed Arrow IPC stream: a second schema message")
+                self.schema = ipc.read_schema(msg)
+                if _has_dictionary(self.schema):
+                    self._queue = _ChunkQueue()
+            elif self.schema is None:
+                raise ValueError("malformed Arrow IPC stream: a message before the schema")
+            elif self._queue is not None:
+                if t == "record batch":
+                    n_batches += 1
+            elif t == "record batch":
+                b = ipc.read_record_batch(msg, self.schema)
+                self.num_batches += 1
+                self.num_rows += b.num_rows
+                out.append(b)
             pos = end
-            if b is not None:
+        if self._queue is not None and pos > first:
+            self._queue.push(buf.slice(first, pos - first))
+            if self._reader is None:
+                self._reader = ipc.open_stream(pa.PythonFile(self._queue, mode="r"))
+            for _ in range(n_batches):
+                b = self._reader.read_next_batch()
+                self.num_batches += 1
+                self.num_rows += b.num_rows
                 out.append(b)
         return out
 
@@ -111,28 +181,9 @@ class StreamDecoder:
         if self._pending and sum(p.size for p in self._pending) > 0:
             raise ValueError("truncated Arrow IPC stream: the last message is incomplete")
 
-    def _one(self, msg: Any, buf: pa.Buffer, start: int, end: int) -> Optional[pa.RecordBatch]:
-        t = msg.type
-        if t == "schema":
-            self.schema = ipc.read_schema(msg)
-            self._schema_buf = buf.slice(start, end - start)
-            return None
-        if self.schema is None:
-            raise ValueError("malformed Arrow IPC stream: a message before the schema")
-        if t == "dictionary":
-            self._dicts.append(buf.slice(start, end - start))
-            return None
-        if t != "record batch":
-            return None
-        if self._dicts:
-            parts = [self._schema_buf] + self._dicts + [buf.slice(start, end - start)]
-            reader = ipc.open_stream(pa.BufferReader(_concat(parts)))
-            b = reader.read_next_batch()
-        else:
-            b = ipc.read_record_batch(msg, self.schema)
-        self.num_batches += 1
-        self.num_rows += b.num_rows
-        return b
+
+def _has_dictionary(schema: pa.Schema) -> bool:
+    return any("dictionary<" in str(f.type) for f in schema)
 
 
 def _concat(parts: List[pa.Buffer]) -> pa.Buffer:

@@ -10,6 +10,8 @@ DataFrame uses them any more.
 
 from __future__ import annotations
 
+import atexit
+import collections
 import json
 import os
 import threading
@@ -84,6 +86,7 @@ class Handle:
         self._schema_resp = info.schema
         self.expired = False
         self._finalizer = weakref.finalize(self, Client._release_handle_ref, weakref.ref(client), self.id)
+        self._finalizer.atexit = False  # at exit the client's own hook drops what is left
 
     @property
     def schema(self) -> pa.Schema:
@@ -95,7 +98,16 @@ class Handle:
 
     def drop(self) -> None:
         """Drops the handle now (DataFrames reading it then fail with NOT_FOUND)."""
-        self._finalizer()
+        if not self._finalizer.alive:
+            return
+        client_ref = self._finalizer.detach()[2][0]
+        c = client_ref()
+        if c is None:
+            return
+        with c._lock:
+            c._handles.pop(self.id, None)
+        if not c._closed:
+            c._call(c._drop_handle_rpc, pb.DropHandleRequest(handle_ids=[self.id]))
 
     def __repr__(self) -> str:
         return f"<polaroid.Handle {self.id} rows={self.num_rows} {'alive' if self.alive else 'dropped'}>"
@@ -113,6 +125,10 @@ class Client:
         server's default, 1 MiB); the channel itself accepts any size the server sends.
       heartbeat_interval: seconds between handle renewals (default: a third of the TTL).
       options: extra gRPC channel options.
+      shared_memory: same-host fast path for large results (the server writes the Arrow stream
+        to a file under /dev/shm that the client maps without a copy): None = when the server
+        offers it and the connection is local, False = never.
+      shared_memory_min_bytes: results smaller than this still come as messages.
     """
 
     def __init__(
@@ -131,10 +147,15 @@ class Client:
         heartbeat_interval: Optional[float] = None,
         options: Optional[Sequence[Tuple[str, Any]]] = None,
         retries: bool = True,
+        shared_memory: Optional[bool] = None,
+        shared_memory_min_bytes: int = 8 << 20,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self.max_message_bytes = int(max_message_bytes)
+        self.shared_memory = shared_memory
+        self.shared_memory_min_bytes = int(shared_memory_min_bytes)
+        self._shm_ok: Optional[bool] = None if shared_memory is not False else False
         if token is None:
             token = os.environ.get("POLAROID_TOKEN") or None
         self._token = token
@@ -204,6 +225,7 @@ class Client:
         self._hb_wake = threading.Event()
         self._closed = False
         self._table_schemas: Dict[str, pa.Schema] = {}
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     # ------------------------------------------------------------ plumbing
     def _call(self, rpc: Any, req: Any, timeout: Optional[float] = None) -> Any:
@@ -223,7 +245,7 @@ class Client:
     def metadata(self) -> Tuple[Tuple[str, str], ...]:
         return self._metadata
 
-    def close(self) -> None:
+    def close(self, timeout: float = 2.0) -> None:
         """Drops this client's handles, stops the heartbeat thread and closes the channel."""
         if self._closed:
             return
@@ -234,7 +256,7 @@ class Client:
         self._stop_heartbeat()
         if ids:
             try:
-                self._drop_handle_rpc(pb.DropHandleRequest(handle_ids=ids), timeout=2.0,
+                self._drop_handle_rpc(pb.DropHandleRequest(handle_ids=ids), timeout=timeout,
                                       metadata=self._metadata)
             except grpc.RpcError:
                 pass
@@ -335,9 +357,20 @@ class Client:
         return self._df(pb.Relation(handle=pb.HandleRef(id=handle_id)))
 
     # ------------------------------------------------------------ Execute
+    def _shared_memory_ok(self) -> bool:
+        if self._shm_ok is None:
+            try:
+                info = self.server_info(timeout=10)
+                self._shm_ok = "shared_memory" in info.capabilities and info.same_host
+            except PolaroidError:
+                return False  # ask again next time
+        return self._shm_ok
+
     def execute(self, plan: Union[pb.Plan, DataFrame], *, max_message_bytes: int = 0,
-                timeout: Optional[float] = None) -> "ResultStream":
-        """Starts a query; iterate the returned ResultStream for RecordBatches."""
+                timeout: Optional[float] = None, shared_memory: Optional[bool] = None
+                ) -> "ResultStream":
+        """Starts a query; iterate the returned ResultStream for RecordBatches. Streaming
+        (iter_batches, to_reader) asks for messages, collect() also accepts a same-host file."""
         if isinstance(plan, DataFrame):
             plan = plan.plan
         t = timeout if timeout is not None else self.timeout
@@ -345,6 +378,11 @@ class Client:
                                  request_id=uuid.uuid4().hex[:16])
         if t is not None:
             opts.timeout_ms = max(1, int(t * 1000))
+        if shared_memory is None:
+            shared_memory = self._shared_memory_ok()
+        if shared_memory:
+            opts.allow_shared_memory = True
+            opts.shared_memory_min_bytes = self.shared_memory_min_bytes
         if self._closed:
             raise PolaroidError("the client is closed")
         call = self._execute(pb.ExecuteRequest(plan=plan, options=opts), timeout=t,
@@ -360,11 +398,12 @@ class Client:
 
     def _df_iter_batches(self, df: DataFrame, *, max_message_bytes: int = 0,
                          timeout: Optional[float] = None) -> Iterator[pa.RecordBatch]:
-        rs = self.execute(df.plan, max_message_bytes=max_message_bytes, timeout=timeout)
+        rs = self.execute(df.plan, max_message_bytes=max_message_bytes, timeout=timeout,
+                          shared_memory=False)
         return rs.batches()
 
     def _df_reader(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.RecordBatchReader:
-        rs = self.execute(df.plan, timeout=timeout)
+        rs = self.execute(df.plan, timeout=timeout, shared_memory=False)
         schema = rs.read_schema()
         return pa.RecordBatchReader.from_batches(schema, rs.batches())
 
@@ -595,6 +634,15 @@ def _append_requests(table: str, t: pa.Table, chunk_bytes: int) -> Iterator[pb.A
         yield emit(group)
 
 
+def _close_at_exit(client_ref: "weakref.ref[Client]") -> None:
+    c = client_ref()
+    if c is not None:
+        try:
+            c.close(timeout=0.5)
+        except Exception:
+            pass
+
+
 def _heartbeat_loop(client_ref: "weakref.ref[Client]", interval: float, wake: threading.Event) -> None:
     import time
 
@@ -626,7 +674,7 @@ class ResultStream:
         self._client = client
         self._call = call
         self._decoder = _ipc.StreamDecoder()
-        self._queue: List[pa.RecordBatch] = []
+        self._queue: "collections.deque[pa.RecordBatch]" = collections.deque()
         self.summary: Optional[pb.ExecuteSummary] = None
         self._done = False
         self._shm_table: Optional[pa.Table] = None
@@ -676,7 +724,7 @@ class ResultStream:
         try:
             while True:
                 while self._queue:
-                    yield self._queue.pop(0)
+                    yield self._queue.popleft()
                 if not self._pump():
                     break
         finally:
