@@ -263,7 +263,17 @@ static pl_status decode_expr_inner(dctx *d, const Polaroid__V1__Expr *x, pl_expr
         const Polaroid__V1__AggCall *a = x->agg;
         size_t old = push(d, ".agg");
         PL_TRY(check_name(d, "aggregate function name", a->function, false, err));
-        const char *canon = pl_agg_canonical(a->function);
+        /* Polars spellings the engine does not know by these names */
+        static const char *const agg_alias[][2] = {{"std", "stddev_samp"}, {"var", "var_samp"},
+                                               {"mean", "avg"}, {"n_unique", "count"}};
+        const char *fname = a->function;
+        bool distinct = a->distinct;
+        for (size_t i = 0; i < PL_ARRAY_LEN(agg_alias); i++)
+            if (!strcasecmp(fname, agg_alias[i][0]) && !pl_agg_canonical(fname)) {
+                fname = agg_alias[i][1];
+                if (!strcmp(agg_alias[i][0], "n_unique")) distinct = true;
+            }
+        const char *canon = pl_agg_canonical(fname);
         if (!canon) return fail(d, err, PL_ERR_INVALID_ARG, "unknown aggregate function \"%.64s\"", a->function);
         pl_expr **args = NULL, *filter = NULL;
         PL_TRY(expr_list(d, "args", a->n_args, a->args, &args, err));
@@ -277,7 +287,7 @@ static pl_status decode_expr_inner(dctx *d, const Polaroid__V1__Expr *x, pl_expr
             }
         }
         pop(d, old);
-        e = pl_expr_agg(canon, (int32_t)a->n_args, args, a->distinct, filter, 0, NULL);
+        e = pl_expr_agg(canon, (int32_t)a->n_args, args, distinct, filter, 0, NULL);
         pl_free(args);
         break;
     }

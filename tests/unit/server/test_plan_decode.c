@@ -357,6 +357,67 @@ static void test_pl_sql_parse(void **state) {
     assert_int_equal(pl_sql_parse_type("nonsense", &t, &g_err), PL_ERR_SQL);
 }
 
+static Polaroid__V1__Expr *lit(Polaroid__V1__Literal__ValueCase k) {
+    Polaroid__V1__Expr *e = ex_new();
+    Polaroid__V1__Literal *l = calloc(1, sizeof *l);
+    polaroid__v1__literal__init(l);
+    l->value_case = k;
+    e->kind_case = POLAROID__V1__EXPR__KIND_LITERAL;
+    e->literal = l;
+    return e;
+}
+
+static void test_literals(void **state) {
+    (void)state;
+    Polaroid__V1__Expr *b = lit(POLAROID__V1__LITERAL__VALUE_BOOL_VALUE);
+    b->literal->bool_value = true;
+    Polaroid__V1__Expr *f = lit(POLAROID__V1__LITERAL__VALUE_FLOAT64_VALUE);
+    f->literal->float64_value = 1.5;
+    Polaroid__V1__Expr *d = lit(POLAROID__V1__LITERAL__VALUE_DATE_DAYS);
+    d->literal->date_days = 10;
+    Polaroid__V1__Expr *ts = lit(POLAROID__V1__LITERAL__VALUE_TIMESTAMP_US);
+    ts->literal->timestamp_us = 1000000;
+    Polaroid__V1__Expr *nl = lit(POLAROID__V1__LITERAL__VALUE_IS_NULL);
+    nl->literal->is_null = true;
+    Polaroid__V1__Expr *iv = lit(POLAROID__V1__LITERAL__VALUE_INTERVAL_VALUE);
+    iv->literal->interval_value = calloc(1, sizeof *iv->literal->interval_value);
+    polaroid__v1__interval__init(iv->literal->interval_value);
+    iv->literal->interval_value->days = 1;
+    Polaroid__V1__Expr *shifted = ex_call("add", 2, ts, iv);
+    Polaroid__V1__Relation *r = rel_select(rel_filter(csv(), ex_sql("id = 0")), 6, named(b, "b"), named(f, "f"),
+                                           named(d, "d"), named(shifted, "ts"), named(ex_str("x"), "s"),
+                                           named(ex_call("coalesce", 2, nl, ex_i64(3)), "n"));
+    same(r, "SELECT true AS b, 1.5::DOUBLE AS f, DATE '1970-01-11' AS d, "
+            "TIMESTAMP '1970-01-01 00:00:01' + INTERVAL 1 DAY AS ts, 'x' AS s, coalesce(NULL, 3) AS n "
+            "FROM 'trades.csv' WHERE id = 0");
+    /* binary literal: length */
+    Polaroid__V1__Expr *bin = lit(POLAROID__V1__LITERAL__VALUE_BINARY_VALUE);
+    bin->literal->binary_value.data = malloc(3);
+    memcpy(bin->literal->binary_value.data, "a\0b", 3);
+    bin->literal->binary_value.len = 3;
+    pl_srv_call c = make_call(g_srv, "");
+    pl_table *t = NULL;
+    ok(collect_rel(&c, rel_select(rel_filter(csv(), ex_sql("id = 0")), 1, named(bin, "bin")), &t));
+    assert_int_equal(t->schema->fields[0].type->id, PL_TYPE_BINARY);
+    pl_table_release(t);
+    /* a literal without a value */
+    Polaroid__V1__Expr *empty = lit(POLAROID__V1__LITERAL__VALUE__NOT_SET);
+    assert_int_equal(collect_rel(&c, rel_select(csv(), 1, named(empty, "e")), &t), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "root.select.exprs[0].literal: literal without a value"));
+    /* aggregate aliases */
+    Polaroid__V1__Relation *ag = rel_new();
+    Polaroid__V1__Aggregate *a = calloc(1, sizeof *a);
+    polaroid__v1__aggregate__init(a);
+    a->input = csv();
+    a->n_aggs = 2;
+    a->aggs = calloc(2, sizeof *a->aggs);
+    a->aggs[0] = named(ex_agg("n_unique", ex_col("sym")), "u");
+    a->aggs[1] = named(ex_agg("std", ex_col("price")), "sd");
+    ag->rel_case = POLAROID__V1__RELATION__REL_AGGREGATE;
+    ag->aggregate = a;
+    same(ag, "SELECT count(DISTINCT sym) AS u, stddev_samp(price) AS sd FROM 'trades.csv'");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_select_with_columns),
@@ -365,6 +426,7 @@ int main(void) {
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_sources),
         cmocka_unit_test(test_pl_sql_parse),
+        cmocka_unit_test(test_literals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
