@@ -14,9 +14,9 @@ Prints "BENCH_RESULT {json}": seconds, cpu_s (this process, all threads, over th
 rows, nbytes (Arrow buffer bytes of the result), checks (rows, a sum of an integer column).
 
 The polaroid.v1 client ("raw") is grpcio with a response deserializer that does not build
-protobuf objects: it finds ExecuteResponse's payload field in the bytes grpcio hands over and
-gives the Arrow IPC messages in it to pyarrow without copying them (pa.ipc.read_record_batch on a
-slice of those bytes), so the client's only copy is grpcio's own. With --via pkg the polaroid
+protobuf objects: it finds ExecuteResponse's payload field in the bytes grpcio hands over, and
+pyarrow's IPC stream reader reads the messages from memoryviews of those bytes without copying
+them (dictionaries and deltas resolved by pyarrow), so the client's only copy is grpcio's own. With --via pkg the polaroid
 Python package (python/, `import polaroid`) does the fetching instead.
 """
 import json
@@ -47,6 +47,9 @@ def polaroid_plan(pb, what, source="table"):
                 R(read=pb.ReadFiles(paths=["bench/server/wide.parquet"])))
     elif what.startswith("ticks:"):
         root = R(read=pb.ReadFiles(paths=[what[len("ticks:"):]]))
+    elif what.startswith("point:") and source == "limit":
+        # diagnostic: the serving floor (4 rows of the table, no filter)
+        root = R(limit=pb.Limit(input=R(table=pb.TableRef(name="points")), limit=4))
     elif what.startswith("point:"):
         src = (R(table=pb.TableRef(name="points")) if source == "table" else
                R(read=pb.ReadFiles(paths=["bench/server/points.parquet"])))
@@ -99,42 +102,72 @@ def _payload(data):
     return tag >> 3, mv[pos:pos + n]
 
 
+class _Payloads:
+    """A read-only file over the arrow_ipc payloads of an Execute stream, for pyarrow's stream
+    reader (which then resolves dictionaries and deltas itself). read(n) returns a memoryview of
+    the current payload when the n bytes lie in it (always, since the server sends whole
+    messages), so pyarrow wraps it without a copy."""
+
+    def __init__(self, ch, responses):
+        self.ch = ch
+        self.it = iter(responses)
+        self.cur = memoryview(b"")
+        self.pos = 0
+        self.shm_table = None
+        self.closed = False
+
+    def _next(self):
+        for field, body in self.it:
+            if field == 1:
+                self.cur, self.pos = body, 0
+                return True
+            if field == 2:  # same-host path: the whole IPC stream in a file under /dev/shm
+                self.shm_table = _from_shared_memory(self.ch, bytes(body))
+        return False
+
+    def read(self, n=-1):
+        if self.pos >= len(self.cur) and not self._next():
+            return b""
+        if n is None or n < 0:
+            n = len(self.cur) - self.pos
+        if self.pos + n <= len(self.cur):
+            out = self.cur[self.pos:self.pos + n]
+            self.pos += n
+            return out
+        parts = []  # a message split over payloads: copy (servers do not do this)
+        while n > 0:
+            if self.pos >= len(self.cur) and not self._next():
+                break
+            k = min(n, len(self.cur) - self.pos)
+            parts.append(bytes(self.cur[self.pos:self.pos + k]))
+            self.pos += k
+            n -= k
+        return b"".join(parts)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def close(self):
+        self.closed = True
+
+
 def fetch_raw(addr, request_bytes):
     """Runs Execute; returns a pyarrow Table built from the streamed IPC messages."""
     import grpc
     import pyarrow as pa
     ch = grpc.insecure_channel(addr, options=GRPC_OPTIONS)
     call = ch.unary_stream(EXECUTE, request_serializer=None, response_deserializer=_payload)
-    schema, batches, payloads, dictionaries = None, [], [], False
-    for field, body in call(request_bytes):
-        if field == 2:  # same-host path: the whole IPC stream in a file under /dev/shm
-            return _from_shared_memory(ch, bytes(body))
-        if field != 1:
-            continue
-        buf = pa.py_buffer(body)
-        payloads.append(buf)
-        if dictionaries:
-            continue
-        reader = pa.ipc.MessageReader.open_stream(buf)
-        while True:
-            try:
-                msg = reader.read_next_message()
-            except StopIteration:
-                break
-            if msg.type == "schema":
-                schema = pa.ipc.read_schema(msg)
-            elif msg.type == "record batch":
-                batches.append(pa.ipc.read_record_batch(msg, schema))
-            else:  # dictionaries: let pyarrow's stream reader resolve them
-                dictionaries = True
-                break
+    src = _Payloads(ch, call(request_bytes))
+    if not src._next():
+        if src.shm_table is not None:
+            return src.shm_table
+        raise SystemExit("client: the server sent no Arrow data")
+    t = pa.ipc.open_stream(pa.PythonFile(src, mode="r")).read_all()
     ch.close()
-    if dictionaries:
-        return pa.ipc.open_stream(pa.py_buffer(b"".join(p.to_pybytes() for p in payloads))
-                                  ).read_all()
-    if schema is None:
-        raise SystemExit("client: the server sent no schema")
-    return pa.Table.from_batches(batches, schema=schema)
+    return t
 
 
 FETCH_INFO = {}
@@ -152,12 +185,21 @@ def _from_shared_memory(ch, body):
                          request_serializer=None, response_deserializer=None)
     rel(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id).SerializeToString())
     FETCH_INFO["shared_memory"] = True
-    ch.close()
     return t
 
 
+def import_package():
+    """The repository's python/polaroid (this checkout's version, not a stale installed copy)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    pkg = os.path.join(root, "python")
+    if os.path.isdir(os.path.join(pkg, "polaroid")) and pkg not in sys.path:
+        sys.path.insert(0, pkg)
+    import polaroid
+    return polaroid
+
+
 def fetch_pkg(addr, what, source):
-    import polaroid as pd  # the project's Python package (python/)
+    pd = import_package()
     pd.connect(addr)
     if what == "wide":
         df = pd.table("wide") if source == "table" else pd.read_parquet("bench/server/wide.parquet")
@@ -217,7 +259,7 @@ def main(argv):
             import pyarrow.flight  # noqa: F401
             fn = lambda: fetch_flight(a.addr, a.what)  # noqa: E731
         elif a.via == "pkg":
-            import polaroid  # noqa: F401
+            import_package()
             fn = lambda: fetch_pkg(a.addr, a.what, a.source)  # noqa: E731
         else:
             import grpc  # noqa: F401
@@ -235,12 +277,12 @@ def main(argv):
         report(t1 - t0, c1 - c0, t, CHECK_COLUMN[kind], extra)
         return 0
     if cmd == "make-requests":
-        # make-requests OUTDIR N SOURCE: N random keys as loadgen request files
+        # make-requests OUTDIR N: N random keys as loadgen request files
         import random
         import struct
         import protos
         pb, _ = protos.load(prefer_package=False)
-        outdir, n, source = argv[1], int(argv[2]), argv[3]
+        outdir, n = argv[1], int(argv[2])
         os.makedirs(outdir, exist_ok=True)
         rng = random.Random(20261127)
         keys = [rng.randrange(250_000) for _ in range(n)]
@@ -250,8 +292,10 @@ def main(argv):
                 for m in msgs:
                     fh.write(struct.pack("<I", len(m)) + m)
 
-        write("req_polaroid.bin", [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", source))
-                                   .SerializeToString() for k in keys])
+        for source in ("table", "read", "limit"):
+            write(f"req_polaroid_{source}.bin",
+                  [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", source))
+                   .SerializeToString() for k in keys])
         write("req_aio.bin", [pb.ExecuteRequest(plan=polaroid_plan(pb, f"point:{k}", "table"))
                               .SerializeToString() for k in keys])
         # arrow.flight.protocol.Ticket: field 1 (bytes) = the SQL text

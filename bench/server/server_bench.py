@@ -174,16 +174,17 @@ def start_server(engine, tables, a):
         argv = [exe, "serve", "--listen", "127.0.0.1:0", "--data-root", DATA_ROOT,
                 "--threads", threads] + a.polaroid_arg
         s = Server(engine, argv, env)
-        s.setup = {}
-        if tables and a.polaroid_source == "table":
+        s.setup, s.setup_error = {}, None
+        if tables and "table" in a.polaroid_sources:
             r = R.run_child([py(), os.path.join(HERE, "client.py"), "create-tables", s.addr] +
                             [f"{n}={p}" for n, p in tables.items()], timeout=900)
             res = R._bench_result(r["stdout"]) if r["rc"] == 0 else None
             if res is None:
-                s.stop()
-                raise RuntimeError("polaroid: CreateTable failed: " +
-                                   (R._last_lines(r["stderr"], 2) or "no output"))
-            s.setup = res
+                s.setup_error = ("CreateTable failed: " +
+                                 (R._last_lines(r["stderr"], 1, 200) or "no output"))
+                print(f"  polaroid: {s.setup_error}; only the file source is measured")
+            else:
+                s.setup = res
         return s
     table_args = []
     for n, p in tables.items():
@@ -197,7 +198,7 @@ def start_server(engine, tables, a):
     else:
         raise RuntimeError(f"unknown engine {engine}")
     s = Server(engine, argv, env)
-    s.setup = {}
+    s.setup, s.setup_error = {}, None
     return s
 
 
@@ -247,25 +248,68 @@ def make_requests(a):
     """Request files for loadgen: build/bench/server/req_{polaroid,flight}.bin."""
     out = os.path.join(ROOT, "build", "bench", "server")
     r = R.run_child([py(), os.path.join(HERE, "client.py"), "make-requests", out,
-                     str(a.point_keys), a.polaroid_source], timeout=300)
+                     str(a.point_keys)], timeout=300)
     if r["rc"] != 0:
         raise SystemExit("bench: making requests failed: " + R._last_lines(r["stderr"], 3))
-    return {"polaroid": os.path.join(out, "req_polaroid.bin"),
-            "polars-aio": os.path.join(out, "req_aio.bin"),
-            "flight-duckdb": os.path.join(out, "req_flight.bin")}
+    return {("polaroid", "table"): os.path.join(out, "req_polaroid_table.bin"),
+            ("polaroid", "read"): os.path.join(out, "req_polaroid_read.bin"),
+            ("polaroid", "limit"): os.path.join(out, "req_polaroid_limit.bin"),
+            ("polars-aio", "table"): os.path.join(out, "req_aio.bin"),
+            ("flight-duckdb", "table"): os.path.join(out, "req_flight.bin")}
 
 
-def run_loadgen(exe, server, reqfile, callers, conns, a):
+def perf_start(server, name, seconds):
+    """perf record (call graphs) of the server process for `seconds`, or None."""
+    base = os.path.join(ROOT, "build", "bench", "server",
+                        "perf-" + re.sub(r"[^A-Za-z0-9]+", "_", name))
+    try:
+        p = subprocess.Popen(["perf", "record", "-F", "997", "-g", "-p", str(server.pid), "-o",
+                              base + ".data", "--", "sleep", f"{seconds:g}"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError as e:
+        print(f"  perf: {e}")
+        return None
+    return (p, base)
+
+
+def perf_finish(handle):
+    if handle is None:
+        return None
+    p, base = handle
+    _, err = p.communicate()
+    if p.returncode != 0:
+        print(f"  perf record failed: {R._last_lines(err.decode(errors='replace'), 2)}")
+        return None
+    with open(base + ".txt", "w") as fh:
+        for args in (["--no-children", "--sort", "dso,sym", "-g", "none"],
+                     ["--no-children", "--sort", "dso", "-g", "none"]):
+            r = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio"] + args,
+                               capture_output=True, text=True)
+            lines = [ln for ln in r.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
+            fh.write("\n".join(lines[:80]) + "\n\n")
+    print(f"  perf profile of the server: {os.path.relpath(base + '.txt', ROOT)} "
+          f"(perf report -i {os.path.relpath(base + '.data', ROOT)})")
+    return os.path.relpath(base + ".txt", ROOT)
+
+
+def run_loadgen(exe, server, reqfile, callers, conns, a, perf_name=None):
     method = DOGET if server.engine == "flight-duckdb" else EXECUTE
     argv = [exe, "--target", server.addr, "--method", method, "--requests", reqfile,
             "--callers", str(callers), "--connections", str(conns), "--threads",
             str(a.loadgen_threads), "--duration", str(a.duration), "--warmup", str(a.warmup),
             "--server-pid", str(server.pid)]
+    prof = None
+    if perf_name:
+        # starts with the load; the warm-up is profiled too
+        prof = perf_start(server, perf_name, a.duration + a.warmup)
     r = R.run_child(argv, timeout=a.duration + a.warmup + 120)
+    prof_txt = perf_finish(prof)
     for line in r["stdout"].splitlines():
         if line.startswith("LOADGEN "):
             res = json.loads(line[len("LOADGEN "):])
             res["tool"] = "loadgen"
+            if prof_txt:
+                res["perf"] = prof_txt
             return res
     return {"error": f"loadgen exit {r['rc']}: " + (R._last_lines(r["stderr"], 2) or
                                                     R._last_lines(r["stdout"], 2))}
@@ -304,6 +348,11 @@ def _client(argv, a):
     return res
 
 
+def point_name(engine, source):
+    return {"table": engine, "read": f"{engine} (file)",
+            "limit": f"{engine} (floor: limit 4)"}[source]
+
+
 def part_point(engines, a, out):
     print("bench server: point queries (1 M-row server-side table, equality on the sorted key)",
           flush=True)
@@ -316,28 +365,43 @@ def part_point(engines, a, out):
         ghz = install_ghz() if a.loadgen in ("ghz", "both") else None
         if a.loadgen in ("ghz", "both") and not ghz:
             print("  ghz: not available (bench/server/install_ghz.sh failed)")
-        # same answer from every engine (3 keys)
+        # the measured targets: polaroid once per source (a live table, the Parquet file)
+        targets = []
+        for e in engines:
+            s = servers.get(e)
+            if s is None:
+                continue
+            for src in (a.polaroid_sources if e == "polaroid" else ["table"]):
+                name = point_name(e, src)
+                if e == "polaroid" and src in ("table", "limit") and s.setup_error:
+                    rows.append({"engine": name, "error": s.setup_error})
+                    continue
+                targets.append({"name": name, "engine": e, "server": s, "source": src,
+                                "reqs": reqs[(e, src)]})
+        # same answer from every target (3 keys)
         verify = {}
-        for e, s in servers.items():
+        for t in targets:
+            if t["source"] == "limit":
+                continue
             got = []
             for k in (0, 123457, 249999):
-                res = _client(["fetch", e, s.addr, f"point:{k}", "--source", a.polaroid_source]
-                              if e == "polaroid" else ["fetch", e, s.addr, f"point:{k}"], a)
+                res = _client(["fetch", t["engine"], t["server"].addr, f"point:{k}", "--source",
+                               t["source"]], a)
                 got.append(res.get("checks", res.get("error")))
-            verify[e] = got
-        ref = next((verify[e] for e in PEERS if e in verify), None)
-        for e in verify:
-            verify[e] = ("ok" if verify[e] == ref else f"MISMATCH {verify[e]} != {ref}")
-            if verify[e] != "ok":
-                print(f"  !!! {e}: point results differ: {verify[e]}")
+            verify[t["name"]] = got
+        ref_name = next((e for e in PEERS if e in verify), next(iter(verify), None))
+        ref = verify.get(ref_name)
+        for n in verify:
+            verify[n] = ("reference" if n == ref_name else "ok" if verify[n] == ref else
+                         f"MISMATCH {verify[n]} != {ref_name}'s {ref}")
+            if verify[n].startswith("MISMATCH"):
+                print(f"  !!! {n}: point results differ: {verify[n]}")
         tools = [t for t, x in (("loadgen", lg), ("ghz", ghz)) if x]
         for rep in range(a.reps):
             for callers, conns in a.loads:
                 for tool in tools:
-                    for e in engines:
-                        s = servers.get(e)
-                        if s is None:
-                            continue
+                    for t in targets:
+                        s, e = t["server"], t["name"]
                         if not s.alive():
                             rows.append({"engine": e, "callers": callers, "connections": conns,
                                          "tool": tool, "rep": rep,
@@ -345,9 +409,11 @@ def part_point(engines, a, out):
                                                   f"{os.path.relpath(s.log_path, ROOT)})"})
                             continue
                         if tool == "loadgen":
-                            m = run_loadgen(lg, s, reqs[e], callers, conns, a)
+                            prof = (f"{e}-{callers}-{conns}" if a.perf and rep == 0 and
+                                    t["engine"] in a.perf else None)
+                            m = run_loadgen(lg, s, t["reqs"], callers, conns, a, prof)
                         else:
-                            m = run_ghz_measured(ghz, s, callers, conns, a)
+                            m = run_ghz_measured(ghz, s, t["source"], callers, conns, a)
                         m.update(engine=e, callers=callers, connections=conns, rep=rep,
                                  check=verify.get(e))
                         rows.append(m)
@@ -368,7 +434,7 @@ def part_point(engines, a, out):
         rows.append({"engine": e, "error": msg})
 
 
-def run_ghz_measured(exe, server, callers, conns, a):
+def run_ghz_measured(exe, server, source, callers, conns, a):
     if server.engine == "flight-duckdb":
         import base64
         proto = os.path.join(HERE, "flight_min.proto")
@@ -378,8 +444,7 @@ def run_ghz_measured(exe, server, callers, conns, a):
     else:
         proto = os.path.join(ROOT, "proto", "polaroid", "v1", "polaroid.proto")
         call = "polaroid.v1.Polaroid/Execute"
-        src = ('{"table":{"name":"points"}}' if a.polaroid_source == "table" or
-               server.engine != "polaroid" else
+        src = ('{"table":{"name":"points"}}' if source == "table" else
                '{"read":{"paths":["%s/points.parquet"]}}' % SERVER_DATA)
         data = GHZ_DATA % (src, 249999)
     argv = [exe, "--insecure", "--proto", proto, "--call", call, "-d", data, "-c", str(callers),
@@ -453,7 +518,9 @@ def part_fetch(part, engines, a, out):
                 else:
                     argv = ["fetch", e, s.addr, what, "--via", via]
                     if e == "polaroid":
-                        argv += ["--source", a.polaroid_source]
+                        src = ("table" if "table" in a.polaroid_sources and not s.setup_error
+                               else "read")
+                        argv += ["--source", src]
                 s0 = s.cpu() if s else None
                 m = _client(argv, a)
                 s1 = s.cpu() if s else None
@@ -490,9 +557,10 @@ def summarise(out, a):
         keys = sorted({(r["tool"], r["callers"], r["connections"]) for r in pt},
                       key=lambda k: (k[0] != "loadgen", k[0], k[1], k[2]))
         table = []
+        names = list(dict.fromkeys(r["engine"] for r in pt))
         for tool, c, n in keys:
             qps_by = {}
-            for e in a.engines:
+            for e in names:
                 ms = [r for r in pt if (r["tool"], r["callers"], r["connections"], r["engine"]) ==
                       (tool, c, n, e)]
                 if not ms:
@@ -513,7 +581,7 @@ def summarise(out, a):
                        "errors": errs, "check": ms[0].get("check")}
                 table.append(row)
             for row in table[-len(qps_by):]:
-                if row["engine"] == "polaroid":
+                if row["engine"].startswith("polaroid"):
                     for p in PEERS:
                         if qps_by.get(p):
                             row[f"x_{p}"] = row["qps"] / qps_by[p]
@@ -532,6 +600,9 @@ def summarise(out, a):
                          str(r["errors"]), r["check"] or "-"])
         lines += ["", "point queries (median of reps; CPU per query over all reps):",
                   R.fmt_table(body, hdr)]
+    for r in out.get("point", []):
+        if "error" in r and "callers" not in r:
+            lines.append(f"point {r['engine']}: error: {r['error']}")
     for part in ("stream", "seed"):
         rs = [r for r in out.get(part, []) if "error" not in r]
         errs = [r for r in out.get(part, []) if "error" in r]
@@ -557,21 +628,32 @@ def summarise(out, a):
             table.append(row)
         ok = [r for r in table if "error" not in r]
         ref = next((r for r in ok if not r["engine"].startswith("polaroid")), None)
+        best = min((r["seconds"] for r in ok if not r["engine"].startswith("polaroid")),
+                   default=None)
         for r in ok:
             r["check"] = ("reference" if r is ref else
                           "ok" if ref is None or r["checks"] == ref["checks"] else
                           f"MISMATCH {r['checks']} != {ref['checks']}")
+            # the same data in every engine's Arrow layout differs (dictionary strings, string
+            # views): GB/s counts the reference's bytes for all
+            if ref is not None:
+                r["gbps"] = ref["nbytes"] / r["seconds"] / 1e9
+            if best:
+                r["x_fastest_peer"] = r["seconds"] / best
         summary[part] = table
-        hdr = ["engine", "median s", "min s", "GB/s", "client CPU s", "server CPU s", "rows",
-               "check"]
-        body = [[r["engine"], "", "", "", "", "", "", "error: " + r["error"]] if "error" in r else
+        hdr = ["engine", "median s", "min s", "GB/s", "x fastest peer", "client CPU s",
+               "server CPU s", "rows", "check"]
+        body = [[r["engine"], "", "", "", "", "", "", "", "error: " + r["error"]] if "error" in r else
                 [r["engine"] + (" (fell back to gRPC)" if r.get("shared_memory") is False else ""),
                  f"{r['seconds']:.3f}", f"{r['min_seconds']:.3f}", f"{r['gbps']:.2f}",
+                 f"{r['x_fastest_peer']:.2f}" if "x_fastest_peer" in r else "-",
                  f"{r['client_cpu_s']:.2f}",
                  f"{r['server_cpu_s']:.2f}" if r["server_cpu_s"] is not None else "-",
                  str(r["rows"]), r["check"]] for r in table]
-        title = ("stream: 20 M x 10 into a pyarrow Table (GB/s of Arrow data)" if part == "stream"
-                 else "seed: tick files collected in Python (GB/s of Arrow data)")
+        title = ("stream: 20 M x 10 into a pyarrow Table" if part == "stream" else
+                 "seed: tick files collected in Python") + (
+            " (GB/s: the reference's Arrow bytes / seconds; x fastest peer: seconds / the "
+            "fastest peer's)")
         lines += ["", title + ":", R.fmt_table(body, hdr)]
     summary["goals"] = goals(summary)
     if summary["goals"]:
@@ -658,15 +740,27 @@ def add_args(ap, standalone):
     ap.add_argument("--loadgen-threads", type=int, default=1)
     ap.add_argument("--point-keys", type=int, default=4096,
                     help="distinct random keys cycled by the load generator")
-    ap.add_argument("--polaroid-source", choices=["table", "read"], default="table",
-                    help="polaroid's server-side table: a live table (CreateTable from the "
-                         "Parquet file) or the Parquet file read per query")
-    ap.add_argument("--via-pkg", action="store_true",
-                    help="also fetch through the polaroid Python package (import polaroid)")
+    ap.add_argument("--polaroid-source", dest="polaroid_sources", default="table,read",
+                    type=lambda v: v.split(","),
+                    help="polaroid's point-query sources, measured one after the other: "
+                         "table (a live table made by CreateTable from the Parquet file; also "
+                         "the stream part's source), read (the Parquet file read in every "
+                         "plan, statistics skipping row groups), limit (diagnostic: 4 rows of "
+                         "the table without a filter, the cost of serving itself); default "
+                         "table,read")
+    ap.add_argument("--via-pkg", action="store_true", default=None,
+                    help="also fetch through the polaroid Python package (import polaroid; the "
+                         "default when it is installed)")
+    ap.add_argument("--no-via-pkg", dest="via_pkg", action="store_false")
     ap.add_argument("--no-shm", dest="shm", action="store_false",
                     help="skip polaroid's same-host shared-memory path in stream and seed")
     ap.add_argument("--polaroid-arg", action="append", default=[],
                     help="extra argument for polaroid serve (repeatable)")
+    ap.add_argument("--perf", nargs="?", const="polaroid", default=None,
+                    type=lambda v: v.split(","),
+                    help="record a perf profile of these engines' servers (default polaroid) "
+                         "during each point load of the first repetition: "
+                         "build/bench/server/perf-*.txt")
     ap.add_argument("--server-json", default="build/bench/server.json")
 
 
@@ -677,6 +771,10 @@ def run(a):
         a.engines = a.engines.split(",")
     a.engines = [e for e in a.engines if e in ENGINES] or list(ENGINES)
     a.threads = a.threads or os.cpu_count()
+    if a.via_pkg is None:
+        import importlib.util
+        a.via_pkg = (os.path.exists(os.path.join(ROOT, "python", "polaroid", "__init__.py")) or
+                     importlib.util.find_spec("polaroid") is not None)
     parts = a.parts.split(",")
     for p in parts:
         if p not in PARTS:
@@ -698,7 +796,7 @@ def run(a):
         timespec="seconds"), "host": platform.node(), "cores": os.cpu_count(),
         "load_average_start": load_average(), "threads": a.threads, "reps": a.reps,
         "duration": a.duration, "warmup": a.warmup, "loads": a.loads, "loadgen": a.loadgen,
-        "loadgen_threads": a.loadgen_threads, "polaroid_source": a.polaroid_source}}
+        "loadgen_threads": a.loadgen_threads, "polaroid_sources": a.polaroid_sources}}
     for p in parts:
         if p == "point":
             part_point(a.engines, a, out)

@@ -42,7 +42,7 @@ PL_API void *pl_realloc(void *p, size_t n_bytes);
 PL_API void pl_free(void *p);
 PL_API char *pl_strdup(const char *s);
 /* 64-byte aligned memory for column data; blocks of 1 MiB and more are mapped in size classes
- * and, once freed, kept for reuse (up to 256 MiB in all) so that batch after batch of column
+ * and, once freed, kept for reuse (up to 512 MiB in all) so that batch after batch of column
  * buffers does not fault fresh pages in. Free with pl_aligned_free passing the same size. The
  * memory is not zeroed. */
 PL_API void *pl_aligned_alloc(size_t n_bytes);

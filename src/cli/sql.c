@@ -4,7 +4,9 @@
  * ';', dot commands). Each query's result is written in turn like `polaroid cat` writes rows
  * (table, csv, json, parquet, arrow; or --format none: collect and print the row count);
  * EXPLAIN prints its plan; DDL and DML print nothing. A failing statement stops a script (exit
- * 1); its error is printed with the statement's line and a caret under the error position. */
+ * 1); its error is printed with the statement's line and a caret under the error position.
+ * With --server HOST:PORT the SQL runs on a `polaroid serve` instead (include/polaroid/client.h)
+ * and its result is written the same way. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 
 #include "cli.h"
 #include "core/core.h"
+#include "polaroid/client.h"
 #include "polaroid/sql.h"
 
 /* how much of a long line the caret display shows around the error position */
@@ -46,6 +49,10 @@ static const char *const g_sql_help =
     "  --threads N         worker threads (default: one per core)\n"
     "  --memory-limit SIZE fail a query that needs more memory (e.g. 4GB, 512MiB)\n"
     "  --timing            print each statement's elapsed time on standard error\n"
+    "  --server HOST:PORT  run the SQL on a polaroid server (polaroid serve) instead; paths\n"
+    "                      are under the server's --data-root (also unix:PATH)\n"
+    "  --token-file FILE   with --server: the bearer token (the file's first line)\n"
+    "  --tls-ca FILE       with --server: connect with TLS, trusting these PEM roots\n"
     "  -h, --help          show this help\n"
     "\n"
     "Errors show the statement's line with a caret under the position.\n"
@@ -72,6 +79,7 @@ typedef struct sql_cli {
     const char *script;      /* the text being run (for carets) */
     const char *script_path; /* -f FILE, or NULL */
     int64_t t0;
+    pl_client *client;       /* --server: statements run there */
 } sql_cli;
 
 /* ---------------------------------------------------------------- errors */
@@ -160,13 +168,95 @@ static pl_status on_result(void *user, pl_sql_result *r, pl_error *err) {
     return st;
 }
 
+/* True when text holds nothing but white space, ';' and comments. */
+static bool sql_is_blank(const char *p) {
+    while (*p) {
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n') p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            if (!e) return false;
+            p = e + 2;
+        } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';') {
+            p++;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* --server: the whole text is one query on the server; its result is written like a local one. */
+static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
+    if (sql_is_blank(text)) return PL_OK;
+    if (c->output && c->output_used)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "-o takes the result of one query; the SQL has several");
+    pl_stream *st = NULL;
+    pl_status rc = pl_client_sql(c->client, text, &st, err);
+    if (rc) {
+        /* the server names where in the plan an error is; the plan is just this SQL */
+        static const char where[] = "root.sql: ";
+        if (err && strncmp(err->msg, where, sizeof where - 1) == 0)
+            memmove(err->msg, err->msg + sizeof where - 1, strlen(err->msg) - (sizeof where - 2));
+        return rc;
+    }
+    if (c->count_only) {
+        pl_table *t = NULL;
+        rc = pl_stream_collect(st, &t, err);
+        if (!rc) printf("%lld rows\n", (long long)t->n_rows);
+        pl_table_release(t);
+    } else {
+        struct stat before;
+        bool existed = c->output && stat(c->output, &before) == 0;
+        rc = pl_write_stream(st, c->output, c->format, &c->wopts, err);
+        if (c->output) {
+            c->output_used = true;
+            if (rc && !existed) unlink(c->output);
+        }
+    }
+    pl_stream_free(st);
+    fflush(stdout);
+    if (c->timing && rc == PL_OK)
+        fprintf(stderr, "Run Time: %.3f s\n", (double)(pl_now_ns() - c->t0) / 1e9);
+    return rc;
+}
+
+/* The first line of a token file, without surrounding white space, into out (pl_free). */
+static pl_status read_token(const char *path, char **out, pl_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        pl_error_set_path(err, path);
+        PL_FAIL(err, e == ENOENT ? PL_ERR_NOT_FOUND : PL_ERR_IO, "cannot read the token file: %s",
+                strerror(e));
+    }
+    char line[4096];
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    char *p = got ? got : line;
+    if (!got) line[0] = 0;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    if (n == 0) {
+        pl_error_set_path(err, path);
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "the token file's first line is empty");
+    }
+    char *t = pl_malloc(n + 1);
+    if (!t) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    memcpy(t, p, n);
+    t[n] = 0;
+    *out = t;
+    return PL_OK;
+}
+
 /* Runs a script; returns an exit code (errors printed). */
 static int run_script(sql_cli *c, const char *text) {
     pl_error err;
     pl_error_init(&err);
     c->script = text;
     c->t0 = pl_now_ns();
-    pl_status st = pl_session_run(c->s, text, on_result, c, &err);
+    pl_status st = c->client ? run_remote(c, text, &err) : pl_session_run(c->s, text, on_result, c, &err);
     int rc = st ? report(c, &err) : PL_EXIT_OK;
     c->script = NULL;
     if (rc == PL_EXIT_OK && fflush(stdout) != 0) {
@@ -397,7 +487,7 @@ int cmd_sql(int argc, char **argv) {
     pl_exec_opts_init(&c.opts);
     pl_write_opts_init(&c.wopts);
     cli_args a = {argc, argv, 1, "sql"};
-    const char *query = NULL, *file = NULL;
+    const char *query = NULL, *file = NULL, *server = NULL, *token_file = NULL, *tls_ca = NULL;
     bool format_set = false;
     while (a.i < a.argc) {
         const char *v = NULL;
@@ -428,6 +518,22 @@ int cmd_sql(int argc, char **argv) {
             c.output = strcmp(v, "-") ? v : NULL;
             continue;
         }
+        if ((r = cli_take_value(&a, "--server", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!*v) return cli_usage_error("sql", "--server needs HOST:PORT");
+            server = v;
+            continue;
+        }
+        if ((r = cli_take_value(&a, "--token-file", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            token_file = v;
+            continue;
+        }
+        if ((r = cli_take_value(&a, "--tls-ca", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            tls_ca = v;
+            continue;
+        }
         if ((r = cli_take_value(&a, "--threads", &v))) {
             int32_t n = 0;
             if (r < 0 || cli_apply_threads("sql", v, &n)) return PL_EXIT_USAGE;
@@ -454,6 +560,8 @@ int cmd_sql(int argc, char **argv) {
         query = a.argv[a.i++];
     }
     if (query && file) return cli_usage_error("sql", "give either the SQL or -f FILE, not both");
+    if ((token_file || tls_ca) && !server)
+        return cli_usage_error("sql", "--token-file and --tls-ca go with --server");
     if (!format_set && c.output) c.format = pl_format_from_path(c.output);
     if (!format_set && c.output && c.format == PL_FORMAT_AUTO)
         return cli_usage_error("sql", "cannot tell the output format from \"%s\" (use --format)", c.output);
@@ -462,7 +570,23 @@ int cmd_sql(int argc, char **argv) {
 
     pl_error err;
     pl_error_init(&err);
-    if (pl_session_new(&c.s, &err)) return cli_report(&err);
+    if (server) {
+        pl_client_opts co;
+        pl_client_opts_init(&co);
+        co.tls_ca_file = tls_ca;
+        co.memory_limit_bytes = c.opts.memory_limit;
+        co.cancel = &g_cancel;
+        char *token = NULL;
+        if (token_file && read_token(token_file, &token, &err)) return cli_report(&err);
+        co.token = token;
+        pl_status cst = pl_client_connect_opts(server, &co, &c.client, &err);
+        pl_free(token);
+        if (cst) return cli_report(&err);
+    }
+    if (pl_session_new(&c.s, &err)) {
+        pl_client_close(c.client);
+        return cli_report(&err);
+    }
     c.opts.cancel = &g_cancel;
     pl_session_set_exec_opts(c.s, &c.opts);
     int rc;
@@ -487,5 +611,6 @@ int cmd_sql(int argc, char **argv) {
         rc = shell(&c);
     }
     pl_session_free(c.s);
+    pl_client_close(c.client);
     return rc;
 }

@@ -26,15 +26,15 @@ static void *map_region(size_t n) {
 }
 
 /* ---------------------------------------------------------------- the block cache
- * Mapped blocks come in size classes (2^k and 3 * 2^(k-1) bytes, from 1 MiB to 64 MiB) and
+ * Mapped blocks come in size classes (2^k and 3 * 2^(k-1) bytes, from 1 MiB to 256 MiB) and
  * freed ones are kept, up to PL_CACHE_BYTES in all, for the next allocation of the class: a scan
  * frees and allocates the same column buffers batch after batch, and a fresh mapping costs a
  * page fault and a zeroed page per 4 KiB (the roadmap measured 2-25 us each), plus the munmap.
  * Cached blocks hold old bytes, like malloc'ed memory: callers zero what they need. Blocks
  * larger than the largest class are mapped and unmapped as they come (page-rounded). */
-#define PL_CLASS_MAX (64LL << 20)
-#define PL_CACHE_BYTES (256LL << 20)
-#define PL_N_CLASSES 14 /* 1, 1.5, 2, 3, ... 48, 64 MiB */
+#define PL_CLASS_MAX (256LL << 20)
+#define PL_CACHE_BYTES (512LL << 20)
+#define PL_N_CLASSES 18 /* 1, 1.5, 2, 3, ... 192, 256 MiB */
 
 static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *g_cache_head[PL_N_CLASSES]; /* free lists linked through the blocks' first word */

@@ -423,13 +423,15 @@ void pl_log_call(const pl_log_call_info *ci) {
     if (code == 13 || code == 2 || code == 15 || code == 8 || code == 14) level = PL_LOG_WARN;
     else if (code == 0 && ci->light) level = PL_LOG_DEBUG;
     if (!pl_log_enabled(level)) return;
-    pl_log_field f[7];
+    pl_log_field f[9];
     size_t n = 0;
     f[n++] = PL_LOG_S("method", ci->method ? ci->method : "unknown");
     f[n++] = PL_LOG_S("status", pl_metrics_code_name(code));
     if (ci->rows >= 0) f[n++] = PL_LOG_I("rows", ci->rows);
     if (ci->bytes >= 0) f[n++] = PL_LOG_I("bytes", ci->bytes);
     f[n++] = PL_LOG_D("ms", (double)ci->latency_ns / 1e6);
+    if (ci->queued_ns > 0) f[n++] = PL_LOG_D("queue_ms", (double)ci->queued_ns / 1e6);
+    if (ci->cancelled) f[n++] = PL_LOG_B("cancelled", true);
     if (ci->peer) f[n++] = PL_LOG_S("peer", ci->peer);
     pl_log_kv(level, ci->request_id, f, n, ci->error ? ci->error : "call done");
 }

@@ -1,7 +1,7 @@
 /* log.h - the server's structured logs: one line per event on stderr, as text or JSON lines.
  *
  * Text:  2026-11-27T03:40:00.123Z INFO request_id=3f9a0c21d4e5b677 method=Execute status=OK
- *        rows=10 bytes=1234 ms=1.200 peer=ipv4:127.0.0.1:5555 call done
+ *        rows=10 bytes=1234 ms=1.2 peer=ipv4:127.0.0.1:5555 call done
  *        (key=value pairs; a value with spaces, quotes, '=' or control characters is written in
  *        double quotes with C-style escapes; the free-text message comes last, escaped too)
  * JSON:  {"ts":"2026-11-27T03:40:00.123Z","level":"info","request_id":"3f9a...","method":
@@ -82,6 +82,8 @@ typedef struct pl_log_call_info {
     const char *peer;
     const char *error; /* the error message sent to the client, or NULL */
     bool light;
+    int64_t queued_ns; /* time waiting for a query slot; <= 0: left out */
+    bool cancelled;    /* the client cancelled, disconnected or hit its deadline */
 } pl_log_call_info;
 void pl_log_call(const pl_log_call_info *ci);
 

@@ -441,6 +441,8 @@ pl_status pl_metrics_render(pl_metrics *m, char **text, size_t *len, pl_error *e
 
     gauge_line(&b, "polaroid_memory_bytes", "Memory in use by queries and stored data.",
                pl_metrics_gauge_get(m, PL_METRIC_MEMORY_BYTES));
+    gauge_line(&b, "polaroid_allocated_bytes", "Bytes allocated by the engine's allocator.",
+               pl_alloc_live_bytes());
     gauge_line(&b, "polaroid_queue_depth", "Admitted queries waiting for a slot.",
                pl_metrics_gauge_get(m, PL_METRIC_QUEUE_DEPTH));
     gauge_line(&b, "polaroid_running_queries", "Queries running now.",

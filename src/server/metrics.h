@@ -21,6 +21,7 @@
  *   polaroid_rows_streamed_total                      counter, result rows sent
  *   polaroid_bytes_streamed_total                     counter, response message bytes sent
  *   polaroid_memory_bytes                             gauge (callback; default: engine allocator)
+ *   polaroid_allocated_bytes                          gauge, the engine allocator's live bytes
  *   polaroid_queue_depth                              gauge, admitted queries waiting
  *   polaroid_running_queries                          gauge
  *   polaroid_calls_in_flight                          gauge

@@ -109,7 +109,8 @@ def test_help_options_are_accepted(polaroid):
     text = polaroid.ok("sql", "--help").text
     opts = set(re.findall(r"^\s+(?:-\w, )?(--[a-z][a-z-]*)", text, re.M)) - {"--help"}
     values = {"--file": "/nonexistent.sql", "--format": "csv", "--output": "-", "--threads": "2",
-              "--memory-limit": "1GB"}
+              "--memory-limit": "1GB", "--server": "127.0.0.1:1", "--token-file": "/nonexistent",
+              "--tls-ca": "/nonexistent"}
     for opt in sorted(opts):
         r = polaroid("sql", opt, *([values[opt]] if opt in values else []), "set threads = 1")
         assert "unknown option" not in r.err, f"{opt}: {r.err}"

@@ -15,7 +15,7 @@
  * PQ_WINDOW_MIN_BYTES of data, and never more than PQ_WINDOW_MAX_BYTES (uncompressed). */
 #define PQ_WINDOW_MIN_BYTES (48LL << 20)
 #define PQ_WINDOW_MAX_BYTES (256LL << 20)
-#define PQ_WINDOW_TASKS_PER_THREAD 8
+#define PQ_WINDOW_TASKS_PER_THREAD 4
 #define PQ_WINDOW_MAX_UNITS 256
 /* Flat columns of a window are decoded into exactly sized views of one slab when it is at
  * least this large (one mapping instead of hundreds of 1 MiB buffers). */

@@ -335,7 +335,8 @@ static void test_levels_and_call_helper(void **state) {
     pl_log_call(&(pl_log_call_info){.request_id = "r3", .method = "Execute", .grpc_code = 13,
                                     .latency_ns = 2000000, .rows = 7, .bytes = 8});
     pl_log_call(&(pl_log_call_info){.request_id = "r4", .method = "Execute", .grpc_code = 0,
-                                    .latency_ns = 2000000, .rows = 7, .bytes = 8});
+                                    .latency_ns = 2000000, .rows = 7, .bytes = 8,
+                                    .queued_ns = 250000, .cancelled = true});
     pl_log_init(PL_LOG_TEXT, PL_LOG_ERROR);
     pl_log(PL_LOG_WARN, NULL, "hidden too");
     pl_log(PL_LOG_ERROR, NULL, "text now");
@@ -364,6 +365,8 @@ static void test_levels_and_call_helper(void **state) {
             assert_string_equal(jget(j, "ms"), "1.5");
             assert_string_equal(jget(j, "bytes"), "120");
             assert_null(jget(j, "rows"));
+            assert_null(jget(j, "queue_ms"));
+            assert_null(jget(j, "cancelled"));
             assert_string_equal(jget(j, "peer"), "ipv4:127.0.0.1:1");
         }
         if (n == 2) {
@@ -374,6 +377,8 @@ static void test_levels_and_call_helper(void **state) {
             assert_string_equal(jget(j, "status"), "OK");
             assert_string_equal(jget(j, "rows"), "7");
             assert_string_equal(jget(j, "msg"), "call done");
+            assert_string_equal(jget(j, "queue_ms"), "0.25");
+            assert_string_equal(jget(j, "cancelled"), "true");
         }
         n++;
         line = nl + 1;

@@ -607,6 +607,79 @@ static void test_hostile(void **state) {
     pl_srv_free(s);
 }
 
+static void test_limits_of_queries(void **state) {
+    (void)state;
+    /* a deadline that has passed: DEADLINE_EXCEEDED */
+    pl_srv *s = new_srv();
+    pl_srv_call c = make_call(s, "");
+    c.deadline_ns = pl_now_ns() - 1;
+    uint8_t *resp;
+    size_t n;
+    Polaroid__V1__CreateHandleRequest *q = calloc(1, sizeof *q);
+    polaroid__v1__create_handle_request__init(q);
+    q->plan = plan_of(rel_sql("SELECT sym, sum(price) FROM 'trades.parquet' GROUP BY sym ORDER BY 2"));
+    q->materialize = true;
+    assert_int_equal(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n), PL_ERR_CANCELLED);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_DEADLINE_EXCEEDED);
+    /* cancelled by the client: CANCELLED */
+    int cancel = 1;
+    c.deadline_ns = 0;
+    c.cancel = &cancel;
+    assert_int_equal(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n), PL_ERR_CANCELLED);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_CANCELLED);
+    assert_int_equal(pl_catalog_n_handles(pl_srv_catalog(s)), 0);
+    pl_srv_free(s);
+    /* the server-wide memory account: a tiny --max-memory refuses the query */
+    pl_srv_config cfg;
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.max_memory = 1024;
+    ok(pl_srv_new(&cfg, &s, E));
+    c = make_call(s, "");
+    pl_status st = call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n);
+    if (st == PL_OK) {
+        pl_free(resp);
+        fail_msg("expected the memory limit to refuse the query");
+    }
+    assert_int_equal(st, PL_ERR_NOMEM);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_int_equal(pl_srv_memory_in_use(s), 0); /* every charge given back */
+    pl_srv_free(s);
+    /* per-client handle limit: RESOURCE_EXHAUSTED */
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.max_handles_per_client = 2;
+    ok(pl_srv_new(&cfg, &s, E));
+    c = make_call(s, "x");
+    q->materialize = false;
+    for (int i = 0; i < 2; i++) {
+        ok(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n));
+        pl_free(resp);
+    }
+    assert_int_equal(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n), PL_ERR_LIMIT);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    pl_srv_call c2 = make_call(s, "y");
+    ok(call_method(&c2, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n));
+    pl_free(resp);
+    pl_srv_free(s);
+    /* a request over the message size limit */
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.max_message_bytes = 64;
+    ok(pl_srv_new(&cfg, &s, E));
+    c = make_call(s, "");
+    assert_int_equal(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n), PL_ERR_LIMIT);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    pl_srv_free(s);
+    pl_srv_pb_set_max_alloc(0);
+    tree_free(&q->base);
+    /* a data root that is not a directory */
+    pl_srv_config_init(&cfg);
+    cfg.data_root = "/nonexistent/dir";
+    pl_error_init(&g_err);
+    assert_int_equal(pl_srv_new(&cfg, &s, &g_err), PL_ERR_NOT_FOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_method_table),
@@ -619,6 +692,7 @@ int main(void) {
         cmocka_unit_test(test_handles),
         cmocka_unit_test(test_tables_and_append),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_limits_of_queries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,504 @@
+/* client.c - the C client of include/polaroid/client.h over the gRPC C core.
+ *
+ * One channel per client; each call makes its own pluck completion queue, so calls from several
+ * threads do not interfere. Execute: one batch sends the metadata (bearer token), the request
+ * and the half-close; a second waits for the status; messages are received one at a time. Each
+ * ExecuteResponse is read field by field without protobuf-c for the hot case (field 1,
+ * arrow_ipc: its bytes are appended straight to the result buffer), so an IPC payload is copied
+ * once; the summary is unpacked with protobuf-c. The concatenated arrow_ipc bytes are an Arrow
+ * IPC stream, read with pl_ipc_scan_buffer. Responses are untrusted input: every length is
+ * checked against the bytes present. */
+#include "polaroid/client.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/status.h>
+#include <grpc/support/time.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "io/ipc/ipc.h"
+#include "polaroid/v1/polaroid.pb-c.h"
+
+#define EXECUTE_PATH "/polaroid.v1.Polaroid/Execute"
+#define ERROR_TRAILER "polaroid-error-bin"
+/* largest response message the client accepts (the server's limit is at most 2 GiB; its
+ * default Execute message is 1 MiB) */
+#define CLIENT_MAX_RECEIVE (512 << 20)
+
+struct pl_client {
+    grpc_channel *ch;
+    char *auth; /* "Bearer <token>", or NULL */
+    char *target;
+    int64_t timeout_ms, max_message_bytes, memory_limit_bytes;
+    const int *cancel;
+};
+
+static _Thread_local pl_client_summary last_summary;
+
+void pl_client_opts_init(pl_client_opts *o) { memset(o, 0, sizeof *o); }
+
+void pl_client_last_summary(pl_client_summary *out) { *out = last_summary; }
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s);
+    char *p = pl_malloc(n + 1);
+    if (p) memcpy(p, s, n + 1);
+    return p;
+}
+
+/* protobuf-c allocations through the engine's allocator */
+static void *pb_alloc(void *data, size_t size) {
+    PL_UNUSED(data);
+    return pl_malloc(size ? size : 1);
+}
+static void pb_free(void *data, void *p) {
+    PL_UNUSED(data);
+    pl_free(p);
+}
+static ProtobufCAllocator g_alloc = {pb_alloc, pb_free, NULL};
+
+pl_status pl_client_connect_opts(const char *target, const pl_client_opts *o, pl_client **out,
+                                 pl_error *err) {
+    if (!target || !*target) PL_FAIL(err, PL_ERR_INVALID_ARG, "no server address given");
+    pl_client_opts defaults;
+    pl_client_opts_init(&defaults);
+    if (!o) o = &defaults;
+    char *pem = NULL;
+    if (o->tls_ca_file) {
+        pl_buf *b = NULL;
+        pl_status st = pl_file_read_all(o->tls_ca_file, &b, err);
+        if (st) {
+            pl_error_set_path(err, o->tls_ca_file);
+            return st == PL_ERR_NOT_FOUND ? st : PL_ERR_IO;
+        }
+        pem = pl_malloc((size_t)b->size + 1);
+        if (pem) {
+            memcpy(pem, b->data, (size_t)b->size);
+            pem[b->size] = 0;
+        }
+        pl_buf_release(b);
+        if (!pem) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading TLS roots");
+    }
+    pl_client *c = pl_calloc(1, sizeof *c);
+    if (!c) {
+        pl_free(pem);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a client");
+    }
+    c->target = dup_str(target);
+    if (o->token && *o->token) {
+        size_t n = strlen(o->token) + 8;
+        c->auth = pl_malloc(n);
+        if (c->auth) snprintf(c->auth, n, "Bearer %s", o->token);
+    }
+    if (!c->target || (o->token && *o->token && !c->auth)) {
+        pl_free(c->target);
+        pl_free(c->auth);
+        pl_free(c);
+        pl_free(pem);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a client");
+    }
+    c->timeout_ms = o->timeout_ms;
+    c->max_message_bytes = o->max_message_bytes;
+    c->memory_limit_bytes = o->memory_limit_bytes;
+    c->cancel = o->cancel;
+    grpc_init();
+    grpc_arg args[2];
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = CLIENT_MAX_RECEIVE;
+    args[1].type = GRPC_ARG_STRING;
+    args[1].key = (char *)GRPC_ARG_PRIMARY_USER_AGENT_STRING;
+    args[1].value.string = (char *)"polaroid-c";
+    grpc_channel_args ca = {2, args};
+    grpc_channel_credentials *creds =
+        pem ? grpc_ssl_credentials_create(pem, NULL, NULL, NULL) : grpc_insecure_credentials_create();
+    c->ch = grpc_channel_create(target, creds, &ca);
+    grpc_channel_credentials_release(creds);
+    pl_free(pem);
+    *out = c;
+    return PL_OK;
+}
+
+pl_status pl_client_connect(const char *target, const char *token, pl_client **out,
+                            pl_error *err) {
+    pl_client_opts o;
+    pl_client_opts_init(&o);
+    o.token = token;
+    return pl_client_connect_opts(target, &o, out, err);
+}
+
+void pl_client_close(pl_client *c) {
+    if (!c) return;
+    if (c->ch) grpc_channel_destroy(c->ch);
+    pl_free(c->auth);
+    pl_free(c->target);
+    pl_free(c);
+    grpc_shutdown();
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static pl_status status_from_grpc(int code) {
+    switch (code) {
+    case GRPC_STATUS_NOT_FOUND: return PL_ERR_NOT_FOUND;
+    case GRPC_STATUS_INVALID_ARGUMENT:
+    case GRPC_STATUS_ALREADY_EXISTS:
+    case GRPC_STATUS_FAILED_PRECONDITION:
+    case GRPC_STATUS_OUT_OF_RANGE: return PL_ERR_INVALID_ARG;
+    case GRPC_STATUS_PERMISSION_DENIED:
+    case GRPC_STATUS_UNAUTHENTICATED: return PL_ERR_PERMISSION;
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+    case GRPC_STATUS_CANCELLED: return PL_ERR_CANCELLED;
+    case GRPC_STATUS_RESOURCE_EXHAUSTED: return PL_ERR_LIMIT;
+    case GRPC_STATUS_DATA_LOSS: return PL_ERR_CORRUPT;
+    case GRPC_STATUS_UNAVAILABLE: return PL_ERR_IO;
+    case GRPC_STATUS_UNIMPLEMENTED: return PL_ERR_UNSUPPORTED;
+    default: return PL_ERR_INTERNAL;
+    }
+}
+
+/* The engine status named by ErrorDetail.status ("not found", ...), or fallback. */
+static pl_status status_from_name(const char *name, pl_status fallback) {
+    for (int st = PL_ERR_INVALID_ARG; st <= PL_ERR_PERMISSION; st++)
+        if (name && strcmp(name, pl_status_name((pl_status)st)) == 0) return (pl_status)st;
+    return fallback;
+}
+
+static void copy_field(char *dst, size_t cap, const char *src) {
+    if (src && *src) snprintf(dst, cap, "%s", src);
+}
+
+/* Fills err from a non-OK status: the ErrorDetail trailer when present, else the status. */
+static pl_status call_error(const pl_client *c, grpc_status_code code, grpc_slice details,
+                            const grpc_metadata_array *trailers, pl_error *err) {
+    pl_status fallback = status_from_grpc(code);
+    for (size_t i = 0; i < trailers->count; i++) {
+        if (grpc_slice_str_cmp(trailers->metadata[i].key, ERROR_TRAILER) != 0) continue;
+        grpc_slice v = trailers->metadata[i].value;
+        Polaroid__V1__ErrorDetail *d = polaroid__v1__error_detail__unpack(
+            &g_alloc, GRPC_SLICE_LENGTH(v), GRPC_SLICE_START_PTR(v));
+        if (!d) break; /* malformed: use the status */
+        pl_status st = status_from_name(d->status, fallback);
+        pl_error_set(err, st, "%s", d->message && *d->message ? d->message : "server error");
+        if (err) {
+            copy_field(err->hint, sizeof err->hint, d->hint);
+            copy_field(err->column_name, sizeof err->column_name, d->column);
+            pl_error_set_path(err, d->path && *d->path ? d->path : NULL);
+            err->column = d->column_index;
+            err->row_group = d->row_group;
+            err->row = d->row;
+            err->byte_offset = d->byte_offset;
+            err->sql_pos = d->sql_position;
+        }
+        polaroid__v1__error_detail__free_unpacked(d, &g_alloc);
+        return st;
+    }
+    size_t n = GRPC_SLICE_LENGTH(details);
+    const char *msg = (const char *)GRPC_SLICE_START_PTR(details);
+    if (code == GRPC_STATUS_UNAVAILABLE)
+        pl_error_set(err, fallback, "cannot reach the server at \"%s\": %.*s", c->target,
+                     (int)PL_MIN(n, 400), msg);
+    else if (n)
+        pl_error_set(err, fallback, "%.*s", (int)PL_MIN(n, 500), msg);
+    else
+        pl_error_set(err, fallback, "server call failed with gRPC status %d", (int)code);
+    return fallback;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One ExecuteResponse: arrow_ipc bytes appended to ipc, the summary kept, anything else
+ * refused (shared memory was not asked for). */
+static pl_status take_response(const uint8_t *p, size_t n, pl_buf *ipc, bool *summary_seen,
+                               pl_error *err) {
+    const uint8_t *end = p + n;
+    while (p < end) {
+        uint64_t key, len;
+        if (!read_varint(&p, end, &key))
+            PL_FAIL(err, PL_ERR_CORRUPT, "malformed response from the server (field key)");
+        uint32_t field = (uint32_t)(key >> 3), wire = (uint32_t)(key & 7);
+        if (wire == 0) { /* varint: unknown field, skip */
+            if (!read_varint(&p, end, &len))
+                PL_FAIL(err, PL_ERR_CORRUPT, "malformed response from the server (varint)");
+            continue;
+        }
+        if (wire == 1 || wire == 5) {
+            size_t w = wire == 1 ? 8 : 4;
+            if (w > (size_t)(end - p))
+                PL_FAIL(err, PL_ERR_CORRUPT, "malformed response from the server (fixed field)");
+            p += w;
+            continue;
+        }
+        if (wire != 2)
+            PL_FAIL(err, PL_ERR_CORRUPT, "malformed response from the server (wire type %u)",
+                    wire);
+        if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+            PL_FAIL(err, PL_ERR_CORRUPT, "malformed response from the server (length)");
+        if (field == 1) {
+            PL_TRY(pl_buf_append(ipc, p, (int64_t)len, err));
+        } else if (field == 3) {
+            Polaroid__V1__ExecuteSummary *s =
+                polaroid__v1__execute_summary__unpack(&g_alloc, (size_t)len, p);
+            if (!s) PL_FAIL(err, PL_ERR_CORRUPT, "malformed summary from the server");
+            last_summary.rows = s->rows;
+            last_summary.batches = s->batches;
+            last_summary.bytes = s->bytes;
+            last_summary.elapsed_us = s->elapsed_us;
+            snprintf(last_summary.request_id, sizeof last_summary.request_id, "%s",
+                     s->request_id ? s->request_id : "");
+            polaroid__v1__execute_summary__free_unpacked(s, &g_alloc);
+            *summary_seen = true;
+        } else if (field == 2) {
+            PL_FAIL(err, PL_ERR_UNSUPPORTED,
+                    "the server answered with a shared-memory result, which was not asked for");
+        }
+        p += len;
+    }
+    return PL_OK;
+}
+
+static void *tag(intptr_t t) { return (void *)t; }
+
+#define CANCEL_POLL_MS 50
+
+static void pluck(grpc_completion_queue *cq, intptr_t t) {
+    grpc_completion_queue_pluck(cq, tag(t), gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+}
+
+/* Waits for tag t; with a cancel flag, polls it and cancels the call once it is set (the
+ * operation then completes at once). */
+static void pluck_cancellable(const pl_client *c, grpc_call *call, grpc_completion_queue *cq,
+                              intptr_t t, bool *cancelled) {
+    if (!c->cancel) {
+        pluck(cq, t);
+        return;
+    }
+    for (;;) {
+        gpr_timespec dl = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                       gpr_time_from_millis(CANCEL_POLL_MS, GPR_TIMESPAN));
+        grpc_event ev = grpc_completion_queue_pluck(cq, tag(t), dl, NULL);
+        if (ev.type == GRPC_OP_COMPLETE) return;
+        if (!*cancelled && __atomic_load_n(c->cancel, __ATOMIC_RELAXED)) {
+            *cancelled = true;
+            grpc_call_cancel(call, NULL);
+        }
+    }
+}
+
+/* Runs Execute with a packed ExecuteRequest; the result's IPC bytes into *out. */
+static pl_status run_execute(pl_client *c, const uint8_t *req, size_t req_len, pl_buf **out,
+                             pl_error *err) {
+    memset(&last_summary, 0, sizeof last_summary);
+    pl_buf *ipc = NULL;
+    PL_TRY(pl_buf_new(1 << 16, &ipc, err));
+    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    gpr_timespec deadline = gpr_inf_future(GPR_CLOCK_REALTIME);
+    if (c->timeout_ms > 0)
+        deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
+    grpc_call *call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                               grpc_slice_from_static_string(EXECUTE_PATH), NULL,
+                                               deadline, NULL);
+    grpc_metadata md;
+    memset(&md, 0, sizeof md);
+    size_t n_md = 0;
+    if (c->auth) {
+        md.key = grpc_slice_from_static_string("authorization");
+        md.value = grpc_slice_from_static_string(c->auth);
+        n_md = 1;
+    }
+    grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, req_len);
+    grpc_byte_buffer *send_bb = grpc_raw_byte_buffer_create(&req_slice, 1);
+    grpc_slice_unref(req_slice);
+    grpc_metadata_array initial_md, trailing_md;
+    grpc_metadata_array_init(&initial_md);
+    grpc_metadata_array_init(&trailing_md);
+    grpc_status_code code = GRPC_STATUS_UNKNOWN;
+    grpc_slice details = grpc_empty_slice();
+
+    grpc_op ops[4];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = n_md;
+    ops[0].data.send_initial_metadata.metadata = n_md ? &md : NULL;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = send_bb;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+    grpc_call_error ce = grpc_call_start_batch(call, ops, 4, tag(1), NULL);
+    grpc_op status_op;
+    memset(&status_op, 0, sizeof status_op);
+    status_op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    status_op.data.recv_status_on_client.trailing_metadata = &trailing_md;
+    status_op.data.recv_status_on_client.status = &code;
+    status_op.data.recv_status_on_client.status_details = &details;
+    grpc_call_error ce2 = ce == GRPC_CALL_OK ? grpc_call_start_batch(call, &status_op, 1, tag(2),
+                                                                      NULL)
+                                             : ce;
+    pl_status st = PL_OK;
+    pl_error local;
+    pl_error_init(&local);
+    bool summary_seen = false, cancelled = false;
+    if (ce != GRPC_CALL_OK || ce2 != GRPC_CALL_OK) {
+        st = pl_error_set(&local, PL_ERR_INTERNAL, "cannot start a call (gRPC error %d)",
+                          (int)(ce != GRPC_CALL_OK ? ce : ce2));
+    } else {
+        for (;;) {
+            grpc_byte_buffer *bb = NULL;
+            grpc_op rop;
+            memset(&rop, 0, sizeof rop);
+            rop.op = GRPC_OP_RECV_MESSAGE;
+            rop.data.recv_message.recv_message = &bb;
+            if (grpc_call_start_batch(call, &rop, 1, tag(3), NULL) != GRPC_CALL_OK) break;
+            pluck_cancellable(c, call, cq, 3, &cancelled);
+            if (!bb) break; /* end of the stream (or the call failed: see the status) */
+            grpc_byte_buffer_reader r;
+            if (!grpc_byte_buffer_reader_init(&r, bb)) {
+                grpc_byte_buffer_destroy(bb);
+                st = pl_error_set(&local, PL_ERR_CORRUPT, "cannot read a response message");
+                grpc_call_cancel(call, NULL);
+                break;
+            }
+            grpc_slice s = grpc_byte_buffer_reader_readall(&r);
+            grpc_byte_buffer_reader_destroy(&r);
+            grpc_byte_buffer_destroy(bb);
+            st = take_response(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), ipc, &summary_seen,
+                               &local);
+            grpc_slice_unref(s);
+            if (st) {
+                grpc_call_cancel(call, NULL);
+                break;
+            }
+        }
+        pluck(cq, 1);
+        pluck(cq, 2);
+        if (cancelled) {
+            pl_error_init(&local);
+            st = pl_error_set(&local, PL_ERR_CANCELLED, "query cancelled");
+        } else if (code != GRPC_STATUS_OK) {
+            /* the server's error wins over a local one caused by the broken stream */
+            pl_error_init(&local);
+            st = call_error(c, code, details, &trailing_md, &local);
+        } else if (!st && !summary_seen) {
+            st = pl_error_set(&local, PL_ERR_CORRUPT, "the server ended the result early "
+                                                      "(no summary message)");
+        }
+    }
+    grpc_byte_buffer_destroy(send_bb);
+    grpc_metadata_array_destroy(&initial_md);
+    grpc_metadata_array_destroy(&trailing_md);
+    grpc_slice_unref(details);
+    grpc_call_unref(call);
+    grpc_completion_queue_shutdown(cq);
+    grpc_completion_queue_destroy(cq);
+    if (st) {
+        pl_buf_release(ipc);
+        if (err) *err = local;
+        return st;
+    }
+    *out = ipc;
+    return PL_OK;
+}
+
+static pl_status stream_of(pl_buf *ipc, pl_stream **out, pl_error *err) {
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    pl_status st = pl_ipc_scan_buffer(ipc, "server result", &ro, out, err);
+    pl_buf_release(ipc);
+    return st;
+}
+
+/* ExecuteOptions as bytes (field 2 of ExecuteRequest), into buf; returns the length. */
+static size_t pack_options(const pl_client *c, uint8_t **buf) {
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.max_message_bytes = c->max_message_bytes;
+    o.timeout_ms = c->timeout_ms;
+    o.memory_limit_bytes = c->memory_limit_bytes;
+    size_t n = polaroid__v1__execute_options__get_packed_size(&o);
+    *buf = pl_malloc(n ? n : 1);
+    if (*buf) polaroid__v1__execute_options__pack(&o, *buf);
+    return n;
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+pl_status pl_client_execute(pl_client *c, const void *plan, size_t plan_len, pl_stream **out,
+                            pl_error *err) {
+    if (!c || (!plan && plan_len)) PL_FAIL(err, PL_ERR_INVALID_ARG, "no client or plan");
+    uint8_t *opts = NULL;
+    size_t opts_len = pack_options(c, &opts);
+    uint8_t *req = opts ? pl_malloc(plan_len + opts_len + 24) : NULL;
+    if (!req) {
+        pl_free(opts);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a request");
+    }
+    size_t n = 0;
+    req[n++] = 0x0a; /* field 1 (plan), length-delimited */
+    n += put_varint(req + n, plan_len);
+    if (plan_len) memcpy(req + n, plan, plan_len);
+    n += plan_len;
+    if (opts_len) {
+        req[n++] = 0x12; /* field 2 (options) */
+        n += put_varint(req + n, opts_len);
+        memcpy(req + n, opts, opts_len);
+        n += opts_len;
+    }
+    pl_free(opts);
+    pl_buf *ipc = NULL;
+    pl_status st = run_execute(c, req, n, &ipc, err);
+    pl_free(req);
+    PL_TRY(st);
+    return stream_of(ipc, out, err);
+}
+
+pl_status pl_client_sql(pl_client *c, const char *sql, pl_stream **out, pl_error *err) {
+    if (!c || !sql) PL_FAIL(err, PL_ERR_INVALID_ARG, "no client or SQL");
+    Polaroid__V1__SqlQuery q = POLAROID__V1__SQL_QUERY__INIT;
+    q.query = (char *)sql;
+    Polaroid__V1__Relation rel = POLAROID__V1__RELATION__INIT;
+    rel.rel_case = POLAROID__V1__RELATION__REL_SQL;
+    rel.sql = &q;
+    Polaroid__V1__Plan plan = POLAROID__V1__PLAN__INIT;
+    plan.root = &rel;
+    size_t n = polaroid__v1__plan__get_packed_size(&plan);
+    uint8_t *buf = pl_malloc(n ? n : 1);
+    if (!buf) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a request");
+    polaroid__v1__plan__pack(&plan, buf);
+    pl_status st = pl_client_execute(c, buf, n, out, err);
+    pl_free(buf);
+    return st;
+}
+
+pl_status pl_client_sql_table(pl_client *c, const char *sql, pl_table **out, pl_error *err) {
+    pl_stream *s = NULL;
+    PL_TRY(pl_client_sql(c, sql, &s, err));
+    pl_status st = pl_stream_collect(s, out, err);
+    pl_stream_free(s);
+    return st;
+}
