@@ -47,9 +47,11 @@ def schema_of(sr: pb.SchemaResponse) -> pa.Schema:
 
 def execute_request(plan: pb.Plan, *, max_message_bytes: int = 0, timeout: Optional[float] = None,
                     shared_memory: bool = False, shared_memory_min_bytes: int = 0,
+                    keep_dictionaries: bool = False,
                     request_id: Optional[str] = None) -> pb.ExecuteRequest:
     opts = pb.ExecuteOptions(max_message_bytes=max(0, int(max_message_bytes)),
-                             request_id=request_id or uuid.uuid4().hex[:16])
+                             request_id=request_id or uuid.uuid4().hex[:16],
+                             keep_dictionaries=keep_dictionaries)
     if timeout is not None:
         opts.timeout_ms = max(1, int(timeout * 1000))
     if shared_memory:

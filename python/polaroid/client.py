@@ -104,6 +104,9 @@ class Client:
         to a file under /dev/shm that the client maps without a copy): None = when the server
         offers it and the connection is local, False = never.
       shared_memory_min_bytes: results smaller than this still come as messages.
+      keep_dictionaries: dictionary-encoded columns (Parquet strings the engine keeps as
+        dictionaries) come back as Arrow dictionary arrays (pandas categoricals) instead of
+        plain values: smaller and faster, but types differ from pyarrow's for the same file.
     """
 
     def __init__(
@@ -124,12 +127,14 @@ class Client:
         retries: bool = True,
         shared_memory: Optional[bool] = None,
         shared_memory_min_bytes: int = 8 << 20,
+        keep_dictionaries: bool = False,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self.max_message_bytes = int(max_message_bytes)
         self.shared_memory = shared_memory
         self.shared_memory_min_bytes = int(shared_memory_min_bytes)
+        self.keep_dictionaries = bool(keep_dictionaries)
         self._shm_ok: Optional[bool] = None if shared_memory is not False else False
         if token is None:
             token = os.environ.get("POLAROID_TOKEN") or None
@@ -342,8 +347,8 @@ class Client:
         return self._shm_ok
 
     def execute(self, plan: Union[pb.Plan, DataFrame], *, max_message_bytes: int = 0,
-                timeout: Optional[float] = None, shared_memory: Optional[bool] = None
-                ) -> "ResultStream":
+                timeout: Optional[float] = None, shared_memory: Optional[bool] = None,
+                keep_dictionaries: Optional[bool] = None) -> "ResultStream":
         """Starts a query; iterate the returned ResultStream for RecordBatches. Streaming
         (iter_batches, to_reader) asks for messages, collect() also accepts a same-host file."""
         if isinstance(plan, DataFrame):
@@ -353,24 +358,29 @@ class Client:
             shared_memory = self._shared_memory_ok()
         req = execute_request(plan, max_message_bytes=max_message_bytes or self.max_message_bytes,
                               timeout=t, shared_memory=shared_memory,
-                              shared_memory_min_bytes=self.shared_memory_min_bytes)
+                              shared_memory_min_bytes=self.shared_memory_min_bytes,
+                              keep_dictionaries=self.keep_dictionaries if keep_dictionaries is None
+                              else keep_dictionaries)
         if self._closed:
             raise PolaroidError("the client is closed")
         call = self._execute(req, timeout=t,
                              metadata=self._metadata)
         return ResultStream(self, call)
 
-    def collect(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.Table:
-        return self._df_collect(df, timeout=timeout)
+    def collect(self, df: DataFrame, *, timeout: Optional[float] = None,
+                keep_dictionaries: Optional[bool] = None) -> pa.Table:
+        return self._df_collect(df, timeout=timeout, keep_dictionaries=keep_dictionaries)
 
-    def _df_collect(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.Table:
-        with self.execute(df.plan, timeout=timeout) as rs:
+    def _df_collect(self, df: DataFrame, *, timeout: Optional[float] = None,
+                    keep_dictionaries: Optional[bool] = None) -> pa.Table:
+        with self.execute(df.plan, timeout=timeout, keep_dictionaries=keep_dictionaries) as rs:
             return rs.read_all()
 
     def _df_iter_batches(self, df: DataFrame, *, max_message_bytes: int = 0,
-                         timeout: Optional[float] = None) -> Iterator[pa.RecordBatch]:
+                         timeout: Optional[float] = None,
+                         keep_dictionaries: Optional[bool] = None) -> Iterator[pa.RecordBatch]:
         rs = self.execute(df.plan, max_message_bytes=max_message_bytes, timeout=timeout,
-                          shared_memory=False)
+                          shared_memory=False, keep_dictionaries=keep_dictionaries)
         return rs.batches()
 
     def _df_reader(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.RecordBatchReader:

@@ -283,9 +283,11 @@ class DataFrame:
         return self
 
     # ------------------------------------------------------------ terminal: results
-    def collect(self, *, timeout: Optional[float] = None) -> "pa.Table":
-        """Runs the plan; the result as a pyarrow Table."""
-        return self.client._df_collect(self, timeout=timeout)
+    def collect(self, *, timeout: Optional[float] = None,
+                keep_dictionaries: Optional[bool] = None) -> "pa.Table":
+        """Runs the plan; the result as a pyarrow Table. ``keep_dictionaries``: dictionary
+        columns as Arrow dictionaries (default: the client's setting, off)."""
+        return self.client._df_collect(self, timeout=timeout, keep_dictionaries=keep_dictionaries)
 
     def to_arrow(self, *, timeout: Optional[float] = None) -> "pa.Table":
         return self.collect(timeout=timeout)
@@ -315,12 +317,12 @@ class DataFrame:
             return np.empty((t.num_rows, 0))
         return np.column_stack(list(cols.values()))
 
-    def iter_batches(self, *, max_message_bytes: int = 0, timeout: Optional[float] = None
-                     ) -> Iterator["pa.RecordBatch"]:
+    def iter_batches(self, *, max_message_bytes: int = 0, timeout: Optional[float] = None,
+                     keep_dictionaries: Optional[bool] = None) -> Iterator["pa.RecordBatch"]:
         """Streams the result's RecordBatches as the server produces them. Closing the iterator
         early (break, ``.close()``) cancels the query on the server."""
         return self.client._df_iter_batches(self, max_message_bytes=max_message_bytes,
-                                            timeout=timeout)
+                                            timeout=timeout, keep_dictionaries=keep_dictionaries)
 
     def to_reader(self, *, timeout: Optional[float] = None) -> "pa.RecordBatchReader":
         """A pyarrow RecordBatchReader over the streamed result."""
