@@ -340,7 +340,7 @@ class Client:
             return self.shared_memory
         if self._shm_ok is None:
             try:
-                info = self.server_info(timeout=10)
+                info = self.server_info(timeout=min(10.0, self.timeout or 10.0))
                 self._shm_ok = "shared_memory" in info.capabilities and info.same_host
             except PolaroidError:
                 return False  # ask again next time
@@ -678,7 +678,10 @@ class ResultStream:
         self._queue.clear()
         if self._shm_table is not None:
             return self._shm_table
-        return pa.Table.from_batches(batches, schema=self._decoder.schema)
+        t = pa.Table.from_batches(batches, schema=self._decoder.schema)
+        if self.summary is not None and self.summary.rows != t.num_rows:
+            raise PolaroidError(f"the server reported {self.summary.rows} rows but sent {t.num_rows}")
+        return t
 
     def close(self) -> None:
         """Cancels the call if it has not finished."""
