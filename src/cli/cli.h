@@ -97,5 +97,6 @@ int cmd_cat(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /* main.c - the polaroid command: dispatches to one file per subcommand (cat.c, schema.c,
- * convert.c, sql.c). */
+ * convert.c, sql.c, serve.c). */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,7 @@ static const char *const g_usage =
     "                    compression and statistics)\n"
     "  convert IN OUT    convert between formats (chosen by file extension)\n"
     "  sql [SQL]         run SQL over files and session tables (-f FILE; no SQL: a shell)\n"
+    "  serve             serve the engine over gRPC (polaroid.v1) to many clients\n"
     "  help [COMMAND]    show help for a command\n"
     "\n"
     "options:\n"
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "schema")) return cmd_schema(argc, argv);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc, argv);
     if (!strcmp(cmd, "sql")) return cmd_sql(argc, argv);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc, argv);
     fprintf(stderr, "polaroid: unknown command \"%s\"\n(see 'polaroid --help')\n", cmd);
     return PL_EXIT_USAGE;
 }

@@ -11,6 +11,17 @@
 /* appended batches merge with the table's last one while both together stay this small, so
  * row-at-a-time appends do not leave one tiny batch per row */
 #define PL_LIVE_MERGE_ROWS 8192
+/* appended batches are cut into chunks of at most this many rows (zero-copy slices), each with
+ * min/max statistics, so a selective filter reads only the chunks that may match */
+#define PL_LIVE_CHUNK_ROWS 16384
+
+/* Statistics of one column of one batch (numeric, date, time and timestamp columns). */
+typedef struct col_stats {
+    uint8_t kind; /* 0 = none (cannot prune), 1 = integers (imin/imax), 2 = floats */
+    int64_t n_valid;
+    int64_t imin, imax;
+    double fmin, fmax;
+} col_stats;
 
 typedef struct handle {
     char id[PL_HANDLE_ID_LEN + 1];
@@ -27,6 +38,7 @@ typedef struct live_table {
     pl_schema *schema;
     pthread_mutex_t mu;
     pl_batch **batches;
+    col_stats **stats; /* per batch: one per column, or NULL (unknown: never pruned) */
     int64_t n_batches, cap_batches;
     int64_t n_rows;
     pl_table *snap; /* cached snapshot of the current batches, or NULL */
@@ -72,8 +84,12 @@ static void handle_free(handle *h) {
 
 static void table_release(live_table *t) {
     if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
-    for (int64_t i = 0; i < t->n_batches; i++) pl_batch_release(t->batches[i]);
+    for (int64_t i = 0; i < t->n_batches; i++) {
+        pl_batch_release(t->batches[i]);
+        pl_free(t->stats[i]);
+    }
     pl_free(t->batches);
+    pl_free(t->stats);
     pl_table_release(t->snap);
     pl_schema_release(t->schema);
     pthread_mutex_destroy(&t->mu);
@@ -298,14 +314,88 @@ static pl_status table_not_found(const char *name, pl_error *err) {
     PL_FAIL(err, PL_ERR_NOT_FOUND, "table \"%s\" does not exist", name);
 }
 
+/* ---- statistics */
+
+static int stats_kind(const pl_type *t) {
+    switch (t->id) {
+    case PL_TYPE_INT8:
+    case PL_TYPE_INT16:
+    case PL_TYPE_INT32:
+    case PL_TYPE_INT64:
+    case PL_TYPE_UINT8:
+    case PL_TYPE_UINT16:
+    case PL_TYPE_UINT32:
+    case PL_TYPE_DATE32:
+    case PL_TYPE_TIME64:
+    case PL_TYPE_TIMESTAMP: return 1;
+    case PL_TYPE_FLOAT32:
+    case PL_TYPE_FLOAT64: return 2;
+    default: return 0;
+    }
+}
+
+static int64_t int_at(const pl_array *a, int64_t i) {
+    const void *v = pl_array_values_ptr(a);
+    switch (a->type->id) {
+    case PL_TYPE_INT8: return ((const int8_t *)v)[i];
+    case PL_TYPE_INT16: return ((const int16_t *)v)[i];
+    case PL_TYPE_INT32:
+    case PL_TYPE_DATE32: return ((const int32_t *)v)[i];
+    case PL_TYPE_UINT8: return ((const uint8_t *)v)[i];
+    case PL_TYPE_UINT16: return ((const uint16_t *)v)[i];
+    case PL_TYPE_UINT32: return ((const uint32_t *)v)[i];
+    default: return ((const int64_t *)v)[i];
+    }
+}
+
+/* Statistics of every column of b (pl_malloc'd), or NULL when out of memory. */
+static col_stats *batch_stats(const pl_batch *b) {
+    col_stats *cs = pl_calloc((size_t)(b->n_cols ? b->n_cols : 1), sizeof *cs);
+    if (!cs) return NULL;
+    for (int32_t c = 0; c < b->n_cols; c++) {
+        const pl_array *a = b->columns[c];
+        int kind = stats_kind(a->type);
+        if (!kind || !a->values) continue;
+        col_stats *st = &cs[c];
+        bool first = true;
+        bool nan = false;
+        for (int64_t i = 0; i < a->length; i++) {
+            if (!pl_array_is_valid(a, i)) continue;
+            st->n_valid++;
+            if (kind == 1) {
+                int64_t v = int_at(a, i);
+                if (first || v < st->imin) st->imin = v;
+                if (first || v > st->imax) st->imax = v;
+            } else {
+                double v = a->type->id == PL_TYPE_FLOAT32 ? ((const float *)pl_array_values_ptr(a))[i]
+                                                          : ((const double *)pl_array_values_ptr(a))[i];
+                if (v != v) {
+                    nan = true;
+                    continue;
+                }
+                if (first || v < st->fmin) st->fmin = v;
+                if (first || v > st->fmax) st->fmax = v;
+            }
+            first = false;
+        }
+        /* NaN compares in ways ranges do not describe: such a column is never pruned */
+        st->kind = nan ? 0 : (uint8_t)kind;
+    }
+    return cs;
+}
+
 static pl_status push_batch(live_table *t, pl_batch *b, pl_error *err) {
     if (t->n_batches == t->cap_batches) {
         int64_t nc = t->cap_batches ? 2 * t->cap_batches : 8;
         pl_batch **v = pl_realloc(t->batches, (size_t)nc * sizeof *v);
         if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending to table \"%s\"", t->name);
         t->batches = v;
+        col_stats **sv = pl_realloc(t->stats, (size_t)nc * sizeof *sv);
+        if (!sv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending to table \"%s\"", t->name);
+        t->stats = sv;
         t->cap_batches = nc;
     }
+    t->stats[t->n_batches] = batch_stats(b);
     t->batches[t->n_batches++] = b;
     t->n_rows += b->n_rows;
     return PL_OK;
@@ -365,12 +455,27 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
         pl_batch_release(b);
         if (st) return st;
         t->batches[t->n_batches - 1] = m;
+        pl_free(t->stats[t->n_batches - 1]);
+        t->stats[t->n_batches - 1] = batch_stats(m);
         t->n_rows += added;
         pl_batch_release(last);
         return PL_OK;
     }
-    pl_status st = push_batch(t, b, err);
-    if (st) pl_batch_release(b);
+    if (b->n_rows <= PL_LIVE_CHUNK_ROWS) {
+        pl_status st = push_batch(t, b, err);
+        if (st) pl_batch_release(b);
+        return st;
+    }
+    pl_status st = PL_OK;
+    for (int64_t off = 0; off < b->n_rows && !st; off += PL_LIVE_CHUNK_ROWS) {
+        pl_batch *chunk = NULL;
+        st = pl_batch_slice(b, off, PL_MIN(PL_LIVE_CHUNK_ROWS, b->n_rows - off), &chunk, err);
+        if (!st) {
+            st = push_batch(t, chunk, err);
+            if (st) pl_batch_release(chunk);
+        }
+    }
+    pl_batch_release(b);
     return st;
 }
 
@@ -494,10 +599,15 @@ pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
             st = table_append_locked(t, in->batches[i], err);
         if (st) {
             /* all or nothing: back to the batches before this request */
-            for (int64_t i = n_before; i < t->n_batches; i++) pl_batch_release(t->batches[i]);
+            for (int64_t i = n_before; i < t->n_batches; i++) {
+                pl_batch_release(t->batches[i]);
+                pl_free(t->stats[i]);
+            }
             if (n_before && t->batches[n_before - 1] != last_before) {
                 pl_batch_release(t->batches[n_before - 1]);
                 t->batches[n_before - 1] = pl_batch_retain(last_before);
+                pl_free(t->stats[n_before - 1]);
+                t->stats[n_before - 1] = batch_stats(last_before);
             }
             t->n_batches = n_before;
             t->n_rows = rows_before;
@@ -538,5 +648,65 @@ pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, 
     *rows = t->n_rows;
     pthread_mutex_unlock(&t->mu);
     table_release(t);
+    return PL_OK;
+}
+
+/* Whether a batch with these statistics may hold a row where `column op value` is true. */
+static bool may_match(const col_stats *st, const pl_prune_cond *c) {
+    if (st->kind == 0) return true;
+    if (st->n_valid == 0) return false; /* NULL op anything is never true */
+    if (st->kind == 1 && !c->is_float) {
+        int64_t v = c->i;
+        switch (c->op) {
+        case PL_PRUNE_EQ: return st->imin <= v && v <= st->imax;
+        case PL_PRUNE_LT: return st->imin < v;
+        case PL_PRUNE_LE: return st->imin <= v;
+        case PL_PRUNE_GT: return st->imax > v;
+        case PL_PRUNE_GE: return st->imax >= v;
+        }
+        return true;
+    }
+    double lo = st->kind == 1 ? (double)st->imin : st->fmin;
+    double hi = st->kind == 1 ? (double)st->imax : st->fmax;
+    double v = c->is_float ? c->f : (double)c->i;
+    if (v != v) return true;
+    switch (c->op) {
+    case PL_PRUNE_EQ: return lo <= v && v <= hi;
+    case PL_PRUNE_LT: return lo < v;
+    case PL_PRUNE_LE: return lo <= v;
+    case PL_PRUNE_GT: return hi > v;
+    case PL_PRUNE_GE: return hi >= v;
+    }
+    return true;
+}
+
+pl_status pl_catalog_table_snapshot_pruned(pl_catalog *c, const char *name, int32_t n_conds,
+                                           const pl_prune_cond *conds, pl_table **out,
+                                           pl_error *err) {
+    if (n_conds <= 0) return pl_catalog_table_snapshot(c, name, out, err);
+    live_table *t = table_get(c, name);
+    if (!t) return table_not_found(name, err);
+    pl_table *s = NULL;
+    pl_status st = pl_table_new(t->schema, &s, err);
+    if (!st) {
+        pthread_mutex_lock(&t->mu);
+        for (int64_t b = 0; b < t->n_batches && !st; b++) {
+            const col_stats *bs = t->stats[b];
+            bool keep = true;
+            for (int32_t k = 0; k < n_conds && keep && bs; k++) {
+                int32_t col = conds[k].column;
+                if (col < 0 || col >= t->schema->n_fields) continue;
+                keep = may_match(&bs[col], &conds[k]);
+            }
+            if (keep) st = pl_table_append(s, t->batches[b], err);
+        }
+        pthread_mutex_unlock(&t->mu);
+    }
+    table_release(t);
+    if (st) {
+        pl_table_release(s);
+        return st;
+    }
+    *out = s;
     return PL_OK;
 }

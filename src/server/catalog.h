@@ -51,6 +51,22 @@ pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists,
 /* The table's rows now (a new reference; never changes afterwards). Errors: NOT_FOUND. */
 pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **out,
                                     pl_error *err);
+/* A condition `column op value` a filter over the table will apply (column: index in the
+ * table's schema; value an integer, or a float when is_float). */
+typedef enum pl_prune_op { PL_PRUNE_EQ, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE } pl_prune_op;
+typedef struct pl_prune_cond {
+    int32_t column;
+    pl_prune_op op;
+    bool is_float;
+    int64_t i;
+    double f;
+} pl_prune_cond;
+/* A snapshot of only the batches whose min/max statistics allow every condition to be true
+ * for some row (the caller still applies the filter: this only skips batches that cannot
+ * match). Batches are at most 16384 rows. Errors: NOT_FOUND. */
+pl_status pl_catalog_table_snapshot_pruned(pl_catalog *c, const char *name, int32_t n_conds,
+                                           const pl_prune_cond *conds, pl_table **out,
+                                           pl_error *err);
 /* The table's schema (a new reference). Errors: NOT_FOUND. */
 pl_status pl_catalog_table_schema(pl_catalog *c, const char *name, pl_schema **out,
                                   pl_error *err);
@@ -95,6 +111,8 @@ void pl_srv_error_strip(pl_error *err, const char *data_root);
 void pl_srv_pb_set_max_alloc(int64_t n_bytes);
 int64_t pl_srv_pb_allocated_bytes(void);
 
+/* plan_decode.c: empties the process-wide cache of parsed SQL expressions (pl_srv_free). */
+void pl_srv_sql_cache_clear(void);
 /* plan_decode.c: a schema as a SchemaResponse's parts: the encapsulated IPC schema message
  * (pl_malloc'd) and polaroid type names. */
 pl_status pl_srv_schema_message(pl_schema *s, uint8_t **out, size_t *out_len, pl_error *err);

@@ -8,6 +8,7 @@
  *
  * Column and function errors of operations are reported as PL_ERR_INVALID_ARG (a bad plan),
  * missing files, tables and handles as PL_ERR_NOT_FOUND. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -112,6 +113,97 @@ static pl_status check_name(dctx *d, const char *what, const char *s, bool allow
                             pl_error *err) {
     if (!s || (!s[0] && !allow_empty)) return fail(d, err, PL_ERR_INVALID_ARG, "%s is empty", what);
     if (!utf8_ok(s)) return fail(d, err, PL_ERR_INVALID_ARG, "%s is not valid UTF-8", what);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- SQL expression cache
+ *
+ * Clients send the same SQL expression texts again and again ("price > 100"); parsing one costs
+ * ~10 us (libpg_query), a lookup well under one. A direct-mapped cache of successful parses;
+ * expressions are immutable and shared by reference. Process-wide, cleared by pl_srv_free. */
+
+#define SQL_CACHE_SLOTS 512
+#define SQL_CACHE_MAX_TEXT 2048
+
+typedef struct sql_cache_ent {
+    char *text;
+    pl_expr *e;
+    char *alias;
+} sql_cache_ent;
+
+static sql_cache_ent g_sql_cache[SQL_CACHE_SLOTS];
+static pthread_mutex_t g_sql_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t text_slot(const char *t) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *t; t++) h = (h ^ (uint8_t)*t) * 1099511628211ull;
+    return (size_t)(h % SQL_CACHE_SLOTS);
+}
+
+void pl_srv_sql_cache_clear(void) {
+    pthread_mutex_lock(&g_sql_mu);
+    for (size_t i = 0; i < SQL_CACHE_SLOTS; i++) {
+        pl_free(g_sql_cache[i].text);
+        pl_expr_release(g_sql_cache[i].e);
+        pl_free(g_sql_cache[i].alias);
+        memset(&g_sql_cache[i], 0, sizeof g_sql_cache[i]);
+    }
+    pthread_mutex_unlock(&g_sql_mu);
+}
+
+static pl_status parse_sql_cached(const char *text, pl_expr **out, char **alias, pl_error *err) {
+    size_t n = strlen(text);
+    if (n > SQL_CACHE_MAX_TEXT) return pl_sql_parse_named_expr(text, out, alias, err);
+    size_t slot = text_slot(text);
+    pthread_mutex_lock(&g_sql_mu);
+    sql_cache_ent *c = &g_sql_cache[slot];
+    if (c->text && !strcmp(c->text, text)) {
+        pl_expr *e = pl_expr_retain(c->e);
+        char *a = NULL;
+        bool ok = true, had_alias = c->alias != NULL;
+        if (alias && c->alias && !(a = pl_strdup(c->alias))) ok = false;
+        pthread_mutex_unlock(&g_sql_mu);
+        if (!ok) {
+            pl_expr_release(e);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        }
+        if (!alias && had_alias) {
+            /* an alias where none is allowed: let the parser say so */
+            pl_expr_release(e);
+            return pl_sql_parse_named_expr(text, out, alias, err);
+        }
+        *out = e;
+        if (alias) *alias = a;
+        return PL_OK;
+    }
+    pthread_mutex_unlock(&g_sql_mu);
+    char *a = NULL;
+    pl_expr *e = NULL;
+    PL_TRY(pl_sql_parse_named_expr(text, &e, &a, err));
+    char *t = pl_strdup(text);
+    char *a2 = a ? pl_strdup(a) : NULL;
+    if (t && (!a || a2)) {
+        pthread_mutex_lock(&g_sql_mu);
+        c = &g_sql_cache[slot];
+        pl_free(c->text);
+        pl_expr_release(c->e);
+        pl_free(c->alias);
+        c->text = t;
+        c->e = pl_expr_retain(e);
+        c->alias = a2;
+        pthread_mutex_unlock(&g_sql_mu);
+    } else {
+        pl_free(t);
+        pl_free(a2);
+    }
+    if (!alias && a) {
+        pl_free(a);
+        pl_expr_release(e);
+        return pl_sql_parse_named_expr(text, out, alias, err);
+    }
+    *out = e;
+    if (alias) *alias = a;
+    else pl_free(a);
     return PL_OK;
 }
 
@@ -294,7 +386,7 @@ static pl_status decode_expr_inner(dctx *d, const Polaroid__V1__Expr *x, pl_expr
     case POLAROID__V1__EXPR__KIND_SQL: {
         size_t old = push(d, ".sql");
         PL_TRY(check_name(d, "SQL expression", x->sql, false, err));
-        pl_status st = pl_sql_parse_named_expr(x->sql, &e, alias, err);
+        pl_status st = parse_sql_cached(x->sql, &e, alias, err);
         if (st == PL_ERR_SQL || st == PL_ERR_NOT_FOUND) {
             if (err) err->code = PL_ERR_INVALID_ARG;
             st = PL_ERR_INVALID_ARG;
@@ -703,6 +795,113 @@ static pl_status distinct_subset(dctx *d, pl_df *in, const Polaroid__V1__Distinc
     return st;
 }
 
+/* ---------------------------------------------------------------- live table pruning */
+
+/* A literal usable against a column of type ct: integers and floats against numeric columns,
+ * dates, times and timestamps only against their own type. */
+static bool prune_value(const pl_type *ct, const pl_value *v, pl_prune_cond *c) {
+    if (v->is_null || !v->type) return false;
+    pl_type_id lt = v->type->id;
+    switch (ct->id) {
+    case PL_TYPE_INT8:
+    case PL_TYPE_INT16:
+    case PL_TYPE_INT32:
+    case PL_TYPE_INT64:
+    case PL_TYPE_UINT8:
+    case PL_TYPE_UINT16:
+    case PL_TYPE_UINT32:
+    case PL_TYPE_FLOAT32:
+    case PL_TYPE_FLOAT64:
+        if (lt >= PL_TYPE_INT8 && lt <= PL_TYPE_INT64) {
+            c->i = v->v.i;
+            return true;
+        }
+        if (lt == PL_TYPE_FLOAT64 || lt == PL_TYPE_FLOAT32) {
+            c->is_float = true;
+            c->f = v->v.f;
+            return true;
+        }
+        return false;
+    case PL_TYPE_DATE32:
+    case PL_TYPE_TIME64:
+    case PL_TYPE_TIMESTAMP:
+        if (!pl_type_equals(ct, v->type)) return false;
+        c->i = v->v.i;
+        return true;
+    default: return false;
+    }
+}
+
+static void prune_conds(const pl_expr *e, const pl_schema *sch, pl_prune_cond *out, int32_t *n,
+                        int32_t max) {
+    if (!e || e->kind != PL_EXPR_CALL || *n >= max) return;
+    if (!strcmp(e->name, "and")) {
+        for (int32_t i = 0; i < e->n_args; i++) prune_conds(e->args[i], sch, out, n, max);
+        return;
+    }
+    static const struct {
+        const char *name;
+        pl_prune_op op, flipped;
+    } ops[] = {{"eq", PL_PRUNE_EQ, PL_PRUNE_EQ}, {"lt", PL_PRUNE_LT, PL_PRUNE_GT},
+               {"le", PL_PRUNE_LE, PL_PRUNE_GE}, {"gt", PL_PRUNE_GT, PL_PRUNE_LT},
+               {"ge", PL_PRUNE_GE, PL_PRUNE_LE}};
+    if (!strcmp(e->name, "between") && e->n_args == 3 && e->args[0]->kind == PL_EXPR_COLUMN &&
+        e->args[1]->kind == PL_EXPR_LITERAL && e->args[2]->kind == PL_EXPR_LITERAL && *n + 2 <= max) {
+        int32_t col = pl_schema_find(sch, e->args[0]->name);
+        if (col < 0) return;
+        pl_prune_cond lo = {col, PL_PRUNE_GE, false, 0, 0}, hi = {col, PL_PRUNE_LE, false, 0, 0};
+        if (prune_value(sch->fields[col].type, &e->args[1]->value, &lo) &&
+            prune_value(sch->fields[col].type, &e->args[2]->value, &hi)) {
+            out[(*n)++] = lo;
+            out[(*n)++] = hi;
+        }
+        return;
+    }
+    if (e->n_args != 2) return;
+    for (size_t k = 0; k < PL_ARRAY_LEN(ops); k++) {
+        if (strcmp(e->name, ops[k].name) != 0) continue;
+        const pl_expr *a = e->args[0], *b = e->args[1];
+        pl_prune_op op = ops[k].op;
+        if (a->kind == PL_EXPR_LITERAL && b->kind == PL_EXPR_COLUMN) {
+            const pl_expr *t = a;
+            a = b;
+            b = t;
+            op = ops[k].flipped;
+        }
+        if (a->kind != PL_EXPR_COLUMN || b->kind != PL_EXPR_LITERAL || a->index >= 0) return;
+        int32_t col = pl_schema_find(sch, a->name);
+        if (col < 0) return;
+        pl_prune_cond c = {col, op, false, 0, 0};
+        if (prune_value(sch->fields[col].type, &b->value, &c)) out[(*n)++] = c;
+        return;
+    }
+}
+
+/* Filter directly over a live table: the snapshot holds only the batches whose statistics
+ * allow the predicate's simple conjuncts (column op literal). */
+static pl_status pruned_table(dctx *d, const Polaroid__V1__TableRef *tr, const pl_expr *pred,
+                              pl_df **out, pl_error *err) {
+    size_t old = push(d, ".input.table");
+    pl_status st = check_name(d, "table name", tr->name, false, err);
+    pl_catalog *cat = pl_srv_catalog(d->srv);
+    pl_schema *sch = NULL;
+    if (!st) st = locate(d, pl_catalog_table_schema(cat, tr->name, &sch, err), err);
+    pl_table *t = NULL;
+    if (!st) {
+        pl_prune_cond conds[16];
+        int32_t n = 0;
+        prune_conds(pred, sch, conds, &n, 16);
+        st = locate(d, pl_catalog_table_snapshot_pruned(cat, tr->name, n, conds, &t, err), err);
+    }
+    if (sch) pl_schema_release(sch);
+    if (!st) {
+        st = locate(d, pl_df_from_table(t, out, err), err);
+        pl_table_release(t);
+    }
+    pop(d, old);
+    return st;
+}
+
 static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_df **out,
                                   pl_error *err) {
     pl_df *in = NULL;
@@ -770,11 +969,24 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
     case POLAROID__V1__RELATION__REL_FILTER: {
         size_t old = push(d, ".filter");
         pl_expr *pred = NULL;
-        st = input_rel(d, r->filter->input, &in, err);
-        if (!st) {
+        const Polaroid__V1__Relation *fin = r->filter->input;
+        if (fin && fin->rel_case == POLAROID__V1__RELATION__REL_TABLE) {
+            /* the predicate first: it picks the table's batches */
             size_t o2 = push(d, ".predicate");
             st = decode_expr(d, r->filter->predicate, &pred, NULL, err);
             pop(d, o2);
+            if (!st) st = enter(d, err);
+            if (!st) {
+                st = pruned_table(d, fin->table, pred, &in, err);
+                d->depth--;
+            }
+        } else {
+            st = input_rel(d, fin, &in, err);
+            if (!st) {
+                size_t o2 = push(d, ".predicate");
+                st = decode_expr(d, r->filter->predicate, &pred, NULL, err);
+                pop(d, o2);
+            }
         }
         if (!st) st = op_done(d, pl_df_filter(in, pred, out, err), err);
         if (pred) pl_expr_release(pred);

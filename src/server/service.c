@@ -95,6 +95,7 @@ pl_status pl_srv_new(const pl_srv_config *cfg, pl_srv **out, pl_error *err) {
 void pl_srv_free(pl_srv *s) {
     if (!s) return;
     pl_catalog_free(s->cat);
+    pl_srv_sql_cache_clear();
     pl_free(s->data_root);
     pl_free(s);
 }

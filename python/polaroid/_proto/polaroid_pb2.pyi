@@ -364,20 +364,22 @@ class ExecuteRequest(_message.Message):
     def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ..., options: _Optional[_Union[ExecuteOptions, _Mapping]] = ...) -> None: ...
 
 class ExecuteOptions(_message.Message):
-    __slots__ = ("max_message_bytes", "timeout_ms", "memory_limit_bytes", "allow_shared_memory", "shared_memory_min_bytes", "request_id")
+    __slots__ = ("max_message_bytes", "timeout_ms", "memory_limit_bytes", "allow_shared_memory", "shared_memory_min_bytes", "request_id", "keep_dictionaries")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     ALLOW_SHARED_MEMORY_FIELD_NUMBER: _ClassVar[int]
     SHARED_MEMORY_MIN_BYTES_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    KEEP_DICTIONARIES_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     timeout_ms: int
     memory_limit_bytes: int
     allow_shared_memory: bool
     shared_memory_min_bytes: int
     request_id: str
-    def __init__(self, max_message_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., memory_limit_bytes: _Optional[int] = ..., allow_shared_memory: _Optional[bool] = ..., shared_memory_min_bytes: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    keep_dictionaries: bool
+    def __init__(self, max_message_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., memory_limit_bytes: _Optional[int] = ..., allow_shared_memory: _Optional[bool] = ..., shared_memory_min_bytes: _Optional[int] = ..., request_id: _Optional[str] = ..., keep_dictionaries: _Optional[bool] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
     __slots__ = ("arrow_ipc", "shared_memory", "summary")

@@ -129,6 +129,18 @@ typedef struct agg_dict_map {
     int64_t len;
 } agg_dict_map;
 
+/* Several dictionary keys: group id of each combination of indices of one tuple of
+ * dictionaries (index of key 0 + len0 * (index of key 1 + len1 * ...)). */
+#define AGG_MDICT_CACHE 4
+#define AGG_MDICT_MAX_KEYS 4
+#define AGG_MDICT_MAX_SIZE (1 << 20)
+typedef struct agg_mdict_map {
+    pl_array *dicts[AGG_MDICT_MAX_KEYS]; /* retained */
+    int64_t lens[AGG_MDICT_MAX_KEYS];
+    int32_t *gid; /* per combination; -1 = not resolved yet */
+    int64_t size;
+} agg_mdict_map;
+
 typedef struct agg_sink agg_sink;
 
 typedef struct agg_table {
@@ -143,6 +155,8 @@ typedef struct agg_table {
     agg_collect *collects; /* per aggregate (holistic only) */
     agg_dict_map dmaps[AGG_DICT_CACHE];
     int32_t dmap_next;
+    agg_mdict_map mdmaps[AGG_MDICT_CACHE];
+    int32_t mdmap_next;
     int64_t null_gid; /* single-key paths: the group of the NULL key, -1 = none yet */
     /* One integer key of a small range: group id per key value - dmin (-1 = not seen yet). */
     int32_t *direct;

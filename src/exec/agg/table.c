@@ -498,6 +498,10 @@ void agg_table_free(agg_table *t) {
         pl_array_release(t->dmaps[i].dict);
         pl_free(t->dmaps[i].gid);
     }
+    for (int32_t i = 0; i < AGG_MDICT_CACHE; i++) {
+        for (int32_t c = 0; c < AGG_MDICT_MAX_KEYS; c++) pl_array_release(t->mdmaps[i].dicts[c]);
+        pl_free(t->mdmaps[i].gid);
+    }
     pl_free(t->keys);
     pl_free(t->states);
     pl_free(t->heaps);
@@ -633,6 +637,9 @@ static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids,
 static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, bool *done,
                              pl_error *err);
 
+static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
+                                 bool *done, pl_error *err);
+
 pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const int32_t *sel,
                          const uint64_t *hashes, uint32_t *gids, pl_error *err) {
     agg_sink *s = t->sink;
@@ -643,6 +650,11 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
     if (n == 0) return PL_OK;
     if (s->n_keys == 1 && cols[0]->type->id == PL_TYPE_DICTIONARY && !sel)
         return find_dict(t, cols[0], n, gids, err);
+    if (s->n_keys > 1 && !sel && !hashes) {
+        bool done = false;
+        PL_TRY(find_multi_dict(t, cols, n, gids, &done, err));
+        if (done) return PL_OK;
+    }
     if (s->n_keys == 1 && !sel && !hashes && !t->direct_off) {
         bool done = false;
         PL_TRY(find_direct(t, cols[0], n, gids, &done, err));
@@ -790,6 +802,101 @@ static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids,
     pl_free(todo);
     if (st) return st;
     IDX_SWITCH(DICT_PASS2)
+    return PL_OK;
+}
+
+/* Several dictionary keys without NULL rows, whose dictionaries' sizes multiply to at most
+ * AGG_MDICT_MAX_SIZE: each row's combination of indices is looked up in a direct map of the
+ * tuple of dictionaries (cached); combinations not seen yet are resolved once each through the
+ * hash table. *done = false when the path does not apply. gids doubles as the combinations'
+ * scratch. */
+static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
+                                 bool *done, pl_error *err) {
+    int32_t nk = t->sink->n_keys;
+    *done = false;
+    if (nk > AGG_MDICT_MAX_KEYS) return PL_OK;
+    int64_t size = 1;
+    for (int32_t c = 0; c < nk; c++) {
+        pl_array *a = cols[c];
+        if (a->type->id != PL_TYPE_DICTIONARY || (a->validity && pl_array_null_count(a) > 0) ||
+            a->dictionary->length == 0)
+            return PL_OK;
+        size *= a->dictionary->length;
+        if (size > AGG_MDICT_MAX_SIZE) return PL_OK;
+    }
+    agg_mdict_map *m = NULL;
+    for (int32_t i = 0; i < AGG_MDICT_CACHE && !m; i++) {
+        agg_mdict_map *x = &t->mdmaps[i];
+        bool same = x->gid != NULL;
+        for (int32_t c = 0; c < nk && same; c++)
+            same = x->dicts[c] == cols[c]->dictionary && x->lens[c] == cols[c]->dictionary->length;
+        if (same) m = x;
+    }
+    if (!m) {
+        m = &t->mdmaps[t->mdmap_next];
+        t->mdmap_next = (t->mdmap_next + 1) % AGG_MDICT_CACHE;
+        int32_t *gid = pl_malloc((size_t)size * 4);
+        if (!gid) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        memset(gid, 0xff, (size_t)size * 4);
+        for (int32_t c = 0; c < AGG_MDICT_MAX_KEYS; c++) {
+            pl_array_release(m->dicts[c]);
+            m->dicts[c] = c < nk ? pl_array_retain(cols[c]->dictionary) : NULL;
+            m->lens[c] = c < nk ? cols[c]->dictionary->length : 0;
+        }
+        pl_free(m->gid);
+        m->gid = gid;
+        m->size = size;
+    }
+    /* pass 1: the combination of each row into gids */
+    int64_t stride = 1, bad = -1;
+    for (int32_t c = 0; c < nk && bad < 0; c++) {
+        pl_array *a = cols[c];
+        uint64_t len = (uint64_t)m->lens[c];
+        uint64_t mx = 0;
+#define COMB(T)                                                                                    \
+    {                                                                                              \
+        const T *ix = (const T *)pl_array_values_ptr(a);                                           \
+        for (int64_t r = 0; r < n; r++) {                                                          \
+            uint64_t k = (uint64_t)(int64_t)ix[r];                                                 \
+            mx = k > mx ? k : mx;                                                                  \
+        }                                                                                          \
+        if (mx >= len) {                                                                           \
+            bad = (int64_t)mx;                                                                     \
+            break;                                                                                 \
+        }                                                                                          \
+        if (c == 0)                                                                                \
+            for (int64_t r = 0; r < n; r++) gids[r] = (uint32_t)ix[r];                             \
+        else                                                                                       \
+            for (int64_t r = 0; r < n; r++) gids[r] += (uint32_t)ix[r] * (uint32_t)stride;         \
+    }
+        IDX_SWITCH(COMB)
+#undef COMB
+        stride *= (int64_t)len;
+    }
+    if (bad >= 0)
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %lld out of range", (long long)bad);
+    /* combinations not resolved yet: one row each, through the hash table */
+    int64_t cap = PL_MIN(n, m->size);
+    int32_t *todo = pl_malloc((size_t)PL_MAX(cap, 1) * 8);
+    if (!todo) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    int64_t n_todo = 0;
+    for (int64_t r = 0; r < n; r++) {
+        uint32_t k = gids[r];
+        if (PL_UNLIKELY(m->gid[k] == -1)) {
+            m->gid[k] = -2;
+            todo[n_todo++] = (int32_t)r;
+        }
+    }
+    pl_status st = PL_OK;
+    if (n_todo) {
+        uint32_t *tg = (uint32_t *)(todo + cap);
+        st = agg_table_find(t, cols, n_todo, todo, NULL, tg, err);
+        for (int64_t k = 0; k < n_todo; k++) m->gid[gids[todo[k]]] = st ? -1 : (int32_t)tg[k];
+    }
+    pl_free(todo);
+    if (st) return st;
+    for (int64_t r = 0; r < n; r++) gids[r] = (uint32_t)m->gid[gids[r]];
+    *done = true;
     return PL_OK;
 }
 

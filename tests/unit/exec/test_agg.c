@@ -563,6 +563,50 @@ static void test_dict_key(void **state) {
     for (int i = 0; i < 4; i++) pl_batch_release(bs[i]);
 }
 
+/* two dictionary keys without NULLs (the combined-indices map), a different dictionary per
+ * batch: the same groups and sums as the model */
+static void test_multi_dict_keys(void **state) {
+    (void)state;
+    gen_rows(200000, 10, 0);
+    pl_batch *bs[4] = {make_batch(0, 50000, 0), make_batch(50000, 100000, 1),
+                       make_batch(100000, 150000, 2), make_batch(150000, 200000, 3)};
+    pl_agg_spec sp[2] = {SPEC("count", -1), SPEC("sum", C_X)};
+    int32_t keys[2] = {C_DK, C_DK};
+    pl_error err;
+    pl_batch *out;
+    assert_int_equal(run_agg(4, bs, 2, keys, 2, sp, 20000, &out, &err), PL_OK);
+    mgroup *mg = model_groups(key_dk, 21);
+    assert_int_equal(out->n_rows, 20);
+    bool seen[21] = {0};
+    for (int64_t i = 0; i < out->n_rows; i++) {
+        char k[2][16];
+        for (int c = 0; c < 2; c++) {
+            pl_array *a = out->columns[c], *dec = NULL;
+            if (a->type->id == PL_TYPE_DICTIONARY) {
+                assert_int_equal(pl_array_decode_dictionary(a, &dec, &err), PL_OK);
+                a = dec;
+            }
+            out_str(a, i, k[c]);
+            pl_array_release(dec);
+        }
+        assert_string_equal(k[0], k[1]);
+        mrow r;
+        memset(&r, 0, sizeof r);
+        r.valid[C_DK] = true;
+        strcpy(r.dk, k[0]);
+        int64_t x = key_dk(&r);
+        assert_false(seen[x]);
+        seen[x] = true;
+        assert_int_equal(out_i64(out->columns[2], i), mg[x].n);
+        int64_t sum = 0;
+        for (int64_t j = 0; j < mg[x].n; j++) sum += g_rows[mg[x].rows[j]].x;
+        assert_int_equal(out_i64(out->columns[3], i), sum);
+    }
+    free_groups(mg, 21);
+    pl_batch_release(out);
+    for (int i = 0; i < 4; i++) pl_batch_release(bs[i]);
+}
+
 static void test_no_keys(void **state) {
     (void)state;
     gen_rows(100000, 10, 10);
@@ -914,6 +958,7 @@ int main(void) {
         cmocka_unit_test(test_streaming_many_groups),
         cmocka_unit_test(test_multi_key_nulls),
         cmocka_unit_test(test_dict_key),
+        cmocka_unit_test(test_multi_dict_keys),
         cmocka_unit_test(test_no_keys),
         cmocka_unit_test(test_holistic),
         cmocka_unit_test(test_distinct_rows),

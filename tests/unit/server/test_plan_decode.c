@@ -355,6 +355,16 @@ static void test_pl_sql_parse(void **state) {
     pl_type_release(t);
     assert_int_equal(pl_sql_parse_type("BIGINT) FROM x --", &t, &g_err), PL_ERR_SQL);
     assert_int_equal(pl_sql_parse_type("nonsense", &t, &g_err), PL_ERR_SQL);
+    /* the server's cache of parsed SQL texts: an alias allowed in a select, then refused in a
+     * filter (same text, cached), and the same text again from the cache */
+    pl_srv_call c = make_call(g_srv, "");
+    pl_table *got = NULL;
+    for (int i = 0; i < 2; i++) {
+        ok(collect_rel(&c, rel_select(csv(), 1, named(ex_sql("id > 50 AS big"), NULL)), &got));
+        assert_string_equal(got->schema->fields[0].name, "big");
+        pl_table_release(got);
+        assert_int_equal(collect_rel(&c, rel_filter(csv(), ex_sql("id > 50 AS big")), &got), PL_ERR_INVALID_ARG);
+    }
 }
 
 static Polaroid__V1__Expr *lit(Polaroid__V1__Literal__ValueCase k) {
@@ -418,6 +428,54 @@ static void test_literals(void **state) {
     same(ag, "SELECT count(DISTINCT sym) AS u, stddev_samp(price) AS sd FROM 'trades.csv'");
 }
 
+static void test_live_table_pruning(void **state) {
+    (void)state;
+    /* 50000 rows in chunks: id sorted, so most chunks are skipped; results equal a full scan */
+    pl_table *rows = make_trades(50000);
+    ok(pl_catalog_table_create(pl_srv_catalog(g_srv), "big", rows->schema, rows, false, true, NULL, E));
+    write_table(rows, "big.csv", PL_FORMAT_CSV);
+    pl_table_release(rows);
+    pl_prune_cond eq = {0, PL_PRUNE_EQ, false, 20000, 0};
+    pl_table *t = NULL;
+    ok(pl_catalog_table_snapshot_pruned(pl_srv_catalog(g_srv), "big", 1, &eq, &t, E));
+    assert_int_equal(t->n_batches, 1);
+    pl_table_release(t);
+    pl_prune_cond none = {0, PL_PRUNE_GT, true, 0, 1e9};
+    ok(pl_catalog_table_snapshot_pruned(pl_srv_catalog(g_srv), "big", 1, &none, &t, E));
+    assert_int_equal(t->n_rows, 0);
+    pl_table_release(t);
+    pl_prune_cond nulls = {3, PL_PRUNE_GE, false, 0, 0}; /* qty has NULLs but also values */
+    ok(pl_catalog_table_snapshot_pruned(pl_srv_catalog(g_srv), "big", 1, &nulls, &t, E));
+    assert_int_equal(t->n_rows, 50000);
+    pl_table_release(t);
+    static const char *preds[] = {
+        "id = 20000", "20000 = id", "id < 100", "id <= 16384", "id > 49990", "id >= 49999",
+        "100 > id", "id BETWEEN 16000 AND 17000", "id > 100 AND id < 200 AND qty = 3",
+        "id = 20000.0", "id < 20000.5", "price > 74000.0", "id = -1", "qty = 3 OR id = 5",
+        "sym = 'AAPL' AND id < 10", "id = 70000",
+    };
+    for (size_t i = 0; i < PL_ARRAY_LEN(preds); i++) {
+        Polaroid__V1__Relation *tr = rel_new();
+        Polaroid__V1__TableRef *tref = calloc(1, sizeof *tref);
+        polaroid__v1__table_ref__init(tref);
+        tref->name = strdup("big");
+        tr->rel_case = POLAROID__V1__RELATION__REL_TABLE;
+        tr->table = tref;
+        char q[256];
+        snprintf(q, sizeof q, "SELECT * FROM 'big.csv' WHERE %s ORDER BY id", preds[i]);
+        same(sorted(rel_filter(tr, ex_sql(preds[i])), "id"), q);
+    }
+    /* the same through an expression tree */
+    Polaroid__V1__Relation *tr = rel_new();
+    Polaroid__V1__TableRef *tref = calloc(1, sizeof *tref);
+    polaroid__v1__table_ref__init(tref);
+    tref->name = strdup("big");
+    tr->rel_case = POLAROID__V1__RELATION__REL_TABLE;
+    tr->table = tref;
+    same(rel_filter(tr, ex_call("eq", 2, ex_col("id"), ex_i64(31337))),
+         "SELECT * FROM 'big.csv' WHERE id = 31337");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_select_with_columns),
@@ -427,6 +485,7 @@ int main(void) {
         cmocka_unit_test(test_sources),
         cmocka_unit_test(test_pl_sql_parse),
         cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_live_table_pruning),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,35 @@
+/* transport.h - what the gRPC transport (transport.c) needs from execute.c beyond service.h:
+ * Execute messages handed over without a copy. */
+#ifndef PL_SERVER_TRANSPORT_H
+#define PL_SERVER_TRANSPORT_H
+
+#include "server/service.h"
+
+/* One packed ExecuteResponse: len bytes at data, inside the allocation base (pl_free(base)).
+ * The Arrow IPC bytes are written once, into the buffer that goes out on the wire; the
+ * protobuf header (field tag and length) is put right before them. */
+typedef struct pl_srv_msg {
+    void *base;
+    uint8_t *data;
+    size_t len;
+} pl_srv_msg;
+
+/* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary. */
+pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err);
+/* True once the summary has been handed out (the last message). */
+bool pl_srv_execute_finished(const pl_srv_exec *x);
+/* When the query must end (the client's deadline or the query time limit; pl_now_ns clock;
+ * 0 = never): the transport stops waiting for a slow client then. */
+int64_t pl_srv_execute_deadline(const pl_srv_exec *x);
+/* PL_ERR_CANCELLED with the reason: the client cancelled, the time limit, the deadline. */
+pl_status pl_srv_execute_stop_reason(pl_srv_exec *x, pl_error *err);
+/* Rows and IPC bytes produced so far. */
+void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes);
+
+/* Same-host result files (execute.c): release one lease of owner (true if it existed), drop
+ * the expired ones (or all, at shutdown), and the bytes held in them. */
+bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id);
+void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
+int64_t pl_srv_shm_bytes(const pl_srv *srv);
+
+#endif

@@ -1,0 +1,885 @@
+/* test_transport.c - the gRPC transport and Execute streaming end to end: a server started
+ * in-process on 127.0.0.1:0 over a temporary data root with a generated Parquet file, and a
+ * small gRPC C client (grpc_channel_create_call + batches). Results are checked against the
+ * Parquet file read back by the engine's own reader (pl_read_table), the Arrow IPC stream the
+ * server sent is decoded with pl_ipc_scan_buffer. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/time.h>
+
+#include "core/core.h"
+#include "io/ipc/ipc.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "server/server.h"
+#include "server/transport.h"
+
+#define N_ROWS 300000
+#define TOKEN "s3cret-token-1"
+
+static char g_root[256];
+
+/* ---------------------------------------------------------------- data */
+
+static pl_table *make_table(int64_t n) {
+    pl_error err;
+    pl_field f[2] = {{(char *)"id", pl_type_simple(PL_TYPE_INT64), false},
+                     {(char *)"name", pl_type_simple(PL_TYPE_UTF8), true}};
+    pl_schema *s = NULL;
+    assert_int_equal(pl_schema_new(2, f, &s, &err), PL_OK);
+    pl_table *t = NULL;
+    assert_int_equal(pl_table_new(s, &t, &err), PL_OK);
+    for (int64_t off = 0; off < n; off += 65536) {
+        int64_t m = PL_MIN(65536, n - off);
+        pl_builder *b0, *b1;
+        assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_INT64), m, &b0, &err), PL_OK);
+        assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_UTF8), m, &b1, &err), PL_OK);
+        for (int64_t i = off; i < off + m; i++) {
+            assert_int_equal(pl_builder_append_i64(b0, i, &err), PL_OK);
+            if (i % 7 == 3) {
+                assert_int_equal(pl_builder_append_null(b1, &err), PL_OK);
+            } else {
+                char txt[32];
+                int k = snprintf(txt, sizeof txt, "row-%lld", (long long)i);
+                assert_int_equal(pl_builder_append_bytes(b1, txt, k, &err), PL_OK);
+            }
+        }
+        pl_array *cols[2];
+        assert_int_equal(pl_builder_finish(b0, &cols[0], &err), PL_OK);
+        assert_int_equal(pl_builder_finish(b1, &cols[1], &err), PL_OK);
+        pl_builder_free(b0);
+        pl_builder_free(b1);
+        pl_batch *bt;
+        assert_int_equal(pl_batch_new(pl_schema_retain(s), m, cols, &bt, &err), PL_OK);
+        assert_int_equal(pl_table_append(t, bt, &err), PL_OK);
+        pl_batch_release(bt);
+    }
+    pl_schema_release(s);
+    return t;
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    snprintf(g_root, sizeof g_root, "/tmp/pl_test_transport_XXXXXX");
+    assert_non_null(mkdtemp(g_root));
+    pl_table *t = make_table(N_ROWS);
+    char path[512];
+    snprintf(path, sizeof path, "%s/t.parquet", g_root);
+    pl_error err;
+    pl_stream *st;
+    assert_int_equal(pl_stream_from_table(t, &st, &err), PL_OK);
+    pl_write_opts wo;
+    pl_write_opts_init(&wo);
+    wo.row_group_rows = 50000;
+    wo.use_dictionary = false; /* plain strings: every message must fit the size limit */
+    assert_int_equal(pl_write_stream(st, path, PL_FORMAT_PARQUET, &wo, &err), PL_OK);
+    pl_stream_free(st);
+    /* the same rows with dictionary-encoded strings (read back as dictionary arrays) */
+    snprintf(path, sizeof path, "%s/d.parquet", g_root);
+    assert_int_equal(pl_stream_from_table(t, &st, &err), PL_OK);
+    wo.use_dictionary = true;
+    assert_int_equal(pl_write_stream(st, path, PL_FORMAT_PARQUET, &wo, &err), PL_OK);
+    pl_stream_free(st);
+    pl_table_release(t);
+    snprintf(path, sizeof path, "%s/tokens.txt", g_root);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# tokens\n\nother-token\n  " TOKEN "  \n", f);
+    fclose(f);
+    grpc_init();
+    return 0;
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
+    if (system(cmd) != 0) return -1;
+    grpc_shutdown_blocking();
+    return 0;
+}
+
+/* ---------------------------------------------------------------- hook */
+
+typedef struct hook_log {
+    pthread_mutex_t mu;
+    int n;
+    int last_code;
+    bool last_cancelled;
+    int64_t last_rows;
+    pl_srv_method last_method;
+} hook_log;
+
+static hook_log g_hook = {PTHREAD_MUTEX_INITIALIZER, 0, 0, false, 0, 0};
+
+static void on_done(void *user, const pl_server_call_info *info) {
+    hook_log *h = user;
+    pthread_mutex_lock(&h->mu);
+    h->n++;
+    h->last_code = info->grpc_code;
+    h->last_cancelled = info->client_cancelled;
+    h->last_rows = info->rows;
+    h->last_method = info->method;
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* ---------------------------------------------------------------- server */
+
+typedef struct srv_setup {
+    int32_t max_concurrent, max_queued;
+    int64_t query_timeout_ms, grace_ms;
+    bool tokens;
+} srv_setup;
+
+static pl_server *start(const srv_setup *ss) {
+    pl_server_opts o;
+    pl_server_opts_init(&o);
+    o.srv.data_root = g_root;
+    o.listen = "127.0.0.1:0";
+    o.network_threads = 2;
+    if (ss) {
+        o.srv.max_concurrent_queries = ss->max_concurrent;
+        o.srv.max_queued_queries = ss->max_queued;
+        o.srv.query_timeout_ms = ss->query_timeout_ms;
+        if (ss->grace_ms) o.shutdown_grace_ms = ss->grace_ms;
+    }
+    char tokens[512];
+    snprintf(tokens, sizeof tokens, "%s/tokens.txt", g_root);
+    if (ss && ss->tokens) o.token_file = tokens;
+    o.on_call_done = on_done;
+    o.hook_user = &g_hook;
+    pl_server *s = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    pl_status st = pl_server_start(&o, &s, &err);
+    if (st) fprintf(stderr, "start: %s\n", err.msg);
+    assert_int_equal(st, PL_OK);
+    assert_true(pl_server_port(s) > 0);
+    return s;
+}
+
+/* ---------------------------------------------------------------- client */
+
+typedef struct reply {
+    grpc_status_code code;
+    char details[1024];
+    uint8_t *error_bin;
+    size_t error_bin_len;
+    int n_msgs;
+    uint8_t *msgs[4096];
+    size_t lens[4096];
+} reply;
+
+static void reply_free(reply *r) {
+    for (int i = 0; i < r->n_msgs; i++) free(r->msgs[i]);
+    free(r->error_bin);
+    free(r);
+}
+
+static grpc_channel *connect_to(pl_server *s) {
+    grpc_channel_credentials *cr = grpc_insecure_credentials_create();
+    grpc_arg a = {GRPC_ARG_INTEGER, (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = 64 << 20}};
+    grpc_channel_args args = {1, &a};
+    grpc_channel *ch = grpc_channel_create(pl_server_address(s), cr, &args);
+    grpc_channel_credentials_release(cr);
+    return ch;
+}
+
+typedef struct call_opts {
+    const char *token;     /* NULL = none */
+    int64_t timeout_ms;    /* 0 = 20 s */
+    int cancel_after;      /* cancel once this many messages arrived (0 = never) */
+    int stall_ms;          /* wait before reading the messages (a slow client) */
+    int read_delay_ms;     /* wait between messages */
+} call_opts;
+
+static void *pluck(grpc_completion_queue *cq, void *tag, bool *ok) {
+    grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    assert_int_equal(ev.type, GRPC_OP_COMPLETE);
+    *ok = ev.success != 0;
+    return ev.tag;
+}
+
+/* One call of method with request bytes; every response message and the status in *out. */
+static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, size_t n,
+                   const call_opts *co) {
+    call_opts dflt = {0};
+    if (!co) co = &dflt;
+    reply *r = calloc(1, sizeof *r);
+    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    gpr_timespec deadline = gpr_time_add(
+        gpr_now(GPR_CLOCK_REALTIME),
+        gpr_time_from_millis(co->timeout_ms ? co->timeout_ms : 20000, GPR_TIMESPAN));
+    grpc_slice m = grpc_slice_from_static_string(method);
+    grpc_call *c = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, m, NULL,
+                                            deadline, NULL);
+    grpc_metadata md;
+    char auth[256];
+    if (co->token) {
+        snprintf(auth, sizeof auth, "Bearer %s", co->token);
+        md.key = grpc_slice_from_static_string("authorization");
+        md.value = grpc_slice_from_copied_string(auth);
+    }
+    grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, n);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&body, 1);
+    grpc_slice_unref(body);
+    grpc_metadata_array initial, trailing;
+    grpc_metadata_array_init(&initial);
+    grpc_metadata_array_init(&trailing);
+    grpc_op ops[4];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = co->token ? 1 : 0;
+    ops[0].data.send_initial_metadata.metadata = co->token ? &md : NULL;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = bb;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial;
+    assert_int_equal(grpc_call_start_batch(c, ops, 4, (void *)1, NULL), GRPC_CALL_OK);
+    bool ok;
+    pluck(cq, (void *)1, &ok);
+    grpc_byte_buffer_destroy(bb);
+    if (co->stall_ms) usleep((useconds_t)co->stall_ms * 1000);
+    for (;;) {
+        grpc_byte_buffer *in = NULL;
+        grpc_op op;
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &in;
+        assert_int_equal(grpc_call_start_batch(c, &op, 1, (void *)2, NULL), GRPC_CALL_OK);
+        pluck(cq, (void *)2, &ok);
+        if (!in) break;
+        grpc_byte_buffer_reader rd;
+        assert_true(grpc_byte_buffer_reader_init(&rd, in));
+        grpc_slice sl = grpc_byte_buffer_reader_readall(&rd);
+        grpc_byte_buffer_reader_destroy(&rd);
+        grpc_byte_buffer_destroy(in);
+        if (r->n_msgs < 4096) {
+            size_t k = GRPC_SLICE_LENGTH(sl);
+            r->msgs[r->n_msgs] = malloc(k ? k : 1);
+            memcpy(r->msgs[r->n_msgs], GRPC_SLICE_START_PTR(sl), k);
+            r->lens[r->n_msgs++] = k;
+        }
+        grpc_slice_unref(sl);
+        if (co->cancel_after && r->n_msgs >= co->cancel_after) {
+            grpc_call_cancel(c, NULL);
+            break;
+        }
+        if (co->read_delay_ms) usleep((useconds_t)co->read_delay_ms * 1000);
+    }
+    grpc_slice details;
+    grpc_op st;
+    memset(&st, 0, sizeof st);
+    st.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    st.data.recv_status_on_client.trailing_metadata = &trailing;
+    st.data.recv_status_on_client.status = &r->code;
+    st.data.recv_status_on_client.status_details = &details;
+    assert_int_equal(grpc_call_start_batch(c, &st, 1, (void *)3, NULL), GRPC_CALL_OK);
+    pluck(cq, (void *)3, &ok);
+    snprintf(r->details, sizeof r->details, "%.*s", (int)GRPC_SLICE_LENGTH(details),
+             (const char *)GRPC_SLICE_START_PTR(details));
+    grpc_slice_unref(details);
+    for (size_t i = 0; i < trailing.count; i++) {
+        if (grpc_slice_str_cmp(trailing.metadata[i].key, "polaroid-error-bin") == 0) {
+            size_t k = GRPC_SLICE_LENGTH(trailing.metadata[i].value);
+            r->error_bin = malloc(k ? k : 1);
+            memcpy(r->error_bin, GRPC_SLICE_START_PTR(trailing.metadata[i].value), k);
+            r->error_bin_len = k;
+        }
+    }
+    if (co->token) grpc_slice_unref(md.value);
+    grpc_metadata_array_destroy(&initial);
+    grpc_metadata_array_destroy(&trailing);
+    grpc_call_unref(c);
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(cq);
+    return r;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+typedef struct packed {
+    uint8_t *p;
+    size_t n;
+} packed;
+
+static packed execute_request_full(const char *path, int64_t max_msg, int64_t timeout_ms,
+                                   bool shm, int64_t shm_min, bool keep_dicts) {
+    Polaroid__V1__ReadFiles rf = POLAROID__V1__READ_FILES__INIT;
+    char *paths[1] = {(char *)path};
+    rf.n_paths = 1;
+    rf.paths = paths;
+    Polaroid__V1__Relation rel = POLAROID__V1__RELATION__INIT;
+    rel.rel_case = POLAROID__V1__RELATION__REL_READ;
+    rel.read = &rf;
+    Polaroid__V1__Plan plan = POLAROID__V1__PLAN__INIT;
+    plan.root = &rel;
+    Polaroid__V1__ExecuteOptions eo = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    eo.max_message_bytes = max_msg;
+    eo.timeout_ms = timeout_ms;
+    eo.allow_shared_memory = shm;
+    eo.shared_memory_min_bytes = shm_min;
+    eo.keep_dictionaries = keep_dicts;
+    Polaroid__V1__ExecuteRequest req = POLAROID__V1__EXECUTE_REQUEST__INIT;
+    req.plan = &plan;
+    req.options = &eo;
+    packed out;
+    out.n = polaroid__v1__execute_request__get_packed_size(&req);
+    out.p = malloc(out.n + 1);
+    polaroid__v1__execute_request__pack(&req, out.p);
+    return out;
+}
+
+static packed execute_request(const char *path, int64_t max_msg, int64_t timeout_ms) {
+    return execute_request_full(path, max_msg, timeout_ms, false, 0, false);
+}
+
+static packed execute_request_shm(const char *path, int64_t max_msg, int64_t timeout_ms,
+                                  bool shm, int64_t shm_min) {
+    return execute_request_full(path, max_msg, timeout_ms, shm, shm_min, true);
+}
+
+static const char *const EXECUTE = "/polaroid.v1.Polaroid/Execute";
+
+/* The IPC stream of an Execute reply as a table; *summary gets the summary's row count. */
+static pl_table *decode_execute(const reply *r, int64_t *summary_rows, int64_t max_msg) {
+    pl_buf *buf;
+    pl_error err;
+    assert_int_equal(pl_buf_new(1 << 16, &buf, &err), PL_OK);
+    *summary_rows = -1;
+    for (int i = 0; i < r->n_msgs; i++) {
+        Polaroid__V1__ExecuteResponse *m =
+            polaroid__v1__execute_response__unpack(NULL, r->lens[i], r->msgs[i]);
+        assert_non_null(m);
+        if (max_msg) assert_true((int64_t)r->lens[i] <= max_msg);
+        if (m->payload_case == POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_ARROW_IPC) {
+            assert_int_equal(*summary_rows, -1); /* nothing after the summary */
+            assert_int_equal(pl_buf_append(buf, m->arrow_ipc.data, (int64_t)m->arrow_ipc.len, &err),
+                             PL_OK);
+        } else {
+            assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY);
+            assert_int_equal(i, r->n_msgs - 1);
+            *summary_rows = m->summary->rows;
+            assert_true(m->summary->request_id[0] != 0);
+        }
+        polaroid__v1__execute_response__free_unpacked(m, NULL);
+    }
+    pl_stream *st;
+    pl_status s = pl_ipc_scan_buffer(buf, "response", NULL, &st, &err);
+    if (s) fprintf(stderr, "decode: %s\n", err.msg);
+    assert_int_equal(s, PL_OK);
+    pl_table *t;
+    assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
+    pl_stream_free(st);
+    pl_buf_release(buf);
+    return t;
+}
+
+static pl_table *reference_table_opt(const char *name, bool decode_dicts) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_root, name);
+    const char *paths[1] = {path};
+    pl_table *t;
+    pl_error err;
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    ro.decode_dictionary = decode_dicts;
+    assert_int_equal(pl_read_table(1, paths, PL_FORMAT_PARQUET, &ro, &t, &err), PL_OK);
+    return t;
+}
+
+static pl_table *reference_table(const char *name) {
+    return reference_table_opt(name, false);
+}
+
+static bool wait_for(pl_server *s, int64_t running, int64_t queued, int ms) {
+    for (int i = 0; i < ms; i++) {
+        pl_server_stats st;
+        pl_server_get_stats(s, &st);
+        if ((running < 0 || st.running == running) && (queued < 0 || st.queued == queued))
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_server_info_and_health(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    reply *r = call(ch, "/polaroid.v1.Polaroid/ServerInfo", NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_int_equal(r->n_msgs, 1);
+    Polaroid__V1__ServerInfoResponse *info =
+        polaroid__v1__server_info_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_non_null(info);
+    assert_true(info->same_host); /* 127.0.0.1 */
+    polaroid__v1__server_info_response__free_unpacked(info, NULL);
+    reply_free(r);
+
+    r = call(ch, "/grpc.health.v1.Health/Check", NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_int_equal(r->n_msgs, 1);
+    Grpc__Health__V1__HealthCheckResponse *h =
+        grpc__health__v1__health_check_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_int_equal(h->status, GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    grpc__health__v1__health_check_response__free_unpacked(h, NULL);
+    reply_free(r);
+
+    uint8_t other[] = {0x0a, 0x03, 'f', 'o', 'o'}; /* service "foo" */
+    r = call(ch, "/grpc.health.v1.Health/Check", other, sizeof other, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_NOT_FOUND);
+    reply_free(r);
+
+    uint8_t junk[] = {0xff, 0xff, 0xff};
+    r = call(ch, "/grpc.health.v1.Health/Check", junk, sizeof junk, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_INVALID_ARGUMENT);
+    reply_free(r);
+
+    r = call(ch, "/polaroid.v1.Polaroid/NoSuchMethod", NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_UNIMPLEMENTED);
+    assert_non_null(strstr(r->details, "NoSuchMethod"));
+    reply_free(r);
+
+    r = call(ch, EXECUTE, junk, sizeof junk, NULL); /* malformed protobuf */
+    assert_int_equal(r->code, GRPC_STATUS_INVALID_ARGUMENT);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+static void test_execute_streams_parquet(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    pl_table *ref = reference_table("t.parquet");
+    int64_t limits[2] = {0, 64 << 10}; /* the default (1 MiB) and 64 KiB messages */
+    for (int k = 0; k < 2; k++) {
+        packed req = execute_request("t.parquet", limits[k], 0);
+        reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+        free(req.p);
+        if (r->code) fprintf(stderr, "execute: %d %s\n", r->code, r->details);
+        assert_int_equal(r->code, GRPC_STATUS_OK);
+        int64_t rows;
+        pl_table *t = decode_execute(r, &rows, limits[k] ? limits[k] : 1 << 20);
+        assert_int_equal(rows, N_ROWS);
+        assert_int_equal(t->n_rows, N_ROWS);
+        assert_true(pl_table_equals(t, ref));
+        if (k == 1) assert_true(r->n_msgs > 40); /* ~4.5 MB in 64 KiB messages */
+        pl_table_release(t);
+        reply_free(r);
+    }
+    pl_table_release(ref);
+
+    /* dictionary columns: a dictionary goes out once per change, in the message of the first
+     * rows that use it (a dictionary larger than the limit still goes, as one message) */
+    ref = reference_table("d.parquet");
+    assert_int_equal(ref->schema->fields[1].type->id, PL_TYPE_DICTIONARY);
+    packed req = execute_request_full("d.parquet", 64 << 10, 0, false, 0, true);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    int64_t rows;
+    pl_table *t = decode_execute(r, &rows, 0);
+    assert_int_equal(rows, N_ROWS);
+    assert_true(pl_table_equals(t, ref));
+    int n_big = 0;
+    for (int i = 0; i < r->n_msgs; i++) n_big += r->lens[i] > (64 << 10);
+    assert_true(n_big <= (N_ROWS + 49999) / 50000); /* one per row group's dictionary */
+    pl_table_release(t);
+    reply_free(r);
+    pl_table_release(ref);
+    /* by default dictionaries are decoded: the types pyarrow reads from the file */
+    ref = reference_table_opt("d.parquet", true);
+    assert_int_equal(ref->schema->fields[1].type->id, PL_TYPE_UTF8);
+    req = execute_request("d.parquet", 64 << 10, 0);
+    r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    t = decode_execute(r, &rows, 64 << 10);
+    assert_true(pl_table_equals(t, ref));
+    pl_table_release(t);
+    reply_free(r);
+    pl_table_release(ref);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+    pthread_mutex_lock(&g_hook.mu);
+    assert_int_equal(g_hook.last_code, GRPC_STATUS_OK);
+    assert_int_equal(g_hook.last_rows, N_ROWS);
+    assert_int_equal(g_hook.last_method, PL_SRV_EXECUTE);
+    pthread_mutex_unlock(&g_hook.mu);
+}
+
+static void test_execute_missing_file(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    packed req = execute_request("no/such.parquet", 0, 0);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(r->n_msgs, 0);
+    assert_non_null(strstr(r->details, "such.parquet"));
+    assert_non_null(r->error_bin);
+    Polaroid__V1__ErrorDetail *d =
+        polaroid__v1__error_detail__unpack(NULL, r->error_bin_len, r->error_bin);
+    assert_non_null(d);
+    assert_true(d->message[0] != 0);
+    assert_true(d->request_id[0] != 0);
+    polaroid__v1__error_detail__free_unpacked(d, NULL);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+static void test_tokens(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.tokens = true;
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    const char *info = "/polaroid.v1.Polaroid/ServerInfo";
+    reply *r = call(ch, info, NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_UNAUTHENTICATED);
+    reply_free(r);
+    call_opts co = {0};
+    co.token = "s3cret-token-2";
+    r = call(ch, info, NULL, 0, &co);
+    assert_int_equal(r->code, GRPC_STATUS_UNAUTHENTICATED);
+    reply_free(r);
+    co.token = "s3cret-token-1x";
+    r = call(ch, info, NULL, 0, &co);
+    assert_int_equal(r->code, GRPC_STATUS_UNAUTHENTICATED);
+    reply_free(r);
+    co.token = TOKEN;
+    r = call(ch, info, NULL, 0, &co);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    reply_free(r);
+    co.token = "other-token";
+    r = call(ch, "/polaroid.v1.Polaroid/ServerInfo", NULL, 0, &co);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    reply_free(r);
+    r = call(ch, "/grpc.health.v1.Health/Check", NULL, 0, NULL); /* probes need no token */
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+
+    /* no token file on a non-loopback address: refused */
+    pl_server_opts o;
+    pl_server_opts_init(&o);
+    o.srv.data_root = g_root;
+    o.listen = "0.0.0.0:0";
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_server_start(&o, &s, &err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "token"));
+}
+
+/* A client that does not read holds its runner (flow control); the next call waits in the
+ * queue, the one after is refused at once. */
+typedef struct bg_call {
+    pl_server *s;
+    grpc_channel *ch;
+    call_opts co;
+    int64_t max_msg;
+    reply *r;
+    pthread_t th;
+} bg_call;
+
+static void *bg_main(void *arg) {
+    bg_call *b = arg;
+    packed req = execute_request("t.parquet", b->max_msg, 0);
+    b->r = call(b->ch, EXECUTE, req.p, req.n, &b->co);
+    free(req.p);
+    return NULL;
+}
+
+static void bg_start(bg_call *b, pl_server *s, grpc_channel *ch, int64_t max_msg) {
+    b->s = s;
+    b->ch = ch;
+    b->max_msg = max_msg;
+    assert_int_equal(pthread_create(&b->th, NULL, bg_main, b), 0);
+}
+
+static void test_queue_full(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.max_concurrent = 1;
+    ss.max_queued = 1;
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    bg_call slow = {0};
+    slow.co.cancel_after = 1;
+    slow.co.stall_ms = 1500; /* does not read for 1.5 s, then cancels */
+    bg_start(&slow, s, ch, 4096);
+    assert_true(wait_for(s, 1, 0, 5000));
+    bg_call queued = {0};
+    bg_start(&queued, s, ch, 0);
+    assert_true(wait_for(s, 1, 1, 5000));
+    int64_t t0 = pl_now_ns();
+    packed req = execute_request("t.parquet", 0, 0);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_true(pl_now_ns() - t0 < 1000000000LL); /* at once */
+    assert_non_null(strstr(r->details, "busy"));
+    reply_free(r);
+    pthread_join(slow.th, NULL);
+    assert_int_equal(slow.r->code, GRPC_STATUS_CANCELLED);
+    reply_free(slow.r);
+    pthread_join(queued.th, NULL);
+    assert_int_equal(queued.r->code, GRPC_STATUS_OK);
+    reply_free(queued.r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+static void test_cancel_mid_stream(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    pthread_mutex_lock(&g_hook.mu);
+    int n_before = g_hook.n;
+    pthread_mutex_unlock(&g_hook.mu);
+    call_opts co = {0};
+    co.cancel_after = 3;
+    packed req = execute_request("t.parquet", 4096, 0);
+    int64_t t0 = pl_now_ns();
+    reply *r = call(ch, EXECUTE, req.p, req.n, &co);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_CANCELLED);
+    assert_int_equal(r->n_msgs, 3);
+    reply_free(r);
+    /* the query stops at once: the runner is free and the call is over */
+    assert_true(wait_for(s, 0, 0, 2000));
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&g_hook.mu);
+        int n = g_hook.n;
+        pthread_mutex_unlock(&g_hook.mu);
+        if (n > n_before) break;
+        usleep(1000);
+    }
+    pthread_mutex_lock(&g_hook.mu);
+    assert_true(g_hook.n > n_before);
+    assert_true(g_hook.last_cancelled);
+    assert_true(g_hook.last_rows < N_ROWS);
+    pthread_mutex_unlock(&g_hook.mu);
+    assert_true(pl_now_ns() - t0 < 3000000000LL);
+    pl_server_stats st;
+    pl_server_get_stats(s, &st);
+    assert_int_equal(st.open_calls, 0);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+static void test_deadlines(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.query_timeout_ms = 300;
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    /* a slow client past the query time limit: DEADLINE_EXCEEDED from the server */
+    call_opts co = {0};
+    co.stall_ms = 1200;
+    packed req = execute_request("t.parquet", 4096, 0);
+    reply *r = call(ch, EXECUTE, req.p, req.n, &co);
+    assert_int_equal(r->code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_non_null(strstr(r->details, "time limit"));
+    reply_free(r);
+    /* the client's own deadline */
+    memset(&co, 0, sizeof co);
+    co.timeout_ms = 200;
+    co.stall_ms = 600;
+    r = call(ch, EXECUTE, req.p, req.n, &co);
+    assert_int_equal(r->code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    reply_free(r);
+    free(req.p);
+    assert_true(wait_for(s, 0, 0, 2000));
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+/* Shutdown with a query in flight: it finishes within the grace period (a slowly reading
+ * client); a stalled one past the grace period is cancelled; Health.Watch sees NOT_SERVING. */
+typedef struct watch_call {
+    grpc_channel *ch;
+    reply *r;
+    pthread_t th;
+} watch_call;
+
+static void *watch_main(void *arg) {
+    watch_call *w = arg;
+    w->r = call(w->ch, "/grpc.health.v1.Health/Watch", NULL, 0, NULL);
+    return NULL;
+}
+
+static void test_shutdown_in_flight(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.grace_ms = 5000;
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    watch_call w = {ch, NULL, 0};
+    assert_int_equal(pthread_create(&w.th, NULL, watch_main, &w), 0);
+    bg_call reader = {0};
+    reader.co.read_delay_ms = 2; /* 300k rows in 256 KiB messages: ~20 messages, ~50 ms */
+    bg_start(&reader, s, ch, 256 << 10);
+    assert_true(wait_for(s, 1, -1, 5000));
+    pl_server_stats stats = {0};
+    for (int i = 0; i < 5000 && stats.open_calls < 2; i++) { /* the watch is open too */
+        pl_server_get_stats(s, &stats);
+        usleep(1000);
+    }
+    assert_int_equal(stats.open_calls, 2);
+    int64_t t0 = pl_now_ns();
+    pl_server_shutdown(s);
+    assert_true(pl_now_ns() - t0 < 5000000000LL);
+    pthread_join(reader.th, NULL);
+    if (reader.r->code) fprintf(stderr, "reader: %d %s\n", reader.r->code, reader.r->details);
+    assert_int_equal(reader.r->code, GRPC_STATUS_OK);
+    int64_t rows;
+    pl_table *t = decode_execute(reader.r, &rows, 0);
+    assert_int_equal(t->n_rows, N_ROWS);
+    pl_table_release(t);
+    reply_free(reader.r);
+    pthread_join(w.th, NULL);
+    if (w.r->code) fprintf(stderr, "watch: %d %s\n", w.r->code, w.r->details);
+    assert_int_equal(w.r->code, GRPC_STATUS_OK);
+    assert_int_equal(w.r->n_msgs, 2); /* SERVING, then NOT_SERVING */
+    Grpc__Health__V1__HealthCheckResponse *h =
+        grpc__health__v1__health_check_response__unpack(NULL, w.r->lens[1], w.r->msgs[1]);
+    assert_int_equal(h->status,
+                     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
+    grpc__health__v1__health_check_response__free_unpacked(h, NULL);
+    reply_free(w.r);
+    pl_server_free(s);
+    grpc_channel_destroy(ch);
+
+    /* past the grace period: cancelled */
+    ss.grace_ms = 200;
+    s = start(&ss);
+    ch = connect_to(s);
+    bg_call stalled = {0};
+    stalled.co.stall_ms = 1500;
+    bg_start(&stalled, s, ch, 4096);
+    assert_true(wait_for(s, 1, -1, 5000));
+    t0 = pl_now_ns();
+    pl_server_shutdown(s);
+    assert_true(pl_now_ns() - t0 < 1500000000LL);
+    pthread_join(stalled.th, NULL);
+    assert_true(stalled.r->code != GRPC_STATUS_OK);
+    reply_free(stalled.r);
+    pl_server_free(s);
+    grpc_channel_destroy(ch);
+}
+
+/* Same-host fast path: the whole IPC stream in a /dev/shm file (mode 0600), one
+ * SharedMemoryResult, then the summary; a result under the threshold comes as messages. */
+static void test_shared_memory(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    pl_table *ref = reference_table("d.parquet");
+    packed req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1 << 20);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_int_equal(r->n_msgs, 2);
+    Polaroid__V1__ExecuteResponse *m =
+        polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
+    const char *path = m->shared_memory->path;
+    assert_true(strncmp(path, "/dev/shm/polaroid-", 18) == 0);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, m->shared_memory->size);
+    pl_buf *buf;
+    pl_error err;
+    assert_int_equal(pl_file_read_all(path, &buf, &err), PL_OK);
+    pl_stream *st;
+    assert_int_equal(pl_ipc_scan_buffer(buf, path, NULL, &st, &err), PL_OK);
+    pl_table *t;
+    assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
+    pl_stream_free(st);
+    pl_buf_release(buf);
+    assert_true(pl_table_equals(t, ref));
+    pl_table_release(t);
+    Polaroid__V1__ExecuteResponse *sum =
+        polaroid__v1__execute_response__unpack(NULL, r->lens[1], r->msgs[1]);
+    assert_int_equal(sum->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY);
+    assert_int_equal(sum->summary->rows, N_ROWS);
+    polaroid__v1__execute_response__free_unpacked(sum, NULL);
+    /* another owner cannot release it; the owner can, once */
+    assert_false(pl_srv_shm_release(pl_server_service(s), "someone", m->shared_memory->lease_id));
+    assert_true(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
+    assert_false(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
+    assert_int_not_equal(stat(path, &sb), 0);
+    polaroid__v1__execute_response__free_unpacked(m, NULL);
+    reply_free(r);
+
+    /* under the threshold: ordinary messages */
+    req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1LL << 40);
+    r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    int64_t rows;
+    t = decode_execute(r, &rows, 0);
+    assert_true(pl_table_equals(t, ref));
+    pl_table_release(t);
+    reply_free(r);
+
+    /* a lease left alone is removed at shutdown */
+    req = execute_request_shm("t.parquet", 0, 0, true, 0);
+    r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    m = polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
+    char kept[256];
+    snprintf(kept, sizeof kept, "%s", m->shared_memory->path);
+    polaroid__v1__execute_response__free_unpacked(m, NULL);
+    reply_free(r);
+    assert_int_equal(stat(kept, &sb), 0);
+    pl_table_release(ref);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+    assert_int_not_equal(stat(kept, &sb), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_info_and_health),
+        cmocka_unit_test(test_execute_streams_parquet),
+        cmocka_unit_test(test_execute_missing_file),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_queue_full),
+        cmocka_unit_test(test_cancel_mid_stream),
+        cmocka_unit_test(test_deadlines),
+        cmocka_unit_test(test_shutdown_in_flight),
+        cmocka_unit_test(test_shared_memory),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
