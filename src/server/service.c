@@ -333,9 +333,10 @@ static pl_status h_server_info(pl_srv_call *c, const ProtobufCMessage *req, uint
     char *caps[16];
     size_t nc = 0;
     static const char *const base[] = {"execute", "schema",  "explain",      "describe",
-                                       "write",   "handles", "tables",       "append",
-                                       "sql",     "arrow_upload", "health"};
+                                       "write",   "handles", "tables",       "sql",
+                                       "arrow_upload", "health"};
     for (size_t i = 0; i < PL_ARRAY_LEN(base); i++) caps[nc++] = (char *)base[i];
+    if (pl_srv_append_available()) caps[nc++] = "append";
     if (s->shm_release) caps[nc++] = "shared_memory";
     r.version = PL_VERSION;
     r.n_capabilities = nc;
@@ -698,6 +699,7 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
     PL_TRY(plan_df(c, q->plan, &df, err));
     int64_t rows = -1;
     pl_status st = PL_OK;
+    pl_table *mat = NULL;
     if (q->materialize) {
         pl_exec_opts o;
         pl_srv_call_exec_opts(c, &o);
@@ -708,13 +710,14 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
         if (!st) {
             rows = t->n_rows;
             st = pl_df_from_table(t, &df, err);
-            pl_table_release(t);
         }
+        mat = t;
     }
     char id[PL_HANDLE_ID_LEN + 1];
     if (!st)
-        st = pl_catalog_handle_put(s->cat, owner, df, rows, ttl_s * 1000000000ll, pl_now_ns(),
+        st = pl_catalog_handle_put(s->cat, owner, df, rows, mat, ttl_s * 1000000000ll, pl_now_ns(),
                                    s->cfg.max_handles_per_client, id, err);
+    if (mat) pl_table_release(mat);
     schema_parts p;
     memset(&p, 0, sizeof p);
     if (!st) st = schema_parts_fill(pl_df_schema(df), &p, err);

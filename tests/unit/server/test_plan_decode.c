@@ -465,6 +465,31 @@ static void test_live_table_pruning(void **state) {
         snprintf(q, sizeof q, "SELECT * FROM 'big.csv' WHERE %s ORDER BY id", preds[i]);
         same(sorted(rel_filter(tr, ex_sql(preds[i])), "id"), q);
     }
+    /* a materialised handle over the same rows */
+    pl_table *hrows = make_trades(50000);
+    pl_df *hdf = NULL;
+    ok(pl_df_from_table(hrows, &hdf, E));
+    char id[PL_HANDLE_ID_LEN + 1];
+    ok(pl_catalog_handle_put(pl_srv_catalog(g_srv), "", hdf, hrows->n_rows, hrows, 60000000000ll, pl_now_ns(), 0, id, E));
+    pl_df *pruned = NULL;
+    ok(pl_catalog_handle_get_pruned(pl_srv_catalog(g_srv), "", id, pl_now_ns(), 1, &eq, &pruned, E));
+    ok(pl_df_collect(pruned, NULL, &t, E));
+    assert_true(t->n_rows > 0 && t->n_rows <= 16384);
+    pl_table_release(t);
+    pl_df_release(pruned);
+    pl_df_release(hdf);
+    pl_table_release(hrows);
+    for (size_t i = 0; i < PL_ARRAY_LEN(preds); i++) {
+        Polaroid__V1__Relation *hr = rel_new();
+        Polaroid__V1__HandleRef *href = calloc(1, sizeof *href);
+        polaroid__v1__handle_ref__init(href);
+        href->id = strdup(id);
+        hr->rel_case = POLAROID__V1__RELATION__REL_HANDLE;
+        hr->handle = href;
+        char q[256];
+        snprintf(q, sizeof q, "SELECT * FROM 'big.csv' WHERE %s ORDER BY id", preds[i]);
+        same(sorted(rel_filter(hr, ex_sql(preds[i])), "id"), q);
+    }
     /* the same through an expression tree */
     Polaroid__V1__Relation *tr = rel_new();
     Polaroid__V1__TableRef *tref = calloc(1, sizeof *tref);
