@@ -101,6 +101,8 @@ int64_t pl_srv_memory_in_use(pl_srv *s);
 typedef bool (*pl_srv_shm_release_fn)(void *user, const char *owner, const char *lease_id);
 void pl_srv_set_shm_release(pl_srv *s, pl_srv_shm_release_fn fn, void *user);
 
+/* append.c: true (ServerInfo lists "append"). */
+bool pl_srv_append_available(void);
 /* Health: SERVING (default) or NOT_SERVING (the transport sets it while shutting down). */
 void pl_srv_set_serving(pl_srv *s, bool serving);
 /* Unpacks a request with the checks of unary calls: size limit, nesting depth on the wire

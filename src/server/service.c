@@ -333,9 +333,10 @@ static pl_status h_server_info(pl_srv_call *c, const ProtobufCMessage *req, uint
     char *caps[16];
     size_t nc = 0;
     static const char *const base[] = {"execute", "schema",  "explain",      "describe",
-                                       "write",   "handles", "tables",       "append",
-                                       "sql",     "arrow_upload", "health"};
+                                       "write",   "handles", "tables",       "sql",
+                                       "arrow_upload", "health"};
     for (size_t i = 0; i < PL_ARRAY_LEN(base); i++) caps[nc++] = (char *)base[i];
+    if (pl_srv_append_available()) caps[nc++] = "append";
     if (s->shm_release) caps[nc++] = "shared_memory";
     r.version = PL_VERSION;
     r.n_capabilities = nc;
