@@ -76,7 +76,9 @@ pl_status pl_srv_new(const pl_srv_config *cfg, pl_srv **out, pl_error *err) {
     }
     pl_srv_config *c = &s->cfg;
     c->data_root = s->data_root;
-    if (c->threads <= 0) c->threads = pl_pool_threads();
+    /* --threads sizes the engine's worker pool (effective unless the pool already runs) */
+    if (c->threads > 0) pl_pool_set_threads(c->threads);
+    c->threads = pl_pool_threads();
     if (c->max_concurrent_queries <= 0) c->max_concurrent_queries = 2 * c->threads;
     if (c->max_queued_queries <= 0) c->max_queued_queries = 1024;
     if (c->handle_ttl_s <= 0) c->handle_ttl_s = 300;
