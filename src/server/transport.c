@@ -1074,24 +1074,6 @@ static bool shm_release(void *user, const char *owner, const char *lease_id) {
     return pl_srv_shm_release(user, owner, lease_id);
 }
 
-/* Until the engine side's Append (append.c) is linked in: Append answers UNIMPLEMENTED. */
-__attribute__((weak)) pl_status pl_srv_append_open(pl_srv_call *c, pl_srv_append **out,
-                                                   pl_error *err) {
-    (void)c;
-    (void)out;
-    PL_FAIL(err, PL_ERR_UNSUPPORTED, "Append is not available in this build");
-}
-__attribute__((weak)) pl_status pl_srv_append_one(pl_srv_append *a, const uint8_t *req, size_t n,
-                                                  uint8_t **ack, size_t *ack_len, pl_error *err) {
-    (void)a;
-    (void)req;
-    (void)n;
-    (void)ack;
-    (void)ack_len;
-    PL_FAIL(err, PL_ERR_UNSUPPORTED, "Append is not available in this build");
-}
-__attribute__((weak)) void pl_srv_append_close(pl_srv_append *a) { (void)a; }
-
 pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *err) {
     if (!o->listen || !o->listen[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "no address to listen on");
     if (!o->token_file && !loopback_listen(o->listen)) {
