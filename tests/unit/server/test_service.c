@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* test_service.c - polaroid.v1 methods through pl_srv_unary with packed requests: ServerInfo,
  * Health, Schema, Explain, Describe, Write, handles, live tables, errors and their gRPC codes. */
 #include <setjmp.h>
@@ -575,6 +576,19 @@ static void test_hostile(void **state) {
     static const uint8_t huge[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00};
     pl_error_init(&g_err);
     assert_int_equal(pl_srv_unary(&c, PL_SRV_SCHEMA, huge, sizeof huge, &resp, &n, &g_err), PL_ERR_INVALID_ARG);
+    /* a NUL byte inside a string: refused, not cut short ("t.csv\0..." is not "t.csv") */
+    Polaroid__V1__PlanRequest *qn = plan_req(rel_read("trades.csvXX/../../etc/passwd"));
+    size_t qlen = polaroid__v1__plan_request__get_packed_size(qn);
+    uint8_t *qb = malloc(qlen);
+    polaroid__v1__plan_request__pack(qn, qb);
+    uint8_t *hit = memmem(qb, qlen, "XX", 2);
+    assert_non_null(hit);
+    hit[0] = 0;
+    pl_error_init(&g_err);
+    assert_int_equal(pl_srv_unary(&c, PL_SRV_SCHEMA, qb, qlen, &resp, &n, &g_err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "NUL byte"));
+    free(qb);
+    tree_free(&qn->base);
     /* unknown oneof / fields are skipped; an unset relation is an error */
     Polaroid__V1__PlanRequest *q2 = plan_req(rel_new());
     assert_int_equal(call_method(&c, PL_SRV_SCHEMA, &q2->base, &resp, &n), PL_ERR_INVALID_ARG);
