@@ -1218,7 +1218,8 @@ void pl_server_get_stats(pl_server *s, pl_server_stats *out) {
 
 /* ---------------------------------------------------------------- shutdown */
 
-static void wait_notified(pl_server *s, int64_t grace_ms) {
+/* Waits for the shutdown tag (at most grace_ms; < 0 = no limit); true once it came. */
+static bool wait_notified(pl_server *s, int64_t grace_ms) {
     pthread_mutex_lock(&s->smu);
     if (grace_ms >= 0) {
         struct timespec ts;
@@ -1231,7 +1232,9 @@ static void wait_notified(pl_server *s, int64_t grace_ms) {
     } else {
         while (!s->notified) pthread_cond_wait(&s->scv, &s->smu);
     }
+    bool notified = s->notified;
     pthread_mutex_unlock(&s->smu);
+    return notified;
 }
 
 /* Frees what start made (threads already joined, the gRPC server destroyed or never
@@ -1278,8 +1281,7 @@ void pl_server_shutdown(pl_server *s) {
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
-    wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0);
-    if (!s->notified) {
+    if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);
         wait_notified(s, -1);
     }
