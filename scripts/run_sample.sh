@@ -40,4 +40,22 @@ fi
 step "$P" sql --timing -f scripts/sample.sql
 step "$P" sql --format csv "SELECT symbol, count(*) AS bars, sum(trades) AS trades FROM '$O/bars.parquet' GROUP BY symbol ORDER BY symbol"
 step ls -l "$O"
+
+# The server: polaroid serve on the sample data (a free loopback port), the sync Python client
+# against it, then SIGTERM (a graceful shutdown exits 0)
+printf '\n$ %s\n' "$P serve --listen 127.0.0.1:0 --data-root data/sample &"
+"$P" serve --listen 127.0.0.1:0 --data-root data/sample >"$O/serve.out" 2>"$O/serve.log" &
+SRV=$!
+trap 'kill $SRV 2>/dev/null || true' EXIT
+for _ in $(seq 200); do grep -q "listening on" "$O/serve.out" && break; sleep 0.05; done
+cat "$O/serve.out"
+ADDR=$(sed -n 's/.*listening on \([^,]*\),.*/\1/p' "$O/serve.out")
+[ -n "$ADDR" ] || { echo "run_sample: the server did not start:" >&2; cat "$O/serve.log" >&2; exit 1; }
+step .venv/bin/python scripts/sample_client.py "$ADDR"
+kill -TERM $SRV
+rc=0
+wait $SRV || rc=$?
+trap - EXIT
+printf 'polaroid serve exited %d after SIGTERM\n' "$rc"
+[ "$rc" = 0 ] || exit 1
 printf '\nsample run done: data in %s, outputs in %s\n' "$D" "$O"

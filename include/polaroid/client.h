@@ -7,8 +7,10 @@
  *   ... pl_stream_next(s, &batch, &err) ...; pl_stream_free(s);
  *   pl_client_close(c);
  *
- * Each call runs Execute and reads the whole Arrow IPC response before it returns (the result is
- * held in memory as IPC bytes and decoded batch by batch as the stream is read). Server errors
+ * pl_client_sql returns once the result's schema has arrived (errors found before any row, such
+ * as a missing file or a bad query, are returned by it); batches are then received and decoded
+ * as the stream is read, so memory stays bounded by a few response messages. Freeing the stream
+ * before its end cancels the rest of the call. Server errors
  * come back as the engine's pl_error: the "polaroid-error-bin" trailer (polaroid.v1.ErrorDetail)
  * carries the status, message, hint, path, column, row group, row, byte offset and SQL position.
  * Errors without that trailer map from the gRPC status: NOT_FOUND -> PL_ERR_NOT_FOUND,

@@ -15,17 +15,18 @@ import collections
 import json
 import os
 import threading
-import uuid
 import weakref
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 import pyarrow as pa
 
 from . import _ipc
 from ._proto import health_pb2, polaroid_pb2 as pb
-from .errors import InvalidArgumentError, PolaroidError, from_rpc_error
+from .errors import PolaroidError, from_rpc_error
+from ._requests import (AppendResult, TableInfo, WriteResult, append_requests, count_of, count_plan,
+                        create_table_request, csv_options, execute_request, format_preview,
+                        map_shared_memory, rows_to_arrow, schema_of, to_arrow, write_request)
 from .frame import DataFrame, read_files_relation, sql_relation
 
 __all__ = ["Client", "connect", "get_default", "set_default", "TableInfo", "WriteResult",
@@ -50,32 +51,6 @@ _SERVICE_CONFIG = json.dumps({
 })
 
 
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    schema: pa.Schema
-    num_rows: int
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    rows: int
-    bytes: int
-    path: str
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    rows: int  # rows appended by this call
-    table_rows: int  # the table's row count after it
-
-
-def _schema_of(sr: pb.SchemaResponse) -> pa.Schema:
-    if sr.arrow_schema:
-        return _ipc.schema_from_message(sr.arrow_schema)
-    return pa.schema([])
-
-
 class Handle:
     """A DataFrame stored on the server (``DataFrame.cache()``). Alive while referenced."""
 
@@ -90,7 +65,7 @@ class Handle:
 
     @property
     def schema(self) -> pa.Schema:
-        return _schema_of(self._schema_resp)
+        return schema_of(self._schema_resp)
 
     @property
     def alive(self) -> bool:
@@ -129,6 +104,9 @@ class Client:
         to a file under /dev/shm that the client maps without a copy): None = when the server
         offers it and the connection is local, False = never.
       shared_memory_min_bytes: results smaller than this still come as messages.
+      keep_dictionaries: dictionary-encoded columns (Parquet strings the engine keeps as
+        dictionaries) come back as Arrow dictionary arrays (pandas categoricals) instead of
+        plain values: smaller and faster, but types differ from pyarrow's for the same file.
     """
 
     def __init__(
@@ -149,12 +127,14 @@ class Client:
         retries: bool = True,
         shared_memory: Optional[bool] = None,
         shared_memory_min_bytes: int = 8 << 20,
+        keep_dictionaries: bool = False,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self.max_message_bytes = int(max_message_bytes)
         self.shared_memory = shared_memory
         self.shared_memory_min_bytes = int(shared_memory_min_bytes)
+        self.keep_dictionaries = bool(keep_dictionaries)
         self._shm_ok: Optional[bool] = None if shared_memory is not False else False
         if token is None:
             token = os.environ.get("POLAROID_TOKEN") or None
@@ -307,9 +287,7 @@ class Client:
     def read_csv(self, source: Any, *, has_header: bool = True, separator: str = ",",
                  quote_char: str = '"', null_values: Optional[Sequence[str]] = None,
                  columns: Optional[Sequence[str]] = None, n_rows: Optional[int] = None) -> DataFrame:
-        csv = pb.CsvOptions(no_header=not has_header, delimiter=separator if separator != "," else "",
-                            quote=quote_char if quote_char != '"' else "",
-                            null_values=list(null_values or []))
+        csv = csv_options(has_header, separator, quote_char, null_values)
         return _opts(self._df(read_files_relation(source, "csv", csv)), columns, n_rows)
 
     def read_ipc(self, source: Any, *, columns: Optional[Sequence[str]] = None,
@@ -358,48 +336,51 @@ class Client:
 
     # ------------------------------------------------------------ Execute
     def _shared_memory_ok(self) -> bool:
+        if self.shared_memory is not None:
+            return self.shared_memory
         if self._shm_ok is None:
             try:
-                info = self.server_info(timeout=10)
+                info = self.server_info(timeout=min(10.0, self.timeout or 10.0))
                 self._shm_ok = "shared_memory" in info.capabilities and info.same_host
             except PolaroidError:
                 return False  # ask again next time
         return self._shm_ok
 
     def execute(self, plan: Union[pb.Plan, DataFrame], *, max_message_bytes: int = 0,
-                timeout: Optional[float] = None, shared_memory: Optional[bool] = None
-                ) -> "ResultStream":
+                timeout: Optional[float] = None, shared_memory: Optional[bool] = None,
+                keep_dictionaries: Optional[bool] = None) -> "ResultStream":
         """Starts a query; iterate the returned ResultStream for RecordBatches. Streaming
         (iter_batches, to_reader) asks for messages, collect() also accepts a same-host file."""
         if isinstance(plan, DataFrame):
             plan = plan.plan
         t = timeout if timeout is not None else self.timeout
-        opts = pb.ExecuteOptions(max_message_bytes=max_message_bytes or self.max_message_bytes,
-                                 request_id=uuid.uuid4().hex[:16])
-        if t is not None:
-            opts.timeout_ms = max(1, int(t * 1000))
         if shared_memory is None:
             shared_memory = self._shared_memory_ok()
-        if shared_memory:
-            opts.allow_shared_memory = True
-            opts.shared_memory_min_bytes = self.shared_memory_min_bytes
+        req = execute_request(plan, max_message_bytes=max_message_bytes or self.max_message_bytes,
+                              timeout=t, shared_memory=shared_memory,
+                              shared_memory_min_bytes=self.shared_memory_min_bytes,
+                              keep_dictionaries=self.keep_dictionaries if keep_dictionaries is None
+                              else keep_dictionaries)
         if self._closed:
             raise PolaroidError("the client is closed")
-        call = self._execute(pb.ExecuteRequest(plan=plan, options=opts), timeout=t,
+        call = self._execute(req, timeout=t,
                              metadata=self._metadata)
         return ResultStream(self, call)
 
-    def collect(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.Table:
-        return self._df_collect(df, timeout=timeout)
+    def collect(self, df: DataFrame, *, timeout: Optional[float] = None,
+                keep_dictionaries: Optional[bool] = None) -> pa.Table:
+        return self._df_collect(df, timeout=timeout, keep_dictionaries=keep_dictionaries)
 
-    def _df_collect(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.Table:
-        with self.execute(df.plan, timeout=timeout) as rs:
+    def _df_collect(self, df: DataFrame, *, timeout: Optional[float] = None,
+                    keep_dictionaries: Optional[bool] = None) -> pa.Table:
+        with self.execute(df.plan, timeout=timeout, keep_dictionaries=keep_dictionaries) as rs:
             return rs.read_all()
 
     def _df_iter_batches(self, df: DataFrame, *, max_message_bytes: int = 0,
-                         timeout: Optional[float] = None) -> Iterator[pa.RecordBatch]:
+                         timeout: Optional[float] = None,
+                         keep_dictionaries: Optional[bool] = None) -> Iterator[pa.RecordBatch]:
         rs = self.execute(df.plan, max_message_bytes=max_message_bytes, timeout=timeout,
-                          shared_memory=False)
+                          shared_memory=False, keep_dictionaries=keep_dictionaries)
         return rs.batches()
 
     def _df_reader(self, df: DataFrame, *, timeout: Optional[float] = None) -> pa.RecordBatchReader:
@@ -408,16 +389,11 @@ class Client:
         return pa.RecordBatchReader.from_batches(schema, rs.batches())
 
     def _df_count(self, df: DataFrame, *, timeout: Optional[float] = None) -> int:
-        rel = pb.Relation(aggregate=pb.Aggregate(
-            input=df.relation,
-            aggs=[pb.NamedExpr(expr=pb.Expr(agg=pb.AggCall(function="count")), name="len")]))
-        t = self._df_collect(DataFrame(rel, self), timeout=timeout)
-        if t.num_rows != 1 or t.num_columns != 1:
-            raise PolaroidError(f"count(*) returned {t.num_rows} rows x {t.num_columns} columns")
-        return int(t.column(0)[0].as_py() or 0)
+        with self.execute(count_plan(df.relation), timeout=timeout, shared_memory=False) as rs:
+            return count_of(rs.read_all())
 
     def _df_schema(self, df: DataFrame) -> pa.Schema:
-        return _schema_of(self._call(self._schema_rpc, pb.PlanRequest(plan=df.plan)))
+        return schema_of(self._call(self._schema_rpc, pb.PlanRequest(plan=df.plan)))
 
     def _df_explain(self, df: DataFrame, *, optimized: bool = True, analyze: bool = False) -> str:
         r = self._call(self._explain_rpc, pb.ExplainRequest(plan=df.plan, optimized=optimized,
@@ -430,11 +406,8 @@ class Client:
 
     def _df_write(self, df: DataFrame, path: str, fmt: str, *, compression: Optional[str] = None,
                   row_group_size: Optional[int] = None, overwrite: bool = True) -> WriteResult:
-        f = {"parquet": pb.ReadFiles.FORMAT_PARQUET, "csv": pb.ReadFiles.FORMAT_CSV,
-             "ipc": pb.ReadFiles.FORMAT_IPC}[fmt]
-        req = pb.WriteRequest(plan=df.plan, path=os.fspath(path), format=f,
-                              compression=compression or "", row_group_size=row_group_size or 0,
-                              overwrite=overwrite)
+        req = write_request(df.plan, path, fmt, compression=compression,
+                            row_group_size=row_group_size, overwrite=overwrite)
         r = self._call(self._write_rpc, req)
         return WriteResult(rows=r.rows, bytes=r.bytes, path=r.path)
 
@@ -444,7 +417,7 @@ class Client:
             rows = t.num_rows
         else:
             rows = self._df_count(df)
-        return _format_preview(t.slice(0, n), rows)
+        return format_preview(t.slice(0, n), rows)
 
     # ------------------------------------------------------------ handles
     def _df_persist(self, df: DataFrame, *, materialize: bool = True,
@@ -503,16 +476,18 @@ class Client:
         return list(r.alive), list(r.unknown)
 
     def _start_heartbeat(self, ttl_seconds: int) -> None:
-        if self._hb_thread is not None and self._hb_thread.is_alive():
-            return
-        interval = self._heartbeat_interval
-        if interval is None:
-            interval = max(0.5, min(30.0, (ttl_seconds or 300) / 3.0))
-        self._hb_wake.clear()
-        t = threading.Thread(target=_heartbeat_loop, args=(weakref.ref(self), interval, self._hb_wake),
-                             name="polaroid-heartbeat", daemon=True)
-        self._hb_thread = t
-        t.start()
+        with self._lock:
+            if self._closed or (self._hb_thread is not None and self._hb_thread.is_alive()):
+                return
+            interval = self._heartbeat_interval
+            if interval is None:
+                interval = max(0.5, min(30.0, (ttl_seconds or 300) / 3.0))
+            self._hb_wake.clear()
+            t = threading.Thread(target=_heartbeat_loop,
+                                 args=(weakref.ref(self), interval, self._hb_wake),
+                                 name="polaroid-heartbeat", daemon=True)
+            self._hb_thread = t
+            t.start()
 
     def _stop_heartbeat(self) -> None:
         t = self._hb_thread
@@ -527,23 +502,15 @@ class Client:
                      if_not_exists: bool = False, replace: bool = False) -> TableInfo:
         """A live table. ``schema``: a pyarrow Schema, or a dict {column: SQL type}; or
         ``data``: a DataFrame, pyarrow Table or pandas DataFrame whose rows start the table."""
-        req = pb.CreateTableRequest(name=name, if_not_exists=if_not_exists, replace=replace)
-        if schema is not None:
-            if isinstance(schema, pa.Schema):
-                req.arrow_schema = _ipc.schema_to_message(schema)
-            elif isinstance(schema, dict):
-                req.columns.extend(pb.ColumnDef(name=k, type=v if isinstance(v, str) else _sql_type(v))
-                                   for k, v in schema.items())
-            else:
-                raise TypeError("create_table: schema must be a pyarrow.Schema or a dict")
-        elif data is not None:
+        data_plan = None
+        if schema is None and data is not None:
             if not isinstance(data, DataFrame):
-                data = self.from_arrow(_to_arrow(data))
-            req.as_plan.CopyFrom(data.plan)
-        else:
-            raise ValueError("create_table needs a schema or data")
+                data = self.from_arrow(to_arrow(data))
+            data_plan = data.plan
+        req = create_table_request(name, schema, data_plan=data_plan, if_not_exists=if_not_exists,
+                                   replace=replace)
         info = self._call(self._create_table_rpc, req)
-        t = TableInfo(info.name, _schema_of(info.schema), info.num_rows)
+        t = TableInfo(info.name, schema_of(info.schema), info.num_rows)
         self._table_schemas[name] = t.schema
         return t
 
@@ -553,7 +520,7 @@ class Client:
 
     def list_tables(self) -> List[TableInfo]:
         r = self._call(self._list_tables_rpc, pb.ListTablesRequest())
-        return [TableInfo(t.name, _schema_of(t.schema), t.num_rows) for t in r.tables]
+        return [TableInfo(t.name, schema_of(t.schema), t.num_rows) for t in r.tables]
 
     def _table_schema(self, name: str) -> pa.Schema:
         s = self._table_schemas.get(name)
@@ -572,9 +539,9 @@ class Client:
             rows = [data] if isinstance(data, dict) else list(data)
             if not rows:
                 return AppendResult(0, -1)
-            t = pa.Table.from_pylist(rows, schema=self._table_schema(table))
+            t = rows_to_arrow(rows, self._table_schema(table))
         else:
-            t = _to_arrow(data)
+            t = to_arrow(data)
             if isinstance(t, pa.Table):
                 want = self._table_schemas.get(table)
                 if want is not None and t.schema != want and t.schema.names == want.names:
@@ -582,7 +549,7 @@ class Client:
                         t = t.cast(want)
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                         pass  # let the server explain
-        reqs = list(_append_requests(table, t, chunk_bytes))
+        reqs = list(append_requests(table, t, chunk_bytes))
         if self._closed:
             raise PolaroidError("the client is closed")
         rows = 0
@@ -600,38 +567,6 @@ class Client:
         if n != len(reqs):
             raise PolaroidError(f"append: {n} acknowledgements for {len(reqs)} requests")
         return AppendResult(rows, last)
-
-
-def _append_requests(table: str, t: pa.Table, chunk_bytes: int) -> Iterator[pb.AppendRequest]:
-    seq = 0
-    batches = t.to_batches()
-    if not batches:
-        batches = [pa.RecordBatch.from_pylist([], schema=t.schema)]
-    group: List[pa.RecordBatch] = []
-    size = 0
-
-    def emit(g: List[pa.RecordBatch]) -> pb.AppendRequest:
-        nonlocal seq
-        seq += 1
-        data = _ipc.table_to_ipc(pa.Table.from_batches(g, schema=t.schema))
-        return pb.AppendRequest(table=table if seq == 1 else "", seq=seq, arrow_ipc=data)
-
-    for b in batches:
-        # split big batches so one request stays under chunk_bytes
-        nb = b.nbytes
-        if nb > chunk_bytes and b.num_rows > 1:
-            step = max(1, b.num_rows * chunk_bytes // nb)
-            parts = [b.slice(i, step) for i in range(0, b.num_rows, step)]
-        else:
-            parts = [b]
-        for p in parts:
-            if group and size + p.nbytes > chunk_bytes:
-                yield emit(group)
-                group, size = [], 0
-            group.append(p)
-            size += p.nbytes
-    if group:
-        yield emit(group)
 
 
 def _close_at_exit(client_ref: "weakref.ref[Client]") -> None:
@@ -743,7 +678,10 @@ class ResultStream:
         self._queue.clear()
         if self._shm_table is not None:
             return self._shm_table
-        return pa.Table.from_batches(batches, schema=self._decoder.schema)
+        t = pa.Table.from_batches(batches, schema=self._decoder.schema)
+        if self.summary is not None and self.summary.rows != t.num_rows:
+            raise PolaroidError(f"the server reported {self.summary.rows} rows but sent {t.num_rows}")
+        return t
 
     def close(self) -> None:
         """Cancels the call if it has not finished."""
@@ -768,23 +706,15 @@ class ResultStream:
 
 
 def _open_shared_memory(client: Client, res: pb.SharedMemoryResult) -> pa.Table:
-    """Maps a same-host result file into pyarrow without a copy; releases it on the server once
-    the table is garbage collected (the mapping stays valid after the file is removed)."""
-    src = pa.memory_map(res.path, "r")
-    table = pa.ipc.open_stream(src).read_all()
-    lease = res.lease_id
-
-    def release(c: "weakref.ref[Client]" = weakref.ref(client)) -> None:
-        cl = c()
-        if cl is not None and not cl._closed:
-            try:
-                cl._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=lease), timeout=5.0,
-                                    metadata=cl._metadata)
-            except grpc.RpcError:
-                pass
-
-    # the memory-mapped file can be unlinked as soon as it is mapped; release now
-    release()
+    """Maps a same-host result file into pyarrow without a copy, then releases it on the server
+    at once (the mapping stays valid after the file is removed)."""
+    table = map_shared_memory(res.path)
+    if not client._closed:
+        try:
+            client._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id),
+                                    timeout=5.0, metadata=client._metadata)
+        except grpc.RpcError:
+            pass  # the lease expires on the server
     return table
 
 
@@ -794,47 +724,6 @@ def _opts(df: DataFrame, columns: Optional[Sequence[str]], n_rows: Optional[int]
     if n_rows is not None:
         df = df.head(n_rows)
     return df
-
-
-def _to_arrow(data: Any) -> Any:
-    if isinstance(data, (pa.Table, pa.RecordBatch)):
-        return pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
-    if isinstance(data, pa.RecordBatchReader):
-        return data.read_all()
-    mod = type(data).__module__
-    if mod.startswith("pandas"):
-        return pa.Table.from_pandas(data, preserve_index=False)
-    if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data)
-    if isinstance(data, dict):
-        return pa.table(data)
-    raise TypeError(f"cannot convert {type(data).__name__} to Arrow")
-
-
-def _sql_type(t: Any) -> str:
-    from .expr import _type_name
-
-    return _type_name(t)
-
-
-def _format_preview(t: pa.Table, rows: int) -> str:
-    head = f"<polaroid.DataFrame shape: ({rows}, {t.num_columns})>"
-    if t.num_columns == 0:
-        return head
-    cols = []
-    for i, f in enumerate(t.schema):
-        vals = ["null" if v is None else str(v) for v in t.column(i).to_pylist()]
-        vals = [v if len(v) <= 24 else v[:21] + "..." for v in vals]
-        cols.append([f.name, str(f.type)] + vals)
-    widths = [max(len(x) for x in c) for c in cols]
-    lines = []
-    for r in range(len(cols[0])):
-        lines.append(" | ".join(c[r].ljust(w) for c, w in zip(cols, widths)).rstrip())
-        if r == 1:
-            lines.append("-+-".join("-" * w for w in widths))
-    if rows > t.num_rows:
-        lines.append("...")
-    return head + "\n" + "\n".join(lines)
 
 
 # ---------------------------------------------------------------- the default connection

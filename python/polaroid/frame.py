@@ -62,6 +62,17 @@ def _names(items: Any, what: str) -> List[str]:
     return out
 
 
+def _has_agg(e: pb.Expr) -> bool:
+    k = e.WhichOneof("kind")
+    if k == "agg":
+        return True
+    if k == "call":
+        return any(_has_agg(a) for a in e.call.args)
+    if k == "cast":
+        return _has_agg(e.cast.expr)
+    return False
+
+
 def _flatten(items: Sequence[Any]) -> List[Any]:
     out: List[Any] = []
     for it in items:
@@ -119,6 +130,9 @@ class DataFrame:
         items = as_exprs(exprs, named)
         if not items:
             raise ValueError("select needs at least one column or expression")
+        if all(_has_agg(ne.expr) for ne in items):
+            # Polars' df.select(pl.col("x").sum(), ...): one row of aggregates
+            return self._derive(pb.Relation(aggregate=pb.Aggregate(input=self._rel, aggs=items)))
         return self._derive(pb.Relation(select=pb.Select(input=self._rel, exprs=items)))
 
     def filter(self, *predicates: Any) -> "DataFrame":
@@ -269,9 +283,11 @@ class DataFrame:
         return self
 
     # ------------------------------------------------------------ terminal: results
-    def collect(self, *, timeout: Optional[float] = None) -> "pa.Table":
-        """Runs the plan; the result as a pyarrow Table."""
-        return self.client._df_collect(self, timeout=timeout)
+    def collect(self, *, timeout: Optional[float] = None,
+                keep_dictionaries: Optional[bool] = None) -> "pa.Table":
+        """Runs the plan; the result as a pyarrow Table. ``keep_dictionaries``: dictionary
+        columns as Arrow dictionaries (default: the client's setting, off)."""
+        return self.client._df_collect(self, timeout=timeout, keep_dictionaries=keep_dictionaries)
 
     def to_arrow(self, *, timeout: Optional[float] = None) -> "pa.Table":
         return self.collect(timeout=timeout)
@@ -301,12 +317,12 @@ class DataFrame:
             return np.empty((t.num_rows, 0))
         return np.column_stack(list(cols.values()))
 
-    def iter_batches(self, *, max_message_bytes: int = 0, timeout: Optional[float] = None
-                     ) -> Iterator["pa.RecordBatch"]:
+    def iter_batches(self, *, max_message_bytes: int = 0, timeout: Optional[float] = None,
+                     keep_dictionaries: Optional[bool] = None) -> Iterator["pa.RecordBatch"]:
         """Streams the result's RecordBatches as the server produces them. Closing the iterator
         early (break, ``.close()``) cancels the query on the server."""
         return self.client._df_iter_batches(self, max_message_bytes=max_message_bytes,
-                                            timeout=timeout)
+                                            timeout=timeout, keep_dictionaries=keep_dictionaries)
 
     def to_reader(self, *, timeout: Optional[float] = None) -> "pa.RecordBatchReader":
         """A pyarrow RecordBatchReader over the streamed result."""

@@ -17,6 +17,8 @@
 
 #include "cli.h"
 #include "core/core.h"
+#include "server/log.h"
+#include "server/observe.h"
 #include "server/server.h"
 
 static const char *const g_serve_help =
@@ -38,7 +40,7 @@ static const char *const g_serve_help =
     "                            limit)\n"
     "  --max-concurrent-queries N  queries running at once (default: 2 x threads)\n"
     "  --max-queued-queries N    queries waiting for a slot; beyond it calls fail at once with\n"
-    "                            RESOURCE_EXHAUSTED (default 4096)\n"
+    "                            RESOURCE_EXHAUSTED (default 1024)\n"
     "  --query-timeout SECONDS   per-query time limit (DEADLINE_EXCEEDED; default: none)\n"
     "  --handle-ttl SECONDS      lifetime of a handle without a heartbeat (default 300)\n"
     "  --max-message-size SIZE   largest request or response message (default 64MiB)\n"
@@ -212,8 +214,6 @@ int cmd_serve(int argc, char **argv) {
     }
     if ((o.tls_cert == NULL) != (o.tls_key == NULL))
         return cli_usage_error("serve", "--tls-cert and --tls-key go together");
-    (void)metrics_listen;
-    (void)log_format;
 
     pl_error err;
     pl_error_init(&err);
@@ -236,7 +236,13 @@ int cmd_serve(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     pl_server *srv = NULL;
-    if (pl_server_start(&o, &srv, &err)) return cli_report(&err);
+    pl_srv_obs *obs = NULL; /* metrics and logs: installs the per-call hook in o */
+    if (pl_srv_obs_new(&o, metrics_listen, log_format, &obs, &err)) return cli_report(&err);
+    if (pl_server_start(&o, &srv, &err)) {
+        pl_srv_obs_free(obs);
+        return cli_report(&err);
+    }
+    pl_srv_obs_attach(obs, srv);
     const pl_srv_config *cfg = pl_srv_get_config(pl_server_service(srv));
     int32_t n_threads = cfg->threads > 0 ? cfg->threads : pl_pool_threads();
     printf("polaroid serve: listening on %s, data root %s, %d threads\n",
@@ -246,9 +252,11 @@ int cmd_serve(int argc, char **argv) {
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
     }
-    fprintf(stderr, "polaroid serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pl_log(PL_LOG_INFO, NULL, "%s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     pl_server_shutdown(srv);
+    pl_srv_obs_detach(obs);
     pl_server_free(srv);
-    fprintf(stderr, "polaroid serve: stopped\n");
+    pl_srv_obs_free(obs);
+    pl_log(PL_LOG_INFO, NULL, "stopped");
     return PL_EXIT_OK;
 }

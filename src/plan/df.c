@@ -710,57 +710,6 @@ pl_status pl_plan_agg_type(const pl_expr *a, const pl_schema *in, pl_type **out,
     return st;
 }
 
-/* corr(x, y), covar_pop(x, y), covar_samp(x, y) written with avg/count/stddev_pop over the rows
- * where both are non-NULL (x' = CASE WHEN y IS NOT NULL THEN x END, as doubles):
- *   covar_pop  = avg(x'y') - avg(x') avg(y')
- *   covar_samp = covar_pop * n / NULLIF(n - 1, 0)        (n = count(x'y'))
- *   corr       = covar_pop / (stddev_pop(x') stddev_pop(y'))
- * Returns a new tree (e itself retained when there is nothing to expand), NULL on OOM. */
-static pl_expr *expand_stats(const pl_expr *e) {
-    bool is = e->kind == PL_EXPR_AGG && e->n_args == 2 && !e->distinct &&
-              (!strcasecmp(e->name, "corr") || !strcasecmp(e->name, "covar_pop") ||
-               !strcasecmp(e->name, "covar_samp"));
-    if (!is) {
-        pl_expr *c = pl_expr_clone(e);
-        for (int32_t i = 0; c && i < c->n_args; i++) {
-            pl_expr *a = expand_stats(c->args[i]);
-            if (!a) {
-                pl_expr_release(c);
-                return NULL;
-            }
-            pl_expr_release(c->args[i]);
-            c->args[i] = a;
-        }
-        return c;
-    }
-    pl_type *dbl = pl_type_simple(PL_TYPE_FLOAT64);
-#define X() pl_expr_cast(pl_expr_call2("case", pl_expr_call1("is_not_null", pl_expr_clone(e->args[1])), pl_expr_clone(e->args[0])), dbl, false)
-#define Y() pl_expr_cast(pl_expr_call2("case", pl_expr_call1("is_not_null", pl_expr_clone(e->args[0])), pl_expr_clone(e->args[1])), dbl, false)
-#define F() (e->filter ? pl_expr_clone(e->filter) : NULL)
-#define AGG1(name, arg) pl_expr_agg(name, 1, (pl_expr *[]){arg}, false, F(), 0, NULL)
-    pl_expr *cov = pl_expr_call2("sub", AGG1("avg", pl_expr_call2("mul", X(), Y())),
-                                 pl_expr_call2("mul", AGG1("avg", X()), AGG1("avg", Y())));
-    pl_expr *r;
-    if (!strcasecmp(e->name, "covar_pop")) {
-        r = cov;
-    } else if (!strcasecmp(e->name, "covar_samp")) {
-        pl_expr *n = AGG1("count", pl_expr_call2("mul", X(), Y()));
-        pl_expr *n1 = AGG1("count", pl_expr_call2("mul", X(), Y()));
-        r = pl_expr_call2("div", pl_expr_call2("mul", cov, n),
-                          pl_expr_call2("nullif", pl_expr_call2("sub", n1, pl_expr_lit_i64(1)),
-                                        pl_expr_lit_i64(0)));
-    } else {
-        r = pl_expr_call2("div", cov,
-                          pl_expr_call2("mul", AGG1("stddev_pop", X()), AGG1("stddev_pop", Y())));
-    }
-#undef X
-#undef Y
-#undef F
-#undef AGG1
-    if (r) r->sql_pos = e->sql_pos;
-    return r;
-}
-
 pl_status pl_df_aggregate(pl_df *df, int32_t n_keys, pl_expr *const *keys,
                           const char *const *key_names, int32_t n_aggs, pl_expr *const *aggs,
                           const char *const *agg_names, pl_df **out, pl_error *err) {
@@ -778,9 +727,7 @@ pl_status pl_df_aggregate(pl_df *df, int32_t n_keys, pl_expr *const *keys,
         }
     }
     for (int32_t i = 0; i < n_aggs && !st; i++) {
-        pl_expr *x = aggs[i] ? expand_stats(aggs[i]) : NULL;
-        st = pl_plan_resolve(x, df, NULL, &ra[i], err);
-        pl_expr_release(x);
+        st = pl_plan_resolve(aggs[i], df, NULL, &ra[i], err);
         if (!st) st = collect_aggs(ra[i], &ac, err);
     }
     /* the aggregate node: keys then the distinct aggregate calls */

@@ -46,10 +46,11 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
             if (d->qualifiers[i]) c->qualifiers[i] = pl_strdup(d->qualifiers[i]);
     }
     if (d->kind == PL_PLAN_SCAN) {
-        c->n_paths = d->n_paths;
         c->paths = pl_calloc((size_t)PL_MAX(d->n_paths, 1), sizeof(char *));
         if (!c->paths) goto fail;
-        for (int32_t i = 0; i < d->n_paths; i++) c->paths[i] = pl_strdup(d->paths[i]);
+        c->n_paths = d->n_paths;
+        for (int32_t i = 0; i < d->n_paths; i++)
+            if (!(c->paths[i] = pl_strdup(d->paths[i]))) goto fail;
         c->format = d->format;
         /* read options: strings stay owned by the original node, which the copy retains
          * through `scan_origin` semantics: simplest is to share them by retaining the node */

@@ -16,6 +16,10 @@
 #include "server/catalog.h"
 #include "server/service.h"
 
+/* Referenced by service.c (ServerInfo's "append" capability), which also makes a static link
+ * pull this file in ahead of any weak stand-in. */
+bool pl_srv_append_available(void) { return true; }
+
 struct pl_srv_append {
     pl_srv_call call; /* copied; owner/peer strings belong to the transport's call */
     char *table;

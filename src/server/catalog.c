@@ -23,10 +23,13 @@ typedef struct col_stats {
     double fmin, fmax;
 } col_stats;
 
+struct live_table;
+
 typedef struct handle {
     char id[PL_HANDLE_ID_LEN + 1];
     char *owner;
     pl_df *df;
+    struct live_table *rows; /* materialised: the rows in chunks with statistics, or NULL */
     int64_t num_rows;
     int64_t ttl_ns;
     int64_t expiry_ns;
@@ -76,13 +79,16 @@ pl_status pl_catalog_new(pl_catalog **out, pl_error *err) {
     return PL_OK;
 }
 
+static void table_release(struct live_table *t);
+
 static void handle_free(handle *h) {
+    table_release(h->rows);
     pl_df_release(h->df);
     pl_free(h->owner);
     pl_free(h);
 }
 
-static void table_release(live_table *t) {
+static void table_release(struct live_table *t) {
     if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     for (int64_t i = 0; i < t->n_batches; i++) {
         pl_batch_release(t->batches[i]);
@@ -161,14 +167,26 @@ static int32_t count_owner(pl_catalog *c, const char *owner, int64_t now_ns) {
     return n;
 }
 
+static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, live_table **out,
+                          pl_error *err);
+
 pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int64_t num_rows,
-                                int64_t ttl_ns, int64_t now_ns, int32_t max_per_owner,
-                                char id[PL_HANDLE_ID_LEN + 1], pl_error *err) {
+                                pl_table *rows, int64_t ttl_ns, int64_t now_ns,
+                                int32_t max_per_owner, char id[PL_HANDLE_ID_LEN + 1],
+                                pl_error *err) {
     if (!owner) owner = "";
     handle *h = pl_calloc(1, sizeof *h);
     if (!h || !(h->owner = pl_strdup(owner))) {
         pl_free(h);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory storing a handle");
+    }
+    if (rows) {
+        pl_status st = live_new("handle", rows->schema, rows, &h->rows, err);
+        if (st) {
+            pl_free(h->owner);
+            pl_free(h);
+            return st;
+        }
     }
     h->df = pl_df_retain(df);
     h->num_rows = num_rows;
@@ -479,11 +497,8 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
     return st;
 }
 
-pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
-                                  pl_table *rows, bool if_not_exists, bool replace, bool *created,
-                                  pl_error *err) {
-    if (created) *created = false;
-    if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
+static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, live_table **out,
+                          pl_error *err) {
     live_table *t = pl_calloc(1, sizeof *t);
     if (!t || !(t->name = pl_strdup(name))) {
         pl_free(t);
@@ -499,6 +514,17 @@ pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *sc
         table_release(t);
         return st;
     }
+    *out = t;
+    return PL_OK;
+}
+
+pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
+                                  pl_table *rows, bool if_not_exists, bool replace, bool *created,
+                                  pl_error *err) {
+    if (created) *created = false;
+    if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
+    live_table *t = NULL;
+    PL_TRY(live_new(name, schema, rows, &t, err));
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
@@ -680,33 +706,61 @@ static bool may_match(const col_stats *st, const pl_prune_cond *c) {
     return true;
 }
 
-pl_status pl_catalog_table_snapshot_pruned(pl_catalog *c, const char *name, int32_t n_conds,
-                                           const pl_prune_cond *conds, pl_table **out,
-                                           pl_error *err) {
-    if (n_conds <= 0) return pl_catalog_table_snapshot(c, name, out, err);
-    live_table *t = table_get(c, name);
-    if (!t) return table_not_found(name, err);
+static pl_status live_prune(live_table *t, int32_t n_conds, const pl_prune_cond *conds,
+                            pl_table **out, pl_error *err) {
     pl_table *s = NULL;
-    pl_status st = pl_table_new(t->schema, &s, err);
-    if (!st) {
-        pthread_mutex_lock(&t->mu);
-        for (int64_t b = 0; b < t->n_batches && !st; b++) {
-            const col_stats *bs = t->stats[b];
-            bool keep = true;
-            for (int32_t k = 0; k < n_conds && keep && bs; k++) {
-                int32_t col = conds[k].column;
-                if (col < 0 || col >= t->schema->n_fields) continue;
-                keep = may_match(&bs[col], &conds[k]);
-            }
-            if (keep) st = pl_table_append(s, t->batches[b], err);
+    PL_TRY(pl_table_new(t->schema, &s, err));
+    pl_status st = PL_OK;
+    pthread_mutex_lock(&t->mu);
+    for (int64_t b = 0; b < t->n_batches && !st; b++) {
+        const col_stats *bs = t->stats[b];
+        bool keep = true;
+        for (int32_t k = 0; k < n_conds && keep && bs; k++) {
+            int32_t col = conds[k].column;
+            if (col < 0 || col >= t->schema->n_fields) continue;
+            keep = may_match(&bs[col], &conds[k]);
         }
-        pthread_mutex_unlock(&t->mu);
+        if (keep) st = pl_table_append(s, t->batches[b], err);
     }
-    table_release(t);
+    pthread_mutex_unlock(&t->mu);
     if (st) {
         pl_table_release(s);
         return st;
     }
     *out = s;
     return PL_OK;
+}
+
+pl_status pl_catalog_table_snapshot_pruned(pl_catalog *c, const char *name, int32_t n_conds,
+                                           const pl_prune_cond *conds, pl_table **out,
+                                           pl_error *err) {
+    if (n_conds <= 0) return pl_catalog_table_snapshot(c, name, out, err);
+    live_table *t = table_get(c, name);
+    if (!t) return table_not_found(name, err);
+    pl_status st = live_prune(t, n_conds, conds, out, err);
+    table_release(t);
+    return st;
+}
+
+pl_status pl_catalog_handle_get_pruned(pl_catalog *c, const char *owner, const char *id,
+                                       int64_t now_ns, int32_t n_conds,
+                                       const pl_prune_cond *conds, pl_df **out, pl_error *err) {
+    pthread_mutex_lock(&c->mu);
+    handle *h = live_handle(c, owner, id, now_ns);
+    pl_df *df = h && (!h->rows || n_conds <= 0) ? pl_df_retain(h->df) : NULL;
+    live_table *rows = h && h->rows && n_conds > 0 ? h->rows : NULL;
+    if (rows) __atomic_add_fetch(&rows->refcount, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&c->mu);
+    if (!df && !rows) return pl_catalog_handle_get(c, owner, id, now_ns, out, NULL, err);
+    if (df) {
+        *out = df;
+        return PL_OK;
+    }
+    pl_table *t = NULL;
+    pl_status st = live_prune(rows, n_conds, conds, &t, err);
+    table_release(rows);
+    if (st) return st;
+    st = pl_df_from_table(t, out, err);
+    pl_table_release(t);
+    return st;
 }

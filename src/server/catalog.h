@@ -21,15 +21,25 @@ void pl_catalog_free(pl_catalog *c);
 
 #define PL_HANDLE_ID_LEN 32
 
-/* Stores df (retained) for owner. num_rows -1 = lazy. Errors: PL_ERR_LIMIT when owner already
- * has max_per_owner handles (mapped to RESOURCE_EXHAUSTED). */
+/* Stores df (retained) for owner. num_rows -1 = lazy. rows: a materialised result (df reads
+ * it), kept also in chunks with statistics so filters over the handle skip chunks; NULL when
+ * lazy. Errors: PL_ERR_LIMIT when owner already has max_per_owner handles (mapped to
+ * RESOURCE_EXHAUSTED). */
 pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int64_t num_rows,
-                                int64_t ttl_ns, int64_t now_ns, int32_t max_per_owner,
-                                char id[PL_HANDLE_ID_LEN + 1], pl_error *err);
+                                pl_table *rows, int64_t ttl_ns, int64_t now_ns,
+                                int32_t max_per_owner, char id[PL_HANDLE_ID_LEN + 1],
+                                pl_error *err);
 /* The handle's DataFrame (a new reference). Expired, unknown or another owner's:
  * PL_ERR_NOT_FOUND "handle \"id\" not found". */
 pl_status pl_catalog_handle_get(pl_catalog *c, const char *owner, const char *id, int64_t now_ns,
                                 pl_df **out, int64_t *num_rows, pl_error *err);
+/* Like pl_catalog_handle_get; for a materialised handle, a DataFrame over only the chunks
+ * that conds (see pl_prune_cond, over the handle's schema) may match. */
+struct pl_prune_cond;
+pl_status pl_catalog_handle_get_pruned(pl_catalog *c, const char *owner, const char *id,
+                                       int64_t now_ns, int32_t n_conds,
+                                       const struct pl_prune_cond *conds, pl_df **out,
+                                       pl_error *err);
 /* Renews the expiry to now + the handle's TTL; false when unknown/expired/not owner's. */
 bool pl_catalog_handle_renew(pl_catalog *c, const char *owner, const char *id, int64_t now_ns);
 bool pl_catalog_handle_drop(pl_catalog *c, const char *owner, const char *id);
@@ -91,6 +101,8 @@ int64_t pl_srv_memory_in_use(pl_srv *s);
 typedef bool (*pl_srv_shm_release_fn)(void *user, const char *owner, const char *lease_id);
 void pl_srv_set_shm_release(pl_srv *s, pl_srv_shm_release_fn fn, void *user);
 
+/* append.c: true (ServerInfo lists "append"). */
+bool pl_srv_append_available(void);
 /* Health: SERVING (default) or NOT_SERVING (the transport sets it while shutting down). */
 void pl_srv_set_serving(pl_srv *s, bool serving);
 /* Unpacks a request with the checks of unary calls: size limit, nesting depth on the wire

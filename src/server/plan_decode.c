@@ -902,6 +902,31 @@ static pl_status pruned_table(dctx *d, const Polaroid__V1__TableRef *tr, const p
     return st;
 }
 
+/* The same over a materialised handle. */
+static pl_status pruned_handle(dctx *d, const Polaroid__V1__HandleRef *hr, const pl_expr *pred,
+                               pl_df **out, pl_error *err) {
+    size_t old = push(d, ".input.handle");
+    pl_status st = check_name(d, "handle id", hr->id, false, err);
+    pl_catalog *cat = pl_srv_catalog(d->srv);
+    int64_t now = pl_now_ns();
+    pl_df *df = NULL;
+    if (!st) st = locate(d, pl_catalog_handle_get(cat, d->call->owner, hr->id, now, &df, NULL, err), err);
+    if (!st) {
+        pl_prune_cond conds[16];
+        int32_t n = 0;
+        prune_conds(pred, pl_df_schema(df), conds, &n, 16);
+        if (n == 0) {
+            *out = df;
+            df = NULL;
+        } else {
+            st = locate(d, pl_catalog_handle_get_pruned(cat, d->call->owner, hr->id, now, n, conds, out, err), err);
+        }
+    }
+    if (df) pl_df_release(df);
+    pop(d, old);
+    return st;
+}
+
 static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_df **out,
                                   pl_error *err) {
     pl_df *in = NULL;
@@ -970,14 +995,17 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
         size_t old = push(d, ".filter");
         pl_expr *pred = NULL;
         const Polaroid__V1__Relation *fin = r->filter->input;
-        if (fin && fin->rel_case == POLAROID__V1__RELATION__REL_TABLE) {
+        if (fin && (fin->rel_case == POLAROID__V1__RELATION__REL_TABLE ||
+                    fin->rel_case == POLAROID__V1__RELATION__REL_HANDLE)) {
             /* the predicate first: it picks the table's batches */
             size_t o2 = push(d, ".predicate");
             st = decode_expr(d, r->filter->predicate, &pred, NULL, err);
             pop(d, o2);
             if (!st) st = enter(d, err);
             if (!st) {
-                st = pruned_table(d, fin->table, pred, &in, err);
+                st = fin->rel_case == POLAROID__V1__RELATION__REL_TABLE
+                         ? pruned_table(d, fin->table, pred, &in, err)
+                         : pruned_handle(d, fin->handle, pred, &in, err);
                 d->depth--;
             }
         } else {

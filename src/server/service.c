@@ -76,7 +76,9 @@ pl_status pl_srv_new(const pl_srv_config *cfg, pl_srv **out, pl_error *err) {
     }
     pl_srv_config *c = &s->cfg;
     c->data_root = s->data_root;
-    if (c->threads <= 0) c->threads = pl_pool_threads();
+    /* --threads sizes the engine's worker pool (effective unless the pool already runs) */
+    if (c->threads > 0) pl_pool_set_threads(c->threads);
+    c->threads = pl_pool_threads();
     if (c->max_concurrent_queries <= 0) c->max_concurrent_queries = 2 * c->threads;
     if (c->max_queued_queries <= 0) c->max_queued_queries = 1024;
     if (c->handle_ttl_s <= 0) c->handle_ttl_s = 300;
@@ -187,7 +189,8 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
     return false;
 }
 
-/* 1 = ok, 0 = malformed, -1 = nested too deep. Walks sub-messages by the descriptor. */
+/* 1 = ok, 0 = malformed, -1 = nested too deep, -2 = a string field holds a NUL byte (C
+ * strings would silently end there: "a.csv\0../x"). Walks sub-messages by the descriptor. */
 static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
                       int depth, int max_depth) {
     if (depth > max_depth) return -1;
@@ -217,6 +220,8 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, con
             if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 int r = wire_check(f->descriptor, p, p + len, depth + 1, max_depth);
                 if (r <= 0) return r;
+            } else if (f && f->type == PROTOBUF_C_TYPE_STRING && len && memchr(p, 0, len)) {
+                return -2;
             }
             p += len;
             break;
@@ -235,7 +240,8 @@ static pl_status unpack(pl_srv *s, const ProtobufCMessageDescriptor *d, const ui
     /* every plan level is two message levels (Relation -> Filter -> Relation) */
     int max_wire = 2 * s->cfg.max_plan_depth + 16;
     int r = wire_check(d, req ? req : (const uint8_t *)"", (req ? req : (const uint8_t *)"") + n, 0, max_wire);
-    if (r < 0) PL_FAIL(err, PL_ERR_LIMIT, "plan nested deeper than %d", (int)s->cfg.max_plan_depth);
+    if (r == -1) PL_FAIL(err, PL_ERR_LIMIT, "plan nested deeper than %d", (int)s->cfg.max_plan_depth);
+    if (r == -2) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request: a string holds a NUL byte", d->short_name);
     if (r == 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request", d->short_name);
     ProtobufCMessage *m = protobuf_c_message_unpack(d, pl_srv_pb_allocator(), n, req ? req : (const uint8_t *)"");
     if (!m) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request", d->short_name);
@@ -333,9 +339,10 @@ static pl_status h_server_info(pl_srv_call *c, const ProtobufCMessage *req, uint
     char *caps[16];
     size_t nc = 0;
     static const char *const base[] = {"execute", "schema",  "explain",      "describe",
-                                       "write",   "handles", "tables",       "append",
-                                       "sql",     "arrow_upload", "health"};
+                                       "write",   "handles", "tables",       "sql",
+                                       "arrow_upload", "health"};
     for (size_t i = 0; i < PL_ARRAY_LEN(base); i++) caps[nc++] = (char *)base[i];
+    if (pl_srv_append_available()) caps[nc++] = "append";
     if (s->shm_release) caps[nc++] = "shared_memory";
     r.version = PL_VERSION;
     r.n_capabilities = nc;
@@ -698,6 +705,7 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
     PL_TRY(plan_df(c, q->plan, &df, err));
     int64_t rows = -1;
     pl_status st = PL_OK;
+    pl_table *mat = NULL;
     if (q->materialize) {
         pl_exec_opts o;
         pl_srv_call_exec_opts(c, &o);
@@ -708,13 +716,14 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
         if (!st) {
             rows = t->n_rows;
             st = pl_df_from_table(t, &df, err);
-            pl_table_release(t);
         }
+        mat = t;
     }
     char id[PL_HANDLE_ID_LEN + 1];
     if (!st)
-        st = pl_catalog_handle_put(s->cat, owner, df, rows, ttl_s * 1000000000ll, pl_now_ns(),
+        st = pl_catalog_handle_put(s->cat, owner, df, rows, mat, ttl_s * 1000000000ll, pl_now_ns(),
                                    s->cfg.max_handles_per_client, id, err);
+    if (mat) pl_table_release(mat);
     schema_parts p;
     memset(&p, 0, sizeof p);
     if (!st) st = schema_parts_fill(pl_df_schema(df), &p, err);

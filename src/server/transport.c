@@ -1074,24 +1074,6 @@ static bool shm_release(void *user, const char *owner, const char *lease_id) {
     return pl_srv_shm_release(user, owner, lease_id);
 }
 
-/* Until the engine side's Append (append.c) is linked in: Append answers UNIMPLEMENTED. */
-__attribute__((weak)) pl_status pl_srv_append_open(pl_srv_call *c, pl_srv_append **out,
-                                                   pl_error *err) {
-    (void)c;
-    (void)out;
-    PL_FAIL(err, PL_ERR_UNSUPPORTED, "Append is not available in this build");
-}
-__attribute__((weak)) pl_status pl_srv_append_one(pl_srv_append *a, const uint8_t *req, size_t n,
-                                                  uint8_t **ack, size_t *ack_len, pl_error *err) {
-    (void)a;
-    (void)req;
-    (void)n;
-    (void)ack;
-    (void)ack_len;
-    PL_FAIL(err, PL_ERR_UNSUPPORTED, "Append is not available in this build");
-}
-__attribute__((weak)) void pl_srv_append_close(pl_srv_append *a) { (void)a; }
-
 pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *err) {
     if (!o->listen || !o->listen[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "no address to listen on");
     if (!o->token_file && !loopback_listen(o->listen)) {
@@ -1236,7 +1218,8 @@ void pl_server_get_stats(pl_server *s, pl_server_stats *out) {
 
 /* ---------------------------------------------------------------- shutdown */
 
-static void wait_notified(pl_server *s, int64_t grace_ms) {
+/* Waits for the shutdown tag (at most grace_ms; < 0 = no limit); true once it came. */
+static bool wait_notified(pl_server *s, int64_t grace_ms) {
     pthread_mutex_lock(&s->smu);
     if (grace_ms >= 0) {
         struct timespec ts;
@@ -1249,7 +1232,9 @@ static void wait_notified(pl_server *s, int64_t grace_ms) {
     } else {
         while (!s->notified) pthread_cond_wait(&s->scv, &s->smu);
     }
+    bool notified = s->notified;
     pthread_mutex_unlock(&s->smu);
+    return notified;
 }
 
 /* Frees what start made (threads already joined, the gRPC server destroyed or never
@@ -1296,8 +1281,7 @@ void pl_server_shutdown(pl_server *s) {
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
-    wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0);
-    if (!s->notified) {
+    if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);
         wait_notified(s, -1);
     }

@@ -40,10 +40,13 @@ def make_data(root):
         "q": pa.array(rng.integers(-50, 50, n).astype(np.int32)),
         "name": pa.array([f"n\"{i % 13},é" for i in range(n)]),
     })
+    # plain (not dictionary) strings: the server sends dictionary columns decoded, which the
+    # table format's type line would show
     (root / "parts").mkdir()
     for i in range(3):
-        pq.write_table(t.slice(i * 1700, 1700), root / "parts" / f"p{i}.parquet")
-    pq.write_table(t, root / "t.parquet", row_group_size=1000)
+        pq.write_table(t.slice(i * 1700, 1700), root / "parts" / f"p{i}.parquet",
+                       use_dictionary=False)
+    pq.write_table(t, root / "t.parquet", row_group_size=1000, use_dictionary=False)
     pacsv.write_csv(t, root / "t.csv")
     return t
 

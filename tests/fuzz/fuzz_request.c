@@ -1,7 +1,7 @@
 /* fuzz_request.c - request decoding and planning of `polaroid serve` (the engine side of every
  * polaroid.v1 method): the first byte picks a method, the rest is the request's protobuf bytes,
- * given to pl_srv_unary (unary methods), the Append stream (pl_srv_append_*) or, for Execute,
- * unpacked and planned with pl_srv_plan_to_df (running the query is the executor's business).
+ * given to pl_srv_unary (unary methods), the Append stream (pl_srv_append_*) or Execute
+ * (pl_srv_execute_start/next, at most 64 messages; and pl_srv_plan_to_df alone).
  * The data root is a temporary directory with a small CSV and Parquet file ("t.csv",
  * "t.parquet"). Must never crash, hang or leak; errors are the expected outcome. */
 #include <stdint.h>
@@ -123,18 +123,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     default: {
         if (m != PL_SRV_EXECUTE) break;
-        ProtobufCMessage *msg = NULL;
-        if (pl_srv_unpack(s, &polaroid__v1__execute_request__descriptor, req, n, &msg, &err)) break;
-        const Polaroid__V1__ExecuteRequest *q = (const void *)msg;
+        /* Execute (execute.c): planned, run and cut into messages, at most 64 of them */
+        pl_srv_exec *x = NULL;
+        if (pl_srv_execute_start(&c, req, n, &x, &err) == PL_OK) {
+            for (int k = 0; k < 64; k++) {
+                uint8_t *msg = NULL;
+                size_t len = 0;
+                bool done = false;
+                pl_error_init(&err);
+                if (pl_srv_execute_next(x, &msg, &len, &done, &err) != PL_OK) break;
+                pl_free(msg);
+                if (done) break;
+            }
+            pl_srv_execute_free(x);
+        }
+        /* and the plan alone, with its schema as an IPC message */
+        ProtobufCMessage *pm = NULL;
+        pl_error e2;
+        pl_error_init(&e2);
+        if (pl_srv_unpack(s, &polaroid__v1__execute_request__descriptor, req, n, &pm, &e2)) break;
+        const Polaroid__V1__ExecuteRequest *q = (const void *)pm;
         pl_df *df = NULL;
-        if (pl_srv_plan_to_df(&c, q->plan, &df, &err) == PL_OK) {
-            pl_schema *sch = pl_df_schema(df);
+        if (pl_srv_plan_to_df(&c, q->plan, &df, &e2) == PL_OK) {
             uint8_t *bytes = NULL;
             size_t len = 0;
-            if (pl_srv_schema_message(sch, &bytes, &len, NULL) == PL_OK) pl_free(bytes);
+            if (pl_srv_schema_message(pl_df_schema(df), &bytes, &len, NULL) == PL_OK) pl_free(bytes);
             pl_df_release(df);
         }
-        protobuf_c_message_free_unpacked(msg, pl_srv_pb_allocator());
+        protobuf_c_message_free_unpacked(pm, pl_srv_pb_allocator());
         break;
     }
     }

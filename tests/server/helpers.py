@@ -80,3 +80,40 @@ def wait_idle(pid: int, *, window: float = 0.5, max_cpu: float = 0.15, timeout: 
         if (proc_cpu_seconds(pid) - c0) / window < max_cpu:
             return time.monotonic() - t0
     raise AssertionError(f"process {pid} still busy {timeout} s later")
+
+
+def scrape(address: str, timeout: float = 2.0):
+    """The Prometheus text of http://address/metrics as {name{labels}: value}, or None when
+    nothing answers there."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=timeout) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, _, val = line.rpartition(" ")
+        try:
+            out[key] = float(val)
+        except ValueError:
+            pass
+    return out
+
+
+def wait_metric(address: str, name: str, want: float, timeout: float = 5.0):
+    """Waits until metric name equals want; returns its last value (None: no endpoint)."""
+    deadline = time.monotonic() + timeout
+    v = None
+    while time.monotonic() < deadline:
+        m = scrape(address)
+        if m is None:
+            return None
+        v = m.get(name)
+        if v == want:
+            return v
+        time.sleep(0.05)
+    return v

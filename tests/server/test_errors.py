@@ -152,3 +152,39 @@ def test_closed_client(server):
     c.close()
     with pytest.raises(pd.PolaroidError):
         c.read_parquet("groups.parquet").collect()
+
+
+@pytest.fixture(scope="module")
+def tls_files(data):
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    d = data.root.parent / "tls"
+    d.mkdir(exist_ok=True)
+    key, cert = d / "key.pem", d / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_tls(data, tls_files):
+    cert, key = tls_files
+    tf = data.root.parent / "token-tls.txt"
+    tf.write_text(TOKEN + "\n")
+    s = start_server(data.root, "--tls-cert", str(cert), "--tls-key", str(key), "--token-file", str(tf))
+    try:
+        with pd.Client(s.address, root_certificates=str(cert), token=TOKEN) as c:
+            assert len(c.read_parquet("groups.parquet")) == 5
+            assert c.health() == "SERVING"
+        with pd.Client(s.address, root_certificates=cert.read_bytes(), token="wrong") as c:
+            with pytest.raises(pd.UnauthenticatedError):
+                c.read_parquet("groups.parquet").collect()
+        # a plaintext client cannot talk to a TLS server
+        with pd.Client(s.address, token=TOKEN, timeout=3) as c:
+            with pytest.raises((pd.UnavailableError, pd.DeadlineExceededError)):
+                c.server_info()
+    finally:
+        assert s.terminate() == 0

@@ -15,7 +15,7 @@ import pytest
 
 import polaroid as pd
 from conftest import REPO, start_server
-from helpers import wait_idle
+from helpers import wait_idle, wait_metric
 
 
 def _big_stream(c: pd.Client) -> pd.DataFrame:
@@ -27,8 +27,10 @@ def _big_stream(c: pd.Client) -> pd.DataFrame:
 
 @pytest.fixture()
 def own_server(data):
-    """A server of its own (these tests look at its CPU use)."""
-    s = start_server(data.root, "--threads", "2")
+    """A server of its own (these tests look at its CPU use and, when it serves them, its
+    metrics)."""
+    s = start_server(data.root, "--threads", "2", "--metrics-listen", f"127.0.0.1:{_free_port()}")
+    s.metrics = s.cmd[s.cmd.index("--metrics-listen") + 1]
     yield s
     if s.alive():
         assert s.terminate() == 0, s.stderr_text[-3000:]
@@ -45,6 +47,8 @@ def test_cancel_mid_stream(own_server):
         it.close()  # cancels the call
         t = wait_idle(own_server.proc.pid, timeout=10)
         assert t < 5, f"the server kept working {t:.1f} s after the cancel"
+        running = wait_metric(own_server.metrics, "polaroid_running_queries", 0)
+        assert running in (None, 0), f"{running} queries still running after the cancel"
         assert c.health() == "SERVING"
         assert len(c.read_parquet("groups.parquet")) == 5
         # the same through a ResultStream used as a context manager
@@ -78,6 +82,8 @@ def test_client_disconnect_mid_stream(own_server):
         child.wait()
         t = wait_idle(own_server.proc.pid, timeout=15)
         assert t < 8, f"the server kept working {t:.1f} s after the client died"
+        running = wait_metric(own_server.metrics, "polaroid_running_queries", 0)
+        assert running in (None, 0), f"{running} queries still running after the disconnect"
         with pd.Client(own_server.address) as c:
             assert c.health() == "SERVING"
             assert len(c.read_parquet("groups.parquet")) == 5

@@ -70,6 +70,11 @@ def test_select_filter_with_columns(c):
         df.select()
     with pytest.raises(ValueError):
         df.filter()
+    # a select of aggregates only is a whole-frame aggregation
+    a = df.select(pd.col("x").sum(), (pd.col("y").max() - pd.col("y").min()).alias("r")).relation
+    assert a.WhichOneof("rel") == "aggregate" and not a.aggregate.keys
+    assert [x.name for x in a.aggregate.aggs] == ["x", "r"]
+    assert df.select("a", pd.col("x").sum()).relation.WhichOneof("rel") == "select"
 
 
 def test_operators_and_literals():

@@ -39,6 +39,9 @@ typedef enum agg_op {
     AOP_QUANTILE_CONT,
     AOP_QUANTILE_DISC,
     AOP_STRING_AGG,
+    AOP_COVAR_POP, /* two-argument statistics over the rows where both are non-NULL */
+    AOP_COVAR_SAMP,
+    AOP_CORR,
     AOP__COUNT
 } agg_op;
 
@@ -129,13 +132,15 @@ typedef struct agg_dict_map {
     int64_t len;
 } agg_dict_map;
 
-/* Several dictionary keys: group id of each combination of indices of one tuple of
- * dictionaries (index of key 0 + len0 * (index of key 1 + len1 * ...)). */
+/* Several keys, each a dictionary or an integer of a small range: group id of each combination
+ * of codes (dictionary index, or value - lo) for one tuple of dictionaries and ranges
+ * (code of key 0 + len0 * (code of key 1 + len1 * ...)). */
 #define AGG_MDICT_CACHE 4
 #define AGG_MDICT_MAX_KEYS 4
 #define AGG_MDICT_MAX_SIZE (1 << 20)
 typedef struct agg_mdict_map {
-    pl_array *dicts[AGG_MDICT_MAX_KEYS]; /* retained */
+    pl_array *dicts[AGG_MDICT_MAX_KEYS]; /* retained; NULL for an integer key */
+    int64_t lo[AGG_MDICT_MAX_KEYS];      /* integer keys: the range's first value */
     int64_t lens[AGG_MDICT_MAX_KEYS];
     int32_t *gid; /* per combination; -1 = not resolved yet */
     int64_t size;
@@ -157,6 +162,8 @@ typedef struct agg_table {
     int32_t dmap_next;
     agg_mdict_map mdmaps[AGG_MDICT_CACHE];
     int32_t mdmap_next;
+    int64_t mrange_lo[AGG_MDICT_MAX_KEYS], mrange_hi[AGG_MDICT_MAX_KEYS]; /* integer keys seen */
+    bool mrange_set;
     int64_t null_gid; /* single-key paths: the group of the NULL key, -1 = none yet */
     /* One integer key of a small range: group id per key value - dmin (-1 = not seen yet). */
     int32_t *direct;

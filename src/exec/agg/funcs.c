@@ -57,6 +57,10 @@ typedef struct st_var {
     int64_t n;
     int64_t pad;
 } st_var;
+typedef struct st_cov { /* co-moments (Welford): means, C = sum dx*dy, M2 of x and y */
+    double mx, my, c, m2x, m2y;
+    int64_t n;
+} st_cov;
 typedef struct st_bool {
     int64_t n;   /* non-NULL rows */
     int64_t cnt; /* bool_and: FALSE rows; bool_or: TRUE rows */
@@ -108,6 +112,9 @@ static const struct {
     {"string_agg", "string_agg", AOP_STRING_AGG},
     {"listagg", "string_agg", AOP_STRING_AGG},
     {"group_concat", "string_agg", AOP_STRING_AGG},
+    {"covar_pop", "covar_pop", AOP_COVAR_POP},
+    {"covar_samp", "covar_samp", AOP_COVAR_SAMP},
+    {"corr", "corr", AOP_CORR},
 };
 
 static int find_agg(const char *name) {
@@ -117,20 +124,11 @@ static int find_agg(const char *name) {
     return -1;
 }
 
-/* Two-argument statistics the planner expands into the aggregates above (src/plan/df.c). */
-static const char *const k_expanded[] = {"corr", "covar_pop", "covar_samp"};
-
-static const char *expanded_name(const char *name) {
-    for (size_t i = 0; name && i < PL_ARRAY_LEN(k_expanded); i++)
-        if (strcasecmp(name, k_expanded[i]) == 0) return k_expanded[i];
-    return NULL;
-}
-
-bool pl_agg_exists(const char *name) { return find_agg(name) >= 0 || expanded_name(name); }
+bool pl_agg_exists(const char *name) { return find_agg(name) >= 0; }
 
 const char *pl_agg_canonical(const char *name) {
     int i = find_agg(name);
-    return i < 0 ? expanded_name(name) : k_aggs[i].canon;
+    return i < 0 ? NULL : k_aggs[i].canon;
 }
 
 agg_op agg_op_of(const char *canonical) {
@@ -173,7 +171,6 @@ static bool is_numeric(pl_type_id id) {
 pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_types,
                       const pl_value *const *consts, bool distinct, pl_type **out_type,
                       pl_error *err) {
-    PL_UNUSED(distinct);
     int ix = find_agg(name);
     if (ix < 0) PL_FAIL(err, PL_ERR_NOT_FOUND, "no aggregate function \"%s\"", name ? name : "");
     agg_op op = k_aggs[ix].op;
@@ -187,7 +184,10 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_ARG_MIN:
     case AOP_ARG_MAX:
     case AOP_QUANTILE_CONT:
-    case AOP_QUANTILE_DISC: min_args = max_args = 2; break;
+    case AOP_QUANTILE_DISC:
+    case AOP_COVAR_POP:
+    case AOP_COVAR_SAMP:
+    case AOP_CORR: min_args = max_args = 2; break;
     case AOP_STRING_AGG: max_args = 2; break;
     default: break;
     }
@@ -235,6 +235,14 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_BOOL_OR:
         if (t0->id != PL_TYPE_BOOL && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
         res = pl_type_simple(PL_TYPE_BOOL);
+        break;
+    case AOP_COVAR_POP:
+    case AOP_COVAR_SAMP:
+    case AOP_CORR:
+        if (!is_numeric(t0->id)) BAD_TYPE(t0);
+        if (!is_numeric(t1->id)) BAD_TYPE(t1);
+        if (distinct) PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ...) is not supported", canon);
+        res = pl_type_simple(PL_TYPE_FLOAT64);
         break;
     case AOP_STRING_AGG:
         if (t0->id != PL_TYPE_UTF8 && t0->id != PL_TYPE_BINARY && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
@@ -290,6 +298,9 @@ int32_t agg_state_width(agg_op op) {
     case AOP_STDDEV_POP: return sizeof(st_var);
     case AOP_BOOL_AND:
     case AOP_BOOL_OR: return sizeof(st_bool);
+    case AOP_COVAR_POP:
+    case AOP_COVAR_SAMP:
+    case AOP_CORR: return sizeof(st_cov);
     default: return 0;
     }
 }
@@ -867,6 +878,45 @@ static void upd_var(uint8_t *stp, const pl_array *a, const uint32_t *gids, const
 #undef M
 }
 
+/* A numeric column as doubles (rows 0..n of a; decimals scaled, booleans 0/1); NULL rows get
+ * whatever: the caller's selection skips them. */
+static void to_doubles(const pl_array *a, int64_t n, double *out) {
+    if (a->type->id == PL_TYPE_DECIMAL128) {
+        const uint8_t *v = pl_array_values_ptr(a);
+        double scale = pow(10, a->type->scale);
+        for (int64_t r = 0; r < n; r++) out[r] = (double)rd128(v + r * 16) / scale;
+        return;
+    }
+    if (a->type->id == PL_TYPE_BOOL) {
+        for (int64_t r = 0; r < n; r++) out[r] = BIT(a, r);
+        return;
+    }
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        for (int64_t r = 0; r < n; r++) out[r] = (double)v[r];                                     \
+    }
+    NUM_SWITCH(a, M, memset(out, 0, (size_t)n * 8))
+#undef M
+}
+
+static pl_status upd_cov(uint8_t *stp, const pl_array *a, const pl_array *b, const uint32_t *gids,
+                         const int32_t *sel, int64_t n, pl_error *err) {
+    if (a->type->id == PL_TYPE_NA || b->type->id == PL_TYPE_NA) return PL_OK;
+    int64_t len = PL_MIN(a->length, b->length);
+    double *x = pl_malloc((size_t)PL_MAX(len, 1) * 16);
+    if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    double *y = x + len;
+    to_doubles(a, len, x);
+    to_doubles(b, len, y);
+    st_cov *S = (st_cov *)(void *)stp;
+    ROWS(st_cov *q = &S[g]; double xv = x[r], yv = y[r]; q->n++; double inv = 1.0 / (double)q->n;
+         double dx = xv - q->mx; q->mx += dx * inv; double dy = yv - q->my; q->my += dy * inv;
+         q->c += dx * (yv - q->my); q->m2x += dx * (xv - q->mx); q->m2y += dy * (yv - q->my));
+    pl_free(x);
+    return PL_OK;
+}
+
 pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *const *args,
                      const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq,
                      pl_error *err) {
@@ -902,6 +952,9 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
     case AOP_STDDEV_POP:
         if (args[0]->type->id != PL_TYPE_NA) upd_var(stp, args[0], gids, sel, n);
         return PL_OK;
+    case AOP_COVAR_POP:
+    case AOP_COVAR_SAMP:
+    case AOP_CORR: return upd_cov(stp, args[0], args[1], gids, sel, n, err);
     case AOP_BOOL_AND:
     case AOP_BOOL_OR: {
         st_bool *S = (st_bool *)(void *)stp;
@@ -1045,6 +1098,28 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
             double d = S[si].mean - D[dg].mean;
             D[dg].mean += d * nb / nn;
             D[dg].m2 += S[si].m2 + d * d * na * nb / nn;
+            D[dg].n += S[si].n;
+        });
+        return PL_OK;
+    }
+    case AOP_COVAR_POP:
+    case AOP_COVAR_SAMP:
+    case AOP_CORR: {
+        st_cov *D = (st_cov *)(void *)dst;
+        const st_cov *S = (const st_cov *)(const void *)src;
+        EACH_SRC({
+            if (!S[si].n) continue;
+            if (!D[dg].n) {
+                D[dg] = S[si];
+                continue;
+            }
+            double na = (double)D[dg].n, nb = (double)S[si].n, nn = na + nb, w = na * nb / nn;
+            double dx = S[si].mx - D[dg].mx, dy = S[si].my - D[dg].my;
+            D[dg].mx += dx * nb / nn;
+            D[dg].my += dy * nb / nn;
+            D[dg].c += S[si].c + dx * dy * w;
+            D[dg].m2x += S[si].m2x + dx * dx * w;
+            D[dg].m2y += S[si].m2y + dy * dy * w;
             D[dg].n += S[si].n;
         });
         return PL_OK;
@@ -1254,6 +1329,24 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
             double v = S[g].m2 / (double)(samp ? cnt - 1 : cnt);
             if (v < 0) v = 0;
             ((double *)(void *)p)[g] = sd ? sqrt(v) : v;
+            pl_bit_set(vb, g);
+        }
+        break;
+    }
+    case AOP_COVAR_POP:
+    case AOP_COVAR_SAMP:
+    case AOP_CORR: {
+        const st_cov *S = (const st_cov *)(const void *)stp;
+        bool samp = rt->base_op == AOP_COVAR_SAMP;
+        for (int64_t g = 0; g < n; g++) {
+            int64_t cnt = S[g].n;
+            if (cnt < (samp ? 2 : 1)) {
+                o.n_null++;
+                continue;
+            }
+            double v = rt->base_op == AOP_CORR ? S[g].c / sqrt(S[g].m2x * S[g].m2y)
+                                               : S[g].c / (double)(samp ? cnt - 1 : cnt);
+            ((double *)(void *)p)[g] = v;
             pl_bit_set(vb, g);
         }
         break;

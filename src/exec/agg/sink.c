@@ -75,7 +75,9 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
     if (rt->op != AOP_COUNT_STAR && rt->arg[0] < 0)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "aggregate %s over a constant: project it into a column",
                 sp->name);
-    if ((rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) && rt->arg[1] < 0)
+    bool two = rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX || rt->op == AOP_COVAR_POP ||
+               rt->op == AOP_COVAR_SAMP || rt->op == AOP_CORR;
+    if (two && rt->arg[1] < 0)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "aggregate %s over a constant: project it into a column",
                 sp->name);
     if (sp->result_type) {
@@ -236,7 +238,8 @@ static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, i
         *use = true;
     }
     if (!skips_nulls(rt)) return m;
-    int32_t n_check = (rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) ? 2 : 1;
+    int32_t n_check = (rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX || rt->op == AOP_COVAR_POP ||
+                       rt->op == AOP_COVAR_SAMP || rt->op == AOP_CORR) ? 2 : 1;
     for (int32_t a = 0; a < n_check; a++) {
         pl_array *x = args[a];
         if (!x) continue;

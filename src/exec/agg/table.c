@@ -805,31 +805,80 @@ static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids,
     return PL_OK;
 }
 
-/* Several dictionary keys without NULL rows, whose dictionaries' sizes multiply to at most
- * AGG_MDICT_MAX_SIZE: each row's combination of indices is looked up in a direct map of the
- * tuple of dictionaries (cached); combinations not seen yet are resolved once each through the
- * hash table. *done = false when the path does not apply. gids doubles as the combinations'
- * scratch. */
+/* Several keys without NULL rows, each a dictionary or an integer, whose dictionary sizes and
+ * integer ranges multiply to at most AGG_MDICT_MAX_SIZE: each row's combination of codes is
+ * looked up in a direct map of the tuple of dictionaries and ranges (cached; integer ranges
+ * grow to the union of those seen, so the map settles); combinations not seen yet are resolved
+ * once each through the hash table. *done = false when the path does not apply. gids doubles as
+ * the combinations' scratch. */
+#define INT_KEY_SWITCH(a, M)                                                                       \
+    switch ((a)->type->id) {                                                                       \
+    case PL_TYPE_INT8: M(int8_t); break;                                                           \
+    case PL_TYPE_UINT8: M(uint8_t); break;                                                         \
+    case PL_TYPE_INT16: M(int16_t); break;                                                         \
+    case PL_TYPE_UINT16: M(uint16_t); break;                                                       \
+    case PL_TYPE_INT32: case PL_TYPE_DATE32: M(int32_t); break;                                    \
+    case PL_TYPE_UINT32: M(uint32_t); break;                                                       \
+    case PL_TYPE_INT64: M(int64_t); break;                                                         \
+    default: return PL_OK;                                                                         \
+    }
+
 static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
                                  bool *done, pl_error *err) {
     int32_t nk = t->sink->n_keys;
     *done = false;
-    if (nk > AGG_MDICT_MAX_KEYS) return PL_OK;
+    if (nk > AGG_MDICT_MAX_KEYS || n == 0) return PL_OK;
+    int64_t lo[AGG_MDICT_MAX_KEYS], hi[AGG_MDICT_MAX_KEYS];
     int64_t size = 1;
     for (int32_t c = 0; c < nk; c++) {
         pl_array *a = cols[c];
-        if (a->type->id != PL_TYPE_DICTIONARY || (a->validity && pl_array_null_count(a) > 0) ||
-            a->dictionary->length == 0)
-            return PL_OK;
-        size *= a->dictionary->length;
+        if (a->validity && pl_array_null_count(a) > 0) return PL_OK;
+        if (a->type->id == PL_TYPE_DICTIONARY) {
+            if (a->dictionary->length == 0) return PL_OK;
+            size *= a->dictionary->length;
+        } else {
+            int64_t mn = INT64_MAX, mx = INT64_MIN;
+#define RANGE(T)                                                                                   \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        T tmn = v[0], tmx = v[0];                                                                  \
+        for (int64_t r = 1; r < n; r++) {                                                          \
+            tmn = v[r] < tmn ? v[r] : tmn;                                                         \
+            tmx = v[r] > tmx ? v[r] : tmx;                                                         \
+        }                                                                                          \
+        mn = (int64_t)tmn;                                                                         \
+        mx = (int64_t)tmx;                                                                         \
+    }
+            INT_KEY_SWITCH(a, RANGE)
+#undef RANGE
+            if (t->mrange_set) {
+                mn = PL_MIN(mn, t->mrange_lo[c]);
+                mx = PL_MAX(mx, t->mrange_hi[c]);
+            }
+            if ((uint64_t)mx - (uint64_t)mn >= (uint64_t)AGG_MDICT_MAX_SIZE) return PL_OK;
+            lo[c] = mn;
+            hi[c] = mx;
+            size *= mx - mn + 1;
+        }
         if (size > AGG_MDICT_MAX_SIZE) return PL_OK;
     }
+    for (int32_t c = 0; c < nk; c++) {
+        if (cols[c]->type->id == PL_TYPE_DICTIONARY) continue;
+        t->mrange_lo[c] = lo[c];
+        t->mrange_hi[c] = hi[c];
+    }
+    t->mrange_set = true;
     agg_mdict_map *m = NULL;
     for (int32_t i = 0; i < AGG_MDICT_CACHE && !m; i++) {
         agg_mdict_map *x = &t->mdmaps[i];
         bool same = x->gid != NULL;
-        for (int32_t c = 0; c < nk && same; c++)
-            same = x->dicts[c] == cols[c]->dictionary && x->lens[c] == cols[c]->dictionary->length;
+        for (int32_t c = 0; c < nk && same; c++) {
+            pl_array *a = cols[c];
+            if (a->type->id == PL_TYPE_DICTIONARY)
+                same = x->dicts[c] == a->dictionary && x->lens[c] == a->dictionary->length;
+            else
+                same = !x->dicts[c] && lo[c] >= x->lo[c] && hi[c] < x->lo[c] + x->lens[c];
+        }
         if (same) m = x;
     }
     if (!m) {
@@ -840,8 +889,18 @@ static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n,
         memset(gid, 0xff, (size_t)size * 4);
         for (int32_t c = 0; c < AGG_MDICT_MAX_KEYS; c++) {
             pl_array_release(m->dicts[c]);
-            m->dicts[c] = c < nk ? pl_array_retain(cols[c]->dictionary) : NULL;
-            m->lens[c] = c < nk ? cols[c]->dictionary->length : 0;
+            m->dicts[c] = NULL;
+            m->lo[c] = 0;
+            m->lens[c] = 0;
+            if (c >= nk) continue;
+            pl_array *a = cols[c];
+            if (a->type->id == PL_TYPE_DICTIONARY) {
+                m->dicts[c] = pl_array_retain(a->dictionary);
+                m->lens[c] = a->dictionary->length;
+            } else {
+                m->lo[c] = lo[c];
+                m->lens[c] = hi[c] - lo[c] + 1;
+            }
         }
         pl_free(m->gid);
         m->gid = gid;
@@ -852,6 +911,22 @@ static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n,
     for (int32_t c = 0; c < nk && bad < 0; c++) {
         pl_array *a = cols[c];
         uint64_t len = (uint64_t)m->lens[c];
+        if (a->type->id != PL_TYPE_DICTIONARY) {
+            int64_t base = m->lo[c];
+#define ICOMB(T)                                                                                   \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        if (c == 0)                                                                                \
+            for (int64_t r = 0; r < n; r++) gids[r] = (uint32_t)((int64_t)v[r] - base);            \
+        else                                                                                       \
+            for (int64_t r = 0; r < n; r++)                                                        \
+                gids[r] += (uint32_t)((int64_t)v[r] - base) * (uint32_t)stride;                    \
+    }
+            INT_KEY_SWITCH(a, ICOMB)
+#undef ICOMB
+            stride *= (int64_t)len;
+            continue;
+        }
         uint64_t mx = 0;
 #define COMB(T)                                                                                    \
     {                                                                                              \
@@ -899,6 +974,7 @@ static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n,
     *done = true;
     return PL_OK;
 }
+#undef INT_KEY_SWITCH
 
 /* ---------------------------------------------------------------- split mode */
 

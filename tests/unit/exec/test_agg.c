@@ -604,6 +604,33 @@ static void test_multi_dict_keys(void **state) {
     }
     free_groups(mg, 21);
     pl_batch_release(out);
+    /* a dictionary key and an integer key (the integer's range as its code) */
+    int32_t keys2[2] = {C_DK, C_K3};
+    assert_int_equal(run_agg(4, bs, 2, keys2, 2, sp, 20000, &out, &err), PL_OK);
+    int64_t cnt[20][5] = {{0}}, sums[20][5] = {{0}};
+    for (int64_t i = 0; i < g_n; i++) {
+        cnt[atoi(g_rows[i].dk + 3)][g_rows[i].k3]++;
+        sums[atoi(g_rows[i].dk + 3)][g_rows[i].k3] += g_rows[i].x;
+    }
+    int64_t n_model = 0;
+    for (int a = 0; a < 20; a++)
+        for (int b = 0; b < 5; b++) n_model += cnt[a][b] > 0;
+    assert_int_equal(out->n_rows, n_model);
+    for (int64_t i = 0; i < out->n_rows; i++) {
+        pl_array *a = out->columns[0], *dec = NULL;
+        if (a->type->id == PL_TYPE_DICTIONARY) {
+            assert_int_equal(pl_array_decode_dictionary(a, &dec, &err), PL_OK);
+            a = dec;
+        }
+        char k[16];
+        out_str(a, i, k);
+        pl_array_release(dec);
+        int32_t k3 = ((const int32_t *)pl_array_values_ptr(out->columns[1]))[i];
+        assert_int_equal(out_i64(out->columns[2], i), cnt[atoi(k + 3)][k3]);
+        assert_int_equal(out_i64(out->columns[3], i), sums[atoi(k + 3)][k3]);
+        cnt[atoi(k + 3)][k3] = -1; /* each group once */
+    }
+    pl_batch_release(out);
     for (int i = 0; i < 4; i++) pl_batch_release(bs[i]);
 }
 

@@ -23,8 +23,8 @@ static void test_handles(void **state) {
     pl_df *df = small_df(5);
     char a[PL_HANDLE_ID_LEN + 1], b[PL_HANDLE_ID_LEN + 1];
     int64_t now = 1000;
-    ok(pl_catalog_handle_put(c, "alice", df, 5, 100, now, 3, a, E));
-    ok(pl_catalog_handle_put(c, "alice", df, -1, 100, now, 3, b, E));
+    ok(pl_catalog_handle_put(c, "alice", df, 5, NULL, 100, now, 3, a, E));
+    ok(pl_catalog_handle_put(c, "alice", df, -1, NULL, 100, now, 3, b, E));
     assert_int_equal(strlen(a), 32);
     assert_string_not_equal(a, b);
     for (int i = 0; i < 32; i++) assert_non_null(strchr("0123456789abcdef", a[i]));
@@ -48,11 +48,11 @@ static void test_handles(void **state) {
     assert_int_equal(pl_catalog_handle_get(c, "alice", "short", now, &got, NULL, &e2), PL_ERR_NOT_FOUND);
     /* per-owner limit */
     char x[33];
-    ok(pl_catalog_handle_put(c, "alice", df, 5, 100, now, 3, x, E));
+    ok(pl_catalog_handle_put(c, "alice", df, 5, NULL, 100, now, 3, x, E));
     pl_error_init(&g_err);
-    assert_int_equal(pl_catalog_handle_put(c, "alice", df, 5, 100, now, 3, x, &g_err), PL_ERR_LIMIT);
+    assert_int_equal(pl_catalog_handle_put(c, "alice", df, 5, NULL, 100, now, 3, x, &g_err), PL_ERR_LIMIT);
     assert_non_null(strstr(g_err.msg, "too many handles"));
-    ok(pl_catalog_handle_put(c, "bob", df, 5, 100, now, 3, x, E)); /* others unaffected */
+    ok(pl_catalog_handle_put(c, "bob", df, 5, NULL, 100, now, 3, x, E)); /* others unaffected */
     assert_int_equal(pl_catalog_owner_handles(c, "alice"), 3);
     /* TTL: expired handles vanish; a renewal pushes the expiry */
     assert_true(pl_catalog_handle_renew(c, "alice", a, now + 90)); /* a now lives to 190 */
@@ -65,7 +65,7 @@ static void test_handles(void **state) {
     assert_false(pl_catalog_handle_drop(c, "alice", a));
     assert_int_equal(pl_catalog_n_handles(c), 0);
     /* many handles (bucket growth), freed with the catalog */
-    for (int i = 0; i < 2000; i++) ok(pl_catalog_handle_put(c, "carol", df, 1, 100, now, 0, x, E));
+    for (int i = 0; i < 2000; i++) ok(pl_catalog_handle_put(c, "carol", df, 1, NULL, 100, now, 0, x, E));
     assert_int_equal(pl_catalog_n_handles(c), 2000);
     ok(pl_catalog_handle_get(c, "carol", x, now, &got, NULL, E));
     pl_df_release(got);

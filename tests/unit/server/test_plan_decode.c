@@ -355,6 +355,31 @@ static void test_pl_sql_parse(void **state) {
     pl_type_release(t);
     assert_int_equal(pl_sql_parse_type("BIGINT) FROM x --", &t, &g_err), PL_ERR_SQL);
     assert_int_equal(pl_sql_parse_type("nonsense", &t, &g_err), PL_ERR_SQL);
+    /* hostile SQL: a 20000-term OR chain (balanced, not 20000 deep) works; 5000 nested
+     * operators are refused instead of overflowing the stack */
+    size_t cap = 20000 * 16 + 64;
+    char *big = malloc(cap);
+    size_t k = 0;
+    for (int i = 0; i < 20000; i++) k += (size_t)snprintf(big + k, cap - k, "%sid = %d", i ? " OR " : "", i * 7);
+    pl_srv_call c0 = make_call(g_srv, "");
+    pl_table *g0 = NULL;
+    ok(collect_rel(&c0, rel_filter(csv(), ex_sql(big)), &g0));
+    assert_int_equal(g0->n_rows, 15); /* multiples of 7 below 100 */
+    pl_table_release(g0);
+    k = (size_t)snprintf(big, cap, "SELECT count(*) AS n FROM 'trades.csv' WHERE ");
+    for (int i = 0; i < 20000; i++) k += (size_t)snprintf(big + k, cap - k, "%sid = %d", i ? " OR " : "", i * 7);
+    ok(collect_rel(&c0, rel_sql(big), &g0));
+    assert_int_equal(g0->n_rows, 1);
+    pl_table_release(g0);
+    k = (size_t)snprintf(big, cap, "id");
+    for (int i = 0; i < 5000; i++) k += (size_t)snprintf(big + k, cap - k, " + 1");
+    assert_int_equal(collect_rel(&c0, rel_filter(csv(), ex_sql(big)), &g0), PL_ERR_LIMIT);
+    assert_non_null(strstr(g_err.msg, "nested too deeply"));
+    k = (size_t)snprintf(big, cap, "SELECT id");
+    for (int i = 0; i < 5000; i++) k += (size_t)snprintf(big + k, cap - k, " + 1");
+    snprintf(big + k, cap - k, " FROM 'trades.csv'");
+    assert_int_equal(collect_rel(&c0, rel_sql(big), &g0), PL_ERR_LIMIT);
+    free(big);
     /* the server's cache of parsed SQL texts: an alias allowed in a select, then refused in a
      * filter (same text, cached), and the same text again from the cache */
     pl_srv_call c = make_call(g_srv, "");
@@ -464,6 +489,31 @@ static void test_live_table_pruning(void **state) {
         char q[256];
         snprintf(q, sizeof q, "SELECT * FROM 'big.csv' WHERE %s ORDER BY id", preds[i]);
         same(sorted(rel_filter(tr, ex_sql(preds[i])), "id"), q);
+    }
+    /* a materialised handle over the same rows */
+    pl_table *hrows = make_trades(50000);
+    pl_df *hdf = NULL;
+    ok(pl_df_from_table(hrows, &hdf, E));
+    char id[PL_HANDLE_ID_LEN + 1];
+    ok(pl_catalog_handle_put(pl_srv_catalog(g_srv), "", hdf, hrows->n_rows, hrows, 60000000000ll, pl_now_ns(), 0, id, E));
+    pl_df *pruned = NULL;
+    ok(pl_catalog_handle_get_pruned(pl_srv_catalog(g_srv), "", id, pl_now_ns(), 1, &eq, &pruned, E));
+    ok(pl_df_collect(pruned, NULL, &t, E));
+    assert_true(t->n_rows > 0 && t->n_rows <= 16384);
+    pl_table_release(t);
+    pl_df_release(pruned);
+    pl_df_release(hdf);
+    pl_table_release(hrows);
+    for (size_t i = 0; i < PL_ARRAY_LEN(preds); i++) {
+        Polaroid__V1__Relation *hr = rel_new();
+        Polaroid__V1__HandleRef *href = calloc(1, sizeof *href);
+        polaroid__v1__handle_ref__init(href);
+        href->id = strdup(id);
+        hr->rel_case = POLAROID__V1__RELATION__REL_HANDLE;
+        hr->handle = href;
+        char q[256];
+        snprintf(q, sizeof q, "SELECT * FROM 'big.csv' WHERE %s ORDER BY id", preds[i]);
+        same(sorted(rel_filter(hr, ex_sql(preds[i])), "id"), q);
     }
     /* the same through an expression tree */
     Polaroid__V1__Relation *tr = rel_new();

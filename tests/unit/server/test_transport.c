@@ -869,6 +869,191 @@ static void test_shared_memory(void **state) {
     assert_int_not_equal(stat(kept, &sb), 0);
 }
 
+/* Append: a bidi stream, one ack per request in order; the rows are visible to the next query. */
+static void test_append_stream(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    Polaroid__V1__ColumnDef c1 = POLAROID__V1__COLUMN_DEF__INIT, c2 = POLAROID__V1__COLUMN_DEF__INIT;
+    c1.name = (char *)"k";
+    c1.type = (char *)"BIGINT";
+    c2.name = (char *)"v";
+    c2.type = (char *)"VARCHAR";
+    Polaroid__V1__ColumnDef *cols[2] = {&c1, &c2};
+    Polaroid__V1__CreateTableRequest ct = POLAROID__V1__CREATE_TABLE_REQUEST__INIT;
+    ct.name = (char *)"live";
+    ct.n_columns = 2;
+    ct.columns = cols;
+    uint8_t buf[256];
+    size_t n = polaroid__v1__create_table_request__pack(&ct, buf);
+    reply *r = call(ch, "/polaroid.v1.Polaroid/CreateTable", buf, n, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    reply_free(r);
+
+    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                         gpr_time_from_millis(20000, GPR_TIMESPAN));
+    grpc_call *c = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                            grpc_slice_from_static_string(
+                                                "/polaroid.v1.Polaroid/Append"),
+                                            NULL, deadline, NULL);
+    grpc_metadata_array initial, trailing;
+    grpc_metadata_array_init(&initial);
+    grpc_metadata_array_init(&trailing);
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[1].data.recv_initial_metadata.recv_initial_metadata = &initial;
+    assert_int_equal(grpc_call_start_batch(c, ops, 2, (void *)1, NULL), GRPC_CALL_OK);
+    bool ok;
+    const char *rows[3] = {"{\"k\": 1, \"v\": \"a\"}\n{\"k\": 2, \"v\": \"b\"}",
+                           "{\"k\": 3, \"v\": null}", "{\"k\": 4}\n{\"k\": 5}\n{\"k\": 6}"};
+    int64_t want_rows[3] = {2, 1, 3}, total = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i == 0) pluck(cq, (void *)1, &ok);
+        Polaroid__V1__AppendRequest ar = POLAROID__V1__APPEND_REQUEST__INIT;
+        ar.table = i == 0 ? (char *)"live" : (char *)"";
+        ar.seq = (uint64_t)(100 + i);
+        ar.data_case = POLAROID__V1__APPEND_REQUEST__DATA_JSON_ROWS;
+        ar.json_rows = (char *)rows[i];
+        n = polaroid__v1__append_request__pack(&ar, buf);
+        grpc_slice sl = grpc_slice_from_copied_buffer((const char *)buf, n);
+        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&sl, 1);
+        grpc_slice_unref(sl);
+        grpc_byte_buffer *in = NULL;
+        memset(ops, 0, sizeof ops);
+        ops[0].op = GRPC_OP_SEND_MESSAGE;
+        ops[0].data.send_message.send_message = bb;
+        ops[1].op = GRPC_OP_RECV_MESSAGE;
+        ops[1].data.recv_message.recv_message = &in;
+        assert_int_equal(grpc_call_start_batch(c, ops, 2, (void *)2, NULL), GRPC_CALL_OK);
+        pluck(cq, (void *)2, &ok);
+        grpc_byte_buffer_destroy(bb);
+        assert_non_null(in);
+        grpc_byte_buffer_reader rd;
+        assert_true(grpc_byte_buffer_reader_init(&rd, in));
+        grpc_slice got = grpc_byte_buffer_reader_readall(&rd);
+        grpc_byte_buffer_reader_destroy(&rd);
+        grpc_byte_buffer_destroy(in);
+        Polaroid__V1__AppendAck *ack = polaroid__v1__append_ack__unpack(
+            NULL, GRPC_SLICE_LENGTH(got), GRPC_SLICE_START_PTR(got));
+        grpc_slice_unref(got);
+        assert_non_null(ack);
+        total += want_rows[i];
+        assert_int_equal(ack->seq, 100 + i);
+        assert_int_equal(ack->rows, want_rows[i]);
+        assert_int_equal(ack->table_rows, total);
+        polaroid__v1__append_ack__free_unpacked(ack, NULL);
+    }
+    grpc_status_code code;
+    grpc_slice details;
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[1].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[1].data.recv_status_on_client.trailing_metadata = &trailing;
+    ops[1].data.recv_status_on_client.status = &code;
+    ops[1].data.recv_status_on_client.status_details = &details;
+    assert_int_equal(grpc_call_start_batch(c, ops, 2, (void *)3, NULL), GRPC_CALL_OK);
+    pluck(cq, (void *)3, &ok);
+    assert_int_equal(code, GRPC_STATUS_OK);
+    grpc_slice_unref(details);
+    grpc_metadata_array_destroy(&initial);
+    grpc_metadata_array_destroy(&trailing);
+    grpc_call_unref(c);
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(cq);
+
+    /* the rows are there for the next query */
+    Polaroid__V1__TableRef tr = POLAROID__V1__TABLE_REF__INIT;
+    tr.name = (char *)"live";
+    Polaroid__V1__Relation rel = POLAROID__V1__RELATION__INIT;
+    rel.rel_case = POLAROID__V1__RELATION__REL_TABLE;
+    rel.table = &tr;
+    Polaroid__V1__Plan plan = POLAROID__V1__PLAN__INIT;
+    plan.root = &rel;
+    Polaroid__V1__ExecuteRequest er = POLAROID__V1__EXECUTE_REQUEST__INIT;
+    er.plan = &plan;
+    n = polaroid__v1__execute_request__pack(&er, buf);
+    r = call(ch, EXECUTE, buf, n, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    int64_t got_rows;
+    pl_table *t = decode_execute(r, &got_rows, 0);
+    assert_int_equal(t->n_rows, 6);
+    pl_table_release(t);
+    reply_free(r);
+
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+/* Hostile bytes to every method (unary and streaming): an error status, never a crash; the
+ * server keeps serving. Also a unix socket listener. */
+static void test_hostile_requests(void **state) {
+    (void)state;
+    pl_server_opts o;
+    pl_server_opts_init(&o);
+    o.srv.data_root = g_root;
+    char sock[300];
+    snprintf(sock, sizeof sock, "unix:%s/s.sock", g_root);
+    o.listen = sock;
+    o.network_threads = 1;
+    pl_server *s = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_server_start(&o, &s, &err), PL_OK);
+    assert_int_equal(pl_server_port(s), 0);
+    assert_string_equal(pl_server_address(s), sock);
+    grpc_channel *ch = connect_to(s);
+    uint8_t junk[64];
+    uint32_t seed = 12345;
+    for (int m = 0; m < PL_SRV_N_METHODS; m++) {
+        if (pl_srv_method_kind((pl_srv_method)m) == PL_SRV_BIDI_STREAM) continue;
+        if (m == PL_SRV_HEALTH_WATCH) continue; /* a valid watch stays open */
+        for (int k = 0; k < 8; k++) {
+            size_t n = (size_t)(k * 8);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                junk[i] = (uint8_t)(seed >> 16);
+            }
+            if (k == 1) { /* a length prefix claiming 2 GB */
+                junk[0] = 0x0a;
+                junk[1] = 0xff;
+                junk[2] = 0xff;
+                junk[3] = 0xff;
+                junk[4] = 0xff;
+                junk[5] = 0x07;
+            }
+            reply *r = call(ch, pl_srv_method_path((pl_srv_method)m), junk, n, NULL);
+            if (r->code == GRPC_STATUS_OK) { /* empty requests are valid for some methods */
+                assert_true(n == 0 || m == PL_SRV_SERVER_INFO || m == PL_SRV_LIST_TABLES ||
+                            m == PL_SRV_HEALTH_CHECK || m == PL_SRV_HEARTBEAT ||
+                            m == PL_SRV_DROP_HANDLE || m == PL_SRV_RELEASE_SHM);
+            } else {
+                if (r->code != GRPC_STATUS_INVALID_ARGUMENT && r->code != GRPC_STATUS_NOT_FOUND &&
+                    r->code != GRPC_STATUS_RESOURCE_EXHAUSTED)
+                    fprintf(stderr, "method %d, %zu bytes: %d %s\n", m, n, r->code, r->details);
+                assert_true(r->code == GRPC_STATUS_INVALID_ARGUMENT ||
+                            r->code == GRPC_STATUS_NOT_FOUND ||
+                            r->code == GRPC_STATUS_RESOURCE_EXHAUSTED);
+            }
+            reply_free(r);
+        }
+    }
+    reply *r = call(ch, "/polaroid.v1.Polaroid/ServerInfo", NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    Polaroid__V1__ServerInfoResponse *info =
+        polaroid__v1__server_info_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_true(info->same_host); /* a unix socket peer */
+    polaroid__v1__server_info_response__free_unpacked(info, NULL);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_info_and_health),
@@ -880,6 +1065,8 @@ int main(void) {
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
+        cmocka_unit_test(test_append_stream),
+        cmocka_unit_test(test_hostile_requests),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,203 @@
+"""Requests and results of polaroid.v1 built and read without a transport: the sync client
+(client.py) and the asyncio one use the same functions, so they send the same protobuf."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Optional, Sequence
+
+import pyarrow as pa
+
+from . import _ipc
+from ._proto import polaroid_pb2 as pb
+
+__all__ = ["TableInfo", "WriteResult", "AppendResult", "schema_of", "execute_request",
+           "count_plan", "count_of", "write_request", "create_table_request", "append_requests",
+           "rows_to_arrow", "to_arrow", "csv_options", "map_shared_memory", "format_preview"]
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    schema: pa.Schema
+    num_rows: int
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    rows: int
+    bytes: int
+    path: str
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    rows: int  # rows appended by this call
+    table_rows: int  # the table's row count after it
+
+
+def schema_of(sr: pb.SchemaResponse) -> pa.Schema:
+    if sr.arrow_schema:
+        return _ipc.schema_from_message(sr.arrow_schema)
+    return pa.schema([])
+
+
+
+
+def execute_request(plan: pb.Plan, *, max_message_bytes: int = 0, timeout: Optional[float] = None,
+                    shared_memory: bool = False, shared_memory_min_bytes: int = 0,
+                    keep_dictionaries: bool = False,
+                    request_id: Optional[str] = None) -> pb.ExecuteRequest:
+    opts = pb.ExecuteOptions(max_message_bytes=max(0, int(max_message_bytes)),
+                             request_id=request_id or uuid.uuid4().hex[:16],
+                             keep_dictionaries=keep_dictionaries)
+    if timeout is not None:
+        opts.timeout_ms = max(1, int(timeout * 1000))
+    if shared_memory:
+        opts.allow_shared_memory = True
+        opts.shared_memory_min_bytes = int(shared_memory_min_bytes)
+    return pb.ExecuteRequest(plan=plan, options=opts)
+
+
+def count_plan(rel: pb.Relation) -> pb.Plan:
+    """count(*) of a relation, as column "len"."""
+    return pb.Plan(root=pb.Relation(aggregate=pb.Aggregate(
+        input=rel, aggs=[pb.NamedExpr(expr=pb.Expr(agg=pb.AggCall(function="count")), name="len")])))
+
+
+def count_of(t: pa.Table) -> int:
+    if t.num_rows != 1 or t.num_columns != 1:
+        raise ValueError(f"count(*) returned {t.num_rows} rows x {t.num_columns} columns")
+    return int(t.column(0)[0].as_py() or 0)
+
+
+_WRITE_FORMATS = {"parquet": pb.ReadFiles.FORMAT_PARQUET, "csv": pb.ReadFiles.FORMAT_CSV,
+                  "ipc": pb.ReadFiles.FORMAT_IPC, "auto": pb.ReadFiles.FORMAT_AUTO}
+
+
+def write_request(plan: pb.Plan, path: Any, fmt: str, *, compression: Optional[str] = None,
+                  row_group_size: Optional[int] = None, overwrite: bool = True) -> pb.WriteRequest:
+    return pb.WriteRequest(plan=plan, path=os.fspath(path), format=_WRITE_FORMATS[fmt],
+                           compression=compression or "", row_group_size=row_group_size or 0,
+                           overwrite=overwrite)
+
+
+def csv_options(has_header: bool = True, separator: str = ",", quote_char: str = '"',
+                null_values: Optional[Sequence[str]] = None) -> pb.CsvOptions:
+    return pb.CsvOptions(no_header=not has_header, delimiter=separator if separator != "," else "",
+                         quote=quote_char if quote_char != '"' else "",
+                         null_values=list(null_values or []))
+
+
+def create_table_request(name: str, schema: Any = None, *, data_plan: Optional[pb.Plan] = None,
+                         if_not_exists: bool = False, replace: bool = False) -> pb.CreateTableRequest:
+    """``schema``: a pyarrow Schema or a dict {column: SQL type name or pyarrow type}; or
+    ``data_plan``: a plan whose result starts the table."""
+    req = pb.CreateTableRequest(name=name, if_not_exists=if_not_exists, replace=replace)
+    if schema is not None:
+        if isinstance(schema, pa.Schema):
+            req.arrow_schema = _ipc.schema_to_message(schema)
+        elif isinstance(schema, dict):
+            req.columns.extend(pb.ColumnDef(name=k, type=v if isinstance(v, str) else _sql_type(v))
+                               for k, v in schema.items())
+        else:
+            raise TypeError("create_table: schema must be a pyarrow.Schema or a dict")
+    elif data_plan is not None:
+        req.as_plan.CopyFrom(data_plan)
+    else:
+        raise ValueError("create_table needs a schema or data")
+    return req
+
+
+def rows_to_arrow(rows: Sequence[dict], schema: pa.Schema) -> pa.Table:
+    """Rows (dicts of column -> value) as a table of the live table's schema."""
+    return pa.Table.from_pylist(list(rows), schema=schema)
+
+
+def map_shared_memory(path: str) -> pa.Table:
+    """The Arrow IPC stream in a same-host result file, mapped without a copy (the mapping
+    stays valid after the server removes the file)."""
+    src = pa.memory_map(path, "r")
+    return pa.ipc.open_stream(src).read_all()
+
+
+def append_requests(table: str, t: pa.Table, chunk_bytes: int) -> Iterator[pb.AppendRequest]:
+    seq = 0
+    batches = t.to_batches()
+    if not batches:
+        batches = [pa.RecordBatch.from_pylist([], schema=t.schema)]
+    group: List[pa.RecordBatch] = []
+    size = 0
+
+    def emit(g: List[pa.RecordBatch]) -> pb.AppendRequest:
+        nonlocal seq
+        seq += 1
+        data = _ipc.table_to_ipc(pa.Table.from_batches(g, schema=t.schema))
+        return pb.AppendRequest(table=table if seq == 1 else "", seq=seq, arrow_ipc=data)
+
+    for b in batches:
+        # split big batches so one request stays under chunk_bytes
+        nb = b.nbytes
+        if nb > chunk_bytes and b.num_rows > 1:
+            step = max(1, b.num_rows * chunk_bytes // nb)
+            parts = [b.slice(i, step) for i in range(0, b.num_rows, step)]
+        else:
+            parts = [b]
+        for p in parts:
+            if group and size + p.nbytes > chunk_bytes:
+                yield emit(group)
+                group, size = [], 0
+            group.append(p)
+            size += p.nbytes
+    if group:
+        yield emit(group)
+
+
+def to_arrow(data: Any) -> Any:
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        return pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    mod = type(data).__module__
+    if mod.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    if isinstance(data, dict):
+        return pa.table(data)
+    raise TypeError(f"cannot convert {type(data).__name__} to Arrow")
+
+
+def _sql_type(t: Any) -> str:
+    from .expr import _type_name
+
+    return _type_name(t)
+
+
+def _type_label(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        return f"dict<{_type_label(t.value_type)}>"
+    return str(t)
+
+
+def format_preview(t: pa.Table, rows: int) -> str:
+    head = f"<polaroid.DataFrame shape: ({rows}, {t.num_columns})>"
+    if t.num_columns == 0:
+        return head
+    cols = []
+    for i, f in enumerate(t.schema):
+        vals = ["null" if v is None else str(v) for v in t.column(i).to_pylist()]
+        vals = [v if len(v) <= 24 else v[:21] + "..." for v in vals]
+        cols.append([f.name, _type_label(f.type)] + vals)
+    widths = [max(len(x) for x in c) for c in cols]
+    lines = []
+    for r in range(len(cols[0])):
+        lines.append(" | ".join(c[r].ljust(w) for c, w in zip(cols, widths)).rstrip())
+        if r == 1:
+            lines.append("-+-".join("-" * w for w in widths))
+    if rows > t.num_rows:
+        lines.append("...")
+    return head + "\n" + "\n".join(lines)
+
+
