@@ -482,7 +482,8 @@ def _per_call(m, key):
     return f"{v / n * 1e6:.0f}"
 
 
-VIA_NAMES = {"raw": "grpcio", "shm": "same-host shm", "pkg": "package"}
+VIA_NAMES = {"raw": "grpcio", "shm": "same-host shm", "pkg": "package, gRPC",
+             "pkg-shm": "package, default (same-host shm)"}
 
 
 def part_fetch(part, engines, a, out):
@@ -500,7 +501,8 @@ def part_fetch(part, engines, a, out):
         engines = [e for e in engines if e != "polars-aio" or a.small]  # 15 GiB+ otherwise
     servers, errors = start_all(engines, tables, a)
     rows = out.setdefault(part, [])
-    vias = ["raw"] + (["shm"] if a.shm else []) + (["pkg"] if a.via_pkg else [])
+    vias = (["raw"] + (["shm"] if a.shm else []) + (["pkg"] if a.via_pkg else []) +
+            (["pkg-shm"] if a.via_pkg and a.shm else []))
     try:
         for rep in range(a.reps):
             jobs = []
