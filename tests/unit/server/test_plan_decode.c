@@ -193,6 +193,31 @@ static void test_rename_drop_distinct_union(void **state) {
     cnt->aggregate = a;
     same(cnt, "SELECT count(*) AS n FROM (SELECT sym FROM 'trades.csv' UNION ALL SELECT sym FROM "
               "'trades.csv' UNION ALL SELECT sym FROM 'trades.csv')");
+    /* 5000 inputs: a balanced tree for the engine, not a chain 5000 deep */
+    pl_table *rows = sql_table("SELECT * FROM 'trades.csv' WHERE id < 2");
+    ok(pl_catalog_table_create(pl_srv_catalog(g_srv), "two", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
+    u = rel_new();
+    un = calloc(1, sizeof *un);
+    polaroid__v1__union__init(un);
+    un->n_inputs = 5000;
+    un->inputs = calloc(5000, sizeof *un->inputs);
+    for (int i = 0; i < 5000; i++) {
+        Polaroid__V1__Relation *tr = rel_new();
+        Polaroid__V1__TableRef *tref = calloc(1, sizeof *tref);
+        polaroid__v1__table_ref__init(tref);
+        tref->name = strdup("two");
+        tr->rel_case = POLAROID__V1__RELATION__REL_TABLE;
+        tr->table = tref;
+        un->inputs[i] = tr;
+    }
+    u->rel_case = POLAROID__V1__RELATION__REL_UNION;
+    u->union_ = un;
+    pl_srv_call c = make_call(g_srv, "");
+    pl_table *t = NULL;
+    ok(collect_rel(&c, u, &t));
+    assert_int_equal(t->n_rows, 10000);
+    pl_table_release(t);
 }
 
 static Polaroid__V1__Relation *join_of(Polaroid__V1__Relation *l, Polaroid__V1__Relation *r,
