@@ -40,7 +40,7 @@ static const char *const g_serve_help =
     "                            limit)\n"
     "  --max-concurrent-queries N  queries running at once (default: 2 x threads)\n"
     "  --max-queued-queries N    queries waiting for a slot; beyond it calls fail at once with\n"
-    "                            RESOURCE_EXHAUSTED (default 4096)\n"
+    "                            RESOURCE_EXHAUSTED (default 1024)\n"
     "  --query-timeout SECONDS   per-query time limit (DEADLINE_EXCEEDED; default: none)\n"
     "  --handle-ttl SECONDS      lifetime of a handle without a heartbeat (default 300)\n"
     "  --max-message-size SIZE   largest request or response message (default 64MiB)\n"

@@ -183,14 +183,14 @@ static bool is_cancelled(const tcall *c) { return __atomic_load_n(&c->cancel, __
 
 static void free_pl(void *p) { pl_free(p); }
 
-/* A byte buffer over len bytes at data inside the pl_malloc'd base (taken). */
-static grpc_byte_buffer *bb_take(void *base, uint8_t *data, size_t len) {
+/* A byte buffer over len bytes at data inside base (taken; released with free_fn). */
+static grpc_byte_buffer *bb_take(void *base, uint8_t *data, size_t len, void (*free_fn)(void *)) {
     grpc_slice sl;
     if (len < TR_COPY_BELOW) {
         sl = grpc_slice_from_copied_buffer((const char *)data, len);
-        pl_free(base);
+        free_fn(base);
     } else {
-        sl = grpc_slice_new_with_user_data(data, len, free_pl, base);
+        sl = grpc_slice_new_with_user_data(data, len, free_fn, base);
     }
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&sl, 1);
     grpc_slice_unref(sl);
@@ -648,7 +648,7 @@ static void run_unary(tcall *c) {
         return;
     }
     c->bytes = (int64_t)n;
-    finish_ok(c, bb_take(resp, resp, n));
+    finish_ok(c, bb_take(resp, resp, n, free_pl));
 }
 
 static void run_execute(tcall *c) {
@@ -668,7 +668,7 @@ static void run_execute(tcall *c) {
         st = pl_srv_execute_next_msg(x, &m, &done, &err);
         if (st || done) break;
         c->bytes += (int64_t)m.len;
-        grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len);
+        grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len, pl_srv_msg_free);
         if (pl_srv_execute_finished(x)) { /* the summary: goes out with the status */
             last = bb;
             break;
@@ -764,7 +764,7 @@ static void run_append(tcall *c) {
         return;
     }
     c->bytes += (int64_t)n;
-    append_recv(c, bb_take(ack, ack, n));
+    append_recv(c, bb_take(ack, ack, n, free_pl));
 }
 
 static void *runner_main(void *arg) {
@@ -1218,7 +1218,8 @@ void pl_server_get_stats(pl_server *s, pl_server_stats *out) {
 
 /* ---------------------------------------------------------------- shutdown */
 
-static void wait_notified(pl_server *s, int64_t grace_ms) {
+/* Waits for the shutdown tag (at most grace_ms; < 0 = no limit); true once it came. */
+static bool wait_notified(pl_server *s, int64_t grace_ms) {
     pthread_mutex_lock(&s->smu);
     if (grace_ms >= 0) {
         struct timespec ts;
@@ -1231,7 +1232,9 @@ static void wait_notified(pl_server *s, int64_t grace_ms) {
     } else {
         while (!s->notified) pthread_cond_wait(&s->scv, &s->smu);
     }
+    bool notified = s->notified;
     pthread_mutex_unlock(&s->smu);
+    return notified;
 }
 
 /* Frees what start made (threads already joined, the gRPC server destroyed or never
@@ -1278,8 +1281,7 @@ void pl_server_shutdown(pl_server *s) {
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
-    wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0);
-    if (!s->notified) {
+    if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);
         wait_notified(s, -1);
     }

@@ -990,6 +990,70 @@ static void test_append_stream(void **state) {
     pl_server_free(s);
 }
 
+/* Hostile bytes to every method (unary and streaming): an error status, never a crash; the
+ * server keeps serving. Also a unix socket listener. */
+static void test_hostile_requests(void **state) {
+    (void)state;
+    pl_server_opts o;
+    pl_server_opts_init(&o);
+    o.srv.data_root = g_root;
+    char sock[300];
+    snprintf(sock, sizeof sock, "unix:%s/s.sock", g_root);
+    o.listen = sock;
+    o.network_threads = 1;
+    pl_server *s = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_server_start(&o, &s, &err), PL_OK);
+    assert_int_equal(pl_server_port(s), 0);
+    assert_string_equal(pl_server_address(s), sock);
+    grpc_channel *ch = connect_to(s);
+    uint8_t junk[64];
+    uint32_t seed = 12345;
+    for (int m = 0; m < PL_SRV_N_METHODS; m++) {
+        if (pl_srv_method_kind((pl_srv_method)m) == PL_SRV_BIDI_STREAM) continue;
+        if (m == PL_SRV_HEALTH_WATCH) continue; /* a valid watch stays open */
+        for (int k = 0; k < 8; k++) {
+            size_t n = (size_t)(k * 8);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                junk[i] = (uint8_t)(seed >> 16);
+            }
+            if (k == 1) { /* a length prefix claiming 2 GB */
+                junk[0] = 0x0a;
+                junk[1] = 0xff;
+                junk[2] = 0xff;
+                junk[3] = 0xff;
+                junk[4] = 0xff;
+                junk[5] = 0x07;
+            }
+            reply *r = call(ch, pl_srv_method_path((pl_srv_method)m), junk, n, NULL);
+            if (r->code == GRPC_STATUS_OK) { /* empty requests are valid for some methods */
+                assert_true(n == 0 || m == PL_SRV_SERVER_INFO || m == PL_SRV_LIST_TABLES ||
+                            m == PL_SRV_HEALTH_CHECK || m == PL_SRV_HEARTBEAT ||
+                            m == PL_SRV_DROP_HANDLE || m == PL_SRV_RELEASE_SHM);
+            } else {
+                if (r->code != GRPC_STATUS_INVALID_ARGUMENT && r->code != GRPC_STATUS_NOT_FOUND &&
+                    r->code != GRPC_STATUS_RESOURCE_EXHAUSTED)
+                    fprintf(stderr, "method %d, %zu bytes: %d %s\n", m, n, r->code, r->details);
+                assert_true(r->code == GRPC_STATUS_INVALID_ARGUMENT ||
+                            r->code == GRPC_STATUS_NOT_FOUND ||
+                            r->code == GRPC_STATUS_RESOURCE_EXHAUSTED);
+            }
+            reply_free(r);
+        }
+    }
+    reply *r = call(ch, "/polaroid.v1.Polaroid/ServerInfo", NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    Polaroid__V1__ServerInfoResponse *info =
+        polaroid__v1__server_info_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_true(info->same_host); /* a unix socket peer */
+    polaroid__v1__server_info_response__free_unpacked(info, NULL);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_info_and_health),
@@ -1002,6 +1066,7 @@ int main(void) {
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
         cmocka_unit_test(test_append_stream),
+        cmocka_unit_test(test_hostile_requests),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
