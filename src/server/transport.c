@@ -183,14 +183,14 @@ static bool is_cancelled(const tcall *c) { return __atomic_load_n(&c->cancel, __
 
 static void free_pl(void *p) { pl_free(p); }
 
-/* A byte buffer over len bytes at data inside the pl_malloc'd base (taken). */
-static grpc_byte_buffer *bb_take(void *base, uint8_t *data, size_t len) {
+/* A byte buffer over len bytes at data inside base (taken; released with free_fn). */
+static grpc_byte_buffer *bb_take(void *base, uint8_t *data, size_t len, void (*free_fn)(void *)) {
     grpc_slice sl;
     if (len < TR_COPY_BELOW) {
         sl = grpc_slice_from_copied_buffer((const char *)data, len);
-        pl_free(base);
+        free_fn(base);
     } else {
-        sl = grpc_slice_new_with_user_data(data, len, free_pl, base);
+        sl = grpc_slice_new_with_user_data(data, len, free_fn, base);
     }
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&sl, 1);
     grpc_slice_unref(sl);
@@ -648,7 +648,7 @@ static void run_unary(tcall *c) {
         return;
     }
     c->bytes = (int64_t)n;
-    finish_ok(c, bb_take(resp, resp, n));
+    finish_ok(c, bb_take(resp, resp, n, free_pl));
 }
 
 static void run_execute(tcall *c) {
@@ -668,7 +668,7 @@ static void run_execute(tcall *c) {
         st = pl_srv_execute_next_msg(x, &m, &done, &err);
         if (st || done) break;
         c->bytes += (int64_t)m.len;
-        grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len);
+        grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len, pl_srv_msg_free);
         if (pl_srv_execute_finished(x)) { /* the summary: goes out with the status */
             last = bb;
             break;
@@ -764,7 +764,7 @@ static void run_append(tcall *c) {
         return;
     }
     c->bytes += (int64_t)n;
-    append_recv(c, bb_take(ack, ack, n));
+    append_recv(c, bb_take(ack, ack, n, free_pl));
 }
 
 static void *runner_main(void *arg) {
