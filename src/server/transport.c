@@ -64,6 +64,9 @@
 #define TR_MAX_TOKEN_BYTES 4096
 #define TR_UNKNOWN_METHOD PL_SRV_N_METHODS
 #define TR_ERROR_TEXT 1400
+#define TR_MAX_STREAMS_PER_CONNECTION 1024
+#define TR_KEEPALIVE_MS 60000
+#define TR_KEEPALIVE_TIMEOUT_MS 20000
 
 typedef enum tag_kind { TAG_NEW, TAG_CLOSE, TAG_SEND, TAG_RECV, TAG_SHUTDOWN } tag_kind;
 typedef enum job_kind { JOB_NONE, JOB_UNARY, JOB_EXECUTE, JOB_APPEND } job_kind;
@@ -1118,7 +1121,7 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
     s->grpc_inited = true;
     int64_t max_msg = cfg->max_message_bytes > 0 ? cfg->max_message_bytes : 64 << 20;
     if (max_msg > INT32_MAX) max_msg = INT32_MAX;
-    grpc_arg args[3];
+    grpc_arg args[6];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -1129,7 +1132,16 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
     args[2].type = GRPC_ARG_INTEGER; /* a second server on the same port must fail */
     args[2].key = (char *)GRPC_ARG_ALLOW_REUSEPORT;
     args[2].value.integer = 0;
-    grpc_channel_args cargs = {3, args};
+    args[3].type = GRPC_ARG_INTEGER; /* calls at once per connection (more wait client-side) */
+    args[3].key = (char *)GRPC_ARG_MAX_CONCURRENT_STREAMS;
+    args[3].value.integer = TR_MAX_STREAMS_PER_CONNECTION;
+    args[4].type = GRPC_ARG_INTEGER; /* find dead peers, so their queries are cancelled */
+    args[4].key = (char *)GRPC_ARG_KEEPALIVE_TIME_MS;
+    args[4].value.integer = TR_KEEPALIVE_MS;
+    args[5].type = GRPC_ARG_INTEGER;
+    args[5].key = (char *)GRPC_ARG_KEEPALIVE_TIMEOUT_MS;
+    args[5].value.integer = TR_KEEPALIVE_TIMEOUT_MS;
+    grpc_channel_args cargs = {6, args};
     s->server = grpc_server_create(&cargs, NULL);
 
     int n_cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
