@@ -75,6 +75,12 @@ typedef struct pl_client_summary {
 } pl_client_summary;
 PL_API void pl_client_last_summary(pl_client_summary *out);
 
+/* For the fuzzer (tests/fuzz/fuzz_client.c): data is a sequence of [u32 little-endian length]
+ * [ExecuteResponse bytes], decoded as the client decodes a response stream (fields, IPC message
+ * boundaries, schema and dictionary prefix, record batches); *rows = rows decoded. */
+pl_status pl_client_decode_for_testing(const uint8_t *data, size_t n, int64_t *rows,
+                                       pl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -491,43 +491,56 @@ static pl_status xcall_recv(xcall *x, bool *got, pl_error *err) {
 
 enum { MSG_SCHEMA = 1, MSG_DICTIONARY = 2, MSG_RECORD_BATCH = 3 };
 
+/* Looks at the IPC bytes d[0, avail): *len = the size of the whole encapsulated message there
+ * (0 when more bytes are needed), *type its header type; an end-of-stream marker is *type = -1
+ * with its size. */
+static pl_status split_message(const uint8_t *d, int64_t avail, int *type, int64_t *len,
+                               pl_error *err) {
+    *len = 0;
+    if (avail < 8) return PL_OK;
+    uint32_t w = pl_load_u32le(d);
+    int64_t hdr = w == PL_IPC_CONTINUATION ? 8 : 4;
+    int32_t meta_len = (int32_t)(w == PL_IPC_CONTINUATION ? pl_load_u32le(d + 4) : w);
+    if (meta_len == 0) { /* end-of-stream marker */
+        *type = -1;
+        *len = hdr;
+        return PL_OK;
+    }
+    if (meta_len < 0 || meta_len > PL_IPC_MAX_METADATA_BYTES)
+        PL_FAIL(err, PL_ERR_CORRUPT, "bad IPC message from the server (metadata size %d)",
+                meta_len);
+    int64_t need = hdr + meta_len;
+    if (avail < need) return PL_OK;
+    pl_fb_reader r;
+    pl_fb_table msg;
+    if (!pl_fb_reader_init(&r, d + hdr, (size_t)meta_len, &msg))
+        PL_FAIL(err, PL_ERR_CORRUPT, "malformed IPC message from the server: %s", r.why);
+    int t = pl_fb_u8(&msg, 1, 0);
+    int64_t body = pl_fb_i64(&msg, 3, 0);
+    if (r.bad || body < 0 || body > PL_IPC_MAX_BODY_BYTES)
+        PL_FAIL(err, PL_ERR_CORRUPT, "malformed IPC message from the server");
+    need += body;
+    if (avail < need) return PL_OK;
+    *type = t;
+    *len = need;
+    return PL_OK;
+}
+
 /* The next whole encapsulated IPC message: [*start, *start + *len) of x->pending, its header
  * type in *type; *type = 0 at the end. Receives more as needed. */
 static pl_status next_message(xcall *x, int *type, int64_t *start, int64_t *len, pl_error *err) {
     for (;;) {
-        const uint8_t *d = x->pending->data + x->pending_off;
-        int64_t avail = x->pending->size - x->pending_off;
-        if (avail >= 8) {
-            uint32_t w = pl_load_u32le(d);
-            int64_t hdr = w == PL_IPC_CONTINUATION ? 8 : 4;
-            int32_t meta_len = (int32_t)(w == PL_IPC_CONTINUATION ? pl_load_u32le(d + 4) : w);
-            if (meta_len == 0) { /* end-of-stream marker */
-                x->pending_off += hdr;
-                continue;
-            }
-            if (meta_len < 0 || meta_len > PL_IPC_MAX_METADATA_BYTES)
-                PL_FAIL(err, PL_ERR_CORRUPT, "bad IPC message from the server (metadata size %d)",
-                        meta_len);
-            int64_t need = hdr + meta_len;
-            if (avail >= need) {
-                pl_fb_reader r;
-                pl_fb_table msg;
-                if (!pl_fb_reader_init(&r, d + hdr, (size_t)meta_len, &msg))
-                    PL_FAIL(err, PL_ERR_CORRUPT, "malformed IPC message from the server: %s",
-                            r.why);
-                int t = pl_fb_u8(&msg, 1, 0);
-                int64_t body = pl_fb_i64(&msg, 3, 0);
-                if (r.bad || body < 0 || body > PL_IPC_MAX_BODY_BYTES)
-                    PL_FAIL(err, PL_ERR_CORRUPT, "malformed IPC message from the server");
-                need += body;
-                if (avail >= need) {
-                    *type = t;
-                    *start = x->pending_off;
-                    *len = need;
-                    x->pending_off += need;
-                    return PL_OK;
-                }
-            }
+        int64_t n = 0;
+        int t = 0;
+        PL_TRY(split_message(x->pending->data + x->pending_off,
+                             x->pending->size - x->pending_off, &t, &n, err));
+        if (n > 0) {
+            *start = x->pending_off;
+            x->pending_off += n;
+            if (t == -1) continue; /* end-of-stream marker */
+            *type = t;
+            *len = n;
+            return PL_OK;
         }
         bool got = false;
         PL_TRY(xcall_recv(x, &got, err));
@@ -540,12 +553,13 @@ static pl_status next_message(xcall *x, int *type, int64_t *start, int64_t *len,
     }
 }
 
-/* The record batch of [prefix + the message at pending[start, start + len)]. */
-static pl_status decode_batch(xcall *x, int64_t start, int64_t len, pl_batch **out, pl_error *err) {
+/* The record batch of [prefix + the message msg[0, len)]. */
+static pl_status decode_batch(const pl_buf *prefix, const uint8_t *msg, int64_t len,
+                              pl_batch **out, pl_error *err) {
     pl_buf *b = NULL;
-    PL_TRY(pl_buf_new(x->prefix->size + len, &b, err));
-    pl_status st = pl_buf_append(b, x->prefix->data, x->prefix->size, err);
-    if (!st) st = pl_buf_append(b, x->pending->data + start, len, err);
+    PL_TRY(pl_buf_new(prefix->size + len, &b, err));
+    pl_status st = pl_buf_append(b, prefix->data, prefix->size, err);
+    if (!st) st = pl_buf_append(b, msg, len, err);
     pl_stream *s = NULL;
     if (!st) {
         pl_read_opts ro;
@@ -576,7 +590,7 @@ static pl_status xstream_next(pl_stream *s, pl_batch **out, pl_error *err) {
         if (type != MSG_RECORD_BATCH)
             PL_FAIL(err, PL_ERR_CORRUPT, "unexpected IPC message type %d from the server", type);
         pl_batch *b = NULL;
-        PL_TRY(decode_batch(x, start, len, &b, err));
+        PL_TRY(decode_batch(x->prefix, x->pending->data + start, len, &b, err));
         if (!b) PL_FAIL(err, PL_ERR_CORRUPT, "an IPC record batch message without a batch");
         *out = b;
         return PL_OK;
@@ -696,5 +710,56 @@ pl_status pl_client_sql_table(pl_client *c, const char *sql, pl_table **out, pl_
     PL_TRY(pl_client_sql(c, sql, &s, err));
     pl_status st = pl_stream_collect(s, out, err);
     pl_stream_free(s);
+    return st;
+}
+
+/* ---------------------------------------------------------------- for the fuzzer */
+
+pl_status pl_client_decode_for_testing(const uint8_t *data, size_t n, int64_t *rows,
+                                       pl_error *err) {
+    pl_buf *pending = NULL, *prefix = NULL;
+    pl_status st = pl_buf_new(1 << 12, &pending, err);
+    if (!st) st = pl_buf_new(1 << 12, &prefix, err);
+    bool summary = false, have_schema = false;
+    int64_t off = 0, total = 0;
+    const uint8_t *end = data + n;
+    while (!st && (size_t)(end - data) >= 4) {
+        uint32_t len = pl_load_u32le(data);
+        data += 4;
+        if (len > (size_t)(end - data)) len = (uint32_t)(end - data);
+        st = take_response(data, len, pending, &summary, err);
+        data += len;
+        while (!st) {
+            int t = 0;
+            int64_t m = 0;
+            st = split_message(pending->data + off, pending->size - off, &t, &m, err);
+            if (st || m == 0) break;
+            const uint8_t *msg = pending->data + off;
+            off += m;
+            if (t == -1) continue;
+            if (!have_schema) {
+                if (t != MSG_SCHEMA) {
+                    st = pl_error_set(err, PL_ERR_CORRUPT, "no schema first");
+                    break;
+                }
+                have_schema = true;
+                st = pl_buf_append(prefix, msg, m, err);
+            } else if (t == MSG_DICTIONARY) {
+                st = pl_buf_append(prefix, msg, m, err);
+            } else if (t == MSG_RECORD_BATCH) {
+                pl_batch *b = NULL;
+                st = decode_batch(prefix, msg, m, &b, err);
+                if (!st && b) {
+                    total += b->n_rows;
+                    pl_batch_release(b);
+                }
+            } else {
+                st = pl_error_set(err, PL_ERR_CORRUPT, "unexpected message type %d", t);
+            }
+        }
+    }
+    pl_buf_release(pending);
+    pl_buf_release(prefix);
+    if (!st) *rows = total;
     return st;
 }
