@@ -105,7 +105,7 @@ int cmd_serve(int argc, char **argv) {
     pl_server_opts_init(&o);
     cli_args a = {argc, argv, 1, "serve"};
     const char *data_root = ".";
-    const char *metrics_listen = NULL; /* srvops: the metrics endpoint starts from here */
+    const char *metrics_listen = NULL; /* observe.c starts the endpoint */
     const char *log_format = "text";
     int32_t threads = 0;
     while (a.i < a.argc) {

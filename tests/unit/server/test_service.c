@@ -299,6 +299,15 @@ static void test_write(void **state) {
     q->format = POLAROID__V1__READ_FILES__FORMAT__FORMAT_CSV;
     ok(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n));
     pl_free(resp);
+    /* a missing directory: NOT_FOUND; a directory as the target: INVALID_ARGUMENT */
+    free(q->path);
+    q->path = strdup("nodir/x.csv");
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_NOT_FOUND);
+    assert_non_null(strstr(g_err.msg, "directory \"nodir\" does not exist"));
+    free(q->path);
+    q->path = strdup("sub");
+    q->overwrite = true;
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_INVALID_ARG);
     tree_free(&q->base);
     pl_srv_free(s);
 }

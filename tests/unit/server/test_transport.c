@@ -141,7 +141,7 @@ static void on_done(void *user, const pl_server_call_info *info) {
 /* ---------------------------------------------------------------- server */
 
 typedef struct srv_setup {
-    int32_t max_concurrent, max_queued;
+    int32_t max_concurrent, max_queued, max_parked;
     int64_t query_timeout_ms, grace_ms;
     bool tokens;
 } srv_setup;
@@ -157,6 +157,7 @@ static pl_server *start(const srv_setup *ss) {
         o.srv.max_queued_queries = ss->max_queued;
         o.srv.query_timeout_ms = ss->query_timeout_ms;
         if (ss->grace_ms) o.shutdown_grace_ms = ss->grace_ms;
+        o.max_parked_calls = ss->max_parked;
     }
     char tokens[512];
     snprintf(tokens, sizeof tokens, "%s/tokens.txt", g_root);
@@ -628,6 +629,7 @@ static void test_queue_full(void **state) {
     srv_setup ss = {0};
     ss.max_concurrent = 1;
     ss.max_queued = 1;
+    ss.max_parked = -1; /* the slow client keeps its runner */
     pl_server *s = start(&ss);
     grpc_channel *ch = connect_to(s);
     bg_call slow = {0};
@@ -653,6 +655,53 @@ static void test_queue_full(void **state) {
     assert_int_equal(queued.r->code, GRPC_STATUS_OK);
     reply_free(queued.r);
     grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+/* A client that stops reading does not hold a runner: its call is parked, other queries run
+ * on the only runner meanwhile, and the parked call resumes and completes when it reads. */
+static void test_slow_client_parked(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.max_concurrent = 1;
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    grpc_channel *ch2 = connect_to(s); /* its own connection: no shared flow-control window */
+    bg_call slow = {0};
+    slow.co.stall_ms = 1500;
+    bg_start(&slow, s, ch, 4096);
+    pl_server_stats st = {0};
+    for (int i = 0; i < 5000 && st.parked == 0; i++) {
+        pl_server_get_stats(s, &st);
+        usleep(1000);
+    }
+    assert_int_equal(st.parked, 1);
+    assert_int_equal(st.running, 0);
+    pl_table *ref = reference_table("t.parquet");
+    for (int k = 0; k < 3; k++) { /* the only runner is free for others */
+        packed req = execute_request("t.parquet", 0, 0);
+        reply *r = call(ch2, EXECUTE, req.p, req.n, NULL);
+        free(req.p);
+        assert_int_equal(r->code, GRPC_STATUS_OK);
+        int64_t rows;
+        pl_table *t = decode_execute(r, &rows, 0);
+        assert_true(pl_table_equals(t, ref));
+        pl_table_release(t);
+        reply_free(r);
+    }
+    pthread_join(slow.th, NULL);
+    assert_int_equal(slow.r->code, GRPC_STATUS_OK);
+    int64_t rows;
+    pl_table *t = decode_execute(slow.r, &rows, 4096);
+    assert_true(pl_table_equals(t, ref));
+    assert_int_equal(rows, N_ROWS);
+    pl_table_release(t);
+    reply_free(slow.r);
+    pl_table_release(ref);
+    pl_server_get_stats(s, &st);
+    assert_int_equal(st.parked, 0);
+    grpc_channel_destroy(ch);
+    grpc_channel_destroy(ch2);
     pl_server_free(s);
 }
 
@@ -1061,6 +1110,7 @@ int main(void) {
         cmocka_unit_test(test_execute_missing_file),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_queue_full),
+        cmocka_unit_test(test_slow_client_parked),
         cmocka_unit_test(test_cancel_mid_stream),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_shutdown_in_flight),
