@@ -1195,21 +1195,17 @@ class _Appender:
             e, self.error = self.error, None
             return Err(e)
         c = self.c
-        while self.pending >= c.append_max_pending:
-            if self.buf:
-                await self.send_buffer()
-            if self.pending >= c.append_max_pending:
-                self.space.clear()
-                await self.space.wait()
-            if self.error is not None:
-                e, self.error = self.error, None
+        if self.pending >= c.append_max_pending:
+            e = await self._wait_space()
+            if e is not None:
                 return Err(e)
-            if c._closing:
-                return Err(_closed_error(c.target))
         self.buf.append(record)
         self.pending += 1
         if len(self.buf) >= c.append_batch_records:
             await self.send_buffer()
+            if self.error is not None:  # this buffer (with the record) could not be sent
+                e, self.error = self.error, None
+                return Err(e)
         elif self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(c.append_flush_interval, self._on_timer)
         return Ok(None)
@@ -1223,12 +1219,13 @@ class _Appender:
         step = self.c.append_batch_records
         for off in range(0, max(1, t.num_rows), step):
             part = t.slice(off, step)
-            while self.pending >= self.c.append_max_pending and not self.c._closing:
-                self.space.clear()
-                await self.space.wait()
+            e = await self._wait_space()
+            if e is not None:
+                return Err(e)
             self.pending += part.num_rows
             r = await self._send(part, part.num_rows)
             if isinstance(r, Err):
+                self.error = None
                 return r
         return Ok(t.num_rows)
 
@@ -1249,21 +1246,24 @@ class _Appender:
             self.timer = None
         if not self.buf:
             return Ok(None)
-        rows, self.buf = self.buf, []
-        s = await self._schema()
-        if isinstance(s, Err):
-            self._lose(len(rows))
-            self.error = s.error
-            return s
-        try:
-            schema = s.value
-            t = pa.Table.from_pydict({n: [r.get(n) for r in rows] for n in schema.names}, schema=schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError) as e:
-            self._lose(len(rows))
-            err = _invalid(f"append_record to {self.table!r}: records do not match the table's schema: {e}")
-            self.error = err
-            return Err(err)
-        return await self._send(t, len(rows))
+        async with self.lock:  # buffers go out in the order they were filled
+            if not self.buf:
+                return Ok(None)
+            s = await self._schema()
+            rows, self.buf = self.buf, []
+            if isinstance(s, Err):
+                self._lose(len(rows))
+                self.error = s.error
+                return s
+            try:
+                schema = s.value
+                t = pa.Table.from_pydict({n: [r.get(n) for r in rows] for n in schema.names}, schema=schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError) as e:
+                self._lose(len(rows))
+                err = _invalid(f"append_record to {self.table!r}: records do not match the table's schema: {e}")
+                self.error = err
+                return Err(err)
+            return await self._send_locked(t, len(rows))
 
     async def _schema(self) -> Result[pa.Schema, PolaroidError]:
         if self.schema is None:
@@ -1284,25 +1284,52 @@ class _Appender:
             self.space.set()
 
     async def _send(self, t: pa.Table, nrows: int) -> Result[None, PolaroidError]:
-        data = _ipc.table_to_ipc(t)
         async with self.lock:
-            r = await self._ensure_stream()
-            if isinstance(r, Err):
-                self._lose(nrows)
-                return r
-            self.seq += 1
-            req = pb.AppendRequest(seq=self.seq, arrow_ipc=data)
-            self.inflight[self.seq] = (nrows, req)
-            self.c.stats.append_requests += 1
-            self.c.stats.appended_rows += nrows
-            try:
-                await self.call.write(self._first(req))
-            except (grpc.aio.AioRpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as e:
-                # the stream broke: the reader task records why; the request stays in flight
-                # and is resent on the next stream
-                if isinstance(e, grpc.aio.AioRpcError) and self.broken is None:
-                    self.broken = e
+            return await self._send_locked(t, nrows)
+
+    async def _send_locked(self, t: pa.Table, nrows: int) -> Result[None, PolaroidError]:
+        data = _ipc.table_to_ipc(t)
+        r = await self._ensure_stream()
+        if isinstance(r, Err):
+            self._lose(nrows)
+            self.error = r.error  # reported by the next append_record / flush
+            return r
+        self.seq += 1
+        req = pb.AppendRequest(seq=self.seq, arrow_ipc=data)
+        self.inflight[self.seq] = (nrows, req)
+        self.c.stats.append_requests += 1
+        self.c.stats.appended_rows += nrows
+        try:
+            await self.call.write(self._first(req))
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as e:
+            # the stream broke: the reader task records why; the request stays in flight
+            # and is resent on the next stream
+            if isinstance(e, grpc.aio.AioRpcError) and self.broken is None:
+                self.broken = e
         return Ok(None)
+
+    async def _wait_space(self) -> Optional[PolaroidError]:
+        """Backpressure: waits until the table has room; repairs a broken stream meanwhile
+        (its unacknowledged rows would otherwise never free their room)."""
+        c = self.c
+        while self.pending >= c.append_max_pending:
+            if self.error is not None:
+                e, self.error = self.error, None
+                return e
+            if c._closing:
+                return _closed_error(c.target)
+            if self.broken is not None or (self.call is not None and self.call.done() and self.inflight):
+                async with self.lock:
+                    r = await self._ensure_stream()
+                if isinstance(r, Err):
+                    return r.error
+                continue
+            if self.buf:
+                await self.send_buffer()
+                continue
+            self.space.clear()
+            await self.space.wait()
+        return None
 
     def _first(self, req: pb.AppendRequest) -> pb.AppendRequest:
         if self.first_pending:

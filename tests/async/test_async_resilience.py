@@ -161,3 +161,37 @@ def test_server_killed_mid_batch_breaker_opens_then_recovers(data):
         s.kill()
         if s2 is not None:
             assert s2.terminate() == 0
+
+
+def test_append_when_server_dies_reports_instead_of_hanging(data):
+    s = LiveServer(data.root)
+    try:
+        async def main():
+            async with AsyncPolaroidClient(s.address, append_batch_records=200, append_max_pending=1000,
+                                           retry=RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.02),
+                                           breaker={"failure_threshold": 2, "reset_timeout": 60},
+                                           shutdown_timeout=1.0) as c:
+                (await c.create_table("dies", {"i": "BIGINT"})).unwrap()
+                buffered = 0
+                err = None
+                t0 = time.monotonic()
+                for i in range(200_000):
+                    r = await asyncio.wait_for(c.append_record({"i": i}, table="dies"), 10)
+                    if r.is_err():
+                        err = r.unwrap_err()
+                        break
+                    buffered += 1
+                    if i == 3000:
+                        s.kill()  # backpressure must not wait forever for acks that never come
+                assert err is not None and isinstance(err, UnavailableError), err
+                assert time.monotonic() - t0 < 20
+                f = await asyncio.wait_for(c.flush(), 10)
+                assert f.is_err() or f.is_ok()
+                acked = c.stats.acked_rows
+                assert acked >= 1000 and c.lost_rows("dies") > 0
+                # the record whose append_record returned the Err was in the lost buffer too
+                assert acked + c.lost_rows("dies") == buffered + 1, (acked, c.lost_rows("dies"), buffered)
+
+        run(main())
+    finally:
+        s.kill()
