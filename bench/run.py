@@ -444,6 +444,8 @@ def main(argv=None):
                   f"{', '.join(q.impls)}")
             if q.sql:
                 print(f"{'':16s} {q.sql}")
+        print(f"{'(server)':16s} server group: bench/server/server_bench.py, parts "
+              f"{', '.join(server_bench.PARTS)}; engines {', '.join(server_bench.ENGINES)}")
         return 0
     known_groups = list(queries.GROUPS) + ["server"]
     groups = a.group.split(",") if a.group else known_groups

@@ -198,9 +198,9 @@ def import_package():
     return polaroid
 
 
-def fetch_pkg(addr, what, source):
+def fetch_pkg(addr, what, source, shm=False):
     pd = import_package()
-    pd.connect(addr)
+    pd.connect(addr, shared_memory=None if shm else False)  # None: when the server offers it
     if what == "wide":
         df = pd.table("wide") if source == "table" else pd.read_parquet("bench/server/wide.parquet")
     elif what.startswith("ticks:"):
@@ -250,7 +250,8 @@ def main(argv):
         ap.add_argument("addr")
         ap.add_argument("what")
         ap.add_argument("--via", default="raw", help="raw, shm (raw asking for the same-host "
-                        "path) or pkg")
+                        "path), pkg (the package over gRPC) or pkg-shm (the package's default: "
+                        "the same-host path when the server offers it)")
         ap.add_argument("--source", default="table")
         a = ap.parse_args(argv[1:])
         kind = a.what.split(":")[0]
@@ -258,9 +259,9 @@ def main(argv):
         if a.engine == "flight-duckdb":
             import pyarrow.flight  # noqa: F401
             fn = lambda: fetch_flight(a.addr, a.what)  # noqa: E731
-        elif a.via == "pkg":
+        elif a.via in ("pkg", "pkg-shm"):
             import_package()
-            fn = lambda: fetch_pkg(a.addr, a.what, a.source)  # noqa: E731
+            fn = lambda: fetch_pkg(a.addr, a.what, a.source, a.via == "pkg-shm")  # noqa: E731
         else:
             import grpc  # noqa: F401
             import protos

@@ -482,7 +482,8 @@ def _per_call(m, key):
     return f"{v / n * 1e6:.0f}"
 
 
-VIA_NAMES = {"raw": "grpcio", "shm": "same-host shm", "pkg": "package"}
+VIA_NAMES = {"raw": "grpcio", "shm": "same-host shm", "pkg": "package, gRPC",
+             "pkg-shm": "package, default (same-host shm)"}
 
 
 def part_fetch(part, engines, a, out):
@@ -500,9 +501,11 @@ def part_fetch(part, engines, a, out):
         engines = [e for e in engines if e != "polars-aio" or a.small]  # 15 GiB+ otherwise
     servers, errors = start_all(engines, tables, a)
     rows = out.setdefault(part, [])
-    vias = ["raw"] + (["shm"] if a.shm else []) + (["pkg"] if a.via_pkg else [])
+    reps = a.reps if part == "stream" else min(a.reps, a.seed_reps)
+    vias = (["raw"] + (["shm"] if a.shm else []) + (["pkg"] if a.via_pkg else []) +
+            (["pkg-shm"] if a.via_pkg and a.shm else []))
     try:
-        for rep in range(a.reps):
+        for rep in range(reps):
             jobs = []
             for e in engines:
                 if e not in servers:
@@ -540,7 +543,7 @@ def part_fetch(part, engines, a, out):
                            f"client CPU {m['cpu_s']:.2f}s" +
                            (f", server CPU {m['server_cpu_s']:.2f}s" if "server_cpu_s" in m
                             else ""))
-                print(f"  {part} rep {rep + 1}/{a.reps} {name}: {tag}", flush=True)
+                print(f"  {part} rep {rep + 1}/{reps} {name}: {tag}", flush=True)
     finally:
         stop_all(servers)
     for e, msg in errors.items():
@@ -731,6 +734,9 @@ def add_args(ap, standalone):
         ap.add_argument("--mem-guard", type=float, default=1.5)
     ap.add_argument("--server-parts", "--parts", dest="parts", default=",".join(PARTS),
                     help="server group parts: point, stream, seed (default: all)")
+    ap.add_argument("--seed-reps", type=int, default=1,
+                    help="repetitions of the seed part (at most --reps; default 1: each takes "
+                         "minutes and 8 GB)")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per load point (5)")
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per load point")
     ap.add_argument("--loads", type=parse_loads, default=LOADS,

@@ -154,3 +154,40 @@ def test_loadgen_flight_and_errors(servers, tmp_path):
     res = _loadgen(["--target", s.addr, "--method", server_bench.DOGET, "--requests", bad,
                     "--duration", "0.5", "--warmup", "0.1"])
     assert res["calls"] > 0 and res["errors"] == res["calls"] and res["first_error"]
+
+
+def test_summary_ratios_and_goals():
+    def pt(engine, qps, p99, scpu, calls, c=500, n=50):
+        return {"tool": "loadgen", "engine": engine, "callers": c, "connections": n, "qps": qps,
+                "p50_us": p99 / 2, "p99_us": p99, "server_cpu_s": scpu, "client_cpu_s": 0.1,
+                "calls": calls, "ok": calls, "errors": 0, "check": "ok"}
+    out = {"point": [pt("polaroid", 16000, 40_000, 0.8, 16000),
+                     pt("polaroid", 18000, 45_000, 0.9, 18000),
+                     pt("polaroid", 17000, 60_000, 0.85, 17000),
+                     pt("polars-aio", 1000, 500_000, 1.0, 1000),
+                     pt("flight-duckdb", 8000, 90_000, 1.0, 8000),
+                     {"engine": "polaroid (file)", "error": "CreateTable failed: x"}],
+           "stream": [{"engine": "polaroid (grpcio)", "seconds": 1.0, "nbytes": 10, "rows": 5,
+                       "cpu_s": 1, "server_cpu_s": 0.5, "checks": {"rows": 5}},
+                      {"engine": "flight-duckdb", "seconds": 2.0, "nbytes": 4_000_000_000,
+                       "rows": 5, "cpu_s": 1, "server_cpu_s": 0.5, "checks": {"rows": 5}},
+                      {"engine": "polars-aio", "error": "exit 1: boom"}]}
+
+    class A:
+        engines = server_bench.ENGINES
+    summary, text = server_bench.summarise(out, A())
+    row = next(r for r in summary["point"] if r["engine"] == "polaroid")
+    assert row["qps"] == 17000 and row["p99_ms"] == 45.0  # medians of the repetitions
+    assert row["server_us_per_query"] == pytest.approx(2.55 / 51000 * 1e6)
+    assert row["x_polars-aio"] == 17 and row["x_flight-duckdb"] == pytest.approx(17000 / 8000)
+    goals = {g["what"]: g["met"] for g in summary["goals"]}
+    assert goals["500 callers / 50 connections: >= 15000 QPS, p99 <= 50 ms"]
+    assert goals["server CPU <= 60 us per query (500/50)"]
+    assert goals[">= 5x the grpc.aio + Polars peer's QPS (500/50)"]
+    assert goals[">= 2x the Flight + DuckDB peer's QPS (500/50)"]
+    st = {r["engine"]: r for r in summary["stream"]}
+    assert st["flight-duckdb"]["check"] == "reference"
+    assert st["polaroid (grpcio)"]["gbps"] == pytest.approx(4.0)  # the reference's bytes
+    assert st["polaroid (grpcio)"]["x_fastest_peer"] == 0.5
+    assert "error" in st["polars-aio"]
+    assert "CreateTable failed" in text and "boom" in text

@@ -7,8 +7,10 @@
  *   ... pl_stream_next(s, &batch, &err) ...; pl_stream_free(s);
  *   pl_client_close(c);
  *
- * Each call runs Execute and reads the whole Arrow IPC response before it returns (the result is
- * held in memory as IPC bytes and decoded batch by batch as the stream is read). Server errors
+ * pl_client_sql returns once the result's schema has arrived (errors found before any row, such
+ * as a missing file or a bad query, are returned by it); batches are then received and decoded
+ * as the stream is read, so memory stays bounded by a few response messages. Freeing the stream
+ * before its end cancels the rest of the call. Server errors
  * come back as the engine's pl_error: the "polaroid-error-bin" trailer (polaroid.v1.ErrorDetail)
  * carries the status, message, hint, path, column, row group, row, byte offset and SQL position.
  * Errors without that trailer map from the gRPC status: NOT_FOUND -> PL_ERR_NOT_FOUND,
@@ -72,6 +74,12 @@ typedef struct pl_client_summary {
     char request_id[64];
 } pl_client_summary;
 PL_API void pl_client_last_summary(pl_client_summary *out);
+
+/* For the fuzzer (tests/fuzz/fuzz_client.c): data is a sequence of [u32 little-endian length]
+ * [ExecuteResponse bytes], decoded as the client decodes a response stream (fields, IPC message
+ * boundaries, schema and dictionary prefix, record batches); *rows = rows decoded. */
+pl_status pl_client_decode_for_testing(const uint8_t *data, size_t n, int64_t *rows,
+                                       pl_error *err);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@ static const char *const g_serve_help =
     "                            limit)\n"
     "  --max-concurrent-queries N  queries running at once (default: 2 x threads)\n"
     "  --max-queued-queries N    queries waiting for a slot; beyond it calls fail at once with\n"
-    "                            RESOURCE_EXHAUSTED (default 4096)\n"
+    "                            RESOURCE_EXHAUSTED (default 1024)\n"
     "  --query-timeout SECONDS   per-query time limit (DEADLINE_EXCEEDED; default: none)\n"
     "  --handle-ttl SECONDS      lifetime of a handle without a heartbeat (default 300)\n"
     "  --max-message-size SIZE   largest request or response message (default 64MiB)\n"
@@ -105,7 +105,7 @@ int cmd_serve(int argc, char **argv) {
     pl_server_opts_init(&o);
     cli_args a = {argc, argv, 1, "serve"};
     const char *data_root = ".";
-    const char *metrics_listen = NULL; /* srvops: the metrics endpoint starts from here */
+    const char *metrics_listen = NULL; /* observe.c starts the endpoint */
     const char *log_format = "text";
     int32_t threads = 0;
     while (a.i < a.argc) {

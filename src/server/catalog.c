@@ -305,7 +305,7 @@ int64_t pl_catalog_n_handles(pl_catalog *c) {
 
 int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner) {
     pthread_mutex_lock(&c->mu);
-    int32_t n = count_owner(c, owner ? owner : "", INT64_MIN);
+    int32_t n = count_owner(c, owner ? owner : "", pl_now_ns()); /* expired ones no longer count */
     pthread_mutex_unlock(&c->mu);
     return n;
 }

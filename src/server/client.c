@@ -4,10 +4,13 @@
  * threads do not interfere. Execute: one batch sends the metadata (bearer token), the request
  * and the half-close; a second waits for the status; messages are received one at a time. Each
  * ExecuteResponse is read field by field without protobuf-c for the hot case (field 1,
- * arrow_ipc: its bytes are appended straight to the result buffer), so an IPC payload is copied
- * once; the summary is unpacked with protobuf-c. The concatenated arrow_ipc bytes are an Arrow
- * IPC stream, read with pl_ipc_scan_buffer. Responses are untrusted input: every length is
- * checked against the bytes present. */
+ * arrow_ipc: its bytes are appended to a pending buffer); the summary is unpacked with
+ * protobuf-c. The concatenated arrow_ipc bytes are an Arrow IPC stream: it is cut into whole
+ * encapsulated messages (continuation, metadata length, the Message flatbuffer's bodyLength);
+ * the schema message and dictionary messages are kept as a prefix, and each record batch
+ * message is decoded on its own behind that prefix with pl_ipc_scan_buffer, as the caller
+ * pulls batches. Responses are untrusted input: every length is checked against the bytes
+ * present and the IPC limits. */
 #include "polaroid/client.h"
 
 #include <grpc/byte_buffer.h>
@@ -20,7 +23,9 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "io/ipc/flatbuf.h"
 #include "io/ipc/ipc.h"
+#include "io/ipc/ipc_int.h"
 #include "polaroid/v1/polaroid.pb-c.h"
 
 #define EXECUTE_PATH "/polaroid.v1.Polaroid/Execute"
@@ -302,128 +307,335 @@ static void pluck_cancellable(const pl_client *c, grpc_call *call, grpc_completi
     }
 }
 
-/* Runs Execute with a packed ExecuteRequest; the result's IPC bytes into *out. */
-static pl_status run_execute(pl_client *c, const uint8_t *req, size_t req_len, pl_buf **out,
+/* ---------------------------------------------------------------- a call in progress */
+
+typedef struct xcall {
+    pl_client *c;
+    grpc_completion_queue *cq;
+    grpc_call *call;
+    grpc_byte_buffer *send_bb;
+    grpc_metadata md;
+    grpc_metadata_array initial_md, trailing_md;
+    grpc_status_code code;
+    grpc_slice details;
+    bool ended;     /* the response stream ended and the status is in */
+    bool cancelled; /* the cancel flag stopped the call */
+    bool summary_seen;
+    pl_buf *pending;     /* IPC bytes received and not yet taken as whole messages */
+    int64_t pending_off; /* first byte not yet taken */
+    pl_buf *prefix;      /* the schema message and every dictionary message so far */
+} xcall;
+
+static void xcall_free(xcall *x) {
+    if (!x) return;
+    if (x->call) {
+        if (!x->ended) {
+            /* the reader stopped early: cancel, then collect the outstanding operations */
+            grpc_call_cancel(x->call, NULL);
+            pluck(x->cq, 1);
+            pluck(x->cq, 2);
+        }
+        grpc_call_unref(x->call);
+    }
+    if (x->send_bb) grpc_byte_buffer_destroy(x->send_bb);
+    grpc_metadata_array_destroy(&x->initial_md);
+    grpc_metadata_array_destroy(&x->trailing_md);
+    grpc_slice_unref(x->details);
+    if (x->cq) {
+        grpc_completion_queue_shutdown(x->cq);
+        grpc_completion_queue_destroy(x->cq);
+    }
+    pl_buf_release(x->pending);
+    pl_buf_release(x->prefix);
+    pl_free(x);
+}
+
+/* Starts Execute with a packed ExecuteRequest. */
+static pl_status xcall_start(pl_client *c, const uint8_t *req, size_t req_len, xcall **out,
                              pl_error *err) {
+    xcall *x = pl_calloc(1, sizeof *x);
+    if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a call");
+    x->c = c;
+    x->code = GRPC_STATUS_UNKNOWN;
+    x->details = grpc_empty_slice();
+    grpc_metadata_array_init(&x->initial_md);
+    grpc_metadata_array_init(&x->trailing_md);
+    pl_status st = pl_buf_new(1 << 16, &x->pending, err);
+    if (!st) st = pl_buf_new(1 << 12, &x->prefix, err);
+    if (st) {
+        xcall_free(x);
+        return st;
+    }
     memset(&last_summary, 0, sizeof last_summary);
-    pl_buf *ipc = NULL;
-    PL_TRY(pl_buf_new(1 << 16, &ipc, err));
-    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    x->cq = grpc_completion_queue_create_for_pluck(NULL);
     gpr_timespec deadline = gpr_inf_future(GPR_CLOCK_REALTIME);
     if (c->timeout_ms > 0)
         deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                 gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
-    grpc_call *call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                               grpc_slice_from_static_string(EXECUTE_PATH), NULL,
-                                               deadline, NULL);
-    grpc_metadata md;
-    memset(&md, 0, sizeof md);
+    x->call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, x->cq,
+                                       grpc_slice_from_static_string(EXECUTE_PATH), NULL,
+                                       deadline, NULL);
     size_t n_md = 0;
     if (c->auth) {
-        md.key = grpc_slice_from_static_string("authorization");
-        md.value = grpc_slice_from_static_string(c->auth);
+        x->md.key = grpc_slice_from_static_string("authorization");
+        x->md.value = grpc_slice_from_static_string(c->auth);
         n_md = 1;
     }
     grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, req_len);
-    grpc_byte_buffer *send_bb = grpc_raw_byte_buffer_create(&req_slice, 1);
+    x->send_bb = grpc_raw_byte_buffer_create(&req_slice, 1);
     grpc_slice_unref(req_slice);
-    grpc_metadata_array initial_md, trailing_md;
-    grpc_metadata_array_init(&initial_md);
-    grpc_metadata_array_init(&trailing_md);
-    grpc_status_code code = GRPC_STATUS_UNKNOWN;
-    grpc_slice details = grpc_empty_slice();
 
     grpc_op ops[4];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[0].data.send_initial_metadata.count = n_md;
-    ops[0].data.send_initial_metadata.metadata = n_md ? &md : NULL;
+    ops[0].data.send_initial_metadata.metadata = n_md ? &x->md : NULL;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send_bb;
+    ops[1].data.send_message.send_message = x->send_bb;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
-    grpc_call_error ce = grpc_call_start_batch(call, ops, 4, tag(1), NULL);
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &x->initial_md;
+    grpc_call_error ce = grpc_call_start_batch(x->call, ops, 4, tag(1), NULL);
+    if (ce != GRPC_CALL_OK) {
+        x->ended = true; /* nothing outstanding */
+        xcall_free(x);
+        PL_FAIL(err, PL_ERR_INTERNAL, "cannot start a call (gRPC error %d)", (int)ce);
+    }
     grpc_op status_op;
     memset(&status_op, 0, sizeof status_op);
     status_op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    status_op.data.recv_status_on_client.trailing_metadata = &trailing_md;
-    status_op.data.recv_status_on_client.status = &code;
-    status_op.data.recv_status_on_client.status_details = &details;
-    grpc_call_error ce2 = ce == GRPC_CALL_OK ? grpc_call_start_batch(call, &status_op, 1, tag(2),
-                                                                      NULL)
-                                             : ce;
-    pl_status st = PL_OK;
-    pl_error local;
-    pl_error_init(&local);
-    bool summary_seen = false, cancelled = false;
-    if (ce != GRPC_CALL_OK || ce2 != GRPC_CALL_OK) {
-        st = pl_error_set(&local, PL_ERR_INTERNAL, "cannot start a call (gRPC error %d)",
-                          (int)(ce != GRPC_CALL_OK ? ce : ce2));
-    } else {
-        for (;;) {
-            grpc_byte_buffer *bb = NULL;
-            grpc_op rop;
-            memset(&rop, 0, sizeof rop);
-            rop.op = GRPC_OP_RECV_MESSAGE;
-            rop.data.recv_message.recv_message = &bb;
-            if (grpc_call_start_batch(call, &rop, 1, tag(3), NULL) != GRPC_CALL_OK) break;
-            pluck_cancellable(c, call, cq, 3, &cancelled);
-            if (!bb) break; /* end of the stream (or the call failed: see the status) */
-            grpc_byte_buffer_reader r;
-            if (!grpc_byte_buffer_reader_init(&r, bb)) {
-                grpc_byte_buffer_destroy(bb);
-                st = pl_error_set(&local, PL_ERR_CORRUPT, "cannot read a response message");
-                grpc_call_cancel(call, NULL);
-                break;
-            }
-            grpc_slice s = grpc_byte_buffer_reader_readall(&r);
-            grpc_byte_buffer_reader_destroy(&r);
-            grpc_byte_buffer_destroy(bb);
-            st = take_response(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), ipc, &summary_seen,
-                               &local);
-            grpc_slice_unref(s);
-            if (st) {
-                grpc_call_cancel(call, NULL);
-                break;
-            }
-        }
-        pluck(cq, 1);
-        pluck(cq, 2);
-        if (cancelled) {
-            pl_error_init(&local);
-            st = pl_error_set(&local, PL_ERR_CANCELLED, "query cancelled");
-        } else if (code != GRPC_STATUS_OK) {
-            /* the server's error wins over a local one caused by the broken stream */
-            pl_error_init(&local);
-            st = call_error(c, code, details, &trailing_md, &local);
-        } else if (!st && !summary_seen) {
-            st = pl_error_set(&local, PL_ERR_CORRUPT, "the server ended the result early "
-                                                      "(no summary message)");
-        }
+    status_op.data.recv_status_on_client.trailing_metadata = &x->trailing_md;
+    status_op.data.recv_status_on_client.status = &x->code;
+    status_op.data.recv_status_on_client.status_details = &x->details;
+    ce = grpc_call_start_batch(x->call, &status_op, 1, tag(2), NULL);
+    if (ce != GRPC_CALL_OK) {
+        grpc_call_cancel(x->call, NULL);
+        pluck(x->cq, 1);
+        x->ended = true;
+        xcall_free(x);
+        PL_FAIL(err, PL_ERR_INTERNAL, "cannot start a call (gRPC error %d)", (int)ce);
     }
-    grpc_byte_buffer_destroy(send_bb);
-    grpc_metadata_array_destroy(&initial_md);
-    grpc_metadata_array_destroy(&trailing_md);
-    grpc_slice_unref(details);
-    grpc_call_unref(call);
-    grpc_completion_queue_shutdown(cq);
-    grpc_completion_queue_destroy(cq);
-    if (st) {
-        pl_buf_release(ipc);
-        if (err) *err = local;
-        return st;
-    }
-    *out = ipc;
+    *out = x;
     return PL_OK;
 }
 
-static pl_status stream_of(pl_buf *ipc, pl_stream **out, pl_error *err) {
-    pl_read_opts ro;
-    pl_read_opts_init(&ro);
-    pl_status st = pl_ipc_scan_buffer(ipc, "server result", &ro, out, err);
-    pl_buf_release(ipc);
+/* The stream ended (or broke): collects the status. Returns the call's error, or OK. */
+static pl_status xcall_end(xcall *x, pl_error *err) {
+    if (!x->ended) {
+        pluck(x->cq, 1);
+        pluck(x->cq, 2);
+        x->ended = true;
+    }
+    if (x->cancelled) PL_FAIL(err, PL_ERR_CANCELLED, "query cancelled");
+    if (x->code != GRPC_STATUS_OK) {
+        pl_error local;
+        pl_error_init(&local);
+        pl_status st = call_error(x->c, x->code, x->details, &x->trailing_md, &local);
+        if (err) *err = local;
+        return st;
+    }
+    if (!x->summary_seen)
+        PL_FAIL(err, PL_ERR_CORRUPT, "the server ended the result early (no summary message)");
+    return PL_OK;
+}
+
+/* Receives one response message into x->pending; *got = false at the end of the stream (then
+ * the call's status decides: an error is returned). */
+static pl_status xcall_recv(xcall *x, bool *got, pl_error *err) {
+    *got = false;
+    if (x->ended) return xcall_end(x, err);
+    grpc_byte_buffer *bb = NULL;
+    grpc_op rop;
+    memset(&rop, 0, sizeof rop);
+    rop.op = GRPC_OP_RECV_MESSAGE;
+    rop.data.recv_message.recv_message = &bb;
+    if (grpc_call_start_batch(x->call, &rop, 1, tag(3), NULL) != GRPC_CALL_OK)
+        return xcall_end(x, err);
+    pluck_cancellable(x->c, x->call, x->cq, 3, &x->cancelled);
+    if (!bb) return xcall_end(x, err); /* end of the stream, or the call failed */
+    grpc_byte_buffer_reader r;
+    if (!grpc_byte_buffer_reader_init(&r, bb)) {
+        grpc_byte_buffer_destroy(bb);
+        grpc_call_cancel(x->call, NULL);
+        (void)xcall_end(x, NULL);
+        PL_FAIL(err, PL_ERR_CORRUPT, "cannot read a response message");
+    }
+    grpc_slice sl = grpc_byte_buffer_reader_readall(&r);
+    grpc_byte_buffer_reader_destroy(&r);
+    grpc_byte_buffer_destroy(bb);
+    /* drop what was taken before appending */
+    if (x->pending_off > 0) {
+        int64_t rest = x->pending->size - x->pending_off;
+        if (rest > 0) memmove(x->pending->data, x->pending->data + x->pending_off, (size_t)rest);
+        x->pending->size = rest;
+        x->pending_off = 0;
+    }
+    pl_status st = take_response(GRPC_SLICE_START_PTR(sl), GRPC_SLICE_LENGTH(sl), x->pending,
+                                 &x->summary_seen, err);
+    grpc_slice_unref(sl);
+    if (st) {
+        grpc_call_cancel(x->call, NULL);
+        pl_error server;
+        pl_error_init(&server);
+        pl_status st2 = xcall_end(x, &server);
+        /* the server's error wins over a local one caused by the broken stream */
+        if (st2 && !x->cancelled && x->code != GRPC_STATUS_OK && x->code != GRPC_STATUS_CANCELLED) {
+            if (err) *err = server;
+            return st2;
+        }
+        return st;
+    }
+    *got = true;
+    return PL_OK;
+}
+
+enum { MSG_SCHEMA = 1, MSG_DICTIONARY = 2, MSG_RECORD_BATCH = 3 };
+
+/* Looks at the IPC bytes d[0, avail): *len = the size of the whole encapsulated message there
+ * (0 when more bytes are needed), *type its header type; an end-of-stream marker is *type = -1
+ * with its size. */
+static pl_status split_message(const uint8_t *d, int64_t avail, int *type, int64_t *len,
+                               pl_error *err) {
+    *len = 0;
+    if (avail < 8) return PL_OK;
+    uint32_t w = pl_load_u32le(d);
+    int64_t hdr = w == PL_IPC_CONTINUATION ? 8 : 4;
+    int32_t meta_len = (int32_t)(w == PL_IPC_CONTINUATION ? pl_load_u32le(d + 4) : w);
+    if (meta_len == 0) { /* end-of-stream marker */
+        *type = -1;
+        *len = hdr;
+        return PL_OK;
+    }
+    if (meta_len < 0 || meta_len > PL_IPC_MAX_METADATA_BYTES)
+        PL_FAIL(err, PL_ERR_CORRUPT, "bad IPC message from the server (metadata size %d)",
+                meta_len);
+    int64_t need = hdr + meta_len;
+    if (avail < need) return PL_OK;
+    pl_fb_reader r;
+    pl_fb_table msg;
+    if (!pl_fb_reader_init(&r, d + hdr, (size_t)meta_len, &msg))
+        PL_FAIL(err, PL_ERR_CORRUPT, "malformed IPC message from the server: %s", r.why);
+    int t = pl_fb_u8(&msg, 1, 0);
+    int64_t body = pl_fb_i64(&msg, 3, 0);
+    if (r.bad || body < 0 || body > PL_IPC_MAX_BODY_BYTES)
+        PL_FAIL(err, PL_ERR_CORRUPT, "malformed IPC message from the server");
+    need += body;
+    if (avail < need) return PL_OK;
+    *type = t;
+    *len = need;
+    return PL_OK;
+}
+
+/* The next whole encapsulated IPC message: [*start, *start + *len) of x->pending, its header
+ * type in *type; *type = 0 at the end. Receives more as needed. */
+static pl_status next_message(xcall *x, int *type, int64_t *start, int64_t *len, pl_error *err) {
+    for (;;) {
+        int64_t n = 0;
+        int t = 0;
+        PL_TRY(split_message(x->pending->data + x->pending_off,
+                             x->pending->size - x->pending_off, &t, &n, err));
+        if (n > 0) {
+            *start = x->pending_off;
+            x->pending_off += n;
+            if (t == -1) continue; /* end-of-stream marker */
+            *type = t;
+            *len = n;
+            return PL_OK;
+        }
+        bool got = false;
+        PL_TRY(xcall_recv(x, &got, err));
+        if (!got) {
+            if (x->pending->size - x->pending_off > 0)
+                PL_FAIL(err, PL_ERR_CORRUPT, "the server's result ends inside an IPC message");
+            *type = 0;
+            return PL_OK;
+        }
+    }
+}
+
+/* The record batch of [prefix + the message msg[0, len)]. */
+static pl_status decode_batch(const pl_buf *prefix, const uint8_t *msg, int64_t len,
+                              pl_batch **out, pl_error *err) {
+    pl_buf *b = NULL;
+    PL_TRY(pl_buf_new(prefix->size + len, &b, err));
+    pl_status st = pl_buf_append(b, prefix->data, prefix->size, err);
+    if (!st) st = pl_buf_append(b, msg, len, err);
+    pl_stream *s = NULL;
+    if (!st) {
+        pl_read_opts ro;
+        pl_read_opts_init(&ro);
+        st = pl_ipc_scan_buffer(b, "server result", &ro, &s, err);
+    }
+    pl_buf_release(b);
+    if (st) return st;
+    st = pl_stream_next(s, out, err);
+    pl_stream_free(s);
     return st;
+}
+
+static pl_status xstream_next(pl_stream *s, pl_batch **out, pl_error *err) {
+    xcall *x = s->impl;
+    for (;;) {
+        int type = 0;
+        int64_t start = 0, len = 0;
+        PL_TRY(next_message(x, &type, &start, &len, err));
+        if (type == 0) {
+            *out = NULL;
+            return PL_OK;
+        }
+        if (type == MSG_DICTIONARY) {
+            PL_TRY(pl_buf_append(x->prefix, x->pending->data + start, len, err));
+            continue;
+        }
+        if (type != MSG_RECORD_BATCH)
+            PL_FAIL(err, PL_ERR_CORRUPT, "unexpected IPC message type %d from the server", type);
+        pl_batch *b = NULL;
+        PL_TRY(decode_batch(x->prefix, x->pending->data + start, len, &b, err));
+        if (!b) PL_FAIL(err, PL_ERR_CORRUPT, "an IPC record batch message without a batch");
+        *out = b;
+        return PL_OK;
+    }
+}
+
+static void xstream_free(pl_stream *s) {
+    if (!s) return;
+    xcall_free(s->impl);
+    pl_schema_release(s->schema);
+    pl_free(s);
+}
+
+/* Starts the call and waits for the schema: errors before any result (a missing file, a bad
+ * query) are returned here, the rest by the stream. */
+static pl_status run_execute(pl_client *c, const uint8_t *req, size_t req_len, pl_stream **out,
+                             pl_error *err) {
+    xcall *x = NULL;
+    PL_TRY(xcall_start(c, req, req_len, &x, err));
+    int type = 0;
+    int64_t start = 0, len = 0;
+    pl_status st = next_message(x, &type, &start, &len, err);
+    if (!st && type != MSG_SCHEMA)
+        st = pl_error_set(err, PL_ERR_CORRUPT, "the server's result does not start with a schema");
+    if (!st) st = pl_buf_append(x->prefix, x->pending->data + start, len, err);
+    pl_stream *schema_only = NULL;
+    if (!st) {
+        pl_read_opts ro;
+        pl_read_opts_init(&ro);
+        st = pl_ipc_scan_buffer(x->prefix, "server result", &ro, &schema_only, err);
+    }
+    pl_stream *s = st ? NULL : pl_calloc(1, sizeof *s);
+    if (!st && !s) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory for a result stream");
+    if (st) {
+        if (schema_only) pl_stream_free(schema_only);
+        xcall_free(x);
+        return st;
+    }
+    s->schema = pl_schema_retain(schema_only->schema);
+    pl_stream_free(schema_only);
+    s->next = xstream_next;
+    s->free = xstream_free;
+    s->impl = x;
+    *out = s;
+    return PL_OK;
 }
 
 /* ExecuteOptions as bytes (field 2 of ExecuteRequest), into buf; returns the length. */
@@ -470,11 +682,9 @@ pl_status pl_client_execute(pl_client *c, const void *plan, size_t plan_len, pl_
         n += opts_len;
     }
     pl_free(opts);
-    pl_buf *ipc = NULL;
-    pl_status st = run_execute(c, req, n, &ipc, err);
+    pl_status st = run_execute(c, req, n, out, err);
     pl_free(req);
-    PL_TRY(st);
-    return stream_of(ipc, out, err);
+    return st;
 }
 
 pl_status pl_client_sql(pl_client *c, const char *sql, pl_stream **out, pl_error *err) {
@@ -500,5 +710,56 @@ pl_status pl_client_sql_table(pl_client *c, const char *sql, pl_table **out, pl_
     PL_TRY(pl_client_sql(c, sql, &s, err));
     pl_status st = pl_stream_collect(s, out, err);
     pl_stream_free(s);
+    return st;
+}
+
+/* ---------------------------------------------------------------- for the fuzzer */
+
+pl_status pl_client_decode_for_testing(const uint8_t *data, size_t n, int64_t *rows,
+                                       pl_error *err) {
+    pl_buf *pending = NULL, *prefix = NULL;
+    pl_status st = pl_buf_new(1 << 12, &pending, err);
+    if (!st) st = pl_buf_new(1 << 12, &prefix, err);
+    bool summary = false, have_schema = false;
+    int64_t off = 0, total = 0;
+    const uint8_t *end = data + n;
+    while (!st && (size_t)(end - data) >= 4) {
+        uint32_t len = pl_load_u32le(data);
+        data += 4;
+        if (len > (size_t)(end - data)) len = (uint32_t)(end - data);
+        st = take_response(data, len, pending, &summary, err);
+        data += len;
+        while (!st) {
+            int t = 0;
+            int64_t m = 0;
+            st = split_message(pending->data + off, pending->size - off, &t, &m, err);
+            if (st || m == 0) break;
+            const uint8_t *msg = pending->data + off;
+            off += m;
+            if (t == -1) continue;
+            if (!have_schema) {
+                if (t != MSG_SCHEMA) {
+                    st = pl_error_set(err, PL_ERR_CORRUPT, "no schema first");
+                    break;
+                }
+                have_schema = true;
+                st = pl_buf_append(prefix, msg, m, err);
+            } else if (t == MSG_DICTIONARY) {
+                st = pl_buf_append(prefix, msg, m, err);
+            } else if (t == MSG_RECORD_BATCH) {
+                pl_batch *b = NULL;
+                st = decode_batch(prefix, msg, m, &b, err);
+                if (!st && b) {
+                    total += b->n_rows;
+                    pl_batch_release(b);
+                }
+            } else {
+                st = pl_error_set(err, PL_ERR_CORRUPT, "unexpected message type %d", t);
+            }
+        }
+    }
+    pl_buf_release(pending);
+    pl_buf_release(prefix);
+    if (!st) *rows = total;
     return st;
 }

@@ -36,7 +36,8 @@ int pl_srv_grpc_code(const pl_error *err) {
         return contains(err->msg, "already exists") ? GRPC_STATUS_ALREADY_EXISTS
                                                     : GRPC_STATUS_INVALID_ARGUMENT;
     case PL_ERR_LIMIT:
-        if (contains(err->msg, "plan nested deeper") || contains(err->msg, "plan has more than"))
+        if (contains(err->msg, "plan nested deeper") || contains(err->msg, "plan has more than") ||
+            contains(err->msg, "nested too deeply"))
             return GRPC_STATUS_INVALID_ARGUMENT;
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
     case PL_ERR_NOMEM: return GRPC_STATUS_RESOURCE_EXHAUSTED;

@@ -52,6 +52,7 @@ struct pl_srv_exec {
     uint8_t *buf;
     size_t len, cap;
     int64_t max_msg; /* bytes of one ExecuteResponse */
+    size_t expect;   /* estimated bytes of the message being written */
     pl_batch *cur;   /* the engine batch being sliced, and the next row to send */
     int64_t cur_off;
     bool schema_sent;
@@ -75,14 +76,76 @@ struct pl_srv_exec {
     char shm_path[128]; /* removed on failure */
 };
 
-/* ---------------------------------------------------------------- message buffer */
+/* ---------------------------------------------------------------- message buffers
+ *
+ * Result messages are ~1 MiB each, at the allocator's mmap threshold: a fresh mapping per
+ * message costs a page fault per 4 KiB it fills. Buffers of 64 KiB .. 64 MiB (powers of two)
+ * come from a small process-wide cache instead; gRPC hands them back (pl_srv_msg_free) once the
+ * bytes are on the wire. A 16-byte header in front of the data records the size class. */
+
+#define MB_MIN_SHIFT 16 /* 64 KiB */
+#define MB_MAX_SHIFT 26 /* 64 MiB */
+#define MB_PER_CLASS 8
+#define MB_CACHE_BYTES (48LL << 20)
+#define MB_HDR 16
+#define MB_MAGIC 0x6d736762u
+
+static pthread_mutex_t g_mb_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *g_mb_free[MB_MAX_SHIFT + 1][MB_PER_CLASS];
+static int g_mb_n[MB_MAX_SHIFT + 1];
+static int64_t g_mb_bytes;
+
+/* A buffer with room for at least need bytes (*cap set); NULL when out of memory. Needs above
+ * the largest class get an exact-size buffer that is never cached. */
+static uint8_t *msgbuf_get(size_t need, size_t *cap) {
+    uint32_t shift = MB_MIN_SHIFT;
+    while (shift <= MB_MAX_SHIFT && ((size_t)1 << shift) < need) shift++;
+    if (shift <= MB_MAX_SHIFT) {
+        pthread_mutex_lock(&g_mb_mu);
+        uint8_t *p = g_mb_n[shift] > 0 ? g_mb_free[shift][--g_mb_n[shift]] : NULL;
+        if (p) g_mb_bytes -= (int64_t)1 << shift;
+        pthread_mutex_unlock(&g_mb_mu);
+        if (p) {
+            *cap = (size_t)1 << shift;
+            return p + MB_HDR;
+        }
+    }
+    size_t size = shift <= MB_MAX_SHIFT ? (size_t)1 << shift : need;
+    uint8_t *p = pl_malloc(size + MB_HDR);
+    if (!p) return NULL;
+    uint32_t hdr[2] = {shift, MB_MAGIC};
+    memcpy(p, hdr, sizeof hdr);
+    *cap = size;
+    return p + MB_HDR;
+}
+
+void pl_srv_msg_free(void *base) {
+    if (!base) return;
+    uint8_t *p = (uint8_t *)base - MB_HDR;
+    uint32_t hdr[2];
+    memcpy(hdr, p, sizeof hdr);
+    PL_ASSERT(hdr[1] == MB_MAGIC);
+    uint32_t shift = hdr[0];
+    if (shift <= MB_MAX_SHIFT) {
+        pthread_mutex_lock(&g_mb_mu);
+        bool keep = g_mb_n[shift] < MB_PER_CLASS && g_mb_bytes + ((int64_t)1 << shift) <= MB_CACHE_BYTES;
+        if (keep) {
+            g_mb_free[shift][g_mb_n[shift]++] = p;
+            g_mb_bytes += (int64_t)1 << shift;
+        }
+        pthread_mutex_unlock(&g_mb_mu);
+        if (keep) return;
+    }
+    pl_free(p);
+}
 
 static pl_status buf_reserve(pl_srv_exec *x, size_t need, pl_error *err) {
     if (need <= x->cap) return PL_OK;
-    size_t cap = x->cap ? x->cap : 4096;
-    while (cap < need) cap *= 2;
-    uint8_t *p = pl_realloc(x->buf, cap);
+    size_t cap = 0;
+    uint8_t *p = msgbuf_get(need, &cap);
     if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory building a result message of %zu bytes", need);
+    if (x->buf) memcpy(p, x->buf, x->len);
+    pl_srv_msg_free(x->buf);
     x->buf = p;
     x->cap = cap;
     return PL_OK;
@@ -94,7 +157,7 @@ static pl_status exec_sink(void *ctx, const void *bytes, int64_t n, pl_error *er
     pl_srv_exec *x = ctx;
     if (x->sink_file) return file_sink(x, bytes, n, err);
     if (!x->buf) {
-        PL_TRY(buf_reserve(x, EXEC_HDR + (size_t)n + 1024, err));
+        PL_TRY(buf_reserve(x, PL_MAX(x->expect, EXEC_HDR + (size_t)n + 1024), err));
         x->len = EXEC_HDR;
     }
     PL_TRY(buf_reserve(x, x->len + (size_t)n, err));
@@ -293,7 +356,8 @@ void pl_srv_execute_free(pl_srv_exec *x) {
         for (int32_t k = 0; k < x->n_cols; k++) pl_array_release(x->sent_dicts[k]);
         pl_free(x->sent_dicts);
     }
-    pl_free(x->buf);
+    if (x->sink_file) pl_free(x->buf);
+    else pl_srv_msg_free(x->buf);
     held_free(x);
     if (x->fd >= 0) close(x->fd);
     if (x->shm_path[0]) unlink(x->shm_path);
@@ -391,8 +455,8 @@ static pl_status summary_message(pl_srv_exec *x, pl_srv_msg *out, pl_error *err)
     sum.request_id = x->request_id;
     resp.payload_case = POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY;
     resp.summary = &sum;
-    size_t n = polaroid__v1__execute_response__get_packed_size(&resp);
-    uint8_t *p = pl_malloc(n ? n : 1);
+    size_t n = polaroid__v1__execute_response__get_packed_size(&resp), cap;
+    uint8_t *p = msgbuf_get(n ? n : 1, &cap);
     if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the summary");
     polaroid__v1__execute_response__pack(&resp, p);
     out->base = p;
@@ -444,6 +508,10 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
         x->cur_off = 0;
     }
     int64_t rows = x->sink_file ? x->cur->n_rows - x->cur_off : rows_that_fit(x);
+    if (!x->sink_file) /* room for the estimate, so the buffer is not grown while writing */
+        x->expect = (size_t)PL_MIN(est_slice(x, x->cur, x->cur_off, rows) +
+                                       (x->schema_sent ? 0 : est_schema(x->cur->schema)),
+                                   x->max_msg + (1 << 16)) + EXEC_HDR;
     pl_batch *slice = NULL;
     pl_status st;
     if (x->cur_off == 0 && rows == x->cur->n_rows) {
@@ -456,7 +524,8 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
     if (!st) remember_dicts(x, slice);
     if (slice) pl_batch_release(slice);
     if (st) {
-        pl_free(x->buf);
+        if (x->sink_file) pl_free(x->buf);
+        else pl_srv_msg_free(x->buf);
         x->buf = NULL;
         x->len = x->cap = 0;
         return st;
@@ -597,7 +666,7 @@ static pl_status file_sink(pl_srv_exec *x, const void *bytes, int64_t n, pl_erro
 }
 
 static void held_free(pl_srv_exec *x) {
-    for (int32_t i = x->held_next; i < x->n_held; i++) pl_free(x->held[i].base);
+    for (int32_t i = x->held_next; i < x->n_held; i++) pl_srv_msg_free(x->held[i].base);
     pl_free(x->held);
     x->held = NULL;
     x->n_held = x->held_next = x->cap_held = 0;
@@ -608,7 +677,7 @@ static pl_status hold(pl_srv_exec *x, pl_srv_msg m, pl_error *err) {
         int32_t cap = x->cap_held ? 2 * x->cap_held : 8;
         pl_srv_msg *h = pl_realloc(x->held, sizeof *h * (size_t)cap);
         if (!h) {
-            pl_free(m.base);
+            pl_srv_msg_free(m.base);
             PL_FAIL(err, PL_ERR_NOMEM, "out of memory holding result messages");
         }
         x->held = h;
@@ -629,8 +698,8 @@ static pl_status shm_message(pl_srv_exec *x, const char *path, const char *lease
     r.lease_id = (char *)lease_id;
     resp.payload_case = POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY;
     resp.shared_memory = &r;
-    size_t n = polaroid__v1__execute_response__get_packed_size(&resp);
-    uint8_t *p = pl_malloc(n ? n : 1);
+    size_t n = polaroid__v1__execute_response__get_packed_size(&resp), cap;
+    uint8_t *p = msgbuf_get(n ? n : 1, &cap);
     if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the result");
     polaroid__v1__execute_response__pack(&resp, p);
     out->base = p;
@@ -653,7 +722,7 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
                 strerror(errno));
     x->sink_file = true;
     snprintf(x->shm_path, sizeof x->shm_path, "%s", path);
-    pl_free(x->buf);
+    pl_srv_msg_free(x->buf);
     x->buf = pl_malloc(SHM_FILE_BUF);
     x->len = 0;
     x->cap = x->buf ? SHM_FILE_BUF : 0;
@@ -670,7 +739,7 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
         st = produce(x, &m, &eos, err);
         if (st || eos) break;
         if (m.base) { /* an empty result's schema message: already in the file */
-            pl_free(m.base);
+            pl_srv_msg_free(m.base);
         }
     }
     if (!st && !x->finished_file) {
@@ -778,8 +847,14 @@ pl_status pl_srv_execute_next(pl_srv_exec *x, uint8_t **msg, size_t *len, bool *
         *len = 0;
         return PL_OK;
     }
-    if (m.data != m.base) memmove(m.base, m.data, m.len);
-    *msg = m.base;
+    uint8_t *copy = pl_malloc(m.len ? m.len : 1);
+    if (!copy) {
+        pl_srv_msg_free(m.base);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory copying a result message");
+    }
+    memcpy(copy, m.data, m.len);
+    pl_srv_msg_free(m.base);
+    *msg = copy;
     *len = m.len;
     return PL_OK;
 }

@@ -429,8 +429,10 @@ void pl_log_call(const pl_log_call_info *ci) {
     f[n++] = PL_LOG_S("status", pl_metrics_code_name(code));
     if (ci->rows >= 0) f[n++] = PL_LOG_I("rows", ci->rows);
     if (ci->bytes >= 0) f[n++] = PL_LOG_I("bytes", ci->bytes);
-    f[n++] = PL_LOG_D("ms", (double)ci->latency_ns / 1e6);
-    if (ci->queued_ns > 0) f[n++] = PL_LOG_D("queue_ms", (double)ci->queued_ns / 1e6);
+    /* milliseconds to the microsecond: 1.9, not 1.89974 */
+    f[n++] = PL_LOG_D("ms", (double)llround((double)ci->latency_ns / 1e3) / 1e3);
+    if (ci->queued_ns > 0)
+        f[n++] = PL_LOG_D("queue_ms", (double)llround((double)ci->queued_ns / 1e3) / 1e3);
     if (ci->cancelled) f[n++] = PL_LOG_B("cancelled", true);
     if (ci->peer) f[n++] = PL_LOG_S("peer", ci->peer);
     pl_log_kv(level, ci->request_id, f, n, ci->error ? ci->error : "call done");

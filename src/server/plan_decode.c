@@ -1125,30 +1125,41 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
         const Polaroid__V1__Union *u = r->union_;
         size_t old = push(d, ".union");
         if (u->n_inputs == 0) st = fail(d, err, PL_ERR_INVALID_ARG, "union needs at least one input");
-        pl_df *acc = NULL;
-        for (size_t i = 0; !st && i < u->n_inputs; i++) {
-            pl_df *x = NULL;
-            size_t o2 = push(d, ".inputs[%zu]", i);
-            st = decode_rel(d, u->inputs[i], &x, err);
-            if (!st && acc) {
-                pl_df *y = NULL;
-                st = op_done(d, pl_df_union(acc, x, true, &y, err), err);
-                pl_df_release(x);
-                pl_df_release(acc);
-                acc = st ? NULL : y;
-            } else if (!st) {
-                acc = x;
-            }
+        pl_df **v = st ? NULL : pl_calloc(u->n_inputs, sizeof *v);
+        if (!st && !v) st = fail(d, err, PL_ERR_NOMEM, "out of memory");
+        size_t n_done = 0;
+        for (; !st && n_done < u->n_inputs; n_done++) {
+            size_t o2 = push(d, ".inputs[%zu]", n_done);
+            st = decode_rel(d, u->inputs[n_done], &v[n_done], err);
             pop(d, o2);
+            if (st) break;
+        }
+        /* pairwise, so the engine sees a tree log2(n) deep, not a chain n deep */
+        size_t n = n_done;
+        while (!st && n > 1) {
+            size_t k = 0;
+            for (size_t i = 0; i < n; i += 2) {
+                if (i + 1 == n) {
+                    v[k++] = v[i];
+                    continue;
+                }
+                pl_df *y = NULL;
+                if (!st) st = op_done(d, pl_df_union(v[i], v[i + 1], true, &y, err), err);
+                pl_df_release(v[i]);
+                pl_df_release(v[i + 1]);
+                v[k++] = y;
+            }
+            n = k;
+            if (st) break;
         }
         if (!st && u->distinct) {
-            st = op_done(d, pl_df_distinct(acc, out, err), err);
-            pl_df_release(acc);
+            st = op_done(d, pl_df_distinct(v[0], out, err), err);
         } else if (!st) {
-            *out = acc;
-        } else {
-            pl_df_release(acc);
+            *out = pl_df_retain(v[0]);
         }
+        for (size_t i = 0; v && i < n; i++)
+            if (v[i]) pl_df_release(v[i]);
+        pl_free(v);
         pop(d, old);
         return st;
     }

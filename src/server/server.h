@@ -9,7 +9,9 @@
  *     Heartbeat, DropHandle, ReleaseSharedMemory) and hands everything else to the runners;
  *   - max_concurrent_queries runner threads: take calls from a bounded queue, run them through
  *     service.h and send the responses themselves (at most two Execute messages of a call are
- *     held at once: one being sent, one ready);
+ *     held at once: one being sent, one ready). A runner whose client is slow to take the next
+ *     message parks the call after 20 ms and moves on; the call resumes on a runner (ahead of
+ *     new calls) once the client has taken a message;
  *   - one housekeeping thread: handle TTLs (pl_srv_sweep) once a second. */
 #ifndef PL_SERVER_SERVER_H
 #define PL_SERVER_SERVER_H
@@ -46,6 +48,9 @@ typedef struct pl_server_opts {
     const char *tls_cert;      /* PEM files; both or neither */
     const char *tls_key;
     int64_t shutdown_grace_ms; /* in-flight calls may finish this long after shutdown (10 s) */
+    /* Execute calls parked for slow clients at most; 0 = 4096, < 0 = never park (a runner then
+     * waits for its client) */
+    int32_t max_parked_calls;
     /* per-call completion hook (metrics, logs); NULL = none */
     pl_server_call_hook on_call_done;
     void *hook_user;
@@ -65,10 +70,11 @@ int pl_server_port(const pl_server *s);
 const char *pl_server_address(const pl_server *s);
 pl_srv *pl_server_service(pl_server *s);
 
-/* Live numbers for metrics: calls waiting for a runner, running on runners, open calls. */
+/* Live numbers for metrics: calls waiting for a runner, running on runners, parked, open. */
 typedef struct pl_server_stats {
     int64_t queued;
     int64_t running;
+    int64_t parked; /* Execute calls waiting for a slow client, off the runners */
     int64_t open_calls;
     int64_t calls_total;
 } pl_server_stats;

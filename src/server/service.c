@@ -623,6 +623,22 @@ static pl_status h_write(pl_srv_call *c, const ProtobufCMessage *req, uint8_t **
     pl_df *df = NULL;
     pl_status st = plan_df(c, q->plan, &df, err);
     struct stat sb;
+    memset(&sb, 0, sizeof sb);
+    if (!st) {
+        /* the parent directory must exist (Write creates no directories) */
+        char *slash = strrchr(full, '/');
+        if (slash && slash != full) {
+            *slash = '\0';
+            if (stat(full, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+                const char *cs = strrchr(q->path, '/');
+                st = pl_error_set(err, PL_ERR_NOT_FOUND, "directory \"%.*s\" does not exist",
+                                  cs ? (int)(cs - q->path) : 1, cs ? q->path : ".");
+            }
+            *slash = '/';
+        }
+    }
+    if (!st && stat(full, &sb) == 0 && S_ISDIR(sb.st_mode))
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "\"%s\" is a directory", q->path);
     if (!st && !q->overwrite && stat(full, &sb) == 0) {
         st = pl_error_set(err, PL_ERR_INVALID_ARG, "file \"%s\" already exists", q->path);
         if (err) snprintf(err->hint, sizeof err->hint, "set overwrite to replace it");

@@ -64,6 +64,14 @@
 #define TR_MAX_TOKEN_BYTES 4096
 #define TR_UNKNOWN_METHOD PL_SRV_N_METHODS
 #define TR_ERROR_TEXT 1400
+#define TR_MAX_STREAMS_PER_CONNECTION 1024
+#define TR_KEEPALIVE_MS 60000
+/* a runner waits this long for a slow client to take a message, then parks the call (the
+ * runner moves on; the call resumes on a runner when the client has taken it) */
+#define TR_PARK_AFTER_NS 20000000LL
+/* parked calls at most (beyond, runners wait for their clients) */
+#define TR_MAX_PARKED 4096
+#define TR_KEEPALIVE_TIMEOUT_MS 20000
 
 typedef enum tag_kind { TAG_NEW, TAG_CLOSE, TAG_SEND, TAG_RECV, TAG_SHUTDOWN } tag_kind;
 typedef enum job_kind { JOB_NONE, JOB_UNARY, JOB_EXECUTE, JOB_APPEND } job_kind;
@@ -120,6 +128,13 @@ struct tcall {
     pl_srv_append *append;
     grpc_byte_buffer *recv_bb;
     grpc_byte_buffer *ack_bb;
+    /* Execute in progress, and parking (a slow client): the message that did not fit, the
+     * list of parked calls (the server's qmu), the continuation queue link */
+    pl_srv_exec *exec;
+    grpc_byte_buffer *parked_bb;
+    bool parked;
+    int64_t parked_deadline_ns;
+    tcall *pnext, *pprev, *cnext;
 };
 
 struct cqctx {
@@ -147,6 +162,9 @@ struct pl_server {
     int n_runners, n_runners_started;
     pthread_t *runners;
     atomic_llong running;
+    tcall *cont_head, *cont_tail; /* parked calls ready to resume (before the queue) */
+    tcall *parked;                /* parked calls waiting for their clients */
+    int64_t n_parked, max_parked;
     /* tokens */
     char **tokens;
     int n_tokens;
@@ -183,14 +201,14 @@ static bool is_cancelled(const tcall *c) { return __atomic_load_n(&c->cancel, __
 
 static void free_pl(void *p) { pl_free(p); }
 
-/* A byte buffer over len bytes at data inside the pl_malloc'd base (taken). */
-static grpc_byte_buffer *bb_take(void *base, uint8_t *data, size_t len) {
+/* A byte buffer over len bytes at data inside base (taken; released with free_fn). */
+static grpc_byte_buffer *bb_take(void *base, uint8_t *data, size_t len, void (*free_fn)(void *)) {
     grpc_slice sl;
     if (len < TR_COPY_BELOW) {
         sl = grpc_slice_from_copied_buffer((const char *)data, len);
-        pl_free(base);
+        free_fn(base);
     } else {
-        sl = grpc_slice_new_with_user_data(data, len, free_pl, base);
+        sl = grpc_slice_new_with_user_data(data, len, free_fn, base);
     }
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&sl, 1);
     grpc_slice_unref(sl);
@@ -255,6 +273,10 @@ static void call_recycle(tcall *c) {
     c->has_details = c->has_trailer = false;
     if (c->append) pl_srv_append_close(c->append);
     c->append = NULL;
+    if (c->exec) pl_srv_execute_free(c->exec); /* cannot happen: runners finish it */
+    c->exec = NULL;
+    if (c->parked_bb) grpc_byte_buffer_destroy(c->parked_bb);
+    c->parked_bb = NULL;
     cqctx *q = c->q;
     c->next = q->free_list;
     q->free_list = c;
@@ -377,6 +399,102 @@ static bool outbox_push(tcall *c, grpc_byte_buffer *bb, bool final, int64_t dead
     return true;
 }
 
+enum { PUSH_QUEUED, PUSH_DROPPED, PUSH_PARKED };
+
+static void parked_add(pl_server *s, tcall *c);
+
+/* outbox_push for Execute's messages: after TR_PARK_AFTER_NS of waiting for a slow client the
+ * message is kept aside and the call parked (PUSH_PARKED: the runner must let go of the call;
+ * on_send resumes it). PUSH_DROPPED once cancelled or past deadline_ns. */
+static int outbox_push_or_park(tcall *c, grpc_byte_buffer *bb, int64_t deadline_ns) {
+    pl_server *s = c->s;
+    int64_t park_at = pl_now_ns() + TR_PARK_AFTER_NS;
+    pthread_mutex_lock(&c->mu);
+    bool late = false, park = false;
+    while (c->inflight && c->n_waiting >= TR_OUTBOX_WAITING && !is_cancelled(c) && !late &&
+           !park) {
+        int64_t until = deadline_ns && deadline_ns < park_at ? deadline_ns : park_at;
+        struct timespec ts = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT) {
+            int64_t now = pl_now_ns();
+            late = deadline_ns && now >= deadline_ns;
+            park = !late && now >= park_at;
+        }
+    }
+    if (is_cancelled(c) || late) {
+        pthread_mutex_unlock(&c->mu);
+        grpc_byte_buffer_destroy(bb);
+        return PUSH_DROPPED;
+    }
+    if (park && c->inflight && c->n_waiting >= TR_OUTBOX_WAITING) {
+        pthread_mutex_lock(&s->qmu);
+        bool room = s->n_parked < s->max_parked;
+        if (room) {
+            c->parked_bb = bb;
+            c->parked = true;
+            c->parked_deadline_ns = deadline_ns;
+            parked_add(s, c);
+        }
+        pthread_mutex_unlock(&s->qmu);
+        if (room) {
+            pthread_mutex_unlock(&c->mu);
+            return PUSH_PARKED;
+        }
+        while (c->inflight && c->n_waiting >= TR_OUTBOX_WAITING && !is_cancelled(c))
+            pthread_cond_wait(&c->cv, &c->mu); /* too many parked: wait as before */
+        if (is_cancelled(c)) {
+            pthread_mutex_unlock(&c->mu);
+            grpc_byte_buffer_destroy(bb);
+            return PUSH_DROPPED;
+        }
+    }
+    out_item it = {bb, false};
+    if (!c->inflight)
+        start_send_locked(c, it);
+    else
+        c->waiting[c->n_waiting++] = it;
+    pthread_mutex_unlock(&c->mu);
+    return PUSH_QUEUED;
+}
+
+/* ---------------------------------------------------------------- parked calls (qmu held) */
+
+static void parked_add(pl_server *s, tcall *c) {
+    c->pprev = NULL;
+    c->pnext = s->parked;
+    if (s->parked) s->parked->pprev = c;
+    s->parked = c;
+    s->n_parked++;
+}
+
+static void parked_remove(pl_server *s, tcall *c) {
+    if (c->pprev)
+        c->pprev->pnext = c->pnext;
+    else
+        s->parked = c->pnext;
+    if (c->pnext) c->pnext->pprev = c->pprev;
+    c->pnext = c->pprev = NULL;
+    s->n_parked--;
+}
+
+/* A parked call goes back to the runners (ahead of new calls; never refused). The call's lock
+ * is held and c->parked was true. */
+static void resume_locked(tcall *c) {
+    pl_server *s = c->s;
+    c->parked = false;
+    pthread_mutex_lock(&s->qmu);
+    parked_remove(s, c);
+    c->job = JOB_EXECUTE;
+    c->cnext = NULL;
+    if (s->cont_tail)
+        s->cont_tail->cnext = c;
+    else
+        s->cont_head = c;
+    s->cont_tail = c;
+    pthread_cond_signal(&s->qcv);
+    pthread_mutex_unlock(&s->qmu);
+}
+
 /* A send batch completed (lock held): free it, start the next. */
 static void send_done_locked(tcall *c, bool *final_done) {
     if (c->cur.bb) grpc_byte_buffer_destroy(c->cur.bb);
@@ -417,6 +535,15 @@ static void on_send(tcall *c, bool ok) {
     bool final_done = false;
     pthread_mutex_lock(&c->mu);
     send_done_locked(c, &final_done);
+    if (c->parked && c->n_waiting < TR_OUTBOX_WAITING) { /* the client took a message */
+        out_item it = {c->parked_bb, false};
+        c->parked_bb = NULL;
+        if (!c->inflight)
+            start_send_locked(c, it);
+        else
+            c->waiting[c->n_waiting++] = it;
+        resume_locked(c);
+    }
     pthread_mutex_unlock(&c->mu);
     if (final_done) {
         call_finished_hook(c);
@@ -648,38 +775,46 @@ static void run_unary(tcall *c) {
         return;
     }
     c->bytes = (int64_t)n;
-    finish_ok(c, bb_take(resp, resp, n));
+    finish_ok(c, bb_take(resp, resp, n, free_pl));
 }
 
+/* Execute: starts the query (first time) or resumes a parked one, then sends messages until
+ * the end, an error, or the client is too slow (the call is parked and the runner lets go). */
 static void run_execute(tcall *c) {
     pl_error err;
     pl_error_init(&err);
-    pl_srv_exec *x = NULL;
-    grpc_slice sl = bb_read_all(c->payload);
-    pl_status st = pl_srv_execute_start(&c->sc, GRPC_SLICE_START_PTR(sl), GRPC_SLICE_LENGTH(sl),
-                                        &x, &err);
-    grpc_slice_unref(sl);
-    grpc_byte_buffer_destroy(c->payload);
-    c->payload = NULL;
+    pl_status st = PL_OK;
+    if (!c->exec) {
+        grpc_slice sl = bb_read_all(c->payload);
+        st = pl_srv_execute_start(&c->sc, GRPC_SLICE_START_PTR(sl), GRPC_SLICE_LENGTH(sl),
+                                  &c->exec, &err);
+        grpc_slice_unref(sl);
+        grpc_byte_buffer_destroy(c->payload);
+        c->payload = NULL;
+    }
+    pl_srv_exec *x = c->exec;
     grpc_byte_buffer *last = NULL;
+    if (!st && is_cancelled(c)) st = pl_srv_execute_stop_reason(x, &err);
     while (!st) {
         pl_srv_msg m;
         bool done = false;
         st = pl_srv_execute_next_msg(x, &m, &done, &err);
         if (st || done) break;
         c->bytes += (int64_t)m.len;
-        grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len);
+        grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len, pl_srv_msg_free);
         if (pl_srv_execute_finished(x)) { /* the summary: goes out with the status */
             last = bb;
             break;
         }
-        if (!outbox_push(c, bb, false, pl_srv_execute_deadline(x)))
-            st = pl_srv_execute_stop_reason(x, &err);
+        int r = outbox_push_or_park(c, bb, pl_srv_execute_deadline(x));
+        if (r == PUSH_PARKED) return; /* the call is not ours any more */
+        if (r == PUSH_DROPPED) st = pl_srv_execute_stop_reason(x, &err);
     }
     if (x) {
         int64_t ipc_bytes;
         pl_srv_execute_progress(x, &c->rows, &ipc_bytes);
         pl_srv_execute_free(x);
+        c->exec = NULL;
     }
     if (st) {
         if (last) grpc_byte_buffer_destroy(last);
@@ -764,27 +899,32 @@ static void run_append(tcall *c) {
         return;
     }
     c->bytes += (int64_t)n;
-    append_recv(c, bb_take(ack, ack, n));
+    append_recv(c, bb_take(ack, ack, n, free_pl));
 }
 
 static void *runner_main(void *arg) {
     pl_server *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->qmu);
-        while (s->qlen == 0 && !s->qstop) pthread_cond_wait(&s->qcv, &s->qmu);
-        if (s->qlen == 0) {
+        while (s->qlen == 0 && !s->cont_head && !s->qstop) pthread_cond_wait(&s->qcv, &s->qmu);
+        tcall *c = s->cont_head;
+        if (c) { /* a resumed call first: it holds a query already */
+            s->cont_head = c->cnext;
+            if (!s->cont_head) s->cont_tail = NULL;
+        } else if (s->qlen > 0) {
+            c = s->ring[s->qhead];
+            s->qhead = (s->qhead + 1) % s->qcap;
+            s->qlen--;
+        } else {
             pthread_mutex_unlock(&s->qmu);
             break;
         }
-        tcall *c = s->ring[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
         pthread_mutex_unlock(&s->qmu);
         atomic_fetch_add(&s->running, 1);
         if (!c->t_run) c->t_run = pl_now_ns();
         job_kind job = c->job;
         c->job = JOB_NONE;
-        if (is_cancelled(c) && job != JOB_APPEND) {
+        if (is_cancelled(c) && job != JOB_APPEND && !c->exec) {
             set_status(c, GRPC_STATUS_CANCELLED, "cancelled before it started");
             outbox_push(c, NULL, true, 0);
         } else if (job == JOB_UNARY) {
@@ -883,6 +1023,11 @@ static void on_close(tcall *c) {
         __atomic_store_n(&c->cancel, 1, __ATOMIC_RELEASE);
         pthread_mutex_lock(&c->mu);
         pthread_cond_broadcast(&c->cv);
+        if (c->parked) { /* a runner ends it */
+            if (c->parked_bb) grpc_byte_buffer_destroy(c->parked_bb);
+            c->parked_bb = NULL;
+            resume_locked(c);
+        }
         pthread_mutex_unlock(&c->mu);
         if (c->method == PL_SRV_HEALTH_WATCH) health_watch_cancelled(c);
     }
@@ -936,6 +1081,12 @@ static void *hk_main(void *arg) {
         pthread_mutex_unlock(&s->smu);
         int64_t now = pl_now_ns();
         pl_srv_sweep(s->srv, now);
+        pthread_mutex_lock(&s->qmu); /* parked calls past their deadline */
+        for (tcall *c = s->parked; c; c = c->pnext)
+            if (c->parked_deadline_ns && now >= c->parked_deadline_ns)
+                grpc_call_cancel_with_status(c->call, GRPC_STATUS_DEADLINE_EXCEEDED,
+                                             "query exceeded its time limit", NULL);
+        pthread_mutex_unlock(&s->qmu);
         pl_srv_shm_sweep(s->srv, now, false);
         pthread_mutex_lock(&s->smu);
     }
@@ -1118,7 +1269,7 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
     s->grpc_inited = true;
     int64_t max_msg = cfg->max_message_bytes > 0 ? cfg->max_message_bytes : 64 << 20;
     if (max_msg > INT32_MAX) max_msg = INT32_MAX;
-    grpc_arg args[3];
+    grpc_arg args[6];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -1129,7 +1280,16 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
     args[2].type = GRPC_ARG_INTEGER; /* a second server on the same port must fail */
     args[2].key = (char *)GRPC_ARG_ALLOW_REUSEPORT;
     args[2].value.integer = 0;
-    grpc_channel_args cargs = {3, args};
+    args[3].type = GRPC_ARG_INTEGER; /* calls at once per connection (more wait client-side) */
+    args[3].key = (char *)GRPC_ARG_MAX_CONCURRENT_STREAMS;
+    args[3].value.integer = TR_MAX_STREAMS_PER_CONNECTION;
+    args[4].type = GRPC_ARG_INTEGER; /* find dead peers, so their queries are cancelled */
+    args[4].key = (char *)GRPC_ARG_KEEPALIVE_TIME_MS;
+    args[4].value.integer = TR_KEEPALIVE_MS;
+    args[5].type = GRPC_ARG_INTEGER;
+    args[5].key = (char *)GRPC_ARG_KEEPALIVE_TIMEOUT_MS;
+    args[5].value.integer = TR_KEEPALIVE_TIMEOUT_MS;
+    grpc_channel_args cargs = {6, args};
     s->server = grpc_server_create(&cargs, NULL);
 
     int n_cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -1138,6 +1298,9 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
     s->n_runners = cfg->max_concurrent_queries > 0 ? cfg->max_concurrent_queries
                                                    : 2 * (cfg->threads > 0 ? cfg->threads
                                                                            : (n_cores > 0 ? n_cores : 1));
+    s->max_parked = o->max_parked_calls > 0 ? o->max_parked_calls
+                    : o->max_parked_calls < 0 ? 0
+                                              : TR_MAX_PARKED;
     s->qcap = cfg->max_queued_queries > 0 ? cfg->max_queued_queries : TR_DEFAULT_QUEUE;
     s->ring = pl_calloc((size_t)s->qcap, sizeof(tcall *));
     s->runners = pl_calloc((size_t)s->n_runners, sizeof(pthread_t));
@@ -1210,6 +1373,7 @@ pl_srv *pl_server_service(pl_server *s) { return s->srv; }
 void pl_server_get_stats(pl_server *s, pl_server_stats *out) {
     pthread_mutex_lock(&s->qmu);
     out->queued = s->qlen;
+    out->parked = s->n_parked;
     pthread_mutex_unlock(&s->qmu);
     out->running = atomic_load(&s->running);
     out->open_calls = atomic_load(&s->open_calls);
@@ -1218,7 +1382,8 @@ void pl_server_get_stats(pl_server *s, pl_server_stats *out) {
 
 /* ---------------------------------------------------------------- shutdown */
 
-static void wait_notified(pl_server *s, int64_t grace_ms) {
+/* Waits for the shutdown tag (at most grace_ms; < 0 = no limit); true once it came. */
+static bool wait_notified(pl_server *s, int64_t grace_ms) {
     pthread_mutex_lock(&s->smu);
     if (grace_ms >= 0) {
         struct timespec ts;
@@ -1231,7 +1396,9 @@ static void wait_notified(pl_server *s, int64_t grace_ms) {
     } else {
         while (!s->notified) pthread_cond_wait(&s->scv, &s->smu);
     }
+    bool notified = s->notified;
     pthread_mutex_unlock(&s->smu);
+    return notified;
 }
 
 /* Frees what start made (threads already joined, the gRPC server destroyed or never
@@ -1278,8 +1445,7 @@ void pl_server_shutdown(pl_server *s) {
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
-    wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0);
-    if (!s->notified) {
+    if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);
         wait_notified(s, -1);
     }

@@ -5,7 +5,7 @@
 
 #include "server/service.h"
 
-/* One packed ExecuteResponse: len bytes at data, inside the allocation base (pl_free(base)).
+/* One packed ExecuteResponse: len bytes at data, inside the buffer base (pl_srv_msg_free).
  * The Arrow IPC bytes are written once, into the buffer that goes out on the wire; the
  * protobuf header (field tag and length) is put right before them. */
 typedef struct pl_srv_msg {
@@ -14,6 +14,8 @@ typedef struct pl_srv_msg {
     size_t len;
 } pl_srv_msg;
 
+/* Returns a message buffer (to a small cache of reusable buffers). Thread-safe. */
+void pl_srv_msg_free(void *base);
 /* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary. */
 pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err);
 /* True once the summary has been handed out (the last message). */

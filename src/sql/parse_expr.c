@@ -54,7 +54,8 @@ static pl_status parse_wrapped(const char *prefix, const char *text, const char 
     if (res.error) {
         int32_t pos = cursor_to_byte(pre, res.error->cursorpos);
         st = sq_fail(err, PL_ERR_SQL, pos, "%s", res.error->message ? res.error->message : "syntax error");
-    } else {
+    } else if ((st = pl_sql_check_tree_depth((const uint8_t *)res.parse_tree.data, res.parse_tree.len,
+                                             err)) == PL_OK) {
         *out = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
                                               (const uint8_t *)res.parse_tree.data);
         if (!*out) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");

@@ -957,6 +957,37 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
     return PL_OK;
 }
 
+/* A long AND/OR chain ("x = 1 OR x = 2 OR ... " with thousands of terms) as a balanced tree:
+ * a left-deep one would be as deep as the chain is long, and every recursive walk over
+ * expressions (binding, evaluation, printing) would need stack in proportion. */
+static pl_expr *balance(const char *fn, pl_expr **v, size_t lo, size_t hi, int32_t pos) {
+    if (hi - lo == 1) return v[lo];
+    size_t mid = lo + (hi - lo) / 2;
+    pl_expr *a = balance(fn, v, lo, mid, pos);
+    pl_expr *b = balance(fn, v, mid, hi, pos);
+    pl_expr *e = pl_expr_call2(fn, a, b); /* takes a and b, also on failure */
+    return e ? at(e, pos) : NULL;
+}
+
+static pl_status bool_chain(sq_scope *sc, const PgQuery__BoolExpr *be, const char *fn,
+                            pl_expr **out, pl_error *err) {
+    pl_expr **v = pl_calloc(be->n_args, sizeof *v);
+    if (!v) return NOMEM(err);
+    for (size_t i = 0; i < be->n_args; i++) {
+        pl_status st = sq_expr(sc, be->args[i], &v[i], err);
+        if (st) {
+            for (size_t k = 0; k < i; k++) pl_expr_release(v[k]);
+            pl_free(v);
+            return st;
+        }
+    }
+    pl_expr *e = balance(fn, v, 0, be->n_args, be->location);
+    pl_free(v);
+    if (!e) return NOMEM(err);
+    *out = e;
+    return PL_OK;
+}
+
 pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err) {
     if (!n) return pl_error_set(err, PL_ERR_SQL, "missing expression");
     switch (n->node_case) {
@@ -974,6 +1005,7 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
             return call1("not", a, be->location, out, err);
         }
         const char *fn = be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? "and" : "or";
+        if (be->n_args > 16) return bool_chain(sc, be, fn, out, err);
         pl_expr *acc = NULL;
         for (size_t i = 0; i < be->n_args; i++) {
             pl_expr *a = NULL;

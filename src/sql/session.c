@@ -232,7 +232,8 @@ static pl_status parse_script(const char *script, PgQuery__ParseResult **out, pl
     if (res.error) {
         st = pl_sql_fail_at(err, char_pos_to_byte(text, res.error->cursorpos), PL_ERR_SQL, "%s",
                             res.error->message ? res.error->message : "syntax error");
-    } else {
+    } else if ((st = pl_sql_check_tree_depth((const uint8_t *)res.parse_tree.data, res.parse_tree.len,
+                                             err)) == PL_OK) {
         *out = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
                                               (const uint8_t *)res.parse_tree.data);
         if (!*out) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");

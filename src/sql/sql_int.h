@@ -17,6 +17,13 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+/* Message levels a parse tree may have (two per operator: Node -> A_Expr -> Node ...). */
+#define PL_SQL_MAX_TREE_DEPTH 1200
+/* Walks libpg_query's protobuf parse tree (buf, len) without unpacking it: PL_ERR_LIMIT when
+ * it is nested deeper than PL_SQL_MAX_TREE_DEPTH (protobuf-c and the planner recurse per
+ * level). */
+pl_status pl_sql_check_tree_depth(const uint8_t *buf, size_t len, pl_error *err);
+
 /* Looks a table or view up by name (case-insensitive): a new reference in *out, or NULL when
  * there is none (not an error). */
 pl_df *pl_session_lookup(pl_session *s, const char *name);

@@ -53,20 +53,26 @@ static void test_handles(void **state) {
     assert_int_equal(pl_catalog_handle_put(c, "alice", df, 5, NULL, 100, now, 3, x, &g_err), PL_ERR_LIMIT);
     assert_non_null(strstr(g_err.msg, "too many handles"));
     ok(pl_catalog_handle_put(c, "bob", df, 5, NULL, 100, now, 3, x, E)); /* others unaffected */
-    assert_int_equal(pl_catalog_owner_handles(c, "alice"), 3);
+    assert_int_equal(pl_catalog_owner_handles(c, "alice"), 0); /* stamped at t=1000: long expired */
+    char y[33];
+    ok(pl_catalog_handle_put(c, "dave", df, 5, NULL, 60000000000ll, pl_now_ns(), 3, y, E));
+    ok(pl_catalog_handle_put(c, "dave", df, 5, NULL, 60000000000ll, pl_now_ns(), 3, y, E));
+    assert_int_equal(pl_catalog_owner_handles(c, "dave"), 2);
+    assert_true(pl_catalog_handle_drop(c, "dave", y));
+    assert_int_equal(pl_catalog_owner_handles(c, "dave"), 1);
     /* TTL: expired handles vanish; a renewal pushes the expiry */
     assert_true(pl_catalog_handle_renew(c, "alice", a, now + 90)); /* a now lives to 190 */
     assert_int_equal(pl_catalog_handle_get(c, "alice", b, now + 100, &got, NULL, &e2), PL_ERR_NOT_FOUND);
     ok(pl_catalog_handle_get(c, "alice", a, now + 150, &got, NULL, E));
     pl_df_release(got);
     assert_int_equal(pl_catalog_sweep(c, now + 150), 3); /* b, x of alice, bob's */
-    assert_int_equal(pl_catalog_n_handles(c), 1);
+    assert_int_equal(pl_catalog_n_handles(c), 2); /* a, and dave's (TTL a minute from now) */
     assert_true(pl_catalog_handle_drop(c, "alice", a));
     assert_false(pl_catalog_handle_drop(c, "alice", a));
-    assert_int_equal(pl_catalog_n_handles(c), 0);
+    assert_int_equal(pl_catalog_n_handles(c), 1);
     /* many handles (bucket growth), freed with the catalog */
     for (int i = 0; i < 2000; i++) ok(pl_catalog_handle_put(c, "carol", df, 1, NULL, 100, now, 0, x, E));
-    assert_int_equal(pl_catalog_n_handles(c), 2000);
+    assert_int_equal(pl_catalog_n_handles(c), 2001);
     ok(pl_catalog_handle_get(c, "carol", x, now, &got, NULL, E));
     pl_df_release(got);
     pl_df_release(df);

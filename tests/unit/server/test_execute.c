@@ -224,7 +224,7 @@ static void test_cancel_and_time_limit(void **state) {
     bool done;
     ok(pl_srv_execute_next_msg(x, &m, &done, E));
     assert_false(done);
-    pl_free(m.base);
+    pl_srv_msg_free(m.base);
     __atomic_store_n(&cancel, 1, __ATOMIC_RELEASE);
     pl_error_init(E);
     assert_int_equal(pl_srv_execute_next_msg(x, &m, &done, E), PL_ERR_CANCELLED);

@@ -335,7 +335,7 @@ static void test_levels_and_call_helper(void **state) {
     pl_log_call(&(pl_log_call_info){.request_id = "r3", .method = "Execute", .grpc_code = 13,
                                     .latency_ns = 2000000, .rows = 7, .bytes = 8});
     pl_log_call(&(pl_log_call_info){.request_id = "r4", .method = "Execute", .grpc_code = 0,
-                                    .latency_ns = 2000000, .rows = 7, .bytes = 8,
+                                    .latency_ns = 1899740, .rows = 7, .bytes = 8,
                                     .queued_ns = 250000, .cancelled = true});
     pl_log_init(PL_LOG_TEXT, PL_LOG_ERROR);
     pl_log(PL_LOG_WARN, NULL, "hidden too");
@@ -378,6 +378,7 @@ static void test_levels_and_call_helper(void **state) {
             assert_string_equal(jget(j, "rows"), "7");
             assert_string_equal(jget(j, "msg"), "call done");
             assert_string_equal(jget(j, "queue_ms"), "0.25");
+            assert_string_equal(jget(j, "ms"), "1.9"); /* rounded to the microsecond */
             assert_string_equal(jget(j, "cancelled"), "true");
         }
         n++;

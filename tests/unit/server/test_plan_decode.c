@@ -193,6 +193,31 @@ static void test_rename_drop_distinct_union(void **state) {
     cnt->aggregate = a;
     same(cnt, "SELECT count(*) AS n FROM (SELECT sym FROM 'trades.csv' UNION ALL SELECT sym FROM "
               "'trades.csv' UNION ALL SELECT sym FROM 'trades.csv')");
+    /* 5000 inputs: a balanced tree for the engine, not a chain 5000 deep */
+    pl_table *rows = sql_table("SELECT * FROM 'trades.csv' WHERE id < 2");
+    ok(pl_catalog_table_create(pl_srv_catalog(g_srv), "two", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
+    u = rel_new();
+    un = calloc(1, sizeof *un);
+    polaroid__v1__union__init(un);
+    un->n_inputs = 5000;
+    un->inputs = calloc(5000, sizeof *un->inputs);
+    for (int i = 0; i < 5000; i++) {
+        Polaroid__V1__Relation *tr = rel_new();
+        Polaroid__V1__TableRef *tref = calloc(1, sizeof *tref);
+        polaroid__v1__table_ref__init(tref);
+        tref->name = strdup("two");
+        tr->rel_case = POLAROID__V1__RELATION__REL_TABLE;
+        tr->table = tref;
+        un->inputs[i] = tr;
+    }
+    u->rel_case = POLAROID__V1__RELATION__REL_UNION;
+    u->union_ = un;
+    pl_srv_call c = make_call(g_srv, "");
+    pl_table *t = NULL;
+    ok(collect_rel(&c, u, &t));
+    assert_int_equal(t->n_rows, 10000);
+    pl_table_release(t);
 }
 
 static Polaroid__V1__Relation *join_of(Polaroid__V1__Relation *l, Polaroid__V1__Relation *r,
@@ -355,6 +380,31 @@ static void test_pl_sql_parse(void **state) {
     pl_type_release(t);
     assert_int_equal(pl_sql_parse_type("BIGINT) FROM x --", &t, &g_err), PL_ERR_SQL);
     assert_int_equal(pl_sql_parse_type("nonsense", &t, &g_err), PL_ERR_SQL);
+    /* hostile SQL: a 20000-term OR chain (balanced, not 20000 deep) works; 5000 nested
+     * operators are refused instead of overflowing the stack */
+    size_t cap = 20000 * 16 + 64;
+    char *big = malloc(cap);
+    size_t k = 0;
+    for (int i = 0; i < 20000; i++) k += (size_t)snprintf(big + k, cap - k, "%sid = %d", i ? " OR " : "", i * 7);
+    pl_srv_call c0 = make_call(g_srv, "");
+    pl_table *g0 = NULL;
+    ok(collect_rel(&c0, rel_filter(csv(), ex_sql(big)), &g0));
+    assert_int_equal(g0->n_rows, 15); /* multiples of 7 below 100 */
+    pl_table_release(g0);
+    k = (size_t)snprintf(big, cap, "SELECT count(*) AS n FROM 'trades.csv' WHERE ");
+    for (int i = 0; i < 20000; i++) k += (size_t)snprintf(big + k, cap - k, "%sid = %d", i ? " OR " : "", i * 7);
+    ok(collect_rel(&c0, rel_sql(big), &g0));
+    assert_int_equal(g0->n_rows, 1);
+    pl_table_release(g0);
+    k = (size_t)snprintf(big, cap, "id");
+    for (int i = 0; i < 5000; i++) k += (size_t)snprintf(big + k, cap - k, " + 1");
+    assert_int_equal(collect_rel(&c0, rel_filter(csv(), ex_sql(big)), &g0), PL_ERR_LIMIT);
+    assert_non_null(strstr(g_err.msg, "nested too deeply"));
+    k = (size_t)snprintf(big, cap, "SELECT id");
+    for (int i = 0; i < 5000; i++) k += (size_t)snprintf(big + k, cap - k, " + 1");
+    snprintf(big + k, cap - k, " FROM 'trades.csv'");
+    assert_int_equal(collect_rel(&c0, rel_sql(big), &g0), PL_ERR_LIMIT);
+    free(big);
     /* the server's cache of parsed SQL texts: an alias allowed in a select, then refused in a
      * filter (same text, cached), and the same text again from the cache */
     pl_srv_call c = make_call(g_srv, "");

@@ -299,6 +299,15 @@ static void test_write(void **state) {
     q->format = POLAROID__V1__READ_FILES__FORMAT__FORMAT_CSV;
     ok(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n));
     pl_free(resp);
+    /* a missing directory: NOT_FOUND; a directory as the target: INVALID_ARGUMENT */
+    free(q->path);
+    q->path = strdup("nodir/x.csv");
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_NOT_FOUND);
+    assert_non_null(strstr(g_err.msg, "directory \"nodir\" does not exist"));
+    free(q->path);
+    q->path = strdup("sub");
+    q->overwrite = true;
+    assert_int_equal(call_method(&c, PL_SRV_WRITE, &q->base, &resp, &n), PL_ERR_INVALID_ARG);
     tree_free(&q->base);
     pl_srv_free(s);
 }
@@ -694,6 +703,77 @@ static void test_limits_of_queries(void **state) {
     assert_int_equal(pl_srv_new(&cfg, &s, &g_err), PL_ERR_NOT_FOUND);
 }
 
+static void test_error_mapping(void **state) {
+    (void)state;
+    static const struct {
+        pl_status st;
+        const char *msg;
+        int code;
+    } cases[] = {
+        {PL_ERR_NOT_FOUND, "x", GRPC_STATUS_NOT_FOUND},
+        {PL_ERR_INVALID_ARG, "bad", GRPC_STATUS_INVALID_ARGUMENT},
+        {PL_ERR_SQL, "syntax error", GRPC_STATUS_INVALID_ARGUMENT},
+        {PL_ERR_TYPE, "no add(utf8, int64)", GRPC_STATUS_INVALID_ARGUMENT},
+        {PL_ERR_INVALID_ARG, "table \"t\" already exists", GRPC_STATUS_ALREADY_EXISTS},
+        {PL_ERR_LIMIT, "plan nested deeper than 256", GRPC_STATUS_INVALID_ARGUMENT},
+        {PL_ERR_LIMIT, "too many handles", GRPC_STATUS_RESOURCE_EXHAUSTED},
+        {PL_ERR_NOMEM, "memory limit", GRPC_STATUS_RESOURCE_EXHAUSTED},
+        {PL_ERR_CANCELLED, "query deadline exceeded", GRPC_STATUS_DEADLINE_EXCEEDED},
+        {PL_ERR_CANCELLED, "query cancelled", GRPC_STATUS_CANCELLED},
+        {PL_ERR_PERMISSION, "leaves the data root", GRPC_STATUS_PERMISSION_DENIED},
+        {PL_ERR_CORRUPT, "bad page", GRPC_STATUS_DATA_LOSS},
+        {PL_ERR_IO, "read failed", GRPC_STATUS_UNAVAILABLE},
+        {PL_ERR_UNSUPPORTED, "unions", GRPC_STATUS_UNIMPLEMENTED},
+        {PL_ERR_INTERNAL, "bug", GRPC_STATUS_INTERNAL},
+    };
+    for (size_t i = 0; i < PL_ARRAY_LEN(cases); i++) {
+        pl_error e;
+        pl_error_init(&e);
+        pl_error_set(&e, cases[i].st, "%s", cases[i].msg);
+        assert_int_equal(pl_srv_grpc_code(&e), cases[i].code);
+    }
+    /* the detail: every field, the root stripped */
+    pl_error e;
+    pl_error_init(&e);
+    pl_error_set(&e, PL_ERR_CORRUPT, "\"%s/a/b.parquet\": bad page", g_root);
+    pl_error_set_path(&e, "/x");
+    assert_true(strlen(g_root) < 200);
+    snprintf(e.path, sizeof e.path, "%.200s/a/b.parquet", g_root);
+    snprintf(e.hint, sizeof e.hint, "rewrite it");
+    e.row_group = 3;
+    e.byte_offset = 91234;
+    e.sql_pos = -1;
+    pl_error_set_column(&e, 2, "price");
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(pl_srv_error_detail(&e, g_root, "req-1", &bytes, &len), PL_OK);
+    Polaroid__V1__ErrorDetail *d = polaroid__v1__error_detail__unpack(NULL, len, bytes);
+    assert_non_null(d);
+    assert_string_equal(d->status, pl_status_name(PL_ERR_CORRUPT));
+    assert_string_equal(d->message, "\"a/b.parquet\": bad page");
+    assert_string_equal(d->path, "a/b.parquet");
+    assert_string_equal(d->hint, "rewrite it");
+    assert_string_equal(d->column, "price");
+    assert_int_equal(d->column_index, 2);
+    assert_int_equal(d->row_group, 3);
+    assert_int_equal(d->byte_offset, 91234);
+    assert_int_equal(d->sql_position, -1);
+    assert_string_equal(d->request_id, "req-1");
+    polaroid__v1__error_detail__free_unpacked(d, NULL);
+    pl_free(bytes);
+    /* the allocator refuses what a hostile length could ask for, and counts */
+    ProtobufCAllocator *a = pl_srv_pb_allocator();
+    pl_srv_pb_set_max_alloc(1 << 20);
+    int64_t before = pl_srv_pb_allocated_bytes();
+    void *p = a->alloc(a->allocator_data, 1000);
+    assert_non_null(p);
+    assert_int_equal(pl_srv_pb_allocated_bytes() - before, 1000);
+    a->free(a->allocator_data, p);
+    assert_int_equal(pl_srv_pb_allocated_bytes(), before);
+    assert_null(a->alloc(a->allocator_data, (size_t)2 << 20));
+    pl_srv_pb_set_max_alloc(0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_method_table),
@@ -707,6 +787,7 @@ int main(void) {
         cmocka_unit_test(test_tables_and_append),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_limits_of_queries),
+        cmocka_unit_test(test_error_mapping),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

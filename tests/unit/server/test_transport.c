@@ -141,7 +141,7 @@ static void on_done(void *user, const pl_server_call_info *info) {
 /* ---------------------------------------------------------------- server */
 
 typedef struct srv_setup {
-    int32_t max_concurrent, max_queued;
+    int32_t max_concurrent, max_queued, max_parked;
     int64_t query_timeout_ms, grace_ms;
     bool tokens;
 } srv_setup;
@@ -157,6 +157,7 @@ static pl_server *start(const srv_setup *ss) {
         o.srv.max_queued_queries = ss->max_queued;
         o.srv.query_timeout_ms = ss->query_timeout_ms;
         if (ss->grace_ms) o.shutdown_grace_ms = ss->grace_ms;
+        o.max_parked_calls = ss->max_parked;
     }
     char tokens[512];
     snprintf(tokens, sizeof tokens, "%s/tokens.txt", g_root);
@@ -628,6 +629,7 @@ static void test_queue_full(void **state) {
     srv_setup ss = {0};
     ss.max_concurrent = 1;
     ss.max_queued = 1;
+    ss.max_parked = -1; /* the slow client keeps its runner */
     pl_server *s = start(&ss);
     grpc_channel *ch = connect_to(s);
     bg_call slow = {0};
@@ -653,6 +655,53 @@ static void test_queue_full(void **state) {
     assert_int_equal(queued.r->code, GRPC_STATUS_OK);
     reply_free(queued.r);
     grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+/* A client that stops reading does not hold a runner: its call is parked, other queries run
+ * on the only runner meanwhile, and the parked call resumes and completes when it reads. */
+static void test_slow_client_parked(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.max_concurrent = 1;
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    grpc_channel *ch2 = connect_to(s); /* its own connection: no shared flow-control window */
+    bg_call slow = {0};
+    slow.co.stall_ms = 1500;
+    bg_start(&slow, s, ch, 4096);
+    pl_server_stats st = {0};
+    for (int i = 0; i < 5000 && st.parked == 0; i++) {
+        pl_server_get_stats(s, &st);
+        usleep(1000);
+    }
+    assert_int_equal(st.parked, 1);
+    assert_int_equal(st.running, 0);
+    pl_table *ref = reference_table("t.parquet");
+    for (int k = 0; k < 3; k++) { /* the only runner is free for others */
+        packed req = execute_request("t.parquet", 0, 0);
+        reply *r = call(ch2, EXECUTE, req.p, req.n, NULL);
+        free(req.p);
+        assert_int_equal(r->code, GRPC_STATUS_OK);
+        int64_t rows;
+        pl_table *t = decode_execute(r, &rows, 0);
+        assert_true(pl_table_equals(t, ref));
+        pl_table_release(t);
+        reply_free(r);
+    }
+    pthread_join(slow.th, NULL);
+    assert_int_equal(slow.r->code, GRPC_STATUS_OK);
+    int64_t rows;
+    pl_table *t = decode_execute(slow.r, &rows, 4096);
+    assert_true(pl_table_equals(t, ref));
+    assert_int_equal(rows, N_ROWS);
+    pl_table_release(t);
+    reply_free(slow.r);
+    pl_table_release(ref);
+    pl_server_get_stats(s, &st);
+    assert_int_equal(st.parked, 0);
+    grpc_channel_destroy(ch);
+    grpc_channel_destroy(ch2);
     pl_server_free(s);
 }
 
@@ -990,6 +1039,70 @@ static void test_append_stream(void **state) {
     pl_server_free(s);
 }
 
+/* Hostile bytes to every method (unary and streaming): an error status, never a crash; the
+ * server keeps serving. Also a unix socket listener. */
+static void test_hostile_requests(void **state) {
+    (void)state;
+    pl_server_opts o;
+    pl_server_opts_init(&o);
+    o.srv.data_root = g_root;
+    char sock[300];
+    snprintf(sock, sizeof sock, "unix:%s/s.sock", g_root);
+    o.listen = sock;
+    o.network_threads = 1;
+    pl_server *s = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_server_start(&o, &s, &err), PL_OK);
+    assert_int_equal(pl_server_port(s), 0);
+    assert_string_equal(pl_server_address(s), sock);
+    grpc_channel *ch = connect_to(s);
+    uint8_t junk[64];
+    uint32_t seed = 12345;
+    for (int m = 0; m < PL_SRV_N_METHODS; m++) {
+        if (pl_srv_method_kind((pl_srv_method)m) == PL_SRV_BIDI_STREAM) continue;
+        if (m == PL_SRV_HEALTH_WATCH) continue; /* a valid watch stays open */
+        for (int k = 0; k < 8; k++) {
+            size_t n = (size_t)(k * 8);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                junk[i] = (uint8_t)(seed >> 16);
+            }
+            if (k == 1) { /* a length prefix claiming 2 GB */
+                junk[0] = 0x0a;
+                junk[1] = 0xff;
+                junk[2] = 0xff;
+                junk[3] = 0xff;
+                junk[4] = 0xff;
+                junk[5] = 0x07;
+            }
+            reply *r = call(ch, pl_srv_method_path((pl_srv_method)m), junk, n, NULL);
+            if (r->code == GRPC_STATUS_OK) { /* empty requests are valid for some methods */
+                assert_true(n == 0 || m == PL_SRV_SERVER_INFO || m == PL_SRV_LIST_TABLES ||
+                            m == PL_SRV_HEALTH_CHECK || m == PL_SRV_HEARTBEAT ||
+                            m == PL_SRV_DROP_HANDLE || m == PL_SRV_RELEASE_SHM);
+            } else {
+                if (r->code != GRPC_STATUS_INVALID_ARGUMENT && r->code != GRPC_STATUS_NOT_FOUND &&
+                    r->code != GRPC_STATUS_RESOURCE_EXHAUSTED)
+                    fprintf(stderr, "method %d, %zu bytes: %d %s\n", m, n, r->code, r->details);
+                assert_true(r->code == GRPC_STATUS_INVALID_ARGUMENT ||
+                            r->code == GRPC_STATUS_NOT_FOUND ||
+                            r->code == GRPC_STATUS_RESOURCE_EXHAUSTED);
+            }
+            reply_free(r);
+        }
+    }
+    reply *r = call(ch, "/polaroid.v1.Polaroid/ServerInfo", NULL, 0, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    Polaroid__V1__ServerInfoResponse *info =
+        polaroid__v1__server_info_response__unpack(NULL, r->lens[0], r->msgs[0]);
+    assert_true(info->same_host); /* a unix socket peer */
+    polaroid__v1__server_info_response__free_unpacked(info, NULL);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_info_and_health),
@@ -997,11 +1110,13 @@ int main(void) {
         cmocka_unit_test(test_execute_missing_file),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_queue_full),
+        cmocka_unit_test(test_slow_client_parked),
         cmocka_unit_test(test_cancel_mid_stream),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
         cmocka_unit_test(test_append_stream),
+        cmocka_unit_test(test_hostile_requests),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
