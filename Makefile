@@ -14,7 +14,7 @@ FUZZ_BRIEF_SECONDS ?= 4
 
 
 .PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
-        bench install clean check-symbols tsan check-install diff sqltest sqltest-all proto pytest-server
+        bench install clean check-symbols tsan check-install diff sqltest sqltest-all proto pytest-server pytest-async
 
 all: build
 
@@ -39,7 +39,7 @@ run: setup build
 
 test: setup build-asan build
 	$(MAKE) --no-print-directory unit conformance interop cli fuzz-replay fuzz-brief check-symbols \
-	        check-install diff pytest-server
+	        check-install diff pytest-server pytest-async
 	@echo "make test: all passed"
 
 unit: build-asan
@@ -58,6 +58,11 @@ cli: build-asan
 # the Python package against a real `polaroid serve` (tests/server/README.md)
 pytest-server: build-asan
 	POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/server
+
+# the asyncio client (Result/Option, batching, streaming, appends, resilience, WebSocket feed)
+# against a real `polaroid serve` (tests/async/conftest.py)
+pytest-async: build-asan
+	POLAROID=build-asan/polaroid $(PY) -m pytest -q tests/async
 
 # regenerates the Python protocol stubs (python/polaroid/_proto) after a .proto change
 proto:

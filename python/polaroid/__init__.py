@@ -93,3 +93,8 @@ def concat(frames: Sequence[DataFrame], *, distinct: bool = False) -> DataFrame:
     if not frames:
         raise ValueError("concat needs at least one DataFrame")
     return frames[0].union(*frames[1:], distinct=distinct)
+
+# errors as values (the asyncio client returns them): polaroid.Ok(...), match r: case Err(e): ...
+from .result import Err, Nothing, Ok, Option, Result, Some  # noqa: E402
+
+__all__ += ["Result", "Ok", "Err", "Option", "Some", "Nothing"]

@@ -368,6 +368,8 @@ static bool dot_command(sql_cli *c, const char *line) {
     if (!strcmp(cmd, ".quit") || !strcmp(cmd, ".exit") || !strcmp(cmd, ".q")) return false;
     if (!strcmp(cmd, ".help")) {
         fputs(g_shell_help, stdout);
+    } else if (c->client && (!strcmp(cmd, ".tables") || !strcmp(cmd, ".schema"))) {
+        fprintf(stderr, "%s is not available with --server (query the server instead)\n", cmd);
     } else if (!strcmp(cmd, ".tables")) {
         for (int32_t i = 0; i < pl_session_n_objects(c->s); i++) {
             bool v;

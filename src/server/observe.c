@@ -17,13 +17,24 @@
 #include "server/catalog.h"
 #include "server/log.h"
 
-#define OBS_CLI_VERSION "0.1.0"
+/* the build version, as ServerInfo reports it (service.c) */
+#ifndef PL_VERSION
+#define PL_VERSION "0.1.0"
+#endif
+
+typedef enum { G_QUEUED, G_RUNNING, G_OPEN, G_MEMORY, G_HANDLES, G_TABLES, G_N } gauge_kind;
+
+typedef struct gauge_arg {
+    struct pl_srv_obs *ob;
+    gauge_kind kind;
+} gauge_arg;
 
 struct pl_srv_obs {
     pl_metrics *m;
     pl_metrics_http *http;
     pthread_mutex_t lock;
     pl_server *srv; /* protected by lock; NULL when detached */
+    gauge_arg args[G_N]; /* what each gauge callback reads */
 };
 
 static void on_call_done(void *user, const pl_server_call_info *ci) {
@@ -54,15 +65,6 @@ static void on_call_done(void *user, const pl_server_call_info *ci) {
 
 /* ---------------------------------------------------------------- gauges */
 
-typedef enum { G_QUEUED, G_RUNNING, G_OPEN, G_MEMORY, G_HANDLES, G_TABLES } gauge_kind;
-
-typedef struct gauge_arg {
-    pl_srv_obs *ob;
-    gauge_kind kind;
-} gauge_arg;
-
-static gauge_arg g_args[6]; /* one server per process: set by pl_srv_obs_new */
-
 static int64_t read_gauge(void *arg) {
     gauge_arg *g = arg;
     pl_srv_obs *ob = g->ob;
@@ -80,6 +82,7 @@ static int64_t read_gauge(void *arg) {
             break;
         case G_MEMORY: v = pl_srv_memory_in_use(pl_server_service(s)); break;
         case G_HANDLES: v = pl_catalog_n_handles(pl_srv_catalog(pl_server_service(s))); break;
+        case G_N: break;
         case G_TABLES: {
             char **names = NULL;
             int32_t n = 0;
@@ -107,7 +110,7 @@ pl_status pl_srv_obs_new(pl_server_opts *o, const char *metrics_listen, const ch
     pl_srv_obs *ob = pl_calloc(1, sizeof *ob);
     if (!ob) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&ob->lock, NULL);
-    pl_status st = pl_metrics_new(OBS_CLI_VERSION, &ob->m, err);
+    pl_status st = pl_metrics_new(PL_VERSION, &ob->m, err);
     if (st) {
         pl_srv_obs_free(ob);
         return st;
@@ -118,8 +121,8 @@ pl_status pl_srv_obs_new(pl_server_opts *o, const char *metrics_listen, const ch
         {PL_METRIC_CALLS_IN_FLIGHT, G_OPEN},  {PL_METRIC_MEMORY_BYTES, G_MEMORY},
         {PL_METRIC_OPEN_HANDLES, G_HANDLES},  {PL_METRIC_LIVE_TABLES, G_TABLES}};
     for (size_t i = 0; i < PL_ARRAY_LEN(map); i++) {
-        g_args[i] = (gauge_arg){ob, map[i].k};
-        pl_metrics_gauge_callback(ob->m, map[i].g, read_gauge, &g_args[i]);
+        ob->args[i] = (gauge_arg){ob, map[i].k};
+        pl_metrics_gauge_callback(ob->m, map[i].g, read_gauge, &ob->args[i]);
     }
     if (metrics_listen) {
         st = pl_metrics_http_start(ob->m, metrics_listen, &ob->http, err);

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The asyncio client's benchmark (issue 8): from one Python process with AsyncPolaroidClient,
+
+  seed    batch_read + batch_collect of the tick files through `polaroid serve` vs Polars reading
+          them in-process (pl.read_parquet per file, and pl.scan_parquet(glob).collect());
+  qps     small point queries (an equality filter on the sorted key of the 1 M-row points table,
+          held server-side) from 100 and 500 asyncio tasks through max_concurrent=50: QPS,
+          p50/p99 and client CPU per query; against polaroid and against the Python grpc.aio +
+          Polars peer (bench/server/peer_polars_aio.py, same protocol, same client);
+  append  append_record of N records, then flush: records/s acknowledged.
+
+  bench/async_bench.py [--small] [--parts seed,qps,append] [--seconds S] [--json PATH]
+
+Data: data/bench/ticks (--small: data/sample/ticks) and data/bench/server/points.parquet (made by
+`make bench`'s server group; bench/server/gen_server.py). Servers run on loopback with the
+release binary (build/polaroid, or $POLAROID). Writes build/bench/async.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "python"))
+DATA = os.path.join(ROOT, "data")
+
+import polaroid as pd  # noqa: E402
+from polaroid.async_client import AsyncPolaroidClient  # noqa: E402
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Proc:
+    def __init__(self, argv, pattern: str) -> None:
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            line = self.p.stdout.readline()
+            if not line:
+                break
+            m = re.search(pattern, line)
+            if m:
+                self.addr = m.group(1)
+                return
+        self.p.kill()
+        raise RuntimeError(f"{argv[0]} did not start")
+
+    def stop(self) -> None:
+        self.p.terminate()
+        try:
+            self.p.wait(20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+
+def polaroid_server(threads: int = 0) -> Proc:
+    binary = os.environ.get("POLAROID", os.path.join(ROOT, "build", "polaroid"))
+    argv = [binary, "serve", "--listen", "127.0.0.1:0", "--data-root", DATA]
+    if threads:
+        argv += ["--threads", str(threads)]
+    return Proc(argv, r"listening on (\S+?), data root")
+
+
+def peer_server() -> Proc:
+    return Proc([sys.executable, os.path.join(HERE, "server", "peer_polars_aio.py"), "--listen", "127.0.0.1:0",
+                 "--data-root", DATA, "--table", "points=bench/server/points.parquet"], r"READY (\S+)")
+
+
+# ------------------------------------------------------------------ parts
+
+
+async def part_seed(addr: str, files, out: dict) -> None:
+    rel = [os.path.relpath(f, DATA) for f in files]
+    async with AsyncPolaroidClient(addr, max_concurrent=8, timeout=600) as c:
+        t0, c0 = time.perf_counter(), cpu()
+        frames = await c.batch_read(rel)
+        tables = await c.batch_collect(frames)
+        dt, dc = time.perf_counter() - t0, cpu() - c0
+        bad = [r for r in tables if r.is_err()]
+        if bad:
+            raise RuntimeError(f"seed: {bad[0]}")
+        rows = sum(t.unwrap().num_rows for t in tables)
+        nbytes = sum(t.unwrap().nbytes for t in tables)
+        del tables, frames
+    out["seed_polaroid"] = {"seconds": dt, "client_cpu_s": dc, "rows": rows, "bytes": nbytes}
+    import polars as pl
+
+    t0 = time.perf_counter()
+    n = sum(pl.read_parquet(f).height for f in files)
+    out["seed_polars_read_each"] = {"seconds": time.perf_counter() - t0, "rows": n}
+    t0 = time.perf_counter()
+    n = pl.scan_parquet(files).collect().height
+    out["seed_polars_scan_glob"] = {"seconds": time.perf_counter() - t0, "rows": n}
+
+
+async def part_qps(addr: str, engine: str, tasks: int, seconds: float, out: list, setup: bool) -> None:
+    async with AsyncPolaroidClient(addr, max_concurrent=50, timeout=60) as c:
+        if setup:  # polaroid: the points table held in server memory
+            (await c.create_table("points", data=c.scan_frame("bench/server/points.parquet"),
+                                  replace=True)).unwrap()
+        pts = c.table("points")
+        plans = [pts.filter(pd.col("key") == k) for k in range(1000, 1000 + 997 * 7, 7)]
+        r = (await c.collect(plans[0])).unwrap()
+        assert r.num_rows >= 1, r
+        lat = []
+        stop = time.perf_counter() + seconds
+        errors = 0
+
+        async def task(i: int) -> None:
+            nonlocal errors
+            j = i
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                r = await c.collect(plans[j % len(plans)])
+                lat.append(time.perf_counter() - t0)
+                errors += r.is_err()
+                j += 1
+
+        t0, c0 = time.perf_counter(), cpu()
+        await asyncio.gather(*(task(i) for i in range(tasks)))
+        dt, dc = time.perf_counter() - t0, cpu() - c0
+        lat.sort()
+        n = len(lat)
+        out.append({"engine": engine, "tasks": tasks, "queries": n, "errors": errors, "qps": n / dt,
+                    "p50_ms": lat[n // 2] * 1e3, "p99_ms": lat[min(n - 1, int(n * 0.99))] * 1e3,
+                    "client_cpu_us": dc / max(1, n) * 1e6, "peak_in_flight": c.stats.peak_in_flight})
+
+
+async def part_append(addr: str, n: int, out: dict) -> None:
+    async with AsyncPolaroidClient(addr, timeout=60) as c:
+        (await c.create_table("bench_ticks", {"ts": "BIGINT", "symbol": "VARCHAR", "price": "DOUBLE",
+                                              "size": "BIGINT"}, replace=True)).unwrap()
+        recs = [{"ts": i, "symbol": "AAPL" if i % 3 else "MSFT", "price": 100.0 + (i % 97) * 0.01, "size": i % 500}
+                for i in range(n)]
+        t0, c0 = time.perf_counter(), cpu()
+        for r in recs:
+            await c.append_record(r, table="bench_ticks")
+        f = await c.flush()
+        dt, dc = time.perf_counter() - t0, cpu() - c0
+        assert f.unwrap() == n, f
+        cnt = (await c.query("SELECT count(*) AS n FROM bench_ticks")).unwrap()["n"][0].as_py()
+        assert cnt == n
+        out["append"] = {"records": n, "seconds": dt, "records_per_s": n / dt, "client_cpu_s": dc,
+                         "requests": c.stats.append_requests}
+        await c.drop_table("bench_ticks")
+
+
+def _scan_frame(self, path: str):
+    from polaroid.frame import read_files_relation
+
+    return self._df(read_files_relation(path, "parquet"))
+
+
+AsyncPolaroidClient.scan_frame = _scan_frame  # a lazy frame without the Schema check
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--small", action="store_true", help="the 5 sample tick files, shorter runs")
+    ap.add_argument("--parts", default="seed,qps,append")
+    ap.add_argument("--seconds", type=float, default=5.0, help="per QPS measurement")
+    ap.add_argument("--tasks", default="100,500")
+    ap.add_argument("--records", type=int, default=500_000)
+    ap.add_argument("--no-peer", action="store_true", help="skip the grpc.aio + Polars peer")
+    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "async.json"))
+    a = ap.parse_args()
+    parts = a.parts.split(",")
+    out: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "small": a.small}
+    s = polaroid_server()
+    try:
+        if "seed" in parts:
+            files = sorted(glob.glob(os.path.join(DATA, "sample" if a.small else "bench", "ticks", "*.parquet")))
+            print(f"seed: {len(files)} tick files", flush=True)
+            asyncio.run(part_seed(s.addr, files, out))
+            p, e, g = out["seed_polaroid"], out["seed_polars_read_each"], out["seed_polars_scan_glob"]
+            print(f"  AsyncPolaroidClient batch_read+batch_collect: {p['seconds']:.2f} s ({p['rows']} rows, "
+                  f"{p['bytes'] / 1e9:.2f} GB, client CPU {p['client_cpu_s']:.2f} s)")
+            print(f"  Polars in-process read_parquet per file:      {e['seconds']:.2f} s")
+            print(f"  Polars in-process scan_parquet(files):         {g['seconds']:.2f} s")
+        if "qps" in parts:
+            rows: list = []
+            out["qps"] = rows
+            for t in [int(x) for x in a.tasks.split(",")]:
+                asyncio.run(part_qps(s.addr, "polaroid", t, a.seconds, rows, setup=True))
+            if not a.no_peer:
+                peer = peer_server()
+                try:
+                    for t in [int(x) for x in a.tasks.split(",")]:
+                        asyncio.run(part_qps(peer.addr, "polars-aio", t, a.seconds, rows, setup=False))
+                finally:
+                    peer.stop()
+            print("qps: point queries from asyncio tasks (max_concurrent=50), one client process")
+            print(f"  {'server':12} {'tasks':>5} {'QPS':>7} {'p50 ms':>7} {'p99 ms':>7} {'client us/q':>11} {'errors':>6}")
+            for r in rows:
+                print(f"  {r['engine']:12} {r['tasks']:>5} {r['qps']:>7.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
+                      f"{r['client_cpu_us']:>11.0f} {r['errors']:>6}")
+        if "append" in parts:
+            n = min(a.records, 100_000) if a.small else a.records
+            asyncio.run(part_append(s.addr, n, out))
+            r = out["append"]
+            print(f"append: {r['records']} records in {r['seconds']:.2f} s = {r['records_per_s']:.0f} records/s "
+                  f"acknowledged ({r['requests']} Append requests)")
+    finally:
+        s.stop()
+    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    with open(a.json, "w") as fh:
+        json.dump(out, fh, indent=1)
+    print(f"wrote {a.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
