@@ -305,7 +305,12 @@ def test_metrics_and_json_logs(polaroid, root):
         assert r.rc == 0, r.err
         r = polaroid("sql", "--server", s.address, "SELECT * FROM 'missing.parquet'")
         assert r.rc == 1
-        after = samples(scrape(url))
+        # the server counts a call just after its status went out: wait for the second one
+        for _ in range(100):
+            after = samples(scrape(url))
+            if after.get('polaroid_call_duration_seconds_count{method="Execute"}', 0) >= 2:
+                break
+            time.sleep(0.05)
         assert after.get('polaroid_calls_total{method="Execute",code="OK"}', 0) == 1
         assert after.get('polaroid_calls_total{method="Execute",code="NOT_FOUND"}', 0) == 1
         assert after['polaroid_call_duration_seconds_count{method="Execute"}'] == 2

@@ -580,7 +580,7 @@ static void test_http_endpoint(void **state) {
     int64_t t0 = pl_now_ns();
     r = request(port, get, strlen(get));
     assert_non_null(strstr(r, "200 OK"));
-    assert_true(pl_now_ns() - t0 < 2000000000LL);
+    assert_true(pl_now_ns() - t0 < 4000000000LL); /* not the 5 s of waiting for a slot */
     free(r);
     for (size_t i = 0; i < PL_ARRAY_LEN(idle); i++) close(idle[i]);
 
@@ -592,14 +592,14 @@ static void test_http_endpoint(void **state) {
     int64_t waited = pl_now_ns() - t0;
     assert_int_equal(got, 0);
     assert_true(waited >= (PL_METRICS_HTTP_TIMEOUT_MS - 200) * 1000000LL);
-    assert_true(waited < (PL_METRICS_HTTP_TIMEOUT_MS + 3000) * 1000000LL);
+    assert_true(waited < (PL_METRICS_HTTP_TIMEOUT_MS + 8000) * 1000000LL); /* loaded machines */
     close(fd);
 
     /* stop with a client still connected: prompt, no leak */
     fd = connect_to(port);
     t0 = pl_now_ns();
     pl_metrics_http_stop(h);
-    assert_true(pl_now_ns() - t0 < 1000000000LL);
+    assert_true(pl_now_ns() - t0 < 3000000000LL);
     got = recv(fd, &c, 1, 0);
     assert_true(got <= 0);
     close(fd);
