@@ -85,6 +85,7 @@ def peer_server() -> Proc:
 async def part_seed(addr: str, files, out: dict) -> None:
     rel = [os.path.relpath(f, DATA) for f in files]
     async with AsyncPolaroidClient(addr, max_concurrent=8, timeout=600) as c:
+        (await c.wait_ready()).unwrap()
         t0, c0 = time.perf_counter(), cpu()
         frames = await c.batch_read(rel)
         tables = await c.batch_collect(frames)

@@ -44,7 +44,8 @@ import pyarrow as pa
 from . import _ipc
 from ._proto import health_pb2, polaroid_pb2 as pb
 from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request,
-                        csv_options, execute_request, schema_of, to_arrow, write_request)
+                        csv_options, execute_request, map_shared_memory, schema_of, to_arrow,
+                        write_request)
 from ._resilience import BreakerState, CircuitBreaker, CircuitOpenError, RetryPolicy
 from .errors import (CancelledError, InvalidArgumentError, PolaroidError, UnavailableError,
                      from_rpc_error)
@@ -139,6 +140,9 @@ class AsyncPolaroidClient:
       heartbeat_interval: seconds between renewals of this client's handles (default a third
         of their TTL).
       max_message_bytes: largest Execute response message to ask for (0 = server default).
+      shared_memory: same-host fast path for ``collect``: results larger than
+        ``shared_memory_min_bytes`` come back as an Arrow IPC file under /dev/shm that the client
+        maps without a copy (None = when the server offers it and the connection is local).
       append_batch_records / append_flush_interval: an append buffer is sent when it holds this
         many records, or this many seconds after its first record.
       append_max_pending: records buffered or sent-but-unacknowledged per table at most;
@@ -162,6 +166,8 @@ class AsyncPolaroidClient:
         heartbeat_interval: Optional[float] = None,
         max_message_bytes: int = 0,
         keep_dictionaries: bool = False,
+        shared_memory: Optional[bool] = None,
+        shared_memory_min_bytes: int = 8 << 20,
         append_batch_records: int = 8192,
         append_flush_interval: float = 0.05,
         append_max_pending: int = 262144,
@@ -175,6 +181,10 @@ class AsyncPolaroidClient:
         self.timeout = timeout
         self.max_message_bytes = int(max_message_bytes)
         self.keep_dictionaries = bool(keep_dictionaries)
+        self.shared_memory = shared_memory
+        self.shared_memory_min_bytes = int(shared_memory_min_bytes)
+        self._shm_ok: Optional[bool] = None if shared_memory is None else bool(shared_memory)
+        self._shm_probe: Optional[asyncio.Future] = None
         self.heartbeat_interval = heartbeat_interval
         self.append_batch_records = max(1, int(append_batch_records))
         self.append_flush_interval = float(append_flush_interval)
@@ -264,6 +274,8 @@ class AsyncPolaroidClient:
         self._drop_table_rpc = u("DropTable", pb.DropTableRequest, pb.DropTableResponse)
         self._list_tables_rpc = u("ListTables", pb.ListTablesRequest, pb.ListTablesResponse)
         self._server_info_rpc = u("ServerInfo", pb.ServerInfoRequest, pb.ServerInfoResponse)
+        self._release_shm_rpc = u("ReleaseSharedMemory", pb.ReleaseSharedMemoryRequest,
+                                  pb.ReleaseSharedMemoryResponse)
         self._append_rpc = ch.stream_stream(_P + "Append", request_serializer=pb.AppendRequest.SerializeToString,
                                             response_deserializer=pb.AppendAck.FromString)
         self._health_rpc = u("Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse,
@@ -421,7 +433,8 @@ class AsyncPolaroidClient:
         return r.map(lambda resp: health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status))
 
     async def wait_ready(self, timeout: float = 10.0) -> Result[None, PolaroidError]:
-        """Waits until the channel connects and the server answers a health check."""
+        """Waits until the channel connects and the server answers a health check (and, with
+        ``shared_memory=None``, settles whether the same-host path is available)."""
         if self._closing:
             return Err(_closed_error(self.target))
         self._ensure()
@@ -439,6 +452,8 @@ class AsyncPolaroidClient:
                                        metadata=self._metadata)
                 if self.breaker is not None and self.breaker.state != BreakerState.CLOSED:
                     self.breaker.reset()
+                if self._shm_ok is None:
+                    await self._shared_memory_ok()  # settle the same-host path now
                 return Ok(None)
             except grpc.aio.AioRpcError as e:
                 last = from_rpc_error(e)
@@ -627,7 +642,23 @@ class AsyncPolaroidClient:
         if isinstance(plan, Err):
             return plan
         req = self._execute_request(plan, timeout, keep_dictionaries=keep_dictionaries)
+        if self._shm_ok:
+            req.options.allow_shared_memory = True
+            req.options.shared_memory_min_bytes = self.shared_memory_min_bytes
+        elif self._shm_ok is None and self._shm_probe is None and not self._closing:
+            # ask the server once, in the background; this call goes by messages
+            self._shm_probe = asyncio.ensure_future(self._shared_memory_ok())
         return await self._execute_table(req, timeout)
+
+    async def _shared_memory_ok(self) -> bool:
+        """Whether the same-host path is on (asks ServerInfo once when it is automatic)."""
+        if self._shm_ok is None:
+            r = await self.server_info(timeout=10)
+            if isinstance(r, Err):
+                self._shm_probe = None  # ask again later
+                return False
+            self._shm_ok = "shared_memory" in r.value.capabilities and r.value.same_host
+        return bool(self._shm_ok)
 
     async def query(self, sql: str, *, timeout: Optional[float] = None, **frames: Any) -> Result[pa.Table, PolaroidError]:
         """Runs a SQL query now: Ok(pyarrow.Table) (one call)."""
@@ -661,6 +692,7 @@ class AsyncPolaroidClient:
                 dec = _ipc.StreamDecoder()
                 batches: List[pa.RecordBatch] = []
                 summary = None
+                shm_table = None
                 try:
                     while True:
                         msg = await call.read()
@@ -672,16 +704,19 @@ class AsyncPolaroidClient:
                             batches.extend(dec.feed(val))
                         elif kind == _ipc.SUMMARY:
                             summary = val
-                        elif kind == _ipc.SHARED_MEMORY:  # not asked for; never expected
-                            raise ValueError("unexpected shared-memory result")
+                        elif kind == _ipc.SHARED_MEMORY:
+                            shm_table = await self._open_shared_memory(val)
                 finally:
                     self._calls.discard(call)
                 if self.breaker is not None:
                     self.breaker.record_success()
                 dec.close()
-                if dec.schema is None:
+                if shm_table is not None:
+                    table = shm_table
+                elif dec.schema is None:
                     return Err(PolaroidError("the server ended the result stream without a schema"))
-                table = pa.Table.from_batches(batches, schema=dec.schema)
+                else:
+                    table = pa.Table.from_batches(batches, schema=dec.schema)
                 if summary is not None and summary.rows != table.num_rows:
                     return Err(PolaroidError(f"the server reported {summary.rows} rows but sent {table.num_rows}"))
                 return Ok(table)
@@ -706,6 +741,17 @@ class AsyncPolaroidClient:
                 return Err(err)
             if not await self._backoff(attempt):
                 return Err(err)
+
+    async def _open_shared_memory(self, res: pb.SharedMemoryResult) -> pa.Table:
+        """Maps a same-host result file without a copy, then releases it on the server (the
+        mapping stays valid after the file is removed)."""
+        table = map_shared_memory(res.path)
+        try:
+            await self._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id), timeout=5.0,
+                                        metadata=self._metadata)
+        except grpc.aio.AioRpcError:
+            pass  # the lease expires on the server
+        return table
 
     async def batch_collect(self, dfs: Iterable[Any], *, timeout: Optional[float] = None
                             ) -> List[Result[pa.Table, PolaroidError]]:
@@ -1139,6 +1185,8 @@ class AsyncPolaroidClient:
             a.abort()
         if self._hb_task is not None:
             self._hb_task.cancel()
+        if self._shm_probe is not None and not self._shm_probe.done():
+            self._shm_probe.cancel()
         ids = list(self._handles) + self._to_drop
         self._handles.clear()
         self._to_drop = []

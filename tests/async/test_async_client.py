@@ -420,3 +420,18 @@ def test_tokens_and_tls_options(data):
         run(main())
     finally:
         assert s.terminate() == 0
+
+
+def test_collect_same_host_shared_memory(addr, data):
+    async def main():
+        async with client(addr, shared_memory=None, shared_memory_min_bytes=0) as c, \
+                client(addr, shared_memory=False) as plain:
+            df = (await c.read_parquet("trades.parquet")).unwrap()
+            await c._shared_memory_ok()  # else decided in the background by the first collect
+            via_shm = (await c.collect(df)).unwrap()
+            via_msgs = (await plain.collect(df)).unwrap()
+            assert via_shm.equals(via_msgs) and via_shm.equals(data.trades)
+            info = (await c.server_info()).unwrap()
+            assert c._shm_ok == ("shared_memory" in info.capabilities and info.same_host)
+
+    run(main())

@@ -316,6 +316,7 @@ pl_status pl_pq_wkb_to_text(pl_pq_sink *s, const uint8_t *validity, pl_error *er
 
 /* ---------------------------------------------------------------- files */
 
+typedef struct pl_pq_meta_entry pl_pq_meta_entry;
 struct pl_pq_file {
     char *path;
     pl_pq_source src;
@@ -323,6 +324,9 @@ struct pl_pq_file {
     pl_pq_arena arena;
     pl_pq_metadata md;
     pl_pq_schema_tree tree;
+    /* When set, footer/arena/md/tree belong to this entry of the metadata cache (reader.c):
+     * md and tree are shallow copies, read-only, shared with other opens of the same file. */
+    pl_pq_meta_entry *shared;
 };
 
 /* Decodes top-level field `field` of row group rg into *out. pre (may be NULL) holds output
@@ -345,6 +349,8 @@ pl_status pl_pq_field_type(const pl_pq_file *f, int32_t field, bool keep_dict, p
  * closes the descriptor (metadata stays), ensure_fd reopens it (checking the size did not
  * change). Errors: PL_ERR_NOT_FOUND, PL_ERR_IO. */
 void pl_pq_file_drop_fd(pl_pq_file *f);
+/* Empties the cache of decoded footers (reader.c; entries in use live on until closed). */
+void pl_pq_meta_cache_clear(void);
 pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err);
 /* Fills path/row group/column of err if unset. */
 void pl_pq_error_context(pl_error *err, const char *path, int32_t rg, int32_t column,

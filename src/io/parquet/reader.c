@@ -4,6 +4,7 @@
  * the worker pool with per-worker scratch). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,6 +111,154 @@ static pl_status file_alloc(const char *name, pl_pq_file **out, pl_error *err) {
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- the metadata cache
+ * Decoded footers (metadata, schema tree, their arena) of files opened by path, keyed by device,
+ * inode, size and modification time, so that a server answering many queries over the same
+ * files (and the planner's row-group pruning, which opens them too) decodes each footer once.
+ * Entries are refcounted and immutable; a changed file has another key and misses. At most
+ * PQ_CACHE_ENTRIES entries and PQ_CACHE_BYTES of footers; the least recently used unused entry
+ * goes first. */
+#define PQ_CACHE_ENTRIES 256
+#define PQ_CACHE_BYTES (64LL << 20)
+
+struct pl_pq_meta_entry {
+    dev_t dev;
+    ino_t ino;
+    int64_t size, mtime_ns;
+    uint8_t *footer;
+    pl_pq_arena arena;
+    pl_pq_metadata md;
+    pl_pq_schema_tree tree;
+    int64_t refs;     /* opens using it, + 1 while in the cache */
+    int64_t last_use; /* cache clock */
+};
+
+static pthread_mutex_t g_pq_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static pl_pq_meta_entry *g_pq_cache[PQ_CACHE_ENTRIES];
+static int64_t g_pq_cache_bytes, g_pq_cache_clock;
+
+static void entry_free(pl_pq_meta_entry *e) {
+    pl_pq_schema_tree_reset(&e->tree);
+    pl_pq_arena_free(&e->arena);
+    pl_free(e->footer);
+    pl_free(e);
+}
+
+/* Drops a reference; the caller holds the lock. true when e must be freed (after unlocking). */
+static bool entry_unref_locked(pl_pq_meta_entry *e) { return --e->refs == 0; }
+
+static int64_t stat_mtime_ns(const struct stat *sb) {
+    return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* Shares a cached entry with f when one matches sb and the file's footer bytes are still
+ * the cached ones (file times have a granularity of milliseconds: a file rewritten in place
+ * with the same size within it keeps its mtime): true on a hit. */
+static bool cache_lookup(pl_pq_file *f, const struct stat *sb) {
+    pl_pq_meta_entry *hit = NULL;
+    pthread_mutex_lock(&g_pq_cache_lock);
+    for (int i = 0; i < PQ_CACHE_ENTRIES && !hit; i++) {
+        pl_pq_meta_entry *e = g_pq_cache[i];
+        if (!e || e->dev != sb->st_dev || e->ino != sb->st_ino || e->size != (int64_t)sb->st_size ||
+            e->mtime_ns != stat_mtime_ns(sb))
+            continue;
+        e->refs++;
+        e->last_use = ++g_pq_cache_clock;
+        hit = e;
+    }
+    pthread_mutex_unlock(&g_pq_cache_lock);
+    if (!hit) return false;
+    int64_t flen = hit->md.footer_bytes;
+    uint8_t *now = pl_malloc((size_t)flen + 8);
+    bool same = now && pread_all(f->src.fd, now, flen + 8, hit->size - 8 - flen, NULL) == PL_OK &&
+                memcmp(now, hit->footer, (size_t)flen) == 0 &&
+                (int64_t)pl_load_u32le(now + flen) == flen && memcmp(now + flen + 4, PQ_MAGIC, 4) == 0;
+    pl_free(now);
+    if (!same) {
+        pthread_mutex_lock(&g_pq_cache_lock);
+        bool last = entry_unref_locked(hit);
+        pthread_mutex_unlock(&g_pq_cache_lock);
+        if (last) entry_free(hit);
+        return false;
+    }
+    f->md = hit->md;
+    f->tree = hit->tree;
+    f->shared = hit;
+    return true;
+}
+
+/* Moves f's decoded footer into a new cache entry that f then shares (best effort: on OOM f
+ * keeps its own copy). */
+static void cache_insert(pl_pq_file *f, const struct stat *sb) {
+    if (f->md.footer_bytes > PQ_CACHE_BYTES / 4) return;
+    pl_pq_meta_entry *e = pl_calloc(1, sizeof *e);
+    if (!e) return;
+    e->dev = sb->st_dev;
+    e->ino = sb->st_ino;
+    e->size = (int64_t)sb->st_size;
+    e->mtime_ns = stat_mtime_ns(sb);
+    e->footer = f->footer;
+    e->arena = f->arena;
+    e->md = f->md;
+    e->tree = f->tree;
+    e->refs = 2; /* the cache and f */
+    f->footer = NULL;
+    memset(&f->arena, 0, sizeof f->arena);
+    f->shared = e;
+    pl_pq_meta_entry *drop[PQ_CACHE_ENTRIES];
+    int n_drop = 0;
+    pthread_mutex_lock(&g_pq_cache_lock);
+    e->last_use = ++g_pq_cache_clock;
+    g_pq_cache_bytes += e->md.footer_bytes;
+    /* an older entry of the same file (rewritten in place) goes */
+    for (int i = 0; i < PQ_CACHE_ENTRIES; i++) {
+        pl_pq_meta_entry *o = g_pq_cache[i];
+        if (!o || o->dev != e->dev || o->ino != e->ino) continue;
+        g_pq_cache[i] = NULL;
+        g_pq_cache_bytes -= o->md.footer_bytes;
+        if (entry_unref_locked(o)) drop[n_drop++] = o;
+    }
+    int slot = -1;
+    for (int i = 0; i < PQ_CACHE_ENTRIES && slot < 0; i++)
+        if (!g_pq_cache[i]) slot = i;
+    /* evict least recently used entries until there is a slot and the bytes fit */
+    while (slot < 0 || g_pq_cache_bytes > PQ_CACHE_BYTES) {
+        int victim = -1;
+        for (int i = 0; i < PQ_CACHE_ENTRIES; i++)
+            if (g_pq_cache[i] && (victim < 0 || g_pq_cache[i]->last_use < g_pq_cache[victim]->last_use))
+                victim = i;
+        if (victim < 0) break;
+        pl_pq_meta_entry *v = g_pq_cache[victim];
+        g_pq_cache[victim] = NULL;
+        g_pq_cache_bytes -= v->md.footer_bytes;
+        if (entry_unref_locked(v)) drop[n_drop++] = v;
+        if (slot < 0) slot = victim;
+    }
+    if (slot >= 0) {
+        g_pq_cache[slot] = e;
+    } else {
+        g_pq_cache_bytes -= e->md.footer_bytes;
+        e->refs--; /* not cached after all: f's reference only */
+    }
+    pthread_mutex_unlock(&g_pq_cache_lock);
+    for (int i = 0; i < n_drop; i++) entry_free(drop[i]);
+}
+
+void pl_pq_meta_cache_clear(void) {
+    pl_pq_meta_entry *drop[PQ_CACHE_ENTRIES];
+    int n_drop = 0;
+    pthread_mutex_lock(&g_pq_cache_lock);
+    for (int i = 0; i < PQ_CACHE_ENTRIES; i++) {
+        pl_pq_meta_entry *e = g_pq_cache[i];
+        if (!e) continue;
+        g_pq_cache[i] = NULL;
+        if (entry_unref_locked(e)) drop[n_drop++] = e;
+    }
+    g_pq_cache_bytes = 0;
+    pthread_mutex_unlock(&g_pq_cache_lock);
+    for (int i = 0; i < n_drop; i++) entry_free(drop[i]);
+}
+
 pl_status pl_pq_file_open(const char *path, pl_pq_file **out, pl_error *err) {
     pl_pq_file *f = NULL;
     PL_TRY(file_alloc(path, &f, err));
@@ -128,7 +277,10 @@ pl_status pl_pq_file_open(const char *path, pl_pq_file **out, pl_error *err) {
         goto fail;
     }
     f->src.size = (int64_t)sb.st_size;
-    if ((st = open_common(f, err))) goto fail;
+    if (!cache_lookup(f, &sb)) {
+        if ((st = open_common(f, err))) goto fail;
+        cache_insert(f, &sb);
+    }
     *out = f;
     return PL_OK;
 fail:
@@ -182,9 +334,16 @@ pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err) {
 
 void pl_pq_file_close(pl_pq_file *f) {
     if (!f) return;
-    pl_pq_schema_tree_reset(&f->tree);
-    pl_pq_arena_free(&f->arena);
-    pl_free(f->footer);
+    if (f->shared) {
+        pthread_mutex_lock(&g_pq_cache_lock);
+        bool last = entry_unref_locked(f->shared);
+        pthread_mutex_unlock(&g_pq_cache_lock);
+        if (last) entry_free(f->shared);
+    } else {
+        pl_pq_schema_tree_reset(&f->tree);
+        pl_pq_arena_free(&f->arena);
+        pl_free(f->footer);
+    }
     if (f->src.fd >= 0) close(f->src.fd);
     pl_free(f->path);
     pl_free(f);
