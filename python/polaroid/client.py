@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import atexit
 import collections
-import json
+import random
+import time
 import os
 import threading
 import weakref
@@ -33,22 +34,13 @@ __all__ = ["Client", "connect", "get_default", "set_default", "TableInfo", "Writ
            "AppendResult", "Handle", "DEFAULT_TARGET"]
 
 DEFAULT_TARGET = "localhost:50051"
-_SERVICE = "polaroid.v1.Polaroid"
 
-# Calls that fail with UNAVAILABLE (server restarting, connection reset before the call reached
-# it) are retried by gRPC itself with this policy; the channel also reconnects quickly.
-_SERVICE_CONFIG = json.dumps({
-    "methodConfig": [{
-        "name": [{"service": _SERVICE}, {"service": "grpc.health.v1.Health"}],
-        "retryPolicy": {
-            "maxAttempts": 5,
-            "initialBackoff": "0.1s",
-            "maxBackoff": "1s",
-            "backoffMultiplier": 2,
-            "retryableStatusCodes": ["UNAVAILABLE"],
-        },
-    }]
-})
+# Calls that fail with UNAVAILABLE before the server did anything (it is restarting, the connection
+# was reset) are retried by the client: up to _ATTEMPTS attempts, _BACKOFF seconds apart doubling to
+# 1 s, within the call's deadline. gRPC's own retry policy is not used: a call the server cancels
+# at shutdown then never completes (grpcio 1.85), so the channel disables it.
+_ATTEMPTS = 5
+_BACKOFF = 0.1
 
 
 class Handle:
@@ -100,6 +92,8 @@ class Client:
         server's default, 1 MiB); the channel itself accepts any size the server sends.
       heartbeat_interval: seconds between handle renewals (default: a third of the TTL).
       options: extra gRPC channel options.
+      retries: retry calls that fail with UNAVAILABLE before the server did anything (reads,
+        queries not yet answered, renewals; never writes, appends or table changes).
       shared_memory: same-host fast path for large results (the server writes the Arrow stream
         to a file under /dev/shm that the client maps without a copy): None = when the server
         offers it and the connection is local, False = never.
@@ -148,10 +142,9 @@ class Client:
             ("grpc.min_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 1000),
             ("grpc.keepalive_time_ms", 30000),
-            ("grpc.enable_retries", 1 if retries else 0),
+            ("grpc.enable_retries", 0),
         ]
-        if retries:
-            opts.append(("grpc.service_config", _SERVICE_CONFIG))
+        self._attempts = _ATTEMPTS if retries else 1
         if server_name:
             opts.append(("grpc.ssl_target_name_override", server_name))
         if options:
@@ -208,14 +201,36 @@ class Client:
         atexit.register(_close_at_exit, weakref.ref(self))
 
     # ------------------------------------------------------------ plumbing
-    def _call(self, rpc: Any, req: Any, timeout: Optional[float] = None) -> Any:
+    def _call(self, rpc: Any, req: Any, timeout: Optional[float] = None, *,
+              retry: bool = True) -> Any:
+        """A unary call with the client's metadata and deadline; UNAVAILABLE retried (retry)."""
         if self._closed:
             raise PolaroidError("the client is closed")
+        t = timeout if timeout is not None else self.timeout
+        deadline = None if t is None else time.monotonic() + t
+        attempt = 0
+        while True:
+            attempt += 1
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return rpc(req, timeout=left, metadata=self._metadata)
+            except grpc.RpcError as e:
+                if not (retry and self._retry_after(e, attempt, deadline)):
+                    raise from_rpc_error(e) from None
+
+    def _retry_after(self, e: Any, attempt: int, deadline: Optional[float]) -> bool:
+        """Sleeps before another attempt of a call that failed with e; False: give up."""
         try:
-            return rpc(req, timeout=timeout if timeout is not None else self.timeout,
-                       metadata=self._metadata)
-        except grpc.RpcError as e:
-            raise from_rpc_error(e) from None
+            code = e.code()
+        except Exception:
+            return False
+        if code != grpc.StatusCode.UNAVAILABLE or attempt >= self._attempts or self._closed:
+            return False
+        pause = min(1.0, _BACKOFF * (2 ** (attempt - 1))) * (0.5 + random.random() / 2)
+        if deadline is not None and time.monotonic() + pause >= deadline:
+            return False
+        time.sleep(pause)
+        return True
 
     @property
     def channel(self) -> grpc.Channel:
@@ -363,9 +378,7 @@ class Client:
                               else keep_dictionaries)
         if self._closed:
             raise PolaroidError("the client is closed")
-        call = self._execute(req, timeout=t,
-                             metadata=self._metadata)
-        return ResultStream(self, call)
+        return ResultStream(self, req, t)
 
     def collect(self, df: DataFrame, *, timeout: Optional[float] = None,
                 keep_dictionaries: Optional[bool] = None) -> pa.Table:
@@ -408,7 +421,7 @@ class Client:
                   row_group_size: Optional[int] = None, overwrite: bool = True) -> WriteResult:
         req = write_request(df.plan, path, fmt, compression=compression,
                             row_group_size=row_group_size, overwrite=overwrite)
-        r = self._call(self._write_rpc, req)
+        r = self._call(self._write_rpc, req, retry=False)
         return WriteResult(rows=r.rows, bytes=r.bytes, path=r.path)
 
     def _df_preview(self, df: DataFrame, n: int = 5) -> str:
@@ -424,7 +437,7 @@ class Client:
                     ttl: Optional[float] = None) -> DataFrame:
         req = pb.CreateHandleRequest(plan=df.plan, materialize=materialize,
                                      ttl_seconds=int(ttl) if ttl else 0)
-        info = self._call(self._create_handle_rpc, req)
+        info = self._call(self._create_handle_rpc, req, retry=False)
         h = Handle(self, info)
         with self._lock:
             self._handles[h.id] = weakref.ref(h)
@@ -509,14 +522,15 @@ class Client:
             data_plan = data.plan
         req = create_table_request(name, schema, data_plan=data_plan, if_not_exists=if_not_exists,
                                    replace=replace)
-        info = self._call(self._create_table_rpc, req)
+        info = self._call(self._create_table_rpc, req, retry=False)
         t = TableInfo(info.name, schema_of(info.schema), info.num_rows)
         self._table_schemas[name] = t.schema
         return t
 
     def drop_table(self, name: str, *, if_exists: bool = False) -> bool:
         self._table_schemas.pop(name, None)
-        return self._call(self._drop_table_rpc, pb.DropTableRequest(name=name, if_exists=if_exists)).dropped
+        return self._call(self._drop_table_rpc, pb.DropTableRequest(name=name, if_exists=if_exists),
+                          retry=False).dropped
 
     def list_tables(self) -> List[TableInfo]:
         r = self._call(self._list_tables_rpc, pb.ListTablesRequest())
@@ -605,9 +619,13 @@ class ResultStream:
     """One running Execute call: iterate for RecordBatches, or read_all() for a Table. Closing
     it (or leaving the ``with`` block) before the end cancels the query."""
 
-    def __init__(self, client: Client, call: Any) -> None:
+    def __init__(self, client: Client, req: pb.ExecuteRequest, timeout: Optional[float]) -> None:
         self._client = client
-        self._call = call
+        self._req = req
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._attempt = 1
+        self._answered = False  # a response arrived: the call can no longer be retried
+        self._call = client._execute(req, timeout=timeout, metadata=client._metadata)
         self._decoder = _ipc.StreamDecoder()
         self._queue: "collections.deque[pa.RecordBatch]" = collections.deque()
         self.summary: Optional[pb.ExecuteSummary] = None
@@ -631,8 +649,15 @@ class ResultStream:
                 raise PolaroidError("the server ended the result stream without a schema")
             return False
         except grpc.RpcError as e:
+            c = self._client
+            if not self._answered and c._retry_after(e, self._attempt, self._deadline):
+                self._attempt += 1
+                left = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+                self._call = c._execute(self._req, timeout=left, metadata=c._metadata)
+                return True
             self._done = True
             raise from_rpc_error(e) from None
+        self._answered = True
         if kind == _ipc.ARROW_IPC:
             self._queue.extend(self._decoder.feed(val))
         elif kind == _ipc.SUMMARY:

@@ -232,3 +232,37 @@ def test_unavailable(fake):
     with pytest.raises(pd.UnavailableError):
         c.read_parquet("x").collect()
     c.close()
+
+
+def test_server_stopping_mid_call_ends_the_call():
+    """A server that goes away while a query runs: the call fails with UNAVAILABLE within a few
+    seconds (with gRPC's own retry policy it hung for ever; the client retries by itself)."""
+
+    class Slow(pbg.PolaroidServicer):
+        def Execute(self, req, ctx):
+            time.sleep(20)
+            yield pb.ExecuteResponse()
+
+    srv = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    pbg.add_PolaroidServicer_to_server(Slow(), srv)
+    port = srv.add_insecure_port("127.0.0.1:0")
+    srv.start()
+    c = pd.Client(f"127.0.0.1:{port}", shared_memory=False)
+    res = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            c.from_arrow(pa.table({"a": [1]})).collect()
+        except pd.PolaroidError as e:
+            res["e"] = e
+        res["t"] = time.monotonic() - t0
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    time.sleep(0.5)
+    srv.stop(0.2).wait()
+    th.join(15)
+    assert not th.is_alive(), "the call still hangs after the server stopped"
+    assert isinstance(res.get("e"), pd.UnavailableError)
+    c.close()

@@ -117,15 +117,26 @@ def test_server_restart_between_calls(data):
                 assert s.terminate() == 0
 
 
-def test_sigterm_finishes_in_flight_query(data):
-    s = start_server(data.root)
-    with pd.Client(s.address) as c:
-        k = c.read_parquet("k20k.parquet")
-        # a query that runs for a while (calibrated below) and returns a small result
-        q = k.join(k.head(4000).rename({"k": "k2"}), how="cross").filter("(k * 7 + k2) % 1000003 = 5").agg(n=pd.len_())
+def _calibrated_query(c: pd.Client, lo: float = 0.4):
+    """A query returning one row that runs for at least lo seconds (or the biggest tried), and
+    how long it took: sizes grow until it is slow enough (ASan builds are several times slower)."""
+    k = c.read_parquet("k20k.parquet")
+    n = 250
+    while True:
+        q = k.join(k.head(n).rename({"k": "k2"}), how="cross").filter(
+            "(k * 7 + k2) % 1000003 = 5").agg(n=pd.len_())
         t0 = time.monotonic()
         expected = q.collect().column("n")[0].as_py()
         took = time.monotonic() - t0
+        if took >= lo or n >= 20_000:
+            return q, expected, took
+        n = min(20_000, n * 2)
+
+
+def test_sigterm_finishes_in_flight_query(data):
+    s = start_server(data.root, "--shutdown-grace", "60")
+    with pd.Client(s.address) as c:
+        q, expected, took = _calibrated_query(c)
         if took < 0.3:
             pytest.skip(f"the query is too quick to be in flight at SIGTERM ({took:.2f} s)")
         result = {}
@@ -136,14 +147,41 @@ def test_sigterm_finishes_in_flight_query(data):
             except Exception as e:  # noqa: BLE001
                 result["err"] = e
 
-        th = threading.Thread(target=run)
+        th = threading.Thread(target=run, daemon=True)
         th.start()
         time.sleep(min(0.2, took / 3))
-        rc = s.terminate(timeout=60)
-        th.join(60)
+        rc = s.terminate(timeout=120)
+        th.join(120)
         assert rc == 0, s.stderr_text[-3000:]
+        assert not th.is_alive(), "the client call still runs after the server exited"
         assert "err" not in result, f"the in-flight query failed: {result.get('err')!r}"
         assert result["n"] == expected
         # new calls are refused once it is gone
         with pytest.raises((pd.UnavailableError, pd.DeadlineExceededError)):
             c.read_parquet("groups.parquet").collect(timeout=1)
+
+
+def test_sigterm_cancels_queries_past_the_grace(data):
+    s = start_server(data.root, "--shutdown-grace", "0.3")
+    with pd.Client(s.address) as c:
+        q, _, took = _calibrated_query(c, lo=1.5)
+        if took < 1.0:
+            pytest.skip(f"no query slow enough to outlast the grace ({took:.2f} s)")
+        result = {}
+
+        def run():
+            try:
+                result["n"] = q.collect()
+            except pd.PolaroidError as e:
+                result["err"] = e
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        rc = s.terminate(timeout=60)
+        th.join(30)
+        assert rc == 0, s.stderr_text[-3000:]
+        assert not th.is_alive(), "the client call still hangs after the server exited"
+        assert isinstance(result.get("err"), (pd.UnavailableError, pd.CancelledError)), result
+        assert time.monotonic() - t0 < 20
