@@ -248,6 +248,7 @@ def test_500_tasks_never_exceed_max_concurrent(addr, server):
                     peak_server = max(peak_server, m.get("polaroid_calls_in_flight", 0.0))
                     await asyncio.sleep(0.005)
 
+            baseline = server.scrape().get("polaroid_calls_in_flight", 0.0)  # stragglers of earlier tests
             sampler = asyncio.ensure_future(sample())
             t0 = time.perf_counter()
             q = "SELECT k, v FROM read_parquet('big.parquet') WHERE k = {}"
@@ -260,7 +261,7 @@ def test_500_tasks_never_exceed_max_concurrent(addr, server):
                 assert r.unwrap()["v"].to_pylist() == [i * 37 * 3]
             assert c.stats.peak_in_flight == 50, c.stats
             assert c.stats.in_flight == 0
-            assert 0 < peak_server <= 50, peak_server
+            assert 0 < peak_server <= 50 + baseline, (peak_server, baseline)
             print(f"500 point queries through max_concurrent=50: {500 / dt:.0f} QPS, "
                   f"server peak in flight {peak_server:.0f}")
 
