@@ -128,6 +128,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
 
 
 _SERVE_OK: dict = {}
+_STARTED: List["Server"] = []  # every server a test started: none outlives the session
 
 
 def serve_available(binary: Path) -> bool:
@@ -162,6 +163,7 @@ class Server:
         self.log_path = root.parent / f"serve-{os.getpid()}-{Server._count}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, env=env2)
+        _STARTED.append(self)
         self.stdout_lines: List[str] = []
         self.address = self._wait_ready(60.0)
         # keep reading stdout so the server never blocks on a full pipe
@@ -232,6 +234,13 @@ class Server:
 
 def start_server(root: Path, *args: str, env: Optional[dict] = None) -> Server:
     return Server(list(args), root, env)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_servers():
+    yield
+    for s in _STARTED:
+        s.kill()
 
 
 @pytest.fixture(scope="session")

@@ -138,6 +138,7 @@ def test_sigterm_finishes_in_flight_query(data):
     with pd.Client(s.address) as c:
         q, expected, took = _calibrated_query(c)
         if took < 0.3:
+            s.terminate()
             pytest.skip(f"the query is too quick to be in flight at SIGTERM ({took:.2f} s)")
         result = {}
 
@@ -166,6 +167,7 @@ def test_sigterm_cancels_queries_past_the_grace(data):
     with pd.Client(s.address) as c:
         q, _, took = _calibrated_query(c, lo=1.5)
         if took < 1.0:
+            s.terminate()
             pytest.skip(f"no query slow enough to outlast the grace ({took:.2f} s)")
         result = {}
 
