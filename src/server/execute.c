@@ -294,8 +294,7 @@ static void remember_dicts(pl_srv_exec *x, const pl_batch *b) {
 
 /* ---------------------------------------------------------------- dictionaries */
 
-/* s with its top-level dictionary columns as their value types; *out = NULL when s has none. */
-static pl_status decoded_schema(const pl_schema *s, pl_schema **out, pl_error *err) {
+pl_status pl_srv_decoded_schema(const pl_schema *s, pl_schema **out, pl_error *err) {
     *out = NULL;
     bool any = false;
     for (int32_t k = 0; k < s->n_fields; k++) any |= s->fields[k].type->id == PL_TYPE_DICTIONARY;
@@ -406,7 +405,7 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     if (!st) st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
     protobuf_c_message_free_unpacked(msg, alloc);
     if (!st) st = pl_df_execute(x->df, &x->opts, &x->stream, err);
-    if (!st && !keep_dicts) st = decoded_schema(x->stream->schema, &x->out_schema, err);
+    if (!st && !keep_dicts) st = pl_srv_decoded_schema(x->stream->schema, &x->out_schema, err);
     pl_schema *out_schema = x->out_schema ? x->out_schema : (x->stream ? x->stream->schema : NULL);
     if (!st) st = pl_ipc_writer_open_sink(exec_sink, x, false, out_schema, NULL, &x->w, err);
     if (!st) {

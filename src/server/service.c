@@ -283,8 +283,12 @@ static void schema_parts_reset(schema_parts *p) {
     memset(p, 0, sizeof *p);
 }
 
-static pl_status schema_parts_fill(pl_schema *sch, schema_parts *p, pl_error *err) {
+static pl_status schema_parts_fill(pl_schema *in, schema_parts *p, pl_error *err) {
     memset(p, 0, sizeof *p);
+    /* as Execute sends it by default: dictionary columns as their values */
+    pl_schema *dec = NULL;
+    PL_TRY(pl_srv_decoded_schema(in, &dec, err));
+    pl_schema *sch = dec ? dec : in;
     polaroid__v1__schema_response__init(&p->msg);
     size_t n = (size_t)sch->n_fields;
     p->infos = pl_calloc(n ? n : 1, sizeof *p->infos);
@@ -292,6 +296,7 @@ static pl_status schema_parts_fill(pl_schema *sch, schema_parts *p, pl_error *er
     p->types = pl_calloc(n ? n : 1, sizeof *p->types);
     if (!p->infos || !p->ptrs || !p->types) {
         schema_parts_reset(p);
+        if (dec) pl_schema_release(dec);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory describing a schema");
     }
     for (size_t i = 0; i < n; i++) {
@@ -303,7 +308,7 @@ static pl_status schema_parts_fill(pl_schema *sch, schema_parts *p, pl_error *er
     }
     p->msg.n_fields = n;
     p->msg.fields = p->ptrs;
-    p->schema = pl_schema_retain(sch);
+    p->schema = dec ? dec : pl_schema_retain(sch);
     uint8_t *m = NULL;
     size_t mlen = 0;
     pl_status st = pl_srv_schema_message(sch, &m, &mlen, err);

@@ -116,6 +116,10 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
 pl_status pl_srv_execute_next(pl_srv_exec *x, uint8_t **msg, size_t *len, bool *done,
                               pl_error *err);
 void pl_srv_execute_free(pl_srv_exec *x);
+/* s with its top-level dictionary columns as their value types (what Execute sends unless the
+ * client keeps dictionaries, and what Schema, handles and tables report); *out = NULL when s
+ * has none. */
+pl_status pl_srv_decoded_schema(const pl_schema *s, pl_schema **out, pl_error *err);
 
 /* ---------------------------------------------------------------- Append (bidi stream) */
 
