@@ -22,6 +22,7 @@
 #include "io/ipc/ipc.h"
 #include "server/catalog.h"
 #include "server/service.h"
+#include "sql/pb_wire.h"
 
 #ifndef PL_VERSION
 #define PL_VERSION "0.1.0"
@@ -176,62 +177,6 @@ bool pl_srv_method_is_light(pl_srv_method m) {
 
 /* ---------------------------------------------------------------- wire checks, unpack, pack */
 
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        r |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* 1 = ok, 0 = malformed, -1 = nested too deep, -2 = a string field holds a NUL byte (C
- * strings would silently end there: "a.csv\0../x"). Walks sub-messages by the descriptor. */
-static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
-                      int depth, int max_depth) {
-    if (depth > max_depth) return -1;
-    while (p < end) {
-        uint64_t key;
-        if (!read_varint(&p, end, &key)) return 0;
-        uint32_t field = (uint32_t)(key >> 3);
-        switch (key & 7) {
-        case 0: {
-            uint64_t v;
-            if (!read_varint(&p, end, &v)) return 0;
-            break;
-        }
-        case 1:
-            if (end - p < 8) return 0;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4) return 0;
-            p += 4;
-            break;
-        case 2: {
-            uint64_t len;
-            if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p)) return 0;
-            const ProtobufCFieldDescriptor *f =
-                field ? protobuf_c_message_descriptor_get_field(d, field) : NULL;
-            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                int r = wire_check(f->descriptor, p, p + len, depth + 1, max_depth);
-                if (r <= 0) return r;
-            } else if (f && f->type == PROTOBUF_C_TYPE_STRING && len && memchr(p, 0, len)) {
-                return -2;
-            }
-            p += len;
-            break;
-        }
-        default: return 0; /* groups (3, 4) are not proto3; 6, 7 do not exist */
-        }
-    }
-    return 1;
-}
-
 static pl_status unpack(pl_srv *s, const ProtobufCMessageDescriptor *d, const uint8_t *req,
                         size_t n, ProtobufCMessage **out, pl_error *err) {
     if ((int64_t)n > s->cfg.max_message_bytes)
@@ -239,10 +184,13 @@ static pl_status unpack(pl_srv *s, const ProtobufCMessageDescriptor *d, const ui
                 n, (long long)s->cfg.max_message_bytes);
     /* every plan level is two message levels (Relation -> Filter -> Relation) */
     int max_wire = 2 * s->cfg.max_plan_depth + 16;
-    int r = wire_check(d, req ? req : (const uint8_t *)"", (req ? req : (const uint8_t *)"") + n, 0, max_wire);
-    if (r == -1) PL_FAIL(err, PL_ERR_LIMIT, "plan nested deeper than %d", (int)s->cfg.max_plan_depth);
-    if (r == -2) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request: a string holds a NUL byte", d->short_name);
-    if (r == 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request", d->short_name);
+    /* nesting, framing and NUL bytes checked before protobuf-c recurses and allocates */
+    int r = pl_pb_wire_check(d, req, n, max_wire, true);
+    if (r == PL_PB_WIRE_TOO_DEEP)
+        PL_FAIL(err, PL_ERR_LIMIT, "plan nested deeper than %d", (int)s->cfg.max_plan_depth);
+    if (r == PL_PB_WIRE_NUL_IN_STRING)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request: a string holds a NUL byte", d->short_name);
+    if (r != PL_PB_WIRE_OK) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request", d->short_name);
     ProtobufCMessage *m = protobuf_c_message_unpack(d, pl_srv_pb_allocator(), n, req ? req : (const uint8_t *)"");
     if (!m) PL_FAIL(err, PL_ERR_INVALID_ARG, "malformed %s request", d->short_name);
     *out = m;
