@@ -438,6 +438,31 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
     return PL_OK;
 }
 
+/* Routes each conjunct of preds: one that is deterministic (and allowed) and reads only columns
+ * map sends somewhere below (map[k] >= 0 for every column k < n it uses) goes, remapped, into
+ * below; every other conjunct stays above (retained). */
+static pl_status split_by_map(const conj_list *preds, const int32_t *map, int32_t n, bool allow,
+                              conj_list *below, conj_list *above, pl_error *err) {
+    bool *used = pl_malloc((size_t)PL_MAX(n, 1) * sizeof *used);
+    if (!used) return nomem(err);
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < preds->n && !st; i++) {
+        pl_expr *e = preds->v[i];
+        memset(used, 0, (size_t)PL_MAX(n, 1) * sizeof *used);
+        pl_expr_mark_columns(e, used, n);
+        bool ok = allow && pl_expr_is_deterministic(e);
+        for (int32_t k = 0; k < n; k++) ok &= !used[k] || map[k] >= 0;
+        if (ok) {
+            pl_expr *r = pl_expr_remap(e, map);
+            st = r ? conj_push(below, r, err) : nomem(err);
+        } else {
+            st = conj_push(above, pl_expr_retain(e), err);
+        }
+    }
+    pl_free(used);
+    return st;
+}
+
 static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *err) {
     pl_status st = PL_OK;
     switch (d->kind) {
@@ -495,24 +520,7 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         if (!map) return nomem(err);
         for (int32_t i = 0; i < n; i++) map[i] = d->exprs[i]->kind == PL_EXPR_COLUMN ? d->exprs[i]->index : -1;
         conj_list below = {0}, above = {0};
-        for (int32_t i = 0; i < preds->n && !st; i++) {
-            pl_expr *e = preds->v[i];
-            bool ok = pl_expr_is_deterministic(e);
-            bool *used = pl_calloc((size_t)PL_MAX(n, 1), sizeof *used);
-            if (!used) {
-                st = nomem(err);
-                break;
-            }
-            pl_expr_mark_columns(e, used, n);
-            for (int32_t k = 0; k < n; k++) ok &= !used[k] || map[k] >= 0;
-            pl_free(used);
-            if (ok) {
-                pl_expr *r = pl_expr_remap(e, map);
-                st = r ? conj_push(&below, r, err) : nomem(err);
-            } else {
-                st = conj_push(&above, pl_expr_retain(e), err);
-            }
-        }
+        st = split_by_map(preds, map, n, true, &below, &above, err);
         PL_UNUSED(nin);
         pl_free(map);
         pl_df *in = NULL;
@@ -590,24 +598,7 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         for (int32_t i = 0; i < nout; i++)
             map[i] = i < nk && d->keys[i]->kind == PL_EXPR_COLUMN ? d->keys[i]->index : -1;
         conj_list below = {0}, above = {0};
-        for (int32_t i = 0; i < preds->n && !st; i++) {
-            pl_expr *e = preds->v[i];
-            bool *used = pl_calloc((size_t)PL_MAX(nout, 1), sizeof *used);
-            if (!used) {
-                st = nomem(err);
-                break;
-            }
-            pl_expr_mark_columns(e, used, nout);
-            bool ok = pl_expr_is_deterministic(e) && nk > 0;
-            for (int32_t k = 0; k < nout; k++) ok &= !used[k] || map[k] >= 0;
-            pl_free(used);
-            if (ok) {
-                pl_expr *r = pl_expr_remap(e, map);
-                st = r ? conj_push(&below, r, err) : nomem(err);
-            } else {
-                st = conj_push(&above, pl_expr_retain(e), err);
-            }
-        }
+        st = split_by_map(preds, map, nout, nk > 0, &below, &above, err);
         pl_free(map);
         pl_df *in = NULL;
         if (!st) st = push_down(d->inputs[0], &below, &in, err);
