@@ -15,7 +15,38 @@ from ._proto import polaroid_pb2 as pb
 
 __all__ = ["TableInfo", "WriteResult", "AppendResult", "schema_of", "execute_request",
            "count_plan", "count_of", "write_request", "create_table_request", "append_requests",
-           "rows_to_arrow", "to_arrow", "csv_options", "map_shared_memory", "format_preview"]
+           "rows_to_arrow", "to_arrow", "csv_options", "map_shared_memory", "format_preview",
+           "bind_rpcs"]
+
+SERVICE = "/polaroid.v1.Polaroid/"
+
+# attribute -> (method, request type, response type) of the unary methods both clients call
+_UNARY = {
+    "_schema_rpc": ("Schema", pb.PlanRequest, pb.SchemaResponse),
+    "_explain_rpc": ("Explain", pb.ExplainRequest, pb.ExplainResponse),
+    "_describe_rpc": ("Describe", pb.PlanRequest, pb.DescribeResponse),
+    "_write_rpc": ("Write", pb.WriteRequest, pb.WriteResponse),
+    "_create_handle_rpc": ("CreateHandle", pb.CreateHandleRequest, pb.HandleInfo),
+    "_heartbeat_rpc": ("Heartbeat", pb.HeartbeatRequest, pb.HeartbeatResponse),
+    "_drop_handle_rpc": ("DropHandle", pb.DropHandleRequest, pb.DropHandleResponse),
+    "_create_table_rpc": ("CreateTable", pb.CreateTableRequest, pb.TableInfo),
+    "_drop_table_rpc": ("DropTable", pb.DropTableRequest, pb.DropTableResponse),
+    "_list_tables_rpc": ("ListTables", pb.ListTablesRequest, pb.ListTablesResponse),
+    "_server_info_rpc": ("ServerInfo", pb.ServerInfoRequest, pb.ServerInfoResponse),
+    "_release_shm_rpc": ("ReleaseSharedMemory", pb.ReleaseSharedMemoryRequest,
+                         pb.ReleaseSharedMemoryResponse),
+}
+
+
+def bind_rpcs(obj: Any, ch: Any) -> None:
+    """Sets obj's callables of the polaroid.v1 unary methods and of Append on channel ch (a
+    grpc or grpc.aio channel: both have the same factory methods)."""
+    for attr, (name, req, resp) in _UNARY.items():
+        setattr(obj, attr, ch.unary_unary(SERVICE + name, request_serializer=req.SerializeToString,
+                                          response_deserializer=resp.FromString))
+    obj._append_rpc = ch.stream_stream(SERVICE + "Append",
+                                       request_serializer=pb.AppendRequest.SerializeToString,
+                                       response_deserializer=pb.AppendAck.FromString)
 
 @dataclass(frozen=True)
 class TableInfo:

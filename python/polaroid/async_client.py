@@ -41,7 +41,7 @@ import grpc
 import grpc.aio
 import pyarrow as pa
 
-from . import _ipc
+from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
 from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request,
                         csv_options, execute_request, map_shared_memory, schema_of, to_arrow,
@@ -56,7 +56,7 @@ __all__ = ["AsyncPolaroidClient", "AsyncHandle", "RetryPolicy", "CircuitBreaker"
            "BreakerState", "ClientStats", "connect_async"]
 
 DEFAULT_TARGET = "localhost:50051"
-_P = "/polaroid.v1.Polaroid/"
+_P = _requests.SERVICE
 _CANCELLED = grpc.StatusCode.CANCELLED
 _UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 _EOF = grpc.aio.EOF
@@ -259,27 +259,10 @@ class AsyncPolaroidClient:
         self._execute_rpc = ch.unary_stream(_P + "Execute", request_serializer=pb.ExecuteRequest.SerializeToString,
                                             response_deserializer=_ipc.parse_execute_response)
 
-        def u(name: str, req: Any, resp: Any, service: str = _P) -> Any:
-            return ch.unary_unary(service + name, request_serializer=req.SerializeToString,
-                                  response_deserializer=resp.FromString)
-
-        self._schema_rpc = u("Schema", pb.PlanRequest, pb.SchemaResponse)
-        self._explain_rpc = u("Explain", pb.ExplainRequest, pb.ExplainResponse)
-        self._describe_rpc = u("Describe", pb.PlanRequest, pb.DescribeResponse)
-        self._write_rpc = u("Write", pb.WriteRequest, pb.WriteResponse)
-        self._create_handle_rpc = u("CreateHandle", pb.CreateHandleRequest, pb.HandleInfo)
-        self._heartbeat_rpc = u("Heartbeat", pb.HeartbeatRequest, pb.HeartbeatResponse)
-        self._drop_handle_rpc = u("DropHandle", pb.DropHandleRequest, pb.DropHandleResponse)
-        self._create_table_rpc = u("CreateTable", pb.CreateTableRequest, pb.TableInfo)
-        self._drop_table_rpc = u("DropTable", pb.DropTableRequest, pb.DropTableResponse)
-        self._list_tables_rpc = u("ListTables", pb.ListTablesRequest, pb.ListTablesResponse)
-        self._server_info_rpc = u("ServerInfo", pb.ServerInfoRequest, pb.ServerInfoResponse)
-        self._release_shm_rpc = u("ReleaseSharedMemory", pb.ReleaseSharedMemoryRequest,
-                                  pb.ReleaseSharedMemoryResponse)
-        self._append_rpc = ch.stream_stream(_P + "Append", request_serializer=pb.AppendRequest.SerializeToString,
-                                            response_deserializer=pb.AppendAck.FromString)
-        self._health_rpc = u("Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse,
-                             "/grpc.health.v1.Health/")
+        _requests.bind_rpcs(self, ch)
+        self._health_rpc = ch.unary_unary("/grpc.health.v1.Health/Check",
+                                          request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                                          response_deserializer=health_pb2.HealthCheckResponse.FromString)
         self._channel = ch
         return ch
 

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import grpc
 import pyarrow as pa
 
-from . import _ipc
+from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
 from .errors import PolaroidError, from_rpc_error
 from ._requests import (AppendResult, TableInfo, WriteResult, append_requests, count_of, count_plan,
@@ -160,29 +160,10 @@ class Client:
         else:
             self._channel = grpc.insecure_channel(target, options=opts)
         ch = self._channel
-        P = "/polaroid.v1.Polaroid/"
-        self._execute = ch.unary_stream(P + "Execute", request_serializer=pb.ExecuteRequest.SerializeToString,
+        self._execute = ch.unary_stream(_requests.SERVICE + "Execute", request_serializer=pb.ExecuteRequest.SerializeToString,
                                         response_deserializer=_ipc.parse_execute_response)
 
-        def u(name: str, req: Any, resp: Any) -> Any:
-            return ch.unary_unary(P + name, request_serializer=req.SerializeToString,
-                                  response_deserializer=resp.FromString)
-
-        self._schema_rpc = u("Schema", pb.PlanRequest, pb.SchemaResponse)
-        self._explain_rpc = u("Explain", pb.ExplainRequest, pb.ExplainResponse)
-        self._describe_rpc = u("Describe", pb.PlanRequest, pb.DescribeResponse)
-        self._write_rpc = u("Write", pb.WriteRequest, pb.WriteResponse)
-        self._create_handle_rpc = u("CreateHandle", pb.CreateHandleRequest, pb.HandleInfo)
-        self._heartbeat_rpc = u("Heartbeat", pb.HeartbeatRequest, pb.HeartbeatResponse)
-        self._drop_handle_rpc = u("DropHandle", pb.DropHandleRequest, pb.DropHandleResponse)
-        self._create_table_rpc = u("CreateTable", pb.CreateTableRequest, pb.TableInfo)
-        self._drop_table_rpc = u("DropTable", pb.DropTableRequest, pb.DropTableResponse)
-        self._list_tables_rpc = u("ListTables", pb.ListTablesRequest, pb.ListTablesResponse)
-        self._server_info_rpc = u("ServerInfo", pb.ServerInfoRequest, pb.ServerInfoResponse)
-        self._release_shm_rpc = u("ReleaseSharedMemory", pb.ReleaseSharedMemoryRequest,
-                                  pb.ReleaseSharedMemoryResponse)
-        self._append_rpc = ch.stream_stream(P + "Append", request_serializer=pb.AppendRequest.SerializeToString,
-                                            response_deserializer=pb.AppendAck.FromString)
+        _requests.bind_rpcs(self, ch)
         self._health_check = ch.unary_unary("/grpc.health.v1.Health/Check",
                                             request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
                                             response_deserializer=health_pb2.HealthCheckResponse.FromString)
