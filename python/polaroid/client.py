@@ -37,9 +37,10 @@ DEFAULT_TARGET = "localhost:50051"
 
 # Calls that fail with UNAVAILABLE before the server did anything (it is restarting, the connection
 # was reset) are retried by the client: up to _ATTEMPTS attempts, _BACKOFF seconds apart doubling to
-# 1 s, within the call's deadline. gRPC's own retry policy is not used: a call the server cancels
-# at shutdown then never completes (grpcio 1.85), so the channel disables it.
-_ATTEMPTS = 5
+# 1 s (about 3-5 s in all, longer than the channel's reconnect backoff of at most 1 s after a
+# restart), within the call's deadline. gRPC's own retry policy is not used: a call the server
+# cancels at shutdown then never completes (grpcio 1.85), so the channel disables it.
+_ATTEMPTS = 8
 _BACKOFF = 0.1
 
 
