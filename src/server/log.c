@@ -169,17 +169,19 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
     return len;
 }
 
-/* A string in JSON (without the quotes): RFC 8259 escapes, control characters as \u00XX,
- * invalid UTF-8 as \ufffd. */
-static void json_chars(lb *b, const char *str) {
+/* A string's characters, escaped. JSON (without the quotes): RFC 8259 escapes, control
+ * characters as \u00XX, invalid UTF-8 as \ufffd. Text: control characters and invalid UTF-8
+ * bytes as \xXX; quotes and backslashes escaped too when quoted. */
+static void escaped_chars(lb *b, const char *str, bool json, bool quoted) {
     const unsigned char *s = (const unsigned char *)str;
     size_t n = strlen(str);
+    bool quotes = json || quoted;
     for (size_t i = 0; i < n && !b->cut;) {
         unsigned char c = s[i];
         char esc[8];
-        if (c == '"') {
+        if (quotes && c == '"') {
             put(b, "\\\"", 2);
-        } else if (c == '\\') {
+        } else if (quotes && c == '\\') {
             put(b, "\\\\", 2);
         } else if (c == '\n') {
             put(b, "\\n", 2);
@@ -188,53 +190,20 @@ static void json_chars(lb *b, const char *str) {
         } else if (c == '\t') {
             put(b, "\\t", 2);
         } else if (c < 0x20 || c == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            put(b, esc, 6);
+            if (json) snprintf(esc, sizeof esc, "\\u%04x", c);
+            else snprintf(esc, sizeof esc, "\\x%02x", c);
+            put(b, esc, json ? 6 : 4);
         } else if (c < 0x80) {
             put(b, (const char *)&s[i], 1);
         } else {
             size_t l = utf8_len(s + i, n - i);
             if (l == 0) {
-                put(b, "\\ufffd", 6);
-                i++;
-                continue;
-            }
-            put(b, (const char *)&s[i], l);
-            i += l;
-            continue;
-        }
-        i++;
-    }
-}
-
-/* Text: control characters and invalid UTF-8 bytes as escapes; quotes and backslashes escaped
- * too when quoted. */
-static void text_chars(lb *b, const char *str, bool quoted) {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t n = strlen(str);
-    for (size_t i = 0; i < n && !b->cut;) {
-        unsigned char c = s[i];
-        char esc[8];
-        if (quoted && c == '"') {
-            put(b, "\\\"", 2);
-        } else if (quoted && c == '\\') {
-            put(b, "\\\\", 2);
-        } else if (c == '\n') {
-            put(b, "\\n", 2);
-        } else if (c == '\r') {
-            put(b, "\\r", 2);
-        } else if (c == '\t') {
-            put(b, "\\t", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            snprintf(esc, sizeof esc, "\\x%02x", c);
-            put(b, esc, 4);
-        } else if (c < 0x80) {
-            put(b, (const char *)&s[i], 1);
-        } else {
-            size_t l = utf8_len(s + i, n - i);
-            if (l == 0) {
-                snprintf(esc, sizeof esc, "\\x%02x", c);
-                put(b, esc, 4);
+                if (json) {
+                    put(b, "\\ufffd", 6);
+                } else {
+                    snprintf(esc, sizeof esc, "\\x%02x", c);
+                    put(b, esc, 4);
+                }
                 i++;
                 continue;
             }
@@ -264,14 +233,14 @@ static void put_double(lb *b, double d, bool json) {
 static void json_field(lb *b, const pl_log_field *f) {
     b->mark = b->len;
     puts_(b, ",\"");
-    json_chars(b, f->key);
+    escaped_chars(b, f->key, true, false);
     puts_(b, "\":");
     switch (f->kind) {
     case PL_LOG_STR:
         puts_(b, "\"");
         if (b->cut) break;
         b->in_str = 1;
-        json_chars(b, f->s);
+        escaped_chars(b, f->s, true, false);
         if (!b->cut) {
             b->in_str = 0;
             puts_(b, "\"");
@@ -300,7 +269,7 @@ static void text_field(lb *b, const pl_log_field *f) {
         if (q) puts_(b, "\"");
         if (b->cut) break;
         b->in_str = q ? 1 : 2; /* a cut value ends with ... (and its quote) */
-        text_chars(b, f->s, q);
+        escaped_chars(b, f->s, false, q);
         if (!b->cut) {
             b->in_str = 0;
             if (q) puts_(b, "\"");
@@ -356,7 +325,7 @@ size_t pl_log_format_line(char *buf, size_t cap, pl_log_format format, int64_t u
             b.mark = b.len;
             puts_(&b, " ");
             b.in_str = 2;
-            text_chars(&b, msg, false);
+            escaped_chars(&b, msg, false, false);
             if (!b.cut) b.in_str = 0;
         }
     }
