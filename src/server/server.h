@@ -51,6 +51,9 @@ typedef struct pl_server_opts {
     /* Execute calls parked for slow clients at most; 0 = 4096, < 0 = never park (a runner then
      * waits for its client) */
     int32_t max_parked_calls;
+    /* an Execute call that answered with a same-host file stays open this long for the
+     * client's ReleaseSharedMemory (its disconnect meanwhile removes the file); 0 = 10 s */
+    int64_t shm_hold_ms;
     /* per-call completion hook (metrics, logs); NULL = none */
     pl_server_call_hook on_call_done;
     void *hook_user;
