@@ -57,6 +57,18 @@ def test_plan_error_location_fields(client):
     assert ei.value.plan_path in (None, "root.read")
 
 
+def test_client_request_id_in_errors_and_logs(server, client):
+    """The request id the client gives names the query in the error and the server's log."""
+    with pytest.raises(pd.NotFoundError) as ei:
+        client.execute(client.read_parquet("no/such.parquet"), request_id="my-query-42").read_all()
+    assert ei.value.request_id == "my-query-42"
+    import time
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "my-query-42" not in server.stderr_text:
+        time.sleep(0.05)
+    assert "request_id=my-query-42" in server.stderr_text
+
+
 def test_bad_expression(client):
     df = client.read_parquet("trades.parquet")
     with pytest.raises(pd.InvalidArgumentError) as ei:
