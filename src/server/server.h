@@ -57,6 +57,9 @@ typedef struct pl_server_opts {
      * them after chunk pruning run on the network thread that received them, with no hand-off
      * to a runner (pl_srv_execute_start_inline); 0 = 16384, < 0 = never */
     int64_t inline_query_rows;
+    /* an Execute call that answered with a same-host file stays open this long for the
+     * client's ReleaseSharedMemory (its disconnect meanwhile removes the file); 0 = 10 s */
+    int64_t shm_hold_ms;
     /* per-call completion hook (metrics, logs); NULL = none */
     pl_server_call_hook on_call_done;
     void *hook_user;

@@ -75,6 +75,9 @@
 /* Execute queries over at most this many live-table rows run on the network thread (see
  * execute_on_network) */
 #define TR_INLINE_ROWS 16384
+/* an Execute call that answered with a same-host file waits this long for the client's
+ * ReleaseSharedMemory (or its disconnect, which removes the file) before it ends anyway */
+#define TR_LEASE_HOLD_NS 10000000000LL
 
 typedef enum tag_kind { TAG_NEW, TAG_CLOSE, TAG_SEND, TAG_RECV, TAG_SHUTDOWN } tag_kind;
 typedef enum job_kind { JOB_NONE, JOB_UNARY, JOB_EXECUTE, JOB_APPEND } job_kind;
@@ -139,6 +142,7 @@ struct tcall {
     bool parked;
     int64_t parked_deadline_ns;
     tcall *pnext, *pprev, *cnext;
+    char lease_id[48]; /* the same-host result file the open call holds (call's lock) */
 };
 
 struct cqctx {
@@ -820,6 +824,24 @@ static void run_unary(tcall *c) {
     finish_ok(c, bb_take(resp, resp, n, free_pl));
 }
 
+/* A call waiting for its client's ReleaseSharedMemory goes on (any thread, no lock held). */
+static void lease_wake(void *user) { continue_on_runner(user, false); }
+
+/* After the SharedMemoryResult went out: the call stays open, off the runners, until the
+ * client releases the file or goes away (on_close drops the file then). True when the call
+ * waits (the runner lets go of it). */
+static bool lease_wait(tcall *c, pl_srv_exec *x) {
+    const char *id = pl_srv_execute_lease(x);
+    if (!id || c->lease_id[0] || atomic_load(&c->s->shutting_down))
+        return false; /* no file, it waited already, or the server is closing */
+    pthread_mutex_lock(&c->mu);
+    snprintf(c->lease_id, sizeof c->lease_id, "%s", id);
+    pthread_mutex_unlock(&c->mu);
+    int64_t hold = c->s->o.shm_hold_ms > 0 ? c->s->o.shm_hold_ms * 1000000 : TR_LEASE_HOLD_NS;
+    return pl_srv_shm_attach(c->s->srv, c->lease_id, pl_now_ns() + hold, &c->cancel, lease_wake,
+                             c);
+}
+
 /* Execute: starts the query (first time) or resumes a parked one, then sends messages until
  * the end, an error, or the client is too slow (the call is parked and the runner lets go).
  * net: a query started by execute_on_network, on the network thread: it never waits; a
@@ -875,9 +897,12 @@ static void run_execute(tcall *c, bool net) {
             return;
         }
         if (r == PUSH_DROPPED) st = pl_srv_execute_stop_reason(x, &err);
+        else if (lease_wait(c, x)) return; /* likewise, until the file is released */
     }
     if (c->handoff_bb) grpc_byte_buffer_destroy(c->handoff_bb);
     c->handoff_bb = NULL;
+    if (c->lease_id[0] && is_cancelled(c)) /* the client left before releasing its file */
+        (void)pl_srv_shm_detach(c->s->srv, c->lease_id, true);
     if (x) {
         int64_t ipc_bytes;
         pl_srv_execute_progress(x, &c->rows, &ipc_bytes);
@@ -1133,7 +1158,11 @@ static void on_close(tcall *c) {
             c->parked_bb = NULL;
             resume_locked(c);
         }
+        char lease[sizeof c->lease_id];
+        snprintf(lease, sizeof lease, "%s", c->lease_id);
         pthread_mutex_unlock(&c->mu);
+        /* the client went away holding a same-host file it never released: remove it now */
+        if (lease[0] && pl_srv_shm_detach(c->s->srv, lease, true)) lease_wake(c);
         if (c->method == PL_SRV_HEALTH_WATCH) health_watch_cancelled(c);
     }
     call_unref(c);
@@ -1552,6 +1581,7 @@ void pl_server_shutdown(pl_server *s) {
     atomic_store(&s->shutting_down, 1);
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
+    pl_srv_shm_wake_all(s->srv); /* calls waiting for a release end now */
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
     if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);

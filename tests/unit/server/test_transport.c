@@ -26,6 +26,7 @@
 #include "core/core.h"
 #include "io/ipc/ipc.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "server/catalog.h"
 #include "server/server.h"
 #include "server/transport.h"
 
@@ -147,6 +148,7 @@ typedef struct srv_setup {
     int64_t query_timeout_ms, grace_ms;
     bool tokens;
     int64_t inline_rows;
+    int64_t shm_hold_ms, max_memory;
 } srv_setup;
 
 static pl_server *start(const srv_setup *ss) {
@@ -162,6 +164,8 @@ static pl_server *start(const srv_setup *ss) {
         if (ss->grace_ms) o.shutdown_grace_ms = ss->grace_ms;
         o.max_parked_calls = ss->max_parked;
         o.inline_query_rows = ss->inline_rows;
+        o.shm_hold_ms = ss->shm_hold_ms;
+        o.srv.max_memory = ss->max_memory;
     }
     char tokens[512];
     snprintf(tokens, sizeof tokens, "%s/tokens.txt", g_root);
@@ -211,6 +215,9 @@ typedef struct call_opts {
     int cancel_after;      /* cancel once this many messages arrived (0 = never) */
     int stall_ms;          /* wait before reading the messages (a slow client) */
     int read_delay_ms;     /* wait between messages */
+    /* called with each message as it arrives (before the next is read) */
+    void (*on_msg)(void *user, const uint8_t *msg, size_t len);
+    void *user;
 } call_opts;
 
 static void *pluck(grpc_completion_queue *cq, void *tag, bool *ok) {
@@ -281,6 +288,7 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
             memcpy(r->msgs[r->n_msgs], GRPC_SLICE_START_PTR(sl), k);
             r->lens[r->n_msgs++] = k;
         }
+        if (co->on_msg) co->on_msg(co->user, GRPC_SLICE_START_PTR(sl), GRPC_SLICE_LENGTH(sl));
         grpc_slice_unref(sl);
         if (co->cancel_after && r->n_msgs >= co->cancel_after) {
             grpc_call_cancel(c, NULL);
@@ -848,50 +856,120 @@ static void test_shutdown_in_flight(void **state) {
     grpc_channel_destroy(ch);
 }
 
+/* What a same-host client does on a SharedMemoryResult: checks the file (mode 0600, the
+ * result's rows), then releases it as the Python client does once it has mapped it, which
+ * lets the call go on to its summary. */
+typedef struct shm_client {
+    pl_server *s;
+    pl_table *ref; /* NULL: do not check the rows */
+    bool release;
+    char path[256];
+    bool existed, released;
+} shm_client;
+
+static void shm_on_msg(void *user, const uint8_t *msg, size_t len) {
+    shm_client *sc = user;
+    Polaroid__V1__ExecuteResponse *m = polaroid__v1__execute_response__unpack(NULL, len, msg);
+    assert_non_null(m);
+    if (m->payload_case == POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY) {
+        const char *path = m->shared_memory->path;
+        snprintf(sc->path, sizeof sc->path, "%s", path);
+        assert_true(strncmp(path, "/dev/shm/polaroid-", 18) == 0);
+        struct stat sb;
+        sc->existed = stat(path, &sb) == 0;
+        assert_true(sc->existed);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        assert_int_equal(sb.st_size, m->shared_memory->size);
+        if (sc->ref) {
+            pl_buf *buf;
+            pl_error err;
+            assert_int_equal(pl_file_read_all(path, &buf, &err), PL_OK);
+            pl_stream *st;
+            assert_int_equal(pl_ipc_scan_buffer(buf, path, NULL, &st, &err), PL_OK);
+            pl_table *t;
+            assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
+            pl_stream_free(st);
+            pl_buf_release(buf);
+            assert_true(pl_table_equals(t, sc->ref));
+            pl_table_release(t);
+        }
+        if (sc->release) {
+            pl_srv *srv = pl_server_service(sc->s);
+            /* another owner cannot release it; the owner can, once */
+            assert_false(pl_srv_shm_release(srv, "someone", m->shared_memory->lease_id));
+            sc->released = pl_srv_shm_release(srv, "", m->shared_memory->lease_id);
+            assert_false(pl_srv_shm_release(srv, "", m->shared_memory->lease_id));
+            assert_int_not_equal(stat(path, &sb), 0); /* released: removed at once */
+        }
+    }
+    polaroid__v1__execute_response__free_unpacked(m, NULL);
+}
+
+static bool gone_within(const char *path, int ms) {
+    struct stat sb;
+    for (int i = 0; i < ms && stat(path, &sb) == 0; i++) usleep(1000);
+    return stat(path, &sb) != 0;
+}
+
 /* Same-host fast path: the whole IPC stream in a /dev/shm file (mode 0600), one
- * SharedMemoryResult, then the summary; a result under the threshold comes as messages. */
+ * SharedMemoryResult, then the summary once the client released the file; a client that
+ * cancels (or disconnects) instead has its file removed at once; a result under the threshold
+ * comes as messages. */
 static void test_shared_memory(void **state) {
     (void)state;
-    pl_server *s = start(NULL);
+    srv_setup ss = {0};
+    ss.shm_hold_ms = 400;
+    pl_server *s = start(&ss);
+    pl_srv *srv = pl_server_service(s);
     grpc_channel *ch = connect_to(s);
     pl_table *ref = reference_table("d.parquet");
     packed req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1 << 20);
-    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
-    free(req.p);
+    shm_client sc = {s, ref, true, "", false, false};
+    call_opts co = {0};
+    co.on_msg = shm_on_msg;
+    co.user = &sc;
+    reply *r = call(ch, EXECUTE, req.p, req.n, &co);
     assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_true(sc.existed && sc.released);
     assert_int_equal(r->n_msgs, 2);
-    Polaroid__V1__ExecuteResponse *m =
-        polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
-    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
-    const char *path = m->shared_memory->path;
-    assert_true(strncmp(path, "/dev/shm/polaroid-", 18) == 0);
-    struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(sb.st_size, m->shared_memory->size);
-    pl_buf *buf;
-    pl_error err;
-    assert_int_equal(pl_file_read_all(path, &buf, &err), PL_OK);
-    pl_stream *st;
-    assert_int_equal(pl_ipc_scan_buffer(buf, path, NULL, &st, &err), PL_OK);
-    pl_table *t;
-    assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
-    pl_stream_free(st);
-    pl_buf_release(buf);
-    assert_true(pl_table_equals(t, ref));
-    pl_table_release(t);
     Polaroid__V1__ExecuteResponse *sum =
         polaroid__v1__execute_response__unpack(NULL, r->lens[1], r->msgs[1]);
     assert_int_equal(sum->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY);
     assert_int_equal(sum->summary->rows, N_ROWS);
     polaroid__v1__execute_response__free_unpacked(sum, NULL);
-    /* another owner cannot release it; the owner can, once */
-    assert_false(pl_srv_shm_release(pl_server_service(s), "someone", m->shared_memory->lease_id));
-    assert_true(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
-    assert_false(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
-    assert_int_not_equal(stat(path, &sb), 0);
-    polaroid__v1__execute_response__free_unpacked(m, NULL);
     reply_free(r);
+    assert_int_equal(pl_srv_shm_bytes(srv), 0);
+    assert_int_equal(pl_srv_memory_in_use(srv), 0);
+
+    /* a client that cancels before releasing: the file goes with the call */
+    shm_client keep = {s, NULL, false, "", false, false};
+    co.user = &keep;
+    co.cancel_after = 1;
+    r = call(ch, EXECUTE, req.p, req.n, &co);
+    assert_true(keep.existed);
+    assert_true(gone_within(keep.path, 2000));
+    reply_free(r);
+    for (int i = 0; i < 2000 && pl_srv_memory_in_use(srv) != 0; i++) usleep(1000);
+    assert_int_equal(pl_srv_memory_in_use(srv), 0);
+
+    /* a client that neither releases nor goes away: the summary after the hold time; the
+     * lease stays charged until its TTL or shutdown */
+    memset(&keep, 0, sizeof keep);
+    keep.s = s;
+    co.cancel_after = 0;
+    int64_t t0 = pl_now_ns();
+    r = call(ch, EXECUTE, req.p, req.n, &co);
+    assert_true(pl_now_ns() - t0 >= 350000000LL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_int_equal(r->n_msgs, 2);
+    reply_free(r);
+    char kept[256];
+    snprintf(kept, sizeof kept, "%s", keep.path);
+    struct stat sb;
+    assert_int_equal(stat(kept, &sb), 0);
+    assert_true(pl_srv_shm_bytes(srv) > 0);
+    assert_int_equal(pl_srv_memory_in_use(srv), pl_srv_shm_bytes(srv));
+    free(req.p);
 
     /* under the threshold: ordinary messages */
     req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1LL << 40);
@@ -899,27 +977,36 @@ static void test_shared_memory(void **state) {
     free(req.p);
     assert_int_equal(r->code, GRPC_STATUS_OK);
     int64_t rows;
-    t = decode_execute(r, &rows, 0);
+    pl_table *t = decode_execute(r, &rows, 0);
     assert_true(pl_table_equals(t, ref));
     pl_table_release(t);
     reply_free(r);
 
-    /* a lease left alone is removed at shutdown */
-    req = execute_request_shm("t.parquet", 0, 0, true, 0);
-    r = call(ch, EXECUTE, req.p, req.n, NULL);
-    free(req.p);
-    assert_int_equal(r->code, GRPC_STATUS_OK);
-    m = polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
-    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
-    char kept[256];
-    snprintf(kept, sizeof kept, "%s", m->shared_memory->path);
-    polaroid__v1__execute_response__free_unpacked(m, NULL);
-    reply_free(r);
-    assert_int_equal(stat(kept, &sb), 0);
+    /* the lease left alone is removed at shutdown */
     pl_table_release(ref);
     grpc_channel_destroy(ch);
     pl_server_free(s);
     assert_int_not_equal(stat(kept, &sb), 0);
+}
+
+/* The result file counts against --max-memory: a result larger than the limit fails with
+ * RESOURCE_EXHAUSTED naming it, and leaves no file behind. */
+static void test_shared_memory_limit(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.max_memory = 1 << 20; /* the file of t.parquet takes ~5 MB */
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    packed req = execute_request_shm("t.parquet", 64 << 10, 0, true, 1);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(r->details, "memory limit"));
+    reply_free(r);
+    assert_int_equal(pl_srv_shm_bytes(pl_server_service(s)), 0);
+    assert_int_equal(pl_srv_memory_in_use(pl_server_service(s)), 0);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
 }
 
 /* Append: a bidi stream, one ack per request in order; the rows are visible to the next query. */
@@ -1371,6 +1458,7 @@ int main(void) {
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
+        cmocka_unit_test(test_shared_memory_limit),
         cmocka_unit_test(test_append_stream),
         cmocka_unit_test(test_hostile_requests),
         cmocka_unit_test(test_inline_execute),
