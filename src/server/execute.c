@@ -75,8 +75,18 @@ struct pl_srv_exec {
     int64_t file_bytes;
     int64_t file_charged; /* bytes of the file charged to the memory account, not yet a lease's */
     char shm_path[128]; /* removed on failure */
+    /* run on a network thread (pl_srv_execute_start_inline): no file I/O, and at most
+     * EXEC_INLINE_BYTES of messages; beyond, next_msg asks for a runner */
+    bool on_network;
+    bool begun; /* pl_df_execute and the writer started */
+    bool keep_dicts;
     char lease_id[48];  /* the lease the file became */
 };
+
+/* IPC bytes a query run on a network thread may produce before it moves to a runner */
+#define EXEC_INLINE_BYTES (256 << 10)
+/* ExecuteRequests longer than this are never considered for a network thread */
+#define EXEC_INLINE_REQUEST_BYTES 4096
 
 /* ---------------------------------------------------------------- message buffers
  *
@@ -366,18 +376,11 @@ void pl_srv_execute_free(pl_srv_exec *x) {
     pl_free(x);
 }
 
-pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
-                               pl_error *err) {
-    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
-    ProtobufCMessage *msg = NULL;
-    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
-    Polaroid__V1__ExecuteRequest *r = (Polaroid__V1__ExecuteRequest *)msg;
-    pl_status st = PL_OK;
+/* Decodes the request and plans the query (no engine work yet). */
+static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_srv_exec **out,
+                           pl_error *err) {
     pl_srv_exec *x = pl_calloc(1, sizeof *x);
-    if (!x) {
-        protobuf_c_message_free_unpacked(msg, alloc);
-        PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting a query");
-    }
+    if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting a query");
     const pl_srv_config *cfg = pl_srv_get_config(c->srv);
     const Polaroid__V1__ExecuteOptions *o = r->options;
     x->c = c;
@@ -397,7 +400,7 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
                       : c->request_id                        ? c->request_id
                                                              : "";
     snprintf(x->request_id, sizeof x->request_id, "%s", rid);
-    bool keep_dicts = o && o->keep_dictionaries;
+    x->keep_dicts = o && o->keep_dictionaries;
     x->shm_probe = o && o->allow_shared_memory && c->same_host;
     x->shm_min = o && o->shared_memory_min_bytes > 0 ? o->shared_memory_min_bytes : 0;
     x->timeout_ms = min_nonzero(cfg->query_timeout_ms, o ? o->timeout_ms : 0);
@@ -407,11 +410,22 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     x->opts.deadline_ns = min_nonzero(c->deadline_ns, x->query_deadline_ns);
     x->opts.memory_limit = min_nonzero(cfg->max_memory, o ? o->memory_limit_bytes : 0);
 
+    pl_status st = PL_OK;
     if (!r->plan) st = pl_error_set(err, PL_ERR_INVALID_ARG, "ExecuteRequest has no plan");
     if (!st) st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
-    protobuf_c_message_free_unpacked(msg, alloc);
-    if (!st) st = pl_df_execute(x->df, &x->opts, &x->stream, err);
-    if (!st && !keep_dicts) st = pl_srv_decoded_schema(x->stream->schema, &x->out_schema, err);
+    if (st) {
+        pl_srv_execute_free(x);
+        return st;
+    }
+    *out = x;
+    return PL_OK;
+}
+
+/* Starts the planned query: the engine's stream and the IPC writer. */
+static pl_status exec_begin(pl_srv_exec *x, pl_error *err) {
+    x->begun = true;
+    pl_status st = pl_df_execute(x->df, &x->opts, &x->stream, err);
+    if (!st && !x->keep_dicts) st = pl_srv_decoded_schema(x->stream->schema, &x->out_schema, err);
     pl_schema *out_schema = x->out_schema ? x->out_schema : (x->stream ? x->stream->schema : NULL);
     if (!st) st = pl_ipc_writer_open_sink(exec_sink, x, false, out_schema, NULL, &x->w, err);
     if (!st) {
@@ -422,6 +436,18 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
         if (any_dict && !(x->sent_dicts = pl_calloc((size_t)x->n_cols, sizeof(pl_array *))))
             st = pl_error_set(err, PL_ERR_NOMEM, "out of memory starting a query");
     }
+    return st;
+}
+
+pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
+                               pl_error *err) {
+    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
+    ProtobufCMessage *msg = NULL;
+    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
+    pl_srv_exec *x = NULL;
+    pl_status st = exec_plan(c, (Polaroid__V1__ExecuteRequest *)msg, &x, err);
+    protobuf_c_message_free_unpacked(msg, alloc);
+    if (!st) st = exec_begin(x, err);
     if (st) {
         pl_srv_execute_free(x);
         return st;
@@ -429,6 +455,70 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     *out = x;
     return PL_OK;
 }
+
+/* Relations a network thread may plan: live tables under row-wise operations; no files, SQL
+ * text relations, uploads, handles (they may be lazy plans over files), joins. */
+static bool relation_is_light(const Polaroid__V1__Relation *r, int depth) {
+    if (!r || depth > 32) return false;
+    switch (r->rel_case) {
+    case POLAROID__V1__RELATION__REL_TABLE:
+        return true;
+    case POLAROID__V1__RELATION__REL_SELECT:
+        return r->select && relation_is_light(r->select->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_FILTER:
+        return r->filter && relation_is_light(r->filter->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_WITH_COLUMNS:
+        return r->with_columns && relation_is_light(r->with_columns->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_AGGREGATE:
+        return r->aggregate && relation_is_light(r->aggregate->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_SORT:
+        return r->sort && relation_is_light(r->sort->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_DISTINCT:
+        return r->distinct && relation_is_light(r->distinct->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_LIMIT:
+        return r->limit && relation_is_light(r->limit->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_RENAME:
+        return r->rename && relation_is_light(r->rename->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_DROP:
+        return r->drop && relation_is_light(r->drop->input, depth + 1);
+    default:
+        return false;
+    }
+}
+
+pl_status pl_srv_execute_start_inline(pl_srv_call *c, const uint8_t *req, size_t n,
+                                      int64_t max_rows, pl_srv_exec **out, bool *inline_ok,
+                                      pl_error *err) {
+    *out = NULL;
+    *inline_ok = false;
+    if (max_rows <= 0 || n > EXEC_INLINE_REQUEST_BYTES) return PL_OK;
+    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
+    ProtobufCMessage *msg = NULL;
+    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
+    Polaroid__V1__ExecuteRequest *r = (Polaroid__V1__ExecuteRequest *)msg;
+    if (!r->plan || !relation_is_light(r->plan->root, 0)) {
+        protobuf_c_message_free_unpacked(msg, alloc);
+        return PL_OK; /* a runner decodes it */
+    }
+    pl_srv_exec *x = NULL;
+    c->table_rows = 0;
+    pl_status st = exec_plan(c, r, &x, err);
+    protobuf_c_message_free_unpacked(msg, alloc);
+    if (st) return st;
+    if (c->table_rows <= max_rows) {
+        st = exec_begin(x, err);
+        if (st) {
+            pl_srv_execute_free(x);
+            return st;
+        }
+        x->on_network = true;
+        *inline_ok = true;
+    } /* else planned, not started: the runner's first pl_srv_execute_next_msg starts it */
+    *out = x;
+    return PL_OK;
+}
+
+void pl_srv_execute_to_runner(pl_srv_exec *x) { x->on_network = false; }
 
 /* ---------------------------------------------------------------- next */
 
@@ -877,7 +967,8 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
 pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err) {
     *done = false;
     memset(out, 0, sizeof *out);
-    if (x->held_next < x->n_held) { /* a small result held back for the file goes as messages */
+    if (!x->begun) PL_TRY(exec_begin(x, err));
+    if (!x->shm_probe && x->held_next < x->n_held) { /* a small result held back for the file */
         *out = x->held[x->held_next++];
         return PL_OK;
     }
@@ -893,16 +984,18 @@ pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, p
     bool eos = false;
     if (x->shm_probe) {
         for (;;) {
-            pl_srv_msg m;
-            PL_TRY(produce(x, &m, &eos, err));
-            if (eos) break;
-            PL_TRY(hold(x, m, err));
-            if (x->held_bytes >= x->shm_min) {
+            if (x->n_held > 0 && x->held_bytes >= x->shm_min) { /* large: into a file */
+                if (x->on_network) return PL_OK;            /* file I/O: a runner's job */
                 x->shm_probe = false;
                 PL_TRY(to_file(x, out, err));
                 x->state = EXEC_SUMMARY;
                 return PL_OK;
             }
+            if (x->on_network && x->bytes >= EXEC_INLINE_BYTES) return PL_OK;
+            pl_srv_msg m;
+            PL_TRY(produce(x, &m, &eos, err));
+            if (eos) break;
+            PL_TRY(hold(x, m, err));
         }
         x->shm_probe = false; /* the whole result was small: send what was held */
         x->state = EXEC_SUMMARY;
@@ -911,6 +1004,7 @@ pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, p
             return PL_OK;
         }
     } else {
+        if (x->on_network && x->bytes >= EXEC_INLINE_BYTES) return PL_OK;
         PL_TRY(produce(x, out, &eos, err));
         if (!eos) return PL_OK;
     }
@@ -923,6 +1017,10 @@ pl_status pl_srv_execute_next(pl_srv_exec *x, uint8_t **msg, size_t *len, bool *
                               pl_error *err) {
     pl_srv_msg m;
     PL_TRY(pl_srv_execute_next_msg(x, &m, done, err));
+    while (!*done && !m.base) { /* a network thread's part ends here: go on as a runner */
+        pl_srv_execute_to_runner(x);
+        PL_TRY(pl_srv_execute_next_msg(x, &m, done, err));
+    }
     if (*done) {
         *msg = NULL;
         *len = 0;

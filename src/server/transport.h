@@ -16,7 +16,9 @@ typedef struct pl_srv_msg {
 
 /* Returns a message buffer (to a small cache of reusable buffers). Thread-safe. */
 void pl_srv_msg_free(void *base);
-/* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary. */
+/* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary.
+ * For a query started by pl_srv_execute_start_inline, out->base = NULL with *done = false
+ * means the rest must run on a runner (pl_srv_execute_to_runner first). */
 pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err);
 /* True once the summary has been handed out (the last message). */
 bool pl_srv_execute_finished(const pl_srv_exec *x);
