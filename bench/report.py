@@ -4,8 +4,8 @@ matplotlib into docs/img/*.png. Run by `make bench` after its groups (bench/run.
 --no-report), or by hand:
 
   bench/report.py [--results build/bench/results.json] [--server build/bench/server.json]
-                  [--async build/bench/async.json] [--out docs/PERFORMANCE_COMPARISON.md]
-                  [--img docs/img]
+                  [--async build/bench/async.json] [--notebook build/bench/notebook/results.json]
+                  [--out docs/PERFORMANCE_COMPARISON.md] [--img docs/img] [--no-charts]
 
 Each group writes its own file (bench/README.md), so a run of some groups keeps the others'
 last results: every section says when, how and under what machine load its numbers were
@@ -26,6 +26,10 @@ ENGINE_COLORS = {"polaroid": "#d62728", "polars": "#1f77b4", "polars-streaming":
 
 
 def color(engine: str) -> str:
+    if engine in ENGINE_COLORS:
+        return ENGINE_COLORS[engine]
+    if engine.startswith("polaroid"):  # polaroid (file), polaroid (same-host shm), ...
+        return "#ff9896"
     for k in sorted(ENGINE_COLORS, key=len, reverse=True):
         if engine.startswith(k):
             return ENGINE_COLORS[k]
@@ -73,11 +77,29 @@ class Charts:
         self.plt.close(fig)
         return os.path.relpath(path, self.doc_dir)
 
+    def ratio_bars(self, name, title, ratios):
+        """One bar per (label, ratio), a line at 1."""
+        plt = self.plt
+        fig, ax = plt.subplots(figsize=(8.5, max(2.4, 0.28 * len(ratios) + 1.2)))
+        ys = range(len(ratios))
+        xs = [r for _, r in ratios]
+        ax.barh(ys, xs, color=["#2ca02c" if x <= 1 else "#d62728" for x in xs])
+        for y, x in zip(ys, xs):
+            ax.text(x, y, f" {x:.2f}", va="center", fontsize=7)
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels([q for q, _ in ratios])
+        ax.invert_yaxis()
+        ax.set_xlabel("ratio")
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+        return self.save(fig, name)
+
     def grouped_bars(self, name, title, groups, series, values, xlabel, log=False, note=None):
         """Horizontal bars: for each group (a row), one bar per series; values[(group, series)]."""
         plt = self.plt
         n, m = len(groups), len(series)
-        fig, ax = plt.subplots(figsize=(8.5, max(2.4, 0.32 * n * m + 1.0)))
+        fig, ax = plt.subplots(figsize=(8.5, max(2.4, 0.16 * n * m + 1.2)))
         h = 0.8 / m
         for j, s in enumerate(series):
             ys, xs = [], []
@@ -116,9 +138,13 @@ def section_queries(d, charts, path):
     ds = ", ".join(f"{k}: `{v['dir']}` ({v['manifest'].get('total_rows', '?'):,} rows, "
                    f"{v['bytes_on_disk'] / 1e9:.2f} GB)" for k, v in m.get("datasets", {}).items())
     out += [f"Measured {m['date']} on {m['host']} ({m['cores']} cores), groups "
-            f"{', '.join(m.get('groups', []))}, {m['reps']} repetitions per query and engine, "
+            f"{', '.join(m.get('groups', []))}"
+            + (f" (`bench/run.py {' '.join(m['argv'])}`)" if m.get("argv") else "") +
+            f", {m['reps']} repetitions per query and engine, "
             f"threads {m.get('threads') or 'engine defaults'}, "
-            f"{'small' if m.get('small') else 'full'} data ({ds}). Versions: "
+            f"{'small' if m.get('small') else 'full'} data ({ds})"
+            + (f"; load average {m['load_average_start']} at the start, {m.get('load_average_end')} at the end"
+               if m.get("load_average_start") else "") + ". Versions: "
             + ", ".join(f"{k} {v}" for k, v in sorted((m.get("versions") or {}).items())) + ".", "",
             "Each measurement is a fresh process; polaroid's time is the whole process "
             "(`polaroid sql`/`cat`, start-up included), the peers' the query call only (import "
@@ -148,10 +174,19 @@ def section_queries(d, charts, path):
     if m.get("mismatches"):
         out += ["**Result mismatches:** " + ", ".join(m["mismatches"]), ""]
     if charts:
+        ratios = [(r["query"], r["ratio_to_fastest_peer"]) for r in res
+                  if r["engine"] == "polaroid" and r.get("ratio_to_fastest_peer")]
+        if ratios:
+            img = charts.ratio_bars("bench_polaroid_ratio.png", "polaroid time / fastest peer's time "
+                                    "(below 1: polaroid fastest)", ratios)
+            out += [f"![polaroid / fastest peer]({img})", ""]
         vals = {(r["query"], r["engine"]): r["median_s"] for r in res if "median_s" in r}
-        img = charts.grouped_bars("bench_queries_time.png", "median seconds per query (log scale; "
-                                  "lower is better)", queries, engines, vals, "seconds", log=True)
-        out += [f"![median seconds per query]({img})", ""]
+        for g in dict.fromkeys(q.split("_")[0] for q in queries):
+            gq = [q for q in queries if q.split("_")[0] == g]
+            img = charts.grouped_bars(f"bench_{g}_time.png", f"{g}: median seconds per query "
+                                      "(lower is better)", gq, engines,
+                                      {k: v for k, v in vals.items() if k[0] in gq}, "seconds", log=True)
+            out += [f"![{g}: median seconds per query]({img})", ""]
         mem = [r for r in res if r.get("mem_ratio") is not None]
         if mem:
             mq = list(dict.fromkeys(r["query"] for r in mem))
@@ -225,7 +260,9 @@ def section_async(d, charts, path):
     v = m.get("versions", {})
     files = f"the {m.get('tick_files')} {'small (make run) ' if m.get('small') else ''}tick files"
     out += [f"Measured {m['date']} on {m['host']} ({m['cores']} cores), {m['reps']} repetition(s) "
-            f"(medians), {files}, {m.get('seconds')} s per QPS point; load average {m.get('load_average_start')} "
+            f"(medians), {files}, {m.get('seconds')} s per QPS point"
+            + (f" (`bench/async_bench.py {' '.join(m['argv'])}`)" if m.get("argv") else "") +
+            f"; load average {m.get('load_average_start')} "
             f"at the start, {m.get('load_average_end')} at the end. Python {v.get('python')}, Polars "
             f"{v.get('polars')}, pyarrow {v.get('pyarrow')}, grpcio {v.get('grpcio')}. Servers on "
             "loopback: `build/polaroid serve` (release), and `bench/server/peer_polars_aio.py` "
@@ -286,35 +323,64 @@ def section_async(d, charts, path):
     return out
 
 
+def section_notebook(d, charts, path):
+    out = ["## Notebook: `examples/benchmark_polaroid_vs_polars.ipynb`", ""]
+    if not d:
+        return out + [f"Not run yet: no `{path}`. Run `make bench BENCH_ARGS=\"--group notebook\"`.", ""]
+    out += [f"Executed headless by `make bench` ({d.get('date', '?')}; load average "
+            f"{d.get('load_average_end', '?')} at the end) on {d['files']} tick files ({d['rows']:,} rows), "
+            f"{d['reps']} repetition(s), medians. polaroid through `AsyncPolaroidClient` (the round trip "
+            "and the transfer into Python included), Polars in the notebook's process.", "",
+            md_table(["what", "polaroid s", "Polars s"],
+                     [["read every file into Arrow", f"{list(d['read_s'].values())[0]:.3f}",
+                       f"{list(d['read_s'].values())[1]:.3f}"]] +
+                     [[f"query `{k}`", f"{v['polaroid']:.3f}", f"{v['Polars']:.3f}"]
+                      for k, v in d["queries_s"].items()]), "",
+            "Small queries (count of a price filter on "
+            f"{d.get('small_rows', 50000):,} rows held by the server): " +
+            ", ".join(f"{r['tasks']} asyncio task(s) {r['qps']:,.0f} QPS (p99 {r['p99_ms']:.1f} ms)"
+                      for r in d["qps"]) +
+            f"; Polars in-process, one thread: {d['polars_in_process_calls_per_s']:,.0f} calls/s.", ""]
+    png = os.path.join(os.path.dirname(path), "polaroid_vs_polars.png")
+    if charts and os.path.exists(png):
+        import shutil
+
+        dst = os.path.join(charts.img_dir, "notebook_polaroid_vs_polars.png")
+        shutil.copyfile(png, dst)
+        out += [f"![the notebook's charts]({os.path.relpath(dst, charts.doc_dir)})", ""]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     b = os.path.join(ROOT, "build", "bench")
     ap.add_argument("--results", default=os.path.join(b, "results.json"))
     ap.add_argument("--server", default=os.path.join(b, "server.json"))
     ap.add_argument("--async", dest="async_", default=os.path.join(b, "async.json"))
+    ap.add_argument("--notebook", default=os.path.join(b, "notebook", "results.json"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE_COMPARISON.md"))
     ap.add_argument("--img", default=os.path.join(ROOT, "docs", "img"))
     ap.add_argument("--no-charts", action="store_true")
     a = ap.parse_args(argv)
     rel = lambda p: os.path.relpath(p, ROOT)  # noqa: E731
     charts = None if a.no_charts else Charts(a.img, os.path.dirname(os.path.abspath(a.out)))
-    q, srv, asy = load(a.results), load(a.server), load(a.async_)
+    q, srv, asy, nb = load(a.results), load(a.server), load(a.async_), load(a.notebook)
     lines = ["# Performance comparison: polaroid vs Polars, DuckDB and Python servers", "",
              "<!-- generated by bench/report.py from make bench's results files; edit the script, "
              "not this file -->", "",
              "Generated by `bench/report.py` (run at the end of `make bench`) from the results "
              f"files the benchmark groups write: `{rel(a.results)}` (read, h2o, ticks), "
-             f"`{rel(a.server)}` (server), `{rel(a.async_)}` (async). Charts: `{rel(a.img)}/`. "
+             f"`{rel(a.server)}` (server), `{rel(a.async_)}` (async), `{rel(a.notebook)}` (notebook). "
+             f"Charts: `{rel(a.img)}/`. "
              "How each group measures: `bench/README.md`; the latest numbers with commentary: "
-             "`docs/benchmarks.md`. The notebook `examples/benchmark_polaroid_vs_polars.ipynb` "
-             "runs a small version of the comparison from Python (`make bench` executes it "
-             "headless into `build/bench/notebook/`).", "",
+             "`docs/benchmarks.md`.", "",
              "**Caveat.** The numbers come from a shared 2-core VM: other work on the machine "
              "makes wall times noisy (each section gives the load average while it ran). Ratios "
              "measured within one run, back to back, are more reliable than absolute times.", ""]
     lines += section_queries(q, charts, rel(a.results))
     lines += section_server(srv, charts, rel(a.server))
     lines += section_async(asy, charts, rel(a.async_))
+    lines += section_notebook(nb, charts, rel(a.notebook))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as fh:
         fh.write("\n".join(lines).rstrip() + "\n")

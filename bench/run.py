@@ -515,6 +515,7 @@ def main(argv=None):
                                  "bytes_on_disk": warm}
 
     ncpu = os.cpu_count()
+    load_start = server_bench.load_average()
     print(f"bench: {platform.node()} {ncpu} cores, {(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')) / GIB:.1f} GiB; "
           f"polars {versions.get('polars')}, duckdb {versions.get('duckdb')}, "
           f"pyarrow {versions.get('pyarrow')}; threads: "
@@ -627,6 +628,8 @@ def main(argv=None):
           "the same after subtracting the engine's idle RSS.")
 
     out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+                    "argv": list(argv if argv is not None else sys.argv[1:]),
+                    "load_average_start": load_start, "load_average_end": server_bench.load_average(),
                     "host": platform.node(), "cores": ncpu, "versions": versions,
                     "threads": a.threads, "reps": a.reps, "small": a.small,
                     "rss_floor_bytes": floor, "idle_rss_bytes": idle, "pagefault": pf,

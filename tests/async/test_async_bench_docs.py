@@ -162,7 +162,7 @@ def test_report(tmp_path):
         paths[name].write_text(json.dumps(d))
     out, img = tmp_path / "docs" / "P.md", tmp_path / "docs" / "img"
     args = ["--results", str(paths["results"]), "--server", str(paths["server"]), "--async", str(paths["async"]),
-            "--out", str(out), "--img", str(img)]
+            "--notebook", str(tmp_path / "no-notebook.json"), "--out", str(out), "--img", str(img)]
     assert report.main(args) == 0
     md = out.read_text()
     assert "| read_all | 0.800 | 1.000 | 1.300 | - | 0.80 | ok |" in md  # polars-streaming: not run
@@ -173,8 +173,9 @@ def test_report(tmp_path):
     assert "**250,000 records/s**" in md
     assert "Measured 2026-11-27T06:00:00Z" in md and "load average 1 1 1" in md
     pngs = sorted(p.name for p in img.glob("*.png"))
-    assert pngs == ["async_p99.png", "async_qps.png", "async_seed.png", "bench_queries_time.png",
-                    "bench_read_memory.png", "server_point_qps.png", "server_stream_seconds.png"]
+    assert pngs == ["async_p99.png", "async_qps.png", "async_seed.png", "bench_polaroid_ratio.png",
+                    "bench_read_memory.png", "bench_read_time.png", "bench_ticks_time.png", "server_point_qps.png",
+                    "server_stream_seconds.png"]
     for p in pngs:
         assert f"](img/{p})" in md
     first = {p: (img / p).read_bytes() for p in pngs}
@@ -187,9 +188,31 @@ def test_report_without_results(tmp_path):
 
     out = tmp_path / "P.md"
     assert report.main(["--results", str(tmp_path / "no1.json"), "--server", str(tmp_path / "no2.json"),
-                        "--async", str(tmp_path / "no3.json"), "--out", str(out), "--no-charts"]) == 0
+                        "--async", str(tmp_path / "no3.json"), "--notebook", str(tmp_path / "no4.json"),
+                        "--out", str(out), "--no-charts"]) == 0
     md = out.read_text()
-    assert md.count("Not measured yet") == 3 and "--group async" in md
+    assert md.count("Not measured yet") == 3 and "--group async" in md and "--group notebook" in md
+
+
+def test_report_notebook_section(tmp_path):
+    import report
+
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    (nbdir / "results.json").write_text(json.dumps({
+        "date": "2026-11-27T06:30:00Z", "load_average_end": "2 2 2", "files": 5, "rows": 5000, "reps": 1,
+        "small_rows": 50000, "read_s": {"polaroid": 1.5, "Polars": 0.5},
+        "queries_s": {"per_symbol": {"polaroid": 0.25, "Polars": 0.125}},
+        "qps": [{"tasks": 1, "qps": 1000.0, "p99_ms": 3.0}], "polars_in_process_calls_per_s": 500.0}))
+    (nbdir / "polaroid_vs_polars.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    out, img = tmp_path / "P.md", tmp_path / "img"
+    assert report.main(["--results", str(tmp_path / "x"), "--server", str(tmp_path / "x"), "--async",
+                        str(tmp_path / "x"), "--notebook", str(nbdir / "results.json"), "--out", str(out),
+                        "--img", str(img)]) == 0
+    md = out.read_text()
+    assert "| read every file into Arrow | 1.500 | 0.500 |" in md and "| query `per_symbol` | 0.250 | 0.125 |" in md
+    assert "1 asyncio task(s) 1,000 QPS (p99 3.0 ms)" in md and "500 calls/s" in md
+    assert "](img/notebook_polaroid_vs_polars.png)" in md and (img / "notebook_polaroid_vs_polars.png").exists()
 
 
 def test_committed_report_is_generated():
