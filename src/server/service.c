@@ -93,7 +93,7 @@ static pl_status catalog_charge(void *user, bool handle, int64_t delta, const ch
     int64_t now = atomic_fetch_add(&s->mem_used, delta) + delta;
     if (delta <= 0 || s->cfg.max_memory <= 0 || now <= s->cfg.max_memory) return PL_OK;
     atomic_fetch_sub(&s->mem_used, delta);
-    char need[32], state[200];
+    char need[32], state[256];
     fmt_bytes(need, sizeof need, delta);
     mem_state(s, state, sizeof state);
     pl_error_set(err, PL_ERR_NOMEM, "%s needs %s more than the server's memory limit allows: %s",
@@ -109,7 +109,7 @@ void pl_srv_explain_error(pl_srv *s, pl_error *err) {
     /* the engine only knows the server's account refused a charge: say whose memory it is */
     if (err->code == PL_ERR_NOMEM && strstr(err->msg, "refused by the query's memory hook") &&
         s->cfg.max_memory > 0) {
-        char state[200];
+        char state[256];
         mem_state(s, state, sizeof state);
         pl_error_set(err, PL_ERR_NOMEM, "the query needs more memory than the server has left: %s",
                      state);
