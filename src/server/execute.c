@@ -393,6 +393,9 @@ static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_s
     x->max_msg = o && o->max_message_bytes > 0 ? o->max_message_bytes : dflt;
     if (x->max_msg > server_max) x->max_msg = server_max;
     if (x->max_msg < EXEC_MIN_MESSAGE_BYTES) x->max_msg = EXEC_MIN_MESSAGE_BYTES;
+    if (o && o->request_id && c->request_id_buf &&
+        pl_srv_request_id_ok(o->request_id, strlen(o->request_id))) /* logs and errors use it */
+        snprintf(c->request_id_buf, c->request_id_size, "%s", o->request_id);
     const char *rid = o && o->request_id && o->request_id[0] ? o->request_id
                       : c->request_id                        ? c->request_id
                                                              : "";

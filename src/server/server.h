@@ -37,10 +37,15 @@ typedef struct pl_server_call_info {
     int64_t latency_ns;        /* from arrival to the final status sent */
     int64_t rows;              /* Execute: rows streamed; Append: rows appended */
     int64_t bytes;             /* response bytes sent */
+    int64_t streamed_rows;     /* of those, already passed to on_streamed while streaming */
+    int64_t streamed_bytes;
     bool client_cancelled;     /* cancel, disconnect or the client's deadline */
 } pl_server_call_info;
 
 typedef void (*pl_server_call_hook)(void *user, const pl_server_call_info *info);
+/* Rows and bytes of an Execute call's message just handed to gRPC (while the call streams;
+ * the runner thread calls it; must be quick). */
+typedef void (*pl_server_stream_hook)(void *user, int64_t rows, int64_t bytes);
 
 typedef struct pl_server_opts {
     pl_srv_config srv;         /* the engine side's configuration (data root, limits) */
@@ -62,6 +67,7 @@ typedef struct pl_server_opts {
     int64_t shm_hold_ms;
     /* per-call completion hook (metrics, logs); NULL = none */
     pl_server_call_hook on_call_done;
+    pl_server_stream_hook on_streamed; /* NULL = none; called with hook_user */
     void *hook_user;
 } pl_server_opts;
 

@@ -62,6 +62,10 @@ typedef struct pl_srv_call {
     const char *owner;      /* who owns handles made by this call: the bearer token, or "" */
     const char *peer;       /* the client's address ("ipv4:127.0.0.1:5555", "unix:...") */
     const char *request_id; /* for logs and error details */
+    /* where a client's own request id (ExecuteOptions.request_id) is copied, when the request
+     * carries a valid one (pl_srv_request_id_ok); request_id points here. NULL = none. */
+    char *request_id_buf;
+    size_t request_id_size;
     const int *cancel;      /* non-zero once the client cancelled, disconnected or timed out */
     int64_t deadline_ns;    /* pl_now_ns() clock; 0 = none (the client's gRPC deadline) */
     bool same_host;         /* loopback or unix socket peer */
@@ -147,6 +151,10 @@ pl_status pl_srv_append_open(pl_srv_call *c, pl_srv_append **out, pl_error *err)
 pl_status pl_srv_append_one(pl_srv_append *a, const uint8_t *req, size_t n, uint8_t **ack,
                             size_t *ack_len, pl_error *err);
 void pl_srv_append_close(pl_srv_append *a);
+
+/* A request id a client may choose (ExecuteOptions.request_id, metadata "x-request-id"): 1 to
+ * 63 bytes of letters, digits and . _ - : / + = (it goes into logs and error details). */
+bool pl_srv_request_id_ok(const char *id, size_t n);
 
 /* ---------------------------------------------------------------- the engine side's pieces */
 

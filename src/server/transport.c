@@ -109,7 +109,7 @@ struct tcall {
     int cancel;          /* atomic: the engine's cancel flag */
     atomic_int refs;
     pl_srv_call sc;
-    char request_id[40];
+    char request_id[64];
     char *peer; /* gpr_malloc'd */
     int64_t t_arrive, t_run;
     job_kind job;
@@ -130,6 +130,7 @@ struct tcall {
     bool has_err;
     pl_error err;
     int64_t rows, bytes;
+    int64_t streamed_rows, streamed_bytes; /* passed to on_streamed so far */
     /* Append */
     pl_srv_append *append;
     grpc_byte_buffer *recv_bb;
@@ -572,6 +573,8 @@ static void call_finished_hook(tcall *c) {
     info.latency_ns = now - c->t_arrive;
     info.rows = c->rows;
     info.bytes = c->bytes;
+    info.streamed_rows = c->streamed_rows;
+    info.streamed_bytes = c->streamed_bytes;
     info.client_cancelled = c->close_cancelled != 0;
     s->o.on_call_done(s->o.hook_user, &info);
 }
@@ -824,6 +827,19 @@ static void run_unary(tcall *c) {
     finish_ok(c, bb_take(resp, resp, n, free_pl));
 }
 
+/* Metrics as the messages go out (counted when handed to gRPC), not only at the end of the
+ * call. */
+static void report_streamed(tcall *c, pl_srv_exec *x) {
+    pl_server *s = c->s;
+    if (!s->o.on_streamed) return;
+    int64_t rows, ipc_bytes;
+    pl_srv_execute_progress(x, &rows, &ipc_bytes);
+    int64_t dr = rows - c->streamed_rows, db = c->bytes - c->streamed_bytes;
+    c->streamed_rows = rows;
+    c->streamed_bytes = c->bytes;
+    if (dr > 0 || db > 0) s->o.on_streamed(s->o.hook_user, dr, db);
+}
+
 /* A call waiting for its client's ReleaseSharedMemory goes on (any thread, no lock held). */
 static void lease_wake(void *user) { continue_on_runner(user, false); }
 
@@ -886,6 +902,7 @@ static void run_execute(tcall *c, bool net) {
             last = bb;
             break;
         }
+        report_streamed(c, x); /* before the push: after it the call may be another's */
         int64_t deadline = pl_srv_execute_deadline(x);
         int r = net ? outbox_push_nowait(c, bb, deadline) : outbox_push_or_park(c, bb, deadline);
         if (r == PUSH_PARKED || r == PUSH_FULL) { /* the call is not ours any more */
@@ -1074,6 +1091,20 @@ static bool loopback_peer(const char *peer) {
            !strncmp(peer, "unix:", 5) || !strncmp(peer, "ipv6:[::ffff:127.", 17);
 }
 
+/* Takes the request id from the call's "x-request-id" metadata when it is a valid one. */
+static bool client_request_id(tcall *c) {
+    for (size_t i = 0; i < c->md.count; i++) {
+        if (grpc_slice_str_cmp(c->md.metadata[i].key, "x-request-id") != 0) continue;
+        const char *v = (const char *)GRPC_SLICE_START_PTR(c->md.metadata[i].value);
+        size_t n = GRPC_SLICE_LENGTH(c->md.metadata[i].value);
+        if (!pl_srv_request_id_ok(v, n)) return false;
+        memcpy(c->request_id, v, n);
+        c->request_id[n] = '\0';
+        return true;
+    }
+    return false;
+}
+
 static void on_new(tcall *c, bool ok) {
     cqctx *q = c->q;
     pl_server *s = c->s;
@@ -1086,12 +1117,15 @@ static void on_new(tcall *c, bool ok) {
     atomic_fetch_add(&s->open_calls, 1);
     uint64_t id = (uint64_t)atomic_fetch_add(&s->calls_total, 1) + 1;
     c->t_arrive = pl_now_ns();
-    snprintf(c->request_id, sizeof c->request_id, "%08x-%06" PRIx64, s->id_seed, id);
+    if (!client_request_id(c)) /* the client's "x-request-id", else ours */
+        snprintf(c->request_id, sizeof c->request_id, "%08x-%06" PRIx64, s->id_seed, id);
     c->peer = grpc_call_get_peer(c->call);
     c->sc.srv = s->srv;
     c->sc.owner = "";
     c->sc.peer = c->peer ? c->peer : "";
     c->sc.request_id = c->request_id;
+    c->sc.request_id_buf = c->request_id;
+    c->sc.request_id_size = sizeof c->request_id;
     c->sc.cancel = &c->cancel;
     c->sc.same_host = c->peer && loopback_peer(c->peer);
     if (c->method != TR_UNKNOWN_METHOD &&

@@ -125,9 +125,20 @@ typedef struct hook_log {
     int64_t last_rows;
     pl_srv_method last_method;
     int64_t last_queued_ns;
+    int64_t last_bytes, last_streamed_bytes, last_streamed_rows;
+    char last_request_id[64];
+    int64_t streamed_rows, streamed_bytes; /* what on_streamed was told, in all */
 } hook_log;
 
-static hook_log g_hook = {PTHREAD_MUTEX_INITIALIZER, 0, 0, false, 0, 0, 0};
+static hook_log g_hook = {PTHREAD_MUTEX_INITIALIZER, 0, 0, false, 0, 0, 0, 0, 0, 0, "", 0, 0};
+
+static void on_streamed(void *user, int64_t rows, int64_t bytes) {
+    hook_log *h = user;
+    pthread_mutex_lock(&h->mu);
+    h->streamed_rows += rows;
+    h->streamed_bytes += bytes;
+    pthread_mutex_unlock(&h->mu);
+}
 
 static void on_done(void *user, const pl_server_call_info *info) {
     hook_log *h = user;
@@ -137,6 +148,10 @@ static void on_done(void *user, const pl_server_call_info *info) {
     h->last_cancelled = info->client_cancelled;
     h->last_rows = info->rows;
     h->last_method = info->method;
+    h->last_bytes = info->bytes;
+    h->last_streamed_bytes = info->streamed_bytes;
+    h->last_streamed_rows = info->streamed_rows;
+    snprintf(h->last_request_id, sizeof h->last_request_id, "%s", info->request_id);
     h->last_queued_ns = info->queued_ns;
     pthread_mutex_unlock(&h->mu);
 }
@@ -171,6 +186,7 @@ static pl_server *start(const srv_setup *ss) {
     snprintf(tokens, sizeof tokens, "%s/tokens.txt", g_root);
     if (ss && ss->tokens) o.token_file = tokens;
     o.on_call_done = on_done;
+    o.on_streamed = on_streamed;
     o.hook_user = &g_hook;
     pl_server *s = NULL;
     pl_error err;
@@ -211,6 +227,7 @@ static grpc_channel *connect_to(pl_server *s) {
 
 typedef struct call_opts {
     const char *token;     /* NULL = none */
+    const char *request_id; /* metadata "x-request-id"; NULL = none */
     int64_t timeout_ms;    /* 0 = 20 s */
     int cancel_after;      /* cancel once this many messages arrived (0 = never) */
     int stall_ms;          /* wait before reading the messages (a slow client) */
@@ -240,12 +257,17 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
     grpc_slice m = grpc_slice_from_static_string(method);
     grpc_call *c = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, m, NULL,
                                             deadline, NULL);
-    grpc_metadata md;
+    grpc_metadata md[2];
+    size_t n_md = 0;
     char auth[256];
     if (co->token) {
         snprintf(auth, sizeof auth, "Bearer %s", co->token);
-        md.key = grpc_slice_from_static_string("authorization");
-        md.value = grpc_slice_from_copied_string(auth);
+        md[n_md].key = grpc_slice_from_static_string("authorization");
+        md[n_md++].value = grpc_slice_from_copied_string(auth);
+    }
+    if (co->request_id) {
+        md[n_md].key = grpc_slice_from_static_string("x-request-id");
+        md[n_md++].value = grpc_slice_from_copied_string(co->request_id);
     }
     grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, n);
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&body, 1);
@@ -256,8 +278,8 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
     grpc_op ops[4];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[0].data.send_initial_metadata.count = co->token ? 1 : 0;
-    ops[0].data.send_initial_metadata.metadata = co->token ? &md : NULL;
+    ops[0].data.send_initial_metadata.count = n_md;
+    ops[0].data.send_initial_metadata.metadata = n_md ? md : NULL;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = bb;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -316,7 +338,7 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
             r->error_bin_len = k;
         }
     }
-    if (co->token) grpc_slice_unref(md.value);
+    for (size_t i = 0; i < n_md; i++) grpc_slice_unref(md[i].value);
     grpc_metadata_array_destroy(&initial);
     grpc_metadata_array_destroy(&trailing);
     grpc_call_unref(c);
@@ -335,6 +357,8 @@ typedef struct packed {
     size_t n;
 } packed;
 
+static const char *g_exec_request_id; /* ExecuteOptions.request_id of the next requests */
+
 static packed execute_request_full(const char *path, int64_t max_msg, int64_t timeout_ms,
                                    bool shm, int64_t shm_min, bool keep_dicts) {
     Polaroid__V1__ReadFiles rf = POLAROID__V1__READ_FILES__INIT;
@@ -352,6 +376,7 @@ static packed execute_request_full(const char *path, int64_t max_msg, int64_t ti
     eo.allow_shared_memory = shm;
     eo.shared_memory_min_bytes = shm_min;
     eo.keep_dictionaries = keep_dicts;
+    eo.request_id = (char *)(g_exec_request_id ? g_exec_request_id : "");
     Polaroid__V1__ExecuteRequest req = POLAROID__V1__EXECUTE_REQUEST__INIT;
     req.plan = &plan;
     req.options = &eo;
@@ -560,6 +585,106 @@ static void test_execute_missing_file(void **state) {
     assert_non_null(d);
     assert_true(d->message[0] != 0);
     assert_true(d->request_id[0] != 0);
+    polaroid__v1__error_detail__free_unpacked(d, NULL);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+/* Rows and bytes reach the metrics hook as the messages go out, not at the end of the call. */
+typedef struct progress_probe {
+    int n;
+    int64_t bytes_before; /* message bytes received before the third message */
+    int64_t seen_at_third;
+} progress_probe;
+
+static void progress_on_msg(void *user, const uint8_t *msg, size_t len) {
+    (void)msg;
+    progress_probe *p = user;
+    if (++p->n == 3) {
+        /* the runner reports a message before it hands it over and makes the next one only
+         * after that: by the third message the first two were counted */
+        pthread_mutex_lock(&g_hook.mu);
+        p->seen_at_third = g_hook.streamed_bytes;
+        pthread_mutex_unlock(&g_hook.mu);
+    }
+    if (p->n < 3) p->bytes_before += (int64_t)len;
+}
+
+static void test_streamed_progress(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    pthread_mutex_lock(&g_hook.mu);
+    g_hook.streamed_rows = g_hook.streamed_bytes = 0;
+    pthread_mutex_unlock(&g_hook.mu);
+    packed req = execute_request("t.parquet", 64 << 10, 0);
+    progress_probe p = {0, 0, 0};
+    call_opts co = {0};
+    co.on_msg = progress_on_msg;
+    co.user = &p;
+    reply *r = call(ch, EXECUTE, req.p, req.n, &co);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_true(r->n_msgs > 40);
+    assert_true(p.seen_at_third >= p.bytes_before);
+    int64_t total = 0;
+    for (int i = 0; i < r->n_msgs; i++) total += (int64_t)r->lens[i];
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s); /* the final hook has run */
+    pthread_mutex_lock(&g_hook.mu);
+    assert_int_equal(g_hook.streamed_rows, N_ROWS); /* every row counted while streaming */
+    assert_int_equal(g_hook.last_streamed_rows, N_ROWS);
+    assert_int_equal(g_hook.last_bytes, total);
+    /* streamed + what the final hook adds (the summary) = every byte, counted once */
+    assert_int_equal(g_hook.streamed_bytes, g_hook.last_streamed_bytes);
+    assert_true(g_hook.last_bytes > g_hook.last_streamed_bytes);
+    pthread_mutex_unlock(&g_hook.mu);
+}
+
+/* The client's request id (ExecuteOptions.request_id, or metadata "x-request-id" on any
+ * method) names the call in the hook (logs) and in the error details; an invalid one is
+ * ignored for the server's own. */
+static void test_client_request_id(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    const char *ids[3] = {"client-req:7", "bad id", NULL};
+    for (int k = 0; k < 3; k++) {
+        g_exec_request_id = ids[k];
+        packed req = execute_request("no/such.parquet", 0, 0);
+        g_exec_request_id = NULL;
+        reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+        free(req.p);
+        assert_int_equal(r->code, GRPC_STATUS_NOT_FOUND);
+        Polaroid__V1__ErrorDetail *d =
+            polaroid__v1__error_detail__unpack(NULL, r->error_bin_len, r->error_bin);
+        assert_non_null(d);
+        if (k == 0) assert_string_equal(d->request_id, "client-req:7");
+        else assert_true(d->request_id[0] && !strstr(d->request_id, "bad"));
+        polaroid__v1__error_detail__free_unpacked(d, NULL);
+        reply_free(r);
+        for (int i = 0; i < 2000; i++) { /* the hook runs just after the status went out */
+            pthread_mutex_lock(&g_hook.mu);
+            bool same = k != 0 || !strcmp(g_hook.last_request_id, "client-req:7");
+            pthread_mutex_unlock(&g_hook.mu);
+            if (same) break;
+            usleep(1000);
+        }
+        pthread_mutex_lock(&g_hook.mu);
+        if (k == 0) assert_string_equal(g_hook.last_request_id, "client-req:7");
+        pthread_mutex_unlock(&g_hook.mu);
+    }
+    /* metadata, on a unary method */
+    call_opts co = {0};
+    co.request_id = "meta-id-1";
+    static const uint8_t bad[] = {0x0a, 0x02, 0x0a, 0x00}; /* a plan without a root */
+    reply *r = call(ch, "/polaroid.v1.Polaroid/Schema", bad, sizeof bad, &co);
+    assert_int_not_equal(r->code, GRPC_STATUS_OK);
+    Polaroid__V1__ErrorDetail *d = polaroid__v1__error_detail__unpack(NULL, r->error_bin_len, r->error_bin);
+    assert_non_null(d);
+    assert_string_equal(d->request_id, "meta-id-1");
     polaroid__v1__error_detail__free_unpacked(d, NULL);
     reply_free(r);
     grpc_channel_destroy(ch);
@@ -1451,6 +1576,8 @@ int main(void) {
         cmocka_unit_test(test_server_info_and_health),
         cmocka_unit_test(test_execute_streams_parquet),
         cmocka_unit_test(test_execute_missing_file),
+        cmocka_unit_test(test_streamed_progress),
+        cmocka_unit_test(test_client_request_id),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_slow_client_parked),
