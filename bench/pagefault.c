@@ -102,7 +102,7 @@ static double round_of(enum variant v, size_t bytes, long *huge_kib) {
 int main(int argc, char **argv) {
     size_t mib = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 256;
     int rounds = argc > 2 ? atoi(argv[2]) : 7;
-    int idle = argc > 3 ? atoi(argv[3]) : 3;
+    int idle = argc > 3 ? atoi(argv[3]) : 5;
     if (mib < 2 || mib > (1u << 20) || rounds < 1 || rounds > MAX_ROUNDS || idle < 0 || idle > 60) {
         fprintf(stderr, "usage: pagefault [MiB >= 2] [rounds 1..%d] [idle seconds 0..60]\n",
                 MAX_ROUNDS);
