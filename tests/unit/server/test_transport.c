@@ -1073,6 +1073,51 @@ static void test_shared_memory(void **state) {
     assert_int_not_equal(stat(kept, &sb), 0);
 }
 
+/* Shutdown while a call waits for its client's release: the call ends at once (not after the
+ * hold time or the grace period) and the file goes with the server. */
+typedef struct shm_bg {
+    grpc_channel *ch;
+    packed req;
+    call_opts co;
+    reply *r;
+} shm_bg;
+
+static void *shm_bg_main(void *arg) {
+    shm_bg *b = arg;
+    b->r = call(b->ch, EXECUTE, b->req.p, b->req.n, &b->co);
+    return NULL;
+}
+
+static void test_shared_memory_shutdown(void **state) {
+    (void)state;
+    pl_server *s = start(NULL); /* the default hold: 10 s */
+    grpc_channel *ch = connect_to(s);
+    shm_client keep = {s, NULL, false, "", false, false};
+    shm_bg bg;
+    memset(&bg, 0, sizeof bg);
+    bg.ch = ch;
+    bg.req = execute_request_shm("t.parquet", 0, 0, true, 1);
+    bg.co.on_msg = shm_on_msg;
+    bg.co.user = &keep;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, shm_bg_main, &bg), 0);
+    for (int i = 0; i < 10000 && !keep.existed; i++) usleep(1000);
+    assert_true(keep.existed);
+    usleep(50000); /* the call is waiting for the release now */
+    int64_t t0 = pl_now_ns();
+    pl_server_shutdown(s);
+    assert_true(pl_now_ns() - t0 < 5000000000LL);
+    pthread_join(th, NULL);
+    assert_int_equal(bg.r->code, GRPC_STATUS_OK);
+    assert_int_equal(bg.r->n_msgs, 2); /* the file's name, then the summary */
+    reply_free(bg.r);
+    free(bg.req.p);
+    pl_server_free(s);
+    struct stat sb;
+    assert_int_not_equal(stat(keep.path, &sb), 0);
+    grpc_channel_destroy(ch);
+}
+
 /* The result file counts against --max-memory: a result larger than the limit fails with
  * RESOURCE_EXHAUSTED naming it, and leaves no file behind. */
 static void test_shared_memory_limit(void **state) {
@@ -1545,6 +1590,7 @@ int main(void) {
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
         cmocka_unit_test(test_shared_memory_limit),
+        cmocka_unit_test(test_shared_memory_shutdown),
         cmocka_unit_test(test_append_stream),
         cmocka_unit_test(test_hostile_requests),
         cmocka_unit_test(test_inline_execute),
