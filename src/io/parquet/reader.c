@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compute/compute.h"
 #include "pq_int.h"
 
 #define PQ_MAGIC "PAR1"
@@ -477,6 +478,80 @@ pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_d
     for (int32_t k = 0; k < node->n_leaves; k++) pl_pq_leaf_data_reset(&data[k]);
     pl_free(data);
     pre_reset(pre);
+    if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
+    return st;
+}
+
+pl_status pl_pq_read_field_sel(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
+                               const int32_t *sel, int64_t n_sel, pl_pq_scratch *scr,
+                               pl_array **out, pl_error *err) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    const pl_pq_row_group *g = &f->md.row_groups[rg];
+    if (n_sel < 0 || n_sel > g->num_rows || (n_sel > 0 && (sel[0] < 0 ||
+                                                           sel[n_sel - 1] >= g->num_rows)))
+        PL_FAIL(err, PL_ERR_INTERNAL, "selection out of the row group's %lld rows",
+                (long long)g->num_rows);
+    if (node->kind != PL_PQ_NODE_LEAF) {
+        /* nested fields: decoded whole, then the selected rows taken */
+        pl_array *a = NULL;
+        PL_TRY(pl_pq_read_field(f, rg, field, keep_dict, -1, NULL, scr, &a, err));
+        pl_status st = pl_array_take_i32(a, sel, n_sel, out, err);
+        pl_array_release(a);
+        return st;
+    }
+    int32_t leaf = node->leaf;
+    pl_pq_leaf_data data = {0};
+    pl_pq_chunk_ctx c = {0};
+    c.src = &f->src;
+    c.md = &f->md;
+    c.leaf = &f->tree.leaves[leaf];
+    c.cc = &g->columns[leaf];
+    c.rg = rg;
+    c.leaf_index = leaf;
+    c.flat = true;
+    c.keep_dict = keep_dict;
+    c.max_rows = -1;
+    c.sel = sel;
+    c.n_sel = n_sel;
+    pl_status st = pl_pq_read_chunk(&c, scr, &data, err);
+    if (!st) st = pl_pq_assemble(node, &data - node->first_leaf, f->tree.leaves, out, err);
+    pl_pq_leaf_data_reset(&data);
+    if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
+    return st;
+}
+
+pl_status pl_pq_match_field(pl_pq_file *f, int32_t rg, int32_t field, pl_pq_dict_pred_fn fn,
+                            void *arg, pl_pq_scratch *scr, int32_t **sel, int64_t *n_sel,
+                            bool *ok, pl_error *err) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    const pl_pq_row_group *g = &f->md.row_groups[rg];
+    *ok = false;
+    if (node->kind != PL_PQ_NODE_LEAF || f->tree.leaves[node->leaf].wkt) return PL_OK;
+    int32_t leaf = node->leaf;
+    pl_pq_leaf_data data = {0};
+    pl_pq_chunk_ctx c = {0};
+    c.src = &f->src;
+    c.md = &f->md;
+    c.leaf = &f->tree.leaves[leaf];
+    c.cc = &g->columns[leaf];
+    c.rg = rg;
+    c.leaf_index = leaf;
+    c.flat = true;
+    c.max_rows = -1;
+    c.match_fn = fn;
+    c.match_arg = arg;
+    c.match_sel = sel;
+    c.match_n = n_sel;
+    c.match_ok = ok;
+    pl_status st = pl_pq_read_chunk(&c, scr, &data, err);
+    if (!st && *ok && data.n_levels != g->num_rows) {
+        st = pl_error_set(err, PL_ERR_CORRUPT, "column has %lld values but the row group has "
+                          "%lld rows", (long long)data.n_levels, (long long)g->num_rows);
+        pl_free(*sel);
+        *sel = NULL;
+        *ok = false;
+    }
+    pl_pq_leaf_data_reset(&data);
     if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
     return st;
 }
