@@ -199,3 +199,31 @@ def test_filter_error_surfaces(files):
     err = r.stderr.decode(errors="replace")
     assert r.returncode == 1, err
     assert "cast" in err.lower() and "AddressSanitizer" not in err, err
+
+
+@pytest.mark.parametrize("variant", ["v1_dict_index", "v2_fallback", "big_pages"])
+def test_point_queries_reuse_cached_dictionaries(files, variant):
+    """Point queries in one process: later scans of the same row groups take the dictionaries
+    decoded by earlier ones (the dictionary cache) and must give the same rows."""
+    t = "'" + files[variant] + "'"
+    keys = [5, 6, 4999, 5000, 5001, 11999, 7, 4321, 4322, 6000]
+    q = " UNION ALL ".join(f"SELECT * FROM {t} WHERE id = {k}" for k in keys)
+    check(q)
+    q = " UNION ALL ".join(f"SELECT id, s, k8, f FROM {t} WHERE k = 3 AND id BETWEEN {k} AND {k + 40}"
+                           for k in keys)
+    check(q)
+    # several statements: the last one's result, after the cache was filled by the others
+    script = ";\n".join([f"CREATE TABLE p{i} AS SELECT * FROM {t} WHERE id = {k}"
+                         for i, k in enumerate(keys)] +
+                        [f"SELECT id, s, s_hi, dec, lst FROM {t} WHERE id IN (3, 4998, 5002, 9000)"])
+    path = os.path.join(os.path.dirname(files[variant]), f"script_{variant}.sql")
+    with open(path, "w") as fh:
+        fh.write(script + ";\n")
+    r = subprocess.run([polaroid_bin(), "sql", "--format", "arrow", "-f", path], cwd=ROOT,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
+    expected = duckdb.connect().sql(
+        f"SELECT id, s, s_hi, dec, lst FROM {t} WHERE id IN (3, 4998, 5002, 9000)").to_arrow_table()
+    d = compare.compare_tables(expected, got, ordered=False, rtol=1e-9, atol=1e-9)
+    assert d is None, d

@@ -192,11 +192,46 @@ static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len
 
 static pl_status match_dict(chunk_state *cs, pl_error *err);
 
+static pl_status dict_page_decode(chunk_state *cs, const pl_pq_page_header *h,
+                                  const uint8_t *body, pl_error *err);
+
+/* The cache holds only a chunk's first dictionary page (a later one replaces it). */
+static bool dict_cacheable(const chunk_state *cs) {
+    return cs->c->dict_cache && !cs->c->keep_dict && !cs->have_dict && cs->done == 0;
+}
+
+/* Makes the cached dictionary cs->dict (shared, read-only). */
+static void use_cached(chunk_state *cs, const pl_pq_dict *d) {
+    pl_pq_dict_reset(&cs->dict);
+    cs->dict = *d;
+    cs->dict.shared = true;
+    cs->dict.borrowed = false;
+    cs->have_dict = true;
+}
+
 static pl_status dict_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                            pl_error *err) {
-    const pl_pq_leaf_desc *leaf = cs->c->leaf;
-    if (cs->c->keep_dict && (cs->have_dict || cs->extra.n > 0 || cs->out->sink.n > 0))
+    const pl_pq_chunk_ctx *c = cs->c;
+    if (c->keep_dict && (cs->have_dict || cs->extra.n > 0 || cs->out->sink.n > 0))
         PL_FAIL(err, PL_ERR_CORRUPT, "dictionary page after data pages");
+    bool cacheable = dict_cacheable(cs);
+    const pl_pq_dict *hit = cacheable ? pl_pq_dict_cache_get(c->dict_cache, c->rg, c->leaf_index)
+                                      : NULL;
+    if (hit) {
+        use_cached(cs, hit);
+    } else {
+        PL_TRY(dict_page_decode(cs, h, body, err));
+        if (cacheable) {
+            const pl_pq_dict *d = pl_pq_dict_cache_put(c->dict_cache, c->rg, c->leaf_index, &cs->dict);
+            if (d) use_cached(cs, d);
+        }
+    }
+    return c->match_fn ? match_dict(cs, err) : PL_OK;
+}
+
+static pl_status dict_page_decode(chunk_state *cs, const pl_pq_page_header *h,
+                                  const uint8_t *body, pl_error *err) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
     if (h->encoding != PL_PQ_ENC_PLAIN && h->encoding != PL_PQ_ENC_PLAIN_DICTIONARY)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary page encoding %s is not supported",
                 pl_pq_encoding_name(h->encoding));
@@ -224,13 +259,13 @@ static pl_status dict_page(chunk_state *cs, const pl_pq_page_header *h, const ui
         cs->dict.n = h->num_values;
         cs->dict.width = (int32_t)w;
         cs->have_dict = true;
-        return cs->c->match_fn ? match_dict(cs, err) : PL_OK;
+        return PL_OK;
     }
     const uint8_t *p = body;
     if (compressed) PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
     PL_TRY(pl_pq_decode_dict(leaf, p, p + len, h->num_values, &cs->dict, cs->scr, err));
     cs->have_dict = true;
-    return cs->c->match_fn ? match_dict(cs, err) : PL_OK;
+    return PL_OK;
 }
 
 static bool is_dict_enc(int32_t e) {
@@ -478,14 +513,21 @@ static pl_status gather(pl_pq_sink *s, const vsrc *src, const int32_t *vi, int64
     }
     int64_t w = s->width;
     uint8_t *dst = s->values->data + s->n * w;
+    /* sources may be unaligned (values read in place from a page) */
     if (w == 8) {
-        const uint64_t *v = (const uint64_t *)(const void *)src->v;
         uint64_t *o = (uint64_t *)(void *)dst;
-        for (int64_t j = 0; j < m; j++) o[j] = vi[j] >= 0 ? v[vi[j]] : 0;
+        for (int64_t j = 0; j < m; j++) {
+            uint64_t x = 0;
+            if (vi[j] >= 0) memcpy(&x, src->v + (int64_t)vi[j] * 8, 8);
+            o[j] = x;
+        }
     } else if (w == 4) {
-        const uint32_t *v = (const uint32_t *)(const void *)src->v;
         uint32_t *o = (uint32_t *)(void *)dst;
-        for (int64_t j = 0; j < m; j++) o[j] = vi[j] >= 0 ? v[vi[j]] : 0;
+        for (int64_t j = 0; j < m; j++) {
+            uint32_t x = 0;
+            if (vi[j] >= 0) memcpy(&x, src->v + (int64_t)vi[j] * 4, 4);
+            o[j] = x;
+        }
     } else {
         for (int64_t j = 0; j < m; j++) {
             if (vi[j] >= 0) memcpy(dst + j * w, src->v + (int64_t)vi[j] * w, (size_t)w);
@@ -717,10 +759,11 @@ static pl_status dict_array(chunk_state *cs, pl_array **out, pl_error *err) {
             for (int64_t i = 0; i < n; i++) pl_bit_put(values->data, i, i < d->n && d->values[i]);
             values->size = (n + 7) / 8;
         }
-    } else if (!st && d->borrowed && d->width <= 16) {
-        /* the page in the scratch, used in place for the evaluation (the array is released
-         * before the scratch is reused); its slack holds the NULL slot */
-        memset(d->values + d->n * d->width, 0, (size_t)d->width);
+    } else if (!st && (d->borrowed || d->shared) && d->width <= 16) {
+        /* the page in the scratch or the cache, used in place for the evaluation (the array
+         * is released before the scratch is reused); the slot after the last value (zeroed
+         * in the cache) is the NULL */
+        if (d->borrowed) memset(d->values + d->n * d->width, 0, (size_t)d->width);
         st = pl_buf_wrap(d->values, n * d->width, borrowed_release, NULL, &values, err);
     } else if (!st) {
         int64_t w = d->width;
@@ -947,6 +990,76 @@ static void drop_leading_continuations(pl_pq_leaf_data *out, int max_def) {
     k->n = m;
 }
 
+/* A selective read over a descriptor: pages are read one at a time, a header first and the
+ * body only when the page holds selected rows (or is the dictionary), so a point query reads
+ * a few pages of each chunk instead of the whole chunk. */
+#define PQ_LAZY_HEADER_BYTES 1024
+#define PQ_LAZY_HEADER_MAX (1LL << 20)
+
+static pl_status walk_lazy(chunk_state *cs, int64_t start, int64_t data_end, pl_error *err) {
+    const pl_pq_chunk_ctx *c = cs->c;
+    int64_t off = start;
+    pl_status st = PL_OK;
+    while (cs->done < cs->n_total && !cs->not_dict && (c->match_fn || cs->sel_pos < c->n_sel)) {
+        if (off >= data_end) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "column chunk ends after %lld of %lld values",
+                              (long long)cs->done, (long long)cs->n_total);
+            break;
+        }
+        int64_t want = PL_MIN(data_end - off, PQ_LAZY_HEADER_BYTES);
+        const uint8_t *b;
+        pl_pq_page_header h;
+        int64_t hlen;
+        if ((st = source_read(c->src, off, want, cs->scr, &b, err))) break;
+        st = pl_pq_page_header_decode(b, want, off, &h, &hlen, NULL);
+        if (st && want < data_end - off) {
+            /* a header larger than the first read (statistics) */
+            want = PL_MIN(data_end - off, PQ_LAZY_HEADER_MAX);
+            if ((st = source_read(c->src, off, want, cs->scr, &b, err))) break;
+        }
+        if (st && (st = pl_pq_page_header_decode(b, want, off, &h, &hlen, err))) break;
+        if (h.compressed_size > data_end - off - hlen) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "page of %d bytes extends past the column "
+                              "chunk (%lld bytes left)", h.compressed_size,
+                              (long long)(data_end - off - hlen));
+            break;
+        }
+        bool data = h.type == PL_PQ_PAGE_DATA || h.type == PL_PQ_PAGE_DATA_V2;
+        bool need = h.type == PL_PQ_PAGE_DICTIONARY;
+        if (data) {
+            if ((h.type == PL_PQ_PAGE_DATA && !h.has_data) ||
+                (h.type == PL_PQ_PAGE_DATA_V2 && !h.has_v2)) {
+                st = pl_error_set(err, PL_ERR_CORRUPT, "data page without its header");
+                break;
+            }
+            int64_t n = page_entries(cs, &h);
+            need = c->match_fn ? is_dict_enc(h.encoding)
+                               : cs->sel_pos < c->n_sel && c->sel[cs->sel_pos] < cs->done + n;
+        } else if (need) {
+            /* a cached dictionary needs no bytes */
+            const pl_pq_dict *hit = dict_cacheable(cs)
+                                        ? pl_pq_dict_cache_get(c->dict_cache, c->rg, c->leaf_index)
+                                        : NULL;
+            if (hit) {
+                use_cached(cs, hit);
+                if (c->match_fn && (st = match_dict(cs, err))) break;
+                off += hlen + h.compressed_size;
+                continue;
+            }
+        }
+        if (need && hlen + h.compressed_size > want &&
+            (st = source_read(c->src, off, hlen + h.compressed_size, cs->scr, &b, err)))
+            break;
+        if (h.type == PL_PQ_PAGE_DICTIONARY) st = dict_page(cs, &h, b + hlen, err);
+        else if (data && c->match_fn) st = data_page_match(cs, &h, need ? b + hlen : NULL, err);
+        else if (data) st = data_page_sel(cs, &h, need ? b + hlen : NULL, err);
+        if (st) break;
+        off += hlen + h.compressed_size;
+    }
+    if (st && err && err->byte_offset < 0) err->byte_offset = off;
+    return st;
+}
+
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
                            pl_error *err) {
     const pl_pq_column_chunk *cc = c->cc;
@@ -1001,11 +1114,15 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     } else if ((st = prealloc(&cs, err))) {
         goto fail;
     }
-    if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
-    const uint8_t *p = base, *end = base + len;
     /* pages may run past total_compressed_size in files with wrong sizes: the window grows up
      * to the footer when needed */
     int64_t data_end = c->md->file_size - 8 - c->md->footer_bytes;
+    if ((c->sel || c->match_fn) && !c->src->mem) {
+        if ((st = walk_lazy(&cs, start, data_end, err))) goto fail;
+        goto pages_done;
+    }
+    if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
+    const uint8_t *p = base, *end = base + len;
     while (cs.done < cs.n_total) {
         if (out->flat && !c->sel && c->max_rows >= 0 && cs.done >= c->max_rows) break;
         if (c->sel && cs.sel_pos >= c->n_sel) break;
@@ -1058,6 +1175,7 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         }
         p = body + h.compressed_size;
     }
+pages_done:
     if (c->match_fn) {
         if (!cs.not_dict) {
             int32_t *r = pl_malloc(sizeof *r * (size_t)(cs.n_msel > 0 ? cs.n_msel : 1));

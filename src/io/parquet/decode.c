@@ -39,9 +39,11 @@ void pl_pq_scratch_reset(pl_pq_scratch *s) {
 }
 
 void pl_pq_dict_reset(pl_pq_dict *d) {
-    if (!d->borrowed) pl_free(d->values);
-    pl_free(d->offsets);
-    pl_free(d->data);
+    if (!d->shared) {
+        if (!d->borrowed) pl_free(d->values);
+        pl_free(d->offsets);
+        pl_free(d->data);
+    }
     memset(d, 0, sizeof *d);
 }
 

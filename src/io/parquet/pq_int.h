@@ -219,6 +219,8 @@ typedef struct pl_pq_dict {
     int64_t data_bytes;
     int32_t max_len;
     bool borrowed; /* values live in the scratch (pl_pq_scratch.dict), not freed here */
+    bool shared;   /* everything belongs to the dictionary cache (read-only, not freed here);
+                      fixed-width values then have a zeroed slot after the last */
 } pl_pq_dict;
 
 void pl_pq_dict_reset(pl_pq_dict *d);
@@ -299,6 +301,17 @@ typedef struct pl_pq_prealloc {
 typedef pl_status (*pl_pq_dict_pred_fn)(void *arg, pl_array *values, uint8_t *pass,
                                         pl_error *err);
 
+typedef struct pl_pq_meta_entry pl_pq_meta_entry;
+
+/* The dictionary cache (reader.c): decoded dictionaries of row group rg, leaf `leaf` of a file
+ * in the metadata cache, kept while the entry lives, within a global byte budget. get returns
+ * NULL on a miss; put caches a copy of d and returns the cached dictionary (the copy, or one
+ * another thread cached first), or NULL when it cannot be cached (budget, size, memory). Cached
+ * dictionaries are read-only and live as long as the entry (files opened from it hold it). */
+const pl_pq_dict *pl_pq_dict_cache_get(pl_pq_meta_entry *e, int32_t rg, int32_t leaf);
+const pl_pq_dict *pl_pq_dict_cache_put(pl_pq_meta_entry *e, int32_t rg, int32_t leaf,
+                                       const pl_pq_dict *d);
+
 typedef struct pl_pq_chunk_ctx {
     const pl_pq_source *src;
     const pl_pq_metadata *md;
@@ -323,6 +336,9 @@ typedef struct pl_pq_chunk_ctx {
     int32_t **match_sel;
     int64_t *match_n;
     bool *match_ok;
+    /* selective and match modes: the file's entry in the metadata cache, whose dictionary
+     * cache keeps decoded dictionaries across reads (NULL = no caching) */
+    pl_pq_meta_entry *dict_cache;
 } pl_pq_chunk_ctx;
 
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
@@ -344,7 +360,6 @@ pl_status pl_pq_wkb_to_text(pl_pq_sink *s, const uint8_t *validity, pl_error *er
 
 /* ---------------------------------------------------------------- files */
 
-typedef struct pl_pq_meta_entry pl_pq_meta_entry;
 struct pl_pq_file {
     char *path;
     pl_pq_source src;
