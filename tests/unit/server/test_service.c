@@ -11,17 +11,6 @@
 #include "io/ipc/ipc.h"
 #include "srv_test_util.h"
 
-static int setup(void **state) {
-    (void)state;
-    make_root();
-    return 0;
-}
-static int teardown(void **state) {
-    (void)state;
-    remove_root();
-    return 0;
-}
-
 static void test_method_table(void **state) {
     (void)state;
     assert_string_equal(pl_srv_method_path(PL_SRV_EXECUTE), "/polaroid.v1.Polaroid/Execute");
@@ -953,5 +942,5 @@ int main(void) {
         cmocka_unit_test(test_stored_data_memory),
         cmocka_unit_test(test_error_mapping),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, root_setup, root_teardown);
 }
