@@ -208,6 +208,22 @@ struct agg_sink {
     bool any_holistic;
 };
 
+/* ---------------------------------------------------------------- sink (sink.c) */
+
+/* The hash aggregation sink itself (pl_agg_sink_new chooses between it and the packed-key
+ * sink of pack.c). */
+pl_status agg_sink_new_plain(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
+                             int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
+                             pl_sink **out, pl_error *err);
+/* consume() with the key columns given (kc[c] instead of in->columns[s->keys[c]]; dictionary
+ * indices already checked); the aggregates read their columns from in. */
+pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
+                           pl_array *const *kc, pl_error *err);
+/* Every non-NULL index of a DICTIONARY array is inside its dictionary. */
+pl_status agg_check_indices(const pl_array *a, pl_error *err);
+/* Packed multi-key aggregation (pack.c) on or off for sinks made from now on (tests). */
+void agg_pack_set_enabled(bool on);
+
 /* ---------------------------------------------------------------- table (table.c) */
 
 pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err);

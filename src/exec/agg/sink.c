@@ -156,9 +156,9 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
                                   pl_batch *in, pl_error *err);
 static pl_status agg_sink_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out, pl_error *err);
 
-pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
-                          int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
-                          pl_sink **out, pl_error *err) {
+pl_status agg_sink_new_plain(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
+                             int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
+                             pl_sink **out, pl_error *err) {
     if (n_keys < 0 || n_aggs < 0 || !out_schema || out_schema->n_fields != n_keys + n_aggs)
         PL_FAIL(err, PL_ERR_INVALID_ARG,
                 "aggregation: the output schema has %d columns, expected %d keys + %d aggregates",
@@ -266,7 +266,7 @@ static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, i
 }
 
 /* Every non-NULL index of a DICTIONARY key column is inside its dictionary. */
-static pl_status check_indices(const pl_array *a, pl_error *err) {
+pl_status agg_check_indices(const pl_array *a, pl_error *err) {
     const void *p = pl_array_values_ptr(a);
     int64_t n = a->length, len = a->dictionary->length;
     bool bad = false;
@@ -301,6 +301,22 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
                                   pl_batch *in, pl_error *err) {
     agg_sink *s = sk->impl;
     PL_UNUSED(ctx);
+    if (in->n_rows == 0) return PL_OK;
+    pl_array *kc_stack[16];
+    pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
+    if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    for (int32_t c = 0; c < s->n_keys && !st; c++) {
+        kc[c] = in->columns[s->keys[c]];
+        if (kc[c]->type->id == PL_TYPE_DICTIONARY) st = agg_check_indices(kc[c], err);
+    }
+    if (!st) st = agg_consume_keys(s, worker, seq, in, kc, err);
+    if (kc != kc_stack) pl_free(kc);
+    return st;
+}
+
+pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
+                           pl_array *const *kc, pl_error *err) {
     if (worker < 0 || worker >= s->n_workers)
         PL_FAIL(err, PL_ERR_INTERNAL, "aggregation: worker id %d out of range", worker);
     int64_t n = in->n_rows;
@@ -309,20 +325,10 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     if (!s->tables[worker]) PL_TRY(agg_table_new(s, &s->tables[worker], err));
     agg_table *t = s->tables[worker];
     PL_TRY(agg_table_scratch(t, n, err));
-    pl_array *kc_stack[16];
-    pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
-    if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pl_status st = PL_OK;
-    for (int32_t c = 0; c < s->n_keys && !st; c++) {
-        kc[c] = in->columns[s->keys[c]];
-        if (kc[c]->type->id == PL_TYPE_DICTIONARY) st = check_indices(kc[c], err);
-    }
     bool split = t->n_sub > 0;
-    if (!st) {
-        if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
-        else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
-    }
-    if (kc != kc_stack) pl_free(kc);
+    if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
+    else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
     if (st) return st;
 
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
@@ -371,7 +377,7 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     /* many groups: radix-partition the table, unless a direct path (one dictionary key, one
      * small-range integer key) makes probing cheap anyway */
     if (!st && !split && !s->any_holistic && s->n_keys > 0 && t->n_groups > AGG_SPLIT_GROUPS &&
-        !(s->n_keys == 1 && (in->columns[s->keys[0]]->type->id == PL_TYPE_DICTIONARY ||
+        !(s->n_keys == 1 && (kc[0]->type->id == PL_TYPE_DICTIONARY ||
                              (t->direct && !t->direct_off))))
         st = agg_table_split(t, err);
     return st;
