@@ -238,6 +238,7 @@ pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const
     if (!st) st = pl_schema_new(n_aggs + 1, f_out, &pk_out, err);
     int32_t key = in->n_fields;
     if (!st) st = agg_sink_new_plain(ctx, in_ext, 1, &key, n_aggs, aggs, pk_out, &ps->packed, err);
+    if (!st) agg_sink_share_splits(ps->packed->impl);
 done:
     pl_free(f_in);
     pl_free(f_out);

@@ -20,6 +20,13 @@ static void agg_sink_free(pl_sink *sk) {
         if (s->tables)
             for (int32_t w = 0; w < s->n_workers; w++) agg_table_free(s->tables[w]);
         pl_free(s->tables);
+        if (s->shared_split) {
+            for (int32_t p = 0; p < AGG_N_PARTS; p++) {
+                agg_table_free(s->parts[p]);
+                pthread_mutex_destroy(&s->part_mu[p]);
+            }
+            pthread_mutex_destroy(&s->shared_mu);
+        }
         if (s->aggs) {
             for (int32_t i = 0; i < s->n_aggs; i++) {
                 pl_type_release(s->aggs[i].result_type);
@@ -216,6 +223,13 @@ fail:
     return st;
 }
 
+void agg_sink_share_splits(agg_sink *s) {
+    if (s->shared_split || s->any_holistic) return;
+    pthread_mutex_init(&s->shared_mu, NULL);
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) pthread_mutex_init(&s->part_mu[p], NULL);
+    s->shared_split = true;
+}
+
 /* ---------------------------------------------------------------- consume */
 
 /* Rows of the morsel an aggregate sees: FILTER TRUE and (when the function skips NULLs) its
@@ -363,10 +377,13 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
                 } else {
                     memcpy(off, t->poff, sizeof off);
                 }
-                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++)
-                    if (off[p + 1] > off[p])
-                        st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
-                                        off[p + 1] - off[p], seq, err);
+                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
+                    if (off[p + 1] == off[p]) continue;
+                    agg_part_lock(t, p);
+                    st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
+                                    off[p + 1] - off[p], seq, err);
+                    agg_part_unlock(t, p);
+                }
             } else if (m > 0) {
                 st = agg_update(t, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
             }
@@ -455,15 +472,21 @@ static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error 
     PL_TRY(pl_exec_check(s->ctx, err));
     int64_t total = 0, most = 0;
     int32_t adopt = -1;
+    bool shared = s->shared_split && s->parts[p]; /* split tables share the partitions */
     for (int32_t w = 0; w < m->n_tables; w++) {
         agg_table *t = m->tables[w];
+        if (shared && t->n_sub) continue;
         int64_t c = t->n_sub ? t->sub[p]->n_groups : m->part_off[w][p + 1] - m->part_off[w][p];
         total += c;
         most = PL_MAX(most, c);
         if (t->n_sub && c > 0 && (adopt < 0 || c > m->tables[adopt]->sub[p]->n_groups)) adopt = w;
     }
     agg_table *dst;
-    if (adopt >= 0) {
+    if (shared) { /* freed with the sink */
+        dst = s->parts[p];
+        m->adopted[p] = true;
+        total += dst->n_groups;
+    } else if (adopt >= 0) {
         dst = m->tables[adopt]->sub[p];
         m->adopted[p] = true;
     } else {
@@ -477,6 +500,7 @@ static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error 
     for (int32_t w = 0; w < m->n_tables && !st; w++) {
         if (w == adopt) continue;
         agg_table *t = m->tables[w];
+        if (shared && t->n_sub) continue;
         if (t->n_sub) {
             agg_table *src = t->sub[p];
             if (src->n_groups == 0) continue;
