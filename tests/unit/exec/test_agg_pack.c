@@ -377,6 +377,27 @@ static void test_many_groups(void **state) {
     run_check(300000, 100000, 3, 10, 10, 3, keys, PL_MORSEL_ROWS);
 }
 
+static int cmp_k(const void *x, const void *y) {
+    const mrow *a = x, *b = y;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+/* Rows sorted by one key: > 32k groups, but each morsel's rows fall into few groups, so the
+ * worker tables stay whole (no split) and finish() merges them by partition. */
+static void test_sorted_many_groups(void **state) {
+    (void)state;
+    int32_t keys[2] = {C_K, C_DK};
+    gen_rows(600000, 40000, 2, 0, 2);
+    qsort(g_rows, (size_t)g_n, sizeof(mrow), cmp_k);
+    pl_batch *bs[4];
+    for (int i = 0; i < 4; i++) bs[i] = make_batch(g_n * i / 4, g_n * (i + 1) / 4, i, 2);
+    pl_batch *out = run_agg(4, bs, 2, keys, PL_MORSEL_ROWS);
+    assert_true(out->n_rows > 70000);
+    check(out, 2, keys);
+    pl_batch_release(out);
+    for (int i = 0; i < 4; i++) pl_batch_release(bs[i]);
+}
+
 /* Packing on and off give the same groups (the model check runs in both modes). */
 static void test_plain_mode(void **state) {
     (void)state;
@@ -438,6 +459,7 @@ int main(void) {
         cmocka_unit_test(test_four_keys),
         cmocka_unit_test(test_overflow_to_plain),
         cmocka_unit_test(test_many_groups),
+        cmocka_unit_test(test_sorted_many_groups),
         cmocka_unit_test(test_plain_mode),
         cmocka_unit_test(test_layout_edges),
     };
