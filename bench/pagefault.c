@@ -2,8 +2,14 @@
  * 4 KiB faults (MADV_NOHUGEPAGE), transparent huge pages (MADV_HUGEPAGE on a 2 MiB-aligned
  * region), MAP_POPULATE (the kernel faults everything inside mmap), and touching memory that is
  * already mapped (the reuse case a pooled allocator gets). A note for the allocator design.
+ * The "-idle" variants repeat 4k and thp after the machine sat idle for a few seconds: a VM
+ * whose virtio-balloon reports free memory to the host (page_reporting, blocks of 2 MiB and
+ * more) gets those blocks back unbacked, and the host faults them in again on first touch.
+ * Huge pages always come from such blocks; 4 KiB pages mostly from smaller free fragments.
+ * Memory freed moments before (the other variants' earlier rounds) is not reported yet.
  *
- *   cc -O2 -o build/bench/pagefault bench/pagefault.c && build/bench/pagefault [MiB] [rounds]
+ *   cc -O2 -o build/bench/pagefault bench/pagefault.c &&
+ *   build/bench/pagefault [MiB] [rounds] [idle seconds, 0 = skip the idle variants]
  *
  * Prints one line per variant (min and median ns per 4 KiB page over the rounds, GiB/s, and the
  * share of the region the kernel backed with huge pages, from /proc/self/smaps_rollup), then the
@@ -15,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAGE 4096u
 #define HUGE (2u << 20)
@@ -49,13 +56,15 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-enum variant { V_4K, V_THP, V_POPULATE, V_REUSE, V_COUNT };
-static const char *const NAMES[V_COUNT] = {"4k", "thp", "populate", "reuse"};
+enum variant { V_4K, V_THP, V_POPULATE, V_REUSE, V_4K_IDLE, V_THP_IDLE, V_COUNT };
+static const char *const NAMES[V_COUNT] = {"4k", "thp", "populate", "reuse", "4k-idle", "thp-idle"};
 static const char *const DESCR[V_COUNT] = {
     "first touch, 4 KiB pages (MADV_NOHUGEPAGE)",
     "first touch, MADV_HUGEPAGE (2 MiB-aligned)",
     "mmap(MAP_POPULATE): the kernel faults the region inside mmap",
     "second touch of already-faulted memory",
+    "as 4k, after sleeping (freed memory reported to the host)",
+    "as thp, after sleeping (freed memory reported to the host)",
 };
 
 /* One round of one variant; returns ns for the whole region, *huge_kib the AnonHugePages delta. */
@@ -72,10 +81,10 @@ static double round_of(enum variant v, size_t bytes, long *huge_kib) {
     }
     unsigned char *p = (unsigned char *)(((uintptr_t)raw + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
     double ns;
-    if (v == V_4K) {
+    if (v == V_4K || v == V_4K_IDLE) {
         madvise(raw, len, MADV_NOHUGEPAGE);
         ns = touch(p, bytes);
-    } else if (v == V_THP) {
+    } else if (v == V_THP || v == V_THP_IDLE) {
         madvise(p, bytes, MADV_HUGEPAGE);
         ns = touch(p, bytes);
     } else if (v == V_POPULATE) {
@@ -93,31 +102,37 @@ static double round_of(enum variant v, size_t bytes, long *huge_kib) {
 int main(int argc, char **argv) {
     size_t mib = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 256;
     int rounds = argc > 2 ? atoi(argv[2]) : 7;
-    if (mib < 2 || mib > (1u << 20) || rounds < 1 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: pagefault [MiB >= 2] [rounds 1..%d]\n", MAX_ROUNDS);
+    int idle = argc > 3 ? atoi(argv[3]) : 5;
+    if (mib < 2 || mib > (1u << 20) || rounds < 1 || rounds > MAX_ROUNDS || idle < 0 || idle > 60) {
+        fprintf(stderr, "usage: pagefault [MiB >= 2] [rounds 1..%d] [idle seconds 0..60]\n",
+                MAX_ROUNDS);
         return 2;
     }
+    int n_variants = idle > 0 ? V_COUNT : V_4K_IDLE;
     size_t bytes = mib << 20;
     double pages = (double)(bytes / PAGE);
     double med[V_COUNT], mins[V_COUNT], huge_share[V_COUNT];
     printf("pagefault: %zu MiB region, %d rounds; ns per 4 KiB page (min / median)\n", mib, rounds);
-    for (int v = 0; v < V_COUNT; v++) {
+    for (int v = 0; v < n_variants; v++) {
         double t[MAX_ROUNDS];
         long hk = 0, hk_max = 0;
-        (void)round_of((enum variant)v, bytes, &hk); /* warm-up */
-        for (int r = 0; r < rounds; r++) {
+        int idle_v = v >= V_4K_IDLE;
+        int nr = idle_v ? (rounds < 2 ? rounds : 2) : rounds;
+        if (!idle_v) (void)round_of((enum variant)v, bytes, &hk); /* warm-up */
+        for (int r = 0; r < nr; r++) {
+            if (idle_v) sleep((unsigned)idle);
             t[r] = round_of((enum variant)v, bytes, &hk) / pages;
             if (hk > hk_max) hk_max = hk;
         }
-        qsort(t, (size_t)rounds, sizeof t[0], cmp_double);
+        qsort(t, (size_t)nr, sizeof t[0], cmp_double);
         mins[v] = t[0];
-        med[v] = t[rounds / 2];
+        med[v] = t[nr / 2];
         huge_share[v] = (double)hk_max * 1024.0 / (double)bytes;
         printf("  %-9s %8.1f / %8.1f ns  %6.2f GiB/s  huge pages %3.0f%%  %s\n", NAMES[v], mins[v],
                med[v], (double)PAGE / med[v] * 1e9 / (1u << 30), 100.0 * huge_share[v], DESCR[v]);
     }
     printf("BENCH_RESULT {");
-    for (int v = 0; v < V_COUNT; v++)
+    for (int v = 0; v < n_variants; v++)
         printf("%s\"%s\": {\"min_ns_per_4k\": %.2f, \"median_ns_per_4k\": %.2f, "
                "\"huge_share\": %.3f}",
                v ? ", " : "", NAMES[v], mins[v], med[v], huge_share[v]);

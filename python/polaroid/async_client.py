@@ -919,6 +919,11 @@ class AsyncPolaroidClient:
     def _df_persist(self, df: DataFrame, *, materialize: bool = True, ttl: Optional[float] = None) -> Any:
         return self.persist(df, materialize=materialize, ttl=ttl)
 
+    def _df_len(self, df: DataFrame) -> int:
+        raise TypeError("len() of a DataFrame of an AsyncPolaroidClient would have to block on a "
+                        "query: use `(await client.count(df)).unwrap()` for the row count, or "
+                        "`(await client.collect(df)).unwrap().num_rows`")
+
     def _df_reader(self, df: DataFrame, **kw: Any) -> Any:
         raise TypeError("a DataFrame of an AsyncPolaroidClient has no blocking reader: "
                         "use `async for b in client.stream_collect(df)`")

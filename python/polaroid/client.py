@@ -345,9 +345,12 @@ class Client:
 
     def execute(self, plan: Union[pb.Plan, DataFrame], *, max_message_bytes: int = 0,
                 timeout: Optional[float] = None, shared_memory: Optional[bool] = None,
-                keep_dictionaries: Optional[bool] = None) -> "ResultStream":
+                keep_dictionaries: Optional[bool] = None,
+                request_id: Optional[str] = None) -> "ResultStream":
         """Starts a query; iterate the returned ResultStream for RecordBatches. Streaming
-        (iter_batches, to_reader) asks for messages, collect() also accepts a same-host file."""
+        (iter_batches, to_reader) asks for messages, collect() also accepts a same-host file.
+        request_id (letters, digits, ``._-:/+=``, at most 63) names the query in the server's
+        logs and errors; a random one by default."""
         if isinstance(plan, DataFrame):
             plan = plan.plan
         t = timeout if timeout is not None else self.timeout
@@ -357,7 +360,7 @@ class Client:
                               timeout=t, shared_memory=shared_memory,
                               shared_memory_min_bytes=self.shared_memory_min_bytes,
                               keep_dictionaries=self.keep_dictionaries if keep_dictionaries is None
-                              else keep_dictionaries)
+                              else keep_dictionaries, request_id=request_id)
         if self._closed:
             raise PolaroidError("the client is closed")
         return ResultStream(self, req, t)

@@ -6,11 +6,14 @@ by field, in the trailing metadata key ``polaroid-error-bin`` (a serialised
 ``polaroid.v1.ErrorDetail``); both are exposed here:
 
 - ``what``: what happened (the engine's message);
-- ``where``: the location as text (file, row group, column, row, byte offset, SQL position), or "";
+- ``where``: the location as text (plan path, file, row group, column, row, byte offset, SQL
+  position), or "";
 - ``why``: the engine's hint when it gave one, else its status name ("corrupt input", ...);
-- the raw fields: ``path``, ``column``, ``column_index``, ``row_group``, ``row``, ``byte_offset``,
-  ``sql_position`` (0-based byte offset into the SQL text, or None), ``hint``, ``status_name``,
-  ``request_id``; ``code`` is the ``grpc.StatusCode`` (None for errors raised by the client itself).
+- the raw fields: ``plan_path`` (where in the plan a bad plan failed, such as
+  ``"root.filter.predicate.call.args[0]"``, or None), ``path``, ``column``, ``column_index``,
+  ``row_group``, ``row``, ``byte_offset``, ``sql_position`` (0-based byte offset into the SQL
+  text, or None), ``hint``, ``status_name``, ``request_id`` (the client's own id when it sent
+  one); ``code`` is the ``grpc.StatusCode`` (None for errors raised by the client itself).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class PolaroidError(Exception):
         self.status_name: str = d.status if d is not None else ""
         self.what: str = (d.message if d is not None and d.message else (details or message))
         self.hint: str = d.hint if d is not None else ""
+        self.plan_path: Optional[str] = (getattr(d, "plan_path", "") or None) if d is not None else None
         self.path: Optional[str] = (d.path or None) if d is not None else None
         self.column: Optional[str] = (d.column or None) if d is not None else None
         self.column_index: Optional[int] = _opt(d.column_index) if d is not None else None
@@ -77,6 +81,8 @@ class PolaroidError(Exception):
 
     def _where(self) -> str:
         parts = []
+        if self.plan_path:
+            parts.append(f"plan {self.plan_path}")
         if self.path:
             parts.append(f"file {self.path!r}")
         if self.row_group is not None:

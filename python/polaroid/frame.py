@@ -360,6 +360,11 @@ class DataFrame:
         return self.client._df_count(self, timeout=timeout)
 
     def __len__(self) -> int:
+        # len() must return an int at once: a client that cannot (the asyncio one) says what to
+        # use instead rather than handing back a coroutine
+        hook = getattr(self.client, "_df_len", None)
+        if hook is not None:
+            return hook(self)
         return self.count_rows()
 
     def height(self) -> int:  # pragma: no cover - Polars' name (a property there)

@@ -100,8 +100,12 @@ class WebSocketDataStream:
     async def stream(self) -> AsyncIterator[Any]:
         """Parsed messages, across reconnects, until ``stop()`` (or ``max_reconnects``
         failures in a row: then the last error is raised)."""
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+        try:
+            from websockets.asyncio.client import connect
+            from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+        except ImportError as e:  # an optional dependency: the package's "async" extra
+            raise ImportError("WebSocketDataStream needs the `websockets` package (>= 12): "
+                              "pip install 'polaroid[async]' (or pip install websockets)") from e
 
         if self.url.startswith(("ws://", "wss://")) is False:
             raise ValueError(f"not a WebSocket URL: {self.url!r}")

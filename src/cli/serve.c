@@ -36,6 +36,9 @@ static const char *const g_serve_help =
     "                            paths that leave it are refused\n"
     "  --threads N               engine worker threads (default: one per core)\n"
     "  --network-threads N       gRPC completion queues, one thread each (default: one per core)\n"
+    "  --inline-query-rows N     queries over live tables reading at most N rows (after chunk\n"
+    "                            statistics) run on the network thread, not a runner (default\n"
+    "                            16384; 0 = never)\n"
     "  --max-memory SIZE         memory for all queries together (e.g. 4G, 512MiB; default: no\n"
     "                            limit)\n"
     "  --max-concurrent-queries N  queries running at once (default: 2 x threads)\n"
@@ -136,6 +139,11 @@ int cmd_serve(int argc, char **argv) {
         if ((r = cli_take_value(&a, "--network-threads", &v))) {
             if (r < 0 || take_int("--network-threads", v, 1, 256, &n)) return PL_EXIT_USAGE;
             o.network_threads = (int32_t)n;
+            continue;
+        }
+        if ((r = cli_take_value(&a, "--inline-query-rows", &v))) {
+            if (r < 0 || take_int("--inline-query-rows", v, 0, 1LL << 40, &n)) return PL_EXIT_USAGE;
+            o.inline_query_rows = n > 0 ? n : -1;
             continue;
         }
         if ((r = cli_take_value(&a, "--max-memory", &v))) {

@@ -54,6 +54,19 @@ int64_t pl_now_ns(void);
 /* Reads a whole file into an owned buffer, or maps it. Errors: PL_ERR_NOT_FOUND, PL_ERR_IO. */
 /* Grows (or shrinks) an aligned block, moving pages with mremap when both sizes are large. */
 void *pl_aligned_realloc(void *p, size_t old_n, size_t n);
+/* pl_aligned_alloc for large outputs the caller faults in with pl_alloc_populate: fresh blocks
+ * of 4 MiB and more are backed by transparent huge pages while those prove cheap (alloc.c).
+ * Free with pl_aligned_free. */
+void *pl_aligned_alloc_huge(size_t n_bytes);
+/* Faults [p, p+n) in with one call (MADV_POPULATE_WRITE; nothing if its first page is resident
+ * already), timing huge blocks' first touch for the huge-page policy. */
+void pl_alloc_populate(void *p, size_t n);
+/* Test hooks: reset the huge-page policy with a mode and a slowness threshold (ns per 4 KiB,
+ * 0 = default); whether the mode is on; whether p lies in a live huge block. */
+enum { PL_HUGE_TEST_NONE, PL_HUGE_TEST_OFF, PL_HUGE_TEST_MADVISE_FAILS };
+void pl_alloc_huge_test(int mode, int64_t slow_ns);
+bool pl_alloc_huge_on(void);
+bool pl_alloc_is_huge(const void *p);
 pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
 
 static inline uint32_t pl_load_u32le(const uint8_t *p) {

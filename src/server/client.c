@@ -188,7 +188,11 @@ static pl_status call_error(const pl_client *c, grpc_status_code code, grpc_slic
             &g_alloc, GRPC_SLICE_LENGTH(v), GRPC_SLICE_START_PTR(v));
         if (!d) break; /* malformed: use the status */
         pl_status st = status_from_name(d->status, fallback);
-        pl_error_set(err, st, "%s", d->message && *d->message ? d->message : "server error");
+        const char *msg = d->message && *d->message ? d->message : "server error";
+        if (d->plan_path && *d->plan_path) /* the status message's form: "root.filter: ..." */
+            pl_error_set(err, st, "%s: %s", d->plan_path, msg);
+        else
+            pl_error_set(err, st, "%s", msg);
         if (err) {
             copy_field(err->hint, sizeof err->hint, d->hint);
             copy_field(err->column_name, sizeof err->column_name, d->column);

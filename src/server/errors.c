@@ -14,6 +14,7 @@
  *
  * Messages never show the server's data root: pl_srv_error_detail and pl_srv_error_strip
  * replace "<root>/" by "" in the path and the message. */
+#include <ctype.h>
 #include <grpc/status.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -85,6 +86,27 @@ void pl_srv_error_strip(pl_error *err, const char *data_root) {
     pl_srv_strip_root(err->path, data_root);
 }
 
+/* Length of the plan path the plan decoder puts in front of its messages ("root",
+ * then ".name" or "[n]" steps, then ": "), without the ": "; 0 when msg has none. */
+static size_t plan_path_len(const char *msg) {
+    if (strncmp(msg, "root", 4) != 0) return 0;
+    size_t i = 4;
+    for (;;) {
+        if (msg[i] == '.' && (islower((unsigned char)msg[i + 1]) || msg[i + 1] == '_')) {
+            i++;
+            while (islower((unsigned char)msg[i]) || isdigit((unsigned char)msg[i]) || msg[i] == '_') i++;
+        } else if (msg[i] == '[' && isdigit((unsigned char)msg[i + 1])) {
+            i++;
+            while (isdigit((unsigned char)msg[i])) i++;
+            if (msg[i] != ']') return 0;
+            i++;
+        } else {
+            break;
+        }
+    }
+    return msg[i] == ':' && msg[i + 1] == ' ' ? i : 0;
+}
+
 pl_status pl_srv_error_detail(const pl_error *err, const char *data_root, const char *request_id,
                               uint8_t **out, size_t *out_len) {
     if (!err || !out || !out_len) return PL_ERR_INVALID_ARG;
@@ -92,7 +114,13 @@ pl_status pl_srv_error_detail(const pl_error *err, const char *data_root, const 
     pl_srv_error_strip(&e, data_root);
     Polaroid__V1__ErrorDetail d = POLAROID__V1__ERROR_DETAIL__INIT;
     d.status = (char *)pl_status_name(e.code);
-    d.message = e.msg;
+    /* a plan error's place ("root.filter.predicate: ...") goes to its own field */
+    char plan_path[sizeof e.msg];
+    size_t pn = plan_path_len(e.msg);
+    memcpy(plan_path, e.msg, pn);
+    plan_path[pn] = '\0';
+    d.plan_path = plan_path;
+    d.message = pn ? e.msg + pn + 2 : e.msg;
     d.hint = e.hint;
     d.path = e.path;
     d.column = e.column_name;

@@ -73,8 +73,20 @@ struct pl_srv_exec {
     int fd;           /* the file being written, or -1 */
     bool sink_file, finished_file;
     int64_t file_bytes;
+    int64_t file_charged; /* bytes of the file charged to the memory account, not yet a lease's */
     char shm_path[128]; /* removed on failure */
+    /* run on a network thread (pl_srv_execute_start_inline): no file I/O, and at most
+     * EXEC_INLINE_BYTES of messages; beyond, next_msg asks for a runner */
+    bool on_network;
+    bool begun; /* pl_df_execute and the writer started */
+    bool keep_dicts;
+    char lease_id[48];  /* the lease the file became */
 };
+
+/* IPC bytes a query run on a network thread may produce before it moves to a runner */
+#define EXEC_INLINE_BYTES (256 << 10)
+/* ExecuteRequests longer than this are never considered for a network thread */
+#define EXEC_INLINE_REQUEST_BYTES 4096
 
 /* ---------------------------------------------------------------- message buffers
  *
@@ -360,21 +372,15 @@ void pl_srv_execute_free(pl_srv_exec *x) {
     held_free(x);
     if (x->fd >= 0) close(x->fd);
     if (x->shm_path[0]) unlink(x->shm_path);
+    if (x->file_charged && x->opts.mem_hook) (void)x->opts.mem_hook(x->opts.mem_user, -x->file_charged, 0);
     pl_free(x);
 }
 
-pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
-                               pl_error *err) {
-    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
-    ProtobufCMessage *msg = NULL;
-    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
-    Polaroid__V1__ExecuteRequest *r = (Polaroid__V1__ExecuteRequest *)msg;
-    pl_status st = PL_OK;
+/* Decodes the request and plans the query (no engine work yet). */
+static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_srv_exec **out,
+                           pl_error *err) {
     pl_srv_exec *x = pl_calloc(1, sizeof *x);
-    if (!x) {
-        protobuf_c_message_free_unpacked(msg, alloc);
-        PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting a query");
-    }
+    if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting a query");
     const pl_srv_config *cfg = pl_srv_get_config(c->srv);
     const Polaroid__V1__ExecuteOptions *o = r->options;
     x->c = c;
@@ -387,11 +393,14 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     x->max_msg = o && o->max_message_bytes > 0 ? o->max_message_bytes : dflt;
     if (x->max_msg > server_max) x->max_msg = server_max;
     if (x->max_msg < EXEC_MIN_MESSAGE_BYTES) x->max_msg = EXEC_MIN_MESSAGE_BYTES;
+    if (o && o->request_id && c->request_id_buf &&
+        pl_srv_request_id_ok(o->request_id, strlen(o->request_id))) /* logs and errors use it */
+        snprintf(c->request_id_buf, c->request_id_size, "%s", o->request_id);
     const char *rid = o && o->request_id && o->request_id[0] ? o->request_id
                       : c->request_id                        ? c->request_id
                                                              : "";
     snprintf(x->request_id, sizeof x->request_id, "%s", rid);
-    bool keep_dicts = o && o->keep_dictionaries;
+    x->keep_dicts = o && o->keep_dictionaries;
     x->shm_probe = o && o->allow_shared_memory && c->same_host;
     x->shm_min = o && o->shared_memory_min_bytes > 0 ? o->shared_memory_min_bytes : 0;
     x->timeout_ms = min_nonzero(cfg->query_timeout_ms, o ? o->timeout_ms : 0);
@@ -401,11 +410,22 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     x->opts.deadline_ns = min_nonzero(c->deadline_ns, x->query_deadline_ns);
     x->opts.memory_limit = min_nonzero(cfg->max_memory, o ? o->memory_limit_bytes : 0);
 
+    pl_status st = PL_OK;
     if (!r->plan) st = pl_error_set(err, PL_ERR_INVALID_ARG, "ExecuteRequest has no plan");
     if (!st) st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
-    protobuf_c_message_free_unpacked(msg, alloc);
-    if (!st) st = pl_df_execute(x->df, &x->opts, &x->stream, err);
-    if (!st && !keep_dicts) st = pl_srv_decoded_schema(x->stream->schema, &x->out_schema, err);
+    if (st) {
+        pl_srv_execute_free(x);
+        return st;
+    }
+    *out = x;
+    return PL_OK;
+}
+
+/* Starts the planned query: the engine's stream and the IPC writer. */
+static pl_status exec_begin(pl_srv_exec *x, pl_error *err) {
+    x->begun = true;
+    pl_status st = pl_df_execute(x->df, &x->opts, &x->stream, err);
+    if (!st && !x->keep_dicts) st = pl_srv_decoded_schema(x->stream->schema, &x->out_schema, err);
     pl_schema *out_schema = x->out_schema ? x->out_schema : (x->stream ? x->stream->schema : NULL);
     if (!st) st = pl_ipc_writer_open_sink(exec_sink, x, false, out_schema, NULL, &x->w, err);
     if (!st) {
@@ -416,6 +436,18 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
         if (any_dict && !(x->sent_dicts = pl_calloc((size_t)x->n_cols, sizeof(pl_array *))))
             st = pl_error_set(err, PL_ERR_NOMEM, "out of memory starting a query");
     }
+    return st;
+}
+
+pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
+                               pl_error *err) {
+    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
+    ProtobufCMessage *msg = NULL;
+    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
+    pl_srv_exec *x = NULL;
+    pl_status st = exec_plan(c, (Polaroid__V1__ExecuteRequest *)msg, &x, err);
+    protobuf_c_message_free_unpacked(msg, alloc);
+    if (!st) st = exec_begin(x, err);
     if (st) {
         pl_srv_execute_free(x);
         return st;
@@ -423,6 +455,70 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
     *out = x;
     return PL_OK;
 }
+
+/* Relations a network thread may plan: live tables under row-wise operations; no files, SQL
+ * text relations, uploads, handles (they may be lazy plans over files), joins. */
+static bool relation_is_light(const Polaroid__V1__Relation *r, int depth) {
+    if (!r || depth > 32) return false;
+    switch (r->rel_case) {
+    case POLAROID__V1__RELATION__REL_TABLE:
+        return true;
+    case POLAROID__V1__RELATION__REL_SELECT:
+        return r->select && relation_is_light(r->select->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_FILTER:
+        return r->filter && relation_is_light(r->filter->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_WITH_COLUMNS:
+        return r->with_columns && relation_is_light(r->with_columns->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_AGGREGATE:
+        return r->aggregate && relation_is_light(r->aggregate->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_SORT:
+        return r->sort && relation_is_light(r->sort->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_DISTINCT:
+        return r->distinct && relation_is_light(r->distinct->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_LIMIT:
+        return r->limit && relation_is_light(r->limit->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_RENAME:
+        return r->rename && relation_is_light(r->rename->input, depth + 1);
+    case POLAROID__V1__RELATION__REL_DROP:
+        return r->drop && relation_is_light(r->drop->input, depth + 1);
+    default:
+        return false;
+    }
+}
+
+pl_status pl_srv_execute_start_inline(pl_srv_call *c, const uint8_t *req, size_t n,
+                                      int64_t max_rows, pl_srv_exec **out, bool *inline_ok,
+                                      pl_error *err) {
+    *out = NULL;
+    *inline_ok = false;
+    if (max_rows <= 0 || n > EXEC_INLINE_REQUEST_BYTES) return PL_OK;
+    ProtobufCAllocator *alloc = pl_srv_pb_allocator();
+    ProtobufCMessage *msg = NULL;
+    PL_TRY(pl_srv_unpack(c->srv, &polaroid__v1__execute_request__descriptor, req, n, &msg, err));
+    Polaroid__V1__ExecuteRequest *r = (Polaroid__V1__ExecuteRequest *)msg;
+    if (!r->plan || !relation_is_light(r->plan->root, 0)) {
+        protobuf_c_message_free_unpacked(msg, alloc);
+        return PL_OK; /* a runner decodes it */
+    }
+    pl_srv_exec *x = NULL;
+    c->table_rows = 0;
+    pl_status st = exec_plan(c, r, &x, err);
+    protobuf_c_message_free_unpacked(msg, alloc);
+    if (st) return st;
+    if (c->table_rows <= max_rows) {
+        st = exec_begin(x, err);
+        if (st) {
+            pl_srv_execute_free(x);
+            return st;
+        }
+        x->on_network = true;
+        *inline_ok = true;
+    } /* else planned, not started: the runner's first pl_srv_execute_next_msg starts it */
+    *out = x;
+    return PL_OK;
+}
+
+void pl_srv_execute_to_runner(pl_srv_exec *x) { x->on_network = false; }
 
 /* ---------------------------------------------------------------- next */
 
@@ -547,9 +643,17 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * messages are held back until they reach shared_memory_min_bytes; a smaller result then goes
  * out as messages after all, a larger one continues into a file under /dev/shm (created with
  * O_EXCL, mode 0600) that receives the whole Arrow IPC stream, and the call answers one
- * SharedMemoryResult. The file is a lease: it is charged to the server's memory account and
- * removed by ReleaseSharedMemory (the client may release it as soon as it has mapped it: the
- * mapping stays valid), when it expires (the handle TTL) or at shutdown. */
+ * SharedMemoryResult. The file is charged to the server's memory account as it is written
+ * (a result that would pass --max-memory fails with RESOURCE_EXHAUSTED) and becomes a lease.
+ *
+ * The lease is tied to the Execute call that made it: the transport keeps the call open after
+ * the SharedMemoryResult (pl_srv_shm_attach; no runner waits) until the client releases the
+ * lease (ReleaseSharedMemory, sent once the client has mapped the file: the mapping stays
+ * valid, so the client then holds the only reference). If the client cancels or disconnects
+ * first (a killed process closes its connection, and gRPC ends its calls), the transport drops
+ * the lease at once (pl_srv_shm_detach): the file is gone within milliseconds. A client that
+ * neither releases nor goes away within the hold time gets its summary anyway and the lease
+ * then lives until the handle TTL; shutdown removes every lease. */
 
 #define SHM_FILE_BUF (1 << 20)
 
@@ -562,6 +666,10 @@ typedef struct shm_lease {
     int64_t expires_ns;
     pl_status (*mem_hook)(void *user, int64_t delta, int64_t total);
     void *mem_user;
+    /* the Execute call waiting for the release (pl_srv_shm_attach), until hold_until_ns */
+    void (*wake)(void *user);
+    void *wake_user;
+    int64_t hold_until_ns;
     struct shm_lease *next;
 } shm_lease;
 
@@ -576,42 +684,101 @@ static void lease_drop(shm_lease *l) {
     pl_free(l);
 }
 
-bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id) {
-    pthread_mutex_lock(&g_shm_mu);
-    shm_lease *found = NULL;
-    for (shm_lease **p = &g_leases; *p; p = &(*p)->next) {
-        shm_lease *l = *p;
-        if (l->srv == srv && !strcmp(l->id, lease_id) && !strcmp(l->owner, owner ? owner : "")) {
-            *p = l->next;
-            found = l;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&g_shm_mu);
-    if (found) lease_drop(found);
-    return found != NULL;
+/* The lease of srv with this id (g_shm_mu held), and the link pointing at it. */
+static shm_lease **lease_find(const pl_srv *srv, const char *lease_id) {
+    for (shm_lease **p = &g_leases; *p; p = &(*p)->next)
+        if ((*p)->srv == srv && !strcmp((*p)->id, lease_id)) return p;
+    return NULL;
 }
 
-void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
-    shm_lease *gone = NULL;
+bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id) {
     pthread_mutex_lock(&g_shm_mu);
+    shm_lease **p = lease_find(srv, lease_id);
+    shm_lease *found = p && !strcmp((*p)->owner, owner ? owner : "") ? *p : NULL;
+    if (found) *p = found->next;
+    pthread_mutex_unlock(&g_shm_mu);
+    if (!found) return false;
+    void (*wake)(void *) = found->wake;
+    void *user = found->wake_user;
+    lease_drop(found);
+    if (wake) wake(user); /* the Execute call goes on to its summary */
+    return true;
+}
+
+bool pl_srv_shm_attach(const pl_srv *srv, const char *lease_id, int64_t hold_until_ns,
+                       const int *cancel, void (*wake)(void *user), void *user) {
+    pthread_mutex_lock(&g_shm_mu);
+    shm_lease **p = lease_find(srv, lease_id);
+    bool ok = p && !(*p)->wake && !(cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE));
+    if (ok) {
+        (*p)->wake = wake;
+        (*p)->wake_user = user;
+        (*p)->hold_until_ns = hold_until_ns;
+    }
+    pthread_mutex_unlock(&g_shm_mu);
+    return ok;
+}
+
+bool pl_srv_shm_detach(const pl_srv *srv, const char *lease_id, bool drop) {
+    pthread_mutex_lock(&g_shm_mu);
+    shm_lease **p = lease_find(srv, lease_id);
+    shm_lease *l = p ? *p : NULL;
+    bool had_wake = l && l->wake;
+    if (l) l->wake = NULL;
+    if (l && drop) *p = l->next;
+    pthread_mutex_unlock(&g_shm_mu);
+    if (l && drop) lease_drop(l);
+    return had_wake;
+}
+
+/* Leases of srv that match (g_shm_mu held): expired ones (or all) are unlinked into *gone; the
+ * wakes of calls whose hold time passed (or all of them) are taken into wakes[]. */
+static int shm_collect(const pl_srv *srv, int64_t now_ns, bool all_leases, bool all_wakes,
+                       shm_lease **gone, void (**wake)(void *), void **user, int max_wakes) {
+    int n = 0;
     for (shm_lease **p = &g_leases; *p;) {
         shm_lease *l = *p;
-        if (l->srv == srv && (all || now_ns >= l->expires_ns)) {
+        if (l->srv == srv && l->wake && n < max_wakes &&
+            (all_wakes || all_leases || now_ns >= l->hold_until_ns)) {
+            wake[n] = l->wake;
+            user[n++] = l->wake_user;
+            l->wake = NULL;
+        }
+        if (l->srv == srv && !l->wake && (all_leases || now_ns >= l->expires_ns)) {
             *p = l->next;
-            l->next = gone;
-            gone = l;
+            l->next = *gone;
+            *gone = l;
         } else {
             p = &l->next;
         }
     }
-    pthread_mutex_unlock(&g_shm_mu);
-    while (gone) {
-        shm_lease *l = gone;
-        gone = l->next;
-        lease_drop(l);
+    return n;
+}
+
+static void shm_sweep_wakes(const pl_srv *srv, int64_t now_ns, bool all_leases, bool all_wakes) {
+    for (;;) {
+        enum { BATCH = 64 };
+        void (*wake[BATCH])(void *);
+        void *user[BATCH];
+        shm_lease *gone = NULL;
+        pthread_mutex_lock(&g_shm_mu);
+        int n = shm_collect(srv, now_ns, all_leases, all_wakes, &gone, wake, user, BATCH);
+        pthread_mutex_unlock(&g_shm_mu);
+        while (gone) {
+            shm_lease *l = gone;
+            gone = l->next;
+            lease_drop(l);
+        }
+        for (int i = 0; i < n; i++) wake[i](user[i]);
+        if (n < BATCH) break;
     }
 }
+
+void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
+    shm_sweep_wakes(srv, now_ns, all, false);
+}
+
+void pl_srv_shm_wake_all(const pl_srv *srv) { shm_sweep_wakes(srv, 0, false, true); }
 
 int64_t pl_srv_shm_bytes(const pl_srv *srv) {
     int64_t n = 0;
@@ -622,10 +789,30 @@ int64_t pl_srv_shm_bytes(const pl_srv *srv) {
     return n;
 }
 
-static pl_status file_flush(pl_srv_exec *x, pl_error *err) {
-    size_t off = 0;
-    while (off < x->len) {
-        ssize_t k = write(x->fd, x->buf + off, x->len - off);
+const char *pl_srv_execute_lease(const pl_srv_exec *x) {
+    return x->lease_id[0] ? x->lease_id : NULL;
+}
+
+/* Charges n more bytes of the file to the server's memory account before they are written. */
+static pl_status file_charge(pl_srv_exec *x, int64_t n, pl_error *err) {
+    if (!x->opts.mem_hook || n <= 0) return PL_OK;
+    if (x->opts.mem_hook(x->opts.mem_user, n, 0)) {
+        pl_error_set(err, PL_ERR_NOMEM, "the shared memory result (%" PRId64 " bytes written) "
+                     "would exceed the server's memory limit (--max-memory)",
+                     x->file_bytes + (int64_t)x->len);
+        if (err) snprintf(err->hint, sizeof err->hint, "release earlier results, or ask "
+                          "without allow_shared_memory");
+        return PL_ERR_NOMEM;
+    }
+    x->file_charged += n;
+    return PL_OK;
+}
+
+static pl_status write_all(pl_srv_exec *x, const uint8_t *p, int64_t n, pl_error *err) {
+    PL_TRY(file_charge(x, n, err));
+    int64_t off = 0;
+    while (off < n) {
+        ssize_t k = write(x->fd, p + off, (size_t)(n - off));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
             pl_error_set(err, PL_ERR_IO, "cannot write the shared memory result: %s",
@@ -634,31 +821,22 @@ static pl_status file_flush(pl_srv_exec *x, pl_error *err) {
                               "allow_shared_memory");
             return PL_ERR_IO;
         }
-        off += (size_t)k;
+        off += k;
     }
-    x->file_bytes += (int64_t)x->len;
-    x->len = 0;
+    x->file_bytes += n;
     return PL_OK;
+}
+
+static pl_status file_flush(pl_srv_exec *x, pl_error *err) {
+    pl_status st = write_all(x, x->buf, (int64_t)x->len, err);
+    x->len = 0;
+    return st;
 }
 
 /* The writer's sink while writing the file: a 1 MiB buffer in front of write(2). */
 static pl_status file_sink(pl_srv_exec *x, const void *bytes, int64_t n, pl_error *err) {
     if (x->len + (size_t)n > x->cap) PL_TRY(file_flush(x, err));
-    if ((size_t)n >= x->cap) {
-        x->len = 0;
-        const uint8_t *p = bytes;
-        int64_t off = 0;
-        while (off < n) {
-            ssize_t k = write(x->fd, p + off, (size_t)(n - off));
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0)
-                PL_FAIL(err, PL_ERR_IO, "cannot write the shared memory result: %s",
-                        k < 0 ? strerror(errno) : "short write");
-            off += k;
-        }
-        x->file_bytes += n;
-        return PL_OK;
-    }
+    if ((size_t)n >= x->cap) return write_all(x, bytes, n, err);
     memcpy(x->buf + x->len, bytes, (size_t)n);
     x->len += (size_t)n;
     return PL_OK;
@@ -757,21 +935,13 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
             st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
         }
     }
-    if (!st && x->opts.mem_hook && x->opts.mem_hook(x->opts.mem_user, x->file_bytes, 0)) {
-        st = pl_error_set(err, PL_ERR_NOMEM, "the shared memory result (%" PRId64 " bytes) "
-                          "exceeds the server's memory limit", x->file_bytes);
-        if (err) snprintf(err->hint, sizeof err->hint, "release earlier results, or ask "
-                          "without allow_shared_memory");
-    }
     if (!st) st = shm_message(x, path, id, out, err);
     if (st) {
-        if (l && x->opts.mem_hook && st != PL_ERR_NOMEM)
-            (void)x->opts.mem_hook(x->opts.mem_user, -x->file_bytes, 0);
         if (l) pl_free(l->owner);
         pl_free(l);
         unlink(path);
         x->shm_path[0] = 0;
-        return st;
+        return st; /* pl_srv_execute_free gives back what the file was charged */
     }
     l->srv = x->c->srv;
     snprintf(l->id, sizeof l->id, "%s", id);
@@ -781,6 +951,8 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
     l->expires_ns = pl_now_ns() + (cfg->handle_ttl_s > 0 ? cfg->handle_ttl_s : 300) * 1000000000LL;
     l->mem_hook = x->opts.mem_hook;
     l->mem_user = x->opts.mem_user;
+    x->file_charged = 0; /* the lease carries the charge now */
+    snprintf(x->lease_id, sizeof x->lease_id, "%s", id);
     pthread_mutex_lock(&g_shm_mu);
     l->next = g_leases;
     g_leases = l;
@@ -795,7 +967,8 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
 pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err) {
     *done = false;
     memset(out, 0, sizeof *out);
-    if (x->held_next < x->n_held) { /* a small result held back for the file goes as messages */
+    if (!x->begun) PL_TRY(exec_begin(x, err));
+    if (!x->shm_probe && x->held_next < x->n_held) { /* a small result held back for the file */
         *out = x->held[x->held_next++];
         return PL_OK;
     }
@@ -811,16 +984,18 @@ pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, p
     bool eos = false;
     if (x->shm_probe) {
         for (;;) {
-            pl_srv_msg m;
-            PL_TRY(produce(x, &m, &eos, err));
-            if (eos) break;
-            PL_TRY(hold(x, m, err));
-            if (x->held_bytes >= x->shm_min) {
+            if (x->n_held > 0 && x->held_bytes >= x->shm_min) { /* large: into a file */
+                if (x->on_network) return PL_OK;            /* file I/O: a runner's job */
                 x->shm_probe = false;
                 PL_TRY(to_file(x, out, err));
                 x->state = EXEC_SUMMARY;
                 return PL_OK;
             }
+            if (x->on_network && x->bytes >= EXEC_INLINE_BYTES) return PL_OK;
+            pl_srv_msg m;
+            PL_TRY(produce(x, &m, &eos, err));
+            if (eos) break;
+            PL_TRY(hold(x, m, err));
         }
         x->shm_probe = false; /* the whole result was small: send what was held */
         x->state = EXEC_SUMMARY;
@@ -829,6 +1004,7 @@ pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, p
             return PL_OK;
         }
     } else {
+        if (x->on_network && x->bytes >= EXEC_INLINE_BYTES) return PL_OK;
         PL_TRY(produce(x, out, &eos, err));
         if (!eos) return PL_OK;
     }
@@ -841,6 +1017,10 @@ pl_status pl_srv_execute_next(pl_srv_exec *x, uint8_t **msg, size_t *len, bool *
                               pl_error *err) {
     pl_srv_msg m;
     PL_TRY(pl_srv_execute_next_msg(x, &m, done, err));
+    while (!*done && !m.base) { /* a network thread's part ends here: go on as a runner */
+        pl_srv_execute_to_runner(x);
+        PL_TRY(pl_srv_execute_next_msg(x, &m, done, err));
+    }
     if (*done) {
         *msg = NULL;
         *len = 0;

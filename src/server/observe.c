@@ -42,7 +42,9 @@ static void on_call_done(void *user, const pl_server_call_info *ci) {
     int method = (int)ci->method;
     bool streams = ci->method == PL_SRV_EXECUTE || ci->method == PL_SRV_APPEND;
     int64_t rows = streams && ci->method == PL_SRV_EXECUTE ? ci->rows : 0;
-    pl_metrics_observe_call(ob->m, method, ci->grpc_code, ci->latency_ns, rows, ci->bytes);
+    /* what on_streamed counted while the call streamed is not counted again */
+    pl_metrics_observe_call(ob->m, method, ci->grpc_code, ci->latency_ns, rows - ci->streamed_rows,
+                            ci->bytes - ci->streamed_bytes);
     pl_metrics_peer_seen(ob->m, ci->peer, pl_now_ns());
     bool light = ci->method < PL_SRV_N_METHODS && pl_srv_method_is_light(ci->method);
     if (!pl_log_enabled(PL_LOG_WARN)) return; /* logs are off */
@@ -61,6 +63,11 @@ static void on_call_done(void *user, const pl_server_call_info *ci) {
         .light = light,
         .cancelled = ci->client_cancelled,
     });
+}
+
+static void on_streamed(void *user, int64_t rows, int64_t bytes) {
+    pl_srv_obs *ob = user;
+    pl_metrics_add_streamed(ob->m, rows, bytes);
 }
 
 /* ---------------------------------------------------------------- gauges */
@@ -134,6 +141,7 @@ pl_status pl_srv_obs_new(pl_server_opts *o, const char *metrics_listen, const ch
                pl_metrics_http_address(ob->http));
     }
     o->on_call_done = on_call_done;
+    o->on_streamed = on_streamed;
     o->hook_user = ob;
     *out = ob;
     return PL_OK;

@@ -895,6 +895,7 @@ static pl_status pruned_table(dctx *d, const Polaroid__V1__TableRef *tr, const p
     }
     if (sch) pl_schema_release(sch);
     if (!st) {
+        d->call->table_rows += t->n_rows;
         st = locate(d, pl_df_from_table(t, out, err), err);
         pl_table_release(t);
     }
@@ -966,6 +967,7 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
         pl_table *t = NULL;
         if (!st) st = locate(d, pl_catalog_table_snapshot(pl_srv_catalog(d->srv), r->table->name, &t, err), err);
         if (!st) {
+            d->call->table_rows += t->n_rows;
             st = locate(d, pl_df_from_table(t, out, err), err);
             pl_table_release(t);
         }

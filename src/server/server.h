@@ -6,7 +6,9 @@
  * Threads of a running server:
  *   - one network thread per completion queue (--threads network queues, default one per
  *     core): accepts calls, checks tokens, answers light methods inline (ServerInfo, Health,
- *     Heartbeat, DropHandle, ReleaseSharedMemory) and hands everything else to the runners;
+ *     Heartbeat, DropHandle, ReleaseSharedMemory), runs tiny Execute queries inline (live
+ *     tables only, no I/O, at most inline_query_rows rows after chunk pruning: a point query)
+ *     and hands everything else to the runners;
  *   - max_concurrent_queries runner threads: take calls from a bounded queue, run them through
  *     service.h and send the responses themselves (at most two Execute messages of a call are
  *     held at once: one being sent, one ready). A runner whose client is slow to take the next
@@ -35,10 +37,15 @@ typedef struct pl_server_call_info {
     int64_t latency_ns;        /* from arrival to the final status sent */
     int64_t rows;              /* Execute: rows streamed; Append: rows appended */
     int64_t bytes;             /* response bytes sent */
+    int64_t streamed_rows;     /* of those, already passed to on_streamed while streaming */
+    int64_t streamed_bytes;
     bool client_cancelled;     /* cancel, disconnect or the client's deadline */
 } pl_server_call_info;
 
 typedef void (*pl_server_call_hook)(void *user, const pl_server_call_info *info);
+/* Rows and bytes of an Execute call's message just handed to gRPC (while the call streams;
+ * the runner thread calls it; must be quick). */
+typedef void (*pl_server_stream_hook)(void *user, int64_t rows, int64_t bytes);
 
 typedef struct pl_server_opts {
     pl_srv_config srv;         /* the engine side's configuration (data root, limits) */
@@ -51,8 +58,16 @@ typedef struct pl_server_opts {
     /* Execute calls parked for slow clients at most; 0 = 4096, < 0 = never park (a runner then
      * waits for its client) */
     int32_t max_parked_calls;
+    /* Execute queries whose plans read only live tables (no I/O) and at most this many rows of
+     * them after chunk pruning run on the network thread that received them, with no hand-off
+     * to a runner (pl_srv_execute_start_inline); 0 = 16384, < 0 = never */
+    int64_t inline_query_rows;
+    /* an Execute call that answered with a same-host file stays open this long for the
+     * client's ReleaseSharedMemory (its disconnect meanwhile removes the file); 0 = 10 s */
+    int64_t shm_hold_ms;
     /* per-call completion hook (metrics, logs); NULL = none */
     pl_server_call_hook on_call_done;
+    pl_server_stream_hook on_streamed; /* NULL = none; called with hook_user */
     void *hook_user;
 } pl_server_opts;
 

@@ -5,6 +5,7 @@
  * recurses while unpacking, so a hostile, deeply nested message must be refused first), unpacked
  * with pl_srv_pb_allocator (bounded allocations), handled, and the response packed into
  * pl_malloc'd bytes. Errors leave the data root out of every message. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -112,6 +113,15 @@ void pl_srv_set_serving(pl_srv *s, bool serving) { atomic_store(&s->serving, ser
 void pl_srv_set_shm_release(pl_srv *s, pl_srv_shm_release_fn fn, void *user) {
     s->shm_release = fn;
     s->shm_user = user;
+}
+
+bool pl_srv_request_id_ok(const char *id, size_t n) {
+    if (!id || n == 0 || n > 63) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)id[i];
+        if (!isalnum(ch) && !strchr("._-:/+=", ch)) return false;
+    }
+    return true;
 }
 
 /* The server-wide memory account: every query's charges add up against --max-memory. */

@@ -62,9 +62,16 @@ typedef struct pl_srv_call {
     const char *owner;      /* who owns handles made by this call: the bearer token, or "" */
     const char *peer;       /* the client's address ("ipv4:127.0.0.1:5555", "unix:...") */
     const char *request_id; /* for logs and error details */
+    /* where a client's own request id (ExecuteOptions.request_id) is copied, when the request
+     * carries a valid one (pl_srv_request_id_ok); request_id points here. NULL = none. */
+    char *request_id_buf;
+    size_t request_id_size;
     const int *cancel;      /* non-zero once the client cancelled, disconnected or timed out */
     int64_t deadline_ns;    /* pl_now_ns() clock; 0 = none (the client's gRPC deadline) */
     bool same_host;         /* loopback or unix socket peer */
+    /* out: rows of the live-table snapshots pl_srv_plan_to_df took (added to; after chunk
+     * pruning), the size pl_srv_execute_start_inline judges a query by */
+    int64_t table_rows;
 } pl_srv_call;
 
 /* The methods, in the order of the service in proto/polaroid/v1/polaroid.proto. */
@@ -110,6 +117,21 @@ typedef struct pl_srv_exec pl_srv_exec;
 /* Decodes an ExecuteRequest, plans and starts the query. */
 pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_srv_exec **out,
                                pl_error *err);
+/* For a network thread: decodes the request and starts the query only when it is tiny enough
+ * to run there: a request of at most 4 KiB whose plan reads nothing but live tables (no files,
+ * SQL text relations, uploads, handles or joins: no I/O) through row-wise operations (select,
+ * filter, with_columns, aggregate, sort, distinct, limit, rename, drop), and whose table
+ * snapshots hold at most max_rows rows in all after chunk pruning (a point filter on a sorted
+ * key reads one chunk). Then *inline_ok = true and *out is running; its messages come from
+ * pl_srv_execute_next_msg, which never does file I/O for it and stops after 256 KiB of
+ * messages: a message with base == NULL (and !done) means "go on on a runner" (call
+ * pl_srv_execute_to_runner, then pull again there). Otherwise *inline_ok = false and *out is
+ * NULL (a runner starts from the request bytes) or a planned query a runner continues with
+ * pl_srv_execute_next_msg. Errors are the request's (bad plan, unknown table, ...). */
+pl_status pl_srv_execute_start_inline(pl_srv_call *c, const uint8_t *req, size_t n,
+                                      int64_t max_rows, pl_srv_exec **out, bool *inline_ok,
+                                      pl_error *err);
+void pl_srv_execute_to_runner(pl_srv_exec *x);
 /* The next packed ExecuteResponse (schema, then batches sliced under the message size limit,
  * then the summary); *done = true and *msg = NULL after the summary. Blocks while the engine
  * computes; returns PL_ERR_CANCELLED promptly once *c->cancel is set. */
@@ -129,6 +151,10 @@ pl_status pl_srv_append_open(pl_srv_call *c, pl_srv_append **out, pl_error *err)
 pl_status pl_srv_append_one(pl_srv_append *a, const uint8_t *req, size_t n, uint8_t **ack,
                             size_t *ack_len, pl_error *err);
 void pl_srv_append_close(pl_srv_append *a);
+
+/* A request id a client may choose (ExecuteOptions.request_id, metadata "x-request-id"): 1 to
+ * 63 bytes of letters, digits and . _ - : / + = (it goes into logs and error details). */
+bool pl_srv_request_id_ok(const char *id, size_t n);
 
 /* ---------------------------------------------------------------- the engine side's pieces */
 

@@ -72,6 +72,12 @@
 /* parked calls at most (beyond, runners wait for their clients) */
 #define TR_MAX_PARKED 4096
 #define TR_KEEPALIVE_TIMEOUT_MS 20000
+/* Execute queries over at most this many live-table rows run on the network thread (see
+ * execute_on_network) */
+#define TR_INLINE_ROWS 16384
+/* an Execute call that answered with a same-host file waits this long for the client's
+ * ReleaseSharedMemory (or its disconnect, which removes the file) before it ends anyway */
+#define TR_LEASE_HOLD_NS 10000000000LL
 
 typedef enum tag_kind { TAG_NEW, TAG_CLOSE, TAG_SEND, TAG_RECV, TAG_SHUTDOWN } tag_kind;
 typedef enum job_kind { JOB_NONE, JOB_UNARY, JOB_EXECUTE, JOB_APPEND } job_kind;
@@ -103,7 +109,7 @@ struct tcall {
     int cancel;          /* atomic: the engine's cancel flag */
     atomic_int refs;
     pl_srv_call sc;
-    char request_id[40];
+    char request_id[64];
     char *peer; /* gpr_malloc'd */
     int64_t t_arrive, t_run;
     job_kind job;
@@ -124,6 +130,7 @@ struct tcall {
     bool has_err;
     pl_error err;
     int64_t rows, bytes;
+    int64_t streamed_rows, streamed_bytes; /* passed to on_streamed so far */
     /* Append */
     pl_srv_append *append;
     grpc_byte_buffer *recv_bb;
@@ -132,9 +139,11 @@ struct tcall {
      * list of parked calls (the server's qmu), the continuation queue link */
     pl_srv_exec *exec;
     grpc_byte_buffer *parked_bb;
+    grpc_byte_buffer *handoff_bb; /* a message a network thread could not queue: a runner's */
     bool parked;
     int64_t parked_deadline_ns;
     tcall *pnext, *pprev, *cnext;
+    char lease_id[48]; /* the same-host result file the open call holds (call's lock) */
 };
 
 struct cqctx {
@@ -160,6 +169,7 @@ struct pl_server {
     int64_t qcap, qhead, qlen;
     bool qstop;
     int n_runners, n_runners_started;
+    int64_t inline_rows; /* Execute on the network thread up to this many rows; 0 = never */
     pthread_t *runners;
     atomic_llong running;
     tcall *cont_head, *cont_tail; /* parked calls ready to resume (before the queue) */
@@ -277,6 +287,8 @@ static void call_recycle(tcall *c) {
     c->exec = NULL;
     if (c->parked_bb) grpc_byte_buffer_destroy(c->parked_bb);
     c->parked_bb = NULL;
+    if (c->handoff_bb) grpc_byte_buffer_destroy(c->handoff_bb);
+    c->handoff_bb = NULL;
     cqctx *q = c->q;
     c->next = q->free_list;
     q->free_list = c;
@@ -457,6 +469,37 @@ static int outbox_push_or_park(tcall *c, grpc_byte_buffer *bb, int64_t deadline_
     return PUSH_QUEUED;
 }
 
+/* A message of a query running on the network thread, which must never wait: queued, or the
+ * call parked with it (PUSH_PARKED; the client's next take resumes it on a runner), or
+ * PUSH_FULL when no call may park (the caller hands it to a runner), PUSH_DROPPED once
+ * cancelled. */
+enum { PUSH_FULL = PUSH_PARKED + 1 };
+static int outbox_push_nowait(tcall *c, grpc_byte_buffer *bb, int64_t deadline_ns) {
+    pl_server *s = c->s;
+    pthread_mutex_lock(&c->mu);
+    int r = PUSH_QUEUED;
+    if (is_cancelled(c)) {
+        r = PUSH_DROPPED;
+    } else if (!c->inflight) {
+        start_send_locked(c, (out_item){bb, false});
+    } else if (c->n_waiting < TR_OUTBOX_WAITING) {
+        c->waiting[c->n_waiting++] = (out_item){bb, false};
+    } else {
+        pthread_mutex_lock(&s->qmu);
+        r = s->n_parked < s->max_parked ? PUSH_PARKED : PUSH_FULL;
+        if (r == PUSH_PARKED) {
+            c->parked_bb = bb;
+            c->parked = true;
+            c->parked_deadline_ns = deadline_ns;
+            parked_add(s, c);
+        }
+        pthread_mutex_unlock(&s->qmu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (r == PUSH_DROPPED) grpc_byte_buffer_destroy(bb);
+    return r;
+}
+
 /* ---------------------------------------------------------------- parked calls (qmu held) */
 
 static void parked_add(pl_server *s, tcall *c) {
@@ -477,13 +520,11 @@ static void parked_remove(pl_server *s, tcall *c) {
     s->n_parked--;
 }
 
-/* A parked call goes back to the runners (ahead of new calls; never refused). The call's lock
- * is held and c->parked was true. */
-static void resume_locked(tcall *c) {
+/* An Execute call under way goes (back) to the runners, ahead of new calls (never refused). */
+static void continue_on_runner(tcall *c, bool was_parked) {
     pl_server *s = c->s;
-    c->parked = false;
     pthread_mutex_lock(&s->qmu);
-    parked_remove(s, c);
+    if (was_parked) parked_remove(s, c);
     c->job = JOB_EXECUTE;
     c->cnext = NULL;
     if (s->cont_tail)
@@ -491,8 +532,14 @@ static void resume_locked(tcall *c) {
     else
         s->cont_head = c;
     s->cont_tail = c;
-    pthread_cond_signal(&s->qcv);
     pthread_mutex_unlock(&s->qmu);
+    pthread_cond_signal(&s->qcv); /* after the unlock: the runner does not wake into a lock */
+}
+
+/* A parked call goes back to the runners. The call's lock is held and c->parked was true. */
+static void resume_locked(tcall *c) {
+    c->parked = false;
+    continue_on_runner(c, true);
 }
 
 /* A send batch completed (lock held): free it, start the next. */
@@ -526,6 +573,8 @@ static void call_finished_hook(tcall *c) {
     info.latency_ns = now - c->t_arrive;
     info.rows = c->rows;
     info.bytes = c->bytes;
+    info.streamed_rows = c->streamed_rows;
+    info.streamed_bytes = c->streamed_bytes;
     info.client_cancelled = c->close_cancelled != 0;
     s->o.on_call_done(s->o.hook_user, &info);
 }
@@ -747,8 +796,8 @@ static bool enqueue(pl_server *s, tcall *c, job_kind job) {
     c->job = job;
     s->ring[(s->qhead + s->qlen) % s->qcap] = c;
     s->qlen++;
-    pthread_cond_signal(&s->qcv);
     pthread_mutex_unlock(&s->qmu);
+    pthread_cond_signal(&s->qcv); /* after the unlock: the runner does not wake into a lock */
     return true;
 }
 
@@ -778,9 +827,43 @@ static void run_unary(tcall *c) {
     finish_ok(c, bb_take(resp, resp, n, free_pl));
 }
 
+/* Metrics as the messages go out (counted when handed to gRPC), not only at the end of the
+ * call. */
+static void report_streamed(tcall *c, pl_srv_exec *x) {
+    pl_server *s = c->s;
+    if (!s->o.on_streamed) return;
+    int64_t rows, ipc_bytes;
+    pl_srv_execute_progress(x, &rows, &ipc_bytes);
+    int64_t dr = rows - c->streamed_rows, db = c->bytes - c->streamed_bytes;
+    c->streamed_rows = rows;
+    c->streamed_bytes = c->bytes;
+    if (dr > 0 || db > 0) s->o.on_streamed(s->o.hook_user, dr, db);
+}
+
+/* A call waiting for its client's ReleaseSharedMemory goes on (any thread, no lock held). */
+static void lease_wake(void *user) { continue_on_runner(user, false); }
+
+/* After the SharedMemoryResult went out: the call stays open, off the runners, until the
+ * client releases the file or goes away (on_close drops the file then). True when the call
+ * waits (the runner lets go of it). */
+static bool lease_wait(tcall *c, pl_srv_exec *x) {
+    const char *id = pl_srv_execute_lease(x);
+    if (!id || c->lease_id[0] || atomic_load(&c->s->shutting_down))
+        return false; /* no file, it waited already, or the server is closing */
+    pthread_mutex_lock(&c->mu);
+    snprintf(c->lease_id, sizeof c->lease_id, "%s", id);
+    pthread_mutex_unlock(&c->mu);
+    int64_t hold = c->s->o.shm_hold_ms > 0 ? c->s->o.shm_hold_ms * 1000000 : TR_LEASE_HOLD_NS;
+    return pl_srv_shm_attach(c->s->srv, c->lease_id, pl_now_ns() + hold, &c->cancel, lease_wake,
+                             c);
+}
+
 /* Execute: starts the query (first time) or resumes a parked one, then sends messages until
- * the end, an error, or the client is too slow (the call is parked and the runner lets go). */
-static void run_execute(tcall *c) {
+ * the end, an error, or the client is too slow (the call is parked and the runner lets go).
+ * net: a query started by execute_on_network, on the network thread: it never waits; a
+ * message that cannot be queued parks the call, and a result that needs file I/O or grows
+ * past the inline budget goes on on a runner. */
+static void run_execute(tcall *c, bool net) {
     pl_error err;
     pl_error_init(&err);
     pl_status st = PL_OK;
@@ -795,21 +878,48 @@ static void run_execute(tcall *c) {
     pl_srv_exec *x = c->exec;
     grpc_byte_buffer *last = NULL;
     if (!st && is_cancelled(c)) st = pl_srv_execute_stop_reason(x, &err);
+    if (!st && c->handoff_bb) { /* the message the network thread could not queue */
+        grpc_byte_buffer *bb = c->handoff_bb;
+        c->handoff_bb = NULL;
+        int r = outbox_push_or_park(c, bb, pl_srv_execute_deadline(x));
+        if (r == PUSH_PARKED) return;
+        if (r == PUSH_DROPPED) st = pl_srv_execute_stop_reason(x, &err);
+    }
     while (!st) {
         pl_srv_msg m;
         bool done = false;
         st = pl_srv_execute_next_msg(x, &m, &done, &err);
         if (st || done) break;
+        if (!m.base) { /* the network thread's part ends here */
+            PL_ASSERT(net);
+            pl_srv_execute_to_runner(x);
+            continue_on_runner(c, false);
+            return;
+        }
         c->bytes += (int64_t)m.len;
         grpc_byte_buffer *bb = bb_take(m.base, m.data, m.len, pl_srv_msg_free);
         if (pl_srv_execute_finished(x)) { /* the summary: goes out with the status */
             last = bb;
             break;
         }
-        int r = outbox_push_or_park(c, bb, pl_srv_execute_deadline(x));
-        if (r == PUSH_PARKED) return; /* the call is not ours any more */
+        report_streamed(c, x); /* before the push: after it the call may be another's */
+        int64_t deadline = pl_srv_execute_deadline(x);
+        int r = net ? outbox_push_nowait(c, bb, deadline) : outbox_push_or_park(c, bb, deadline);
+        if (r == PUSH_PARKED || r == PUSH_FULL) { /* the call is not ours any more */
+            if (net) pl_srv_execute_to_runner(x); /* a runner resumes it */
+            if (r == PUSH_FULL) {
+                c->handoff_bb = bb;
+                continue_on_runner(c, false);
+            }
+            return;
+        }
         if (r == PUSH_DROPPED) st = pl_srv_execute_stop_reason(x, &err);
+        else if (lease_wait(c, x)) return; /* likewise, until the file is released */
     }
+    if (c->handoff_bb) grpc_byte_buffer_destroy(c->handoff_bb);
+    c->handoff_bb = NULL;
+    if (c->lease_id[0] && is_cancelled(c)) /* the client left before releasing its file */
+        (void)pl_srv_shm_detach(c->s->srv, c->lease_id, true);
     if (x) {
         int64_t ipc_bytes;
         pl_srv_execute_progress(x, &c->rows, &ipc_bytes);
@@ -823,6 +933,41 @@ static void run_execute(tcall *c) {
         return;
     }
     finish_ok(c, last);
+}
+
+/* Execute on the network thread that received it, when the query is tiny
+ * (pl_srv_execute_start_inline: live tables only, no I/O, few rows, e.g. a point filter that
+ * chunk statistics narrow to one chunk): no hand-off to a runner, no wake-up of another
+ * thread; the sends start on the thread that owns the call's completion queue. Otherwise the
+ * call goes to the runners (with its query already planned when the plan was light). */
+static void execute_on_network(tcall *c) {
+    pl_server *s = c->s;
+    grpc_slice sl = bb_read_all(c->payload);
+    pl_error err;
+    pl_error_init(&err);
+    pl_srv_exec *x = NULL;
+    bool inline_ok = false;
+    pl_status st = pl_srv_execute_start_inline(&c->sc, GRPC_SLICE_START_PTR(sl),
+                                               GRPC_SLICE_LENGTH(sl), s->inline_rows, &x,
+                                               &inline_ok, &err);
+    grpc_slice_unref(sl);
+    if (st) {
+        set_error(c, &err, -1);
+        outbox_push(c, NULL, true, 0);
+        return;
+    }
+    if (x) {
+        grpc_byte_buffer_destroy(c->payload);
+        c->payload = NULL;
+    }
+    c->exec = x;
+    if (inline_ok) {
+        run_execute(c, true);
+    } else if (!enqueue(s, c, JOB_EXECUTE)) {
+        if (c->exec) pl_srv_execute_free(c->exec);
+        c->exec = NULL;
+        queue_full(c);
+    }
 }
 
 /* Append: the first receive, or the next one together with the previous ack. */
@@ -930,7 +1075,7 @@ static void *runner_main(void *arg) {
         } else if (job == JOB_UNARY) {
             run_unary(c);
         } else if (job == JOB_EXECUTE) {
-            run_execute(c);
+            run_execute(c, false);
         } else if (job == JOB_APPEND) {
             run_append(c);
         }
@@ -946,6 +1091,20 @@ static bool loopback_peer(const char *peer) {
            !strncmp(peer, "unix:", 5) || !strncmp(peer, "ipv6:[::ffff:127.", 17);
 }
 
+/* Takes the request id from the call's "x-request-id" metadata when it is a valid one. */
+static bool client_request_id(tcall *c) {
+    for (size_t i = 0; i < c->md.count; i++) {
+        if (grpc_slice_str_cmp(c->md.metadata[i].key, "x-request-id") != 0) continue;
+        const char *v = (const char *)GRPC_SLICE_START_PTR(c->md.metadata[i].value);
+        size_t n = GRPC_SLICE_LENGTH(c->md.metadata[i].value);
+        if (!pl_srv_request_id_ok(v, n)) return false;
+        memcpy(c->request_id, v, n);
+        c->request_id[n] = '\0';
+        return true;
+    }
+    return false;
+}
+
 static void on_new(tcall *c, bool ok) {
     cqctx *q = c->q;
     pl_server *s = c->s;
@@ -958,12 +1117,15 @@ static void on_new(tcall *c, bool ok) {
     atomic_fetch_add(&s->open_calls, 1);
     uint64_t id = (uint64_t)atomic_fetch_add(&s->calls_total, 1) + 1;
     c->t_arrive = pl_now_ns();
-    snprintf(c->request_id, sizeof c->request_id, "%08x-%06" PRIx64, s->id_seed, id);
+    if (!client_request_id(c)) /* the client's "x-request-id", else ours */
+        snprintf(c->request_id, sizeof c->request_id, "%08x-%06" PRIx64, s->id_seed, id);
     c->peer = grpc_call_get_peer(c->call);
     c->sc.srv = s->srv;
     c->sc.owner = "";
     c->sc.peer = c->peer ? c->peer : "";
     c->sc.request_id = c->request_id;
+    c->sc.request_id_buf = c->request_id;
+    c->sc.request_id_size = sizeof c->request_id;
     c->sc.cancel = &c->cancel;
     c->sc.same_host = c->peer && loopback_peer(c->peer);
     if (c->method != TR_UNKNOWN_METHOD &&
@@ -1013,6 +1175,8 @@ static void on_new(tcall *c, bool ok) {
         append_recv(c, NULL);
     } else if (kind == PL_SRV_UNARY && pl_srv_method_is_light(m)) {
         run_unary(c);
+    } else if (m == PL_SRV_EXECUTE && s->inline_rows > 0) {
+        execute_on_network(c);
     } else if (!enqueue(s, c, kind == PL_SRV_UNARY ? JOB_UNARY : JOB_EXECUTE)) {
         queue_full(c);
     }
@@ -1028,7 +1192,11 @@ static void on_close(tcall *c) {
             c->parked_bb = NULL;
             resume_locked(c);
         }
+        char lease[sizeof c->lease_id];
+        snprintf(lease, sizeof lease, "%s", c->lease_id);
         pthread_mutex_unlock(&c->mu);
+        /* the client went away holding a same-host file it never released: remove it now */
+        if (lease[0] && pl_srv_shm_detach(c->s->srv, lease, true)) lease_wake(c);
         if (c->method == PL_SRV_HEALTH_WATCH) health_watch_cancelled(c);
     }
     call_unref(c);
@@ -1301,6 +1469,9 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
     s->max_parked = o->max_parked_calls > 0 ? o->max_parked_calls
                     : o->max_parked_calls < 0 ? 0
                                               : TR_MAX_PARKED;
+    s->inline_rows = o->inline_query_rows > 0   ? o->inline_query_rows
+                     : o->inline_query_rows < 0 ? 0
+                                                : TR_INLINE_ROWS;
     s->qcap = cfg->max_queued_queries > 0 ? cfg->max_queued_queries : TR_DEFAULT_QUEUE;
     s->ring = pl_calloc((size_t)s->qcap, sizeof(tcall *));
     s->runners = pl_calloc((size_t)s->n_runners, sizeof(pthread_t));
@@ -1444,6 +1615,7 @@ void pl_server_shutdown(pl_server *s) {
     atomic_store(&s->shutting_down, 1);
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
+    pl_srv_shm_wake_all(s->srv); /* calls waiting for a release end now */
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
     if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);

@@ -16,7 +16,9 @@ typedef struct pl_srv_msg {
 
 /* Returns a message buffer (to a small cache of reusable buffers). Thread-safe. */
 void pl_srv_msg_free(void *base);
-/* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary. */
+/* pl_srv_execute_next without the copy: *done = true and out->base = NULL after the summary.
+ * For a query started by pl_srv_execute_start_inline, out->base = NULL with *done = false
+ * means the rest must run on a runner (pl_srv_execute_to_runner first). */
 pl_status pl_srv_execute_next_msg(pl_srv_exec *x, pl_srv_msg *out, bool *done, pl_error *err);
 /* True once the summary has been handed out (the last message). */
 bool pl_srv_execute_finished(const pl_srv_exec *x);
@@ -33,5 +35,21 @@ void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes
 bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id);
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
 int64_t pl_srv_shm_bytes(const pl_srv *srv);
+/* The lease id once x's result went into a file (its SharedMemoryResult was handed out), else
+ * NULL. */
+const char *pl_srv_execute_lease(const pl_srv_exec *x);
+/* Ties the lease to the Execute call that made it, which stays open meanwhile: wake(user) is
+ * called exactly once, from whichever thread ends the wait with no lock held, when the lease is
+ * released, when hold_until_ns passes (pl_srv_shm_sweep; the lease then lives until its TTL) or
+ * at pl_srv_shm_wake_all. False (nothing attached) when the lease is gone already or *cancel is
+ * set. After true the caller must not touch the call: wake resumes it. */
+bool pl_srv_shm_attach(const pl_srv *srv, const char *lease_id, int64_t hold_until_ns,
+                       const int *cancel, void (*wake)(void *user), void *user);
+/* The call ended first (client cancel or disconnect): takes the wake back (true when it was
+ * still pending: the caller resumes the call itself) and, with drop, removes the lease and its
+ * file. */
+bool pl_srv_shm_detach(const pl_srv *srv, const char *lease_id, bool drop);
+/* Shutdown: every call waiting for a release goes on (the leases stay until the sweep). */
+void pl_srv_shm_wake_all(const pl_srv *srv);
 
 #endif

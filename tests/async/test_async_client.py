@@ -85,6 +85,27 @@ def test_seed_chain_and_sources(addr, data):
     run(main())
 
 
+def test_len_of_async_frame_is_a_clear_type_error(addr):
+    """len() cannot await: it raises a TypeError naming client.count/collect (no coroutine left
+    un-awaited, no query sent); the row count comes from client.count."""
+    import warnings
+
+    async def main():
+        async with client(addr) as c:
+            df = (await c.read_parquet("trades.parquet")).unwrap()
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a "coroutine was never awaited" would fail here
+                with pytest.raises(TypeError, match=r"client\.count\(df\).*client\.collect\(df\)"):
+                    len(df)
+                with pytest.raises(TypeError, match="client.count"):
+                    df.shape
+                gc.collect()
+            n = (await c.count(df)).unwrap()
+            assert n == (await c.collect(df)).unwrap().num_rows > 0
+
+    run(main())
+
+
 def test_lazy_methods_return_results_at_once(addr, data):
     async def main():
         async with client(addr) as c:

@@ -431,6 +431,67 @@ def test_shared_memory_results(server, data):
     assert not (set(os.listdir("/dev/shm")) - before), "result files left in /dev/shm"
 
 
+_SHM_CLIENT = r"""
+import sys, time
+sys.path.insert(0, sys.argv[2])
+import polaroid as pd
+from polaroid import _ipc
+from polaroid._requests import execute_request
+c = pd.Client(sys.argv[1], shared_memory=True, shared_memory_min_bytes=1)
+req = execute_request(c.read_parquet("trades.parquet").plan, shared_memory=True,
+                      shared_memory_min_bytes=1)
+for kind, val in c._execute(req, timeout=120, metadata=c._metadata):
+    if kind == _ipc.SHARED_MEMORY:
+        print(val.path, flush=True)  # mapped nothing, released nothing: now wait to be killed
+        time.sleep(600)
+print("no shared memory result", flush=True)
+"""
+
+
+def test_shared_memory_client_killed(server):
+    """A client killed with SIGKILL after the server wrote its result file, before it released
+    it: its connection closes, and the server removes the file within a bounded time (it used
+    to stay until the handle TTL, 300 s)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from conftest import REPO
+
+    p = subprocess.Popen([sys.executable, "-c", _SHM_CLIENT, server.address, str(REPO / "python")],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        path = p.stdout.readline().strip()
+        assert path.startswith("/dev/shm/polaroid-"), path
+        assert os.path.exists(path)
+        time.sleep(0.3)
+        assert os.path.exists(path), "the file went before the client released it or left"
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and os.path.exists(path):
+            time.sleep(0.02)
+        assert not os.path.exists(path), "the killed client's result file is still in /dev/shm"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_shared_memory_release_is_prompt(server, data):
+    """The call ends as soon as the client released its file (the server holds it open until
+    then): a collect through /dev/shm takes no hold time."""
+    with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
+        c.read_parquet("groups.parquet").collect()  # warm
+        t0 = time.monotonic()
+        rs = c.execute(c.read_parquet("trades.parquet"))
+        got = rs.read_all()
+        took = time.monotonic() - t0
+        assert rs._shm_table is not None
+        assert rs.summary is not None and rs.summary.rows == got.num_rows == 20_000
+        assert took < 5.0, f"collect through shared memory took {took:.1f} s"
+
+
 def test_shared_memory_offered(client):
     info = client.server_info()
     if "shared_memory" not in info.capabilities:

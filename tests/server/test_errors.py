@@ -34,6 +34,41 @@ def test_corrupt_file(client, path):
     assert e.detail is not None and e.where
 
 
+def test_plan_error_location_fields(client):
+    """A bad plan's place in the plan is a field of the error (not only the message's prefix)."""
+    with pytest.raises(pd.InvalidArgumentError) as ei:
+        client.read_parquet("trades.parquet").filter(pd.col("pricee") > 1).collect()
+    e = ei.value
+    assert e.plan_path == "root.filter"
+    assert e.detail.plan_path == "root.filter"
+    assert e.what.startswith('column "pricee" not found'), e.what
+    assert "plan root.filter" in e.where
+    assert str(e).startswith("root.filter: ")  # the status message keeps the prefix
+    # deeper: a literal without a value inside a select's first expression
+    from polaroid._proto import polaroid_pb2 as pb
+    rel = client.read_parquet("trades.parquet").relation
+    plan = pb.Plan(root=pb.Relation(select=pb.Select(input=rel, exprs=[pb.NamedExpr(expr=pb.Expr(literal=pb.Literal()))])))
+    with pytest.raises(pd.InvalidArgumentError) as ei:
+        client.execute(plan).read_all()
+    assert ei.value.plan_path.startswith("root.select.exprs[0]"), ei.value.plan_path
+    # errors without a plan place have none
+    with pytest.raises(pd.NotFoundError) as ei:
+        client.read_parquet("no/such.parquet").collect()
+    assert ei.value.plan_path in (None, "root.read")
+
+
+def test_client_request_id_in_errors_and_logs(server, client):
+    """The request id the client gives names the query in the error and the server's log."""
+    with pytest.raises(pd.NotFoundError) as ei:
+        client.execute(client.read_parquet("no/such.parquet"), request_id="my-query-42").read_all()
+    assert ei.value.request_id == "my-query-42"
+    import time
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "my-query-42" not in server.stderr_text:
+        time.sleep(0.05)
+    assert "request_id=my-query-42" in server.stderr_text
+
+
 def test_bad_expression(client):
     df = client.read_parquet("trades.parquet")
     with pytest.raises(pd.InvalidArgumentError) as ei:

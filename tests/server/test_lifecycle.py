@@ -57,6 +57,32 @@ def test_cancel_mid_stream(own_server):
         wait_idle(own_server.proc.pid, timeout=10)
 
 
+def test_streamed_metrics_while_streaming(own_server):
+    """polaroid_rows/bytes_streamed_total grow as messages go out, not when the call ends."""
+    from helpers import scrape
+
+    with pd.Client(own_server.address) as c:
+        base = scrape(own_server.metrics) or {}
+        b0 = base.get("polaroid_bytes_streamed_total", 0.0)
+        r0 = base.get("polaroid_rows_streamed_total", 0.0)
+        it = _big_stream(c).iter_batches(max_message_bytes=64 * 1024)
+        got_bytes = got_rows = 0
+        n = 0
+        for b in it:
+            n += b.num_rows
+            if n > 100_000:
+                break
+        m = scrape(own_server.metrics)
+        it.close()
+        assert m is not None
+        got_bytes = m["polaroid_bytes_streamed_total"] - b0
+        got_rows = m["polaroid_rows_streamed_total"] - r0
+        assert got_rows >= 100_000, f"{got_rows} rows counted while {n} were received"
+        assert got_bytes >= 8 * 100_000, got_bytes  # int64 columns
+        assert m.get('polaroid_calls_total{method="Execute",code="OK"}', 0) == \
+            base.get('polaroid_calls_total{method="Execute",code="OK"}', 0)  # still streaming
+
+
 _CHILD = r"""
 import sys
 sys.path.insert(0, sys.argv[2])

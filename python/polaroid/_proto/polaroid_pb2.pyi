@@ -660,7 +660,7 @@ class ReleaseSharedMemoryResponse(_message.Message):
     def __init__(self, released: _Optional[bool] = ...) -> None: ...
 
 class ErrorDetail(_message.Message):
-    __slots__ = ("status", "message", "hint", "path", "column", "column_index", "row_group", "row", "byte_offset", "sql_position", "request_id")
+    __slots__ = ("status", "message", "hint", "path", "column", "column_index", "row_group", "row", "byte_offset", "sql_position", "request_id", "plan_path")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     HINT_FIELD_NUMBER: _ClassVar[int]
@@ -672,6 +672,7 @@ class ErrorDetail(_message.Message):
     BYTE_OFFSET_FIELD_NUMBER: _ClassVar[int]
     SQL_POSITION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_PATH_FIELD_NUMBER: _ClassVar[int]
     status: str
     message: str
     hint: str
@@ -683,4 +684,5 @@ class ErrorDetail(_message.Message):
     byte_offset: int
     sql_position: int
     request_id: str
-    def __init__(self, status: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., path: _Optional[str] = ..., column: _Optional[str] = ..., column_index: _Optional[int] = ..., row_group: _Optional[int] = ..., row: _Optional[int] = ..., byte_offset: _Optional[int] = ..., sql_position: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    plan_path: str
+    def __init__(self, status: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., path: _Optional[str] = ..., column: _Optional[str] = ..., column_index: _Optional[int] = ..., row_group: _Optional[int] = ..., row: _Optional[int] = ..., byte_offset: _Optional[int] = ..., sql_position: _Optional[int] = ..., request_id: _Optional[str] = ..., plan_path: _Optional[str] = ...) -> None: ...

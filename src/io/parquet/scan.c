@@ -5,7 +5,6 @@
  * batch, split into slices of at most batch_rows rows; the row limit stops planning early and
  * trims the last batch. */
 #include <string.h>
-#include <sys/mman.h>
 
 #include "io/io_int.h"
 #include "pq_int.h"
@@ -18,7 +17,8 @@
 #define PQ_WINDOW_TASKS_PER_THREAD 4
 #define PQ_WINDOW_MAX_UNITS 256
 /* Flat columns of a window are decoded into exactly sized views of one slab when it is at
- * least this large (one mapping instead of hundreds of 1 MiB buffers). */
+ * least this large (one mapping instead of hundreds of 1 MiB buffers; huge pages while they
+ * are cheap, see pl_aligned_alloc_huge). */
 #define PQ_SLAB_MIN_BYTES (4LL << 20)
 
 typedef struct pq_unit {
@@ -86,19 +86,10 @@ static void task_fn(void *arg, int64_t i, int32_t worker) {
     pl_pq_file *f = q->files[u->file];
     pl_error_init(&t->err);
     t->out = NULL;
-#ifdef MADV_POPULATE_WRITE
-    /* Fault the task's output in with one call instead of one trap per 4 KiB page; each task
-     * populates its own view, so the work is spread over the pool. */
-    if (t->pre.values) {
-        uintptr_t a = (uintptr_t)t->pre.values->data & ~(uintptr_t)4095;
-        uintptr_t e = (uintptr_t)t->pre.values->data + (uintptr_t)t->pre.values->size;
-        /* a block reused from the allocator's cache is resident already: walking its page
-         * tables again costs more than it saves */
-        unsigned char resident = 0;
-        if (e > a && (mincore((void *)a, 4096, &resident) != 0 || !(resident & 1)))
-            madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-    }
-#endif
+    /* Fault the task's output in with one call instead of one trap per 4 KiB page (and time
+     * huge pages' first touch for the allocator); each task populates its own view, so the
+     * work is spread over the pool. */
+    if (t->pre.values) pl_alloc_populate(t->pre.values->data, (size_t)t->pre.values->size);
     t->st = pl_pq_read_field(f, u->rg, q->cols[u->file * q->n_cols + t->col], q->keep[t->col],
                              q->win_rows[t->unit], &t->pre, &q->scr[worker], &t->out, &t->err);
 }
@@ -176,7 +167,7 @@ static void plan_slab(pq_scan *q, int64_t n_tasks) {
     if (total < PQ_SLAB_MIN_BYTES) return;
     pq_slab *sl = pl_calloc(1, sizeof *sl);
     if (!sl) return;
-    sl->base = pl_aligned_alloc((size_t)total);
+    sl->base = pl_aligned_alloc_huge((size_t)total);
     if (!sl->base) {
         pl_free(sl);
         return;

@@ -1,6 +1,6 @@
 /* test_batch.c - unit tests for src/columnar/batch.c: batch construction checks, slices and
  * column selection, table append/combine (serial and parallel paths), equality across
- * different batch boundaries, and OOM loops for combine. */
+ * different batch boundaries, parallel release of large tables, and OOM loops for combine. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -217,6 +217,51 @@ static void test_table_combine_serial_and_parallel(void **state) {
     pl_schema_release(s);
 }
 
+/* A table of >= 4 Mi values is released on the worker pool: batches sharing one buffer
+ * (slices of one batch) and a batch the caller still holds survive correctly, and every byte
+ * comes back. */
+static void test_table_release_parallel(void **state) {
+    (void)state;
+    pl_pool_set_threads(2);
+    int64_t before = pl_alloc_live_bytes();
+    const int64_t n = 1LL << 22, parts = 64, step = n / parts;
+    pl_field f = {"v", pl_type_simple(PL_TYPE_INT64), false};
+    pl_schema *s;
+    assert_int_equal(pl_schema_new(1, &f, &s, NULL), PL_OK);
+    pl_buf *vals;
+    assert_int_equal(pl_buf_new(n * 8, &vals, NULL), PL_OK);
+    int64_t *v = (int64_t *)(void *)vals->data;
+    for (int64_t i = 0; i < n; i++) v[i] = i * 3;
+    vals->size = n * 8;
+    pl_array *col;
+    assert_int_equal(pl_array_new(pl_type_simple(PL_TYPE_INT64), n, 0, NULL, vals, NULL, 0, NULL,
+                                  NULL, &col, NULL), PL_OK);
+    pl_batch *whole;
+    assert_int_equal(pl_batch_new(pl_schema_retain(s), n, &col, &whole, NULL), PL_OK);
+    pl_table *t;
+    assert_int_equal(pl_table_new(s, &t, NULL), PL_OK);
+    for (int64_t k = 0; k < parts; k++) {
+        pl_batch *sl;
+        assert_int_equal(pl_batch_slice(whole, k * step, step, &sl, NULL), PL_OK);
+        assert_int_equal(pl_table_append(t, sl, NULL), PL_OK);
+        pl_batch_release(sl);
+    }
+    pl_batch_release(whole);
+    assert_int_equal(t->n_rows, n);
+    pl_batch *kept = pl_batch_retain(t->batches[parts / 2]);
+    pl_table_release(t);
+    const pl_array *a = kept->columns[0];
+    const int64_t *kv = (const int64_t *)(const void *)a->values->data + a->offset;
+    for (int64_t i = 0; i < step; i++) assert_int_equal(kv[i], ((parts / 2) * step + i) * 3);
+    pl_batch_release(kept);
+    /* a table below the threshold takes the serial path */
+    pl_table *small;
+    assert_int_equal(pl_table_new(s, &small, NULL), PL_OK);
+    pl_table_release(small);
+    pl_schema_release(s);
+    assert_int_equal(pl_alloc_live_bytes(), before);
+}
+
 static void test_oom_table_combine(void **state) {
     (void)state;
     pl_schema *s = make_schema();
@@ -251,6 +296,7 @@ int main(void) {
         cmocka_unit_test(test_batch_checks_slice_select),
         cmocka_unit_test(test_table_equals_across_boundaries),
         cmocka_unit_test(test_table_combine_serial_and_parallel),
+        cmocka_unit_test(test_table_release_parallel),
         cmocka_unit_test(test_oom_table_combine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

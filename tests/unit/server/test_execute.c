@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "io/ipc/ipc.h"
+#include "server/catalog.h"
 #include "server/transport.h"
 #include "srv_test_util.h"
 
@@ -284,6 +285,348 @@ static void test_allocation_failures(void **state) {
     pl_srv_free(s);
 }
 
+/* ---------------------------------------------------------------- queries on the network thread
+ *
+ * pl_srv_execute_start_inline: which plans it takes (live tables, few rows after pruning), and
+ * that a query it starts yields the very same messages as pl_srv_execute_start's, honours the
+ * cancel flag, deadlines, time and memory limits, and hands over to a runner for file I/O and
+ * results past its budget. */
+
+static Polaroid__V1__Relation *rel_table(const char *name) {
+    Polaroid__V1__Relation *r = rel_new();
+    Polaroid__V1__TableRef *t = calloc(1, sizeof *t);
+    polaroid__v1__table_ref__init(t);
+    t->name = strdup(name);
+    r->rel_case = POLAROID__V1__RELATION__REL_TABLE;
+    r->table = t;
+    return r;
+}
+
+static Polaroid__V1__Relation *rel_sort(Polaroid__V1__Relation *in, const char *col, bool desc) {
+    Polaroid__V1__Relation *r = rel_new();
+    Polaroid__V1__Sort *so = calloc(1, sizeof *so);
+    polaroid__v1__sort__init(so);
+    so->input = in;
+    so->n_keys = 1;
+    so->keys = calloc(1, sizeof *so->keys);
+    so->keys[0] = calloc(1, sizeof *so->keys[0]);
+    polaroid__v1__sort_key__init(so->keys[0]);
+    so->keys[0]->expr = ex_col(col);
+    so->keys[0]->descending = desc;
+    r->rel_case = POLAROID__V1__RELATION__REL_SORT;
+    r->sort = so;
+    return r;
+}
+
+/* The messages of a query (copying API), concatenated: packed ExecuteResponses, the summary
+ * left out (it holds the elapsed time). */
+typedef struct msgs {
+    pl_buf *bytes;
+    int n;
+    int handoffs;
+} msgs;
+
+static pl_status pull_all(pl_srv_exec *x, msgs *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    PL_TRY(pl_buf_new(1 << 12, &out->bytes, err));
+    for (;;) {
+        pl_srv_msg m;
+        bool done = false;
+        PL_TRY(pl_srv_execute_next_msg(x, &m, &done, err));
+        if (done) break;
+        if (!m.base) { /* the network thread's share is used up */
+            out->handoffs++;
+            pl_srv_execute_to_runner(x);
+            continue;
+        }
+        if (!pl_srv_execute_finished(x)) {
+            out->n++;
+            pl_status st = pl_buf_append(out->bytes, m.data, (int64_t)m.len, err);
+            if (st) {
+                pl_srv_msg_free(m.base);
+                return st;
+            }
+        }
+        pl_srv_msg_free(m.base);
+    }
+    return PL_OK;
+}
+
+static void msgs_free(msgs *m) {
+    if (m->bytes) pl_buf_release(m->bytes);
+    m->bytes = NULL;
+}
+
+static void assert_same_msgs(const msgs *a, const msgs *b) {
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->bytes->size, b->bytes->size);
+    assert_memory_equal(a->bytes->data, b->bytes->data, (size_t)a->bytes->size);
+}
+
+/* The runner's way: pl_srv_execute_start. */
+static void run_runner(pl_srv_call *c, const uint8_t *req, size_t n, msgs *out) {
+    pl_srv_exec *x = NULL;
+    ok(pl_srv_execute_start(c, req, n, &x, E));
+    ok(pull_all(x, out, E));
+    assert_int_equal(out->handoffs, 0);
+    pl_srv_execute_free(x);
+}
+
+static pl_srv *srv_with_big_table(void) {
+    pl_srv *s = new_srv();
+    pl_table *rows = make_trades(50000); /* id sorted: 16384-row chunks with min/max */
+    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
+    return s;
+}
+
+static void test_inline_which_plans(void **state) {
+    (void)state;
+    pl_srv *s = srv_with_big_table();
+    pl_srv_call c = make_call(s, "");
+    struct {
+        Polaroid__V1__Relation *rel;
+        int64_t max_rows;
+        int expect; /* 1 inline, 0 planned for a runner, -1 left to a runner */
+    } cases[] = {
+        {rel_filter(rel_table("big"), ex_call("eq", 2, ex_col("id"), ex_i64(20000))), 16384, 1},
+        {rel_filter(rel_table("big"), ex_sql("id = 20000")), 16384, 1},
+        {rel_filter(rel_table("big"), ex_sql("id = -5")), 1, 1}, /* every chunk pruned */
+        {rel_filter(rel_table("big"), ex_sql("id = 20000")), 16383, 0},
+        {rel_filter(rel_table("big"), ex_sql("id > 5")), 16384, 0},
+        {rel_select(rel_filter(rel_table("big"), ex_sql("id < 100")), 1, named(ex_col("price"), "p")), 16384, 1},
+        {rel_sort(rel_filter(rel_table("big"), ex_sql("id BETWEEN 10 AND 20")), "price", true), 16384, 1},
+        {rel_filter(rel_select(rel_table("big"), 1, named(ex_col("id"), "id")), ex_sql("id = 7")), 16384, 0},
+        {rel_filter(rel_table("big"), ex_sql("id = 20000")), 0, -1},
+        {rel_filter(rel_read("trades.parquet"), ex_sql("id = 3")), 1 << 30, -1},
+        {rel_sql("SELECT * FROM big WHERE id = 3"), 1 << 30, -1},
+    };
+    for (size_t i = 0; i < PL_ARRAY_LEN(cases); i++) {
+        size_t n;
+        uint8_t *req = pack_exec(cases[i].rel, NULL, &n);
+        tree_free(&cases[i].rel->base);
+        pl_srv_exec *x = NULL;
+        bool inl = true;
+        ok(pl_srv_execute_start_inline(&c, req, n, cases[i].max_rows, &x, &inl, E));
+        if (cases[i].expect != (inl ? 1 : x ? 0 : -1)) fail_msg("case %zu: inline %d planned %d", i, inl, x != NULL);
+        msgs a, b;
+        if (x) { /* whichever way, the messages equal the runner's */
+            ok(pull_all(x, &a, E));
+            assert_int_equal(a.handoffs, 0);
+            run_runner(&c, req, n, &b);
+            assert_same_msgs(&a, &b);
+            msgs_free(&a);
+            msgs_free(&b);
+            pl_srv_execute_free(x);
+        }
+        pl_free(req);
+    }
+    /* a request over 4 KiB is never inspected on the network thread */
+    char lit[6000];
+    memset(lit, 'x', sizeof lit - 1);
+    lit[sizeof lit - 1] = 0;
+    Polaroid__V1__Relation *big = rel_filter(rel_table("big"), ex_call("eq", 2, ex_col("sym"), ex_str(lit)));
+    size_t n;
+    uint8_t *req = pack_exec(big, NULL, &n);
+    tree_free(&big->base);
+    pl_srv_exec *x = NULL;
+    bool inl = true;
+    ok(pl_srv_execute_start_inline(&c, req, n, 1 << 30, &x, &inl, E));
+    assert_false(inl);
+    assert_null(x);
+    pl_free(req);
+    /* errors are the request's, the same as on a runner */
+    Polaroid__V1__Relation *bad[2] = {rel_filter(rel_table("nope"), ex_sql("id = 1")),
+                                      rel_filter(rel_table("big"), ex_sql("nosuch = 1"))};
+    pl_status want[2] = {PL_ERR_NOT_FOUND, PL_ERR_INVALID_ARG};
+    for (int i = 0; i < 2; i++) {
+        req = pack_exec(bad[i], NULL, &n);
+        tree_free(&bad[i]->base);
+        pl_error_init(E);
+        assert_int_equal(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E), want[i]);
+        char m1[512];
+        snprintf(m1, sizeof m1, "%s", g_err.msg);
+        pl_error_init(E);
+        assert_int_equal(pl_srv_execute_start(&c, req, n, &x, E), want[i]);
+        assert_string_equal(m1, g_err.msg);
+        pl_free(req);
+    }
+    /* malformed bytes */
+    uint8_t junk[8] = {0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3};
+    pl_error_init(E);
+    assert_int_equal(pl_srv_execute_start_inline(&c, junk, sizeof junk, 16384, &x, &inl, E), PL_ERR_INVALID_ARG);
+    pl_srv_free(s);
+}
+
+static void test_inline_limits(void **state) {
+    (void)state;
+    pl_srv *s = srv_with_big_table();
+    pl_srv_call c = make_call(s, "");
+    int cancel = 0;
+    c.cancel = &cancel;
+    Polaroid__V1__Relation *root = rel_sort(rel_filter(rel_table("big"), ex_sql("id < 16000")), "price", true);
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    size_t n;
+    uint8_t *req = pack_exec(root, &o, &n);
+    pl_srv_exec *x = NULL;
+    bool inl = false;
+    pl_srv_msg m;
+    bool done;
+    /* the client cancelled (flag set) */
+    cancel = 1;
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    pl_error_init(E);
+    assert_int_equal(pl_srv_execute_next_msg(x, &m, &done, E), PL_ERR_CANCELLED);
+    assert_non_null(strstr(g_err.msg, "cancelled by the client"));
+    pl_srv_execute_free(x);
+    cancel = 0;
+    /* the call's deadline has passed */
+    c.deadline_ns = pl_now_ns() - 1000;
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    pl_error_init(E);
+    assert_int_equal(pl_srv_execute_next_msg(x, &m, &done, E), PL_ERR_CANCELLED);
+    assert_non_null(strstr(g_err.msg, "deadline"));
+    pl_srv_execute_free(x);
+    c.deadline_ns = 0;
+    pl_free(req);
+    /* a 1 ms query time limit */
+    o.timeout_ms = 1;
+    req = pack_exec(root, &o, &n);
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    usleep(3000);
+    pl_error_init(E);
+    assert_int_equal(pl_srv_execute_next_msg(x, &m, &done, E), PL_ERR_CANCELLED);
+    assert_non_null(strstr(g_err.msg, "time limit of 1 ms"));
+    pl_srv_execute_free(x);
+    pl_free(req);
+    /* a memory limit the sort cannot keep: the same error as on a runner */
+    o.timeout_ms = 0;
+    o.memory_limit_bytes = 1024;
+    req = pack_exec(root, &o, &n);
+    tree_free(&root->base);
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    pl_error_init(E);
+    pl_status st = PL_OK;
+    while (!st) {
+        st = pl_srv_execute_next_msg(x, &m, &done, E);
+        if (st || done) break;
+        pl_srv_msg_free(m.base);
+    }
+    assert_int_equal(st, PL_ERR_NOMEM);
+    assert_non_null(strstr(g_err.msg, "memory limit"));
+    pl_srv_execute_free(x);
+    pl_srv_exec *y = NULL;
+    ok(pl_srv_execute_start(&c, req, n, &y, E));
+    pl_error_init(E);
+    st = PL_OK;
+    while (!st) {
+        st = pl_srv_execute_next_msg(y, &m, &done, E);
+        if (st || done) break;
+        pl_srv_msg_free(m.base);
+    }
+    assert_int_equal(st, PL_ERR_NOMEM);
+    pl_srv_execute_free(y);
+    pl_free(req);
+    pl_srv_free(s);
+}
+
+/* A result past the inline budget goes on on a runner; a same-host file is a runner's job. */
+static void test_inline_handoffs(void **state) {
+    (void)state;
+    pl_srv *s = srv_with_big_table();
+    pl_srv_call c = make_call(s, "");
+    Polaroid__V1__Relation *root = rel_filter(rel_table("big"), ex_sql("id < 16384")); /* 1 chunk */
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.max_message_bytes = 4096;
+    size_t n;
+    uint8_t *req = pack_exec(root, &o, &n);
+    pl_srv_exec *x = NULL;
+    bool inl = false;
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    msgs a, b;
+    ok(pull_all(x, &a, E));
+    assert_int_equal(a.handoffs, 1); /* ~600 KB of messages: handed over after 256 KiB */
+    assert_true(a.n > 100);
+    run_runner(&c, req, n, &b);
+    assert_same_msgs(&a, &b);
+    msgs_free(&a);
+    pl_srv_execute_free(x);
+    pl_free(req);
+    /* with the copying API the hand-over is invisible */
+    req = pack_exec(root, &o, &n);
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    int64_t total = 0;
+    for (;;) {
+        uint8_t *mb = NULL;
+        size_t len = 0;
+        bool fin = false;
+        ok(pl_srv_execute_next(x, &mb, &len, &fin, E));
+        if (fin) break;
+        assert_true(len > 0);
+        total += (int64_t)len;
+        pl_free(mb);
+    }
+    assert_true(total > (int64_t)b.bytes->size);
+    pl_srv_execute_free(x);
+    pl_free(req);
+    msgs_free(&b);
+    exec_out eo;
+
+    /* allow_shared_memory, shm_min 0: the file is written after the hand-over */
+    Polaroid__V1__ExecuteOptions so = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    so.allow_shared_memory = true;
+    req = pack_exec(root, &so, &n);
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    pl_srv_msg m;
+    bool done = false;
+    ok(pl_srv_execute_next_msg(x, &m, &done, E));
+    assert_false(done);
+    assert_null(m.base); /* no file I/O on the network thread */
+    pl_srv_execute_to_runner(x);
+    ok(pl_srv_execute_next_msg(x, &m, &done, E));
+    Polaroid__V1__ExecuteResponse *r = polaroid__v1__execute_response__unpack(NULL, m.len, m.data);
+    assert_non_null(r);
+    assert_int_equal(r->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
+    const char *paths[1] = {r->shared_memory->path};
+    pl_table *got = NULL, *want = NULL;
+    ok(pl_read_table(1, paths, PL_FORMAT_IPC, NULL, &got, E));
+    ok(pl_srv_shm_release(s, "", r->shared_memory->lease_id) ? PL_OK : PL_ERR_NOT_FOUND);
+    polaroid__v1__execute_response__free_unpacked(r, NULL);
+    pl_srv_msg_free(m.base);
+    pl_srv_execute_free(x);
+    pl_free(req);
+    req = pack_exec(root, NULL, &n);
+    ok(run_exec(&c, req, n, &eo, E));
+    want = eo.table;
+    assert_int_equal(want->n_rows, 16384);
+    assert_tables_equal(got, want);
+    pl_table_release(got);
+    pl_table_release(want);
+    pl_free(req);
+    /* a small result with a large shm_min comes as messages, all on the network thread */
+    so.shared_memory_min_bytes = 8 << 20;
+    Polaroid__V1__Relation *pt = rel_filter(rel_table("big"), ex_sql("id = 5"));
+    req = pack_exec(pt, &so, &n);
+    tree_free(&pt->base);
+    ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+    assert_true(inl);
+    ok(pull_all(x, &a, E));
+    assert_int_equal(a.handoffs, 0);
+    assert_int_equal(a.n, 1);
+    msgs_free(&a);
+    pl_srv_execute_free(x);
+    pl_free(req);
+    tree_free(&root->base);
+    pl_srv_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_sliced_under_limit),
@@ -291,6 +634,9 @@ int main(void) {
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_cancel_and_time_limit),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_inline_which_plans),
+        cmocka_unit_test(test_inline_limits),
+        cmocka_unit_test(test_inline_handoffs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

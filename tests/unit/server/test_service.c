@@ -130,6 +130,15 @@ static void test_errors_and_codes(void **state) {
     assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(g_err.msg, "root.filter"));
     assert_non_null(strstr(g_err.msg, "pricee"));
+    /* ... and in ErrorDetail, the place in its own field and the message without it */
+    uint8_t *db = NULL;
+    size_t dn = 0;
+    assert_int_equal(pl_srv_error_detail(&g_err, g_root, "r", &db, &dn), PL_OK);
+    Polaroid__V1__ErrorDetail *dd = polaroid__v1__error_detail__unpack(NULL, dn, db);
+    assert_string_equal(dd->plan_path, "root.filter");
+    assert_true(strncmp(dd->message, "column \"pricee\" not found", 26) == 0);
+    polaroid__v1__error_detail__free_unpacked(dd, NULL);
+    pl_free(db);
     tree_free(&q->base);
     /* missing file: NOT_FOUND, relative path only */
     q = plan_req(rel_read("missing.parquet"));
@@ -759,8 +768,31 @@ static void test_error_mapping(void **state) {
     assert_int_equal(d->byte_offset, 91234);
     assert_int_equal(d->sql_position, -1);
     assert_string_equal(d->request_id, "req-1");
+    assert_string_equal(d->plan_path, "");
     polaroid__v1__error_detail__free_unpacked(d, NULL);
     pl_free(bytes);
+    /* plan paths: "root", ".name" and "[n]" steps, then ": "; anything else is message */
+    static const struct {
+        const char *msg, *path, *rest;
+    } pp[] = {{"root: bad", "root", "bad"},
+              {"root.select.exprs[12].call.args[0]: x: y", "root.select.exprs[12].call.args[0]", "x: y"},
+              {"root.join.on[0].left_on: z", "root.join.on[0].left_on", "z"},
+              {"rooted: no", "", "rooted: no"},
+              {"root.x[1: no", "", "root.x[1: no"},
+              {"root.[1]: no", "", "root.[1]: no"},
+              {"root.a:no", "", "root.a:no"},
+              {"column \"root.a\": no", "", "column \"root.a\": no"}};
+    for (size_t i = 0; i < sizeof pp / sizeof pp[0]; i++) {
+        pl_error pe;
+        pl_error_init(&pe);
+        pl_error_set(&pe, PL_ERR_INVALID_ARG, "%s", pp[i].msg);
+        assert_int_equal(pl_srv_error_detail(&pe, g_root, "", &bytes, &len), PL_OK);
+        d = polaroid__v1__error_detail__unpack(NULL, len, bytes);
+        assert_string_equal(d->plan_path, pp[i].path);
+        assert_string_equal(d->message, pp[i].rest);
+        polaroid__v1__error_detail__free_unpacked(d, NULL);
+        pl_free(bytes);
+    }
     /* the allocator refuses what a hostile length could ask for, and counts */
     ProtobufCAllocator *a = pl_srv_pb_allocator();
     pl_srv_pb_set_max_alloc(1 << 20);

@@ -26,6 +26,7 @@
 #include "core/core.h"
 #include "io/ipc/ipc.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "server/catalog.h"
 #include "server/server.h"
 #include "server/transport.h"
 
@@ -123,9 +124,21 @@ typedef struct hook_log {
     bool last_cancelled;
     int64_t last_rows;
     pl_srv_method last_method;
+    int64_t last_queued_ns;
+    int64_t last_bytes, last_streamed_bytes, last_streamed_rows;
+    char last_request_id[64];
+    int64_t streamed_rows, streamed_bytes; /* what on_streamed was told, in all */
 } hook_log;
 
-static hook_log g_hook = {PTHREAD_MUTEX_INITIALIZER, 0, 0, false, 0, 0};
+static hook_log g_hook = {PTHREAD_MUTEX_INITIALIZER, 0, 0, false, 0, 0, 0, 0, 0, 0, "", 0, 0};
+
+static void on_streamed(void *user, int64_t rows, int64_t bytes) {
+    hook_log *h = user;
+    pthread_mutex_lock(&h->mu);
+    h->streamed_rows += rows;
+    h->streamed_bytes += bytes;
+    pthread_mutex_unlock(&h->mu);
+}
 
 static void on_done(void *user, const pl_server_call_info *info) {
     hook_log *h = user;
@@ -135,6 +148,11 @@ static void on_done(void *user, const pl_server_call_info *info) {
     h->last_cancelled = info->client_cancelled;
     h->last_rows = info->rows;
     h->last_method = info->method;
+    h->last_bytes = info->bytes;
+    h->last_streamed_bytes = info->streamed_bytes;
+    h->last_streamed_rows = info->streamed_rows;
+    snprintf(h->last_request_id, sizeof h->last_request_id, "%s", info->request_id);
+    h->last_queued_ns = info->queued_ns;
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -144,6 +162,8 @@ typedef struct srv_setup {
     int32_t max_concurrent, max_queued, max_parked;
     int64_t query_timeout_ms, grace_ms;
     bool tokens;
+    int64_t inline_rows;
+    int64_t shm_hold_ms, max_memory;
 } srv_setup;
 
 static pl_server *start(const srv_setup *ss) {
@@ -158,11 +178,15 @@ static pl_server *start(const srv_setup *ss) {
         o.srv.query_timeout_ms = ss->query_timeout_ms;
         if (ss->grace_ms) o.shutdown_grace_ms = ss->grace_ms;
         o.max_parked_calls = ss->max_parked;
+        o.inline_query_rows = ss->inline_rows;
+        o.shm_hold_ms = ss->shm_hold_ms;
+        o.srv.max_memory = ss->max_memory;
     }
     char tokens[512];
     snprintf(tokens, sizeof tokens, "%s/tokens.txt", g_root);
     if (ss && ss->tokens) o.token_file = tokens;
     o.on_call_done = on_done;
+    o.on_streamed = on_streamed;
     o.hook_user = &g_hook;
     pl_server *s = NULL;
     pl_error err;
@@ -203,10 +227,14 @@ static grpc_channel *connect_to(pl_server *s) {
 
 typedef struct call_opts {
     const char *token;     /* NULL = none */
+    const char *request_id; /* metadata "x-request-id"; NULL = none */
     int64_t timeout_ms;    /* 0 = 20 s */
     int cancel_after;      /* cancel once this many messages arrived (0 = never) */
     int stall_ms;          /* wait before reading the messages (a slow client) */
     int read_delay_ms;     /* wait between messages */
+    /* called with each message as it arrives (before the next is read) */
+    void (*on_msg)(void *user, const uint8_t *msg, size_t len);
+    void *user;
 } call_opts;
 
 static void *pluck(grpc_completion_queue *cq, void *tag, bool *ok) {
@@ -229,12 +257,17 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
     grpc_slice m = grpc_slice_from_static_string(method);
     grpc_call *c = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, m, NULL,
                                             deadline, NULL);
-    grpc_metadata md;
+    grpc_metadata md[2];
+    size_t n_md = 0;
     char auth[256];
     if (co->token) {
         snprintf(auth, sizeof auth, "Bearer %s", co->token);
-        md.key = grpc_slice_from_static_string("authorization");
-        md.value = grpc_slice_from_copied_string(auth);
+        md[n_md].key = grpc_slice_from_static_string("authorization");
+        md[n_md++].value = grpc_slice_from_copied_string(auth);
+    }
+    if (co->request_id) {
+        md[n_md].key = grpc_slice_from_static_string("x-request-id");
+        md[n_md++].value = grpc_slice_from_copied_string(co->request_id);
     }
     grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, n);
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&body, 1);
@@ -245,8 +278,8 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
     grpc_op ops[4];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[0].data.send_initial_metadata.count = co->token ? 1 : 0;
-    ops[0].data.send_initial_metadata.metadata = co->token ? &md : NULL;
+    ops[0].data.send_initial_metadata.count = n_md;
+    ops[0].data.send_initial_metadata.metadata = n_md ? md : NULL;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = bb;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -277,6 +310,7 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
             memcpy(r->msgs[r->n_msgs], GRPC_SLICE_START_PTR(sl), k);
             r->lens[r->n_msgs++] = k;
         }
+        if (co->on_msg) co->on_msg(co->user, GRPC_SLICE_START_PTR(sl), GRPC_SLICE_LENGTH(sl));
         grpc_slice_unref(sl);
         if (co->cancel_after && r->n_msgs >= co->cancel_after) {
             grpc_call_cancel(c, NULL);
@@ -304,7 +338,7 @@ static reply *call(grpc_channel *ch, const char *method, const uint8_t *req, siz
             r->error_bin_len = k;
         }
     }
-    if (co->token) grpc_slice_unref(md.value);
+    for (size_t i = 0; i < n_md; i++) grpc_slice_unref(md[i].value);
     grpc_metadata_array_destroy(&initial);
     grpc_metadata_array_destroy(&trailing);
     grpc_call_unref(c);
@@ -323,6 +357,8 @@ typedef struct packed {
     size_t n;
 } packed;
 
+static const char *g_exec_request_id; /* ExecuteOptions.request_id of the next requests */
+
 static packed execute_request_full(const char *path, int64_t max_msg, int64_t timeout_ms,
                                    bool shm, int64_t shm_min, bool keep_dicts) {
     Polaroid__V1__ReadFiles rf = POLAROID__V1__READ_FILES__INIT;
@@ -340,6 +376,7 @@ static packed execute_request_full(const char *path, int64_t max_msg, int64_t ti
     eo.allow_shared_memory = shm;
     eo.shared_memory_min_bytes = shm_min;
     eo.keep_dictionaries = keep_dicts;
+    eo.request_id = (char *)(g_exec_request_id ? g_exec_request_id : "");
     Polaroid__V1__ExecuteRequest req = POLAROID__V1__EXECUTE_REQUEST__INIT;
     req.plan = &plan;
     req.options = &eo;
@@ -548,6 +585,106 @@ static void test_execute_missing_file(void **state) {
     assert_non_null(d);
     assert_true(d->message[0] != 0);
     assert_true(d->request_id[0] != 0);
+    polaroid__v1__error_detail__free_unpacked(d, NULL);
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
+}
+
+/* Rows and bytes reach the metrics hook as the messages go out, not at the end of the call. */
+typedef struct progress_probe {
+    int n;
+    int64_t bytes_before; /* message bytes received before the third message */
+    int64_t seen_at_third;
+} progress_probe;
+
+static void progress_on_msg(void *user, const uint8_t *msg, size_t len) {
+    (void)msg;
+    progress_probe *p = user;
+    if (++p->n == 3) {
+        /* the runner reports a message before it hands it over and makes the next one only
+         * after that: by the third message the first two were counted */
+        pthread_mutex_lock(&g_hook.mu);
+        p->seen_at_third = g_hook.streamed_bytes;
+        pthread_mutex_unlock(&g_hook.mu);
+    }
+    if (p->n < 3) p->bytes_before += (int64_t)len;
+}
+
+static void test_streamed_progress(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    pthread_mutex_lock(&g_hook.mu);
+    g_hook.streamed_rows = g_hook.streamed_bytes = 0;
+    pthread_mutex_unlock(&g_hook.mu);
+    packed req = execute_request("t.parquet", 64 << 10, 0);
+    progress_probe p = {0, 0, 0};
+    call_opts co = {0};
+    co.on_msg = progress_on_msg;
+    co.user = &p;
+    reply *r = call(ch, EXECUTE, req.p, req.n, &co);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_true(r->n_msgs > 40);
+    assert_true(p.seen_at_third >= p.bytes_before);
+    int64_t total = 0;
+    for (int i = 0; i < r->n_msgs; i++) total += (int64_t)r->lens[i];
+    reply_free(r);
+    grpc_channel_destroy(ch);
+    pl_server_free(s); /* the final hook has run */
+    pthread_mutex_lock(&g_hook.mu);
+    assert_int_equal(g_hook.streamed_rows, N_ROWS); /* every row counted while streaming */
+    assert_int_equal(g_hook.last_streamed_rows, N_ROWS);
+    assert_int_equal(g_hook.last_bytes, total);
+    /* streamed + what the final hook adds (the summary) = every byte, counted once */
+    assert_int_equal(g_hook.streamed_bytes, g_hook.last_streamed_bytes);
+    assert_true(g_hook.last_bytes > g_hook.last_streamed_bytes);
+    pthread_mutex_unlock(&g_hook.mu);
+}
+
+/* The client's request id (ExecuteOptions.request_id, or metadata "x-request-id" on any
+ * method) names the call in the hook (logs) and in the error details; an invalid one is
+ * ignored for the server's own. */
+static void test_client_request_id(void **state) {
+    (void)state;
+    pl_server *s = start(NULL);
+    grpc_channel *ch = connect_to(s);
+    const char *ids[3] = {"client-req:7", "bad id", NULL};
+    for (int k = 0; k < 3; k++) {
+        g_exec_request_id = ids[k];
+        packed req = execute_request("no/such.parquet", 0, 0);
+        g_exec_request_id = NULL;
+        reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+        free(req.p);
+        assert_int_equal(r->code, GRPC_STATUS_NOT_FOUND);
+        Polaroid__V1__ErrorDetail *d =
+            polaroid__v1__error_detail__unpack(NULL, r->error_bin_len, r->error_bin);
+        assert_non_null(d);
+        if (k == 0) assert_string_equal(d->request_id, "client-req:7");
+        else assert_true(d->request_id[0] && !strstr(d->request_id, "bad"));
+        polaroid__v1__error_detail__free_unpacked(d, NULL);
+        reply_free(r);
+        for (int i = 0; i < 2000; i++) { /* the hook runs just after the status went out */
+            pthread_mutex_lock(&g_hook.mu);
+            bool same = k != 0 || !strcmp(g_hook.last_request_id, "client-req:7");
+            pthread_mutex_unlock(&g_hook.mu);
+            if (same) break;
+            usleep(1000);
+        }
+        pthread_mutex_lock(&g_hook.mu);
+        if (k == 0) assert_string_equal(g_hook.last_request_id, "client-req:7");
+        pthread_mutex_unlock(&g_hook.mu);
+    }
+    /* metadata, on a unary method */
+    call_opts co = {0};
+    co.request_id = "meta-id-1";
+    static const uint8_t bad[] = {0x0a, 0x02, 0x0a, 0x00}; /* a plan without a root */
+    reply *r = call(ch, "/polaroid.v1.Polaroid/Schema", bad, sizeof bad, &co);
+    assert_int_not_equal(r->code, GRPC_STATUS_OK);
+    Polaroid__V1__ErrorDetail *d = polaroid__v1__error_detail__unpack(NULL, r->error_bin_len, r->error_bin);
+    assert_non_null(d);
+    assert_string_equal(d->request_id, "meta-id-1");
     polaroid__v1__error_detail__free_unpacked(d, NULL);
     reply_free(r);
     grpc_channel_destroy(ch);
@@ -844,50 +981,120 @@ static void test_shutdown_in_flight(void **state) {
     grpc_channel_destroy(ch);
 }
 
+/* What a same-host client does on a SharedMemoryResult: checks the file (mode 0600, the
+ * result's rows), then releases it as the Python client does once it has mapped it, which
+ * lets the call go on to its summary. */
+typedef struct shm_client {
+    pl_server *s;
+    pl_table *ref; /* NULL: do not check the rows */
+    bool release;
+    char path[256];
+    bool existed, released;
+} shm_client;
+
+static void shm_on_msg(void *user, const uint8_t *msg, size_t len) {
+    shm_client *sc = user;
+    Polaroid__V1__ExecuteResponse *m = polaroid__v1__execute_response__unpack(NULL, len, msg);
+    assert_non_null(m);
+    if (m->payload_case == POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY) {
+        const char *path = m->shared_memory->path;
+        snprintf(sc->path, sizeof sc->path, "%s", path);
+        assert_true(strncmp(path, "/dev/shm/polaroid-", 18) == 0);
+        struct stat sb;
+        sc->existed = stat(path, &sb) == 0;
+        assert_true(sc->existed);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        assert_int_equal(sb.st_size, m->shared_memory->size);
+        if (sc->ref) {
+            pl_buf *buf;
+            pl_error err;
+            assert_int_equal(pl_file_read_all(path, &buf, &err), PL_OK);
+            pl_stream *st;
+            assert_int_equal(pl_ipc_scan_buffer(buf, path, NULL, &st, &err), PL_OK);
+            pl_table *t;
+            assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
+            pl_stream_free(st);
+            pl_buf_release(buf);
+            assert_true(pl_table_equals(t, sc->ref));
+            pl_table_release(t);
+        }
+        if (sc->release) {
+            pl_srv *srv = pl_server_service(sc->s);
+            /* another owner cannot release it; the owner can, once */
+            assert_false(pl_srv_shm_release(srv, "someone", m->shared_memory->lease_id));
+            sc->released = pl_srv_shm_release(srv, "", m->shared_memory->lease_id);
+            assert_false(pl_srv_shm_release(srv, "", m->shared_memory->lease_id));
+            assert_int_not_equal(stat(path, &sb), 0); /* released: removed at once */
+        }
+    }
+    polaroid__v1__execute_response__free_unpacked(m, NULL);
+}
+
+static bool gone_within(const char *path, int ms) {
+    struct stat sb;
+    for (int i = 0; i < ms && stat(path, &sb) == 0; i++) usleep(1000);
+    return stat(path, &sb) != 0;
+}
+
 /* Same-host fast path: the whole IPC stream in a /dev/shm file (mode 0600), one
- * SharedMemoryResult, then the summary; a result under the threshold comes as messages. */
+ * SharedMemoryResult, then the summary once the client released the file; a client that
+ * cancels (or disconnects) instead has its file removed at once; a result under the threshold
+ * comes as messages. */
 static void test_shared_memory(void **state) {
     (void)state;
-    pl_server *s = start(NULL);
+    srv_setup ss = {0};
+    ss.shm_hold_ms = 400;
+    pl_server *s = start(&ss);
+    pl_srv *srv = pl_server_service(s);
     grpc_channel *ch = connect_to(s);
     pl_table *ref = reference_table("d.parquet");
     packed req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1 << 20);
-    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
-    free(req.p);
+    shm_client sc = {s, ref, true, "", false, false};
+    call_opts co = {0};
+    co.on_msg = shm_on_msg;
+    co.user = &sc;
+    reply *r = call(ch, EXECUTE, req.p, req.n, &co);
     assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_true(sc.existed && sc.released);
     assert_int_equal(r->n_msgs, 2);
-    Polaroid__V1__ExecuteResponse *m =
-        polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
-    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
-    const char *path = m->shared_memory->path;
-    assert_true(strncmp(path, "/dev/shm/polaroid-", 18) == 0);
-    struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(sb.st_size, m->shared_memory->size);
-    pl_buf *buf;
-    pl_error err;
-    assert_int_equal(pl_file_read_all(path, &buf, &err), PL_OK);
-    pl_stream *st;
-    assert_int_equal(pl_ipc_scan_buffer(buf, path, NULL, &st, &err), PL_OK);
-    pl_table *t;
-    assert_int_equal(pl_stream_collect(st, &t, &err), PL_OK);
-    pl_stream_free(st);
-    pl_buf_release(buf);
-    assert_true(pl_table_equals(t, ref));
-    pl_table_release(t);
     Polaroid__V1__ExecuteResponse *sum =
         polaroid__v1__execute_response__unpack(NULL, r->lens[1], r->msgs[1]);
     assert_int_equal(sum->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY);
     assert_int_equal(sum->summary->rows, N_ROWS);
     polaroid__v1__execute_response__free_unpacked(sum, NULL);
-    /* another owner cannot release it; the owner can, once */
-    assert_false(pl_srv_shm_release(pl_server_service(s), "someone", m->shared_memory->lease_id));
-    assert_true(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
-    assert_false(pl_srv_shm_release(pl_server_service(s), "", m->shared_memory->lease_id));
-    assert_int_not_equal(stat(path, &sb), 0);
-    polaroid__v1__execute_response__free_unpacked(m, NULL);
     reply_free(r);
+    assert_int_equal(pl_srv_shm_bytes(srv), 0);
+    assert_int_equal(pl_srv_memory_in_use(srv), 0);
+
+    /* a client that cancels before releasing: the file goes with the call */
+    shm_client keep = {s, NULL, false, "", false, false};
+    co.user = &keep;
+    co.cancel_after = 1;
+    r = call(ch, EXECUTE, req.p, req.n, &co);
+    assert_true(keep.existed);
+    assert_true(gone_within(keep.path, 2000));
+    reply_free(r);
+    for (int i = 0; i < 2000 && pl_srv_memory_in_use(srv) != 0; i++) usleep(1000);
+    assert_int_equal(pl_srv_memory_in_use(srv), 0);
+
+    /* a client that neither releases nor goes away: the summary after the hold time; the
+     * lease stays charged until its TTL or shutdown */
+    memset(&keep, 0, sizeof keep);
+    keep.s = s;
+    co.cancel_after = 0;
+    int64_t t0 = pl_now_ns();
+    r = call(ch, EXECUTE, req.p, req.n, &co);
+    assert_true(pl_now_ns() - t0 >= 350000000LL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_int_equal(r->n_msgs, 2);
+    reply_free(r);
+    char kept[256];
+    snprintf(kept, sizeof kept, "%s", keep.path);
+    struct stat sb;
+    assert_int_equal(stat(kept, &sb), 0);
+    assert_true(pl_srv_shm_bytes(srv) > 0);
+    assert_int_equal(pl_srv_memory_in_use(srv), pl_srv_shm_bytes(srv));
+    free(req.p);
 
     /* under the threshold: ordinary messages */
     req = execute_request_shm("d.parquet", 64 << 10, 0, true, 1LL << 40);
@@ -895,27 +1102,36 @@ static void test_shared_memory(void **state) {
     free(req.p);
     assert_int_equal(r->code, GRPC_STATUS_OK);
     int64_t rows;
-    t = decode_execute(r, &rows, 0);
+    pl_table *t = decode_execute(r, &rows, 0);
     assert_true(pl_table_equals(t, ref));
     pl_table_release(t);
     reply_free(r);
 
-    /* a lease left alone is removed at shutdown */
-    req = execute_request_shm("t.parquet", 0, 0, true, 0);
-    r = call(ch, EXECUTE, req.p, req.n, NULL);
-    free(req.p);
-    assert_int_equal(r->code, GRPC_STATUS_OK);
-    m = polaroid__v1__execute_response__unpack(NULL, r->lens[0], r->msgs[0]);
-    assert_int_equal(m->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY);
-    char kept[256];
-    snprintf(kept, sizeof kept, "%s", m->shared_memory->path);
-    polaroid__v1__execute_response__free_unpacked(m, NULL);
-    reply_free(r);
-    assert_int_equal(stat(kept, &sb), 0);
+    /* the lease left alone is removed at shutdown */
     pl_table_release(ref);
     grpc_channel_destroy(ch);
     pl_server_free(s);
     assert_int_not_equal(stat(kept, &sb), 0);
+}
+
+/* The result file counts against --max-memory: a result larger than the limit fails with
+ * RESOURCE_EXHAUSTED naming it, and leaves no file behind. */
+static void test_shared_memory_limit(void **state) {
+    (void)state;
+    srv_setup ss = {0};
+    ss.max_memory = 1 << 20; /* the file of t.parquet takes ~5 MB */
+    pl_server *s = start(&ss);
+    grpc_channel *ch = connect_to(s);
+    packed req = execute_request_shm("t.parquet", 64 << 10, 0, true, 1);
+    reply *r = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(r->details, "memory limit"));
+    reply_free(r);
+    assert_int_equal(pl_srv_shm_bytes(pl_server_service(s)), 0);
+    assert_int_equal(pl_srv_memory_in_use(pl_server_service(s)), 0);
+    grpc_channel_destroy(ch);
+    pl_server_free(s);
 }
 
 /* Append: a bidi stream, one ack per request in order; the rows are visible to the next query. */
@@ -1103,11 +1319,265 @@ static void test_hostile_requests(void **state) {
     pl_server_free(s);
 }
 
+/* ---------------------------------------------------------------- queries on the network thread */
+
+/* Execute of filter(table, pred) (optionally sorted by id descending) with options. */
+static packed table_query(const char *table, const char *pred, int64_t max_msg, int64_t mem_limit,
+                          bool sort) {
+    Polaroid__V1__TableRef tr = POLAROID__V1__TABLE_REF__INIT;
+    tr.name = (char *)table;
+    Polaroid__V1__Relation trel = POLAROID__V1__RELATION__INIT;
+    trel.rel_case = POLAROID__V1__RELATION__REL_TABLE;
+    trel.table = &tr;
+    Polaroid__V1__Expr pe = POLAROID__V1__EXPR__INIT;
+    pe.kind_case = POLAROID__V1__EXPR__KIND_SQL;
+    pe.sql = (char *)pred;
+    Polaroid__V1__Filter f = POLAROID__V1__FILTER__INIT;
+    f.input = &trel;
+    f.predicate = &pe;
+    Polaroid__V1__Relation frel = POLAROID__V1__RELATION__INIT;
+    frel.rel_case = POLAROID__V1__RELATION__REL_FILTER;
+    frel.filter = &f;
+    Polaroid__V1__ColumnRef cr = POLAROID__V1__COLUMN_REF__INIT;
+    cr.name = (char *)"id";
+    Polaroid__V1__Expr ke = POLAROID__V1__EXPR__INIT;
+    ke.kind_case = POLAROID__V1__EXPR__KIND_COLUMN;
+    ke.column = &cr;
+    Polaroid__V1__SortKey sk = POLAROID__V1__SORT_KEY__INIT;
+    sk.expr = &ke;
+    sk.descending = true;
+    Polaroid__V1__SortKey *sks[1] = {&sk};
+    Polaroid__V1__Sort so = POLAROID__V1__SORT__INIT;
+    so.input = &frel;
+    so.n_keys = 1;
+    so.keys = sks;
+    Polaroid__V1__Relation srel = POLAROID__V1__RELATION__INIT;
+    srel.rel_case = POLAROID__V1__RELATION__REL_SORT;
+    srel.sort = &so;
+    Polaroid__V1__Plan plan = POLAROID__V1__PLAN__INIT;
+    plan.root = sort ? &srel : &frel;
+    Polaroid__V1__ExecuteOptions eo = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    eo.max_message_bytes = max_msg;
+    eo.memory_limit_bytes = mem_limit;
+    Polaroid__V1__ExecuteRequest req = POLAROID__V1__EXECUTE_REQUEST__INIT;
+    req.plan = &plan;
+    req.options = &eo;
+    packed out;
+    out.n = polaroid__v1__execute_request__get_packed_size(&req);
+    out.p = malloc(out.n + 1);
+    polaroid__v1__execute_request__pack(&req, out.p);
+    return out;
+}
+
+/* CreateTable name AS read(path). */
+static void create_table_from(grpc_channel *ch, const char *name, const char *path) {
+    Polaroid__V1__ReadFiles rf = POLAROID__V1__READ_FILES__INIT;
+    char *paths[1] = {(char *)path};
+    rf.n_paths = 1;
+    rf.paths = paths;
+    Polaroid__V1__Relation rel = POLAROID__V1__RELATION__INIT;
+    rel.rel_case = POLAROID__V1__RELATION__REL_READ;
+    rel.read = &rf;
+    Polaroid__V1__Plan plan = POLAROID__V1__PLAN__INIT;
+    plan.root = &rel;
+    Polaroid__V1__CreateTableRequest ct = POLAROID__V1__CREATE_TABLE_REQUEST__INIT;
+    ct.name = (char *)name;
+    ct.as_plan = &plan;
+    uint8_t buf[512];
+    size_t n = polaroid__v1__create_table_request__pack(&ct, buf);
+    reply *r = call(ch, "/polaroid.v1.Polaroid/CreateTable", buf, n, NULL);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    reply_free(r);
+}
+
+/* The hook's record of the next call to finish after n_before calls. */
+static hook_log hook_after(int n_before) {
+    hook_log h;
+    for (int i = 0; i < 3000; i++) {
+        pthread_mutex_lock(&g_hook.mu);
+        h = g_hook;
+        pthread_mutex_unlock(&g_hook.mu);
+        if (h.n > n_before) break;
+        usleep(1000);
+    }
+    assert_true(h.n > n_before);
+    return h;
+}
+
+/* The hook's count once every call of these servers has ended (its hook has run). */
+static int settled_count(pl_server *a, pl_server *b) {
+    pl_server *ss[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        pl_server_stats st = {0};
+        for (int i = 0; i < 3000; i++) {
+            pl_server_get_stats(ss[k], &st);
+            if (st.open_calls == 0) break;
+            usleep(1000);
+        }
+        assert_int_equal(st.open_calls, 0);
+    }
+    pthread_mutex_lock(&g_hook.mu);
+    int n = g_hook.n;
+    pthread_mutex_unlock(&g_hook.mu);
+    return n;
+}
+
+
+/* Every message but the summary the same, byte for byte. */
+static void assert_same_ipc(const reply *a, const reply *b) {
+    assert_int_equal(a->code, b->code);
+    assert_int_equal(a->n_msgs, b->n_msgs);
+    for (int i = 0; i + 1 < a->n_msgs; i++) {
+        assert_int_equal(a->lens[i], b->lens[i]);
+        assert_memory_equal(a->msgs[i], b->msgs[i], a->lens[i]);
+    }
+}
+
+/* Tiny queries on live tables run on the network thread (queued_ns 0 in the hook) and answer
+ * exactly what a runner answers: rows, NULLs, empty results, errors, limits; a large result
+ * started there is parked or handed to a runner when the client is slow, and can be
+ * cancelled. */
+static void test_inline_execute(void **state) {
+    (void)state;
+    srv_setup on = {0}, off = {0}, nopark = {0};
+    off.inline_rows = -1;
+    nopark.max_parked = -1;
+    pl_server *sa = start(&on), *sb = start(&off), *sc = start(&nopark);
+    grpc_channel *ca = connect_to(sa), *cb = connect_to(sb), *cc = connect_to(sc);
+    create_table_from(ca, "t", "t.parquet");
+    create_table_from(cb, "t", "t.parquet");
+    create_table_from(cc, "t", "t.parquet");
+    pl_table *ref = reference_table("t.parquet");
+    /* OR is not pruned by chunk statistics: 300000 rows, a runner's query */
+    const char *preds[] = {"id = 0", "id = 3", "id = 16383", "id = 16384", "id = 299999",
+                           "id = -1", "id = 150000 OR id = 150001", "id BETWEEN 10 AND 20 AND name IS NULL"};
+    int64_t want_rows[] = {1, 1, 1, 1, 1, 0, 2, 2};
+    bool inl[] = {true, true, true, true, true, true, false, true};
+    for (size_t i = 0; i < PL_ARRAY_LEN(preds); i++) {
+        packed req = table_query("t", preds[i], 0, 0, false);
+        int n0 = settled_count(sa, sb);
+        reply *ra = call(ca, EXECUTE, req.p, req.n, NULL);
+        hook_log ha = hook_after(n0);
+        n0 = settled_count(sa, sb);
+        reply *rb = call(cb, EXECUTE, req.p, req.n, NULL);
+        hook_log hb = hook_after(n0);
+        free(req.p);
+        assert_int_equal(ra->code, GRPC_STATUS_OK);
+        assert_same_ipc(ra, rb);
+        if (inl[i]) assert_int_equal(ha.last_queued_ns, 0); /* never queued: on the network thread */
+        else assert_true(ha.last_queued_ns > 0);
+        assert_true(hb.last_queued_ns > 0);
+        assert_int_equal(ha.last_rows, want_rows[i]);
+        int64_t rows;
+        pl_table *t = decode_execute(ra, &rows, 0);
+        assert_int_equal(rows, want_rows[i]);
+        assert_int_equal(t->n_rows, want_rows[i]);
+        if (i == 1) { /* id 3: name NULL (i % 7 == 3) as in the file */
+            assert_false(pl_array_is_valid(t->batches[0]->columns[1], 0));
+            assert_true(pl_array_is_valid(ref->batches[0]->columns[1], 2));
+        }
+        pl_table_release(t);
+        reply_free(ra);
+        reply_free(rb);
+    }
+    /* errors: the same status and text */
+    const char *bad[] = {"nosuch = 1", "id = 'x' +"};
+    for (size_t i = 0; i < PL_ARRAY_LEN(bad); i++) {
+        packed req = table_query("t", bad[i], 0, 0, false);
+        reply *ra = call(ca, EXECUTE, req.p, req.n, NULL);
+        reply *rb = call(cb, EXECUTE, req.p, req.n, NULL);
+        free(req.p);
+        assert_int_equal(ra->code, GRPC_STATUS_INVALID_ARGUMENT);
+        assert_int_equal(rb->code, ra->code);
+        assert_string_equal(ra->details, rb->details);
+        assert_non_null(ra->error_bin);
+        reply_free(ra);
+        reply_free(rb);
+    }
+    packed req = table_query("missing", "id = 1", 0, 0, false);
+    reply *r = call(ca, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_NOT_FOUND);
+    reply_free(r);
+    /* a memory limit the sort cannot keep */
+    req = table_query("t", "id < 5000", 0, 1024, true);
+    r = call(ca, EXECUTE, req.p, req.n, NULL);
+    reply *rb = call(cb, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_int_equal(rb->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(r->details, "memory limit"));
+    reply_free(r);
+    reply_free(rb);
+    /* sorted, one chunk: inline, identical */
+    req = table_query("t", "id < 16384 AND id % 3 = 0", 0, 0, true);
+    r = call(ca, EXECUTE, req.p, req.n, NULL);
+    rb = call(cb, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(r->code, GRPC_STATUS_OK);
+    assert_same_ipc(r, rb);
+    reply_free(r);
+    reply_free(rb);
+
+    /* a whole chunk in 4 KiB messages to a slow client: parked from the network thread (or,
+     * with parking off, handed to a runner), resumed on a runner, complete and in order */
+    req = table_query("t", "id < 16384", 4096, 0, false);
+    call_opts slow = {0};
+    slow.stall_ms = 200;
+    reply *want = call(cb, EXECUTE, req.p, req.n, NULL);
+    assert_int_equal(want->code, GRPC_STATUS_OK);
+    assert_true(want->n_msgs > 50);
+    grpc_channel *chs[2] = {ca, cc};
+    for (int k = 0; k < 2; k++) {
+        int n0 = settled_count(sa, sc);
+        r = call(chs[k], EXECUTE, req.p, req.n, &slow);
+        hook_log h = hook_after(n0);
+        assert_same_ipc(r, want);
+        assert_true(h.last_queued_ns > 0); /* finished on a runner */
+        assert_int_equal(h.last_rows, 16384);
+        int64_t rows;
+        pl_table *t = decode_execute(r, &rows, 4096);
+        assert_int_equal(rows, 16384);
+        pl_table_release(t);
+        reply_free(r);
+    }
+    reply_free(want);
+    /* cancelled after 3 messages: CANCELLED, the query stops */
+    call_opts co = {0};
+    co.cancel_after = 3;
+    int n0 = settled_count(sa, sb);
+    r = call(ca, EXECUTE, req.p, req.n, &co);
+    assert_int_equal(r->code, GRPC_STATUS_CANCELLED);
+    hook_log h = hook_after(n0);
+    assert_true(h.last_cancelled);
+    assert_true(h.last_rows < 16384);
+    reply_free(r);
+    free(req.p);
+    assert_true(wait_for(sa, 0, 0, 2000));
+    pl_server_stats st;
+    for (int i = 0; i < 2000; i++) {
+        pl_server_get_stats(sa, &st);
+        if (st.open_calls == 0 && st.parked == 0) break;
+        usleep(1000);
+    }
+    assert_int_equal(st.open_calls, 0);
+    assert_int_equal(st.parked, 0);
+    pl_table_release(ref);
+    grpc_channel_destroy(ca);
+    grpc_channel_destroy(cb);
+    grpc_channel_destroy(cc);
+    pl_server_free(sa);
+    pl_server_free(sb);
+    pl_server_free(sc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_info_and_health),
         cmocka_unit_test(test_execute_streams_parquet),
         cmocka_unit_test(test_execute_missing_file),
+        cmocka_unit_test(test_streamed_progress),
+        cmocka_unit_test(test_client_request_id),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_slow_client_parked),
@@ -1115,8 +1585,10 @@ int main(void) {
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
+        cmocka_unit_test(test_shared_memory_limit),
         cmocka_unit_test(test_append_stream),
         cmocka_unit_test(test_hostile_requests),
+        cmocka_unit_test(test_inline_execute),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
