@@ -9,7 +9,12 @@
           Polars peer (bench/server/peer_polars_aio.py, same protocol, same client);
   append  append_record of N records, then flush: records/s acknowledged.
 
-  bench/async_bench.py [--small] [--parts seed,qps,append] [--seconds S] [--json PATH]
+  bench/async_bench.py [--small] [--parts seed,qps,append] [--seconds S] [--reps N] [--json PATH]
+
+`make bench` runs it as the "async" group (bench/run.py --group async). With --reps N every
+measurement is repeated N times (the parts interleave polaroid and its peers within a repetition)
+and the summary gives medians; every run is kept in the JSON ("runs"), with the goals of issue 8
+checked in "goals".
 
 Data: data/bench/ticks (--small: data/sample/ticks) and data/bench/server/points.parquet (made by
 `make bench`'s server group; bench/server/gen_server.py). Servers run on loopback with the
@@ -168,6 +173,76 @@ def _scan_frame(self, path: str):
 AsyncPolaroidClient.scan_frame = _scan_frame  # a lazy frame without the Schema check
 
 
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def versions() -> dict:
+    import grpc
+    import polars as pl
+    import pyarrow as pa
+
+    return {"python": sys.version.split()[0], "polars": pl.__version__, "pyarrow": pa.__version__,
+            "grpcio": grpc.__version__}
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+GOALS = {"qps_500": 5000.0, "append_records_per_s": 200_000.0, "seed_speedup": 2.0}
+
+
+def summarise(runs: dict) -> dict:
+    """Medians over the repetitions, and the goals of issue 8 (met / missed)."""
+    s: dict = {}
+    goals = []
+    if runs["seed"]:
+        keys = ["seed_polaroid", "seed_polars_read_each", "seed_polars_scan_glob"]
+        for k in keys:
+            xs = [r[k]["seconds"] for r in runs["seed"]]
+            s[k] = dict(runs["seed"][0][k], seconds=med(xs), seconds_all=xs, reps=len(xs))
+        best_polars = min(s["seed_polars_read_each"]["seconds"], s["seed_polars_scan_glob"]["seconds"])
+        speedup = best_polars / s["seed_polaroid"]["seconds"]
+        s["seed_speedup_vs_fastest_polars"] = speedup
+        goals.append({"what": f"batch_read + batch_collect of the tick files >= {GOALS['seed_speedup']:g}x "
+                              "faster than Polars in-process (its faster variant)",
+                      "got": f"{speedup:.2f}x ({s['seed_polaroid']['seconds']:.2f} s vs {best_polars:.2f} s)",
+                      "met": speedup >= GOALS["seed_speedup"]})
+    if runs["qps"]:
+        rows = []
+        for key in sorted({(r["engine"], r["tasks"]) for r in runs["qps"]}, key=lambda k: (k[0] != "polaroid", k)):
+            rs = [r for r in runs["qps"] if (r["engine"], r["tasks"]) == key]
+            rows.append({"engine": key[0], "tasks": key[1], "reps": len(rs),
+                         **{f: med([r[f] for r in rs]) for f in ("qps", "p50_ms", "p99_ms", "client_cpu_us")},
+                         "queries": sum(r["queries"] for r in rs), "errors": sum(r["errors"] for r in rs),
+                         "peak_in_flight": max(r["peak_in_flight"] for r in rs)})
+        s["qps"] = rows
+        p500 = next((r for r in rows if r["engine"] == "polaroid" and r["tasks"] == 500), None)
+        if p500:
+            goals.append({"what": f">= {GOALS['qps_500']:g} QPS of small queries from 500 asyncio tasks in one process",
+                          "got": f"{p500['qps']:.0f} QPS, p99 {p500['p99_ms']:.1f} ms",
+                          "met": p500["qps"] >= GOALS["qps_500"]})
+        for t in sorted({r["tasks"] for r in rows}):
+            a = next((r for r in rows if r["engine"] == "polaroid" and r["tasks"] == t), None)
+            b = next((r for r in rows if r["engine"] == "polars-aio" and r["tasks"] == t), None)
+            if a and b:
+                s.setdefault("qps_ratio_vs_polars_aio", {})[str(t)] = a["qps"] / b["qps"]
+    if runs["append"]:
+        xs = [r["records_per_s"] for r in runs["append"]]
+        s["append"] = dict(runs["append"][0], records_per_s=med(xs), records_per_s_all=xs,
+                           seconds=med([r["seconds"] for r in runs["append"]]), reps=len(xs))
+        goals.append({"what": f"append_record >= {GOALS['append_records_per_s']:,.0f} records/s acknowledged",
+                      "got": f"{s['append']['records_per_s']:,.0f} records/s",
+                      "met": s["append"]["records_per_s"] >= GOALS["append_records_per_s"]})
+    s["goals"] = goals
+    return s
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small", action="store_true", help="the 5 sample tick files, shorter runs")
@@ -175,50 +250,74 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=5.0, help="per QPS measurement")
     ap.add_argument("--tasks", default="100,500")
     ap.add_argument("--records", type=int, default=500_000)
+    ap.add_argument("--reps", type=int, default=1, help="repetitions of every measurement (medians)")
     ap.add_argument("--no-peer", action="store_true", help="skip the grpc.aio + Polars peer")
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "async.json"))
     a = ap.parse_args()
     parts = a.parts.split(",")
-    out: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "small": a.small}
+    for p in parts:
+        if p not in ("seed", "qps", "append"):
+            raise SystemExit(f"async_bench: unknown part {p!r} (known: seed, qps, append)")
+    files = sorted(glob.glob(os.path.join(DATA, "sample" if a.small else "bench", "ticks", "*.parquet")))
+    meta = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": os.uname().nodename,
+            "cores": os.cpu_count(), "load_average_start": load_average(), "small": a.small,
+            "reps": a.reps, "parts": parts, "seconds": a.seconds, "tasks": a.tasks,
+            "tick_files": len(files), "versions": versions(),
+            "argv": sys.argv[1:]}
+    print(f"async bench: {meta['host']}, {meta['cores']} cores, load average {meta['load_average_start']}; "
+          f"reps {a.reps}; {len(files)} tick files", flush=True)
+    runs: dict = {"seed": [], "qps": [], "append": []}
     s = polaroid_server()
     try:
-        if "seed" in parts:
-            files = sorted(glob.glob(os.path.join(DATA, "sample" if a.small else "bench", "ticks", "*.parquet")))
-            print(f"seed: {len(files)} tick files", flush=True)
-            asyncio.run(part_seed(s.addr, files, out))
-            p, e, g = out["seed_polaroid"], out["seed_polars_read_each"], out["seed_polars_scan_glob"]
-            print(f"  AsyncPolaroidClient batch_read+batch_collect: {p['seconds']:.2f} s ({p['rows']} rows, "
-                  f"{p['bytes'] / 1e9:.2f} GB, client CPU {p['client_cpu_s']:.2f} s)")
-            print(f"  Polars in-process read_parquet per file:      {e['seconds']:.2f} s")
-            print(f"  Polars in-process scan_parquet(files):         {g['seconds']:.2f} s")
-        if "qps" in parts:
-            rows: list = []
-            out["qps"] = rows
-            for t in [int(x) for x in a.tasks.split(",")]:
-                asyncio.run(part_qps(s.addr, "polaroid", t, a.seconds, rows, setup=True))
-            if not a.no_peer:
-                peer = peer_server()
-                try:
-                    for t in [int(x) for x in a.tasks.split(",")]:
-                        asyncio.run(part_qps(peer.addr, "polars-aio", t, a.seconds, rows, setup=False))
-                finally:
-                    peer.stop()
-            print("qps: point queries from asyncio tasks (max_concurrent=50), one client process")
-            print(f"  {'server':12} {'tasks':>5} {'QPS':>7} {'p50 ms':>7} {'p99 ms':>7} {'client us/q':>11} {'errors':>6}")
-            for r in rows:
-                print(f"  {r['engine']:12} {r['tasks']:>5} {r['qps']:>7.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
-                      f"{r['client_cpu_us']:>11.0f} {r['errors']:>6}")
-        if "append" in parts:
-            n = min(a.records, 100_000) if a.small else a.records
-            asyncio.run(part_append(s.addr, n, out))
-            r = out["append"]
-            print(f"append: {r['records']} records in {r['seconds']:.2f} s = {r['records_per_s']:.0f} records/s "
-                  f"acknowledged ({r['requests']} Append requests)")
+        for rep in range(a.reps):
+            tag = f"[rep {rep + 1}/{a.reps}] " if a.reps > 1 else ""
+            if "seed" in parts:
+                out: dict = {}
+                asyncio.run(part_seed(s.addr, files, out))
+                runs["seed"].append(out)
+                p, e, g = out["seed_polaroid"], out["seed_polars_read_each"], out["seed_polars_scan_glob"]
+                print(f"{tag}seed: {len(files)} tick files ({p['rows']} rows, {p['bytes'] / 1e9:.2f} GB)")
+                print(f"  AsyncPolaroidClient batch_read+batch_collect: {p['seconds']:.2f} s "
+                      f"(client CPU {p['client_cpu_s']:.2f} s)")
+                print(f"  Polars in-process read_parquet per file:      {e['seconds']:.2f} s")
+                print(f"  Polars in-process scan_parquet(files):         {g['seconds']:.2f} s", flush=True)
+            if "qps" in parts:
+                rows: list = []
+                for t in [int(x) for x in a.tasks.split(",")]:
+                    asyncio.run(part_qps(s.addr, "polaroid", t, a.seconds, rows, setup=True))
+                if not a.no_peer:
+                    peer = peer_server()
+                    try:
+                        for t in [int(x) for x in a.tasks.split(",")]:
+                            asyncio.run(part_qps(peer.addr, "polars-aio", t, a.seconds, rows, setup=False))
+                    finally:
+                        peer.stop()
+                runs["qps"].extend(dict(r, rep=rep) for r in rows)
+                print(f"{tag}qps: point queries from asyncio tasks (max_concurrent=50), one client process")
+                print(f"  {'server':12} {'tasks':>5} {'QPS':>7} {'p50 ms':>7} {'p99 ms':>7} {'client us/q':>11} {'errors':>6}")
+                for r in rows:
+                    print(f"  {r['engine']:12} {r['tasks']:>5} {r['qps']:>7.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
+                          f"{r['client_cpu_us']:>11.0f} {r['errors']:>6}", flush=True)
+            if "append" in parts:
+                n = min(a.records, 100_000) if a.small else a.records
+                out = {}
+                asyncio.run(part_append(s.addr, n, out))
+                runs["append"].append(out["append"])
+                r = out["append"]
+                print(f"{tag}append: {r['records']} records in {r['seconds']:.2f} s = {r['records_per_s']:.0f} "
+                      f"records/s acknowledged ({r['requests']} Append requests)", flush=True)
     finally:
         s.stop()
-    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    meta["load_average_end"] = load_average()
+    summary = summarise(runs)
+    if summary["goals"]:
+        print("goals (issue 8):")
+        for g in summary["goals"]:
+            print(f"  {'met ' if g['met'] else 'MISS'}  {g['what']}: {g['got']}")
+    result = {"meta": meta, "summary": summary, "runs": runs}
+    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
     with open(a.json, "w") as fh:
-        json.dump(out, fh, indent=1)
+        json.dump(result, fh, indent=1)
     print(f"wrote {a.json}")
     return 0
 

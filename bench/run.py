@@ -8,9 +8,16 @@ the query call for the Python peers, whole-process wall time for polaroid) and t
 whole result and bench/compare.py checks that all engines agree. Prints a table, the ratios
 polaroid / fastest peer and their median, and writes build/bench/results.json.
 
+Then the groups that are not query groups, when selected (all are by default): server
+(bench/server/server_bench.py -> build/bench/server.json), async (bench/async_bench.py ->
+build/bench/async.json), notebook (examples/benchmark_polaroid_vs_polars.ipynb executed headless
+by bench/run_notebook.py -> build/bench/notebook/); and last bench/report.py, which regenerates
+docs/PERFORMANCE_COMPARISON.md and docs/img/*.png from the results files (--no-report skips it).
+
   bench/run.py [--small] [--group G1,G2] [--reps N] [--only Q1,Q2] [--engines E1,E2]
                [--threads N] [--polaroid PATH] [--timeout S] [--mem-guard GIB] [--json PATH]
-               [--no-verify] [--keep-results]
+               [--no-verify] [--keep-results] [--async-reps N] [--async-parts P1,P2]
+               [--no-report]
 
 This process imports only the standard library (and bench/queries.py), so that its own RSS, which
 children inherit into ru_maxrss across vfork/exec, stays at a few MB (the floor is measured and
@@ -37,6 +44,9 @@ import server_bench  # noqa: E402  (the server group; imports only the standard 
 ROOT = queries.ROOT
 BENCH = os.path.join(ROOT, "bench")
 GIB = 1024 ** 3
+
+
+EXTRA_GROUPS = ["server", "async", "notebook"]  # not query groups: run after them, in this order
 
 
 def _python():
@@ -436,6 +446,13 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="list queries and engines, then exit")
     server_bench.add_args(ap.add_argument_group("server group (bench/server/server_bench.py)"),
                           standalone=False)
+    ag = ap.add_argument_group("async and notebook groups, report")
+    ag.add_argument("--async-reps", type=int, default=None,
+                    help="repetitions of the async group (default: --reps, at most 3)")
+    ag.add_argument("--async-parts", default="seed,qps,append",
+                    help="async group parts: seed, qps, append (default: all)")
+    ag.add_argument("--no-report", action="store_true",
+                    help="do not regenerate docs/PERFORMANCE_COMPARISON.md (bench/report.py)")
     a = ap.parse_args(argv)
 
     if a.list:
@@ -446,14 +463,18 @@ def main(argv=None):
                 print(f"{'':16s} {q.sql}")
         print(f"{'(server)':16s} server group: bench/server/server_bench.py, parts "
               f"{', '.join(server_bench.PARTS)}; engines {', '.join(server_bench.ENGINES)}")
+        print(f"{'(async)':16s} async group: bench/async_bench.py (AsyncPolaroidClient: seed "
+              "batch read vs Polars, QPS from 100/500 asyncio tasks vs grpc.aio+Polars, append)")
+        print(f"{'(notebook)':16s} notebook group: examples/benchmark_polaroid_vs_polars.ipynb "
+              "executed headless (bench/run_notebook.py)")
         return 0
-    known_groups = list(queries.GROUPS) + ["server"]
+    known_groups = list(queries.GROUPS) + EXTRA_GROUPS
     groups = a.group.split(",") if a.group else known_groups
     for g in groups:
         if g not in known_groups:
             raise SystemExit(f"bench: unknown group {g!r} (known: {', '.join(known_groups)})")
-    server = "server" in groups
-    groups = [g for g in groups if g != "server"]
+    extra = [g for g in EXTRA_GROUPS if g in groups]
+    groups = [g for g in groups if g not in EXTRA_GROUPS]
     names = a.only.split(",") if a.only else [n for n, q in queries.QUERIES.items()
                                               if q.group in groups]
     for n in names:
@@ -471,8 +492,8 @@ def main(argv=None):
         raise SystemExit("bench: --reps must be >= 1")
     if a.threads == 0:
         a.threads = None
-    if server and not names:  # only the server group
-        return run_server_group(a, server_engines)
+    if extra and not names:  # only the server / async / notebook groups
+        return run_extra_groups(a, extra, server_engines)
 
     global LAUNCHER
     LAUNCHER = compile_tool("rusage_exec")
@@ -494,6 +515,7 @@ def main(argv=None):
                                  "bytes_on_disk": warm}
 
     ncpu = os.cpu_count()
+    load_start = server_bench.load_average()
     print(f"bench: {platform.node()} {ncpu} cores, {(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')) / GIB:.1f} GiB; "
           f"polars {versions.get('polars')}, duckdb {versions.get('duckdb')}, "
           f"pyarrow {versions.get('pyarrow')}; threads: "
@@ -606,6 +628,8 @@ def main(argv=None):
           "the same after subtracting the engine's idle RSS.")
 
     out = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+                    "argv": list(argv if argv is not None else sys.argv[1:]),
+                    "load_average_start": load_start, "load_average_end": server_bench.load_average(),
                     "host": platform.node(), "cores": ncpu, "versions": versions,
                     "threads": a.threads, "reps": a.reps, "small": a.small,
                     "rss_floor_bytes": floor, "idle_rss_bytes": idle, "pagefault": pf,
@@ -617,10 +641,92 @@ def main(argv=None):
     with open(path, "w") as fh:
         json.dump(out, fh, indent=1)
     print(f"bench: wrote {os.path.relpath(path, ROOT)}")
-    if server:
+    return run_extra_groups(a, extra, server_engines)
+
+
+def run_extra_groups(a, extra, server_engines):
+    """The groups that are not query groups, in order, then the report."""
+    rc = 0
+    if "server" in extra:
         print()
-        return run_server_group(a, server_engines)
-    return 0
+        rc |= run_server_group(a, server_engines)
+    if "async" in extra:
+        print()
+        rc |= run_async_group(a)
+    if "notebook" in extra:
+        print()
+        rc |= run_notebook_group(a)
+    if not a.no_report:
+        print()
+        rc |= run_report()
+    return rc
+
+
+def _run_streamed(argv, timeout, guard_gib):
+    """Runs a harness child with its output passed through as it comes (so a long group shows
+    progress), under the same watchdog as run_child: killed after `timeout` seconds or when
+    MemAvailable drops below guard_gib. Returns the exit code (or 1 when killed)."""
+    p = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+    t0 = time.perf_counter()
+    killed = None
+    while p.poll() is None:
+        time.sleep(0.1)
+        avail = mem_available() if guard_gib else None
+        if time.perf_counter() - t0 > timeout:
+            killed = f"timeout after {timeout:g}s"
+        elif avail is not None and avail < guard_gib * GIB:
+            killed = f"memory guard: MemAvailable {avail / GIB:.1f} GiB < {guard_gib:g} GiB"
+        if killed:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+            print(f"bench: {os.path.basename(argv[1])} killed: {killed}")
+            return 1
+    return 1 if p.returncode else 0
+
+
+def run_async_group(a):
+    """The async group: bench/async_bench.py (AsyncPolaroidClient from one Python process) with
+    this run's options; results in build/bench/async.json."""
+    reps = a.async_reps if a.async_reps else min(a.reps, 3)
+    argv = [_python(), os.path.join(BENCH, "async_bench.py"), "--reps", str(reps),
+            "--seconds", str(a.duration), "--parts", a.async_parts,
+            "--json", os.path.join(ROOT, "build", "bench", "async.json")]
+    if a.small:
+        argv.append("--small")
+    if "qps" in a.async_parts.split(","):
+        # the point-query table of the server group (skipped when up to date)
+        r = run_child([_python(), os.path.join(BENCH, "server", "gen_server.py")], timeout=1800)
+        sys.stdout.write(r["stdout"])
+        if r["rc"] != 0:
+            print("bench: gen_server.py failed: " + _last_lines(r["stderr"], 3))
+            return 1
+    if "seed" in a.async_parts.split(","):
+        ds = queries.DATASETS["ticks"]
+        ensure_data(ds, a.small, _python())
+        warm_cache(ds.directory(a.small))
+    env_polaroid = os.path.join(ROOT, a.polaroid) if not os.path.isabs(a.polaroid) else a.polaroid
+    os.environ["POLAROID"] = env_polaroid
+    print(f"bench: async group ({' '.join(argv[1:])})", flush=True)
+    return _run_streamed(argv, a.timeout * 4, a.mem_guard)
+
+
+def run_notebook_group(a):
+    """The notebook group: examples/benchmark_polaroid_vs_polars.ipynb executed headless
+    (bench/run_notebook.py); the executed copy in build/bench/notebook/."""
+    argv = [_python(), os.path.join(BENCH, "run_notebook.py"),
+            "--out", os.path.join(ROOT, "build", "bench", "notebook")]
+    if a.small:
+        argv.append("--small")
+    print(f"bench: notebook group ({' '.join(argv[1:])})", flush=True)
+    return _run_streamed(argv, a.timeout, a.mem_guard)
+
+
+def run_report():
+    """docs/PERFORMANCE_COMPARISON.md and docs/img/*.png from the results files of build/bench."""
+    return _run_streamed([_python(), os.path.join(BENCH, "report.py")], 600, 0)
 
 
 def run_server_group(a, engines):

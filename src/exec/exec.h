@@ -152,6 +152,9 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
 pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
                           int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
                           pl_sink **out, pl_error *err);
+/* Tests: the number of groups at which a worker's hash table splits into partition tables
+ * (0 restores the default); returns the previous value. Not for use while queries run. */
+int64_t pl_agg_set_split_groups(int64_t n);
 
 /* A conservative pre-filter for "rank() or row_number() OVER (PARTITION BY part_cols ORDER BY
  * order_col) <= k" (agg/topk_filter.c): drops rows that have k rows strictly before them in

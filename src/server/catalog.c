@@ -1,5 +1,6 @@
 /* catalog.c - handles (owner, TTL) and live tables (append while read). See catalog.h. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -42,10 +43,16 @@ typedef struct live_table {
     pthread_mutex_t mu;
     pl_batch **batches;
     col_stats **stats; /* per batch: one per column, or NULL (unknown: never pruned) */
+    int64_t *bbytes;   /* per batch: the bytes it adds to mem (chunks of one append: the first
+                        * holds the bytes of all, the others 0, since they share buffers) */
     int64_t n_batches, cap_batches;
     int64_t n_rows;
     pl_table *snap; /* cached snapshot of the current batches, or NULL */
     int64_t refcount; /* atomic */
+    int64_t mem;      /* bytes of the batches' buffers (batch_bytes, summed) */
+    int64_t charged;  /* of those, charged to the account (given back at the last release) */
+    bool is_handle;   /* the rows of a materialised handle */
+    struct pl_catalog *cat;
 } live_table;
 
 struct pl_catalog {
@@ -56,6 +63,9 @@ struct pl_catalog {
     pthread_mutex_t tmu; /* the table list */
     live_table **tables;
     int32_t n_tables, cap_tables;
+    pl_catalog_charge_fn charge;
+    void *charge_user;
+    _Atomic int64_t mem_tables, mem_handles; /* charged */
 };
 
 static uint64_t hash_id(const char *s) {
@@ -88,14 +98,70 @@ static void handle_free(handle *h) {
     pl_free(h);
 }
 
+/* ---------------------------------------------------------------- memory account */
+
+void pl_catalog_set_account(pl_catalog *c, pl_catalog_charge_fn fn, void *user) {
+    c->charge = fn;
+    c->charge_user = user;
+}
+
+void pl_catalog_memory(pl_catalog *c, int64_t *tables, int64_t *handles) {
+    *tables = atomic_load(&c->mem_tables);
+    *handles = atomic_load(&c->mem_handles);
+}
+
+/* Charges delta bytes of t (a refusal changes nothing); what names the operation. */
+static pl_status table_charge(live_table *t, int64_t delta, const char *what, pl_error *err) {
+    pl_catalog *c = t->cat;
+    if (!c || delta == 0) return PL_OK;
+    if (c->charge) PL_TRY(c->charge(c->charge_user, t->is_handle, delta, what, err));
+    atomic_fetch_add(t->is_handle ? &c->mem_handles : &c->mem_tables, delta);
+    t->charged += delta;
+    return PL_OK;
+}
+
+/* Adds the size of buffer b to *sum unless seen[] has it (buffers shared by the columns of a
+ * batch, or by an array and its slices, count once). */
+static void buf_bytes(const pl_buf *b, const pl_buf **seen, int *n_seen, int cap, int64_t *sum) {
+    if (!b) return;
+    for (int i = 0; i < *n_seen; i++)
+        if (seen[i] == b) return;
+    if (*n_seen < cap) seen[(*n_seen)++] = b;
+    *sum += b->capacity > b->size ? b->capacity : b->size;
+}
+
+static void array_bytes(const pl_array *a, const pl_buf **seen, int *n_seen, int cap,
+                        int64_t *sum, int depth) {
+    if (!a || depth > 64) return;
+    buf_bytes(a->validity, seen, n_seen, cap, sum);
+    buf_bytes(a->values, seen, n_seen, cap, sum);
+    buf_bytes(a->data, seen, n_seen, cap, sum);
+    for (int32_t i = 0; i < a->n_children; i++)
+        array_bytes(a->children[i], seen, n_seen, cap, sum, depth + 1);
+    array_bytes(a->dictionary, seen, n_seen, cap, sum, depth + 1);
+}
+
+/* The memory a batch holds: its distinct buffers at their allocated size (a slice holds its
+ * whole buffer). */
+static int64_t batch_bytes(const pl_batch *b) {
+    const pl_buf *seen[96];
+    int n_seen = 0;
+    int64_t sum = 0;
+    for (int32_t k = 0; k < b->n_cols; k++)
+        array_bytes(b->columns[k], seen, &n_seen, (int)PL_ARRAY_LEN(seen), &sum, 0);
+    return sum;
+}
+
 static void table_release(struct live_table *t) {
     if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    (void)table_charge(t, -t->charged, NULL, NULL);
     for (int64_t i = 0; i < t->n_batches; i++) {
         pl_batch_release(t->batches[i]);
         pl_free(t->stats[i]);
     }
     pl_free(t->batches);
     pl_free(t->stats);
+    pl_free(t->bbytes);
     pl_table_release(t->snap);
     pl_schema_release(t->schema);
     pthread_mutex_destroy(&t->mu);
@@ -182,7 +248,13 @@ pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int
     }
     if (rows) {
         pl_status st = live_new("handle", rows->schema, rows, &h->rows, err);
+        if (!st) {
+            h->rows->is_handle = true;
+            h->rows->cat = c;
+            st = table_charge(h->rows, h->rows->mem, "storing the materialised handle", err);
+        }
         if (st) {
+            table_release(h->rows);
             pl_free(h->owner);
             pl_free(h);
             return st;
@@ -402,7 +474,7 @@ static col_stats *batch_stats(const pl_batch *b) {
     return cs;
 }
 
-static pl_status push_batch(live_table *t, pl_batch *b, pl_error *err) {
+static pl_status push_batch(live_table *t, pl_batch *b, int64_t bytes, pl_error *err) {
     if (t->n_batches == t->cap_batches) {
         int64_t nc = t->cap_batches ? 2 * t->cap_batches : 8;
         pl_batch **v = pl_realloc(t->batches, (size_t)nc * sizeof *v);
@@ -411,8 +483,13 @@ static pl_status push_batch(live_table *t, pl_batch *b, pl_error *err) {
         col_stats **sv = pl_realloc(t->stats, (size_t)nc * sizeof *sv);
         if (!sv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending to table \"%s\"", t->name);
         t->stats = sv;
+        int64_t *bv = pl_realloc(t->bbytes, (size_t)nc * sizeof *bv);
+        if (!bv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending to table \"%s\"", t->name);
+        t->bbytes = bv;
         t->cap_batches = nc;
     }
+    t->bbytes[t->n_batches] = bytes;
+    t->mem += bytes;
     t->stats[t->n_batches] = batch_stats(b);
     t->batches[t->n_batches++] = b;
     t->n_rows += b->n_rows;
@@ -472,6 +549,9 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
         pl_status st = merge(t, last, b, &m, err);
         pl_batch_release(b);
         if (st) return st;
+        int64_t mb = batch_bytes(m);
+        t->mem += mb - t->bbytes[t->n_batches - 1];
+        t->bbytes[t->n_batches - 1] = mb;
         t->batches[t->n_batches - 1] = m;
         pl_free(t->stats[t->n_batches - 1]);
         t->stats[t->n_batches - 1] = batch_stats(m);
@@ -479,8 +559,9 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
         pl_batch_release(last);
         return PL_OK;
     }
+    int64_t bytes = batch_bytes(b); /* chunks below are slices of b: its buffers once */
     if (b->n_rows <= PL_LIVE_CHUNK_ROWS) {
-        pl_status st = push_batch(t, b, err);
+        pl_status st = push_batch(t, b, bytes, err);
         if (st) pl_batch_release(b);
         return st;
     }
@@ -489,7 +570,7 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
         pl_batch *chunk = NULL;
         st = pl_batch_slice(b, off, PL_MIN(PL_LIVE_CHUNK_ROWS, b->n_rows - off), &chunk, err);
         if (!st) {
-            st = push_batch(t, chunk, err);
+            st = push_batch(t, chunk, off == 0 ? bytes : 0, err);
             if (st) pl_batch_release(chunk);
         }
     }
@@ -525,6 +606,14 @@ pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *sc
     if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
     live_table *t = NULL;
     PL_TRY(live_new(name, schema, rows, &t, err));
+    t->cat = c;
+    char what[200];
+    snprintf(what, sizeof what, "creating table \"%.128s\"", name);
+    pl_status cst = table_charge(t, t->mem, what, err);
+    if (cst) {
+        table_release(t);
+        return cst;
+    }
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
@@ -619,10 +708,16 @@ pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
     }
     if (!st) {
         pthread_mutex_lock(&t->mu);
-        int64_t n_before = t->n_batches, rows_before = t->n_rows;
+        int64_t n_before = t->n_batches, rows_before = t->n_rows, mem_before = t->mem;
+        int64_t last_bytes_before = n_before ? t->bbytes[n_before - 1] : 0;
         pl_batch *last_before = n_before ? pl_batch_retain(t->batches[n_before - 1]) : NULL;
         for (int64_t i = 0; i < in->n_batches && !st; i++)
             st = table_append_locked(t, in->batches[i], err);
+        if (!st && t->mem != mem_before) { /* refused when the server's memory is full */
+            char what[200];
+            snprintf(what, sizeof what, "appending to table \"%.128s\"", t->name);
+            st = table_charge(t, t->mem - mem_before, what, err);
+        }
         if (st) {
             /* all or nothing: back to the batches before this request */
             for (int64_t i = n_before; i < t->n_batches; i++) {
@@ -635,8 +730,10 @@ pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
                 pl_free(t->stats[n_before - 1]);
                 t->stats[n_before - 1] = batch_stats(last_before);
             }
+            if (n_before) t->bbytes[n_before - 1] = last_bytes_before;
             t->n_batches = n_before;
             t->n_rows = rows_before;
+            t->mem = mem_before;
         } else if (t->n_rows != rows_before) {
             pl_table_release(t->snap);
             t->snap = NULL;

@@ -17,6 +17,18 @@ typedef struct pl_catalog pl_catalog;
 pl_status pl_catalog_new(pl_catalog **out, pl_error *err);
 void pl_catalog_free(pl_catalog *c);
 
+/* The memory account stored data is charged to: the buffers of live tables' batches and of
+ * materialised handles (each buffer once per batch, at its allocated size), charged before an
+ * append, a table's creation or a handle's storing commits and given back when the table or
+ * handle goes. fn(user, handle, delta, what, err) refuses a charge (delta > 0) that would pass
+ * the limit with PL_ERR_NOMEM and a message naming `what` ("appending to table \"t\""); the
+ * operation then changes nothing. Without an account nothing is charged. */
+typedef pl_status (*pl_catalog_charge_fn)(void *user, bool handle, int64_t delta,
+                                          const char *what, pl_error *err);
+void pl_catalog_set_account(pl_catalog *c, pl_catalog_charge_fn fn, void *user);
+/* Bytes charged now for live tables and for materialised handles. */
+void pl_catalog_memory(pl_catalog *c, int64_t *tables, int64_t *handles);
+
 /* ---------------------------------------------------------------- handles */
 
 #define PL_HANDLE_ID_LEN 32
@@ -114,6 +126,9 @@ pl_status pl_srv_unpack(pl_srv *s, const ProtobufCMessageDescriptor *d, const ui
 /* paths.c: the syntax checks alone (empty, absolute, "..", control characters). */
 pl_status pl_srv_check_path_syntax(const char *path, pl_error *err);
 
+/* service.c: err as the client sees it: the data root stripped (pl_srv_error_strip), and a
+ * query's refused memory charge explained with the server's account (what holds it). */
+void pl_srv_explain_error(pl_srv *s, pl_error *err);
 /* errors.c: replaces "<root>/" by "" and a bare "<root>" by "." in text, in place. */
 void pl_srv_strip_root(char *text, const char *data_root);
 /* errors.c: removes the data root from err's message, hint and path in place. */

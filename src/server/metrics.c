@@ -441,6 +441,19 @@ pl_status pl_metrics_render(pl_metrics *m, char **text, size_t *len, pl_error *e
 
     gauge_line(&b, "polaroid_memory_bytes", "Memory in use by queries and stored data.",
                pl_metrics_gauge_get(m, PL_METRIC_MEMORY_BYTES));
+    header(&b, "polaroid_memory_stored_bytes", "gauge",
+           "Bytes of polaroid_memory_bytes held by stored data, by kind.");
+    static const struct {
+        const char *kind;
+        pl_metrics_gauge g;
+    } stored[] = {{"live_tables", PL_METRIC_MEMORY_TABLES},
+                  {"handles", PL_METRIC_MEMORY_HANDLES},
+                  {"shared_memory", PL_METRIC_MEMORY_SHARED}};
+    for (size_t i = 0; i < sizeof stored / sizeof stored[0]; i++)
+        sb_printf(&b, "polaroid_memory_stored_bytes{kind=\"%s\"} %lld\n", stored[i].kind,
+                  (long long)pl_metrics_gauge_get(m, stored[i].g));
+    gauge_line(&b, "polaroid_memory_limit_bytes", "The server's memory limit (--max-memory; 0 = none).",
+               pl_metrics_gauge_get(m, PL_METRIC_MEMORY_LIMIT));
     gauge_line(&b, "polaroid_allocated_bytes", "Bytes allocated by the engine's allocator.",
                pl_alloc_live_bytes());
     gauge_line(&b, "polaroid_queue_depth", "Admitted queries waiting for a slot.",

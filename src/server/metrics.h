@@ -21,6 +21,9 @@
  *   polaroid_rows_streamed_total                      counter, result rows sent
  *   polaroid_bytes_streamed_total                     counter, response message bytes sent
  *   polaroid_memory_bytes                             gauge (callback; default: engine allocator)
+ *   polaroid_memory_stored_bytes{kind}                gauge (callbacks): of polaroid_memory_bytes,
+ *                                                     live_tables, handles, shared_memory
+ *   polaroid_memory_limit_bytes                       gauge (callback), --max-memory (0 = none)
  *   polaroid_allocated_bytes                          gauge, the engine allocator's live bytes
  *   polaroid_queue_depth                              gauge, admitted queries waiting
  *   polaroid_running_queries                          gauge
@@ -64,6 +67,10 @@ typedef enum pl_metrics_gauge {
     PL_METRIC_OPEN_HANDLES,     /* callback, else the stored value */
     PL_METRIC_LIVE_TABLES,      /* callback, else the stored value */
     PL_METRIC_CONNECTED_CLIENTS, /* stored value if the transport sets it, else the peer window */
+    PL_METRIC_MEMORY_TABLES,    /* live tables' bytes in the memory account */
+    PL_METRIC_MEMORY_HANDLES,   /* materialised handles' bytes */
+    PL_METRIC_MEMORY_SHARED,    /* same-host result files' bytes */
+    PL_METRIC_MEMORY_LIMIT,     /* --max-memory */
     PL_METRIC_N_GAUGES
 } pl_metrics_gauge;
 

@@ -16,13 +16,26 @@
 #include "polaroid/status.h"
 #include "server/catalog.h"
 #include "server/log.h"
+#include "server/transport.h"
 
 /* the build version, as ServerInfo reports it (service.c) */
 #ifndef PL_VERSION
 #define PL_VERSION "0.1.0"
 #endif
 
-typedef enum { G_QUEUED, G_RUNNING, G_OPEN, G_MEMORY, G_HANDLES, G_TABLES, G_N } gauge_kind;
+typedef enum {
+    G_QUEUED,
+    G_RUNNING,
+    G_OPEN,
+    G_MEMORY,
+    G_HANDLES,
+    G_TABLES,
+    G_MEM_TABLES,
+    G_MEM_HANDLES,
+    G_MEM_SHARED,
+    G_MEM_LIMIT,
+    G_N
+} gauge_kind;
 
 typedef struct gauge_arg {
     struct pl_srv_obs *ob;
@@ -89,6 +102,15 @@ static int64_t read_gauge(void *arg) {
             break;
         case G_MEMORY: v = pl_srv_memory_in_use(pl_server_service(s)); break;
         case G_HANDLES: v = pl_catalog_n_handles(pl_srv_catalog(pl_server_service(s))); break;
+        case G_MEM_TABLES:
+        case G_MEM_HANDLES: {
+            int64_t tb = 0, hb = 0;
+            pl_catalog_memory(pl_srv_catalog(pl_server_service(s)), &tb, &hb);
+            v = g->kind == G_MEM_TABLES ? tb : hb;
+            break;
+        }
+        case G_MEM_SHARED: v = pl_srv_shm_bytes(pl_server_service(s)); break;
+        case G_MEM_LIMIT: v = pl_srv_get_config(pl_server_service(s))->max_memory; break;
         case G_N: break;
         case G_TABLES: {
             char **names = NULL;
@@ -126,7 +148,9 @@ pl_status pl_srv_obs_new(pl_server_opts *o, const char *metrics_listen, const ch
     static const struct { pl_metrics_gauge g; gauge_kind k; } map[] = {
         {PL_METRIC_QUEUE_DEPTH, G_QUEUED},    {PL_METRIC_RUNNING_QUERIES, G_RUNNING},
         {PL_METRIC_CALLS_IN_FLIGHT, G_OPEN},  {PL_METRIC_MEMORY_BYTES, G_MEMORY},
-        {PL_METRIC_OPEN_HANDLES, G_HANDLES},  {PL_METRIC_LIVE_TABLES, G_TABLES}};
+        {PL_METRIC_OPEN_HANDLES, G_HANDLES},  {PL_METRIC_LIVE_TABLES, G_TABLES},
+        {PL_METRIC_MEMORY_TABLES, G_MEM_TABLES}, {PL_METRIC_MEMORY_HANDLES, G_MEM_HANDLES},
+        {PL_METRIC_MEMORY_SHARED, G_MEM_SHARED}, {PL_METRIC_MEMORY_LIMIT, G_MEM_LIMIT}};
     for (size_t i = 0; i < PL_ARRAY_LEN(map); i++) {
         ob->args[i] = (gauge_arg){ob, map[i].k};
         pl_metrics_gauge_callback(ob->m, map[i].g, read_gauge, &ob->args[i]);

@@ -23,6 +23,7 @@
 #include "io/ipc/ipc.h"
 #include "server/catalog.h"
 #include "server/service.h"
+#include "server/transport.h"
 #include "sql/pb_wire.h"
 
 #ifndef PL_VERSION
@@ -56,6 +57,67 @@ void pl_srv_config_init(pl_srv_config *c) {
     c->max_plan_depth = 256;
 }
 
+/* "1.5 MiB" */
+static void fmt_bytes(char *out, size_t cap, int64_t n) {
+    static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0) snprintf(out, cap, "%lld bytes", (long long)n);
+    else snprintf(out, cap, "%.1f %s", v, unit[u]);
+}
+
+/* Why the memory account is full: "X in use of the --max-memory limit of Y (live tables T,
+ * handles H, same-host results S)". */
+static void mem_state(pl_srv *s, char *out, size_t cap) {
+    int64_t tables = 0, handles = 0;
+    pl_catalog_memory(s->cat, &tables, &handles);
+    char used[32], lim[32], tb[32], hb[32];
+    fmt_bytes(used, sizeof used, atomic_load(&s->mem_used));
+    fmt_bytes(lim, sizeof lim, s->cfg.max_memory);
+    fmt_bytes(tb, sizeof tb, tables);
+    fmt_bytes(hb, sizeof hb, handles);
+    char sb[32];
+    fmt_bytes(sb, sizeof sb, pl_srv_shm_bytes(s));
+    snprintf(out, cap, "%s in use of the --max-memory limit of %s (live tables %s, handles %s, "
+             "same-host results %s)", used, lim, tb, hb, sb);
+}
+
+static pl_status catalog_charge(void *user, bool handle, int64_t delta, const char *what,
+                                pl_error *err) {
+    PL_UNUSED(handle);
+    pl_srv *s = user;
+    int64_t now = atomic_fetch_add(&s->mem_used, delta) + delta;
+    if (delta <= 0 || s->cfg.max_memory <= 0 || now <= s->cfg.max_memory) return PL_OK;
+    atomic_fetch_sub(&s->mem_used, delta);
+    char need[32], state[256];
+    fmt_bytes(need, sizeof need, delta);
+    mem_state(s, state, sizeof state);
+    pl_error_set(err, PL_ERR_NOMEM, "%s needs %s more than the server's memory limit allows: %s",
+                 what ? what : "storing data", need, state);
+    if (err) snprintf(err->hint, sizeof err->hint, "drop tables or handles you no longer need, "
+                      "or start the server with a larger --max-memory");
+    return PL_ERR_NOMEM;
+}
+
+void pl_srv_explain_error(pl_srv *s, pl_error *err) {
+    if (!s || !err) return;
+    pl_srv_error_strip(err, s->data_root);
+    /* the engine only knows the server's account refused a charge: say whose memory it is */
+    if (err->code == PL_ERR_NOMEM && strstr(err->msg, "refused by the query's memory hook") &&
+        s->cfg.max_memory > 0) {
+        char state[256];
+        mem_state(s, state, sizeof state);
+        pl_error_set(err, PL_ERR_NOMEM, "the query needs more memory than the server has left: %s",
+                     state);
+        snprintf(err->hint, sizeof err->hint, "retry later, drop tables or handles you no longer "
+                 "need, or ask for less (filter or aggregate on the server)");
+    }
+}
+
 pl_status pl_srv_new(const pl_srv_config *cfg, pl_srv **out, pl_error *err) {
     pl_srv *s = pl_calloc(1, sizeof *s);
     if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating the server");
@@ -76,6 +138,7 @@ pl_status pl_srv_new(const pl_srv_config *cfg, pl_srv **out, pl_error *err) {
         pl_free(s);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating the server");
     }
+    pl_catalog_set_account(s->cat, catalog_charge, s);
     pl_srv_config *c = &s->cfg;
     c->data_root = s->data_root;
     /* --threads sizes the engine's worker pool (effective unless the pool already runs) */
@@ -953,7 +1016,7 @@ pl_status pl_srv_unary(pl_srv_call *c, pl_srv_method m, const uint8_t *req, size
     PL_TRY(unpack(c->srv, HANDLERS[m].req, req, n, &msg, err));
     pl_status st = HANDLERS[m].fn(c, msg, resp, resp_len, err);
     protobuf_c_message_free_unpacked(msg, pl_srv_pb_allocator());
-    if (st) pl_srv_error_strip(err, c->srv->data_root);
+    if (st) pl_srv_explain_error(c->srv, err);
     return st;
 }
 

@@ -32,7 +32,8 @@
 typedef struct pl_srv_config {
     const char *data_root;        /* directory the paths of requests resolve under */
     int32_t threads;              /* engine worker threads; 0 = one per core */
-    int64_t max_memory;           /* bytes for all queries together; 0 = no limit */
+    int64_t max_memory;           /* bytes for all queries, live tables, materialised handles
+                                   * and same-host result files together; 0 = no limit */
     int32_t max_concurrent_queries; /* queries running at once; 0 = 2 x threads */
     int32_t max_queued_queries;   /* admitted but waiting; beyond: RESOURCE_EXHAUSTED */
     int64_t query_timeout_ms;     /* per query; 0 = none */

@@ -617,7 +617,7 @@ static void set_error(tcall *c, const pl_error *err_in, int override_code) {
     char text[TR_ERROR_TEXT];
     c->err = *err_in;
     const pl_error *err = &c->err;
-    pl_srv_error_strip(&c->err, c->s->data_root); /* no server paths in messages */
+    pl_srv_explain_error(c->s->srv, &c->err); /* no server paths; whose memory is full */
     pl_error_format(err, text, sizeof text);
     int code = override_code >= 0 ? override_code : pl_srv_grpc_code(err);
     if (err->code == PL_ERR_CANCELLED && override_code < 0)

@@ -148,3 +148,59 @@ def test_create_table_from_schema_and_data(client, data):
     assert len(client.table("t_arrow")) == 3
     for n in ("t_schema", "t_data", "t_arrow"):
         client.drop_table(n)
+
+
+def test_stored_data_counts_in_max_memory(data):
+    """Live tables and materialised handles count in --max-memory: an append or a persist that
+    would pass it is RESOURCE_EXHAUSTED with a clear message and changes nothing; the metrics
+    show what holds the memory; drops give it back."""
+    import socket
+
+    import pyarrow as pa
+    from conftest import start_server
+    from helpers import scrape
+
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        mport = so.getsockname()[1]
+    s = start_server(data.root, "--max-memory", "4MB", "--metrics-listen", f"127.0.0.1:{mport}")
+    try:
+        with pd.Client(s.address) as c:
+            c.create_table("ticks", pa.schema([("k", pa.int64()), ("v", pa.float64())]))
+            chunk = pa.table({"k": pa.array(range(50_000), pa.int64()),
+                              "v": pa.array([0.5] * 50_000, pa.float64())})  # 800 kB
+            n_ok = 0
+            with pytest.raises(pd.ResourceExhaustedError) as ei:
+                for _ in range(10):
+                    c.append("ticks", chunk)
+                    n_ok += 1
+            e = ei.value
+            assert 1 <= n_ok < 6
+            assert 'appending to table "ticks"' in e.what and "memory limit" in e.what, e.what
+            assert "--max-memory" in e.what
+            # the refused append left nothing
+            assert [t.num_rows for t in c.list_tables() if t.name == "ticks"] == [n_ok * 50_000]
+            # with the account full of table data, a query that needs memory is refused too,
+            # saying what holds the memory
+            with pytest.raises(pd.ResourceExhaustedError) as ei:
+                c.table("ticks").sort("v").collect()
+            assert "live tables" in ei.value.what
+            m = scrape(f"127.0.0.1:{mport}")
+            stored = m['polaroid_memory_stored_bytes{kind="live_tables"}']
+            assert stored >= n_ok * 800_000
+            assert m["polaroid_memory_limit_bytes"] > 0
+            assert m["polaroid_memory_bytes"] >= stored
+            # a materialised handle that does not fit
+            with pytest.raises(pd.ResourceExhaustedError) as ei:
+                c.table("ticks").persist()
+            assert "memory" in ei.value.what
+            assert c.drop_table("ticks")
+            m = scrape(f"127.0.0.1:{mport}")
+            assert m['polaroid_memory_stored_bytes{kind="live_tables"}'] == 0
+            # now it fits
+            h = c.read_parquet("trades.parquet").persist()
+            assert len(h) == 20_000
+            m = scrape(f"127.0.0.1:{mport}")
+            assert m['polaroid_memory_stored_bytes{kind="handles"}'] > 0
+    finally:
+        assert s.terminate() == 0, s.stderr_text[-3000:]

@@ -194,8 +194,12 @@ typedef struct agg_table {
 #define AGG_PART_BITS 6
 #define AGG_N_PARTS (1 << AGG_PART_BITS)
 #define AGG_PART_OF(h) ((int32_t)((h) >> (64 - AGG_PART_BITS)))
-/* A worker table splits into partition tables once it holds this many groups. */
-#define AGG_SPLIT_GROUPS (1 << 15)
+/* A worker table splits into partition tables once it holds this many groups (agg_split_groups,
+ * default AGG_SPLIT_GROUPS; tests lower it). Up to a few 100k groups one table with prefetched
+ * probes is faster: with 64 Ki-row morsels a partition table sees too few rows per morsel to
+ * stay in cache, and the partitioned rows are read out of order. */
+#define AGG_SPLIT_GROUPS (1 << 18)
+extern int64_t agg_split_groups;
 /* Largest key range of the direct (array-indexed) path for one integer key. */
 #define AGG_DIRECT_MAX (1 << 22)
 

@@ -451,16 +451,33 @@ static pl_status copy_val(agg_vk vk, agg_heap *dheap, agg_val *dst, bool had,
 
 /* ---------------------------------------------------------------- update */
 
+/* The states of row r + AGG_STATE_PF are prefetched while row r updates (tables of many groups
+ * are not in cache; the loads of gids are sequential). Every user names its state array S. */
+#define AGG_STATE_PF 16
 #define ROWS(...)                                                                                 \
     do {                                                                                           \
+        int64_t n_pf_ = n > AGG_STATE_PF ? n - AGG_STATE_PF : 0;                                   \
         if (sel) {                                                                                 \
-            for (int64_t k_ = 0; k_ < n; k_++) {                                                   \
+            int64_t k_ = 0;                                                                        \
+            for (; k_ < n_pf_; k_++) {                                                             \
+                __builtin_prefetch(&S[gids[sel[k_ + AGG_STATE_PF]]], 1);                           \
+                int64_t r = sel[k_];                                                               \
+                uint32_t g = gids[r];                                                              \
+                __VA_ARGS__;                                                                       \
+            }                                                                                      \
+            for (; k_ < n; k_++) {                                                                 \
                 int64_t r = sel[k_];                                                               \
                 uint32_t g = gids[r];                                                              \
                 __VA_ARGS__;                                                                       \
             }                                                                                      \
         } else {                                                                                   \
-            for (int64_t r = 0; r < n; r++) {                                                      \
+            int64_t r = 0;                                                                         \
+            for (; r < n_pf_; r++) {                                                               \
+                __builtin_prefetch(&S[gids[r + AGG_STATE_PF]], 1);                                 \
+                uint32_t g = gids[r];                                                              \
+                __VA_ARGS__;                                                                       \
+            }                                                                                      \
+            for (; r < n; r++) {                                                                   \
                 uint32_t g = gids[r];                                                              \
                 __VA_ARGS__;                                                                       \
             }                                                                                      \

@@ -376,105 +376,270 @@ done:
     return st;
 }
 
-/* quantile_cont / median: groups in parallel ranges, values gathered by type, results
- * written straight into a float64 array. */
-typedef struct qc_job {
-    const agg_rt *rt;
-    gather *g;
-    int64_t n_groups;
-    double *out;
-    uint8_t *valid;
-} qc_job;
-
 #define QC_GROUPS_PER_TASK 4096
 
-static double quantile_of(double *buf, int64_t m, double q) {
-    double pos = q * (double)(m - 1);
-    int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
-    double vlo = select_kth(buf, m, lo);
-    if (hi == lo) return vlo;
-    /* after select_kth the elements above lo are >= vlo: the next value is their minimum */
-    double vhi = buf[lo + 1];
-    for (int64_t i = lo + 2; i < m; i++)
-        if (isnan(vhi) ? !isnan(buf[i]) : buf[i] < vhi) vhi = buf[i];
-    return vlo + (pos - (double)lo) * (vhi - vlo);
-}
+/* ---------------------------------------------------------------- median / quantile_cont */
 
-static pl_status qc_task(void *arg, int64_t task, int32_t worker, pl_error *err) {
-    qc_job *j = arg;
+/* median and quantile_cont with a FLOAT64 result need neither the input order nor the rows:
+ * the collected values are scattered as doubles straight into one buffer ordered by global
+ * group (a counting sort: every part of the chunks counts its values per group, the parts'
+ * cursors follow from the counts, then every part scatters; the chunks are read sequentially),
+ * then each group's slice is selected in place. NaN sorts last: a group's NaNs are moved to the
+ * end of its slice first, so the selection compares plain numbers. */
+typedef struct qd_chunk {
+    const agg_chunk *k;
+    const uint32_t *map; /* local -> global group of the chunk's table */
+} qd_chunk;
+
+typedef struct qd_job {
+    const agg_rt *rt;
+    qd_chunk *chunks;
+    int64_t n_chunks;
+    int32_t n_parts;
+    int64_t *part_chunk; /* n_parts + 1: chunks of each part */
+    int64_t n_groups;
+    int64_t *start;      /* n_groups + 1 */
+    int64_t *cnt;        /* n_parts * n_groups: counts, then cursors */
+    double *vals;
+    double *out;
+    uint8_t *valid;
+} qd_job;
+
+static pl_status qd_count_task(void *arg, int64_t p, int32_t worker, pl_error *err) {
+    qd_job *j = arg;
     PL_UNUSED(worker);
-    gather *g = j->g;
-    int64_t x0 = task * QC_GROUPS_PER_TASK, x1 = PL_MIN(x0 + QC_GROUPS_PER_TASK, j->n_groups);
-    int64_t most = 0;
-    for (int64_t x = x0; x < x1; x++) most = PL_MAX(most, g->start[x + 1] - g->start[x]);
-    double *buf = pl_malloc((size_t)PL_MAX(most, 1) * 8);
-    if (!buf) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in quantile");
-    pl_type_id id = j->rt->arg_type[0]->id;
-    for (int64_t x = x0; x < x1; x++) {
-        int64_t a = g->start[x], m = g->start[x + 1] - a;
-        if (m == 0) continue;
-        const href *v = g->refs + a;
-#define GATHER(T)                                                                                  \
-    for (int64_t i = 0; i < m; i++)                                                                \
-        buf[i] = (double)((const T *)pl_array_values_ptr(g->chunks[v[i].c]->arrays[0]))[v[i].r];
-        switch (id) {
-        case PL_TYPE_FLOAT64: GATHER(double); break;
-        case PL_TYPE_FLOAT32: GATHER(float); break;
-        case PL_TYPE_INT64: GATHER(int64_t); break;
-        case PL_TYPE_INT32: GATHER(int32_t); break;
-        case PL_TYPE_INT16: GATHER(int16_t); break;
-        case PL_TYPE_INT8: GATHER(int8_t); break;
-        default:
-            for (int64_t i = 0; i < m; i++) buf[i] = as_double(g->chunks[v[i].c]->arrays[0], v[i].r);
-            break;
-        }
-#undef GATHER
-        j->out[x] = quantile_of(buf, m, j->rt->q);
-        pl_bit_set(j->valid, x);
+    PL_UNUSED(err);
+    int64_t *cnt = j->cnt + p * j->n_groups;
+    for (int64_t c = j->part_chunk[p]; c < j->part_chunk[p + 1]; c++) {
+        const agg_chunk *k = j->chunks[c].k;
+        const uint32_t *map = j->chunks[c].map;
+        for (int64_t i = 0; i < k->n; i++) cnt[map[k->gids[i]]]++;
     }
-    pl_free(buf);
     return PL_OK;
 }
 
-static pl_status quantile_cont_finish(agg_sink *s, const agg_rt *rt, gather *g, int64_t n_groups,
-                                      pl_array **out, pl_error *err) {
-    pl_buf *vals = NULL, *valid = NULL;
-    PL_TRY(pl_buf_new_zeroed(PL_MAX(n_groups * 8, 8), &vals, err));
-    pl_status st = pl_buf_new_zeroed(PL_MAX((n_groups + 7) / 8, 1), &valid, err);
-    if (st) {
-        pl_buf_release(vals);
-        return st;
+static pl_status qd_scatter_task(void *arg, int64_t p, int32_t worker, pl_error *err) {
+    qd_job *j = arg;
+    PL_UNUSED(worker);
+    PL_UNUSED(err);
+    int64_t *pos = j->cnt + p * j->n_groups;
+    double *vals = j->vals;
+    for (int64_t c = j->part_chunk[p]; c < j->part_chunk[p + 1]; c++) {
+        const agg_chunk *k = j->chunks[c].k;
+        const uint32_t *map = j->chunks[c].map;
+        const pl_array *a = k->arrays[0];
+        const int32_t *rows = k->rows;
+        const uint32_t *gids = k->gids;
+#define SCATTER(T)                                                                                 \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        for (int64_t i = 0; i < k->n; i++) vals[pos[map[gids[i]]]++] = (double)v[rows[i]];       \
     }
-    vals->size = n_groups * 8;
-    valid->size = (n_groups + 7) / 8;
-    qc_job j = {rt, g, n_groups, (double *)(void *)vals->data, valid->data};
-    st = pl_exec_parallel(s->ctx, (n_groups + QC_GROUPS_PER_TASK - 1) / QC_GROUPS_PER_TASK, qc_task,
-                          &j, err);
-    if (st) {
-        pl_buf_release(vals);
-        pl_buf_release(valid);
-        return st;
+        switch (a->type->id) {
+        case PL_TYPE_FLOAT64: SCATTER(double); break;
+        case PL_TYPE_FLOAT32: SCATTER(float); break;
+        case PL_TYPE_INT64: SCATTER(int64_t); break;
+        case PL_TYPE_INT32: SCATTER(int32_t); break;
+        case PL_TYPE_INT16: SCATTER(int16_t); break;
+        case PL_TYPE_INT8: SCATTER(int8_t); break;
+        default:
+            for (int64_t i = 0; i < k->n; i++) vals[pos[map[gids[i]]]++] = as_double(a, rows[i]);
+            break;
+        }
+#undef SCATTER
     }
-    return pl_array_new(pl_type_retain(rt->result_type), n_groups, -1, valid, vals, NULL, 0, NULL,
-                        NULL, out, err);
+    return PL_OK;
+}
+
+/* k-th smallest of v[0..n) without NaNs, partially reordering v: quickselect with a median of
+ * three pivot and branchless Lomuto partitions (random values mispredict every branch of a
+ * Hoare partition). Values equal to the pivot are counted; when k lies beyond them a second
+ * pass moves them out of the way, so duplicates cannot make it quadratic. */
+static double select_num(double *v, int64_t n, int64_t k) {
+    int64_t lo = 0, hi = n - 1;
+    while (hi - lo > 16) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < v[lo]) swap_d(&v[mid], &v[lo]);
+        if (v[hi] < v[lo]) swap_d(&v[hi], &v[lo]);
+        if (v[hi] < v[mid]) swap_d(&v[hi], &v[mid]);
+        swap_d(&v[mid], &v[hi]); /* the pivot waits at hi */
+        double p = v[hi];
+        int64_t store = lo, eq = 0;
+        for (int64_t i = lo; i < hi; i++) {
+            double x = v[i];
+            v[i] = v[store];
+            v[store] = x;
+            store += x < p;
+            eq += x == p;
+        }
+        swap_d(&v[store], &v[hi]); /* v[lo..store) < p = v[store] <= v(store..hi] */
+        if (k < store) {
+            hi = store - 1;
+        } else if (k <= store + eq) {
+            return p; /* ranks store .. store + eq all hold p */
+        } else {
+            /* v(store..hi]: move the eq copies of p to its front, continue above them */
+            int64_t s2 = store + 1;
+            for (int64_t i = store + 1; i <= hi; i++) {
+                double x = v[i];
+                v[i] = v[s2];
+                v[s2] = x;
+                s2 += x == p;
+            }
+            lo = s2;
+        }
+    }
+    for (int64_t i = lo + 1; i <= hi; i++) { /* insertion sort of the last few */
+        double x = v[i];
+        int64_t j = i;
+        while (j > lo && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+    return v[k];
+}
+
+/* quantile q (interpolated at q * (n - 1)) of v[0..n), n > 0; NaN is the largest value. */
+static double quantile_slice(double *v, int64_t n, double q) {
+    int64_t m = n; /* NaNs to the end: v[0..m) are numbers */
+    for (int64_t i = 0; i < m;) {
+        if (isnan(v[i])) swap_d(&v[i], &v[--m]);
+        else i++;
+    }
+    double pos = q * (double)(n - 1);
+    int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
+    if (lo >= m) return NAN;
+    double vlo = select_num(v, m, lo);
+    if (hi == lo) return vlo;
+    if (hi >= m) return NAN;
+    /* the value of rank lo + 1: vlo again when more than lo + 1 numbers are <= vlo, else the
+     * smallest number above vlo (the selection may return early among copies of vlo, so their
+     * positions say nothing) */
+    int64_t le = 0;
+    double above = INFINITY;
+    for (int64_t i = 0; i < m; i++) {
+        double x = v[i];
+        le += x <= vlo;
+        above = x > vlo && x < above ? x : above;
+    }
+    double vhi = le > lo + 1 ? vlo : above;
+    return vlo + (pos - (double)lo) * (vhi - vlo);
+}
+
+static pl_status qd_select_task(void *arg, int64_t task, int32_t worker, pl_error *err) {
+    qd_job *j = arg;
+    PL_UNUSED(worker);
+    PL_UNUSED(err);
+    int64_t x0 = task * QC_GROUPS_PER_TASK, x1 = PL_MIN(x0 + QC_GROUPS_PER_TASK, j->n_groups);
+    for (int64_t x = x0; x < x1; x++) {
+        int64_t a = j->start[x], m = j->start[x + 1] - a;
+        if (m == 0) continue;
+        j->out[x] = quantile_slice(j->vals + a, m, j->rt->q);
+        pl_bit_set(j->valid, x);
+    }
+    return PL_OK;
+}
+
+static pl_status quantile_direct(agg_sink *s, int32_t spec, agg_table *const *tables,
+                                 int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
+                                 pl_array **out, pl_error *err) {
+    const agg_rt *rt = &s->aggs[spec];
+    qd_job j;
+    memset(&j, 0, sizeof j);
+    j.rt = rt;
+    j.n_groups = n_groups;
+    int64_t nc = 0, nr = 0;
+    for (int32_t w = 0; w < n_tables; w++) {
+        const agg_collect *c = &tables[w]->collects[spec];
+        nc += c->n;
+        for (int64_t i = 0; i < c->n; i++) nr += c->chunks[i].n;
+    }
+    /* parts: one per thread, fewer when the per-part counts would outweigh the values */
+    int32_t parts = PL_MAX(s->ctx->n_threads, 1);
+    while (parts > 1 && (parts > nc || (int64_t)parts * n_groups > PL_MAX(nr, 1 << 16))) parts--;
+    j.n_parts = parts;
+    j.chunks = pl_malloc((size_t)PL_MAX(nc, 1) * sizeof(qd_chunk));
+    j.part_chunk = pl_malloc((size_t)(parts + 1) * 8);
+    j.start = pl_calloc((size_t)n_groups + 1, 8);
+    j.cnt = pl_calloc((size_t)PL_MAX((int64_t)parts * n_groups, 1), 8);
+    j.vals = pl_malloc((size_t)PL_MAX(nr, 1) * 8);
+    pl_buf *ov = NULL, *valid = NULL;
+    pl_status st = PL_OK;
+    if (!j.chunks || !j.part_chunk || !j.start || !j.cnt || !j.vals) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in aggregate %s",
+                          s->out_schema->fields[s->n_keys + spec].name);
+        goto done;
+    }
+    int64_t charged = nr * 8 + (int64_t)parts * n_groups * 8;
+    if ((st = pl_exec_charge(s->ctx, charged, err))) goto done;
+    for (int32_t w = 0; w < n_tables; w++) {
+        const agg_collect *c = &tables[w]->collects[spec];
+        for (int64_t i = 0; i < c->n; i++) j.chunks[j.n_chunks++] = (qd_chunk){&c->chunks[i], gmap[w]};
+    }
+    /* parts of about equal numbers of values */
+    j.part_chunk[0] = 0;
+    for (int64_t p = 1, c = 0, acc = 0; p <= parts; p++) {
+        int64_t goal = nr / parts * p;
+        while (c < nc && (p == parts || acc < goal)) acc += j.chunks[c++].k->n;
+        j.part_chunk[p] = c;
+    }
+    st = pl_exec_parallel(s->ctx, parts, qd_count_task, &j, err);
+    if (!st) {
+        /* start[x]: first value of group x; cnt[p][x]: part p's cursor in group x */
+        int64_t pos = 0;
+        for (int64_t x = 0; x < n_groups; x++) {
+            j.start[x] = pos;
+            for (int32_t p = 0; p < parts; p++) {
+                int64_t c = j.cnt[p * n_groups + x];
+                j.cnt[p * n_groups + x] = pos;
+                pos += c;
+            }
+        }
+        j.start[n_groups] = pos;
+        st = pl_exec_parallel(s->ctx, parts, qd_scatter_task, &j, err);
+    }
+    if (!st) st = pl_buf_new_zeroed(PL_MAX(n_groups * 8, 8), &ov, err);
+    if (!st) st = pl_buf_new_zeroed(PL_MAX((n_groups + 7) / 8, 1), &valid, err);
+    if (!st) {
+        ov->size = n_groups * 8;
+        valid->size = (n_groups + 7) / 8;
+        j.out = (double *)(void *)ov->data;
+        j.valid = valid->data;
+        st = pl_exec_parallel(s->ctx, (n_groups + QC_GROUPS_PER_TASK - 1) / QC_GROUPS_PER_TASK,
+                              qd_select_task, &j, err);
+    }
+    pl_exec_charge(s->ctx, -charged, NULL);
+    if (!st) {
+        st = pl_array_new(pl_type_retain(rt->result_type), n_groups, -1, valid, ov, NULL, 0, NULL,
+                          NULL, out, err);
+        valid = ov = NULL; /* consumed */
+    }
+done:
+    pl_buf_release(ov);
+    pl_buf_release(valid);
+    pl_free(j.chunks);
+    pl_free(j.part_chunk);
+    pl_free(j.start);
+    pl_free(j.cnt);
+    pl_free(j.vals);
+    return st;
 }
 
 pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
                               int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
                               pl_array **out, pl_error *err) {
     const agg_rt *rt = &s->aggs[spec];
+    if ((rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT) && !rt->distinct &&
+        rt->result_type->id == PL_TYPE_FLOAT64)
+        return quantile_direct(s, spec, tables, n_tables, gmap, n_groups, out, err);
     gather g;
     PL_TRY(gather_refs(s, spec, tables, n_tables, gmap, n_groups, &g, err));
     hctx h = {rt, g.chunks};
     pl_status st = PL_OK;
     if (rt->distinct && rt->op != AOP_STRING_AGG) {
         st = distinct_finish(s, spec, &g, n_groups, out, err);
-        gather_free(&g);
-        return st;
-    }
-    if ((rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT) &&
-        rt->result_type->id == PL_TYPE_FLOAT64) {
-        st = quantile_cont_finish(s, rt, &g, n_groups, out, err);
         gather_free(&g);
         return st;
     }

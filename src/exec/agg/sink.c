@@ -13,6 +13,14 @@
 
 /* ---------------------------------------------------------------- setup */
 
+int64_t agg_split_groups = AGG_SPLIT_GROUPS;
+
+int64_t pl_agg_set_split_groups(int64_t n) {
+    int64_t before = agg_split_groups;
+    agg_split_groups = n > 0 ? n : AGG_SPLIT_GROUPS;
+    return before;
+}
+
 static void agg_sink_free(pl_sink *sk) {
     if (!sk) return;
     agg_sink *s = sk->impl;
@@ -412,7 +420,7 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
      * groups (time-ordered data: the table's hot part stays in cache; checked again each time
      * the table doubles) */
     if (!st && !split && !s->any_holistic && s->n_keys > 0 &&
-        t->n_groups > PL_MAX(AGG_SPLIT_GROUPS, t->split_next) &&
+        t->n_groups > PL_MAX(agg_split_groups, t->split_next) &&
         !(s->n_keys == 1 && (kc[0]->type->id == PL_TYPE_DICTIONARY ||
                              (t->direct && !t->direct_off)))) {
         if (few_groups(t->gids, n)) t->split_next = t->n_groups * 2;
@@ -783,13 +791,12 @@ static pl_status do_finish(agg_sink *s, pl_exec_ctx *ctx, merge_ctx *m, pl_error
         m->base[p] = m->base[p - 1] + m->finals[p - 1]->n_groups;
     int64_t n_groups = m->base[m->n_parts - 1] + m->finals[m->n_parts - 1]->n_groups;
     if (s->any_holistic && m->gmap) {
-        /* global group ids */
-        for (int32_t w = 0; w < T; w++) {
+        /* global group ids: partition-local ids plus their partition's base (one partition:
+         * already global; its table absorbed the others and holds more groups than gmap) */
+        for (int32_t w = 0; w < T && m->n_parts > 1; w++) {
             agg_table *t = m->tables[w];
-            for (int64_t g = 0; g < t->n_groups; g++) {
-                int64_t p = m->n_parts > 1 ? (int64_t)(t->hashes[g] >> m->shift) : 0;
-                m->gmap[w][g] += (uint32_t)m->base[p];
-            }
+            for (int64_t g = 0; g < t->n_groups; g++)
+                m->gmap[w][g] += (uint32_t)m->base[t->hashes[g] >> m->shift];
         }
         m->holistic = pl_calloc((size_t)s->n_aggs, sizeof(pl_array **));
         if (!m->holistic) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");

@@ -594,17 +594,32 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
     return PL_OK;
 }
 
-/* Slots of row k + AGG_PREFETCH are prefetched while row k probes (tables beyond the cache). */
-#define AGG_PREFETCH 16
-#define PROBE_BEGIN                                                                                \
-    bool pf = t->mask >= (1 << 14);                                                                \
+/* Probing hides the cache misses of tables beyond the cache with staged prefetches while row k
+ * probes: the slot of row k + AGG_PF_SLOT; the key of the group in the first slot of row
+ * k + AGG_PF_KEY (KEY_PF, for string keys the offsets); for string keys the bytes of that key
+ * at k + AGG_PF_DATA (DATA_PF, the offsets arrived by then). */
+#define AGG_PF_SLOT 32
+#define AGG_PF_KEY 16
+#define AGG_PF_DATA 8
+#define PROBE_HASH(k_) (hashes ? hashes[sel ? sel[k_] : (k_)] : hb[k_])
+/* The group in the first slot of row k_ when its tag matches, else -1. */
+#define PROBE_FIRST(k_)                                                                            \
+    ({                                                                                             \
+        uint64_t h_ = PROBE_HASH(k_);                                                              \
+        uint64_t e_ = t->slots[h_ & (uint64_t)t->mask];                                            \
+        e_ && (uint32_t)(e_ >> 32) == (uint32_t)(h_ >> 32) ? (int64_t)(uint32_t)e_ - 1 : -1;       \
+    })
+#define PROBE_BEGIN_PF(KEY_PF, DATA_PF)                                                            \
+    bool pf = t->mask >= (1 << 12);                                                                \
     for (int64_t k = 0; k < n; k++) {                                                              \
         int64_t r = sel ? sel[k] : k;                                                              \
         uint64_t h = hashes ? hashes[r] : hb[k];                                                   \
-        if (pf && k + AGG_PREFETCH < n) {                                                          \
-            int64_t k2 = k + AGG_PREFETCH;                                                         \
-            uint64_t h2 = hashes ? hashes[sel ? sel[k2] : k2] : hb[k2];                            \
-            __builtin_prefetch(&t->slots[h2 & (uint64_t)t->mask]);                                 \
+        if (pf && k + AGG_PF_SLOT < n) {                                                           \
+            __builtin_prefetch(&t->slots[PROBE_HASH(k + AGG_PF_SLOT) & (uint64_t)t->mask]);        \
+            int64_t gk_ = PROBE_FIRST(k + AGG_PF_KEY);                                             \
+            if (gk_ >= 0) KEY_PF(gk_);                                                             \
+            int64_t gd_ = PROBE_FIRST(k + AGG_PF_DATA);                                            \
+            if (gd_ >= 0) DATA_PF(gd_);                                                            \
         }                                                                                          \
         uint32_t tag = (uint32_t)(h >> 32);                                                        \
         int64_t i = (int64_t)(h & (uint64_t)t->mask);                                              \
@@ -623,15 +638,22 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
         }                                                                                          \
         gids[k] = g;                                                                               \
     }
+#define PF_NONE(g_) ((void)(g_))
+#define PROBE_BEGIN PROBE_BEGIN_PF(PF_NONE, PF_NONE)
 
 /* One fixed-width integer-like key without NULLs. */
+#define PF_FIXED(g_) __builtin_prefetch((const uint8_t *)t->keys[0].vals->data + (g_) * kc0->width)
 #define PROBE_FIXED(T)                                                                             \
     do {                                                                                           \
         const T *v = (const T *)pl_array_values_ptr(a);                                            \
-        PROBE_BEGIN                                                                                \
+        PROBE_BEGIN_PF(PF_FIXED, PF_NONE)                                                          \
         if (((const T *)(void *)t->keys[0].vals->data)[g] == v[r]) break;                          \
         PROBE_END                                                                                  \
     } while (0)
+/* One string key: its offsets, then its first bytes. */
+#define PF_STR_OFF(g_) __builtin_prefetch((const int32_t *)(void *)t->keys[0].vals->data + (g_))
+#define PF_STR_DATA(g_)                                                                            \
+    __builtin_prefetch(t->keys[0].data->data + ((const int32_t *)(void *)t->keys[0].vals->data)[g_])
 
 static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, pl_error *err);
 static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, bool *done,
@@ -682,7 +704,7 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
     } else if (one && nonull && kc0->kind == KC_STR && !kc0->valid) {
         const int32_t *o = pl_array_offsets(a);
         const uint8_t *d = a->data ? a->data->data : NULL;
-        PROBE_BEGIN
+        PROBE_BEGIN_PF(PF_STR_OFF, PF_STR_DATA)
         const int32_t *ko = (const int32_t *)(void *)t->keys[0].vals->data;
         int64_t len = o[r + 1] - o[r];
         if (len == ko[g + 1] - ko[g] &&

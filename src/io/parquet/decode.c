@@ -213,7 +213,9 @@ static pl_status plain_varlen(const uint8_t *p, const uint8_t *end, int64_t n, p
         uint32_t len = pl_load_u32le(p);
         p += 4;
         if (len > (uint64_t)(end - p)) return short_page(err, "byte_array value", len, end - p);
-        memcpy(data + pos, p, len);
+        /* short values: one 16-byte copy (the sink has PQ_COPY_SLACK bytes after the data) */
+        if (len <= 16 && end - p >= 16) memcpy(data + pos, p, 16);
+        else memcpy(data + pos, p, len);
         p += len;
         pos += len;
         off[i + 1] = (int32_t)pos;

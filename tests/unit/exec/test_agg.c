@@ -25,11 +25,20 @@ typedef struct mrow {
     int64_t k, k3, x;
     double f;
     bool b, flt;
-    char ks[16], s[24], dk[16];
+    char ks[32], s[24], dk[16];
 } mrow;
 
 static mrow *g_rows;
 static int64_t g_n;
+/* check_streaming groups by the string column ks instead of k: ks is k as digits zero-padded to
+ * k % 23 characters (lengths 1-22: every comparison width), k = 0 the empty string, NULL where
+ * k is NULL. */
+static bool g_str_key;
+
+static void str_of_key(int64_t k, char *buf) {
+    if (k == 0) buf[0] = 0;
+    else snprintf(buf, 32, "%0*lld", (int)(k % 23), (long long)k);
+}
 
 static void gen_rows(int64_t n, int64_t n_groups, int null_pct) {
     free(g_rows);
@@ -47,6 +56,10 @@ static void gen_rows(int64_t n, int64_t n_groups, int null_pct) {
         r->b = feed_rng() % 3 != 0;
         r->flt = feed_rng() % 2;
         snprintf(r->ks, sizeof r->ks, "s%lld", (long long)(feed_rng() % (uint64_t)n_groups));
+        if (g_str_key) {
+            str_of_key(r->k, r->ks);
+            r->valid[C_KS] = r->valid[C_K];
+        }
         int len = (int)(feed_rng() % 12);
         for (int j = 0; j < len; j++) r->s[j] = (char)('a' + feed_rng() % 4);
         r->s[len] = 0;
@@ -311,7 +324,7 @@ static void check_streaming(int64_t n_rows, int64_t n_groups, int null_pct, int6
     sp[A_CFLT].filter_col = C_FLT;
     sp[A_MINF] = SPEC("min", C_F);
     sp[A_MAXB] = SPEC("max", C_B);
-    int32_t keys[1] = {C_K};
+    int32_t keys[1] = {g_str_key ? C_KS : C_K};
     pl_error err;
     pl_batch *out;
     assert_int_equal(run_agg(2, bs, 1, keys, N_A, sp, max_rows, &out, &err), PL_OK);
@@ -322,7 +335,16 @@ static void check_streaming(int64_t n_rows, int64_t n_groups, int null_pct, int6
     pl_array *kc = out->columns[0];
     bool *seen = calloc((size_t)G + 1, 1);
     for (int64_t i = 0; i < out->n_rows; i++) {
-        int64_t x = pl_array_is_valid(kc, i) ? out_i64(kc, i) / g_kmul : G;
+        int64_t x = G;
+        if (pl_array_is_valid(kc, i) && g_str_key) {
+            char kb[32], want[32];
+            out_str(kc, i, kb);
+            x = atoll(kb);
+            str_of_key(x, want);
+            assert_string_equal(kb, want);
+        } else if (pl_array_is_valid(kc, i)) {
+            x = out_i64(kc, i) / g_kmul;
+        }
         assert_true(x >= 0 && x <= G);
         assert_false(seen[x]);
         seen[x] = true;
@@ -457,10 +479,28 @@ static void test_streaming_no_nulls(void **state) {
 static void test_streaming_many_groups(void **state) {
     (void)state;
     check_streaming(400000, 150000, 5, PL_MORSEL_ROWS); /* > 64k groups: partitioned merge */
-    g_kmul = 1000003; /* keys too spread for the direct path: hashing, split tables */
+    g_kmul = 1000003; /* keys too spread for the direct path: hashing, one table per worker */
+    check_streaming(400000, 150000, 5, PL_MORSEL_ROWS);
+    int64_t before = pl_agg_set_split_groups(1 << 15); /* split tables */
     check_streaming(400000, 150000, 5, PL_MORSEL_ROWS);
     check_streaming(100000, 300, 5, 3000);
+    pl_agg_set_split_groups(before);
     g_kmul = 1;
+}
+
+/* one string key (lengths 0-22, NULLs): few groups, many groups in one table per worker (the
+ * prefetched probes), many groups in split tables */
+static void test_string_key(void **state) {
+    (void)state;
+    g_str_key = true;
+    check_streaming(5000, 37, 10, 700);
+    check_streaming(300000, 100000, 5, PL_MORSEL_ROWS);
+    check_streaming(100000, 90000, 0, 5000); /* no NULLs: the typed string probe */
+    int64_t before = pl_agg_set_split_groups(1 << 14);
+    check_streaming(300000, 100000, 5, PL_MORSEL_ROWS);
+    check_streaming(100000, 90000, 0, 5000);
+    pl_agg_set_split_groups(before);
+    g_str_key = false;
 }
 
 /* string + int32 keys, both with NULLs (NULLs group together) */
@@ -861,6 +901,162 @@ static void test_holistic(void **state) {
 }
 
 /* DISTINCT rows: the sink with no aggregates and every column a key */
+/* median / quantile_cont edge cases against a sorted model (NaN largest): groups of 0 (all
+ * NULL), 1, 2, 3 and up to ~2000 values; all equal, few distinct values (duplicates around the
+ * selected rank), NaNs (fewer or more than half, at the interpolated neighbour), -0.0; float64
+ * and int32 arguments; many groups (several scatter parts and selection tasks). */
+static int cmp_nan_last(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    if (isnan(x) || isnan(y)) return isnan(x) - isnan(y);
+    return x < y ? -1 : x > y;
+}
+
+static double model_quantile(double *v, int64_t n, double q) {
+    qsort(v, (size_t)n, 8, cmp_nan_last);
+    double pos = q * (double)(n - 1);
+    int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
+    if (hi == lo) return v[lo];
+    return v[lo] + (pos - (double)lo) * (v[hi] - v[lo]);
+}
+
+static bool same_double(double a, double b) {
+    return (isnan(a) && isnan(b)) || a == b || near(a, b);
+}
+
+static void check_quantiles(int64_t n_groups, int64_t max_rows) {
+    pl_error err;
+    pl_field f[3];
+    assert_int_equal(pl_field_init(&f[0], "k", pl_type_simple(PL_TYPE_INT64), true, &err), PL_OK);
+    assert_int_equal(pl_field_init(&f[1], "v", pl_type_simple(PL_TYPE_FLOAT64), true, &err), PL_OK);
+    assert_int_equal(pl_field_init(&f[2], "iv", pl_type_simple(PL_TYPE_INT32), true, &err), PL_OK);
+    pl_schema *schema;
+    assert_int_equal(pl_schema_new(3, f, &schema, &err), PL_OK);
+    for (int c = 0; c < 3; c++) pl_field_reset(&f[c]);
+    /* group g: its size and value pattern from g */
+    int64_t total = 0;
+    int64_t *size = malloc(sizeof(int64_t) * (size_t)n_groups);
+    for (int64_t g = 0; g < n_groups; g++) {
+        static const int64_t sizes[] = {0, 1, 2, 3, 4, 17, 18, 301, 1000, 1001, 2048};
+        size[g] = g < 11 ? sizes[g] : (int64_t)(feed_rng() % 40);
+        total += size[g] + 1; /* + one NULL value row */
+    }
+    /* rows in random order: (group, value) */
+    int64_t *rg = malloc(sizeof(int64_t) * (size_t)total);
+    int64_t n = 0;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t j = 0; j <= size[g]; j++) rg[n++] = j == size[g] ? -1 - g : g;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(feed_rng() % (uint64_t)(i + 1)), t = rg[i];
+        rg[i] = rg[j];
+        rg[j] = t;
+    }
+    double *val = malloc(sizeof(double) * (size_t)total);
+    int32_t *ival = malloc(sizeof(int32_t) * (size_t)total);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t g = rg[i] < 0 ? -1 - rg[i] : rg[i];
+        uint64_t r = feed_rng();
+        double x;
+        switch (g % 6) {
+        case 0: x = 7.5; break;                                   /* all equal */
+        case 1: x = (double)(r % 3); break;                       /* few distinct */
+        case 2: x = r % 3 == 0 ? NAN : (double)(r % 1000) / 7; break; /* a third NaN */
+        case 3: x = r % 4 == 0 ? (double)(r % 50) : NAN; break;   /* mostly NaN */
+        case 4: x = r % 2 ? -0.0 : 0.0; break;
+        default: x = (double)(int64_t)(r % 2000001) - 1e6; break;
+        }
+        val[i] = x;
+        ival[i] = (int32_t)(r % 101) - 50;
+    }
+    /* two batches */
+    pl_batch *bs[2];
+    for (int b = 0; b < 2; b++) {
+        int64_t a0 = b ? n / 2 : 0, a1 = b ? n : n / 2;
+        pl_builder *bl[3];
+        pl_type *ty[3] = {pl_type_simple(PL_TYPE_INT64), pl_type_simple(PL_TYPE_FLOAT64),
+                          pl_type_simple(PL_TYPE_INT32)};
+        for (int c = 0; c < 3; c++) assert_int_equal(pl_builder_new(ty[c], a1 - a0, &bl[c], &err), PL_OK);
+        for (int64_t i = a0; i < a1; i++) {
+            bool null_row = rg[i] < 0;
+            int64_t g = null_row ? -1 - rg[i] : rg[i];
+            assert_int_equal(pl_builder_append_i64(bl[0], g, &err), PL_OK);
+            if (null_row) {
+                assert_int_equal(pl_builder_append_null(bl[1], &err), PL_OK);
+                assert_int_equal(pl_builder_append_null(bl[2], &err), PL_OK);
+            } else {
+                assert_int_equal(pl_builder_append_f64(bl[1], val[i], &err), PL_OK);
+                assert_int_equal(pl_builder_append_i64(bl[2], ival[i], &err), PL_OK);
+            }
+        }
+        pl_array *cols[3];
+        for (int c = 0; c < 3; c++) {
+            assert_int_equal(pl_builder_finish(bl[c], &cols[c], &err), PL_OK);
+            pl_builder_free(bl[c]);
+        }
+        assert_int_equal(pl_batch_new(pl_schema_retain(schema), a1 - a0, cols, &bs[b], &err), PL_OK);
+    }
+    pl_schema_release(schema);
+    enum { Q_MED, Q_10, Q_90, Q_IMED, Q_I33, N_Q };
+    static const double qs[N_Q] = {0.5, 0.1, 0.9, 0.5, 1.0 / 3};
+    pl_agg_spec sp[N_Q];
+    for (int i = 0; i < N_Q; i++) {
+        bool iv = i >= Q_IMED;
+        sp[i] = SPEC(i == Q_MED || i == Q_IMED ? "median" : "quantile_cont", iv ? 2 : 1);
+        if (i != Q_MED && i != Q_IMED) {
+            sp[i].n_args = 2;
+            g_consts[2 + i].type = pl_type_simple(PL_TYPE_FLOAT64);
+            g_consts[2 + i].v.f = qs[i];
+            sp[i].consts[1] = g_consts[2 + i];
+        }
+    }
+    int32_t keys[1] = {0};
+    pl_batch *out;
+    assert_int_equal(run_agg(2, bs, 1, keys, N_Q, sp, max_rows, &out, &err), PL_OK);
+    assert_int_equal(out->n_rows, n_groups);
+    /* model: values per group */
+    int64_t *start = calloc((size_t)n_groups + 1, 8), *cur = malloc(8 * (size_t)n_groups);
+    for (int64_t i = 0; i < n; i++)
+        if (rg[i] >= 0) start[rg[i] + 1]++;
+    for (int64_t g = 0; g < n_groups; g++) start[g + 1] += start[g];
+    memcpy(cur, start, 8 * (size_t)n_groups);
+    double *gv = malloc(8 * (size_t)PL_MAX(start[n_groups], 1));
+    double *gi = malloc(8 * (size_t)PL_MAX(start[n_groups], 1));
+    for (int64_t i = 0; i < n; i++)
+        if (rg[i] >= 0) {
+            gv[cur[rg[i]]] = val[i];
+            gi[cur[rg[i]]++] = ival[i];
+        }
+    bool *seen = calloc((size_t)n_groups, 1);
+    double *tmp = malloc(8 * (size_t)PL_MAX(start[n_groups], 1));
+    for (int64_t r = 0; r < out->n_rows; r++) {
+        int64_t g = out_i64(out->columns[0], r);
+        assert_true(g >= 0 && g < n_groups && !seen[g]);
+        seen[g] = true;
+        int64_t m = start[g + 1] - start[g];
+        for (int i = 0; i < N_Q; i++) {
+            pl_array *c = out->columns[1 + i];
+            assert_int_equal(pl_array_is_valid(c, r), m > 0);
+            if (!m) continue;
+            memcpy(tmp, (i >= Q_IMED ? gi : gv) + start[g], 8 * (size_t)m);
+            double want = model_quantile(tmp, m, qs[i]), got = out_f64(c, r);
+            if (!same_double(got, want))
+                fail_msg("group %lld (size %lld) quantile %g: got %.17g, want %.17g", (long long)g,
+                         (long long)m, qs[i], got, want);
+        }
+    }
+    free(seen), free(tmp), free(gv), free(gi), free(start), free(cur);
+    free(size), free(rg), free(val), free(ival);
+    pl_batch_release(out);
+    pl_batch_release(bs[0]);
+    pl_batch_release(bs[1]);
+}
+
+static void test_quantile_edges(void **state) {
+    (void)state;
+    check_quantiles(12, 500);
+    check_quantiles(60, 100000);
+    check_quantiles(20000, 7000); /* several selection tasks and scatter parts */
+}
+
 static void test_distinct_rows(void **state) {
     (void)state;
     gen_rows(100000, 50, 10);
@@ -983,11 +1179,13 @@ int main(void) {
         cmocka_unit_test(test_streaming_morsels),
         cmocka_unit_test(test_streaming_no_nulls),
         cmocka_unit_test(test_streaming_many_groups),
+        cmocka_unit_test(test_string_key),
         cmocka_unit_test(test_multi_key_nulls),
         cmocka_unit_test(test_dict_key),
         cmocka_unit_test(test_multi_dict_keys),
         cmocka_unit_test(test_no_keys),
         cmocka_unit_test(test_holistic),
+        cmocka_unit_test(test_quantile_edges),
         cmocka_unit_test(test_distinct_rows),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_sink_errors),

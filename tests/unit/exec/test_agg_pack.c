@@ -374,7 +374,10 @@ static void test_many_groups(void **state) {
     (void)state;
     int32_t keys[3] = {C_KS, C_K, C_K3}; /* > 64k groups: split tables, partitioned merge */
     run_check(300000, 100000, 3, 0, 10, 3, keys, PL_MORSEL_ROWS);
+    int64_t before = pl_agg_set_split_groups(1 << 15); /* shared partition tables */
+    run_check(300000, 100000, 3, 0, 10, 3, keys, PL_MORSEL_ROWS);
     run_check(300000, 100000, 3, 10, 10, 3, keys, PL_MORSEL_ROWS);
+    pl_agg_set_split_groups(before);
 }
 
 static int cmp_k(const void *x, const void *y) {
@@ -391,7 +394,9 @@ static void test_sorted_many_groups(void **state) {
     qsort(g_rows, (size_t)g_n, sizeof(mrow), cmp_k);
     pl_batch *bs[4];
     for (int i = 0; i < 4; i++) bs[i] = make_batch(g_n * i / 4, g_n * (i + 1) / 4, i, 2);
+    int64_t before = pl_agg_set_split_groups(1 << 15);
     pl_batch *out = run_agg(4, bs, 2, keys, PL_MORSEL_ROWS);
+    pl_agg_set_split_groups(before);
     assert_true(out->n_rows > 70000);
     check(out, 2, keys);
     pl_batch_release(out);

@@ -170,6 +170,87 @@ typedef struct race {
     int bad;
 } race;
 
+/* The memory account: an append's charge is the new buffers once (a long append cut into
+ * chunks shares its buffers), a merge of small appends replaces the last batch's bytes; a
+ * refusal changes nothing; dropping gives everything back. */
+typedef struct account {
+    int64_t used, limit, calls;
+} account;
+
+static pl_status charge(void *user, bool handle, int64_t delta, const char *what, pl_error *err) {
+    (void)handle;
+    account *a = user;
+    a->calls++;
+    if (delta > 0 && a->limit && a->used + delta > a->limit)
+        PL_FAIL(err, PL_ERR_NOMEM, "%s: over the limit", what);
+    a->used += delta;
+    return PL_OK;
+}
+
+static void test_memory_account(void **state) {
+    (void)state;
+    pl_catalog *c = NULL;
+    ok(pl_catalog_new(&c, E));
+    account acct = {0, 0, 0};
+    pl_catalog_set_account(c, charge, &acct);
+    pl_table *big = make_trades(40000); /* one batch: appended as 3 chunks of one buffer set */
+    pl_table *t5 = make_trades(5);
+    ok(pl_catalog_table_create(c, "ticks", big->schema, NULL, false, false, NULL, E));
+    int64_t rows = 0, tb = 0, hb = 0;
+    ok(pl_catalog_table_append(c, "ticks", big, &rows, E));
+    pl_catalog_memory(c, &tb, &hb);
+    /* id, price, qty: 8 bytes a row; sym: 4 bytes and a 4-byte offset a row */
+    assert_true(tb >= 40000 * 32 && tb < 40000 * 32 * 2);
+    assert_int_equal(acct.used, tb);
+    int64_t after_big = tb;
+    for (int i = 0; i < 20; i++) { /* merged into the last chunk, never below what it was */
+        ok(pl_catalog_table_append(c, "ticks", t5, &rows, E));
+        pl_catalog_memory(c, &tb, &hb);
+        assert_true(tb >= after_big);
+        assert_int_equal(acct.used, tb);
+    }
+    assert_int_equal(rows, 40100);
+    /* a refused append changes nothing */
+    acct.limit = acct.used + 100;
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_append(c, "ticks", big, &rows, &g_err), PL_ERR_NOMEM);
+    assert_non_null(strstr(g_err.msg, "appending to table \"ticks\""));
+    ok(pl_catalog_table_rows(c, "ticks", &rows, E));
+    assert_int_equal(rows, 40100);
+    pl_catalog_memory(c, &tb, &hb);
+    assert_int_equal(acct.used, tb);
+    pl_table *snap = NULL;
+    ok(pl_catalog_table_snapshot(c, "ticks", &snap, E));
+    assert_int_equal(snap->n_rows, 40100);
+    pl_table_release(snap);
+    /* nor a table or a handle that does not fit */
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_create(c, "t2", big->schema, big, false, false, NULL, &g_err),
+                     PL_ERR_NOMEM);
+    assert_non_null(strstr(g_err.msg, "creating table \"t2\""));
+    pl_df *df = NULL;
+    ok(pl_df_from_table(big, &df, E));
+    char id[PL_HANDLE_ID_LEN + 1];
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_handle_put(c, "", df, 40000, big, 1000000000LL, pl_now_ns(), 0, id,
+                                           &g_err), PL_ERR_NOMEM);
+    assert_int_equal(pl_catalog_n_handles(c), 0);
+    acct.limit = 0;
+    ok(pl_catalog_handle_put(c, "", df, 40000, big, 1000000000LL, pl_now_ns(), 0, id, E));
+    pl_catalog_memory(c, &tb, &hb);
+    assert_true(hb >= 40000 * 32);
+    assert_int_equal(acct.used, tb + hb);
+    assert_true(pl_catalog_handle_drop(c, "", id));
+    ok(pl_catalog_table_drop(c, "ticks", false, NULL, E));
+    assert_int_equal(acct.used, 0);
+    pl_catalog_memory(c, &tb, &hb);
+    assert_int_equal(tb + hb, 0);
+    pl_df_release(df);
+    pl_table_release(big);
+    pl_table_release(t5);
+    pl_catalog_free(c);
+}
+
 static void *appender(void *arg) {
     race *r = arg;
     for (int i = 0; i < r->n_appends; i++) {
@@ -232,6 +313,7 @@ int main(void) {
         cmocka_unit_test(test_handles),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_memory_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

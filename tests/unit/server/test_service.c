@@ -675,6 +675,8 @@ static void test_limits_of_queries(void **state) {
     }
     assert_int_equal(st, PL_ERR_NOMEM);
     assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(g_err.msg, "needs more memory than the server has left"));
+    assert_non_null(strstr(g_err.msg, "--max-memory limit of 1.0 KiB"));
     assert_int_equal(pl_srv_memory_in_use(s), 0); /* every charge given back */
     pl_srv_free(s);
     /* per-client handle limit: RESOURCE_EXHAUSTED */
@@ -710,6 +712,135 @@ static void test_limits_of_queries(void **state) {
     cfg.data_root = "/nonexistent/dir";
     pl_error_init(&g_err);
     assert_int_equal(pl_srv_new(&cfg, &s, &g_err), PL_ERR_NOT_FOUND);
+}
+
+/* Live tables and materialised handles count in --max-memory: an append, a table or a handle
+ * that would pass it is RESOURCE_EXHAUSTED and changes nothing; drops give the bytes back. */
+static void test_stored_data_memory(void **state) {
+    (void)state;
+    pl_srv_config cfg;
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.max_memory = 256 << 10;
+    pl_srv *s = NULL;
+    ok(pl_srv_new(&cfg, &s, E));
+    pl_catalog *cat = pl_srv_catalog(s);
+    pl_srv_call c = make_call(s, "");
+    uint8_t *resp;
+    size_t n;
+    int64_t tb = 0, hb = 0;
+    /* a table made from a query: its rows are charged */
+    Polaroid__V1__CreateTableRequest *ct = calloc(1, sizeof *ct);
+    polaroid__v1__create_table_request__init(ct);
+    ct->name = strdup("copy");
+    ct->as_plan = plan_of(rel_read("trades.parquet"));
+    ok(call_method(&c, PL_SRV_CREATE_TABLE, &ct->base, &resp, &n));
+    pl_free(resp);
+    pl_catalog_memory(cat, &tb, &hb);
+    assert_true(tb >= 100 * 8 * 3 && hb == 0);
+    assert_int_equal(pl_srv_memory_in_use(s), tb);
+    /* a materialised handle too (a lazy one holds no rows) */
+    Polaroid__V1__CreateHandleRequest *q = calloc(1, sizeof *q);
+    polaroid__v1__create_handle_request__init(q);
+    q->plan = plan_of(rel_read("trades.parquet"));
+    q->materialize = true;
+    ok(call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n));
+    Polaroid__V1__HandleInfo *h = polaroid__v1__handle_info__unpack(NULL, n, resp);
+    pl_free(resp);
+    pl_catalog_memory(cat, &tb, &hb);
+    assert_true(hb >= 100 * 8 * 3);
+    assert_int_equal(pl_srv_memory_in_use(s), tb + hb);
+    /* appends until the limit refuses one: that append changes nothing */
+    Polaroid__V1__CreateTableRequest t2 = POLAROID__V1__CREATE_TABLE_REQUEST__INIT;
+    Polaroid__V1__ColumnDef cd[2] = {POLAROID__V1__COLUMN_DEF__INIT, POLAROID__V1__COLUMN_DEF__INIT};
+    Polaroid__V1__ColumnDef *cds[2] = {&cd[0], &cd[1]};
+    cd[0].name = "sym";
+    cd[0].type = "VARCHAR";
+    cd[1].name = "px";
+    cd[1].type = "DOUBLE";
+    t2.name = "ticks";
+    t2.n_columns = 2;
+    t2.columns = cds;
+    ok(call_method(&c, PL_SRV_CREATE_TABLE, &t2.base, &resp, &n));
+    pl_free(resp);
+    size_t cap = 3000 * 40;
+    char *rows = malloc(cap);
+    size_t len = 0;
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)snprintf(rows + len, cap - len, "{\"sym\": \"S%05d\", \"px\": %d.5}\n", i, i);
+    pl_srv_append *a = NULL;
+    ok(pl_srv_append_open(&c, &a, E));
+    Polaroid__V1__AppendAck *ack = NULL;
+    int64_t rows_before = 0, used_before = 0, rows_after_small = 0;
+    pl_status st = PL_OK;
+    for (int i = 0; i < 1000 && st == PL_OK; i++) {
+        ok(pl_catalog_table_rows(cat, "ticks", &rows_before, E));
+        used_before = pl_srv_memory_in_use(s);
+        st = append_json(a, i ? NULL : "ticks", (uint64_t)i + 1, rows, &ack);
+        if (!st) polaroid__v1__append_ack__free_unpacked(ack, NULL);
+    }
+    pl_status big = st;
+    pl_error big_err = g_err;
+    int64_t rows_now = 0;
+    ok(pl_catalog_table_rows(cat, "ticks", &rows_now, E));
+    assert_int_equal(rows_now, rows_before); /* the refused append changed nothing */
+    assert_int_equal(pl_srv_memory_in_use(s), used_before);
+    /* then small ones, until even those no longer fit (the account is all but full) */
+    rows[0] = 0;
+    for (int i = 0; i < 10; i++)
+        snprintf(rows + strlen(rows), cap - strlen(rows), "{\"sym\": \"x\", \"px\": %d}\n", i);
+    for (int i = 0; i < 100000; i++) {
+        st = append_json(a, NULL, (uint64_t)i + 5000, rows, &ack);
+        if (st) break;
+        polaroid__v1__append_ack__free_unpacked(ack, NULL);
+    }
+    assert_int_equal(st, PL_ERR_NOMEM);
+    used_before = pl_srv_memory_in_use(s);
+    ok(pl_catalog_table_rows(cat, "ticks", &rows_after_small, E));
+    pl_srv_append_close(a);
+    free(rows);
+    st = big;
+    g_err = big_err;
+    assert_int_equal(st, PL_ERR_NOMEM);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(g_err.msg, "appending to table \"ticks\""));
+    assert_non_null(strstr(g_err.msg, "memory limit"));
+    assert_true(rows_before >= 3000);
+    int64_t rows_after = 0;
+    ok(pl_catalog_table_rows(cat, "ticks", &rows_after, E));
+    assert_int_equal(rows_after, rows_after_small);
+    assert_int_equal(pl_srv_memory_in_use(s), used_before);
+    pl_catalog_memory(cat, &tb, &hb);
+    assert_int_equal(pl_srv_memory_in_use(s), tb + hb);
+    /* a handle or a table that no longer fits */
+    st = call_method(&c, PL_SRV_CREATE_HANDLE, &q->base, &resp, &n);
+    if (st == PL_OK) pl_free(resp);
+    assert_int_equal(st, PL_ERR_NOMEM);
+    assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_int_equal(pl_catalog_n_handles(cat), 1);
+    assert_int_equal(pl_srv_memory_in_use(s), used_before);
+    /* drops give it back */
+    Polaroid__V1__DropTableRequest dt = POLAROID__V1__DROP_TABLE_REQUEST__INIT;
+    dt.name = "ticks";
+    ok(call_method(&c, PL_SRV_DROP_TABLE, &dt.base, &resp, &n));
+    pl_free(resp);
+    dt.name = "copy";
+    ok(call_method(&c, PL_SRV_DROP_TABLE, &dt.base, &resp, &n));
+    pl_free(resp);
+    pl_catalog_memory(cat, &tb, &hb);
+    assert_int_equal(tb, 0);
+    assert_int_equal(pl_srv_memory_in_use(s), hb);
+    Polaroid__V1__DropHandleRequest dq = POLAROID__V1__DROP_HANDLE_REQUEST__INIT;
+    char *ids[1] = {h->id};
+    dq.n_handle_ids = 1;
+    dq.handle_ids = ids;
+    ok(call_method(&c, PL_SRV_DROP_HANDLE, &dq.base, &resp, &n));
+    pl_free(resp);
+    assert_int_equal(pl_srv_memory_in_use(s), 0);
+    polaroid__v1__handle_info__free_unpacked(h, NULL);
+    tree_free(&q->base);
+    tree_free(&ct->base);
+    pl_srv_free(s);
 }
 
 static void test_error_mapping(void **state) {
@@ -819,6 +950,7 @@ int main(void) {
         cmocka_unit_test(test_tables_and_append),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_limits_of_queries),
+        cmocka_unit_test(test_stored_data_memory),
         cmocka_unit_test(test_error_mapping),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
