@@ -716,10 +716,10 @@ def run_async_group(a):
 def run_notebook_group(a):
     """The notebook group: examples/benchmark_polaroid_vs_polars.ipynb executed headless
     (bench/run_notebook.py); the executed copy in build/bench/notebook/."""
-    argv = [_python(), os.path.join(BENCH, "run_notebook.py"),
+    # a demonstration, always on the 5 sample tick files (the async group measures the full set)
+    argv = [_python(), os.path.join(BENCH, "run_notebook.py"), "--small",
             "--out", os.path.join(ROOT, "build", "bench", "notebook")]
-    if a.small:
-        argv.append("--small")
+    ensure_data(queries.DATASETS["ticks"], True, _python())
     print(f"bench: notebook group ({' '.join(argv[1:])})", flush=True)
     return _run_streamed(argv, a.timeout, a.mem_guard)
 

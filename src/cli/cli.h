@@ -45,6 +45,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) PL_PRINTF(2, 3);
 int cli_report(const pl_error *err);
 /* Parses a non-negative integer with an optional k/M/G suffix; false if malformed. */
 bool cli_parse_count(const char *s, int64_t *out);
+/* Parses a size in bytes: "4G", "512MiB", "1.5GB", "1000000" (k/M/G/T decimal, KiB/MiB/GiB/TiB
+ * binary, case-insensitive, an optional "B"); at least 1 byte; false if malformed. */
+bool cli_parse_size(const char *s, int64_t *out);
 /* Splits "a,b,c" into a NULL-terminated vector of strings (free with cli_free_list). */
 char **cli_split_list(const char *s, int32_t *n);
 void cli_free_list(char **v, int32_t n);

@@ -93,6 +93,29 @@ bool cli_parse_count(const char *s, int64_t *out) {
     return true;
 }
 
+bool cli_parse_size(const char *s, int64_t *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0 || *s == '-') return false;
+    static const struct {
+        const char *unit;
+        double mul;
+    } units[] = {
+        {"", 1},     {"b", 1},     {"k", 1e3},   {"kb", 1e3},  {"m", 1e6},
+        {"mb", 1e6}, {"g", 1e9},   {"gb", 1e9},  {"t", 1e12},  {"tb", 1e12},
+        {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0},
+    };
+    for (size_t i = 0; i < PL_ARRAY_LEN(units); i++) {
+        if (strcasecmp(end, units[i].unit)) continue;
+        double b = v * units[i].mul;
+        if (b >= 9.2e18 || b < 1) return false;
+        *out = (int64_t)b;
+        return true;
+    }
+    return false;
+}
+
 char **cli_split_list(const char *s, int32_t *n) {
     int32_t cap = 1;
     for (const char *p = s; *p; p++) cap += *p == ',';

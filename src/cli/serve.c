@@ -35,7 +35,8 @@ static const char *const g_serve_help =
     "  --data-root DIR           paths in requests resolve under DIR (default: current directory);\n"
     "                            paths that leave it are refused\n"
     "  --threads N               engine worker threads (default: one per core)\n"
-    "  --network-threads N       gRPC completion queues, one thread each (default: one per core)\n"
+    "  --network-threads N       gRPC completion queues, one thread each (default: one per 4\n"
+    "                            cores)\n"
     "  --inline-query-rows N     queries over live tables reading at most N rows (after chunk\n"
     "                            statistics) run on the network thread, not a runner (default\n"
     "                            16384; 0 = never)\n"
@@ -60,30 +61,6 @@ static const char *const g_serve_help =
     "\n"
     "Exit status: 0 after a graceful shutdown, 1 an error (cannot bind, bad token file, a\n"
     "non-loopback address without --token-file), 2 usage error.\n";
-
-/* "4G", "512MiB", "1000000": bytes (k/M/G/T decimal, KiB/MiB/GiB/TiB binary). */
-static bool parse_size(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0 || *s == '-') return false;
-    static const struct {
-        const char *unit;
-        double mul;
-    } units[] = {
-        {"", 1},     {"b", 1},     {"k", 1e3},   {"kb", 1e3},  {"m", 1e6},
-        {"mb", 1e6}, {"g", 1e9},   {"gb", 1e9},  {"t", 1e12},  {"tb", 1e12},
-        {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0},
-    };
-    for (size_t i = 0; i < PL_ARRAY_LEN(units); i++) {
-        if (strcasecmp(end, units[i].unit)) continue;
-        double b = v * units[i].mul;
-        if (b >= 9.2e18 || b < 1) return false;
-        *out = (int64_t)b;
-        return true;
-    }
-    return false;
-}
 
 /* A whole number of seconds (fractions allowed) as milliseconds. */
 static bool parse_seconds_ms(const char *s, int64_t *out_ms) {
@@ -149,7 +126,7 @@ int cmd_serve(int argc, char **argv) {
         }
         if ((r = cli_take_value(&a, "--max-memory", &v))) {
             if (r < 0) return PL_EXIT_USAGE;
-            if (!parse_size(v, &o.srv.max_memory))
+            if (!cli_parse_size(v, &o.srv.max_memory))
                 return cli_usage_error("serve", "--max-memory takes a size such as 4G or "
                                        "512MiB, not \"%s\"", v);
             continue;
@@ -178,7 +155,7 @@ int cmd_serve(int argc, char **argv) {
         }
         if ((r = cli_take_value(&a, "--max-message-size", &v))) {
             if (r < 0) return PL_EXIT_USAGE;
-            if (!parse_size(v, &o.srv.max_message_bytes) || o.srv.max_message_bytes < 4096 ||
+            if (!cli_parse_size(v, &o.srv.max_message_bytes) || o.srv.max_message_bytes < 4096 ||
                 o.srv.max_message_bytes > INT32_MAX)
                 return cli_usage_error("serve", "--max-message-size takes a size from 4KiB to "
                                        "2GiB, not \"%s\"", v);

@@ -462,27 +462,6 @@ static int shell(sql_cli *c) {
 
 /* ---------------------------------------------------------------- options */
 
-/* "4GB", "512MiB", "1000000": bytes. */
-static bool parse_size(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0 || *s == '-') return false;
-    static const struct { const char *unit; double mul; } units[] = {
-        {"", 1},   {"b", 1},   {"k", 1e3},  {"kb", 1e3},         {"m", 1e6},
-        {"mb", 1e6}, {"g", 1e9}, {"gb", 1e9}, {"t", 1e12},       {"tb", 1e12},
-        {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0},
-    };
-    for (size_t i = 0; i < PL_ARRAY_LEN(units); i++) {
-        if (strcasecmp(end, units[i].unit)) continue;
-        double b = v * units[i].mul;
-        if (b >= 9.2e18 || b < 1) return false;
-        *out = (int64_t)b;
-        return true;
-    }
-    return false;
-}
-
 int cmd_sql(int argc, char **argv) {
     sql_cli c;
     memset(&c, 0, sizeof c);
@@ -545,7 +524,7 @@ int cmd_sql(int argc, char **argv) {
         }
         if ((r = cli_take_value(&a, "--memory-limit", &v))) {
             if (r < 0) return PL_EXIT_USAGE;
-            if (!parse_size(v, &c.opts.memory_limit))
+            if (!cli_parse_size(v, &c.opts.memory_limit))
                 return cli_usage_error("sql", "--memory-limit takes a size such as 4GB or 512MiB, not \"%s\"", v);
             continue;
         }

@@ -238,3 +238,24 @@ def test_run_py_groups():
     bad = subprocess.run([py, str(REPO / "bench" / "run.py"), "--group", "nope"], capture_output=True,
                          text=True, cwd=REPO, timeout=60)
     assert bad.returncode != 0 and "async" in bad.stderr and "notebook" in bad.stderr
+
+
+def test_async_bench_append_part_end_to_end(tmp_path):
+    """bench/async_bench.py as `make bench` runs it (its append part, small), with the binary under
+    test: the results file has the meta, the runs, the summary and the goals."""
+    import os
+
+    out = tmp_path / "async.json"
+    env = dict(os.environ, POLAROID=str((REPO / os.environ.get("POLAROID", "build/polaroid")).resolve()))
+    root = tmp_path / "root"  # the append part reads no file (a fresh clone has no data/)
+    root.mkdir()
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "async_bench.py"), "--parts", "append", "--records",
+                        "3000", "--reps", "2", "--json", str(out), "--data-root", str(root)],
+                       capture_output=True, text=True, timeout=180, cwd=REPO, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = json.loads(out.read_text())
+    assert d["meta"]["reps"] == 2 and d["meta"]["parts"] == ["append"] and d["meta"]["load_average_end"]
+    assert [a["records"] for a in d["runs"]["append"]] == [3000, 3000]
+    assert d["summary"]["append"]["records_per_s"] > 0
+    assert [g["what"].split(" ")[0] for g in d["summary"]["goals"]] == ["append_record"]
+    assert "goals (issue 8):" in r.stdout

@@ -16,6 +16,7 @@
 #include "polaroid/sql.h"
 #include "server/catalog.h"
 #include "server/service.h"
+#include "srv_data_util.h"
 
 static pl_error g_err;
 #define E (&g_err)
@@ -34,55 +35,31 @@ static char g_root[PATH_MAX];
 
 /* trades: id int64 0..n-1, sym utf8 (AAPL, MSFT, GOOG), price float64 id*1.5, qty int64
  * (NULL when id % 10 == 0, else id % 7) */
-static inline pl_table *make_trades(int64_t n) {
-    pl_field f[4];
-    ok(pl_field_init(&f[0], "id", pl_type_simple(PL_TYPE_INT64), true, E));
-    ok(pl_field_init(&f[1], "sym", pl_type_simple(PL_TYPE_UTF8), true, E));
-    ok(pl_field_init(&f[2], "price", pl_type_simple(PL_TYPE_FLOAT64), true, E));
-    ok(pl_field_init(&f[3], "qty", pl_type_simple(PL_TYPE_INT64), true, E));
-    pl_schema *s = NULL;
-    ok(pl_schema_new(4, f, &s, E));
-    for (int i = 0; i < 4; i++) pl_field_reset(&f[i]);
-    pl_builder *b[4];
-    for (int i = 0; i < 4; i++) ok(pl_builder_new(s->fields[i].type, n, &b[i], E));
+static inline void trades_row(pl_builder **b, int64_t i) {
     static const char *syms[] = {"AAPL", "MSFT", "GOOG"};
-    for (int64_t i = 0; i < n; i++) {
-        ok(pl_builder_append_i64(b[0], i, E));
-        ok(pl_builder_append_bytes(b[1], syms[i % 3], 4, E));
-        ok(pl_builder_append_f64(b[2], (double)i * 1.5, E));
-        if (i % 10 == 0) ok(pl_builder_append_null(b[3], E));
-        else ok(pl_builder_append_i64(b[3], i % 7, E));
-    }
-    pl_array *cols[4];
-    for (int i = 0; i < 4; i++) {
-        ok(pl_builder_finish(b[i], &cols[i], E));
-        pl_builder_free(b[i]);
-    }
-    pl_batch *batch = NULL;
-    ok(pl_batch_new(pl_schema_retain(s), n, cols, &batch, E));
-    pl_table *t = NULL;
-    ok(pl_table_new(s, &t, E));
-    ok(pl_table_append(t, batch, E));
-    pl_batch_release(batch);
-    pl_schema_release(s);
-    return t;
+    ok(pl_builder_append_i64(b[0], i, E));
+    ok(pl_builder_append_bytes(b[1], syms[i % 3], 4, E));
+    ok(pl_builder_append_f64(b[2], (double)i * 1.5, E));
+    if (i % 10 == 0) ok(pl_builder_append_null(b[3], E));
+    else ok(pl_builder_append_i64(b[3], i % 7, E));
+}
+
+static inline pl_table *make_trades(int64_t n) {
+    pl_field f[4] = {{(char *)"id", pl_type_simple(PL_TYPE_INT64), true},
+                     {(char *)"sym", pl_type_simple(PL_TYPE_UTF8), true},
+                     {(char *)"price", pl_type_simple(PL_TYPE_FLOAT64), true},
+                     {(char *)"qty", pl_type_simple(PL_TYPE_INT64), true}};
+    return srv_gen_table(4, f, n, trades_row);
 }
 
 static inline void write_table(pl_table *t, const char *rel, pl_format fmt) {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", g_root, rel);
-    pl_stream *s = NULL;
-    ok(pl_stream_from_table(t, &s, E));
-    ok(pl_write_stream(s, path, fmt, NULL, E));
-    pl_stream_free(s);
+    srv_write_file(g_root, rel, t, fmt, 0, true);
 }
 
 /* A fresh data root: trades.parquet (100 rows), trades.csv, parts/p1.parquet, parts/p2.parquet,
  * sub/ (a directory). */
 static inline void make_root(void) {
-    char tmpl[] = "/tmp/pl_srv_test_XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    assert_non_null(realpath(tmpl, g_root));
+    srv_make_dir(g_root, sizeof g_root, "pl_srv_test");
     pl_table *t = make_trades(100);
     write_table(t, "trades.parquet", PL_FORMAT_PARQUET);
     write_table(t, "trades.csv", PL_FORMAT_CSV);
@@ -97,10 +74,20 @@ static inline void make_root(void) {
 }
 
 static inline void remove_root(void) {
-    char cmd[PATH_MAX + 32];
-    if (strncmp(g_root, "/tmp/pl_srv_test_", 17) != 0) return;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_root);
+    if (srv_remove_dir(g_root) != 0) fprintf(stderr, "could not remove %s\n", g_root);
+}
+
+/* cmocka group fixtures: the data root above for a whole test file. */
+static inline int root_setup(void **state) {
+    (void)state;
+    make_root();
+    return 0;
+}
+
+static inline int root_teardown(void **state) {
+    (void)state;
+    remove_root();
+    return 0;
 }
 
 static inline pl_srv *new_srv(void) {

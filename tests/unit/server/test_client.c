@@ -22,76 +22,41 @@
 #include "server/log.h"
 #include "server/observe.h"
 #include "server/server.h"
+#include "srv_data_util.h"
 
 #define N_ROWS 200000
 #define TOKEN "client-test-token"
 
 static char g_root[256];
 
-static pl_table *make_table(int64_t n) {
+/* id int64 0..n-1; name "name \"<id % 1000>\"" (NULL when id % 11 == 5); x float64 (NULL
+ * when id % 13 == 2) */
+static void row(pl_builder **b, int64_t i) {
     pl_error err;
-    pl_field f[3] = {{(char *)"id", pl_type_simple(PL_TYPE_INT64), false},
-                     {(char *)"name", pl_type_simple(PL_TYPE_UTF8), true},
-                     {(char *)"x", pl_type_simple(PL_TYPE_FLOAT64), true}};
-    pl_schema *s = NULL;
-    assert_int_equal(pl_schema_new(3, f, &s, &err), PL_OK);
-    pl_table *t = NULL;
-    assert_int_equal(pl_table_new(s, &t, &err), PL_OK);
-    for (int64_t off = 0; off < n; off += 65536) {
-        int64_t m = PL_MIN(65536, n - off);
-        pl_builder *b[3];
-        for (int k = 0; k < 3; k++)
-            assert_int_equal(pl_builder_new(f[k].type, m, &b[k], &err), PL_OK);
-        for (int64_t i = off; i < off + m; i++) {
-            assert_int_equal(pl_builder_append_i64(b[0], i, &err), PL_OK);
-            char txt[32];
-            int len = snprintf(txt, sizeof txt, "name \"%lld\"", (long long)(i % 1000));
-            if (i % 11 == 5)
-                assert_int_equal(pl_builder_append_null(b[1], &err), PL_OK);
-            else
-                assert_int_equal(pl_builder_append_bytes(b[1], txt, len, &err), PL_OK);
-            if (i % 13 == 2)
-                assert_int_equal(pl_builder_append_null(b[2], &err), PL_OK);
-            else
-                assert_int_equal(pl_builder_append_f64(b[2], (double)(i % 977) / 7.0, &err),
-                                 PL_OK);
-        }
-        pl_array *cols[3];
-        for (int k = 0; k < 3; k++) {
-            assert_int_equal(pl_builder_finish(b[k], &cols[k], &err), PL_OK);
-            pl_builder_free(b[k]);
-        }
-        pl_batch *bt;
-        assert_int_equal(pl_batch_new(pl_schema_retain(s), m, cols, &bt, &err), PL_OK);
-        assert_int_equal(pl_table_append(t, bt, &err), PL_OK);
-        pl_batch_release(bt);
-    }
-    pl_schema_release(s);
-    return t;
+    assert_int_equal(pl_builder_append_i64(b[0], i, &err), PL_OK);
+    char txt[32];
+    int len = snprintf(txt, sizeof txt, "name \"%lld\"", (long long)(i % 1000));
+    if (i % 11 == 5)
+        assert_int_equal(pl_builder_append_null(b[1], &err), PL_OK);
+    else
+        assert_int_equal(pl_builder_append_bytes(b[1], txt, len, &err), PL_OK);
+    if (i % 13 == 2)
+        assert_int_equal(pl_builder_append_null(b[2], &err), PL_OK);
+    else
+        assert_int_equal(pl_builder_append_f64(b[2], (double)(i % 977) / 7.0, &err), PL_OK);
 }
 
 static int group_setup(void **state) {
     (void)state;
-    snprintf(g_root, sizeof g_root, "/tmp/pl_test_client_XXXXXX");
-    assert_non_null(mkdtemp(g_root));
-    pl_table *t = make_table(N_ROWS);
-    char path[512];
-    snprintf(path, sizeof path, "%s/t.parquet", g_root);
-    pl_error err;
-    pl_stream *st;
-    assert_int_equal(pl_stream_from_table(t, &st, &err), PL_OK);
-    pl_write_opts wo;
-    pl_write_opts_init(&wo);
-    wo.row_group_rows = 30000;
-    wo.use_dictionary = false; /* read back as utf8, like the server sends strings */
-    assert_int_equal(pl_write_stream(st, path, PL_FORMAT_PARQUET, &wo, &err), PL_OK);
-    pl_stream_free(st);
+    srv_make_dir(g_root, sizeof g_root, "pl_test_client");
+    pl_field f[3] = {{(char *)"id", pl_type_simple(PL_TYPE_INT64), false},
+                     {(char *)"name", pl_type_simple(PL_TYPE_UTF8), true},
+                     {(char *)"x", pl_type_simple(PL_TYPE_FLOAT64), true}};
+    pl_table *t = srv_gen_table(3, f, N_ROWS, row);
+    /* plain strings: read back as utf8, like the server sends strings */
+    srv_write_file(g_root, "t.parquet", t, PL_FORMAT_PARQUET, 30000, false);
     pl_table_release(t);
-    snprintf(path, sizeof path, "%s/tokens.txt", g_root);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(TOKEN "\n", f);
-    fclose(f);
+    srv_write_text(g_root, "tokens.txt", TOKEN "\n");
     /* call lines go nowhere: this test checks metrics, test_log.c checks lines */
     pl_log_set_fd(-1);
     return 0;
@@ -99,10 +64,8 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
     pl_log_set_fd(2);
-    return system(cmd) == 0 ? 0 : -1;
+    return srv_remove_dir(g_root);
 }
 
 typedef struct running {

@@ -113,18 +113,6 @@ static pl_table *decoded(pl_table *t) {
     return out;
 }
 
-static int setup(void **state) {
-    (void)state;
-    make_root();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    remove_root();
-    return 0;
-}
-
 static void test_stream_sliced_under_limit(void **state) {
     (void)state;
     pl_srv *s = new_srv();
@@ -638,5 +626,5 @@ int main(void) {
         cmocka_unit_test(test_inline_limits),
         cmocka_unit_test(test_inline_handoffs),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, root_setup, root_teardown);
 }

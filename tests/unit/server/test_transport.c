@@ -29,6 +29,7 @@
 #include "server/catalog.h"
 #include "server/server.h"
 #include "server/transport.h"
+#include "srv_data_util.h"
 
 #define N_ROWS 300000
 #define TOKEN "s3cret-token-1"
@@ -37,80 +38,38 @@ static char g_root[256];
 
 /* ---------------------------------------------------------------- data */
 
-static pl_table *make_table(int64_t n) {
+/* id int64 0..n-1; name "row-<id>", NULL when id % 7 == 3 */
+static void row(pl_builder **b, int64_t i) {
     pl_error err;
-    pl_field f[2] = {{(char *)"id", pl_type_simple(PL_TYPE_INT64), false},
-                     {(char *)"name", pl_type_simple(PL_TYPE_UTF8), true}};
-    pl_schema *s = NULL;
-    assert_int_equal(pl_schema_new(2, f, &s, &err), PL_OK);
-    pl_table *t = NULL;
-    assert_int_equal(pl_table_new(s, &t, &err), PL_OK);
-    for (int64_t off = 0; off < n; off += 65536) {
-        int64_t m = PL_MIN(65536, n - off);
-        pl_builder *b0, *b1;
-        assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_INT64), m, &b0, &err), PL_OK);
-        assert_int_equal(pl_builder_new(pl_type_simple(PL_TYPE_UTF8), m, &b1, &err), PL_OK);
-        for (int64_t i = off; i < off + m; i++) {
-            assert_int_equal(pl_builder_append_i64(b0, i, &err), PL_OK);
-            if (i % 7 == 3) {
-                assert_int_equal(pl_builder_append_null(b1, &err), PL_OK);
-            } else {
-                char txt[32];
-                int k = snprintf(txt, sizeof txt, "row-%lld", (long long)i);
-                assert_int_equal(pl_builder_append_bytes(b1, txt, k, &err), PL_OK);
-            }
-        }
-        pl_array *cols[2];
-        assert_int_equal(pl_builder_finish(b0, &cols[0], &err), PL_OK);
-        assert_int_equal(pl_builder_finish(b1, &cols[1], &err), PL_OK);
-        pl_builder_free(b0);
-        pl_builder_free(b1);
-        pl_batch *bt;
-        assert_int_equal(pl_batch_new(pl_schema_retain(s), m, cols, &bt, &err), PL_OK);
-        assert_int_equal(pl_table_append(t, bt, &err), PL_OK);
-        pl_batch_release(bt);
+    assert_int_equal(pl_builder_append_i64(b[0], i, &err), PL_OK);
+    if (i % 7 == 3) {
+        assert_int_equal(pl_builder_append_null(b[1], &err), PL_OK);
+    } else {
+        char txt[32];
+        int k = snprintf(txt, sizeof txt, "row-%lld", (long long)i);
+        assert_int_equal(pl_builder_append_bytes(b[1], txt, k, &err), PL_OK);
     }
-    pl_schema_release(s);
-    return t;
 }
 
 static int group_setup(void **state) {
     (void)state;
-    snprintf(g_root, sizeof g_root, "/tmp/pl_test_transport_XXXXXX");
-    assert_non_null(mkdtemp(g_root));
-    pl_table *t = make_table(N_ROWS);
-    char path[512];
-    snprintf(path, sizeof path, "%s/t.parquet", g_root);
-    pl_error err;
-    pl_stream *st;
-    assert_int_equal(pl_stream_from_table(t, &st, &err), PL_OK);
-    pl_write_opts wo;
-    pl_write_opts_init(&wo);
-    wo.row_group_rows = 50000;
-    wo.use_dictionary = false; /* plain strings: every message must fit the size limit */
-    assert_int_equal(pl_write_stream(st, path, PL_FORMAT_PARQUET, &wo, &err), PL_OK);
-    pl_stream_free(st);
+    srv_make_dir(g_root, sizeof g_root, "pl_test_transport");
+    pl_field f[2] = {{(char *)"id", pl_type_simple(PL_TYPE_INT64), false},
+                     {(char *)"name", pl_type_simple(PL_TYPE_UTF8), true}};
+    pl_table *t = srv_gen_table(2, f, N_ROWS, row);
+    /* plain strings: every message must fit the size limit */
+    srv_write_file(g_root, "t.parquet", t, PL_FORMAT_PARQUET, 50000, false);
     /* the same rows with dictionary-encoded strings (read back as dictionary arrays) */
-    snprintf(path, sizeof path, "%s/d.parquet", g_root);
-    assert_int_equal(pl_stream_from_table(t, &st, &err), PL_OK);
-    wo.use_dictionary = true;
-    assert_int_equal(pl_write_stream(st, path, PL_FORMAT_PARQUET, &wo, &err), PL_OK);
-    pl_stream_free(st);
+    srv_write_file(g_root, "d.parquet", t, PL_FORMAT_PARQUET, 50000, true);
     pl_table_release(t);
-    snprintf(path, sizeof path, "%s/tokens.txt", g_root);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("# tokens\n\nother-token\n  " TOKEN "  \n", f);
-    fclose(f);
+    srv_write_text(g_root, "tokens.txt", "# tokens\n\nother-token\n  " TOKEN "  \n");
     grpc_init();
     return 0;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
-    if (system(cmd) != 0) return -1;
+    if (srv_remove_dir(g_root) != 0) return -1;
     grpc_shutdown_blocking();
     return 0;
 }
@@ -1114,6 +1073,51 @@ static void test_shared_memory(void **state) {
     assert_int_not_equal(stat(kept, &sb), 0);
 }
 
+/* Shutdown while a call waits for its client's release: the call ends at once (not after the
+ * hold time or the grace period) and the file goes with the server. */
+typedef struct shm_bg {
+    grpc_channel *ch;
+    packed req;
+    call_opts co;
+    reply *r;
+} shm_bg;
+
+static void *shm_bg_main(void *arg) {
+    shm_bg *b = arg;
+    b->r = call(b->ch, EXECUTE, b->req.p, b->req.n, &b->co);
+    return NULL;
+}
+
+static void test_shared_memory_shutdown(void **state) {
+    (void)state;
+    pl_server *s = start(NULL); /* the default hold: 10 s */
+    grpc_channel *ch = connect_to(s);
+    shm_client keep = {s, NULL, false, "", false, false};
+    shm_bg bg;
+    memset(&bg, 0, sizeof bg);
+    bg.ch = ch;
+    bg.req = execute_request_shm("t.parquet", 0, 0, true, 1);
+    bg.co.on_msg = shm_on_msg;
+    bg.co.user = &keep;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, shm_bg_main, &bg), 0);
+    for (int i = 0; i < 10000 && !keep.existed; i++) usleep(1000);
+    assert_true(keep.existed);
+    usleep(50000); /* the call is waiting for the release now */
+    int64_t t0 = pl_now_ns();
+    pl_server_shutdown(s);
+    assert_true(pl_now_ns() - t0 < 5000000000LL);
+    pthread_join(th, NULL);
+    assert_int_equal(bg.r->code, GRPC_STATUS_OK);
+    assert_int_equal(bg.r->n_msgs, 2); /* the file's name, then the summary */
+    reply_free(bg.r);
+    free(bg.req.p);
+    pl_server_free(s);
+    struct stat sb;
+    assert_int_not_equal(stat(keep.path, &sb), 0);
+    grpc_channel_destroy(ch);
+}
+
 /* The result file counts against --max-memory: a result larger than the limit fails with
  * RESOURCE_EXHAUSTED naming it, and leaves no file behind. */
 static void test_shared_memory_limit(void **state) {
@@ -1174,7 +1178,10 @@ static void test_append_stream(void **state) {
     bool ok;
     const char *rows[3] = {"{\"k\": 1, \"v\": \"a\"}\n{\"k\": 2, \"v\": \"b\"}",
                            "{\"k\": 3, \"v\": null}", "{\"k\": 4}\n{\"k\": 5}\n{\"k\": 6}"};
-    int64_t want_rows[3] = {2, 1, 3}, total = 0;
+    int64_t want_rows[3] = {2, 1, 3}, total = 0, acked_bytes = 0;
+    pthread_mutex_lock(&g_hook.mu);
+    int64_t streamed0 = g_hook.streamed_bytes;
+    pthread_mutex_unlock(&g_hook.mu);
     for (int i = 0; i < 3; i++) {
         if (i == 0) pluck(cq, (void *)1, &ok);
         Polaroid__V1__AppendRequest ar = POLAROID__V1__APPEND_REQUEST__INIT;
@@ -1203,6 +1210,7 @@ static void test_append_stream(void **state) {
         grpc_byte_buffer_destroy(in);
         Polaroid__V1__AppendAck *ack = polaroid__v1__append_ack__unpack(
             NULL, GRPC_SLICE_LENGTH(got), GRPC_SLICE_START_PTR(got));
+        acked_bytes += (int64_t)GRPC_SLICE_LENGTH(got);
         grpc_slice_unref(got);
         assert_non_null(ack);
         total += want_rows[i];
@@ -1210,6 +1218,10 @@ static void test_append_stream(void **state) {
         assert_int_equal(ack->rows, want_rows[i]);
         assert_int_equal(ack->table_rows, total);
         polaroid__v1__append_ack__free_unpacked(ack, NULL);
+        /* the acks count in the streamed bytes as they go, not when the stream ends */
+        pthread_mutex_lock(&g_hook.mu);
+        assert_int_equal(g_hook.streamed_bytes - streamed0, acked_bytes);
+        pthread_mutex_unlock(&g_hook.mu);
     }
     grpc_status_code code;
     grpc_slice details;
@@ -1586,6 +1598,7 @@ int main(void) {
         cmocka_unit_test(test_shutdown_in_flight),
         cmocka_unit_test(test_shared_memory),
         cmocka_unit_test(test_shared_memory_limit),
+        cmocka_unit_test(test_shared_memory_shutdown),
         cmocka_unit_test(test_append_stream),
         cmocka_unit_test(test_hostile_requests),
         cmocka_unit_test(test_inline_execute),
