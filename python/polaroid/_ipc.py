@@ -151,8 +151,8 @@ class StreamDecoder:
             if t == "schema":
                 if self.schema is not None:
                     raise ValueError("malformed Arrow IPC stream: a second schema message")
-                self.schema = ipc.read_schema(msg)
-                if _has_dictionary(self.schema):
+                self.schema, has_dict = _schema_of(msg)
+                if has_dict:
                     self._queue = _ChunkQueue()
             elif self.schema is None:
                 raise ValueError("malformed Arrow IPC stream: a message before the schema")
@@ -183,7 +183,36 @@ class StreamDecoder:
 
 
 def _has_dictionary(schema: pa.Schema) -> bool:
-    return any("dictionary<" in str(f.type) for f in schema)
+    return any(_type_has_dictionary(f.type) for f in schema)
+
+
+def _type_has_dictionary(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return True
+    return any(_type_has_dictionary(t.field(i).type) for i in range(t.num_fields))
+
+
+# Schema messages seen lately (their metadata bytes -> schema, has dictionaries): a client that
+# runs the same small queries again and again gets the same schema message each time, and
+# parsing it was a good part of decoding a small result.
+_SCHEMAS: "collections.OrderedDict[bytes, Tuple[pa.Schema, bool]]" = collections.OrderedDict()
+_SCHEMAS_MAX = 256
+
+
+def _schema_of(msg: Any) -> Tuple[pa.Schema, bool]:
+    key = msg.metadata.to_pybytes()
+    hit = _SCHEMAS.get(key)
+    if hit is not None:
+        return hit
+    schema = ipc.read_schema(msg)
+    hit = (schema, _has_dictionary(schema))
+    if len(_SCHEMAS) >= _SCHEMAS_MAX:
+        try:
+            _SCHEMAS.popitem(last=False)
+        except KeyError:  # emptied by another thread meanwhile
+            pass
+    _SCHEMAS[key] = hit
+    return hit
 
 
 def _concat(parts: List[pa.Buffer]) -> pa.Buffer:

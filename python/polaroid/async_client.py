@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import uuid
 import weakref
 from typing import (Any, AsyncIterator, Callable, Dict, Iterable, List, Mapping, Optional, Sequence,
                     Tuple, Union)
@@ -44,8 +43,8 @@ import pyarrow as pa
 from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
 from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request,
-                        csv_options, execute_request, map_shared_memory, schema_of, to_arrow,
-                        write_request)
+                        csv_options, execute_request, map_shared_memory, new_request_id, schema_of,
+                        to_arrow, write_request)
 from ._resilience import BreakerState, CircuitBreaker, CircuitOpenError, RetryPolicy
 from .errors import (CancelledError, InvalidArgumentError, PolaroidError, UnavailableError,
                      from_rpc_error)
@@ -616,7 +615,7 @@ class AsyncPolaroidClient:
         return execute_request(plan, max_message_bytes=max_message_bytes or self.max_message_bytes,
                                timeout=None, keep_dictionaries=(self.keep_dictionaries if keep_dictionaries is None
                                                                 else keep_dictionaries),
-                               request_id=uuid.uuid4().hex[:16])
+                               request_id=new_request_id())
 
     async def collect(self, df: Any, *, timeout: Optional[float] = None,
                       keep_dictionaries: Optional[bool] = None) -> Result[pa.Table, PolaroidError]:

@@ -4,8 +4,8 @@
  * thread; the engine side (service.h) owns the handles, tables and the request handlers.
  *
  * Threads of a running server:
- *   - one network thread per completion queue (--threads network queues, default one per
- *     core): accepts calls, checks tokens, answers light methods inline (ServerInfo, Health,
+ *   - one network thread per completion queue (--network-threads, default one per 4
+ *     cores): accepts calls, checks tokens, answers light methods inline (ServerInfo, Health,
  *     Heartbeat, DropHandle, ReleaseSharedMemory), runs tiny Execute queries inline (live
  *     tables only, no I/O, at most inline_query_rows rows after chunk pruning: a point query)
  *     and hands everything else to the runners;
@@ -43,14 +43,14 @@ typedef struct pl_server_call_info {
 } pl_server_call_info;
 
 typedef void (*pl_server_call_hook)(void *user, const pl_server_call_info *info);
-/* Rows and bytes of an Execute call's message just handed to gRPC (while the call streams;
- * the runner thread calls it; must be quick). */
+/* Rows and bytes of an Execute message or an Append ack just handed to gRPC, while the call
+ * streams (a runner or network thread calls it; must be quick). */
 typedef void (*pl_server_stream_hook)(void *user, int64_t rows, int64_t bytes);
 
 typedef struct pl_server_opts {
     pl_srv_config srv;         /* the engine side's configuration (data root, limits) */
     const char *listen;        /* "HOST:PORT" (port 0 = any free port) or "unix:PATH" */
-    int32_t network_threads;   /* completion queues and their threads; 0 = one per core */
+    int32_t network_threads;   /* completion queues and their threads; 0 = one per 4 cores */
     const char *token_file;    /* one bearer token per line; NULL = no authentication */
     const char *tls_cert;      /* PEM files; both or neither */
     const char *tls_key;

@@ -323,3 +323,31 @@ def test_parse_execute_response_other_payloads():
     big = b"\x01" * 300_000
     kind, v = _ipc.parse_execute_response(pb.ExecuteResponse(arrow_ipc=big).SerializeToString())
     assert kind == _ipc.ARROW_IPC and bytes(v) == big
+
+
+def test_decoder_schema_cache_and_nested_dictionaries():
+    """Schemas come from a cache keyed by the schema message: the same message gives the same
+    schema, a different one (same names, other types; nested dictionaries) its own."""
+    a = pa.table({"k": np.arange(5), "v": [1.5] * 5})
+    b = pa.table({"k": np.arange(5, dtype=np.int32), "v": [1.5] * 5})
+    nested = pa.table({"l": pa.array([["x", "y"], ["x"]], pa.list_(pa.dictionary(pa.int32(), pa.string()))),
+                       "s": pa.array([{"d": "p"}, {"d": "q"}],
+                                     pa.struct([("d", pa.dictionary(pa.int8(), pa.string()))]))})
+    for _ in range(2):
+        for t in (a, b, a):
+            d = _ipc.StreamDecoder()
+            got = d.feed(b"".join(_stream_messages(t, 2)))
+            d.close()
+            assert d.schema == t.schema
+            assert pa.Table.from_batches(got, schema=d.schema).equals(t)
+    assert not _ipc._has_dictionary(a.schema)
+    assert _ipc._has_dictionary(nested.schema)
+    assert _ipc._type_has_dictionary(nested.schema.field("s").type)
+    assert not _ipc._type_has_dictionary(pa.list_(pa.struct([("x", pa.string())])))
+
+
+def test_request_ids_unique():
+    from polaroid._requests import new_request_id
+    ids = [new_request_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)

@@ -451,12 +451,16 @@ static pl_status copy_val(agg_vk vk, agg_heap *dheap, agg_val *dst, bool had,
 
 /* ---------------------------------------------------------------- update */
 
-/* The states of row r + AGG_STATE_PF are prefetched while row r updates (tables of many groups
- * are not in cache; the loads of gids are sequential). Every user names its state array S. */
-#define AGG_STATE_PF 16
+/* The states of row r + AGG_STATE_PF are prefetched while row r updates when the aggregate's
+ * states outgrow the cache (agg_update sets states_pf; the loads of gids are sequential; the
+ * distance is long because the loops are short and the states' lines come from memory). Every
+ * user names its state array S. */
+#define AGG_STATE_PF 128
+#define AGG_STATE_PF_BYTES (256 << 10)
+static _Thread_local bool states_pf;
 #define ROWS(...)                                                                                 \
     do {                                                                                           \
-        int64_t n_pf_ = n > AGG_STATE_PF ? n - AGG_STATE_PF : 0;                                   \
+        int64_t n_pf_ = states_pf && n > AGG_STATE_PF ? n - AGG_STATE_PF : 0;                     \
         if (sel) {                                                                                 \
             int64_t k_ = 0;                                                                        \
             for (; k_ < n_pf_; k_++) {                                                             \
@@ -939,6 +943,7 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
                      pl_error *err) {
     uint8_t *stp = t->states[spec];
     agg_heap *heap = &t->heaps[spec];
+    states_pf = t->n_groups * (int64_t)rt->width > AGG_STATE_PF_BYTES;
     switch (rt->base_op) {
     case AOP_COUNT_STAR:
     case AOP_COUNT: {
