@@ -271,8 +271,8 @@ def section_async(d, charts, path):
         p, e, g = s["seed_polaroid"], s["seed_polars_read_each"], s["seed_polars_scan_glob"]
         out += ["**Seed: read the tick files into Python.** polaroid: `await client.batch_read(paths)` "
                 "then `await client.batch_collect(frames)` (pyarrow Tables in the client; "
-                "`max_concurrent=8`); Polars in the same process: `pl.read_parquet` per file, and "
-                "`pl.scan_parquet(files).collect()`.", "",
+                "`max_concurrent=8`); Polars in the same process: `pl.read_parquet` per file (all "
+                "frames held, as the client holds its tables), and `pl.scan_parquet(files).collect()`.", "",
                 md_table(["how", "median s", "rows", "x polaroid"],
                          [["polaroid: batch_read + batch_collect", f"{p['seconds']:.3f}", f"{p['rows']:,}", "1.00"],
                           ["Polars: read_parquet per file", f"{e['seconds']:.3f}", f"{e['rows']:,}",

@@ -207,8 +207,24 @@ static pl_format sniff_file(const char *path) {
     return PL_FORMAT_AUTO;
 }
 
+static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format format,
+                           const pl_read_opts *opts, const pl_scan_pred *pred, pl_stream **out,
+                           pl_error *err);
+
 pl_status pl_scan_open(int32_t n_paths, const char *const *paths, pl_format format,
                        const pl_read_opts *opts, pl_stream **out, pl_error *err) {
+    return scan_open(n_paths, paths, format, opts, NULL, out, err);
+}
+
+pl_status pl_scan_open_pred(int32_t n_paths, const char *const *paths, pl_format format,
+                            const pl_read_opts *opts, const pl_scan_pred *pred, pl_stream **out,
+                            pl_error *err) {
+    return scan_open(n_paths, paths, format, opts, pred, out, err);
+}
+
+static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format format,
+                           const pl_read_opts *opts, const pl_scan_pred *pred, pl_stream **out,
+                           pl_error *err) {
     if (n_paths <= 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "no input files given");
     pl_read_opts defaults;
     if (!opts) {
@@ -223,9 +239,20 @@ pl_status pl_scan_open(int32_t n_paths, const char *const *paths, pl_format form
     pl_status st;
     const char *const *cf = (const char *const *)files;
     switch (format) {
-    case PL_FORMAT_PARQUET: st = pl_pq_scan_open(n_files, cf, opts, out, err); break;
-    case PL_FORMAT_CSV: st = pl_csv_scan_open(n_files, cf, opts, out, err); break;
-    case PL_FORMAT_IPC: st = pl_ipc_scan_open(n_files, cf, opts, out, err); break;
+    case PL_FORMAT_PARQUET:
+        st = pred ? pl_pq_scan_open_pred(n_files, cf, opts, pred, out, err)
+                  : pl_pq_scan_open(n_files, cf, opts, out, err);
+        break;
+    case PL_FORMAT_CSV:
+    case PL_FORMAT_IPC:
+        if (pred) {
+            st = pl_error_set(err, PL_ERR_UNSUPPORTED, "predicates are evaluated in Parquet "
+                              "scans only");
+            break;
+        }
+        st = format == PL_FORMAT_CSV ? pl_csv_scan_open(n_files, cf, opts, out, err)
+                                     : pl_ipc_scan_open(n_files, cf, opts, out, err);
+        break;
     case PL_FORMAT_AUTO:
         pl_error_set_path(err, files[0]);
         if (access(files[0], R_OK) != 0) {

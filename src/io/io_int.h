@@ -13,6 +13,35 @@ pl_status pl_csv_scan_open(int32_t n_paths, const char *const *paths, const pl_r
 pl_status pl_ipc_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                            pl_stream **out, pl_error *err);
 
+/* A predicate a scan evaluates itself (late materialisation): the columns it reads are decoded
+ * first; the other projected columns are decoded only for the rows that pass, and only the
+ * pages holding such rows are decompressed. eval gets a batch of columns cols[0..n_cols)
+ * (positions among the projected columns, in that order) and returns the passing rows
+ * (ascending, pl_malloc'ed) like pl_bexpr_eval_filter; it runs on worker threads, several at a
+ * time. The scan copies cols; arg must outlive the stream. */
+typedef struct pl_scan_pred {
+    int32_t n_cols;
+    const int32_t *cols;
+    pl_status (*eval)(void *arg, pl_batch *in, int32_t **sel, int64_t *n_sel, pl_error *err);
+    /* When the predicate reads one column, cannot fail and each row's result depends only on
+     * that row's value: the same evaluation over distinct values (a dictionary, plus a NULL),
+     * whose rows are not counted as passing rows; the scan then reports the rows that pass
+     * through passed(arg, n). NULL otherwise. */
+    pl_status (*eval_values)(void *arg, pl_batch *in, int32_t **sel, int64_t *n_sel,
+                             pl_error *err);
+    void (*passed)(void *arg, int64_t n);
+    void *arg;
+} pl_scan_pred;
+
+/* pl_scan_open with a predicate evaluated in the scan (Parquet only; other formats fail with
+ * PL_ERR_UNSUPPORTED). The stream yields only the rows that pass. */
+pl_status pl_scan_open_pred(int32_t n_paths, const char *const *paths, pl_format format,
+                            const pl_read_opts *opts, const pl_scan_pred *pred, pl_stream **out,
+                            pl_error *err);
+pl_status pl_pq_scan_open_pred(int32_t n_paths, const char *const *paths,
+                               const pl_read_opts *opts, const pl_scan_pred *pred,
+                               pl_stream **out, pl_error *err);
+
 pl_status pl_pq_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,
                             pl_writer **out, pl_error *err);
 pl_status pl_csv_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,

@@ -6,10 +6,22 @@
 #include <string.h>
 #include <strings.h>
 
+#include "expr/expr_core.h"
+#include "io/io_int.h"
 #include "plan/plan.h"
+
+/* A scan's pushed filter evaluated inside a Parquet scan (late materialisation); owned by the
+ * query (freed after its streams), counting the rows that pass for EXPLAIN ANALYZE. */
+typedef struct scan_pred_state {
+    pl_bexpr *pred;
+    pl_exec_ctx *ctx;
+    int64_t rows, time_ns;
+    struct scan_pred_state *next;
+} scan_pred_state;
 
 typedef struct phys {
     pl_exec_ctx *ctx;
+    scan_pred_state *preds;
     pl_node_stats *stats;
     int32_t n_stats, cap_stats;
     /* a WINDOW node under a filter that keeps rank/row_number <= topk_k: compile_window adds a
@@ -154,9 +166,103 @@ static pl_status concat_streams(pl_stream **ins, int32_t n, pl_schema *schema, p
 pl_status pl_plan_prune_row_groups(const pl_df *scan, int32_t **rgs, int32_t *n_rgs,
                                    pl_error *err);
 
-/* Opens files [first, first+n) of the scan, reading only row groups rgs when set. */
+static void free_preds(phys *ph) {
+    while (ph->preds) {
+        scan_pred_state *p = ph->preds;
+        ph->preds = p->next;
+        pl_bexpr_free(p->pred);
+        pl_free(p);
+    }
+}
+
+static pl_status scan_pred_values(void *arg, pl_batch *in, int32_t **sel, int64_t *n_sel,
+                                  pl_error *err) {
+    scan_pred_state *p = arg;
+    int64_t t0 = pl_now_ns();
+    PL_TRY(pl_exec_check(p->ctx, err));
+    PL_TRY(pl_bexpr_eval_filter(&p->ctx->eval, p->pred, in, sel, n_sel, err));
+    __atomic_add_fetch(&p->time_ns, pl_now_ns() - t0, __ATOMIC_RELAXED);
+    return PL_OK;
+}
+
+static void scan_pred_passed(void *arg, int64_t n) {
+    scan_pred_state *p = arg;
+    __atomic_add_fetch(&p->rows, n, __ATOMIC_RELAXED);
+}
+
+static pl_status scan_pred_eval(void *arg, pl_batch *in, int32_t **sel, int64_t *n_sel,
+                                pl_error *err) {
+    PL_TRY(scan_pred_values(arg, in, sel, n_sel, err));
+    scan_pred_passed(arg, *n_sel);
+    return PL_OK;
+}
+
+/* The scan's filter as a predicate its Parquet scan evaluates (columns cols[0..n) of the
+ * scan's output, bound over just those columns). *out NULL when the filter stays an operator:
+ * other formats, or a filter column whose scanned type is not the plan's. */
+static pl_status scan_pred_new(phys *ph, pl_df *d, pl_scan_pred *sp, scan_pred_state **out,
+                               pl_error *err) {
+    *out = NULL;
+    if (!d->scan_filter || d->format != PL_FORMAT_PARQUET) return PL_OK;
+    int32_t nf = d->schema->n_fields;
+    bool *used = pl_calloc((size_t)PL_MAX(nf, 1), sizeof *used);
+    int32_t *map = pl_malloc(sizeof *map * (size_t)PL_MAX(nf, 1));
+    int32_t *cols = pl_malloc(sizeof *cols * (size_t)PL_MAX(nf, 1));
+    pl_field *f = pl_calloc((size_t)PL_MAX(nf, 1), sizeof *f);
+    pl_status st = (!used || !map || !cols || !f) ? nomem(err) : PL_OK;
+    int32_t n = 0;
+    bool ok = !st;
+    if (ok) pl_expr_mark_columns(d->scan_filter, used, nf);
+    for (int32_t i = 0; i < nf && ok; i++) {
+        map[i] = -1;
+        if (!used[i]) continue;
+        const pl_field *ff = &d->file_schema->fields[d->n_cols >= 0 ? d->cols[i] : i];
+        if (!pl_type_equals(ff->type, d->schema->fields[i].type)) ok = false;
+        map[i] = n;
+        cols[n] = i;
+        f[n++] = d->schema->fields[i];
+    }
+    if (n == 0) ok = false;
+    pl_schema *sub = NULL;
+    pl_expr *e = NULL;
+    pl_bexpr *b = NULL;
+    if (ok) st = pl_schema_new(n, f, &sub, err);
+    if (ok && !st && !(e = pl_expr_remap(d->scan_filter, map))) st = nomem(err);
+    if (ok && !st) st = bind(e, sub, &b, err);
+    scan_pred_state *p = NULL;
+    if (ok && !st && !(p = pl_calloc(1, sizeof *p))) st = nomem(err);
+    if (ok && !st) {
+        p->pred = b;
+        b = NULL;
+        p->ctx = ph->ctx;
+        p->next = ph->preds;
+        ph->preds = p;
+        sp->n_cols = n;
+        sp->cols = cols;
+        cols = NULL;
+        sp->eval = scan_pred_eval;
+        sp->arg = p;
+        if (n == 1 && pl_bexpr_cannot_fail(p->pred)) {
+            sp->eval_values = scan_pred_values;
+            sp->passed = scan_pred_passed;
+        }
+        *out = p;
+    }
+    pl_bexpr_free(b);
+    pl_expr_release(e);
+    pl_schema_release(sub);
+    pl_free(used);
+    pl_free(map);
+    pl_free(cols);
+    pl_free(f);
+    return st;
+}
+
+/* Opens files [first, first+n) of the scan, reading only row groups rgs when set; pred (may be
+ * NULL) is evaluated in the scan. */
 static pl_status open_files(phys *ph, pl_df *d, int32_t first, int32_t n, const int32_t *rgs,
-                            int32_t n_rgs, pl_stream **out, pl_error *err) {
+                            int32_t n_rgs, const pl_scan_pred *pred, pl_stream **out,
+                            pl_error *err) {
     pl_read_opts ro = d->read_opts;
     const char **cols = NULL;
     if (d->n_cols >= 0) {
@@ -172,7 +278,10 @@ static pl_status open_files(phys *ph, pl_df *d, int32_t first, int32_t n, const 
         ro.row_groups = rgs;
         ro.n_row_groups = n_rgs;
     }
-    pl_status st = pl_scan_open(n, (const char *const *)d->paths + first, d->format, &ro, out, err);
+    pl_status st = pred ? pl_scan_open_pred(n, (const char *const *)d->paths + first, d->format,
+                                            &ro, pred, out, err)
+                        : pl_scan_open(n, (const char *const *)d->paths + first, d->format, &ro,
+                                       out, err);
     pl_free(cols);
     return st;
 }
@@ -184,6 +293,10 @@ static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     pl_stream **parts = pl_calloc((size_t)PL_MAX(np, 1), sizeof *parts);
     int32_t n_parts = 0;
     pl_status st = (!rgs || !n_rgs || !parts) ? nomem(err) : PL_OK;
+    pl_scan_pred sp = {0};
+    scan_pred_state *pst = NULL;
+    if (!st) st = scan_pred_new(ph, d, &sp, &pst, err);
+    const pl_scan_pred *pred = pst ? &sp : NULL;
     if (!st) st = pl_plan_prune_row_groups(d, rgs, n_rgs, err);
     /* consecutive unpruned files share one scan; pruned files get their own */
     for (int32_t i = 0; i < np && !st;) {
@@ -192,18 +305,19 @@ static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
             continue;
         }
         if (n_rgs[i] > 0) {
-            st = open_files(ph, d, i, 1, rgs[i], n_rgs[i], &parts[n_parts++], err);
+            st = open_files(ph, d, i, 1, rgs[i], n_rgs[i], pred, &parts[n_parts++], err);
             i++;
             continue;
         }
         int32_t j = i;
         while (j < np && n_rgs[j] < 0) j++;
-        st = open_files(ph, d, i, j - i, NULL, 0, &parts[n_parts++], err);
+        st = open_files(ph, d, i, j - i, NULL, 0, pred, &parts[n_parts++], err);
         i = j;
     }
     for (int32_t i = 0; i < np && rgs; i++) pl_free(rgs[i]);
     pl_free(rgs);
     pl_free(n_rgs);
+    pl_free((void *)sp.cols);
     pl_stream *s = NULL;
     if (!st && n_parts == 1) {
         s = parts[0];
@@ -241,7 +355,9 @@ static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
         if (!st) st = add_project(ph, p, &pl, d->schema, err);
         proj_free(&pl);
     }
-    if (!st && d->scan_filter) {
+    if (!st && pst) {
+        add_stats(ph, d, &pst->rows, &pst->time_ns);
+    } else if (!st && d->scan_filter) {
         pl_bexpr *b = NULL;
         pl_op *op = NULL;
         st = bind(d->scan_filter, d->schema, &b, err);
@@ -985,6 +1101,7 @@ static pl_status query_next(pl_stream *s, pl_batch **out, pl_error *err) {
 static void query_free(pl_stream *s) {
     query_stream *q = s->impl;
     pl_stream_free(q->inner);
+    free_preds(&q->ph);
     pl_df_release(q->plan);
     pl_free(q->ph.stats);
     pl_schema_release(s->schema);
@@ -1015,6 +1132,7 @@ static pl_status query_open(pl_df *df, const pl_exec_opts *opts, pl_stream **out
     if (!st) st = new_stream(q, df->schema, query_next, query_free, &s, err);
     if (st) {
         pl_stream_free(q->inner);
+        free_preds(&q->ph);
         pl_df_release(plan);
         pl_free(q->ph.stats);
         pl_free(q);

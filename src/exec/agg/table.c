@@ -526,7 +526,7 @@ void agg_table_free(agg_table *t) {
     pl_free(t->prow);
     pl_free(t->part);
     pl_free(t->direct);
-    if (t->sub) {
+    if (t->sub && !t->sub_shared) {
         for (int32_t p = 0; p < t->n_sub; p++) agg_table_free(t->sub[p]);
         pl_free(t->sub);
     }
@@ -1032,14 +1032,20 @@ pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, u
     for (int32_t p = 0; p < AGG_N_PARTS; p++) {
         int64_t a = off[p], b = off[p + 1];
         if (a == b) continue;
-        PL_TRY(agg_table_find(t->sub[p], cols, b - a, t->prow + a, hb, pg + a, err));
+        agg_part_lock(t, p);
+        pl_status st = agg_table_find(t->sub[p], cols, b - a, t->prow + a, hb, pg + a, err);
+        agg_part_unlock(t, p);
+        if (st) return st;
     }
     for (int64_t k = 0; k < n; k++) gids[t->prow[k]] = pg[k];
     return PL_OK;
 }
 
+static pl_status split_shared(agg_table *t, pl_error *err);
+
 pl_status agg_table_split(agg_table *t, pl_error *err) {
     agg_sink *s = t->sink;
+    if (s->shared_split) return split_shared(t, err);
     int64_t n = t->n_groups;
     agg_table **sub = pl_calloc(AGG_N_PARTS, sizeof(agg_table *));
     pl_array **keys = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
@@ -1093,6 +1099,66 @@ done:
     t->null_gid = -1;
     t->sub = sub;
     t->n_sub = AGG_N_PARTS;
+    return PL_OK;
+}
+
+/* Moves t's groups into the sink's shared partition tables (made by the first split). */
+static pl_status split_shared(agg_table *t, pl_error *err) {
+    agg_sink *s = t->sink;
+    int64_t n = t->n_groups;
+    pl_status st = PL_OK;
+    pthread_mutex_lock(&s->shared_mu);
+    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++)
+        if (!s->parts[p]) st = agg_table_new(s, &s->parts[p], err);
+    pthread_mutex_unlock(&s->shared_mu);
+    if (st) return st;
+    pl_array **keys = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
+    int32_t *rows = pl_malloc((size_t)PL_MAX(n, 1) * 4);
+    uint32_t *map = pl_malloc((size_t)PL_MAX(n, 1) * 4);
+    int64_t off[AGG_N_PARTS + 1] = {0}, pos[AGG_N_PARTS];
+    bool have_keys = false;
+    if (!keys || !rows || !map) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory splitting the group table");
+        goto done;
+    }
+    st = agg_table_key_arrays(t, keys, err);
+    if (st) goto done;
+    have_keys = true;
+    for (int64_t g = 0; g < n; g++) off[AGG_PART_OF(t->hashes[g]) + 1]++;
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
+    memcpy(pos, off, sizeof pos);
+    for (int64_t g = 0; g < n; g++) rows[pos[AGG_PART_OF(t->hashes[g])]++] = (int32_t)g;
+    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
+        int64_t a = off[p], b = off[p + 1];
+        if (a == b) continue;
+        agg_table *d = s->parts[p];
+        pthread_mutex_lock(&s->part_mu[p]);
+        st = agg_table_find(d, keys, b - a, rows + a, t->hashes, map, err);
+        for (int32_t i = 0; i < s->n_aggs && !st; i++)
+            st = agg_combine(&s->aggs[i], d->states[i], &d->heaps[i], t->states[i], &t->heaps[i],
+                             rows + a, map, b - a, err);
+        if (!st && t->overflow && !d->overflow) {
+            d->overflow = true;
+            d->overflow_spec = t->overflow_spec;
+        }
+        pthread_mutex_unlock(&s->part_mu[p]);
+    }
+done:
+    if (have_keys)
+        for (int32_t c = 0; c < s->n_keys; c++) pl_array_release(keys[c]);
+    pl_free(keys);
+    pl_free(rows);
+    pl_free(map);
+    if (st) return st; /* groups already moved are counted twice: the query fails anyway */
+    for (int32_t i = 0; i < AGG_DICT_CACHE; i++) {
+        pl_array_release(t->dmaps[i].dict);
+        pl_free(t->dmaps[i].gid);
+        memset(&t->dmaps[i], 0, sizeof(t->dmaps[i]));
+    }
+    t->null_gid = -1;
+    t->sub = s->parts;
+    t->n_sub = AGG_N_PARTS;
+    t->sub_shared = true;
     return PL_OK;
 }
 

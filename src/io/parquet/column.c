@@ -157,16 +157,32 @@ typedef struct chunk_state {
     int64_t n_total;   /* level entries expected */
     int64_t done;      /* level entries decoded */
     int64_t bits_done; /* flat: validity bits written for entries [0, bits_done) */
+    /* selective reads (c->sel): the next selected row, validity bits written for output
+     * slots [0, obits_done), and the dense values of pages decoded whole (fallback) */
+    int64_t sel_pos;
+    int64_t obits_done;
+    pl_pq_sink tmp;
+    /* match mode: which dictionary values pass (dict.n + 1 entries, the last for NULL), the
+     * passing rows so far, and whether every data page was dictionary-encoded */
+    uint8_t *pass;
+    int32_t *msel;
+    int64_t n_msel;
+    bool not_dict;
 } chunk_state;
 
-static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len, int64_t dst_len,
-                            const uint8_t **out, pl_error *err) {
+static pl_status check_page_size(chunk_state *cs, int64_t dst_len, pl_error *err) {
     if (dst_len < 0 || dst_len > PL_PQ_MAX_PAGE_BYTES)
         PL_FAIL(err, PL_ERR_LIMIT, "page of %lld bytes exceeds the limit", (long long)dst_len);
     /* a page cannot be larger than its chunk (bounds allocations for corrupt headers) */
     if (dst_len > PL_MAX(cs->c->cc->total_uncompressed_size, PQ_PREALLOC_MIN_BYTES))
         PL_FAIL(err, PL_ERR_CORRUPT, "page of %lld bytes in a chunk of %lld bytes",
                 (long long)dst_len, (long long)cs->c->cc->total_uncompressed_size);
+    return PL_OK;
+}
+
+static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len, int64_t dst_len,
+                            const uint8_t **out, pl_error *err) {
+    PL_TRY(check_page_size(cs, dst_len, err));
     uint8_t *dst = pl_pq_scratch_get(&cs->scr->page, &cs->scr->page_cap, dst_len);
     if (!dst) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a %lld-byte page", (long long)dst_len);
     PL_TRY(pl_codec_decompress(cs->c->cc->codec, src, src_len, dst, dst_len, err));
@@ -174,19 +190,79 @@ static pl_status decompress(chunk_state *cs, const uint8_t *src, int64_t src_len
     return PL_OK;
 }
 
+static pl_status match_dict(chunk_state *cs, pl_error *err);
+
+static pl_status dict_page_decode(chunk_state *cs, const pl_pq_page_header *h,
+                                  const uint8_t *body, pl_error *err);
+
+/* The cache holds only a chunk's first dictionary page (a later one replaces it). */
+static bool dict_cacheable(const chunk_state *cs) {
+    return cs->c->dict_cache && !cs->c->keep_dict && !cs->have_dict && cs->done == 0;
+}
+
+/* Makes the cached dictionary cs->dict (shared, read-only). */
+static void use_cached(chunk_state *cs, const pl_pq_dict *d) {
+    pl_pq_dict_reset(&cs->dict);
+    cs->dict = *d;
+    cs->dict.shared = true;
+    cs->dict.borrowed = false;
+    cs->have_dict = true;
+}
+
 static pl_status dict_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                            pl_error *err) {
-    const pl_pq_leaf_desc *leaf = cs->c->leaf;
-    if (cs->c->keep_dict && (cs->have_dict || cs->extra.n > 0 || cs->out->sink.n > 0))
+    const pl_pq_chunk_ctx *c = cs->c;
+    if (c->keep_dict && (cs->have_dict || cs->extra.n > 0 || cs->out->sink.n > 0))
         PL_FAIL(err, PL_ERR_CORRUPT, "dictionary page after data pages");
-    const uint8_t *p = body;
-    if (cs->c->cc->codec != PL_CODEC_UNCOMPRESSED)
-        PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
-    int64_t len = cs->c->cc->codec != PL_CODEC_UNCOMPRESSED ? h->uncompressed_size
-                                                            : h->compressed_size;
+    bool cacheable = dict_cacheable(cs);
+    const pl_pq_dict *hit = cacheable ? pl_pq_dict_cache_get(c->dict_cache, c->rg, c->leaf_index)
+                                      : NULL;
+    if (hit) {
+        use_cached(cs, hit);
+    } else {
+        PL_TRY(dict_page_decode(cs, h, body, err));
+        if (cacheable) {
+            const pl_pq_dict *d = pl_pq_dict_cache_put(c->dict_cache, c->rg, c->leaf_index, &cs->dict);
+            if (d) use_cached(cs, d);
+        }
+    }
+    return c->match_fn ? match_dict(cs, err) : PL_OK;
+}
+
+static pl_status dict_page_decode(chunk_state *cs, const pl_pq_page_header *h,
+                                  const uint8_t *body, pl_error *err) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
     if (h->encoding != PL_PQ_ENC_PLAIN && h->encoding != PL_PQ_ENC_PLAIN_DICTIONARY)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "dictionary page encoding %s is not supported",
                 pl_pq_encoding_name(h->encoding));
+    bool compressed = cs->c->cc->codec != PL_CODEC_UNCOMPRESSED;
+    int64_t len = compressed ? h->uncompressed_size : h->compressed_size;
+    int64_t w = leaf->phys_width;
+    if (leaf->conv == PL_PQ_CONV_NONE && w > 0 && w == leaf->out_width) {
+        /* fixed-width values as stored: the page itself becomes the dictionary (decompressed
+         * straight into it, no copies) */
+        PL_TRY(check_page_size(cs, len, err));
+        if (h->num_values < 0 || h->num_values > len / w)
+            PL_FAIL(err, PL_ERR_CORRUPT, "page too short: a dictionary of %d values needs %lld "
+                    "bytes, %lld available", h->num_values, (long long)h->num_values * w,
+                    (long long)len);
+        pl_pq_dict_reset(&cs->dict);
+        /* 32 bytes of slack: over-reads, and the NULL slot of match mode */
+        uint8_t *v = pl_pq_scratch_get(&cs->scr->dict, &cs->scr->dict_cap, len + 32);
+        if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a %lld-byte dictionary",
+                        (long long)len);
+        if (compressed)
+            PL_TRY(pl_codec_decompress(cs->c->cc->codec, body, h->compressed_size, v, len, err));
+        else memcpy(v, body, (size_t)len);
+        cs->dict.borrowed = true;
+        cs->dict.values = v;
+        cs->dict.n = h->num_values;
+        cs->dict.width = (int32_t)w;
+        cs->have_dict = true;
+        return PL_OK;
+    }
+    const uint8_t *p = body;
+    if (compressed) PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
     PL_TRY(pl_pq_decode_dict(leaf, p, p + len, h->num_values, &cs->dict, cs->scr, err));
     cs->have_dict = true;
     return PL_OK;
@@ -238,44 +314,67 @@ static void materialize_bits(chunk_state *cs, uint8_t *bits) {
     cs->bits_done = cs->done;
 }
 
+/* The sections of a data page: values [p, end) (decompressed), and for v2 pages the level
+ * sections (stored uncompressed); v1 levels are at the start of [p, end). */
+typedef struct page_sec {
+    const uint8_t *p, *end, *rep_p, *rep_end, *def_p, *def_end;
+} page_sec;
+
+static pl_status page_open(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
+                           page_sec *ps, pl_error *err) {
+    const pl_pq_chunk_ctx *c = cs->c;
+    bool v2 = h->type == PL_PQ_PAGE_DATA_V2;
+    bool compressed = c->cc->codec != PL_CODEC_UNCOMPRESSED;
+    memset(ps, 0, sizeof *ps);
+    if (!v2) {
+        ps->p = body;
+        int64_t len = h->compressed_size;
+        if (compressed) {
+            PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &ps->p, err));
+            len = h->uncompressed_size;
+        }
+        ps->end = ps->p + len;
+    } else {
+        int64_t lv = (int64_t)h->rep_bytes + h->def_bytes;
+        if (lv > h->compressed_size || lv > h->uncompressed_size)
+            PL_FAIL(err, PL_ERR_CORRUPT, "page levels of %lld bytes exceed the page size",
+                    (long long)lv);
+        ps->rep_p = body;
+        ps->rep_end = ps->def_p = body + h->rep_bytes;
+        ps->def_end = body + lv;
+        ps->p = ps->def_end;
+        int64_t len = h->compressed_size - lv;
+        if (compressed && h->is_compressed && h->uncompressed_size - lv > 0) {
+            PL_TRY(decompress(cs, ps->p, len, h->uncompressed_size - lv, &ps->p, err));
+            len = h->uncompressed_size - lv;
+        } else if (compressed && h->is_compressed) {
+            len = 0;
+        }
+        ps->end = ps->p + len;
+    }
+    return PL_OK;
+}
+
+/* Entries of the page that belong to the chunk (pages holding more entries than the chunk's
+ * metadata: the chunk's count wins, as DuckDB reads such files; the extra entries are
+ * ignored). */
+static int64_t page_entries(const chunk_state *cs, const pl_pq_page_header *h) {
+    int64_t n = h->num_values;
+    if (n > cs->n_total - cs->done) n = cs->n_total - cs->done;
+    return n < 0 ? 0 : n;
+}
+
 static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                            pl_error *err) {
     const pl_pq_chunk_ctx *c = cs->c;
     const pl_pq_leaf_desc *leaf = c->leaf;
     pl_pq_leaf_data *out = cs->out;
     bool v2 = h->type == PL_PQ_PAGE_DATA_V2;
-    int64_t n = h->num_values;
-    /* pages holding more entries than the chunk's metadata: the chunk's count wins (as DuckDB
-     * reads such files); the extra entries are ignored */
-    if (n > cs->n_total - cs->done) n = cs->n_total - cs->done;
-    bool compressed = c->cc->codec != PL_CODEC_UNCOMPRESSED;
-    const uint8_t *p, *end, *rep_p = NULL, *rep_end = NULL, *def_p = NULL, *def_end = NULL;
-    if (!v2) {
-        p = body;
-        int64_t len = h->compressed_size;
-        if (compressed) {
-            PL_TRY(decompress(cs, body, h->compressed_size, h->uncompressed_size, &p, err));
-            len = h->uncompressed_size;
-        }
-        end = p + len;
-    } else {
-        int64_t lv = (int64_t)h->rep_bytes + h->def_bytes;
-        if (lv > h->compressed_size || lv > h->uncompressed_size)
-            PL_FAIL(err, PL_ERR_CORRUPT, "page levels of %lld bytes exceed the page size",
-                    (long long)lv);
-        rep_p = body;
-        rep_end = def_p = body + h->rep_bytes;
-        def_end = body + lv;
-        p = def_end;
-        int64_t len = h->compressed_size - lv;
-        if (compressed && h->is_compressed && h->uncompressed_size - lv > 0) {
-            PL_TRY(decompress(cs, p, len, h->uncompressed_size - lv, &p, err));
-            len = h->uncompressed_size - lv;
-        } else if (compressed && h->is_compressed) {
-            len = 0;
-        }
-        end = p + len;
-    }
+    int64_t n = page_entries(cs, h);
+    page_sec ps;
+    PL_TRY(page_open(cs, h, body, &ps, err));
+    const uint8_t *p = ps.p, *end = ps.end, *rep_p = ps.rep_p, *rep_end = ps.rep_end,
+                  *def_p = ps.def_p, *def_end = ps.def_end;
     int max_def = leaf->max_def, max_rep = leaf->max_rep;
     int64_t k = n; /* non-null values in the page */
     uint8_t *def_out = NULL;
@@ -365,22 +464,447 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- selective pages */
+
+/* Where the values gathered for the selected rows come from. */
+typedef enum vsrc_kind { VSRC_FIXED, VSRC_BITS, VSRC_BYTES, VSRC_VARLEN } vsrc_kind;
+
+typedef struct vsrc {
+    vsrc_kind kind;
+    const uint8_t *v;   /* FIXED: values (w bytes each); BITS: bitmap; BYTES: one byte each */
+    int64_t w;
+    const int32_t *off; /* VARLEN */
+    const uint8_t *data;
+} vsrc;
+
+/* Appends m values to the sink: value vi[j] of the source, or a zeroed slot when vi[j] < 0. */
+static pl_status gather(pl_pq_sink *s, const vsrc *src, const int32_t *vi, int64_t m,
+                        pl_error *err) {
+    if (src->kind == VSRC_VARLEN) {
+        int64_t total = 0;
+        for (int64_t j = 0; j < m; j++)
+            if (vi[j] >= 0) total += src->off[vi[j] + 1] - src->off[vi[j]];
+        PL_TRY(pl_pq_sink_reserve(s, m, total, err));
+        int32_t *off = (int32_t *)(void *)s->values->data + s->n;
+        uint8_t *data = s->data->data;
+        int32_t pos = off[0];
+        for (int64_t j = 0; j < m; j++) {
+            if (vi[j] >= 0) {
+                int32_t a = src->off[vi[j]], len = src->off[vi[j] + 1] - a;
+                memcpy(data + pos, src->data + a, (size_t)len);
+                pos += len;
+            }
+            off[j + 1] = pos;
+        }
+        s->data->size = pos;
+        s->n += m;
+        return PL_OK;
+    }
+    PL_TRY(pl_pq_sink_reserve(s, m, 0, err));
+    if (s->conv == PL_PQ_CONV_BOOL) {
+        uint8_t *bits = s->values->data;
+        for (int64_t j = 0; j < m; j++) {
+            bool b = vi[j] >= 0 && (src->kind == VSRC_BITS ? pl_bit_get(src->v, vi[j])
+                                                            : src->v[vi[j]] != 0);
+            pl_bit_put(bits, s->n + j, b);
+        }
+        s->n += m;
+        return PL_OK;
+    }
+    int64_t w = s->width;
+    uint8_t *dst = s->values->data + s->n * w;
+    /* sources may be unaligned (values read in place from a page) */
+    if (w == 8) {
+        uint64_t *o = (uint64_t *)(void *)dst;
+        for (int64_t j = 0; j < m; j++) {
+            uint64_t x = 0;
+            if (vi[j] >= 0) memcpy(&x, src->v + (int64_t)vi[j] * 8, 8);
+            o[j] = x;
+        }
+    } else if (w == 4) {
+        uint32_t *o = (uint32_t *)(void *)dst;
+        for (int64_t j = 0; j < m; j++) {
+            uint32_t x = 0;
+            if (vi[j] >= 0) memcpy(&x, src->v + (int64_t)vi[j] * 4, 4);
+            o[j] = x;
+        }
+    } else {
+        for (int64_t j = 0; j < m; j++) {
+            if (vi[j] >= 0) memcpy(dst + j * w, src->v + (int64_t)vi[j] * w, (size_t)w);
+            else memset(dst + j * w, 0, (size_t)w);
+        }
+    }
+    s->n += m;
+    return PL_OK;
+}
+
+/* The dense values of a page's first `cnt` non-null values as a gather source. The page is
+ * decoded whole into cs->tmp unless the encoding lets the values be read in place. */
+static pl_status page_values(chunk_state *cs, int32_t enc, const uint8_t *p, const uint8_t *end,
+                             int64_t k, int64_t cnt, vsrc *src, pl_error *err) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
+    if (enc == PL_PQ_ENC_PLAIN && leaf->conv == PL_PQ_CONV_NONE && leaf->phys_width > 0 &&
+        leaf->phys_width == leaf->out_width) {
+        if (cnt > (end - p) / leaf->phys_width)
+            PL_FAIL(err, PL_ERR_CORRUPT, "page too short: plain values need %lld bytes, %lld left",
+                    (long long)(cnt * leaf->phys_width), (long long)(end - p));
+        *src = (vsrc){VSRC_FIXED, p, leaf->phys_width, NULL, NULL};
+        return PL_OK;
+    }
+    if (enc == PL_PQ_ENC_PLAIN && leaf->conv == PL_PQ_CONV_BOOL) {
+        if ((cnt + 7) / 8 > end - p)
+            PL_FAIL(err, PL_ERR_CORRUPT, "page too short: boolean values need %lld bytes, %lld "
+                    "left", (long long)((cnt + 7) / 8), (long long)(end - p));
+        *src = (vsrc){VSRC_BITS, p, 0, NULL, NULL};
+        return PL_OK;
+    }
+    /* a prefix of PLAIN values decodes alone; other encodings are decoded whole */
+    int64_t n = enc == PL_PQ_ENC_PLAIN ? cnt : k;
+    pl_pq_sink *t = &cs->tmp;
+    t->n = 0;
+    PL_TRY(pl_pq_decode_values(leaf, enc, p, end, n, NULL, t, cs->scr, err));
+    if (t->conv == PL_PQ_CONV_VARLEN)
+        *src = (vsrc){VSRC_VARLEN, NULL, 0, (const int32_t *)(const void *)t->values->data,
+                      t->data->data};
+    else if (t->conv == PL_PQ_CONV_BOOL) *src = (vsrc){VSRC_BITS, t->values->data, 0, NULL, NULL};
+    else *src = (vsrc){VSRC_FIXED, t->values->data, t->width, NULL, NULL};
+    return PL_OK;
+}
+
+/* A data page of a selective read: decoded only when it holds selected rows, and then only
+ * the selected rows' values are gathered into the output slots. */
+static pl_status data_page_sel(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
+                               pl_error *err) {
+    const pl_pq_chunk_ctx *c = cs->c;
+    const pl_pq_leaf_desc *leaf = c->leaf;
+    pl_pq_leaf_data *out = cs->out;
+    pl_pq_scratch *scr = cs->scr;
+    int64_t n = page_entries(cs, h), r0 = cs->done;
+    int64_t si = cs->sel_pos, sj = si;
+    while (sj < c->n_sel && c->sel[sj] < r0 + n) sj++;
+    int64_t m = sj - si;
+    if (m == 0) {
+        cs->done += n;
+        return PL_OK;
+    }
+    page_sec ps;
+    PL_TRY(page_open(cs, h, body, &ps, err));
+    const uint8_t *p = ps.p, *end = ps.end;
+    /* validity of the page's entries */
+    bool all_valid = true;
+    const uint8_t *bits = NULL;
+    int64_t k = n;
+    if (leaf->max_def > 0) {
+        const uint8_t *lp = NULL, *lend = NULL;
+        if (h->type == PL_PQ_PAGE_DATA_V2) {
+            lp = ps.def_p;
+            lend = ps.def_end;
+        } else if (h->def_encoding == PL_PQ_ENC_RLE) {
+            if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+            uint32_t len = pl_load_u32le(p);
+            p += 4;
+            if (len > (uint64_t)(end - p))
+                PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
+                        (long long)(end - p));
+            lp = p;
+            lend = p + len;
+            p += len;
+        }
+        if (!(lp && all_valid_run(lp, lend, n))) {
+            all_valid = false;
+            uint8_t *b = pl_pq_scratch_get(&scr->bits, &scr->bits_cap, (n + 7) / 8 + 8);
+            if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+            if (lp) {
+                PL_TRY(pl_pq_rle_bits(lp, lend, b, 0, n, &k, err));
+            } else {
+                uint8_t *lv = pl_pq_scratch_get(&scr->lv, &scr->lv_cap, n);
+                if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+                PL_TRY(levels_v1(&p, end, h->def_encoding, leaf->max_def, lv, n, err));
+                k = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    pl_bit_put(b, i, lv[i] != 0);
+                    k += lv[i] != 0;
+                }
+            }
+            bits = b;
+        }
+    }
+    /* di[j]: position of selected row j among the page's non-null values, or -1 (NULL) */
+    int32_t *di = (int32_t *)(void *)pl_pq_scratch_get(&scr->di, &scr->di_cap,
+                                                       m * (int64_t)sizeof(int32_t));
+    if (!di) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a selection");
+    int64_t cnt = 0; /* non-null values needed: a prefix of the page's values */
+    int64_t n_null = 0;
+    if (all_valid) {
+        for (int64_t j = 0; j < m; j++) di[j] = (int32_t)(c->sel[si + j] - r0);
+        cnt = di[m - 1] + 1;
+    } else {
+        int64_t pos = 0, rank = 0;
+        for (int64_t j = 0; j < m; j++) {
+            int64_t r = c->sel[si + j] - r0;
+            rank += pl_bitmap_count(bits, pos, r - pos);
+            pos = r;
+            if (pl_bit_get(bits, r)) {
+                di[j] = (int32_t)rank;
+                cnt = rank + 1;
+            } else {
+                di[j] = -1;
+                n_null++;
+            }
+        }
+    }
+    /* values: di becomes the index into the gather source */
+    int32_t enc = h->encoding;
+    pl_pq_sink *s = &out->sink;
+    pl_status st = PL_OK;
+    if (cnt > 0 && is_dict_enc(enc)) {
+        if (!cs->have_dict)
+            PL_FAIL(err, PL_ERR_CORRUPT, "dictionary-encoded page without a dictionary page");
+        if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
+        int bw = *p++;
+        if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
+        uint32_t *idx = (uint32_t *)(void *)pl_pq_scratch_get(&scr->idx, &scr->idx_cap,
+                                                              cnt * (int64_t)sizeof(uint32_t));
+        if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for dictionary indices");
+        PL_TRY(pl_pq_rle_u32(p, end, bw, idx, cnt, err));
+        for (int64_t j = 0; j < m; j++) {
+            if (di[j] < 0) continue;
+            uint32_t x = idx[di[j]];
+            if ((int64_t)x >= cs->dict.n)
+                PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %u out of range (size %lld)", x,
+                        (long long)cs->dict.n);
+            di[j] = (int32_t)x;
+        }
+        if (c->keep_dict) {
+            PL_TRY(pl_pq_sink_reserve(s, m, 0, err));
+            int32_t *o = (int32_t *)(void *)s->values->data + s->n;
+            for (int64_t j = 0; j < m; j++) o[j] = di[j] >= 0 ? di[j] : 0;
+            s->n += m;
+        } else {
+            const pl_pq_dict *d = &cs->dict;
+            vsrc src;
+            if (leaf->conv == PL_PQ_CONV_VARLEN)
+                src = (vsrc){VSRC_VARLEN, NULL, 0, d->offsets, d->data};
+            else if (leaf->conv == PL_PQ_CONV_BOOL) src = (vsrc){VSRC_BYTES, d->values, 1, NULL, NULL};
+            else src = (vsrc){VSRC_FIXED, d->values, d->width, NULL, NULL};
+            st = gather(s, &src, di, m, err);
+        }
+    } else if (c->keep_dict) {
+        /* a fallback page: the values join the dictionary after the dictionary page's */
+        int64_t base = cs->dict.n + cs->extra.n;
+        if (cnt > 0 && !is_dict_enc(enc))
+            PL_TRY(pl_pq_decode_values(leaf, enc, p, end, enc == PL_PQ_ENC_PLAIN ? cnt : k, NULL,
+                                       &cs->extra, scr, err));
+        if (cs->dict.n + cs->extra.n > INT32_MAX)
+            PL_FAIL(err, PL_ERR_LIMIT, "dictionary of more than %d values", INT32_MAX);
+        PL_TRY(pl_pq_sink_reserve(s, m, 0, err));
+        int32_t *o = (int32_t *)(void *)s->values->data + s->n;
+        for (int64_t j = 0; j < m; j++) o[j] = di[j] >= 0 ? (int32_t)(base + di[j]) : 0;
+        s->n += m;
+    } else {
+        vsrc src = {VSRC_FIXED, NULL, 0, NULL, NULL};
+        if (cnt > 0) PL_TRY(page_values(cs, enc, p, end, k, cnt, &src, err));
+        if (cnt == 0) {
+            /* every selected row is NULL: zeroed slots only */
+            if (leaf->conv == PL_PQ_CONV_VARLEN) src.kind = VSRC_VARLEN;
+        }
+        st = gather(s, &src, di, m, err);
+    }
+    PL_TRY(st);
+    /* validity of the output slots */
+    if (n_null > 0) {
+        uint8_t *ob = out->validity->data;
+        int64_t o0 = s->n - m;
+        if (cs->obits_done < o0) pl_pq_bits_fill(ob, cs->obits_done, o0 - cs->obits_done, true);
+        for (int64_t j = 0; j < m; j++) pl_bit_put(ob, o0 + j, di[j] >= 0);
+        cs->obits_done = s->n;
+        out->null_count += n_null;
+    }
+    cs->sel_pos = sj;
+    cs->done += n;
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- match mode */
+
+static void borrowed_release(pl_buf *b) { PL_UNUSED(b); }
+
+/* The dictionary's values plus a trailing NULL as an array of the leaf's type. */
+static pl_status dict_array(chunk_state *cs, pl_array **out, pl_error *err) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
+    const pl_pq_dict *d = &cs->dict;
+    int64_t n = d->n + 1;
+    pl_buf *validity = NULL, *values = NULL, *data = NULL;
+    pl_status st = pl_buf_new((n + 7) / 8 + 8, &validity, err);
+    if (!st) {
+        pl_pq_bits_fill(validity->data, 0, n - 1, true);
+        pl_bit_clear(validity->data, n - 1);
+        validity->size = (n + 7) / 8;
+    }
+    if (!st && leaf->conv == PL_PQ_CONV_VARLEN) {
+        st = pl_buf_new(n * 4 + 4, &values, err);
+        if (!st) st = pl_buf_new(d->data_bytes + 1, &data, err);
+        if (!st) {
+            int32_t *o = (int32_t *)(void *)values->data;
+            if (d->n > 0) memcpy(o, d->offsets, (size_t)(d->n + 1) * 4);
+            else o[0] = 0;
+            o[n] = o[n - 1];
+            values->size = (n + 1) * 4;
+            if (d->data_bytes) memcpy(data->data, d->data, (size_t)d->data_bytes);
+            data->size = d->data_bytes;
+        }
+    } else if (!st && leaf->conv == PL_PQ_CONV_BOOL) {
+        st = pl_buf_new((n + 7) / 8 + 8, &values, err);
+        if (!st) {
+            for (int64_t i = 0; i < n; i++) pl_bit_put(values->data, i, i < d->n && d->values[i]);
+            values->size = (n + 7) / 8;
+        }
+    } else if (!st && (d->borrowed || d->shared) && d->width <= 16) {
+        /* the page in the scratch or the cache, used in place for the evaluation (the array
+         * is released before the scratch is reused); the slot after the last value (zeroed
+         * in the cache) is the NULL */
+        if (d->borrowed) memset(d->values + d->n * d->width, 0, (size_t)d->width);
+        st = pl_buf_wrap(d->values, n * d->width, borrowed_release, NULL, &values, err);
+    } else if (!st) {
+        int64_t w = d->width;
+        st = pl_buf_new(n * w + 8, &values, err);
+        if (!st) {
+            if (d->n > 0) memcpy(values->data, d->values, (size_t)(d->n * w));
+            memset(values->data + d->n * w, 0, (size_t)w);
+            values->size = n * w;
+        }
+    }
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        pl_buf_release(data);
+        return st;
+    }
+    return pl_array_new(pl_type_retain(leaf->type), n, 1, validity, values, data, 0, NULL, NULL,
+                        out, err);
+}
+
+/* Evaluates the predicate on the dictionary just decoded. */
+static pl_status match_dict(chunk_state *cs, pl_error *err) {
+    pl_array *a = NULL;
+    PL_TRY(dict_array(cs, &a, err));
+    pl_free(cs->pass);
+    cs->pass = pl_calloc((size_t)(cs->dict.n + 1), 1);
+    pl_status st = cs->pass ? PL_OK
+                            : pl_error_set(err, PL_ERR_NOMEM, "out of memory for a dictionary");
+    if (!st) st = cs->c->match_fn(cs->c->match_arg, a, cs->pass, err);
+    pl_array_release(a);
+    return st;
+}
+
+/* A data page in match mode: the rows whose codes pass. */
+static pl_status data_page_match(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
+                                 pl_error *err) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
+    pl_pq_scratch *scr = cs->scr;
+    int64_t n = page_entries(cs, h), r0 = cs->done;
+    if (!is_dict_enc(h->encoding)) {
+        cs->not_dict = true;
+        return PL_OK;
+    }
+    if (!cs->have_dict || !cs->pass)
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary-encoded page without a dictionary page");
+    page_sec ps;
+    PL_TRY(page_open(cs, h, body, &ps, err));
+    const uint8_t *p = ps.p, *end = ps.end;
+    bool all_valid = true;
+    const uint8_t *bits = NULL;
+    int64_t k = n;
+    if (leaf->max_def > 0) {
+        const uint8_t *lp = NULL, *lend = NULL;
+        if (h->type == PL_PQ_PAGE_DATA_V2) {
+            lp = ps.def_p;
+            lend = ps.def_end;
+        } else if (h->def_encoding == PL_PQ_ENC_RLE) {
+            if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+            uint32_t len = pl_load_u32le(p);
+            p += 4;
+            if (len > (uint64_t)(end - p))
+                PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
+                        (long long)(end - p));
+            lp = p;
+            lend = p + len;
+            p += len;
+        }
+        if (!(lp && all_valid_run(lp, lend, n))) {
+            all_valid = false;
+            uint8_t *b = pl_pq_scratch_get(&scr->bits, &scr->bits_cap, (n + 7) / 8 + 8);
+            if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+            if (lp) {
+                PL_TRY(pl_pq_rle_bits(lp, lend, b, 0, n, &k, err));
+            } else {
+                uint8_t *lv = pl_pq_scratch_get(&scr->lv, &scr->lv_cap, n);
+                if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+                PL_TRY(levels_v1(&p, end, h->def_encoding, leaf->max_def, lv, n, err));
+                k = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    pl_bit_put(b, i, lv[i] != 0);
+                    k += lv[i] != 0;
+                }
+            }
+            bits = b;
+        }
+    }
+    uint32_t *idx = NULL;
+    if (k > 0) {
+        if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
+        int bw = *p++;
+        if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
+        idx = (uint32_t *)(void *)pl_pq_scratch_get(&scr->idx, &scr->idx_cap,
+                                                    k * (int64_t)sizeof(uint32_t));
+        if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for dictionary indices");
+        PL_TRY(pl_pq_rle_u32(p, end, bw, idx, k, err));
+        uint32_t mx = 0;
+        for (int64_t i = 0; i < k; i++) mx = idx[i] > mx ? idx[i] : mx;
+        if ((int64_t)mx >= cs->dict.n)
+            PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %u out of range (size %lld)", mx,
+                    (long long)cs->dict.n);
+    }
+    const uint8_t *pass = cs->pass;
+    int32_t *o = cs->msel + cs->n_msel;
+    int64_t m = 0;
+    if (all_valid) {
+        for (int64_t i = 0; i < n; i++) {
+            o[m] = (int32_t)(r0 + i);
+            m += pass[idx[i]];
+        }
+    } else {
+        uint8_t pn = pass[cs->dict.n];
+        int64_t j = 0;
+        for (int64_t i = 0; i < n; i++) {
+            o[m] = (int32_t)(r0 + i);
+            if (pl_bit_get(bits, i)) m += pass[idx[j++]];
+            else m += pn;
+        }
+    }
+    cs->n_msel += m;
+    cs->done += n;
+    return PL_OK;
+}
+
 static pl_status prealloc(chunk_state *cs, pl_error *err) {
     const pl_pq_chunk_ctx *c = cs->c;
     const pl_pq_leaf_desc *leaf = c->leaf;
     pl_pq_leaf_data *out = cs->out;
-    int64_t n = cs->n_total;
+    int64_t n = c->sel ? c->n_sel : cs->n_total;
     int64_t budget = PL_MAX(PQ_PREALLOC_MIN_BYTES, c->cc->total_compressed_size * PQ_PREALLOC_RATIO);
     int64_t width = c->keep_dict ? 4 : leaf->out_width > 0 ? leaf->out_width : 4;
     int64_t nv = n;
-    if (out->flat && c->max_rows >= 0 && c->max_rows < nv) nv = c->max_rows + 65536;
+    if (out->flat && !c->sel && c->max_rows >= 0 && c->max_rows < nv) nv = c->max_rows + 65536;
     if (nv > n) nv = n;
     if (nv > budget / width) nv = budget / width;
     int64_t data_bytes = 0;
     if (leaf->conv == PL_PQ_CONV_VARLEN && !c->keep_dict)
         data_bytes = PL_MIN(c->cc->total_uncompressed_size, budget);
+    if (c->sel && cs->n_total > 0)
+        data_bytes = (int64_t)((double)data_bytes * (double)c->n_sel / (double)cs->n_total) + 64;
     pl_pq_prealloc *pre = c->pre;
-    if (pre && pre->values && out->flat) {
+    if (pre && pre->values && out->flat && !c->sel) {
         /* caller-provided, exactly sized buffers */
         out->sink.values = pre->values;
         out->sink.cap = n;
@@ -466,6 +990,76 @@ static void drop_leading_continuations(pl_pq_leaf_data *out, int max_def) {
     k->n = m;
 }
 
+/* A selective read over a descriptor: pages are read one at a time, a header first and the
+ * body only when the page holds selected rows (or is the dictionary), so a point query reads
+ * a few pages of each chunk instead of the whole chunk. */
+#define PQ_LAZY_HEADER_BYTES 1024
+#define PQ_LAZY_HEADER_MAX (1LL << 20)
+
+static pl_status walk_lazy(chunk_state *cs, int64_t start, int64_t data_end, pl_error *err) {
+    const pl_pq_chunk_ctx *c = cs->c;
+    int64_t off = start;
+    pl_status st = PL_OK;
+    while (cs->done < cs->n_total && !cs->not_dict && (c->match_fn || cs->sel_pos < c->n_sel)) {
+        if (off >= data_end) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "column chunk ends after %lld of %lld values",
+                              (long long)cs->done, (long long)cs->n_total);
+            break;
+        }
+        int64_t want = PL_MIN(data_end - off, PQ_LAZY_HEADER_BYTES);
+        const uint8_t *b;
+        pl_pq_page_header h;
+        int64_t hlen;
+        if ((st = source_read(c->src, off, want, cs->scr, &b, err))) break;
+        st = pl_pq_page_header_decode(b, want, off, &h, &hlen, NULL);
+        if (st && want < data_end - off) {
+            /* a header larger than the first read (statistics) */
+            want = PL_MIN(data_end - off, PQ_LAZY_HEADER_MAX);
+            if ((st = source_read(c->src, off, want, cs->scr, &b, err))) break;
+        }
+        if (st && (st = pl_pq_page_header_decode(b, want, off, &h, &hlen, err))) break;
+        if (h.compressed_size > data_end - off - hlen) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "page of %d bytes extends past the column "
+                              "chunk (%lld bytes left)", h.compressed_size,
+                              (long long)(data_end - off - hlen));
+            break;
+        }
+        bool data = h.type == PL_PQ_PAGE_DATA || h.type == PL_PQ_PAGE_DATA_V2;
+        bool need = h.type == PL_PQ_PAGE_DICTIONARY;
+        if (data) {
+            if ((h.type == PL_PQ_PAGE_DATA && !h.has_data) ||
+                (h.type == PL_PQ_PAGE_DATA_V2 && !h.has_v2)) {
+                st = pl_error_set(err, PL_ERR_CORRUPT, "data page without its header");
+                break;
+            }
+            int64_t n = page_entries(cs, &h);
+            need = c->match_fn ? is_dict_enc(h.encoding)
+                               : cs->sel_pos < c->n_sel && c->sel[cs->sel_pos] < cs->done + n;
+        } else if (need) {
+            /* a cached dictionary needs no bytes */
+            const pl_pq_dict *hit = dict_cacheable(cs)
+                                        ? pl_pq_dict_cache_get(c->dict_cache, c->rg, c->leaf_index)
+                                        : NULL;
+            if (hit) {
+                use_cached(cs, hit);
+                if (c->match_fn && (st = match_dict(cs, err))) break;
+                off += hlen + h.compressed_size;
+                continue;
+            }
+        }
+        if (need && hlen + h.compressed_size > want &&
+            (st = source_read(c->src, off, hlen + h.compressed_size, cs->scr, &b, err)))
+            break;
+        if (h.type == PL_PQ_PAGE_DICTIONARY) st = dict_page(cs, &h, b + hlen, err);
+        else if (data && c->match_fn) st = data_page_match(cs, &h, need ? b + hlen : NULL, err);
+        else if (data) st = data_page_sel(cs, &h, need ? b + hlen : NULL, err);
+        if (st) break;
+        off += hlen + h.compressed_size;
+    }
+    if (st && err && err->byte_offset < 0) err->byte_offset = off;
+    return st;
+}
+
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
                            pl_error *err) {
     const pl_pq_column_chunk *cc = c->cc;
@@ -493,8 +1087,12 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
                                 cc->total_compressed_size * PL_PQ_MAX_VALUES_PER_BYTE))
         PL_FAIL(err, PL_ERR_LIMIT, "column chunk claims %lld values in %lld bytes",
                 (long long)cc->num_values, (long long)cc->total_compressed_size);
+    if ((c->sel || c->match_fn) && !c->flat)
+        PL_FAIL(err, PL_ERR_INTERNAL, "selective read of a nested column");
     chunk_state cs = {0};
     cs.extra.conv = PL_PQ_CONV_VARLEN;
+    cs.tmp.conv = leaf->conv;
+    cs.tmp.width = leaf->out_width;
     cs.c = c;
     cs.scr = scr;
     cs.out = out;
@@ -505,14 +1103,30 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     int64_t len = cc->total_compressed_size;
     const uint8_t *base;
     pl_status st = PL_OK;
-    if ((st = prealloc(&cs, err))) goto fail;
-    if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
-    const uint8_t *p = base, *end = base + len;
+    if (c->match_fn) {
+        *c->match_ok = false;
+        cs.msel = (int32_t *)(void *)pl_pq_scratch_get(&scr->msel, &scr->msel_cap,
+                                                       (cs.n_total + 1) * (int64_t)sizeof(int32_t));
+        if (!cs.msel) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory for a selection");
+            goto fail;
+        }
+    } else if ((st = prealloc(&cs, err))) {
+        goto fail;
+    }
     /* pages may run past total_compressed_size in files with wrong sizes: the window grows up
      * to the footer when needed */
     int64_t data_end = c->md->file_size - 8 - c->md->footer_bytes;
+    if ((c->sel || c->match_fn) && !c->src->mem) {
+        if ((st = walk_lazy(&cs, start, data_end, err))) goto fail;
+        goto pages_done;
+    }
+    if ((st = source_read(c->src, start, len, scr, &base, err))) goto fail;
+    const uint8_t *p = base, *end = base + len;
     while (cs.done < cs.n_total) {
-        if (out->flat && c->max_rows >= 0 && cs.done >= c->max_rows) break;
+        if (out->flat && !c->sel && c->max_rows >= 0 && cs.done >= c->max_rows) break;
+        if (c->sel && cs.sel_pos >= c->n_sel) break;
+        if (cs.not_dict) break;
         int64_t page_off = start + (p - base);
         if (p >= end && start + len < data_end) {
             int64_t pos = p - base;
@@ -552,7 +1166,8 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
             if ((h.type == PL_PQ_PAGE_DATA && !h.has_data) ||
                 (h.type == PL_PQ_PAGE_DATA_V2 && !h.has_v2))
                 st = pl_error_set(err, PL_ERR_CORRUPT, "data page without its header");
-            else st = data_page(&cs, &h, body, err);
+            else if (c->match_fn) st = data_page_match(&cs, &h, body, err);
+            else st = c->sel ? data_page_sel(&cs, &h, body, err) : data_page(&cs, &h, body, err);
         }
         if (st) {
             if (err && err->byte_offset < 0) err->byte_offset = page_off;
@@ -560,10 +1175,38 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
         }
         p = body + h.compressed_size;
     }
+pages_done:
+    if (c->match_fn) {
+        if (!cs.not_dict) {
+            int32_t *r = pl_malloc(sizeof *r * (size_t)(cs.n_msel > 0 ? cs.n_msel : 1));
+            if (!r) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory for a selection");
+                goto fail;
+            }
+            if (cs.n_msel) memcpy(r, cs.msel, sizeof *r * (size_t)cs.n_msel);
+            *c->match_sel = r;
+            *c->match_n = cs.n_msel;
+            *c->match_ok = true;
+        }
+        out->n_levels = cs.done;
+        pl_free(cs.pass);
+        pl_pq_dict_reset(&cs.dict);
+        pl_pq_sink_reset(&cs.extra);
+        pl_pq_sink_reset(&cs.tmp);
+        return PL_OK;
+    }
+    if (c->sel && cs.sel_pos < c->n_sel) {
+        st = pl_error_set(err, PL_ERR_CORRUPT, "column chunk has %lld values but row %d is "
+                          "selected", (long long)cs.done, c->sel[cs.sel_pos]);
+        goto fail;
+    }
     if (c->keep_dict && (st = export_dict(&cs, err))) goto fail;
-    out->n_levels = cs.done;
+    out->n_levels = c->sel ? c->n_sel : cs.done;
     if (!out->flat) drop_leading_continuations(out, leaf->max_def);
-    if (out->flat && out->validity && out->null_count > 0) materialize_bits(&cs, out->validity->data);
+    if (c->sel && out->validity && out->null_count > 0 && cs.obits_done < c->n_sel)
+        pl_pq_bits_fill(out->validity->data, cs.obits_done, c->n_sel - cs.obits_done, true);
+    else if (!c->sel && out->flat && out->validity && out->null_count > 0)
+        materialize_bits(&cs, out->validity->data);
     if (leaf->wkt && !c->keep_dict &&
         (st = pl_pq_wkb_to_text(&out->sink, out->flat && out->validity && out->null_count > 0
                                                ? out->validity->data : NULL, err)))
@@ -574,10 +1217,13 @@ pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_l
     }
     pl_pq_dict_reset(&cs.dict);
     pl_pq_sink_reset(&cs.extra);
+    pl_pq_sink_reset(&cs.tmp);
     return PL_OK;
 fail:
+    pl_free(cs.pass);
     pl_pq_dict_reset(&cs.dict);
     pl_pq_sink_reset(&cs.extra);
+    pl_pq_sink_reset(&cs.tmp);
     pl_pq_leaf_data_reset(out);
     return st;
 }

@@ -31,13 +31,19 @@ void pl_pq_scratch_reset(pl_pq_scratch *s) {
     pl_free(s->tmp);
     pl_free(s->idx);
     pl_free(s->lv);
+    pl_free(s->bits);
+    pl_free(s->di);
+    pl_free(s->dict);
+    pl_free(s->msel);
     memset(s, 0, sizeof *s);
 }
 
 void pl_pq_dict_reset(pl_pq_dict *d) {
-    pl_free(d->values);
-    pl_free(d->offsets);
-    pl_free(d->data);
+    if (!d->shared) {
+        if (!d->borrowed) pl_free(d->values);
+        pl_free(d->offsets);
+        pl_free(d->data);
+    }
     memset(d, 0, sizeof *d);
 }
 

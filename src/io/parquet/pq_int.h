@@ -218,6 +218,9 @@ typedef struct pl_pq_dict {
     uint8_t *data;        /* varlen bytes */
     int64_t data_bytes;
     int32_t max_len;
+    bool borrowed; /* values live in the scratch (pl_pq_scratch.dict), not freed here */
+    bool shared;   /* everything belongs to the dictionary cache (read-only, not freed here);
+                      fixed-width values then have a zeroed slot after the last */
 } pl_pq_dict;
 
 void pl_pq_dict_reset(pl_pq_dict *d);
@@ -234,6 +237,14 @@ typedef struct pl_pq_scratch {
     int64_t idx_cap;
     uint8_t *lv;
     int64_t lv_cap;
+    uint8_t *bits; /* selective reads: a page's validity bits */
+    int64_t bits_cap;
+    uint8_t *di; /* selective reads: int32 value positions of the selected rows */
+    int64_t di_cap;
+    uint8_t *dict; /* fixed-width dictionaries used in place */
+    int64_t dict_cap;
+    uint8_t *msel; /* match mode: int32 passing rows */
+    int64_t msel_cap;
 } pl_pq_scratch;
 
 void pl_pq_scratch_reset(pl_pq_scratch *s);
@@ -285,6 +296,22 @@ typedef struct pl_pq_prealloc {
     pl_buf *validity; /* NULL when the leaf is required */
 } pl_pq_prealloc;
 
+/* A predicate evaluated on a dictionary: values has the dictionary's values plus one NULL at
+ * the end; pass[i] is set to 1 where value i passes (0 otherwise). */
+typedef pl_status (*pl_pq_dict_pred_fn)(void *arg, pl_array *values, uint8_t *pass,
+                                        pl_error *err);
+
+typedef struct pl_pq_meta_entry pl_pq_meta_entry;
+
+/* The dictionary cache (reader.c): decoded dictionaries of row group rg, leaf `leaf` of a file
+ * in the metadata cache, kept while the entry lives, within a global byte budget. get returns
+ * NULL on a miss; put caches a copy of d and returns the cached dictionary (the copy, or one
+ * another thread cached first), or NULL when it cannot be cached (budget, size, memory). Cached
+ * dictionaries are read-only and live as long as the entry (files opened from it hold it). */
+const pl_pq_dict *pl_pq_dict_cache_get(pl_pq_meta_entry *e, int32_t rg, int32_t leaf);
+const pl_pq_dict *pl_pq_dict_cache_put(pl_pq_meta_entry *e, int32_t rg, int32_t leaf,
+                                       const pl_pq_dict *d);
+
 typedef struct pl_pq_chunk_ctx {
     const pl_pq_source *src;
     const pl_pq_metadata *md;
@@ -295,6 +322,23 @@ typedef struct pl_pq_chunk_ctx {
     bool keep_dict;
     int64_t max_rows; /* flat: stop after this many rows (-1 = all) */
     pl_pq_prealloc *pre; /* flat: caller-provided buffers (taken), or NULL */
+    /* flat, selective read: only rows sel[0..n_sel) (ascending, distinct, < the row group's
+     * rows) are decoded, into slots 0..n_sel; pages without selected rows are skipped without
+     * decompressing them. NULL = all rows. */
+    const int32_t *sel;
+    int64_t n_sel;
+    /* flat, match mode (match_fn set): no values are produced; the predicate is evaluated once
+     * on the dictionary and the rows whose codes pass go to *match_sel / *match_n (ascending,
+     * pl_malloc'ed). *match_ok false (and PL_OK) when a data page is not dictionary-encoded:
+     * the caller then decodes the column as usual. */
+    pl_pq_dict_pred_fn match_fn;
+    void *match_arg;
+    int32_t **match_sel;
+    int64_t *match_n;
+    bool *match_ok;
+    /* selective and match modes: the file's entry in the metadata cache, whose dictionary
+     * cache keeps decoded dictionaries across reads (NULL = no caching) */
+    pl_pq_meta_entry *dict_cache;
 } pl_pq_chunk_ctx;
 
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
@@ -316,7 +360,6 @@ pl_status pl_pq_wkb_to_text(pl_pq_sink *s, const uint8_t *validity, pl_error *er
 
 /* ---------------------------------------------------------------- files */
 
-typedef struct pl_pq_meta_entry pl_pq_meta_entry;
 struct pl_pq_file {
     char *path;
     pl_pq_source src;
@@ -334,6 +377,18 @@ struct pl_pq_file {
 pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
                            int64_t max_rows, pl_pq_prealloc *pre, pl_pq_scratch *scr,
                            pl_array **out, pl_error *err);
+/* Decodes rows sel[0..n_sel) (ascending, distinct, < the row group's rows) of top-level field
+ * `field` of row group rg into *out (n_sel rows). Flat fields decode only the pages holding
+ * selected rows and gather the selected values; nested fields are decoded whole and taken. */
+pl_status pl_pq_read_field_sel(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
+                               const int32_t *sel, int64_t n_sel, pl_pq_scratch *scr,
+                               pl_array **out, pl_error *err);
+/* Match mode on a flat field (see pl_pq_chunk_ctx.match_fn): the rows of row group rg whose
+ * dictionary codes pass fn, or *ok false when the field is not a flat leaf or a data page is not
+ * dictionary-encoded. */
+pl_status pl_pq_match_field(pl_pq_file *f, int32_t rg, int32_t field, pl_pq_dict_pred_fn fn,
+                            void *arg, pl_pq_scratch *scr, int32_t **sel, int64_t *n_sel,
+                            bool *ok, pl_error *err);
 /* Bytes of the values and validity buffers of a flat field's chunk (0, 0 when the field is
  * not flat); each rounded up to PL_BUF_ALIGN. */
 void pl_pq_field_sizes(const pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
@@ -352,6 +407,13 @@ void pl_pq_file_drop_fd(pl_pq_file *f);
 /* Empties the cache of decoded footers (reader.c; entries in use live on until closed). */
 void pl_pq_meta_cache_clear(void);
 pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err);
+/* pl_pq_scan_open_ex with a predicate evaluated in the scan (pred may be NULL; see
+ * pl_scan_pred in io/io_int.h). */
+struct pl_scan_pred;
+pl_status pl_pq_scan_open_pred_ex(int32_t n_paths, const char *const *paths,
+                                  const pl_read_opts *opts, const pl_pq_read_opts *pq,
+                                  const struct pl_scan_pred *pred, pl_stream **out,
+                                  pl_error *err);
 /* Fills path/row group/column of err if unset. */
 void pl_pq_error_context(pl_error *err, const char *path, int32_t rg, int32_t column,
                          const char *column_name);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compute/compute.h"
 #include "pq_int.h"
 
 #define PQ_MAGIC "PAR1"
@@ -131,13 +132,43 @@ struct pl_pq_meta_entry {
     pl_pq_schema_tree tree;
     int64_t refs;     /* opens using it, + 1 while in the cache */
     int64_t last_use; /* cache clock */
+    /* the dictionary cache: [rg * n_leaves + leaf], allocated on first use (under the lock) */
+    pl_pq_dict **dicts;
+    int64_t dict_bytes;
 };
 
 static pthread_mutex_t g_pq_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pl_pq_meta_entry *g_pq_cache[PQ_CACHE_ENTRIES];
 static int64_t g_pq_cache_bytes, g_pq_cache_clock;
 
+/* Dictionaries are cached up to PQ_DICT_CACHE_BYTES in all (first come, first kept: entries
+ * leave with their file's metadata), none larger than PQ_DICT_MAX_BYTES. */
+#define PQ_DICT_CACHE_BYTES (64LL << 20)
+#define PQ_DICT_MAX_BYTES (4LL << 20)
+static int64_t g_pq_dict_bytes; /* atomic */
+
+static int64_t dict_bytes(const pl_pq_dict *d) {
+    if (d->offsets) return (d->n + 1) * 4 + d->data_bytes;
+    return d->n * (d->width > 0 ? d->width : 1);
+}
+
+static void dicts_free(pl_pq_meta_entry *e) {
+    if (!e->dicts) return;
+    int64_t n = (int64_t)e->md.n_row_groups * e->md.n_leaves;
+    for (int64_t i = 0; i < n; i++) {
+        pl_pq_dict *d = e->dicts[i];
+        if (!d) continue;
+        d->shared = false;
+        pl_pq_dict_reset(d);
+        pl_free(d);
+    }
+    pl_free(e->dicts);
+    e->dicts = NULL;
+    __atomic_sub_fetch(&g_pq_dict_bytes, e->dict_bytes, __ATOMIC_RELAXED);
+}
+
 static void entry_free(pl_pq_meta_entry *e) {
+    dicts_free(e);
     pl_pq_schema_tree_reset(&e->tree);
     pl_pq_arena_free(&e->arena);
     pl_free(e->footer);
@@ -242,6 +273,83 @@ static void cache_insert(pl_pq_file *f, const struct stat *sb) {
     }
     pthread_mutex_unlock(&g_pq_cache_lock);
     for (int i = 0; i < n_drop; i++) entry_free(drop[i]);
+}
+
+const pl_pq_dict *pl_pq_dict_cache_get(pl_pq_meta_entry *e, int32_t rg, int32_t leaf) {
+    if (!e) return NULL;
+    const pl_pq_dict *d = NULL;
+    pthread_mutex_lock(&g_pq_cache_lock);
+    if (e->dicts) d = e->dicts[(int64_t)rg * e->md.n_leaves + leaf];
+    pthread_mutex_unlock(&g_pq_cache_lock);
+    return d;
+}
+
+/* An owned deep copy of d; fixed-width values get a zeroed slot after the last. */
+static pl_pq_dict *dict_clone(const pl_pq_dict *d) {
+    pl_pq_dict *c = pl_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    *c = *d;
+    c->borrowed = c->shared = false;
+    c->values = NULL;
+    c->offsets = NULL;
+    c->data = NULL;
+    bool ok = true;
+    if (d->offsets) {
+        c->offsets = pl_malloc((size_t)(d->n + 1) * 4);
+        c->data = pl_malloc((size_t)d->data_bytes + 16);
+        ok = c->offsets && c->data;
+        if (ok) {
+            memcpy(c->offsets, d->offsets, (size_t)(d->n + 1) * 4);
+            if (d->data_bytes) memcpy(c->data, d->data, (size_t)d->data_bytes);
+            memset(c->data + d->data_bytes, 0, 16);
+        }
+    } else if (d->values) {
+        int64_t vb = d->n * (d->width > 0 ? d->width : 1);
+        c->values = pl_malloc((size_t)vb + 32);
+        ok = c->values != NULL;
+        if (ok) {
+            memcpy(c->values, d->values, (size_t)vb);
+            memset(c->values + vb, 0, 32);
+        }
+    }
+    if (!ok) {
+        pl_pq_dict_reset(c);
+        pl_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+const pl_pq_dict *pl_pq_dict_cache_put(pl_pq_meta_entry *e, int32_t rg, int32_t leaf,
+                                       const pl_pq_dict *d) {
+    int64_t bytes = dict_bytes(d);
+    if (!e || bytes > PQ_DICT_MAX_BYTES ||
+        __atomic_load_n(&g_pq_dict_bytes, __ATOMIC_RELAXED) + bytes > PQ_DICT_CACHE_BYTES)
+        return NULL;
+    pl_pq_dict *c = dict_clone(d);
+    if (!c) return NULL;
+    const pl_pq_dict *out = NULL;
+    int64_t n = (int64_t)e->md.n_row_groups * e->md.n_leaves;
+    pthread_mutex_lock(&g_pq_cache_lock);
+    if (!e->dicts) e->dicts = pl_calloc((size_t)n, sizeof *e->dicts);
+    pl_pq_dict **slot = e->dicts ? &e->dicts[(int64_t)rg * e->md.n_leaves + leaf] : NULL;
+    if (slot && *slot) {
+        out = *slot; /* another thread was first */
+    } else if (slot && __atomic_add_fetch(&g_pq_dict_bytes, bytes, __ATOMIC_RELAXED) <=
+                           PQ_DICT_CACHE_BYTES) {
+        *slot = c;
+        e->dict_bytes += bytes;
+        out = c;
+        c = NULL;
+    } else if (slot) {
+        __atomic_sub_fetch(&g_pq_dict_bytes, bytes, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&g_pq_cache_lock);
+    if (c) {
+        pl_pq_dict_reset(c);
+        pl_free(c);
+    }
+    return out;
 }
 
 void pl_pq_meta_cache_clear(void) {
@@ -477,6 +585,83 @@ pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_d
     for (int32_t k = 0; k < node->n_leaves; k++) pl_pq_leaf_data_reset(&data[k]);
     pl_free(data);
     pre_reset(pre);
+    if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
+    return st;
+}
+
+pl_status pl_pq_read_field_sel(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
+                               const int32_t *sel, int64_t n_sel, pl_pq_scratch *scr,
+                               pl_array **out, pl_error *err) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    const pl_pq_row_group *g = &f->md.row_groups[rg];
+    if (n_sel < 0 || n_sel > g->num_rows || (n_sel > 0 && (sel[0] < 0 ||
+                                                           sel[n_sel - 1] >= g->num_rows)))
+        PL_FAIL(err, PL_ERR_INTERNAL, "selection out of the row group's %lld rows",
+                (long long)g->num_rows);
+    if (node->kind != PL_PQ_NODE_LEAF) {
+        /* nested fields: decoded whole, then the selected rows taken */
+        pl_array *a = NULL;
+        PL_TRY(pl_pq_read_field(f, rg, field, keep_dict, -1, NULL, scr, &a, err));
+        pl_status st = pl_array_take_i32(a, sel, n_sel, out, err);
+        pl_array_release(a);
+        return st;
+    }
+    int32_t leaf = node->leaf;
+    pl_pq_leaf_data data = {0};
+    pl_pq_chunk_ctx c = {0};
+    c.src = &f->src;
+    c.md = &f->md;
+    c.leaf = &f->tree.leaves[leaf];
+    c.cc = &g->columns[leaf];
+    c.rg = rg;
+    c.leaf_index = leaf;
+    c.flat = true;
+    c.keep_dict = keep_dict;
+    c.max_rows = -1;
+    c.sel = sel;
+    c.n_sel = n_sel;
+    /* sparse selections (point queries) keep their dictionaries for the next query */
+    if (n_sel * 16 <= g->num_rows) c.dict_cache = f->shared;
+    pl_status st = pl_pq_read_chunk(&c, scr, &data, err);
+    if (!st) st = pl_pq_assemble(node, &data - node->first_leaf, f->tree.leaves, out, err);
+    pl_pq_leaf_data_reset(&data);
+    if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
+    return st;
+}
+
+pl_status pl_pq_match_field(pl_pq_file *f, int32_t rg, int32_t field, pl_pq_dict_pred_fn fn,
+                            void *arg, pl_pq_scratch *scr, int32_t **sel, int64_t *n_sel,
+                            bool *ok, pl_error *err) {
+    const pl_pq_node *node = &f->tree.fields[field];
+    const pl_pq_row_group *g = &f->md.row_groups[rg];
+    *ok = false;
+    if (node->kind != PL_PQ_NODE_LEAF || f->tree.leaves[node->leaf].wkt) return PL_OK;
+    int32_t leaf = node->leaf;
+    pl_pq_leaf_data data = {0};
+    pl_pq_chunk_ctx c = {0};
+    c.src = &f->src;
+    c.md = &f->md;
+    c.leaf = &f->tree.leaves[leaf];
+    c.cc = &g->columns[leaf];
+    c.rg = rg;
+    c.leaf_index = leaf;
+    c.flat = true;
+    c.max_rows = -1;
+    c.match_fn = fn;
+    c.match_arg = arg;
+    c.match_sel = sel;
+    c.match_n = n_sel;
+    c.match_ok = ok;
+    c.dict_cache = f->shared;
+    pl_status st = pl_pq_read_chunk(&c, scr, &data, err);
+    if (!st && *ok && data.n_levels != g->num_rows) {
+        st = pl_error_set(err, PL_ERR_CORRUPT, "column has %lld values but the row group has "
+                          "%lld rows", (long long)data.n_levels, (long long)g->num_rows);
+        pl_free(*sel);
+        *sel = NULL;
+        *ok = false;
+    }
+    pl_pq_leaf_data_reset(&data);
     if (st) pl_pq_error_context(err, f->path, rg, field, node->name);
     return st;
 }

@@ -6,6 +6,7 @@
  * trims the last batch. */
 #include <string.h>
 
+#include "compute/compute.h"
 #include "io/io_int.h"
 #include "pq_int.h"
 
@@ -20,14 +21,20 @@
  * least this large (one mapping instead of hundreds of 1 MiB buffers; huge pages while they
  * are cheap, see pl_aligned_alloc_huge). */
 #define PQ_SLAB_MIN_BYTES (4LL << 20)
+/* A window with a predicate runs one task per unit (row group) when it has at least two units
+ * per thread or at most this many rows; otherwise each step runs over all its columns. */
+#define PQ_FUSED_MAX_ROWS (256LL * 1024)
 
 typedef struct pq_unit {
     int32_t file, rg;
 } pq_unit;
 
+enum { PQ_TASK_READ = 0, PQ_TASK_READ_SEL, PQ_TASK_TAKE };
+
 typedef struct pq_task {
     int32_t unit; /* index into the window */
     int32_t col;
+    int32_t kind; /* PQ_TASK_*: whole column, selected rows, selected rows of a predicate column */
     pl_pq_prealloc pre;
     pl_array *out;
     pl_status st;
@@ -55,6 +62,21 @@ typedef struct pq_scan {
     pq_unit *win;
     int64_t *win_rows;
     pq_task *tasks;
+    /* late materialisation: a predicate over columns pred_cols[0..n_pred) (projected
+     * positions); pred_pos[k] is column k's position among them or -1 */
+    bool has_pred;
+    pl_scan_pred pred;
+    int32_t n_pred;
+    int32_t *pred_cols, *pred_pos;
+    pl_schema *pred_schema;
+    pl_schema *pred_vschema; /* the same with dictionary columns as their value type */
+    bool *win_match;         /* per unit: the predicate ran on the dictionary (match mode) */
+    pl_array **pout;   /* [unit * n_pred + i]: the window's predicate columns */
+    pl_array **uout;   /* [unit * n_cols + k]: the window's output columns */
+    int32_t **win_sel; /* per unit: the passing rows */
+    int64_t *win_nsel;
+    pl_status *win_st;
+    pl_error *win_err;
 } pq_scan;
 
 static void scan_free(pl_stream *s) {
@@ -74,14 +96,30 @@ static void scan_free(pl_stream *s) {
         pl_free(q->win);
         pl_free(q->win_rows);
         pl_free(q->tasks);
+        pl_free(q->pred_cols);
+        pl_free(q->pred_pos);
+        pl_schema_release(q->pred_schema);
+        pl_schema_release(q->pred_vschema);
+        pl_free(q->win_match);
+        pl_free(q->pout);
+        pl_free(q->uout);
+        pl_free(q->win_sel);
+        pl_free(q->win_nsel);
+        pl_free(q->win_st);
+        pl_free(q->win_err);
         pl_free(q);
     }
     pl_free(s);
 }
 
+static void run_task(pq_scan *q, pq_task *t, int32_t worker);
+
 static void task_fn(void *arg, int64_t i, int32_t worker) {
     pq_scan *q = arg;
-    pq_task *t = &q->tasks[i];
+    run_task(q, &q->tasks[i], worker);
+}
+
+static void run_task(pq_scan *q, pq_task *t, int32_t worker) {
     const pq_unit *u = &q->win[t->unit];
     pl_pq_file *f = q->files[u->file];
     pl_error_init(&t->err);
@@ -90,8 +128,38 @@ static void task_fn(void *arg, int64_t i, int32_t worker) {
      * huge pages' first touch for the allocator); each task populates its own view, so the
      * work is spread over the pool. */
     if (t->pre.values) pl_alloc_populate(t->pre.values->data, (size_t)t->pre.values->size);
-    t->st = pl_pq_read_field(f, u->rg, q->cols[u->file * q->n_cols + t->col], q->keep[t->col],
-                             q->win_rows[t->unit], &t->pre, &q->scr[worker], &t->out, &t->err);
+    int32_t field = q->cols[u->file * q->n_cols + t->col];
+    if (t->kind == PQ_TASK_READ_SEL)
+        t->st = pl_pq_read_field_sel(f, u->rg, field, q->keep[t->col], q->win_sel[t->unit],
+                                     q->win_nsel[t->unit], &q->scr[worker], &t->out, &t->err);
+    else if (t->kind == PQ_TASK_TAKE)
+        t->st = pl_array_take_i32(q->pout[(int64_t)t->unit * q->n_pred + q->pred_pos[t->col]],
+                                  q->win_sel[t->unit], q->win_nsel[t->unit], &t->out, &t->err);
+    else
+        t->st = pl_pq_read_field(f, u->rg, field, q->keep[t->col], q->win_rows[t->unit],
+                                 &t->pre, &q->scr[worker], &t->out, &t->err);
+}
+
+/* Evaluates the predicate over the predicate columns of window unit i. */
+static void eval_fn(void *arg, int64_t i, int32_t worker) {
+    PL_UNUSED(worker);
+    pq_scan *q = arg;
+    pl_error_init(&q->win_err[i]);
+    q->win_sel[i] = NULL;
+    q->win_nsel[i] = 0;
+    pl_array **pc = &q->pout[i * q->n_pred];
+    pl_array **cols = pl_calloc((size_t)q->n_pred, sizeof *cols);
+    if (!cols) {
+        q->win_st[i] = pl_error_set(&q->win_err[i], PL_ERR_NOMEM, "out of memory filtering rows");
+        return;
+    }
+    for (int32_t k = 0; k < q->n_pred; k++) cols[k] = pl_array_retain(pc[k]);
+    pl_batch *b = NULL;
+    pl_status st = pl_batch_make(q->pred_schema, pc[0]->length, cols, &b, &q->win_err[i]);
+    pl_free(cols);
+    if (!st) st = q->pred.eval(q->pred.arg, b, &q->win_sel[i], &q->win_nsel[i], &q->win_err[i]);
+    pl_batch_release(b);
+    q->win_st[i] = st;
 }
 
 static pl_status push_ready(pq_scan *q, pl_batch *b, pl_error *err) {
@@ -113,6 +181,15 @@ static pl_status push_ready(pq_scan *q, pl_batch *b, pl_error *err) {
 static pl_status emit_unit(pq_scan *q, int64_t rows, pl_array **cols, pl_error *err) {
     pl_batch *b;
     PL_TRY(pl_batch_new(pl_schema_retain(q->schema), rows, cols, &b, err));
+    if (q->rows_left >= 0 && rows > q->rows_left) {
+        /* with a predicate the limit counts passing rows */
+        pl_batch *s = NULL;
+        pl_status st = pl_batch_slice(b, 0, q->rows_left, &s, err);
+        pl_batch_release(b);
+        PL_TRY(st);
+        b = s;
+        rows = q->rows_left;
+    }
     if (q->rows_left >= 0) q->rows_left -= rows;
     if (rows <= q->batch_rows) return push_ready(q, b, err);
     pl_status st = PL_OK;
@@ -188,6 +265,191 @@ static void plan_slab(pq_scan *q, int64_t n_tasks) {
     slab_unref(sl);
 }
 
+static void set_task(pq_task *t, int64_t unit, int32_t col, int32_t kind) {
+    t->unit = (int32_t)unit;
+    t->col = col;
+    t->kind = kind;
+    t->out = NULL;
+    t->st = PL_OK;
+    t->pre.values = t->pre.validity = NULL;
+}
+
+/* First error of tasks [0, n), or PL_OK. */
+static pl_status tasks_status(pq_scan *q, int64_t n, pl_error *err) {
+    for (int64_t t = 0; t < n; t++)
+        if (q->tasks[t].st) {
+            if (err) *err = q->tasks[t].err;
+            return q->tasks[t].st;
+        }
+    return PL_OK;
+}
+
+/* Files whose row groups are all decoded give their descriptors back. */
+static void drop_done_fds(pq_scan *q, int64_t n_win) {
+    int32_t next_file = q->next_unit < q->n_units ? q->units[q->next_unit].file : q->n_files;
+    for (int64_t u = 0; u < n_win; u++)
+        if (q->win[u].file < next_file && q->n_files > 1) pl_pq_file_drop_fd(q->files[q->win[u].file]);
+}
+
+/* Checks that the predicate columns of unit u have the row group's rows. */
+static pl_status check_pred_rows(pq_scan *q, int64_t u, pl_error *err) {
+    int64_t rows = q->files[q->win[u].file]->md.row_groups[q->win[u].rg].num_rows;
+    for (int32_t i = 0; i < q->n_pred; i++) {
+        pl_array *a = q->pout[u * q->n_pred + i];
+        if (a->length != rows)
+            PL_FAIL(err, PL_ERR_CORRUPT, "column has %lld rows but the row group has %lld",
+                    (long long)a->length, (long long)rows);
+    }
+    return PL_OK;
+}
+
+/* The kind of task that makes projected column k of unit u once the predicate ran; -1 when
+ * the predicate's own column is used as it is (every row passed). */
+static int32_t sel_task_kind(const pq_scan *q, int64_t u, int32_t k) {
+    bool all = q->win_nsel[u] == q->files[q->win[u].file]->md.row_groups[q->win[u].rg].num_rows;
+    if (q->pred_pos[k] >= 0 && !q->win_match[u]) return all ? -1 : PQ_TASK_TAKE;
+    return all ? PQ_TASK_READ : PQ_TASK_READ_SEL;
+}
+
+/* Match mode's predicate over a dictionary's values (pl_pq_dict_pred_fn). */
+static pl_status dict_pred(void *arg, pl_array *values, uint8_t *pass, pl_error *err) {
+    pq_scan *q = arg;
+    pl_array *cols[1] = {pl_array_retain(values)};
+    pl_batch *b = NULL;
+    PL_TRY(pl_batch_make(q->pred_vschema, values->length, cols, &b, err));
+    int32_t *sel = NULL;
+    int64_t n = 0;
+    pl_status st = q->pred.eval_values(q->pred.arg, b, &sel, &n, err);
+    pl_batch_release(b);
+    for (int64_t i = 0; i < n && !st; i++) pass[sel[i]] = 1;
+    pl_free(sel);
+    return st;
+}
+
+/* One unit decoded start to end on one worker: predicate columns, predicate, the other
+ * columns of the passing rows (outputs in uout; status in win_st/win_err). */
+static void unit_fn(void *arg, int64_t u, int32_t worker) {
+    pq_scan *q = arg;
+    pl_error *err = &q->win_err[u];
+    pl_error_init(err);
+    pl_status st = PL_OK;
+    pq_task tk;
+    memset(&tk, 0, sizeof tk);
+    bool matched = false;
+    if (q->pred.eval_values && q->n_pred == 1) {
+        /* a dictionary-encoded predicate column: the predicate runs on the dictionary, the
+         * rows come from the codes (the column's values are decoded later if projected) */
+        pl_pq_file *f = q->files[q->win[u].file];
+        st = pl_pq_match_field(f, q->win[u].rg, q->cols[q->win[u].file * q->n_cols + q->pred_cols[0]],
+                               dict_pred, q, &q->scr[worker], &q->win_sel[u], &q->win_nsel[u],
+                               &matched, err);
+        if (!st && matched && q->pred.passed) q->pred.passed(q->pred.arg, q->win_nsel[u]);
+    }
+    q->win_match[u] = matched;
+    for (int32_t i = 0; i < q->n_pred && !st && !matched; i++) {
+        set_task(&tk, u, q->pred_cols[i], PQ_TASK_READ);
+        pl_pq_file *f = q->files[q->win[u].file];
+        st = pl_pq_read_field(f, q->win[u].rg, q->cols[q->win[u].file * q->n_cols + tk.col],
+                              q->keep[tk.col], -1, NULL, &q->scr[worker],
+                              &q->pout[u * q->n_pred + i], err);
+    }
+    if (!st && !matched) st = check_pred_rows(q, u, err);
+    if (!st && !matched) {
+        eval_fn(q, u, worker);
+        st = q->win_st[u];
+    }
+    for (int32_t k = 0; k < q->n_cols && !st && q->win_nsel[u] > 0; k++) {
+        int32_t kind = sel_task_kind(q, u, k);
+        pl_array **o = &q->uout[u * q->n_cols + k];
+        if (kind < 0) {
+            *o = pl_array_retain(q->pout[u * q->n_pred + q->pred_pos[k]]);
+            continue;
+        }
+        set_task(&tk, u, k, kind);
+        run_task(q, &tk, worker);
+        st = tk.st;
+        if (st) *err = tk.err;
+        *o = tk.out;
+    }
+    q->win_st[u] = st;
+}
+
+/* A window with a predicate: the predicate columns of every unit are decoded, the predicate
+ * evaluated per unit, then the other columns decoded for the passing rows only (units where
+ * no row passes cost nothing more; where all pass, columns are decoded whole). Windows of
+ * many units (or few rows) run one task per unit; others run each step over all columns of
+ * the window in parallel. */
+static pl_status refill_pred(pq_scan *q, int64_t n_win, pl_error *err) {
+    int32_t np = q->n_pred, nc = q->n_cols;
+    int64_t win_rows = 0;
+    for (int64_t u = 0; u < n_win; u++)
+        win_rows += q->files[q->win[u].file]->md.row_groups[q->win[u].rg].num_rows;
+    pl_status st = PL_OK;
+    for (int64_t u = 0; u < n_win; u++) {
+        q->win_st[u] = PL_OK;
+        q->win_match[u] = false;
+    }
+    if (n_win >= 2 * (int64_t)q->threads || win_rows <= PQ_FUSED_MAX_ROWS) {
+        pl_parallel_for(n_win, q->threads, unit_fn, q);
+    } else {
+        int64_t n_tasks = n_win * np;
+        for (int64_t u = 0; u < n_win; u++)
+            for (int32_t i = 0; i < np; i++)
+                set_task(&q->tasks[u * np + i], u, q->pred_cols[i], PQ_TASK_READ);
+        plan_slab(q, n_tasks);
+        pl_parallel_for(n_tasks, q->threads, task_fn, q);
+        st = tasks_status(q, n_tasks, err);
+        for (int64_t t = 0; t < n_tasks; t++) {
+            q->pout[t] = q->tasks[t].out;
+            q->tasks[t].out = NULL;
+        }
+        for (int64_t u = 0; u < n_win && !st; u++) st = check_pred_rows(q, u, err);
+        if (!st) pl_parallel_for(n_win, q->threads, eval_fn, q);
+        /* the other columns of units with passing rows */
+        n_tasks = 0;
+        for (int64_t u = 0; u < n_win && !st; u++) {
+            if (q->win_st[u]) break;
+            for (int32_t k = 0; k < nc && q->win_nsel[u] > 0; k++) {
+                int32_t kind = sel_task_kind(q, u, k);
+                if (kind < 0) q->uout[u * nc + k] = pl_array_retain(q->pout[u * np + q->pred_pos[k]]);
+                else set_task(&q->tasks[n_tasks++], u, k, kind);
+            }
+        }
+        pl_parallel_for(n_tasks, q->threads, task_fn, q);
+        if (!st) st = tasks_status(q, n_tasks, err);
+        for (int64_t t = 0; t < n_tasks; t++) {
+            q->uout[q->tasks[t].unit * nc + q->tasks[t].col] = q->tasks[t].out;
+            q->tasks[t].out = NULL;
+        }
+    }
+    for (int64_t u = 0; u < n_win && !st; u++)
+        if (q->win_st[u]) {
+            st = q->win_st[u];
+            if (err) *err = q->win_err[u];
+        }
+    drop_done_fds(q, n_win);
+    for (int64_t u = 0; u < n_win && !st; u++) {
+        if (q->win_nsel[u] == 0 || q->rows_left == 0) continue;
+        st = emit_unit(q, q->win_nsel[u], &q->uout[u * nc], err);
+        for (int32_t k = 0; k < nc; k++) q->uout[u * nc + k] = NULL; /* taken */
+    }
+    for (int64_t u = 0; u < n_win; u++) {
+        for (int32_t k = 0; k < nc; k++) {
+            pl_array_release(q->uout[u * nc + k]);
+            q->uout[u * nc + k] = NULL;
+        }
+        for (int32_t i = 0; i < np; i++) {
+            pl_array_release(q->pout[u * np + i]);
+            q->pout[u * np + i] = NULL;
+        }
+        pl_free(q->win_sel[u]);
+        q->win_sel[u] = NULL;
+        q->win_nsel[u] = 0;
+    }
+    if (st) q->next_unit = q->n_units;
+    return st;
+}
+
 static pl_status refill(pq_scan *q, pl_error *err) {
     /* reset the queue */
     q->n_ready = q->ready_pos = 0;
@@ -195,7 +457,7 @@ static pl_status refill(pq_scan *q, pl_error *err) {
     int64_t n_win = 0, bytes = 0, planned_rows = 0;
     int64_t want_tasks = (int64_t)q->threads * PQ_WINDOW_TASKS_PER_THREAD;
     while (q->next_unit < q->n_units) {
-        if (q->rows_left >= 0 && planned_rows >= q->rows_left) break;
+        if (!q->has_pred && q->rows_left >= 0 && planned_rows >= q->rows_left) break;
         const pq_unit *u = &q->units[q->next_unit];
         const pl_pq_row_group *g = &q->files[u->file]->md.row_groups[u->rg];
         if (n_win > 0 && (bytes + g->total_byte_size > PQ_WINDOW_MAX_BYTES ||
@@ -205,7 +467,8 @@ static pl_status refill(pq_scan *q, pl_error *err) {
             break;
         q->win[n_win] = *u;
         int64_t rows = g->num_rows;
-        if (q->rows_left >= 0 && rows > q->rows_left - planned_rows) rows = q->rows_left - planned_rows;
+        if (!q->has_pred && q->rows_left >= 0 && rows > q->rows_left - planned_rows)
+            rows = q->rows_left - planned_rows;
         q->win_rows[n_win] = rows < g->num_rows ? rows : -1;
         planned_rows += rows;
         bytes += g->total_byte_size;
@@ -214,6 +477,7 @@ static pl_status refill(pq_scan *q, pl_error *err) {
     }
     if (n_win == 0) return PL_OK;
     for (int64_t u = 0; u < n_win; u++) PL_TRY(pl_pq_file_ensure_fd(q->files[q->win[u].file], err));
+    if (q->has_pred) return refill_pred(q, n_win, err);
     int64_t n_tasks = n_win * q->n_cols;
     for (int64_t u = 0; u < n_win; u++)
         for (int32_t k = 0; k < q->n_cols; k++) {
@@ -392,7 +656,8 @@ static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *path
     q->threads = threads > 0 ? threads : pl_pool_threads();
     q->n_scr = pl_pool_max_workers();
     q->scr = pl_calloc((size_t)q->n_scr, sizeof *q->scr);
-    int64_t max_win = PQ_WINDOW_MAX_UNITS + 1;
+    /* a window never holds more units than the scan has */
+    int64_t max_win = PL_MIN((int64_t)PQ_WINDOW_MAX_UNITS, q->n_units) + 1;
     q->win = pl_calloc((size_t)max_win, sizeof *q->win);
     q->win_rows = pl_calloc((size_t)max_win, sizeof *q->win_rows);
     q->tasks = pl_calloc((size_t)(max_win * (int64_t)nc), sizeof *q->tasks);
@@ -401,8 +666,60 @@ static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *path
     return PL_OK;
 }
 
+static pl_status pred_setup(pq_scan *q, const pl_scan_pred *pred, pl_error *err) {
+    int32_t np = pred->n_cols;
+    if (np <= 0 || !pred->eval)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "a scan predicate needs a function and columns");
+    q->has_pred = true;
+    q->pred = *pred;
+    q->pred.cols = NULL;
+    q->n_pred = np;
+    size_t nc = (size_t)(q->n_cols > 0 ? q->n_cols : 1);
+    /* a window never holds more units than the scan has */
+    int64_t max_win = PL_MIN((int64_t)PQ_WINDOW_MAX_UNITS, q->n_units) + 1;
+    q->pred_cols = pl_calloc((size_t)np, sizeof *q->pred_cols);
+    q->pred_pos = pl_calloc(nc, sizeof *q->pred_pos);
+    pl_field *f = pl_calloc((size_t)np, sizeof *f);
+    q->pout = pl_calloc((size_t)(max_win * np), sizeof *q->pout);
+    q->uout = pl_calloc((size_t)max_win * nc, sizeof *q->uout);
+    q->win_sel = pl_calloc((size_t)max_win, sizeof *q->win_sel);
+    q->win_nsel = pl_calloc((size_t)max_win, sizeof *q->win_nsel);
+    q->win_st = pl_calloc((size_t)max_win, sizeof *q->win_st);
+    q->win_err = pl_calloc((size_t)max_win, sizeof *q->win_err);
+    q->win_match = pl_calloc((size_t)max_win, sizeof *q->win_match);
+    if (!q->pred_cols || !q->pred_pos || !f || !q->pout || !q->uout || !q->win_sel || !q->win_nsel ||
+        !q->win_st || !q->win_err || !q->win_match) {
+        pl_free(f);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning the scan");
+    }
+    for (int32_t k = 0; k < q->n_cols; k++) q->pred_pos[k] = -1;
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < np && !st; i++) {
+        int32_t k = pred->cols[i];
+        if (k < 0 || k >= q->n_cols || q->pred_pos[k] >= 0)
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "bad predicate column %d", k);
+        else {
+            q->pred_cols[i] = k;
+            q->pred_pos[k] = i;
+            f[i] = q->schema->fields[k];
+        }
+    }
+    if (!st) st = pl_schema_new(np, f, &q->pred_schema, err);
+    for (int32_t i = 0; i < np && !st; i++)
+        if (f[i].type->id == PL_TYPE_DICTIONARY) f[i].type = f[i].type->value_type;
+    if (!st) st = pl_schema_new(np, f, &q->pred_vschema, err);
+    pl_free(f);
+    return st;
+}
+
 pl_status pl_pq_scan_open_ex(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                              const pl_pq_read_opts *pq, pl_stream **out, pl_error *err) {
+    return pl_pq_scan_open_pred_ex(n_paths, paths, opts, pq, NULL, out, err);
+}
+
+pl_status pl_pq_scan_open_pred_ex(int32_t n_paths, const char *const *paths,
+                                  const pl_read_opts *opts, const pl_pq_read_opts *pq,
+                                  const pl_scan_pred *pred, pl_stream **out, pl_error *err) {
     if (n_paths < 1) PL_FAIL(err, PL_ERR_INVALID_ARG, "no parquet file to read");
     pl_read_opts def;
     if (!opts) {
@@ -420,6 +737,7 @@ pl_status pl_pq_scan_open_ex(int32_t n_paths, const char *const *paths, const pl
     s->next = scan_next;
     s->free = scan_free;
     pl_status st = scan_setup(q, n_paths, paths, opts, pq, err);
+    if (!st && pred) st = pred_setup(q, pred, err);
     if (st) {
         scan_free(s);
         return st;
@@ -435,4 +753,13 @@ pl_status pl_pq_scan_open(int32_t n_paths, const char *const *paths, const pl_re
     pl_pq_read_opts_init(&pq);
     pq.keep_dictionary = !(opts && opts->decode_dictionary);
     return pl_pq_scan_open_ex(n_paths, paths, opts, &pq, out, err);
+}
+
+pl_status pl_pq_scan_open_pred(int32_t n_paths, const char *const *paths,
+                               const pl_read_opts *opts, const pl_scan_pred *pred,
+                               pl_stream **out, pl_error *err) {
+    pl_pq_read_opts pq;
+    pl_pq_read_opts_init(&pq);
+    pq.keep_dictionary = !(opts && opts->decode_dictionary);
+    return pl_pq_scan_open_pred_ex(n_paths, paths, opts, &pq, pred, out, err);
 }
