@@ -247,6 +247,7 @@ def summarise(runs: dict) -> dict:
 
 
 def main() -> int:
+    global DATA
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small", action="store_true", help="the 5 sample tick files, shorter runs")
     ap.add_argument("--parts", default="seed,qps,append")
@@ -256,7 +257,9 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=1, help="repetitions of every measurement (medians)")
     ap.add_argument("--no-peer", action="store_true", help="skip the grpc.aio + Polars peer")
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "async.json"))
+    ap.add_argument("--data-root", default=DATA, help="the servers' data root (default: the checkout's data/)")
     a = ap.parse_args()
+    DATA = os.path.abspath(a.data_root)
     parts = a.parts.split(",")
     for p in parts:
         if p not in ("seed", "qps", "append"):

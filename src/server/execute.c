@@ -13,8 +13,12 @@
  * Messages are produced on demand: the transport asks for the next one only when at most one
  * is in flight, so a slow client holds the query (and its memory) at a bounded number of
  * batches. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -787,6 +791,31 @@ int64_t pl_srv_shm_bytes(const pl_srv *srv) {
         if (l->srv == srv) n += l->size;
     pthread_mutex_unlock(&g_shm_mu);
     return n;
+}
+
+void pl_srv_shm_remove_stale(void) {
+    DIR *d = opendir("/dev/shm");
+    if (!d) return;
+    uid_t me = getuid();
+    pid_t self = getpid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        if (strncmp(name, "polaroid-", 9) != 0) continue;
+        char *end;
+        long pid = strtol(name + 9, &end, 10);
+        size_t n = strlen(name);
+        if (end == name + 9 || *end != '-' || pid <= 0 || pid == (long)self || n < 7 ||
+            strcmp(name + n - 7, ".arrows") != 0)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive (or not ours) */
+        struct stat sb;
+        if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode) ||
+            sb.st_uid != me)
+            continue;
+        (void)unlinkat(dirfd(d), name, 0);
+    }
+    closedir(d);
 }
 
 const char *pl_srv_execute_lease(const pl_srv_exec *x) {

@@ -43,8 +43,8 @@ typedef struct pl_server_call_info {
 } pl_server_call_info;
 
 typedef void (*pl_server_call_hook)(void *user, const pl_server_call_info *info);
-/* Rows and bytes of an Execute call's message just handed to gRPC (while the call streams;
- * the runner thread calls it; must be quick). */
+/* Rows and bytes of an Execute message or an Append ack just handed to gRPC, while the call
+ * streams (a runner or network thread calls it; must be quick). */
 typedef void (*pl_server_stream_hook)(void *user, int64_t rows, int64_t bytes);
 
 typedef struct pl_server_opts {

@@ -139,6 +139,7 @@ pl_status pl_srv_new(const pl_srv_config *cfg, pl_srv **out, pl_error *err) {
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating the server");
     }
     pl_catalog_set_account(s->cat, catalog_charge, s);
+    pl_srv_shm_remove_stale(); /* result files a crashed server left behind */
     pl_srv_config *c = &s->cfg;
     c->data_root = s->data_root;
     /* --threads sizes the engine's worker pool (effective unless the pool already runs) */

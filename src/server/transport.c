@@ -1044,6 +1044,10 @@ static void run_append(tcall *c) {
         return;
     }
     c->bytes += (int64_t)n;
+    if (c->s->o.on_streamed) { /* a long-lived Append stream shows its acks as they go */
+        c->s->o.on_streamed(c->s->o.hook_user, 0, c->bytes - c->streamed_bytes);
+        c->streamed_bytes = c->bytes;
+    }
     append_recv(c, bb_take(ack, ack, n, free_pl));
 }
 

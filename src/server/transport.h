@@ -49,6 +49,10 @@ bool pl_srv_shm_attach(const pl_srv *srv, const char *lease_id, int64_t hold_unt
  * still pending: the caller resumes the call itself) and, with drop, removes the lease and its
  * file. */
 bool pl_srv_shm_detach(const pl_srv *srv, const char *lease_id, bool drop);
+/* Removes the result files of servers that died without cleaning up (a crash, SIGKILL):
+ * /dev/shm/polaroid-<pid>-*.arrows of this user whose process no longer exists. pl_srv_new
+ * calls it. */
+void pl_srv_shm_remove_stale(void);
 /* Shutdown: every call waiting for a release goes on (the leases stay until the sweep). */
 void pl_srv_shm_wake_all(const pl_srv *srv);
 

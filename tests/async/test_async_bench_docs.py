@@ -247,9 +247,11 @@ def test_async_bench_append_part_end_to_end(tmp_path):
 
     out = tmp_path / "async.json"
     env = dict(os.environ, POLAROID=str((REPO / os.environ.get("POLAROID", "build/polaroid")).resolve()))
+    root = tmp_path / "root"  # the append part reads no file (a fresh clone has no data/)
+    root.mkdir()
     r = subprocess.run([sys.executable, str(REPO / "bench" / "async_bench.py"), "--parts", "append", "--records",
-                        "3000", "--reps", "2", "--json", str(out)], capture_output=True, text=True, timeout=180,
-                       cwd=REPO, env=env)
+                        "3000", "--reps", "2", "--json", str(out), "--data-root", str(root)],
+                       capture_output=True, text=True, timeout=180, cwd=REPO, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     d = json.loads(out.read_text())
     assert d["meta"]["reps"] == 2 and d["meta"]["parts"] == ["append"] and d["meta"]["load_average_end"]

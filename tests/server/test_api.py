@@ -411,7 +411,13 @@ def test_iter_batches_of_a_join(client):
 def test_shared_memory_results(server, data):
     import os
 
-    before = set(os.listdir("/dev/shm"))
+    # only this server's files (other servers on the machine write theirs meanwhile)
+    mine = f"polaroid-{server.proc.pid}-"
+
+    def files():
+        return {f for f in os.listdir("/dev/shm") if f.startswith(mine)}
+
+    before = files()
     with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
         rs = c.execute(c.read_parquet("trades/*.parquet").sort("id"))
         got = rs.read_all()
@@ -426,9 +432,9 @@ def test_shared_memory_results(server, data):
         assert sum(b.num_rows for b in c.read_parquet("trades.parquet").iter_batches()) == 20_000
     del got
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and set(os.listdir("/dev/shm")) - before:
+    while time.monotonic() < deadline and files() - before:
         time.sleep(0.1)
-    assert not (set(os.listdir("/dev/shm")) - before), "result files left in /dev/shm"
+    assert not (files() - before), "result files left in /dev/shm"
 
 
 _SHM_CLIENT = r"""

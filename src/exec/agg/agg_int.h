@@ -12,6 +12,8 @@
 #ifndef PL_AGG_INT_H
 #define PL_AGG_INT_H
 
+#include <pthread.h>
+
 #include "exec/exec.h"
 
 /* ---------------------------------------------------------------- aggregate catalogue */
@@ -107,6 +109,10 @@ typedef struct agg_keycol {
     pl_buf *vals;   /* fixed: width per group; bool: bits; str: int32 offsets (n + 1) */
     pl_buf *data;   /* str bytes */
     pl_buf *valid;  /* bits; NULL while every key is valid */
+    /* KC_STR: 16 bytes per group, the length (uint32) then the first 12 bytes zero-padded: the
+     * typed string probe compares keys of up to 12 bytes here, one cache line per probe
+     * instead of an offset and the bytes */
+    pl_buf *pfx;
 } agg_keycol;
 
 /* Collected input of a holistic aggregate: one chunk per morsel. */
@@ -182,6 +188,8 @@ typedef struct agg_table {
      * AGG_PART_BITS hash bits; this table keeps no groups of its own any more. */
     int32_t n_sub;
     struct agg_table **sub;
+    bool sub_shared;  /* sub is the sink's shared partition tables (not owned; lock to use) */
+    int64_t split_next; /* no split before this many groups (the rows had locality) */
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */
@@ -210,7 +218,33 @@ struct agg_sink {
     int32_t n_workers;
     agg_table **tables; /* per worker, created on first use */
     bool any_holistic;
+    /* Shared split (set by pack.c): worker tables that pass AGG_SPLIT_GROUPS move their groups
+     * into one set of partition tables shared by the workers, each used under its mutex, so
+     * no group is held twice and finish() merges nothing but unsplit tables. */
+    bool shared_split;
+    pthread_mutex_t shared_mu;          /* creating parts */
+    pthread_mutex_t part_mu[AGG_N_PARTS];
+    agg_table *parts[AGG_N_PARTS];      /* NULL until the first split */
 };
+
+/* ---------------------------------------------------------------- sink (sink.c) */
+
+/* The hash aggregation sink itself (pl_agg_sink_new chooses between it and the packed-key
+ * sink of pack.c). */
+pl_status agg_sink_new_plain(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
+                             int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
+                             pl_sink **out, pl_error *err);
+/* consume() with the key columns given (kc[c] instead of in->columns[s->keys[c]]; dictionary
+ * indices already checked); the aggregates read their columns from in. */
+pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
+                           pl_array *const *kc, pl_error *err);
+/* Worker tables of s split into shared partition tables (see agg_sink; not with holistic
+ * aggregates). Before the first consume. */
+void agg_sink_share_splits(agg_sink *s);
+/* Every non-NULL index of a DICTIONARY array is inside its dictionary. */
+pl_status agg_check_indices(const pl_array *a, pl_error *err);
+/* Packed multi-key aggregation (pack.c) on or off for sinks made from now on (tests). */
+void agg_pack_set_enabled(bool on);
 
 /* ---------------------------------------------------------------- table (table.c) */
 
@@ -229,8 +263,16 @@ pl_status agg_table_scratch(agg_table *t, int64_t n, pl_error *err);
  * grouped by partition in t->prow with offsets t->poff. */
 pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
                                pl_error *err);
-/* Moves t's groups into AGG_N_PARTS partition tables (streaming aggregates only). */
+/* Moves t's groups into AGG_N_PARTS partition tables (streaming aggregates only); with
+ * s->shared_split, into the sink's shared ones. */
 pl_status agg_table_split(agg_table *t, pl_error *err);
+/* Locks / unlocks partition p of a split table (a no-op unless the partitions are shared). */
+static inline void agg_part_lock(agg_table *t, int32_t p) {
+    if (t->sub_shared) pthread_mutex_lock(&t->sink->part_mu[p]);
+}
+static inline void agg_part_unlock(agg_table *t, int32_t p) {
+    if (t->sub_shared) pthread_mutex_unlock(&t->sink->part_mu[p]);
+}
 /* The stored keys as arrays (new references). */
 pl_status agg_table_key_arrays(agg_table *t, pl_array **out, pl_error *err);
 /* Hash of row r of column a (a key type, not dictionary). */

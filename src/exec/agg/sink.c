@@ -28,6 +28,13 @@ static void agg_sink_free(pl_sink *sk) {
         if (s->tables)
             for (int32_t w = 0; w < s->n_workers; w++) agg_table_free(s->tables[w]);
         pl_free(s->tables);
+        if (s->shared_split) {
+            for (int32_t p = 0; p < AGG_N_PARTS; p++) {
+                agg_table_free(s->parts[p]);
+                pthread_mutex_destroy(&s->part_mu[p]);
+            }
+            pthread_mutex_destroy(&s->shared_mu);
+        }
         if (s->aggs) {
             for (int32_t i = 0; i < s->n_aggs; i++) {
                 pl_type_release(s->aggs[i].result_type);
@@ -164,9 +171,9 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
                                   pl_batch *in, pl_error *err);
 static pl_status agg_sink_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out, pl_error *err);
 
-pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
-                          int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
-                          pl_sink **out, pl_error *err) {
+pl_status agg_sink_new_plain(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
+                             int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
+                             pl_sink **out, pl_error *err) {
     if (n_keys < 0 || n_aggs < 0 || !out_schema || out_schema->n_fields != n_keys + n_aggs)
         PL_FAIL(err, PL_ERR_INVALID_ARG,
                 "aggregation: the output schema has %d columns, expected %d keys + %d aggregates",
@@ -224,6 +231,13 @@ fail:
     return st;
 }
 
+void agg_sink_share_splits(agg_sink *s) {
+    if (s->shared_split || s->any_holistic) return;
+    pthread_mutex_init(&s->shared_mu, NULL);
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) pthread_mutex_init(&s->part_mu[p], NULL);
+    s->shared_split = true;
+}
+
 /* ---------------------------------------------------------------- consume */
 
 /* Rows of the morsel an aggregate sees: FILTER TRUE and (when the function skips NULLs) its
@@ -274,7 +288,7 @@ static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, i
 }
 
 /* Every non-NULL index of a DICTIONARY key column is inside its dictionary. */
-static pl_status check_indices(const pl_array *a, pl_error *err) {
+pl_status agg_check_indices(const pl_array *a, pl_error *err) {
     const void *p = pl_array_values_ptr(a);
     int64_t n = a->length, len = a->dictionary->length;
     bool bad = false;
@@ -309,6 +323,38 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
                                   pl_batch *in, pl_error *err) {
     agg_sink *s = sk->impl;
     PL_UNUSED(ctx);
+    if (in->n_rows == 0) return PL_OK;
+    pl_array *kc_stack[16];
+    pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
+    if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    for (int32_t c = 0; c < s->n_keys && !st; c++) {
+        kc[c] = in->columns[s->keys[c]];
+        if (kc[c]->type->id == PL_TYPE_DICTIONARY) st = agg_check_indices(kc[c], err);
+    }
+    if (!st) st = agg_consume_keys(s, worker, seq, in, kc, err);
+    if (kc != kc_stack) pl_free(kc);
+    return st;
+}
+
+/* Whether the first rows of a morsel fall into few distinct groups (< 1/4 of the rows). */
+static bool few_groups(const uint32_t *gids, int64_t n) {
+    enum { SAMPLE = 2048, SLOTS = 4096 };
+    if (n < SAMPLE) return false;
+    uint32_t set[SLOTS];
+    memset(set, 0xff, sizeof set);
+    int64_t distinct = 0;
+    for (int64_t r = 0; r < SAMPLE; r++) {
+        uint32_t g = gids[r];
+        uint32_t i = (uint32_t)(pl_hash_u64(g) & (SLOTS - 1));
+        while (set[i] != UINT32_MAX && set[i] != g) i = (i + 1) & (SLOTS - 1);
+        if (set[i] == UINT32_MAX) set[i] = g, distinct++;
+    }
+    return distinct * 4 < SAMPLE;
+}
+
+pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
+                           pl_array *const *kc, pl_error *err) {
     if (worker < 0 || worker >= s->n_workers)
         PL_FAIL(err, PL_ERR_INTERNAL, "aggregation: worker id %d out of range", worker);
     int64_t n = in->n_rows;
@@ -317,20 +363,10 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     if (!s->tables[worker]) PL_TRY(agg_table_new(s, &s->tables[worker], err));
     agg_table *t = s->tables[worker];
     PL_TRY(agg_table_scratch(t, n, err));
-    pl_array *kc_stack[16];
-    pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
-    if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pl_status st = PL_OK;
-    for (int32_t c = 0; c < s->n_keys && !st; c++) {
-        kc[c] = in->columns[s->keys[c]];
-        if (kc[c]->type->id == PL_TYPE_DICTIONARY) st = check_indices(kc[c], err);
-    }
     bool split = t->n_sub > 0;
-    if (!st) {
-        if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
-        else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
-    }
-    if (kc != kc_stack) pl_free(kc);
+    if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
+    else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
     if (st) return st;
 
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
@@ -365,10 +401,13 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
                 } else {
                     memcpy(off, t->poff, sizeof off);
                 }
-                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++)
-                    if (off[p + 1] > off[p])
-                        st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
-                                        off[p + 1] - off[p], seq, err);
+                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
+                    if (off[p + 1] == off[p]) continue;
+                    agg_part_lock(t, p);
+                    st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
+                                    off[p + 1] - off[p], seq, err);
+                    agg_part_unlock(t, p);
+                }
             } else if (m > 0) {
                 st = agg_update(t, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
             }
@@ -377,11 +416,16 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
         pl_array_release(own[1]);
     }
     /* many groups: radix-partition the table, unless a direct path (one dictionary key, one
-     * small-range integer key) makes probing cheap anyway */
-    if (!st && !split && !s->any_holistic && s->n_keys > 0 && t->n_groups > agg_split_groups &&
-        !(s->n_keys == 1 && (in->columns[s->keys[0]]->type->id == PL_TYPE_DICTIONARY ||
-                             (t->direct && !t->direct_off))))
-        st = agg_table_split(t, err);
+     * small-range integer key) makes probing cheap anyway, or the morsel's rows fall into few
+     * groups (time-ordered data: the table's hot part stays in cache; checked again each time
+     * the table doubles) */
+    if (!st && !split && !s->any_holistic && s->n_keys > 0 &&
+        t->n_groups > PL_MAX(agg_split_groups, t->split_next) &&
+        !(s->n_keys == 1 && (kc[0]->type->id == PL_TYPE_DICTIONARY ||
+                             (t->direct && !t->direct_off)))) {
+        if (few_groups(t->gids, n)) t->split_next = t->n_groups * 2;
+        else st = agg_table_split(t, err);
+    }
     return st;
 }
 
@@ -457,15 +501,21 @@ static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error 
     PL_TRY(pl_exec_check(s->ctx, err));
     int64_t total = 0, most = 0;
     int32_t adopt = -1;
+    bool shared = s->shared_split && s->parts[p]; /* split tables share the partitions */
     for (int32_t w = 0; w < m->n_tables; w++) {
         agg_table *t = m->tables[w];
+        if (shared && t->n_sub) continue;
         int64_t c = t->n_sub ? t->sub[p]->n_groups : m->part_off[w][p + 1] - m->part_off[w][p];
         total += c;
         most = PL_MAX(most, c);
         if (t->n_sub && c > 0 && (adopt < 0 || c > m->tables[adopt]->sub[p]->n_groups)) adopt = w;
     }
     agg_table *dst;
-    if (adopt >= 0) {
+    if (shared) { /* freed with the sink */
+        dst = s->parts[p];
+        m->adopted[p] = true;
+        total += dst->n_groups;
+    } else if (adopt >= 0) {
         dst = m->tables[adopt]->sub[p];
         m->adopted[p] = true;
     } else {
@@ -479,6 +529,7 @@ static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error 
     for (int32_t w = 0; w < m->n_tables && !st; w++) {
         if (w == adopt) continue;
         agg_table *t = m->tables[w];
+        if (shared && t->n_sub) continue;
         if (t->n_sub) {
             agg_table *src = t->sub[p];
             if (src->n_groups == 0) continue;

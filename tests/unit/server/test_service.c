@@ -11,6 +11,8 @@
 #include "io/ipc/ipc.h"
 #include "srv_test_util.h"
 
+#include <sys/wait.h>
+
 static void test_method_table(void **state) {
     (void)state;
     assert_string_equal(pl_srv_method_path(PL_SRV_EXECUTE), "/polaroid.v1.Polaroid/Execute");
@@ -832,6 +834,36 @@ static void test_stored_data_memory(void **state) {
     pl_srv_free(s);
 }
 
+/* A server that died (SIGKILL, crash) leaves its same-host result files: the next server's
+ * start removes the files of processes that no longer exist, and only those. */
+static void test_stale_result_files(void **state) {
+    (void)state;
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) _exit(0);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child); /* a pid that is gone */
+    char dead[128], alive[128], other[128];
+    snprintf(dead, sizeof dead, "/dev/shm/polaroid-%d-1-0badf00d.arrows", (int)child);
+    snprintf(alive, sizeof alive, "/dev/shm/polaroid-%d-1-0badf00d.arrows", (int)getppid());
+    snprintf(other, sizeof other, "/dev/shm/polaroid-%d-x.txt", (int)child);
+    const char *paths[3] = {dead, alive, other};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(paths[i], "w");
+        assert_non_null(f);
+        fputs("x", f);
+        fclose(f);
+    }
+    pl_srv *s = new_srv();
+    struct stat sb;
+    assert_int_not_equal(stat(dead, &sb), 0);
+    assert_int_equal(stat(alive, &sb), 0); /* its server still runs */
+    assert_int_equal(stat(other, &sb), 0); /* not a result file */
+    unlink(alive);
+    unlink(other);
+    pl_srv_free(s);
+}
+
 static void test_error_mapping(void **state) {
     (void)state;
     static const struct {
@@ -940,6 +972,7 @@ int main(void) {
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_limits_of_queries),
         cmocka_unit_test(test_stored_data_memory),
+        cmocka_unit_test(test_stale_result_files),
         cmocka_unit_test(test_error_mapping),
     };
     return cmocka_run_group_tests(tests, root_setup, root_teardown);

@@ -1178,7 +1178,10 @@ static void test_append_stream(void **state) {
     bool ok;
     const char *rows[3] = {"{\"k\": 1, \"v\": \"a\"}\n{\"k\": 2, \"v\": \"b\"}",
                            "{\"k\": 3, \"v\": null}", "{\"k\": 4}\n{\"k\": 5}\n{\"k\": 6}"};
-    int64_t want_rows[3] = {2, 1, 3}, total = 0;
+    int64_t want_rows[3] = {2, 1, 3}, total = 0, acked_bytes = 0;
+    pthread_mutex_lock(&g_hook.mu);
+    int64_t streamed0 = g_hook.streamed_bytes;
+    pthread_mutex_unlock(&g_hook.mu);
     for (int i = 0; i < 3; i++) {
         if (i == 0) pluck(cq, (void *)1, &ok);
         Polaroid__V1__AppendRequest ar = POLAROID__V1__APPEND_REQUEST__INIT;
@@ -1207,6 +1210,7 @@ static void test_append_stream(void **state) {
         grpc_byte_buffer_destroy(in);
         Polaroid__V1__AppendAck *ack = polaroid__v1__append_ack__unpack(
             NULL, GRPC_SLICE_LENGTH(got), GRPC_SLICE_START_PTR(got));
+        acked_bytes += (int64_t)GRPC_SLICE_LENGTH(got);
         grpc_slice_unref(got);
         assert_non_null(ack);
         total += want_rows[i];
@@ -1214,6 +1218,10 @@ static void test_append_stream(void **state) {
         assert_int_equal(ack->rows, want_rows[i]);
         assert_int_equal(ack->table_rows, total);
         polaroid__v1__append_ack__free_unpacked(ack, NULL);
+        /* the acks count in the streamed bytes as they go, not when the stream ends */
+        pthread_mutex_lock(&g_hook.mu);
+        assert_int_equal(g_hook.streamed_bytes - streamed0, acked_bytes);
+        pthread_mutex_unlock(&g_hook.mu);
     }
     grpc_status_code code;
     grpc_slice details;
