@@ -119,7 +119,7 @@ typedef struct agg_keycol {
 typedef struct agg_chunk {
     int64_t seq;
     int64_t n;           /* kept rows */
-    int32_t *rows;       /* kept input rows (ascending) */
+    int32_t *rows;       /* kept input rows (ascending); NULL: all rows 0..n-1 */
     uint32_t *gids;      /* their group ids in the owning table */
     int32_t n_arrays;
     pl_array *arrays[5]; /* argument then order columns, dictionary-decoded, retained */
