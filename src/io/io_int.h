@@ -31,6 +31,9 @@ typedef struct pl_scan_pred {
                              pl_error *err);
     void (*passed)(void *arg, int64_t n);
     void *arg;
+    /* per projected column (NULL = none): nobody reads it after the predicate, so the stream
+     * may give all-NULL arrays of its type instead of its values */
+    const bool *skip;
 } pl_scan_pred;
 
 /* pl_scan_open with a predicate evaluated in the scan (Parquet only; other formats fail with

@@ -50,6 +50,7 @@ void pl_df_release(pl_df *d) {
     pl_schema_release(d->file_schema);
     pl_free(d->cols);
     pl_expr_release(d->scan_filter);
+    pl_free(d->scan_fonly);
     pl_table_release(d->table);
     pl_expr_release(d->pred);
     free_exprs(d->n_exprs, d->exprs);

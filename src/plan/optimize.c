@@ -72,6 +72,11 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
         }
         c->scan_filter = d->scan_filter ? pl_expr_clone(d->scan_filter) : NULL;
         c->scan_limit = d->scan_limit;
+        if (d->scan_fonly) {
+            size_t nf = (size_t)PL_MAX(d->schema->n_fields, 1);
+            if (!(c->scan_fonly = pl_malloc(nf))) goto fail;
+            memcpy(c->scan_fonly, d->scan_fonly, nf);
+        }
     }
     c->est_rows = d->est_rows;
     c->table = d->table ? pl_table_retain(d->table) : NULL;
@@ -689,6 +694,19 @@ static pl_status prune(pl_df *d, const bool *used, int32_t *map, pl_error *err) 
         pl_expr_mark_columns(d->scan_filter, need, nout);
         int32_t k = 0;
         for (int32_t i = 0; i < nout; i++) k += need[i];
+        /* columns read only for the filter (a scan that evaluates it need not output them) */
+        pl_free(d->scan_fonly);
+        d->scan_fonly = NULL;
+        bool any_fonly = false;
+        for (int32_t i = 0; i < nout && d->scan_filter; i++) any_fonly |= need[i] && !used[i];
+        if (any_fonly) {
+            if (!(d->scan_fonly = pl_calloc((size_t)PL_MAX(k, 1), 1))) {
+                pl_free(need);
+                return nomem(err);
+            }
+            for (int32_t i = 0, j = 0; i < nout; i++)
+                if (need[i]) d->scan_fonly[j++] = !used[i];
+        }
         if (k == 0 && nout > 0) { /* count(*): read the narrowest column for row counts */
             int32_t best = 0, bw = 1 << 30;
             for (int32_t i = 0; i < nout; i++) {

@@ -242,6 +242,7 @@ static pl_status scan_pred_new(phys *ph, pl_df *d, pl_scan_pred *sp, scan_pred_s
         cols = NULL;
         sp->eval = scan_pred_eval;
         sp->arg = p;
+        sp->skip = d->scan_fonly;
         if (n == 1 && pl_bexpr_cannot_fail(p->pred)) {
             sp->eval_values = scan_pred_values;
             sp->passed = scan_pred_passed;

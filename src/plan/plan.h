@@ -50,6 +50,9 @@ struct pl_df {
     int32_t n_cols;         /* projected file columns (output order); -1 = all */
     int32_t *cols;
     pl_expr *scan_filter;   /* pushed predicate over the output columns, or NULL */
+    bool *scan_fonly;       /* per output column: read only for scan_filter, unused above the
+                               scan (a scan that evaluates the filter may leave it NULL); NULL
+                               when there is none */
     int64_t scan_limit;     /* -1 = none */
     int64_t est_rows;       /* from metadata, -1 unknown */
     /* TABLE */

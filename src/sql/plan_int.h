@@ -11,6 +11,8 @@
  * plan_select.c    SELECT: WHERE, GROUP BY, HAVING, windows, projection, DISTINCT, ORDER BY,
  *                  LIMIT, set operations, VALUES, WITH; pl_sql_plan_query
  * plan_subquery.c  subqueries in expressions: scalar, IN, EXISTS (decorrelated into joins)
+ * plan_qualify.c   the QUALIFY clause (blanked before parsing, parsed on its own)
+ * plan_recursive.c WITH RECURSIVE: fixpoint iteration at planning time
  *
  * Column references during translation are index references (pl_expr.index) into the relation
  * of the scope they were resolved in; references to an enclosing query's relation (correlated
@@ -50,6 +52,13 @@ typedef struct sq_names {
 void sq_names_reset(sq_names *n);
 /* The EXCLUDE list following the star of the ColumnRef at star_loc in the original text. */
 pl_status sq_read_exclude(const char *sql, int32_t star_loc, sq_names *out, pl_error *err);
+/* QUALIFY (plan_qualify.c): the end of the clause whose condition starts at `from` (the next
+ * ORDER/LIMIT/OFFSET/FETCH/UNION/EXCEPT/INTERSECT/';' at its level, or a closing parenthesis). */
+int32_t sq_qualify_end(const char *sql, int32_t len, int32_t from);
+/* The QUALIFY condition of st, parsed from the original text on its own (NULL in *cond when st
+ * has none); *tree owns the nodes (pg_query__parse_result__free_unpacked). */
+pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
+                           PgQuery__ParseResult **tree, const PgQuery__Node **cond, pl_error *err);
 /* Whether the original text has `word` starting exactly at loc. */
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
 
@@ -207,6 +216,13 @@ typedef struct sq_select_opts {
 /* Plans a query node (SelectStmt with set operations, VALUES, WITH). */
 pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
                         pl_df **out, pl_error *err);
+/* WITH RECURSIVE (plan_recursive.c). Whether the tree under m names the table `name` (a
+ * RangeVar without schema); *pos: that reference's location. */
+bool sq_refers_to(const ProtobufCMessage *m, const char *name, int32_t *pos);
+/* Evaluates the recursive CTE (non-recursive term UNION [ALL] recursive term) to its fixpoint
+ * now; *out reads the materialised rows. */
+pl_status sq_plan_recursive_cte(sq_ctx *ctx, const PgQuery__CommonTableExpr *cte, pl_df **out,
+                                pl_error *err);
 /* FROM list into a relation (plan_from.c). */
 pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size_t n_items,
                        sq_rel *out, int32_t *n_item_cols, pl_error *err);

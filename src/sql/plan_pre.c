@@ -256,6 +256,17 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                 }
             }
         } else if (tok.kind == SQ_TOK_IDENT) {
+            if (sq_tok_is(sql, &tok, "qualify") && seen_select[depth] &&
+                !sq_tok_is(sql, &prev, ".") && !sq_tok_is(sql, &prev, "as")) {
+                /* QUALIFY cond: blanked; the planner parses it from the original text */
+                int32_t end = sq_qualify_end(sql, len, tok.end);
+                for (int32_t i = tok.start; i < end; i++)
+                    if (o[i] != '\n') o[i] = ' ';
+                pos = end;
+                prev2 = prev;
+                prev = tok;
+                continue;
+            }
             if (sq_tok_is(sql, &tok, "select")) seen_select[depth] = true;
             if (sq_tok_is(sql, &tok, "from")) in_from[depth] = seen_select[depth];
             else if (is_clause_end_word(sql, &tok) || sq_tok_is(sql, &tok, "where") ||

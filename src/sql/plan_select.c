@@ -295,6 +295,9 @@ typedef struct sel_state {
     elist keys;    /* GROUP BY keys */
     elist aggs;
     pl_expr *having;
+    pl_expr *qualify;
+    PgQuery__ParseResult *qualify_tree; /* the QUALIFY condition's own parse (plan_qualify.c) */
+    int32_t qualify_pos;
     int32_t n_don; /* DISTINCT ON keys (output refs like sort_col) */
     int32_t *don_col;
     int32_t n_sort;
@@ -310,6 +313,8 @@ static void sel_reset(sel_state *s) {
     el_reset(&s->keys);
     el_reset(&s->aggs);
     pl_expr_release(s->having);
+    pl_expr_release(s->qualify);
+    if (s->qualify_tree) pg_query__parse_result__free_unpacked(s->qualify_tree, NULL);
     pl_free(s->sort);
     pl_free(s->sort_col);
     pl_free(s->don_col);
@@ -684,6 +689,26 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         rc = sq_expr(&s.sc, st->having_clause, &s.having, err);
         if (rc) goto fail;
     }
+    {
+        const PgQuery__Node *qn = NULL;
+        rc = sq_qualify_parse(ctx->sql, st, &s.qualify_tree, &qn, err);
+        if (rc) goto fail;
+        if (qn) {
+            s.sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+            s.sc.clause = "QUALIFY";
+            s.qualify_pos = sq_node_pos(qn);
+            rc = sq_expr(&s.sc, qn, &s.qualify, err);
+            if (rc) goto fail;
+            bool any_window = sq_has_kind(s.qualify, PL_EXPR_WINDOW);
+            for (int32_t i = 0; !any_window && i < s.items.n; i++)
+                any_window = sq_has_kind(s.items.v[i], PL_EXPR_WINDOW);
+            if (!any_window) {
+                rc = sq_fail(err, PL_ERR_SQL, s.qualify_pos,
+                             "at least one window function must appear in the SELECT list or the QUALIFY clause");
+                goto fail;
+            }
+        }
+    }
     rc = plan_order_by(&s, st, err);
     if (rc) goto fail;
     bool distinct_on = st->n_distinct_clause > 0 &&
@@ -708,6 +733,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     bool has_agg = grouped || s.having;
     for (int32_t i = 0; !has_agg && i < s.items.n; i++) has_agg = sq_has_kind(s.items.v[i], PL_EXPR_AGG);
     for (int32_t i = 0; !has_agg && i < s.extras.n; i++) has_agg = sq_has_kind(s.extras.v[i], PL_EXPR_AGG);
+    if (!has_agg && s.qualify) has_agg = sq_has_kind(s.qualify, PL_EXPR_AGG);
 
     /* correlation keys: grouped by when aggregating, projected first */
     elist proj = {0};
@@ -729,6 +755,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_aggs(&as, s.items.v[i], err);
         for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_aggs(&as, s.extras.v[i], err);
         if (!rc && s.having) rc = collect_aggs(&as, s.having, err);
+        if (!rc && s.qualify) rc = collect_aggs(&as, s.qualify, err);
         if (rc) goto fail;
         int32_t nk = s.keys.n, na = s.aggs.n;
         pl_expr **fk = pl_calloc((size_t)(nk + na + 1), sizeof *fk);
@@ -791,6 +818,14 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
                 s.having = n;
             }
         }
+        if (!rc && s.qualify) {
+            pl_expr *n = NULL;
+            rc = rewrite_agg(&as, s.qualify, &n, err);
+            if (!rc) {
+                pl_expr_release(s.qualify);
+                s.qualify = n;
+            }
+        }
         /* correlation keys are the first group keys */
         for (int32_t i = 0; !rc && i < n_ck; i++) {
             int32_t k = el_find(&s.keys, corr->inner[i]);
@@ -819,6 +854,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         elist wins = {0};
         for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_windows(&wins, s.items.v[i], err);
         for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_windows(&wins, s.extras.v[i], err);
+        if (!rc && s.qualify) rc = collect_windows(&wins, s.qualify, err);
         if (!rc && wins.n > 0) {
             pl_expr **fw = pl_calloc((size_t)wins.n, sizeof *fw);
             char **names = pl_calloc((size_t)wins.n, sizeof *names);
@@ -858,9 +894,26 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
                     s.extras.v[i] = n;
                 }
             }
+            if (!rc && s.qualify) {
+                pl_expr *n = NULL;
+                rc = rewrite_win(&wins, &s.rel, base, s.qualify, &n, err);
+                if (!rc) {
+                    pl_expr_release(s.qualify);
+                    s.qualify = n;
+                }
+            }
         }
         el_reset(&wins);
         if (rc) goto fail_proj;
+    }
+
+    /* QUALIFY: over the window results, before the projection, DISTINCT and ORDER BY */
+    if (s.qualify) {
+        rc = sq_rel_filter(&s.rel, s.qualify, err);
+        if (rc) {
+            sq_at(err, rc, s.qualify_pos);
+            goto fail_proj;
+        }
     }
 
     /* projection: correlation keys, items, hidden ORDER BY expressions */
@@ -1119,7 +1172,6 @@ static void pop_ctes(sq_ctx *ctx, sq_cte *until) {
 }
 
 static pl_status push_ctes(sq_ctx *ctx, const PgQuery__WithClause *w, pl_error *err) {
-    if (w->recursive) return sq_fail(err, PL_ERR_UNSUPPORTED, w->location, "WITH RECURSIVE is not supported");
     for (size_t i = 0; i < w->n_ctes; i++) {
         const PgQuery__Node *n = w->ctes[i];
         if (n->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR) return pl_error_set(err, PL_ERR_SQL, "bad WITH");
@@ -1127,8 +1179,13 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__WithClause *w, pl_error *
         if (!cte->ctequery || cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
             return sq_fail(err, PL_ERR_UNSUPPORTED, cte->location, "only SELECT is supported in WITH");
         pl_df *df = NULL;
-        PL_TRY(sq_plan_query(ctx, cte->ctequery->select_stmt, NULL, &df, err));
-        if (cte->n_aliascolnames > 0) {
+        int32_t self_pos = -1;
+        bool recursive = w->recursive && sq_refers_to(&cte->ctequery->base, cte->ctename, &self_pos);
+        if (recursive)
+            PL_TRY(sq_plan_recursive_cte(ctx, cte, &df, err));
+        else
+            PL_TRY(sq_plan_query(ctx, cte->ctequery->select_stmt, NULL, &df, err));
+        if (!recursive && cte->n_aliascolnames > 0) {
             pl_schema *sch = pl_df_schema(df);
             if ((int32_t)cte->n_aliascolnames > sch->n_fields) {
                 pl_df_release(df);

@@ -71,6 +71,10 @@ void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts) {
 
 const pl_exec_opts *pl_session_exec_opts(pl_session *s) { return &s->opts; }
 
+int64_t pl_session_recursion_limit(const pl_session *s) {
+    return s && s->recursion_limit > 0 ? s->recursion_limit : PL_SQL_RECURSION_LIMIT;
+}
+
 void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out) { *out = s->opts; }
 
 pl_cat_entry *pl_session_find(pl_session *s, const char *name) {
@@ -412,9 +416,11 @@ static pl_status run_set(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Var
                  st->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT;
     bool is_threads = !strcasecmp(name, "threads") || !strcasecmp(name, "worker_threads");
     bool is_mem = !strcasecmp(name, "memory_limit") || !strcasecmp(name, "max_memory");
-    if (!is_threads && !is_mem)
+    bool is_rec = !strcasecmp(name, "recursion_limit");
+    if (!is_threads && !is_mem && !is_rec)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
-                              "unrecognized configuration parameter \"%s\" (threads, memory_limit)",
+                              "unrecognized configuration parameter \"%s\" (threads, memory_limit, "
+                              "recursion_limit)",
                               name);
     snprintf(r->tag, sizeof r->tag, reset ? "RESET" : "SET");
     if (!reset && st->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE)
@@ -423,6 +429,19 @@ static pl_status run_set(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Var
     const char *v = !reset && st->n_args == 1 ? pl_sql_node_text(st->args[0], buf, sizeof buf) : NULL;
     if (!reset && !v)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "SET %s takes one value", name);
+    if (is_rec) {
+        if (reset) {
+            s->recursion_limit = 0;
+            return PL_OK;
+        }
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end || n < 1 || n > 1000000000LL)
+            return pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
+                                  "SET recursion_limit takes a number from 1 to 1000000000, not \"%s\"", v);
+        s->recursion_limit = (int64_t)n;
+        return PL_OK;
+    }
     if (is_threads) {
         if (reset) {
             s->opts.n_threads = 0;

@@ -62,7 +62,7 @@ static pl_type *storage_type(pl_type *t) {
 
 /* Relabels the batches of src with schema (types must match after decoding dictionaries;
  * all-NULL columns of type NA become NULLs of the schema's type). Empty batches are dropped. */
-static pl_status conform_table(pl_table *src, pl_schema *schema, pl_table **out, pl_error *err) {
+pl_status pl_sql_conform_table(pl_table *src, pl_schema *schema, pl_table **out, pl_error *err) {
     pl_table *t = NULL;
     PL_TRY(pl_table_new(schema, &t, err));
     int32_t n = schema->n_fields;
@@ -261,7 +261,7 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
 
 /* The schema a query's result is stored with: names (optionally replaced by `names`), plain
  * types, every column nullable. */
-static pl_status stored_schema(pl_schema *in, int32_t n_names, char *const *names, pl_schema **out,
+pl_status pl_sql_stored_schema(pl_schema *in, int32_t n_names, char *const *names, pl_schema **out,
                                pl_error *err) {
     int32_t n = in->n_fields;
     pl_field *f = pl_calloc((size_t)n + 1, sizeof *f);
@@ -302,11 +302,11 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
     if (rc == PL_OK && n_names > pl_df_schema(q)->n_fields)
         rc = pl_sql_fail_at(err, pos, PL_ERR_SQL, "CREATE TABLE AS names %d columns, the query has %d",
                             n_names, pl_df_schema(q)->n_fields);
-    if (rc == PL_OK) rc = stored_schema(pl_df_schema(q), n_names, names, &schema, err);
+    if (rc == PL_OK) rc = pl_sql_stored_schema(pl_df_schema(q), n_names, names, &schema, err);
     if (rc == PL_OK && st->into->skip_data) rc = pl_table_new(schema, &table, err);
     else if (rc == PL_OK) {
         rc = pl_df_collect(q, &s->opts, &res, err);
-        if (rc == PL_OK) rc = conform_table(res, schema, &table, err);
+        if (rc == PL_OK) rc = pl_sql_conform_table(res, schema, &table, err);
     }
     pl_cat_entry *e = NULL;
     if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
@@ -658,7 +658,7 @@ static pl_status insert_df(pl_session *s, const insert_target *t, pl_df *src, in
     }
     if (st == PL_OK) st = pl_sql_at(err, pos, pl_df_select(src, n_cols, exprs, names, &sel, err));
     if (st == PL_OK) st = pl_df_collect(sel, &s->opts, &res, err);
-    if (st == PL_OK) st = conform_table(res, sc, out, err);
+    if (st == PL_OK) st = pl_sql_conform_table(res, sc, out, err);
     for (int32_t j = 0; exprs && j < n_cols; j++) pl_expr_release(exprs[j]);
     pl_free(exprs);
     pl_free(names);

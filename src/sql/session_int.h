@@ -39,6 +39,7 @@ struct pl_session {
     pl_cat_entry *ents;
     int32_t n_ents, cap_ents;
     pl_exec_opts opts;
+    int64_t recursion_limit; /* SET recursion_limit (0 = PL_SQL_RECURSION_LIMIT) */
     int32_t view_depth;
     pl_sql_path_fn resolve_path; /* files named in queries go through it (NULL = as written) */
     void *resolve_user;

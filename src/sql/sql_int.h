@@ -32,6 +32,10 @@ pl_df *pl_session_lookup(pl_session *s, const char *name);
 pl_status pl_session_resolve_path(pl_session *s, const char *path, char **out, pl_error *err);
 /* The exec options statements run with. */
 const pl_exec_opts *pl_session_exec_opts(pl_session *s);
+/* Iterations a recursive CTE may take before it is stopped with an error: SET recursion_limit,
+ * else PL_SQL_RECURSION_LIMIT. s may be NULL. */
+#define PL_SQL_RECURSION_LIMIT 100000
+int64_t pl_session_recursion_limit(const pl_session *s);
 
 /* DuckDB syntax the PostgreSQL grammar lacks, rewritten into text of the SAME length (so every
  * parse-node location stays a valid offset into the original): FROM/JOIN 'file.parquet' ->
@@ -53,6 +57,13 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
  * options) into an expression tree. */
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
                                  pl_expr **out, pl_error *err);
+/* The schema a query's result is stored with (tables, recursive CTEs): names (the first
+ * n_names replaced by `names`), plain types (dictionaries decoded), every column nullable. */
+pl_status pl_sql_stored_schema(pl_schema *in, int32_t n_names, char *const *names, pl_schema **out,
+                               pl_error *err);
+/* Relabels the batches of src with schema (types must match after decoding dictionaries;
+ * all-NULL columns of type NA become NULLs of the schema's type). Empty batches are dropped. */
+pl_status pl_sql_conform_table(pl_table *src, pl_schema *schema, pl_table **out, pl_error *err);
 /* Parses a type name node (CREATE TABLE columns, CAST) into a type. */
 pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl_type **out,
                                 pl_error *err);

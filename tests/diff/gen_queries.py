@@ -406,6 +406,16 @@ class QueryGen:
         if r.random() < 0.5:
             f.add("where")
             sql += " WHERE " + self.pred(sc, f)
+        if r.random() < 0.35:
+            f.add("qualify")
+            if r.random() < 0.5:
+                # a window of the select list by its alias
+                j = r.randrange(len(wins))
+                sql += f" QUALIFY c{2 + j} {r.choice(['<=', '>', '=', '<>'])} {r.randint(0, 6)}"
+            else:
+                # a window written in the clause itself
+                sql += (f" QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY t1.id DESC) "
+                        f"<= {r.randint(1, 4)} OR t1.a IS NULL")
         return Query(sql, f, False)
 
     def q_distinct(self):

@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "server/catalog.h"
 #include "server/service.h"
+#include "server/transport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,6 +73,16 @@ static pl_srv *server(void) {
         cfg.max_message_bytes = 1 << 20;
         cfg.max_handles_per_client = 20;
         if (pl_srv_new(&cfg, &g_srv, NULL)) abort();
+        /* a live table "t" (the CSV's rows): plans over it may run the network thread's way */
+        char path[128];
+        snprintf(path, sizeof path, "%s/t.csv", g_root);
+        const char *src = path;
+        pl_table *t = NULL;
+        if (pl_read_table(1, &src, PL_FORMAT_CSV, NULL, &t, NULL) == PL_OK) {
+            (void)pl_catalog_table_create(pl_srv_catalog(g_srv), "t", t->schema, t, false, true,
+                                          NULL, NULL);
+            pl_table_release(t);
+        }
     }
     return g_srv;
 }
@@ -134,6 +145,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (pl_srv_execute_next(x, &msg, &len, &done, &err) != PL_OK) break;
                 pl_free(msg);
                 if (done) break;
+            }
+            pl_srv_execute_free(x);
+        }
+        /* the network thread's way (live tables only, no I/O): the same messages or the same
+         * error, and the hand-over to a runner part-way */
+        x = NULL;
+        bool inl = false;
+        pl_error e1;
+        pl_error_init(&e1);
+        if (pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, &e1) == PL_OK && x) {
+            for (int k = 0; k < 64; k++) {
+                pl_srv_msg m2;
+                bool done = false;
+                pl_error_init(&e1);
+                if (pl_srv_execute_next_msg(x, &m2, &done, &e1) != PL_OK || done) break;
+                if (!m2.base) pl_srv_execute_to_runner(x);
+                else pl_srv_msg_free(m2.base);
             }
             pl_srv_execute_free(x);
         }

@@ -115,6 +115,12 @@ QUERIES = [
     "SELECT id, req, s FROM {t} WHERE req % 1000 = 0",
     "SELECT id, s FROM {t} WHERE ts >= TIMESTAMP '2023-11-14 22:14:00' AND id < 12000",
     "SELECT id, s_hi FROM {t} WHERE s_hi LIKE 'v00%' OR s_hi IS NULL",
+    # columns read only for the filter (the scan need not output them)
+    "SELECT count(*) FROM {t} WHERE s = 'beta'",
+    "SELECT count(*), sum(req) FROM {t} WHERE k = 2 AND s_hi > 'v5'",
+    "SELECT avg(f) FROM {t} WHERE s = 'alpha' OR k = 9",
+    "SELECT s, count(*) FROM {t} WHERE s <> 'gamma' GROUP BY s",
+    "SELECT id + 1 AS x FROM (SELECT id, k FROM {t} WHERE k = 4) WHERE id % 3 = 0",
 ]
 
 

@@ -108,3 +108,59 @@ def test_script_stops_at_first_error(sql, tmp_path):
                       f"COPY (SELECT 1) TO '{out}' (FORMAT parquet)"], fmt="csv")
     assert r.returncode == 1
     assert not out.exists()
+
+
+def test_qualify_without_window_function(sql):
+    err = sql.error(["SELECT id FROM {people} QUALIFY id > 2"], "window function")
+    assert _has_position(err), err
+
+
+def test_qualify_two_conditions(sql):
+    err = sql.error(["SELECT id FROM {people}\nQUALIFY row_number() OVER () = 1, 2"], "QUALIFY")
+    assert "line 2" in err.lower(), err
+
+
+def test_qualify_unknown_column(sql):
+    err = sql.error(["SELECT id FROM {people} QUALIFY rank() OVER (ORDER BY nope) = 1"], "nope")
+    assert _has_position(err), err
+
+
+def test_qualify_window_after_qualify(sql):
+    sql.error(["SELECT id FROM {people} QUALIFY row_number() OVER w = 1 WINDOW w AS (ORDER BY id)"],
+              "WINDOW")
+
+
+def test_recursive_reference_in_non_recursive_term(sql):
+    err = sql.error(["WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3 "
+                     "UNION ALL SELECT 7) SELECT * FROM r"], "recursive", "\"r\"")
+    assert _has_position(err), err
+
+
+def test_recursive_term_column_count(sql):
+    err = sql.error(["WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1, 2 FROM r) "
+                     "SELECT * FROM r"], "columns")
+    assert _has_position(err), err
+
+
+def test_recursive_unknown_column(sql):
+    err = sql.error(["WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT m + 1 FROM r) "
+                     "SELECT * FROM r"], "m")
+    assert _has_position(err), err
+
+
+def test_recursion_limit(sql):
+    """A recursion that never ends (DuckDB would run forever, so polaroid alone): stopped after
+    recursion_limit iterations with a message saying so."""
+    r = sql.polaroid(["SET recursion_limit = 50",
+                      "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT (n + 1) % 3 FROM r) "
+                      "SELECT count(*) FROM r"], fmt="csv")
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 1, err
+    assert "AddressSanitizer" not in err and "runtime error:" not in err, err
+    assert "50 iterations" in err and "recursion_limit" in err, err
+    assert _has_position(err), err
+    # within the limit it finishes
+    r = sql.polaroid(["SET recursion_limit = 50",
+                      "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 50) "
+                      "SELECT count(*) FROM r"], fmt="csv")
+    assert r.returncode == 0 and r.stdout.decode().split() == ["count_star()", "50"], r.stderr

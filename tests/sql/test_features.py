@@ -144,6 +144,32 @@ CASES = [
      "FROM {people}", (), False),
     ("qualify", "SELECT city, name FROM {people} QUALIFY row_number() OVER (PARTITION BY city "
      "ORDER BY salary DESC) = 1", (), False),
+    ("qualify_alias", "SELECT city, name, rank() OVER (PARTITION BY city ORDER BY age) AS r "
+     "FROM {people} QUALIFY r <= 1 ORDER BY city NULLS FIRST, name NULLS FIRST", (), True),
+    ("qualify_nulls_and_lag", "SELECT eid, kind FROM {events} QUALIFY lag(value) OVER "
+     "(PARTITION BY kind ORDER BY eid) IS NULL", (), False),
+    ("qualify_named_window", "SELECT id FROM {people} WINDOW w AS (PARTITION BY team_id "
+     "ORDER BY salary DESC NULLS LAST, id) QUALIFY row_number() OVER w = 1", (), False),
+    ("qualify_grouped", "SELECT city, sum(salary) AS s FROM {people} GROUP BY city "
+     "QUALIFY rank() OVER (ORDER BY sum(salary) DESC NULLS LAST) <= 2", (), False),
+    ("qualify_where_having", "SELECT team_id, count(*) AS n FROM {people} WHERE age > 20 "
+     "GROUP BY team_id HAVING count(*) > 0 QUALIFY n = max(n) OVER ()", (), False),
+    ("qualify_before_distinct", "SELECT DISTINCT city FROM {people} "
+     "QUALIFY row_number() OVER (ORDER BY id) <= 5", (), False),
+    ("qualify_before_limit", "SELECT id, age FROM {people} QUALIFY age > avg(age) OVER () "
+     "ORDER BY id DESC LIMIT 2", (), True),
+    ("qualify_empty_input", "SELECT id FROM {people} WHERE id < 0 "
+     "QUALIFY row_number() OVER (ORDER BY id) = 1", (), False),
+    ("qualify_in_subquery_and_cte", "WITH top AS (SELECT person_id, value FROM {events} "
+     "QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY value DESC NULLS LAST, eid) = 1) "
+     "SELECT count(*), sum(value) FROM (SELECT * FROM top QUALIFY "
+     "dense_rank() OVER (ORDER BY value) > 2) AS s", (), False),
+    ("qualify_union_arms", "SELECT id FROM {people} QUALIFY row_number() OVER (ORDER BY id) = 1 "
+     "UNION ALL SELECT team_id FROM {teams} QUALIFY row_number() OVER (ORDER BY team_id DESC) = 1",
+     (), False),
+    ("qualify_view", "SELECT * FROM v", (
+        "CREATE VIEW v AS SELECT city, max(age) AS m FROM {people} GROUP BY city "
+        "QUALIFY row_number() OVER (ORDER BY max(age) DESC NULLS LAST) <= 3",), False),
     # --- CTEs
     ("cte", "WITH c AS (SELECT city, count(*) AS n FROM {people} GROUP BY city), "
      "d AS (SELECT * FROM c WHERE n > 1) SELECT * FROM d", (), False),
@@ -151,6 +177,43 @@ CASES = [
      "JOIN c b ON a.age = b.age AND a.id < b.id", (), False),
     ("cte_recursive", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
      "WHERE n < 10) SELECT sum(n) FROM r", (), False),
+    ("cte_recursive_rows", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+     "WHERE n < 10) SELECT n FROM r ORDER BY n", (), True),
+    ("cte_recursive_union_cycle", "WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT (n + 1) % 3 "
+     "FROM r) SELECT * FROM r", (), False),
+    ("cte_recursive_union_dedups_anchor", "WITH RECURSIVE r(n) AS (SELECT * FROM (VALUES (1), (1), "
+     "(2)) AS v(x) UNION SELECT n + 1 FROM r WHERE n < 4) SELECT * FROM r", (), False),
+    ("cte_recursive_union_all_keeps_duplicates", "WITH RECURSIVE r(n) AS (SELECT * FROM "
+     "(VALUES (1), (1)) AS v(x) UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r", (),
+     False),
+    ("cte_recursive_names_from_anchor", "WITH RECURSIVE r AS (SELECT 1 AS a, 'x' AS b UNION ALL "
+     "SELECT a + 1, b || 'y' FROM r WHERE a < 4) SELECT * FROM r", (), False),
+    ("cte_recursive_nulls_and_strings", "WITH RECURSIVE r(i, s, x) AS (SELECT 1, 'a', "
+     "CAST(NULL AS INTEGER) UNION ALL SELECT i + 1, s || 'b', CASE WHEN i % 2 = 0 THEN i * 10 END "
+     "FROM r WHERE i < 6) SELECT * FROM r", (), False),
+    ("cte_recursive_cast_to_anchor_type", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL "
+     "SELECT n + 0.5 FROM r WHERE n < 3) SELECT n FROM r", (), False),
+    ("cte_recursive_empty_anchor", "WITH RECURSIVE r(n) AS (SELECT 1 WHERE false UNION ALL "
+     "SELECT n + 1 FROM r) SELECT * FROM r", (), False),
+    ("cte_recursive_transitive_closure", "WITH RECURSIVE e(a, b) AS (VALUES (1, 2), (2, 3), "
+     "(3, 1), (4, 5), (5, NULL)), reach(src, dst) AS (SELECT a, b FROM e UNION SELECT reach.src, "
+     "e.b FROM reach JOIN e ON reach.dst = e.a) SELECT * FROM reach", (), False),
+    ("cte_recursive_over_table", "WITH RECURSIVE chain(eid, depth, v) AS (SELECT eid, 0, value "
+     "FROM {events} WHERE eid = 3 UNION ALL SELECT e.eid, c.depth + 1, e.value FROM chain c "
+     "JOIN {events} e ON e.eid = c.eid * 2) SELECT * FROM chain", (), False),
+    ("cte_recursive_used_twice", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+     "WHERE n < 6), s AS (SELECT n * 10 AS m FROM r) SELECT r.n, s.m FROM r JOIN s ON s.m = "
+     "r.n * 20", (), False),
+    ("cte_recursive_subquery_in_recursive_term", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL "
+     "SELECT n + 1 FROM (SELECT * FROM r) AS s WHERE n < 4) SELECT * FROM r", (), False),
+    ("cte_recursive_fibonacci", "WITH RECURSIVE f(i, a, b) AS (SELECT 1, CAST(0 AS BIGINT), "
+     "CAST(1 AS BIGINT) UNION ALL SELECT i + 1, b, a + b FROM f WHERE i < 80) "
+     "SELECT max(a), count(*) FROM f", (), False),
+    ("cte_recursive_many_iterations", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
+     "FROM r WHERE n < 3000) SELECT count(*), sum(n), min(n), max(n) FROM r", (), False),
+    ("cte_recursive_in_view", "SELECT * FROM v", (
+        "CREATE VIEW v AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n * 2 FROM r "
+        "WHERE n < 100) SELECT n FROM r",), False),
     # --- DDL / DML
     ("create_table_insert", "SELECT * FROM t", (
         "CREATE TABLE t (a INTEGER, b VARCHAR, c DOUBLE)",

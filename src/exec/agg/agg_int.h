@@ -109,13 +109,17 @@ typedef struct agg_keycol {
     pl_buf *vals;   /* fixed: width per group; bool: bits; str: int32 offsets (n + 1) */
     pl_buf *data;   /* str bytes */
     pl_buf *valid;  /* bits; NULL while every key is valid */
+    /* KC_STR: 16 bytes per group, the length (uint32) then the first 12 bytes zero-padded: the
+     * typed string probe compares keys of up to 12 bytes here, one cache line per probe
+     * instead of an offset and the bytes */
+    pl_buf *pfx;
 } agg_keycol;
 
 /* Collected input of a holistic aggregate: one chunk per morsel. */
 typedef struct agg_chunk {
     int64_t seq;
     int64_t n;           /* kept rows */
-    int32_t *rows;       /* kept input rows (ascending) */
+    int32_t *rows;       /* kept input rows (ascending); NULL: all rows 0..n-1 */
     uint32_t *gids;      /* their group ids in the owning table */
     int32_t n_arrays;
     pl_array *arrays[5]; /* argument then order columns, dictionary-decoded, retained */

@@ -350,6 +350,11 @@ static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl
             d->size += len;
         }
         ko[g + 1] = ko[g] + (int32_t)len;
+        uint8_t *kp = kc->pfx->data + g * 16;
+        memset(kp, 0, 16);
+        uint32_t l32 = (uint32_t)len;
+        memcpy(kp, &l32, 4);
+        if (len) memcpy(kp + 4, kc->data->data + ko[g], (size_t)PL_MIN(len, 12));
         kc->vals->size = (g + 2) * 4;
         break;
     }
@@ -387,6 +392,10 @@ pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
             PL_TRY(pl_buf_reserve(kc->vals, bytes, err));
         }
         if (kc->valid) PL_TRY(pl_buf_reserve(kc->valid, (cap + 7) / 8, err));
+        if (kc->pfx) {
+            grow += cap * 16 - kc->pfx->capacity;
+            PL_TRY(pl_buf_reserve(kc->pfx, cap * 16, err));
+        }
     }
     for (int32_t i = 0; i < s->n_aggs; i++) {
         int64_t w = s->aggs[i].width;
@@ -458,6 +467,7 @@ pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err) {
         if (kc->kind != KC_NA) st = pl_buf_new(64, &kc->vals, err);
         if (!st && kc->kind == KC_STR) {
             st = pl_buf_new(256, &kc->data, err);
+            if (!st) st = pl_buf_new(64 * 16, &kc->pfx, err);
             if (!st) {
                 memset(kc->vals->data, 0, 4);
                 kc->vals->size = 4;
@@ -487,6 +497,7 @@ void agg_table_free(agg_table *t) {
             pl_buf_release(t->keys[c].vals);
             pl_buf_release(t->keys[c].data);
             pl_buf_release(t->keys[c].valid);
+            pl_buf_release(t->keys[c].pfx);
         }
     }
     for (int32_t i = 0; i < s->n_aggs; i++) {
@@ -595,12 +606,10 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
 }
 
 /* Probing hides the cache misses of tables beyond the cache with staged prefetches while row k
- * probes: the slot of row k + AGG_PF_SLOT; the key of the group in the first slot of row
- * k + AGG_PF_KEY (KEY_PF, for string keys the offsets); for string keys the bytes of that key
- * at k + AGG_PF_DATA (DATA_PF, the offsets arrived by then). */
+ * probes: the slot of row k + AGG_PF_SLOT, and the key of the group in the first slot of row
+ * k + AGG_PF_KEY (KEY_PF: the fixed-width value, or a string key's 16-byte prefix record). */
 #define AGG_PF_SLOT 32
 #define AGG_PF_KEY 16
-#define AGG_PF_DATA 8
 #define PROBE_HASH(k_) (hashes ? hashes[sel ? sel[k_] : (k_)] : hb[k_])
 /* The group in the first slot of row k_ when its tag matches, else -1. */
 #define PROBE_FIRST(k_)                                                                            \
@@ -609,7 +618,7 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
         uint64_t e_ = t->slots[h_ & (uint64_t)t->mask];                                            \
         e_ && (uint32_t)(e_ >> 32) == (uint32_t)(h_ >> 32) ? (int64_t)(uint32_t)e_ - 1 : -1;       \
     })
-#define PROBE_BEGIN_PF(KEY_PF, DATA_PF)                                                            \
+#define PROBE_BEGIN_PF(KEY_PF)                                                                     \
     bool pf = t->mask >= (1 << 12);                                                                \
     for (int64_t k = 0; k < n; k++) {                                                              \
         int64_t r = sel ? sel[k] : k;                                                              \
@@ -618,8 +627,6 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
             __builtin_prefetch(&t->slots[PROBE_HASH(k + AGG_PF_SLOT) & (uint64_t)t->mask]);        \
             int64_t gk_ = PROBE_FIRST(k + AGG_PF_KEY);                                             \
             if (gk_ >= 0) KEY_PF(gk_);                                                             \
-            int64_t gd_ = PROBE_FIRST(k + AGG_PF_DATA);                                            \
-            if (gd_ >= 0) DATA_PF(gd_);                                                            \
         }                                                                                          \
         uint32_t tag = (uint32_t)(h >> 32);                                                        \
         int64_t i = (int64_t)(h & (uint64_t)t->mask);                                              \
@@ -639,21 +646,19 @@ static pl_status null_group(agg_table *t, pl_array *a, int64_t r, uint32_t *gid,
         gids[k] = g;                                                                               \
     }
 #define PF_NONE(g_) ((void)(g_))
-#define PROBE_BEGIN PROBE_BEGIN_PF(PF_NONE, PF_NONE)
+#define PROBE_BEGIN PROBE_BEGIN_PF(PF_NONE)
 
 /* One fixed-width integer-like key without NULLs. */
 #define PF_FIXED(g_) __builtin_prefetch((const uint8_t *)t->keys[0].vals->data + (g_) * kc0->width)
 #define PROBE_FIXED(T)                                                                             \
     do {                                                                                           \
         const T *v = (const T *)pl_array_values_ptr(a);                                            \
-        PROBE_BEGIN_PF(PF_FIXED, PF_NONE)                                                          \
+        PROBE_BEGIN_PF(PF_FIXED)                                                                   \
         if (((const T *)(void *)t->keys[0].vals->data)[g] == v[r]) break;                          \
         PROBE_END                                                                                  \
     } while (0)
-/* One string key: its offsets, then its first bytes. */
-#define PF_STR_OFF(g_) __builtin_prefetch((const int32_t *)(void *)t->keys[0].vals->data + (g_))
-#define PF_STR_DATA(g_)                                                                            \
-    __builtin_prefetch(t->keys[0].data->data + ((const int32_t *)(void *)t->keys[0].vals->data)[g_])
+/* One string key: its length and first bytes. */
+#define PF_STR_PFX(g_) __builtin_prefetch(t->keys[0].pfx->data + (g_) * 16)
 
 static pl_status find_dict(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, pl_error *err);
 static pl_status find_direct(agg_table *t, pl_array *a, int64_t n, uint32_t *gids, bool *done,
@@ -704,12 +709,18 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
     } else if (one && nonull && kc0->kind == KC_STR && !kc0->valid) {
         const int32_t *o = pl_array_offsets(a);
         const uint8_t *d = a->data ? a->data->data : NULL;
-        PROBE_BEGIN_PF(PF_STR_OFF, PF_STR_DATA)
-        const int32_t *ko = (const int32_t *)(void *)t->keys[0].vals->data;
+        PROBE_BEGIN_PF(PF_STR_PFX)
+        const uint8_t *kp = t->keys[0].pfx->data + (int64_t)g * 16;
         int64_t len = o[r + 1] - o[r];
-        if (len == ko[g + 1] - ko[g] &&
-            (len == 0 || bytes_eq(d + o[r], t->keys[0].data->data + ko[g], len)))
-            break;
+        if (rd32(kp) == (uint64_t)len) {
+            const uint8_t *p = d + o[r];
+            if (len <= 12) {
+                if (bytes_eq(p, kp + 4, len)) break;
+            } else if (bytes_eq(p, kp + 4, 12)) {
+                const int32_t *ko = (const int32_t *)(void *)t->keys[0].vals->data;
+                if (bytes_eq(p + 12, t->keys[0].data->data + ko[g] + 12, len - 12)) break;
+            }
+        }
         PROBE_END
     } else {
         int32_t nk = s->n_keys;

@@ -29,12 +29,13 @@ typedef struct pq_unit {
     int32_t file, rg;
 } pq_unit;
 
-enum { PQ_TASK_READ = 0, PQ_TASK_READ_SEL, PQ_TASK_TAKE };
+enum { PQ_TASK_READ = 0, PQ_TASK_READ_SEL, PQ_TASK_TAKE, PQ_TASK_NULLS };
 
 typedef struct pq_task {
     int32_t unit; /* index into the window */
     int32_t col;
-    int32_t kind; /* PQ_TASK_*: whole column, selected rows, selected rows of a predicate column */
+    int32_t kind; /* PQ_TASK_*: whole column, selected rows, selected rows of a predicate column,
+                     NULLs (a column nobody reads) */
     pl_pq_prealloc pre;
     pl_array *out;
     pl_status st;
@@ -68,6 +69,7 @@ typedef struct pq_scan {
     pl_scan_pred pred;
     int32_t n_pred;
     int32_t *pred_cols, *pred_pos;
+    bool *skip; /* per projected column: all NULL in the output (nobody reads it) */
     pl_schema *pred_schema;
     pl_schema *pred_vschema; /* the same with dictionary columns as their value type */
     bool *win_match;         /* per unit: the predicate ran on the dictionary (match mode) */
@@ -98,6 +100,7 @@ static void scan_free(pl_stream *s) {
         pl_free(q->tasks);
         pl_free(q->pred_cols);
         pl_free(q->pred_pos);
+        pl_free(q->skip);
         pl_schema_release(q->pred_schema);
         pl_schema_release(q->pred_vschema);
         pl_free(q->win_match);
@@ -132,6 +135,9 @@ static void run_task(pq_scan *q, pq_task *t, int32_t worker) {
     if (t->kind == PQ_TASK_READ_SEL)
         t->st = pl_pq_read_field_sel(f, u->rg, field, q->keep[t->col], q->win_sel[t->unit],
                                      q->win_nsel[t->unit], &q->scr[worker], &t->out, &t->err);
+    else if (t->kind == PQ_TASK_NULLS)
+        t->st = pl_array_new_nulls(q->schema->fields[t->col].type, q->win_nsel[t->unit], &t->out,
+                                   &t->err);
     else if (t->kind == PQ_TASK_TAKE)
         t->st = pl_array_take_i32(q->pout[(int64_t)t->unit * q->n_pred + q->pred_pos[t->col]],
                                   q->win_sel[t->unit], q->win_nsel[t->unit], &t->out, &t->err);
@@ -306,6 +312,7 @@ static pl_status check_pred_rows(pq_scan *q, int64_t u, pl_error *err) {
 /* The kind of task that makes projected column k of unit u once the predicate ran; -1 when
  * the predicate's own column is used as it is (every row passed). */
 static int32_t sel_task_kind(const pq_scan *q, int64_t u, int32_t k) {
+    if (q->skip[k]) return PQ_TASK_NULLS;
     bool all = q->win_nsel[u] == q->files[q->win[u].file]->md.row_groups[q->win[u].rg].num_rows;
     if (q->pred_pos[k] >= 0 && !q->win_match[u]) return all ? -1 : PQ_TASK_TAKE;
     return all ? PQ_TASK_READ : PQ_TASK_READ_SEL;
@@ -679,6 +686,7 @@ static pl_status pred_setup(pq_scan *q, const pl_scan_pred *pred, pl_error *err)
     int64_t max_win = PL_MIN((int64_t)PQ_WINDOW_MAX_UNITS, q->n_units) + 1;
     q->pred_cols = pl_calloc((size_t)np, sizeof *q->pred_cols);
     q->pred_pos = pl_calloc(nc, sizeof *q->pred_pos);
+    q->skip = pl_calloc(nc, sizeof *q->skip);
     pl_field *f = pl_calloc((size_t)np, sizeof *f);
     q->pout = pl_calloc((size_t)(max_win * np), sizeof *q->pout);
     q->uout = pl_calloc((size_t)max_win * nc, sizeof *q->uout);
@@ -687,12 +695,15 @@ static pl_status pred_setup(pq_scan *q, const pl_scan_pred *pred, pl_error *err)
     q->win_st = pl_calloc((size_t)max_win, sizeof *q->win_st);
     q->win_err = pl_calloc((size_t)max_win, sizeof *q->win_err);
     q->win_match = pl_calloc((size_t)max_win, sizeof *q->win_match);
-    if (!q->pred_cols || !q->pred_pos || !f || !q->pout || !q->uout || !q->win_sel || !q->win_nsel ||
+    if (!q->pred_cols || !q->pred_pos || !q->skip || !f || !q->pout || !q->uout || !q->win_sel || !q->win_nsel ||
         !q->win_st || !q->win_err || !q->win_match) {
         pl_free(f);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning the scan");
     }
-    for (int32_t k = 0; k < q->n_cols; k++) q->pred_pos[k] = -1;
+    for (int32_t k = 0; k < q->n_cols; k++) {
+        q->pred_pos[k] = -1;
+        q->skip[k] = pred->skip && pred->skip[k];
+    }
     pl_status st = PL_OK;
     for (int32_t i = 0; i < np && !st; i++) {
         int32_t k = pred->cols[i];

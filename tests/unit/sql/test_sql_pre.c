@@ -83,12 +83,31 @@ static void test_interval_try_cast_subquery_alias(void **state) {
     check("select * from (select 1) x, (select 2) order by 1", "select * from (select 1)x, (select 2)_ order by 1");
 }
 
+static void test_qualify(void **state) {
+    (void)state;
+    /* the clause is blanked up to ORDER BY / LIMIT / a closing parenthesis / the end */
+    check("select a from t qualify row_number() over (order by a) = 1 order by a",
+          "select a from t                                            order by a");
+    check("select a from t qualify rank() over w < 3", "select a from t                          ");
+    check("select * from (select a from t qualify lag(a) over () is null) where a > 1",
+          "select * from (select a from t                               )_ where a> 1");
+    check("select a from t qualify x = 1\nlimit 2", "select a from t              \nlimit 2");
+    check("select a from t qualify x = 1 union all select 2",
+          "select a from t               union all select 2");
+    /* not a clause keyword: a quoted identifier, a qualified name */
+    check("select \"qualify\" from t", "select \"qualify\" from t");
+    check("select t.qualify from t", "select t.qualify from t");
+    assert_int_equal(sq_qualify_end("qualify a = (1) order by", 24, 7), 15);
+    assert_int_equal(sq_qualify_end("x qualify a in (1, 2)) y", 24, 9), 21);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_paths),
         cmocka_unit_test(test_exclude),
         cmocka_unit_test(test_group_by_all_and_lists),
         cmocka_unit_test(test_interval_try_cast_subquery_alias),
+        cmocka_unit_test(test_qualify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
