@@ -119,7 +119,7 @@ typedef struct agg_keycol {
 typedef struct agg_chunk {
     int64_t seq;
     int64_t n;           /* kept rows */
-    int32_t *rows;       /* kept input rows (ascending) */
+    int32_t *rows;       /* kept input rows (ascending); NULL: all rows 0..n-1 */
     uint32_t *gids;      /* their group ids in the owning table */
     int32_t n_arrays;
     pl_array *arrays[5]; /* argument then order columns, dictionary-decoded, retained */
@@ -189,7 +189,6 @@ typedef struct agg_table {
     int32_t n_sub;
     struct agg_table **sub;
     bool sub_shared;  /* sub is the sink's shared partition tables (not owned; lock to use) */
-    int64_t split_next; /* no split before this many groups (the rows had locality) */
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */

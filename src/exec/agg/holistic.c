@@ -38,17 +38,20 @@ pl_status agg_collect_add(agg_table *t, int32_t spec, const agg_rt *rt, pl_batch
     memset(k, 0, sizeof(*k));
     k->seq = seq;
     k->n = n;
-    k->rows = pl_malloc((size_t)n * 4);
+    k->rows = sel ? pl_malloc((size_t)n * 4) : NULL; /* NULL: every row, in order */
     k->gids = pl_malloc((size_t)n * 4);
     pl_status st = PL_OK;
-    if (!k->rows || !k->gids) {
+    if ((sel && !k->rows) || !k->gids) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory collecting aggregate input");
         goto fail;
     }
-    for (int64_t i = 0; i < n; i++) {
-        int32_t r = sel ? sel[i] : (int32_t)i;
-        k->rows[i] = r;
-        k->gids[i] = gids[r];
+    if (sel) {
+        for (int64_t i = 0; i < n; i++) {
+            k->rows[i] = sel[i];
+            k->gids[i] = gids[sel[i]];
+        }
+    } else {
+        memcpy(k->gids, gids, (size_t)n * 4);
     }
     k->arrays[k->n_arrays++] = pl_array_retain(args[0]);
     for (int32_t o = 0; o < rt->n_order && !st; o++) {
@@ -60,7 +63,7 @@ pl_status agg_collect_add(agg_table *t, int32_t spec, const agg_rt *rt, pl_batch
             k->arrays[k->n_arrays++] = pl_array_retain(a);
         }
     }
-    if (!st) st = agg_charge(t, n * 8, err);
+    if (!st) st = agg_charge(t, sel ? n * 8 : n * 4, err);
     if (st) goto fail;
     c->n++;
     return PL_OK;
@@ -258,7 +261,7 @@ static pl_status gather_refs(agg_sink *s, int32_t spec, agg_table *const *tables
         const uint32_t *map = gmap[tab[i]];
         for (int64_t j = 0; j < k->n; j++) {
             int64_t x = map[k->gids[j]];
-            g->refs[pos[x]++] = (href){(int32_t)i, k->rows[j]};
+            g->refs[pos[x]++] = (href){(int32_t)i, k->rows ? k->rows[j] : (int32_t)j};
         }
     }
     pl_free(pos);
@@ -433,7 +436,10 @@ static pl_status qd_scatter_task(void *arg, int64_t p, int32_t worker, pl_error 
 #define SCATTER(T)                                                                                 \
     {                                                                                              \
         const T *v = (const T *)pl_array_values_ptr(a);                                            \
-        for (int64_t i = 0; i < k->n; i++) vals[pos[map[gids[i]]]++] = (double)v[rows[i]];       \
+        if (rows)                                                                                  \
+            for (int64_t i = 0; i < k->n; i++) vals[pos[map[gids[i]]]++] = (double)v[rows[i]];   \
+        else                                                                                       \
+            for (int64_t i = 0; i < k->n; i++) vals[pos[map[gids[i]]]++] = (double)v[i];         \
     }
         switch (a->type->id) {
         case PL_TYPE_FLOAT64: SCATTER(double); break;
@@ -443,7 +449,8 @@ static pl_status qd_scatter_task(void *arg, int64_t p, int32_t worker, pl_error 
         case PL_TYPE_INT16: SCATTER(int16_t); break;
         case PL_TYPE_INT8: SCATTER(int8_t); break;
         default:
-            for (int64_t i = 0; i < k->n; i++) vals[pos[map[gids[i]]]++] = as_double(a, rows[i]);
+            for (int64_t i = 0; i < k->n; i++)
+                vals[pos[map[gids[i]]]++] = as_double(a, rows ? rows[i] : i);
             break;
         }
 #undef SCATTER

@@ -721,8 +721,8 @@ static int cmp_d(const void *a, const void *b) {
 
 enum { H_CD, H_SD, H_AD, H_MED, H_QC, H_QD, H_SA, H_SAO, H_FO, H_LO, H_CNT, N_H };
 
-static void check_holistic(int64_t n_rows, int64_t n_groups) {
-    gen_rows(n_rows, n_groups, 10);
+static void check_holistic(int64_t n_rows, int64_t n_groups, int null_pct) {
+    gen_rows(n_rows, n_groups, null_pct);
     G = n_groups;
     for (int64_t i = 0; i < n_rows; i++) g_rows[i].x %= 50; /* duplicates for DISTINCT */
     pl_batch *bs[2] = {make_batch(0, n_rows / 3, 0), make_batch(n_rows / 3, n_rows, 1)};
@@ -895,9 +895,10 @@ static void check_holistic(int64_t n_rows, int64_t n_groups) {
 
 static void test_holistic(void **state) {
     (void)state;
-    check_holistic(3000, 7);
-    check_holistic(200000, 300);
-    check_holistic(300000, 100000); /* partitioned merge */
+    check_holistic(3000, 7, 10);
+    check_holistic(200000, 300, 10);
+    check_holistic(300000, 100000, 10); /* partitioned merge */
+    check_holistic(50000, 40, 0);       /* no NULLs: chunks keep no row lists */
 }
 
 /* DISTINCT rows: the sink with no aggregates and every column a key */
