@@ -34,6 +34,8 @@ typedef struct handle {
     int64_t num_rows;
     int64_t ttl_ns;
     int64_t expiry_ns;
+    int64_t plan_bytes; /* charged for the plan (pl_catalog_handle_charge) */
+    struct pl_catalog *cat;
     struct handle *next;
 } handle;
 
@@ -91,7 +93,10 @@ pl_status pl_catalog_new(pl_catalog **out, pl_error *err) {
 
 static void table_release(struct live_table *t);
 
+static void uncharge_plan(handle *h);
+
 static void handle_free(handle *h) {
+    uncharge_plan(h);
     table_release(h->rows);
     pl_df_release(h->df);
     pl_free(h->owner);
@@ -119,6 +124,15 @@ static pl_status table_charge(live_table *t, int64_t delta, const char *what, pl
     t->charged += delta;
     return PL_OK;
 }
+
+static void uncharge_plan(handle *h) {
+    pl_catalog *c = h->cat;
+    if (!c || !h->plan_bytes) return;
+    if (c->charge) (void)c->charge(c->charge_user, true, -h->plan_bytes, NULL, NULL);
+    atomic_fetch_sub(&c->mem_handles, h->plan_bytes);
+    h->plan_bytes = 0;
+}
+
 
 /* Adds the size of buffer b to *sum unless seen[] has it (buffers shared by the columns of a
  * batch, or by an array and its slices, count once). */
@@ -290,6 +304,26 @@ pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int
     memcpy(id, h->id, PL_HANDLE_ID_LEN + 1);
     pthread_mutex_unlock(&c->mu);
     return PL_OK;
+}
+
+pl_status pl_catalog_handle_charge(pl_catalog *c, const char *owner, const char *id, int64_t bytes,
+                                   pl_error *err) {
+    if (bytes <= 0) return PL_OK;
+    pthread_mutex_lock(&c->mu);
+    handle *h = id && strlen(id) == PL_HANDLE_ID_LEN ? *find_slot(c, id) : NULL;
+    if (!h || strcmp(h->owner, owner ? owner : "") != 0) {
+        pthread_mutex_unlock(&c->mu);
+        PL_FAIL(err, PL_ERR_NOT_FOUND, "handle not found");
+    }
+    pl_status st = c->charge ? c->charge(c->charge_user, true, bytes, "storing the handle's plan", err)
+                             : PL_OK;
+    if (!st) {
+        h->plan_bytes += bytes;
+        h->cat = c;
+        atomic_fetch_add(&c->mem_handles, bytes);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return st;
 }
 
 static handle *live_handle(pl_catalog *c, const char *owner, const char *id, int64_t now_ns) {

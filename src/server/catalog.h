@@ -52,6 +52,11 @@ pl_status pl_catalog_handle_get_pruned(pl_catalog *c, const char *owner, const c
                                        int64_t now_ns, int32_t n_conds,
                                        const struct pl_prune_cond *conds, pl_df **out,
                                        pl_error *err);
+/* Charges bytes more to owner's handle id (what a lazy handle's plan holds, such as uploaded
+ * Arrow data), given back when the handle goes. Errors: PL_ERR_NOMEM from the account (the
+ * caller drops the handle), PL_ERR_NOT_FOUND. */
+pl_status pl_catalog_handle_charge(pl_catalog *c, const char *owner, const char *id, int64_t bytes,
+                                   pl_error *err);
 /* Renews the expiry to now + the handle's TTL; false when unknown/expired/not owner's. */
 bool pl_catalog_handle_renew(pl_catalog *c, const char *owner, const char *id, int64_t now_ns);
 bool pl_catalog_handle_drop(pl_catalog *c, const char *owner, const char *id);

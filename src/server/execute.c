@@ -89,6 +89,8 @@ struct pl_srv_exec {
 
 /* IPC bytes a query run on a network thread may produce before it moves to a runner */
 #define EXEC_INLINE_BYTES (256 << 10)
+/* ... and at most this many columns' worth of cells per row allowed */
+#define EXEC_INLINE_COLUMNS 32
 /* ExecuteRequests longer than this are never considered for a network thread */
 #define EXEC_INLINE_REQUEST_BYTES 4096
 
@@ -505,11 +507,11 @@ pl_status pl_srv_execute_start_inline(pl_srv_call *c, const uint8_t *req, size_t
         return PL_OK; /* a runner decodes it */
     }
     pl_srv_exec *x = NULL;
-    c->table_rows = 0;
+    c->table_rows = c->table_cells = 0;
     pl_status st = exec_plan(c, r, &x, err);
     protobuf_c_message_free_unpacked(msg, alloc);
     if (st) return st;
-    if (c->table_rows <= max_rows) {
+    if (c->table_rows <= max_rows && c->table_cells <= max_rows * EXEC_INLINE_COLUMNS) {
         st = exec_begin(x, err);
         if (st) {
             pl_srv_execute_free(x);

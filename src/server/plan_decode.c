@@ -896,6 +896,7 @@ static pl_status pruned_table(dctx *d, const Polaroid__V1__TableRef *tr, const p
     if (sch) pl_schema_release(sch);
     if (!st) {
         d->call->table_rows += t->n_rows;
+        d->call->table_cells += t->n_rows * (t->schema ? t->schema->n_fields : 1);
         st = locate(d, pl_df_from_table(t, out, err), err);
         pl_table_release(t);
     }
@@ -968,6 +969,7 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
         if (!st) st = locate(d, pl_catalog_table_snapshot(pl_srv_catalog(d->srv), r->table->name, &t, err), err);
         if (!st) {
             d->call->table_rows += t->n_rows;
+            d->call->table_cells += t->n_rows * (t->schema ? t->schema->n_fields : 1);
             st = locate(d, pl_df_from_table(t, out, err), err);
             pl_table_release(t);
         }

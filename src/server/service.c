@@ -767,6 +767,11 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
         st = pl_catalog_handle_put(s->cat, owner, df, rows, mat, ttl_s * 1000000000ll, pl_now_ns(),
                                    s->cfg.max_handles_per_client, id, err);
     if (mat) pl_table_release(mat);
+    if (!st && !q->materialize) { /* a lazy plan holds its uploaded data: about its size */
+        st = pl_catalog_handle_charge(s->cat, owner, id,
+                                      (int64_t)polaroid__v1__plan__get_packed_size(q->plan), err);
+        if (st) pl_catalog_handle_drop(s->cat, owner, id);
+    }
     schema_parts p;
     memset(&p, 0, sizeof p);
     if (!st) st = schema_parts_fill(pl_df_schema(df), &p, err);

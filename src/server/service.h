@@ -70,9 +70,9 @@ typedef struct pl_srv_call {
     const int *cancel;      /* non-zero once the client cancelled, disconnected or timed out */
     int64_t deadline_ns;    /* pl_now_ns() clock; 0 = none (the client's gRPC deadline) */
     bool same_host;         /* loopback or unix socket peer */
-    /* out: rows of the live-table snapshots pl_srv_plan_to_df took (added to; after chunk
-     * pruning), the size pl_srv_execute_start_inline judges a query by */
-    int64_t table_rows;
+    /* out: rows and cells (rows x columns) of the live-table snapshots pl_srv_plan_to_df took
+     * (added to; after chunk pruning), the size pl_srv_execute_start_inline judges a query by */
+    int64_t table_rows, table_cells;
 } pl_srv_call;
 
 /* The methods, in the order of the service in proto/polaroid/v1/polaroid.proto. */
@@ -122,8 +122,8 @@ pl_status pl_srv_execute_start(pl_srv_call *c, const uint8_t *req, size_t n, pl_
  * to run there: a request of at most 4 KiB whose plan reads nothing but live tables (no files,
  * SQL text relations, uploads, handles or joins: no I/O) through row-wise operations (select,
  * filter, with_columns, aggregate, sort, distinct, limit, rename, drop), and whose table
- * snapshots hold at most max_rows rows in all after chunk pruning (a point filter on a sorted
- * key reads one chunk). Then *inline_ok = true and *out is running; its messages come from
+ * snapshots hold at most max_rows rows and max_rows x 32 cells in all after chunk pruning (a
+ * point filter on a sorted key reads one chunk; a wide table's chunk is too much). Then *inline_ok = true and *out is running; its messages come from
  * pl_srv_execute_next_msg, which never does file I/O for it and stops after 256 KiB of
  * messages: a message with base == NULL (and !done) means "go on on a runner" (call
  * pl_srv_execute_to_runner, then pull again there). Otherwise *inline_ok = false and *out is

@@ -202,5 +202,12 @@ def test_stored_data_counts_in_max_memory(data):
             assert len(h) == 20_000
             m = scrape(f"127.0.0.1:{mport}")
             assert m['polaroid_memory_stored_bytes{kind="handles"}'] > 0
+            # a lazy handle over uploaded data holds that data: counted too
+            up = pa.table({"k": pa.array(range(600_000), pa.int64())})  # 4.8 MB
+            with pytest.raises(pd.ResourceExhaustedError) as ei:
+                c.from_arrow(up).persist(materialize=False)
+            assert "storing the handle's plan" in ei.value.what
+            small = c.from_arrow(up.slice(0, 10_000)).persist(materialize=False)
+            assert len(small) == 10_000
     finally:
         assert s.terminate() == 0, s.stderr_text[-3000:]

@@ -189,7 +189,6 @@ typedef struct agg_table {
     int32_t n_sub;
     struct agg_table **sub;
     bool sub_shared;  /* sub is the sink's shared partition tables (not owned; lock to use) */
-    int64_t split_next; /* no split before this many groups (the rows had locality) */
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */

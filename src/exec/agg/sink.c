@@ -337,22 +337,6 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     return st;
 }
 
-/* Whether the first rows of a morsel fall into few distinct groups (< 1/4 of the rows). */
-static bool few_groups(const uint32_t *gids, int64_t n) {
-    enum { SAMPLE = 2048, SLOTS = 4096 };
-    if (n < SAMPLE) return false;
-    uint32_t set[SLOTS];
-    memset(set, 0xff, sizeof set);
-    int64_t distinct = 0;
-    for (int64_t r = 0; r < SAMPLE; r++) {
-        uint32_t g = gids[r];
-        uint32_t i = (uint32_t)(pl_hash_u64(g) & (SLOTS - 1));
-        while (set[i] != UINT32_MAX && set[i] != g) i = (i + 1) & (SLOTS - 1);
-        if (set[i] == UINT32_MAX) set[i] = g, distinct++;
-    }
-    return distinct * 4 < SAMPLE;
-}
-
 pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
                            pl_array *const *kc, pl_error *err) {
     if (worker < 0 || worker >= s->n_workers)
@@ -416,16 +400,11 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
         pl_array_release(own[1]);
     }
     /* many groups: radix-partition the table, unless a direct path (one dictionary key, one
-     * small-range integer key) makes probing cheap anyway, or the morsel's rows fall into few
-     * groups (time-ordered data: the table's hot part stays in cache; checked again each time
-     * the table doubles) */
-    if (!st && !split && !s->any_holistic && s->n_keys > 0 &&
-        t->n_groups > PL_MAX(agg_split_groups, t->split_next) &&
+     * small-range integer key) makes probing cheap anyway */
+    if (!st && !split && !s->any_holistic && s->n_keys > 0 && t->n_groups > agg_split_groups &&
         !(s->n_keys == 1 && (kc[0]->type->id == PL_TYPE_DICTIONARY ||
-                             (t->direct && !t->direct_off)))) {
-        if (few_groups(t->gids, n)) t->split_next = t->n_groups * 2;
-        else st = agg_table_split(t, err);
-    }
+                             (t->direct && !t->direct_off))))
+        st = agg_table_split(t, err);
     return st;
 }
 

@@ -146,6 +146,10 @@ static void spread(pl_pq_sink *s, const uint8_t *valid, int64_t pos, int64_t n, 
 
 /* ---------------------------------------------------------------- pages */
 
+/* match mode skips a dictionary-encoded page when its statistics show that none of at most
+ * this many passing dictionary values can be in it */
+#define PQ_PAGE_STATS_MAX_PASS 16
+
 typedef struct chunk_state {
     const pl_pq_chunk_ctx *c;
     pl_pq_scratch *scr;
@@ -165,6 +169,8 @@ typedef struct chunk_state {
     /* match mode: which dictionary values pass (dict.n + 1 entries, the last for NULL), the
      * passing rows so far, and whether every data page was dictionary-encoded */
     uint8_t *pass;
+    int32_t n_pass;                    /* passing non-NULL dictionary values, -1 = many */
+    int32_t pass_idx[PQ_PAGE_STATS_MAX_PASS];
     int32_t *msel;
     int64_t n_msel;
     bool not_dict;
@@ -794,7 +800,90 @@ static pl_status match_dict(chunk_state *cs, pl_error *err) {
                             : pl_error_set(err, PL_ERR_NOMEM, "out of memory for a dictionary");
     if (!st) st = cs->c->match_fn(cs->c->match_arg, a, cs->pass, err);
     pl_array_release(a);
+    cs->n_pass = 0;
+    for (int64_t i = 0; i < cs->dict.n && !st && cs->n_pass >= 0; i++) {
+        if (!cs->pass[i]) continue;
+        if (cs->n_pass == PQ_PAGE_STATS_MAX_PASS) cs->n_pass = -1;
+        else cs->pass_idx[cs->n_pass++] = (int32_t)i;
+    }
     return st;
+}
+
+/* Compares dictionary value i with a statistics bound in the column's sort order: <0, 0, >0,
+ * or 2 when this leaf's values cannot be compared here. */
+static int cmp_stat(const chunk_state *cs, int64_t i, const uint8_t *b, int32_t blen,
+                    bool legacy) {
+    const pl_pq_leaf_desc *leaf = cs->c->leaf;
+    const pl_pq_dict *d = &cs->dict;
+    if (leaf->conv == PL_PQ_CONV_VARLEN) {
+        if (legacy || leaf->wkt || !d->offsets) return 2;
+        const uint8_t *v = d->data + d->offsets[i];
+        int32_t vlen = d->offsets[i + 1] - d->offsets[i];
+        int c = memcmp(v, b, (size_t)PL_MIN(vlen, blen));
+        return c ? (c < 0 ? -1 : 1) : (vlen < blen ? -1 : vlen > blen);
+    }
+    if (leaf->conv != PL_PQ_CONV_NONE || !d->values) return 2;
+    const uint8_t *v = d->values + i * d->width;
+    pl_type_id t = leaf->type->id;
+    switch (leaf->physical) {
+    case PL_PQ_INT32: {
+        if (blen != 4) return 2;
+        if (t == PL_TYPE_UINT32) {
+            if (legacy) return 2;
+            uint32_t x = pl_load_u32le(v), y = pl_load_u32le(b);
+            return x < y ? -1 : x > y;
+        }
+        int32_t x = (int32_t)pl_load_u32le(v), y = (int32_t)pl_load_u32le(b);
+        return x < y ? -1 : x > y;
+    }
+    case PL_PQ_INT64: {
+        if (blen != 8) return 2;
+        if (t == PL_TYPE_UINT64) {
+            if (legacy) return 2;
+            uint64_t x = pl_load_u64le(v), y = pl_load_u64le(b);
+            return x < y ? -1 : x > y;
+        }
+        int64_t x = (int64_t)pl_load_u64le(v), y = (int64_t)pl_load_u64le(b);
+        return x < y ? -1 : x > y;
+    }
+    case PL_PQ_FLOAT: {
+        float x, y;
+        if (blen != 4) return 2;
+        memcpy(&x, v, 4);
+        memcpy(&y, b, 4);
+        if (x != x || y != y) return 2; /* NaN: statistics leave them out */
+        return x < y ? -1 : x > y;
+    }
+    case PL_PQ_DOUBLE: {
+        double x, y;
+        if (blen != 8) return 2;
+        memcpy(&x, v, 8);
+        memcpy(&y, b, 8);
+        if (x != x || y != y) return 2;
+        return x < y ? -1 : x > y;
+    }
+    case PL_PQ_FIXED_LEN_BYTE_ARRAY: {
+        if (legacy || blen != d->width) return 2;
+        int c = memcmp(v, b, (size_t)blen);
+        return c < 0 ? -1 : c > 0;
+    }
+    default: return 2;
+    }
+}
+
+/* Whether a dictionary-encoded page with these statistics may hold a passing row. */
+static bool page_may_match(const chunk_state *cs, const pl_pq_stats *st) {
+    if (cs->n_pass < 0 || !cs->pass) return true;
+    if (cs->pass[cs->dict.n] && (!st->has_null_count || st->null_count > 0)) return true;
+    if (cs->n_pass == 0) return false;
+    if (!st->has_min || !st->has_max) return true;
+    for (int32_t k = 0; k < cs->n_pass; k++) {
+        int lo = cmp_stat(cs, cs->pass_idx[k], st->min, st->min_len, st->legacy);
+        int hi = cmp_stat(cs, cs->pass_idx[k], st->max, st->max_len, st->legacy);
+        if (lo == 2 || hi == 2) return true;
+        if (lo >= 0 && hi <= 0) return true;
+    }
+    return false;
 }
 
 /* A data page in match mode: the rows whose codes pass. */
@@ -1035,6 +1124,12 @@ static pl_status walk_lazy(chunk_state *cs, int64_t start, int64_t data_end, pl_
             int64_t n = page_entries(cs, &h);
             need = c->match_fn ? is_dict_enc(h.encoding)
                                : cs->sel_pos < c->n_sel && c->sel[cs->sel_pos] < cs->done + n;
+            if (c->match_fn && need && h.has_stats && !page_may_match(cs, &h.stats)) {
+                /* no row of this page can pass: skipped unread */
+                cs->done += n;
+                off += hlen + h.compressed_size;
+                continue;
+            }
         } else if (need) {
             /* a cached dictionary needs no bytes */
             const pl_pq_dict *hit = dict_cacheable(cs)

@@ -637,6 +637,11 @@ static pl_status read_data_page_header(md_ctx *c, pl_pq_page_header *h) {
         WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_encoding, ERR));
         break;
+    case 5:
+        WANT(PQ_W_STRUCT);
+        PL_TRY(read_stats(c, &h->stats));
+        h->has_stats = true;
+        break;
     FIELDS_END
     return PL_OK;
 }
@@ -686,6 +691,11 @@ static pl_status read_v2_page_header(md_ctx *c, pl_pq_page_header *h) {
     case 7:
         WANT(PQ_W_BOOL);
         PL_TRY(pl_pq_thrift_bool(T, ty, &h->is_compressed, ERR));
+        break;
+    case 8:
+        WANT(PQ_W_STRUCT);
+        PL_TRY(read_stats(c, &h->stats));
+        h->has_stats = true;
         break;
     FIELDS_END
     return PL_OK;

@@ -83,6 +83,8 @@ typedef struct pl_pq_page_header {
     int32_t def_bytes, rep_bytes;       /* v2 */
     bool is_compressed;                 /* v2 (default true) */
     bool has_data, has_dict, has_v2;
+    bool has_stats;                     /* data pages: statistics (min/max point into the */
+    pl_pq_stats stats;                  /* header's bytes) */
 } pl_pq_page_header;
 
 /* Decodes a page header from [p, p+n); *header_len = its encoded length. Errors: CORRUPT. */

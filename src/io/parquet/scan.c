@@ -4,6 +4,7 @@
  * memory stays bounded by the window (a file larger than memory streams). A unit yields one
  * batch, split into slices of at most batch_rows rows; the row limit stops planning early and
  * trims the last batch. */
+#include <pthread.h>
 #include <string.h>
 
 #include "compute/compute.h"
@@ -81,6 +82,55 @@ typedef struct pq_scan {
     pl_error *win_err;
 } pq_scan;
 
+/* ---------------------------------------------------------------- scratch recycling
+ * A scan's per-worker scratch buffers go to a small free list when it ends, so that many short
+ * scans (point queries on a server) do not allocate and fault in their buffers every time. */
+#define PQ_SCR_FREE_SETS 4
+#define PQ_SCR_KEEP_BYTES (16LL << 20) /* larger sets are freed */
+
+static pthread_mutex_t g_scr_lock = PTHREAD_MUTEX_INITIALIZER;
+static pl_pq_scratch *g_scr_free[PQ_SCR_FREE_SETS];
+static int32_t g_scr_free_n[PQ_SCR_FREE_SETS];
+static int32_t g_scr_n_free;
+
+static int64_t scratch_bytes(const pl_pq_scratch *s) {
+    return s->chunk_cap + s->page_cap + s->tmp_cap + s->idx_cap + s->lv_cap + s->bits_cap +
+           s->di_cap + s->dict_cap + s->msel_cap;
+}
+
+static pl_pq_scratch *scratch_get(int32_t n) {
+    pl_pq_scratch *s = NULL;
+    pthread_mutex_lock(&g_scr_lock);
+    for (int32_t i = g_scr_n_free - 1; i >= 0 && !s; i--) {
+        if (g_scr_free_n[i] != n) continue;
+        s = g_scr_free[i];
+        g_scr_free[i] = g_scr_free[g_scr_n_free - 1];
+        g_scr_free_n[i] = g_scr_free_n[g_scr_n_free - 1];
+        g_scr_n_free--;
+    }
+    pthread_mutex_unlock(&g_scr_lock);
+    return s ? s : pl_calloc((size_t)n, sizeof *s);
+}
+
+static void scratch_put(pl_pq_scratch *s, int32_t n) {
+    if (!s) return;
+    int64_t bytes = 0;
+    for (int32_t w = 0; w < n; w++) bytes += scratch_bytes(&s[w]);
+    bool kept = false;
+    if (bytes <= PQ_SCR_KEEP_BYTES) {
+        pthread_mutex_lock(&g_scr_lock);
+        if (g_scr_n_free < PQ_SCR_FREE_SETS) {
+            g_scr_free[g_scr_n_free] = s;
+            g_scr_free_n[g_scr_n_free++] = n;
+            kept = true;
+        }
+        pthread_mutex_unlock(&g_scr_lock);
+    }
+    if (kept) return;
+    for (int32_t w = 0; w < n; w++) pl_pq_scratch_reset(&s[w]);
+    pl_free(s);
+}
+
 static void scan_free(pl_stream *s) {
     if (!s) return;
     pq_scan *q = s->impl;
@@ -91,8 +141,7 @@ static void scan_free(pl_stream *s) {
         pl_free(q->keep);
         pl_schema_release(q->schema);
         pl_free(q->units);
-        for (int32_t w = 0; q->scr && w < q->n_scr; w++) pl_pq_scratch_reset(&q->scr[w]);
-        pl_free(q->scr);
+        scratch_put(q->scr, q->n_scr);
         for (int64_t k = q->ready_pos; k < q->n_ready; k++) pl_batch_release(q->ready[k]);
         pl_free(q->ready);
         pl_free(q->win);
@@ -662,7 +711,7 @@ static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *path
     int32_t threads = opts->n_threads > 0 ? opts->n_threads : (pq ? pq->n_threads : 0);
     q->threads = threads > 0 ? threads : pl_pool_threads();
     q->n_scr = pl_pool_max_workers();
-    q->scr = pl_calloc((size_t)q->n_scr, sizeof *q->scr);
+    q->scr = scratch_get(q->n_scr);
     /* a window never holds more units than the scan has */
     int64_t max_win = PL_MIN((int64_t)PQ_WINDOW_MAX_UNITS, q->n_units) + 1;
     q->win = pl_calloc((size_t)max_win, sizeof *q->win);

@@ -385,8 +385,8 @@ static int cmp_k(const void *x, const void *y) {
     return (a->k > b->k) - (a->k < b->k);
 }
 
-/* Rows sorted by one key: > 32k groups, but each morsel's rows fall into few groups, so the
- * worker tables stay whole (no split) and finish() merges them by partition. */
+/* Rows sorted by one key (each morsel's rows fall into few groups), > 32k groups: shared
+ * partition tables fed by both workers with runs of the same groups. */
 static void test_sorted_many_groups(void **state) {
     (void)state;
     int32_t keys[2] = {C_K, C_DK};

@@ -409,6 +409,43 @@ static void test_inline_which_plans(void **state) {
         }
         pl_free(req);
     }
+    /* a wide table: one chunk of 40 columns is too many cells for the network thread */
+    for (int w = 0; w < 2; w++) {
+        char q[4096];
+        int k = snprintf(q, sizeof q, "SELECT *");
+        int extra = w ? 36 : 20; /* 4 + 36 = 40 columns, 4 + 20 = 24 */
+        for (int i = 0; i < extra; i++) k += snprintf(q + k, sizeof q - (size_t)k, ", price * %d AS c%d", i, i);
+        snprintf(q + k, sizeof q - (size_t)k, " FROM big");
+        Polaroid__V1__CreateTableRequest ct = POLAROID__V1__CREATE_TABLE_REQUEST__INIT;
+        ct.name = w ? "wide40" : "wide24";
+        Polaroid__V1__Plan *pl = calloc(1, sizeof *pl);
+        polaroid__v1__plan__init(pl);
+        pl->root = rel_sql(q);
+        ct.as_plan = pl;
+        uint8_t *resp = NULL;
+        size_t rn = 0;
+        ok(call_method(&c, PL_SRV_CREATE_TABLE, &ct.base, &resp, &rn));
+        pl_free(resp);
+        tree_free(&pl->base);
+        Polaroid__V1__Relation *pt = rel_filter(rel_table(ct.name), ex_sql("id = 20000"));
+        size_t n;
+        uint8_t *req = pack_exec(pt, NULL, &n);
+        tree_free(&pt->base);
+        pl_srv_exec *x = NULL;
+        bool inl = true;
+        ok(pl_srv_execute_start_inline(&c, req, n, 16384, &x, &inl, E));
+        assert_true(x != NULL);
+        assert_int_equal(inl, w == 0);
+        msgs a, b;
+        ok(pull_all(x, &a, E));
+        run_runner(&c, req, n, &b);
+        assert_same_msgs(&a, &b);
+        assert_true(a.n == 1);
+        msgs_free(&a);
+        msgs_free(&b);
+        pl_srv_execute_free(x);
+        pl_free(req);
+    }
     /* a request over 4 KiB is never inspected on the network thread */
     char lit[6000];
     memset(lit, 'x', sizeof lit - 1);

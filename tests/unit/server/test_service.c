@@ -810,6 +810,21 @@ static void test_stored_data_memory(void **state) {
     assert_int_equal(pl_srv_grpc_code(&g_err), GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_int_equal(pl_catalog_n_handles(cat), 1);
     assert_int_equal(pl_srv_memory_in_use(s), used_before);
+    /* a lazy handle holds its plan (uploaded data, long SQL): charged about its size */
+    char *sql = malloc(8192);
+    int k = snprintf(sql, 8192, "SELECT id FROM 'trades.parquet' /* ");
+    memset(sql + k, 'x', 6000);
+    snprintf(sql + k + 6000, 8192 - (size_t)k - 6000, " */");
+    Polaroid__V1__CreateHandleRequest *lazy = calloc(1, sizeof *lazy);
+    polaroid__v1__create_handle_request__init(lazy);
+    lazy->plan = plan_of(rel_sql(sql));
+    free(sql);
+    st = call_method(&c, PL_SRV_CREATE_HANDLE, &lazy->base, &resp, &n);
+    if (st == PL_OK) pl_free(resp);
+    assert_int_equal(st, PL_ERR_NOMEM);
+    assert_non_null(strstr(g_err.msg, "storing the handle's plan"));
+    assert_int_equal(pl_catalog_n_handles(cat), 1);
+    assert_int_equal(pl_srv_memory_in_use(s), used_before);
     /* drops give it back */
     Polaroid__V1__DropTableRequest dt = POLAROID__V1__DROP_TABLE_REQUEST__INIT;
     dt.name = "ticks";
@@ -828,6 +843,19 @@ static void test_stored_data_memory(void **state) {
     ok(call_method(&c, PL_SRV_DROP_HANDLE, &dq.base, &resp, &n));
     pl_free(resp);
     assert_int_equal(pl_srv_memory_in_use(s), 0);
+    /* with room, the lazy handle is stored and charged until dropped */
+    ok(call_method(&c, PL_SRV_CREATE_HANDLE, &lazy->base, &resp, &n));
+    Polaroid__V1__HandleInfo *lh = polaroid__v1__handle_info__unpack(NULL, n, resp);
+    pl_free(resp);
+    assert_true(pl_srv_memory_in_use(s) >= 6000);
+    pl_catalog_memory(cat, &tb, &hb);
+    assert_int_equal(hb, pl_srv_memory_in_use(s));
+    ids[0] = lh->id;
+    ok(call_method(&c, PL_SRV_DROP_HANDLE, &dq.base, &resp, &n));
+    pl_free(resp);
+    assert_int_equal(pl_srv_memory_in_use(s), 0);
+    polaroid__v1__handle_info__free_unpacked(lh, NULL);
+    tree_free(&lazy->base);
     polaroid__v1__handle_info__free_unpacked(h, NULL);
     tree_free(&q->base);
     tree_free(&ct->base);

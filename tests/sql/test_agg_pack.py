@@ -1,0 +1,102 @@
+"""GROUP BY several keys packed into one 64-bit word (src/exec/agg/pack.c) against DuckDB, on
+generated Parquet files:
+
+* tick-like rows: a dictionary-encoded symbol and 1-minute time_bucket of timestamps from 1965
+  to 1975 (before and after the epoch), OHLCV with arg_min/arg_max by ts (ties in ts carry equal
+  prices, so every engine picks the same value), NULL symbols and timestamps;
+* four keys (a PLAIN string, a dictionary string, int32 and int64) with NULLs and many groups,
+  with int64 values far outside the first rows' range (tuples that do not fit the layout go
+  to the plain sink), over several row groups and files."""
+import datetime as dt
+import random
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from test_agg_paths import _check
+
+
+@pytest.fixture(scope="module")
+def tickfiles(tmp_path_factory):
+    d = tmp_path_factory.mktemp("aggpack_ticks")
+    rng = random.Random(5)
+    t0 = dt.datetime(1965, 1, 1)
+    span = int((dt.datetime(1975, 1, 1) - t0).total_seconds())
+    for f in range(3):
+        sym, ts, price, size = [], [], [], []
+        for _ in range(60_000):
+            s = None if rng.random() < 0.01 else "S%03d" % rng.randrange(150)
+            if rng.random() < 0.01:
+                t = None
+            elif rng.random() < 0.5:  # dense minutes around the epoch and around 1970-01-01
+                t = dt.datetime(1969, 12, 31, 23, 0) + dt.timedelta(
+                    microseconds=rng.randrange(2 * 3600 * 10**6))
+            else:
+                t = t0 + dt.timedelta(seconds=rng.randrange(span), microseconds=rng.randrange(10**6))
+            p = round(rng.uniform(1, 500), 2)
+            sym.append(s)
+            ts.append(t)
+            price.append(p)
+            size.append(float(rng.randrange(1, 1000)))
+            if t is not None and rng.random() < 0.05:  # a tie in ts with the same price
+                sym.append(s)
+                ts.append(t)
+                price.append(p)
+                size.append(1.0)
+        tb = pa.table({"symbol": sym, "ts": pa.array(ts, pa.timestamp("us")),
+                       "price": pa.array(price, pa.float64()), "size": size})
+        pq.write_table(tb, d / f"t-{f}.parquet", row_group_size=25_000, use_dictionary=True)
+    return str(d)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_ohlcv_before_and_after_epoch(sql, tickfiles, threads):
+    q = ("SELECT symbol, time_bucket(INTERVAL '1 minute', ts) AS minute, "
+         "arg_min(price, ts) AS open, max(price) AS high, min(price) AS low, "
+         "arg_max(price, ts) AS close, sum(size) AS volume, count(*) AS n "
+         f"FROM read_parquet('{tickfiles}/*.parquet') GROUP BY symbol, minute")
+    stmts = [q]
+    expected = sql.duckdb(stmts)
+    r = sql.polaroid(stmts, extra=("--threads", threads))
+    _check(sql, r, expected, q)
+
+
+@pytest.fixture(scope="module")
+def keyfiles(tmp_path_factory):
+    d = tmp_path_factory.mktemp("aggpack_keys")
+    rng = random.Random(9)
+    for f in range(3):
+        n = 120_000
+        a, b, c, e = [], [], [], []
+        for i in range(n):
+            a.append(None if rng.random() < 0.02 else "id%010d" % rng.randrange(20_000))
+            b.append(None if rng.random() < 0.02 else "g%d" % rng.randrange(40))
+            c.append(None if rng.random() < 0.02 else rng.randrange(-5, 5))
+            if rng.random() < 0.02:
+                e.append(None)
+            elif f == 2 and rng.random() < 0.2:  # far outside the layout
+                e.append(rng.choice([2**63 - 1, -2**63, 3 * 10**18, -3 * 10**18 + rng.randrange(9)]))
+            else:
+                e.append(rng.randrange(1000) * 1000)
+        t = pa.table({"a": a, "b": b, "c": pa.array(c, pa.int32()), "e": pa.array(e, pa.int64()),
+                      "v": pa.array([rng.randrange(-100, 100) for _ in range(n)], pa.int64())})
+        opts = [dict(use_dictionary=["b"]), dict(use_dictionary=["b"]),
+                dict(use_dictionary=["a", "b"], dictionary_pagesize_limit=32 << 10)][f]
+        pq.write_table(t, d / f"k-{f}.parquet", row_group_size=30_000, **opts)
+    return str(d)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_four_keys_many_groups(sql, keyfiles, threads):
+    q = ("SELECT a, b, c, e, sum(v) AS s, count(*) AS n, min(v) AS lo "
+         f"FROM read_parquet('{keyfiles}/*.parquet') GROUP BY a, b, c, e")
+    stmts = [q]
+    expected = sql.duckdb(stmts)
+    r = sql.polaroid(stmts, extra=("--threads", threads))
+    _check(sql, r, expected, q)
+
+
+def test_two_keys_one_file(sql, keyfiles):
+    sql.check(f"SELECT b, e, count(*) AS n FROM read_parquet('{keyfiles}/k-2.parquet') "
+              f"GROUP BY b, e")
