@@ -96,7 +96,7 @@ typedef struct pl_sort_key {
     bool nulls_first; /* SQL default: NULLS LAST for ASC, NULLS FIRST for DESC */
 } pl_sort_key;
 
-typedef enum pl_frame_unit { PL_FRAME_ROWS = 0, PL_FRAME_RANGE } pl_frame_unit;
+typedef enum pl_frame_unit { PL_FRAME_ROWS = 0, PL_FRAME_RANGE, PL_FRAME_GROUPS } pl_frame_unit;
 typedef enum pl_frame_bound_kind {
     PL_BOUND_UNBOUNDED_PRECEDING = 0,
     PL_BOUND_PRECEDING, /* offset rows / range value before */
@@ -110,7 +110,8 @@ typedef struct pl_window_frame {
                    * BY, the whole partition without) */
     pl_frame_unit unit;
     pl_frame_bound_kind start_kind, end_kind;
-    pl_value start_offset, end_offset; /* ROWS: int64 count; RANGE: a value/interval */
+    pl_value start_offset, end_offset; /* ROWS: int64 count of rows; GROUPS: int64 count of peer
+                                        * groups; RANGE: a value/interval */
 } pl_window_frame;
 
 struct pl_expr {

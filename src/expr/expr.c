@@ -742,7 +742,9 @@ static void put_expr(out_buf *o, const pl_expr *e) {
                                                     "UNBOUNDED FOLLOWING"};
                 char tmp[64];
                 put(o, sp ? " " : "");
-                put(o, e->frame.unit == PL_FRAME_ROWS ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+                put(o, e->frame.unit == PL_FRAME_ROWS     ? "ROWS BETWEEN "
+                       : e->frame.unit == PL_FRAME_GROUPS ? "GROUPS BETWEEN "
+                                                          : "RANGE BETWEEN ");
                 if (e->frame.start_kind == PL_BOUND_PRECEDING ||
                     e->frame.start_kind == PL_BOUND_FOLLOWING) {
                     put(o, pl_value_to_string(&e->frame.start_offset, tmp, sizeof tmp));

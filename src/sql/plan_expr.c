@@ -596,7 +596,7 @@ static pl_status frame_offset(sq_scope *sc, const PgQuery__Node *n, bool rows, p
     }
     if (rows && (!e->value.type || e->value.type->id != PL_TYPE_INT64 || e->value.v.i < 0)) {
         pl_expr_release(e);
-        return sq_fail(err, PL_ERR_SQL, pos, "ROWS frame offsets must be non-negative integers");
+        return sq_fail(err, PL_ERR_SQL, pos, "ROWS and GROUPS frame offsets must be non-negative integers");
     }
     pl_status st = pl_value_copy(&e->value, out, err);
     pl_expr_release(e);
@@ -643,12 +643,10 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
     int32_t fo = frame_def->frame_options;
     if (!st && (fo & FO_NONDEFAULT)) {
         frame.present = true;
-        if (fo & FO_GROUPS)
-            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "GROUPS frames are not supported");
-        else if (fo & FO_EXCLUDE)
+        if (fo & FO_EXCLUDE)
             st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "frame EXCLUDE is not supported");
-        frame.unit = (fo & FO_ROWS) ? PL_FRAME_ROWS : PL_FRAME_RANGE;
-        bool rows = frame.unit == PL_FRAME_ROWS;
+        frame.unit = (fo & FO_ROWS) ? PL_FRAME_ROWS : (fo & FO_GROUPS) ? PL_FRAME_GROUPS : PL_FRAME_RANGE;
+        bool rows = frame.unit != PL_FRAME_RANGE; /* ROWS and GROUPS: integer counts */
         if (fo & FO_START_UNB_PREC) frame.start_kind = PL_BOUND_UNBOUNDED_PRECEDING;
         else if (fo & FO_START_CUR) frame.start_kind = PL_BOUND_CURRENT_ROW;
         else if (fo & FO_START_PREC) frame.start_kind = PL_BOUND_PRECEDING;

@@ -393,7 +393,7 @@ class QueryGen:
         part = r.choice(["t1.k", "t1.flag", "t1.s", "(t1.a % 3)"])
         wins = []
         for _ in range(r.randint(1, 3)):
-            c = r.randrange(5)
+            c = r.randrange(6)
             if c == 0:
                 f.add("window:row_number")
                 wins.append(f"row_number() OVER (PARTITION BY {part} ORDER BY t1.id)")
@@ -409,9 +409,15 @@ class QueryGen:
                 f.add("window:running_sum")
                 wins.append(f"sum({r.choice(['t1.a', 't1.b'])}) OVER (PARTITION BY {part} "
                             f"ORDER BY t1.id)")
-            else:
+            elif c == 4:
                 f.add("window:count")
                 wins.append(f"count(*) OVER (PARTITION BY {part})")
+            else:
+                f.add("window:groups_frame")
+                lo = r.choice(["UNBOUNDED PRECEDING", "1 PRECEDING", "2 PRECEDING", "CURRENT ROW"])
+                hi = r.choice(["CURRENT ROW", "1 FOLLOWING", "UNBOUNDED FOLLOWING"])
+                wins.append(f"{r.choice(['sum', 'count', 'max'])}(t1.a) OVER (PARTITION BY {part} "
+                            f"ORDER BY t1.k GROUPS BETWEEN {lo} AND {hi})")
         items = ["t1.id", part] + wins
         sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
                " FROM {t1} AS t1")

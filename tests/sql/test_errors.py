@@ -185,3 +185,8 @@ def test_rollup_ungrouped_column(sql):
 def test_regr_wrong_arity(sql):
     err = sql.error(["SELECT regr_slope(salary) FROM {people}"], "regr_slope")
     assert _has_position(err), err
+
+
+def test_groups_frame_negative_offset(sql):
+    sql.error(["SELECT sum(age) OVER (ORDER BY age GROUPS BETWEEN -1 PRECEDING AND CURRENT ROW) "
+               "FROM {people}"], "GROUPS")

@@ -161,6 +161,17 @@ CASES = [
      "AND 1 FOLLOWING) AS a FROM {events}", (), False),
     ("window_frame_range", "SELECT id, sum(age) OVER (ORDER BY age RANGE BETWEEN 5 PRECEDING AND "
      "CURRENT ROW) AS s FROM {people}", (), False),
+    ("window_frame_groups", "SELECT id, age, sum(salary) OVER (ORDER BY age GROUPS BETWEEN 1 "
+     "PRECEDING AND CURRENT ROW) AS s, count(*) OVER (ORDER BY age DESC GROUPS BETWEEN 1 "
+     "FOLLOWING AND 2 FOLLOWING) AS c, min(name) OVER (PARTITION BY team_id ORDER BY city "
+     "NULLS FIRST GROUPS 1 PRECEDING) AS m FROM {people}", (), False),
+    ("window_frame_groups_values", "SELECT eid, avg(value) OVER (PARTITION BY kind ORDER BY "
+     "person_id GROUPS BETWEEN 2 PRECEDING AND 1 PRECEDING) AS a, min(eid) OVER "
+     "(ORDER BY person_id GROUPS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS f, "
+     "last_value(value) OVER (ORDER BY value NULLS FIRST GROUPS BETWEEN CURRENT ROW AND "
+     "1 FOLLOWING) AS l FROM {events}", (), False),
+    ("window_frame_groups_no_order", "SELECT id, sum(age) OVER (PARTITION BY city GROUPS "
+     "BETWEEN 1 PRECEDING AND CURRENT ROW) AS s FROM {people}", (), False),
     ("window_lag_lead", "SELECT eid, lag(value) OVER (PARTITION BY kind ORDER BY ts) AS prev, "
      "lead(value, 2, 0.0) OVER (PARTITION BY kind ORDER BY ts) AS nxt FROM {events}", (), False),
     ("window_first_last_value", "SELECT id, first_value(name) OVER w AS f, last_value(name) OVER "

@@ -297,11 +297,12 @@ pl_status pl_win_check(const pl_window_spec *sp, const pl_schema *in, pl_error *
         pl_frame_bound_kind kind = b ? f->end_kind : f->start_kind;
         const pl_value *off = b ? &f->end_offset : &f->start_offset;
         if (kind != PL_BOUND_PRECEDING && kind != PL_BOUND_FOLLOWING) continue;
-        if (f->unit == PL_FRAME_ROWS) {
+        if (f->unit != PL_FRAME_RANGE) {
+            const char *u = f->unit == PL_FRAME_ROWS ? "ROWS" : "GROUPS";
             int64_t k;
             if (!off->type || !is_int_type(off->type->id) || !const_int(off, &k))
-                PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: ROWS frame offset must be a non-NULL integer", fn);
-            if (k < 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: ROWS frame offset must not be negative", fn);
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: %s frame offset must be a non-NULL integer", fn, u);
+            if (k < 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: %s frame offset must not be negative", fn, u);
         } else {
             if (sp->n_order != 1)
                 PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: a RANGE frame with an offset needs exactly one "
@@ -342,6 +343,8 @@ typedef struct ev {
     int64_t *onull;    /* [n + 1] prefix count of NULL order keys */
     long double roff[2];
     int64_t rows_off[2];
+    /* GROUPS frames: each position's peer group number, and every group's bounds */
+    int64_t *gnum, *gstart, *gend;
     /* outputs */
     int64_t *oi;
     double *od;
@@ -410,6 +413,18 @@ static int64_t frame_bound(ev *e, int b, int64_t i, int64_t ps, int64_t pe) {
     default: break;
     }
     bool prec = kind == PL_BOUND_PRECEDING;
+    if (f->unit == PL_FRAME_GROUPS) {
+        int64_t k = e->rows_off[b];
+        int64_t cur = e->gnum[i], t;
+        if (prec) {
+            if (k > cur - e->gnum[ps]) return ps;
+            t = cur - k;
+        } else {
+            if (k > e->gnum[pe - 1] - cur) return pe;
+            t = cur + k;
+        }
+        return b ? e->gend[t] : e->gstart[t];
+    }
     if (f->unit == PL_FRAME_ROWS) {
         int64_t k = e->rows_off[b];
         int64_t t; /* the bound row, inclusive */
@@ -469,7 +484,7 @@ static pl_status compute_frames(ev *e, pl_array *const *cols, pl_error *err) {
             pl_frame_bound_kind kind = b ? f->end_kind : f->start_kind;
             const pl_value *off = b ? &f->end_offset : &f->start_offset;
             if (kind != PL_BOUND_PRECEDING && kind != PL_BOUND_FOLLOWING) continue;
-            if (f->unit == PL_FRAME_ROWS) {
+            if (f->unit != PL_FRAME_RANGE) {
                 const_int(off, &e->rows_off[b]);
             } else {
                 PL_TRY(range_offset(off, cols[e->sp->order_cols[0]]->type, &e->roff[b], err));
@@ -488,6 +503,22 @@ static pl_status compute_frames(ev *e, pl_array *const *cols, pl_error *err) {
         e->x = save;
         e->onull[0] = 0;
         for (int64_t i = 0; i < n; i++) e->onull[i + 1] = e->onull[i] + !pl_array_is_valid(oc, e->g->ids[i]);
+    }
+    if (f->present && f->unit == PL_FRAME_GROUPS) {
+        /* peer groups numbered in position order (they never span partitions) */
+        e->gnum = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        e->gstart = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        e->gend = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        if (!e->gnum || !e->gstart || !e->gend) PL_FAIL(err, PL_ERR_NOMEM, "out of memory computing window frames");
+        int64_t c = -1;
+        for (int64_t i = 0; i < n; i++) {
+            if (c < 0 || e->g->peer_b[i] == i) {
+                c++;
+                e->gstart[c] = e->g->peer_b[i];
+                e->gend[c] = e->g->peer_e[i];
+            }
+            e->gnum[i] = c;
+        }
     }
     run_blocks(n, e->T, frames_block, e);
     return PL_OK;
@@ -958,6 +989,9 @@ static void ev_reset(ev *e) {
     pl_free(e->fe);
     pl_free(e->okey);
     pl_free(e->onull);
+    pl_free(e->gnum);
+    pl_free(e->gstart);
+    pl_free(e->gend);
     pl_free(e->src);
     pl_free(e->pc);
     pl_free(e->pt);

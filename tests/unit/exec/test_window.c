@@ -287,6 +287,29 @@ static void model_frame(const int64_t *pr, int64_t m, int64_t i, int64_t *fs, in
             int64_t t = k == PL_BOUND_PRECEDING ? i - off_of(ov) : i + off_of(ov);
             t += e;
             b[e] = t < 0 ? 0 : t > m ? m : t;
+        } else if (f->unit == PL_FRAME_GROUPS) {
+            /* peer groups by a scan: the group of i, then the k-th group before/after it */
+            int64_t gi = 0, ng = 1;
+            for (int64_t j = 1; j < m; j++) {
+                bool nw = cmp_order(&g_rows[pr[j - 1]], &g_rows[pr[j]]) != 0;
+                if (nw) ng++;
+                if (j <= i && nw) gi++;
+            }
+            int64_t tg = k == PL_BOUND_PRECEDING ? gi - off_of(ov) : gi + off_of(ov);
+            if (tg < 0) {
+                b[e] = 0;
+            } else if (tg >= ng) {
+                b[e] = m;
+            } else {
+                int64_t g = 0, j = 0;
+                while (g < tg) {
+                    j++;
+                    if (cmp_order(&g_rows[pr[j - 1]], &g_rows[pr[j]]) != 0) g++;
+                }
+                int64_t je = j + 1;
+                while (je < m && cmp_order(&g_rows[pr[je - 1]], &g_rows[pr[je]]) == 0) je++;
+                b[e] = e ? je : j;
+            }
         } else {
             const mrow *r = &g_rows[pr[i]];
             if (!r->valid[m_sp->order_cols[0]]) {
@@ -672,6 +695,11 @@ static void test_aggregates_frames(void **state) {
         {mkframe(PL_FRAME_RANGE, PL_BOUND_PRECEDING, v_int(2), PL_BOUND_FOLLOWING, v_int(5)), true},
         {mkframe(PL_FRAME_RANGE, PL_BOUND_FOLLOWING, v_int(1), PL_BOUND_UNBOUNDED_FOLLOWING, v_none()), true},
         {mkframe(PL_FRAME_ROWS, PL_BOUND_FOLLOWING, v_int(2), PL_BOUND_PRECEDING, v_int(2)), true},
+        {mkframe(PL_FRAME_GROUPS, PL_BOUND_PRECEDING, v_int(1), PL_BOUND_CURRENT_ROW, v_none()), true},
+        {mkframe(PL_FRAME_GROUPS, PL_BOUND_PRECEDING, v_int(3), PL_BOUND_FOLLOWING, v_int(2)), true},
+        {mkframe(PL_FRAME_GROUPS, PL_BOUND_FOLLOWING, v_int(1), PL_BOUND_UNBOUNDED_FOLLOWING, v_none()), true},
+        {mkframe(PL_FRAME_GROUPS, PL_BOUND_PRECEDING, v_int(4), PL_BOUND_PRECEDING, v_int(2)), true},
+        {mkframe(PL_FRAME_GROUPS, PL_BOUND_CURRENT_ROW, v_none(), PL_BOUND_FOLLOWING, v_int(0)), true},
     };
     for (size_t fi = 0; fi < PL_ARRAY_LEN(frames); fi++) {
         for (int dir = 0; dir < 2; dir++) {
