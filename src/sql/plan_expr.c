@@ -867,10 +867,31 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         if (strcmp(target, "mode") != 0) {
             if (fc->n_args != 1) st = sq_fail(err, PL_ERR_SQL, pos, "%s takes one fraction argument", name);
             if (!st) st = sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW, NULL, fc->args[0], &q, err);
-            if (!st && sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) {
-                if (q->kind == PL_EXPR_LITERAL && q->value.type &&
+            if (!st && sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC &&
+                strcmp(target, "quantile_cont") != 0) {
+                /* disc picks a row by rank: DESC is not the mirrored fraction ascending */
+                st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "%s ... WITHIN GROUP (ORDER BY ... DESC) is not supported",
+                             name);
+            } else if (!st && sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) {
+                /* cont interpolates: the fraction 1 - q ascending */
+                if (q->kind == PL_EXPR_LITERAL && q->value.type && !q->value.is_null &&
                     q->value.type->id == PL_TYPE_FLOAT64) {
                     q->value.v.f = 1.0 - q->value.v.f;
+                } else if (q->kind == PL_EXPR_LITERAL && q->value.type && !q->value.is_null &&
+                           q->value.type->id == PL_TYPE_DECIMAL128) {
+                    /* a decimal literal fraction (0.3): 1 - q as a double */
+                    const pl_value *v = &q->value;
+                    __int128 u = ((__int128)v->v.dec.hi << 64) | (__int128)v->v.dec.lo;
+                    double d = (double)u;
+                    for (int32_t k = 0; k < v->type->scale; k++) d /= 10.0;
+                    pl_expr *f = pl_expr_lit_f64(1.0 - d);
+                    if (!f) {
+                        st = NOMEM(err);
+                    } else {
+                        f->sql_pos = q->sql_pos;
+                        pl_expr_release(q);
+                        q = f;
+                    }
                 } else {
                     st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "DESC in WITHIN GROUP needs a constant fraction");
                 }
@@ -931,7 +952,8 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         return st;
     }
 
-    if (agg && !window_fn) {
+    /* first/last (also window functions, as first_value/last_value) are aggregates without OVER */
+    if (agg && (!window_fn || !fc->over)) {
         if (!(sc->allow & SQ_ALLOW_AGG)) {
             if (sc->clause && !strcmp(sc->clause, "aggregate function arguments"))
                 return sq_fail(err, PL_ERR_SQL, pos, "aggregate function calls cannot be nested");

@@ -78,6 +78,13 @@ CASES = [
     ("regr_nulls_filter_empty", "SELECT regr_slope(salary, age) AS s, regr_r2(salary, age) AS r2, "
      "regr_count(salary, age) FILTER (WHERE city = 'Paris') AS cp, regr_intercept(salary, age) "
      "FILTER (WHERE id < 0) AS none, regr_slope(salary, 5) AS flat FROM {people}", (), False),
+    ("first_last_aggregates", "SELECT city, first(id ORDER BY id) AS f, last(id ORDER BY id) AS l "
+     "FROM {people} GROUP BY city", (), False),
+    ("first_last_window_still", "SELECT id, first(name) OVER (ORDER BY id) AS f, "
+     "last(name) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS l "
+     "FROM {people}", (), False),
+    ("within_group_desc_decimal", "SELECT percentile_cont(0.3) WITHIN GROUP (ORDER BY salary DESC) "
+     "AS p, percentile_cont(0.25) WITHIN GROUP (ORDER BY age DESC) AS q FROM {people}", (), False),
     ("within_group", "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY salary) AS med, "
      "percentile_disc(0.25) WITHIN GROUP (ORDER BY age) AS q1 FROM {people}", (), False),
     ("median_quantile", "SELECT city, median(salary), quantile_cont(age, 0.75) FROM {people} "
