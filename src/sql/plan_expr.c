@@ -4,6 +4,7 @@
 #include "sql/plan_int.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -689,6 +690,148 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
     return PL_OK;
 }
 
+/* grouping(a, b, ...) / grouping_id(...): a call of SQ_GROUPING_FN over the (unaggregated)
+ * arguments; the aggregation planner (plan_select.c) turns it into a per-grouping-set constant. */
+static pl_status grouping_call(sq_scope *sc, PgQuery__Node *const *an, size_t na, int32_t pos,
+                               pl_expr **out, pl_error *err) {
+    if (!(sc->allow & SQ_ALLOW_AGG))
+        return sq_fail(err, PL_ERR_SQL, pos, "GROUPING is not allowed in %s",
+                       sc->clause ? sc->clause : "this context");
+    if (na == 0 || na > 63) return sq_fail(err, PL_ERR_SQL, pos, "GROUPING takes 1 to 63 arguments");
+    uint32_t saved = sc->allow;
+    const char *saved_clause = sc->clause;
+    sc->allow &= ~(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
+    sc->clause = "GROUPING arguments";
+    pl_expr **args = NULL;
+    pl_status st = expr_list(sc, an, na, &args, err);
+    sc->allow = saved;
+    sc->clause = saved_clause;
+    if (st) return st;
+    st = call_n(SQ_GROUPING_FN, (int32_t)na, args, pos, out, err);
+    pl_free(args);
+    return st;
+}
+
+/* regr_*(y, x) (SQL:2003 linear regression aggregates) as expressions over existing aggregates
+ * of the pairs where both values are non-NULL, as DOUBLE (DuckDB's and PostgreSQL's results):
+ * regr_count = count, regr_avgx/avgy = avg, regr_sxx/syy = var_pop * count,
+ * regr_sxy = covar_pop * count, regr_slope = covar_pop / var_pop(x) (NaN when var_pop(x) = 0,
+ * like DuckDB), regr_intercept = avg(y) - slope * avg(x), regr_r2 = NULL when var_pop(x) = 0, 1 when
+ * var_pop(y) = 0, else corr^2. */
+static const char *const regr_names[] = {"regr_count", "regr_avgx", "regr_avgy", "regr_sxx",
+                                         "regr_syy",   "regr_sxy",  "regr_slope", "regr_intercept",
+                                         "regr_r2"};
+
+static pl_expr *regr_agg(const char *fn, pl_expr *a, pl_expr *b, const pl_expr *filter) {
+    const char *canon = pl_agg_canonical(fn);
+    pl_expr *args[2] = {pl_expr_retain(a), b ? pl_expr_retain(b) : NULL};
+    pl_expr *f = filter ? pl_expr_clone(filter) : NULL;
+    if (filter && !f) {
+        pl_expr_release(args[0]);
+        pl_expr_release(args[1]);
+        return NULL;
+    }
+    return pl_expr_agg(canon ? canon : fn, b ? 2 : 1, args, false, f, 0, NULL);
+}
+
+static pl_status regr_call(sq_scope *sc, const PgQuery__FuncCall *fc, int which, pl_expr **out,
+                           pl_error *err) {
+    int32_t pos = fc->location;
+    const char *name = regr_names[which];
+    if (!(sc->allow & SQ_ALLOW_AGG))
+        return sq_fail(err, PL_ERR_SQL, pos, "aggregate functions are not allowed in %s",
+                       sc->clause ? sc->clause : "this context");
+    if (fc->agg_star || fc->n_args != 2)
+        return sq_fail(err, PL_ERR_SQL, pos, "%s takes two arguments (y, x)", name);
+    if (fc->agg_distinct || fc->n_agg_order)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "%s does not take DISTINCT or ORDER BY", name);
+    uint32_t saved = sc->allow;
+    const char *saved_clause = sc->clause;
+    sc->allow &= ~(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
+    sc->clause = "aggregate function arguments";
+    pl_expr **args = NULL, *filter = NULL;
+    pl_status st = expr_list(sc, fc->args, 2, &args, err);
+    if (!st && fc->agg_filter) st = sq_expr(sc, fc->agg_filter, &filter, err);
+    sc->allow = saved;
+    sc->clause = saved_clause;
+    if (st) {
+        if (args) {
+            pl_expr_release(args[0]);
+            pl_expr_release(args[1]);
+        }
+        pl_free(args);
+        return st;
+    }
+    pl_type *dbl = pl_type_simple(PL_TYPE_FLOAT64);
+    pl_expr *y = at(pl_expr_cast(args[0], dbl, false), pos);
+    pl_expr *x = at(pl_expr_cast(args[1], dbl, false), pos);
+    pl_free(args);
+    /* the pair's values where both are non-NULL, else NULL */
+    pl_expr *both = NULL, *xp = NULL, *yp = NULL;
+    if (x && y)
+        both = pl_expr_call2("and", pl_expr_call1("is_not_null", pl_expr_retain(y)),
+                             pl_expr_call1("is_not_null", pl_expr_retain(x)));
+    if (both) {
+        xp = pl_expr_call2("case", pl_expr_retain(both), pl_expr_retain(x));
+        yp = pl_expr_call2("case", pl_expr_retain(both), pl_expr_retain(y));
+    }
+    pl_expr *e = NULL;
+    if (xp && yp) {
+        switch (which) {
+        case 0: e = regr_agg("count", xp, NULL, filter); break;
+        case 1: e = regr_agg("avg", xp, NULL, filter); break;
+        case 2: e = regr_agg("avg", yp, NULL, filter); break;
+        case 3:
+        case 4:
+            e = pl_expr_call2("mul", regr_agg("var_pop", which == 3 ? xp : yp, NULL, filter),
+                              regr_agg("count", xp, NULL, filter));
+            break;
+        case 5:
+            e = pl_expr_call2("mul", regr_agg("covar_pop", yp, xp, filter),
+                              regr_agg("count", xp, NULL, filter));
+            break;
+        case 6:
+        case 7: {
+            pl_expr *slope = pl_expr_call2(
+                "div", regr_agg("covar_pop", yp, xp, filter),
+                pl_expr_call2("nullif", regr_agg("var_pop", xp, NULL, filter), pl_expr_lit_f64(0.0)));
+            if (which == 6) {
+                /* x constant: 0/0 (NaN, as DuckDB computes it) */
+                pl_expr *a3[3] = {
+                    pl_expr_call2("eq", regr_agg("var_pop", xp, NULL, filter), pl_expr_lit_f64(0.0)),
+                    pl_expr_lit_f64(NAN), slope};
+                e = pl_expr_call("case", 3, a3);
+            } else {
+                e = pl_expr_call2("sub", regr_agg("avg", yp, NULL, filter),
+                                  pl_expr_call2("mul", slope, regr_agg("avg", xp, NULL, filter)));
+            }
+            break;
+        }
+        default: {
+            pl_expr *c = regr_agg("corr", yp, xp, filter);
+            pl_expr *args5[5] = {
+                pl_expr_call2("eq", regr_agg("var_pop", xp, NULL, filter), pl_expr_lit_f64(0.0)),
+                pl_expr_cast(pl_expr_lit_null(), dbl, false),
+                pl_expr_call2("eq", regr_agg("var_pop", yp, NULL, filter), pl_expr_lit_f64(0.0)),
+                pl_expr_lit_f64(1.0),
+                c ? pl_expr_call2("mul", c, pl_expr_retain(c)) : NULL,
+            };
+            e = pl_expr_call("case", 5, args5);
+            break;
+        }
+        }
+    }
+    pl_expr_release(x);
+    pl_expr_release(y);
+    pl_expr_release(both);
+    pl_expr_release(xp);
+    pl_expr_release(yp);
+    pl_expr_release(filter);
+    if (!e) return NOMEM(err);
+    *out = at(e, pos);
+    return PL_OK;
+}
+
 static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
     int32_t pos = fc->location;
     const char *raw = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
@@ -699,6 +842,11 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     bool is_pg_catalog = fc->n_funcname == 2 && sq_str(fc->funcname[0]) &&
                          !strcmp(sq_str(fc->funcname[0]), "pg_catalog");
 
+    if ((!strcmp(name, "grouping_id") || !strcmp(name, "grouping")) && !fc->over && !fc->agg_star)
+        return grouping_call(sc, fc->args, fc->n_args, pos, out, err);
+    if (!strncmp(name, "regr_", 5) && !fc->over && !pl_agg_canonical(name))
+        for (size_t i = 0; i < PL_ARRAY_LEN(regr_names); i++)
+            if (!strcmp(name, regr_names[i])) return regr_call(sc, fc, (int)i, out, err);
     const char *agg = pl_agg_canonical(name);
     bool window_fn = pl_window_exists(name);
     /* ordered-set aggregates */
@@ -1102,7 +1250,10 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
     case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
         return sq_fail(err, PL_ERR_UNSUPPORTED, n->a_array_expr->location, "array literals are not supported here");
     case PG_QUERY__NODE__NODE_GROUPING_SET:
-        return sq_fail(err, PL_ERR_UNSUPPORTED, n->grouping_set->location, "grouping sets are not supported");
+        return sq_fail(err, PL_ERR_SQL, n->grouping_set->location, "grouping sets are only allowed in GROUP BY");
+    case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+        return grouping_call(sc, n->grouping_func->args, n->grouping_func->n_args,
+                             n->grouping_func->location, out, err);
     default:
         return pl_error_set(err, PL_ERR_UNSUPPORTED, "unsupported expression (node %d)", (int)n->node_case);
     }
@@ -1269,9 +1420,15 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         name_of(b, n->null_test->arg);
         sb_s(b, n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? " IS NULL)" : " IS NOT NULL)");
         return;
+    case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+        sb_s(b, "GROUPING(");
+        name_list(b, n->grouping_func->args, n->grouping_func->n_args);
+        sb_s(b, ")");
+        break;
     case PG_QUERY__NODE__NODE_FUNC_CALL: {
         const PgQuery__FuncCall *fc = n->func_call;
         const char *nm = sq_str(fc->funcname[fc->n_funcname - 1]);
+        if (nm && !strcasecmp(nm, "grouping_id") && !fc->over) nm = "GROUPING";
         if (fc->agg_star) {
             sb_s(b, "count_star()");
         } else {

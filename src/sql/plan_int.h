@@ -172,6 +172,9 @@ typedef struct sq_scope {
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */
 
 pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err);
+/* grouping(...) / grouping_id(...) become calls of this name (never reach the DataFrame layer:
+ * the aggregation replaces them by the grouping set's bit mask of the arguments). */
+#define SQ_GROUPING_FN "__grouping"
 /* Resolves a column name (qualifier may be NULL) in the scope chain. */
 pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
                      pl_expr **out, pl_error *err);

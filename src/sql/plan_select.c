@@ -105,11 +105,29 @@ static pl_expr *const_agg(const pl_expr *col) {
     return pl_expr_agg(mn ? mn : "min", 1, &c, false, NULL, 0, NULL);
 }
 
+static bool is_grouping_fn(const pl_expr *e) {
+    return e->kind == PL_EXPR_CALL && e->name && !strcmp(e->name, SQ_GROUPING_FN);
+}
+
+static bool has_grouping_fn(const pl_expr *e) {
+    if (!e) return false;
+    if (is_grouping_fn(e)) return true;
+    for (int32_t i = 0; i < e->n_args; i++)
+        if (has_grouping_fn(e->args[i])) return true;
+    if (e->kind == PL_EXPR_WINDOW) {
+        for (int32_t i = 0; i < e->n_partition; i++)
+            if (has_grouping_fn(e->partition[i])) return true;
+        for (int32_t i = 0; i < e->n_order; i++)
+            if (has_grouping_fn(e->order[i].expr)) return true;
+    }
+    return false;
+}
+
 /* Collects aggregate calls (and constant columns outside them) of e into aggs. */
 static pl_status collect_aggs(agg_state *as, const pl_expr *e, pl_error *err) {
     if (!e) return PL_OK;
     if (el_find(as->keys, e) >= 0) return PL_OK;
-    if (e->kind == PL_EXPR_AGG) {
+    if (e->kind == PL_EXPR_AGG || is_grouping_fn(e)) {
         if (el_find(as->aggs, e) >= 0) return PL_OK;
         return el_push(as->aggs, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
     }
@@ -147,6 +165,13 @@ static pl_status rewrite_agg(agg_state *as, const pl_expr *e, pl_expr **out, pl_
     if (k >= 0) {
         pl_expr *r = sq_colref(as->out, k, e->sql_pos);
         if (!r) return NOMEM(err);
+        *out = r;
+        return PL_OK;
+    }
+    if (is_grouping_fn(e)) {
+        int32_t j = el_find(as->aggs, e);
+        pl_expr *r = j >= 0 ? sq_colref(as->out, as->keys->n + j, e->sql_pos) : NULL;
+        if (!r) return j >= 0 ? NOMEM(err) : sq_fail(err, PL_ERR_INTERNAL, e->sql_pos, "GROUPING not collected");
         *out = r;
         return PL_OK;
     }
@@ -298,6 +323,8 @@ typedef struct sel_state {
     pl_expr *qualify;
     PgQuery__ParseResult *qualify_tree; /* the QUALIFY condition's own parse (plan_qualify.c) */
     int32_t qualify_pos;
+    int32_t n_sets;  /* GROUPING SETS / ROLLUP / CUBE: bit masks over keys; 0 = plain GROUP BY */
+    uint64_t *sets;
     int32_t n_don; /* DISTINCT ON keys (output refs like sort_col) */
     int32_t *don_col;
     int32_t n_sort;
@@ -315,6 +342,7 @@ static void sel_reset(sel_state *s) {
     pl_expr_release(s->having);
     pl_expr_release(s->qualify);
     if (s->qualify_tree) pg_query__parse_result__free_unpacked(s->qualify_tree, NULL);
+    pl_free(s->sets);
     pl_free(s->sort);
     pl_free(s->sort_col);
     pl_free(s->don_col);
@@ -410,52 +438,198 @@ static pl_status plan_select_list(sel_state *s, pl_error *err) {
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- GROUP BY and grouping sets */
+
+#define SQ_MAX_GROUPING_SETS 4096
+
+typedef struct set_list {
+    int32_t n, cap;
+    uint64_t *v;
+} set_list;
+
+static pl_status sl_push(set_list *l, uint64_t m, int32_t pos, pl_error *err) {
+    if (l->n >= SQ_MAX_GROUPING_SETS)
+        return sq_fail(err, PL_ERR_LIMIT, pos, "more than %d grouping sets", SQ_MAX_GROUPING_SETS);
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? l->cap * 2 : 8;
+        uint64_t *v = pl_realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) return NOMEM(err);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = m;
+    return PL_OK;
+}
+
+/* The key index of one GROUP BY expression (an ordinal, an alias or an expression), added to
+ * s->keys when new. */
+static pl_status group_key(sel_state *s, const PgQuery__Node *g, int32_t *out, pl_error *err) {
+    bool is_int;
+    int64_t k;
+    sq_int_const(g, &is_int, &k);
+    pl_expr *e = NULL;
+    int32_t pos = sq_node_pos(g);
+    if (is_int) {
+        if (k < 1 || k > s->items.n)
+            return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld is not in select list",
+                           (long long)k);
+        e = s->items.v[k - 1];
+        if (sq_has_kind(e, PL_EXPR_AGG) || has_grouping_fn(e))
+            return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld refers to an aggregate",
+                           (long long)k);
+        pl_expr_retain(e);
+    } else {
+        s->sc.allow = SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "GROUP BY";
+        PL_TRY(sq_expr(&s->sc, g, &e, err));
+    }
+    int32_t at = el_find(&s->keys, e);
+    if (at >= 0) {
+        pl_expr_release(e);
+        *out = at;
+        return PL_OK;
+    }
+    *out = s->keys.n;
+    return el_push(&s->keys, e, NULL, pos, err);
+}
+
+static uint64_t key_bit(int32_t k) { return k >= 0 && k < 64 ? (uint64_t)1 << k : 0; }
+
+/* A grouping element: an expression, or a parenthesised list of them (a RowExpr). */
+static pl_status group_mask(sel_state *s, const PgQuery__Node *n, uint64_t *mask, int32_t *max_key,
+                            pl_error *err) {
+    if (n->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        for (size_t i = 0; i < n->row_expr->n_args; i++)
+            PL_TRY(group_mask(s, n->row_expr->args[i], mask, max_key, err));
+        return PL_OK;
+    }
+    if (n->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
+        const PgQuery__GroupingSet *gs = n->grouping_set;
+        if (gs->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY) return PL_OK;
+        if (gs->kind != PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE)
+            return sq_fail(err, PL_ERR_SQL, gs->location, "nested ROLLUP, CUBE or GROUPING SETS are not allowed here");
+        for (size_t i = 0; i < gs->n_content; i++) PL_TRY(group_mask(s, gs->content[i], mask, max_key, err));
+        return PL_OK;
+    }
+    int32_t k = 0;
+    PL_TRY(group_key(s, n, &k, err));
+    *mask |= key_bit(k);
+    if (k > *max_key) *max_key = k;
+    return PL_OK;
+}
+
+/* The grouping sets of one GROUP BY item. */
+static pl_status group_item_sets(sel_state *s, const PgQuery__Node *g, set_list *out, int32_t *max_key,
+                                 pl_error *err) {
+    if (g->node_case != PG_QUERY__NODE__NODE_GROUPING_SET) {
+        uint64_t m = 0;
+        PL_TRY(group_mask(s, g, &m, max_key, err));
+        return sl_push(out, m, sq_node_pos(g), err);
+    }
+    const PgQuery__GroupingSet *gs = g->grouping_set;
+    int32_t pos = gs->location;
+    size_t n = gs->n_content;
+    switch (gs->kind) {
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY:
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE: {
+        uint64_t m = 0;
+        PL_TRY(group_mask(s, g, &m, max_key, err));
+        return sl_push(out, m, pos, err);
+    }
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_ROLLUP:
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_CUBE: {
+        bool cube = gs->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_CUBE;
+        if (cube && n > 12) return sq_fail(err, PL_ERR_LIMIT, pos, "CUBE takes at most 12 elements");
+        uint64_t m[64];
+        if (n > 64) return sq_fail(err, PL_ERR_LIMIT, pos, "ROLLUP takes at most 64 elements");
+        for (size_t i = 0; i < n; i++) {
+            m[i] = 0;
+            PL_TRY(group_mask(s, gs->content[i], &m[i], max_key, err));
+        }
+        if (!cube) {
+            for (size_t len = n + 1; len-- > 0;) {
+                uint64_t x = 0;
+                for (size_t i = 0; i < len; i++) x |= m[i];
+                PL_TRY(sl_push(out, x, pos, err));
+            }
+            return PL_OK;
+        }
+        /* every subset, largest first (the element bits of the subset index reversed) */
+        for (uint64_t sub = ((uint64_t)1 << n); sub-- > 0;) {
+            uint64_t x = 0;
+            for (size_t i = 0; i < n; i++)
+                if (sub & ((uint64_t)1 << (n - 1 - i))) x |= m[i];
+            PL_TRY(sl_push(out, x, pos, err));
+        }
+        return PL_OK;
+    }
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS:
+        for (size_t i = 0; i < n; i++) PL_TRY(group_item_sets(s, gs->content[i], out, max_key, err));
+        return PL_OK;
+    default:
+        return sq_fail(err, PL_ERR_SQL, pos, "bad grouping set");
+    }
+}
+
 static pl_status plan_group_by(sel_state *s, bool *grouped, pl_error *err) {
     const PgQuery__SelectStmt *st = s->st;
     *grouped = st->n_group_clause > 0;
-    for (size_t i = 0; i < st->n_group_clause; i++) {
+    set_list total = {0}, item = {0}, next = {0};
+    pl_status rc = sl_push(&total, 0, -1, err);
+    bool any_set = false;
+    int32_t max_key = -1, set_pos = -1;
+    for (size_t i = 0; !rc && i < st->n_group_clause; i++) {
         const PgQuery__Node *g = st->group_clause[i];
-        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
-            if (g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY) {
-                if (sq_text_is_word_at(s->ctx->sql, g->grouping_set->location, "all")) {
-                    for (int32_t k = 0; k < s->items.n; k++) {
-                        pl_expr *e = s->items.v[k];
-                        if (sq_has_kind(e, PL_EXPR_AGG) || sq_has_kind(e, PL_EXPR_WINDOW)) continue;
-                        if (el_find(&s->keys, e) >= 0) continue;
-                        PL_TRY(el_push(&s->keys, pl_expr_retain(e), NULL, e->sql_pos, err));
-                    }
+        item.n = 0;
+        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET &&
+            g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY &&
+            sq_text_is_word_at(s->ctx->sql, g->grouping_set->location, "all")) {
+            /* GROUP BY ALL: every select item without an aggregate or window */
+            uint64_t m = 0;
+            for (int32_t k = 0; !rc && k < s->items.n; k++) {
+                pl_expr *e = s->items.v[k];
+                if (sq_has_kind(e, PL_EXPR_AGG) || sq_has_kind(e, PL_EXPR_WINDOW) || has_grouping_fn(e))
+                    continue;
+                int32_t at = el_find(&s->keys, e);
+                if (at < 0) {
+                    at = s->keys.n;
+                    rc = el_push(&s->keys, pl_expr_retain(e), NULL, e->sql_pos, err);
                 }
-                continue;
+                m |= key_bit(at);
+                if (at > max_key) max_key = at;
             }
-            return sq_fail(err, PL_ERR_UNSUPPORTED, g->grouping_set->location,
-                           "ROLLUP, CUBE and GROUPING SETS are not supported");
-        }
-        bool is_int;
-        int64_t k;
-        sq_int_const(g, &is_int, &k);
-        pl_expr *e = NULL;
-        int32_t pos = sq_node_pos(g);
-        if (is_int) {
-            if (k < 1 || k > s->items.n)
-                return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld is not in select list",
-                               (long long)k);
-            e = s->items.v[k - 1];
-            if (sq_has_kind(e, PL_EXPR_AGG))
-                return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld refers to an aggregate",
-                               (long long)k);
-            pl_expr_retain(e);
+            if (!rc) rc = sl_push(&item, m, -1, err);
         } else {
-            s->sc.allow = SQ_ALLOW_SUBQUERY;
-            s->sc.clause = "GROUP BY";
-            PL_TRY(sq_expr(&s->sc, g, &e, err));
+            if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET &&
+                g->grouping_set->kind != PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY) {
+                any_set = true;
+                if (set_pos < 0) set_pos = g->grouping_set->location;
+            }
+            rc = group_item_sets(s, g, &item, &max_key, err);
         }
-        if (el_find(&s->keys, e) >= 0) {
-            pl_expr_release(e);
-            continue;
+        /* the sets so far times this item's sets */
+        next.n = 0;
+        for (int32_t a = 0; !rc && a < total.n; a++)
+            for (int32_t b = 0; !rc && b < item.n; b++) rc = sl_push(&next, total.v[a] | item.v[b], set_pos, err);
+        if (!rc) {
+            set_list t = total;
+            total = next;
+            next = t;
         }
-        PL_TRY(el_push(&s->keys, e, NULL, pos, err));
     }
-    return PL_OK;
+    if (!rc && any_set) {
+        if (max_key >= 64) {
+            rc = sq_fail(err, PL_ERR_LIMIT, set_pos, "grouping sets over more than 64 expressions are not supported");
+        } else {
+            s->sets = total.v;
+            s->n_sets = total.n;
+            total.v = NULL;
+        }
+    }
+    pl_free(total.v);
+    pl_free(item.v);
+    pl_free(next.v);
+    return rc;
 }
 
 /* An ORDER BY / DISTINCT ON item: an ordinal, an output name, or an expression that equals a
@@ -631,6 +805,105 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
     return rc;
 }
 
+/* GROUPING SETS / ROLLUP / CUBE (and grouping() calls): one aggregation per grouping set,
+ * with the keys outside the set as NULLs and grouping(...) as that set's bit mask of its
+ * arguments (1 = not grouped, first argument highest), concatenated. fk: the finalised keys
+ * then aggregates (grouping() entries unused), names their output names. The result has the
+ * layout of a plain aggregation (keys, then aggregates). */
+static pl_status aggregate_sets(sel_state *s, int32_t nk, int32_t na, pl_expr **fk, char **names,
+                                pl_df **out, pl_error *err) {
+    uint64_t all = 0;
+    if (nk > 64) return sq_fail(err, PL_ERR_LIMIT, s->keys.pos[0], "GROUPING with more than 64 group keys is not supported");
+    for (int32_t k = 0; k < nk; k++) all |= key_bit(k);
+    int32_t n_sets = s->n_sets > 0 ? s->n_sets : 1;
+    const uint64_t *sets = s->n_sets > 0 ? s->sets : &all;
+    /* each grouping() argument's key index */
+    for (int32_t j = 0; j < na; j++) {
+        const pl_expr *g = s->aggs.v[j];
+        if (!is_grouping_fn(g)) continue;
+        for (int32_t i = 0; i < g->n_args; i++)
+            if (el_find(&s->keys, g->args[i]) < 0)
+                return sq_fail(err, PL_ERR_SQL, g->args[i]->sql_pos >= 0 ? g->args[i]->sql_pos : g->sql_pos,
+                               "arguments of GROUPING must be GROUP BY expressions");
+    }
+    /* the key types (NULLs of them stand for keys outside a set) */
+    pl_df *kdf = NULL;
+    PL_TRY(pl_df_select(s->rel.df, nk, fk, (const char *const *)names, &kdf, err));
+    pl_schema *ks = pl_df_schema(kdf);
+    int32_t cap = nk + na + 1;
+    pl_expr **bk = pl_calloc((size_t)cap, sizeof *bk);
+    const char **bn = pl_calloc((size_t)cap, sizeof *bn);
+    pl_expr **ra = pl_calloc((size_t)cap, sizeof *ra);
+    const char **rn = pl_calloc((size_t)cap, sizeof *rn);
+    pl_expr **sel = pl_calloc((size_t)cap, sizeof *sel);
+    pl_status rc = bk && bn && ra && rn && sel ? PL_OK : NOMEM(err);
+    int32_t nra = 0;
+    for (int32_t j = 0; !rc && j < na; j++)
+        if (!is_grouping_fn(s->aggs.v[j])) {
+            ra[nra] = fk[nk + j];
+            rn[nra++] = names[nk + j];
+        }
+    pl_df *acc = NULL;
+    for (int32_t si = 0; !rc && si < n_sets; si++) {
+        uint64_t m = sets[si];
+        int32_t nbk = 0;
+        for (int32_t k = 0; k < nk; k++)
+            if (m & key_bit(k)) {
+                bk[nbk] = fk[k];
+                bn[nbk++] = names[k];
+            }
+        pl_df *b = NULL, *p = NULL;
+        rc = pl_df_aggregate(s->rel.df, nbk, bk, bn, nra, ra, rn, &b, err);
+        int32_t ns = 0;
+        for (int32_t k = 0; !rc && k < nk; k++, ns++) {
+            if (m & key_bit(k)) {
+                sel[ns] = pl_expr_col(names[k]);
+            } else {
+                pl_type *t = ks->fields[k].type;
+                if (t->id == PL_TYPE_DICTIONARY) t = t->value_type;
+                sel[ns] = pl_expr_cast(pl_expr_lit_null(), pl_type_retain(t), false);
+            }
+            if (!sel[ns]) rc = NOMEM(err);
+        }
+        for (int32_t j = 0; !rc && j < na; j++, ns++) {
+            const pl_expr *g = s->aggs.v[j];
+            if (is_grouping_fn(g)) {
+                int64_t v = 0;
+                for (int32_t i = 0; i < g->n_args; i++)
+                    v = (v << 1) | ((m & key_bit(el_find(&s->keys, g->args[i]))) ? 0 : 1);
+                sel[ns] = pl_expr_lit_i64(v);
+            } else {
+                sel[ns] = pl_expr_col(names[nk + j]);
+            }
+            if (!sel[ns]) rc = NOMEM(err);
+        }
+        if (!rc) rc = pl_df_select(b, nk + na, sel, (const char *const *)names, &p, err);
+        for (int32_t i = 0; i < ns; i++) pl_expr_release(sel[i]);
+        if (b) pl_df_release(b);
+        if (!rc && acc) {
+            pl_df *u = NULL;
+            rc = pl_df_union(acc, p, true, &u, err);
+            pl_df_release(acc);
+            pl_df_release(p);
+            acc = rc ? NULL : u;
+        } else if (!rc) {
+            acc = p;
+        }
+    }
+    pl_df_release(kdf);
+    pl_free(bk);
+    pl_free(bn);
+    pl_free(ra);
+    pl_free(rn);
+    pl_free(sel);
+    if (rc) {
+        if (acc) pl_df_release(acc);
+        return rc;
+    }
+    *out = acc;
+    return PL_OK;
+}
+
 static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
                                   pl_df **out, pl_error *err) {
     sel_state s;
@@ -734,6 +1007,8 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     for (int32_t i = 0; !has_agg && i < s.items.n; i++) has_agg = sq_has_kind(s.items.v[i], PL_EXPR_AGG);
     for (int32_t i = 0; !has_agg && i < s.extras.n; i++) has_agg = sq_has_kind(s.extras.v[i], PL_EXPR_AGG);
     if (!has_agg && s.qualify) has_agg = sq_has_kind(s.qualify, PL_EXPR_AGG);
+    for (int32_t i = 0; !has_agg && i < s.items.n; i++) has_agg = has_grouping_fn(s.items.v[i]);
+    for (int32_t i = 0; !has_agg && i < s.extras.n; i++) has_agg = has_grouping_fn(s.extras.v[i]);
 
     /* correlation keys: grouped by when aggregating, projected first */
     elist proj = {0};
@@ -778,8 +1053,13 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         }
         pl_df *agg_df = NULL;
         if (!rc) {
-            rc = pl_df_aggregate(s.rel.df, nk, fk, (const char *const *)names, na, fk + nk,
-                                 (const char *const *)(names + nk), &agg_df, err);
+            bool sets = s.n_sets > 0;
+            for (int32_t j = 0; !sets && j < na; j++) sets = is_grouping_fn(s.aggs.v[j]);
+            if (sets)
+                rc = aggregate_sets(&s, nk, na, fk, names, &agg_df, err);
+            else
+                rc = pl_df_aggregate(s.rel.df, nk, fk, (const char *const *)names, na, fk + nk,
+                                     (const char *const *)(names + nk), &agg_df, err);
             if (rc) {
                 int32_t pos = na ? s.aggs.pos[0] : (nk ? s.keys.pos[0] : -1);
                 sq_at(err, rc, pos);

@@ -319,13 +319,25 @@ class QueryGen:
                                       "(t1.k > 4)", "coalesce(t1.k, -1)"]))
         keys = list(dict.fromkeys(keys))
         aggs = [self.agg(sc, f) for _ in range(r.randint(1, 3))]
+        grouping = None
+        if keys and r.random() < 0.25:
+            grouping = r.choice(["ROLLUP", "CUBE", "GROUPING SETS"])
+            f.add("grouping_sets")
+            aggs.append(f"grouping({', '.join(keys)})")
         items = keys + aggs
         sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) + " FROM " + src)
         if r.random() < 0.5:
             f.add("where")
             sql += " WHERE " + self.pred(sc, f)
-        if keys:
+        if grouping == "GROUPING SETS":
+            sets = ["(" + ", ".join(r.sample(keys, r.randint(0, len(keys)))) + ")"
+                    for _ in range(r.randint(1, 3))]
+            sql += " GROUP BY GROUPING SETS (" + ", ".join(sets) + ")"
+        elif grouping:
+            sql += f" GROUP BY {grouping} (" + ", ".join(keys) + ")"
+        elif keys:
             sql += " GROUP BY " + ", ".join(keys)
+        if keys:
             if r.random() < 0.25:
                 f.add("having")
                 sql += f" HAVING count(*) > {r.randint(0, 40)}"

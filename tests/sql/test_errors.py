@@ -164,3 +164,24 @@ def test_recursion_limit(sql):
                       "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 50) "
                       "SELECT count(*) FROM r"], fmt="csv")
     assert r.returncode == 0 and r.stdout.decode().split() == ["count_star()", "50"], r.stderr
+
+
+def test_grouping_of_non_group_column(sql):
+    err = sql.error(["SELECT grouping(name) FROM {people} GROUP BY ROLLUP (city)"], "GROUPING")
+    assert _has_position(err), err
+
+
+def test_grouping_in_where(sql):
+    err = sql.error(["SELECT city FROM {people} WHERE grouping(city) = 0 GROUP BY city"],
+                    "GROUPING")
+    assert _has_position(err), err
+
+
+def test_rollup_ungrouped_column(sql):
+    err = sql.error(["SELECT city, name, count(*) FROM {people} GROUP BY ROLLUP (city)"], "name")
+    assert _has_position(err), err
+
+
+def test_regr_wrong_arity(sql):
+    err = sql.error(["SELECT regr_slope(salary) FROM {people}"], "regr_slope")
+    assert _has_position(err), err

@@ -43,12 +43,41 @@ CASES = [
      "AND max(age) > 30", (), False),
     ("global_aggregates", "SELECT count(*), count(age), count(DISTINCT city), sum(age), "
      "avg(salary), min(city), max(city), stddev(salary), var_samp(age) FROM {people}", (), False),
+    ("group_by_rollup", "SELECT city, team_id, count(*), sum(salary) FROM {people} "
+     "GROUP BY ROLLUP (city, team_id)", (), False),
+    ("group_by_cube_grouping", "SELECT city, team_id, grouping(city) AS gc, "
+     "grouping(city, team_id) AS gct, count(*), max(age) FROM {people} "
+     "GROUP BY CUBE (city, team_id)", (), False),
+    ("group_by_grouping_sets", "SELECT kind, person_id, count(*), avg(value) FROM {events} "
+     "GROUP BY GROUPING SETS ((kind), (person_id), (kind, person_id), ())", (), False),
+    ("group_by_grouping_sets_duplicates", "SELECT city, count(*) FROM {people} "
+     "GROUP BY GROUPING SETS ((city), (city))", (), False),
+    ("group_by_mixed_rollup_alias", "SELECT kind, person_id % 3 AS p, count(*) AS n FROM {events} "
+     "GROUP BY kind, ROLLUP (p)", (), False),
+    ("group_by_rollup_row", "SELECT city, team_id, count(*) FROM {people} "
+     "GROUP BY ROLLUP ((city, team_id), age)", (), False),
+    ("group_by_rollup_having_order", "SELECT city, count(*) AS n, grouping_id(city) AS gid "
+     "FROM {people} GROUP BY ROLLUP (city) HAVING count(*) > 1 ORDER BY gid, city NULLS FIRST",
+     (), True),
+    ("group_by_rollup_empty_input", "SELECT city, count(*), sum(age) FROM {people} "
+     "WHERE id < 0 GROUP BY ROLLUP (city)", (), False),
+    ("group_by_cube_window", "SELECT kind, count(*) AS n, rank() OVER (ORDER BY count(*) DESC) "
+     "AS r FROM {events} GROUP BY CUBE (kind)", (), False),
+    ("grouping_plain_group_by", "SELECT city, grouping(city), count(*) FROM {people} "
+     "GROUP BY city", (), False),
     ("aggregate_empty_input", "SELECT count(*), sum(age), max(name) FROM {people} WHERE id < 0",
      (), False),
     ("aggregate_filter", "SELECT count(*) FILTER (WHERE age > 30) AS old, sum(salary) FILTER "
      "(WHERE city = 'Paris') AS paris FROM {people}", (), False),
     ("corr_covar", "SELECT kind, corr(value, eid) AS c, covar_pop(value, person_id) AS cp, "
      "covar_samp(eid, value) AS cs FROM {events} GROUP BY kind", (), False),
+    ("regr_aggregates", "SELECT kind, regr_count(value, eid) AS c, regr_avgx(value, eid) AS ax, "
+     "regr_avgy(value, eid) AS ay, regr_sxx(value, eid) AS sxx, regr_syy(value, eid) AS syy, "
+     "regr_sxy(value, eid) AS sxy, regr_slope(value, eid) AS slope, regr_intercept(value, eid) "
+     "AS icpt, regr_r2(value, person_id) AS r2 FROM {events} GROUP BY kind", (), False),
+    ("regr_nulls_filter_empty", "SELECT regr_slope(salary, age) AS s, regr_r2(salary, age) AS r2, "
+     "regr_count(salary, age) FILTER (WHERE city = 'Paris') AS cp, regr_intercept(salary, age) "
+     "FILTER (WHERE id < 0) AS none, regr_slope(salary, 5) AS flat FROM {people}", (), False),
     ("within_group", "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY salary) AS med, "
      "percentile_disc(0.25) WITHIN GROUP (ORDER BY age) AS q1 FROM {people}", (), False),
     ("median_quantile", "SELECT city, median(salary), quantile_cont(age, 0.75) FROM {people} "

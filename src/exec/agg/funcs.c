@@ -39,6 +39,21 @@ typedef struct st_mm {
     int64_t has;
     int64_t pad;
 } st_mm;
+/* min/max of 64-bit values (VK_I64, VK_U64, VK_F64): half of st_mm, so twice the groups per
+ * cache size (mm_narrow) */
+typedef struct st_mm8 {
+    union {
+        int64_t i;
+        uint64_t u;
+        double f;
+    } v;
+    int64_t has;
+} st_mm8;
+
+static bool mm_narrow(const agg_rt *rt) {
+    return (rt->op == AOP_MIN || rt->op == AOP_MAX) &&
+           (rt->vk[0] == VK_I64 || rt->vk[0] == VK_U64 || rt->vk[0] == VK_F64);
+}
 typedef struct st_first {
     agg_val v;
     int64_t pos;
@@ -681,22 +696,21 @@ int32_t agg_rt_width(const agg_rt *rt) {
         case SK_I128: return sizeof(st_sum_d);
         }
     }
+    if (mm_narrow(rt)) return sizeof(st_mm8);
     return agg_state_width(rt->op);
 }
 
-static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_heap *heap,
-                            const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n,
-                            pl_error *err) {
-    PL_UNUSED(t);
-    st_mm *S = (st_mm *)(void *)stp;
+static void upd_minmax8(const agg_rt *rt, uint8_t *stp, const pl_array *a, const uint32_t *gids,
+                        const int32_t *sel, int64_t n) {
+    st_mm8 *S = (st_mm8 *)(void *)stp;
     bool mx = rt->op == AOP_MAX;
     switch (rt->vk[0]) {
-    case VK_NA: return PL_OK;
+    case VK_NA: return;
     case VK_I64:
         if (a->type->id == PL_TYPE_BOOL) {
             if (mx) ROWS(int64_t x = BIT(a, r); if (!S[g].has || x > S[g].v.i) { S[g].v.i = x; S[g].has = 1; });
             else ROWS(int64_t x = BIT(a, r); if (!S[g].has || x < S[g].v.i) { S[g].v.i = x; S[g].has = 1; });
-            return PL_OK;
+            return;
         }
 #define M(T)                                                                                       \
     {                                                                                              \
@@ -706,7 +720,7 @@ static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_he
     }
         NUM_SWITCH(a, M, )
 #undef M
-        return PL_OK;
+        return;
     case VK_U64:
 #define M(T)                                                                                       \
     {                                                                                              \
@@ -716,7 +730,7 @@ static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_he
     }
         NUM_SWITCH(a, M, )
 #undef M
-        return PL_OK;
+        return;
     case VK_F64:
 #define M(T)                                                                                       \
     {                                                                                              \
@@ -726,7 +740,26 @@ static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_he
     }
         NUM_SWITCH(a, M, )
 #undef M
+        return;
+    default: return;
+    }
+}
+
+static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_heap *heap,
+                            const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n,
+                            pl_error *err) {
+    PL_UNUSED(t);
+    if (mm_narrow(rt)) {
+        upd_minmax8(rt, stp, a, gids, sel, n);
         return PL_OK;
+    }
+    st_mm *S = (st_mm *)(void *)stp;
+    bool mx = rt->op == AOP_MAX;
+    switch (rt->vk[0]) {
+    case VK_NA:
+    case VK_I64:
+    case VK_U64:
+    case VK_F64: return PL_OK; /* narrow states */
     case VK_I128: {
         const uint8_t *v = pl_array_values_ptr(a);
         if (mx) ROWS(__int128 x = rd128(v + r * 16); if (!S[g].has || x > S[g].v.d) { S[g].v.d = x; S[g].has = 1; });
@@ -1043,10 +1076,28 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
         return PL_OK;
     case AOP_MIN:
     case AOP_MAX: {
-        st_mm *D = (st_mm *)(void *)dst;
-        const st_mm *S = (const st_mm *)(const void *)src;
         bool mx = rt->base_op == AOP_MAX;
         agg_vk vk = rt->vk[0];
+        if (mm_narrow(rt)) {
+            st_mm8 *D = (st_mm8 *)(void *)dst;
+            const st_mm8 *S = (const st_mm8 *)(const void *)src;
+            for (int64_t k = 0; k < n; k++) {
+                int64_t si = sel ? sel[k] : k;
+                uint32_t dg = dgid[k];
+                if (!S[si].has) continue;
+                if (D[dg].has) {
+                    int c = vk == VK_I64   ? (S[si].v.i > D[dg].v.i) - (S[si].v.i < D[dg].v.i)
+                            : vk == VK_U64 ? (S[si].v.u > D[dg].v.u) - (S[si].v.u < D[dg].v.u)
+                                           : cmp_f64(S[si].v.f, D[dg].v.f);
+                    if (mx ? c <= 0 : c >= 0) continue;
+                }
+                D[dg].v.i = S[si].v.i;
+                D[dg].has = 1;
+            }
+            return PL_OK;
+        }
+        st_mm *D = (st_mm *)(void *)dst;
+        const st_mm *S = (const st_mm *)(const void *)src;
         for (int64_t k = 0; k < n; k++) {
             int64_t si = sel ? sel[k] : k;
             uint32_t dg = dgid[k];
@@ -1306,6 +1357,21 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
     }
     case AOP_MIN:
     case AOP_MAX: {
+        if (mm_narrow(rt)) {
+            const st_mm8 *S = (const st_mm8 *)(const void *)stp;
+            for (int64_t g = 0; g < n && !st; g++) {
+                if (S[g].has) {
+                    agg_val v;
+                    memset(&v, 0, sizeof v);
+                    v.i = S[g].v.i; /* the same 64 bits for u and f */
+                    st = out_put(&o, t, g, rt->vk[0], &v, heap, err);
+                } else {
+                    o.n_null++;
+                }
+                out_off(&o, t, g);
+            }
+            break;
+        }
         const st_mm *S = (const st_mm *)(const void *)stp;
         for (int64_t g = 0; g < n && !st; g++) {
             if (S[g].has) st = out_put(&o, t, g, rt->vk[0], &S[g].v, heap, err);

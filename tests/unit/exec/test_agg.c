@@ -998,7 +998,7 @@ static void check_quantiles(int64_t n_groups, int64_t max_rows) {
     pl_schema_release(schema);
     enum { Q_MED, Q_10, Q_90, Q_IMED, Q_I33, N_Q };
     static const double qs[N_Q] = {0.5, 0.1, 0.9, 0.5, 1.0 / 3};
-    pl_agg_spec sp[N_Q];
+    pl_agg_spec sp[N_Q + 2]; /* + min(v), max(v): NaN is the largest */
     for (int i = 0; i < N_Q; i++) {
         bool iv = i >= Q_IMED;
         sp[i] = SPEC(i == Q_MED || i == Q_IMED ? "median" : "quantile_cont", iv ? 2 : 1);
@@ -1009,9 +1009,11 @@ static void check_quantiles(int64_t n_groups, int64_t max_rows) {
             sp[i].consts[1] = g_consts[2 + i];
         }
     }
+    sp[N_Q] = SPEC("min", 1);
+    sp[N_Q + 1] = SPEC("max", 1);
     int32_t keys[1] = {0};
     pl_batch *out;
-    assert_int_equal(run_agg(2, bs, 1, keys, N_Q, sp, max_rows, &out, &err), PL_OK);
+    assert_int_equal(run_agg(2, bs, 1, keys, N_Q + 2, sp, max_rows, &out, &err), PL_OK);
     assert_int_equal(out->n_rows, n_groups);
     /* model: values per group */
     int64_t *start = calloc((size_t)n_groups + 1, 8), *cur = malloc(8 * (size_t)n_groups);
@@ -1042,6 +1044,17 @@ static void check_quantiles(int64_t n_groups, int64_t max_rows) {
             if (!same_double(got, want))
                 fail_msg("group %lld (size %lld) quantile %g: got %.17g, want %.17g", (long long)g,
                          (long long)m, qs[i], got, want);
+        }
+        for (int i = 0; i < 2; i++) { /* tmp holds the group's v sorted, NaN last */
+            pl_array *c = out->columns[1 + N_Q + i];
+            assert_int_equal(pl_array_is_valid(c, r), m > 0);
+            if (!m) continue;
+            memcpy(tmp, gv + start[g], 8 * (size_t)m);
+            qsort(tmp, (size_t)m, 8, cmp_nan_last);
+            double want = i ? tmp[m - 1] : tmp[0], got = out_f64(c, r);
+            if (!same_double(got, want))
+                fail_msg("group %lld %s: got %.17g, want %.17g", (long long)g, i ? "max" : "min",
+                         got, want);
         }
     }
     free(seen), free(tmp), free(gv), free(gi), free(start), free(cur);
