@@ -203,7 +203,8 @@ static pl_status scan_pred_eval(void *arg, pl_batch *in, int32_t **sel, int64_t 
 static pl_status scan_pred_new(phys *ph, pl_df *d, pl_scan_pred *sp, scan_pred_state **out,
                                pl_error *err) {
     *out = NULL;
-    if (!d->scan_filter || d->format != PL_FORMAT_PARQUET) return PL_OK;
+    /* (a scan limit counts rows before the filter: the filter stays an operator then) */
+    if (!d->scan_filter || d->format != PL_FORMAT_PARQUET || d->scan_limit >= 0) return PL_OK;
     int32_t nf = d->schema->n_fields;
     bool *used = pl_calloc((size_t)PL_MAX(nf, 1), sizeof *used);
     int32_t *map = pl_malloc(sizeof *map * (size_t)PL_MAX(nf, 1));

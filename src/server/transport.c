@@ -59,6 +59,12 @@
 #define TR_COPY_BELOW 1024
 #define TR_DEFAULT_QUEUE 4096
 #define TR_DEFAULT_GRACE_MS 10000
+/* After the last call ended, connections stay open this long before a shutdown closes them:
+ * a call is over for the server once its status is written to the socket, but its client may
+ * still be reading the last messages. Closing the socket while the client's flow-control
+ * frames still arrive makes the kernel answer with a reset, which discards what the client
+ * had not read yet (seen as "Connection reset by peer" on an in-flight stream). */
+#define TR_SHUTDOWN_LINGER_MS 250
 #define TR_SWEEP_NS 1000000000LL
 #define TR_MAX_TOKENS 4096
 #define TR_MAX_TOKEN_BYTES 4096
@@ -191,6 +197,7 @@ struct pl_server {
     tcall *watchers;
     /* numbers */
     atomic_llong open_calls, calls_total, id_counter;
+    atomic_llong last_call_end_ns; /* pl_now_ns() when a call last ended (shutdown linger) */
     uint32_t id_seed;
     int port;
     char address[512];
@@ -296,6 +303,7 @@ static void call_recycle(tcall *c) {
 
 static void call_unref(tcall *c) {
     if (atomic_fetch_sub(&c->refs, 1) == 1) {
+        atomic_store(&c->s->last_call_end_ns, pl_now_ns());
         atomic_fetch_sub(&c->s->open_calls, 1);
         call_recycle(c);
     }
@@ -1624,10 +1632,23 @@ void pl_server_shutdown(pl_server *s) {
     pl_srv_set_serving(s->srv, false);
     health_watchers_close(s);
     pl_srv_shm_wake_all(s->srv); /* calls waiting for a release end now */
+    int64_t grace_ms = s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0;
+    int64_t t_start = pl_now_ns();
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
-    if (!wait_notified(s, s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0)) {
+    if (!wait_notified(s, grace_ms)) {
         grpc_server_cancel_all_calls(s->server);
         wait_notified(s, -1);
+    } else {
+        /* every call finished in the grace period: let the clients of recently ended calls
+         * read their tails before the sockets close (bounded by what is left of the grace) */
+        int64_t now = pl_now_ns();
+        int64_t linger_end = atomic_load(&s->last_call_end_ns) + TR_SHUTDOWN_LINGER_MS * 1000000LL;
+        int64_t grace_end = t_start + grace_ms * 1000000LL;
+        if (linger_end > grace_end) linger_end = grace_end;
+        if (linger_end > now) {
+            struct timespec ts = {(linger_end - now) / 1000000000LL, (linger_end - now) % 1000000000LL};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        }
     }
     /* every call has ended: stop the runners and the housekeeper, drain the queues */
     pthread_mutex_lock(&s->qmu);

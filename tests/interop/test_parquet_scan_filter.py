@@ -237,3 +237,28 @@ def test_point_queries_reuse_cached_dictionaries(files, variant):
         f"SELECT id, s, s_hi, dec, lst FROM {t} WHERE id IN (3, 4998, 5002, 9000)").to_arrow_table()
     d = compare.compare_tables(expected, got, ordered=False, rtol=1e-9, atol=1e-9)
     assert d is None, d
+
+
+def test_large_row_groups(tmp_path):
+    """Row groups above 256 Ki rows, fewer than two per thread: the scan decodes the predicate
+    columns of the window in parallel, then the other columns (the phased path)."""
+    import random
+    rng = random.Random(3)
+    n = 600_000
+    t = pa.table({
+        "g": pa.array([None if i % 101 == 0 else (i * 7) % 13 for i in range(n)], pa.int64()),
+        "name": pa.array([f"n{rng.randrange(n)}" if i > n // 2 else f"s{i % 5}"
+                          for i in range(n)], pa.string()),
+        "v": pa.array([i * 0.5 for i in range(n)], pa.float64()),
+    })
+    p = tmp_path / "large.parquet"
+    pq.write_table(t, p, row_group_size=300_000, data_page_size=64 * 1024,
+                   dictionary_pagesize_limit=64 * 1024)
+    f = "'" + str(p) + "'"
+    for q in [f"SELECT count(*), sum(v) FROM {f} WHERE g = 5",
+              f"SELECT name, v FROM {f} WHERE g IS NULL AND v < 100000",
+              f"SELECT g, count(*) FROM {f} WHERE name = 's3' GROUP BY g",
+              f"SELECT count(*), min(v), max(v) FROM {f} WHERE name > 'n9'",
+              f"SELECT * FROM {f} WHERE g = 12 AND name = 's1'"]:
+        check(q)
+        check(q, "--threads", "1")

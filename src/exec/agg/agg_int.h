@@ -109,9 +109,9 @@ typedef struct agg_keycol {
     pl_buf *vals;   /* fixed: width per group; bool: bits; str: int32 offsets (n + 1) */
     pl_buf *data;   /* str bytes */
     pl_buf *valid;  /* bits; NULL while every key is valid */
-    /* KC_STR: 16 bytes per group, the length (uint32) then the first 12 bytes zero-padded: the
-     * typed string probe compares keys of up to 12 bytes here, one cache line per probe
-     * instead of an offset and the bytes */
+    /* KC_STR of a one-key table (else NULL): 16 bytes per group, the length (uint32) then the
+     * first 12 bytes zero-padded: the typed string probe compares keys of up to 12 bytes here,
+     * one cache line per probe instead of an offset and the bytes */
     pl_buf *pfx;
 } agg_keycol;
 

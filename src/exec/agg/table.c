@@ -350,11 +350,13 @@ static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl
             d->size += len;
         }
         ko[g + 1] = ko[g] + (int32_t)len;
-        uint8_t *kp = kc->pfx->data + g * 16;
-        memset(kp, 0, 16);
-        uint32_t l32 = (uint32_t)len;
-        memcpy(kp, &l32, 4);
-        if (len) memcpy(kp + 4, kc->data->data + ko[g], (size_t)PL_MIN(len, 12));
+        if (kc->pfx) {
+            uint8_t *kp = kc->pfx->data + g * 16;
+            memset(kp, 0, 16);
+            uint32_t l32 = (uint32_t)len;
+            memcpy(kp, &l32, 4);
+            if (len) memcpy(kp + 4, kc->data->data + ko[g], (size_t)PL_MIN(len, 12));
+        }
         kc->vals->size = (g + 2) * 4;
         break;
     }
@@ -467,7 +469,8 @@ pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err) {
         if (kc->kind != KC_NA) st = pl_buf_new(64, &kc->vals, err);
         if (!st && kc->kind == KC_STR) {
             st = pl_buf_new(256, &kc->data, err);
-            if (!st) st = pl_buf_new(64 * 16, &kc->pfx, err);
+            /* only the typed probe of a single string key reads the prefix records */
+            if (!st && s->n_keys == 1) st = pl_buf_new(64 * 16, &kc->pfx, err);
             if (!st) {
                 memset(kc->vals->data, 0, 4);
                 kc->vals->size = 4;

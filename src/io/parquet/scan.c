@@ -30,7 +30,7 @@ typedef struct pq_unit {
     int32_t file, rg;
 } pq_unit;
 
-enum { PQ_TASK_READ = 0, PQ_TASK_READ_SEL, PQ_TASK_TAKE, PQ_TASK_NULLS };
+enum { PQ_TASK_READ = 0, PQ_TASK_READ_SEL, PQ_TASK_TAKE, PQ_TASK_NULLS, PQ_TASK_MATCH };
 
 typedef struct pq_task {
     int32_t unit; /* index into the window */
@@ -165,6 +165,7 @@ static void scan_free(pl_stream *s) {
 }
 
 static void run_task(pq_scan *q, pq_task *t, int32_t worker);
+static pl_status dict_pred(void *arg, pl_array *values, uint8_t *pass, pl_error *err);
 
 static void task_fn(void *arg, int64_t i, int32_t worker) {
     pq_scan *q = arg;
@@ -184,7 +185,22 @@ static void run_task(pq_scan *q, pq_task *t, int32_t worker) {
     if (t->kind == PQ_TASK_READ_SEL)
         t->st = pl_pq_read_field_sel(f, u->rg, field, q->keep[t->col], q->win_sel[t->unit],
                                      q->win_nsel[t->unit], &q->scr[worker], &t->out, &t->err);
-    else if (t->kind == PQ_TASK_NULLS)
+    else if (t->kind == PQ_TASK_MATCH) {
+        /* the predicate's column of a unit: on the dictionary when it can, else decoded */
+        bool matched = false;
+        t->st = pl_pq_match_field(f, u->rg, field, dict_pred, q, &q->scr[worker],
+                                  &q->win_sel[t->unit], &q->win_nsel[t->unit], &matched, &t->err);
+        q->win_match[t->unit] = matched;
+        if (!t->st && matched) {
+            if (q->pred.passed) q->pred.passed(q->pred.arg, q->win_nsel[t->unit]);
+            pl_buf_release(t->pre.values);
+            pl_buf_release(t->pre.validity);
+            t->pre.values = t->pre.validity = NULL;
+        } else if (!t->st) {
+            t->st = pl_pq_read_field(f, u->rg, field, q->keep[t->col], -1, &t->pre,
+                                     &q->scr[worker], &t->out, &t->err);
+        }
+    } else if (t->kind == PQ_TASK_NULLS)
         t->st = pl_array_new_nulls(q->schema->fields[t->col].type, q->win_nsel[t->unit], &t->out,
                                    &t->err);
     else if (t->kind == PQ_TASK_TAKE)
@@ -199,6 +215,7 @@ static void run_task(pq_scan *q, pq_task *t, int32_t worker) {
 static void eval_fn(void *arg, int64_t i, int32_t worker) {
     PL_UNUSED(worker);
     pq_scan *q = arg;
+    if (q->win_match[i]) return; /* evaluated on the dictionary */
     pl_error_init(&q->win_err[i]);
     q->win_sel[i] = NULL;
     q->win_nsel[i] = 0;
@@ -348,6 +365,7 @@ static void drop_done_fds(pq_scan *q, int64_t n_win) {
 
 /* Checks that the predicate columns of unit u have the row group's rows. */
 static pl_status check_pred_rows(pq_scan *q, int64_t u, pl_error *err) {
+    if (q->win_match[u]) return PL_OK;
     int64_t rows = q->files[q->win[u].file]->md.row_groups[q->win[u].rg].num_rows;
     for (int32_t i = 0; i < q->n_pred; i++) {
         pl_array *a = q->pout[u * q->n_pred + i];
@@ -449,9 +467,10 @@ static pl_status refill_pred(pq_scan *q, int64_t n_win, pl_error *err) {
         pl_parallel_for(n_win, q->threads, unit_fn, q);
     } else {
         int64_t n_tasks = n_win * np;
+        int32_t first = q->pred.eval_values && np == 1 ? PQ_TASK_MATCH : PQ_TASK_READ;
         for (int64_t u = 0; u < n_win; u++)
             for (int32_t i = 0; i < np; i++)
-                set_task(&q->tasks[u * np + i], u, q->pred_cols[i], PQ_TASK_READ);
+                set_task(&q->tasks[u * np + i], u, q->pred_cols[i], first);
         plan_slab(q, n_tasks);
         pl_parallel_for(n_tasks, q->threads, task_fn, q);
         st = tasks_status(q, n_tasks, err);
