@@ -469,7 +469,10 @@ def main(argv=None):
               "executed headless (bench/run_notebook.py)")
         return 0
     known_groups = list(queries.GROUPS) + EXTRA_GROUPS
-    groups = a.group.split(",") if a.group else known_groups
+    if a.only:  # a partial run: docs/PERFORMANCE_COMPARISON.md keeps the last whole run's tables
+        a.no_report = True
+    # --only alone names queries: then the server/async/notebook groups run only if --group asks
+    groups = a.group.split(",") if a.group else (list(queries.GROUPS) if a.only else known_groups)
     for g in groups:
         if g not in known_groups:
             raise SystemExit(f"bench: unknown group {g!r} (known: {', '.join(known_groups)})")
