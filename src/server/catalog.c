@@ -19,6 +19,7 @@
 /* Statistics of one column of one batch (numeric, date, time and timestamp columns). */
 typedef struct col_stats {
     uint8_t kind; /* 0 = none (cannot prune), 1 = integers (imin/imax), 2 = floats */
+    bool sorted; /* kind 1, no NULLs, values non-decreasing: conditions become a row range */
     int64_t n_valid;
     int64_t imin, imax;
     double fmin, fmax;
@@ -483,11 +484,18 @@ static col_stats *batch_stats(const pl_batch *b) {
         col_stats *st = &cs[c];
         bool first = true;
         bool nan = false;
+        bool sorted = kind == 1;
+        int64_t prev = 0;
         for (int64_t i = 0; i < a->length; i++) {
-            if (!pl_array_is_valid(a, i)) continue;
+            if (!pl_array_is_valid(a, i)) {
+                sorted = false;
+                continue;
+            }
             st->n_valid++;
             if (kind == 1) {
                 int64_t v = int_at(a, i);
+                if (!first && v < prev) sorted = false;
+                prev = v;
                 if (first || v < st->imin) st->imin = v;
                 if (first || v > st->imax) st->imax = v;
             } else {
@@ -504,6 +512,7 @@ static col_stats *batch_stats(const pl_batch *b) {
         }
         /* NaN compares in ways ranges do not describe: such a column is never pruned */
         st->kind = nan ? 0 : (uint8_t)kind;
+        st->sorted = sorted && st->kind == 1 && a->length > 0;
     }
     return cs;
 }
@@ -837,6 +846,43 @@ static bool may_match(const col_stats *st, const pl_prune_cond *c) {
     return true;
 }
 
+/* First row of a (sorted, no NULLs) whose value is >= v (strict: > v), or a->length. */
+static int64_t sorted_bound(const pl_array *a, int64_t v, bool strict) {
+    int64_t lo = 0, hi = a->length;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t x = int_at(a, mid);
+        if (strict ? x <= v : x < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Narrows [*lo, *hi) to the rows of b that may satisfy the conditions on columns whose
+ * statistics say sorted (binary search; other conditions leave the range as it is). */
+static void sorted_range(const pl_batch *b, const col_stats *bs, int32_t n_conds,
+                         const pl_prune_cond *conds, int64_t *lo, int64_t *hi) {
+    for (int32_t k = 0; k < n_conds && *lo < *hi; k++) {
+        int32_t col = conds[k].column;
+        if (col < 0 || col >= b->n_cols || !bs[col].sorted || conds[k].is_float) continue;
+        const pl_array *a = b->columns[col];
+        int64_t v = conds[k].i;
+        int64_t l = 0, h = a->length;
+        switch (conds[k].op) {
+        case PL_PRUNE_EQ:
+            l = sorted_bound(a, v, false);
+            h = sorted_bound(a, v, true);
+            break;
+        case PL_PRUNE_LT: h = sorted_bound(a, v, false); break;
+        case PL_PRUNE_LE: h = sorted_bound(a, v, true); break;
+        case PL_PRUNE_GT: l = sorted_bound(a, v, true); break;
+        case PL_PRUNE_GE: l = sorted_bound(a, v, false); break;
+        }
+        if (l > *lo) *lo = l;
+        if (h < *hi) *hi = h;
+    }
+}
+
 static pl_status live_prune(live_table *t, int32_t n_conds, const pl_prune_cond *conds,
                             pl_table **out, pl_error *err) {
     pl_table *s = NULL;
@@ -851,7 +897,21 @@ static pl_status live_prune(live_table *t, int32_t n_conds, const pl_prune_cond 
             if (col < 0 || col >= t->schema->n_fields) continue;
             keep = may_match(&bs[col], &conds[k]);
         }
-        if (keep) st = pl_table_append(s, t->batches[b], err);
+        if (!keep) continue;
+        pl_batch *bt = t->batches[b];
+        int64_t lo = 0, hi = bt->n_rows;
+        if (bs) sorted_range(bt, bs, n_conds, conds, &lo, &hi);
+        if (lo >= hi) continue; /* no row can match */
+        if (lo == 0 && hi == bt->n_rows) {
+            st = pl_table_append(s, bt, err);
+            continue;
+        }
+        pl_batch *sl = NULL;
+        st = pl_batch_slice(bt, lo, hi - lo, &sl, err);
+        if (!st) {
+            st = pl_table_append(s, sl, err);
+            pl_batch_release(sl);
+        }
     }
     pthread_mutex_unlock(&t->mu);
     if (st) {

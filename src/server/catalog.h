@@ -90,7 +90,9 @@ typedef struct pl_prune_cond {
 } pl_prune_cond;
 /* A snapshot of only the batches whose min/max statistics allow every condition to be true
  * for some row (the caller still applies the filter: this only skips batches that cannot
- * match). Batches are at most 16384 rows. Errors: NOT_FOUND. */
+ * match). Batches are at most 16384 rows; a batch sorted (no NULLs, non-decreasing) on a
+ * condition's integer column is cut by binary search to the rows that may match. Errors:
+ * NOT_FOUND. */
 pl_status pl_catalog_table_snapshot_pruned(pl_catalog *c, const char *name, int32_t n_conds,
                                            const pl_prune_cond *conds, pl_table **out,
                                            pl_error *err);

@@ -211,3 +211,47 @@ def test_stored_data_counts_in_max_memory(data):
             assert len(small) == 10_000
     finally:
         assert s.terminate() == 0, s.stderr_text[-3000:]
+
+
+def test_live_table_sorted_key_filters(client):
+    """Filters on a sorted key of a live table (chunks cut by binary search) give exactly the
+    rows pyarrow finds: chunk edges, keys across chunk boundaries, NULLs, appends that keep or
+    break the order, several key types."""
+    import pyarrow.compute as pc
+
+    name = "t_sorted_key"
+    n = 40_000
+    keys = [i // 3 for i in range(n)]  # key 5461 spans rows 16383..16385 (a chunk boundary)
+    base = pa.table({"k": pa.array(keys, pa.int64()), "k32": pa.array(keys, pa.int32()),
+                     "d": pa.array(keys, pa.int32()).cast(pa.date32()), "v": list(range(n))})
+    client.create_table(name, data=base, replace=True)
+    expect = base
+
+    def check(expr, col, op, value):
+        got = client.table(name).filter(expr).collect().sort_by("v")
+        fn = {"=": pc.equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
+              ">=": pc.greater_equal}[op]
+        want = expect.filter(fn(expect[col], value)).sort_by("v")
+        assert got.column("v").to_pylist() == want.column("v").to_pylist(), expr
+
+    def check_all():
+        for key in (-1, 0, 1, 5460, 5461, 5462, 10922, 10923, n // 3 - 1, n // 3, n // 3 + 1):
+            for op in ("=", "<", "<=", ">", ">="):
+                for col in ("k", "k32"):
+                    check(f"{col} {op} {key}", col, op, key)
+        got = client.table(name).filter("k >= 5400 and k < 5500").collect()
+        want = expect.filter(pc.and_(pc.greater_equal(expect["k"], 5400), pc.less(expect["k"], 5500)))
+        assert sorted(got.column("v").to_pylist()) == sorted(want.column("v").to_pylist())
+
+    check_all()
+    # an append that keeps the order (new chunks), then one that breaks it and one with NULLs
+    for extra in (pa.table({"k": pa.array([n // 3 + 1] * 5, pa.int64()), "k32": pa.array([n // 3 + 1] * 5, pa.int32()),
+                            "d": pa.array([n // 3 + 1] * 5, pa.int32()).cast(pa.date32()), "v": list(range(n, n + 5))}),
+                  pa.table({"k": pa.array([5461, 0, 10923], pa.int64()), "k32": pa.array([5461, 0, 10923], pa.int32()),
+                            "d": pa.array([5461, 0, 10923], pa.int32()).cast(pa.date32()), "v": [n + 5, n + 6, n + 7]}),
+                  pa.table({"k": pa.array([None, 5461], pa.int64()), "k32": pa.array([None, 1], pa.int32()),
+                            "d": pa.array([None, 1], pa.int32()).cast(pa.date32()), "v": [n + 8, n + 9]})):
+        client.append(name, extra)
+        expect = pa.concat_tables([expect, extra])
+        check_all()
+    assert client.drop_table(name)

@@ -308,12 +308,205 @@ static void test_concurrent(void **state) {
     pl_catalog_free(c);
 }
 
+/* ---- pruned snapshots cut sorted chunks by binary search */
+
+static int64_t key_at(const pl_array *a, int64_t i) {
+    const void *v = pl_array_values_ptr(a);
+    switch (a->type->id) {
+    case PL_TYPE_INT32:
+    case PL_TYPE_DATE32: return ((const int32_t *)v)[i];
+    case PL_TYPE_UINT16: return ((const uint16_t *)v)[i];
+    default: return ((const int64_t *)v)[i];
+    }
+}
+
+static bool cond_true(const pl_prune_cond *c, int64_t v) {
+    switch (c->op) {
+    case PL_PRUNE_EQ: return v == c->i;
+    case PL_PRUNE_LT: return v < c->i;
+    case PL_PRUNE_LE: return v <= c->i;
+    case PL_PRUNE_GT: return v > c->i;
+    case PL_PRUNE_GE: return v >= c->i;
+    }
+    return false;
+}
+
+/* One column "k" of type id: n rows, values v, NULL where nul[i]. */
+static pl_table *key_table(pl_type_id id, int64_t n, const int64_t *v, const bool *nul) {
+    pl_field f;
+    ok(pl_field_init(&f, "k", pl_type_simple(id), true, E));
+    pl_schema *sch = NULL;
+    ok(pl_schema_new(1, &f, &sch, E));
+    pl_field_reset(&f);
+    pl_builder *bld = NULL;
+    ok(pl_builder_new(pl_type_simple(id), n, &bld, E));
+    for (int64_t i = 0; i < n; i++) {
+        if (nul && nul[i]) ok(pl_builder_append_null(bld, E));
+        else ok(pl_builder_append_i64(bld, v[i], E));
+    }
+    pl_array *arr = NULL;
+    ok(pl_builder_finish(bld, &arr, E));
+    pl_builder_free(bld);
+    pl_batch *b = NULL;
+    ok(pl_batch_new(pl_schema_retain(sch), n, &arr, &b, E));
+    pl_table *t = NULL;
+    ok(pl_table_new(sch, &t, E));
+    ok(pl_table_append(t, b, E));
+    pl_batch_release(b);
+    pl_schema_release(sch);
+    return t;
+}
+
+/* The pruned snapshot of table "k" under conds holds exactly the rows of the reference
+ * (v/nul, n rows) that satisfy every condition (counted), and when exact, no others. */
+static void check_pruned(pl_catalog *c, int32_t n_conds, const pl_prune_cond *conds, int64_t n,
+                         const int64_t *v, const bool *nul, bool exact) {
+    int64_t want = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (nul && nul[i]) continue;
+        bool all = true;
+        for (int32_t k = 0; k < n_conds; k++) all = all && cond_true(&conds[k], v[i]);
+        want += all;
+    }
+    pl_table *s = NULL;
+    ok(pl_catalog_table_snapshot_pruned(c, "k", n_conds, conds, &s, E));
+    int64_t got = 0;
+    for (int64_t b = 0; b < s->n_batches; b++) {
+        const pl_array *a = s->batches[b]->columns[0];
+        for (int64_t i = 0; i < a->length; i++) {
+            if (!pl_array_is_valid(a, i)) continue;
+            bool all = true;
+            for (int32_t k = 0; k < n_conds; k++) all = all && cond_true(&conds[k], key_at(a, i));
+            got += all;
+        }
+    }
+    assert_int_equal(got, want);
+    if (exact) assert_int_equal(s->n_rows, want);
+    pl_table_release(s);
+}
+
+static pl_catalog *key_catalog(pl_type_id id, int64_t n, const int64_t *v, const bool *nul) {
+    pl_catalog *c = NULL;
+    ok(pl_catalog_new(&c, E));
+    pl_table *t = key_table(id, n, v, nul);
+    bool created = false;
+    ok(pl_catalog_table_create(c, "k", t->schema, NULL, false, false, &created, E));
+    int64_t rows = 0;
+    ok(pl_catalog_table_append(c, "k", t, &rows, E));
+    assert_int_equal(rows, n);
+    pl_table_release(t);
+    return c;
+}
+
+static void test_sorted_prune(void **state) {
+    (void)state;
+    enum { N = 40000 };
+    int64_t *v = pl_malloc(N * sizeof *v);
+    bool *nul = pl_calloc(N, sizeof *nul);
+    assert_non_null(v);
+    assert_non_null(nul);
+    /* every key thrice: key 5461 spans rows 16383..16385, across the first chunk boundary */
+    for (int64_t i = 0; i < N; i++) v[i] = i / 3;
+    const int64_t keys[] = {-1, 0, 1, 5460, 5461, 5462, 10922, 10923, N / 3 - 1, N / 3, N / 3 + 1};
+    const pl_type_id types[] = {PL_TYPE_INT64, PL_TYPE_INT32, PL_TYPE_UINT16, PL_TYPE_DATE32};
+    const pl_prune_op ops[] = {PL_PRUNE_EQ, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE};
+    for (size_t ti = 0; ti < PL_ARRAY_LEN(types); ti++) {
+        pl_catalog *c = key_catalog(types[ti], N, v, NULL);
+        for (size_t ki = 0; ki < PL_ARRAY_LEN(keys); ki++) {
+            if (types[ti] == PL_TYPE_UINT16 && keys[ki] < 0) continue;
+            for (size_t oi = 0; oi < PL_ARRAY_LEN(ops); oi++) {
+                pl_prune_cond cd = {0, ops[oi], false, keys[ki], 0};
+                check_pruned(c, 1, &cd, N, v, NULL, true);
+            }
+        }
+        /* a range: both ends narrow the slice */
+        pl_prune_cond r[2] = {{0, PL_PRUNE_GE, false, 5400, 0}, {0, PL_PRUNE_LT, false, 5500, 0}};
+        check_pruned(c, 2, r, N, v, NULL, true);
+        /* an empty range and a float condition (not narrowed, still right) */
+        pl_prune_cond e[2] = {{0, PL_PRUNE_GT, false, 7000, 0}, {0, PL_PRUNE_LT, false, 7000, 0}};
+        check_pruned(c, 2, e, N, v, NULL, true);
+        pl_prune_cond fl = {0, PL_PRUNE_EQ, true, 0, 5461.0};
+        pl_table *s = NULL;
+        ok(pl_catalog_table_snapshot_pruned(c, "k", 1, &fl, &s, E));
+        assert_true(s->n_rows >= 3);
+        pl_table_release(s);
+        pl_catalog_free(c);
+    }
+    /* a NULL in the first chunk: that chunk is not cut (still right), the others are */
+    nul[100] = true;
+    {
+        pl_catalog *c = key_catalog(PL_TYPE_INT64, N, v, nul);
+        for (size_t ki = 0; ki < PL_ARRAY_LEN(keys); ki++)
+            for (size_t oi = 0; oi < PL_ARRAY_LEN(ops); oi++) {
+                pl_prune_cond cd = {0, ops[oi], false, keys[ki], 0};
+                check_pruned(c, 1, &cd, N, v, nul, false);
+            }
+        pl_prune_cond cd = {0, PL_PRUNE_EQ, false, 33, 0}; /* rows 99..101, one NULL */
+        pl_table *s = NULL;
+        ok(pl_catalog_table_snapshot_pruned(c, "k", 1, &cd, &s, E));
+        assert_int_equal(s->n_rows, 16384); /* the whole first chunk */
+        pl_table_release(s);
+        pl_catalog_free(c);
+    }
+    nul[100] = false;
+    /* not sorted (descending, and a single dip): chunks kept whole, answers right */
+    for (int64_t i = 0; i < N; i++) v[i] = (N - i) / 3;
+    {
+        pl_catalog *c = key_catalog(PL_TYPE_INT64, N, v, NULL);
+        for (size_t ki = 0; ki < PL_ARRAY_LEN(keys); ki++)
+            for (size_t oi = 0; oi < PL_ARRAY_LEN(ops); oi++) {
+                pl_prune_cond cd = {0, ops[oi], false, keys[ki], 0};
+                check_pruned(c, 1, &cd, N, v, NULL, false);
+            }
+        pl_catalog_free(c);
+    }
+    for (int64_t i = 0; i < N; i++) v[i] = i;
+    v[20000] = 3;
+    {
+        pl_catalog *c = key_catalog(PL_TYPE_INT64, N, v, NULL);
+        pl_prune_cond cd = {0, PL_PRUNE_EQ, false, 3, 0};
+        check_pruned(c, 1, &cd, N, v, NULL, false);
+        pl_prune_cond lt = {0, PL_PRUNE_LT, false, 5, 0};
+        check_pruned(c, 1, &lt, N, v, NULL, false);
+        pl_prune_cond ge = {0, PL_PRUNE_GE, false, 33000, 0};
+        check_pruned(c, 1, &ge, N, v, NULL, true); /* the third chunk is sorted */
+        pl_catalog_free(c);
+    }
+    /* appends: sorted, then one that merges into the last batch and breaks the order */
+    for (int64_t i = 0; i < 1000; i++) v[i] = i;
+    {
+        pl_catalog *c = key_catalog(PL_TYPE_INT64, 1000, v, NULL);
+        pl_prune_cond cd = {0, PL_PRUNE_EQ, false, 50, 0};
+        check_pruned(c, 1, &cd, 1000, v, NULL, true);
+        for (int64_t i = 0; i < 100; i++) v[1000 + i] = i;
+        pl_table *more = key_table(PL_TYPE_INT64, 100, v + 1000, NULL);
+        int64_t rows = 0;
+        ok(pl_catalog_table_append(c, "k", more, &rows, E));
+        pl_table_release(more);
+        assert_int_equal(rows, 1100);
+        check_pruned(c, 1, &cd, 1100, v, NULL, false);
+        pl_prune_cond le = {0, PL_PRUNE_LE, false, 10, 0};
+        check_pruned(c, 1, &le, 1100, v, NULL, false);
+        /* an append that keeps the order (a new batch): still cut */
+        for (int64_t i = 0; i < 20000; i++) v[1100 + i] = 5000 + i / 2;
+        more = key_table(PL_TYPE_INT64, 20000, v + 1100, NULL);
+        ok(pl_catalog_table_append(c, "k", more, &rows, E));
+        pl_table_release(more);
+        pl_prune_cond k2 = {0, PL_PRUNE_EQ, false, 13192, 0}; /* rows 16384, 16385 of the append */
+        check_pruned(c, 1, &k2, 21100, v, NULL, true);
+        pl_catalog_free(c);
+    }
+    pl_free(v);
+    pl_free(nul);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handles),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_memory_account),
+        cmocka_unit_test(test_sorted_prune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
