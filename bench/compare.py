@@ -131,11 +131,24 @@ def _dense_rank(arr):
     return rank_of[codes]
 
 
+def _round_sig(x, digits=9):
+    """x rounded to `digits` significant digits (NaN and infinities kept): as a sort key, doubles
+    that match within the tolerance (e.g. -18.71 and -18.710000000000036 from a different
+    evaluation order) sort as equal, so the next columns decide and the rows line up."""
+    import numpy as np
+    out = x.copy()
+    fin = np.isfinite(x) & (x != 0)
+    v = x[fin]
+    scale = np.power(10.0, digits - 1 - np.floor(np.log10(np.abs(v))))
+    out[fin] = np.round(v * scale) / scale
+    return out
+
+
 def _sort(cols):
     """Sorts the rows (non-float columns first, then float ones). Each non-float column becomes
     its dense rank; the ranks are combined into one int64 key while the product of the
-    cardinalities fits; numpy's lexsort then orders by that key and the raw doubles (NULL as
-    NaN). Far faster than a multi-key sort of string columns."""
+    cardinalities fits; numpy's lexsort then orders by that key and the doubles rounded to 9
+    significant digits (NULL as NaN). Far faster than a multi-key sort of string columns."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -159,7 +172,7 @@ def _sort(cols):
         keys.append(key)
     for k, a in cols:
         if k == "f":
-            keys.append(np.asarray(pc.fill_null(a, float("nan")), dtype=np.float64))
+            keys.append(_round_sig(np.asarray(pc.fill_null(a, float("nan")), dtype=np.float64)))
     if not keys:
         return cols
     idx = np.argsort(keys[0], kind="stable")

@@ -100,3 +100,55 @@ def test_four_keys_many_groups(sql, keyfiles, threads):
 def test_two_keys_one_file(sql, keyfiles):
     sql.check(f"SELECT b, e, count(*) AS n FROM read_parquet('{keyfiles}/k-2.parquet') "
               f"GROUP BY b, e")
+
+
+@pytest.fixture(scope="module")
+def argfiles(tmp_path_factory):
+    """arg_min/arg_max over 64-bit-or-narrower values and keys of several types (the narrow
+    32-byte states of funcs.c): ties in the key (the value is a function of group and key, so
+    every engine picks the same value), NaN keys and values, NULL keys, groups whose keys are
+    all NULL, many groups (merged across workers)."""
+    d = tmp_path_factory.mktemp("aggpack_arg")
+    rng = random.Random(11)
+    for f in range(2):
+        n = 80_000
+        g, h, ki, kf, kd, vi, vf, v32, vu = [], [], [], [], [], [], [], [], []
+        for _ in range(n):
+            a = rng.randrange(3000)
+            b = rng.randrange(3)
+            k = rng.randrange(-20, 20)
+            g.append(a)
+            h.append("h%d" % b)
+            nullk = rng.random() < 0.02 or a % 97 == 0  # group a % 97 == 0: no key at all
+            ki.append(None if nullk else k)
+            if nullk:
+                kf.append(None)
+            elif k == 7:
+                kf.append(float("nan"))
+            else:
+                kf.append(k / 4)
+            kd.append(None if nullk else dt.date(1969, 12, 1) + dt.timedelta(days=k))
+            x = (a * 1_000_003 + b * 7919 + k * 31) % 100_003 - 50_000
+            vi.append(x)
+            vf.append(float("nan") if x % 11 == 0 else x / 8)
+            v32.append(x)
+            vu.append(x + 2**63 if x > 0 else x + 50_000)
+        t = pa.table({"g": pa.array(g, pa.int32()), "h": h, "ki": pa.array(ki, pa.int32()),
+                      "kf": pa.array(kf, pa.float64()), "kd": pa.array(kd, pa.date32()),
+                      "vi": pa.array(vi, pa.int64()), "vf": pa.array(vf, pa.float64()),
+                      "v32": pa.array(v32, pa.float32()), "vu": pa.array(vu, pa.uint64())})
+        pq.write_table(t, d / f"a-{f}.parquet", row_group_size=20_000)
+    return str(d)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize("key", ["ki", "kf", "kd"])
+def test_arg_min_max_narrow(sql, argfiles, threads, key):
+    q = (f"SELECT g, h, arg_min(vi, {key}) AS a1, arg_max(vi, {key}) AS a2, "
+         f"arg_min(vf, {key}) AS a3, arg_max(vf, {key}) AS a4, arg_min(v32, {key}) AS a5, "
+         f"arg_max(vu, {key}) AS a6, arg_min(vu, {key}) AS a7, max(vf) AS mx, count(*) AS n "
+         f"FROM read_parquet('{argfiles}/*.parquet') GROUP BY g, h")
+    stmts = [q]
+    expected = sql.duckdb(stmts)
+    r = sql.polaroid(stmts, extra=("--threads", threads))
+    _check(sql, r, expected, q)

@@ -67,6 +67,26 @@ typedef struct st_arg {
     int32_t has;
     int32_t vnull;
 } st_arg;
+/* arg_min/arg_max of a 64-bit value by a 64-bit key (VK_I64, VK_U64, VK_F64 both): 32 bytes
+ * instead of 48, two states per cache line (arg_narrow) */
+typedef union val8 {
+    int64_t i;
+    uint64_t u;
+    double f;
+} val8;
+typedef struct st_arg8 {
+    val8 v;
+    val8 k;
+    int64_t pos;
+    int32_t has;
+    int32_t vnull;
+} st_arg8;
+
+static bool vk_is8(agg_vk vk) { return vk == VK_I64 || vk == VK_U64 || vk == VK_F64; }
+static bool arg_narrow(const agg_rt *rt) {
+    return (rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) && vk_is8(rt->vk[0]) &&
+           vk_is8(rt->vk[1]);
+}
 typedef struct st_var {
     double mean, m2;
     int64_t n;
@@ -697,6 +717,7 @@ int32_t agg_rt_width(const agg_rt *rt) {
         }
     }
     if (mm_narrow(rt)) return sizeof(st_mm8);
+    if (arg_narrow(rt)) return sizeof(st_arg8);
     return agg_state_width(rt->op);
 }
 
@@ -823,9 +844,78 @@ static pl_status upd_first(const agg_rt *rt, uint8_t *stp, agg_heap *heap, const
     return PL_OK;
 }
 
+/* arg_min/arg_max with narrow states (st_arg8) */
+static void upd_arg8(const agg_rt *rt, uint8_t *stp, const pl_array *va, const pl_array *ka,
+                     const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq) {
+    st_arg8 *S = (st_arg8 *)(void *)stp;
+    bool mx = rt->op == AOP_ARG_MAX;
+    agg_vk kvk = rt->vk[1], vvk = rt->vk[0];
+    pl_type_id kid = ka->type->id, vid = va->type->id;
+    bool k8 = kid == PL_TYPE_INT64 || kid == PL_TYPE_TIMESTAMP || kid == PL_TYPE_TIME64 ||
+              kid == PL_TYPE_FLOAT64;
+    bool v8 = vid == PL_TYPE_INT64 || vid == PL_TYPE_TIMESTAMP || vid == PL_TYPE_TIME64 ||
+              vid == PL_TYPE_FLOAT64 || vid == PL_TYPE_UINT64;
+    if (k8 && v8) {
+#define ARG_LOOP(KT, FIELD, BETTER)                                                                \
+    do {                                                                                           \
+        const KT *kv = (const KT *)pl_array_values_ptr(ka);                                       \
+        const int64_t *vv = (const int64_t *)pl_array_values_ptr(va);                              \
+        ROWS(KT x = kv[r]; int64_t pos = POS(seq, r);                                              \
+             if (!S[g].has || BETTER(x, S[g].k.FIELD) ||                                           \
+                 (x == S[g].k.FIELD && pos < S[g].pos)) {                                          \
+                 S[g].k.FIELD = x;                                                                 \
+                 S[g].v.i = vv[r];                                                                 \
+                 S[g].pos = pos;                                                                   \
+                 S[g].has = 1;                                                                     \
+             });                                                                                   \
+    } while (0)
+#define LT(a, b) ((a) < (b))
+#define GT(a, b) ((a) > (b))
+#define FLT(a, b) ((a) < (b) || (isnan(b) && !isnan(a)))
+#define FGT(a, b) ((a) > (b) || (isnan(a) && !isnan(b)))
+        if (kid == PL_TYPE_FLOAT64) {
+            if (mx) ARG_LOOP(double, f, FGT);
+            else ARG_LOOP(double, f, FLT);
+        } else {
+            if (mx) ARG_LOOP(int64_t, i, GT);
+            else ARG_LOOP(int64_t, i, LT);
+        }
+#undef ARG_LOOP
+#undef LT
+#undef GT
+#undef FLT
+#undef FGT
+        return;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = sel ? sel[k] : k;
+        uint32_t g = gids[r];
+        agg_val x, cur, v;
+        const uint8_t *xb;
+        agg_read_val(ka, r, kvk, &x, &xb);
+        int64_t pos = POS(seq, r);
+        if (S[g].has) {
+            memset(&cur, 0, sizeof cur);
+            cur.i = S[g].k.i;
+            int c = agg_val_cmp(kvk, &x, NULL, &cur, NULL);
+            if (mx ? c < 0 : c > 0) continue;
+            if (c == 0 && pos > S[g].pos) continue;
+        }
+        agg_read_val(va, r, vvk, &v, &xb);
+        S[g].k.i = x.i; /* the same 64 bits for u and f */
+        S[g].v.i = v.i;
+        S[g].has = 1;
+        S[g].pos = pos;
+    }
+}
+
 static pl_status upd_arg(const agg_rt *rt, uint8_t *stp, agg_heap *heap, const pl_array *va,
                          const pl_array *ka, const uint32_t *gids, const int32_t *sel, int64_t n,
                          int64_t seq, pl_error *err) {
+    if (arg_narrow(rt)) {
+        upd_arg8(rt, stp, va, ka, gids, sel, n, seq);
+        return PL_OK;
+    }
     st_arg *S = (st_arg *)(void *)stp;
     bool mx = rt->op == AOP_ARG_MAX;
     agg_vk kvk = rt->vk[1], vvk = rt->vk[0];
@@ -1134,10 +1224,28 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
     }
     case AOP_ARG_MIN:
     case AOP_ARG_MAX: {
-        st_arg *D = (st_arg *)(void *)dst;
-        const st_arg *S = (const st_arg *)(const void *)src;
         bool mx = rt->base_op == AOP_ARG_MAX;
         agg_vk kvk = rt->vk[1];
+        if (arg_narrow(rt)) {
+            st_arg8 *D = (st_arg8 *)(void *)dst;
+            const st_arg8 *S = (const st_arg8 *)(const void *)src;
+            for (int64_t k = 0; k < n; k++) {
+                int64_t si = sel ? sel[k] : k;
+                uint32_t dg = dgid[k];
+                if (!S[si].has) continue;
+                if (D[dg].has) {
+                    int c = kvk == VK_I64   ? (S[si].k.i > D[dg].k.i) - (S[si].k.i < D[dg].k.i)
+                            : kvk == VK_U64 ? (S[si].k.u > D[dg].k.u) - (S[si].k.u < D[dg].k.u)
+                                            : cmp_f64(S[si].k.f, D[dg].k.f);
+                    if (mx ? c < 0 : c > 0) continue;
+                    if (c == 0 && S[si].pos > D[dg].pos) continue;
+                }
+                D[dg] = S[si];
+            }
+            return PL_OK;
+        }
+        st_arg *D = (st_arg *)(void *)dst;
+        const st_arg *S = (const st_arg *)(const void *)src;
         for (int64_t k = 0; k < n; k++) {
             int64_t si = sel ? sel[k] : k;
             uint32_t dg = dgid[k];
@@ -1393,6 +1501,21 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
     }
     case AOP_ARG_MIN:
     case AOP_ARG_MAX: {
+        if (arg_narrow(rt)) {
+            const st_arg8 *S = (const st_arg8 *)(const void *)stp;
+            for (int64_t g = 0; g < n && !st; g++) {
+                if (S[g].has) {
+                    agg_val v;
+                    memset(&v, 0, sizeof v);
+                    v.i = S[g].v.i; /* the same 64 bits for u and f */
+                    st = out_put(&o, t, g, rt->vk[0], &v, heap, err);
+                } else {
+                    o.n_null++;
+                }
+                out_off(&o, t, g);
+            }
+            break;
+        }
         const st_arg *S = (const st_arg *)(const void *)stp;
         for (int64_t g = 0; g < n && !st; g++) {
             if (S[g].has) st = out_put(&o, t, g, rt->vk[0], &S[g].v, heap, err);
