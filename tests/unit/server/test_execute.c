@@ -380,7 +380,11 @@ static void test_inline_which_plans(void **state) {
         {rel_filter(rel_table("big"), ex_call("eq", 2, ex_col("id"), ex_i64(20000))), 16384, 1},
         {rel_filter(rel_table("big"), ex_sql("id = 20000")), 16384, 1},
         {rel_filter(rel_table("big"), ex_sql("id = -5")), 1, 1}, /* every chunk pruned */
-        {rel_filter(rel_table("big"), ex_sql("id = 20000")), 16383, 0},
+        /* the chunk (16384 rows) is over the budget, but it is sorted on id: the catalog cuts
+         * it to the matching row by binary search, so the query is inline after all */
+        {rel_filter(rel_table("big"), ex_sql("id = 20000")), 16383, 1},
+        /* a predicate the binary search cannot cut (OR): the whole table, planned */
+        {rel_filter(rel_table("big"), ex_sql("id = 20000 OR id = 20001")), 16384, 0},
         {rel_filter(rel_table("big"), ex_sql("id > 5")), 16384, 0},
         {rel_select(rel_filter(rel_table("big"), ex_sql("id < 100")), 1, named(ex_col("price"), "p")), 16384, 1},
         {rel_sort(rel_filter(rel_table("big"), ex_sql("id BETWEEN 10 AND 20")), "price", true), 16384, 1},
@@ -427,7 +431,8 @@ static void test_inline_which_plans(void **state) {
         ok(call_method(&c, PL_SRV_CREATE_TABLE, &ct.base, &resp, &rn));
         pl_free(resp);
         tree_free(&pl->base);
-        Polaroid__V1__Relation *pt = rel_filter(rel_table(ct.name), ex_sql("id = 20000"));
+        /* one whole chunk (binary search on the sorted id keeps rows 0..16383) */
+        Polaroid__V1__Relation *pt = rel_filter(rel_table(ct.name), ex_sql("id < 16384"));
         size_t n;
         uint8_t *req = pack_exec(pt, NULL, &n);
         tree_free(&pt->base);
@@ -440,7 +445,7 @@ static void test_inline_which_plans(void **state) {
         ok(pull_all(x, &a, E));
         run_runner(&c, req, n, &b);
         assert_same_msgs(&a, &b);
-        assert_true(a.n == 1);
+        assert_true(a.n >= 1); /* 16384 rows: several messages */
         msgs_free(&a);
         msgs_free(&b);
         pl_srv_execute_free(x);
