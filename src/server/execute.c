@@ -922,7 +922,7 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
     uint64_t seq = atomic_fetch_add(&g_shm_seq, 1) + 1;
     char path[128], id[48];
     snprintf(id, sizeof id, "%d-%" PRIu64 "-%08x", (int)getpid(), seq,
-             (unsigned)(pl_now_ns() * 2654435761u));
+             (unsigned)((uint64_t)pl_now_ns() * 2654435761u));
     snprintf(path, sizeof path, "/dev/shm/polaroid-%s.arrows", id);
     x->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (x->fd < 0)
