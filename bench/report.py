@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -139,7 +140,7 @@ def section_queries(d, charts, path):
                    f"{v['bytes_on_disk'] / 1e9:.2f} GB)" for k, v in m.get("datasets", {}).items())
     out += [f"Measured {m['date']} on {m['host']} ({m['cores']} cores), groups "
             f"{', '.join(m.get('groups', []))}"
-            + (f" (`bench/run.py {' '.join(m['argv'])}`)" if m.get("argv") else "") +
+            + (f" (`bench/run.py {_cmdline(m['argv'])}`)" if m.get("argv") else "") +
             f", {m['reps']} repetitions per query and engine, "
             f"threads {m.get('threads') or 'engine defaults'}, "
             f"{'small' if m.get('small') else 'full'} data ({ds})"
@@ -261,7 +262,7 @@ def section_async(d, charts, path):
     files = f"the {m.get('tick_files')} {'small (make run) ' if m.get('small') else ''}tick files"
     out += [f"Measured {m['date']} on {m['host']} ({m['cores']} cores), {m['reps']} repetition(s) "
             f"(medians), {files}, {m.get('seconds')} s per QPS point"
-            + (f" (`bench/async_bench.py {' '.join(m['argv'])}`)" if m.get("argv") else "") +
+            + (f" (`bench/async_bench.py {_cmdline(m['argv'])}`)" if m.get("argv") else "") +
             f"; load average {m.get('load_average_start')} "
             f"at the start, {m.get('load_average_end')} at the end. Python {v.get('python')}, Polars "
             f"{v.get('polars')}, pyarrow {v.get('pyarrow')}, grpcio {v.get('grpcio')}. Servers on "
@@ -349,6 +350,13 @@ def section_notebook(d, charts, path):
         shutil.copyfile(png, dst)
         out += [f"![the notebook's charts]({os.path.relpath(dst, charts.doc_dir)})", ""]
     return out
+
+
+def _cmdline(argv):
+    """A measured command line as the doc shows it: absolute paths into a checkout's build/ or
+    data/ directory shortened to their repository-relative form (the doc is committed; the
+    machine's paths mean nothing in another clone)."""
+    return " ".join(re.sub(r"^/\S*?/((?:build|data)/\S*)$", r"\1", a) for a in argv)
 
 
 def main(argv=None) -> int:
