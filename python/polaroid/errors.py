@@ -256,4 +256,10 @@ def from_rpc_error(e: grpc.RpcError) -> PolaroidError:
         trailing = e.trailing_metadata()  # type: ignore[attr-defined]
     except Exception:
         pass
+    if (code == grpc.StatusCode.INTERNAL and details == "Internal error from Core"
+            and not any(k == "polaroid-error-bin" for k, _ in (trailing or ()))):
+        # gRPC's own status for a stream cut without one from the server (the connection
+        # died mid-call): the server is unreachable, not failing; retried and counted as such
+        code = grpc.StatusCode.UNAVAILABLE
+        details = "the connection to the server was lost during the call (Internal error from Core)"
     return from_status(code, details, trailing)
