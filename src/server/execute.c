@@ -664,10 +664,12 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  *
  * With ExecuteOptions.allow_shared_memory on a loopback or unix-socket call, the first
  * messages are held back until they reach shared_memory_min_bytes; a smaller result then goes
- * out as messages after all, a larger one continues into a file under /dev/shm (created with
- * O_EXCL, mode 0600) that receives the whole Arrow IPC stream, and the call answers one
- * SharedMemoryResult. The file is charged to the server's memory account as it is written
- * (a result that would pass --max-memory fails with RESOURCE_EXHAUSTED) and becomes a lease.
+ * out as messages after all, a larger one continues into files under /dev/shm (created with
+ * O_EXCL, mode 0600; one file, or several written at once when the client allows them:
+ * "writing the files" below) that receive the Arrow IPC stream, and the call answers one
+ * SharedMemoryResult. The files are charged to the server's memory account as they are written
+ * (a result that would pass --max-memory fails with RESOURCE_EXHAUSTED, every file removed) and
+ * become one lease.
  *
  * The lease is tied to the Execute call that made it: the transport keeps the call open after
  * the SharedMemoryResult (pl_srv_shm_attach; no runner waits) until the client releases the
