@@ -75,17 +75,17 @@ static bool type_ok(uint8_t ty, int want) {
 
 /* One field: `case id:` decoded by read when its wire type is want (a known field with another
  * wire type is skipped: WANT). FIELD_I32..FIELD_STR decode a scalar into dst. */
-#define FIELD_SCALAR(id, want, read)                                                               \
+#define FIELD_READ(id, want, read)                                                                 \
     case id:                                                                                       \
         WANT(want);                                                                                \
         PL_TRY(read);                                                                              \
         break
-#define FIELD_I32(id, dst) FIELD_SCALAR(id, PQ_W_INT, pl_pq_thrift_i32(T, ty, &(dst), ERR))
-#define FIELD_I64(id, dst) FIELD_SCALAR(id, PQ_W_INT, pl_pq_thrift_int(T, ty, &(dst), ERR))
-#define FIELD_BOOL(id, dst) FIELD_SCALAR(id, PQ_W_BOOL, pl_pq_thrift_bool(T, ty, &(dst), ERR))
-#define FIELD_STR(id, dst) FIELD_SCALAR(id, PQ_W_BINARY, read_string(c, ty, &(dst)))
-#define FIELD_STRUCT(id, read) FIELD_SCALAR(id, PQ_W_STRUCT, read)
-#define FIELD_LIST(id, read) FIELD_SCALAR(id, PQ_W_LIST, read)
+#define FIELD_I32(id, dst) FIELD_READ(id, PQ_W_INT, pl_pq_thrift_i32(T, ty, &(dst), ERR))
+#define FIELD_I64(id, dst) FIELD_READ(id, PQ_W_INT, pl_pq_thrift_int(T, ty, &(dst), ERR))
+#define FIELD_BOOL(id, dst) FIELD_READ(id, PQ_W_BOOL, pl_pq_thrift_bool(T, ty, &(dst), ERR))
+#define FIELD_STR(id, dst) FIELD_READ(id, PQ_W_BINARY, read_string(c, ty, &(dst)))
+#define FIELD_STRUCT(id, read) FIELD_READ(id, PQ_W_STRUCT, read)
+#define FIELD_LIST(id, read) FIELD_READ(id, PQ_W_LIST, read)
 
 /* The head of a thrift list of structs (what: its name in errors): room for its elements, of
  * size bytes each, from the arena; *out and *n_out set together. More than limit elements is
