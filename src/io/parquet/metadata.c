@@ -73,16 +73,19 @@ static bool type_ok(uint8_t ty, int want) {
         break;                                                                                     \
     }
 
-/* One field of a scalar (or string) type: `case id:` decoding it into dst. */
-#define FIELD_SCALAR(id, want, read)                                                               \
+/* One field: `case id:` decoded by read when its wire type is want (a known field with another
+ * wire type is skipped: WANT). FIELD_I32..FIELD_STR decode a scalar into dst. */
+#define FIELD_READ(id, want, read)                                                                 \
     case id:                                                                                       \
         WANT(want);                                                                                \
         PL_TRY(read);                                                                              \
         break
-#define FIELD_I32(id, dst) FIELD_SCALAR(id, PQ_W_INT, pl_pq_thrift_i32(T, ty, &(dst), ERR))
-#define FIELD_I64(id, dst) FIELD_SCALAR(id, PQ_W_INT, pl_pq_thrift_int(T, ty, &(dst), ERR))
-#define FIELD_BOOL(id, dst) FIELD_SCALAR(id, PQ_W_BOOL, pl_pq_thrift_bool(T, ty, &(dst), ERR))
-#define FIELD_STR(id, dst) FIELD_SCALAR(id, PQ_W_BINARY, read_string(c, ty, &(dst)))
+#define FIELD_I32(id, dst) FIELD_READ(id, PQ_W_INT, pl_pq_thrift_i32(T, ty, &(dst), ERR))
+#define FIELD_I64(id, dst) FIELD_READ(id, PQ_W_INT, pl_pq_thrift_int(T, ty, &(dst), ERR))
+#define FIELD_BOOL(id, dst) FIELD_READ(id, PQ_W_BOOL, pl_pq_thrift_bool(T, ty, &(dst), ERR))
+#define FIELD_STR(id, dst) FIELD_READ(id, PQ_W_BINARY, read_string(c, ty, &(dst)))
+#define FIELD_STRUCT(id, read) FIELD_READ(id, PQ_W_STRUCT, read)
+#define FIELD_LIST(id, read) FIELD_READ(id, PQ_W_LIST, read)
 
 /* The head of a thrift list of structs (what: its name in errors): room for its elements, of
  * size bytes each, from the arena; *out and *n_out set together. More than limit elements is
@@ -249,10 +252,7 @@ static pl_status read_schema_element(md_ctx *c, pl_pq_schema_element *e) {
     FIELD_I32(7, e->scale);
     FIELD_I32(8, e->precision);
     FIELD_I32(9, e->field_id);
-    case 10:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_logical(c, &e->logical));
-        break;
+    FIELD_STRUCT(10, read_logical(c, &e->logical));
     FIELDS_END
     if (!e->name) return pl_pq_thrift_fail(T, ERR, "schema element without a name");
     if (e->physical < -1 || e->physical > PL_PQ_FIXED_LEN_BYTE_ARRAY)
@@ -337,14 +337,8 @@ static pl_status read_column_meta(md_ctx *c, pl_pq_column_chunk *cc) {
     cc->has_meta = true;
     FIELDS_BEGIN
     FIELD_I32(1, cc->physical);
-    case 2:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_i32_list(c, ty, &cc->encodings, &cc->n_encodings));
-        break;
-    case 3:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_path(c, ty, &cc->path));
-        break;
+    FIELD_LIST(2, read_i32_list(c, ty, &cc->encodings, &cc->n_encodings));
+    FIELD_LIST(3, read_path(c, ty, &cc->path));
     case 4:
         WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->codec_id, ERR));
@@ -361,10 +355,7 @@ static pl_status read_column_meta(md_ctx *c, pl_pq_column_chunk *cc) {
         PL_TRY(read_stats(c, &cc->stats));
         cc->has_stats = true;
         break;
-    case 13:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_encoding_stats(c, ty, cc));
-        break;
+    FIELD_LIST(13, read_encoding_stats(c, ty, cc));
     FIELD_I64(14, cc->bloom_filter_offset);
     FIELD_I32(15, cc->bloom_filter_length);
     FIELDS_END
@@ -382,10 +373,7 @@ static pl_status read_column_chunk(md_ctx *c, pl_pq_column_chunk *cc) {
     cc->path = "";
     FIELDS_BEGIN
     FIELD_STR(1, cc->file_path);
-    case 3:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_column_meta(c, cc));
-        break;
+    FIELD_STRUCT(3, read_column_meta(c, cc));
     FIELD_I64(4, cc->offset_index_offset);
     FIELD_I32(5, cc->offset_index_length);
     FIELD_I64(6, cc->column_index_offset);
@@ -489,10 +477,7 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
             PL_TRY(read_row_group(c, &md->row_groups[i]));
         break;
     }
-    case 5:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_kv(c, ty, md));
-        break;
+    FIELD_LIST(5, read_kv(c, ty, md));
     FIELD_STR(6, md->created_by);
     case 8:
         encrypted = true;
@@ -565,18 +550,9 @@ pl_status pl_pq_page_header_decode(const uint8_t *p, int64_t n, int64_t file_off
     FIELD_I32(1, h->type);
     FIELD_I32(2, h->uncompressed_size);
     FIELD_I32(3, h->compressed_size);
-    case 5:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_data_page_header(c, h));
-        break;
-    case 7:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_dict_page_header(c, h));
-        break;
-    case 8:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_v2_page_header(c, h));
-        break;
+    FIELD_STRUCT(5, read_data_page_header(c, h));
+    FIELD_STRUCT(7, read_dict_page_header(c, h));
+    FIELD_STRUCT(8, read_v2_page_header(c, h));
     FIELDS_END
     if (h->uncompressed_size < 0 || h->compressed_size < 0)
         return pl_pq_thrift_fail(T, ERR, "missing or negative page size");
