@@ -1057,13 +1057,17 @@ static void round_task(void *arg, int64_t i, int32_t worker) {
     shm_round *r = arg;
     pl_srv_exec *x = r->x;
     if (atomic_load(&r->failed)) return;
-    pthread_mutex_lock(&r->mu);
-    PL_ASSERT(r->n_free > 0); /* at most n_files tasks run at once */
-    int32_t k = r->free_files[--r->n_free];
-    pthread_mutex_unlock(&r->mu);
-    shm_file *f = &x->files[k];
     pl_error e;
     pl_error_init(&e);
+    pthread_mutex_lock(&r->mu);
+    int32_t k = r->n_free > 0 ? r->free_files[--r->n_free] : -1; /* at most n_files tasks run */
+    pthread_mutex_unlock(&r->mu);
+    if (k < 0) {
+        pl_error_set(&e, PL_ERR_INTERNAL, "no free file for a segment of the shared memory result");
+        round_fail(r, PL_ERR_INTERNAL, &e);
+        return;
+    }
+    shm_file *f = &x->files[k];
     pl_status st = f->fd < 0 ? shm_file_create(x, k, &e) : PL_OK;
     r->seg_file[i] = k;
     r->seg_first[i] = f->n_batches;
