@@ -582,7 +582,9 @@ enum {
     FO_END_PREC = 0x1000,
     FO_START_FOLL = 0x2000,
     FO_END_FOLL = 0x4000,
-    FO_EXCLUDE = 0x8000 | 0x10000 | 0x20000,
+    FO_EXCLUDE_CURRENT_ROW = 0x8000,
+    FO_EXCLUDE_GROUP = 0x10000,
+    FO_EXCLUDE_TIES = 0x20000,
 };
 
 static pl_status frame_offset(sq_scope *sc, const PgQuery__Node *n, bool rows, pl_value *out,
@@ -643,8 +645,10 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
     int32_t fo = frame_def->frame_options;
     if (!st && (fo & FO_NONDEFAULT)) {
         frame.present = true;
-        if (fo & FO_EXCLUDE)
-            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "frame EXCLUDE is not supported");
+        frame.exclude = (fo & FO_EXCLUDE_CURRENT_ROW) ? PL_EXCLUDE_CURRENT_ROW
+                        : (fo & FO_EXCLUDE_GROUP)     ? PL_EXCLUDE_GROUP
+                        : (fo & FO_EXCLUDE_TIES)      ? PL_EXCLUDE_TIES
+                                                      : PL_EXCLUDE_NO_OTHERS;
         frame.unit = (fo & FO_ROWS) ? PL_FRAME_ROWS : (fo & FO_GROUPS) ? PL_FRAME_GROUPS : PL_FRAME_RANGE;
         bool rows = frame.unit != PL_FRAME_RANGE; /* ROWS and GROUPS: integer counts */
         if (fo & FO_START_UNB_PREC) frame.start_kind = PL_BOUND_UNBOUNDED_PRECEDING;
