@@ -349,17 +349,72 @@ static void sel_reset(sel_state *s) {
     pl_free(s->aliases);
 }
 
+/* The position of the name in a REPLACE item `expr AS name` starting at loc (else loc). */
+static int32_t replace_name_pos(const char *sql, int32_t loc) {
+    int32_t len = (int32_t)strlen(sql), p = loc, d = 0;
+    sq_token t;
+    while (sq_lex_next(sql, len, p, &t)) {
+        p = t.end;
+        if (sq_tok_is(sql, &t, "(") || sq_tok_is(sql, &t, "[")) d++;
+        else if (sq_tok_is(sql, &t, ")") || sq_tok_is(sql, &t, "]")) {
+            if (--d < 0) break;
+        } else if (d == 0 && sq_tok_is(sql, &t, ",")) break;
+        else if (d == 0 && sq_tok_is(sql, &t, "as") && sq_lex_next(sql, len, p, &t)) return t.start;
+    }
+    return loc;
+}
+
+/* `*` / `t.*` with DuckDB's modifiers EXCLUDE (names), REPLACE (expr AS name: the column's
+ * value replaced, its name and place kept) and RENAME (name AS new_name), read from the
+ * original text (the parser saw them blanked, see pl_sql_preprocess). */
 static pl_status expand_star(sel_state *s, const PgQuery__ColumnRef *cr, pl_error *err) {
     const char *qual = NULL;
     if (cr->n_fields >= 2) qual = sq_str(cr->fields[cr->n_fields - 2]);
-    sq_names ex;
+    sq_names ex, rf, rt;
+    memset(&rf, 0, sizeof rf);
+    memset(&rt, 0, sizeof rt);
+    PgQuery__ParseResult *rtree = NULL;
+    PgQuery__Node *const *ritems = NULL;
+    size_t n_rep = 0;
+    pl_expr **rexpr = NULL;
     PL_TRY(sq_read_exclude(s->ctx->sql, cr->location, &ex, err));
-    bool *used = pl_calloc((size_t)(ex.n ? ex.n : 1), sizeof(bool));
-    if (!used) {
-        sq_names_reset(&ex);
-        return NOMEM(err);
+    pl_status st = sq_read_rename(s->ctx->sql, cr->location, &rf, &rt, err);
+    if (!st) st = sq_replace_parse(s->ctx->sql, cr->location, &rtree, &ritems, &n_rep, err);
+    int32_t n_used = ex.n + rf.n + (int32_t)n_rep;
+    bool *used = st ? NULL : pl_calloc((size_t)(n_used ? n_used : 1), sizeof(bool));
+    if (!st && n_rep) rexpr = pl_calloc(n_rep, sizeof *rexpr);
+    if (!st && (!used || (n_rep && !rexpr))) st = NOMEM(err);
+    bool *rep_used = used ? used + ex.n + rf.n : NULL;
+    bool *ren_used = used ? used + ex.n : NULL;
+    for (size_t k = 0; !st && k < n_rep; k++) {
+        const PgQuery__ResTarget *t = ritems[k]->res_target;
+        for (int32_t j = 0; !st && j < rf.n; j++)
+            if (strcasecmp(rf.names[j], t->name) == 0)
+                st = sq_fail(err, PL_ERR_SQL, rf.pos[j],
+                             "column \"%s\" cannot occur in both REPLACE and RENAME", t->name);
+        for (size_t j = 0; !st && j < k; j++)
+            if (strcasecmp(ritems[j]->res_target->name, t->name) == 0)
+                st = sq_fail(err, PL_ERR_SQL, replace_name_pos(s->ctx->sql, t->location),
+                             "column \"%s\" occurs twice in REPLACE", t->name);
+        for (int32_t j = 0; !st && j < ex.n; j++)
+            if (strcasecmp(ex.names[j], t->name) == 0)
+                st = sq_fail(err, PL_ERR_SQL, replace_name_pos(s->ctx->sql, t->location),
+                             "column \"%s\" cannot occur in both EXCLUDE and REPLACE", t->name);
+        if (st) break;
+        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "SELECT";
+        st = sq_expr(&s->sc, t->val, &rexpr[k], err);
     }
-    pl_status st = PL_OK;
+    for (int32_t k = 0; !st && k < rf.n; k++) {
+        for (int32_t j = 0; !st && j < k; j++)
+            if (strcasecmp(rf.names[j], rf.names[k]) == 0)
+                st = sq_fail(err, PL_ERR_SQL, rf.pos[k], "column \"%s\" occurs twice in RENAME",
+                             rf.names[k]);
+        for (int32_t j = 0; !st && j < ex.n; j++)
+            if (strcasecmp(ex.names[j], rf.names[k]) == 0)
+                st = sq_fail(err, PL_ERR_SQL, rf.pos[k],
+                             "column \"%s\" cannot occur in both EXCLUDE and RENAME", rf.names[k]);
+    }
     int32_t added = 0;
     sq_rel *r = &s->rel;
     for (int32_t i = 0; !st && i < r->n_cols; i++) {
@@ -378,19 +433,48 @@ static pl_status expand_star(sel_state *s, const PgQuery__ColumnRef *cr, pl_erro
                 skip = true;
             }
         if (skip) continue;
-        pl_expr *e = (!qual && r->star_expr[i]) ? pl_expr_clone(r->star_expr[i]) : sq_colref(r, i, cr->location);
-        if (e) e->sql_pos = cr->location;
-        st = el_push(&s->items, e, name, cr->location, err);
         added++;
+        pl_expr *e = NULL;
+        int32_t epos = cr->location;
+        for (size_t k = 0; !e && k < n_rep; k++)
+            if (strcasecmp(ritems[k]->res_target->name, name) == 0) {
+                rep_used[k] = true;
+                e = pl_expr_retain(rexpr[k]);
+                epos = ritems[k]->res_target->location;
+            }
+        const char *out_name = name;
+        for (int32_t k = 0; k < rf.n; k++)
+            if (strcasecmp(rf.names[k], name) == 0) {
+                ren_used[k] = true;
+                out_name = rt.names[k];
+            }
+        if (!e) {
+            e = (!qual && r->star_expr[i]) ? pl_expr_clone(r->star_expr[i]) : sq_colref(r, i, cr->location);
+            if (e) e->sql_pos = cr->location;
+        }
+        st = el_push(&s->items, e, out_name, epos, err);
     }
     for (int32_t k = 0; !st && k < ex.n; k++)
         if (!used[k])
             st = sq_fail(err, PL_ERR_NOT_FOUND, ex.pos[k], "column \"%s\" in EXCLUDE list not found",
                          ex.names[k]);
+    for (size_t k = 0; !st && k < n_rep; k++)
+        if (!rep_used[k])
+            st = sq_fail(err, PL_ERR_NOT_FOUND, replace_name_pos(s->ctx->sql, ritems[k]->res_target->location),
+                         "column \"%s\" in REPLACE list not found", ritems[k]->res_target->name);
+    for (int32_t k = 0; !st && k < rf.n; k++)
+        if (!ren_used[k])
+            st = sq_fail(err, PL_ERR_NOT_FOUND, rf.pos[k], "column \"%s\" in RENAME list not found",
+                         rf.names[k]);
     if (!st && added == 0 && qual)
         st = sq_fail(err, PL_ERR_NOT_FOUND, cr->location, "table \"%s\" not found", qual);
+    for (size_t k = 0; rexpr && k < n_rep; k++) pl_expr_release(rexpr[k]);
+    pl_free(rexpr);
+    if (rtree) pg_query__parse_result__free_unpacked(rtree, NULL);
     pl_free(used);
     sq_names_reset(&ex);
+    sq_names_reset(&rf);
+    sq_names_reset(&rt);
     return st;
 }
 
@@ -679,9 +763,30 @@ static pl_status output_ref(sel_state *s, const PgQuery__Node *nd, const char *c
     return PL_OK;
 }
 
+/* ORDER BY ALL (rewritten to ORDER BY 1 before parsing, "all" in the original text). */
+static bool sort_is_all(const char *sql, const PgQuery__SortBy *sb) {
+    bool is_int;
+    int64_t k;
+    sq_int_const(sb->node, &is_int, &k);
+    return is_int && k == 1 && sq_text_is_word_at(sql, sq_node_pos(sb->node), "all");
+}
+
 static pl_status plan_order_by(sel_state *s, const PgQuery__SelectStmt *st, pl_error *err) {
     int32_t n = (int32_t)st->n_sort_clause;
     if (n == 0) return PL_OK;
+    if (n == 1 && sort_is_all(s->ctx->sql, st->sort_clause[0]->sort_by)) {
+        /* ORDER BY ALL: every output column, left to right, in the one direction */
+        int32_t m = s->items.n;
+        s->sort = pl_calloc((size_t)PL_MAX(m, 1), sizeof *s->sort);
+        s->sort_col = pl_calloc((size_t)PL_MAX(m, 1), sizeof *s->sort_col);
+        if (!s->sort || !s->sort_col) return NOMEM(err);
+        for (int32_t i = 0; i < m; i++) {
+            sq_sortby_dir(st->sort_clause[0]->sort_by, &s->sort[i].descending, &s->sort[i].nulls_first);
+            s->sort_col[i] = i;
+        }
+        s->n_sort = m;
+        return PL_OK;
+    }
     s->sort = pl_calloc((size_t)n, sizeof *s->sort);
     s->sort_col = pl_calloc((size_t)n, sizeof *s->sort_col);
     if (!s->sort || !s->sort_col) return NOMEM(err);
@@ -1391,13 +1496,16 @@ static pl_status plan_values(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df *
 static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **df, pl_error *err) {
     int32_t n = (int32_t)st->n_sort_clause;
     if (n > 0) {
-        pl_sort_key *keys = pl_calloc((size_t)n, sizeof *keys);
-        if (!keys) return NOMEM(err);
         sq_rel rel;
         pl_status rc = sq_rel_init(&rel, pl_df_retain(*df), err);
-        if (rc) {
-            pl_free(keys);
-            return rc;
+        if (rc) return rc;
+        /* ORDER BY ALL: every column of the result */
+        bool all = n == 1 && sort_is_all(ctx->sql, st->sort_clause[0]->sort_by);
+        if (all) n = rel.n_cols;
+        pl_sort_key *keys = pl_calloc((size_t)PL_MAX(n, 1), sizeof *keys);
+        if (!keys) {
+            sq_rel_reset(&rel);
+            return NOMEM(err);
         }
         sq_scope sc = {0};
         sc.ctx = ctx;
@@ -1405,11 +1513,12 @@ static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df 
         sc.clause = "ORDER BY";
         int32_t done = 0;
         for (; !rc && done < n; done++) {
-            const PgQuery__SortBy *sb = st->sort_clause[done]->sort_by;
+            const PgQuery__SortBy *sb = st->sort_clause[all ? 0 : done]->sort_by;
             sq_sortby_dir(sb, &keys[done].descending, &keys[done].nulls_first);
             bool is_int;
             int64_t k;
             sq_int_const(sb->node, &is_int, &k);
+            if (all) k = done + 1;
             pl_expr *e = NULL;
             if (is_int) {
                 if (k < 1 || k > rel.n_cols) {
