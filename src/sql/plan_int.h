@@ -191,6 +191,7 @@ typedef struct sq_scope {
     int32_t n_aliases;
     bool outer_used;
     bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
+    int32_t columns_pick; /* expanding COLUMNS(...) of a select item: rel column + 1, 0 = none */
 } sq_scope;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */

@@ -3,6 +3,8 @@
  * LIMIT -> drop hidden columns. Entry points pl_sql_plan_query and pl_sql_plan_const_expr. */
 #include "sql/plan_int.h"
 
+#include <regex.h>
+
 #include <stdio.h>
 #include <strings.h>
 
@@ -478,6 +480,180 @@ static pl_status expand_star(sel_state *s, const PgQuery__ColumnRef *cr, pl_erro
     return st;
 }
 
+/* ---------------------------------------------------------------- COLUMNS(...) */
+
+/* The string of a string constant node, or NULL. */
+static const char *sq_const_str(const PgQuery__Node *n) {
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_A_CONST) return NULL;
+    const PgQuery__AConst *c = n->a_const;
+    return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_SVAL && c->sval ? c->sval->sval : NULL;
+}
+
+/* The first COLUMNS(...) call in a select item (not inside a subquery); *more: another one with
+ * different arguments. */
+static void find_columns_call(const ProtobufCMessage *m, const PgQuery__FuncCall **first, bool *more) {
+    if (!m) return;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (d == &pg_query__select_stmt__descriptor) return;
+    if (d == &pg_query__func_call__descriptor) {
+        const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
+        const char *nm = fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
+        if (nm && strcasecmp(nm, "columns") == 0) {
+            if (!*first) {
+                *first = fc;
+            } else {
+                /* the same arguments (the same text) count as one */
+                size_t la = pg_query__func_call__get_packed_size(*first);
+                size_t lb = pg_query__func_call__get_packed_size(fc);
+                bool same = la == lb && (*first)->n_args == fc->n_args && (*first)->agg_star == fc->agg_star;
+                for (size_t k = 0; same && k < fc->n_args; k++) {
+                    const PgQuery__Node *a = (*first)->args[k], *b = fc->args[k];
+                    same = a->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                           b->node_case == PG_QUERY__NODE__NODE_A_CONST && sq_const_str(a) &&
+                           sq_const_str(b) && !strcmp(sq_const_str(a), sq_const_str(b));
+                }
+                if (!same) *more = true;
+            }
+            return;
+        }
+    }
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + f->offset);
+            for (size_t k = 0; k < n; k++) find_columns_call(v[k], first, more);
+        } else {
+            find_columns_call(*(ProtobufCMessage *const *)(const void *)(base + f->offset), first, more);
+        }
+    }
+}
+
+/* The columns COLUMNS(...) selects: `*` or `t.*` (like the star, hidden columns left out), a
+ * regular expression matched anywhere in the name (POSIX extended, case-sensitive like DuckDB's),
+ * or a list of names ['a', 'b'] (in the relation's order, like DuckDB). pick[] gets rel indices. */
+static pl_status columns_select(sel_state *s, const PgQuery__FuncCall *fc, int32_t *pick, int32_t *n_pick,
+                                pl_error *err) {
+    sq_rel *r = &s->rel;
+    int32_t pos = fc->location, n = 0;
+    const char *qual = NULL;
+    const PgQuery__Node *a = fc->n_args == 1 ? fc->args[0] : NULL;
+    bool star = fc->agg_star && fc->n_args == 0;
+    if (a && a->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && a->column_ref->n_fields >= 2 &&
+        a->column_ref->fields[a->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+        star = true;
+        qual = sq_str(a->column_ref->fields[a->column_ref->n_fields - 2]);
+    }
+    if (fc->agg_distinct || fc->n_agg_order || fc->agg_filter || fc->over)
+        return sq_fail(err, PL_ERR_SQL, pos, "COLUMNS takes no DISTINCT, ORDER BY, FILTER or OVER");
+    const char *re_text = a ? sq_const_str(a) : NULL;
+    /* COLUMNS(['a']) reached the parser as COLUMNS(('a')), a plain string: look for the '[' */
+    bool list = false;
+    if (s->ctx->sql && pos >= 0 && (size_t)pos < strlen(s->ctx->sql)) {
+        int32_t len = (int32_t)strlen(s->ctx->sql);
+        sq_token t;
+        if (sq_lex_next(s->ctx->sql, len, pos, &t) && sq_lex_next(s->ctx->sql, len, t.end, &t) &&
+            sq_tok_is(s->ctx->sql, &t, "(") && sq_lex_next(s->ctx->sql, len, t.end, &t))
+            list = sq_tok_is(s->ctx->sql, &t, "[");
+    }
+    if (list && re_text) {
+        int32_t i = sq_rel_find(r, NULL, re_text);
+        if (i == -2) return sq_fail(err, PL_ERR_SQL, sq_node_pos(a), "column reference \"%s\" is ambiguous", re_text);
+        if (i < 0) return sq_fail(err, PL_ERR_NOT_FOUND, sq_node_pos(a), "column \"%s\" not found", re_text);
+        pick[0] = i;
+        *n_pick = 1;
+        return PL_OK;
+    }
+    if (star || re_text) {
+        regex_t re;
+        if (!star) {
+            int rc = regcomp(&re, re_text, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char msg[128];
+                regerror(rc, &re, msg, sizeof msg);
+                return sq_fail(err, PL_ERR_INVALID_ARG, sq_node_pos(a), "invalid regular expression \"%s\": %s",
+                               re_text, msg);
+            }
+        }
+        for (int32_t i = 0; i < r->n_cols; i++) {
+            const char *name = sq_rel_name(r, i);
+            if (qual) {
+                const char *q = sq_rel_qual(r, i);
+                if (!q || strcasecmp(q, qual) != 0) continue;
+                if (strncmp(name, "__", 2) == 0 && r->hidden[i]) continue;
+            } else if (r->hidden[i]) {
+                continue;
+            }
+            if (!star && regexec(&re, name, 0, NULL, 0) != 0) continue;
+            pick[n++] = i;
+        }
+        if (!star) regfree(&re);
+        if (n == 0) {
+            if (qual) return sq_fail(err, PL_ERR_NOT_FOUND, pos, "table \"%s\" not found", qual);
+            if (!star)
+                return sq_fail(err, PL_ERR_NOT_FOUND, sq_node_pos(a), "no columns match the regular expression \"%s\"",
+                               re_text);
+        }
+        *n_pick = n;
+        return PL_OK;
+    }
+    if (a && (a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR || a->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)) {
+        /* ['a', 'b']: the preprocessor made it a row ('a', 'b') */
+        PgQuery__Node *const *el = a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR ? a->row_expr->args : a->a_array_expr->elements;
+        size_t ne = a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR ? a->row_expr->n_args : a->a_array_expr->n_elements;
+        for (size_t k = 0; k < ne; k++) {
+            const char *nm = sq_const_str(el[k]);
+            if (!nm || el[k]->node_case != PG_QUERY__NODE__NODE_A_CONST)
+                return sq_fail(err, PL_ERR_SQL, sq_node_pos(el[k]), "COLUMNS([...]) takes column names as strings");
+            int32_t i = sq_rel_find(r, NULL, nm);
+            if (i == -2) return sq_fail(err, PL_ERR_SQL, sq_node_pos(el[k]), "column reference \"%s\" is ambiguous", nm);
+            if (i < 0) return sq_fail(err, PL_ERR_NOT_FOUND, sq_node_pos(el[k]), "column \"%s\" not found", nm);
+            bool dup = false;
+            for (int32_t j = 0; j < n; j++) dup = dup || pick[j] == i;
+            if (!dup) pick[n++] = i;
+        }
+        /* in the relation's column order, like DuckDB */
+        for (int32_t j = 1; j < n; j++)
+            for (int32_t q = j; q > 0 && pick[q - 1] > pick[q]; q--) {
+                int32_t t = pick[q];
+                pick[q] = pick[q - 1];
+                pick[q - 1] = t;
+            }
+        *n_pick = n;
+        return PL_OK;
+    }
+    return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                   "COLUMNS takes *, t.*, a regular expression or a list of column names");
+}
+
+/* A select item holding COLUMNS(...): one output column per selected column, the item evaluated
+ * with COLUMNS(...) standing for that column; named by the item's alias, else the column. */
+static pl_status expand_columns(sel_state *s, const PgQuery__ResTarget *rt, const PgQuery__FuncCall *fc,
+                                pl_error *err) {
+    int32_t *pick = pl_calloc((size_t)PL_MAX(s->rel.n_cols, 1), sizeof *pick);
+    if (!pick) return NOMEM(err);
+    int32_t n = 0;
+    pl_status st = columns_select(s, fc, pick, &n, err);
+    for (int32_t k = 0; !st && k < n; k++) {
+        pl_expr *e = NULL;
+        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "SELECT";
+        s->sc.columns_pick = pick[k] + 1;
+        st = sq_expr(&s->sc, rt->val, &e, err);
+        s->sc.columns_pick = 0;
+        if (st) break;
+        const char *name = sq_nz(rt->name) ? rt->name : sq_rel_name(&s->rel, pick[k]);
+        st = el_push(&s->items, e, name, rt->location, err);
+    }
+    pl_free(pick);
+    return st;
+}
+
 static bool is_star(const PgQuery__Node *n) {
     return n && n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields > 0 &&
            n->column_ref->fields[n->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
@@ -491,6 +667,16 @@ static pl_status plan_select_list(sel_state *s, pl_error *err) {
         const PgQuery__ResTarget *rt = t->res_target;
         if (is_star(rt->val)) {
             PL_TRY(expand_star(s, rt->val->column_ref, err));
+            continue;
+        }
+        const PgQuery__FuncCall *cf = NULL;
+        bool more = false;
+        find_columns_call((const ProtobufCMessage *)rt->val, &cf, &more);
+        if (more)
+            return sq_fail(err, PL_ERR_UNSUPPORTED, rt->location,
+                           "several different COLUMNS(...) in one expression are not supported");
+        if (cf) {
+            PL_TRY(expand_columns(s, rt, cf, err));
             continue;
         }
         pl_expr *e = NULL;

@@ -124,3 +124,50 @@ def test_rename_unknown_is_an_error(sql):
     err = r.stderr.decode()
     assert r.returncode == 1 and 'column "nope" in RENAME list not found' in err, err
     assert err.splitlines()[2].index("^") == err.splitlines()[1].index("nope")
+
+
+COLUMNS = [
+    ("regex", "SELECT COLUMNS('a') FROM {people}"),
+    ("anchored", "SELECT COLUMNS('^(age|salary)$') FROM {people}"),
+    ("star", "SELECT COLUMNS(*) FROM {teams}"),
+    ("qualified_star", "SELECT COLUMNS(t.*), p.id FROM {people} p JOIN {teams} t USING (team_id)"),
+    ("list", "SELECT COLUMNS(['salary', 'id']) FROM {people}"),
+    ("list_one", "SELECT COLUMNS(['age']) FROM {people}"),
+    ("aggregate", "SELECT max(COLUMNS('^(age|salary|joined)$')) FROM {people}"),
+    ("grouped", "SELECT city, min(COLUMNS('^(age|salary)$')), count(*) AS n FROM {people} "
+                "GROUP BY city"),
+    ("expression", "SELECT COLUMNS('^(age|team_id)$') * 2 + 1 FROM {people}"),
+    ("same_twice", "SELECT COLUMNS('^(age|id)$') + COLUMNS('^(age|id)$') FROM {people}"),
+    ("alias", "SELECT COLUMNS('^n') AS x FROM {people}"),
+    ("with_star", "SELECT *, upper(COLUMNS('^(name|city)$')) FROM {people}"),
+    ("window", "SELECT id, sum(COLUMNS('^(age|salary)$')) OVER (ORDER BY id) FROM {people}"),
+    ("subquery", "SELECT * FROM (SELECT COLUMNS('e') FROM {events}) s WHERE value > 0"),
+]
+
+
+@pytest.mark.parametrize("name,query", COLUMNS, ids=[n for n, _ in COLUMNS])
+def test_columns(sql, name, query):
+    got = sql.check(query)
+    if name == "aggregate":
+        assert got.column_names == ["age", "salary", "joined"]
+
+
+COLUMNS_ERRORS = [
+    ("no_match", "SELECT COLUMNS('zzz') FROM {people}", ["zzz"], "'zzz'"),
+    ("bad_regex", "SELECT COLUMNS('(') FROM {people}", ["regular expression"], "'('"),
+    ("two_different", "SELECT COLUMNS('^a') + COLUMNS('^s') FROM {people}", ["COLUMNS"], None),
+    ("unknown_in_list", "SELECT COLUMNS(['age', 'nope']) FROM {people}", ["nope"], "'nope'"),
+]
+
+
+@pytest.mark.parametrize("name,query,needles,at", COLUMNS_ERRORS, ids=[e[0] for e in COLUMNS_ERRORS])
+def test_columns_errors(sql, name, query, needles, at):
+    test_syntax_errors(sql, name, query, needles, at)
+
+
+def test_columns_outside_select_list(sql):
+    """DuckDB also expands COLUMNS in WHERE (AND of the expansions); polaroid refuses it there
+    with a clear message."""
+    r = sql.polaroid(["SELECT id FROM {people} WHERE COLUMNS('^age$') > 30"], fmt="csv")
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "COLUMNS(...) is only supported in the select list" in err, err
