@@ -844,6 +844,17 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     bool is_pg_catalog = fc->n_funcname == 2 && sq_str(fc->funcname[0]) &&
                          !strcmp(sq_str(fc->funcname[0]), "pg_catalog");
 
+    if (!strcmp(name, "columns") && fc->n_funcname == 1) {
+        /* DuckDB's COLUMNS(...): the select list expands its item once per matching column */
+        if (sc->columns_pick <= 0 || !sc->rel || sc->columns_pick > sc->rel->n_cols)
+            return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "COLUMNS(...) is only supported in the select list");
+        int32_t i = sc->columns_pick - 1;
+        pl_expr *e = sc->rel->star_expr[i] ? pl_expr_clone(sc->rel->star_expr[i]) : sq_colref(sc->rel, i, pos);
+        if (!e) return NOMEM(err);
+        e->sql_pos = pos;
+        *out = e;
+        return PL_OK;
+    }
     if ((!strcmp(name, "grouping_id") || !strcmp(name, "grouping")) && !fc->over && !fc->agg_star)
         return grouping_call(sc, fc->args, fc->n_args, pos, out, err);
     if (!strncmp(name, "regr_", 5) && !fc->over && !pl_agg_canonical(name))
