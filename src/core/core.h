@@ -61,6 +61,11 @@ void *pl_aligned_alloc_huge(size_t n_bytes);
 /* Faults [p, p+n) in with one call (MADV_POPULATE_WRITE; nothing if its first page is resident
  * already), timing huge blocks' first touch for the huge-page policy. */
 void pl_alloc_populate(void *p, size_t n);
+/* Between pl_alloc_defer_unmaps(true) and (false) (nesting), freed large mapped blocks give
+ * their pages back at once (MADV_DONTNEED, under the shared address-space lock) but are
+ * unmapped only at the outermost (false): threads releasing a large table in parallel then do
+ * not wait for each other's munmap. */
+void pl_alloc_defer_unmaps(bool on);
 /* Test hooks: reset the huge-page policy with a mode and a slowness threshold (ns per 4 KiB,
  * 0 = default); whether the mode is on; whether p lies in a live huge block. */
 enum { PL_HUGE_TEST_NONE, PL_HUGE_TEST_OFF, PL_HUGE_TEST_MADVISE_FAILS };

@@ -5,6 +5,7 @@
  * batch, split into slices of at most batch_rows rows; the row limit stops planning early and
  * trims the last batch. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -90,7 +91,15 @@ typedef struct pq_scan {
      * reference so the range stays mapped until it is unregistered */
     struct pq_slab *fill_slab;
     int64_t fill_bytes;
+    /* the order in which a window's tasks are handed out: largest first, so that the window
+     * ends on small tasks and no thread idles long at its end */
+    struct pq_order *order;
 } pq_scan;
+
+typedef struct pq_order {
+    int64_t cost;
+    int64_t task;
+} pq_order;
 
 /* ---------------------------------------------------------------- scratch recycling
  * A scan's per-worker scratch buffers go to a small free list when it ends, so that many short
@@ -157,6 +166,7 @@ static void scan_free(pl_stream *s) {
         pl_free(q->win);
         pl_free(q->win_rows);
         pl_free(q->tasks);
+        pl_free(q->order);
         pl_free(q->pred_cols);
         pl_free(q->pred_pos);
         pl_free(q->skip);
@@ -180,6 +190,36 @@ static pl_status dict_pred(void *arg, pl_array *values, uint8_t *pass, pl_error 
 static void task_fn(void *arg, int64_t i, int32_t worker) {
     pq_scan *q = arg;
     run_task(q, &q->tasks[i], worker);
+}
+
+static void ordered_task_fn(void *arg, int64_t i, int32_t worker) {
+    pq_scan *q = arg;
+    run_task(q, &q->tasks[q->order[i].task], worker);
+}
+
+static int cmp_order(const void *a, const void *b) {
+    const pq_order *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
+    return (x->task > y->task) - (x->task < y->task);
+}
+
+/* Orders tasks [0, n) by their column chunks' uncompressed bytes, largest first. */
+static void order_tasks(pq_scan *q, int64_t n) {
+    for (int64_t t = 0; t < n; t++) {
+        const pq_task *k = &q->tasks[t];
+        const pq_unit *u = &q->win[k->unit];
+        const pl_pq_file *f = q->files[u->file];
+        const pl_pq_node *node = &f->tree.fields[q->cols[u->file * q->n_cols + k->col]];
+        const pl_pq_row_group *g = &f->md.row_groups[u->rg];
+        int64_t cost = 0;
+        for (int32_t l = 0; l < node->n_leaves; l++) {
+            int64_t b = g->columns[node->first_leaf + l].total_uncompressed_size;
+            if (b > 0) cost += b;
+        }
+        q->order[t].cost = cost;
+        q->order[t].task = t;
+    }
+    qsort(q->order, (size_t)n, sizeof *q->order, cmp_order);
 }
 
 static void run_task(pq_scan *q, pq_task *t, int32_t worker) {
@@ -623,7 +663,8 @@ static pl_status refill(pq_scan *q, pl_error *err) {
             t->pre.fill = false;
         }
     plan_slab(q, n_tasks, true);
-    pl_parallel_for(n_tasks, q->threads, task_fn, q);
+    order_tasks(q, n_tasks);
+    pl_parallel_for(n_tasks, q->threads, ordered_task_fn, q);
     end_fill(q);
     /* files whose row groups are all decoded give their descriptors back */
     int32_t next_file = q->next_unit < q->n_units ? q->units[q->next_unit].file : q->n_files;
@@ -796,7 +837,8 @@ static pl_status scan_setup(pq_scan *q, int32_t n_paths, const char *const *path
     q->win = pl_calloc((size_t)max_win, sizeof *q->win);
     q->win_rows = pl_calloc((size_t)max_win, sizeof *q->win_rows);
     q->tasks = pl_calloc((size_t)(max_win * (int64_t)nc), sizeof *q->tasks);
-    if (!q->scr || !q->win || !q->win_rows || !q->tasks)
+    q->order = pl_calloc((size_t)(max_win * (int64_t)nc), sizeof *q->order);
+    if (!q->scr || !q->win || !q->win_rows || !q->tasks || !q->order)
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning the scan");
     return PL_OK;
 }
