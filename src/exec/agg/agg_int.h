@@ -233,6 +233,10 @@ struct agg_sink {
 pl_status agg_sink_new_plain(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
                              int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
                              pl_sink **out, pl_error *err);
+/* A stream of batches[0..n) (taken, with the array, also on error; NULL entries are skipped)
+ * with schema (retained); *rows their rows in all. The result of both sinks' finish(). */
+pl_status agg_batch_stream(pl_schema *schema, pl_batch **batches, int64_t n, pl_stream **out,
+                           int64_t *rows, pl_error *err);
 /* consume() with the key columns given (kc[c] instead of in->columns[s->keys[c]]; dictionary
  * indices already checked); the aggregates read their columns from in. */
 pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,

@@ -640,6 +640,30 @@ static void agg_stream_free(pl_stream *st) {
     pl_free(st);
 }
 
+pl_status agg_batch_stream(pl_schema *schema, pl_batch **batches, int64_t n, pl_stream **out,
+                           int64_t *rows, pl_error *err) {
+    pl_stream *str = pl_calloc(1, sizeof(*str));
+    agg_stream *as = pl_calloc(1, sizeof(*as));
+    if (!str || !as) {
+        pl_free(str);
+        pl_free(as);
+        for (int64_t i = 0; i < n; i++) pl_batch_release(batches[i]);
+        pl_free(batches);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) total += batches[i] ? batches[i]->n_rows : 0;
+    as->batches = batches;
+    as->n = n;
+    str->impl = as;
+    str->next = agg_stream_next;
+    str->free = agg_stream_free;
+    str->schema = pl_schema_retain(schema);
+    *rows = total;
+    *out = str;
+    return PL_OK;
+}
+
 static void merge_ctx_free(merge_ctx *m) {
     agg_sink *s = m->s;
     for (int32_t w = 0; w < m->n_tables; w++) {
@@ -798,29 +822,14 @@ static pl_status agg_sink_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out,
     merge_ctx m;
     memset(&m, 0, sizeof(m));
     pl_status st = do_finish(s, ctx, &m, err);
-    pl_stream *str = NULL;
-    agg_stream *as = NULL;
-    if (!st) {
-        str = pl_calloc(1, sizeof(*str));
-        as = pl_calloc(1, sizeof(*as));
-        if (!str || !as) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    }
-    if (st) {
-        pl_free(str);
-        pl_free(as);
-        merge_ctx_free(&m);
-        return st;
-    }
-    as->batches = m.batches;
-    as->n = m.n_parts;
-    m.batches = NULL;
-    int64_t rows = 0;
-    for (int64_t i = 0; i < as->n; i++) rows += as->batches[i] ? as->batches[i]->n_rows : 0;
-    str->impl = as;
-    str->next = agg_stream_next;
-    str->free = agg_stream_free;
-    str->schema = pl_schema_retain(s->out_schema);
+    pl_batch **batches = st ? NULL : m.batches;
+    int64_t n = m.n_parts;
+    if (!st) m.batches = NULL;
     merge_ctx_free(&m);
+    if (st) return st;
+    pl_stream *str;
+    int64_t rows;
+    PL_TRY(agg_batch_stream(s->out_schema, batches, n, &str, &rows, err));
     sk->rows_out = rows;
     sk->time_ns += pl_now_ns() - t0;
     *out = str;
