@@ -43,14 +43,16 @@ def _table(rng, n, id0, ts_of):
 def _write(d, rng, ts_mode):
     """Six files; returns the tables in file order. ts_mode "unique": no two rows share a
     timestamp (DuckDB's arg_min/arg_max are then defined); "ties": timestamps collide often."""
-    sizes = [5000, 3100, 4000, 0, 1, 2600]
-    opts = [dict(use_dictionary=True, row_group_size=1000),
+    # row groups of >= 4096 rows also take the aggregation's morsel pre-grouping (sink.c
+    # consume_local); small ones do not
+    sizes = [20000, 3100, 12000, 0, 1, 9000]
+    opts = [dict(use_dictionary=True, row_group_size=10000),
             dict(use_dictionary=False, row_group_size=777),
-            dict(use_dictionary=True, dictionary_pagesize_limit=64, row_group_size=1500,
+            dict(use_dictionary=True, dictionary_pagesize_limit=64, row_group_size=6000,
                  data_page_size=512),  # dictionary fallback inside chunks
             dict(use_dictionary=True),
             dict(use_dictionary=True),
-            dict(use_dictionary=["symbol"], row_group_size=1300, compression="zstd")]
+            dict(use_dictionary=["symbol"], row_group_size=9000, compression="zstd")]
     tables, id0 = [], 0
     for f, n in enumerate(sizes):
         if ts_mode == "unique":
@@ -105,6 +107,19 @@ QUERIES = [
     "arg_max(price, ts) AS close, sum(size) AS volume FROM {x} GROUP BY symbol, minute",
     "SELECT symbol, time_bucket(INTERVAL '1 minute', ts) AS minute, count(*) AS n, "
     "min(ts) AS first_ts, max(ts) AS last_ts FROM {x} GROUP BY symbol, minute",
+    # one wide-range integer key, 16 rows per group, next to each other (pre-grouped in the
+    # morsel), and the same with every row its own group (too many groups to pre-group)
+    "SELECT (id // 16) * 1000003 AS k, count(*) AS n, count(price) AS c, sum(size) AS s, "
+    "avg(price) AS a, min(ts) AS lo, max(ts) AS hi, arg_min(price, ts) AS o, "
+    "arg_max(id, ts) AS cl, stddev_samp(size) AS sd, count(*) FILTER (WHERE price > 200) AS f, "
+    "bool_or(price > 490) AS b, sum(id) AS si, max(price) AS mp, min(price) AS np "
+    "FROM {x} GROUP BY k",
+    "SELECT id * 1000003 AS k, count(*) AS n, sum(size) AS s, min(price) AS lo, "
+    "arg_max(price, ts) AS cl FROM {x} GROUP BY k",
+    "SELECT (id // 3000) * 1000003 AS k, symbol, count(*) AS n, sum(size) AS s, "
+    "max(price) AS hi FROM {x} GROUP BY k, symbol",
+    "SELECT symbol, time_bucket(INTERVAL '1 minute', ts) AS minute, min(symbol) AS ms, "
+    "count(*) AS n FROM {x} GROUP BY symbol, minute",
     "SELECT s.sector, count(*) AS n, sum(t.price * t.size) AS notional, "
     "avg(t.price) AS avg_price FROM {x} AS t JOIN read_parquet('{d}/symbols.parquet') AS s "
     "ON t.symbol = s.symbol GROUP BY s.sector",
@@ -197,6 +212,22 @@ def test_sort_keeps_file_order_for_equal_keys(sql, tied, threads):
     want = [r["id"] for r in sorted(rows, key=lambda r: (r["symbol"] is None, r["symbol"] or ""))]
     got = _run(sql, q, threads).column("id").to_pylist()
     assert got == want
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_grouped_sum_overflow_is_an_error(sql, tmp_path, threads):
+    # INT64 sums overflow inside a morsel's pre-grouped states: the query fails as without them
+    t = pa.table({"k": pa.array([i // 100 for i in range(20000)], pa.int64()),
+                  "v": pa.array([(1 << 62) if i % 100 < 3 else 1 for i in range(20000)],
+                                pa.int64())})
+    pq.write_table(t, tmp_path / "big.parquet", row_group_size=10000)
+    q = (f"SELECT k * 1000003 AS g, sum(v) AS s FROM read_parquet('{tmp_path}/big.parquet') "
+         f"GROUP BY g")
+    r = sql.polaroid([q], fmt="csv", extra=("--threads", threads))
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 1, f"exit {r.returncode}: {err}"
+    assert "overflow" in err, err
+    assert "Sanitizer" not in err, err
 
 
 @pytest.mark.parametrize("threads", ["1", "2"])

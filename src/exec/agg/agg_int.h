@@ -189,6 +189,15 @@ typedef struct agg_table {
     int32_t n_sub;
     struct agg_table **sub;
     bool sub_shared;  /* sub is the sink's shared partition tables (not owned; lock to use) */
+    /* Morsel pre-aggregation (sink.c consume_local): a states-only table for the groups of
+     * one morsel, a hash of the morsel's keys (lmask + 1 slots: local group + 1), each local
+     * group's first row, and morsels to skip before trying again after a morsel had too many
+     * groups. */
+    struct agg_table *loc;
+    uint32_t *lslot;
+    int32_t *lrow;
+    int64_t lmask, lrow_cap;
+    int32_t loc_skip;
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */
