@@ -9,14 +9,12 @@ static pl_status buf_alloc(int64_t capacity, bool zero, pl_buf **out, pl_error *
     pl_buf *b = pl_malloc(sizeof *b);
     if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating a buffer header");
     int64_t cap = PL_ALIGN_UP(capacity > 0 ? capacity : PL_BUF_ALIGN, PL_BUF_ALIGN);
-    b->data = pl_aligned_alloc((size_t)cap);
+    /* zeroed: fresh mappings are not written (their pages fault in zeroed when used) */
+    b->data = zero ? pl_aligned_alloc_zero((size_t)cap) : pl_aligned_alloc((size_t)cap);
     if (!b->data) {
         pl_free(b);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)cap);
     }
-    /* Zero the whole capacity when asked; otherwise just the tail padding past `capacity`
-     * so that writers of padded formats never leak uninitialised bytes. */
-    if (zero) memset(b->data, 0, (size_t)cap);
     b->size = zero ? capacity : 0;
     b->capacity = cap;
     b->refcount = 1;
@@ -32,6 +30,22 @@ pl_status pl_buf_new(int64_t capacity, pl_buf **out, pl_error *err) {
 
 pl_status pl_buf_new_zeroed(int64_t size, pl_buf **out, pl_error *err) {
     return buf_alloc(size, true, out, err);
+}
+
+pl_status pl_buf_adopt(void *data, int64_t capacity, int64_t size, pl_buf **out, pl_error *err) {
+    pl_buf *b = pl_malloc(sizeof *b);
+    if (!b) {
+        pl_aligned_free(data, (size_t)capacity);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating a buffer header");
+    }
+    b->data = data;
+    b->size = size;
+    b->capacity = capacity;
+    b->refcount = 1;
+    b->release_fn = NULL;
+    b->owner = NULL;
+    *out = b;
+    return PL_OK;
 }
 
 pl_status pl_buf_wrap(uint8_t *data, int64_t size, void (*release_fn)(pl_buf *), void *owner,

@@ -10,6 +10,9 @@
 
 #define AGG_SERIAL_MERGE_GROUPS (1 << 16) /* below this many groups in all: one-table merge */
 #define AGG_PARTITION_BITS 6              /* 64 partitions for the parallel merge */
+/* Results of count/sum/avg take their table's states from this size on (smaller ones are
+ * copied: the rest of a large block would stay with a small result) */
+#define AGG_ADOPT_BYTES (256 << 10)
 
 /* ---------------------------------------------------------------- setup */
 
@@ -337,6 +340,109 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     return st;
 }
 
+/* The argument arrays of aggregate rt in the morsel (dictionaries decoded into own[]). */
+static pl_status agg_args(const agg_rt *rt, pl_batch *in, pl_array **args, pl_array **own,
+                          pl_error *err) {
+    args[0] = args[1] = own[0] = own[1] = NULL;
+    for (int32_t a = 0; a < 2; a++) {
+        if (rt->arg[a] < 0) continue;
+        args[a] = in->columns[rt->arg[a]];
+        if (args[a]->type->id == PL_TYPE_DICTIONARY) {
+            PL_TRY(pl_array_decode_dictionary(args[a], &own[a], err));
+            args[a] = own[a];
+        }
+    }
+    return PL_OK;
+}
+
+/* Per aggregate of a split morsel: its arguments and its rows grouped by partition. */
+typedef struct split_agg {
+    pl_array *args[2], *own[2];
+    const int32_t *rows; /* t->prow, or rows[] below (a selection) */
+    int32_t *sel_rows;   /* owned: the selected rows grouped by partition */
+    int64_t off[AGG_N_PARTS + 1];
+} split_agg;
+
+/* Split mode: the morsel's rows grouped by partition; each partition in turn (the shared ones
+ * under their mutex, taken without waiting while others are pending) finds its groups and
+ * updates every aggregate, so a partition is locked once per morsel and a busy one is
+ * skipped rather than waited for. */
+static pl_status consume_split(agg_sink *s, agg_table *t, int32_t worker, int64_t seq,
+                               pl_batch *in, pl_array *const *kc, pl_error *err) {
+    int64_t n = in->n_rows;
+    int32_t na = s->n_aggs;
+    split_agg stack[4];
+    split_agg *sa = na <= 4 ? stack : pl_calloc((size_t)na, sizeof(split_agg));
+    if (!sa) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    memset(sa, 0, sizeof(split_agg) * (size_t)PL_MIN(na, 4));
+    agg_table_partition(t, kc, n);
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < na && !st; i++) {
+        const agg_rt *rt = &s->aggs[i];
+        split_agg *g = &sa[i];
+        st = agg_args(rt, in, g->args, g->own, err);
+        if (st) break;
+        bool use;
+        int64_t m = make_sel(rt, in, g->args, t->sel, &use);
+        if (!use) {
+            g->rows = t->prow;
+            memcpy(g->off, t->poff, sizeof g->off);
+            continue;
+        }
+        g->sel_rows = pl_malloc((size_t)PL_MAX(m, 1) * 4);
+        if (!g->sel_rows) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        int64_t pos[AGG_N_PARTS];
+        memset(g->off, 0, sizeof g->off);
+        for (int64_t k = 0; k < m; k++) g->off[t->part[t->sel[k]] + 1]++;
+        for (int32_t p = 0; p < AGG_N_PARTS; p++) g->off[p + 1] += g->off[p];
+        memcpy(pos, g->off, sizeof pos);
+        for (int64_t k = 0; k < m; k++) g->sel_rows[pos[t->part[t->sel[k]]]++] = t->sel[k];
+        g->rows = g->sel_rows;
+    }
+    /* pending partitions: those with rows; each worker starts at its own place */
+    uint64_t pending = 0;
+    for (int32_t p = 0; p < AGG_N_PARTS; p++)
+        if (t->poff[p + 1] > t->poff[p]) pending |= (uint64_t)1 << p;
+    int32_t start = (int32_t)((int64_t)worker * AGG_N_PARTS / PL_MAX(s->n_workers, 1));
+    while (pending && !st) {
+        bool progress = false;
+        for (int32_t j = 0; j < AGG_N_PARTS && !st; j++) {
+            int32_t p = (start + j) & (AGG_N_PARTS - 1);
+            if (!(pending >> p & 1)) continue;
+            uint64_t left = pending & ~((uint64_t)1 << p);
+            if (!agg_part_trylock(t, p)) { /* busy: later, unless it is the last one */
+                if (left) continue;
+                agg_part_lock(t, p);
+            }
+            st = agg_table_find_part(t, p, kc, t->gids, err);
+            for (int32_t i = 0; i < na && !st; i++) {
+                split_agg *g = &sa[i];
+                if (s->aggs[i].holistic || g->off[p + 1] == g->off[p]) continue;
+                st = agg_update(t->sub[p], i, &s->aggs[i], g->args, t->gids, g->rows + g->off[p],
+                                g->off[p + 1] - g->off[p], seq, err);
+            }
+            agg_part_unlock(t, p);
+            pending = left;
+            progress = true;
+        }
+        if (!progress && pending && !st) { /* every pending one busy: wait for one */
+            int32_t p = __builtin_ctzll(pending);
+            agg_part_lock(t, p);
+            agg_part_unlock(t, p);
+        }
+    }
+    for (int32_t i = 0; i < na; i++) {
+        pl_array_release(sa[i].own[0]);
+        pl_array_release(sa[i].own[1]);
+        pl_free(sa[i].sel_rows);
+    }
+    if (sa != stack) pl_free(sa);
+    return st;
+}
+
 pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
                            pl_array *const *kc, pl_error *err) {
     if (worker < 0 || worker >= s->n_workers)
@@ -347,61 +453,27 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
     if (!s->tables[worker]) PL_TRY(agg_table_new(s, &s->tables[worker], err));
     agg_table *t = s->tables[worker];
     PL_TRY(agg_table_scratch(t, n, err));
+    if (t->n_sub > 0) return consume_split(s, t, worker, seq, in, kc, err);
+    PL_TRY(agg_table_find(t, kc, n, NULL, NULL, t->gids, err));
     pl_status st = PL_OK;
-    bool split = t->n_sub > 0;
-    if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
-    else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
-    if (st) return st;
-
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
         const agg_rt *rt = &s->aggs[i];
-        pl_array *args[2] = {NULL, NULL};
-        pl_array *own[2] = {NULL, NULL};
-        for (int32_t a = 0; a < 2 && !st; a++) {
-            if (rt->arg[a] < 0) continue;
-            args[a] = in->columns[rt->arg[a]];
-            if (args[a]->type->id == PL_TYPE_DICTIONARY) {
-                st = pl_array_decode_dictionary(args[a], &own[a], err);
-                args[a] = own[a];
-            }
-        }
+        pl_array *args[2], *own[2];
+        st = agg_args(rt, in, args, own, err);
         if (!st) {
             bool use;
             int64_t m = make_sel(rt, in, args, t->sel, &use);
-            if (rt->holistic) {
+            if (rt->holistic)
                 st = agg_collect_add(t, i, rt, in, args, t->gids, use ? t->sel : NULL, m, seq, err);
-            } else if (split && m > 0) {
-                /* rows of each partition: t->prow as is, or the selection split by t->part */
-                const int32_t *rows = t->prow;
-                int64_t off[AGG_N_PARTS + 1];
-                if (use) {
-                    int64_t pos[AGG_N_PARTS];
-                    memset(off, 0, sizeof off);
-                    for (int64_t k = 0; k < m; k++) off[t->part[t->sel[k]] + 1]++;
-                    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
-                    memcpy(pos, off, sizeof pos);
-                    for (int64_t k = 0; k < m; k++) t->sel2[pos[t->part[t->sel[k]]]++] = t->sel[k];
-                    rows = t->sel2;
-                } else {
-                    memcpy(off, t->poff, sizeof off);
-                }
-                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
-                    if (off[p + 1] == off[p]) continue;
-                    agg_part_lock(t, p);
-                    st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
-                                    off[p + 1] - off[p], seq, err);
-                    agg_part_unlock(t, p);
-                }
-            } else if (m > 0) {
+            else if (m > 0)
                 st = agg_update(t, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
-            }
         }
         pl_array_release(own[0]);
         pl_array_release(own[1]);
     }
     /* many groups: radix-partition the table, unless a direct path (one dictionary key, one
      * small-range integer key) makes probing cheap anyway */
-    if (!st && !split && !s->any_holistic && s->n_keys > 0 && t->n_groups > agg_split_groups &&
+    if (!st && !s->any_holistic && s->n_keys > 0 && t->n_groups > agg_split_groups &&
         !(s->n_keys == 1 && (kc[0]->type->id == PL_TYPE_DICTIONARY ||
                              (t->direct && !t->direct_off))))
         st = agg_table_split(t, err);
@@ -499,6 +571,7 @@ static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error 
         m->adopted[p] = true;
     } else {
         PL_TRY(agg_table_new(s, &dst, err));
+        dst->dense = true;
     }
     m->finals[p] = dst;
     if (total == 0) return PL_OK;
@@ -594,6 +667,12 @@ static pl_status final_task(void *arg, int64_t p, int32_t worker, pl_error *err)
         if (rt->holistic) {
             pl_array *full = m->holistic[i][0];
             st = pl_array_slice(full, m->base[p], n, &cols[s->n_keys + i], err);
+        } else if (agg_finalize_can_adopt(rt) && t->grp_cap * rt->width >= AGG_ADOPT_BYTES &&
+                   n * 4 >= t->grp_cap) {
+            /* the result takes the states (the table is not used after this) */
+            uint8_t *sp = t->states[i];
+            t->states[i] = NULL;
+            st = agg_finalize_adopt(rt, sp, t->grp_cap * rt->width, n, &cols[s->n_keys + i], err);
         } else {
             st = agg_finalize(rt, t->states[i], &t->heaps[i], n, &cols[s->n_keys + i], err);
         }

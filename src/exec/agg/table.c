@@ -402,9 +402,11 @@ pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
     for (int32_t i = 0; i < s->n_aggs; i++) {
         int64_t w = s->aggs[i].width;
         if (!w) continue;
-        uint8_t *p = pl_aligned_realloc(t->states[i], (size_t)(t->grp_cap * w), (size_t)(cap * w));
+        /* zero states; fresh pages stay untouched until their groups exist */
+        uint8_t *p = t->states[i] ? pl_aligned_realloc_zero(t->states[i], (size_t)(t->grp_cap * w),
+                                                           (size_t)(cap * w))
+                                  : pl_aligned_alloc_zero((size_t)(cap * w));
         if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing aggregate states");
-        memset(p + t->grp_cap * w, 0, (size_t)((cap - t->grp_cap) * w));
         t->states[i] = p;
         grow += (cap - t->grp_cap) * w;
     }
@@ -434,7 +436,8 @@ static pl_status insert_row(agg_table *t, pl_array *const *cols, int64_t r, uint
                             uint32_t *gid, pl_error *err) {
     int64_t g = t->n_groups;
     if (g + 1 > t->grp_cap) PL_TRY(agg_table_reserve(t, g + 1, err));
-    if ((g + 1) * 2 > t->mask + 1) PL_TRY(rehash(t, (t->mask + 1) * 2, err));
+    if (t->dense ? (g + 1) * 10 > (t->mask + 1) * 7 : (g + 1) * 2 > t->mask + 1)
+        PL_TRY(rehash(t, (t->mask + 1) * 2, err));
     for (int32_t c = 0; c < t->sink->n_keys; c++) PL_TRY(keycol_append(t, &t->keys[c], g, cols[c], r, err));
     t->hashes[g] = h;
     int64_t i = (int64_t)(h & (uint64_t)t->mask);
@@ -1014,10 +1017,8 @@ static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n,
 
 /* ---------------------------------------------------------------- split mode */
 
-pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
-                               pl_error *err) {
+void agg_table_partition(agg_table *t, pl_array *const *cols, int64_t n) {
     agg_sink *s = t->sink;
-    PL_TRY(scratch(t, n, err));
     uint64_t *hb = t->hbuf;
     hash_keys(s->n_keys, cols, n, NULL, hb, hb + n);
     int64_t *off = t->poff;
@@ -1031,16 +1032,15 @@ pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, u
     int64_t pos[AGG_N_PARTS];
     memcpy(pos, off, sizeof pos);
     for (int64_t r = 0; r < n; r++) t->prow[pos[t->part[r]]++] = (int32_t)r;
+}
+
+pl_status agg_table_find_part(agg_table *t, int32_t p, pl_array *const *cols, uint32_t *gids,
+                              pl_error *err) {
+    int64_t a = t->poff[p], b = t->poff[p + 1];
+    if (a == b) return PL_OK;
     uint32_t *pg = (uint32_t *)t->sel2; /* gids by position, scattered to rows below */
-    for (int32_t p = 0; p < AGG_N_PARTS; p++) {
-        int64_t a = off[p], b = off[p + 1];
-        if (a == b) continue;
-        agg_part_lock(t, p);
-        pl_status st = agg_table_find(t->sub[p], cols, b - a, t->prow + a, hb, pg + a, err);
-        agg_part_unlock(t, p);
-        if (st) return st;
-    }
-    for (int64_t k = 0; k < n; k++) gids[t->prow[k]] = pg[k];
+    PL_TRY(agg_table_find(t->sub[p], cols, b - a, t->prow + a, t->hbuf, pg + a, err));
+    for (int64_t k = a; k < b; k++) gids[t->prow[k]] = pg[k];
     return PL_OK;
 }
 
@@ -1061,7 +1061,10 @@ pl_status agg_table_split(agg_table *t, pl_error *err) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory splitting the group table");
         goto done;
     }
-    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) st = agg_table_new(s, &sub[p], err);
+    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
+        st = agg_table_new(s, &sub[p], err);
+        if (!st) sub[p]->dense = true;
+    }
     if (!st) st = agg_table_key_arrays(t, keys, err);
     if (st) goto done;
     have_keys = true;
@@ -1112,7 +1115,10 @@ static pl_status split_shared(agg_table *t, pl_error *err) {
     pl_status st = PL_OK;
     pthread_mutex_lock(&s->shared_mu);
     for (int32_t p = 0; p < AGG_N_PARTS && !st; p++)
-        if (!s->parts[p]) st = agg_table_new(s, &s->parts[p], err);
+        if (!s->parts[p]) {
+            st = agg_table_new(s, &s->parts[p], err);
+            if (!st) s->parts[p]->dense = true;
+        }
     pthread_mutex_unlock(&s->shared_mu);
     if (st) return st;
     pl_array **keys = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));
