@@ -193,11 +193,9 @@ static int map_class(size_t n, size_t *size) {
     }
 }
 
-/* *fresh (when not NULL): the block is a new mapping (zero pages) rather than a cached one. */
-static void *map_block(size_t n, bool huge, bool *fresh) {
+static void *map_block(size_t n, bool huge) {
     size_t size;
     int k = map_class(n, &size);
-    if (fresh) *fresh = false;
     if (k >= 0) {
         pthread_mutex_lock(&g_cache_lock);
         void *p = g_cache_head[k];
@@ -208,7 +206,6 @@ static void *map_block(size_t n, bool huge, bool *fresh) {
         pthread_mutex_unlock(&g_cache_lock);
         if (p) return p;
     }
-    if (fresh) *fresh = true;
     return huge && (int64_t)size >= PL_HUGE_MIN_BYTES ? map_region_huge(size) : map_region(size);
 }
 
@@ -289,15 +286,9 @@ void *pl_malloc(size_t n) {
 
 void *pl_calloc(size_t n, size_t size) {
     if (size && n > (SIZE_MAX >> 1) / size) return NULL;
-    size_t bytes = n * size;
-    if (should_fail()) return NULL;
-    /* glibc's calloc leaves fresh mappings (large blocks) unwritten: their pages fault in
-     * zeroed when first used instead of all at once here */
-    uint8_t *p = calloc(1, bytes + PL_HDR);
-    if (!p) return NULL;
-    memcpy(p, &bytes, sizeof bytes);
-    count_add((int64_t)bytes);
-    return p + PL_HDR;
+    void *p = pl_malloc(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
 }
 
 void *pl_realloc(void *old, size_t n) {
@@ -330,13 +321,12 @@ char *pl_strdup(const char *s) {
     return d;
 }
 
-static void *aligned_alloc_impl(size_t n, bool huge, bool *fresh) {
-    if (fresh) *fresh = false;
+static void *aligned_alloc_impl(size_t n, bool huge) {
     if (should_fail() || n > (SIZE_MAX >> 2)) return NULL;
     if (n == 0) n = PL_BUF_ALIGN;
     void *p;
     if ((int64_t)n >= PL_MAP_MIN) {
-        p = map_block(n, huge, fresh);
+        p = map_block(n, huge);
         if (!p) return NULL;
     } else {
         p = aligned_alloc(PL_BUF_ALIGN, (size_t)PL_ALIGN_UP((int64_t)n, PL_BUF_ALIGN));
@@ -346,15 +336,8 @@ static void *aligned_alloc_impl(size_t n, bool huge, bool *fresh) {
     return p;
 }
 
-void *pl_aligned_alloc(size_t n) { return aligned_alloc_impl(n, false, NULL); }
-void *pl_aligned_alloc_huge(size_t n) { return aligned_alloc_impl(n, true, NULL); }
-
-void *pl_aligned_alloc_zero(size_t n) {
-    bool fresh;
-    void *p = aligned_alloc_impl(n, false, &fresh);
-    if (p && !fresh) memset(p, 0, n ? n : PL_BUF_ALIGN);
-    return p;
-}
+void *pl_aligned_alloc(size_t n) { return aligned_alloc_impl(n, false); }
+void *pl_aligned_alloc_huge(size_t n) { return aligned_alloc_impl(n, true); }
 
 void pl_alloc_populate(void *p, size_t n) {
     uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
@@ -445,33 +428,5 @@ void *pl_aligned_realloc(void *p, size_t old_n, size_t n) {
     if (!q) return NULL;
     memcpy(q, p, PL_MIN(old_n, n));
     pl_aligned_free(p, old_n);
-    return q;
-}
-
-void *pl_aligned_realloc_zero(void *p, size_t old_n, size_t n) {
-    if (!p) return pl_aligned_alloc_zero(n);
-    if (old_n == 0) old_n = PL_BUF_ALIGN;
-    if (n == 0) n = PL_BUF_ALIGN;
-    if (n <= old_n) return pl_aligned_realloc(p, old_n, n);
-    size_t zero_to = n; /* bytes [old_n, zero_to) need zeroing; past it they are fresh pages */
-    void *q;
-    if ((int64_t)old_n >= PL_MAP_MIN) {
-        /* mremap: the pages past the old block's class size are new zero pages; the old class
-         * slack may hold a previous owner's bytes (a cached block) */
-        size_t old_size, size;
-        map_class(old_n, &old_size);
-        map_class(n, &size);
-        if (size != old_size) zero_to = PL_MIN(n, old_size);
-        q = pl_aligned_realloc(p, old_n, n);
-    } else {
-        bool fresh = false;
-        q = aligned_alloc_impl(n, false, &fresh);
-        if (q) {
-            memcpy(q, p, old_n);
-            pl_aligned_free(p, old_n);
-            if (fresh) zero_to = old_n;
-        }
-    }
-    if (q && zero_to > old_n) memset((uint8_t *)q + old_n, 0, zero_to - old_n);
     return q;
 }

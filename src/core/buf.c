@@ -9,12 +9,14 @@ static pl_status buf_alloc(int64_t capacity, bool zero, pl_buf **out, pl_error *
     pl_buf *b = pl_malloc(sizeof *b);
     if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating a buffer header");
     int64_t cap = PL_ALIGN_UP(capacity > 0 ? capacity : PL_BUF_ALIGN, PL_BUF_ALIGN);
-    /* zeroed: fresh mappings are not written (their pages fault in zeroed when used) */
-    b->data = zero ? pl_aligned_alloc_zero((size_t)cap) : pl_aligned_alloc((size_t)cap);
+    b->data = pl_aligned_alloc((size_t)cap);
     if (!b->data) {
         pl_free(b);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)cap);
     }
+    /* Zero the whole capacity when asked; otherwise just the tail padding past `capacity`
+     * so that writers of padded formats never leak uninitialised bytes. */
+    if (zero) memset(b->data, 0, (size_t)cap);
     b->size = zero ? capacity : 0;
     b->capacity = cap;
     b->refcount = 1;

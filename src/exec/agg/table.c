@@ -402,10 +402,10 @@ pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
     for (int32_t i = 0; i < s->n_aggs; i++) {
         int64_t w = s->aggs[i].width;
         if (!w) continue;
-        /* zero states; fresh pages stay untouched until their groups exist */
-        uint8_t *p = t->states[i] ? pl_aligned_realloc_zero(t->states[i], (size_t)(t->grp_cap * w),
-                                                           (size_t)(cap * w))
-                                  : pl_aligned_alloc_zero((size_t)(cap * w));
+        /* not zeroed here: insert_row zeroes a group's states as it adds the group, so the
+         * unused capacity never faults in and a page's first touch is a write (a first read of
+         * a fresh page maps the zero page and the write then faults a second time) */
+        uint8_t *p = pl_aligned_realloc(t->states[i], (size_t)(t->grp_cap * w), (size_t)(cap * w));
         if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing aggregate states");
         t->states[i] = p;
         grow += (cap - t->grp_cap) * w;
@@ -431,6 +431,23 @@ static pl_status rehash(agg_table *t, int64_t n_slots, pl_error *err) {
     return PL_OK;
 }
 
+/* The zero (initial) states of group g. */
+static inline void zero_states(agg_table *t, int64_t g) {
+    agg_sink *s = t->sink;
+    for (int32_t i = 0; i < s->n_aggs; i++) {
+        int64_t w = s->aggs[i].width;
+        uint8_t *p = t->states[i] + g * w;
+        switch (w) {
+        case 0: break;
+        case 8: memset(p, 0, 8); break;
+        case 16: memset(p, 0, 16); break;
+        case 24: memset(p, 0, 24); break;
+        case 32: memset(p, 0, 32); break;
+        default: memset(p, 0, (size_t)w); break;
+        }
+    }
+}
+
 /* Adds a group with key row r of cols (NULL cols: a NULL key of a one-column table). */
 static pl_status insert_row(agg_table *t, pl_array *const *cols, int64_t r, uint64_t h,
                             uint32_t *gid, pl_error *err) {
@@ -439,6 +456,7 @@ static pl_status insert_row(agg_table *t, pl_array *const *cols, int64_t r, uint
     if (t->dense ? (g + 1) * 10 > (t->mask + 1) * 7 : (g + 1) * 2 > t->mask + 1)
         PL_TRY(rehash(t, (t->mask + 1) * 2, err));
     for (int32_t c = 0; c < t->sink->n_keys; c++) PL_TRY(keycol_append(t, &t->keys[c], g, cols[c], r, err));
+    zero_states(t, g);
     t->hashes[g] = h;
     int64_t i = (int64_t)(h & (uint64_t)t->mask);
     while (t->slots[i]) i = (i + 1) & t->mask;
@@ -485,6 +503,7 @@ pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err) {
     if (!st && s->n_keys == 0) {
         t->n_groups = 1; /* the single group */
         t->hashes[0] = 0;
+        zero_states(t, 0);
     }
     if (st) goto fail;
     *out = t;

@@ -165,90 +165,12 @@ static void test_huge_block_through_cache_and_mremap(void **state) {
     assert_int_equal(pl_alloc_live_bytes(), live);
 }
 
-static void dirty(uint8_t *p, size_t n) { memset(p, 0xA5, n); }
-
-static void assert_zero(const uint8_t *p, size_t a, size_t b) {
-    for (size_t i = a; i < b; i++)
-        if (p[i]) fail_msg("byte %zu of [%zu, %zu) is 0x%02x, not zero", i, a, b, p[i]);
-}
-
-/* pl_aligned_alloc_zero / pl_aligned_realloc_zero: the new bytes are zero whether the block is
- * a fresh mapping, a dirty block from the cache (same class, and the slack of a class), a small
- * malloc'ed block, a small block grown into a mapped one, or a mapped block grown by mremap
- * within its class or into a larger one; the old bytes are kept. */
-static void test_zeroed_blocks(void **state) {
-    (void)state;
-    int64_t live = pl_alloc_live_bytes();
-    size_t sizes[] = {100, 4000, 700 * 1024, MIB, MIB + 4096, 3 * MIB, 5 * MIB + 123, 300u * MIB};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        size_t n = sizes[i];
-        /* twice: the second time the (dirtied, freed) block may come back from the cache */
-        for (int rep = 0; rep < 2; rep++) {
-            uint8_t *p = pl_aligned_alloc_zero(n);
-            assert_non_null(p);
-            assert_zero(p, 0, n);
-            dirty(p, n);
-            pl_aligned_free(p, n);
-        }
-    }
-    /* growth steps: small -> small, small -> mapped, mapped within its class (1.5 MiB class:
-     * 1.1 -> 1.4 MiB), mapped -> larger class, and past the largest class */
-    size_t steps[] = {64, 5000, 600 * 1024, 1100 * 1024, 1400 * 1024, 2 * MIB, 7 * MIB + 5,
-                      40 * MIB, 257u * MIB, 300u * MIB};
-    for (int rep = 0; rep < 2; rep++) {
-        /* fill the cache with dirty blocks of every class the steps use */
-        for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-            uint8_t *d = pl_aligned_alloc(steps[i]);
-            assert_non_null(d);
-            dirty(d, steps[i]);
-            pl_aligned_free(d, steps[i]);
-        }
-        uint8_t *p = pl_aligned_alloc_zero(steps[0]);
-        assert_non_null(p);
-        size_t have = steps[0];
-        fill(p, have, 9);
-        for (size_t i = 1; i < sizeof steps / sizeof steps[0]; i++) {
-            uint8_t *q = pl_aligned_realloc_zero(p, have, steps[i]);
-            assert_non_null(q);
-            check(q, have, 9); /* the old bytes */
-            assert_zero(q, have, steps[i]);
-            p = q;
-            have = steps[i];
-            fill(p, have, 9);
-        }
-        /* shrinking keeps the prefix */
-        uint8_t *q = pl_aligned_realloc_zero(p, have, 3 * MIB);
-        assert_non_null(q);
-        for (size_t i = 0; i < 3 * MIB; i += 512) assert_int_equal(q[i], (uint8_t)(9 + i / 512));
-        pl_aligned_free(q, 3 * MIB);
-    }
-    assert_int_equal(pl_alloc_live_bytes(), live);
-}
-
-/* pl_calloc: zero bytes for small and large (mapped) blocks, also after dirty blocks of the
- * same size were freed; overflowing products fail. */
-static void test_calloc_zero(void **state) {
-    (void)state;
-    size_t sizes[] = {1, 24, 4096, 200000, 2 * MIB + 8, 9 * MIB};
-    for (int rep = 0; rep < 2; rep++)
-        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-            uint8_t *p = pl_calloc(sizes[i], 1);
-            assert_non_null(p);
-            assert_zero(p, 0, sizes[i]);
-            dirty(p, sizes[i]);
-            pl_free(p);
-        }
-    assert_null(pl_calloc(SIZE_MAX / 2, 4));
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_huge_block_populate_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_madvise_failure_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_samples_turn_huge_pages_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_block_through_cache_and_mremap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zeroed_blocks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_calloc_zero, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
