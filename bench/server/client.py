@@ -180,7 +180,16 @@ def _from_shared_memory(ch, body):
     import protos
     pb, _ = protos.load(prefer_package=False)
     res = pb.SharedMemoryResult.FromString(body)
-    t = pa.ipc.open_stream(pa.memory_map(res.path)).read_all()
+    if not res.files:  # one file
+        t = pa.ipc.open_stream(pa.memory_map(res.path)).read_all()
+    else:  # several, written at once: their record batches in the order of the runs
+        readers = [pa.ipc.open_stream(pa.memory_map(f.path)) for f in res.files]
+        per_file = [list(r) for r in readers]
+        batches = []
+        for k, first, n in zip(res.run_file, res.run_first, res.run_batches):
+            batches.extend(per_file[k][first:first + n])
+        t = pa.Table.from_batches(batches, schema=readers[0].schema)
+        FETCH_INFO["shm_files"] = len(res.files)
     rel = ch.unary_unary("/polaroid.v1.Polaroid/ReleaseSharedMemory",
                          request_serializer=None, response_deserializer=None)
     rel(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id).SerializeToString())
@@ -253,6 +262,9 @@ def main(argv):
                         "path), pkg (the package over gRPC) or pkg-shm (the package's default: "
                         "the same-host path when the server offers it)")
         ap.add_argument("--source", default="table")
+        ap.add_argument("--shm-files", type=int, default=16,
+                        help="--via shm: files the result may come in (1: one file, as older "
+                        "clients ask)")
         a = ap.parse_args(argv[1:])
         kind = a.what.split(":")[0]
         import pyarrow  # noqa: F401 - imports are not timed
@@ -267,14 +279,17 @@ def main(argv):
             import protos
             pb, _ = protos.load(prefer_package=False)
             opts = pb.ExecuteOptions(allow_shared_memory=a.via == "shm")
+            if a.via == "shm":
+                opts.shared_memory_max_files = a.shm_files
             req = pb.ExecuteRequest(plan=polaroid_plan(pb, a.what, a.source),
                                     options=opts).SerializeToString()
             fn = lambda: fetch_raw(a.addr, req)  # noqa: E731
         c0, t0 = cpu_s(), time.perf_counter()
         t = fn()
         t1, c1 = time.perf_counter(), cpu_s()
-        extra = {"shared_memory": True} if FETCH_INFO.get("shared_memory") else (
-            {"shared_memory": False} if a.via == "shm" else None)
+        extra = ({"shared_memory": True, "shm_files": FETCH_INFO.get("shm_files", 1)}
+                 if FETCH_INFO.get("shared_memory") else
+                 {"shared_memory": False} if a.via == "shm" else None)
         report(t1 - t0, c1 - c0, t, CHECK_COLUMN[kind], extra)
         return 0
     if cmd == "make-requests":

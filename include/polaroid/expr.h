@@ -104,6 +104,13 @@ typedef enum pl_frame_bound_kind {
     PL_BOUND_FOLLOWING,
     PL_BOUND_UNBOUNDED_FOLLOWING,
 } pl_frame_bound_kind;
+/* EXCLUDE of a frame: which rows around the current one leave the frame (SQL:2011). */
+typedef enum pl_frame_exclude {
+    PL_EXCLUDE_NO_OTHERS = 0,
+    PL_EXCLUDE_CURRENT_ROW,
+    PL_EXCLUDE_GROUP, /* the current row and its peers */
+    PL_EXCLUDE_TIES,  /* its peers but not the current row */
+} pl_frame_exclude;
 
 typedef struct pl_window_frame {
     bool present; /* false = the SQL default (RANGE UNBOUNDED PRECEDING..CURRENT ROW with ORDER
@@ -112,6 +119,7 @@ typedef struct pl_window_frame {
     pl_frame_bound_kind start_kind, end_kind;
     pl_value start_offset, end_offset; /* ROWS: int64 count of rows; GROUPS: int64 count of peer
                                         * groups; RANGE: a value/interval */
+    pl_frame_exclude exclude; /* only with present; ignored by ranking functions and lag/lead */
 } pl_window_frame;
 
 struct pl_expr {

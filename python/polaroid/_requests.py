@@ -7,7 +7,7 @@ import os
 import itertools
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Sequence
+from typing import Any, Iterator, List, Optional, Sequence, Union
 
 import pyarrow as pa
 
@@ -99,6 +99,7 @@ def execute_request(plan: pb.Plan, *, max_message_bytes: int = 0, timeout: Optio
     if shared_memory:
         opts.allow_shared_memory = True
         opts.shared_memory_min_bytes = int(shared_memory_min_bytes)
+        opts.shared_memory_max_files = SHARED_MEMORY_MAX_FILES
     return pb.ExecuteRequest(plan=plan, options=opts)
 
 
@@ -157,11 +158,35 @@ def rows_to_arrow(rows: Sequence[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(list(rows), schema=schema)
 
 
-def map_shared_memory(path: str) -> pa.Table:
-    """The Arrow IPC stream in a same-host result file, mapped without a copy (the mapping
-    stays valid after the server removes the file)."""
-    src = pa.memory_map(path, "r")
-    return pa.ipc.open_stream(src).read_all()
+# Files a same-host result may come in (ExecuteOptions.shared_memory_max_files): the server
+# writes them at once, one writer thread each, and uses at most its worker threads.
+SHARED_MEMORY_MAX_FILES = 16
+
+
+def map_shared_memory(res: Union[str, pb.SharedMemoryResult]) -> pa.Table:
+    """A same-host result as one pyarrow Table, mapped without a copy (the mappings stay valid
+    after the server removes the files): a SharedMemoryResult (one file in ``path``, or several
+    in ``files`` whose record batches ``run_*`` put in order) or the path of one file."""
+    if isinstance(res, str):
+        return pa.ipc.open_stream(pa.memory_map(res, "r")).read_all()
+    if not res.files:
+        return pa.ipc.open_stream(pa.memory_map(res.path, "r")).read_all()
+    readers = [pa.ipc.open_stream(pa.memory_map(f.path, "r")) for f in res.files]
+    schema = readers[0].schema
+    if len(readers) == 1 and len(res.run_file) <= 1:
+        return readers[0].read_all()
+    per_file = [list(r) for r in readers]
+    batches: List[pa.RecordBatch] = []
+    for k, first, n in zip(res.run_file, res.run_first, res.run_batches):
+        got = per_file[k][first:first + n]
+        if len(got) != n:
+            raise ValueError(f"same-host result: file {res.files[k].path} has "
+                             f"{len(per_file[k])} record batches, the server listed "
+                             f"{first + n}")
+        batches.extend(got)
+    if len(batches) != sum(len(b) for b in per_file):
+        raise ValueError("same-host result: the server's runs do not cover every record batch")
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def append_requests(table: str, t: pa.Table, chunk_bytes: int) -> Iterator[pb.AppendRequest]:

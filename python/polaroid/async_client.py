@@ -44,6 +44,7 @@ from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
 from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request,
                         csv_options, execute_request, map_shared_memory, new_request_id, schema_of,
+                        SHARED_MEMORY_MAX_FILES,
                         to_arrow, write_request)
 from ._resilience import BreakerState, CircuitBreaker, CircuitOpenError, RetryPolicy
 from .errors import (CancelledError, InvalidArgumentError, PolaroidError, UnavailableError,
@@ -627,6 +628,7 @@ class AsyncPolaroidClient:
         if self._shm_ok:
             req.options.allow_shared_memory = True
             req.options.shared_memory_min_bytes = self.shared_memory_min_bytes
+            req.options.shared_memory_max_files = SHARED_MEMORY_MAX_FILES
         elif self._shm_ok is None and self._shm_probe is None and not self._closing:
             # ask the server once, in the background; this call goes by messages
             self._shm_probe = asyncio.ensure_future(self._shared_memory_ok())
@@ -727,7 +729,7 @@ class AsyncPolaroidClient:
     async def _open_shared_memory(self, res: pb.SharedMemoryResult) -> pa.Table:
         """Maps a same-host result file without a copy, then releases it on the server (the
         mapping stays valid after the file is removed)."""
-        table = map_shared_memory(res.path)
+        table = map_shared_memory(res)
         try:
             await self._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id), timeout=5.0,
                                         metadata=self._metadata)

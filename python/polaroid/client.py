@@ -718,7 +718,7 @@ class ResultStream:
 def _open_shared_memory(client: Client, res: pb.SharedMemoryResult) -> pa.Table:
     """Maps a same-host result file into pyarrow without a copy, then releases it on the server
     at once (the mapping stays valid after the file is removed)."""
-    table = map_shared_memory(res.path)
+    table = map_shared_memory(res)
     if not client._closed:
         try:
             client._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id),

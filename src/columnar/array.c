@@ -358,45 +358,6 @@ static bool all_ascii(const uint8_t *s, int64_t n) {
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
-static bool utf8_valid(const uint8_t *s, int64_t n) {
-    int64_t i = 0;
-    while (i < n) {
-        if (i + 8 <= n && (pl_load_u64le(s + i) & 0x8080808080808080ULL) == 0) {
-            i += 8;
-            continue;
-        }
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        int k;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) {
-            k = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i <= k) return false;
-        for (int b_idx = 1; b_idx <= k; b_idx++) {
-            if ((s[i + b_idx] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (s[i + b_idx] & 0x3F);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 static pl_status check_child_type(const pl_array *a, int32_t i, pl_error *err) {
     const pl_type *want = a->type->children[i].type;
     if (pl_type_equals(a->children[i]->type, want)) return PL_OK;
@@ -474,7 +435,7 @@ static pl_status validate_offsets(const pl_array *a, bool check_utf8, int depth,
         if (check_utf8 && t->id == PL_TYPE_UTF8 && o[a->length] > o[0] &&
             !all_ascii(a->data->data + o[0], o[a->length] - o[0])) {
             for (int64_t i = 0; i < a->length; i++) {
-                if (utf8_valid(a->data->data + o[i], o[i + 1] - o[i])) continue;
+                if (pl_utf8_valid(a->data->data + o[i], o[i + 1] - o[i])) continue;
                 pl_error_set(err, PL_ERR_CORRUPT, "invalid UTF-8 in a utf8 value");
                 if (err && err->row < 0) err->row = i;
                 return PL_ERR_CORRUPT;

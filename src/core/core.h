@@ -85,4 +85,37 @@ static inline uint64_t pl_load_u64le(const uint8_t *p) {
 static inline void pl_store_u32le(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void pl_store_u64le(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
+/* Whether s[0, n) is valid UTF-8: no overlong forms, surrogates or code points past U+10FFFF
+ * (ASCII runs 8 bytes at a time). Array validation and the CSV reader share it. */
+static inline bool pl_utf8_valid(const uint8_t *s, int64_t n) {
+    int64_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n && (pl_load_u64le(s + i) & 0x8080808080808080ULL) == 0) {
+            i += 8;
+            continue;
+        }
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int len;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+        else return false;
+        if (len > n - i) return false;
+        for (int k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 #endif

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "exec/exec.h"
+#include "io/io_int.h"
 
 void pl_op_free(pl_op *op) {
     if (!op) return;
@@ -152,10 +153,69 @@ static pl_status flush_ops(pl_exec_ctx *ctx, pl_pipeline *p, int32_t *next_op, p
     return PL_OK;
 }
 
+/* Unit-parallel driving (a source that pl_pq_scan_units accepts): as many tasks as threads,
+ * each claiming the next unit, decoding it and running its morsels through the operators into
+ * the sink on the same thread, so that nothing waits between decoding and consuming and the
+ * decoded columns are consumed while still in cache. Unit i's morsels get sequence numbers
+ * from seq0[i] on (a unit's morsel count bounded by its rows before the predicate), so sinks
+ * see the source order as with the serial driver. */
+typedef struct unit_job {
+    pl_exec_ctx *ctx;
+    pl_pipeline *p;
+    pl_sink *sink;
+    int64_t n_units;
+    const int64_t *seq0;
+    int64_t next; /* atomic: the next unit to claim */
+} unit_job;
+
+static pl_status unit_task(void *arg, int64_t slot, int32_t worker, pl_error *err) {
+    unit_job *j = arg;
+    for (;;) {
+        PL_TRY(pl_exec_check(j->ctx, err));
+        int64_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (i >= j->n_units) return PL_OK;
+        pl_batch *b = NULL;
+        PL_TRY(pl_pq_scan_unit(j->p->source, i, (int32_t)slot, worker, &b, err));
+        if (!b) continue;
+        int64_t nm = (b->n_rows + PL_MORSEL_ROWS - 1) / PL_MORSEL_ROWS;
+        morsel_job mj = {j->ctx, j->p, b, nm, j->seq0[i], j->sink, NULL};
+        pl_status st = PL_OK;
+        for (int64_t m = 0; m < nm && !st; m++) st = morsel_task(&mj, m, worker, err);
+        pl_batch_release(b);
+        PL_TRY(st);
+    }
+}
+
+/* *done = false when the source does not read by units (nothing happened then); else runs
+ * the whole source into the sink and returns the next sequence number in *seq. */
+static pl_status run_units(pl_exec_ctx *ctx, pl_pipeline *p, pl_sink *sink, bool *done,
+                           int64_t *seq, pl_error *err) {
+    int64_t n = 0;
+    int32_t slots = 0;
+    *done = false;
+    if (!pl_pq_scan_units(p->source, &n, &slots)) return PL_OK;
+    int64_t *seq0 = pl_malloc(sizeof *seq0 * (size_t)(n > 0 ? n : 1));
+    if (!seq0) PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning the scan's units");
+    int64_t s = 0;
+    for (int64_t i = 0; i < n; i++) {
+        seq0[i] = s;
+        s += (pl_pq_scan_unit_rows(p->source, i) + PL_MORSEL_ROWS - 1) / PL_MORSEL_ROWS;
+    }
+    unit_job j = {ctx, p, sink, n, seq0, 0};
+    int64_t tasks = PL_MIN((int64_t)ctx->n_threads, PL_MIN(n, (int64_t)slots));
+    pl_status st = pl_exec_parallel(ctx, tasks, unit_task, &j, err);
+    pl_free(seq0);
+    *done = true;
+    *seq = s;
+    return st;
+}
+
 pl_status pl_pipeline_run(pl_exec_ctx *ctx, pl_pipeline *p, pl_sink *sink, pl_error *err) {
     PL_TRY(prepare_ops(ctx, p, err));
     int64_t seq = 0;
-    for (;;) {
+    bool by_units = false;
+    PL_TRY(run_units(ctx, p, sink, &by_units, &seq, err));
+    for (; !by_units;) {
         PL_TRY(pl_exec_check(ctx, err));
         pl_batch *b = NULL;
         PL_TRY(pl_stream_next(p->source, &b, err));

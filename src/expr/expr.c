@@ -356,6 +356,7 @@ pl_expr *pl_expr_clone(const pl_expr *s) {
     e->frame.unit = s->frame.unit;
     e->frame.start_kind = s->frame.start_kind;
     e->frame.end_kind = s->frame.end_kind;
+    e->frame.exclude = s->frame.exclude;
     if (pl_value_copy(&s->frame.start_offset, &e->frame.start_offset, NULL) != PL_OK) ok = false;
     if (pl_value_copy(&s->frame.end_offset, &e->frame.end_offset, NULL) != PL_OK) ok = false;
     if (!ok) {
@@ -428,7 +429,7 @@ bool pl_expr_equals(const pl_expr *a, const pl_expr *b) {
         if (a->frame.present != b->frame.present) return false;
         if (a->frame.present &&
             (a->frame.unit != b->frame.unit || a->frame.start_kind != b->frame.start_kind ||
-             a->frame.end_kind != b->frame.end_kind ||
+             a->frame.end_kind != b->frame.end_kind || a->frame.exclude != b->frame.exclude ||
              !value_eq(&a->frame.start_offset, &b->frame.start_offset) ||
              !value_eq(&a->frame.end_offset, &b->frame.end_offset)))
             return false;
@@ -758,6 +759,10 @@ static void put_expr(out_buf *o, const pl_expr *e) {
                     put(o, " ");
                 }
                 put(o, BOUND[e->frame.end_kind]);
+                static const char *const EXCL[] = {"", " EXCLUDE CURRENT ROW", " EXCLUDE GROUP",
+                                                   " EXCLUDE TIES"};
+                if (e->frame.exclude > PL_EXCLUDE_NO_OTHERS && e->frame.exclude <= PL_EXCLUDE_TIES)
+                    put(o, EXCL[e->frame.exclude]);
             }
             put(o, ")");
         }

@@ -137,6 +137,25 @@ static pl_status ts_values(const pl_array *a, const int64_t **v, int64_t **owned
     return PL_OK;
 }
 
+/* The start of a kernel over a's timestamps (dates as microseconds): a's validity copied,
+ * room for n values of width bytes, and a's values as int64 (ts_values: *owned to free). */
+static pl_status ts_kernel_start(const pl_array *a, int64_t n, int32_t width, pl_buf **validity,
+                                 pl_buf **values, const int64_t **t, int64_t **owned,
+                                 pl_error *err) {
+    pl_buf *vd = NULL, *vs = NULL;
+    PL_TRY(pl_fn_copy_validity(a, &vd, err));
+    pl_status st = pl_fn_new_values(n, width, &vs, err);
+    if (!st) st = ts_values(a, t, owned, err);
+    if (st) {
+        pl_buf_release(vd);
+        pl_buf_release(vs);
+        return st;
+    }
+    *validity = vd;
+    *values = vs;
+    return PL_OK;
+}
+
 /* Unit per second of a temporal type (dates are handled as microseconds). */
 int64_t pl_time_per_sec(const pl_type *t) {
     if (t->id == PL_TYPE_TIMESTAMP || t->id == PL_TYPE_TIME64) return pl_fn_unit_per_sec(t->unit);
@@ -500,17 +519,10 @@ static pl_status k_date_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
     const pl_time_state *s = call->state;
     const pl_array *a = args[1].array;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    const int64_t *t = NULL;
-    int64_t *owned = NULL;
-    if (!st) st = ts_values(a, &t, &owned, err);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
+    pl_buf *validity, *values;
+    const int64_t *t;
+    int64_t *owned;
+    PL_TRY(ts_kernel_start(a, n, 8, &validity, &values, &t, &owned, err));
     int64_t *o = (int64_t *)(void *)values->data;
     int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
     int64_t w = trunc_width(s->part, per_sec);
@@ -701,17 +713,10 @@ static pl_status k_time_bucket(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
     const pl_array *a = args[1].array;
     if (a->type->id == PL_TYPE_NA || s->null_result || (args[0].is_scalar && args[0].scalar.is_null))
         return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    const int64_t *t = NULL;
-    int64_t *owned = NULL;
-    if (!st) st = ts_values(a, &t, &owned, err);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
+    pl_buf *validity, *values;
+    const int64_t *t;
+    int64_t *owned;
+    PL_TRY(ts_kernel_start(a, n, 8, &validity, &values, &t, &owned, err));
     int64_t *o = (int64_t *)(void *)values->data;
     int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
     if (!s->months && !s->tz) {
@@ -913,17 +918,10 @@ static pl_status k_timezone(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_timezone, out, err);
     const pl_time_state *s = call->state;
     const pl_array *a = args[1].array;
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    const int64_t *t = NULL;
-    int64_t *owned = NULL;
-    if (!st) st = ts_values(a, &t, &owned, err);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
+    pl_buf *validity, *values;
+    const int64_t *t;
+    int64_t *owned;
+    PL_TRY(ts_kernel_start(a, n, 8, &validity, &values, &t, &owned, err));
     int64_t *o = (int64_t *)(void *)values->data;
     pl_tz_cursor cur;
     pl_tz_cursor_init(&cur, s->tz, pl_time_per_sec(a->type));
@@ -1163,17 +1161,10 @@ static pl_status k_last_day(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     const pl_time_state *s = call->state;
     const pl_array *a = args[0].array;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 4, &values, err);
-    const int64_t *t = NULL;
-    int64_t *owned = NULL;
-    if (!st) st = ts_values(a, &t, &owned, err);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
+    pl_buf *validity, *values;
+    const int64_t *t;
+    int64_t *owned;
+    PL_TRY(ts_kernel_start(a, n, 4, &validity, &values, &t, &owned, err));
     int32_t *o = (int32_t *)(void *)values->data;
     int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
     pl_tz_cursor cur;

@@ -45,6 +45,19 @@ pl_status pl_pq_scan_open_pred(int32_t n_paths, const char *const *paths,
                                const pl_read_opts *opts, const pl_scan_pred *pred,
                                pl_stream **out, pl_error *err);
 
+/* Unit-parallel reading of a Parquet scan stream (src/io/parquet/scan.c): the pipeline driver's
+ * own tasks decode the scan's units (row groups), concurrently and in any order, and consume
+ * each where it was decoded. pl_pq_scan_units says whether s supports it (a Parquet scan
+ * without a row limit, not yet read from): *n_units units, at most *max_slots concurrent
+ * callers. pl_pq_scan_unit_rows: the rows unit i has before any predicate. pl_pq_scan_unit
+ * decodes unit i (each exactly once) as caller `slot` (0 <= slot < max_slots; one call at a
+ * time per slot) on pool worker `worker`: *out its rows that pass the scan's predicate, NULL
+ * when none do. s must not be read with pl_stream_next afterwards. */
+bool pl_pq_scan_units(pl_stream *s, int64_t *n_units, int32_t *max_slots);
+int64_t pl_pq_scan_unit_rows(pl_stream *s, int64_t i);
+pl_status pl_pq_scan_unit(pl_stream *s, int64_t i, int32_t slot, int32_t worker, pl_batch **out,
+                          pl_error *err);
+
 pl_status pl_pq_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,
                             pl_writer **out, pl_error *err);
 pl_status pl_csv_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,

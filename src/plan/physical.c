@@ -263,9 +263,10 @@ static pl_status scan_pred_new(phys *ph, pl_df *d, pl_scan_pred *sp, scan_pred_s
 /* Opens files [first, first+n) of the scan, reading only row groups rgs when set; pred (may be
  * NULL) is evaluated in the scan. */
 static pl_status open_files(phys *ph, pl_df *d, int32_t first, int32_t n, const int32_t *rgs,
-                            int32_t n_rgs, const pl_scan_pred *pred, pl_stream **out,
-                            pl_error *err) {
+                            int32_t n_rgs, const pl_scan_pred *pred, bool decode_dict,
+                            pl_stream **out, pl_error *err) {
     pl_read_opts ro = d->read_opts;
+    if (decode_dict) ro.decode_dictionary = true;
     const char **cols = NULL;
     if (d->n_cols >= 0) {
         cols = pl_calloc((size_t)PL_MAX(d->n_cols, 1), sizeof *cols);
@@ -300,21 +301,32 @@ static pl_status compile_scan(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     if (!st) st = scan_pred_new(ph, d, &sp, &pst, err);
     const pl_scan_pred *pred = pst ? &sp : NULL;
     if (!st) st = pl_plan_prune_row_groups(d, rgs, n_rgs, err);
-    /* consecutive unpruned files share one scan; pruned files get their own */
-    for (int32_t i = 0; i < np && !st;) {
-        if (n_rgs[i] == 0) {
-            i++;
-            continue;
+    /* consecutive unpruned files share one scan; pruned files get their own. Each scan keeps
+     * a column dictionary-encoded only when all its files allow it: when the scans' schemas
+     * differ that way, every scan decodes dictionaries (one stream, one schema). */
+    for (int32_t pass = 0; pass < 2 && !st; pass++) {
+        for (int32_t i = 0; i < np && !st;) {
+            if (n_rgs[i] == 0) {
+                i++;
+                continue;
+            }
+            if (n_rgs[i] > 0) {
+                st = open_files(ph, d, i, 1, rgs[i], n_rgs[i], pred, pass > 0,
+                                &parts[n_parts++], err);
+                i++;
+                continue;
+            }
+            int32_t j = i;
+            while (j < np && n_rgs[j] < 0) j++;
+            st = open_files(ph, d, i, j - i, NULL, 0, pred, pass > 0, &parts[n_parts++], err);
+            i = j;
         }
-        if (n_rgs[i] > 0) {
-            st = open_files(ph, d, i, 1, rgs[i], n_rgs[i], pred, &parts[n_parts++], err);
-            i++;
-            continue;
-        }
-        int32_t j = i;
-        while (j < np && n_rgs[j] < 0) j++;
-        st = open_files(ph, d, i, j - i, NULL, 0, pred, &parts[n_parts++], err);
-        i = j;
+        bool same = true;
+        for (int32_t i = 1; i < n_parts && !st && same; i++)
+            same = pl_schema_equals(parts[i]->schema, parts[0]->schema);
+        if (st || same) break;
+        for (int32_t i = 0; i < n_parts; i++) pl_stream_free(parts[i]);
+        n_parts = 0;
     }
     for (int32_t i = 0; i < np && rgs; i++) pl_free(rgs[i]);
     pl_free(rgs);

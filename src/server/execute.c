@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -74,17 +75,21 @@ struct pl_srv_exec {
     pl_srv_msg *held; /* messages held back while probing */
     int32_t n_held, held_next, cap_held;
     int64_t held_bytes;
-    int fd;           /* the file being written, or -1 */
-    bool sink_file, finished_file;
-    int64_t file_bytes;
-    int64_t file_charged; /* bytes of the file charged to the memory account, not yet a lease's */
-    char shm_path[128]; /* removed on failure */
+    int32_t shm_max_files; /* files the client can take (ExecuteOptions.shared_memory_max_files) */
+    bool sink_file;        /* the writer w writes into files[0] */
+    bool w_finished;       /* w->finish was called (an empty result's schema message) */
+    struct shm_file *files; /* the result files (n_files of them may exist), or NULL */
+    int32_t n_files;
+    int64_t file_bytes;     /* of every file */
+    struct shm_run *runs;   /* the result's record batches in order */
+    int32_t n_runs, cap_runs;
     /* run on a network thread (pl_srv_execute_start_inline): no file I/O, and at most
      * EXEC_INLINE_BYTES of messages; beyond, next_msg asks for a runner */
     bool on_network;
     bool begun; /* pl_df_execute and the writer started */
     bool keep_dicts;
-    char lease_id[48];  /* the lease the file became */
+    char lease_id[48];  /* the lease the files became */
+    char shm_id[48];    /* the id of the files being written */
 };
 
 /* IPC bytes a query run on a network thread may produce before it moves to a runner */
@@ -169,11 +174,11 @@ static pl_status buf_reserve(pl_srv_exec *x, size_t need, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status file_sink(pl_srv_exec *x, const void *bytes, int64_t n, pl_error *err);
+static pl_status shm_file_sink(void *ctx, const void *bytes, int64_t n, pl_error *err);
 
 static pl_status exec_sink(void *ctx, const void *bytes, int64_t n, pl_error *err) {
     pl_srv_exec *x = ctx;
-    if (x->sink_file) return file_sink(x, bytes, n, err);
+    if (x->sink_file) return shm_file_sink(x->files, bytes, n, err);
     if (!x->buf) {
         PL_TRY(buf_reserve(x, PL_MAX(x->expect, EXEC_HDR + (size_t)n + 1024), err));
         x->len = EXEC_HDR;
@@ -361,6 +366,7 @@ static int64_t min_nonzero(int64_t a, int64_t b) {
 }
 
 static void held_free(pl_srv_exec *x);
+static void files_free(pl_srv_exec *x);
 
 void pl_srv_execute_free(pl_srv_exec *x) {
     if (!x) return;
@@ -373,12 +379,9 @@ void pl_srv_execute_free(pl_srv_exec *x) {
         for (int32_t k = 0; k < x->n_cols; k++) pl_array_release(x->sent_dicts[k]);
         pl_free(x->sent_dicts);
     }
-    if (x->sink_file) pl_free(x->buf);
-    else pl_srv_msg_free(x->buf);
+    pl_srv_msg_free(x->buf);
     held_free(x);
-    if (x->fd >= 0) close(x->fd);
-    if (x->shm_path[0]) unlink(x->shm_path);
-    if (x->file_charged && x->opts.mem_hook) (void)x->opts.mem_hook(x->opts.mem_user, -x->file_charged, 0);
+    files_free(x);
     pl_free(x);
 }
 
@@ -390,7 +393,6 @@ static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_s
     const pl_srv_config *cfg = pl_srv_get_config(c->srv);
     const Polaroid__V1__ExecuteOptions *o = r->options;
     x->c = c;
-    x->fd = -1;
     x->t0 = pl_now_ns();
     x->state = EXEC_STREAM;
     int64_t server_max = cfg->max_message_bytes > 0 ? cfg->max_message_bytes : 64 << 20;
@@ -409,6 +411,7 @@ static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_s
     x->keep_dicts = o && o->keep_dictionaries;
     x->shm_probe = o && o->allow_shared_memory && c->same_host;
     x->shm_min = o && o->shared_memory_min_bytes > 0 ? o->shared_memory_min_bytes : 0;
+    x->shm_max_files = o && o->shared_memory_max_files > 1 ? o->shared_memory_max_files : 1;
     x->timeout_ms = min_nonzero(cfg->query_timeout_ms, o ? o->timeout_ms : 0);
     if (x->timeout_ms > 0) x->query_deadline_ns = x->t0 + x->timeout_ms * 1000000;
 
@@ -568,6 +571,35 @@ static pl_status summary_message(pl_srv_exec *x, pl_srv_msg *out, pl_error *err)
 
 /* The next arrow_ipc message from the engine, or *eos once the result is complete (an empty
  * result first yields the schema alone). */
+static bool stop_requested(const pl_srv_exec *x) {
+    bool cancelled = x->c->cancel && __atomic_load_n(x->c->cancel, __ATOMIC_ACQUIRE);
+    return cancelled || (x->opts.deadline_ns && pl_now_ns() >= x->opts.deadline_ns);
+}
+
+/* The engine's next batch into *out (dictionaries decoded unless kept), skipping empty batches
+ * once the schema went out; NULL at the end of the result (x->ended). */
+static pl_status next_batch(pl_srv_exec *x, pl_batch **out, pl_error *err) {
+    *out = NULL;
+    if (x->ended) return PL_OK;
+    if (stop_requested(x)) return stopped(x, PL_ERR_CANCELLED, err);
+    pl_batch *b = NULL;
+    pl_status st = pl_stream_next(x->stream, &b, err);
+    while (!st && b && b->n_rows == 0 && x->schema_sent) { /* nothing to send */
+        pl_batch_release(b);
+        b = NULL;
+        st = pl_stream_next(x->stream, &b, err);
+    }
+    if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
+    if (st) return st;
+    if (!b) {
+        x->ended = true;
+        return PL_OK;
+    }
+    if (x->out_schema) PL_TRY(decode_batch(x, b, &b, err));
+    *out = b;
+    return PL_OK;
+}
+
 static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *err) {
     *eos = false;
     memset(out, 0, sizeof *out);
@@ -575,44 +607,30 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
         *eos = true;
         return PL_OK;
     }
-    bool cancelled = x->c->cancel && __atomic_load_n(x->c->cancel, __ATOMIC_ACQUIRE);
-    if (cancelled || (x->opts.deadline_ns && pl_now_ns() >= x->opts.deadline_ns))
-        return stopped(x, PL_ERR_CANCELLED, err);
     if (!x->cur) {
         pl_batch *b = NULL;
-        pl_status st = pl_stream_next(x->stream, &b, err);
-        while (!st && b && b->n_rows == 0 && x->schema_sent) { /* nothing to send */
-            pl_batch_release(b);
-            b = NULL;
-            st = pl_stream_next(x->stream, &b, err);
-        }
-        if (st == PL_ERR_CANCELLED) return stopped(x, st, err);
-        if (st) return st;
+        PL_TRY(next_batch(x, &b, err));
         if (!b) {
-            x->ended = true;
             if (x->schema_sent) {
                 *eos = true;
                 return PL_OK;
             }
+            x->w_finished = true;
             PL_TRY(x->w->finish(x->w, err)); /* an empty result: the schema (and EOS) alone */
             x->schema_sent = true;
-            if (x->sink_file) {
-                x->finished_file = true;
-                *eos = true;
-                return PL_OK;
-            }
             take_message(x, out);
             return PL_OK;
         }
-        if (x->out_schema) PL_TRY(decode_batch(x, b, &b, err));
         x->cur = b;
         x->cur_off = 0;
+    } else if (stop_requested(x)) {
+        return stopped(x, PL_ERR_CANCELLED, err);
     }
-    int64_t rows = x->sink_file ? x->cur->n_rows - x->cur_off : rows_that_fit(x);
-    if (!x->sink_file) /* room for the estimate, so the buffer is not grown while writing */
-        x->expect = (size_t)PL_MIN(est_slice(x, x->cur, x->cur_off, rows) +
-                                       (x->schema_sent ? 0 : est_schema(x->cur->schema)),
-                                   x->max_msg + (1 << 16)) + EXEC_HDR;
+    int64_t rows = rows_that_fit(x);
+    /* room for the estimate, so the buffer is not grown while writing */
+    x->expect = (size_t)PL_MIN(est_slice(x, x->cur, x->cur_off, rows) +
+                                   (x->schema_sent ? 0 : est_schema(x->cur->schema)),
+                               x->max_msg + (1 << 16)) + EXEC_HDR;
     pl_batch *slice = NULL;
     pl_status st;
     if (x->cur_off == 0 && rows == x->cur->n_rows) {
@@ -625,8 +643,7 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
     if (!st) remember_dicts(x, slice);
     if (slice) pl_batch_release(slice);
     if (st) {
-        if (x->sink_file) pl_free(x->buf);
-        else pl_srv_msg_free(x->buf);
+        pl_srv_msg_free(x->buf);
         x->buf = NULL;
         x->len = x->cap = 0;
         return st;
@@ -639,7 +656,7 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
         pl_batch_release(x->cur);
         x->cur = NULL;
     }
-    if (!x->sink_file) take_message(x, out);
+    take_message(x, out);
     return PL_OK;
 }
 
@@ -647,10 +664,12 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  *
  * With ExecuteOptions.allow_shared_memory on a loopback or unix-socket call, the first
  * messages are held back until they reach shared_memory_min_bytes; a smaller result then goes
- * out as messages after all, a larger one continues into a file under /dev/shm (created with
- * O_EXCL, mode 0600) that receives the whole Arrow IPC stream, and the call answers one
- * SharedMemoryResult. The file is charged to the server's memory account as it is written
- * (a result that would pass --max-memory fails with RESOURCE_EXHAUSTED) and becomes a lease.
+ * out as messages after all, a larger one continues into files under /dev/shm (created with
+ * O_EXCL, mode 0600; one file, or several written at once when the client allows them:
+ * "writing the files" below) that receive the Arrow IPC stream, and the call answers one
+ * SharedMemoryResult. The files are charged to the server's memory account as they are written
+ * (a result that would pass --max-memory fails with RESOURCE_EXHAUSTED, every file removed) and
+ * become one lease.
  *
  * The lease is tied to the Execute call that made it: the transport keeps the call open after
  * the SharedMemoryResult (pl_srv_shm_attach; no runner waits) until the client releases the
@@ -666,7 +685,8 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
 typedef struct shm_lease {
     const pl_srv *srv;
     char id[48];
-    char path[128];
+    char (*paths)[128]; /* the result's files */
+    int32_t n_paths;
     char *owner;
     int64_t size;
     int64_t expires_ns;
@@ -684,7 +704,8 @@ static shm_lease *g_leases;
 static atomic_uint_fast64_t g_shm_seq;
 
 static void lease_drop(shm_lease *l) {
-    unlink(l->path);
+    for (int32_t i = 0; i < l->n_paths; i++) unlink(l->paths[i]);
+    pl_free(l->paths);
     if (l->mem_hook) (void)l->mem_hook(l->mem_user, -l->size, 0);
     pl_free(l->owner);
     pl_free(l);
@@ -824,55 +845,6 @@ const char *pl_srv_execute_lease(const pl_srv_exec *x) {
     return x->lease_id[0] ? x->lease_id : NULL;
 }
 
-/* Charges n more bytes of the file to the server's memory account before they are written. */
-static pl_status file_charge(pl_srv_exec *x, int64_t n, pl_error *err) {
-    if (!x->opts.mem_hook || n <= 0) return PL_OK;
-    if (x->opts.mem_hook(x->opts.mem_user, n, 0)) {
-        pl_error_set(err, PL_ERR_NOMEM, "the shared memory result (%" PRId64 " bytes written) "
-                     "would exceed the server's memory limit (--max-memory)",
-                     x->file_bytes + (int64_t)x->len);
-        if (err) snprintf(err->hint, sizeof err->hint, "release earlier results, or ask "
-                          "without allow_shared_memory");
-        return PL_ERR_NOMEM;
-    }
-    x->file_charged += n;
-    return PL_OK;
-}
-
-static pl_status write_all(pl_srv_exec *x, const uint8_t *p, int64_t n, pl_error *err) {
-    PL_TRY(file_charge(x, n, err));
-    int64_t off = 0;
-    while (off < n) {
-        ssize_t k = write(x->fd, p + off, (size_t)(n - off));
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            pl_error_set(err, PL_ERR_IO, "cannot write the shared memory result: %s",
-                         k < 0 ? strerror(errno) : "short write");
-            if (err) snprintf(err->hint, sizeof err->hint, "is /dev/shm full? ask without "
-                              "allow_shared_memory");
-            return PL_ERR_IO;
-        }
-        off += k;
-    }
-    x->file_bytes += n;
-    return PL_OK;
-}
-
-static pl_status file_flush(pl_srv_exec *x, pl_error *err) {
-    pl_status st = write_all(x, x->buf, (int64_t)x->len, err);
-    x->len = 0;
-    return st;
-}
-
-/* The writer's sink while writing the file: a 1 MiB buffer in front of write(2). */
-static pl_status file_sink(pl_srv_exec *x, const void *bytes, int64_t n, pl_error *err) {
-    if (x->len + (size_t)n > x->cap) PL_TRY(file_flush(x, err));
-    if ((size_t)n >= x->cap) return write_all(x, bytes, n, err);
-    memcpy(x->buf + x->len, bytes, (size_t)n);
-    x->len += (size_t)n;
-    return PL_OK;
-}
-
 static void held_free(pl_srv_exec *x) {
     for (int32_t i = x->held_next; i < x->n_held; i++) pl_srv_msg_free(x->held[i].base);
     pl_free(x->held);
@@ -896,99 +868,480 @@ static pl_status hold(pl_srv_exec *x, pl_srv_msg m, pl_error *err) {
     return PL_OK;
 }
 
-/* Packs ExecuteResponse{shared_memory}. */
-static pl_status shm_message(pl_srv_exec *x, const char *path, const char *lease_id,
-                             pl_srv_msg *out, pl_error *err) {
-    Polaroid__V1__SharedMemoryResult r = POLAROID__V1__SHARED_MEMORY_RESULT__INIT;
-    Polaroid__V1__ExecuteResponse resp = POLAROID__V1__EXECUTE_RESPONSE__INIT;
-    r.path = (char *)path;
-    r.size = x->file_bytes;
-    r.lease_id = (char *)lease_id;
-    resp.payload_case = POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY;
-    resp.shared_memory = &r;
-    size_t n = polaroid__v1__execute_response__get_packed_size(&resp), cap;
-    uint8_t *p = msgbuf_get(n ? n : 1, &cap);
-    if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the result");
-    polaroid__v1__execute_response__pack(&resp, p);
-    out->base = p;
-    out->data = p;
-    out->len = n;
+/* ---------------------------------------------------------------- writing the files
+ *
+ * The result goes into up to K files at once (K = the files the client can take, at most the
+ * worker pool's threads and SHM_MAX_FILES): writing a tmpfs file is the kernel's work per page
+ * (allocate, charge, copy) under the file's inode lock, so one writer per file is what scales.
+ * The runner pulls a round of batches from the engine (about SHM_ROUND_SEGS segments of
+ * SHM_SEG_BYTES per file; a larger batch is sliced), then pl_parallel_for writes the round's
+ * segments, each into whichever file is free (a file is written by one task at a time; a file
+ * is created when a segment first needs it). Each file is a whole Arrow IPC stream with its own
+ * writer (file 0 continues the stream whose first messages were held back); the runs record
+ * which record batches of which file make the result, in order. Every file is charged to the
+ * memory account before it is written, and every file is removed on any failure. */
+
+#define SHM_MAX_FILES 16
+#define SHM_SEG_BYTES (4LL << 20)
+#define SHM_ROUND_SEGS 8
+#define SHM_DIRECT_BYTES (64 << 10)
+
+static _Atomic int64_t g_shm_seg_bytes; /* a test's segment size; 0 = SHM_SEG_BYTES */
+
+void pl_srv_shm_set_segment_bytes_for_testing(int64_t n) { atomic_store(&g_shm_seg_bytes, n); }
+
+typedef struct shm_file {
+    pl_srv_exec *x;
+    int fd;         /* -1 until created */
+    pl_writer *w;   /* file 0: x->w */
+    uint8_t *buf;   /* SHM_FILE_BUF bytes of staging in front of write(2) */
+    size_t len;
+    int64_t bytes;   /* written into the file */
+    int64_t charged; /* charged to the memory account (not yet a lease's) */
+    int64_t n_batches;
+    char path[128]; /* removed by files_free unless a lease took it */
+} shm_file;
+
+typedef struct shm_run {
+    uint32_t file;
+    int64_t first, n;
+} shm_run;
+
+static pl_status shm_file_charge(shm_file *f, int64_t n, pl_error *err) {
+    pl_srv_exec *x = f->x;
+    if (!x->opts.mem_hook || n <= 0) return PL_OK;
+    if (x->opts.mem_hook(x->opts.mem_user, n, 0)) {
+        pl_error_set(err, PL_ERR_NOMEM, "the shared memory result (%" PRId64 " bytes in this "
+                     "file) would exceed the server's memory limit (--max-memory)",
+                     f->bytes + n);
+        if (err) snprintf(err->hint, sizeof err->hint, "release earlier results, or ask "
+                          "without allow_shared_memory");
+        return PL_ERR_NOMEM;
+    }
+    f->charged += n;
     return PL_OK;
 }
 
-/* The held messages and the rest of the result into a new /dev/shm file; *out = the
- * SharedMemoryResult. */
-static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
-    uint64_t seq = atomic_fetch_add(&g_shm_seq, 1) + 1;
-    char path[128], id[48];
-    snprintf(id, sizeof id, "%d-%" PRIu64 "-%08x", (int)getpid(), seq,
-             (unsigned)((uint64_t)pl_now_ns() * 2654435761u));
-    snprintf(path, sizeof path, "/dev/shm/polaroid-%s.arrows", id);
-    x->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (x->fd < 0)
-        PL_FAIL(err, PL_ERR_IO, "cannot create the shared memory result \"%s\": %s", path,
-                strerror(errno));
-    x->sink_file = true;
-    snprintf(x->shm_path, sizeof x->shm_path, "%s", path);
-    pl_srv_msg_free(x->buf);
-    x->buf = pl_malloc(SHM_FILE_BUF);
-    x->len = 0;
-    x->cap = x->buf ? SHM_FILE_BUF : 0;
-    pl_status st = x->buf ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+/* Writes the staged bytes, then n bytes at p (none when n is 0), with one writev(2) where the
+ * kernel takes all of it. */
+static pl_status shm_write_all(shm_file *f, const uint8_t *p, int64_t n, pl_error *err) {
+    PL_TRY(shm_file_charge(f, (int64_t)f->len + n, err));
+    struct iovec iov[2] = {{f->buf, f->len}, {(void *)p, (size_t)n}};
+    int i = f->len ? 0 : 1, end = n ? 2 : 1;
+    int64_t total = (int64_t)f->len + n;
+    while (i < end) {
+        ssize_t k = writev(f->fd, iov + i, end - i);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            pl_error_set(err, PL_ERR_IO, "cannot write the shared memory result \"%s\": %s",
+                         f->path, k < 0 ? strerror(errno) : "short write");
+            if (err) snprintf(err->hint, sizeof err->hint, "is /dev/shm full? ask without "
+                              "allow_shared_memory");
+            return PL_ERR_IO;
+        }
+        while (i < end && (size_t)k >= iov[i].iov_len) k -= (ssize_t)iov[i++].iov_len;
+        if (i < end) {
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+            iov[i].iov_len -= (size_t)k;
+        }
+    }
+    f->len = 0;
+    f->bytes += total;
+    return PL_OK;
+}
+
+static pl_status shm_file_flush(shm_file *f, pl_error *err) {
+    return f->len ? shm_write_all(f, NULL, 0, err) : PL_OK;
+}
+
+/* An IPC writer's sink for file f: small pieces (metadata, padding, small buffers) gather in a
+ * SHM_FILE_BUF buffer; a column buffer of SHM_DIRECT_BYTES or more goes to the kernel from
+ * where it is, behind what is staged (writev: no copy in user space). */
+static pl_status shm_file_sink(void *ctx, const void *bytes, int64_t n, pl_error *err) {
+    shm_file *f = ctx;
+    if (n >= SHM_DIRECT_BYTES) return shm_write_all(f, bytes, n, err);
+    if (f->len + (size_t)n > SHM_FILE_BUF) PL_TRY(shm_file_flush(f, err));
+    memcpy(f->buf + f->len, bytes, (size_t)n);
+    f->len += (size_t)n;
+    return PL_OK;
+}
+
+/* Creates file k of x's result (O_EXCL, mode 0600) with its staging buffer and, beyond file 0,
+ * its own IPC writer. */
+static pl_status shm_file_create(pl_srv_exec *x, int32_t k, pl_error *err) {
+    shm_file *f = &x->files[k];
+    if (k == 0) snprintf(f->path, sizeof f->path, "/dev/shm/polaroid-%s.arrows", x->shm_id);
+    else snprintf(f->path, sizeof f->path, "/dev/shm/polaroid-%s-%d.arrows", x->shm_id, (int)k);
+    f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f->fd < 0) {
+        pl_status st = pl_error_set(err, PL_ERR_IO, "cannot create the shared memory result "
+                                    "\"%s\": %s", f->path, strerror(errno));
+        f->path[0] = 0;
+        return st;
+    }
+    if (!(f->buf = pl_malloc(SHM_FILE_BUF)))
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory writing the shared memory result");
+    if (k > 0) {
+        pl_schema *schema = x->out_schema ? x->out_schema : x->stream->schema;
+        PL_TRY(pl_ipc_writer_open_sink(shm_file_sink, f, false, schema, NULL, &f->w, err));
+    }
+    return PL_OK;
+}
+
+static void files_free(pl_srv_exec *x) {
+    for (int32_t k = 0; x->files && k < x->n_files; k++) {
+        shm_file *f = &x->files[k];
+        if (k > 0 && f->w) f->w->free(f->w);
+        pl_free(f->buf);
+        if (f->fd >= 0) close(f->fd);
+        if (f->path[0]) unlink(f->path);
+        if (f->charged && x->opts.mem_hook) (void)x->opts.mem_hook(x->opts.mem_user, -f->charged, 0);
+    }
+    pl_free(x->files);
+    x->files = NULL;
+    x->n_files = 0;
+    pl_free(x->runs);
+    x->runs = NULL;
+    x->n_runs = x->cap_runs = 0;
+}
+
+/* Appends n record batches of file k starting at its batch first, merged with the last run
+ * when they continue it. */
+static pl_status add_run(pl_srv_exec *x, int32_t k, int64_t first, int64_t n, pl_error *err) {
+    if (n <= 0) return PL_OK;
+    shm_run *last = x->n_runs ? &x->runs[x->n_runs - 1] : NULL;
+    if (last && last->file == (uint32_t)k && last->first + last->n == first) {
+        last->n += n;
+        return PL_OK;
+    }
+    if (x->n_runs == x->cap_runs) {
+        int32_t cap = x->cap_runs ? 2 * x->cap_runs : 16;
+        shm_run *r = pl_realloc(x->runs, sizeof *r * (size_t)cap);
+        if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory listing the shared memory result");
+        x->runs = r;
+        x->cap_runs = cap;
+    }
+    x->runs[x->n_runs++] = (shm_run){(uint32_t)k, first, n};
+    return PL_OK;
+}
+
+/* One round: batches[seg_start[i] .. seg_start[i + 1]) is segment i. */
+typedef struct shm_round {
+    pl_srv_exec *x;
+    pl_batch **batches;
+    int32_t n_batches, cap_batches;
+    int32_t seg_start[SHM_MAX_FILES * SHM_ROUND_SEGS + 1];
+    int32_t seg_file[SHM_MAX_FILES * SHM_ROUND_SEGS];
+    int64_t seg_first[SHM_MAX_FILES * SHM_ROUND_SEGS];
+    int32_t n_segs;
+    pthread_mutex_t mu;
+    int32_t free_files[SHM_MAX_FILES]; /* a stack; the lowest index on top */
+    int32_t n_free;
+    _Atomic int failed;
+    pl_status st; /* the first failure */
+    pl_error err;
+} shm_round;
+
+static void round_fail(shm_round *r, pl_status st, const pl_error *e) {
+    pthread_mutex_lock(&r->mu);
+    if (!r->st) {
+        r->st = st;
+        r->err = *e;
+    }
+    pthread_mutex_unlock(&r->mu);
+    atomic_store(&r->failed, 1);
+}
+
+static void round_task(void *arg, int64_t i, int32_t worker) {
+    PL_UNUSED(worker);
+    shm_round *r = arg;
+    pl_srv_exec *x = r->x;
+    if (atomic_load(&r->failed)) return;
+    pthread_mutex_lock(&r->mu);
+    PL_ASSERT(r->n_free > 0); /* at most n_files tasks run at once */
+    int32_t k = r->free_files[--r->n_free];
+    pthread_mutex_unlock(&r->mu);
+    shm_file *f = &x->files[k];
+    pl_error e;
+    pl_error_init(&e);
+    pl_status st = f->fd < 0 ? shm_file_create(x, k, &e) : PL_OK;
+    r->seg_file[i] = k;
+    r->seg_first[i] = f->n_batches;
+    for (int32_t j = r->seg_start[i]; !st && j < r->seg_start[i + 1]; j++) {
+        if (atomic_load(&r->failed)) break;
+        if (stop_requested(x)) {
+            st = stopped(x, PL_ERR_CANCELLED, &e);
+            break;
+        }
+        st = f->w->write(f->w, r->batches[j], &e);
+        if (!st) f->n_batches++;
+    }
+    pthread_mutex_lock(&r->mu);
+    r->free_files[r->n_free++] = k;
+    pthread_mutex_unlock(&r->mu);
+    if (st) round_fail(r, st, &e);
+}
+
+static int64_t batch_bytes(const pl_batch *b, int64_t off, int64_t len) {
+    int64_t n = EXEC_META_FIXED;
+    for (int32_t k = 0; k < b->n_cols; k++) {
+        const pl_array *a = b->columns[k];
+        n += EXEC_META_PER_COL + est_array(a, a->offset + off, len, 0);
+    }
+    return n;
+}
+
+static pl_status round_add(shm_round *r, pl_batch *b, pl_error *err) {
+    if (r->n_batches == r->cap_batches) {
+        int32_t cap = r->cap_batches ? 2 * r->cap_batches : 64;
+        pl_batch **p = pl_realloc(r->batches, sizeof *p * (size_t)cap);
+        if (!p) {
+            pl_batch_release(b);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory writing the shared memory result");
+        }
+        r->batches = p;
+        r->cap_batches = cap;
+    }
+    r->batches[r->n_batches++] = b;
+    return PL_OK;
+}
+
+static void round_clear(shm_round *r) {
+    for (int32_t j = 0; j < r->n_batches; j++) pl_batch_release(r->batches[j]);
+    r->n_batches = 0;
+    r->n_segs = 0;
+}
+
+/* Pulls the next round (rows [cur_off, ..) of x->cur first, if any) into r: segments of about
+ * SHM_SEG_BYTES, batches above that sliced, up to n_files * SHM_ROUND_SEGS segments (the rest
+ * of a batch that does not fit waits in x->cur). */
+static pl_status round_fill(pl_srv_exec *x, shm_round *r, pl_error *err) {
+    round_clear(r);
+    int32_t max_segs = x->n_files * SHM_ROUND_SEGS;
+    int64_t seg_max = atomic_load(&g_shm_seg_bytes) > 0 ? atomic_load(&g_shm_seg_bytes)
+                                                        : SHM_SEG_BYTES;
+    double seg_bytes = 0;
+    r->seg_start[0] = 0;
+    while (r->n_segs < max_segs) {
+        pl_batch *b = NULL;
+        int64_t off = 0;
+        if (x->cur) {
+            b = x->cur;
+            off = x->cur_off;
+            x->cur = NULL;
+        } else {
+            PL_TRY(next_batch(x, &b, err));
+            if (!b) break;
+        }
+        int64_t rows = b->n_rows - off;
+        double per_row = (double)batch_bytes(b, off, rows) / (double)(rows > 0 ? rows : 1);
+        int64_t per = per_row > 0 ? (int64_t)((double)seg_max / per_row) : rows;
+        if (per < 1) per = 1;
+        pl_status st = PL_OK;
+        int64_t p = off;
+        while (!st && p < b->n_rows) {
+            int64_t len = PL_MIN(per, b->n_rows - p);
+            pl_batch *piece = NULL;
+            if (p == 0 && len == b->n_rows) piece = pl_batch_retain(b);
+            else st = pl_batch_slice(b, p, len, &piece, err);
+            if (!st) st = round_add(r, piece, err);
+            if (st) break;
+            p += len;
+            seg_bytes += per_row * (double)len;
+            if (seg_bytes >= (double)seg_max) { /* the segment is complete */
+                r->seg_start[++r->n_segs] = r->n_batches;
+                seg_bytes = 0;
+                if (r->n_segs == max_segs) break;
+            }
+        }
+        if (!st && p < b->n_rows) { /* the round is full: the rest starts the next one */
+            x->cur = b;
+            x->cur_off = p;
+            break;
+        }
+        pl_batch_release(b);
+        PL_TRY(st);
+    }
+    if (r->seg_start[r->n_segs] < r->n_batches) r->seg_start[++r->n_segs] = r->n_batches;
+    return PL_OK;
+}
+
+/* Packs ExecuteResponse{shared_memory} for the n created files. */
+static pl_status shm_message(pl_srv_exec *x, int32_t n, pl_srv_msg *out, pl_error *err) {
+    Polaroid__V1__SharedMemoryResult r = POLAROID__V1__SHARED_MEMORY_RESULT__INIT;
+    Polaroid__V1__ExecuteResponse resp = POLAROID__V1__EXECUTE_RESPONSE__INIT;
+    Polaroid__V1__SharedMemoryFile fs[SHM_MAX_FILES], *fp[SHM_MAX_FILES];
+    uint32_t *rf = NULL;
+    int64_t *rfirst = NULL, *rn = NULL;
+    r.lease_id = x->shm_id;
+    if (n == 1) {
+        r.path = x->files[0].path;
+        r.size = x->files[0].bytes;
+    }
+    if (x->shm_max_files > 1) {
+        for (int32_t k = 0; k < n; k++) {
+            polaroid__v1__shared_memory_file__init(&fs[k]);
+            fs[k].path = x->files[k].path;
+            fs[k].size = x->files[k].bytes;
+            fp[k] = &fs[k];
+        }
+        r.n_files = (size_t)n;
+        r.files = fp;
+        size_t m = (size_t)(x->n_runs > 0 ? x->n_runs : 1);
+        rf = pl_malloc(sizeof *rf * m);
+        rfirst = pl_malloc(sizeof *rfirst * m);
+        rn = pl_malloc(sizeof *rn * m);
+        if (!rf || !rfirst || !rn) {
+            pl_free(rf);
+            pl_free(rfirst);
+            pl_free(rn);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the result");
+        }
+        for (int32_t i = 0; i < x->n_runs; i++) {
+            rf[i] = x->runs[i].file;
+            rfirst[i] = x->runs[i].first;
+            rn[i] = x->runs[i].n;
+        }
+        r.n_run_file = r.n_run_first = r.n_run_batches = (size_t)x->n_runs;
+        r.run_file = rf;
+        r.run_first = rfirst;
+        r.run_batches = rn;
+    }
+    resp.payload_case = POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY;
+    resp.shared_memory = &r;
+    size_t len = polaroid__v1__execute_response__get_packed_size(&resp), cap;
+    uint8_t *p = msgbuf_get(len ? len : 1, &cap);
+    if (p) polaroid__v1__execute_response__pack(&resp, p);
+    pl_free(rf);
+    pl_free(rfirst);
+    pl_free(rn);
+    if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory packing the result");
+    out->base = p;
+    out->data = p;
+    out->len = len;
+    return PL_OK;
+}
+
+/* Writes the held messages and the rest of the result into the files. */
+static pl_status write_files(pl_srv_exec *x, pl_error *err) {
+    PL_TRY(shm_file_create(x, 0, err));
+    x->sink_file = true; /* x->w writes into file 0 from now on */
+    pl_status st = PL_OK;
     for (int32_t i = 0; !st && i < x->n_held; i++) { /* the IPC bytes of each held message */
         const pl_srv_msg *m = &x->held[i];
         const uint8_t *ipc = (const uint8_t *)m->base + EXEC_HDR;
-        st = file_sink(x, ipc, (int64_t)(m->len - (size_t)(ipc - m->data)), err);
+        st = shm_file_sink(&x->files[0], ipc, (int64_t)(m->len - (size_t)(ipc - m->data)), err);
     }
     held_free(x);
+    PL_TRY(st);
+    x->files[0].w = x->w;
+    x->files[0].n_batches = x->batches;
+    PL_TRY(add_run(x, 0, 0, x->batches, err));
+
+    shm_round *r = pl_calloc(1, sizeof *r);
+    if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory writing the shared memory result");
+    r->x = x;
+    pthread_mutex_init(&r->mu, NULL);
     while (!st) {
-        pl_srv_msg m;
-        bool eos;
-        st = produce(x, &m, &eos, err);
-        if (st || eos) break;
-        if (m.base) { /* an empty result's schema message: already in the file */
-            pl_srv_msg_free(m.base);
+        st = round_fill(x, r, err);
+        if (st || r->n_segs == 0) break;
+        r->n_free = 0;
+        for (int32_t k = x->n_files - 1; k >= 0; k--) r->free_files[r->n_free++] = k;
+        atomic_store(&r->failed, 0);
+        pl_parallel_for(r->n_segs, x->n_files, round_task, r);
+        if (r->st) {
+            st = r->st;
+            if (err) *err = r->err;
+            break;
+        }
+        for (int32_t i = 0; !st && i < r->n_segs; i++) {
+            int64_t n = r->seg_start[i + 1] - r->seg_start[i];
+            st = add_run(x, r->seg_file[i], r->seg_first[i], n, err);
+            x->batches += n;
+            for (int32_t j = r->seg_start[i]; j < r->seg_start[i + 1]; j++)
+                x->rows += r->batches[j]->n_rows;
         }
     }
-    if (!st && !x->finished_file) {
-        st = x->w->finish(x->w, err); /* end-of-stream marker */
-        x->finished_file = true;
+    round_clear(r);
+    pl_free(r->batches);
+    pthread_mutex_destroy(&r->mu);
+    pl_free(r);
+    PL_TRY(st);
+    for (int32_t k = 0; k < x->n_files; k++) { /* end-of-stream markers, the last bytes */
+        shm_file *f = &x->files[k];
+        if (f->fd < 0) continue;
+        if (k > 0 || !x->w_finished) PL_TRY(f->w->finish(f->w, err));
+        if (k == 0) x->w_finished = true;
+        PL_TRY(shm_file_flush(f, err));
+        int fd = f->fd;
+        f->fd = -1;
+        if (close(fd) != 0)
+            PL_FAIL(err, PL_ERR_IO, "cannot close the shared memory result \"%s\": %s", f->path,
+                    strerror(errno));
     }
-    if (!st) st = file_flush(x, err);
-    if (close(x->fd) != 0 && !st) st = pl_error_set(err, PL_ERR_IO, "cannot close the file");
-    x->fd = -1;
-    shm_lease *l = NULL;
-    if (!st) {
-        l = pl_calloc(1, sizeof *l);
-        if (!l || !(l->owner = pl_strdup(x->c->owner ? x->c->owner : ""))) {
-            pl_free(l);
-            l = NULL;
-            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-        }
+    return PL_OK;
+}
+
+/* The held messages and the rest of the result into new /dev/shm files; *out = the
+ * SharedMemoryResult, and the files become a lease. */
+static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
+    uint64_t seq = atomic_fetch_add(&g_shm_seq, 1) + 1;
+    snprintf(x->shm_id, sizeof x->shm_id, "%d-%" PRIu64 "-%08x", (int)getpid(), seq,
+             (unsigned)((uint64_t)pl_now_ns() * 2654435761u));
+    int32_t k = PL_MIN(x->shm_max_files, SHM_MAX_FILES);
+    k = PL_MIN(k, pl_pool_threads());
+    if (k < 1) k = 1;
+    x->files = pl_calloc((size_t)k, sizeof *x->files);
+    if (!x->files) PL_FAIL(err, PL_ERR_NOMEM, "out of memory writing the shared memory result");
+    x->n_files = k;
+    for (int32_t i = 0; i < k; i++) {
+        x->files[i].x = x;
+        x->files[i].fd = -1;
     }
-    if (!st) st = shm_message(x, path, id, out, err);
+    PL_TRY(write_files(x, err)); /* pl_srv_execute_free removes the files, gives back the charge */
+    int32_t n = 0; /* files are created in order: the ones made are 0 .. n-1 */
+    while (n < x->n_files && x->files[n].path[0]) n++;
+    shm_lease *l = pl_calloc(1, sizeof *l);
+    pl_status st = l ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (!st && !(l->owner = pl_strdup(x->c->owner ? x->c->owner : "")))
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (!st && !(l->paths = pl_calloc((size_t)n, sizeof *l->paths)))
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (!st) st = shm_message(x, n, out, err);
     if (st) {
-        if (l) pl_free(l->owner);
+        if (l) {
+            pl_free(l->owner);
+            pl_free(l->paths);
+        }
         pl_free(l);
-        unlink(path);
-        x->shm_path[0] = 0;
-        return st; /* pl_srv_execute_free gives back what the file was charged */
+        return st;
     }
     l->srv = x->c->srv;
-    snprintf(l->id, sizeof l->id, "%s", id);
-    snprintf(l->path, sizeof l->path, "%s", path);
-    l->size = x->file_bytes;
+    snprintf(l->id, sizeof l->id, "%s", x->shm_id);
+    l->n_paths = n;
+    x->file_bytes = 0;
+    for (int32_t i = 0; i < n; i++) {
+        shm_file *f = &x->files[i];
+        snprintf(l->paths[i], sizeof l->paths[i], "%s", f->path);
+        l->size += f->bytes;
+        x->file_bytes += f->bytes;
+    }
     const pl_srv_config *cfg = pl_srv_get_config(x->c->srv);
     l->expires_ns = pl_now_ns() + (cfg->handle_ttl_s > 0 ? cfg->handle_ttl_s : 300) * 1000000000LL;
     l->mem_hook = x->opts.mem_hook;
     l->mem_user = x->opts.mem_user;
-    x->file_charged = 0; /* the lease carries the charge now */
-    snprintf(x->lease_id, sizeof x->lease_id, "%s", id);
+    int64_t charged = 0;
+    for (int32_t i = 0; i < x->n_files; i++) {
+        charged += x->files[i].charged;
+        x->files[i].charged = 0; /* the lease carries the charge now */
+        x->files[i].path[0] = 0; /* and owns the files */
+    }
+    PL_ASSERT(charged == l->size || !l->mem_hook);
+    snprintf(x->lease_id, sizeof x->lease_id, "%s", x->shm_id);
     pthread_mutex_lock(&g_shm_mu);
     l->next = g_leases;
     g_leases = l;
     pthread_mutex_unlock(&g_shm_mu);
-    x->shm_path[0] = 0; /* the lease owns it now */
     x->bytes = x->file_bytes;
     return PL_OK;
 }
@@ -1060,6 +1413,8 @@ pl_status pl_srv_execute_next(pl_srv_exec *x, uint8_t **msg, size_t *len, bool *
     uint8_t *copy = pl_malloc(m.len ? m.len : 1);
     if (!copy) {
         pl_srv_msg_free(m.base);
+        if (x->lease_id[0] && x->state == EXEC_SUMMARY) /* the SharedMemoryResult is lost */
+            (void)pl_srv_shm_detach(x->c->srv, x->lease_id, true);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory copying a result message");
     }
     memcpy(copy, m.data, m.len);

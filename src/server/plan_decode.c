@@ -877,6 +877,15 @@ static void prune_conds(const pl_expr *e, const pl_schema *sch, pl_prune_cond *o
     }
 }
 
+/* A frame over a catalog table's snapshot t (taken), its rows and cells counted for the call. */
+static pl_status table_df(dctx *d, pl_table *t, pl_df **out, pl_error *err) {
+    d->call->table_rows += t->n_rows;
+    d->call->table_cells += t->n_rows * (t->schema ? t->schema->n_fields : 1);
+    pl_status st = locate(d, pl_df_from_table(t, out, err), err);
+    pl_table_release(t);
+    return st;
+}
+
 /* Filter directly over a live table: the snapshot holds only the batches whose statistics
  * allow the predicate's simple conjuncts (column op literal). */
 static pl_status pruned_table(dctx *d, const Polaroid__V1__TableRef *tr, const pl_expr *pred,
@@ -894,12 +903,7 @@ static pl_status pruned_table(dctx *d, const Polaroid__V1__TableRef *tr, const p
         st = locate(d, pl_catalog_table_snapshot_pruned(cat, tr->name, n, conds, &t, err), err);
     }
     if (sch) pl_schema_release(sch);
-    if (!st) {
-        d->call->table_rows += t->n_rows;
-        d->call->table_cells += t->n_rows * (t->schema ? t->schema->n_fields : 1);
-        st = locate(d, pl_df_from_table(t, out, err), err);
-        pl_table_release(t);
-    }
+    if (!st) st = table_df(d, t, out, err);
     pop(d, old);
     return st;
 }
@@ -967,12 +971,7 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
         st = check_name(d, "table name", r->table->name, false, err);
         pl_table *t = NULL;
         if (!st) st = locate(d, pl_catalog_table_snapshot(pl_srv_catalog(d->srv), r->table->name, &t, err), err);
-        if (!st) {
-            d->call->table_rows += t->n_rows;
-            d->call->table_cells += t->n_rows * (t->schema ? t->schema->n_fields : 1);
-            st = locate(d, pl_df_from_table(t, out, err), err);
-            pl_table_release(t);
-        }
+        if (!st) st = table_df(d, t, out, err);
         pop(d, old);
         return st;
     }

@@ -371,6 +371,7 @@ static pl_status h_server_info(pl_srv_call *c, const ProtobufCMessage *req, uint
     for (size_t i = 0; i < PL_ARRAY_LEN(base); i++) caps[nc++] = (char *)base[i];
     if (pl_srv_append_available()) caps[nc++] = "append";
     if (s->shm_release) caps[nc++] = "shared_memory";
+    if (s->shm_release) caps[nc++] = "shared_memory_files"; /* shared_memory_max_files */
     r.version = PL_VERSION;
     r.n_capabilities = nc;
     r.capabilities = caps;

@@ -53,6 +53,9 @@ bool pl_srv_shm_detach(const pl_srv *srv, const char *lease_id, bool drop);
  * /dev/shm/polaroid-<pid>-*.arrows of this user whose process no longer exists. pl_srv_new
  * calls it. */
 void pl_srv_shm_remove_stale(void);
+/* Test hook: the bytes of one segment of a same-host result written in several files (0 = the
+ * default, 4 MiB), so that small results spread over several files. */
+void pl_srv_shm_set_segment_bytes_for_testing(int64_t n);
 /* Shutdown: every call waiting for a release goes on (the leases stay until the sweep). */
 void pl_srv_shm_wake_all(const pl_srv *srv);
 

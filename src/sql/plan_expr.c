@@ -582,7 +582,9 @@ enum {
     FO_END_PREC = 0x1000,
     FO_START_FOLL = 0x2000,
     FO_END_FOLL = 0x4000,
-    FO_EXCLUDE = 0x8000 | 0x10000 | 0x20000,
+    FO_EXCLUDE_CURRENT_ROW = 0x8000,
+    FO_EXCLUDE_GROUP = 0x10000,
+    FO_EXCLUDE_TIES = 0x20000,
 };
 
 static pl_status frame_offset(sq_scope *sc, const PgQuery__Node *n, bool rows, pl_value *out,
@@ -643,8 +645,10 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
     int32_t fo = frame_def->frame_options;
     if (!st && (fo & FO_NONDEFAULT)) {
         frame.present = true;
-        if (fo & FO_EXCLUDE)
-            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "frame EXCLUDE is not supported");
+        frame.exclude = (fo & FO_EXCLUDE_CURRENT_ROW) ? PL_EXCLUDE_CURRENT_ROW
+                        : (fo & FO_EXCLUDE_GROUP)     ? PL_EXCLUDE_GROUP
+                        : (fo & FO_EXCLUDE_TIES)      ? PL_EXCLUDE_TIES
+                                                      : PL_EXCLUDE_NO_OTHERS;
         frame.unit = (fo & FO_ROWS) ? PL_FRAME_ROWS : (fo & FO_GROUPS) ? PL_FRAME_GROUPS : PL_FRAME_RANGE;
         bool rows = frame.unit != PL_FRAME_RANGE; /* ROWS and GROUPS: integer counts */
         if (fo & FO_START_UNB_PREC) frame.start_kind = PL_BOUND_UNBOUNDED_PRECEDING;
@@ -840,6 +844,17 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     bool is_pg_catalog = fc->n_funcname == 2 && sq_str(fc->funcname[0]) &&
                          !strcmp(sq_str(fc->funcname[0]), "pg_catalog");
 
+    if (!strcmp(name, "columns") && fc->n_funcname == 1) {
+        /* DuckDB's COLUMNS(...): the select list expands its item once per matching column */
+        if (sc->columns_pick <= 0 || !sc->rel || sc->columns_pick > sc->rel->n_cols)
+            return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "COLUMNS(...) is only supported in the select list");
+        int32_t i = sc->columns_pick - 1;
+        pl_expr *e = sc->rel->star_expr[i] ? pl_expr_clone(sc->rel->star_expr[i]) : sq_colref(sc->rel, i, pos);
+        if (!e) return NOMEM(err);
+        e->sql_pos = pos;
+        *out = e;
+        return PL_OK;
+    }
     if ((!strcmp(name, "grouping_id") || !strcmp(name, "grouping")) && !fc->over && !fc->agg_star)
         return grouping_call(sc, fc->args, fc->n_args, pos, out, err);
     if (!strncmp(name, "regr_", 5) && !fc->over && !pl_agg_canonical(name))

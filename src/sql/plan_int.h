@@ -50,6 +50,26 @@ typedef struct sq_names {
     int32_t *pos;
 } sq_names;
 void sq_names_reset(sq_names *n);
+/* DuckDB's modifiers of a select-list star: `* [EXCLUDE ...] [REPLACE ...] [RENAME ...]`, each
+ * a parenthesised list or a single item. start/end_of: each clause's keyword and end (-1 when
+ * absent; index 0 EXCLUDE, 1 REPLACE, 2 RENAME), paren: written in parentheses, end: after the
+ * last. item: the star is a select item (REPLACE/RENAME are read only then; `x * replace(...)`
+ * is a multiplication). Scans from pos, just after the star. */
+typedef struct sq_star_mods {
+    int32_t start[3], end_of[3];
+    bool paren[3];
+    int32_t end;
+} sq_star_mods;
+void sq_star_mods_scan(const char *sql, int32_t len, int32_t pos, bool item, sq_star_mods *m);
+/* The star of the ColumnRef at star_loc ([ident .]* '*'): the offset just after it, or -1. */
+int32_t sq_star_end(const char *sql, int32_t star_loc);
+/* RENAME (a AS b, ...) of the star at star_loc: old names in from, new names in to (same order). */
+pl_status sq_read_rename(const char *sql, int32_t star_loc, sq_names *from, sq_names *to,
+                         pl_error *err);
+/* REPLACE (expr AS name, ...) of the star at star_loc parsed on its own like QUALIFY: *tree owns
+ * the ResTargets (*items, *n_items; none when the star has no REPLACE). */
+pl_status sq_replace_parse(const char *sql, int32_t star_loc, PgQuery__ParseResult **tree,
+                           PgQuery__Node *const **items, size_t *n_items, pl_error *err);
 /* The EXCLUDE list following the star of the ColumnRef at star_loc in the original text. */
 pl_status sq_read_exclude(const char *sql, int32_t star_loc, sq_names *out, pl_error *err);
 /* QUALIFY (plan_qualify.c): the end of the clause whose condition starts at `from` (the next
@@ -59,6 +79,10 @@ int32_t sq_qualify_end(const char *sql, int32_t len, int32_t from);
  * has none); *tree owns the nodes (pg_query__parse_result__free_unpacked). */
 pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
                            PgQuery__ParseResult **tree, const PgQuery__Node **cond, pl_error *err);
+/* Parses a clause of the script on its own: a copy blank everywhere except "SELECT" written at
+ * kw and the original bytes [body, end), so its nodes carry exact positions into the script. */
+pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end,
+                          PgQuery__ParseResult **out, pl_error *err);
 /* Whether the original text has `word` starting exactly at loc. */
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
 
@@ -167,6 +191,7 @@ typedef struct sq_scope {
     int32_t n_aliases;
     bool outer_used;
     bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
+    int32_t columns_pick; /* expanding COLUMNS(...) of a select item: rel column + 1, 0 = none */
 } sq_scope;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */

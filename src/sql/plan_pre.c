@@ -125,6 +125,91 @@ bool sq_tok_is(const char *sql, const sq_token *tok, const char *word) {
     return (size_t)(tok->end - tok->start) == n && strncasecmp(sql + tok->start, word, n) == 0;
 }
 
+/* ---------------------------------------------------------------- star modifiers */
+
+/* End of the parenthesised group opening at the "(" token t (after its ")"), or -1 when it is
+ * not closed; *top_as: an AS at the group's own level (REPLACE (expr AS name) rather than the
+ * function replace(s, a, b)). */
+static int32_t paren_end(const char *sql, int32_t len, const sq_token *t, bool *top_as) {
+    int d = 0;
+    int32_t p = t->start;
+    sq_token u;
+    *top_as = false;
+    while (sq_lex_next(sql, len, p, &u)) {
+        p = u.end;
+        if (sq_tok_is(sql, &u, "(") || sq_tok_is(sql, &u, "[")) d++;
+        else if ((sq_tok_is(sql, &u, ")") || sq_tok_is(sql, &u, "]")) && --d == 0) return p;
+        else if (d == 1 && sq_tok_is(sql, &u, "as")) *top_as = true;
+    }
+    return -1;
+}
+
+/* An unparenthesised single item: `name` (EXCLUDE), `expr AS name` (REPLACE) or
+ * `name AS name` (RENAME) starting at pos; its end, or -1. */
+static int32_t single_end(const char *sql, int32_t len, int32_t pos, int which) {
+    sq_token t;
+    if (which == 0) {
+        if (!sq_lex_next(sql, len, pos, &t)) return -1;
+        return t.kind == SQ_TOK_IDENT || t.kind == SQ_TOK_QIDENT ? t.end : -1;
+    }
+    int d = 0;
+    int32_t p = pos;
+    bool any = false;
+    while (sq_lex_next(sql, len, p, &t)) {
+        p = t.end;
+        if (sq_tok_is(sql, &t, "(") || sq_tok_is(sql, &t, "[")) {
+            d++;
+        } else if (sq_tok_is(sql, &t, ")") || sq_tok_is(sql, &t, "]")) {
+            if (--d < 0) return -1;
+        } else if (d == 0 && (sq_tok_is(sql, &t, ",") || sq_tok_is(sql, &t, ";") ||
+                              sq_tok_is(sql, &t, "from"))) {
+            return -1;
+        } else if (d == 0 && any && sq_tok_is(sql, &t, "as")) {
+            sq_token nm;
+            if (!sq_lex_next(sql, len, p, &nm) || (nm.kind != SQ_TOK_IDENT && nm.kind != SQ_TOK_QIDENT))
+                return -1;
+            return nm.end;
+        }
+        any = true;
+    }
+    return -1;
+}
+
+void sq_star_mods_scan(const char *sql, int32_t len, int32_t pos, bool item, sq_star_mods *m) {
+    static const char *const kws[3] = {"exclude", "replace", "rename"};
+    for (int k = 0; k < 3; k++) {
+        m->start[k] = m->end_of[k] = -1;
+        m->paren[k] = false;
+    }
+    m->end = pos;
+    int next = 0;
+    sq_token kw;
+    while (next < 3 && sq_lex_next(sql, len, m->end, &kw)) {
+        int k = next;
+        while (k < 3 && !sq_tok_is(sql, &kw, kws[k])) k++;
+        if (k == 3) break;
+        /* REPLACE and RENAME only after a select-list star (never after a multiplication) */
+        if (k > 0 && !item) break;
+        sq_token t2;
+        int32_t end = -1;
+        bool paren = false;
+        if (sq_lex_next(sql, len, kw.end, &t2) && sq_tok_is(sql, &t2, "(")) {
+            bool top_as;
+            end = paren_end(sql, len, &t2, &top_as);
+            paren = true;
+            if (k > 0 && !top_as) end = -1;
+        } else {
+            end = single_end(sql, len, kw.end, k);
+        }
+        if (end < 0) break;
+        m->start[k] = kw.start;
+        m->end_of[k] = end;
+        m->paren[k] = paren;
+        m->end = end;
+        next = k + 1;
+    }
+}
+
 /* ---------------------------------------------------------------- rewriting */
 
 #define PRE_MAX_DEPTH 256
@@ -231,28 +316,17 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                 }
                 depth--;
             } else if (c == '*') {
-                /* * EXCLUDE (a, b) / * EXCLUDE a: blanked; the planner reads the list from the
-                 * original text. */
-                sq_token kw;
-                if (sq_lex_next(sql, len, pos, &kw) && sq_tok_is(sql, &kw, "exclude")) {
-                    sq_token t2;
-                    int32_t end = kw.end;
-                    if (sq_lex_next(sql, len, end, &t2) && sq_tok_is(sql, &t2, "(")) {
-                        int d = 0;
-                        int32_t p = t2.start;
-                        sq_token t3;
-                        while (sq_lex_next(sql, len, p, &t3)) {
-                            p = t3.end;
-                            if (sq_tok_is(sql, &t3, "(")) d++;
-                            if (sq_tok_is(sql, &t3, ")") && --d == 0) break;
-                        }
-                        end = p;
-                    } else if (t2.kind == SQ_TOK_IDENT || t2.kind == SQ_TOK_QIDENT) {
-                        end = t2.end;
-                    }
-                    for (int32_t i = kw.start; i < end; i++)
+                /* * EXCLUDE (...) REPLACE (...) RENAME (...): blanked; the planner reads them from
+                 * the original text (sq_star_mods) */
+                bool item = sq_tok_is(sql, &prev, "select") || sq_tok_is(sql, &prev, ",") ||
+                            sq_tok_is(sql, &prev, ".") || sq_tok_is(sql, &prev, "distinct") ||
+                            sq_tok_is(sql, &prev, "all") || sq_tok_is(sql, &prev, ")");
+                sq_star_mods m;
+                sq_star_mods_scan(sql, len, pos, item, &m);
+                if (m.end > pos) {
+                    for (int32_t i = pos; i < m.end; i++)
                         if (o[i] != '\n') o[i] = ' ';
-                    pos = end;
+                    pos = m.end;
                 }
             }
         } else if (tok.kind == SQ_TOK_IDENT) {
@@ -304,6 +378,16 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                 sq_token nx;
                 sq_lex_next(sql, len, pos, &nx);
                 if (is_clause_end_word(sql, &nx)) memcpy(o + tok.start, "() ", 3);
+            }
+            /* ORDER BY ALL [ASC|DESC] [NULLS FIRST|LAST] -> ORDER BY 1: the planner sees "all"
+             * at the constant's position in the original and sorts by every output column */
+            if (sq_tok_is(sql, &tok, "all") && sq_tok_is(sql, &prev, "by") &&
+                sq_tok_is(sql, &prev2, "order") && seen_select[depth]) {
+                sq_token nx;
+                sq_lex_next(sql, len, pos, &nx);
+                if (is_clause_end_word(sql, &nx) || sq_tok_is(sql, &nx, "asc") ||
+                    sq_tok_is(sql, &nx, "desc") || sq_tok_is(sql, &nx, "nulls"))
+                    memcpy(o + tok.start, "1  ", 3);
             }
         } else if (tok.kind == SQ_TOK_STRING && sql[tok.start] == '\'' &&
                    (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join")) &&
@@ -385,6 +469,148 @@ static void tok_ident(const char *sql, const sq_token *t, char *buf, size_t buf_
             buf[k++] = (char)tolower((unsigned char)sql[i]);
     }
     buf[k] = '\0';
+}
+
+int32_t sq_star_end(const char *sql, int32_t star_loc) {
+    if (!sql || star_loc < 0) return -1;
+    int32_t len = (int32_t)strlen(sql);
+    if (star_loc >= len) return -1;
+    sq_token t;
+    int32_t pos = star_loc;
+    for (;;) {
+        if (!sq_lex_next(sql, len, pos, &t)) return -1;
+        pos = t.end;
+        if (sq_tok_is(sql, &t, "*")) return pos;
+        if (t.kind != SQ_TOK_IDENT && t.kind != SQ_TOK_QIDENT && !sq_tok_is(sql, &t, "."))
+            return -1;
+    }
+}
+
+static pl_status names_push(sq_names *out, const char *name, int32_t pos, pl_error *err) {
+    { /* lists are short: grow by one */
+        int32_t cap = out->n + 1;
+        char **nn = pl_realloc(out->names, (size_t)cap * sizeof *nn);
+        if (nn) out->names = nn;
+        int32_t *np = nn ? pl_realloc(out->pos, (size_t)cap * sizeof *np) : NULL;
+        if (np) out->pos = np;
+        if (!nn || !np) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a star modifier");
+    }
+    out->names[out->n] = pl_strdup(name);
+    if (!out->names[out->n]) PL_FAIL(err, PL_ERR_NOMEM, "out of memory reading a star modifier");
+    out->pos[out->n++] = pos;
+    return PL_OK;
+}
+
+/* One (possibly qualified: the last part counts) name at pos; false when there is none. */
+static bool read_name(const char *sql, int32_t len, int32_t *pos, char *buf, size_t size,
+                      int32_t *at) {
+    sq_token t, dot;
+    if (!sq_lex_next(sql, len, *pos, &t) || (t.kind != SQ_TOK_IDENT && t.kind != SQ_TOK_QIDENT))
+        return false;
+    *pos = t.end;
+    while (sq_lex_next(sql, len, *pos, &dot) && sq_tok_is(sql, &dot, ".") &&
+           sq_lex_next(sql, len, dot.end, &t) && (t.kind == SQ_TOK_IDENT || t.kind == SQ_TOK_QIDENT))
+        *pos = t.end;
+    *at = t.start;
+    /* tok_ident is defined below */
+    size_t k = 0;
+    if (t.kind == SQ_TOK_QIDENT) {
+        for (int32_t i = t.start + 1; i < t.end - 1 && k + 1 < size; i++) {
+            buf[k++] = sql[i];
+            if (sql[i] == '"') i++;
+        }
+    } else {
+        for (int32_t i = t.start; i < t.end && k + 1 < size; i++) buf[k++] = (char)tolower((unsigned char)sql[i]);
+    }
+    buf[k] = '\0';
+    return true;
+}
+
+pl_status sq_read_rename(const char *sql, int32_t star_loc, sq_names *from, sq_names *to,
+                         pl_error *err) {
+    memset(from, 0, sizeof *from);
+    memset(to, 0, sizeof *to);
+    int32_t p = sq_star_end(sql, star_loc);
+    if (p < 0) return PL_OK;
+    int32_t len = (int32_t)strlen(sql);
+    sq_star_mods m;
+    sq_star_mods_scan(sql, len, p, true, &m);
+    if (m.start[2] < 0) return PL_OK;
+    sq_token t;
+    int32_t pos = m.start[2] + 6; /* after RENAME */
+    if (m.paren[2] && sq_lex_next(sql, len, pos, &t)) pos = t.end; /* "(" */
+    pl_status st = PL_OK;
+    while (!st && pos < m.end_of[2]) {
+        char a[256], b[256];
+        int32_t pa, pb;
+        sq_token as;
+        if (!read_name(sql, len, &pos, a, sizeof a, &pa) || !sq_lex_next(sql, len, pos, &as) ||
+            !sq_tok_is(sql, &as, "as")) {
+            st = sq_fail(err, PL_ERR_SQL, pos, "RENAME takes a list of: column AS new_name");
+            break;
+        }
+        pos = as.end;
+        if (!read_name(sql, len, &pos, b, sizeof b, &pb)) {
+            st = sq_fail(err, PL_ERR_SQL, pos, "RENAME takes a list of: column AS new_name");
+            break;
+        }
+        st = names_push(from, a, pa, err);
+        if (!st) st = names_push(to, b, pb, err);
+        if (!st && sq_lex_next(sql, len, pos, &t) && sq_tok_is(sql, &t, ",")) pos = t.end;
+        else break;
+    }
+    if (st) {
+        sq_names_reset(from);
+        sq_names_reset(to);
+    }
+    return st;
+}
+
+pl_status sq_replace_parse(const char *sql, int32_t star_loc, PgQuery__ParseResult **tree,
+                           PgQuery__Node *const **items, size_t *n_items, pl_error *err) {
+    *tree = NULL;
+    *items = NULL;
+    *n_items = 0;
+    int32_t p = sq_star_end(sql, star_loc);
+    if (p < 0) return PL_OK;
+    int32_t len = (int32_t)strlen(sql);
+    sq_star_mods m;
+    sq_star_mods_scan(sql, len, p, true, &m);
+    int32_t kw = m.start[1];
+    if (kw < 0) return PL_OK;
+    int32_t body = kw + 7, end = m.end_of[1];
+    if (m.paren[1]) {
+        sq_token t;
+        sq_lex_next(sql, len, body, &t); /* "(" */
+        body = t.end;
+        end--; /* before ")" */
+    }
+    PgQuery__ParseResult *pr = NULL;
+    PL_TRY(sq_parse_masked(sql, kw, body, end, &pr, err));
+    const PgQuery__SelectStmt *q = pr->n_stmts == 1 && pr->stmts[0]->stmt &&
+                                           pr->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT
+                                       ? pr->stmts[0]->stmt->select_stmt
+                                       : NULL;
+    int32_t bad = q && q->n_target_list ? -1 : kw;
+    for (size_t i = 0; bad < 0 && i < q->n_target_list; i++) {
+        const PgQuery__Node *n = q->target_list[i];
+        if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET || !n->res_target->val)
+            bad = kw;
+        else if (!sq_nz(n->res_target->name))
+            bad = n->res_target->location;
+    }
+    if (bad < 0 && (q->n_from_clause || q->where_clause || q->n_group_clause || q->having_clause ||
+                    q->n_window_clause || q->n_distinct_clause || q->n_sort_clause || q->limit_count ||
+                    q->limit_offset))
+        bad = kw;
+    if (bad >= 0) {
+        pg_query__parse_result__free_unpacked(pr, NULL);
+        return sq_fail(err, PL_ERR_SQL, bad, "REPLACE takes a list of: expression AS column");
+    }
+    *tree = pr;
+    *items = q->target_list;
+    *n_items = q->n_target_list;
+    return PL_OK;
 }
 
 pl_status sq_read_exclude(const char *sql, int32_t star_loc, sq_names *out, pl_error *err) {

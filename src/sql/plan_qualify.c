@@ -79,6 +79,39 @@ static int32_t cursor_to_byte(const char *text, int32_t len, int32_t cursorpos) 
     return i;
 }
 
+pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end,
+                          PgQuery__ParseResult **out, pl_error *err) {
+    size_t n = strlen(sql);
+    int32_t len = (int32_t)n;
+    char *masked = pl_malloc(n + 1);
+    if (!masked) PL_FAIL(err, PL_ERR_NOMEM, "out of memory parsing a clause");
+    memset(masked, ' ', n);
+    masked[n] = 0;
+    memcpy(masked + kw, "SELECT", 6);
+    memcpy(masked + body, sql + body, (size_t)(end - body));
+    char *pre = NULL;
+    pl_status rc = pl_sql_preprocess(masked, &pre, err);
+    pl_free(masked);
+    if (rc) return rc;
+    PgQueryProtobufParseResult res = pg_query_parse_protobuf(pre);
+    PgQuery__ParseResult *pr = NULL;
+    if (res.error) {
+        /* an error past the clause (at the end of the blank copy) points at the clause's end */
+        int32_t at = cursor_to_byte(pre, len, res.error->cursorpos);
+        if (at > end || at < 0) at = end;
+        rc = sq_fail(err, PL_ERR_SQL, at, "%s", res.error->message ? res.error->message : "syntax error");
+    } else if ((rc = pl_sql_check_tree_depth((const uint8_t *)res.parse_tree.data, res.parse_tree.len,
+                                             err)) == PL_OK) {
+        pr = pg_query__parse_result__unpack(NULL, res.parse_tree.len, (const uint8_t *)res.parse_tree.data);
+        if (!pr) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");
+    }
+    pg_query_free_protobuf_parse_result(res);
+    pl_free(pre);
+    if (rc) return sq_at(err, rc, kw);
+    *out = pr;
+    return PL_OK;
+}
+
 pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
                            PgQuery__ParseResult **tree, const PgQuery__Node **cond, pl_error *err) {
     *tree = NULL;
@@ -93,29 +126,8 @@ pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
     int32_t kw = find_qualify(sql, len, from > 0 ? from - 1 : 0);
     if (kw < 0) return PL_OK;
     int32_t end = sq_qualify_end(sql, len, kw + 7);
-    char *masked = pl_malloc(n + 1);
-    if (!masked) PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning QUALIFY");
-    memset(masked, ' ', n);
-    masked[n] = 0;
-    memcpy(masked + kw, "SELECT ", 7);
-    memcpy(masked + kw + 7, sql + kw + 7, (size_t)(end - kw - 7));
-    char *pre = NULL;
-    pl_status rc = pl_sql_preprocess(masked, &pre, err);
-    pl_free(masked);
-    if (rc) return rc;
-    PgQueryProtobufParseResult res = pg_query_parse_protobuf(pre);
     PgQuery__ParseResult *pr = NULL;
-    if (res.error) {
-        rc = sq_fail(err, PL_ERR_SQL, cursor_to_byte(pre, len, res.error->cursorpos), "%s",
-                     res.error->message ? res.error->message : "syntax error");
-    } else if ((rc = pl_sql_check_tree_depth((const uint8_t *)res.parse_tree.data, res.parse_tree.len,
-                                             err)) == PL_OK) {
-        pr = pg_query__parse_result__unpack(NULL, res.parse_tree.len, (const uint8_t *)res.parse_tree.data);
-        if (!pr) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");
-    }
-    pg_query_free_protobuf_parse_result(res);
-    pl_free(pre);
-    if (rc) return sq_at(err, rc, kw);
+    PL_TRY(sq_parse_masked(sql, kw, kw + 7, end, &pr, err));
     /* exactly one condition: "SELECT <cond>" and nothing else */
     const PgQuery__SelectStmt *q = pr->n_stmts == 1 && pr->stmts[0]->stmt &&
                                            pr->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT

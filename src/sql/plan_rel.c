@@ -213,7 +213,8 @@ bool sq_expr_equal(const pl_expr *a, const pl_expr *b) {
             if (fa->present != fb->present) return false;
             if (fa->present &&
                 (fa->unit != fb->unit || fa->start_kind != fb->start_kind ||
-                 fa->end_kind != fb->end_kind || !value_equal(&fa->start_offset, &fb->start_offset) ||
+                 fa->end_kind != fb->end_kind || fa->exclude != fb->exclude ||
+                 !value_equal(&fa->start_offset, &fb->start_offset) ||
                  !value_equal(&fa->end_offset, &fb->end_offset)))
                 return false;
         }

@@ -3,6 +3,8 @@
  * LIMIT -> drop hidden columns. Entry points pl_sql_plan_query and pl_sql_plan_const_expr. */
 #include "sql/plan_int.h"
 
+#include <regex.h>
+
 #include <stdio.h>
 #include <strings.h>
 
@@ -349,17 +351,72 @@ static void sel_reset(sel_state *s) {
     pl_free(s->aliases);
 }
 
+/* The position of the name in a REPLACE item `expr AS name` starting at loc (else loc). */
+static int32_t replace_name_pos(const char *sql, int32_t loc) {
+    int32_t len = (int32_t)strlen(sql), p = loc, d = 0;
+    sq_token t;
+    while (sq_lex_next(sql, len, p, &t)) {
+        p = t.end;
+        if (sq_tok_is(sql, &t, "(") || sq_tok_is(sql, &t, "[")) d++;
+        else if (sq_tok_is(sql, &t, ")") || sq_tok_is(sql, &t, "]")) {
+            if (--d < 0) break;
+        } else if (d == 0 && sq_tok_is(sql, &t, ",")) break;
+        else if (d == 0 && sq_tok_is(sql, &t, "as") && sq_lex_next(sql, len, p, &t)) return t.start;
+    }
+    return loc;
+}
+
+/* `*` / `t.*` with DuckDB's modifiers EXCLUDE (names), REPLACE (expr AS name: the column's
+ * value replaced, its name and place kept) and RENAME (name AS new_name), read from the
+ * original text (the parser saw them blanked, see pl_sql_preprocess). */
 static pl_status expand_star(sel_state *s, const PgQuery__ColumnRef *cr, pl_error *err) {
     const char *qual = NULL;
     if (cr->n_fields >= 2) qual = sq_str(cr->fields[cr->n_fields - 2]);
-    sq_names ex;
+    sq_names ex, rf, rt;
+    memset(&rf, 0, sizeof rf);
+    memset(&rt, 0, sizeof rt);
+    PgQuery__ParseResult *rtree = NULL;
+    PgQuery__Node *const *ritems = NULL;
+    size_t n_rep = 0;
+    pl_expr **rexpr = NULL;
     PL_TRY(sq_read_exclude(s->ctx->sql, cr->location, &ex, err));
-    bool *used = pl_calloc((size_t)(ex.n ? ex.n : 1), sizeof(bool));
-    if (!used) {
-        sq_names_reset(&ex);
-        return NOMEM(err);
+    pl_status st = sq_read_rename(s->ctx->sql, cr->location, &rf, &rt, err);
+    if (!st) st = sq_replace_parse(s->ctx->sql, cr->location, &rtree, &ritems, &n_rep, err);
+    int32_t n_used = ex.n + rf.n + (int32_t)n_rep;
+    bool *used = st ? NULL : pl_calloc((size_t)(n_used ? n_used : 1), sizeof(bool));
+    if (!st && n_rep) rexpr = pl_calloc(n_rep, sizeof *rexpr);
+    if (!st && (!used || (n_rep && !rexpr))) st = NOMEM(err);
+    bool *rep_used = used ? used + ex.n + rf.n : NULL;
+    bool *ren_used = used ? used + ex.n : NULL;
+    for (size_t k = 0; !st && k < n_rep; k++) {
+        const PgQuery__ResTarget *t = ritems[k]->res_target;
+        for (int32_t j = 0; !st && j < rf.n; j++)
+            if (strcasecmp(rf.names[j], t->name) == 0)
+                st = sq_fail(err, PL_ERR_SQL, rf.pos[j],
+                             "column \"%s\" cannot occur in both REPLACE and RENAME", t->name);
+        for (size_t j = 0; !st && j < k; j++)
+            if (strcasecmp(ritems[j]->res_target->name, t->name) == 0)
+                st = sq_fail(err, PL_ERR_SQL, replace_name_pos(s->ctx->sql, t->location),
+                             "column \"%s\" occurs twice in REPLACE", t->name);
+        for (int32_t j = 0; !st && j < ex.n; j++)
+            if (strcasecmp(ex.names[j], t->name) == 0)
+                st = sq_fail(err, PL_ERR_SQL, replace_name_pos(s->ctx->sql, t->location),
+                             "column \"%s\" cannot occur in both EXCLUDE and REPLACE", t->name);
+        if (st) break;
+        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "SELECT";
+        st = sq_expr(&s->sc, t->val, &rexpr[k], err);
     }
-    pl_status st = PL_OK;
+    for (int32_t k = 0; !st && k < rf.n; k++) {
+        for (int32_t j = 0; !st && j < k; j++)
+            if (strcasecmp(rf.names[j], rf.names[k]) == 0)
+                st = sq_fail(err, PL_ERR_SQL, rf.pos[k], "column \"%s\" occurs twice in RENAME",
+                             rf.names[k]);
+        for (int32_t j = 0; !st && j < ex.n; j++)
+            if (strcasecmp(ex.names[j], rf.names[k]) == 0)
+                st = sq_fail(err, PL_ERR_SQL, rf.pos[k],
+                             "column \"%s\" cannot occur in both EXCLUDE and RENAME", rf.names[k]);
+    }
     int32_t added = 0;
     sq_rel *r = &s->rel;
     for (int32_t i = 0; !st && i < r->n_cols; i++) {
@@ -378,19 +435,222 @@ static pl_status expand_star(sel_state *s, const PgQuery__ColumnRef *cr, pl_erro
                 skip = true;
             }
         if (skip) continue;
-        pl_expr *e = (!qual && r->star_expr[i]) ? pl_expr_clone(r->star_expr[i]) : sq_colref(r, i, cr->location);
-        if (e) e->sql_pos = cr->location;
-        st = el_push(&s->items, e, name, cr->location, err);
         added++;
+        pl_expr *e = NULL;
+        int32_t epos = cr->location;
+        for (size_t k = 0; !e && k < n_rep; k++)
+            if (strcasecmp(ritems[k]->res_target->name, name) == 0) {
+                rep_used[k] = true;
+                e = pl_expr_retain(rexpr[k]);
+                epos = ritems[k]->res_target->location;
+            }
+        const char *out_name = name;
+        for (int32_t k = 0; k < rf.n; k++)
+            if (strcasecmp(rf.names[k], name) == 0) {
+                ren_used[k] = true;
+                out_name = rt.names[k];
+            }
+        if (!e) {
+            e = (!qual && r->star_expr[i]) ? pl_expr_clone(r->star_expr[i]) : sq_colref(r, i, cr->location);
+            if (e) e->sql_pos = cr->location;
+        }
+        st = el_push(&s->items, e, out_name, epos, err);
     }
     for (int32_t k = 0; !st && k < ex.n; k++)
         if (!used[k])
             st = sq_fail(err, PL_ERR_NOT_FOUND, ex.pos[k], "column \"%s\" in EXCLUDE list not found",
                          ex.names[k]);
+    for (size_t k = 0; !st && k < n_rep; k++)
+        if (!rep_used[k])
+            st = sq_fail(err, PL_ERR_NOT_FOUND, replace_name_pos(s->ctx->sql, ritems[k]->res_target->location),
+                         "column \"%s\" in REPLACE list not found", ritems[k]->res_target->name);
+    for (int32_t k = 0; !st && k < rf.n; k++)
+        if (!ren_used[k])
+            st = sq_fail(err, PL_ERR_NOT_FOUND, rf.pos[k], "column \"%s\" in RENAME list not found",
+                         rf.names[k]);
     if (!st && added == 0 && qual)
         st = sq_fail(err, PL_ERR_NOT_FOUND, cr->location, "table \"%s\" not found", qual);
+    for (size_t k = 0; rexpr && k < n_rep; k++) pl_expr_release(rexpr[k]);
+    pl_free(rexpr);
+    if (rtree) pg_query__parse_result__free_unpacked(rtree, NULL);
     pl_free(used);
     sq_names_reset(&ex);
+    sq_names_reset(&rf);
+    sq_names_reset(&rt);
+    return st;
+}
+
+/* ---------------------------------------------------------------- COLUMNS(...) */
+
+/* The string of a string constant node, or NULL. */
+static const char *sq_const_str(const PgQuery__Node *n) {
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_A_CONST) return NULL;
+    const PgQuery__AConst *c = n->a_const;
+    return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_SVAL && c->sval ? c->sval->sval : NULL;
+}
+
+/* The first COLUMNS(...) call in a select item (not inside a subquery); *more: another one with
+ * different arguments. */
+static void find_columns_call(const ProtobufCMessage *m, const PgQuery__FuncCall **first, bool *more) {
+    if (!m) return;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (d == &pg_query__select_stmt__descriptor) return;
+    if (d == &pg_query__func_call__descriptor) {
+        const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
+        const char *nm = fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
+        if (nm && strcasecmp(nm, "columns") == 0) {
+            if (!*first) {
+                *first = fc;
+            } else {
+                /* the same arguments (the same text) count as one */
+                size_t la = pg_query__func_call__get_packed_size(*first);
+                size_t lb = pg_query__func_call__get_packed_size(fc);
+                bool same = la == lb && (*first)->n_args == fc->n_args && (*first)->agg_star == fc->agg_star;
+                for (size_t k = 0; same && k < fc->n_args; k++) {
+                    const PgQuery__Node *a = (*first)->args[k], *b = fc->args[k];
+                    same = a->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                           b->node_case == PG_QUERY__NODE__NODE_A_CONST && sq_const_str(a) &&
+                           sq_const_str(b) && !strcmp(sq_const_str(a), sq_const_str(b));
+                }
+                if (!same) *more = true;
+            }
+            return;
+        }
+    }
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + f->offset);
+            for (size_t k = 0; k < n; k++) find_columns_call(v[k], first, more);
+        } else {
+            find_columns_call(*(ProtobufCMessage *const *)(const void *)(base + f->offset), first, more);
+        }
+    }
+}
+
+/* The columns COLUMNS(...) selects: `*` or `t.*` (like the star, hidden columns left out), a
+ * regular expression matched anywhere in the name (POSIX extended, case-sensitive like DuckDB's),
+ * or a list of names ['a', 'b'] (in the relation's order, like DuckDB). pick[] gets rel indices. */
+static pl_status columns_select(sel_state *s, const PgQuery__FuncCall *fc, int32_t *pick, int32_t *n_pick,
+                                pl_error *err) {
+    sq_rel *r = &s->rel;
+    int32_t pos = fc->location, n = 0;
+    const char *qual = NULL;
+    const PgQuery__Node *a = fc->n_args == 1 ? fc->args[0] : NULL;
+    bool star = fc->agg_star && fc->n_args == 0;
+    if (a && a->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && a->column_ref->n_fields >= 2 &&
+        a->column_ref->fields[a->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+        star = true;
+        qual = sq_str(a->column_ref->fields[a->column_ref->n_fields - 2]);
+    }
+    if (fc->agg_distinct || fc->n_agg_order || fc->agg_filter || fc->over)
+        return sq_fail(err, PL_ERR_SQL, pos, "COLUMNS takes no DISTINCT, ORDER BY, FILTER or OVER");
+    const char *re_text = a ? sq_const_str(a) : NULL;
+    /* COLUMNS(['a']) reached the parser as COLUMNS(('a')), a plain string: look for the '[' */
+    bool list = false;
+    if (s->ctx->sql && pos >= 0 && (size_t)pos < strlen(s->ctx->sql)) {
+        int32_t len = (int32_t)strlen(s->ctx->sql);
+        sq_token t;
+        if (sq_lex_next(s->ctx->sql, len, pos, &t) && sq_lex_next(s->ctx->sql, len, t.end, &t) &&
+            sq_tok_is(s->ctx->sql, &t, "(") && sq_lex_next(s->ctx->sql, len, t.end, &t))
+            list = sq_tok_is(s->ctx->sql, &t, "[");
+    }
+    if (list && re_text) {
+        int32_t i = sq_rel_find(r, NULL, re_text);
+        if (i == -2) return sq_fail(err, PL_ERR_SQL, sq_node_pos(a), "column reference \"%s\" is ambiguous", re_text);
+        if (i < 0) return sq_fail(err, PL_ERR_NOT_FOUND, sq_node_pos(a), "column \"%s\" not found", re_text);
+        pick[0] = i;
+        *n_pick = 1;
+        return PL_OK;
+    }
+    if (star || re_text) {
+        regex_t re;
+        if (!star) {
+            int rc = regcomp(&re, re_text, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char msg[128];
+                regerror(rc, &re, msg, sizeof msg);
+                return sq_fail(err, PL_ERR_INVALID_ARG, sq_node_pos(a), "invalid regular expression \"%s\": %s",
+                               re_text, msg);
+            }
+        }
+        for (int32_t i = 0; i < r->n_cols; i++) {
+            const char *name = sq_rel_name(r, i);
+            if (qual) {
+                const char *q = sq_rel_qual(r, i);
+                if (!q || strcasecmp(q, qual) != 0) continue;
+                if (strncmp(name, "__", 2) == 0 && r->hidden[i]) continue;
+            } else if (r->hidden[i]) {
+                continue;
+            }
+            if (!star && regexec(&re, name, 0, NULL, 0) != 0) continue;
+            pick[n++] = i;
+        }
+        if (!star) regfree(&re);
+        if (n == 0) {
+            if (qual) return sq_fail(err, PL_ERR_NOT_FOUND, pos, "table \"%s\" not found", qual);
+            if (!star)
+                return sq_fail(err, PL_ERR_NOT_FOUND, sq_node_pos(a), "no columns match the regular expression \"%s\"",
+                               re_text);
+        }
+        *n_pick = n;
+        return PL_OK;
+    }
+    if (a && (a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR || a->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)) {
+        /* ['a', 'b']: the preprocessor made it a row ('a', 'b') */
+        PgQuery__Node *const *el = a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR ? a->row_expr->args : a->a_array_expr->elements;
+        size_t ne = a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR ? a->row_expr->n_args : a->a_array_expr->n_elements;
+        for (size_t k = 0; k < ne; k++) {
+            const char *nm = sq_const_str(el[k]);
+            if (!nm || el[k]->node_case != PG_QUERY__NODE__NODE_A_CONST)
+                return sq_fail(err, PL_ERR_SQL, sq_node_pos(el[k]), "COLUMNS([...]) takes column names as strings");
+            int32_t i = sq_rel_find(r, NULL, nm);
+            if (i == -2) return sq_fail(err, PL_ERR_SQL, sq_node_pos(el[k]), "column reference \"%s\" is ambiguous", nm);
+            if (i < 0) return sq_fail(err, PL_ERR_NOT_FOUND, sq_node_pos(el[k]), "column \"%s\" not found", nm);
+            bool dup = false;
+            for (int32_t j = 0; j < n; j++) dup = dup || pick[j] == i;
+            if (!dup) pick[n++] = i;
+        }
+        /* in the relation's column order, like DuckDB */
+        for (int32_t j = 1; j < n; j++)
+            for (int32_t q = j; q > 0 && pick[q - 1] > pick[q]; q--) {
+                int32_t t = pick[q];
+                pick[q] = pick[q - 1];
+                pick[q - 1] = t;
+            }
+        *n_pick = n;
+        return PL_OK;
+    }
+    return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                   "COLUMNS takes *, t.*, a regular expression or a list of column names");
+}
+
+/* A select item holding COLUMNS(...): one output column per selected column, the item evaluated
+ * with COLUMNS(...) standing for that column; named by the item's alias, else the column. */
+static pl_status expand_columns(sel_state *s, const PgQuery__ResTarget *rt, const PgQuery__FuncCall *fc,
+                                pl_error *err) {
+    int32_t *pick = pl_calloc((size_t)PL_MAX(s->rel.n_cols, 1), sizeof *pick);
+    if (!pick) return NOMEM(err);
+    int32_t n = 0;
+    pl_status st = columns_select(s, fc, pick, &n, err);
+    for (int32_t k = 0; !st && k < n; k++) {
+        pl_expr *e = NULL;
+        s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
+        s->sc.clause = "SELECT";
+        s->sc.columns_pick = pick[k] + 1;
+        st = sq_expr(&s->sc, rt->val, &e, err);
+        s->sc.columns_pick = 0;
+        if (st) break;
+        const char *name = sq_nz(rt->name) ? rt->name : sq_rel_name(&s->rel, pick[k]);
+        st = el_push(&s->items, e, name, rt->location, err);
+    }
+    pl_free(pick);
     return st;
 }
 
@@ -407,6 +667,16 @@ static pl_status plan_select_list(sel_state *s, pl_error *err) {
         const PgQuery__ResTarget *rt = t->res_target;
         if (is_star(rt->val)) {
             PL_TRY(expand_star(s, rt->val->column_ref, err));
+            continue;
+        }
+        const PgQuery__FuncCall *cf = NULL;
+        bool more = false;
+        find_columns_call((const ProtobufCMessage *)rt->val, &cf, &more);
+        if (more)
+            return sq_fail(err, PL_ERR_UNSUPPORTED, rt->location,
+                           "several different COLUMNS(...) in one expression are not supported");
+        if (cf) {
+            PL_TRY(expand_columns(s, rt, cf, err));
             continue;
         }
         pl_expr *e = NULL;
@@ -679,9 +949,30 @@ static pl_status output_ref(sel_state *s, const PgQuery__Node *nd, const char *c
     return PL_OK;
 }
 
+/* ORDER BY ALL (rewritten to ORDER BY 1 before parsing, "all" in the original text). */
+static bool sort_is_all(const char *sql, const PgQuery__SortBy *sb) {
+    bool is_int;
+    int64_t k;
+    sq_int_const(sb->node, &is_int, &k);
+    return is_int && k == 1 && sq_text_is_word_at(sql, sq_node_pos(sb->node), "all");
+}
+
 static pl_status plan_order_by(sel_state *s, const PgQuery__SelectStmt *st, pl_error *err) {
     int32_t n = (int32_t)st->n_sort_clause;
     if (n == 0) return PL_OK;
+    if (n == 1 && sort_is_all(s->ctx->sql, st->sort_clause[0]->sort_by)) {
+        /* ORDER BY ALL: every output column, left to right, in the one direction */
+        int32_t m = s->items.n;
+        s->sort = pl_calloc((size_t)PL_MAX(m, 1), sizeof *s->sort);
+        s->sort_col = pl_calloc((size_t)PL_MAX(m, 1), sizeof *s->sort_col);
+        if (!s->sort || !s->sort_col) return NOMEM(err);
+        for (int32_t i = 0; i < m; i++) {
+            sq_sortby_dir(st->sort_clause[0]->sort_by, &s->sort[i].descending, &s->sort[i].nulls_first);
+            s->sort_col[i] = i;
+        }
+        s->n_sort = m;
+        return PL_OK;
+    }
     s->sort = pl_calloc((size_t)n, sizeof *s->sort);
     s->sort_col = pl_calloc((size_t)n, sizeof *s->sort_col);
     if (!s->sort || !s->sort_col) return NOMEM(err);
@@ -1391,13 +1682,16 @@ static pl_status plan_values(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df *
 static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **df, pl_error *err) {
     int32_t n = (int32_t)st->n_sort_clause;
     if (n > 0) {
-        pl_sort_key *keys = pl_calloc((size_t)n, sizeof *keys);
-        if (!keys) return NOMEM(err);
         sq_rel rel;
         pl_status rc = sq_rel_init(&rel, pl_df_retain(*df), err);
-        if (rc) {
-            pl_free(keys);
-            return rc;
+        if (rc) return rc;
+        /* ORDER BY ALL: every column of the result */
+        bool all = n == 1 && sort_is_all(ctx->sql, st->sort_clause[0]->sort_by);
+        if (all) n = rel.n_cols;
+        pl_sort_key *keys = pl_calloc((size_t)PL_MAX(n, 1), sizeof *keys);
+        if (!keys) {
+            sq_rel_reset(&rel);
+            return NOMEM(err);
         }
         sq_scope sc = {0};
         sc.ctx = ctx;
@@ -1405,11 +1699,12 @@ static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df 
         sc.clause = "ORDER BY";
         int32_t done = 0;
         for (; !rc && done < n; done++) {
-            const PgQuery__SortBy *sb = st->sort_clause[done]->sort_by;
+            const PgQuery__SortBy *sb = st->sort_clause[all ? 0 : done]->sort_by;
             sq_sortby_dir(sb, &keys[done].descending, &keys[done].nulls_first);
             bool is_int;
             int64_t k;
             sq_int_const(sb->node, &is_int, &k);
+            if (all) k = done + 1;
             pl_expr *e = NULL;
             if (is_int) {
                 if (k < 1 || k > rel.n_cols) {

@@ -416,8 +416,13 @@ class QueryGen:
                 f.add("window:groups_frame")
                 lo = r.choice(["UNBOUNDED PRECEDING", "1 PRECEDING", "2 PRECEDING", "CURRENT ROW"])
                 hi = r.choice(["CURRENT ROW", "1 FOLLOWING", "UNBOUNDED FOLLOWING"])
+                # EXCLUDE keeps the frame's row set independent of the order of peers (GROUPS
+                # frames are peer-closed; the hole is the row or its peer group)
+                ex = r.choice(["", "", " EXCLUDE CURRENT ROW", " EXCLUDE GROUP", " EXCLUDE TIES"])
+                if ex:
+                    f.add("window:frame_exclude")
                 wins.append(f"{r.choice(['sum', 'count', 'max'])}(t1.a) OVER (PARTITION BY {part} "
-                            f"ORDER BY t1.k GROUPS BETWEEN {lo} AND {hi})")
+                            f"ORDER BY t1.k GROUPS BETWEEN {lo} AND {hi}{ex})")
         items = ["t1.id", part] + wins
         sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
                " FROM {t1} AS t1")

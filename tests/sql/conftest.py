@@ -124,11 +124,12 @@ class Runner:
             res = con.sql(self.fmt(s))
         return res.to_arrow_table() if hasattr(res, "to_arrow_table") else res.fetch_arrow_table()
 
-    def check(self, query, setup=(), ordered=False):
-        """Runs setup statements then query in both engines; asserts equal results."""
+    def check(self, query, setup=(), ordered=False, extra=()):
+        """Runs setup statements then query in both engines (extra: more arguments of
+        `polaroid sql`, e.g. ("--threads", "1")); asserts equal results."""
         stmts = list(setup) + [query]
         expected = self.duckdb(stmts)
-        r = self.polaroid(stmts)
+        r = self.polaroid(stmts, extra=extra)
         err = r.stderr.decode(errors="replace")
         assert r.returncode == 0, f"polaroid failed (exit {r.returncode}): {err}"
         assert "AddressSanitizer" not in err and "runtime error:" not in err, err

@@ -14,8 +14,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from test_agg_paths import _check
-
 
 @pytest.fixture(scope="module")
 def tickfiles(tmp_path_factory):
@@ -56,10 +54,7 @@ def test_ohlcv_before_and_after_epoch(sql, tickfiles, threads):
          "arg_min(price, ts) AS open, max(price) AS high, min(price) AS low, "
          "arg_max(price, ts) AS close, sum(size) AS volume, count(*) AS n "
          f"FROM read_parquet('{tickfiles}/*.parquet') GROUP BY symbol, minute")
-    stmts = [q]
-    expected = sql.duckdb(stmts)
-    r = sql.polaroid(stmts, extra=("--threads", threads))
-    _check(sql, r, expected, q)
+    sql.check(q, extra=("--threads", threads))
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +86,7 @@ def keyfiles(tmp_path_factory):
 def test_four_keys_many_groups(sql, keyfiles, threads):
     q = ("SELECT a, b, c, e, sum(v) AS s, count(*) AS n, min(v) AS lo "
          f"FROM read_parquet('{keyfiles}/*.parquet') GROUP BY a, b, c, e")
-    stmts = [q]
-    expected = sql.duckdb(stmts)
-    r = sql.polaroid(stmts, extra=("--threads", threads))
-    _check(sql, r, expected, q)
+    sql.check(q, extra=("--threads", threads))
 
 
 def test_two_keys_one_file(sql, keyfiles):
@@ -148,10 +140,7 @@ def test_arg_min_max_narrow(sql, argfiles, threads, key):
          f"arg_min(vf, {key}) AS a3, arg_max(vf, {key}) AS a4, arg_min(v32, {key}) AS a5, "
          f"arg_max(vu, {key}) AS a6, arg_min(vu, {key}) AS a7, max(vf) AS mx, count(*) AS n "
          f"FROM read_parquet('{argfiles}/*.parquet') GROUP BY g, h")
-    stmts = [q]
-    expected = sql.duckdb(stmts)
-    r = sql.polaroid(stmts, extra=("--threads", threads))
-    _check(sql, r, expected, q)
+    sql.check(q, extra=("--threads", threads))
 
 
 @pytest.fixture(scope="module")
@@ -194,10 +183,7 @@ def test_q10_six_keys_group_per_row(sql, q10files, threads):
     q = ("SELECT id1, id2, id3, id4, id5, id6, sum(v3) AS v3, count(*) AS count, "
          "count(v3) FILTER (WHERE id4 > 50) AS nf "
          f"FROM read_parquet('{q10files}/*.parquet') GROUP BY id1, id2, id3, id4, id5, id6")
-    stmts = [q]
-    expected = sql.duckdb(stmts)
-    r = sql.polaroid(stmts, extra=("--threads", threads))
-    _check(sql, r, expected, q)
+    sql.check(q, extra=("--threads", threads))
 
 
 def test_q10_empty_and_one_file(sql, q10files):

@@ -48,10 +48,7 @@ def strfiles(tmp_path_factory):
 def test_string_key_many_groups(sql, strfiles, threads):
     q = (f"SELECT k, count(*) AS n, sum(v) AS s, avg(x) AS a, min(v) AS lo, max(x) AS hi "
          f"FROM read_parquet('{strfiles}/*.parquet') GROUP BY k")
-    stmts = [q]
-    expected = sql.duckdb(stmts)
-    r = sql.polaroid(stmts, extra=("--threads", threads))
-    _check(sql, r, expected, q)
+    sql.check(q, extra=("--threads", threads))
 
 
 def test_string_key_one_file_fallback(sql, strfiles):
@@ -112,25 +109,10 @@ def test_median_quantiles(sql, qfile, threads):
     q = (f"SELECT g, median(x) AS m, quantile_cont(x, 0.25) AS q1, quantile_cont(x, 0.9) AS q9, "
          f"median(iv) AS mi, quantile_cont(iv, 0.75) AS qi FROM read_parquet('{qfile}') "
          f"GROUP BY g")
-    stmts = [q]
-    expected = sql.duckdb(stmts)
-    r = sql.polaroid(stmts, extra=("--threads", threads))
-    _check(sql, r, expected, q)
+    sql.check(q, extra=("--threads", threads))
 
 
 def test_median_no_groups(sql, qfile):
     sql.check(f"SELECT median(x) AS m, quantile_cont(iv, 0.3) AS q FROM read_parquet('{qfile}') "
               f"WHERE g < 5")
 
-
-def _check(sql, r, expected, q):
-    import sys
-    import os
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-    import compare
-    err = r.stderr.decode(errors="replace")
-    assert r.returncode == 0, f"polaroid failed (exit {r.returncode}): {err}"
-    assert "AddressSanitizer" not in err and "runtime error:" not in err, err
-    got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
-    d = compare.compare_tables(expected, got, ordered=False, rtol=1e-9, atol=1e-9)
-    assert d is None, f"{d}\nSQL: {q}"

@@ -364,7 +364,7 @@ class ExecuteRequest(_message.Message):
     def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ..., options: _Optional[_Union[ExecuteOptions, _Mapping]] = ...) -> None: ...
 
 class ExecuteOptions(_message.Message):
-    __slots__ = ("max_message_bytes", "timeout_ms", "memory_limit_bytes", "allow_shared_memory", "shared_memory_min_bytes", "request_id", "keep_dictionaries")
+    __slots__ = ("max_message_bytes", "timeout_ms", "memory_limit_bytes", "allow_shared_memory", "shared_memory_min_bytes", "request_id", "keep_dictionaries", "shared_memory_max_files")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -372,6 +372,7 @@ class ExecuteOptions(_message.Message):
     SHARED_MEMORY_MIN_BYTES_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     KEEP_DICTIONARIES_FIELD_NUMBER: _ClassVar[int]
+    SHARED_MEMORY_MAX_FILES_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     timeout_ms: int
     memory_limit_bytes: int
@@ -379,7 +380,8 @@ class ExecuteOptions(_message.Message):
     shared_memory_min_bytes: int
     request_id: str
     keep_dictionaries: bool
-    def __init__(self, max_message_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., memory_limit_bytes: _Optional[int] = ..., allow_shared_memory: _Optional[bool] = ..., shared_memory_min_bytes: _Optional[int] = ..., request_id: _Optional[str] = ..., keep_dictionaries: _Optional[bool] = ...) -> None: ...
+    shared_memory_max_files: int
+    def __init__(self, max_message_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., memory_limit_bytes: _Optional[int] = ..., allow_shared_memory: _Optional[bool] = ..., shared_memory_min_bytes: _Optional[int] = ..., request_id: _Optional[str] = ..., keep_dictionaries: _Optional[bool] = ..., shared_memory_max_files: _Optional[int] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
     __slots__ = ("arrow_ipc", "shared_memory", "summary")
@@ -392,14 +394,30 @@ class ExecuteResponse(_message.Message):
     def __init__(self, arrow_ipc: _Optional[bytes] = ..., shared_memory: _Optional[_Union[SharedMemoryResult, _Mapping]] = ..., summary: _Optional[_Union[ExecuteSummary, _Mapping]] = ...) -> None: ...
 
 class SharedMemoryResult(_message.Message):
-    __slots__ = ("path", "size", "lease_id")
+    __slots__ = ("path", "size", "lease_id", "files", "run_file", "run_first", "run_batches")
     PATH_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    RUN_FILE_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIRST_FIELD_NUMBER: _ClassVar[int]
+    RUN_BATCHES_FIELD_NUMBER: _ClassVar[int]
     path: str
     size: int
     lease_id: str
-    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., lease_id: _Optional[str] = ...) -> None: ...
+    files: _containers.RepeatedCompositeFieldContainer[SharedMemoryFile]
+    run_file: _containers.RepeatedScalarFieldContainer[int]
+    run_first: _containers.RepeatedScalarFieldContainer[int]
+    run_batches: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., lease_id: _Optional[str] = ..., files: _Optional[_Iterable[_Union[SharedMemoryFile, _Mapping]]] = ..., run_file: _Optional[_Iterable[int]] = ..., run_first: _Optional[_Iterable[int]] = ..., run_batches: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class SharedMemoryFile(_message.Message):
+    __slots__ = ("path", "size")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    size: int
+    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
 
 class ExecuteSummary(_message.Message):
     __slots__ = ("rows", "batches", "bytes", "elapsed_us", "request_id")

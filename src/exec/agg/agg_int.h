@@ -191,6 +191,15 @@ typedef struct agg_table {
     bool dense;       /* a partition table: slots grow at load 0.7 rather than 0.5 (less memory
                        * for the tables of many groups, a few more probes within a line) */
     bool sub_shared;  /* sub is the sink's shared partition tables (not owned; lock to use) */
+    /* Morsel pre-aggregation (sink.c consume_local): a states-only table for the groups of
+     * one morsel, a hash of the morsel's keys (lmask + 1 slots: local group + 1), each local
+     * group's first row, and morsels to skip before trying again after a morsel had too many
+     * groups. */
+    struct agg_table *loc;
+    uint32_t *lslot;
+    int32_t *lrow;
+    int64_t lmask, lrow_cap;
+    int32_t loc_skip;
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */
@@ -235,6 +244,10 @@ struct agg_sink {
 pl_status agg_sink_new_plain(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const int32_t *keys,
                              int32_t n_aggs, const pl_agg_spec *aggs, pl_schema *out_schema,
                              pl_sink **out, pl_error *err);
+/* A stream of batches[0..n) (taken, with the array, also on error; NULL entries are skipped)
+ * with schema (retained); *rows their rows in all. The result of both sinks' finish(). */
+pl_status agg_batch_stream(pl_schema *schema, pl_batch **batches, int64_t n, pl_stream **out,
+                           int64_t *rows, pl_error *err);
 /* consume() with the key columns given (kc[c] instead of in->columns[s->keys[c]]; dictionary
  * indices already checked); the aggregates read their columns from in. */
 pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,

@@ -939,44 +939,9 @@ static pl_status upd_arg(const agg_rt *rt, uint8_t *stp, agg_heap *heap, const p
         }
         return PL_OK;
     }
-    /* fast path: 8-byte keys (int64, timestamp, double) and 8-byte values */
-    pl_type_id kid = ka->type->id, vid = va->type->id;
-    bool k8 = kid == PL_TYPE_INT64 || kid == PL_TYPE_TIMESTAMP || kid == PL_TYPE_TIME64 ||
-              kid == PL_TYPE_FLOAT64;
-    bool v8 = vid == PL_TYPE_INT64 || vid == PL_TYPE_TIMESTAMP || vid == PL_TYPE_TIME64 ||
-              vid == PL_TYPE_FLOAT64;
-    if (k8 && v8) {
-#define ARG_LOOP(KT, FIELD, BETTER)                                                                \
-    do {                                                                                           \
-        const KT *kv = (const KT *)pl_array_values_ptr(ka);                                       \
-        const int64_t *vv = (const int64_t *)pl_array_values_ptr(va);                              \
-        ROWS(KT x = kv[r]; int64_t pos = POS(seq, r);                                              \
-             if (!S[g].has || BETTER(x, S[g].k.FIELD) ||                                           \
-                 (x == S[g].k.FIELD && pos < S[g].pos)) {                                          \
-                 S[g].k.FIELD = x;                                                                 \
-                 S[g].v.i = vv[r];                                                                 \
-                 S[g].pos = pos;                                                                   \
-                 S[g].has = 1;                                                                     \
-             });                                                                                   \
-    } while (0)
-#define LT(a, b) ((a) < (b))
-#define GT(a, b) ((a) > (b))
-#define FLT(a, b) ((a) < (b) || (isnan(b) && !isnan(a)))
-#define FGT(a, b) ((a) > (b) || (isnan(a) && !isnan(b)))
-        if (kid == PL_TYPE_FLOAT64) {
-            if (mx) ARG_LOOP(double, f, FGT);
-            else ARG_LOOP(double, f, FLT);
-        } else {
-            if (mx) ARG_LOOP(int64_t, i, GT);
-            else ARG_LOOP(int64_t, i, LT);
-        }
-#undef ARG_LOOP
-#undef LT
-#undef GT
-#undef FLT
-#undef FGT
-        return PL_OK;
-    }
+    /* 8-byte keys with 8-byte values never get here: arg_narrow (upd_arg8) took them. The
+     * arrays have the sink's argument types (dictionaries decoded), so an int64, timestamp,
+     * time64 or double key or value has vk I64 or F64. */
     for (int64_t k = 0; k < n; k++) {
         int64_t r = sel ? sel[k] : k;
         uint32_t g = gids[r];

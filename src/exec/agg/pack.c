@@ -817,34 +817,6 @@ static pl_status unpack_task(void *arg, int64_t i, int32_t worker, pl_error *err
     return PL_OK;
 }
 
-typedef struct pk_stream {
-    pl_batch **batches;
-    int64_t n, next;
-} pk_stream;
-
-static pl_status pk_stream_next(pl_stream *st, pl_batch **out, pl_error *err) {
-    PL_UNUSED(err);
-    pk_stream *a = st->impl;
-    *out = NULL;
-    if (a->next < a->n) {
-        *out = a->batches[a->next];
-        a->batches[a->next++] = NULL;
-    }
-    return PL_OK;
-}
-
-static void pk_stream_free(pl_stream *st) {
-    if (!st) return;
-    pk_stream *a = st->impl;
-    if (a) {
-        for (int64_t i = a->next; i < a->n; i++) pl_batch_release(a->batches[i]);
-        pl_free(a->batches);
-        pl_free(a);
-    }
-    pl_schema_release(st->schema);
-    pl_free(st);
-}
-
 /* Appends the batches of sink sk's result to *v. */
 static pl_status drain(pl_sink *sk, pl_exec_ctx *ctx, pl_batch ***v, int64_t *n, int64_t *cap,
                        pl_error *err) {
@@ -891,28 +863,14 @@ static pl_status pk_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out, pl_er
     pk_fin f = {ps, v};
     if (!st && n_packed) st = pl_exec_parallel(ctx, n_packed, unpack_task, &f, err);
     if (!st) st = drain(ps->plain, ctx, &v, &n, &cap, err);
-    pl_stream *str = NULL;
-    pk_stream *a = NULL;
-    if (!st) {
-        str = pl_calloc(1, sizeof(*str));
-        a = pl_calloc(1, sizeof(*a));
-        if (!str || !a) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    }
     if (st) {
         for (int64_t i = 0; i < n; i++) pl_batch_release(v[i]);
         pl_free(v);
-        pl_free(str);
-        pl_free(a);
         return st;
     }
-    int64_t rows = 0;
-    for (int64_t i = 0; i < n; i++) rows += v[i]->n_rows;
-    a->batches = v;
-    a->n = n;
-    str->impl = a;
-    str->next = pk_stream_next;
-    str->free = pk_stream_free;
-    str->schema = pl_schema_retain(ps->out_schema);
+    pl_stream *str;
+    int64_t rows;
+    PL_TRY(agg_batch_stream(ps->out_schema, v, n, &str, &rows, err));
     sk->rows_out = rows;
     sk->time_ns += pl_now_ns() - t0;
     *out = str;

@@ -363,6 +363,64 @@ typedef struct split_agg {
     int64_t off[AGG_N_PARTS + 1];
 } split_agg;
 
+/* Runs fn(arg, p) for every partition p holding rows of the morsel (t->poff, after
+ * agg_table_partition), each under its lock when the partitions are shared: a partition that
+ * another worker holds is skipped and taken up after the free ones (waiting only when every
+ * pending one is busy); workers start at different partitions. */
+typedef pl_status (*part_fn)(void *arg, int32_t p, pl_error *err);
+static pl_status visit_parts(agg_table *t, int32_t worker, part_fn fn, void *arg, pl_error *err) {
+    agg_sink *s = t->sink;
+    uint64_t pending = 0;
+    for (int32_t p = 0; p < AGG_N_PARTS; p++)
+        if (t->poff[p + 1] > t->poff[p]) pending |= (uint64_t)1 << p;
+    int32_t start = (int32_t)((int64_t)worker * AGG_N_PARTS / PL_MAX(s->n_workers, 1));
+    pl_status st = PL_OK;
+    while (pending && !st) {
+        bool progress = false;
+        for (int32_t j = 0; j < AGG_N_PARTS && !st; j++) {
+            int32_t p = (start + j) & (AGG_N_PARTS - 1);
+            if (!(pending >> p & 1)) continue;
+            uint64_t left = pending & ~((uint64_t)1 << p);
+            if (!agg_part_trylock(t, p)) { /* busy: later, unless it is the last one */
+                if (left) continue;
+                agg_part_lock(t, p);
+            }
+            st = fn(arg, p, err);
+            agg_part_unlock(t, p);
+            pending = left;
+            progress = true;
+        }
+        if (!progress && pending && !st) { /* every pending one busy: wait for one */
+            int32_t p = __builtin_ctzll(pending);
+            agg_part_lock(t, p);
+            agg_part_unlock(t, p);
+        }
+    }
+    return st;
+}
+
+typedef struct split_ctx {
+    agg_sink *s;
+    agg_table *t;
+    pl_array *const *kc;
+    split_agg *sa;
+    int64_t seq;
+} split_ctx;
+
+/* Partition p of a split morsel: its groups, then every aggregate's update. */
+static pl_status split_part(void *arg, int32_t p, pl_error *err) {
+    split_ctx *c = arg;
+    agg_table *t = c->t;
+    PL_TRY(agg_table_find_part(t, p, c->kc, t->gids, err));
+    for (int32_t i = 0; i < c->s->n_aggs; i++) {
+        split_agg *g = &c->sa[i];
+        if (c->s->aggs[i].holistic || g->off[p + 1] == g->off[p]) continue;
+        PL_TRY(agg_update(t->sub[p], i, &c->s->aggs[i], g->args, t->gids, g->rows + g->off[p],
+                          g->off[p + 1] - g->off[p], c->seq, err));
+    }
+    return PL_OK;
+}
+
 /* Split mode: the morsel's rows grouped by partition; each partition in turn (the shared ones
  * under their mutex, taken without waiting while others are pending) finds its groups and
  * updates every aggregate, so a partition is locked once per morsel and a busy one is
@@ -402,38 +460,8 @@ static pl_status consume_split(agg_sink *s, agg_table *t, int32_t worker, int64_
         for (int64_t k = 0; k < m; k++) g->sel_rows[pos[t->part[t->sel[k]]]++] = t->sel[k];
         g->rows = g->sel_rows;
     }
-    /* pending partitions: those with rows; each worker starts at its own place */
-    uint64_t pending = 0;
-    for (int32_t p = 0; p < AGG_N_PARTS; p++)
-        if (t->poff[p + 1] > t->poff[p]) pending |= (uint64_t)1 << p;
-    int32_t start = (int32_t)((int64_t)worker * AGG_N_PARTS / PL_MAX(s->n_workers, 1));
-    while (pending && !st) {
-        bool progress = false;
-        for (int32_t j = 0; j < AGG_N_PARTS && !st; j++) {
-            int32_t p = (start + j) & (AGG_N_PARTS - 1);
-            if (!(pending >> p & 1)) continue;
-            uint64_t left = pending & ~((uint64_t)1 << p);
-            if (!agg_part_trylock(t, p)) { /* busy: later, unless it is the last one */
-                if (left) continue;
-                agg_part_lock(t, p);
-            }
-            st = agg_table_find_part(t, p, kc, t->gids, err);
-            for (int32_t i = 0; i < na && !st; i++) {
-                split_agg *g = &sa[i];
-                if (s->aggs[i].holistic || g->off[p + 1] == g->off[p]) continue;
-                st = agg_update(t->sub[p], i, &s->aggs[i], g->args, t->gids, g->rows + g->off[p],
-                                g->off[p + 1] - g->off[p], seq, err);
-            }
-            agg_part_unlock(t, p);
-            pending = left;
-            progress = true;
-        }
-        if (!progress && pending && !st) { /* every pending one busy: wait for one */
-            int32_t p = __builtin_ctzll(pending);
-            agg_part_lock(t, p);
-            agg_part_unlock(t, p);
-        }
-    }
+    split_ctx c = {s, t, kc, sa, seq};
+    if (!st) st = visit_parts(t, worker, split_part, &c, err);
     for (int32_t i = 0; i < na; i++) {
         pl_array_release(sa[i].own[0]);
         pl_array_release(sa[i].own[1]);
@@ -442,6 +470,190 @@ static pl_status consume_split(agg_sink *s, agg_table *t, int32_t worker, int64_
     if (sa != stack) pl_free(sa);
     return st;
 }
+
+/* ---------------------------------------------------------------- morsel pre-aggregation
+ * One 8-byte key without NULLs and streaming aggregates over fixed-width values: the morsel's
+ * rows are grouped among themselves first (a small hash of its distinct keys; the states of
+ * those groups in the worker's local table, which stays in cache), then each of the morsel's
+ * groups is probed and combined into the worker's table once - instead of a probe and an
+ * update per row and aggregate into a large table (and, split, partitioned rows). Pays when
+ * rows repeat their keys within a morsel (time-ordered data: bars per symbol and minute). A
+ * morsel with more than 1/AGG_LOCAL_RATIO as many groups as rows goes the usual way, and the
+ * worker waits AGG_LOCAL_BACKOFF morsels before trying again. */
+#define AGG_LOCAL_RATIO 8
+#define AGG_LOCAL_MIN_ROWS 4096
+#define AGG_LOCAL_BACKOFF 32
+
+static bool local_eligible(const agg_sink *s, const agg_table *t, pl_array *const *kc, int64_t n) {
+    if (s->n_keys != 1 || s->any_holistic || n < AGG_LOCAL_MIN_ROWS) return false;
+    pl_array *k = kc[0];
+    if (k->type->id == PL_TYPE_DICTIONARY || (k->validity && pl_array_null_count(k) > 0))
+        return false;
+    pl_type_id id = k->type->id;
+    if (id != PL_TYPE_INT64 && id != PL_TYPE_UINT64 && id != PL_TYPE_TIMESTAMP &&
+        id != PL_TYPE_TIME64)
+        return false;
+    if (t->direct && !t->direct_off) return false; /* array-indexed groups: cheap already */
+    for (int32_t i = 0; i < s->n_aggs; i++)
+        if (s->aggs[i].holistic || s->aggs[i].vk[0] == VK_STR || s->aggs[i].vk[1] == VK_STR)
+            return false;
+    return true;
+}
+
+/* Local group ids of the morsel's rows into t->gids, first rows into t->lrow; false (nothing to
+ * undo) when the morsel has more than n / AGG_LOCAL_RATIO groups. */
+static pl_status local_group(agg_table *t, const pl_array *k, int64_t n, int64_t *n_local,
+                             bool *ok, pl_error *err) {
+    int64_t lmax = n / AGG_LOCAL_RATIO;
+    int64_t slots = 1024;
+    while (slots < 2 * lmax) slots *= 2;
+    if (t->lmask + 1 < slots) {
+        uint32_t *ls = pl_calloc((size_t)slots, sizeof *ls);
+        if (!ls) PL_FAIL(err, PL_ERR_NOMEM, "out of memory grouping a morsel");
+        pl_free(t->lslot);
+        t->lslot = ls;
+        t->lmask = slots - 1;
+    }
+    if (t->lrow_cap < lmax) {
+        int32_t *lr = pl_malloc(sizeof *lr * (size_t)PL_MAX(lmax, 1));
+        if (!lr) PL_FAIL(err, PL_ERR_NOMEM, "out of memory grouping a morsel");
+        pl_free(t->lrow);
+        t->lrow = lr;
+        t->lrow_cap = lmax;
+    }
+    const int64_t *kv = (const int64_t *)pl_array_values_ptr(k);
+    uint32_t *slot = t->lslot, *gids = t->gids;
+    int32_t *lrow = t->lrow;
+    uint64_t mask = (uint64_t)t->lmask;
+    int shift = 64 - __builtin_ctzll(mask + 1);
+    int64_t L = 0;
+    *ok = true;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t x = kv[r];
+        uint64_t i = ((uint64_t)x * 0x9E3779B97F4A7C15ull) >> shift;
+        for (;;) {
+            uint32_t e = slot[i];
+            if (e == 0) {
+                if (L == lmax) {
+                    *ok = false;
+                    break;
+                }
+                lrow[L] = (int32_t)r;
+                slot[i] = (uint32_t)++L;
+                gids[r] = (uint32_t)(L - 1);
+                break;
+            }
+            if (kv[lrow[e - 1]] == x) {
+                gids[r] = e - 1;
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        if (!*ok) break;
+    }
+    /* clear the slots used (each group's slot is found past the ones cleared before it) */
+    if (L * 8 > (int64_t)mask + 1) {
+        memset(slot, 0, sizeof *slot * (size_t)(mask + 1));
+    } else {
+        for (int64_t g = 0; g < L; g++) {
+            uint64_t i = ((uint64_t)kv[lrow[g]] * 0x9E3779B97F4A7C15ull) >> shift;
+            while (slot[i] != (uint32_t)(g + 1)) i = (i + 1) & mask;
+            slot[i] = 0;
+        }
+    }
+    *n_local = L;
+    return PL_OK;
+}
+
+static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, int32_t *sel,
+                        bool *use);
+
+typedef struct local_ctx {
+    agg_sink *s;
+    agg_table *t, *loc;
+    pl_array *const *keys; /* the morsel's groups' keys */
+    uint32_t *map;
+} local_ctx;
+
+/* Partition p of a split table: the morsel's groups there found and their local states
+ * combined into the partition's. */
+static pl_status local_part(void *arg, int32_t p, pl_error *err) {
+    local_ctx *c = arg;
+    agg_table *t = c->t, *d = t->sub[p], *loc = c->loc;
+    PL_TRY(agg_table_find_part(t, p, c->keys, c->map, err));
+    int64_t a = t->poff[p], b = t->poff[p + 1];
+    const uint32_t *pg = (const uint32_t *)t->sel2; /* their ids by position */
+    for (int32_t i = 0; i < c->s->n_aggs; i++)
+        PL_TRY(agg_combine(&c->s->aggs[i], d->states[i], &d->heaps[i], loc->states[i],
+                           &loc->heaps[i], t->prow + a, pg + a, b - a, err));
+    return PL_OK;
+}
+
+/* The morsel through the local table into t; *done = false when it has too many groups (then
+ * nothing changed). */
+static pl_status consume_local(agg_sink *s, agg_table *t, int32_t worker, int64_t seq,
+                               pl_batch *in, pl_array *const *kc, bool *done, pl_error *err) {
+    int64_t n = in->n_rows, L = 0;
+    bool ok = false;
+    *done = false;
+    PL_TRY(local_group(t, kc[0], n, &L, &ok, err));
+    if (!ok) {
+        t->loc_skip = AGG_LOCAL_BACKOFF;
+        return PL_OK;
+    }
+    if (!t->loc) PL_TRY(agg_table_new(s, &t->loc, err));
+    agg_table *loc = t->loc;
+    PL_TRY(agg_table_reserve(loc, L, err));
+    loc->n_groups = L;
+    for (int32_t i = 0; i < s->n_aggs; i++) /* zero states (reserve leaves them as they are) */
+        if (s->aggs[i].width) memset(loc->states[i], 0, (size_t)(L * s->aggs[i].width));
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < s->n_aggs && !st; i++) {
+        const agg_rt *rt = &s->aggs[i];
+        pl_array *args[2] = {NULL, NULL};
+        pl_array *own[2] = {NULL, NULL};
+        for (int32_t a = 0; a < 2 && !st; a++) {
+            if (rt->arg[a] < 0) continue;
+            args[a] = in->columns[rt->arg[a]];
+            if (args[a]->type->id == PL_TYPE_DICTIONARY) {
+                st = pl_array_decode_dictionary(args[a], &own[a], err);
+                args[a] = own[a];
+            }
+        }
+        if (!st) {
+            bool use;
+            int64_t m = make_sel(rt, in, args, t->sel, &use);
+            if (m > 0) st = agg_update(loc, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
+        }
+        pl_array_release(own[0]);
+        pl_array_release(own[1]);
+    }
+    /* the morsel's groups into the worker's table: their keys (first rows), probed once */
+    pl_array *keys = NULL;
+    if (!st) st = pl_array_take_i32(kc[0], t->lrow, L, &keys, err);
+    uint32_t *map = t->gids; /* the local ids are not needed any more */
+    if (!st && t->n_sub > 0) {
+        /* each partition's groups found and combined under one lock */
+        agg_table_partition(t, &keys, L);
+        local_ctx c = {s, t, loc, &keys, map};
+        st = visit_parts(t, worker, local_part, &c, err);    } else if (!st) {
+        st = agg_table_find(t, &keys, L, NULL, NULL, map, err);
+        for (int32_t i = 0; i < s->n_aggs && !st; i++)
+            st = agg_combine(&s->aggs[i], t->states[i], &t->heaps[i], loc->states[i],
+                             &loc->heaps[i], NULL, map, L, err);
+    }
+    pl_array_release(keys);
+    if (loc->overflow && !t->overflow) {
+        t->overflow = true;
+        t->overflow_spec = loc->overflow_spec;
+    }
+    loc->overflow = false;
+    loc->n_groups = 0;
+    if (!st) *done = true;
+    return st;
+}
+
+static pl_status agg_after_consume(agg_sink *s, agg_table *t, pl_array *const *kc, pl_error *err);
 
 pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *in,
                            pl_array *const *kc, pl_error *err) {
@@ -453,9 +665,19 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
     if (!s->tables[worker]) PL_TRY(agg_table_new(s, &s->tables[worker], err));
     agg_table *t = s->tables[worker];
     PL_TRY(agg_table_scratch(t, n, err));
-    if (t->n_sub > 0) return consume_split(s, t, worker, seq, in, kc, err);
-    PL_TRY(agg_table_find(t, kc, n, NULL, NULL, t->gids, err));
     pl_status st = PL_OK;
+    if (t->loc_skip > 0) {
+        t->loc_skip--;
+    } else if (local_eligible(s, t, kc, n)) {
+        bool done = false;
+        PL_TRY(consume_local(s, t, worker, seq, in, kc, &done, err));
+        if (done) return agg_after_consume(s, t, kc, err);
+    }
+    if (t->n_sub > 0) {
+        PL_TRY(consume_split(s, t, worker, seq, in, kc, err));
+        return agg_after_consume(s, t, kc, err);
+    }
+    PL_TRY(agg_table_find(t, kc, n, NULL, NULL, t->gids, err));
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
         const agg_rt *rt = &s->aggs[i];
         pl_array *args[2], *own[2];
@@ -471,13 +693,18 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
         pl_array_release(own[0]);
         pl_array_release(own[1]);
     }
-    /* many groups: radix-partition the table, unless a direct path (one dictionary key, one
-     * small-range integer key) makes probing cheap anyway */
-    if (!st && !s->any_holistic && s->n_keys > 0 && t->n_groups > agg_split_groups &&
+    if (st) return st;
+    return agg_after_consume(s, t, kc, err);
+}
+
+/* many groups: radix-partition the table, unless a direct path (one dictionary key, one
+ * small-range integer key) makes probing cheap anyway */
+static pl_status agg_after_consume(agg_sink *s, agg_table *t, pl_array *const *kc, pl_error *err) {
+    if (t->n_sub == 0 && !s->any_holistic && s->n_keys > 0 && t->n_groups > agg_split_groups &&
         !(s->n_keys == 1 && (kc[0]->type->id == PL_TYPE_DICTIONARY ||
                              (t->direct && !t->direct_off))))
-        st = agg_table_split(t, err);
-    return st;
+        return agg_table_split(t, err);
+    return PL_OK;
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -719,6 +946,30 @@ static void agg_stream_free(pl_stream *st) {
     pl_free(st);
 }
 
+pl_status agg_batch_stream(pl_schema *schema, pl_batch **batches, int64_t n, pl_stream **out,
+                           int64_t *rows, pl_error *err) {
+    pl_stream *str = pl_calloc(1, sizeof(*str));
+    agg_stream *as = pl_calloc(1, sizeof(*as));
+    if (!str || !as) {
+        pl_free(str);
+        pl_free(as);
+        for (int64_t i = 0; i < n; i++) pl_batch_release(batches[i]);
+        pl_free(batches);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) total += batches[i] ? batches[i]->n_rows : 0;
+    as->batches = batches;
+    as->n = n;
+    str->impl = as;
+    str->next = agg_stream_next;
+    str->free = agg_stream_free;
+    str->schema = pl_schema_retain(schema);
+    *rows = total;
+    *out = str;
+    return PL_OK;
+}
+
 static void merge_ctx_free(merge_ctx *m) {
     agg_sink *s = m->s;
     for (int32_t w = 0; w < m->n_tables; w++) {
@@ -877,29 +1128,14 @@ static pl_status agg_sink_finish(pl_sink *sk, pl_exec_ctx *ctx, pl_stream **out,
     merge_ctx m;
     memset(&m, 0, sizeof(m));
     pl_status st = do_finish(s, ctx, &m, err);
-    pl_stream *str = NULL;
-    agg_stream *as = NULL;
-    if (!st) {
-        str = pl_calloc(1, sizeof(*str));
-        as = pl_calloc(1, sizeof(*as));
-        if (!str || !as) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    }
-    if (st) {
-        pl_free(str);
-        pl_free(as);
-        merge_ctx_free(&m);
-        return st;
-    }
-    as->batches = m.batches;
-    as->n = m.n_parts;
-    m.batches = NULL;
-    int64_t rows = 0;
-    for (int64_t i = 0; i < as->n; i++) rows += as->batches[i] ? as->batches[i]->n_rows : 0;
-    str->impl = as;
-    str->next = agg_stream_next;
-    str->free = agg_stream_free;
-    str->schema = pl_schema_retain(s->out_schema);
+    pl_batch **batches = st ? NULL : m.batches;
+    int64_t n = m.n_parts;
+    if (!st) m.batches = NULL;
     merge_ctx_free(&m);
+    if (st) return st;
+    pl_stream *str;
+    int64_t rows;
+    PL_TRY(agg_batch_stream(s->out_schema, batches, n, &str, &rows, err));
     sk->rows_out = rows;
     sk->time_ns += pl_now_ns() - t0;
     *out = str;

@@ -538,6 +538,9 @@ void agg_table_free(agg_table *t) {
         for (int32_t c = 0; c < AGG_MDICT_MAX_KEYS; c++) pl_array_release(t->mdmaps[i].dicts[c]);
         pl_free(t->mdmaps[i].gid);
     }
+    agg_table_free(t->loc);
+    pl_free(t->lslot);
+    pl_free(t->lrow);
     pl_free(t->keys);
     pl_free(t->states);
     pl_free(t->heaps);

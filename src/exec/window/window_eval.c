@@ -288,6 +288,10 @@ pl_status pl_win_check(const pl_window_spec *sp, const pl_schema *in, pl_error *
                     fn, pl_type_to_string(dt, b, sizeof b), pl_type_to_string(xt, a, sizeof a));
         }
     }
+    if ((unsigned)sp->frame.exclude > PL_EXCLUDE_TIES)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: bad frame EXCLUDE value %d", fn, (int)sp->frame.exclude);
+    if (sp->frame.exclude != PL_EXCLUDE_NO_OTHERS && !sp->frame.present)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: frame EXCLUDE needs an explicit frame", fn);
     if (!uses_frame(sp) || !sp->frame.present) return PL_OK;
     const pl_window_frame *f = &sp->frame;
     if (f->start_kind == PL_BOUND_UNBOUNDED_FOLLOWING || f->end_kind == PL_BOUND_UNBOUNDED_PRECEDING)
@@ -338,6 +342,7 @@ typedef struct ev {
     pl_array *a1, *a2; /* arguments 1, 2 in sorted order when columns */
     uint8_t *vm;       /* aggregates: 1 where the row counts (valid, FILTER true) */
     int64_t *fs, *fe;  /* frames */
+    pl_frame_exclude excl; /* the frame's EXCLUDE (NO OTHERS without an explicit frame) */
     /* RANGE frames */
     long double *okey; /* order key, negated for DESC */
     int64_t *onull;    /* [n + 1] prefix count of NULL order keys */
@@ -379,6 +384,39 @@ static void ev_fail(ev *e, pl_status st, const char *fmt, long long row) {
 
 static inline void set_valid(uint8_t *bits, int64_t i, bool v) {
     if (v) pl_bit_set(bits, i);
+}
+
+/* The frame of position i as at most three disjoint position ranges [s[k], t[k]) in position
+ * order: [fs, fe) minus the EXCLUDE hole (the current row, or its peer group, which for TIES
+ * keeps the current row when the frame holds it). Returns how many ranges are non-empty. */
+static inline int frame_segs(const ev *e, int64_t i, int64_t *s, int64_t *t) {
+    int64_t fs = e->fs[i], fe = e->fe[i];
+    if (e->excl == PL_EXCLUDE_NO_OTHERS) {
+        s[0] = fs;
+        t[0] = fe;
+        return fs < fe;
+    }
+    int64_t hb = i, he = i + 1;
+    if (e->excl != PL_EXCLUDE_CURRENT_ROW) {
+        hb = e->g->peer_b[i];
+        he = e->g->peer_e[i];
+    }
+    int k = 0;
+    int64_t a = fs, b = PL_MIN(fe, hb);
+    if (a < b) {
+        s[k] = a;
+        t[k++] = b;
+    }
+    if (e->excl == PL_EXCLUDE_TIES && i >= fs && i < fe) {
+        s[k] = i;
+        t[k++] = i + 1;
+    }
+    a = PL_MAX(fs, he);
+    if (a < fe) {
+        s[k] = a;
+        t[k++] = fe;
+    }
+    return k;
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -625,19 +663,33 @@ static void nav_block(void *arg, int64_t lo, int64_t hi) {
             /* the default sits after x: at n + i (a column) or n (a constant) */
             if (s < 0 && has_dflt) s = sp->args[2] >= 0 ? e->n + i : e->n;
         } else {
-            int64_t fs = e->fs[i], fe = e->fe[i];
+            int64_t ss[3], tt[3];
+            int nseg = frame_segs(e, i, ss, tt);
             if (first) {
-                if (!ign) s = fs < fe ? fs : -1;
-                else s = e->cv[fs] < e->cv[fe] ? e->nnpos[e->cv[fs]] : -1;
+                for (int q = 0; q < nseg && s < 0; q++) {
+                    int64_t fs = ss[q], fe = tt[q];
+                    if (!ign) s = fs;
+                    else if (e->cv[fs] < e->cv[fe]) s = e->nnpos[e->cv[fs]];
+                }
             } else if (last) {
-                if (!ign) s = fs < fe ? fe - 1 : -1;
-                else s = e->cv[fe] > e->cv[fs] ? e->nnpos[e->cv[fe] - 1] : -1;
+                for (int q = nseg - 1; q >= 0 && s < 0; q--) {
+                    int64_t fs = ss[q], fe = tt[q];
+                    if (!ign) s = fe - 1;
+                    else if (e->cv[fe] > e->cv[fs]) s = e->nnpos[e->cv[fe] - 1];
+                }
             } else {
                 int64_t k;
                 bool ok = e->a1 ? get_int(e->a1, i, &k) : const_int(&sp->consts[1], &k);
-                if (!ok || k <= 0) s = -1; /* DuckDB: NULL for n <= 0 */
-                else if (!ign) s = k <= fe - fs ? fs + k - 1 : -1;
-                else s = e->cv[fe] - e->cv[fs] >= k ? e->nnpos[e->cv[fs] + k - 1] : -1;
+                /* DuckDB: NULL for n <= 0 */
+                for (int q = 0; ok && k > 0 && q < nseg && s < 0; q++) {
+                    int64_t fs = ss[q], fe = tt[q];
+                    int64_t have = ign ? e->cv[fe] - e->cv[fs] : fe - fs;
+                    if (k > have) {
+                        k -= have;
+                        continue;
+                    }
+                    s = ign ? e->nnpos[e->cv[fs] + k - 1] : fs + k - 1;
+                }
             }
         }
         e->src[i] = s;
@@ -731,8 +783,10 @@ static void agg_block(void *arg, int64_t lo, int64_t hi) {
     bool is_count = !strcmp(fn, "count") || !strcmp(fn, "count_if"), is_sum = !strcmp(fn, "sum"), is_avg = !strcmp(fn, "avg");
     bool is_band = !strcmp(fn, "bool_and"), is_bor = !strcmp(fn, "bool_or");
     for (int64_t i = lo; i < hi; i++) {
-        int64_t fs = e->fs[i], fe = e->fe[i];
-        int64_t c = e->pc ? e->pc[fe] - e->pc[fs] : fe - fs;
+        int64_t ss[3], tt[3];
+        int nseg = frame_segs(e, i, ss, tt);
+        int64_t c = 0;
+        for (int q = 0; q < nseg; q++) c += e->pc ? e->pc[tt[q]] - e->pc[ss[q]] : tt[q] - ss[q];
         if (is_count) {
             e->oi[i] = c;
             continue;
@@ -740,16 +794,19 @@ static void agg_block(void *arg, int64_t lo, int64_t hi) {
         if (c == 0) continue; /* NULL */
         set_valid(e->ovalid, i, true);
         if (is_band || is_bor) {
-            int64_t t = e->pt[fe] - e->pt[fs];
+            int64_t t = 0;
+            for (int q = 0; q < nseg; q++) t += e->pt[tt[q]] - e->pt[ss[q]];
             e->oi[i] = is_band ? t == c : t > 0;
             continue;
         }
         if (e->kind == 1) {
-            long double s = e->pf[fe] - e->pf[fs];
+            long double s = 0;
+            for (int q = 0; q < nseg; q++) s += e->pf[tt[q]] - e->pf[ss[q]];
             e->od[i] = (double)(is_avg ? s / (long double)c : s);
             continue;
         }
-        __int128 s = e->pq[fe] - e->pq[fs];
+        __int128 s = 0;
+        for (int q = 0; q < nseg; q++) s += e->pq[tt[q]] - e->pq[ss[q]];
         if (is_avg) {
             long double v = (long double)s / (long double)c;
             if (e->kind == 2) v /= pow10l_int(e->dec_scale);
@@ -786,14 +843,18 @@ static void tree_block(void *arg, int64_t lo, int64_t hi) {
     const char *fn = e->sp->name;
     bool samp = strstr(fn, "samp") != NULL, sd = !strncmp(fn, "stddev", 6);
     for (int64_t i = lo; i < hi; i++) {
-        int64_t l = e->fs[i] + n, r = e->fe[i] + n;
+        int64_t ss[3], tt[3];
+        int nseg = frame_segs(e, i, ss, tt);
         if (var) {
             wstate acc = {0, 0, 0};
-            while (l < r) {
-                if (l & 1) acc = wcombine(acc, e->wtree[l++]);
-                if (r & 1) acc = wcombine(acc, e->wtree[--r]);
-                l >>= 1;
-                r >>= 1;
+            for (int q = 0; q < nseg; q++) {
+                int64_t l = ss[q] + n, r = tt[q] + n;
+                while (l < r) {
+                    if (l & 1) acc = wcombine(acc, e->wtree[l++]);
+                    if (r & 1) acc = wcombine(acc, e->wtree[--r]);
+                    l >>= 1;
+                    r >>= 1;
+                }
             }
             double div = samp ? acc.n - 1 : acc.n;
             if (div <= 0) continue;
@@ -803,17 +864,20 @@ static void tree_block(void *arg, int64_t lo, int64_t hi) {
             set_valid(e->ovalid, i, true);
         } else {
             int64_t best = INT64_MAX;
-            while (l < r) {
-                if (l & 1) {
-                    int64_t v = e->tree[l++];
-                    best = PL_MIN(best, v);
+            for (int q = 0; q < nseg; q++) {
+                int64_t l = ss[q] + n, r = tt[q] + n;
+                while (l < r) {
+                    if (l & 1) {
+                        int64_t v = e->tree[l++];
+                        best = PL_MIN(best, v);
+                    }
+                    if (r & 1) {
+                        int64_t v = e->tree[--r];
+                        best = PL_MIN(best, v);
+                    }
+                    l >>= 1;
+                    r >>= 1;
                 }
-                if (r & 1) {
-                    int64_t v = e->tree[--r];
-                    best = PL_MIN(best, v);
-                }
-                l >>= 1;
-                r >>= 1;
             }
             e->src[i] = best == INT64_MAX ? -1 : e->byrank[e->is_max ? n - 1 - best : best];
         }
@@ -1025,6 +1089,7 @@ pl_status pl_win_eval(const pl_window_spec *sp, const pl_win_group *g, pl_array 
     e.g = g;
     e.n = g->n;
     e.T = n_threads;
+    e.excl = sp->frame.present ? sp->frame.exclude : PL_EXCLUDE_NO_OTHERS;
     atomic_init(&e.failed, 0);
     const char *fn = sp->name;
     bool ranking = fn_is(sp, "row_number") || fn_is(sp, "rank") || fn_is(sp, "dense_rank") ||

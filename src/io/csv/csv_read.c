@@ -369,41 +369,6 @@ static bool parse_time(const char *s, int64_t n, pl_time_unit unit, int64_t *out
     return pl_text_parse_timestamp(tmp, n + 11, unit, out, &tz) && !tz && *out >= 0;
 }
 
-static bool utf8_valid(const uint8_t *s, int64_t n) {
-    int64_t i = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!(w & 0x8080808080808080ull)) {
-                i += 8;
-                continue;
-            }
-        }
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        int len;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
-        else return false;
-        if (len > n - i) return false;
-        for (int k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 /* ---------------------------------------------------------------- reader state */
 
 typedef enum conv_kind {
@@ -646,7 +611,7 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
         char *dst = (char *)co->data->data + at;
         if (f->escaped) n = unescape(f, r->dl.quote, dst);
         else memcpy(dst, s, (size_t)n);
-        if (pl->kind == CK_UTF8 && !utf8_valid((const uint8_t *)dst, n)) {
+        if (pl->kind == CK_UTF8 && !pl_utf8_valid((const uint8_t *)dst, n)) {
             fail_at(r, j->d, row_start, file_col, PL_ERR_CORRUPT, "invalid UTF-8 in a text field",
                     &j->err);
             return PL_ERR_CORRUPT;

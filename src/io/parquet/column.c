@@ -278,6 +278,26 @@ static bool is_dict_enc(int32_t e) {
     return e == PL_PQ_ENC_PLAIN_DICTIONARY || e == PL_PQ_ENC_RLE_DICTIONARY;
 }
 
+/* k dictionary indices from a dictionary-encoded page's values [p, end) (a bit width byte,
+ * then RLE/bit-packed runs) into out. */
+static pl_status dict_idx_decode(const uint8_t *p, const uint8_t *end, uint32_t *out, int64_t k,
+                                 pl_error *err) {
+    if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
+    int bw = *p++;
+    if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
+    return pl_pq_rle_u32(p, end, bw, out, k, err);
+}
+
+/* Every one of the k indices is below the dictionary's size n. */
+static pl_status dict_idx_check(const uint32_t *idx, int64_t k, int64_t n, pl_error *err) {
+    uint32_t mx = 0;
+    for (int64_t i = 0; i < k; i++) mx = idx[i] > mx ? idx[i] : mx;
+    if ((int64_t)mx >= n)
+        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %u out of range (size %lld)", mx,
+                (long long)n);
+    return PL_OK;
+}
+
 /* keep-dictionary mode: indices straight into the int32 sink */
 static pl_status dict_indices(chunk_state *cs, const uint8_t *p, const uint8_t *end, int64_t k,
                               pl_error *err) {
@@ -286,16 +306,9 @@ static pl_status dict_indices(chunk_state *cs, const uint8_t *p, const uint8_t *
         PL_FAIL(err, PL_ERR_CORRUPT, "dictionary-encoded page without a dictionary page");
     PL_TRY(pl_pq_sink_reserve(s, k, 0, err));
     if (k == 0) return PL_OK;
-    if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
-    int bw = *p++;
-    if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
     uint32_t *o = (uint32_t *)(void *)(s->values->data) + s->n;
-    PL_TRY(pl_pq_rle_u32(p, end, bw, o, k, err));
-    uint32_t mx = 0;
-    for (int64_t i = 0; i < k; i++) mx = o[i] > mx ? o[i] : mx;
-    if ((int64_t)mx >= cs->dict.n)
-        PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %u out of range (size %lld)", mx,
-                (long long)cs->dict.n);
+    PL_TRY(dict_idx_decode(p, end, o, k, err));
+    PL_TRY(dict_idx_check(o, k, cs->dict.n, err));
     s->n += k;
     return PL_OK;
 }
@@ -361,6 +374,69 @@ static pl_status page_open(chunk_state *cs, const pl_pq_page_header *h, const ui
     return PL_OK;
 }
 
+/* The def levels of a flat leaf's data page as one RLE/bit-packed run [*lp, *lend): a v2
+ * page's level section, or a v1 page's RLE section (4-byte length; *pp moves past it). Both
+ * NULL for a v1 page with other level encodings (flat_def_bits decodes them from *pp). */
+static pl_status flat_def_run(const pl_pq_page_header *h, const page_sec *ps, const uint8_t **pp,
+                              const uint8_t **lp, const uint8_t **lend, pl_error *err) {
+    const uint8_t *p = *pp, *end = ps->end, *run = NULL, *run_end = NULL;
+    if (h->type == PL_PQ_PAGE_DATA_V2) {
+        run = ps->def_p;
+        run_end = ps->def_end;
+    } else if (h->def_encoding == PL_PQ_ENC_RLE) {
+        if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+        uint32_t len = pl_load_u32le(p);
+        p += 4;
+        if (len > (uint64_t)(end - p))
+            PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
+                    (long long)(end - p));
+        run = p;
+        run_end = p + len;
+        *pp = run_end;
+    }
+    *lp = run;
+    *lend = run_end;
+    return PL_OK;
+}
+
+/* The validity of a flat leaf's n entries from their def levels (the run [lp, lend) of
+ * flat_def_run, or else v1 levels at *pp, which moves past them) into bits [off, off+n);
+ * *k the count of valid entries. */
+static pl_status flat_def_bits(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *lp,
+                               const uint8_t *lend, const uint8_t **pp, const uint8_t *end,
+                               uint8_t *bits, int64_t off, int64_t n, int64_t *k, pl_error *err) {
+    if (lp) return pl_pq_rle_bits(lp, lend, bits, off, n, k, err);
+    uint8_t *lv = pl_pq_scratch_get(&cs->scr->lv, &cs->scr->lv_cap, n);
+    if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+    PL_TRY(levels_v1(pp, end, h->def_encoding, cs->c->leaf->max_def, lv, n, err));
+    int64_t valid = 0;
+    for (int64_t i = 0; i < n; i++) {
+        pl_bit_put(bits, off + i, lv[i] != 0);
+        valid += lv[i] != 0;
+    }
+    *k = valid;
+    return PL_OK;
+}
+
+/* The validity of a flat page's n entries for the selective and match modes: *bits NULL when
+ * every entry is valid (or the leaf has no def levels), else scratch bits from 0; *k the count
+ * of valid entries. *pp moves past v1 levels. */
+static pl_status flat_def_scratch(chunk_state *cs, const pl_pq_page_header *h, const page_sec *ps,
+                                  const uint8_t **pp, int64_t n, const uint8_t **bits, int64_t *k,
+                                  pl_error *err) {
+    *bits = NULL;
+    *k = n;
+    if (cs->c->leaf->max_def == 0) return PL_OK;
+    const uint8_t *lp, *lend;
+    PL_TRY(flat_def_run(h, ps, pp, &lp, &lend, err));
+    if (lp && all_valid_run(lp, lend, n)) return PL_OK;
+    uint8_t *b = pl_pq_scratch_get(&cs->scr->bits, &cs->scr->bits_cap, (n + 7) / 8 + 8);
+    if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
+    PL_TRY(flat_def_bits(cs, h, lp, lend, pp, ps->end, b, 0, n, k, err));
+    *bits = b;
+    return PL_OK;
+}
+
 /* Entries of the page that belong to the chunk (pages holding more entries than the chunk's
  * metadata: the chunk's count wins, as DuckDB reads such files; the extra entries are
  * ignored). */
@@ -387,40 +463,16 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
     if (out->flat) {
         if (max_def > 0) {
             uint8_t *bits = out->validity->data;
-            const uint8_t *lp = NULL, *lend = NULL;
-            if (v2) {
-                lp = def_p;
-                lend = def_end;
-            } else if (h->def_encoding == PL_PQ_ENC_RLE) {
-                if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-                uint32_t len = pl_load_u32le(p);
-                p += 4;
-                if (len > (uint64_t)(end - p))
-                    PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left",
-                            len, (long long)(end - p));
-                lp = p;
-                lend = p + len;
-                p += len;
-            }
+            const uint8_t *lp, *lend;
+            PL_TRY(flat_def_run(h, &ps, &p, &lp, &lend, err));
             if (lp && all_valid_run(lp, lend, n)) {
                 /* the common page without nulls: its bits are written only if a later page
                  * has nulls (then the validity bitmap is needed at all) */
                 k = n;
-            } else if (lp) {
-                materialize_bits(cs, bits);
-                PL_TRY(pl_pq_rle_bits(lp, lend, bits, cs->done, n, &k, err));
-                cs->bits_done = cs->done + n;
             } else {
                 materialize_bits(cs, bits);
+                PL_TRY(flat_def_bits(cs, h, lp, lend, &p, end, bits, cs->done, n, &k, err));
                 cs->bits_done = cs->done + n;
-                uint8_t *lv = pl_pq_scratch_get(&cs->scr->lv, &cs->scr->lv_cap, n);
-                if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
-                PL_TRY(levels_v1(&p, end, h->def_encoding, max_def, lv, n, err));
-                k = 0;
-                for (int64_t i = 0; i < n; i++) {
-                    pl_bit_put(bits, cs->done + i, lv[i] != 0);
-                    k += lv[i] != 0;
-                }
             }
         }
     } else {
@@ -597,44 +649,10 @@ static pl_status data_page_sel(chunk_state *cs, const pl_pq_page_header *h, cons
     PL_TRY(page_open(cs, h, body, &ps, err));
     const uint8_t *p = ps.p, *end = ps.end;
     /* validity of the page's entries */
-    bool all_valid = true;
-    const uint8_t *bits = NULL;
-    int64_t k = n;
-    if (leaf->max_def > 0) {
-        const uint8_t *lp = NULL, *lend = NULL;
-        if (h->type == PL_PQ_PAGE_DATA_V2) {
-            lp = ps.def_p;
-            lend = ps.def_end;
-        } else if (h->def_encoding == PL_PQ_ENC_RLE) {
-            if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-            uint32_t len = pl_load_u32le(p);
-            p += 4;
-            if (len > (uint64_t)(end - p))
-                PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
-                        (long long)(end - p));
-            lp = p;
-            lend = p + len;
-            p += len;
-        }
-        if (!(lp && all_valid_run(lp, lend, n))) {
-            all_valid = false;
-            uint8_t *b = pl_pq_scratch_get(&scr->bits, &scr->bits_cap, (n + 7) / 8 + 8);
-            if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
-            if (lp) {
-                PL_TRY(pl_pq_rle_bits(lp, lend, b, 0, n, &k, err));
-            } else {
-                uint8_t *lv = pl_pq_scratch_get(&scr->lv, &scr->lv_cap, n);
-                if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
-                PL_TRY(levels_v1(&p, end, h->def_encoding, leaf->max_def, lv, n, err));
-                k = 0;
-                for (int64_t i = 0; i < n; i++) {
-                    pl_bit_put(b, i, lv[i] != 0);
-                    k += lv[i] != 0;
-                }
-            }
-            bits = b;
-        }
-    }
+    const uint8_t *bits;
+    int64_t k;
+    PL_TRY(flat_def_scratch(cs, h, &ps, &p, n, &bits, &k, err));
+    bool all_valid = !bits;
     /* di[j]: position of selected row j among the page's non-null values, or -1 (NULL) */
     int32_t *di = (int32_t *)(void *)pl_pq_scratch_get(&scr->di, &scr->di_cap,
                                                        m * (int64_t)sizeof(int32_t));
@@ -666,13 +684,10 @@ static pl_status data_page_sel(chunk_state *cs, const pl_pq_page_header *h, cons
     if (cnt > 0 && is_dict_enc(enc)) {
         if (!cs->have_dict)
             PL_FAIL(err, PL_ERR_CORRUPT, "dictionary-encoded page without a dictionary page");
-        if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
-        int bw = *p++;
-        if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
         uint32_t *idx = (uint32_t *)(void *)pl_pq_scratch_get(&scr->idx, &scr->idx_cap,
                                                               cnt * (int64_t)sizeof(uint32_t));
         if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for dictionary indices");
-        PL_TRY(pl_pq_rle_u32(p, end, bw, idx, cnt, err));
+        PL_TRY(dict_idx_decode(p, end, idx, cnt, err));
         for (int64_t j = 0; j < m; j++) {
             if (di[j] < 0) continue;
             uint32_t x = idx[di[j]];
@@ -889,7 +904,6 @@ static bool page_may_match(const chunk_state *cs, const pl_pq_stats *st) {
 /* A data page in match mode: the rows whose codes pass. */
 static pl_status data_page_match(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                                  pl_error *err) {
-    const pl_pq_leaf_desc *leaf = cs->c->leaf;
     pl_pq_scratch *scr = cs->scr;
     int64_t n = page_entries(cs, h), r0 = cs->done;
     if (!is_dict_enc(h->encoding)) {
@@ -901,58 +915,17 @@ static pl_status data_page_match(chunk_state *cs, const pl_pq_page_header *h, co
     page_sec ps;
     PL_TRY(page_open(cs, h, body, &ps, err));
     const uint8_t *p = ps.p, *end = ps.end;
-    bool all_valid = true;
-    const uint8_t *bits = NULL;
-    int64_t k = n;
-    if (leaf->max_def > 0) {
-        const uint8_t *lp = NULL, *lend = NULL;
-        if (h->type == PL_PQ_PAGE_DATA_V2) {
-            lp = ps.def_p;
-            lend = ps.def_end;
-        } else if (h->def_encoding == PL_PQ_ENC_RLE) {
-            if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-            uint32_t len = pl_load_u32le(p);
-            p += 4;
-            if (len > (uint64_t)(end - p))
-                PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
-                        (long long)(end - p));
-            lp = p;
-            lend = p + len;
-            p += len;
-        }
-        if (!(lp && all_valid_run(lp, lend, n))) {
-            all_valid = false;
-            uint8_t *b = pl_pq_scratch_get(&scr->bits, &scr->bits_cap, (n + 7) / 8 + 8);
-            if (!b) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
-            if (lp) {
-                PL_TRY(pl_pq_rle_bits(lp, lend, b, 0, n, &k, err));
-            } else {
-                uint8_t *lv = pl_pq_scratch_get(&scr->lv, &scr->lv_cap, n);
-                if (!lv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
-                PL_TRY(levels_v1(&p, end, h->def_encoding, leaf->max_def, lv, n, err));
-                k = 0;
-                for (int64_t i = 0; i < n; i++) {
-                    pl_bit_put(b, i, lv[i] != 0);
-                    k += lv[i] != 0;
-                }
-            }
-            bits = b;
-        }
-    }
+    const uint8_t *bits;
+    int64_t k;
+    PL_TRY(flat_def_scratch(cs, h, &ps, &p, n, &bits, &k, err));
+    bool all_valid = !bits;
     uint32_t *idx = NULL;
     if (k > 0) {
-        if (p >= end) PL_FAIL(err, PL_ERR_CORRUPT, "missing dictionary index bit width");
-        int bw = *p++;
-        if (bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid dictionary index bit width %d", bw);
         idx = (uint32_t *)(void *)pl_pq_scratch_get(&scr->idx, &scr->idx_cap,
                                                     k * (int64_t)sizeof(uint32_t));
         if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory for dictionary indices");
-        PL_TRY(pl_pq_rle_u32(p, end, bw, idx, k, err));
-        uint32_t mx = 0;
-        for (int64_t i = 0; i < k; i++) mx = idx[i] > mx ? idx[i] : mx;
-        if ((int64_t)mx >= cs->dict.n)
-            PL_FAIL(err, PL_ERR_CORRUPT, "dictionary index %u out of range (size %lld)", mx,
-                    (long long)cs->dict.n);
+        PL_TRY(dict_idx_decode(p, end, idx, k, err));
+        PL_TRY(dict_idx_check(idx, k, cs->dict.n, err));
     }
     const uint8_t *pass = cs->pass;
     int32_t *o = cs->msel + cs->n_msel;

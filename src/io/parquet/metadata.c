@@ -73,6 +73,37 @@ static bool type_ok(uint8_t ty, int want) {
         break;                                                                                     \
     }
 
+/* One field: `case id:` decoded by read when its wire type is want (a known field with another
+ * wire type is skipped: WANT). FIELD_I32..FIELD_STR decode a scalar into dst. */
+#define FIELD_READ(id, want, read)                                                                 \
+    case id:                                                                                       \
+        WANT(want);                                                                                \
+        PL_TRY(read);                                                                              \
+        break
+#define FIELD_I32(id, dst) FIELD_READ(id, PQ_W_INT, pl_pq_thrift_i32(T, ty, &(dst), ERR))
+#define FIELD_I64(id, dst) FIELD_READ(id, PQ_W_INT, pl_pq_thrift_int(T, ty, &(dst), ERR))
+#define FIELD_BOOL(id, dst) FIELD_READ(id, PQ_W_BOOL, pl_pq_thrift_bool(T, ty, &(dst), ERR))
+#define FIELD_STR(id, dst) FIELD_READ(id, PQ_W_BINARY, read_string(c, ty, &(dst)))
+#define FIELD_STRUCT(id, read) FIELD_READ(id, PQ_W_STRUCT, read)
+#define FIELD_LIST(id, read) FIELD_READ(id, PQ_W_LIST, read)
+
+/* The head of a thrift list of structs (what: its name in errors): room for its elements, of
+ * size bytes each, from the arena; *out and *n_out set together. More than limit elements is
+ * an error "<owner> has <n> <noun> (limit <limit>)". */
+static pl_status struct_list(md_ctx *c, uint8_t ty, const char *what, size_t size, int32_t limit,
+                             const char *owner, const char *noun, void **out, int32_t *n_out) {
+    uint8_t et = 0;
+    int32_t n = 0;
+    PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
+    if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "%s is not structs", what);
+    if (n > limit) PL_FAIL(ERR, PL_ERR_LIMIT, "%s has %d %s (limit %d)", owner, n, noun, limit);
+    void *v = alloc_n(c, n, size);
+    if (!v) return nomem(c);
+    *out = v;
+    *n_out = n;
+    return PL_OK;
+}
+
 /* ---------------------------------------------------------------- statistics */
 
 static pl_status read_stats(md_ctx *c, pl_pq_stats *st) {
@@ -110,14 +141,8 @@ static pl_status read_stats(md_ctx *c, pl_pq_stats *st) {
         PL_TRY(pl_pq_thrift_binary(T, ty, &st->min, &st->min_len, ERR));
         st->has_min = true;
         break;
-    case 7:
-        WANT(PQ_W_BOOL);
-        PL_TRY(pl_pq_thrift_bool(T, ty, &st->max_exact, ERR));
-        break;
-    case 8:
-        WANT(PQ_W_BOOL);
-        PL_TRY(pl_pq_thrift_bool(T, ty, &st->min_exact, ERR));
-        break;
+    FIELD_BOOL(7, st->max_exact);
+    FIELD_BOOL(8, st->min_exact);
     FIELDS_END
     if (!st->has_min && !st->has_max && (has_lmin || has_lmax)) {
         st->legacy = true;
@@ -218,46 +243,16 @@ static pl_status read_schema_element(md_ctx *c, pl_pq_schema_element *e) {
     e->scale = e->precision = e->field_id = -1;
     e->name = NULL;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->physical, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->type_length, ERR));
-        break;
-    case 3:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->repetition, ERR));
-        break;
-    case 4:
-        WANT(PQ_W_BINARY);
-        PL_TRY(read_string(c, ty, &e->name));
-        break;
-    case 5:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->num_children, ERR));
-        break;
-    case 6:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->converted, ERR));
-        break;
-    case 7:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->scale, ERR));
-        break;
-    case 8:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->precision, ERR));
-        break;
-    case 9:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &e->field_id, ERR));
-        break;
-    case 10:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_logical(c, &e->logical));
-        break;
+    FIELD_I32(1, e->physical);
+    FIELD_I32(2, e->type_length);
+    FIELD_I32(3, e->repetition);
+    FIELD_STR(4, e->name);
+    FIELD_I32(5, e->num_children);
+    FIELD_I32(6, e->converted);
+    FIELD_I32(7, e->scale);
+    FIELD_I32(8, e->precision);
+    FIELD_I32(9, e->field_id);
+    FIELD_STRUCT(10, read_logical(c, &e->logical));
     FIELDS_END
     if (!e->name) return pl_pq_thrift_fail(T, ERR, "schema element without a name");
     if (e->physical < -1 || e->physical > PL_PQ_FIXED_LEN_BYTE_ARRAY)
@@ -311,28 +306,16 @@ static pl_status read_i32_list(md_ctx *c, uint8_t ty, int32_t **out, int32_t *n_
 }
 
 static pl_status read_encoding_stats(md_ctx *c, uint8_t lty, pl_pq_column_chunk *cc) {
-    uint8_t et = 0;
-    int32_t n = 0;
-    PL_TRY(pl_pq_thrift_list(T, lty, &et, &n, ERR));
-    if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "encoding_stats is not structs");
-    cc->encoding_stats = alloc_n(c, n, sizeof *cc->encoding_stats);
-    if (!cc->encoding_stats) return nomem(c);
-    cc->n_encoding_stats = n;
-    for (int32_t i = 0; i < n; i++) {
+    void *list = NULL;
+    PL_TRY(struct_list(c, lty, "encoding_stats", sizeof *cc->encoding_stats, INT32_MAX, NULL, NULL,
+                       &list, &cc->n_encoding_stats));
+    cc->encoding_stats = list;
+    for (int32_t i = 0; i < cc->n_encoding_stats; i++) {
         pl_pq_encoding_stats *es = &cc->encoding_stats[i];
         FIELDS_BEGIN
-        case 1:
-            WANT(PQ_W_INT);
-            PL_TRY(pl_pq_thrift_i32(T, ty, &es->page_type, ERR));
-            break;
-        case 2:
-            WANT(PQ_W_INT);
-            PL_TRY(pl_pq_thrift_i32(T, ty, &es->encoding, ERR));
-            break;
-        case 3:
-            WANT(PQ_W_INT);
-            PL_TRY(pl_pq_thrift_i32(T, ty, &es->count, ERR));
-            break;
+        FIELD_I32(1, es->page_type);
+        FIELD_I32(2, es->encoding);
+        FIELD_I32(3, es->count);
         FIELDS_END
     }
     return PL_OK;
@@ -353,64 +336,28 @@ static pl_codec codec_from_id(int32_t id) {
 static pl_status read_column_meta(md_ctx *c, pl_pq_column_chunk *cc) {
     cc->has_meta = true;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->physical, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_i32_list(c, ty, &cc->encodings, &cc->n_encodings));
-        break;
-    case 3:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_path(c, ty, &cc->path));
-        break;
+    FIELD_I32(1, cc->physical);
+    FIELD_LIST(2, read_i32_list(c, ty, &cc->encodings, &cc->n_encodings));
+    FIELD_LIST(3, read_path(c, ty, &cc->path));
     case 4:
         WANT(PQ_W_INT);
         PL_TRY(pl_pq_thrift_i32(T, ty, &cc->codec_id, ERR));
         cc->codec = codec_from_id(cc->codec_id);
         break;
-    case 5:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->num_values, ERR));
-        break;
-    case 6:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->total_uncompressed_size, ERR));
-        break;
-    case 7:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->total_compressed_size, ERR));
-        break;
-    case 9:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->data_page_offset, ERR));
-        break;
-    case 10:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->index_page_offset, ERR));
-        break;
-    case 11:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->dictionary_page_offset, ERR));
-        break;
+    FIELD_I64(5, cc->num_values);
+    FIELD_I64(6, cc->total_uncompressed_size);
+    FIELD_I64(7, cc->total_compressed_size);
+    FIELD_I64(9, cc->data_page_offset);
+    FIELD_I64(10, cc->index_page_offset);
+    FIELD_I64(11, cc->dictionary_page_offset);
     case 12:
         WANT(PQ_W_STRUCT);
         PL_TRY(read_stats(c, &cc->stats));
         cc->has_stats = true;
         break;
-    case 13:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_encoding_stats(c, ty, cc));
-        break;
-    case 14:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->bloom_filter_offset, ERR));
-        break;
-    case 15:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->bloom_filter_length, ERR));
-        break;
+    FIELD_LIST(13, read_encoding_stats(c, ty, cc));
+    FIELD_I64(14, cc->bloom_filter_offset);
+    FIELD_I32(15, cc->bloom_filter_length);
     FIELDS_END
     if (cc->num_values < 0 || cc->total_compressed_size < 0 || cc->total_uncompressed_size < 0 ||
         cc->data_page_offset < 0)
@@ -425,30 +372,12 @@ static pl_status read_column_chunk(md_ctx *c, pl_pq_column_chunk *cc) {
     cc->offset_index_length = cc->column_index_length = cc->bloom_filter_length = -1;
     cc->path = "";
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_BINARY);
-        PL_TRY(read_string(c, ty, &cc->file_path));
-        break;
-    case 3:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_column_meta(c, cc));
-        break;
-    case 4:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->offset_index_offset, ERR));
-        break;
-    case 5:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->offset_index_length, ERR));
-        break;
-    case 6:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &cc->column_index_offset, ERR));
-        break;
-    case 7:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &cc->column_index_length, ERR));
-        break;
+    FIELD_STR(1, cc->file_path);
+    FIELD_STRUCT(3, read_column_meta(c, cc));
+    FIELD_I64(4, cc->offset_index_offset);
+    FIELD_I32(5, cc->offset_index_length);
+    FIELD_I64(6, cc->column_index_offset);
+    FIELD_I32(7, cc->column_index_length);
     case 8:
     case 9:
         cc->encrypted = true;
@@ -460,18 +389,9 @@ static pl_status read_column_chunk(md_ctx *c, pl_pq_column_chunk *cc) {
 
 static pl_status read_sorting_column(md_ctx *c, pl_pq_sorting_column *sc) {
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &sc->column_idx, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_BOOL);
-        PL_TRY(pl_pq_thrift_bool(T, ty, &sc->descending, ERR));
-        break;
-    case 3:
-        WANT(PQ_W_BOOL);
-        PL_TRY(pl_pq_thrift_bool(T, ty, &sc->nulls_first, ERR));
-        break;
+    FIELD_I32(1, sc->column_idx);
+    FIELD_BOOL(2, sc->descending);
+    FIELD_BOOL(3, sc->nulls_first);
     FIELDS_END
     return PL_OK;
 }
@@ -481,43 +401,26 @@ static pl_status read_row_group(md_ctx *c, pl_pq_row_group *rg) {
     rg->ordinal = -1;
     FIELDS_BEGIN
     case 1: {
-        uint8_t et = 0;
-        int32_t n = 0;
-        PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
-        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "columns is not structs");
-        rg->columns = alloc_n(c, n, sizeof *rg->columns);
-        if (!rg->columns) return nomem(c);
-        rg->n_columns = n;
-        for (int32_t i = 0; i < n; i++) PL_TRY(read_column_chunk(c, &rg->columns[i]));
+        void *list = NULL;
+        PL_TRY(struct_list(c, ty, "columns", sizeof *rg->columns, INT32_MAX, NULL, NULL,
+                           &list, &rg->n_columns));
+        rg->columns = list;
+        for (int32_t i = 0; i < rg->n_columns; i++) PL_TRY(read_column_chunk(c, &rg->columns[i]));
         break;
     }
-    case 2:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_byte_size, ERR));
-        break;
-    case 3:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &rg->num_rows, ERR));
-        break;
+    FIELD_I64(2, rg->total_byte_size);
+    FIELD_I64(3, rg->num_rows);
     case 4: {
-        uint8_t et = 0;
-        int32_t n = 0;
-        PL_TRY(pl_pq_thrift_list(T, ty, &et, &n, ERR));
-        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "sorting_columns is not structs");
-        rg->sorting_columns = alloc_n(c, n, sizeof *rg->sorting_columns);
-        if (!rg->sorting_columns) return nomem(c);
-        rg->n_sorting_columns = n;
-        for (int32_t i = 0; i < n; i++) PL_TRY(read_sorting_column(c, &rg->sorting_columns[i]));
+        void *list = NULL;
+        PL_TRY(struct_list(c, ty, "sorting_columns", sizeof *rg->sorting_columns, INT32_MAX, NULL,
+                           NULL, &list, &rg->n_sorting_columns));
+        rg->sorting_columns = list;
+        for (int32_t i = 0; i < rg->n_sorting_columns; i++)
+            PL_TRY(read_sorting_column(c, &rg->sorting_columns[i]));
         break;
     }
-    case 5:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &rg->file_offset, ERR));
-        break;
-    case 6:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &rg->total_compressed_size, ERR));
-        break;
+    FIELD_I64(5, rg->file_offset);
+    FIELD_I64(6, rg->total_compressed_size);
     case 7: {
         int64_t v = 0;
         PL_TRY(pl_pq_thrift_int(T, ty, &v, ERR));
@@ -541,14 +444,8 @@ static pl_status read_kv(md_ctx *c, uint8_t lty, pl_pq_metadata *md) {
     for (int32_t i = 0; i < n; i++) {
         md->kv_keys[i] = "";
         FIELDS_BEGIN
-        case 1:
-            WANT(PQ_W_BINARY);
-            PL_TRY(read_string(c, ty, &md->kv_keys[i]));
-            break;
-        case 2:
-            WANT(PQ_W_BINARY);
-            PL_TRY(read_string(c, ty, &md->kv_values[i]));
-            break;
+        FIELD_STR(1, md->kv_keys[i]);
+        FIELD_STR(2, md->kv_values[i]);
         FIELDS_END
     }
     return PL_OK;
@@ -561,50 +458,27 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
     md_ctx cc = {&t, arena, err}, *c = &cc;
     bool encrypted = false;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &md->version, ERR));
-        break;
+    FIELD_I32(1, md->version);
     case 2: {
-        uint8_t et = 0;
-        int32_t cnt = 0;
-        PL_TRY(pl_pq_thrift_list(T, ty, &et, &cnt, ERR));
-        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "schema is not structs");
-        if (cnt > PL_PQ_MAX_SCHEMA_ELEMENTS)
-            PL_FAIL(err, PL_ERR_LIMIT, "schema has %d elements (limit %d)", cnt,
-                    PL_PQ_MAX_SCHEMA_ELEMENTS);
-        md->schema = alloc_n(c, cnt, sizeof *md->schema);
-        if (!md->schema) return nomem(c);
-        md->n_schema = cnt;
-        for (int32_t i = 0; i < cnt; i++) PL_TRY(read_schema_element(c, &md->schema[i]));
+        void *list = NULL;
+        PL_TRY(struct_list(c, ty, "schema", sizeof *md->schema, PL_PQ_MAX_SCHEMA_ELEMENTS, "schema",
+                           "elements", &list, &md->n_schema));
+        md->schema = list;
+        for (int32_t i = 0; i < md->n_schema; i++) PL_TRY(read_schema_element(c, &md->schema[i]));
         break;
     }
-    case 3:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_int(T, ty, &md->num_rows, ERR));
-        break;
+    FIELD_I64(3, md->num_rows);
     case 4: {
-        uint8_t et = 0;
-        int32_t cnt = 0;
-        PL_TRY(pl_pq_thrift_list(T, ty, &et, &cnt, ERR));
-        if (et != PL_PQ_T_STRUCT) return pl_pq_thrift_fail(T, ERR, "row_groups is not structs");
-        if (cnt > PL_PQ_MAX_ROW_GROUPS)
-            PL_FAIL(err, PL_ERR_LIMIT, "file has %d row groups (limit %d)", cnt,
-                    PL_PQ_MAX_ROW_GROUPS);
-        md->row_groups = alloc_n(c, cnt, sizeof *md->row_groups);
-        if (!md->row_groups) return nomem(c);
-        md->n_row_groups = cnt;
-        for (int32_t i = 0; i < cnt; i++) PL_TRY(read_row_group(c, &md->row_groups[i]));
+        void *list = NULL;
+        PL_TRY(struct_list(c, ty, "row_groups", sizeof *md->row_groups, PL_PQ_MAX_ROW_GROUPS, "file",
+                           "row groups", &list, &md->n_row_groups));
+        md->row_groups = list;
+        for (int32_t i = 0; i < md->n_row_groups; i++)
+            PL_TRY(read_row_group(c, &md->row_groups[i]));
         break;
     }
-    case 5:
-        WANT(PQ_W_LIST);
-        PL_TRY(read_kv(c, ty, md));
-        break;
-    case 6:
-        WANT(PQ_W_BINARY);
-        PL_TRY(read_string(c, ty, &md->created_by));
-        break;
+    FIELD_LIST(5, read_kv(c, ty, md));
+    FIELD_STR(6, md->created_by);
     case 8:
         encrypted = true;
         PL_TRY(pl_pq_thrift_skip(T, ty, ERR));
@@ -621,22 +495,10 @@ pl_status pl_pq_metadata_decode(const uint8_t *p, int64_t n, int64_t file_offset
 static pl_status read_data_page_header(md_ctx *c, pl_pq_page_header *h) {
     h->has_data = true;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
-        break;
-    case 3:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->def_encoding, ERR));
-        break;
-    case 4:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_encoding, ERR));
-        break;
+    FIELD_I32(1, h->num_values);
+    FIELD_I32(2, h->encoding);
+    FIELD_I32(3, h->def_encoding);
+    FIELD_I32(4, h->rep_encoding);
     case 5:
         WANT(PQ_W_STRUCT);
         PL_TRY(read_stats(c, &h->stats));
@@ -649,14 +511,8 @@ static pl_status read_data_page_header(md_ctx *c, pl_pq_page_header *h) {
 static pl_status read_dict_page_header(md_ctx *c, pl_pq_page_header *h) {
     h->has_dict = true;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
-        break;
+    FIELD_I32(1, h->num_values);
+    FIELD_I32(2, h->encoding);
     FIELDS_END
     return PL_OK;
 }
@@ -664,34 +520,13 @@ static pl_status read_dict_page_header(md_ctx *c, pl_pq_page_header *h) {
 static pl_status read_v2_page_header(md_ctx *c, pl_pq_page_header *h) {
     h->has_v2 = true;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_values, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_nulls, ERR));
-        break;
-    case 3:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->num_rows, ERR));
-        break;
-    case 4:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->encoding, ERR));
-        break;
-    case 5:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->def_bytes, ERR));
-        break;
-    case 6:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->rep_bytes, ERR));
-        break;
-    case 7:
-        WANT(PQ_W_BOOL);
-        PL_TRY(pl_pq_thrift_bool(T, ty, &h->is_compressed, ERR));
-        break;
+    FIELD_I32(1, h->num_values);
+    FIELD_I32(2, h->num_nulls);
+    FIELD_I32(3, h->num_rows);
+    FIELD_I32(4, h->encoding);
+    FIELD_I32(5, h->def_bytes);
+    FIELD_I32(6, h->rep_bytes);
+    FIELD_BOOL(7, h->is_compressed);
     case 8:
         WANT(PQ_W_STRUCT);
         PL_TRY(read_stats(c, &h->stats));
@@ -712,30 +547,12 @@ pl_status pl_pq_page_header_decode(const uint8_t *p, int64_t n, int64_t file_off
     pl_pq_thrift_init(&t, p, n, file_offset, "page header");
     md_ctx cc = {&t, NULL, err}, *c = &cc;
     FIELDS_BEGIN
-    case 1:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->type, ERR));
-        break;
-    case 2:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->uncompressed_size, ERR));
-        break;
-    case 3:
-        WANT(PQ_W_INT);
-        PL_TRY(pl_pq_thrift_i32(T, ty, &h->compressed_size, ERR));
-        break;
-    case 5:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_data_page_header(c, h));
-        break;
-    case 7:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_dict_page_header(c, h));
-        break;
-    case 8:
-        WANT(PQ_W_STRUCT);
-        PL_TRY(read_v2_page_header(c, h));
-        break;
+    FIELD_I32(1, h->type);
+    FIELD_I32(2, h->uncompressed_size);
+    FIELD_I32(3, h->compressed_size);
+    FIELD_STRUCT(5, read_data_page_header(c, h));
+    FIELD_STRUCT(7, read_dict_page_header(c, h));
+    FIELD_STRUCT(8, read_v2_page_header(c, h));
     FIELDS_END
     if (h->uncompressed_size < 0 || h->compressed_size < 0)
         return pl_pq_thrift_fail(T, ERR, "missing or negative page size");

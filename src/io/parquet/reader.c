@@ -535,6 +535,20 @@ static void pre_reset(pl_pq_prealloc *pre) {
     pre->values = pre->validity = NULL;
 }
 
+/* The context of a read of leaf's column chunk in row group rg (no row limit). */
+static pl_pq_chunk_ctx chunk_ctx(const pl_pq_file *f, int32_t rg, int32_t leaf, bool flat) {
+    pl_pq_chunk_ctx c = {0};
+    c.src = &f->src;
+    c.md = &f->md;
+    c.leaf = &f->tree.leaves[leaf];
+    c.cc = &f->md.row_groups[rg].columns[leaf];
+    c.rg = rg;
+    c.leaf_index = leaf;
+    c.flat = flat;
+    c.max_rows = -1;
+    return c;
+}
+
 pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_dict,
                            int64_t max_rows, pl_pq_prealloc *pre, pl_pq_scratch *scr,
                            pl_array **out, pl_error *err) {
@@ -552,14 +566,7 @@ pl_status pl_pq_read_field(pl_pq_file *f, int32_t rg, int32_t field, bool keep_d
     bool flat = node->kind == PL_PQ_NODE_LEAF;
     for (int32_t k = 0; k < node->n_leaves && !st; k++) {
         int32_t leaf = node->first_leaf + k;
-        pl_pq_chunk_ctx c = {0};
-        c.src = &f->src;
-        c.md = &f->md;
-        c.leaf = &f->tree.leaves[leaf];
-        c.cc = &g->columns[leaf];
-        c.rg = rg;
-        c.leaf_index = leaf;
-        c.flat = flat;
+        pl_pq_chunk_ctx c = chunk_ctx(f, rg, leaf, flat);
         c.keep_dict = keep_dict && flat;
         c.max_rows = flat ? max_rows : -1;
         c.pre = flat ? pre : NULL;
@@ -608,16 +615,8 @@ pl_status pl_pq_read_field_sel(pl_pq_file *f, int32_t rg, int32_t field, bool ke
     }
     int32_t leaf = node->leaf;
     pl_pq_leaf_data data = {0};
-    pl_pq_chunk_ctx c = {0};
-    c.src = &f->src;
-    c.md = &f->md;
-    c.leaf = &f->tree.leaves[leaf];
-    c.cc = &g->columns[leaf];
-    c.rg = rg;
-    c.leaf_index = leaf;
-    c.flat = true;
+    pl_pq_chunk_ctx c = chunk_ctx(f, rg, leaf, true);
     c.keep_dict = keep_dict;
-    c.max_rows = -1;
     c.sel = sel;
     c.n_sel = n_sel;
     /* sparse selections (point queries) keep their dictionaries for the next query */
@@ -638,15 +637,7 @@ pl_status pl_pq_match_field(pl_pq_file *f, int32_t rg, int32_t field, pl_pq_dict
     if (node->kind != PL_PQ_NODE_LEAF || f->tree.leaves[node->leaf].wkt) return PL_OK;
     int32_t leaf = node->leaf;
     pl_pq_leaf_data data = {0};
-    pl_pq_chunk_ctx c = {0};
-    c.src = &f->src;
-    c.md = &f->md;
-    c.leaf = &f->tree.leaves[leaf];
-    c.cc = &g->columns[leaf];
-    c.rg = rg;
-    c.leaf_index = leaf;
-    c.flat = true;
-    c.max_rows = -1;
+    pl_pq_chunk_ctx c = chunk_ctx(f, rg, leaf, true);
     c.match_fn = fn;
     c.match_arg = arg;
     c.match_sel = sel;

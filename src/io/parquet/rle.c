@@ -160,6 +160,21 @@ static pl_status rle_truncated(pl_error *err, int64_t got, int64_t n) {
             (long long)got, (long long)n);
 }
 
+/* A bit-packed run of groups * 8 values of bw bits with avail bytes left: *cnt values in
+ * *bytes bytes (a short final run: what the bytes hold). False when it holds no value. */
+static inline bool bp_run(uint64_t groups, int64_t avail, int bw, int64_t *cnt, uint64_t *bytes) {
+    uint64_t b = groups * (uint64_t)bw;
+    int64_t c = (int64_t)(groups > (uint64_t)INT64_MAX / 8 ? INT64_MAX : groups * 8);
+    if (bw > 0 && b > (uint64_t)avail) {
+        c = avail * 8 / bw;
+        b = (uint64_t)avail;
+        if (c == 0) return false;
+    }
+    *cnt = c;
+    *bytes = b;
+    return true;
+}
+
 pl_status pl_pq_rle_u32(const uint8_t *p, const uint8_t *end, int bw, uint32_t *out, int64_t n,
                         pl_error *err) {
     if (bw < 0 || bw > 32) PL_FAIL(err, PL_ERR_CORRUPT, "invalid rle bit width %d", bw);
@@ -169,16 +184,9 @@ pl_status pl_pq_rle_u32(const uint8_t *p, const uint8_t *end, int bw, uint32_t *
         uint64_t h;
         if (!read_uleb(&p, end, &h)) return rle_truncated(err, i, n);
         if (h & 1) {
-            uint64_t groups = h >> 1;
-            int64_t avail = end - p;
-            uint64_t bytes = groups * (uint64_t)bw;
-            int64_t cnt = (int64_t)(groups > (uint64_t)INT64_MAX / 8 ? INT64_MAX : groups * 8);
-            if (bw > 0 && bytes > (uint64_t)avail) {
-                /* a short final run: take what the bytes hold */
-                cnt = avail * 8 / bw;
-                bytes = (uint64_t)avail;
-                if (cnt == 0) return rle_truncated(err, i, n);
-            }
+            int64_t avail = end - p, cnt;
+            uint64_t bytes;
+            if (!bp_run(h >> 1, avail, bw, &cnt, &bytes)) return rle_truncated(err, i, n);
             int64_t take = cnt < n - i ? cnt : n - i;
             pl_pq_unpack32(p, avail, bw, out + i, take);
             p += bytes;
@@ -208,15 +216,9 @@ pl_status pl_pq_rle_u8(const uint8_t *p, const uint8_t *end, int bw, uint8_t *ou
         uint64_t h;
         if (!read_uleb(&p, end, &h)) return rle_truncated(err, i, n);
         if (h & 1) {
-            uint64_t groups = h >> 1;
-            int64_t avail = end - p;
-            uint64_t bytes = groups * (uint64_t)bw;
-            int64_t cnt = (int64_t)(groups > (uint64_t)INT64_MAX / 8 ? INT64_MAX : groups * 8);
-            if (bw > 0 && bytes > (uint64_t)avail) {
-                cnt = avail * 8 / bw;
-                bytes = (uint64_t)avail;
-                if (cnt == 0) return rle_truncated(err, i, n);
-            }
+            int64_t avail = end - p, cnt;
+            uint64_t bytes;
+            if (!bp_run(h >> 1, avail, bw, &cnt, &bytes)) return rle_truncated(err, i, n);
             int64_t take = cnt < n - i ? cnt : n - i;
             const uint8_t *q = p;
             int64_t qlen = avail;
@@ -249,18 +251,9 @@ pl_status pl_pq_rle_bits(const uint8_t *p, const uint8_t *end, uint8_t *bits, in
         uint64_t h;
         if (!read_uleb(&p, end, &h)) return rle_truncated(err, i, n);
         if (h & 1) {
-            uint64_t groups = h >> 1;
-            int64_t avail = end - p;
             int64_t cnt;
             uint64_t bytes;
-            if (groups > (uint64_t)avail) {
-                cnt = avail * 8;
-                bytes = (uint64_t)avail;
-                if (cnt == 0) return rle_truncated(err, i, n);
-            } else {
-                cnt = (int64_t)groups * 8;
-                bytes = groups;
-            }
+            if (!bp_run(h >> 1, end - p, 1, &cnt, &bytes)) return rle_truncated(err, i, n);
             int64_t take = cnt < n - i ? cnt : n - i;
             pl_pq_bits_copy(bits, bit + i, p, 0, take);
             p += bytes;

@@ -80,6 +80,11 @@ typedef struct pq_scan {
     int64_t *win_nsel;
     pl_status *win_st;
     pl_error *win_err;
+    /* unit-parallel reading (pl_pq_scan_units): units of each file not yet finished, and the
+     * lock over reopening/closing descriptors */
+    int64_t *file_left;
+    bool fd_lock_init;
+    pthread_mutex_t fd_lock;
 } pq_scan;
 
 /* ---------------------------------------------------------------- scratch recycling
@@ -159,6 +164,8 @@ static void scan_free(pl_stream *s) {
         pl_free(q->win_nsel);
         pl_free(q->win_st);
         pl_free(q->win_err);
+        pl_free(q->file_left);
+        if (q->fd_lock_init) pthread_mutex_destroy(&q->fd_lock);
         pl_free(q);
     }
     pl_free(s);
@@ -623,6 +630,116 @@ static pl_status scan_next(pl_stream *s, pl_batch **out, pl_error *err) {
     *out = q->ready[q->ready_pos];
     q->ready[q->ready_pos++] = NULL;
     return PL_OK;
+}
+
+/* ---------------------------------------------------------------- unit-parallel reading
+ * The pipeline driver's tasks decode units themselves, each unit start to end on one thread
+ * and consumed there at once (no window, no barrier between decoding and consuming). Task
+ * slot s uses window position s for its unit's state. */
+
+bool pl_pq_scan_units(pl_stream *s, int64_t *n_units, int32_t *max_slots) {
+    if (!s || s->next != scan_next) return false;
+    pq_scan *q = s->impl;
+    if (q->rows_left >= 0 || q->next_unit != 0 || q->n_ready != 0) return false;
+    if (!q->file_left) {
+        q->file_left = pl_calloc((size_t)q->n_files, sizeof *q->file_left);
+        if (!q->file_left) return false;
+        for (int64_t u = 0; u < q->n_units; u++) q->file_left[q->units[u].file]++;
+    }
+    if (!q->fd_lock_init) {
+        if (pthread_mutex_init(&q->fd_lock, NULL) != 0) return false;
+        q->fd_lock_init = true;
+    }
+    *n_units = q->n_units;
+    /* the window arrays hold min(PQ_WINDOW_MAX_UNITS, n_units) + 1 units */
+    *max_slots = (int32_t)PL_MIN((int64_t)PQ_WINDOW_MAX_UNITS, q->n_units);
+    return true;
+}
+
+int64_t pl_pq_scan_unit_rows(pl_stream *s, int64_t i) {
+    pq_scan *q = s->impl;
+    return q->files[q->units[i].file]->md.row_groups[q->units[i].rg].num_rows;
+}
+
+/* The unit's columns into cols[0..n_cols) (rows in *rows) using window position `slot`. */
+static pl_status unit_columns(pq_scan *q, int32_t slot, int32_t worker, pl_array **cols,
+                              int64_t *rows, pl_error *err) {
+    int32_t nc = q->n_cols, np = q->n_pred;
+    pl_status st = PL_OK;
+    if (q->has_pred) {
+        q->win_st[slot] = PL_OK;
+        q->win_match[slot] = false;
+        q->win_sel[slot] = NULL;
+        q->win_nsel[slot] = 0;
+        unit_fn(q, slot, worker);
+        st = q->win_st[slot];
+        if (st && err) *err = q->win_err[slot];
+        *rows = q->win_nsel[slot];
+        for (int32_t k = 0; k < nc; k++) {
+            cols[k] = q->uout[(int64_t)slot * nc + k];
+            q->uout[(int64_t)slot * nc + k] = NULL;
+        }
+        for (int32_t i = 0; i < np; i++) {
+            pl_array_release(q->pout[(int64_t)slot * np + i]);
+            q->pout[(int64_t)slot * np + i] = NULL;
+        }
+        pl_free(q->win_sel[slot]);
+        q->win_sel[slot] = NULL;
+        q->win_nsel[slot] = 0;
+        return st;
+    }
+    for (int32_t k = 0; k < nc && !st; k++) {
+        pq_task tk;
+        memset(&tk, 0, sizeof tk);
+        set_task(&tk, slot, k, PQ_TASK_READ);
+        run_task(q, &tk, worker);
+        st = tk.st;
+        if (st) {
+            if (err) *err = tk.err;
+            break;
+        }
+        pl_array *a = tk.out;
+        if (a->length != *rows) {
+            pl_array *sl = NULL;
+            st = pl_array_slice(a, 0, *rows, &sl, err);
+            pl_array_release(a);
+            a = st ? NULL : sl;
+        }
+        cols[k] = a;
+    }
+    return st;
+}
+
+pl_status pl_pq_scan_unit(pl_stream *s, int64_t i, int32_t slot, int32_t worker, pl_batch **out,
+                          pl_error *err) {
+    pq_scan *q = s->impl;
+    *out = NULL;
+    const pq_unit *un = &q->units[i];
+    pl_pq_file *f = q->files[un->file];
+    pthread_mutex_lock(&q->fd_lock);
+    pl_status st = pl_pq_file_ensure_fd(f, err);
+    pthread_mutex_unlock(&q->fd_lock);
+    PL_TRY(st);
+    q->win[slot] = *un;
+    q->win_rows[slot] = -1;
+    int64_t rows = f->md.row_groups[un->rg].num_rows;
+    int32_t nc = q->n_cols;
+    pl_array **cols = pl_calloc((size_t)(nc > 0 ? nc : 1), sizeof *cols);
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory building a batch");
+    st = unit_columns(q, slot, worker, cols, &rows, err);
+    /* the file's last unit gives its descriptor back */
+    if (__atomic_sub_fetch(&q->file_left[un->file], 1, __ATOMIC_ACQ_REL) == 0 && q->n_files > 1) {
+        pthread_mutex_lock(&q->fd_lock);
+        pl_pq_file_drop_fd(f);
+        pthread_mutex_unlock(&q->fd_lock);
+    }
+    if (!st && rows > 0) {
+        st = pl_batch_new(pl_schema_retain(q->schema), rows, cols, out, err);
+    } else {
+        for (int32_t k = 0; k < nc; k++) pl_array_release(cols[k]);
+    }
+    pl_free(cols);
+    return st;
 }
 
 /* ---------------------------------------------------------------- opening */

@@ -196,32 +196,12 @@ static pl_status run_agg(int64_t n_batches, pl_batch **batches, int32_t n_keys,
     pl_schema_release(os);
     if (st) return st;
     /* morsels from every batch, seq in order */
-    int64_t cap = 16, n = 0;
-    pl_batch **m = malloc(sizeof(pl_batch *) * (size_t)cap);
-    for (int64_t bi = 0; bi < n_batches; bi++) {
-        pl_batch *b = batches[bi];
-        for (int64_t pos = 0; pos < b->n_rows;) {
-            int64_t len = 1 + (int64_t)(feed_rng() % (uint64_t)max_rows);
-            len = PL_MIN(len, b->n_rows - pos);
-            if (n == cap) m = realloc(m, sizeof(pl_batch *) * (size_t)(cap *= 2));
-            assert_int_equal(pl_batch_slice(b, pos, len, &m[n], err), PL_OK);
-            n++;
-            pos += len;
-        }
-    }
-    feed_job j;
-    memset(&j, 0, sizeof j);
-    j.sink = sink;
-    j.ctx = &ctx;
-    j.morsels = m;
-    atomic_init(&j.failed, 0);
-    pl_parallel_for(n, 2, feed_task, &j);
-    for (int64_t i = 0; i < n; i++) pl_batch_release(m[i]);
-    free(m);
-    if (atomic_load(&j.failed)) {
-        if (err) *err = j.err;
+    int64_t n;
+    pl_batch **m = cut_morsels(batches, n_batches, max_rows, &n);
+    st = feed_morsels(sink, &ctx, m, n, err);
+    if (st) {
         sink->free(sink);
-        return j.err.code ? j.err.code : PL_ERR_INTERNAL;
+        return st;
     }
     pl_stream *s;
     st = sink->finish(sink, &ctx, &s, err);
@@ -1201,7 +1181,7 @@ static void test_sink_errors(void **state) {
 }
 
 int main(void) {
-    (void)feed_sink; /* the shared helper; this file feeds several batches itself */
+    (void)feed_sink; /* the shared helper; this file feeds several batches (cut_morsels) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind),
         cmocka_unit_test(test_streaming_small),

@@ -181,29 +181,11 @@ static pl_batch *run_agg(int64_t n_batches, pl_batch **batches, int32_t n_keys,
     assert_int_equal(pl_agg_sink_new(&ctx, in, n_keys, keys, N_A, sp, os, &sink, &err), PL_OK);
     for (int32_t i = 0; i < N_A; i++) pl_type_release(types[i]);
     pl_schema_release(os);
-    int64_t cap = 16, n = 0;
-    pl_batch **m = malloc(sizeof(pl_batch *) * (size_t)cap);
     for (int64_t bi = 0; bi < n_batches && !max_rows; bi++)
         assert_int_equal(sink->consume(sink, &ctx, (int32_t)(bi % 2), bi, batches[bi], &err), PL_OK);
-    for (int64_t bi = 0; bi < n_batches && max_rows; bi++) {
-        pl_batch *b = batches[bi];
-        for (int64_t pos = 0; pos < b->n_rows;) {
-            int64_t len = 1 + (int64_t)(feed_rng() % (uint64_t)max_rows);
-            len = PL_MIN(len, b->n_rows - pos);
-            if (n == cap) m = realloc(m, sizeof(pl_batch *) * (size_t)(cap *= 2));
-            assert_int_equal(pl_batch_slice(b, pos, len, &m[n], &err), PL_OK);
-            n++;
-            pos += len;
-        }
-    }
-    feed_job j;
-    memset(&j, 0, sizeof j);
-    j.sink = sink;
-    j.ctx = &ctx;
-    j.morsels = m;
-    if (n) assert_int_equal(pl_exec_parallel(&ctx, n, feed_exec_task, &j, &err), PL_OK);
-    for (int64_t i = 0; i < n; i++) pl_batch_release(m[i]);
-    free(m);
+    int64_t n = 0;
+    pl_batch **m = cut_morsels(batches, max_rows ? n_batches : 0, max_rows, &n);
+    assert_int_equal(feed_morsels(sink, &ctx, m, n, &err), PL_OK);
     pl_stream *s;
     assert_int_equal(sink->finish(sink, &ctx, &s, &err), PL_OK);
     pl_table *t;
@@ -457,7 +439,7 @@ static void test_layout_edges(void **state) {
 }
 
 int main(void) {
-    (void)feed_sink; /* the shared helper; this file feeds several batches itself */
+    (void)feed_sink; /* the shared helper; this file feeds several batches (cut_morsels) */
     assert_int_equal(pl_type_new_dictionary(PL_TYPE_INT32, pl_type_simple(PL_TYPE_UTF8),
                                             &g_dict_type, NULL), PL_OK);
     const struct CMUnitTest tests[] = {

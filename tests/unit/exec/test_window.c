@@ -415,11 +415,19 @@ static mval model_eval(int64_t row) {
     } else {
         int64_t fs, fe;
         model_frame(pr, m, i, &fs, &fe);
+        /* EXCLUDE: rows of [fs, fe) skipped by a test per row */
+        pl_frame_exclude ex = sp->frame.present ? sp->frame.exclude : PL_EXCLUDE_NO_OTHERS;
+#define EXCLUDED(j)                                                                                \
+    (ex == PL_EXCLUDE_CURRENT_ROW ? (j) == i                                                       \
+     : ex == PL_EXCLUDE_GROUP     ? ((j) >= pb && (j) < pe)                                       \
+     : ex == PL_EXCLUDE_TIES      ? ((j) >= pb && (j) < pe && (j) != i)                           \
+                                  : false)
         if (!strcmp(fn, "first_value") || !strcmp(fn, "last_value") || !strcmp(fn, "nth_value")) {
             int64_t want = !strcmp(fn, "nth_value") ? sp->consts[1].v.i : 1, seen = 0;
             bool last = !strcmp(fn, "last_value");
             for (int64_t q = 0; q < fe - fs; q++) {
                 int64_t j = last ? fe - 1 - q : fs + q;
+                if (EXCLUDED(j)) continue;
                 if (sp->ignore_nulls && !g_rows[pr[j]].valid[x]) continue;
                 if (++seen == want) {
                     out = col_val(&g_rows[pr[j]], x);
@@ -435,6 +443,7 @@ static mval model_eval(int64_t row) {
             double sum2 = 0, mean = 0;
             for (int64_t j = fs; j < fe; j++) {
                 const mrow *q = &g_rows[pr[j]];
+                if (EXCLUDED(j)) continue;
                 if (!counts(q, sp->n_args ? x : -1)) continue;
                 if (!strcmp(fn, "count_if") && !q->b) continue;
                 cnt++;
@@ -722,6 +731,65 @@ static void test_aggregates_frames(void **state) {
     free(g_rows);
 }
 
+/* Frame EXCLUDE CURRENT ROW / GROUP / TIES over ROWS, RANGE and GROUPS frames (ascending and
+ * descending keys, many peers, NULL keys), every aggregate and the navigation functions with and
+ * without IGNORE NULLS; an ordering on two keys and no ORDER BY (one peer group). */
+static void test_exclude(void **state) {
+    (void)state;
+    gen_rows(700, 4, 25, 15);
+    pl_window_frame frames[] = {
+        mkframe(PL_FRAME_ROWS, PL_BOUND_PRECEDING, v_int(3), PL_BOUND_FOLLOWING, v_int(2)),
+        mkframe(PL_FRAME_ROWS, PL_BOUND_UNBOUNDED_PRECEDING, v_none(), PL_BOUND_CURRENT_ROW, v_none()),
+        mkframe(PL_FRAME_ROWS, PL_BOUND_FOLLOWING, v_int(1), PL_BOUND_FOLLOWING, v_int(3)),
+        mkframe(PL_FRAME_ROWS, PL_BOUND_PRECEDING, v_int(2), PL_BOUND_PRECEDING, v_int(1)),
+        mkframe(PL_FRAME_ROWS, PL_BOUND_CURRENT_ROW, v_none(), PL_BOUND_CURRENT_ROW, v_none()),
+        mkframe(PL_FRAME_RANGE, PL_BOUND_PRECEDING, v_int(2), PL_BOUND_FOLLOWING, v_int(1)),
+        mkframe(PL_FRAME_RANGE, PL_BOUND_UNBOUNDED_PRECEDING, v_none(), PL_BOUND_UNBOUNDED_FOLLOWING, v_none()),
+        mkframe(PL_FRAME_RANGE, PL_BOUND_FOLLOWING, v_int(1), PL_BOUND_FOLLOWING, v_int(4)),
+        mkframe(PL_FRAME_GROUPS, PL_BOUND_PRECEDING, v_int(1), PL_BOUND_FOLLOWING, v_int(1)),
+        mkframe(PL_FRAME_GROUPS, PL_BOUND_CURRENT_ROW, v_none(), PL_BOUND_CURRENT_ROW, v_none()),
+        mkframe(PL_FRAME_GROUPS, PL_BOUND_PRECEDING, v_int(3), PL_BOUND_PRECEDING, v_int(1)),
+    };
+    static const pl_frame_exclude excl[] = {PL_EXCLUDE_CURRENT_ROW, PL_EXCLUDE_GROUP, PL_EXCLUDE_TIES};
+    for (size_t fi = 0; fi < PL_ARRAY_LEN(frames); fi++) {
+        for (size_t xi = 0; xi < PL_ARRAY_LEN(excl); xi++) {
+            pl_window_frame fr = frames[fi];
+            fr.exclude = excl[xi];
+            bool dir = (fi + xi) % 2 == 1;
+            bool d[1] = {dir}, nf[1] = {!dir};
+            pl_window_spec s[32];
+            int n = 0;
+            add_aggs(s, &n, &fr, 1, O1, d, nf);
+            run_specs(n, s, 500); /* at most 16 specs per run */
+            n = 0;
+            static const char *nav[] = {"first_value", "last_value", "nth_value", "first_value",
+                                        "last_value", "nth_value"};
+            for (int k = 0; k < 6; k++) {
+                s[n] = mk(nav[k], !strcmp(nav[k], "nth_value") ? 2 : 1, k % 3 == 1 ? C_S : C_X, -1, -1);
+                if (!strcmp(nav[k], "nth_value")) s[n].consts[1] = v_int(k < 3 ? 2 : 3);
+                s[n].ignore_nulls = k >= 3;
+                win(&s[n], 1, P1, 1, O1, d, nf);
+                s[n].frame = fr;
+                n++;
+            }
+            run_specs(n, s, 500);
+        }
+    }
+    /* two order keys (fewer peers) and no ORDER BY (the partition is one peer group) */
+    pl_window_frame fr = mkframe(PL_FRAME_ROWS, PL_BOUND_PRECEDING, v_int(4), PL_BOUND_FOLLOWING, v_int(4));
+    for (size_t xi = 0; xi < PL_ARRAY_LEN(excl); xi++) {
+        fr.exclude = excl[xi];
+        pl_window_spec s[32];
+        int n = 0;
+        add_aggs(s, &n, &fr, 2, OS, TF, TF);
+        run_specs(n, s, 300);
+        n = 0;
+        add_aggs(s, &n, &fr, 0, NULL, NULL, NULL);
+        run_specs(n, s, 300);
+    }
+    free(g_rows);
+}
+
 static void test_range_float_key(void **state) {
     (void)state;
     gen_rows(1500, 3, 50, 10);
@@ -981,6 +1049,16 @@ static void test_errors(void **state) {
     win(&s, 0, NULL, 1, (const int[]){C_S}, F1, F1);
     frame(&s, PL_FRAME_RANGE, PL_BOUND_PRECEDING, v_int(1), PL_BOUND_CURRENT_ROW, v_none());
     assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_ERR_TYPE);
+    /* EXCLUDE without an explicit frame; an EXCLUDE value out of range */
+    s = mk("count", 0, -1, -1, -1);
+    s.result_type = t;
+    s.frame.exclude = PL_EXCLUDE_GROUP;
+    assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "EXCLUDE"));
+    frame(&s, PL_FRAME_ROWS, PL_BOUND_PRECEDING, v_int(1), PL_BOUND_CURRENT_ROW, v_none());
+    s.frame.exclude = (pl_frame_exclude)7;
+    assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "EXCLUDE"));
     pl_type_release(t);
     pl_table_release(tab);
     pl_batch_release(b);
@@ -1001,7 +1079,8 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranking),         cmocka_unit_test(test_navigation),
-        cmocka_unit_test(test_aggregates_frames), cmocka_unit_test(test_range_float_key),
+        cmocka_unit_test(test_aggregates_frames), cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_range_float_key),
         cmocka_unit_test(test_large),           cmocka_unit_test(test_empty),
         cmocka_unit_test(test_duckdb_range),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_temporal_decimal_dict),

@@ -13,10 +13,7 @@
 
 #include "io/parquet/pq_int.h"
 #include "polaroid/polaroid.h"
-
-static void ok(pl_status st, const pl_error *err) {
-    if (st) fail_msg("status %d: %s", (int)st, err ? err->msg : "");
-}
+#include "pq_test_file.h"
 
 /* A one-column int64 file of n rows, values start, start+1, ... written over path in place
  * (truncate and rewrite: the inode stays). */
@@ -36,26 +33,7 @@ static void write_file(const char *path, int64_t n, int64_t start) {
     pl_field_reset(&f);
     pl_batch *batch = NULL;
     ok(pl_batch_new(s, n, &a, &batch, &err), &err);
-    pl_table *t = NULL;
-    ok(pl_table_new(s, &t, &err), &err);
-    ok(pl_table_append(t, batch, &err), &err);
-    pl_stream *st = NULL;
-    ok(pl_stream_from_table(t, &st, &err), &err);
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s.new.parquet", path);
-    ok(pl_write_stream(st, tmp, PL_FORMAT_PARQUET, NULL, &err), &err);
-    pl_stream_free(st);
-    /* truncate and rewrite the old file: the inode stays */
-    FILE *in = fopen(tmp, "rb"), *out = fopen(path, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, k, out), k);
-    fclose(in);
-    fclose(out);
-    unlink(tmp);
-    pl_table_release(t);
+    rewrite_parquet(path, batch, NULL);
     pl_batch_release(batch); /* it holds the schema's reference */
 }
 

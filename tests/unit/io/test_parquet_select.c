@@ -17,12 +17,9 @@
 #include "compute/compute.h"
 #include "io/parquet/pq_int.h"
 #include "polaroid/polaroid.h"
+#include "pq_test_file.h"
 
 #define N_ROWS 9000
-
-static void ok(pl_status st, const pl_error *err) {
-    if (st) fail_msg("status %d: %s", (int)st, err ? err->msg : "");
-}
 
 static const char *const WORDS[] = {"alpha", "beta", "", "gamma delta", "e"};
 
@@ -72,31 +69,13 @@ static void write_file(const char *path, int64_t salt, pl_codec codec) {
     for (int i = 0; i < 4; i++) pl_field_reset(&f[i]);
     pl_batch *batch = NULL;
     ok(pl_batch_new(s, N_ROWS, cols, &batch, &err), &err);
-    pl_table *t = NULL;
-    ok(pl_table_new(batch->schema, &t, &err), &err);
-    ok(pl_table_append(t, batch, &err), &err);
-    pl_stream *st = NULL;
-    ok(pl_stream_from_table(t, &st, &err), &err);
     pl_write_opts wo;
     pl_write_opts_init(&wo);
     wo.codec = codec;
     wo.row_group_rows = 4000;
     wo.page_bytes = 700;
     wo.dict_max_bytes = 2000;
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s.new.parquet", path);
-    ok(pl_write_stream(st, tmp, PL_FORMAT_PARQUET, &wo, &err), &err);
-    pl_stream_free(st);
-    FILE *in = fopen(tmp, "rb"), *out = fopen(path, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, k, out), k);
-    fclose(in);
-    fclose(out);
-    unlink(tmp);
-    pl_table_release(t);
+    rewrite_parquet(path, batch, &wo);
     pl_batch_release(batch);
 }
 

@@ -4,6 +4,7 @@
  * size limit, empty results, the summary, cancellation, time limits, malformed requests and
  * allocation failures at every step (no leak, no crash) are checked. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -657,6 +658,328 @@ static void test_inline_handoffs(void **state) {
     pl_srv_free(s);
 }
 
+
+/* ---------------------------------------------------------------- same-host result files */
+
+typedef struct shm_out {
+    pl_table *table;   /* the files' record batches in the order of the runs */
+    int n_files;       /* files listed (0: the single-file answer, path only) */
+    int64_t rows, batches; /* of the summary */
+    char paths[16][128];
+    char lease[48];
+} shm_out;
+
+/* Runs a request asking for a same-host answer through start/next, checks the answer (files of
+ * mode 0600 and the listed sizes; runs covering every record batch of every file once, in each
+ * file's order) and assembles the table from the runs. The lease is left to the caller. */
+static pl_status run_shm(pl_srv_call *c, const uint8_t *req, size_t n, shm_out *out,
+                         pl_error *err) {
+    memset(out, 0, sizeof *out);
+    pl_srv_exec *x = NULL;
+    PL_TRY(pl_srv_execute_start(c, req, n, &x, err));
+    Polaroid__V1__SharedMemoryResult *res = NULL;
+    Polaroid__V1__ExecuteResponse *r = NULL;
+    pl_status st = PL_OK;
+    for (;;) {
+        uint8_t *m = NULL;
+        size_t len = 0;
+        bool done = false;
+        st = pl_srv_execute_next(x, &m, &len, &done, err);
+        if (st || done) break;
+        Polaroid__V1__ExecuteResponse *u = polaroid__v1__execute_response__unpack(NULL, len, m);
+        pl_free(m);
+        assert_non_null(u);
+        if (u->payload_case == POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SHARED_MEMORY) {
+            assert_null(res);
+            r = u;
+            res = u->shared_memory;
+            continue;
+        }
+        assert_int_equal(u->payload_case, POLAROID__V1__EXECUTE_RESPONSE__PAYLOAD_SUMMARY);
+        assert_non_null(res);
+        out->rows = u->summary->rows;
+        out->batches = u->summary->batches;
+        polaroid__v1__execute_response__free_unpacked(u, NULL);
+    }
+    pl_srv_execute_free(x);
+    if (st) {
+        assert_null(res);
+        return st;
+    }
+    assert_non_null(res);
+    snprintf(out->lease, sizeof out->lease, "%s", res->lease_id);
+    out->n_files = (int)res->n_files;
+    int nf = res->n_files ? (int)res->n_files : 1;
+    assert_true(nf <= 16);
+    pl_table *files[16] = {0};
+    int64_t used[16] = {0};
+    for (int k = 0; k < nf; k++) {
+        const char *path = res->n_files ? res->files[k]->path : res->path;
+        int64_t size = res->n_files ? res->files[k]->size : res->size;
+        snprintf(out->paths[k], sizeof out->paths[k], "%s", path);
+        char want[128]; /* /dev/shm/polaroid-<lease id>[-<k>].arrows */
+        if (k == 0) snprintf(want, sizeof want, "/dev/shm/polaroid-%s.arrows", res->lease_id);
+        else snprintf(want, sizeof want, "/dev/shm/polaroid-%s-%d.arrows", res->lease_id, k);
+        assert_string_equal(path, want);
+        snprintf(want, sizeof want, "%d-", (int)getpid());
+        assert_true(strncmp(res->lease_id, want, strlen(want)) == 0);
+        struct stat sb;
+        assert_int_equal(stat(path, &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        assert_int_equal(sb.st_size, size);
+        ok(pl_read_table(1, &path, PL_FORMAT_IPC, NULL, &files[k], E));
+    }
+    if (res->n_files == 1) { /* one file: listed both ways */
+        assert_string_equal(res->path, res->files[0]->path);
+        assert_int_equal(res->size, res->files[0]->size);
+    }
+    if (res->n_files > 1) assert_true(res->path[0] == 0);
+    ok(pl_table_new(files[0]->schema, &out->table, E));
+    bool *seen[16] = {0};
+    for (int k = 0; k < nf; k++) assert_non_null(seen[k] = calloc((size_t)files[k]->n_batches + 1, 1));
+    if (!res->n_files) {
+        assert_int_equal(res->n_run_file, 0);
+        for (int64_t i = 0; i < files[0]->n_batches; i++)
+            ok(pl_table_append(out->table, files[0]->batches[i], E));
+        used[0] = files[0]->n_batches;
+    }
+    assert_int_equal(res->n_run_file, res->n_run_first);
+    assert_int_equal(res->n_run_file, res->n_run_batches);
+    for (size_t i = 0; i < res->n_run_file; i++) {
+        uint32_t k = res->run_file[i];
+        assert_true(k < res->n_files);
+        assert_true(res->run_batches[i] > 0 && res->run_first[i] >= 0);
+        assert_true(res->run_first[i] + res->run_batches[i] <= files[k]->n_batches);
+        for (int64_t j = 0; j < res->run_batches[i]; j++) {
+            assert_false(seen[k][res->run_first[i] + j]); /* no batch twice */
+            seen[k][res->run_first[i] + j] = true;
+            ok(pl_table_append(out->table, files[k]->batches[res->run_first[i] + j], E));
+        }
+        used[k] += res->run_batches[i];
+    }
+    for (int k = 0; k < nf; k++) {
+        assert_int_equal(used[k], files[k]->n_batches); /* every batch of every file */
+        pl_table_release(files[k]);
+        free(seen[k]);
+    }
+    assert_int_equal(out->rows, out->table->n_rows);
+    assert_int_equal(out->batches, out->table->n_batches);
+    polaroid__v1__execute_response__free_unpacked(r, NULL);
+    return PL_OK;
+}
+
+/* Files of this process's same-host results in /dev/shm. */
+static int shm_files_of_mine(void) {
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "polaroid-%d-", (int)getpid());
+    DIR *d = opendir("/dev/shm");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d) closedir(d);
+    return n;
+}
+
+static void shm_release(pl_srv *s, shm_out *o) {
+    assert_true(pl_srv_shm_release(s, "", o->lease));
+    for (int k = 0; k < (o->n_files ? o->n_files : 1); k++) assert_int_equal(access(o->paths[k], F_OK), -1);
+    pl_table_release(o->table);
+    o->table = NULL;
+}
+
+/* A result written into several files at once equals the streamed one, in every shape: many
+ * small segments, batches sliced across segments, one file only, one file for older clients,
+ * dictionaries kept per file, an empty result. */
+static void test_shm_files(void **state) {
+    (void)state;
+    pl_srv *s = srv_with_big_table();
+    pl_srv_call c = make_call(s, "");
+    pl_table *want = NULL;
+    ok(collect_rel(&c, rel_table("big"), &want));
+    int before = shm_files_of_mine();
+    int64_t base = pl_srv_memory_in_use(s);
+    int64_t seg[] = {1, 3000, 50000, 0};
+    int max_files_seen = 0;
+    for (size_t i = 0; i < PL_ARRAY_LEN(seg); i++) {
+        for (int attempt = 0; attempt < 20; attempt++) { /* the pool's helper may be late */
+            pl_srv_shm_set_segment_bytes_for_testing(seg[i]);
+            Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+            o.allow_shared_memory = true;
+            o.shared_memory_max_files = 4;
+            o.max_message_bytes = 4096; /* held messages slice the first batch */
+            o.shared_memory_min_bytes = 10000;
+            Polaroid__V1__Relation *root = rel_table("big");
+            size_t n;
+            uint8_t *req = pack_exec(root, &o, &n);
+            tree_free(&root->base);
+            shm_out out;
+            ok(run_shm(&c, req, n, &out, E));
+            pl_free(req);
+            assert_true(out.n_files >= 1 && out.n_files <= PL_MIN(4, pl_pool_threads()));
+            if (seg[i] == 0) assert_int_equal(out.n_files, 1); /* ~2 MB: one 4 MiB segment */
+            assert_tables_equal(out.table, want);
+            int64_t sizes = 0;
+            for (int k = 0; k < out.n_files; k++) {
+                struct stat sb;
+                assert_int_equal(stat(out.paths[k], &sb), 0);
+                sizes += sb.st_size;
+            }
+            assert_int_equal(pl_srv_shm_bytes(s), sizes); /* charged: every file's bytes */
+            assert_int_equal(pl_srv_memory_in_use(s) - base, sizes);
+            shm_release(s, &out);
+            if (out.n_files > max_files_seen) max_files_seen = out.n_files;
+            if (seg[i] != 1 || out.n_files > 1 || pl_pool_threads() < 2) break;
+        }
+    }
+    if (pl_pool_threads() >= 2) assert_true(max_files_seen >= 2);
+    /* an older client (no shared_memory_max_files): one file, path only */
+    pl_srv_shm_set_segment_bytes_for_testing(1);
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.allow_shared_memory = true;
+    Polaroid__V1__Relation *root = rel_table("big");
+    size_t n;
+    uint8_t *req = pack_exec(root, &o, &n);
+    tree_free(&root->base);
+    shm_out out;
+    ok(run_shm(&c, req, n, &out, E));
+    pl_free(req);
+    assert_int_equal(out.n_files, 0);
+    assert_tables_equal(out.table, want);
+    shm_release(s, &out);
+    pl_table_release(want);
+    /* an empty result (shm_min 0): the schema alone, in one file */
+    o.shared_memory_max_files = 4;
+    root = rel_filter(rel_table("big"), ex_sql("id < 0"));
+    req = pack_exec(root, &o, &n);
+    tree_free(&root->base);
+    ok(run_shm(&c, req, n, &out, E));
+    pl_free(req);
+    assert_int_equal(out.n_files, 1);
+    assert_int_equal(out.table->n_rows, 0);
+    assert_int_equal(out.table->schema->n_fields, 4);
+    shm_release(s, &out);
+    /* dictionaries kept: each file carries its own */
+    pl_table *ref = NULL;
+    ok(collect_rel(&c, rel_read("parts/*.parquet"), &ref));
+    assert_int_equal(ref->schema->fields[1].type->id, PL_TYPE_DICTIONARY);
+    for (int attempt = 0; attempt < 20; attempt++) {
+        o.keep_dictionaries = true;
+        o.max_message_bytes = 0;
+        o.shared_memory_min_bytes = 0;
+        root = rel_read("parts/*.parquet");
+        req = pack_exec(root, &o, &n);
+        tree_free(&root->base);
+        ok(run_shm(&c, req, n, &out, E));
+        pl_free(req);
+        assert_tables_equal(out.table, ref);
+        assert_int_equal(out.table->schema->fields[1].type->id, PL_TYPE_DICTIONARY);
+        shm_release(s, &out);
+        if (out.n_files > 1 || pl_pool_threads() < 2) break;
+    }
+    pl_table_release(ref);
+    assert_int_equal(pl_srv_shm_bytes(s), 0);
+    assert_int_equal(shm_files_of_mine(), before);
+    pl_srv_shm_set_segment_bytes_for_testing(0);
+    pl_srv_free(s);
+}
+
+/* Failures part-way (the memory limit, a cancel) leave no file and no charge behind. */
+static void test_shm_files_failures(void **state) {
+    (void)state;
+    pl_srv_config cfg;
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.max_memory = 10 << 20;
+    pl_srv *s = NULL;
+    ok(pl_srv_new(&cfg, &s, E));
+    pl_table *rows = make_trades(200000); /* ~6 MB as IPC */
+    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
+    int64_t base = pl_srv_memory_in_use(s);
+    assert_true(base > (4 << 20) && base < (7 << 20)); /* the table fits, table + result not */
+    int before = shm_files_of_mine();
+    pl_srv_shm_set_segment_bytes_for_testing(64 << 10);
+    pl_srv_call c = make_call(s, "");
+    for (int round = 0; round < 2; round++) {
+        Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+        o.allow_shared_memory = true;
+        o.shared_memory_max_files = 4;
+        /* round 0: the table and its result pass 10 MiB; round 1: out of time while writing */
+        if (round == 1) {
+            o.timeout_ms = 1;
+        }
+        Polaroid__V1__Relation *root = round == 1 ? rel_filter(rel_table("big"), ex_sql("id < 100000"))
+                                                  : rel_table("big");
+        size_t n;
+        uint8_t *req = pack_exec(root, &o, &n);
+        tree_free(&root->base);
+        pl_srv_exec *x = NULL;
+        ok(pl_srv_execute_start(&c, req, n, &x, E));
+        pl_free(req);
+        pl_error_init(E);
+        pl_status st = PL_OK;
+        for (;;) {
+            uint8_t *m = NULL;
+            size_t len = 0;
+            bool done = false;
+            st = pl_srv_execute_next(x, &m, &len, &done, E);
+            if (st || done) break;
+            pl_free(m);
+        }
+        if (round == 0) {
+            assert_int_equal(st, PL_ERR_NOMEM);
+            assert_non_null(strstr(g_err.msg, "memory limit"));
+        } else if (st) {
+            assert_int_equal(st, PL_ERR_CANCELLED);
+            assert_non_null(strstr(g_err.msg, "time limit"));
+        }
+        pl_srv_execute_free(x);
+        if (st == PL_OK) pl_srv_shm_sweep(s, INT64_MAX, true); /* finished in time: drop it */
+        assert_int_equal(shm_files_of_mine(), before);
+        assert_int_equal(pl_srv_memory_in_use(s), base);
+        assert_int_equal(pl_srv_shm_bytes(s), 0);
+    }
+    /* allocation failures at every step: an error, no file, no charge, no leak */
+    pl_srv_shm_set_segment_bytes_for_testing(4096);
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.allow_shared_memory = true;
+    o.shared_memory_max_files = 4;
+    Polaroid__V1__Relation *root = rel_filter(rel_table("big"), ex_sql("id < 3000"));
+    size_t n;
+    uint8_t *req = pack_exec(root, &o, &n);
+    tree_free(&root->base);
+    int n_ok = 0;
+    for (int64_t k = 0; k < 1500 && n_ok < 3; k++) {
+        pl_srv_exec *x = NULL;
+        pl_error err;
+        pl_error_init(&err);
+        pl_alloc_fail_after(k);
+        pl_status st = pl_srv_execute_start(&c, req, n, &x, &err);
+        while (!st) {
+            uint8_t *m = NULL;
+            size_t len = 0;
+            bool done = false;
+            st = pl_srv_execute_next(x, &m, &len, &done, &err);
+            pl_free(m);
+            if (done) break;
+        }
+        pl_alloc_fail_after(-1);
+        pl_srv_execute_free(x);
+        n_ok += st == PL_OK;
+        if (st) assert_true(err.msg[0] != 0);
+        /* a failure after the SharedMemoryResult went out (the summary) leaves a lease for the
+         * client to release; anything else must be gone already */
+        pl_srv_shm_sweep(s, INT64_MAX, true);
+        assert_int_equal(shm_files_of_mine(), before);
+        assert_int_equal(pl_srv_memory_in_use(s), base);
+    }
+    assert_true(n_ok > 0);
+    pl_free(req);
+    pl_srv_shm_set_segment_bytes_for_testing(0);
+    pl_srv_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_sliced_under_limit),
@@ -667,6 +990,8 @@ int main(void) {
         cmocka_unit_test(test_inline_which_plans),
         cmocka_unit_test(test_inline_limits),
         cmocka_unit_test(test_inline_handoffs),
+        cmocka_unit_test(test_shm_files),
+        cmocka_unit_test(test_shm_files_failures),
     };
     return cmocka_run_group_tests(tests, root_setup, root_teardown);
 }

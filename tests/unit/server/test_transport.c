@@ -419,6 +419,47 @@ static bool wait_for(pl_server *s, int64_t running, int64_t queued, int ms) {
     return false;
 }
 
+/* How many calls the hook has seen. */
+static int hook_count(void) {
+    pthread_mutex_lock(&g_hook.mu);
+    int n = g_hook.n;
+    pthread_mutex_unlock(&g_hook.mu);
+    return n;
+}
+
+/* The hook's record of the next call to finish after n_before calls. */
+static hook_log hook_after(int n_before) {
+    hook_log h;
+    for (int i = 0; i < 3000; i++) {
+        pthread_mutex_lock(&g_hook.mu);
+        h = g_hook;
+        pthread_mutex_unlock(&g_hook.mu);
+        if (h.n > n_before) break;
+        usleep(1000);
+    }
+    assert_true(h.n > n_before);
+    return h;
+}
+
+/* Waits until s has no open (or parked) call; *st its last stats. */
+static void wait_idle(pl_server *s, pl_server_stats *st) {
+    for (int i = 0; i < 3000; i++) {
+        pl_server_get_stats(s, st);
+        if (st->open_calls == 0 && st->parked == 0) break;
+        usleep(1000);
+    }
+    assert_int_equal(st->open_calls, 0);
+    assert_int_equal(st->parked, 0);
+}
+
+/* The hook's count once every call of these servers has ended (its hook has run). */
+static int settled_count(pl_server *a, pl_server *b) {
+    pl_server_stats st;
+    wait_idle(a, &st);
+    wait_idle(b, &st);
+    return hook_count();
+}
+
 /* ---------------------------------------------------------------- tests */
 
 static void test_server_info_and_health(void **state) {
@@ -805,9 +846,7 @@ static void test_cancel_mid_stream(void **state) {
     (void)state;
     pl_server *s = start(NULL);
     grpc_channel *ch = connect_to(s);
-    pthread_mutex_lock(&g_hook.mu);
-    int n_before = g_hook.n;
-    pthread_mutex_unlock(&g_hook.mu);
+    int n_before = hook_count();
     call_opts co = {0};
     co.cancel_after = 3;
     packed req = execute_request("t.parquet", 4096, 0);
@@ -819,18 +858,9 @@ static void test_cancel_mid_stream(void **state) {
     reply_free(r);
     /* the query stops at once: the runner is free and the call is over */
     assert_true(wait_for(s, 0, 0, 2000));
-    for (int i = 0; i < 2000; i++) {
-        pthread_mutex_lock(&g_hook.mu);
-        int n = g_hook.n;
-        pthread_mutex_unlock(&g_hook.mu);
-        if (n > n_before) break;
-        usleep(1000);
-    }
-    pthread_mutex_lock(&g_hook.mu);
-    assert_true(g_hook.n > n_before);
-    assert_true(g_hook.last_cancelled);
-    assert_true(g_hook.last_rows < N_ROWS);
-    pthread_mutex_unlock(&g_hook.mu);
+    hook_log h = hook_after(n_before);
+    assert_true(h.last_cancelled);
+    assert_true(h.last_rows < N_ROWS);
     assert_true(pl_now_ns() - t0 < 3000000000LL);
     pl_server_stats st;
     pl_server_get_stats(s, &st);
@@ -1402,39 +1432,6 @@ static void create_table_from(grpc_channel *ch, const char *name, const char *pa
     reply_free(r);
 }
 
-/* The hook's record of the next call to finish after n_before calls. */
-static hook_log hook_after(int n_before) {
-    hook_log h;
-    for (int i = 0; i < 3000; i++) {
-        pthread_mutex_lock(&g_hook.mu);
-        h = g_hook;
-        pthread_mutex_unlock(&g_hook.mu);
-        if (h.n > n_before) break;
-        usleep(1000);
-    }
-    assert_true(h.n > n_before);
-    return h;
-}
-
-/* The hook's count once every call of these servers has ended (its hook has run). */
-static int settled_count(pl_server *a, pl_server *b) {
-    pl_server *ss[2] = {a, b};
-    for (int k = 0; k < 2; k++) {
-        pl_server_stats st = {0};
-        for (int i = 0; i < 3000; i++) {
-            pl_server_get_stats(ss[k], &st);
-            if (st.open_calls == 0) break;
-            usleep(1000);
-        }
-        assert_int_equal(st.open_calls, 0);
-    }
-    pthread_mutex_lock(&g_hook.mu);
-    int n = g_hook.n;
-    pthread_mutex_unlock(&g_hook.mu);
-    return n;
-}
-
-
 /* Every message but the summary the same, byte for byte. */
 static void assert_same_ipc(const reply *a, const reply *b) {
     assert_int_equal(a->code, b->code);
@@ -1579,13 +1576,7 @@ static void test_inline_execute(void **state) {
     free(req.p);
     assert_true(wait_for(sa, 0, 0, 2000));
     pl_server_stats st;
-    for (int i = 0; i < 2000; i++) {
-        pl_server_get_stats(sa, &st);
-        if (st.open_calls == 0 && st.parked == 0) break;
-        usleep(1000);
-    }
-    assert_int_equal(st.open_calls, 0);
-    assert_int_equal(st.parked, 0);
+    wait_idle(sa, &st);
     pl_table_release(ref);
     grpc_channel_destroy(ca);
     grpc_channel_destroy(cb);

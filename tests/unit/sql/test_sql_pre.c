@@ -57,6 +57,63 @@ static void test_exclude(void **state) {
     assert_int_equal(n.n, 0);
 }
 
+static void test_star_modifiers_order_by_all(void **state) {
+    (void)state;
+    check("SELECT * REPLACE (a + 1 AS a) FROM t", "SELECT *                      FROM t");
+    check("SELECT * REPLACE a + 1 AS a FROM t", "SELECT *                    FROM t");
+    check("SELECT t.* EXCLUDE (b) REPLACE (f(a, (1)) AS a) RENAME (c AS d), 1 FROM t",
+          "SELECT t.*                                                     , 1 FROM t");
+    check("SELECT * RENAME c AS d FROM t", "SELECT *               FROM t");
+    /* the function replace() after a multiplication, a column named replace */
+    check("SELECT a * replace(b, 'x', 'y') FROM t", "SELECT a * replace(b, 'x', 'y') FROM t");
+    check("SELECT (a) * replace(b, 'x', 'y') FROM t", "SELECT (a) * replace(b, 'x', 'y') FROM t");
+    check("SELECT 2 * replace FROM t", "SELECT 2 * replace FROM t");
+    /* RENAME before REPLACE is left for the parser to refuse */
+    const char *bad = "SELECT * RENAME (a AS b) REPLACE (a AS a) FROM t";
+    char *out = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_sql_preprocess(bad, &out, &err), PL_OK);
+    assert_non_null(strstr(out, "REPLACE (a AS a)"));
+    pl_free(out);
+    /* reading them back */
+    const char *sql = "SELECT t.* EXCLUDE (x) RENAME (t.a AS \"B\", c AS d) FROM t";
+    sq_names f, to;
+    assert_int_equal(sq_read_rename(sql, 7, &f, &to, &err), PL_OK);
+    assert_int_equal(f.n, 2);
+    assert_string_equal(f.names[0], "a");
+    assert_string_equal(to.names[0], "B");
+    assert_string_equal(f.names[1], "c");
+    assert_string_equal(to.names[1], "d");
+    assert_int_equal(f.pos[0], 33);
+    sq_names_reset(&f);
+    sq_names_reset(&to);
+    PgQuery__ParseResult *tree;
+    PgQuery__Node *const *items;
+    size_t n;
+    sql = "SELECT * REPLACE (a + 1 AS a, 'x' AS \"B\") FROM t";
+    assert_int_equal(sq_replace_parse(sql, 7, &tree, &items, &n, &err), PL_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0]->res_target->name, "a");
+    assert_string_equal(items[1]->res_target->name, "B");
+    assert_int_equal(items[0]->res_target->location, 18);
+    pg_query__parse_result__free_unpacked(tree, NULL);
+    assert_int_equal(sq_replace_parse("SELECT * REPLACE (a + 1) FROM t", 7, &tree, &items, &n, &err), PL_OK);
+    assert_int_equal(n, 0);
+    /* ORDER BY ALL -> ORDER BY 1 (only in a query, not in a window or an aggregate) */
+    check("select a, b from t order by all", "select a, b from t order by 1  ");
+    check("select a from t order by all desc nulls first limit 2",
+          "select a from t order by 1   desc nulls first limit 2");
+    check("select * from (select a from t order by all) s", "select * from (select a from t order by 1  ) s");
+    check("select a from t union select b from u order by all",
+          "select a from t union select b from u order by 1  ");
+    check("select \"all\" from t order by \"all\"", "select \"all\" from t order by \"all\"");
+    out = NULL;
+    assert_int_equal(pl_sql_preprocess("select sum(a) over (order by all) from t", &out, &err), PL_OK);
+    assert_string_equal(out, "select sum(a) over (order by all) from t");
+    pl_free(out);
+}
+
 static void test_group_by_all_and_lists(void **state) {
     (void)state;
     check("select a, sum(b) from t group by all", "select a, sum(b) from t group by () ");
@@ -105,6 +162,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_paths),
         cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_star_modifiers_order_by_all),
         cmocka_unit_test(test_group_by_all_and_lists),
         cmocka_unit_test(test_interval_try_cast_subquery_alias),
         cmocka_unit_test(test_qualify),
