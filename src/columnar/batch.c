@@ -164,9 +164,11 @@ void pl_table_release(pl_table *t) {
     /* Giving back a large table's pages costs the kernel ~0.3 us per 4 KiB page (0.5 s for a
      * 6 GiB table), so its batches are released on the pool: munmap frees pages under a
      * shared lock, and the threads' halves overlap. */
-    if (t->n_batches > 1 && t->n_rows * (t->schema ? t->schema->n_fields : 1) >= PL_RELEASE_PARALLEL_VALUES)
+    if (t->n_batches > 1 && t->n_rows * (t->schema ? t->schema->n_fields : 1) >= PL_RELEASE_PARALLEL_VALUES) {
+        pl_alloc_defer_unmaps(true);
         pl_parallel_for(t->n_batches, 0, release_batch_task, t);
-    else
+        pl_alloc_defer_unmaps(false);
+    } else
         for (int64_t i = 0; i < t->n_batches; i++) pl_batch_release(t->batches[i]);
     pl_free(t->batches);
     pl_schema_release(t->schema);

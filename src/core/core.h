@@ -64,6 +64,11 @@ void *pl_aligned_alloc_huge(size_t n_bytes);
 /* Faults [p, p+n) in with one call (MADV_POPULATE_WRITE; nothing if its first page is resident
  * already), timing huge blocks' first touch for the huge-page policy. */
 void pl_alloc_populate(void *p, size_t n);
+/* Between pl_alloc_defer_unmaps(true) and (false) (nesting), freed large mapped blocks give
+ * their pages back at once (MADV_DONTNEED, under the shared address-space lock) but are
+ * unmapped only at the outermost (false): threads releasing a large table in parallel then do
+ * not wait for each other's munmap. */
+void pl_alloc_defer_unmaps(bool on);
 /* Test hooks: reset the huge-page policy with a mode and a slowness threshold (ns per 4 KiB,
  * 0 = default); whether the mode is on; whether p lies in a live huge block. */
 enum { PL_HUGE_TEST_NONE, PL_HUGE_TEST_OFF, PL_HUGE_TEST_MADVISE_FAILS };
@@ -71,6 +76,23 @@ void pl_alloc_huge_test(int mode, int64_t slow_ns);
 bool pl_alloc_huge_on(void);
 bool pl_alloc_is_huge(const void *p);
 pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
+/* Filling fresh memory by copy (fill.c, userfaultfd): pl_fill_on says whether it is available
+ * (not on old kernels, under seccomp, or with PL_FILL=0). pl_fill_register marks a page-aligned
+ * range of fresh memory; until pl_fill_unregister every page of it must be filled with
+ * pl_fill_copy before anything else touches it (a touch of an unfilled page is a SIGBUS).
+ * pl_fill_copy copies n bytes (dst and n page-aligned) into pages allocated for them, without
+ * the fault and zeroing of a first write; it falls back to memcpy on pages present already or
+ * outside a registered range, so it is always correct. */
+bool pl_fill_on(void);
+bool pl_fill_register(void *p, size_t n);
+void pl_fill_unregister(void *p, size_t n);
+void pl_fill_copy(void *dst, const void *src, size_t n);
+/* Test hook: PL_FILL_TEST_OFF makes pl_fill_on false; COPY_FAILS makes pl_fill_copy take its
+ * rescue path (zero pages, then memcpy) as if the kernel refused the copy. */
+enum { PL_FILL_TEST_NONE, PL_FILL_TEST_OFF, PL_FILL_TEST_COPY_FAILS };
+void pl_fill_test(int mode);
+/* Bytes pl_fill_copy placed by copy so far in this process (not by its memcpy fallback). */
+int64_t pl_fill_copied_bytes(void);
 
 static inline uint32_t pl_load_u32le(const uint8_t *p) {
     uint32_t v;

@@ -42,6 +42,10 @@ void pl_fn_bits_copy(uint8_t *dst, const uint8_t *src, int64_t src_off, int64_t 
 /* A values buffer for n fixed-width values of byte_width bytes (size set; content undefined
  * except that the padding is zero). */
 pl_status pl_fn_new_values(int64_t n, int32_t byte_width, pl_buf **out, pl_error *err);
+/* The buffers of a unary kernel's fixed-width result: a copy of a's validity
+ * (pl_fn_copy_validity) and values for n values of byte_width bytes (pl_fn_new_values). */
+pl_status pl_fn_new_result(const pl_array *a, int64_t n, int32_t byte_width, pl_buf **validity,
+                           pl_buf **values, pl_error *err);
 /* Assembles the result array (takes type, validity, values, data; also on failure) into out.
  * null_count -1 = count later. */
 pl_status pl_fn_finish(pl_datum *out, pl_type *type, int64_t n_rows, pl_buf *validity,

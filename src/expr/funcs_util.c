@@ -117,6 +117,20 @@ pl_status pl_fn_new_values(int64_t n, int32_t byte_width, pl_buf **out, pl_error
     return PL_OK;
 }
 
+pl_status pl_fn_new_result(const pl_array *a, int64_t n, int32_t byte_width, pl_buf **validity,
+                           pl_buf **values, pl_error *err) {
+    pl_buf *vd, *vs;
+    PL_TRY(pl_fn_copy_validity(a, &vd, err));
+    pl_status st = pl_fn_new_values(n, byte_width, &vs, err);
+    if (st) {
+        pl_buf_release(vd);
+        return st;
+    }
+    *validity = vd;
+    *values = vs;
+    return PL_OK;
+}
+
 pl_status pl_fn_finish(pl_datum *out, pl_type *type, int64_t n_rows, pl_buf *validity,
                        int64_t null_count, pl_buf *values, pl_buf *data, pl_error *err) {
     pl_array *a;

@@ -342,13 +342,9 @@ static pl_status int_kernel(const pl_bexpr *call, int_op op, const pl_array *a,
                             const int64_t *digits, int64_t digits_scalar, int64_t n,
                             pl_datum *out, pl_error *err) {
     pl_type_id id = a->type->id;
-    pl_buf *values = NULL, *validity = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *values, *validity;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
+    pl_status st = PL_OK;
     int64_t *v = (int64_t *)(void *)values->data;
     pl_fn_read_i64(a, v);
     int64_t lo, hi;
@@ -486,13 +482,8 @@ static __int128 pow10_i128(int32_t e) {
  * call->type's (see the binders). */
 static pl_status dec_kernel(const pl_bexpr *call, dec_op op, const pl_array *a, int64_t digits,
                             int64_t n, pl_datum *out, pl_error *err) {
-    pl_buf *values = NULL, *validity = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 16, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *values, *validity;
+    PL_TRY(pl_fn_new_result(a, n, 16, &validity, &values, err));
     int32_t s = a->type->scale;
     const uint8_t *src = a->values->data + a->offset * 16;
     uint8_t *dst = values->data;
@@ -615,13 +606,8 @@ static pl_status k_sign(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
                         pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_sign, out, err);
     const pl_array *a = args[0].array;
-    pl_buf *values = NULL, *validity = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *values, *validity;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int8_t *o = (int8_t *)values->data;
     if (is_int(a->type->id)) {
         int64_t *v = (int64_t *)(void *)values->data;

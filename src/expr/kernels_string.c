@@ -197,13 +197,8 @@ static pl_status k_length(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_length, out, err);
     bool octets = strcmp(call->fn->name, "octet_length") == 0;
     const pl_array *a = args[0].array;
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int64_t *o = (int64_t *)(void *)values->data;
     if (a->type->id == PL_TYPE_NA) {
         memset(o, 0, (size_t)n * 8);
@@ -304,13 +299,8 @@ static pl_status k_strpos(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
 static pl_status k_ascii(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                          pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_ascii, out, err);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(args[0].array, &validity, err));
-    pl_status st = pl_fn_new_values(n, 4, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_new_result(args[0].array, n, 4, &validity, &values, err));
     int32_t *o = (int32_t *)(void *)values->data;
     sarg s;
     sarg_init(&s, &args[0]);

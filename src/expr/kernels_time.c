@@ -142,10 +142,9 @@ static pl_status ts_values(const pl_array *a, const int64_t **v, int64_t **owned
 static pl_status ts_kernel_start(const pl_array *a, int64_t n, int32_t width, pl_buf **validity,
                                  pl_buf **values, const int64_t **t, int64_t **owned,
                                  pl_error *err) {
-    pl_buf *vd = NULL, *vs = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &vd, err));
-    pl_status st = pl_fn_new_values(n, width, &vs, err);
-    if (!st) st = ts_values(a, t, owned, err);
+    pl_buf *vd, *vs;
+    PL_TRY(pl_fn_new_result(a, n, width, &vd, &vs, err));
+    pl_status st = ts_values(a, t, owned, err);
     if (st) {
         pl_buf_release(vd);
         pl_buf_release(vs);
@@ -384,13 +383,8 @@ static pl_status k_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
     const pl_array *a = args[call->n_args - 1].array;
     pl_type *rt = call->type;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, rt, n, err);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int64_t *o = (int64_t *)(void *)values->data;
     double *od = (double *)(void *)values->data;
     if (a->type->id == PL_TYPE_INTERVAL) {
@@ -399,7 +393,7 @@ static pl_status k_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
     }
     const int64_t *t;
     int64_t *owned;
-    st = ts_values(a, &t, &owned, err);
+    pl_status st = ts_values(a, &t, &owned, err);
     if (st) {
         pl_buf_release(validity);
         pl_buf_release(values);
@@ -959,13 +953,8 @@ static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
     const pl_array *a = args[0].array;
     if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
     int op = epoch_op_of(call->fn->name);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int64_t *o = (int64_t *)(void *)values->data;
     if (call->type->id == PL_TYPE_TIMESTAMP) {
         pl_fn_read_i64(a, o);
@@ -980,7 +969,7 @@ static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
     }
     const int64_t *t;
     int64_t *owned;
-    st = ts_values(a, &t, &owned, err);
+    pl_status st = ts_values(a, &t, &owned, err);
     if (st) {
         pl_buf_release(validity);
         pl_buf_release(values);
@@ -1013,13 +1002,8 @@ static pl_status k_to_timestamp(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
                                 int64_t n, pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_to_timestamp, out, err);
     const pl_array *a = args[0].array;
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     double *d = (double *)(void *)values->data;
     int64_t *o = (int64_t *)(void *)values->data;
     pl_fn_read_f64(a, d);

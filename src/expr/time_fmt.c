@@ -493,13 +493,9 @@ pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     const pl_time_state *s = call->state;
     const pl_array *a = args[0].array;
     if (s->null_result || a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
-    pl_buf *validity = NULL, *values = NULL;
-    PL_TRY(pl_fn_copy_validity(a, &validity, err));
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
-    if (st) {
-        pl_buf_release(validity);
-        return st;
-    }
+    pl_buf *validity, *values;
+    PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
+    pl_status st = PL_OK;
     int64_t *o = (int64_t *)(void *)values->data;
     const int32_t *off = pl_array_offsets(a);
     const char *data = a->data ? (const char *)a->data->data : "";

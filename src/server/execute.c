@@ -874,7 +874,7 @@ static pl_status hold(pl_srv_exec *x, pl_srv_msg m, pl_error *err) {
  * worker pool's threads and SHM_MAX_FILES): writing a tmpfs file is the kernel's work per page
  * (allocate, charge, copy) under the file's inode lock, so one writer per file is what scales.
  * The runner pulls a round of batches from the engine (about SHM_ROUND_SEGS segments of
- * SHM_SEG_BYTES per file; a larger batch is sliced), then pl_parallel_for writes the round's
+ * SHM_SEG_BYTES per file, at most SHM_ROUND_MAX_SEGS; a larger batch is sliced), then pl_parallel_for writes the round's
  * segments, each into whichever file is free (a file is written by one task at a time; a file
  * is created when a segment first needs it). Each file is a whole Arrow IPC stream with its own
  * writer (file 0 continues the stream whose first messages were held back); the runs record
@@ -884,6 +884,7 @@ static pl_status hold(pl_srv_exec *x, pl_srv_msg m, pl_error *err) {
 #define SHM_MAX_FILES 16
 #define SHM_SEG_BYTES (4LL << 20)
 #define SHM_ROUND_SEGS 8
+#define SHM_ROUND_MAX_SEGS 64 /* a round holds at most 64 segments (256 MiB) of batches */
 #define SHM_DIRECT_BYTES (64 << 10)
 
 static _Atomic int64_t g_shm_seg_bytes; /* a test's segment size; 0 = SHM_SEG_BYTES */
@@ -1030,9 +1031,9 @@ typedef struct shm_round {
     pl_srv_exec *x;
     pl_batch **batches;
     int32_t n_batches, cap_batches;
-    int32_t seg_start[SHM_MAX_FILES * SHM_ROUND_SEGS + 1];
-    int32_t seg_file[SHM_MAX_FILES * SHM_ROUND_SEGS];
-    int64_t seg_first[SHM_MAX_FILES * SHM_ROUND_SEGS];
+    int32_t seg_start[SHM_ROUND_MAX_SEGS + 1];
+    int32_t seg_file[SHM_ROUND_MAX_SEGS];
+    int64_t seg_first[SHM_ROUND_MAX_SEGS];
     int32_t n_segs;
     pthread_mutex_t mu;
     int32_t free_files[SHM_MAX_FILES]; /* a stack; the lowest index on top */
@@ -1057,13 +1058,17 @@ static void round_task(void *arg, int64_t i, int32_t worker) {
     shm_round *r = arg;
     pl_srv_exec *x = r->x;
     if (atomic_load(&r->failed)) return;
-    pthread_mutex_lock(&r->mu);
-    PL_ASSERT(r->n_free > 0); /* at most n_files tasks run at once */
-    int32_t k = r->free_files[--r->n_free];
-    pthread_mutex_unlock(&r->mu);
-    shm_file *f = &x->files[k];
     pl_error e;
     pl_error_init(&e);
+    pthread_mutex_lock(&r->mu);
+    int32_t k = r->n_free > 0 ? r->free_files[--r->n_free] : -1; /* at most n_files tasks run */
+    pthread_mutex_unlock(&r->mu);
+    if (k < 0) {
+        pl_error_set(&e, PL_ERR_INTERNAL, "no free file for a segment of the shared memory result");
+        round_fail(r, PL_ERR_INTERNAL, &e);
+        return;
+    }
+    shm_file *f = &x->files[k];
     pl_status st = f->fd < 0 ? shm_file_create(x, k, &e) : PL_OK;
     r->seg_file[i] = k;
     r->seg_first[i] = f->n_batches;
@@ -1117,7 +1122,7 @@ static void round_clear(shm_round *r) {
  * of a batch that does not fit waits in x->cur). */
 static pl_status round_fill(pl_srv_exec *x, shm_round *r, pl_error *err) {
     round_clear(r);
-    int32_t max_segs = x->n_files * SHM_ROUND_SEGS;
+    int32_t max_segs = PL_MIN(x->n_files * SHM_ROUND_SEGS, SHM_ROUND_MAX_SEGS);
     int64_t seg_max = atomic_load(&g_shm_seg_bytes) > 0 ? atomic_load(&g_shm_seg_bytes)
                                                         : SHM_SEG_BYTES;
     double seg_bytes = 0;

@@ -656,12 +656,22 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     sq_corr corr;
     memset(&corr, 0, sizeof corr);
     corr.pos = -1;
-    sq_select_opts o = {&sc, &corr, false};
+    sq_select_opts o = {&sc, &corr, false, false, false};
     pl_df *sub = NULL;
     pl_status st = sq_plan_query(ctx, rs->subquery->select_stmt, &o, &sub, err);
     if (!st && corr.n_resid > 0)
         st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
                      "LATERAL subqueries are supported only when correlated by equalities");
+    /* an aggregate without GROUP BY: one row for every outer row, matched or not */
+    bool complete = !st && o.scalar_agg && corr.n_keys > 0;
+    if (complete && rs->subquery->select_stmt->having_clause)
+        /* HAVING decides per outer row whether its row exists: the keys it dropped cannot be
+         * told apart from keys without matches */
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery->select_stmt->having_clause),
+                     "HAVING in a correlated LATERAL aggregate without GROUP BY is not supported");
+    else if (complete)
+        st = sq_complete_scalar_agg(&sc, rs->subquery->select_stmt, &corr, left->df, &sub,
+                                    sq_node_pos(rs->subquery), err);
     if (!st) st = apply_alias(&sub, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
     if (st) {
         if (sub) pl_df_release(sub);
@@ -693,7 +703,8 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
                 break;
             }
         }
-        if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, NULL, &joined, err);
+        pl_join_opts jo = {complete, NULL}; /* NULL outer keys find their completed row */
+        if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, &jo, &joined, err);
         for (int32_t i = 0; i < done; i++) {
             pl_expr_release(fl[i]);
             pl_expr_release(fr[i]);

@@ -239,7 +239,21 @@ typedef struct sq_select_opts {
     sq_scope *outer; /* enclosing scope (correlated references), or NULL */
     sq_corr *corr;   /* receives correlated conjuncts (with outer) */
     bool exists_mode; /* stop after FROM/WHERE: *out is that relation */
+    bool empty_input; /* plan over no rows (WHERE false), correlation keys neither grouped nor
+                       * projected: the value of an aggregate subquery when nothing matches */
+    bool scalar_agg;  /* out: a SELECT with aggregates and no GROUP BY (one row per outer row) */
 } sq_select_opts;
+
+/* The "count bug" of decorrelation: a correlated aggregate subquery without GROUP BY has one
+ * row per outer row even when no inner row matches, but grouped by the correlation keys it has
+ * none for such keys. Completes *sub ([__ck..., values...], from sq_plan_query with corr) to one
+ * row per distinct key value of outer_df (keys corr->outer over outer_df): groups with a NULL
+ * key are dropped (they never match) and every missing key, NULL included, gets the subquery's
+ * values over no rows (planned again with empty_input). Join the result on the keys with
+ * null_equal so that NULL outer keys find their row. */
+pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *st,
+                                 const sq_corr *corr, pl_df *outer_df, pl_df **sub, int32_t pos,
+                                 pl_error *err);
 
 /* Plans a query node (SelectStmt with set operations, VALUES, WITH). */
 pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
@@ -259,7 +273,7 @@ pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *i
 /* Joins r with right (taken) on keys, appending right's columns. */
 pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_keys,
                          pl_expr *const *lkeys, pl_expr *const *rkeys, const pl_expr *resid,
-                         int32_t pos, pl_error *err);
+                         bool null_equal, int32_t pos, pl_error *err);
 /* A one-row, one-column (hidden) table to select constants from. */
 pl_status sq_dual(pl_df **out, pl_error *err);
 

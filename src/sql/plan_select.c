@@ -1093,6 +1093,11 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
     pl_free(conj);
     if (!rc && filter) rc = sq_rel_filter(&s->rel, filter, err);
     pl_expr_release(filter);
+    if (!rc && s->o && s->o->empty_input) {
+        pl_expr *none = pl_expr_lit_bool(false);
+        rc = none ? sq_rel_filter(&s->rel, none, err) : NOMEM(err);
+        pl_expr_release(none);
+    }
     return rc;
 }
 
@@ -1292,7 +1297,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         if (rc) goto fail;
     }
 
-    sq_corr *corr = o ? o->corr : NULL;
+    sq_corr *corr = o && !o->empty_input ? o->corr : NULL;
     int32_t n_ck = corr ? corr->n_keys : 0;
     bool has_agg = grouped || s.having;
     for (int32_t i = 0; !has_agg && i < s.items.n; i++) has_agg = sq_has_kind(s.items.v[i], PL_EXPR_AGG);
@@ -1300,6 +1305,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     if (!has_agg && s.qualify) has_agg = sq_has_kind(s.qualify, PL_EXPR_AGG);
     for (int32_t i = 0; !has_agg && i < s.items.n; i++) has_agg = has_grouping_fn(s.items.v[i]);
     for (int32_t i = 0; !has_agg && i < s.extras.n; i++) has_agg = has_grouping_fn(s.extras.v[i]);
+    if (o) o->scalar_agg = has_agg && st->n_group_clause == 0;
 
     /* correlation keys: grouped by when aggregating, projected first */
     elist proj = {0};

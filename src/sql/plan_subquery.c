@@ -20,7 +20,7 @@ static pl_status need_rel(sq_scope *sc, int32_t pos, pl_error *err) {
 }
 
 static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, sq_corr *corr,
-                          pl_df **out, pl_error *err) {
+                          pl_df **out, bool *scalar_agg, pl_error *err) {
     memset(corr, 0, sizeof *corr);
     corr->pos = -1;
     if (!sl->subselect || sl->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
@@ -43,12 +43,13 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
             }
         }
     }
-    sq_select_opts o = {sc, corr, exists_mode && simple};
+    sq_select_opts o = {sc, corr, exists_mode && simple, false, false};
     pl_status st2 = sq_plan_query(sc->ctx, st, &o, out, err);
     if (st2) {
         sq_corr_reset(corr);
         return st2;
     }
+    if (scalar_agg) *scalar_agg = o.scalar_agg && !st->having_clause;
     return PL_OK;
 }
 
@@ -170,7 +171,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     PL_TRY(need_rel(sc, sl->location, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, is_exists, &corr, &sub, err));
+    PL_TRY(plan_sub(sc, sl, is_exists, &corr, &sub, NULL, err));
     pl_status st = PL_OK;
     sq_rel *r = sc->rel;
     int32_t nl = r->n_cols;
@@ -301,7 +302,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
 /* Left-joins sub (its first n_keys columns equal the outer keys) onto the relation; returns the
  * index of sub's first column in the relation. */
 static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int32_t n_keys,
-                             int32_t pos, int32_t *first, pl_error *err) {
+                             bool null_equal, int32_t pos, int32_t *first, pl_error *err) {
     PL_TRY(hide_columns(sc->ctx, &sub, err));
     sq_rel *r = sc->rel;
     *first = r->n_cols;
@@ -314,7 +315,7 @@ static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int3
         if (!rk[i]) st = NOMEM(err);
     }
     if (!st) {
-        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, pos, err);
+        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, null_equal, pos, err);
         sub = NULL;
     }
     if (!st)
@@ -332,7 +333,8 @@ static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int3
 static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, false, &corr, &sub, err));
+    bool scalar_agg = false;
+    PL_TRY(plan_sub(sc, sl, false, &corr, &sub, &scalar_agg, err));
     pl_status st = PL_OK;
     int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
     if (corr.n_resid > 0)
@@ -371,7 +373,15 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
         return PL_OK;
     }
     int32_t nk = corr.n_keys;
-    st = append_left(sc, sub, &corr, nk, sl->location, &first, err);
+    /* an aggregate without GROUP BY: a row for every key, also without matches (count bug) */
+    if (scalar_agg)
+        st = sq_complete_scalar_agg(sc, sl->subselect->select_stmt, &corr, r->df, &sub, sl->location, err);
+    if (st) {
+        pl_df_release(sub);
+        sq_corr_reset(&corr);
+        return st;
+    }
+    st = append_left(sc, sub, &corr, nk, scalar_agg, sl->location, &first, err);
     sq_corr_reset(&corr);
     if (st) return st;
     pl_expr *e = sq_colref(r, first + nk, sl->location);
@@ -385,7 +395,7 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
 static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, true, &corr, &sub, err));
+    PL_TRY(plan_sub(sc, sl, true, &corr, &sub, NULL, err));
     sq_rel *r = sc->rel;
     pl_status st = PL_OK;
     int32_t first;
@@ -425,7 +435,7 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
         pl_free(keys);
         pl_free(kn);
         pl_free(buf);
-        if (!st) st = append_left(sc, g, &corr, nk, sl->location, &first, err);
+        if (!st) st = append_left(sc, g, &corr, nk, false, sl->location, &first, err);
         else if (g) pl_df_release(g);
         if (!st) {
             *out = pl_expr_call1("is_not_null", sq_colref(r, first + nk, sl->location));
@@ -449,7 +459,7 @@ static pl_status in_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out
     PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    pl_status st = plan_sub(sc, sl, false, &corr, &sub, err);
+    pl_status st = plan_sub(sc, sl, false, &corr, &sub, NULL, err);
     if (st) {
         pl_expr_release(x);
         return st;
@@ -485,7 +495,7 @@ static pl_status in_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out
         d_first = r->n_cols;
         pl_expr *rk = pl_expr_col_index(0, pl_df_schema(dist)->fields[0].name);
         pl_expr *lk = pl_expr_clone(x);
-        st = (rk && lk) ? sq_join_append(r, dist, PL_JOIN_LEFT, 1, &lk, &rk, NULL, sl->location, err) : NOMEM(err);
+        st = (rk && lk) ? sq_join_append(r, dist, PL_JOIN_LEFT, 1, &lk, &rk, NULL, false, sl->location, err) : NOMEM(err);
         if (!rk || !lk) pl_df_release(dist);
         dist = NULL;
         pl_expr_release(rk);
@@ -533,4 +543,80 @@ pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl
     default:
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ALL/ARRAY) is not supported");
     }
+}
+
+/* ---------------------------------------------------------------- the count bug */
+
+pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *stmt,
+                                 const sq_corr *corr, pl_df *outer_df, pl_df **sub, int32_t pos,
+                                 pl_error *err) {
+    int32_t nk = corr->n_keys;
+    pl_schema *ss = pl_df_schema(*sub);
+    int32_t nv = ss->n_fields - nk;
+    /* the values over no rows */
+    sq_corr c2;
+    memset(&c2, 0, sizeof c2);
+    c2.pos = -1;
+    sq_select_opts o = {outer_sc, &c2, false, true, false};
+    pl_df *e = NULL;
+    pl_status st = sq_plan_query(outer_sc->ctx, stmt, &o, &e, err);
+    sq_corr_reset(&c2);
+    if (st) return st;
+    pl_schema *es = pl_df_schema(e);
+    if (es->n_fields != nv) st = sq_fail(err, PL_ERR_INTERNAL, pos, "empty-input plan of a subquery differs");
+    pl_expr **ex = pl_calloc((size_t)nk + 1, sizeof *ex);
+    pl_expr **lk = pl_calloc((size_t)nk + 1, sizeof *lk);
+    pl_expr **rk = pl_calloc((size_t)nk + 1, sizeof *rk);
+    const char **names = pl_calloc((size_t)nk + 1, sizeof *names);
+    if (!st && (!ex || !lk || !rk || !names)) st = NOMEM(err);
+    /* R': the groups whose keys are all non-NULL */
+    pl_expr *nn = NULL;
+    for (int32_t i = 0; !st && i < nk; i++) {
+        pl_expr *c = pl_expr_call1("is_not_null", pl_expr_col_index(i, ss->fields[i].name));
+        nn = nn ? pl_expr_call2("and", nn, c) : c;
+        if (!nn) st = NOMEM(err);
+    }
+    pl_df *rp = NULL, *d = NULL, *dd = NULL, *dm = NULL, *de = NULL, *full = NULL;
+    if (!st) st = pl_df_filter(*sub, nn, &rp, err);
+    pl_expr_release(nn);
+    /* D: the distinct outer keys, typed like the subquery's */
+    for (int32_t i = 0; !st && i < nk; i++) {
+        pl_expr *f = NULL;
+        st = sq_finalize(corr->outer[i], outer_df, NULL, &f, err);
+        if (st) break;
+        ex[i] = pl_expr_cast(f, pl_type_retain(ss->fields[i].type), false);
+        names[i] = ss->fields[i].name;
+        if (!ex[i]) st = NOMEM(err);
+    }
+    if (!st) st = pl_df_select(outer_df, nk, ex, names, &d, err);
+    if (!st) st = pl_df_distinct(d, &dd, err);
+    /* the keys without a group, crossed with the empty-input values */
+    for (int32_t i = 0; !st && i < nk; i++) {
+        lk[i] = pl_expr_col_index(i, ss->fields[i].name);
+        rk[i] = pl_expr_col_index(i, ss->fields[i].name);
+        if (!lk[i] || !rk[i]) st = NOMEM(err);
+    }
+    pl_join_opts jo = {true, NULL};
+    if (!st) st = pl_df_join(dd, rp, PL_JOIN_ANTI, nk, lk, rk, &jo, &dm, err);
+    if (!st) st = pl_df_join(dm, e, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &de, err);
+    if (!st) st = pl_df_union(rp, de, true, &full, err);
+    for (int32_t i = 0; i < nk; i++) {
+        if (ex) pl_expr_release(ex[i]);
+        if (lk) pl_expr_release(lk[i]);
+        if (rk) pl_expr_release(rk[i]);
+    }
+    pl_free(ex);
+    pl_free(lk);
+    pl_free(rk);
+    pl_free(names);
+    pl_df_release(e);
+    if (rp) pl_df_release(rp);
+    if (d) pl_df_release(d);
+    if (dd) pl_df_release(dd);
+    if (dm) pl_df_release(dm);
+    if (de) pl_df_release(de);
+    if (st) return sq_at(err, st, pos);
+    pl_df_release(*sub);
+    *sub = full;
+    return PL_OK;
 }

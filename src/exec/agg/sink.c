@@ -568,25 +568,72 @@ static pl_status local_group(agg_table *t, const pl_array *k, int64_t n, int64_t
 static int64_t make_sel(const agg_rt *rt, pl_batch *in, pl_array *const *args, int32_t *sel,
                         bool *use);
 
-typedef struct local_ctx {
-    agg_sink *s;
-    agg_table *t, *loc;
-    pl_array *const *keys; /* the morsel's groups' keys */
-    uint32_t *map;
-} local_ctx;
+/* Partition p of a split table: the local groups rows[0..n) probed (hashes by local group) and
+ * combined, under the partition's lock when shared. */
+static pl_status merge_part(agg_sink *s, agg_table *t, pl_array *keys, int32_t p,
+                            const int32_t *rows, int64_t n, const uint64_t *hb, uint32_t *pg,
+                            pl_error *err) {
+    agg_table *d = t->sub[p], *loc = t->loc;
+    pl_status st = agg_table_find(d, &keys, n, rows, hb, pg, err);
+    for (int32_t i = 0; i < s->n_aggs && !st; i++)
+        st = agg_combine(&s->aggs[i], d->states[i], &d->heaps[i], loc->states[i], &loc->heaps[i],
+                         rows, pg, n, err);
+    return st;
+}
 
-/* Partition p of a split table: the morsel's groups there found and their local states
- * combined into the partition's. */
-static pl_status local_part(void *arg, int32_t p, pl_error *err) {
-    local_ctx *c = arg;
-    agg_table *t = c->t, *d = t->sub[p], *loc = c->loc;
-    PL_TRY(agg_table_find_part(t, p, c->keys, c->map, err));
-    int64_t a = t->poff[p], b = t->poff[p + 1];
-    const uint32_t *pg = (const uint32_t *)t->sel2; /* their ids by position */
-    for (int32_t i = 0; i < c->s->n_aggs; i++)
-        PL_TRY(agg_combine(&c->s->aggs[i], d->states[i], &d->heaps[i], loc->states[i],
-                           &loc->heaps[i], t->prow + a, pg + a, b - a, err));
-    return PL_OK;
+/* The local groups into a split worker table, one lock per partition: partitions whose lock
+ * another worker holds are tried again after the others (workers also start at different
+ * partitions), so that workers rarely wait for each other. */
+static pl_status local_merge_split(agg_sink *s, agg_table *t, pl_array *keys, int64_t L,
+                                   int32_t worker, pl_error *err) {
+    uint64_t *hb = t->hbuf;
+    agg_hash_column(keys, L, NULL, hb, false);
+    int64_t off[AGG_N_PARTS + 1], pos[AGG_N_PARTS];
+    memset(off, 0, sizeof off);
+    for (int64_t g = 0; g < L; g++) {
+        uint8_t p = (uint8_t)AGG_PART_OF(hb[g]);
+        t->part[g] = p;
+        off[p + 1]++;
+    }
+    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
+    memcpy(pos, off, sizeof pos);
+    for (int64_t g = 0; g < L; g++) t->prow[pos[t->part[g]]++] = (int32_t)g;
+    uint32_t *pg = (uint32_t *)t->sel2;
+    uint8_t left[AGG_N_PARTS];
+    int32_t n_left = 0;
+    int32_t start = (int32_t)(((uint32_t)worker * 37u) % AGG_N_PARTS);
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < AGG_N_PARTS && !st; k++) {
+        int32_t p = (start + k) % AGG_N_PARTS;
+        int64_t a = off[p], b = off[p + 1];
+        if (a == b) continue;
+        if (t->sub_shared && pthread_mutex_trylock(&s->part_mu[p]) != 0) {
+            left[n_left++] = (uint8_t)p;
+            continue;
+        }
+        st = merge_part(s, t, keys, p, t->prow + a, b - a, hb, pg + a, err);
+        if (t->sub_shared) pthread_mutex_unlock(&s->part_mu[p]);
+    }
+    /* the partitions that were busy: tried a few more times, then waited for */
+    for (int32_t pass = 0; n_left > 0 && !st; pass++) {
+        int32_t m = 0;
+        for (int32_t k = 0; k < n_left && !st; k++) {
+            int32_t p = left[k];
+            if (pass < 4) {
+                if (pthread_mutex_trylock(&s->part_mu[p]) != 0) {
+                    left[m++] = (uint8_t)p;
+                    continue;
+                }
+            } else {
+                pthread_mutex_lock(&s->part_mu[p]);
+            }
+            int64_t a = off[p], b = off[p + 1];
+            st = merge_part(s, t, keys, p, t->prow + a, b - a, hb, pg + a, err);
+            pthread_mutex_unlock(&s->part_mu[p]);
+        }
+        n_left = m;
+    }
+    return st;
 }
 
 /* The morsel through the local table into t; *done = false when it has too many groups (then
@@ -633,10 +680,8 @@ static pl_status consume_local(agg_sink *s, agg_table *t, int32_t worker, int64_
     if (!st) st = pl_array_take_i32(kc[0], t->lrow, L, &keys, err);
     uint32_t *map = t->gids; /* the local ids are not needed any more */
     if (!st && t->n_sub > 0) {
-        /* each partition's groups found and combined under one lock */
-        agg_table_partition(t, &keys, L);
-        local_ctx c = {s, t, loc, &keys, map};
-        st = visit_parts(t, worker, local_part, &c, err);    } else if (!st) {
+        st = local_merge_split(s, t, keys, L, worker, err);
+    } else if (!st) {
         st = agg_table_find(t, &keys, L, NULL, NULL, map, err);
         for (int32_t i = 0; i < s->n_aggs && !st; i++)
             st = agg_combine(&s->aggs[i], t->states[i], &t->heaps[i], loc->states[i],

@@ -18,6 +18,8 @@
  * compressed size makes it plausible (a bound against allocation bombs in bad files). */
 #define PQ_PREALLOC_MIN_BYTES (64LL << 20)
 #define PQ_PREALLOC_RATIO 64
+/* the page size of fill regions (pl_fill_copy) */
+#define PQ_FILL_PAGE 4096
 /* how far the chunk window grows when pages run past a chunk's recorded size */
 #define PQ_GROW_BYTES (64 * 1024)
 
@@ -174,6 +176,11 @@ typedef struct chunk_state {
     int32_t *msel;
     int64_t n_msel;
     bool not_dict;
+    /* a values view in a fill region (pl_pq_prealloc.fill): while the chunk is decoded its
+     * data pointer is the staging buffer, fill_real its pages; fill_view holds a reference of
+     * its own, so it stays valid even when the sink moves to an owned buffer */
+    pl_buf *fill_view;
+    uint8_t *fill_real;
 } chunk_state;
 
 static pl_status check_page_size(chunk_state *cs, int64_t dst_len, pl_error *err) {
@@ -968,6 +975,18 @@ static pl_status prealloc(chunk_state *cs, pl_error *err) {
     pl_pq_prealloc *pre = c->pre;
     if (pre && pre->values && out->flat && !c->sel) {
         /* caller-provided, exactly sized buffers */
+        if (pre->fill) {
+            /* decoded in the staging buffer, copied into the view's pages at the end (its
+             * pages must not be touched before) */
+            int64_t padded = PL_ALIGN_UP(pre->values->size, PQ_FILL_PAGE);
+            uint8_t *stage = pl_pq_scratch_get(&cs->scr->fill, &cs->scr->fill_cap, padded);
+            if (!stage)
+                PL_FAIL(err, PL_ERR_NOMEM, "out of memory for a %lld-byte column chunk",
+                        (long long)padded);
+            cs->fill_view = pl_buf_retain(pre->values);
+            cs->fill_real = pre->values->data;
+            pre->values->data = stage;
+        }
         out->sink.values = pre->values;
         out->sink.cap = n;
         pre->values = NULL;
@@ -991,6 +1010,30 @@ static pl_status prealloc(chunk_state *cs, pl_error *err) {
             PL_FAIL(err, PL_ERR_NOMEM, "out of memory for levels");
     }
     return PL_OK;
+}
+
+/* A fill view back to its pages: with copy, the staging bytes the sink holds (the rest of its
+ * last page zeroed) are copied into them; otherwise (failure, or the sink moved to an owned
+ * buffer) they stay untouched. Drops the chunk's own reference. */
+static void fill_end(chunk_state *cs, bool copy) {
+    pl_buf *v = cs->fill_view;
+    if (!v) return;
+    uint8_t *stage = v->data;
+    v->data = cs->fill_real;
+    cs->fill_view = NULL;
+    cs->fill_real = NULL;
+    const pl_pq_sink *sk = &cs->out->sink;
+    if (copy && sk->values == v) {
+        int64_t padded = PL_ALIGN_UP(v->size, PQ_FILL_PAGE);
+        int64_t used = sk->conv == PL_PQ_CONV_VARLEN ? (sk->n + 1) * 4
+                       : sk->conv == PL_PQ_CONV_BOOL ? (sk->n + 7) / 8
+                                                     : sk->n * sk->width;
+        used = PL_MAX(0, PL_MIN(used, padded));
+        /* fresh memory reads as zeros past the values, as the populate path leaves it */
+        memset(stage + used, 0, (size_t)(padded - used));
+        pl_fill_copy(v->data, stage, (size_t)padded);
+    }
+    pl_buf_release(v);
 }
 
 /* Builds the dictionary values array of keep-dictionary mode. */
@@ -1283,11 +1326,13 @@ pages_done:
         pl_buf_release(out->validity);
         out->validity = NULL;
     }
+    fill_end(&cs, true);
     pl_pq_dict_reset(&cs.dict);
     pl_pq_sink_reset(&cs.extra);
     pl_pq_sink_reset(&cs.tmp);
     return PL_OK;
 fail:
+    fill_end(&cs, false);
     pl_free(cs.pass);
     pl_pq_dict_reset(&cs.dict);
     pl_pq_sink_reset(&cs.extra);

@@ -35,6 +35,7 @@ void pl_pq_scratch_reset(pl_pq_scratch *s) {
     pl_free(s->di);
     pl_free(s->dict);
     pl_free(s->msel);
+    pl_free(s->fill);
     memset(s, 0, sizeof *s);
 }
 

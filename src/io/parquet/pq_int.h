@@ -247,6 +247,8 @@ typedef struct pl_pq_scratch {
     int64_t dict_cap;
     uint8_t *msel; /* match mode: int32 passing rows */
     int64_t msel_cap;
+    uint8_t *fill; /* staging of a chunk's values bound for a fill region (pl_pq_prealloc) */
+    int64_t fill_cap;
 } pl_pq_scratch;
 
 void pl_pq_scratch_reset(pl_pq_scratch *s);
@@ -296,6 +298,11 @@ void pl_pq_leaf_data_reset(pl_pq_leaf_data *d);
 typedef struct pl_pq_prealloc {
     pl_buf *values;   /* fixed values, bits, or int32 offsets */
     pl_buf *validity; /* NULL when the leaf is required */
+    /* values is page-aligned, owns its pages up to the next 4 KiB boundary, and lies in a
+     * registered fill region (pl_fill_register): the chunk is decoded into the worker's
+     * staging buffer and copied into those pages with pl_fill_copy at the end; nothing may
+     * touch them before */
+    bool fill;
 } pl_pq_prealloc;
 
 /* A predicate evaluated on a dictionary: values has the dictionary's values plus one NULL at

@@ -20,17 +20,6 @@
 #include "core/core.h"
 #include "polaroid/c_data.h"
 
-static pl_error g_err;
-#define E (&g_err)
-
-static void ok_(pl_status st, const pl_error *err, const char *expr, int line) {
-    if (st != PL_OK) {
-        char buf[1024];
-        fail_msg("line %d: %s failed: %s", line, expr, pl_error_format(err, buf, sizeof buf));
-    }
-}
-#define ok(expr, err) ok_((expr), (err), #expr, __LINE__)
-
 #include "../common/sample_tables.h"
 
 

@@ -1,8 +1,20 @@
 /* sample_tables.h - tables of every polaroid type (nulls, slices, nested, dictionaries) shared
- * by the round-trip tests of the IPC reader/writer and the C Data Interface. Include after
- * defining `E` (a pl_error *) and the `ok(expr, err)` assertion macro. */
+ * by the round-trip tests of the IPC reader/writer and the C Data Interface, with the error
+ * `E` (a pl_error *) and the `ok(expr, err)` assertion they use. Include after cmocka.h and
+ * core/core.h. */
 #ifndef PL_TEST_SAMPLE_TABLES_H
 #define PL_TEST_SAMPLE_TABLES_H
+
+static pl_error g_err;
+#define E (&g_err)
+
+static void ok_(pl_status st, const pl_error *err, const char *expr, int line) {
+    if (st != PL_OK) {
+        char buf[1024];
+        fail_msg("line %d: %s failed: %s", line, expr, pl_error_format(err, buf, sizeof buf));
+    }
+}
+#define ok(expr, err) ok_((expr), (err), #expr, __LINE__)
 
 static pl_type *list_of(pl_type *item, bool nullable) {
     pl_type *t = NULL;

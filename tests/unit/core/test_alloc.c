@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/core.h"
 
@@ -165,12 +166,57 @@ static void test_huge_block_through_cache_and_mremap(void **state) {
     assert_int_equal(pl_alloc_live_bytes(), live);
 }
 
+/* Deferred unmaps: inside pl_alloc_defer_unmaps(true) .. (false) a freed large block gives its
+ * pages back at once but stays mapped (mincore still answers, the pages are not resident)
+ * until the outermost (false); outside, a freed block is unmapped at once. */
+static bool mapped(const void *p) {
+    unsigned char v = 0;
+    return mincore((void *)p, 4096, &v) == 0;
+}
+
+static bool resident(const void *p) {
+    unsigned char v = 0;
+    return mincore((void *)p, 4096, &v) == 0 && (v & 1);
+}
+
+static void test_deferred_unmaps(void **state) {
+    (void)state;
+    int64_t live = pl_alloc_live_bytes();
+    size_t n = 300 * MIB; /* above the largest cached class: always given back */
+    uint8_t *a = pl_aligned_alloc(n), *b = pl_aligned_alloc(n);
+    assert_non_null(a);
+    assert_non_null(b);
+    a[0] = a[n - 1] = b[0] = 7;
+    assert_true(resident(a) && resident(b));
+    pl_alloc_defer_unmaps(true);
+    pl_alloc_defer_unmaps(true); /* nested */
+    pl_aligned_free(a, n);
+    assert_true(mapped(a));
+    assert_false(resident(a));
+    pl_alloc_defer_unmaps(false);
+    assert_true(mapped(a)); /* still inside the outer scope */
+    pl_aligned_free(b, n);
+    assert_true(mapped(b));
+    pl_alloc_defer_unmaps(false);
+    assert_false(mapped(a));
+    assert_false(mapped(b));
+    /* outside a scope: unmapped at once; an unmatched (false) is harmless */
+    uint8_t *c = pl_aligned_alloc(n);
+    assert_non_null(c);
+    c[4096] = 1;
+    pl_aligned_free(c, n);
+    assert_false(mapped(c));
+    pl_alloc_defer_unmaps(false);
+    assert_int_equal(pl_alloc_live_bytes(), live);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_huge_block_populate_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_madvise_failure_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_samples_turn_huge_pages_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_block_through_cache_and_mremap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_unmaps, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

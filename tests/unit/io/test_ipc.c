@@ -25,16 +25,7 @@
 #include "io/ipc/flatbuf.h"
 #include "io/ipc/ipc.h"
 
-static pl_error g_err;
-#define E (&g_err)
-
-static void ok_(pl_status st, const pl_error *err, const char *expr, int line) {
-    if (st != PL_OK) {
-        char buf[1024];
-        fail_msg("line %d: %s failed: %s", line, expr, pl_error_format(err, buf, sizeof buf));
-    }
-}
-#define ok(expr, err) ok_((expr), (err), #expr, __LINE__)
+#include "../common/sample_tables.h"
 
 /* ---------------------------------------------------------------- flatbuffers */
 
@@ -135,7 +126,6 @@ static void test_flatbuf_builder_roundtrip(void **state) {
 
 /* ---------------------------------------------------------------- tables of every type */
 
-#include "../common/sample_tables.h"
 #include "polaroid/sql.h"
 
 static pl_table *make_table(pl_schema *s, int n_batches, const int64_t *rows) {

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "core/core.h"
 #include "io/io_int.h"
 #include "io/parquet/pq_int.h"
 #include "polaroid/parquet.h"
@@ -742,6 +743,156 @@ static void test_large_file_slab_path(void **state) {
     unlink(path);
 }
 
+/* ---------------------------------------------------------------- fill regions */
+
+static pl_batch *scan_all(const char *const *paths, int32_t n_paths, bool keep, int64_t limit) {
+    pl_error err;
+    pl_error_init(&err);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    o.limit = limit;
+    o.n_threads = 2;
+    o.decode_dictionary = !keep;
+    pl_pq_read_opts po;
+    pl_pq_read_opts_init(&po);
+    po.keep_dictionary = keep;
+    pl_stream *s = NULL;
+    if (pl_pq_scan_open_ex(n_paths, paths, &o, &po, &s, &err)) fail_msg("open: %s", err.msg);
+    pl_table *t = NULL;
+    assert_int_equal(pl_table_new(s->schema, &t, &err), PL_OK);
+    for (;;) {
+        pl_batch *b = NULL;
+        if (s->next(s, &b, &err)) fail_msg("read: %s (column %s)", err.msg, err.column_name);
+        if (!b) break;
+        assert_int_equal(pl_table_append(t, b, &err), PL_OK);
+        pl_batch_release(b);
+    }
+    s->free(s);
+    pl_batch *out = NULL;
+    assert_int_equal(pl_table_combine(t, &out, &err), PL_OK);
+    pl_table_release(t);
+    return out;
+}
+
+/* Large column outputs are decoded into a staging buffer and copied into their pages by
+ * pl_fill_copy (userfaultfd) instead of faulting them in: the scan must give the same result
+ * with the fill path on, off, and with the kernel refusing every copy (the rescue path), for
+ * values with nulls (spread in the staging buffer), without, required, booleans, dictionary-
+ * encoded numbers, strings kept as dictionaries (int32 codes) or decoded (offsets), strings
+ * whose dictionary falls back to PLAIN mid-chunk, several pages per chunk (page ends not on
+ * 4 KiB boundaries), several row groups and files, and row limits that stop inside a chunk. */
+static void test_fill_region_matches_populate(void **state) {
+    (void)state;
+    enum { N = 240000 };
+    pl_error err;
+    pl_error_init(&err);
+    pl_type *types[8] = {pl_type_simple(PL_TYPE_INT64),  pl_type_simple(PL_TYPE_FLOAT64),
+                         pl_type_simple(PL_TYPE_INT32),  pl_type_simple(PL_TYPE_BOOL),
+                         pl_type_simple(PL_TYPE_INT64),  pl_type_simple(PL_TYPE_UTF8),
+                         pl_type_simple(PL_TYPE_UTF8),   pl_type_simple(PL_TYPE_FLOAT32)};
+    char *names[8] = {"i_nulls", "f", "i32_req", "b", "i_dict", "s_dict", "s_many", "f32"};
+    pl_builder *bl[8];
+    for (int c = 0; c < 8; c++) assert_int_equal(pl_builder_new(types[c], N, &bl[c], &err), PL_OK);
+    static const char *const syms[] = {"AAPL", "MSFT", "X", "GOOG", "BRK.B", "", "ZNU"};
+    char buf[32];
+    for (int64_t i = 0; i < N; i++) {
+        if (i % 97 == 5) assert_int_equal(pl_builder_append_null(bl[0], &err), PL_OK);
+        else assert_int_equal(pl_builder_append_i64(bl[0], i * 3 - 7, &err), PL_OK);
+        assert_int_equal(pl_builder_append_f64(bl[1], (double)i / 8.0 - 1000.5, &err), PL_OK);
+        assert_int_equal(pl_builder_append_i64(bl[2], (int32_t)(i * 2654435761u), &err), PL_OK);
+        if (i % 11 == 0) assert_int_equal(pl_builder_append_null(bl[3], &err), PL_OK);
+        else assert_int_equal(pl_builder_append_bool(bl[3], (i * 7) % 3 == 1, &err), PL_OK);
+        assert_int_equal(pl_builder_append_i64(bl[4], (i * 13) % 17 - 8, &err), PL_OK);
+        const char *sym = syms[(i * 7) % 7];
+        if (i % 53 == 1) assert_int_equal(pl_builder_append_null(bl[5], &err), PL_OK);
+        else assert_int_equal(pl_builder_append_bytes(bl[5], sym, (int64_t)strlen(sym), &err), PL_OK);
+        /* distinct values after the first rows of each row group: the dictionary overflows */
+        int len = snprintf(buf, sizeof buf, "v%lld", (long long)(i % 40000 < 300 ? i % 5 : i));
+        assert_int_equal(pl_builder_append_bytes(bl[6], buf, len, &err), PL_OK);
+        assert_int_equal(pl_builder_append_f64(bl[7], (float)i * 0.25f, &err), PL_OK);
+    }
+    pl_array *cols[8];
+    pl_field fields[8];
+    for (int c = 0; c < 8; c++) {
+        assert_int_equal(pl_builder_finish(bl[c], &cols[c], &err), PL_OK);
+        pl_builder_free(bl[c]);
+        fields[c].name = names[c];
+        fields[c].type = types[c];
+        fields[c].nullable = c != 2;
+    }
+    pl_schema *schema;
+    assert_int_equal(pl_schema_new(8, fields, &schema, &err), PL_OK);
+    pl_batch *src;
+    assert_int_equal(pl_batch_new(pl_schema_retain(schema), N, cols, &src, &err), PL_OK);
+    char p1[] = "/tmp/polaroid_pq_fill_XXXXXX", p2[] = "/tmp/polaroid_pq_fill_XXXXXX";
+    char *paths[2] = {p1, p2};
+    for (int k = 0; k < 2; k++) {
+        int fd = mkstemp(paths[k]);
+        assert_true(fd >= 0);
+        close(fd);
+        pl_write_opts wo;
+        pl_write_opts_init(&wo);
+        wo.row_group_rows = 50000 + 10000 * k; /* row groups of 50000 and 60000 rows */
+        wo.page_bytes = 100000;                /* several pages per chunk */
+        wo.dict_max_bytes = 4096;              /* s_many falls back to PLAIN */
+        pl_writer *w;
+        assert_int_equal(pl_writer_open(paths[k], PL_FORMAT_PARQUET, schema, &wo, &w, &err), PL_OK);
+        assert_int_equal(pl_writer_write(w, src, &err), PL_OK);
+        assert_int_equal(pl_writer_finish(w, &err), PL_OK);
+        pl_writer_free(w);
+    }
+    const char *const cp[2] = {p1, p2};
+    static const int modes[3] = {PL_FILL_TEST_OFF, PL_FILL_TEST_NONE, PL_FILL_TEST_COPY_FAILS};
+    static const int64_t limits[3] = {-1, 123457, N + 77777};
+    for (int keep = 0; keep < 2; keep++)
+        for (int li = 0; li < 3; li++) {
+            pl_batch *ref = NULL;
+            for (int m = 0; m < 3; m++) {
+                pl_fill_test(modes[m]);
+                /* fresh slabs (a block reused from the allocator's cache is resident already
+                 * and takes the populate path, which skips resident memory) */
+                pl_alloc_cache_release();
+                int64_t before = pl_fill_copied_bytes();
+                pl_batch *got = scan_all(cp, 2, keep, limits[li]);
+                int64_t copied = pl_fill_copied_bytes() - before;
+                pl_fill_test(PL_FILL_TEST_NONE);
+                int64_t want_rows = limits[li] < 0 ? 2 * N : PL_MIN(limits[li], 2 * N);
+                assert_int_equal(got->n_rows, want_rows);
+                if (modes[m] != PL_FILL_TEST_NONE || !pl_fill_on()) assert_int_equal(copied, 0);
+                else assert_true(copied >= (int64_t)N * 8); /* the large outputs went by copy */
+                if (!ref) {
+                    ref = got;
+                    /* the populate path against the generated values (both files hold src) */
+                    for (int c = 0; c < 8 && !keep; c++) {
+                        for (int64_t off = 0; off < want_rows; off += N) {
+                            int64_t n = PL_MIN((int64_t)N, want_rows - off);
+                            pl_array *a, *e;
+                            assert_int_equal(pl_array_slice(got->columns[c], off, n, &a, &err), PL_OK);
+                            assert_int_equal(pl_array_slice(src->columns[c], 0, n, &e, &err), PL_OK);
+                            if (!pl_array_equals(a, e))
+                                fail_msg("column %s rows %lld..: differs from the source", names[c],
+                                         (long long)off);
+                            pl_array_release(a);
+                            pl_array_release(e);
+                        }
+                    }
+                    continue;
+                }
+                for (int c = 0; c < 8; c++)
+                    if (!pl_array_equals(got->columns[c], ref->columns[c]))
+                        fail_msg("column %s (keep %d, limit %lld, mode %d) differs from the "
+                                 "populate path", names[c], keep, (long long)limits[li], modes[m]);
+                pl_batch_release(got);
+            }
+            if (keep) assert_int_equal(ref->columns[5]->type->id, PL_TYPE_DICTIONARY);
+            pl_batch_release(ref);
+        }
+    pl_batch_release(src);
+    pl_schema_release(schema);
+    unlink(p1);
+    unlink(p2);
+}
+
 static void expect_utf8(pl_array *a, int64_t i, const char *want) {
     if (!want) {
         assert_false(pl_array_is_valid(a, i));
@@ -852,6 +1003,7 @@ int main(void) {
         cmocka_unit_test(test_keep_dictionary),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_large_file_slab_path),
+        cmocka_unit_test(test_fill_region_matches_populate),
         cmocka_unit_test(test_variant_and_geometry),
         cmocka_unit_test(test_out_of_memory),
     };

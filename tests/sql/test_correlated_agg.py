@@ -1,0 +1,75 @@
+"""Correlated aggregate subqueries without GROUP BY (LATERAL and scalar): one row per outer row
+also when no inner row matches (the "count bug" of decorrelation: count(*) 0, sum NULL,
+count(x) + 1 = 1), NULL outer keys included; compared with DuckDB. Non-equality correlation
+of LATERAL is refused with a clear message."""
+import pytest
+
+CASES = [
+    ("lateral_sum_count",
+     "SELECT p.id, s.* FROM {people} p, LATERAL (SELECT sum(e.value) AS sv, count(*) AS n, "
+     "count(e.value) + 1 AS c1, max(e.kind) AS mk FROM {events} e WHERE e.person_id = p.team_id) s"),
+    ("lateral_left_join",
+     "SELECT p.id, s.n FROM {people} p LEFT JOIN LATERAL (SELECT count(*) AS n FROM {teams} t "
+     "WHERE t.team_id = p.team_id) s ON true"),
+    ("lateral_two_keys_and_filter",
+     "SELECT p.id, s.* FROM {people} p, LATERAL (SELECT count(*) AS n, avg(e.value) AS a "
+     "FROM {events} e WHERE e.person_id = p.id AND e.kind = p.city AND e.value > 0) s"),
+    ("lateral_key_expression",
+     "SELECT p.id, s.n FROM {people} p, LATERAL (SELECT count(*) AS n FROM {events} e "
+     "WHERE e.person_id = p.id + 1) s"),
+    ("lateral_grouped_unchanged",
+     "SELECT p.id, s.* FROM {people} p, LATERAL (SELECT e.kind, count(*) AS n FROM {events} e "
+     "WHERE e.person_id = p.id GROUP BY e.kind) s"),
+    ("lateral_uncorrelated_aggregate",
+     "SELECT p.id, s.n FROM {people} p, LATERAL (SELECT count(*) AS n FROM {teams}) s"),
+    ("lateral_rows_unchanged",
+     "SELECT p.id, s.eid FROM {people} p, LATERAL (SELECT e.eid FROM {events} e "
+     "WHERE e.person_id = p.team_id) s"),
+    ("scalar_expression_of_count",
+     "SELECT id, (SELECT count(e.value) * 10 + 1 FROM {events} e WHERE e.person_id = p.team_id) "
+     "AS c, (SELECT coalesce(sum(e.value), -1) FROM {events} e WHERE e.person_id = p.team_id) "
+     "AS s FROM {people} p"),
+    ("scalar_null_keys",
+     "SELECT id, (SELECT count(*) FROM {teams} t WHERE t.team_id = p.team_id) AS n, "
+     "(SELECT max(t.team_name) FROM {teams} t WHERE t.team_id = p.team_id) AS m FROM {people} p"),
+    ("scalar_in_where",
+     "SELECT id FROM {people} p WHERE (SELECT count(*) FROM {events} e "
+     "WHERE e.person_id = p.team_id) = 0"),
+]
+
+
+@pytest.mark.parametrize("name,query", CASES, ids=[n for n, _ in CASES])
+def test_correlated_aggregate(sql, name, query):
+    sql.check(query)
+
+
+def test_lateral_small_exact(sql):
+    """Outer keys without matches and a NULL key (hand-checked: (1, NULL, 0, 1), (2, 2, 1, 2),
+    (5, NULL, 0, 1), (NULL, NULL, 0, 1))."""
+    got = sql.check("SELECT * FROM (VALUES (1), (5), (2), (NULL)) t(a), LATERAL (SELECT sum(b) AS s, "
+                    "count(*) AS n, count(b) + 1 AS c FROM (VALUES (2), (3), (NULL)) u(b) "
+                    "WHERE u.b = t.a) s")
+    assert got.num_rows == 4
+
+
+ERRORS = [
+    ("non_equality", "SELECT * FROM {people} p, LATERAL (SELECT e.eid FROM {events} e "
+                     "WHERE e.person_id > p.id) s",
+     "LATERAL subqueries are supported only when correlated by equalities", "> p.id"),
+    ("having", "SELECT * FROM {people} p, LATERAL (SELECT count(*) AS n FROM {events} e "
+               "WHERE e.person_id = p.id HAVING count(*) > 3) s",
+     "HAVING in a correlated LATERAL aggregate", "> 3"),
+]
+
+
+@pytest.mark.parametrize("name,query,needle,at", ERRORS, ids=[e[0] for e in ERRORS])
+def test_refused(sql, name, query, needle, at):
+    """DuckDB runs these; polaroid refuses them with a message and the position (libpg_query
+    places a comparison at its operator)."""
+    r = sql.polaroid([query], fmt="csv")
+    err = r.stderr.decode()
+    assert r.returncode == 1 and needle in err, err
+    lines = err.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("LINE 1: "))
+    text, caret = lines[k][len("LINE 1: "):], lines[k + 1][len("LINE 1: "):]
+    assert text[caret.index("^"):].startswith(at), err
