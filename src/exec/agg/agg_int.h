@@ -308,6 +308,12 @@ int32_t agg_state_width(agg_op op);
 /* The state width of a resolved aggregate (sums of ints and floats are narrower). */
 int32_t agg_rt_width(const agg_rt *rt);
 agg_vk agg_vk_of(const pl_type *t);
+/* min (mn) and max (mx) of the same column a, both without FILTER, with 8-byte states: one pass
+ * (agg_update_minmax_pair into states imin and imax) does both. */
+bool agg_minmax_pair(const agg_rt *mn, const agg_rt *mx, const pl_array *a);
+void agg_update_minmax_pair(agg_table *t, int32_t imin, int32_t imax, const agg_rt *mn,
+                            const pl_array *a, const uint32_t *gids, const int32_t *sel,
+                            int64_t n);
 /* Adds rows of one morsel to states. sel: rows to use (NULL = all n rows); gids per row. The
  * argument arrays are dictionary-decoded. */
 pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *const *args,

@@ -766,6 +766,55 @@ static void upd_minmax8(const agg_rt *rt, uint8_t *stp, const pl_array *a, const
     }
 }
 
+bool agg_minmax_pair(const agg_rt *mn, const agg_rt *mx, const pl_array *a) {
+    if (mn->op != AOP_MIN || mx->op != AOP_MAX || mn->arg[0] < 0 || mn->arg[0] != mx->arg[0] ||
+        mn->filter_col >= 0 || mx->filter_col >= 0 || !mm_narrow(mn) || !mm_narrow(mx) ||
+        mn->vk[0] != mx->vk[0])
+        return false;
+    pl_type_id id = a->type->id;
+    return (mn->vk[0] == VK_F64 && id == PL_TYPE_FLOAT64) ||
+           (mn->vk[0] == VK_I64 && (id == PL_TYPE_INT64 || id == PL_TYPE_TIMESTAMP));
+}
+
+/* One pass for min and max of one 8-byte column (agg_minmax_pair): the value and the group id
+ * are loaded once; the same comparisons as upd_minmax8 (NaN is the largest double). */
+void agg_update_minmax_pair(agg_table *t, int32_t imin, int32_t imax, const agg_rt *mn,
+                            const pl_array *a, const uint32_t *gids, const int32_t *sel,
+                            int64_t n) {
+    st_mm8 *L = (st_mm8 *)(void *)t->states[imin], *H = (st_mm8 *)(void *)t->states[imax];
+    if (mn->vk[0] == VK_F64) {
+        const double *v = (const double *)pl_array_values_ptr(a);
+        for (int64_t k = 0; k < n; k++) {
+            int64_t r = sel ? sel[k] : k;
+            uint32_t g = gids[r];
+            double x = v[r];
+            if (!L[g].has || x < L[g].v.f || (isnan(L[g].v.f) && !isnan(x))) {
+                L[g].v.f = x;
+                L[g].has = 1;
+            }
+            if (!H[g].has || x > H[g].v.f || (isnan(x) && !isnan(H[g].v.f))) {
+                H[g].v.f = x;
+                H[g].has = 1;
+            }
+        }
+        return;
+    }
+    const int64_t *v = (const int64_t *)pl_array_values_ptr(a);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = sel ? sel[k] : k;
+        uint32_t g = gids[r];
+        int64_t x = v[r];
+        if (!L[g].has || x < L[g].v.i) {
+            L[g].v.i = x;
+            L[g].has = 1;
+        }
+        if (!H[g].has || x > H[g].v.i) {
+            H[g].v.i = x;
+            H[g].has = 1;
+        }
+    }
+}
+
 static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_heap *heap,
                             const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n,
                             pl_error *err) {

@@ -655,8 +655,32 @@ static pl_status consume_local(agg_sink *s, agg_table *t, int32_t worker, int64_
     for (int32_t i = 0; i < s->n_aggs; i++) /* zero states (reserve leaves them as they are) */
         if (s->aggs[i].width) memset(loc->states[i], 0, (size_t)(L * s->aggs[i].width));
     pl_status st = PL_OK;
+    /* min and max of the same column: one pass (the partner is marked done) */
+    uint64_t paired = 0;
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
         const agg_rt *rt = &s->aggs[i];
+        if (i < 64 && (paired >> i) & 1) continue;
+        if ((rt->op == AOP_MIN || rt->op == AOP_MAX) && rt->arg[0] >= 0 &&
+            in->columns[rt->arg[0]]->type->id != PL_TYPE_DICTIONARY) {
+            pl_array *a = in->columns[rt->arg[0]];
+            bool is_min = rt->op == AOP_MIN;
+            int32_t j = i + 1;
+            while (j < s->n_aggs && j < 64 &&
+                   !(is_min ? agg_minmax_pair(rt, &s->aggs[j], a)
+                            : agg_minmax_pair(&s->aggs[j], rt, a)))
+                j++;
+            if (j < s->n_aggs && j < 64) {
+                pl_array *args[2] = {a, NULL};
+                bool use;
+                int64_t m = make_sel(rt, in, args, t->sel, &use);
+                if (m > 0)
+                    agg_update_minmax_pair(loc, is_min ? i : j, is_min ? j : i,
+                                           is_min ? rt : &s->aggs[j], a, t->gids,
+                                           use ? t->sel : NULL, m);
+                paired |= 1ull << j;
+                continue;
+            }
+        }
         pl_array *args[2] = {NULL, NULL};
         pl_array *own[2] = {NULL, NULL};
         for (int32_t a = 0; a < 2 && !st; a++) {

@@ -871,12 +871,14 @@ static void test_stale_result_files(void **state) {
     if (child == 0) _exit(0);
     int status;
     assert_int_equal(waitpid(child, &status, 0), child); /* a pid that is gone */
-    char dead[128], alive[128], other[128];
+    char dead[128], dead2[128], alive[128], other[128];
     snprintf(dead, sizeof dead, "/dev/shm/polaroid-%d-1-0badf00d.arrows", (int)child);
+    /* the second file of a result written in several files */
+    snprintf(dead2, sizeof dead2, "/dev/shm/polaroid-%d-1-0badf00d-1.arrows", (int)child);
     snprintf(alive, sizeof alive, "/dev/shm/polaroid-%d-1-0badf00d.arrows", (int)getppid());
     snprintf(other, sizeof other, "/dev/shm/polaroid-%d-x.txt", (int)child);
-    const char *paths[3] = {dead, alive, other};
-    for (int i = 0; i < 3; i++) {
+    const char *paths[4] = {dead, alive, other, dead2};
+    for (int i = 0; i < 4; i++) {
         FILE *f = fopen(paths[i], "w");
         assert_non_null(f);
         fputs("x", f);
@@ -885,6 +887,7 @@ static void test_stale_result_files(void **state) {
     pl_srv *s = new_srv();
     struct stat sb;
     assert_int_not_equal(stat(dead, &sb), 0);
+    assert_int_not_equal(stat(dead2, &sb), 0);
     assert_int_equal(stat(alive, &sb), 0); /* its server still runs */
     assert_int_equal(stat(other, &sb), 0); /* not a result file */
     unlink(alive);
