@@ -83,6 +83,9 @@ pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
  * kw and the original bytes [body, end), so its nodes carry exact positions into the script. */
 pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end,
                           PgQuery__ParseResult **out, pl_error *err);
+/* DuckDB's null treatment written last in the arguments of the call at call_loc:
+ * f(x IGNORE NULLS) -> 1, f(x RESPECT NULLS) -> 2, else 0; *at: the keyword's offset. */
+int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at);
 /* Whether the original text has `word` starting exactly at loc. */
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
 

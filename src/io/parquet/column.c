@@ -63,6 +63,20 @@ static pl_status source_read(const pl_pq_source *src, int64_t off, int64_t len, 
 
 /* ---------------------------------------------------------------- levels */
 
+/* The RLE levels of a v1 page at *p: [*run, *run_end) after their 4-byte length. */
+static pl_status rle_section(const uint8_t *p, const uint8_t *end, const uint8_t **run,
+                             const uint8_t **run_end, pl_error *err) {
+    if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+    uint32_t len = pl_load_u32le(p);
+    p += 4;
+    if (len > (uint64_t)(end - p))
+        PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
+                (long long)(end - p));
+    *run = p;
+    *run_end = p + len;
+    return PL_OK;
+}
+
 /* Decodes n levels of a v1 page section (RLE with a 4-byte length, or BIT_PACKED); advances
  * *pp past them. */
 static pl_status levels_v1(const uint8_t **pp, const uint8_t *end, int32_t encoding, int max,
@@ -78,14 +92,10 @@ static pl_status levels_v1(const uint8_t **pp, const uint8_t *end, int32_t encod
     if (encoding != PL_PQ_ENC_RLE)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "level encoding %s is not supported",
                 pl_pq_encoding_name(encoding));
-    if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-    uint32_t len = pl_load_u32le(p);
-    p += 4;
-    if (len > (uint64_t)(end - p))
-        PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
-                (long long)(end - p));
-    PL_TRY(pl_pq_rle_u8(p, p + len, bw, out, n, err));
-    *pp = p + len;
+    const uint8_t *run, *run_end;
+    PL_TRY(rle_section(p, end, &run, &run_end, err));
+    PL_TRY(pl_pq_rle_u8(run, run_end, bw, out, n, err));
+    *pp = run_end;
     return PL_OK;
 }
 
@@ -387,19 +397,12 @@ static pl_status page_open(chunk_state *cs, const pl_pq_page_header *h, const ui
  * NULL for a v1 page with other level encodings (flat_def_bits decodes them from *pp). */
 static pl_status flat_def_run(const pl_pq_page_header *h, const page_sec *ps, const uint8_t **pp,
                               const uint8_t **lp, const uint8_t **lend, pl_error *err) {
-    const uint8_t *p = *pp, *end = ps->end, *run = NULL, *run_end = NULL;
+    const uint8_t *run = NULL, *run_end = NULL;
     if (h->type == PL_PQ_PAGE_DATA_V2) {
         run = ps->def_p;
         run_end = ps->def_end;
     } else if (h->def_encoding == PL_PQ_ENC_RLE) {
-        if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-        uint32_t len = pl_load_u32le(p);
-        p += 4;
-        if (len > (uint64_t)(end - p))
-            PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
-                    (long long)(end - p));
-        run = p;
-        run_end = p + len;
+        PL_TRY(rle_section(*pp, ps->end, &run, &run_end, err));
         *pp = run_end;
     }
     *lp = run;
