@@ -34,6 +34,22 @@ pl_status pl_buf_new_zeroed(int64_t size, pl_buf **out, pl_error *err) {
     return buf_alloc(size, true, out, err);
 }
 
+pl_status pl_buf_adopt(void *data, int64_t capacity, int64_t size, pl_buf **out, pl_error *err) {
+    pl_buf *b = pl_malloc(sizeof *b);
+    if (!b) {
+        pl_aligned_free(data, (size_t)capacity);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory allocating a buffer header");
+    }
+    b->data = data;
+    b->size = size;
+    b->capacity = capacity;
+    b->refcount = 1;
+    b->release_fn = NULL;
+    b->owner = NULL;
+    *out = b;
+    return PL_OK;
+}
+
 pl_status pl_buf_wrap(uint8_t *data, int64_t size, void (*release_fn)(pl_buf *), void *owner,
                       pl_buf **out, pl_error *err) {
     pl_buf *b = pl_malloc(sizeof *b);

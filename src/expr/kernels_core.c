@@ -57,6 +57,21 @@ static bool valid_at(const pl_datum *d, int64_t i) {
     return pl_array_is_valid(d->array, i);
 }
 
+/* A kernel's result: after an error st its buffers are released; otherwise the array of type
+ * (retained) over validity and values (validity dropped when every row is valid) into out. */
+static pl_status kernel_result(pl_status st, pl_type *type, int64_t n, pl_buf *validity,
+                               pl_buf *values, pl_datum *out, pl_error *err) {
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    pl_array *r;
+    PL_TRY(pl_xarray_new(pl_type_retain(type), n, validity, values, NULL, &r, err));
+    pl_datum_set_array(out, r);
+    return PL_OK;
+}
+
 static const char *duck_type_name(pl_type_id id) {
     switch (id) {
     case PL_TYPE_INT8: return "INT8";
@@ -367,15 +382,7 @@ static pl_status arith_exec(int op, const pl_bexpr *call, const pl_datum *args, 
     default: st = type_error2(call, err); break;
     }
     if (!st && bad) st = arith_report(op, call, t, a, b, pa, pb, n, err);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
-    pl_array *r;
-    PL_TRY(pl_xarray_new(pl_type_retain(rt), n, validity, values, NULL, &r, err));
-    pl_datum_set_array(out, r);
-    return PL_OK;
+    return kernel_result(st, rt, n, validity, values, out, err);
 }
 
 #define ARITH_KERNEL(NAME, OP)                                                                     \
@@ -640,15 +647,7 @@ static pl_status k_neg(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
         st = pl_error_set(err, PL_ERR_INVALID_ARG, "overflow in negation of %s (-%s) at row %lld",
                           duck_type_name(t->id), xs, (long long)bad);
     }
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
-    pl_array *r;
-    PL_TRY(pl_xarray_new(pl_type_retain((pl_type *)t), n, validity, values, NULL, &r, err));
-    pl_datum_set_array(out, r);
-    return PL_OK;
+    return kernel_result(st, (pl_type *)t, n, validity, values, out, err);
 }
 
 /* ---------------------------------------------------------------- comparison */
@@ -883,15 +882,7 @@ pl_status pl_kcompare(int op, const pl_datum *a, const pl_datum *b, int64_t n, p
     PL_TRY(result_validity(args, 2, n, &validity, err));
     pl_status st = pl_xbuf_new(pl_bits_bytes(n), &values, err);
     if (!st) st = compare_bits(op, a, b, n, values->data, err);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
-    pl_array *r;
-    PL_TRY(pl_xarray_new(pl_type_simple(PL_TYPE_BOOL), n, validity, values, NULL, &r, err));
-    pl_datum_set_array(out, r);
-    return PL_OK;
+    return kernel_result(st, pl_type_simple(PL_TYPE_BOOL), n, validity, values, out, err);
 }
 
 #define CMP_KERNEL(NAME, OP)                                                                       \
@@ -1628,15 +1619,7 @@ static pl_status k_in(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *arg
             for (int64_t i = 0; i < pl_bits_bytes(n); i++) validity->data[i] &= r[i];
         if (!st && (n & 7)) validity->data[pl_bits_bytes(n) - 1] &= (uint8_t)((1u << (n & 7)) - 1);
     }
-    if (st) {
-        pl_buf_release(values);
-        pl_buf_release(validity);
-        return st;
-    }
-    pl_array *res;
-    PL_TRY(pl_xarray_new(pl_type_simple(PL_TYPE_BOOL), n, validity, values, NULL, &res, err));
-    pl_datum_set_array(out, res);
-    return PL_OK;
+    return kernel_result(st, pl_type_simple(PL_TYPE_BOOL), n, validity, values, out, err);
 }
 
 /* ---------------------------------------------------------------- BETWEEN */
@@ -2035,15 +2018,7 @@ static pl_status k_like(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
     }
     like_free(own);
     pl_free(scratch);
-    if (st) {
-        pl_buf_release(validity);
-        pl_buf_release(values);
-        return st;
-    }
-    pl_array *res;
-    PL_TRY(pl_xarray_new(pl_type_simple(PL_TYPE_BOOL), n, validity, values, NULL, &res, err));
-    pl_datum_set_array(out, res);
-    return PL_OK;
+    return kernel_result(st, pl_type_simple(PL_TYPE_BOOL), n, validity, values, out, err);
 }
 
 /* ---------------------------------------------------------------- CASE / COALESCE / ... */

@@ -844,6 +844,16 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     bool is_pg_catalog = fc->n_funcname == 2 && sq_str(fc->funcname[0]) &&
                          !strcmp(sq_str(fc->funcname[0]), "pg_catalog");
 
+    int32_t nt_at = -1;
+    int null_treat = sq_null_treatment(sc->ctx ? sc->ctx->sql : NULL, pos, &nt_at);
+    if (null_treat) {
+        bool nav = !strcmp(name, "lag") || !strcmp(name, "lead") || !strcmp(name, "first_value") ||
+                   !strcmp(name, "last_value") || !strcmp(name, "nth_value");
+        if (!fc->over || !nav)
+            return sq_fail(err, PL_ERR_SQL, nt_at,
+                           "IGNORE/RESPECT NULLS is supported only for lag, lead, first_value, "
+                           "last_value and nth_value with OVER");
+    }
     if (!strcmp(name, "columns") && fc->n_funcname == 1) {
         /* DuckDB's COLUMNS(...): the select list expands its item once per matching column */
         if (sc->columns_pick <= 0 || !sc->rel || sc->columns_pick > sc->rel->n_cols)
@@ -964,6 +974,7 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         }
         st = build_window(sc, fc, window_fn ? name : agg, args, n_args, filter, out, err);
         pl_free(args);
+        if (!st && null_treat == 1) (*out)->ignore_nulls = true;
         return st;
     }
 

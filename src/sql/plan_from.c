@@ -656,12 +656,40 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     sq_corr corr;
     memset(&corr, 0, sizeof corr);
     corr.pos = -1;
-    sq_select_opts o = {&sc, &corr, false, false, false};
+    const PgQuery__SelectStmt *stmt = rs->subquery->select_stmt;
+    sq_select_opts o = {&sc, &corr, false, false, false, false, false, 0};
     pl_df *sub = NULL;
-    pl_status st = sq_plan_query(ctx, rs->subquery->select_stmt, &o, &sub, err);
-    if (!st && corr.n_resid > 0)
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
-                     "LATERAL subqueries are supported only when correlated by equalities");
+    pl_status st = sq_plan_query(ctx, stmt, &o, &sub, err);
+    pl_expr *resid = NULL;
+    int32_t n_from = 0;
+    if (!st && corr.n_resid > 0) {
+        /* other correlated conditions: a query of plain FROM/WHERE rows is planned again with
+         * its FROM columns kept, and the conditions join over them */
+        if (stmt->op != PG_QUERY__SET_OPERATION__SETOP_NONE || !o.rows_only) {
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
+                         "LATERAL subqueries with aggregates, windows, DISTINCT or LIMIT are "
+                         "supported only when correlated by equalities");
+        } else {
+            pl_df_release(sub);
+            sub = NULL;
+            sq_corr_reset(&corr);
+            sq_select_opts o2 = {&sc, &corr, false, false, false, true, false, 0};
+            st = sq_plan_query(ctx, stmt, &o2, &sub, err);
+            if (!st && (!o2.rows_only || corr.n_resid == 0))
+                st = sq_fail(err, PL_ERR_INTERNAL, corr.pos, "LATERAL subquery planned differently");
+            int32_t shift = left->n_cols + pl_df_schema(sub ? sub : left->df)->n_fields - o2.n_from_cols;
+            for (int32_t i = 0; !st && i < corr.n_resid; i++) {
+                pl_expr *c = sq_resid_for_join(corr.resid[i], shift);
+                if (!c) {
+                    st = NOMEM(err);
+                    break;
+                }
+                resid = resid ? pl_expr_call2("and", resid, c) : c;
+                if (!resid) st = NOMEM(err);
+            }
+            n_from = o2.n_from_cols;
+        }
+    }
     /* an aggregate without GROUP BY: one row for every outer row, matched or not */
     bool complete = !st && o.scalar_agg && corr.n_keys > 0;
     if (complete && rs->subquery->select_stmt->having_clause)
@@ -676,19 +704,22 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     if (st) {
         if (sub) pl_df_release(sub);
         sq_corr_reset(&corr);
+        pl_expr_release(resid);
         return st;
     }
     sq_rel r;
     st = sq_rel_init(&r, sub, err);
     if (st) {
         sq_corr_reset(&corr);
+        pl_expr_release(resid);
         return st;
     }
     for (int32_t i = 0; i < corr.n_keys && i < r.n_cols; i++) r.hidden[i] = true;
+    for (int32_t i = r.n_cols - n_from; i < r.n_cols; i++) r.hidden[i] = true;
     keyset keys = {0};
     for (int32_t i = 0; !st && i < corr.n_keys; i++)
         st = ks_push(&keys, pl_expr_retain(corr.outer[i]), sq_colref(&r, i, corr.pos), err);
-    if (!st && type == PL_JOIN_INNER && keys.n == 0) type = PL_JOIN_CROSS;
+    if (!st && type == PL_JOIN_INNER && keys.n == 0 && !resid) type = PL_JOIN_CROSS;
     pl_df *joined = NULL;
     if (!st) {
         pl_expr **fl = pl_calloc((size_t)(keys.n + 1), sizeof *fl);
@@ -703,8 +734,11 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
                 break;
             }
         }
-        pl_join_opts jo = {complete, NULL}; /* NULL outer keys find their completed row */
+        pl_expr *fres = NULL;
+        if (!st && resid) st = sq_finalize(resid, left->df, r.df, &fres, err);
+        pl_join_opts jo = {complete, fres}; /* NULL outer keys find their completed row */
         if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, &jo, &joined, err);
+        pl_expr_release(fres);
         for (int32_t i = 0; i < done; i++) {
             pl_expr_release(fl[i]);
             pl_expr_release(fr[i]);
@@ -716,6 +750,7 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     ks_reset(&keys);
     sq_rel_reset(&r);
     sq_corr_reset(&corr);
+    pl_expr_release(resid);
     return st;
 }
 

@@ -83,6 +83,9 @@ pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
  * kw and the original bytes [body, end), so its nodes carry exact positions into the script. */
 pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end,
                           PgQuery__ParseResult **out, pl_error *err);
+/* DuckDB's null treatment written last in the arguments of the call at call_loc:
+ * f(x IGNORE NULLS) -> 1, f(x RESPECT NULLS) -> 2, else 0; *at: the keyword's offset. */
+int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at);
 /* Whether the original text has `word` starting exactly at loc. */
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
 
@@ -242,7 +245,18 @@ typedef struct sq_select_opts {
     bool empty_input; /* plan over no rows (WHERE false), correlation keys neither grouped nor
                        * projected: the value of an aggregate subquery when nothing matches */
     bool scalar_agg;  /* out: a SELECT with aggregates and no GROUP BY (one row per outer row) */
+    bool keep_from;   /* also project every column of the FROM/WHERE relation (hidden, last),
+                       * when the query maps its rows one to one (see rows_only) */
+    bool rows_only;   /* out: a plain SELECT of FROM/WHERE rows (no aggregate, window,
+                       * DISTINCT, QUALIFY, LIMIT/OFFSET, set operation) */
+    int32_t n_from_cols; /* out with keep_from: how many such columns */
 } sq_select_opts;
+
+/* A correlated residual (inner refs into the subquery's FROM relation, outer refs
+ * SQ_OUTER_BASE - i) as a join condition over (outer relation, subquery result): outer refs
+ * become indices i, inner refs move by shift (the outer width plus the columns before the
+ * subquery's FROM columns). */
+pl_expr *sq_resid_for_join(const pl_expr *e, int32_t shift);
 
 /* The "count bug" of decorrelation: a correlated aggregate subquery without GROUP BY has one
  * row per outer row even when no inner row matches, but grouped by the correlation keys it has

@@ -341,6 +341,20 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                 prev = tok;
                 continue;
             }
+            /* f(x IGNORE NULLS) / f(x RESPECT NULLS): blanked; read back by sq_null_treatment */
+            if (sq_tok_is(sql, &tok, "ignore") || sq_tok_is(sql, &tok, "respect")) {
+                sq_token nl, cl;
+                if (sq_lex_next(sql, len, pos, &nl) && sq_tok_is(sql, &nl, "nulls") &&
+                    sq_lex_next(sql, len, nl.end, &cl) && sq_tok_is(sql, &cl, ")") &&
+                    !sq_tok_is(sql, &prev, "(") && !sq_tok_is(sql, &prev, ",") && depth > 0) {
+                    for (int32_t i = tok.start; i < nl.end; i++)
+                        if (o[i] != '\n') o[i] = ' ';
+                    pos = nl.end;
+                    prev2 = prev;
+                    prev = nl;
+                    continue;
+                }
+            }
             if (sq_tok_is(sql, &tok, "select")) seen_select[depth] = true;
             if (sq_tok_is(sql, &tok, "from")) in_from[depth] = seen_select[depth];
             else if (is_clause_end_word(sql, &tok) || sq_tok_is(sql, &tok, "where") ||
@@ -684,6 +698,44 @@ void sq_names_reset(sq_names *n) {
     n->names = NULL;
     n->pos = NULL;
     n->n = 0;
+}
+
+int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at) {
+    *at = -1;
+    if (!sql || call_loc < 0) return 0;
+    int32_t len = (int32_t)strlen(sql);
+    if (call_loc >= len) return 0;
+    sq_token t;
+    int32_t p = call_loc;
+    /* the (possibly qualified) name, then "(" */
+    for (;;) {
+        if (!sq_lex_next(sql, len, p, &t)) return 0;
+        p = t.end;
+        if (sq_tok_is(sql, &t, "(")) break;
+        if (t.kind != SQ_TOK_IDENT && t.kind != SQ_TOK_QIDENT && !sq_tok_is(sql, &t, ".")) return 0;
+    }
+    int d = 1;
+    sq_token a = {SQ_TOK_END, -1, -1}, b = {SQ_TOK_END, -1, -1}; /* the last two at depth 1 */
+    while (sq_lex_next(sql, len, p, &t)) {
+        p = t.end;
+        if (sq_tok_is(sql, &t, "(") || sq_tok_is(sql, &t, "[")) {
+            d++;
+        } else if (sq_tok_is(sql, &t, ")") || sq_tok_is(sql, &t, "]")) {
+            if (--d == 0) break;
+        }
+        if (d == 1 && !sq_tok_is(sql, &t, "(") && !sq_tok_is(sql, &t, "[")) {
+            a = b;
+            b = t;
+        } else if (d == 2 && (sq_tok_is(sql, &t, "(") || sq_tok_is(sql, &t, "["))) {
+            a = b;
+            b = t;
+        }
+    }
+    if (d != 0 || a.start < 0 || !sq_tok_is(sql, &b, "nulls")) return 0;
+    *at = a.start;
+    if (sq_tok_is(sql, &a, "ignore")) return 1;
+    if (sq_tok_is(sql, &a, "respect")) return 2;
+    return 0;
 }
 
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word) {

@@ -1427,6 +1427,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     }
 
     /* windows */
+    bool any_window = false;
     {
         elist wins = {0};
         for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_windows(&wins, s.items.v[i], err);
@@ -1480,6 +1481,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
                 }
             }
         }
+        any_window = wins.n > 0;
         el_reset(&wins);
         if (rc) goto fail_proj;
     }
@@ -1500,6 +1502,20 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     for (int32_t i = 0; !rc && i < s.extras.n; i++)
         rc = el_push(&proj, pl_expr_retain(s.extras.v[i]), s.extras.names[i], s.extras.pos[i], err);
     if (rc) goto fail_proj;
+    if (o) {
+        o->rows_only = !has_agg && !any_window && !s.qualify && st->n_distinct_clause == 0 &&
+                       !st->limit_count && !st->limit_offset;
+    }
+    if (o && o->keep_from && o->rows_only) {
+        /* the FROM/WHERE columns, for residual join conditions over them (LATERAL) */
+        o->n_from_cols = s.rel.n_cols;
+        for (int32_t i = 0; !rc && i < s.rel.n_cols; i++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "__cr%d", (int)i);
+            rc = el_push(&proj, sq_colref(&s.rel, i, -1), nm, -1, err);
+        }
+        if (rc) goto fail_proj;
+    }
     pl_df *df = NULL;
     rc = df_select(s.rel.df, proj.n, proj.v, proj.names, &df, err);
     if (rc) goto fail_proj;

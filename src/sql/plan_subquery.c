@@ -12,6 +12,8 @@
 
 #define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
 
+static pl_expr *outer_to_inner_copy(const pl_expr *e, int32_t nl);
+
 static pl_status need_rel(sq_scope *sc, int32_t pos, pl_error *err) {
     if (!sc->rel || !(sc->allow & SQ_ALLOW_SUBQUERY))
         return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "subqueries are not supported in %s",
@@ -43,7 +45,7 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
             }
         }
     }
-    sq_select_opts o = {sc, corr, exists_mode && simple, false, false};
+    sq_select_opts o = {sc, corr, exists_mode && simple, false, false, false, false, 0};
     pl_status st2 = sq_plan_query(sc->ctx, st, &o, out, err);
     if (st2) {
         sq_corr_reset(corr);
@@ -125,6 +127,8 @@ static pl_status append_cross(sq_scope *sc, pl_df *df, bool constant, int32_t po
     if (st) return sq_at(err, st, pos);
     return sq_rel_extend(r, j, true, constant, err);
 }
+
+pl_expr *sq_resid_for_join(const pl_expr *e, int32_t shift) { return outer_to_inner_copy(e, shift); }
 
 static pl_expr *outer_to_inner_copy(const pl_expr *e, int32_t nl) {
     /* residual: inner refs shift by nl, outer refs become plain indices */
@@ -557,7 +561,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
     sq_corr c2;
     memset(&c2, 0, sizeof c2);
     c2.pos = -1;
-    sq_select_opts o = {outer_sc, &c2, false, true, false};
+    sq_select_opts o = {outer_sc, &c2, false, true, false, false, false, 0};
     pl_df *e = NULL;
     pl_status st = sq_plan_query(outer_sc->ctx, stmt, &o, &e, err);
     sq_corr_reset(&c2);

@@ -141,3 +141,54 @@ def test_arg_min_max_narrow(sql, argfiles, threads, key):
          f"arg_max(vu, {key}) AS a6, arg_min(vu, {key}) AS a7, max(vf) AS mx, count(*) AS n "
          f"FROM read_parquet('{argfiles}/*.parquet') GROUP BY g, h")
     sql.check(q, extra=("--threads", threads))
+
+
+@pytest.fixture(scope="module")
+def q10files(tmp_path_factory):
+    """h2o q10-like rows: six keys (two dictionary-encoded strings of 100 values, a string of
+    100k values, three ints), nearly one group per row (worker tables split into the shared
+    partition tables), NULLs in every key, over files whose string columns are encoded
+    differently: all dictionary, dictionary with a fallback to PLAIN pages, and PLAIN."""
+    d = tmp_path_factory.mktemp("aggpack_q10")
+    rng = random.Random(10)
+    for f in range(3):
+        n = 220_000
+
+        def nul(x):
+            return None if rng.random() < 0.01 else x
+        cols = {
+            "id1": [nul("id%03d" % rng.randrange(1, 101)) for _ in range(n)],
+            "id2": [nul("id%03d" % rng.randrange(1, 101)) for _ in range(n)],
+            "id3": [nul("id%010d" % rng.randrange(1, 100_001)) for _ in range(n)],
+            "id4": pa.array([nul(rng.randrange(1, 101)) for _ in range(n)], pa.int32()),
+            "id5": pa.array([nul(rng.randrange(1, 101)) for _ in range(n)], pa.int32()),
+            "id6": pa.array([nul(rng.randrange(1, 100_001)) for _ in range(n)], pa.int32()),
+            "v3": pa.array([nul(round(rng.uniform(0, 100), 6)) for _ in range(n)], pa.float64()),
+        }
+        if f == 0:  # a few repeated tuples: groups of more than one row
+            for c in cols:
+                v = cols[c] if isinstance(cols[c], list) else cols[c].to_pylist()
+                for i in range(0, n, 97):
+                    v[i] = v[0]
+                cols[c] = v if isinstance(cols[c], list) else pa.array(v, cols[c].type)
+        opts = [dict(use_dictionary=True, dictionary_pagesize_limit=64 << 20),
+                dict(use_dictionary=True, dictionary_pagesize_limit=256 << 10),
+                dict(use_dictionary=False)][f]
+        pq.write_table(pa.table(cols), d / f"q-{f}.parquet", row_group_size=70_000, **opts)
+    return str(d)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_q10_six_keys_group_per_row(sql, q10files, threads):
+    q = ("SELECT id1, id2, id3, id4, id5, id6, sum(v3) AS v3, count(*) AS count, "
+         "count(v3) FILTER (WHERE id4 > 50) AS nf "
+         f"FROM read_parquet('{q10files}/*.parquet') GROUP BY id1, id2, id3, id4, id5, id6")
+    sql.check(q, extra=("--threads", threads))
+
+
+def test_q10_empty_and_one_file(sql, q10files):
+    sql.check(f"SELECT id1, id2, id3, id4, id5, id6, sum(v3) AS v3, count(*) AS count "
+              f"FROM read_parquet('{q10files}/*.parquet') WHERE id4 < -5 "
+              f"GROUP BY id1, id2, id3, id4, id5, id6")
+    sql.check(f"SELECT id3, id1, id6, count(*) AS n FROM read_parquet('{q10files}/q-1.parquet') "
+              f"GROUP BY id3, id1, id6")

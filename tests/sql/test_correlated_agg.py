@@ -1,7 +1,7 @@
 """Correlated aggregate subqueries without GROUP BY (LATERAL and scalar): one row per outer row
 also when no inner row matches (the "count bug" of decorrelation: count(*) 0, sum NULL,
-count(x) + 1 = 1), NULL outer keys included; compared with DuckDB. Non-equality correlation
-of LATERAL is refused with a clear message."""
+count(x) + 1 = 1), NULL outer keys included; LATERAL subqueries of plain rows correlated by any
+condition; compared with DuckDB. The forms refused get a clear message."""
 import pytest
 
 CASES = [
@@ -52,10 +52,39 @@ def test_lateral_small_exact(sql):
     assert got.num_rows == 4
 
 
+NON_EQUI = [
+    ("greater", "SELECT p.id, s.eid FROM {people} p, LATERAL (SELECT e.eid FROM {events} e "
+                "WHERE e.person_id > p.id AND e.eid < 40) s"),
+    ("left_join", "SELECT p.id, s.* FROM {people} p LEFT JOIN LATERAL (SELECT t.team_name, "
+                  "t.budget * 2 AS b2 FROM {teams} t WHERE t.budget > p.salary / 60) s ON true"),
+    ("key_and_range", "SELECT p.id, s.* FROM {people} p, LATERAL (SELECT e.eid, e.value FROM "
+                      "{events} e WHERE e.person_id = p.team_id AND e.value BETWEEN p.age - 40 "
+                      "AND p.age - 20) s"),
+    ("or_condition", "SELECT p.id, s.team_id FROM {people} p, LATERAL (SELECT t.team_id FROM "
+                     "{teams} t WHERE t.team_id = p.team_id OR t.budget IS NULL) s"),
+    ("column_alias_and_filter_after", "SELECT p.name, s.x FROM {people} p, LATERAL (SELECT "
+                                      "t.team_name AS n FROM {teams} t WHERE t.team_id < "
+                                      "p.team_id) s(x) WHERE s.x <> 'core'"),
+    ("condition_on_unselected_column", "SELECT p.id, s.k FROM {people} p, LATERAL (SELECT "
+                                       "e.kind AS k FROM {events} e WHERE e.ts > p.joined + "
+                                       "INTERVAL 3000 DAY AND e.eid % 50 = 1) s"),
+]
+
+
+@pytest.mark.parametrize("name,query", NON_EQUI, ids=[n for n, _ in NON_EQUI])
+def test_lateral_non_equality(sql, name, query):
+    """LATERAL subqueries of plain FROM/WHERE rows correlated by any condition: the subquery's
+    FROM columns are kept and the condition becomes the join's residual."""
+    sql.check(query)
+
+
 ERRORS = [
-    ("non_equality", "SELECT * FROM {people} p, LATERAL (SELECT e.eid FROM {events} e "
-                     "WHERE e.person_id > p.id) s",
-     "LATERAL subqueries are supported only when correlated by equalities", "> p.id"),
+    ("non_equality_aggregate", "SELECT * FROM {people} p, LATERAL (SELECT count(*) AS n FROM "
+                               "{events} e WHERE e.person_id > p.id) s",
+     "supported only when correlated by equalities", "> p.id"),
+    ("non_equality_limit", "SELECT * FROM {people} p, LATERAL (SELECT e.eid FROM {events} e "
+                           "WHERE e.person_id > p.id ORDER BY e.eid LIMIT 2) s",
+     "supported only when correlated by equalities", "> p.id"),
     ("having", "SELECT * FROM {people} p, LATERAL (SELECT count(*) AS n FROM {events} e "
                "WHERE e.person_id = p.id HAVING count(*) > 3) s",
      "HAVING in a correlated LATERAL aggregate", "> 3"),

@@ -171,3 +171,27 @@ def test_columns_outside_select_list(sql):
     r = sql.polaroid(["SELECT id FROM {people} WHERE COLUMNS('^age$') > 30"], fmt="csv")
     err = r.stderr.decode()
     assert r.returncode == 1 and "COLUMNS(...) is only supported in the select list" in err, err
+
+
+IGNORE_NULLS = [
+    ("first_last", "SELECT eid, first_value(value IGNORE NULLS) OVER w AS f, "
+                   "last_value(value IGNORE NULLS) OVER w AS l, last_value(value) OVER w AS l2 "
+                   "FROM {events} WINDOW w AS (PARTITION BY kind ORDER BY eid ROWS BETWEEN 3 "
+                   "PRECEDING AND 3 FOLLOWING)"),
+    ("lag_lead", "SELECT eid, lag(value IGNORE NULLS) OVER (ORDER BY eid) AS a, "
+                 "lead(value, 2, -1.0 IGNORE NULLS) OVER (PARTITION BY kind ORDER BY eid) AS b, "
+                 "lag(value RESPECT NULLS) OVER (ORDER BY eid) AS c FROM {events}"),
+    ("nth_value", "SELECT id, nth_value(age, 2 IGNORE NULLS) OVER (ORDER BY id) AS n, "
+                  "nth_value(city, 1 IGNORE NULLS) OVER (ORDER BY id DESC) AS c FROM {people}"),
+    ("column_named_ignore", "SELECT ignore, respect FROM (SELECT 1 AS ignore, 2 AS respect) t"),
+]
+
+
+@pytest.mark.parametrize("name,query", IGNORE_NULLS, ids=[n for n, _ in IGNORE_NULLS])
+def test_ignore_nulls(sql, name, query):
+    sql.check(query)
+
+
+def test_ignore_nulls_aggregate_refused(sql):
+    test_syntax_errors(sql, "agg", "SELECT sum(age IGNORE NULLS) OVER (ORDER BY id) FROM {people}",
+                       ["IGNORE/RESPECT NULLS"], "IGNORE")

@@ -188,6 +188,8 @@ typedef struct agg_table {
      * AGG_PART_BITS hash bits; this table keeps no groups of its own any more. */
     int32_t n_sub;
     struct agg_table **sub;
+    bool dense;       /* a partition table: slots grow at load 0.7 rather than 0.5 (less memory
+                       * for the tables of many groups, a few more probes within a line) */
     bool sub_shared;  /* sub is the sink's shared partition tables (not owned; lock to use) */
     /* Morsel pre-aggregation (sink.c consume_local): a states-only table for the groups of
      * one morsel, a hash of the morsel's keys (lmask + 1 slots: local group + 1), each local
@@ -271,16 +273,23 @@ pl_status agg_table_find(agg_table *t, pl_array *const *cols, int64_t n, const i
                          const uint64_t *hashes, uint32_t *gids, pl_error *err);
 /* Sizes the per-morsel scratch (gids, hbuf, sel, sel2) for n rows. */
 pl_status agg_table_scratch(agg_table *t, int64_t n, pl_error *err);
-/* Split mode: group ids of a morsel's rows (gids[r], local to partition table part[r]); rows
- * grouped by partition in t->prow with offsets t->poff. */
-pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
-                               pl_error *err);
+/* Split mode: hashes the morsel's keys (t->hbuf, by row) and groups its rows by partition
+ * (t->part per row, rows in t->prow with offsets t->poff). Scratch sized for n rows. */
+void agg_table_partition(agg_table *t, pl_array *const *cols, int64_t n);
+/* Split mode, after agg_table_partition: group ids of partition p's rows in gids[r] (local to
+ * t->sub[p]); the caller holds partition p (agg_part_lock / agg_part_trylock). */
+pl_status agg_table_find_part(agg_table *t, int32_t p, pl_array *const *cols, uint32_t *gids,
+                              pl_error *err);
 /* Moves t's groups into AGG_N_PARTS partition tables (streaming aggregates only); with
  * s->shared_split, into the sink's shared ones. */
 pl_status agg_table_split(agg_table *t, pl_error *err);
 /* Locks / unlocks partition p of a split table (a no-op unless the partitions are shared). */
 static inline void agg_part_lock(agg_table *t, int32_t p) {
     if (t->sub_shared) pthread_mutex_lock(&t->sink->part_mu[p]);
+}
+/* Takes partition p of a split table if it is free (always, unless the partitions are shared). */
+static inline bool agg_part_trylock(agg_table *t, int32_t p) {
+    return !t->sub_shared || pthread_mutex_trylock(&t->sink->part_mu[p]) == 0;
 }
 static inline void agg_part_unlock(agg_table *t, int32_t p) {
     if (t->sub_shared) pthread_mutex_unlock(&t->sink->part_mu[p]);
@@ -314,6 +323,12 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
 pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uint8_t *src,
                       const agg_heap *sheap, const int32_t *sel, const uint32_t *dgid, int64_t n,
                       pl_error *err);
+/* Whether agg_finalize_adopt takes rt's states (count, sum and avg of 64-bit values). */
+bool agg_finalize_can_adopt(const agg_rt *rt);
+/* The output array of n groups made in place from rt's states st, a pl_aligned block of bytes
+ * bytes that the array takes (also on failure): no new memory for a result of many groups. */
+pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *st, int64_t bytes, int64_t n,
+                             pl_array **out, pl_error *err);
 /* Output array of n groups from states. */
 pl_status agg_finalize(const agg_rt *rt, const uint8_t *st, const agg_heap *heap, int64_t n,
                        pl_array **out, pl_error *err);

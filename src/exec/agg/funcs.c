@@ -1418,6 +1418,66 @@ static inline void out_off(out_arr *o, const pl_type *t, int64_t g) {
     if (pl_type_is_varlen(t->id)) ((int32_t *)(void *)o->vals->data)[g + 1] = (int32_t)o->data->size;
 }
 
+bool agg_finalize_can_adopt(const agg_rt *rt) {
+    if (rt->holistic || rt->distinct) return false;
+    switch (rt->base_op) {
+    case AOP_COUNT_STAR:
+    case AOP_COUNT: return rt->result_type->id == PL_TYPE_INT64;
+    case AOP_SUM:
+        return (sum_kind_of(rt) == SK_I64 && rt->result_type->id == PL_TYPE_INT64) ||
+               (sum_kind_of(rt) == SK_F64 && rt->result_type->id == PL_TYPE_FLOAT64);
+    case AOP_AVG: return sum_kind_of(rt) == SK_F64 && rt->result_type->id == PL_TYPE_FLOAT64;
+    default: return false;
+    }
+}
+
+pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *stp, int64_t bytes, int64_t n,
+                             pl_array **out, pl_error *err) {
+    pl_buf *vals = NULL, *valid = NULL;
+    int64_t n_null = 0;
+    if (rt->base_op == AOP_SUM || rt->base_op == AOP_AVG) {
+        /* {sum, n} pairs become sums in place: value g (bytes 8g..) is written after state g
+         * (bytes 16g..) and every earlier one were read */
+        pl_status st = pl_buf_new_zeroed((n + 7) / 8 + 1, &valid, err);
+        if (st) {
+            pl_aligned_free(stp, (size_t)bytes);
+            return st;
+        }
+        uint8_t *vb = valid->data;
+        bool avg = rt->base_op == AOP_AVG;
+        if (sum_kind_of(rt) == SK_I64) {
+            for (int64_t g = 0; g < n; g++) {
+                st_sum_i S;
+                memcpy(&S, stp + g * 16, sizeof S);
+                memcpy(stp + g * 8, &S.s, 8);
+                if (S.n) pl_bit_set(vb, g);
+                else n_null++;
+            }
+        } else {
+            for (int64_t g = 0; g < n; g++) {
+                st_sum_f S;
+                memcpy(&S, stp + g * 16, sizeof S);
+                double v = avg && S.n ? S.s / (double)S.n : S.s;
+                memcpy(stp + g * 8, &v, 8);
+                if (S.n) pl_bit_set(vb, g);
+                else n_null++;
+            }
+        }
+        valid->size = (n + 7) / 8;
+        if (!n_null) {
+            pl_buf_release(valid);
+            valid = NULL;
+        }
+    }
+    pl_status st = pl_buf_adopt(stp, bytes, n * 8, &vals, err); /* takes stp */
+    if (st) {
+        pl_buf_release(valid);
+        return st;
+    }
+    return pl_array_new(pl_type_retain(rt->result_type), n, n_null, valid, vals, NULL, 0, NULL,
+                        NULL, out, err);
+}
+
 pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *heap, int64_t n,
                        pl_array **out, pl_error *err) {
     pl_type *t = rt->result_type;

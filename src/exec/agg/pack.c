@@ -677,6 +677,62 @@ typedef struct pk_fin {
     pl_batch **batches; /* packed batches, replaced by their unpacked form */
 } pk_fin;
 
+/* The string values of coded key k's codes (1 + index into k->values; 0 = NULL) as a UTF8 or
+ * BINARY array of k's output type; takes valid. */
+static pl_status gather_strings(const pk_key *k, const uint64_t *pk, int64_t n, int64_t nulls,
+                                pl_buf *valid, pl_array **out, pl_error *err) {
+    uint64_t mask = k->n_codes - 1;
+    int32_t sh = k->shift;
+    const pl_array *v = k->values;
+    const int32_t *vo = pl_array_offsets(v);
+    const uint8_t *vd = v->data ? v->data->data : NULL;
+    pl_buf *offs = NULL, *data = NULL;
+    pl_status st = pl_buf_new((n + 1) * 4, &offs, err);
+    if (st) {
+        pl_buf_release(valid);
+        return st;
+    }
+    int32_t *o = (int32_t *)(void *)offs->data;
+    int64_t total = 0;
+    o[0] = 0;
+    for (int64_t r = 0; r < n; r++) {
+        uint64_t c = (pk[r] >> sh) & mask;
+        total += c ? vo[c] - vo[c - 1] : 0;
+        if (total > PL_MAX_VARLEN_BYTES) break;
+        o[r + 1] = (int32_t)total;
+    }
+    if (total > PL_MAX_VARLEN_BYTES) {
+        pl_buf_release(offs);
+        pl_buf_release(valid);
+        PL_FAIL(err, PL_ERR_LIMIT, "group keys exceed %lld bytes of string data in one batch",
+                (long long)PL_MAX_VARLEN_BYTES);
+    }
+    offs->size = (n + 1) * 4;
+    st = pl_buf_new(PL_MAX(total, 1) + 16, &data, err);
+    if (st) {
+        pl_buf_release(offs);
+        pl_buf_release(valid);
+        return st;
+    }
+    uint8_t *d = data->data;
+    for (int64_t r = 0; r < n; r++) {
+        uint64_t c = (pk[r] >> sh) & mask;
+        if (!c) continue;
+        const uint8_t *src = vd + vo[c - 1];
+        int64_t len = vo[c] - vo[c - 1];
+        uint8_t *dst = d + o[r];
+        if (len >= 8 && len <= 16) { /* short values: two overlapping words, no call */
+            memcpy(dst, src, 8);
+            memcpy(dst + len - 8, src + len - 8, 8);
+        } else if (len) {
+            memcpy(dst, src, (size_t)len);
+        }
+    }
+    data->size = total;
+    return pl_array_new(pl_type_retain(k->out_type), n, nulls, valid, offs, data, 0, NULL, NULL,
+                        out, err);
+}
+
 static pl_status unpack_key(const pk_key *k, const uint64_t *pk, int64_t n, pl_array **out,
                             pl_error *err) {
     uint64_t mask = k->n_codes - 1;
@@ -690,6 +746,10 @@ static pl_status unpack_key(const pk_key *k, const uint64_t *pk, int64_t n, pl_a
             if ((pk[r] >> sh) & mask) pl_bit_set(valid->data, r);
     }
     pl_type *ot = k->out_type;
+    pl_type_id vid = k->coded ? k->values->type->id : PL_TYPE_NA;
+    if (k->coded && ot->id != PL_TYPE_DICTIONARY && (vid == PL_TYPE_UTF8 || vid == PL_TYPE_BINARY) &&
+        pl_type_equals(ot, k->values->type))
+        return gather_strings(k, pk, n, nulls, valid, out, err);
     if (k->coded && ot->id != PL_TYPE_DICTIONARY) { /* gather the values */
         int64_t *idx = pl_malloc((size_t)PL_MAX(n, 1) * 8);
         if (!idx) {

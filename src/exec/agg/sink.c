@@ -10,6 +10,9 @@
 
 #define AGG_SERIAL_MERGE_GROUPS (1 << 16) /* below this many groups in all: one-table merge */
 #define AGG_PARTITION_BITS 6              /* 64 partitions for the parallel merge */
+/* Results of count/sum/avg take their table's states from this size on (smaller ones are
+ * copied: the rest of a large block would stay with a small result) */
+#define AGG_ADOPT_BYTES (256 << 10)
 
 /* ---------------------------------------------------------------- setup */
 
@@ -337,6 +340,137 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     return st;
 }
 
+/* The argument arrays of aggregate rt in the morsel (dictionaries decoded into own[]). */
+static pl_status agg_args(const agg_rt *rt, pl_batch *in, pl_array **args, pl_array **own,
+                          pl_error *err) {
+    args[0] = args[1] = own[0] = own[1] = NULL;
+    for (int32_t a = 0; a < 2; a++) {
+        if (rt->arg[a] < 0) continue;
+        args[a] = in->columns[rt->arg[a]];
+        if (args[a]->type->id == PL_TYPE_DICTIONARY) {
+            PL_TRY(pl_array_decode_dictionary(args[a], &own[a], err));
+            args[a] = own[a];
+        }
+    }
+    return PL_OK;
+}
+
+/* Per aggregate of a split morsel: its arguments and its rows grouped by partition. */
+typedef struct split_agg {
+    pl_array *args[2], *own[2];
+    const int32_t *rows; /* t->prow, or rows[] below (a selection) */
+    int32_t *sel_rows;   /* owned: the selected rows grouped by partition */
+    int64_t off[AGG_N_PARTS + 1];
+} split_agg;
+
+/* Runs fn(arg, p) for every partition p holding rows of the morsel (t->poff, after
+ * agg_table_partition), each under its lock when the partitions are shared: a partition that
+ * another worker holds is skipped and taken up after the free ones (waiting only when every
+ * pending one is busy); workers start at different partitions. */
+typedef pl_status (*part_fn)(void *arg, int32_t p, pl_error *err);
+static pl_status visit_parts(agg_table *t, int32_t worker, part_fn fn, void *arg, pl_error *err) {
+    agg_sink *s = t->sink;
+    uint64_t pending = 0;
+    for (int32_t p = 0; p < AGG_N_PARTS; p++)
+        if (t->poff[p + 1] > t->poff[p]) pending |= (uint64_t)1 << p;
+    int32_t start = (int32_t)((int64_t)worker * AGG_N_PARTS / PL_MAX(s->n_workers, 1));
+    pl_status st = PL_OK;
+    while (pending && !st) {
+        bool progress = false;
+        for (int32_t j = 0; j < AGG_N_PARTS && !st; j++) {
+            int32_t p = (start + j) & (AGG_N_PARTS - 1);
+            if (!(pending >> p & 1)) continue;
+            uint64_t left = pending & ~((uint64_t)1 << p);
+            if (!agg_part_trylock(t, p)) { /* busy: later, unless it is the last one */
+                if (left) continue;
+                agg_part_lock(t, p);
+            }
+            st = fn(arg, p, err);
+            agg_part_unlock(t, p);
+            pending = left;
+            progress = true;
+        }
+        if (!progress && pending && !st) { /* every pending one busy: wait for one */
+            int32_t p = __builtin_ctzll(pending);
+            agg_part_lock(t, p);
+            agg_part_unlock(t, p);
+        }
+    }
+    return st;
+}
+
+typedef struct split_ctx {
+    agg_sink *s;
+    agg_table *t;
+    pl_array *const *kc;
+    split_agg *sa;
+    int64_t seq;
+} split_ctx;
+
+/* Partition p of a split morsel: its groups, then every aggregate's update. */
+static pl_status split_part(void *arg, int32_t p, pl_error *err) {
+    split_ctx *c = arg;
+    agg_table *t = c->t;
+    PL_TRY(agg_table_find_part(t, p, c->kc, t->gids, err));
+    for (int32_t i = 0; i < c->s->n_aggs; i++) {
+        split_agg *g = &c->sa[i];
+        if (c->s->aggs[i].holistic || g->off[p + 1] == g->off[p]) continue;
+        PL_TRY(agg_update(t->sub[p], i, &c->s->aggs[i], g->args, t->gids, g->rows + g->off[p],
+                          g->off[p + 1] - g->off[p], c->seq, err));
+    }
+    return PL_OK;
+}
+
+/* Split mode: the morsel's rows grouped by partition; each partition in turn (the shared ones
+ * under their mutex, taken without waiting while others are pending) finds its groups and
+ * updates every aggregate, so a partition is locked once per morsel and a busy one is
+ * skipped rather than waited for. */
+static pl_status consume_split(agg_sink *s, agg_table *t, int32_t worker, int64_t seq,
+                               pl_batch *in, pl_array *const *kc, pl_error *err) {
+    int64_t n = in->n_rows;
+    int32_t na = s->n_aggs;
+    split_agg stack[4];
+    split_agg *sa = na <= 4 ? stack : pl_calloc((size_t)na, sizeof(split_agg));
+    if (!sa) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    memset(sa, 0, sizeof(split_agg) * (size_t)PL_MIN(na, 4));
+    agg_table_partition(t, kc, n);
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < na && !st; i++) {
+        const agg_rt *rt = &s->aggs[i];
+        split_agg *g = &sa[i];
+        st = agg_args(rt, in, g->args, g->own, err);
+        if (st) break;
+        bool use;
+        int64_t m = make_sel(rt, in, g->args, t->sel, &use);
+        if (!use) {
+            g->rows = t->prow;
+            memcpy(g->off, t->poff, sizeof g->off);
+            continue;
+        }
+        g->sel_rows = pl_malloc((size_t)PL_MAX(m, 1) * 4);
+        if (!g->sel_rows) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        int64_t pos[AGG_N_PARTS];
+        memset(g->off, 0, sizeof g->off);
+        for (int64_t k = 0; k < m; k++) g->off[t->part[t->sel[k]] + 1]++;
+        for (int32_t p = 0; p < AGG_N_PARTS; p++) g->off[p + 1] += g->off[p];
+        memcpy(pos, g->off, sizeof pos);
+        for (int64_t k = 0; k < m; k++) g->sel_rows[pos[t->part[t->sel[k]]]++] = t->sel[k];
+        g->rows = g->sel_rows;
+    }
+    split_ctx c = {s, t, kc, sa, seq};
+    if (!st) st = visit_parts(t, worker, split_part, &c, err);
+    for (int32_t i = 0; i < na; i++) {
+        pl_array_release(sa[i].own[0]);
+        pl_array_release(sa[i].own[1]);
+        pl_free(sa[i].sel_rows);
+    }
+    if (sa != stack) pl_free(sa);
+    return st;
+}
+
 /* ---------------------------------------------------------------- morsel pre-aggregation
  * One 8-byte key without NULLs and streaming aggregates over fixed-width values: the morsel's
  * rows are grouped among themselves first (a small hash of its distinct keys; the states of
@@ -518,6 +652,8 @@ static pl_status consume_local(agg_sink *s, agg_table *t, int32_t worker, int64_
     agg_table *loc = t->loc;
     PL_TRY(agg_table_reserve(loc, L, err));
     loc->n_groups = L;
+    for (int32_t i = 0; i < s->n_aggs; i++) /* zero states (reserve leaves them as they are) */
+        if (s->aggs[i].width) memset(loc->states[i], 0, (size_t)(L * s->aggs[i].width));
     pl_status st = PL_OK;
     /* min and max of the same column: one pass (the partner is marked done) */
     uint64_t paired = 0;
@@ -581,9 +717,6 @@ static pl_status consume_local(agg_sink *s, agg_table *t, int32_t worker, int64_
         t->overflow_spec = loc->overflow_spec;
     }
     loc->overflow = false;
-    /* fresh states for the next morsel */
-    for (int32_t i = 0; i < s->n_aggs; i++)
-        if (s->aggs[i].width) memset(loc->states[i], 0, (size_t)(L * s->aggs[i].width));
     loc->n_groups = 0;
     if (!st) *done = true;
     return st;
@@ -609,53 +742,22 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
         PL_TRY(consume_local(s, t, worker, seq, in, kc, &done, err));
         if (done) return agg_after_consume(s, t, kc, err);
     }
-    bool split = t->n_sub > 0;
-    if (split) st = agg_table_find_split(t, kc, n, t->gids, err);
-    else st = agg_table_find(t, kc, n, NULL, NULL, t->gids, err);
-    if (st) return st;
-
+    if (t->n_sub > 0) {
+        PL_TRY(consume_split(s, t, worker, seq, in, kc, err));
+        return agg_after_consume(s, t, kc, err);
+    }
+    PL_TRY(agg_table_find(t, kc, n, NULL, NULL, t->gids, err));
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
         const agg_rt *rt = &s->aggs[i];
-        pl_array *args[2] = {NULL, NULL};
-        pl_array *own[2] = {NULL, NULL};
-        for (int32_t a = 0; a < 2 && !st; a++) {
-            if (rt->arg[a] < 0) continue;
-            args[a] = in->columns[rt->arg[a]];
-            if (args[a]->type->id == PL_TYPE_DICTIONARY) {
-                st = pl_array_decode_dictionary(args[a], &own[a], err);
-                args[a] = own[a];
-            }
-        }
+        pl_array *args[2], *own[2];
+        st = agg_args(rt, in, args, own, err);
         if (!st) {
             bool use;
             int64_t m = make_sel(rt, in, args, t->sel, &use);
-            if (rt->holistic) {
+            if (rt->holistic)
                 st = agg_collect_add(t, i, rt, in, args, t->gids, use ? t->sel : NULL, m, seq, err);
-            } else if (split && m > 0) {
-                /* rows of each partition: t->prow as is, or the selection split by t->part */
-                const int32_t *rows = t->prow;
-                int64_t off[AGG_N_PARTS + 1];
-                if (use) {
-                    int64_t pos[AGG_N_PARTS];
-                    memset(off, 0, sizeof off);
-                    for (int64_t k = 0; k < m; k++) off[t->part[t->sel[k]] + 1]++;
-                    for (int32_t p = 0; p < AGG_N_PARTS; p++) off[p + 1] += off[p];
-                    memcpy(pos, off, sizeof pos);
-                    for (int64_t k = 0; k < m; k++) t->sel2[pos[t->part[t->sel[k]]]++] = t->sel[k];
-                    rows = t->sel2;
-                } else {
-                    memcpy(off, t->poff, sizeof off);
-                }
-                for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
-                    if (off[p + 1] == off[p]) continue;
-                    agg_part_lock(t, p);
-                    st = agg_update(t->sub[p], i, rt, args, t->gids, rows + off[p],
-                                    off[p + 1] - off[p], seq, err);
-                    agg_part_unlock(t, p);
-                }
-            } else if (m > 0) {
+            else if (m > 0)
                 st = agg_update(t, i, rt, args, t->gids, use ? t->sel : NULL, m, seq, err);
-            }
         }
         pl_array_release(own[0]);
         pl_array_release(own[1]);
@@ -765,6 +867,7 @@ static pl_status part_merge_task(void *arg, int64_t p, int32_t worker, pl_error 
         m->adopted[p] = true;
     } else {
         PL_TRY(agg_table_new(s, &dst, err));
+        dst->dense = true;
     }
     m->finals[p] = dst;
     if (total == 0) return PL_OK;
@@ -860,6 +963,12 @@ static pl_status final_task(void *arg, int64_t p, int32_t worker, pl_error *err)
         if (rt->holistic) {
             pl_array *full = m->holistic[i][0];
             st = pl_array_slice(full, m->base[p], n, &cols[s->n_keys + i], err);
+        } else if (agg_finalize_can_adopt(rt) && t->grp_cap * rt->width >= AGG_ADOPT_BYTES &&
+                   n * 4 >= t->grp_cap) {
+            /* the result takes the states (the table is not used after this) */
+            uint8_t *sp = t->states[i];
+            t->states[i] = NULL;
+            st = agg_finalize_adopt(rt, sp, t->grp_cap * rt->width, n, &cols[s->n_keys + i], err);
         } else {
             st = agg_finalize(rt, t->states[i], &t->heaps[i], n, &cols[s->n_keys + i], err);
         }

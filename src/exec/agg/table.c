@@ -402,9 +402,11 @@ pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
     for (int32_t i = 0; i < s->n_aggs; i++) {
         int64_t w = s->aggs[i].width;
         if (!w) continue;
+        /* not zeroed here: insert_row zeroes a group's states as it adds the group, so the
+         * unused capacity never faults in and a page's first touch is a write (a first read of
+         * a fresh page maps the zero page and the write then faults a second time) */
         uint8_t *p = pl_aligned_realloc(t->states[i], (size_t)(t->grp_cap * w), (size_t)(cap * w));
         if (!p) PL_FAIL(err, PL_ERR_NOMEM, "out of memory growing aggregate states");
-        memset(p + t->grp_cap * w, 0, (size_t)((cap - t->grp_cap) * w));
         t->states[i] = p;
         grow += (cap - t->grp_cap) * w;
     }
@@ -429,13 +431,32 @@ static pl_status rehash(agg_table *t, int64_t n_slots, pl_error *err) {
     return PL_OK;
 }
 
+/* The zero (initial) states of group g. */
+static inline void zero_states(agg_table *t, int64_t g) {
+    agg_sink *s = t->sink;
+    for (int32_t i = 0; i < s->n_aggs; i++) {
+        int64_t w = s->aggs[i].width;
+        uint8_t *p = t->states[i] + g * w;
+        switch (w) {
+        case 0: break;
+        case 8: memset(p, 0, 8); break;
+        case 16: memset(p, 0, 16); break;
+        case 24: memset(p, 0, 24); break;
+        case 32: memset(p, 0, 32); break;
+        default: memset(p, 0, (size_t)w); break;
+        }
+    }
+}
+
 /* Adds a group with key row r of cols (NULL cols: a NULL key of a one-column table). */
 static pl_status insert_row(agg_table *t, pl_array *const *cols, int64_t r, uint64_t h,
                             uint32_t *gid, pl_error *err) {
     int64_t g = t->n_groups;
     if (g + 1 > t->grp_cap) PL_TRY(agg_table_reserve(t, g + 1, err));
-    if ((g + 1) * 2 > t->mask + 1) PL_TRY(rehash(t, (t->mask + 1) * 2, err));
+    if (t->dense ? (g + 1) * 10 > (t->mask + 1) * 7 : (g + 1) * 2 > t->mask + 1)
+        PL_TRY(rehash(t, (t->mask + 1) * 2, err));
     for (int32_t c = 0; c < t->sink->n_keys; c++) PL_TRY(keycol_append(t, &t->keys[c], g, cols[c], r, err));
+    zero_states(t, g);
     t->hashes[g] = h;
     int64_t i = (int64_t)(h & (uint64_t)t->mask);
     while (t->slots[i]) i = (i + 1) & t->mask;
@@ -482,6 +503,7 @@ pl_status agg_table_new(agg_sink *s, agg_table **out, pl_error *err) {
     if (!st && s->n_keys == 0) {
         t->n_groups = 1; /* the single group */
         t->hashes[0] = 0;
+        zero_states(t, 0);
     }
     if (st) goto fail;
     *out = t;
@@ -1017,10 +1039,8 @@ static pl_status find_multi_dict(agg_table *t, pl_array *const *cols, int64_t n,
 
 /* ---------------------------------------------------------------- split mode */
 
-pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, uint32_t *gids,
-                               pl_error *err) {
+void agg_table_partition(agg_table *t, pl_array *const *cols, int64_t n) {
     agg_sink *s = t->sink;
-    PL_TRY(scratch(t, n, err));
     uint64_t *hb = t->hbuf;
     hash_keys(s->n_keys, cols, n, NULL, hb, hb + n);
     int64_t *off = t->poff;
@@ -1034,16 +1054,15 @@ pl_status agg_table_find_split(agg_table *t, pl_array *const *cols, int64_t n, u
     int64_t pos[AGG_N_PARTS];
     memcpy(pos, off, sizeof pos);
     for (int64_t r = 0; r < n; r++) t->prow[pos[t->part[r]]++] = (int32_t)r;
+}
+
+pl_status agg_table_find_part(agg_table *t, int32_t p, pl_array *const *cols, uint32_t *gids,
+                              pl_error *err) {
+    int64_t a = t->poff[p], b = t->poff[p + 1];
+    if (a == b) return PL_OK;
     uint32_t *pg = (uint32_t *)t->sel2; /* gids by position, scattered to rows below */
-    for (int32_t p = 0; p < AGG_N_PARTS; p++) {
-        int64_t a = off[p], b = off[p + 1];
-        if (a == b) continue;
-        agg_part_lock(t, p);
-        pl_status st = agg_table_find(t->sub[p], cols, b - a, t->prow + a, hb, pg + a, err);
-        agg_part_unlock(t, p);
-        if (st) return st;
-    }
-    for (int64_t k = 0; k < n; k++) gids[t->prow[k]] = pg[k];
+    PL_TRY(agg_table_find(t->sub[p], cols, b - a, t->prow + a, t->hbuf, pg + a, err));
+    for (int64_t k = a; k < b; k++) gids[t->prow[k]] = pg[k];
     return PL_OK;
 }
 
@@ -1064,7 +1083,10 @@ pl_status agg_table_split(agg_table *t, pl_error *err) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory splitting the group table");
         goto done;
     }
-    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) st = agg_table_new(s, &sub[p], err);
+    for (int32_t p = 0; p < AGG_N_PARTS && !st; p++) {
+        st = agg_table_new(s, &sub[p], err);
+        if (!st) sub[p]->dense = true;
+    }
     if (!st) st = agg_table_key_arrays(t, keys, err);
     if (st) goto done;
     have_keys = true;
@@ -1115,7 +1137,10 @@ static pl_status split_shared(agg_table *t, pl_error *err) {
     pl_status st = PL_OK;
     pthread_mutex_lock(&s->shared_mu);
     for (int32_t p = 0; p < AGG_N_PARTS && !st; p++)
-        if (!s->parts[p]) st = agg_table_new(s, &s->parts[p], err);
+        if (!s->parts[p]) {
+            st = agg_table_new(s, &s->parts[p], err);
+            if (!st) s->parts[p]->dense = true;
+        }
     pthread_mutex_unlock(&s->shared_mu);
     if (st) return st;
     pl_array **keys = pl_calloc((size_t)PL_MAX(s->n_keys, 1), sizeof(pl_array *));

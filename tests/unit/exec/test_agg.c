@@ -495,11 +495,14 @@ static void check_multi_key(int64_t n_rows, int64_t card) {
     gen_rows(n_rows, card, 8);
     g_ks_card = card;
     pl_batch *bs[1] = {make_batch(0, n_rows, 0)};
-    pl_agg_spec sp[2] = {SPEC("count", -1), SPEC("sum", C_X)};
+    /* count(*), sum(x) (NULLs skipped), sum(x) FILTER (WHERE flt), count(*) FILTER (WHERE flt):
+     * in split tables each aggregate has its own rows per partition */
+    pl_agg_spec sp[4] = {SPEC("count", -1), SPEC("sum", C_X), SPEC("sum", C_X), SPEC("count", -1)};
+    sp[2].filter_col = sp[3].filter_col = C_FLT;
     int32_t keys[2] = {C_KS, C_K3};
     pl_error err;
     pl_batch *out;
-    assert_int_equal(run_agg(1, bs, 2, keys, 2, sp, 5000, &out, &err), PL_OK);
+    assert_int_equal(run_agg(1, bs, 2, keys, 4, sp, 5000, &out, &err), PL_OK);
     int64_t slots = (card + 1) * 6;
     mgroup *mg = model_groups(key_ks_k3, slots);
     int64_t n_model = 0;
@@ -518,11 +521,18 @@ static void check_multi_key(int64_t n_rows, int64_t card) {
         seen[x] = true;
         mgroup *q = &mg[x];
         assert_int_equal(out_i64(out->columns[2], i), q->n);
-        int64_t sum = 0, cnt = 0;
-        for (int64_t j = 0; j < q->n; j++)
-            if (g_rows[q->rows[j]].valid[C_X]) sum += g_rows[q->rows[j]].x, cnt++;
+        int64_t sum = 0, cnt = 0, fsum = 0, fcnt = 0, fstar = 0;
+        for (int64_t j = 0; j < q->n; j++) {
+            const mrow *m = &g_rows[q->rows[j]];
+            if (m->valid[C_X]) sum += m->x, cnt++;
+            if (m->flt) fstar++;
+            if (m->flt && m->valid[C_X]) fsum += m->x, fcnt++;
+        }
         assert_int_equal(pl_array_is_valid(out->columns[3], i), cnt > 0);
         if (cnt) assert_int_equal(out_i64(out->columns[3], i), sum);
+        assert_int_equal(pl_array_is_valid(out->columns[4], i), fcnt > 0);
+        if (fcnt) assert_int_equal(out_i64(out->columns[4], i), fsum);
+        assert_int_equal(out_i64(out->columns[5], i), fstar);
     }
     free(seen);
     free_groups(mg, slots);
@@ -534,6 +544,11 @@ static void test_multi_key_nulls(void **state) {
     (void)state;
     check_multi_key(50000, 300);
     check_multi_key(300000, 40000); /* > 64k groups in all */
+    /* split into the packed sink's shared partition tables, fed by two workers */
+    int64_t before = pl_agg_set_split_groups(1 << 12);
+    check_multi_key(300000, 40000);
+    check_multi_key(200000, 150000); /* nearly a group per row */
+    pl_agg_set_split_groups(before);
 }
 
 /* one dictionary key, a different dictionary per batch; output stays a dictionary array */

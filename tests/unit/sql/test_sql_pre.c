@@ -114,6 +114,21 @@ static void test_star_modifiers_order_by_all(void **state) {
     pl_free(out);
 }
 
+static void test_ignore_nulls(void **state) {
+    (void)state;
+    check("select lag(x, 1 IGNORE NULLS) over () from t", "select lag(x, 1             ) over () from t");
+    check("select first_value(x respect nulls) over () from t",
+          "select first_value(x              ) over () from t");
+    /* a column named ignore stays */
+    check("select ignore from t", "select ignore from t");
+    int32_t at;
+    assert_int_equal(sq_null_treatment("lag(x, f(1) IGNORE NULLS) over ()", 0, &at), 1);
+    assert_int_equal(at, 12);
+    assert_int_equal(sq_null_treatment("first_value(x RESPECT NULLS)", 0, &at), 2);
+    assert_int_equal(sq_null_treatment("lag(x, f(ignore nulls))", 0, &at), 0);
+    assert_int_equal(sq_null_treatment("lag(x)", 0, &at), 0);
+}
+
 static void test_group_by_all_and_lists(void **state) {
     (void)state;
     check("select a, sum(b) from t group by all", "select a, sum(b) from t group by () ");
@@ -163,6 +178,7 @@ int main(void) {
         cmocka_unit_test(test_file_paths),
         cmocka_unit_test(test_exclude),
         cmocka_unit_test(test_star_modifiers_order_by_all),
+        cmocka_unit_test(test_ignore_nulls),
         cmocka_unit_test(test_group_by_all_and_lists),
         cmocka_unit_test(test_interval_try_cast_subquery_alias),
         cmocka_unit_test(test_qualify),
