@@ -191,6 +191,7 @@ typedef struct chunk_state {
      * its own, so it stays valid even when the sink moves to an owned buffer */
     pl_buf *fill_view;
     uint8_t *fill_real;
+    int64_t fill_done; /* bytes of the view's pages filled already (a multiple of 4 KiB) */
 } chunk_state;
 
 static pl_status check_page_size(chunk_state *cs, int64_t dst_len, pl_error *err) {
@@ -456,6 +457,37 @@ static int64_t page_entries(const chunk_state *cs, const pl_pq_page_header *h) {
     return n < 0 ? 0 : n;
 }
 
+/* Appends `bytes` bytes of values (k values) from src to a sink in fill mode: whole pages go
+ * straight from src (the decompressed page) into the view's pages, only the partial pages at
+ * either end pass through the staging buffer. Afterwards the view holds [0, fill_done) and the
+ * staging buffer the bytes from fill_done on (sink.prefix points the sink at the view). */
+static void fill_append(chunk_state *cs, const uint8_t *src, int64_t bytes, int64_t k) {
+    pl_pq_sink *s = &cs->out->sink;
+    uint8_t *stage = s->values->data, *view = cs->fill_real;
+    int64_t o = s->n * s->width, e = o + bytes, fd = cs->fill_done;
+    /* complete the staging page that holds o */
+    int64_t a = PL_MIN(e, PL_ALIGN_UP(o, PQ_FILL_PAGE));
+    if (a > o) memcpy(stage + o, src, (size_t)(a - o));
+    int64_t done = a; /* src bytes [o, done) placed */
+    if (done % PQ_FILL_PAGE == 0 && done > fd) {
+        pl_fill_copy(view + fd, stage + fd, (size_t)(done - fd));
+        fd = done;
+    }
+    if (fd == done) {
+        int64_t whole = e / PQ_FILL_PAGE * PQ_FILL_PAGE - fd;
+        if (whole > 0) {
+            pl_fill_copy(view + fd, src + (fd - o), (size_t)whole);
+            fd += whole;
+            done = fd;
+        }
+    }
+    if (e > done) memcpy(stage + done, src + (done - o), (size_t)(e - done));
+    cs->fill_done = fd;
+    s->prefix = view;
+    s->prefix_bytes = fd;
+    s->n += k;
+}
+
 static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
                            pl_error *err) {
     const pl_pq_chunk_ctx *c = cs->c;
@@ -518,6 +550,12 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
         int32_t *o = (int32_t *)(void *)out->sink.values->data + out->sink.n;
         for (int64_t j = 0; j < k; j++) o[j] = (int32_t)(base + j);
         out->sink.n += k;
+    } else if (cs->fill_view && out->sink.values == cs->fill_view && enc == PL_PQ_ENC_PLAIN &&
+               leaf->conv == PL_PQ_CONV_NONE && leaf->phys_width == out->sink.width && k == n &&
+               out->sink.n + k <= out->sink.cap && k * (int64_t)out->sink.width <= end - p) {
+        /* plain fixed-width values without nulls: page-sized pieces go straight from the
+         * decompressed page into the output's pages */
+        fill_append(cs, p, k * (int64_t)out->sink.width, k);
     } else {
         PL_TRY(pl_pq_decode_values(leaf, enc, p, end, k, cs->have_dict ? &cs->dict : NULL,
                                    &out->sink, cs->scr, err));
@@ -1026,15 +1064,19 @@ static void fill_end(chunk_state *cs, bool copy) {
     cs->fill_view = NULL;
     cs->fill_real = NULL;
     const pl_pq_sink *sk = &cs->out->sink;
+    int64_t fd = cs->fill_done;
+    cs->fill_done = 0;
+    cs->out->sink.prefix = NULL;
+    cs->out->sink.prefix_bytes = 0;
     if (copy && sk->values == v) {
         int64_t padded = PL_ALIGN_UP(v->size, PQ_FILL_PAGE);
         int64_t used = sk->conv == PL_PQ_CONV_VARLEN ? (sk->n + 1) * 4
                        : sk->conv == PL_PQ_CONV_BOOL ? (sk->n + 7) / 8
                                                      : sk->n * sk->width;
-        used = PL_MAX(0, PL_MIN(used, padded));
+        used = PL_MAX(fd, PL_MIN(used, padded));
         /* fresh memory reads as zeros past the values, as the populate path leaves it */
         memset(stage + used, 0, (size_t)(padded - used));
-        pl_fill_copy(v->data, stage, (size_t)padded);
+        if (padded > fd) pl_fill_copy(v->data + fd, stage + fd, (size_t)(padded - fd));
     }
     pl_buf_release(v);
 }
