@@ -63,6 +63,20 @@ static pl_status source_read(const pl_pq_source *src, int64_t off, int64_t len, 
 
 /* ---------------------------------------------------------------- levels */
 
+/* The RLE levels of a v1 page at *p: [*run, *run_end) after their 4-byte length. */
+static pl_status rle_section(const uint8_t *p, const uint8_t *end, const uint8_t **run,
+                             const uint8_t **run_end, pl_error *err) {
+    if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
+    uint32_t len = pl_load_u32le(p);
+    p += 4;
+    if (len > (uint64_t)(end - p))
+        PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
+                (long long)(end - p));
+    *run = p;
+    *run_end = p + len;
+    return PL_OK;
+}
+
 /* Decodes n levels of a v1 page section (RLE with a 4-byte length, or BIT_PACKED); advances
  * *pp past them. */
 static pl_status levels_v1(const uint8_t **pp, const uint8_t *end, int32_t encoding, int max,
@@ -78,14 +92,10 @@ static pl_status levels_v1(const uint8_t **pp, const uint8_t *end, int32_t encod
     if (encoding != PL_PQ_ENC_RLE)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "level encoding %s is not supported",
                 pl_pq_encoding_name(encoding));
-    if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-    uint32_t len = pl_load_u32le(p);
-    p += 4;
-    if (len > (uint64_t)(end - p))
-        PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
-                (long long)(end - p));
-    PL_TRY(pl_pq_rle_u8(p, p + len, bw, out, n, err));
-    *pp = p + len;
+    const uint8_t *run, *run_end;
+    PL_TRY(rle_section(p, end, &run, &run_end, err));
+    PL_TRY(pl_pq_rle_u8(run, run_end, bw, out, n, err));
+    *pp = run_end;
     return PL_OK;
 }
 
@@ -181,6 +191,7 @@ typedef struct chunk_state {
      * its own, so it stays valid even when the sink moves to an owned buffer */
     pl_buf *fill_view;
     uint8_t *fill_real;
+    int64_t fill_done; /* bytes of the view's pages filled already (a multiple of 4 KiB) */
 } chunk_state;
 
 static pl_status check_page_size(chunk_state *cs, int64_t dst_len, pl_error *err) {
@@ -386,19 +397,12 @@ static pl_status page_open(chunk_state *cs, const pl_pq_page_header *h, const ui
  * NULL for a v1 page with other level encodings (flat_def_bits decodes them from *pp). */
 static pl_status flat_def_run(const pl_pq_page_header *h, const page_sec *ps, const uint8_t **pp,
                               const uint8_t **lp, const uint8_t **lend, pl_error *err) {
-    const uint8_t *p = *pp, *end = ps->end, *run = NULL, *run_end = NULL;
+    const uint8_t *run = NULL, *run_end = NULL;
     if (h->type == PL_PQ_PAGE_DATA_V2) {
         run = ps->def_p;
         run_end = ps->def_end;
     } else if (h->def_encoding == PL_PQ_ENC_RLE) {
-        if (end - p < 4) PL_FAIL(err, PL_ERR_CORRUPT, "truncated level length");
-        uint32_t len = pl_load_u32le(p);
-        p += 4;
-        if (len > (uint64_t)(end - p))
-            PL_FAIL(err, PL_ERR_CORRUPT, "levels of %u bytes but the page has %lld left", len,
-                    (long long)(end - p));
-        run = p;
-        run_end = p + len;
+        PL_TRY(rle_section(*pp, ps->end, &run, &run_end, err));
         *pp = run_end;
     }
     *lp = run;
@@ -451,6 +455,37 @@ static int64_t page_entries(const chunk_state *cs, const pl_pq_page_header *h) {
     int64_t n = h->num_values;
     if (n > cs->n_total - cs->done) n = cs->n_total - cs->done;
     return n < 0 ? 0 : n;
+}
+
+/* Appends `bytes` bytes of values (k values) from src to a sink in fill mode: whole pages go
+ * straight from src (the decompressed page) into the view's pages, only the partial pages at
+ * either end pass through the staging buffer. Afterwards the view holds [0, fill_done) and the
+ * staging buffer the bytes from fill_done on (sink.prefix points the sink at the view). */
+static void fill_append(chunk_state *cs, const uint8_t *src, int64_t bytes, int64_t k) {
+    pl_pq_sink *s = &cs->out->sink;
+    uint8_t *stage = s->values->data, *view = cs->fill_real;
+    int64_t o = s->n * s->width, e = o + bytes, fd = cs->fill_done;
+    /* complete the staging page that holds o */
+    int64_t a = PL_MIN(e, PL_ALIGN_UP(o, PQ_FILL_PAGE));
+    if (a > o) memcpy(stage + o, src, (size_t)(a - o));
+    int64_t done = a; /* src bytes [o, done) placed */
+    if (done % PQ_FILL_PAGE == 0 && done > fd) {
+        pl_fill_copy(view + fd, stage + fd, (size_t)(done - fd));
+        fd = done;
+    }
+    if (fd == done) {
+        int64_t whole = e / PQ_FILL_PAGE * PQ_FILL_PAGE - fd;
+        if (whole > 0) {
+            pl_fill_copy(view + fd, src + (fd - o), (size_t)whole);
+            fd += whole;
+            done = fd;
+        }
+    }
+    if (e > done) memcpy(stage + done, src + (done - o), (size_t)(e - done));
+    cs->fill_done = fd;
+    s->prefix = view;
+    s->prefix_bytes = fd;
+    s->n += k;
 }
 
 static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const uint8_t *body,
@@ -515,6 +550,12 @@ static pl_status data_page(chunk_state *cs, const pl_pq_page_header *h, const ui
         int32_t *o = (int32_t *)(void *)out->sink.values->data + out->sink.n;
         for (int64_t j = 0; j < k; j++) o[j] = (int32_t)(base + j);
         out->sink.n += k;
+    } else if (cs->fill_view && out->sink.values == cs->fill_view && enc == PL_PQ_ENC_PLAIN &&
+               leaf->conv == PL_PQ_CONV_NONE && leaf->phys_width == out->sink.width && k == n &&
+               out->sink.n + k <= out->sink.cap && k * (int64_t)out->sink.width <= end - p) {
+        /* plain fixed-width values without nulls: page-sized pieces go straight from the
+         * decompressed page into the output's pages */
+        fill_append(cs, p, k * (int64_t)out->sink.width, k);
     } else {
         PL_TRY(pl_pq_decode_values(leaf, enc, p, end, k, cs->have_dict ? &cs->dict : NULL,
                                    &out->sink, cs->scr, err));
@@ -1023,15 +1064,19 @@ static void fill_end(chunk_state *cs, bool copy) {
     cs->fill_view = NULL;
     cs->fill_real = NULL;
     const pl_pq_sink *sk = &cs->out->sink;
+    int64_t fd = cs->fill_done;
+    cs->fill_done = 0;
+    cs->out->sink.prefix = NULL;
+    cs->out->sink.prefix_bytes = 0;
     if (copy && sk->values == v) {
         int64_t padded = PL_ALIGN_UP(v->size, PQ_FILL_PAGE);
         int64_t used = sk->conv == PL_PQ_CONV_VARLEN ? (sk->n + 1) * 4
                        : sk->conv == PL_PQ_CONV_BOOL ? (sk->n + 7) / 8
                                                      : sk->n * sk->width;
-        used = PL_MAX(0, PL_MIN(used, padded));
+        used = PL_MAX(fd, PL_MIN(used, padded));
         /* fresh memory reads as zeros past the values, as the populate path leaves it */
         memset(stage + used, 0, (size_t)(padded - used));
-        pl_fill_copy(v->data, stage, (size_t)padded);
+        if (padded > fd) pl_fill_copy(v->data + fd, stage + fd, (size_t)(padded - fd));
     }
     pl_buf_release(v);
 }

@@ -79,7 +79,11 @@ pl_status pl_pq_sink_reserve(pl_pq_sink *s, int64_t n, int64_t data_bytes, pl_er
                                                                                : s->n * s->width;
             pl_buf *nb;
             PL_TRY(pl_buf_new(bytes + PQ_COPY_SLACK, &nb, err));
-            memcpy(nb->data, s->values->data, (size_t)used);
+            int64_t pre = PL_MIN(used, s->prefix ? s->prefix_bytes : 0);
+            if (pre > 0) memcpy(nb->data, s->prefix, (size_t)pre);
+            memcpy(nb->data + pre, s->values->data + pre, (size_t)(used - pre));
+            s->prefix = NULL;
+            s->prefix_bytes = 0;
             pl_buf_release(s->values);
             s->values = nb;
         } else {

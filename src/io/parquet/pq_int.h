@@ -209,6 +209,10 @@ typedef struct pl_pq_sink {
     pl_buf *data;   /* varlen bytes */
     int64_t n;      /* values in the sink */
     int64_t cap;    /* values the buffers have room for */
+    /* a fill view (column.c): the first prefix_bytes of the values live in prefix (the view's
+     * filled pages), not in values->data (the staging buffer) */
+    const uint8_t *prefix;
+    int64_t prefix_bytes;
 } pl_pq_sink;
 
 /* A decoded dictionary (values already converted to the output representation). */

@@ -775,7 +775,8 @@ static pl_batch *scan_all(const char *const *paths, int32_t n_paths, bool keep, 
 }
 
 /* Large column outputs are decoded into a staging buffer and copied into their pages by
- * pl_fill_copy (userfaultfd) instead of faulting them in: the scan must give the same result
+ * pl_fill_copy (userfaultfd) instead of faulting them in; PLAIN pages without nulls go
+ * page-wise straight from the decompressed page (fill_append): the scan must give the same result
  * with the fill path on, off, and with the kernel refusing every copy (the rescue path), for
  * values with nulls (spread in the staging buffer), without, required, booleans, dictionary-
  * encoded numbers, strings kept as dictionaries (int32 codes) or decoded (offsets), strings
