@@ -465,6 +465,13 @@ int64_t pl_alloc_live_bytes(void) { return atomic_load(&g_live); }
 int64_t pl_alloc_peak_bytes(void) { return atomic_load(&g_peak); }
 void pl_alloc_fail_after(int64_t n) { atomic_store(&g_fail_after, n); }
 
+void pl_aligned_trim(void *p, size_t used, size_t n) {
+    if (!p || (int64_t)n < PL_MAP_MIN) return; /* mapped blocks only */
+    uintptr_t a = ((uintptr_t)p + used + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 void *pl_aligned_realloc(void *p, size_t old_n, size_t n) {
     if (!p) return pl_aligned_alloc(n);
     if (old_n == 0) old_n = PL_BUF_ALIGN;

@@ -54,6 +54,9 @@ int64_t pl_now_ns(void);
 /* Reads a whole file into an owned buffer, or maps it. Errors: PL_ERR_NOT_FOUND, PL_ERR_IO. */
 /* Grows (or shrinks) an aligned block, moving pages with mremap when both sizes are large. */
 void *pl_aligned_realloc(void *p, size_t old_n, size_t n);
+/* Returns the whole pages of block p (n bytes, from pl_aligned_alloc) past its first used
+ * bytes to the kernel; they read as zeros afterwards. Blocks under 1 MiB are left alone. */
+void pl_aligned_trim(void *p, size_t used, size_t n);
 /* A buffer over data, a block of capacity bytes from pl_aligned_alloc (or _realloc) that it
  * takes, also on failure (size <= capacity bytes in use). */
 pl_status pl_buf_adopt(void *data, int64_t capacity, int64_t size, pl_buf **out, pl_error *err);

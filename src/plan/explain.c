@@ -77,7 +77,10 @@ static void node_text(sbuf *b, const pl_df *d) {
         if (d->read_opts.n_row_groups > 0) put(b, " row groups %d", d->read_opts.n_row_groups);
         if (d->scan_limit >= 0) put(b, " limit %lld", (long long)d->scan_limit);
         break;
-    case PL_PLAN_TABLE: put(b, "TABLE (%lld rows)", (long long)d->table->n_rows); break;
+    case PL_PLAN_TABLE:
+        put(b, "TABLE (%lld rows)", (long long)d->table->n_rows);
+        if (d->table_note) put(b, " %s", d->table_note);
+        break;
     case PL_PLAN_FILTER: put(b, "FILTER %s", expr_str(d->pred, buf, sizeof buf)); break;
     case PL_PLAN_PROJECT:
         put(b, "PROJECT ");

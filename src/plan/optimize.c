@@ -5,7 +5,8 @@
  *      side; two-sided equalities over an inner/cross join become hash keys), into scans;
  *   3. projection pushdown: scans read only the columns used above them;
  *   4. limit pushdown: ORDER BY ... LIMIT becomes a top-N sort; a limit reaches a plain scan;
- *   5. join build side: the smaller estimated input of an inner join builds the hash table. */
+ *   5. join build side: the smaller estimated input of an inner join builds the hash table;
+ *   6. count(*) of a Parquet scan from the files' footers (metacount.c). */
 #include <stdio.h>
 
 #include "plan/plan.h"
@@ -80,6 +81,7 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
     }
     c->est_rows = d->est_rows;
     c->table = d->table ? pl_table_retain(d->table) : NULL;
+    if (d->table_note && !(c->table_note = pl_strdup(d->table_note))) goto fail;
     c->pred = d->pred ? pl_expr_clone(d->pred) : NULL;
     c->n_exprs = d->n_exprs;
     if (d->exprs && !(c->exprs = clone_exprs(d->n_exprs, d->exprs))) goto fail;
@@ -1087,6 +1089,7 @@ pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err) {
     pl_free(used);
     pl_free(map);
     if (!st) st = push_limits(b, err);
+    if (!st) st = pl_plan_count_from_metadata(&b, err);
     if (st) {
         pl_df_release(b);
         return st;

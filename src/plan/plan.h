@@ -57,6 +57,7 @@ struct pl_df {
     int64_t est_rows;       /* from metadata, -1 unknown */
     /* TABLE */
     pl_table *table;
+    char *table_note; /* EXPLAIN text of a table the optimizer made (metacount.c), or NULL */
     /* FILTER */
     pl_expr *pred;
     /* PROJECT, WINDOW (appended columns), AGGREGATE (aggregate calls) */
@@ -103,6 +104,10 @@ bool pl_expr_is_deterministic(const pl_expr *e);
 
 /* Optimizer: a new, equivalent plan. */
 pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err);
+/* Optimizer pass (metacount.c): replaces, in place in an optimized plan that it owns, each
+ * keyless aggregate of only count(*) over a row-preserving Parquet scan with a one-row table
+ * of the footers' row counts. */
+pl_status pl_plan_count_from_metadata(pl_df **slot, pl_error *err);
 
 /* Stats a physical operator keeps for its plan node (EXPLAIN ANALYZE). */
 typedef struct pl_node_stats {

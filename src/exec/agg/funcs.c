@@ -1464,6 +1464,7 @@ pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *stp, int64_t bytes, int6
             }
         }
         valid->size = (n + 7) / 8;
+        pl_aligned_trim(stp, (size_t)(n * 8), (size_t)bytes); /* the vacated half */
         if (!n_null) {
             pl_buf_release(valid);
             valid = NULL;

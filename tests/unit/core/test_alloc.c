@@ -210,6 +210,33 @@ static void test_deferred_unmaps(void **state) {
     assert_int_equal(pl_alloc_live_bytes(), live);
 }
 
+/* pl_aligned_trim: the bytes before `used` stay, whole pages after it read as zeros (and the
+ * block can still be grown and freed); small blocks are left alone. */
+static void test_trim(void **state) {
+    (void)state;
+    int64_t live = pl_alloc_live_bytes();
+    size_t n = 3 * MIB, used = MIB + 100;
+    uint8_t *p = pl_aligned_alloc(n);
+    assert_non_null(p);
+    memset(p, 0x5A, n);
+    pl_aligned_trim(p, used, n);
+    for (size_t i = 0; i < used; i += 97) assert_int_equal(p[i], 0x5A);
+    assert_int_equal(p[used - 1], 0x5A);
+    size_t z = (used + 4095) & ~(size_t)4095;
+    for (size_t i = used; i < z; i++) assert_int_equal(p[i], 0x5A); /* the partial page stays */
+    for (size_t i = z; i < n; i += 61) assert_int_equal(p[i], 0);
+    uint8_t *q = pl_aligned_realloc(p, n, 5 * MIB);
+    assert_non_null(q);
+    assert_int_equal(q[0], 0x5A);
+    pl_aligned_free(q, 5 * MIB);
+    uint8_t *s = pl_aligned_alloc(4000);
+    memset(s, 7, 4000);
+    pl_aligned_trim(s, 10, 4000);
+    assert_int_equal(s[3999], 7);
+    pl_aligned_free(s, 4000);
+    assert_int_equal(pl_alloc_live_bytes(), live);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_huge_block_populate_free, setup, teardown),
@@ -217,6 +244,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_slow_samples_turn_huge_pages_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_block_through_cache_and_mremap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_unmaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

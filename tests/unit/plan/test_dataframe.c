@@ -473,13 +473,91 @@ static void test_sort_topn(void **state) {
     pl_df_release(l);
 }
 
+/* count(*) of a Parquet scan comes from the footers (plan/metacount.c): a one-row table in
+ * EXPLAIN with the sum of the files' row counts (a file listed twice counts twice); a filter
+ * below the count, another aggregate, or an in-memory source keep the scan and aggregate;
+ * every allocation failure while optimizing fails cleanly (ASan checks leaks). */
+static int64_t count_of(pl_df *df, const char *want_in_plan, bool present) {
+    char *plan = NULL;
+    ok(pl_df_explain(df, true, &plan, E));
+    if (present) assert_non_null(strstr(plan, want_in_plan));
+    else assert_null(strstr(plan, want_in_plan));
+    pl_free(plan);
+    pl_table *t = collect(df);
+    assert_int_equal(t->n_rows, 1);
+    int64_t v = get_i64(t, 0, 0);
+    pl_table_release(t);
+    return v;
+}
+
+static void test_count_from_footers(void **state) {
+    (void)state;
+    char path[] = "/tmp/pl_test_df_XXXXXX.parquet";
+    int fd = mkstemps(path, 8);
+    assert_true(fd >= 0);
+    close(fd);
+    pl_stream *s = NULL;
+    ok(pl_stream_from_table(g_table, &s, E));
+    pl_write_opts wo;
+    pl_write_opts_init(&wo);
+    wo.row_group_rows = 30000;
+    ok(pl_write_stream(s, path, PL_FORMAT_PARQUET, &wo, E));
+    pl_stream_free(s);
+    const char *paths[2] = {path, path};
+    pl_df *scan = NULL, *c = NULL, *f = NULL, *cf = NULL, *c2 = NULL, *ct = NULL;
+    ok(pl_df_scan(2, paths, PL_FORMAT_AUTO, NULL, &scan, E));
+    pl_expr *aggs[2] = {pl_expr_agg("count", 0, NULL, false, NULL, 0, NULL),
+                        pl_expr_agg("sum", 1, (pl_expr *[]){pl_expr_col("id")}, false, NULL, 0,
+                                    NULL)};
+    ok(pl_df_aggregate(scan, 0, NULL, NULL, 1, aggs, NULL, &c, E));
+    assert_int_equal(count_of(c, "TABLE (1 rows) count(*) from Parquet footers of 2 files", true),
+                     2 * N_ROWS);
+    pl_expr *pred = pl_expr_call2("lt", pl_expr_col("id"), pl_expr_lit_i64(1000));
+    ok(pl_df_filter(scan, pred, &f, E));
+    ok(pl_df_aggregate(f, 0, NULL, NULL, 1, aggs, NULL, &cf, E));
+    assert_int_equal(count_of(cf, "footers", false), 2 * 1000);
+    ok(pl_df_aggregate(scan, 0, NULL, NULL, 2, aggs, NULL, &c2, E));
+    assert_int_equal(count_of(c2, "footers", false), 2 * N_ROWS);
+    ok(pl_df_aggregate(g_df, 0, NULL, NULL, 1, aggs, NULL, &ct, E));
+    assert_int_equal(count_of(ct, "footers", false), N_ROWS);
+    /* allocation failures while planning the footer path */
+    int n_ok = 0;
+    for (int64_t k = 0; k < 2000 && n_ok == 0; k++) {
+        char *plan = NULL;
+        pl_error_init(&g_err);
+        pl_alloc_fail_after(k);
+        pl_status st = pl_df_explain(c, true, &plan, E);
+        pl_alloc_fail_after(-1);
+        if (st == PL_OK) {
+            assert_non_null(strstr(plan, "footers"));
+            n_ok++;
+        } else {
+            assert_int_equal(st, PL_ERR_NOMEM);
+            assert_null(plan);
+        }
+        pl_free(plan);
+    }
+    assert_int_equal(n_ok, 1);
+    pl_error_init(&g_err);
+    pl_expr_release(pred);
+    pl_expr_release(aggs[0]);
+    pl_expr_release(aggs[1]);
+    pl_df_release(c);
+    pl_df_release(cf);
+    pl_df_release(c2);
+    pl_df_release(ct);
+    pl_df_release(f);
+    pl_df_release(scan);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_and_project), cmocka_unit_test(test_with_columns_rename_drop),
         cmocka_unit_test(test_limit_union),        cmocka_unit_test(test_resolution_errors),
         cmocka_unit_test(test_parquet_pushdown),   cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_join_from_filter),   cmocka_unit_test(test_sort_topn),
-        cmocka_unit_test(test_memory_accounting),
+        cmocka_unit_test(test_memory_accounting), cmocka_unit_test(test_count_from_footers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
