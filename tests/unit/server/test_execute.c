@@ -239,6 +239,26 @@ static void test_cancel_and_time_limit(void **state) {
 }
 
 /* Every allocation of a whole Execute fails in turn: an error or success, never a leak. */
+/* Runs the request to its end with the k-th allocation failing (pl_alloc_fail_after), then
+ * frees the execution: the allocation-failure sweeps' step. */
+static pl_status exec_failing_at(pl_srv_call *c, const uint8_t *req, size_t n, int64_t k,
+                                 pl_error *err) {
+    pl_srv_exec *x = NULL;
+    pl_alloc_fail_after(k);
+    pl_status st = pl_srv_execute_start(c, req, n, &x, err);
+    while (!st) {
+        uint8_t *m = NULL;
+        size_t len = 0;
+        bool done = false;
+        st = pl_srv_execute_next(x, &m, &len, &done, err);
+        pl_free(m);
+        if (done) break;
+    }
+    pl_alloc_fail_after(-1);
+    pl_srv_execute_free(x);
+    return st;
+}
+
 static void test_allocation_failures(void **state) {
     (void)state;
     pl_srv *s = new_srv();
@@ -251,21 +271,9 @@ static void test_allocation_failures(void **state) {
     tree_free(&root->base);
     int n_ok = 0;
     for (int64_t k = 0; k < 400; k++) {
-        pl_srv_exec *x = NULL;
         pl_error err;
         pl_error_init(&err);
-        pl_alloc_fail_after(k);
-        pl_status st = pl_srv_execute_start(&c, req, n, &x, &err);
-        while (!st) {
-            uint8_t *m = NULL;
-            size_t len = 0;
-            bool done = false;
-            st = pl_srv_execute_next(x, &m, &len, &done, &err);
-            pl_free(m);
-            if (done) break;
-        }
-        pl_alloc_fail_after(-1);
-        pl_srv_execute_free(x);
+        pl_status st = exec_failing_at(&c, req, n, k, &err);
         n_ok += st == PL_OK;
         if (st) assert_true(err.msg[0] != 0);
     }
@@ -951,21 +959,9 @@ static void test_shm_files_failures(void **state) {
     tree_free(&root->base);
     int n_ok = 0;
     for (int64_t k = 0; k < 1500 && n_ok < 3; k++) {
-        pl_srv_exec *x = NULL;
         pl_error err;
         pl_error_init(&err);
-        pl_alloc_fail_after(k);
-        pl_status st = pl_srv_execute_start(&c, req, n, &x, &err);
-        while (!st) {
-            uint8_t *m = NULL;
-            size_t len = 0;
-            bool done = false;
-            st = pl_srv_execute_next(x, &m, &len, &done, &err);
-            pl_free(m);
-            if (done) break;
-        }
-        pl_alloc_fail_after(-1);
-        pl_srv_execute_free(x);
+        pl_status st = exec_failing_at(&c, req, n, k, &err);
         n_ok += st == PL_OK;
         if (st) assert_true(err.msg[0] != 0);
         /* a failure after the SharedMemoryResult went out (the summary) leaves a lease for the
