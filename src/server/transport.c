@@ -42,11 +42,13 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
 #include "core/core.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "server/catalog.h"
+#include "server/log.h"
 #include "server/server.h"
 #include "server/transport.h"
 
@@ -1405,6 +1407,17 @@ static bool shm_release(void *user, const char *owner, const char *lease_id) {
     return pl_srv_shm_release(user, owner, lease_id);
 }
 
+/* gRPC core's own log lines (what GRPC_VERBOSITY and GRPC_TRACE let through) as polaroid's log
+ * lines, so that --log-format json gives JSON lines only: source "grpc", file and line. */
+static void grpc_log_line(gpr_log_func_args *a) {
+    pl_log_level level = a->severity == GPR_LOG_SEVERITY_ERROR  ? PL_LOG_ERROR
+                         : a->severity == GPR_LOG_SEVERITY_INFO ? PL_LOG_INFO
+                                                                : PL_LOG_DEBUG;
+    pl_log_field f[3] = {PL_LOG_S("source", "grpc"), PL_LOG_S("file", a->file),
+                         PL_LOG_I("line", a->line)};
+    pl_log_kv(level, NULL, f, a->file ? 3 : 1, a->message ? a->message : "");
+}
+
 pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *err) {
     if (!o->listen || !o->listen[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "no address to listen on");
     if (!o->token_file && !loopback_listen(o->listen)) {
@@ -1445,6 +1458,7 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory starting the server");
     }
 
+    gpr_set_log_function(grpc_log_line); /* gRPC's own lines in --log-format too */
     grpc_init();
     s->grpc_inited = true;
     int64_t max_msg = cfg->max_message_bytes > 0 ? cfg->max_message_bytes : 64 << 20;

@@ -285,6 +285,28 @@ def samples(text):
     return out
 
 
+def test_grpc_core_lines_are_json_lines_too(polaroid, root, monkeypatch):
+    """gRPC core's own log lines (here its API trace) come out through polaroid's logger: with
+    --log-format json every line of the server's standard error is a JSON object."""
+    if serve_missing(polaroid.path):
+        pytest.skip("this binary has no serve command yet")
+    monkeypatch.setenv("GRPC_VERBOSITY", "info")
+    monkeypatch.setenv("GRPC_TRACE", "api")
+    s = Serve(polaroid.path, root, "--log-format", "json")
+    try:
+        r = polaroid("sql", "--server", s.address, "--format", "csv", "SELECT 1 AS x")
+        assert r.rc == 0, r.err
+    finally:
+        assert s.stop() == 0
+    lines = [ln for ln in s.stderr.splitlines() if ln.strip()]
+    objs = [json.loads(ln) for ln in lines]  # raises on any line that is not JSON
+    grpc_lines = [o for o in objs if o.get("source") == "grpc"]
+    assert grpc_lines, s.stderr[:2000]
+    assert all(o["level"] in ("info", "error", "debug") and o["file"] and o["line"] > 0
+               and "msg" in o for o in grpc_lines)
+    assert any(o.get("method") == "Execute" and o.get("status") == "OK" for o in objs)
+
+
 def test_metrics_and_json_logs(polaroid, root):
     if serve_missing(polaroid.path):
         pytest.skip("this binary has no serve command yet")
