@@ -1418,6 +1418,23 @@ static inline void out_off(out_arr *o, const pl_type *t, int64_t g) {
     if (pl_type_is_varlen(t->id)) ((int32_t *)(void *)o->vals->data)[g + 1] = (int32_t)o->data->size;
 }
 
+/* A 64-bit state value (the same bits for int64, uint64 and double) as group g's output, or a
+ * NULL when the group saw no value: the narrow min/max and arg_min/arg_max states. */
+static pl_status out_put_bits(out_arr *o, const pl_type *t, int64_t g, agg_vk vk, bool has,
+                              int64_t bits, const agg_heap *heap, pl_error *err) {
+    pl_status st = PL_OK;
+    if (has) {
+        agg_val v;
+        memset(&v, 0, sizeof v);
+        v.i = bits;
+        st = out_put(o, t, g, vk, &v, heap, err);
+    } else {
+        o->n_null++;
+    }
+    out_off(o, t, g);
+    return st;
+}
+
 bool agg_finalize_can_adopt(const agg_rt *rt) {
     if (rt->holistic || rt->distinct) return false;
     switch (rt->base_op) {
@@ -1542,17 +1559,8 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
     case AOP_MAX: {
         if (mm_narrow(rt)) {
             const st_mm8 *S = (const st_mm8 *)(const void *)stp;
-            for (int64_t g = 0; g < n && !st; g++) {
-                if (S[g].has) {
-                    agg_val v;
-                    memset(&v, 0, sizeof v);
-                    v.i = S[g].v.i; /* the same 64 bits for u and f */
-                    st = out_put(&o, t, g, rt->vk[0], &v, heap, err);
-                } else {
-                    o.n_null++;
-                }
-                out_off(&o, t, g);
-            }
+            for (int64_t g = 0; g < n && !st; g++)
+                st = out_put_bits(&o, t, g, rt->vk[0], S[g].has != 0, S[g].v.i, heap, err);
             break;
         }
         const st_mm *S = (const st_mm *)(const void *)stp;
@@ -1578,17 +1586,8 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
     case AOP_ARG_MAX: {
         if (arg_narrow(rt)) {
             const st_arg8 *S = (const st_arg8 *)(const void *)stp;
-            for (int64_t g = 0; g < n && !st; g++) {
-                if (S[g].has) {
-                    agg_val v;
-                    memset(&v, 0, sizeof v);
-                    v.i = S[g].v.i; /* the same 64 bits for u and f */
-                    st = out_put(&o, t, g, rt->vk[0], &v, heap, err);
-                } else {
-                    o.n_null++;
-                }
-                out_off(&o, t, g);
-            }
+            for (int64_t g = 0; g < n && !st; g++)
+                st = out_put_bits(&o, t, g, rt->vk[0], S[g].has != 0, S[g].v.i, heap, err);
             break;
         }
         const st_arg *S = (const st_arg *)(const void *)stp;
