@@ -39,14 +39,16 @@ typedef struct st_mm {
     int64_t has;
     int64_t pad;
 } st_mm;
+/* a 64-bit value of kind VK_I64, VK_U64 or VK_F64 (the narrow min/max and arg states) */
+typedef union val8 {
+    int64_t i;
+    uint64_t u;
+    double f;
+} val8;
 /* min/max of 64-bit values (VK_I64, VK_U64, VK_F64): half of st_mm, so twice the groups per
  * cache size (mm_narrow) */
 typedef struct st_mm8 {
-    union {
-        int64_t i;
-        uint64_t u;
-        double f;
-    } v;
+    val8 v;
     int64_t has;
 } st_mm8;
 
@@ -69,11 +71,6 @@ typedef struct st_arg {
 } st_arg;
 /* arg_min/arg_max of a 64-bit value by a 64-bit key (VK_I64, VK_U64, VK_F64 both): 32 bytes
  * instead of 48, two states per cache line (arg_narrow) */
-typedef union val8 {
-    int64_t i;
-    uint64_t u;
-    double f;
-} val8;
 typedef struct st_arg8 {
     val8 v;
     val8 k;
@@ -410,6 +407,13 @@ static inline int cmp_f64(double x, double y) {
     bool nx = isnan(x), ny = isnan(y);
     if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
     return x < y ? -1 : x > y;
+}
+
+/* -1, 0 or 1 comparing two 64-bit values of kind vk (VK_I64, VK_U64, VK_F64; NaN largest) */
+static inline int cmp_val8(agg_vk vk, val8 a, val8 b) {
+    return vk == VK_I64   ? (a.i > b.i) - (a.i < b.i)
+           : vk == VK_U64 ? (a.u > b.u) - (a.u < b.u)
+                          : cmp_f64(a.f, b.f);
 }
 
 static inline int cmp_bytes(const uint8_t *a, int64_t na, const uint8_t *b, int64_t nb) {
@@ -1190,9 +1194,7 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
                 uint32_t dg = dgid[k];
                 if (!S[si].has) continue;
                 if (D[dg].has) {
-                    int c = vk == VK_I64   ? (S[si].v.i > D[dg].v.i) - (S[si].v.i < D[dg].v.i)
-                            : vk == VK_U64 ? (S[si].v.u > D[dg].v.u) - (S[si].v.u < D[dg].v.u)
-                                           : cmp_f64(S[si].v.f, D[dg].v.f);
+                    int c = cmp_val8(vk, S[si].v, D[dg].v);
                     if (mx ? c <= 0 : c >= 0) continue;
                 }
                 D[dg].v.i = S[si].v.i;
@@ -1248,9 +1250,7 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
                 uint32_t dg = dgid[k];
                 if (!S[si].has) continue;
                 if (D[dg].has) {
-                    int c = kvk == VK_I64   ? (S[si].k.i > D[dg].k.i) - (S[si].k.i < D[dg].k.i)
-                            : kvk == VK_U64 ? (S[si].k.u > D[dg].k.u) - (S[si].k.u < D[dg].k.u)
-                                            : cmp_f64(S[si].k.f, D[dg].k.f);
+                    int c = cmp_val8(kvk, S[si].k, D[dg].k);
                     if (mx ? c < 0 : c > 0) continue;
                     if (c == 0 && S[si].pos > D[dg].pos) continue;
                 }
