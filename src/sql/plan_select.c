@@ -489,49 +489,41 @@ static const char *sq_const_str(const PgQuery__Node *n) {
     return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_SVAL && c->sval ? c->sval->sval : NULL;
 }
 
-/* The first COLUMNS(...) call in a select item (not inside a subquery); *more: another one with
+/* The first COLUMNS(...) call in a select item (not inside a subquery); more: another one with
  * different arguments. */
-static void find_columns_call(const ProtobufCMessage *m, const PgQuery__FuncCall **first, bool *more) {
-    if (!m) return;
+typedef struct {
+    const PgQuery__FuncCall *first;
+    bool more;
+} columns_find;
+
+static bool find_columns_call(ProtobufCMessage *m, void *vctx) {
+    columns_find *cf = vctx;
     const ProtobufCMessageDescriptor *d = m->descriptor;
-    if (d == &pg_query__select_stmt__descriptor) return;
+    if (d == &pg_query__select_stmt__descriptor) return false;
     if (d == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
         const char *nm = fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
         if (nm && strcasecmp(nm, "columns") == 0) {
-            if (!*first) {
-                *first = fc;
+            if (!cf->first) {
+                cf->first = fc;
             } else {
                 /* the same arguments (the same text) count as one */
-                size_t la = pg_query__func_call__get_packed_size(*first);
+                size_t la = pg_query__func_call__get_packed_size(cf->first);
                 size_t lb = pg_query__func_call__get_packed_size(fc);
-                bool same = la == lb && (*first)->n_args == fc->n_args && (*first)->agg_star == fc->agg_star;
+                bool same = la == lb && cf->first->n_args == fc->n_args && cf->first->agg_star == fc->agg_star;
                 for (size_t k = 0; same && k < fc->n_args; k++) {
-                    const PgQuery__Node *a = (*first)->args[k], *b = fc->args[k];
+                    const PgQuery__Node *a = cf->first->args[k], *b = fc->args[k];
                     same = a->node_case == PG_QUERY__NODE__NODE_A_CONST &&
                            b->node_case == PG_QUERY__NODE__NODE_A_CONST && sq_const_str(a) &&
                            sq_const_str(b) && !strcmp(sq_const_str(a), sq_const_str(b));
                 }
-                if (!same) *more = true;
+                if (!same) cf->more = true;
             }
-            return;
+            return false;
         }
     }
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
-            continue;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
-            ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + f->offset);
-            for (size_t k = 0; k < n; k++) find_columns_call(v[k], first, more);
-        } else {
-            find_columns_call(*(ProtobufCMessage *const *)(const void *)(base + f->offset), first, more);
-        }
-    }
+    pl_sql_node_children(m, find_columns_call, cf);
+    return false;
 }
 
 /* The columns COLUMNS(...) selects: `*` or `t.*` (like the star, hidden columns left out), a
@@ -669,14 +661,13 @@ static pl_status plan_select_list(sel_state *s, pl_error *err) {
             PL_TRY(expand_star(s, rt->val->column_ref, err));
             continue;
         }
-        const PgQuery__FuncCall *cf = NULL;
-        bool more = false;
-        find_columns_call((const ProtobufCMessage *)rt->val, &cf, &more);
-        if (more)
+        columns_find cf = {NULL, false};
+        if (rt->val) find_columns_call(&rt->val->base, &cf);
+        if (cf.more)
             return sq_fail(err, PL_ERR_UNSUPPORTED, rt->location,
                            "several different COLUMNS(...) in one expression are not supported");
-        if (cf) {
-            PL_TRY(expand_columns(s, rt, cf, err));
+        if (cf.first) {
+            PL_TRY(expand_columns(s, rt, cf.first, err));
             continue;
         }
         pl_expr *e = NULL;
