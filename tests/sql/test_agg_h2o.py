@@ -4,8 +4,9 @@
   time (integers of several widths, doubles with NaN, NULLs in either argument, FILTER rows,
   i.e. a selection vector), few groups and many (states beyond the prefetch threshold), row
   groups longer than a morsel;
-* avg / sum of narrow integers by a small-range integer key (q4): NULLs, values near the
-  type's limits, many rows per group, a FILTER;
+* avg / sum / count by a small-range integer key (q4): with and without NULLs (columns without
+  take the per-morsel group counts and 64-bit partial sums), values at the type's limits (int32
+  extremes, uint32 max), NaN, float32, many rows per group, a FILTER, a NULL key;
 * min / max by a string key (q7)."""
 import random
 
@@ -37,6 +38,16 @@ def h2ofile(tmp_path_factory):
         "l": pa.array([maybe(rng.randrange(-2**40, 2**40)) for _ in range(n)], pa.int64()),
         "x": pa.array([maybe(float("nan") if rng.random() < 0.001 else rng.uniform(-50, 50))
                        for _ in range(n)], pa.float64()),
+        # no NULLs: the per-morsel group counts of few groups (agg_table.hist)
+        "w1": pa.array([rng.randrange(1, 6) for _ in range(n)], pa.int32()),
+        "w8": pa.array([rng.randrange(-128, 128) for _ in range(n)], pa.int8()),
+        "w16": pa.array([rng.randrange(0, 65536) for _ in range(n)], pa.uint16()),
+        "wu": pa.array([rng.choice([2**32 - 1, rng.randrange(2**32)]) for _ in range(n)],
+                       pa.uint32()),
+        "wbig": pa.array([rng.choice([2**31 - 1, -2**31]) for _ in range(n)], pa.int32()),
+        "wf": pa.array([float("nan") if rng.random() < 0.0001 else rng.uniform(-1e6, 1e6)
+                        for _ in range(n)], pa.float64()),
+        "wf4": pa.array([rng.uniform(-100, 100) for _ in range(n)], pa.float32()),
     })
     p = d / "h2o.parquet"
     pq.write_table(t, p, row_group_size=100_000)
@@ -91,3 +102,18 @@ def test_avg_empty_and_all_null(sql, h2ofile):
 def test_minmax_string_key(sql, h2ofile, threads):
     sql.check(f"SELECT s, max(v1) - min(v2) AS r, min(big) AS lo, max(l) AS hi "
               f"FROM read_parquet('{h2ofile}') GROUP BY s", extra=("--threads", threads))
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_avg_small_key_no_nulls(sql, h2ofile, threads):
+    sql.check(f"SELECT k, avg(w1) AS a1, avg(w8) AS a8, avg(w16) AS a16, avg(wu) AS au, "
+              f"avg(wbig) AS ab, avg(wf) AS af, avg(wf4) AS af4, sum(w1) AS s1, sum(wu) AS su, "
+              f"sum(wbig) AS sb, sum(w8) AS s8, sum(wf) AS sf, count(*) AS n, count(w1) AS c1 "
+              f"FROM read_parquet('{h2ofile}') GROUP BY k", extra=("--threads", threads))
+
+
+def test_avg_small_key_no_nulls_mixed(sql, h2ofile):
+    # a FILTER (a selection) beside unfiltered ones, and a key of 1000 groups
+    sql.check(f"SELECT g % 1000 AS kk, avg(w1) AS a1, avg(w1) FILTER (WHERE w8 > 0) AS af, "
+              f"sum(wu) AS su, count(*) AS n, sum(wbig) FILTER (WHERE wf > 0) AS sb "
+              f"FROM read_parquet('{h2ofile}') GROUP BY kk")

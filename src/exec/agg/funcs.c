@@ -646,12 +646,99 @@ static bool upd_sum_one_group(agg_table *t, int32_t spec, const agg_rt *rt, uint
 }
 #undef SUM1_ROWS
 
+/* sum/avg states by input type: which struct is used */
+typedef enum sum_kind { SK_I64, SK_F64, SK_I128 } sum_kind;
+static sum_kind sum_kind_of(const agg_rt *rt) {
+    if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
+    if (is_float(rt->arg_type[0]->id)) return SK_F64;
+    return SK_I128;
+}
+
+/* The rows per group of this morsel (agg_table.hist), counted on first use; NULL when the
+ * update cannot use it (a selection, other gids, too many groups: sink.c decides). */
+static const int64_t *morsel_hist(agg_table *t, const uint32_t *gids, const int32_t *sel,
+                                  int64_t n) {
+    if (!t->hist_state || sel || gids != t->hist_gids || t->n_groups > AGG_HIST_GROUPS)
+        return NULL;
+    if (t->hist_state == 1) {
+        int64_t *h = t->hist;
+        memset(h, 0, sizeof(int64_t) * (size_t)t->n_groups);
+        for (int64_t r = 0; r < n; r++) h[gids[r]]++;
+        t->hist_state = 2;
+    }
+    return t->hist;
+}
+
+/* sum/avg of few groups with the morsel's counts (morsel_hist): the loop adds values only.
+ * Integers of at most 32 bits go through 64-bit sums per group that cannot overflow (a morsel
+ * has < 2^31 rows, |v| < 2^32), folded into the state once per morsel: the 128-bit states
+ * of avg and the checked sums took three read-modify-writes per row. Doubles add in row order
+ * as the plain loop does (the same rounding). Returns false when the type has no such path. */
+static bool upd_sum_hist(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
+                         const pl_array *a, const uint32_t *gids, const int64_t *hist, int64_t n) {
+    pl_type_id id = a->type->id;
+    int64_t ng = t->n_groups;
+    sum_kind sk = sum_kind_of(rt);
+    if (sk == SK_F64) {
+        st_sum_f *S = (st_sum_f *)(void *)stp;
+        if (id == PL_TYPE_FLOAT64) {
+            const double *v = pl_array_values_ptr(a);
+            for (int64_t r = 0; r < n; r++) S[gids[r]].s += v[r];
+        } else if (id == PL_TYPE_FLOAT32) {
+            const float *v = pl_array_values_ptr(a);
+            for (int64_t r = 0; r < n; r++) S[gids[r]].s += v[r];
+        } else {
+            return false;
+        }
+        for (int64_t g = 0; g < ng; g++) S[g].n += hist[g];
+        return true;
+    }
+    int64_t acc[AGG_HIST_GROUPS];
+    memset(acc, 0, sizeof(int64_t) * (size_t)ng);
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        for (int64_t r = 0; r < n; r++) acc[gids[r]] += v[r];                                      \
+    }
+    switch (id) {
+    case PL_TYPE_INT8: M(int8_t); break;
+    case PL_TYPE_INT16: M(int16_t); break;
+    case PL_TYPE_INT32: case PL_TYPE_DATE32: M(int32_t); break;
+    case PL_TYPE_UINT8: M(uint8_t); break;
+    case PL_TYPE_UINT16: M(uint16_t); break;
+    case PL_TYPE_UINT32: M(uint32_t); break;
+    default: return false;
+    }
+#undef M
+    if (sk == SK_I64) {
+        st_sum_i *S = (st_sum_i *)(void *)stp;
+        bool ovf = false;
+        for (int64_t g = 0; g < ng; g++) {
+            ovf |= __builtin_add_overflow(S[g].s, acc[g], &S[g].s);
+            S[g].n += hist[g];
+        }
+        if (ovf && !t->overflow) {
+            t->overflow = true;
+            t->overflow_spec = spec;
+        }
+    } else {
+        st_sum_d *S = (st_sum_d *)(void *)stp;
+        for (int64_t g = 0; g < ng; g++) {
+            S[g].s += acc[g];
+            S[g].n += hist[g];
+        }
+    }
+    return true;
+}
+
 static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
                          const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n) {
     pl_type_id rid = rt->result_type->id;
     if (a->type->id == PL_TYPE_NA) return PL_OK;
     if (t->n_groups == 1 && t->n_sub == 0 && upd_sum_one_group(t, spec, rt, stp, a, sel, n))
         return PL_OK;
+    const int64_t *hist = morsel_hist(t, gids, sel, n);
+    if (hist && upd_sum_hist(t, spec, rt, stp, a, gids, hist, n)) return PL_OK;
     if (rt->op == AOP_SUM && rid == PL_TYPE_INT64) {
         st_sum_i *S = (st_sum_i *)(void *)stp;
         bool ovf = false;
@@ -704,13 +791,6 @@ static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
     return PL_OK;
 }
 
-/* sum/avg states by input type: which struct is used */
-typedef enum sum_kind { SK_I64, SK_F64, SK_I128 } sum_kind;
-static sum_kind sum_kind_of(const agg_rt *rt) {
-    if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
-    if (is_float(rt->arg_type[0]->id)) return SK_F64;
-    return SK_I128;
-}
 
 int32_t agg_rt_width(const agg_rt *rt) {
     if (rt->op == AOP_SUM || rt->op == AOP_AVG) {
@@ -1122,7 +1202,10 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
     case AOP_COUNT_STAR:
     case AOP_COUNT: {
         st_count *S = (st_count *)(void *)stp;
+        const int64_t *hist = morsel_hist(t, gids, sel, n);
         if (t->n_groups == 1 && t->n_sub == 0) S[0].n += n; /* every row is group 0 */
+        else if (hist)
+            for (int64_t g = 0; g < t->n_groups; g++) S[g].n += hist[g];
         else ROWS(S[g].n++);
         return PL_OK;
     }
