@@ -101,5 +101,10 @@ int cmd_schema(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* The light executable (PL_CLI_LIGHT, src/cli/light/full.c): whether argv (main's) needs the
+ * gRPC build, and replacing the process with polaroid-full next to this executable (returns
+ * only on failure, PL_EXIT_ERROR after a message). */
+bool cli_needs_full(int argc, char **argv);
+int cli_exec_full(int argc, char **argv);
 
 #endif

@@ -32,6 +32,9 @@ int main(int argc, char **argv) {
      * library. Blocks of 1 MiB and more use polaroid's own mappings (src/core/alloc.c). */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#ifdef PL_CLI_LIGHT
+    if (cli_needs_full(argc, argv)) return cli_exec_full(argc, argv);
+#endif
     static char help_flag[] = "--help";
     char *help_argv[3] = {NULL, help_flag, NULL};
     if (argc < 2) {

@@ -457,52 +457,90 @@ static void put(out_buf *o, const char *s) {
     o->len += n;
 }
 
-static void putf(out_buf *o, const char *fmt, ...) PL_PRINTF(2, 3);
-static void putf(out_buf *o, const char *fmt, ...) {
-    char tmp[256];
+/* Appends formatted text to buf (n bytes, *len used so far; truncates, keeps the NUL). */
+static void appf(char *buf, size_t n, size_t *len, const char *fmt, ...) PL_PRINTF(4, 5);
+static void appf(char *buf, size_t n, size_t *len, const char *fmt, ...) {
+    size_t at = PL_MIN(*len, n - 1);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int w = vsnprintf(buf + at, n - at, fmt, ap);
     va_end(ap);
-    put(o, tmp);
+    if (w > 0) *len = at + (size_t)w;
+}
+
+/* Appends to buf (at *len of n bytes, truncating) the SQL type name of t as DuckDB prints it. */
+static void sql_type_name(const pl_type *t, char *buf, size_t n, size_t *len) {
+    const char *s = NULL;
+    char tmp[64];
+    switch (t->id) {
+    case PL_TYPE_NA: s = "\"NULL\""; break;
+    case PL_TYPE_BOOL: s = "BOOLEAN"; break;
+    case PL_TYPE_INT8: s = "TINYINT"; break;
+    case PL_TYPE_INT16: s = "SMALLINT"; break;
+    case PL_TYPE_INT32: s = "INTEGER"; break;
+    case PL_TYPE_INT64: s = "BIGINT"; break;
+    case PL_TYPE_UINT8: s = "UTINYINT"; break;
+    case PL_TYPE_UINT16: s = "USMALLINT"; break;
+    case PL_TYPE_UINT32: s = "UINTEGER"; break;
+    case PL_TYPE_UINT64: s = "UBIGINT"; break;
+    case PL_TYPE_FLOAT32: s = "FLOAT"; break;
+    case PL_TYPE_FLOAT64: s = "DOUBLE"; break;
+    case PL_TYPE_DECIMAL128:
+        snprintf(tmp, sizeof tmp, "DECIMAL(%d,%d)", (int)t->precision, (int)t->scale);
+        s = tmp;
+        break;
+    case PL_TYPE_UTF8: s = "VARCHAR"; break;
+    case PL_TYPE_BINARY:
+    case PL_TYPE_FIXED_BINARY: s = "BLOB"; break;
+    case PL_TYPE_DATE32: s = "DATE"; break;
+    case PL_TYPE_TIME64: s = "TIME"; break;
+    case PL_TYPE_TIMESTAMP:
+        s = t->tz                  ? "TIMESTAMP WITH TIME ZONE"
+            : t->unit == PL_UNIT_NS ? "TIMESTAMP_NS"
+            : t->unit == PL_UNIT_MS ? "TIMESTAMP_MS"
+            : t->unit == PL_UNIT_S  ? "TIMESTAMP_S"
+                                    : "TIMESTAMP";
+        break;
+    case PL_TYPE_INTERVAL: s = "INTERVAL"; break;
+    case PL_TYPE_DICTIONARY: sql_type_name(t->value_type, buf, n, len); return;
+    case PL_TYPE_LIST:
+        if (t->n_children == 1) {
+            sql_type_name(t->children[0].type, buf, n, len);
+            s = "[]";
+        }
+        break;
+    case PL_TYPE_STRUCT:
+    case PL_TYPE_MAP: {
+        bool map = t->id == PL_TYPE_MAP;
+        const pl_type *kv = map && t->n_children == 1 ? t->children[0].type : t;
+        if (map && (kv->id != PL_TYPE_STRUCT || kv->n_children != 2)) break;
+        appf(buf, n, len, "%s", map ? "MAP(" : "STRUCT(");
+        for (int32_t i = 0; i < kv->n_children; i++) {
+            if (i) appf(buf, n, len, ", ");
+            if (!map) appf(buf, n, len, "%s ", kv->children[i].name ? kv->children[i].name : "");
+            sql_type_name(kv->children[i].type, buf, n, len);
+        }
+        s = ")";
+        break;
+    }
+    default: break;
+    }
+    if (!s) s = pl_type_to_string(t, tmp, sizeof tmp);
+    appf(buf, n, len, "%s", s);
+}
+
+const char *pl_sql_type_name(const pl_type *t, char *buf, size_t n) {
+    size_t len = 0;
+    if (n == 0) return buf;
+    buf[0] = 0;
+    sql_type_name(t, buf, n, &len);
+    return buf;
 }
 
 /* SQL type name as DuckDB prints it in CAST(...) */
 static void put_sql_type(out_buf *o, const pl_type *t) {
-    switch (t->id) {
-    case PL_TYPE_BOOL: put(o, "BOOLEAN"); return;
-    case PL_TYPE_INT8: put(o, "TINYINT"); return;
-    case PL_TYPE_INT16: put(o, "SMALLINT"); return;
-    case PL_TYPE_INT32: put(o, "INTEGER"); return;
-    case PL_TYPE_INT64: put(o, "BIGINT"); return;
-    case PL_TYPE_UINT8: put(o, "UTINYINT"); return;
-    case PL_TYPE_UINT16: put(o, "USMALLINT"); return;
-    case PL_TYPE_UINT32: put(o, "UINTEGER"); return;
-    case PL_TYPE_UINT64: put(o, "UBIGINT"); return;
-    case PL_TYPE_FLOAT32: put(o, "FLOAT"); return;
-    case PL_TYPE_FLOAT64: put(o, "DOUBLE"); return;
-    case PL_TYPE_DECIMAL128: putf(o, "DECIMAL(%d,%d)", (int)t->precision, (int)t->scale); return;
-    case PL_TYPE_UTF8: put(o, "VARCHAR"); return;
-    case PL_TYPE_BINARY: put(o, "BLOB"); return;
-    case PL_TYPE_DATE32: put(o, "DATE"); return;
-    case PL_TYPE_TIME64: put(o, "TIME"); return;
-    case PL_TYPE_TIMESTAMP:
-        if (t->tz) {
-            put(o, "TIMESTAMP WITH TIME ZONE");
-            return;
-        }
-        put(o, t->unit == PL_UNIT_NS   ? "TIMESTAMP_NS"
-               : t->unit == PL_UNIT_MS ? "TIMESTAMP_MS"
-               : t->unit == PL_UNIT_S  ? "TIMESTAMP_S"
-                                       : "TIMESTAMP");
-        return;
-    case PL_TYPE_INTERVAL: put(o, "INTERVAL"); return;
-    default: {
-        char tmp[128];
-        put(o, pl_type_to_string(t, tmp, sizeof tmp));
-        return;
-    }
-    }
+    char tmp[256];
+    put(o, pl_sql_type_name(t, tmp, sizeof tmp));
 }
 
 static void put_literal(out_buf *o, const pl_value *v) {

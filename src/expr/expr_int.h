@@ -128,6 +128,12 @@ pl_status pl_temporal_sub_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err
  * PL_ERR_TYPE naming the text. (kernels in time_fmt.c) */
 pl_status pl_interval_parse(const char *text, pl_interval *out, pl_error *err);
 
+/* The SQL type name of t as DuckDB spells it (typeof(), CAST(...) column names): "INTEGER",
+ * "DECIMAL(10,2)", "TIMESTAMP WITH TIME ZONE", "VARCHAR[]", "STRUCT(a INTEGER)", "\"NULL\""
+ * for the NULL type; dictionaries as their values. Written into buf (truncated to n); returns
+ * buf. (expr.c) */
+const char *pl_sql_type_name(const pl_type *t, char *buf, size_t n);
+
 /* Case-insensitive lookup of a scalar function by name or alias; NULL if none. */
 const pl_func_def *pl_func_lookup(const char *name);
 

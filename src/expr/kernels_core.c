@@ -2131,6 +2131,43 @@ done:
     return st;
 }
 
+/* typeof(x) (DuckDB) / pg_typeof(x) (PostgreSQL spelling; DuckDB gives it in lower case): the
+ * SQL type name of x. Decided by the bound argument's type alone, so the argument is dropped
+ * (never evaluated) and the call, with no arguments left, folds into a constant. */
+static pl_status bind_typeof(pl_bexpr *call, bool lower, pl_error *err) {
+    char buf[256];
+    pl_sql_type_name(call->args[0]->type, buf, sizeof buf);
+    if (lower)
+        for (char *p = buf; *p; p++) *p = (char)tolower((unsigned char)*p);
+    char *name = pl_strdup(buf);
+    if (!name) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding typeof");
+    for (int32_t i = 0; i < call->n_args; i++) pl_bexpr_free(call->args[i]);
+    call->n_args = 0;
+    call->state = name;
+    call->free_state = pl_free;
+    call->type = pl_type_simple(PL_TYPE_UTF8);
+    return PL_OK;
+}
+
+static pl_status b_typeof(pl_bexpr *call, pl_error *err) { return bind_typeof(call, false, err); }
+static pl_status b_pg_typeof(pl_bexpr *call, pl_error *err) { return bind_typeof(call, true, err); }
+
+static pl_status k_typeof(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                          pl_datum *out, pl_error *err) {
+    PL_UNUSED(ec); PL_UNUSED(args); PL_UNUSED(n);
+    const char *name = call->state;
+    pl_value v;
+    pl_value_init_null(&v);
+    v.str = pl_strdup(name);
+    if (!v.str) PL_FAIL(err, PL_ERR_NOMEM, "out of memory evaluating typeof");
+    v.type = pl_type_simple(PL_TYPE_UTF8);
+    v.is_null = false;
+    v.str_len = (int64_t)strlen(name);
+    memset(out, 0, sizeof *out);
+    pl_datum_set_scalar(out, &v);
+    return PL_OK;
+}
+
 static pl_status b_coalesce(pl_bexpr *call, pl_error *err) {
     pl_type *t;
     PL_TRY(unify_values(call, 0, 1, -1, &t, err));
@@ -2330,6 +2367,8 @@ static const pl_func_def k_defs[] = {
     {"ilike", "~~*", 2, 3, NN, b_ilike, k_like},
     {"case", NULL, 2, -1, EW, b_case, k_case},
     {"coalesce", "ifnull", 1, -1, EW, b_coalesce, k_coalesce},
+    {"typeof", NULL, 1, 1, 0, b_typeof, k_typeof},
+    {"pg_typeof", NULL, 1, 1, 0, b_pg_typeof, k_typeof},
     {"nullif", NULL, 2, 2, EW, b_nullif, k_nullif},
     {"greatest", NULL, 1, -1, EW, b_greatest, k_greatest},
     {"least", NULL, 1, -1, EW, b_greatest, k_least},

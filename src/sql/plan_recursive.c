@@ -25,34 +25,27 @@
 
 /* ---------------------------------------------------------------- self references */
 
-bool sq_refers_to(const ProtobufCMessage *m, const char *name, int32_t *pos) {
-    if (!m) return false;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    if (d == &pg_query__range_var__descriptor) {
+typedef struct {
+    const char *name;
+    int32_t *pos;
+} refers_to;
+
+static bool refers_to_visit(ProtobufCMessage *m, void *vctx) {
+    refers_to *r = vctx;
+    if (m->descriptor == &pg_query__range_var__descriptor) {
         const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
-        if (!sq_nz(rv->schemaname) && rv->relname && strcasecmp(rv->relname, name) == 0) {
-            *pos = rv->location;
+        if (!sq_nz(rv->schemaname) && rv->relname && strcasecmp(rv->relname, r->name) == 0) {
+            *r->pos = rv->location;
             return true;
         }
         return false;
     }
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
-            continue;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
-            ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(const void *)(base + f->offset);
-            for (size_t k = 0; k < n; k++)
-                if (sq_refers_to(v[k], name, pos)) return true;
-        } else if (sq_refers_to(*(ProtobufCMessage *const *)(const void *)(base + f->offset), name, pos)) {
-            return true;
-        }
-    }
-    return false;
+    return pl_sql_node_children(m, refers_to_visit, r);
+}
+
+bool sq_refers_to(const ProtobufCMessage *m, const char *name, int32_t *pos) {
+    refers_to r = {name, pos};
+    return m && refers_to_visit((ProtobufCMessage *)(uintptr_t)m, &r);
 }
 
 /* ---------------------------------------------------------------- helpers */

@@ -190,14 +190,18 @@ static int32_t char_pos_to_byte(const char *text, int32_t cursorpos) {
  * RangeVar whose name the parser cut to 63 bytes (NAMEDATALEN); this puts the whole path from
  * the original text back. Walks every message of the tree through the protobuf descriptors.
  * The strings belong to the unpacked tree (protobuf-c's allocator: malloc). */
-static void restore_file_names(ProtobufCMessage *m, const char *sql, int32_t len) {
-    if (!m) return;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    if (d == &pg_query__range_var__descriptor) {
+typedef struct {
+    const char *sql;
+    int32_t len;
+} file_names;
+
+static bool restore_file_names(ProtobufCMessage *m, void *vctx) {
+    const file_names *fn = vctx;
+    if (m->descriptor == &pg_query__range_var__descriptor) {
         PgQuery__RangeVar *rv = (PgQuery__RangeVar *)m;
         int32_t at = rv->location;
-        if (at >= 0 && at < len && sql[at] == '\'' && rv->relname && strlen(rv->relname) >= 63) {
-            const char *p = sql + at + 1, *q = strchr(p, '\'');
+        if (at >= 0 && at < fn->len && fn->sql[at] == '\'' && rv->relname && strlen(rv->relname) >= 63) {
+            const char *p = fn->sql + at + 1, *q = strchr(p, '\'');
             char *full = q ? malloc((size_t)(q - p) + 1) : NULL;
             if (full) {
                 memcpy(full, p, (size_t)(q - p));
@@ -206,23 +210,10 @@ static void restore_file_names(ProtobufCMessage *m, const char *sql, int32_t len
                 rv->relname = full;
             }
         }
-        return;
+        return false;
     }
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        char *base = (char *)m;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
-            continue;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
-            ProtobufCMessage **v = *(ProtobufCMessage ***)(void *)(base + f->offset);
-            for (size_t k = 0; k < n; k++) restore_file_names(v[k], sql, len);
-        } else {
-            restore_file_names(*(ProtobufCMessage **)(void *)(base + f->offset), sql, len);
-        }
-    }
+    pl_sql_node_children(m, restore_file_names, vctx);
+    return false;
 }
 
 /* Parses a script (DuckDB syntax rewritten by pl_sql_preprocess) into statements. Errors: PL_ERR_SQL with the position. */
@@ -242,7 +233,7 @@ static pl_status parse_script(const char *script, PgQuery__ParseResult **out, pl
                                               (const uint8_t *)res.parse_tree.data);
         if (!*out) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory unpacking the parse tree");
         else if (memcmp(text, script, len) != 0) /* only when pl_sql_preprocess rewrote something */
-            restore_file_names(&(*out)->base, script, (int32_t)len);
+            restore_file_names(&(*out)->base, &(file_names){script, (int32_t)len});
     }
     pg_query_free_protobuf_parse_result(res);
     pl_free(text);

@@ -23,6 +23,13 @@
  * it is nested deeper than PL_SQL_MAX_TREE_DEPTH (protobuf-c and the planner recurse per
  * level). */
 pl_status pl_sql_check_tree_depth(const uint8_t *buf, size_t len, pl_error *err);
+/* Visits the direct child messages of an unpacked parse-tree message m (by its protobuf-c
+ * descriptor: message fields, each element of repeated ones, only the set member of a oneof;
+ * NULL children skipped), in field order: fn(child, ctx) for each until one returns true, which
+ * is then returned (false when all returned false, or m is NULL). Walkers of the whole tree
+ * recurse through it; the tree's depth is bounded by pl_sql_check_tree_depth. */
+typedef bool (*pl_sql_node_fn)(ProtobufCMessage *child, void *ctx);
+bool pl_sql_node_children(const ProtobufCMessage *m, pl_sql_node_fn fn, void *ctx);
 
 /* Looks a table or view up by name (case-insensitive): a new reference in *out, or NULL when
  * there is none (not an error). */

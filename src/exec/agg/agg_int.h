@@ -200,6 +200,13 @@ typedef struct agg_table {
     int32_t *lrow;
     int64_t lmask, lrow_cap;
     int32_t loc_skip;
+    /* Few groups (agg_consume_keys, at most AGG_HIST_GROUPS): the rows per group of the
+     * current morsel, counted once (on first use) for all its count/sum/avg updates without a
+     * selection, which then add values only (funcs.c morsel_hist). hist_state: 0 off, 1 on and
+     * not counted yet, 2 counted; only for updates over hist_gids. */
+    int64_t *hist;
+    const uint32_t *hist_gids;
+    int32_t hist_state;
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */
@@ -214,6 +221,10 @@ typedef struct agg_table {
  * stay in cache, and the partitioned rows are read out of order. */
 #define AGG_SPLIT_GROUPS (1 << 18)
 extern int64_t agg_split_groups;
+/* Morsels of at least AGG_HIST_MIN_ROWS rows into a table of at most AGG_HIST_GROUPS groups
+ * count their rows per group once (agg_table.hist). */
+#define AGG_HIST_GROUPS 1024
+#define AGG_HIST_MIN_ROWS 4096
 /* Largest key range of the direct (array-indexed) path for one integer key. */
 #define AGG_DIRECT_MAX (1 << 22)
 
@@ -255,6 +266,10 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
 /* Worker tables of s split into shared partition tables (see agg_sink; not with holistic
  * aggregates). Before the first consume. */
 void agg_sink_share_splits(agg_sink *s);
+/* dict_local.c: consume() of a morsel grouped by one DICTIONARY key of a small dictionary with
+ * count/sum/avg/min/max of doubles, by dictionary index in L1-resident statistics, then merged
+ * into the worker's table; *done = false (nothing changed) when the morsel does not qualify. */
+pl_status agg_dict_local(agg_sink *s, int32_t worker, pl_batch *in, bool *done, pl_error *err);
 /* Every non-NULL index of a DICTIONARY array is inside its dictionary. */
 pl_status agg_check_indices(const pl_array *a, pl_error *err);
 /* Packed multi-key aggregation (pack.c) on or off for sinks made from now on (tests). */

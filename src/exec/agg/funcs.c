@@ -646,12 +646,99 @@ static bool upd_sum_one_group(agg_table *t, int32_t spec, const agg_rt *rt, uint
 }
 #undef SUM1_ROWS
 
+/* sum/avg states by input type: which struct is used */
+typedef enum sum_kind { SK_I64, SK_F64, SK_I128 } sum_kind;
+static sum_kind sum_kind_of(const agg_rt *rt) {
+    if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
+    if (is_float(rt->arg_type[0]->id)) return SK_F64;
+    return SK_I128;
+}
+
+/* The rows per group of this morsel (agg_table.hist), counted on first use; NULL when the
+ * update cannot use it (a selection, other gids, too many groups: sink.c decides). */
+static const int64_t *morsel_hist(agg_table *t, const uint32_t *gids, const int32_t *sel,
+                                  int64_t n) {
+    if (!t->hist_state || sel || gids != t->hist_gids || t->n_groups > AGG_HIST_GROUPS)
+        return NULL;
+    if (t->hist_state == 1) {
+        int64_t *h = t->hist;
+        memset(h, 0, sizeof(int64_t) * (size_t)t->n_groups);
+        for (int64_t r = 0; r < n; r++) h[gids[r]]++;
+        t->hist_state = 2;
+    }
+    return t->hist;
+}
+
+/* sum/avg of few groups with the morsel's counts (morsel_hist): the loop adds values only.
+ * Integers of at most 32 bits go through 64-bit sums per group that cannot overflow (a morsel
+ * has < 2^31 rows, |v| < 2^32), folded into the state once per morsel: the 128-bit states
+ * of avg and the checked sums took three read-modify-writes per row. Doubles add in row order
+ * as the plain loop does (the same rounding). Returns false when the type has no such path. */
+static bool upd_sum_hist(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
+                         const pl_array *a, const uint32_t *gids, const int64_t *hist, int64_t n) {
+    pl_type_id id = a->type->id;
+    int64_t ng = t->n_groups;
+    sum_kind sk = sum_kind_of(rt);
+    if (sk == SK_F64) {
+        st_sum_f *S = (st_sum_f *)(void *)stp;
+        if (id == PL_TYPE_FLOAT64) {
+            const double *v = pl_array_values_ptr(a);
+            for (int64_t r = 0; r < n; r++) S[gids[r]].s += v[r];
+        } else if (id == PL_TYPE_FLOAT32) {
+            const float *v = pl_array_values_ptr(a);
+            for (int64_t r = 0; r < n; r++) S[gids[r]].s += v[r];
+        } else {
+            return false;
+        }
+        for (int64_t g = 0; g < ng; g++) S[g].n += hist[g];
+        return true;
+    }
+    int64_t acc[AGG_HIST_GROUPS];
+    memset(acc, 0, sizeof(int64_t) * (size_t)ng);
+#define M(T)                                                                                       \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        for (int64_t r = 0; r < n; r++) acc[gids[r]] += v[r];                                      \
+    }
+    switch (id) {
+    case PL_TYPE_INT8: M(int8_t); break;
+    case PL_TYPE_INT16: M(int16_t); break;
+    case PL_TYPE_INT32: case PL_TYPE_DATE32: M(int32_t); break;
+    case PL_TYPE_UINT8: M(uint8_t); break;
+    case PL_TYPE_UINT16: M(uint16_t); break;
+    case PL_TYPE_UINT32: M(uint32_t); break;
+    default: return false;
+    }
+#undef M
+    if (sk == SK_I64) {
+        st_sum_i *S = (st_sum_i *)(void *)stp;
+        bool ovf = false;
+        for (int64_t g = 0; g < ng; g++) {
+            ovf |= __builtin_add_overflow(S[g].s, acc[g], &S[g].s);
+            S[g].n += hist[g];
+        }
+        if (ovf && !t->overflow) {
+            t->overflow = true;
+            t->overflow_spec = spec;
+        }
+    } else {
+        st_sum_d *S = (st_sum_d *)(void *)stp;
+        for (int64_t g = 0; g < ng; g++) {
+            S[g].s += acc[g];
+            S[g].n += hist[g];
+        }
+    }
+    return true;
+}
+
 static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
                          const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n) {
     pl_type_id rid = rt->result_type->id;
     if (a->type->id == PL_TYPE_NA) return PL_OK;
     if (t->n_groups == 1 && t->n_sub == 0 && upd_sum_one_group(t, spec, rt, stp, a, sel, n))
         return PL_OK;
+    const int64_t *hist = morsel_hist(t, gids, sel, n);
+    if (hist && upd_sum_hist(t, spec, rt, stp, a, gids, hist, n)) return PL_OK;
     if (rt->op == AOP_SUM && rid == PL_TYPE_INT64) {
         st_sum_i *S = (st_sum_i *)(void *)stp;
         bool ovf = false;
@@ -704,13 +791,6 @@ static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
     return PL_OK;
 }
 
-/* sum/avg states by input type: which struct is used */
-typedef enum sum_kind { SK_I64, SK_F64, SK_I128 } sum_kind;
-static sum_kind sum_kind_of(const agg_rt *rt) {
-    if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
-    if (is_float(rt->arg_type[0]->id)) return SK_F64;
-    return SK_I128;
-}
 
 int32_t agg_rt_width(const agg_rt *rt) {
     if (rt->op == AOP_SUM || rt->op == AOP_AVG) {
@@ -1042,42 +1122,75 @@ static void upd_var(uint8_t *stp, const pl_array *a, const uint32_t *gids, const
 
 /* A numeric column as doubles (rows 0..n of a; decimals scaled, booleans 0/1); NULL rows get
  * whatever: the caller's selection skips them. */
-static void to_doubles(const pl_array *a, int64_t n, double *out) {
+/* Rows sel[k0 .. k0 + cnt) (or k0 .. k0 + cnt without sel) of a as doubles into out[0 .. cnt). */
+static void to_doubles(const pl_array *a, const int32_t *sel, int64_t k0, int64_t cnt,
+                       double *out) {
+#define GATHER(EXPR)                                                                               \
+    do {                                                                                           \
+        if (sel)                                                                                   \
+            for (int64_t j = 0; j < cnt; j++) {                                                    \
+                int64_t r = sel[k0 + j];                                                           \
+                out[j] = (EXPR);                                                                   \
+            }                                                                                      \
+        else                                                                                       \
+            for (int64_t j = 0; j < cnt; j++) {                                                    \
+                int64_t r = k0 + j;                                                                \
+                out[j] = (EXPR);                                                                   \
+            }                                                                                      \
+    } while (0)
     if (a->type->id == PL_TYPE_DECIMAL128) {
         const uint8_t *v = pl_array_values_ptr(a);
         double scale = pow(10, a->type->scale);
-        for (int64_t r = 0; r < n; r++) out[r] = (double)rd128(v + r * 16) / scale;
+        GATHER((double)rd128(v + r * 16) / scale);
         return;
     }
     if (a->type->id == PL_TYPE_BOOL) {
-        for (int64_t r = 0; r < n; r++) out[r] = BIT(a, r);
+        GATHER((double)BIT(a, r));
         return;
     }
 #define M(T)                                                                                       \
     {                                                                                              \
         const T *v = (const T *)pl_array_values_ptr(a);                                            \
-        for (int64_t r = 0; r < n; r++) out[r] = (double)v[r];                                     \
+        GATHER((double)v[r]);                                                                      \
     }
-    NUM_SWITCH(a, M, memset(out, 0, (size_t)n * 8))
+    NUM_SWITCH(a, M, memset(out, 0, (size_t)cnt * 8))
 #undef M
+#undef GATHER
 }
 
-static pl_status upd_cov(uint8_t *stp, const pl_array *a, const pl_array *b, const uint32_t *gids,
-                         const int32_t *sel, int64_t n, pl_error *err) {
-    if (a->type->id == PL_TYPE_NA || b->type->id == PL_TYPE_NA) return PL_OK;
-    int64_t len = PL_MIN(a->length, b->length);
-    double *x = pl_malloc((size_t)PL_MAX(len, 1) * 16);
-    if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    double *y = x + len;
-    to_doubles(a, len, x);
-    to_doubles(b, len, y);
+/* covar/corr: Welford co-moments. The arguments are converted to doubles a block of rows at a
+ * time into stack buffers (a morsel-sized heap buffer was a fresh 1 MiB mapping per morsel:
+ * ~40k page faults, a quarter of h2o q9's CPU). */
+#define COV_BLOCK 512
+static void upd_cov(uint8_t *stp, const pl_array *a, const pl_array *b, const uint32_t *gids,
+                    const int32_t *sel, int64_t n) {
+    if (a->type->id == PL_TYPE_NA || b->type->id == PL_TYPE_NA) return;
     st_cov *S = (st_cov *)(void *)stp;
-    ROWS(st_cov *q = &S[g]; double xv = x[r], yv = y[r]; q->n++; double inv = 1.0 / (double)q->n;
-         double dx = xv - q->mx; q->mx += dx * inv; double dy = yv - q->my; q->my += dy * inv;
-         q->c += dx * (yv - q->my); q->m2x += dx * (xv - q->mx); q->m2y += dy * (yv - q->my));
-    pl_free(x);
-    return PL_OK;
+    double x[COV_BLOCK], y[COV_BLOCK];
+    bool pf = states_pf;
+    for (int64_t k0 = 0; k0 < n; k0 += COV_BLOCK) {
+        int64_t cnt = PL_MIN((int64_t)COV_BLOCK, n - k0);
+        to_doubles(a, sel, k0, cnt, x);
+        to_doubles(b, sel, k0, cnt, y);
+        for (int64_t j = 0; j < cnt; j++) {
+            int64_t k = k0 + j;
+            if (pf && k + AGG_STATE_PF < n)
+                __builtin_prefetch(&S[gids[sel ? sel[k + AGG_STATE_PF] : k + AGG_STATE_PF]], 1);
+            st_cov *q = &S[gids[sel ? sel[k] : k]];
+            double xv = x[j], yv = y[j];
+            q->n++;
+            double inv = 1.0 / (double)q->n;
+            double dx = xv - q->mx;
+            q->mx += dx * inv;
+            double dy = yv - q->my;
+            q->my += dy * inv;
+            q->c += dx * (yv - q->my);
+            q->m2x += dx * (xv - q->mx);
+            q->m2y += dy * (yv - q->my);
+        }
+    }
 }
+#undef COV_BLOCK
 
 pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *const *args,
                      const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq,
@@ -1089,7 +1202,10 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
     case AOP_COUNT_STAR:
     case AOP_COUNT: {
         st_count *S = (st_count *)(void *)stp;
+        const int64_t *hist = morsel_hist(t, gids, sel, n);
         if (t->n_groups == 1 && t->n_sub == 0) S[0].n += n; /* every row is group 0 */
+        else if (hist)
+            for (int64_t g = 0; g < t->n_groups; g++) S[g].n += hist[g];
         else ROWS(S[g].n++);
         return PL_OK;
     }
@@ -1117,7 +1233,7 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
         return PL_OK;
     case AOP_COVAR_POP:
     case AOP_COVAR_SAMP:
-    case AOP_CORR: return upd_cov(stp, args[0], args[1], gids, sel, n, err);
+    case AOP_CORR: upd_cov(stp, args[0], args[1], gids, sel, n); return PL_OK;
     case AOP_BOOL_AND:
     case AOP_BOOL_OR: {
         st_bool *S = (st_bool *)(void *)stp;

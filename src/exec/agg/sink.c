@@ -327,6 +327,9 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     agg_sink *s = sk->impl;
     PL_UNUSED(ctx);
     if (in->n_rows == 0) return PL_OK;
+    bool done = false;
+    PL_TRY(agg_dict_local(s, worker, in, &done, err));
+    if (done) return PL_OK;
     pl_array *kc_stack[16];
     pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
     if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
@@ -747,6 +750,13 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
         return agg_after_consume(s, t, kc, err);
     }
     PL_TRY(agg_table_find(t, kc, n, NULL, NULL, t->gids, err));
+    if (t->n_groups <= AGG_HIST_GROUPS && n >= AGG_HIST_MIN_ROWS && t->n_sub == 0) {
+        if (!t->hist) t->hist = pl_malloc(sizeof(int64_t) * AGG_HIST_GROUPS);
+        if (t->hist) { /* without it the updates count per row as usual */
+            t->hist_state = 1;
+            t->hist_gids = t->gids;
+        }
+    }
     for (int32_t i = 0; i < s->n_aggs && !st; i++) {
         const agg_rt *rt = &s->aggs[i];
         pl_array *args[2], *own[2];
@@ -762,6 +772,8 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
         pl_array_release(own[0]);
         pl_array_release(own[1]);
     }
+    t->hist_state = 0;
+    t->hist_gids = NULL;
     if (st) return st;
     return agg_after_consume(s, t, kc, err);
 }

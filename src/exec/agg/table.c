@@ -516,6 +516,7 @@ fail:
 void agg_table_free(agg_table *t) {
     if (!t) return;
     agg_sink *s = t->sink;
+    pl_free(t->hist);
     if (t->charged) pl_exec_charge(s->ctx, -t->charged, NULL);
     if (t->keys) {
         for (int32_t c = 0; c < s->n_keys; c++) {

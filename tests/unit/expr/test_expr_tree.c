@@ -245,6 +245,53 @@ static void test_fold(void **state) {
     pl_schema_release(s);
 }
 
+/* DuckDB: typeof of INTEGER[], STRUCT(a INTEGER, b VARCHAR), MAP(VARCHAR, DOUBLE), a dictionary
+ * of strings, DECIMAL(10,2), TIMESTAMP_NS, TIMESTAMP WITH TIME ZONE, NULL; typeof(a) folds to a
+ * constant without evaluating a; truncation keeps a terminated string. */
+static void test_sql_type_names(void **state) {
+    (void)state;
+    char buf[256];
+    pl_type *list, *st, *map, *dict, *dec, *ts, *tz;
+    assert_int_equal(pl_type_new_list("item", T(PL_TYPE_INT32), true, &list, NULL), PL_OK);
+    pl_field fs[2] = {{"a", T(PL_TYPE_INT32), true}, {"b", T(PL_TYPE_UTF8), true}};
+    assert_int_equal(pl_type_new_struct(2, fs, &st, NULL), PL_OK);
+    assert_int_equal(pl_type_new_map(T(PL_TYPE_UTF8), T(PL_TYPE_FLOAT64), true, &map, NULL), PL_OK);
+    assert_int_equal(pl_type_new_dictionary(PL_TYPE_INT32, T(PL_TYPE_UTF8), &dict, NULL), PL_OK);
+    assert_int_equal(pl_type_new_decimal(10, 2, &dec, NULL), PL_OK);
+    assert_int_equal(pl_type_new_timestamp(PL_UNIT_NS, NULL, &ts, NULL), PL_OK);
+    assert_int_equal(pl_type_new_timestamp(PL_UNIT_US, "UTC", &tz, NULL), PL_OK);
+    assert_string_equal(pl_sql_type_name(list, buf, sizeof buf), "INTEGER[]");
+    assert_string_equal(pl_sql_type_name(st, buf, sizeof buf), "STRUCT(a INTEGER, b VARCHAR)");
+    assert_string_equal(pl_sql_type_name(map, buf, sizeof buf), "MAP(VARCHAR, DOUBLE)");
+    assert_string_equal(pl_sql_type_name(dict, buf, sizeof buf), "VARCHAR");
+    assert_string_equal(pl_sql_type_name(dec, buf, sizeof buf), "DECIMAL(10,2)");
+    assert_string_equal(pl_sql_type_name(ts, buf, sizeof buf), "TIMESTAMP_NS");
+    assert_string_equal(pl_sql_type_name(tz, buf, sizeof buf), "TIMESTAMP WITH TIME ZONE");
+    assert_string_equal(pl_sql_type_name(T(PL_TYPE_NA), buf, sizeof buf), "\"NULL\"");
+    assert_string_equal(pl_sql_type_name(st, buf, 10), "STRUCT(a ");
+    /* typeof(a) binds to a call without arguments that folds into a constant */
+    pl_schema *s;
+    pl_field f = {"a", list, true};
+    assert_int_equal(pl_schema_new(1, &f, &s, NULL), PL_OK);
+    pl_expr *e = f1("typeof", C("a"));
+    pl_bexpr *be;
+    assert_int_equal(pl_expr_bind(e, s, &be, NULL), PL_OK);
+    assert_int_equal(pl_bexpr_fold(&be, NULL), PL_OK);
+    assert_int_equal(be->kind, PL_BEXPR_LIT);
+    assert_string_equal(be->lit.str, "INTEGER[]");
+    pl_bexpr_free(be);
+    pl_expr_release(e);
+    e = f1("pg_typeof", C("a"));
+    assert_int_equal(pl_expr_bind(e, s, &be, NULL), PL_OK);
+    assert_int_equal(pl_bexpr_fold(&be, NULL), PL_OK);
+    assert_string_equal(be->lit.str, "integer[]");
+    pl_bexpr_free(be);
+    pl_expr_release(e);
+    pl_schema_release(s);
+    pl_type *all[] = {list, st, map, dict, dec, ts, tz};
+    for (size_t i = 0; i < PL_ARRAY_LEN(all); i++) pl_type_release(all[i]);
+}
+
 static void test_values(void **state) {
     (void)state;
     char buf[128];
@@ -297,6 +344,7 @@ int main(void) {
         cmocka_unit_test(test_constructor_ownership),
         cmocka_unit_test(test_lookup_and_types),
         cmocka_unit_test(test_fold),
+        cmocka_unit_test(test_sql_type_names),
         cmocka_unit_test(test_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
