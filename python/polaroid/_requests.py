@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import itertools
+import mmap
+import os
+import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
 
 import pyarrow as pa
 
@@ -163,15 +165,80 @@ def rows_to_arrow(rows: Sequence[dict], schema: pa.Schema) -> pa.Table:
 SHARED_MEMORY_MAX_FILES = 16
 
 
-def map_shared_memory(res: Union[str, pb.SharedMemoryResult]) -> pa.Table:
+class _Mapping(mmap.mmap):
+    """A read-only mapping of one result file. The pyarrow buffers of the table hold it (through
+    the buffer protocol); when the last of them goes, it unmaps itself and counts down its lease
+    (_LeaseMaps), which tells the server once every file of the lease is unmapped."""
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+        st = self.__dict__.get("lease")
+        if st is not None:
+            st.one_gone()
+
+
+class _LeaseMaps:
+    def __init__(self, n: int, on_unmapped: Callable[[], None]) -> None:
+        self.n = n
+        self.on_unmapped = on_unmapped
+        self.lock = threading.Lock()
+
+    def one_gone(self) -> None:
+        with self.lock:
+            self.n -= 1
+            last = self.n == 0
+        if last:
+            try:
+                self.on_unmapped()
+            except Exception:
+                pass
+
+
+def _map_files(files: List[Any], on_unmapped: Callable[[], None]) -> List[pa.Buffer]:
+    st = _LeaseMaps(len(files), on_unmapped)
+    out: List[pa.Buffer] = []
+    maps: List[_Mapping] = []
+    try:
+        for path, size in files:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                have = os.fstat(fd).st_size  # a reused file may be longer than its stream
+                m = _Mapping(fd, size if 0 < size <= have else have, access=mmap.ACCESS_READ)
+            finally:
+                os.close(fd)
+            maps.append(m)
+        for m in maps:
+            m.lease = st  # counted from here on: every file is mapped
+        out = [pa.py_buffer(m) for m in maps]
+    except BaseException:
+        for m in maps:
+            m.__dict__.pop("lease", None)
+        raise
+    return out
+
+
+def map_shared_memory(res: Union[str, pb.SharedMemoryResult],
+                      on_unmapped: Optional[Callable[[], None]] = None) -> pa.Table:
     """A same-host result as one pyarrow Table, mapped without a copy (the mappings stay valid
     after the server removes the files): a SharedMemoryResult (one file in ``path``, or several
-    in ``files`` whose record batches ``run_*`` put in order) or the path of one file."""
+    in ``files`` whose record batches ``run_*`` put in order) or the path of one file. With
+    ``on_unmapped``, the files are mapped so that it is called (from whichever thread drops the
+    last buffer) once the table and everything taken from it are gone and every file of the
+    result is unmapped: the client then tells the server it may reuse them."""
     if isinstance(res, str):
         return pa.ipc.open_stream(pa.memory_map(res, "r")).read_all()
+    files = [(f.path, f.size) for f in res.files] if res.files else [(res.path, res.size)]
+    if on_unmapped is not None:
+        sources: List[Any] = _map_files(files, on_unmapped)
+    else:
+        sources = [pa.memory_map(p, "r") for p, _ in files]
     if not res.files:
-        return pa.ipc.open_stream(pa.memory_map(res.path, "r")).read_all()
-    readers = [pa.ipc.open_stream(pa.memory_map(f.path, "r")) for f in res.files]
+        return pa.ipc.open_stream(sources[0]).read_all()
+    readers = [pa.ipc.open_stream(src) for src in sources]
+    del sources
     schema = readers[0].schema
     if len(readers) == 1 and len(res.run_file) <= 1:
         return readers[0].read_all()

@@ -185,6 +185,7 @@ class AsyncPolaroidClient:
         self.shared_memory_min_bytes = int(shared_memory_min_bytes)
         self._shm_ok: Optional[bool] = None if shared_memory is None else bool(shared_memory)
         self._shm_probe: Optional[asyncio.Future] = None
+        self._unmap_tasks: set = set()  # ReleaseSharedMemory(unmapped) calls in flight
         self.heartbeat_interval = heartbeat_interval
         self.append_batch_records = max(1, int(append_batch_records))
         self.append_flush_interval = float(append_flush_interval)
@@ -727,15 +728,46 @@ class AsyncPolaroidClient:
                 return Err(err)
 
     async def _open_shared_memory(self, res: pb.SharedMemoryResult) -> pa.Table:
-        """Maps a same-host result file without a copy, then releases it on the server (the
-        mapping stays valid after the file is removed)."""
-        table = map_shared_memory(res)
+        """Maps a same-host result file without a copy, then releases it on the server with this
+        process's id: the server keeps the files until the table is gone (the mappings' last
+        buffer calls _unmapped_cb, which says so) or this process exits, then reuses their
+        pages for this client's later results."""
+        table = map_shared_memory(res, on_unmapped=self._unmapped_cb(res.lease_id))
         try:
-            await self._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id), timeout=5.0,
-                                        metadata=self._metadata)
+            await self._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id,
+                                                                      client_pid=os.getpid()),
+                                        timeout=5.0, metadata=self._metadata)
         except grpc.aio.AioRpcError:
             pass  # the lease expires on the server
         return table
+
+    def _unmapped_cb(self, lease_id: str) -> Callable[[], None]:
+        loop = asyncio.get_running_loop()
+
+        def unmapped() -> None:  # any thread (the one that dropped the table's last buffer)
+            if self._closing or loop.is_closed():
+                return  # the server sees this process exit, or the lease expires
+            try:
+                loop.call_soon_threadsafe(self._send_unmapped, lease_id)
+            except RuntimeError:
+                pass  # the loop closed meanwhile
+
+        return unmapped
+
+    def _send_unmapped(self, lease_id: str) -> None:
+        if self._closing:
+            return
+
+        async def send() -> None:
+            try:
+                await self._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=lease_id, unmapped=True),
+                                            timeout=5.0, metadata=self._metadata)
+            except Exception:
+                pass  # the server sees this process exit, or the lease expires
+
+        t = asyncio.ensure_future(send())
+        self._unmap_tasks.add(t)
+        t.add_done_callback(self._unmap_tasks.discard)
 
     async def batch_collect(self, dfs: Iterable[Any], *, timeout: Optional[float] = None
                             ) -> List[Result[pa.Table, PolaroidError]]:

@@ -49,6 +49,10 @@ static const char *const g_serve_help =
     "  --query-timeout SECONDS   per-query time limit (DEADLINE_EXCEEDED; default: none)\n"
     "  --handle-ttl SECONDS      lifetime of a handle without a heartbeat (default 300)\n"
     "  --max-message-size SIZE   largest request or response message (default 64MiB)\n"
+    "  --shm-reuse SIZE          same-host result files a client has unmapped are kept for its\n"
+    "                            later results, up to SIZE (default 8GiB, at most half of\n"
+    "                            --max-memory; 0 = never)\n"
+    "  --shm-reuse-idle SECONDS  ... each at most this long unused (default 30)\n"
     "  --token-file FILE         bearer tokens, one per line; clients send the metadata\n"
     "                            \"authorization: Bearer TOKEN\" (required unless listening on a\n"
     "                            loopback address or a unix socket; health checks need none)\n"
@@ -151,6 +155,19 @@ int cmd_serve(int argc, char **argv) {
         if ((r = cli_take_value(&a, "--handle-ttl", &v))) {
             if (r < 0 || take_int("--handle-ttl", v, 1, 365LL * 86400, &n)) return PL_EXIT_USAGE;
             o.srv.handle_ttl_s = n;
+            continue;
+        }
+        if ((r = cli_take_value(&a, "--shm-reuse", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!cli_parse_size(v, &o.srv.shm_pool_bytes))
+                return cli_usage_error("serve", "--shm-reuse takes a size such as 8G or 0, not "
+                                       "\"%s\"", v);
+            continue;
+        }
+        if ((r = cli_take_value(&a, "--shm-reuse-idle", &v))) {
+            if (r < 0) return PL_EXIT_USAGE;
+            if (!parse_seconds_ms(v, &o.srv.shm_pool_idle_ms) || o.srv.shm_pool_idle_ms <= 0)
+                return cli_usage_error("serve", "--shm-reuse-idle takes seconds, not \"%s\"", v);
             continue;
         }
         if ((r = cli_take_value(&a, "--max-message-size", &v))) {

@@ -195,7 +195,7 @@ fail:
 
 pl_status pl_array_new_nulls(pl_type *type, int64_t length, pl_array **out, pl_error *err) {
     if (length < 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "negative length");
-    pl_buf *validity = NULL, *values = NULL;
+    pl_buf *validity = NULL, *values = NULL, *data = NULL;
     pl_array **children = NULL;
     pl_array *dict = NULL;
     int32_t n_children = expected_children(type);
@@ -210,6 +210,8 @@ pl_status pl_array_new_nulls(pl_type *type, int64_t length, pl_array **out, pl_e
         st = pl_buf_new_zeroed(length * type->byte_width, &values, err);
     } else if (is_offsets_type(type->id)) {
         st = pl_buf_new_zeroed((length + 1) * 4, &values, err);
+        /* an empty byte buffer, not none: kernels read value bytes at data->data + offset */
+        if (!st && pl_type_is_varlen(type->id)) st = pl_buf_new_zeroed(0, &data, err);
     }
     if (!st && type->id == PL_TYPE_DICTIONARY)
         st = pl_array_new_nulls(type->value_type, 0, &dict, err);
@@ -220,12 +222,13 @@ pl_status pl_array_new_nulls(pl_type *type, int64_t length, pl_array **out, pl_e
     if (st) {
         pl_buf_release(validity);
         pl_buf_release(values);
+        pl_buf_release(data);
         pl_array_release(dict);
         release_children(n_children, children);
         pl_free(children);
         return st;
     }
-    st = pl_array_new(pl_type_retain(type), length, length, validity, values, NULL, n_children,
+    st = pl_array_new(pl_type_retain(type), length, length, validity, values, data, n_children,
                       children, dict, out, err);
     pl_free(children);
     return st;

@@ -117,7 +117,12 @@ void pl_srv_call_exec_opts(const pl_srv_call *c, pl_exec_opts *o);
 /* Bytes charged to the server-wide memory account now. */
 int64_t pl_srv_memory_in_use(pl_srv *s);
 /* Hook for the same-host result files (srvcore): releases a lease of owner; true if done. */
-typedef bool (*pl_srv_shm_release_fn)(void *user, const char *owner, const char *lease_id);
+typedef bool (*pl_srv_shm_release_fn)(void *user, const char *owner, const char *lease_id,
+                                      int64_t client_pid, bool unmapped);
+/* ... and the hook that gives up pooled result files when the memory account is full: returns
+ * the bytes freed. */
+typedef int64_t (*pl_srv_shm_trim_fn)(void *user, int64_t want);
+void pl_srv_set_shm_trim(pl_srv *s, pl_srv_shm_trim_fn fn, void *user);
 void pl_srv_set_shm_release(pl_srv *s, pl_srv_shm_release_fn fn, void *user);
 
 /* append.c: true (ServerInfo lists "append"). */

@@ -16,9 +16,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -678,7 +680,20 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * first (a killed process closes its connection, and gRPC ends its calls), the transport drops
  * the lease at once (pl_srv_shm_detach): the file is gone within milliseconds. A client that
  * neither releases nor goes away within the hold time gets its summary anyway and the lease
- * then lives until the handle TTL; shutdown removes every lease. */
+ * then lives until the handle TTL; shutdown removes every lease.
+ *
+ * Reuse: a tmpfs page costs the kernel an allocation (and its accounting) the first time it is
+ * written, ~1.2 us per 4 KiB; writing over a page the file has already costs about half. A
+ * client that keeps the files mapped (the table it returned reads them) may release with its
+ * process id: the lease is then "lent" (pidfd_open, after checking in /proc/<pid>/maps that the
+ * process maps the first file): the files stay, uncharged, until the client says it unmapped
+ * them (ReleaseSharedMemory.unmapped, sent when its table is gone) or its process exits (the
+ * sweep polls the pidfd); then they go to a pool of this owner's files (charged to the memory
+ * account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at most, and
+ * given up at once when a charge would pass --max-memory) that later results of the same owner
+ * are written over (truncated to their size at the end). A lent lease past its TTL is removed
+ * without reuse: the client may still map it. Files are reused only for the owner that
+ * released them, so a client that claims "unmapped" too early only sees its own results. */
 
 #define SHM_FILE_BUF (1 << 20)
 
@@ -696,20 +711,192 @@ typedef struct shm_lease {
     void (*wake)(void *user);
     void *wake_user;
     int64_t hold_until_ns;
+    int pidfd;    /* lent: the client process that maps the files (-1: not lent) */
+    bool charged; /* size is charged to mem_hook (not while lent) */
     struct shm_lease *next;
 } shm_lease;
 
+/* A file of the reuse pool (g_shm_mu): its pages are allocated and charged. */
+typedef struct shm_pooled {
+    const pl_srv *srv;
+    char *owner;
+    char path[128];
+    int64_t size;
+    pl_status (*mem_hook)(void *user, int64_t delta, int64_t total);
+    void *mem_user;
+    int64_t idle_since_ns;
+    struct shm_pooled *next;
+} shm_pooled;
+
+
 static pthread_mutex_t g_shm_mu = PTHREAD_MUTEX_INITIALIZER;
 static shm_lease *g_leases;
+static shm_pooled *g_pool;
 static atomic_uint_fast64_t g_shm_seq;
+static _Atomic int64_t g_pool_reused; /* bytes of pooled files handed to new results */
 
 static void lease_drop(shm_lease *l) {
     for (int32_t i = 0; i < l->n_paths; i++) unlink(l->paths[i]);
     pl_free(l->paths);
-    if (l->mem_hook) (void)l->mem_hook(l->mem_user, -l->size, 0);
+    if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
+    if (l->pidfd >= 0) close(l->pidfd);
     pl_free(l->owner);
     pl_free(l);
 }
+
+static void pooled_free(shm_pooled *e) {
+    unlink(e->path);
+    if (e->mem_hook) (void)e->mem_hook(e->mem_user, -e->size, 0);
+    pl_free(e->owner);
+    pl_free(e);
+}
+
+/* Bytes the pool may hold (pl_srv_config.shm_pool_bytes, at most half of --max-memory). */
+static int64_t pool_cap(const pl_srv *srv) {
+    const pl_srv_config *cfg = pl_srv_get_config(srv);
+    int64_t cap = cfg && cfg->shm_pool_bytes > 0 ? cfg->shm_pool_bytes : 0;
+    if (cfg && cfg->max_memory > 0 && cfg->max_memory / 2 < cap) cap = cfg->max_memory / 2;
+    return cap;
+}
+
+static int64_t pool_idle_ns(const pl_srv *srv) {
+    const pl_srv_config *cfg = pl_srv_get_config(srv);
+    return (cfg && cfg->shm_pool_idle_ms > 0 ? cfg->shm_pool_idle_ms : 30000) * 1000000;
+}
+
+/* The lease's files into the pool (each charged again; unlinked when the pool is full or the
+ * charge fails), then the lease record freed. The caller owns l (unlinked from g_leases). */
+static void lease_recycle(shm_lease *l) {
+    int64_t cap = pool_cap(l->srv), now = pl_now_ns();
+    if (l->mem_hook && l->charged) { /* the pool charges per file below */
+        (void)l->mem_hook(l->mem_user, -l->size, 0);
+        l->charged = false;
+    }
+    for (int32_t i = 0; i < l->n_paths; i++) {
+        struct stat sb;
+        shm_pooled *e = NULL;
+        if (lstat(l->paths[i], &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+            (e = pl_calloc(1, sizeof *e)) && (e->owner = pl_strdup(l->owner ? l->owner : ""))) {
+            e->srv = l->srv;
+            snprintf(e->path, sizeof e->path, "%s", l->paths[i]);
+            e->size = (int64_t)sb.st_size;
+            e->idle_since_ns = now;
+            if (!l->mem_hook || !l->mem_hook(l->mem_user, e->size, 0)) {
+                e->mem_hook = l->mem_hook;
+                e->mem_user = l->mem_user;
+                pthread_mutex_lock(&g_shm_mu);
+                int64_t held = 0;
+                for (shm_pooled *q = g_pool; q; q = q->next)
+                    if (q->srv == l->srv) held += q->size;
+                bool fits = held + e->size <= cap;
+                if (fits) {
+                    e->next = g_pool;
+                    g_pool = e;
+                }
+                pthread_mutex_unlock(&g_shm_mu);
+                if (fits) continue;
+            }
+        }
+        if (e) pooled_free(e); /* unlinks, gives back the charge it holds */
+        else unlink(l->paths[i]);
+    }
+    l->n_paths = 0;
+    lease_drop(l);
+}
+
+/* Whether process pid maps path (a line of /proc/<pid>/maps ends with it). */
+static bool pid_maps(int64_t pid, const char *path) {
+    char name[64];
+    snprintf(name, sizeof name, "/proc/%" PRId64 "/maps", pid);
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    size_t cap = 1 << 16, len = 0, plen = strlen(path);
+    char *buf = pl_malloc(cap + 1);
+    bool found = false;
+    while (buf) {
+        if (cap - len < 4096) {
+            if (cap >= (64u << 20)) break;
+            char *nb = pl_realloc(buf, cap * 2 + 1);
+            if (!nb) break;
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, buf + len, cap - len);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        len += (size_t)k;
+    }
+    close(fd);
+    if (!buf) return false;
+    buf[len] = 0;
+    for (char *p = buf; !found && (p = strstr(p, path)); p += plen)
+        found = p > buf && p[-1] == ' ' && (p[plen] == '\n' || p[plen] == 0 || p[plen] == ' ');
+    pl_free(buf);
+    return found;
+}
+
+/* Lends l to process pid (see "Reuse" above): true when the pidfd is open and the process maps
+ * the lease's first file; the charge is given back (the client holds the pages now). */
+static bool lease_lend(shm_lease *l, int64_t pid) {
+#ifdef SYS_pidfd_open
+    if (pid <= 0 || pid > INT32_MAX || l->n_paths < 1 || l->pidfd >= 0) return false;
+    int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (fd < 0) return false;
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || !pid_maps(pid, l->paths[0])) {
+        close(fd);
+        return false;
+    }
+    l->pidfd = fd;
+    if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
+    l->charged = false;
+    return true;
+#else
+    (void)l;
+    (void)pid;
+    return false;
+#endif
+}
+
+/* A pooled file of owner for srv, unlinked from the pool (NULL: none). */
+static shm_pooled *pool_take(const pl_srv *srv, const char *owner) {
+    pthread_mutex_lock(&g_shm_mu);
+    shm_pooled *e = NULL;
+    for (shm_pooled **p = &g_pool; *p; p = &(*p)->next)
+        if ((*p)->srv == srv && !strcmp((*p)->owner, owner ? owner : "")) {
+            e = *p;
+            *p = e->next;
+            break;
+        }
+    pthread_mutex_unlock(&g_shm_mu);
+    return e;
+}
+
+int64_t pl_srv_shm_pool_trim(const pl_srv *srv, int64_t want) {
+    int64_t freed = 0;
+    while (freed < want || want <= 0) {
+        pthread_mutex_lock(&g_shm_mu);
+        shm_pooled **p = &g_pool;
+        while (*p && (*p)->srv != srv) p = &(*p)->next;
+        shm_pooled *e = *p;
+        if (e) *p = e->next;
+        pthread_mutex_unlock(&g_shm_mu);
+        if (!e) break;
+        freed += e->size;
+        pooled_free(e);
+    }
+    return freed;
+}
+
+int64_t pl_srv_shm_pool_bytes(const pl_srv *srv) {
+    int64_t n = 0;
+    pthread_mutex_lock(&g_shm_mu);
+    for (shm_pooled *e = g_pool; e; e = e->next)
+        if (e->srv == srv) n += e->size;
+    pthread_mutex_unlock(&g_shm_mu);
+    return n;
+}
+
+int64_t pl_srv_shm_reused_bytes(void) { return atomic_load(&g_pool_reused); }
 
 /* The lease of srv with this id (g_shm_mu held), and the link pointing at it. */
 static shm_lease **lease_find(const pl_srv *srv, const char *lease_id) {
@@ -718,18 +905,33 @@ static shm_lease **lease_find(const pl_srv *srv, const char *lease_id) {
     return NULL;
 }
 
-bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id) {
+bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lease_id,
+                           int64_t client_pid, bool unmapped) {
     pthread_mutex_lock(&g_shm_mu);
     shm_lease **p = lease_find(srv, lease_id);
     shm_lease *found = p && !strcmp((*p)->owner, owner ? owner : "") ? *p : NULL;
     if (found) *p = found->next;
+    void (*wake)(void *) = found ? found->wake : NULL;
+    void *user = found ? found->wake_user : NULL;
+    if (found) found->wake = NULL;
     pthread_mutex_unlock(&g_shm_mu);
     if (!found) return false;
-    void (*wake)(void *) = found->wake;
-    void *user = found->wake_user;
-    lease_drop(found);
+    if (unmapped) {
+        lease_recycle(found);
+    } else if (client_pid > 0 && pool_cap(srv) > 0 && lease_lend(found, client_pid)) {
+        pthread_mutex_lock(&g_shm_mu); /* kept, off the call, until unmapped or the pid exits */
+        found->next = g_leases;
+        g_leases = found;
+        pthread_mutex_unlock(&g_shm_mu);
+    } else {
+        lease_drop(found);
+    }
     if (wake) wake(user); /* the Execute call goes on to its summary */
     return true;
+}
+
+bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id) {
+    return pl_srv_shm_release_ex(srv, owner, lease_id, 0, false);
 }
 
 bool pl_srv_shm_attach(const pl_srv *srv, const char *lease_id, int64_t hold_until_ns,
@@ -752,16 +954,25 @@ bool pl_srv_shm_detach(const pl_srv *srv, const char *lease_id, bool drop) {
     shm_lease *l = p ? *p : NULL;
     bool had_wake = l && l->wake;
     if (l) l->wake = NULL;
+    if (l && l->pidfd >= 0) drop = false; /* lent: no longer the call's */
     if (l && drop) *p = l->next;
     pthread_mutex_unlock(&g_shm_mu);
     if (l && drop) lease_drop(l);
     return had_wake;
 }
 
-/* Leases of srv that match (g_shm_mu held): expired ones (or all) are unlinked into *gone; the
- * wakes of calls whose hold time passed (or all of them) are taken into wakes[]. */
+/* Whether the process behind a lent lease's pidfd has exited. */
+static bool lent_gone(const shm_lease *l) {
+    struct pollfd pfd = {.fd = l->pidfd, .events = POLLIN};
+    return poll(&pfd, 1, 0) > 0;
+}
+
+/* Leases of srv that match (g_shm_mu held): expired ones (or all) are unlinked into *gone, lent
+ * ones whose process exited into *recycle; the wakes of calls whose hold time passed (or all of
+ * them) are taken into wakes[]. Pool files idle too long (or all) go to *pool_gone. */
 static int shm_collect(const pl_srv *srv, int64_t now_ns, bool all_leases, bool all_wakes,
-                       shm_lease **gone, void (**wake)(void *), void **user, int max_wakes) {
+                       shm_lease **gone, shm_lease **recycle, shm_pooled **pool_gone,
+                       void (**wake)(void *), void **user, int max_wakes) {
     int n = 0;
     for (shm_lease **p = &g_leases; *p;) {
         shm_lease *l = *p;
@@ -771,12 +982,24 @@ static int shm_collect(const pl_srv *srv, int64_t now_ns, bool all_leases, bool 
             user[n++] = l->wake_user;
             l->wake = NULL;
         }
-        if (l->srv == srv && !l->wake && (all_leases || now_ns >= l->expires_ns)) {
+        bool exited = l->srv == srv && !all_leases && l->pidfd >= 0 && lent_gone(l);
+        if (exited || (l->srv == srv && !l->wake && (all_leases || now_ns >= l->expires_ns))) {
             *p = l->next;
-            l->next = *gone;
-            *gone = l;
+            shm_lease **to = exited ? recycle : gone;
+            l->next = *to;
+            *to = l;
         } else {
             p = &l->next;
+        }
+    }
+    for (shm_pooled **p = &g_pool; *p;) {
+        shm_pooled *e = *p;
+        if (e->srv == srv && (all_leases || now_ns - e->idle_since_ns >= pool_idle_ns(srv))) {
+            *p = e->next;
+            e->next = *pool_gone;
+            *pool_gone = e;
+        } else {
+            p = &e->next;
         }
     }
     return n;
@@ -787,14 +1010,26 @@ static void shm_sweep_wakes(const pl_srv *srv, int64_t now_ns, bool all_leases, 
         enum { BATCH = 64 };
         void (*wake[BATCH])(void *);
         void *user[BATCH];
-        shm_lease *gone = NULL;
+        shm_lease *gone = NULL, *recycle = NULL;
+        shm_pooled *pool_gone = NULL;
         pthread_mutex_lock(&g_shm_mu);
-        int n = shm_collect(srv, now_ns, all_leases, all_wakes, &gone, wake, user, BATCH);
+        int n = shm_collect(srv, now_ns, all_leases, all_wakes, &gone, &recycle, &pool_gone,
+                            wake, user, BATCH);
         pthread_mutex_unlock(&g_shm_mu);
         while (gone) {
             shm_lease *l = gone;
             gone = l->next;
             lease_drop(l);
+        }
+        while (recycle) { /* the process that mapped them is gone */
+            shm_lease *l = recycle;
+            recycle = l->next;
+            lease_recycle(l);
+        }
+        while (pool_gone) {
+            shm_pooled *e = pool_gone;
+            pool_gone = e->next;
+            pooled_free(e);
         }
         for (int i = 0; i < n; i++) wake[i](user[i]);
         if (n < BATCH) break;
@@ -812,6 +1047,8 @@ int64_t pl_srv_shm_bytes(const pl_srv *srv) {
     pthread_mutex_lock(&g_shm_mu);
     for (shm_lease *l = g_leases; l; l = l->next)
         if (l->srv == srv) n += l->size;
+    for (shm_pooled *e = g_pool; e; e = e->next)
+        if (e->srv == srv) n += e->size;
     pthread_mutex_unlock(&g_shm_mu);
     return n;
 }
@@ -899,6 +1136,7 @@ typedef struct shm_file {
     size_t len;
     int64_t bytes;   /* written into the file */
     int64_t charged; /* charged to the memory account (not yet a lease's) */
+    int64_t pooled;  /* the size of the pooled file written over, else 0 */
     int64_t n_batches;
     char path[128]; /* removed by files_free unless a lease took it */
 } shm_file;
@@ -908,13 +1146,16 @@ typedef struct shm_run {
     int64_t first, n;
 } shm_run;
 
+/* Charges the file's growth to f->bytes + n bytes (a pooled file comes charged for its size). */
 static pl_status shm_file_charge(shm_file *f, int64_t n, pl_error *err) {
     pl_srv_exec *x = f->x;
+    int64_t total = f->bytes + n;
+    n = total - f->charged;
     if (!x->opts.mem_hook || n <= 0) return PL_OK;
     if (x->opts.mem_hook(x->opts.mem_user, n, 0)) {
         pl_error_set(err, PL_ERR_NOMEM, "the shared memory result (%" PRId64 " bytes in this "
                      "file) would exceed the server's memory limit (--max-memory)",
-                     f->bytes + n);
+                     total);
         if (err) snprintf(err->hint, sizeof err->hint, "release earlier results, or ask "
                           "without allow_shared_memory");
         return PL_ERR_NOMEM;
@@ -967,13 +1208,41 @@ static pl_status shm_file_sink(void *ctx, const void *bytes, int64_t n, pl_error
     return PL_OK;
 }
 
-/* Creates file k of x's result (O_EXCL, mode 0600) with its staging buffer and, beyond file 0,
- * its own IPC writer. */
+/* Opens a pooled file of this owner for f (its pages are written over); false: none usable. */
+static bool shm_file_reuse(pl_srv_exec *x, shm_file *f) {
+    shm_pooled *e;
+    while ((e = pool_take(x->c->srv, x->c->owner))) {
+        int fd = open(e->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat sb;
+        if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == getuid() &&
+            sb.st_nlink == 1) {
+            f->fd = fd;
+            snprintf(f->path, sizeof f->path, "%s", e->path);
+            f->pooled = (int64_t)sb.st_size;
+            if (e->mem_hook == x->opts.mem_hook && e->mem_user == x->opts.mem_user) {
+                f->charged = e->size; /* the pool's charge goes with the file */
+            } else if (e->mem_hook) {
+                (void)e->mem_hook(e->mem_user, -e->size, 0);
+            }
+            atomic_fetch_add(&g_pool_reused, e->size);
+            pl_free(e->owner);
+            pl_free(e);
+            return true;
+        }
+        if (fd >= 0) close(fd);
+        pooled_free(e);
+    }
+    return false;
+}
+
+/* Creates file k of x's result (O_EXCL, mode 0600), or takes a pooled one of the same owner,
+ * with its staging buffer and, beyond file 0, its own IPC writer. */
 static pl_status shm_file_create(pl_srv_exec *x, int32_t k, pl_error *err) {
     shm_file *f = &x->files[k];
     if (k == 0) snprintf(f->path, sizeof f->path, "/dev/shm/polaroid-%s.arrows", x->shm_id);
     else snprintf(f->path, sizeof f->path, "/dev/shm/polaroid-%s-%d.arrows", x->shm_id, (int)k);
-    f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (!shm_file_reuse(x, f))
+        f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (f->fd < 0) {
         pl_status st = pl_error_set(err, PL_ERR_IO, "cannot create the shared memory result "
                                     "\"%s\": %s", f->path, strerror(errno));
@@ -1278,6 +1547,14 @@ static pl_status write_files(pl_srv_exec *x, pl_error *err) {
         if (k > 0 || !x->w_finished) PL_TRY(f->w->finish(f->w, err));
         if (k == 0) x->w_finished = true;
         PL_TRY(shm_file_flush(f, err));
+        /* a larger pooled file keeps its pages past the stream (read up to size), unless its
+         * charge did not come with it: then it is cut to the stream */
+        if (f->pooled > f->bytes && x->opts.mem_hook && f->charged < f->pooled) {
+            if (ftruncate(f->fd, f->bytes) != 0)
+                PL_FAIL(err, PL_ERR_IO, "cannot truncate the shared memory result \"%s\": %s",
+                        f->path, strerror(errno));
+            f->pooled = 0;
+        }
         int fd = f->fd;
         f->fd = -1;
         if (close(fd) != 0)
@@ -1322,13 +1599,15 @@ static pl_status to_file(pl_srv_exec *x, pl_srv_msg *out, pl_error *err) {
         return st;
     }
     l->srv = x->c->srv;
+    l->pidfd = -1;
+    l->charged = true;
     snprintf(l->id, sizeof l->id, "%s", x->shm_id);
     l->n_paths = n;
     x->file_bytes = 0;
     for (int32_t i = 0; i < n; i++) {
         shm_file *f = &x->files[i];
         snprintf(l->paths[i], sizeof l->paths[i], "%s", f->path);
-        l->size += f->bytes;
+        l->size += PL_MAX(f->bytes, f->pooled); /* the file's size */
         x->file_bytes += f->bytes;
     }
     const pl_srv_config *cfg = pl_srv_get_config(x->c->srv);

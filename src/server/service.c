@@ -38,6 +38,8 @@ struct pl_srv {
     _Atomic int serving;
     pl_srv_shm_release_fn shm_release;
     void *shm_user;
+    pl_srv_shm_trim_fn shm_trim;
+    void *shm_trim_user;
 };
 
 /* ---------------------------------------------------------------- configuration and state */
@@ -55,6 +57,8 @@ void pl_srv_config_init(pl_srv_config *c) {
     c->default_message_bytes = 1ll << 20;
     c->max_handles_per_client = 1000;
     c->max_plan_depth = 256;
+    c->shm_pool_bytes = 8ll << 30;
+    c->shm_pool_idle_ms = 30000;
 }
 
 /* "1.5 MiB" */
@@ -86,13 +90,24 @@ static void mem_state(pl_srv *s, char *out, size_t cap) {
              "same-host results %s)", used, lim, tb, hb, sb);
 }
 
+/* Adds delta to the memory account; false (nothing added) when it would pass --max-memory even
+ * after same-host result files kept for reuse gave way. */
+static bool account_add(pl_srv *s, int64_t delta) {
+    int64_t now = atomic_fetch_add(&s->mem_used, delta) + delta;
+    if (delta <= 0 || s->cfg.max_memory <= 0 || now <= s->cfg.max_memory) return true;
+    atomic_fetch_sub(&s->mem_used, delta);
+    if (!s->shm_trim || s->shm_trim(s->shm_trim_user, now - s->cfg.max_memory) <= 0) return false;
+    now = atomic_fetch_add(&s->mem_used, delta) + delta;
+    if (now <= s->cfg.max_memory) return true;
+    atomic_fetch_sub(&s->mem_used, delta);
+    return false;
+}
+
 static pl_status catalog_charge(void *user, bool handle, int64_t delta, const char *what,
                                 pl_error *err) {
     PL_UNUSED(handle);
     pl_srv *s = user;
-    int64_t now = atomic_fetch_add(&s->mem_used, delta) + delta;
-    if (delta <= 0 || s->cfg.max_memory <= 0 || now <= s->cfg.max_memory) return PL_OK;
-    atomic_fetch_sub(&s->mem_used, delta);
+    if (account_add(s, delta)) return PL_OK;
     char need[32], state[256];
     fmt_bytes(need, sizeof need, delta);
     mem_state(s, state, sizeof state);
@@ -174,6 +189,11 @@ void pl_srv_sweep(pl_srv *s, int64_t now_ns) { pl_catalog_sweep(s->cat, now_ns);
 int64_t pl_srv_memory_in_use(pl_srv *s) { return atomic_load(&s->mem_used); }
 void pl_srv_set_serving(pl_srv *s, bool serving) { atomic_store(&s->serving, serving ? 1 : 0); }
 
+void pl_srv_set_shm_trim(pl_srv *s, pl_srv_shm_trim_fn fn, void *user) {
+    s->shm_trim = fn;
+    s->shm_trim_user = user;
+}
+
 void pl_srv_set_shm_release(pl_srv *s, pl_srv_shm_release_fn fn, void *user) {
     s->shm_release = fn;
     s->shm_user = user;
@@ -192,12 +212,7 @@ bool pl_srv_request_id_ok(const char *id, size_t n) {
 static pl_status mem_hook(void *user, int64_t delta, int64_t total) {
     PL_UNUSED(total);
     pl_srv *s = user;
-    int64_t now = atomic_fetch_add(&s->mem_used, delta) + delta;
-    if (delta > 0 && s->cfg.max_memory > 0 && now > s->cfg.max_memory) {
-        atomic_fetch_sub(&s->mem_used, delta);
-        return PL_ERR_NOMEM;
-    }
-    return PL_OK;
+    return account_add(s, delta) ? PL_OK : PL_ERR_NOMEM;
 }
 
 void pl_srv_call_exec_opts(const pl_srv_call *c, pl_exec_opts *o) {
@@ -988,7 +1003,8 @@ static pl_status h_release_shm(pl_srv_call *c, const ProtobufCMessage *req, uint
     Polaroid__V1__ReleaseSharedMemoryResponse r = POLAROID__V1__RELEASE_SHARED_MEMORY_RESPONSE__INIT;
     pl_srv *s = c->srv;
     if (s->shm_release && q->lease_id && q->lease_id[0])
-        r.released = s->shm_release(s->shm_user, c->owner ? c->owner : "", q->lease_id);
+        r.released = s->shm_release(s->shm_user, c->owner ? c->owner : "", q->lease_id,
+                                    q->client_pid, q->unmapped);
     return pack(s, &r.base, resp, resp_len, err);
 }
 

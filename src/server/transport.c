@@ -1403,9 +1403,12 @@ static pl_status make_credentials(const pl_server_opts *o, grpc_server_credentia
 static void server_destroy(pl_server *s);
 
 /* ReleaseSharedMemory (service.c) calls this. */
-static bool shm_release(void *user, const char *owner, const char *lease_id) {
-    return pl_srv_shm_release(user, owner, lease_id);
+static bool shm_release(void *user, const char *owner, const char *lease_id, int64_t client_pid,
+                        bool unmapped) {
+    return pl_srv_shm_release_ex(user, owner, lease_id, client_pid, unmapped);
 }
+
+static int64_t shm_trim(void *user, int64_t want) { return pl_srv_shm_pool_trim(user, want); }
 
 /* gRPC core's own log lines (what GRPC_VERBOSITY and GRPC_TRACE let through) as polaroid's log
  * lines, so that --log-format json gives JSON lines only: source "grpc", file and line. */
@@ -1451,6 +1454,7 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
         return st;
     }
     pl_srv_set_shm_release(s->srv, shm_release, s->srv);
+    pl_srv_set_shm_trim(s->srv, shm_trim, s->srv);
     const pl_srv_config *cfg = pl_srv_get_config(s->srv);
     if (!(s->data_root = pl_strdup(cfg->data_root ? cfg->data_root : "."))) {
         grpc_server_credentials_release(creds);

@@ -33,6 +33,17 @@ void pl_srv_execute_progress(const pl_srv_exec *x, int64_t *rows, int64_t *bytes
 /* Same-host result files (execute.c): release one lease of owner (true if it existed), drop
  * the expired ones (or all, at shutdown), and the bytes held in them. */
 bool pl_srv_shm_release(const pl_srv *srv, const char *owner, const char *lease_id);
+/* ReleaseSharedMemory in full: with client_pid > 0 the lease is lent to that process (kept until
+ * unmapped or the process exits, then reused; see execute.c "Reuse"), with unmapped its files go
+ * to the reuse pool now; else as pl_srv_shm_release. */
+bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lease_id,
+                           int64_t client_pid, bool unmapped);
+/* The reuse pool: its bytes; removes pooled files of srv until at least want bytes are freed
+ * (want <= 0: all), returning the bytes freed; bytes of pooled files reused so far (all
+ * servers of the process). */
+int64_t pl_srv_shm_pool_bytes(const pl_srv *srv);
+int64_t pl_srv_shm_pool_trim(const pl_srv *srv, int64_t want);
+int64_t pl_srv_shm_reused_bytes(void);
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
 int64_t pl_srv_shm_bytes(const pl_srv *srv);
 /* The lease id once x's result went into a file (its SharedMemoryResult was handed out), else

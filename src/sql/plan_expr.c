@@ -753,7 +753,7 @@ static pl_status regr_call(sq_scope *sc, const PgQuery__FuncCall *fc, int which,
     sc->clause = "aggregate function arguments";
     pl_expr **args = NULL, *filter = NULL;
     pl_status st = expr_list(sc, fc->args, 2, &args, err);
-    if (!st && fc->agg_filter) st = sq_expr(sc, fc->agg_filter, &filter, err);
+    if (!st && fc->agg_filter) st = sq_expr_columns_and(sc, fc->agg_filter, &filter, err);
     sc->allow = saved;
     sc->clause = saved_clause;
     if (st) {
@@ -855,9 +855,12 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
                            "last_value and nth_value with OVER");
     }
     if (!strcmp(name, "columns") && fc->n_funcname == 1) {
-        /* DuckDB's COLUMNS(...): the select list expands its item once per matching column */
+        /* DuckDB's COLUMNS(...): the select list expands its item once per matching column,
+         * WHERE and FILTER (WHERE ...) into the AND of the expansions, ORDER BY into keys */
         if (sc->columns_pick <= 0 || !sc->rel || sc->columns_pick > sc->rel->n_cols)
-            return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "COLUMNS(...) is only supported in the select list");
+            return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                           "COLUMNS(...) is only supported in the select list, WHERE, FILTER (WHERE ...) and "
+                           "ORDER BY");
         int32_t i = sc->columns_pick - 1;
         pl_expr *e = sc->rel->star_expr[i] ? pl_expr_clone(sc->rel->star_expr[i]) : sq_colref(sc->rel, i, pos);
         if (!e) return NOMEM(err);
@@ -922,7 +925,12 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
                 }
             }
         }
-        if (!st && fc->agg_filter) st = sub_scope_expr(sc, SQ_ALLOW_AGG | SQ_ALLOW_WINDOW, NULL, fc->agg_filter, &filter, err);
+        if (!st && fc->agg_filter) {
+            uint32_t saved = sc->allow;
+            sc->allow &= ~(uint32_t)(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
+            st = sq_expr_columns_and(sc, fc->agg_filter, &filter, err);
+            sc->allow = saved;
+        }
         if (st) {
             pl_expr_release(x);
             pl_expr_release(q);
@@ -949,7 +957,7 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         sc->allow &= ~SQ_ALLOW_WINDOW;
         pl_status st = expr_list(sc, fc->args, (size_t)n_args, &args, err);
         pl_expr *filter = NULL;
-        if (!st && fc->agg_filter) st = sq_expr(sc, fc->agg_filter, &filter, err);
+        if (!st && fc->agg_filter) st = sq_expr_columns_and(sc, fc->agg_filter, &filter, err);
         sc->allow = saved;
         if (st) {
             if (args)
@@ -996,7 +1004,7 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         sc->allow &= ~(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
         sc->clause = "aggregate function arguments";
         pl_status st = expr_list(sc, fc->args, (size_t)n_args, &args, err);
-        if (!st && fc->agg_filter) st = sq_expr(sc, fc->agg_filter, &filter, err);
+        if (!st && fc->agg_filter) st = sq_expr_columns_and(sc, fc->agg_filter, &filter, err);
         int32_t n_done = 0;
         for (; !st && n_done < n_order; n_done++) {
             const PgQuery__Node *o = fc->agg_order[n_done];

@@ -194,12 +194,16 @@ typedef struct sq_scope {
     int32_t n_aliases;
     bool outer_used;
     bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
-    int32_t columns_pick; /* expanding COLUMNS(...) of a select item: rel column + 1, 0 = none */
+    int32_t columns_pick; /* expanding COLUMNS(...) (select item, condition, ORDER BY item): rel column + 1, 0 = none */
 } sq_scope;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */
 
 pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err);
+/* sq_expr for a condition (WHERE, an aggregate's FILTER): a COLUMNS(...) in n (outside
+ * subqueries and nested FILTERs) makes it the AND of n translated once per selected column of
+ * sc->rel, like DuckDB. (plan_select.c) */
+pl_status sq_expr_columns_and(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err);
 /* grouping(...) / grouping_id(...) become calls of this name (never reach the DataFrame layer:
  * the aggregation replaces them by the grouping set's bit mask of the arguments). */
 #define SQ_GROUPING_FN "__grouping"

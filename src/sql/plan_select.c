@@ -489,17 +489,18 @@ static const char *sq_const_str(const PgQuery__Node *n) {
     return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_SVAL && c->sval ? c->sval->sval : NULL;
 }
 
-/* The first COLUMNS(...) call in a select item (not inside a subquery); more: another one with
- * different arguments. */
+/* The first COLUMNS(...) call of an expression (not inside a subquery, nor inside an aggregate's
+ * FILTER (WHERE ...), which expands on its own); more: another one with different arguments. */
 typedef struct {
     const PgQuery__FuncCall *first;
     bool more;
+    const PgQuery__Node *skip; /* the FILTER clause of the call being visited */
 } columns_find;
 
 static bool find_columns_call(ProtobufCMessage *m, void *vctx) {
     columns_find *cf = vctx;
     const ProtobufCMessageDescriptor *d = m->descriptor;
-    if (d == &pg_query__select_stmt__descriptor) return false;
+    if (d == &pg_query__select_stmt__descriptor || (cf->skip && m == &cf->skip->base)) return false;
     if (d == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
         const char *nm = fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
@@ -521,6 +522,11 @@ static bool find_columns_call(ProtobufCMessage *m, void *vctx) {
             }
             return false;
         }
+        const PgQuery__Node *saved = cf->skip;
+        cf->skip = fc->agg_filter;
+        pl_sql_node_children(m, find_columns_call, cf);
+        cf->skip = saved;
+        return false;
     }
     pl_sql_node_children(m, find_columns_call, cf);
     return false;
@@ -529,9 +535,10 @@ static bool find_columns_call(ProtobufCMessage *m, void *vctx) {
 /* The columns COLUMNS(...) selects: `*` or `t.*` (like the star, hidden columns left out), a
  * regular expression matched anywhere in the name (POSIX extended, case-sensitive like DuckDB's),
  * or a list of names ['a', 'b'] (in the relation's order, like DuckDB). pick[] gets rel indices. */
-static pl_status columns_select(sel_state *s, const PgQuery__FuncCall *fc, int32_t *pick, int32_t *n_pick,
+static pl_status columns_select(sq_scope *sc, const PgQuery__FuncCall *fc, int32_t *pick, int32_t *n_pick,
                                 pl_error *err) {
-    sq_rel *r = &s->rel;
+    sq_rel *r = sc->rel;
+    const char *sql = sc->ctx->sql;
     int32_t pos = fc->location, n = 0;
     const char *qual = NULL;
     const PgQuery__Node *a = fc->n_args == 1 ? fc->args[0] : NULL;
@@ -546,12 +553,12 @@ static pl_status columns_select(sel_state *s, const PgQuery__FuncCall *fc, int32
     const char *re_text = a ? sq_const_str(a) : NULL;
     /* COLUMNS(['a']) reached the parser as COLUMNS(('a')), a plain string: look for the '[' */
     bool list = false;
-    if (s->ctx->sql && pos >= 0 && (size_t)pos < strlen(s->ctx->sql)) {
-        int32_t len = (int32_t)strlen(s->ctx->sql);
+    if (sql && pos >= 0 && (size_t)pos < strlen(sql)) {
+        int32_t len = (int32_t)strlen(sql);
         sq_token t;
-        if (sq_lex_next(s->ctx->sql, len, pos, &t) && sq_lex_next(s->ctx->sql, len, t.end, &t) &&
-            sq_tok_is(s->ctx->sql, &t, "(") && sq_lex_next(s->ctx->sql, len, t.end, &t))
-            list = sq_tok_is(s->ctx->sql, &t, "[");
+        if (sq_lex_next(sql, len, pos, &t) && sq_lex_next(sql, len, t.end, &t) && sq_tok_is(sql, &t, "(") &&
+            sq_lex_next(sql, len, t.end, &t))
+            list = sq_tok_is(sql, &t, "[");
     }
     if (list && re_text) {
         int32_t i = sq_rel_find(r, NULL, re_text);
@@ -623,14 +630,40 @@ static pl_status columns_select(sel_state *s, const PgQuery__FuncCall *fc, int32
                    "COLUMNS takes *, t.*, a regular expression or a list of column names");
 }
 
+/* The columns the COLUMNS(...) of expression n selects (see find_columns_call): *pick (rel
+ * indices, pl_free) and *n_pick; *pick NULL when n holds none. Errors: several different
+ * COLUMNS(...) (at pos), or what columns_select refuses. */
+static bool is_star(const PgQuery__Node *n);
+
+static pl_status columns_of(sq_scope *sc, const PgQuery__Node *n, int32_t pos, int32_t **pick, int32_t *n_pick,
+                            pl_error *err) {
+    *pick = NULL;
+    *n_pick = 0;
+    columns_find cf = {NULL, false, NULL};
+    if (n) find_columns_call((ProtobufCMessage *)(uintptr_t)&n->base, &cf);
+    if (cf.more)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "several different COLUMNS(...) in one expression are not supported");
+    if (!cf.first) return PL_OK;
+    if (sc->clause && !strcmp(sc->clause, "ORDER BY") && (cf.first->agg_star || (cf.first->n_args == 1 && is_star(cf.first->args[0]))))
+        /* DuckDB sorts by the select list's columns there, not by the FROM columns */
+        return sq_fail(err, PL_ERR_UNSUPPORTED, cf.first->location,
+                       "COLUMNS(*) is not supported in ORDER BY (ORDER BY ALL sorts by every output column)");
+    int32_t *p = pl_calloc((size_t)PL_MAX(sc->rel->n_cols, 1), sizeof *p);
+    if (!p) return NOMEM(err);
+    pl_status st = columns_select(sc, cf.first, p, n_pick, err);
+    if (st) {
+        pl_free(p);
+        return st;
+    }
+    *pick = p;
+    return PL_OK;
+}
+
 /* A select item holding COLUMNS(...): one output column per selected column, the item evaluated
  * with COLUMNS(...) standing for that column; named by the item's alias, else the column. */
-static pl_status expand_columns(sel_state *s, const PgQuery__ResTarget *rt, const PgQuery__FuncCall *fc,
+static pl_status expand_columns(sel_state *s, const PgQuery__ResTarget *rt, const int32_t *pick, int32_t n,
                                 pl_error *err) {
-    int32_t *pick = pl_calloc((size_t)PL_MAX(s->rel.n_cols, 1), sizeof *pick);
-    if (!pick) return NOMEM(err);
-    int32_t n = 0;
-    pl_status st = columns_select(s, fc, pick, &n, err);
+    pl_status st = PL_OK;
     for (int32_t k = 0; !st && k < n; k++) {
         pl_expr *e = NULL;
         s->sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_WINDOW | SQ_ALLOW_SUBQUERY;
@@ -642,7 +675,38 @@ static pl_status expand_columns(sel_state *s, const PgQuery__ResTarget *rt, cons
         const char *name = sq_nz(rt->name) ? rt->name : sq_rel_name(&s->rel, pick[k]);
         st = el_push(&s->items, e, name, rt->location, err);
     }
+    return st;
+}
+
+pl_status sq_expr_columns_and(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error *err) {
+    int32_t *pick = NULL, n_pick = 0;
+    if (sc->rel) PL_TRY(columns_of(sc, n, sq_node_pos(n), &pick, &n_pick, err));
+    if (!pick) return sq_expr(sc, n, out, err);
+    int32_t saved = sc->columns_pick;
+    pl_expr **parts = pl_calloc((size_t)PL_MAX(n_pick, 1), sizeof *parts);
+    pl_status st = parts ? PL_OK : NOMEM(err);
+    for (int32_t k = 0; !st && k < n_pick; k++) {
+        sc->columns_pick = pick[k] + 1;
+        st = sq_expr(sc, n, &parts[k], err);
+    }
+    sc->columns_pick = saved;
+    pl_expr *e = NULL;
+    if (!st) {
+        if (n_pick == 1) {
+            e = parts[0];
+            parts[0] = NULL;
+        } else {
+            /* COLUMNS(*) of a relation without visible columns: true, like an empty AND */
+            e = n_pick == 0 ? pl_expr_lit_bool(true) : pl_expr_call("and", n_pick, parts);
+            if (n_pick > 1) memset(parts, 0, (size_t)n_pick * sizeof *parts); /* taken by the call */
+            if (!e) st = NOMEM(err);
+            else e->sql_pos = sq_node_pos(n);
+        }
+    }
+    for (int32_t k = 0; parts && k < n_pick; k++) pl_expr_release(parts[k]);
+    pl_free(parts);
     pl_free(pick);
+    if (!st) *out = e;
     return st;
 }
 
@@ -661,13 +725,12 @@ static pl_status plan_select_list(sel_state *s, pl_error *err) {
             PL_TRY(expand_star(s, rt->val->column_ref, err));
             continue;
         }
-        columns_find cf = {NULL, false};
-        if (rt->val) find_columns_call(&rt->val->base, &cf);
-        if (cf.more)
-            return sq_fail(err, PL_ERR_UNSUPPORTED, rt->location,
-                           "several different COLUMNS(...) in one expression are not supported");
-        if (cf.first) {
-            PL_TRY(expand_columns(s, rt, cf.first, err));
+        int32_t *pick = NULL, n_pick = 0;
+        PL_TRY(columns_of(&s->sc, rt->val, rt->location, &pick, &n_pick, err));
+        if (pick) {
+            pl_status stc = expand_columns(s, rt, pick, n_pick, err);
+            pl_free(pick);
+            if (stc) return stc;
             continue;
         }
         pl_expr *e = NULL;
@@ -967,11 +1030,35 @@ static pl_status plan_order_by(sel_state *s, const PgQuery__SelectStmt *st, pl_e
     s->sort = pl_calloc((size_t)n, sizeof *s->sort);
     s->sort_col = pl_calloc((size_t)n, sizeof *s->sort_col);
     if (!s->sort || !s->sort_col) return NOMEM(err);
+    int32_t cap = n;
     for (int32_t i = 0; i < n; i++) {
         const PgQuery__SortBy *sb = st->sort_clause[i]->sort_by;
-        sq_sortby_dir(sb, &s->sort[i].descending, &s->sort[i].nulls_first);
-        s->n_sort = i + 1;
-        PL_TRY(output_ref(s, sb->node, "ORDER BY", &s->sort_col[i], err));
+        /* an item with COLUMNS(...) is a key per selected column (of the FROM relation) */
+        int32_t *pick = NULL, n_pick = 1;
+        s->sc.clause = "ORDER BY";
+        PL_TRY(columns_of(&s->sc, sb->node, sq_node_pos(sb->node), &pick, &n_pick, err));
+        if (!pick) n_pick = 1;
+        pl_status rc = PL_OK;
+        if (s->n_sort + n_pick > cap) {
+            int32_t ncap = s->n_sort + n_pick + (n - i);
+            pl_sort_key *ns = pl_realloc(s->sort, (size_t)ncap * sizeof *ns);
+            if (ns) s->sort = ns;
+            int32_t *nc = ns ? pl_realloc(s->sort_col, (size_t)ncap * sizeof *nc) : NULL;
+            if (nc) s->sort_col = nc;
+            if (!nc) rc = NOMEM(err);
+            else cap = ncap;
+        }
+        for (int32_t k = 0; !rc && k < n_pick; k++) {
+            int32_t at = s->n_sort;
+            memset(&s->sort[at], 0, sizeof s->sort[at]);
+            sq_sortby_dir(sb, &s->sort[at].descending, &s->sort[at].nulls_first);
+            s->n_sort = at + 1;
+            s->sc.columns_pick = pick ? pick[k] + 1 : 0;
+            rc = output_ref(s, sb->node, "ORDER BY", &s->sort_col[at], err);
+            s->sc.columns_pick = 0;
+        }
+        pl_free(pick);
+        PL_TRY(rc);
     }
     return PL_OK;
 }
@@ -988,10 +1075,13 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
         bool done = false;
         s->sc.allow = SQ_ALLOW_SUBQUERY;
         s->sc.clause = "WHERE";
-        rc = sq_where_sublink(&s->sc, conj[i], &done, err);
+        /* a conjunct with COLUMNS(...) is an expression (the AND of its expansions) */
+        columns_find cf = {NULL, false, NULL};
+        find_columns_call((ProtobufCMessage *)(uintptr_t)&conj[i]->base, &cf);
+        if (!cf.first) rc = sq_where_sublink(&s->sc, conj[i], &done, err);
         if (rc || done) continue;
         pl_expr *e = NULL;
-        rc = sq_expr(&s->sc, conj[i], &e, err);
+        rc = sq_expr_columns_and(&s->sc, conj[i], &e, err);
         if (rc) break;
         if (sq_has_ref(e, 1)) {
             sq_corr *c = s->o ? s->o->corr : NULL;

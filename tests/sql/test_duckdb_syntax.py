@@ -165,12 +165,78 @@ def test_columns_errors(sql, name, query, needles, at):
     test_syntax_errors(sql, name, query, needles, at)
 
 
-def test_columns_outside_select_list(sql):
-    """DuckDB also expands COLUMNS in WHERE (AND of the expansions); polaroid refuses it there
-    with a clear message."""
-    r = sql.polaroid(["SELECT id FROM {people} WHERE COLUMNS('^age$') > 30"], fmt="csv")
+COLUMNS_WHERE = [
+    ("where", "SELECT * FROM {people} WHERE COLUMNS('^(age|team_id)$') > 1"),
+    ("where_or", "SELECT id FROM {people} WHERE COLUMNS('^(age|team_id)$') > 1 OR city = 'Rome'"),
+    ("where_twice", "SELECT id FROM {people} WHERE COLUMNS('^(age|team_id)$') > 1 AND "
+                    "COLUMNS('^(age|team_id)$') < 40"),
+    ("where_and_plain", "SELECT id FROM {people} WHERE COLUMNS('^(age|id)$') > 3 AND city = 'Paris'"),
+    ("where_star", "SELECT id FROM {people} WHERE COLUMNS(*) IS NOT NULL"),
+    ("where_list", "SELECT id, age FROM {people} WHERE COLUMNS(['team_id', 'age']) IS NOT NULL"),
+    ("where_function", "SELECT id FROM {people} WHERE coalesce(COLUMNS('^(age|team_id)$'), 0) >= 2"),
+    ("where_in_list", "SELECT id FROM {people} WHERE COLUMNS('^(age|team_id)$') IN (1, 2, 27, 34)"),
+    ("where_in_subquery", "SELECT id FROM {people} WHERE COLUMNS('^(id|team_id)$') IN "
+                          "(SELECT team_id FROM {teams})"),
+    ("where_not", "SELECT id FROM {people} WHERE NOT (COLUMNS('^(age|team_id)$') > 30)"),
+    ("where_qualified_star", "SELECT p.id FROM {people} p JOIN {teams} t USING (team_id) "
+                             "WHERE COLUMNS(t.*) IS NOT NULL"),
+    ("where_correlated", "SELECT id FROM {people} p WHERE EXISTS (SELECT 1 FROM {teams} t WHERE "
+                         "COLUMNS('^budget$') > p.age AND t.team_id = p.team_id)"),
+    ("where_grouped", "SELECT city, count(*) AS n FROM {people} WHERE COLUMNS('^(age|salary)$') > 25 "
+                      "GROUP BY city"),
+    ("filter", "SELECT count(*) FILTER (WHERE COLUMNS('^(age|team_id)$') > 1) AS n FROM {people}"),
+    ("filter_grouped", "SELECT city, count(*) FILTER (WHERE COLUMNS(['age', 'salary']) IS NOT NULL) "
+                       "AS n FROM {people} GROUP BY city"),
+    ("filter_own_expansion", "SELECT max(COLUMNS('^(age|team_id)$')) FILTER (WHERE "
+                             "COLUMNS('^(city|name)$') <> 'Paris') FROM {people}"),
+    ("filter_same_columns", "SELECT sum(COLUMNS('^(age|team_id)$')) FILTER (WHERE "
+                            "COLUMNS('^(age|team_id)$') > 1) FROM {people}"),
+    ("filter_string_nulls", "SELECT sum(x1) FILTER (WHERE COLUMNS('^s$') > 'a') AS n FROM (VALUES "
+                            "(1, 'a'), (3, 'b'), (5, NULL)) v(x1, s)"),
+]
+
+
+@pytest.mark.parametrize("name,query", COLUMNS_WHERE, ids=[n for n, _ in COLUMNS_WHERE])
+def test_columns_where(sql, name, query):
+    """WHERE and FILTER (WHERE ...): the AND of the condition over every selected column."""
+    sql.check(query)
+
+
+COLUMNS_ORDER = [
+    ("order_regex", "SELECT name FROM {people} ORDER BY COLUMNS('^(age|team_id)$') NULLS FIRST, id"),
+    ("order_desc", "SELECT id, age FROM {people} ORDER BY COLUMNS('^(city|age)$') DESC, id"),
+    ("order_list", "SELECT city, name FROM {people} ORDER BY COLUMNS(['team_id', 'age']) DESC, "
+                   "name"),
+    ("order_expression", "SELECT id FROM {people} ORDER BY -COLUMNS('^(team_id|id)$')"),
+    ("order_limit", "SELECT id FROM {people} ORDER BY COLUMNS('^(city|id)$') LIMIT 4"),
+    ("order_grouped", "SELECT city, count(*) AS n FROM {people} GROUP BY city "
+                      "ORDER BY COLUMNS('^city$') NULLS LAST"),
+    ("order_selected", "SELECT age, id FROM {people} ORDER BY COLUMNS('^(age|id)$')"),
+]
+
+
+@pytest.mark.parametrize("name,query", COLUMNS_ORDER, ids=[n for n, _ in COLUMNS_ORDER])
+def test_columns_order_by(sql, name, query):
+    """ORDER BY: one key per selected column of the FROM relation, in its order."""
+    sql.check(query, ordered=True)
+
+
+def test_columns_other_clauses(sql):
+    """DuckDB refuses COLUMNS in HAVING and GROUP BY too; polaroid says where it is supported."""
+    for q, at in [("SELECT city, count(*) FROM {people} GROUP BY city HAVING COLUMNS('^city$') "
+                   "IS NOT NULL", "COLUMNS('^city$') IS"),
+                  ("SELECT count(*) FROM {people} GROUP BY COLUMNS('^city$')", "COLUMNS('^city$')")]:
+        test_syntax_errors(sql, "other", q, ["COLUMNS(...) is only supported in the select list, "
+                                             "WHERE, FILTER (WHERE ...) and ORDER BY"], at)
+
+
+def test_columns_star_in_order_by(sql):
+    """DuckDB sorts by the select list's columns for ORDER BY COLUMNS(*) (its regex and list
+    forms use the FROM columns); polaroid refuses the star form and points at ORDER BY ALL."""
+    r = sql.polaroid(["SELECT name, id FROM {people} ORDER BY COLUMNS(*)"], fmt="csv")
     err = r.stderr.decode()
-    assert r.returncode == 1 and "COLUMNS(...) is only supported in the select list" in err, err
+    assert r.returncode == 1 and "ORDER BY ALL" in err, err
+    assert err.splitlines()[2].index("^") == err.splitlines()[1].index("COLUMNS(*)")
 
 
 IGNORE_NULLS = [

@@ -399,3 +399,19 @@ def test_explain(sql):
 
 def test_data_dir_exists(data):
     assert os.path.exists(data["people"])
+
+
+NULL_STRINGS = [
+    ("compare", "SELECT s > 'a', s <= 'b', s = 'a', s <> 'a' FROM (SELECT NULL::varchar AS s) t"),
+    ("in_between", "SELECT s IN ('a', 'b'), s BETWEEN 'a' AND 'c' FROM (VALUES ('b'), (NULL)) v(s)"),
+    ("values_where", "SELECT x FROM (VALUES (1, 'a'), (3, 'b'), (5, NULL)) v(x, s) WHERE s > 'a'"),
+    ("all_null_column", "SELECT count(*) FILTER (WHERE s < 'z') AS n, min(s), max(s) FROM "
+                        "(VALUES (NULL), (NULL)) v(s)"),
+]
+
+
+@pytest.mark.parametrize("name,query", NULL_STRINGS, ids=[n for n, _ in NULL_STRINGS])
+def test_null_string_columns(sql, name, query):
+    """String columns made only of NULLs (NULL::varchar, VALUES with NULL) in comparisons: they
+    once had no byte buffer and the ordering kernels read through it."""
+    sql.check(query)

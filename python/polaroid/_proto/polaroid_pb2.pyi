@@ -666,10 +666,14 @@ class Limits(_message.Message):
     def __init__(self, max_message_bytes: _Optional[int] = ..., max_concurrent_queries: _Optional[int] = ..., max_queued_queries: _Optional[int] = ..., query_timeout_ms: _Optional[int] = ..., max_memory_bytes: _Optional[int] = ..., max_handles_per_client: _Optional[int] = ..., max_plan_depth: _Optional[int] = ..., handle_ttl_seconds: _Optional[int] = ...) -> None: ...
 
 class ReleaseSharedMemoryRequest(_message.Message):
-    __slots__ = ("lease_id",)
+    __slots__ = ("lease_id", "client_pid", "unmapped")
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_PID_FIELD_NUMBER: _ClassVar[int]
+    UNMAPPED_FIELD_NUMBER: _ClassVar[int]
     lease_id: str
-    def __init__(self, lease_id: _Optional[str] = ...) -> None: ...
+    client_pid: int
+    unmapped: bool
+    def __init__(self, lease_id: _Optional[str] = ..., client_pid: _Optional[int] = ..., unmapped: _Optional[bool] = ...) -> None: ...
 
 class ReleaseSharedMemoryResponse(_message.Message):
     __slots__ = ("released",)

@@ -266,6 +266,10 @@ pl_status agg_consume_keys(agg_sink *s, int32_t worker, int64_t seq, pl_batch *i
 /* Worker tables of s split into shared partition tables (see agg_sink; not with holistic
  * aggregates). Before the first consume. */
 void agg_sink_share_splits(agg_sink *s);
+/* dict_local.c: consume() of a morsel grouped by one DICTIONARY key of a small dictionary with
+ * count/sum/avg/min/max of doubles, by dictionary index in L1-resident statistics, then merged
+ * into the worker's table; *done = false (nothing changed) when the morsel does not qualify. */
+pl_status agg_dict_local(agg_sink *s, int32_t worker, pl_batch *in, bool *done, pl_error *err);
 /* Every non-NULL index of a DICTIONARY array is inside its dictionary. */
 pl_status agg_check_indices(const pl_array *a, pl_error *err);
 /* Packed multi-key aggregation (pack.c) on or off for sinks made from now on (tests). */

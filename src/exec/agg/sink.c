@@ -327,6 +327,9 @@ static pl_status agg_sink_consume(pl_sink *sk, pl_exec_ctx *ctx, int32_t worker,
     agg_sink *s = sk->impl;
     PL_UNUSED(ctx);
     if (in->n_rows == 0) return PL_OK;
+    bool done = false;
+    PL_TRY(agg_dict_local(s, worker, in, &done, err));
+    if (done) return PL_OK;
     pl_array *kc_stack[16];
     pl_array **kc = s->n_keys <= 16 ? kc_stack : pl_calloc((size_t)s->n_keys, sizeof(pl_array *));
     if (!kc) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");

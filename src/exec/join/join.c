@@ -1064,6 +1064,88 @@ static pl_status make_output(join_op *j, pl_batch *in, const int32_t *pi, const 
     return st;
 }
 
+/* A join of one dictionary key against a unique build key (w->m1 of the morsel's dictionary)
+ * where every row of the morsel finds its build row (inner and probe-outer joins, no
+ * residual): the probe columns as they are, and each build column as a dictionary array over
+ * the probe key's own indices whose values are the build values of the key dictionary's
+ * entries: one take of the dictionary's length per morsel instead of a pair per row, a take
+ * per row and column, and an identity check. *done = false (nothing made) when not
+ * applicable: other kinds, NULL keys, a row without a match, build columns wanted as plain
+ * arrays or holding NULLs for the rows' keys. */
+static pl_status fk_output(join_op *j, worker_state *w, const jk_view *pk, pl_batch *in,
+                           pl_batch **out, bool *done, pl_error *err) {
+    *done = false;
+    pl_array *key = pk->a;
+    if ((j->kind != PL_JK_INNER && j->kind != PL_JK_PROBE_OUTER) || j->residual ||
+        !w->map_unique || !w->m1 || !pk->idx || pk->idx_w != 4 || pk->avalid ||
+        key->type->id != PL_TYPE_DICTIONARY || j->n_build == 0)
+        return PL_OK;
+    pl_type_id ix = key->type->index_id;
+    for (int32_t c = 0; c < j->n_build_out; c++) {
+        pl_array *col = j->bcols[j->build_out[c]];
+        const pl_type *ot = j->out_schema->fields[j->n_probe_out + c].type;
+        if (!col || ot->id != PL_TYPE_DICTIONARY || ot->index_id != ix) return PL_OK;
+        const pl_type *vt = col->type->id == PL_TYPE_DICTIONARY ? col->type->value_type : col->type;
+        if (!pl_type_equals(vt, ot->value_type)) return PL_OK;
+    }
+    int64_t dn = w->dict->length, n = in->n_rows, first = -1;
+    bool all = true;
+    for (int64_t d = 0; d < dn; d++) {
+        if (w->m1[d] < 0) all = false;
+        else if (first < 0) first = d;
+    }
+    if (first < 0) return PL_OK;
+    if (!all) { /* some entries without a build row: no row may use them */
+        const uint32_t *idx = (const uint32_t *)(const void *)pk->idx;
+        int64_t miss = 0;
+        for (int64_t r = 0; r < n; r++) {
+            uint32_t d = idx[r];
+            miss |= d >= (uint64_t)dn ? -1 : w->m1[d];
+        }
+        if (miss < 0) return PL_OK;
+    }
+    int64_t *m1x = pl_malloc(sizeof *m1x * (size_t)dn);
+    int32_t nc = j->n_probe_out + j->n_build_out;
+    pl_array **cols = pl_calloc((size_t)PL_MAX(nc, 1), sizeof *cols);
+    pl_status st = PL_OK;
+    if (!m1x || !cols) {
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory making the join output");
+        goto out;
+    }
+    /* entries without a build row (no row uses them) take the first matched one's values */
+    for (int64_t d = 0; d < dn; d++) m1x[d] = w->m1[d] >= 0 ? w->m1[d] : w->m1[first];
+    for (int32_t c = 0; c < j->n_probe_out; c++) cols[c] = pl_array_retain(in->columns[j->probe_out[c]]);
+    for (int32_t c = 0; c < j->n_build_out && !st; c++) {
+        pl_array *col = j->bcols[j->build_out[c]];
+        pl_type *ot = j->out_schema->fields[j->n_probe_out + c].type;
+        pl_array *vals = NULL, *plain = NULL, *whole = NULL;
+        st = pl_array_take(col, m1x, dn, &vals, err);
+        if (!st) st = pl_array_decode_dictionary(vals, &plain, err);
+        pl_array_release(vals);
+        if (st) break;
+        if (pl_array_null_count(plain) > 0) { /* NULL build values: the per-row path */
+            pl_array_release(plain);
+            goto out;
+        }
+        /* the key's indices (all of them, from element 0 of its buffer), then its rows */
+        st = pl_array_new(pl_type_retain(ot), key->offset + n, 0, NULL, pl_buf_retain(key->values),
+                          NULL, 0, NULL, plain, &whole, err);
+        if (!st) st = pl_array_slice(whole, key->offset, n, &cols[j->n_probe_out + c], err);
+        pl_array_release(whole);
+    }
+    if (!st) {
+        st = pl_batch_make(j->out_schema, n, cols, out, err); /* takes the columns */
+        memset(cols, 0, sizeof *cols * (size_t)nc);
+        if (!st) *done = true;
+    }
+out:
+    if (cols)
+        for (int32_t c = 0; c < nc; c++) pl_array_release(cols[c]);
+    pl_free(cols);
+    pl_free(m1x);
+    return st;
+}
+
 static void mark_build(join_op *j, const int64_t *bi, int64_t cnt) {
     uint64_t *m = j->matched;
     for (int64_t x = 0; x < cnt; x++) {
@@ -1111,6 +1193,14 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
         }
     } else if (j->n_build == 0) {
         gk = G_NONE;
+    }
+    if (!st && gk == G_MAP) {
+        bool done = false;
+        st = fk_output(j, w, &pkv[0], in, out, &done, err);
+        if (done || st) {
+            if (pkv != pk) pl_free(pkv);
+            return st;
+        }
     }
     if (!st) st = ws_rows(w, n, err);
     if (!st && (gk == G_INT || gk == G_HASH)) st = probe_hash(j, w, pkv, n, err);
