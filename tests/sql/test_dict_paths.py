@@ -72,6 +72,8 @@ def files(tmp_path_factory):
     # f4: empty; f5: NULL symbols (the usual path for those morsels)
     pq.write_table(_ticks(rng, 0, SYMS), d / "t-04.parquet")
     pq.write_table(_ticks(rng, 9000, SYMS, null_sym=0.05), d / "t-05.parquet")
+    # f8: no NULLs in price and size (NaN and infinities in price): the two-column pass
+    pq.write_table(_ticks(rng, 20000, SYMS, null=0), d / "t-08.parquet", row_group_size=10000)
     # f6: 5000 symbols: a dictionary too large for the path, groups shared with the others
     many = SYMS + ["M%04d" % i for i in range(4976)]
     t = pa.table({"symbol": pa.array([many[i % len(many)] for i in range(20000)], pa.string()),
@@ -126,13 +128,17 @@ def _check(sql, q, threads):
 # takes the usual paths, the list without it the dictionary ones
 T_ALL = "read_parquet('{d}/t-*.parquet')"
 T = ("read_parquet(['{d}/t-00.parquet', '{d}/t-01.parquet', '{d}/t-02.parquet', "
-     "'{d}/t-04.parquet', '{d}/t-05.parquet', '{d}/t-06.parquet'])")
+     "'{d}/t-04.parquet', '{d}/t-05.parquet', '{d}/t-06.parquet', '{d}/t-08.parquet'])")
 AGG_QUERIES = [
     "SELECT symbol, count(*) AS n, avg(price) AS a, sum(size) AS v, min(price) AS lo, "
     "max(price) AS hi FROM {t} GROUP BY symbol",
     "SELECT symbol, count(price) AS c, count(*) AS n, count(size) AS cs, avg(size) AS av, "
     "max(size) AS ms FROM {t} GROUP BY symbol",
     "SELECT symbol, min(price) AS lo, max(price) AS hi, sum(price) AS s FROM {t} GROUP BY symbol",
+    "SELECT symbol, min(size) AS a, max(size) AS b, min(price) AS c, max(price) AS d, "
+    "avg(size) AS e, sum(price) AS f, count(*) AS n FROM {t} GROUP BY symbol",
+    "SELECT symbol, max(size) AS b, avg(price) AS a, min(id * 1.5) AS c, count(*) AS n "
+    "FROM {t} GROUP BY symbol",
     # aggregates the path does not take: the whole morsel goes the usual way
     "SELECT symbol, count(symbol) AS cn, sum(id) AS si, avg(price) AS a FROM {t} GROUP BY symbol",
     "SELECT symbol, count(*) FILTER (WHERE price > 100) AS f, max(price) AS hi FROM {t} "
