@@ -79,6 +79,22 @@ void pl_alloc_huge_test(int mode, int64_t slow_ns);
 bool pl_alloc_huge_on(void);
 bool pl_alloc_is_huge(const void *p);
 pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
+/* Guarded read-only mappings of regular files (file.c): pl_file_map maps the first size bytes
+ * of fd (size from fstat, at least 256 KiB) and returns its registry slot, or -1 when the
+ * caller must read with pread instead (a small file, no slot, mmap failed, PL_MMAP=0, the test
+ * hook, or another SIGBUS handler replaced polaroid's after it was installed). A page the file no longer has (truncated by someone else while mapped) reads as zeros
+ * instead of raising SIGBUS, and pl_file_map_lost(slot) is then true: callers check it after
+ * reading and report the file as changed. pl_file_unmap ends the mapping; nothing may read it
+ * after. */
+int32_t pl_file_map(int fd, int64_t size, const uint8_t **out);
+bool pl_file_map_lost(int32_t slot);
+void pl_file_unmap(int32_t slot);
+/* Test hooks: PL_FMAP_TEST_OFF makes pl_file_map refuse (pread fallback), ALL maps files of
+ * any size (and puts the SIGBUS handler back in place if a harness replaced it); the number of
+ * mappings made so far in this process. */
+enum { PL_FMAP_TEST_NONE, PL_FMAP_TEST_OFF, PL_FMAP_TEST_ALL };
+void pl_file_map_test(int mode);
+int64_t pl_file_map_count(void);
 /* Filling fresh memory by copy (fill.c, userfaultfd): pl_fill_on says whether it is available
  * (not on old kernels, under seccomp, or with PL_FILL=0). pl_fill_register marks a page-aligned
  * range of fresh memory; until pl_fill_unregister every page of it must be filled with

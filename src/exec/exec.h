@@ -155,6 +155,10 @@ pl_status pl_agg_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, const
 /* Tests: the number of groups at which a worker's hash table splits into partition tables
  * (0 restores the default); returns the previous value. Not for use while queries run. */
 int64_t pl_agg_set_split_groups(int64_t n);
+/* Tests: how many of the 32 tag bits the first pass of the two-pass string-key probe compares
+ * (agg/table.c; fewer bits make false matches its second pass must catch; out of 0..32: 32);
+ * returns the previous value. Not for use while queries run. */
+int32_t pl_agg_set_probe_tag_bits(int32_t bits);
 
 /* A conservative pre-filter for "rank() or row_number() OVER (PARTITION BY part_cols ORDER BY
  * order_col) <= k" (agg/topk_filter.c): drops rows that have k rows strictly before them in

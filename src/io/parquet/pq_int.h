@@ -274,12 +274,15 @@ void pl_pq_sink_reset(pl_pq_sink *s);
 
 /* ---------------------------------------------------------------- column chunks */
 
-/* Where file bytes come from: a descriptor (pread) or memory. */
+/* Where file bytes come from: a descriptor (pread), memory, or a guarded mapping of the file
+ * (pl_file_map; made by pl_pq_file_ensure_fd, undone by pl_pq_file_drop_fd). */
 typedef struct pl_pq_source {
     int fd;               /* -1 for memory */
     const uint8_t *mem;
     int64_t size;
     const char *path;
+    const uint8_t *map; /* the file's mapping (size bytes), or NULL: read with pread */
+    int32_t map_slot;   /* its pl_file_map slot, -1 without */
 } pl_pq_source;
 
 /* The decoded content of one leaf of one row group. In flat mode (top-level leaf, no
@@ -296,6 +299,9 @@ typedef struct pl_pq_leaf_data {
 } pl_pq_leaf_data;
 
 void pl_pq_leaf_data_reset(pl_pq_leaf_data *d);
+/* Whether column chunks compressed with codec are read from the file's mapping (when it has
+ * one) rather than with pread (column.c). */
+bool pl_pq_codec_mapped(pl_codec codec);
 
 /* Output buffers prepared by the caller for a flat leaf (exactly sized from the metadata,
  * usually views into one large slab); ownership passes to the chunk reader. */

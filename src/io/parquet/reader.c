@@ -107,6 +107,7 @@ static pl_status file_alloc(const char *name, pl_pq_file **out, pl_error *err) {
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory opening a parquet file");
     }
     f->src.fd = -1;
+    f->src.map_slot = -1;
     f->src.path = f->path;
     *out = f;
     return PL_OK;
@@ -414,15 +415,42 @@ pl_status pl_pq_file_open_memory(const uint8_t *data, int64_t size, const char *
     return PL_OK;
 }
 
+static void file_unmap(pl_pq_file *f) {
+    if (!f->src.map) return;
+    pl_file_unmap(f->src.map_slot);
+    f->src.map = NULL;
+    f->src.map_slot = -1;
+}
+
 void pl_pq_file_drop_fd(pl_pq_file *f) {
     if (f->src.fd >= 0 && !f->src.mem) {
+        file_unmap(f);
         close(f->src.fd);
         f->src.fd = -1;
     }
 }
 
+/* Maps f's file when it has chunks read from mappings (best effort: pread otherwise). */
+static void file_map(pl_pq_file *f) {
+    if (f->src.map || f->src.fd < 0) return;
+    bool any = false;
+    for (int32_t r = 0; r < f->md.n_row_groups && !any; r++)
+        for (int32_t k = 0; k < f->md.row_groups[r].n_columns && !any; k++)
+            any = pl_pq_codec_mapped(f->md.row_groups[r].columns[k].codec);
+    if (!any) return;
+    const uint8_t *m = NULL;
+    int32_t slot = pl_file_map(f->src.fd, f->src.size, &m);
+    if (slot < 0) return;
+    f->src.map = m;
+    f->src.map_slot = slot;
+}
+
 pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err) {
-    if (f->src.mem || f->src.fd >= 0) return PL_OK;
+    if (f->src.mem) return PL_OK;
+    if (f->src.fd >= 0) {
+        file_map(f);
+        return PL_OK;
+    }
     int fd = open(f->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -437,6 +465,7 @@ pl_status pl_pq_file_ensure_fd(pl_pq_file *f, pl_error *err) {
         PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
     }
     f->src.fd = fd;
+    file_map(f);
     return PL_OK;
 }
 
@@ -452,6 +481,7 @@ void pl_pq_file_close(pl_pq_file *f) {
         pl_pq_arena_free(&f->arena);
         pl_free(f->footer);
     }
+    file_unmap(f);
     if (f->src.fd >= 0) close(f->src.fd);
     pl_free(f->path);
     pl_free(f);
