@@ -374,12 +374,13 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
                 return PL_OK;
             }
             if (!strcmp(op, "-")) {
-                if (r->kind == PL_EXPR_LITERAL && !r->value.is_null && r->value.type &&
-                    (r->value.type->id == PL_TYPE_INT64 || r->value.type->id == PL_TYPE_FLOAT64)) {
-                    if (r->value.type->id == PL_TYPE_INT64 && r->value.v.i != INT64_MIN)
-                        r->value.v.i = -r->value.v.i;
-                    else if (r->value.type->id == PL_TYPE_FLOAT64)
-                        r->value.v.f = -r->value.v.f;
+                pl_type_id lt = r->kind == PL_EXPR_LITERAL && !r->value.is_null && r->value.type
+                                    ? r->value.type->id : PL_TYPE_NA;
+                /* -INT32_MIN is never an INTEGER literal: 2147483648 reaches here as a BIGINT */
+                if ((lt == PL_TYPE_INT64 && r->value.v.i != INT64_MIN) || lt == PL_TYPE_INT32 ||
+                    lt == PL_TYPE_FLOAT64) {
+                    if (lt == PL_TYPE_FLOAT64) r->value.v.f = -r->value.v.f;
+                    else r->value.v.i = -r->value.v.i;
                     r->sql_pos = pos;
                     *out = r;
                     return PL_OK;
@@ -596,9 +597,14 @@ static pl_status frame_offset(sq_scope *sc, const PgQuery__Node *n, bool rows, p
         pl_expr_release(e);
         return sq_fail(err, PL_ERR_SQL, pos, "window frame offsets must be constants");
     }
-    if (rows && (!e->value.type || e->value.type->id != PL_TYPE_INT64 || e->value.v.i < 0)) {
+    if (rows && (!e->value.type || (e->value.type->id != PL_TYPE_INT64 && e->value.type->id != PL_TYPE_INT32) ||
+                 e->value.v.i < 0)) {
         pl_expr_release(e);
         return sq_fail(err, PL_ERR_SQL, pos, "ROWS and GROUPS frame offsets must be non-negative integers");
+    }
+    if (rows && e->value.type->id == PL_TYPE_INT32) { /* row counts are BIGINT */
+        pl_type_release(e->value.type);
+        e->value.type = pl_type_simple(PL_TYPE_INT64);
     }
     pl_status st = pl_value_copy(&e->value, out, err);
     pl_expr_release(e);

@@ -666,9 +666,10 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
         /* other correlated conditions: a query of plain FROM/WHERE rows is planned again with
          * its FROM columns kept, and the conditions join over them */
         if (stmt->op != PG_QUERY__SET_OPERATION__SETOP_NONE || !o.rows_only) {
-            st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
-                         "LATERAL subqueries with aggregates, windows, DISTINCT or LIMIT are "
-                         "supported only when correlated by equalities");
+            st = sq_corr_refuse(&corr, "LATERAL subqueries with aggregates, windows, DISTINCT or LIMIT",
+                                "rewrite it as a LEFT JOIN on the condition with GROUP BY the outer row's "
+                                "columns (LATERAL subqueries of plain rows take any condition)",
+                                err);
         } else {
             pl_df_release(sub);
             sub = NULL;
@@ -794,4 +795,13 @@ void sq_corr_reset(sq_corr *c) {
     pl_free(c->resid);
     memset(c, 0, sizeof *c);
     c->pos = -1;
+}
+
+pl_status sq_corr_refuse(const sq_corr *c, const char *what, const char *rewrite, pl_error *err) {
+    int32_t pos = c->n_resid > 0 && c->resid[0]->sql_pos >= 0 ? c->resid[0]->sql_pos : c->pos;
+    return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                   "%s are supported only when correlated by equalities: this condition compares with the "
+                   "outer query otherwise, and polaroid decorrelates only equalities (it never runs a "
+                   "subquery once per row); %s",
+                   what, rewrite);
 }

@@ -170,6 +170,10 @@ typedef struct sq_corr {
     int32_t pos;
 } sq_corr;
 void sq_corr_reset(sq_corr *c);
+/* The error for a subquery (`what`: "scalar subqueries", ...) correlated by a condition other
+ * than an equality (c->resid non-empty), placed at the first such condition, with the reason
+ * and the rewrite that works (a join on the condition). (plan_subquery.c) */
+pl_status sq_corr_refuse(const sq_corr *c, const char *what, const char *rewrite, pl_error *err);
 
 enum {
     SQ_ALLOW_AGG = 1u << 0,

@@ -281,7 +281,8 @@ static pl_status limit_value(sq_ctx *ctx, const PgQuery__Node *n, const char *wh
     pl_status st = PL_OK;
     if (e->kind == PL_EXPR_LITERAL && e->value.is_null) {
         *out = -1;
-    } else if (e->kind == PL_EXPR_LITERAL && e->value.type && e->value.type->id == PL_TYPE_INT64) {
+    } else if (e->kind == PL_EXPR_LITERAL && e->value.type &&
+               (e->value.type->id == PL_TYPE_INT64 || e->value.type->id == PL_TYPE_INT32)) {
         if (e->value.v.i < 0)
             st = sq_fail(err, PL_ERR_SQL, sq_node_pos(n), "%s must not be negative", what);
         *out = e->value.v.i;

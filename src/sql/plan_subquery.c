@@ -217,8 +217,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     } else if (!st) {
         /* IN: sub = [__ck..., item] */
         if (corr.n_resid > 0)
-            st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
-                         "IN subqueries are supported only when correlated by equalities");
+            st = sq_corr_refuse(&corr, "IN subqueries", "write it as EXISTS (... AND item = value)", err);
         int32_t n_items = n_sub_cols - n_keys;
         for (int32_t i = 0; !st && i < n_keys; i++) {
             lk[nk] = pl_expr_retain(corr.outer[i]);
@@ -342,8 +341,10 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
     pl_status st = PL_OK;
     int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
     if (corr.n_resid > 0)
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
-                     "scalar subqueries are supported only when correlated by equalities");
+        st = sq_corr_refuse(&corr, "scalar subqueries",
+                            "rewrite it as a LEFT JOIN on the condition with GROUP BY the outer row's "
+                            "columns (or as a window function)",
+                            err);
     else if (n_cols != 1)
         st = sq_fail(err, PL_ERR_SQL, sl->location, "subquery returns %d columns, expected 1", (int)n_cols);
     if (st) {
@@ -404,8 +405,10 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
     pl_status st = PL_OK;
     int32_t first;
     if (corr.n_resid > 0) {
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, corr.pos,
-                     "EXISTS outside WHERE conjuncts is supported only when correlated by equalities");
+        st = sq_corr_refuse(&corr, "EXISTS subqueries outside WHERE conjuncts",
+                            "move it into a WHERE conjunct, or count the matches with a LEFT JOIN on the "
+                            "condition",
+                            err);
     } else if (corr.n_keys == 0) {
         pl_df *c = NULL;
         st = counts(sub, -1, &c, err);

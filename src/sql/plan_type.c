@@ -26,9 +26,17 @@ pl_status sq_const(const PgQuery__AConst *c, pl_expr **out, pl_error *err) {
         e = pl_expr_lit_null();
     } else {
         switch (c->val_case) {
-        case PG_QUERY__A__CONST__VAL_IVAL:
-            e = pl_expr_lit_i64(c->ival ? c->ival->ival : 0);
+        case PG_QUERY__A__CONST__VAL_IVAL: {
+            /* like DuckDB, a literal that fits 32 bits is an INTEGER (the parser gives those as
+             * ival, larger ones as fval text: BIGINT below) */
+            pl_value v;
+            pl_value_init_null(&v);
+            v.type = pl_type_simple(PL_TYPE_INT32);
+            v.is_null = false;
+            v.v.i = c->ival ? c->ival->ival : 0;
+            e = pl_expr_lit_value(&v);
             break;
+        }
         case PG_QUERY__A__CONST__VAL_FVAL: {
             const char *t = c->fval && c->fval->fval ? c->fval->fval : "0";
             bool integral = strpbrk(t, ".eE") == NULL;

@@ -85,6 +85,19 @@ ERRORS = [
     ("non_equality_limit", "SELECT * FROM {people} p, LATERAL (SELECT e.eid FROM {events} e "
                            "WHERE e.person_id > p.id ORDER BY e.eid LIMIT 2) s",
      "supported only when correlated by equalities", "> p.id"),
+    ("scalar_non_equality", "SELECT id, (SELECT count(*) FROM {events} e WHERE e.person_id = p.id "
+                            "AND e.eid < p.age) AS n FROM {people} p",
+     "scalar subqueries are supported only when correlated by equalities", "< p.age"),
+    ("scalar_rewrite_hint", "SELECT id, (SELECT max(e.value) FROM {events} e WHERE e.person_id > p.id) "
+                            "AS m FROM {people} p",
+     "LEFT JOIN on the condition with GROUP BY", "> p.id"),
+    ("exists_outside_where", "SELECT id, EXISTS (SELECT 1 FROM {events} e WHERE e.person_id > p.id) "
+                             "AS x FROM {people} p",
+     "EXISTS subqueries outside WHERE conjuncts are supported only when correlated by equalities",
+     "> p.id"),
+    ("in_non_equality", "SELECT id FROM {people} p WHERE team_id IN (SELECT e.person_id FROM "
+                        "{events} e WHERE e.eid < p.id)",
+     "IN subqueries are supported only when correlated by equalities", "< p.id"),
     ("having", "SELECT * FROM {people} p, LATERAL (SELECT count(*) AS n FROM {events} e "
                "WHERE e.person_id = p.id HAVING count(*) > 3) s",
      "HAVING in a correlated LATERAL aggregate", "> 3"),
@@ -102,3 +115,20 @@ def test_refused(sql, name, query, needle, at):
     k = next(i for i, ln in enumerate(lines) if ln.startswith("LINE 1: "))
     text, caret = lines[k][len("LINE 1: "):], lines[k + 1][len("LINE 1: "):]
     assert text[caret.index("^"):].startswith(at), err
+
+
+def test_non_equality_rewrite(sql):
+    """The rewrite the refusal suggests (a LEFT JOIN on the condition, grouped by the outer row)
+    gives DuckDB's result of the correlated scalar subquery."""
+    import duckdb
+    import pyarrow as pa_
+    import compare
+    correlated = ("SELECT p.id, (SELECT count(*) FROM {events} e WHERE e.person_id > p.id) AS n, "
+                  "(SELECT max(e.value) FROM {events} e WHERE e.person_id > p.id) AS m FROM {people} p")
+    rewrite = ("SELECT p.id, count(e.eid) AS n, max(e.value) AS m FROM {people} p LEFT JOIN "
+               "{events} e ON e.person_id > p.id GROUP BY p.id")
+    expected = duckdb.connect().sql(sql.fmt(correlated)).to_arrow_table()
+    r = sql.polaroid([rewrite])
+    assert r.returncode == 0, r.stderr.decode()
+    got = pa_.ipc.open_stream(pa_.py_buffer(r.stdout)).read_all()
+    assert compare.compare_tables(expected, got, ordered=False, rtol=1e-9, atol=1e-9) is None

@@ -44,3 +44,78 @@ def test_typeof(sql, name, query):
 def test_typeof_arity(sql):
     sql.error(["SELECT typeof(1, 2)"], "typeof")
     sql.error(["SELECT typeof()"], "typeof")
+
+
+# Integer literals: like DuckDB, a literal that fits 32 bits is an INTEGER (larger ones BIGINT),
+# and an INTEGER literal takes a narrower integer operand's type when it fits (tinyint + 1 is a
+# TINYINT); arithmetic overflows in that type.
+INT_LITERALS = [
+    ("types", "SELECT typeof(1), typeof(2147483647), typeof(2147483648), typeof(-2147483647), "
+              "typeof(-2147483648), typeof(3000000000), typeof(-5), typeof(0)"),
+    ("values", "SELECT 1 AS a, -7 AS b, 2147483647 AS c, 2147483648 AS d, -2147483648 AS e"),
+    ("arithmetic_types", "SELECT typeof(1 + 1), typeof(7 // 2), typeof(7 % 2), typeof(7 / 2), "
+                         "typeof(-(1)), typeof(abs(-5)), typeof(1 + 3000000000), typeof(1 + 1.5), "
+                         "typeof(1 * 2.0e0)"),
+    ("arithmetic_values", "SELECT 7 // 2, 7 % 2, -7 // 2, 7 / 2, 2147483647 + 0, 1 + 3000000000, "
+                          "2147483647 * 2::BIGINT"),
+    ("with_columns", "SELECT typeof(age + 1), typeof(1 - age), typeof(age * 2), typeof(age // 2), "
+                     "typeof(id + 3000000000), typeof(salary + 1), typeof(eid + 1), "
+                     "age + 1 AS a1, eid * 2 AS e2 FROM {people}, (SELECT 3::BIGINT AS eid) e"),
+    ("narrow_columns", "SELECT typeof(x + 1), typeof(1 - x), typeof(x * 2), typeof(x + 300), "
+                       "typeof(y + 1), typeof(y + 70000), typeof(u + 1), typeof(u + (-1)), x + 1, "
+                       "y * 3, u + 1 FROM (SELECT 5::TINYINT AS x, 7::SMALLINT AS y, "
+                       "9::UTINYINT AS u) t"),
+    ("conditionals", "SELECT typeof(CASE WHEN id > 2 THEN 1 ELSE 2 END), typeof(coalesce(NULL, 1)), "
+                     "typeof(coalesce(age, 0)), typeof(greatest(age, 1)), typeof(nullif(1, 2)) "
+                     "FROM {people}"),
+    ("union", "SELECT typeof(x), x FROM (SELECT 1 AS x UNION ALL SELECT 3000000000) t"),
+    ("union_decimal", "SELECT typeof(x), x FROM (SELECT 1 AS x UNION ALL SELECT 2.5) t"),
+    ("decimal_plus_literal", "SELECT typeof(12.34::DECIMAL(10,2) + 1), 12.34::DECIMAL(10,2) + 1, "
+                             "12.34::DECIMAL(10,2) * 3"),
+    ("values_list", "SELECT typeof(a), a FROM (VALUES (1), (2), (-3)) t(a)"),
+    ("in_compare", "SELECT id FROM {people} WHERE id IN (1, 2, 3000000000) OR age > 50 OR id = 7"),
+    ("dates", "SELECT DATE '2024-02-28' + 1, typeof(DATE '2024-02-28' + 1), "
+              "DATE '2024-03-01' - 1"),
+    ("frames_limits", "SELECT id, sum(age) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 2 "
+                      "FOLLOWING) AS s, lag(age, 2, -1) OVER (ORDER BY id) AS l, "
+                      "ntile(3) OVER (ORDER BY id) AS n FROM {people} ORDER BY id LIMIT 6 OFFSET 1"),
+    ("functions", "SELECT round(1234, -2), typeof(round(1234, -2)), substr('hello', 2, 3), "
+                  "repeat('ab', 3), left('abc', 2), make_date(2020, 1, 31), power(2, 10), "
+                  "typeof(power(2, 10))"),
+]
+
+
+@pytest.mark.parametrize("name,query", INT_LITERALS, ids=[n for n, _ in INT_LITERALS])
+def test_integer_literals(sql, name, query):
+    sql.check(query, ordered="ORDER BY" in query)
+
+
+def test_integer_literal_table_types(sql, tmp_path):
+    """CREATE TABLE AS and COPY keep DuckDB's column types: INTEGER for literals that fit."""
+    sql.check("SELECT typeof(a), typeof(b), typeof(c), typeof(d), a, b, c, d FROM c",
+              setup=["CREATE TABLE c AS SELECT 1 AS a, 3000000000 AS b, 1 + 1 AS c, age + 1 AS d "
+                     "FROM {people} WHERE id = 1"])
+    import pyarrow.parquet as pq_
+    out = tmp_path / "lit.parquet"
+    r = sql.polaroid([f"COPY (SELECT 1 AS a, 3000000000 AS b, -2 * 3 AS c) TO '{out}'"], fmt="csv")
+    assert r.returncode == 0, r.stderr.decode()
+    import duckdb
+    ref = tmp_path / "ref.parquet"
+    duckdb.connect().sql(f"COPY (SELECT 1 AS a, 3000000000 AS b, -2 * 3 AS c) TO '{ref}'")
+    assert pq_.read_schema(out).types == pq_.read_schema(ref).types
+
+
+INT_OVERFLOW = [
+    ("add", "SELECT 2147483647 + 1", "overflow in addition of INT32 (2147483647 + 1)"),
+    ("mul", "SELECT 100000 * 100000", "overflow in multiplication of INT32 (100000 * 100000)"),
+    ("column", "SELECT x * 1000000 FROM (VALUES (5000)) t(x)", "overflow in multiplication of INT32"),
+    ("tinyint", "SELECT x + 1 FROM (SELECT 127::TINYINT AS x) t", "overflow in addition of INT8"),
+    ("age", "SELECT age * 100000000 FROM {people}", "overflow in multiplication of INT32"),
+]
+
+
+@pytest.mark.parametrize("name,query,needle", INT_OVERFLOW, ids=[e[0] for e in INT_OVERFLOW])
+def test_integer_literal_overflow(sql, name, query, needle):
+    """INTEGER arithmetic overflows like DuckDB's (an error, not a wrap or a silent widening);
+    a BIGINT operand (3000000000, ::BIGINT) widens the arithmetic."""
+    sql.error([query], needle)

@@ -25,6 +25,27 @@ static void test_arith_int(void **state) {
     assert_string_equal(bound_type(f2("add", C("a"), C("b")), b), "int32");
     assert_string_equal(bound_type(f2("div", C("a"), C("b")), b), "float64");
     assert_string_equal(bound_type(f2("add", C("a"), I(1)), b), "int64");
+    /* an INT32 literal (SQL's integer literal) takes a narrower integer side's type, like
+     * DuckDB's integer literals; an INT64 one (above) widens */
+    pl_value v32;
+    pl_value_init_null(&v32);
+    v32.type = T(PL_TYPE_INT32);
+    v32.is_null = false;
+    v32.v.i = 1;
+    pl_expr *one32 = pl_expr_lit_value(&v32);
+    pl_batch *b8 = batch2(col(T(PL_TYPE_INT8), "7,127,NULL"), col(T(PL_TYPE_UINT16), "1,2,3"));
+    assert_string_equal(bound_type(f2("add", C("a"), pl_expr_retain(one32)), b8), "int8");
+    assert_string_equal(bound_type(f2("mul", pl_expr_retain(one32), C("b")), b8), "uint16");
+    pl_error err;
+    assert_int_equal(run_err(f2("add", C("a"), pl_expr_retain(one32)), b8, &err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "overflow in addition of INT8 (127 + 1)"));
+    pl_value_init_null(&v32);
+    v32.type = T(PL_TYPE_INT32);
+    v32.is_null = false;
+    v32.v.i = 300; /* does not fit int8: INTEGER */
+    assert_string_equal(bound_type(f2("add", C("a"), pl_expr_lit_value(&v32)), b8), "int32");
+    pl_expr_release(one32);
+    pl_batch_release(b8);
     pl_batch_release(b);
 }
 

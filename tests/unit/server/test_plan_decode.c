@@ -448,7 +448,7 @@ static void test_literals(void **state) {
                                            named(d, "d"), named(shifted, "ts"), named(ex_str("x"), "s"),
                                            named(ex_call("coalesce", 2, nl, ex_i64(3)), "n"));
     same(r, "SELECT true AS b, 1.5::DOUBLE AS f, DATE '1970-01-11' AS d, "
-            "TIMESTAMP '1970-01-01 00:00:01' + INTERVAL 1 DAY AS ts, 'x' AS s, coalesce(NULL, 3) AS n "
+            "TIMESTAMP '1970-01-01 00:00:01' + INTERVAL 1 DAY AS ts, 'x' AS s, coalesce(NULL, 3::BIGINT) AS n "
             "FROM 'trades.csv' WHERE id = 0");
     /* binary literal: length */
     Polaroid__V1__Expr *bin = lit(POLAROID__V1__LITERAL__VALUE_BINARY_VALUE);
