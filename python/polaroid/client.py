@@ -717,11 +717,26 @@ class ResultStream:
 
 def _open_shared_memory(client: Client, res: pb.SharedMemoryResult) -> pa.Table:
     """Maps a same-host result file into pyarrow without a copy, then releases it on the server
-    at once (the mapping stays valid after the file is removed)."""
-    table = map_shared_memory(res)
+    with this process's id: the server keeps the files until the table is gone (the mappings'
+    last buffer says so, ReleaseSharedMemory(unmapped), sent without waiting) or this process
+    exits, then writes later results over their pages."""
+    lease_id = res.lease_id
+    ref = weakref.ref(client)
+
+    def unmapped() -> None:  # any thread (the one that dropped the table's last buffer)
+        c = ref()
+        if c is None or c._closed:
+            return  # the server sees this process exit, or the lease expires
+        try:
+            c._release_shm_rpc.future(pb.ReleaseSharedMemoryRequest(lease_id=lease_id, unmapped=True),
+                                      timeout=5.0, metadata=c._metadata)
+        except Exception:
+            pass
+
+    table = map_shared_memory(res, on_unmapped=unmapped)
     if not client._closed:
         try:
-            client._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id),
+            client._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=lease_id, client_pid=os.getpid()),
                                     timeout=5.0, metadata=client._metadata)
         except grpc.RpcError:
             pass  # the lease expires on the server

@@ -159,7 +159,8 @@ int cmd_serve(int argc, char **argv) {
         }
         if ((r = cli_take_value(&a, "--shm-reuse", &v))) {
             if (r < 0) return PL_EXIT_USAGE;
-            if (!cli_parse_size(v, &o.srv.shm_pool_bytes))
+            if (strcmp(v, "0") == 0) o.srv.shm_pool_bytes = 0; /* never */
+            else if (!cli_parse_size(v, &o.srv.shm_pool_bytes))
                 return cli_usage_error("serve", "--shm-reuse takes a size such as 8G or 0, not "
                                        "\"%s\"", v);
             continue;

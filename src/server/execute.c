@@ -687,8 +687,10 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * client that keeps the files mapped (the table it returned reads them) may release with its
  * process id: the lease is then "lent" (pidfd_open, after checking in /proc/<pid>/maps that the
  * process maps the first file): the files stay, uncharged, until the client says it unmapped
- * them (ReleaseSharedMemory.unmapped, sent when its table is gone) or its process exits (the
- * sweep polls the pidfd); then they go to a pool of this owner's files (charged to the memory
+ * them (ReleaseSharedMemory.unmapped, sent when its table is gone; believed only once
+ * /proc/<pid>/maps shows none of them), the sweep finds them unmapped (it looks each second:
+ * a client closed before its table went), or its process exits (the sweep polls the pidfd);
+ * then they go to a pool of this owner's files (charged to the memory
  * account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at most, and
  * given up at once when a charge would pass --max-memory) that later results of the same owner
  * are written over (truncated to their size at the end). A lent lease past its TTL is removed
@@ -712,6 +714,8 @@ typedef struct shm_lease {
     void *wake_user;
     int64_t hold_until_ns;
     int pidfd;    /* lent: the client process that maps the files (-1: not lent) */
+    int64_t pid;  /* ... its id, and when the sweep looks at its mappings next */
+    int64_t next_check_ns;
     bool charged; /* size is charged to mem_hook (not while lent) */
     struct shm_lease *next;
 } shm_lease;
@@ -728,6 +732,9 @@ typedef struct shm_pooled {
     struct shm_pooled *next;
 } shm_pooled;
 
+
+/* how often the sweep checks that a lent lease's files are still mapped by its process */
+#define SHM_LENT_CHECK_NS (1000000000LL)
 
 static pthread_mutex_t g_shm_mu = PTHREAD_MUTEX_INITIALIZER;
 static shm_lease *g_leases;
@@ -804,15 +811,16 @@ static void lease_recycle(shm_lease *l) {
     lease_drop(l);
 }
 
-/* Whether process pid maps path (a line of /proc/<pid>/maps ends with it). */
-static bool pid_maps(int64_t pid, const char *path) {
+/* Whether process pid maps any of the n paths (a line of /proc/<pid>/maps ends with one): 1
+ * yes, 0 no, -1 unknown (no such process, no permission, out of memory, too long to read). */
+static int pid_maps(int64_t pid, char (*paths)[128], int32_t n) {
     char name[64];
     snprintf(name, sizeof name, "/proc/%" PRId64 "/maps", pid);
     int fd = open(name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    size_t cap = 1 << 16, len = 0, plen = strlen(path);
+    if (fd < 0) return -1;
+    size_t cap = 1 << 16, len = 0;
     char *buf = pl_malloc(cap + 1);
-    bool found = false;
+    bool whole = false;
     while (buf) {
         if (cap - len < 4096) {
             if (cap >= (64u << 20)) break;
@@ -823,14 +831,25 @@ static bool pid_maps(int64_t pid, const char *path) {
         }
         ssize_t k = read(fd, buf + len, cap - len);
         if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
+        if (k < 0) break;
+        if (k == 0) {
+            whole = true;
+            break;
+        }
         len += (size_t)k;
     }
     close(fd);
-    if (!buf) return false;
+    if (!buf || !whole) {
+        pl_free(buf);
+        return -1;
+    }
     buf[len] = 0;
-    for (char *p = buf; !found && (p = strstr(p, path)); p += plen)
-        found = p > buf && p[-1] == ' ' && (p[plen] == '\n' || p[plen] == 0 || p[plen] == ' ');
+    int found = 0;
+    for (int32_t i = 0; i < n && !found; i++) {
+        size_t plen = strlen(paths[i]);
+        for (char *p = buf; !found && plen && (p = strstr(p, paths[i])); p += plen)
+            found = p > buf && p[-1] == ' ' && (p[plen] == '\n' || p[plen] == 0 || p[plen] == ' ');
+    }
     pl_free(buf);
     return found;
 }
@@ -842,11 +861,13 @@ static bool lease_lend(shm_lease *l, int64_t pid) {
     if (pid <= 0 || pid > INT32_MAX || l->n_paths < 1 || l->pidfd >= 0) return false;
     int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     if (fd < 0) return false;
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || !pid_maps(pid, l->paths[0])) {
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || pid_maps(pid, l->paths, 1) != 1) {
         close(fd);
         return false;
     }
     l->pidfd = fd;
+    l->pid = pid;
+    l->next_check_ns = pl_now_ns() + SHM_LENT_CHECK_NS;
     if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
     l->charged = false;
     return true;
@@ -916,7 +937,12 @@ bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lea
     if (found) found->wake = NULL;
     pthread_mutex_unlock(&g_shm_mu);
     if (!found) return false;
-    if (unmapped) {
+    if (unmapped && found->pidfd >= 0 && pid_maps(found->pid, found->paths, found->n_paths) != 0) {
+        pthread_mutex_lock(&g_shm_mu); /* still mapped (or unknown): stays lent */
+        found->next = g_leases;
+        g_leases = found;
+        pthread_mutex_unlock(&g_shm_mu);
+    } else if (unmapped) {
         lease_recycle(found);
     } else if (client_pid > 0 && pool_cap(srv) > 0 && lease_lend(found, client_pid)) {
         pthread_mutex_lock(&g_shm_mu); /* kept, off the call, until unmapped or the pid exits */
@@ -1036,8 +1062,36 @@ static void shm_sweep_wakes(const pl_srv *srv, int64_t now_ns, bool all_leases, 
     }
 }
 
+/* Lent leases due for a look (at most 64 per sweep): files no longer mapped by their process
+ * (a client that closed before dropping its table, or whose "unmapped" call was lost) go to the
+ * pool. A lease being looked at is off the list (a concurrent release does not find it). */
+static void lent_check(const pl_srv *srv, int64_t now_ns) {
+    for (int round = 0; round < 64; round++) {
+        shm_lease *l = NULL;
+        pthread_mutex_lock(&g_shm_mu);
+        for (shm_lease **p = &g_leases; *p; p = &(*p)->next)
+            if ((*p)->srv == srv && (*p)->pidfd >= 0 && now_ns >= (*p)->next_check_ns) {
+                l = *p;
+                *p = l->next;
+                break;
+            }
+        pthread_mutex_unlock(&g_shm_mu);
+        if (!l) return;
+        if (pid_maps(l->pid, l->paths, l->n_paths) == 0) {
+            lease_recycle(l);
+            continue;
+        }
+        l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
+        pthread_mutex_lock(&g_shm_mu);
+        l->next = g_leases;
+        g_leases = l;
+        pthread_mutex_unlock(&g_shm_mu);
+    }
+}
+
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
     shm_sweep_wakes(srv, now_ns, all, false);
+    if (!all) lent_check(srv, now_ns);
 }
 
 void pl_srv_shm_wake_all(const pl_srv *srv) { shm_sweep_wakes(srv, 0, false, true); }

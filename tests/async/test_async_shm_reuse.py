@@ -256,3 +256,41 @@ def test_release_naming_another_process_removes_the_files(root):
         other.kill()
         other.wait()
         assert s.terminate() == 0
+
+
+def test_table_dropped_after_the_client_closed(root):
+    """No "unmapped" call can go out once the client is closed: the server's sweep sees in
+    /proc/<pid>/maps that the files are no longer mapped, pools them, and removes them once idle;
+    while the table lives they stay."""
+    s = srv.start_server(root, "--shm-reuse-idle", "1")
+    try:
+        async def main():
+            async with _client(s) as c:
+                (await c.wait_ready()).unwrap()
+                return (await c.collect(await _df(c, "t2.parquet"))).unwrap()
+        t = run(main())
+        files = _mine(s)
+        assert files
+        time.sleep(2.5)  # past the idle time and a sweep or two: still mapped, still there
+        assert files <= _mine(s), "files removed while the table maps them"
+        assert _same(t, _want(root, 2))
+        del t
+        gc.collect()
+        assert _wait(lambda: not _mine(s), 6.0), f"files left: {_mine(s)}"
+    finally:
+        assert s.terminate() == 0
+
+
+def test_reuse_off_removes_files_at_release(root):
+    """--shm-reuse 0: the client's release with its pid removes the files at once, as before."""
+    s = srv.start_server(root, "--shm-reuse", "0")
+    try:
+        async def main():
+            async with _client(s) as c:
+                (await c.wait_ready()).unwrap()
+                t = (await c.collect(await _df(c, "t1.parquet"))).unwrap()
+                assert _wait(lambda: not _mine(s), 3.0), "files kept with --shm-reuse 0"
+                assert _same(t, _want(root, 1))
+        run(main())
+    finally:
+        assert s.terminate() == 0

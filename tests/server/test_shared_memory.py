@@ -143,21 +143,34 @@ def test_several_files_equal_the_data(server, wide):
         assert most > 1, "never more than one file with two writer threads"
 
 
-def test_package_collect_through_several_files(server, wide):
-    before = _mine(server)
-    with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
-        df = c.table("shm_wide")
-        rs = c.execute(df)
-        got = rs.read_all()
-        if rs._shm_table is None:
-            pytest.skip("the server answered allow_shared_memory with messages")
-        assert _same(got, wide)
-        # an operation on top: a filter and a projection, still in order
-        got = df.filter("id % 3 = 0").select("id", "s").collect()
-        want = wide.take(np.arange(0, N_ROWS, 3)).select(["id", "s"])
-        assert _same(got, want)
-    del got
-    assert _gone(server, before), "result files left in /dev/shm"
+def test_package_collect_through_several_files(data, wide):
+    """The package's client keeps a result's files mapped (released with its pid): once its
+    tables are gone they are reused (the second result), then removed after --shm-reuse-idle."""
+    server = start_server(data.root, "--shm-reuse-idle", "1")
+    try:
+        with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
+            c.wait_ready(30)
+            c.create_table("shm_wide", data=wide)
+            df = c.table("shm_wide")
+            rs = c.execute(df)
+            got = rs.read_all()
+            if rs._shm_table is None:
+                pytest.skip("the server answered allow_shared_memory with messages")
+            assert _same(got, wide)
+            first = _mine(server)
+            assert first, "no result file kept while the table maps it"
+            del got, rs
+            time.sleep(0.5)  # the unmapped release is sent without waiting
+            # an operation on top: a filter and a projection, still in order, written over the
+            # pooled files of the first result
+            got = df.filter("id % 3 = 0").select("id", "s").collect()
+            want = wide.take(np.arange(0, N_ROWS, 3)).select(["id", "s"])
+            assert _same(got, want)
+            assert _mine(server) <= first, "the dropped result's files were not reused"
+        del got
+        assert _gone(server, set()), "result files left in /dev/shm"
+    finally:
+        assert server.terminate() == 0
 
 
 def test_one_file_and_older_clients(server, data):
@@ -234,7 +247,7 @@ def test_killed_client_leaves_no_file(server, wide):
 def test_memory_limit_part_way_leaves_nothing(data):
     """A result that passes --max-memory while its files are written: RESOURCE_EXHAUSTED, no
     file left, the memory gauge back where it was; a smaller one then goes through."""
-    s = start_server(data.root, "--max-memory", "64MB")
+    s = start_server(data.root, "--max-memory", "64MB", "--shm-reuse-idle", "1")
     try:
         t = _wide()  # ~34 MB stored, ~34 MB more as files
         with pd.Client(s.address, shared_memory=True, shared_memory_min_bytes=1) as c:
@@ -247,7 +260,7 @@ def test_memory_limit_part_way_leaves_nothing(data):
             assert _gone(s, before, 3.0), "files left after a failure part-way"
             got = c.table("w").head(300_000).collect()
             assert _same(got, t.slice(0, 300_000))
-            del got
-            assert _gone(s, before, 3.0)
+            del got  # its files are pooled for reuse, then removed once idle
+            assert _gone(s, before, 5.0)
     finally:
         assert s.terminate() == 0

@@ -5,11 +5,15 @@
  * allocation failures at every step (no leak, no crash) are checked. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "io/ipc/ipc.h"
 #include "server/catalog.h"
@@ -677,6 +681,28 @@ typedef struct shm_out {
     char lease[48];
 } shm_out;
 
+/* set by the reuse test: files may be pooled ones (another name, longer than the stream) */
+static bool g_shm_reused_ok;
+
+/* The first size bytes of path (a reused file is longer than its stream) read as a table. */
+static void read_stream_prefix(const char *path, int64_t size, pl_table **out) {
+    char tmp[] = "/tmp/pl-test-shm-XXXXXX";
+    int out_fd = mkstemp(tmp);
+    assert_true(out_fd >= 0);
+    int in_fd = open(path, O_RDONLY);
+    assert_true(in_fd >= 0);
+    uint8_t *buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    assert_int_equal(pread(in_fd, buf, (size_t)size, 0), size);
+    assert_int_equal(write(out_fd, buf, (size_t)size), size);
+    free(buf);
+    close(in_fd);
+    close(out_fd);
+    const char *p = tmp;
+    ok(pl_read_table(1, &p, PL_FORMAT_IPC, NULL, out, E));
+    unlink(tmp);
+}
+
 /* Runs a request asking for a same-host answer through start/next, checks the answer (files of
  * mode 0600 and the listed sizes; runs covering every record batch of every file once, in each
  * file's order) and assembles the table from the runs. The lease is left to the caller. */
@@ -728,12 +754,17 @@ static pl_status run_shm(pl_srv_call *c, const uint8_t *req, size_t n, shm_out *
         char want[128]; /* /dev/shm/polaroid-<lease id>[-<k>].arrows */
         if (k == 0) snprintf(want, sizeof want, "/dev/shm/polaroid-%s.arrows", res->lease_id);
         else snprintf(want, sizeof want, "/dev/shm/polaroid-%s-%d.arrows", res->lease_id, k);
-        assert_string_equal(path, want);
+        if (!g_shm_reused_ok) assert_string_equal(path, want);
         snprintf(want, sizeof want, "%d-", (int)getpid());
         assert_true(strncmp(res->lease_id, want, strlen(want)) == 0);
         struct stat sb;
         assert_int_equal(stat(path, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
+        if (g_shm_reused_ok) {
+            assert_true(sb.st_size >= size);
+            read_stream_prefix(path, size, &files[k]);
+            continue;
+        }
         assert_int_equal(sb.st_size, size);
         ok(pl_read_table(1, &path, PL_FORMAT_IPC, NULL, &files[k], E));
     }
@@ -892,6 +923,143 @@ static void test_shm_files(void **state) {
     pl_srv_free(s);
 }
 
+/* Maps (or unmaps) every file of o, as a client holding its table does. */
+static void map_files(shm_out *o, void **maps, size_t *lens, bool on) {
+    for (int k = 0; k < (o->n_files ? o->n_files : 1); k++) {
+        if (!on) {
+            assert_int_equal(munmap(maps[k], lens[k]), 0);
+            continue;
+        }
+        int fd = open(o->paths[k], O_RDONLY);
+        assert_true(fd >= 0);
+        struct stat sb;
+        assert_int_equal(fstat(fd, &sb), 0);
+        lens[k] = (size_t)sb.st_size;
+        maps[k] = mmap(NULL, lens[k], PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(maps[k] != MAP_FAILED);
+        close(fd);
+    }
+}
+
+static int64_t files_size(const shm_out *o) {
+    int64_t n = 0;
+    for (int k = 0; k < (o->n_files ? o->n_files : 1); k++) {
+        struct stat sb;
+        assert_int_equal(stat(o->paths[k], &sb), 0);
+        n += sb.st_size;
+    }
+    return n;
+}
+
+static bool all_exist(const shm_out *o, bool exist) {
+    for (int k = 0; k < (o->n_files ? o->n_files : 1); k++)
+        if ((access(o->paths[k], F_OK) == 0) != exist) return false;
+    return true;
+}
+
+/* Reuse of a result's files: lent to a process that maps them (uncharged, kept while mapped,
+ * even when it says "unmapped" too early), pooled once unmapped (charged), written over by the
+ * next result (equal to the data), given up by a trim; a process that exits has its files
+ * pooled; idle pooled files go; a pid that does not map the files gets nothing kept. */
+static void test_shm_reuse(void **state) {
+    (void)state;
+    pl_srv *s = srv_with_big_table();
+    pl_srv_call c = make_call(s, "");
+    pl_table *want = NULL;
+    ok(collect_rel(&c, rel_table("big"), &want));
+    int before = shm_files_of_mine();
+    int64_t base = pl_srv_memory_in_use(s);
+    pl_srv_shm_set_segment_bytes_for_testing(50000);
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.allow_shared_memory = true;
+    o.shared_memory_max_files = 4;
+    Polaroid__V1__Relation *root = rel_table("big");
+    size_t n;
+    uint8_t *req = pack_exec(root, &o, &n);
+    tree_free(&root->base);
+    shm_out a, b;
+    void *maps[16];
+    size_t lens[16];
+    ok(run_shm(&c, req, n, &a, E));
+    assert_tables_equal(a.table, want);
+    int64_t a_size = files_size(&a);
+    map_files(&a, maps, lens, true);
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, (int64_t)getpid(), false));
+    assert_true(all_exist(&a, true));                   /* lent: kept */
+    assert_int_equal(pl_srv_memory_in_use(s), base);    /* ... and not charged */
+    /* "unmapped" while still mapped: not believed; the sweep leaves it too */
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, 0, true));
+    pl_srv_shm_sweep(s, pl_now_ns() + 2000000000LL, false);
+    assert_true(all_exist(&a, true));
+    assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
+    /* unmapped (the table read from the files maps them too): the sweep sees it and pools
+     * the files, charged */
+    map_files(&a, maps, lens, false);
+    pl_srv_shm_sweep(s, pl_now_ns() + 3000000000LL, false);
+    assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
+    pl_table_release(a.table);
+    a.table = NULL;
+    pl_srv_shm_sweep(s, pl_now_ns() + 4000000000LL, false);
+    assert_int_equal(pl_srv_shm_pool_bytes(s), a_size);
+    assert_int_equal(pl_srv_memory_in_use(s) - base, a_size);
+    assert_true(all_exist(&a, true));
+    /* the next result is written over them, equal to the data; another owner's is not */
+    int64_t reused = pl_srv_shm_reused_bytes();
+    pl_srv_call other = make_call(s, "someone-else");
+    shm_out x;
+    ok(run_shm(&other, req, n, &x, E));
+    assert_int_equal(pl_srv_shm_reused_bytes(), reused);
+    assert_true(pl_srv_shm_release(s, "someone-else", x.lease));
+    assert_true(all_exist(&x, false));
+    pl_table_release(x.table);
+    g_shm_reused_ok = true;
+    ok(run_shm(&c, req, n, &b, E));
+    g_shm_reused_ok = false;
+    assert_true(pl_srv_shm_reused_bytes() > reused);
+    assert_tables_equal(b.table, want);
+    int64_t b_size = files_size(&b);
+    assert_int_equal(pl_srv_memory_in_use(s) - base, b_size + pl_srv_shm_pool_bytes(s));
+    assert_int_equal(pl_srv_shm_bytes(s), b_size + pl_srv_shm_pool_bytes(s));
+    shm_release(s, &b); /* no pid (an older client): removed */
+    assert_true(pl_srv_shm_pool_trim(s, 0) >= 0);
+    assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
+    assert_int_equal(pl_srv_memory_in_use(s), base);
+    assert_int_equal(shm_files_of_mine(), before);
+    /* a process that maps the files and exits: pooled, then removed once idle */
+    ok(run_shm(&c, req, n, &a, E));
+    map_files(&a, maps, lens, true);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        pause();
+        _exit(0);
+    }
+    map_files(&a, maps, lens, false); /* only the child maps them now */
+    pl_table_release(a.table);
+    a.table = NULL;
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, (int64_t)kid, false));
+    assert_true(all_exist(&a, true));
+    kill(kid, SIGKILL);
+    assert_int_equal(waitpid(kid, NULL, 0), kid);
+    pl_srv_shm_sweep(s, pl_now_ns(), false);
+    assert_true(pl_srv_shm_pool_bytes(s) > 0);
+    pl_srv_shm_sweep(s, pl_now_ns() + 31000000000LL, false); /* idle past 30 s */
+    assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
+    assert_true(all_exist(&a, false));
+    /* a pid that does not map the files: removed at once */
+    ok(run_shm(&c, req, n, &a, E));
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, (int64_t)getppid(), false));
+    assert_true(all_exist(&a, false));
+    assert_false(pl_srv_shm_release_ex(s, "", a.lease, 0, true)); /* gone */
+    pl_table_release(a.table);
+    pl_table_release(want);
+    pl_free(req);
+    assert_int_equal(pl_srv_memory_in_use(s), base);
+    assert_int_equal(shm_files_of_mine(), before);
+    pl_srv_shm_set_segment_bytes_for_testing(0);
+    pl_srv_free(s);
+}
+
 /* Failures part-way (the memory limit, a cancel) leave no file and no charge behind. */
 static void test_shm_files_failures(void **state) {
     (void)state;
@@ -988,6 +1156,7 @@ int main(void) {
         cmocka_unit_test(test_inline_handoffs),
         cmocka_unit_test(test_shm_files),
         cmocka_unit_test(test_shm_files_failures),
+        cmocka_unit_test(test_shm_reuse),
     };
     return cmocka_run_group_tests(tests, root_setup, root_teardown);
 }
