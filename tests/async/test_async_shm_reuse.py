@@ -124,7 +124,7 @@ async def _settle() -> None:
 
 
 def test_reuse_never_overwrites_a_held_table(root, monkeypatch):
-    s = srv.start_server(root, "--shm-reuse-idle", "1")
+    s = srv.start_server(root, "--shm-reuse", "1G", "--shm-reuse-idle", "1")
     paths = _Paths(monkeypatch)
     try:
         async def main():
@@ -185,7 +185,7 @@ asyncio.run(main())
 
 
 def test_killed_client_files_are_pooled_then_removed(root):
-    s = srv.start_server(root, "--shm-reuse-idle", "1")
+    s = srv.start_server(root, "--shm-reuse", "1G", "--shm-reuse-idle", "1")
     p = subprocess.Popen([sys.executable, "-c", _HOLDER, s.address, str(REPO / "python")],
                          stdout=subprocess.PIPE, text=True)
     try:
@@ -207,7 +207,7 @@ def test_killed_client_files_are_pooled_then_removed(root):
 def test_pool_gives_way_to_the_memory_limit(root, monkeypatch):
     """--max-memory 40MB: a dropped result's files stay pooled and charged (at most half the
     limit), and give way when another request needs the memory."""
-    s = srv.start_server(root, "--max-memory", "40MB", "--shm-reuse-idle", "60")
+    s = srv.start_server(root, "--max-memory", "40MB", "--shm-reuse", "1G", "--shm-reuse-idle", "60")
     paths = _Paths(monkeypatch)
     try:
         async def main():
@@ -224,7 +224,8 @@ def test_pool_gives_way_to_the_memory_limit(root, monkeypatch):
                 n = (40_000_000 - pooled) // 8 + 500_000  # fits only without the pool's charge
                 big = pa.table({"x": pa.array(np.arange(n, dtype=np.int64))})
                 (await c.create_table("big", data=big)).unwrap()
-                assert not any(os.path.exists(p) for p in held), "the pool did not give way"
+                # the pool gave way (as many files as the charge needed: one may stay)
+                assert not all(os.path.exists(p) for p in held), "the pool did not give way"
         run(main())
     finally:
         assert s.terminate() == 0
@@ -232,7 +233,7 @@ def test_pool_gives_way_to_the_memory_limit(root, monkeypatch):
 
 def test_release_naming_another_process_removes_the_files(root):
     """client_pid of a process that does not map the files: no lending, removed at once."""
-    s = srv.start_server(root)
+    s = srv.start_server(root, "--shm-reuse", "1G")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         with pd.Client(s.address, shared_memory=False) as c:
@@ -262,7 +263,7 @@ def test_table_dropped_after_the_client_closed(root):
     """No "unmapped" call can go out once the client is closed: the server's sweep sees in
     /proc/<pid>/maps that the files are no longer mapped, pools them, and removes them once idle;
     while the table lives they stay."""
-    s = srv.start_server(root, "--shm-reuse-idle", "1")
+    s = srv.start_server(root, "--shm-reuse", "1G", "--shm-reuse-idle", "1")
     try:
         async def main():
             async with _client(s) as c:

@@ -247,7 +247,7 @@ def _no_stray_servers():
 def server(data: Data):
     # same-host result files a client dropped are pooled for reuse; removed after 1 s idle here
     # so that the tests' "no file left" checks see them go
-    s = start_server(data.root, "--shm-reuse-idle", "1")
+    s = start_server(data.root, "--shm-reuse", "1G", "--shm-reuse-idle", "1")
     yield s
     rc = s.terminate()
     assert rc == 0, f"polaroid serve exited {rc} after SIGTERM:\n{s.stderr_text[-5000:]}"

@@ -146,7 +146,7 @@ def test_several_files_equal_the_data(server, wide):
 def test_package_collect_through_several_files(data, wide):
     """The package's client keeps a result's files mapped (released with its pid): once its
     tables are gone they are reused (the second result), then removed after --shm-reuse-idle."""
-    server = start_server(data.root, "--shm-reuse-idle", "1")
+    server = start_server(data.root, "--shm-reuse", "1G", "--shm-reuse-idle", "1")
     try:
         with pd.Client(server.address, shared_memory=True, shared_memory_min_bytes=1) as c:
             c.wait_ready(30)
@@ -247,7 +247,7 @@ def test_killed_client_leaves_no_file(server, wide):
 def test_memory_limit_part_way_leaves_nothing(data):
     """A result that passes --max-memory while its files are written: RESOURCE_EXHAUSTED, no
     file left, the memory gauge back where it was; a smaller one then goes through."""
-    s = start_server(data.root, "--max-memory", "64MB", "--shm-reuse-idle", "1")
+    s = start_server(data.root, "--max-memory", "64MB", "--shm-reuse", "1G", "--shm-reuse-idle", "1")
     try:
         t = _wide()  # ~34 MB stored, ~34 MB more as files
         with pd.Client(s.address, shared_memory=True, shared_memory_min_bytes=1) as c:

@@ -963,7 +963,15 @@ static bool all_exist(const shm_out *o, bool exist) {
  * pooled; idle pooled files go; a pid that does not map the files gets nothing kept. */
 static void test_shm_reuse(void **state) {
     (void)state;
-    pl_srv *s = srv_with_big_table();
+    pl_srv_config cfg;
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.shm_pool_bytes = 1LL << 30; /* opt-in */
+    pl_srv *s = NULL;
+    ok(pl_srv_new(&cfg, &s, E));
+    pl_table *rows = make_trades(50000);
+    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
     pl_srv_call c = make_call(s, "");
     pl_table *want = NULL;
     ok(collect_rel(&c, rel_table("big"), &want));
