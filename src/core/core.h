@@ -89,6 +89,9 @@ pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
 int32_t pl_file_map(int fd, int64_t size, const uint8_t **out);
 bool pl_file_map_lost(int32_t slot);
 void pl_file_unmap(int32_t slot);
+/* Takes the pages covering [p, p+n) of a mapping out of the address space (MADV_DONTNEED):
+ * they stay in the page cache and a later read maps them again; nothing else changes. */
+void pl_file_map_drop(const void *p, size_t n);
 /* Test hooks: PL_FMAP_TEST_OFF makes pl_file_map refuse (pread fallback), ALL maps files of
  * any size (and puts the SIGBUS handler back in place if a harness replaced it); the number of
  * mappings made so far in this process. */

@@ -182,6 +182,12 @@ bool pl_file_map_lost(int32_t slot) {
     return atomic_load_explicit(&g_fmap[slot].lost, memory_order_acquire) != 0;
 }
 
+void pl_file_map_drop(const void *p, size_t n) {
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+    if (p && e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 void pl_file_unmap(int32_t slot) {
     if (slot < 0 || slot >= PL_FMAP_SLOTS) return;
     uintptr_t lo = atomic_load_explicit(&g_fmap[slot].lo, memory_order_acquire);

@@ -2049,6 +2049,10 @@ static pl_status unify_values(pl_bexpr *call, int32_t from, int32_t step, int32_
                 t = pl_type_retain(b->type);
                 continue;
             }
+            /* an INT32 literal (SQL's integer literal) fitting the other values' integer type
+             * takes it, like DuckDB's (coalesce(tinyint_col, 0) is TINYINT) */
+            if (pass == 1 && tid(b) == PL_TYPE_INT32 && pl_type_is_integer(t->id) && literal_fits(b, t))
+                continue;
             pl_type *u = pl_type_common_super(t, b->type);
             if (!u && pass == 1 && tid(b) == PL_TYPE_UTF8 && pl_cast_supported(b->type, t))
                 u = pl_type_retain(t); /* a string literal read as t */

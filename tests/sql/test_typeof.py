@@ -68,6 +68,11 @@ INT_LITERALS = [
     ("conditionals", "SELECT typeof(CASE WHEN id > 2 THEN 1 ELSE 2 END), typeof(coalesce(NULL, 1)), "
                      "typeof(coalesce(age, 0)), typeof(greatest(age, 1)), typeof(nullif(1, 2)) "
                      "FROM {people}"),
+    ("narrow_conditionals", "SELECT typeof(coalesce(x, 1)), typeof(CASE WHEN x > 0 THEN x ELSE 1 END), "
+                            "typeof(coalesce(x, 300)), typeof(greatest(x, 1)), typeof(CASE WHEN x > 0 "
+                            "THEN 1 ELSE 3000000000 END), typeof(coalesce(u, 1)), "
+                            "typeof(coalesce(u, -1)), typeof(nullif(u, 1)), coalesce(x, 1), "
+                            "coalesce(u, -1) FROM (SELECT 5::TINYINT AS x, NULL::UTINYINT AS u) t"),
     ("union", "SELECT typeof(x), x FROM (SELECT 1 AS x UNION ALL SELECT 3000000000) t"),
     ("union_decimal", "SELECT typeof(x), x FROM (SELECT 1 AS x UNION ALL SELECT 2.5) t"),
     ("decimal_plus_literal", "SELECT typeof(12.34::DECIMAL(10,2) + 1), 12.34::DECIMAL(10,2) + 1, "

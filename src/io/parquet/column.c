@@ -1328,8 +1328,9 @@ static pl_status walk_lazy(chunk_state *cs, int64_t start, int64_t data_end, pl_
     return st;
 }
 
+/* *map_len: bytes of the mapping at *map_off the chunk was read from (0: not mapped) */
 static pl_status read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
-                           pl_error *err) {
+                           int64_t *map_off, int64_t *map_len, pl_error *err) {
     const pl_pq_column_chunk *cc = c->cc;
     const pl_pq_leaf_desc *leaf = c->leaf;
     memset(out, 0, sizeof *out);
@@ -1396,6 +1397,10 @@ static pl_status read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_
         goto pages_done;
     }
     if ((st = source_read(c->src, mapped, start, len, scr, &base, err))) goto fail;
+    if (mapped) {
+        *map_off = start;
+        *map_len = len;
+    }
     const uint8_t *p = base, *end = base + len;
     while (cs.done < cs.n_total) {
         if (out->flat && !c->sel && c->max_rows >= 0 && cs.done >= c->max_rows) break;
@@ -1406,6 +1411,11 @@ static pl_status read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_
             int64_t pos = p - base;
             len = PL_MIN(data_end - start, len + PQ_GROW_BYTES);
             if ((st = source_read(c->src, mapped, start, len, scr, &base, err))) goto fail;
+            if (mapped) *map_len = len;
+    if (mapped) {
+        *map_off = start;
+        *map_len = len;
+    }
             p = base + pos;
             end = base + len;
         }
@@ -1423,6 +1433,11 @@ static pl_status read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_
             int64_t pos = p - base;
             len = PL_MIN(data_end - start, pos + hlen + h.compressed_size);
             if ((st = source_read(c->src, mapped, start, len, scr, &base, err))) goto fail;
+            if (mapped) *map_len = len;
+    if (mapped) {
+        *map_off = start;
+        *map_len = len;
+    }
             p = base + pos;
             end = base + len;
             body = p + hlen;
@@ -1506,7 +1521,11 @@ fail:
 
 pl_status pl_pq_read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_leaf_data *out,
                            pl_error *err) {
-    pl_status st = read_chunk(c, scr, out, err);
+    int64_t map_off = 0, map_len = 0;
+    pl_status st = read_chunk(c, scr, out, &map_off, &map_len, err);
+    /* the chunk's pages leave the address space (they stay in the page cache): a scan's peak
+     * RSS does not grow by the file's size */
+    if (map_len > 0) pl_file_map_drop(c->src->map + map_off, (size_t)map_len);
     /* pages of a mapped file that was truncated under the mapping read as zeros (file.c): what
      * was decoded from them is void, whatever the decoders made of it */
     if (c->src->map && pl_file_map_lost(c->src->map_slot)) {

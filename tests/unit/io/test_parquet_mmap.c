@@ -107,6 +107,29 @@ static const pl_codec CODECS[] = {PL_CODEC_UNCOMPRESSED, PL_CODEC_SNAPPY, PL_COD
                                   PL_CODEC_ZSTD, PL_CODEC_GZIP};
 #define N_CODECS (sizeof CODECS / sizeof *CODECS)
 
+/* Resident KiB of this process's mapping of the file at path (/proc/self/smaps), -1 if it
+ * has none. */
+static long mapping_rss_kb(const char *path) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[1024];
+    bool in = false;
+    long rss = -1;
+    size_t pl = strlen(path);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            size_t n = strlen(line);
+            while (n > 0 && line[n - 1] == '\n') line[--n] = 0;
+            in = n >= pl && strcmp(line + n - pl, path) == 0;
+            continue;
+        }
+        if (in && sscanf(line, "Rss: %ld kB", &rss) == 1) break;
+    }
+    fclose(f);
+    return rss;
+}
+
 /* match mode: s = "beta" */
 static pl_status match_beta(void *arg, pl_array *values, uint8_t *pass, pl_error *err) {
     (void)err;
@@ -181,6 +204,7 @@ static void check_mapped_equals_pread(const char *path, pl_codec codec) {
     }
     free(sel);
     assert_false(f->src.map && pl_file_map_lost(f->src.map_slot));
+
     for (int32_t rg = 0; rg < md->n_row_groups; rg++)
         for (int32_t field = 0; field < 4; field++) pl_array_release(ref[rg][field]);
     pl_pq_scratch_reset(&scr);
@@ -236,6 +260,75 @@ static void test_scan_mapped_equals_pread(void **state) {
     pl_file_map_test(PL_FMAP_TEST_NONE);
     unlink(a);
     unlink(b);
+}
+
+/* A 3 MB uncompressed file read by a scan: mapped, and the chunks' pages leave the address
+ * space once decoded (they stay in the page cache), so the process's RSS does not grow by the
+ * file's size (fault-around may leave up to 64 KiB past a chunk). */
+static void test_scan_drops_mapped_pages(void **state) {
+    (void)state;
+    pl_file_map_test(PL_FMAP_TEST_ALL); /* (puts the handler back over cmocka's) */
+    const int64_t n = 200000;
+    pl_error err;
+    pl_error_init(&err);
+    pl_builder *bx = NULL, *bd = NULL;
+    ok(pl_builder_new(pl_type_simple(PL_TYPE_INT64), n, &bx, &err), &err);
+    ok(pl_builder_new(pl_type_simple(PL_TYPE_FLOAT64), n, &bd, &err), &err);
+    for (int64_t i = 0; i < n; i++) {
+        ok(pl_builder_append_i64(bx, i * 7919 % 100003, &err), &err);
+        ok(pl_builder_append_f64(bd, (double)i * 0.5, &err), &err);
+    }
+    pl_array *cols[2];
+    ok(pl_builder_finish(bx, &cols[0], &err), &err);
+    ok(pl_builder_finish(bd, &cols[1], &err), &err);
+    pl_builder_free(bx);
+    pl_builder_free(bd);
+    pl_field fl[2];
+    ok(pl_field_init(&fl[0], "x", pl_type_simple(PL_TYPE_INT64), false, &err), &err);
+    ok(pl_field_init(&fl[1], "d", pl_type_simple(PL_TYPE_FLOAT64), false, &err), &err);
+    pl_schema *sc = NULL;
+    ok(pl_schema_new(2, fl, &sc, &err), &err);
+    pl_field_reset(&fl[0]);
+    pl_field_reset(&fl[1]);
+    pl_batch *batch = NULL;
+    ok(pl_batch_new(sc, n, cols, &batch, &err), &err);
+    pl_write_opts wo;
+    pl_write_opts_init(&wo);
+    wo.codec = PL_CODEC_UNCOMPRESSED;
+    wo.row_group_rows = 50000;
+    wo.dict_max_bytes = 1; /* PLAIN */
+    char *path = temp_path(0);
+    rewrite_parquet(path, batch, &wo);
+    pl_batch_release(batch);
+    int64_t size = file_size(path);
+    assert_true(size > (3 << 20));
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    pl_stream *s = NULL;
+    int64_t m0 = pl_file_map_count();
+    ok(pl_scan_open(1, (const char *const *)&path, PL_FORMAT_PARQUET, &ro, &s, &err), &err);
+    pl_batch *b = NULL;
+    int64_t rows = 0;
+    double sum = 0;
+    while (true) {
+        ok(pl_stream_next(s, &b, &err), &err);
+        if (!b) break;
+        rows += b->n_rows;
+        const double *d = (const double *)(const void *)b->columns[1]->values->data + b->columns[1]->offset;
+        for (int64_t i = 0; i < b->n_rows; i++) sum += d[i];
+        pl_batch_release(b);
+        long rss = mapping_rss_kb(path); /* the file stays mapped until the stream ends */
+        assert_true(rss >= 0);
+        if (rss * 1024 > size / 4)
+            fail_msg("%ld KiB of the %lld-byte file's mapping resident", rss, (long long)size);
+    }
+    assert_int_equal(rows, n);
+    assert_true(sum == 0.5 * (double)n * (double)(n - 1) / 2);
+    assert_true(pl_file_map_count() == m0 + 1);
+    pl_stream_free(s);
+    assert_int_equal(mapping_rss_kb(path), -1); /* unmapped */
+    pl_file_map_test(PL_FMAP_TEST_NONE);
+    unlink(path);
 }
 
 /* Files below the size threshold stay on pread unless the hook says ALL. */
@@ -377,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_mapped_equals_pread),
         cmocka_unit_test(test_scan_mapped_equals_pread),
         cmocka_unit_test(test_small_files_use_pread),
+        cmocka_unit_test(test_scan_drops_mapped_pages),
         cmocka_unit_test(test_truncated_under_mapping),
         cmocka_unit_test(test_scan_file_shrinks),
         cmocka_unit_test(test_foreign_sigbus_still_kills),
