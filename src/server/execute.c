@@ -811,13 +811,13 @@ static void lease_recycle(shm_lease *l) {
     lease_drop(l);
 }
 
-/* Whether process pid maps any of the n paths (a line of /proc/<pid>/maps ends with one): 1
- * yes, 0 no, -1 unknown (no such process, no permission, out of memory, too long to read). */
-static int pid_maps(int64_t pid, char (*paths)[128], int32_t n) {
+/* /proc/<pid>/maps as a string (pl_free it); NULL when unknown (no such process, no permission,
+ * out of memory, too long to read). Reading it costs ~1-2 ms for a Python process. */
+static char *read_maps(int64_t pid) {
     char name[64];
     snprintf(name, sizeof name, "/proc/%" PRId64 "/maps", pid);
     int fd = open(name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0) return NULL;
     size_t cap = 1 << 16, len = 0;
     char *buf = pl_malloc(cap + 1);
     bool whole = false;
@@ -841,16 +841,29 @@ static int pid_maps(int64_t pid, char (*paths)[128], int32_t n) {
     close(fd);
     if (!buf || !whole) {
         pl_free(buf);
-        return -1;
+        return NULL;
     }
     buf[len] = 0;
-    int found = 0;
-    for (int32_t i = 0; i < n && !found; i++) {
+    return buf;
+}
+
+/* Whether maps (read_maps) has a line ending with one of the n paths. */
+static bool maps_have(const char *maps, char (*paths)[128], int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
         size_t plen = strlen(paths[i]);
-        for (char *p = buf; !found && plen && (p = strstr(p, paths[i])); p += plen)
-            found = p > buf && p[-1] == ' ' && (p[plen] == '\n' || p[plen] == 0 || p[plen] == ' ');
+        for (const char *p = maps; plen && (p = strstr(p, paths[i])); p += plen)
+            if (p > maps && p[-1] == ' ' && (p[plen] == '\n' || p[plen] == 0 || p[plen] == ' '))
+                return true;
     }
-    pl_free(buf);
+    return false;
+}
+
+/* Whether process pid maps any of the n paths: 1 yes, 0 no, -1 unknown. */
+static int pid_maps(int64_t pid, char (*paths)[128], int32_t n) {
+    char *maps = read_maps(pid);
+    if (!maps) return -1;
+    int found = maps_have(maps, paths, n);
+    pl_free(maps);
     return found;
 }
 
@@ -1062,30 +1075,51 @@ static void shm_sweep_wakes(const pl_srv *srv, int64_t now_ns, bool all_leases, 
     }
 }
 
-/* Lent leases due for a look (at most 64 per sweep): files no longer mapped by their process
+/* Lent leases due for a look (at most 256 per sweep): files no longer mapped by their process
  * (a client that closed before dropping its table, or whose "unmapped" call was lost) go to the
- * pool. A lease being looked at is off the list (a concurrent release does not find it). */
+ * pool. /proc/<pid>/maps is read once per process. The leases being looked at are off the list
+ * (a concurrent release does not find them). */
 static void lent_check(const pl_srv *srv, int64_t now_ns) {
-    for (int round = 0; round < 64; round++) {
-        shm_lease *l = NULL;
-        pthread_mutex_lock(&g_shm_mu);
-        for (shm_lease **p = &g_leases; *p; p = &(*p)->next)
-            if ((*p)->srv == srv && (*p)->pidfd >= 0 && now_ns >= (*p)->next_check_ns) {
-                l = *p;
-                *p = l->next;
-                break;
-            }
-        pthread_mutex_unlock(&g_shm_mu);
-        if (!l) return;
-        if (pid_maps(l->pid, l->paths, l->n_paths) == 0) {
-            lease_recycle(l);
-            continue;
+    enum { MAX = 256 };
+    shm_lease *due = NULL;
+    int n = 0;
+    pthread_mutex_lock(&g_shm_mu);
+    for (shm_lease **p = &g_leases; *p && n < MAX;) {
+        shm_lease *l = *p;
+        if (l->srv == srv && l->pidfd >= 0 && now_ns >= l->next_check_ns) {
+            *p = l->next;
+            l->next = due;
+            due = l;
+            n++;
+        } else {
+            p = &l->next;
         }
-        l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
-        pthread_mutex_lock(&g_shm_mu);
-        l->next = g_leases;
-        g_leases = l;
-        pthread_mutex_unlock(&g_shm_mu);
+    }
+    pthread_mutex_unlock(&g_shm_mu);
+    while (due) {
+        int64_t pid = due->pid;
+        char *maps = read_maps(pid);
+        shm_lease *rest = NULL;
+        while (due) { /* every due lease of this pid, against one reading of its maps */
+            shm_lease *l = due;
+            due = l->next;
+            if (l->pid != pid) {
+                l->next = rest;
+                rest = l;
+                continue;
+            }
+            if (maps && !maps_have(maps, l->paths, l->n_paths)) {
+                lease_recycle(l);
+                continue;
+            }
+            l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
+            pthread_mutex_lock(&g_shm_mu);
+            l->next = g_leases;
+            g_leases = l;
+            pthread_mutex_unlock(&g_shm_mu);
+        }
+        pl_free(maps);
+        due = rest;
     }
 }
 
