@@ -518,8 +518,14 @@ static pl_status compile_aggregate(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeli
         s->distinct = e->distinct;
         s->filter_col = -1;
         s->result_type = d->schema->fields[d->n_keys + a].type;
+        /* the aggregated values are columns even when constant (count(1), sum(2.5)): the
+         * sink takes literals only as parameters (fractions, separators) */
+        int32_t n_values = 1;
+        if (!strcmp(s->name, "arg_min") || !strcmp(s->name, "arg_max") || !strcmp(s->name, "covar_pop") ||
+            !strcmp(s->name, "covar_samp") || !strcmp(s->name, "corr"))
+            n_values = 2;
         for (int32_t k = 0; k < s->n_args && !st; k++) {
-            if (e->args[k]->kind == PL_EXPR_LITERAL) {
+            if (e->args[k]->kind == PL_EXPR_LITERAL && k >= n_values) {
                 s->args[k] = -1;
                 st = pl_value_copy(&e->args[k]->value, &s->consts[k], err);
             } else if ((s->args[k] = proj_add(&pl, e->args[k])) < 0) {
@@ -652,8 +658,14 @@ static pl_status compile_window(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline 
         s->ignore_nulls = e->ignore_nulls;
         s->filter_col = -1;
         s->result_type = d->schema->fields[nin + w].type;
+        /* the aggregated values are columns even when constant (count(1), sum(2.5)): the
+         * sink takes literals only as parameters (fractions, separators) */
+        int32_t n_values = 1;
+        if (!strcmp(s->name, "arg_min") || !strcmp(s->name, "arg_max") || !strcmp(s->name, "covar_pop") ||
+            !strcmp(s->name, "covar_samp") || !strcmp(s->name, "corr"))
+            n_values = 2;
         for (int32_t k = 0; k < s->n_args && !st; k++) {
-            if (e->args[k]->kind == PL_EXPR_LITERAL) {
+            if (e->args[k]->kind == PL_EXPR_LITERAL && k >= n_values) {
                 s->args[k] = -1;
                 st = pl_value_copy(&e->args[k]->value, &s->consts[k], err);
             } else if ((s->args[k] = proj_add(&pl, e->args[k])) < 0) {

@@ -415,3 +415,23 @@ def test_null_string_columns(sql, name, query):
     """String columns made only of NULLs (NULL::varchar, VALUES with NULL) in comparisons: they
     once had no byte buffer and the ordering kernels read through it."""
     sql.check(query)
+
+
+AGG_CONSTANTS = [
+    ("plain", "SELECT count(1), count(NULL), sum(1), sum(2.5), max('x'), min(3), avg(2), "
+              "count(DISTINCT 1), string_agg('a', ',') FROM {people}"),
+    ("grouped", "SELECT city, count(1) AS n, sum(2) AS s, max('k') AS m FROM {people} GROUP BY city"),
+    ("empty", "SELECT count(1), sum(1), max('x') FROM {people} WHERE false"),
+    ("empty_grouped", "SELECT city, count(1) FROM {people} WHERE false GROUP BY city"),
+    ("filter", "SELECT count(1) FILTER (WHERE age > 30) AS n, sum(10) FILTER (WHERE city = 'Paris') "
+               "AS s FROM {people}"),
+    ("two_values", "SELECT arg_max('k', age) AS a, covar_pop(age, 1) AS c FROM {people}"),
+    ("with_parameters", "SELECT median(2) AS m, quantile_cont(3, 0.25) AS q FROM {people}"),
+]
+
+
+@pytest.mark.parametrize("name,query", AGG_CONSTANTS, ids=[n for n, _ in AGG_CONSTANTS])
+def test_aggregate_of_constant(sql, name, query):
+    """count(1), sum(2.5), max('x'): the constant becomes a column for the aggregation (was
+    refused: 'aggregate count over a constant')."""
+    sql.check(query)

@@ -210,6 +210,7 @@ typedef struct agg_table {
     uint8_t *part;    /* scratch: partition of each row */
     int32_t *prow;    /* scratch: rows grouped by partition */
     int64_t poff[65]; /* scratch: partition offsets into prow */
+    int64_t n_part_rows; /* rows of the last agg_table_partition (hbuf + it: hashes by position) */
 } agg_table;
 
 #define AGG_PART_BITS 6

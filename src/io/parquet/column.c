@@ -1273,13 +1273,15 @@ static pl_status walk_lazy(chunk_state *cs, int64_t start, int64_t data_end, pl_
         pl_pq_page_header h;
         int64_t hlen;
         if ((st = source_read(c->src, false, off, want, cs->scr, &b, err))) break;
-        st = pl_pq_page_header_decode(b, want, off, &h, &hlen, NULL);
-        if (st && want < data_end - off) {
-            /* a header larger than the first read (statistics) */
-            want = PL_MIN(data_end - off, PQ_LAZY_HEADER_MAX);
-            if ((st = source_read(c->src, false, off, want, cs->scr, &b, err))) break;
+        if (pl_pq_page_header_decode(b, want, off, &h, &hlen, NULL)) {
+            /* a header larger than the first read (statistics): read more and decode again,
+             * now reporting the error */
+            if (want < data_end - off) {
+                want = PL_MIN(data_end - off, PQ_LAZY_HEADER_MAX);
+                if ((st = source_read(c->src, false, off, want, cs->scr, &b, err))) break;
+            }
+            if ((st = pl_pq_page_header_decode(b, want, off, &h, &hlen, err))) break;
         }
-        if (st && (st = pl_pq_page_header_decode(b, want, off, &h, &hlen, err))) break;
         if (h.compressed_size > data_end - off - hlen) {
             st = pl_error_set(err, PL_ERR_CORRUPT, "page of %d bytes extends past the column "
                               "chunk (%lld bytes left)", h.compressed_size,
@@ -1412,10 +1414,6 @@ static pl_status read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_
             len = PL_MIN(data_end - start, len + PQ_GROW_BYTES);
             if ((st = source_read(c->src, mapped, start, len, scr, &base, err))) goto fail;
             if (mapped) *map_len = len;
-    if (mapped) {
-        *map_off = start;
-        *map_len = len;
-    }
             p = base + pos;
             end = base + len;
         }
@@ -1434,10 +1432,6 @@ static pl_status read_chunk(const pl_pq_chunk_ctx *c, pl_pq_scratch *scr, pl_pq_
             len = PL_MIN(data_end - start, pos + hlen + h.compressed_size);
             if ((st = source_read(c->src, mapped, start, len, scr, &base, err))) goto fail;
             if (mapped) *map_len = len;
-    if (mapped) {
-        *map_off = start;
-        *map_len = len;
-    }
             p = base + pos;
             end = base + len;
             body = p + hlen;

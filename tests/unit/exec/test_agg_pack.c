@@ -362,6 +362,32 @@ static void test_many_groups(void **state) {
     pl_agg_set_split_groups(before);
 }
 
+/* The two-pass probe of one INT64 key (table.c probe_fixed8_2pass: the packed key in split
+ * partition tables, a plain int64 key in one table) with weak tags: 0 and 3 tag bits make
+ * pass 1 take wrong groups, which pass 2 must catch and probe again. Also NULL keys (the
+ * one-pass probe) and the full tags. */
+static void test_int64_key_weak_tags(void **state) {
+    (void)state;
+    int32_t keys[3] = {C_KS, C_K, C_K3};
+    int32_t k1[1] = {C_K};
+    int bits[3] = {0, 3, 32};
+    for (int b = 0; b < 3; b++) {
+        int32_t tb = pl_agg_set_probe_tag_bits(bits[b]);
+        run_check(120000, 100000, 0, 0, 10, 1, k1, PL_MORSEL_ROWS); /* one table */
+        run_check(120000, 30000, 0, 0, 10, 1, k1, 5000); /* repeated keys, small morsels */
+        run_check(60000, 50000, 3, 0, 10, 1, k1, PL_MORSEL_ROWS); /* NULL keys */
+        /* split into shared partition tables of >= 4 Ki slots (the two-pass threshold) */
+        int64_t before = pl_agg_set_split_groups(1 << 14);
+        run_check(500000, 400000, 0, 0, 10, 3, keys, PL_MORSEL_ROWS); /* packed, no NULLs */
+        if (b == 1) {
+            run_check(400000, 300000, 0, 0, 10, 1, k1, PL_MORSEL_ROWS);
+            run_check(300000, 200000, 4, 5, 10, 3, keys, PL_MORSEL_ROWS); /* NULLs, overflow */
+        }
+        pl_agg_set_split_groups(before);
+        pl_agg_set_probe_tag_bits(tb);
+    }
+}
+
 static int cmp_k(const void *x, const void *y) {
     const mrow *a = x, *b = y;
     return (a->k > b->k) - (a->k < b->k);
@@ -446,6 +472,7 @@ int main(void) {
         cmocka_unit_test(test_four_keys),
         cmocka_unit_test(test_overflow_to_plain),
         cmocka_unit_test(test_many_groups),
+        cmocka_unit_test(test_int64_key_weak_tags),
         cmocka_unit_test(test_sorted_many_groups),
         cmocka_unit_test(test_plain_mode),
         cmocka_unit_test(test_layout_edges),
