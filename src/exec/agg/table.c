@@ -742,6 +742,25 @@ static pl_status probe_row(agg_table *t, pl_array *const *cols, int64_t r, uint6
     }
 }
 
+/* Pass 1 of the two-pass probes: walks hash h's slots to the first empty one (row becomes a
+ * new group, *g) or to the first whose tag matches under tmask (*g = that group | AGG_VERIFY:
+ * pass 2 compares the keys). */
+static inline __attribute__((always_inline)) pl_status
+probe_tag(agg_table *t, pl_array *const *cols, int64_t row, uint64_t h, uint32_t tmask,
+          uint32_t *g, pl_error *err) {
+    uint32_t tag = (uint32_t)(h >> 32);
+    int64_t i = (int64_t)(h & (uint64_t)t->mask);
+    for (;;) {
+        uint64_t e = t->slots[i];
+        if (!e) return insert_row(t, cols, row, h, g, err);
+        if ((((uint32_t)(e >> 32) ^ tag) & tmask) == 0) {
+            *g = ((uint32_t)e - 1) | AGG_VERIFY;
+            return PL_OK;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
 static pl_status probe_str_2pass(agg_table *t, pl_array *const *cols, int64_t n,
                                  const uint64_t *hb, uint32_t *gids, pl_error *err) {
     const pl_array *a = cols[0];
@@ -751,22 +770,8 @@ static pl_status probe_str_2pass(agg_table *t, pl_array *const *cols, int64_t n,
     for (int64_t k = 0; k < n; k++) {
         if (k + AGG_PF_SLOT2 < n)
             __builtin_prefetch(&t->slots[hb[k + AGG_PF_SLOT2] & (uint64_t)t->mask]);
-        uint64_t h = hb[k];
-        uint32_t tag = (uint32_t)(h >> 32);
-        int64_t i = (int64_t)(h & (uint64_t)t->mask);
         uint32_t g;
-        for (;;) {
-            uint64_t e = t->slots[i];
-            if (!e) {
-                PL_TRY(insert_row(t, cols, k, h, &g, err));
-                break;
-            }
-            if ((((uint32_t)(e >> 32) ^ tag) & tmask) == 0) {
-                g = ((uint32_t)e - 1) | AGG_VERIFY;
-                break;
-            }
-            i = (i + 1) & t->mask;
-        }
+        PL_TRY(probe_tag(t, cols, k, hb[k], tmask, &g, err));
         gids[k] = g;
     }
     const uint8_t *pfx = t->keys[0].pfx->data;
@@ -826,23 +831,8 @@ static pl_status probe_fixed8_2pass(agg_table *t, pl_array *const *cols, int64_t
             __builtin_prefetch(&t->slots[hk[k + AGG_PF_SLOT2] & (uint64_t)t->mask]);
             if (sel) __builtin_prefetch(v + sel[k + AGG_PF_SLOT2]);
         }
-        int64_t r = sel ? sel[k] : k;
-        uint64_t h = hk[k];
-        uint32_t tag = (uint32_t)(h >> 32);
-        int64_t i = (int64_t)(h & (uint64_t)t->mask);
         uint32_t g;
-        for (;;) {
-            uint64_t e = t->slots[i];
-            if (!e) {
-                PL_TRY(insert_row(t, cols, r, h, &g, err));
-                break;
-            }
-            if ((((uint32_t)(e >> 32) ^ tag) & tmask) == 0) {
-                g = ((uint32_t)e - 1) | AGG_VERIFY;
-                break;
-            }
-            i = (i + 1) & t->mask;
-        }
+        PL_TRY(probe_tag(t, cols, sel ? sel[k] : k, hk[k], tmask, &g, err));
         gids[k] = g;
     }
     const int64_t *kv = (const int64_t *)(void *)t->keys[0].vals->data;
