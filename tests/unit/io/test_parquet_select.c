@@ -21,62 +21,9 @@
 
 #define N_ROWS 9000
 
-static const char *const WORDS[] = {"alpha", "beta", "", "gamma delta", "e"};
-
-/* x int64 (NULL every 7th row), s utf8 (few values, NULL every 5th, then many distinct values
- * so the dictionary overflows), d float64 (no NULLs), b bool (NULL every 3rd); values shifted
- * by `salt`. Rewrites path in place (the inode stays). */
+/* the mixed-type file (pq_test_file.h) with pages of 700 bytes, values shifted by salt */
 static void write_file(const char *path, int64_t salt, pl_codec codec) {
-    pl_error err;
-    pl_error_init(&err);
-    pl_builder *bx = NULL, *bs = NULL, *bd = NULL, *bb = NULL;
-    ok(pl_builder_new(pl_type_simple(PL_TYPE_INT64), N_ROWS, &bx, &err), &err);
-    ok(pl_builder_new(pl_type_simple(PL_TYPE_UTF8), N_ROWS, &bs, &err), &err);
-    ok(pl_builder_new(pl_type_simple(PL_TYPE_FLOAT64), N_ROWS, &bd, &err), &err);
-    ok(pl_builder_new(pl_type_simple(PL_TYPE_BOOL), N_ROWS, &bb, &err), &err);
-    for (int64_t i = 0; i < N_ROWS; i++) {
-        if (i % 7 == 3) ok(pl_builder_append_null(bx, &err), &err);
-        else ok(pl_builder_append_i64(bx, i * 3 + salt, &err), &err);
-        if (i % 5 == 1) {
-            ok(pl_builder_append_null(bs, &err), &err);
-        } else {
-            char buf[32];
-            const char *w = buf;
-            if (i < N_ROWS / 2) w = WORDS[(i + salt) % 5];
-            else snprintf(buf, sizeof buf, "w%06lld", (long long)(i * 7919 + salt) % 1000003);
-            ok(pl_builder_append_bytes(bs, w, (int64_t)strlen(w), &err), &err);
-        }
-        ok(pl_builder_append_f64(bd, (double)(i % 100) / 8.0 + (double)salt, &err), &err);
-        if (i % 3 == 2) ok(pl_builder_append_null(bb, &err), &err);
-        else ok(pl_builder_append_bool(bb, (i + salt) % 4 == 0, &err), &err);
-    }
-    pl_array *cols[4];
-    ok(pl_builder_finish(bx, &cols[0], &err), &err);
-    ok(pl_builder_finish(bs, &cols[1], &err), &err);
-    ok(pl_builder_finish(bd, &cols[2], &err), &err);
-    ok(pl_builder_finish(bb, &cols[3], &err), &err);
-    pl_builder_free(bx);
-    pl_builder_free(bs);
-    pl_builder_free(bd);
-    pl_builder_free(bb);
-    pl_field f[4];
-    ok(pl_field_init(&f[0], "x", pl_type_simple(PL_TYPE_INT64), true, &err), &err);
-    ok(pl_field_init(&f[1], "s", pl_type_simple(PL_TYPE_UTF8), true, &err), &err);
-    ok(pl_field_init(&f[2], "d", pl_type_simple(PL_TYPE_FLOAT64), false, &err), &err);
-    ok(pl_field_init(&f[3], "b", pl_type_simple(PL_TYPE_BOOL), true, &err), &err);
-    pl_schema *s = NULL;
-    ok(pl_schema_new(4, f, &s, &err), &err);
-    for (int i = 0; i < 4; i++) pl_field_reset(&f[i]);
-    pl_batch *batch = NULL;
-    ok(pl_batch_new(s, N_ROWS, cols, &batch, &err), &err);
-    pl_write_opts wo;
-    pl_write_opts_init(&wo);
-    wo.codec = codec;
-    wo.row_group_rows = 4000;
-    wo.page_bytes = 700;
-    wo.dict_max_bytes = 2000;
-    rewrite_parquet(path, batch, &wo);
-    pl_batch_release(batch);
+    pq_test_write_mixed(path, N_ROWS, 0, salt, 700, codec);
 }
 
 static char *temp_path(void) {
