@@ -29,6 +29,19 @@ pl_status pl_error_set(pl_error *err, pl_status code, const char *fmt, ...) {
     return code;
 }
 
+void pl_error_forget_row(pl_error *err) {
+    if (!err || err->row < 0) return;
+    char pat[40];
+    int k = snprintf(pat, sizeof pat, " at row %lld", (long long)err->row);
+    for (char *p = strstr(err->msg, pat); k > 0 && p; p = strstr(p + 1, pat)) {
+        char next = p[k];
+        if (next >= '0' && next <= '9') continue; /* " at row 12" is not row 1 */
+        memmove(p, p + k, strlen(p + k) + 1);
+        break;
+    }
+    err->row = -1;
+}
+
 void pl_error_set_path(pl_error *err, const char *path) {
     if (!err || !path || err->path[0]) return;
     snprintf(err->path, sizeof err->path, "%s", path);

@@ -48,8 +48,8 @@ static pl_status run_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     return PL_OK;
 }
 
-pl_status pl_call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, int64_t n,
-                       pl_datum *out, pl_error *err) {
+static pl_status call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, int64_t n,
+                          pl_datum *out, pl_error *err) {
     int32_t na = call->n_args;
     uint32_t flags = call->fn->flags;
     bool all_scalar = na > 0;
@@ -125,6 +125,14 @@ pl_status pl_call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, in
         }
     }
     return run_kernel(ec, call, args, n, out, err);
+}
+
+pl_status pl_call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, int64_t n,
+                       pl_datum *out, pl_error *err) {
+    pl_status st = call_eval(ec, call, args, n, out, err);
+    /* in a query a kernel's row is one of an internal batch: not the user's row */
+    if (st && ec && ec->exec) pl_error_forget_row(err);
+    return st;
 }
 
 /* ---------------------------------------------------------------- lazy CASE */

@@ -31,6 +31,32 @@ static void test_error_format(void **state) {
     assert_int_equal(pl_error_set(NULL, PL_ERR_IO, "x"), PL_ERR_IO);
 }
 
+/* pl_error_forget_row drops the kernel's " at row N" (only that N, wherever it stands) and the
+ * row field; other text is kept. */
+static void test_error_forget_row(void **state) {
+    (void)state;
+    pl_error e;
+    pl_error_init(&e);
+    pl_error_set(&e, PL_ERR_TYPE, "could not convert string 'x' to INT32 at row 2");
+    e.row = 2;
+    pl_error_forget_row(&e);
+    assert_string_equal(e.msg, "could not convert string 'x' to INT32");
+    assert_int_equal(e.row, -1);
+    /* a longer number that starts with the row's digits is another row */
+    pl_error_init(&e);
+    pl_error_set(&e, PL_ERR_INVALID_ARG, "bad value at row 12 (also at row 1): month");
+    e.row = 1;
+    pl_error_forget_row(&e);
+    assert_string_equal(e.msg, "bad value at row 12 (also): month");
+    assert_int_equal(e.row, -1);
+    /* no row: nothing changes */
+    pl_error_init(&e);
+    pl_error_set(&e, PL_ERR_INVALID_ARG, "x at row 3");
+    pl_error_forget_row(&e);
+    assert_string_equal(e.msg, "x at row 3");
+    pl_error_forget_row(NULL);
+}
+
 static void test_alloc_accounting_and_failure(void **state) {
     (void)state;
     int64_t before = pl_alloc_live_bytes();
@@ -202,6 +228,7 @@ static void test_block_cache(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_format),
+        cmocka_unit_test(test_error_forget_row),
         cmocka_unit_test(test_alloc_accounting_and_failure),
         cmocka_unit_test(test_block_cache),
         cmocka_unit_test(test_buf_append_reserve_refcount),
