@@ -27,6 +27,9 @@ sys.path.insert(0, str(HERE))
 _spec = importlib.util.spec_from_file_location("_polaroid_server_conftest", REPO / "tests" / "server" / "conftest.py")
 srv = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(srv)  # type: ignore[union-attr]
+_hspec = importlib.util.spec_from_file_location("_polaroid_server_helpers", REPO / "tests" / "server" / "helpers.py")
+helpers = importlib.util.module_from_spec(_hspec)  # the server tests' comparison helpers
+_hspec.loader.exec_module(helpers)  # type: ignore[union-attr]
 
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402

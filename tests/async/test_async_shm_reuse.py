@@ -29,7 +29,7 @@ from polaroid._proto import polaroid_pb2 as pb
 from polaroid._requests import SHARED_MEMORY_MAX_FILES, execute_request, map_shared_memory
 from polaroid.async_client import AsyncPolaroidClient
 
-from conftest import REPO, run, srv
+from conftest import REPO, helpers, run, srv
 
 N = 300_000
 
@@ -66,19 +66,6 @@ def _want(root, k: int) -> pa.Table:
     return pa.table(cols, names=t.column_names)
 
 
-def _same(got: pa.Table, want: pa.Table) -> bool:
-    if got.schema != want.schema or got.num_rows != want.num_rows:
-        return False
-    for g, w in zip(got.columns, want.columns):
-        g, w = g.combine_chunks(), w.combine_chunks()
-        if not g.is_null().equals(w.is_null()):
-            return False
-        if pa.types.is_floating(g.type):
-            if not np.array_equal(g.fill_null(0).to_numpy(), w.fill_null(0).to_numpy(), equal_nan=True):
-                return False
-        elif not g.equals(w):
-            return False
-    return True
 
 
 def _mine(s) -> set:
@@ -135,7 +122,7 @@ def test_reuse_never_overwrites_a_held_table(root, monkeypatch):
                 b = (await c.collect(await _df(c, "t1.parquet"))).unwrap()
                 pa_, pb_ = paths.seen[0], paths.seen[1]
                 assert not (pa_ & pb_), "a held table's files were reused"
-                assert _same(a, _want(root, 0)) and _same(b, _want(root, 1))
+                assert helpers.same_values(a, _want(root, 0)) and helpers.same_values(b, _want(root, 1))
                 col = a.column("s")  # a column taken from the table keeps its files too
                 del a
                 await _settle()
@@ -147,14 +134,14 @@ def test_reuse_never_overwrites_a_held_table(root, monkeypatch):
                 assert all(os.path.exists(p) for p in pa_), "dropped files should be pooled"
                 c2 = (await c.collect(await _df(c, "t3.parquet"))).unwrap()
                 assert paths.seen[3] & pa_, "the dropped table's files were not reused"
-                assert _same(c2, _want(root, 3))
+                assert helpers.same_values(c2, _want(root, 3))
                 # the tables still held are intact after results were written over reused files
-                assert _same(b, _want(root, 1)) and _same(c1, _want(root, 2))
+                assert helpers.same_values(b, _want(root, 1)) and helpers.same_values(c1, _want(root, 2))
                 # a smaller result in a reused (larger) file: read up to its stream's end
                 del b, c1, c2
                 await _settle()
                 small = (await c.collect((await _df(c, "t0.parquet")).head(1000))).unwrap()
-                assert _same(small, _want(root, 0).slice(0, 1000))
+                assert helpers.same_values(small, _want(root, 0).slice(0, 1000))
                 del small
                 await _settle()
         run(main())
@@ -214,7 +201,7 @@ def test_pool_gives_way_to_the_memory_limit(root, monkeypatch):
             async with _client(s) as c:
                 (await c.wait_ready()).unwrap()
                 a = (await c.collect(await _df(c, "t0.parquet"))).unwrap()
-                assert _same(a, _want(root, 0))
+                assert helpers.same_values(a, _want(root, 0))
                 held = paths.seen[0]
                 del a
                 await _settle()
@@ -253,7 +240,7 @@ def test_release_naming_another_process_removes_the_files(root):
             assert r.released
             assert list(it)[-1][0] == _ipc.SUMMARY
             assert not any(os.path.exists(x) for x in files), "files kept for a process that does not map them"
-            assert _same(got, _want(root, 0))
+            assert helpers.same_values(got, _want(root, 0))
             # unknown lease, and "unmapped" for it: nothing happens
             assert not c._release_shm_rpc(pb.ReleaseSharedMemoryRequest(lease_id=res.lease_id, unmapped=True),
                                           timeout=10, metadata=c._metadata).released
@@ -278,7 +265,7 @@ def test_table_dropped_after_the_client_closed(root):
         assert files
         time.sleep(2.5)  # past the idle time and a sweep or two: still mapped, still there
         assert files <= _mine(s), "files removed while the table maps them"
-        assert _same(t, _want(root, 2))
+        assert helpers.same_values(t, _want(root, 2))
         del t
         gc.collect()
         assert _wait(lambda: not _mine(s), 6.0), f"files left: {_mine(s)}"
@@ -295,7 +282,7 @@ def test_reuse_off_removes_files_at_release(root):
                 (await c.wait_ready()).unwrap()
                 t = (await c.collect(await _df(c, "t1.parquet"))).unwrap()
                 assert _wait(lambda: not _mine(s), 3.0), "files kept with --shm-reuse 0"
-                assert _same(t, _want(root, 1))
+                assert helpers.same_values(t, _want(root, 1))
         run(main())
     finally:
         assert s.terminate() == 0

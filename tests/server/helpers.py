@@ -8,6 +8,7 @@ import time
 from typing import Any, List, Optional, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 
@@ -117,3 +118,20 @@ def wait_metric(address: str, name: str, want: float, timeout: float = 5.0):
             return v
         time.sleep(0.05)
     return v
+
+
+def same_values(got: pa.Table, want: pa.Table) -> bool:
+    """Equal schemas and values in order, NULLs in the same places, NaN equal to NaN."""
+    if got.schema != want.schema or got.num_rows != want.num_rows:
+        return False
+    for g, w in zip(got.columns, want.columns):
+        g, w = g.combine_chunks(), w.combine_chunks()
+        if not g.is_null().equals(w.is_null()):
+            return False
+        if pa.types.is_floating(g.type):
+            if not np.array_equal(g.fill_null(0).to_numpy(), w.fill_null(0).to_numpy(),
+                                  equal_nan=True):
+                return False
+        elif not g.equals(w):
+            return False
+    return True

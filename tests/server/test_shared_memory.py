@@ -22,7 +22,7 @@ from polaroid._proto import polaroid_pb2 as pb
 from polaroid._requests import SHARED_MEMORY_MAX_FILES, execute_request, map_shared_memory
 
 from conftest import REPO, start_server
-from helpers import assert_same
+from helpers import assert_same, same_values
 
 N_ROWS = 1_200_000  # ~30 MB as Arrow: several 4 MiB segments
 
@@ -49,22 +49,6 @@ def wide(server):
         c.drop_table("shm_wide", if_exists=True)
 
 
-def _same(got: pa.Table, want: pa.Table) -> bool:
-    """Equal schemas and values in order, NULLs in the same places, NaN equal to NaN."""
-    if got.schema != want.schema or got.num_rows != want.num_rows:
-        return False
-    for g, w in zip(got.columns, want.columns):
-        g, w = g.combine_chunks(), w.combine_chunks()
-        if not g.is_null().equals(w.is_null()):
-            return False
-        if pa.types.is_floating(g.type):
-            gv = g.fill_null(0).to_numpy()
-            wv = w.fill_null(0).to_numpy()
-            if not np.array_equal(gv, wv, equal_nan=True):
-                return False
-        elif not g.equals(w):
-            return False
-    return True
 
 
 def _mine(server):
@@ -134,7 +118,7 @@ def test_several_files_equal_the_data(server, wide):
             _release(c, res, it)
             assert not (_mine(server) - before), "files left after the release"
             assert got.schema == wide.schema
-            assert _same(got, wide)  # order, NULLs, NaN, strings
+            assert same_values(got, wide)  # order, NULLs, NaN, strings
             most = max(most, len(res.files))
             del got
             if most > 1 or info.threads < 2:
@@ -156,7 +140,7 @@ def test_package_collect_through_several_files(data, wide):
             got = rs.read_all()
             if rs._shm_table is None:
                 pytest.skip("the server answered allow_shared_memory with messages")
-            assert _same(got, wide)
+            assert same_values(got, wide)
             first = _mine(server)
             assert first, "no result file kept while the table maps it"
             del got, rs
@@ -165,7 +149,7 @@ def test_package_collect_through_several_files(data, wide):
             # pooled files of the first result
             got = df.filter("id % 3 = 0").select("id", "s").collect()
             want = wide.take(np.arange(0, N_ROWS, 3)).select(["id", "s"])
-            assert _same(got, want)
+            assert same_values(got, want)
             assert _mine(server) <= first, "the dropped result's files were not reused"
         del got
         assert _gone(server, set()), "result files left in /dev/shm"
@@ -189,7 +173,7 @@ def test_one_file_and_older_clients(server, data):
         res, it = _shm_answer(c, c.table("shm_wide").plan if _has_wide(c) else plan, max_files=0)
         assert not res.files and not res.run_file and res.path
         got2 = map_shared_memory(res.path)
-        assert _same(got2, map_shared_memory(res))
+        assert same_values(got2, map_shared_memory(res))
         _release(c, res, it)
     assert _gone(server, before)
 
@@ -259,7 +243,7 @@ def test_memory_limit_part_way_leaves_nothing(data):
             assert "memory limit" in str(ei.value) or "--max-memory" in str(ei.value)
             assert _gone(s, before, 3.0), "files left after a failure part-way"
             got = c.table("w").head(300_000).collect()
-            assert _same(got, t.slice(0, 300_000))
+            assert same_values(got, t.slice(0, 300_000))
             del got  # its files are pooled for reuse, then removed once idle
             assert _gone(s, before, 5.0)
     finally:

@@ -260,10 +260,9 @@ static void test_resolution_errors(void **state) {
     pl_df_release(p);
 }
 
-/* A Parquet copy of the table: scans get the projection and the filter pushed down. */
-static void test_parquet_pushdown(void **state) {
-    (void)state;
-    char path[] = "/tmp/pl_test_df_XXXXXX.parquet";
+/* Writes the test table to a new temporary Parquet file (path: a mkstemps template ending in
+ * ".parquet", filled in) in row groups of row_group_rows. */
+static void write_temp_parquet(char *path, int64_t row_group_rows) {
     int fd = mkstemps(path, 8);
     assert_true(fd >= 0);
     close(fd);
@@ -271,9 +270,16 @@ static void test_parquet_pushdown(void **state) {
     ok(pl_stream_from_table(g_table, &s, E));
     pl_write_opts wo;
     pl_write_opts_init(&wo);
-    wo.row_group_rows = 50000;
+    wo.row_group_rows = row_group_rows;
     ok(pl_write_stream(s, path, PL_FORMAT_PARQUET, &wo, E));
     pl_stream_free(s);
+}
+
+/* A Parquet copy of the table: scans get the projection and the filter pushed down. */
+static void test_parquet_pushdown(void **state) {
+    (void)state;
+    char path[] = "/tmp/pl_test_df_XXXXXX.parquet";
+    write_temp_parquet(path, 50000);
     pl_df *scan = NULL, *f = NULL, *p = NULL;
     const char *paths[1] = {path};
     ok(pl_df_scan(1, paths, PL_FORMAT_AUTO, NULL, &scan, E));
@@ -493,16 +499,7 @@ static int64_t count_of(pl_df *df, const char *want_in_plan, bool present) {
 static void test_count_from_footers(void **state) {
     (void)state;
     char path[] = "/tmp/pl_test_df_XXXXXX.parquet";
-    int fd = mkstemps(path, 8);
-    assert_true(fd >= 0);
-    close(fd);
-    pl_stream *s = NULL;
-    ok(pl_stream_from_table(g_table, &s, E));
-    pl_write_opts wo;
-    pl_write_opts_init(&wo);
-    wo.row_group_rows = 30000;
-    ok(pl_write_stream(s, path, PL_FORMAT_PARQUET, &wo, E));
-    pl_stream_free(s);
+    write_temp_parquet(path, 30000);
     const char *paths[2] = {path, path};
     pl_df *scan = NULL, *c = NULL, *f = NULL, *cf = NULL, *c2 = NULL, *ct = NULL;
     ok(pl_df_scan(2, paths, PL_FORMAT_AUTO, NULL, &scan, E));
