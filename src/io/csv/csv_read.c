@@ -1214,6 +1214,10 @@ static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
             continue;
         }
         PL_TRY(check_unchanged(r, run_wave(r, err), err));
+        /* the parsed part of a mapped file leaves the address space (it stays in the page
+         * cache; an error message's line count maps it again): the scan's RSS does not grow by
+         * the file's size */
+        if (r->cur_slot >= 0 && r->pos > 0) pl_file_map_drop(r->cur->data, (size_t)r->pos);
     }
     *out = NULL;
     return PL_OK;

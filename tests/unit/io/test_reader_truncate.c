@@ -305,6 +305,61 @@ static void test_csv_second_file_truncated(void **state) {
     unlink(b);
 }
 
+/* A scan of a mapped CSV file: the parsed waves' pages leave the address space (they stay in
+ * the page cache), so the mapping's resident size stays well below the file's; a parse error
+ * after many dropped waves still names its line (counted over pages mapped again). */
+static void test_csv_drops_parsed_pages(void **state) {
+    (void)state;
+    pl_csv_set_chunk_bytes_for_testing(64 << 10); /* waves of 8 x 64 KiB with 2 threads */
+    pl_file_map_test(PL_FMAP_TEST_ALL);
+    char *path = temp_path(0, ".csv");
+    int64_t size = write_csv(path, 200000);
+    assert_true(size > (4 << 20));
+    pl_error err;
+    pl_error_init(&err);
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    ro.n_threads = 2;
+    pl_stream *s = NULL;
+    ok(pl_scan_open(1, (const char *const *)&path, PL_FORMAT_CSV, &ro, &s, &err), &err);
+    int64_t rows = 0;
+    long max_rss = 0;
+    for (;;) {
+        pl_batch *b = NULL;
+        ok(pl_stream_next(s, &b, &err), &err);
+        if (!b) break;
+        rows += b->n_rows;
+        pl_batch_release(b);
+        long rss = mapping_rss_kb(path);
+        if (rss > max_rss) max_rss = rss;
+    }
+    assert_int_equal(rows, 200000);
+    if (max_rss * 1024 > size / 4)
+        fail_msg("%ld KiB of the %lld-byte file's mapping resident", max_rss, (long long)size);
+    pl_stream_free(s);
+    assert_int_equal(mapping_rss_kb(path), -1);
+    /* a bad value on line 180002 (row 180000 after the header) */
+    {
+        FILE *in = fopen(path, "r+b");
+        assert_non_null(in);
+        char line[64];
+        int64_t at = 0;
+        for (int64_t l = 0; l < 180001 && fgets(line, sizeof line, in); l++) at += (int64_t)strlen(line);
+        fseek(in, at, SEEK_SET);
+        fputc('x', in); /* "x..." where an integer is expected */
+        fclose(in);
+    }
+    pl_error_init(&err);
+    pl_table *t = NULL;
+    assert_int_equal(pl_read_table(1, (const char *const *)&path, PL_FORMAT_CSV, &ro, &t, &err),
+                     PL_ERR_TYPE);
+    assert_null(t);
+    assert_int_equal(err.row, 180002);
+    pl_file_map_test(PL_FMAP_TEST_NONE);
+    pl_csv_set_chunk_bytes_for_testing(0);
+    unlink(path);
+}
+
 /* ---------------------------------------------------------------- Arrow IPC */
 
 static void test_ipc_mapped_equals_memory(void **state) {
@@ -406,6 +461,7 @@ int main(void) {
         cmocka_unit_test(test_csv_mapped_equals_memory),
         cmocka_unit_test(test_csv_truncated_under_scan),
         cmocka_unit_test(test_csv_second_file_truncated),
+        cmocka_unit_test(test_csv_drops_parsed_pages),
         cmocka_unit_test(test_ipc_mapped_equals_memory),
         cmocka_unit_test(test_ipc_truncated_under_scan),
         cmocka_unit_test(test_ipc_truncated_before_end),
