@@ -83,8 +83,8 @@ bool pl_alloc_is_huge(const void *p);
  * one-row constant), so its row number would mislead the user. */
 void pl_error_forget_row(pl_error *err);
 
-/* A whole regular file in an unguarded private mapping (small trusted files: CA bundles, zone
- * files). Data files that readers parse in place go through pl_file_load. */
+/* A whole regular file (CA bundles, zone files): read into memory under 256 KiB, else an
+ * unguarded private mapping. Data files that readers parse in place go through pl_file_load. */
 pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
 /* Guarded read-only mappings of regular files (file.c): pl_file_map maps the first size bytes
  * of fd (size from fstat, at least 256 KiB) and returns its registry slot, or -1 when the

@@ -58,15 +58,6 @@ static pl_status map_unguarded(int fd, int64_t size, const char *path, pl_buf **
     return st;
 }
 
-pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err) {
-    int fd;
-    int64_t size;
-    PL_TRY(open_regular(path, &fd, &size, err));
-    pl_status st = map_unguarded(fd, size, path, out, err);
-    close(fd);
-    return st;
-}
-
 /* ---------------------------------------------------------------- guarded file mappings
  * The Parquet reader reads column chunks straight from a read-only mapping of the file
  * instead of pread()ing them into a buffer (one copy of every compressed byte less, and no
@@ -261,5 +252,16 @@ pl_status pl_file_load(const char *path, pl_buf **out, int32_t *slot, pl_error *
     }
     close(fd);
     if (!st) *slot = s;
+    return st;
+}
+
+pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err) {
+    int fd;
+    int64_t size;
+    PL_TRY(open_regular(path, &fd, &size, err));
+    /* small files are copied: no mapping a truncation could turn into a SIGBUS */
+    pl_status st = size < PL_FMAP_MIN_BYTES ? read_into_memory(fd, size, path, out, err)
+                                            : map_unguarded(fd, size, path, out, err);
+    close(fd);
     return st;
 }

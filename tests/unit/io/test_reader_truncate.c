@@ -1,7 +1,8 @@
 /* The CSV and Arrow IPC readers read their files through pl_file_load (src/core/file.c): a
  * guarded mapping (pl_file_map) or, for small files and with mappings off, a copy in memory.
  *   - pl_file_load itself: which files are mapped, that the bytes are the file's, that the
- *     last release unmaps, errors for missing files and directories;
+ *     last release unmaps, errors for missing files and directories (and pl_file_read_all,
+ *     which copies small files instead of mapping them);
  *   - mapped and in-memory reads give the same tables (CSV, IPC stream and file formats);
  *   - a file truncated under a scan (after the scan opened it, between batches) makes the scan
  *     fail with PL_ERR_IO "file changed while it was being read" naming the file, never a
@@ -168,6 +169,25 @@ static void test_file_load(void **state) {
     check_load(small, PL_FMAP_TEST_OFF, false);
     check_load(big, PL_FMAP_TEST_ALL, true);
     check_load(big, PL_FMAP_TEST_OFF, false); /* mappings off: read into memory */
+    /* pl_file_read_all (CA bundles, zone files): small files copied, larger ones mapped */
+    for (int k = 0; k < 2; k++) {
+        const char *p = k ? big : small;
+        pl_error e2;
+        pl_error_init(&e2);
+        pl_buf *b = NULL;
+        ok(pl_file_read_all(p, &b, &e2), &e2);
+        assert_int_equal(b->size, file_size(p));
+        assert_int_equal(mapping_rss_kb(p) >= 0, k == 1);
+        FILE *f = fopen(p, "rb");
+        assert_non_null(f);
+        uint8_t *want = malloc((size_t)b->size);
+        assert_int_equal(fread(want, 1, (size_t)b->size, f), (size_t)b->size);
+        fclose(f);
+        assert_memory_equal(b->data, want, (size_t)b->size);
+        free(want);
+        pl_buf_release(b);
+        assert_int_equal(mapping_rss_kb(p), -1);
+    }
     /* the empty file */
     FILE *f = fopen(small, "wb");
     fclose(f);
