@@ -977,7 +977,10 @@ bool pl_srv_shm_attach(const pl_srv *srv, const char *lease_id, int64_t hold_unt
                        const int *cancel, void (*wake)(void *user), void *user) {
     pthread_mutex_lock(&g_shm_mu);
     shm_lease **p = lease_find(srv, lease_id);
-    bool ok = p && !(*p)->wake && !(cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE));
+    /* a lent lease was released already (the client's release can overtake the transport's
+     * attach): nothing to wait for */
+    bool ok = p && !(*p)->wake && (*p)->pidfd < 0 &&
+              !(cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE));
     if (ok) {
         (*p)->wake = wake;
         (*p)->wake_user = user;
