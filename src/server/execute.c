@@ -716,6 +716,7 @@ typedef struct shm_lease {
     int pidfd;    /* lent: the client process that maps the files (-1: not lent) */
     int64_t pid;  /* ... its id, and when the sweep looks at its mappings next */
     int64_t next_check_ns;
+    bool seen_mapped; /* lent: a check has seen the process map the files */
     bool charged; /* size is charged to mem_hook (not while lent) */
     struct shm_lease *next;
 } shm_lease;
@@ -858,29 +859,23 @@ static bool maps_have(const char *maps, char (*paths)[128], int32_t n) {
     return false;
 }
 
-/* Whether process pid maps any of the n paths: 1 yes, 0 no, -1 unknown. */
-static int pid_maps(int64_t pid, char (*paths)[128], int32_t n) {
-    char *maps = read_maps(pid);
-    if (!maps) return -1;
-    int found = maps_have(maps, paths, n);
-    pl_free(maps);
-    return found;
-}
-
-/* Lends l to process pid (see "Reuse" above): true when the pidfd is open and the process maps
- * the lease's first file; the charge is given back (the client holds the pages now). */
+/* Lends l to process pid (see "Reuse" above): true when the pidfd is open; the charge is given
+ * back (the client holds the pages now). Whether the process maps the files is checked by the
+ * next sweep (lent_check, due at once, which the transport runs right after the release), off
+ * the caller's thread: reading /proc/<pid>/maps costs ~1-2 ms for a Python process, too much
+ * for the network thread that runs the release. */
 static bool lease_lend(shm_lease *l, int64_t pid) {
 #ifdef SYS_pidfd_open
     if (pid <= 0 || pid > INT32_MAX || l->n_paths < 1 || l->pidfd >= 0) return false;
     int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     if (fd < 0) return false;
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || pid_maps(pid, l->paths, 1) != 1) {
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
         close(fd);
         return false;
     }
     l->pidfd = fd;
     l->pid = pid;
-    l->next_check_ns = pl_now_ns() + SHM_LENT_CHECK_NS;
+    l->next_check_ns = 0;
     if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
     l->charged = false;
     return true;
@@ -950,8 +945,9 @@ bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lea
     if (found) found->wake = NULL;
     pthread_mutex_unlock(&g_shm_mu);
     if (!found) return false;
-    if (unmapped && found->pidfd >= 0 && pid_maps(found->pid, found->paths, found->n_paths) != 0) {
-        pthread_mutex_lock(&g_shm_mu); /* still mapped (or unknown): stays lent */
+    if (unmapped && found->pidfd >= 0) {
+        found->next_check_ns = 0; /* the next check looks whether it is unmapped indeed */
+        pthread_mutex_lock(&g_shm_mu);
         found->next = g_leases;
         g_leases = found;
         pthread_mutex_unlock(&g_shm_mu);
@@ -1112,9 +1108,11 @@ static void lent_check(const pl_srv *srv, int64_t now_ns) {
                 continue;
             }
             if (maps && !maps_have(maps, l->paths, l->n_paths)) {
-                lease_recycle(l);
+                if (l->seen_mapped) lease_recycle(l);
+                else lease_drop(l); /* the process never mapped them: nothing to lend */
                 continue;
             }
+            if (maps) l->seen_mapped = true;
             l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
             pthread_mutex_lock(&g_shm_mu);
             l->next = g_leases;
@@ -1125,6 +1123,8 @@ static void lent_check(const pl_srv *srv, int64_t now_ns) {
         due = rest;
     }
 }
+
+void pl_srv_shm_check_lent(const pl_srv *srv, int64_t now_ns) { lent_check(srv, now_ns); }
 
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
     shm_sweep_wakes(srv, now_ns, all, false);
