@@ -886,16 +886,18 @@ static bool lease_lend(shm_lease *l, int64_t pid) {
 #endif
 }
 
-/* A pooled file of owner for srv, unlinked from the pool (NULL: none). */
+/* The largest pooled file of owner for srv, unlinked from the pool (NULL: none): a result
+ * larger than the file it is written over grows it with fresh pages, the cost the pool avoids
+ * (results are spread over files of varying sizes). */
 static shm_pooled *pool_take(const pl_srv *srv, const char *owner) {
     pthread_mutex_lock(&g_shm_mu);
-    shm_pooled *e = NULL;
+    shm_pooled **best = NULL;
     for (shm_pooled **p = &g_pool; *p; p = &(*p)->next)
-        if ((*p)->srv == srv && !strcmp((*p)->owner, owner ? owner : "")) {
-            e = *p;
-            *p = e->next;
-            break;
-        }
+        if ((*p)->srv == srv && !strcmp((*p)->owner, owner ? owner : "") &&
+            (!best || (*p)->size > (*best)->size))
+            best = p;
+    shm_pooled *e = best ? *best : NULL;
+    if (best) *best = e->next;
     pthread_mutex_unlock(&g_shm_mu);
     return e;
 }
