@@ -685,11 +685,12 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * Reuse: a tmpfs page costs the kernel an allocation (and its accounting) the first time it is
  * written, ~1.2 us per 4 KiB; writing over a page the file has already costs about half. A
  * client that keeps the files mapped (the table it returned reads them) may release with its
- * process id: the lease is then "lent" (pidfd_open, after checking in /proc/<pid>/maps that the
- * process maps the first file): the files stay, uncharged, until the client says it unmapped
- * them (ReleaseSharedMemory.unmapped, sent when its table is gone; believed only once
- * /proc/<pid>/maps shows none of them), the sweep finds them unmapped (it looks each second:
- * a client closed before its table went), or its process exits (the sweep polls the pidfd);
+ * process id: the lease is then "lent" (pidfd_open; the transport's housekeeping thread then
+ * checks in /proc/<pid>/maps that the process maps them, and drops the lease if not): the files
+ * stay, uncharged, until the client says it unmapped them (ReleaseSharedMemory.unmapped, sent
+ * when its table is gone; believed only once /proc/<pid>/maps shows none of them, checked
+ * right after), the sweep finds them unmapped (it looks each second: a client closed before
+ * its table went), or its process exits (the sweep polls the pidfd);
  * then they go to a pool of this owner's files (charged to the memory
  * account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at most, and
  * given up at once when a charge would pass --max-memory) that later results of the same owner
@@ -759,10 +760,15 @@ static void pooled_free(shm_pooled *e) {
     pl_free(e);
 }
 
-/* Bytes the pool may hold (pl_srv_config.shm_pool_bytes, at most half of --max-memory). */
+/* Bytes the pool may hold (pl_srv_config.shm_pool_bytes, at most half of --max-memory; by
+ * default a third of the machine's memory). */
 static int64_t pool_cap(const pl_srv *srv) {
     const pl_srv_config *cfg = pl_srv_get_config(srv);
     int64_t cap = cfg && cfg->shm_pool_bytes > 0 ? cfg->shm_pool_bytes : 0;
+    if (cfg && cfg->shm_pool_bytes < 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        cap = pages > 0 && page > 0 ? (int64_t)pages * page / 3 : 0;
+    }
     if (cfg && cfg->max_memory > 0 && cfg->max_memory / 2 < cap) cap = cfg->max_memory / 2;
     return cap;
 }
