@@ -11,8 +11,12 @@ polaroid / fastest peer and their median, and writes build/bench/results.json.
 Then the groups that are not query groups, when selected (all are by default): server
 (bench/server/server_bench.py -> build/bench/server.json), async (bench/async_bench.py ->
 build/bench/async.json), notebook (examples/benchmark_polaroid_vs_polars.ipynb executed headless
-by bench/run_notebook.py -> build/bench/notebook/); and last bench/report.py, which regenerates
-docs/PERFORMANCE_COMPARISON.md and docs/img/*.png from the results files (--no-report skips it).
+by bench/run_notebook.py -> build/bench/notebook/); and last bench/report.py, which writes the
+report (PERFORMANCE_COMPARISON.md and its charts) from the results files (--no-report skips it):
+into docs/ (docs/PERFORMANCE_COMPARISON.md, docs/img/*.png) only after a full-size run of every
+group, query and engine the document shows; after any other run (--small, --group, --only, some
+--engines) into build/bench/ (build/bench/PERFORMANCE_COMPARISON.md, build/bench/img/), leaving
+the committed document alone.
 
   bench/run.py [--small] [--group G1,G2] [--reps N] [--only Q1,Q2] [--engines E1,E2]
                [--threads N] [--polaroid PATH] [--timeout S] [--mem-guard GIB] [--json PATH]
@@ -421,7 +425,32 @@ def summarise(q, engine, ms, ref_nbytes, idle=None):
     return s
 
 
-def main(argv=None):
+def report_to_docs(a):
+    """Whether this run's report may replace docs/PERFORMANCE_COMPARISON.md and docs/img/*.png:
+    the full data sets (no --small), every group the document shows (read, h2o, ticks, server,
+    async, notebook), every query (no --only) and every engine (no --engines short of all of
+    them). Decided from the command line before anything runs."""
+    if a.small or a.only:
+        return False
+    known = set(queries.GROUPS) | set(EXTRA_GROUPS)
+    if a.group and not known <= set(a.group.split(",")):
+        return False
+    if a.engines and not set(queries.ENGINES + server_bench.ENGINES) <= set(a.engines.split(",")):
+        return False
+    return True
+
+
+def report_paths(a):
+    """(markdown file, chart directory) of this run's report: docs/ for a run that
+    report_to_docs allows, build/bench/ otherwise."""
+    if getattr(a, "report_docs", False):
+        return (os.path.join(ROOT, "docs", "PERFORMANCE_COMPARISON.md"),
+                os.path.join(ROOT, "docs", "img"))
+    b = os.path.join(ROOT, "build", "bench")
+    return os.path.join(b, "PERFORMANCE_COMPARISON.md"), os.path.join(b, "img")
+
+
+def parser():
     ap = argparse.ArgumentParser(description="polaroid vs Polars vs DuckDB (bench/README.md)")
     ap.add_argument("--small", action="store_true", help="use the small data set (quick run)")
     ap.add_argument("--reps", type=int, default=5, help="repetitions per engine and query (5)")
@@ -452,8 +481,15 @@ def main(argv=None):
     ag.add_argument("--async-parts", default="seed,qps,append",
                     help="async group parts: seed, qps, append (default: all)")
     ag.add_argument("--no-report", action="store_true",
-                    help="do not regenerate docs/PERFORMANCE_COMPARISON.md (bench/report.py)")
-    a = ap.parse_args(argv)
+                    help="write no report (bench/report.py); by default a full-size run of every "
+                    "group, query and engine rewrites docs/PERFORMANCE_COMPARISON.md and "
+                    "docs/img/, any other run build/bench/PERFORMANCE_COMPARISON.md and build/bench/img/")
+    return ap
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    a.report_docs = report_to_docs(a)
 
     if a.list:
         for q in queries.QUERIES.values():
@@ -469,8 +505,6 @@ def main(argv=None):
               "executed headless (bench/run_notebook.py)")
         return 0
     known_groups = list(queries.GROUPS) + EXTRA_GROUPS
-    if a.only:  # a partial run: docs/PERFORMANCE_COMPARISON.md keeps the last whole run's tables
-        a.no_report = True
     # --only alone names queries: then the server/async/notebook groups run only if --group asks
     groups = a.group.split(",") if a.group else (list(queries.GROUPS) if a.only else known_groups)
     for g in groups:
@@ -661,7 +695,7 @@ def run_extra_groups(a, extra, server_engines):
         rc |= run_notebook_group(a)
     if not a.no_report:
         print()
-        rc |= run_report()
+        rc |= run_report(a)
     return rc
 
 
@@ -727,9 +761,16 @@ def run_notebook_group(a):
     return _run_streamed(argv, a.timeout, a.mem_guard)
 
 
-def run_report():
-    """docs/PERFORMANCE_COMPARISON.md and docs/img/*.png from the results files of build/bench."""
-    return _run_streamed([_python(), os.path.join(BENCH, "report.py")], 600, 0)
+def run_report(a):
+    """The report from the results files of build/bench: into docs/ after a run report_to_docs
+    allows, else into build/bench/ (the committed document keeps the last whole run)."""
+    out, img = report_paths(a)
+    if not a.report_docs:
+        print("bench: not a full-size run of every group, query and engine: the report goes to "
+              f"{os.path.relpath(out, ROOT)} and {os.path.relpath(img, ROOT)}/; "
+              "docs/PERFORMANCE_COMPARISON.md and docs/img/ are left as they are", flush=True)
+    return _run_streamed([_python(), os.path.join(BENCH, "report.py"), "--out", out, "--img", img],
+                         600, 0)
 
 
 def run_server_group(a, engines):

@@ -170,3 +170,52 @@ def test_h2o_generator(tmp_path):
     assert pc.max(t["v2"]).as_py() <= 15 and pc.max(t["id6"]).as_py() <= 200
     assert pc.count_distinct(t["id1"]).as_py() == 100 and len(t["id3"][0].as_py()) == 12
     assert t.equals(gen_h2o.make_table(20_000, seed=3))
+
+
+@pytest.mark.parametrize("args,docs", [
+    ([], True),                                                   # make bench: everything, full size
+    (["--reps", "3", "--threads", "0"], True),
+    (["--group", "read,h2o,ticks,server,async,notebook"], True),
+    (["--engines", "polaroid,polars,polars-streaming,duckdb,duckdb-table,polars-aio,flight-duckdb"], True),
+    (["--small"], False),                                         # make run / quick runs
+    (["--group", "h2o"], False),
+    (["--group", "read,h2o,ticks"], False),                       # no server/async/notebook
+    (["--group", "server"], False),
+    (["--only", "q1"], False),
+    (["--engines", "polaroid,duckdb"], False),
+    (["--small", "--group", "read,h2o,ticks,server,async,notebook"], False),
+])
+def test_report_goes_to_docs_only_after_a_whole_full_size_run(args, docs, monkeypatch):
+    a = run.parser().parse_args(args)
+    a.report_docs = run.report_to_docs(a)
+    assert a.report_docs is docs
+    calls = []
+    monkeypatch.setattr(run, "_run_streamed", lambda argv, timeout, guard: calls.append(argv) or 0)
+    assert run.run_report(a) == 0
+    (argv,) = calls
+    assert argv[1].endswith(os.path.join("bench", "report.py"))
+    out, img = argv[argv.index("--out") + 1], argv[argv.index("--img") + 1]
+    where = os.path.join(run.ROOT, "docs") if docs else os.path.join(run.ROOT, "build", "bench")
+    assert out == os.path.join(where, "PERFORMANCE_COMPARISON.md")
+    assert img == os.path.join(where, "img")
+
+
+def test_partial_run_writes_no_docs(tmp_path, monkeypatch):
+    """The whole path of a partial run's report (bench/report.py for real, on the results files
+    of an empty build/bench stand-in): the files appear under build/bench and docs/ is untouched."""
+    docs = [os.path.join(run.ROOT, "docs", "PERFORMANCE_COMPARISON.md")]
+    before = {p: os.stat(p).st_mtime_ns for p in docs if os.path.exists(p)}
+    monkeypatch.setattr(run, "ROOT", str(tmp_path))  # build/bench/... under tmp_path
+    a = run.parser().parse_args(["--small", "--group", "h2o"])
+    a.report_docs = run.report_to_docs(a)
+    real = run._run_streamed
+    b = str(tmp_path / "build" / "bench")
+    files = ["--results", f"{b}/results.json", "--server", f"{b}/server.json",
+             "--async", f"{b}/async.json", "--notebook", f"{b}/notebook/results.json"]
+    monkeypatch.setattr(run, "_run_streamed",
+                        lambda argv, t, g: real(argv + files + ["--no-charts"], t, g))
+    assert run.run_report(a) == 0
+    md = tmp_path / "build" / "bench" / "PERFORMANCE_COMPARISON.md"
+    assert md.exists() and "Not measured yet" in md.read_text()
+    assert not (tmp_path / "docs").exists()
+    assert {p: os.stat(p).st_mtime_ns for p in docs if os.path.exists(p)} == before

@@ -33,6 +33,26 @@ PL_API PL_NODISCARD pl_status pl_df_scan(int32_t n_paths, const char *const *pat
                                          pl_df **out, pl_error *err);
 /* An in-memory table (retained, never modified). */
 PL_API PL_NODISCARD pl_status pl_df_from_table(pl_table *t, pl_df **out, pl_error *err);
+/* Generated rows, made batch by batch while the plan runs (SQL range / generate_series): one
+ * column `name` (no NULLs) of type `type` with the values start, start + step, start + 2 step,
+ * ... while before stop (inclusive: up to and including stop), counting down for a negative
+ * step. type is INT64 (step: step_i64) or a TIMESTAMP of any unit (values in its unit; step:
+ * step_iv, added to the previous value like timestamp + interval: calendar months with the day
+ * clamped to the month's length, then days, then the time part; zoned timestamps only in UTC).
+ * No rows when stop is not ahead of start. Errors: INVALID_ARG for a zero step or an interval
+ * whose parts have mixed signs; LIMIT when the rows would exceed max_rows (<= 0: the default
+ * PL_DF_RANGE_MAX_ROWS). Never overflows: bounds and steps may be any int64 values. */
+#define PL_DF_RANGE_MAX_ROWS (1LL << 32)
+typedef struct pl_range_spec {
+    pl_type *type; /* borrowed */
+    int64_t start, stop;
+    int64_t step_i64;
+    pl_interval step_iv;
+    bool inclusive;
+    int64_t max_rows;
+} pl_range_spec;
+PL_API PL_NODISCARD pl_status pl_df_range(const char *name, const pl_range_spec *spec,
+                                          pl_df **out, pl_error *err);
 
 /* ---------------------------------------------------------------- operations */
 

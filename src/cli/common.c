@@ -398,7 +398,8 @@ int cli_copy_parse(cli_args *a, cli_copy_job *j, const char *help, char **pos, i
 }
 
 /* Refuses to overwrite an input: the readers map their files, and truncating one under them
- * would turn into SIGBUS instead of an error. */
+ * would make the read fail half-way ("file changed while it was being read": the mappings are
+ * guarded against SIGBUS, src/core/file.c) after the output was already cut short. */
 static pl_status check_output_not_input(const cli_copy_job *j, pl_error *err) {
     struct stat so;
     if (!j->output || stat(j->output, &so) != 0 || !S_ISREG(so.st_mode)) return PL_OK;

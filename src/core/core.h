@@ -83,6 +83,8 @@ bool pl_alloc_is_huge(const void *p);
  * one-row constant), so its row number would mislead the user. */
 void pl_error_forget_row(pl_error *err);
 
+/* A whole regular file (CA bundles, zone files): read into memory under 256 KiB, else an
+ * unguarded private mapping. Data files that readers parse in place go through pl_file_load. */
 pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
 /* Guarded read-only mappings of regular files (file.c): pl_file_map maps the first size bytes
  * of fd (size from fstat, at least 256 KiB) and returns its registry slot, or -1 when the
@@ -103,6 +105,14 @@ void pl_file_map_drop(const void *p, size_t n);
 enum { PL_FMAP_TEST_NONE, PL_FMAP_TEST_OFF, PL_FMAP_TEST_ALL };
 void pl_file_map_test(int mode);
 int64_t pl_file_map_count(void);
+/* A whole regular file for a reader that parses it in place (CSV, Arrow IPC): a guarded mapping
+ * (pl_file_map) when one is given, with *slot its registry slot (the buffer's last release
+ * unmaps it; the reader checks pl_file_map_lost(*slot) after each piece it parsed and reports
+ * the file as changed); otherwise *slot = -1 and the bytes are read into memory (files under
+ * 256 KiB, PL_MMAP=0 or the OFF test hook; a file that ends early is reported as changed), or,
+ * for larger files when no slot is free or another SIGBUS handler replaced polaroid's, an
+ * unguarded mapping as pl_file_read_all makes. */
+pl_status pl_file_load(const char *path, pl_buf **out, int32_t *slot, pl_error *err);
 /* Filling fresh memory by copy (fill.c, userfaultfd): pl_fill_on says whether it is available
  * (not on old kernels, under seccomp, or with PL_FILL=0). pl_fill_register marks a page-aligned
  * range of fresh memory; until pl_fill_unregister every page of it must be filled with

@@ -20,7 +20,8 @@ static void unmap_release(pl_buf *b) {
     if (b->size > 0) munmap(b->data, (size_t)b->size);
 }
 
-pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err) {
+/* Opens path read-only and checks that it is a regular file; *size from fstat. */
+static pl_status open_regular(const char *path, int *fd_out, int64_t *size, pl_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -34,22 +35,27 @@ pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err) {
         pl_error_set_path(err, path);
         PL_FAIL(err, PL_ERR_IO, "not a regular file%s%s", e ? ": " : "", e ? strerror(e) : "");
     }
+    *fd_out = fd;
+    *size = (int64_t)st.st_size;
+    return PL_OK;
+}
+
+/* An unguarded private mapping of the first size bytes of fd (closed by the caller). */
+static pl_status map_unguarded(int fd, int64_t size, const char *path, pl_buf **out, pl_error *err) {
     static uint8_t empty[1];
     uint8_t *data = empty;
-    if (st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (size > 0) {
+        void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED) {
             int e = errno;
-            close(fd);
             pl_error_set_path(err, path);
             PL_FAIL(err, PL_ERR_IO, "cannot map file: %s", strerror(e));
         }
         data = m;
     }
-    close(fd);
-    pl_status st2 = pl_buf_wrap(data, (int64_t)st.st_size, unmap_release, NULL, out, err);
-    if (st2 && st.st_size > 0) munmap(data, (size_t)st.st_size);
-    return st2;
+    pl_status st = pl_buf_wrap(data, size, unmap_release, NULL, out, err);
+    if (st && size > 0) munmap(data, (size_t)size);
+    return st;
 }
 
 /* ---------------------------------------------------------------- guarded file mappings
@@ -197,4 +203,65 @@ void pl_file_unmap(int32_t slot) {
     atomic_store_explicit(&g_fmap[slot].hi, 0, memory_order_release);
     munmap((void *)lo, hi - lo);
     atomic_store_explicit(&g_fmap[slot].lo, 0, memory_order_release);
+}
+
+/* ---------------------------------------------------------------- whole files for in-place parsers */
+
+static void fmap_buf_release(pl_buf *b) { pl_file_unmap((int32_t)(intptr_t)b->owner); }
+
+/* The first size bytes of fd read into an owned buffer; a file that ends early changed. */
+static pl_status read_into_memory(int fd, int64_t size, const char *path, pl_buf **out,
+                                  pl_error *err) {
+    pl_buf *b = NULL;
+    PL_TRY(pl_buf_new(size > 0 ? size : 1, &b, err));
+    int64_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, b->data + got, (size_t)PL_MIN(size - got, (int64_t)1 << 30), got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            pl_buf_release(b);
+            pl_error_set_path(err, path);
+            if (e) PL_FAIL(err, PL_ERR_IO, "cannot read file: %s", strerror(e));
+            PL_FAIL(err, PL_ERR_IO, "file changed while it was being read (truncated to less "
+                    "than its %lld bytes)", (long long)size);
+        }
+        got += n;
+    }
+    b->size = size;
+    *out = b;
+    return PL_OK;
+}
+
+pl_status pl_file_load(const char *path, pl_buf **out, int32_t *slot, pl_error *err) {
+    int fd;
+    int64_t size;
+    PL_TRY(open_regular(path, &fd, &size, err));
+    pl_status st = PL_OK;
+    const uint8_t *m = NULL;
+    int32_t s = size > 0 ? pl_file_map(fd, size, &m) : -1;
+    if (s >= 0) {
+        st = pl_buf_wrap((uint8_t *)m, size, fmap_buf_release, (void *)(intptr_t)s, out, err);
+        if (st) pl_file_unmap(s);
+        s = st ? -1 : s;
+    } else {
+        int mode = atomic_load(&g_fmap_test);
+        bool off = !g_fmap_ok || mode == PL_FMAP_TEST_OFF;
+        if (size < PL_FMAP_MIN_BYTES || off) st = read_into_memory(fd, size, path, out, err);
+        else st = map_unguarded(fd, size, path, out, err);
+    }
+    close(fd);
+    if (!st) *slot = s;
+    return st;
+}
+
+pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err) {
+    int fd;
+    int64_t size;
+    PL_TRY(open_regular(path, &fd, &size, err));
+    /* small files are copied: no mapping a truncation could turn into a SIGBUS */
+    pl_status st = size < PL_FMAP_MIN_BYTES ? read_into_memory(fd, size, path, out, err)
+                                            : map_unguarded(fd, size, path, out, err);
+    close(fd);
+    return st;
 }

@@ -53,6 +53,7 @@ void pl_df_release(pl_df *d) {
     pl_free(d->scan_fonly);
     pl_table_release(d->table);
     pl_free(d->table_note);
+    if (d->is_range) pl_type_release(d->range.type);
     pl_expr_release(d->pred);
     free_exprs(d->n_exprs, d->exprs);
     if (d->kind == PL_PLAN_SORT) {

@@ -78,6 +78,11 @@ static void node_text(sbuf *b, const pl_df *d) {
         if (d->scan_limit >= 0) put(b, " limit %lld", (long long)d->scan_limit);
         break;
     case PL_PLAN_TABLE:
+        if (d->is_range) {
+            pl_range_describe(d, buf, sizeof buf);
+            put(b, "%s", buf);
+            break;
+        }
         put(b, "TABLE (%lld rows)", (long long)d->table->n_rows);
         if (d->table_note) put(b, " %s", d->table_note);
         break;

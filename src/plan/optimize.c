@@ -81,6 +81,12 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
     }
     c->est_rows = d->est_rows;
     c->table = d->table ? pl_table_retain(d->table) : NULL;
+    if (d->is_range) {
+        c->is_range = true;
+        c->range = d->range;
+        c->range.type = pl_type_retain(d->range.type);
+        c->range_rows = d->range_rows;
+    }
     if (d->table_note && !(c->table_note = pl_strdup(d->table_note))) goto fail;
     c->pred = d->pred ? pl_expr_clone(d->pred) : NULL;
     c->n_exprs = d->n_exprs;

@@ -984,7 +984,8 @@ static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
     case PL_PLAN_SCAN: return compile_scan(ph, d, out, err);
     case PL_PLAN_TABLE: {
         pl_stream *s = NULL;
-        PL_TRY(pl_stream_from_table(d->table, &s, err));
+        if (d->is_range) PL_TRY(pl_range_stream(d, &s, err));
+        else PL_TRY(pl_stream_from_table(d->table, &s, err));
         return pl_pipeline_new(s, out, err);
     }
     case PL_PLAN_JOIN: return compile_join(ph, d, out, err);

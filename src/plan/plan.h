@@ -58,6 +58,11 @@ struct pl_df {
     /* TABLE */
     pl_table *table;
     char *table_note; /* EXPLAIN text of a table the optimizer made (metacount.c), or NULL */
+    /* TABLE with table NULL: rows generated while the plan runs (pl_df_range, sequence.c);
+     * range.type is an owned reference, range_rows the row count */
+    bool is_range;
+    pl_range_spec range;
+    int64_t range_rows;
     /* FILTER */
     pl_expr *pred;
     /* PROJECT, WINDOW (appended columns), AGGREGATE (aggregate calls) */
@@ -108,6 +113,11 @@ pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err);
  * keyless aggregate of only count(*) over a row-preserving Parquet scan with a one-row table
  * of the footers' row counts. */
 pl_status pl_plan_count_from_metadata(pl_df **slot, pl_error *err);
+
+/* The stream of a generated TABLE node (is_range; sequence.c). */
+pl_status pl_range_stream(const pl_df *d, pl_stream **out, pl_error *err);
+/* Its EXPLAIN text into buf. */
+void pl_range_describe(const pl_df *d, char *buf, size_t n);
 
 /* Stats a physical operator keeps for its plan node (EXPLAIN ANALYZE). */
 typedef struct pl_node_stats {

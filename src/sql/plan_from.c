@@ -165,6 +165,192 @@ static bool const_bool(const PgQuery__Node *n, bool *v) {
     return false;
 }
 
+/* ---------------------------------------------------------------- range / generate_series */
+
+static bool is_int_type(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64; }
+
+/* Where an argument starts: `INTERVAL 1 DAY` parses to a node placed after the keyword. */
+static int32_t arg_pos(const sq_ctx *ctx, const PgQuery__Node *n) {
+    int32_t p = sq_node_pos(n);
+    if (p < 0 || !ctx->sql) return p;
+    int32_t q = p;
+    while (q > 0 && (ctx->sql[q - 1] == ' ' || ctx->sql[q - 1] == '\t' || ctx->sql[q - 1] == '\n')) q--;
+    if (q >= 8 && q < p + 1 && !strncasecmp(ctx->sql + q - 8, "interval", 8) &&
+        (q == 8 || !isalnum((unsigned char)ctx->sql[q - 9])))
+        return q - 8;
+    return p;
+}
+
+/* Arguments of range()/generate_series(): constant expressions (scalar subqueries allowed),
+ * planned over a one-row relation, cast to the sequence's types (BIGINT; or TIMESTAMP /
+ * TIMESTAMPTZ bounds, for DATE too, with an INTERVAL step) and evaluated now. *ts_type: the
+ * timestamp type (owned) or NULL for BIGINT; vals[i] NULL-flagged values. */
+static pl_status range_args(sq_ctx *ctx, const PgQuery__FuncCall *fc, const char *fname,
+                            pl_type **ts_type, pl_value *vals, pl_error *err) {
+    int32_t pos = fc->location;
+    int32_t n = (int32_t)fc->n_args;
+    *ts_type = NULL;
+    if (n < 1 || n > 3 || fc->agg_star || fc->agg_distinct || fc->n_agg_order || fc->agg_filter || fc->over)
+        return sq_fail(err, PL_ERR_SQL, pos, "%s takes (stop), (start, stop) or (start, stop, step)", fname);
+    for (int32_t i = 0; i < n; i++)
+        if (fc->args[i]->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR)
+            return sq_fail(err, PL_ERR_SQL, sq_node_pos(fc->args[i]), "%s takes no named arguments", fname);
+    pl_df *dual = NULL;
+    PL_TRY(sq_dual(&dual, err));
+    sq_rel rel;
+    PL_TRY(sq_rel_init(&rel, dual, err));
+    sq_scope sc = {0};
+    sc.ctx = ctx;
+    sc.rel = &rel;
+    sc.allow = SQ_ALLOW_SUBQUERY;
+    sc.clause = fname;
+    pl_expr *ex[3] = {0}, *fin[3] = {0};
+    pl_type *types[3] = {0};
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < n && !st; i++) st = sq_expr(&sc, fc->args[i], &ex[i], err);
+    if (st == PL_ERR_NOT_FOUND && err && !err->hint[0])
+        snprintf(err->hint, sizeof err->hint, "the arguments of %s must be constants: columns of "
+                 "other FROM items (LATERAL) are not supported", fname);
+    for (int32_t i = 0; i < n && !st; i++) st = sq_finalize(ex[i], rel.df, NULL, &fin[i], err);
+    pl_df *raw = NULL;
+    static const char *const arg_names[3] = {"__a0", "__a1", "__a2"};
+    if (!st) st = sq_at(err, pl_df_select(rel.df, n, fin, arg_names, &raw, err), pos);
+    for (int32_t i = 0; i < n && !st; i++) {
+        types[i] = pl_type_retain(pl_df_schema(raw)->fields[i].type);
+        pl_expr_release(fin[i]);
+        fin[i] = pl_expr_col_index(i, pl_df_schema(raw)->fields[i].name);
+        if (!fin[i]) st = NOMEM(err);
+    }
+    /* decide the sequence's type: timestamps when a bound is a DATE or TIMESTAMP */
+    bool ts = false, tz = false;
+    for (int32_t i = 0; i < n && i < 2 && !st; i++) {
+        pl_type_id id = types[i]->id;
+        if (id == PL_TYPE_DATE32 || id == PL_TYPE_TIMESTAMP) ts = true;
+        if (id == PL_TYPE_TIMESTAMP && types[i]->tz) tz = true;
+    }
+    pl_type *want[3] = {0};
+    if (!st && ts) {
+        if (n != 3)
+            st = sq_fail(err, PL_ERR_SQL, pos, "%s of timestamps takes (start, stop, step) with an INTERVAL step", fname);
+        if (!st) st = pl_type_new_timestamp(PL_UNIT_US, tz ? "UTC" : NULL, ts_type, err);
+        if (!st) want[0] = want[1] = *ts_type;
+        if (!st) want[2] = pl_type_simple(PL_TYPE_INTERVAL);
+    } else if (!st) {
+        want[0] = want[1] = want[2] = pl_type_simple(PL_TYPE_INT64);
+    }
+    for (int32_t i = 0; i < n && !st; i++) {
+        pl_type_id id = types[i]->id, w = want[i]->id;
+        bool ok = id == PL_TYPE_NA || id == PL_TYPE_UTF8 ||
+                  (w == PL_TYPE_INT64 && is_int_type(id)) ||
+                  (w == PL_TYPE_TIMESTAMP && (id == PL_TYPE_DATE32 || id == PL_TYPE_TIMESTAMP)) ||
+                  (w == PL_TYPE_INTERVAL && id == PL_TYPE_INTERVAL);
+        if (!ok) {
+            char tb[64];
+            st = sq_fail(err, PL_ERR_TYPE, arg_pos(ctx, fc->args[i]),
+                         "%s does not take %s arguments: it takes BIGINT bounds and step, or "
+                         "TIMESTAMP/DATE bounds with an INTERVAL step", fname,
+                         pl_sql_type_name(types[i], tb, sizeof tb));
+            break;
+        }
+        if (!pl_type_equals(types[i], want[i])) {
+            fin[i] = pl_expr_cast(fin[i], pl_type_retain(want[i]), false);
+            if (!fin[i]) st = NOMEM(err);
+        }
+    }
+    pl_df *sel = NULL;
+    pl_table *t = NULL;
+    if (!st) st = sq_at(err, pl_df_select(raw, n, fin, NULL, &sel, err), pos);
+    if (!st) st = sq_at(err, pl_df_collect(sel, ctx->s ? pl_session_exec_opts(ctx->s) : NULL, &t, err), pos);
+    if (!st && (t->n_rows != 1 || t->n_batches < 1))
+        st = sq_fail(err, PL_ERR_INTERNAL, pos, "%s arguments gave %lld rows", fname, (long long)t->n_rows);
+    for (int32_t i = 0; i < n && !st; i++) {
+        pl_batch *b = t->batches[0];
+        for (int64_t k = 0; k < t->n_batches && b->n_rows == 0; k++) b = t->batches[k];
+        st = pl_value_from_array(b->columns[i], 0, &vals[i], err);
+    }
+    pl_table_release(t);
+    pl_df_release(sel);
+    pl_df_release(raw);
+    for (int32_t i = 0; i < 3; i++) {
+        pl_expr_release(ex[i]);
+        pl_expr_release(fin[i]);
+        pl_type_release(types[i]);
+    }
+    sq_rel_reset(&rel);
+    if (st) {
+        pl_type_release(*ts_type);
+        *ts_type = NULL;
+    }
+    return st;
+}
+
+static pl_status range_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf,
+                                 const PgQuery__FuncCall *fc, const char *fname, bool inclusive,
+                                 sq_rel *out, pl_error *err) {
+    int32_t pos = fc->location;
+    if (rf->ordinality)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "WITH ORDINALITY is not supported");
+    char lower[32];
+    snprintf(lower, sizeof lower, "%s", inclusive ? "generate_series" : "range");
+    pl_value vals[3];
+    for (int i = 0; i < 3; i++) pl_value_init_null(&vals[i]);
+    pl_type *ts_type = NULL;
+    pl_status st = range_args(ctx, fc, lower, &ts_type, vals, err);
+    int32_t n = (int32_t)fc->n_args;
+    pl_range_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.type = ts_type ? ts_type : pl_type_simple(PL_TYPE_INT64);
+    spec.inclusive = inclusive;
+    bool any_null = false;
+    for (int32_t i = 0; i < n && !st; i++) any_null |= vals[i].is_null;
+    if (!st && !any_null) {
+        if (n == 1) {
+            spec.stop = vals[0].v.i;
+        } else {
+            spec.start = vals[0].v.i;
+            spec.stop = vals[1].v.i;
+        }
+        spec.step_i64 = 1;
+        if (n == 3 && ts_type) spec.step_iv = vals[2].v.iv;
+        else if (n == 3) spec.step_i64 = vals[2].v.i;
+    } else if (!st) {
+        /* a NULL argument: no rows, like DuckDB */
+        spec.step_i64 = 1;
+        spec.step_iv.days = 1;
+        spec.inclusive = false;
+    }
+    pl_df *df = NULL;
+    if (!st) {
+        st = pl_df_range(lower, &spec, &df, err);
+        if (st && st != PL_ERR_LIMIT && n == 3) st = sq_at(err, st, arg_pos(ctx, fc->args[2]));
+        else st = sq_at(err, st, pos);
+    }
+    for (int i = 0; i < 3; i++) pl_value_reset(&vals[i]);
+    pl_type_release(ts_type);
+    if (st) return st;
+    /* range(3) t: the column takes the alias's name, like DuckDB and PostgreSQL (DuckDB also
+     * resolves t.range then; polaroid does not, docs/sql.md) */
+    const PgQuery__Alias *a = rf->alias;
+    if (a && sq_nz(a->aliasname) && a->n_colnames == 0) {
+        const char *olds[1] = {lower}, *news[1] = {a->aliasname};
+        pl_df *r = NULL;
+        st = pl_df_rename(df, 1, olds, news, &r, err);
+        pl_df_release(df);
+        if (st) return sq_at(err, st, pos);
+        df = r;
+    }
+    if (a && a->n_colnames > 1)
+        return pl_df_release(df), sq_fail(err, PL_ERR_SQL, pos,
+                                          "%s has 1 column but %d column names were given", lower,
+                                          (int)a->n_colnames);
+    st = apply_alias(&df, lower, a, pos, err);
+    if (st) {
+        pl_df_release(df);
+        return st;
+    }
+    return sq_rel_init(out, df, err);
+}
+
 static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,
                                  pl_error *err) {
     if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
@@ -175,6 +361,8 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     int32_t pos = fc->location;
     const char *fname = sq_str(fc->funcname[fc->n_funcname - 1]);
     if (!fname) return sq_fail(err, PL_ERR_SQL, pos, "bad table function");
+    if (!strcasecmp(fname, "range") || !strcasecmp(fname, "generate_series"))
+        return range_function(ctx, rf, fc, fname, !strcasecmp(fname, "generate_series"), out, err);
     pl_format fmt;
     bool csv = false;
     if (!strcasecmp(fname, "read_parquet") || !strcasecmp(fname, "parquet_scan")) {
@@ -468,6 +656,7 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
     pl_expr *resid = NULL;
     pl_status st = PL_OK;
     int32_t nl = l->n_cols;
+    memset(out, 0, sizeof *out); /* reset on every error path below */
     /* USING / NATURAL column names */
     const char **unames = NULL;
     int32_t n_un = 0;

@@ -487,8 +487,17 @@ static pl_status build_table(join_op *j, pl_exec_ctx *ctx, pl_error *err) {
     int64_t row0 = 0;
     for (int64_t s = 0; s < n_src; s++) {
         int64_t len = per_batch ? j->bats[s]->n_rows : n;
-        if (per_batch) pl_join_key_view(&t.src[s], j->bats[s]->columns[j->build_keys[0]]);
-        else t.src[s] = j->bkeys[0];
+        if (per_batch) {
+            pl_join_key_view(&t.src[s], j->bats[s]->columns[j->build_keys[0]]);
+            pl_status cst = pl_join_key_check(&t.src[s], len, err);
+            if (cst) {
+                pl_free(t.chunks);
+                pl_free(t.src);
+                return cst;
+            }
+        } else {
+            t.src[s] = j->bkeys[0];
+        }
         for (int64_t off = 0; off < len; off += PL_MORSEL_ROWS) {
             build_chunk *ch = &t.chunks[t.n_chunks++];
             ch->src = s;
@@ -688,7 +697,10 @@ static pl_status join_prepare(pl_op *op, pl_exec_ctx *ctx, pl_error *err) {
         j->bkeys = pl_calloc((size_t)j->n_keys, sizeof *j->bkeys);
         if (!j->bkeys) PL_FAIL(err, PL_ERR_NOMEM, "out of memory preparing the hash join");
         for (int32_t k = 0; k < j->n_keys; k++)
-            if (j->bcols[j->build_keys[k]]) pl_join_key_view(&j->bkeys[k], j->bcols[j->build_keys[k]]);
+            if (j->bcols[j->build_keys[k]]) {
+                pl_join_key_view(&j->bkeys[k], j->bcols[j->build_keys[k]]);
+                PL_TRY(pl_join_key_check(&j->bkeys[k], j->n_build, err));
+            }
         j->mode = j->n_keys == 1 && pl_join_key_class(j->build_schema->fields[j->build_keys[0]].type) == JK_INT
                       ? MODE_INT : MODE_GENERIC;
         PL_TRY(build_table(j, ctx, err));
@@ -1176,11 +1188,16 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
     jk_view *pkv = j->n_keys <= 8 ? pk : pl_malloc(sizeof *pkv * (size_t)j->n_keys);
     if (!pkv) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in the hash join probe");
     pl_status st = PL_OK;
-    for (int32_t k = 0; k < j->n_keys; k++) pl_join_key_view(&pkv[k], in->columns[j->probe_keys[k]]);
+    for (int32_t k = 0; k < j->n_keys && !st; k++) {
+        pl_join_key_view(&pkv[k], in->columns[j->probe_keys[k]]);
+        st = pl_join_key_check(&pkv[k], n, err); /* indices index maps and dictionaries */
+    }
     /* how candidates are generated */
     enum { G_INT, G_HASH, G_MAP, G_CROSS, G_NONE } gk = G_CROSS;
     bool verify = false;
-    if (j->mode != MODE_CROSS) {
+    if (st) {
+        gk = G_NONE;
+    } else if (j->mode != MODE_CROSS) {
         if (j->n_entries == 0 && j->n_null_rows == 0) {
             gk = G_NONE;
         } else if (j->n_keys == 1 && pkv[0].idx && pkv[0].v->length <= JOIN_DICT_MAP_MAX &&

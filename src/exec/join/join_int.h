@@ -52,6 +52,11 @@ static inline int64_t jk_raw(const jk_view *k, int64_t i) {
     default: return ((const int64_t *)(const void *)k->idx)[i];
     }
 }
+/* Checks that every non-NULL row of rows [0, n) has a dictionary index within k->v (nothing to
+ * do for plain keys): the probe and build paths index dictionaries and the maps made from them
+ * with the raw indices (the readers validate what they decode, but arrays assembled through
+ * the C API are not checked). One min/max pass; PL_ERR_CORRUPT names the bad index. */
+pl_status pl_join_key_check(const jk_view *k, int64_t n, pl_error *err);
 /* Value position of row i in k->v, or -1 when the row's key is NULL. */
 static inline int64_t jk_pos(const jk_view *k, int64_t i) {
     if (k->avalid && !pl_bit_get(k->avalid, k->aoff + i)) return -1;

@@ -62,6 +62,40 @@ void pl_join_key_view(jk_view *k, pl_array *a) {
     }
 }
 
+pl_status pl_join_key_check(const jk_view *k, int64_t n, pl_error *err) {
+    if (!k->idx || n <= 0) return PL_OK;
+    uint64_t dn = (uint64_t)k->v->length;
+    bool bad = false;
+    /* the range of all indices, NULL rows included (their slots may hold anything): when it
+     * fits, done; else the rows are looked at one by one */
+#define JK_RANGE_U(T)                                                                                  do {                                                                                                   const T *p_ = (const T *)(const void *)k->idx;                                                     T hi_ = 0;                                                                                         for (int64_t i_ = 0; i_ < n; i_++) hi_ = p_[i_] > hi_ ? p_[i_] : hi_;                              bad = (uint64_t)hi_ >= dn;                                                                     } while (0)
+#define JK_RANGE_S(T)                                                                                  do {                                                                                                   const T *p_ = (const T *)(const void *)k->idx;                                                     T lo_ = 0, hi_ = 0;                                                                                for (int64_t i_ = 0; i_ < n; i_++) {                                                                   lo_ = p_[i_] < lo_ ? p_[i_] : lo_;                                                                 hi_ = p_[i_] > hi_ ? p_[i_] : hi_;                                                             }                                                                                                  bad = lo_ < 0 || (uint64_t)hi_ >= dn;                                                          } while (0)
+    switch (k->idx_w * 2 + k->idx_signed) {
+    case 2: JK_RANGE_U(uint8_t); break;
+    case 3: JK_RANGE_S(int8_t); break;
+    case 4: JK_RANGE_U(uint16_t); break;
+    case 5: JK_RANGE_S(int16_t); break;
+    case 8: JK_RANGE_U(uint32_t); break;
+    case 9: JK_RANGE_S(int32_t); break;
+    case 16: JK_RANGE_U(uint64_t); break;
+    default: JK_RANGE_S(int64_t); break;
+    }
+#undef JK_RANGE_U
+#undef JK_RANGE_S
+    if (!bad) return PL_OK;
+    for (int64_t i = 0; i < n; i++) {
+        if (k->avalid && !pl_bit_get(k->avalid, k->aoff + i)) continue;
+        int64_t p = jk_raw(k, i);
+        if (k->idx_w == 8 && !k->idx_signed && p < 0) /* past INT64_MAX */
+            PL_FAIL(err, PL_ERR_CORRUPT, "join key dictionary index %llu out of range (%lld "
+                    "dictionary values)", (unsigned long long)p, (long long)dn);
+        if (p < 0 || (uint64_t)p >= dn)
+            PL_FAIL(err, PL_ERR_CORRUPT, "join key dictionary index %lld out of range (%lld "
+                    "dictionary values)", (long long)p, (long long)dn);
+    }
+    return PL_OK;
+}
+
 bool pl_join_key_may_null(const jk_view *k) {
     return k->avalid || k->vvalid || k->v->type->id == PL_TYPE_NA;
 }

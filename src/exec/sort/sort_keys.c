@@ -692,6 +692,13 @@ pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *d
                     pl_array_null_count(a) > 0;
         if (a->type->id == PL_TYPE_DICTIONARY) {
             pl_array *dv = a->dictionary;
+            /* the rows index the table below with their raw indices: arrays assembled through
+             * the C API are not validated anywhere else (one pass; the readers validate) */
+            st = pl_array_validate(a, false, err);
+            if (st) {
+                pl_error_forget_row(err); /* a row of the operator's input, not the user's */
+                goto done;
+            }
             if (pl_array_null_count(dv) > 0) e->marker = true;
             e->table = pl_malloc((size_t)(dv->length * (vw + 1)) + 1);
             if (!e->table) {

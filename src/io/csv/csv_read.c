@@ -411,6 +411,7 @@ typedef struct csv_reader {
     char **paths;
     pl_buf *mem; /* pl_csv_scan_buffer input */
     pl_buf *cur;
+    int32_t cur_slot; /* cur's pl_file_map slot, -1 when it is not a guarded mapping */
     const char *cur_name;
     int64_t pos;
     bool sequential;
@@ -1030,11 +1031,12 @@ static void free_names(char **names, int32_t n) {
 static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     pl_buf_release(r->cur);
     r->cur = NULL;
+    r->cur_slot = -1;
     if (r->mem) {
         r->cur = pl_buf_retain(r->mem);
     } else {
-        PL_TRY(pl_file_read_all(r->paths[idx], &r->cur, err));
         r->cur_name = r->paths[idx];
+        PL_TRY(pl_file_load(r->paths[idx], &r->cur, &r->cur_slot, err));
     }
     r->cur_src = idx;
     r->pos = 0;
@@ -1156,6 +1158,19 @@ static void reader_free(csv_reader *r) {
     pl_free(r);
 }
 
+/* Pages of a mapped input that was truncated under the reader read as zeros (core/file.c):
+ * whatever was parsed from them is void, so after each piece the outcome st becomes an error
+ * naming the change (and the batches queued from the piece are dropped). */
+static pl_status check_unchanged(csv_reader *r, pl_status st, pl_error *err) {
+    if (!r->cur || r->cur_slot < 0 || !pl_file_map_lost(r->cur_slot)) return st;
+    for (int64_t k = r->q_head; k < r->q_len; k++) pl_batch_release(r->queue[k]);
+    r->q_head = r->q_len = 0;
+    pl_error_init(err);
+    pl_error_set_path(err, r->cur_name);
+    return pl_error_set(err, PL_ERR_IO, "file changed while it was being read (truncated to less "
+                        "than its %lld bytes)", (long long)r->cur->size);
+}
+
 static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
     csv_reader *r = s->impl;
     for (;;) {
@@ -1181,7 +1196,12 @@ static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
             PL_TRY(open_input(r, r->cur_src + 1, err));
             int32_t n_cols;
             char **names;
-            PL_TRY(read_first_row(r, r->header, &n_cols, &names, err));
+            pl_status st = read_first_row(r, r->header, &n_cols, &names, err);
+            if (!st && check_unchanged(r, PL_OK, err)) {
+                free_names(names, n_cols);
+                return PL_ERR_IO;
+            }
+            PL_TRY(check_unchanged(r, st, err));
             bool same = n_cols == r->n_file_cols || n_cols == 0;
             for (int32_t k = 0; same && r->header && k < n_cols; k++)
                 same = strcmp(names[k], r->file_names[k]) == 0;
@@ -1193,7 +1213,11 @@ static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
             }
             continue;
         }
-        PL_TRY(run_wave(r, err));
+        PL_TRY(check_unchanged(r, run_wave(r, err), err));
+        /* the parsed part of a mapped file leaves the address space (it stays in the page
+         * cache; an error message's line count maps it again): the scan's RSS does not grow by
+         * the file's size */
+        if (r->cur_slot >= 0 && r->pos > 0) pl_file_map_drop(r->cur->data, (size_t)r->pos);
     }
     *out = NULL;
     return PL_OK;
@@ -1390,7 +1414,7 @@ static pl_status open_stream(csv_reader *r, const pl_read_opts *opts, pl_stream 
         pl_read_opts_init(&defaults);
         opts = &defaults;
     }
-    pl_status st = setup(r, opts, err);
+    pl_status st = check_unchanged(r, setup(r, opts, err), err); /* header and sample */
     if (st) {
         reader_free(r);
         return st;

@@ -4,8 +4,9 @@
  * stream, the Footer flatbuffer, int32 footer size, "ARROW1"; messages are located through the
  * footer's blocks), detected from the first bytes.
  *
- * Files are mapped (pl_file_read_all) and record batch buffers are zero-copy views of the
- * mapping that keep it alive (a ref on the file buffer), unless they are compressed (LZ4_FRAME
+ * Files are mapped (pl_file_load: a guarded mapping, checked for a concurrent truncation after
+ * every message and at the end, or read into memory when small) and record batch buffers are
+ * zero-copy views of the file buffer that keep it alive (a ref on it), unless they are compressed (LZ4_FRAME
  * or ZSTD per buffer, decompressed in parallel on the pool), misaligned (copied), or stored in a
  * layout polaroid converts (64-bit offsets, date64, time32, float16, fixed_size_list).
  * Everything is untrusted: message and buffer extents are checked against the file, node
@@ -32,6 +33,8 @@ typedef struct ipc_block {
 /* One open input (file or buffer). */
 typedef struct ipc_src {
     pl_buf *buf;
+    bool mapped;      /* buf is a guarded mapping (pl_file_load) in registry slot map_slot */
+    int32_t map_slot;
     int64_t end;      /* stream: file size; file format: start of the footer */
     int64_t pos;      /* stream: next message */
     bool is_file;
@@ -845,12 +848,28 @@ typedef struct ipc_scan {
     int32_t n_threads;
 } ipc_scan;
 
+/* Pages of a mapped file that was truncated under the reader read as zeros (core/file.c):
+ * whatever was decoded from them is void, so after each message (and at the end of the file)
+ * the outcome st becomes an error naming the change. Batches already returned keep their
+ * zero-copy views: pages they lose read as zeros from then on (no fault), and the stream's
+ * next call reports the change. */
+static pl_status src_check_unchanged(ipc_src *s, pl_status st, pl_error *err) {
+    if (!s->mapped || !pl_file_map_lost(s->map_slot)) return st;
+    pl_error_init(err);
+    return pl_error_set(err, PL_ERR_IO, "file changed while it was being read (truncated to less "
+                        "than its %lld bytes)", (long long)s->buf->size);
+}
+
 static pl_status open_path(ipc_scan *sc, int32_t i, pl_error *err) {
     pl_buf *buf = NULL;
+    int32_t slot = -1;
     if (i == 0 && sc->first_buf) buf = pl_buf_retain(sc->first_buf);
     else if (!strcmp(sc->paths[i], "-")) PL_TRY(read_stdin(&buf, err));
-    else PL_TRY(pl_file_read_all(sc->paths[i], &buf, err));
+    else PL_TRY(pl_file_load(sc->paths[i], &buf, &slot, err));
     pl_status st = src_open(buf, &sc->src, sc->n_threads, err);
+    sc->src.mapped = slot >= 0;
+    sc->src.map_slot = slot;
+    st = src_check_unchanged(&sc->src, st, err); /* the footer, schema and dictionaries */
     if (!st && sc->file_schema && !pl_schema_equals(sc->file_schema, sc->src.sch.schema))
         st = pl_error_set(err, PL_ERR_TYPE, "schema differs from the first file's");
     if (st) {
@@ -895,6 +914,7 @@ static pl_status scan_next(pl_stream *st_, pl_batch **out, pl_error *err) {
         ipc_msg m;
         bool eos = false;
         pl_status st = next_msg(s, &m, &eos, err);
+        if (eos) st = src_check_unchanged(s, st, err);
         if (!st && eos) {
             src_reset(s);
             sc->src_open = false;
@@ -920,7 +940,10 @@ static pl_status scan_next(pl_stream *st_, pl_batch **out, pl_error *err) {
             }
             if (st) set_offset(err, m.start);
         }
+        st = src_check_unchanged(s, st, err);
         if (st) {
+            pl_batch_release(*out);
+            *out = NULL;
             pl_error_set_path(err, sc->paths[sc->path_i]);
             return st;
         }
