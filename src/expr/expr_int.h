@@ -121,6 +121,9 @@ extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strf
  * in *exec, or PL_ERR_TYPE. */
 pl_status pl_temporal_add_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err);
 pl_status pl_temporal_sub_bind(pl_bexpr *call, pl_kernel_fn *exec, pl_error *err);
+/* interval * number, number * interval (div false) or interval / number (div true), like
+ * DuckDB; numbers are cast to BIGINT (multiplication by an integer) or DOUBLE (time_arith.c). */
+pl_status pl_interval_mul_bind(pl_bexpr *call, bool div, pl_kernel_fn *exec, pl_error *err);
 
 /* Parses an interval literal ("1 hour", "5 minutes", "1 day 2 hours", "01:00:00",
  * "1 day 02:03:04", "1.5 hours", "2 years 3 months", "1 year ago"; units from nanoseconds

@@ -474,6 +474,20 @@ static pl_status arith_bind_op(pl_bexpr *call, int op, pl_error *err) {
         call->free_state = temporal_free;
         return PL_OK;
     }
+    if ((op == OP_MUL || op == OP_DIV) && (tid(*a) == PL_TYPE_INTERVAL || tid(*b) == PL_TYPE_INTERVAL)) {
+        temporal_state *s = pl_calloc(1, sizeof *s);
+        if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding %s", call->fn->name);
+        pl_status st = pl_interval_mul_bind(call, op == OP_DIV, &s->exec, err);
+        if (st) {
+            pl_free(s);
+            return st;
+        }
+        s->inner_state = call->state;
+        s->inner_free = call->free_state;
+        call->state = s;
+        call->free_state = temporal_free;
+        return PL_OK;
+    }
     pl_type_id x = tid(*a), y = tid(*b);
     if (x == PL_TYPE_NA && y == PL_TYPE_NA) {
         /* NULL + NULL: an int32 NULL, as DuckDB */
@@ -563,6 +577,17 @@ static pl_status k_sub_any(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
                            int64_t n, pl_datum *out, pl_error *err) {
     if (call->state && call->free_state == temporal_free) return k_temporal(ec, call, args, n, out, err);
     return k_sub(ec, call, args, n, out, err);
+}
+
+static pl_status k_mul_any(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                           int64_t n, pl_datum *out, pl_error *err) {
+    if (call->state && call->free_state == temporal_free) return k_temporal(ec, call, args, n, out, err);
+    return k_mul(ec, call, args, n, out, err);
+}
+static pl_status k_div_any(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                           int64_t n, pl_datum *out, pl_error *err) {
+    if (call->state && call->free_state == temporal_free) return k_temporal(ec, call, args, n, out, err);
+    return k_div(ec, call, args, n, out, err);
 }
 
 /* neg */
@@ -2352,8 +2377,8 @@ const pl_func_def pl_cast_def = {"cast", NULL, 1, 1, PL_FN_ELEMENTWISE | PL_FN_N
 static const pl_func_def k_defs[] = {
     {"add", NULL, 2, 2, NN, b_add, k_add_any},
     {"sub", NULL, 2, 2, NN, b_sub, k_sub_any},
-    {"mul", "multiply", 2, 2, NN, b_mul, k_mul},
-    {"div", "divide", 2, 2, NN, b_div, k_div},
+    {"mul", "multiply", 2, 2, NN, b_mul, k_mul_any},
+    {"div", "divide", 2, 2, NN, b_div, k_div_any},
     {"mod", NULL, 2, 2, NN, b_mod, k_mod},
     {"int_div", NULL, 2, 2, NN, b_idiv, k_idiv},
     {"neg", "negate", 1, 1, NN, b_neg, k_neg},

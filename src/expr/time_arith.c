@@ -4,11 +4,14 @@
  *   date +/- integer       -> date          date - date       -> int64 (days)
  *   timestamp - timestamp  -> interval      interval +/- interval -> interval
  *   time +/- interval      -> time          date + time       -> timestamp[us]
+ * and interval * number, number * interval, interval / number -> interval
+ * (pl_interval_mul_bind, called by the mul/div binders; rules at the end of the file).
  * Interval months are added as calendar months with the day clamped to the month's length
  * (2024-01-31 + 1 month = 2024-02-29), then days, then the time part, as DuckDB. For zoned
  * timestamps months and days are added in the zone's local time. ts - ts gives days and a
  * time remainder (no months), like DuckDB ("2 days 01:29:58.5"). Overflow is an error naming
  * the row. */
+#include <math.h>
 #include <string.h>
 
 #include "expr/funcs_int.h"
@@ -383,4 +386,184 @@ pl_status pl_time_bind_date_add(pl_bexpr *call, pl_error *err) {
 pl_status pl_time_k_date_add(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                              int64_t n_rows, pl_datum *out, pl_error *err) {
     return k_arith(ec, call, args, n_rows, out, err);
+}
+
+/* ---------------------------------------------------------------- interval * number, / number
+ *
+ * As DuckDB (PostgreSQL's interval_mul): interval * integer multiplies each part exactly (the
+ * integer must fit 32 bits; overflow is an error); interval * DOUBLE/DECIMAL and
+ * interval / number (= interval * (1 / number)) keep the whole months and days and cascade
+ * the fractions down: a fraction of a month becomes 30-day days (rounded to a microsecond of a
+ * day), what is left of a day becomes time, rounded half to even to the microsecond. Nothing
+ * cascades up (12 hours * 3 is 36:00:00). Division by zero is an error. */
+
+typedef struct ivmul_state {
+    bool swap;   /* the number came first */
+    bool fp;     /* double path (else exact integer path) */
+    bool div;
+    bool null;   /* the number is the NULL type */
+} ivmul_state;
+
+static double round_us(double x) { return nearbyint(x * 1e6) / 1e6; }
+
+/* iv * f by the fractional rule; false on overflow. */
+static bool iv_mul_f64(pl_interval iv, double f, pl_interval *out) {
+    double mf = (double)iv.months * f, df = (double)iv.days * f;
+    if (isnan(mf) || mf < INT32_MIN || mf > INT32_MAX || isnan(df) || df < INT32_MIN || df > INT32_MAX)
+        return false;
+    int32_t m = (int32_t)mf, d = (int32_t)df;
+    double month_rem = round_us((mf - m) * 30.0);
+    int32_t day_rem = (int32_t)month_rem;
+    double sec_rem = round_us((df - d + month_rem - day_rem) * 86400.0);
+    int64_t days = (int64_t)d;
+    if (fabs(sec_rem) >= 86400.0) {
+        int32_t carry = (int32_t)(sec_rem / 86400.0);
+        days += carry;
+        sec_rem -= (double)carry * 86400.0;
+    }
+    days += day_rem;
+    double us = nearbyint((double)iv.ns / 1000.0 * f + sec_rem * 1e6);
+    if (isnan(us) || us < -9.2233720368547e15 || us > 9.2233720368547e15 || days < INT32_MIN ||
+        days > INT32_MAX)
+        return false;
+    out->months = m;
+    out->days = (int32_t)days;
+    out->ns = (int64_t)us * 1000;
+    return true;
+}
+
+static bool iv_mul_i64(pl_interval iv, int64_t k, pl_interval *out) {
+    if (k < INT32_MIN || k > INT32_MAX) return false;
+    return !__builtin_mul_overflow(iv.months, (int32_t)k, &out->months) &&
+           !__builtin_mul_overflow(iv.days, (int32_t)k, &out->days) &&
+           !__builtin_mul_overflow(iv.ns, k, &out->ns);
+}
+
+static pl_status k_ivmul(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                         pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_ivmul, out, err);
+    const ivmul_state *s = call->state;
+    if (s->null) return pl_fn_out_nulls(out, call->type, n, err);
+    const pl_datum *di = &args[s->swap ? 1 : 0], *dn = &args[s->swap ? 0 : 1];
+    pl_datum both[2] = {*di, *dn};
+    pl_buf *validity = NULL, *values = NULL;
+    int64_t nc;
+    bool all_null;
+    PL_TRY(pl_fn_and_validity(both, 2, n, &validity, &nc, &all_null, err));
+    if (all_null) return pl_fn_out_nulls(out, call->type, n, err);
+    iarg a;
+    pl_status st = iarg_init(&a, di, err);
+    if (!st) st = pl_fn_new_values(n, 16, &values, err);
+    /* the number: int64 or float64 (cast when bound) */
+    int64_t ki = 0;
+    double kf = 0;
+    const int64_t *vi = NULL;
+    const double *vf = NULL;
+    if (dn->is_scalar) {
+        if (s->fp) kf = pl_fn_scalar_f64(&dn->scalar);
+        else ki = pl_fn_scalar_i64(&dn->scalar);
+    } else if (s->fp) {
+        vf = (const double *)(const void *)dn->array->values->data + dn->array->offset;
+    } else {
+        vi = (const int64_t *)(const void *)dn->array->values->data + dn->array->offset;
+    }
+    if (st) {
+        pl_free(a.vals);
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    uint8_t *o8 = values->data;
+    int64_t bad_row = -1, wide_k = 0;
+    bool by_zero = false, wide = false;
+    for (int64_t i = 0; i < n; i++) {
+        pl_interval r = {0, 0, 0};
+        bool valid = !validity || pl_bit_get(validity->data, i);
+        if (valid) {
+            pl_interval iv = iarg_iv(&a, i);
+            bool okv;
+            if (s->fp) {
+                double f = vf ? vf[i] : kf;
+                if (s->div) {
+                    if (f == 0) {
+                        by_zero = true;
+                        bad_row = i;
+                        break;
+                    }
+                    f = 1.0 / f;
+                }
+                okv = iv_mul_f64(iv, f, &r);
+            } else {
+                int64_t k = vi ? vi[i] : ki;
+                okv = iv_mul_i64(iv, k, &r);
+                if (k < INT32_MIN || k > INT32_MAX) {
+                    wide = true;
+                    wide_k = k;
+                }
+            }
+            if (!okv) {
+                bad_row = i;
+                break;
+            }
+        }
+        memcpy(o8 + i * 16, &r.months, 4);
+        memcpy(o8 + i * 16 + 4, &r.days, 4);
+        memcpy(o8 + i * 16 + 8, &r.ns, 8);
+    }
+    pl_free(a.vals);
+    if (bad_row >= 0) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        if (err) err->row = bad_row;
+        if (by_zero) PL_FAIL(err, PL_ERR_INVALID_ARG, "division by zero in interval division at row %lld",
+                             (long long)bad_row);
+        if (wide)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "interval multiplied by %lld at row %lld: an integer "
+                    "factor must fit 32 bits (multiply by a DOUBLE instead)", (long long)wide_k,
+                    (long long)bad_row);
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "interval out of range in %s at row %lld",
+                s->div ? "division" : "multiplication", (long long)bad_row);
+    }
+    return pl_fn_finish(out, pl_type_simple(PL_TYPE_INTERVAL), n, validity, nc, values, NULL, err);
+}
+
+pl_status pl_interval_mul_bind(pl_bexpr *call, bool div, pl_kernel_fn *exec, pl_error *err) {
+    const char *op = div ? "div" : "mul";
+    if (call->n_args != 2) PL_FAIL(err, PL_ERR_TYPE, "%s takes 2 arguments", op);
+    pl_type_id ia = call->args[0]->type->id, ib = call->args[1]->type->id;
+    ivmul_state st = {.div = div};
+    if (ia == PL_TYPE_INTERVAL && ib == PL_TYPE_INTERVAL) {
+        PL_FAIL(err, PL_ERR_TYPE, "no operator %s(interval, interval)", op);
+    } else if (ib == PL_TYPE_INTERVAL) {
+        if (div) {
+            char a[64];
+            pl_type_to_string(call->args[0]->type, a, sizeof a);
+            PL_FAIL(err, PL_ERR_TYPE, "no operator div(%s, interval): an interval can only be divided by a number", a);
+        }
+        st.swap = true;
+    }
+    pl_bexpr **num = &call->args[st.swap ? 0 : 1];
+    pl_type_id in = (*num)->type->id;
+    if (in == PL_TYPE_NA) {
+        st.null = true;
+    } else if (is_int(in) && !div) {
+        PL_TRY(pl_bexpr_wrap_cast(num, pl_type_simple(PL_TYPE_INT64), err));
+    } else if (is_int(in) || in == PL_TYPE_FLOAT32 || in == PL_TYPE_FLOAT64 || in == PL_TYPE_DECIMAL128) {
+        st.fp = true;
+        PL_TRY(pl_bexpr_wrap_cast(num, pl_type_simple(PL_TYPE_FLOAT64), err));
+    } else {
+        char a[64], b[64];
+        pl_type_to_string(call->args[0]->type, a, sizeof a);
+        pl_type_to_string(call->args[1]->type, b, sizeof b);
+        PL_FAIL(err, PL_ERR_TYPE, "no operator %s(%s, %s): an interval %s only by a number", op, a, b,
+                div ? "divides" : "multiplies");
+    }
+    ivmul_state *s = pl_malloc(sizeof *s);
+    if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding interval arithmetic");
+    *s = st;
+    call->state = s;
+    call->free_state = arith_free;
+    call->type = pl_type_simple(PL_TYPE_INTERVAL);
+    *exec = k_ivmul;
+    return PL_OK;
 }
