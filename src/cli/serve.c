@@ -51,7 +51,8 @@ static const char *const g_serve_help =
     "  --max-message-size SIZE   largest request or response message (default 64MiB)\n"
     "  --shm-reuse SIZE          same-host result files a client has unmapped are kept for its\n"
     "                            later results, up to SIZE (e.g. 8G; at most half of\n"
-    "                            --max-memory; default 0 = never)\n"
+    "                            --max-memory; 0 = never; default auto = a third of the\n"
+    "                            machine's memory)\n"
     "  --shm-reuse-idle SECONDS  ... each at most this long unused (default 30)\n"
     "  --token-file FILE         bearer tokens, one per line; clients send the metadata\n"
     "                            \"authorization: Bearer TOKEN\" (required unless listening on a\n"
@@ -160,8 +161,9 @@ int cmd_serve(int argc, char **argv) {
         if ((r = cli_take_value(&a, "--shm-reuse", &v))) {
             if (r < 0) return PL_EXIT_USAGE;
             if (strcmp(v, "0") == 0) o.srv.shm_pool_bytes = 0; /* never */
+            else if (strcmp(v, "auto") == 0) o.srv.shm_pool_bytes = -1;
             else if (!cli_parse_size(v, &o.srv.shm_pool_bytes))
-                return cli_usage_error("serve", "--shm-reuse takes a size such as 8G or 0, not "
+                return cli_usage_error("serve", "--shm-reuse takes a size such as 8G, auto or 0, not "
                                        "\"%s\"", v);
             continue;
         }

@@ -577,6 +577,84 @@ static pl_status take_nested(pl_array *a, pl_array **out, pl_error *err) {
     return st;
 }
 
+/* Strings of at most TAKE_SHORT bytes are gathered from a table with each value in a slot of its
+ * own (one 16-byte load and store per row, the next row writing over the slack): the general
+ * loop's memcpy per row was ~4 ns a value, most of the decoding of dictionary columns for a
+ * client. */
+#define TAKE_SHORT 16
+#define TAKE_SHORT_MAX_DICT 4096
+
+/* Decodes the string dictionary column a (no null rows, no null values, every value at most
+ * TAKE_SHORT bytes) into *values / *data; false when it does not apply (no output then).
+ * Indices are bounds-checked as in take_dict. */
+static pl_status take_short_strings(const pl_array *a, pl_buf **values, pl_buf **data, bool *done,
+                                    pl_error *err) {
+    const pl_array *dict = a->dictionary;
+    int64_t n = a->length, n_dict = dict->length;
+    *done = false;
+    if (n_dict <= 0 || n_dict > TAKE_SHORT_MAX_DICT || !dict->data) return PL_OK;
+    const int32_t *dof = pl_array_offsets(dict);
+    for (int64_t k = 0; k < n_dict; k++) {
+        int32_t len = dof[k + 1] - dof[k];
+        if (len < 0 || len > TAKE_SHORT) return PL_OK;
+    }
+    uint8_t (*slot)[TAKE_SHORT] = pl_calloc((size_t)n_dict, TAKE_SHORT);
+    int32_t *lens = pl_malloc(sizeof(int32_t) * (size_t)n_dict);
+    pl_status st = PL_OK;
+    if (!slot || !lens) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory decoding a dictionary");
+    for (int64_t k = 0; !st && k < n_dict; k++) {
+        lens[k] = dof[k + 1] - dof[k];
+        if (lens[k]) memcpy(slot[k], dict->data->data + dof[k], (size_t)lens[k]);
+    }
+    int64_t idx[PL_IDX_BLOCK], total = 0;
+    for (int64_t start = 0; !st && start < n; start += PL_IDX_BLOCK) {
+        int64_t m = PL_MIN(PL_IDX_BLOCK, n - start);
+        load_indices(a, start, m, idx);
+        uint64_t worst = 0;
+        for (int64_t i = 0; i < m; i++) worst |= (uint64_t)idx[i] >= (uint64_t)n_dict;
+        if (worst) {
+            for (int64_t i = 0; i < m; i++)
+                if ((uint64_t)idx[i] >= (uint64_t)n_dict) {
+                    st = index_out_of_range(idx[i], n_dict, start + i, err);
+                    break;
+                }
+            break;
+        }
+        for (int64_t i = 0; i < m; i++) total += lens[idx[i]];
+    }
+    if (!st && total > PL_MAX_VARLEN_BYTES)
+        st = pl_error_set(err, PL_ERR_LIMIT, "decoded values exceed 2^31 bytes in one array");
+    pl_buf *vo = NULL, *da = NULL;
+    if (!st) st = pl_buf_new((n + 1) * 4, &vo, err);
+    if (!st) st = pl_buf_new(total + TAKE_SHORT, &da, err); /* slack for the last 16-byte store */
+    if (!st) {
+        int32_t *no = (int32_t *)(void *)vo->data;
+        uint8_t *out = da->data;
+        int32_t pos = 0;
+        for (int64_t start = 0; start < n; start += PL_IDX_BLOCK) {
+            int64_t m = PL_MIN(PL_IDX_BLOCK, n - start);
+            load_indices(a, start, m, idx);
+            for (int64_t i = 0; i < m; i++) {
+                no[start + i] = pos;
+                memcpy(out + pos, slot[idx[i]], TAKE_SHORT);
+                pos += lens[idx[i]];
+            }
+        }
+        no[n] = pos;
+        vo->size = (n + 1) * 4;
+        da->size = pos;
+        *values = vo;
+        *data = da;
+        *done = true;
+    } else {
+        pl_buf_release(vo);
+        pl_buf_release(da);
+    }
+    pl_free(slot);
+    pl_free(lens);
+    return st;
+}
+
 /* Gathers dictionary values by index into a new plain array. Null rows (row null or value
  * null) get a zero value; every index of a valid row is bounds-checked. */
 static pl_status take_dict(pl_array *a, pl_array **out, pl_error *err) {
@@ -591,6 +669,13 @@ static pl_status take_dict(pl_array *a, pl_array **out, pl_error *err) {
     if (!is_fixed_type(vt->id) && !pl_type_is_varlen(vt->id) && vt->id != PL_TYPE_BOOL &&
         vt->id != PL_TYPE_NA)
         return take_nested(a, out, err);
+    if (!row_nulls && !dict_nulls && pl_type_is_varlen(vt->id)) {
+        bool done = false;
+        PL_TRY(take_short_strings(a, &values, &data, &done, err));
+        if (done)
+            return pl_array_new(pl_type_retain(vt), n, 0, NULL, values, data, 0, NULL, NULL, out,
+                                err);
+    }
     if (row_nulls || dict_nulls || vt->id == PL_TYPE_NA) {
         if (vt->id != PL_TYPE_NA) PL_TRY(pl_buf_new_zeroed(bits_bytes(n), &validity, err));
         if (validity && a->validity) pl_bits_copy(validity->data, 0, a->validity->data, a->offset, n);

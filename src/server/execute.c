@@ -685,11 +685,12 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * Reuse: a tmpfs page costs the kernel an allocation (and its accounting) the first time it is
  * written, ~1.2 us per 4 KiB; writing over a page the file has already costs about half. A
  * client that keeps the files mapped (the table it returned reads them) may release with its
- * process id: the lease is then "lent" (pidfd_open, after checking in /proc/<pid>/maps that the
- * process maps the first file): the files stay, uncharged, until the client says it unmapped
- * them (ReleaseSharedMemory.unmapped, sent when its table is gone; believed only once
- * /proc/<pid>/maps shows none of them), the sweep finds them unmapped (it looks each second:
- * a client closed before its table went), or its process exits (the sweep polls the pidfd);
+ * process id: the lease is then "lent" (pidfd_open; the transport's housekeeping thread then
+ * checks in /proc/<pid>/maps that the process maps them, and drops the lease if not): the files
+ * stay, uncharged, until the client says it unmapped them (ReleaseSharedMemory.unmapped, sent
+ * when its table is gone; believed only once /proc/<pid>/maps shows none of them, checked
+ * right after), the sweep finds them unmapped (it looks each second: a client closed before
+ * its table went), or its process exits (the sweep polls the pidfd);
  * then they go to a pool of this owner's files (charged to the memory
  * account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at most, and
  * given up at once when a charge would pass --max-memory) that later results of the same owner
@@ -716,6 +717,7 @@ typedef struct shm_lease {
     int pidfd;    /* lent: the client process that maps the files (-1: not lent) */
     int64_t pid;  /* ... its id, and when the sweep looks at its mappings next */
     int64_t next_check_ns;
+    bool seen_mapped; /* lent: a check has seen the process map the files */
     bool charged; /* size is charged to mem_hook (not while lent) */
     struct shm_lease *next;
 } shm_lease;
@@ -758,10 +760,15 @@ static void pooled_free(shm_pooled *e) {
     pl_free(e);
 }
 
-/* Bytes the pool may hold (pl_srv_config.shm_pool_bytes, at most half of --max-memory). */
+/* Bytes the pool may hold (pl_srv_config.shm_pool_bytes, at most half of --max-memory; by
+ * default a third of the machine's memory). */
 static int64_t pool_cap(const pl_srv *srv) {
     const pl_srv_config *cfg = pl_srv_get_config(srv);
     int64_t cap = cfg && cfg->shm_pool_bytes > 0 ? cfg->shm_pool_bytes : 0;
+    if (cfg && cfg->shm_pool_bytes < 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        cap = pages > 0 && page > 0 ? (int64_t)pages * page / 3 : 0;
+    }
     if (cfg && cfg->max_memory > 0 && cfg->max_memory / 2 < cap) cap = cfg->max_memory / 2;
     return cap;
 }
@@ -858,29 +865,23 @@ static bool maps_have(const char *maps, char (*paths)[128], int32_t n) {
     return false;
 }
 
-/* Whether process pid maps any of the n paths: 1 yes, 0 no, -1 unknown. */
-static int pid_maps(int64_t pid, char (*paths)[128], int32_t n) {
-    char *maps = read_maps(pid);
-    if (!maps) return -1;
-    int found = maps_have(maps, paths, n);
-    pl_free(maps);
-    return found;
-}
-
-/* Lends l to process pid (see "Reuse" above): true when the pidfd is open and the process maps
- * the lease's first file; the charge is given back (the client holds the pages now). */
+/* Lends l to process pid (see "Reuse" above): true when the pidfd is open; the charge is given
+ * back (the client holds the pages now). Whether the process maps the files is checked by the
+ * next sweep (lent_check, due at once, which the transport runs right after the release), off
+ * the caller's thread: reading /proc/<pid>/maps costs ~1-2 ms for a Python process, too much
+ * for the network thread that runs the release. */
 static bool lease_lend(shm_lease *l, int64_t pid) {
 #ifdef SYS_pidfd_open
     if (pid <= 0 || pid > INT32_MAX || l->n_paths < 1 || l->pidfd >= 0) return false;
     int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     if (fd < 0) return false;
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || pid_maps(pid, l->paths, 1) != 1) {
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
         close(fd);
         return false;
     }
     l->pidfd = fd;
     l->pid = pid;
-    l->next_check_ns = pl_now_ns() + SHM_LENT_CHECK_NS;
+    l->next_check_ns = 0;
     if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
     l->charged = false;
     return true;
@@ -891,16 +892,18 @@ static bool lease_lend(shm_lease *l, int64_t pid) {
 #endif
 }
 
-/* A pooled file of owner for srv, unlinked from the pool (NULL: none). */
+/* The largest pooled file of owner for srv, unlinked from the pool (NULL: none): a result
+ * larger than the file it is written over grows it with fresh pages, the cost the pool avoids
+ * (results are spread over files of varying sizes). */
 static shm_pooled *pool_take(const pl_srv *srv, const char *owner) {
     pthread_mutex_lock(&g_shm_mu);
-    shm_pooled *e = NULL;
+    shm_pooled **best = NULL;
     for (shm_pooled **p = &g_pool; *p; p = &(*p)->next)
-        if ((*p)->srv == srv && !strcmp((*p)->owner, owner ? owner : "")) {
-            e = *p;
-            *p = e->next;
-            break;
-        }
+        if ((*p)->srv == srv && !strcmp((*p)->owner, owner ? owner : "") &&
+            (!best || (*p)->size > (*best)->size))
+            best = p;
+    shm_pooled *e = best ? *best : NULL;
+    if (best) *best = e->next;
     pthread_mutex_unlock(&g_shm_mu);
     return e;
 }
@@ -950,8 +953,9 @@ bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lea
     if (found) found->wake = NULL;
     pthread_mutex_unlock(&g_shm_mu);
     if (!found) return false;
-    if (unmapped && found->pidfd >= 0 && pid_maps(found->pid, found->paths, found->n_paths) != 0) {
-        pthread_mutex_lock(&g_shm_mu); /* still mapped (or unknown): stays lent */
+    if (unmapped && found->pidfd >= 0) {
+        found->next_check_ns = 0; /* the next check looks whether it is unmapped indeed */
+        pthread_mutex_lock(&g_shm_mu);
         found->next = g_leases;
         g_leases = found;
         pthread_mutex_unlock(&g_shm_mu);
@@ -977,7 +981,10 @@ bool pl_srv_shm_attach(const pl_srv *srv, const char *lease_id, int64_t hold_unt
                        const int *cancel, void (*wake)(void *user), void *user) {
     pthread_mutex_lock(&g_shm_mu);
     shm_lease **p = lease_find(srv, lease_id);
-    bool ok = p && !(*p)->wake && !(cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE));
+    /* a lent lease was released already (the client's release can overtake the transport's
+     * attach): nothing to wait for */
+    bool ok = p && !(*p)->wake && (*p)->pidfd < 0 &&
+              !(cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE));
     if (ok) {
         (*p)->wake = wake;
         (*p)->wake_user = user;
@@ -1109,9 +1116,11 @@ static void lent_check(const pl_srv *srv, int64_t now_ns) {
                 continue;
             }
             if (maps && !maps_have(maps, l->paths, l->n_paths)) {
-                lease_recycle(l);
+                if (l->seen_mapped) lease_recycle(l);
+                else lease_drop(l); /* the process never mapped them: nothing to lend */
                 continue;
             }
+            if (maps) l->seen_mapped = true;
             l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
             pthread_mutex_lock(&g_shm_mu);
             l->next = g_leases;
@@ -1122,6 +1131,8 @@ static void lent_check(const pl_srv *srv, int64_t now_ns) {
         due = rest;
     }
 }
+
+void pl_srv_shm_check_lent(const pl_srv *srv, int64_t now_ns) { lent_check(srv, now_ns); }
 
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
     shm_sweep_wakes(srv, now_ns, all, false);

@@ -57,7 +57,7 @@ void pl_srv_config_init(pl_srv_config *c) {
     c->default_message_bytes = 1ll << 20;
     c->max_handles_per_client = 1000;
     c->max_plan_depth = 256;
-    c->shm_pool_bytes = 0; /* opt-in (--shm-reuse): see docs/server.md */
+    c->shm_pool_bytes = -1; /* a third of the memory (--shm-reuse): see docs/server.md */
     c->shm_pool_idle_ms = 30000;
 }
 

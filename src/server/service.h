@@ -43,7 +43,8 @@ typedef struct pl_srv_config {
     int32_t max_handles_per_client; /* 0 = 1000 */
     int32_t max_plan_depth;       /* relation + expression nesting; 0 = 256 */
     int64_t shm_pool_bytes;       /* same-host result files kept for reuse (at most half of
-                                   * max_memory); 0 = none (the default) */
+                                   * max_memory); 0 = none; < 0 = a third of the machine's
+                                   * memory (the default) */
     int64_t shm_pool_idle_ms;     /* ... each kept unused at most this long (30 s) */
 } pl_srv_config;
 

@@ -191,6 +191,7 @@ struct pl_server {
     pthread_mutex_t smu;
     pthread_cond_t scv;
     bool shutdown_started, shutdown_done, notified, hk_stop;
+    bool shm_kick; /* a lent lease's mappings to check before the next tick (smu) */
     ttag t_shutdown;
     pthread_t hk;
     bool hk_started;
@@ -1254,12 +1255,21 @@ static void *cq_main(void *arg) {
 static void *hk_main(void *arg) {
     pl_server *s = arg;
     pthread_mutex_lock(&s->smu);
+    struct timespec tick;
+    clock_gettime(CLOCK_REALTIME, &tick);
+    tick.tv_sec += 1;
     while (!s->hk_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&s->scv, &s->smu, &ts);
+        int rc = 0;
+        while (!s->hk_stop && !s->shm_kick && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&s->scv, &s->smu, &tick);
         if (s->hk_stop) break;
+        if (s->shm_kick) { /* a release: only the lent leases' checks, the tick stays due */
+            s->shm_kick = false;
+            pthread_mutex_unlock(&s->smu);
+            pl_srv_shm_check_lent(s->srv, pl_now_ns());
+            pthread_mutex_lock(&s->smu);
+            continue;
+        }
         pthread_mutex_unlock(&s->smu);
         int64_t now = pl_now_ns();
         pl_srv_sweep(s->srv, now);
@@ -1271,6 +1281,8 @@ static void *hk_main(void *arg) {
         pthread_mutex_unlock(&s->qmu);
         pl_srv_shm_sweep(s->srv, now, false);
         pthread_mutex_lock(&s->smu);
+        clock_gettime(CLOCK_REALTIME, &tick);
+        tick.tv_sec += 1;
     }
     pthread_mutex_unlock(&s->smu);
     return NULL;
@@ -1405,7 +1417,15 @@ static void server_destroy(pl_server *s);
 /* ReleaseSharedMemory (service.c) calls this. */
 static bool shm_release(void *user, const char *owner, const char *lease_id, int64_t client_pid,
                         bool unmapped) {
-    return pl_srv_shm_release_ex(user, owner, lease_id, client_pid, unmapped);
+    pl_server *s = user;
+    bool found = pl_srv_shm_release_ex(s->srv, owner, lease_id, client_pid, unmapped);
+    if (found && (client_pid > 0 || unmapped)) { /* a lent lease to check: the sweep, now */
+        pthread_mutex_lock(&s->smu);
+        s->shm_kick = true;
+        pthread_cond_broadcast(&s->scv);
+        pthread_mutex_unlock(&s->smu);
+    }
+    return found;
 }
 
 static int64_t shm_trim(void *user, int64_t want) { return pl_srv_shm_pool_trim(user, want); }
@@ -1453,7 +1473,7 @@ pl_status pl_server_start(const pl_server_opts *o, pl_server **out, pl_error *er
         server_destroy(s);
         return st;
     }
-    pl_srv_set_shm_release(s->srv, shm_release, s->srv);
+    pl_srv_set_shm_release(s->srv, shm_release, s);
     pl_srv_set_shm_trim(s->srv, shm_trim, s->srv);
     const pl_srv_config *cfg = pl_srv_get_config(s->srv);
     if (!(s->data_root = pl_strdup(cfg->data_root ? cfg->data_root : "."))) {

@@ -45,6 +45,9 @@ int64_t pl_srv_shm_pool_bytes(const pl_srv *srv);
 int64_t pl_srv_shm_pool_trim(const pl_srv *srv, int64_t want);
 int64_t pl_srv_shm_reused_bytes(void);
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
+/* Checks the lent leases that are due (their process still maps the files? pooled when not):
+ * the sweep's part that a release with a client pid or "unmapped" asks for at once. */
+void pl_srv_shm_check_lent(const pl_srv *srv, int64_t now_ns);
 int64_t pl_srv_shm_bytes(const pl_srv *srv);
 /* The lease id once x's result went into a file (its SharedMemoryResult was handed out), else
  * NULL. */

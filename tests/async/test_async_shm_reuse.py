@@ -286,3 +286,28 @@ def test_reuse_off_removes_files_at_release(root):
         run(main())
     finally:
         assert s.terminate() == 0
+
+
+def test_reuse_is_on_by_default(root, monkeypatch):
+    """A server started without --shm-reuse pools a dropped table's files and writes the next
+    result over them; every collect returns well before the 10 s the transport holds a call
+    whose lease was not released (a release that overtook the attach used to wait it out)."""
+    s = srv.start_server(root, "--shm-reuse-idle", "5")
+    paths = _Paths(monkeypatch)
+    try:
+        async def main():
+            async with _client(s) as c:
+                (await c.wait_ready()).unwrap()
+                for i in range(3):
+                    t0 = time.monotonic()
+                    t = (await c.collect(await _df(c, f"t{i}.parquet"))).unwrap()
+                    assert time.monotonic() - t0 < 5.0, "a collect waited for its release"
+                    assert helpers.same_values(t, _want(root, i))
+                    del t
+                    await _settle()
+                    first = paths.seen[0]
+                    assert _wait(lambda: all(os.path.exists(p) for p in first), 3.0)
+                assert paths.seen[1] & paths.seen[0], "the default server did not reuse the files"
+        run(main())
+    finally:
+        assert s.terminate() == 0

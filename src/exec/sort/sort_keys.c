@@ -130,6 +130,7 @@ typedef struct enc_key {
     int32_t vw, off;
     bool marker, desc, nf;
     uint8_t *table; /* dictionary: per entry a valid byte then vw value bytes (desc applied) */
+    int64_t dict_n; /* entries of table */
 } enc_key;
 
 typedef struct enc_job {
@@ -138,6 +139,9 @@ typedef struct enc_job {
     uint8_t *recs;
     int32_t width, key_bytes;
     int64_t n;
+    _Atomic int bad;          /* a valid row's dictionary index is outside its dictionary */
+    _Atomic int64_t bad_index; /* one such index, bad_dict_n its dictionary's size */
+    _Atomic int64_t bad_dict_n;
 } enc_job;
 
 static inline void invert(uint8_t *p, int32_t n) {
@@ -158,7 +162,12 @@ static inline void invert(uint8_t *p, int32_t n) {
         BODY;                                                                                      \
     }
 
-static void enc_key_rows(const enc_key *k, uint8_t *recs, int32_t W, int64_t lo, int64_t hi) {
+/* Encodes key k of rows [lo, hi). A dictionary key's rows index the encoded table with their
+ * raw indices, checked against its size (arrays assembled through the C API are not validated
+ * anywhere else): a valid row's index outside it returns false with the index in *bad_index
+ * (the rows are encoded as zeros). */
+static bool enc_key_rows(const enc_key *k, uint8_t *recs, int32_t W, int64_t lo, int64_t hi,
+                         int64_t *bad_index) {
     const pl_array *a = k->a;
     int32_t vw = k->vw;
     uint8_t null_mark = k->nf ? 0 : 2;
@@ -167,9 +176,32 @@ static void enc_key_rows(const enc_key *k, uint8_t *recs, int32_t W, int64_t lo,
 #define VALID_BIT (a->type->id != PL_TYPE_NA && (!vb || pl_bit_get(vb, ao + r)))
     if (k->table) {
         int32_t ew = vw + 1;
-        ENC_LOOP(VALID_BIT && k->table[dict_index(a, r) * ew],
-                 memcpy(p, k->table + dict_index(a, r) * ew + 1, (size_t)vw));
-        return;
+        uint64_t dn = (uint64_t)k->dict_n;
+        bool bad = false;
+        for (int64_t r = lo; r < hi; r++) {
+            uint8_t *p = recs + r * W + k->off;
+            const uint8_t *e = NULL;
+            if (VALID_BIT) {
+                int64_t d = dict_index(a, r);
+                if ((uint64_t)d < dn) {
+                    e = k->table + d * ew;
+                } else if (!bad) {
+                    bad = true;
+                    *bad_index = d;
+                }
+            }
+            if (k->marker) {
+                bool ok_ = e && e[0];
+                *p++ = ok_ ? 1 : null_mark;
+                if (!ok_) {
+                    memset(p, 0, (size_t)vw);
+                    continue;
+                }
+            }
+            if (e) memcpy(p, e + 1, (size_t)vw);
+            else memset(p, 0, (size_t)vw);
+        }
+        return !bad;
     }
     uint64_t x64 = k->desc ? ~0ULL : 0;
     uint32_t x32 = (uint32_t)x64;
@@ -177,24 +209,24 @@ static void enc_key_rows(const enc_key *k, uint8_t *recs, int32_t W, int64_t lo,
     case PL_TYPE_INT64: case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP: {
         const uint64_t *v = (const uint64_t *)pl_array_values_ptr(a);
         ENC_LOOP(VALID_BIT, put_be64(p, (v[r] ^ (1ULL << 63)) ^ x64));
-        return;
+        return true;
     }
     case PL_TYPE_INT32: case PL_TYPE_DATE32: {
         const uint32_t *v = (const uint32_t *)pl_array_values_ptr(a);
         ENC_LOOP(VALID_BIT, put_be32(p, (v[r] ^ 0x80000000U) ^ x32));
-        return;
+        return true;
     }
     case PL_TYPE_FLOAT64: {
         const double *v = (const double *)pl_array_values_ptr(a);
         ENC_LOOP(VALID_BIT, put_be64(p, norm_f64(v[r]) ^ x64));
-        return;
+        return true;
     }
     default:
         ENC_LOOP(VALID_BIT, {
             enc_value(a, r, p);
             if (k->desc) invert(p, vw);
         });
-        return;
+        return true;
     }
 #undef VALID_BIT
 }
@@ -212,7 +244,14 @@ static void enc_task(void *arg, int64_t blk, int32_t worker) {
         uint64_t id = (uint64_t)r;
         memcpy(p + W - 8, &id, 8);
     }
-    for (int32_t k = 0; k < j->n_keys; k++) enc_key_rows(&j->keys[k], j->recs, W, lo, hi);
+    for (int32_t k = 0; k < j->n_keys; k++) {
+        int64_t bad = 0;
+        if (!enc_key_rows(&j->keys[k], j->recs, W, lo, hi, &bad)) {
+            atomic_store(&j->bad_index, bad);
+            atomic_store(&j->bad_dict_n, j->keys[k].dict_n);
+            atomic_store(&j->bad, 1);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- MSD radix sort */
@@ -692,14 +731,8 @@ pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *d
                     pl_array_null_count(a) > 0;
         if (a->type->id == PL_TYPE_DICTIONARY) {
             pl_array *dv = a->dictionary;
-            /* the rows index the table below with their raw indices: arrays assembled through
-             * the C API are not validated anywhere else (one pass; the readers validate) */
-            st = pl_array_validate(a, false, err);
-            if (st) {
-                pl_error_forget_row(err); /* a row of the operator's input, not the user's */
-                goto done;
-            }
             if (pl_array_null_count(dv) > 0) e->marker = true;
+            e->dict_n = dv->length;
             e->table = pl_malloc((size_t)(dv->length * (vw + 1)) + 1);
             if (!e->table) {
                 st = pl_error_set(err, PL_ERR_NOMEM, "out of memory encoding a dictionary key");
@@ -732,8 +765,14 @@ pl_status pl_sortkeys_build(int32_t n_keys, pl_array *const *keys, const bool *d
             st = pl_error_set(err, PL_ERR_NOMEM, "out of memory sorting %lld rows", (long long)n);
             goto done;
         }
-        enc_job job = {n_keys, ek, s.recs, s.width, s.key_bytes, n};
+        enc_job job = {n_keys, ek, s.recs, s.width, s.key_bytes, n, 0, 0, 0};
         pl_parallel_for((n + ENC_BLOCK - 1) / ENC_BLOCK, PL_MAX(1, n_threads), enc_task, &job);
+        if (atomic_load(&job.bad)) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "sort key dictionary index %lld out of range "
+                              "(%lld dictionary values)", (long long)atomic_load(&job.bad_index),
+                              (long long)atomic_load(&job.bad_dict_n));
+            goto done;
+        }
         if (!(flags & PL_SORTKEYS_NO_SORT)) {
             st = radix_sort(&s, n_threads, err);
             if (!st) st = fix_strings(&s, PL_MAX(1, n_threads), err);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -593,6 +594,74 @@ static void test_decode_dictionary_value_types(void **state) {
     pl_array_release(ok);
 }
 
+/* String dictionaries decode to the model's strings whatever the value lengths (the short-value
+ * table of take_dict takes values of at most 16 bytes and dictionaries of at most 4096 entries,
+ * the general loop the rest), index widths, slices and nulls; a bad index among good ones fails
+ * with its row on both paths. */
+static void test_decode_string_dictionary_model(void **state) {
+    (void)state;
+    static char pool[5000][40];
+    const char *dv[5000];
+    pl_type_id widths[] = {PL_TYPE_INT8, PL_TYPE_UINT8, PL_TYPE_INT16, PL_TYPE_INT32, PL_TYPE_INT64};
+    int sizes[] = {1, 3, 100, 127, 4096, 4097};
+    int max_lens[] = {0, 1, 7, 15, 16, 17, 39};
+    for (int round = 0; round < 90; round++) {
+        int n_dict = sizes[round % 6], max_len = max_lens[(round / 6) % 7];
+        pl_type_id w = widths[round % 5];
+        if ((w == PL_TYPE_INT8 && n_dict > 127) || (w == PL_TYPE_UINT8 && n_dict > 255)) n_dict = 100;
+        if (w == PL_TYPE_INT16 && n_dict > 4096) n_dict = 4096;
+        for (int k = 0; k < n_dict; k++) {
+            int len = max_len ? (int)(rnd() % (uint64_t)(max_len + 1)) : 0;
+            if (k == 0) len = max_len; /* the longest length occurs */
+            for (int c = 0; c < len; c++) pool[k][c] = (char)('a' + (int)(rnd() % 26));
+            pool[k][len] = 0;
+            dv[k] = pool[k];
+        }
+        int n_rows = 1 + (int)(rnd() % 5000);
+        int *idx = malloc(sizeof(int) * (size_t)n_rows);
+        bool *valid = malloc(sizeof(bool) * (size_t)n_rows);
+        const char **want = malloc(sizeof(char *) * (size_t)n_rows);
+        bool with_nulls = round % 4 == 3;
+        for (int i = 0; i < n_rows; i++) {
+            idx[i] = (int)(rnd() % (uint64_t)n_dict);
+            valid[i] = !with_nulls || rnd() % 5 != 0;
+            want[i] = valid[i] ? dv[idx[i]] : NULL;
+        }
+        pl_array *d = dict_of(w, dv, n_dict, idx, with_nulls ? valid : NULL, n_rows);
+        pl_array *p = strings(want, n_rows), *dec;
+        assert_int_equal(pl_array_decode_dictionary(d, &dec, NULL), PL_OK);
+        assert_int_equal(pl_array_validate(dec, true, NULL), PL_OK);
+        assert_true(pl_array_equals(dec, p));
+        int64_t off = n_rows / 3, len = n_rows - off - n_rows / 5;
+        pl_array *ds, *ps, *decs;
+        assert_int_equal(pl_array_slice(d, off, len, &ds, NULL), PL_OK);
+        assert_int_equal(pl_array_slice(p, off, len, &ps, NULL), PL_OK);
+        assert_int_equal(pl_array_decode_dictionary(ds, &decs, NULL), PL_OK);
+        assert_int_equal(pl_array_validate(decs, true, NULL), PL_OK);
+        assert_true(pl_array_equals(decs, ps));
+        pl_array_release(decs);
+        pl_array_release(ds);
+        pl_array_release(ps);
+        pl_array_release(dec);
+        pl_array_release(d);
+        pl_array_release(p);
+        if (!with_nulls && w != PL_TYPE_INT8 && w != PL_TYPE_UINT8) {
+            int bad_row = (int)(rnd() % (uint64_t)n_rows);
+            idx[bad_row] = n_dict + (int)(rnd() % 3);
+            pl_array *bad = dict_of(w, dv, n_dict, idx, NULL, n_rows), *out = NULL;
+            pl_error err;
+            pl_error_init(&err);
+            assert_int_equal(pl_array_decode_dictionary(bad, &out, &err), PL_ERR_CORRUPT);
+            assert_null(out);
+            assert_int_equal(err.row, bad_row);
+            pl_array_release(bad);
+        }
+        free(idx);
+        free(valid);
+        free(want);
+    }
+}
+
 /* Builds a UTF8 array straight from offsets and bytes (no checks by the builder). */
 static pl_array *raw_utf8(const int32_t *offsets, int n, const char *bytes, int n_bytes) {
     pl_buf *o, *d;
@@ -971,6 +1040,7 @@ int main(void) {
         cmocka_unit_test(test_bool_bit_copies_all_phases),
         cmocka_unit_test(test_dictionary_concat_unify_and_limits),
         cmocka_unit_test(test_decode_dictionary_value_types),
+        cmocka_unit_test(test_decode_string_dictionary_model),
         cmocka_unit_test(test_validate_catches_corruption),
         cmocka_unit_test(test_nested_dictionary_values),
         cmocka_unit_test(test_equality_rules),
