@@ -971,21 +971,7 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
             pl_free(args);
             return st;
         }
-        if ((!strcmp(name, "lag") || !strcmp(name, "lead")) && n_args == 3 && args[2] &&
-            args[2]->kind == PL_EXPR_LITERAL && !args[2]->value.is_null && args[2]->value.type &&
-            args[2]->value.type->id == PL_TYPE_DECIMAL128) {
-            /* a decimal literal default (0.0): as a double, like before decimal literals */
-            pl_value *v = &args[2]->value;
-            __int128 u = ((__int128)v->v.dec.hi << 64) | (__int128)v->v.dec.lo;
-            double d = (double)u;
-            for (int32_t k = 0; k < v->type->scale; k++) d /= 10.0;
-            pl_expr *f = pl_expr_lit_f64(d);
-            if (f) {
-                f->sql_pos = args[2]->sql_pos;
-                pl_expr_release(args[2]);
-                args[2] = f;
-            }
-        }
+        /* a constant lag/lead default is cast to the value's type when the window runs */
         st = build_window(sc, fc, window_fn ? name : agg, args, n_args, filter, out, err);
         pl_free(args);
         if (!st && null_treat == 1) (*out)->ignore_nulls = true;

@@ -10,6 +10,7 @@ over every output column (rows tying on all of them are identical), row_number()
 by a unique id, and arithmetic stays far from overflow (and never divides by a possible zero).
 """
 import random
+import zlib
 
 from gen_data import NAMES, SCHEMAS, UNIQUE, WORDS
 
@@ -424,6 +425,20 @@ class QueryGen:
                 wins.append(f"{r.choice(['sum', 'count', 'max'])}(t1.a) OVER (PARTITION BY {part} "
                             f"ORDER BY t1.k GROUPS BETWEEN {lo} AND {hi}{ex})")
         items = ["t1.id", part] + wins
+        # a window over a constant argument (sum(1), first_value(5), lag(7)), drawn from a
+        # generator of its own (seeded by the query so far) so that the main stream, and with
+        # it every other query of a seed, is unchanged
+        cr = random.Random(zlib.crc32(" ".join(items).encode()))
+        if cr.random() < 0.4:
+            f.add("window:const_arg")
+            over = cr.choice([f"PARTITION BY {part}", f"PARTITION BY {part} ORDER BY t1.id",
+                              "ORDER BY t1.id", "", f"ORDER BY t1.id ROWS BETWEEN 2 PRECEDING "
+                              "AND CURRENT ROW"])
+            nav = "ORDER BY t1.id" in over
+            fn = cr.choice(["sum(1)", "count(1)", "avg(2.5)", "max('x')", "min(3)", "sum(NULL)",
+                            "count(NULL)", "first_value(5)", "last_value('z')"] +
+                           (["lag(7)", "lead(7, 2, 0)", "nth_value(4, 2)"] if nav else []))
+            items.append(f"{fn} OVER ({over})")
         sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
                " FROM {t1} AS t1")
         if r.random() < 0.5:

@@ -277,11 +277,17 @@ pl_status pl_win_check(const pl_window_spec *sp, const pl_schema *in, pl_error *
         pl_type *xt = at[0], *dt = at[2];
         bool ok = !dt || dt->id == PL_TYPE_NA || pl_type_equals(xt, dt);
         pl_type_id xi = xt->id;
-        if (!ok && sp->args[2] < 0) /* constants are converted when compatible */
-            ok = (is_int_type(xi) && is_int_type(dt->id)) ||
-                 ((xi == PL_TYPE_FLOAT64 || xi == PL_TYPE_FLOAT32) &&
-                  (is_int_type(dt->id) || dt->id == PL_TYPE_FLOAT64 || dt->id == PL_TYPE_FLOAT32)) ||
-                 (xi == PL_TYPE_DICTIONARY && pl_type_equals(xt->value_type, dt));
+        if (!ok && sp->args[2] < 0) {
+            /* a constant is cast to the argument's type, like DuckDB (lag(0.5, 1, -1) is -1.0;
+             * lag(int_col, 1, 'a') fails to convert 'a', lag(utinyint_col, 1, 300) is out of
+             * range) */
+            pl_value cv;
+            pl_value_init_null(&cv);
+            PL_TRY(pl_cast_value(&sp->consts[2], xi == PL_TYPE_DICTIONARY ? xt->value_type : xt, false,
+                                 &cv, err));
+            pl_value_reset(&cv);
+            ok = true;
+        }
         if (!ok) {
             char a[64], b[64];
             PL_FAIL(err, PL_ERR_TYPE, "%s default of type %s does not match the argument type %s",
@@ -697,11 +703,26 @@ static void nav_block(void *arg, int64_t lo, int64_t hi) {
 }
 
 /* A one-row array of x's type holding constant v. */
-static pl_status const_array(const pl_value *v, pl_type *t, pl_array **out, pl_error *err) {
+static pl_status const_array(const pl_value *v0, pl_type *t, pl_array **out, pl_error *err) {
     pl_type *bt = t->id == PL_TYPE_DICTIONARY ? t->value_type : t;
+    /* a constant of another type is cast to x's (checked by pl_win_check) */
+    pl_value cv;
+    pl_value_init_null(&cv);
+    const pl_value *v = v0;
+    pl_type_id v0id = v0->type->id;
+    bool direct = pl_type_equals(v0->type, bt) ||
+                  ((bt->id == PL_TYPE_FLOAT64 || bt->id == PL_TYPE_FLOAT32) &&
+                   (is_int_type(v0id) || v0id == PL_TYPE_FLOAT64 || v0id == PL_TYPE_FLOAT32));
+    if (!direct) {
+        PL_TRY(pl_cast_value(v0, bt, false, &cv, err));
+        v = &cv;
+    }
     pl_builder *b;
-    PL_TRY(pl_builder_new(bt, 1, &b, err));
-    pl_status st;
+    pl_status st = pl_builder_new(bt, 1, &b, err);
+    if (st) {
+        pl_value_reset(&cv);
+        return st;
+    }
     pl_type_id vid = v->type->id;
     switch (bt->id) {
     case PL_TYPE_BOOL: st = pl_builder_append_bool(b, v->v.b, err); break;
@@ -721,6 +742,7 @@ static pl_status const_array(const pl_value *v, pl_type *t, pl_array **out, pl_e
     pl_array *a = NULL;
     if (!st) st = pl_builder_finish(b, &a, err);
     pl_builder_free(b);
+    pl_value_reset(&cv);
     if (st) return st;
     if (t->id == PL_TYPE_DICTIONARY) {
         /* a dictionary array of one entry */
