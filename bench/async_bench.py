@@ -209,12 +209,19 @@ def summarise(runs: dict) -> dict:
         for k in keys:
             xs = [r[k]["seconds"] for r in runs["seed"]]
             s[k] = dict(runs["seed"][0][k], seconds=med(xs), seconds_all=xs, reps=len(xs))
+        # the server keeps a dropped result's /dev/shm pages for the same client's next one
+        # (docs/server.md, "Reuse of the pages"): the first repetition writes fresh pages
+        first = runs["seed"][0]["seed_polaroid"]["seconds"]
+        s["seed_polaroid"]["first_seconds"] = first
+        if len(runs["seed"]) > 1:
+            s["seed_polaroid"]["later_seconds"] = med([r["seed_polaroid"]["seconds"] for r in runs["seed"][1:]])
         best_polars = min(s["seed_polars_read_each"]["seconds"], s["seed_polars_scan_glob"]["seconds"])
         speedup = best_polars / s["seed_polaroid"]["seconds"]
         s["seed_speedup_vs_fastest_polars"] = speedup
         goals.append({"what": f"batch_read + batch_collect of the tick files >= {GOALS['seed_speedup']:g}x "
                               "faster than Polars in-process (its faster variant)",
-                      "got": f"{speedup:.2f}x ({s['seed_polaroid']['seconds']:.2f} s vs {best_polars:.2f} s)",
+                      "got": f"{speedup:.2f}x ({s['seed_polaroid']['seconds']:.2f} s vs {best_polars:.2f} s; "
+                             f"polaroid's first run {first:.2f} s)",
                       "met": speedup >= GOALS["seed_speedup"]})
     if runs["qps"]:
         rows = []

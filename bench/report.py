@@ -280,7 +280,12 @@ def section_async(d, charts, path):
                            f"{e['seconds'] / p['seconds']:.2f}"],
                           ["Polars: scan_parquet(files).collect()", f"{g['seconds']:.3f}", f"{g['rows']:,}",
                            f"{g['seconds'] / p['seconds']:.2f}"]], ["l", "r", "r", "r"]), "",
-                "(*x polaroid* above 1: polaroid faster.)", ""]
+                "(*x polaroid* above 1: polaroid faster.)"
+                + (f" polaroid's first repetition took {p['first_seconds']:.3f} s, the later ones "
+                   f"{p['later_seconds']:.3f} s (median): the server writes a result over the "
+                   "/dev/shm pages of the client's earlier, dropped results (docs/server.md, "
+                   "\"Reuse of the pages\"), the first one into fresh pages."
+                   if p.get("later_seconds") is not None else ""), ""]
         if charts:
             names = ["polaroid batch_read+collect", "Polars read_parquet each", "Polars scan_parquet"]
             vals = {("seed", n): x for n, x in zip(names, [p["seconds"], e["seconds"], g["seconds"]])}
