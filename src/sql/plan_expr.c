@@ -95,8 +95,31 @@ void sq_sortby_dir(const PgQuery__SortBy *sb, bool *desc, bool *nulls_first) {
 
 /* ---------------------------------------------------------------- column resolution */
 
+/* A column by one of its other names (sq_rel.alts): index, -1 none, -2 ambiguous. */
+static int32_t rel_find_alt(const sq_rel *r, const char *qual, const char *name) {
+    int32_t found = -1;
+    for (int32_t i = 0; i < r->n_alts; i++) {
+        const struct sq_alt *a = &r->alts[i];
+        if (strcasecmp(a->name, name) != 0) continue;
+        if (qual && (!a->qual || strcasecmp(a->qual, qual) != 0)) continue;
+        if (found >= 0 && found != a->col) return -2;
+        found = a->col;
+    }
+    return found;
+}
+
 int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name) {
     int32_t found = -1, n = 0;
+    if (r->n_alts > 0) {
+        /* only when no column has the name */
+        bool any = false;
+        for (int32_t i = 0; i < r->n_cols && !any; i++)
+            any = strcasecmp(sq_rel_name(r, i), name) == 0 &&
+                  (!qual || (sq_rel_qual(r, i) && strcasecmp(sq_rel_qual(r, i), qual) == 0));
+        if (!any) return rel_find_alt(r, qual, name);
+        /* a column of that name and another column's other name: ambiguous, like DuckDB */
+        if (!qual && rel_find_alt(r, NULL, name) != -1) return -2;
+    }
     for (int32_t i = 0; i < r->n_cols; i++) {
         if (strcasecmp(sq_rel_name(r, i), name) != 0) continue;
         if (qual) {

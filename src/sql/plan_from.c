@@ -328,10 +328,12 @@ static pl_status range_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf,
     for (int i = 0; i < 3; i++) pl_value_reset(&vals[i]);
     pl_type_release(ts_type);
     if (st) return st;
-    /* range(3) t: the column takes the alias's name, like DuckDB and PostgreSQL (DuckDB also
-     * resolves t.range then; polaroid does not, docs/sql.md) */
+    /* range(3) t: the column takes the alias's name, like DuckDB and PostgreSQL; like DuckDB
+     * it still answers to t.range (an other name of the relation, sq_rel.alts) */
     const PgQuery__Alias *a = rf->alias;
+    bool alt = false;
     if (a && sq_nz(a->aliasname) && a->n_colnames == 0) {
+        alt = strcasecmp(a->aliasname, lower) != 0;
         const char *olds[1] = {lower}, *news[1] = {a->aliasname};
         pl_df *r = NULL;
         st = pl_df_rename(df, 1, olds, news, &r, err);
@@ -348,7 +350,9 @@ static pl_status range_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf,
         pl_df_release(df);
         return st;
     }
-    return sq_rel_init(out, df, err);
+    PL_TRY(sq_rel_init(out, df, err));
+    if (alt && (st = sq_rel_add_alt(out, a->aliasname, lower, 0, err))) sq_rel_reset(out);
+    return st;
 }
 
 static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,
@@ -489,6 +493,10 @@ static pl_status rel_combine(const sq_rel *l, const sq_rel *r, pl_df *joined, sq
         out->star_expr[nl + i] = r->star_expr[i] ? sq_shift(r->star_expr[i], 0, nl) : NULL;
     }
     int32_t nu = l->n_using + r->n_using;
+    for (int32_t i = 0; i < l->n_alts; i++)
+        PL_TRY(sq_rel_add_alt(out, l->alts[i].qual, l->alts[i].name, l->alts[i].col, err));
+    for (int32_t i = 0; i < r->n_alts; i++)
+        PL_TRY(sq_rel_add_alt(out, r->alts[i].qual, r->alts[i].name, nl + r->alts[i].col, err));
     if (nu > 0) {
         out->using_names = pl_calloc((size_t)nu, sizeof(char *));
         out->using_exprs = pl_calloc((size_t)nu, sizeof(pl_expr *));

@@ -110,7 +110,17 @@ typedef struct sq_rel {
     int32_t n_using;  /* merged USING/NATURAL columns, resolved first for unqualified names */
     char **using_names;
     pl_expr **using_exprs; /* over df */
+    /* other names a column answers to when no column has that name (range(3) t: t.range);
+     * owned strings */
+    int32_t n_alts;
+    struct sq_alt {
+        char *qual, *name;
+        int32_t col;
+    } *alts;
 } sq_rel;
+/* Adds (qual, name) as another name of column col of r. */
+pl_status sq_rel_add_alt(sq_rel *r, const char *qual, const char *name, int32_t col,
+                         pl_error *err);
 
 pl_status sq_rel_init(sq_rel *r, pl_df *df, pl_error *err); /* takes df */
 void sq_rel_reset(sq_rel *r);

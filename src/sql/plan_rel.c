@@ -64,11 +64,34 @@ void sq_rel_reset(sq_rel *r) {
     }
     pl_free(r->using_names);
     pl_free(r->using_exprs);
+    for (int32_t i = 0; i < r->n_alts; i++) {
+        pl_free(r->alts[i].qual);
+        pl_free(r->alts[i].name);
+    }
+    pl_free(r->alts);
     pl_free(r->hidden);
     pl_free(r->constant);
     pl_free(r->star_expr);
     if (r->df) pl_df_release(r->df);
     memset(r, 0, sizeof *r);
+}
+
+pl_status sq_rel_add_alt(sq_rel *r, const char *qual, const char *name, int32_t col,
+                         pl_error *err) {
+    struct sq_alt *v = pl_realloc(r->alts, (size_t)(r->n_alts + 1) * sizeof *v);
+    if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning SQL");
+    r->alts = v;
+    char *q = qual ? pl_strdup(qual) : NULL, *n = pl_strdup(name);
+    if ((qual && !q) || !n) {
+        pl_free(q);
+        pl_free(n);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory planning SQL");
+    }
+    v[r->n_alts].qual = q;
+    v[r->n_alts].name = n;
+    v[r->n_alts].col = col;
+    r->n_alts++;
+    return PL_OK;
 }
 
 pl_status sq_rel_extend(sq_rel *r, pl_df *df, bool hidden, bool constant, pl_error *err) {

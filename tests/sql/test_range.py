@@ -229,9 +229,34 @@ def test_range_lateral_refused(sql):
     _caret_at(err, "id))")
 
 
-def test_range_alias_hides_the_old_name(sql):
-    """`range(3) t` names the column t; DuckDB also resolves t.range, polaroid does not."""
-    _refused(sql, "SELECT t.range FROM range(3) t", "range")
+ALIAS_NAMES = [
+    ("both_names", "SELECT t.range AS a, range AS b, t AS c, t.t AS d FROM range(3) t"),
+    ("star", "SELECT * FROM range(2) t"),
+    ("qualified_star", "SELECT t.* FROM range(2) t"),
+    ("two_ranges", "SELECT t.range + u.range AS s FROM range(2) t, range(3) u"),
+    ("gs", "SELECT g.generate_series * 10 AS x, g FROM generate_series(1, 3) g"),
+    ("join_on_old_names", "SELECT a.range AS x, b.range AS y FROM range(4) a JOIN range(2, 6) b "
+                          "ON a.range = b.range"),
+    ("next_to_a_real_column", "SELECT t.range AS a, z.range AS b FROM range(2) t "
+                              "JOIN (SELECT 5 AS range) z ON true"),
+    ("events", "SELECT h.range AS h, count(e.eid) AS n FROM range(TIMESTAMP '2024-03-04 09:00', "
+               "TIMESTAMP '2024-03-04 12:00', INTERVAL 1 HOUR) h LEFT JOIN {events} e "
+               "ON date_trunc('hour', e.ts) = h.range GROUP BY 1"),
+]
+
+
+@pytest.mark.parametrize("name,query", ALIAS_NAMES, ids=[a[0] for a in ALIAS_NAMES])
+def test_range_alias_keeps_the_old_name(sql, name, query):
+    """`range(3) t` names the column t (as DuckDB and PostgreSQL) and, like DuckDB, t.range
+    still names it."""
+    sql.check(query)
+
+
+def test_range_alias_old_name_ambiguous(sql):
+    for q in ["SELECT range FROM range(2) t JOIN (SELECT 5 AS range) z ON true",
+              "SELECT range FROM range(2) t, range(3) u"]:
+        err = sql.error([q], "ambiguous")
+        _caret_at(err, "range FROM")
 
 
 def test_join_condition_error_does_not_crash(sql):
