@@ -369,6 +369,7 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     isspace((unsigned char)sql[tok.end]) && isspace((unsigned char)sql[num.end])) {
                     static const char *const units[] = {"year", "month", "day", "hour", "minute", "second"};
                     int32_t ulen = unit.end - unit.start;
+                    bool done = false;
                     for (size_t k = 0; k < PL_ARRAY_LEN(units); k++) {
                         int32_t un = (int32_t)strlen(units[k]);
                         bool plural = ulen == un + 1 && (sql[unit.end - 1] == 's' || sql[unit.end - 1] == 'S');
@@ -376,8 +377,29 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                             o[tok.end] = '\'';
                             o[num.end] = '\'';
                             if (plural) o[unit.end - 1] = ' ';
+                            done = true;
                             break;
                         }
+                    }
+                    /* DuckDB's other units (INTERVAL 2 WEEK, 500 MILLISECONDS, 1 DECADE, ...): the
+                     * grammar has no such field, so the number and unit become one string of the
+                     * same length, INTERVAL'2WEEK' (whole numbers only: DuckDB truncates some
+                     * fractions there) */
+                    static const char *const more[] = {
+                        "microsecond", "microseconds", "millisecond", "milliseconds", "week", "weeks",
+                        "decade", "decades", "century", "centuries", "millennium", "millennia",
+                        "quarter", "quarters"};
+                    bool known = false, whole = true;
+                    for (int32_t i = num.start; i < num.end; i++)
+                        if (!isdigit((unsigned char)sql[i])) whole = false;
+                    for (size_t k = 0; !done && whole && k < PL_ARRAY_LEN(more); k++)
+                        if (ulen == (int32_t)strlen(more[k]) &&
+                            strncasecmp(sql + unit.start, more[k], (size_t)ulen) == 0)
+                            known = true;
+                    if (known) {
+                        o[tok.end] = '\'';
+                        memcpy(o + num.end, sql + unit.start, (size_t)ulen);
+                        o[unit.end - 1] = '\'';
                     }
                 }
             }

@@ -50,8 +50,11 @@ pl_status sq_const(const PgQuery__AConst *c, pl_expr **out, pl_error *err) {
             /* like DuckDB, 2.5 is DECIMAL(2,1) (up to 38 digits), exponents are DOUBLE */
             int32_t digits = 0, scale = 0, lead = 0;
             bool after_dot = false, ok = strpbrk(t, "eE") == NULL;
+            /* the parser folds a minus into the constant in some places ((-2.5)): still a
+             * DECIMAL, like DuckDB */
+            bool minus = t[0] == '-';
             __int128 u = 0;
-            for (const char *q = t; ok && *q; q++) {
+            for (const char *q = minus ? t + 1 : t; ok && *q; q++) {
                 if (*q == '.') {
                     after_dot = true;
                     continue;
@@ -83,6 +86,7 @@ pl_status sq_const(const PgQuery__AConst *c, pl_expr **out, pl_error *err) {
                 pl_type_release(val.type);
                 val.type = dt;
                 val.is_null = false;
+                if (minus) u = -u;
                 val.v.dec.lo = (uint64_t)u;
                 val.v.dec.hi = (int64_t)(u >> 64);
                 e = pl_expr_lit_value(&val);
@@ -140,8 +144,16 @@ static bool add_unit(pl_interval *iv, double v, const char *unit, size_t ulen) {
         iv->months += (int32_t)(v * 120);
         return true;
     }
-    if (!strcmp(u, "century")) {
+    if (!strcmp(u, "century") || !strcmp(u, "centurie")) {
         iv->months += (int32_t)(v * 1200);
+        return true;
+    }
+    if (!strcmp(u, "millennium") || !strcmp(u, "millennia")) {
+        iv->months += (int32_t)(v * 12000);
+        return true;
+    }
+    if (!strcmp(u, "quarter")) {
+        iv->months += (int32_t)(v * 3);
         return true;
     }
     if (!strcmp(u, "week") || !strcmp(u, "w")) {

@@ -145,6 +145,10 @@ static void test_interval_try_cast_subquery_alias(void **state) {
     (void)state;
     check("select d + INTERVAL 10 DAY from t", "select d + INTERVAL'10'DAY from t");
     check("select d + interval 2 hours", "select d + interval'2'hour ");
+    /* DuckDB's units outside the grammar: number and unit in one string of the same length */
+    check("select d + INTERVAL 2 WEEK from t", "select d + INTERVAL'2WEEK' from t");
+    check("select (interval 500 milliseconds)", "select (interval'500milliseconds')");
+    check("select interval 1 decade, interval 3 quarters", "select interval'1decade', interval'3quarters'");
     check("select TRY_CAST(x AS int)", "select     CAST(x AS int)");
     /* FROM (subquery) without an alias gets "_", paid for by a blank further on */
     check("select * from (select 1) limit 5", "select * from(select 1)_ limit 5");
