@@ -13,7 +13,10 @@
 
 `make bench` runs it as the "async" group (bench/run.py --group async). With --reps N every
 measurement is repeated N times (the parts interleave polaroid and its peers within a repetition)
-and the summary gives medians; every run is kept in the JSON ("runs"), with the goals of issue 8
+and the summary gives medians; before each timed part of the seed the harness waits until this
+process and the server are idle (settle(): freed memory goes back to the kernel in the background,
+e.g. Polars' allocator purging a dropped frame's GBs, which would otherwise run inside the next
+engine's timed window); every run is kept in the JSON ("runs"), with the goals of issue 8
 checked in "goals".
 
 Data: data/bench/ticks (--small: data/sample/ticks) and data/bench/server/points.parquet (made by
@@ -46,6 +49,32 @@ from polaroid.async_client import AsyncPolaroidClient  # noqa: E402
 def cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds of process pid so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def settle(pids, quiet: float = 0.05, window: float = 0.5, limit: float = 30.0) -> float:
+    """Waits until this process and pids use less than `quiet` CPU-seconds in a `window`
+    (at most `limit` s); returns the seconds waited. Freed memory is given back to the kernel
+    in the background after a measurement (Polars' jemalloc purges GBs for seconds after its
+    frame is dropped; the server pools its files): without this, that work would run inside
+    the next engine's timed window."""
+    t0 = time.perf_counter()
+    pids = [p for p in pids if p]
+    while time.perf_counter() - t0 < limit:
+        before = cpu() + sum(proc_cpu(p) for p in pids)
+        time.sleep(window)
+        if cpu() + sum(proc_cpu(p) for p in pids) - before < quiet:
+            break
+    return time.perf_counter() - t0
 
 
 class Proc:
@@ -87,10 +116,11 @@ def peer_server() -> Proc:
 # ------------------------------------------------------------------ parts
 
 
-async def part_seed(addr: str, files, out: dict) -> None:
+async def part_seed(addr: str, files, out: dict, server_pid: int = 0) -> None:
     rel = [os.path.relpath(f, DATA) for f in files]
     async with AsyncPolaroidClient(addr, max_concurrent=8, timeout=600) as c:
         (await c.wait_ready()).unwrap()
+        out["settle_s"] = [await asyncio.get_running_loop().run_in_executor(None, settle, [server_pid])]
         t0, c0 = time.perf_counter(), cpu()
         frames = await c.batch_read(rel)
         tables = await c.batch_collect(frames)
@@ -104,12 +134,14 @@ async def part_seed(addr: str, files, out: dict) -> None:
     out["seed_polaroid"] = {"seconds": dt, "client_cpu_s": dc, "rows": rows, "bytes": nbytes}
     import polars as pl
 
+    out["settle_s"].append(settle([server_pid]))
     t0 = time.perf_counter()
     frames = [pl.read_parquet(f) for f in files]  # held, like the client's tables
     dt = time.perf_counter() - t0
     n = sum(f.height for f in frames)
     del frames
     out["seed_polars_read_each"] = {"seconds": dt, "rows": n}
+    out["settle_s"].append(settle([server_pid]))
     t0 = time.perf_counter()
     n = pl.scan_parquet(files).collect().height
     out["seed_polars_scan_glob"] = {"seconds": time.perf_counter() - t0, "rows": n}
@@ -286,7 +318,7 @@ def main() -> int:
             tag = f"[rep {rep + 1}/{a.reps}] " if a.reps > 1 else ""
             if "seed" in parts:
                 out: dict = {}
-                asyncio.run(part_seed(s.addr, files, out))
+                asyncio.run(part_seed(s.addr, files, out, s.p.pid))
                 runs["seed"].append(out)
                 p, e, g = out["seed_polaroid"], out["seed_polars_read_each"], out["seed_polars_scan_glob"]
                 print(f"{tag}seed: {len(files)} tick files ({p['rows']} rows, {p['bytes'] / 1e9:.2f} GB)")
