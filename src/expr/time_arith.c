@@ -567,3 +567,117 @@ pl_status pl_interval_mul_bind(pl_bexpr *call, bool div, pl_kernel_fn *exec, pl_
     *exec = k_ivmul;
     return PL_OK;
 }
+
+/* ---------------------------------------------------------------- to_days(), to_hours(), ...
+ *
+ * DuckDB's interval constructors: to_years/quarters/months/weeks/days/hours/minutes/
+ * microseconds, to_decades/centuries/millennia take an integer; to_seconds and
+ * to_milliseconds also a DOUBLE (rounded to the microsecond, half to even). The months and
+ * days of the result must fit 32 bits, its time part the interval's nanoseconds. */
+
+typedef struct to_iv_state {
+    int32_t months, days; /* per unit */
+    int64_t us;           /* microseconds per unit */
+    bool fp;
+} to_iv_state;
+
+static const struct {
+    const char *name;
+    int32_t months, days;
+    int64_t us;
+    bool fp;
+} g_to_iv[] = {
+    {"to_years", 12, 0, 0, false},          {"to_quarters", 3, 0, 0, false},
+    {"to_months", 1, 0, 0, false},          {"to_decades", 120, 0, 0, false},
+    {"to_centuries", 1200, 0, 0, false},    {"to_millennia", 12000, 0, 0, false},
+    {"to_weeks", 0, 7, 0, false},           {"to_days", 0, 1, 0, false},
+    {"to_hours", 0, 0, INT64_C(3600000000), false},
+    {"to_minutes", 0, 0, INT64_C(60000000), false},
+    {"to_seconds", 0, 0, INT64_C(1000000), true},
+    {"to_milliseconds", 0, 0, INT64_C(1000), true},
+    {"to_microseconds", 0, 0, 1, false},
+};
+
+pl_status pl_time_bind_to_interval(pl_bexpr *call, pl_error *err) {
+    const char *name = call->fn->name;
+    int k = -1;
+    for (int i = 0; i < (int)PL_ARRAY_LEN(g_to_iv); i++)
+        if (!strcmp(g_to_iv[i].name, name)) k = i;
+    if (k < 0 || call->n_args != 1) return pl_fn_no_function(call, err);
+    pl_type_id id = call->args[0]->type->id;
+    to_iv_state st = {g_to_iv[k].months, g_to_iv[k].days, g_to_iv[k].us, false};
+    /* DuckDB's BIGINT/DOUBLE-argument ones (the time units) also read strings */
+    bool strings = g_to_iv[k].us != 0 && id == PL_TYPE_UTF8;
+    if (is_int(id) || id == PL_TYPE_NA || (strings && !g_to_iv[k].fp)) {
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[0], pl_type_simple(PL_TYPE_INT64), err));
+    } else if (g_to_iv[k].fp && (strings || id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64 ||
+                                 id == PL_TYPE_DECIMAL128)) {
+        st.fp = true;
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[0], pl_type_simple(PL_TYPE_FLOAT64), err));
+    } else {
+        char a[64];
+        PL_FAIL(err, PL_ERR_TYPE, "no function %s(%s): it takes %s", name,
+                pl_type_to_string(call->args[0]->type, a, sizeof a),
+                g_to_iv[k].fp ? "an integer or a DOUBLE" : "an integer");
+    }
+    to_iv_state *s = pl_malloc(sizeof *s);
+    if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding %s", name);
+    *s = st;
+    call->state = s;
+    call->free_state = arith_free;
+    call->type = pl_type_simple(PL_TYPE_INTERVAL);
+    return PL_OK;
+}
+
+static bool to_iv_i64(const to_iv_state *s, int64_t x, pl_interval *o) {
+    int64_t m, d, us;
+    if (__builtin_mul_overflow(x, (int64_t)s->months, &m) || m < INT32_MIN || m > INT32_MAX ||
+        __builtin_mul_overflow(x, (int64_t)s->days, &d) || d < INT32_MIN || d > INT32_MAX ||
+        __builtin_mul_overflow(x, s->us, &us) || __builtin_mul_overflow(us, (int64_t)1000, &o->ns))
+        return false;
+    o->months = (int32_t)m;
+    o->days = (int32_t)d;
+    return true;
+}
+
+pl_status pl_time_k_to_interval(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, pl_time_k_to_interval, out, err);
+    const to_iv_state *s = call->state;
+    const pl_array *a = args[0].array;
+    if (a->type->id == PL_TYPE_NA) return pl_fn_out_nulls(out, call->type, n, err);
+    pl_buf *validity = NULL, *values = NULL;
+    PL_TRY(pl_fn_new_result(a, n, 16, &validity, &values, err));
+    const uint8_t *vb = validity ? validity->data : NULL;
+    uint8_t *o8 = values->data;
+    int64_t bad = -1;
+    for (int64_t i = 0; i < n; i++) {
+        pl_interval r = {0, 0, 0};
+        if (!vb || pl_bit_get(vb, i)) {
+            bool okv;
+            if (s->fp) {
+                double us = nearbyint(((const double *)(const void *)a->values->data)[a->offset + i] *
+                                      (double)s->us);
+                okv = !isnan(us) && us > -9.2233720368547e15 && us < 9.2233720368547e15;
+                if (okv) r.ns = (int64_t)us * 1000;
+            } else {
+                okv = to_iv_i64(s, ((const int64_t *)(const void *)a->values->data)[a->offset + i], &r);
+            }
+            if (!okv) {
+                bad = i;
+                break;
+            }
+        }
+        memcpy(o8 + i * 16, &r.months, 4);
+        memcpy(o8 + i * 16 + 4, &r.days, 4);
+        memcpy(o8 + i * 16 + 8, &r.ns, 8);
+    }
+    if (bad >= 0) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        if (err) err->row = bad;
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "interval out of range in %s at row %lld", call->fn->name,
+                (long long)bad);
+    }
+    return pl_fn_finish(out, pl_type_simple(PL_TYPE_INTERVAL), n, validity, -1, values, NULL, err);
+}

@@ -83,6 +83,12 @@ pl_status pl_time_bind_strptime(pl_bexpr *call, pl_error *err);
 pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                              int64_t n_rows, pl_datum *out, pl_error *err);
 
+/* to_years/quarters/months/weeks/days/hours/minutes/seconds/milliseconds/microseconds,
+ * to_decades/centuries/millennia(n): an interval of n units, like DuckDB (time_arith.c) */
+pl_status pl_time_bind_to_interval(pl_bexpr *call, pl_error *err);
+pl_status pl_time_k_to_interval(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n_rows, pl_datum *out, pl_error *err);
+
 /* date_add(x, interval | integer days) (time_arith.c) */
 pl_status pl_time_bind_date_add(pl_bexpr *call, pl_error *err);
 pl_status pl_time_k_date_add(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,

@@ -112,3 +112,40 @@ def test_interval_time_part_range(sql):
     err = r.stderr.decode()
     assert r.returncode == 1 and "interval out of range in multiplication" in err, err
     sql.check("SELECT INTERVAL '1 second' * 1e9 AS a, INTERVAL '1 hour' * 2000000 AS b")
+
+
+TO_FUNCS = ["to_years", "to_quarters", "to_months", "to_decades", "to_centuries", "to_millennia",
+            "to_weeks", "to_days", "to_hours", "to_minutes", "to_seconds", "to_milliseconds",
+            "to_microseconds"]
+
+
+@pytest.mark.parametrize("fn", TO_FUNCS)
+def test_interval_constructor(sql, fn):
+    """DuckDB's to_days(n), to_hours(n), ...: literals, NULL, negative, a column with NULLs,
+    tinyint arguments, and the result used in timestamp arithmetic."""
+    sql.check(f"SELECT {fn}(2) AS a, {fn}(NULL) AS b, {fn}(-7) AS c, {fn}(0) AS d, "
+              f"{fn}(2::TINYINT) AS e, TIMESTAMP '2024-01-31 10:00' + {fn}(1) AS f")
+    sql.check(f"SELECT x, {fn}(x) AS i FROM (VALUES (1), (NULL), (-3), (12)) t(x)", ordered=True)
+
+
+def test_interval_constructor_fractions(sql):
+    """to_seconds and to_milliseconds take DOUBLEs (and strings), rounded to the microsecond."""
+    sql.check("SELECT to_seconds(1.5) AS a, to_seconds(-1.5) AS b, to_milliseconds(2.5) AS c, "
+              "to_seconds(2.5::DOUBLE) AS d, to_milliseconds(0.0015) AS e, to_seconds('1.5') AS f, "
+              "to_hours('3') AS g, to_microseconds('7') AS h")
+    sql.check("SELECT x, to_seconds(x / 4) AS s FROM (VALUES (1), (NULL), (-3)) t(x)", ordered=True)
+
+
+CONSTRUCTOR_ERRORS = [
+    ("fraction_of_days", "SELECT to_days(1.5)", ["to_days"]),
+    ("string_days", "SELECT to_days('3')", ["to_days"]),
+    ("wide_days", "SELECT to_days(3000000000)", ["out of range"]),
+    ("wide_hours", "SELECT to_hours(3000000000000)", ["out of range"]),
+    ("bad_string", "SELECT to_hours('x')", ["could not convert string 'x'"]),
+    ("bool", "SELECT to_seconds(true)", ["to_seconds"]),
+]
+
+
+@pytest.mark.parametrize("name,query,needles", CONSTRUCTOR_ERRORS, ids=[e[0] for e in CONSTRUCTOR_ERRORS])
+def test_interval_constructor_errors(sql, name, query, needles):
+    sql.error([query], *needles)
