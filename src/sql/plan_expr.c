@@ -1087,6 +1087,11 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     }
     if (!st && !canon) {
         st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown function \"%s\"", name);
+        if ((!strcmp(name, "range") || !strcmp(name, "generate_series")) && err)
+            snprintf(err->hint, sizeof err->hint, "%s", !strcmp(name, "range")
+                     ? "range is a table function: SELECT ... FROM range(...) (lists are not supported)"
+                     : "generate_series is a table function: SELECT ... FROM generate_series(...) "
+                       "(lists are not supported)");
     }
     if (st) {
         for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);

@@ -221,6 +221,9 @@ pl_status sq_parse_interval(const char *text, int32_t range_mask, pl_interval *o
             else if (range_mask & IM_DAY) unit = "day";
             else if (range_mask & IM_MONTH) unit = "month";
             else if (range_mask & IM_YEAR) unit = "year";
+            /* like DuckDB, a count of a field above seconds is truncated (INTERVAL 1.5 DAY and
+             * INTERVAL '1.5' DAY are 1 day) */
+            if (strcmp(unit, "second") != 0) v = (double)(int64_t)v;
             if (!add_unit(&iv, v, unit, strlen(unit))) return PL_ERR_SQL;
         } else if (!add_unit(&iv, v, u, ulen)) {
             return PL_ERR_SQL;

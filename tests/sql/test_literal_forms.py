@@ -44,3 +44,10 @@ NEGATIVE = [
 @pytest.mark.parametrize("name,query", NEGATIVE, ids=[n for n, _ in NEGATIVE])
 def test_negative_decimal_constant(sql, name, query):
     sql.check(query)
+
+
+def test_interval_fractional_field_counts(sql):
+    """A fractional count of a field above seconds is truncated like DuckDB; seconds keep it."""
+    sql.check("SELECT INTERVAL 1.5 DAY AS a, INTERVAL '1.5' DAY AS b, INTERVAL 1.7 MINUTE AS c, "
+              "INTERVAL 1.5 SECOND AS d, INTERVAL 2.99 HOURS AS e, INTERVAL 1.9 YEAR AS f, "
+              "INTERVAL 1.9 MONTH AS g, INTERVAL 0.5 MINUTES AS h, INTERVAL '2.5' SECOND AS i")
