@@ -590,6 +590,44 @@ static pl_status k_div_any(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
     return k_div(ec, call, args, n, out, err);
 }
 
+/* __single_row(n, v): v, or an error when n > 1 (the SQL planner's check that a correlated
+ * scalar subquery gave at most one row per outer row, like DuckDB) */
+static pl_status b_single_row(pl_bexpr *call, pl_error *err) {
+    if (call->n_args != 2 || !(pl_type_is_integer(tid(call->args[0])) || tid(call->args[0]) == PL_TYPE_NA))
+        return type_error2(call, err);
+    PL_TRY(pl_bexpr_wrap_cast(&call->args[0], pl_type_simple(PL_TYPE_INT64), err));
+    call->type = pl_type_retain(call->args[1]->type);
+    return PL_OK;
+}
+
+static pl_status k_single_row(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                              int64_t n, pl_datum *out, pl_error *err) {
+    PL_UNUSED(ec);
+    PL_UNUSED(call);
+    const pl_datum *c = &args[0];
+    bool many = false;
+    if (c->is_scalar) {
+        many = !c->scalar.is_null && c->scalar.type->id == PL_TYPE_INT64 && c->scalar.v.i > 1;
+    } else if (c->array->type->id == PL_TYPE_INT64) {
+        const int64_t *v = (const int64_t *)(const void *)c->array->values->data + c->array->offset;
+        const uint8_t *vb = c->array->validity ? c->array->validity->data : NULL;
+        for (int64_t i = 0; i < n && !many; i++)
+            many = v[i] > 1 && (!vb || pl_bit_get(vb, c->array->offset + i));
+    }
+    if (many)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "more than one row returned by a subquery used as an "
+                "expression: scalar subqueries can return at most one row");
+    pl_datum_reset(out);
+    if (args[1].is_scalar) {
+        pl_value v;
+        PL_TRY(pl_value_copy(&args[1].scalar, &v, err));
+        pl_datum_set_scalar(out, &v);
+    } else {
+        pl_datum_set_array(out, pl_array_retain(args[1].array));
+    }
+    return PL_OK;
+}
+
 /* neg */
 static pl_status b_neg(pl_bexpr *call, pl_error *err) {
     pl_bexpr **a = &call->args[0];
@@ -2382,6 +2420,7 @@ static const pl_func_def k_defs[] = {
     {"mod", NULL, 2, 2, NN, b_mod, k_mod},
     {"int_div", NULL, 2, 2, NN, b_idiv, k_idiv},
     {"neg", "negate", 1, 1, NN, b_neg, k_neg},
+    {"__single_row", NULL, 2, 2, EW, b_single_row, k_single_row},
     {"eq", NULL, 2, 2, NN, b_compare, k_eq},
     {"ne", "neq", 2, 2, NN, b_compare, k_ne},
     {"lt", NULL, 2, 2, NN, b_compare, k_lt},

@@ -361,19 +361,24 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
         if (!fn) fn = pl_agg_canonical("min");
         if (!fn) fn = "min";
         pl_expr *c = pl_expr_col_index(0, pl_df_schema(sub)->fields[0].name);
-        pl_expr *a = pl_expr_agg(fn, 1, &c, false, NULL, 0, NULL);
-        const char *nm = "__v";
+        /* and the row count: more than one row is an error, like DuckDB (__single_row) */
+        pl_expr *a[2] = {pl_expr_agg(fn, 1, &c, false, NULL, 0, NULL),
+                         pl_expr_agg("count", 0, NULL, false, NULL, 0, NULL)};
+        const char *nm[2] = {"__v", "__n"};
         pl_df *one = NULL;
-        st = a ? pl_df_aggregate(sub, 0, NULL, NULL, 1, &a, &nm, &one, err) : NOMEM(err);
-        pl_expr_release(a);
+        st = a[0] && a[1] ? pl_df_aggregate(sub, 0, NULL, NULL, 2, a, nm, &one, err) : NOMEM(err);
+        pl_expr_release(a[0]);
+        pl_expr_release(a[1]);
         pl_df_release(sub);
         if (!st) st = hide_columns(sc->ctx, &one, err);
         if (!st) st = append_cross(sc, one, true, sl->location, &first, err);
         else if (one) pl_df_release(one);
         sq_corr_reset(&corr);
         if (st) return sq_at(err, st, sl->location);
-        pl_expr *e = sq_colref(r, first, sl->location);
+        pl_expr *e = pl_expr_call2("__single_row", sq_colref(r, first + 1, sl->location),
+                                   sq_colref(r, first, sl->location));
         if (!e) return NOMEM(err);
+        e->sql_pos = sl->location;
         *out = e;
         return PL_OK;
     }
@@ -386,10 +391,34 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
         sq_corr_reset(&corr);
         return st;
     }
+    if (!scalar_agg) {
+        /* rows per key: more than one for an outer row is an error, like DuckDB (the join
+         * would repeat the outer row) */
+        pl_expr **part = pl_calloc((size_t)nk, sizeof *part);
+        if (!part) st = NOMEM(err);
+        for (int32_t i = 0; !st && i < nk; i++)
+            if (!(part[i] = pl_expr_col_index(i, pl_df_schema(sub)->fields[i].name))) st = NOMEM(err);
+        pl_expr *w = st ? NULL : pl_expr_window("count", 0, NULL, nk, part, 0, NULL, NULL);
+        if (!st && !w) st = NOMEM(err);
+        if (part && !w)
+            for (int32_t i = 0; i < nk; i++) pl_expr_release(part[i]);
+        pl_free(part);
+        const char *wn = "__n";
+        pl_df *counted = NULL;
+        if (!st) st = pl_df_window(sub, 1, &w, &wn, &counted, err);
+        pl_expr_release(w);
+        pl_df_release(sub);
+        sub = counted;
+        if (st) {
+            sq_corr_reset(&corr);
+            return sq_at(err, st, sl->location);
+        }
+    }
     st = append_left(sc, sub, &corr, nk, scalar_agg, sl->location, &first, err);
     sq_corr_reset(&corr);
     if (st) return st;
     pl_expr *e = sq_colref(r, first + nk, sl->location);
+    if (e && !scalar_agg) e = pl_expr_call2("__single_row", sq_colref(r, first + nk + 1, sl->location), e);
     if (e && is_count_item(sl)) e = pl_expr_call2("coalesce", e, pl_expr_lit_i64(0));
     if (!e) return NOMEM(err);
     e->sql_pos = sl->location;

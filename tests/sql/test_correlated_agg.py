@@ -132,3 +132,43 @@ def test_non_equality_rewrite(sql):
     assert r.returncode == 0, r.stderr.decode()
     got = pa_.ipc.open_stream(pa_.py_buffer(r.stdout)).read_all()
     assert compare.compare_tables(expected, got, ordered=False, rtol=1e-9, atol=1e-9) is None
+
+
+SCALAR_ROWS = [
+    ("correlated_one_row", "SELECT x, (SELECT y FROM (VALUES (1, 10), (2, 20)) u(k, y) WHERE u.k = t.x) "
+                           "AS s FROM (VALUES (1), (2), (3), (NULL)) t(x)"),
+    ("correlated_table", "SELECT p.id, (SELECT t.team_name FROM {teams} t WHERE t.team_id = p.team_id) "
+                         "AS tn FROM {people} p"),
+    ("uncorrelated_one_row", "SELECT (SELECT 5) AS a, (SELECT 1 WHERE false) AS b, "
+                             "(SELECT max(eid) FROM {events}) AS c"),
+    ("interval_value", "SELECT x, (SELECT y FROM (VALUES (1, INTERVAL 1 DAY), (2, INTERVAL 2 HOUR)) "
+                       "u(k, y) WHERE u.k = t.x) AS s FROM (VALUES (1), (2), (3)) t(x)"),
+]
+
+
+@pytest.mark.parametrize("name,query", SCALAR_ROWS, ids=[n for n, _ in SCALAR_ROWS])
+def test_scalar_subquery_rows(sql, name, query):
+    sql.check(query)
+
+
+MANY_ROWS = [
+    ("correlated", "SELECT x, (SELECT y FROM (VALUES (1, 10), (1, 11), (2, 20)) u(k, y) "
+                   "WHERE u.k = t.x) AS s FROM (VALUES (1), (2), (3)) t(x)", "(SELECT y"),
+    ("correlated_table", "SELECT p.id, (SELECT e.eid FROM {events} e WHERE e.person_id = p.id) "
+                         "FROM {people} p", "(SELECT e.eid"),
+    ("uncorrelated", "SELECT (SELECT range FROM range(3)) AS x", "(SELECT range"),
+    ("in_where", "SELECT id FROM {people} WHERE id = (SELECT team_id FROM {teams})", "(SELECT team_id"),
+    ("range_argument", "SELECT * FROM range((SELECT range FROM range(3)))", "(SELECT range"),
+]
+
+
+@pytest.mark.parametrize("name,query,at", MANY_ROWS, ids=[m[0] for m in MANY_ROWS])
+def test_scalar_subquery_more_than_one_row(sql, name, query, at):
+    """A scalar subquery giving more than one row (for an outer row) is an error, like DuckDB:
+    a correlated one used to repeat the outer row once per inner row, an uncorrelated one to
+    take an arbitrary row."""
+    err = sql.error([query], "more than one row returned by a subquery")
+    lines = err.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("LINE 1: "))
+    text, caret = lines[k][len("LINE 1: "):], lines[k + 1][len("LINE 1: "):]
+    assert text[caret.index("^"):].startswith(at), err

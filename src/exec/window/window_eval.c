@@ -288,6 +288,10 @@ pl_status pl_win_check(const pl_window_spec *sp, const pl_schema *in, pl_error *
             pl_value_reset(&cv);
             ok = true;
         }
+        /* a column is cast to the argument's type when the window runs, like DuckDB (a value
+         * that does not convert is an error then) */
+        if (!ok && sp->args[2] >= 0 && xi != PL_TYPE_DICTIONARY && dt->id != PL_TYPE_DICTIONARY)
+            ok = true;
         if (!ok) {
             char a[64], b[64];
             PL_FAIL(err, PL_ERR_TYPE, "%s default of type %s does not match the argument type %s",
@@ -781,7 +785,14 @@ static pl_status eval_nav(ev *e, pl_array *const *cols, pl_array **out, pl_error
     pl_array *combined = NULL;
     if (lagl && sp->n_args == 3) {
         pl_array *d = NULL;
-        if (sp->args[2] >= 0) d = pl_array_retain(e->a2);
+        if (sp->args[2] >= 0 && pl_type_equals(e->a2->type, base->type)) d = pl_array_retain(e->a2);
+        else if (sp->args[2] >= 0) {
+            pl_status cst = pl_cast_array(e->a2, base->type, false, &d, err);
+            if (cst) {
+                pl_error_forget_row(err); /* rows of a partition, not of the query */
+                return cst;
+            }
+        }
         else if (sp->consts[2].type && !sp->consts[2].is_null && sp->consts[2].type->id != PL_TYPE_NA)
             PL_TRY(const_array(&sp->consts[2], base->type, &d, err));
         if (d) {
