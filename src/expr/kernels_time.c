@@ -367,7 +367,9 @@ static void extract_interval(int part, const pl_array *a, int64_t n, int64_t *o,
         case PT_MS: v = ns % INT64_C(60000000000) / 1000000; break;
         case PT_US: v = ns % INT64_C(60000000000) / 1000; break;
         case PT_EPOCH:
-            od[i] = (double)months * 30 * 86400 + (double)days * 86400 + (double)ns / 1e9;
+            /* like DuckDB: whole years of 365.25 days, the other months of 30 days */
+            od[i] = (double)(months / 12) * 365.25 * 86400 + (double)(months % 12) * 30 * 86400 +
+                    (double)days * 86400 + (double)ns / 1e9;
             continue;
         default: break;
         }
@@ -942,9 +944,46 @@ static pl_status bind_epoch(pl_bexpr *call, pl_error *err) {
         /* epoch_ms(bigint): milliseconds -> timestamp */
         return pl_type_new_timestamp(PL_UNIT_US, NULL, &call->type, err);
     }
-    if (id != PL_TYPE_TIMESTAMP && id != PL_TYPE_DATE32 && id != PL_TYPE_NA) return no_function(call, err);
+    if (id != PL_TYPE_TIMESTAMP && id != PL_TYPE_DATE32 && id != PL_TYPE_NA && id != PL_TYPE_INTERVAL)
+        return no_function(call, err);
     call->type = ty(op == EP_SECONDS ? PL_TYPE_FLOAT64 : PL_TYPE_INT64);
     return PL_OK;
+}
+
+/* epoch(interval): seconds with years of 365.25 days (date_part('epoch', ...)); epoch_ms/us/ns:
+ * whole units with months of 30 days (truncated toward zero), like DuckDB. */
+static pl_status epoch_interval(const pl_bexpr *call, const pl_array *a, int op, int64_t n,
+                                pl_buf *validity, pl_buf *values, pl_datum *out, pl_error *err) {
+    const uint8_t *p = a->values->data + a->offset * 16;
+    int64_t *o = (int64_t *)(void *)values->data;
+    double *od = (double *)(void *)values->data;
+    const uint8_t *vb = validity ? validity->data : NULL;
+    int64_t div = op == EP_MS ? 1000000 : op == EP_US ? 1000 : 1;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t months, days;
+        int64_t ns;
+        memcpy(&months, p + i * 16, 4);
+        memcpy(&days, p + i * 16 + 4, 4);
+        memcpy(&ns, p + i * 16 + 8, 8);
+        if (op == EP_SECONDS) {
+            od[i] = (double)(months / 12) * 365.25 * 86400 + (double)(months % 12) * 30 * 86400 +
+                    (double)days * 86400 + (double)ns / 1e9;
+            continue;
+        }
+        __int128 total = ((__int128)months * 30 + days) * INT64_C(86400000000000) + ns;
+        total /= div;
+        if (total > INT64_MAX || total < INT64_MIN) {
+            if (!vb || pl_bit_get(vb, i)) {
+                pl_buf_release(validity);
+                pl_buf_release(values);
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: interval out of range at row %lld", call->fn->name,
+                        (long long)i);
+            }
+            total = 0;
+        }
+        o[i] = (int64_t)total;
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
 static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
@@ -956,6 +995,7 @@ static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
     pl_buf *validity, *values;
     PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int64_t *o = (int64_t *)(void *)values->data;
+    if (a->type->id == PL_TYPE_INTERVAL) return epoch_interval(call, a, op, n, validity, values, out, err);
     if (call->type->id == PL_TYPE_TIMESTAMP) {
         pl_fn_read_i64(a, o);
         for (int64_t i = 0; i < n; i++) {

@@ -149,3 +149,24 @@ CONSTRUCTOR_ERRORS = [
 @pytest.mark.parametrize("name,query,needles", CONSTRUCTOR_ERRORS, ids=[e[0] for e in CONSTRUCTOR_ERRORS])
 def test_interval_constructor_errors(sql, name, query, needles):
     sql.error([query], *needles)
+
+
+def test_interval_parts_and_epoch(sql):
+    """date_part / epoch* of intervals like DuckDB: epoch() and date_part('epoch') count whole
+    years as 365.25 days and other months as 30 days; epoch_ms/us/ns count every month as 30
+    days and truncate toward zero."""
+    vals = ("(VALUES (INTERVAL '1 year'), (INTERVAL '13 months'), "
+            "(INTERVAL '-1 year -2 months -3 days -04:05:06.789'), (INTERVAL '25 months 3 days'), "
+            "(INTERVAL '-7 months'), (INTERVAL '1500 microseconds'), (INTERVAL '-1500 microseconds'), "
+            "(NULL), (INTERVAL '1 day 1 microsecond')) t(x)")
+    sql.check(f"SELECT epoch(x) AS e, date_part('epoch', x) AS dp, epoch_ms(x) AS ms, "
+              f"epoch_us(x) AS us, epoch_ns(x) AS ns FROM {vals}")
+    sql.check(f"SELECT date_part('year', x) AS y, date_part('quarter', x) AS q, "
+              f"date_part('month', x) AS m, date_part('day', x) AS d, date_part('hour', x) AS h, "
+              f"date_part('minute', x) AS mi, date_part('second', x) AS s, "
+              f"date_part('millisecond', x) AS ms, date_part('microsecond', x) AS us, "
+              f"extract(decade FROM x) AS de FROM {vals}")
+
+
+def test_interval_epoch_out_of_range(sql):
+    sql.error(["SELECT epoch_ns(INTERVAL '300 years')"], "out of range")
