@@ -1217,9 +1217,14 @@ static pl_status shm_write_all(shm_file *f, const uint8_t *p, int64_t n, pl_erro
     struct iovec iov[2] = {{f->buf, f->len}, {(void *)p, (size_t)n}};
     int i = f->len ? 0 : 1, end = n ? 2 : 1;
     int64_t total = (int64_t)f->len + n;
+    bool trimmed = false;
     while (i < end) {
         ssize_t k = writev(f->fd, iov + i, end - i);
         if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == ENOSPC && !trimmed) { /* /dev/shm full: the pool gives way */
+            trimmed = true;
+            if (pl_srv_shm_pool_trim(f->x->c->srv, total) > 0) continue;
+        }
         if (k <= 0) {
             pl_error_set(err, PL_ERR_IO, "cannot write the shared memory result \"%s\": %s",
                          f->path, k < 0 ? strerror(errno) : "short write");
