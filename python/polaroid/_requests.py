@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import mmap
 import os
@@ -205,6 +206,13 @@ def _map_files(files: List[Any], on_unmapped: Callable[[], None]) -> List[pa.Buf
         for path, size in files:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
             try:
+                # a shared lock that lives as long as the mapping of this open file (in forked
+                # children too): the server writes a later result over the file only once no
+                # lock is left (without it, the server removes the file instead of reusing it)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except OSError:
+                    pass
                 have = os.fstat(fd).st_size  # a reused file may be longer than its stream
                 m = _Mapping(fd, size if 0 < size <= have else have, access=mmap.ACCESS_READ)
             finally:

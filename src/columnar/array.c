@@ -592,7 +592,8 @@ static pl_status take_short_strings(const pl_array *a, pl_buf **values, pl_buf *
     const pl_array *dict = a->dictionary;
     int64_t n = a->length, n_dict = dict->length;
     *done = false;
-    if (n_dict <= 0 || n_dict > TAKE_SHORT_MAX_DICT || !dict->data) return PL_OK;
+    /* the table costs a pass over the dictionary: worth it when the rows are at least as many */
+    if (n_dict <= 0 || n_dict > TAKE_SHORT_MAX_DICT || n < n_dict || !dict->data) return PL_OK;
     const int32_t *dof = pl_array_offsets(dict);
     for (int64_t k = 0; k < n_dict; k++) {
         int32_t len = dof[k + 1] - dof[k];

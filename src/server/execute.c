@@ -19,7 +19,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <inttypes.h>
@@ -684,17 +686,18 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  *
  * Reuse: a tmpfs page costs the kernel an allocation (and its accounting) the first time it is
  * written, ~1.2 us per 4 KiB; writing over a page the file has already costs about half. A
- * client that keeps the files mapped (the table it returned reads them) may release with its
- * process id: the lease is then "lent" (pidfd_open; the transport's housekeeping thread then
- * checks in /proc/<pid>/maps that the process maps them, and drops the lease if not): the files
- * stay, uncharged, until the client says it unmapped them (ReleaseSharedMemory.unmapped, sent
- * when its table is gone; believed only once /proc/<pid>/maps shows none of them, checked
- * right after), the sweep finds them unmapped (it looks each second: a client closed before
- * its table went), or its process exits (the sweep polls the pidfd);
- * then they go to a pool of this owner's files (charged to the memory
- * account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at most, and
- * given up at once when a charge would pass --max-memory) that later results of the same owner
- * are written over (truncated to their size at the end). A lent lease past its TTL is removed
+ * client that keeps the files mapped (the table it returned reads them) takes a shared flock(2)
+ * on each file before mapping it, and may release with its process id: the lease is then
+ * "lent" (pidfd_open, after checking that the files are locked: lease_locked): the files stay,
+ * uncharged, as long as a lock is held — the lock lives as long as any mapping of the client's
+ * open file does, in its process and in children that inherited the mapping, in any pid
+ * namespace — and are looked at again when the client says it unmapped them
+ * (ReleaseSharedMemory.unmapped, sent when its table is gone; the transport's housekeeping
+ * thread checks right after), every second by the sweep, and when its process exits (the sweep
+ * polls the pidfd); once no lock is held they go to a pool of this owner's files (charged to the
+ * memory account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at
+ * most, and given up at once when a charge would pass --max-memory) that later results of the
+ * same owner * are written over (truncated to their size at the end). A lent lease past its TTL is removed
  * without reuse: the client may still map it. Files are reused only for the owner that
  * released them, so a client that claims "unmapped" too early only sees its own results. */
 
@@ -717,7 +720,6 @@ typedef struct shm_lease {
     int pidfd;    /* lent: the client process that maps the files (-1: not lent) */
     int64_t pid;  /* ... its id, and when the sweep looks at its mappings next */
     int64_t next_check_ns;
-    bool seen_mapped; /* lent: a check has seen the process map the files */
     bool charged; /* size is charged to mem_hook (not while lent) */
     struct shm_lease *next;
 } shm_lease;
@@ -765,9 +767,12 @@ static void pooled_free(shm_pooled *e) {
 static int64_t pool_cap(const pl_srv *srv) {
     const pl_srv_config *cfg = pl_srv_get_config(srv);
     int64_t cap = cfg && cfg->shm_pool_bytes > 0 ? cfg->shm_pool_bytes : 0;
-    if (cfg && cfg->shm_pool_bytes < 0) {
+    if (cfg && cfg->shm_pool_bytes < 0) { /* a third of the memory and of /dev/shm */
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         cap = pages > 0 && page > 0 ? (int64_t)pages * page / 3 : 0;
+        struct statvfs vs;
+        if (statvfs("/dev/shm", &vs) == 0 && vs.f_frsize > 0)
+            cap = PL_MIN(cap, (int64_t)(vs.f_blocks / 3) * (int64_t)vs.f_frsize);
     }
     if (cfg && cfg->max_memory > 0 && cfg->max_memory / 2 < cap) cap = cfg->max_memory / 2;
     return cap;
@@ -818,61 +823,30 @@ static void lease_recycle(shm_lease *l) {
     lease_drop(l);
 }
 
-/* /proc/<pid>/maps as a string (pl_free it); NULL when unknown (no such process, no permission,
- * out of memory, too long to read). Reading it costs ~1-2 ms for a Python process. */
-static char *read_maps(int64_t pid) {
-    char name[64];
-    snprintf(name, sizeof name, "/proc/%" PRId64 "/maps", pid);
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = pl_malloc(cap + 1);
-    bool whole = false;
-    while (buf) {
-        if (cap - len < 4096) {
-            if (cap >= (64u << 20)) break;
-            char *nb = pl_realloc(buf, cap * 2 + 1);
-            if (!nb) break;
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t k = read(fd, buf + len, cap - len);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) break;
-        if (k == 0) {
-            whole = true;
-            break;
-        }
-        len += (size_t)k;
-    }
-    close(fd);
-    if (!buf || !whole) {
-        pl_free(buf);
-        return NULL;
-    }
-    buf[len] = 0;
-    return buf;
-}
-
-/* Whether maps (read_maps) has a line ending with one of the n paths. */
-static bool maps_have(const char *maps, char (*paths)[128], int32_t n) {
-    for (int32_t i = 0; i < n; i++) {
-        size_t plen = strlen(paths[i]);
-        for (const char *p = maps; plen && (p = strstr(p, paths[i])); p += plen)
-            if (p > maps && p[-1] == ' ' && (p[plen] == '\n' || p[plen] == 0 || p[plen] == ' '))
-                return true;
+/* Whether another open file description holds a lock on one of l's files: a client maps each
+ * file after taking a shared flock(2) on it, and the lock lives as long as any mapping of that
+ * open file does (its own, and those that fork(2) children inherit), so "not locked" means no
+ * client page of it is mapped any more, whatever the processes and pid namespaces. Files that
+ * are gone count as unlocked. */
+static bool lease_locked(const shm_lease *l) {
+    for (int32_t i = 0; i < l->n_paths; i++) {
+        int fd = open(l->paths[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;
+        bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(fd); /* drops the probe's own lock */
+        if (held) return true;
     }
     return false;
 }
 
-/* Lends l to process pid (see "Reuse" above): true when the pidfd is open; the charge is given
- * back (the client holds the pages now). Whether the process maps the files is checked by the
- * next sweep (lent_check, due at once, which the transport runs right after the release), off
- * the caller's thread: reading /proc/<pid>/maps costs ~1-2 ms for a Python process, too much
- * for the network thread that runs the release. */
+/* Lends l to process pid (see "Reuse" above): true when the client holds its shared lock on
+ * the files (lease_locked; a client that does not lock, e.g. an older one, gets them removed
+ * as without reuse) and the pidfd is open; the charge is given back (the client holds the pages
+ * now). Costs an open and a flock per file: fine on the network thread that runs the release. */
 static bool lease_lend(shm_lease *l, int64_t pid) {
 #ifdef SYS_pidfd_open
     if (pid <= 0 || pid > INT32_MAX || l->n_paths < 1 || l->pidfd >= 0) return false;
+    if (!lease_locked(l)) return false;
     int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     if (fd < 0) return false;
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
@@ -881,7 +855,7 @@ static bool lease_lend(shm_lease *l, int64_t pid) {
     }
     l->pidfd = fd;
     l->pid = pid;
-    l->next_check_ns = 0;
+    l->next_check_ns = pl_now_ns() + SHM_LENT_CHECK_NS;
     if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
     l->charged = false;
     return true;
@@ -954,7 +928,7 @@ bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lea
     pthread_mutex_unlock(&g_shm_mu);
     if (!found) return false;
     if (unmapped && found->pidfd >= 0) {
-        found->next_check_ns = 0; /* the next check looks whether it is unmapped indeed */
+        found->next_check_ns = 0; /* the next check looks whether it is unlocked indeed */
         pthread_mutex_lock(&g_shm_mu);
         found->next = g_leases;
         g_leases = found;
@@ -1017,7 +991,7 @@ static bool lent_gone(const shm_lease *l) {
  * ones whose process exited into *recycle; the wakes of calls whose hold time passed (or all of
  * them) are taken into wakes[]. Pool files idle too long (or all) go to *pool_gone. */
 static int shm_collect(const pl_srv *srv, int64_t now_ns, bool all_leases, bool all_wakes,
-                       shm_lease **gone, shm_lease **recycle, shm_pooled **pool_gone,
+                       shm_lease **gone, shm_pooled **pool_gone,
                        void (**wake)(void *), void **user, int max_wakes) {
     int n = 0;
     for (shm_lease **p = &g_leases; *p;) {
@@ -1028,12 +1002,12 @@ static int shm_collect(const pl_srv *srv, int64_t now_ns, bool all_leases, bool 
             user[n++] = l->wake_user;
             l->wake = NULL;
         }
-        bool exited = l->srv == srv && !all_leases && l->pidfd >= 0 && lent_gone(l);
-        if (exited || (l->srv == srv && !l->wake && (all_leases || now_ns >= l->expires_ns))) {
+        if (l->srv == srv && !all_leases && l->pidfd >= 0 && lent_gone(l))
+            l->next_check_ns = 0; /* its process exited: unlocked unless a child maps them */
+        if (l->srv == srv && !l->wake && (all_leases || now_ns >= l->expires_ns)) {
             *p = l->next;
-            shm_lease **to = exited ? recycle : gone;
-            l->next = *to;
-            *to = l;
+            l->next = *gone;
+            *gone = l;
         } else {
             p = &l->next;
         }
@@ -1056,21 +1030,16 @@ static void shm_sweep_wakes(const pl_srv *srv, int64_t now_ns, bool all_leases, 
         enum { BATCH = 64 };
         void (*wake[BATCH])(void *);
         void *user[BATCH];
-        shm_lease *gone = NULL, *recycle = NULL;
+        shm_lease *gone = NULL;
         shm_pooled *pool_gone = NULL;
         pthread_mutex_lock(&g_shm_mu);
-        int n = shm_collect(srv, now_ns, all_leases, all_wakes, &gone, &recycle, &pool_gone,
+        int n = shm_collect(srv, now_ns, all_leases, all_wakes, &gone, &pool_gone,
                             wake, user, BATCH);
         pthread_mutex_unlock(&g_shm_mu);
         while (gone) {
             shm_lease *l = gone;
             gone = l->next;
             lease_drop(l);
-        }
-        while (recycle) { /* the process that mapped them is gone */
-            shm_lease *l = recycle;
-            recycle = l->next;
-            lease_recycle(l);
         }
         while (pool_gone) {
             shm_pooled *e = pool_gone;
@@ -1082,53 +1051,31 @@ static void shm_sweep_wakes(const pl_srv *srv, int64_t now_ns, bool all_leases, 
     }
 }
 
-/* Lent leases due for a look (at most 256 per sweep): files no longer mapped by their process
- * (a client that closed before dropping its table, or whose "unmapped" call was lost) go to the
- * pool. /proc/<pid>/maps is read once per process. The leases being looked at are off the list
- * (a concurrent release does not find them). */
+/* Lent leases due for a look: those whose files no client locks any more (lease_locked: their
+ * tables are gone, in every process that mapped them) go to the pool; the others are looked at
+ * again in a second. Checked under g_shm_mu (an open and a flock per file), so a concurrent
+ * release always finds its lease. */
 static void lent_check(const pl_srv *srv, int64_t now_ns) {
-    enum { MAX = 256 };
-    shm_lease *due = NULL;
-    int n = 0;
+    shm_lease *free_ = NULL;
     pthread_mutex_lock(&g_shm_mu);
-    for (shm_lease **p = &g_leases; *p && n < MAX;) {
+    for (shm_lease **p = &g_leases; *p;) {
         shm_lease *l = *p;
         if (l->srv == srv && l->pidfd >= 0 && now_ns >= l->next_check_ns) {
-            *p = l->next;
-            l->next = due;
-            due = l;
-            n++;
-        } else {
-            p = &l->next;
+            if (!lease_locked(l)) {
+                *p = l->next;
+                l->next = free_;
+                free_ = l;
+                continue;
+            }
+            l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
         }
+        p = &l->next;
     }
     pthread_mutex_unlock(&g_shm_mu);
-    while (due) {
-        int64_t pid = due->pid;
-        char *maps = read_maps(pid);
-        shm_lease *rest = NULL;
-        while (due) { /* every due lease of this pid, against one reading of its maps */
-            shm_lease *l = due;
-            due = l->next;
-            if (l->pid != pid) {
-                l->next = rest;
-                rest = l;
-                continue;
-            }
-            if (maps && !maps_have(maps, l->paths, l->n_paths)) {
-                if (l->seen_mapped) lease_recycle(l);
-                else lease_drop(l); /* the process never mapped them: nothing to lend */
-                continue;
-            }
-            if (maps) l->seen_mapped = true;
-            l->next_check_ns = now_ns + SHM_LENT_CHECK_NS;
-            pthread_mutex_lock(&g_shm_mu);
-            l->next = g_leases;
-            g_leases = l;
-            pthread_mutex_unlock(&g_shm_mu);
-        }
-        pl_free(maps);
-        due = rest;
+    while (free_) {
+        shm_lease *l = free_;
+        free_ = l->next;
+        lease_recycle(l);
     }
 }
 
@@ -1270,9 +1217,14 @@ static pl_status shm_write_all(shm_file *f, const uint8_t *p, int64_t n, pl_erro
     struct iovec iov[2] = {{f->buf, f->len}, {(void *)p, (size_t)n}};
     int i = f->len ? 0 : 1, end = n ? 2 : 1;
     int64_t total = (int64_t)f->len + n;
+    bool trimmed = false;
     while (i < end) {
         ssize_t k = writev(f->fd, iov + i, end - i);
         if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == ENOSPC && !trimmed) { /* /dev/shm full: the pool gives way */
+            trimmed = true;
+            if (pl_srv_shm_pool_trim(f->x->c->srv, total) > 0) continue;
+        }
         if (k <= 0) {
             pl_error_set(err, PL_ERR_IO, "cannot write the shared memory result \"%s\": %s",
                          f->path, k < 0 ? strerror(errno) : "short write");
@@ -1647,8 +1599,15 @@ static pl_status write_files(pl_srv_exec *x, pl_error *err) {
         if (k == 0) x->w_finished = true;
         PL_TRY(shm_file_flush(f, err));
         /* a larger pooled file keeps its pages past the stream (read up to size), unless its
-         * charge did not come with it: then it is cut to the stream */
-        if (f->pooled > f->bytes && x->opts.mem_hook && f->charged < f->pooled) {
+         * charge did not come with it, or it is much larger than the stream (the client would
+         * hold its pages, uncharged, for as long as it keeps this result): then it is cut to
+         * the stream */
+        bool cut = f->pooled > 2 * f->bytes + SHM_SEG_BYTES;
+        if (cut && x->opts.mem_hook && f->charged > f->bytes) {
+            (void)x->opts.mem_hook(x->opts.mem_user, -(f->charged - f->bytes), 0);
+            f->charged = f->bytes;
+        }
+        if (f->pooled > f->bytes && (cut || (x->opts.mem_hook && f->charged < f->pooled))) {
             if (ftruncate(f->fd, f->bytes) != 0)
                 PL_FAIL(err, PL_ERR_IO, "cannot truncate the shared memory result \"%s\": %s",
                         f->path, strerror(errno));

@@ -1263,13 +1263,18 @@ static void *hk_main(void *arg) {
         while (!s->hk_stop && !s->shm_kick && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&s->scv, &s->smu, &tick);
         if (s->hk_stop) break;
-        if (s->shm_kick) { /* a release: only the lent leases' checks, the tick stays due */
+        struct timespec now_ts;
+        clock_gettime(CLOCK_REALTIME, &now_ts);
+        bool tick_due = now_ts.tv_sec > tick.tv_sec ||
+                        (now_ts.tv_sec == tick.tv_sec && now_ts.tv_nsec >= tick.tv_nsec);
+        if (s->shm_kick && !tick_due) { /* a release: only the lent leases' checks */
             s->shm_kick = false;
             pthread_mutex_unlock(&s->smu);
             pl_srv_shm_check_lent(s->srv, pl_now_ns());
             pthread_mutex_lock(&s->smu);
             continue;
         }
+        s->shm_kick = false; /* the tick checks the lent leases too */
         pthread_mutex_unlock(&s->smu);
         int64_t now = pl_now_ns();
         pl_srv_sweep(s->srv, now);
@@ -1419,7 +1424,7 @@ static bool shm_release(void *user, const char *owner, const char *lease_id, int
                         bool unmapped) {
     pl_server *s = user;
     bool found = pl_srv_shm_release_ex(s->srv, owner, lease_id, client_pid, unmapped);
-    if (found && (client_pid > 0 || unmapped)) { /* a lent lease to check: the sweep, now */
+    if (found && unmapped) { /* a lent lease to look at: the sweep's check, now */
         pthread_mutex_lock(&s->smu);
         s->shm_kick = true;
         pthread_cond_broadcast(&s->scv);

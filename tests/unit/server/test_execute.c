@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -932,6 +933,7 @@ static void map_files(shm_out *o, void **maps, size_t *lens, bool on) {
         }
         int fd = open(o->paths[k], O_RDONLY);
         assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), 0); /* as the clients do */
         struct stat sb;
         assert_int_equal(fstat(fd, &sb), 0);
         lens[k] = (size_t)sb.st_size;
@@ -959,8 +961,9 @@ static bool all_exist(const shm_out *o, bool exist) {
 
 /* Reuse of a result's files: lent to a process that maps them (uncharged, kept while mapped,
  * even when it says "unmapped" too early), pooled once unmapped (charged), written over by the
- * next result (equal to the data), given up by a trim; a process that exits has its files
- * pooled; idle pooled files go; a pid that does not map the files gets nothing kept. */
+ * next result (equal to the data), given up by a trim; a forked child that still maps them
+ * keeps them from reuse; a process that exits has its files pooled; idle pooled files go; a
+ * release without the client's lock on the files gets nothing kept. */
 static void test_shm_reuse(void **state) {
     (void)state;
     pl_srv_config cfg;
@@ -1003,13 +1006,11 @@ static void test_shm_reuse(void **state) {
     pl_srv_shm_sweep(s, pl_now_ns() + 2000000000LL, false);
     assert_true(all_exist(&a, true));
     assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
-    /* unmapped (the table read from the files maps them too): the sweep sees it and pools
-     * the files, charged */
-    map_files(&a, maps, lens, false);
-    pl_srv_shm_sweep(s, pl_now_ns() + 3000000000LL, false);
-    assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
+    /* unmapped (the test's own reader of the files takes no lock: it is not a client): the
+     * sweep finds no lock left and pools the files, charged */
     pl_table_release(a.table);
     a.table = NULL;
+    map_files(&a, maps, lens, false);
     pl_srv_shm_sweep(s, pl_now_ns() + 4000000000LL, false);
     assert_int_equal(pl_srv_shm_pool_bytes(s), a_size);
     assert_int_equal(pl_srv_memory_in_use(s) - base, a_size);
@@ -1036,6 +1037,30 @@ static void test_shm_reuse(void **state) {
     assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
     assert_int_equal(pl_srv_memory_in_use(s), base);
     assert_int_equal(shm_files_of_mine(), before);
+    /* a child that inherited the mapping keeps the files from reuse after the parent unmapped
+     * them and said so, and after the parent's pid exits (the lock lives with the mapping) */
+    ok(run_shm(&c, req, n, &a, E));
+    map_files(&a, maps, lens, true);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    pl_table_release(a.table);
+    a.table = NULL;
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, (int64_t)getpid(), false));
+    map_files(&a, maps, lens, false);
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, 0, true));
+    pl_srv_shm_check_lent(s, pl_now_ns());
+    pl_srv_shm_sweep(s, pl_now_ns() + 2000000000LL, false);
+    assert_int_equal(pl_srv_shm_pool_bytes(s), 0); /* the child still maps them */
+    assert_true(all_exist(&a, true));
+    kill(child, SIGKILL);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    pl_srv_shm_sweep(s, pl_now_ns() + 3000000000LL, false);
+    assert_true(pl_srv_shm_pool_bytes(s) > 0);
+    assert_true(pl_srv_shm_pool_trim(s, 0) > 0);
     /* a process that maps the files and exits: pooled, then removed once idle */
     ok(run_shm(&c, req, n, &a, E));
     map_files(&a, maps, lens, true);
@@ -1057,11 +1082,10 @@ static void test_shm_reuse(void **state) {
     pl_srv_shm_sweep(s, pl_now_ns() + 31000000000LL, false); /* idle past 30 s */
     assert_int_equal(pl_srv_shm_pool_bytes(s), 0);
     assert_true(all_exist(&a, false));
-    /* a pid that does not map the files: removed by the check the release asks for (the
-     * release itself reads no /proc file: it runs on a network thread) */
+    /* a release with a pid but no lock on the files (an older client, or one that lies):
+     * removed at once, as without reuse */
     ok(run_shm(&c, req, n, &a, E));
     assert_true(pl_srv_shm_release_ex(s, "", a.lease, (int64_t)getppid(), false));
-    pl_srv_shm_check_lent(s, pl_now_ns());
     assert_true(all_exist(&a, false));
     assert_false(pl_srv_shm_release_ex(s, "", a.lease, 0, true)); /* gone */
     pl_table_release(a.table);
