@@ -1081,9 +1081,42 @@ static void lent_check(const pl_srv *srv, int64_t now_ns) {
 
 void pl_srv_shm_check_lent(const pl_srv *srv, int64_t now_ns) { lent_check(srv, now_ns); }
 
+static _Atomic int64_t g_shm_reserve; /* a test's reserve; 0 = a quarter of the memory */
+
+void pl_srv_shm_set_reserve_for_testing(int64_t bytes) { atomic_store(&g_shm_reserve, bytes); }
+
+/* /proc/meminfo's MemAvailable in bytes, or -1. */
+static int64_t mem_available(void) {
+    FILE *f = fopen("/proc/meminfo", "re");
+    if (!f) return -1;
+    char line[128];
+    int64_t kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %" SCNd64 " kB", &kb) == 1) break;
+    fclose(f);
+    return kb >= 0 ? kb * 1024 : -1;
+}
+
+/* The pool is a cache: tmpfs pages are not reclaimable (no swap here), so when the machine's
+ * available memory falls under a reserve (a quarter of the memory) the pool gives up what is
+ * missing, and a quarter of the reserve more, before other programs run short. */
+static void pool_yield(const pl_srv *srv) {
+    if (pl_srv_shm_pool_bytes(srv) <= 0) return;
+    int64_t reserve = atomic_load(&g_shm_reserve);
+    if (reserve <= 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        reserve = pages > 0 && page > 0 ? (int64_t)pages * page / 4 : 0;
+    }
+    int64_t avail = mem_available();
+    if (avail >= 0 && avail < reserve) (void)pl_srv_shm_pool_trim(srv, reserve - avail + reserve / 4);
+}
+
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
     shm_sweep_wakes(srv, now_ns, all, false);
-    if (!all) lent_check(srv, now_ns);
+    if (!all) {
+        lent_check(srv, now_ns);
+        pool_yield(srv);
+    }
 }
 
 void pl_srv_shm_wake_all(const pl_srv *srv) { shm_sweep_wakes(srv, 0, false, true); }

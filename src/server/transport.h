@@ -48,6 +48,9 @@ void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
 /* Checks the lent leases that are due (their process still maps the files? pooled when not):
  * the sweep's part that a release with a client pid or "unmapped" asks for at once. */
 void pl_srv_shm_check_lent(const pl_srv *srv, int64_t now_ns);
+/* Tests: the available memory under which the sweep trims the reuse pool (0: a quarter of the
+ * machine's memory). */
+void pl_srv_shm_set_reserve_for_testing(int64_t bytes);
 int64_t pl_srv_shm_bytes(const pl_srv *srv);
 /* The lease id once x's result went into a file (its SharedMemoryResult was handed out), else
  * NULL. */
