@@ -459,25 +459,16 @@ static pl_type *as_decimal(const pl_type *t) {
 static pl_status arith_bind_op(pl_bexpr *call, int op, pl_error *err) {
     PL_TRY(cast_string_literals(call, 0, 2, err));
     pl_bexpr **a = &call->args[0], **b = &call->args[1];
-    if ((op == OP_ADD || op == OP_SUB) && (is_temporal_arg(*a) || is_temporal_arg(*b))) {
+    /* date/time +/- and interval * / number: bound by the temporal kernels, wrapped here */
+    bool shift = (op == OP_ADD || op == OP_SUB) && (is_temporal_arg(*a) || is_temporal_arg(*b));
+    bool scale = (op == OP_MUL || op == OP_DIV) &&
+                 (tid(*a) == PL_TYPE_INTERVAL || tid(*b) == PL_TYPE_INTERVAL);
+    if (shift || scale) {
         temporal_state *s = pl_calloc(1, sizeof *s);
         if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding %s", call->fn->name);
-        pl_status st = op == OP_ADD ? pl_temporal_add_bind(call, &s->exec, err)
-                                    : pl_temporal_sub_bind(call, &s->exec, err);
-        if (st) {
-            pl_free(s);
-            return st;
-        }
-        s->inner_state = call->state;
-        s->inner_free = call->free_state;
-        call->state = s;
-        call->free_state = temporal_free;
-        return PL_OK;
-    }
-    if ((op == OP_MUL || op == OP_DIV) && (tid(*a) == PL_TYPE_INTERVAL || tid(*b) == PL_TYPE_INTERVAL)) {
-        temporal_state *s = pl_calloc(1, sizeof *s);
-        if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding %s", call->fn->name);
-        pl_status st = pl_interval_mul_bind(call, op == OP_DIV, &s->exec, err);
+        pl_status st = scale          ? pl_interval_mul_bind(call, op == OP_DIV, &s->exec, err)
+                       : op == OP_ADD ? pl_temporal_add_bind(call, &s->exec, err)
+                                      : pl_temporal_sub_bind(call, &s->exec, err);
         if (st) {
             pl_free(s);
             return st;
