@@ -697,9 +697,9 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * polls the pidfd); once no lock is held they go to a pool of this owner's files (charged to the
  * memory account again, at most pl_srv_config.shm_pool_bytes, each kept shm_pool_idle_ms at
  * most, and given up at once when a charge would pass --max-memory) that later results of the
- * same owner * are written over (truncated to their size at the end). A lent lease past its TTL is removed
- * without reuse: the client may still map it. Files are reused only for the owner that
- * released them, so a client that claims "unmapped" too early only sees its own results. */
+ * same owner are written over (the largest first; one much larger than its new stream is cut
+ * to it). A lent lease past its TTL is removed without reuse: the client may still map it.
+ * Nothing a client says makes a locked file reusable: "unmapped" only asks for a look. */
 
 #define SHM_FILE_BUF (1 << 20)
 
@@ -717,9 +717,8 @@ typedef struct shm_lease {
     void (*wake)(void *user);
     void *wake_user;
     int64_t hold_until_ns;
-    int pidfd;    /* lent: the client process that maps the files (-1: not lent) */
-    int64_t pid;  /* ... its id, and when the sweep looks at its mappings next */
-    int64_t next_check_ns;
+    int pidfd;    /* lent: the client process that released them (-1: not lent) */
+    int64_t next_check_ns; /* lent: when the sweep looks at the files' locks next */
     bool charged; /* size is charged to mem_hook (not while lent) */
     struct shm_lease *next;
 } shm_lease;
@@ -762,14 +761,19 @@ static void pooled_free(shm_pooled *e) {
     pl_free(e);
 }
 
+/* The machine's memory in bytes (0: unknown). */
+static int64_t phys_bytes(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (int64_t)pages * page : 0;
+}
+
 /* Bytes the pool may hold (pl_srv_config.shm_pool_bytes, at most half of --max-memory; by
  * default a third of the machine's memory). */
 static int64_t pool_cap(const pl_srv *srv) {
     const pl_srv_config *cfg = pl_srv_get_config(srv);
     int64_t cap = cfg && cfg->shm_pool_bytes > 0 ? cfg->shm_pool_bytes : 0;
     if (cfg && cfg->shm_pool_bytes < 0) { /* a third of the memory and of /dev/shm */
-        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        cap = pages > 0 && page > 0 ? (int64_t)pages * page / 3 : 0;
+        cap = phys_bytes() / 3;
         struct statvfs vs;
         if (statvfs("/dev/shm", &vs) == 0 && vs.f_frsize > 0)
             cap = PL_MIN(cap, (int64_t)(vs.f_blocks / 3) * (int64_t)vs.f_frsize);
@@ -854,7 +858,6 @@ static bool lease_lend(shm_lease *l, int64_t pid) {
         return false;
     }
     l->pidfd = fd;
-    l->pid = pid;
     l->next_check_ns = pl_now_ns() + SHM_LENT_CHECK_NS;
     if (l->mem_hook && l->charged) (void)l->mem_hook(l->mem_user, -l->size, 0);
     l->charged = false;
@@ -1103,10 +1106,7 @@ static int64_t mem_available(void) {
 static void pool_yield(const pl_srv *srv) {
     if (pl_srv_shm_pool_bytes(srv) <= 0) return;
     int64_t reserve = atomic_load(&g_shm_reserve);
-    if (reserve <= 0) {
-        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        reserve = pages > 0 && page > 0 ? (int64_t)pages * page / 4 : 0;
-    }
+    if (reserve <= 0) reserve = phys_bytes() / 4;
     int64_t avail = mem_available();
     if (avail >= 0 && avail < reserve) (void)pl_srv_shm_pool_trim(srv, reserve - avail + reserve / 4);
 }

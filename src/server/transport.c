@@ -191,7 +191,7 @@ struct pl_server {
     pthread_mutex_t smu;
     pthread_cond_t scv;
     bool shutdown_started, shutdown_done, notified, hk_stop;
-    bool shm_kick; /* a lent lease's mappings to check before the next tick (smu) */
+    bool shm_kick; /* a lent lease to look at (its locks) before the next tick (smu) */
     ttag t_shutdown;
     pthread_t hk;
     bool hk_started;
