@@ -1190,9 +1190,10 @@ static pl_status hold(pl_srv_exec *x, pl_srv_msg m, pl_error *err) {
  * worker pool's threads and SHM_MAX_FILES): writing a tmpfs file is the kernel's work per page
  * (allocate, charge, copy) under the file's inode lock, so one writer per file is what scales.
  * The runner pulls a round of batches from the engine (about SHM_ROUND_SEGS segments of
- * SHM_SEG_BYTES per file, at most SHM_ROUND_MAX_SEGS; a larger batch is sliced), then pl_parallel_for writes the round's
- * segments, each into whichever file is free (a file is written by one task at a time; a file
- * is created when a segment first needs it). Each file is a whole Arrow IPC stream with its own
+ * SHM_SEG_BYTES per file, at most SHM_ROUND_MAX_SEGS; a larger batch is sliced), then
+ * pl_parallel_for writes the round's segments, each into the file with the fewest bytes so far
+ * (round_assign; one task per file, so a file is written by one thread at a time; a file is
+ * created when a segment first needs it). Each file is a whole Arrow IPC stream with its own
  * writer (file 0 continues the stream whose first messages were held back); the runs record
  * which record batches of which file make the result, in order. Every file is charged to the
  * memory account before it is written, and every file is removed on any failure. */
@@ -1385,12 +1386,11 @@ typedef struct shm_round {
     pl_batch **batches;
     int32_t n_batches, cap_batches;
     int32_t seg_start[SHM_ROUND_MAX_SEGS + 1];
-    int32_t seg_file[SHM_ROUND_MAX_SEGS];
-    int64_t seg_first[SHM_ROUND_MAX_SEGS];
+    int32_t seg_file[SHM_ROUND_MAX_SEGS];  /* the file segment i goes to */
+    int64_t seg_first[SHM_ROUND_MAX_SEGS]; /* its first record batch in that file */
+    double seg_bytes[SHM_ROUND_MAX_SEGS];  /* its estimated size */
     int32_t n_segs;
     pthread_mutex_t mu;
-    int32_t free_files[SHM_MAX_FILES]; /* a stack; the lowest index on top */
-    int32_t n_free;
     _Atomic int failed;
     pl_status st; /* the first failure */
     pl_error err;
@@ -1406,37 +1406,57 @@ static void round_fail(shm_round *r, pl_status st, const pl_error *e) {
     atomic_store(&r->failed, 1);
 }
 
-static void round_task(void *arg, int64_t i, int32_t worker) {
+/* Gives each segment of the round to the file with the fewest bytes so far (the lowest index
+ * among equals): a result's files end up about the same size whichever worker writes what,
+ * file 0's held messages included, and the pool's files fit later results of the same query
+ * (a pooled file taken for a smaller stream keeps pages past it or is cut, one taken for a
+ * larger stream grows by fresh pages: both kernel work the pool exists to avoid). A round of
+ * n segments opens new files only up to n files in use (one segment never starts a second
+ * file); files are created in order. Returns the files the round may write to. */
+static int32_t round_assign(pl_srv_exec *x, shm_round *r) {
+    double load[SHM_MAX_FILES];
+    int32_t made = 0;
+    while (made < x->n_files && x->files[made].fd >= 0) made++;
+    int32_t open_to = PL_MIN(x->n_files, PL_MAX(made, r->n_segs));
+    if (open_to < 1) open_to = 1;
+    for (int32_t k = 0; k < open_to; k++)
+        load[k] = (double)(x->files[k].bytes + (int64_t)x->files[k].len);
+    int32_t used = 0;
+    for (int32_t i = 0; i < r->n_segs; i++) {
+        int32_t best = 0;
+        for (int32_t k = 1; k < open_to; k++)
+            if (load[k] < load[best]) best = k;
+        r->seg_file[i] = best;
+        load[best] += r->seg_bytes[i] > 0 ? r->seg_bytes[i] : 1;
+        used = PL_MAX(used, best + 1);
+    }
+    return used;
+}
+
+/* Task k writes the round's segments assigned to file k, in order. */
+static void round_task(void *arg, int64_t k, int32_t worker) {
     PL_UNUSED(worker);
     shm_round *r = arg;
     pl_srv_exec *x = r->x;
     if (atomic_load(&r->failed)) return;
     pl_error e;
     pl_error_init(&e);
-    pthread_mutex_lock(&r->mu);
-    int32_t k = r->n_free > 0 ? r->free_files[--r->n_free] : -1; /* at most n_files tasks run */
-    pthread_mutex_unlock(&r->mu);
-    if (k < 0) {
-        pl_error_set(&e, PL_ERR_INTERNAL, "no free file for a segment of the shared memory result");
-        round_fail(r, PL_ERR_INTERNAL, &e);
-        return;
-    }
     shm_file *f = &x->files[k];
-    pl_status st = f->fd < 0 ? shm_file_create(x, k, &e) : PL_OK;
-    r->seg_file[i] = k;
-    r->seg_first[i] = f->n_batches;
-    for (int32_t j = r->seg_start[i]; !st && j < r->seg_start[i + 1]; j++) {
-        if (atomic_load(&r->failed)) break;
-        if (stop_requested(x)) {
-            st = stopped(x, PL_ERR_CANCELLED, &e);
-            break;
+    pl_status st = PL_OK;
+    for (int32_t i = 0; !st && i < r->n_segs; i++) {
+        if (r->seg_file[i] != (int32_t)k) continue;
+        if (f->fd < 0) st = shm_file_create(x, (int32_t)k, &e);
+        r->seg_first[i] = f->n_batches;
+        for (int32_t j = r->seg_start[i]; !st && j < r->seg_start[i + 1]; j++) {
+            if (atomic_load(&r->failed)) break;
+            if (stop_requested(x)) {
+                st = stopped(x, PL_ERR_CANCELLED, &e);
+                break;
+            }
+            st = f->w->write(f->w, r->batches[j], &e);
+            if (!st) f->n_batches++;
         }
-        st = f->w->write(f->w, r->batches[j], &e);
-        if (!st) f->n_batches++;
     }
-    pthread_mutex_lock(&r->mu);
-    r->free_files[r->n_free++] = k;
-    pthread_mutex_unlock(&r->mu);
     if (st) round_fail(r, st, &e);
 }
 
@@ -1507,6 +1527,7 @@ static pl_status round_fill(pl_srv_exec *x, shm_round *r, pl_error *err) {
             p += len;
             seg_bytes += per_row * (double)len;
             if (seg_bytes >= (double)seg_max) { /* the segment is complete */
+                r->seg_bytes[r->n_segs] = seg_bytes;
                 r->seg_start[++r->n_segs] = r->n_batches;
                 seg_bytes = 0;
                 if (r->n_segs == max_segs) break;
@@ -1520,7 +1541,10 @@ static pl_status round_fill(pl_srv_exec *x, shm_round *r, pl_error *err) {
         pl_batch_release(b);
         PL_TRY(st);
     }
-    if (r->seg_start[r->n_segs] < r->n_batches) r->seg_start[++r->n_segs] = r->n_batches;
+    if (r->seg_start[r->n_segs] < r->n_batches) {
+        r->seg_bytes[r->n_segs] = seg_bytes;
+        r->seg_start[++r->n_segs] = r->n_batches;
+    }
     return PL_OK;
 }
 
@@ -1603,10 +1627,9 @@ static pl_status write_files(pl_srv_exec *x, pl_error *err) {
     while (!st) {
         st = round_fill(x, r, err);
         if (st || r->n_segs == 0) break;
-        r->n_free = 0;
-        for (int32_t k = x->n_files - 1; k >= 0; k--) r->free_files[r->n_free++] = k;
         atomic_store(&r->failed, 0);
-        pl_parallel_for(r->n_segs, x->n_files, round_task, r);
+        int32_t n_tasks = round_assign(x, r);
+        pl_parallel_for(n_tasks, n_tasks, round_task, r);
         if (r->st) {
             st = r->st;
             if (err) *err = r->err;
