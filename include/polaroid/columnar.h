@@ -353,6 +353,17 @@ PL_API PL_NODISCARD pl_status pl_table_combine(pl_table *t, pl_batch **out, pl_e
 /* Deep equality of schemas and values, whatever the batch boundaries. */
 PL_API bool pl_table_equals(pl_table *a, pl_table *b);
 
+/* Arrays read from Arrow IPC files larger than 256 KiB are zero-copy views of the file's
+ * mapping: they show the file's current bytes, so a file rewritten or truncated later changes
+ * (or zeroes) them. Whatever must keep the values as read (tables stored by SQL sessions and the
+ * server) goes through these: buffers in a file mapping are copied into memory and the copies
+ * validated again (offsets, dictionary indices, UTF-8); everything else is shared. Without such
+ * buffers the input comes back retained. Errors: PL_ERR_NOMEM, PL_ERR_CORRUPT (the file changed
+ * between the read and the copy). */
+PL_API PL_NODISCARD pl_status pl_array_detach_files(pl_array *a, pl_array **out, pl_error *err);
+PL_API PL_NODISCARD pl_status pl_batch_detach_files(pl_batch *b, pl_batch **out, pl_error *err);
+PL_API PL_NODISCARD pl_status pl_table_detach_files(pl_table *t, pl_table **out, pl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
  * batches). Both are refcounted; a table only grows by appending whole batches. Combining a
  * table concatenates its columns in parallel on the pool when the table is large; equality
  * walks both tables' batches side by side, so boundaries may differ and nothing is copied. */
+#include <stdio.h>
 #include <string.h>
 
 #include "columnar/columnar_int.h"
@@ -260,4 +261,145 @@ bool pl_table_equals(pl_table *a, pl_table *b) {
     for (int32_t c = 0; c < a->schema->n_fields; c++)
         if (!column_equals(a, b, c)) return false;
     return true;
+}
+
+/* ---------------------------------------------------------------- detaching from files */
+
+static bool buf_mapped(const pl_buf *b) { return b && pl_file_map_holds(b->data); }
+
+static bool array_mapped(const pl_array *a) {
+    if (buf_mapped(a->validity) || buf_mapped(a->values) || buf_mapped(a->data)) return true;
+    for (int32_t i = 0; i < a->n_children; i++)
+        if (array_mapped(a->children[i])) return true;
+    return a->dictionary && array_mapped(a->dictionary);
+}
+
+/* b itself (retained), or a copy in memory when it lies in a file mapping. */
+static pl_status buf_own(pl_buf *b, pl_buf **out, pl_error *err) {
+    *out = NULL;
+    if (!b) return PL_OK;
+    if (!buf_mapped(b)) {
+        *out = pl_buf_retain(b);
+        return PL_OK;
+    }
+    pl_buf *c = NULL;
+    PL_TRY(pl_buf_new(b->size > 0 ? b->size : 1, &c, err));
+    if (b->size > 0) memcpy(c->data, b->data, (size_t)b->size);
+    c->size = b->size;
+    *out = c;
+    return PL_OK;
+}
+
+static pl_status array_detach(pl_array *a, pl_array **out, pl_error *err) {
+    if (!array_mapped(a)) {
+        *out = pl_array_retain(a);
+        return PL_OK;
+    }
+    pl_buf *v = NULL, *vals = NULL, *data = NULL;
+    pl_array *dict = NULL, **kids = NULL;
+    pl_status st = buf_own(a->validity, &v, err);
+    if (!st) st = buf_own(a->values, &vals, err);
+    if (!st) st = buf_own(a->data, &data, err);
+    if (!st && a->dictionary) st = array_detach(a->dictionary, &dict, err);
+    if (!st && a->n_children > 0 &&
+        !(kids = pl_calloc((size_t)a->n_children, sizeof *kids)))
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory copying an array out of its file");
+    for (int32_t i = 0; !st && i < a->n_children; i++) st = array_detach(a->children[i], &kids[i], err);
+    if (st) {
+        pl_buf_release(v);
+        pl_buf_release(vals);
+        pl_buf_release(data);
+        if (dict) pl_array_release(dict);
+        for (int32_t i = 0; kids && i < a->n_children; i++)
+            if (kids[i]) pl_array_release(kids[i]);
+        pl_free(kids);
+        return st;
+    }
+    pl_array *c = pl_calloc(1, sizeof *c);
+    if (!c) {
+        pl_free(c);
+        pl_buf_release(v);
+        pl_buf_release(vals);
+        pl_buf_release(data);
+        if (dict) pl_array_release(dict);
+        for (int32_t i = 0; kids && i < a->n_children; i++) pl_array_release(kids[i]);
+        pl_free(kids);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory copying an array out of its file");
+    }
+    /* a's shape (type, offset, length, children indexed like a's) over the copied buffers */
+    c->type = pl_type_retain(a->type);
+    c->length = a->length;
+    c->offset = a->offset;
+    c->null_count = __atomic_load_n(&a->null_count, __ATOMIC_RELAXED);
+    c->validity = v;
+    c->values = vals;
+    c->data = data;
+    c->n_children = a->n_children;
+    c->children = kids; /* NULL without children */
+    c->dictionary = dict;
+    c->refcount = 1;
+    if ((st = pl_array_validate(c, true, err))) {
+        pl_array_release(c);
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err ? err->msg : "");
+        return pl_error_set(err, PL_ERR_CORRUPT, "the file changed after it was read: %s", why);
+    }
+    *out = c;
+    return PL_OK;
+}
+
+pl_status pl_array_detach_files(pl_array *a, pl_array **out, pl_error *err) {
+    return array_detach(a, out, err);
+}
+
+static bool batch_mapped(const pl_batch *b) {
+    for (int32_t k = 0; k < b->n_cols; k++)
+        if (array_mapped(b->columns[k])) return true;
+    return false;
+}
+
+pl_status pl_batch_detach_files(pl_batch *b, pl_batch **out, pl_error *err) {
+    if (!batch_mapped(b)) {
+        *out = pl_batch_retain(b);
+        return PL_OK;
+    }
+    pl_array **cols = pl_calloc((size_t)(b->n_cols > 0 ? b->n_cols : 1), sizeof *cols);
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory copying a batch out of its file");
+    pl_status st = PL_OK;
+    for (int32_t k = 0; !st && k < b->n_cols; k++) st = array_detach(b->columns[k], &cols[k], err);
+    if (st) {
+        for (int32_t k = 0; k < b->n_cols; k++)
+            if (cols[k]) pl_array_release(cols[k]);
+        pl_free(cols);
+        return st;
+    }
+    st = pl_batch_new(pl_schema_retain(b->schema), b->n_rows, cols, out, err);
+    pl_free(cols);
+    return st;
+}
+
+pl_status pl_table_detach_files(pl_table *t, pl_table **out, pl_error *err) {
+    bool any = false;
+    for (int64_t i = 0; i < t->n_batches && !any; i++) any = batch_mapped(t->batches[i]);
+    if (!any) {
+        *out = pl_table_retain(t);
+        return PL_OK;
+    }
+    pl_table *c = NULL;
+    PL_TRY(pl_table_new(t->schema, &c, err));
+    pl_status st = PL_OK;
+    for (int64_t i = 0; !st && i < t->n_batches; i++) {
+        pl_batch *b = NULL;
+        st = pl_batch_detach_files(t->batches[i], &b, err);
+        if (!st) {
+            st = pl_table_append(c, b, err);
+            pl_batch_release(b);
+        }
+    }
+    if (st) {
+        pl_table_release(c);
+        return st;
+    }
+    *out = c;
+    return PL_OK;
 }

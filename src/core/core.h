@@ -105,13 +105,16 @@ void pl_file_map_drop(const void *p, size_t n);
 enum { PL_FMAP_TEST_NONE, PL_FMAP_TEST_OFF, PL_FMAP_TEST_ALL };
 void pl_file_map_test(int mode);
 int64_t pl_file_map_count(void);
+/* Whether p points into a guarded file mapping that is in place now: bytes there are the
+ * file's current content, so data that must stay as read (stored tables) is copied out
+ * (pl_array_detach_files). */
+bool pl_file_map_holds(const void *p);
 /* A whole regular file for a reader that parses it in place (CSV, Arrow IPC): a guarded mapping
  * (pl_file_map) when one is given, with *slot its registry slot (the buffer's last release
  * unmaps it; the reader checks pl_file_map_lost(*slot) after each piece it parsed and reports
  * the file as changed); otherwise *slot = -1 and the bytes are read into memory (files under
- * 256 KiB, PL_MMAP=0 or the OFF test hook; a file that ends early is reported as changed), or,
- * for larger files when no slot is free or another SIGBUS handler replaced polaroid's, an
- * unguarded mapping as pl_file_read_all makes. */
+ * 256 KiB, PL_MMAP=0 or the OFF test hook, no free slot, another SIGBUS handler in place of
+ * polaroid's; a file that ends early is reported as changed). */
 pl_status pl_file_load(const char *path, pl_buf **out, int32_t *slot, pl_error *err);
 /* Filling fresh memory by copy (fill.c, userfaultfd): pl_fill_on says whether it is available
  * (not on old kernels, under seccomp, or with PL_FILL=0). pl_fill_register marks a page-aligned

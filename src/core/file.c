@@ -86,6 +86,8 @@ static struct sigaction g_fmap_old;
 static bool g_fmap_ok; /* the handler is installed and mapping is allowed */
 static _Atomic int g_fmap_test = PL_FMAP_TEST_NONE;
 static _Atomic int64_t g_fmap_count; /* mappings made (tests) */
+static _Atomic int64_t g_fmap_live;  /* mappings in the registry now */
+static _Atomic int g_fmap_top;       /* slots below this were ever used */
 
 static void fmap_handler(int sig, siginfo_t *si, void *ctx) {
     uintptr_t a = (uintptr_t)si->si_addr;
@@ -164,7 +166,11 @@ int32_t pl_file_map(int fd, int64_t size, const uint8_t **out) {
     int32_t slot = -1;
     for (int32_t k = 0; k < PL_FMAP_SLOTS && slot < 0; k++)
         if (!atomic_load_explicit(&g_fmap[k].lo, memory_order_relaxed)) slot = k;
-    if (slot >= 0) atomic_store_explicit(&g_fmap[slot].lo, 1, memory_order_relaxed); /* reserved */
+    if (slot >= 0) {
+        atomic_store_explicit(&g_fmap[slot].lo, 1, memory_order_relaxed); /* reserved */
+        if (slot >= atomic_load_explicit(&g_fmap_top, memory_order_relaxed))
+            atomic_store_explicit(&g_fmap_top, slot + 1, memory_order_release);
+    }
     pthread_mutex_unlock(&g_fmap_lock);
     if (slot < 0) return -1;
     size_t len = ((size_t)size + 4095) & ~(size_t)4095;
@@ -177,11 +183,24 @@ int32_t pl_file_map(int fd, int64_t size, const uint8_t **out) {
     atomic_store_explicit(&g_fmap[slot].hi, (uintptr_t)m + len, memory_order_release);
     atomic_store_explicit(&g_fmap[slot].lo, (uintptr_t)m, memory_order_release);
     atomic_fetch_add_explicit(&g_fmap_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&g_fmap_live, 1, memory_order_release);
     *out = m;
     return slot;
 }
 
 int64_t pl_file_map_count(void) { return atomic_load(&g_fmap_count); }
+
+bool pl_file_map_holds(const void *p) {
+    if (!p || atomic_load_explicit(&g_fmap_live, memory_order_acquire) == 0) return false;
+    uintptr_t a = (uintptr_t)p;
+    int top = atomic_load_explicit(&g_fmap_top, memory_order_acquire);
+    for (int k = 0; k < top; k++) {
+        uintptr_t lo = atomic_load_explicit(&g_fmap[k].lo, memory_order_acquire);
+        uintptr_t hi = atomic_load_explicit(&g_fmap[k].hi, memory_order_acquire);
+        if (lo > 1 && a >= lo && a < hi) return true;
+    }
+    return false;
+}
 
 bool pl_file_map_lost(int32_t slot) {
     if (slot < 0 || slot >= PL_FMAP_SLOTS) return false;
@@ -203,6 +222,7 @@ void pl_file_unmap(int32_t slot) {
     atomic_store_explicit(&g_fmap[slot].hi, 0, memory_order_release);
     munmap((void *)lo, hi - lo);
     atomic_store_explicit(&g_fmap[slot].lo, 0, memory_order_release);
+    atomic_fetch_sub_explicit(&g_fmap_live, 1, memory_order_release);
 }
 
 /* ---------------------------------------------------------------- whole files for in-place parsers */
@@ -245,10 +265,10 @@ pl_status pl_file_load(const char *path, pl_buf **out, int32_t *slot, pl_error *
         if (st) pl_file_unmap(s);
         s = st ? -1 : s;
     } else {
-        int mode = atomic_load(&g_fmap_test);
-        bool off = !g_fmap_ok || mode == PL_FMAP_TEST_OFF;
-        if (size < PL_FMAP_MIN_BYTES || off) st = read_into_memory(fd, size, path, out, err);
-        else st = map_unguarded(fd, size, path, out, err);
+        /* small files, mapping off, no free slot, another SIGBUS handler in place: the bytes
+         * are read into memory (an unguarded mapping would die of a truncation, and tables
+         * parsed in place could not tell their buffers from the file's) */
+        st = read_into_memory(fd, size, path, out, err);
     }
     close(fd);
     if (!st) *slot = s;

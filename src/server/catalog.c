@@ -539,12 +539,11 @@ static pl_status push_batch(live_table *t, pl_batch *b, int64_t bytes, pl_error 
     return PL_OK;
 }
 
-/* b with t's schema (same column types, checked by pl_batch_new), a new reference. */
+/* b with t's schema (same column types, checked by pl_batch_new), a new reference; columns
+ * that are views of a mapped file (an Arrow IPC file read in place) are copied into memory:
+ * the table keeps the values as read whatever happens to the file. */
 static pl_status rebase(live_table *t, pl_batch *b, pl_batch **out, pl_error *err) {
-    if (b->schema == t->schema) {
-        *out = pl_batch_retain(b);
-        return PL_OK;
-    }
+    if (b->schema == t->schema) return pl_batch_detach_files(b, out, err);
     if (b->n_cols != t->schema->n_fields)
         PL_FAIL(err, PL_ERR_TYPE, "%d columns appended to table \"%s\" of %d columns",
                 (int)b->n_cols, t->name, (int)t->schema->n_fields);
@@ -554,7 +553,14 @@ static pl_status rebase(live_table *t, pl_batch *b, pl_batch **out, pl_error *er
                     t->schema->fields[i].name, t->name);
     pl_array **cols = pl_malloc((size_t)(b->n_cols ? b->n_cols : 1) * sizeof *cols);
     if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory appending");
-    for (int32_t i = 0; i < b->n_cols; i++) cols[i] = pl_array_retain(b->columns[i]);
+    for (int32_t i = 0; i < b->n_cols; i++) {
+        pl_status st = pl_array_detach_files(b->columns[i], &cols[i], err);
+        if (st) {
+            while (i-- > 0) pl_array_release(cols[i]);
+            pl_free(cols);
+            return st;
+        }
+    }
     pl_status st = pl_batch_new(pl_schema_retain(t->schema), b->n_rows, cols, out, err);
     pl_free(cols);
     return st;

@@ -772,6 +772,12 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
         st = pl_df_collect(df, &o, &t, err);
         pl_df_release(df);
         df = NULL;
+        if (!st) { /* held for the handle's life: not a view of a file that may change */
+            pl_table *own = NULL;
+            st = pl_table_detach_files(t, &own, err);
+            pl_table_release(t);
+            t = own;
+        }
         if (!st) {
             rows = t->n_rows;
             st = pl_df_from_table(t, &df, err);

@@ -79,10 +79,11 @@ pl_status pl_sql_conform_table(pl_table *src, pl_schema *schema, pl_table **out,
         for (; st == PL_OK && k < n; k++) {
             pl_array *a = in->columns[k];
             pl_type *want = schema->fields[k].type;
+            cols[k] = NULL; /* the last batch's went to it; a failure below leaves NULL */
             if (a->type->id == PL_TYPE_DICTIONARY) st = pl_array_decode_dictionary(a, &cols[k], err);
             else if (a->type->id == PL_TYPE_NA && want->id != PL_TYPE_NA)
                 st = pl_array_new_nulls(want, a->length, &cols[k], err);
-            else cols[k] = pl_array_retain(a);
+            else st = pl_array_detach_files(a, &cols[k], err); /* stored: not a file's view */
             if (st == PL_OK && !pl_type_equals(cols[k]->type, want)) {
                 char x[96], y[96];
                 st = pl_error_set(err, PL_ERR_INTERNAL, "column \"%s\" has type %s, the table %s",

@@ -475,8 +475,94 @@ static void test_ipc_truncated_before_end(void **state) {
     unlink(path);
 }
 
+
+static bool table_in_file(const pl_table *t) {
+    for (int64_t b = 0; b < t->n_batches; b++)
+        for (int32_t k = 0; k < t->batches[b]->n_cols; k++) {
+            const pl_array *a = t->batches[b]->columns[k];
+            if ((a->validity && pl_file_map_holds(a->validity->data)) ||
+                (a->values && pl_file_map_holds(a->values->data)) ||
+                (a->data && pl_file_map_holds(a->data->data)))
+                return true;
+        }
+    return false;
+}
+
+/* Overwrites the whole file in place (no truncation) with 0xAB bytes. */
+static void scribble(const char *path) {
+    int64_t size = file_size(path);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    for (int64_t i = 0; i < size; i++) fputc(0xAB, f);
+    fclose(f);
+}
+
+static pl_status keep_nothing(void *user, pl_sql_result *r, pl_error *err) {
+    (void)user; (void)r; (void)err;
+    return PL_OK;
+}
+
+/* IPC tables read in place are views of the file: pl_table_detach_files copies them out, and
+ * the tables that SQL sessions store (CREATE TABLE AS) keep the values as read when the file
+ * is rewritten in place afterwards, while a plain view shows the new bytes. */
+static void test_ipc_detach_files(void **state) {
+    (void)state;
+    pl_file_map_test(PL_FMAP_TEST_ALL);
+    char *path = temp_path(0, ".arrows");
+    write_ipc(path, 3, 20000);
+    pl_error err;
+    pl_error_init(&err);
+    pl_read_opts ro;
+    pl_read_opts_init(&ro);
+    pl_table *view = NULL, *own = NULL, *again = NULL, *ref = NULL;
+    ok(pl_read_table(1, (const char *const *)&path, PL_FORMAT_IPC, &ro, &view, &err), &err);
+    assert_true(table_in_file(view));
+    ok(pl_table_detach_files(view, &own, &err), &err);
+    assert_ptr_not_equal(own, view);
+    assert_false(table_in_file(own));
+    assert_true(pl_table_equals(own, view));
+    ok(pl_table_detach_files(own, &again, &err), &err); /* nothing left to copy: shared */
+    assert_ptr_equal(again, own);
+    pl_table_release(again);
+    pl_file_map_test(PL_FMAP_TEST_OFF); /* the reference: read into memory */
+    ok(pl_read_table(1, (const char *const *)&path, PL_FORMAT_IPC, &ro, &ref, &err), &err);
+    assert_false(table_in_file(ref));
+    pl_file_map_test(PL_FMAP_TEST_ALL);
+
+    /* a SQL session's stored table */
+    pl_session *ss = NULL;
+    ok(pl_session_new(&ss, &err), &err);
+    char sql[256];
+    snprintf(sql, sizeof sql, "CREATE TABLE t AS SELECT * FROM '%s'", path);
+    ok(pl_session_run(ss, sql, keep_nothing, NULL, &err), &err);
+
+    scribble(path);
+    const pl_array *x = view->batches[0]->columns[0];
+    int64_t first;
+    memcpy(&first, x->values->data + 8 * x->offset, 8);
+    assert_int_not_equal(first, 1); /* the view shows the file's new bytes */
+    assert_true(pl_table_equals(own, ref));
+
+    pl_df *df = NULL;
+    ok(pl_session_query(ss, "SELECT * FROM t", &df, &err), &err);
+    pl_exec_opts eo;
+    pl_exec_opts_init(&eo);
+    pl_table *stored = NULL;
+    ok(pl_df_collect(df, &eo, &stored, &err), &err);
+    assert_true(pl_table_equals(stored, ref));
+    pl_table_release(stored);
+    pl_df_release(df);
+    pl_session_free(ss);
+    pl_table_release(view);
+    pl_table_release(own);
+    pl_table_release(ref);
+    pl_file_map_test(PL_FMAP_TEST_NONE);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ipc_detach_files),
         cmocka_unit_test(test_file_load),
         cmocka_unit_test(test_csv_mapped_equals_memory),
         cmocka_unit_test(test_csv_truncated_under_scan),
