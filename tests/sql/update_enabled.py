@@ -21,7 +21,7 @@ def main():
                         "tests/sql"], cwd=ROOT, capture_output=True, text=True, env=env)
     passed, failed = [], []
     for line in r.stdout.splitlines():
-        m = re.match(r"(PASSED|FAILED|ERROR) tests/sql/[^:]+::(\S+)(?: - (.*))?", line)
+        m = re.match(r"(PASSED|FAILED|ERROR) tests/sql/[^:]+::(.+?)(?: - (.*))?$", line)
         if m:
             (passed if m.group(1) == "PASSED" else failed).append((m.group(2), m.group(3) or ""))
     if not passed and not failed:

@@ -368,7 +368,8 @@ typedef struct ev {
     /* prefix sums */
     int64_t *pc, *pt;
     __int128 *pq;
-    long double *pf;
+    long double *pf;   /* float sums: [i + 1] = sum from i's partition start through i */
+    long double *ftree; /* float sums over frames not starting there: segment tree (2n) */
     /* trees */
     int64_t *tree;
     wstate *wtree;
@@ -810,6 +811,24 @@ static pl_status eval_nav(ev *e, pl_array *const *cols, pl_array **out, pl_error
 
 /* ---------------------------------------------------------------- aggregates */
 
+/* Sum of the float values of positions [s, t) that count (t > s). Differences of running
+ * sums would cancel: 1e20 in one partition made every later frame's 1.5 + 0.25 come out 0,
+ * and one NaN or infinity made all later frames NaN. So a frame that starts at its partition's
+ * start reads the running sum of that partition (summed in order, like DuckDB), and any other
+ * frame adds O(log n) nodes of a segment tree of sums; IEEE rules give NaN and infinities. */
+static long double fsum(const ev *e, int64_t s, int64_t t) {
+    if (!e->ftree) return e->pf[t]; /* s is the partition's start (eval_agg) */
+    long double acc = 0, right = 0;
+    int64_t l = s + e->n, r = t + e->n;
+    while (l < r) {
+        if (l & 1) acc += e->ftree[l++];
+        if (r & 1) right = e->ftree[--r] + right;
+        l >>= 1;
+        r >>= 1;
+    }
+    return acc + right;
+}
+
 static void agg_block(void *arg, int64_t lo, int64_t hi) {
     ev *e = arg;
     const char *fn = e->sp->name;
@@ -834,7 +853,7 @@ static void agg_block(void *arg, int64_t lo, int64_t hi) {
         }
         if (e->kind == 1) {
             long double s = 0;
-            for (int q = 0; q < nseg; q++) s += e->pf[tt[q]] - e->pf[ss[q]];
+            for (int q = 0; q < nseg; q++) s += fsum(e, ss[q], tt[q]);
             e->od[i] = (double)(is_avg ? s / (long double)c : s);
             continue;
         }
@@ -917,6 +936,43 @@ static void tree_block(void *arg, int64_t lo, int64_t hi) {
     }
 }
 
+/* DISTINCT: keeps in e->vm only the first counting row of each value in its partition (rows
+ * sorted by partition, then the value, stably: a run of equal values lists its rows by
+ * position) and recounts e->pc. Every frame starts at its partition's start (spec_copy), so a
+ * value in a frame has its first row there too and counts once. NULL = NULL and NaN = NaN
+ * here, like the sort keys (NULLs never count anyway). */
+static pl_status distinct_firsts(ev *e, pl_error *err) {
+    int64_t n = e->n;
+    if (n == 0) return PL_OK;
+    const pl_win_group *g = e->g;
+    pl_buf *pb = NULL;
+    PL_TRY(pl_buf_new(n * 8, &pb, err));
+    pb->size = n * 8;
+    int64_t *pid = (int64_t *)(void *)pb->data;
+    for (int64_t p = 0; p < g->n_parts; p++)
+        for (int64_t i = g->pstart[p]; i < g->pstart[p + 1]; i++) pid[i] = p;
+    pl_array *pa = NULL;
+    PL_TRY(pl_array_new(pl_type_simple(PL_TYPE_INT64), n, 0, NULL, pb, NULL, 0, NULL, NULL, &pa,
+                        err));
+    pl_array *keys[2] = {pa, e->x};
+    bool desc[2] = {false, false}, nf[2] = {false, false};
+    pl_sortkeys sk;
+    pl_status st = pl_sortkeys_build(2, keys, desc, nf, n, e->T, 0, &sk, err);
+    pl_array_release(pa);
+    if (st) return st;
+    bool taken = false;
+    for (int64_t r = 0; r < n; r++) {
+        if (r == 0 || !pl_sortkeys_same(&sk, 0, 2, r - 1, r)) taken = false;
+        int64_t pos = pl_sortkeys_row(&sk, r);
+        if (!e->vm[pos]) continue;
+        if (taken) e->vm[pos] = 0;
+        taken = true;
+    }
+    pl_sortkeys_reset(&sk);
+    for (int64_t i = 0; i < n; i++) e->pc[i + 1] = e->pc[i] + e->vm[i];
+    return PL_OK;
+}
+
 static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error *err) {
     const pl_window_spec *sp = e->sp;
     const char *fn = sp->name;
@@ -943,6 +999,7 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
             e->pc[i + 1] = e->pc[i] + ok;
         }
     }
+    if (sp->distinct && e->vm) PL_TRY(distinct_firsts(e, err));
     if (!strcmp(fn, "min") || !strcmp(fn, "max")) {
         e->is_max = !strcmp(fn, "max");
         pl_sortkeys sk;
@@ -1009,15 +1066,34 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
             }
         } else if (xid == PL_TYPE_FLOAT32 || xid == PL_TYPE_FLOAT64) {
             e->kind = 1;
-            e->pf = pl_malloc(sizeof(long double) * (size_t)(n + 1));
-            if (!e->pf) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
-            if (!st) {
-                e->pf[0] = 0;
-                for (int64_t i = 0; i < n; i++) {
+            /* frames from the partition's start (the default ones): running sums per
+             * partition; any other frame: a segment tree (fsum) */
+            const pl_window_frame *fr = &sp->frame;
+            bool from_start = (!fr->present || fr->start_kind == PL_BOUND_UNBOUNDED_PRECEDING) &&
+                              e->excl == PL_EXCLUDE_NO_OTHERS;
+            if (from_start) {
+                e->pf = pl_malloc(sizeof(long double) * (size_t)(n + 1));
+                if (!e->pf) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+                if (!st) e->pf[0] = 0; /* pf[ps] ends the previous partition: never read for p */
+                for (int64_t p = 0; !st && p < e->g->n_parts; p++) {
+                    int64_t ps = e->g->pstart[p], pe = e->g->pstart[p + 1];
+                    long double run = 0;
+                    for (int64_t i = ps; i < pe; i++) {
+                        long double v = 0;
+                        if (e->vm[i] && get_ld(x, i, &v)) run += v;
+                        e->pf[i + 1] = run;
+                    }
+                }
+            } else {
+                e->ftree = pl_malloc(sizeof(long double) * (size_t)PL_MAX(2 * n, 2));
+                if (!e->ftree) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
+                for (int64_t i = 0; !st && i < n; i++) {
                     long double v = 0;
                     if (e->vm[i]) get_ld(x, i, &v);
-                    e->pf[i + 1] = e->pf[i] + v;
+                    e->ftree[n + i] = v;
                 }
+                for (int64_t i = n - 1; !st && i >= 1; i--)
+                    e->ftree[i] = e->ftree[2 * i] + e->ftree[2 * i + 1];
             }
         } else {
             e->kind = xid == PL_TYPE_DECIMAL128 ? 2 : 0;
@@ -1094,6 +1170,7 @@ static void ev_reset(ev *e) {
     pl_free(e->pt);
     pl_free(e->pq);
     pl_free(e->pf);
+    pl_free(e->ftree);
     pl_free(e->tree);
     pl_free(e->wtree);
     pl_free(e->byrank);
