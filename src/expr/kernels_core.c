@@ -935,7 +935,9 @@ static pl_status compare_bits(int op, const pl_datum *a, const pl_datum *b, int6
 pl_status pl_kcompare(int op, const pl_datum *a, const pl_datum *b, int64_t n, pl_datum *out,
                       pl_error *err) {
     pl_datum args[2] = {*a, *b};
-    if ((a->is_scalar && a->scalar.is_null) || (b->is_scalar && b->scalar.is_null)) {
+    /* a NULL constant, or a column of the NULL type (no values buffer): every row is NULL */
+    if ((a->is_scalar && a->scalar.is_null) || (b->is_scalar && b->scalar.is_null) ||
+        dtype(a)->id == PL_TYPE_NA || dtype(b)->id == PL_TYPE_NA) {
         pl_array *r;
         PL_TRY(pl_array_new_nulls(pl_type_simple(PL_TYPE_BOOL), n, &r, err));
         pl_datum_set_array(out, r);
@@ -1060,7 +1062,9 @@ static pl_status distinct_exec(bool distinct, const pl_datum *a, const pl_datum 
     pl_buf *values = NULL;
     PL_TRY(pl_xbuf_new(pl_bits_bytes(n), &values, err));
     uint8_t *r = values->data;
-    bool an = a->is_scalar && a->scalar.is_null, bn = b->is_scalar && b->scalar.is_null;
+    /* NULL constants and columns of the NULL type (no values buffer) are NULL everywhere */
+    bool an = (a->is_scalar && a->scalar.is_null) || dtype(a)->id == PL_TYPE_NA,
+         bn = (b->is_scalar && b->scalar.is_null) || dtype(b)->id == PL_TYPE_NA;
     if (an || bn) {
         const pl_datum *o = an ? b : a;
         bool other_null_scalar = an && bn;
