@@ -44,6 +44,7 @@ typedef enum agg_op {
     AOP_COVAR_POP, /* two-argument statistics over the rows where both are non-NULL */
     AOP_COVAR_SAMP,
     AOP_CORR,
+    AOP_LIST, /* list(x) / array_agg(x): the group's values as a list (holistic) */
     AOP__COUNT
 } agg_op;
 

@@ -147,6 +147,8 @@ static const struct {
     {"covar_pop", "covar_pop", AOP_COVAR_POP},
     {"covar_samp", "covar_samp", AOP_COVAR_SAMP},
     {"corr", "corr", AOP_CORR},
+    {"list", "list", AOP_LIST},
+    {"array_agg", "list", AOP_LIST},
 };
 
 static int find_agg(const char *name) {
@@ -276,6 +278,16 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
         if (distinct) PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ...) is not supported", canon);
         res = pl_type_simple(PL_TYPE_FLOAT64);
         break;
+    case AOP_LIST: {
+        /* the element type is the argument's (its values for a dictionary); NULL -> INTEGER[],
+         * like DuckDB */
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        pl_type *item = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_INT32) : pl_type_retain(t0);
+        pl_status lst = pl_type_new_list("item", item, true, &res, err);
+        pl_type_release(item);
+        PL_TRY(lst);
+        break;
+    }
     case AOP_STRING_AGG:
         if (t0->id != PL_TYPE_UTF8 && t0->id != PL_TYPE_BINARY && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
         res = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_UTF8) : pl_type_retain(t0);

@@ -645,7 +645,7 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
     PL_TRY(gather_refs(s, spec, tables, n_tables, gmap, n_groups, &g, err));
     hctx h = {rt, g.chunks};
     pl_status st = PL_OK;
-    if (rt->distinct && rt->op != AOP_STRING_AGG) {
+    if (rt->distinct && rt->op != AOP_STRING_AGG && rt->op != AOP_LIST) {
         st = distinct_finish(s, spec, &g, n_groups, out, err);
         gather_free(&g);
         return st;
@@ -713,6 +713,27 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
             msort(v, g.tmp, m, &h, true);
             int64_t k = rt->op == AOP_LAST ? m - 1 : 0;
             st = append_row(b, g.chunks[v[k].c]->arrays[0], v[k].r, err);
+            break;
+        }
+        case AOP_LIST: {
+            /* input order (chunks by morsel seq, rows in order) unless ORDER BY; NULLs are
+             * elements; a group with no rows (all filtered out) is NULL, like DuckDB */
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            if (rt->distinct) {
+                msort(v, g.tmp, m, &h, false);
+                int64_t u = 0;
+                for (int64_t i = 0; i < m; i++)
+                    if (i == 0 || cmp_value(&h, v[u - 1], v[i]) != 0) v[u++] = v[i];
+                m = u;
+            }
+            if (rt->n_order) msort(v, g.tmp, m, &h, true);
+            pl_builder *items = pl_builder_child(b, 0);
+            for (int64_t i = 0; i < m && !st; i++)
+                st = append_row(items, g.chunks[v[i].c]->arrays[0], v[i].r, err);
+            if (!st) st = pl_builder_append_valid(b, err);
             break;
         }
         case AOP_STRING_AGG: {

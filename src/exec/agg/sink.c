@@ -57,7 +57,8 @@ static bool skips_nulls(const agg_rt *rt) {
     switch (rt->op) {
     case AOP_COUNT_STAR:
     case AOP_FIRST:
-    case AOP_LAST: return false;
+    case AOP_LAST:
+    case AOP_LIST: return false; /* NULLs are list elements */
     default: return true;
     }
 }
@@ -111,7 +112,7 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
     if (rt->filter_col >= 0 && agg_base_type(in->fields[rt->filter_col].type)->id != PL_TYPE_BOOL)
         PL_FAIL(err, PL_ERR_TYPE, "aggregate %s: FILTER needs a boolean column", sp->name);
     bool ordered = rt->op == AOP_FIRST || rt->op == AOP_LAST || rt->op == AOP_STRING_AGG ||
-                   rt->op == AOP_ANY_VALUE;
+                   rt->op == AOP_ANY_VALUE || rt->op == AOP_LIST;
     if (ordered) {
         rt->n_order = sp->n_order;
         for (int32_t i = 0; i < sp->n_order; i++) {
@@ -130,7 +131,8 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
     rt->distinct = sp->distinct && !dup_free && rt->op != AOP_COUNT_STAR;
     rt->base_op = rt->op;
     rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
-                   rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->n_order > 0;
+                   rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->op == AOP_LIST ||
+                   rt->n_order > 0;
     rt->width = rt->holistic ? 0 : agg_rt_width(rt);
     rt->q = 0.5;
     if (rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC) {
