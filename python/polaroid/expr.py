@@ -295,6 +295,10 @@ class Expr:
     def any_value(self) -> "Expr":
         return self._agg("any_value")
 
+    def implode(self) -> "Expr":
+        """The values as one list per group, NULLs included (Polars' implode; SQL list(x))."""
+        return self._agg("list")
+
     def agg(self, fn: str, *extra: Any, distinct: bool = False) -> "Expr":
         """Any aggregate function by name (``"bool_and"``, ``"string_agg"``...)."""
         return self._agg(fn, distinct, *extra)

@@ -174,6 +174,20 @@ def test_group_by_agg(pdc, data):
     assert_same(got, exp, sort=True, rel=1e-6)
 
 
+def test_group_by_implode(pdc, data):
+    """implode(): each group's values as a list (SQL list(x)), NULLs included."""
+    got = pdc.read_parquet("trades/*.parquet").group_by("g").agg(
+        pd.col("q").implode().alias("qs"), n=pd.len_()).collect()
+    exp = duck(f"SELECT g, list(q) qs, count(*) n FROM {TR} GROUP BY g", data.root)
+    assert got.schema.field("qs").type.value_type == exp.schema.field("qs").type.value_type
+    key = lambda v: (v is None, v)  # noqa: E731
+    norm = lambda t: sorted((r["g"] is None, r["g"], sorted(r["qs"], key=key), r["n"])  # noqa: E731
+                            for r in t.to_pylist())
+    assert norm(got) == norm(exp)
+    total = duck(f"SELECT count(*) c FROM {TR}", data.root).column("c")[0].as_py()
+    assert sum(len(r["qs"]) for r in got.to_pylist()) == total
+
+
 def test_group_by_expressions_and_multiple_keys(pdc, data):
     df = pdc.read_parquet("trades/*.parquet")
     got = df.group_by("g", (pd.col("q") > 0).alias("pos")).agg(n=pd.len_(), s=pd.col("q").sum()).collect()
