@@ -128,6 +128,20 @@ static void msort(href *v, href *tmp, int64_t n, const hctx *h, bool by_order) {
     memcpy(v, tmp, (size_t)n * sizeof(href));
 }
 
+/* A group's refs for list/string_agg: with DISTINCT sorted by value and cut to the first of
+ * each value; then in the call's ORDER BY (stable), else as they were. Returns the count. */
+static int64_t distinct_ordered(href *v, href *tmp, int64_t m, const hctx *h) {
+    if (h->rt->distinct) {
+        msort(v, tmp, m, h, false);
+        int64_t u = 0;
+        for (int64_t i = 0; i < m; i++)
+            if (i == 0 || cmp_value(h, v[u - 1], v[i]) != 0) v[u++] = v[i];
+        m = u;
+    }
+    if (h->rt->n_order) msort(v, tmp, m, h, true);
+    return m;
+}
+
 static double as_double(const pl_array *a, int64_t r) {
     agg_val v;
     const uint8_t *b;
@@ -722,14 +736,7 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 st = pl_builder_append_null(b, err);
                 break;
             }
-            if (rt->distinct) {
-                msort(v, g.tmp, m, &h, false);
-                int64_t u = 0;
-                for (int64_t i = 0; i < m; i++)
-                    if (i == 0 || cmp_value(&h, v[u - 1], v[i]) != 0) v[u++] = v[i];
-                m = u;
-            }
-            if (rt->n_order) msort(v, g.tmp, m, &h, true);
+            m = distinct_ordered(v, g.tmp, m, &h);
             pl_builder *items = pl_builder_child(b, 0);
             for (int64_t i = 0; i < m && !st; i++)
                 st = append_row(items, g.chunks[v[i].c]->arrays[0], v[i].r, err);
@@ -741,15 +748,7 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 st = pl_builder_append_null(b, err);
                 break;
             }
-            if (rt->distinct) {
-                /* sort by value, drop duplicates, then restore the requested order */
-                msort(v, g.tmp, m, &h, false);
-                int64_t u = 0;
-                for (int64_t i = 0; i < m; i++)
-                    if (i == 0 || cmp_value(&h, v[u - 1], v[i]) != 0) v[u++] = v[i];
-                m = u;
-            }
-            if (rt->n_order) msort(v, g.tmp, m, &h, true);
+            m = distinct_ordered(v, g.tmp, m, &h);
             int64_t len = 0;
             for (int64_t i = 0; i < m; i++) {
                 int32_t l;
