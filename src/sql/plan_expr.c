@@ -1159,7 +1159,7 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
         }
     }
     pl_type *t;
-    PL_TRY(pl_sql_type_from_node(NULL, tc->type_name, &t, err));
+    PL_TRY(pl_sql_type_from_node(sc->ctx ? sc->ctx->sql : NULL, tc->type_name, &t, err));
     pl_expr *e = NULL;
     pl_status st = sq_expr(sc, arg, &e, err);
     if (st) {
