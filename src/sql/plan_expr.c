@@ -706,9 +706,9 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
         pl_value_reset(&frame.end_offset);
         return st;
     }
+    /* the frame's offsets are moved into the call (and released by it when it fails): a
+     * DECIMAL offset's type was freed here too before, then read by the plan's clone */
     pl_expr *e = pl_expr_window(canon, n_args, args, n_part, part, n_order, order, &frame);
-    pl_value_reset(&frame.start_offset);
-    pl_value_reset(&frame.end_offset);
     pl_free(part);
     pl_free(order);
     if (!e) {
@@ -1159,7 +1159,7 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
         }
     }
     pl_type *t;
-    PL_TRY(pl_sql_type_from_node(NULL, tc->type_name, &t, err));
+    PL_TRY(pl_sql_type_from_node(sc->ctx ? sc->ctx->sql : NULL, tc->type_name, &t, err));
     pl_expr *e = NULL;
     pl_status st = sq_expr(sc, arg, &e, err);
     if (st) {
