@@ -7,7 +7,7 @@
  * trunc, decimals stay decimal for abs/round/floor/ceil/trunc (128-bit arithmetic; round to d
  * digits gives scale min(s, max(d, 0))), everything else computes in double. Integer
  * overflow (abs(INT64_MIN), round(127::int8, -1)) is an error naming the row. round() rounds
- * half away from zero, as DuckDB: round(x * 10^d) / 10^d for d >= 0.
+ * half away from zero the double's exact value, as DuckDB (round_digits).
  *
  * Kernels read any numeric width directly (no cast nodes): float results are computed in
  * place in the result buffer after one widening pass. */
@@ -416,9 +416,33 @@ static pl_status int_kernel(const pl_bexpr *call, int_op op, const pl_array *a,
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
-/* Rounds half away from zero to `digits` decimals like DuckDB. */
+/* The integer nearest to the exact value hi + lo (|lo| <= half an ulp of hi; only its sign
+ * matters here), halves away from zero. */
+static inline double round_exact(double hi, double lo) {
+    if (!(fabs(hi) < 0x1p52)) return hi; /* an integer already (or inf/NaN) */
+    bool neg = hi < 0;
+    double a = neg ? -hi : hi, b = neg ? -lo : lo;
+    double f = floor(a), fr = a - f; /* exact */
+    double r = (fr > 0.5 || (fr == 0.5 && b >= 0)) ? f + 1 : f;
+    return neg ? -r : r;
+}
+
+/* Rounds to `digits` decimals (mod = 10^|digits|, neg: digits < 0) half away from zero, of
+ * the double's exact binary value, like DuckDB: round(592.05, 1) is 592.0 because 592.05 is
+ * 592.04999..., round(0.125, 2) is 0.13 (an exact half). x * 10^d is split exactly into a
+ * double and its error (fma) for 10^d up to 10^22 (exact doubles); past that the product's
+ * own rounding decides. */
 static inline double round_digits(double x, double mod, bool neg) {
-    double r = neg ? round(x / mod) * mod : round(x * mod) / mod;
+    double r;
+    if (!neg) {
+        double p = x * mod;
+        double e = mod <= 1e22 ? fma(x, mod, -p) : 0.0;
+        r = isfinite(p) ? round_exact(p, e) / mod : x;
+    } else {
+        double q = x / mod;
+        double rem = mod <= 1e22 ? fma(-q, mod, x) : 0.0; /* x - q * mod, exactly */
+        r = round_exact(q, rem) * mod;
+    }
     return isfinite(r) ? r : x;
 }
 

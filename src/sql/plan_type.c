@@ -246,6 +246,22 @@ static int32_t typmod_int(const PgQuery__TypeName *tn, size_t i, int32_t dflt) {
     return dflt;
 }
 
+/* The PostgreSQL grammar reads FLOAT as float8 (double); DuckDB's FLOAT is 32-bit, like REAL
+ * (and FLOAT(p) is 32-bit up to p = 24). The written word decides: true when the text at the
+ * type's position is FLOAT of 32 bits. */
+static bool written_float32(const char *sql, int32_t pos) {
+    if (!sql || pos < 0 || (size_t)pos >= strlen(sql) || strncasecmp(sql + pos, "float", 5) != 0)
+        return false;
+    const char *p = sql + pos + 5;
+    if (isalnum((unsigned char)*p) || *p == '_') return false; /* float4, float8, ... */
+    while (isspace((unsigned char)*p)) p++;
+    if (*p != '(') return true;
+    p++;
+    while (isspace((unsigned char)*p)) p++;
+    long bits = strtol(p, NULL, 10);
+    return bits >= 1 && bits <= 24;
+}
+
 pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl_type **out,
                                 pl_error *err) {
     const char *name = sq_type_base(tn);
@@ -273,16 +289,7 @@ pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl
     };
     for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
         if (strcasecmp(name, map[i].name) == 0) simple = map[i].id;
-    /* the PostgreSQL grammar turns a bare FLOAT into pg_catalog.float8 (double precision);
-     * DuckDB's FLOAT is 4 bytes (FLOAT(p) and DOUBLE PRECISION keep the parser's choice):
-     * look at the text the type was written as */
-    if (simple == PL_TYPE_FLOAT64 && sql && tn->n_names == 2 && pos >= 0 && (size_t)pos < strlen(sql) &&
-        strncasecmp(sql + pos, "float", 5) == 0 && !isalnum((unsigned char)sql[pos + 5]) &&
-        sql[pos + 5] != '_') {
-        const char *q = sql + pos + 5;
-        while (isspace((unsigned char)*q)) q++;
-        if (*q != '(') simple = PL_TYPE_FLOAT32;
-    }
+    if (simple == PL_TYPE_FLOAT64 && written_float32(sql, pos)) simple = PL_TYPE_FLOAT32;
     pl_status st = PL_OK;
     if (simple != PL_TYPE_NA) {
         t = pl_type_simple(simple);

@@ -8,9 +8,6 @@ the ones gen_queries.py records (select, where, group_by, join_inner, window:ran
 
 UNSUPPORTED = {
     # feature: reason, or (feature, feature, ...): reason for queries using all of them
-    "fn:round": "round(double, n) differs from DuckDB in half-way cases: DuckDB rounds the "
-                "exact binary value (round(592.05, 1) = 592.0 since 592.05 is 592.0499..., "
-                "round(0.125, 2) = 0.13), polaroid rounds x * 10^n (592.1)",
 }
 
 

@@ -14,6 +14,10 @@ TYPEOF = [
               "typeof('x'::blob), typeof(TIME '01:00'), typeof(12.345::decimal(18,3)), "
               "typeof(INTERVAL 2 DAY), typeof(true), typeof(TIMESTAMP '2024-01-01 10:00'), "
               "typeof(TIMESTAMPTZ '2024-01-01 10:00+00'), typeof(now())"),
+    ("float_words", "SELECT typeof(1.5::FLOAT), typeof(CAST(1 AS float)), typeof(1::FLOAT4), "
+                    "typeof(1::FLOAT8), typeof(1::float(10)), typeof(1::float(40)), "
+                    "typeof(1::DOUBLE), typeof(1::REAL), typeof(1::DOUBLE PRECISION), "
+                    "0.1::FLOAT AS f, 0.1::FLOAT(53) AS d"),
     ("literals", "SELECT typeof(3000000000), typeof(1.5), typeof(1e3), typeof('a'), "
                  "typeof(NULL), typeof(DATE '2020-01-01'), typeof(1/2)"),
     ("expressions", "SELECT typeof(age + age), typeof(age * 2.5), typeof(age / 2), typeof(-age), "
