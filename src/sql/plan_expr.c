@@ -706,9 +706,9 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
         pl_value_reset(&frame.end_offset);
         return st;
     }
+    /* the frame's offsets are moved into the call (and released by it when it fails): a
+     * DECIMAL offset's type was freed here too before, then read by the plan's clone */
     pl_expr *e = pl_expr_window(canon, n_args, args, n_part, part, n_order, order, &frame);
-    pl_value_reset(&frame.start_offset);
-    pl_value_reset(&frame.end_offset);
     pl_free(part);
     pl_free(order);
     if (!e) {

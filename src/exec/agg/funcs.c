@@ -1740,7 +1740,11 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
                 continue;
             }
             double v = S[g].m2 / (double)(samp ? cnt - 1 : cnt);
-            if (v < 0) v = 0;
+            /* infinities (or a sum past DBL_MAX) make the mean non-finite: NaN like DuckDB; the
+             * clamp of rounding below zero turned m2 = -inf into 0 before */
+            if (cnt == 1) v = 0; /* one value (even inf or NaN): 0, like DuckDB */
+            else if (!isfinite(S[g].mean)) v = NAN;
+            else if (v < 0) v = 0;
             ((double *)(void *)p)[g] = sd ? sqrt(v) : v;
             pl_bit_set(vb, g);
         }

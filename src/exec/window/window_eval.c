@@ -387,7 +387,7 @@ typedef struct ev {
 static void ev_fail(ev *e, pl_status st, const char *fmt, long long row) {
     int expect = 0;
     if (atomic_compare_exchange_strong(&e->failed, &expect, 1)) {
-        memset(&e->err, 0, sizeof e->err);
+        pl_error_init(&e->err); /* -1 locations: zeroes printed "column 0, row group 0, ..." */
         pl_error_set(&e->err, st, fmt, row);
         e->st = st;
     }
@@ -486,7 +486,27 @@ static int64_t frame_bound(ev *e, int b, int64_t i, int64_t ps, int64_t pe) {
     int64_t nulls = e->onull[pe] - e->onull[ps];
     bool nf = e->sp->order_nulls_first[0];
     int64_t nb = nf ? ps + nulls : ps, ne = nf ? pe : pe - nulls;
-    if (i < nb || i >= ne) return b ? g->peer_e[i] : g->peer_b[i];
+    /* NaN keys (the largest value, like DuckDB: NaN +- an offset is NaN, so their frame is
+     * their peers) sort together at the end of the non-NULL keys, at the start for DESC; the
+     * search for other rows' bounds skips them (comparisons with NaN broke the bisection) */
+    if (i < nb || i >= ne || isnan(e->okey[i])) return b ? g->peer_e[i] : g->peer_b[i];
+    if (e->sp->order_desc[0]) {
+        int64_t lo = nb, hi = ne; /* first non-NaN key */
+        while (lo < hi) {
+            int64_t m = lo + (hi - lo) / 2;
+            if (isnan(e->okey[m])) lo = m + 1;
+            else hi = m;
+        }
+        nb = lo;
+    } else {
+        int64_t lo = nb, hi = ne; /* first NaN key */
+        while (lo < hi) {
+            int64_t m = lo + (hi - lo) / 2;
+            if (!isnan(e->okey[m])) lo = m + 1;
+            else hi = m;
+        }
+        ne = lo;
+    }
     long double t = prec ? e->okey[i] - e->roff[b] : e->okey[i] + e->roff[b];
     return b ? upper_bound_ld(e->okey, nb, ne, t) : lower_bound_ld(e->okey, nb, ne, t);
 }
@@ -911,7 +931,11 @@ static void tree_block(void *arg, int64_t lo, int64_t hi) {
             double div = samp ? acc.n - 1 : acc.n;
             if (div <= 0) continue;
             double v = acc.m2 / div;
-            if (v < 0) v = 0;
+            /* an infinite or NaN value makes the mean non-finite: the variance is NaN, as in
+             * the aggregate and DuckDB (merging leaves gave +inf before) */
+            if (acc.n == 1) v = 0; /* one value (even inf or NaN): 0, like DuckDB */
+            else if (!isfinite(acc.mean)) v = NAN;
+            else if (v < 0) v = 0;
             e->od[i] = sd ? sqrt(v) : v;
             set_valid(e->ovalid, i, true);
         } else {
