@@ -366,15 +366,19 @@ static pl_status arith_exec(int op, const pl_bexpr *call, const pl_datum *args, 
     case PL_TYPE_DECIMAL128: {
         bad = arith_run_dec(op, pa, as, pb, bs, values->data, n);
         if (!bad && op == OP_MUL) {
-            /* the product must fit 38 digits */
+            /* the product must fit 38 digits, or 64 bits when both operands are 64-bit
+             * decimals (DECIMAL(18) results; like DuckDB, which multiplies them in 64 bits; a
+             * narrower result, p1 + p2 < 18, always fits) */
+            i128 max = rt->precision < 38 ? (i128)INT64_MAX : k_dec_max;
             const i128 *r = (const i128 *)(const void *)values->data;
             for (int64_t i = 0; i < n; i++)
-                if ((r[i] > k_dec_max || r[i] < -k_dec_max) && valid_at(a, i) && valid_at(b, i)) {
+                if ((r[i] > max || r[i] < -max) && valid_at(a, i) && valid_at(b, i)) {
                     if (err) err->row = i;
                     st = pl_error_set(err, PL_ERR_INVALID_ARG,
-                                      "overflow in multiplication of DECIMAL: the result does not "
-                                      "fit DECIMAL(38,%d) at row %lld",
-                                      (int)rt->scale, (long long)i);
+                                      "overflow in multiplication of DECIMAL(%d,%d) at row %lld",
+                                      (int)rt->precision, (int)rt->scale, (long long)i);
+                    if (err) snprintf(err->hint, sizeof err->hint,
+                                      "cast an operand to a wider DECIMAL (more than 18 digits)");
                     break;
                 }
         }
@@ -517,7 +521,12 @@ static pl_status arith_bind_op(pl_bexpr *call, int op, pl_error *err) {
                                   "maximum scale 38",
                                   (int)da->scale, (int)db->scale);
             } else {
-                rt = decimal_or_null(da->precision + db->precision, da->scale + db->scale);
+                /* DuckDB: p1 + p2 digits, but two operands of at most 18 digits (64-bit ones)
+                 * give at most 18 (DECIMAL(10,2) * INTEGER is DECIMAL(18,2)), and a product
+                 * that does not fit is an overflow error */
+                int32_t p = da->precision + db->precision;
+                if (da->precision <= 18 && db->precision <= 18 && p > 18) p = 18;
+                rt = decimal_or_null(p, da->scale + db->scale);
             }
         }
         if (!st && (!da || !db || !rt)) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory binding mul");

@@ -14,6 +14,14 @@ TYPEOF = [
               "typeof('x'::blob), typeof(TIME '01:00'), typeof(12.345::decimal(18,3)), "
               "typeof(INTERVAL 2 DAY), typeof(true), typeof(TIMESTAMP '2024-01-01 10:00'), "
               "typeof(TIMESTAMPTZ '2024-01-01 10:00+00'), typeof(now())"),
+    ("decimal_products", "SELECT typeof(1::DECIMAL(4,2) * 1::DECIMAL(3,1)), "
+                         "typeof(1::DECIMAL(10,2) * 5), typeof(1::DECIMAL(20,2) * 3), "
+                         "typeof(1::DECIMAL(10,2) * 1::DECIMAL(10,2)), "
+                         "typeof(1::DECIMAL(18,2) * 1::DECIMAL(18,2)), "
+                         "typeof(1::DECIMAL(30,2) * 1::DECIMAL(10,2)), "
+                         "typeof(1::DECIMAL(4,2) * 3::BIGINT), typeof(coalesce(1::REAL, 1)), "
+                         "12.5::DECIMAL(10,2) * 3 AS a, 99999999.99::DECIMAL(10,2) * 9 AS b, "
+                         "1234567.25::DECIMAL(18,2) * 1000.5::DECIMAL(18,2) AS c"),
     ("float_words", "SELECT typeof(1.5::FLOAT), typeof(CAST(1 AS float)), typeof(1::FLOAT4), "
                     "typeof(1::FLOAT8), typeof(1::float(10)), typeof(1::float(40)), "
                     "typeof(1::DOUBLE), typeof(1::REAL), typeof(1::DOUBLE PRECISION), "
@@ -128,3 +136,10 @@ def test_integer_literal_overflow(sql, name, query, needle):
     """INTEGER arithmetic overflows like DuckDB's (an error, not a wrap or a silent widening);
     a BIGINT operand (3000000000, ::BIGINT) widens the arithmetic."""
     sql.error([query], needle)
+
+
+def test_decimal_product_overflow(sql):
+    """Two 64-bit decimals multiply into DECIMAL(18, s1 + s2); a product past 64 bits is an
+    overflow error (DuckDB's too)."""
+    sql.error(["SELECT 99999999.99::DECIMAL(10,2) * 99999999.99::DECIMAL(10,2)"],
+              "overflow in multiplication of DECIMAL(18,4)")
