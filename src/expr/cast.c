@@ -410,8 +410,71 @@ static int64_t offset_start(const char *s, int64_t n) {
     return n;
 }
 
+/* DuckDB's looser date/time text: 1-3 digit years, 1 digit months, days, hours, minutes and
+ * seconds, '/' between the date's parts ("2024-1-5", "2024/01/05 1:02:03"): written into buf in
+ * the canonical form (YYYY-MM-DD HH:MM:SS...). Returns its length, or -1 when s is not such a
+ * text or is canonical already. */
+static int64_t pad_datetime(const char *s, int64_t n, char *buf, int64_t cap) {
+    int64_t i = 0, o = 0;
+    bool changed = false;
+    if (n >= cap - 16) return -1;
+    if (i < n && s[i] == '-') buf[o++] = s[i++];
+    int64_t st = i;
+    while (i < n && isdigit((unsigned char)s[i]) && i - st < 9) i++;
+    int64_t nd = i - st;
+    if (nd == 0 || i >= n || (s[i] != '-' && s[i] != '/')) return -1;
+    for (int64_t k = nd; k < 4; k++) buf[o++] = '0', changed = true;
+    memcpy(buf + o, s + st, (size_t)nd);
+    o += nd;
+    char sep = s[i];
+    if (sep == '/') changed = true;
+    for (int part = 0; part < 2; part++) { /* month, day */
+        if (i >= n || s[i] != sep) return -1;
+        i++;
+        buf[o++] = '-';
+        st = i;
+        while (i < n && isdigit((unsigned char)s[i]) && i - st < 3) i++;
+        nd = i - st;
+        if (nd == 0 || nd > 2) return -1;
+        if (nd == 1) buf[o++] = '0', changed = true;
+        memcpy(buf + o, s + st, (size_t)nd);
+        o += nd;
+    }
+    if (i < n && (s[i] == ' ' || s[i] == 'T')) { /* HH:MM[:SS] */
+        buf[o++] = s[i++];
+        for (int part = 0; part < 3; part++) {
+            if (part > 0) {
+                if (i >= n || s[i] != ':') break;
+                buf[o++] = s[i++];
+            }
+            st = i;
+            while (i < n && isdigit((unsigned char)s[i]) && i - st < 3) i++;
+            nd = i - st;
+            if (nd == 0 || nd > 2) return -1;
+            if (nd == 1) buf[o++] = '0', changed = true;
+            memcpy(buf + o, s + st, (size_t)nd);
+            o += nd;
+        }
+    }
+    if (!changed) return -1;
+    memcpy(buf + o, s + i, (size_t)(n - i)); /* fraction, offset, " (BC)" */
+    o += n - i;
+    return o;
+}
+
+static bool parse_str1(const pl_type *t, const char *s, int64_t n, uint8_t *dst);
+
 /* Parses one string as a value of type t into dst (fixed-width bytes; BOOL dst[0]). */
 static bool parse_str(const pl_type *t, const char *s, int64_t n, uint8_t *dst) {
+    if (parse_str1(t, s, n, dst)) return true;
+    if (t->id != PL_TYPE_DATE32 && t->id != PL_TYPE_TIMESTAMP && t->id != PL_TYPE_TIME64) return false;
+    trim(&s, &n);
+    char buf[128];
+    int64_t m = pad_datetime(s, n, buf, (int64_t)sizeof buf);
+    return m >= 0 && parse_str1(t, buf, m, dst);
+}
+
+static bool parse_str1(const pl_type *t, const char *s, int64_t n, uint8_t *dst) {
     if (t->id == PL_TYPE_BOOL) return parse_bool_str(s, n, (bool *)(void *)dst);
     trim(&s, &n);
     i128 lo, hi;
@@ -444,10 +507,12 @@ static bool parse_str(const pl_type *t, const char *s, int64_t n, uint8_t *dst) 
             memcpy(dst, &d, 4);
             return true;
         }
-        /* a timestamp string: its date */
+        /* a timestamp string: its date as written (a UTC offset is dropped like DuckDB; it
+         * moved "2024-01-05 23:30:00-05" to the 6th before) */
         int64_t ts;
         bool tz;
         if (!pl_text_parse_timestamp(s, n, PL_UNIT_S, &ts, &tz)) return false;
+        if (tz && !pl_text_parse_timestamp(s, offset_start(s, n), PL_UNIT_S, &ts, &tz)) return false;
         int64_t days = ts >= 0 ? ts / 86400 : -((-ts + 86399) / 86400);
         d = (int32_t)days;
         memcpy(dst, &d, 4);
@@ -468,10 +533,11 @@ static bool parse_str(const pl_type *t, const char *s, int64_t n, uint8_t *dst) 
     case PL_TYPE_TIME64: {
         int64_t v;
         if (!parse_time_str(s, n, t->unit, &v)) {
-            /* a timestamp string: its time of day */
+            /* a timestamp string: its time of day as written (without the UTC offset) */
             bool tz;
             int64_t ts;
             if (!pl_text_parse_timestamp(s, n, t->unit, &ts, &tz)) return false;
+            if (tz && !pl_text_parse_timestamp(s, offset_start(s, n), t->unit, &ts, &tz)) return false;
             int64_t upd = 86400 * k_ups[t->unit];
             v = ((ts % upd) + upd) % upd;
         }

@@ -1314,8 +1314,19 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
     }
     case PG_QUERY__NODE__NODE_SUB_LINK:
         return sq_sublink(sc, n->sub_link, out, err);
-    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
-        return sq_expr(sc, n->collate_clause->arg, out, err);
+    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE: {
+        /* only the byte order (C, POSIX) is implemented: other collations (NOCASE, NOACCENT,
+         * languages) are refused instead of silently comparing bytes ('a' COLLATE NOCASE = 'A'
+         * was false) */
+        const PgQuery__CollateClause *cc = n->collate_clause;
+        const char *cn = cc->n_collname ? sq_str(cc->collname[cc->n_collname - 1]) : NULL;
+        if (!cn || (strcasecmp(cn, "c") != 0 && strcasecmp(cn, "posix") != 0))
+            return sq_fail(err, PL_ERR_UNSUPPORTED, cc->location,
+                           "collation \"%s\" is not supported (only C and POSIX, the byte order); "
+                           "for a case-insensitive comparison use lower(a) = lower(b) or ILIKE",
+                           cn ? cn : "?");
+        return sq_expr(sc, cc->arg, out, err);
+    }
     case PG_QUERY__NODE__NODE_PARAM_REF:
         return sq_fail(err, PL_ERR_UNSUPPORTED, n->param_ref->location, "parameters ($%d) are not supported",
                        (int)n->param_ref->number);

@@ -123,6 +123,23 @@ enum {
     IM_SECOND = 1 << 12,
 };
 
+/* interval parts add with range checks: a count out of range is an error, not a wrapped or
+ * undefined conversion (INTERVAL '9223372036854775808' was -292 years) */
+static bool add_i32(int32_t *dst, double x) {
+    if (!(x > -2147483649.0 && x < 2147483648.0)) return false;
+    int64_t r = (int64_t)*dst + (int64_t)x;
+    if (r < INT32_MIN || r > INT32_MAX) return false;
+    *dst = (int32_t)r;
+    return true;
+}
+static bool add_i64(int64_t *dst, double x) {
+    if (!(x > -9.2e18 && x < 9.2e18)) return false;
+    int64_t r;
+    if (__builtin_add_overflow(*dst, (int64_t)x, &r)) return false;
+    *dst = r;
+    return true;
+}
+
 static bool add_unit(pl_interval *iv, double v, const char *unit, size_t ulen) {
     char u[32];
     if (ulen == 0 || ulen >= sizeof u) return false;
@@ -133,37 +150,37 @@ static bool add_unit(pl_interval *iv, double v, const char *unit, size_t ulen) {
         u[--ulen] = '\0';
     double ns_per = 0;
     if (!strcmp(u, "year") || !strcmp(u, "y") || !strcmp(u, "yr")) {
-        iv->months += (int32_t)(v * 12);
+        if (!add_i32(&iv->months, v * 12)) return false;
         return true;
     }
     if (!strcmp(u, "month") || !strcmp(u, "mon")) {
-        iv->months += (int32_t)v;
+        if (!add_i32(&iv->months, v)) return false;
         return true;
     }
     if (!strcmp(u, "decade")) {
-        iv->months += (int32_t)(v * 120);
+        if (!add_i32(&iv->months, v * 120)) return false;
         return true;
     }
     if (!strcmp(u, "century") || !strcmp(u, "centurie")) {
-        iv->months += (int32_t)(v * 1200);
+        if (!add_i32(&iv->months, v * 1200)) return false;
         return true;
     }
     if (!strcmp(u, "millennium") || !strcmp(u, "millennia")) {
-        iv->months += (int32_t)(v * 12000);
+        if (!add_i32(&iv->months, v * 12000)) return false;
         return true;
     }
     if (!strcmp(u, "quarter")) {
-        iv->months += (int32_t)(v * 3);
+        if (!add_i32(&iv->months, v * 3)) return false;
         return true;
     }
     if (!strcmp(u, "week") || !strcmp(u, "w")) {
-        iv->days += (int32_t)(v * 7);
+        if (!add_i32(&iv->days, v * 7)) return false;
         return true;
     }
     if (!strcmp(u, "day") || !strcmp(u, "d")) {
-        iv->days += (int32_t)v;
+        if (!add_i32(&iv->days, v)) return false;
         double frac = v - (int32_t)v;
-        iv->ns += (int64_t)(frac * 86400e9);
+        if (!add_i64(&iv->ns, frac * 86400e9)) return false;
         return true;
     }
     if (!strcmp(u, "hour") || !strcmp(u, "h") || !strcmp(u, "hr")) ns_per = 3600e9;
@@ -173,7 +190,7 @@ static bool add_unit(pl_interval *iv, double v, const char *unit, size_t ulen) {
     else if (!strcmp(u, "microsecond") || !strcmp(u, "usec") || !strcmp(u, "us")) ns_per = 1e3;
     else if (!strcmp(u, "nanosecond") || !strcmp(u, "ns")) ns_per = 1;
     else return false;
-    iv->ns += (int64_t)(v * ns_per + (v < 0 ? -0.5 : 0.5));
+    if (!add_i64(&iv->ns, v * ns_per + (v < 0 ? -0.5 : 0.5))) return false;
     return true;
 }
 
@@ -201,7 +218,7 @@ pl_status sq_parse_interval(const char *text, int32_t range_mask, pl_interval *o
             double s = 0;
             if (*end == ':') s = strtod(end + 1, &end);
             double total = (double)h * 3600e9 + (double)m * 60e9 + s * 1e9;
-            iv.ns += (int64_t)(neg ? -total : total);
+            if (!add_i64(&iv.ns, neg ? -total : total)) return PL_ERR_SQL;
             p = end;
             any = true;
             continue;
@@ -213,7 +230,10 @@ pl_status sq_parse_interval(const char *text, int32_t range_mask, pl_interval *o
         while (isalpha((unsigned char)*p)) p++;
         size_t ulen = (size_t)(p - u);
         if (ulen == 0) {
-            /* a bare number: the unit comes from the type's field mask (INTERVAL '1' HOUR) */
+            /* a bare number: the unit comes from the type's field mask (INTERVAL '1' HOUR);
+             * only as the whole string, like DuckDB ('2024-02-30' was 2024 - 2 - 30 seconds) */
+            if (any || *p) return PL_ERR_SQL;
+            if (!(v > -9.2e18 && v < 9.2e18)) return PL_ERR_SQL;
             const char *unit = "second";
             if (range_mask & IM_SECOND) unit = "second";
             else if (range_mask & IM_MINUTE) unit = "minute";

@@ -76,3 +76,46 @@ def test_edge_window_overflow_message(sql):
     assert r.returncode == 1, err
     assert "integer overflow in sum over a window frame" in err, err
     assert "row group" not in err and "column 0" not in err, err
+
+
+DT = ("(VALUES ('2024-1-5'), ('2024/01/05'), ('2024-01-5'), ('24-01-05'), ('2024-1-5 1:2:3'), "
+      "('2024-01-05 1:02:03'), ('2024-01-05T10:00'), ('2024/1/5 1:2'), ('2024-1/5'), ('2024-2-30'), "
+      "('2024-001-05'), ('2024-01-05x'), ('2024-01-05 23:30:00-05'), ('2024-01-05 01:02:03.5+01'), "
+      "('2024-1-5 1:02:03+05:30'), ('2024/12/31 23:59:59.999999-01'), ('2024-01-05 01:02:03Z'), "
+      "(NULL)) t(s)")
+
+CAST_CASES = [
+    # DuckDB's looser date text (1-digit month/day/hour, '/' separators, short years) was NULL
+    ("loose_dates",
+     f"SELECT s, TRY_CAST(s AS DATE) AS d, TRY_CAST(s AS TIMESTAMP) AS ts, "
+     f"TRY_CAST(s AS TIMESTAMPTZ) AS tz, TRY_CAST(s AS TIME) AS t FROM {DT} ORDER BY s NULLS FIRST"),
+    ("loose_date_literals",
+     "SELECT CAST('2024-1-5' AS DATE) AS a, '2024/02/29 7:05'::TIMESTAMP AS b, "
+     "CAST('2024-01-05 23:30:00-05' AS DATE) AS c"),
+    # intervals: a bare number only as the whole string; ranges checked
+    ("interval_strings",
+     "SELECT CAST('5' AS INTERVAL) AS a, CAST('1.5' AS INTERVAL) AS b, INTERVAL '-5' AS c, "
+     "INTERVAL '3' DAY AS d, CAST('1 day 02:00:00' AS INTERVAL) AS e, INTERVAL '2 hours 30 minutes' AS f"),
+]
+
+
+@pytest.mark.parametrize("name,query", CAST_CASES, ids=[c[0] for c in CAST_CASES])
+def test_edge_probe_casts(sql, name, query):
+    sql.check(query, ordered=True)
+
+
+@pytest.mark.parametrize("text", ["2024-02-30", "5 6", "1 day 5", "5 1 day", "9223372036854775807",
+                                  "99999999999 days"])
+def test_edge_interval_refused(sql, text):
+    """These were read as sums of bare numbers (2024 - 2 - 30 seconds) or wrapped around."""
+    sql.error([f"SELECT CAST('{text}' AS INTERVAL)"], "invalid interval")
+    sql.error([f"SELECT INTERVAL '{text}'"], "invalid interval")
+
+
+def test_edge_collate_refused(sql):
+    """COLLATE was ignored: 'a' COLLATE NOCASE = 'A' was false (DuckDB: true). Only the byte
+    order (C, POSIX) is implemented; others are refused with a hint."""
+    r = sql.polaroid(["SELECT 'a' COLLATE NOCASE = 'A'"], fmt="csv")
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 1 and 'collation "nocase" is not supported' in err, err
+    sql.check("SELECT s FROM (VALUES ('b'), ('B'), ('a')) t(s) WHERE s COLLATE C < 'b' ORDER BY s COLLATE POSIX")
