@@ -1750,7 +1750,8 @@ static pl_status write_files(pl_srv_exec *x, pl_error *err) {
                                : MAP_FAILED;
             if (m == MAP_FAILED) shm_unmap(&f->map);
             else f->map = (shm_map){m, size};
-        } else if (!f->map.p && size >= SHM_MAP_MIN && (uint64_t)size <= SIZE_MAX / 2) {
+        } else if (!f->map.p && size >= SHM_MAP_MIN && (uint64_t)size <= SIZE_MAX / 2 &&
+                   pool_cap(x->c->srv) > 0) { /* (no pool, no reuse: nothing to map for) */
             void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
                            f->fd, 0);
             if (m != MAP_FAILED) f->map = (shm_map){m, size};
