@@ -714,12 +714,14 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
 typedef struct shm_map {
     uint8_t *p; /* NULL: not mapped */
     int64_t len;
+    bool ready; /* its page table is filled (pool_populate): writes cost no fault */
 } shm_map;
 
 static void shm_unmap(shm_map *m) {
     if (m->p) munmap(m->p, (size_t)m->len);
     m->p = NULL;
     m->len = 0;
+    m->ready = false;
 }
 
 typedef struct shm_lease {
@@ -1139,11 +1141,41 @@ static void pool_yield(const pl_srv *srv) {
     if (avail >= 0 && avail < reserve) (void)pl_srv_shm_pool_trim(srv, reserve - avail + reserve / 4);
 }
 
+/* Fills the page tables of pooled files' mappings, up to budget bytes, on the housekeeping
+ * thread (off any request's path): an entry is taken out of the pool while its mapping is
+ * populated (MADV_POPULATE_READ: read faults that map present pages 16 at a time; shmem's
+ * entries are writable), then put back. Populated at creation instead, a result that is never
+ * reused (a client that keeps it, a quick next request) paid ~0.5 us a page for nothing. */
+static void pool_populate(const pl_srv *srv, int64_t budget) {
+    while (budget > 0) {
+        pthread_mutex_lock(&g_shm_mu);
+        shm_pooled **p = &g_pool, *e = NULL;
+        for (; *p; p = &(*p)->next)
+            if ((*p)->srv == srv && (*p)->map.p && !(*p)->map.ready) break;
+        if (*p) {
+            e = *p;
+            *p = e->next;
+        }
+        pthread_mutex_unlock(&g_shm_mu);
+        if (!e) return;
+        if (madvise(e->map.p, (size_t)e->map.len, 22 /* MADV_POPULATE_READ, Linux 5.14 */) == 0)
+            e->map.ready = true;
+        else
+            shm_unmap(&e->map); /* written with pwrite when reused */
+        budget -= e->map.len > 0 ? e->map.len : 1;
+        pthread_mutex_lock(&g_shm_mu);
+        e->next = g_pool;
+        g_pool = e;
+        pthread_mutex_unlock(&g_shm_mu);
+    }
+}
+
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all) {
     shm_sweep_wakes(srv, now_ns, all, false);
     if (!all) {
         lent_check(srv, now_ns);
         pool_yield(srv);
+        pool_populate(srv, 16LL << 30);
     }
 }
 
@@ -1366,7 +1398,9 @@ static bool shm_file_reuse(pl_srv_exec *x, shm_file *f) {
             f->fd = fd;
             snprintf(f->path, sizeof f->path, "%s", e->path);
             f->pooled = (int64_t)sb.st_size;
-            if (e->map.p && e->map.len == f->pooled) { /* the mapping goes with the file */
+            /* the mapping goes with the file once populated; unpopulated, a write through it
+             * would fault per page (more than write(2)): the file is written with pwrite */
+            if (e->map.p && e->map.ready && e->map.len == f->pooled) {
                 f->map = e->map;
                 e->map = (shm_map){0};
             }
@@ -1740,21 +1774,18 @@ static pl_status write_files(pl_srv_exec *x, pl_error *err) {
         int64_t size = PL_MAX(f->bytes, f->pooled);
         /* the file keeps a writable mapping of its size in the server, for the results written
          * over it later: memcpy into it costs no write(2) work per page (page-cache lookup,
-         * lock, LRU activation on the second write: ~1 CPU-s per 7.9 GB). MAP_POPULATE fills
-         * the page table now, by read faults that map 16 pages at a time (shmem's PTEs are
-         * writable without dirty tracking), ~0.15 us a page; written later through faults, the
-         * first reuse cost ~1.4 us a page more than write(2). The pages exist already (written
-         * just above), so nothing is allocated or zeroed here. */
+         * folio lock, the LRU activation of the second write: ~1 CPU-s per 7.9 GB). Its page
+         * table is filled once the file is pooled (pool_populate, housekeeping), not here: a
+         * result that is never reused would pay for it for nothing. */
         if (f->map.p && f->map.len != size) {
             void *m = size > 0 ? mremap(f->map.p, (size_t)f->map.len, (size_t)size, MREMAP_MAYMOVE)
                                : MAP_FAILED;
             if (m == MAP_FAILED) shm_unmap(&f->map);
-            else f->map = (shm_map){m, size};
+            else f->map = (shm_map){m, size, f->map.ready && size <= f->map.len};
         } else if (!f->map.p && size >= SHM_MAP_MIN && (uint64_t)size <= SIZE_MAX / 2 &&
                    pool_cap(x->c->srv) > 0) { /* (no pool, no reuse: nothing to map for) */
-            void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                           f->fd, 0);
-            if (m != MAP_FAILED) f->map = (shm_map){m, size};
+            void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+            if (m != MAP_FAILED) f->map = (shm_map){m, size, false};
         }
         int fd = f->fd;
         f->fd = -1;
