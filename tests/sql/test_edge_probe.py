@@ -93,6 +93,17 @@ CAST_CASES = [
      "SELECT CAST('2024-1-5' AS DATE) AS a, '2024/02/29 7:05'::TIMESTAMP AS b, "
      "CAST('2024-01-05 23:30:00-05' AS DATE) AS c"),
     # intervals: a bare number only as the whole string; ranges checked
+    # an all-constant LIKE with ESCAPE was refused ("the LIKE escape must be a constant")
+    ("like_escape_constant",
+     "SELECT 'a%c' LIKE 'a\\%c' ESCAPE '\\' AS a, 'abc' LIKE 'a\\%' ESCAPE '\\' AS b, "
+     "'a_c' ILIKE 'A#_C' ESCAPE '#' AS c, 'a_c' NOT LIKE 'a#_c' ESCAPE '#' AS d"),
+    # epoch_ms of a microsecond timestamp rounds half away from zero like DuckDB (was floored)
+    ("epoch_ms_rounds",
+     "SELECT x, epoch_ms(x) AS a, epoch_ms(x::TIMESTAMPTZ) AS b, epoch_us(x) AS c, epoch_ms(x::DATE) AS d "
+     "FROM (VALUES (TIMESTAMP '1970-01-01 00:00:00.0015'), (TIMESTAMP '1970-01-01 00:00:00.0014'), "
+     "(TIMESTAMP '1969-12-31 23:59:59.9995'), (TIMESTAMP '1969-12-31 23:59:59.9994'), "
+     "(TIMESTAMP '1969-12-31 23:59:59.9996'), (TIMESTAMP '2024-01-31 23:59:59.999999'), (NULL)) t(x) "
+     "ORDER BY x NULLS FIRST"),
     ("interval_strings",
      "SELECT CAST('5' AS INTERVAL) AS a, CAST('1.5' AS INTERVAL) AS b, INTERVAL '-5' AS c, "
      "INTERVAL '3' DAY AS d, CAST('1 day 02:00:00' AS INTERVAL) AS e, INTERVAL '2 hours 30 minutes' AS f"),
@@ -119,3 +130,9 @@ def test_edge_collate_refused(sql):
     err = r.stderr.decode(errors="replace")
     assert r.returncode == 1 and 'collation "nocase" is not supported' in err, err
     sql.check("SELECT s FROM (VALUES ('b'), ('B'), ('a')) t(s) WHERE s COLLATE C < 'b' ORDER BY s COLLATE POSIX")
+
+
+def test_edge_to_timestamp_nan(sql):
+    """to_timestamp(NaN) reported the value after freeing its buffer (ASan: use after free)."""
+    sql.error(["SELECT to_timestamp('NaN'::DOUBLE)"], "out of range")
+    sql.error(["SELECT to_timestamp(x) FROM (VALUES (1.0), ('inf'::DOUBLE)) t(x)"], "out of range")
