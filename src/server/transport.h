@@ -44,6 +44,8 @@ bool pl_srv_shm_release_ex(const pl_srv *srv, const char *owner, const char *lea
 int64_t pl_srv_shm_pool_bytes(const pl_srv *srv);
 int64_t pl_srv_shm_pool_trim(const pl_srv *srv, int64_t want);
 int64_t pl_srv_shm_reused_bytes(void);
+/* Bytes of results copied into the writable mappings of pooled files (no write(2)). */
+int64_t pl_srv_shm_mapped_bytes(void);
 void pl_srv_shm_sweep(const pl_srv *srv, int64_t now_ns, bool all);
 /* Checks the lent leases that are due (their process still maps the files? pooled when not):
  * the sweep's part that a release with a client pid or "unmapped" asks for at once. */

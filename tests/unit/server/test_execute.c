@@ -1030,9 +1030,11 @@ static void test_shm_reuse(void **state) {
     assert_true(all_exist(&x, false));
     pl_table_release(x.table);
     g_shm_reused_ok = true;
+    int64_t copied = pl_srv_shm_mapped_bytes();
     ok(run_shm(&c, req, n, &b, E));
     g_shm_reused_ok = false;
     assert_true(pl_srv_shm_reused_bytes() > reused);
+    assert_true(pl_srv_shm_mapped_bytes() > copied); /* through the pooled files' mappings */
     assert_tables_equal(b.table, want);
     int64_t b_size = files_size(&b);
     assert_int_equal(pl_srv_memory_in_use(s) - base, b_size + pl_srv_shm_pool_bytes(s));
