@@ -104,6 +104,22 @@ CAST_CASES = [
      "(TIMESTAMP '1969-12-31 23:59:59.9995'), (TIMESTAMP '1969-12-31 23:59:59.9994'), "
      "(TIMESTAMP '1969-12-31 23:59:59.9996'), (TIMESTAMP '2024-01-31 23:59:59.999999'), (NULL)) t(x) "
      "ORDER BY x NULLS FIRST"),
+    # filters: a term that fails (division by zero) only on rows another term excludes is no
+    # error, like DuckDB (the whole AND was evaluated on every row)
+    ("filter_and_guard",
+     "SELECT y FROM (VALUES (1), (0), (NULL), (5)) t(y) WHERE y > 0 AND 10 // y > 1 ORDER BY y"),
+    ("filter_and_guard_after",
+     "SELECT y FROM (VALUES (1), (0), (NULL), (5)) t(y) WHERE 10 // y > 1 AND y <> 0 ORDER BY y"),
+    ("filter_or_guard",
+     "SELECT y FROM (VALUES (1), (0), (NULL), (5), (20)) t(y) WHERE y = 0 OR 10 % y = 0 ORDER BY y"),
+    ("filter_nested_guard",
+     "SELECT y FROM (VALUES (1), (0), (NULL), (5)) t(y) WHERE y IS NULL OR (y <> 0 AND 10 % y = 0) "
+     "ORDER BY y NULLS FIRST"),
+    ("filter_guard_many_rows",
+     "SELECT count(*) AS n, sum(x) AS s FROM range(100000) t(x) WHERE x % 1000 <> 0 AND 100 // (x % 1000) > 1"),
+    ("join_residual_guard",
+     "SELECT a.x, b.y FROM (VALUES (1, 1), (0, 2)) a(x, k) JOIN (VALUES (1, 3), (2, 4)) b(k, y) "
+     "ON a.k = b.k AND a.x <> 0 AND 10 // a.x < b.y ORDER BY a.x"),
     ("interval_strings",
      "SELECT CAST('5' AS INTERVAL) AS a, CAST('1.5' AS INTERVAL) AS b, INTERVAL '-5' AS c, "
      "INTERVAL '3' DAY AS d, CAST('1 day 02:00:00' AS INTERVAL) AS e, INTERVAL '2 hours 30 minutes' AS f"),
