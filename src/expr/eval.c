@@ -374,8 +374,88 @@ pl_status pl_bexpr_eval_array(pl_eval_ctx *ec, const pl_bexpr *e, pl_batch *in, 
     return PL_OK;
 }
 
+static pl_status eval_filter(pl_eval_ctx *ec, const pl_bexpr *pred, pl_batch *in, int32_t **sel,
+                             int64_t *n_sel, pl_error *err);
+
+/* A filter over AND / OR evaluated term by term, each term only on the rows still undecided
+ * (like DuckDB: WHERE y <> 0 AND x // y > 1 is no division by zero). Only run when evaluating
+ * the whole predicate failed, so the common path pays nothing. */
+static pl_status filter_lazy(pl_eval_ctx *ec, const pl_bexpr *pred, bool is_and, pl_batch *in,
+                             int32_t **sel, int64_t *n_sel, pl_error *err) {
+    int64_t n = in->n_rows;
+    size_t rows = (size_t)(n > 0 ? n : 1);
+    int32_t *rem = pl_malloc(rows * sizeof(int32_t)); /* undecided rows of in */
+    uint8_t *hit = is_and ? NULL : pl_calloc(rows, 1); /* OR: rows found true */
+    if (!rem || (!is_and && !hit)) {
+        pl_free(rem);
+        pl_free(hit);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory filtering %lld rows", (long long)n);
+    }
+    int64_t m = n;
+    for (int64_t i = 0; i < n; i++) rem[i] = (int32_t)i;
+    pl_status st = PL_OK;
+    /* terms that cannot fail first (DuckDB reorders cheap terms first too: WHERE x // y > 1
+     * AND y <> 0 is no error there), then the others in the order written */
+    for (int32_t kk = 0; kk < 2 * pred->n_args && m > 0 && !st; kk++) {
+        int32_t k = kk % pred->n_args;
+        if (pl_bexpr_cannot_fail(pred->args[k]) != (kk < pred->n_args)) continue;
+        pl_batch *sub = NULL;
+        if (m == n) sub = pl_batch_retain(in);
+        else st = take_rows(pred->args[k], in, rem, m, &sub, err);
+        if (st) break;
+        int32_t *sk = NULL;
+        int64_t mk = 0;
+        st = pl_bexpr_eval_filter(ec, pred->args[k], sub, &sk, &mk, err);
+        pl_batch_release(sub);
+        if (st) break;
+        if (is_and) { /* the rows still true stay undecided */
+            for (int64_t j = 0; j < mk; j++) rem[j] = rem[sk[j]];
+            m = mk;
+        } else { /* rows found true are decided; the others stay */
+            int64_t o = 0, q = 0;
+            for (int64_t j = 0; j < m; j++) {
+                if (q < mk && sk[q] == j) {
+                    hit[rem[j]] = 1;
+                    q++;
+                } else {
+                    rem[o++] = rem[j];
+                }
+            }
+            m = o;
+        }
+        pl_free(sk);
+    }
+    if (st) {
+        pl_free(rem);
+        pl_free(hit);
+        return st;
+    }
+    if (!is_and) { /* the rows found true, in order */
+        m = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (hit[i]) rem[m++] = (int32_t)i;
+        pl_free(hit);
+    }
+    *sel = rem;
+    *n_sel = m;
+    return PL_OK;
+}
+
 pl_status pl_bexpr_eval_filter(pl_eval_ctx *ec, const pl_bexpr *pred, pl_batch *in,
                                int32_t **sel, int64_t *n_sel, pl_error *err) {
+    pl_status st = eval_filter(ec, pred, in, sel, n_sel, err);
+    bool is_and = false;
+    if (st && st != PL_ERR_NOMEM && in && in->n_rows > 0 && pred->kind == PL_BEXPR_CALL &&
+        pred->n_args >= 2 && pl_fn_is_and_or(pred->fn, &is_and)) {
+        /* a term failed on some row: maybe one an earlier term excludes */
+        st = filter_lazy(ec, pred, is_and, in, sel, n_sel, err);
+        if (!st && err) pl_error_init(err);
+    }
+    return st;
+}
+
+static pl_status eval_filter(pl_eval_ctx *ec, const pl_bexpr *pred, pl_batch *in, int32_t **sel,
+                             int64_t *n_sel, pl_error *err) {
     pl_datum d = {0};
     PL_TRY(pl_bexpr_eval(ec, pred, in, &d, err));
     int64_t n = in->n_rows;

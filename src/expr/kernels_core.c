@@ -1923,6 +1923,7 @@ static bool like_match(const like_pat *lp, const uint8_t *s, int64_t n) {
 typedef struct like_state {
     like_pat *pat; /* compiled at bind when the pattern is a literal */
     bool ilike;
+    int esc; /* the escape character (a literal, read at bind), -1 for none */
 } like_state;
 
 static void like_state_free(void *p) {
@@ -1959,13 +1960,13 @@ static pl_status like_bind(pl_bexpr *call, bool ilike, pl_error *err) {
     like_state *s = pl_calloc(1, sizeof *s);
     if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding LIKE");
     s->ilike = ilike;
+    s->esc = -1;
     call->state = s;
     call->free_state = like_state_free;
+    if (call->n_args == 3) PL_TRY(escape_char(&call->args[2]->lit, &s->esc, err));
     if (is_lit(call->args[1]) && !call->args[1]->lit.is_null) {
-        int esc = -1;
-        if (call->n_args == 3) PL_TRY(escape_char(&call->args[2]->lit, &esc, err));
         const pl_value *pv = &call->args[1]->lit;
-        PL_TRY(like_compile((const uint8_t *)pv->str, (int32_t)pv->str_len, esc, ilike, &s->pat,
+        PL_TRY(like_compile((const uint8_t *)pv->str, (int32_t)pv->str_len, s->esc, ilike, &s->pat,
                             err));
     }
     return set_type(call, pl_type_simple(PL_TYPE_BOOL));
@@ -1985,11 +1986,9 @@ static pl_status k_like(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
         return st;
     }
     uint8_t *r = values->data;
-    int esc = -1;
-    if (call->n_args == 3) {
-        st = args[2].is_scalar ? escape_char(&args[2].scalar, &esc, err)
-                               : pl_error_set(err, PL_ERR_SQL, "the LIKE escape must be a constant");
-    }
+    /* the escape was read from its literal at bind (a constant-folded call may pass the
+     * literal as a one-row column: 'a%c' LIKE 'a\%c' ESCAPE '\' was refused) */
+    int esc = s->esc;
     uint8_t *scratch = NULL;
     int64_t scratch_cap = 0;
     like_pat *cur = s->pat;

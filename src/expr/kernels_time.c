@@ -1022,8 +1022,16 @@ static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
             od[i] = (double)(t[i] / per_sec) + (double)(t[i] % per_sec) / (double)per_sec;
     } else {
         int64_t target = op == EP_MS ? 1000 : op == EP_US ? 1000000 : 1000000000;
+        /* like DuckDB, epoch_ms of a microsecond timestamp rounds half away from zero (its cast
+         * to TIMESTAMP_MS); other coarser units are floored */
+        bool round_ms = op == EP_MS && per_sec == 1000000;
         for (int64_t i = 0; i < n; i++) {
             if (target >= per_sec) o[i] = t[i] * (target / per_sec);
+            else if (round_ms) {
+                uint64_t u = t[i] >= 0 ? (uint64_t)t[i] : (uint64_t)0 - (uint64_t)t[i];
+                int64_t r = (int64_t)((u + 500) / 1000);
+                o[i] = t[i] >= 0 ? r : -r;
+            }
             else o[i] = pl_fn_floordiv(t[i], per_sec / target);
         }
     }
@@ -1051,10 +1059,11 @@ static pl_status k_to_timestamp(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
         double us = nearbyint(d[i] * 1e6);
         if (!(us > -9.2e18 && us < 9.2e18)) {
             if (pl_array_is_valid(a, i)) {
+                double bad = d[i]; /* d is values' memory: read before the release */
                 pl_buf_release(validity);
                 pl_buf_release(values);
                 PL_FAIL(err, PL_ERR_INVALID_ARG, "to_timestamp: %g seconds is out of range at row %lld",
-                        d[i], (long long)i);
+                        bad, (long long)i);
             }
             us = 0;
         }

@@ -117,6 +117,10 @@ static bool may_match(const char *op, const rg_stats *s, const cval *x) {
     int cmin = s->has_min ? cmp(&s->min, x, &ok1) : 0; /* min vs x */
     int cmax = s->has_max ? cmp(&s->max, x, &ok2) : 0;
     if (!ok1 || !ok2) return true;
+    /* a float column's max leaves NaN out (Parquet's statistics skip NaN), and NaN is above
+     * every value, so v > x / v >= x may hold beyond the max (NaN rows were pruned away) */
+    if (s->has_max && s->max.k == C_DBL && (strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0))
+        return true;
     if (strcmp(op, "eq") == 0) return !(s->has_min && cmin > 0) && !(s->has_max && cmax < 0);
     if (strcmp(op, "lt") == 0) return !(s->has_min && cmin >= 0);
     if (strcmp(op, "le") == 0) return !(s->has_min && cmin > 0);

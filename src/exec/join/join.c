@@ -802,8 +802,8 @@ out:
 }
 
 /* MODE_GENERIC: hash compare (keys verified afterwards). */
-static int64_t gen_hash(join_op *j, worker_state *w, gen_state *g, int32_t *pi, int64_t *bi,
-                        int64_t cap) {
+static int64_t gen_hash(join_op *j, worker_state *w, gen_state *g, const jk_view *pkv, int32_t *pi,
+                        int64_t *bi, int64_t cap) {
     int64_t k = 0, i = g->i, e = g->e, e_end = g->e_end, n = g->n;
     const uint64_t *ehash = j->ehash, *h = w->h;
     const uint32_t *boff = j->boff, *bucket = w->bucket, *erow = j->erow;
@@ -813,6 +813,21 @@ static int64_t gen_hash(join_op *j, worker_state *w, gen_state *g, int32_t *pi, 
             for (; e < e_end; e++) {
                 if (ehash[e] != hv) continue;
                 if (k == cap) goto out;
+                if (g->first_only) {
+                    /* semi / anti: the first match that verifies ends the row (all candidates
+                     * of a row were listed before: a key repeated on both sides made
+                     * rows x duplicates pairs, gigabytes for an EXCEPT of 30000 strings) */
+                    int32_t p1 = (int32_t)i;
+                    int64_t b1 = erow[e], ok = 1;
+                    for (int32_t kk = 0; kk < j->n_keys && ok; kk++)
+                        ok = pl_join_key_eq_compact(&pkv[kk], &j->bkeys[kk], &p1, &b1, 1);
+                    if (!ok) continue;
+                    pi[k] = p1;
+                    bi[k] = b1;
+                    k++;
+                    e = e_end;
+                    break;
+                }
                 pi[k] = (int32_t)i;
                 bi[k] = erow[e];
                 k++;
@@ -978,7 +993,7 @@ static pl_status build_dict_map(join_op *j, worker_state *w, pl_array *dict, pl_
         if (st) break;
         cap = c2;
         int64_t k = j->mode == MODE_INT ? gen_int(j, w, &g, pi + cnt, bi + cnt, JOIN_BLOCK)
-                                        : gen_hash(j, w, &g, pi + cnt, bi + cnt, JOIN_BLOCK);
+                                        : gen_hash(j, w, &g, &dv, pi + cnt, bi + cnt, JOIN_BLOCK);
         if (j->mode == MODE_GENERIC)
             k = pl_join_key_eq_compact(&dv, &j->bkeys[0], pi + cnt, bi + cnt, k);
         cnt += k;
@@ -1235,7 +1250,7 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
         int64_t k = 0;
         switch (gk) {
         case G_INT: k = gen_int(j, w, &g, pi, bi, block); break;
-        case G_HASH: k = gen_hash(j, w, &g, pi, bi, block); break;
+        case G_HASH: k = gen_hash(j, w, &g, pkv, pi, bi, block); break;
         case G_MAP: k = gen_map(w, &pkv[0], &g, pi, bi, block); break;
         default: k = gen_cross(j, &g, pi, bi, block); break;
         }
