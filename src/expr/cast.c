@@ -410,6 +410,19 @@ static int64_t offset_start(const char *s, int64_t n) {
     return n;
 }
 
+/* Copies the 1-2 digit field at s[*i] to buf[*o] as two digits (a leading zero added: *changed);
+ * false when there are none or more than two. */
+static bool pad_field2(const char *s, int64_t n, int64_t *i, char *buf, int64_t *o, bool *changed) {
+    int64_t st = *i;
+    while (*i < n && isdigit((unsigned char)s[*i]) && *i - st < 3) (*i)++;
+    int64_t nd = *i - st;
+    if (nd == 0 || nd > 2) return false;
+    if (nd == 1) buf[(*o)++] = '0', *changed = true;
+    memcpy(buf + *o, s + st, (size_t)nd);
+    *o += nd;
+    return true;
+}
+
 /* DuckDB's looser date/time text: 1-3 digit years, 1 digit months, days, hours, minutes and
  * seconds, '/' between the date's parts ("2024-1-5", "2024/01/05 1:02:03"): written into buf in
  * the canonical form (YYYY-MM-DD HH:MM:SS...). Returns its length, or -1 when s is not such a
@@ -432,13 +445,7 @@ static int64_t pad_datetime(const char *s, int64_t n, char *buf, int64_t cap) {
         if (i >= n || s[i] != sep) return -1;
         i++;
         buf[o++] = '-';
-        st = i;
-        while (i < n && isdigit((unsigned char)s[i]) && i - st < 3) i++;
-        nd = i - st;
-        if (nd == 0 || nd > 2) return -1;
-        if (nd == 1) buf[o++] = '0', changed = true;
-        memcpy(buf + o, s + st, (size_t)nd);
-        o += nd;
+        if (!pad_field2(s, n, &i, buf, &o, &changed)) return -1;
     }
     if (i < n && (s[i] == ' ' || s[i] == 'T')) { /* HH:MM[:SS] */
         buf[o++] = s[i++];
@@ -447,13 +454,7 @@ static int64_t pad_datetime(const char *s, int64_t n, char *buf, int64_t cap) {
                 if (i >= n || s[i] != ':') break;
                 buf[o++] = s[i++];
             }
-            st = i;
-            while (i < n && isdigit((unsigned char)s[i]) && i - st < 3) i++;
-            nd = i - st;
-            if (nd == 0 || nd > 2) return -1;
-            if (nd == 1) buf[o++] = '0', changed = true;
-            memcpy(buf + o, s + st, (size_t)nd);
-            o += nd;
+            if (!pad_field2(s, n, &i, buf, &o, &changed)) return -1;
         }
     }
     if (!changed) return -1;
