@@ -706,11 +706,12 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
 #define SHM_FILE_BUF (1 << 20)
 
 /* A result file's writable mapping in the server, kept for the file's life (result, lease,
- * pool): a pooled file's later results are then copied in with memcpy alone, its pages and
- * page-table entries in place. write(2) over tmpfs pages costs the kernel a page-cache lookup,
- * lock and LRU update per 4 KiB besides the copy, and a fresh mapping a fault per page. The
- * client runs as the same user (the files are 0600): it could truncate a file under the
- * server's mapping, as it could signal the server. */
+ * pool): once pool_populate has filled its page table, a pooled file's later results are
+ * copied in with memcpy alone. write(2) over tmpfs pages costs the kernel a page-cache lookup,
+ * lock and LRU update per 4 KiB besides the copy; writing through an unpopulated mapping costs
+ * a fault per page, so until it is ready the file is written with pwrite. The client runs as
+ * the same user (the files are 0600): it could truncate a file under the server's mapping, as
+ * it could signal the server. */
 typedef struct shm_map {
     uint8_t *p; /* NULL: not mapped */
     int64_t len;
