@@ -149,6 +149,18 @@ static inline uint32_t pl_load_u32le(const uint8_t *p) {
     memcpy(&v, p, 4);
     return v;
 }
+/* An INTERVAL value (Arrow month_day_nano: int32 months, int32 days, int64 ns at p) as its
+ * length in ns with a month of 30 days and a day of 24 hours: the key by which DuckDB orders,
+ * compares, groups and joins intervals (1 month = 30 days, 1 day = 24 hours). */
+static inline __int128 pl_interval_ns(const uint8_t *p) {
+    int32_t months, days;
+    int64_t ns;
+    memcpy(&months, p, 4);
+    memcpy(&days, p + 4, 4);
+    memcpy(&ns, p + 8, 8);
+    return ((__int128)months * 30 + days) * (__int128)86400000000000LL + ns;
+}
+
 static inline uint64_t pl_load_u64le(const uint8_t *p) {
     uint64_t v;
     memcpy(&v, p, 8);

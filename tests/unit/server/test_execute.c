@@ -965,6 +965,36 @@ static bool all_exist(const shm_out *o, bool exist) {
     return true;
 }
 
+/* A server with a pool of same-host result files (opted in: 1 GiB) and a 50000-row table
+ * "big" (*want: its rows as collected); the SIGBUS guard's handler put back over cmocka's. */
+static pl_srv *shm_pool_server(pl_table **want) {
+    pl_file_map_test(PL_FMAP_TEST_NONE);
+    pl_srv_config cfg;
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.shm_pool_bytes = 1LL << 30;
+    pl_srv *s = NULL;
+    ok(pl_srv_new(&cfg, &s, E));
+    pl_table *rows = make_trades(50000);
+    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
+    pl_srv_call c = make_call(s, "");
+    ok(collect_rel(&c, rel_table("big"), want));
+    return s;
+}
+
+/* An Execute request for table "big" asking for a same-host answer in at most max_files files
+ * (0: the field left out, as older clients send it). */
+static uint8_t *shm_request(int32_t max_files, size_t *n) {
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.allow_shared_memory = true;
+    o.shared_memory_max_files = max_files;
+    Polaroid__V1__Relation *root = rel_table("big");
+    uint8_t *req = pack_exec(root, &o, n);
+    tree_free(&root->base);
+    return req;
+}
+
 static int g_truncated;
 static void truncate_file(const char *path) {
     assert_int_equal(truncate(path, 0), 0);
@@ -976,25 +1006,11 @@ static void truncate_file(const char *path) {
  * the file, the server does not die of SIGBUS, and the next result is right. */
 static void test_shm_truncated_while_written(void **state) {
     (void)state;
-    pl_file_map_test(PL_FMAP_TEST_NONE); /* the guard's handler back over cmocka's */
-    pl_srv_config cfg;
-    pl_srv_config_init(&cfg);
-    cfg.data_root = g_root;
-    cfg.shm_pool_bytes = 1LL << 30;
-    pl_srv *s = NULL;
-    ok(pl_srv_new(&cfg, &s, E));
-    pl_table *rows = make_trades(50000);
-    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
-    pl_table_release(rows);
-    pl_srv_call c = make_call(s, "");
     pl_table *want = NULL;
-    ok(collect_rel(&c, rel_table("big"), &want));
-    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
-    o.allow_shared_memory = true;
-    Polaroid__V1__Relation *root = rel_table("big");
+    pl_srv *s = shm_pool_server(&want);
+    pl_srv_call c = make_call(s, "");
     size_t n;
-    uint8_t *req = pack_exec(root, &o, &n);
-    tree_free(&root->base);
+    uint8_t *req = shm_request(0, &n);
     shm_out a, b;
     void *maps[16];
     size_t lens[16];
@@ -1032,29 +1048,14 @@ static void test_shm_truncated_while_written(void **state) {
  * release without the client's lock on the files gets nothing kept. */
 static void test_shm_reuse(void **state) {
     (void)state;
-    pl_file_map_test(PL_FMAP_TEST_NONE); /* the mappings' guard back over cmocka's handler */
-    pl_srv_config cfg;
-    pl_srv_config_init(&cfg);
-    cfg.data_root = g_root;
-    cfg.shm_pool_bytes = 1LL << 30; /* opt-in */
-    pl_srv *s = NULL;
-    ok(pl_srv_new(&cfg, &s, E));
-    pl_table *rows = make_trades(50000);
-    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
-    pl_table_release(rows);
-    pl_srv_call c = make_call(s, "");
     pl_table *want = NULL;
-    ok(collect_rel(&c, rel_table("big"), &want));
+    pl_srv *s = shm_pool_server(&want);
+    pl_srv_call c = make_call(s, "");
     int before = shm_files_of_mine();
     int64_t base = pl_srv_memory_in_use(s);
     pl_srv_shm_set_segment_bytes_for_testing(50000);
-    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
-    o.allow_shared_memory = true;
-    o.shared_memory_max_files = 4;
-    Polaroid__V1__Relation *root = rel_table("big");
     size_t n;
-    uint8_t *req = pack_exec(root, &o, &n);
-    tree_free(&root->base);
+    uint8_t *req = shm_request(4, &n);
     shm_out a, b;
     void *maps[16];
     size_t lens[16];
