@@ -141,6 +141,10 @@ static const struct {
     {"quantile_disc", "quantile_disc", AOP_QUANTILE_DISC},
     {"percentile_disc", "quantile_disc", AOP_QUANTILE_DISC},
     {"quantile", "quantile_disc", AOP_QUANTILE_DISC},
+    /* DuckDB's approximate quantiles (t-digest, reservoir sample): the exact one is within any
+     * error they allow */
+    {"approx_quantile", "quantile_disc", AOP_QUANTILE_DISC},
+    {"reservoir_quantile", "quantile_disc", AOP_QUANTILE_DISC},
     {"string_agg", "string_agg", AOP_STRING_AGG},
     {"listagg", "string_agg", AOP_STRING_AGG},
     {"group_concat", "string_agg", AOP_STRING_AGG},
