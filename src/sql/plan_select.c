@@ -1093,7 +1093,9 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
             }
             /* inner_expr = outer_expr becomes a join key; anything else a residual */
             bool key = false;
-            if (e->kind == PL_EXPR_CALL && !strcmp(e->name, "eq") && e->n_args == 2) {
+            bool ne = e->kind == PL_EXPR_CALL && !strcmp(e->name, "is_not_distinct_from") &&
+                      e->n_args == 2 && c->allow_ne;
+            if (e->kind == PL_EXPR_CALL && (ne || !strcmp(e->name, "eq")) && e->n_args == 2) {
                 pl_expr *a = e->args[0], *b = e->args[1];
                 bool a_in = sq_has_ref(a, 0), a_out = sq_has_ref(a, 1);
                 bool b_in = sq_has_ref(b, 0), b_out = sq_has_ref(b, 1);
@@ -1113,7 +1115,9 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
                         if (ni) c->inner = ni;
                         pl_expr **no = ni ? pl_realloc(c->outer, (size_t)cap * sizeof *no) : NULL;
                         if (no) c->outer = no;
-                        if (!no) {
+                        bool *nn = no ? pl_realloc(c->ne, (size_t)cap * sizeof *nn) : NULL;
+                        if (nn) c->ne = nn;
+                        if (!nn) {
                             pl_expr_release(e);
                             rc = NOMEM(err);
                             break;
@@ -1143,6 +1147,7 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
                     }
                     c->inner[c->n_keys] = pl_expr_retain(inner);
                     c->outer[c->n_keys] = fix;
+                    c->ne[c->n_keys] = ne;
                     c->n_keys++;
                     if (c->pos < 0) c->pos = e->sql_pos;
                 }
