@@ -1,0 +1,967 @@
+/* kernels_extra.c - DuckDB's further scalar functions (pl_funcs_extra): fmod, nextafter, even,
+ * signbit, round_even/roundbankers, gcd, lcm, factorial, bit_count, translate, levenshtein,
+ * damerau_levenshtein, hamming, jaccard, sha256 (FIPS 180-4), hex/to_hex, unhex, printf and
+ * format.
+ *
+ * The binders cast the arguments to one canonical type per function (DOUBLE, BIGINT, VARCHAR),
+ * so the kernels read plain arrays: a row loop per function over `xargs` (the arguments as
+ * arrays, scalars repeated, with the AND of their validity). Errors name the row and happen
+ * only on valid rows. Semantics, result types and error cases follow DuckDB 2.0 (checked
+ * against it in tests/sql/test_funcs_scalar.py); differences: factorial is BIGINT (DuckDB:
+ * HUGEINT) and fails past 20!. Strings are UTF-8; the string distances count code points. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr/funcs_int.h"
+#include "io/text/text.h"
+
+#define no_function pl_fn_no_function
+
+static pl_type *ty(pl_type_id id) { return pl_type_simple(id); }
+static bool is_int(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64; }
+static bool is_float(pl_type_id id) { return id == PL_TYPE_FLOAT32 || id == PL_TYPE_FLOAT64; }
+static bool is_num(pl_type_id id) { return is_int(id) || is_float(id) || id == PL_TYPE_DECIMAL128; }
+
+/* ---------------------------------------------------------------- binding helpers */
+
+/* Every argument numeric (or NULL) cast to `to`; the result type is `res`. */
+static pl_status bind_cast_all(pl_bexpr *call, pl_type_id to, pl_type_id res, bool ints_only,
+                               pl_error *err) {
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (id != PL_TYPE_NA && !(ints_only ? is_int(id) : is_num(id))) return no_function(call, err);
+    }
+    for (int32_t i = 0; i < call->n_args; i++) PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(to), err));
+    call->type = ty(res);
+    return PL_OK;
+}
+
+static pl_status bind_f64_f64(pl_bexpr *call, pl_error *err) {
+    return bind_cast_all(call, PL_TYPE_FLOAT64, PL_TYPE_FLOAT64, false, err);
+}
+
+/* fmod, nextafter: FLOAT when every argument is FLOAT (DuckDB), else DOUBLE. */
+static pl_status bind_f32_or_f64(pl_bexpr *call, pl_error *err) {
+    bool all32 = true;
+    for (int32_t i = 0; i < call->n_args; i++)
+        if (call->args[i]->type->id != PL_TYPE_FLOAT32) all32 = false;
+    pl_type_id t = all32 ? PL_TYPE_FLOAT32 : PL_TYPE_FLOAT64;
+    return bind_cast_all(call, t, t, false, err);
+}
+
+static pl_status bind_signbit(pl_bexpr *call, pl_error *err) {
+    return bind_cast_all(call, PL_TYPE_FLOAT64, PL_TYPE_BOOL, false, err);
+}
+
+static pl_status bind_i64_i64(pl_bexpr *call, pl_error *err) {
+    return bind_cast_all(call, PL_TYPE_INT64, PL_TYPE_INT64, true, err);
+}
+
+/* bit_count: integers, counted at their own width (DuckDB: TINYINT result). */
+static pl_status bind_bit_count(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id;
+    if (id != PL_TYPE_NA && !is_int(id)) return no_function(call, err);
+    if (id == PL_TYPE_NA) PL_TRY(pl_bexpr_wrap_cast(&call->args[0], ty(PL_TYPE_INT64), err));
+    call->type = ty(PL_TYPE_INT8);
+    return PL_OK;
+}
+
+static bool is_strlike(pl_type_id id) {
+    return id == PL_TYPE_UTF8 || id == PL_TYPE_BINARY || id == PL_TYPE_NA;
+}
+
+/* String arguments (NULL literals become VARCHAR); result `res`. */
+static pl_status bind_strs(pl_bexpr *call, pl_type_id res, bool blob_ok, pl_error *err) {
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (!(id == PL_TYPE_UTF8 || id == PL_TYPE_NA || (blob_ok && id == PL_TYPE_BINARY)))
+            return no_function(call, err);
+        if (id == PL_TYPE_NA) PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(PL_TYPE_UTF8), err));
+    }
+    call->type = ty(res);
+    return PL_OK;
+}
+
+static pl_status bind_s_i64(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_INT64, false, err); }
+static pl_status bind_s_f64(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_FLOAT64, false, err); }
+static pl_status bind_s_s(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_UTF8, false, err); }
+static pl_status bind_b_s(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_UTF8, true, err); }
+static pl_status bind_s_blob(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_BINARY, false, err); }
+
+/* hex / to_hex: integers (two's complement, 64 bits), floats (rounded to BIGINT), strings and
+ * blobs (their bytes). Decimals are refused like DuckDB. */
+static pl_status bind_hex(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id;
+    if (is_strlike(id)) return bind_strs(call, PL_TYPE_UTF8, true, err);
+    if (is_float(id)) PL_TRY(pl_bexpr_wrap_cast(&call->args[0], ty(PL_TYPE_INT64), err));
+    else if (!is_int(id)) return no_function(call, err);
+    call->type = ty(PL_TYPE_UTF8);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- argument access */
+
+typedef struct xargs {
+    pl_array *a[8];
+    int32_t n;
+    pl_buf *validity; /* AND of the arguments' validity (offset 0), or NULL */
+    int64_t null_count;
+    bool all_null;
+} xargs;
+
+static void xargs_close(xargs *x) {
+    for (int32_t i = 0; i < x->n; i++) pl_array_release(x->a[i]);
+    x->n = 0;
+    pl_buf_release(x->validity);
+    x->validity = NULL;
+}
+
+static pl_status xargs_open(const pl_bexpr *call, const pl_datum *args, int64_t n, xargs *x,
+                            pl_error *err) {
+    memset(x, 0, sizeof *x);
+    if (call->n_args > 8) PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: too many arguments", call->fn->name);
+    PL_TRY(pl_fn_and_validity(args, call->n_args, n, &x->validity, &x->null_count, &x->all_null, err));
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_status st = pl_fn_datum_array(&args[i], n, &x->a[i], err);
+        if (st) {
+            xargs_close(x);
+            return st;
+        }
+        x->n = i + 1;
+    }
+    return PL_OK;
+}
+
+static inline bool x_valid(const xargs *x, int64_t i) {
+    return !x->validity || pl_bit_get(x->validity->data, i);
+}
+static inline double x_f64(const xargs *x, int32_t k, int64_t i) {
+    return ((const double *)pl_array_values_ptr(x->a[k]))[i];
+}
+static inline float x_f32(const xargs *x, int32_t k, int64_t i) {
+    return ((const float *)pl_array_values_ptr(x->a[k]))[i];
+}
+static inline int64_t x_i64(const xargs *x, int32_t k, int64_t i) {
+    return ((const int64_t *)pl_array_values_ptr(x->a[k]))[i];
+}
+static inline const uint8_t *x_str(const xargs *x, int32_t k, int64_t i, int32_t *len) {
+    const pl_array *a = x->a[k];
+    if (a->type->id == PL_TYPE_NA) {
+        *len = 0;
+        return (const uint8_t *)"";
+    }
+    const int32_t *o = pl_array_offsets(a);
+    *len = o[i + 1] - o[i];
+    return a->data ? a->data->data + o[i] : (const uint8_t *)"";
+}
+
+/* Fails naming the function and row (err->row set). */
+static pl_status row_fail(pl_error *err, int64_t row, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static pl_status row_fail(pl_error *err, int64_t row, const char *fmt, ...) {
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pl_status st = pl_error_set(err, PL_ERR_INVALID_ARG, "%s at row %lld", msg, (long long)row);
+    if (err) err->row = row;
+    return st;
+}
+
+/* A fixed-width result of n values of `width` bytes, with x's validity (taken over). */
+static pl_status fixed_result(xargs *x, const pl_bexpr *call, int64_t n, pl_buf *values,
+                              pl_datum *out, pl_error *err) {
+    pl_buf *v = x->validity;
+    x->validity = NULL;
+    pl_status st = pl_fn_finish(out, pl_type_retain(call->type), n, v, x->null_count, values, NULL, err);
+    xargs_close(x);
+    return st;
+}
+
+#define KERNEL_PROLOGUE(NAME)                                                                      \
+    if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, NAME, out, err); \
+    xargs x;                                                                                       \
+    PL_TRY(xargs_open(call, args, n, &x, err));                                                    \
+    if (x.all_null) {                                                                              \
+        xargs_close(&x);                                                                           \
+        return pl_fn_out_nulls(out, call->type, n, err);                                           \
+    }
+
+/* ---------------------------------------------------------------- numeric kernels */
+
+/* DuckDB's fmod: the C remainder moved to the divisor's sign (fmod(-7, 3) = 2,
+ * fmod(-5, inf) = inf); zero is +0. */
+static inline double duck_fmod(double a, double b) {
+    double r = fmod(a, b);
+    if (isnan(r)) return NAN;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r == 0 ? 0.0 : r;
+}
+
+/* even(x): away from zero to the next even integer. */
+static inline double even1(double x) {
+    double v = x >= 0 ? ceil(x) : floor(x);
+    if (!isfinite(v)) return v;
+    if (fmod(v, 2.0) != 0) v += x >= 0 ? 1 : -1;
+    return v == 0 ? 0.0 : v;
+}
+
+typedef enum fop { F_FMOD, F_NEXTAFTER, F_EVEN, F_SIGNBIT } fop;
+
+static pl_status float_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                              int64_t n, pl_datum *out, pl_error *err, fop op,
+                              pl_kernel_fn self) {
+    PL_UNUSED(ec);
+    KERNEL_PROLOGUE(self)
+    bool f32 = call->type->id == PL_TYPE_FLOAT32;
+    pl_buf *values = NULL;
+    int32_t w = op == F_SIGNBIT ? 1 : f32 ? 4 : 8;
+    pl_status st = op == F_SIGNBIT ? pl_buf_new_zeroed((n + 7) / 8 > 0 ? (n + 7) / 8 : 1, &values, err)
+                                   : pl_fn_new_values(n, w, &values, err);
+    if (st) {
+        xargs_close(&x);
+        return st;
+    }
+    double *d = (double *)(void *)values->data;
+    float *f = (float *)(void *)values->data;
+    for (int64_t i = 0; i < n; i++) {
+        switch (op) {
+        case F_FMOD:
+            if (f32) f[i] = (float)duck_fmod(x_f32(&x, 0, i), x_f32(&x, 1, i));
+            else d[i] = duck_fmod(x_f64(&x, 0, i), x_f64(&x, 1, i));
+            break;
+        case F_NEXTAFTER:
+            if (f32) f[i] = nextafterf(x_f32(&x, 0, i), x_f32(&x, 1, i));
+            else d[i] = nextafter(x_f64(&x, 0, i), x_f64(&x, 1, i));
+            break;
+        case F_EVEN: d[i] = even1(x_f64(&x, 0, i)); break;
+        case F_SIGNBIT:
+            if (signbit(x_f64(&x, 0, i))) pl_bit_set(values->data, i);
+            break;
+        }
+    }
+    return fixed_result(&x, call, n, values, out, err);
+}
+
+#define FLOAT_K(NAME, OP)                                                                          \
+    static pl_status k_##NAME(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,        \
+                              int64_t n, pl_datum *out, pl_error *err) {                           \
+        return float_kernel(ec, call, args, n, out, err, OP, k_##NAME);                            \
+    }
+FLOAT_K(fmod, F_FMOD)
+FLOAT_K(nextafter, F_NEXTAFTER)
+FLOAT_K(even, F_EVEN)
+FLOAT_K(signbit, F_SIGNBIT)
+
+/* ---------------------------------------------------------------- integer kernels */
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b) {
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+typedef enum iop { I_GCD, I_LCM, I_FACTORIAL } iop;
+
+static pl_status int_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err, iop op, pl_kernel_fn self) {
+    PL_UNUSED(ec);
+    KERNEL_PROLOGUE(self)
+    pl_buf *values = NULL;
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    int64_t *r = st ? NULL : (int64_t *)(void *)values->data;
+    for (int64_t i = 0; i < n && !st; i++) {
+        int64_t a = x_i64(&x, 0, i);
+        r[i] = 0;
+        if (!x_valid(&x, i)) continue;
+        if (op == I_FACTORIAL) {
+            if (a < 0) {
+                st = row_fail(err, i, "factorial of a negative number (%lld) is undefined", (long long)a);
+            } else if (a > 20) {
+                st = row_fail(err, i, "factorial(%lld) is out of the range of BIGINT (20! is the largest)",
+                              (long long)a);
+            } else {
+                int64_t p = 1;
+                for (int64_t k = 2; k <= a; k++) p *= k;
+                r[i] = p;
+            }
+            continue;
+        }
+        int64_t b = x_i64(&x, 1, i);
+        if (a == INT64_MIN || b == INT64_MIN) {
+            st = row_fail(err, i, "overflow on abs(%lld) in %s", (long long)INT64_MIN, call->fn->name);
+            continue;
+        }
+        uint64_t ua = (uint64_t)(a < 0 ? -a : a), ub = (uint64_t)(b < 0 ? -b : b);
+        uint64_t g = gcd_u64(ua, ub);
+        if (op == I_GCD) {
+            r[i] = (int64_t)g;
+        } else if (ua == 0 || ub == 0) {
+            r[i] = 0;
+        } else {
+            uint64_t m;
+            if (__builtin_mul_overflow(ua / g, ub, &m) || m > (uint64_t)INT64_MAX)
+                st = row_fail(err, i, "lcm(%lld, %lld) is out of the range of BIGINT", (long long)a,
+                              (long long)b);
+            else
+                r[i] = (int64_t)m;
+        }
+    }
+    if (st) {
+        pl_buf_release(values);
+        xargs_close(&x);
+        return st;
+    }
+    return fixed_result(&x, call, n, values, out, err);
+}
+
+#define INT_K(NAME, OP)                                                                            \
+    static pl_status k_##NAME(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,        \
+                              int64_t n, pl_datum *out, pl_error *err) {                           \
+        return int_kernel(ec, call, args, n, out, err, OP, k_##NAME);                              \
+    }
+INT_K(gcd, I_GCD)
+INT_K(lcm, I_LCM)
+INT_K(factorial, I_FACTORIAL)
+
+static pl_status k_bit_count(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                             pl_datum *out, pl_error *err) {
+    KERNEL_PROLOGUE(k_bit_count)
+    pl_buf *values = NULL, *tmp = NULL;
+    pl_status st = pl_fn_new_values(n, 1, &values, err);
+    if (!st) st = pl_fn_new_values(n, 8, &tmp, err);
+    if (st) {
+        pl_buf_release(values);
+        xargs_close(&x);
+        return st;
+    }
+    int64_t *v = (int64_t *)(void *)tmp->data;
+    pl_fn_read_i64(x.a[0], v);
+    int32_t bits = x.a[0]->type->byte_width * 8;
+    uint64_t mask = bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << bits) - 1;
+    int8_t *o = (int8_t *)values->data;
+    for (int64_t i = 0; i < n; i++) o[i] = (int8_t)__builtin_popcountll((uint64_t)v[i] & mask);
+    pl_buf_release(tmp);
+    return fixed_result(&x, call, n, values, out, err);
+}
+
+/* ---------------------------------------------------------------- round_even */
+
+/* round_even(x, d) / roundbankers: round() with ties to even. Types as round(): integers keep
+ * theirs, floats theirs, DECIMAL(p, s) becomes DECIMAL(p, min(s, max(d, 0))) (d constant). */
+static pl_status bind_round_even(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id, d = call->args[1]->type->id;
+    if ((!is_num(id) && id != PL_TYPE_NA) || (!is_int(d) && d != PL_TYPE_NA)) return no_function(call, err);
+    PL_TRY(pl_bexpr_wrap_cast(&call->args[1], ty(PL_TYPE_INT64), err));
+    if (id == PL_TYPE_NA) {
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[0], ty(PL_TYPE_FLOAT64), err));
+        id = PL_TYPE_FLOAT64;
+    }
+    if (id == PL_TYPE_DECIMAL128) {
+        const pl_bexpr *dl = call->args[1];
+        if (dl->kind != PL_BEXPR_LIT)
+            PL_FAIL(err, PL_ERR_SQL, "%s: the precision must be a constant for decimal values",
+                    call->fn->name);
+        int32_t s = call->args[0]->type->scale;
+        int64_t dd = dl->lit.is_null ? s : dl->lit.v.i;
+        int32_t ns = dd >= s ? s : dd < 0 ? 0 : (int32_t)dd;
+        return pl_type_new_decimal(call->args[0]->type->precision, ns, &call->type, err);
+    }
+    call->type = pl_type_retain(call->args[0]->type);
+    return PL_OK;
+}
+
+static __int128 p10_128(int64_t e) {
+    __int128 p = 1;
+    for (int64_t k = 0; k < e && k < 39; k++) p *= 10;
+    return p;
+}
+
+/* q = v / p rounded half to even (p > 0). */
+static __int128 div_even(__int128 v, __int128 p) {
+    __int128 q = v / p, rem = v % p;
+    __int128 ar = rem < 0 ? -rem : rem;
+    if (ar * 2 > p || (ar * 2 == p && (q & 1))) q += v < 0 ? -1 : 1;
+    return q;
+}
+
+/* The integer nearest to the exact value hi + lo (lo a correction far below hi's ulp; only its
+ * sign matters), ties to even. */
+static inline double round_exact_even(double hi, double lo) {
+    if (!(fabs(hi) < 0x1p52)) return hi;
+    bool neg = hi < 0;
+    double a = neg ? -hi : hi, b = neg ? -lo : lo;
+    double f = floor(a), fr = a - f;
+    double r = f;
+    if (fr > 0.5 || (fr == 0.5 && (b > 0 || (b == 0 && fmod(f, 2.0) != 0)))) r = f + 1;
+    return neg ? -r : r;
+}
+
+/* round_even of a double to d digits, of the double's exact binary value like DuckDB
+ * (round_even(2.675, 2) is 2.67: 2.675 is 2.67499...; x * 10^d split exactly with fma). */
+static inline double round_even_f(double x, int64_t d) {
+    bool neg = d < 0;
+    double mod = pow(10.0, (double)(neg ? (-d > 400 ? 400 : -d) : (d > 400 ? 400 : d)));
+    if (!isfinite(mod)) return neg ? x * 0.0 : x;
+    double r;
+    if (!neg) {
+        double p = x * mod;
+        double e = mod <= 1e22 ? fma(x, mod, -p) : 0.0;
+        r = isfinite(p) ? round_exact_even(p, e) / mod : x;
+    } else {
+        double q = x / mod;
+        double rem = mod <= 1e22 ? fma(-q, mod, x) : 0.0;
+        r = round_exact_even(q, rem) * mod;
+    }
+    return isfinite(r) ? r : x;
+}
+
+static pl_status k_round_even(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                              pl_datum *out, pl_error *err) {
+    KERNEL_PROLOGUE(k_round_even)
+    pl_type_id id = call->args[0]->type->id;
+    const pl_array *a = x.a[0];
+    pl_status st = PL_OK;
+    pl_buf *values = NULL;
+    if (id == PL_TYPE_DECIMAL128) {
+        st = pl_fn_new_values(n, 16, &values, err);
+        int32_t s = a->type->scale;
+        int64_t dd = x_i64(&x, 1, 0);
+        /* rounding unit 10^e below the input's last digit; negative d rounds past the point */
+        int64_t e = dd >= s ? 0 : s - dd;
+        __int128 p = p10_128(e), back = dd < 0 ? p10_128(-dd) : 1;
+        const uint8_t *src = (const uint8_t *)pl_array_values_ptr(a);
+        for (int64_t i = 0; i < n && !st; i++) {
+            __int128 v;
+            memcpy(&v, src + i * 16, 16);
+            __int128 r = e > 38 ? 0 : div_even(v, p) * back;
+            memcpy(values->data + i * 16, &r, 16);
+        }
+    } else if (is_float(id)) {
+        bool f32 = id == PL_TYPE_FLOAT32;
+        st = pl_fn_new_values(n, f32 ? 4 : 8, &values, err);
+        for (int64_t i = 0; i < n && !st; i++) {
+            int64_t dd = x_i64(&x, 1, i);
+            if (f32) ((float *)(void *)values->data)[i] = (float)round_even_f(x_f32(&x, 0, i), dd);
+            else ((double *)(void *)values->data)[i] = round_even_f(x_f64(&x, 0, i), dd);
+        }
+    } else {
+        /* integers: compute in 128 bits, check the type's range */
+        pl_buf *tmp = NULL;
+        st = pl_fn_new_values(n, 8, &tmp, err);
+        if (!st) st = pl_fn_new_values(n, a->type->byte_width, &values, err);
+        if (!st) {
+            int64_t *v = (int64_t *)(void *)tmp->data;
+            pl_fn_read_i64(a, v);
+            bool u64 = id == PL_TYPE_UINT64;
+            int32_t w = a->type->byte_width;
+            bool uns = id >= PL_TYPE_UINT8 && id <= PL_TYPE_UINT64;
+            __int128 lo = uns ? 0 : -((__int128)1 << (w * 8 - 1));
+            __int128 hi = uns ? ((__int128)1 << (w * 8)) - 1 : ((__int128)1 << (w * 8 - 1)) - 1;
+            for (int64_t i = 0; i < n && !st; i++) {
+                __int128 xv = u64 ? (__int128)(uint64_t)v[i] : (__int128)v[i];
+                int64_t dd = x_i64(&x, 1, i);
+                __int128 r = xv;
+                if (dd < 0) r = -dd > 38 ? 0 : div_even(xv, p10_128(-dd)) * p10_128(-dd);
+                if ((r < lo || r > hi) && x_valid(&x, i)) {
+                    st = row_fail(err, i, "overflow in %s of integer", call->fn->name);
+                    break;
+                }
+                memcpy(values->data + i * w, &r, (size_t)w); /* little endian */
+            }
+        }
+        pl_buf_release(tmp);
+    }
+    if (st) {
+        pl_buf_release(values);
+        xargs_close(&x);
+        return st;
+    }
+    return fixed_result(&x, call, n, values, out, err);
+}
+
+/* ---------------------------------------------------------------- string distances */
+
+/* Decodes valid UTF-8 into code points; returns the count. */
+static int64_t utf8_decode(const uint8_t *s, int32_t n, uint32_t *out) {
+    int64_t k = 0;
+    for (int32_t i = 0; i < n;) {
+        uint8_t c = s[i];
+        uint32_t cp;
+        int32_t len;
+        if (c < 0x80) { cp = c; len = 1; }
+        else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; len = 2; }
+        else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; len = 3; }
+        else { cp = c & 0x07; len = 4; }
+        if (i + len > n) len = n - i;
+        for (int32_t j = 1; j < len; j++) cp = (cp << 6) | (s[i + j] & 0x3F);
+        out[k++] = cp;
+        i += len;
+    }
+    return k;
+}
+
+/* Work of one row at most this many cells (m x n): beyond, the distance is refused rather
+ * than taking minutes. */
+#define DIST_MAX_CELLS (INT64_C(1) << 28)
+
+typedef enum sop { S_LEV, S_DAMERAU, S_HAMMING, S_JACCARD } sop;
+
+static int64_t levenshtein(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n, int64_t *row) {
+    for (int64_t j = 0; j <= n; j++) row[j] = j;
+    for (int64_t i = 1; i <= m; i++) {
+        int64_t diag = row[0];
+        row[0] = i;
+        for (int64_t j = 1; j <= n; j++) {
+            int64_t up = row[j];
+            int64_t c = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < c) c = up + 1;
+            if (row[j - 1] + 1 < c) c = row[j - 1] + 1;
+            row[j] = c;
+            diag = up;
+        }
+    }
+    return row[n];
+}
+
+/* Unrestricted Damerau-Levenshtein (transpositions of non-adjacent-after-editing characters
+ * allowed: damerau_levenshtein('ca', 'abc') = 2), the Lowrance-Wagner recurrence with the
+ * last row of each character. d has (m + 2) * (n + 2) cells; last holds m + n code points'
+ * slots (alphabet of the two strings, found by linear search over `alpha`). */
+static int64_t damerau(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n, int64_t *d,
+                       uint32_t *alpha, int64_t *last) {
+    int64_t na = 0;
+    for (int64_t i = 0; i < m + n; i++) {
+        uint32_t c = i < m ? a[i] : b[i - m];
+        int64_t k = 0;
+        while (k < na && alpha[k] != c) k++;
+        if (k == na) alpha[na++] = c;
+    }
+    for (int64_t k = 0; k < na; k++) last[k] = 0;
+    int64_t W = n + 2, INF = m + n;
+#define D(i, j) d[(i) * W + (j)]
+    D(0, 0) = INF;
+    for (int64_t i = 0; i <= m; i++) {
+        D(i + 1, 0) = INF;
+        D(i + 1, 1) = i;
+    }
+    for (int64_t j = 0; j <= n; j++) {
+        D(0, j + 1) = INF;
+        D(1, j + 1) = j;
+    }
+    for (int64_t i = 1; i <= m; i++) {
+        int64_t db = 0;
+        for (int64_t j = 1; j <= n; j++) {
+            int64_t k = 0;
+            while (alpha[k] != b[j - 1]) k++;
+            int64_t i1 = last[k], j1 = db;
+            int64_t cost = 1;
+            if (a[i - 1] == b[j - 1]) {
+                cost = 0;
+                db = j;
+            }
+            int64_t v = D(i, j) + cost;
+            if (D(i + 1, j) + 1 < v) v = D(i + 1, j) + 1;
+            if (D(i, j + 1) + 1 < v) v = D(i, j + 1) + 1;
+            int64_t t = D(i1, j1) + (i - i1 - 1) + 1 + (j - j1 - 1);
+            if (t < v) v = t;
+            D(i + 1, j + 1) = v;
+        }
+        int64_t k = 0;
+        while (alpha[k] != a[i - 1]) k++;
+        last[k] = i;
+    }
+    return D(m + 1, n + 1);
+#undef D
+}
+
+static int cmp_u32(const void *p, const void *q) {
+    uint32_t a = *(const uint32_t *)p, b = *(const uint32_t *)q;
+    return (a > b) - (a < b);
+}
+
+/* Sorts and dedupes; returns the new count. */
+static int64_t uniq_u32(uint32_t *v, int64_t n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_u32);
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (k == 0 || v[k - 1] != v[i]) v[k++] = v[i];
+    return k;
+}
+
+static pl_status str_dist_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                 int64_t n, pl_datum *out, pl_error *err, sop op,
+                                 pl_kernel_fn self) {
+    PL_UNUSED(ec);
+    KERNEL_PROLOGUE(self)
+    pl_buf *values = NULL;
+    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    uint32_t *ca = NULL, *cb = NULL, *alpha = NULL;
+    int64_t *work = NULL, *last = NULL;
+    int64_t cap = 0, wcap = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        ((int64_t *)(void *)values->data)[i] = 0;
+        if (!x_valid(&x, i)) continue;
+        int32_t la, lb;
+        const uint8_t *pa = x_str(&x, 0, i, &la), *pb = x_str(&x, 1, i, &lb);
+        if (la + lb + 2 > cap) {
+            cap = 2 * (la + lb + 2);
+            pl_free(ca);
+            pl_free(cb);
+            pl_free(alpha);
+            pl_free(last);
+            ca = pl_malloc((size_t)cap * 4);
+            cb = pl_malloc((size_t)cap * 4);
+            alpha = pl_malloc((size_t)cap * 4);
+            last = pl_malloc((size_t)cap * 8);
+            if (!ca || !cb || !alpha || !last) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in %s", call->fn->name);
+                break;
+            }
+        }
+        int64_t m = utf8_decode(pa, la, ca), k = utf8_decode(pb, lb, cb);
+        double dv = 0;
+        int64_t iv = 0;
+        if (op == S_HAMMING) {
+            if (m == 0 || k == 0) {
+                st = row_fail(err, i, "hamming: the strings must not be empty");
+                break;
+            }
+            if (m != k) {
+                st = row_fail(err, i, "hamming: the strings must be of equal length (%lld and %lld characters)",
+                              (long long)m, (long long)k);
+                break;
+            }
+            for (int64_t j = 0; j < m; j++) iv += ca[j] != cb[j];
+        } else if (op == S_JACCARD) {
+            if (m == 0 || k == 0) {
+                st = row_fail(err, i, "jaccard: an argument is empty");
+                break;
+            }
+            m = uniq_u32(ca, m);
+            k = uniq_u32(cb, k);
+            int64_t both = 0, p = 0, q = 0;
+            while (p < m && q < k) {
+                if (ca[p] == cb[q]) { both++; p++; q++; }
+                else if (ca[p] < cb[q]) p++;
+                else q++;
+            }
+            dv = (double)both / (double)(m + k - both);
+        } else {
+            if ((m + 2) * (k + 2) > DIST_MAX_CELLS) {
+                st = row_fail(err, i, "%s: the strings are too long (%lld x %lld characters; at most %lld cells)",
+                              call->fn->name, (long long)m, (long long)k, (long long)DIST_MAX_CELLS);
+                break;
+            }
+            int64_t need = op == S_LEV ? k + 1 : (m + 2) * (k + 2);
+            if (need > wcap) {
+                pl_free(work);
+                wcap = need * 2;
+                work = pl_malloc((size_t)wcap * 8);
+                if (!work) {
+                    st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in %s", call->fn->name);
+                    break;
+                }
+            }
+            iv = op == S_LEV ? levenshtein(ca, m, cb, k, work) : damerau(ca, m, cb, k, work, alpha, last);
+        }
+        if (op == S_JACCARD) ((double *)(void *)values->data)[i] = dv;
+        else ((int64_t *)(void *)values->data)[i] = iv;
+    }
+    pl_free(ca);
+    pl_free(cb);
+    pl_free(alpha);
+    pl_free(last);
+    pl_free(work);
+    if (st) {
+        pl_buf_release(values);
+        xargs_close(&x);
+        return st;
+    }
+    return fixed_result(&x, call, n, values, out, err);
+}
+
+#define SDIST_K(NAME, OP)                                                                          \
+    static pl_status k_##NAME(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,        \
+                              int64_t n, pl_datum *out, pl_error *err) {                           \
+        return str_dist_kernel(ec, call, args, n, out, err, OP, k_##NAME);                         \
+    }
+SDIST_K(levenshtein, S_LEV)
+SDIST_K(damerau_levenshtein, S_DAMERAU)
+SDIST_K(hamming, S_HAMMING)
+SDIST_K(jaccard, S_JACCARD)
+
+/* ---------------------------------------------------------------- sha256 (FIPS 180-4) */
+
+static const uint32_t g_sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static inline uint32_t rotr(uint32_t x, int r) { return (x >> r) | (x << (32 - r)); }
+
+static void sha256_block(uint32_t h[8], const uint8_t *blk) {
+    uint32_t w[64];
+    for (int t = 0; t < 16; t++)
+        w[t] = ((uint32_t)blk[t * 4] << 24) | ((uint32_t)blk[t * 4 + 1] << 16) |
+               ((uint32_t)blk[t * 4 + 2] << 8) | (uint32_t)blk[t * 4 + 3];
+    for (int t = 16; t < 64; t++) {
+        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int t = 0; t < 64; t++) {
+        uint32_t S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+        uint32_t ch = (e & f) ^ (~e & g);
+        uint32_t t1 = hh + S1 + ch + g_sha_k[t] + w[t];
+        uint32_t S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+        uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+        uint32_t t2 = S0 + maj;
+        hh = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+/* The 64 lower-case hex digits of sha256(p[0..n)) into out. */
+static void sha256_hex(const uint8_t *p, int64_t n, char *out) {
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    int64_t full = n / 64;
+    for (int64_t b = 0; b < full; b++) sha256_block(h, p + b * 64);
+    uint8_t tail[128] = {0};
+    int64_t rest = n - full * 64;
+    memcpy(tail, p + full * 64, (size_t)rest);
+    tail[rest] = 0x80;
+    int64_t tl = rest < 56 ? 64 : 128;
+    uint64_t bits = (uint64_t)n * 8;
+    for (int k = 0; k < 8; k++) tail[tl - 1 - k] = (uint8_t)(bits >> (8 * k));
+    sha256_block(h, tail);
+    if (tl == 128) sha256_block(h, tail + 64);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        uint8_t byte = (uint8_t)(h[i / 4] >> (24 - 8 * (i % 4)));
+        out[i * 2] = hex[byte >> 4];
+        out[i * 2 + 1] = hex[byte & 15];
+    }
+}
+
+/* ---------------------------------------------------------------- string results */
+
+typedef enum strop { T_SHA256, T_HEX, T_UNHEX, T_TRANSLATE } strop;
+
+static int hexval(uint8_t c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Appends row i's result to b. */
+static pl_status str_row(const pl_bexpr *call, const xargs *x, int64_t i, strop op, pl_fn_strb *b,
+                         uint32_t **cps, int64_t *cap, pl_error *err) {
+    static const char HEX[] = "0123456789ABCDEF";
+    int32_t len;
+    uint8_t *dst;
+    switch (op) {
+    case T_SHA256: {
+        const uint8_t *p = x_str(x, 0, i, &len);
+        PL_TRY(pl_fn_strb_reserve(b, 64, &dst, err));
+        sha256_hex(p, len, (char *)dst);
+        pl_fn_strb_commit(b, 64);
+        return PL_OK;
+    }
+    case T_HEX: {
+        const pl_array *a = x->a[0];
+        if (is_int(a->type->id)) {
+            int64_t v;
+            pl_type_id id = a->type->id;
+            const void *vp = (const uint8_t *)pl_array_values_ptr(a) + i * a->type->byte_width;
+            switch (id) {
+            case PL_TYPE_INT8: v = *(const int8_t *)vp; break;
+            case PL_TYPE_INT16: { int16_t t; memcpy(&t, vp, 2); v = t; break; }
+            case PL_TYPE_INT32: { int32_t t; memcpy(&t, vp, 4); v = t; break; }
+            case PL_TYPE_UINT8: v = *(const uint8_t *)vp; break;
+            case PL_TYPE_UINT16: { uint16_t t; memcpy(&t, vp, 2); v = t; break; }
+            case PL_TYPE_UINT32: { uint32_t t; memcpy(&t, vp, 4); v = t; break; }
+            default: memcpy(&v, vp, 8); break;
+            }
+            uint64_t u = (uint64_t)v;
+            char tmp[16];
+            int k = 0;
+            do {
+                tmp[k++] = HEX[u & 15];
+                u >>= 4;
+            } while (u);
+            PL_TRY(pl_fn_strb_reserve(b, k, &dst, err));
+            for (int j = 0; j < k; j++) dst[j] = (uint8_t)tmp[k - 1 - j];
+            pl_fn_strb_commit(b, k);
+            return PL_OK;
+        }
+        const uint8_t *p = x_str(x, 0, i, &len);
+        PL_TRY(pl_fn_strb_reserve(b, (int64_t)len * 2, &dst, err));
+        for (int32_t j = 0; j < len; j++) {
+            dst[2 * j] = (uint8_t)HEX[p[j] >> 4];
+            dst[2 * j + 1] = (uint8_t)HEX[p[j] & 15];
+        }
+        pl_fn_strb_commit(b, (int64_t)len * 2);
+        return PL_OK;
+    }
+    case T_UNHEX: {
+        const uint8_t *p = x_str(x, 0, i, &len);
+        int32_t outn = (len + 1) / 2;
+        PL_TRY(pl_fn_strb_reserve(b, outn, &dst, err));
+        int32_t j = 0, k = 0;
+        if (len % 2) {
+            int v = hexval(p[0]);
+            if (v < 0) goto bad;
+            dst[k++] = (uint8_t)v;
+            j = 1;
+        }
+        for (; j < len; j += 2, k++) {
+            int hi = hexval(p[j]), lo = hexval(p[j + 1]);
+            if (hi < 0) { len = j; goto bad; }
+            if (lo < 0) { len = j + 1; goto bad; }
+            dst[k] = (uint8_t)(hi << 4 | lo);
+        }
+        pl_fn_strb_commit(b, outn);
+        return PL_OK;
+    bad:
+        return row_fail(err, i, "unhex: '%c' (byte %d) is not a hex digit", p[len] >= 32 && p[len] < 127 ? p[len] : '?',
+                        len + 1);
+    }
+    case T_TRANSLATE: {
+        int32_t lf, lt;
+        const uint8_t *s = x_str(x, 0, i, &len), *f = x_str(x, 1, i, &lf), *t = x_str(x, 2, i, &lt);
+        int64_t need = (int64_t)len + lf + lt + 3;
+        if (need > *cap) {
+            pl_free(*cps);
+            *cap = need * 2;
+            *cps = pl_malloc((size_t)*cap * 4);
+            if (!*cps) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in %s", call->fn->name);
+        }
+        uint32_t *fc = *cps, *tc = fc + lf + 1;
+        int64_t nf = utf8_decode(f, lf, fc), nt = utf8_decode(t, lt, tc);
+        /* byte offsets of the characters of `to` */
+        for (int32_t j = 0; j < len;) {
+            int32_t cl = 1;
+            uint8_t c0 = s[j];
+            if (c0 >= 0xF0) cl = 4;
+            else if (c0 >= 0xE0) cl = 3;
+            else if (c0 >= 0xC0) cl = 2;
+            if (j + cl > len) cl = len - j;
+            uint32_t cp;
+            utf8_decode(s + j, cl, &cp);
+            int64_t k = 0;
+            while (k < nf && fc[k] != cp) k++;
+            if (k == nf) {
+                PL_TRY(pl_fn_strb_append(b, s + j, cl, err));
+            } else if (k < nt) {
+                /* encode tc[k] */
+                uint8_t enc[4];
+                uint32_t v = tc[k];
+                int el;
+                if (v < 0x80) { enc[0] = (uint8_t)v; el = 1; }
+                else if (v < 0x800) { enc[0] = (uint8_t)(0xC0 | (v >> 6)); enc[1] = (uint8_t)(0x80 | (v & 0x3F)); el = 2; }
+                else if (v < 0x10000) {
+                    enc[0] = (uint8_t)(0xE0 | (v >> 12)); enc[1] = (uint8_t)(0x80 | ((v >> 6) & 0x3F));
+                    enc[2] = (uint8_t)(0x80 | (v & 0x3F)); el = 3;
+                } else {
+                    enc[0] = (uint8_t)(0xF0 | (v >> 18)); enc[1] = (uint8_t)(0x80 | ((v >> 12) & 0x3F));
+                    enc[2] = (uint8_t)(0x80 | ((v >> 6) & 0x3F)); enc[3] = (uint8_t)(0x80 | (v & 0x3F)); el = 4;
+                }
+                PL_TRY(pl_fn_strb_append(b, enc, el, err));
+            }
+            j += cl;
+        }
+        return PL_OK;
+    }
+    }
+    return PL_OK;
+}
+
+static pl_status str_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err, strop op, pl_kernel_fn self) {
+    PL_UNUSED(ec);
+    KERNEL_PROLOGUE(self)
+    pl_fn_strb b;
+    int64_t est = op == T_SHA256 ? 64 * n : 16 * n;
+    pl_status st = pl_fn_strb_init(&b, n, est + 1, err);
+    if (st) {
+        xargs_close(&x);
+        return st;
+    }
+    uint32_t *cps = NULL;
+    int64_t cap = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!x_valid(&x, i)) {
+            st = pl_fn_strb_null(&b, err);
+            continue;
+        }
+        st = str_row(call, &x, i, op, &b, &cps, &cap, err);
+        if (!st) st = pl_fn_strb_next(&b, err);
+    }
+    pl_free(cps);
+    xargs_close(&x);
+    if (st) {
+        pl_fn_strb_reset(&b);
+        return st;
+    }
+    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+}
+
+#define STR_K(NAME, OP)                                                                            \
+    static pl_status k_##NAME(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,        \
+                              int64_t n, pl_datum *out, pl_error *err) {                           \
+        return str_kernel(ec, call, args, n, out, err, OP, k_##NAME);                              \
+    }
+STR_K(sha256, T_SHA256)
+STR_K(hex, T_HEX)
+STR_K(unhex, T_UNHEX)
+STR_K(translate, T_TRANSLATE)
+
+/* ---------------------------------------------------------------- the set */
+
+#define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
+
+static const pl_func_def g_extra[] = {
+    {"fmod", NULL, 2, 2, EW, bind_f32_or_f64, k_fmod},
+    {"nextafter", NULL, 2, 2, EW, bind_f32_or_f64, k_nextafter},
+    {"even", NULL, 1, 1, EW, bind_f64_f64, k_even},
+    {"signbit", NULL, 1, 1, EW, bind_signbit, k_signbit},
+    {"round_even", "roundbankers", 2, 2, EW, bind_round_even, k_round_even},
+    {"gcd", "greatest_common_divisor", 2, 2, EW, bind_i64_i64, k_gcd},
+    {"lcm", "least_common_multiple", 2, 2, EW, bind_i64_i64, k_lcm},
+    {"factorial", NULL, 1, 1, EW, bind_i64_i64, k_factorial},
+    {"bit_count", NULL, 1, 1, EW, bind_bit_count, k_bit_count},
+    {"levenshtein", "editdist3", 2, 2, EW, bind_s_i64, k_levenshtein},
+    {"damerau_levenshtein", NULL, 2, 2, EW, bind_s_i64, k_damerau_levenshtein},
+    {"hamming", "mismatches", 2, 2, EW, bind_s_i64, k_hamming},
+    {"jaccard", NULL, 2, 2, EW, bind_s_f64, k_jaccard},
+    {"sha256", NULL, 1, 1, EW, bind_b_s, k_sha256},
+    {"hex", "to_hex", 1, 1, EW, bind_hex, k_hex},
+    {"unhex", "from_hex", 1, 1, EW, bind_s_blob, k_unhex},
+    {"translate", NULL, 3, 3, EW, bind_s_s, k_translate},
+};
+
+const pl_func_set pl_funcs_extra = {(int32_t)PL_ARRAY_LEN(g_extra), g_extra};
