@@ -940,6 +940,131 @@ STR_K(hex, T_HEX)
 STR_K(unhex, T_UNHEX)
 STR_K(translate, T_TRANSLATE)
 
+/* ---------------------------------------------------------------- bitwise operators */
+
+/* & | xor << >> (SQL's bit_and, bit_or, xor, shift_left, shift_right) and ~ (bit_not) of
+ * integers: the common integer type, an INT32 literal taking the other side's type when it
+ * fits (DuckDB: tinyint_col & 3 is TINYINT). Shifts: a negative left operand, a negative or
+ * too large count and bits shifted out are errors for <<; >> by a count outside [0, width) is
+ * 0, like DuckDB. */
+static bool lit_fits_int(const pl_bexpr *e, pl_type_id id) {
+    if (e->kind != PL_BEXPR_LIT || e->type->id != PL_TYPE_INT32) return false;
+    if (e->lit.is_null) return true;
+    int64_t v = e->lit.v.i;
+    switch (id) {
+    case PL_TYPE_INT8: return v >= INT8_MIN && v <= INT8_MAX;
+    case PL_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX;
+    case PL_TYPE_UINT8: return v >= 0 && v <= UINT8_MAX;
+    case PL_TYPE_UINT16: return v >= 0 && v <= UINT16_MAX;
+    case PL_TYPE_UINT32: case PL_TYPE_UINT64: return v >= 0;
+    default: return true;
+    }
+}
+
+static pl_status bind_bitwise(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (id != PL_TYPE_NA && !is_int(id)) return no_function(call, err);
+    }
+    pl_type_id t;
+    pl_type_id a = call->args[0]->type->id, b = call->n_args > 1 ? call->args[1]->type->id : a;
+    bool shift = !strcmp(call->fn->name, "shift_left") || !strcmp(call->fn->name, "shift_right");
+    if (a == PL_TYPE_NA && b == PL_TYPE_NA) t = PL_TYPE_INT32;
+    else if (a == PL_TYPE_NA) t = b;
+    else if (b == PL_TYPE_NA || call->n_args == 1) t = a;
+    else if (shift && lit_fits_int(call->args[1], a)) t = a;
+    else if (lit_fits_int(call->args[1], a)) t = a;
+    else if (lit_fits_int(call->args[0], b)) t = b;
+    else {
+        pl_type *c = pl_type_common_super(call->args[0]->type, call->args[1]->type);
+        if (!c || !is_int(c->id)) {
+            pl_type_release(c);
+            return no_function(call, err);
+        }
+        t = c->id;
+        pl_type_release(c);
+    }
+    for (int32_t i = 0; i < call->n_args; i++) PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(t), err));
+    call->type = ty(t);
+    return PL_OK;
+}
+
+typedef enum bop { B_AND, B_OR, B_XOR, B_SHL, B_SHR, B_NOT } bop;
+
+static pl_status bitwise_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err, bop op, pl_kernel_fn self) {
+    PL_UNUSED(ec);
+    KERNEL_PROLOGUE(self)
+    pl_type_id id = call->type->id;
+    int32_t w = call->type->byte_width, bits = w * 8;
+    bool uns = id >= PL_TYPE_UINT8 && id <= PL_TYPE_UINT64;
+    uint64_t mask = bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << bits) - 1;
+    uint64_t maxv = uns ? mask : mask >> 1;
+    pl_buf *values = NULL, *ta = NULL, *tb = NULL;
+    pl_status st = pl_fn_new_values(n, w, &values, err);
+    if (!st) st = pl_fn_new_values(n, 8, &ta, err);
+    if (!st && op != B_NOT) st = pl_fn_new_values(n, 8, &tb, err);
+    if (!st) {
+        int64_t *va = (int64_t *)(void *)ta->data, *vb = tb ? (int64_t *)(void *)tb->data : NULL;
+        pl_fn_read_i64(x.a[0], va);
+        if (vb) pl_fn_read_i64(x.a[1], vb);
+        for (int64_t i = 0; i < n && !st; i++) {
+            uint64_t u = (uint64_t)va[i], r = 0;
+            switch (op) {
+            case B_AND: r = u & (uint64_t)vb[i]; break;
+            case B_OR: r = u | (uint64_t)vb[i]; break;
+            case B_XOR: r = u ^ (uint64_t)vb[i]; break;
+            case B_NOT: r = ~u; break;
+            case B_SHR: {
+                int64_t sh = vb[i];
+                if (sh < 0 || sh >= bits) r = 0;
+                else if (uns) r = (u & mask) >> sh;
+                else r = (uint64_t)(va[i] >> sh);
+                break;
+            }
+            case B_SHL: {
+                int64_t sh = vb[i];
+                bool valid = x_valid(&x, i);
+                if (valid && sh < 0) {
+                    st = row_fail(err, i, "cannot left-shift by a negative number (%lld)", (long long)sh);
+                } else if (valid && sh >= bits) {
+                    st = row_fail(err, i, "left-shift count %lld is out of range (%d bits)", (long long)sh, bits);
+                } else if (valid && !uns && va[i] < 0) {
+                    st = row_fail(err, i, "cannot left-shift a negative number (%lld)", (long long)va[i]);
+                } else if (valid && (u & mask) > (maxv >> sh)) {
+                    if (uns) st = row_fail(err, i, "overflow in left shift (%llu << %lld)", (unsigned long long)(u & mask), (long long)sh);
+                    else st = row_fail(err, i, "overflow in left shift (%lld << %lld)", (long long)va[i], (long long)sh);
+                } else if (valid) {
+                    r = u << sh;
+                }
+                break;
+            }
+            }
+            memcpy(values->data + i * w, &r, (size_t)w); /* little endian: the low bytes */
+        }
+    }
+    pl_buf_release(ta);
+    pl_buf_release(tb);
+    if (st) {
+        pl_buf_release(values);
+        xargs_close(&x);
+        return st;
+    }
+    return fixed_result(&x, call, n, values, out, err);
+}
+
+#define BIT_K(NAME, OP)                                                                            \
+    static pl_status k_##NAME(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,        \
+                              int64_t n, pl_datum *out, pl_error *err) {                           \
+        return bitwise_kernel(ec, call, args, n, out, err, OP, k_##NAME);                          \
+    }
+BIT_K(bit_and_op, B_AND)
+BIT_K(bit_or_op, B_OR)
+BIT_K(xor_op, B_XOR)
+BIT_K(shift_left, B_SHL)
+BIT_K(shift_right, B_SHR)
+BIT_K(bit_not, B_NOT)
+
 /* ---------------------------------------------------------------- the set */
 
 #define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
@@ -962,6 +1087,12 @@ static const pl_func_def g_extra[] = {
     {"hex", "to_hex", 1, 1, EW, bind_hex, k_hex},
     {"unhex", "from_hex", 1, 1, EW, bind_s_blob, k_unhex},
     {"translate", NULL, 3, 3, EW, bind_s_s, k_translate},
+    {"bit_and", NULL, 2, 2, EW, bind_bitwise, k_bit_and_op},
+    {"bit_or", NULL, 2, 2, EW, bind_bitwise, k_bit_or_op},
+    {"xor", NULL, 2, 2, EW, bind_bitwise, k_xor_op},
+    {"shift_left", NULL, 2, 2, EW, bind_bitwise, k_shift_left},
+    {"shift_right", NULL, 2, 2, EW, bind_bitwise, k_shift_right},
+    {"bit_not", NULL, 1, 1, EW, bind_bitwise, k_bit_not},
 };
 
 const pl_func_set pl_funcs_extra = {(int32_t)PL_ARRAY_LEN(g_extra), g_extra};

@@ -72,6 +72,13 @@ CASES = [
     ("hex_strings", f"SELECT k, hex(s) AS h, hex(unhex(hex(s))) AS hb, unhex(hex(s)) AS rt FROM {STR}"),
     ("hex_edges", "SELECT hex(-1::TINYINT) AS a, hex(-9223372036854775808) AS b, "
                   "hex(18446744073709551615::UBIGINT) AS c, hex(0) AS d, hex(1.5::DOUBLE) AS e, hex('') AS f"),
+    ("bitwise", f"SELECT k, a & b AS x1, a | b AS x2, xor(a, b) AS x3, ~a AS x4, a >> 3 AS x5, "
+                f"i8::TINYINT & 3 AS x6, ~i8::TINYINT AS x7, i8::TINYINT >> 2 AS x8, a >> 70 AS x9, "
+                f"b >> -1 AS x10 FROM {NUM}"),
+    ("bitwise_types", "SELECT typeof(5::TINYINT & 3) AS a, typeof(5::TINYINT | 300) AS b, "
+                      "typeof(1::TINYINT << 2) AS c, typeof(~0::UTINYINT) AS d, ~0::UTINYINT AS e, "
+                      "~0::UBIGINT AS f, 1::UTINYINT << 7 AS g, -8 >> 1 AS h, -1 >> 100 AS i, 5 & NULL AS j"),
+    ("shift_left", "SELECT s, 1 << s AS a, 3::BIGINT << s AS b FROM range(0, 30) t(s)"),
     ("unhex", "SELECT unhex('616263') AS a, unhex('6') AS b, unhex('616') AS c, unhex('') AS d, "
               "unhex('C3a9') AS e, from_hex('FF') AS f"),
 ]
@@ -95,6 +102,13 @@ ERRORS = [
     ("gcd_decimal", "SELECT gcd(1.5, 3)", "gcd"),
     ("hex_decimal", "SELECT hex(1.5)", "hex"),
     ("bit_count_blob", "SELECT bit_count('abc'::BLOB)", "bit_count"),
+    ("shl_overflow", "SELECT 1 << 31", "overflow"),
+    ("shl_overflow_bigint", "SELECT 1::BIGINT << 63", "overflow"),
+    ("shl_negative_count", "SELECT 1 << -1", "negative"),
+    ("shl_negative_value", "SELECT -1 << 2", "negative"),
+    ("shl_count_range", "SELECT 1 << 32", "out of range"),
+    ("shl_tinyint", "SELECT 2::TINYINT << 6", "overflow"),
+    ("bitwise_decimal", "SELECT 1.5 & 1", "bit_and"),
     ("round_even_one_arg", "SELECT round_even(2.5)", "round_even"),
     ("lcm_rows", "SELECT lcm(x, 3) FROM (VALUES (1), (4611686018427387904)) t(x)", "lcm"),
 ]
