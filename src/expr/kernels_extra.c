@@ -105,7 +105,7 @@ static pl_status bind_hex(pl_bexpr *call, pl_error *err) {
 /* ---------------------------------------------------------------- argument access */
 
 typedef struct xargs {
-    pl_array *a[8];
+    pl_array *a[16];
     int32_t n;
     pl_buf *validity; /* AND of the arguments' validity (offset 0), or NULL */
     int64_t null_count;
@@ -122,7 +122,7 @@ static void xargs_close(xargs *x) {
 static pl_status xargs_open(const pl_bexpr *call, const pl_datum *args, int64_t n, xargs *x,
                             pl_error *err) {
     memset(x, 0, sizeof *x);
-    if (call->n_args > 8) PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: too many arguments", call->fn->name);
+    if (call->n_args > 16) PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: too many arguments", call->fn->name);
     PL_TRY(pl_fn_and_validity(args, call->n_args, n, &x->validity, &x->null_count, &x->all_null, err));
     for (int32_t i = 0; i < call->n_args; i++) {
         pl_status st = pl_fn_datum_array(&args[i], n, &x->a[i], err);
@@ -1065,6 +1065,505 @@ BIT_K(shift_left, B_SHL)
 BIT_K(shift_right, B_SHR)
 BIT_K(bit_not, B_NOT)
 
+/* ---------------------------------------------------------------- printf / format */
+
+/* printf(fmt, ...) (C style) and format(fmt, ...) (DuckDB's fmt style: {} {0} {:spec}). The
+ * binder casts the value arguments to one of four kinds: BIGINT (integers; UBIGINT stays),
+ * DOUBLE (floats, decimals), BOOLEAN, VARCHAR (strings and everything else, rendered as
+ * text). Like DuckDB a specifier must suit its argument's kind (%d of a double, %s of an
+ * integer are errors); widths and precisions of strings count characters. Specifiers outside
+ * the supported set are refused with an error naming them. */
+static pl_status bind_format(pl_bexpr *call, pl_error *err) {
+    pl_type_id f = call->args[0]->type->id;
+    if (f != PL_TYPE_UTF8 && f != PL_TYPE_NA) return no_function(call, err);
+    if (f == PL_TYPE_NA) PL_TRY(pl_bexpr_wrap_cast(&call->args[0], ty(PL_TYPE_UTF8), err));
+    if (call->n_args > 16)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s: at most 15 values can be formatted, got %d", call->fn->name,
+                call->n_args - 1);
+    for (int32_t i = 1; i < call->n_args; i++) {
+        pl_type *t = call->args[i]->type;
+        pl_type_id id = t->id, to;
+        if (id == PL_TYPE_DICTIONARY) id = t->value_type->id;
+        if (id == PL_TYPE_LIST || id == PL_TYPE_STRUCT || id == PL_TYPE_MAP) return no_function(call, err);
+        if (id == PL_TYPE_UINT64 || id == PL_TYPE_BOOL || id == PL_TYPE_UTF8) to = id;
+        else if (is_int(id)) to = PL_TYPE_INT64;
+        else if (is_float(id) || id == PL_TYPE_DECIMAL128) to = PL_TYPE_FLOAT64;
+        else if (id == PL_TYPE_NA) to = PL_TYPE_INT32;
+        else to = PL_TYPE_UTF8;
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(to), err));
+    }
+    call->type = ty(PL_TYPE_UTF8);
+    return PL_OK;
+}
+
+typedef enum fkind { FK_INT, FK_UINT, FK_DBL, FK_BOOL, FK_STR } fkind;
+
+typedef struct fval {
+    fkind k;
+    int64_t i;
+    double d;
+    const uint8_t *s;
+    int32_t len;
+} fval;
+
+static fval fval_get(const xargs *x, int32_t k, int64_t i) {
+    fval v;
+    memset(&v, 0, sizeof v);
+    const pl_array *a = x->a[k];
+    switch (a->type->id) {
+    case PL_TYPE_INT64: v.k = FK_INT; v.i = x_i64(x, k, i); break;
+    case PL_TYPE_UINT64: v.k = FK_UINT; v.i = x_i64(x, k, i); break;
+    case PL_TYPE_FLOAT64: v.k = FK_DBL; v.d = x_f64(x, k, i); break;
+    case PL_TYPE_BOOL: v.k = FK_BOOL; v.i = pl_bit_get(a->values->data, a->offset + i); break;
+    default: v.k = FK_STR; v.s = x_str(x, k, i, &v.len); break;
+    }
+    return v;
+}
+
+static const char *fkind_name(fkind k) {
+    return k == FK_DBL ? "float" : k == FK_STR ? "string" : k == FK_BOOL ? "bool" : "int";
+}
+
+/* Byte length of the first `chars` characters of s (n bytes). */
+static int32_t utf8_prefix(const uint8_t *s, int32_t n, int64_t chars) {
+    int32_t i = 0;
+    for (int64_t c = 0; i < n && c < chars; c++) {
+        i++;
+        while (i < n && (s[i] & 0xC0) == 0x80) i++;
+    }
+    return i;
+}
+
+/* Appends s padded to `width` characters with `fill` (UTF-8 bytes), aligned '<', '>' or '^'. */
+static pl_status put_padded(pl_fn_strb *b, const uint8_t *s, int32_t n, int64_t width, char align,
+                            const uint8_t *fill, int32_t fill_len, pl_error *err) {
+    int64_t chars = pl_fn_utf8_count(s, n);
+    int64_t pad = width > chars ? width - chars : 0;
+    if (pad > (INT64_C(1) << 20)) PL_FAIL(err, PL_ERR_LIMIT, "format: width %lld is too large", (long long)width);
+    int64_t left = align == '>' ? pad : align == '^' ? pad / 2 : 0, right = pad - left;
+    for (int64_t k = 0; k < left; k++) PL_TRY(pl_fn_strb_append(b, fill, fill_len, err));
+    PL_TRY(pl_fn_strb_append(b, s, n, err));
+    for (int64_t k = 0; k < right; k++) PL_TRY(pl_fn_strb_append(b, fill, fill_len, err));
+    return PL_OK;
+}
+
+/* The shortest decimal that reads back as d, rendered like Python's repr (DuckDB's format
+ * '{}'): fixed notation for exponents -4..15 with ".0" when integral, else d.ddde+XX. */
+static int repr_double(double d, char *out, size_t cap) {
+    if (isnan(d)) return snprintf(out, cap, "nan");
+    if (isinf(d)) return snprintf(out, cap, d < 0 ? "-inf" : "inf");
+    char e[40];
+    int p = 1;
+    for (; p < 17; p++) {
+        snprintf(e, sizeof e, "%.*e", p - 1, d);
+        if (strtod(e, NULL) == d) break;
+    }
+    snprintf(e, sizeof e, "%.*e", p - 1, d);
+    /* e: [-]D.DDDe[+-]XX */
+    bool neg = e[0] == '-';
+    const char *m = e + neg;
+    char digits[24];
+    int nd = 0;
+    const char *q = m;
+    for (; *q && *q != 'e'; q++)
+        if (*q != '.') digits[nd++] = *q;
+    int exp10 = atoi(q + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    char *o = out;
+    size_t left = cap;
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        int w_ = snprintf(o, left, __VA_ARGS__);                                                   \
+        if (w_ < 0 || (size_t)w_ >= left) return (int)cap;                                         \
+        o += w_;                                                                                   \
+        left -= (size_t)w_;                                                                        \
+    } while (0)
+    if (neg) PUT("-");
+    if (exp10 < -4 || exp10 >= 16) {
+        PUT("%c", digits[0]);
+        if (nd > 1) PUT(".%.*s", nd - 1, digits + 1);
+        PUT("e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+    } else if (exp10 < 0) {
+        PUT("0.");
+        for (int k = 0; k < -exp10 - 1; k++) PUT("0");
+        PUT("%.*s", nd, digits);
+    } else {
+        for (int k = 0; k <= exp10; k++) PUT("%c", k < nd ? digits[k] : '0');
+        PUT(".");
+        if (nd > exp10 + 1) PUT("%.*s", nd - exp10 - 1, digits + exp10 + 1);
+        else PUT("0");
+    }
+#undef PUT
+    return (int)(o - out);
+}
+
+/* One C-style conversion (flags, width, precision as parsed) of v into b. */
+static pl_status printf_one(pl_fn_strb *b, const char *flags, int64_t width, int64_t prec, char conv,
+                            const fval *v, int64_t row, pl_error *err) {
+    char spec[32], buf[512];
+    bool minus = strchr(flags, '-') != NULL;
+    if (width > (INT64_C(1) << 20) || prec > 4096)
+        return row_fail(err, row, "printf: width or precision too large");
+    bool want_int = strchr("diuxXoc", conv) != NULL, want_dbl = strchr("fFeEgGaA", conv) != NULL;
+    bool ok = want_int ? (v->k == FK_INT || v->k == FK_UINT || v->k == FK_BOOL)
+              : want_dbl ? v->k == FK_DBL
+                         : (v->k == FK_STR || v->k == FK_BOOL);
+    if (!ok)
+        return row_fail(err, row, "printf: invalid type specifier \"%c\" for formatting a value of type %s", conv,
+                        fkind_name(v->k));
+    if (conv == 's') {
+        const uint8_t *s = v->k == FK_BOOL ? (const uint8_t *)(v->i ? "true" : "false") : v->s;
+        int32_t n = v->k == FK_BOOL ? (int32_t)strlen((const char *)s) : v->len;
+        if (prec >= 0) n = utf8_prefix(s, n, prec);
+        return put_padded(b, s, n, width, minus ? '<' : '>', (const uint8_t *)" ", 1, err);
+    }
+    int k = snprintf(spec, sizeof spec, "%%%s", flags);
+    if (width >= 0) k += snprintf(spec + k, sizeof spec - (size_t)k, "%lld", (long long)width);
+    if (prec >= 0) k += snprintf(spec + k, sizeof spec - (size_t)k, ".%lld", (long long)prec);
+    int w;
+    if (want_int) {
+        if (conv == 'c') {
+            if (v->i < 0 || v->i > 127)
+                return row_fail(err, row, "printf: %%c writes a single byte and %lld is not ASCII (use chr())",
+                                (long long)v->i);
+            snprintf(spec + k, sizeof spec - (size_t)k, "c");
+            w = snprintf(buf, sizeof buf, spec, (int)v->i);
+        } else {
+            bool sgn = (conv == 'd' || conv == 'i') && v->k != FK_UINT;
+            char c2 = conv == 'i' ? 'd' : conv;
+            snprintf(spec + k, sizeof spec - (size_t)k, "ll%c", sgn ? 'd' : c2 == 'd' ? 'u' : c2);
+            w = sgn ? snprintf(buf, sizeof buf, spec, (long long)v->i)
+                    : snprintf(buf, sizeof buf, spec, (unsigned long long)v->i);
+        }
+    } else {
+        snprintf(spec + k, sizeof spec - (size_t)k, "%c", conv);
+        w = snprintf(buf, sizeof buf, spec, v->d);
+    }
+    if (w < 0) return row_fail(err, row, "printf: cannot format the value");
+    if ((size_t)w < sizeof buf) return pl_fn_strb_append(b, buf, w, err);
+    char *big = pl_malloc((size_t)w + 1);
+    if (!big) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in printf");
+    if (want_int && conv != 'c') {
+        bool sgn = (conv == 'd' || conv == 'i') && v->k != FK_UINT;
+        w = sgn ? snprintf(big, (size_t)w + 1, spec, (long long)v->i)
+                : snprintf(big, (size_t)w + 1, spec, (unsigned long long)v->i);
+    } else if (want_int) {
+        w = snprintf(big, (size_t)w + 1, spec, (int)v->i);
+    } else {
+        w = snprintf(big, (size_t)w + 1, spec, v->d);
+    }
+    pl_status st = pl_fn_strb_append(b, big, w, err);
+    pl_free(big);
+    return st;
+}
+
+static pl_status printf_row(const xargs *x, int64_t row, pl_fn_strb *b, pl_error *err) {
+    int32_t flen;
+    const uint8_t *f = x_str(x, 0, row, &flen);
+    int32_t next = 1, n_vals = x->n;
+    for (int32_t i = 0; i < flen;) {
+        if (f[i] != '%') {
+            int32_t j = i;
+            while (j < flen && f[j] != '%') j++;
+            PL_TRY(pl_fn_strb_append(b, f + i, j - i, err));
+            i = j;
+            continue;
+        }
+        int32_t start = i++;
+        if (i < flen && f[i] == '%') {
+            PL_TRY(pl_fn_strb_append(b, "%", 1, err));
+            i++;
+            continue;
+        }
+        /* %N$ */
+        int32_t argn = -1;
+        {
+            int32_t j = i;
+            int64_t num = 0;
+            while (j < flen && f[j] >= '0' && f[j] <= '9' && num < 1000) num = num * 10 + (f[j++] - '0');
+            if (j > i && j < flen && f[j] == '$') {
+                argn = (int32_t)num;
+                i = j + 1;
+            }
+        }
+        char flags[8];
+        int nf = 0;
+        while (i < flen && strchr("-+ 0#", f[i]) && nf < 7) flags[nf++] = (char)f[i++];
+        flags[nf] = 0;
+        int64_t width = -1, prec = -1;
+        if (i < flen && f[i] == '*') {
+            i++;
+            if (next >= n_vals) return row_fail(err, row, "printf: argument %d is missing", next);
+            fval wv = fval_get(x, next++, row);
+            if (wv.k != FK_INT && wv.k != FK_UINT) return row_fail(err, row, "printf: '*' needs an integer width");
+            width = wv.i < 0 ? -wv.i : wv.i;
+        } else {
+            while (i < flen && f[i] >= '0' && f[i] <= '9') {
+                width = (width < 0 ? 0 : width) * 10 + (f[i++] - '0');
+                if (width > (INT64_C(1) << 20)) return row_fail(err, row, "printf: width too large");
+            }
+        }
+        if (i < flen && f[i] == '.') {
+            i++;
+            prec = 0;
+            if (i < flen && f[i] == '*') {
+                i++;
+                if (next >= n_vals) return row_fail(err, row, "printf: argument %d is missing", next);
+                fval pv = fval_get(x, next++, row);
+                if (pv.k != FK_INT && pv.k != FK_UINT) return row_fail(err, row, "printf: '.*' needs an integer precision");
+                prec = pv.i < 0 ? -1 : pv.i;
+            } else {
+                while (i < flen && f[i] >= '0' && f[i] <= '9') {
+                    prec = prec * 10 + (f[i++] - '0');
+                    if (prec > 4096) return row_fail(err, row, "printf: precision too large");
+                }
+            }
+        }
+        while (i < flen && strchr("hlLqjzt", f[i])) i++; /* length modifiers: the value decides */
+        if (i >= flen)
+            return row_fail(err, row, "printf: the format ends inside a specifier (\"%.*s\")", (int)(flen - start),
+                            (const char *)f + start);
+        char conv = (char)f[i++];
+        if (!strchr("diuxXocsfFeEgGaA", conv))
+            return row_fail(err, row, "printf: unsupported format specifier \"%%%c\" (supported: %%d %%i %%u %%x %%X %%o %%c %%s %%f %%F %%e %%E %%g %%G %%a %%A %%%%)",
+                            conv >= 32 && conv < 127 ? conv : '?');
+        int32_t k = argn > 0 ? argn : next++;
+        if (k >= n_vals || k < 1)
+            return row_fail(err, row, "printf: argument %d is missing (%d value%s given)", k, n_vals - 1,
+                            n_vals == 2 ? "" : "s");
+        fval v = fval_get(x, k, row);
+        PL_TRY(printf_one(b, flags, width, prec, conv, &v, row, err));
+    }
+    return PL_OK;
+}
+
+/* One fmt-style replacement field's spec (after ':') applied to v. */
+static pl_status format_one(pl_fn_strb *b, const uint8_t *sp, int32_t n, const fval *v, int64_t row,
+                            pl_error *err) {
+    /* [[fill]align][sign][#][0][width][,][.precision][type] */
+    uint8_t fill[4] = {' '};
+    int32_t fill_len = 1;
+    char align = 0, sign = 0, type = 0;
+    bool alt = false, zero = false, comma = false;
+    int64_t width = -1, prec = -1;
+    int32_t i = 0;
+    int32_t cl = n > 0 ? utf8_prefix(sp, n, 1) : 0;
+    if (cl < n && strchr("<>^", sp[cl])) {
+        memcpy(fill, sp, (size_t)cl);
+        fill_len = cl;
+        align = (char)sp[cl];
+        i = cl + 1;
+    } else if (i < n && strchr("<>^", sp[i])) {
+        align = (char)sp[i++];
+    }
+    if (i < n && strchr("+- ", sp[i])) sign = (char)sp[i++];
+    if (i < n && sp[i] == '#') { alt = true; i++; }
+    if (i < n && sp[i] == '0') { zero = true; i++; }
+    while (i < n && sp[i] >= '0' && sp[i] <= '9') {
+        width = (width < 0 ? 0 : width) * 10 + (sp[i++] - '0');
+        if (width > (INT64_C(1) << 20)) return row_fail(err, row, "format: width too large");
+    }
+    if (i < n && sp[i] == ',') { comma = true; i++; }
+    if (i < n && sp[i] == '.') {
+        i++;
+        prec = 0;
+        if (i >= n || sp[i] < '0' || sp[i] > '9') return row_fail(err, row, "format: missing precision");
+        while (i < n && sp[i] >= '0' && sp[i] <= '9') {
+            prec = prec * 10 + (sp[i++] - '0');
+            if (prec > 4096) return row_fail(err, row, "format: precision too large");
+        }
+    }
+    if (i < n) type = (char)sp[i++];
+    if (i < n) return row_fail(err, row, "format: invalid format specifier \"%.*s\"", (int)n, (const char *)sp);
+    bool num = v->k == FK_INT || v->k == FK_UINT || v->k == FK_DBL;
+    bool ok;
+    if (!type) ok = true;
+    else if (strchr("dxXobB", type)) ok = v->k == FK_INT || v->k == FK_UINT;
+    else if (strchr("eEfFgG", type)) ok = v->k == FK_DBL;
+    else if (type == 's') ok = v->k == FK_STR;
+    else ok = false;
+    if (!ok) {
+        if (!strchr("dxXobBeEfFgGs", type))
+            return row_fail(err, row, "format: unsupported type specifier \"%c\" for a value of type %s (supported: d x X o b B e E f F g G s)",
+                            type >= 32 && type < 127 ? type : '?', fkind_name(v->k));
+        return row_fail(err, row, "format: invalid type specifier \"%c\" for formatting a value of type %s", type,
+                        fkind_name(v->k));
+    }
+    char buf[1200];
+    int w = 0;
+    const uint8_t *s = (const uint8_t *)buf;
+    if (v->k == FK_STR || v->k == FK_BOOL) {
+        if (v->k == FK_BOOL) {
+            s = (const uint8_t *)(v->i ? "true" : "false");
+            w = (int)strlen((const char *)s);
+        } else {
+            s = v->s;
+            w = v->len;
+            if (prec >= 0) w = utf8_prefix(s, w, prec);
+        }
+        return put_padded(b, s, w, width, align ? align : '<', fill, fill_len, err);
+    }
+    /* numbers: sign, prefix, digits */
+    char body[1100];
+    int bl = 0;
+    bool negv = false;
+    if (v->k == FK_DBL) {
+        double d = v->d;
+        negv = signbit(d) && !isnan(d);
+        double a = fabs(d);
+        if (!type && prec < 0) {
+            bl = repr_double(a, body, sizeof body);
+        } else {
+            char t = type ? type : 'g';
+            char spec[16];
+            snprintf(spec, sizeof spec, "%%%s.%lld%c", alt ? "#" : "", (long long)(prec < 0 ? 6 : prec), t);
+            bl = snprintf(body, sizeof body, spec, a);
+        }
+    } else {
+        uint64_t u = (uint64_t)v->i;
+        if (v->k == FK_INT && v->i < 0) {
+            negv = true;
+            u = 0 - u;
+        }
+        char t = type ? type : 'd';
+        int base = t == 'x' || t == 'X' ? 16 : t == 'o' ? 8 : t == 'b' || t == 'B' ? 2 : 10;
+        const char *dig = t == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+        char tmp[70];
+        int k = 0;
+        do {
+            tmp[k++] = dig[u % (uint64_t)base];
+            u /= (uint64_t)base;
+        } while (u);
+        if (alt && base != 10) {
+            const char *pre = base == 16 ? (t == 'X' ? "0X" : "0x") : base == 8 ? "0" : (t == 'B' ? "0B" : "0b");
+            bl += snprintf(body + bl, sizeof body - (size_t)bl, "%s", pre);
+        }
+        for (int j = k - 1; j >= 0; j--) {
+            body[bl++] = tmp[j];
+            if (comma && base == 10 && j > 0 && j % 3 == 0) body[bl++] = ',';
+        }
+        body[bl] = 0;
+    }
+    if (bl < 0 || bl >= (int)sizeof body) return row_fail(err, row, "format: cannot format the value");
+    char sg[2] = {0, 0};
+    if (negv) sg[0] = '-';
+    else if (sign == '+') sg[0] = '+';
+    else if (sign == ' ') sg[0] = ' ';
+    w = snprintf(buf, sizeof buf, "%s%s", sg, body);
+    if (zero && !align && width > w) {
+        /* zeros after the sign and prefix */
+        int64_t z = width - w;
+        if (z > (INT64_C(1) << 20)) return row_fail(err, row, "format: width too large");
+        int32_t pre = (int32_t)strlen(sg);
+        if (alt && v->k != FK_DBL && (body[0] == '0') && (body[1] == 'x' || body[1] == 'X' || body[1] == 'b' || body[1] == 'B'))
+            pre += 2;
+        PL_TRY(pl_fn_strb_append(b, buf, pre, err));
+        for (int64_t j = 0; j < z; j++) PL_TRY(pl_fn_strb_append(b, "0", 1, err));
+        return pl_fn_strb_append(b, buf + pre, w - pre, err);
+    }
+    PL_UNUSED(num);
+    return put_padded(b, (const uint8_t *)buf, w, width, align ? align : '>', fill, fill_len, err);
+}
+
+static pl_status format_row(const xargs *x, int64_t row, pl_fn_strb *b, pl_error *err) {
+    int32_t flen;
+    const uint8_t *f = x_str(x, 0, row, &flen);
+    int32_t next = 1, n_vals = x->n;
+    int mode = 0; /* 1 automatic, 2 manual numbering */
+    for (int32_t i = 0; i < flen;) {
+        uint8_t c = f[i];
+        if (c == '}') {
+            if (i + 1 < flen && f[i + 1] == '}') {
+                PL_TRY(pl_fn_strb_append(b, "}", 1, err));
+                i += 2;
+                continue;
+            }
+            return row_fail(err, row, "format: unmatched '}' in the format string");
+        }
+        if (c != '{') {
+            int32_t j = i;
+            while (j < flen && f[j] != '{' && f[j] != '}') j++;
+            PL_TRY(pl_fn_strb_append(b, f + i, j - i, err));
+            i = j;
+            continue;
+        }
+        if (i + 1 < flen && f[i + 1] == '{') {
+            PL_TRY(pl_fn_strb_append(b, "{", 1, err));
+            i += 2;
+            continue;
+        }
+        int32_t j = i + 1;
+        while (j < flen && f[j] != '}') j++;
+        if (j >= flen) return row_fail(err, row, "format: missing '}' in the format string");
+        const uint8_t *fld = f + i + 1;
+        int32_t fl = j - i - 1, colon = 0;
+        while (colon < fl && fld[colon] != ':') colon++;
+        int32_t k;
+        if (colon == 0) {
+            if (mode == 2) return row_fail(err, row, "format: cannot switch from manual to automatic argument numbering");
+            mode = 1;
+            k = next++;
+        } else {
+            if (mode == 1) return row_fail(err, row, "format: cannot switch from automatic to manual argument numbering");
+            mode = 2;
+            int64_t num = 0;
+            for (int32_t q = 0; q < colon; q++) {
+                if (fld[q] < '0' || fld[q] > '9' || num > 1000)
+                    return row_fail(err, row, "format: invalid argument reference \"%.*s\" (named arguments are not supported)",
+                                    (int)colon, (const char *)fld);
+                num = num * 10 + (fld[q] - '0');
+            }
+            k = (int32_t)num + 1;
+        }
+        if (k >= n_vals)
+            return row_fail(err, row, "format: argument %d is out of range (%d value%s given)", k - 1, n_vals - 1,
+                            n_vals == 2 ? "" : "s");
+        fval v = fval_get(x, k, row);
+        const uint8_t *sp = colon < fl ? fld + colon + 1 : fld + fl;
+        PL_TRY(format_one(b, sp, colon < fl ? fl - colon - 1 : 0, &v, row, err));
+        i = j + 1;
+    }
+    return PL_OK;
+}
+
+static pl_status format_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err, bool c_style, pl_kernel_fn self) {
+    PL_UNUSED(ec);
+    KERNEL_PROLOGUE(self)
+    pl_fn_strb b;
+    pl_status st = pl_fn_strb_init(&b, n, 16 * n + 1, err);
+    if (st) {
+        xargs_close(&x);
+        return st;
+    }
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!x_valid(&x, i)) {
+            st = pl_fn_strb_null(&b, err);
+            continue;
+        }
+        st = c_style ? printf_row(&x, i, &b, err) : format_row(&x, i, &b, err);
+        if (!st && b.len > PL_MAX_VARLEN_BYTES)
+            st = pl_error_set(err, PL_ERR_LIMIT, "%s: the result exceeds %lld bytes", call->fn->name,
+                              (long long)PL_MAX_VARLEN_BYTES);
+        if (!st) st = pl_fn_strb_next(&b, err);
+    }
+    xargs_close(&x);
+    if (st) {
+        pl_fn_strb_reset(&b);
+        return st;
+    }
+    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+}
+
+static pl_status k_printf(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                          pl_datum *out, pl_error *err) {
+    return format_kernel(ec, call, args, n, out, err, true, k_printf);
+}
+static pl_status k_format(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                          pl_datum *out, pl_error *err) {
+    return format_kernel(ec, call, args, n, out, err, false, k_format);
+}
+
 /* ---------------------------------------------------------------- the set */
 
 #define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
@@ -1093,6 +1592,8 @@ static const pl_func_def g_extra[] = {
     {"shift_left", NULL, 2, 2, EW, bind_bitwise, k_shift_left},
     {"shift_right", NULL, 2, 2, EW, bind_bitwise, k_shift_right},
     {"bit_not", NULL, 1, 1, EW, bind_bitwise, k_bit_not},
+    {"printf", "sprintf", 1, -1, EW, bind_format, k_printf},
+    {"format", NULL, 1, -1, EW, bind_format, k_format},
 };
 
 const pl_func_set pl_funcs_extra = {(int32_t)PL_ARRAY_LEN(g_extra), g_extra};

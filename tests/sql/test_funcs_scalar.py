@@ -79,14 +79,38 @@ CASES = [
                       "typeof(1::TINYINT << 2) AS c, typeof(~0::UTINYINT) AS d, ~0::UTINYINT AS e, "
                       "~0::UBIGINT AS f, 1::UTINYINT << 7 AS g, -8 >> 1 AS h, -1 >> 100 AS i, 5 & NULL AS j"),
     ("shift_left", "SELECT s, 1 << s AS a, 3::BIGINT << s AS b FROM range(0, 30) t(s)"),
+    ("printf_columns", f"SELECT k, printf('%d|%5d|%-4d|%x|%o|%+.3f|%10.2e|%g|%s', a, i8, i8, b, i8, x, x, y, "
+                       f"CAST(d AS VARCHAR)) AS p FROM {NUM} WHERE a IS NOT NULL AND b IS NOT NULL AND i8 IS NOT NULL"),
+    ("printf_strings", f"SELECT k, printf('[%s] [%8s] [%-6s] [%.2s] %%', s, s, u, s) AS p FROM {STR}"),
+    ("printf_forms", "SELECT printf('%1$s %1$s', 'a') AS a, printf('%*d', 5, 3) AS b, printf('%ld %lld %hd', 1, 2, 3) AS c, "
+                     "printf('%u|%X|%#x|%#o', -1, 255, 255, 8) AS d, printf('%i|%05.1f|% d|%+d|%-+5d|', 7, 2.25, 5, -5, 5) AS e, "
+                     "printf('%s %s', 'a', 'b', 'c') AS f, printf('%s|%d', true, false) AS g, printf('%c', 65) AS h, "
+                     "printf('%g|%G|%E|%a', 1e20, 1e-5, 0.0, 1.0) AS i, printf('abc') AS j, printf('%s', NULL) AS k"),
+    ("printf_per_row_format", "SELECT f, printf(f, 42) AS p FROM (VALUES ('%d'), ('%5d!'), ('%x'), (NULL), ('<%-4d>')) t(f)"),
+    ("format_columns", f"SELECT k, format('{{}} {{}} {{}} {{}}', a, x, d, i8) AS f, format('{{:>6}}|{{:<6}}|{{:^7}}', k, s, u) AS g "
+                       f"FROM {NUM}, {STR.replace('t(k, s, u)', 's(k2, s, u)')} WHERE k = k2"),
+    ("format_specs", "SELECT format('{:>8}|{:<8}|{:^8}|{:*^9}|{:08.3f}|{:+d}|{: d}|{:#x}', 'ab', 'ab', 'ab', 'ab', 3.14159, 5, 5, 255) AS a, "
+                     "format('{:e}|{:.3e}|{:g}|{:.2g}|{:#b}|{:b}|{:o}|{:X}', 1234.5, 1234.5, 0.0001, 1234.5, 5, 5, 8, 255) AS b, "
+                     "format('{1}{0}{1}', 'a', 'b') AS c, format('{:,}|{:08d}|{:#010x}|{{}}{}', 1234567, -42, 255, 1) AS d, "
+                     "format('{:5}|{:>5}|{:.2}', true, 'é', 'abcdef') AS e, format('{} {}', 'a', NULL) AS f"),
+    ("format_doubles", "SELECT v, format('{}', v) AS f FROM (VALUES (1.0::DOUBLE), (1e15), (1e16), (123456789.125), (1e-5), "
+                       "(0.0001), (-0.0), ('inf'::DOUBLE), ('-inf'::DOUBLE), ('nan'::DOUBLE), (1.5e300), (5e-324), (0.30000000000000004), (100.0), "
+                       "(1234567890123456.0), (-2.5), (0.1)) t(v)"),
+    ("format_types", "SELECT format('{}|{}|{}|{}|{}', DATE '2024-01-01', TIMESTAMP '2024-01-01 10:00:00', true, "
+                     "12.50::DECIMAL(5,2), 9223372036854775807) AS a, format('{}', 2.5::FLOAT) AS b"),
     ("unhex", "SELECT unhex('616263') AS a, unhex('6') AS b, unhex('616') AS c, unhex('') AS d, "
               "unhex('C3a9') AS e, from_hex('FF') AS f"),
 ]
 
 
+def esc(name, query):
+    """The runner fills {placeholders} with str.format: format()'s braces are doubled."""
+    return query.replace("{", "{{").replace("}", "}}") if name.startswith("format") else query
+
+
 @pytest.mark.parametrize("name,query", CASES, ids=[c[0] for c in CASES])
 def test_scalar_funcs(sql, name, query):
-    sql.check(query)
+    sql.check(esc(name, query))
 
 
 ERRORS = [
@@ -109,6 +133,16 @@ ERRORS = [
     ("shl_count_range", "SELECT 1 << 32", "out of range"),
     ("shl_tinyint", "SELECT 2::TINYINT << 6", "overflow"),
     ("bitwise_decimal", "SELECT 1.5 & 1", "bit_and"),
+    ("printf_s_int", "SELECT printf('%s', 42)", "type"),
+    ("printf_d_double", "SELECT printf('%d', 1.5::DOUBLE)", "type"),
+    ("printf_missing_arg", "SELECT printf('%s %s', 'a')", "argument"),
+    ("printf_trailing_percent", "SELECT printf('abc%')", "printf"),
+    ("format_d_double", "SELECT format('{:d}', 1.5::DOUBLE)", "type"),
+    ("format_f_int", "SELECT format('{:f}', 5)", "type"),
+    ("format_open_brace", "SELECT format('{', 1)", "}"),
+    ("format_close_brace", "SELECT format('}', 1)", "}"),
+    ("format_mixed_numbering", "SELECT format('{0}{}', 'a', 'b')", "manual"),
+    ("format_missing_arg", "SELECT format('{} {}', 'a')", "out of range"),
     ("round_even_one_arg", "SELECT round_even(2.5)", "round_even"),
     ("lcm_rows", "SELECT lcm(x, 3) FROM (VALUES (1), (4611686018427387904)) t(x)", "lcm"),
 ]
@@ -116,7 +150,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,query,needle", ERRORS, ids=[e[0] for e in ERRORS])
 def test_scalar_func_errors(sql, name, query, needle):
-    sql.error([query], needle)
+    sql.error([esc(name, query)], needle)
 
 
 def test_factorial_overflow(sql):
