@@ -59,6 +59,10 @@ static uint64_t hash_one(pl_array *a, int64_t i) {
             h = pl_hash_combine(h, pl_array_is_valid(ch, k) ? hash_one(ch, k) : NULL_HASH);
         return h;
     }
+    case PL_TYPE_INTERVAL: { /* equal lengths hash alike (1 day = 24 hours) */
+        __int128 k = pl_interval_ns(v + j * 16);
+        return pl_hash_bytes((const uint8_t *)&k, 16);
+    }
     default: {
         int64_t w = a->type->byte_width;
         return pl_hash_bytes(v + j * w, w);
@@ -185,16 +189,9 @@ static int cmp_valid(pl_array *a, int64_t i, pl_array *b, int64_t j, bool nulls_
         uint64_t pl = pl_load_u64le(p), ql = pl_load_u64le(q);
         return (pl > ql) - (pl < ql);
     }
-    case PL_TYPE_INTERVAL: {
-        const uint8_t *p = va + x * 16, *q = vb + y * 16;
-        /* months, days, ns compared in that order (not normalised) */
-        int32_t pm, qm, pd, qd;
-        int64_t pn, qn;
-        memcpy(&pm, p, 4), memcpy(&qm, q, 4), memcpy(&pd, p + 4, 4), memcpy(&qd, q + 4, 4);
-        memcpy(&pn, p + 8, 8), memcpy(&qn, q + 8, 8);
-        if (pm != qm) return pm < qm ? -1 : 1;
-        if (pd != qd) return pd < qd ? -1 : 1;
-        return (pn > qn) - (pn < qn);
+    case PL_TYPE_INTERVAL: { /* by length (1 month = 30 days, 1 day = 24 hours), like DuckDB */
+        __int128 p = pl_interval_ns(va + x * 16), q = pl_interval_ns(vb + y * 16);
+        return (p > q) - (p < q);
     }
     case PL_TYPE_UTF8:
     case PL_TYPE_BINARY: {

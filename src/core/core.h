@@ -96,11 +96,21 @@ pl_status pl_file_read_all(const char *path, pl_buf **out, pl_error *err);
 int32_t pl_file_map(int fd, int64_t size, const uint8_t **out);
 bool pl_file_map_lost(int32_t slot);
 void pl_file_unmap(int32_t slot);
+/* Guards a mapping its caller made (page-aligned p, len bytes; e.g. the server's writable
+ * MAP_SHARED mappings of result files, which the client could truncate): a fault past the
+ * file's end replaces the rest of it with anonymous zero pages (writable if writable), so the
+ * read or write goes on, and pl_file_map_lost(slot) is then true. Returns the slot, or -1 when
+ * the guard is unavailable (no free slot, PL_MMAP=0, another SIGBUS handler in place): the
+ * caller must not use the mapping then. pl_file_map_unguard takes it out of the registry (call
+ * it before munmap or mremap); it does not unmap. Guarded writable mappings are not sources of
+ * stored data: pl_file_map_holds ignores them. */
+int32_t pl_file_map_guard(void *p, size_t len, bool writable);
+void pl_file_map_unguard(int32_t slot);
 /* Takes the pages covering [p, p+n) of a mapping out of the address space (MADV_DONTNEED):
  * they stay in the page cache and a later read maps them again; nothing else changes. */
 void pl_file_map_drop(const void *p, size_t n);
 /* Test hooks: PL_FMAP_TEST_OFF makes pl_file_map refuse (pread fallback), ALL maps files of
- * any size (and puts the SIGBUS handler back in place if a harness replaced it); the number of
+ * any size; ALL and NONE put the SIGBUS handler back in place if a harness replaced it; the number of
  * mappings made so far in this process. */
 enum { PL_FMAP_TEST_NONE, PL_FMAP_TEST_OFF, PL_FMAP_TEST_ALL };
 void pl_file_map_test(int mode);
@@ -139,6 +149,18 @@ static inline uint32_t pl_load_u32le(const uint8_t *p) {
     memcpy(&v, p, 4);
     return v;
 }
+/* An INTERVAL value (Arrow month_day_nano: int32 months, int32 days, int64 ns at p) as its
+ * length in ns with a month of 30 days and a day of 24 hours: the key by which DuckDB orders,
+ * compares, groups and joins intervals (1 month = 30 days, 1 day = 24 hours). */
+static inline __int128 pl_interval_ns(const uint8_t *p) {
+    int32_t months, days;
+    int64_t ns;
+    memcpy(&months, p, 4);
+    memcpy(&days, p + 4, 4);
+    memcpy(&ns, p + 8, 8);
+    return ((__int128)months * 30 + days) * (__int128)86400000000000LL + ns;
+}
+
 static inline uint64_t pl_load_u64le(const uint8_t *p) {
     uint64_t v;
     memcpy(&v, p, 8);

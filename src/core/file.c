@@ -79,6 +79,7 @@ static pl_status map_unguarded(int fd, int64_t size, const char *path, pl_buf **
 static struct {
     _Atomic uintptr_t lo, hi; /* [lo, hi) mapped; lo 0 = free */
     _Atomic int lost;
+    _Atomic int writable; /* a writable mapping guarded for its owner (pl_file_map_guard) */
 } g_fmap[PL_FMAP_SLOTS];
 static pthread_mutex_t g_fmap_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t g_fmap_once = PTHREAD_ONCE_INIT;
@@ -96,11 +97,14 @@ static void fmap_handler(int sig, siginfo_t *si, void *ctx) {
         uintptr_t hi = atomic_load_explicit(&g_fmap[k].hi, memory_order_acquire);
         if (!lo || a < lo || a >= hi) continue;
         uintptr_t page = a & ~(uintptr_t)4095;
-        void *r = mmap((void *)page, hi - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+        int prot = atomic_load_explicit(&g_fmap[k].writable, memory_order_relaxed)
+                       ? PROT_READ | PROT_WRITE
+                       : PROT_READ;
+        void *r = mmap((void *)page, hi - page, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
                        -1, 0);
         if (r != MAP_FAILED) {
             atomic_store_explicit(&g_fmap[k].lost, 1, memory_order_release);
-            return; /* the read resumes on zero pages */
+            return; /* the read (or write) resumes on zero pages */
         }
         break;
     }
@@ -152,16 +156,11 @@ void pl_file_map_test(int mode) {
     atomic_store(&g_fmap_test, mode);
     /* tests run under harnesses that install their own handlers per test: take over again */
     pthread_once(&g_fmap_once, fmap_init);
-    if (mode == PL_FMAP_TEST_ALL && g_fmap_ok && !fmap_guarded()) (void)fmap_install();
+    if (mode != PL_FMAP_TEST_OFF && g_fmap_ok && !fmap_guarded()) (void)fmap_install();
 }
 
-int32_t pl_file_map(int fd, int64_t size, const uint8_t **out) {
-    *out = NULL;
-    if (size <= 0 || (uint64_t)size > SIZE_MAX / 2) return -1;
-    pthread_once(&g_fmap_once, fmap_init);
-    int mode = atomic_load(&g_fmap_test);
-    if (!g_fmap_ok || mode == PL_FMAP_TEST_OFF) return -1;
-    if ((size < PL_FMAP_MIN_BYTES && mode != PL_FMAP_TEST_ALL) || !fmap_guarded()) return -1;
+/* A free registry slot, reserved (lo = 1), or -1. */
+static int32_t fmap_reserve(void) {
     pthread_mutex_lock(&g_fmap_lock);
     int32_t slot = -1;
     for (int32_t k = 0; k < PL_FMAP_SLOTS && slot < 0; k++)
@@ -172,6 +171,26 @@ int32_t pl_file_map(int fd, int64_t size, const uint8_t **out) {
             atomic_store_explicit(&g_fmap_top, slot + 1, memory_order_release);
     }
     pthread_mutex_unlock(&g_fmap_lock);
+    return slot;
+}
+
+/* Puts [m, m + len) into the reserved slot (len a multiple of the page size). */
+static void fmap_publish(int32_t slot, void *m, size_t len, bool writable) {
+    atomic_store_explicit(&g_fmap[slot].lost, 0, memory_order_relaxed);
+    atomic_store_explicit(&g_fmap[slot].writable, writable, memory_order_relaxed);
+    atomic_store_explicit(&g_fmap[slot].hi, (uintptr_t)m + len, memory_order_release);
+    atomic_store_explicit(&g_fmap[slot].lo, (uintptr_t)m, memory_order_release);
+    atomic_fetch_add_explicit(&g_fmap_live, 1, memory_order_release);
+}
+
+int32_t pl_file_map(int fd, int64_t size, const uint8_t **out) {
+    *out = NULL;
+    if (size <= 0 || (uint64_t)size > SIZE_MAX / 2) return -1;
+    pthread_once(&g_fmap_once, fmap_init);
+    int mode = atomic_load(&g_fmap_test);
+    if (!g_fmap_ok || mode == PL_FMAP_TEST_OFF) return -1;
+    if ((size < PL_FMAP_MIN_BYTES && mode != PL_FMAP_TEST_ALL) || !fmap_guarded()) return -1;
+    int32_t slot = fmap_reserve();
     if (slot < 0) return -1;
     size_t len = ((size_t)size + 4095) & ~(size_t)4095;
     void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
@@ -179,13 +198,27 @@ int32_t pl_file_map(int fd, int64_t size, const uint8_t **out) {
         atomic_store_explicit(&g_fmap[slot].lo, 0, memory_order_release);
         return -1;
     }
-    atomic_store_explicit(&g_fmap[slot].lost, 0, memory_order_relaxed);
-    atomic_store_explicit(&g_fmap[slot].hi, (uintptr_t)m + len, memory_order_release);
-    atomic_store_explicit(&g_fmap[slot].lo, (uintptr_t)m, memory_order_release);
+    fmap_publish(slot, m, len, false);
     atomic_fetch_add_explicit(&g_fmap_count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&g_fmap_live, 1, memory_order_release);
     *out = m;
     return slot;
+}
+
+int32_t pl_file_map_guard(void *p, size_t len, bool writable) {
+    if (!p || !len || ((uintptr_t)p & 4095) || len > SIZE_MAX / 2) return -1;
+    pthread_once(&g_fmap_once, fmap_init);
+    if (!g_fmap_ok || !fmap_guarded()) return -1;
+    int32_t slot = fmap_reserve();
+    if (slot >= 0) fmap_publish(slot, p, (len + 4095) & ~(size_t)4095, writable);
+    return slot;
+}
+
+void pl_file_map_unguard(int32_t slot) {
+    if (slot < 0 || slot >= PL_FMAP_SLOTS) return;
+    if (atomic_load_explicit(&g_fmap[slot].lo, memory_order_acquire) <= 1) return;
+    atomic_store_explicit(&g_fmap[slot].hi, 0, memory_order_release);
+    atomic_store_explicit(&g_fmap[slot].lo, 0, memory_order_release);
+    atomic_fetch_sub_explicit(&g_fmap_live, 1, memory_order_release);
 }
 
 int64_t pl_file_map_count(void) { return atomic_load(&g_fmap_count); }
@@ -197,7 +230,9 @@ bool pl_file_map_holds(const void *p) {
     for (int k = 0; k < top; k++) {
         uintptr_t lo = atomic_load_explicit(&g_fmap[k].lo, memory_order_acquire);
         uintptr_t hi = atomic_load_explicit(&g_fmap[k].hi, memory_order_acquire);
-        if (lo > 1 && a >= lo && a < hi) return true;
+        if (lo > 1 && a >= lo && a < hi && !atomic_load_explicit(&g_fmap[k].writable,
+                                                                 memory_order_relaxed))
+            return true;
     }
     return false;
 }

@@ -808,15 +808,7 @@ static i128 load_i128(const uint8_t *p) {
     memcpy(&x, p, 16);
     return x;
 }
-static i128 interval_key(const uint8_t *p) {
-    int32_t months, days;
-    int64_t ns;
-    memcpy(&months, p, 4);
-    memcpy(&days, p + 4, 4);
-    memcpy(&ns, p + 8, 8);
-    /* DuckDB normalises: a month is 30 days, a day 24 hours */
-    return ((i128)months * 30 + days) * (i128)86400000000000LL + ns;
-}
+static i128 interval_key(const uint8_t *p) { return pl_interval_ns(p); }
 
 static void cmp_run_wide(int op, bool interval, const uint8_t *pa, bool as, const uint8_t *pb,
                          bool bs, uint8_t *bits, int64_t n) {

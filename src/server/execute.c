@@ -710,19 +710,60 @@ static pl_status produce(pl_srv_exec *x, pl_srv_msg *out, bool *eos, pl_error *e
  * copied in with memcpy alone. write(2) over tmpfs pages costs the kernel a page-cache lookup,
  * lock and LRU update per 4 KiB besides the copy; writing through an unpopulated mapping costs
  * a fault per page, so until it is ready the file is written with pwrite. The client runs as
- * the same user (the files are 0600): it could truncate a file under the server's mapping, as
- * it could signal the server. */
+ * the same user (the files are 0600) and could truncate a file under the server's mapping: the
+ * mappings are guarded (pl_file_map_guard), so a write past the file's new end lands on
+ * anonymous pages instead of raising SIGBUS, and the result fails with an error
+ * (shm_put checks pl_file_map_lost). */
 typedef struct shm_map {
     uint8_t *p; /* NULL: not mapped */
     int64_t len;
-    bool ready; /* its page table is filled (pool_populate): writes cost no fault */
+    int32_t slot; /* its pl_file_map_guard slot (when p) */
+    bool ready;   /* its page table is filled (pool_populate): writes cost no fault */
 } shm_map;
 
 static void shm_unmap(shm_map *m) {
-    if (m->p) munmap(m->p, (size_t)m->len);
-    m->p = NULL;
-    m->len = 0;
-    m->ready = false;
+    if (m->p) {
+        pl_file_map_unguard(m->slot);
+        munmap(m->p, (size_t)m->len);
+    }
+    *m = (shm_map){0};
+}
+
+/* Maps the first size bytes of fd writable and guarded; false (m unchanged): not mapped, the
+ * file is written with pwrite. */
+static bool shm_map_make(shm_map *m, int fd, int64_t size) {
+    if (size <= 0 || (uint64_t)size > SIZE_MAX / 2) return false;
+    void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return false;
+    int32_t slot = pl_file_map_guard(p, (size_t)size, true);
+    if (slot < 0) {
+        munmap(p, (size_t)size);
+        return false;
+    }
+    *m = (shm_map){p, size, slot, false};
+    return true;
+}
+
+/* The mapping resized to size bytes (the file was cut or grown); unmapped if that fails. */
+static void shm_map_resize(shm_map *m, int64_t size) {
+    if (size <= 0 || (uint64_t)size > SIZE_MAX / 2) {
+        shm_unmap(m);
+        return;
+    }
+    pl_file_map_unguard(m->slot);
+    void *p = mremap(m->p, (size_t)m->len, (size_t)size, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) {
+        munmap(m->p, (size_t)m->len);
+        *m = (shm_map){0};
+        return;
+    }
+    int32_t slot = pl_file_map_guard(p, (size_t)size, true);
+    if (slot < 0) {
+        munmap(p, (size_t)size);
+        *m = (shm_map){0};
+        return;
+    }
+    *m = (shm_map){p, size, slot, m->ready && size <= m->len};
 }
 
 typedef struct shm_lease {
@@ -1269,6 +1310,11 @@ static _Atomic int64_t g_shm_seg_bytes; /* a test's segment size; 0 = SHM_SEG_BY
 
 void pl_srv_shm_set_segment_bytes_for_testing(int64_t n) { atomic_store(&g_shm_seg_bytes, n); }
 
+static void (*_Atomic g_shm_before_copy)(const char *path);
+void pl_srv_shm_set_before_copy_for_testing(void (*fn)(const char *path)) {
+    atomic_store(&g_shm_before_copy, fn);
+}
+
 typedef struct shm_file {
     pl_srv_exec *x;
     int fd;         /* -1 until created */
@@ -1314,7 +1360,16 @@ static pl_status shm_file_charge(shm_file *f, int64_t n, pl_error *err) {
 static pl_status shm_put(shm_file *f, int64_t at, const uint8_t *src, int64_t len, pl_error *err) {
     if (f->map.p && at < f->map.len) {
         int64_t k = PL_MIN(len, f->map.len - at);
+        void (*hook)(const char *) = atomic_load_explicit(&g_shm_before_copy, memory_order_relaxed);
+        if (hook) hook(f->path);
         memcpy(f->map.p + at, src, (size_t)k);
+        if (pl_file_map_lost(f->map.slot)) { /* the file was cut under the mapping */
+            pl_error_set(err, PL_ERR_IO, "the shared memory result \"%s\" was truncated by "
+                         "another process while the server wrote it", f->path);
+            if (err) snprintf(err->hint, sizeof err->hint, "leave the server's /dev/shm/"
+                              "polaroid-* files alone; ask again");
+            return PL_ERR_IO;
+        }
         atomic_fetch_add_explicit(&g_pool_copied, k, memory_order_relaxed);
         at += k;
         src += k;
@@ -1779,14 +1834,10 @@ static pl_status write_files(pl_srv_exec *x, pl_error *err) {
          * table is filled once the file is pooled (pool_populate, housekeeping), not here: a
          * result that is never reused would pay for it for nothing. */
         if (f->map.p && f->map.len != size) {
-            void *m = size > 0 ? mremap(f->map.p, (size_t)f->map.len, (size_t)size, MREMAP_MAYMOVE)
-                               : MAP_FAILED;
-            if (m == MAP_FAILED) shm_unmap(&f->map);
-            else f->map = (shm_map){m, size, f->map.ready && size <= f->map.len};
-        } else if (!f->map.p && size >= SHM_MAP_MIN && (uint64_t)size <= SIZE_MAX / 2 &&
-                   pool_cap(x->c->srv) > 0) { /* (no pool, no reuse: nothing to map for) */
-            void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
-            if (m != MAP_FAILED) f->map = (shm_map){m, size, false};
+            shm_map_resize(&f->map, size);
+        } else if (!f->map.p && size >= SHM_MAP_MIN && pool_cap(x->c->srv) > 0) {
+            /* (no pool, no reuse: nothing to map for) */
+            (void)shm_map_make(&f->map, f->fd, size);
         }
         int fd = f->fd;
         f->fd = -1;

@@ -75,6 +75,9 @@ void pl_srv_shm_remove_stale(void);
 /* Test hook: the bytes of one segment of a same-host result written in several files (0 = the
  * default, 4 MiB), so that small results spread over several files. */
 void pl_srv_shm_set_segment_bytes_for_testing(int64_t n);
+/* Test hook: called with a result file's path before bytes are copied into it through the
+ * server's mapping of it (NULL: none), e.g. to truncate the file there. */
+void pl_srv_shm_set_before_copy_for_testing(void (*fn)(const char *path));
 /* Shutdown: every call waiting for a release goes on (the leases stay until the sweep). */
 void pl_srv_shm_wake_all(const pl_srv *srv);
 

@@ -1350,6 +1350,7 @@ typedef struct sbuf {
     char *p;
     size_t n, cap;
     bool oom;
+    const char *sql; /* the query text (the written type words of casts) */
 } sbuf;
 
 static void sb_add(sbuf *b, const char *s, size_t len) {
@@ -1380,16 +1381,71 @@ static void name_list(sbuf *b, PgQuery__Node *const *v, size_t n) {
     }
 }
 
-static const char *type_display(const PgQuery__TypeName *tn) {
+static bool ident_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* A cast's type as DuckDB names it in output columns: the grammar's own type words (schema
+ * pg_catalog) by their SQL names (int4 INTEGER, numeric DECIMAL, bpchar VARCHAR ...), other
+ * names as written (TIMESTAMPTZ, int2, TEXT), FLOAT as FLOAT (the grammar makes it float8 or
+ * float4) with its precision as written; integer modifiers as "(10, 2)". */
+static void type_display(sbuf *b, const PgQuery__TypeName *tn) {
+    static const char *const map[][2] = {
+        {"int4", "INTEGER"}, {"int8", "BIGINT"}, {"int2", "SMALLINT"}, {"float8", "DOUBLE"},
+        {"float4", "FLOAT"}, {"bool", "BOOLEAN"}, {"varchar", "VARCHAR"}, {"numeric", "DECIMAL"},
+        {"timestamp", "TIMESTAMP"}, {"timestamptz", "TIMESTAMP WITH TIME ZONE"},
+        {"interval", "INTERVAL"}, {"bpchar", "VARCHAR"}, {"time", "TIME"},
+        {"timetz", "TIME WITH TIME ZONE"}};
     const char *t = sq_type_base(tn);
-    static const char *const map[][2] = {{"int4", "INTEGER"}, {"int8", "BIGINT"}, {"int2", "SMALLINT"},
-                                         {"float8", "DOUBLE"}, {"float4", "FLOAT"}, {"bool", "BOOLEAN"},
-                                         {"varchar", "VARCHAR"}, {"numeric", "DECIMAL"},
-                                         {"timestamp", "TIMESTAMP"}, {"timestamptz", "TIMESTAMP WITH TIME ZONE"},
-                                         {"interval", "INTERVAL"}, {"bpchar", "VARCHAR"}, {"text", "VARCHAR"}};
-    for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
-        if (!strcmp(t, map[i][0])) return map[i][1];
-    return t;
+    const char *first = tn->n_names ? sq_str(tn->names[0]) : NULL;
+    bool sys = tn->n_names >= 2 && first && !strcmp(first, "pg_catalog");
+    const char *w = NULL; /* the written type word */
+    if (b->sql && tn->location >= 0 && (size_t)tn->location < strlen(b->sql))
+        w = b->sql + tn->location;
+    if (w && !strncasecmp(w, "float", 5) && !ident_char(w[5])) {
+        sb_s(b, "FLOAT");
+        const char *p = w + 5;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '(') {
+            const char *q = p + 1;
+            while (isspace((unsigned char)*q)) q++;
+            const char *d = q;
+            while (isdigit((unsigned char)*q)) q++;
+            const char *e = q;
+            while (isspace((unsigned char)*q)) q++;
+            if (e > d && *q == ')') {
+                sb_s(b, "(");
+                sb_add(b, d, (size_t)(e - d));
+                sb_s(b, ")");
+            }
+        }
+        return;
+    }
+    const char *name = NULL;
+    for (size_t i = 0; sys && i < PL_ARRAY_LEN(map) && !name; i++)
+        if (!strcmp(t, map[i][0])) name = map[i][1];
+    size_t tl = strlen(t);
+    if (name) {
+        sb_s(b, name);
+    } else if (!sys && w && !strncasecmp(w, t, tl) && !ident_char(w[tl])) {
+        sb_add(b, w, tl); /* as written */
+    } else {
+        for (size_t i = 0; i < tl; i++) {
+            char c = (char)toupper((unsigned char)t[i]);
+            sb_add(b, &c, 1);
+        }
+    }
+    if (!tn->n_typmods || (sys && !strcmp(t, "interval"))) return;
+    char tmp[32];
+    for (size_t i = 0; i < tn->n_typmods; i++) {
+        const PgQuery__Node *m = tn->typmods[i];
+        if (m->node_case != PG_QUERY__NODE__NODE_A_CONST || m->a_const->isnull ||
+            m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+            return;
+    }
+    for (size_t i = 0; i < tn->n_typmods; i++) {
+        snprintf(tmp, sizeof tmp, "%s%d", i ? ", " : "(", (int)tn->typmods[i]->a_const->ival->ival);
+        sb_s(b, tmp);
+    }
+    sb_s(b, ")");
 }
 
 static void name_of(sbuf *b, const PgQuery__Node *n) {
@@ -1549,7 +1605,7 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         sb_s(b, "CAST(");
         name_of(b, n->type_cast->arg);
         sb_s(b, " AS ");
-        sb_s(b, type_display(n->type_cast->type_name));
+        type_display(b, n->type_cast->type_name);
         sb_s(b, ")");
         return;
     case PG_QUERY__NODE__NODE_CASE_EXPR: {
@@ -1594,8 +1650,8 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
 }
 
 char *sq_expr_name(const char *sql, const PgQuery__Node *n) {
-    PL_UNUSED(sql);
     sbuf b = {0};
+    b.sql = sql;
     name_of(&b, n);
     if (b.oom) {
         pl_free(b.p);

@@ -228,6 +228,9 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
 int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name);
 /* DuckDB-like default output name of a select expression (caller frees with pl_free). */
 char *sq_expr_name(const char *sql, const PgQuery__Node *n);
+/* Whether the type word at byte pos of sql is a 32-bit FLOAT (FLOAT, FLOAT(1..24)), which the
+ * PostgreSQL grammar reads as float8 (plan_type.c). */
+bool sq_written_float32(const char *sql, int32_t pos);
 /* protobuf-c gives "" for unset strings: s, or NULL when empty. */
 static inline const char *sq_nz(const char *s) { return s && s[0] ? s : NULL; }
 /* The sval of a String node, or NULL. */

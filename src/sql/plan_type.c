@@ -269,7 +269,7 @@ static int32_t typmod_int(const PgQuery__TypeName *tn, size_t i, int32_t dflt) {
 /* The PostgreSQL grammar reads FLOAT as float8 (double); DuckDB's FLOAT is 32-bit, like REAL
  * (and FLOAT(p) is 32-bit up to p = 24). The written word decides: true when the text at the
  * type's position is FLOAT of 32 bits. */
-static bool written_float32(const char *sql, int32_t pos) {
+bool sq_written_float32(const char *sql, int32_t pos) {
     if (!sql || pos < 0 || (size_t)pos >= strlen(sql) || strncasecmp(sql + pos, "float", 5) != 0)
         return false;
     const char *p = sql + pos + 5;
@@ -309,7 +309,7 @@ pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl
     };
     for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
         if (strcasecmp(name, map[i].name) == 0) simple = map[i].id;
-    if (simple == PL_TYPE_FLOAT64 && written_float32(sql, pos)) simple = PL_TYPE_FLOAT32;
+    if (simple == PL_TYPE_FLOAT64 && sq_written_float32(sql, pos)) simple = PL_TYPE_FLOAT32;
     pl_status st = PL_OK;
     if (simple != PL_TYPE_NA) {
         t = pl_type_simple(simple);

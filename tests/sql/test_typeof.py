@@ -143,3 +143,19 @@ def test_decimal_product_overflow(sql):
     overflow error (DuckDB's too)."""
     sql.error(["SELECT 99999999.99::DECIMAL(10,2) * 99999999.99::DECIMAL(10,2)"],
               "overflow in multiplication of DECIMAL(18,4)")
+
+
+def test_cast_output_names(sql):
+    """A cast's output column is named like DuckDB names it: the grammar's type keywords by
+    their SQL names (INT INTEGER, NUMERIC DECIMAL, CHAR(3) VARCHAR(3)), other type names as
+    written (TIMESTAMPTZ, int2, TEXT), FLOAT as FLOAT (32-bit, though the PostgreSQL grammar
+    reads it as float8) with its precision as written."""
+    import duckdb
+    query = ("SELECT CAST(1 AS FLOAT), 1::REAL, x::VARCHAR(10), x::FLOAT(10), x::FLOAT(30), "
+             "x::DECIMAL(5), x::NUMERIC(10,2), x::CHAR(3), x::INT, x::INT4, x::int2, x::FLOAT4, "
+             "x::TIMESTAMP WITH TIME ZONE, x::DEC(4,1), CAST(x AS DOUBLE), x::DOUBLE PRECISION, "
+             "x::UBIGINT, x::TEXT, x::NUMERIC, x::BOOL, x::BLOB, x::TIMESTAMPTZ, x::INTERVAL, "
+             "x::STRING, x::FLOAT8, CAST(x AS float) FROM (VALUES (NULL)) t(x)")
+    got = sql.check(query)
+    assert got.column_names == duckdb.sql(query).columns
+    assert got.column_names[:2] == ["CAST(1 AS FLOAT)", "CAST(1 AS FLOAT)"]

@@ -67,6 +67,7 @@ typedef enum agg_vk {
     VK_F64,    /* FLOAT32, FLOAT64 */
     VK_I128,   /* DECIMAL128 */
     VK_STR,    /* UTF8, BINARY, FIXED_BINARY: bytes in the aggregate's heap */
+    VK_IVL,    /* INTERVAL: its 16 bytes in d, ordered by length (pl_interval_ns) */
 } agg_vk;
 
 /* One stored scalar (16 bytes). */
@@ -112,7 +113,7 @@ typedef struct agg_rt {
 
 /* ---------------------------------------------------------------- key storage */
 
-typedef enum agg_kc { KC_NA = 0, KC_FIXED, KC_FLOAT, KC_BOOL, KC_STR } agg_kc;
+typedef enum agg_kc { KC_NA = 0, KC_FIXED, KC_FLOAT, KC_BOOL, KC_STR, KC_IVL } agg_kc; /* KC_IVL: INTERVAL, equal by length */
 
 typedef struct agg_keycol {
     pl_type *type; /* value type (dictionary keys: the dictionary's value type); borrowed */

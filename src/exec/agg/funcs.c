@@ -160,6 +160,10 @@ static const struct {
     {"quantile_disc", "quantile_disc", AOP_QUANTILE_DISC},
     {"percentile_disc", "quantile_disc", AOP_QUANTILE_DISC},
     {"quantile", "quantile_disc", AOP_QUANTILE_DISC},
+    /* DuckDB's approximate quantiles (t-digest, reservoir sample): the exact one is within any
+     * error they allow */
+    {"approx_quantile", "quantile_disc", AOP_QUANTILE_DISC},
+    {"reservoir_quantile", "quantile_disc", AOP_QUANTILE_DISC},
     {"string_agg", "string_agg", AOP_STRING_AGG},
     {"listagg", "string_agg", AOP_STRING_AGG},
     {"group_concat", "string_agg", AOP_STRING_AGG},
@@ -220,6 +224,7 @@ agg_vk agg_vk_of(const pl_type *t) {
     case PL_TYPE_FLOAT32:
     case PL_TYPE_FLOAT64: return VK_F64;
     case PL_TYPE_DECIMAL128: return VK_I128;
+    case PL_TYPE_INTERVAL: return VK_IVL;
     case PL_TYPE_UTF8:
     case PL_TYPE_BINARY:
     case PL_TYPE_FIXED_BINARY: return VK_STR;
@@ -463,7 +468,8 @@ void agg_read_val(const pl_array *a, int64_t r, agg_vk vk, agg_val *v, const uin
     case PL_TYPE_UINT64: v->u = ((const uint64_t *)p)[r]; break;
     case PL_TYPE_FLOAT32: v->f = ((const float *)p)[r]; break;
     case PL_TYPE_FLOAT64: v->f = ((const double *)p)[r]; break;
-    case PL_TYPE_DECIMAL128: v->d = rd128((const uint8_t *)p + r * 16); break;
+    case PL_TYPE_DECIMAL128:
+    case PL_TYPE_INTERVAL: v->d = rd128((const uint8_t *)p + r * 16); break;
     case PL_TYPE_UTF8:
     case PL_TYPE_BINARY: {
         int32_t len;
@@ -509,6 +515,10 @@ int agg_val_cmp(agg_vk vk, const agg_val *a, const uint8_t *abytes, const agg_va
     case VK_U64: return a->u < b->u ? -1 : a->u > b->u;
     case VK_F64: return cmp_f64(a->f, b->f);
     case VK_I128: return a->d < b->d ? -1 : a->d > b->d;
+    case VK_IVL: {
+        __int128 x = pl_interval_ns((const uint8_t *)&a->d), y = pl_interval_ns((const uint8_t *)&b->d);
+        return x < y ? -1 : x > y;
+    }
     case VK_STR: return cmp_bytes(abytes, a->s.len, bbytes, b->s.len);
     }
     return 0;
@@ -996,6 +1006,17 @@ static pl_status upd_minmax(agg_table *t, const agg_rt *rt, uint8_t *stp, agg_he
         const uint8_t *v = pl_array_values_ptr(a);
         if (mx) ROWS(__int128 x = rd128(v + r * 16); if (!S[g].has || x > S[g].v.d) { S[g].v.d = x; S[g].has = 1; });
         else ROWS(__int128 x = rd128(v + r * 16); if (!S[g].has || x < S[g].v.d) { S[g].v.d = x; S[g].has = 1; });
+        return PL_OK;
+    }
+    case VK_IVL: { /* by length; the first of equal lengths stays */
+        const uint8_t *v = pl_array_values_ptr(a);
+        ROWS({
+            int c = S[g].has ? agg_val_cmp(VK_IVL, &(agg_val){.d = rd128(v + r * 16)}, NULL, &S[g].v, NULL) : 0;
+            if (!S[g].has || (mx ? c > 0 : c < 0)) {
+                S[g].v.d = rd128(v + r * 16);
+                S[g].has = 1;
+            }
+        });
         return PL_OK;
     }
     case VK_STR: {
@@ -1701,7 +1722,8 @@ static pl_status out_put(out_arr *o, const pl_type *t, int64_t g, agg_vk vk, con
     case PL_TYPE_TIMESTAMP: ((int64_t *)(void *)p)[g] = v->i; break;
     case PL_TYPE_FLOAT32: ((float *)(void *)p)[g] = (float)v->f; break;
     case PL_TYPE_FLOAT64: ((double *)(void *)p)[g] = v->f; break;
-    case PL_TYPE_DECIMAL128: memcpy(p + g * 16, &v->d, 16); break;
+    case PL_TYPE_DECIMAL128:
+    case PL_TYPE_INTERVAL: memcpy(p + g * 16, &v->d, 16); break;
     case PL_TYPE_FIXED_BINARY: memcpy(p + g * t->byte_width, heap->p + v->s.off, (size_t)t->byte_width); break;
     case PL_TYPE_UTF8:
     case PL_TYPE_BINARY: {

@@ -69,6 +69,11 @@ static inline uint64_t hash_bytes(const uint8_t *p, int64_t len) {
     return pl_hash_u64((a * k0) ^ ((b + (uint64_t)len) * k1) ^ ((uint64_t)len << 56));
 }
 
+static inline uint64_t hash_interval(const uint8_t *p) {
+    __int128 key = pl_interval_ns(p);
+    return hash_bytes((const uint8_t *)&key, 16);
+}
+
 static inline uint64_t hash_f64(double x) {
     if (x == 0) return pl_hash_u64(0);
     if (isnan(x)) return H_NAN;
@@ -123,7 +128,12 @@ void agg_hash_column(const pl_array *a, int64_t n, const int32_t *sel, uint64_t 
         HLOOP(hash_bytes(d + o[r], o[r + 1] - o[r]));
         break;
     }
-    default: { /* DECIMAL128, FIXED_BINARY, INTERVAL */
+    case PL_TYPE_INTERVAL: { /* by length: 1 day and 24 hours are one group, like DuckDB */
+        const uint8_t *v = pl_array_values_ptr(a);
+        HLOOP(hash_interval(v + r * 16));
+        break;
+    }
+    default: { /* DECIMAL128, FIXED_BINARY */
         int32_t w = a->type->byte_width;
         const uint8_t *v = pl_array_values_ptr(a);
         HLOOP(hash_bytes(v + r * w, w));
@@ -230,6 +240,7 @@ static agg_kc keycol_kind(const pl_type *t) {
     case PL_TYPE_FLOAT64: return KC_FLOAT;
     case PL_TYPE_UTF8:
     case PL_TYPE_BINARY: return KC_STR;
+    case PL_TYPE_INTERVAL: return KC_IVL;
     default: return KC_FIXED;
     }
 }
@@ -271,6 +282,9 @@ static inline bool key_eq(const agg_keycol *kc, int64_t g, const pl_array *a, in
         default: return memcmp(p, q, (size_t)w) == 0;
         }
     }
+    case KC_IVL:
+        return pl_interval_ns((const uint8_t *)pl_array_values_ptr(a) + r * 16) ==
+               pl_interval_ns(kc->vals->data + g * 16);
     case KC_STR: {
         const int32_t *o = pl_array_offsets(a);
         const int32_t *ko = (const int32_t *)(void *)kc->vals->data;
@@ -305,6 +319,7 @@ static pl_status keycol_append(agg_table *t, agg_keycol *kc, int64_t g, const pl
         kc->vals->size = (g + 1 + 7) / 8;
         break;
     case KC_FIXED:
+    case KC_IVL:
     case KC_FLOAT: {
         int32_t w = kc->width;
         uint8_t *q = kc->vals->data + g * w;
@@ -386,6 +401,7 @@ pl_status agg_table_reserve(agg_table *t, int64_t n, pl_error *err) {
         case KC_NA: break;
         case KC_BOOL: bytes = (cap + 7) / 8; break;
         case KC_FIXED:
+        case KC_IVL:
         case KC_FLOAT: bytes = cap * kc->width; break;
         case KC_STR: bytes = (cap + 1) * 4; break;
         }

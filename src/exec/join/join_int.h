@@ -12,7 +12,8 @@ typedef enum jk_class {
     JK_F64,
     JK_BOOL,
     JK_VARLEN, /* UTF8, BINARY */
-    JK_FIXED,  /* DECIMAL128, FIXED_BINARY, INTERVAL: bytes */
+    JK_FIXED,  /* DECIMAL128, FIXED_BINARY: bytes */
+    JK_IVL,    /* INTERVAL: by length (pl_interval_ns: 1 day = 24 hours, 1 month = 30 days) */
     JK_OTHER,  /* nested: pl_hash_array / pl_array_value_equal */
 } jk_class;
 

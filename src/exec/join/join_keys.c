@@ -19,7 +19,8 @@ static jk_class class_of(const pl_type *t, int32_t *width, bool *is_signed) {
     case PL_TYPE_FLOAT64: return JK_F64;
     case PL_TYPE_BOOL: return JK_BOOL;
     case PL_TYPE_UTF8: case PL_TYPE_BINARY: return JK_VARLEN;
-    case PL_TYPE_DECIMAL128: case PL_TYPE_FIXED_BINARY: case PL_TYPE_INTERVAL: return JK_FIXED;
+    case PL_TYPE_DECIMAL128: case PL_TYPE_FIXED_BINARY: return JK_FIXED;
+    case PL_TYPE_INTERVAL: return JK_IVL;
     default: return JK_OTHER;
     }
 }
@@ -137,6 +138,10 @@ static inline uint64_t hash_at(const jk_view *k, int64_t pos) {
         return hash_bytes(k->vdata + o, k->voffs[pos + 1] - o);
     }
     case JK_FIXED: return hash_bytes(k->vdata + pos * k->width, k->width);
+    case JK_IVL: {
+        __int128 key = pl_interval_ns(k->vdata + pos * 16);
+        return hash_bytes((const uint8_t *)&key, 16);
+    }
     default: return 0;
     }
 }
@@ -257,6 +262,9 @@ int64_t pl_join_key_eq_compact(const jk_view *p, const jk_view *b, int32_t *pi, 
                 eq = pn == bn && (pn == 0 || memcmp(p->vdata + po, b->vdata + bo, (size_t)pn) == 0);
                 break;
             }
+            case JK_IVL:
+                eq = pl_interval_ns(p->vdata + pp * 16) == pl_interval_ns(b->vdata + bp * 16);
+                break;
             default:
                 eq = memcmp(p->vdata + pp * p->width, b->vdata + bp * b->width, (size_t)p->width) == 0;
                 break;

@@ -500,7 +500,7 @@ pl_status pl_sort_sink_new(pl_exec_ctx *ctx, pl_schema *in, int32_t n_keys, cons
         s->nulls_first[k] = nulls_first[k];
         pl_type *t = in->fields[cols[k]].type;
         pl_type_id id = t->id == PL_TYPE_DICTIONARY ? t->value_type->id : t->id;
-        if (id == PL_TYPE_LIST || id == PL_TYPE_STRUCT || id == PL_TYPE_MAP || id == PL_TYPE_INTERVAL) {
+        if (id == PL_TYPE_LIST || id == PL_TYPE_STRUCT || id == PL_TYPE_MAP) {
             char tb[64];
             sort_free(sink);
             PL_FAIL(err, PL_ERR_UNSUPPORTED, "cannot sort by column \"%s\" of type %s",

@@ -76,7 +76,7 @@ static int32_t value_width(const pl_type *t) {
     case PL_TYPE_INT32: case PL_TYPE_UINT32: case PL_TYPE_DATE32: case PL_TYPE_FLOAT32: return 4;
     case PL_TYPE_INT64: case PL_TYPE_UINT64: case PL_TYPE_TIME64: case PL_TYPE_TIMESTAMP:
     case PL_TYPE_FLOAT64: return 8;
-    case PL_TYPE_DECIMAL128: return 16;
+    case PL_TYPE_DECIMAL128: case PL_TYPE_INTERVAL: return 16;
     case PL_TYPE_FIXED_BINARY: return t->byte_width;
     case PL_TYPE_UTF8: case PL_TYPE_BINARY: return PL_SORT_STR_PREFIX + 1;
     case PL_TYPE_DICTIONARY: return value_width(t->value_type);
@@ -109,6 +109,12 @@ static void enc_value(const pl_array *v, int64_t i, uint8_t *p) {
         uint64_t lo = pl_load_u64le(b + j * 16), hi = pl_load_u64le(b + j * 16 + 8);
         put_be64(p, hi ^ (1ULL << 63));
         put_be64(p + 8, lo);
+        break;
+    }
+    case PL_TYPE_INTERVAL: { /* by length, a month 30 days and a day 24 hours (DuckDB's order) */
+        unsigned __int128 u = (unsigned __int128)pl_interval_ns(b + j * 16) ^ ((unsigned __int128)1 << 127);
+        put_be64(p, (uint64_t)(u >> 64));
+        put_be64(p + 8, (uint64_t)u);
         break;
     }
     case PL_TYPE_FIXED_BINARY: memcpy(p, b + j * v->type->byte_width, (size_t)v->type->byte_width); break;

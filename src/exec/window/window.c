@@ -134,7 +134,7 @@ pl_status pl_window_bind(const char *name, int32_t n_args, pl_type *const *arg_t
         *out_type = pl_type_simple(PL_TYPE_FLOAT64);
     } else if (!strcmp(c, "min") || !strcmp(c, "max")) {
         ARGS(1, 1);
-        if (a0 == PL_TYPE_LIST || a0 == PL_TYPE_STRUCT || a0 == PL_TYPE_MAP || a0 == PL_TYPE_INTERVAL)
+        if (a0 == PL_TYPE_LIST || a0 == PL_TYPE_STRUCT || a0 == PL_TYPE_MAP)
             PL_FAIL(err, PL_ERR_TYPE, "no window aggregate %s(%s)", c,
                     pl_type_to_string(arg_types[0], tb, sizeof tb));
         *out_type = pl_type_retain(arg_types[0]);

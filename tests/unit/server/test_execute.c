@@ -18,6 +18,7 @@
 
 #include "io/ipc/ipc.h"
 #include "server/catalog.h"
+#include "core/core.h"
 #include "server/transport.h"
 #include "srv_test_util.h"
 
@@ -964,6 +965,82 @@ static bool all_exist(const shm_out *o, bool exist) {
     return true;
 }
 
+/* A server with a pool of same-host result files (opted in: 1 GiB) and a 50000-row table
+ * "big" (*want: its rows as collected); the SIGBUS guard's handler put back over cmocka's. */
+static pl_srv *shm_pool_server(pl_table **want) {
+    pl_file_map_test(PL_FMAP_TEST_NONE);
+    pl_srv_config cfg;
+    pl_srv_config_init(&cfg);
+    cfg.data_root = g_root;
+    cfg.shm_pool_bytes = 1LL << 30;
+    pl_srv *s = NULL;
+    ok(pl_srv_new(&cfg, &s, E));
+    pl_table *rows = make_trades(50000);
+    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
+    pl_table_release(rows);
+    pl_srv_call c = make_call(s, "");
+    ok(collect_rel(&c, rel_table("big"), want));
+    return s;
+}
+
+/* An Execute request for table "big" asking for a same-host answer in at most max_files files
+ * (0: the field left out, as older clients send it). */
+static uint8_t *shm_request(int32_t max_files, size_t *n) {
+    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
+    o.allow_shared_memory = true;
+    o.shared_memory_max_files = max_files;
+    Polaroid__V1__Relation *root = rel_table("big");
+    uint8_t *req = pack_exec(root, &o, n);
+    tree_free(&root->base);
+    return req;
+}
+
+static int g_truncated;
+static void truncate_file(const char *path) {
+    assert_int_equal(truncate(path, 0), 0);
+    g_truncated++;
+}
+
+/* A pooled file cut by another process (the client runs as the same user) while the server
+ * writes the next result over it through its mapping: that result fails with an error naming
+ * the file, the server does not die of SIGBUS, and the next result is right. */
+static void test_shm_truncated_while_written(void **state) {
+    (void)state;
+    pl_table *want = NULL;
+    pl_srv *s = shm_pool_server(&want);
+    pl_srv_call c = make_call(s, "");
+    size_t n;
+    uint8_t *req = shm_request(0, &n);
+    shm_out a, b;
+    void *maps[16];
+    size_t lens[16];
+    ok(run_shm(&c, req, n, &a, E));
+    map_files(&a, maps, lens, true);
+    assert_true(pl_srv_shm_release_ex(s, "", a.lease, (int64_t)getpid(), false));
+    pl_table_release(a.table);
+    map_files(&a, maps, lens, false);
+    pl_srv_shm_sweep(s, pl_now_ns() + 4000000000LL, false); /* pooled and populated */
+    assert_true(pl_srv_shm_pool_bytes(s) > 0);
+    int64_t copied = pl_srv_shm_mapped_bytes();
+    pl_srv_shm_set_before_copy_for_testing(truncate_file);
+    g_shm_reused_ok = true;
+    pl_error_init(E);
+    assert_int_not_equal(run_shm(&c, req, n, &b, E), PL_OK);
+    pl_srv_shm_set_before_copy_for_testing(NULL);
+    assert_true(g_truncated > 0); /* written through the mapping, cut there */
+    assert_non_null(strstr(E->msg, "was truncated by another process"));
+    assert_int_equal(pl_srv_shm_mapped_bytes(), copied); /* nothing counted as written */
+    pl_error_init(E);
+    ok(run_shm(&c, req, n, &b, E)); /* the server goes on */
+    g_shm_reused_ok = false;
+    assert_tables_equal(b.table, want);
+    shm_release(s, &b);
+    assert_true(pl_srv_shm_pool_trim(s, 0) >= 0);
+    pl_table_release(want);
+    pl_free(req);
+    pl_srv_free(s);
+}
+
 /* Reuse of a result's files: lent to a process that maps them (uncharged, kept while mapped,
  * even when it says "unmapped" too early), pooled once unmapped (charged), written over by the
  * next result (equal to the data), given up by a trim; a forked child that still maps them
@@ -971,28 +1048,14 @@ static bool all_exist(const shm_out *o, bool exist) {
  * release without the client's lock on the files gets nothing kept. */
 static void test_shm_reuse(void **state) {
     (void)state;
-    pl_srv_config cfg;
-    pl_srv_config_init(&cfg);
-    cfg.data_root = g_root;
-    cfg.shm_pool_bytes = 1LL << 30; /* opt-in */
-    pl_srv *s = NULL;
-    ok(pl_srv_new(&cfg, &s, E));
-    pl_table *rows = make_trades(50000);
-    ok(pl_catalog_table_create(pl_srv_catalog(s), "big", rows->schema, rows, false, true, NULL, E));
-    pl_table_release(rows);
-    pl_srv_call c = make_call(s, "");
     pl_table *want = NULL;
-    ok(collect_rel(&c, rel_table("big"), &want));
+    pl_srv *s = shm_pool_server(&want);
+    pl_srv_call c = make_call(s, "");
     int before = shm_files_of_mine();
     int64_t base = pl_srv_memory_in_use(s);
     pl_srv_shm_set_segment_bytes_for_testing(50000);
-    Polaroid__V1__ExecuteOptions o = POLAROID__V1__EXECUTE_OPTIONS__INIT;
-    o.allow_shared_memory = true;
-    o.shared_memory_max_files = 4;
-    Polaroid__V1__Relation *root = rel_table("big");
     size_t n;
-    uint8_t *req = pack_exec(root, &o, &n);
-    tree_free(&root->base);
+    uint8_t *req = shm_request(4, &n);
     shm_out a, b;
     void *maps[16];
     size_t lens[16];
@@ -1206,6 +1269,7 @@ int main(void) {
         cmocka_unit_test(test_shm_files),
         cmocka_unit_test(test_shm_files_failures),
         cmocka_unit_test(test_shm_reuse),
+        cmocka_unit_test(test_shm_truncated_while_written),
     };
     return cmocka_run_group_tests(tests, root_setup, root_teardown);
 }
