@@ -81,7 +81,7 @@ def test_agg_funcs_many_groups(sql, threads):
     """300k groups: the group tables split into partitions and the workers' states combine."""
     q = ("SELECT i % 300007 AS g, product(v) AS p, bit_xor(i) AS bx, bit_and(i | 1) AS ba, fsum(v) AS f, "
          "skewness(v) AS sk, kurtosis(v) AS ku, entropy(i % 3) AS e, approx_count_distinct(i % 5) AS a "
-         "FROM (SELECT i, ((i * 7919) % 1000) / 100.0 - 3 AS v FROM range(1500000) t(i)) GROUP BY g")
+         "FROM (SELECT i, ((i * 7919) % 1000) / 100.0 - 3 AS v FROM range(600000) t(i)) GROUP BY g")
     sql.check(q, extra=("--threads", threads))
 
 

@@ -304,6 +304,7 @@ static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n
     uint8_t **stv = pl_calloc((size_t)s->n_aggs, sizeof(uint8_t *));
     int32_t *sel = pl_malloc((size_t)PL_MAX(n_refs, 1) * 4);
     uint32_t *rowgid = NULL;
+    uint8_t *mark = NULL;
     int64_t rowgid_n = 0;
     pl_status st = PL_OK;
     if (!per_chunk || !sgid || !keep || !kgid || !states || !heaps || !stv || !sel) {
@@ -352,27 +353,42 @@ static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n
         pl_array *arr = g->chunks[c]->arrays[0];
         if (arr->length > rowgid_n) {
             pl_free(rowgid);
+            pl_free(mark);
             rowgid_n = arr->length;
             rowgid = pl_malloc((size_t)rowgid_n * 4);
-            if (!rowgid) {
+            mark = pl_malloc((size_t)rowgid_n);
+            if (!rowgid || !mark) {
                 st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
                 break;
             }
         }
-        /* rows ascending within a chunk keep the streaming kernels' order assumptions */
+        /* rows ascending within a chunk keep the streaming kernels' order assumptions: the
+         * survivors' rows are marked, then read back in row order (an insertion sort was
+         * quadratic when several workers' groups interleave: count(DISTINCT) over 300k groups
+         * took 6.6 s on 2 threads, 0.8 s on one) */
         int64_t m = 0;
-        for (int64_t i = a; i < b; i++) {
-            sel[m++] = surv[i].r;
-            rowgid[surv[i].r] = sgid[i];
-        }
-        for (int64_t i = 1; i < m; i++) { /* insertion sort: survivors are nearly ordered */
-            int32_t v = sel[i];
-            int64_t j = i;
-            while (j > 0 && sel[j - 1] > v) {
-                sel[j] = sel[j - 1];
-                j--;
+        if (b - a > 64) {
+            memset(mark, 0, (size_t)arr->length);
+            for (int64_t i = a; i < b; i++) {
+                mark[surv[i].r] = 1;
+                rowgid[surv[i].r] = sgid[i];
             }
-            sel[j] = v;
+            for (int64_t r = 0; r < arr->length; r++)
+                if (mark[r]) sel[m++] = (int32_t)r;
+        } else {
+            for (int64_t i = a; i < b; i++) {
+                sel[m++] = surv[i].r;
+                rowgid[surv[i].r] = sgid[i];
+            }
+            for (int64_t i = 1; i < m; i++) {
+                int32_t v = sel[i];
+                int64_t j = i;
+                while (j > 0 && sel[j - 1] > v) {
+                    sel[j] = sel[j - 1];
+                    j--;
+                }
+                sel[j] = v;
+            }
         }
         pl_array *args[2] = {arr, NULL};
         st = agg_update(&tmp, spec, &rt, args, rowgid, sel, m, g->chunks[c]->seq, err);
@@ -390,6 +406,7 @@ done:
     pl_free(kgid);
     pl_free(sel);
     pl_free(rowgid);
+    pl_free(mark);
     return st;
 }
 
