@@ -737,8 +737,16 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 st = pl_builder_append_null(b, err);
                 break;
             }
-            msort(v, g.tmp, m, &h, true);
-            int64_t k = rt->op == AOP_LAST ? m - 1 : 0;
+            /* what a stable sort by the ORDER BY keys would put first (last): the first of the
+             * smallest keys (the last of the largest), found in one pass */
+            int64_t k = 0;
+            if (rt->op == AOP_LAST) {
+                for (int64_t i = 1; i < m; i++)
+                    if (cmp_order(&h, v[i], v[k]) >= 0) k = i;
+            } else {
+                for (int64_t i = 1; i < m; i++)
+                    if (cmp_order(&h, v[i], v[k]) < 0) k = i;
+            }
             st = append_row(b, g.chunks[v[k].c]->arrays[0], v[k].r, err);
             break;
         }
