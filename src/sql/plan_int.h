@@ -159,6 +159,7 @@ pl_status sq_rel_filter(sq_rel *r, const pl_expr *pred, pl_error *err);
 typedef struct sq_cte {
     char *name;
     pl_df *df;
+    bool is_volatile; /* inlined plan whose rows differ between evaluations (random()) */
     struct sq_cte *next;
 } sq_cte;
 
@@ -299,6 +300,12 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
 /* WITH RECURSIVE (plan_recursive.c). Whether the tree under m names the table `name` (a
  * RangeVar without schema); *pos: that reference's location. */
 bool sq_refers_to(const ProtobufCMessage *m, const char *name, int32_t *pos);
+/* How many table references (RangeVars without schema) under m name `name`; the subtree `skip`
+ * (may be NULL) is not looked at. (plan_recursive.c) */
+int32_t sq_count_refs(const ProtobufCMessage *m, const ProtobufCMessage *skip, const char *name);
+/* Whether the tree under m calls a volatile scalar function (random(), now(), ...), whose value
+ * differs between evaluations. (plan_expr.c) */
+bool sq_calls_volatile(const ProtobufCMessage *m);
 /* Evaluates the recursive CTE (non-recursive term UNION [ALL] recursive term) to its fixpoint
  * now; *out reads the materialised rows. */
 pl_status sq_plan_recursive_cte(sq_ctx *ctx, const PgQuery__CommonTableExpr *cte, pl_df **out,
