@@ -114,6 +114,7 @@ extern const pl_func_set pl_funcs_math;   /* abs round floor ceil sqrt ln exp po
 extern const pl_func_set pl_funcs_string; /* length lower upper trim substr concat replace ... */
 extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strftime now ... */
 extern const pl_func_set pl_funcs_list;   /* list_value list_extract list_contains unnest ... */
+extern const pl_func_set pl_funcs_extra;  /* fmod gcd lcm factorial levenshtein sha256 hex printf ... */
 
 /* Date/time arithmetic, implemented with the time functions (kernels_time.c): the core "add"
  * and "sub" binders delegate here when an argument is DATE32, TIME64, TIMESTAMP or INTERVAL

@@ -21,10 +21,15 @@ static pl_status need_rel(sq_scope *sc, int32_t pos, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, sq_corr *corr,
-                          pl_df **out, bool *scalar_agg, pl_error *err) {
+/* Plans the subquery of sl, taking its correlated conjuncts into *corr. exists_mode: only its
+ * FROM/WHERE rows matter; *rows (optional) tells whether *out is that relation (corr->inner
+ * over it) or the whole query, whose first corr->n_keys columns are then the correlation keys
+ * (`__ck<i>`). */
+static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, bool allow_ne,
+                          sq_corr *corr, pl_df **out, bool *scalar_agg, bool *rows, pl_error *err) {
     memset(corr, 0, sizeof *corr);
     corr->pos = -1;
+    corr->allow_ne = allow_ne;
     if (!sl->subselect || sl->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return sq_fail(err, PL_ERR_SQL, sl->location, "bad subquery");
     const PgQuery__SelectStmt *st = sl->subselect->select_stmt;
@@ -52,7 +57,14 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
         return st2;
     }
     if (scalar_agg) *scalar_agg = o.scalar_agg && !st->having_clause;
+    if (rows) *rows = o.exists_mode;
     return PL_OK;
+}
+
+/* The correlation key i of a subquery planned by plan_sub (rows: its *rows). New reference. */
+static pl_expr *inner_key(const sq_corr *corr, pl_df *sub, bool rows, int32_t i) {
+    if (rows) return pl_expr_retain(corr->inner[i]);
+    return pl_expr_col_index(i, pl_df_schema(sub)->fields[i].name);
 }
 
 /* Columns of df renamed to unique hidden names, all qualified by one hidden alias. */
@@ -175,7 +187,8 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     PL_TRY(need_rel(sc, sl->location, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, is_exists, &corr, &sub, NULL, err));
+    bool rows = false;
+    PL_TRY(plan_sub(sc, sl, is_exists, true, &corr, &sub, NULL, &rows, err));
     pl_status st = PL_OK;
     sq_rel *r = sc->rel;
     int32_t nl = r->n_cols;
@@ -205,13 +218,20 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     int32_t n_sub_cols = pl_df_schema(sub)->n_fields;
     pl_expr **lk = pl_calloc((size_t)(n_keys + 4), sizeof *lk);
     pl_expr **rk = pl_calloc((size_t)(n_keys + 4), sizeof *rk);
+    bool *kne = pl_calloc((size_t)(n_keys + 4), sizeof *kne); /* IS NOT DISTINCT FROM keys */
     pl_expr *resid = NULL;
     int32_t nk = 0;
-    if (!lk || !rk) st = NOMEM(err);
+    if (!lk || !rk || !kne) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < n_keys; i++) kne[i] = corr.ne[i];
     if (!st && is_exists) {
-        for (int32_t i = 0; i < n_keys; i++) {
+        /* a grouped (or limited...) subquery: its correlated conditions other than keys would
+         * apply to its FROM rows, which its result no longer has */
+        if (!rows && corr.n_resid > 0)
+            st = sq_corr_refuse(&corr, "EXISTS subqueries with GROUP BY, HAVING, LIMIT or set operations",
+                                "write the condition inside a derived table, or as a join", err);
+        for (int32_t i = 0; !st && i < n_keys; i++) {
             lk[nk] = pl_expr_retain(corr.outer[i]);
-            rk[nk] = pl_expr_retain(corr.inner[i]);
+            rk[nk] = inner_key(&corr, sub, rows, i);
             nk++;
         }
     } else if (!st) {
@@ -271,7 +291,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
         if (!st && resid) st = sq_finalize(resid, r->df, sub, &fres, err);
         pl_df *j = NULL;
         if (!st) {
-            pl_join_opts jo = {false, fres};
+            pl_join_opts jo = {false, fres, kne};
             st = pl_df_join(r->df, sub, negate ? PL_JOIN_ANTI : PL_JOIN_SEMI, nk, fl, fr, &jo, &j, err);
             if (st) sq_at(err, st, sl->location);
         }
@@ -293,6 +313,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     }
     pl_free(lk);
     pl_free(rk);
+    pl_free(kne);
     pl_expr_release(resid);
     pl_df_release(sub);
     sq_corr_reset(&corr);
@@ -303,7 +324,8 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
 /* ---------------------------------------------------------------- expressions */
 
 /* Left-joins sub (its first n_keys columns equal the outer keys) onto the relation; returns the
- * index of sub's first column in the relation. */
+ * index of sub's first column in the relation. Keys compare with IS NOT DISTINCT FROM when
+ * null_equal, else as corr->ne says. */
 static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int32_t n_keys,
                              bool null_equal, int32_t pos, int32_t *first, pl_error *err) {
     PL_TRY(hide_columns(sc->ctx, &sub, err));
@@ -318,7 +340,8 @@ static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int3
         if (!rk[i]) st = NOMEM(err);
     }
     if (!st) {
-        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, null_equal, pos, err);
+        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, null_equal,
+                            null_equal ? NULL : corr->ne, pos, err);
         sub = NULL;
     }
     if (!st)
@@ -337,7 +360,7 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
     sq_corr corr;
     pl_df *sub = NULL;
     bool scalar_agg = false;
-    PL_TRY(plan_sub(sc, sl, false, &corr, &sub, &scalar_agg, err));
+    PL_TRY(plan_sub(sc, sl, false, false, &corr, &sub, &scalar_agg, NULL, err));
     pl_status st = PL_OK;
     int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
     if (corr.n_resid > 0)
@@ -429,7 +452,8 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
 static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, true, &corr, &sub, NULL, err));
+    bool rows = false;
+    PL_TRY(plan_sub(sc, sl, true, true, &corr, &sub, NULL, &rows, err));
     sq_rel *r = sc->rel;
     pl_status st = PL_OK;
     int32_t first;
@@ -457,7 +481,9 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
         if (!keys || !kn || !buf) st = NOMEM(err);
         int32_t d = 0;
         for (; !st && d < nk; d++) {
-            st = sq_finalize(corr.inner[d], sub, NULL, &keys[d], err);
+            pl_expr *ik = inner_key(&corr, sub, rows, d);
+            st = ik ? sq_finalize(ik, sub, NULL, &keys[d], err) : NOMEM(err);
+            pl_expr_release(ik);
             kn[d] = buf + (size_t)d * 16;
             snprintf(kn[d], 16, "__ck%d", (int)d);
         }
@@ -530,7 +556,7 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
     PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    pl_status st = plan_sub(sc, sl, false, &corr, &sub, NULL, err);
+    pl_status st = plan_sub(sc, sl, false, false, &corr, &sub, NULL, NULL, err);
     if (st) {
         pl_expr_release(x);
         return st;
@@ -622,7 +648,7 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
         }
         if (!st) {
             d_first = r->n_cols;
-            st = sq_join_append(r, dist, PL_JOIN_LEFT, nk + 1, lk, rk, NULL, false, sl->location, err);
+            st = sq_join_append(r, dist, PL_JOIN_LEFT, nk + 1, lk, rk, NULL, false, NULL, sl->location, err);
             dist = NULL;
             if (!st)
                 for (int32_t i = d_first; i < r->n_cols; i++) r->hidden[i] = true;
@@ -749,7 +775,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
         rk[i] = pl_expr_col_index(i, ss->fields[i].name);
         if (!lk[i] || !rk[i]) st = NOMEM(err);
     }
-    pl_join_opts jo = {true, NULL};
+    pl_join_opts jo = {true, NULL, NULL};
     if (!st) st = pl_df_join(dd, rp, PL_JOIN_ANTI, nk, lk, rk, &jo, &dm, err);
     if (!st) st = pl_df_join(dm, e, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &de, err);
     if (!st) st = pl_df_union(rp, de, true, &full, err);
