@@ -15,7 +15,7 @@
 /* ---------------------------------------------------------------- registry */
 
 static const pl_func_set *const g_sets[] = {&pl_funcs_core, &pl_funcs_math, &pl_funcs_string,
-                                            &pl_funcs_time, &pl_funcs_extra};
+                                            &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list};
 
 static bool alias_match(const char *aliases, const char *name) {
     size_t n = strlen(name);
@@ -458,6 +458,9 @@ pl_status pl_expr_bind(const pl_expr *e, const pl_schema *input, pl_bexpr **out,
 static bool is_foldable(const pl_bexpr *e) {
     if (e->kind != PL_BEXPR_CALL || !e->fn) return false;
     if (e->fn->flags & PL_FN_VOLATILE) return false;
+    /* nested values have no literal form */
+    if (e->type && (e->type->id == PL_TYPE_LIST || e->type->id == PL_TYPE_STRUCT || e->type->id == PL_TYPE_MAP))
+        return false;
     for (int32_t i = 0; i < e->n_args; i++)
         if (e->args[i]->kind != PL_BEXPR_LIT) return false;
     return true;
