@@ -95,6 +95,9 @@ typedef enum pl_join_type {
 typedef struct pl_join_opts {
     bool null_equal;       /* keys compare with IS NOT DISTINCT FROM (set operations) */
     pl_expr *residual;     /* borrowed; may be NULL */
+    /* [n_keys], borrowed, may be NULL: per key, whether NULL matches NULL (overrides
+     * null_equal), for conditions mixing = and IS NOT DISTINCT FROM */
+    const bool *key_null_equal;
 } pl_join_opts;
 PL_API PL_NODISCARD pl_status pl_df_join(pl_df *left, pl_df *right, pl_join_type type,
                                          int32_t n_keys, pl_expr *const *left_keys,

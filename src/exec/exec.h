@@ -187,6 +187,9 @@ typedef struct pl_join_spec {
     const int32_t *probe_keys;
     const int32_t *build_keys; /* same types as the probe keys (the planner casts) */
     bool null_equal;
+    /* [n_keys]: per key, whether NULL matches NULL (IS NOT DISTINCT FROM); NULL = null_equal
+     * for every key. Copied. */
+    const bool *key_null_equal;
     /* Over probe columns then build columns (input schemas); NULL = none. Taken. */
     pl_bexpr *residual;
     /* Output: these probe columns then these build columns. */

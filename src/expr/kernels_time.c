@@ -128,7 +128,18 @@ static pl_status ts_values(const pl_array *a, const int64_t **v, int64_t **owned
     if (!o) PL_FAIL(err, PL_ERR_NOMEM, "out of memory converting dates");
     if (a->type->id == PL_TYPE_DATE32) {
         const int32_t *d = pl_array_values_ptr(a);
-        for (int64_t i = 0; i < n; i++) o[i] = (int64_t)d[i] * PL_US_PER_DAY;
+        for (int64_t i = 0; i < n; i++) {
+            /* a date past about 292000 years has no microsecond timestamp: an error (the
+             * product overflowed), a NULL slot's value is ignored */
+            if (__builtin_mul_overflow((int64_t)d[i], PL_US_PER_DAY, &o[i])) {
+                o[i] = 0;
+                if (pl_array_is_valid(a, i)) {
+                    pl_free(o);
+                    PL_FAIL(err, PL_ERR_INVALID_ARG, "date out of the timestamp range at row %lld",
+                            (long long)i);
+                }
+            }
+        }
     } else {
         memset(o, 0, (size_t)n * 8);
     }
@@ -1025,9 +1036,22 @@ static pl_status k_epoch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
         /* like DuckDB, epoch_ms of a microsecond timestamp rounds half away from zero (its cast
          * to TIMESTAMP_MS); other coarser units are floored */
         bool round_ms = op == EP_MS && per_sec == 1000000;
+        const uint8_t *vb = validity ? validity->data : NULL;
         for (int64_t i = 0; i < n; i++) {
-            if (target >= per_sec) o[i] = t[i] * (target / per_sec);
-            else if (round_ms) {
+            if (target >= per_sec) {
+                /* epoch_ns of a date or timestamp outside 1677..2262 does not fit 64 bits: an
+                 * error like DuckDB's (the product overflowed) */
+                if (__builtin_mul_overflow(t[i], target / per_sec, &o[i])) {
+                    o[i] = 0;
+                    if (!vb || pl_bit_get(vb, i)) {
+                        pl_free(owned);
+                        pl_buf_release(validity);
+                        pl_buf_release(values);
+                        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: value out of range at row %lld",
+                                call->fn->name, (long long)i);
+                    }
+                }
+            } else if (round_ms) {
                 uint64_t u = t[i] >= 0 ? (uint64_t)t[i] : (uint64_t)0 - (uint64_t)t[i];
                 int64_t r = (int64_t)((u + 500) / 1000);
                 o[i] = t[i] >= 0 ? r : -r;
@@ -1138,7 +1162,7 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
                 st = pl_error_set(err, PL_ERR_INVALID_ARG, "make_time: time out of range at row %lld", (long long)i);
                 break;
             }
-            o[i] = (int64_t)h * PL_US_PER_HOUR + (int64_t)mi * PL_US_PER_MIN + (int64_t)nearbyint(sec * 1e6);
+            o[i] = (int64_t)h * PL_US_PER_HOUR + (int64_t)mi * PL_US_PER_MIN + (int64_t)round(sec * 1e6);
             continue;
         }
         double y = cols[0][i], m = cols[1][i], d = cols[2][i];
@@ -1158,8 +1182,13 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
             st = pl_error_set(err, PL_ERR_INVALID_ARG, "make_timestamp: time out of range at row %lld", (long long)i);
             break;
         }
-        o[i] = day * PL_US_PER_DAY + (int64_t)h * PL_US_PER_HOUR + (int64_t)mi * PL_US_PER_MIN +
-               (int64_t)nearbyint(sec * 1e6);
+        /* seconds round half away from zero, like DuckDB; a year near 294000 overflows */
+        int64_t tod = (int64_t)h * PL_US_PER_HOUR + (int64_t)mi * PL_US_PER_MIN + (int64_t)round(sec * 1e6);
+        if (__builtin_mul_overflow(day, PL_US_PER_DAY, &o[i]) || __builtin_add_overflow(o[i], tod, &o[i])) {
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "make_timestamp: timestamp out of range at row %lld",
+                              (long long)i);
+            break;
+        }
     }
     for (int32_t k = 0; k < na; k++) pl_free(cols[k]);
     if (st) {

@@ -184,8 +184,9 @@ static pl_status k_arith(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
         }
         for (int64_t i = 0; i < n; i++) {
             int64_t t = iarg_i64(&a, i);
-            if (from_date) t *= PL_US_PER_DAY;
-            if (!ts_add(t, iarg_iv(&b, i), sign, per_sec, &cur, &o[i])) {
+            /* a date past the timestamp range overflows: out of range like the sum */
+            bool bad = from_date && __builtin_mul_overflow(t, PL_US_PER_DAY, &t);
+            if (bad || !ts_add(t, iarg_iv(&b, i), sign, per_sec, &cur, &o[i])) {
                 o[i] = 0;
                 if (!validity || pl_bit_get(validity->data, i)) {
                     bad_row = i;
@@ -215,7 +216,17 @@ static pl_status k_arith(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
         break;
     case TA_DATE_TIME: {
         int64_t tmul = tb->unit == PL_UNIT_NS ? 1000 : 1;
-        for (int64_t i = 0; i < n; i++) o[i] = iarg_i64(&a, i) * PL_US_PER_DAY + iarg_i64(&b, i) / tmul;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t day_us;
+            if (__builtin_mul_overflow(iarg_i64(&a, i), PL_US_PER_DAY, &day_us) ||
+                __builtin_add_overflow(day_us, iarg_i64(&b, i) / tmul, &o[i])) {
+                o[i] = 0;
+                if (!validity || pl_bit_get(validity->data, i)) {
+                    bad_row = i;
+                    break;
+                }
+            }
+        }
         break;
     }
     case TA_TS_TS: {

@@ -225,18 +225,19 @@ pl_status pl_time_k_strftime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
             st = pl_fn_strb_null(&b, err);
             continue;
         }
-        int64_t lt = is_date ? (int64_t)dv[i] * per_day : tv[i];
-        if (s->tz) {
+        /* a date is taken by its day (far dates have no timestamp: the product overflowed) */
+        int64_t lt = is_date ? 0 : tv[i];
+        if (s->tz && !is_date) {
             lt = pl_tz_local(&cur, lt);
             f.off_s = cur.off_s;
         }
-        int64_t day = pl_fn_floordiv(lt, per_day);
+        int64_t day = is_date ? (int64_t)dv[i] : pl_fn_floordiv(lt, per_day);
         if (day != last_day) {
             last_day = day;
             f.day = day;
             pl_fn_civil_from_days(day, &f.y, &f.m, &f.d);
         }
-        f.tod = lt - day * per_day;
+        f.tod = is_date ? 0 : lt - day * per_day;
         uint8_t *dst;
         st = pl_fn_strb_reserve(&b, per_row, &dst, err);
         if (st) break;

@@ -64,6 +64,7 @@ void pl_df_release(pl_df *d) {
         free_exprs(d->kind == PL_PLAN_JOIN ? d->n_keys : 0, d->right_keys);
     }
     pl_expr_release(d->residual);
+    pl_free(d->key_ne);
     pl_free(d);
 }
 
@@ -851,7 +852,10 @@ pl_status pl_df_join(pl_df *left, pl_df *right, pl_join_type type, int32_t n_key
     d->null_equal = opts && opts->null_equal;
     d->keys = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof(pl_expr *));
     d->right_keys = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof(pl_expr *));
-    if (!d->keys || !d->right_keys) st = nomem(err);
+    d->key_ne = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof *d->key_ne);
+    if (!d->keys || !d->right_keys || !d->key_ne) st = nomem(err);
+    for (int32_t i = 0; i < n_keys && !st; i++)
+        d->key_ne[i] = opts && opts->key_null_equal ? opts->key_null_equal[i] : d->null_equal;
     for (int32_t i = 0; i < n_keys && !st; i++) {
         st = pl_plan_resolve(left_keys[i], left, NULL, &d->keys[i], err);
         if (!st) st = pl_plan_resolve(right_keys[i], right, NULL, &d->right_keys[i], err);

@@ -111,7 +111,7 @@ static void node_text(sbuf *b, const pl_df *d) {
         put(b, "HASH JOIN %s", join_name(d->join_type));
         for (int32_t i = 0; i < d->n_keys; i++) {
             put(b, "%s%s", i ? " AND " : " ON ", expr_str(d->keys[i], buf, sizeof buf));
-            put(b, " %s %s", d->null_equal ? "IS NOT DISTINCT FROM" : "=",
+            put(b, " %s %s", d->key_ne && d->key_ne[i] ? "IS NOT DISTINCT FROM" : "=",
                 expr_str(d->right_keys[i], buf, sizeof buf));
         }
         if (d->residual) put(b, " WHERE %s", expr_str(d->residual, buf, sizeof buf));

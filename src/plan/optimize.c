@@ -105,6 +105,11 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
     }
     c->join_type = d->join_type;
     c->null_equal = d->null_equal;
+    if (d->key_ne) {
+        c->key_ne = pl_malloc(sizeof *c->key_ne * (size_t)PL_MAX(d->n_keys, 1));
+        if (!c->key_ne) goto fail;
+        memcpy(c->key_ne, d->key_ne, sizeof *c->key_ne * (size_t)PL_MAX(d->n_keys, 1));
+    }
     c->residual = d->residual ? pl_expr_clone(d->residual) : NULL;
     c->build_left = d->build_left;
     c->offset = d->offset;
@@ -341,8 +346,14 @@ static pl_df *wrap_filter(pl_df *in, conj_list *c, pl_error *err, pl_status *st)
     return f;
 }
 
+static bool is_not_distinct_call(const pl_expr *e) {
+    return e->kind == PL_EXPR_CALL && e->n_args == 2 && strcmp(e->name, "is_not_distinct_from") == 0;
+}
+
+/* a = b or a IS NOT DISTINCT FROM b: may become a hash join key */
 static bool is_eq_call(const pl_expr *e) {
-    return e->kind == PL_EXPR_CALL && e->n_args == 2 && strcmp(e->name, "eq") == 0;
+    return e->kind == PL_EXPR_CALL && e->n_args == 2 &&
+           (strcmp(e->name, "eq") == 0 || is_not_distinct_call(e));
 }
 
 static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *err) {
@@ -354,19 +365,24 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
     pl_status st = PL_OK;
     /* new keys collected from two-sided equalities */
     pl_expr **lk = NULL, **rk = NULL;
+    bool *ne = NULL;
     int32_t nk = d->n_keys;
-    lk = pl_calloc((size_t)(nk + preds->n + 1), sizeof *lk);
-    rk = pl_calloc((size_t)(nk + preds->n + 1), sizeof *rk);
-    if (!lk || !rk) st = nomem(err);
-    for (int32_t i = 0; i < nk && !st; i++) {
-        lk[i] = pl_expr_retain(d->keys[i]);
-        rk[i] = pl_expr_retain(d->right_keys[i]);
-    }
     /* residual conjuncts of inner joins can move to one side too */
     conj_list all = {0};
     for (int32_t i = 0; i < preds->n && !st; i++) st = conj_push(&all, pl_expr_retain(preds->v[i]), err);
     if (!st && d->residual && inner) st = split_and(d->residual, &all, err);
     else if (!st && d->residual) st = conj_push(&resid, pl_expr_retain(d->residual), err);
+    if (!st) {
+        lk = pl_calloc((size_t)(nk + all.n + 1), sizeof *lk);
+        rk = pl_calloc((size_t)(nk + all.n + 1), sizeof *rk);
+        ne = pl_calloc((size_t)(nk + all.n + 1), sizeof *ne);
+        if (!lk || !rk || !ne) st = nomem(err);
+    }
+    for (int32_t i = 0; i < nk && !st; i++) {
+        lk[i] = pl_expr_retain(d->keys[i]);
+        rk[i] = pl_expr_retain(d->right_keys[i]);
+        ne[i] = d->key_ne && d->key_ne[i];
+    }
     int32_t n_from_above = preds->n;
     for (int32_t i = 0; i < all.n && !st; i++) {
         pl_expr *e = all.v[i];
@@ -392,6 +408,7 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
             lk[nk] = pl_expr_clone(e->args[flip ? 1 : 0]);
             rk[nk] = shift(e->args[flip ? 0 : 1], nl + nr, -nl);
             if (!lk[nk] || !rk[nk]) st = nomem(err);
+            ne[nk] = is_not_distinct_call(e);
             nk++;
         } else if (above && !inner) {
             st = conj_push(&keep, pl_expr_retain(e), err);
@@ -421,8 +438,11 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         pl_free(c->right_keys);
         c->keys = lk;
         c->right_keys = rk;
+        pl_free(c->key_ne);
+        c->key_ne = ne;
         c->n_keys = nk;
         lk = rk = NULL;
+        ne = NULL;
         pl_expr_release(c->residual);
         c->residual = make_and(&resid);
         if (c->join_type == PL_JOIN_CROSS && c->n_keys > 0) c->join_type = PL_JOIN_INNER;
@@ -438,6 +458,7 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
     if (rk)
         for (int32_t i = 0; i < nk; i++) pl_expr_release(rk[i]);
     pl_free(lk);
+    pl_free(ne);
     pl_free(rk);
     conj_free(&lp);
     conj_free(&rp);

@@ -876,6 +876,7 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     spec.probe_keys = pk;
     spec.build_keys = bk;
     spec.null_equal = d->null_equal;
+    spec.key_null_equal = d->key_ne;
     bool semi = d->join_type == PL_JOIN_SEMI || d->join_type == PL_JOIN_ANTI;
     int32_t *po = pl_calloc((size_t)PL_MAX(np, 1), sizeof *po);
     int32_t *bo = pl_calloc((size_t)PL_MAX(nb, 1), sizeof *bo);

@@ -75,7 +75,8 @@ struct pl_df {
     pl_sort_key *sort_keys;
     /* JOIN */
     pl_join_type join_type;
-    bool null_equal;
+    bool null_equal;   /* not read after pl_df_join: key_ne holds each key's flag */
+    bool *key_ne;      /* [n_keys] (JOIN, owned): NULL matches NULL on key i */
     pl_expr *residual; /* over left ++ right columns */
     bool build_left;   /* optimizer: build the hash table on the left input */
     /* LIMIT, SORT (top-N when limit >= 0) */

@@ -568,6 +568,23 @@ static const char *scalar_canonical(const char *name) {
     return NULL;
 }
 
+static bool volatile_visit(ProtobufCMessage *m, void *ctx) {
+    PL_UNUSED(ctx);
+    if (m->descriptor == &pg_query__func_call__descriptor) {
+        const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
+        const char *nm = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+        const pl_func_def *d = nm ? pl_func_lookup(nm) : NULL;
+        const char *alt = nm && !d ? func_alias(nm) : NULL;
+        if (alt) d = pl_func_lookup(alt);
+        if (d && (d->flags & PL_FN_VOLATILE)) return true;
+    }
+    return pl_sql_node_children(m, volatile_visit, NULL);
+}
+
+bool sq_calls_volatile(const ProtobufCMessage *m) {
+    return m && volatile_visit((ProtobufCMessage *)(uintptr_t)m, NULL);
+}
+
 static bool is_extract_field_fn(const char *name) {
     static const char *const f[] = {"year",      "month",     "day",     "hour",    "minute",
                                     "second",    "quarter",   "week",    "dayofweek", "dayofyear",

@@ -555,16 +555,19 @@ static pl_status using_side(sq_rel *r, const char *name, int32_t pos, pl_expr **
 typedef struct keyset {
     int32_t n, cap;
     pl_expr **l, **r;
+    bool *ne; /* key from IS NOT DISTINCT FROM: NULL matches NULL */
 } keyset;
 
-static pl_status ks_push(keyset *k, pl_expr *l, pl_expr *r, pl_error *err) {
+static pl_status ks_push_ne(keyset *k, pl_expr *l, pl_expr *r, bool ne, pl_error *err) {
     if (k->n == k->cap) {
         int32_t cap = k->cap ? k->cap * 2 : 4;
         pl_expr **nl = pl_realloc(k->l, (size_t)cap * sizeof *nl);
         if (nl) k->l = nl;
         pl_expr **nr = nl ? pl_realloc(k->r, (size_t)cap * sizeof *nr) : NULL;
         if (nr) k->r = nr;
-        if (!nr) {
+        bool *nn = nr ? pl_realloc(k->ne, (size_t)cap * sizeof *nn) : NULL;
+        if (nn) k->ne = nn;
+        if (!nn) {
             pl_expr_release(l);
             pl_expr_release(r);
             return NOMEM(err);
@@ -573,8 +576,13 @@ static pl_status ks_push(keyset *k, pl_expr *l, pl_expr *r, pl_error *err) {
     }
     k->l[k->n] = l;
     k->r[k->n] = r;
+    k->ne[k->n] = ne;
     k->n++;
     return PL_OK;
+}
+
+static pl_status ks_push(keyset *k, pl_expr *l, pl_expr *r, pl_error *err) {
+    return ks_push_ne(k, l, r, false, err);
 }
 
 static void ks_reset(keyset *k) {
@@ -584,17 +592,20 @@ static void ks_reset(keyset *k) {
     }
     pl_free(k->l);
     pl_free(k->r);
+    pl_free(k->ne);
     memset(k, 0, sizeof *k);
 }
 
-/* Splits a predicate over (left ++ right) columns into equi-join keys and a residual. */
+/* Splits a predicate over (left ++ right) columns into equi-join keys (a = b, and
+ * a IS NOT DISTINCT FROM b as a key where NULL matches NULL) and a residual. */
 static pl_status split_join_pred(pl_expr *pred, int32_t nl, keyset *keys, pl_expr **resid,
                                  pl_error *err) {
     if (pred->kind == PL_EXPR_CALL && !strcmp(pred->name, "and") && pred->n_args == 2) {
         PL_TRY(split_join_pred(pred->args[0], nl, keys, resid, err));
         return split_join_pred(pred->args[1], nl, keys, resid, err);
     }
-    if (pred->kind == PL_EXPR_CALL && !strcmp(pred->name, "eq") && pred->n_args == 2 &&
+    bool ne = pred->kind == PL_EXPR_CALL && !strcmp(pred->name, "is_not_distinct_from");
+    if (pred->kind == PL_EXPR_CALL && (ne || !strcmp(pred->name, "eq")) && pred->n_args == 2 &&
         !sq_has_ref(pred, 1) && !sq_has_kind(pred, PL_EXPR_AGG)) {
         int32_t alo, ahi, blo, bhi;
         sq_ref_range(pred->args[0], &alo, &ahi);
@@ -607,7 +618,7 @@ static pl_status split_join_pred(pl_expr *pred, int32_t nl, keyset *keys, pl_exp
             l = pl_expr_retain(pred->args[1]);
             r = sq_shift(pred->args[0], 0, -nl);
         }
-        if (l) return ks_push(keys, l, r, err);
+        if (l) return ks_push_ne(keys, l, r, ne, err);
     }
     if (!*resid) {
         *resid = pl_expr_retain(pred);
@@ -739,7 +750,7 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
         }
         if (!st && resid) st = sq_finalize(resid, l->df, r->df, &fres, err);
         if (!st) {
-            pl_join_opts jo = {false, fres};
+            pl_join_opts jo = {false, fres, keys.ne};
             st = pl_df_join(l->df, r->df, type, keys.n, fl, fr, &jo, &joined, err);
             if (st) sq_at(err, st, pos);
         }
@@ -934,7 +945,7 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
         }
         pl_expr *fres = NULL;
         if (!st && resid) st = sq_finalize(resid, left->df, r.df, &fres, err);
-        pl_join_opts jo = {complete, fres}; /* NULL outer keys find their completed row */
+        pl_join_opts jo = {complete, fres, NULL}; /* NULL outer keys find their completed row */
         if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, &jo, &joined, err);
         pl_expr_release(fres);
         for (int32_t i = 0; i < done; i++) {
@@ -989,6 +1000,7 @@ void sq_corr_reset(sq_corr *c) {
     for (int32_t i = 0; i < c->n_resid; i++) pl_expr_release(c->resid[i]);
     pl_free(c->inner);
     pl_free(c->outer);
+    pl_free(c->ne);
     pl_free(c->resid);
     memset(c, 0, sizeof *c);
     c->pos = -1;

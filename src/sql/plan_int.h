@@ -159,6 +159,7 @@ pl_status sq_rel_filter(sq_rel *r, const pl_expr *pred, pl_error *err);
 typedef struct sq_cte {
     char *name;
     pl_df *df;
+    bool is_volatile; /* inlined plan whose rows differ between evaluations (random()) */
     struct sq_cte *next;
 } sq_cte;
 
@@ -175,6 +176,9 @@ typedef struct sq_corr {
     int32_t n_keys, cap_keys;
     pl_expr **inner; /* over the subquery's FROM relation */
     pl_expr **outer; /* over the enclosing relation (plain index refs) */
+    bool *ne;        /* [n_keys]: key from IS NOT DISTINCT FROM (NULL matches NULL) */
+    bool allow_ne;   /* in: IS NOT DISTINCT FROM may become a key (semi/anti joins); else it
+                      * is a residual */
     int32_t n_resid, cap_resid;
     pl_expr **resid; /* mixed: inner refs >= 0, outer refs SQ_OUTER_BASE - i */
     int32_t pos;
@@ -296,6 +300,12 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
 /* WITH RECURSIVE (plan_recursive.c). Whether the tree under m names the table `name` (a
  * RangeVar without schema); *pos: that reference's location. */
 bool sq_refers_to(const ProtobufCMessage *m, const char *name, int32_t *pos);
+/* How many table references (RangeVars without schema) under m name `name`; the subtree `skip`
+ * (may be NULL) is not looked at. (plan_recursive.c) */
+int32_t sq_count_refs(const ProtobufCMessage *m, const ProtobufCMessage *skip, const char *name);
+/* Whether the tree under m calls a volatile scalar function (random(), now(), ...), whose value
+ * differs between evaluations. (plan_expr.c) */
+bool sq_calls_volatile(const ProtobufCMessage *m);
 /* Evaluates the recursive CTE (non-recursive term UNION [ALL] recursive term) to its fixpoint
  * now; *out reads the materialised rows. */
 pl_status sq_plan_recursive_cte(sq_ctx *ctx, const PgQuery__CommonTableExpr *cte, pl_df **out,
@@ -305,10 +315,11 @@ pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size
                        sq_rel *out, int32_t *n_item_cols, pl_error *err);
 pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *item,
                             sq_rel *left, sq_rel *out, pl_error *err);
-/* Joins r with right (taken) on keys, appending right's columns. */
+/* Joins r with right (taken) on keys, appending right's columns. key_ne ([n_keys], may be
+ * NULL): per key, whether NULL matches NULL (else null_equal for all). */
 pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_keys,
                          pl_expr *const *lkeys, pl_expr *const *rkeys, const pl_expr *resid,
-                         bool null_equal, int32_t pos, pl_error *err);
+                         bool null_equal, const bool *key_ne, int32_t pos, pl_error *err);
 /* A one-row, one-column (hidden) table to select constants from. */
 pl_status sq_dual(pl_df **out, pl_error *err);
 

@@ -48,6 +48,30 @@ bool sq_refers_to(const ProtobufCMessage *m, const char *name, int32_t *pos) {
     return m && refers_to_visit((ProtobufCMessage *)(uintptr_t)m, &r);
 }
 
+typedef struct {
+    const char *name;
+    const ProtobufCMessage *skip;
+    int32_t n;
+} count_refs;
+
+static bool count_refs_visit(ProtobufCMessage *m, void *vctx) {
+    count_refs *c = vctx;
+    if (m == c->skip) return false;
+    if (m->descriptor == &pg_query__range_var__descriptor) {
+        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+        if (!sq_nz(rv->schemaname) && rv->relname && strcasecmp(rv->relname, c->name) == 0) c->n++;
+        return false;
+    }
+    pl_sql_node_children(m, count_refs_visit, c);
+    return false;
+}
+
+int32_t sq_count_refs(const ProtobufCMessage *m, const ProtobufCMessage *skip, const char *name) {
+    count_refs c = {name, skip, 0};
+    if (m) count_refs_visit((ProtobufCMessage *)(uintptr_t)m, &c);
+    return c.n;
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 /* Runs df and relabels its rows with schema. */

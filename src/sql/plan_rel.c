@@ -354,7 +354,7 @@ pl_status sq_rel_filter(sq_rel *r, const pl_expr *pred, pl_error *err) {
 
 pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_keys,
                          pl_expr *const *lkeys, pl_expr *const *rkeys, const pl_expr *resid,
-                         bool null_equal, int32_t pos, pl_error *err) {
+                         bool null_equal, const bool *key_ne, int32_t pos, pl_error *err) {
     pl_status st = PL_OK;
     pl_expr **lk = NULL, **rk = NULL;
     pl_expr *res = NULL;
@@ -380,7 +380,7 @@ pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_k
         st = sq_finalize(resid, r->df, right, &res, err);
         if (st) goto done;
     }
-    pl_join_opts opts = {null_equal, res};
+    pl_join_opts opts = {null_equal, res, key_ne};
     pl_df *out = NULL;
     st = pl_df_join(r->df, right, type, n_keys, lk, rk, &opts, &out, err);
     if (st) {

@@ -1093,7 +1093,9 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
             }
             /* inner_expr = outer_expr becomes a join key; anything else a residual */
             bool key = false;
-            if (e->kind == PL_EXPR_CALL && !strcmp(e->name, "eq") && e->n_args == 2) {
+            bool ne = e->kind == PL_EXPR_CALL && !strcmp(e->name, "is_not_distinct_from") &&
+                      e->n_args == 2 && c->allow_ne;
+            if (e->kind == PL_EXPR_CALL && (ne || !strcmp(e->name, "eq")) && e->n_args == 2) {
                 pl_expr *a = e->args[0], *b = e->args[1];
                 bool a_in = sq_has_ref(a, 0), a_out = sq_has_ref(a, 1);
                 bool b_in = sq_has_ref(b, 0), b_out = sq_has_ref(b, 1);
@@ -1113,7 +1115,9 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
                         if (ni) c->inner = ni;
                         pl_expr **no = ni ? pl_realloc(c->outer, (size_t)cap * sizeof *no) : NULL;
                         if (no) c->outer = no;
-                        if (!no) {
+                        bool *nn = no ? pl_realloc(c->ne, (size_t)cap * sizeof *nn) : NULL;
+                        if (nn) c->ne = nn;
+                        if (!nn) {
                             pl_expr_release(e);
                             rc = NOMEM(err);
                             break;
@@ -1143,6 +1147,7 @@ static pl_status plan_where(sel_state *s, pl_error *err) {
                     }
                     c->inner[c->n_keys] = pl_expr_retain(inner);
                     c->outer[c->n_keys] = fix;
+                    c->ne[c->n_keys] = ne;
                     c->n_keys++;
                     if (c->pos < 0) c->pos = e->sql_pos;
                 }
@@ -1850,7 +1855,67 @@ static void pop_ctes(sq_ctx *ctx, sq_cte *until) {
     }
 }
 
-static pl_status push_ctes(sq_ctx *ctx, const PgQuery__WithClause *w, pl_error *err) {
+/* Runs a CTE's plan now and replaces it by its rows: every reference then reads the same
+ * result (MATERIALIZED; a volatile CTE referenced more than once). */
+static pl_status materialize_cte(sq_ctx *ctx, pl_df **df, int32_t pos, pl_error *err) {
+    const pl_exec_opts *opts = ctx->s ? pl_session_exec_opts(ctx->s) : NULL;
+    pl_table *t = NULL;
+    pl_status st = pl_df_collect(*df, opts, &t, err);
+    if (st) return sq_at(err, st, pos);
+    pl_df *m = NULL;
+    st = pl_df_from_table(t, &m, err);
+    pl_table_release(t);
+    if (st) return st;
+    pl_df_release(*df);
+    *df = m;
+    return PL_OK;
+}
+
+/* Whether the CTE i of the WITH clause of st is computed once at planning time: DuckDB
+ * evaluates a CTE once (materialized) unless NOT MATERIALIZED; polaroid inlines its plan into
+ * each reference instead (filters and projections then push into it) when that gives the same
+ * rows: when it is referenced at most once, or it calls no volatile function (random()). */
+typedef struct {
+    const sq_ctx *ctx;
+} volatile_refs;
+
+static bool volatile_refs_visit(ProtobufCMessage *m, void *vctx) {
+    volatile_refs *v = vctx;
+    if (m->descriptor == &pg_query__range_var__descriptor) {
+        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+        if (sq_nz(rv->schemaname) || !rv->relname) return false;
+        for (const sq_cte *c = v->ctx->ctes; c; c = c->next)
+            if (strcasecmp(c->name, rv->relname) == 0) return c->is_volatile;
+        return false;
+    }
+    return pl_sql_node_children(m, volatile_refs_visit, v);
+}
+
+/* Whether a CTE's query gives other rows at each evaluation: it calls random() or the like,
+ * or reads an inlined CTE that does. */
+static bool cte_volatile(const sq_ctx *ctx, const PgQuery__CommonTableExpr *cte) {
+    volatile_refs v = {ctx};
+    return sq_calls_volatile(&cte->ctequery->base) ||
+           volatile_refs_visit((ProtobufCMessage *)(uintptr_t)&cte->ctequery->base, &v);
+}
+
+static bool cte_materialize(const sq_ctx *ctx, const PgQuery__SelectStmt *st, size_t i,
+                            bool *is_volatile) {
+    const PgQuery__WithClause *w = st->with_clause;
+    const PgQuery__CommonTableExpr *cte = w->ctes[i]->common_table_expr;
+    *is_volatile = cte_volatile(ctx, cte);
+    if (cte->ctematerialized == PG_QUERY__CTEMATERIALIZE__CTEMaterializeNever) return false;
+    bool always = cte->ctematerialized == PG_QUERY__CTEMATERIALIZE__CTEMaterializeAlways;
+    if (!always && !*is_volatile) return false;
+    int32_t refs = sq_count_refs(&st->base, &w->base, cte->ctename);
+    for (size_t j = i + 1; j < w->n_ctes && refs < 2; j++)
+        if (w->ctes[j]->node_case == PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
+            refs += sq_count_refs(&w->ctes[j]->common_table_expr->base, NULL, cte->ctename);
+    return refs >= 2;
+}
+
+static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_error *err) {
+    const PgQuery__WithClause *w = st->with_clause;
     for (size_t i = 0; i < w->n_ctes; i++) {
         const PgQuery__Node *n = w->ctes[i];
         if (n->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR) return pl_error_set(err, PL_ERR_SQL, "bad WITH");
@@ -1886,6 +1951,15 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__WithClause *w, pl_error *
             if (rc) return sq_at(err, rc, cte->location);
             df = r;
         }
+        bool is_volatile = false;
+        if (!recursive && cte_materialize(ctx, st, i, &is_volatile)) {
+            pl_status rc = materialize_cte(ctx, &df, cte->location, err);
+            if (rc) {
+                pl_df_release(df);
+                return rc;
+            }
+            is_volatile = false;
+        }
         sq_cte *c = pl_calloc(1, sizeof *c);
         char *nm = c ? pl_strdup(cte->ctename) : NULL;
         if (!nm) {
@@ -1895,6 +1969,7 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__WithClause *w, pl_error *
         }
         c->name = nm;
         c->df = df;
+        c->is_volatile = is_volatile;
         c->next = ctx->ctes;
         ctx->ctes = c;
     }
@@ -1908,7 +1983,7 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
     ctx->depth++;
     sq_cte *saved = ctx->ctes;
     pl_status rc = PL_OK;
-    if (st->with_clause) rc = push_ctes(ctx, st->with_clause, err);
+    if (st->with_clause) rc = push_ctes(ctx, st, err);
     pl_df *df = NULL;
     if (!rc) {
         if (st->op != PG_QUERY__SET_OPERATION__SETOP_NONE &&

@@ -21,10 +21,15 @@ static pl_status need_rel(sq_scope *sc, int32_t pos, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, sq_corr *corr,
-                          pl_df **out, bool *scalar_agg, pl_error *err) {
+/* Plans the subquery of sl, taking its correlated conjuncts into *corr. exists_mode: only its
+ * FROM/WHERE rows matter; *rows (optional) tells whether *out is that relation (corr->inner
+ * over it) or the whole query, whose first corr->n_keys columns are then the correlation keys
+ * (`__ck<i>`). */
+static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, bool allow_ne,
+                          sq_corr *corr, pl_df **out, bool *scalar_agg, bool *rows, pl_error *err) {
     memset(corr, 0, sizeof *corr);
     corr->pos = -1;
+    corr->allow_ne = allow_ne;
     if (!sl->subselect || sl->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return sq_fail(err, PL_ERR_SQL, sl->location, "bad subquery");
     const PgQuery__SelectStmt *st = sl->subselect->select_stmt;
@@ -52,7 +57,14 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
         return st2;
     }
     if (scalar_agg) *scalar_agg = o.scalar_agg && !st->having_clause;
+    if (rows) *rows = o.exists_mode;
     return PL_OK;
+}
+
+/* The correlation key i of a subquery planned by plan_sub (rows: its *rows). New reference. */
+static pl_expr *inner_key(const sq_corr *corr, pl_df *sub, bool rows, int32_t i) {
+    if (rows) return pl_expr_retain(corr->inner[i]);
+    return pl_expr_col_index(i, pl_df_schema(sub)->fields[i].name);
 }
 
 /* Columns of df renamed to unique hidden names, all qualified by one hidden alias. */
@@ -175,7 +187,8 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     PL_TRY(need_rel(sc, sl->location, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, is_exists, &corr, &sub, NULL, err));
+    bool rows = false;
+    PL_TRY(plan_sub(sc, sl, is_exists, true, &corr, &sub, NULL, &rows, err));
     pl_status st = PL_OK;
     sq_rel *r = sc->rel;
     int32_t nl = r->n_cols;
@@ -205,13 +218,20 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     int32_t n_sub_cols = pl_df_schema(sub)->n_fields;
     pl_expr **lk = pl_calloc((size_t)(n_keys + 4), sizeof *lk);
     pl_expr **rk = pl_calloc((size_t)(n_keys + 4), sizeof *rk);
+    bool *kne = pl_calloc((size_t)(n_keys + 4), sizeof *kne); /* IS NOT DISTINCT FROM keys */
     pl_expr *resid = NULL;
     int32_t nk = 0;
-    if (!lk || !rk) st = NOMEM(err);
+    if (!lk || !rk || !kne) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < n_keys; i++) kne[i] = corr.ne[i];
     if (!st && is_exists) {
-        for (int32_t i = 0; i < n_keys; i++) {
+        /* a grouped (or limited...) subquery: its correlated conditions other than keys would
+         * apply to its FROM rows, which its result no longer has */
+        if (!rows && corr.n_resid > 0)
+            st = sq_corr_refuse(&corr, "EXISTS subqueries with GROUP BY, HAVING, LIMIT or set operations",
+                                "write the condition inside a derived table, or as a join", err);
+        for (int32_t i = 0; !st && i < n_keys; i++) {
             lk[nk] = pl_expr_retain(corr.outer[i]);
-            rk[nk] = pl_expr_retain(corr.inner[i]);
+            rk[nk] = inner_key(&corr, sub, rows, i);
             nk++;
         }
     } else if (!st) {
@@ -271,7 +291,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
         if (!st && resid) st = sq_finalize(resid, r->df, sub, &fres, err);
         pl_df *j = NULL;
         if (!st) {
-            pl_join_opts jo = {false, fres};
+            pl_join_opts jo = {false, fres, kne};
             st = pl_df_join(r->df, sub, negate ? PL_JOIN_ANTI : PL_JOIN_SEMI, nk, fl, fr, &jo, &j, err);
             if (st) sq_at(err, st, sl->location);
         }
@@ -293,6 +313,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     }
     pl_free(lk);
     pl_free(rk);
+    pl_free(kne);
     pl_expr_release(resid);
     pl_df_release(sub);
     sq_corr_reset(&corr);
@@ -303,7 +324,8 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
 /* ---------------------------------------------------------------- expressions */
 
 /* Left-joins sub (its first n_keys columns equal the outer keys) onto the relation; returns the
- * index of sub's first column in the relation. */
+ * index of sub's first column in the relation. Keys compare with IS NOT DISTINCT FROM when
+ * null_equal, else as corr->ne says. */
 static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int32_t n_keys,
                              bool null_equal, int32_t pos, int32_t *first, pl_error *err) {
     PL_TRY(hide_columns(sc->ctx, &sub, err));
@@ -318,7 +340,8 @@ static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int3
         if (!rk[i]) st = NOMEM(err);
     }
     if (!st) {
-        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, null_equal, pos, err);
+        st = sq_join_append(r, sub, PL_JOIN_LEFT, n_keys, lk, rk, NULL, null_equal,
+                            null_equal ? NULL : corr->ne, pos, err);
         sub = NULL;
     }
     if (!st)
@@ -337,7 +360,7 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
     sq_corr corr;
     pl_df *sub = NULL;
     bool scalar_agg = false;
-    PL_TRY(plan_sub(sc, sl, false, &corr, &sub, &scalar_agg, err));
+    PL_TRY(plan_sub(sc, sl, false, false, &corr, &sub, &scalar_agg, NULL, err));
     pl_status st = PL_OK;
     int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
     if (corr.n_resid > 0)
@@ -429,7 +452,8 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
 static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
     pl_df *sub = NULL;
-    PL_TRY(plan_sub(sc, sl, true, &corr, &sub, NULL, err));
+    bool rows = false;
+    PL_TRY(plan_sub(sc, sl, true, true, &corr, &sub, NULL, &rows, err));
     sq_rel *r = sc->rel;
     pl_status st = PL_OK;
     int32_t first;
@@ -457,7 +481,9 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
         if (!keys || !kn || !buf) st = NOMEM(err);
         int32_t d = 0;
         for (; !st && d < nk; d++) {
-            st = sq_finalize(corr.inner[d], sub, NULL, &keys[d], err);
+            pl_expr *ik = inner_key(&corr, sub, rows, d);
+            st = ik ? sq_finalize(ik, sub, NULL, &keys[d], err) : NOMEM(err);
+            pl_expr_release(ik);
             kn[d] = buf + (size_t)d * 16;
             snprintf(kn[d], 16, "__ck%d", (int)d);
         }
@@ -484,61 +510,159 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
     return st;
 }
 
-static pl_status in_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
-    const char *op = sl->n_oper_name ? sq_str(sl->oper_name[sl->n_oper_name - 1]) : "=";
-    if (!op || strcmp(op, "=") != 0)
-        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "ANY/SOME with operator \"%s\" is not supported",
-                       op ? op : "?");
+/* The operator negated for ALL: x op ALL (S) is NOT (x neg(op) ANY (S)) in three-valued logic. */
+static const char *quant_op(const char *op, bool negate) {
+    static const char *const ops[][3] = {{"=", "eq", "<>"},  {"<>", "ne", "="}, {"!=", "ne", "="},
+                                         {"<", "lt", ">="},  {"<=", "le", ">"}, {">", "gt", "<="},
+                                         {">=", "ge", "<"}};
+    for (size_t i = 0; i < PL_ARRAY_LEN(ops); i++)
+        if (!strcmp(op, ops[i][0])) {
+            if (!negate) return ops[i][0];
+            return ops[i][2];
+        }
+    return NULL;
+}
+
+static const char *quant_fn(const char *op) {
+    if (!strcmp(op, "=")) return "eq";
+    if (!strcmp(op, "<>") || !strcmp(op, "!=")) return "ne";
+    if (!strcmp(op, "<")) return "lt";
+    if (!strcmp(op, "<=")) return "le";
+    if (!strcmp(op, ">")) return "gt";
+    return "ge";
+}
+
+/* x op ANY (S) / x op ALL (S) (IN is = ANY) outside WHERE conjuncts, with SQL's three-valued
+ * logic, planned over aggregates of S (per correlation key when correlated by equalities):
+ *   n = count(*), nn = count(y), and min(y)/max(y) for the inequalities, or, for =, a left join
+ *   against the distinct (keys, y) with a marker;
+ *   ANY: CASE WHEN n = 0 THEN false WHEN x IS NULL THEN NULL WHEN hit THEN true
+ *        WHEN nn < n THEN NULL ELSE false END
+ *   where hit is x < max / x <= max / x > min / x >= min / (x <> min OR x <> max) / matched;
+ *   ALL is NOT (x neg(op) ANY (S)). Never run per row. */
+static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_all, pl_expr **out,
+                            pl_error *err) {
+    const char *op0 = sl->n_oper_name ? sq_str(sl->oper_name[sl->n_oper_name - 1]) : "=";
+    const char *op = op0 ? quant_op(op0, is_all) : NULL;
+    if (!op)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "%s with operator \"%s\" is not supported",
+                       is_all ? "ALL" : "ANY/SOME", op0 ? op0 : "?");
     if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
-        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "row IN (subquery) is supported only in WHERE");
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location,
+                       "a row compared with a subquery (IN / ANY / ALL) is supported only as a WHERE "
+                       "conjunct with IN");
+    bool is_eq = !strcmp(op, "=");
     pl_expr *x = NULL;
     PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    pl_status st = plan_sub(sc, sl, false, &corr, &sub, NULL, err);
+    pl_status st = plan_sub(sc, sl, false, false, &corr, &sub, NULL, NULL, err);
     if (st) {
         pl_expr_release(x);
         return st;
     }
     sq_rel *r = sc->rel;
-    if (corr.n_keys > 0 || corr.n_resid > 0)
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, sl->location,
-                     "correlated IN subqueries are supported only as WHERE conjuncts");
-    else if (pl_df_schema(sub)->n_fields != 1)
+    int32_t nk = corr.n_keys;
+    if (corr.n_resid > 0)
+        st = sq_corr_refuse(&corr, is_all ? "ALL subqueries" : "IN / ANY subqueries outside WHERE conjuncts",
+                            "correlate by equalities only, or join on the condition and aggregate", err);
+    else if (pl_df_schema(sub)->n_fields - nk != 1)
         st = sq_fail(err, PL_ERR_SQL, sl->location, "subquery returns %d columns, expected 1",
-                     (int)pl_df_schema(sub)->n_fields);
-    /* stats: count(*), count(y) */
+                     (int)(pl_df_schema(sub)->n_fields - nk));
+    pl_schema *ss = st ? NULL : pl_df_schema(sub);
+    /* stats per key: n, nn[, mn, mx] */
     pl_df *stats = NULL, *dist = NULL;
     int32_t s_first = -1, d_first = -1;
-    if (!st) st = counts(sub, 0, &stats, err);
-    if (!st) st = hide_columns(sc->ctx, &stats, err);
+    pl_expr **keys = NULL;
+    char **kn = NULL;
+    char *kbuf = NULL;
     if (!st) {
-        st = append_cross(sc, stats, true, sl->location, &s_first, err);
-        stats = NULL;
+        keys = pl_calloc((size_t)nk + 2, sizeof *keys);
+        kn = pl_calloc((size_t)nk + 2, sizeof *kn);
+        kbuf = pl_malloc(((size_t)nk + 2) * 16);
+        if (!keys || !kn || !kbuf) st = NOMEM(err);
+        for (int32_t i = 0; !st && i <= nk; i++) {
+            kn[i] = kbuf + (size_t)i * 16;
+            snprintf(kn[i], 16, "__ck%d", (int)i);
+        }
     }
-    /* distinct values with a marker */
     if (!st) {
-        pl_expr *k = pl_expr_col_index(0, pl_df_schema(sub)->fields[0].name);
+        const char *cnt = pl_agg_canonical("count"), *mnf = pl_agg_canonical("min"),
+                   *mxf = pl_agg_canonical("max");
+        pl_expr *aggs[4] = {NULL};
+        int32_t na = is_eq ? 2 : 4;
+        aggs[0] = pl_expr_agg(cnt ? cnt : "count", 0, NULL, false, NULL, 0, NULL);
+        pl_expr *c = pl_expr_col_index(nk, ss->fields[nk].name);
+        aggs[1] = pl_expr_agg(cnt ? cnt : "count", 1, &c, false, NULL, 0, NULL);
+        if (!is_eq) {
+            c = pl_expr_col_index(nk, ss->fields[nk].name);
+            aggs[2] = pl_expr_agg(mnf ? mnf : "min", 1, &c, false, NULL, 0, NULL);
+            c = pl_expr_col_index(nk, ss->fields[nk].name);
+            aggs[3] = pl_expr_agg(mxf ? mxf : "max", 1, &c, false, NULL, 0, NULL);
+        }
+        for (int32_t i = 0; !st && i < nk; i++)
+            if (!(keys[i] = pl_expr_col_index(i, ss->fields[i].name))) st = NOMEM(err);
+        for (int32_t i = 0; i < na; i++)
+            if (!aggs[i]) st = NOMEM(err);
+        const char *an[4] = {"__n", "__nn", "__mn", "__mx"};
+        if (!st) st = pl_df_aggregate(sub, nk, keys, (const char *const *)kn, na, aggs, an, &stats, err);
+        for (int32_t i = 0; i < na; i++) pl_expr_release(aggs[i]);
+        for (int32_t i = 0; keys && i < nk; i++) {
+            pl_expr_release(keys[i]);
+            keys[i] = NULL;
+        }
+    }
+    if (!st && nk == 0) {
+        st = hide_columns(sc->ctx, &stats, err);
+        if (!st) {
+            st = append_cross(sc, stats, true, sl->location, &s_first, err);
+            stats = NULL;
+        }
+    } else if (!st) {
+        st = append_left(sc, stats, &corr, nk, false, sl->location, &s_first, err);
+        stats = NULL;
+        if (!st) s_first += nk;
+    }
+    /* =: the distinct (keys, y) with a marker, left joined on (outer keys, x) */
+    if (!st && is_eq) {
+        for (int32_t i = 0; !st && i <= nk; i++)
+            if (!(keys[i] = pl_expr_col_index(i, ss->fields[i].name))) st = NOMEM(err);
         const char *cnt = pl_agg_canonical("count");
         pl_expr *m = pl_expr_agg(cnt ? cnt : "count", 0, NULL, false, NULL, 0, NULL);
-        const char *kn = "__k", *mn = "__m";
-        st = (k && m) ? pl_df_aggregate(sub, 1, &k, &kn, 1, &m, &mn, &dist, err) : NOMEM(err);
-        pl_expr_release(k);
+        const char *mn = "__m";
+        if (!st) st = m ? pl_df_aggregate(sub, nk + 1, keys, (const char *const *)kn, 1, &m, &mn, &dist, err)
+                        : NOMEM(err);
         pl_expr_release(m);
+        for (int32_t i = 0; i <= nk; i++) {
+            pl_expr_release(keys[i]);
+            keys[i] = NULL;
+        }
+        if (!st) st = hide_columns(sc->ctx, &dist, err);
+        pl_expr **lk = st ? NULL : pl_calloc((size_t)nk + 1, sizeof *lk);
+        pl_expr **rk = st ? NULL : pl_calloc((size_t)nk + 1, sizeof *rk);
+        if (!st && (!lk || !rk)) st = NOMEM(err);
+        for (int32_t i = 0; !st && i <= nk; i++) {
+            lk[i] = i < nk ? pl_expr_retain(corr.outer[i]) : pl_expr_clone(x);
+            rk[i] = pl_expr_col_index(i, pl_df_schema(dist)->fields[i].name);
+            if (!lk[i] || !rk[i]) st = NOMEM(err);
+        }
+        if (!st) {
+            d_first = r->n_cols;
+            st = sq_join_append(r, dist, PL_JOIN_LEFT, nk + 1, lk, rk, NULL, false, NULL, sl->location, err);
+            dist = NULL;
+            if (!st)
+                for (int32_t i = d_first; i < r->n_cols; i++) r->hidden[i] = true;
+        }
+        for (int32_t i = 0; i <= nk; i++) {
+            if (lk) pl_expr_release(lk[i]);
+            if (rk) pl_expr_release(rk[i]);
+        }
+        pl_free(lk);
+        pl_free(rk);
     }
-    if (!st) st = hide_columns(sc->ctx, &dist, err);
-    if (!st) {
-        d_first = r->n_cols;
-        pl_expr *rk = pl_expr_col_index(0, pl_df_schema(dist)->fields[0].name);
-        pl_expr *lk = pl_expr_clone(x);
-        st = (rk && lk) ? sq_join_append(r, dist, PL_JOIN_LEFT, 1, &lk, &rk, NULL, false, sl->location, err) : NOMEM(err);
-        if (!rk || !lk) pl_df_release(dist);
-        dist = NULL;
-        pl_expr_release(rk);
-        pl_expr_release(lk);
-        if (!st)
-            for (int32_t i = d_first; i < r->n_cols; i++) r->hidden[i] = true;
-    }
+    pl_free(keys);
+    pl_free(kn);
+    pl_free(kbuf);
     if (stats) pl_df_release(stats);
     if (dist) pl_df_release(dist);
     pl_df_release(sub);
@@ -547,20 +671,37 @@ static pl_status in_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out
         pl_expr_release(x);
         return st;
     }
-    /* CASE WHEN matched THEN true WHEN n = 0 THEN false WHEN x IS NULL OR nn < n THEN NULL
-     * ELSE false END */
     int32_t pos = sl->location;
     pl_expr *n_ref = sq_colref(r, s_first, pos), *nn_ref = sq_colref(r, s_first + 1, pos);
-    pl_expr *m_ref = sq_colref(r, d_first + 1, pos);
-    pl_expr *args[7];
-    args[0] = pl_expr_call1("is_not_null", m_ref);
-    args[1] = pl_expr_lit_bool(true);
-    args[2] = pl_expr_call2("eq", pl_expr_retain(n_ref), pl_expr_lit_i64(0));
-    args[3] = pl_expr_lit_bool(false);
-    args[4] = pl_expr_call2("or", pl_expr_call1("is_null", x), pl_expr_call2("lt", nn_ref, n_ref));
-    args[5] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
-    args[6] = pl_expr_lit_bool(false);
-    pl_expr *e = pl_expr_call("case", 7, args);
+    pl_expr *hit;
+    const char *fn = quant_fn(op);
+    if (is_eq) {
+        hit = pl_expr_call1("is_not_null", sq_colref(r, d_first + nk + 1, pos));
+    } else if (!strcmp(fn, "ne")) {
+        hit = pl_expr_call2("or", pl_expr_call2("ne", pl_expr_clone(x), sq_colref(r, s_first + 2, pos)),
+                            pl_expr_call2("ne", pl_expr_clone(x), sq_colref(r, s_first + 3, pos)));
+    } else {
+        bool use_max = !strcmp(fn, "lt") || !strcmp(fn, "le");
+        hit = pl_expr_call2(fn, pl_expr_clone(x), sq_colref(r, s_first + (use_max ? 3 : 2), pos));
+    }
+    /* CASE WHEN coalesce(n, 0) = 0 THEN false WHEN x IS NULL THEN NULL WHEN hit THEN true
+     * WHEN nn < n THEN NULL ELSE false END */
+    pl_expr *args[9];
+    args[0] = pl_expr_call2("eq", pl_expr_call2("coalesce", pl_expr_retain(n_ref), pl_expr_lit_i64(0)),
+                            pl_expr_lit_i64(0));
+    args[1] = pl_expr_lit_bool(false);
+    args[2] = pl_expr_call1("is_null", x);
+    args[3] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
+    args[4] = hit;
+    args[5] = pl_expr_lit_bool(true);
+    args[6] = pl_expr_call2("lt", nn_ref, n_ref);
+    args[7] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
+    args[8] = pl_expr_lit_bool(false);
+    pl_expr *e = pl_expr_call("case", 9, args);
+    if (e && is_all) {
+        e->sql_pos = pos;
+        e = pl_expr_call1("not", e);
+    }
     if (!e) return NOMEM(err);
     e->sql_pos = pos;
     *out = e;
@@ -575,9 +716,11 @@ pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
         return exists_expr(sc, sl, out, err);
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
-        return in_expr(sc, sl, out, err);
+        return quant_expr(sc, sl, false, out, err);
+    case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK:
+        return quant_expr(sc, sl, true, out, err);
     default:
-        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ALL/ARRAY) is not supported");
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ARRAY) is not supported");
     }
 }
 
@@ -632,7 +775,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
         rk[i] = pl_expr_col_index(i, ss->fields[i].name);
         if (!lk[i] || !rk[i]) st = NOMEM(err);
     }
-    pl_join_opts jo = {true, NULL};
+    pl_join_opts jo = {true, NULL, NULL};
     if (!st) st = pl_df_join(dd, rp, PL_JOIN_ANTI, nk, lk, rk, &jo, &dm, err);
     if (!st) st = pl_df_join(dm, e, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &de, err);
     if (!st) st = pl_df_union(rp, de, true, &full, err);

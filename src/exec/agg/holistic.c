@@ -283,6 +283,11 @@ static pl_status gather_refs(agg_sink *s, int32_t spec, agg_table *const *tables
     return PL_OK;
 }
 
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* DISTINCT: per group sort by value, keep the first of each run, then feed the survivors to
  * the streaming aggregate chunk by chunk. */
 static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n_groups,
@@ -304,6 +309,7 @@ static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n
     uint8_t **stv = pl_calloc((size_t)s->n_aggs, sizeof(uint8_t *));
     int32_t *sel = pl_malloc((size_t)PL_MAX(n_refs, 1) * 4);
     uint32_t *rowgid = NULL;
+    uint8_t *rowmark = NULL; /* per row of the chunk: a survivor (all 0 between chunks) */
     int64_t rowgid_n = 0;
     pl_status st = PL_OK;
     if (!per_chunk || !sgid || !keep || !kgid || !states || !heaps || !stv || !sel) {
@@ -352,27 +358,32 @@ static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n
         pl_array *arr = g->chunks[c]->arrays[0];
         if (arr->length > rowgid_n) {
             pl_free(rowgid);
+            pl_free(rowmark);
             rowgid_n = arr->length;
             rowgid = pl_malloc((size_t)rowgid_n * 4);
-            if (!rowgid) {
+            rowmark = pl_calloc((size_t)rowgid_n, 1);
+            if (!rowgid || !rowmark) {
                 st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
                 break;
             }
         }
-        /* rows ascending within a chunk keep the streaming kernels' order assumptions */
-        int64_t m = 0;
-        for (int64_t i = a; i < b; i++) {
-            sel[m++] = surv[i].r;
-            rowgid[surv[i].r] = sgid[i];
-        }
-        for (int64_t i = 1; i < m; i++) { /* insertion sort: survivors are nearly ordered */
-            int32_t v = sel[i];
-            int64_t j = i;
-            while (j > 0 && sel[j - 1] > v) {
-                sel[j] = sel[j - 1];
-                j--;
+        /* rows ascending within a chunk keep the streaming kernels' order assumptions; the
+         * survivors come group by group, in value order: a few are sorted, many are marked in
+         * the chunk's row order and read back (an insertion sort here was quadratic: 94 % of
+         * count(DISTINCT trade_id) GROUP BY symbol) */
+        int64_t m = b - a;
+        for (int64_t i = a; i < b; i++) rowgid[surv[i].r] = sgid[i];
+        if (m * 16 < arr->length) {
+            for (int64_t i = a; i < b; i++) sel[i - a] = surv[i].r;
+            qsort(sel, (size_t)m, sizeof *sel, cmp_i32);
+        } else {
+            for (int64_t i = a; i < b; i++) rowmark[surv[i].r] = 1;
+            m = 0;
+            for (int64_t r = 0; r < arr->length; r++) {
+                if (!rowmark[r]) continue;
+                rowmark[r] = 0;
+                sel[m++] = (int32_t)r;
             }
-            sel[j] = v;
         }
         pl_array *args[2] = {arr, NULL};
         st = agg_update(&tmp, spec, &rt, args, rowgid, sel, m, g->chunks[c]->seq, err);
@@ -390,6 +401,7 @@ done:
     pl_free(kgid);
     pl_free(sel);
     pl_free(rowgid);
+    pl_free(rowmark);
     return st;
 }
 
@@ -724,8 +736,16 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 st = pl_builder_append_null(b, err);
                 break;
             }
-            msort(v, g.tmp, m, &h, true);
-            int64_t k = rt->op == AOP_LAST ? m - 1 : 0;
+            /* what a stable sort by the ORDER BY keys would put first (last): the first of the
+             * smallest keys (the last of the largest), found in one pass */
+            int64_t k = 0;
+            if (rt->op == AOP_LAST) {
+                for (int64_t i = 1; i < m; i++)
+                    if (cmp_order(&h, v[i], v[k]) >= 0) k = i;
+            } else {
+                for (int64_t i = 1; i < m; i++)
+                    if (cmp_order(&h, v[i], v[k]) < 0) k = i;
+            }
             st = append_row(b, g.chunks[v[k].c]->arrays[0], v[k].r, err);
             break;
         }

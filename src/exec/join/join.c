@@ -98,7 +98,9 @@ typedef struct join_op {
     pl_join_kind kind;
     int32_t n_keys;
     int32_t *probe_keys, *build_keys;
-    bool null_equal;
+    bool *kne;       /* [n_keys]: NULL matches NULL on key k (IS NOT DISTINCT FROM) */
+    bool any_strict; /* some key where NULL matches nothing: such rows never enter/probe */
+    bool null_equal; /* single-key modes (MODE_INT, dictionary map): kne[0] */
     pl_bexpr *residual;
     int32_t n_probe_out, n_build_out;
     int32_t *probe_out, *build_out;
@@ -167,6 +169,7 @@ static void join_free(pl_op *op) {
     if (j) {
         pl_free(j->probe_keys);
         pl_free(j->build_keys);
+        pl_free(j->kne);
         pl_free(j->probe_out);
         pl_free(j->build_out);
         pl_bexpr_free(j->residual);
@@ -367,7 +370,7 @@ static pl_status bt_hash(void *arg, int64_t c, int32_t worker, pl_error *err) {
     }
     uint64_t *h = t->hash + start;
     for (int32_t kk = 0; kk < j->n_keys; kk++)
-        PL_TRY(pl_join_key_hash(&j->bkeys[kk], start, n, h, kk > 0, j->null_equal ? NULL : skip,
+        PL_TRY(pl_join_key_hash(&j->bkeys[kk], start, n, h, kk > 0, j->kne[kk] ? NULL : skip,
                                 err));
     for (int64_t i = 0; i < n; i++)
         if (!skip || !skip[i]) cnt[part_of(h[i], t->pbits)]++;
@@ -950,9 +953,9 @@ static pl_status probe_hash(join_op *j, worker_state *w, const jk_view *pk, int6
     }
     for (int32_t k = 0; k < j->n_keys; k++)
         PL_TRY(pl_join_key_hash(&pk[k], 0, n, w->h, k > 0,
-                                may_null && !j->null_equal ? w->isnull : NULL, err));
+                                may_null && !j->kne[k] ? w->isnull : NULL, err));
     for (int64_t i = 0; i < n; i++) w->bucket[i] = (uint32_t)(w->h[i] >> shift);
-    if (may_null && !j->null_equal)
+    if (may_null && j->any_strict)
         for (int64_t i = 0; i < n; i++)
             if (w->isnull[i]) w->bucket[i] = NO_BUCKET;
     return PL_OK;
@@ -1419,7 +1422,12 @@ pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *
     op->schema = pl_schema_retain(spec->out_schema);
     j->kind = spec->kind;
     j->n_keys = spec->n_keys;
-    j->null_equal = spec->null_equal;
+    j->kne = pl_calloc((size_t)PL_MAX(spec->n_keys, 1), sizeof *j->kne);
+    for (int32_t k = 0; j->kne && k < spec->n_keys; k++) {
+        j->kne[k] = spec->key_null_equal ? spec->key_null_equal[k] : spec->null_equal;
+        j->any_strict |= !j->kne[k];
+    }
+    j->null_equal = j->kne && spec->n_keys > 0 && j->kne[0];
     j->residual = spec->residual;
     j->n_probe_out = spec->n_probe_out;
     j->n_build_out = spec->n_build_out;
@@ -1427,7 +1435,8 @@ pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *
     j->probe_schema = pl_schema_retain(probe_schema);
     j->build_schema = pl_schema_retain(pl_pipeline_schema(build));
     j->build = build;
-    st = copy_ints(spec->probe_keys, spec->n_keys, &j->probe_keys, err);
+    st = j->kne ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory creating the hash join");
+    if (!st) st = copy_ints(spec->probe_keys, spec->n_keys, &j->probe_keys, err);
     if (!st) st = copy_ints(spec->build_keys, spec->n_keys, &j->build_keys, err);
     if (!st) st = copy_ints(spec->probe_out, spec->n_probe_out, &j->probe_out, err);
     if (!st) st = copy_ints(spec->build_out, spec->n_build_out, &j->build_out, err);

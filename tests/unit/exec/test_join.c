@@ -1,7 +1,8 @@
 /* test_join.c - the hash join operator against a nested-loop model: every join kind, one and
  * two keys, int and string keys, NULL keys with and without null_equal, duplicates on both
  * sides, empty sides, residual conditions (also with outer joins), dictionary keys against
- * plain keys, inputs of several morsels probed from several workers, cross joins. Output rows
+ * plain keys, inputs of several morsels probed from several workers, cross joins, per-key
+ * null_equal (key_null_equal: one key IS NOT DISTINCT FROM, the other =). Output rows
  * are rendered as text and compared as sorted multisets. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -280,7 +281,13 @@ typedef struct jcase {
     int threads;
     bool dict_out; /* the output asks for the (plain) build k2 as dictionary<int32, utf8> */
     bool bound;    /* the residual bound from an expression (add, mod, ne) */
+    int ne_mask;   /* != 0: spec.key_null_equal per key, bit 0 = k1, bit 1 = k2 (null_equal
+                    * then ignored by the operator; the model uses these bits) */
 } jcase;
+
+static bool key_ne(const jcase *c, int key) {
+    return c->ne_mask ? (c->ne_mask >> key) & 1 : c->null_equal;
+}
 
 typedef struct run_ctx {
     pl_op *op;
@@ -303,14 +310,14 @@ static bool keys_match(const jcase *c, const trow *p, const trow *b) {
     bool use1 = c->key_set == 0 || c->key_set == 2, use2 = c->key_set == 1 || c->key_set == 2;
     if (use1) {
         if (!p->k1v || !b->k1v) {
-            if (!(c->null_equal && !p->k1v && !b->k1v)) return false;
+            if (!(key_ne(c, 0) && !p->k1v && !b->k1v)) return false;
         } else if (p->k1 != b->k1) {
             return false;
         }
     }
     if (use2) {
         if (!p->k2v || !b->k2v) {
-            if (!(c->null_equal && !p->k2v && !b->k2v)) return false;
+            if (!(key_ne(c, 1) && !p->k2v && !b->k2v)) return false;
         } else if (p->k2 != b->k2) {
             return false;
         }
@@ -384,10 +391,11 @@ static void model(const jcase *c, const trow *pr, const trow *br, rowset *want) 
 static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_schema *ps,
                            pl_schema *bs, pl_op **out, pl_error *err) {
     int32_t pk[2], bk[2];
+    bool kne[2] = {false, false};
     int n_keys = 0;
     if (c->n_keys > 0) {
-        if (c->key_set == 0 || c->key_set == 2) pk[n_keys] = bk[n_keys] = 0, n_keys++;
-        if (c->key_set == 1 || c->key_set == 2) pk[n_keys] = bk[n_keys] = 1, n_keys++;
+        if (c->key_set == 0 || c->key_set == 2) kne[n_keys] = key_ne(c, 0), pk[n_keys] = bk[n_keys] = 0, n_keys++;
+        if (c->key_set == 1 || c->key_set == 2) kne[n_keys] = key_ne(c, 1), pk[n_keys] = bk[n_keys] = 1, n_keys++;
     }
     int32_t po[3] = {0, 1, 2}, bo[3] = {0, 1, 2};
     bool semi = c->kind == PL_JK_SEMI || c->kind == PL_JK_ANTI;
@@ -405,6 +413,7 @@ static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_sc
         .probe_keys = pk,
         .build_keys = bk,
         .null_equal = c->null_equal,
+        .key_null_equal = c->ne_mask ? kne : NULL,
         .residual = c->residual ? (c->bound ? bind_residual(ps, bs) : make_residual()) : NULL,
         .n_probe_out = 3,
         .probe_out = po,
@@ -509,6 +518,38 @@ static void test_small_all(void **state) {
                                    .threads = 2};
                         run_case(&c);
                     }
+}
+
+/* One key compared with IS NOT DISTINCT FROM, the other with = (and both, and neither, given
+ * per key), with null_equal set to the opposite of the first key to show it is overridden. */
+static void test_mixed_null_equal(void **state) {
+    (void)state;
+    for (int k = 0; k < 6; k++)
+        for (int mask = 1; mask < 4; mask++)
+            for (int res = 0; res < 2; res++)
+                for (int d = 0; d < 4; d++) {
+                    jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = 2,
+                               .null_equal = !(mask & 1), .ne_mask = mask, .residual = res,
+                               .pdict = d & 1, .bdict = d >> 1, .np = 400, .nb = 150,
+                               .k1_dom = 6, .k2_dom = 5, .null_pct = 25, .pbatch = 90,
+                               .bbatch = 40, .threads = 2};
+                    run_case(&c);
+                }
+    /* a single key given per key: the integer mode's NULL side list */
+    for (int k = 0; k < 6; k++)
+        for (int ks = 0; ks < 2; ks++) {
+            jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = ks, .null_equal = false,
+                       .ne_mask = 3, .np = 500, .nb = 300, .k1_dom = 7, .k2_dom = 7,
+                       .null_pct = 30, .pbatch = 100, .bbatch = 64, .threads = 2};
+            run_case(&c);
+        }
+    /* many rows, NULL-heavy (skew), several workers */
+    for (int k = 0; k < 6; k++) {
+        jcase c = {.kind = all_kinds[k], .n_keys = 1, .key_set = 2, .ne_mask = 2, .np = 6000,
+                   .nb = 5000, .k1_dom = 300, .k2_dom = 40, .null_pct = 40, .pbatch = 1024,
+                   .bbatch = 700, .threads = 2};
+        run_case(&c);
+    }
 }
 
 static void test_empty_sides(void **state) {
@@ -731,6 +772,7 @@ static void test_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_all),   cmocka_unit_test(test_empty_sides),
+        cmocka_unit_test(test_mixed_null_equal),
         cmocka_unit_test(test_cross),       cmocka_unit_test(test_large),
         cmocka_unit_test(test_large_build), cmocka_unit_test(test_dict_probe),
         cmocka_unit_test(test_bound_residual), cmocka_unit_test(test_float_keys),

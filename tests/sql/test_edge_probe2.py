@@ -1,0 +1,55 @@
+"""Edge cases found by the second differential probe against DuckDB (joins, grouping sets, set
+operations, dates and times, strings, decimals, windows, sessions), compared with DuckDB. Each
+case failed (wrong answer, error where DuckDB answers, or an ASan/UBSan report) before its
+fix."""
+import pytest
+
+FAR = ("(VALUES (1, DATE '5000000-01-01'), (2, DATE '-5000000-01-01'), (3, NULL), "
+       "(4, DATE '2024-02-29')) t(i, dt)")
+
+CASES = [
+    # strftime / dayname / monthname of a date past the timestamp range (the date was made a
+    # microsecond timestamp first: signed overflow)
+    ("strftime_far_date",
+     f"SELECT i, strftime(dt, '%Y-%m-%d %j %A') AS a, dayname(dt) AS b, monthname(dt) AS c "
+     f"FROM {FAR} ORDER BY i"),
+    # make_timestamp / make_time round the seconds half away from zero like DuckDB (was half
+    # to even)
+    ("make_timestamp_rounding",
+     "SELECT make_timestamp(1970, 1, 1, 0, 0, 0.0000005) AS a, "
+     "make_timestamp(1970, 1, 1, 0, 0, 0.0000025) AS b, make_time(0, 0, 0.0000005) AS c, "
+     "make_timestamp(2024, 2, 29, 23, 59, 59.9999994) AS d"),
+]
+
+
+@pytest.mark.parametrize("name,query", CASES, ids=[c[0] for c in CASES])
+def test_edge_probe2(sql, name, query):
+    sql.check(query, ordered=True)
+
+
+ERRORS = [
+    # epoch_ns of a date or timestamp outside 1677..2262 overflowed (UBSan) instead of failing
+    ("epoch_ns_date", "SELECT epoch_ns(DATE '0001-01-01')", "out of range"),
+    ("epoch_ns_ts", "SELECT epoch_ns(x) FROM (VALUES (TIMESTAMP '2000-01-01'), "
+     "(TIMESTAMP '1000-01-01')) t(x)", "out of range"),
+    # date + interval / time of a date past the timestamp range overflowed
+    ("far_date_plus_interval", "SELECT DATE '5000000-01-01' + INTERVAL 1 HOUR", "out of range"),
+    ("far_date_plus_time", "SELECT DATE '5000000-01-01' + TIME '01:00'", "out of range"),
+]
+
+
+@pytest.mark.parametrize("name,query,needle", ERRORS, ids=[c[0] for c in ERRORS])
+def test_edge_probe2_error(sql, name, query, needle):
+    sql.error([query], needle)
+
+
+def test_edge_probe2_far_date_parts(sql):
+    """Date functions that work through microsecond timestamps refuse a date past the
+    timestamp range instead of overflowing (DuckDB answers: docs/sql.md); NULLs are fine."""
+    r = sql.polaroid([f"SELECT i, dayofweek(dt) FROM {FAR} ORDER BY i"], fmt="csv")
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 1, err
+    assert "runtime error" not in err and "AddressSanitizer" not in err, err
+    assert "date out of the timestamp range" in err, err
+    sql.check(f"SELECT i, dayofweek(dt) AS a, epoch_ns(dt) AS b FROM {FAR} WHERE i > 2 ORDER BY i",
+              ordered=True)
