@@ -113,6 +113,7 @@ extern const pl_func_set pl_funcs_core;   /* operators, logic, comparison, condi
 extern const pl_func_set pl_funcs_math;   /* abs round floor ceil sqrt ln exp pow ... */
 extern const pl_func_set pl_funcs_string; /* length lower upper trim substr concat replace ... */
 extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strftime now ... */
+extern const pl_func_set pl_funcs_extra;  /* fmod gcd lcm factorial levenshtein sha256 hex printf ... */
 
 /* Date/time arithmetic, implemented with the time functions (kernels_time.c): the core "add"
  * and "sub" binders delegate here when an argument is DATE32, TIME64, TIMESTAMP or INTERVAL

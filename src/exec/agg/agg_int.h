@@ -45,6 +45,17 @@ typedef enum agg_op {
     AOP_COVAR_SAMP,
     AOP_CORR,
     AOP_LIST, /* list(x) / array_agg(x): the group's values as a list (holistic) */
+    AOP_PRODUCT,   /* product(x): DOUBLE */
+    AOP_BIT_AND,   /* bit_and / bit_or / bit_xor of integers: the argument's type */
+    AOP_BIT_OR,
+    AOP_BIT_XOR,
+    AOP_SKEWNESS,  /* skewness, kurtosis (sample excess), kurtosis_pop: power sums */
+    AOP_KURTOSIS,
+    AOP_KURTOSIS_POP,
+    AOP_FSUM,      /* fsum / sumkahan / kahan_sum: compensated (Neumaier) sum, DOUBLE */
+    AOP_APPROX_COUNT_DISTINCT, /* resolved as count(DISTINCT x): exact (sink.c resolve_spec) */
+    AOP_MODE,      /* mode(x): the most frequent value (holistic) */
+    AOP_ENTROPY,   /* entropy(x): -sum p log2 p over the distinct values (holistic) */
     AOP__COUNT
 } agg_op;
 

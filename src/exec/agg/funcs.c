@@ -98,6 +98,25 @@ typedef struct st_bool {
     int64_t cnt; /* bool_and: FALSE rows; bool_or: TRUE rows */
 } st_bool;
 
+typedef struct st_prod {
+    double p;
+    int64_t n;
+} st_prod;
+typedef struct st_bits { /* bit_and/or/xor: the bits so far (n == 0: none yet) */
+    uint64_t v;
+    int64_t n;
+} st_bits;
+typedef struct st_moments { /* skewness/kurtosis: power sums of x */
+    double s1, s2, s3, s4;
+    int64_t n;
+    int64_t pad;
+} st_moments;
+typedef struct st_kahan { /* fsum: Neumaier's compensated sum */
+    double s, c;
+    int64_t n;
+    int64_t pad;
+} st_kahan;
+
 #define POS(seq, r) (((seq) << 20) + (r))
 
 /* ---------------------------------------------------------------- registry */
@@ -153,6 +172,19 @@ static const struct {
     {"corr", "corr", AOP_CORR},
     {"list", "list", AOP_LIST},
     {"array_agg", "list", AOP_LIST},
+    {"product", "product", AOP_PRODUCT},
+    {"bit_and", "bit_and", AOP_BIT_AND},
+    {"bit_or", "bit_or", AOP_BIT_OR},
+    {"bit_xor", "bit_xor", AOP_BIT_XOR},
+    {"skewness", "skewness", AOP_SKEWNESS},
+    {"kurtosis", "kurtosis", AOP_KURTOSIS},
+    {"kurtosis_pop", "kurtosis_pop", AOP_KURTOSIS_POP},
+    {"fsum", "fsum", AOP_FSUM},
+    {"sumkahan", "fsum", AOP_FSUM},
+    {"kahan_sum", "fsum", AOP_FSUM},
+    {"approx_count_distinct", "approx_count_distinct", AOP_APPROX_COUNT_DISTINCT},
+    {"mode", "mode", AOP_MODE},
+    {"entropy", "entropy", AOP_ENTROPY},
 };
 
 static int find_agg(const char *name) {
@@ -275,6 +307,32 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
         if (t0->id != PL_TYPE_BOOL && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
         res = pl_type_simple(PL_TYPE_BOOL);
         break;
+    case AOP_PRODUCT:
+    case AOP_SKEWNESS:
+    case AOP_KURTOSIS:
+    case AOP_KURTOSIS_POP:
+    case AOP_FSUM:
+        if (!is_numeric(t0->id)) BAD_TYPE(t0);
+        res = pl_type_simple(PL_TYPE_FLOAT64);
+        break;
+    case AOP_BIT_AND:
+    case AOP_BIT_OR:
+    case AOP_BIT_XOR:
+        if (!is_int(t0->id) && t0->id != PL_TYPE_NA) BAD_TYPE(t0);
+        res = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_INT32) : pl_type_retain(t0);
+        break;
+    case AOP_APPROX_COUNT_DISTINCT:
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        res = pl_type_simple(PL_TYPE_INT64);
+        break;
+    case AOP_MODE:
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        res = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_INT32) : pl_type_retain(t0);
+        break;
+    case AOP_ENTROPY:
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        res = pl_type_simple(PL_TYPE_FLOAT64);
+        break;
     case AOP_COVAR_POP:
     case AOP_COVAR_SAMP:
     case AOP_CORR:
@@ -350,6 +408,14 @@ int32_t agg_state_width(agg_op op) {
     case AOP_COVAR_POP:
     case AOP_COVAR_SAMP:
     case AOP_CORR: return sizeof(st_cov);
+    case AOP_PRODUCT: return sizeof(st_prod);
+    case AOP_BIT_AND:
+    case AOP_BIT_OR:
+    case AOP_BIT_XOR: return sizeof(st_bits);
+    case AOP_SKEWNESS:
+    case AOP_KURTOSIS:
+    case AOP_KURTOSIS_POP: return sizeof(st_moments);
+    case AOP_FSUM: return sizeof(st_kahan);
     default: return 0;
     }
 }
@@ -1225,6 +1291,66 @@ static void upd_cov(uint8_t *stp, const pl_array *a, const pl_array *b, const ui
 }
 #undef COV_BLOCK
 
+/* Neumaier's step: s + x with the lost low part added to c. */
+static inline void kahan_add(double *s, double *c, double x) {
+    double t = *s + x;
+    if (fabs(*s) >= fabs(x)) *c += (*s - t) + x;
+    else *c += (x - t) + *s;
+    *s = t;
+}
+
+/* product, skewness/kurtosis, fsum: the argument as doubles a block at a time. */
+#define DBL_BLOCK 512
+static void upd_dbl(agg_op op, uint8_t *stp, const pl_array *a, const uint32_t *gids,
+                    const int32_t *sel, int64_t n) {
+    if (a->type->id == PL_TYPE_NA) return;
+    double x[DBL_BLOCK];
+    for (int64_t k0 = 0; k0 < n; k0 += DBL_BLOCK) {
+        int64_t cnt = PL_MIN((int64_t)DBL_BLOCK, n - k0);
+        to_doubles(a, sel, k0, cnt, x);
+        for (int64_t j = 0; j < cnt; j++) {
+            int64_t k = k0 + j;
+            uint32_t g = gids[sel ? sel[k] : k];
+            double v = x[j];
+            if (op == AOP_PRODUCT) {
+                st_prod *q = &((st_prod *)(void *)stp)[g];
+                q->p = q->n ? q->p * v : v;
+                q->n++;
+            } else if (op == AOP_FSUM) {
+                st_kahan *q = &((st_kahan *)(void *)stp)[g];
+                kahan_add(&q->s, &q->c, v);
+                q->n++;
+            } else {
+                st_moments *q = &((st_moments *)(void *)stp)[g];
+                double v2 = v * v;
+                q->s1 += v;
+                q->s2 += v2;
+                q->s3 += v2 * v;
+                q->s4 += v2 * v2;
+                q->n++;
+            }
+        }
+    }
+}
+#undef DBL_BLOCK
+
+static void upd_bits(agg_op op, uint8_t *stp, const pl_array *a, const uint32_t *gids,
+                     const int32_t *sel, int64_t n) {
+    st_bits *S = (st_bits *)(void *)stp;
+#define BITS_ROWS(T)                                                                               \
+    {                                                                                              \
+        const T *v = (const T *)pl_array_values_ptr(a);                                            \
+        if (op == AOP_BIT_AND)                                                                     \
+            ROWS(uint64_t x = (uint64_t)(int64_t)v[r]; S[g].v = S[g].n ? S[g].v & x : x; S[g].n++); \
+        else if (op == AOP_BIT_OR)                                                                 \
+            ROWS(S[g].v |= (uint64_t)(int64_t)v[r]; S[g].n++);                                     \
+        else                                                                                       \
+            ROWS(S[g].v ^= (uint64_t)(int64_t)v[r]; S[g].n++);                                     \
+    }
+    NUM_SWITCH(a, BITS_ROWS, )
+#undef BITS_ROWS
+}
+
 pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *const *args,
                      const uint32_t *gids, const int32_t *sel, int64_t n, int64_t seq,
                      pl_error *err) {
@@ -1276,6 +1402,16 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
         else ROWS(S[g].n++; S[g].cnt += BIT(a, r));
         return PL_OK;
     }
+    case AOP_PRODUCT:
+    case AOP_SKEWNESS:
+    case AOP_KURTOSIS:
+    case AOP_KURTOSIS_POP:
+    case AOP_FSUM: upd_dbl(rt->base_op, stp, args[0], gids, sel, n); return PL_OK;
+    case AOP_BIT_AND:
+    case AOP_BIT_OR:
+    case AOP_BIT_XOR:
+        if (args[0]->type->id != PL_TYPE_NA) upd_bits(rt->base_op, stp, args[0], gids, sel, n);
+        return PL_OK;
     default: PL_FAIL(err, PL_ERR_INTERNAL, "aggregate has no streaming update");
     }
 }
@@ -1475,6 +1611,46 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
         EACH_SRC(D[dg].n += S[si].n; D[dg].cnt += S[si].cnt);
         return PL_OK;
     }
+    case AOP_PRODUCT: {
+        st_prod *D = (st_prod *)(void *)dst;
+        const st_prod *S = (const st_prod *)(const void *)src;
+        EACH_SRC(if (S[si].n) { D[dg].p = D[dg].n ? D[dg].p * S[si].p : S[si].p; D[dg].n += S[si].n; });
+        return PL_OK;
+    }
+    case AOP_BIT_AND:
+    case AOP_BIT_OR:
+    case AOP_BIT_XOR: {
+        st_bits *D = (st_bits *)(void *)dst;
+        const st_bits *S = (const st_bits *)(const void *)src;
+        agg_op op = rt->base_op;
+        EACH_SRC(if (S[si].n) {
+            if (!D[dg].n) D[dg].v = S[si].v;
+            else if (op == AOP_BIT_AND) D[dg].v &= S[si].v;
+            else if (op == AOP_BIT_OR) D[dg].v |= S[si].v;
+            else D[dg].v ^= S[si].v;
+            D[dg].n += S[si].n;
+        });
+        return PL_OK;
+    }
+    case AOP_SKEWNESS:
+    case AOP_KURTOSIS:
+    case AOP_KURTOSIS_POP: {
+        st_moments *D = (st_moments *)(void *)dst;
+        const st_moments *S = (const st_moments *)(const void *)src;
+        EACH_SRC(D[dg].s1 += S[si].s1; D[dg].s2 += S[si].s2; D[dg].s3 += S[si].s3;
+                 D[dg].s4 += S[si].s4; D[dg].n += S[si].n);
+        return PL_OK;
+    }
+    case AOP_FSUM: {
+        st_kahan *D = (st_kahan *)(void *)dst;
+        const st_kahan *S = (const st_kahan *)(const void *)src;
+        EACH_SRC(if (S[si].n) {
+            kahan_add(&D[dg].s, &D[dg].c, S[si].s);
+            D[dg].c += S[si].c;
+            D[dg].n += S[si].n;
+        });
+        return PL_OK;
+    }
     default: PL_FAIL(err, PL_ERR_INTERNAL, "aggregate has no combine");
     }
 }
@@ -1646,6 +1822,45 @@ pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *stp, int64_t bytes, int6
                         NULL, out, err);
 }
 
+/* skewness / kurtosis / kurtosis_pop of one state (DuckDB's formulas over the power sums):
+ * 1 with *r set, 0 for NULL (too few values, zero variance), -1 when the result is not finite
+ * (an error, like DuckDB). Compiled without fused multiply-adds: the variance term of equal
+ * values must cancel to 0 (a fused s2 - s1*s1/n leaves the product's rounding error, and a
+ * tiny negative variance turned NULL into an error). */
+#if defined(__clang__)
+#define PL_NO_FP_CONTRACT
+#elif defined(__GNUC__)
+#define PL_NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define PL_NO_FP_CONTRACT
+#endif
+PL_NO_FP_CONTRACT
+static int moments_result(agg_op op, const st_moments *S, double *r) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+    double cnt = (double)S->n, s1 = S->s1, s2 = S->s2, s3 = S->s3, s4 = S->s4;
+    if (op == AOP_SKEWNESS) {
+        if (S->n <= 2) return 0;
+        double tmp = 1 / cnt;
+        double div = sqrt(pow(tmp * (s2 - s1 * s1 * tmp), 3));
+        if (div == 0) return 0;
+        double t1 = sqrt(cnt * (cnt - 1)) / (cnt - 2);
+        *r = t1 * tmp * (s3 - 3 * s2 * s1 * tmp + 2 * pow(s1, 3) * tmp * tmp) / div;
+        return isfinite(*r) ? 1 : -1;
+    }
+    if (S->n <= (op == AOP_KURTOSIS ? 3 : 0)) return 0;
+    double tmp = 1 / cnt;
+    double m4 = tmp * (s4 - 4 * s3 * s1 * tmp + 6 * s2 * s1 * s1 * tmp * tmp - 3 * pow(s1, 4) * pow(tmp, 3));
+    double m2 = tmp * (s2 - s1 * s1 * tmp);
+    if (m2 <= 0) return 0;
+    if (op == AOP_KURTOSIS)
+        *r = (cnt - 1) * ((cnt + 1) * m4 / (m2 * m2) - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
+    else
+        *r = m4 / (m2 * m2) - 3;
+    return isfinite(*r) ? 1 : -1;
+}
+
 pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *heap, int64_t n,
                        pl_array **out, pl_error *err) {
     pl_type *t = rt->result_type;
@@ -1801,6 +2016,70 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
             }
             pl_bit_set(vb, g);
             if (and_ ? S[g].cnt == 0 : S[g].cnt > 0) pl_bit_set(p, g);
+        }
+        break;
+    }
+    case AOP_PRODUCT: {
+        const st_prod *S = (const st_prod *)(const void *)stp;
+        for (int64_t g = 0; g < n; g++) {
+            if (!S[g].n) {
+                o.n_null++;
+                continue;
+            }
+            ((double *)(void *)p)[g] = S[g].p;
+            pl_bit_set(vb, g);
+        }
+        break;
+    }
+    case AOP_FSUM: {
+        const st_kahan *S = (const st_kahan *)(const void *)stp;
+        for (int64_t g = 0; g < n; g++) {
+            if (!S[g].n) {
+                o.n_null++;
+                continue;
+            }
+            /* an infinity or NaN makes the compensation NaN: the plain sum is the answer */
+            double v = S[g].s + S[g].c;
+            ((double *)(void *)p)[g] = isfinite(S[g].s) ? v : S[g].s;
+            pl_bit_set(vb, g);
+        }
+        break;
+    }
+    case AOP_BIT_AND:
+    case AOP_BIT_OR:
+    case AOP_BIT_XOR: {
+        const st_bits *S = (const st_bits *)(const void *)stp;
+        for (int64_t g = 0; g < n && !st; g++) {
+            if (!S[g].n) {
+                o.n_null++;
+                continue;
+            }
+            agg_val v;
+            memset(&v, 0, sizeof v);
+            v.u = S[g].v;
+            st = out_put(&o, t, g, rt->vk[0], &v, heap, err);
+        }
+        break;
+    }
+    case AOP_SKEWNESS:
+    case AOP_KURTOSIS:
+    case AOP_KURTOSIS_POP: {
+        /* DuckDB's formulas over the power sums: skewness needs n > 2 (the adjusted
+         * Fisher-Pearson coefficient), kurtosis n > 3 (sample excess kurtosis), kurtosis_pop
+         * n > 0; NULL for a zero variance; a non-finite result is an error */
+        const st_moments *S = (const st_moments *)(const void *)stp;
+        for (int64_t g = 0; g < n && !st; g++) {
+            double r;
+            int ok = moments_result(rt->base_op, &S[g], &r);
+            if (ok < 0)
+                st = pl_error_set(err, PL_ERR_INVALID_ARG, "%s is out of range",
+                                  rt->base_op == AOP_SKEWNESS ? "skewness" : "kurtosis");
+            if (ok <= 0) {
+                o.n_null++;
+                continue;
+            }
+            ((double *)(void *)p)[g] = r;
+            pl_bit_set(vb, g);
         }
         break;
     }

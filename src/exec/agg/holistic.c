@@ -671,7 +671,8 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
     PL_TRY(gather_refs(s, spec, tables, n_tables, gmap, n_groups, &g, err));
     hctx h = {rt, g.chunks};
     pl_status st = PL_OK;
-    if (rt->distinct && rt->op != AOP_STRING_AGG && rt->op != AOP_LIST) {
+    if (rt->distinct && rt->op != AOP_STRING_AGG && rt->op != AOP_LIST && rt->op != AOP_MODE &&
+        rt->op != AOP_ENTROPY) {
         st = distinct_finish(s, spec, &g, n_groups, out, err);
         gather_free(&g);
         return st;
@@ -802,6 +803,45 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 o += l;
             }
             st = pl_builder_append_bytes(b, sbuf, o, err);
+            break;
+        }
+        case AOP_MODE:
+        case AOP_ENTROPY: {
+            /* runs of equal values after a stable sort by value: mode is the value of the
+             * longest run (ties: the value seen first in the input, like DuckDB), entropy
+             * -sum p log2 p over the runs (0 for a group without values); DISTINCT counts
+             * each value once */
+            if (m == 0) {
+                st = rt->op == AOP_MODE ? pl_builder_append_null(b, err) : pl_builder_append_f64(b, 0.0, err);
+                break;
+            }
+            msort(v, g.tmp, m, &h, false);
+            int64_t best = 0, best_n = 0, runs = 0;
+            double ent = 0;
+            for (int64_t i = 0; i < m;) {
+                int64_t j = i + 1;
+                while (j < m && cmp_value(&h, v[i], v[j]) == 0) j++;
+                int64_t cnt = rt->distinct ? 1 : j - i;
+                runs += cnt;
+                if (cnt > best_n || (cnt == best_n && (v[i].c < v[best].c ||
+                                                       (v[i].c == v[best].c && v[i].r < v[best].r)))) {
+                    best = i;
+                    best_n = cnt;
+                }
+                i = j;
+            }
+            if (rt->op == AOP_MODE) {
+                st = append_row(b, g.chunks[v[best].c]->arrays[0], v[best].r, err);
+                break;
+            }
+            for (int64_t i = 0; i < m;) {
+                int64_t j = i + 1;
+                while (j < m && cmp_value(&h, v[i], v[j]) == 0) j++;
+                double p = (double)(rt->distinct ? 1 : j - i) / (double)runs;
+                ent -= p * log2(p);
+                i = j;
+            }
+            st = pl_builder_append_f64(b, ent, err);
             break;
         }
         default: st = pl_error_set(err, PL_ERR_INTERNAL, "aggregate is not holistic"); break;

@@ -124,15 +124,23 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
             rt->order_nulls_first[i] = sp->order_nulls_first[i];
         }
     }
+    /* approx_count_distinct is answered exactly, as count(DISTINCT x) (its result type was
+     * bound above: BIGINT) */
+    bool force_distinct = false;
+    if (rt->op == AOP_APPROX_COUNT_DISTINCT) {
+        rt->op = AOP_COUNT;
+        force_distinct = true;
+    }
     /* DISTINCT changes nothing for these */
     bool dup_free = rt->op == AOP_MIN || rt->op == AOP_MAX || rt->op == AOP_ANY_VALUE ||
                     rt->op == AOP_BOOL_AND || rt->op == AOP_BOOL_OR || rt->op == AOP_FIRST ||
-                    rt->op == AOP_LAST || rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX;
-    rt->distinct = sp->distinct && !dup_free && rt->op != AOP_COUNT_STAR;
+                    rt->op == AOP_LAST || rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX ||
+                    rt->op == AOP_BIT_AND || rt->op == AOP_BIT_OR;
+    rt->distinct = (sp->distinct || force_distinct) && !dup_free && rt->op != AOP_COUNT_STAR;
     rt->base_op = rt->op;
     rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
                    rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->op == AOP_LIST ||
-                   rt->n_order > 0;
+                   rt->op == AOP_MODE || rt->op == AOP_ENTROPY || rt->n_order > 0;
     rt->width = rt->holistic ? 0 : agg_rt_width(rt);
     rt->q = 0.5;
     if (rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC) {
