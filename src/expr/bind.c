@@ -341,7 +341,9 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
     case PL_EXPR_LITERAL: {
         pl_value v;
         PL_TRY(pl_value_copy(&e->value, &v, err));
-        return make_lit(&v, e->sql_pos, out, err);
+        PL_TRY(make_lit(&v, e->sql_pos, out, err));
+        (*out)->cast_lit = e->typed_lit;
+        return PL_OK;
     }
     case PL_EXPR_CAST: {
         pl_bexpr *arg = NULL;
@@ -356,6 +358,7 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
             return PL_ERR_TYPE;
         }
         if (pl_type_equals(arg->type, e->cast_type)) {
+            if (arg->kind == PL_BEXPR_LIT) arg->cast_lit = true;
             *out = arg;
             return PL_OK;
         }
@@ -373,7 +376,9 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
                 v.type = pl_type_retain(e->cast_type);
             }
             pl_bexpr_free(arg);
-            return make_lit(&v, e->sql_pos, out, err);
+            PL_TRY(make_lit(&v, e->sql_pos, out, err));
+            (*out)->cast_lit = true;
+            return PL_OK;
         }
         pl_bexpr *c = bnode_new(PL_BEXPR_CALL, e->sql_pos);
         pl_bexpr **args = pl_malloc(sizeof *args);

@@ -75,6 +75,9 @@ struct pl_bexpr {
     void (*free_state)(void *state);
     pl_type *cast_to; /* CAST calls: the target type (also in type); owned reference */
     bool try_cast;
+    /* LIT: the value of an explicit CAST (1::INTEGER, 127::TINYINT): a typed constant, not an
+     * integer literal that takes a narrower operand's type in arithmetic */
+    bool cast_lit;
     int32_t sql_pos;
 };
 
