@@ -1425,7 +1425,7 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
                 }
                 lpos = q;
             }
-            memcpy(lpos + ln, f.pos, sizeof(int64_t) * (size_t)m);
+            if (m) memcpy(lpos + ln, f.pos, sizeof(int64_t) * (size_t)m);
             ln += m;
             loff[i + 1] = ln;
             if (ln > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "window list: more than 2^31 elements in all");
