@@ -120,6 +120,12 @@ typedef enum pl_setop { PL_SETOP_INTERSECT = 0, PL_SETOP_EXCEPT } pl_setop;
 PL_API PL_NODISCARD pl_status pl_df_setop(pl_df *a, pl_df *b, pl_setop op, bool all,
                                           pl_df **out, pl_error *err);
 /* Appends one column per window expression (PL_EXPR_WINDOW). */
+/* One row per element of the lists (exprs: list-typed expressions over df): the columns of df
+ * repeated, then one column per list with its elements (names[i], or "unnest"). Several lists
+ * are zipped: a row of df gives as many rows as its longest list, shorter ones padded with
+ * NULL; rows whose lists are all NULL or empty give none (DuckDB's UNNEST). */
+PL_API PL_NODISCARD pl_status pl_df_unnest(pl_df *df, int32_t n, pl_expr *const *exprs,
+                                           const char *const *names, pl_df **out, pl_error *err);
 PL_API PL_NODISCARD pl_status pl_df_window(pl_df *df, int32_t n, pl_expr *const *exprs,
                                            const char *const *names, pl_df **out,
                                            pl_error *err);

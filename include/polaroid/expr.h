@@ -130,6 +130,10 @@ struct pl_expr {
     pl_value value;   /* LITERAL */
     pl_type *cast_type; /* CAST: owned reference */
     bool try_cast;
+    /* LITERAL: a typed constant (a folded CAST or expression), which keeps its type in
+     * arithmetic; without it an INT32 literal (SQL's integer literal) takes the type of a
+     * narrower integer operand it fits, like DuckDB's (tinyint_col + 1 is TINYINT) */
+    bool typed_lit;
     int32_t n_args;
     pl_expr **args; /* owned references */
     /* AGG and WINDOW */

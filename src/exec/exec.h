@@ -115,6 +115,11 @@ pl_status pl_filter_op_new(pl_exec_ctx *ctx, pl_schema *in, pl_bexpr *pred, pl_o
 /* Evaluates exprs into a batch of schema `out_schema` (retained). Takes exprs and the array. */
 pl_status pl_project_op_new(pl_exec_ctx *ctx, pl_schema *out_schema, int32_t n, pl_bexpr **exprs,
                             pl_op **out, pl_error *err);
+/* One row per list element (unnest.c): out_schema (retained) is the input's columns, then one
+ * element column per list expression (bound over the input); lists are zipped, shorter ones
+ * padded with NULL, rows whose lists are all NULL or empty dropped. Takes exprs and the array. */
+pl_status pl_unnest_op_new(pl_exec_ctx *ctx, pl_schema *out_schema, int32_t n, pl_bexpr **exprs,
+                           pl_op **out, pl_error *err);
 /* Collects every batch in seq order; finish streams them. */
 pl_status pl_collect_sink_new(pl_exec_ctx *ctx, pl_schema *schema, pl_sink **out, pl_error *err);
 

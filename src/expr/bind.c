@@ -15,7 +15,7 @@
 /* ---------------------------------------------------------------- registry */
 
 static const pl_func_set *const g_sets[] = {&pl_funcs_core, &pl_funcs_math, &pl_funcs_string,
-                                            &pl_funcs_time, &pl_funcs_extra};
+                                            &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list};
 
 static bool alias_match(const char *aliases, const char *name) {
     size_t n = strlen(name);
@@ -341,7 +341,9 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
     case PL_EXPR_LITERAL: {
         pl_value v;
         PL_TRY(pl_value_copy(&e->value, &v, err));
-        return make_lit(&v, e->sql_pos, out, err);
+        PL_TRY(make_lit(&v, e->sql_pos, out, err));
+        (*out)->cast_lit = e->typed_lit;
+        return PL_OK;
     }
     case PL_EXPR_CAST: {
         pl_bexpr *arg = NULL;
@@ -356,6 +358,7 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
             return PL_ERR_TYPE;
         }
         if (pl_type_equals(arg->type, e->cast_type)) {
+            if (arg->kind == PL_BEXPR_LIT) arg->cast_lit = true;
             *out = arg;
             return PL_OK;
         }
@@ -373,7 +376,9 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
                 v.type = pl_type_retain(e->cast_type);
             }
             pl_bexpr_free(arg);
-            return make_lit(&v, e->sql_pos, out, err);
+            PL_TRY(make_lit(&v, e->sql_pos, out, err));
+            (*out)->cast_lit = true;
+            return PL_OK;
         }
         pl_bexpr *c = bnode_new(PL_BEXPR_CALL, e->sql_pos);
         pl_bexpr **args = pl_malloc(sizeof *args);
@@ -453,6 +458,9 @@ pl_status pl_expr_bind(const pl_expr *e, const pl_schema *input, pl_bexpr **out,
 static bool is_foldable(const pl_bexpr *e) {
     if (e->kind != PL_BEXPR_CALL || !e->fn) return false;
     if (e->fn->flags & PL_FN_VOLATILE) return false;
+    /* nested values have no literal form */
+    if (e->type && (e->type->id == PL_TYPE_LIST || e->type->id == PL_TYPE_STRUCT || e->type->id == PL_TYPE_MAP))
+        return false;
     for (int32_t i = 0; i < e->n_args; i++)
         if (e->args[i]->kind != PL_BEXPR_LIT) return false;
     return true;

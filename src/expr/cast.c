@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "compute/compute.h"
 #include "expr/expr_core.h"
 #include "io/text/text.h"
 
@@ -43,6 +44,8 @@ bool pl_cast_supported(const pl_type *from, const pl_type *to) {
     if (pl_type_equals(from, to) || from->id == PL_TYPE_NA) return true;
     pl_type_id f = from->id, t = to->id;
     if (t == PL_TYPE_UTF8) return true;
+    /* list to list: element by element */
+    if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) return pl_cast_supported(from->children[0].type, to->children[0].type);
     if (nested(f) || nested(t) || t == PL_TYPE_NA || t == PL_TYPE_DICTIONARY) return false;
     if (is_num(f) && is_num(t)) return true;
     if (f == PL_TYPE_UTF8) return t != PL_TYPE_FIXED_BINARY;
@@ -963,6 +966,29 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
                 pl_xtype_name(to, tb, sizeof tb));
     pl_type_id f = a->type->id, t = to->id;
     if (f == PL_TYPE_NA || a->length == 0) return pl_array_new_nulls(to, a->length, out, err);
+    if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) {
+        /* the elements cast, the offsets and validity kept (ARRAY[]::VARCHAR[], [1, 2]::DOUBLE[]) */
+        pl_array *base = NULL, *child = NULL;
+        if (a->offset != 0) {
+            int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)a->length);
+            if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory casting a list");
+            for (int64_t i = 0; i < a->length; i++) idx[i] = i;
+            pl_status st = pl_array_take(a, idx, a->length, &base, err);
+            pl_free(idx);
+            if (st) return st;
+        } else {
+            base = pl_array_retain(a);
+        }
+        pl_status st = cast_array_impl(base->children[0], to->children[0].type, cc, &child, err);
+        if (!st) {
+            if (base->validity) pl_buf_retain(base->validity);
+            pl_buf_retain(base->values);
+            st = pl_array_new(pl_type_retain(to), base->length, base->null_count, base->validity, base->values,
+                              NULL, 1, &child, NULL, out, err);
+        }
+        pl_array_release(base);
+        return st;
+    }
     if (t == PL_TYPE_UTF8) {
         if (f == PL_TYPE_BINARY) return cast_bytes(a, to, out, err);
         return cast_to_utf8(a, to, out, err);

@@ -56,6 +56,22 @@ static pl_status call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args
     for (int32_t i = 0; i < na; i++) all_scalar &= args[i].is_scalar;
     if ((flags & PL_FN_NULL_IN_NULL_OUT) && any_null_scalar(args, na))
         return null_result(call, all_scalar, n, out, err);
+    pl_type_id rid = call->type ? call->type->id : PL_TYPE_NA;
+    if (all_scalar && (rid == PL_TYPE_LIST || rid == PL_TYPE_STRUCT || rid == PL_TYPE_MAP)) {
+        /* a nested value has no scalar form: the kernel runs on n-row arrays (list_value(1, 2)) */
+        pl_datum *full = pl_calloc((size_t)na, sizeof *full);
+        if (!full) PL_FAIL(err, PL_ERR_NOMEM, "out of memory evaluating %s", call->fn->name);
+        pl_status st = PL_OK;
+        for (int32_t i = 0; i < na && !st; i++) {
+            pl_array *a;
+            st = pl_array_from_value(&args[i].scalar, n, &a, err);
+            if (!st) pl_datum_set_array(&full[i], a);
+        }
+        if (!st) st = run_kernel(ec, call, full, n, out, err);
+        for (int32_t i = 0; i < na; i++) pl_datum_reset(&full[i]);
+        pl_free(full);
+        return st;
+    }
     if (all_scalar) {
         /* one-row arrays in, the row out as a scalar */
         pl_datum *one = pl_calloc((size_t)na, sizeof *one);

@@ -327,6 +327,7 @@ pl_expr *pl_expr_clone(const pl_expr *s) {
     bool ok = true;
     e->index = s->index;
     e->try_cast = s->try_cast;
+    e->typed_lit = s->typed_lit;
     e->distinct = s->distinct;
     e->ignore_nulls = s->ignore_nulls;
     e->sql_pos = s->sql_pos;
@@ -408,7 +409,7 @@ bool pl_expr_equals(const pl_expr *a, const pl_expr *b) {
     switch (a->kind) {
     case PL_EXPR_COLUMN:
         return a->index == b->index && str_eq(a->qualifier, b->qualifier);
-    case PL_EXPR_LITERAL: return value_eq(&a->value, &b->value);
+    case PL_EXPR_LITERAL: return a->typed_lit == b->typed_lit && value_eq(&a->value, &b->value);
     case PL_EXPR_CALL: return vec_eq(a->n_args, a->args, b->args);
     case PL_EXPR_CAST:
         return a->try_cast == b->try_cast && pl_type_equals(a->cast_type, b->cast_type) &&

@@ -75,6 +75,9 @@ struct pl_bexpr {
     void (*free_state)(void *state);
     pl_type *cast_to; /* CAST calls: the target type (also in type); owned reference */
     bool try_cast;
+    /* LIT: the value of an explicit CAST (1::INTEGER, 127::TINYINT): a typed constant, not an
+     * integer literal that takes a narrower operand's type in arithmetic */
+    bool cast_lit;
     int32_t sql_pos;
 };
 
@@ -113,6 +116,7 @@ extern const pl_func_set pl_funcs_core;   /* operators, logic, comparison, condi
 extern const pl_func_set pl_funcs_math;   /* abs round floor ceil sqrt ln exp pow ... */
 extern const pl_func_set pl_funcs_string; /* length lower upper trim substr concat replace ... */
 extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strftime now ... */
+extern const pl_func_set pl_funcs_list;   /* list_value list_extract list_contains unnest ... */
 extern const pl_func_set pl_funcs_extra;  /* fmod gcd lcm factorial levenshtein sha256 hex printf ... */
 
 /* Date/time arithmetic, implemented with the time functions (kernels_time.c): the core "add"

@@ -102,6 +102,10 @@ static pl_status type_error2(const pl_bexpr *call, pl_error *err) {
 static bool is_lit(const pl_bexpr *b) { return b->kind == PL_BEXPR_LIT; }
 static bool literal_fits(const pl_bexpr *lit, pl_type *t);
 static pl_type_id tid(const pl_bexpr *b) { return b->type->id; }
+/* SQL's integer literal (INT32, not the value of an explicit CAST) */
+static bool int_lit(const pl_bexpr *b) {
+    return b->kind == PL_BEXPR_LIT && b->type->id == PL_TYPE_INT32 && !b->cast_lit;
+}
 
 static pl_status set_type(pl_bexpr *call, pl_type *t) {
     call->type = pl_type_retain(t);
@@ -493,12 +497,13 @@ static pl_status arith_bind_op(pl_bexpr *call, int op, pl_error *err) {
     if (!(pl_type_is_numeric(x) || x == PL_TYPE_NA) || !(pl_type_is_numeric(y) || y == PL_TYPE_NA))
         return type_error2(call, err);
     pl_type *t = NULL;
-    if (pl_type_is_integer(x) && pl_type_is_integer(y) && is_lit(*a) != is_lit(*b)) {
+    if (pl_type_is_integer(x) && pl_type_is_integer(y) && (int_lit(*a) || int_lit(*b))) {
         /* an INT32 literal (SQL's integer literal) that fits the other side's integer type
-         * takes it, like DuckDB's integer literals (tinyint_col + 1 is TINYINT and overflows as
-         * one); INT64 literals (the DataFrame API's, SQL's past 32 bits) widen as usual */
-        pl_bexpr *lit = is_lit(*a) ? *a : *b, *other = is_lit(*a) ? *b : *a;
-        if (lit->type->id == PL_TYPE_INT32 && literal_fits(lit, other->type)) t = pl_type_retain(other->type);
+         * takes it, like DuckDB's integer literals (tinyint_col + 1 and 127::TINYINT + 1 are
+         * TINYINT and overflow as one); INT64 literals (the DataFrame API's, SQL's past 32
+         * bits), casts (x + 1::INTEGER) and folded expressions (x + (1 + 1)) widen as usual */
+        pl_bexpr *lit = int_lit(*a) ? *a : *b, *other = int_lit(*a) ? *b : *a;
+        if (!int_lit(other) && literal_fits(lit, other->type)) t = pl_type_retain(other->type);
     }
     if (!t) t = pl_type_common_super((*a)->type, (*b)->type);
     if (!t) return type_error2(call, err);

@@ -139,6 +139,15 @@ static pl_status bind_str_args(pl_bexpr *call, int32_t n_str, pl_error *err) {
     }
 
 BIND(bind_s_i64, 1, PL_TYPE_INT64)      /* length(s) */
+
+/* length(s), and of a list its element count (DuckDB's len(list)) */
+static pl_status bind_length(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id == PL_TYPE_LIST) {
+        call->type = ty(PL_TYPE_INT64);
+        return PL_OK;
+    }
+    return bind_s_i64(call, err);
+}
 BIND(bind_s_s, 9, PL_TYPE_UTF8)         /* string functions of strings only */
 BIND(bind_s_b, 9, PL_TYPE_BOOL)         /* predicates of strings */
 BIND(bind_ss_i64, 2, PL_TYPE_INT64)     /* strpos */
@@ -195,8 +204,8 @@ static pl_status bind_concat(pl_bexpr *call, pl_error *err) {
 static pl_status k_length(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                           pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_length, out, err);
-    bool octets = strcmp(call->fn->name, "octet_length") == 0;
     const pl_array *a = args[0].array;
+    bool octets = strcmp(call->fn->name, "octet_length") == 0 || a->type->id == PL_TYPE_LIST;
     pl_buf *validity, *values;
     PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int64_t *o = (int64_t *)(void *)values->data;
@@ -1353,7 +1362,7 @@ static pl_status k_md5(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
 #define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
 
 static const pl_func_def g_string[] = {
-    {"length", "char_length character_length len", 1, 1, EW, bind_s_i64, k_length},
+    {"length", "char_length character_length len", 1, 1, EW, bind_length, k_length},
     {"octet_length", "strlen", 1, 1, EW, bind_octet_length, k_length},
     {"lower", "lcase", 1, 1, EW, bind_s_s, k_case},
     {"upper", "ucase", 1, 1, EW, bind_s_s, k_case},

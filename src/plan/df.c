@@ -1190,3 +1190,61 @@ pl_status pl_df_window(pl_df *df, int32_t n, pl_expr *const *exprs, const char *
     *out = d;
     return PL_OK;
 }
+
+/* ---------------------------------------------------------------- unnest */
+
+pl_status pl_df_unnest(pl_df *df, int32_t n, pl_expr *const *exprs, const char *const *names,
+                       pl_df **out, pl_error *err) {
+    if (n < 1) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_df_unnest needs at least one list");
+    int32_t nin = df->schema->n_fields, nout = nin + n;
+    pl_df *d = pl_plan_node_new(PL_PLAN_UNNEST, 1, &df);
+    if (!d) return nomem(err);
+    d->exprs = pl_calloc((size_t)n, sizeof(pl_expr *));
+    const char **nm = pl_calloc((size_t)nout, sizeof *nm);
+    pl_type **types = pl_calloc((size_t)nout, sizeof *types);
+    bool *nullable = pl_calloc((size_t)nout, sizeof *nullable);
+    const char **quals = pl_calloc((size_t)nout, sizeof *quals);
+    pl_status st = (!d->exprs || !nm || !types || !nullable || !quals) ? nomem(err) : PL_OK;
+    for (int32_t i = 0; i < nin && !st; i++) {
+        nm[i] = df->schema->fields[i].name;
+        types[i] = pl_type_retain(df->schema->fields[i].type);
+        nullable[i] = df->schema->fields[i].nullable;
+        quals[i] = pl_df_column_qualifier(df, i);
+    }
+    for (int32_t i = 0; i < n && !st; i++) {
+        if (!exprs[i]) {
+            st = nomem(err);
+            break;
+        }
+        st = pl_plan_resolve(exprs[i], df, NULL, &d->exprs[i], err);
+        if (st) break;
+        d->n_exprs = i + 1;
+        pl_type *t = NULL;
+        st = pl_plan_expr_type(d->exprs[i], df->schema, &t, NULL, err);
+        if (st) break;
+        if (t->id == PL_TYPE_LIST) {
+            types[nin + i] = pl_type_retain(t->children[0].type);
+        } else if (t->id == PL_TYPE_NA) {
+            types[nin + i] = pl_type_simple(PL_TYPE_INT32);
+        } else {
+            char tn[64];
+            st = pl_error_set(err, PL_ERR_TYPE, "unnest needs a list, not %s", pl_type_to_string(t, tn, sizeof tn));
+            if (err && err->sql_pos < 0) err->sql_pos = exprs[i]->sql_pos;
+        }
+        pl_type_release(t);
+        nullable[nin + i] = true;
+        nm[nin + i] = names && names[i] ? names[i] : "unnest";
+    }
+    if (!st) st = set_schema(d, nout, nm, types, nullable, quals, err);
+    for (int32_t i = 0; i < nout && types; i++) pl_type_release(types[i]);
+    pl_free(types);
+    pl_free(nullable);
+    pl_free(quals);
+    pl_free(nm);
+    if (st) {
+        pl_df_release(d);
+        return st;
+    }
+    *out = d;
+    return PL_OK;
+}

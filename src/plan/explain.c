@@ -131,6 +131,11 @@ static void node_text(sbuf *b, const pl_df *d) {
     case PL_PLAN_DISTINCT: put(b, "DISTINCT"); break;
     case PL_PLAN_UNION: put(b, "UNION ALL"); break;
     case PL_PLAN_SETOP: put(b, "SETOP"); break;
+    case PL_PLAN_UNNEST:
+        put(b, "UNNEST ");
+        for (int32_t i = 0; i < d->n_exprs; i++)
+            put(b, "%s%s", i ? ", " : "", expr_str(d->exprs[i], buf, sizeof buf));
+        break;
     case PL_PLAN_WINDOW:
         put(b, "WINDOW ");
         for (int32_t i = 0; i < d->n_exprs; i++)

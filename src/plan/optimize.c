@@ -212,6 +212,7 @@ static pl_status fold_expr(pl_expr **e, pl_error *err) {
             pl_value_reset(&v);
             if (lit) {
                 lit->sql_pos = x->sql_pos;
+                lit->typed_lit = true; /* 1::INTEGER, (1 + 1): no longer an integer literal */
                 pl_expr_release(x);
                 *e = lit;
             }

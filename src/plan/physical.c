@@ -1079,6 +1079,23 @@ static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
     case PL_PLAN_DISTINCT: return compile_distinct(ph, d, p, out, err);
     case PL_PLAN_SORT: return compile_sort(ph, d, p, out, err);
     case PL_PLAN_WINDOW: return compile_window(ph, d, p, out, err);
+    case PL_PLAN_UNNEST: {
+        pl_bexpr **b = pl_calloc((size_t)PL_MAX(d->n_exprs, 1), sizeof *b);
+        pl_op *op = NULL;
+        if (!b) st = nomem(err);
+        for (int32_t i = 0; i < d->n_exprs && !st; i++) st = bind(d->exprs[i], d->inputs[0]->schema, &b[i], err);
+        if (!st) {
+            st = pl_unnest_op_new(ph->ctx, d->schema, d->n_exprs, b, &op, err);
+            b = NULL;
+        }
+        for (int32_t i = 0; b && i < d->n_exprs; i++) pl_bexpr_free(b[i]);
+        pl_free(b);
+        if (!st) {
+            add_stats(ph, d, &op->rows_out, &op->time_ns);
+            st = pl_pipeline_add_op(p, op, err);
+        }
+        break;
+    }
     case PL_PLAN_LIMIT: {
         pl_stream *in = NULL;
         st = pl_pipeline_stream(ph->ctx, p, &in, err);

@@ -29,6 +29,7 @@ typedef enum pl_plan_kind {
     PL_PLAN_UNION, /* n_inputs >= 2, all = UNION ALL */
     PL_PLAN_SETOP,
     PL_PLAN_WINDOW,
+    PL_PLAN_UNNEST, /* exprs: lists over the input; output: the input columns, then the elements */
 } pl_plan_kind;
 
 struct pl_df {

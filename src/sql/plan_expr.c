@@ -361,6 +361,60 @@ static pl_status call2(const char *name, pl_expr *a, pl_expr *b, int32_t pos, pl
 
 /* ---------------------------------------------------------------- operators */
 
+/* x op ANY (list) / x op ALL (list), like DuckDB (a NULL list counts as empty):
+ *   ANY: CASE WHEN coalesce(len(l), 0) = 0 THEN false WHEN x IS NULL THEN NULL WHEN hit THEN true
+ *        WHEN list_count(l) < len(l) THEN NULL ELSE false END, hit being list_contains(l, x)
+ *        for =, x <> list_min(l) OR x <> list_max(l) for <>, x < list_max(l) ... ;
+ *   ALL: NOT (x neg(op) ANY (l)). */
+static pl_status quant_list(sq_scope *sc, const PgQuery__AExpr *ae, const char *op0, bool is_all, int32_t pos,
+                            pl_expr **out, pl_error *err) {
+    static const char *const ops[][4] = {{"=", "eq", "<>", "ne"}, {"<>", "ne", "=", "eq"}, {"!=", "ne", "=", "eq"},
+                                         {"<", "lt", ">=", "ge"}, {"<=", "le", ">", "gt"}, {">", "gt", "<=", "le"},
+                                         {">=", "ge", "<", "lt"}};
+    const char *fn = NULL;
+    for (size_t i = 0; i < PL_ARRAY_LEN(ops) && !fn; i++)
+        if (!strcmp(op0, ops[i][0])) fn = is_all ? ops[i][3] : ops[i][1];
+    if (!fn)
+        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "%s with operator \"%s\" is not supported", is_all ? "ALL" : "ANY",
+                       op0);
+    pl_expr *x = NULL, *l = NULL;
+    PL_TRY(sq_expr(sc, ae->lexpr, &x, err));
+    pl_status st = sq_expr(sc, ae->rexpr, &l, err);
+    if (st) {
+        pl_expr_release(x);
+        return st;
+    }
+    pl_expr *hit;
+    if (!strcmp(fn, "eq")) {
+        hit = pl_expr_call2("list_contains", pl_expr_clone(l), pl_expr_clone(x));
+    } else if (!strcmp(fn, "ne")) {
+        hit = pl_expr_call2("or", pl_expr_call2("ne", pl_expr_clone(x), pl_expr_call1("list_min", pl_expr_clone(l))),
+                            pl_expr_call2("ne", pl_expr_clone(x), pl_expr_call1("list_max", pl_expr_clone(l))));
+    } else {
+        bool use_max = !strcmp(fn, "lt") || !strcmp(fn, "le");
+        hit = pl_expr_call2(fn, pl_expr_clone(x), pl_expr_call1(use_max ? "list_max" : "list_min", pl_expr_clone(l)));
+    }
+    pl_expr *a[9];
+    a[0] = pl_expr_call2("eq", pl_expr_call2("coalesce", pl_expr_call1("array_length", pl_expr_clone(l)), pl_expr_lit_i64(0)),
+                         pl_expr_lit_i64(0));
+    a[1] = pl_expr_lit_bool(false);
+    a[2] = pl_expr_call1("is_null", x);
+    a[3] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
+    a[4] = hit;
+    a[5] = pl_expr_lit_bool(true);
+    a[6] = pl_expr_call2("lt", pl_expr_call1("list_count", pl_expr_clone(l)), pl_expr_call1("array_length", l));
+    a[7] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
+    a[8] = pl_expr_lit_bool(false);
+    pl_expr *e = pl_expr_call("case", 9, a);
+    if (e && is_all) {
+        e->sql_pos = pos;
+        e = pl_expr_call1("not", e);
+    }
+    if (!e) return NOMEM(err);
+    *out = at(e, pos);
+    return PL_OK;
+}
+
 static const struct {
     const char *op, *fn;
     bool negate;
@@ -535,8 +589,7 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
     }
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
-        return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "%s over arrays is not supported",
-                       ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY ? "ANY" : "ALL");
+        return quant_list(sc, ae, op, ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL, pos, out, err);
     default:
         return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "SIMILAR TO is not supported");
     }
@@ -880,6 +933,53 @@ static pl_status regr_call(sq_scope *sc, const PgQuery__FuncCall *fc, int which,
     return PL_OK;
 }
 
+/* l[i] (list_extract: 1-based, negative from the end, out of range NULL) and l[a:b]
+ * (list_slice, bounds included; a missing bound is the list's start or end), applied in turn. */
+static pl_status indirection(sq_scope *sc, const PgQuery__AIndirection *ind, pl_expr **out, pl_error *err) {
+    int32_t pos = sq_node_pos(ind->arg);
+    pl_expr *e = NULL;
+    PL_TRY(sq_expr(sc, ind->arg, &e, err));
+    for (size_t k = 0; k < ind->n_indirection; k++) {
+        const PgQuery__Node *x = ind->indirection[k];
+        if (x->node_case != PG_QUERY__NODE__NODE_A_INDICES) {
+            pl_expr_release(e);
+            return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "field access (x.field) on an expression is not supported");
+        }
+        const PgQuery__AIndices *ai = x->a_indices;
+        pl_expr *lo = NULL, *hi = NULL;
+        pl_status st = PL_OK;
+        if (!ai->is_slice) st = ai->uidx ? sq_expr(sc, ai->uidx, &lo, err)
+                                         : sq_fail(err, PL_ERR_SQL, pos, "missing subscript");
+        else if (ai->lidx) st = sq_expr(sc, ai->lidx, &lo, err);
+        else if (ai->is_slice) lo = pl_expr_lit_i64(1);
+        if (!st && ai->is_slice && ai->uidx) st = sq_expr(sc, ai->uidx, &hi, err);
+        else if (!st && ai->is_slice) hi = pl_expr_lit_i64(INT64_MAX);
+        if (!st && (!lo || (ai->is_slice && !hi))) st = NOMEM(err);
+        if (st) {
+            pl_expr_release(e);
+            pl_expr_release(lo);
+            pl_expr_release(hi);
+            return st;
+        }
+        pl_expr *r = NULL;
+        if (ai->is_slice) st = call_n("list_slice", 3, (pl_expr *[]){e, lo, hi}, pos, &r, err);
+        else st = call2("list_extract", e, lo, pos, &r, err);
+        if (st) return st;
+        e = r;
+    }
+    *out = e;
+    return PL_OK;
+}
+
+/* Whether e holds an unnest marker call. */
+static bool has_unnest(const pl_expr *e) {
+    if (!e) return false;
+    if (e->kind == PL_EXPR_CALL && e->name && !strcmp(e->name, SQ_UNNEST_FN)) return true;
+    for (int32_t i = 0; i < e->n_args; i++)
+        if (has_unnest(e->args[i])) return true;
+    return false;
+}
+
 static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
     int32_t pos = fc->location;
     const char *raw = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
@@ -1071,7 +1171,40 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     PL_TRY(expr_list(sc, fc->args, (size_t)n_args, &args, err));
     pl_status st = PL_OK;
     const char *canon = NULL;
-    if (is_pg_catalog && !strcmp(name, "position") && n_args == 2) {
+    if (!strcmp(name, "unnest") && fc->n_funcname == 1) {
+        /* the select list's unnest: a marker the SELECT planner turns into an UNNEST node */
+        if (n_args != 1)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "unnest takes one list argument");
+        else if (!(sc->allow & SQ_ALLOW_WINDOW) || !sc->rel ||
+                 (sc->clause && strcmp(sc->clause, "SELECT") != 0))
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "unnest is supported only in the select list and in FROM");
+        else if (has_unnest(args[0]))
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "nested unnest calls are not supported");
+        canon = SQ_UNNEST_FN;
+    } else if ((!strcmp(name, "list_aggregate") || !strcmp(name, "array_aggregate") ||
+                !strcmp(name, "list_aggr") || !strcmp(name, "aggregate")) &&
+               n_args == 2) {
+        /* list_aggregate(l, 'sum') -> list_sum(l) (the simple forms) */
+        char fn[64];
+        const pl_expr *a1 = args[1];
+        if (a1->kind != PL_EXPR_LITERAL || a1->value.is_null || !a1->value.type ||
+            a1->value.type->id != PL_TYPE_UTF8 || !a1->value.str)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos, "%s needs the aggregate's name as a string constant", name);
+        if (!st) {
+            snprintf(fn, sizeof fn, "list_%s", a1->value.str);
+            for (char *p = fn; *p; p++) *p = (char)tolower((unsigned char)*p);
+            if (!strcmp(fn, "list_mean")) snprintf(fn, sizeof fn, "list_avg");
+            canon = scalar_canonical(fn);
+            if (!canon || !strncmp(canon, "list_value", 10) || !strncmp(canon, "list_extract", 12))
+                st = sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                             "%s: '%s' is not supported (sum, min, max, avg, count, string_agg)", name,
+                             a1->value.str);
+            else {
+                pl_expr_release(args[1]);
+                n_args = 1;
+            }
+        }
+    } else if (is_pg_catalog && !strcmp(name, "position") && n_args == 2) {
         canon = scalar_canonical("strpos");
     } else if (is_pg_catalog && !strcmp(name, "timezone")) {
         canon = scalar_canonical("timezone");
@@ -1106,9 +1239,9 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown function \"%s\"", name);
         if ((!strcmp(name, "range") || !strcmp(name, "generate_series")) && err)
             snprintf(err->hint, sizeof err->hint, "%s", !strcmp(name, "range")
-                     ? "range is a table function: SELECT ... FROM range(...) (lists are not supported)"
+                     ? "range is a table function: SELECT ... FROM range(...) (its list-valued scalar form is not supported)"
                      : "generate_series is a table function: SELECT ... FROM generate_series(...) "
-                       "(lists are not supported)");
+                       "(its list-valued scalar form is not supported)");
     }
     if (st) {
         for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
@@ -1349,8 +1482,17 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
                        (int)n->param_ref->number);
     case PG_QUERY__NODE__NODE_ROW_EXPR:
         return sq_fail(err, PL_ERR_UNSUPPORTED, n->row_expr->location, "row values and lists are not supported here");
-    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
-        return sq_fail(err, PL_ERR_UNSUPPORTED, n->a_array_expr->location, "array literals are not supported here");
+    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR: {
+        /* ARRAY[a, b, ...] (DuckDB's [a, b, ...]): list_value */
+        const PgQuery__AArrayExpr *ae = n->a_array_expr;
+        pl_expr **args;
+        PL_TRY(expr_list(sc, ae->elements, ae->n_elements, &args, err));
+        pl_status st = call_n("list_value", (int32_t)ae->n_elements, args, ae->location, out, err);
+        pl_free(args);
+        return st;
+    }
+    case PG_QUERY__NODE__NODE_A_INDIRECTION:
+        return indirection(sc, n->a_indirection, out, err);
     case PG_QUERY__NODE__NODE_GROUPING_SET:
         return sq_fail(err, PL_ERR_SQL, n->grouping_set->location, "grouping sets are only allowed in GROUP BY");
     case PG_QUERY__NODE__NODE_GROUPING_FUNC:

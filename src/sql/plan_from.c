@@ -355,6 +355,66 @@ static pl_status range_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf,
     return st;
 }
 
+/* FROM unnest(list): one row per element, a column named unnest (or the alias, like range);
+ * the argument is a constant expression (uncorrelated scalar subqueries allowed). */
+static pl_status unnest_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, const PgQuery__FuncCall *fc,
+                                 sq_rel *out, pl_error *err) {
+    int32_t pos = fc->location;
+    const char *fname = "unnest";
+    if (rf->ordinality) return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "WITH ORDINALITY is not supported");
+    if (fc->n_args != 1 || fc->agg_star || fc->agg_distinct || fc->n_agg_order || fc->agg_filter || fc->over)
+        return sq_fail(err, PL_ERR_SQL, pos, "unnest takes one list argument");
+    pl_df *dual = NULL;
+    PL_TRY(sq_dual(&dual, err));
+    sq_rel rel;
+    PL_TRY(sq_rel_init(&rel, dual, err));
+    sq_scope sc = {0};
+    sc.ctx = ctx;
+    sc.rel = &rel;
+    sc.allow = SQ_ALLOW_SUBQUERY;
+    sc.clause = "unnest";
+    pl_expr *ex = NULL, *fin = NULL;
+    pl_status st = sq_expr(&sc, fc->args[0], &ex, err);
+    if (st == PL_ERR_NOT_FOUND && err && !err->hint[0])
+        snprintf(err->hint, sizeof err->hint, "the argument of unnest in FROM must be a constant: columns of "
+                 "other FROM items (LATERAL) are not supported; use unnest in the select list");
+    if (!st) st = sq_finalize(ex, rel.df, NULL, &fin, err);
+    pl_df *u = NULL, *df = NULL;
+    if (!st) st = sq_at(err, pl_df_unnest(rel.df, 1, &fin, &fname, &u, err), pos);
+    if (!st) {
+        pl_expr *c = pl_expr_col_index(pl_df_schema(u)->n_fields - 1, fname);
+        st = c ? pl_df_select(u, 1, &c, &fname, &df, err) : NOMEM(err);
+        pl_expr_release(c);
+    }
+    pl_expr_release(ex);
+    pl_expr_release(fin);
+    if (u) pl_df_release(u);
+    sq_rel_reset(&rel);
+    if (st) return st;
+    const PgQuery__Alias *a = rf->alias;
+    bool alt = false;
+    if (a && sq_nz(a->aliasname) && a->n_colnames == 0) {
+        alt = strcasecmp(a->aliasname, fname) != 0;
+        const char *olds[1] = {fname}, *news[1] = {a->aliasname};
+        pl_df *r = NULL;
+        st = pl_df_rename(df, 1, olds, news, &r, err);
+        pl_df_release(df);
+        if (st) return sq_at(err, st, pos);
+        df = r;
+    }
+    if (a && a->n_colnames > 1)
+        return pl_df_release(df), sq_fail(err, PL_ERR_SQL, pos, "unnest has 1 column but %d column names were given",
+                                          (int)a->n_colnames);
+    st = apply_alias(&df, fname, a, pos, err);
+    if (st) {
+        pl_df_release(df);
+        return st;
+    }
+    PL_TRY(sq_rel_init(out, df, err));
+    if (alt && (st = sq_rel_add_alt(out, a->aliasname, fname, 0, err))) sq_rel_reset(out);
+    return st;
+}
+
 static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,
                                  pl_error *err) {
     if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
@@ -367,6 +427,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     if (!fname) return sq_fail(err, PL_ERR_SQL, pos, "bad table function");
     if (!strcasecmp(fname, "range") || !strcasecmp(fname, "generate_series"))
         return range_function(ctx, rf, fc, fname, !strcasecmp(fname, "generate_series"), out, err);
+    if (!strcasecmp(fname, "unnest")) return unnest_function(ctx, rf, fc, out, err);
     pl_format fmt;
     bool csv = false;
     if (!strcasecmp(fname, "read_parquet") || !strcasecmp(fname, "parquet_scan")) {

@@ -225,6 +225,9 @@ pl_status sq_expr_columns_and(sq_scope *sc, const PgQuery__Node *n, pl_expr **ou
 /* grouping(...) / grouping_id(...) become calls of this name (never reach the DataFrame layer:
  * the aggregation replaces them by the grouping set's bit mask of the arguments). */
 #define SQ_GROUPING_FN "__grouping"
+/* unnest(list) of the select list becomes a call of this name (never reaches the DataFrame
+ * layer: the SELECT planner adds an UNNEST node and replaces it by the element column). */
+#define SQ_UNNEST_FN "__unnest"
 /* Resolves a column name (qualifier may be NULL) in the scope chain. */
 pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
                      pl_expr **out, pl_error *err);

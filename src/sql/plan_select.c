@@ -269,6 +269,101 @@ static pl_status rewrite_win(const elist *wins, const sq_rel *r, int32_t base, c
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- unnest */
+
+static bool is_unnest(const pl_expr *e) {
+    return e->kind == PL_EXPR_CALL && e->name && !strcmp(e->name, SQ_UNNEST_FN);
+}
+
+static pl_status collect_unnests(elist *u, const pl_expr *e, pl_error *err) {
+    if (!e) return PL_OK;
+    if (is_unnest(e)) {
+        if (el_find(u, e) >= 0) return PL_OK;
+        return el_push(u, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
+    }
+    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(collect_unnests(u, e->args[i], err));
+    return PL_OK;
+}
+
+static pl_status rewrite_unnest(const elist *u, const sq_rel *r, int32_t base, const pl_expr *e,
+                                pl_expr **out, pl_error *err) {
+    if (is_unnest(e)) {
+        int32_t j = el_find(u, e);
+        pl_expr *c = j >= 0 ? sq_colref(r, base + j, e->sql_pos) : NULL;
+        if (!c) return NOMEM(err);
+        *out = c;
+        return PL_OK;
+    }
+    if (e->n_args == 0) {
+        *out = pl_expr_retain((pl_expr *)e);
+        return PL_OK;
+    }
+    pl_expr *c = pl_expr_clone(e);
+    if (!c) return NOMEM(err);
+    for (int32_t i = 0; i < c->n_args; i++) {
+        pl_expr *n = NULL;
+        pl_status st = rewrite_unnest(u, r, base, c->args[i], &n, err);
+        if (st) {
+            pl_expr_release(c);
+            return st;
+        }
+        pl_expr_release(c->args[i]);
+        c->args[i] = n;
+    }
+    *out = c;
+    return PL_OK;
+}
+
+/* unnest(list) calls of the select list (and ORDER BY extras): one UNNEST node over the
+ * relation after windows and QUALIFY, its element columns hidden; the calls become references
+ * to them. *any: whether there was one. */
+static pl_status plan_unnests(sq_rel *rel, elist *items, elist *extras, bool *any, pl_error *err) {
+    elist u = {0};
+    pl_status rc = PL_OK;
+    for (int32_t i = 0; !rc && i < items->n; i++) rc = collect_unnests(&u, items->v[i], err);
+    for (int32_t i = 0; !rc && i < extras->n; i++) rc = collect_unnests(&u, extras->v[i], err);
+    *any = u.n > 0;
+    if (rc || u.n == 0) {
+        el_reset(&u);
+        return rc;
+    }
+    pl_expr **fa = pl_calloc((size_t)u.n, sizeof *fa);
+    char **names = pl_calloc((size_t)u.n, sizeof *names);
+    char *namebuf = pl_malloc((size_t)u.n * 16);
+    int32_t done = 0;
+    if (!fa || !names || !namebuf) rc = NOMEM(err);
+    for (; !rc && done < u.n; done++) {
+        rc = sq_finalize(u.v[done]->args[0], rel->df, NULL, &fa[done], err);
+        if (rc) break;
+        names[done] = namebuf + (size_t)done * 16;
+        snprintf(names[done], 16, "__u%d", (int)done);
+    }
+    pl_df *udf = NULL;
+    if (!rc) {
+        rc = pl_df_unnest(rel->df, u.n, fa, (const char *const *)names, &udf, err);
+        if (rc) sq_at(err, rc, u.pos[0]);
+    }
+    for (int32_t i = 0; i < done; i++) pl_expr_release(fa[i]);
+    pl_free(fa);
+    pl_free(names);
+    pl_free(namebuf);
+    int32_t base = rel->n_cols;
+    if (!rc) rc = sq_rel_extend(rel, udf, true, false, err);
+    for (int32_t k = 0; k < 2 && !rc; k++) {
+        elist *l = k ? extras : items;
+        for (int32_t i = 0; !rc && i < l->n; i++) {
+            pl_expr *n = NULL;
+            rc = rewrite_unnest(&u, rel, base, l->v[i], &n, err);
+            if (!rc) {
+                pl_expr_release(l->v[i]);
+                l->v[i] = n;
+            }
+        }
+    }
+    el_reset(&u);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- LIMIT */
 
 static pl_status limit_value(sq_ctx *ctx, const PgQuery__Node *n, const char *what, int64_t *out,
@@ -1582,6 +1677,11 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         }
     }
 
+    /* unnest(list) in the select list: after windows and QUALIFY, before the projection */
+    bool any_unnest = false;
+    rc = plan_unnests(&s.rel, &s.items, &s.extras, &any_unnest, err);
+    if (rc) goto fail_proj;
+
     /* projection: correlation keys, items, hidden ORDER BY expressions */
     int32_t n_vis = n_ck + s.items.n;
     for (int32_t i = 0; !rc && i < s.items.n; i++)
@@ -1590,7 +1690,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         rc = el_push(&proj, pl_expr_retain(s.extras.v[i]), s.extras.names[i], s.extras.pos[i], err);
     if (rc) goto fail_proj;
     if (o) {
-        o->rows_only = !has_agg && !any_window && !s.qualify && st->n_distinct_clause == 0 &&
+        o->rows_only = !has_agg && !any_window && !any_unnest && !s.qualify && st->n_distinct_clause == 0 &&
                        !st->limit_count && !st->limit_offset;
     }
     if (o && o->keep_from && o->rows_only) {

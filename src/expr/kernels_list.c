@@ -1,0 +1,876 @@
+/* kernels_list.c - list functions (pl_funcs_list), with DuckDB's semantics:
+ *   list_value(...) (ARRAY[...]), list_extract(l, i) (l[i]: 1-based, negative from the end, out
+ *   of range NULL), list_contains / list_position, list_sort, list_distinct, list_sum / min /
+ *   max / avg, list_concat, list_slice, array_to_string / list_string_agg, string_split,
+ *   array_length. Lists are Arrow lists (int32 offsets, one child array); results are built
+ *   with gathers of the children (pl_array_take), so any element type works, nested ones too.
+ * Kernels of list results never see all-scalar arguments as one-row arrays standing for a
+ * scalar: a list has no scalar form, so the evaluator runs them on n-row arrays (eval.c). */
+#include <string.h>
+#include <strings.h>
+
+#include "compute/compute.h"
+#include "expr/funcs_int.h"
+
+#define NOMEM(err, what) pl_error_set((err), PL_ERR_NOMEM, "out of memory in %s", (what))
+
+static pl_type *ty(pl_type_id id) { return pl_type_simple(id); }
+
+static pl_type *elem_type(const pl_type *t) { return t->children[0].type; }
+
+static bool is_list(const pl_bexpr *e) { return e->type->id == PL_TYPE_LIST; }
+
+/* A list type of elements t (retained). */
+static pl_status list_of(pl_type *t, pl_type **out, pl_error *err) {
+    return pl_type_new_list("item", t, true, out, err);
+}
+
+/* Argument k as a plain array of n rows (scalars repeated, dictionaries decoded). */
+static pl_status arg_array(const pl_datum *args, int32_t k, int64_t n, pl_array **out, pl_error *err) {
+    pl_array *a = NULL;
+    PL_TRY(pl_fn_datum_array(&args[k], n, &a, err));
+    if (a->type->id == PL_TYPE_DICTIONARY) {
+        pl_array *d = NULL;
+        pl_status st = pl_array_decode_dictionary(a, &d, err);
+        pl_array_release(a);
+        if (st) return st;
+        a = d;
+    }
+    *out = a;
+    return PL_OK;
+}
+
+static bool valid(const pl_array *a, int64_t i) { return pl_array_is_valid(a, i); }
+
+/* The list result: offsets (n + 1 int32, taken), validity (taken, may be NULL), child (taken). */
+static pl_status finish_list(pl_datum *out, const pl_bexpr *call, int64_t n, pl_buf *validity,
+                             pl_buf *offsets, pl_array *child, pl_error *err) {
+    pl_array *a = NULL;
+    pl_status st = pl_array_new(pl_type_retain(call->type), n, -1, validity, offsets, NULL, 1,
+                                &child, NULL, &a, err);
+    if (st) return st;
+    pl_datum_set_array(out, a);
+    return PL_OK;
+}
+
+/* The validity of rows where keep[i] (NULL when every row is kept). */
+static pl_status validity_of(const uint8_t *keep, int64_t n, pl_buf **out, pl_error *err) {
+    *out = NULL;
+    bool all = true;
+    for (int64_t i = 0; i < n && all; i++) all = keep[i] != 0;
+    if (all) return PL_OK;
+    PL_TRY(pl_fn_new_validity(n, out, err));
+    for (int64_t i = 0; i < n; i++)
+        if (keep[i]) pl_bit_set((*out)->data, i);
+    return PL_OK;
+}
+
+/* A list result gathered from child: row i holds child[idx[o[i] .. o[i+1])] (idx -1: NULL
+ * element), NULL where keep[i] is 0 (keep may be NULL: all valid). Takes nothing. */
+static pl_status gather_list(pl_datum *out, const pl_bexpr *call, int64_t n, const uint8_t *keep,
+                             const int32_t *o, pl_array *child, const int64_t *idx, pl_error *err) {
+    pl_buf *offs = NULL, *validity = NULL;
+    pl_array *c = NULL;
+    PL_TRY(pl_fn_new_values(n + 1, 4, &offs, err));
+    memcpy(offs->data, o, (size_t)(n + 1) * 4);
+    pl_status st = keep ? validity_of(keep, n, &validity, err) : PL_OK;
+    if (!st) st = pl_array_take(child, idx, o[n], &c, err);
+    if (st) {
+        pl_buf_release(offs);
+        pl_buf_release(validity);
+        return st;
+    }
+    return finish_list(out, call, n, validity, offs, c, err);
+}
+
+/* ---------------------------------------------------------------- list_value */
+
+static pl_status bind_list_value(pl_bexpr *call, pl_error *err) {
+    pl_type *t = NULL;
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_type *a = call->args[i]->type;
+        if (a->id == PL_TYPE_DICTIONARY) a = a->value_type;
+        if (a->id == PL_TYPE_NA) continue;
+        if (!t) {
+            t = pl_type_retain(a);
+            continue;
+        }
+        pl_type *s = pl_type_equals(t, a) ? pl_type_retain(t) : pl_type_common_super(t, a);
+        pl_type_release(t);
+        if (!s) return pl_fn_no_function(call, err);
+        t = s;
+    }
+    if (!t) t = ty(PL_TYPE_INT32); /* [] and [NULL]: DuckDB's "NULL"[] */
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < call->n_args && !st; i++) st = pl_bexpr_wrap_cast(&call->args[i], t, err);
+    if (!st) st = list_of(t, &call->type, err);
+    pl_type_release(t);
+    return st;
+}
+
+static pl_status k_list_value(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                              pl_datum *out, pl_error *err) {
+    (void)ec;
+    int32_t k = call->n_args;
+    pl_array **cols = pl_calloc((size_t)(k > 0 ? k : 1), sizeof *cols);
+    int32_t *o = pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)(n * k > 0 ? n * k : 1));
+    pl_status st = (!cols || !o || !idx) ? NOMEM(err, "list_value") : PL_OK;
+    if (!st && n * k > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "list_value: more than 2^31 elements");
+    int32_t made = 0;
+    for (; !st && made < k; made++) {
+        st = arg_array(args, made, n, &cols[made], err);
+        if (st) break;
+    }
+    pl_array *all = NULL;
+    if (!st && k > 0) st = pl_array_concat(k, cols, &all, err);
+    if (!st && k == 0) st = pl_array_new_nulls(elem_type(call->type), 0, &all, err);
+    if (!st) {
+        for (int64_t i = 0; i <= n; i++) o[i] = (int32_t)(i * k);
+        for (int64_t i = 0; i < n; i++)
+            for (int32_t j = 0; j < k; j++) idx[i * k + j] = (int64_t)j * n + i;
+        st = gather_list(out, call, n, NULL, o, all, idx, err);
+    }
+    pl_array_release(all);
+    for (int32_t i = 0; i < made; i++) pl_array_release(cols[i]);
+    pl_free(cols);
+    pl_free(o);
+    pl_free(idx);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_extract */
+
+static pl_status bind_list_extract(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0]) || !(pl_type_is_integer(call->args[1]->type->id) ||
+                                     call->args[1]->type->id == PL_TYPE_NA))
+        return pl_fn_no_function(call, err);
+    PL_TRY(pl_bexpr_wrap_cast(&call->args[1], ty(PL_TYPE_INT64), err));
+    call->type = pl_type_retain(elem_type(call->args[0]->type));
+    return PL_OK;
+}
+
+/* 0-based position of 1-based index i (negative: from the end) in a list of len, or -1. */
+static int64_t list_pos(int64_t i, int64_t len) {
+    if (i > 0) return i <= len ? i - 1 : -1;
+    if (i < 0) return -i <= len ? len + i : -1;
+    return -1;
+}
+
+static pl_status k_list_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                                pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL, *ix = NULL, *r = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_status st = arg_array(args, 1, n, &ix, err);
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
+    if (!st && !idx) st = NOMEM(err, "list_extract");
+    if (!st) {
+        const int32_t *o = pl_array_offsets(l);
+        const int64_t *iv = ix->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(ix) : NULL;
+        for (int64_t i = 0; i < n; i++) {
+            idx[i] = -1;
+            if (!iv || !valid(l, i) || !valid(ix, i)) continue;
+            int64_t p = list_pos(iv[i], o[i + 1] - o[i]);
+            if (p >= 0) idx[i] = o[i] + p;
+        }
+        st = pl_array_take(l->children[0], idx, n, &r, err);
+    }
+    if (!st) pl_datum_set_array(out, r);
+    pl_array_release(l);
+    pl_array_release(ix);
+    pl_free(idx);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_contains, list_position */
+
+static pl_status bind_list_find(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    PL_TRY(pl_bexpr_wrap_cast(&call->args[1], elem_type(call->args[0]->type), err));
+    call->type = ty(strcmp(call->fn->name, "list_contains") == 0 ? PL_TYPE_BOOL : PL_TYPE_INT32);
+    return PL_OK;
+}
+
+/* list_contains(l, x): NULL when l or x is NULL; list_position(l, x): the 1-based position of
+ * the first element equal to x (NULL x finds a NULL element), NULL when none or l is NULL. */
+static pl_status k_list_find(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                             pl_datum *out, pl_error *err) {
+    (void)ec;
+    bool contains = strcmp(call->fn->name, "list_contains") == 0;
+    pl_array *l = NULL, *x = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_status st = arg_array(args, 1, n, &x, err);
+    pl_buf *vals = NULL, *validity = NULL;
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && !keep) st = NOMEM(err, call->fn->name);
+    if (!st) st = contains ? pl_fn_new_validity(n, &vals, err) /* zeroed bits */
+                           : pl_fn_new_values(n, 4, &vals, err);
+    if (!st) {
+        const int32_t *o = pl_array_offsets(l);
+        pl_array *c = l->children[0];
+        int32_t *pos = contains ? NULL : (int32_t *)(void *)vals->data;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t found = -1;
+            bool xv = valid(x, i);
+            keep[i] = valid(l, i) && (xv || !contains);
+            if (keep[i]) {
+                for (int32_t j = o[i]; j < o[i + 1] && found < 0; j++) {
+                    bool cv = valid(c, j);
+                    if (cv && xv ? pl_array_value_equal(c, j, x, i) : (!cv && !xv)) found = j - o[i];
+                }
+            }
+            if (contains) {
+                if (found >= 0) pl_bit_set(vals->data, i);
+            } else {
+                pos[i] = (int32_t)(found + 1);
+                if (found < 0) keep[i] = 0;
+            }
+        }
+        st = validity_of(keep, n, &validity, err);
+    }
+    if (!st) {
+        st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
+        vals = NULL;
+        validity = NULL;
+    }
+    pl_buf_release(vals);
+    pl_buf_release(validity);
+    pl_free(keep);
+    pl_array_release(l);
+    pl_array_release(x);
+    return st;
+}
+
+/* ---------------------------------------------------------------- array_length */
+
+static pl_status bind_list_length(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    if (call->n_args > 1) {
+        if (!pl_type_is_integer(call->args[1]->type->id)) return pl_fn_no_function(call, err);
+    }
+    call->type = ty(PL_TYPE_INT64);
+    return PL_OK;
+}
+
+static pl_status k_list_length(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_buf *validity = NULL, *vals = NULL;
+    pl_status st = pl_fn_new_result(l, n, 8, &validity, &vals, err);
+    if (!st) {
+        const int32_t *o = pl_array_offsets(l);
+        int64_t *v = (int64_t *)(void *)vals->data;
+        for (int64_t i = 0; i < n; i++) v[i] = o[i + 1] - o[i];
+        st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
+    }
+    pl_array_release(l);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_sort, list_distinct */
+
+typedef struct sort_ctx {
+    pl_array *c;
+    bool desc, nulls_first;
+} sort_ctx;
+
+static int cmp_elem(const sort_ctx *s, int64_t a, int64_t b) {
+    bool av = valid(s->c, a), bv = valid(s->c, b);
+    if (!av || !bv) {
+        if (av == bv) return 0;
+        return (!av) == s->nulls_first ? -1 : 1;
+    }
+    int r = pl_array_value_compare(s->c, a, s->c, b, false);
+    return s->desc ? -r : r;
+}
+
+/* Stable merge sort of v[0..n) by cmp_elem (tmp: n scratch slots). */
+static void msort(const sort_ctx *s, int64_t *v, int64_t *tmp, int64_t n) {
+    if (n < 2) return;
+    if (n <= 8) {
+        for (int64_t i = 1; i < n; i++) {
+            int64_t x = v[i], j = i;
+            while (j > 0 && cmp_elem(s, v[j - 1], x) > 0) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+        return;
+    }
+    int64_t h = n / 2;
+    msort(s, v, tmp, h);
+    msort(s, v + h, tmp, n - h);
+    int64_t i = 0, j = h, k = 0;
+    while (i < h && j < n) tmp[k++] = cmp_elem(s, v[j], v[i]) < 0 ? v[j++] : v[i++];
+    while (i < h) tmp[k++] = v[i++];
+    while (j < n) tmp[k++] = v[j++];
+    memcpy(v, tmp, sizeof *v * (size_t)n);
+}
+
+static bool const_text(const pl_bexpr *e, const char **s) {
+    if (e->kind != PL_BEXPR_LIT || e->lit.is_null || e->lit.type->id != PL_TYPE_UTF8) return false;
+    *s = e->lit.str;
+    return true;
+}
+
+typedef struct sort_opts {
+    bool desc, nulls_first;
+} sort_opts;
+
+static void free_opts(void *p) { pl_free(p); }
+
+static pl_status bind_list_sort(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    sort_opts *o = pl_calloc(1, sizeof *o);
+    if (!o) return NOMEM(err, "list_sort");
+    o->desc = strcmp(call->fn->name, "list_reverse_sort") == 0;
+    int32_t a = 1;
+    const char *s;
+    if (!o->desc && call->n_args > a) {
+        if (!const_text(call->args[a], &s) || (strcasecmp(s, "asc") && strcasecmp(s, "desc"))) {
+            pl_free(o);
+            PL_FAIL(err, PL_ERR_SQL, "%s: the sort order must be the constant 'ASC' or 'DESC'", call->fn->name);
+        }
+        o->desc = strcasecmp(s, "desc") == 0;
+        a++;
+    }
+    if (call->n_args > a) {
+        if (!const_text(call->args[a], &s) || (strcasecmp(s, "nulls first") && strcasecmp(s, "nulls last"))) {
+            pl_free(o);
+            PL_FAIL(err, PL_ERR_SQL, "%s: the NULL order must be the constant 'NULLS FIRST' or 'NULLS LAST'",
+                    call->fn->name);
+        }
+        o->nulls_first = strcasecmp(s, "nulls first") == 0;
+        a++;
+    }
+    if (a != call->n_args) {
+        pl_free(o);
+        return pl_fn_no_function(call, err);
+    }
+    call->state = o;
+    call->free_state = free_opts;
+    call->type = pl_type_retain(call->args[0]->type);
+    return PL_OK;
+}
+
+static pl_status bind_list_same(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    call->type = pl_type_retain(call->args[0]->type);
+    return PL_OK;
+}
+
+/* list_sort (sorted copy) and list_distinct (first occurrences, NULLs dropped). */
+static pl_status k_list_reorder(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                                pl_datum *out, pl_error *err) {
+    (void)ec;
+    bool distinct = strcmp(call->fn->name, "list_distinct") == 0;
+    pl_array *l = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    const int32_t *o = pl_array_offsets(l);
+    int64_t total = o[n] - o[0];
+    int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int64_t *tmp = pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    uint8_t *keep = pl_malloc((size_t)(n > 0 ? n : 1));
+    pl_status st = (!idx || !tmp || !no || !keep) ? NOMEM(err, call->fn->name) : PL_OK;
+    if (!st) {
+        pl_array *c = l->children[0];
+        const sort_opts *so = call->state;
+        sort_ctx s = {c, so ? so->desc : false, so ? so->nulls_first : false};
+        int64_t k = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            keep[i] = valid(l, i);
+            int64_t start = k;
+            if (keep[i]) {
+                for (int32_t j = o[i]; j < o[i + 1]; j++) {
+                    if (distinct) {
+                        if (!valid(c, j)) continue;
+                        bool seen = false;
+                        for (int64_t q = start; q < k && !seen; q++) seen = pl_array_value_equal(c, idx[q], c, j);
+                        if (seen) continue;
+                    }
+                    idx[k++] = j;
+                }
+                if (!distinct) msort(&s, idx + start, tmp, k - start);
+            }
+            no[i + 1] = (int32_t)k;
+        }
+        st = gather_list(out, call, n, keep, no, c, idx, err);
+    }
+    pl_free(idx);
+    pl_free(tmp);
+    pl_free(no);
+    pl_free(keep);
+    pl_array_release(l);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_sum, min, max, avg */
+
+static pl_status bind_list_agg(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    pl_type *e = elem_type(call->args[0]->type);
+    const char *f = call->fn->name;
+    if (!strcmp(f, "list_min") || !strcmp(f, "list_max")) {
+        if (e->id == PL_TYPE_LIST || e->id == PL_TYPE_STRUCT || e->id == PL_TYPE_MAP)
+            return pl_fn_no_function(call, err);
+        call->type = pl_type_retain(e);
+        return PL_OK;
+    }
+    if (!strcmp(f, "list_count")) {
+        call->type = ty(PL_TYPE_INT64);
+        return PL_OK;
+    }
+    bool isint = pl_type_is_integer(e->id) || e->id == PL_TYPE_BOOL;
+    bool isfloat = e->id == PL_TYPE_FLOAT32 || e->id == PL_TYPE_FLOAT64 || e->id == PL_TYPE_DECIMAL128;
+    if (e->id == PL_TYPE_NA) isint = true;
+    if (!isint && !isfloat) return pl_fn_no_function(call, err);
+    if (!strcmp(f, "list_avg")) call->type = ty(PL_TYPE_FLOAT64);
+    else if (isint && e->id != PL_TYPE_UINT64) call->type = ty(PL_TYPE_INT64);
+    else call->type = ty(PL_TYPE_FLOAT64);
+    return PL_OK;
+}
+
+static pl_status k_list_agg(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    (void)ec;
+    const char *f = call->fn->name;
+    pl_array *l = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    const int32_t *o = pl_array_offsets(l);
+    pl_array *c = l->children[0];
+    uint8_t *keep = pl_malloc((size_t)(n > 0 ? n : 1));
+    pl_status st = keep ? PL_OK : NOMEM(err, f);
+    bool is_min = !strcmp(f, "list_min"), is_max = !strcmp(f, "list_max");
+    if (!st && (is_min || is_max)) {
+        /* the element itself: a gather of the best index per row */
+        int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
+        pl_array *r = NULL;
+        if (!idx) st = NOMEM(err, f);
+        for (int64_t i = 0; !st && i < n; i++) {
+            idx[i] = -1;
+            if (!valid(l, i)) continue;
+            for (int32_t j = o[i]; j < o[i + 1]; j++) {
+                if (!valid(c, j)) continue;
+                if (idx[i] < 0) idx[i] = j;
+                else {
+                    int r2 = pl_array_value_compare(c, j, c, idx[i], false);
+                    if (is_min ? r2 < 0 : r2 > 0) idx[i] = j;
+                }
+            }
+        }
+        if (!st) st = pl_array_take(c, idx, n, &r, err);
+        if (!st) pl_datum_set_array(out, r);
+        pl_free(idx);
+    } else if (!st) {
+        bool count = !strcmp(f, "list_count");
+        bool as_int = call->type->id == PL_TYPE_INT64;
+        pl_array *cd = NULL;
+        int64_t cn = c->length;
+        pl_buf *vals = NULL, *validity = NULL;
+        st = pl_fn_new_values(n, 8, &vals, err);
+        /* the elements as int64 or double (decimals through a cast to double) */
+        double *fv = NULL;
+        int64_t *iv = NULL;
+        if (!st && !count && c->type->id != PL_TYPE_NA) {
+            if (c->type->id == PL_TYPE_DECIMAL128) st = pl_cast_array(c, ty(PL_TYPE_FLOAT64), false, &cd, err);
+            else if (c->type->id == PL_TYPE_BOOL) st = pl_cast_array(c, ty(PL_TYPE_INT64), false, &cd, err);
+            else cd = pl_array_retain(c);
+            if (!st) {
+                if (as_int) {
+                    iv = pl_malloc(sizeof *iv * (size_t)(cn > 0 ? cn : 1));
+                    if (!iv) st = NOMEM(err, f);
+                    else pl_fn_read_i64(cd, iv);
+                } else {
+                    fv = pl_malloc(sizeof *fv * (size_t)(cn > 0 ? cn : 1));
+                    if (!fv) st = NOMEM(err, f);
+                    else pl_fn_read_f64(cd, fv);
+                }
+            }
+        }
+        for (int64_t i = 0; !st && i < n; i++) {
+            int64_t cntv = 0, si = 0;
+            double sf = 0;
+            keep[i] = 0;
+            if (valid(l, i)) {
+                for (int32_t j = o[i]; j < o[i + 1] && !st; j++) {
+                    if (!valid(c, j)) continue;
+                    cntv++;
+                    if (count) continue;
+                    if (iv) {
+                        if (__builtin_add_overflow(si, iv[j], &si))
+                            st = pl_error_set(err, PL_ERR_INVALID_ARG, "overflow in %s at row %lld", f, (long long)i);
+                    } else if (fv) {
+                        sf += fv[j];
+                    }
+                }
+                keep[i] = count || cntv > 0;
+            }
+            if (count) ((int64_t *)(void *)vals->data)[i] = valid(l, i) ? cntv : 0;
+            else if (!strcmp(f, "list_avg"))
+                ((double *)(void *)vals->data)[i] = cntv ? (iv ? (double)si : sf) / (double)cntv : 0;
+            else if (as_int) ((int64_t *)(void *)vals->data)[i] = si;
+            else ((double *)(void *)vals->data)[i] = sf;
+            if (count && !valid(l, i)) keep[i] = 0;
+        }
+        if (!st) st = validity_of(keep, n, &validity, err);
+        if (!st) {
+            st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
+            vals = NULL;
+        }
+        pl_buf_release(vals);
+        pl_array_release(cd);
+        pl_free(iv);
+        pl_free(fv);
+    }
+    pl_free(keep);
+    pl_array_release(l);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_concat */
+
+static pl_status bind_list_concat(pl_bexpr *call, pl_error *err) {
+    pl_type *t = NULL;
+    for (int32_t i = 0; i < 2; i++) {
+        pl_type *a = call->args[i]->type;
+        if (a->id == PL_TYPE_NA) continue;
+        if (a->id != PL_TYPE_LIST) return pl_fn_no_function(call, err);
+        pl_type *e = elem_type(a);
+        if (!t) t = pl_type_retain(e);
+        else if (!pl_type_equals(t, e)) {
+            pl_type *s = pl_type_common_super(t, e);
+            pl_type_release(t);
+            if (!s || s->id == PL_TYPE_LIST || s->id == PL_TYPE_STRUCT || s->id == PL_TYPE_MAP) {
+                pl_type_release(s);
+                return pl_fn_no_function(call, err);
+            }
+            t = s;
+        }
+    }
+    if (!t) t = pl_type_retain(ty(PL_TYPE_INT32));
+    pl_status st = list_of(t, &call->type, err);
+    pl_type_release(t);
+    return st;
+}
+
+/* NULL lists count as empty (DuckDB: list_concat([1], NULL) is [1]). */
+static pl_status k_list_concat(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_type *et = elem_type(call->type);
+    pl_array *l[2] = {NULL, NULL}, *ch[2] = {NULL, NULL}, *all = NULL;
+    int64_t base[2] = {0, 0};
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < 2 && !st; k++) {
+        st = arg_array(args, k, n, &l[k], err);
+        if (st) break;
+        if (l[k]->type->id != PL_TYPE_LIST) {
+            st = pl_array_new_nulls(et, 0, &ch[k], err);
+        } else if (!pl_type_equals(elem_type(l[k]->type), et)) {
+            st = pl_cast_array(l[k]->children[0], et, false, &ch[k], err);
+        } else {
+            ch[k] = pl_array_retain(l[k]->children[0]);
+        }
+    }
+    if (!st) {
+        base[1] = ch[0]->length;
+        st = pl_array_concat(2, ch, &all, err);
+    }
+    int64_t total = 0;
+    for (int32_t k = 0; k < 2 && !st; k++)
+        if (l[k]->type->id == PL_TYPE_LIST) {
+            const int32_t *o = pl_array_offsets(l[k]);
+            for (int64_t i = 0; i < n; i++)
+                if (valid(l[k], i)) total += o[i + 1] - o[i];
+        }
+    if (!st && total > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "list_concat: more than 2^31 elements");
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    if (!st && (!idx || !no)) st = NOMEM(err, "list_concat");
+    if (!st) {
+        int64_t q = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            for (int32_t k = 0; k < 2; k++) {
+                if (l[k]->type->id != PL_TYPE_LIST || !valid(l[k], i)) continue;
+                const int32_t *o = pl_array_offsets(l[k]);
+                for (int32_t j = o[i]; j < o[i + 1]; j++) idx[q++] = base[k] + j;
+            }
+            no[i + 1] = (int32_t)q;
+        }
+        st = gather_list(out, call, n, NULL, no, all, idx, err);
+    }
+    pl_free(idx);
+    pl_free(no);
+    pl_array_release(all);
+    for (int32_t k = 0; k < 2; k++) {
+        pl_array_release(l[k]);
+        pl_array_release(ch[k]);
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_slice */
+
+static pl_status bind_list_slice(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    for (int32_t i = 1; i < 3; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (!pl_type_is_integer(id) && id != PL_TYPE_NA) return pl_fn_no_function(call, err);
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(PL_TYPE_INT64), err));
+    }
+    call->type = pl_type_retain(call->args[0]->type);
+    return PL_OK;
+}
+
+/* 1-based, both ends included; negative bounds count from the end; begin 0 is 1 (DuckDB). */
+static pl_status k_list_slice(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                              pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL, *b = NULL, *e = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_status st = arg_array(args, 1, n, &b, err);
+    if (!st) st = arg_array(args, 2, n, &e, err);
+    const int32_t *o = st ? NULL : pl_array_offsets(l);
+    int64_t total = st ? 0 : o[n] - o[0];
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "list_slice");
+    if (!st) {
+        const int64_t *bv = b->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(b) : NULL;
+        const int64_t *ev = e->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(e) : NULL;
+        int64_t q = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            keep[i] = bv && ev && valid(l, i) && valid(b, i) && valid(e, i);
+            if (keep[i]) {
+                int64_t len = o[i + 1] - o[i], lo = bv[i], hi = ev[i];
+                if (lo < 0) lo = lo < -len ? 1 : len + lo + 1;
+                if (lo == 0) lo = 1;
+                if (hi < 0) hi = hi < -len ? 0 : len + hi + 1;
+                if (hi > len) hi = len;
+                for (int64_t p = lo; p <= hi; p++) idx[q++] = o[i] + p - 1;
+            }
+            no[i + 1] = (int32_t)q;
+        }
+        st = gather_list(out, call, n, keep, no, l->children[0], idx, err);
+    }
+    pl_free(idx);
+    pl_free(no);
+    pl_free(keep);
+    pl_array_release(l);
+    pl_array_release(b);
+    pl_array_release(e);
+    return st;
+}
+
+/* ---------------------------------------------------------------- array_to_string */
+
+static pl_status bind_list_to_string(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    if (call->n_args > 1) PL_TRY(pl_bexpr_wrap_cast(&call->args[1], ty(PL_TYPE_UTF8), err));
+    call->type = ty(PL_TYPE_UTF8);
+    return PL_OK;
+}
+
+/* The elements as text joined by the separator (list_string_agg: ','), NULL elements skipped;
+ * no element left gives NULL, except that array_to_string of an empty list is '' (DuckDB). */
+static pl_status k_list_to_string(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                                  pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL, *sep = NULL, *txt = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_status st = call->n_args > 1 ? arg_array(args, 1, n, &sep, err) : PL_OK;
+    if (!st) st = pl_cast_array(l->children[0], ty(PL_TYPE_UTF8), false, &txt, err);
+    pl_fn_strb sb;
+    bool sb_on = false;
+    if (!st) {
+        st = pl_fn_strb_init(&sb, n, 16 * (txt->length + 1), err);
+        sb_on = !st;
+    }
+    const int32_t *o = st ? NULL : pl_array_offsets(l);
+    for (int64_t i = 0; !st && i < n; i++) {
+        if (!valid(l, i) || (sep && !valid(sep, i))) {
+            st = pl_fn_strb_null(&sb, err);
+            continue;
+        }
+        const uint8_t *sp = (const uint8_t *)",";
+        int32_t sl = 1;
+        if (sep) sp = pl_array_bytes(sep, i, &sl);
+        bool first = true;
+        for (int32_t j = o[i]; j < o[i + 1] && !st; j++) {
+            if (!valid(txt, j)) continue;
+            if (!first) st = pl_fn_strb_append(&sb, sp, sl, err);
+            int32_t tl;
+            const uint8_t *tp = pl_array_bytes(txt, j, &tl);
+            if (!st) st = pl_fn_strb_append(&sb, tp, tl, err);
+            first = false;
+        }
+        if (!st && first && (!sep || o[i + 1] > o[i])) st = pl_fn_strb_null(&sb, err);
+        else if (!st) st = pl_fn_strb_next(&sb, err);
+    }
+    if (!st) {
+        st = pl_fn_strb_finish(&sb, ty(PL_TYPE_UTF8), out, err);
+        sb_on = false;
+    }
+    if (sb_on) pl_fn_strb_reset(&sb);
+    pl_array_release(l);
+    pl_array_release(sep);
+    pl_array_release(txt);
+    return st;
+}
+
+/* ---------------------------------------------------------------- string_split */
+
+static pl_status bind_string_split(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < 2; i++) {
+        pl_type *t = call->args[i]->type;
+        if (t->id == PL_TYPE_DICTIONARY) t = t->value_type;
+        if (t->id != PL_TYPE_UTF8 && t->id != PL_TYPE_NA) return pl_fn_no_function(call, err);
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(PL_TYPE_UTF8), err));
+    }
+    return list_of(ty(PL_TYPE_UTF8), &call->type, err);
+}
+
+/* Pieces of row i: calls piece(p, len) for each (NULL callback: counts only). */
+static int64_t split_row(const uint8_t *p, int32_t len, const uint8_t *sp, int32_t sl, pl_fn_strb *sb,
+                         pl_status *st, pl_error *err) {
+    int64_t k = 0;
+    if (sl == 0) {
+        /* one piece per UTF-8 character; '' gives one empty piece */
+        for (int32_t j = 0; j < len && !*st;) {
+            int32_t cl = p[j] < 0x80 ? 1 : p[j] < 0xE0 ? 2 : p[j] < 0xF0 ? 3 : 4;
+            if (j + cl > len) cl = len - j;
+            if (sb) {
+                *st = pl_fn_strb_append(sb, p + j, cl, err);
+                if (!*st) *st = pl_fn_strb_next(sb, err);
+            }
+            k++;
+            j += cl;
+        }
+        if (len == 0 && !*st) {
+            if (sb) *st = pl_fn_strb_next(sb, err);
+            k++;
+        }
+        return k;
+    }
+    int32_t start = 0;
+    for (int32_t j = 0; j + sl <= len && !*st;) {
+        if (memcmp(p + j, sp, (size_t)sl) == 0) {
+            if (sb) {
+                *st = pl_fn_strb_append(sb, p + start, j - start, err);
+                if (!*st) *st = pl_fn_strb_next(sb, err);
+            }
+            k++;
+            j += sl;
+            start = j;
+        } else {
+            j++;
+        }
+    }
+    if (sb && !*st) {
+        *st = pl_fn_strb_append(sb, p + start, len - start, err);
+        if (!*st) *st = pl_fn_strb_next(sb, err);
+    }
+    return k + 1;
+}
+
+/* string_split(s, sep): the pieces between separators (an empty separator: each character). */
+static pl_status k_string_split(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                                pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *s = NULL, *sep = NULL, *child = NULL;
+    PL_TRY(arg_array(args, 0, n, &s, err));
+    pl_status st = arg_array(args, 1, n, &sep, err);
+    pl_buf *offs = NULL, *validity = NULL;
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && !keep) st = NOMEM(err, "string_split");
+    if (!st) st = pl_fn_new_values(n + 1, 4, &offs, err);
+    int32_t *no = st ? NULL : (int32_t *)(void *)offs->data;
+    if (!st) {
+        /* pass 1: the pieces per row */
+        int64_t k = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n && !st; i++) {
+            keep[i] = s->type->id == PL_TYPE_UTF8 && sep->type->id == PL_TYPE_UTF8 && valid(s, i) &&
+                      valid(sep, i);
+            if (keep[i]) {
+                int32_t len, sl;
+                const uint8_t *p = pl_array_bytes(s, i, &len);
+                const uint8_t *sp = pl_array_bytes(sep, i, &sl);
+                k += split_row(p, len, sp, sl, NULL, &st, err);
+            }
+            if (k > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "string_split: more than 2^31 pieces");
+            no[i + 1] = (int32_t)k;
+        }
+    }
+    pl_fn_strb sb;
+    bool sb_on = false;
+    if (!st) {
+        int64_t bytes = s->type->id == PL_TYPE_UTF8 ? pl_array_offsets(s)[n] - pl_array_offsets(s)[0] : 0;
+        st = pl_fn_strb_init(&sb, no[n], bytes, err);
+        sb_on = !st;
+    }
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!keep[i]) continue;
+        int32_t len, sl;
+        const uint8_t *p = pl_array_bytes(s, i, &len);
+        const uint8_t *sp = pl_array_bytes(sep, i, &sl);
+        split_row(p, len, sp, sl, &sb, &st, err);
+    }
+    if (!st) {
+        pl_datum d = {0};
+        st = pl_fn_strb_finish(&sb, ty(PL_TYPE_UTF8), &d, err);
+        sb_on = false;
+        if (!st && d.is_scalar) st = pl_error_set(err, PL_ERR_INTERNAL, "string_split: scalar pieces");
+        if (!st) child = pl_array_retain(d.array);
+        pl_datum_reset(&d);
+    }
+    if (sb_on) pl_fn_strb_reset(&sb);
+    if (!st) st = validity_of(keep, n, &validity, err);
+    if (!st) {
+        st = finish_list(out, call, n, validity, offs, child, err);
+        offs = NULL;
+        child = NULL;
+    }
+    pl_buf_release(offs);
+    pl_array_release(child);
+    pl_free(keep);
+    pl_array_release(s);
+    pl_array_release(sep);
+    return st;
+}
+
+/* ---------------------------------------------------------------- the set */
+
+#define NN PL_FN_NULL_IN_NULL_OUT
+
+static const pl_func_def k_defs[] = {
+    {"list_value", "list_pack", 0, -1, 0, bind_list_value, k_list_value},
+    {"list_extract", "list_element array_extract", 2, 2, NN, bind_list_extract, k_list_extract},
+    {"list_contains", "list_has array_contains array_has", 2, 2, 0, bind_list_find, k_list_find},
+    {"list_position", "list_indexof array_position array_indexof", 2, 2, 0, bind_list_find, k_list_find},
+    {"array_length", NULL, 1, 2, NN, bind_list_length, k_list_length},
+    {"list_sort", "array_sort", 1, 3, NN, bind_list_sort, k_list_reorder},
+    {"list_reverse_sort", "array_reverse_sort", 1, 2, NN, bind_list_sort, k_list_reorder},
+    {"list_distinct", "array_distinct", 1, 1, NN, bind_list_same, k_list_reorder},
+    {"list_sum", "array_sum", 1, 1, NN, bind_list_agg, k_list_agg},
+    {"list_min", "array_min", 1, 1, NN, bind_list_agg, k_list_agg},
+    {"list_max", "array_max", 1, 1, NN, bind_list_agg, k_list_agg},
+    {"list_avg", "array_avg", 1, 1, NN, bind_list_agg, k_list_agg},
+    {"list_count", NULL, 1, 1, NN, bind_list_agg, k_list_agg},
+    {"list_concat", "list_cat array_concat array_cat", 2, 2, 0, bind_list_concat, k_list_concat},
+    {"list_slice", "array_slice", 3, 3, NN, bind_list_slice, k_list_slice},
+    {"array_to_string", "list_to_string array_join", 2, 2, NN, bind_list_to_string, k_list_to_string},
+    {"list_string_agg", "array_string_agg", 1, 1, NN, bind_list_to_string, k_list_to_string},
+    {"string_split", "str_split string_to_array split", 2, 2, NN, bind_string_split, k_string_split},
+};
+
+const pl_func_set pl_funcs_list = {(int32_t)(sizeof k_defs / sizeof k_defs[0]), k_defs};
