@@ -36,6 +36,17 @@ CASES = [
      f"SELECT i, s ILIKE 'É%' AS a, s ILIKE '%ÉTÉ' AS b, s ILIKE '_cole%' AS c, "
      f"s ILIKE '%σας%' AS d, s ILIKE 'ÿ' AS e, s NOT ILIKE '%Ж%' AS f, s ILIKE p AS g "
      f"FROM {STRS}, (VALUES ('%É%')) q(p) ORDER BY i"),
+    # a named window based on another (WINDOW w2 AS (w)) inherits w's PARTITION BY and ORDER
+    # BY through any number of steps (only the first definition was read: w2 had none)
+    ("window_based_on_window",
+     "SELECT x, rank() OVER w2 AS a, sum(x) OVER (w2 ROWS 1 PRECEDING) AS b, sum(x) OVER w3 AS c, "
+     "lag(x) OVER w2 AS d, count(*) OVER (w) AS e FROM (VALUES (1, 'a'), (2, 'a'), (3, 'b'), "
+     "(4, 'a'), (5, 'b')) t(x, g) WINDOW w AS (PARTITION BY g), w2 AS (w ORDER BY x DESC), "
+     "w3 AS (w2 ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) ORDER BY x"),
+    ("window_based_on_window_chain",
+     "SELECT x, sum(x) OVER w4 AS a, first_value(x) OVER w5 AS b FROM (VALUES (1, 'a'), (2, 'a'), "
+     "(3, 'b'), (4, 'a')) t(x, g) WINDOW w1 AS (PARTITION BY g ORDER BY x), w2 AS (w1), w3 AS (w2), "
+     "w4 AS (w3 ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), w5 AS (w3) ORDER BY x"),
 ]
 
 
@@ -52,6 +63,12 @@ ERRORS = [
     # date + interval / time of a date past the timestamp range overflowed
     ("far_date_plus_interval", "SELECT DATE '5000000-01-01' + INTERVAL 1 HOUR", "out of range"),
     ("far_date_plus_time", "SELECT DATE '5000000-01-01' + TIME '01:00'", "out of range"),
+    # windows based on each other in a cycle, or a missing one: an error without leaking the
+    # call's arguments
+    ("window_cycle", "SELECT sum(x) OVER w FROM (VALUES (1)) t(x) WINDOW w AS (w2), w2 AS (w)",
+     "window"),
+    ("window_missing", "SELECT sum(x) FILTER (WHERE x > 0) OVER nope FROM (VALUES (1)) t(x)",
+     "does not exist"),
 ]
 
 
