@@ -113,12 +113,17 @@ int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name) {
     if (r->n_alts > 0) {
         /* only when no column has the name */
         bool any = false;
-        for (int32_t i = 0; i < r->n_cols && !any; i++)
+        int32_t hit = -1;
+        for (int32_t i = 0; i < r->n_cols && !any; i++) {
             any = strcasecmp(sq_rel_name(r, i), name) == 0 &&
                   (!qual || (sq_rel_qual(r, i) && strcasecmp(sq_rel_qual(r, i), qual) == 0));
+            if (any) hit = i;
+        }
         if (!any) return rel_find_alt(r, qual, name);
-        /* a column of that name and another column's other name: ambiguous, like DuckDB */
-        if (!qual && rel_find_alt(r, NULL, name) != -1) return -2;
+        /* a column of that name and another column's other name: ambiguous, like DuckDB (an
+         * other name of the same column is no ambiguity: FROM t, unnest(l) u gives u and u.u) */
+        int32_t alt = qual ? -1 : rel_find_alt(r, NULL, name);
+        if (alt != -1 && alt != hit) return -2;
     }
     for (int32_t i = 0; i < r->n_cols; i++) {
         if (strcasecmp(sq_rel_name(r, i), name) != 0) continue;

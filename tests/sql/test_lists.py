@@ -120,6 +120,22 @@ def test_unnest_from(sql):
     sql.check("SELECT * FROM unnest(string_split('a,b', ',')) t(x)")
 
 
+LATERAL_SETUP = ["CREATE TABLE t AS SELECT * FROM (VALUES (1, ARRAY[1, 2]), (2, ARRAY[]::INTEGER[]), "
+                 "(3, NULL), (4, ARRAY[7, NULL, 9])) v(id, l)"]
+
+
+def test_unnest_from_lateral(sql, lists):
+    sql.check("SELECT * FROM t, unnest(t.l)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, u.x FROM t, unnest(l) u(x)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, u, u.unnest FROM t, unnest(l) u", setup=LATERAL_SETUP)
+    sql.check("SELECT t.*, v FROM t, unnest(ARRAY['a', 'b']) w(v)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, x, y FROM t, unnest(l) a(x), unnest(ARRAY[10, 20]) b(y) WHERE y = 10",
+              setup=LATERAL_SETUP)
+    sql.check("SELECT id % 3 AS k, count(*) AS n, sum(x) AS s FROM t, unnest(t.l) u(x) GROUP BY k",
+              setup=LATERAL_SETUP)
+    sql.check(f"SELECT p.g, count(s) AS n, count(*) AS c FROM {lists} p, unnest(p.ls) x(s) GROUP BY p.g")
+
+
 @pytest.mark.parametrize("q", ["ANY", "ALL"])
 @pytest.mark.parametrize("op", ["=", "<>", "<", "<=", ">", ">="])
 def test_quantified_over_lists(sql, op, q):
