@@ -43,6 +43,8 @@ void pl_hash_array(pl_array *a, uint64_t *hashes, bool combine);
 /* SQL grouping equality of a[i] and b[j] (same logical type; NULL equals NULL, NaN equals
  * NaN; dictionary vs plain compare values). */
 bool pl_array_value_equal(pl_array *a, int64_t i, pl_array *b, int64_t j);
+/* The hash pl_hash_array gives a[i] (alone, not combined). */
+uint64_t pl_array_value_hash(pl_array *a, int64_t i);
 /* Total order for sorting: <0, 0, >0; NULLs compare by nulls_first; NaN is largest. */
 int pl_array_value_compare(pl_array *a, int64_t i, pl_array *b, int64_t j, bool nulls_first);
 

@@ -236,6 +236,11 @@ int pl_array_value_compare(pl_array *a, int64_t i, pl_array *b, int64_t j, bool 
     return cmp_valid(a, i, b, j, nulls_first);
 }
 
+uint64_t pl_array_value_hash(pl_array *a, int64_t i) {
+    if (a->type->id == PL_TYPE_NA) return NULL_HASH;
+    return resolve(&a, &i) ? hash_one(a, i) : NULL_HASH;
+}
+
 bool pl_array_value_equal(pl_array *a, int64_t i, pl_array *b, int64_t j) {
     bool va = resolve(&a, &i), vb = resolve(&b, &j);
     if (!va || !vb) return va == vb;

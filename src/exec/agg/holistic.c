@@ -128,6 +128,129 @@ static void msort(href *v, href *tmp, int64_t n, const hctx *h, bool by_order) {
     memcpy(v, tmp, (size_t)n * sizeof(href));
 }
 
+/* Sorting refs by value through 64-bit order keys: for values of kind VK_I64, VK_U64 and VK_F64
+ * (ints, dates, times, timestamps, booleans, floats) a key whose unsigned order is the value
+ * order of agg_row_cmp (NaN largest and equal to NaN, -0.0 = 0.0), radix sorted: the generic
+ * merge sort compares through agg_read_val and was ~10x slower than DuckDB on count(DISTINCT
+ * price) or quantile_disc over millions of rows. */
+typedef struct kref {
+    uint64_t key;
+    href ref;
+} kref;
+
+static bool key64_kind(const pl_array *a, agg_vk *vk) {
+    if (a->type->id == PL_TYPE_DICTIONARY) return false;
+    *vk = agg_vk_of(a->type);
+    return *vk == VK_I64 || *vk == VK_U64 || *vk == VK_F64;
+}
+
+static uint64_t key64(const pl_array *a, int64_t r, agg_vk vk) {
+    agg_val v;
+    const uint8_t *bytes;
+    agg_read_val(a, r, vk, &v, &bytes);
+    if (vk == VK_U64) return v.u;
+    if (vk == VK_I64) return (uint64_t)v.i ^ (1ULL << 63);
+    if (isnan(v.f)) return ~0ULL;
+    double d = v.f == 0 ? 0.0 : v.f; /* -0.0 */
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return (u >> 63) ? ~u : u ^ (1ULL << 63);
+}
+
+/* Stable LSD radix sort of v[0..n) by key (tmp: n scratch records); digits that every key
+ * shares are skipped. */
+static void radix_kref(kref *v, kref *tmp, int64_t n) {
+    if (n < 48) {
+        for (int64_t i = 1; i < n; i++) {
+            kref x = v[i];
+            int64_t j = i;
+            for (; j > 0 && v[j - 1].key > x.key; j--) v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    static _Thread_local int64_t cnt[8][256];
+    memset(cnt, 0, sizeof cnt);
+    for (int64_t i = 0; i < n; i++)
+        for (int d = 0; d < 8; d++) cnt[d][(v[i].key >> (8 * d)) & 255]++;
+    kref *src = v, *dst = tmp;
+    for (int d = 0; d < 8; d++) {
+        if (cnt[d][(src[0].key >> (8 * d)) & 255] == n) continue;
+        int64_t pos = 0;
+        for (int k = 0; k < 256; k++) {
+            int64_t c = cnt[d][k];
+            cnt[d][k] = pos;
+            pos += c;
+        }
+        for (int64_t i = 0; i < n; i++) dst[cnt[d][(src[i].key >> (8 * d)) & 255]++] = src[i];
+        kref *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, (size_t)n * sizeof *v);
+}
+
+/* Sorts the m refs v by value like msort(.., by value): NULLs first, then by key, stable; keys
+ * in kb[0..m) afterwards (kb[i] for v[i]; *n_null leading NULLs). False, v untouched, when a
+ * chunk's values are not of a key64 kind. kb and kt hold m records each. */
+static bool sort_refs_key64(const hctx *h, href *v, int64_t m, kref *kb, kref *kt,
+                            int64_t *n_null) {
+    int32_t last_c = -1;
+    const pl_array *a = NULL;
+    agg_vk vk = VK_NA;
+    int64_t nn = 0;
+    for (int64_t i = 0; i < m; i++) { /* the kinds, and the NULLs' count */
+        if (v[i].c != last_c) {
+            last_c = v[i].c;
+            a = h->chunks[last_c]->arrays[0];
+            if (!key64_kind(a, &vk)) return false;
+        }
+        nn += !pl_array_is_valid(a, v[i].r);
+    }
+    int64_t in = 0, iv = nn;
+    last_c = -1;
+    for (int64_t i = 0; i < m; i++) {
+        if (v[i].c != last_c) {
+            last_c = v[i].c;
+            a = h->chunks[last_c]->arrays[0];
+            (void)key64_kind(a, &vk);
+        }
+        if (!pl_array_is_valid(a, v[i].r)) kb[in++] = (kref){0, v[i]};
+        else kb[iv++] = (kref){key64(a, v[i].r, vk), v[i]};
+    }
+    radix_kref(kb + nn, kt, m - nn);
+    for (int64_t i = 0; i < m; i++) v[i] = kb[i].ref;
+    *n_null = nn;
+    return true;
+}
+
+/* The first ref of each value of v[0..m), in order, compacted to the front; returns their
+ * count. Values are told apart by hash (pl_array_value_hash) and pl_array_value_equal, which
+ * agree with agg_row_cmp's equality; slots: at least 2m entries, a power of two (cap). The
+ * DISTINCT path for values without a 64-bit key (strings, decimals, dictionaries): the merge
+ * sort by agg_row_cmp it replaces was ~10x slower than DuckDB on count(DISTINCT exchange). */
+static int64_t hash_firsts(const hctx *h, href *v, int64_t m, int64_t *slots, int64_t cap) {
+    memset(slots, 0xff, (size_t)cap * sizeof *slots);
+    int64_t u = 0;
+    for (int64_t i = 0; i < m; i++) {
+        pl_array *a = h->chunks[v[i].c]->arrays[0];
+        uint64_t hv = pl_array_value_hash(a, v[i].r);
+        int64_t s = (int64_t)(hv & (uint64_t)(cap - 1));
+        bool dup = false;
+        for (; slots[s] >= 0; s = (s + 1) & (cap - 1)) {
+            href o = v[slots[s]];
+            if (pl_array_value_equal(a, v[i].r, h->chunks[o.c]->arrays[0], o.r)) {
+                dup = true;
+                break;
+            }
+        }
+        if (dup) continue;
+        v[u] = v[i];
+        slots[s] = u++;
+    }
+    return u;
+}
+
 /* A group's refs for list/string_agg: with DISTINCT sorted by value and cut to the first of
  * each value; then in the call's ORDER BY (stable), else as they were. Returns the count. */
 static int64_t distinct_ordered(href *v, href *tmp, int64_t m, const hctx *h) {
@@ -318,17 +441,57 @@ static pl_status distinct_finish(agg_sink *s, int32_t spec, gather *g, int64_t n
     }
     memset(states, 0, (size_t)(n_groups * rt.width));
     int64_t n_keep = 0;
+    int64_t max_m = 0;
+    for (int64_t x = 0; x < n_groups; x++) max_m = PL_MAX(max_m, g->start[x + 1] - g->start[x]);
+    /* scratch of the key64 sort and of hash_firsts, made when first needed; without it (out
+     * of memory) the merge sort gives the same answer */
+    kref *kb = NULL, *kt = NULL;
+    int64_t *slots = NULL, slot_cap = 16;
+    while (slot_cap < 2 * max_m) slot_cap *= 2;
+    bool no_key = false, no_hash = false;
     for (int64_t x = 0; x < n_groups; x++) {
-        int64_t a = g->start[x], b = g->start[x + 1];
-        /* sort refs a..b by value, using surv as scratch */
-        msort(g->refs + a, surv, b - a, &h, false);
-        for (int64_t i = a; i < b; i++) {
-            if (i > a && cmp_value(&h, g->refs[i - 1], g->refs[i]) == 0) continue;
-            keep[n_keep] = g->refs[i];
-            kgid[n_keep++] = (uint32_t)x;
+        int64_t a = g->start[x], b = g->start[x + 1], nn = 0;
+        if (a == b) continue;
+        agg_vk vk;
+        if (!kt && !no_key && key64_kind(h.chunks[g->refs[a].c]->arrays[0], &vk)) {
+            kb = pl_malloc((size_t)max_m * sizeof(kref));
+            kt = kb ? pl_malloc((size_t)max_m * sizeof(kref)) : NULL;
+            no_key = !kt;
         }
-        if ((x & 65535) == 0 && (st = pl_exec_check(s->ctx, err))) goto done;
+        if (!slots && !no_hash && (no_key || !kt)) {
+            slots = pl_malloc((size_t)slot_cap * sizeof *slots);
+            no_hash = !slots;
+        }
+        /* sort refs a..b by value (NULLs first), then keep the first of each value */
+        if (kt && sort_refs_key64(&h, g->refs + a, b - a, kb, kt, &nn)) {
+            for (int64_t i = a; i < b; i++) {
+                int64_t k = i - a;
+                if (k > 0 && (k < nn || (k > nn && kb[k - 1].key == kb[k].key))) continue;
+                keep[n_keep] = g->refs[i];
+                kgid[n_keep++] = (uint32_t)x;
+            }
+        } else if (slots || (!no_hash && (slots = pl_malloc((size_t)slot_cap * sizeof *slots)))) {
+            int64_t cap = 16;
+            while (cap < 2 * (b - a)) cap *= 2;
+            int64_t u = hash_firsts(&h, g->refs + a, b - a, slots, cap);
+            for (int64_t i = a; i < a + u; i++) {
+                keep[n_keep] = g->refs[i];
+                kgid[n_keep++] = (uint32_t)x;
+            }
+        } else {
+            msort(g->refs + a, surv, b - a, &h, false);
+            for (int64_t i = a; i < b; i++) {
+                if (i > a && cmp_value(&h, g->refs[i - 1], g->refs[i]) == 0) continue;
+                keep[n_keep] = g->refs[i];
+                kgid[n_keep++] = (uint32_t)x;
+            }
+        }
+        if ((x & 65535) == 0 && (st = pl_exec_check(s->ctx, err))) break;
     }
+    pl_free(kb);
+    pl_free(kt);
+    pl_free(slots);
+    if (st) goto done;
     /* order survivors by chunk */
     for (int64_t i = 0; i < n_keep; i++) per_chunk[keep[i].c + 1]++;
     for (int64_t c = 0; c < g->n_chunks; c++) per_chunk[c + 1] += per_chunk[c];
@@ -706,6 +869,7 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
     }
     pl_builder *b = NULL;
     double *buf = NULL;
+    kref *kb = NULL, *kt = NULL; /* quantile_disc's key64 sort (else the merge sort) */
     uint8_t *sbuf = NULL;
     int64_t sbuf_cap = 0;
     st = pl_builder_new(rt->result_type, n_groups, &b, err);
@@ -718,6 +882,10 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
             st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in %s", "quantile");
             goto done;
         }
+    }
+    if (rt->op == AOP_QUANTILE_DISC && most > 1) {
+        kb = pl_malloc((size_t)most * sizeof(kref));
+        kt = kb ? pl_malloc((size_t)most * sizeof(kref)) : NULL;
     }
     for (int64_t x = 0; x < n_groups && !st; x++) {
         if ((x & 65535) == 0 && (st = pl_exec_check(s->ctx, err))) break;
@@ -755,8 +923,9 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 st = pl_builder_append_null(b, err);
                 break;
             }
+            int64_t nn;
             if (rt->distinct) m = distinct_ordered(v, g.tmp, m, &h);
-            else msort(v, g.tmp, m, &h, false);
+            else if (!kt || !sort_refs_key64(&h, v, m, kb, kt, &nn)) msort(v, g.tmp, m, &h, false);
             int64_t k = (int64_t)ceil((double)m * rt->q) - 1;
             if (k < 0) k = 0;
             if (k >= m) k = m - 1;
@@ -884,6 +1053,8 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
 done:
     pl_builder_free(b);
     pl_free(buf);
+    pl_free(kb);
+    pl_free(kt);
     pl_free(sbuf);
     gather_free(&g);
     return st;

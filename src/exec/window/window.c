@@ -33,7 +33,26 @@ static const fn_alias k_aliases[] = {
     {"var_pop", "var_pop"}, {"stddev_samp", "stddev_samp"}, {"stddev", "stddev_samp"},
     {"stddev_pop", "stddev_pop"}, {"bool_and", "bool_and"}, {"every", "bool_and"},
     {"bool_or", "bool_or"}, {"count_if", "count_if"},
+    /* evaluated frame by frame (window_eval.c eval_frames) */
+    {"string_agg", "string_agg"}, {"listagg", "string_agg"}, {"group_concat", "string_agg"},
+    {"median", "median"}, {"quantile_cont", "quantile_cont"}, {"percentile_cont", "quantile_cont"},
+    {"quantile_disc", "quantile_disc"}, {"percentile_disc", "quantile_disc"},
+    {"quantile", "quantile_disc"}, {"arg_min", "arg_min"}, {"argmin", "arg_min"},
+    {"min_by", "arg_min"}, {"arg_max", "arg_max"}, {"argmax", "arg_max"}, {"max_by", "arg_max"},
+    {"list", "list"}, {"array_agg", "list"}, {"mode", "mode"}, {"product", "product"},
+    {"fsum", "fsum"}, {"sumkahan", "fsum"}, {"kahan_sum", "fsum"}, {"skewness", "skewness"},
+    {"kurtosis", "kurtosis"}, {"kurtosis_pop", "kurtosis_pop"}, {"entropy", "entropy"},
+    {"bit_and", "bit_and"}, {"bit_or", "bit_or"}, {"bit_xor", "bit_xor"},
 };
+
+bool pl_win_is_framewise(const char *canon) {
+    static const char *k[] = {"string_agg", "median", "quantile_cont", "quantile_disc", "arg_min",
+                              "arg_max", "list", "mode", "product", "fsum", "skewness", "kurtosis",
+                              "kurtosis_pop", "entropy", "bit_and", "bit_or", "bit_xor"};
+    for (size_t i = 0; i < PL_ARRAY_LEN(k); i++)
+        if (!strcmp(canon, k[i])) return true;
+    return false;
+}
 
 const char *pl_window_canonical(const char *name) {
     if (!name) return NULL;
@@ -144,6 +163,32 @@ pl_status pl_window_bind(const char *name, int32_t n_args, pl_type *const *arg_t
             PL_FAIL(err, PL_ERR_TYPE, "%s takes a boolean, got %s", c,
                     pl_type_to_string(arg_types[0], tb, sizeof tb));
         *out_type = pl_type_simple(PL_TYPE_BOOL);
+    } else if (pl_win_is_framewise(c)) {
+        /* the aggregate's result type; the quantile fraction and string_agg's separator are
+         * constants checked when the window runs */
+        bool two = !strcmp(c, "arg_min") || !strcmp(c, "arg_max") || !strncmp(c, "quantile_", 9);
+        if (two) ARGS(2, 2);
+        else if (!strcmp(c, "string_agg")) ARGS(1, 2);
+        else ARGS(1, 1);
+        if (!strncmp(c, "quantile_", 9) || !strcmp(c, "string_agg")) {
+            pl_type *t0 = arg_types[0];
+            pl_type_id id = a0;
+            if (!strcmp(c, "string_agg")) {
+                if (id != PL_TYPE_UTF8 && id != PL_TYPE_BINARY && id != PL_TYPE_NA)
+                    PL_FAIL(err, PL_ERR_TYPE, "no window aggregate string_agg(%s)", pl_type_to_string(t0, tb, sizeof tb));
+                *out_type = pl_type_simple(id == PL_TYPE_BINARY ? PL_TYPE_BINARY : PL_TYPE_UTF8);
+            } else if (!strcmp(c, "quantile_cont")) {
+                if (!is_num_id(id) && id != PL_TYPE_NA && id != PL_TYPE_BOOL)
+                    PL_FAIL(err, PL_ERR_TYPE, "no window aggregate %s(%s)", c, pl_type_to_string(t0, tb, sizeof tb));
+                *out_type = pl_type_simple(PL_TYPE_FLOAT64);
+            } else {
+                if (id == PL_TYPE_LIST || id == PL_TYPE_STRUCT || id == PL_TYPE_MAP)
+                    PL_FAIL(err, PL_ERR_TYPE, "no window aggregate %s(%s)", c, pl_type_to_string(t0, tb, sizeof tb));
+                *out_type = t0->id == PL_TYPE_DICTIONARY ? pl_type_retain(t0->value_type) : pl_type_retain(t0);
+            }
+        } else {
+            PL_TRY(pl_agg_bind(c, n_args, arg_types, NULL, false, out_type, err));
+        }
     } else {
         PL_FAIL(err, PL_ERR_TYPE, "no window function %s", c);
     }

@@ -10,8 +10,10 @@
  * source positions and gather once; IGNORE NULLS uses the positions of non-NULL values. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <strings.h>
 
+#include "exec/agg/agg_int.h"
 #include "exec/window/window_int.h"
 
 #define BLK 65536
@@ -1175,6 +1177,424 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
     return pl_array_new(pl_type_retain(rt), n, nulls, valid, vals, NULL, 0, NULL, NULL, out, err);
 }
 
+/* ---------------------------------------------------------------- frame by frame */
+
+/* The aggregates without a prefix-sum or tree form (string_agg, median, quantile_cont/disc,
+ * arg_min/arg_max, list, mode, product, fsum, skewness, kurtosis, kurtosis_pop, entropy,
+ * bit_and/or/xor) read each row's frame: the positions of its segments (frame_segs) whose rows
+ * count (non-NULL argument(s), FILTER true; list keeps NULL elements) are collected and the
+ * aggregate computed over them. A row whose frame is the previous row's (peers of a RANGE
+ * frame, a whole partition) reuses its result. The frames' total size is capped
+ * (PL_WIN_FRAME_WORK) so a running frame over a huge partition is an error, not hours. */
+#define PL_WIN_FRAME_WORK (INT64_C(1) << 26)
+
+typedef struct fw {
+    ev *e;
+    const char *fn;
+    int64_t *pos; /* scratch: positions of the current frame */
+    double *dv;   /* scratch: their values as doubles */
+    const pl_array *x, *k;
+    double q;
+    const uint8_t *sep;
+    int32_t sep_len;
+} fw;
+
+static int cmp_dbl_nan_last(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    bool nx = isnan(x), ny = isnan(y);
+    if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
+    return (x > y) - (x < y);
+}
+
+static _Thread_local const pl_array *g_sort_arr;
+static int cmp_pos_value(const void *a, const void *b) {
+    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    int c = agg_row_cmp(g_sort_arr, i, g_sort_arr, j, false);
+    return c ? c : (i > j) - (i < j); /* stable: ties by position */
+}
+
+static double pos_double(const pl_array *a, int64_t i) {
+    long double v = 0;
+    if (a->type->id == PL_TYPE_BOOL) return pl_bit_get(a->values->data, a->offset + i);
+    get_ld(a, i, &v);
+    return (double)v;
+}
+
+/* skewness / kurtosis / kurtosis_pop over doubles (DuckDB's power-sum formulas, as the
+ * aggregate's finalize): 1 with *r, 0 NULL, -1 out of range. */
+static int moments(const char *fn, const double *v, int64_t m, double *r) {
+    double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    for (int64_t i = 0; i < m; i++) {
+        double x = v[i], x2 = x * x;
+        s1 += x;
+        s2 += x2;
+        s3 += x2 * x;
+        s4 += x2 * x2;
+    }
+    volatile double cnt = (double)m, tmp = 1 / cnt; /* no fused multiply-adds (see funcs.c) */
+    if (!strcmp(fn, "skewness")) {
+        if (m <= 2) return 0;
+        volatile double a = s1 * s1 * tmp, var = tmp * (s2 - a);
+        double div = sqrt(pow(var, 3));
+        if (div == 0) return 0;
+        double t1 = sqrt(cnt * (cnt - 1)) / (cnt - 2);
+        volatile double p1 = 3 * s2 * s1 * tmp, p2 = 2 * pow(s1, 3) * tmp * tmp;
+        *r = t1 * tmp * (s3 - p1 + p2) / div;
+        return isfinite(*r) ? 1 : -1;
+    }
+    if (m <= (!strcmp(fn, "kurtosis") ? 3 : 0)) return 0;
+    volatile double b1 = 4 * s3 * s1 * tmp, b2 = 6 * s2 * s1 * s1 * tmp * tmp, b3 = 3 * pow(s1, 4) * pow(tmp, 3);
+    double m4 = tmp * (s4 - b1 + b2 - b3);
+    volatile double a = s1 * s1 * tmp;
+    double m2 = tmp * (s2 - a);
+    if (m2 <= 0) return 0;
+    if (!strcmp(fn, "kurtosis")) *r = (cnt - 1) * ((cnt + 1) * m4 / (m2 * m2) - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
+    else *r = m4 / (m2 * m2) - 3;
+    return isfinite(*r) ? 1 : -1;
+}
+
+static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_error *err) {
+    const pl_window_spec *sp = e->sp;
+    const char *fn = sp->name;
+    int64_t n = e->n;
+    PL_TRY(compute_frames(e, cols, err));
+    bool is_list = !strcmp(fn, "list"), is_arg = !strcmp(fn, "arg_min") || !strcmp(fn, "arg_max");
+    bool take = is_arg || !strcmp(fn, "quantile_disc") || !strcmp(fn, "mode");
+    bool is_str = !strcmp(fn, "string_agg");
+    bool is_bits = !strncmp(fn, "bit_", 4);
+    fw f;
+    memset(&f, 0, sizeof f);
+    f.e = e;
+    f.fn = fn;
+    f.x = e->x;
+    f.k = e->a1;
+    f.q = 0.5;
+    f.sep = (const uint8_t *)",";
+    f.sep_len = 1;
+    if (is_arg && !f.k) PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s over a constant key: the planner must project it", fn);
+    if (!strncmp(fn, "quantile_", 9)) {
+        const pl_value *c = &sp->consts[1];
+        double q = -1;
+        if (sp->args[1] < 0 && c->type && !c->is_null) {
+            pl_type_id id = c->type->id;
+            if (id == PL_TYPE_FLOAT64 || id == PL_TYPE_FLOAT32) q = c->v.f;
+            else if (id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64) q = (double)c->v.i;
+            else if (id == PL_TYPE_DECIMAL128) {
+                q = (double)c->v.dec.lo;
+                for (int32_t i = 0; i < c->type->scale; i++) q /= 10;
+            }
+        }
+        if (!(q >= 0 && q <= 1))
+            PL_FAIL(err, PL_ERR_SQL, "%s: the quantile must be a constant between 0 and 1", fn);
+        f.q = q;
+    }
+    if (is_str && sp->n_args == 2) {
+        const pl_value *c = &sp->consts[1];
+        if (sp->args[1] >= 0 || (c->type && !c->is_null && c->type->id != PL_TYPE_UTF8))
+            PL_FAIL(err, PL_ERR_SQL, "string_agg: the separator must be a constant string");
+        if (c->type && c->is_null) {
+            /* NULL separator: every result NULL, like DuckDB */
+            return pl_array_new_nulls(sp->result_type, n, out, err);
+        }
+        f.sep = (const uint8_t *)(c->str ? c->str : "");
+        f.sep_len = (int32_t)c->str_len;
+    }
+    /* which rows count */
+    pl_array *filt = sp->filter_col >= 0 ? cols[sp->filter_col] : NULL;
+    e->vm = pl_malloc((size_t)PL_MAX(n, 1));
+    f.pos = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    f.dv = pl_malloc(sizeof(double) * (size_t)PL_MAX(n, 1));
+    if (!e->vm || !f.pos || !f.dv) {
+        pl_free(f.pos);
+        pl_free(f.dv);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window %s", fn);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        bool ok = is_list || (f.x->type->id != PL_TYPE_NA && pl_array_is_valid(f.x, i));
+        if (ok && is_arg) ok = pl_array_is_valid(f.k, i);
+        if (ok && filt) {
+            int64_t r = e->g->ids[i];
+            ok = pl_array_is_valid(filt, r) && pl_bit_get(filt->values->data, filt->offset + r);
+        }
+        e->vm[i] = ok;
+    }
+    pl_status st = PL_OK;
+    pl_builder *b = NULL;
+    int64_t *src = NULL;      /* take: chosen position per row (-1 NULL) */
+    int64_t *loff = NULL;     /* list: offsets */
+    int64_t *lpos = NULL;     /* list: element positions */
+    int64_t lcap = 0, ln = 0;
+    pl_buf *vals = NULL, *valid = NULL;
+    int32_t w = 0;
+    if (take) {
+        src = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+        if (!src) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window %s", fn);
+    } else if (is_list) {
+        loff = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
+        if (!loff) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window %s", fn);
+        else loff[0] = 0;
+    } else if (is_str) {
+        st = pl_builder_new(sp->result_type, n, &b, err);
+    } else {
+        w = sp->result_type->byte_width;
+        st = pl_buf_new_zeroed(PL_MAX(n * w, 8), &vals, err);
+        if (!st) {
+            vals->size = n * w;
+            st = pl_buf_new_zeroed((n + 7) / 8 + 1, &valid, err);
+        }
+        if (!st) valid->size = (n + 7) / 8;
+    }
+    if (!st && (is_list || is_str) == false && !take && !vals)
+        st = pl_error_set(err, PL_ERR_INTERNAL, "window %s: no output", fn);
+    int64_t work = 0;
+    int64_t ps[3] = {-1, -1, -1}, pt[3] = {-1, -1, -1};
+    int pk = -1;
+    int64_t m = 0;
+    bool has_prev = false;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if ((i & 4095) == 0 && atomic_load(&e->failed)) break;
+        int64_t s3[3], t3[3];
+        int k = frame_segs(e, i, s3, t3);
+        bool same = has_prev && k == pk;
+        for (int j = 0; same && j < k; j++) same = s3[j] == ps[j] && t3[j] == pt[j];
+        if (!same) {
+            m = 0;
+            for (int j = 0; j < k; j++) {
+                work += t3[j] - s3[j];
+                for (int64_t p = s3[j]; p < t3[j]; p++)
+                    if (e->vm[p]) f.pos[m++] = p;
+            }
+            if (work > PL_WIN_FRAME_WORK) {
+                st = pl_error_set(err, PL_ERR_LIMIT,
+                                  "window %s: the frames hold more than %lld rows in all (it reads each "
+                                  "row's frame); use a smaller frame or fewer rows per partition",
+                                  fn, (long long)PL_WIN_FRAME_WORK);
+                break;
+            }
+            pk = k;
+            for (int j = 0; j < k; j++) {
+                ps[j] = s3[j];
+                pt[j] = t3[j];
+            }
+        }
+        has_prev = true;
+        if (take) {
+            if (same) {
+                src[i] = src[i - 1];
+                continue;
+            }
+            int64_t best = -1;
+            if (m > 0 && is_arg) {
+                bool mx = !strcmp(fn, "arg_max");
+                best = f.pos[0];
+                for (int64_t j = 1; j < m; j++) {
+                    int c = agg_row_cmp(f.k, f.pos[j], f.k, best, false);
+                    if (mx ? c > 0 : c < 0) best = f.pos[j];
+                }
+            } else if (m > 0) {
+                g_sort_arr = f.x;
+                qsort(f.pos, (size_t)m, sizeof(int64_t), cmp_pos_value);
+                if (!strcmp(fn, "quantile_disc")) {
+                    int64_t kk = (int64_t)ceil((double)m * f.q) - 1;
+                    if (kk < 0) kk = 0;
+                    if (kk >= m) kk = m - 1;
+                    best = f.pos[kk];
+                } else { /* mode: the longest run of equal values; ties: the earliest row */
+                    int64_t best_n = 0;
+                    for (int64_t a = 0; a < m;) {
+                        int64_t c = a + 1;
+                        while (c < m && agg_row_cmp(f.x, f.pos[a], f.x, f.pos[c], false) == 0) c++;
+                        if (c - a > best_n || (c - a == best_n && f.pos[a] < best)) {
+                            best_n = c - a;
+                            best = f.pos[a];
+                        }
+                        a = c;
+                    }
+                }
+            }
+            src[i] = best;
+            continue;
+        }
+        if (is_list) {
+            if (ln + m > lcap) {
+                lcap = PL_MAX(2 * lcap, ln + m + 16);
+                int64_t *q = pl_realloc(lpos, sizeof(int64_t) * (size_t)lcap);
+                if (!q) {
+                    st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window list");
+                    break;
+                }
+                lpos = q;
+            }
+            if (m) memcpy(lpos + ln, f.pos, sizeof(int64_t) * (size_t)m);
+            ln += m;
+            loff[i + 1] = ln;
+            if (ln > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "window list: more than 2^31 elements in all");
+            continue;
+        }
+        if (is_str) {
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                continue;
+            }
+            int64_t len = 0;
+            for (int64_t j = 0; j < m; j++) {
+                int32_t l;
+                pl_array_bytes(f.x, f.pos[j], &l);
+                len += l + (j ? f.sep_len : 0);
+            }
+            if (len > INT32_MAX) {
+                st = pl_error_set(err, PL_ERR_LIMIT, "window string_agg: a result exceeds 2^31 bytes");
+                break;
+            }
+            uint8_t *buf = pl_malloc((size_t)PL_MAX(len, 1));
+            if (!buf) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window string_agg");
+                break;
+            }
+            int64_t o = 0;
+            for (int64_t j = 0; j < m; j++) {
+                if (j && f.sep_len) {
+                    memcpy(buf + o, f.sep, (size_t)f.sep_len);
+                    o += f.sep_len;
+                }
+                int32_t l;
+                const uint8_t *p = pl_array_bytes(f.x, f.pos[j], &l);
+                if (l) memcpy(buf + o, p, (size_t)l);
+                o += l;
+            }
+            st = pl_builder_append_bytes(b, buf, o, err);
+            pl_free(buf);
+            continue;
+        }
+        /* fixed-width results */
+        if (same) {
+            memcpy(vals->data + i * w, vals->data + (i - 1) * w, (size_t)w);
+            if (pl_bit_get(valid->data, i - 1)) pl_bit_set(valid->data, i);
+            continue;
+        }
+        if (is_bits) {
+            if (m == 0) continue;
+            uint64_t acc = 0;
+            for (int64_t j = 0; j < m; j++) {
+                int64_t v = 0;
+                if (f.x->type->id == PL_TYPE_UINT64) v = (int64_t)((const uint64_t *)pl_array_values_ptr(f.x))[f.pos[j]];
+                else get_int(f.x, f.pos[j], &v);
+                if (!strcmp(fn, "bit_and")) acc = j ? acc & (uint64_t)v : (uint64_t)v;
+                else if (!strcmp(fn, "bit_or")) acc |= (uint64_t)v;
+                else acc ^= (uint64_t)v;
+            }
+            memcpy(vals->data + i * w, &acc, (size_t)w); /* little endian: the low bytes */
+            pl_bit_set(valid->data, i);
+            continue;
+        }
+        double r = 0;
+        bool ok = true;
+        for (int64_t j = 0; j < m; j++) f.dv[j] = pos_double(f.x, f.pos[j]);
+        if (!strcmp(fn, "median") || !strcmp(fn, "quantile_cont")) {
+            if (m == 0) {
+                ok = false;
+            } else {
+                qsort(f.dv, (size_t)m, sizeof(double), cmp_dbl_nan_last);
+                double at = f.q * (double)(m - 1);
+                int64_t lo = (int64_t)floor(at), hi = (int64_t)ceil(at);
+                r = f.dv[lo];
+                if (hi != lo) r = f.dv[lo] + (at - (double)lo) * (f.dv[hi] - f.dv[lo]);
+            }
+        } else if (!strcmp(fn, "product")) {
+            ok = m > 0;
+            r = 1;
+            for (int64_t j = 0; j < m; j++) r *= f.dv[j];
+        } else if (!strcmp(fn, "fsum")) {
+            ok = m > 0;
+            double sum = 0, c = 0;
+            for (int64_t j = 0; j < m; j++) {
+                double v = f.dv[j], t = sum + v;
+                if (fabs(sum) >= fabs(v)) c += (sum - t) + v;
+                else c += (v - t) + sum;
+                sum = t;
+            }
+            r = isfinite(sum) ? sum + c : sum;
+        } else if (!strcmp(fn, "entropy")) {
+            /* counts of equal values: sort the positions by value */
+            g_sort_arr = f.x;
+            qsort(f.pos, (size_t)m, sizeof(int64_t), cmp_pos_value);
+            for (int64_t a = 0; a < m;) {
+                int64_t c = a + 1;
+                while (c < m && agg_row_cmp(f.x, f.pos[a], f.x, f.pos[c], false) == 0) c++;
+                double p = (double)(c - a) / (double)m;
+                r -= p * log2(p);
+                a = c;
+            }
+            r = r == 0 ? 0.0 : r;
+        } else {
+            int res = moments(fn, f.dv, m, &r);
+            if (res < 0) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG, "%s is out of range",
+                                  !strcmp(fn, "skewness") ? "skewness" : "kurtosis");
+                break;
+            }
+            ok = res > 0;
+        }
+        if (ok) {
+            ((double *)(void *)vals->data)[i] = r;
+            pl_bit_set(valid->data, i);
+        }
+    }
+    if (!st && atomic_load(&e->failed)) {
+        st = e->st;
+        if (err) *err = e->err;
+    }
+    if (!st && take) st = pl_array_take(e->x, src, n, out, err);
+    if (!st && is_str) st = pl_builder_finish(b, out, err);
+    if (!st && is_list) {
+        pl_array *child = NULL;
+        pl_buf *offs = NULL, *lvalid = NULL;
+        int64_t nulls = 0;
+        st = pl_array_take(e->x, lpos ? lpos : loff, ln, &child, err);
+        if (!st) st = pl_buf_new_zeroed((n + 1) * 4, &offs, err);
+        if (!st) st = pl_buf_new_zeroed((n + 7) / 8 + 1, &lvalid, err);
+        if (!st) {
+            int32_t *o32 = (int32_t *)(void *)offs->data;
+            for (int64_t i = 0; i <= n; i++) o32[i] = (int32_t)loff[i];
+            offs->size = (n + 1) * 4;
+            lvalid->size = (n + 7) / 8;
+            for (int64_t i = 0; i < n; i++) {
+                if (loff[i + 1] > loff[i]) pl_bit_set(lvalid->data, i);
+                else nulls++;
+            }
+            if (!nulls) {
+                pl_buf_release(lvalid);
+                lvalid = NULL;
+            }
+            st = pl_array_new(pl_type_retain(sp->result_type), n, nulls, lvalid, offs, NULL, 1, &child,
+                              NULL, out, err);
+            offs = lvalid = NULL;
+            child = NULL;
+        }
+        pl_array_release(child);
+        pl_buf_release(offs);
+        pl_buf_release(lvalid);
+    }
+    if (!st && vals) {
+        int64_t nulls = n - pl_bitmap_count(valid->data, 0, n);
+        if (!nulls) {
+            pl_buf_release(valid);
+            valid = NULL;
+        }
+        st = pl_array_new(pl_type_retain(sp->result_type), n, nulls, valid, vals, NULL, 0, NULL, NULL, out, err);
+        vals = valid = NULL;
+    }
+    pl_buf_release(vals);
+    pl_buf_release(valid);
+    pl_builder_free(b);
+    pl_free(src);
+    pl_free(loff);
+    pl_free(lpos);
+    pl_free(f.pos);
+    pl_free(f.dv);
+    return st;
+}
+
 /* ---------------------------------------------------------------- entry */
 
 static void ev_reset(ev *e) {
@@ -1280,6 +1700,8 @@ pl_status pl_win_eval(const pl_window_spec *sp, const pl_win_group *g, pl_array 
         pl_buf_release(valid);
     } else if (nav) {
         st = eval_nav(&e, cols, out, err);
+    } else if (pl_win_is_framewise(fn)) {
+        st = eval_frames(&e, cols, out, err);
     } else {
         st = eval_agg(&e, cols, out, err);
     }

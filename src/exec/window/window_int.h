@@ -19,6 +19,10 @@ typedef struct pl_win_group {
 /* Canonical name of a supported window function or window aggregate (aliases resolved,
  * case-insensitive), or NULL. */
 const char *pl_window_canonical(const char *name);
+/* Whether a canonical window aggregate is computed frame by frame (window_eval.c
+ * eval_frames: string_agg, median, quantiles, arg_min/arg_max, list, mode, product, fsum,
+ * skewness, kurtosis, entropy, bit_and/or/xor). */
+bool pl_win_is_framewise(const char *canon);
 /* Checks arguments, constants and the frame of a (copied) spec. Errors: INVALID_ARG, TYPE,
  * UNSUPPORTED, with the function's name. */
 pl_status pl_win_check(const pl_window_spec *sp, const pl_schema *in, pl_error *err);
