@@ -42,6 +42,19 @@ CASES = [
     ("distinct_double",
      "SELECT median(DISTINCT x) AS m, quantile_cont(DISTINCT x, 0.25) AS q, "
      "quantile_disc(DISTINCT x, 0.5) AS r FROM (VALUES (1), (1), (1), (5), (6)) v(x)"),
+    ("window_decimal",
+     "SELECT g, d, median(d) OVER (PARTITION BY g ORDER BY d ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS m, "
+     "quantile_cont(d, 0.75) OVER (PARTITION BY g) AS q, quantile_cont(d, 0.3) OVER (ORDER BY d) AS r "
+     "FROM (VALUES (1, 1.01::DECIMAL(20,2)), (1, NULL), (1, 1.02), (1, -3.33), (2, NULL), (2, 5.55), "
+     "(2, 12345678901234567.89)) v(g, d) ORDER BY g, d NULLS FIRST"),
+    ("window_decimal_18",
+     f"SELECT d, median(d) OVER () AS m, quantile_cont(d, 0.3) OVER (ORDER BY d) AS q FROM {D4} ORDER BY d"),
+    # the other DECIMAL aggregates stay DOUBLE (avg was made DECIMAL by mistake once)
+    ("others_stay_double",
+     f"SELECT avg(d) AS a, typeof(avg(d)) AS t, var_samp(d) AS v, stddev_pop(d) AS s, "
+     f"typeof(var_samp(d)) AS tv FROM {D4}"),
+    ("window_avg_decimal",
+     f"SELECT d, avg(d) OVER (ORDER BY d ROWS 2 PRECEDING) AS a FROM {D4} ORDER BY d"),
     ("double_unchanged",
      "SELECT median(x) AS m, typeof(median(x)) AS t, quantile_cont(x, 0.3) AS q FROM "
      "(VALUES (1), (2), (4), (7)) v(x)"),

@@ -837,16 +837,15 @@ static pl_status quantile_decimal(pl_builder *b, const hctx *h, href *v, href *t
     const pl_array *la = h->chunks[v[lo].c]->arrays[0], *ha = h->chunks[v[hi].c]->arrays[0];
     agg_read_val(la, v[lo].r, VK_I128, &a, &bytes);
     agg_read_val(ha, v[hi].r, VK_I128, &c, &bytes);
-    __int128 r = a.d;
-    double d = pos - (double)lo;
-    if (hi != lo && c.d != a.d && d > 0) {
-        __int128 delta = c.d - a.d;
-        if (h->rt->result_type->precision <= 18)
-            r = (__int128)(int64_t)((double)(int64_t)a.d + (double)(int64_t)delta * d);
-        else
-            r = a.d + (__int128)((double)delta * d);
-    }
+    __int128 r = agg_decimal_interp(a.d, c.d, pos - (double)lo, h->rt->result_type->precision);
     return pl_builder_append_decimal(b, (uint64_t)r, (int64_t)(r >> 64), err);
+}
+
+__int128 agg_decimal_interp(__int128 lo, __int128 hi, double d, int32_t precision) {
+    if (hi == lo || !(d > 0)) return lo;
+    __int128 delta = hi - lo;
+    if (precision <= 18) return (__int128)(int64_t)((double)(int64_t)lo + (double)(int64_t)delta * d);
+    return lo + (__int128)((double)delta * d);
 }
 
 pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
