@@ -145,6 +145,17 @@ def test_quantified_over_lists(sql, op, q):
               f"(4, NULL)) t(x, l)")
 
 
+def test_list_comparisons(sql, lists):
+    sql.check("SELECT ARRAY[1, NULL] = ARRAY[1, NULL] AS a, ARRAY[1, 2] < ARRAY[1, 3] AS b, "
+              "ARRAY[1, 2] < ARRAY[1, 2, 0] AS c, ARRAY[NULL] < ARRAY[1] AS d, ARRAY[1] < ARRAY[NULL] AS e, "
+              "ARRAY[1, 2] <> ARRAY[1, 2] AS f, NULL::INTEGER[] = ARRAY[1] AS g, ARRAY['a'] < ARRAY['b'] AS h, "
+              "ARRAY[2] > ARRAY[1, 5] AS i, ARRAY[1] IS DISTINCT FROM NULL AS j")
+    sql.check(f"SELECT id, li = ARRAY[3] AS a, li < ARRAY[0, 0] AS b, li >= ls2 AS c, "
+              f"li IS NOT DISTINCT FROM ARRAY[]::INTEGER[] AS d FROM (SELECT id, li, "
+              f"list_sort(li) AS ls2 FROM {lists})")
+    sql.check(f"SELECT count(*) AS n FROM {lists} WHERE li = ARRAY[]::INTEGER[] OR li > ARRAY[10]")
+
+
 def test_list_casts(sql):
     sql.check("SELECT ARRAY[]::VARCHAR[] AS a, ARRAY[1, 2]::DOUBLE[] AS b, CAST(ARRAY['1', NULL] AS INTEGER[]) AS c, "
               "NULL::INTEGER[] AS d")
