@@ -19,6 +19,7 @@
 
 #include "compute/compute.h"
 #include "expr/expr_core.h"
+#include "expr/funcs_int.h"
 
 int pl_int_digits(pl_type_id id);
 bool pl_cast_supported(const pl_type *from, const pl_type *to);
@@ -1806,6 +1807,8 @@ static pl_status like_compile(const uint8_t *p, int32_t n, int escape, bool ilik
                     break;
                 }
                 if (len) memcpy(pt->bytes, buf, (size_t)len);
+                /* non-ASCII letters fold like lower() (ASCII ones were folded above) */
+                if (ilike && len) pl_fn_utf8_case_map(pt->bytes, len, false);
                 if (len) memcpy(pt->any, any, (size_t)len);
                 pt->len = len;
                 pt->has_any = has_any;
@@ -2100,7 +2103,13 @@ static pl_status k_like(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
                     break;
                 }
             }
-            for (int32_t j = 0; j < len; j++) scratch[j] = fold(p[j]);
+            /* lower()'s folding (ASCII, Latin-1, Greek, Cyrillic), like the pattern's */
+            uint8_t hi = 0;
+            for (int32_t j = 0; j < len; j++) {
+                scratch[j] = fold(p[j]);
+                hi |= p[j];
+            }
+            if (hi >= 0x80) pl_fn_utf8_case_map(scratch, len, false);
             p = scratch;
         }
         if (like_match(cur, p, len)) pl_bit_set(r, i);
