@@ -444,6 +444,8 @@ static pl_status cast_string_literals(pl_bexpr *call, int32_t from, int32_t to, 
         }
     }
     if (!other) return PL_OK;
+    /* a fixed-width binary column compares with the literal as a BLOB (of any length) */
+    if (other->id == PL_TYPE_FIXED_BINARY) other = pl_type_simple(PL_TYPE_BINARY);
     for (int32_t i = from; i < to; i++)
         if (is_lit(call->args[i]) && tid(call->args[i]) == PL_TYPE_UTF8)
             PL_TRY(pl_bexpr_wrap_cast(&call->args[i], (pl_type *)other, err));
