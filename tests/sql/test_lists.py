@@ -120,6 +120,22 @@ def test_unnest_from(sql):
     sql.check("SELECT * FROM unnest(string_split('a,b', ',')) t(x)")
 
 
+LATERAL_SETUP = ["CREATE TABLE t AS SELECT * FROM (VALUES (1, ARRAY[1, 2]), (2, ARRAY[]::INTEGER[]), "
+                 "(3, NULL), (4, ARRAY[7, NULL, 9])) v(id, l)"]
+
+
+def test_unnest_from_lateral(sql, lists):
+    sql.check("SELECT * FROM t, unnest(t.l)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, u.x FROM t, unnest(l) u(x)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, u, u.unnest FROM t, unnest(l) u", setup=LATERAL_SETUP)
+    sql.check("SELECT t.*, v FROM t, unnest(ARRAY['a', 'b']) w(v)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, x, y FROM t, unnest(l) a(x), unnest(ARRAY[10, 20]) b(y) WHERE y = 10",
+              setup=LATERAL_SETUP)
+    sql.check("SELECT id % 3 AS k, count(*) AS n, sum(x) AS s FROM t, unnest(t.l) u(x) GROUP BY k",
+              setup=LATERAL_SETUP)
+    sql.check(f"SELECT p.g, count(s) AS n, count(*) AS c FROM {lists} p, unnest(p.ls) x(s) GROUP BY p.g")
+
+
 @pytest.mark.parametrize("q", ["ANY", "ALL"])
 @pytest.mark.parametrize("op", ["=", "<>", "<", "<=", ">", ">="])
 def test_quantified_over_lists(sql, op, q):
@@ -127,6 +143,17 @@ def test_quantified_over_lists(sql, op, q):
               f"x {op} {q} (ARRAY[]::INTEGER[]) AS c, x {op} {q} (NULL::INTEGER[]) AS d, "
               f"x {op} {q} (l) AS e FROM (VALUES (1, ARRAY[1, 2]), (2, ARRAY[NULL, 5]), (NULL, ARRAY[3]), "
               f"(4, NULL)) t(x, l)")
+
+
+def test_list_comparisons(sql, lists):
+    sql.check("SELECT ARRAY[1, NULL] = ARRAY[1, NULL] AS a, ARRAY[1, 2] < ARRAY[1, 3] AS b, "
+              "ARRAY[1, 2] < ARRAY[1, 2, 0] AS c, ARRAY[NULL] < ARRAY[1] AS d, ARRAY[1] < ARRAY[NULL] AS e, "
+              "ARRAY[1, 2] <> ARRAY[1, 2] AS f, NULL::INTEGER[] = ARRAY[1] AS g, ARRAY['a'] < ARRAY['b'] AS h, "
+              "ARRAY[2] > ARRAY[1, 5] AS i, ARRAY[1] IS DISTINCT FROM NULL AS j")
+    sql.check(f"SELECT id, li = ARRAY[3] AS a, li < ARRAY[0, 0] AS b, li >= ls2 AS c, "
+              f"li IS NOT DISTINCT FROM ARRAY[]::INTEGER[] AS d FROM (SELECT id, li, "
+              f"list_sort(li) AS ls2 FROM {lists})")
+    sql.check(f"SELECT count(*) AS n FROM {lists} WHERE li = ARRAY[]::INTEGER[] OR li > ARRAY[10]")
 
 
 def test_list_casts(sql):
