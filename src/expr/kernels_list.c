@@ -153,7 +153,7 @@ static pl_status bind_list_extract(pl_bexpr *call, pl_error *err) {
 /* 0-based position of 1-based index i (negative: from the end) in a list of len, or -1. */
 static int64_t list_pos(int64_t i, int64_t len) {
     if (i > 0) return i <= len ? i - 1 : -1;
-    if (i < 0) return -i <= len ? len + i : -1;
+    if (i < 0) return i >= -len ? len + i : -1; /* no negation: INT64_MIN stays in range */
     return -1;
 }
 

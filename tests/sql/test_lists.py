@@ -42,6 +42,8 @@ LITERALS = [
              "ARRAY['x', NULL, 'yz'] AS d, ARRAY[ARRAY[1, 2], ARRAY[3]] AS e, list_value() AS f"),
     ("index", "SELECT (ARRAY[1, 2, 3])[2] AS a, (ARRAY[1, 2, 3])[-1] AS b, (ARRAY[1, 2, 3])[0] AS c, "
               "(ARRAY[1, 2, 3])[4] AS d, list_extract(ARRAY[1, 2], NULL) AS e, "
+              "list_extract(ARRAY[1, 2], -9223372036854775808) AS e2, list_extract(ARRAY[1, 2], -3) AS e3, "
+              "list_slice(ARRAY[1, 2, 3], -9223372036854775808, 9223372036854775807) AS e4, "
               "(ARRAY[1, 2, 3])[2:] AS f, (ARRAY[1, 2, 3])[:2] AS g, (ARRAY[1, 2, 3, 4])[2:3] AS h"),
     ("len", "SELECT len(ARRAY[1, 2]) AS a, length(ARRAY['a']) AS b, array_length(ARRAY[1, 2, 3]) AS c, "
             "len(NULL::INTEGER[]) AS d, len(ARRAY[]::INTEGER[]) AS e"),
