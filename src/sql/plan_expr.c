@@ -1561,6 +1561,19 @@ static void sb_s(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 static void name_of(sbuf *b, const PgQuery__Node *n);
 
+/* "ORDER BY a DESC NULLS LAST, b" as DuckDB names it in output columns. */
+static void order_list(sbuf *b, PgQuery__Node *const *v, size_t n) {
+    sb_s(b, "ORDER BY ");
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_s(b, ", ");
+        const PgQuery__SortBy *sb = v[i]->sort_by;
+        name_of(b, sb->node);
+        if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) sb_s(b, " DESC");
+        if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST) sb_s(b, " NULLS FIRST");
+        if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST) sb_s(b, " NULLS LAST");
+    }
+}
+
 static void name_list(sbuf *b, PgQuery__Node *const *v, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (i) sb_s(b, ", ");
@@ -1764,6 +1777,15 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
             sb_s(b, "(");
             if (fc->agg_distinct) sb_s(b, "DISTINCT ");
             name_list(b, fc->args, fc->n_args);
+            if (fc->n_agg_order && !fc->over) {
+                sb_s(b, " ");
+                order_list(b, fc->agg_order, fc->n_agg_order);
+            }
+            sb_s(b, ")");
+        }
+        if (fc->agg_filter) {
+            sb_s(b, " FILTER (WHERE ");
+            name_of(b, fc->agg_filter);
             sb_s(b, ")");
         }
         if (fc->over) {
@@ -1776,13 +1798,7 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
             }
             if (w->n_order_clause) {
                 if (w->n_partition_clause) sb_s(b, " ");
-                sb_s(b, "ORDER BY ");
-                for (size_t i = 0; i < w->n_order_clause; i++) {
-                    if (i) sb_s(b, ", ");
-                    const PgQuery__SortBy *sb = w->order_clause[i]->sort_by;
-                    name_of(b, sb->node);
-                    if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) sb_s(b, " DESC");
-                }
+                order_list(b, w->order_clause, w->n_order_clause);
             }
             sb_s(b, ")");
         }

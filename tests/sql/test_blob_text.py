@@ -52,3 +52,26 @@ def test_blob_column_filters(sql, tmp_path):
                       ordered=True)
     sql.check(f"SELECT i, c::VARCHAR AS t FROM read_parquet('{path}') WHERE i < 50 ORDER BY i",
               ordered=True)
+
+
+def test_fixed_binary_column_compares_as_blob(sql, tmp_path):
+    """A FIXED_LEN_BYTE_ARRAY column (fixed_size_binary) is a BLOB to DuckDB: it compares with
+    BLOB and text constants, IN lists and other BLOB columns (was "cannot compare
+    fixed_binary[3] with binary")."""
+    rnd = random.Random(103)
+    vals = [None if rnd.random() < 0.1 else bytes(rnd.randrange(256) for _ in range(3))
+            for _ in range(2000)]
+    path = tmp_path / "flba.parquet"
+    pq.write_table(pa.table({"c": pa.array(vals, pa.binary(3)),
+                             "b": pa.array([v[:2] if v else None for v in vals], pa.binary()),
+                             "i": pa.array(range(2000), pa.int64())}),
+                   path, row_group_size=100, data_page_size=64, write_page_index=True)
+    f = f"read_parquet('{path}')"
+    probes = [v for v in vals if v][:3]
+    for p in probes:
+        lit = "'" + "".join("\\x%02X" % x for x in p) + "'::BLOB"
+        for op in ["<", ">=", "=", "<>"]:
+            sql.check(f"SELECT i FROM {f} WHERE c {op} {lit} ORDER BY i", ordered=True)
+    in_list = ", ".join("'" + "".join("\\x%02X" % x for x in p) + "'::BLOB" for p in probes)
+    sql.check(f"SELECT i FROM {f} WHERE c IN ({in_list}) ORDER BY i", ordered=True)
+    sql.check(f"SELECT i FROM {f} WHERE c > b OR c = 'abc' ORDER BY i", ordered=True)
