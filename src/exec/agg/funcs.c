@@ -253,7 +253,9 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     switch (op) {
     case AOP_COUNT: min_args = 0; break;
     case AOP_ARG_MIN:
-    case AOP_ARG_MAX:
+    case AOP_ARG_MAX: min_args = 2; max_args = 3; break;
+    case AOP_MIN:
+    case AOP_MAX: max_args = 2; break;
     case AOP_QUANTILE_CONT:
     case AOP_QUANTILE_DISC:
     case AOP_COVAR_POP:
@@ -300,6 +302,20 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_QUANTILE_DISC:
         if ((int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
         if ((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && (int)agg_vk_of(t1) < 0) BAD_TYPE(t1);
+        if (((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && n_args == 3) ||
+            ((op == AOP_MIN || op == AOP_MAX) && n_args == 2)) {
+            /* the n best values as a list, like DuckDB */
+            pl_type *nt = arg_types[n_args - 1];
+            if (nt->id != PL_TYPE_NA && !is_int(nt->id)) BAD_TYPE(nt);
+            const pl_value *c = consts ? consts[n_args - 1] : NULL;
+            if (c && c->type && (c->is_null || c->type->id == PL_TYPE_NA))
+                PL_FAIL(err, PL_ERR_SQL, "%s: the n value cannot be NULL", canon);
+            if (c && c->type && is_int(c->type->id) && c->v.i <= 0)
+                PL_FAIL(err, PL_ERR_SQL, "%s: the n value must be > 0", canon);
+            if (distinct) PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ..., n) is not supported", canon);
+            PL_TRY(pl_type_new_list("item", t0, true, &res, err));
+            break;
+        }
         res = pl_type_retain(t0);
         break;
     case AOP_BOOL_AND:
