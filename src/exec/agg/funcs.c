@@ -1840,40 +1840,37 @@ pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *stp, int64_t bytes, int6
 
 /* skewness / kurtosis / kurtosis_pop of one state (DuckDB's formulas over the power sums):
  * 1 with *r set, 0 for NULL (too few values, zero variance), -1 when the result is not finite
- * (an error, like DuckDB). Compiled without fused multiply-adds: the variance term of equal
- * values must cancel to 0 (a fused s2 - s1*s1/n leaves the product's rounding error, and a
- * tiny negative variance turned NULL into an error). */
-#if defined(__clang__)
-#define PL_NO_FP_CONTRACT
-#elif defined(__GNUC__)
-#define PL_NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#define PL_NO_FP_CONTRACT
-#endif
-PL_NO_FP_CONTRACT
+ * (an error, like DuckDB). The products are rounded before they are subtracted (volatile): a
+ * fused multiply-add of s2 - s1*s1/n keeps the product's rounding error, so the variance of
+ * equal values came out a tiny negative number (NULL became an error). GCC's optimize
+ * ("fp-contract=off") attribute is not an option: it broke the ASan build's agg_finalize. */
 static int moments_result(agg_op op, const st_moments *S, double *r) {
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
     double cnt = (double)S->n, s1 = S->s1, s2 = S->s2, s3 = S->s3, s4 = S->s4;
+    double tmp = 1 / cnt;
+    volatile double sq = s1 * s1 * tmp;
+    double var = tmp * (s2 - sq);
     if (op == AOP_SKEWNESS) {
         if (S->n <= 2) return 0;
-        double tmp = 1 / cnt;
-        double div = sqrt(pow(tmp * (s2 - s1 * s1 * tmp), 3));
+        double div = sqrt(pow(var, 3));
         if (div == 0) return 0;
         double t1 = sqrt(cnt * (cnt - 1)) / (cnt - 2);
-        *r = t1 * tmp * (s3 - 3 * s2 * s1 * tmp + 2 * pow(s1, 3) * tmp * tmp) / div;
+        volatile double p1 = 3 * s2 * s1 * tmp, p2 = 2 * pow(s1, 3) * tmp * tmp;
+        *r = t1 * tmp * (s3 - p1 + p2) / div;
         return isfinite(*r) ? 1 : -1;
     }
     if (S->n <= (op == AOP_KURTOSIS ? 3 : 0)) return 0;
-    double tmp = 1 / cnt;
-    double m4 = tmp * (s4 - 4 * s3 * s1 * tmp + 6 * s2 * s1 * s1 * tmp * tmp - 3 * pow(s1, 4) * pow(tmp, 3));
-    double m2 = tmp * (s2 - s1 * s1 * tmp);
+    volatile double b1 = 4 * s3 * s1 * tmp, b2 = 6 * s2 * s1 * s1 * tmp * tmp,
+                    b3 = 3 * pow(s1, 4) * pow(tmp, 3);
+    double m4 = tmp * (s4 - b1 + b2 - b3);
+    double m2 = var;
     if (m2 <= 0) return 0;
-    if (op == AOP_KURTOSIS)
-        *r = (cnt - 1) * ((cnt + 1) * m4 / (m2 * m2) - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
-    else
-        *r = m4 / (m2 * m2) - 3;
+    if (op == AOP_KURTOSIS) {
+        volatile double q = (cnt + 1) * m4 / (m2 * m2);
+        *r = (cnt - 1) * (q - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
+    } else {
+        volatile double q = m4 / (m2 * m2);
+        *r = q - 3;
+    }
     return isfinite(*r) ? 1 : -1;
 }
 
