@@ -148,6 +148,11 @@ pl_type *pl_type_common_super(const pl_type *a, const pl_type *b) {
         return pl_type_retain((pl_type *)(a->unit >= b->unit ? a : b));
     if ((x == PL_TYPE_UTF8 && y == PL_TYPE_BINARY) || (x == PL_TYPE_BINARY && y == PL_TYPE_UTF8))
         return pl_type_simple(PL_TYPE_BINARY);
+    /* FIXED_LEN_BYTE_ARRAY columns are BLOBs to DuckDB: compared with text, BLOBs or another
+     * width as BLOB */
+    if ((x == PL_TYPE_FIXED_BINARY && (y == PL_TYPE_BINARY || y == PL_TYPE_UTF8 || y == PL_TYPE_FIXED_BINARY)) ||
+        (y == PL_TYPE_FIXED_BINARY && (x == PL_TYPE_BINARY || x == PL_TYPE_UTF8)))
+        return pl_type_simple(PL_TYPE_BINARY);
     return NULL;
 }
 

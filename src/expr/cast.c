@@ -947,6 +947,82 @@ static pl_status cast_bytes(pl_array *a, pl_type *to, pl_array **out, pl_error *
     return st;
 }
 
+static int hex_digit(uint8_t c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Text to BLOB as DuckDB does: printable ASCII is kept, \xHH is the byte HH; any other
+ * backslash or a byte outside ASCII is an error (NULL under TRY_CAST). */
+static pl_status cast_text_to_blob(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
+                                   pl_error *err) {
+    pl_builder *b;
+    PL_TRY(pl_builder_new(to, a->length, &b, err));
+    pl_status st = PL_OK;
+    uint8_t *tmp = NULL;
+    int64_t cap = 0;
+    for (int64_t i = 0; i < a->length && !st; i++) {
+        if (!pl_array_is_valid(a, i)) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        int32_t len;
+        const uint8_t *s = pl_array_bytes(a, i, &len);
+        if (len > cap) {
+            pl_free(tmp);
+            cap = len;
+            tmp = pl_malloc((size_t)cap);
+            if (!tmp) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        int64_t n = 0;
+        const char *why = NULL;
+        for (int32_t k = 0; k < len && !why; k++) {
+            uint8_t c = s[k];
+            if (c == '\\') {
+                int hi, lo;
+                if (k + 3 >= len) why = "unterminated escape code";
+                else if (s[k + 1] != 'x' || (hi = hex_digit(s[k + 2])) < 0 || (lo = hex_digit(s[k + 3])) < 0)
+                    why = "invalid hex escape code (expected \\xHH)";
+                else {
+                    tmp[n++] = (uint8_t)(hi << 4 | lo);
+                    k += 3;
+                }
+            } else if (c >= 0x80) {
+                why = "a byte outside ASCII (write it as \\xHH)";
+            } else {
+                tmp[n++] = c;
+            }
+        }
+        if (why) {
+            if (cc->try_cast) {
+                st = pl_builder_append_null(b, err);
+                continue;
+            }
+            char vs[64];
+            snprintf(vs, sizeof vs, "%.*s%s", len > 48 ? 48 : (int)len, (const char *)s,
+                     len > 48 ? "..." : "");
+            char where[48] = "";
+            if (cc->rows) {
+                snprintf(where, sizeof where, " at row %lld", (long long)i);
+                if (err) err->row = i;
+            }
+            st = pl_error_set(err, PL_ERR_TYPE, "could not convert string '%s' to BLOB%s: %s", vs,
+                              where, why);
+            break;
+        }
+        st = pl_builder_append_bytes(b, tmp, n, err);
+    }
+    pl_free(tmp);
+    if (!st) st = pl_builder_finish(b, out, err);
+    pl_builder_free(b);
+    return st;
+}
+
 static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
                                  pl_error *err) {
     if (a->type->id == PL_TYPE_DICTIONARY) {
@@ -990,9 +1066,9 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         return st;
     }
     if (t == PL_TYPE_UTF8) {
-        if (f == PL_TYPE_BINARY) return cast_bytes(a, to, out, err);
-        return cast_to_utf8(a, to, out, err);
+        return cast_to_utf8(a, to, out, err); /* BLOB bytes as DuckDB shows them (\\xHH) */
     }
+    if (f == PL_TYPE_UTF8 && t == PL_TYPE_BINARY) return cast_text_to_blob(a, to, cc, out, err);
     if (t == PL_TYPE_BINARY && (pl_type_is_varlen(f) || f == PL_TYPE_FIXED_BINARY))
         return cast_bytes(a, to, out, err);
     if (is_num(f) && is_num(t)) {

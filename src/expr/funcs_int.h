@@ -14,6 +14,9 @@
 
 /* PL_ERR_TYPE "no function name(type, ...)" for a call whose argument types do not fit. */
 pl_status pl_fn_no_function(const pl_bexpr *call, pl_error *err);
+/* lower()/upper()'s case mapping of UTF-8 text in place (ASCII, Latin-1, Latin Extended-A,
+ * basic Greek and Cyrillic; byte lengths never change); ILIKE folds with it. */
+void pl_fn_utf8_case_map(uint8_t *p, int32_t len, bool up);
 bool pl_fn_all_scalar(const pl_datum *args, int32_t n_args);
 /* Evaluates fn on all-scalar arguments: each becomes a 1-row array, fn runs with n_rows 1 and
  * the single result value becomes *out's scalar. */

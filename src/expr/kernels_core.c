@@ -19,6 +19,7 @@
 
 #include "compute/compute.h"
 #include "expr/expr_core.h"
+#include "expr/funcs_int.h"
 
 int pl_int_digits(pl_type_id id);
 bool pl_cast_supported(const pl_type *from, const pl_type *to);
@@ -443,6 +444,8 @@ static pl_status cast_string_literals(pl_bexpr *call, int32_t from, int32_t to, 
         }
     }
     if (!other) return PL_OK;
+    /* a fixed-width binary column compares with the literal as a BLOB (of any length) */
+    if (other->id == PL_TYPE_FIXED_BINARY) other = pl_type_simple(PL_TYPE_BINARY);
     for (int32_t i = from; i < to; i++)
         if (is_lit(call->args[i]) && tid(call->args[i]) == PL_TYPE_UTF8)
             PL_TRY(pl_bexpr_wrap_cast(&call->args[i], (pl_type *)other, err));
@@ -913,6 +916,23 @@ static pl_status compare_bits(int op, const pl_datum *a, const pl_datum *b, int6
     case PL_TYPE_INTERVAL:
         cmp_run_wide(op, t->id == PL_TYPE_INTERVAL, dptr(a, sa), as, dptr(b, sb), bs, bits, n);
         return PL_OK;
+    case PL_TYPE_LIST: {
+        /* element by element, a shorter prefix first, NULL elements equal and last (DuckDB);
+         * a list scalar is always NULL (the result's validity decides) */
+        if (as || bs) {
+            memset(bits, 0, (size_t)pl_bits_bytes(n));
+            return PL_OK;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            int c = pl_array_is_valid(a->array, i) && pl_array_is_valid(b->array, i)
+                        ? pl_array_value_compare(a->array, i, b->array, i, false)
+                        : 0;
+            bool r = op == CMP_EQ ? c == 0 : op == CMP_NE ? c != 0 : op == CMP_LT ? c < 0
+                     : op == CMP_LE ? c <= 0 : op == CMP_GT ? c > 0 : c >= 0;
+            pl_bit_put(bits, i, r);
+        }
+        return PL_OK;
+    }
     default: break;
     }
     const void *pa = dptr(a, sa), *pb = dptr(b, sb);
@@ -1056,7 +1076,7 @@ static bool comparable(const pl_type *t) {
 static pl_status b_compare(pl_bexpr *call, pl_error *err) {
     pl_type *t;
     PL_TRY(unify_args(call, 0, call->n_args, true, &t, err));
-    bool ok = comparable(t);
+    bool ok = comparable(t) || (t->id == PL_TYPE_LIST && call->n_args == 2); /* lists: = <> < ... */
     pl_type_release(t);
     if (!ok) return type_error2(call, err);
     return set_type(call, pl_type_simple(PL_TYPE_BOOL));
@@ -1789,6 +1809,8 @@ static pl_status like_compile(const uint8_t *p, int32_t n, int escape, bool ilik
                     break;
                 }
                 if (len) memcpy(pt->bytes, buf, (size_t)len);
+                /* non-ASCII letters fold like lower() (ASCII ones were folded above) */
+                if (ilike && len) pl_fn_utf8_case_map(pt->bytes, len, false);
                 if (len) memcpy(pt->any, any, (size_t)len);
                 pt->len = len;
                 pt->has_any = has_any;
@@ -2083,7 +2105,13 @@ static pl_status k_like(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
                     break;
                 }
             }
-            for (int32_t j = 0; j < len; j++) scratch[j] = fold(p[j]);
+            /* lower()'s folding (ASCII, Latin-1, Greek, Cyrillic), like the pattern's */
+            uint8_t hi = 0;
+            for (int32_t j = 0; j < len; j++) {
+                scratch[j] = fold(p[j]);
+                hi |= p[j];
+            }
+            if (hi >= 0x80) pl_fn_utf8_case_map(scratch, len, false);
             p = scratch;
         }
         if (like_match(cur, p, len)) pl_bit_set(r, i);

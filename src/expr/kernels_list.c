@@ -153,7 +153,7 @@ static pl_status bind_list_extract(pl_bexpr *call, pl_error *err) {
 /* 0-based position of 1-based index i (negative: from the end) in a list of len, or -1. */
 static int64_t list_pos(int64_t i, int64_t len) {
     if (i > 0) return i <= len ? i - 1 : -1;
-    if (i < 0) return -i <= len ? len + i : -1;
+    if (i < 0) return i >= -len ? len + i : -1; /* no negation: INT64_MIN stays in range */
     return -1;
 }
 
@@ -363,11 +363,12 @@ static pl_status bind_list_same(pl_bexpr *call, pl_error *err) {
     return PL_OK;
 }
 
-/* list_sort (sorted copy) and list_distinct (first occurrences, NULLs dropped). */
+/* list_sort (sorted copy), list_distinct (first occurrences, NULLs dropped), list_reverse. */
 static pl_status k_list_reorder(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                                 pl_datum *out, pl_error *err) {
     (void)ec;
     bool distinct = strcmp(call->fn->name, "list_distinct") == 0;
+    bool reverse = strcmp(call->fn->name, "list_reverse") == 0;
     pl_array *l = NULL;
     PL_TRY(arg_array(args, 0, n, &l, err));
     const int32_t *o = pl_array_offsets(l);
@@ -396,7 +397,15 @@ static pl_status k_list_reorder(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
                     }
                     idx[k++] = j;
                 }
-                if (!distinct) msort(&s, idx + start, tmp, k - start);
+                if (reverse) {
+                    for (int64_t p = start, q = k - 1; p < q; p++, q--) {
+                        int64_t x = idx[p];
+                        idx[p] = idx[q];
+                        idx[q] = x;
+                    }
+                } else if (!distinct) {
+                    msort(&s, idx + start, tmp, k - start);
+                }
             }
             no[i + 1] = (int32_t)k;
         }
@@ -407,6 +416,103 @@ static pl_status k_list_reorder(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
     pl_free(no);
     pl_free(keep);
     pl_array_release(l);
+    return st;
+}
+
+/* ---------------------------------------------------------------- flatten, list_has_any/all */
+
+static pl_status bind_flatten(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0]) || elem_type(call->args[0]->type)->id != PL_TYPE_LIST)
+        return pl_fn_no_function(call, err);
+    call->type = pl_type_retain(elem_type(call->args[0]->type));
+    return PL_OK;
+}
+
+/* flatten(list of lists): the inner lists' elements in order, NULL inner lists skipped. */
+static pl_status k_flatten(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                           pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_array *in = l->children[0];
+    const int32_t *o = pl_array_offsets(l), *io = pl_array_offsets(in);
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (valid(l, i))
+            for (int32_t j = o[i]; j < o[i + 1]; j++)
+                if (valid(in, j)) total += io[j + 1] - io[j];
+    pl_status st = total > INT32_MAX ? pl_error_set(err, PL_ERR_LIMIT, "flatten: more than 2^31 elements") : PL_OK;
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "flatten");
+    if (!st) {
+        int64_t q = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            keep[i] = valid(l, i);
+            if (keep[i])
+                for (int32_t j = o[i]; j < o[i + 1]; j++)
+                    if (valid(in, j))
+                        for (int32_t e = io[j]; e < io[j + 1]; e++) idx[q++] = e;
+            no[i + 1] = (int32_t)q;
+        }
+        st = gather_list(out, call, n, keep, no, in->children[0], idx, err);
+    }
+    pl_free(idx);
+    pl_free(no);
+    pl_free(keep);
+    pl_array_release(l);
+    return st;
+}
+
+static pl_status bind_list_has(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0]) || !(is_list(call->args[1]) || call->args[1]->type->id == PL_TYPE_NA))
+        return pl_fn_no_function(call, err);
+    PL_TRY(pl_bexpr_wrap_cast(&call->args[1], call->args[0]->type, err));
+    call->type = ty(PL_TYPE_BOOL);
+    return PL_OK;
+}
+
+/* list_has_any(a, b): a non-NULL element of b is in a; list_has_all(a, b): every non-NULL
+ * element of b is. NULL when a list is NULL. */
+static pl_status k_list_has(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    (void)ec;
+    bool all = strcmp(call->fn->name, "list_has_all") == 0;
+    pl_array *a = NULL, *b = NULL;
+    PL_TRY(arg_array(args, 0, n, &a, err));
+    pl_status st = arg_array(args, 1, n, &b, err);
+    pl_buf *vals = NULL, *validity = NULL;
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && !keep) st = NOMEM(err, call->fn->name);
+    if (!st) st = pl_fn_new_validity(n, &vals, err);
+    if (!st) {
+        const int32_t *oa = pl_array_offsets(a), *ob = pl_array_offsets(b);
+        pl_array *ca = a->children[0], *cb = b->children[0];
+        for (int64_t i = 0; i < n; i++) {
+            keep[i] = valid(a, i) && valid(b, i);
+            if (!keep[i]) continue;
+            bool res = all;
+            for (int32_t k = ob[i]; k < ob[i + 1] && res == all; k++) {
+                if (!valid(cb, k)) continue;
+                bool found = false;
+                for (int32_t j = oa[i]; j < oa[i + 1] && !found; j++)
+                    found = valid(ca, j) && pl_array_value_equal(ca, j, cb, k);
+                if (all ? !found : found) res = !all;
+            }
+            if (res) pl_bit_set(vals->data, i);
+        }
+        st = validity_of(keep, n, &validity, err);
+    }
+    if (!st) {
+        st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
+        vals = NULL;
+    }
+    pl_buf_release(vals);
+    pl_free(keep);
+    pl_array_release(a);
+    pl_array_release(b);
     return st;
 }
 
@@ -861,6 +967,10 @@ static const pl_func_def k_defs[] = {
     {"list_sort", "array_sort", 1, 3, NN, bind_list_sort, k_list_reorder},
     {"list_reverse_sort", "array_reverse_sort", 1, 2, NN, bind_list_sort, k_list_reorder},
     {"list_distinct", "array_distinct", 1, 1, NN, bind_list_same, k_list_reorder},
+    {"list_reverse", "array_reverse", 1, 1, NN, bind_list_same, k_list_reorder},
+    {"flatten", NULL, 1, 1, NN, bind_flatten, k_flatten},
+    {"list_has_any", "array_has_any", 2, 2, NN, bind_list_has, k_list_has},
+    {"list_has_all", "array_has_all", 2, 2, NN, bind_list_has, k_list_has},
     {"list_sum", "array_sum", 1, 1, NN, bind_list_agg, k_list_agg},
     {"list_min", "array_min", 1, 1, NN, bind_list_agg, k_list_agg},
     {"list_max", "array_max", 1, 1, NN, bind_list_agg, k_list_agg},

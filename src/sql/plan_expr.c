@@ -113,12 +113,17 @@ int32_t sq_rel_find(const sq_rel *r, const char *qual, const char *name) {
     if (r->n_alts > 0) {
         /* only when no column has the name */
         bool any = false;
-        for (int32_t i = 0; i < r->n_cols && !any; i++)
+        int32_t hit = -1;
+        for (int32_t i = 0; i < r->n_cols && !any; i++) {
             any = strcasecmp(sq_rel_name(r, i), name) == 0 &&
                   (!qual || (sq_rel_qual(r, i) && strcasecmp(sq_rel_qual(r, i), qual) == 0));
+            if (any) hit = i;
+        }
         if (!any) return rel_find_alt(r, qual, name);
-        /* a column of that name and another column's other name: ambiguous, like DuckDB */
-        if (!qual && rel_find_alt(r, NULL, name) != -1) return -2;
+        /* a column of that name and another column's other name: ambiguous, like DuckDB (an
+         * other name of the same column is no ambiguity: FROM t, unnest(l) u gives u and u.u) */
+        int32_t alt = qual ? -1 : rel_find_alt(r, NULL, name);
+        if (alt != -1 && alt != hit) return -2;
     }
     for (int32_t i = 0; i < r->n_cols; i++) {
         if (strcasecmp(sq_rel_name(r, i), name) != 0) continue;
@@ -1533,6 +1538,19 @@ static void sb_s(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 static void name_of(sbuf *b, const PgQuery__Node *n);
 
+/* "ORDER BY a DESC NULLS LAST, b" as DuckDB names it in output columns. */
+static void order_list(sbuf *b, PgQuery__Node *const *v, size_t n) {
+    sb_s(b, "ORDER BY ");
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_s(b, ", ");
+        const PgQuery__SortBy *sb = v[i]->sort_by;
+        name_of(b, sb->node);
+        if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) sb_s(b, " DESC");
+        if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST) sb_s(b, " NULLS FIRST");
+        if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST) sb_s(b, " NULLS LAST");
+    }
+}
+
 static void name_list(sbuf *b, PgQuery__Node *const *v, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (i) sb_s(b, ", ");
@@ -1736,6 +1754,15 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
             sb_s(b, "(");
             if (fc->agg_distinct) sb_s(b, "DISTINCT ");
             name_list(b, fc->args, fc->n_args);
+            if (fc->n_agg_order && !fc->over) {
+                sb_s(b, " ");
+                order_list(b, fc->agg_order, fc->n_agg_order);
+            }
+            sb_s(b, ")");
+        }
+        if (fc->agg_filter) {
+            sb_s(b, " FILTER (WHERE ");
+            name_of(b, fc->agg_filter);
             sb_s(b, ")");
         }
         if (fc->over) {
@@ -1748,13 +1775,7 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
             }
             if (w->n_order_clause) {
                 if (w->n_partition_clause) sb_s(b, " ");
-                sb_s(b, "ORDER BY ");
-                for (size_t i = 0; i < w->n_order_clause; i++) {
-                    if (i) sb_s(b, ", ");
-                    const PgQuery__SortBy *sb = w->order_clause[i]->sort_by;
-                    name_of(b, sb->node);
-                    if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC) sb_s(b, " DESC");
-                }
+                order_list(b, w->order_clause, w->n_order_clause);
             }
             sb_s(b, ")");
         }

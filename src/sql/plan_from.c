@@ -1024,6 +1024,56 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     return st;
 }
 
+/* Whether n is `unnest(...)` as a FROM item. */
+static bool is_unnest_item(const PgQuery__Node *n) {
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_RANGE_FUNCTION) return false;
+    const PgQuery__RangeFunction *rf = n->range_function;
+    if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
+        rf->functions[0]->list->n_items < 1 ||
+        rf->functions[0]->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+        return false;
+    const PgQuery__FuncCall *fc = rf->functions[0]->list->items[0]->func_call;
+    const char *nm = fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
+    return nm && !strcasecmp(nm, "unnest");
+}
+
+/* `FROM t, unnest(t.l) [u[(x)]]` (DuckDB's implicit LATERAL): an UNNEST node over the relation
+ * so far, its element column appended (named x, u or unnest; also u.x / unnest.unnest). The
+ * argument may use the columns of the FROM items before it; a constant list gives the same
+ * rows as a cross join. */
+static pl_status lateral_unnest(sq_ctx *ctx, sq_rel *acc, const PgQuery__RangeFunction *rf, pl_error *err) {
+    const PgQuery__FuncCall *fc = rf->functions[0]->list->items[0]->func_call;
+    int32_t pos = fc->location;
+    if (rf->ordinality) return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "WITH ORDINALITY is not supported");
+    if (fc->n_args != 1 || fc->agg_star || fc->agg_distinct || fc->n_agg_order || fc->agg_filter || fc->over)
+        return sq_fail(err, PL_ERR_SQL, pos, "unnest takes one list argument");
+    const PgQuery__Alias *a = rf->alias;
+    if (a && a->n_colnames > 1)
+        return sq_fail(err, PL_ERR_SQL, pos, "unnest has 1 column but %d column names were given", (int)a->n_colnames);
+    const char *qual = a && sq_nz(a->aliasname) ? a->aliasname : "unnest";
+    const char *name = a && a->n_colnames == 1 && sq_str(a->colnames[0]) ? sq_str(a->colnames[0])
+                       : a && sq_nz(a->aliasname)                         ? a->aliasname
+                                                                          : "unnest";
+    sq_scope sc = {0};
+    sc.ctx = ctx;
+    sc.rel = acc;
+    sc.allow = SQ_ALLOW_SUBQUERY;
+    sc.clause = "unnest";
+    pl_expr *ex = NULL, *fin = NULL;
+    pl_status st = sq_expr(&sc, fc->args[0], &ex, err);
+    if (!st) st = sq_finalize(ex, acc->df, NULL, &fin, err);
+    pl_df *u = NULL;
+    if (!st) st = sq_at(err, pl_df_unnest(acc->df, 1, &fin, &name, &u, err), pos);
+    pl_expr_release(ex);
+    pl_expr_release(fin);
+    int32_t col = acc->n_cols;
+    if (!st) st = sq_rel_extend(acc, u, false, false, err);
+    if (!st) st = sq_rel_add_alt(acc, qual, name, col, err);
+    if (!st && strcasecmp(name, "unnest") != 0 && !(a && a->n_colnames == 1))
+        st = sq_rel_add_alt(acc, qual, "unnest", col, err);
+    return st;
+}
+
 pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size_t n_items,
                        sq_rel *out, int32_t *n_item_cols, pl_error *err) {
     sq_rel acc;
@@ -1032,6 +1082,14 @@ pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size
     for (size_t i = 1; i < n_items; i++) {
         sq_rel next;
         pl_status st;
+        if (is_unnest_item(items[i])) {
+            st = lateral_unnest(ctx, &acc, items[i]->range_function, err);
+            if (st) {
+                sq_rel_reset(&acc);
+                return st;
+            }
+            continue;
+        }
         if (is_lateral(items[i])) {
             st = lateral_join(ctx, &acc, items[i]->range_subselect, PL_JOIN_INNER, &next, err);
             sq_rel_reset(&acc);

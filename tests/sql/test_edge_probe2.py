@@ -6,6 +6,8 @@ import pytest
 
 FAR = ("(VALUES (1, DATE '5000000-01-01'), (2, DATE '-5000000-01-01'), (3, NULL), "
        "(4, DATE '2024-02-29')) t(i, dt)")
+STRS = ("(VALUES (1, 'école été'), (2, 'ÉCOLE ÉTÉ'), (3, ''), (4, NULL), (5, '日本語'), "
+        "(6, 'xΣΑΣ'), (7, 'Ÿ'), (8, 'abc'), (9, '🙂a🙂'), (10, 'жЖ')) t(i, s)")
 
 CASES = [
     # strftime / dayname / monthname of a date past the timestamp range (the date was made a
@@ -19,6 +21,21 @@ CASES = [
      "SELECT make_timestamp(1970, 1, 1, 0, 0, 0.0000005) AS a, "
      "make_timestamp(1970, 1, 1, 0, 0, 0.0000025) AS b, make_time(0, 0, 0.0000005) AS c, "
      "make_timestamp(2024, 2, 29, 23, 59, 59.9999994) AS d"),
+    # regular expressions work on characters, not bytes: '.' took one byte of a multi-byte
+    # character (invalid UTF-8 out of regexp_extract/replace), REG_ICASE folded ASCII only
+    ("regexp_utf8",
+     f"SELECT i, regexp_replace(s, '.', 'x', 'g') AS a, regexp_extract(s, '(.)(.)', 2) AS b, "
+     f"regexp_replace(s, '(.)(.)', '\\2\\1', 'g') AS c, regexp_matches(s, '^.{{{{3}}}}$') AS d, "
+     f"regexp_replace(s, 'É', 'e', 'gi') AS e, regexp_full_match(s, '[^a]+') AS f "
+     f"FROM {STRS} ORDER BY i"),
+    ("regexp_utf8_column_pattern",
+     f"SELECT i, regexp_matches(s, p) AS a, regexp_replace(s, p, '<>', 'g') AS b "
+     f"FROM {STRS}, (VALUES ('.'), ('é.'), ('^..$'), ('[éa]')) q(p) ORDER BY i, p"),
+    # ILIKE folds non-ASCII letters like lower() (ASCII only before)
+    ("ilike_non_ascii",
+     f"SELECT i, s ILIKE 'É%' AS a, s ILIKE '%ÉTÉ' AS b, s ILIKE '_cole%' AS c, "
+     f"s ILIKE '%σας%' AS d, s ILIKE 'ÿ' AS e, s NOT ILIKE '%Ж%' AS f, s ILIKE p AS g "
+     f"FROM {STRS}, (VALUES ('%É%')) q(p) ORDER BY i"),
 ]
 
 

@@ -42,6 +42,8 @@ LITERALS = [
              "ARRAY['x', NULL, 'yz'] AS d, ARRAY[ARRAY[1, 2], ARRAY[3]] AS e, list_value() AS f"),
     ("index", "SELECT (ARRAY[1, 2, 3])[2] AS a, (ARRAY[1, 2, 3])[-1] AS b, (ARRAY[1, 2, 3])[0] AS c, "
               "(ARRAY[1, 2, 3])[4] AS d, list_extract(ARRAY[1, 2], NULL) AS e, "
+              "list_extract(ARRAY[1, 2], -9223372036854775808) AS e2, list_extract(ARRAY[1, 2], -3) AS e3, "
+              "list_slice(ARRAY[1, 2, 3], -9223372036854775808, 9223372036854775807) AS e4, "
               "(ARRAY[1, 2, 3])[2:] AS f, (ARRAY[1, 2, 3])[:2] AS g, (ARRAY[1, 2, 3, 4])[2:3] AS h"),
     ("len", "SELECT len(ARRAY[1, 2]) AS a, length(ARRAY['a']) AS b, array_length(ARRAY[1, 2, 3]) AS c, "
             "len(NULL::INTEGER[]) AS d, len(ARRAY[]::INTEGER[]) AS e"),
@@ -52,6 +54,12 @@ LITERALS = [
     ("sort", "SELECT list_sort(ARRAY[3, NULL, 1]) AS a, list_sort(ARRAY[3, 1], 'DESC') AS b, "
              "list_sort(ARRAY[3, NULL, 1], 'ASC', 'NULLS FIRST') AS c, list_reverse_sort(ARRAY[1, 3, 2]) AS d, "
              "list_sort(list_distinct(ARRAY[1, NULL, 1, 2])) AS e, list_sort(ARRAY['b', 'a', 'c']) AS f"),
+    ("reverse_flatten_has", "SELECT list_reverse(ARRAY[1, NULL, 3]) AS a, list_reverse(NULL::INTEGER[]) AS b, "
+                            "flatten(ARRAY[ARRAY[1, 2], NULL, ARRAY[]::INTEGER[], ARRAY[3, NULL]]) AS c, "
+                            "flatten(ARRAY[NULL::INTEGER[]]) AS d, list_has_any(ARRAY[1, 2], ARRAY[2, 3]) AS e, "
+                            "list_has_any(ARRAY[1, NULL], ARRAY[NULL::INTEGER]) AS f, list_has_any(ARRAY[1], NULL) AS g, "
+                            "list_has_all(ARRAY[1, 2, 3], ARRAY[2, 3]) AS h, list_has_all(ARRAY[1, 2], ARRAY[2, NULL]) AS i, "
+                            "list_has_all(ARRAY[1], ARRAY[]::INTEGER[]) AS j, list_has_any(ARRAY[]::INTEGER[], ARRAY[1]) AS k"),
     ("aggregates", "SELECT list_sum(ARRAY[1, 2, NULL]) AS a, list_avg(ARRAY[1, 2]) AS b, "
                    "list_min(ARRAY['b', 'a']) AS c, list_max(ARRAY[1.5, NULL]) AS d, "
                    "list_sum(ARRAY[]::INTEGER[]) AS e, list_aggregate(ARRAY[1, 2], 'sum') AS f, "
@@ -78,7 +86,8 @@ def test_list_functions_over_parquet(sql, lists):
               f"list_contains(li, 3) AS has3, list_position(li, NULL) AS pn, list_sort(li) AS s, "
               f"list_sum(li) AS su, list_min(li) AS mi, list_max(li) AS ma, list_avg(li) AS av, "
               f"list_sort(list_distinct(li)) AS d, list_concat(li, ARRAY[100]) AS c, "
-              f"array_to_string(li, ';') AS t FROM {lists}")
+              f"array_to_string(li, ';') AS t, list_reverse(li) AS r, list_has_any(li, ARRAY[1, 2]) AS ha, "
+              f"list_has_all(li, ARRAY[1, 2]) AS hl, flatten(ARRAY[li, li]) AS f FROM {lists}")
     sql.check(f"SELECT id, list_sort(ls) AS s, ls[2] AS e2, list_string_agg(ls) AS j, "
               f"list_min(ls) AS mi, list_max(ls) AS ma, list_contains(ls, 's3') AS c, "
               f"list_sort(ld, 'DESC') AS sd, list_max(ld) AS md, list_sum(ld) AS sm FROM {lists}")
@@ -120,6 +129,22 @@ def test_unnest_from(sql):
     sql.check("SELECT * FROM unnest(string_split('a,b', ',')) t(x)")
 
 
+LATERAL_SETUP = ["CREATE TABLE t AS SELECT * FROM (VALUES (1, ARRAY[1, 2]), (2, ARRAY[]::INTEGER[]), "
+                 "(3, NULL), (4, ARRAY[7, NULL, 9])) v(id, l)"]
+
+
+def test_unnest_from_lateral(sql, lists):
+    sql.check("SELECT * FROM t, unnest(t.l)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, u.x FROM t, unnest(l) u(x)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, u, u.unnest FROM t, unnest(l) u", setup=LATERAL_SETUP)
+    sql.check("SELECT t.*, v FROM t, unnest(ARRAY['a', 'b']) w(v)", setup=LATERAL_SETUP)
+    sql.check("SELECT id, x, y FROM t, unnest(l) a(x), unnest(ARRAY[10, 20]) b(y) WHERE y = 10",
+              setup=LATERAL_SETUP)
+    sql.check("SELECT id % 3 AS k, count(*) AS n, sum(x) AS s FROM t, unnest(t.l) u(x) GROUP BY k",
+              setup=LATERAL_SETUP)
+    sql.check(f"SELECT p.g, count(s) AS n, count(*) AS c FROM {lists} p, unnest(p.ls) x(s) GROUP BY p.g")
+
+
 @pytest.mark.parametrize("q", ["ANY", "ALL"])
 @pytest.mark.parametrize("op", ["=", "<>", "<", "<=", ">", ">="])
 def test_quantified_over_lists(sql, op, q):
@@ -127,6 +152,17 @@ def test_quantified_over_lists(sql, op, q):
               f"x {op} {q} (ARRAY[]::INTEGER[]) AS c, x {op} {q} (NULL::INTEGER[]) AS d, "
               f"x {op} {q} (l) AS e FROM (VALUES (1, ARRAY[1, 2]), (2, ARRAY[NULL, 5]), (NULL, ARRAY[3]), "
               f"(4, NULL)) t(x, l)")
+
+
+def test_list_comparisons(sql, lists):
+    sql.check("SELECT ARRAY[1, NULL] = ARRAY[1, NULL] AS a, ARRAY[1, 2] < ARRAY[1, 3] AS b, "
+              "ARRAY[1, 2] < ARRAY[1, 2, 0] AS c, ARRAY[NULL] < ARRAY[1] AS d, ARRAY[1] < ARRAY[NULL] AS e, "
+              "ARRAY[1, 2] <> ARRAY[1, 2] AS f, NULL::INTEGER[] = ARRAY[1] AS g, ARRAY['a'] < ARRAY['b'] AS h, "
+              "ARRAY[2] > ARRAY[1, 5] AS i, ARRAY[1] IS DISTINCT FROM NULL AS j")
+    sql.check(f"SELECT id, li = ARRAY[3] AS a, li < ARRAY[0, 0] AS b, li >= ls2 AS c, "
+              f"li IS NOT DISTINCT FROM ARRAY[]::INTEGER[] AS d FROM (SELECT id, li, "
+              f"list_sort(li) AS ls2 FROM {lists})")
+    sql.check(f"SELECT count(*) AS n FROM {lists} WHERE li = ARRAY[]::INTEGER[] OR li > ARRAY[10]")
 
 
 def test_list_casts(sql):

@@ -159,3 +159,15 @@ def test_cast_output_names(sql):
     got = sql.check(query)
     assert got.column_names == duckdb.sql(query).columns
     assert got.column_names[:2] == ["CAST(1 AS FLOAT)", "CAST(1 AS FLOAT)"]
+
+
+def test_aggregate_output_names(sql):
+    """Aggregate and window calls are named with their ORDER BY (NULLS FIRST/LAST as written)
+    and FILTER, like DuckDB (which also quotes "first"; polaroid does not)."""
+    import duckdb
+    query = ("SELECT string_agg(CAST(x AS VARCHAR), ',' ORDER BY y), count(DISTINCT x), "
+             "sum(x) FILTER (WHERE y > 1), list(x ORDER BY y DESC NULLS LAST, x), "
+             "count(*) FILTER (WHERE x = 1), sum(x) OVER (ORDER BY x NULLS FIRST), "
+             "max(y ORDER BY x DESC) FROM (VALUES (1, 2)) t(x, y) GROUP BY x")
+    got = sql.check(query)
+    assert got.column_names == duckdb.sql(query).columns

@@ -374,6 +374,10 @@ int agg_val_cmp(agg_vk vk, const agg_val *a, const uint8_t *abytes, const agg_va
                 const uint8_t *bbytes);
 /* Three-way compare of rows of two arrays of one (non-dictionary) type; NULLs by nulls_first. */
 int agg_row_cmp(const pl_array *a, int64_t i, const pl_array *b, int64_t j, bool nulls_first);
+/* quantile_cont / median of DECIMAL: DuckDB's interpolation lo + (hi - lo) * d between the
+ * unscaled values, truncated toward zero (in double up to 18 digits of precision, like its
+ * int64 storage; past 18, lo plus the truncated (hi - lo) * d, like its 128-bit storage). */
+__int128 agg_decimal_interp(__int128 lo, __int128 hi, double d, int32_t precision);
 
 /* ---------------------------------------------------------------- holistic (holistic.c) */
 

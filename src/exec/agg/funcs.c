@@ -290,7 +290,10 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_MEDIAN:
     case AOP_QUANTILE_CONT:
         if (!is_numeric(t0->id)) BAD_TYPE(t0);
-        res = pl_type_simple(PL_TYPE_FLOAT64);
+        /* DECIMAL stays DECIMAL like DuckDB (the interpolation truncated to its scale) */
+        res = t0->id == PL_TYPE_DECIMAL128 && (op == AOP_MEDIAN || op == AOP_QUANTILE_CONT)
+                  ? pl_type_retain(t0)
+                  : pl_type_simple(PL_TYPE_FLOAT64);
         break;
     case AOP_MIN:
     case AOP_MAX:

@@ -823,6 +823,31 @@ done:
     return st;
 }
 
+/* quantile_cont / median of DECIMAL values v[0..m) (m > 0), appended to b as a DECIMAL of the
+ * same scale. DuckDB's interpolation: lo + (hi - lo) * d with d the fraction of the position
+ * (q * (m - 1)): for up to 18 digits computed in double and truncated toward zero (its int64
+ * storage), for more digits lo plus the truncated (hi - lo) * d (its 128-bit storage). */
+static pl_status quantile_decimal(pl_builder *b, const hctx *h, href *v, href *tmp, int64_t m,
+                                  double q, pl_error *err) {
+    msort(v, tmp, m, h, false);
+    double pos = q * (double)(m - 1);
+    int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
+    agg_val a, c;
+    const uint8_t *bytes;
+    const pl_array *la = h->chunks[v[lo].c]->arrays[0], *ha = h->chunks[v[hi].c]->arrays[0];
+    agg_read_val(la, v[lo].r, VK_I128, &a, &bytes);
+    agg_read_val(ha, v[hi].r, VK_I128, &c, &bytes);
+    __int128 r = agg_decimal_interp(a.d, c.d, pos - (double)lo, h->rt->result_type->precision);
+    return pl_builder_append_decimal(b, (uint64_t)r, (int64_t)(r >> 64), err);
+}
+
+__int128 agg_decimal_interp(__int128 lo, __int128 hi, double d, int32_t precision) {
+    if (hi == lo || !(d > 0)) return lo;
+    __int128 delta = hi - lo;
+    if (precision <= 18) return (__int128)(int64_t)((double)(int64_t)lo + (double)(int64_t)delta * d);
+    return lo + (__int128)((double)delta * d);
+}
+
 pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
                               int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
                               pl_array **out, pl_error *err) {
@@ -834,8 +859,9 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
     PL_TRY(gather_refs(s, spec, tables, n_tables, gmap, n_groups, &g, err));
     hctx h = {rt, g.chunks};
     pl_status st = PL_OK;
+    bool quantile = rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC;
     if (rt->distinct && rt->op != AOP_STRING_AGG && rt->op != AOP_LIST && rt->op != AOP_MODE &&
-        rt->op != AOP_ENTROPY) {
+        rt->op != AOP_ENTROPY && !quantile) {
         st = distinct_finish(s, spec, &g, n_groups, out, err);
         gather_free(&g);
         return st;
@@ -871,6 +897,11 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 st = pl_builder_append_null(b, err);
                 break;
             }
+            if (rt->distinct) m = distinct_ordered(v, g.tmp, m, &h);
+            if (rt->result_type->id == PL_TYPE_DECIMAL128) {
+                st = quantile_decimal(b, &h, v, g.tmp, m, rt->q, err);
+                break;
+            }
             for (int64_t i = 0; i < m; i++) buf[i] = as_double(g.chunks[v[i].c]->arrays[0], v[i].r);
             double pos = rt->q * (double)(m - 1);
             int64_t lo = (int64_t)floor(pos), hi = (int64_t)ceil(pos);
@@ -892,7 +923,8 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 break;
             }
             int64_t nn;
-            if (!kt || !sort_refs_key64(&h, v, m, kb, kt, &nn)) msort(v, g.tmp, m, &h, false);
+            if (rt->distinct) m = distinct_ordered(v, g.tmp, m, &h);
+            else if (!kt || !sort_refs_key64(&h, v, m, kb, kt, &nn)) msort(v, g.tmp, m, &h, false);
             int64_t k = (int64_t)ceil((double)m * rt->q) - 1;
             if (k < 0) k = 0;
             if (k >= m) k = m - 1;

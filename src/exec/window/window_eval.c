@@ -1487,6 +1487,22 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
             pl_bit_set(valid->data, i);
             continue;
         }
+        if (sp->result_type->id == PL_TYPE_DECIMAL128) {
+            /* median / quantile_cont of DECIMAL: DECIMAL, DuckDB's interpolation */
+            if (m == 0) continue;
+            g_sort_arr = f.x;
+            qsort(f.pos, (size_t)m, sizeof(int64_t), cmp_pos_value);
+            double at = f.q * (double)(m - 1);
+            int64_t lo = (int64_t)floor(at), hi = (int64_t)ceil(at);
+            agg_val a, c;
+            const uint8_t *bytes;
+            agg_read_val(f.x, f.pos[lo], VK_I128, &a, &bytes);
+            agg_read_val(f.x, f.pos[hi], VK_I128, &c, &bytes);
+            __int128 r = agg_decimal_interp(a.d, c.d, at - (double)lo, sp->result_type->precision);
+            memcpy(vals->data + i * w, &r, 16);
+            pl_bit_set(valid->data, i);
+            continue;
+        }
         double r = 0;
         bool ok = true;
         for (int64_t j = 0; j < m; j++) f.dv[j] = pos_double(f.x, f.pos[j]);
