@@ -848,7 +848,7 @@ static pl_status k_date_diff(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
             int64_t a = tv[0][i] * m0, b = tv[1][i] * m1;
             if (s->tz) a = pl_tz_local(&c0, a);
             if (s->tz2) b = pl_tz_local(&c1, b);
-            if (s->part == PT_WEEK) {
+            if (s->part == PT_WEEK || s->part == PT_YEARWEEK) { /* DuckDB: yearweek counts weeks */
                 int64_t per_day = per_sec * 86400;
                 o[i] = (pl_fn_floordiv(b, per_day) - pl_fn_floordiv(a, per_day)) / 7;
             } else {

@@ -48,6 +48,12 @@ CASES = [
      "SELECT x, sum(x) OVER w4 AS a, first_value(x) OVER w5 AS b FROM (VALUES (1, 'a'), (2, 'a'), "
      "(3, 'b'), (4, 'a')) t(x, g) WINDOW w1 AS (PARTITION BY g ORDER BY x), w2 AS (w1), w3 AS (w2), "
      "w4 AS (w3 ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), w5 AS (w3) ORDER BY x"),
+    # date_diff('yearweek', ...) counts weeks like DuckDB (was the year difference)
+    ("date_diff_yearweek",
+     "SELECT i, date_diff('yearweek', a, b) AS r, date_diff('week', a, b) AS w FROM (VALUES "
+     "(1, DATE '1970-01-01', DATE '2024-03-01'), (2, DATE '2024-03-01', DATE '2020-02-29'), "
+     "(3, TIMESTAMP '2024-03-10 01:30', TIMESTAMP '2024-03-01 12:00'), (4, NULL, DATE '2024-01-01')) "
+     "t(i, a, b) ORDER BY i"),
     # DECIMAL(38) sums near the 128-bit limit: exact where they fit
     ("decimal38_window_sums",
      f"SELECT i, sum(x) OVER (ORDER BY i ROWS 0 PRECEDING) AS a, sum(x) OVER (ORDER BY i) AS b, "
