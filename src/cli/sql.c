@@ -1,7 +1,7 @@
 /* sql.c - `polaroid sql`: runs SQL through a session (include/polaroid/sql.h). The SQL comes from
  * the argument, from -f FILE, from standard input when it is not a terminal, or from an
  * interactive shell (libedit: line editing, history in ~/.polaroid_history, statements end with
- * ';', dot commands). Each query's result is written in turn like `polaroid cat` writes rows
+ * ';', dot commands, which scripts take too: run_script_dots). Each query's result is written in turn like `polaroid cat` writes rows
  * (table, csv, json, parquet, arrow; or --format none: collect and print the row count);
  * EXPLAIN prints its plan; DDL and DML print nothing. A failing statement stops a script (exit
  * 1); its error is printed with the statement's line and a caret under the error position.
@@ -37,7 +37,8 @@ static const char *const g_sql_help =
     "Files are tables: SELECT * FROM 'ticks/*.parquet', read_parquet(...), read_csv(...).\n"
     "The SQL comes from the argument, from -f FILE, from standard input when it is not a\n"
     "terminal, or else from an interactive shell (statements end with ';'; .help lists the\n"
-    "dot commands). Statements: SELECT, VALUES, WITH, EXPLAIN [ANALYZE], CREATE TABLE [AS],\n"
+    "dot commands, which scripts take too, on lines of their own between statements).\n"
+    "Statements: SELECT, VALUES, WITH, EXPLAIN [ANALYZE], CREATE TABLE [AS],\n"
     "CREATE [OR REPLACE] VIEW, INSERT, DROP TABLE/VIEW, COPY ... TO/FROM 'file', SET.\n"
     "\n"
     "options:\n"
@@ -323,19 +324,21 @@ static int run_cancellable(sql_cli *c, const char *text) {
     return rc;
 }
 
-/* True when text ends with ';' outside quotes and comments (a complete statement). */
-static bool statement_complete(const char *text) {
+/* Where SQL text stands: SQL_EMPTY (blanks and comments only), SQL_COMPLETE (ends with ';'
+ * outside quotes and comments) or SQL_PENDING (a statement goes on). */
+enum { SQL_PENDING, SQL_COMPLETE, SQL_EMPTY };
+static int sql_state(const char *text) {
     enum { NORMAL, SQUOTE, DQUOTE, LINE_COMMENT, BLOCK_COMMENT } state = NORMAL;
-    bool semi = false;
+    bool semi = false, any = false;
     for (const char *p = text; *p; p++) {
         switch (state) {
         case NORMAL:
-            if (*p == '\'') state = SQUOTE, semi = false;
-            else if (*p == '"') state = DQUOTE, semi = false;
+            if (*p == '\'') state = SQUOTE, semi = false, any = true;
+            else if (*p == '"') state = DQUOTE, semi = false, any = true;
             else if (p[0] == '-' && p[1] == '-') state = LINE_COMMENT, p++;
             else if (p[0] == '/' && p[1] == '*') state = BLOCK_COMMENT, p++;
-            else if (*p == ';') semi = true;
-            else if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') semi = false;
+            else if (*p == ';') semi = true, any = true;
+            else if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') semi = false, any = true;
             break;
         case SQUOTE: if (*p == '\'') state = NORMAL; break;
         case DQUOTE: if (*p == '"') state = NORMAL; break;
@@ -345,8 +348,12 @@ static bool statement_complete(const char *text) {
             break;
         }
     }
-    return semi && state != SQUOTE && state != DQUOTE && state != BLOCK_COMMENT;
+    if (state == SQUOTE || state == DQUOTE || state == BLOCK_COMMENT) return SQL_PENDING;
+    return !any ? SQL_EMPTY : semi ? SQL_COMPLETE : SQL_PENDING;
 }
+
+/* True when text ends with ';' outside quotes and comments (a complete statement). */
+static bool statement_complete(const char *text) { return sql_state(text) == SQL_COMPLETE; }
 
 static void print_object_schema(sql_cli *c, const char *name, bool is_view) {
     pl_df *df = NULL;
@@ -403,6 +410,71 @@ static bool dot_command(sql_cli *c, const char *line) {
     }
     fflush(stdout);
     return true;
+}
+
+/* The SQL of text[from, to) run as the whole script with the rest blanked (newlines kept), so
+ * that error positions and line numbers are those of the script; part: strlen(text) + 1 bytes. */
+static int run_part(sql_cli *c, const char *text, char *part, size_t from, size_t to) {
+    size_t n = strlen(text);
+    for (size_t k = 0; k < n; k++) part[k] = text[k] == '\n' ? '\n' : ' ';
+    memcpy(part + from, text + from, to - from);
+    part[n] = 0;
+    return run_script(c, part);
+}
+
+/* A script (-f, standard input) with the shell's dot commands on lines of their own between
+ * statements (.mode csv, .tables, .schema t, .timer on, .quit), like the duckdb CLI: the SQL
+ * between them runs in order, a failing statement stops the script. */
+static int run_script_dots(sql_cli *c, const char *text) {
+    size_t n = strlen(text);
+    bool dots = false;
+    for (size_t i = 0; i <= n && !dots; i++) {
+        if (i && text[i - 1] != '\n') continue;
+        size_t k = i;
+        while (k < n && (text[k] == ' ' || text[k] == '\t')) k++;
+        dots = k < n && text[k] == '.';
+    }
+    if (!dots) return run_script(c, text);
+    char *part = pl_malloc(n + 1), *line = pl_malloc(n + 1);
+    if (!part || !line) {
+        pl_free(part);
+        pl_free(line);
+        fprintf(stderr, "polaroid: out of memory\n");
+        return PL_EXIT_ERROR;
+    }
+    int rc = PL_EXIT_OK;
+    size_t seg = 0; /* the SQL not run yet starts here */
+    for (size_t i = 0; i < n && rc == PL_EXIT_OK;) {
+        size_t e = i;
+        while (e < n && text[e] != '\n') e++;
+        size_t k = i;
+        while (k < e && (text[k] == ' ' || text[k] == '\t')) k++;
+        if (k < e && text[k] == '.') {
+            memcpy(line, text + seg, i - seg); /* the SQL before: none, or whole statements */
+            line[i - seg] = 0;
+            int s = sql_state(line);
+            if (s != SQL_PENDING) {
+                if (s == SQL_COMPLETE) rc = run_part(c, text, part, seg, i);
+                if (rc != PL_EXIT_OK) break;
+                memcpy(line, text + k, e - k);
+                line[e - k] = 0;
+                if (!dot_command(c, line)) { /* .quit */
+                    seg = n;
+                    break;
+                }
+                seg = e < n ? e + 1 : n;
+            }
+        }
+        i = e + 1;
+    }
+    if (rc == PL_EXIT_OK && seg < n) {
+        memcpy(line, text + seg, n - seg);
+        line[n - seg] = 0;
+        if (sql_state(line) != SQL_EMPTY) rc = run_part(c, text, part, seg, n);
+    }
+    pl_free(part);
+    pl_free(line);
+    return rc;
 }
 
 static int shell(sql_cli *c) {
@@ -584,7 +656,7 @@ int cmd_sql(int argc, char **argv) {
             rc = cli_report(&err);
         } else {
             c.script_path = from_stdin ? NULL : file;
-            rc = run_script(&c, text);
+            rc = run_script_dots(&c, text);
         }
         if (f && !from_stdin) fclose(f);
         pl_free(text);

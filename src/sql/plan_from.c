@@ -284,6 +284,36 @@ static pl_status range_args(sq_ctx *ctx, const PgQuery__FuncCall *fc, const char
     return st;
 }
 
+/* A one-column table function's relation (range(3) t, unnest(l) u(x)): with an alias without
+ * column names the column takes the alias's name, like DuckDB and PostgreSQL, and (like
+ * DuckDB) still answers to t.<name> (an other name of the relation, sq_rel.alts); takes df. */
+static pl_status one_column_rel(pl_df *df, const char *name, const PgQuery__Alias *a, int32_t pos,
+                                sq_rel *out, pl_error *err) {
+    pl_status st;
+    bool alt = false;
+    if (a && sq_nz(a->aliasname) && a->n_colnames == 0) {
+        alt = strcasecmp(a->aliasname, name) != 0;
+        const char *olds[1] = {name}, *news[1] = {a->aliasname};
+        pl_df *r = NULL;
+        st = pl_df_rename(df, 1, olds, news, &r, err);
+        pl_df_release(df);
+        if (st) return sq_at(err, st, pos);
+        df = r;
+    }
+    if (a && a->n_colnames > 1)
+        return pl_df_release(df), sq_fail(err, PL_ERR_SQL, pos,
+                                          "%s has 1 column but %d column names were given", name,
+                                          (int)a->n_colnames);
+    st = apply_alias(&df, name, a, pos, err);
+    if (st) {
+        pl_df_release(df);
+        return st;
+    }
+    PL_TRY(sq_rel_init(out, df, err));
+    if (alt && (st = sq_rel_add_alt(out, a->aliasname, name, 0, err))) sq_rel_reset(out);
+    return st;
+}
+
 static pl_status range_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf,
                                  const PgQuery__FuncCall *fc, const char *fname, bool inclusive,
                                  sq_rel *out, pl_error *err) {
@@ -328,31 +358,7 @@ static pl_status range_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf,
     for (int i = 0; i < 3; i++) pl_value_reset(&vals[i]);
     pl_type_release(ts_type);
     if (st) return st;
-    /* range(3) t: the column takes the alias's name, like DuckDB and PostgreSQL; like DuckDB
-     * it still answers to t.range (an other name of the relation, sq_rel.alts) */
-    const PgQuery__Alias *a = rf->alias;
-    bool alt = false;
-    if (a && sq_nz(a->aliasname) && a->n_colnames == 0) {
-        alt = strcasecmp(a->aliasname, lower) != 0;
-        const char *olds[1] = {lower}, *news[1] = {a->aliasname};
-        pl_df *r = NULL;
-        st = pl_df_rename(df, 1, olds, news, &r, err);
-        pl_df_release(df);
-        if (st) return sq_at(err, st, pos);
-        df = r;
-    }
-    if (a && a->n_colnames > 1)
-        return pl_df_release(df), sq_fail(err, PL_ERR_SQL, pos,
-                                          "%s has 1 column but %d column names were given", lower,
-                                          (int)a->n_colnames);
-    st = apply_alias(&df, lower, a, pos, err);
-    if (st) {
-        pl_df_release(df);
-        return st;
-    }
-    PL_TRY(sq_rel_init(out, df, err));
-    if (alt && (st = sq_rel_add_alt(out, a->aliasname, lower, 0, err))) sq_rel_reset(out);
-    return st;
+    return one_column_rel(df, lower, rf->alias, pos, out, err);
 }
 
 /* FROM unnest(list): one row per element, a column named unnest (or the alias, like range);
@@ -391,28 +397,7 @@ static pl_status unnest_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, 
     if (u) pl_df_release(u);
     sq_rel_reset(&rel);
     if (st) return st;
-    const PgQuery__Alias *a = rf->alias;
-    bool alt = false;
-    if (a && sq_nz(a->aliasname) && a->n_colnames == 0) {
-        alt = strcasecmp(a->aliasname, fname) != 0;
-        const char *olds[1] = {fname}, *news[1] = {a->aliasname};
-        pl_df *r = NULL;
-        st = pl_df_rename(df, 1, olds, news, &r, err);
-        pl_df_release(df);
-        if (st) return sq_at(err, st, pos);
-        df = r;
-    }
-    if (a && a->n_colnames > 1)
-        return pl_df_release(df), sq_fail(err, PL_ERR_SQL, pos, "unnest has 1 column but %d column names were given",
-                                          (int)a->n_colnames);
-    st = apply_alias(&df, fname, a, pos, err);
-    if (st) {
-        pl_df_release(df);
-        return st;
-    }
-    PL_TRY(sq_rel_init(out, df, err));
-    if (alt && (st = sq_rel_add_alt(out, a->aliasname, fname, 0, err))) sq_rel_reset(out);
-    return st;
+    return one_column_rel(df, fname, rf->alias, pos, out, err);
 }
 
 static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,

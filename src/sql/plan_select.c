@@ -228,28 +228,49 @@ static pl_status rewrite_agg(agg_state *as, const pl_expr *e, pl_expr **out, pl_
     }
 }
 
-/* ---------------------------------------------------------------- window rewrite */
+/* ---------------------------------------------------------------- window and unnest rewrite
+ * Window calls and unnest calls are computed by their own plan nodes (window, UNNEST) as
+ * columns appended to the relation: the distinct calls are collected, then every expression
+ * is rewritten with each call replaced by its column. */
 
-static pl_status collect_windows(elist *wins, const pl_expr *e, pl_error *err) {
+typedef bool (*sq_match_fn)(const pl_expr *e);
+
+static bool is_window(const pl_expr *e) { return e->kind == PL_EXPR_WINDOW; }
+
+static bool is_unnest(const pl_expr *e) {
+    return e->kind == PL_EXPR_CALL && e->name && !strcmp(e->name, SQ_UNNEST_FN);
+}
+
+static bool contains_match(const pl_expr *e, sq_match_fn match) {
+    if (match(e)) return true;
+    for (int32_t i = 0; i < e->n_args; i++)
+        if (contains_match(e->args[i], match)) return true;
+    return false;
+}
+
+/* The distinct sub-expressions of e that match (not looked into) appended to l. */
+static pl_status collect_matching(elist *l, const pl_expr *e, sq_match_fn match, pl_error *err) {
     if (!e) return PL_OK;
-    if (e->kind == PL_EXPR_WINDOW) {
-        if (el_find(wins, e) >= 0) return PL_OK;
-        return el_push(wins, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
+    if (match(e)) {
+        if (el_find(l, e) >= 0) return PL_OK;
+        return el_push(l, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
     }
-    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(collect_windows(wins, e->args[i], err));
+    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(collect_matching(l, e->args[i], match, err));
     return PL_OK;
 }
 
-static pl_status rewrite_win(const elist *wins, const sq_rel *r, int32_t base, const pl_expr *e,
-                             pl_expr **out, pl_error *err) {
-    if (e->kind == PL_EXPR_WINDOW) {
-        int32_t j = el_find(wins, e);
+/* e with every matching sub-expression replaced by column base + its index in l of r;
+ * subtrees without one are shared, not copied. */
+static pl_status rewrite_matching(const elist *l, sq_match_fn match, const sq_rel *r, int32_t base,
+                                  const pl_expr *e, pl_expr **out, pl_error *err) {
+    if (match(e)) {
+        int32_t j = el_find(l, e);
         pl_expr *c = j >= 0 ? sq_colref(r, base + j, e->sql_pos) : NULL;
         if (!c) return NOMEM(err);
         *out = c;
         return PL_OK;
     }
-    if (e->n_args == 0 || !sq_has_kind(e, PL_EXPR_WINDOW)) {
+    if (e->n_args == 0 || !contains_match(e, match)) {
         *out = pl_expr_retain((pl_expr *)e);
         return PL_OK;
     }
@@ -257,7 +278,7 @@ static pl_status rewrite_win(const elist *wins, const sq_rel *r, int32_t base, c
     if (!c) return NOMEM(err);
     for (int32_t i = 0; i < c->n_args; i++) {
         pl_expr *n = NULL;
-        pl_status st = rewrite_win(wins, r, base, c->args[i], &n, err);
+        pl_status st = rewrite_matching(l, match, r, base, c->args[i], &n, err);
         if (st) {
             pl_expr_release(c);
             return st;
@@ -271,57 +292,14 @@ static pl_status rewrite_win(const elist *wins, const sq_rel *r, int32_t base, c
 
 /* ---------------------------------------------------------------- unnest */
 
-static bool is_unnest(const pl_expr *e) {
-    return e->kind == PL_EXPR_CALL && e->name && !strcmp(e->name, SQ_UNNEST_FN);
-}
-
-static pl_status collect_unnests(elist *u, const pl_expr *e, pl_error *err) {
-    if (!e) return PL_OK;
-    if (is_unnest(e)) {
-        if (el_find(u, e) >= 0) return PL_OK;
-        return el_push(u, pl_expr_retain((pl_expr *)e), NULL, e->sql_pos, err);
-    }
-    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(collect_unnests(u, e->args[i], err));
-    return PL_OK;
-}
-
-static pl_status rewrite_unnest(const elist *u, const sq_rel *r, int32_t base, const pl_expr *e,
-                                pl_expr **out, pl_error *err) {
-    if (is_unnest(e)) {
-        int32_t j = el_find(u, e);
-        pl_expr *c = j >= 0 ? sq_colref(r, base + j, e->sql_pos) : NULL;
-        if (!c) return NOMEM(err);
-        *out = c;
-        return PL_OK;
-    }
-    if (e->n_args == 0) {
-        *out = pl_expr_retain((pl_expr *)e);
-        return PL_OK;
-    }
-    pl_expr *c = pl_expr_clone(e);
-    if (!c) return NOMEM(err);
-    for (int32_t i = 0; i < c->n_args; i++) {
-        pl_expr *n = NULL;
-        pl_status st = rewrite_unnest(u, r, base, c->args[i], &n, err);
-        if (st) {
-            pl_expr_release(c);
-            return st;
-        }
-        pl_expr_release(c->args[i]);
-        c->args[i] = n;
-    }
-    *out = c;
-    return PL_OK;
-}
-
 /* unnest(list) calls of the select list (and ORDER BY extras): one UNNEST node over the
  * relation after windows and QUALIFY, its element columns hidden; the calls become references
  * to them. *any: whether there was one. */
 static pl_status plan_unnests(sq_rel *rel, elist *items, elist *extras, bool *any, pl_error *err) {
     elist u = {0};
     pl_status rc = PL_OK;
-    for (int32_t i = 0; !rc && i < items->n; i++) rc = collect_unnests(&u, items->v[i], err);
-    for (int32_t i = 0; !rc && i < extras->n; i++) rc = collect_unnests(&u, extras->v[i], err);
+    for (int32_t i = 0; !rc && i < items->n; i++) rc = collect_matching(&u, items->v[i], is_unnest, err);
+    for (int32_t i = 0; !rc && i < extras->n; i++) rc = collect_matching(&u, extras->v[i], is_unnest, err);
     *any = u.n > 0;
     if (rc || u.n == 0) {
         el_reset(&u);
@@ -353,7 +331,7 @@ static pl_status plan_unnests(sq_rel *rel, elist *items, elist *extras, bool *an
         elist *l = k ? extras : items;
         for (int32_t i = 0; !rc && i < l->n; i++) {
             pl_expr *n = NULL;
-            rc = rewrite_unnest(&u, rel, base, l->v[i], &n, err);
+            rc = rewrite_matching(&u, is_unnest, rel, base, l->v[i], &n, err);
             if (!rc) {
                 pl_expr_release(l->v[i]);
                 l->v[i] = n;
@@ -1612,9 +1590,9 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     bool any_window = false;
     {
         elist wins = {0};
-        for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_windows(&wins, s.items.v[i], err);
-        for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_windows(&wins, s.extras.v[i], err);
-        if (!rc && s.qualify) rc = collect_windows(&wins, s.qualify, err);
+        for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_matching(&wins, s.items.v[i], is_window, err);
+        for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_matching(&wins, s.extras.v[i], is_window, err);
+        if (!rc && s.qualify) rc = collect_matching(&wins, s.qualify, is_window, err);
         if (!rc && wins.n > 0) {
             pl_expr **fw = pl_calloc((size_t)wins.n, sizeof *fw);
             char **names = pl_calloc((size_t)wins.n, sizeof *names);
@@ -1640,7 +1618,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             if (!rc) rc = sq_rel_extend(&s.rel, wdf, true, false, err);
             for (int32_t i = 0; !rc && i < s.items.n; i++) {
                 pl_expr *n = NULL;
-                rc = rewrite_win(&wins, &s.rel, base, s.items.v[i], &n, err);
+                rc = rewrite_matching(&wins, is_window, &s.rel, base, s.items.v[i], &n, err);
                 if (!rc) {
                     pl_expr_release(s.items.v[i]);
                     s.items.v[i] = n;
@@ -1648,7 +1626,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             }
             for (int32_t i = 0; !rc && i < s.extras.n; i++) {
                 pl_expr *n = NULL;
-                rc = rewrite_win(&wins, &s.rel, base, s.extras.v[i], &n, err);
+                rc = rewrite_matching(&wins, is_window, &s.rel, base, s.extras.v[i], &n, err);
                 if (!rc) {
                     pl_expr_release(s.extras.v[i]);
                     s.extras.v[i] = n;
@@ -1656,7 +1634,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             }
             if (!rc && s.qualify) {
                 pl_expr *n = NULL;
-                rc = rewrite_win(&wins, &s.rel, base, s.qualify, &n, err);
+                rc = rewrite_matching(&wins, is_window, &s.rel, base, s.qualify, &n, err);
                 if (!rc) {
                     pl_expr_release(s.qualify);
                     s.qualify = n;

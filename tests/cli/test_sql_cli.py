@@ -387,3 +387,31 @@ def test_memory_limit(polaroid, ticks):
     r = ok(polaroid, "sql", "--memory-limit", "1GB", "--format", "csv",
            f"select symbol, count(*) as n from '{path}' group by 1 order by 1")
     assert r.text == "symbol,n\nAAPL,3\nGOOG,1\nMSFT,2\n"
+
+
+def test_script_dot_commands(polaroid, tmp_path):
+    """Scripts (-f, standard input) take the shell's dot commands on lines of their own between
+    statements, like the duckdb CLI: .mode switches the output, .tables / .schema list, .quit
+    stops; a line starting with '.' inside a statement (a string) is SQL."""
+    script = ("CREATE TABLE t (a INT, b VARCHAR);\nINSERT INTO t VALUES (1, 'x'), (2, NULL);\n"
+              ".tables\n.mode csv\nSELECT * FROM t\n WHERE a > 1;\n  .schema t\n-- note\n"
+              "SELECT 'a\n.notdot' AS s;\n.mode json\nSELECT 1 AS one;\n.quit\nSELECT 2 AS two;\n")
+    r = with_stdin(polaroid, tmp_path, script.encode(), "sql")
+    assert r.rc == 0, r.err
+    out = r.out.decode()
+    assert out == ('t\na,b\n2,\nt (table)\n  a     int32\n  b     utf8\ns\n"a\n.notdot"\n'
+                   '{"one":1}\n'), out
+    f = tmp_path / "dots.sql"
+    f.write_text(script)
+    assert ok(polaroid, "sql", "-f", f).out.decode() == out
+
+
+def test_script_dot_commands_keep_error_lines(polaroid, tmp_path):
+    """An error after a dot command names the script's own line; the script stops there."""
+    r = with_stdin(polaroid, tmp_path, b"SELECT 1 AS a;\n.mode csv\nSELECT nosuch FROM (SELECT 1 x);\n"
+                   b"SELECT 3 AS c;\n", "sql")
+    assert r.rc == 1
+    assert b"c\n3" not in r.out and r.out.startswith(b"\xe2\x94")  # the first table printed
+    lines = r.err.rstrip("\n").split("\n")
+    assert 'column "nosuch" not found' in lines[0]
+    assert lines[1] == "LINE 3: SELECT nosuch FROM (SELECT 1 x);"

@@ -66,6 +66,14 @@ CASES = [
                   "bit_or(x::UBIGINT) AS d, typeof(bit_and(x::TINYINT)) AS t FROM (VALUES (3), (5), (6)) t(x)"),
     ("bit_extremes", "SELECT bit_and(x) AS a, bit_or(x) AS b, bit_xor(x) AS c FROM (VALUES "
                      "(-9223372036854775808), (9223372036854775807), (-1)) t(x)"),
+    ("arg_max_n", "SELECT arg_max(x, y, 2) AS a, arg_min(x, y, 2) AS b, max_by(x, y, 3) AS c, min_by(s, y, 10) AS d, "
+                  "min(x, 2) AS e, max(y, 3) AS f, max(s, 2) AS g, typeof(arg_max(x, y, 2)) AS t FROM (VALUES "
+                  "(1, 5, 'p'), (2, 3, 'q'), (3, 9, NULL), (4, NULL, 'r'), (NULL, 7, 's'), (6, 8, 't')) t(x, y, s)"),
+    ("arg_max_n_grouped", f"SELECT g, arg_max(k, x, 2) AS a, arg_min(s, i, 3) AS b, min(d, 2) AS c, max(s, 1) AS e, "
+                          f"arg_max(k, i, 2) FILTER (WHERE k > 3) AS f FROM {V} WHERE g NOT IN ('b', 'd') GROUP BY g"),
+    ("arg_max_n_empty", "SELECT arg_max(x, y, 2) AS a, min(x, 3) AS b FROM (VALUES (1, 5)) t(x, y) WHERE x > 5"),
+    ("arg_max_n_many_groups", "SELECT i % 5000 AS g, arg_max(i, (i * 7919) % 100003, 3) AS a, min(i, 2) AS b "
+                              "FROM range(100000) t(i) GROUP BY g"),
     ("product_overflow", "SELECT product(x) AS p FROM (VALUES (1e200), (1e200), (-1.0)) t(x)"),
     ("product_ints", "SELECT product(x) AS p, typeof(product(x)) AS t FROM (VALUES (9223372036854775807), (2)) t(x)"),
 ]
@@ -128,6 +136,10 @@ def test_approx_count_distinct_small_exact(sql):
     ("SELECT bit_and(x) FROM (VALUES (1.5)) t(x)", "bit_and"),
     ("SELECT product(s) FROM (VALUES ('a')) t(s)", "product"),
     ("SELECT kurtosis(s) FROM (VALUES ('a')) t(s)", "kurtosis"),
-], ids=["bit_and_decimal", "product_string", "kurtosis_string"])
+    ("SELECT arg_max(x, y, 0) FROM (VALUES (1, 5)) t(x, y)", "> 0"),
+    ("SELECT arg_max(x, y, NULL) FROM (VALUES (1, 5)) t(x, y)", "null"),
+    ("SELECT min(x, -1) FROM (VALUES (1, 5)) t(x, y)", "> 0"),
+], ids=["bit_and_decimal", "product_string", "kurtosis_string", "arg_max_n_zero", "arg_max_n_null",
+        "min_n_negative"])
 def test_agg_func_type_errors(sql, query, needle):
     sql.error([query], needle)

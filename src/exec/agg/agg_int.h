@@ -105,6 +105,8 @@ typedef struct agg_rt {
     pl_type *result_type; /* retained */
     int32_t width;        /* state bytes per group (0 for holistic) */
     double q;             /* quantile fraction */
+    int64_t topn;         /* min/max(x, n), arg_min/arg_max(x, key, n): the n best as a list
+                           * (holistic: x ordered by the key, cut to n); 0 otherwise */
     char *sep;            /* string_agg separator (owned) */
     int32_t sep_len;
     /* For DISTINCT and holistic ops evaluated through a streaming op after deduplication. */

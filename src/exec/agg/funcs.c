@@ -253,7 +253,9 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     switch (op) {
     case AOP_COUNT: min_args = 0; break;
     case AOP_ARG_MIN:
-    case AOP_ARG_MAX:
+    case AOP_ARG_MAX: min_args = 2; max_args = 3; break;
+    case AOP_MIN:
+    case AOP_MAX: max_args = 2; break;
     case AOP_QUANTILE_CONT:
     case AOP_QUANTILE_DISC:
     case AOP_COVAR_POP:
@@ -303,6 +305,20 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_QUANTILE_DISC:
         if ((int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
         if ((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && (int)agg_vk_of(t1) < 0) BAD_TYPE(t1);
+        if (((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && n_args == 3) ||
+            ((op == AOP_MIN || op == AOP_MAX) && n_args == 2)) {
+            /* the n best values as a list, like DuckDB */
+            pl_type *nt = arg_types[n_args - 1];
+            if (nt->id != PL_TYPE_NA && !is_int(nt->id)) BAD_TYPE(nt);
+            const pl_value *c = consts ? consts[n_args - 1] : NULL;
+            if (c && c->type && (c->is_null || c->type->id == PL_TYPE_NA))
+                PL_FAIL(err, PL_ERR_SQL, "%s: the n value cannot be NULL", canon);
+            if (c && c->type && is_int(c->type->id) && c->v.i <= 0)
+                PL_FAIL(err, PL_ERR_SQL, "%s: the n value must be > 0", canon);
+            if (distinct) PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ..., n) is not supported", canon);
+            PL_TRY(pl_type_new_list("item", t0, true, &res, err));
+            break;
+        }
         res = pl_type_retain(t0);
         break;
     case AOP_BOOL_AND:
@@ -1827,40 +1843,37 @@ pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *stp, int64_t bytes, int6
 
 /* skewness / kurtosis / kurtosis_pop of one state (DuckDB's formulas over the power sums):
  * 1 with *r set, 0 for NULL (too few values, zero variance), -1 when the result is not finite
- * (an error, like DuckDB). Compiled without fused multiply-adds: the variance term of equal
- * values must cancel to 0 (a fused s2 - s1*s1/n leaves the product's rounding error, and a
- * tiny negative variance turned NULL into an error). */
-#if defined(__clang__)
-#define PL_NO_FP_CONTRACT
-#elif defined(__GNUC__)
-#define PL_NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#define PL_NO_FP_CONTRACT
-#endif
-PL_NO_FP_CONTRACT
+ * (an error, like DuckDB). The products are rounded before they are subtracted (volatile): a
+ * fused multiply-add of s2 - s1*s1/n keeps the product's rounding error, so the variance of
+ * equal values came out a tiny negative number (NULL became an error). GCC's optimize
+ * ("fp-contract=off") attribute is not an option: it broke the ASan build's agg_finalize. */
 static int moments_result(agg_op op, const st_moments *S, double *r) {
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
     double cnt = (double)S->n, s1 = S->s1, s2 = S->s2, s3 = S->s3, s4 = S->s4;
+    double tmp = 1 / cnt;
+    volatile double sq = s1 * s1 * tmp;
+    double var = tmp * (s2 - sq);
     if (op == AOP_SKEWNESS) {
         if (S->n <= 2) return 0;
-        double tmp = 1 / cnt;
-        double div = sqrt(pow(tmp * (s2 - s1 * s1 * tmp), 3));
+        double div = sqrt(pow(var, 3));
         if (div == 0) return 0;
         double t1 = sqrt(cnt * (cnt - 1)) / (cnt - 2);
-        *r = t1 * tmp * (s3 - 3 * s2 * s1 * tmp + 2 * pow(s1, 3) * tmp * tmp) / div;
+        volatile double p1 = 3 * s2 * s1 * tmp, p2 = 2 * pow(s1, 3) * tmp * tmp;
+        *r = t1 * tmp * (s3 - p1 + p2) / div;
         return isfinite(*r) ? 1 : -1;
     }
     if (S->n <= (op == AOP_KURTOSIS ? 3 : 0)) return 0;
-    double tmp = 1 / cnt;
-    double m4 = tmp * (s4 - 4 * s3 * s1 * tmp + 6 * s2 * s1 * s1 * tmp * tmp - 3 * pow(s1, 4) * pow(tmp, 3));
-    double m2 = tmp * (s2 - s1 * s1 * tmp);
+    volatile double b1 = 4 * s3 * s1 * tmp, b2 = 6 * s2 * s1 * s1 * tmp * tmp,
+                    b3 = 3 * pow(s1, 4) * pow(tmp, 3);
+    double m4 = tmp * (s4 - b1 + b2 - b3);
+    double m2 = var;
     if (m2 <= 0) return 0;
-    if (op == AOP_KURTOSIS)
-        *r = (cnt - 1) * ((cnt + 1) * m4 / (m2 * m2) - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
-    else
-        *r = m4 / (m2 * m2) - 3;
+    if (op == AOP_KURTOSIS) {
+        volatile double q = (cnt + 1) * m4 / (m2 * m2);
+        *r = (cnt - 1) * (q - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
+    } else {
+        volatile double q = m4 / (m2 * m2);
+        *r = q - 3;
+    }
     return isfinite(*r) ? 1 : -1;
 }
 

@@ -1006,6 +1006,23 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
             st = pl_builder_append_bytes(b, sbuf, o, err);
             break;
         }
+        case AOP_MIN:
+        case AOP_MAX:
+        case AOP_ARG_MIN:
+        case AOP_ARG_MAX: {
+            /* topn: the values of the n best keys (stable: ties in input order) */
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            msort(v, g.tmp, m, &h, true);
+            int64_t k = PL_MIN(m, rt->topn);
+            pl_builder *items = pl_builder_child(b, 0);
+            for (int64_t i = 0; i < k && !st; i++)
+                st = append_row(items, g.chunks[v[i].c]->arrays[0], v[i].r, err);
+            if (!st) st = pl_builder_append_valid(b, err);
+            break;
+        }
         case AOP_MODE:
         case AOP_ENTROPY: {
             /* runs of equal values after a stable sort by value: mode is the value of the

@@ -124,6 +124,23 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
             rt->order_nulls_first[i] = sp->order_nulls_first[i];
         }
     }
+    /* min/max(x, n), arg_min/arg_max(x, key, n): x ordered by the key (x for min/max), best
+     * first, cut to n in finish (holistic) */
+    if (((rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) && sp->n_args == 3) ||
+        ((rt->op == AOP_MIN || rt->op == AOP_MAX) && sp->n_args == 2)) {
+        int32_t ni = sp->n_args - 1;
+        const pl_value *c = &sp->consts[ni];
+        if (sp->args[ni] >= 0 || !c->type || c->is_null || c->type->id < PL_TYPE_INT8 ||
+            c->type->id > PL_TYPE_UINT64)
+            PL_FAIL(err, PL_ERR_SQL, "%s: the n value must be a constant integer", sp->name);
+        if (c->v.i <= 0) PL_FAIL(err, PL_ERR_SQL, "%s: the n value must be > 0", sp->name);
+        bool arg = rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX;
+        rt->topn = c->v.i;
+        rt->n_order = 1;
+        rt->order_cols[0] = arg ? rt->arg[1] : rt->arg[0];
+        rt->order_desc[0] = rt->op == AOP_ARG_MAX || rt->op == AOP_MAX;
+        rt->order_nulls_first[0] = false;
+    }
     /* approx_count_distinct is answered exactly, as count(DISTINCT x) (its result type was
      * bound above: BIGINT) */
     bool force_distinct = false;
@@ -136,7 +153,7 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
                     rt->op == AOP_BOOL_AND || rt->op == AOP_BOOL_OR || rt->op == AOP_FIRST ||
                     rt->op == AOP_LAST || rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX ||
                     rt->op == AOP_BIT_AND || rt->op == AOP_BIT_OR;
-    rt->distinct = (sp->distinct || force_distinct) && !dup_free && rt->op != AOP_COUNT_STAR;
+    rt->distinct = (sp->distinct || force_distinct) && !dup_free && rt->op != AOP_COUNT_STAR && !rt->topn;
     rt->base_op = rt->op;
     rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
                    rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->op == AOP_LIST ||
