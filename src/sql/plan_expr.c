@@ -716,14 +716,37 @@ static pl_status build_window(sq_scope *sc, const PgQuery__FuncCall *fc, const c
     const PgQuery__WindowDef *base = w;
     int32_t pos = fc->location;
     const char *ref = w->name && w->name[0] ? w->name : (w->refname && w->refname[0] ? w->refname : NULL);
-    if (ref) {
-        base = find_window(sc, ref);
-        if (!base) return sq_fail(err, PL_ERR_SQL, w->location >= 0 ? w->location : pos,
-                                  "window \"%s\" does not exist", ref);
+    /* the chain of definitions: OVER (...), the named window it references, the window that
+     * one is based on (WINDOW w2 AS (w1 ORDER BY x)), ...; each part comes from the first
+     * definition that has it (only the first named one was read: w2 AS (w1) lost w1's
+     * PARTITION BY and ORDER BY) */
+    enum { MAX_CHAIN = 32 };
+    const PgQuery__WindowDef *chain[MAX_CHAIN];
+    int32_t n_chain = 0;
+    chain[n_chain++] = w;
+    while (ref) {
+        pl_status bad = PL_OK;
+        base = n_chain < MAX_CHAIN ? find_window(sc, ref) : NULL;
+        if (n_chain == MAX_CHAIN)
+            bad = sq_fail(err, PL_ERR_SQL, pos, "window \"%s\": windows are based on each other "
+                          "more than %d deep (a cycle?)", ref, MAX_CHAIN - 1);
+        else if (!base)
+            bad = sq_fail(err, PL_ERR_SQL, w->location >= 0 ? w->location : pos,
+                          "window \"%s\" does not exist", ref);
+        if (bad) { /* the call's arguments are ours (they leaked here before) */
+            for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+            pl_expr_release(filter);
+            return bad;
+        }
+        chain[n_chain++] = base;
+        ref = base->refname && base->refname[0] ? base->refname : NULL;
     }
-    const PgQuery__WindowDef *part_def = base->n_partition_clause ? base : w;
-    const PgQuery__WindowDef *order_def = w->n_order_clause ? w : base;
-    const PgQuery__WindowDef *frame_def = (w->frame_options & FO_NONDEFAULT) ? w : base;
+    const PgQuery__WindowDef *part_def = w, *order_def = w, *frame_def = w;
+    for (int32_t i = n_chain - 1; i >= 0; i--) {
+        if (chain[i]->n_partition_clause) part_def = chain[i];
+        if (chain[i]->n_order_clause) order_def = chain[i];
+        if (chain[i]->frame_options & FO_NONDEFAULT) frame_def = chain[i];
+    }
     int32_t n_part = (int32_t)part_def->n_partition_clause;
     int32_t n_order = (int32_t)order_def->n_order_clause;
     pl_expr **part = pl_calloc((size_t)(n_part ? n_part : 1), sizeof *part);

@@ -461,6 +461,15 @@ void agg_heap_free(agg_heap *h) {
     memset(h, 0, sizeof(*h));
 }
 
+/* A DECIMAL sum that overflowed 128 bits: sticky, reported as a decimal overflow when the
+ * sum or average is finished (the add itself overflowed: UB, a wrapped sum). */
+#define SUM128_OVF ((__int128)((unsigned __int128)1 << 127))
+
+static inline void add128(__int128 *s, __int128 x) {
+    if (*s == SUM128_OVF) return;
+    if (x == SUM128_OVF || __builtin_add_overflow(*s, x, s)) *s = SUM128_OVF;
+}
+
 static inline __int128 rd128(const uint8_t *p) {
     __int128 v;
     memcpy(&v, p, 16);
@@ -881,7 +890,7 @@ static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
     st_sum_d *S = (st_sum_d *)(void *)stp;
     if (a->type->id == PL_TYPE_DECIMAL128) {
         const uint8_t *v = pl_array_values_ptr(a);
-        ROWS(S[g].s += rd128(v + r * 16); S[g].n++);
+        ROWS(add128(&S[g].s, rd128(v + r * 16)); S[g].n++);
         return PL_OK;
     }
     if (a->type->id == PL_TYPE_BOOL) {
@@ -1481,7 +1490,7 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
         case SK_I128: {
             st_sum_d *D = (st_sum_d *)(void *)dst;
             const st_sum_d *S = (const st_sum_d *)(const void *)src;
-            EACH_SRC(D[dg].s += S[si].s; D[dg].n += S[si].n);
+            EACH_SRC(add128(&D[dg].s, S[si].s); D[dg].n += S[si].n);
             return PL_OK;
         }
         }
@@ -1921,6 +1930,10 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
                 const st_sum_d *S = (const st_sum_d *)(const void *)stp;
                 cnt = S[g].n;
                 if (avg) {
+                    if (S[g].s == SUM128_OVF) {
+                        st = pl_error_set(err, PL_ERR_INVALID_ARG, "decimal overflow in avg (DECIMAL(38,%d))", t->scale);
+                        goto done;
+                    }
                     ((double *)(void *)p)[g] = cnt ? (double)S[g].s / (double)cnt / scale : 0;
                 } else {
                     const __int128 lim = (__int128)10000000000000000000ULL * (__int128)10000000000000000000ULL;

@@ -879,13 +879,29 @@ static void agg_block(void *arg, int64_t lo, int64_t hi) {
             e->od[i] = (double)(is_avg ? s / (long double)c : s);
             continue;
         }
-        __int128 s = 0;
-        for (int q = 0; q < nseg; q++) s += e->pq[tt[q]] - e->pq[ss[q]];
+        __int128 s = 0, d;
+        bool ovf = false;
+        for (int q = 0; q < nseg; q++) {
+            ovf |= __builtin_sub_overflow(e->pq[tt[q]], e->pq[ss[q]], &d);
+            ovf |= __builtin_add_overflow(s, d, &s);
+        }
+        if (ovf) {
+            ev_fail(e, PL_ERR_INVALID_ARG, is_avg ? "overflow in avg over a window frame (row %lld)"
+                                                  : "overflow in sum over a window frame (row %lld)",
+                    (long long)i);
+            return;
+        }
         if (is_avg) {
             long double v = (long double)s / (long double)c;
             if (e->kind == 2) v /= pow10l_int(e->dec_scale);
             e->od[i] = (double)v;
         } else if (is_sum && e->kind == 2) {
+            const __int128 dlim = (__int128)10000000000000000000ULL * (__int128)10000000000000000000ULL;
+            if (s >= dlim || s <= -dlim) {
+                ev_fail(e, PL_ERR_INVALID_ARG, "decimal overflow in sum over a window frame (row %lld)",
+                        (long long)i);
+                return;
+            }
             uint64_t w[2] = {(uint64_t)s, (uint64_t)((unsigned __int128)s >> 64)};
             memcpy(e->oi + 2 * i, w, 16);
         } else {
@@ -1141,7 +1157,15 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
                             v = t;
                         }
                     }
-                    e->pq[i + 1] = e->pq[i] + v;
+                    /* frame sums are differences of these running totals (checked there); a
+                     * total past 128 bits is an error (a DECIMAL(38) column of huge values
+                     * overflowed here: UB, wrapped sums) */
+                    if (__builtin_add_overflow(e->pq[i], v, &e->pq[i + 1])) {
+                        st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                          "decimal overflow in %s over a window: the running total "
+                                          "passes 128 bits at row %lld", fn, (long long)i);
+                        break;
+                    }
                 }
             }
         }
