@@ -78,7 +78,8 @@ enum { PL_HUGE_TEST_NONE, PL_HUGE_TEST_OFF, PL_HUGE_TEST_MADVISE_FAILS };
 void pl_alloc_huge_test(int mode, int64_t slow_ns);
 bool pl_alloc_huge_on(void);
 bool pl_alloc_is_huge(const void *p);
-/* Forgets the row an expression kernel named ("... at row N" in the message, err->row = N):
+/* Forgets the row an expression kernel named ("... at row N" in the message, err->row = N; the
+ * first " at row N" when err->row is not set):
  * inside a query the kernel's input is one internal batch (a morsel, a dictionary's values, a
  * one-row constant), so its row number would mislead the user. */
 void pl_error_forget_row(pl_error *err);

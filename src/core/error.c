@@ -30,7 +30,18 @@ pl_status pl_error_set(pl_error *err, pl_status code, const char *fmt, ...) {
 }
 
 void pl_error_forget_row(pl_error *err) {
-    if (!err || err->row < 0) return;
+    if (!err) return;
+    if (err->row < 0) {
+        /* a kernel that wrote " at row N" without setting err->row: the first such phrase */
+        for (char *p = strstr(err->msg, " at row "); p; p = strstr(p + 1, " at row ")) {
+            char *q = p + 8;
+            if (*q < '0' || *q > '9') continue;
+            while (*q >= '0' && *q <= '9') q++;
+            memmove(p, q, strlen(q) + 1);
+            break;
+        }
+        return;
+    }
     char pat[40];
     int k = snprintf(pat, sizeof pat, " at row %lld", (long long)err->row);
     for (char *p = strstr(err->msg, pat); k > 0 && p; p = strstr(p + 1, pat)) {

@@ -31,8 +31,8 @@ static void test_error_format(void **state) {
     assert_int_equal(pl_error_set(NULL, PL_ERR_IO, "x"), PL_ERR_IO);
 }
 
-/* pl_error_forget_row drops the kernel's " at row N" (only that N, wherever it stands) and the
- * row field; other text is kept. */
+/* pl_error_forget_row drops the kernel's " at row N" (only that N, wherever it stands; without
+ * the row field the first " at row <digits>") and the row field; other text is kept. */
 static void test_error_forget_row(void **state) {
     (void)state;
     pl_error e;
@@ -49,11 +49,20 @@ static void test_error_forget_row(void **state) {
     pl_error_forget_row(&e);
     assert_string_equal(e.msg, "bad value at row 12 (also): month");
     assert_int_equal(e.row, -1);
-    /* no row: nothing changes */
+    /* no row field (a kernel that only wrote it): the first " at row N" goes */
     pl_error_init(&e);
-    pl_error_set(&e, PL_ERR_INVALID_ARG, "x at row 3");
+    pl_error_set(&e, PL_ERR_INVALID_ARG, "to_timestamp: 1e+20 seconds is out of range at row 0");
     pl_error_forget_row(&e);
-    assert_string_equal(e.msg, "x at row 3");
+    assert_string_equal(e.msg, "to_timestamp: 1e+20 seconds is out of range");
+    pl_error_init(&e);
+    pl_error_set(&e, PL_ERR_INVALID_ARG, "x at row 31: y at row 4");
+    pl_error_forget_row(&e);
+    assert_string_equal(e.msg, "x: y at row 4");
+    /* " at row" without a number stays */
+    pl_error_init(&e);
+    pl_error_set(&e, PL_ERR_INVALID_ARG, "x at row one, at row ");
+    pl_error_forget_row(&e);
+    assert_string_equal(e.msg, "x at row one, at row ");
     pl_error_forget_row(NULL);
 }
 
