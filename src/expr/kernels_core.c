@@ -370,20 +370,26 @@ static pl_status arith_exec(int op, const pl_bexpr *call, const pl_datum *args, 
     case PL_TYPE_FLOAT64: bad = farith_run_f64(op, pa, as, pb, bs, values->data, n); break;
     case PL_TYPE_DECIMAL128: {
         bad = arith_run_dec(op, pa, as, pb, bs, values->data, n);
-        if (!bad && op == OP_MUL) {
-            /* the product must fit 38 digits, or 64 bits when both operands are 64-bit
-             * decimals (DECIMAL(18) results; like DuckDB, which multiplies them in 64 bits; a
-             * narrower result, p1 + p2 < 18, always fits) */
-            i128 max = rt->precision < 38 ? (i128)INT64_MAX : k_dec_max;
+        if (!bad && (op == OP_MUL || op == OP_ADD || op == OP_SUB) && rt->precision >= 1 &&
+            rt->precision <= 38) {
+            /* the result must fit its precision, like DuckDB's: a type made from the operands'
+             * (DECIMAL(4,2) + DECIMAL(4,2) is DECIMAL(5,2)) always does, one capped at 18
+             * digits (a product of 64-bit decimals) or 38 may not: 999999999999.999999::
+             * DECIMAL(18,6) * 2 has 19 digits */
+            i128 max = 9;
+            for (int32_t d = 1; d < rt->precision; d++) max = max * 10 + 9;
+            if (max > k_dec_max) max = k_dec_max;
             const i128 *r = (const i128 *)(const void *)values->data;
             for (int64_t i = 0; i < n; i++)
                 if ((r[i] > max || r[i] < -max) && valid_at(a, i) && valid_at(b, i)) {
                     if (err) err->row = i;
                     st = pl_error_set(err, PL_ERR_INVALID_ARG,
-                                      "overflow in multiplication of DECIMAL(%d,%d) at row %lld",
-                                      (int)rt->precision, (int)rt->scale, (long long)i);
-                    if (err) snprintf(err->hint, sizeof err->hint,
-                                      "cast an operand to a wider DECIMAL (more than 18 digits)");
+                                      "overflow in %s of DECIMAL(%d,%d) at row %lld",
+                                      OP_WORD[op], (int)rt->precision, (int)rt->scale,
+                                      (long long)i);
+                    if (err && rt->precision < 38)
+                        snprintf(err->hint, sizeof err->hint,
+                                 "cast an operand to a wider DECIMAL (more than 18 digits)");
                     break;
                 }
         }

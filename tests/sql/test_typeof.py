@@ -171,3 +171,17 @@ def test_aggregate_output_names(sql):
              "max(y ORDER BY x DESC) FROM (VALUES (1, 2)) t(x, y) GROUP BY x")
     got = sql.check(query)
     assert got.column_names == duckdb.sql(query).columns
+
+
+def test_decimal_results_fit_their_precision(sql):
+    """A DECIMAL result past its precision is an overflow error like DuckDB's, also below the
+    64/128-bit limits (a product capped at 18 digits, a sum at 38); results that fit pass."""
+    sql.error(["SELECT 999999999999.999999::DECIMAL(18,6) * 2"],
+              "overflow in multiplication of DECIMAL(18,6)")
+    sql.error(["SELECT 9999999999999999999999999999.9999999999::DECIMAL(38,10) + 1"],
+              "overflow in addition of DECIMAL(38,10)")
+    sql.error(["SELECT x - 1 FROM (VALUES (-99999999999999999999999999999999999999::DECIMAL(38,0))) t(x)"],
+              "overflow in subtraction of DECIMAL(38,0)")
+    sql.check("SELECT 499999999999.999999::DECIMAL(18,6) * 2 AS a, "
+              "99.99::DECIMAL(4,2) + 99.99::DECIMAL(4,2) AS b, x * y AS c, x - y AS d, x + 7 AS e "
+              "FROM (VALUES (99999999.99::DECIMAL(10,2), 99.9::DECIMAL(3,1))) t(x, y)")
