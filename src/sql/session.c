@@ -471,6 +471,13 @@ static pl_status run_stmt(pl_session *s, const pl_stmt_ctx *c, const PgQuery__No
     case PG_QUERY__NODE__NODE_INSERT_STMT: return pl_sql_run_insert(s, c, n->insert_stmt, r, err);
     case PG_QUERY__NODE__NODE_DROP_STMT: return pl_sql_run_drop(s, c, n->drop_stmt, r, err);
     case PG_QUERY__NODE__NODE_COPY_STMT: return pl_sql_run_copy(s, c, n->copy_stmt, r, err);
+    case PG_QUERY__NODE__NODE_UPDATE_STMT: return pl_sql_run_update(s, c, n->update_stmt, r, err);
+    case PG_QUERY__NODE__NODE_DELETE_STMT: return pl_sql_run_delete(s, c, n->delete_stmt, r, err);
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+        return pl_sql_run_truncate(s, c, n->truncate_stmt, r, err);
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+        return pl_sql_run_alter(s, c, n->alter_table_stmt, r, err);
+    case PG_QUERY__NODE__NODE_RENAME_STMT: return pl_sql_run_rename(s, c, n->rename_stmt, r, err);
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         return run_set(s, c, n->variable_set_stmt, r, err);
     default: {
@@ -480,7 +487,8 @@ static pl_status run_stmt(pl_session *s, const pl_stmt_ctx *c, const PgQuery__No
         if (err)
             snprintf(err->hint, sizeof err->hint,
                      "supported: SELECT, VALUES, WITH, FROM, EXPLAIN, DESCRIBE, SUMMARIZE, SHOW "
-                     "TABLES, CREATE TABLE [AS], CREATE VIEW, INSERT, DROP, COPY, SET");
+                     "TABLES, CREATE TABLE [AS], CREATE VIEW, INSERT, UPDATE, DELETE, TRUNCATE, "
+                     "ALTER TABLE, DROP, COPY, SET");
         return PL_ERR_UNSUPPORTED;
     }
     }

@@ -1,5 +1,6 @@
-/* session_int.h - what session.c (catalog, parsing, the statement loop, queries, EXPLAIN, SET)
- * and session_dml.c (CREATE TABLE [AS], CREATE VIEW, INSERT, DROP, COPY) share: the catalog
+/* session_int.h - what session.c (catalog, parsing, the statement loop, queries, EXPLAIN, SET),
+ * session_dml.c (CREATE TABLE [AS], CREATE VIEW, INSERT, DROP, COPY) and session_change.c
+ * (UPDATE, DELETE, TRUNCATE, ALTER TABLE, RETURNING) share: the catalog
  * entries and small helpers for positioned errors and protobuf node fields. */
 #ifndef PL_SQL_SESSION_INT_H
 #define PL_SQL_SESSION_INT_H
@@ -132,5 +133,46 @@ pl_status pl_sql_run_drop(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Dr
                           pl_sql_result *r, pl_error *err);
 pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
                           pl_sql_result *r, pl_error *err);
+
+/* session_dml.c helpers shared with session_change.c */
+/* The byte offset of an expression node, or -1. */
+int32_t pl_sql_node_location(const PgQuery__Node *n);
+/* The index of the field called name (case-insensitive), or -1. */
+int32_t pl_sql_find_column(const pl_schema *sc, const char *name);
+/* PL_ERR_INVALID_ARG ("NOT NULL constraint failed: table.col", at pos) when a non-nullable
+ * column of rows (by rows->schema) holds a NULL. */
+pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, pl_error *err);
+/* The expression a table column not given a value gets: its DEFAULT or NULL, cast to its type
+ * (new reference; NULL when out of memory). */
+pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j);
+/* A column definition (type, NOT NULL / NULL / DEFAULT; other constraints refused) as a field
+ * (*f initialised) and its DEFAULT expression (*dflt, or NULL). */
+pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
+                            pl_field *f, pl_expr **dflt, pl_error *err);
+/* The table entry rel names; a view or a registered DataFrame is refused ("cannot <verb> view"). */
+pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const char *verb,
+                             pl_cat_entry **out, pl_error *err);
+/* Makes nt (taken) the entry's rows; the next lookup makes a new pl_df over them, plans made
+ * before keep the old rows. */
+void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt);
+
+/* session_change.c: UPDATE, DELETE, TRUNCATE, ALTER TABLE, ALTER TABLE RENAME. */
+pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__UpdateStmt *st,
+                            pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_delete(pl_session *s, const pl_stmt_ctx *c, const PgQuery__DeleteStmt *st,
+                            pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_truncate(pl_session *s, const pl_stmt_ctx *c, const PgQuery__TruncateStmt *st,
+                              pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_alter(pl_session *s, const pl_stmt_ctx *c, const PgQuery__AlterTableStmt *st,
+                           pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RenameStmt *st,
+                            pl_sql_result *r, pl_error *err);
+/* RETURNING list over rows (a table with the schema of the table rel names, which stays
+ * unchanged): planned like SELECT list FROM rows AS <rel's alias or name>, collected now (so a
+ * failure happens before the statement changes anything) into r->df. The catalog may grow
+ * while it runs: entry pointers must be looked up again afterwards. */
+pl_status pl_sql_returning(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RangeVar *rel,
+                           pl_table *rows, size_t n_list, PgQuery__Node *const *list,
+                           pl_sql_result *r, pl_error *err);
 
 #endif
