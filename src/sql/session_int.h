@@ -87,6 +87,47 @@ typedef struct pl_stmt_ctx {
     int32_t end; /* byte offset just past the statement */
 } pl_stmt_ctx;
 
+/* session_forms.c: DuckDB statement forms rewritten before parsing (FROM-first, DESCRIBE,
+ * SUMMARIZE, SHOW [ALL] TABLES). The rewritten script is a sequence of segments, each either
+ * the user's bytes from `orig` on or inserted text standing for user byte -orig - 1. */
+typedef enum pl_sql_form {
+    PL_SQL_FORM_PLAIN = 0,
+    PL_SQL_FORM_DESCRIBE,
+    PL_SQL_FORM_SUMMARIZE,
+    PL_SQL_FORM_SHOW_TABLES,
+    PL_SQL_FORM_SHOW_ALL_TABLES,
+} pl_sql_form;
+
+typedef struct pl_sql_form_seg {
+    int32_t at;   /* where the segment starts in the rewritten text */
+    int32_t orig; /* >= 0: the user's byte it copies from; < 0: inserted, at user byte -orig-1 */
+} pl_sql_form_seg;
+
+typedef struct pl_sql_form_mark {
+    int32_t at; /* the statement's start in the rewritten text */
+    pl_sql_form form;
+    char name[256]; /* DESCRIBE tbl: the table's name (for NOT NULL), else "" */
+} pl_sql_form_mark;
+
+typedef struct pl_sql_forms {
+    char *text; /* the rewritten script */
+    int32_t len;
+    pl_sql_form_seg *segs;
+    int32_t n_segs;
+    pl_sql_form_mark *marks;
+    int32_t n_marks;
+} pl_sql_forms;
+
+pl_status pl_sql_forms_rewrite(const char *script, pl_sql_forms *out, pl_error *err);
+void pl_sql_forms_free(pl_sql_forms *f);
+/* The user's byte offset for an offset into the rewritten text. */
+int32_t pl_sql_forms_orig_pos(const pl_sql_forms *f, int32_t pos);
+/* The mark of the statement [stmt_start, stmt_end) of the rewritten text, or NULL. */
+const pl_sql_form_mark *pl_sql_forms_mark(const pl_sql_forms *f, int32_t stmt_start, int32_t stmt_end);
+/* Runs a marked statement (n: its parsed query; SHOW TABLES ignores it). */
+pl_status pl_sql_run_form(pl_session *s, const pl_stmt_ctx *c, const pl_sql_form_mark *m,
+                          const PgQuery__Node *n, pl_sql_result *r, pl_error *err);
+
 /* session_dml.c: the catalog-changing statements. Each fills r (tag, rows_changed). */
 pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CreateStmt *st,
                                   pl_sql_result *r, pl_error *err);
