@@ -1844,7 +1844,16 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
                                                                                      : "(SELECT ...)");
         return;
     case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
-        sb_s(b, "current_timestamp");
+        switch (n->sqlvalue_function->op) {
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE: sb_s(b, "current_date"); break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME_N: sb_s(b, "current_time"); break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N: sb_s(b, "localtime"); break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N: sb_s(b, "localtimestamp"); break;
+        default: sb_s(b, "current_timestamp"); break;
+        }
         return;
     default:
         sb_s(b, "?column?");

@@ -24,3 +24,18 @@ LISTS = [
 @pytest.mark.parametrize("name,query", LISTS, ids=[n for n, _ in LISTS])
 def test_list_literal(sql, name, query):
     sql.check(query)
+
+
+NAMES = ["SELECT [1, 2, 3], list_sum([1, 2]), [] , [[1]]",
+         "SELECT current_date, typeof(current_date), localtimestamp IS NOT NULL"]
+
+
+@pytest.mark.parametrize("query", NAMES)
+def test_names_like_duckdb(sql, query):
+    """Result column names (compare.py compares values by position only)."""
+    import pyarrow as pa
+    exp = sql.duckdb([query])
+    r = sql.polaroid([query])
+    assert r.returncode == 0, r.stderr.decode()
+    got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
+    assert got.column_names == exp.column_names
