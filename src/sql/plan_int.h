@@ -88,6 +88,13 @@ pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end
 int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at);
 /* Whether the original text has `word` starting exactly at loc. */
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
+/* DuckDB join kinds the PostgreSQL grammar lacks: pl_sql_preprocess blanks ASOF / SEMI / ANTI
+ * before JOIN (ASOF also before LEFT/INNER/RIGHT/FULL [OUTER] JOIN) and turns POSITIONAL JOIN
+ * into CROSS JOIN; sq_join_marker reads the keyword back from the original text: the kind of
+ * the last JOIN before rarg_loc (the first location inside the join's right item), and the
+ * keyword's position in *at (-1 for a plain join). */
+typedef enum sq_join_mark { SQ_JOIN_PLAIN = 0, SQ_JOIN_ASOF, SQ_JOIN_SEMI, SQ_JOIN_ANTI, SQ_JOIN_POSITIONAL } sq_join_mark;
+sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at);
 
 /* ---------------------------------------------------------------- errors */
 

@@ -232,6 +232,48 @@ static bool is_join_word(const char *sql, const sq_token *t) {
     return false;
 }
 
+static sq_join_mark join_word(const char *sql, const sq_token *t) {
+    if (sq_tok_is(sql, t, "asof")) return SQ_JOIN_ASOF;
+    if (sq_tok_is(sql, t, "semi")) return SQ_JOIN_SEMI;
+    if (sq_tok_is(sql, t, "anti")) return SQ_JOIN_ANTI;
+    if (sq_tok_is(sql, t, "positional")) return SQ_JOIN_POSITIONAL;
+    return SQ_JOIN_PLAIN;
+}
+
+sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at) {
+    *at = -1;
+    if (!sql || rarg_loc < 0) return SQ_JOIN_PLAIN;
+    int32_t len = (int32_t)strlen(sql);
+    sq_token t, p1 = {SQ_TOK_END, -1, -1}, p2 = p1, p3 = p1, j1 = p1, j2 = p1, j3 = p1;
+    bool any = false;
+    int32_t pos = 0;
+    while (sq_lex_next(sql, len, pos, &t) && t.start < rarg_loc) {
+        pos = t.end;
+        if (sq_tok_is(sql, &t, "join")) {
+            j1 = p1;
+            j2 = p2;
+            j3 = p3;
+            any = true;
+        }
+        p3 = p2;
+        p2 = p1;
+        p1 = t;
+    }
+    if (!any) return SQ_JOIN_PLAIN;
+    sq_join_mark mk = join_word(sql, &j1);
+    if (mk != SQ_JOIN_PLAIN) {
+        *at = j1.start;
+        return mk;
+    }
+    /* ASOF LEFT JOIN, ASOF LEFT OUTER JOIN (and the other kinds, refused by the planner) */
+    const sq_token *k = sq_tok_is(sql, &j1, "outer") ? &j3 : &j2;
+    if (join_word(sql, k) == SQ_JOIN_ASOF) {
+        *at = k->start;
+        return SQ_JOIN_ASOF;
+    }
+    return SQ_JOIN_PLAIN;
+}
+
 pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
     size_t n = strlen(sql);
     if (n > INT32_MAX / 2) PL_FAIL(err, PL_ERR_LIMIT, "SQL text too long (%zu bytes)", n);
@@ -352,6 +394,22 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     pos = nl.end;
                     prev2 = prev;
                     prev = nl;
+                    continue;
+                }
+            }
+            /* ASOF [LEFT ...] JOIN, SEMI JOIN, ANTI JOIN: the keyword blanked; POSITIONAL JOIN:
+             * CROSS JOIN (sq_join_marker reads them back) */
+            if (!sq_tok_is(sql, &prev, ".") && !sq_tok_is(sql, &prev, "as")) {
+                sq_join_mark mk = join_word(sql, &tok);
+                sq_token nx;
+                if (mk != SQ_JOIN_PLAIN && sq_lex_next(sql, len, pos, &nx) &&
+                    (sq_tok_is(sql, &nx, "join") ||
+                     (mk == SQ_JOIN_ASOF && (sq_tok_is(sql, &nx, "left") || sq_tok_is(sql, &nx, "inner") ||
+                                             sq_tok_is(sql, &nx, "right") || sq_tok_is(sql, &nx, "full"))))) {
+                    memset(o + tok.start, ' ', (size_t)(tok.end - tok.start));
+                    if (mk == SQ_JOIN_POSITIONAL) memcpy(o + tok.start, "CROSS", 5);
+                    prev2 = prev;
+                    prev = tok;
                     continue;
                 }
             }

@@ -291,7 +291,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
         if (!st && resid) st = sq_finalize(resid, r->df, sub, &fres, err);
         pl_df *j = NULL;
         if (!st) {
-            pl_join_opts jo = {false, fres, kne};
+            pl_join_opts jo = {false, fres, kne, PL_ASOF_GE};
             st = pl_df_join(r->df, sub, negate ? PL_JOIN_ANTI : PL_JOIN_SEMI, nk, fl, fr, &jo, &j, err);
             if (st) sq_at(err, st, sl->location);
         }
@@ -775,7 +775,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
         rk[i] = pl_expr_col_index(i, ss->fields[i].name);
         if (!lk[i] || !rk[i]) st = NOMEM(err);
     }
-    pl_join_opts jo = {true, NULL, NULL};
+    pl_join_opts jo = {true, NULL, NULL, PL_ASOF_GE};
     if (!st) st = pl_df_join(dd, rp, PL_JOIN_ANTI, nk, lk, rk, &jo, &dm, err);
     if (!st) st = pl_df_join(dm, e, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &de, err);
     if (!st) st = pl_df_union(rp, de, true, &full, err);
