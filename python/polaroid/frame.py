@@ -32,7 +32,11 @@ _JOIN_TYPES = {
     "semi": pb.Join.JOIN_SEMI,
     "anti": pb.Join.JOIN_ANTI,
     "cross": pb.Join.JOIN_CROSS,
+    "asof": pb.Join.JOIN_ASOF,
+    "asof_left": pb.Join.JOIN_ASOF_LEFT,
 }
+
+_ASOF_OPS = {">=": pb.Join.ASOF_GE, ">": pb.Join.ASOF_GT, "<=": pb.Join.ASOF_LE, "<": pb.Join.ASOF_LT}
 
 _FORMATS = {
     None: pb.ReadFiles.FORMAT_AUTO,
@@ -178,15 +182,23 @@ class DataFrame:
         right_on: Any = None,
         suffix: str = "_right",
         nulls_equal: bool = False,
+        asof_op: str = ">=",
     ) -> "DataFrame":
         """Joins with another DataFrame of the same connection. ``how``: inner, left, right,
-        full (outer), semi, anti, cross. Key columns named by ``on`` appear once."""
+        full (outer), semi, anti, cross, asof, asof_left. Key columns named by ``on`` appear
+        once. As-of joins: the last key is compared with ``asof_op`` (left OP right: ">=" takes
+        the latest right row at or before the left one; ">", "<=", "<"), the others are
+        equalities; ties go to the first right row."""
         if not isinstance(other, DataFrame):
             raise TypeError(f"join: expected a polaroid DataFrame, got {type(other).__name__}")
         t = _JOIN_TYPES.get(how)
         if t is None:
             raise ValueError(f"join: unknown how={how!r} (one of {', '.join(_JOIN_TYPES)})")
-        j = _pbnew(pb.Join, left=self._rel, right=other._rel, type=t, suffix=suffix, null_equal=nulls_equal)
+        op = _ASOF_OPS.get(asof_op)
+        if op is None:
+            raise ValueError(f"join: unknown asof_op={asof_op!r} (one of {', '.join(_ASOF_OPS)})")
+        j = _pbnew(pb.Join, left=self._rel, right=other._rel, type=t, suffix=suffix, null_equal=nulls_equal,
+                   asof_op=op)
         if how == "cross":
             if on is not None or left_on is not None or right_on is not None:
                 raise ValueError("join: a cross join takes no keys")

@@ -660,8 +660,20 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
     case POLAROID__V1__JOIN__TYPE__JOIN_SEMI: type = PL_JOIN_SEMI; break;
     case POLAROID__V1__JOIN__TYPE__JOIN_ANTI: type = PL_JOIN_ANTI; break;
     case POLAROID__V1__JOIN__TYPE__JOIN_CROSS: type = PL_JOIN_CROSS; break;
+    case POLAROID__V1__JOIN__TYPE__JOIN_ASOF: type = PL_JOIN_ASOF; break;
+    case POLAROID__V1__JOIN__TYPE__JOIN_ASOF_LEFT: type = PL_JOIN_ASOF_LEFT; break;
     default: return fail(d, err, PL_ERR_INVALID_ARG, "unknown join type %d", (int)j->type);
     }
+    pl_asof_cmp cmp;
+    switch (j->asof_op) {
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_GE: cmp = PL_ASOF_GE; break;
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_GT: cmp = PL_ASOF_GT; break;
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_LE: cmp = PL_ASOF_LE; break;
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_LT: cmp = PL_ASOF_LT; break;
+    default: return fail(d, err, PL_ERR_INVALID_ARG, "unknown as-of join inequality %d", (int)j->asof_op);
+    }
+    if ((type == PL_JOIN_ASOF || type == PL_JOIN_ASOF_LEFT) && j->null_equal)
+        return fail(d, err, PL_ERR_INVALID_ARG, "an as-of join takes no null_equal");
     if (j->n_on && (j->n_left_on || j->n_right_on))
         return fail(d, err, PL_ERR_INVALID_ARG, "join takes either on or left_on/right_on, not both");
     if (j->n_left_on != j->n_right_on)
@@ -710,7 +722,7 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         if (!st) st = expr_list(d, "right_on", n_keys, j->right_on, &rk, err);
     }
     if (!st) {
-        pl_join_opts jo = {j->null_equal, NULL, NULL, PL_ASOF_GE};
+        pl_join_opts jo = {j->null_equal, NULL, NULL, cmp};
         st = op_done(d, pl_df_join(left, right, type, (int32_t)n_keys, lk, rk, &jo, &joined, err), err);
     }
     if (lk) expr_list_free(lk, n_keys);
