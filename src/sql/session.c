@@ -49,6 +49,7 @@ void pl_cat_entry_clear(pl_cat_entry *e) {
     if (e->defaults && e->table)
         for (int32_t i = 0; i < e->table->schema->n_fields; i++) pl_expr_release(e->defaults[i]);
     pl_free(e->defaults);
+    pl_sql_keys_free(e->keys, e->n_keys);
     pl_table_release(e->table);
     pl_free(e->view_node);
     pl_free(e->view_sql);

@@ -176,6 +176,10 @@ static pl_status plan_over(pl_session *s, const pl_stmt_ctx *c, const PgQuery__R
     sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
     seln->node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
     seln->select_stmt = sel;
+    if (pl_session_find(s, DML_TARGET)) /* never replace a user's object of that name */
+        return pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
+                              "the name \"" DML_TARGET "\" is reserved for UPDATE/DELETE/ALTER; "
+                              "rename that table or view");
     pl_df *df = NULL;
     PL_TRY(pl_df_from_table(rows, &df, err));
     pl_status st = pl_session_register(s, DML_TARGET, df, err);
@@ -617,6 +621,10 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
                        update_table(s, e, old, sc, q, n, col, is_default, at, &nt, &mark, &n_changed, err));
     }
     if (rc == PL_OK) rc = pl_sql_check_not_null(e->name, nt, c->pos, err);
+    bool key_set = false;
+    for (int32_t i = 0; rc == PL_OK && i < n; i++)
+        key_set |= pl_sql_key_of_column(e->keys, e->n_keys, col[i]) >= 0;
+    if (rc == PL_OK && key_set) rc = pl_sql_check_keys(e, NULL, nt, c->pos, err);
     if (rc == PL_OK && st->n_returning_list) {
         rc = pick_rows(nt, mark, true, &changed, err);
         if (rc == PL_OK)
@@ -648,7 +656,18 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
 typedef struct alter_state {
     pl_table *t;
     pl_expr **defaults; /* [t->schema->n_fields] */
+    pl_cat_key *keys;   /* PRIMARY KEY / UNIQUE (columns of t) */
+    int32_t n_keys;
 } alter_state;
+
+/* Refuses a change of column j (what: "drop", ...) when a key has it. */
+static pl_status not_in_key(const alter_state *as, int32_t j, const char *what, int32_t pos,
+                            pl_error *err) {
+    int32_t k = pl_sql_key_of_column(as->keys, as->n_keys, j);
+    if (k < 0) return PL_OK;
+    return pl_sql_fail_at(err, pos, PL_ERR_SQL, "cannot %s column \"%s\": it is in a %s constraint", what,
+                          as->t->schema->fields[j].name, as->keys[k].primary ? "PRIMARY KEY" : "UNIQUE");
+}
 
 static void free_defaults(pl_expr **d, int32_t n) {
     for (int32_t i = 0; d && i < n; i++) pl_expr_release(d[i]);
@@ -773,7 +792,7 @@ static pl_status alter_add(pl_session *s, const pl_stmt_ctx *c, const char *tabl
     pl_table *nt = NULL;
     int32_t *map = column_map(n, -1, 1);
     pl_status st = map ? copy_fields(sc, 1, &f, err) : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    if (st == PL_OK) st = pl_sql_column_def(s, c, cd, &f[n], &d, err);
+    if (st == PL_OK) st = pl_sql_column_def(s, c, cd, &f[n], &d, NULL, err);
     int32_t n_f = st == PL_OK ? n + 1 : n;
     if (st == PL_OK) {
         pl_expr *v = d ? pl_expr_retain(d) : pl_expr_lit_null();
@@ -808,6 +827,7 @@ static pl_status alter_drop(const pl_stmt_ctx *c, const char *table, alter_state
     int32_t n = sc->n_fields, j = pl_sql_find_column(sc, cmd->name ? cmd->name : "");
     if (j < 0 && cmd->missing_ok) return PL_OK;
     PL_TRY(alter_column(as, table, cmd->name, c->pos, &j, err));
+    PL_TRY(not_in_key(as, j, "drop", c->pos, err));
     if (n == 1)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
                               "cannot drop column \"%s\": it is the only column of table \"%s\"",
@@ -826,6 +846,8 @@ static pl_status alter_drop(const pl_stmt_ctx *c, const char *table, alter_state
         pl_expr_release(as->defaults[j]);
         memmove(&as->defaults[j], &as->defaults[j + 1], (size_t)(n - j - 1) * sizeof *as->defaults);
         as->defaults[n - 1] = NULL;
+        for (int32_t k = 0; k < as->n_keys; k++)
+            for (int32_t i = 0; i < as->keys[k].n_cols; i++) as->keys[k].cols[i] -= as->keys[k].cols[i] > j;
         alter_set(as, nt);
     }
     free_fields(f, f ? n : 0);
@@ -867,6 +889,7 @@ static pl_status alter_type(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
                             alter_state *as, const PgQuery__AlterTableCmd *cmd, pl_error *err) {
     int32_t j;
     PL_TRY(alter_column(as, rel->relname, cmd->name, c->pos, &j, err));
+    PL_TRY(not_in_key(as, j, "change the type of", c->pos, err));
     if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF ||
         !cmd->def->column_def->type_name)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "ALTER COLUMN TYPE needs a type");
@@ -953,6 +976,12 @@ static pl_status alter_cmd(pl_session *s, const pl_stmt_ctx *c, const PgQuery__R
     case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
         PL_TRY(alter_column(as, table, cmd->name, c->pos, &j, err));
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull) {
+            int32_t k = pl_sql_key_of_column(as->keys, as->n_keys, j);
+            if (k >= 0 && as->keys[k].primary)
+                return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "column \"%s\" is in a primary key",
+                                      as->t->schema->fields[j].name);
+        }
         return alter_field(table, as, j, NULL,
                            cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull, c->pos, err);
     default: {
@@ -984,8 +1013,10 @@ pl_status pl_sql_run_alter(pl_session *s, const pl_stmt_ctx *c, const PgQuery__A
     PL_TRY(alter_target(s, st->relation, st->missing_ok, &e, err));
     if (!e) return PL_OK;
     int32_t n = e->table->schema->n_fields;
-    alter_state as = {pl_table_retain(e->table), pl_calloc((size_t)n + 1, sizeof(pl_expr *))};
+    alter_state as = {pl_table_retain(e->table), pl_calloc((size_t)n + 1, sizeof(pl_expr *)), NULL, 0};
     pl_status rc = as.defaults ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (rc == PL_OK) rc = pl_sql_keys_copy(e->keys, e->n_keys, &as.keys, err);
+    if (rc == PL_OK) as.n_keys = e->n_keys;
     for (int32_t k = 0; rc == PL_OK && e->defaults && k < n; k++)
         as.defaults[k] = e->defaults[k] ? pl_expr_retain(e->defaults[k]) : NULL;
     for (size_t i = 0; rc == PL_OK && i < st->n_cmds; i++) {
@@ -998,9 +1029,13 @@ pl_status pl_sql_run_alter(pl_session *s, const pl_stmt_ctx *c, const PgQuery__A
         e = pl_session_find(s, st->relation->relname);
         free_defaults(e->defaults, e->table->schema->n_fields);
         e->defaults = as.defaults;
+        pl_sql_keys_free(e->keys, e->n_keys);
+        e->keys = as.keys;
+        e->n_keys = as.n_keys;
         pl_sql_replace_table(e, as.t);
         return PL_OK;
     }
+    pl_sql_keys_free(as.keys, as.n_keys);
     free_defaults(as.defaults, as.t->schema->n_fields);
     pl_table_release(as.t);
     return rc;
@@ -1037,7 +1072,7 @@ pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         e->name = name;
         return PL_OK;
     }
-    alter_state as = {pl_table_retain(e->table), NULL};
+    alter_state as = {pl_table_retain(e->table), NULL, NULL, 0};
     int32_t j;
     pl_status rc = alter_column(&as, e->name, st->subname, c->pos, &j, err);
     int32_t k = rc == PL_OK ? pl_sql_find_column(as.t->schema, st->newname) : -1;

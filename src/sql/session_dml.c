@@ -167,7 +167,7 @@ void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt) {
 /* ---------------------------------------------------------------- CREATE TABLE */
 
 pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
-                            pl_field *f, pl_expr **dflt, pl_error *err) {
+                            pl_field *f, pl_expr **dflt, int *key, pl_error *err) {
     pl_type *type = NULL;
     if (!cd->type_name)
         return pl_sql_fail_at(err, cd->location, PL_ERR_SQL, "column \"%s\" needs a type", cd->colname);
@@ -182,6 +182,20 @@ pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         switch (con->contype) {
         case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: not_null = true; break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: not_null = false; break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+            if (!key) {
+                st = pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
+                                    "PRIMARY KEY and UNIQUE can only be given in CREATE TABLE");
+                break;
+            }
+            if (con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
+                *key = 2;
+                not_null = true;
+            } else if (*key == 0) {
+                *key = 1;
+            }
+            break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
             pl_expr_release(d);
             d = NULL;
@@ -189,7 +203,8 @@ pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
             break;
         default:
             st = pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
-                                "only NOT NULL, NULL and DEFAULT column constraints are supported");
+                                "only NOT NULL, NULL, DEFAULT, PRIMARY KEY and UNIQUE column "
+                                "constraints are supported");
             break;
         }
     }
@@ -201,6 +216,37 @@ pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     }
     *dflt = d;
     return PL_OK;
+}
+
+/* A table constraint PRIMARY KEY (cols) / UNIQUE (cols) added to keys (PRIMARY KEY columns
+ * become NOT NULL); other table constraints are refused. */
+static pl_status table_key(const PgQuery__Constraint *con, const char *table, pl_field *fields,
+                           int32_t n_fields, pl_cat_key **keys, int32_t *n_keys, pl_error *err) {
+    bool primary = con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
+    if (!primary && con->contype != PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE)
+        return pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
+                              "only PRIMARY KEY and UNIQUE table constraints are supported");
+    if (primary && pl_sql_key_of_primary(*keys, *n_keys))
+        return pl_sql_fail_at(err, con->location, PL_ERR_SQL, "table \"%s\" has more than one primary key",
+                              table);
+    int32_t n = (int32_t)con->n_keys;
+    if (n == 0) return pl_sql_fail_at(err, con->location, PL_ERR_SQL, "a key needs columns");
+    int32_t *cols = pl_calloc((size_t)n, sizeof *cols);
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    for (int32_t i = 0; st == PL_OK && i < n; i++) {
+        const char *col = list_last_name(con->keys[i]);
+        int32_t j = 0;
+        while (col && j < n_fields && strcasecmp(fields[j].name, col)) j++;
+        if (!col || j == n_fields)
+            st = pl_sql_fail_at(err, con->location, PL_ERR_NOT_FOUND, "table \"%s\" has no column \"%s\"",
+                                table, col ? col : "");
+        cols[i] = j;
+        if (st == PL_OK && primary) fields[j].nullable = false;
+    }
+    if (st == PL_OK) st = pl_sql_key_add(keys, n_keys, cols, n, primary, err);
+    pl_free(cols);
+    return st;
 }
 
 pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CreateStmt *st,
@@ -223,14 +269,15 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     pl_expr **defaults = pl_calloc(n, sizeof *defaults);
     pl_schema *schema = NULL;
     pl_table *table = NULL;
-    int32_t n_fields = 0;
+    int32_t n_fields = 0, n_keys = 0;
+    pl_cat_key *keys = NULL;
     bool any_default = false;
     pl_status rc = fields && defaults ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == PL_OK && i < n; i++) {
         const PgQuery__Node *el = st->table_elts[i];
+        if (el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) continue; /* after the columns */
         if (el->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) {
-            int32_t p = el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT ? el->constraint->location : pos;
-            rc = pl_sql_fail_at(err, p, PL_ERR_UNSUPPORTED, "table constraints are not supported");
+            rc = pl_sql_fail_at(err, pos, PL_ERR_UNSUPPORTED, "unsupported element of CREATE TABLE");
             break;
         }
         const PgQuery__ColumnDef *cd = el->column_def;
@@ -238,8 +285,20 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
             if (!strcasecmp(fields[k].name, cd->colname))
                 rc = pl_sql_fail_at(err, cd->location, PL_ERR_SQL,
                                     "column \"%s\" specified more than once", cd->colname);
-        if (rc == PL_OK) rc = pl_sql_column_def(s, c, cd, &fields[n_fields], &defaults[n_fields], err);
-        if (rc == PL_OK) any_default |= defaults[n_fields] != NULL, n_fields++;
+        int key = 0;
+        if (rc == PL_OK) rc = pl_sql_column_def(s, c, cd, &fields[n_fields], &defaults[n_fields], &key, err);
+        if (rc) break;
+        int32_t col = n_fields++;
+        any_default |= defaults[col] != NULL;
+        if (key == 2 && pl_sql_key_of_primary(keys, n_keys))
+            rc = pl_sql_fail_at(err, cd->location, PL_ERR_SQL, "table \"%s\" has more than one primary key",
+                                name);
+        else if (key) rc = pl_sql_key_add(&keys, &n_keys, &col, 1, key == 2, err);
+    }
+    for (size_t i = 0; rc == PL_OK && i < n; i++) {
+        const PgQuery__Node *el = st->table_elts[i];
+        if (el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+            rc = table_key(el->constraint, name, fields, n_fields, &keys, &n_keys, err);
     }
     if (rc == PL_OK) rc = pl_schema_new(n_fields, fields, &schema, err);
     if (rc == PL_OK) rc = pl_table_new(schema, &table, err);
@@ -248,8 +307,12 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     if (rc == PL_OK) {
         e->table = table;
         if (any_default) e->defaults = defaults;
+        e->keys = keys;
+        e->n_keys = n_keys;
+        keys = NULL;
         table = NULL;
     }
+    pl_sql_keys_free(keys, n_keys);
     for (int32_t k = 0; k < n_fields; k++) pl_field_reset(&fields[k]);
     pl_free(fields);
     if (!e || !e->defaults) {
@@ -695,6 +758,7 @@ static pl_status finish_insert(pl_session *s, const pl_stmt_ctx *c, pl_cat_entry
                                const PgQuery__InsertStmt *ret, pl_table *rows, pl_sql_result *r,
                                pl_error *err) {
     pl_status st = pl_sql_check_not_null(e->name, rows, c->pos, err);
+    if (st == PL_OK) st = pl_sql_check_keys(e, e->table, rows, c->pos, err);
     if (st == PL_OK && ret && ret->n_returning_list)
         st = pl_sql_returning(s, c, ret->relation, rows, ret->n_returning_list, ret->returning_list,
                               r, err);

@@ -19,6 +19,13 @@ typedef enum pl_cat_kind {
     PL_CAT_FRAME,     /* pl_session_register: a DataFrame (shown and dropped as a view) */
 } pl_cat_kind;
 
+/* A PRIMARY KEY or UNIQUE constraint: no two rows have equal non-NULL values in cols. */
+typedef struct pl_cat_key {
+    int32_t n_cols;
+    int32_t *cols; /* table column indices */
+    bool primary;
+} pl_cat_key;
+
 typedef struct pl_cat_entry {
     char *name; /* as written (lookups ignore case) */
     pl_cat_kind kind;
@@ -26,6 +33,8 @@ typedef struct pl_cat_entry {
                          * plan; VIEW: NULL */
     pl_table *table;    /* TABLE: the rows (schema: the column types and NOT NULL flags) */
     pl_expr **defaults; /* TABLE: per column DEFAULT expression or NULL; NULL = none at all */
+    pl_cat_key *keys;   /* TABLE: PRIMARY KEY / UNIQUE constraints (columns by index) */
+    int32_t n_keys;
     /* VIEW: the defining query as a packed PgQuery__Node, the script text it came from (its
      * positions) and the column aliases */
     uint8_t *view_node;
@@ -146,16 +155,32 @@ pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, 
 /* The expression a table column not given a value gets: its DEFAULT or NULL, cast to its type
  * (new reference; NULL when out of memory). */
 pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j);
-/* A column definition (type, NOT NULL / NULL / DEFAULT; other constraints refused) as a field
+/* A column definition (type, NOT NULL / NULL / DEFAULT, and when key is not NULL PRIMARY KEY
+ * (*key = 2, the field NOT NULL) or UNIQUE (*key = 1); other constraints refused) as a field
  * (*f initialised) and its DEFAULT expression (*dflt, or NULL). */
 pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
-                            pl_field *f, pl_expr **dflt, pl_error *err);
+                            pl_field *f, pl_expr **dflt, int *key, pl_error *err);
 /* The table entry rel names; a view or a registered DataFrame is refused ("cannot <verb> view"). */
 pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const char *verb,
                              pl_cat_entry **out, pl_error *err);
 /* Makes nt (taken) the entry's rows; the next lookup makes a new pl_df over them, plans made
  * before keep the old rows. */
 void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt);
+
+/* session_keys.c: PRIMARY KEY / UNIQUE constraints. */
+/* Appends a key over cols[0..n) (copied) to *keys. */
+pl_status pl_sql_key_add(pl_cat_key **keys, int32_t *n_keys, const int32_t *cols, int32_t n,
+                         bool primary, pl_error *err);
+void pl_sql_keys_free(pl_cat_key *keys, int32_t n_keys);
+pl_status pl_sql_keys_copy(const pl_cat_key *keys, int32_t n_keys, pl_cat_key **out, pl_error *err);
+/* Whether one of the keys is the PRIMARY KEY. */
+bool pl_sql_key_of_primary(const pl_cat_key *keys, int32_t n_keys);
+/* The first key that has column col, or -1. */
+int32_t pl_sql_key_of_column(const pl_cat_key *keys, int32_t n_keys, int32_t col);
+/* PL_ERR_INVALID_ARG (at pos, DuckDB's messages) when two rows of old (may be NULL) and rows
+ * together have equal non-NULL values in the columns of one of e's keys. */
+pl_status pl_sql_check_keys(const pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
+                            pl_error *err);
 
 /* session_change.c: UPDATE, DELETE, TRUNCATE, ALTER TABLE, ALTER TABLE RENAME. */
 pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__UpdateStmt *st,

@@ -110,6 +110,25 @@ CASES = [
      ALL_T),
     ("alter_then_update", ["ALTER TABLE t ADD COLUMN k INTEGER", "UPDATE t SET k = a * 2",
                            "ALTER TABLE t DROP COLUMN a"], "SELECT * FROM t ORDER BY ALL"),
+    # PRIMARY KEY / UNIQUE
+    ("pk_update_shift", ["CREATE TABLE p (a INTEGER, b INTEGER, c VARCHAR, PRIMARY KEY (a, b))",
+                         "INSERT INTO p VALUES (1, 1, 'x'), (1, 2, 'y')", "UPDATE p SET b = b + 1"],
+     "SELECT * FROM p ORDER BY ALL"),
+    ("unique_nulls", ["CREATE TABLE u (a INTEGER UNIQUE, b VARCHAR UNIQUE)",
+                      "INSERT INTO u VALUES (1, 'x'), (NULL, 'y'), (NULL, 'z')",
+                      "INSERT INTO u VALUES (2, NULL), (3, NULL)"], "SELECT * FROM u ORDER BY ALL"),
+    ("pk_strings_case", ["CREATE TABLE s (a VARCHAR PRIMARY KEY, n INTEGER)",
+                         "INSERT INTO s VALUES ('A', 1), ('a', 2), ('', 3)"], "SELECT * FROM s ORDER BY ALL"),
+    ("pk_delete_reinsert", ["CREATE TABLE k (id INTEGER PRIMARY KEY, v INTEGER)",
+                            "INSERT INTO k SELECT i, i FROM range(5000) r(i)",
+                            "DELETE FROM k WHERE id % 2 = 0", "INSERT INTO k VALUES (0, -1), (4998, -2)",
+                            "UPDATE k SET id = -id WHERE id = 4998"],
+     "SELECT count(*) AS n, sum(id) AS s, sum(v) AS sv FROM k"),
+    ("pk_drop_other_column", ["CREATE TABLE k2 (a INTEGER PRIMARY KEY, y VARCHAR UNIQUE, x INTEGER)",
+                              "INSERT INTO k2 VALUES (1, 'p', 1)", "ALTER TABLE k2 DROP COLUMN x",
+                              "INSERT INTO k2 VALUES (2, 'q')"], "SELECT * FROM k2 ORDER BY ALL"),
+    ("pk_table_and_unique", ["CREATE TABLE w (a INTEGER, b INTEGER, UNIQUE (a), PRIMARY KEY (a, b))",
+                             "INSERT INTO w VALUES (1, 1), (2, 1)"], "SELECT * FROM w ORDER BY ALL"),
 ]
 
 
@@ -117,6 +136,11 @@ CASES = [
 def test_dml(sql, name, stmts, query):
     sql.check(query, setup=SETUP + stmts)
 
+
+PK = ["CREATE TABLE p (a INTEGER, b INTEGER, c VARCHAR, PRIMARY KEY (a, b))",
+      "INSERT INTO p VALUES (1, 1, 'x'), (1, 2, 'y')",
+      "CREATE TABLE u (a INTEGER UNIQUE, b VARCHAR UNIQUE)",
+      "INSERT INTO u VALUES (1, 'x'), (NULL, 'y'), (NULL, 'z')"]
 
 ERRORS = [
     ("update_unknown_column", ["UPDATE t SET zz = 1"], ["zz"]),
@@ -144,8 +168,28 @@ ERRORS = [
     ("rename_missing_column", ["ALTER TABLE t RENAME COLUMN zz TO y"], ["zz"]),
     ("alter_missing_table", ["ALTER TABLE nosuch ADD COLUMN x INTEGER"], ["nosuch"]),
     ("alter_view", ["CREATE VIEW v AS SELECT * FROM t", "ALTER TABLE v ADD COLUMN x INTEGER"], ["view"]),
-    ("primary_key_refused", ["CREATE TABLE p (x INTEGER PRIMARY KEY)", "INSERT INTO p VALUES (1), (1)"],
-     []),
+    ("pk_insert_dup_values", ["CREATE TABLE p1 (x INTEGER PRIMARY KEY)", "INSERT INTO p1 VALUES (1), (1)"],
+     ["duplicate key \"1\""]),
+    ("pk_insert_dup_existing", PK + ["INSERT INTO p VALUES (1, 2, 'z')"],
+     ["duplicate key \"a: 1, b: 2\" violates primary key"]),
+    ("pk_insert_dup_new", PK + ["INSERT INTO p VALUES (3, 3, 'a'), (3, 3, 'b')"], ["duplicate key \"3, 3\""]),
+    ("pk_insert_select_dup", PK + ["INSERT INTO p SELECT 1, 1, 'q'"], ["a: 1, b: 1"]),
+    ("pk_update_dup", PK + ["UPDATE p SET b = 1"], ["duplicate key \"1, 1\""]),
+    ("pk_null", PK + ["INSERT INTO p VALUES (NULL, 1, 'z')"], ["NOT NULL constraint failed: p.a"]),
+    ("unique_insert_dup", PK + ["INSERT INTO u VALUES (2, 'x')"], ["duplicate key \"b: x\" violates unique"]),
+    ("unique_update_dup", PK + ["UPDATE u SET a = 1"], ["duplicate key"]),
+    ("pk_drop_key_column", PK + ["ALTER TABLE p DROP COLUMN a"], ["\"a\""]),
+    ("pk_alter_type", PK + ["ALTER TABLE p ALTER b TYPE VARCHAR"], ["\"b\""]),
+    ("pk_drop_not_null", PK + ["ALTER TABLE p ALTER a DROP NOT NULL"], ["primary key"]),
+    ("pk_two", ["CREATE TABLE w2 (a INTEGER PRIMARY KEY, b INTEGER PRIMARY KEY)"], ["more than one primary key"]),
+    ("pk_two_table", ["CREATE TABLE w3 (a INTEGER PRIMARY KEY, PRIMARY KEY (a))"], ["more than one primary key"]),
+    ("pk_unknown_column", ["CREATE TABLE w4 (a INTEGER, PRIMARY KEY (zz))"], ["zz"]),
+    ("pk_after_drop", ["CREATE TABLE k2 (a INTEGER PRIMARY KEY, x INTEGER)", "INSERT INTO k2 VALUES (1, 1)",
+                       "ALTER TABLE k2 DROP COLUMN x", "INSERT INTO k2 VALUES (1)"], ["duplicate key"]),
+    ("pk_after_rename", PK + ["ALTER TABLE p RENAME COLUMN a TO aa", "INSERT INTO p VALUES (1, 1, 'z')"],
+     ["aa: 1, b: 1"]),
+    ("pk_big", ["CREATE TABLE k (id INTEGER PRIMARY KEY)", "INSERT INTO k SELECT i FROM range(100000) r(i)",
+                "INSERT INTO k VALUES (100000), (99999)"], ["id: 99999"]),
 ]
 
 

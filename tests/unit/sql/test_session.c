@@ -344,7 +344,7 @@ static void test_insert_errors(void **state) {
     run_fails(s, q, PL_ERR_TYPE, at(q, "9999"), NULL);
     run_fails(s, "create table T (x int)", PL_ERR_SQL, 13, "table \"t\" already exists");
     run_fails(s, "create table w (x int, X int)", PL_ERR_SQL, -2, "specified more than once");
-    run_fails(s, "create table w (x int primary key)", PL_ERR_UNSUPPORTED, -2, "constraints");
+    run_fails(s, "create table w (x int references t (a))", PL_ERR_UNSUPPORTED, -2, "constraints");
     /* failed statements changed nothing */
     assert_int_equal(table_of(s, "t")->n_rows, 0);
     run_ok(s, "create table if not exists t (x int)", &res);
@@ -593,6 +593,35 @@ static void test_dml_atomic_and_counts(void **state) {
     pl_table_release(before);
 }
 
+static void test_keys(void **state) {
+    pl_session *s = *state;
+    require_dataframes();
+    results res;
+    run_ok(s,
+           "create table k (x int, a int primary key, b varchar unique);"
+           "insert into k values (1, 1, 'p'), (2, 2, null), (3, 3, null)",
+           &res);
+    pl_table *before = pl_table_retain(table_of(s, "k"));
+    fails_unchanged(s, "insert into k values (9, 1, 'q')", "k", before, "duplicate key \"a: 1\"");
+    fails_unchanged(s, "update k set a = 2 where a = 3", "k", before, "duplicate key \"2\"");
+    fails_unchanged(s, "update k set b = 'p'", "k", before, "duplicate key \"p\"");
+    fails_unchanged(s, "alter table k drop column a", "k", before, "PRIMARY KEY");
+    pl_table_release(before);
+    run_fails(s, "create table c (a int, check (a > 0))", PL_ERR_UNSUPPORTED, -2, "table constraints");
+    run_fails(s, "create table c (a int check (a > 0))", PL_ERR_UNSUPPORTED, -2, "column constraints");
+    run_fails(s, "alter table k add column z int unique", PL_ERR_UNSUPPORTED, -2, "only be given in CREATE");
+    /* dropping a column before the key column moves the key with its column (DuckDB refuses) */
+    run_ok(s, "alter table k drop column x; insert into k values (4, 'r')", &res);
+    run_fails(s, "insert into k values (4, 's')", PL_ERR_INVALID_ARG, -2, "duplicate key \"a: 4\"");
+    run_fails(s, "insert into k values (5, 'r')", PL_ERR_INVALID_ARG, -2, "duplicate key \"b: r\"");
+    assert_int_equal(table_of(s, "k")->n_rows, 4);
+    /* the planning name of the statements' table never replaces a user's table */
+    run_ok(s, "create table __pl_dml_target (z int)", &res);
+    run_fails(s, "delete from k", PL_ERR_SQL, -2, "reserved");
+    assert_int_equal(table_of(s, "k")->n_rows, 4);
+    assert_int_equal(table_of(s, "__pl_dml_target")->schema->n_fields, 1);
+}
+
 static void test_explain(void **state) {
     pl_session *s = *state;
     require_dataframes();
@@ -625,6 +654,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_long_file_path_in_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dml_atomic_and_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
