@@ -59,7 +59,7 @@ PL_API PL_NODISCARD pl_status pl_session_add_table(pl_session *s, const char *na
 
 /* What catalog entry i is (all borrowed; valid until the catalog changes): its name, kind,
  * a table's rows (NULL for views and DataFrames; a new pl_table after any change), whether a
- * table has DEFAULT expressions, and a view's defining statement ("CREATE VIEW v AS ..." as
+ * table has DEFAULT expressions or PRIMARY KEY / UNIQUE constraints, and a view's defining statement ("CREATE VIEW v AS ..." as
  * written, without the trailing ';'; a new string whenever the view is (re)defined). */
 typedef enum pl_sql_object_kind {
     PL_SQL_OBJECT_TABLE = 0,
@@ -71,6 +71,7 @@ typedef struct pl_sql_object {
     pl_sql_object_kind kind;
     pl_table *rows;
     bool has_defaults;
+    bool has_keys;
     const char *view_stmt;
 } pl_sql_object;
 PL_API bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out);

@@ -167,9 +167,10 @@ static pl_status sync(script_run *x, const char *tag, pl_error *err) {
         if (o.kind == PL_SQL_OBJECT_TABLE) {
             if (l && !l->is_view && l->rows == o.rows) continue;
             if (!(l ? (adds || creates) : creates)) return refuse(tag, o.name, err);
-            if (o.has_defaults) {
+            if (o.has_defaults || o.has_keys) {
                 pl_error_set(err, PL_ERR_UNSUPPORTED,
-                             "DEFAULT on a column of server table \"%s\" is not supported", o.name);
+                             "%s on server table \"%s\" is not supported",
+                             o.has_keys ? "PRIMARY KEY / UNIQUE" : "DEFAULT", o.name);
                 return PL_ERR_UNSUPPORTED;
             }
         } else if (!l || !l->is_view || strcmp(l->view_stmt, o.view_stmt ? o.view_stmt : "")) {

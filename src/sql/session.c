@@ -628,6 +628,7 @@ bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out) 
     out->rows = e->kind == PL_CAT_TABLE ? e->table : NULL;
     if (e->kind == PL_CAT_TABLE && e->defaults && e->table)
         for (int32_t k = 0; k < e->table->schema->n_fields; k++) out->has_defaults |= e->defaults[k] != NULL;
+    out->has_keys = e->kind == PL_CAT_TABLE && e->n_keys > 0;
     if (e->kind == PL_CAT_VIEW && e->view_sql) out->view_stmt = e->view_sql + e->view_pos;
     return true;
 }

@@ -177,6 +177,13 @@ def test_errors_leave_catalog_unchanged(client, data):
             with pytest.raises(pd.PolaroidError, match='server table "ss_err"'):
                 run(client, stmt)
         assert count(client, "ss_err") == 2
+        # constraints the server would not keep are refused
+        for stmt in ("CREATE TABLE ss_err2 (a INTEGER DEFAULT 3)",
+                     "CREATE TABLE ss_err2 (a INTEGER PRIMARY KEY)",
+                     "CREATE TABLE ss_err2 (a INTEGER, UNIQUE (a))"):
+            with pytest.raises(pd.PolaroidError, match='server table "ss_err2"'):
+                run(client, stmt)
+        assert "ss_err2" not in names(client)
         # a view and a table cannot share a name
         with pytest.raises(pd.PolaroidError, match="ss_err"):
             run(client, "CREATE VIEW ss_err AS SELECT 1 AS one")
