@@ -123,9 +123,8 @@ pl_status pl_catalog_view_drop(pl_catalog *c, const char *name, bool if_exists, 
 pl_status pl_catalog_views(pl_catalog *c, char ***names, char ***stmts, int32_t *n, pl_error *err);
 
 /* sql_session.c: gives a request's SQL session the live tables (snapshots, as tables that
- * INSERT may extend; *rows and *cells are added the snapshots' sizes) and the views. */
-pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, int64_t *rows, int64_t *cells,
-                          pl_error *err);
+ * INSERT may extend) and the views (a view that no longer plans is left out). */
+pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, pl_error *err);
 /* Runs a script in s (lent the catalog by pl_srv_sql_lend), carrying each statement's changes
  * of tables and views over to cat before the next one runs. *out: the last statement's rows
  * (a query, RETURNING), else one BIGINT column "Count" with the rows the last statement

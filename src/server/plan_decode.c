@@ -555,8 +555,7 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
     pl_srv_call_exec_opts(d->call, &o);
     pl_session_set_exec_opts(s, &o); /* INSERT ... SELECT and CREATE TABLE AS run now */
     /* live tables and views first, so inputs of the same name win */
-    pl_status st = pl_srv_sql_lend(pl_srv_catalog(d->srv), s, &d->call->table_rows,
-                                   &d->call->table_cells, err);
+    pl_status st = pl_srv_sql_lend(pl_srv_catalog(d->srv), s, err);
     if (st) st = locate(d, st, err);
     for (size_t i = 0; !st && i < q->n_inputs; i++) {
         const Polaroid__V1__NamedRelation *nr = q->inputs[i];

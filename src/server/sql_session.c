@@ -18,8 +18,7 @@
 #include "core/core.h"
 #include "server/catalog.h"
 
-pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, int64_t *rows, int64_t *cells,
-                          pl_error *err) {
+pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, pl_error *err) {
     char **names = NULL;
     int32_t n = 0;
     PL_TRY(pl_catalog_table_names(cat, &names, &n, err));
@@ -27,8 +26,6 @@ pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, int64_t *rows, int64_t
     for (int32_t i = 0; !st && i < n; i++) {
         pl_table *t = NULL;
         if (pl_catalog_table_snapshot(cat, names[i], &t, NULL)) continue; /* dropped meanwhile */
-        if (rows) *rows += t->n_rows;
-        if (cells) *cells += t->n_rows * t->schema->n_fields;
         st = pl_session_add_table(s, names[i], t, err);
         pl_table_release(t);
     }

@@ -110,12 +110,18 @@ void pl_session_remove(pl_session *s, pl_cat_entry *e) {
     s->n_ents--;
 }
 
-pl_status pl_session_register(pl_session *s, const char *name, pl_df *df, pl_error *err) {
-    if (!s || !name || !*name || !df) PL_FAIL(err, PL_ERR_INVALID_ARG, "register needs a name and a DataFrame");
+/* A new entry of this kind called name, replacing any entry of that name. */
+static pl_status put_entry(pl_session *s, const char *name, pl_cat_kind kind, pl_cat_entry **out,
+                           pl_error *err) {
     pl_cat_entry *old = pl_session_find(s, name);
     if (old) pl_session_remove(s, old);
+    return pl_session_add(s, name, kind, out, err);
+}
+
+pl_status pl_session_register(pl_session *s, const char *name, pl_df *df, pl_error *err) {
+    if (!s || !name || !*name || !df) PL_FAIL(err, PL_ERR_INVALID_ARG, "register needs a name and a DataFrame");
     pl_cat_entry *e;
-    PL_TRY(pl_session_add(s, name, PL_CAT_FRAME, &e, err));
+    PL_TRY(put_entry(s, name, PL_CAT_FRAME, &e, err));
     e->df = pl_df_retain(df);
     return PL_OK;
 }
@@ -609,10 +615,8 @@ pl_status pl_session_get(pl_session *s, const char *name, pl_df **out, pl_error 
 pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows, pl_error *err) {
     if (!s || !name || !*name || !rows)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_add_table needs a name and rows");
-    pl_cat_entry *old = pl_session_find(s, name);
-    if (old) pl_session_remove(s, old);
     pl_cat_entry *e;
-    PL_TRY(pl_session_add(s, name, PL_CAT_TABLE, &e, err));
+    PL_TRY(put_entry(s, name, PL_CAT_TABLE, &e, err));
     e->table = pl_table_retain(rows);
     return PL_OK;
 }

@@ -37,6 +37,11 @@ def run(client, *stmts: str) -> pa.Table:
     return client.execute_sql(";\n".join(stmts))
 
 
+def same_as_duck(client, d: Duck, *stmts: str) -> None:
+    """The script's result (its last statement's) equals DuckDB's."""
+    assert_same(run(client, *stmts), d.run(*stmts))
+
+
 def names(client):
     return {t.name for t in client.list_tables()}
 
@@ -50,10 +55,9 @@ def test_create_insert_select_as_duckdb(client, data):
         "INSERT INTO ss_t (g, id) VALUES ('z', 99)",
     ]
     for s in script:
-        got, exp = run(client, s), d.run(s)
-        assert_same(got, exp)  # the "Count" of rows inserted (none for CREATE)
-    q = "SELECT g, count(*) AS n, sum(x) AS sx, max(id) AS mi FROM ss_t GROUP BY g ORDER BY g NULLS LAST"
-    assert_same(run(client, q), d.run(q))
+        same_as_duck(client, d, s)  # the "Count" of rows inserted (none for CREATE)
+    same_as_duck(client, d, "SELECT g, count(*) AS n, sum(x) AS sx, max(id) AS mi FROM ss_t "
+                 "GROUP BY g ORDER BY g NULLS LAST")
     # the table is a live table like CreateTable's: listed, readable through the table API
     assert "ss_t" in names(client)
     assert client.table("ss_t").collect().num_rows == d.run("SELECT count(*) FROM ss_t")[0][0].as_py()
@@ -68,8 +72,7 @@ def test_script_result_is_last_statement(client, data):
         "INSERT INTO ss_s SELECT id + 1000, q FROM ss_s WHERE q > 0",
         "SELECT count(*) AS n, sum(q) AS s, min(id) AS lo, max(id) AS hi FROM ss_s",
     ]
-    got = run(client, *script)
-    assert_same(got, d.run(*script))
+    same_as_duck(client, d, *script)
     # a script ending in DML: the rows it changed
     got = run(client, "SELECT 1", "INSERT INTO ss_s VALUES (7, 7), (8, 8)")
     assert got.column_names == ["Count"] and got.to_pylist() == [{"Count": 2}]
@@ -197,14 +200,10 @@ def test_errors_leave_catalog_unchanged(client, data):
 
 
 def test_drop_create_as_and_paths(client, data):
-    d = Duck(data.root)
-    script = [
-        f"CREATE TABLE ss_r AS SELECT g, count(*) AS n FROM {TR} GROUP BY g",
-        "DROP TABLE ss_r",
-        f"CREATE TABLE ss_r AS SELECT g, sum(q) AS s FROM {TR} GROUP BY g",
-        "SELECT * FROM ss_r ORDER BY g NULLS LAST",
-    ]
-    assert_same(run(client, *script), d.run(*script))
+    # a table dropped and made again in one script
+    same_as_duck(client, Duck(data.root), f"CREATE TABLE ss_r AS SELECT g, count(*) AS n FROM {TR} "
+                 "GROUP BY g", "DROP TABLE ss_r", f"CREATE TABLE ss_r AS SELECT g, sum(q) AS s "
+                 f"FROM {TR} GROUP BY g", "SELECT * FROM ss_r ORDER BY g NULLS LAST")
     with pytest.raises(pd.PolaroidError):
         run(client, "INSERT INTO ss_r SELECT g, 1 FROM read_parquet('../escape.parquet')")
     run(client, "DROP TABLE ss_r")
