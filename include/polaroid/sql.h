@@ -76,8 +76,9 @@ typedef struct pl_sql_object {
 } pl_sql_object;
 PL_API bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out);
 
-/* The statements of a script: byte range [start, end) of each in the script (end excludes the
- * ';'), and whether it returns rows like a query (SELECT/VALUES/WITH/FROM-first, EXPLAIN,
+/* The statements of a script: byte range [start, end) of each in the script (up to where the
+ * next starts, less trailing white space and one ';': comments between statements stay with the
+ * one before), and whether it returns rows like a query (SELECT/VALUES/WITH/FROM-first, EXPLAIN,
  * DESCRIBE, SUMMARIZE, SHOW TABLES, INSERT/UPDATE/DELETE ... RETURNING). *out is pl_malloc'd
  * (NULL when *n == 0). Errors: PL_ERR_SQL (syntax) with err->sql_pos. */
 typedef struct pl_sql_span {

@@ -665,11 +665,16 @@ pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n, pl_err
         pl_stmt_ctx c;
         stmt_bounds(f.text, pr->stmts[i], f.len, &c);
         const pl_sql_form_mark *m = pl_sql_forms_mark(&f, c.pos, c.end);
-        v[i].start = pl_sql_forms_orig_pos(&f, c.pos);
-        /* the end: just past the statement's last user byte */
-        int32_t last = c.end > c.pos ? pl_sql_forms_orig_pos(&f, c.end - 1) + 1 : v[i].start;
-        v[i].end = PL_MIN(PL_MAX(last, v[i].start), ulen);
+        v[i].start = PL_MIN(pl_sql_forms_orig_pos(&f, c.pos), ulen);
         v[i].returns_rows = m != NULL || stmt_returns_rows(pr->stmts[i]->stmt);
+    }
+    /* a statement ends where the next starts (a rewritten form such as SHOW TABLES has no
+     * user byte of its own at its end), less trailing white space and one ';' */
+    for (size_t i = 0; !st && i < pr->n_stmts; i++) {
+        int32_t end = i + 1 < pr->n_stmts ? v[i + 1].start : ulen;
+        while (end > v[i].start && isspace((unsigned char)script[end - 1])) end--;
+        if (end > v[i].start && script[end - 1] == ';') end--;
+        v[i].end = PL_MAX(end, v[i].start);
     }
     if (st && err && err->sql_pos >= 0) err->sql_pos = pl_sql_forms_orig_pos(&f, err->sql_pos);
     if (!st) {

@@ -215,7 +215,8 @@ INSERT INTO cli_t VALUES (100000, 'z', 1.25), (100001, NULL, NULL);
 CREATE VIEW cli_v AS SELECT g, count(*) AS n, round(sum(x), 4) AS sx FROM cli_t GROUP BY g;
 SELECT * FROM cli_v ORDER BY g NULLS LAST;
 """
-SCRIPT_B = """INSERT INTO cli_t SELECT id + 200000, g, x FROM cli_t WHERE g = 'a';
+SCRIPT_B = """SHOW TABLES; DESCRIBE cli_t ; -- forms rewritten before parsing
+INSERT INTO cli_t SELECT id + 200000, g, x FROM cli_t WHERE g = 'a';
 SELECT count(*) AS n, max(id) AS hi FROM cli_t;
 FROM cli_v WHERE n > 10 ORDER BY g;
 DROP VIEW cli_v;
