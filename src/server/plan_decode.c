@@ -641,6 +641,22 @@ static pl_status arrow_data(dctx *d, const Polaroid__V1__ArrowData *a, pl_df **o
     return locate(d, st, err);
 }
 
+/* Every key a plain column reference (no qualifier). */
+static bool col_refs(Polaroid__V1__Expr *const *keys, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!keys[i] || keys[i]->kind_case != POLAROID__V1__EXPR__KIND_COLUMN || !keys[i]->column->name ||
+            (keys[i]->column->qualifier && keys[i]->column->qualifier[0]))
+            return false;
+    return true;
+}
+
+/* One of the (column) keys is named name. */
+static bool names_col(Polaroid__V1__Expr *const *keys, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i]->column->name, name)) return true;
+    return false;
+}
+
 static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_error *err) {
     pl_join_type type;
     switch (j->type) {
@@ -735,6 +751,11 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
     nl = PL_MIN(nl, js->n_fields);
     nr = js->n_fields - nl;
     bool right_keys = type == PL_JOIN_RIGHT && j->n_on;
+    /* left_on/right_on keys that are plain columns: like Polars, an inner or left join keeps
+     * only the left's key columns, a right join only the right's (a full join both) */
+    bool col_keys = j->n_left_on && col_refs(j->left_on, j->n_left_on) &&
+                    col_refs(j->right_on, j->n_right_on) &&
+                    (type == PL_JOIN_INNER || type == PL_JOIN_LEFT || type == PL_JOIN_RIGHT);
     int32_t n_out = 0;
     pl_expr **ex = pl_calloc((size_t)(nl + nr + 1), sizeof *ex);
     char **nm = pl_calloc((size_t)(nl + nr + 1), sizeof *nm);
@@ -745,6 +766,7 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         for (size_t k = 0; k < j->n_on; k++)
             if (!strcmp(j->on[k], name)) on_idx = (int32_t)k;
         if (on_idx >= 0 && right_keys) continue;
+        if (col_keys && type == PL_JOIN_RIGHT && names_col(j->left_on, j->n_left_on, name)) continue;
         pl_expr *e = pl_expr_col_index(i, name);
         if (e && on_idx >= 0 && type == PL_JOIN_FULL) {
             int32_t ri = -1;
@@ -757,15 +779,17 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         if (!e || !nm[n_out]) st = fail(d, err, PL_ERR_NOMEM, "out of memory");
         n_out++;
     }
+    int32_t n_left = n_out;
     for (int32_t k = 0; !st && k < nr; k++) {
         const char *name = js->fields[nl + k].name;
         bool is_on = false;
         for (size_t q = 0; q < j->n_on; q++)
             if (!strcmp(j->on[q], name)) is_on = true;
         if (is_on && !right_keys) continue;
-        bool clash = false;
-        for (int32_t i = 0; !is_on && i < nl; i++)
-            if (!strcmp(js->fields[i].name, name)) clash = true;
+        if (col_keys && type != PL_JOIN_RIGHT && names_col(j->right_on, j->n_right_on, name)) continue;
+        bool clash = false; /* with a left column kept in the output */
+        for (int32_t i = 0; !is_on && i < n_left; i++)
+            if (!strcmp(nm[i], name)) clash = true;
         char buf[512];
         snprintf(buf, sizeof buf, "%s%s", name, clash ? suffix : "");
         for (int32_t i = 0; i < n_out; i++)
