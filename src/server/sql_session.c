@@ -214,7 +214,7 @@ static pl_status on_stmt(void *user, pl_sql_result *r, pl_error *err) {
     script_run *x = user;
     if (r->explain) {
         pl_error_set(err, PL_ERR_UNSUPPORTED, "EXPLAIN in a SQL script on the server is not supported");
-        if (err) snprintf(err->hint, sizeof err->hint, "use the Explain call (polaroid sql: .explain)");
+        if (err) snprintf(err->hint, sizeof err->hint, "use the Explain call (DataFrame.explain() in Python)");
         return PL_ERR_UNSUPPORTED;
     }
     PL_TRY(sync(x, r->tag, err));
