@@ -583,23 +583,11 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
     pl_session *s = NULL;
     if (pl_session_new(&s, err)) return locate(d, PL_ERR_NOMEM, err);
     pl_session_set_path_fn(s, sql_path, d);
-    pl_status st = PL_OK;
-    /* live tables first, so inputs of the same name win */
-    char **names = NULL;
-    int32_t n_names = 0;
-    pl_catalog *cat = pl_srv_catalog(d->srv);
-    st = pl_catalog_table_names(cat, &names, &n_names, err);
-    for (int32_t i = 0; !st && i < n_names; i++) {
-        pl_table *t = NULL;
-        pl_df *df = NULL;
-        if (pl_catalog_table_snapshot(cat, names[i], &t, NULL)) continue; /* dropped meanwhile */
-        st = pl_df_from_table(t, &df, err);
-        pl_table_release(t);
-        if (!st) st = pl_session_register(s, names[i], df, err);
-        pl_df_release(df);
-    }
-    for (int32_t i = 0; i < n_names; i++) pl_free(names[i]);
-    pl_free(names);
+    pl_exec_opts o;
+    pl_srv_call_exec_opts(d->call, &o);
+    pl_session_set_exec_opts(s, &o); /* INSERT ... SELECT and CREATE TABLE AS run now */
+    /* live tables and views first, so inputs of the same name win */
+    pl_status st = pl_srv_sql_lend(pl_srv_catalog(d->srv), s, err);
     if (st) st = locate(d, st, err);
     for (size_t i = 0; !st && i < q->n_inputs; i++) {
         const Polaroid__V1__NamedRelation *nr = q->inputs[i];
@@ -611,8 +599,11 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
         pl_df_release(df);
         pop(d, old);
     }
+    /* a whole Execute plan that is SQL may be a script (CREATE, INSERT, DROP ...) */
+    bool script = d->call->sql_script && d->depth == 1;
     if (!st) {
-        st = pl_session_query(s, q->query, out, err);
+        st = script ? pl_srv_sql_script(pl_srv_catalog(d->srv), s, q->query, out, err)
+                    : pl_session_query(s, q->query, out, err);
         if (st) {
             pl_srv_error_strip(err, d->cfg->data_root);
             if (st == PL_ERR_SQL) st = err ? (err->code = PL_ERR_INVALID_ARG) : PL_ERR_INVALID_ARG;
