@@ -430,11 +430,17 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     if (rf->lateral || rf->ordinality)
         return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "LATERAL/WITH ORDINALITY table functions are not supported");
     if (fc->n_args < 1) return sq_fail(err, PL_ERR_SQL, pos, "%s needs a file path", fname);
-    /* paths: 'a', ('a', 'b') (from ['a', 'b']), ARRAY['a', 'b'] */
+    /* paths: 'a', list_value('a', 'b') (from ['a', 'b'], session_forms.c), ('a', 'b'),
+     * ARRAY['a', 'b'] */
     const PgQuery__Node *a0 = fc->args[0];
     PgQuery__Node *const *items = NULL;
     size_t n_items = 0;
-    if (a0->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+    const PgQuery__FuncCall *lv = a0->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? a0->func_call : NULL;
+    const char *lv_name = lv && lv->n_funcname == 1 ? sq_str(lv->funcname[0]) : NULL;
+    if (lv_name && !strcasecmp(lv_name, "list_value") && !lv->agg_star && !lv->over) {
+        items = lv->args;
+        n_items = lv->n_args;
+    } else if (a0->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
         items = a0->row_expr->args;
         n_items = a0->row_expr->n_args;
     } else if (a0->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
@@ -1088,48 +1094,59 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     memset(&corr, 0, sizeof corr);
     corr.pos = -1;
     const PgQuery__SelectStmt *stmt = rs->subquery->select_stmt;
-    sq_select_opts o = {&sc, &corr, false, false, false, false, false, 0};
+    sq_flat fo;
+    PL_TRY(sq_flat_init(&fo, left->n_cols, err));
+    sq_select_opts o = {&sc, &corr, false, false, false, false, false, 0, NULL};
+    o.flat = &fo;
     pl_df *sub = NULL;
     pl_status st = sq_plan_query(ctx, stmt, &o, &sub, err);
     pl_expr *resid = NULL;
     int32_t n_from = 0;
+    /* flattened (sq_flat): correlated by other conditions unless a query of plain rows, outer
+     * columns used outside WHERE, or an aggregate without GROUP BY with HAVING (which decides
+     * per outer row whether its row exists) */
+    bool plain = stmt->op == PG_QUERY__SET_OPERATION__SETOP_NONE && o.rows_only;
+    bool flat = st ? st != PL_ERR_NOMEM && sq_flat_any(&fo)
+                   : (corr.n_resid > 0 && !plain) || (o.scalar_agg && corr.n_keys > 0 && stmt->having_clause);
+    if (flat) {
+        if (sub) pl_df_release(sub);
+        sub = NULL;
+        if (st && err) pl_error_init(err); /* the first plan's error, now retried */
+        sq_corr_reset(&corr);
+        fo.apply = true;
+        fo.agg = o.scalar_agg;
+        sq_select_opts o2 = {&sc, &corr, false, false, false, false, false, 0, NULL};
+        o2.flat = &fo;
+        st = sq_plan_query(ctx, stmt, &o2, &sub, err);
+        o = o2;
+    }
+    sq_flat_reset(&fo);
     if (!st && corr.n_resid > 0) {
         /* other correlated conditions: a query of plain FROM/WHERE rows is planned again with
          * its FROM columns kept, and the conditions join over them */
-        if (stmt->op != PG_QUERY__SET_OPERATION__SETOP_NONE || !o.rows_only) {
-            st = sq_corr_refuse(&corr, "LATERAL subqueries with aggregates, windows, DISTINCT or LIMIT",
-                                "rewrite it as a LEFT JOIN on the condition with GROUP BY the outer row's "
-                                "columns (LATERAL subqueries of plain rows take any condition)",
-                                err);
-        } else {
-            pl_df_release(sub);
-            sub = NULL;
-            sq_corr_reset(&corr);
-            sq_select_opts o2 = {&sc, &corr, false, false, false, true, false, 0};
-            st = sq_plan_query(ctx, stmt, &o2, &sub, err);
-            if (!st && (!o2.rows_only || corr.n_resid == 0))
-                st = sq_fail(err, PL_ERR_INTERNAL, corr.pos, "LATERAL subquery planned differently");
-            int32_t shift = left->n_cols + pl_df_schema(sub ? sub : left->df)->n_fields - o2.n_from_cols;
-            for (int32_t i = 0; !st && i < corr.n_resid; i++) {
-                pl_expr *c = sq_resid_for_join(corr.resid[i], shift);
-                if (!c) {
-                    st = NOMEM(err);
-                    break;
-                }
-                resid = resid ? pl_expr_call2("and", resid, c) : c;
-                if (!resid) st = NOMEM(err);
+        pl_df_release(sub);
+        sub = NULL;
+        sq_corr_reset(&corr);
+        sq_select_opts o2 = {&sc, &corr, false, false, false, true, false, 0, NULL};
+        st = sq_plan_query(ctx, stmt, &o2, &sub, err);
+        if (!st && (!o2.rows_only || corr.n_resid == 0))
+            st = sq_fail(err, PL_ERR_INTERNAL, corr.pos, "LATERAL subquery planned differently");
+        int32_t shift = left->n_cols + pl_df_schema(sub ? sub : left->df)->n_fields - o2.n_from_cols;
+        for (int32_t i = 0; !st && i < corr.n_resid; i++) {
+            pl_expr *c = sq_resid_for_join(corr.resid[i], shift);
+            if (!c) {
+                st = NOMEM(err);
+                break;
             }
-            n_from = o2.n_from_cols;
+            resid = resid ? pl_expr_call2("and", resid, c) : c;
+            if (!resid) st = NOMEM(err);
         }
+        n_from = o2.n_from_cols;
     }
-    /* an aggregate without GROUP BY: one row for every outer row, matched or not */
-    bool complete = !st && o.scalar_agg && corr.n_keys > 0;
-    if (complete && rs->subquery->select_stmt->having_clause)
-        /* HAVING decides per outer row whether its row exists: the keys it dropped cannot be
-         * told apart from keys without matches */
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery->select_stmt->having_clause),
-                     "HAVING in a correlated LATERAL aggregate without GROUP BY is not supported");
-    else if (complete)
+    /* an aggregate without GROUP BY: one row for every outer row, matched or not (a
+     * flattened one has them already) */
+    bool complete = !st && !flat && o.scalar_agg && corr.n_keys > 0;
+    if (complete)
         st = sq_complete_scalar_agg(&sc, rs->subquery->select_stmt, &corr, left->df, &sub,
                                     sq_node_pos(rs->subquery), err);
     if (!st) st = apply_alias(&sub, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
@@ -1168,7 +1185,8 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
         }
         pl_expr *fres = NULL;
         if (!st && resid) st = sq_finalize(resid, left->df, r.df, &fres, err);
-        pl_join_opts jo = {complete, fres, NULL, PL_ASOF_GE}; /* NULL outer keys find their completed row */
+        /* NULL outer keys find their completed row, or their row of D when flattened */
+        pl_join_opts jo = {complete || flat, fres, NULL, PL_ASOF_GE};
         if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, &jo, &joined, err);
         pl_expr_release(fres);
         for (int32_t i = 0; i < done; i++) {

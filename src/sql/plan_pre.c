@@ -144,6 +144,35 @@ static int32_t paren_end(const char *sql, int32_t len, const sq_token *t, bool *
     return -1;
 }
 
+/* DuckDB's INTERVAL (expr) unit, which the grammar lacks, as a call of the same length:
+ * `INTERVAL (expr) DAYS` -> `__iv    (expr,DAYS)` (SQ_INTERVAL_FN; the planner reads the unit
+ * word). Needs a blank between ")" and the unit. Returns whether it rewrote. */
+static bool interval_expr_rewrite(const char *sql, int32_t len, const sq_token *kw, char *o) {
+    static const char *const units[] = {
+        "year", "years", "quarter", "quarters", "month", "months", "week", "weeks", "day", "days",
+        "decade", "decades", "century", "centuries", "millennium", "millennia", "hour", "hours",
+        "minute", "minutes", "second", "seconds", "millisecond", "milliseconds", "microsecond",
+        "microseconds"};
+    sq_token lp, unit;
+    bool top_as;
+    if (kw->end - kw->start != 8 || !sq_lex_next(sql, len, kw->end, &lp) || !sq_tok_is(sql, &lp, "("))
+        return false;
+    int32_t close_end = paren_end(sql, len, &lp, &top_as);
+    if (close_end < 0 || !sq_lex_next(sql, len, close_end, &unit) || unit.kind != SQ_TOK_IDENT ||
+        unit.start == close_end)
+        return false;
+    bool known = false;
+    for (size_t k = 0; k < PL_ARRAY_LEN(units) && !known; k++) known = sq_tok_is(sql, &unit, units[k]);
+    if (!known) return false;
+    int32_t close = close_end - 1, ulen = unit.end - unit.start;
+    memcpy(o + kw->start, "__iv    ", 8);
+    o[close] = ',';
+    memcpy(o + close + 1, sql + unit.start, (size_t)ulen);
+    o[close + 1 + ulen] = ')';
+    for (int32_t i = close + 2 + ulen; i < unit.end; i++) o[i] = ' ';
+    return true;
+}
+
 /* An unparenthesised single item: `name` (EXCLUDE), `expr AS name` (REPLACE) or
  * `name AS name` (RENAME) starting at pos; its end, or -1. */
 static int32_t single_end(const char *sql, int32_t len, int32_t pos, int which) {
@@ -418,6 +447,28 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
             else if (is_clause_end_word(sql, &tok) || sq_tok_is(sql, &tok, "where") ||
                      sq_tok_is(sql, &tok, "group"))
                 in_from[depth] = false;
+            /* UNION [ALL|DISTINCT] BY NAME: BY NAME blanked; the planner reads it from the
+             * original text (sq_union_by_name) */
+            if (sq_tok_is(sql, &tok, "by") &&
+                (sq_tok_is(sql, &prev, "union") ||
+                 ((sq_tok_is(sql, &prev, "all") || sq_tok_is(sql, &prev, "distinct")) &&
+                  sq_tok_is(sql, &prev2, "union")))) {
+                sq_token nm;
+                if (sq_lex_next(sql, len, pos, &nm) && sq_tok_is(sql, &nm, "name")) {
+                    for (int32_t i = tok.start; i < nm.end; i++)
+                        if (o[i] != '\n') o[i] = ' ';
+                    pos = nm.end;
+                    prev2 = prev;
+                    prev = nm;
+                    continue;
+                }
+            }
+            /* INTERVAL (expr) DAY[S] -> __iv    (expr,DAY[S]) (SQ_INTERVAL_FN) */
+            if (sq_tok_is(sql, &tok, "interval") && interval_expr_rewrite(sql, len, &tok, o)) {
+                prev2 = prev;
+                prev = tok;
+                continue;
+            }
             /* INTERVAL 10 DAY[S] -> INTERVAL'10'DAY[ ] */
             if (sq_tok_is(sql, &tok, "interval")) {
                 sq_token num, unit;
@@ -826,4 +877,43 @@ bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word) {
     /* loc may be one byte late after an inserted subquery alias (see pl_sql_preprocess) */
     if (sq_lex_next(sql, len, loc, &t) && t.start == loc && sq_tok_is(sql, &t, word)) return true;
     return loc > 0 && sq_lex_next(sql, len, loc - 1, &t) && t.start == loc - 1 && sq_tok_is(sql, &t, word);
+}
+
+/* ---------------------------------------------------------------- UNION BY NAME */
+
+typedef struct {
+    int32_t min;
+} min_loc;
+
+static bool min_loc_visit(ProtobufCMessage *m, void *vctx) {
+    min_loc *ml = vctx;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "location");
+    if (f && f->type == PROTOBUF_C_TYPE_INT32 && f->label != PROTOBUF_C_LABEL_REPEATED) {
+        int32_t loc = *(const int32_t *)(const void *)((const char *)m + f->offset);
+        if (loc >= 0 && (ml->min < 0 || loc < ml->min)) ml->min = loc;
+    }
+    pl_sql_node_children(m, min_loc_visit, ml);
+    return false;
+}
+
+bool sq_union_by_name(const char *sql, const PgQuery__SelectStmt *st) {
+    if (!sql || !st->rarg) return false;
+    min_loc ml = {-1};
+    min_loc_visit((ProtobufCMessage *)(uintptr_t)&st->rarg->base, &ml);
+    if (ml.min < 0) return false;
+    /* the last set operation keyword before the right side joins the two sides */
+    int32_t len = (int32_t)strlen(sql), pos = 0;
+    bool by_name = false;
+    sq_token t, prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
+    while (sq_lex_next(sql, len, pos, &t) && t.start < ml.min) {
+        pos = t.end;
+        if (sq_tok_is(sql, &t, "union") || sq_tok_is(sql, &t, "except") || sq_tok_is(sql, &t, "intersect"))
+            by_name = false;
+        if (sq_tok_is(sql, &t, "name") && sq_tok_is(sql, &prev, "by") &&
+            (sq_tok_is(sql, &prev2, "union") || sq_tok_is(sql, &prev2, "all") || sq_tok_is(sql, &prev2, "distinct")))
+            by_name = true;
+        prev2 = prev;
+        prev = t;
+    }
+    return by_name;
 }

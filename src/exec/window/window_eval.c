@@ -1538,7 +1538,7 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
                 double at = f.q * (double)(m - 1);
                 int64_t lo = (int64_t)floor(at), hi = (int64_t)ceil(at);
                 r = f.dv[lo];
-                if (hi != lo) r = f.dv[lo] + (at - (double)lo) * (f.dv[hi] - f.dv[lo]);
+                if (hi != lo) r = agg_double_interp(f.dv[lo], f.dv[hi], at - (double)lo);
             }
         } else if (!strcmp(fn, "product")) {
             ok = m > 0;
