@@ -97,19 +97,6 @@ def test_sql_duckdb_forms(pdc, data):
     assert got.column("count").to_pylist() == [t.collect().num_rows] * len(got)
 
 
-def test_sql_is_read_only(pdc):
-    """The server's SQL is one query: UPDATE, DELETE, TRUNCATE, ALTER TABLE (statements of the
-    SQL sessions of `polaroid sql`) are refused with a clear error and change nothing."""
-    t = pdc.read_parquet("trades/*.parquet")
-    n = t.collect().num_rows
-    for stmt in ["DELETE FROM t", "UPDATE t SET x = 0", "TRUNCATE t",
-                 "ALTER TABLE t ADD COLUMN k INTEGER", "INSERT INTO t SELECT * FROM t RETURNING *"]:
-        with pytest.raises(pd.InvalidArgumentError) as ei:
-            pdc.sql(stmt, t=t).collect()
-        assert "expected a query" in str(ei.value)
-    assert t.collect().num_rows == n
-
-
 def test_from_arrow_and_pandas(pdc):
     t = pa.table({"a": pa.array([3, 1, None, 2], type=pa.int64()),
                   "s": ["x", None, "z", "w"], "f": [0.5, 1.5, 2.5, None]})
