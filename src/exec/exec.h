@@ -31,6 +31,9 @@ typedef struct pl_exec_ctx {
     int64_t mem_peak;  /* atomic */
     int failed;        /* atomic: set once any task failed; others stop early */
     pl_eval_ctx eval;  /* now() etc. for expression kernels */
+    /* EXPLAIN ANALYZE: the plan's statistics point at operators' counters, so a join keeps its
+     * finished build pipeline until the query ends instead of freeing it once built */
+    bool keep_finished_ops;
 } pl_exec_ctx;
 
 void pl_exec_ctx_init(pl_exec_ctx *ctx, const pl_exec_opts *opts);

@@ -1174,6 +1174,7 @@ static pl_status query_open(pl_df *df, const pl_exec_opts *opts, pl_stream **out
         return nomem(err);
     }
     pl_exec_ctx_init(&q->ctx, &o);
+    q->ctx.keep_finished_ops = qs != NULL; /* EXPLAIN ANALYZE reads the counters at the end */
     q->ph.ctx = &q->ctx;
     q->plan = plan;
     pl_pipeline *p = NULL;

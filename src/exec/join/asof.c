@@ -348,8 +348,10 @@ static pl_status asof_prepare(pl_op *op, pl_exec_ctx *ctx, pl_error *err) {
         s->name = "as-of join build";
         st = pl_pipeline_run(ctx, a->build, s, err);
     }
-    pl_pipeline_free(a->build);
-    a->build = NULL;
+    if (!ctx->keep_finished_ops) { /* else freed with the join (EXPLAIN ANALYZE's counters) */
+        pl_pipeline_free(a->build);
+        a->build = NULL;
+    }
     if (!st) st = s->finish(s, ctx, &str, err);
     if (!st) st = collect_build(a, ctx, str, err);
     pl_stream_free(str);

@@ -673,8 +673,10 @@ static pl_status join_prepare(pl_op *op, pl_exec_ctx *ctx, pl_error *err) {
     s->free = bs_free;
     int64_t t0 = pl_now_ns();
     pl_status st = pl_pipeline_run(ctx, j->build, s, err);
-    pl_pipeline_free(j->build);
-    j->build = NULL;
+    if (!ctx->keep_finished_ops) { /* else freed with the join (EXPLAIN ANALYZE's counters) */
+        pl_pipeline_free(j->build);
+        j->build = NULL;
+    }
     if (!st) st = collect_build(j, ctx, bs, err);
     pl_sink_free(s);
     if (st) return st;
