@@ -81,12 +81,27 @@ typedef enum pl_join_type {
     PL_JOIN_SEMI, /* left rows with a match; left columns only */
     PL_JOIN_ANTI, /* left rows without a match; left columns only */
     PL_JOIN_CROSS,
+    /* as-of joins: the last key pair is an inequality (pl_join_opts.asof_cmp), the others
+     * equalities; each left row takes the one right row with equal keys whose inequality key
+     * is the closest that satisfies it (ties: the first such row in the right input's order) */
+    PL_JOIN_ASOF,      /* left rows with such a row */
+    PL_JOIN_ASOF_LEFT, /* every left row, NULLs for right columns without one */
 } pl_join_type;
+
+/* The inequality of an as-of join: left key OP right key. */
+typedef enum pl_asof_cmp {
+    PL_ASOF_GE = 0, /* the right row with the largest key <= the left key */
+    PL_ASOF_GT,     /* the largest key < the left key */
+    PL_ASOF_LE,     /* the smallest key >= the left key */
+    PL_ASOF_LT,     /* the smallest key > the left key */
+} pl_asof_cmp;
 
 /* Equi-join on left_keys[i] = right_keys[i] (expressions over each side; NULL keys never
  * match unless null_equal), plus an optional residual condition over the joined columns (left
  * columns then right columns). Output: left columns then right columns (SEMI/ANTI: left only).
  * n_keys 0 with a residual is a nested-loop join (or, for CROSS, none at all).
+ * ASOF / ASOF_LEFT: n_keys >= 1 (the last pair is the inequality), no residual, keys never
+ * NULL-equal; errors: PL_ERR_INVALID_ARG otherwise.
  *
  * Column resolution: every column of a pl_df may carry a qualifier (the table name or alias it
  * came from; see pl_df_alias). A reference with a qualifier matches only columns with that
@@ -98,6 +113,7 @@ typedef struct pl_join_opts {
     /* [n_keys], borrowed, may be NULL: per key, whether NULL matches NULL (overrides
      * null_equal), for conditions mixing = and IS NOT DISTINCT FROM */
     const bool *key_null_equal;
+    pl_asof_cmp asof_cmp; /* PL_JOIN_ASOF[_LEFT]: the last key pair's inequality */
 } pl_join_opts;
 PL_API PL_NODISCARD pl_status pl_df_join(pl_df *left, pl_df *right, pl_join_type type,
                                          int32_t n_keys, pl_expr *const *left_keys,

@@ -56,9 +56,12 @@ PL_API PL_NODISCARD pl_status pl_session_query(pl_session *s, const char *sql, p
 
 /* The outcome of one statement of a script. */
 typedef struct pl_sql_result {
-    pl_df *df;          /* a query's lazy result (caller releases), or NULL */
+    pl_df *df;          /* a query's lazy result, or the rows of RETURNING (caller releases),
+                         * or NULL */
     char *explain;      /* EXPLAIN [ANALYZE] text (pl_free), or NULL */
-    int64_t rows_changed; /* INSERT/CREATE TABLE AS/COPY: rows written; -1 otherwise */
+    int64_t rows_changed; /* INSERT/CREATE TABLE AS/COPY: rows written; UPDATE: rows updated
+                           * (UPDATE ... FROM: matches); DELETE/TRUNCATE: rows deleted; -1
+                           * otherwise */
     char tag[32];       /* "SELECT", "INSERT", "CREATE TABLE", "DROP VIEW", ... */
     int32_t stmt_pos;   /* byte offset of the statement in the script */
 } pl_sql_result;

@@ -211,6 +211,17 @@ typedef struct pl_join_spec {
 pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *probe_schema,
                          pl_pipeline *build, pl_op **out, pl_error *err);
 
+/* The probe operator of an as-of join (join/asof.c): spec as for pl_join_op_new with kind
+ * INNER or PROBE_OUTER, n_keys >= 1 whose last key pair is the inequality `probe key cmp
+ * build key` (the others equalities; NULL keys never match), no residual. prepare() runs the
+ * build pipeline (taken) and sorts its rows by (equality keys' hash, inequality key, row);
+ * process() finds, per probe row, the build row with equal keys whose inequality key is the
+ * closest satisfying cmp (ties: the first in build order) by binary search, on several
+ * workers at once. Arrays in spec are copied. Errors: INVALID_ARG (bad spec), NOMEM. */
+pl_status pl_asof_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_asof_cmp cmp,
+                         pl_schema *probe_schema, pl_pipeline *build, pl_op **out,
+                         pl_error *err);
+
 /* ---------------------------------------------------------------- sort (sort/) */
 
 /* Stable sort of all rows by key columns; with limit >= 0 keeps rows [offset, offset+limit)

@@ -172,12 +172,18 @@ static pl_status row_fail(pl_error *err, int64_t row, const char *fmt, ...) {
     return st;
 }
 
-/* A fixed-width result of n values of `width` bytes, with x's validity (taken over). */
-static pl_status fixed_result(xargs *x, const pl_bexpr *call, int64_t n, pl_buf *values,
-                              pl_datum *out, pl_error *err) {
+/* The kernel's end: with st == PL_OK a fixed-width result of n values with x's validity
+ * (taken over); else values (may be NULL) released and st returned. x is closed either way. */
+static pl_status fixed_result(xargs *x, const pl_bexpr *call, int64_t n, pl_status st,
+                              pl_buf *values, pl_datum *out, pl_error *err) {
+    if (st) {
+        pl_buf_release(values);
+        xargs_close(x);
+        return st;
+    }
     pl_buf *v = x->validity;
     x->validity = NULL;
-    pl_status st = pl_fn_finish(out, pl_type_retain(call->type), n, v, x->null_count, values, NULL, err);
+    st = pl_fn_finish(out, pl_type_retain(call->type), n, v, x->null_count, values, NULL, err);
     xargs_close(x);
     return st;
 }
@@ -244,7 +250,7 @@ static pl_status float_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
             break;
         }
     }
-    return fixed_result(&x, call, n, values, out, err);
+    return fixed_result(&x, call, n, PL_OK, values, out, err);
 }
 
 #define FLOAT_K(NAME, OP)                                                                          \
@@ -314,12 +320,7 @@ static pl_status int_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
                 r[i] = (int64_t)m;
         }
     }
-    if (st) {
-        pl_buf_release(values);
-        xargs_close(&x);
-        return st;
-    }
-    return fixed_result(&x, call, n, values, out, err);
+    return fixed_result(&x, call, n, st, values, out, err);
 }
 
 #define INT_K(NAME, OP)                                                                            \
@@ -349,7 +350,7 @@ static pl_status k_bit_count(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     int8_t *o = (int8_t *)values->data;
     for (int64_t i = 0; i < n; i++) o[i] = (int8_t)__builtin_popcountll((uint64_t)v[i] & mask);
     pl_buf_release(tmp);
-    return fixed_result(&x, call, n, values, out, err);
+    return fixed_result(&x, call, n, PL_OK, values, out, err);
 }
 
 /* ---------------------------------------------------------------- round_even */
@@ -479,12 +480,7 @@ static pl_status k_round_even(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
         }
         pl_buf_release(tmp);
     }
-    if (st) {
-        pl_buf_release(values);
-        xargs_close(&x);
-        return st;
-    }
-    return fixed_result(&x, call, n, values, out, err);
+    return fixed_result(&x, call, n, st, values, out, err);
 }
 
 /* ---------------------------------------------------------------- string distances */
@@ -680,12 +676,7 @@ static pl_status str_dist_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl
     pl_free(alpha);
     pl_free(last);
     pl_free(work);
-    if (st) {
-        pl_buf_release(values);
-        xargs_close(&x);
-        return st;
-    }
-    return fixed_result(&x, call, n, values, out, err);
+    return fixed_result(&x, call, n, st, values, out, err);
 }
 
 #define SDIST_K(NAME, OP)                                                                          \
@@ -1045,12 +1036,7 @@ static pl_status bitwise_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
     }
     pl_buf_release(ta);
     pl_buf_release(tb);
-    if (st) {
-        pl_buf_release(values);
-        xargs_close(&x);
-        return st;
-    }
-    return fixed_result(&x, call, n, values, out, err);
+    return fixed_result(&x, call, n, st, values, out, err);
 }
 
 #define BIT_K(NAME, OP)                                                                            \

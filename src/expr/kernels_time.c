@@ -758,26 +758,36 @@ static pl_status k_time_bucket(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
-/* ---------------------------------------------------------------- date_diff */
+/* ---------------------------------------------------------------- date_diff, date_sub, age */
 
-static pl_status bind_date_diff(pl_bexpr *call, pl_error *err) {
-    if (call->args[0]->type->id != PL_TYPE_UTF8) return no_function(call, err);
-    for (int i = 1; i < 3; i++) {
+/* Functions of two timestamps (or dates), compared in local time: date_diff(part, a, b) counts
+ * the part's boundaries crossed, date_sub(part, a, b) the complete parts between them, age(b, a)
+ * the interval between them in years, months, days and time (PostgreSQL's and DuckDB's). */
+enum { PAIR_DIFF = 0, PAIR_SUB, PAIR_AGE };
+
+static pl_status bind_ts_pair(pl_bexpr *call, pl_error *err) {
+    int pair = !strcmp(call->fn->name, "age") ? PAIR_AGE : !strcmp(call->fn->name, "date_sub") ? PAIR_SUB : PAIR_DIFF;
+    int first = pair == PAIR_AGE ? 0 : 1;
+    if (pair != PAIR_AGE && call->args[0]->type->id != PL_TYPE_UTF8) return no_function(call, err);
+    for (int i = first; i < first + 2; i++) {
         pl_type_id id = call->args[i]->type->id;
         if (id != PL_TYPE_TIMESTAMP && id != PL_TYPE_DATE32 && id != PL_TYPE_NA)
             return no_function(call, err);
     }
-    int part;
-    PL_TRY(literal_part(call, 0, &part, err));
-    if (part == PT_EPOCH || part == PT_JULIAN || part == PT_TZ || part == PT_TZ_HOUR ||
-        part == PT_TZ_MINUTE || part == PT_ERA)
-        PL_FAIL(err, PL_ERR_SQL, "date_diff: unsupported date part '%s'", call->args[0]->lit.str);
+    int part = PT_DAY;
+    if (pair != PAIR_AGE) {
+        PL_TRY(literal_part(call, 0, &part, err));
+        if ((part == PT_EPOCH && pair == PAIR_DIFF) || part == PT_JULIAN || part == PT_TZ ||
+            part == PT_TZ_HOUR || part == PT_TZ_MINUTE || part == PT_ERA)
+            PL_FAIL(err, PL_ERR_SQL, "%s: unsupported date part '%s'", call->fn->name, call->args[0]->lit.str);
+    }
     pl_time_state *s;
     PL_TRY(pl_time_state_new(call, &s, err));
     s->part = part;
-    PL_TRY(pl_time_zone_of(call->args[1]->type, &s->tz, err));
-    PL_TRY(pl_time_zone_of(call->args[2]->type, &s->tz2, err));
-    call->type = ty(PL_TYPE_INT64);
+    s->pair = pair;
+    PL_TRY(pl_time_zone_of(call->args[first]->type, &s->tz, err));
+    PL_TRY(pl_time_zone_of(call->args[first + 1]->type, &s->tz2, err));
+    call->type = pair == PAIR_AGE ? ty(PL_TYPE_INTERVAL) : ty(PL_TYPE_INT64);
     return PL_OK;
 }
 
@@ -813,26 +823,114 @@ static inline int64_t diff_index(int part, int64_t lt, int64_t per_sec) {
     }
 }
 
-static pl_status k_date_diff(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
-                             int64_t n, pl_datum *out, pl_error *err) {
-    if (pl_fn_all_scalar(args, 3)) return pl_fn_eval_scalars(ec, call, args, k_date_diff, out, err);
+/* A local time split into its civil date and the time of day (units). */
+typedef struct civil_ts {
+    int64_t y, tod;
+    int32_t m, d;
+} civil_ts;
+
+static void civil_time_of(int64_t lt, int64_t per_day, civil_ts *c) {
+    int64_t day = pl_fn_floordiv(lt, per_day);
+    c->tod = lt - day * per_day;
+    pl_fn_civil_from_days(day, &c->y, &c->m, &c->d);
+}
+
+/* b - a for a <= b, field by field with borrows (a day of 24 hours, then the days of a's
+ * month): whole months, days and time of day. */
+static void age_fields(const civil_ts *a, const civil_ts *b, int64_t per_day, int64_t *months,
+                       int64_t *days, int64_t *tod) {
+    int64_t y = b->y - a->y, m = b->m - a->m, d = b->d - a->d, t = b->tod - a->tod;
+    if (t < 0) {
+        t += per_day;
+        d--;
+    }
+    if (d < 0) {
+        d += pl_fn_days_in_month(a->y, a->m);
+        m--;
+    }
+    if (m < 0) {
+        m += 12;
+        y--;
+    }
+    *months = y * 12 + m;
+    *days = d;
+    *tod = t;
+}
+
+/* date_sub: the complete parts from local time a to b (negative when b is before a). Months
+ * count like age(), except that an end on the last day of its month completes the month of a
+ * later start day (01-31 to 02-29 is a month). */
+static int64_t sub_value(int part, int64_t a, int64_t b, int64_t per_sec) {
+    if (b < a) return -sub_value(part, b, a, per_sec);
+    int64_t per_day = per_sec * 86400, diff = b - a;
+    switch (part) {
+    case PT_US: return per_sec >= 1000000 ? diff / (per_sec / 1000000) : diff * (1000000 / per_sec);
+    case PT_NS: return per_sec >= 1000000000 ? diff : diff * (1000000000 / per_sec);
+    case PT_MS: return per_sec >= 1000 ? diff / (per_sec / 1000) : diff * (1000 / per_sec);
+    case PT_SECOND: case PT_EPOCH: return diff / per_sec;
+    case PT_MINUTE: return diff / (60 * per_sec);
+    case PT_HOUR: return diff / (3600 * per_sec);
+    case PT_DAY: case PT_DOW: case PT_ISODOW: case PT_DOY: return diff / per_day;
+    case PT_WEEK: case PT_YEARWEEK: return diff / (7 * per_day);
+    default: break;
+    }
+    civil_ts ca, cb;
+    civil_time_of(a, per_day, &ca);
+    civil_time_of(b, per_day, &cb);
+    int32_t end_days = pl_fn_days_in_month(cb.y, cb.m);
+    if (cb.d == end_days && ca.d > end_days) ca.d = end_days;
+    int64_t months, days, tod;
+    age_fields(&ca, &cb, per_day, &months, &days, &tod);
+    switch (part) {
+    case PT_QUARTER: return months / 3;
+    case PT_DECADE: return months / 120;
+    case PT_CENTURY: return months / 1200;
+    case PT_MILLENNIUM: return months / 12000;
+    case PT_MONTH: return months;
+    default: return months / 12; /* YEAR, ISOYEAR */
+    }
+}
+
+/* age: local time a minus local time b as months, days and time (negated when a is before b);
+ * false when it does not fit an interval. */
+static bool age_value(int64_t a, int64_t b, int64_t per_sec, pl_interval *o) {
+    bool neg = a < b;
+    civil_ts lo, hi;
+    civil_time_of(neg ? a : b, per_sec * 86400, &lo);
+    civil_time_of(neg ? b : a, per_sec * 86400, &hi);
+    int64_t months, days, tod, ns;
+    age_fields(&lo, &hi, per_sec * 86400, &months, &days, &tod);
+    if (per_sec >= 1000000000) ns = tod / (per_sec / 1000000000);
+    else if (__builtin_mul_overflow(tod, 1000000000 / per_sec, &ns)) return false;
+    if (months > INT32_MAX) return false;
+    o->months = (int32_t)(neg ? -months : months);
+    o->days = (int32_t)(neg ? -days : days);
+    o->ns = neg ? -ns : ns;
+    return true;
+}
+
+static pl_status k_ts_pair(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                           int64_t n, pl_datum *out, pl_error *err) {
     const pl_time_state *s = call->state;
+    int first = s->pair == PAIR_AGE ? 0 : 1;
+    if (pl_fn_all_scalar(args, first + 2)) return pl_fn_eval_scalars(ec, call, args, k_ts_pair, out, err);
     pl_buf *validity = NULL, *values = NULL;
     int64_t nc;
     bool all_null;
-    PL_TRY(pl_fn_and_validity(args + 1, 2, n, &validity, &nc, &all_null, err));
+    PL_TRY(pl_fn_and_validity(args + first, 2, n, &validity, &nc, &all_null, err));
     if (all_null) return pl_fn_out_nulls(out, call->type, n, err);
     pl_array *arr[2] = {NULL, NULL};
     const int64_t *tv[2] = {NULL, NULL};
     int64_t *owned[2] = {NULL, NULL};
-    pl_status st = pl_fn_new_values(n, 8, &values, err);
+    int64_t width = s->pair == PAIR_AGE ? 16 : 8;
+    pl_status st = pl_fn_new_values(n, width, &values, err);
     if (st) {
         pl_buf_release(validity);
         return st;
     }
     int64_t ps[2];
     for (int k = 0; k < 2 && !st; k++) {
-        st = pl_fn_datum_array(&args[k + 1], n, &arr[k], err);
+        st = pl_fn_datum_array(&args[k + first], n, &arr[k], err);
         if (!st) st = ts_values(arr[k], &tv[k], &owned[k], err);
         if (!st) ps[k] = pl_time_per_sec(arr[k]->type);
     }
@@ -844,11 +942,25 @@ static pl_status k_date_diff(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         pl_tz_cursor_init(&c0, s->tz, per_sec);
         pl_tz_cursor_init(&c1, s->tz2, per_sec);
         int64_t *o = (int64_t *)(void *)values->data;
-        for (int64_t i = 0; i < n; i++) {
+        const uint8_t *vb = validity ? validity->data : NULL;
+        for (int64_t i = 0; i < n && !st; i++) {
+            if (vb && !pl_bit_get(vb, i)) {
+                memset((uint8_t *)o + i * width, 0, (size_t)width);
+                continue;
+            }
             int64_t a = tv[0][i] * m0, b = tv[1][i] * m1;
             if (s->tz) a = pl_tz_local(&c0, a);
             if (s->tz2) b = pl_tz_local(&c1, b);
-            if (s->part == PT_WEEK || s->part == PT_YEARWEEK) { /* DuckDB: yearweek counts weeks */
+            if (s->pair == PAIR_AGE) {
+                pl_interval r = {0, 0, 0};
+                if (!age_value(a, b, per_sec, &r))
+                    st = pl_error_set(err, PL_ERR_INVALID_ARG, "age: interval out of range");
+                memcpy((uint8_t *)o + i * 16, &r.months, 4);
+                memcpy((uint8_t *)o + i * 16 + 4, &r.days, 4);
+                memcpy((uint8_t *)o + i * 16 + 8, &r.ns, 8);
+            } else if (s->pair == PAIR_SUB) {
+                o[i] = sub_value(s->part, a, b, per_sec);
+            } else if (s->part == PT_WEEK || s->part == PT_YEARWEEK) { /* DuckDB: yearweek counts weeks */
                 int64_t per_day = per_sec * 86400;
                 o[i] = (pl_fn_floordiv(b, per_day) - pl_fn_floordiv(a, per_day)) / 7;
             } else {
@@ -865,7 +977,7 @@ static pl_status k_date_diff(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         pl_buf_release(values);
         return st;
     }
-    return pl_fn_finish(out, ty(PL_TYPE_INT64), n, validity, nc, values, NULL, err);
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, nc, values, NULL, err);
 }
 
 /* ---------------------------------------------------------------- now, current_date */
@@ -1271,7 +1383,9 @@ static const pl_func_def g_time[] = {
     {"julian", NULL, 1, 1, EW, bind_part_fn, k_extract},
     {"date_trunc", "datetrunc", 2, 2, EW, bind_date_trunc, k_date_trunc},
     {"time_bucket", NULL, 2, 3, EW, bind_time_bucket, k_time_bucket},
-    {"date_diff", "datediff", 3, 3, EW, bind_date_diff, k_date_diff},
+    {"date_diff", "datediff", 3, 3, EW, bind_ts_pair, k_ts_pair},
+    {"date_sub", "datesub", 3, 3, EW, bind_ts_pair, k_ts_pair},
+    {"age", NULL, 2, 2, EW, bind_ts_pair, k_ts_pair},
     {"now", "current_timestamp get_current_timestamp transaction_timestamp", 0, 0, PL_FN_VOLATILE,
      bind_now, k_now},
     {"current_date", "today", 0, 0, PL_FN_VOLATILE, bind_current_date, k_current_date},

@@ -26,6 +26,7 @@ typedef struct pl_time_state {
     int part;
     const pl_tz *tz;  /* local time of the (first) timestamp argument; NULL = none/UTC */
     const pl_tz *tz2; /* date_diff: of the second */
+    int pair;         /* date_diff / date_sub / age (PAIR_*, kernels_time.c) */
     /* time_bucket */
     int64_t width;    /* units of the argument, fixed-width buckets */
     int32_t months;   /* month buckets */

@@ -850,6 +850,23 @@ pl_status pl_df_join(pl_df *left, pl_df *right, pl_join_type type, int32_t n_key
     d->join_type = type;
     d->n_keys = n_keys;
     d->null_equal = opts && opts->null_equal;
+    bool asof = type == PL_JOIN_ASOF || type == PL_JOIN_ASOF_LEFT;
+    if (asof) {
+        d->asof_cmp = opts ? opts->asof_cmp : PL_ASOF_GE;
+        if (n_keys < 1 || (opts && (opts->residual || opts->null_equal)) ||
+            d->asof_cmp < PL_ASOF_GE || d->asof_cmp > PL_ASOF_LT) {
+            pl_df_release(d);
+            return pl_error_set(err, PL_ERR_INVALID_ARG,
+                                "an as-of join takes equality keys and one inequality key pair, "
+                                "no residual condition");
+        }
+        for (int32_t i = 0; opts && opts->key_null_equal && i < n_keys; i++)
+            if (opts->key_null_equal[i]) {
+                pl_df_release(d);
+                return pl_error_set(err, PL_ERR_INVALID_ARG,
+                                    "as-of join keys cannot match NULL with NULL");
+            }
+    }
     d->keys = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof(pl_expr *));
     d->right_keys = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof(pl_expr *));
     d->key_ne = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof *d->key_ne);
@@ -907,7 +924,7 @@ pl_status pl_df_join(pl_df *left, pl_df *right, pl_join_type type, int32_t n_key
         const char **quals = pl_calloc((size_t)PL_MAX(n, 1), sizeof *quals);
         if (!names || !types || !nullable || !quals) st = nomem(err);
         bool lnull = type == PL_JOIN_RIGHT || type == PL_JOIN_FULL;
-        bool rnull = type == PL_JOIN_LEFT || type == PL_JOIN_FULL;
+        bool rnull = type == PL_JOIN_LEFT || type == PL_JOIN_FULL || type == PL_JOIN_ASOF_LEFT;
         for (int32_t i = 0; i < nl && !st; i++) {
             names[i] = left->schema->fields[i].name;
             types[i] = left->schema->fields[i].type;

@@ -47,6 +47,8 @@ static const char *join_name(pl_join_type t) {
     case PL_JOIN_SEMI: return "SEMI";
     case PL_JOIN_ANTI: return "ANTI";
     case PL_JOIN_CROSS: return "CROSS";
+    case PL_JOIN_ASOF: return "INNER";
+    case PL_JOIN_ASOF_LEFT: return "LEFT";
     }
     return "?";
 }
@@ -108,6 +110,16 @@ static void node_text(sbuf *b, const pl_df *d) {
             put(b, "%s%s", i ? ", " : "", expr_str(d->exprs[i], buf, sizeof buf));
         break;
     case PL_PLAN_JOIN:
+        if (d->join_type == PL_JOIN_ASOF || d->join_type == PL_JOIN_ASOF_LEFT) {
+            static const char *const ops[] = {">=", ">", "<=", "<"};
+            put(b, "ASOF JOIN %s", join_name(d->join_type));
+            for (int32_t i = 0; i < d->n_keys; i++) {
+                put(b, "%s%s", i ? " AND " : " ON ", expr_str(d->keys[i], buf, sizeof buf));
+                put(b, " %s %s", i + 1 < d->n_keys ? "=" : ops[d->asof_cmp],
+                    expr_str(d->right_keys[i], buf, sizeof buf));
+            }
+            break;
+        }
         put(b, "HASH JOIN %s", join_name(d->join_type));
         for (int32_t i = 0; i < d->n_keys; i++) {
             put(b, "%s%s", i ? " AND " : " ON ", expr_str(d->keys[i], buf, sizeof buf));

@@ -112,6 +112,7 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
     }
     c->residual = d->residual ? pl_expr_clone(d->residual) : NULL;
     c->build_left = d->build_left;
+    c->asof_cmp = d->asof_cmp;
     c->offset = d->offset;
     c->limit = d->limit;
     c->all = d->all;
@@ -392,7 +393,9 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         bool left_only = uses_only(e, 0, nl) && has_columns(e);
         bool right_only = !semi && uses_only(e, nl, nl + nr) && has_columns(e);
         /* which sides may take a predicate from above: the non-null-extended ones */
-        bool left_ok = inner || jt == PL_JOIN_LEFT || semi;
+        bool left_ok = inner || jt == PL_JOIN_LEFT || semi || jt == PL_JOIN_ASOF ||
+                       jt == PL_JOIN_ASOF_LEFT; /* never the right side of an as-of join: a
+                                                 * filter there picks other rows */
         bool right_ok = inner || jt == PL_JOIN_RIGHT;
         if (!above) left_ok = right_ok = inner; /* residual of an inner join */
         if (det && left_only && left_ok) {

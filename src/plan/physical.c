@@ -871,7 +871,10 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     case PL_JOIN_FULL: spec.kind = PL_JK_FULL; break;
     case PL_JOIN_SEMI: spec.kind = PL_JK_SEMI; break;
     case PL_JOIN_ANTI: spec.kind = PL_JK_ANTI; break;
+    case PL_JOIN_ASOF: spec.kind = PL_JK_INNER; break;
+    case PL_JOIN_ASOF_LEFT: spec.kind = PL_JK_PROBE_OUTER; break;
     }
+    bool asof = d->join_type == PL_JOIN_ASOF || d->join_type == PL_JOIN_ASOF_LEFT;
     spec.n_keys = nk;
     spec.probe_keys = pk;
     spec.build_keys = bk;
@@ -939,7 +942,10 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     }
     pl_op *op = NULL;
     if (!st) {
-        st = pl_join_op_new(ph->ctx, &spec, probe_schema, build, &op, err);
+        if (asof)
+            st = pl_asof_op_new(ph->ctx, &spec, d->asof_cmp, probe_schema, build, &op, err);
+        else
+            st = pl_join_op_new(ph->ctx, &spec, probe_schema, build, &op, err);
         build = NULL;
         spec.residual = NULL;
     }

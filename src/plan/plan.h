@@ -80,6 +80,7 @@ struct pl_df {
     bool *key_ne;      /* [n_keys] (JOIN, owned): NULL matches NULL on key i */
     pl_expr *residual; /* over left ++ right columns */
     bool build_left;   /* optimizer: build the hash table on the left input */
+    pl_asof_cmp asof_cmp; /* ASOF joins: left key OP right key, of the last key pair */
     /* LIMIT, SORT (top-N when limit >= 0) */
     int64_t offset, limit;
     /* UNION / SETOP */

@@ -678,7 +678,7 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         if (!st) st = expr_list(d, "right_on", n_keys, j->right_on, &rk, err);
     }
     if (!st) {
-        pl_join_opts jo = {j->null_equal, NULL, NULL};
+        pl_join_opts jo = {j->null_equal, NULL, NULL, PL_ASOF_GE};
         st = op_done(d, pl_df_join(left, right, type, (int32_t)n_keys, lk, rk, &jo, &joined, err), err);
     }
     if (lk) expr_list_free(lk, n_keys);

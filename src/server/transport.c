@@ -187,7 +187,8 @@ struct pl_server {
     char **tokens;
     int n_tokens;
     /* shutdown */
-    atomic_int shutting_down;
+    atomic_int shutting_down; /* draining: new calls but health probes are refused */
+    atomic_int grpc_closing;  /* grpc_server_shutdown_and_notify called: arm no more */
     pthread_mutex_t smu;
     pthread_cond_t scv;
     bool shutdown_started, shutdown_done, notified, hk_stop;
@@ -330,7 +331,7 @@ static int armed_count(int method) {
 
 static void arm(cqctx *q, int method) {
     pl_server *s = q->s;
-    if (atomic_load(&s->shutting_down)) return;
+    if (atomic_load(&s->grpc_closing)) return;
     tcall *c = call_alloc(q);
     if (!c) return;
     c->method = method;
@@ -1176,6 +1177,11 @@ static void on_new(tcall *c, bool ok) {
         }
         c->sc.owner = tok;
     }
+    if (!health && atomic_load(&s->shutting_down)) {
+        finish_error(c, GRPC_STATUS_UNAVAILABLE, PL_ERR_IO,
+                     "the server is shutting down (it finishes the calls it had, then stops)");
+        return;
+    }
     pl_srv_kind kind = pl_srv_method_kind(m);
     if (kind != PL_SRV_BIDI_STREAM && !c->payload) {
         finish_error(c, GRPC_STATUS_INVALID_ARGUMENT, PL_ERR_INVALID_ARG,
@@ -1676,22 +1682,32 @@ void pl_server_shutdown(pl_server *s) {
     health_watchers_close(s);
     pl_srv_shm_wake_all(s->srv); /* calls waiting for a release end now */
     int64_t grace_ms = s->o.shutdown_grace_ms > 0 ? s->o.shutdown_grace_ms : 0;
-    int64_t t_start = pl_now_ns();
-    grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
-    if (!wait_notified(s, grace_ms)) {
-        grpc_server_cancel_all_calls(s->server);
-        wait_notified(s, -1);
-    } else {
-        /* every call finished in the grace period: let the clients of recently ended calls
-         * read their tails before the sockets close (bounded by what is left of the grace) */
+    int64_t grace_end = pl_now_ns() + grace_ms * 1000000LL;
+    /* Drain before telling gRPC: once gRPC's server shuts down, each connection closes as soon
+     * as its last stream has ended, while its client may still be reading that stream's tail;
+     * the client's flow-control frames then hit a closed socket, and the reset the kernel
+     * answers with discards what the client had not read. So: wait for the calls to end (new
+     * ones are refused with UNAVAILABLE), then linger, then shut gRPC down. */
+    while (atomic_load(&s->open_calls) > 0 && pl_now_ns() < grace_end) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    bool drained = atomic_load(&s->open_calls) == 0;
+    if (drained) { /* the clients of recently ended calls read their tails meanwhile */
         int64_t now = pl_now_ns();
         int64_t linger_end = atomic_load(&s->last_call_end_ns) + TR_SHUTDOWN_LINGER_MS * 1000000LL;
-        int64_t grace_end = t_start + grace_ms * 1000000LL;
         if (linger_end > grace_end) linger_end = grace_end;
         if (linger_end > now) {
             struct timespec ts = {(linger_end - now) / 1000000000LL, (linger_end - now) % 1000000000LL};
             while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
         }
+    }
+    atomic_store(&s->grpc_closing, 1);
+    grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
+    int64_t left_ms = (grace_end - pl_now_ns()) / 1000000;
+    if (!drained || !wait_notified(s, left_ms > 100 ? left_ms : 100)) {
+        grpc_server_cancel_all_calls(s->server);
+        wait_notified(s, -1);
     }
     /* every call has ended: stop the runners and the housekeeper, drain the queues */
     pthread_mutex_lock(&s->qmu);

@@ -222,6 +222,29 @@ static pl_status resolve_in(sq_scope *sc, const char *qual, const char *name, in
     return PL_OK;
 }
 
+/* A correlated subquery's reference e to the outer relation (plain index references): the
+ * columns are recorded as used (first plan), or become the flattened relation's columns
+ * standing for them (*remapped). */
+static pl_status flat_outer(sq_flat *f, pl_expr *e, bool *remapped, pl_error *err) {
+    if (e->kind == PL_EXPR_COLUMN) {
+        if (e->index < 0 || e->index >= f->n_outer)
+            return pl_error_set(err, PL_ERR_UNSUPPORTED,
+                                "correlated references across more than one query level are not supported");
+        if (!f->apply) {
+            f->used[e->index] = true;
+            return PL_OK;
+        }
+        if (f->map[e->index] < 0)
+            return pl_error_set(err, PL_ERR_INTERNAL, "outer column %d of a flattened subquery not found",
+                                (int)e->index);
+        e->index = f->map[e->index];
+        *remapped = true;
+        return PL_OK;
+    }
+    for (int32_t i = 0; i < e->n_args; i++) PL_TRY(flat_outer(f, e->args[i], remapped, err));
+    return PL_OK;
+}
+
 static pl_status mark_outer(pl_expr *e, pl_error *err) {
     /* every inner index reference of e becomes an outer reference */
     if (e->kind == PL_EXPR_COLUMN) {
@@ -256,7 +279,13 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
         sq_scope *o = sc->outer;
         PL_TRY(resolve_in(o, qual, name, pos, &e, &found, err));
         if (found) {
-            pl_status st = mark_outer(e, err);
+            bool remapped = false;
+            pl_status st = sc->flat ? flat_outer(sc->flat, e, &remapped, err) : PL_OK;
+            if (!st && remapped) {
+                *out = e;
+                return PL_OK;
+            }
+            if (!st) st = mark_outer(e, err);
             if (st) {
                 pl_expr_release(e);
                 return sq_at(err, st, pos);
@@ -1008,6 +1037,53 @@ static bool has_unnest(const pl_expr *e) {
     return false;
 }
 
+/* INTERVAL (x) unit, DuckDB's form with an expression (SQ_INTERVAL_FN(x, unit) after
+ * preprocessing): x cast to DOUBLE, then, like DuckDB, truncated toward zero for units above a
+ * millisecond (as INTEGER up to days, so larger counts are an error; BIGINT for hours and
+ * minutes) and kept fractional for seconds and milliseconds, given to the to_<unit>s
+ * constructor. */
+static pl_status interval_of(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
+    int32_t pos = fc->location;
+    const PgQuery__Node *u = fc->args[1];
+    const char *unit = u->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && u->column_ref->n_fields == 1
+                           ? sq_str(u->column_ref->fields[0])
+                           : NULL;
+    static const struct {
+        const char *unit, *plural, *fn;
+        pl_type_id as; /* INT32/INT64: truncated to it; DOUBLE: kept */
+    } units[] = {
+        {"year", "years", "to_years", PL_TYPE_INT32},
+        {"quarter", "quarters", "to_quarters", PL_TYPE_INT32},
+        {"month", "months", "to_months", PL_TYPE_INT32},
+        {"week", "weeks", "to_weeks", PL_TYPE_INT32},
+        {"day", "days", "to_days", PL_TYPE_INT32},
+        {"decade", "decades", "to_decades", PL_TYPE_INT32},
+        {"century", "centuries", "to_centuries", PL_TYPE_INT32},
+        {"millennium", "millennia", "to_millennia", PL_TYPE_INT32},
+        {"hour", "hours", "to_hours", PL_TYPE_INT64},
+        {"minute", "minutes", "to_minutes", PL_TYPE_INT64},
+        {"second", "seconds", "to_seconds", PL_TYPE_FLOAT64},
+        {"millisecond", "milliseconds", "to_milliseconds", PL_TYPE_FLOAT64},
+        {"microsecond", "microseconds", "to_microseconds", PL_TYPE_INT64},
+    };
+    size_t k = 0;
+    while (unit && k < PL_ARRAY_LEN(units) && strcasecmp(unit, units[k].unit) != 0 &&
+           strcasecmp(unit, units[k].plural) != 0)
+        k++;
+    if (!unit || k == PL_ARRAY_LEN(units))
+        return sq_fail(err, PL_ERR_SQL, sq_node_pos(u), "unknown INTERVAL unit \"%s\"", unit ? unit : "?");
+    pl_expr *x = NULL;
+    PL_TRY(sq_expr(sc, fc->args[0], &x, err));
+    pl_expr *e = pl_expr_cast(x, pl_type_simple(PL_TYPE_FLOAT64), false);
+    if (e && units[k].as != PL_TYPE_FLOAT64)
+        e = pl_expr_cast(pl_expr_call1("trunc", e), pl_type_simple(units[k].as), false);
+    if (e) e = pl_expr_call1(units[k].fn, e);
+    if (!e) return NOMEM(err);
+    e->sql_pos = pos;
+    *out = e;
+    return PL_OK;
+}
+
 static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
     int32_t pos = fc->location;
     const char *raw = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
@@ -1037,6 +1113,18 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
                            "ORDER BY");
         int32_t i = sc->columns_pick - 1;
         pl_expr *e = sc->rel->star_expr[i] ? pl_expr_clone(sc->rel->star_expr[i]) : sq_colref(sc->rel, i, pos);
+        if (!e) return NOMEM(err);
+        e->sql_pos = pos;
+        *out = e;
+        return PL_OK;
+    }
+    if (!strcmp(name, SQ_INTERVAL_FN) && fc->n_funcname == 1 && fc->n_args == 2 && !fc->over)
+        return interval_of(sc, fc, out, err);
+    if (!strcmp(name, "age") && fc->n_args == 1 && !fc->over && !fc->agg_star) {
+        /* age(x) is age(current_date, x), like DuckDB */
+        pl_expr *x = NULL;
+        PL_TRY(sq_expr(sc, fc->args[0], &x, err));
+        pl_expr *e = pl_expr_call2("age", pl_expr_call("current_date", 0, NULL), x);
         if (!e) return NOMEM(err);
         e->sql_pos = pos;
         *out = e;

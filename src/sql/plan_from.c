@@ -675,6 +675,109 @@ static pl_status split_join_pred(pl_expr *pred, int32_t nl, keyset *keys, pl_exp
     return PL_OK;
 }
 
+/* The smallest `location` in a parse-tree message (any node type, read through protobuf-c's
+ * descriptors; oneof members only when set), or -1. The tree's depth is bounded by
+ * parse_guard. */
+static int32_t min_location(const ProtobufCMessage *m) {
+    if (!m) return -1;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    int32_t best = -1;
+    for (unsigned f = 0; f < d->n_fields; f++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[f];
+        if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + fd->quantifier_offset) != fd->id)
+            continue;
+        int32_t v = -1;
+        if (fd->type == PROTOBUF_C_TYPE_INT32 && fd->label != PROTOBUF_C_LABEL_REPEATED &&
+            strcmp(fd->name, "location") == 0) {
+            v = *(const int32_t *)(const void *)(base + fd->offset);
+        } else if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + fd->quantifier_offset);
+            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(const void *)(base + fd->offset);
+            for (size_t i = 0; i < n; i++) {
+                int32_t w = min_location(arr[i]);
+                if (w >= 0 && (v < 0 || w < v)) v = w;
+            }
+        } else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+            v = min_location(*(const ProtobufCMessage *const *)(const void *)(base + fd->offset));
+        }
+        if (v >= 0 && (best < 0 || v < best)) best = v;
+    }
+    return best;
+}
+
+static pl_status flatten_and(pl_expr *e, pl_expr ***v, int32_t *n, int32_t *cap, pl_error *err) {
+    if (e->kind == PL_EXPR_CALL && !strcmp(e->name, "and") && e->n_args == 2) {
+        PL_TRY(flatten_and(e->args[0], v, n, cap, err));
+        return flatten_and(e->args[1], v, n, cap, err);
+    }
+    if (*n == *cap) {
+        int32_t c = *cap ? *cap * 2 : 4;
+        pl_expr **nv = pl_realloc(*v, sizeof *nv * (size_t)c);
+        if (!nv) return NOMEM(err);
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = e;
+    return PL_OK;
+}
+
+/* ASOF JOIN conditions: the equality keys stay keys, the one inequality between the two sides
+ * (in the residual of ON, or the last USING column as left >= right) becomes the last key
+ * pair with *cmp; anything else is refused like DuckDB. */
+static pl_status asof_keys(keyset *keys, pl_expr **resid, bool using_cols, int32_t nl, int32_t pos,
+                           pl_asof_cmp *cmp, pl_error *err) {
+    *cmp = PL_ASOF_GE;
+    for (int32_t i = 0; i < keys->n; i++)
+        if (keys->ne[i])
+            return sq_fail(err, PL_ERR_UNSUPPORTED, keys->l[i]->sql_pos >= 0 ? keys->l[i]->sql_pos : pos,
+                           "IS NOT DISTINCT FROM is not supported in ASOF JOIN conditions");
+    if (using_cols) {
+        if (*resid || keys->n == 0)
+            return sq_fail(err, PL_ERR_SQL, pos, "missing ASOF JOIN inequality");
+        return PL_OK; /* the last USING column: left >= right */
+    }
+    if (!*resid) return sq_fail(err, PL_ERR_SQL, pos, "missing ASOF JOIN inequality");
+    pl_expr **c = NULL;
+    int32_t n = 0, cap = 0, found = -1;
+    pl_status st = flatten_and(*resid, &c, &n, &cap, err);
+    static const char *const names[] = {"ge", "gt", "le", "lt"};
+    static const pl_asof_cmp flipped[] = {PL_ASOF_LE, PL_ASOF_LT, PL_ASOF_GE, PL_ASOF_GT};
+    for (int32_t i = 0; i < n && !st; i++) {
+        pl_expr *e = c[i];
+        int k = -1;
+        for (int m = 0; m < 4 && e->kind == PL_EXPR_CALL && e->n_args == 2; m++)
+            if (!strcmp(e->name, names[m])) k = m;
+        int32_t alo = -1, ahi = -1, blo = -1, bhi = -1;
+        if (k >= 0 && !sq_has_ref(e, 1) && !sq_has_kind(e, PL_EXPR_AGG)) {
+            sq_ref_range(e->args[0], &alo, &ahi);
+            sq_ref_range(e->args[1], &blo, &bhi);
+        }
+        bool lr = alo >= 0 && ahi < nl && blo >= nl, rl = blo >= 0 && bhi < nl && alo >= nl;
+        int32_t at = e->sql_pos >= 0 ? e->sql_pos : pos;
+        if (!lr && !rl) {
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, at,
+                         "ASOF JOIN conditions must be equalities and one inequality (>=, >, <=, <) "
+                         "between the two sides");
+        } else if (found >= 0) {
+            st = sq_fail(err, PL_ERR_SQL, at, "multiple ASOF JOIN inequalities");
+        } else {
+            found = i;
+            *cmp = lr ? (pl_asof_cmp)k : flipped[k];
+            pl_expr *l = pl_expr_retain(e->args[lr ? 0 : 1]);
+            pl_expr *r = sq_shift(e->args[lr ? 1 : 0], 0, -nl);
+            st = r ? ks_push(keys, l, r, err) : NOMEM(err);
+            if (!r) pl_expr_release(l);
+        }
+    }
+    pl_free(c);
+    if (st) return st;
+    pl_expr_release(*resid);
+    *resid = NULL;
+    return PL_OK;
+}
+
 static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr *je, sq_rel *out,
                            pl_error *err);
 
@@ -778,6 +881,10 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
         }
         sq_rel_reset(&comb);
     }
+    pl_asof_cmp cmp = PL_ASOF_GE;
+    bool asof = type == PL_JOIN_ASOF || type == PL_JOIN_ASOF_LEFT;
+    bool semi = type == PL_JOIN_SEMI || type == PL_JOIN_ANTI;
+    if (!st && asof) st = asof_keys(&keys, &resid, n_un > 0, nl, pos, &cmp, err);
     if (!st && type == PL_JOIN_INNER && keys.n == 0 && !resid) type = PL_JOIN_CROSS;
     pl_df *joined = NULL;
     if (!st) {
@@ -796,7 +903,7 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
         }
         if (!st && resid) st = sq_finalize(resid, l->df, r->df, &fres, err);
         if (!st) {
-            pl_join_opts jo = {false, fres, keys.ne};
+            pl_join_opts jo = {false, fres, keys.ne, cmp};
             st = pl_df_join(l->df, r->df, type, keys.n, fl, fr, &jo, &joined, err);
             if (st) sq_at(err, st, pos);
         }
@@ -808,9 +915,17 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
         pl_free(fr);
         pl_expr_release(fres);
     }
-    if (!st) st = rel_combine(l, r, joined, out, err);
+    if (!st && semi) {
+        /* SEMI / ANTI JOIN: the left relation's columns only */
+        *out = *l;
+        memset(l, 0, sizeof *l);
+        pl_df_release(out->df);
+        out->df = joined;
+    } else if (!st) {
+        st = rel_combine(l, r, joined, out, err);
+    }
     /* merged USING columns */
-    for (int32_t i = 0; !st && i < n_un; i++) {
+    for (int32_t i = 0; !st && !semi && i < n_un; i++) {
         int32_t lc = lcols[i], rc = rcols[i] >= 0 ? nl + rcols[i] : -1;
         pl_expr *merged = NULL;
         if (lc < 0 || rc < 0) {
@@ -847,6 +962,47 @@ static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
     return st;
 }
 
+/* POSITIONAL JOIN: row i of l beside row i of r, the shorter side padded with NULLs (DuckDB):
+ * each side numbered by row_number() OVER () (input order), a FULL join on the numbers, sorted
+ * by them, the numbers dropped. l and r are taken. */
+static pl_status positional_join(sq_rel *l, sq_rel *r, int32_t pos, sq_rel *out, pl_error *err) {
+    static const char *const names[2] = {"__pl_posl", "__pl_posr"};
+    memset(out, 0, sizeof *out);
+    pl_df *w[2] = {NULL, NULL}, *j = NULL, *srt = NULL, *fin = NULL;
+    pl_status st = PL_OK;
+    for (int side = 0; side < 2 && !st; side++) {
+        pl_expr *rn = pl_expr_window("row_number", 0, NULL, 0, NULL, 0, NULL, NULL);
+        st = rn ? pl_df_window(side ? r->df : l->df, 1, &rn, &names[side], &w[side], err) : NOMEM(err);
+        pl_expr_release(rn);
+    }
+    int32_t nl = pl_df_schema(l->df)->n_fields, nr = pl_df_schema(r->df)->n_fields;
+    if (!st) {
+        pl_expr *lk = pl_expr_col_index(nl, names[0]), *rk = pl_expr_col_index(nr, names[1]);
+        st = lk && rk ? pl_df_join(w[0], w[1], PL_JOIN_FULL, 1, &lk, &rk, NULL, &j, err) : NOMEM(err);
+        pl_expr_release(lk);
+        pl_expr_release(rk);
+    }
+    if (!st) {
+        pl_sort_key key = {pl_expr_call2("coalesce", pl_expr_col_index(nl, names[0]),
+                                         pl_expr_col_index(nl + 1 + nr, names[1])),
+                           false, false};
+        st = key.expr ? pl_df_sort(j, 1, &key, &srt, err) : NOMEM(err);
+        pl_expr_release(key.expr);
+    }
+    if (!st) st = pl_df_drop(srt, 2, names, &fin, err);
+    if (st) sq_at(err, st, pos);
+    pl_df_release(w[0]);
+    pl_df_release(w[1]);
+    pl_df_release(j);
+    pl_df_release(srt);
+    if (!st) st = rel_combine(l, r, fin, out, err);
+    else pl_df_release(fin);
+    sq_rel_reset(l);
+    sq_rel_reset(r);
+    if (st) sq_rel_reset(out);
+    return st;
+}
+
 static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr *je, sq_rel *out,
                            pl_error *err) {
     pl_join_type type;
@@ -858,6 +1014,24 @@ static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr
     default: return pl_error_set(err, PL_ERR_UNSUPPORTED, "unsupported join type");
     }
     int32_t pos = sq_node_pos(je->rarg);
+    int32_t kw = -1;
+    sq_join_mark mk = sq_join_marker(ctx->sql, min_location((const ProtobufCMessage *)je->rarg), &kw);
+    if (mk != SQ_JOIN_PLAIN) {
+        static const char *const words[] = {"", "ASOF", "SEMI", "ANTI", "POSITIONAL"};
+        if (is_lateral(je->rarg))
+            return sq_fail(err, PL_ERR_UNSUPPORTED, kw, "LATERAL is not supported in %s JOIN", words[mk]);
+        if (je->is_natural)
+            return sq_fail(err, PL_ERR_UNSUPPORTED, kw, "NATURAL %s JOIN is not supported", words[mk]);
+        if (mk == SQ_JOIN_ASOF && (type == PL_JOIN_RIGHT || type == PL_JOIN_FULL))
+            return sq_fail(err, PL_ERR_UNSUPPORTED, kw, "ASOF %s JOIN is not supported (ASOF JOIN and ASOF LEFT JOIN are)",
+                           type == PL_JOIN_RIGHT ? "RIGHT" : "FULL");
+        if (mk == SQ_JOIN_ASOF) type = type == PL_JOIN_LEFT ? PL_JOIN_ASOF_LEFT : PL_JOIN_ASOF;
+        else if (mk == SQ_JOIN_SEMI) type = PL_JOIN_SEMI;
+        else if (mk == SQ_JOIN_ANTI) type = PL_JOIN_ANTI;
+        else if (je->quals || je->n_using_clause || type != PL_JOIN_INNER)
+            return sq_fail(err, PL_ERR_SQL, kw, "POSITIONAL JOIN takes no join condition");
+        if (pos < 0) pos = kw;
+    }
     sq_rel l, r;
     PL_TRY(sq_plan_from_item(ctx, outer, je->larg, NULL, &l, err));
     pl_status st;
@@ -881,8 +1055,11 @@ static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr
             sq_rel_reset(&l);
             return st;
         }
-        PL_TRY(join_rels(ctx, &l, &r, type, je->quals, je->using_clause, je->n_using_clause,
-                         je->is_natural, pos, out, err));
+        if (mk == SQ_JOIN_POSITIONAL)
+            PL_TRY(positional_join(&l, &r, pos, out, err));
+        else
+            PL_TRY(join_rels(ctx, &l, &r, type, je->quals, je->using_clause, je->n_using_clause,
+                             je->is_natural, pos, out, err));
     }
     if (je->alias) {
         pl_df *df = pl_df_retain(out->df);
@@ -911,48 +1088,59 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     memset(&corr, 0, sizeof corr);
     corr.pos = -1;
     const PgQuery__SelectStmt *stmt = rs->subquery->select_stmt;
-    sq_select_opts o = {&sc, &corr, false, false, false, false, false, 0};
+    sq_flat fo;
+    PL_TRY(sq_flat_init(&fo, left->n_cols, err));
+    sq_select_opts o = {&sc, &corr, false, false, false, false, false, 0, NULL};
+    o.flat = &fo;
     pl_df *sub = NULL;
     pl_status st = sq_plan_query(ctx, stmt, &o, &sub, err);
     pl_expr *resid = NULL;
     int32_t n_from = 0;
+    /* flattened (sq_flat): correlated by other conditions unless a query of plain rows, outer
+     * columns used outside WHERE, or an aggregate without GROUP BY with HAVING (which decides
+     * per outer row whether its row exists) */
+    bool plain = stmt->op == PG_QUERY__SET_OPERATION__SETOP_NONE && o.rows_only;
+    bool flat = st ? st != PL_ERR_NOMEM && sq_flat_any(&fo)
+                   : (corr.n_resid > 0 && !plain) || (o.scalar_agg && corr.n_keys > 0 && stmt->having_clause);
+    if (flat) {
+        if (sub) pl_df_release(sub);
+        sub = NULL;
+        if (st && err) pl_error_init(err); /* the first plan's error, now retried */
+        sq_corr_reset(&corr);
+        fo.apply = true;
+        fo.agg = o.scalar_agg;
+        sq_select_opts o2 = {&sc, &corr, false, false, false, false, false, 0, NULL};
+        o2.flat = &fo;
+        st = sq_plan_query(ctx, stmt, &o2, &sub, err);
+        o = o2;
+    }
+    sq_flat_reset(&fo);
     if (!st && corr.n_resid > 0) {
         /* other correlated conditions: a query of plain FROM/WHERE rows is planned again with
          * its FROM columns kept, and the conditions join over them */
-        if (stmt->op != PG_QUERY__SET_OPERATION__SETOP_NONE || !o.rows_only) {
-            st = sq_corr_refuse(&corr, "LATERAL subqueries with aggregates, windows, DISTINCT or LIMIT",
-                                "rewrite it as a LEFT JOIN on the condition with GROUP BY the outer row's "
-                                "columns (LATERAL subqueries of plain rows take any condition)",
-                                err);
-        } else {
-            pl_df_release(sub);
-            sub = NULL;
-            sq_corr_reset(&corr);
-            sq_select_opts o2 = {&sc, &corr, false, false, false, true, false, 0};
-            st = sq_plan_query(ctx, stmt, &o2, &sub, err);
-            if (!st && (!o2.rows_only || corr.n_resid == 0))
-                st = sq_fail(err, PL_ERR_INTERNAL, corr.pos, "LATERAL subquery planned differently");
-            int32_t shift = left->n_cols + pl_df_schema(sub ? sub : left->df)->n_fields - o2.n_from_cols;
-            for (int32_t i = 0; !st && i < corr.n_resid; i++) {
-                pl_expr *c = sq_resid_for_join(corr.resid[i], shift);
-                if (!c) {
-                    st = NOMEM(err);
-                    break;
-                }
-                resid = resid ? pl_expr_call2("and", resid, c) : c;
-                if (!resid) st = NOMEM(err);
+        pl_df_release(sub);
+        sub = NULL;
+        sq_corr_reset(&corr);
+        sq_select_opts o2 = {&sc, &corr, false, false, false, true, false, 0, NULL};
+        st = sq_plan_query(ctx, stmt, &o2, &sub, err);
+        if (!st && (!o2.rows_only || corr.n_resid == 0))
+            st = sq_fail(err, PL_ERR_INTERNAL, corr.pos, "LATERAL subquery planned differently");
+        int32_t shift = left->n_cols + pl_df_schema(sub ? sub : left->df)->n_fields - o2.n_from_cols;
+        for (int32_t i = 0; !st && i < corr.n_resid; i++) {
+            pl_expr *c = sq_resid_for_join(corr.resid[i], shift);
+            if (!c) {
+                st = NOMEM(err);
+                break;
             }
-            n_from = o2.n_from_cols;
+            resid = resid ? pl_expr_call2("and", resid, c) : c;
+            if (!resid) st = NOMEM(err);
         }
+        n_from = o2.n_from_cols;
     }
-    /* an aggregate without GROUP BY: one row for every outer row, matched or not */
-    bool complete = !st && o.scalar_agg && corr.n_keys > 0;
-    if (complete && rs->subquery->select_stmt->having_clause)
-        /* HAVING decides per outer row whether its row exists: the keys it dropped cannot be
-         * told apart from keys without matches */
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery->select_stmt->having_clause),
-                     "HAVING in a correlated LATERAL aggregate without GROUP BY is not supported");
-    else if (complete)
+    /* an aggregate without GROUP BY: one row for every outer row, matched or not (a
+     * flattened one has them already) */
+    bool complete = !st && !flat && o.scalar_agg && corr.n_keys > 0;
+    if (complete)
         st = sq_complete_scalar_agg(&sc, rs->subquery->select_stmt, &corr, left->df, &sub,
                                     sq_node_pos(rs->subquery), err);
     if (!st) st = apply_alias(&sub, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
@@ -991,7 +1179,8 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
         }
         pl_expr *fres = NULL;
         if (!st && resid) st = sq_finalize(resid, left->df, r.df, &fres, err);
-        pl_join_opts jo = {complete, fres, NULL}; /* NULL outer keys find their completed row */
+        /* NULL outer keys find their completed row, or their row of D when flattened */
+        pl_join_opts jo = {complete || flat, fres, NULL, PL_ASOF_GE};
         if (!st) st = pl_df_join(left->df, r.df, type, keys.n, fl, fr, &jo, &joined, err);
         pl_expr_release(fres);
         for (int32_t i = 0; i < done; i++) {

@@ -86,8 +86,18 @@ pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end
 /* DuckDB's null treatment written last in the arguments of the call at call_loc:
  * f(x IGNORE NULLS) -> 1, f(x RESPECT NULLS) -> 2, else 0; *at: the keyword's offset. */
 int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at);
+/* Whether the set operation st (UNION) is DuckDB's UNION [ALL] BY NAME: the original text has
+ * BY NAME after the last set operation keyword before its right side (blanked before parsing). */
+bool sq_union_by_name(const char *sql, const PgQuery__SelectStmt *st);
 /* Whether the original text has `word` starting exactly at loc. */
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word);
+/* DuckDB join kinds the PostgreSQL grammar lacks: pl_sql_preprocess blanks ASOF / SEMI / ANTI
+ * before JOIN (ASOF also before LEFT/INNER/RIGHT/FULL [OUTER] JOIN) and turns POSITIONAL JOIN
+ * into CROSS JOIN; sq_join_marker reads the keyword back from the original text: the kind of
+ * the last JOIN before rarg_loc (the first location inside the join's right item), and the
+ * keyword's position in *at (-1 for a plain join). */
+typedef enum sq_join_mark { SQ_JOIN_PLAIN = 0, SQ_JOIN_ASOF, SQ_JOIN_SEMI, SQ_JOIN_ANTI, SQ_JOIN_POSITIONAL } sq_join_mark;
+sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -189,6 +199,30 @@ void sq_corr_reset(sq_corr *c);
  * and the rewrite that works (a join on the condition). (plan_subquery.c) */
 pl_status sq_corr_refuse(const sq_corr *c, const char *what, const char *rewrite, pl_error *err);
 
+/* Flattening a correlated subquery (DuckDB's "dependent join"): the distinct values D of the
+ * outer columns it uses are joined with its FROM relation (a cross join that its WHERE, now
+ * over D instead of the outer row, turns into a hash join plus residual), every outer
+ * reference becomes a reference to D, and D's columns become the correlation keys (matching
+ * NULL with NULL). The subquery is then planned per key like one correlated by equalities, so
+ * any correlation condition, and outer references anywhere (select list, GROUP BY, ORDER BY),
+ * work. A first plan collects the outer columns used (`used`); the flattened plan is asked for
+ * with `apply`. */
+typedef struct sq_flat {
+    int32_t n_outer; /* columns of the outer relation */
+    bool *used;      /* [n_outer]: set for every outer column referenced (first plan) */
+    bool apply;      /* in: plan flattened (sq_plan_query fills map, cols, n_d) */
+    bool agg;        /* in: an aggregate without GROUP BY: one row for every D row, also without
+                      * matches (D right-joined, each aggregate filtered to the matched rows) */
+    int32_t *map;    /* [n_outer]: the subquery relation's column standing for the outer column */
+    int32_t *cols;   /* [n_d]: the outer columns of D, in order */
+    int32_t n_d;
+} sq_flat;
+/* A sq_flat for an outer relation of n_outer columns (used all false). */
+pl_status sq_flat_init(sq_flat *f, int32_t n_outer, pl_error *err);
+void sq_flat_reset(sq_flat *f);
+/* Whether the first plan referenced an outer column. */
+bool sq_flat_any(const sq_flat *f);
+
 enum {
     SQ_ALLOW_AGG = 1u << 0,
     SQ_ALLOW_WINDOW = 1u << 1,
@@ -213,6 +247,7 @@ typedef struct sq_scope {
     bool outer_used;
     bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
     int32_t columns_pick; /* expanding COLUMNS(...) (select item, condition, ORDER BY item): rel column + 1, 0 = none */
+    sq_flat *flat; /* a correlated subquery's own scope: outer references collected or remapped */
 } sq_scope;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */
@@ -228,6 +263,10 @@ pl_status sq_expr_columns_and(sq_scope *sc, const PgQuery__Node *n, pl_expr **ou
 /* unnest(list) of the select list becomes a call of this name (never reaches the DataFrame
  * layer: the SELECT planner adds an UNNEST node and replaces it by the element column). */
 #define SQ_UNNEST_FN "__unnest"
+/* DuckDB's INTERVAL (expr) unit: rewritten before parsing (same length) into a call of this
+ * name, __iv(expr, unit), the unit a bare word (plan_pre.c); planned as to_<unit>s(...) of the
+ * value cast to DOUBLE and truncated (plan_expr.c, interval_of). */
+#define SQ_INTERVAL_FN "__iv"
 /* Resolves a column name (qualifier may be NULL) in the scope chain. */
 pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
                      pl_expr **out, pl_error *err);
@@ -278,6 +317,7 @@ typedef struct sq_select_opts {
     bool rows_only;   /* out: a plain SELECT of FROM/WHERE rows (no aggregate, window,
                        * DISTINCT, QUALIFY, LIMIT/OFFSET, set operation) */
     int32_t n_from_cols; /* out with keep_from: how many such columns */
+    sq_flat *flat;       /* with outer: collect the outer columns used, or plan flattened */
 } sq_select_opts;
 
 /* A correlated residual (inner refs into the subquery's FROM relation, outer refs

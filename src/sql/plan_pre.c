@@ -144,6 +144,35 @@ static int32_t paren_end(const char *sql, int32_t len, const sq_token *t, bool *
     return -1;
 }
 
+/* DuckDB's INTERVAL (expr) unit, which the grammar lacks, as a call of the same length:
+ * `INTERVAL (expr) DAYS` -> `__iv    (expr,DAYS)` (SQ_INTERVAL_FN; the planner reads the unit
+ * word). Needs a blank between ")" and the unit. Returns whether it rewrote. */
+static bool interval_expr_rewrite(const char *sql, int32_t len, const sq_token *kw, char *o) {
+    static const char *const units[] = {
+        "year", "years", "quarter", "quarters", "month", "months", "week", "weeks", "day", "days",
+        "decade", "decades", "century", "centuries", "millennium", "millennia", "hour", "hours",
+        "minute", "minutes", "second", "seconds", "millisecond", "milliseconds", "microsecond",
+        "microseconds"};
+    sq_token lp, unit;
+    bool top_as;
+    if (kw->end - kw->start != 8 || !sq_lex_next(sql, len, kw->end, &lp) || !sq_tok_is(sql, &lp, "("))
+        return false;
+    int32_t close_end = paren_end(sql, len, &lp, &top_as);
+    if (close_end < 0 || !sq_lex_next(sql, len, close_end, &unit) || unit.kind != SQ_TOK_IDENT ||
+        unit.start == close_end)
+        return false;
+    bool known = false;
+    for (size_t k = 0; k < PL_ARRAY_LEN(units) && !known; k++) known = sq_tok_is(sql, &unit, units[k]);
+    if (!known) return false;
+    int32_t close = close_end - 1, ulen = unit.end - unit.start;
+    memcpy(o + kw->start, "__iv    ", 8);
+    o[close] = ',';
+    memcpy(o + close + 1, sql + unit.start, (size_t)ulen);
+    o[close + 1 + ulen] = ')';
+    for (int32_t i = close + 2 + ulen; i < unit.end; i++) o[i] = ' ';
+    return true;
+}
+
 /* An unparenthesised single item: `name` (EXCLUDE), `expr AS name` (REPLACE) or
  * `name AS name` (RENAME) starting at pos; its end, or -1. */
 static int32_t single_end(const char *sql, int32_t len, int32_t pos, int which) {
@@ -230,6 +259,48 @@ static bool is_join_word(const char *sql, const sq_token *t) {
     for (size_t i = 0; i < PL_ARRAY_LEN(words); i++)
         if (sq_tok_is(sql, t, words[i])) return true;
     return false;
+}
+
+static sq_join_mark join_word(const char *sql, const sq_token *t) {
+    if (sq_tok_is(sql, t, "asof")) return SQ_JOIN_ASOF;
+    if (sq_tok_is(sql, t, "semi")) return SQ_JOIN_SEMI;
+    if (sq_tok_is(sql, t, "anti")) return SQ_JOIN_ANTI;
+    if (sq_tok_is(sql, t, "positional")) return SQ_JOIN_POSITIONAL;
+    return SQ_JOIN_PLAIN;
+}
+
+sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at) {
+    *at = -1;
+    if (!sql || rarg_loc < 0) return SQ_JOIN_PLAIN;
+    int32_t len = (int32_t)strlen(sql);
+    sq_token t, p1 = {SQ_TOK_END, -1, -1}, p2 = p1, p3 = p1, j1 = p1, j2 = p1, j3 = p1;
+    bool any = false;
+    int32_t pos = 0;
+    while (sq_lex_next(sql, len, pos, &t) && t.start < rarg_loc) {
+        pos = t.end;
+        if (sq_tok_is(sql, &t, "join")) {
+            j1 = p1;
+            j2 = p2;
+            j3 = p3;
+            any = true;
+        }
+        p3 = p2;
+        p2 = p1;
+        p1 = t;
+    }
+    if (!any) return SQ_JOIN_PLAIN;
+    sq_join_mark mk = join_word(sql, &j1);
+    if (mk != SQ_JOIN_PLAIN) {
+        *at = j1.start;
+        return mk;
+    }
+    /* ASOF LEFT JOIN, ASOF LEFT OUTER JOIN (and the other kinds, refused by the planner) */
+    const sq_token *k = sq_tok_is(sql, &j1, "outer") ? &j3 : &j2;
+    if (join_word(sql, k) == SQ_JOIN_ASOF) {
+        *at = k->start;
+        return SQ_JOIN_ASOF;
+    }
+    return SQ_JOIN_PLAIN;
 }
 
 pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
@@ -355,11 +426,49 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     continue;
                 }
             }
+            /* ASOF [LEFT ...] JOIN, SEMI JOIN, ANTI JOIN: the keyword blanked; POSITIONAL JOIN:
+             * CROSS JOIN (sq_join_marker reads them back) */
+            if (!sq_tok_is(sql, &prev, ".") && !sq_tok_is(sql, &prev, "as")) {
+                sq_join_mark mk = join_word(sql, &tok);
+                sq_token nx;
+                if (mk != SQ_JOIN_PLAIN && sq_lex_next(sql, len, pos, &nx) &&
+                    (sq_tok_is(sql, &nx, "join") ||
+                     (mk == SQ_JOIN_ASOF && (sq_tok_is(sql, &nx, "left") || sq_tok_is(sql, &nx, "inner") ||
+                                             sq_tok_is(sql, &nx, "right") || sq_tok_is(sql, &nx, "full"))))) {
+                    memset(o + tok.start, ' ', (size_t)(tok.end - tok.start));
+                    if (mk == SQ_JOIN_POSITIONAL) memcpy(o + tok.start, "CROSS", 5);
+                    prev2 = prev;
+                    prev = tok;
+                    continue;
+                }
+            }
             if (sq_tok_is(sql, &tok, "select")) seen_select[depth] = true;
             if (sq_tok_is(sql, &tok, "from")) in_from[depth] = seen_select[depth];
             else if (is_clause_end_word(sql, &tok) || sq_tok_is(sql, &tok, "where") ||
                      sq_tok_is(sql, &tok, "group"))
                 in_from[depth] = false;
+            /* UNION [ALL|DISTINCT] BY NAME: BY NAME blanked; the planner reads it from the
+             * original text (sq_union_by_name) */
+            if (sq_tok_is(sql, &tok, "by") &&
+                (sq_tok_is(sql, &prev, "union") ||
+                 ((sq_tok_is(sql, &prev, "all") || sq_tok_is(sql, &prev, "distinct")) &&
+                  sq_tok_is(sql, &prev2, "union")))) {
+                sq_token nm;
+                if (sq_lex_next(sql, len, pos, &nm) && sq_tok_is(sql, &nm, "name")) {
+                    for (int32_t i = tok.start; i < nm.end; i++)
+                        if (o[i] != '\n') o[i] = ' ';
+                    pos = nm.end;
+                    prev2 = prev;
+                    prev = nm;
+                    continue;
+                }
+            }
+            /* INTERVAL (expr) DAY[S] -> __iv    (expr,DAY[S]) (SQ_INTERVAL_FN) */
+            if (sq_tok_is(sql, &tok, "interval") && interval_expr_rewrite(sql, len, &tok, o)) {
+                prev2 = prev;
+                prev = tok;
+                continue;
+            }
             /* INTERVAL 10 DAY[S] -> INTERVAL'10'DAY[ ] */
             if (sq_tok_is(sql, &tok, "interval")) {
                 sq_token num, unit;
@@ -768,4 +877,43 @@ bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word) {
     /* loc may be one byte late after an inserted subquery alias (see pl_sql_preprocess) */
     if (sq_lex_next(sql, len, loc, &t) && t.start == loc && sq_tok_is(sql, &t, word)) return true;
     return loc > 0 && sq_lex_next(sql, len, loc - 1, &t) && t.start == loc - 1 && sq_tok_is(sql, &t, word);
+}
+
+/* ---------------------------------------------------------------- UNION BY NAME */
+
+typedef struct {
+    int32_t min;
+} min_loc;
+
+static bool min_loc_visit(ProtobufCMessage *m, void *vctx) {
+    min_loc *ml = vctx;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "location");
+    if (f && f->type == PROTOBUF_C_TYPE_INT32 && f->label != PROTOBUF_C_LABEL_REPEATED) {
+        int32_t loc = *(const int32_t *)(const void *)((const char *)m + f->offset);
+        if (loc >= 0 && (ml->min < 0 || loc < ml->min)) ml->min = loc;
+    }
+    pl_sql_node_children(m, min_loc_visit, ml);
+    return false;
+}
+
+bool sq_union_by_name(const char *sql, const PgQuery__SelectStmt *st) {
+    if (!sql || !st->rarg) return false;
+    min_loc ml = {-1};
+    min_loc_visit((ProtobufCMessage *)(uintptr_t)&st->rarg->base, &ml);
+    if (ml.min < 0) return false;
+    /* the last set operation keyword before the right side joins the two sides */
+    int32_t len = (int32_t)strlen(sql), pos = 0;
+    bool by_name = false;
+    sq_token t, prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
+    while (sq_lex_next(sql, len, pos, &t) && t.start < ml.min) {
+        pos = t.end;
+        if (sq_tok_is(sql, &t, "union") || sq_tok_is(sql, &t, "except") || sq_tok_is(sql, &t, "intersect"))
+            by_name = false;
+        if (sq_tok_is(sql, &t, "name") && sq_tok_is(sql, &prev, "by") &&
+            (sq_tok_is(sql, &prev2, "union") || sq_tok_is(sql, &prev2, "all") || sq_tok_is(sql, &prev2, "distinct")))
+            by_name = true;
+        prev2 = prev;
+        prev = t;
+    }
+    return by_name;
 }

@@ -380,7 +380,7 @@ pl_status sq_join_append(sq_rel *r, pl_df *right, pl_join_type type, int32_t n_k
         st = sq_finalize(resid, r->df, right, &res, err);
         if (st) goto done;
     }
-    pl_join_opts opts = {null_equal, res, key_ne};
+    pl_join_opts opts = {null_equal, res, key_ne, PL_ASOF_GE};
     pl_df *out = NULL;
     st = pl_df_join(r->df, right, type, n_keys, lk, rk, &opts, &out, err);
     if (st) {

@@ -344,43 +344,150 @@ static pl_status plan_unnests(sq_rel *rel, elist *items, elist *extras, bool *an
 
 /* ---------------------------------------------------------------- LIMIT */
 
+/* The value of a LIMIT / OFFSET: a constant expression (arithmetic, casts, uncorrelated scalar
+ * subqueries: `LIMIT 2 * 5`, `LIMIT (SELECT count(*) FROM t)`), cast to BIGINT like DuckDB
+ * (`LIMIT 2.5` is 3, `LIMIT '3'` is 3) and evaluated now; NULL means none (-1). */
 static pl_status limit_value(sq_ctx *ctx, const PgQuery__Node *n, const char *what, int64_t *out,
                              pl_error *err) {
+    pl_df *dual = NULL;
+    PL_TRY(sq_dual(&dual, err));
+    sq_rel rel;
+    PL_TRY(sq_rel_init(&rel, dual, err));
     sq_scope sc = {0};
     sc.ctx = ctx;
+    sc.rel = &rel;
+    sc.allow = SQ_ALLOW_SUBQUERY;
     sc.clause = what;
-    pl_expr *e = NULL;
-    PL_TRY(sq_expr(&sc, n, &e, err));
-    pl_status st = PL_OK;
-    if (e->kind == PL_EXPR_LITERAL && e->value.is_null) {
-        *out = -1;
-    } else if (e->kind == PL_EXPR_LITERAL && e->value.type &&
-               (e->value.type->id == PL_TYPE_INT64 || e->value.type->id == PL_TYPE_INT32)) {
-        if (e->value.v.i < 0)
-            st = sq_fail(err, PL_ERR_SQL, sq_node_pos(n), "%s must not be negative", what);
-        *out = e->value.v.i;
-    } else {
-        st = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(n), "%s must be an integer constant", what);
+    pl_expr *e = NULL, *f = NULL;
+    int32_t pos = sq_node_pos(n);
+    pl_status st = sq_expr(&sc, n, &e, err);
+    if (st == PL_ERR_NOT_FOUND && err && !err->hint[0])
+        snprintf(err->hint, sizeof err->hint, "%s takes a constant expression", what);
+    if (!st && e->kind == PL_EXPR_LITERAL && !e->value.is_null && e->value.type &&
+        (e->value.type->id == PL_TYPE_INT64 || e->value.type->id == PL_TYPE_INT32)) {
+        *out = e->value.v.i; /* the common case, without running anything */
+    } else if (!st) {
+        pl_df *sel = NULL;
+        pl_table *t = NULL;
+        const char *nm = "__limit";
+        st = sq_finalize(e, rel.df, NULL, &f, err);
+        if (!st) {
+            f = pl_expr_cast(f, pl_type_simple(PL_TYPE_INT64), false);
+            if (!f) st = NOMEM(err);
+        }
+        if (!st) st = sq_at(err, pl_df_select(rel.df, 1, &f, &nm, &sel, err), pos);
+        if (!st) st = sq_at(err, pl_df_collect(sel, ctx->s ? pl_session_exec_opts(ctx->s) : NULL, &t, err), pos);
+        if (!st && t->n_rows != 1)
+            st = sq_fail(err, PL_ERR_INTERNAL, pos, "%s gave %lld rows", what, (long long)t->n_rows);
+        pl_value v;
+        pl_value_init_null(&v);
+        for (int64_t k = 0; !st && k < t->n_batches; k++)
+            if (t->batches[k]->n_rows > 0) {
+                st = pl_value_from_array(t->batches[k]->columns[0], 0, &v, err);
+                break;
+            }
+        *out = v.is_null ? -1 : v.v.i;
+        if (!st && v.is_null) {
+            pl_expr_release(e);
+            e = NULL;
+        }
+        pl_value_reset(&v);
+        if (t) pl_table_release(t);
+        if (sel) pl_df_release(sel);
     }
+    if (!st && e && *out < 0) st = sq_fail(err, PL_ERR_SQL, pos, "%s must not be negative", what);
     pl_expr_release(e);
+    pl_expr_release(f);
+    sq_rel_reset(&rel);
     return st;
 }
 
-static pl_status apply_limit(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **df, pl_error *err) {
-    if (!st->limit_count && !st->limit_offset) return PL_OK;
-    if (st->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
-        return pl_error_set(err, PL_ERR_UNSUPPORTED, "FETCH ... WITH TIES is not supported");
+/* LIMIT/OFFSET of st over *df. A correlated subquery's result (n_ck > 0: its first n_ck
+ * columns are the correlation keys) is limited per key, as the subquery would be per outer
+ * row: row_number() OVER (PARTITION BY the keys ORDER BY sort) within (offset, offset + limit]
+ * (sort: n_sort keys finalised over *df, taken; may be NULL when n_sort is 0). */
+static pl_status apply_limit(sq_ctx *ctx, const PgQuery__SelectStmt *st, int32_t n_ck, int32_t n_sort,
+                             pl_sort_key *sort, pl_df **df, pl_error *err) {
+    pl_status rc = PL_OK;
     int64_t limit = -1, offset = 0;
-    if (st->limit_count) PL_TRY(limit_value(ctx, st->limit_count, "LIMIT", &limit, err));
-    if (st->limit_offset) {
-        PL_TRY(limit_value(ctx, st->limit_offset, "OFFSET", &offset, err));
+    if (!st->limit_count && !st->limit_offset) goto done;
+    if (st->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES) {
+        rc = pl_error_set(err, PL_ERR_UNSUPPORTED, "FETCH ... WITH TIES is not supported");
+        goto done;
+    }
+    if (st->limit_count) rc = limit_value(ctx, st->limit_count, "LIMIT", &limit, err);
+    if (!rc && st->limit_offset) {
+        rc = limit_value(ctx, st->limit_offset, "OFFSET", &offset, err);
         if (offset < 0) offset = 0;
     }
+    if (rc) goto done;
     pl_df *o = NULL;
-    PL_TRY(pl_df_limit(*df, offset, limit, &o, err));
-    pl_df_release(*df);
-    *df = o;
-    return PL_OK;
+    if (n_ck == 0) {
+        rc = pl_df_limit(*df, offset, limit, &o, err);
+    } else {
+        pl_expr **part = pl_calloc((size_t)n_ck, sizeof *part);
+        if (!part) rc = NOMEM(err);
+        for (int32_t i = 0; !rc && i < n_ck; i++)
+            if (!(part[i] = pl_expr_col_index(i, pl_df_schema(*df)->fields[i].name))) rc = NOMEM(err);
+        pl_window_frame frame;
+        memset(&frame, 0, sizeof frame);
+        pl_value_init_null(&frame.start_offset);
+        pl_value_init_null(&frame.end_offset);
+        pl_expr *rn = NULL;
+        if (!rc) {
+            rn = pl_expr_window("row_number", 0, NULL, n_ck, part, n_sort, sort, &frame);
+            n_sort = 0; /* taken */
+            if (!rn) rc = NOMEM(err);
+        } else if (part) {
+            for (int32_t i = 0; i < n_ck; i++) pl_expr_release(part[i]);
+        }
+        pl_free(part);
+        const char *rn_name = "__lrn";
+        pl_df *w = NULL, *f = NULL;
+        if (!rc) rc = pl_df_window(*df, 1, &rn, &rn_name, &w, err);
+        pl_expr *pred = NULL;
+        if (!rc) {
+            pl_expr *r = pl_expr_col(rn_name);
+            pred = pl_expr_call2("gt", r ? pl_expr_retain(r) : NULL, pl_expr_lit_i64(offset));
+            if (pred && limit >= 0)
+                pred = pl_expr_call2("and", pred,
+                                     pl_expr_call2("le", pl_expr_retain(r),
+                                                   pl_expr_lit_i64(limit > INT64_MAX - offset ? INT64_MAX
+                                                                                             : offset + limit)));
+            pl_expr_release(r);
+            rc = pred ? pl_df_filter(w, pred, &f, err) : NOMEM(err);
+        }
+        if (!rc) rc = pl_df_drop(f, 1, &rn_name, &o, err);
+        pl_expr_release(rn);
+        pl_expr_release(pred);
+        if (w) pl_df_release(w);
+        if (f) pl_df_release(f);
+    }
+    if (!rc) {
+        pl_df_release(*df);
+        *df = o;
+    }
+done:
+    for (int32_t i = 0; i < n_sort; i++) pl_expr_release(sort[i].expr);
+    return rc;
+}
+
+/* A copy of the window call w partitioned first by the n_ck correlation keys ck (over the same
+ * relation): a correlated subquery's window functions see one outer row's rows. New reference. */
+static pl_expr *window_by_keys(const pl_expr *w, pl_expr *const *ck, int32_t n_ck) {
+    pl_expr *c = pl_expr_clone(w);
+    if (!c || n_ck == 0) return c;
+    pl_expr **p = pl_malloc((size_t)(n_ck + c->n_partition) * sizeof *p);
+    if (!p) {
+        pl_expr_release(c);
+        return NULL;
+    }
+    for (int32_t i = 0; i < n_ck; i++) p[i] = pl_expr_retain(ck[i]);
+    for (int32_t i = 0; i < c->n_partition; i++) p[n_ck + i] = c->partition[i];
+    pl_free(c->partition);
+    c->partition = p;
+    c->n_partition += n_ck;
+    return c;
 }
 
 /* ---------------------------------------------------------------- the core SELECT */
@@ -407,6 +514,7 @@ typedef struct sel_state {
     pl_sort_key *sort; /* expr NULL: sort_col is an output column index */
     int32_t *sort_col;
     sq_alias *aliases;
+    int32_t flat_marker; /* flattened aggregate: the column set only on matched rows, else -1 */
 } sel_state;
 
 static void sel_reset(sel_state *s) {
@@ -1360,6 +1468,145 @@ static pl_status aggregate_sets(sel_state *s, int32_t nk, int32_t na, pl_expr **
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- flattened correlated subqueries */
+
+/* D: the distinct values of the outer columns f->cols, under unique hidden names. */
+static pl_status flat_values(sq_ctx *ctx, const sq_rel *outer, const sq_flat *f, pl_df **out,
+                             pl_error *err) {
+    int32_t n = f->n_d, id = ctx->next_id++;
+    pl_expr **ex = pl_calloc((size_t)n, sizeof *ex);
+    char **names = pl_calloc((size_t)n, sizeof *names);
+    char *buf = pl_malloc((size_t)n * 32);
+    pl_status rc = ex && names && buf ? PL_OK : NOMEM(err);
+    for (int32_t j = 0; !rc && j < n; j++) {
+        names[j] = buf + (size_t)j * 32;
+        snprintf(names[j], 32, "__s%d_%d", (int)id, (int)j);
+        if (!(ex[j] = pl_expr_col_index(f->cols[j], sq_rel_name(outer, f->cols[j])))) rc = NOMEM(err);
+    }
+    pl_df *sel = NULL, *dist = NULL;
+    if (!rc) rc = pl_df_select(outer->df, n, ex, (const char *const *)names, &sel, err);
+    if (!rc) rc = pl_df_distinct(sel, &dist, err);
+    if (!rc) {
+        char al[32];
+        snprintf(al, sizeof al, "__s%d", (int)id);
+        rc = pl_df_alias(dist, al, out, err);
+    }
+    for (int32_t j = 0; ex && j < n; j++) pl_expr_release(ex[j]);
+    pl_free(ex);
+    pl_free(names);
+    pl_free(buf);
+    if (sel) pl_df_release(sel);
+    if (dist) pl_df_release(dist);
+    return rc;
+}
+
+/* After FROM: D cross-joined onto the relation (hidden), each used outer column mapped to its
+ * column of D; *base: D's first column. */
+static pl_status flat_begin(sel_state *s, int32_t *base, pl_error *err) {
+    sq_flat *f = s->o->flat;
+    const sq_rel *outer = s->o->outer->rel;
+    if (f->n_outer != outer->n_cols)
+        return pl_error_set(err, PL_ERR_INTERNAL, "flattened subquery: the outer relation changed");
+    f->n_d = 0;
+    for (int32_t i = 0; i < f->n_outer; i++) {
+        f->map[i] = -1;
+        if (f->used[i]) f->cols[f->n_d++] = i;
+    }
+    pl_df *d = NULL, *j = NULL;
+    PL_TRY(flat_values(s->ctx, outer, f, &d, err));
+    pl_status rc = pl_df_join(s->rel.df, d, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &j, err);
+    pl_df_release(d);
+    if (rc) return rc;
+    *base = s->rel.n_cols;
+    PL_TRY(sq_rel_extend(&s->rel, j, true, false, err));
+    for (int32_t k = 0; k < f->n_d; k++) f->map[f->cols[k]] = *base + k;
+    return PL_OK;
+}
+
+/* After WHERE: for an aggregate without GROUP BY, the rows get a marker column and D is right
+ * joined again (NULL matching NULL), so every D row has rows (only its marker tells whether any
+ * matched: the aggregates are filtered by it); then D's columns become the correlation keys
+ * (IS NOT DISTINCT FROM the outer columns). */
+static pl_status flat_keys(sel_state *s, int32_t base, pl_error *err) {
+    sq_flat *f = s->o->flat;
+    sq_corr *c = s->o->corr;
+    const sq_rel *outer = s->o->outer->rel;
+    int32_t n = f->n_d;
+    pl_status rc = PL_OK;
+    if (f->agg && !s->o->exists_mode) {
+        pl_expr *t = pl_expr_lit_bool(true);
+        const char *mn = "__fm";
+        pl_df *m = NULL, *d = NULL;
+        rc = t ? pl_df_with_columns(s->rel.df, 1, &t, &mn, &m, err) : NOMEM(err);
+        pl_expr_release(t);
+        if (!rc) rc = sq_rel_extend(&s->rel, m, true, false, err);
+        if (rc) return rc;
+        s->flat_marker = s->rel.n_cols - 1;
+        PL_TRY(flat_values(s->ctx, outer, f, &d, err));
+        pl_expr **lk = pl_calloc((size_t)n, sizeof *lk), **rk = pl_calloc((size_t)n, sizeof *rk);
+        if (!lk || !rk) rc = NOMEM(err);
+        for (int32_t j = 0; !rc && j < n; j++) {
+            lk[j] = sq_colref(&s->rel, base + j, -1);
+            rk[j] = pl_expr_col_index(j, pl_df_schema(d)->fields[j].name);
+            if (!lk[j] || !rk[j]) rc = NOMEM(err);
+        }
+        int32_t base2 = s->rel.n_cols;
+        if (!rc) {
+            rc = sq_join_append(&s->rel, d, PL_JOIN_RIGHT, n, lk, rk, NULL, true, NULL, -1, err);
+            d = NULL;
+        }
+        for (int32_t j = 0; j < n; j++) {
+            if (lk) pl_expr_release(lk[j]);
+            if (rk) pl_expr_release(rk[j]);
+        }
+        pl_free(lk);
+        pl_free(rk);
+        if (d) pl_df_release(d);
+        if (rc) return rc;
+        for (int32_t i = base2; i < s->rel.n_cols; i++) s->rel.hidden[i] = true;
+        for (int32_t j = 0; j < n; j++) f->map[f->cols[j]] = base2 + j;
+        base = base2;
+    }
+    pl_expr **in = pl_realloc(c->inner, (size_t)(n ? n : 1) * sizeof *in);
+    if (in) c->inner = in;
+    pl_expr **ou = in ? pl_realloc(c->outer, (size_t)(n ? n : 1) * sizeof *ou) : NULL;
+    if (ou) c->outer = ou;
+    bool *ne = ou ? pl_realloc(c->ne, (size_t)(n ? n : 1) * sizeof *ne) : NULL;
+    if (ne) c->ne = ne;
+    if (!ne) return NOMEM(err);
+    c->cap_keys = n ? n : 1;
+    for (int32_t j = 0; j < n; j++) {
+        c->inner[j] = sq_colref(&s->rel, base + j, -1);
+        c->outer[j] = pl_expr_col_index(f->cols[j], sq_rel_name(outer, f->cols[j]));
+        c->ne[j] = true;
+        c->n_keys = j + 1;
+        if (!c->inner[j] || !c->outer[j]) return NOMEM(err);
+    }
+    return PL_OK;
+}
+
+/* A finalised aggregate of a flattened aggregate subquery restricted to the matched rows
+ * (FILTER (WHERE marker IS NOT NULL)); *a replaced. */
+static pl_status flat_filter_agg(sel_state *s, pl_expr **a, pl_error *err) {
+    if ((*a)->kind != PL_EXPR_AGG) return PL_OK;
+    pl_expr *m = pl_expr_call1("is_not_null", sq_colref(&s->rel, s->flat_marker, -1)), *fm = NULL;
+    if (!m) return NOMEM(err);
+    pl_status rc = sq_finalize(m, s->rel.df, NULL, &fm, err);
+    pl_expr_release(m);
+    if (rc) return rc;
+    pl_expr *c = pl_expr_clone(*a);
+    if (c && c->filter) fm = pl_expr_call2("and", c->filter, fm);
+    if (!c || !fm) {
+        pl_expr_release(c);
+        pl_expr_release(fm);
+        return NOMEM(err);
+    }
+    c->filter = fm;
+    pl_expr_release(*a);
+    *a = c;
+    return PL_OK;
+}
+
 static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
                                   pl_df **out, pl_error *err) {
     sel_state s;
@@ -1382,6 +1629,14 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     s.sc.rel = &s.rel;
     s.sc.outer = outer;
     s.sc.sel = st;
+    s.flat_marker = -1;
+    bool flat = o && o->outer && o->corr && o->flat && o->flat->apply && !o->empty_input;
+    int32_t flat_base = -1;
+    if (o && o->outer && o->flat && !o->empty_input) s.sc.flat = o->flat;
+    if (flat) {
+        rc = flat_begin(&s, &flat_base, err);
+        if (rc) goto fail;
+    }
     /* select-list aliases */
     if (st->n_target_list) {
         s.aliases = pl_calloc(st->n_target_list, sizeof *s.aliases);
@@ -1401,6 +1656,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     }
 
     rc = plan_where(&s, err);
+    if (!rc && flat) rc = flat_keys(&s, flat_base, err);
     if (rc) goto fail;
     if (o && o->exists_mode) {
         *out = pl_df_retain(s.rel.df);
@@ -1504,6 +1760,10 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         for (; done < nk + na; done++) {
             pl_expr *src = done < nk ? s.keys.v[done] : s.aggs.v[done - nk];
             rc = sq_finalize(src, s.rel.df, NULL, &fk[done], err);
+            if (!rc && done >= nk && s.flat_marker >= 0) {
+                rc = flat_filter_agg(&s, &fk[done], err);
+                if (rc) done++; /* fk[done] is still set */
+            }
             if (rc) break;
             names[done] = namebuf + (size_t)done * 16;
             snprintf(names[done], 16, done < nk ? "__g%d" : "__a%d", (int)(done < nk ? done : done - nk));
@@ -1600,7 +1860,9 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             int32_t done = 0;
             if (!fw || !names || !namebuf) rc = NOMEM(err);
             for (; !rc && done < wins.n; done++) {
-                rc = sq_finalize(wins.v[done], s.rel.df, NULL, &fw[done], err);
+                pl_expr *wk = window_by_keys(wins.v[done], proj.v, n_ck);
+                rc = wk ? sq_finalize(wk, s.rel.df, NULL, &fw[done], err) : NOMEM(err);
+                pl_expr_release(wk);
                 if (rc) break;
                 names[done] = namebuf + (size_t)done * 16;
                 snprintf(names[done], 16, "__w%d", (int)done);
@@ -1688,11 +1950,13 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
     /* DISTINCT */
     if (distinct_on) {
         /* the first row of each DISTINCT ON group in ORDER BY order: row_number() = 1 */
-        pl_expr **part = pl_calloc((size_t)s.n_don, sizeof *part);
+        int32_t n_part = n_ck + s.n_don; /* per outer row when correlated */
+        pl_expr **part = pl_calloc((size_t)n_part, sizeof *part);
         pl_sort_key *ord = pl_calloc((size_t)(s.n_sort ? s.n_sort : 1), sizeof *ord);
         if (!part || !ord) rc = NOMEM(err);
-        for (int32_t i = 0; !rc && i < s.n_don; i++) {
-            int32_t col = s.don_col[i] >= 0 ? n_ck + s.don_col[i] : n_vis + (-2 - s.don_col[i]);
+        for (int32_t i = 0; !rc && i < n_part; i++) {
+            int32_t dc = i < n_ck ? -1 : s.don_col[i - n_ck];
+            int32_t col = i < n_ck ? i : dc >= 0 ? n_ck + dc : n_vis + (-2 - dc);
             pl_expr *e = pl_expr_col_index(col, pl_df_schema(df)->fields[col].name);
             rc = e ? sq_finalize(e, df, NULL, &part[i], err) : NOMEM(err);
             pl_expr_release(e);
@@ -1712,7 +1976,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             memset(&frame, 0, sizeof frame);
             pl_value_init_null(&frame.start_offset);
             pl_value_init_null(&frame.end_offset);
-            rn = pl_expr_window("row_number", 0, NULL, s.n_don, part, s.n_sort, ord, &frame);
+            rn = pl_expr_window("row_number", 0, NULL, n_part, part, s.n_sort, ord, &frame);
             pl_free(part); /* the expressions were taken */
             pl_free(ord);
             part = NULL;
@@ -1729,7 +1993,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         pl_df *d = NULL;
         if (!rc) rc = pl_df_drop(f, 1, &rn_name, &d, err);
         if (part)
-            for (int32_t i = 0; i < s.n_don; i++) pl_expr_release(part[i]);
+            for (int32_t i = 0; i < n_part; i++) pl_expr_release(part[i]);
         if (ord)
             for (int32_t i = 0; i < s.n_sort; i++) pl_expr_release(ord[i].expr);
         pl_free(part);
@@ -1756,7 +2020,8 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         if (rc) goto fail_df;
     }
 
-    /* ORDER BY */
+    /* ORDER BY (a correlated subquery's LIMIT orders per outer row instead, apply_limit) */
+    bool per_key = n_ck > 0 && (st->limit_count || st->limit_offset);
     if (s.n_sort > 0) {
         for (int32_t i = 0; i < s.n_sort; i++) {
             int32_t col = s.sort_col[i] >= 0 ? n_ck + s.sort_col[i] : n_vis + (-2 - s.sort_col[i]);
@@ -1772,16 +2037,20 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             if (rc) break;
         }
         pl_df *sorted = NULL;
-        if (!rc) rc = pl_df_sort(df, s.n_sort, s.sort, &sorted, err);
-        for (int32_t i = 0; i < s.n_sort; i++) {
-            pl_expr_release(s.sort[i].expr);
-            s.sort[i].expr = NULL;
-        }
+        if (!rc && !per_key) rc = pl_df_sort(df, s.n_sort, s.sort, &sorted, err);
+        if (rc || !per_key)
+            for (int32_t i = 0; i < s.n_sort; i++) {
+                pl_expr_release(s.sort[i].expr);
+                s.sort[i].expr = NULL;
+            }
         if (rc) goto fail_df;
-        pl_df_release(df);
-        df = sorted;
+        if (!per_key) {
+            pl_df_release(df);
+            df = sorted;
+        }
     }
-    rc = apply_limit(ctx, st, &df, err);
+    rc = apply_limit(ctx, st, per_key ? n_ck : 0, per_key ? s.n_sort : 0, s.sort, &df, err);
+    for (int32_t i = 0; per_key && i < s.n_sort; i++) s.sort[i].expr = NULL; /* taken */
     if (rc) goto fail_df;
     if (s.extras.n > 0) {
         pl_df *d = NULL;
@@ -1918,7 +2187,7 @@ static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df 
         pl_df_release(*df);
         *df = sorted;
     }
-    return apply_limit(ctx, st, df, err);
+    return apply_limit(ctx, st, 0, 0, NULL, df, err);
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -2054,6 +2323,78 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_error 
     return PL_OK;
 }
 
+/* UNION [ALL] BY NAME (DuckDB): both sides projected onto the columns of the left side, then
+ * the right side's other columns, matched by name ignoring case; a column a side lacks is NULL
+ * there (of the other side's type). *a and *b are replaced. */
+static pl_status union_by_name(pl_df **a, pl_df **b, pl_error *err) {
+    pl_schema *sa = pl_df_schema(*a), *sb = pl_df_schema(*b);
+    int32_t na = sa->n_fields, nb = sb->n_fields, n = 0;
+    int32_t cap = na + nb;
+    int32_t *ia = pl_calloc((size_t)(cap ? cap : 1), sizeof *ia), *ib = pl_calloc((size_t)(cap ? cap : 1), sizeof *ib);
+    const char **names = pl_calloc((size_t)(cap ? cap : 1), sizeof *names);
+    pl_expr **ea = pl_calloc((size_t)(cap ? cap : 1), sizeof *ea), **eb = pl_calloc((size_t)(cap ? cap : 1), sizeof *eb);
+    pl_status rc = ia && ib && names && ea && eb ? PL_OK : NOMEM(err);
+    for (int32_t side = 0; !rc && side < 2; side++) {
+        const pl_schema *sc = side ? sb : sa;
+        for (int32_t i = 0; !rc && i < sc->n_fields; i++)
+            for (int32_t j = 0; !rc && j < i; j++)
+                if (!strcasecmp(sc->fields[i].name, sc->fields[j].name))
+                    rc = pl_error_set(err, PL_ERR_SQL,
+                                      "UNION BY NAME: the name \"%s\" occurs more than once in a select list",
+                                      sc->fields[i].name);
+    }
+    for (int32_t i = 0; !rc && i < na; i++) {
+        ia[n] = i;
+        ib[n] = -1;
+        for (int32_t j = 0; j < nb; j++)
+            if (!strcasecmp(sa->fields[i].name, sb->fields[j].name)) {
+                ib[n] = j;
+                break;
+            }
+        names[n++] = sa->fields[i].name;
+    }
+    for (int32_t j = 0; !rc && j < nb; j++) {
+        bool seen = false;
+        for (int32_t i = 0; i < na && !seen; i++) seen = !strcasecmp(sa->fields[i].name, sb->fields[j].name);
+        if (seen) continue;
+        ia[n] = -1;
+        ib[n] = j;
+        names[n++] = sb->fields[j].name;
+    }
+    for (int32_t k = 0; !rc && k < n; k++) {
+        pl_type *ta = ia[k] >= 0 ? sa->fields[ia[k]].type : sb->fields[ib[k]].type;
+        pl_type *tb = ib[k] >= 0 ? sb->fields[ib[k]].type : sa->fields[ia[k]].type;
+        if (ta->id == PL_TYPE_DICTIONARY) ta = ta->value_type;
+        if (tb->id == PL_TYPE_DICTIONARY) tb = tb->value_type;
+        ea[k] = ia[k] >= 0 ? pl_expr_col_index(ia[k], sa->fields[ia[k]].name)
+                           : pl_expr_cast(pl_expr_lit_null(), pl_type_retain(tb), false);
+        eb[k] = ib[k] >= 0 ? pl_expr_col_index(ib[k], sb->fields[ib[k]].name)
+                           : pl_expr_cast(pl_expr_lit_null(), pl_type_retain(ta), false);
+        if (!ea[k] || !eb[k]) rc = NOMEM(err);
+    }
+    pl_df *pa = NULL, *pb = NULL;
+    if (!rc) rc = pl_df_select(*a, n, ea, names, &pa, err);
+    if (!rc) rc = pl_df_select(*b, n, eb, names, &pb, err);
+    for (int32_t k = 0; k < n; k++) {
+        if (ea) pl_expr_release(ea[k]);
+        if (eb) pl_expr_release(eb[k]);
+    }
+    pl_free(ia);
+    pl_free(ib);
+    pl_free(names);
+    pl_free(ea);
+    pl_free(eb);
+    if (rc) {
+        if (pa) pl_df_release(pa);
+        return rc;
+    }
+    pl_df_release(*a);
+    pl_df_release(*b);
+    *a = pa;
+    *b = pb;
+    return PL_OK;
+}
+
 pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
                         pl_df **out, pl_error *err) {
     if (ctx->depth >= SQ_MAX_DEPTH)
@@ -2069,6 +2410,8 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
             pl_df *a = NULL, *b = NULL;
             rc = sq_plan_query(ctx, st->larg, NULL, &a, err);
             if (!rc) rc = sq_plan_query(ctx, st->rarg, NULL, &b, err);
+            if (!rc && st->op == PG_QUERY__SET_OPERATION__SETOP_UNION && sq_union_by_name(ctx->sql, st))
+                rc = union_by_name(&a, &b, err);
             if (!rc && pl_df_schema(a)->n_fields != pl_df_schema(b)->n_fields)
                 rc = pl_error_set(err, PL_ERR_SQL,
                                   "set operation sides have different numbers of columns (%d and %d)",

@@ -21,15 +21,48 @@ static pl_status need_rel(sq_scope *sc, int32_t pos, pl_error *err) {
     return PL_OK;
 }
 
+pl_status sq_flat_init(sq_flat *f, int32_t n_outer, pl_error *err) {
+    memset(f, 0, sizeof *f);
+    size_t n = (size_t)(n_outer > 0 ? n_outer : 1);
+    f->n_outer = n_outer;
+    f->used = pl_calloc(n, sizeof *f->used);
+    f->map = pl_calloc(n, sizeof *f->map);
+    f->cols = pl_calloc(n, sizeof *f->cols);
+    if (!f->used || !f->map || !f->cols) {
+        sq_flat_reset(f);
+        return NOMEM(err);
+    }
+    return PL_OK;
+}
+
+void sq_flat_reset(sq_flat *f) {
+    pl_free(f->used);
+    pl_free(f->map);
+    pl_free(f->cols);
+    memset(f, 0, sizeof *f);
+}
+
+bool sq_flat_any(const sq_flat *f) {
+    for (int32_t i = 0; i < f->n_outer; i++)
+        if (f->used[i]) return true;
+    return false;
+}
+
 /* Plans the subquery of sl, taking its correlated conjuncts into *corr. exists_mode: only its
  * FROM/WHERE rows matter; *rows (optional) tells whether *out is that relation (corr->inner
  * over it) or the whole query, whose first corr->n_keys columns are then the correlation keys
- * (`__ck<i>`). */
+ * (`__ck<i>`). The subquery is flattened (sq_flat) when its correlation is more than
+ * equalities (resid_rows: the caller joins such conditions itself when *rows), when it uses
+ * outer columns outside WHERE, or when it is a correlated aggregate without GROUP BY with
+ * HAVING; *flat (optional) tells, and with it an aggregate without GROUP BY already has one
+ * row per key, matched or not. */
 static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_mode, bool allow_ne,
-                          sq_corr *corr, pl_df **out, bool *scalar_agg, bool *rows, pl_error *err) {
+                          bool resid_rows, sq_corr *corr, pl_df **out, bool *scalar_agg, bool *rows,
+                          bool *flat, pl_error *err) {
     memset(corr, 0, sizeof *corr);
     corr->pos = -1;
     corr->allow_ne = allow_ne;
+    if (flat) *flat = false;
     if (!sl->subselect || sl->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return sq_fail(err, PL_ERR_SQL, sl->location, "bad subquery");
     const PgQuery__SelectStmt *st = sl->subselect->select_stmt;
@@ -50,13 +83,34 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
             }
         }
     }
-    sq_select_opts o = {sc, corr, exists_mode && simple, false, false, false, false, 0};
+    sq_flat fl;
+    PL_TRY(sq_flat_init(&fl, sc->rel->n_cols, err));
+    sq_select_opts o = {sc, corr, exists_mode && simple, false, false, false, false, 0, NULL};
+    o.flat = &fl;
     pl_status st2 = sq_plan_query(sc->ctx, st, &o, out, err);
+    bool redo = st2 ? st2 != PL_ERR_NOMEM && sq_flat_any(&fl)
+                    : (corr->n_resid > 0 && !(resid_rows && o.exists_mode)) ||
+                          (o.scalar_agg && st->having_clause && corr->n_keys > 0);
+    if (redo) {
+        if (!st2) pl_df_release(*out);
+        *out = NULL;
+        sq_corr_reset(corr);
+        corr->allow_ne = allow_ne;
+        fl.apply = true;
+        fl.agg = o.scalar_agg;
+        if (st2 && err) pl_error_init(err); /* the first plan's error, now retried */
+        sq_select_opts o2 = {sc, corr, exists_mode && simple, false, false, false, false, 0, NULL};
+        o2.flat = &fl;
+        st2 = sq_plan_query(sc->ctx, st, &o2, out, err);
+        o = o2;
+        if (flat) *flat = true;
+    }
+    sq_flat_reset(&fl);
     if (st2) {
         sq_corr_reset(corr);
         return st2;
     }
-    if (scalar_agg) *scalar_agg = o.scalar_agg && !st->having_clause;
+    if (scalar_agg) *scalar_agg = o.scalar_agg && (redo || !st->having_clause);
     if (rows) *rows = o.exists_mode;
     return PL_OK;
 }
@@ -157,15 +211,6 @@ static pl_expr *outer_to_inner_copy(const pl_expr *e, int32_t nl) {
     return c;
 }
 
-static bool is_count_item(const PgQuery__SubLink *sl) {
-    const PgQuery__SelectStmt *st = sl->subselect->select_stmt;
-    if (st->n_target_list != 1) return false;
-    const PgQuery__Node *v = st->target_list[0]->res_target->val;
-    if (!v || v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL || v->func_call->over) return false;
-    const char *nm = sq_str(v->func_call->funcname[v->func_call->n_funcname - 1]);
-    return nm && !strcasecmp(nm, "count");
-}
-
 /* ---------------------------------------------------------------- WHERE conjuncts */
 
 pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, pl_error *err) {
@@ -188,7 +233,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
     sq_corr corr;
     pl_df *sub = NULL;
     bool rows = false;
-    PL_TRY(plan_sub(sc, sl, is_exists, true, &corr, &sub, NULL, &rows, err));
+    PL_TRY(plan_sub(sc, sl, is_exists, true, is_exists, &corr, &sub, NULL, &rows, NULL, err));
     pl_status st = PL_OK;
     sq_rel *r = sc->rel;
     int32_t nl = r->n_cols;
@@ -291,7 +336,7 @@ pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, 
         if (!st && resid) st = sq_finalize(resid, r->df, sub, &fres, err);
         pl_df *j = NULL;
         if (!st) {
-            pl_join_opts jo = {false, fres, kne};
+            pl_join_opts jo = {false, fres, kne, PL_ASOF_GE};
             st = pl_df_join(r->df, sub, negate ? PL_JOIN_ANTI : PL_JOIN_SEMI, nk, fl, fr, &jo, &j, err);
             if (st) sq_at(err, st, sl->location);
         }
@@ -359,8 +404,8 @@ static pl_status append_left(sq_scope *sc, pl_df *sub, const sq_corr *corr, int3
 static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
     pl_df *sub = NULL;
-    bool scalar_agg = false;
-    PL_TRY(plan_sub(sc, sl, false, false, &corr, &sub, &scalar_agg, NULL, err));
+    bool scalar_agg = false, flat = false;
+    PL_TRY(plan_sub(sc, sl, false, false, false, &corr, &sub, &scalar_agg, NULL, &flat, err));
     pl_status st = PL_OK;
     int32_t n_cols = pl_df_schema(sub)->n_fields - corr.n_keys;
     if (corr.n_resid > 0)
@@ -406,8 +451,9 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
         return PL_OK;
     }
     int32_t nk = corr.n_keys;
-    /* an aggregate without GROUP BY: a row for every key, also without matches (count bug) */
-    if (scalar_agg)
+    /* an aggregate without GROUP BY: a row for every key, also without matches (count bug;
+     * a flattened one has them already) */
+    if (scalar_agg && !flat)
         st = sq_complete_scalar_agg(sc, sl->subselect->select_stmt, &corr, r->df, &sub, sl->location, err);
     if (st) {
         pl_df_release(sub);
@@ -442,7 +488,6 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
     if (st) return st;
     pl_expr *e = sq_colref(r, first + nk, sl->location);
     if (e && !scalar_agg) e = pl_expr_call2("__single_row", sq_colref(r, first + nk + 1, sl->location), e);
-    if (e && is_count_item(sl)) e = pl_expr_call2("coalesce", e, pl_expr_lit_i64(0));
     if (!e) return NOMEM(err);
     e->sql_pos = sl->location;
     *out = e;
@@ -453,7 +498,7 @@ static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *
     sq_corr corr;
     pl_df *sub = NULL;
     bool rows = false;
-    PL_TRY(plan_sub(sc, sl, true, true, &corr, &sub, NULL, &rows, err));
+    PL_TRY(plan_sub(sc, sl, true, true, false, &corr, &sub, NULL, &rows, NULL, err));
     sq_rel *r = sc->rel;
     pl_status st = PL_OK;
     int32_t first;
@@ -556,7 +601,7 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
     PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
     pl_df *sub = NULL;
-    pl_status st = plan_sub(sc, sl, false, false, &corr, &sub, NULL, NULL, err);
+    pl_status st = plan_sub(sc, sl, false, false, false, &corr, &sub, NULL, NULL, NULL, err);
     if (st) {
         pl_expr_release(x);
         return st;
@@ -648,7 +693,12 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
         }
         if (!st) {
             d_first = r->n_cols;
-            st = sq_join_append(r, dist, PL_JOIN_LEFT, nk + 1, lk, rk, NULL, false, NULL, sl->location, err);
+            bool *kne = pl_calloc((size_t)nk + 1, sizeof *kne); /* x compares with = */
+            for (int32_t i = 0; kne && i < nk; i++) kne[i] = corr.ne[i];
+            st = kne ? sq_join_append(r, dist, PL_JOIN_LEFT, nk + 1, lk, rk, NULL, false, kne, sl->location, err)
+                     : NOMEM(err);
+            if (!kne) pl_df_release(dist);
+            pl_free(kne);
             dist = NULL;
             if (!st)
                 for (int32_t i = d_first; i < r->n_cols; i++) r->hidden[i] = true;
@@ -736,7 +786,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
     sq_corr c2;
     memset(&c2, 0, sizeof c2);
     c2.pos = -1;
-    sq_select_opts o = {outer_sc, &c2, false, true, false, false, false, 0};
+    sq_select_opts o = {outer_sc, &c2, false, true, false, false, false, 0, NULL};
     pl_df *e = NULL;
     pl_status st = sq_plan_query(outer_sc->ctx, stmt, &o, &e, err);
     sq_corr_reset(&c2);
@@ -775,7 +825,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
         rk[i] = pl_expr_col_index(i, ss->fields[i].name);
         if (!lk[i] || !rk[i]) st = NOMEM(err);
     }
-    pl_join_opts jo = {true, NULL, NULL};
+    pl_join_opts jo = {true, NULL, NULL, PL_ASOF_GE};
     if (!st) st = pl_df_join(dd, rp, PL_JOIN_ANTI, nk, lk, rk, &jo, &dm, err);
     if (!st) st = pl_df_join(dm, e, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &de, err);
     if (!st) st = pl_df_union(rp, de, true, &full, err);

@@ -49,6 +49,7 @@ void pl_cat_entry_clear(pl_cat_entry *e) {
     if (e->defaults && e->table)
         for (int32_t i = 0; i < e->table->schema->n_fields; i++) pl_expr_release(e->defaults[i]);
     pl_free(e->defaults);
+    pl_sql_keys_free(e->keys, e->n_keys);
     pl_table_release(e->table);
     pl_free(e->view_node);
     pl_free(e->view_sql);
@@ -471,6 +472,13 @@ static pl_status run_stmt(pl_session *s, const pl_stmt_ctx *c, const PgQuery__No
     case PG_QUERY__NODE__NODE_INSERT_STMT: return pl_sql_run_insert(s, c, n->insert_stmt, r, err);
     case PG_QUERY__NODE__NODE_DROP_STMT: return pl_sql_run_drop(s, c, n->drop_stmt, r, err);
     case PG_QUERY__NODE__NODE_COPY_STMT: return pl_sql_run_copy(s, c, n->copy_stmt, r, err);
+    case PG_QUERY__NODE__NODE_UPDATE_STMT: return pl_sql_run_update(s, c, n->update_stmt, r, err);
+    case PG_QUERY__NODE__NODE_DELETE_STMT: return pl_sql_run_delete(s, c, n->delete_stmt, r, err);
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+        return pl_sql_run_truncate(s, c, n->truncate_stmt, r, err);
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+        return pl_sql_run_alter(s, c, n->alter_table_stmt, r, err);
+    case PG_QUERY__NODE__NODE_RENAME_STMT: return pl_sql_run_rename(s, c, n->rename_stmt, r, err);
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         return run_set(s, c, n->variable_set_stmt, r, err);
     default: {
@@ -479,8 +487,9 @@ static pl_status run_stmt(pl_session *s, const pl_stmt_ctx *c, const PgQuery__No
         pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "unsupported statement %s", name);
         if (err)
             snprintf(err->hint, sizeof err->hint,
-                     "supported: SELECT, VALUES, WITH, EXPLAIN, CREATE TABLE [AS], CREATE VIEW, "
-                     "INSERT, DROP, COPY, SET");
+                     "supported: SELECT, VALUES, WITH, FROM, EXPLAIN, DESCRIBE, SUMMARIZE, SHOW "
+                     "TABLES, CREATE TABLE [AS], CREATE VIEW, INSERT, UPDATE, DELETE, TRUNCATE, "
+                     "ALTER TABLE, DROP, COPY, SET");
         return PL_ERR_UNSUPPORTED;
     }
     }
@@ -490,34 +499,48 @@ pl_status pl_session_run(pl_session *s, const char *script,
                          pl_status (*on_result)(void *user, pl_sql_result *r, pl_error *err),
                          void *user, pl_error *err) {
     if (!s || !script) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_run needs a session and a script");
+    pl_sql_forms f;
+    PL_TRY(pl_sql_forms_rewrite(script, &f, err));
+    script = f.text; /* from here on, positions are the rewritten text's (mapped back below) */
     PgQuery__ParseResult *pr = NULL;
-    PL_TRY(parse_script(script, &pr, err));
-    int32_t len = (int32_t)strlen(script);
-    pl_status st = PL_OK;
-    for (size_t i = 0; i < pr->n_stmts && st == PL_OK; i++) {
+    pl_status st = parse_script(script, &pr, err);
+    int32_t len = f.len;
+    for (size_t i = 0; st == PL_OK && i < pr->n_stmts; i++) {
         const PgQuery__RawStmt *rs = pr->stmts[i];
         pl_stmt_ctx c;
         stmt_bounds(script, rs, len, &c);
         pl_sql_result r;
-        result_init(&r, c.pos);
+        result_init(&r, pl_sql_forms_orig_pos(&f, c.pos));
         if (err) err->sql_pos = -1;
-        st = pl_sql_at(err, c.pos, run_stmt(s, &c, rs->stmt, &r, err));
+        const pl_sql_form_mark *m = pl_sql_forms_mark(&f, c.pos, c.end);
+        st = pl_sql_at(err, c.pos, m ? pl_sql_run_form(s, &c, m, rs->stmt, &r, err)
+                                     : run_stmt(s, &c, rs->stmt, &r, err));
         /* errors while the caller runs a query point at the query too */
-        if (st == PL_OK && on_result) st = pl_sql_at(err, c.pos, on_result(user, &r, err));
+        if (st == PL_OK && on_result) {
+            if (err) err->sql_pos = -1;
+            st = pl_sql_at(err, c.pos, on_result(user, &r, err));
+        }
         pl_sql_result_reset(&r);
     }
-    pg_query__parse_result__free_unpacked(pr, NULL);
+    if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
+    if (st && err && err->sql_pos >= 0) err->sql_pos = pl_sql_forms_orig_pos(&f, err->sql_pos);
+    pl_sql_forms_free(&f);
     return st;
 }
 
 pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out, pl_error *err) {
     if (!s || !sql) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_query needs a session and a query");
+    pl_sql_forms f;
+    PL_TRY(pl_sql_forms_rewrite(sql, &f, err));
+    sql = f.text; /* from here on, positions are the rewritten text's (mapped back below) */
     PgQuery__ParseResult *pr = NULL;
-    PL_TRY(parse_script(sql, &pr, err));
-    int32_t len = (int32_t)strlen(sql);
-    pl_status st = PL_OK;
+    pl_status st = parse_script(sql, &pr, err);
+    int32_t len = f.len;
     pl_stmt_ctx c = {sql, 0, len};
-    if (pr->n_stmts == 0) {
+    const pl_sql_form_mark *m = NULL;
+    if (st) {
+        /* reported below */
+    } else if (pr->n_stmts == 0) {
         st = pl_sql_fail_at(err, 0, PL_ERR_SQL, "empty query");
     } else if (pr->n_stmts > 1) {
         stmt_bounds(sql, pr->stmts[1], len, &c);
@@ -526,7 +549,8 @@ pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out, pl_error
     } else {
         stmt_bounds(sql, pr->stmts[0], len, &c);
         const PgQuery__Node *n = pr->stmts[0]->stmt;
-        if (!is_query(n)) {
+        m = pl_sql_forms_mark(&f, c.pos, c.end);
+        if (!is_query(n) && !m) {
             char name[64];
             stmt_name(n, name, sizeof name);
             st = pl_sql_fail_at(err, c.pos, PL_ERR_SQL,
@@ -535,7 +559,8 @@ pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out, pl_error
             if (err) err->sql_pos = -1;
             pl_sql_result r;
             result_init(&r, c.pos);
-            st = pl_sql_at(err, c.pos, run_query(s, &c, n, &r, err));
+            st = pl_sql_at(err, c.pos, m ? pl_sql_run_form(s, &c, m, n, &r, err)
+                                         : run_query(s, &c, n, &r, err));
             if (st == PL_OK) {
                 *out = r.df;
                 r.df = NULL;
@@ -543,7 +568,9 @@ pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out, pl_error
             pl_sql_result_reset(&r);
         }
     }
-    pg_query__parse_result__free_unpacked(pr, NULL);
+    if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
+    if (st && err && err->sql_pos >= 0) err->sql_pos = pl_sql_forms_orig_pos(&f, err->sql_pos);
+    pl_sql_forms_free(&f);
     return st;
 }
 

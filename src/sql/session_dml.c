@@ -20,7 +20,7 @@
 /* ---------------------------------------------------------------- helpers */
 
 /* The byte offset of an expression node, or -1. */
-static int32_t node_location(const PgQuery__Node *n) {
+int32_t pl_sql_node_location(const PgQuery__Node *n) {
     if (!n) return -1;
     switch (n->node_case) {
     case PG_QUERY__NODE__NODE_A_CONST: return n->a_const->location;
@@ -38,7 +38,7 @@ static int32_t node_location(const PgQuery__Node *n) {
     }
 }
 
-static int32_t find_column(const pl_schema *sc, const char *name) {
+int32_t pl_sql_find_column(const pl_schema *sc, const char *name) {
     for (int32_t i = 0; i < sc->n_fields; i++)
         if (!strcasecmp(sc->fields[i].name, name)) return i;
     return -1;
@@ -110,15 +110,14 @@ pl_status pl_sql_conform_table(pl_table *src, pl_schema *schema, pl_table **out,
     return PL_OK;
 }
 
-/* Checks the NOT NULL columns of the new rows. */
-static pl_status check_not_null(const pl_cat_entry *e, pl_table *rows, int32_t pos, pl_error *err) {
-    pl_schema *sc = e->table->schema;
+pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, pl_error *err) {
+    pl_schema *sc = rows->schema;
     for (int32_t k = 0; k < sc->n_fields; k++) {
         if (sc->fields[k].nullable) continue;
         for (int64_t b = 0; b < rows->n_batches; b++)
             if (pl_array_null_count(rows->batches[b]->columns[k]) > 0)
                 return pl_sql_fail_at(err, pos, PL_ERR_INVALID_ARG,
-                                      "NOT NULL constraint failed: %s.%s", e->name, sc->fields[k].name);
+                                      "NOT NULL constraint failed: %s.%s", table, sc->fields[k].name);
     }
     return PL_OK;
 }
@@ -154,17 +153,21 @@ static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
         pl_table_release(nt);
         return st;
     }
+    pl_sql_replace_table(e, nt);
+    return PL_OK;
+}
+
+void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt) {
     pl_table_release(e->table);
     pl_df_release(e->df); /* made again over the new rows at the next lookup */
     e->table = nt;
     e->df = NULL;
-    return PL_OK;
 }
 
 /* ---------------------------------------------------------------- CREATE TABLE */
 
-static pl_status column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
-                            pl_field *f, pl_expr **dflt, pl_error *err) {
+pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
+                            pl_field *f, pl_expr **dflt, int *key, pl_error *err) {
     pl_type *type = NULL;
     if (!cd->type_name)
         return pl_sql_fail_at(err, cd->location, PL_ERR_SQL, "column \"%s\" needs a type", cd->colname);
@@ -179,6 +182,20 @@ static pl_status column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         switch (con->contype) {
         case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: not_null = true; break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: not_null = false; break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+            if (!key) {
+                st = pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
+                                    "PRIMARY KEY and UNIQUE can only be given in CREATE TABLE");
+                break;
+            }
+            if (con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
+                *key = 2;
+                not_null = true;
+            } else if (*key == 0) {
+                *key = 1;
+            }
+            break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
             pl_expr_release(d);
             d = NULL;
@@ -186,7 +203,8 @@ static pl_status column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
             break;
         default:
             st = pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
-                                "only NOT NULL, NULL and DEFAULT column constraints are supported");
+                                "only NOT NULL, NULL, DEFAULT, PRIMARY KEY and UNIQUE column "
+                                "constraints are supported");
             break;
         }
     }
@@ -198,6 +216,37 @@ static pl_status column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     }
     *dflt = d;
     return PL_OK;
+}
+
+/* A table constraint PRIMARY KEY (cols) / UNIQUE (cols) added to keys (PRIMARY KEY columns
+ * become NOT NULL); other table constraints are refused. */
+static pl_status table_key(const PgQuery__Constraint *con, const char *table, pl_field *fields,
+                           int32_t n_fields, pl_cat_key **keys, int32_t *n_keys, pl_error *err) {
+    bool primary = con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
+    if (!primary && con->contype != PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE)
+        return pl_sql_fail_at(err, con->location, PL_ERR_UNSUPPORTED,
+                              "only PRIMARY KEY and UNIQUE table constraints are supported");
+    if (primary && pl_sql_key_of_primary(*keys, *n_keys))
+        return pl_sql_fail_at(err, con->location, PL_ERR_SQL, "table \"%s\" has more than one primary key",
+                              table);
+    int32_t n = (int32_t)con->n_keys;
+    if (n == 0) return pl_sql_fail_at(err, con->location, PL_ERR_SQL, "a key needs columns");
+    int32_t *cols = pl_calloc((size_t)n, sizeof *cols);
+    if (!cols) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    for (int32_t i = 0; st == PL_OK && i < n; i++) {
+        const char *col = list_last_name(con->keys[i]);
+        int32_t j = 0;
+        while (col && j < n_fields && strcasecmp(fields[j].name, col)) j++;
+        if (!col || j == n_fields)
+            st = pl_sql_fail_at(err, con->location, PL_ERR_NOT_FOUND, "table \"%s\" has no column \"%s\"",
+                                table, col ? col : "");
+        cols[i] = j;
+        if (st == PL_OK && primary) fields[j].nullable = false;
+    }
+    if (st == PL_OK) st = pl_sql_key_add(keys, n_keys, cols, n, primary, err);
+    pl_free(cols);
+    return st;
 }
 
 pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CreateStmt *st,
@@ -220,14 +269,15 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     pl_expr **defaults = pl_calloc(n, sizeof *defaults);
     pl_schema *schema = NULL;
     pl_table *table = NULL;
-    int32_t n_fields = 0;
+    int32_t n_fields = 0, n_keys = 0;
+    pl_cat_key *keys = NULL;
     bool any_default = false;
     pl_status rc = fields && defaults ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == PL_OK && i < n; i++) {
         const PgQuery__Node *el = st->table_elts[i];
+        if (el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) continue; /* after the columns */
         if (el->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) {
-            int32_t p = el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT ? el->constraint->location : pos;
-            rc = pl_sql_fail_at(err, p, PL_ERR_UNSUPPORTED, "table constraints are not supported");
+            rc = pl_sql_fail_at(err, pos, PL_ERR_UNSUPPORTED, "unsupported element of CREATE TABLE");
             break;
         }
         const PgQuery__ColumnDef *cd = el->column_def;
@@ -235,8 +285,20 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
             if (!strcasecmp(fields[k].name, cd->colname))
                 rc = pl_sql_fail_at(err, cd->location, PL_ERR_SQL,
                                     "column \"%s\" specified more than once", cd->colname);
-        if (rc == PL_OK) rc = column_def(s, c, cd, &fields[n_fields], &defaults[n_fields], err);
-        if (rc == PL_OK) any_default |= defaults[n_fields] != NULL, n_fields++;
+        int key = 0;
+        if (rc == PL_OK) rc = pl_sql_column_def(s, c, cd, &fields[n_fields], &defaults[n_fields], &key, err);
+        if (rc) break;
+        int32_t col = n_fields++;
+        any_default |= defaults[col] != NULL;
+        if (key == 2 && pl_sql_key_of_primary(keys, n_keys))
+            rc = pl_sql_fail_at(err, cd->location, PL_ERR_SQL, "table \"%s\" has more than one primary key",
+                                name);
+        else if (key) rc = pl_sql_key_add(&keys, &n_keys, &col, 1, key == 2, err);
+    }
+    for (size_t i = 0; rc == PL_OK && i < n; i++) {
+        const PgQuery__Node *el = st->table_elts[i];
+        if (el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+            rc = table_key(el->constraint, name, fields, n_fields, &keys, &n_keys, err);
     }
     if (rc == PL_OK) rc = pl_schema_new(n_fields, fields, &schema, err);
     if (rc == PL_OK) rc = pl_table_new(schema, &table, err);
@@ -245,8 +307,12 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     if (rc == PL_OK) {
         e->table = table;
         if (any_default) e->defaults = defaults;
+        e->keys = keys;
+        e->n_keys = n_keys;
+        keys = NULL;
         table = NULL;
     }
+    pl_sql_keys_free(keys, n_keys);
     for (int32_t k = 0; k < n_fields; k++) pl_field_reset(&fields[k]);
     pl_free(fields);
     if (!e || !e->defaults) {
@@ -439,10 +505,10 @@ static pl_status resolve_targets(const pl_cat_entry *e, size_t n_cols, PgQuery__
             continue;
         }
         const char *name = NULL;
-        int32_t pos = node_location(cols[k]);
+        int32_t pos = pl_sql_node_location(cols[k]);
         if (cols[k]->node_case == PG_QUERY__NODE__NODE_RES_TARGET) name = cols[k]->res_target->name;
         else name = list_last_name(cols[k]);
-        int32_t j = name ? find_column(sc, name) : -1;
+        int32_t j = name ? pl_sql_find_column(sc, name) : -1;
         if (j < 0)
             return pl_sql_fail_at(err, pos, PL_ERR_NOT_FOUND, "table \"%s\" has no column \"%s\"",
                                   e->name, name ? name : "?");
@@ -464,7 +530,7 @@ static pl_status count_mismatch(const insert_target *t, int64_t got, int32_t pos
 }
 
 /* The expression a table column not given by the source gets: its DEFAULT or NULL, cast. */
-static pl_expr *fill_expr(const pl_cat_entry *e, int32_t j) {
+pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j) {
     pl_type *type = e->table->schema->fields[j].type;
     pl_expr *d = e->defaults && e->defaults[j] ? pl_expr_retain(e->defaults[j]) : pl_expr_lit_null();
     return pl_expr_cast(d, pl_type_retain(type), false);
@@ -562,7 +628,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
     for (int32_t k = 0; st == PL_OK && k < t->n; k++) given[t->idx[k]] = true;
     /* columns the rows do not give: one value for all rows */
     for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
-        if (!given[j]) st = eval_const(fill_expr(t->e, j), empty, one_row, &fill[j], err);
+        if (!given[j]) st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &fill[j], err);
     pl_value v;
     pl_value_init_null(&v);
     for (int64_t row = 0; st == PL_OK && row < n_rows; row++) {
@@ -573,7 +639,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
         }
         const PgQuery__List *l = ln->list;
         if ((int64_t)l->n_items != t->n) {
-            st = count_mismatch(t, (int64_t)l->n_items, l->n_items ? node_location(l->items[0]) : c->pos, err);
+            st = count_mismatch(t, (int64_t)l->n_items, l->n_items ? pl_sql_node_location(l->items[0]) : c->pos, err);
             break;
         }
         /* columns in table order, so that builders grow row by row */
@@ -586,12 +652,12 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
             while (t->idx[k] != j) k++;
             const PgQuery__Node *item = l->items[k];
             if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
-                st = eval_const(fill_expr(t->e, j), empty, one_row, &v, err);
+                st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &v, err);
             } else {
                 pl_expr *x = NULL;
-                st = pl_sql_at(err, node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
+                st = pl_sql_at(err, pl_sql_node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
                 if (st) break;
-                int32_t pos = x->sql_pos >= 0 ? x->sql_pos : node_location(item);
+                int32_t pos = x->sql_pos >= 0 ? x->sql_pos : pl_sql_node_location(item);
                 st = pl_sql_at(err, pos,
                                eval_const(pl_expr_cast(x, pl_type_retain(vc[j].type), false), empty,
                                           one_row, &v, err));
@@ -653,7 +719,7 @@ static pl_status insert_df(pl_session *s, const insert_target *t, pl_df *src, in
                            ? col
                            : pl_expr_cast(col, pl_type_retain(sc->fields[j].type), false);
         } else {
-            exprs[j] = fill_expr(t->e, j);
+            exprs[j] = pl_sql_fill_expr(t->e, j);
         }
         if (!exprs[j]) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     }
@@ -674,21 +740,29 @@ static bool plain_values(const PgQuery__SelectStmt *q) {
            !q->with_clause && q->op == PG_QUERY__SET_OPERATION__SETOP_NONE;
 }
 
-static pl_status insertable(pl_session *s, const PgQuery__RangeVar *rel, pl_cat_entry **out,
-                            pl_error *err) {
+pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const char *verb,
+                             pl_cat_entry **out, pl_error *err) {
     pl_cat_entry *e = pl_session_find(s, rel->relname);
     if (!e) return pl_sql_fail_at(err, rel->location, PL_ERR_NOT_FOUND, "table \"%s\" does not exist",
                                   rel->relname);
     if (e->kind != PL_CAT_TABLE)
-        return pl_sql_fail_at(err, rel->location, PL_ERR_SQL, "cannot insert into view \"%s\"", e->name);
+        return pl_sql_fail_at(err, rel->location, PL_ERR_SQL, "cannot %s view \"%s\"", verb, e->name);
     *out = e;
     return PL_OK;
 }
 
-/* Checks and stores new rows; r->rows_changed gets their count. */
-static pl_status finish_insert(pl_cat_entry *e, pl_table *rows, int32_t pos, pl_sql_result *r,
+/* Checks and stores new rows; r->rows_changed gets their count, r->df the RETURNING rows (when
+ * ret is not NULL). */
+static pl_status finish_insert(pl_session *s, const pl_stmt_ctx *c, pl_cat_entry *e,
+                               const PgQuery__InsertStmt *ret, pl_table *rows, pl_sql_result *r,
                                pl_error *err) {
-    pl_status st = check_not_null(e, rows, pos, err);
+    pl_status st = pl_sql_check_not_null(e->name, rows, c->pos, err);
+    if (st == PL_OK) st = pl_sql_check_keys(e, e->table, rows, c->pos, err);
+    if (st == PL_OK && ret && ret->n_returning_list)
+        st = pl_sql_returning(s, c, ret->relation, rows, ret->n_returning_list, ret->returning_list,
+                              r, err);
+    /* the entry may have moved while RETURNING was planned */
+    if (st == PL_OK && ret) e = pl_session_find(s, ret->relation->relname);
     if (st == PL_OK) st = publish_rows(e, rows, err);
     if (st == PL_OK) r->rows_changed = rows->n_rows;
     pl_table_release(rows);
@@ -698,11 +772,11 @@ static pl_status finish_insert(pl_cat_entry *e, pl_table *rows, int32_t pos, pl_
 pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
                             pl_sql_result *r, pl_error *err) {
     snprintf(r->tag, sizeof r->tag, "INSERT");
-    if (st->on_conflict_clause || st->n_returning_list || st->with_clause)
+    if (st->on_conflict_clause || st->with_clause)
         return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED,
-                              "INSERT with ON CONFLICT, RETURNING or WITH is not supported");
+                              "INSERT with ON CONFLICT or WITH is not supported");
     pl_cat_entry *e = NULL;
-    PL_TRY(insertable(s, st->relation, &e, err));
+    PL_TRY(pl_sql_table_entry(s, st->relation, "insert into", &e, err));
     insert_target t = {e, 0, NULL, false};
     pl_status rc = resolve_targets(e, st->n_cols, st->cols, &t, err);
     pl_table *rows = NULL;
@@ -730,7 +804,7 @@ pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     }
     pl_free(t.idx);
     if (rc) return rc;
-    return finish_insert(e, rows, c->pos, r, err);
+    return finish_insert(s, c, e, st, rows, r, err);
 }
 
 /* ---------------------------------------------------------------- COPY */
@@ -885,7 +959,7 @@ static pl_status copy_from(pl_session *s, const pl_stmt_ctx *c, const PgQuery__C
     if (!st->relation)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "COPY FROM needs a table");
     pl_cat_entry *e = NULL;
-    PL_TRY(insertable(s, st->relation, &e, err));
+    PL_TRY(pl_sql_table_entry(s, st->relation, "insert into", &e, err));
     pl_read_opts ro;
     pl_read_opts_init(&ro);
     ro.n_threads = s->opts.n_threads;
@@ -905,7 +979,7 @@ static pl_status copy_from(pl_session *s, const pl_stmt_ctx *c, const PgQuery__C
     pl_free(t.idx);
     pl_df_release(src);
     if (rc) return rc;
-    return finish_insert(e, rows, c->pos, r, err);
+    return finish_insert(s, c, e, NULL, rows, r, err);
 }
 
 pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,

@@ -1,5 +1,6 @@
-/* session_int.h - what session.c (catalog, parsing, the statement loop, queries, EXPLAIN, SET)
- * and session_dml.c (CREATE TABLE [AS], CREATE VIEW, INSERT, DROP, COPY) share: the catalog
+/* session_int.h - what session.c (catalog, parsing, the statement loop, queries, EXPLAIN, SET),
+ * session_dml.c (CREATE TABLE [AS], CREATE VIEW, INSERT, DROP, COPY) and session_change.c
+ * (UPDATE, DELETE, TRUNCATE, ALTER TABLE, RETURNING) share: the catalog
  * entries and small helpers for positioned errors and protobuf node fields. */
 #ifndef PL_SQL_SESSION_INT_H
 #define PL_SQL_SESSION_INT_H
@@ -18,6 +19,13 @@ typedef enum pl_cat_kind {
     PL_CAT_FRAME,     /* pl_session_register: a DataFrame (shown and dropped as a view) */
 } pl_cat_kind;
 
+/* A PRIMARY KEY or UNIQUE constraint: no two rows have equal non-NULL values in cols. */
+typedef struct pl_cat_key {
+    int32_t n_cols;
+    int32_t *cols; /* table column indices */
+    bool primary;
+} pl_cat_key;
+
 typedef struct pl_cat_entry {
     char *name; /* as written (lookups ignore case) */
     pl_cat_kind kind;
@@ -25,6 +33,8 @@ typedef struct pl_cat_entry {
                          * plan; VIEW: NULL */
     pl_table *table;    /* TABLE: the rows (schema: the column types and NOT NULL flags) */
     pl_expr **defaults; /* TABLE: per column DEFAULT expression or NULL; NULL = none at all */
+    pl_cat_key *keys;   /* TABLE: PRIMARY KEY / UNIQUE constraints (columns by index) */
+    int32_t n_keys;
     /* VIEW: the defining query as a packed PgQuery__Node, the script text it came from (its
      * positions) and the column aliases */
     uint8_t *view_node;
@@ -77,6 +87,47 @@ typedef struct pl_stmt_ctx {
     int32_t end; /* byte offset just past the statement */
 } pl_stmt_ctx;
 
+/* session_forms.c: DuckDB statement forms rewritten before parsing (FROM-first, DESCRIBE,
+ * SUMMARIZE, SHOW [ALL] TABLES). The rewritten script is a sequence of segments, each either
+ * the user's bytes from `orig` on or inserted text standing for user byte -orig - 1. */
+typedef enum pl_sql_form {
+    PL_SQL_FORM_PLAIN = 0,
+    PL_SQL_FORM_DESCRIBE,
+    PL_SQL_FORM_SUMMARIZE,
+    PL_SQL_FORM_SHOW_TABLES,
+    PL_SQL_FORM_SHOW_ALL_TABLES,
+} pl_sql_form;
+
+typedef struct pl_sql_form_seg {
+    int32_t at;   /* where the segment starts in the rewritten text */
+    int32_t orig; /* >= 0: the user's byte it copies from; < 0: inserted, at user byte -orig-1 */
+} pl_sql_form_seg;
+
+typedef struct pl_sql_form_mark {
+    int32_t at; /* the statement's start in the rewritten text */
+    pl_sql_form form;
+    char name[256]; /* DESCRIBE tbl: the table's name (for NOT NULL), else "" */
+} pl_sql_form_mark;
+
+typedef struct pl_sql_forms {
+    char *text; /* the rewritten script */
+    int32_t len;
+    pl_sql_form_seg *segs;
+    int32_t n_segs;
+    pl_sql_form_mark *marks;
+    int32_t n_marks;
+} pl_sql_forms;
+
+pl_status pl_sql_forms_rewrite(const char *script, pl_sql_forms *out, pl_error *err);
+void pl_sql_forms_free(pl_sql_forms *f);
+/* The user's byte offset for an offset into the rewritten text. */
+int32_t pl_sql_forms_orig_pos(const pl_sql_forms *f, int32_t pos);
+/* The mark of the statement [stmt_start, stmt_end) of the rewritten text, or NULL. */
+const pl_sql_form_mark *pl_sql_forms_mark(const pl_sql_forms *f, int32_t stmt_start, int32_t stmt_end);
+/* Runs a marked statement (n: its parsed query; SHOW TABLES ignores it). */
+pl_status pl_sql_run_form(pl_session *s, const pl_stmt_ctx *c, const pl_sql_form_mark *m,
+                          const PgQuery__Node *n, pl_sql_result *r, pl_error *err);
+
 /* session_dml.c: the catalog-changing statements. Each fills r (tag, rows_changed). */
 pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CreateStmt *st,
                                   pl_sql_result *r, pl_error *err);
@@ -91,5 +142,62 @@ pl_status pl_sql_run_drop(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Dr
                           pl_sql_result *r, pl_error *err);
 pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
                           pl_sql_result *r, pl_error *err);
+
+/* session_dml.c helpers shared with session_change.c */
+/* The byte offset of an expression node, or -1. */
+int32_t pl_sql_node_location(const PgQuery__Node *n);
+/* The index of the field called name (case-insensitive), or -1. */
+int32_t pl_sql_find_column(const pl_schema *sc, const char *name);
+/* PL_ERR_INVALID_ARG ("NOT NULL constraint failed: table.col", at pos) when a non-nullable
+ * column of rows (by rows->schema) holds a NULL. */
+pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, pl_error *err);
+/* The expression a table column not given a value gets: its DEFAULT or NULL, cast to its type
+ * (new reference; NULL when out of memory). */
+pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j);
+/* A column definition (type, NOT NULL / NULL / DEFAULT, and when key is not NULL PRIMARY KEY
+ * (*key = 2, the field NOT NULL) or UNIQUE (*key = 1); other constraints refused) as a field
+ * (*f initialised) and its DEFAULT expression (*dflt, or NULL). */
+pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__ColumnDef *cd,
+                            pl_field *f, pl_expr **dflt, int *key, pl_error *err);
+/* The table entry rel names; a view or a registered DataFrame is refused ("cannot <verb> view"). */
+pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const char *verb,
+                             pl_cat_entry **out, pl_error *err);
+/* Makes nt (taken) the entry's rows; the next lookup makes a new pl_df over them, plans made
+ * before keep the old rows. */
+void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt);
+
+/* session_keys.c: PRIMARY KEY / UNIQUE constraints. */
+/* Appends a key over cols[0..n) (copied) to *keys. */
+pl_status pl_sql_key_add(pl_cat_key **keys, int32_t *n_keys, const int32_t *cols, int32_t n,
+                         bool primary, pl_error *err);
+void pl_sql_keys_free(pl_cat_key *keys, int32_t n_keys);
+pl_status pl_sql_keys_copy(const pl_cat_key *keys, int32_t n_keys, pl_cat_key **out, pl_error *err);
+/* Whether one of the keys is the PRIMARY KEY. */
+bool pl_sql_key_of_primary(const pl_cat_key *keys, int32_t n_keys);
+/* The first key that has column col, or -1. */
+int32_t pl_sql_key_of_column(const pl_cat_key *keys, int32_t n_keys, int32_t col);
+/* PL_ERR_INVALID_ARG (at pos, DuckDB's messages) when two rows of old (may be NULL) and rows
+ * together have equal non-NULL values in the columns of one of e's keys. */
+pl_status pl_sql_check_keys(const pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
+                            pl_error *err);
+
+/* session_change.c: UPDATE, DELETE, TRUNCATE, ALTER TABLE, ALTER TABLE RENAME. */
+pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__UpdateStmt *st,
+                            pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_delete(pl_session *s, const pl_stmt_ctx *c, const PgQuery__DeleteStmt *st,
+                            pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_truncate(pl_session *s, const pl_stmt_ctx *c, const PgQuery__TruncateStmt *st,
+                              pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_alter(pl_session *s, const pl_stmt_ctx *c, const PgQuery__AlterTableStmt *st,
+                           pl_sql_result *r, pl_error *err);
+pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RenameStmt *st,
+                            pl_sql_result *r, pl_error *err);
+/* RETURNING list over rows (a table with the schema of the table rel names, which stays
+ * unchanged): planned like SELECT list FROM rows AS <rel's alias or name>, collected now (so a
+ * failure happens before the statement changes anything) into r->df. The catalog may grow
+ * while it runs: entry pointers must be looked up again afterwards. */
+pl_status pl_sql_returning(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RangeVar *rel,
+                           pl_table *rows, size_t n_list, PgQuery__Node *const *list,
+                           pl_sql_result *r, pl_error *err);
 
 #endif

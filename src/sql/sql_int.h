@@ -2,7 +2,7 @@
  *
  * session.c   pl_session: the catalog of named tables and views, pl_session_run (statement
  *             splitting and execution of DDL/DML: CREATE TABLE [AS], CREATE VIEW, INSERT,
- *             DROP, COPY, EXPLAIN), pl_session_query.
+ *             UPDATE, DELETE, TRUNCATE, ALTER TABLE, DROP, COPY, EXPLAIN), pl_session_query.
  * plan_*.c    translation of libpg_query's protobuf parse tree (pg_query.pb-c.h) into lazy
  *             DataFrames: SELECT (FROM, joins, WHERE, GROUP BY, HAVING, windows, ORDER BY,
  *             LIMIT, set operations, CTEs, subqueries) and expressions.

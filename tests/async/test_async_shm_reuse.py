@@ -111,7 +111,9 @@ async def _settle() -> None:
 
 
 def test_reuse_never_overwrites_a_held_table(root, monkeypatch):
-    s = srv.start_server(root, "--shm-reuse", "1G", "--shm-reuse-idle", "1")
+    # idle 3 s, not 1: under load more than a second could pass between pooling the dropped
+    # table's files and the next query, and the sweep removed them before they could be reused
+    s = srv.start_server(root, "--shm-reuse", "1G", "--shm-reuse-idle", "3")
     paths = _Paths(monkeypatch)
     try:
         async def main():
@@ -146,7 +148,7 @@ def test_reuse_never_overwrites_a_held_table(root, monkeypatch):
                 await _settle()
         run(main())
         # unused pooled files are removed after --shm-reuse-idle (the sweep runs each second)
-        assert _wait(lambda: not _mine(s), 6.0), f"pooled files left: {_mine(s)}"
+        assert _wait(lambda: not _mine(s), 10.0), f"pooled files left: {_mine(s)}"
     finally:
         assert s.terminate() == 0
 

@@ -83,6 +83,20 @@ def test_sql_named_frames(pdc, data):
     assert_same(got, exp, sort=True)
 
 
+def test_sql_duckdb_forms(pdc, data):
+    """FROM-first queries, DESCRIBE and SUMMARIZE are one-query requests too."""
+    t = pdc.read_parquet("trades/*.parquet")
+    got = pdc.sql("FROM t SELECT g, count(*) AS n WHERE x > 100 GROUP BY g", t=t).collect()
+    exp = duck(f"SELECT g, count(*) AS n FROM {TR} WHERE x > 100 GROUP BY g", data.root)
+    assert_same(got, exp, sort=True)
+    got = pdc.sql("DESCRIBE t", t=t).collect()
+    exp = duck(f"DESCRIBE SELECT * FROM {TR}", data.root)
+    assert_same(got, exp)
+    got = pdc.sql("SUMMARIZE t", t=t).collect()
+    assert got.column("column_name").to_pylist() == t.collect().column_names
+    assert got.column("count").to_pylist() == [t.collect().num_rows] * len(got)
+
+
 def test_from_arrow_and_pandas(pdc):
     t = pa.table({"a": pa.array([3, 1, None, 2], type=pa.int64()),
                   "s": ["x", None, "z", "w"], "f": [0.5, 1.5, 2.5, None]})

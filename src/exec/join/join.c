@@ -599,11 +599,9 @@ static pl_status collect_build(join_op *j, pl_exec_ctx *ctx, build_sink *bs, pl_
     for (int32_t w = 0; w < bs->n_workers; w++) nbat += bs->w[w].n;
     int64_t *order = pl_malloc(sizeof *order * 2 * (size_t)PL_MAX(nbat, 1));
     pl_batch **bats = pl_malloc(sizeof *bats * (size_t)PL_MAX(nbat, 1));
-    pl_array **parts = pl_malloc(sizeof *parts * (size_t)PL_MAX(nbat, 1));
-    if (!order || !bats || !parts) {
+    if (!order || !bats) {
         pl_free(order);
         pl_free(bats);
-        pl_free(parts);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory collecting the join build side");
     }
     int64_t k = 0;
@@ -635,22 +633,7 @@ static pl_status collect_build(join_op *j, pl_exec_ctx *ctx, build_sink *bs, pl_
             for (int32_t i = 0; i < nb; i++) need[i] |= j->res_build_used[i];
     }
     int64_t bytes = 0;
-    for (int32_t c = 0; c < nb && !st; c++) {
-        if (!need[c]) continue;
-        if (nbat == 0) {
-            st = pl_array_new_nulls(j->build_schema->fields[c].type, 0, &j->bcols[c], err);
-        } else if (nbat == 1) {
-            j->bcols[c] = pl_array_retain(bats[0]->columns[c]);
-        } else {
-            for (int64_t i = 0; i < nbat; i++) parts[i] = bats[i]->columns[c];
-            st = pl_array_concat(nbat, parts, &j->bcols[c], err);
-            if (!st) {
-                pl_array *a = j->bcols[c];
-                bytes += (a->values ? a->values->capacity : 0) + (a->data ? a->data->capacity : 0) +
-                         (a->validity ? a->validity->capacity : 0);
-            }
-        }
-    }
+    if (!st) st = pl_join_concat_columns(bats, nbat, j->build_schema, need, j->bcols, &bytes, err);
     if (!st && bytes) st = charge(j, ctx, bytes, err);
     if (!st) {
         for (int64_t i = 0; i < nbat; i++) pl_batch_retain(bats[i]);
@@ -661,7 +644,6 @@ static pl_status collect_build(join_op *j, pl_exec_ctx *ctx, build_sink *bs, pl_
     pl_free(need);
     pl_free(order);
     pl_free(bats);
-    pl_free(parts);
     return st;
 }
 
@@ -1344,13 +1326,6 @@ static pl_status join_flush(pl_op *op, pl_exec_ctx *ctx, pl_batch **out, pl_erro
 
 /* ---------------------------------------------------------------- constructor */
 
-static pl_status copy_ints(const int32_t *src, int32_t n, int32_t **dst, pl_error *err) {
-    *dst = pl_malloc(sizeof **dst * (size_t)PL_MAX(n, 1));
-    if (!*dst) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating the hash join");
-    if (n) memcpy(*dst, src, sizeof **dst * (size_t)n);
-    return PL_OK;
-}
-
 static bool is_int_type(pl_type_id id) {
     return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64;
 }
@@ -1436,10 +1411,10 @@ pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *
     j->build_schema = pl_schema_retain(pl_pipeline_schema(build));
     j->build = build;
     st = j->kne ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory creating the hash join");
-    if (!st) st = copy_ints(spec->probe_keys, spec->n_keys, &j->probe_keys, err);
-    if (!st) st = copy_ints(spec->build_keys, spec->n_keys, &j->build_keys, err);
-    if (!st) st = copy_ints(spec->probe_out, spec->n_probe_out, &j->probe_out, err);
-    if (!st) st = copy_ints(spec->build_out, spec->n_build_out, &j->build_out, err);
+    if (!st) st = pl_join_copy_ints(spec->probe_keys, spec->n_keys, &j->probe_keys, err);
+    if (!st) st = pl_join_copy_ints(spec->build_keys, spec->n_keys, &j->build_keys, err);
+    if (!st) st = pl_join_copy_ints(spec->probe_out, spec->n_probe_out, &j->probe_out, err);
+    if (!st) st = pl_join_copy_ints(spec->build_out, spec->n_build_out, &j->build_out, err);
     if (!st && j->residual) st = make_res_schema(j, err);
     if (st) {
         join_free(op);

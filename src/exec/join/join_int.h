@@ -80,6 +80,16 @@ static inline int64_t jk_int_at(const jk_view *k, int64_t pos) {
     }
 }
 
+/* The bytes held by a's buffers (values, data, validity capacities), as memory is charged. */
+int64_t pl_join_array_bytes(const pl_array *a);
+/* Build columns marked in need[0..n_fields of schema) of bats[0..nbat) (in order), one array
+ * each into cols (NULL where not needed; an empty array of the field's type when nbat is 0; a
+ * single batch's column shared). *bytes: what the concatenated arrays hold. Errors: NOMEM. */
+pl_status pl_join_concat_columns(pl_batch *const *bats, int64_t nbat, const pl_schema *schema,
+                                 const bool *need, pl_array **cols, int64_t *bytes, pl_error *err);
+/* A copy of src[0..n) (at least one element allocated). Errors: NOMEM. */
+pl_status pl_join_copy_ints(const int32_t *src, int32_t n, int32_t **dst, pl_error *err);
+
 #define JK_NULL_HASH 0x7a3c1e5bd2f4968bULL
 
 /* Hashes of rows [start, start+n) into h (mixed into h when combine). isnull (optional):

@@ -1,5 +1,6 @@
-/* join_keys.c - key columns of the hash join: hashing and equality through dictionaries (a
- * dictionary key compares by value with a plain key), NULL-aware. */
+/* join_keys.c - key columns of the hash and as-of joins: hashing and equality through
+ * dictionaries (a dictionary key compares by value with a plain key), NULL-aware; and the
+ * build-side helpers both joins share (column concatenation, int copies). */
 #include <math.h>
 
 #include "exec/join/join_int.h"
@@ -275,4 +276,40 @@ int64_t pl_join_key_eq_compact(const jk_view *p, const jk_view *b, int32_t *pi, 
         kept += eq;
     }
     return kept;
+}
+
+/* ---------------------------------------------------------------- build-side helpers */
+
+int64_t pl_join_array_bytes(const pl_array *a) {
+    return (a->values ? a->values->capacity : 0) + (a->data ? a->data->capacity : 0) +
+           (a->validity ? a->validity->capacity : 0);
+}
+
+pl_status pl_join_concat_columns(pl_batch *const *bats, int64_t nbat, const pl_schema *schema,
+                                 const bool *need, pl_array **cols, int64_t *bytes, pl_error *err) {
+    *bytes = 0;
+    pl_array **parts = pl_malloc(sizeof *parts * (size_t)PL_MAX(nbat, 1));
+    if (!parts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory collecting the join build side");
+    pl_status st = PL_OK;
+    for (int32_t c = 0; c < schema->n_fields && !st; c++) {
+        if (!need[c]) continue;
+        if (nbat == 0) {
+            st = pl_array_new_nulls(schema->fields[c].type, 0, &cols[c], err);
+        } else if (nbat == 1) {
+            cols[c] = pl_array_retain(bats[0]->columns[c]);
+        } else {
+            for (int64_t i = 0; i < nbat; i++) parts[i] = bats[i]->columns[c];
+            st = pl_array_concat(nbat, parts, &cols[c], err);
+            if (!st) *bytes += pl_join_array_bytes(cols[c]);
+        }
+    }
+    pl_free(parts);
+    return st;
+}
+
+pl_status pl_join_copy_ints(const int32_t *src, int32_t n, int32_t **dst, pl_error *err) {
+    *dst = pl_malloc(sizeof **dst * (size_t)PL_MAX(n, 1));
+    if (!*dst) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating a join");
+    if (n) memcpy(*dst, src, sizeof **dst * (size_t)n);
+    return PL_OK;
 }

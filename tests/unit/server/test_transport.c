@@ -897,7 +897,8 @@ static void test_deadlines(void **state) {
 }
 
 /* Shutdown with a query in flight: it finishes within the grace period (a slowly reading
- * client); a stalled one past the grace period is cancelled; Health.Watch sees NOT_SERVING. */
+ * client) while new queries are refused (UNAVAILABLE); a stalled one past the grace period is
+ * cancelled; Health.Watch sees NOT_SERVING. */
 typedef struct watch_call {
     grpc_channel *ch;
     reply *r;
@@ -910,6 +911,11 @@ static void *watch_main(void *arg) {
     return NULL;
 }
 
+static void *shutdown_main(void *arg) {
+    pl_server_shutdown(arg);
+    return NULL;
+}
+
 static void test_shutdown_in_flight(void **state) {
     (void)state;
     srv_setup ss = {0};
@@ -919,7 +925,7 @@ static void test_shutdown_in_flight(void **state) {
     watch_call w = {ch, NULL, 0};
     assert_int_equal(pthread_create(&w.th, NULL, watch_main, &w), 0);
     bg_call reader = {0};
-    reader.co.read_delay_ms = 2; /* 300k rows in 256 KiB messages: ~20 messages, ~50 ms */
+    reader.co.read_delay_ms = 10; /* 300k rows in 256 KiB messages: ~20 messages, ~200 ms */
     bg_start(&reader, s, ch, 256 << 10);
     assert_true(wait_for(s, 1, -1, 5000));
     pl_server_stats stats = {0};
@@ -929,7 +935,23 @@ static void test_shutdown_in_flight(void **state) {
     }
     assert_int_equal(stats.open_calls, 2);
     int64_t t0 = pl_now_ns();
-    pl_server_shutdown(s);
+    pthread_t sd;
+    assert_int_equal(pthread_create(&sd, NULL, shutdown_main, s), 0);
+    /* while it drains, health answers NOT_SERVING and a new query is refused at once */
+    for (int i = 0; i < 500; i++) {
+        reply *h = call(ch, "/grpc.health.v1.Health/Check", NULL, 0, NULL);
+        bool serving = h->code == GRPC_STATUS_OK && h->n_msgs == 1 && h->lens[0] == 2 &&
+                       h->msgs[0][1] == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+        reply_free(h);
+        if (!serving) break;
+        usleep(1000);
+    }
+    packed req = execute_request("t.parquet", 0, 0);
+    reply *late = call(ch, EXECUTE, req.p, req.n, NULL);
+    free(req.p);
+    assert_int_equal(late->code, GRPC_STATUS_UNAVAILABLE);
+    reply_free(late);
+    pthread_join(sd, NULL);
     assert_true(pl_now_ns() - t0 < 5000000000LL);
     pthread_join(reader.th, NULL);
     if (reader.r->code) fprintf(stderr, "reader: %d %s\n", reader.r->code, reader.r->details);

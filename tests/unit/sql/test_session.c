@@ -186,8 +186,8 @@ static void test_empty_script_and_comments(void **state) {
 
 static void test_unsupported_statement_position(void **state) {
     pl_session *s = *state;
-    const char *q = "set threads=2;\n  -- a comment\n  ALTER TABLE t ADD COLUMN x int";
-    run_fails(s, q, PL_ERR_UNSUPPORTED, at(q, "ALTER"), "unsupported statement ALTER TABLE");
+    const char *q = "set threads=2;\n  -- a comment\n  CREATE INDEX i ON t (x)";
+    run_fails(s, q, PL_ERR_UNSUPPORTED, at(q, "CREATE"), "unsupported statement INDEX");
     run_fails(s, "BEGIN", PL_ERR_UNSUPPORTED, 0, "unsupported statement");
 }
 
@@ -344,7 +344,7 @@ static void test_insert_errors(void **state) {
     run_fails(s, q, PL_ERR_TYPE, at(q, "9999"), NULL);
     run_fails(s, "create table T (x int)", PL_ERR_SQL, 13, "table \"t\" already exists");
     run_fails(s, "create table w (x int, X int)", PL_ERR_SQL, -2, "specified more than once");
-    run_fails(s, "create table w (x int primary key)", PL_ERR_UNSUPPORTED, -2, "constraints");
+    run_fails(s, "create table w (x int references t (a))", PL_ERR_UNSUPPORTED, -2, "constraints");
     /* failed statements changed nothing */
     assert_int_equal(table_of(s, "t")->n_rows, 0);
     run_ok(s, "create table if not exists t (x int)", &res);
@@ -522,6 +522,106 @@ static void test_long_file_path_in_from(void **state) {
     assert_true(is_view);
 }
 
+/* Runs sql, which must fail, and checks that table `name` is still exactly `before`, the catalog
+ * has n_objects entries (no temporary one left) and the table keeps its columns. */
+static void fails_unchanged(pl_session *s, const char *sql, const char *name, pl_table *before,
+                            const char *msg) {
+    int32_t n_objects = pl_session_n_objects(s);
+    run_fails(s, sql, -1, -2, msg);
+    assert_ptr_equal(table_of(s, name), before);
+    assert_int_equal(pl_session_n_objects(s), n_objects);
+}
+
+static void test_dml_atomic_and_counts(void **state) {
+    pl_session *s = *state;
+    require_dataframes();
+    results res;
+    run_ok(s,
+           "create table t (a int not null, b varchar, c double);"
+           "insert into t values (1, 'x', 1.5), (2, '7', 2.5), (3, 'z', null);"
+           "create table o (a int, v int);"
+           "insert into o values (1, 10), (1, 11), (2, 20)",
+           &res);
+    pl_table *before = pl_table_retain(table_of(s, "t"));
+    fails_unchanged(s, "update t set a = 'abc'", "t", before, "abc");
+    fails_unchanged(s, "update t set a = null where a = 3", "t", before, "NOT NULL constraint failed: t.a");
+    fails_unchanged(s, "update t set c = 0 where b::int > 0", "t", before, NULL);
+    fails_unchanged(s, "delete from t where b::int > 0", "t", before, NULL);
+    fails_unchanged(s, "delete from t returning zz", "t", before, "zz");
+    fails_unchanged(s, "update t set c = 1 returning b::int", "t", before, NULL);
+    fails_unchanged(s, "alter table t add column k int default 1, drop column zz", "t", before, "zz");
+    fails_unchanged(s, "alter table t alter column b type int", "t", before, NULL);
+    fails_unchanged(s, "alter table t rename column a to b", "t", before, "already exists");
+    fails_unchanged(s, "truncate t, nosuch", "t", before, "nosuch");
+    assert_int_equal(table_of(s, "t")->schema->n_fields, 3);
+
+    /* a DataFrame taken before keeps its rows */
+    pl_df *snap = NULL;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_session_get(s, "t", &snap, &err), PL_OK);
+
+    /* counts: UPDATE ... FROM counts every match (like DuckDB), DELETE ... USING each row once */
+    run_ok(s, "update t set c = o.v from o where t.a = o.a", &res);
+    assert_string_equal(res.tag[0], "UPDATE");
+    assert_int_equal(res.rows_changed[0], 3);
+    run_ok(s, "update t set c = 0 where a > 100", &res);
+    assert_int_equal(res.rows_changed[0], 0);
+    run_ok(s, "delete from t using o where t.a = o.a", &res);
+    assert_string_equal(res.tag[0], "DELETE");
+    assert_int_equal(res.rows_changed[0], 2);
+    assert_int_equal(table_of(s, "t")->n_rows, 1);
+    run_ok(s, "insert into t values (4, 'q', 0), (5, 'r', 0) returning a", &res);
+    assert_int_equal(res.rows_changed[0], 2);
+    assert_int_equal(res.n_rows[0], 2);
+    run_ok(s, "update t set b = 'u' where a >= 4 returning *", &res);
+    assert_int_equal(res.rows_changed[0], 2);
+    assert_int_equal(res.n_rows[0], 2);
+    run_ok(s, "truncate t", &res);
+    assert_string_equal(res.tag[0], "TRUNCATE");
+    assert_int_equal(res.rows_changed[0], 3);
+    assert_int_equal(table_of(s, "t")->n_rows, 0);
+    run_ok(s, "alter table t add column k int; alter table t rename to t2", &res);
+    assert_string_equal(res.tag[0], "ALTER TABLE");
+    assert_int_equal(table_of(s, "t2")->schema->n_fields, 4);
+
+    pl_table *old = NULL;
+    assert_int_equal(pl_df_collect(snap, NULL, &old, &err), PL_OK);
+    assert_true(pl_table_equals(old, before));
+    pl_table_release(old);
+    pl_df_release(snap);
+    pl_table_release(before);
+}
+
+static void test_keys(void **state) {
+    pl_session *s = *state;
+    require_dataframes();
+    results res;
+    run_ok(s,
+           "create table k (x int, a int primary key, b varchar unique);"
+           "insert into k values (1, 1, 'p'), (2, 2, null), (3, 3, null)",
+           &res);
+    pl_table *before = pl_table_retain(table_of(s, "k"));
+    fails_unchanged(s, "insert into k values (9, 1, 'q')", "k", before, "duplicate key \"a: 1\"");
+    fails_unchanged(s, "update k set a = 2 where a = 3", "k", before, "duplicate key \"2\"");
+    fails_unchanged(s, "update k set b = 'p'", "k", before, "duplicate key \"p\"");
+    fails_unchanged(s, "alter table k drop column a", "k", before, "PRIMARY KEY");
+    pl_table_release(before);
+    run_fails(s, "create table c (a int, check (a > 0))", PL_ERR_UNSUPPORTED, -2, "table constraints");
+    run_fails(s, "create table c (a int check (a > 0))", PL_ERR_UNSUPPORTED, -2, "column constraints");
+    run_fails(s, "alter table k add column z int unique", PL_ERR_UNSUPPORTED, -2, "only be given in CREATE");
+    /* dropping a column before the key column moves the key with its column (DuckDB refuses) */
+    run_ok(s, "alter table k drop column x; insert into k values (4, 'r')", &res);
+    run_fails(s, "insert into k values (4, 's')", PL_ERR_INVALID_ARG, -2, "duplicate key \"a: 4\"");
+    run_fails(s, "insert into k values (5, 'r')", PL_ERR_INVALID_ARG, -2, "duplicate key \"b: r\"");
+    assert_int_equal(table_of(s, "k")->n_rows, 4);
+    /* the planning name of the statements' table never replaces a user's table */
+    run_ok(s, "create table __pl_dml_target (z int)", &res);
+    run_fails(s, "delete from k", PL_ERR_SQL, -2, "reserved");
+    assert_int_equal(table_of(s, "k")->n_rows, 4);
+    assert_int_equal(table_of(s, "__pl_dml_target")->schema->n_fields, 1);
+}
+
 static void test_explain(void **state) {
     pl_session *s = *state;
     require_dataframes();
@@ -553,6 +653,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_growing_table_across_morsels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_file_path_in_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dml_atomic_and_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,28 @@ static void test_qualify(void **state) {
     assert_int_equal(sq_qualify_end("x qualify a in (1, 2)) y", 24, 9), 21);
 }
 
+/* ASOF / SEMI / ANTI before JOIN blanked, POSITIONAL JOIN -> CROSS JOIN; the keywords are
+ * read back from the original (sq_join_marker at the right item's first location). */
+static void test_join_kinds(void **state) {
+    (void)state;
+    const char *a = "select * from t ASOF LEFT OUTER JOIN q on t.a >= q.a";
+    check(a, "select * from t      LEFT OUTER JOIN q on t.a >= q.a");
+    int32_t at;
+    assert_int_equal(sq_join_marker(a, (int32_t)(strstr(a, " q ") - a) + 1, &at), SQ_JOIN_ASOF);
+    assert_int_equal(at, 16);
+    check("select * from t asof join q using (a)", "select * from t      join q using (a)");
+    const char *s = "select * from t semi join q on t.a = q.a anti join r on true";
+    check(s, "select * from t      join q on t.a = q.a      join r on true");
+    assert_int_equal(sq_join_marker(s, (int32_t)(strstr(s, " q ") - s) + 1, &at), SQ_JOIN_SEMI);
+    assert_int_equal(sq_join_marker(s, (int32_t)(strstr(s, " r ") - s) + 1, &at), SQ_JOIN_ANTI);
+    check("select * from t positional join q", "select * from t CROSS      join q");
+    /* not before JOIN, quoted, in strings and comments: untouched */
+    const char *p = "select 'asof join', \"semi\" from t /* anti join */ join q on true -- asof join";
+    check(p, p);
+    assert_int_equal(sq_join_marker(p, (int32_t)(strstr(p, " q ") - p) + 1, &at), SQ_JOIN_PLAIN);
+    assert_int_equal(at, -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_paths),
@@ -186,6 +208,7 @@ int main(void) {
         cmocka_unit_test(test_group_by_all_and_lists),
         cmocka_unit_test(test_interval_try_cast_subquery_alias),
         cmocka_unit_test(test_qualify),
+        cmocka_unit_test(test_join_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
