@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from . import _ipc
 from ._proto import polaroid_pb2 as pb
+from ._pb import new as _pbnew
 
 __all__ = ["TableInfo", "WriteResult", "AppendResult", "schema_of", "execute_request",
            "count_plan", "count_of", "write_request", "create_table_request", "append_requests",
@@ -103,13 +104,13 @@ def execute_request(plan: pb.Plan, *, max_message_bytes: int = 0, timeout: Optio
         opts.allow_shared_memory = True
         opts.shared_memory_min_bytes = int(shared_memory_min_bytes)
         opts.shared_memory_max_files = SHARED_MEMORY_MAX_FILES
-    return pb.ExecuteRequest(plan=plan, options=opts)
+    return _pbnew(pb.ExecuteRequest, plan=plan, options=opts)
 
 
 def count_plan(rel: pb.Relation) -> pb.Plan:
     """count(*) of a relation, as column "len"."""
-    return pb.Plan(root=pb.Relation(aggregate=pb.Aggregate(
-        input=rel, aggs=[pb.NamedExpr(expr=pb.Expr(agg=pb.AggCall(function="count")), name="len")])))
+    return _pbnew(pb.Plan, root=_pbnew(pb.Relation, aggregate=_pbnew(pb.Aggregate, 
+        input=rel, aggs=[_pbnew(pb.NamedExpr, expr=_pbnew(pb.Expr, agg=_pbnew(pb.AggCall, function="count")), name="len")])))
 
 
 def count_of(t: pa.Table) -> int:
@@ -124,7 +125,7 @@ _WRITE_FORMATS = {"parquet": pb.ReadFiles.FORMAT_PARQUET, "csv": pb.ReadFiles.FO
 
 def write_request(plan: pb.Plan, path: Any, fmt: str, *, compression: Optional[str] = None,
                   row_group_size: Optional[int] = None, overwrite: bool = True) -> pb.WriteRequest:
-    return pb.WriteRequest(plan=plan, path=os.fspath(path), format=_WRITE_FORMATS[fmt],
+    return _pbnew(pb.WriteRequest, plan=plan, path=os.fspath(path), format=_WRITE_FORMATS[fmt],
                            compression=compression or "", row_group_size=row_group_size or 0,
                            overwrite=overwrite)
 

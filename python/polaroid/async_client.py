@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
+from ._pb import new as _pbnew
 from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request,
                         csv_options, execute_request, map_shared_memory, new_request_id, schema_of,
                         SHARED_MEMORY_MAX_FILES,
@@ -118,7 +119,7 @@ def _plan_of(x: Any) -> Union[pb.Plan, Err]:
     if isinstance(x, pb.Plan):
         return x
     if isinstance(x, pb.Relation):
-        return pb.Plan(root=x)
+        return _pbnew(pb.Plan, root=x)
     plan = getattr(x, "plan", None)  # another DataFrame-like object exposing its plan
     if isinstance(plan, pb.Plan):
         return plan
@@ -457,7 +458,7 @@ class AsyncPolaroidClient:
             return Err(_invalid(str(e)))
         if not validate:
             return Ok(df)
-        r = await self._unary("_schema_rpc", pb.PlanRequest(plan=df.plan), timeout)
+        r = await self._unary("_schema_rpc", _pbnew(pb.PlanRequest, plan=df.plan), timeout)
         return r.map(lambda _resp: df)
 
     async def read_parquet(self, source: Any, *, columns: Optional[Sequence[str]] = None,
@@ -507,7 +508,7 @@ class AsyncPolaroidClient:
 
     def table(self, name: str) -> DataFrame:
         """A live table as a lazy DataFrame (no call)."""
-        return self._df(pb.Relation(table=pb.TableRef(name=name)))
+        return self._df(_pbnew(pb.Relation, table=pb.TableRef(name=name)))
 
     def frame_sql(self, query: str, **frames: DataFrame) -> DataFrame:
         """A lazy DataFrame of a SQL query, without a call (errors show at collect)."""
@@ -516,7 +517,7 @@ class AsyncPolaroidClient:
     def from_arrow(self, data: Any) -> DataFrame:
         """Uploads a pyarrow Table with the plan (no call until collected)."""
         t = to_arrow(data)
-        return self._df(pb.Relation(arrow=pb.ArrowData(ipc_stream=_ipc.table_to_ipc(t))))
+        return self._df(_pbnew(pb.Relation, arrow=pb.ArrowData(ipc_stream=_ipc.table_to_ipc(t))))
 
     async def batch_read(self, paths: Iterable[Any], *, format: Optional[str] = None,
                          validate: bool = True, materialize: bool = False,
@@ -652,7 +653,7 @@ class AsyncPolaroidClient:
             rel = sql_relation(sql, fr)
         except (ValueError, TypeError) as e:
             return Err(_invalid(str(e)))
-        return await self._execute_table(self._execute_request(pb.Plan(root=rel), timeout), timeout)
+        return await self._execute_table(self._execute_request(_pbnew(pb.Plan, root=rel), timeout), timeout)
 
     async def _execute_table(self, req: pb.ExecuteRequest, timeout: Optional[float]) -> Result[pa.Table, PolaroidError]:
         attempt = 0
@@ -879,7 +880,7 @@ class AsyncPolaroidClient:
         plan = _plan_of(df)
         if isinstance(plan, Err):
             return plan
-        r = await self._unary("_schema_rpc", pb.PlanRequest(plan=plan), timeout)
+        r = await self._unary("_schema_rpc", _pbnew(pb.PlanRequest, plan=plan), timeout)
         return r.map(schema_of)
 
     async def count(self, df: Any, timeout: Optional[float] = None) -> Result[int, PolaroidError]:
@@ -895,7 +896,7 @@ class AsyncPolaroidClient:
         plan = _plan_of(df)
         if isinstance(plan, Err):
             return plan
-        r = await self._unary("_explain_rpc", pb.ExplainRequest(plan=plan, optimized=optimized, analyze=analyze),
+        r = await self._unary("_explain_rpc", _pbnew(pb.ExplainRequest, plan=plan, optimized=optimized, analyze=analyze),
                               timeout)
         return r.map(lambda x: x.text)
 
@@ -903,7 +904,7 @@ class AsyncPolaroidClient:
         plan = _plan_of(df)
         if isinstance(plan, Err):
             return plan
-        r = await self._unary("_describe_rpc", pb.PlanRequest(plan=plan), timeout)
+        r = await self._unary("_describe_rpc", _pbnew(pb.PlanRequest, plan=plan), timeout)
         return r.map(lambda x: _ipc.read_ipc_stream(x.arrow_ipc))
 
     async def write(self, df: Any, path: str, format: str = "auto", *, compression: Optional[str] = None,
@@ -973,7 +974,7 @@ class AsyncPolaroidClient:
         plan = _plan_of(df)
         if isinstance(plan, Err):
             return plan
-        req = pb.CreateHandleRequest(plan=plan, materialize=materialize, ttl_seconds=int(ttl) if ttl else 0)
+        req = _pbnew(pb.CreateHandleRequest, plan=plan, materialize=materialize, ttl_seconds=int(ttl) if ttl else 0)
         r = await self._unary("_create_handle_rpc", req, timeout, idempotent=False)
         if isinstance(r, Err):
             return r
@@ -981,7 +982,7 @@ class AsyncPolaroidClient:
         h = AsyncHandle(self, info)
         self._handles[h.id] = weakref.ref(h)
         self._start_heartbeat(info.ttl_seconds)
-        return Ok(DataFrame(pb.Relation(handle=pb.HandleRef(id=h.id)), self, (h,)))
+        return Ok(DataFrame(_pbnew(pb.Relation, handle=pb.HandleRef(id=h.id)), self, (h,)))
 
     async def cache(self, df: Any, *, ttl: Optional[float] = None,
                     timeout: Optional[float] = None) -> Result[DataFrame, PolaroidError]:

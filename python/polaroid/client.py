@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
+from ._pb import new as _pbnew
 from .errors import PolaroidError, from_rpc_error
 from ._requests import (AppendResult, TableInfo, WriteResult, append_requests, count_of, count_plan,
                         create_table_request, csv_options, execute_request, format_preview,
@@ -315,7 +316,7 @@ class Client:
                 data = pa.table(data)
             else:
                 raise TypeError(f"from_arrow: expected a pyarrow Table, got {type(data).__name__}")
-        return self._df(pb.Relation(arrow=pb.ArrowData(ipc_stream=_ipc.table_to_ipc(data))))
+        return self._df(_pbnew(pb.Relation, arrow=pb.ArrowData(ipc_stream=_ipc.table_to_ipc(data))))
 
     def from_pandas(self, df: Any, *, preserve_index: bool = False) -> DataFrame:
         return self.from_arrow(pa.Table.from_pandas(df, preserve_index=preserve_index))
@@ -325,11 +326,11 @@ class Client:
 
     def table(self, name: str) -> DataFrame:
         """A live table by name (see create_table / append)."""
-        return self._df(pb.Relation(table=pb.TableRef(name=name)))
+        return self._df(_pbnew(pb.Relation, table=pb.TableRef(name=name)))
 
     def handle(self, handle_id: str) -> DataFrame:
         """A DataFrame over an existing handle id (not renewed by this client)."""
-        return self._df(pb.Relation(handle=pb.HandleRef(id=handle_id)))
+        return self._df(_pbnew(pb.Relation, handle=pb.HandleRef(id=handle_id)))
 
     # ------------------------------------------------------------ Execute
     def _shared_memory_ok(self) -> bool:
@@ -391,15 +392,15 @@ class Client:
             return count_of(rs.read_all())
 
     def _df_schema(self, df: DataFrame) -> pa.Schema:
-        return schema_of(self._call(self._schema_rpc, pb.PlanRequest(plan=df.plan)))
+        return schema_of(self._call(self._schema_rpc, _pbnew(pb.PlanRequest, plan=df.plan)))
 
     def _df_explain(self, df: DataFrame, *, optimized: bool = True, analyze: bool = False) -> str:
-        r = self._call(self._explain_rpc, pb.ExplainRequest(plan=df.plan, optimized=optimized,
+        r = self._call(self._explain_rpc, _pbnew(pb.ExplainRequest, plan=df.plan, optimized=optimized,
                                                              analyze=analyze))
         return r.text
 
     def _df_describe(self, df: DataFrame) -> pa.Table:
-        r = self._call(self._describe_rpc, pb.PlanRequest(plan=df.plan))
+        r = self._call(self._describe_rpc, _pbnew(pb.PlanRequest, plan=df.plan))
         return _ipc.read_ipc_stream(r.arrow_ipc)
 
     def _df_write(self, df: DataFrame, path: str, fmt: str, *, compression: Optional[str] = None,
@@ -420,14 +421,14 @@ class Client:
     # ------------------------------------------------------------ handles
     def _df_persist(self, df: DataFrame, *, materialize: bool = True,
                     ttl: Optional[float] = None) -> DataFrame:
-        req = pb.CreateHandleRequest(plan=df.plan, materialize=materialize,
+        req = _pbnew(pb.CreateHandleRequest, plan=df.plan, materialize=materialize,
                                      ttl_seconds=int(ttl) if ttl else 0)
         info = self._call(self._create_handle_rpc, req, retry=False)
         h = Handle(self, info)
         with self._lock:
             self._handles[h.id] = weakref.ref(h)
         self._start_heartbeat(info.ttl_seconds)
-        return DataFrame(pb.Relation(handle=pb.HandleRef(id=h.id)), self, (h,))
+        return DataFrame(_pbnew(pb.Relation, handle=pb.HandleRef(id=h.id)), self, (h,))
 
     def handles(self) -> List[Handle]:
         """The live handles of this client."""

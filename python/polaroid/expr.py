@@ -15,6 +15,7 @@ import decimal as _decimal
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from ._proto import polaroid_pb2 as pb
+from ._pb import new as _pbnew
 
 __all__ = ["Expr", "col", "lit", "sql_expr", "count", "len_", "all_horizontal", "any_horizontal",
            "when", "coalesce", "to_expr"]
@@ -40,7 +41,7 @@ class Expr:
         """A SQL expression parsed by the server: ``Expr.sql("price * 2 > 100")``."""
         if not isinstance(text, str):
             raise TypeError(f"Expr.sql takes a string, got {type(text).__name__}")
-        return Expr(pb.Expr(sql=text), None)
+        return Expr(_pbnew(pb.Expr, sql=text), None)
 
     @property
     def proto(self) -> pb.Expr:
@@ -53,7 +54,7 @@ class Expr:
         return self._name
 
     def to_named(self) -> pb.NamedExpr:
-        return pb.NamedExpr(expr=self._pb, name=self._name or "")
+        return _pbnew(pb.NamedExpr, expr=self._pb, name=self._name or "")
 
     # ------------------------------------------------------------ naming
     def alias(self, name: str) -> "Expr":
@@ -66,11 +67,11 @@ class Expr:
     # ------------------------------------------------------------ calls
     def _call(self, fn: str, *others: Any) -> "Expr":
         args = [self._pb] + [to_expr(o, literal_strings=True)._pb for o in others]
-        return Expr(pb.Expr(call=pb.Call(function=fn, args=args)), self._name)
+        return Expr(_pbnew(pb.Expr, call=_pbnew(pb.Call, function=fn, args=args)), self._name)
 
     def _rcall(self, fn: str, other: Any) -> "Expr":
         o = to_expr(other, literal_strings=True)
-        return Expr(pb.Expr(call=pb.Call(function=fn, args=[o._pb, self._pb])), o._name)
+        return Expr(_pbnew(pb.Expr, call=_pbnew(pb.Call, function=fn, args=[o._pb, self._pb])), o._name)
 
     # arithmetic
     def __add__(self, o: Any) -> "Expr":
@@ -97,17 +98,21 @@ class Expr:
     def __rtruediv__(self, o: Any) -> "Expr":
         return self._rcall("div", o)
 
+    # // and % round toward -infinity as in Python and Polars (-7 // 2 == -4, -7 % 2 == 1);
+    # the engine's int_div and mod (SQL's // and %) truncate toward zero
     def __floordiv__(self, o: Any) -> "Expr":
-        return self._call("int_div", o)
+        return Expr(_floor_div(self._pb, to_expr(o, literal_strings=True)._pb), self._name)
 
     def __rfloordiv__(self, o: Any) -> "Expr":
-        return self._rcall("int_div", o)
+        e = to_expr(o, literal_strings=True)
+        return Expr(_floor_div(e._pb, self._pb), e._name)
 
     def __mod__(self, o: Any) -> "Expr":
-        return self._call("mod", o)
+        return Expr(_floor_mod(self._pb, to_expr(o, literal_strings=True)._pb), self._name)
 
     def __rmod__(self, o: Any) -> "Expr":
-        return self._rcall("mod", o)
+        e = to_expr(o, literal_strings=True)
+        return Expr(_floor_mod(e._pb, self._pb), e._name)
 
     def __pow__(self, o: Any) -> "Expr":
         return self._call("pow", o)
@@ -209,7 +214,7 @@ class Expr:
     def cast(self, dtype: Any, strict: bool = True) -> "Expr":
         """Cast to a SQL type name ("BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP", "DECIMAL(18,3)")
         or a pyarrow DataType; ``strict=False`` gives NULL where the cast fails (TRY_CAST)."""
-        return Expr(pb.Expr(cast=pb.Cast(expr=self._pb, type=_type_name(dtype), try_cast=not strict)),
+        return Expr(_pbnew(pb.Expr, cast=_pbnew(pb.Cast, expr=self._pb, type=_type_name(dtype), try_cast=not strict)),
                     self._name)
 
     def fill_null(self, value: Any) -> "Expr":
@@ -249,7 +254,7 @@ class Expr:
     # ------------------------------------------------------------ aggregations
     def _agg(self, fn: str, distinct: bool = False, *extra: Any) -> "Expr":
         args = [self._pb] + [to_expr(o, literal_strings=True)._pb for o in extra]
-        return Expr(pb.Expr(agg=pb.AggCall(function=fn, args=args, distinct=distinct)), self._name)
+        return Expr(_pbnew(pb.Expr, agg=_pbnew(pb.AggCall, function=fn, args=args, distinct=distinct)), self._name)
 
     def sum(self) -> "Expr":
         return self._agg("sum")
@@ -310,11 +315,31 @@ class Expr:
         agg = pb.AggCall()
         agg.CopyFrom(self._pb.agg)
         agg.filter.CopyFrom(to_expr(predicate, sql_strings=True)._pb)
-        return Expr(pb.Expr(agg=agg), self._name)
+        return Expr(_pbnew(pb.Expr, agg=agg), self._name)
 
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
         return f"<polaroid.Expr {render(self._pb)}{f' AS {self._name}' if self._name else ''}>"
+
+
+def _fn(name: str, *args: pb.Expr) -> pb.Expr:
+    return _pbnew(pb.Expr, call=_pbnew(pb.Call, function=name, args=list(args)))
+
+
+def _floor_mod(a: pb.Expr, b: pb.Expr) -> pb.Expr:
+    """Python's a % b (the sign of b) from the engine's truncating mod: r = a mod b, plus b
+    when r is not 0 and its sign differs from b's. Integers stay integers."""
+    zero = _pbnew(pb.Expr, literal=pb.Literal(int64_value=0))
+    r = _fn("mod", a, b)
+    fix = _fn("and", _fn("ne", r, zero), _fn("ne", _fn("lt", r, zero), _fn("lt", b, zero)))
+    return _fn("case", fix, _fn("add", r, b), r)
+
+
+def _floor_div(a: pb.Expr, b: pb.Expr) -> pb.Expr:
+    """Python's a // b: (a - a % b) divided by b is exact for integers (the engine's int_div of
+    floats is a plain division, so round(.., 0) takes a float quotient to its integer)."""
+    q = _fn("int_div", _fn("sub", a, _floor_mod(a, b)), b)
+    return _fn("round", q, _pbnew(pb.Expr, literal=pb.Literal(int64_value=0)))
 
 
 def _ddof(base: str, ddof: int) -> str:
@@ -360,10 +385,16 @@ class StrNamespace:
         return self._e._call("replace", old, new)
 
     def slice(self, offset: int, length: Optional[int] = None) -> Expr:
-        """Substring from 0-based ``offset`` (SQL substr is 1-based)."""
+        """Substring from 0-based ``offset``; a negative offset counts from the end (-1: the
+        last character), as in Polars. SQL substr is 1-based and counts -1 from the end too."""
+        offset = int(offset)
+        start = offset + 1 if offset >= 0 else offset
         if length is None:
-            return self._e._call("substr", int(offset) + 1)
-        return self._e._call("substr", int(offset) + 1, int(length))
+            return self._e._call("substr", start)
+        length = int(length)
+        if length < 0:
+            raise ValueError(f"str.slice: length must be >= 0, got {length}")
+        return self._e._call("substr", start, length)
 
     def concat(self, *others: Any) -> Expr:
         return self._e._call("concat", *others)
@@ -398,7 +429,7 @@ class DtNamespace:
 
     def truncate(self, unit: str) -> Expr:
         """``date_trunc(unit, self)``: unit "day", "hour", "minute"..."""
-        return Expr(pb.Expr(call=pb.Call(function="date_trunc",
+        return Expr(_pbnew(pb.Expr, call=_pbnew(pb.Call, function="date_trunc",
                                          args=[lit(unit)._pb, self._e._pb])), self._e._name)
 
     def strftime(self, fmt: str) -> Expr:
@@ -412,11 +443,11 @@ def col(name: str) -> Expr:
     """A column by name; ``"table.column"`` is not split (use ``qualifier=`` via :func:`column`)."""
     if not isinstance(name, str):
         raise TypeError(f"col takes a column name, got {type(name).__name__}")
-    return Expr(pb.Expr(column=pb.ColumnRef(name=name)), name)
+    return Expr(_pbnew(pb.Expr, column=pb.ColumnRef(name=name)), name)
 
 
 def column(name: str, qualifier: str = "") -> Expr:
-    return Expr(pb.Expr(column=pb.ColumnRef(name=name, qualifier=qualifier)), name)
+    return Expr(_pbnew(pb.Expr, column=pb.ColumnRef(name=name, qualifier=qualifier)), name)
 
 
 def sql_expr(text: str) -> Expr:
@@ -426,19 +457,19 @@ def sql_expr(text: str) -> Expr:
 
 def count() -> Expr:
     """count(*): the number of rows (of each group)."""
-    return Expr(pb.Expr(agg=pb.AggCall(function="count")), "count")
+    return Expr(_pbnew(pb.Expr, agg=_pbnew(pb.AggCall, function="count")), "count")
 
 
 def len_() -> Expr:
     """count(*) named "len" (Polars' ``pl.len()``)."""
-    return Expr(pb.Expr(agg=pb.AggCall(function="count")), "len")
+    return Expr(_pbnew(pb.Expr, agg=_pbnew(pb.AggCall, function="count")), "len")
 
 
 def coalesce(*exprs: Any) -> Expr:
     es = [to_expr(e) for e in exprs]
     if not es:
         raise ValueError("coalesce needs at least one expression")
-    return Expr(pb.Expr(call=pb.Call(function="coalesce", args=[e._pb for e in es])), es[0]._name)
+    return Expr(_pbnew(pb.Expr, call=_pbnew(pb.Call, function="coalesce", args=[e._pb for e in es])), es[0]._name)
 
 
 def all_horizontal(*exprs: Any) -> Expr:
@@ -477,7 +508,7 @@ class _Then(Expr):
             args.append(v._pb)
         if has_else:
             args.append(to_expr(otherwise, literal_strings=True)._pb)
-        super().__init__(pb.Expr(call=pb.Call(function="case", args=args)), branches[0][1]._name)
+        super().__init__(_pbnew(pb.Expr, call=_pbnew(pb.Call, function="case", args=args)), branches[0][1]._name)
         self._branches = branches
 
     def when(self, cond: Any) -> _When:
@@ -497,7 +528,7 @@ def when(cond: Any) -> _When:
 
 def lit(value: Any, dtype: Any = None) -> Expr:
     """A literal; with ``dtype`` cast to that type (SQL type name or pyarrow type)."""
-    e = Expr(pb.Expr(literal=_literal(value)), "literal")
+    e = Expr(_pbnew(pb.Expr, literal=_literal(value)), "literal")
     if dtype is not None:
         e = e.cast(dtype)
     return e

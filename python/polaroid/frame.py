@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ._proto import polaroid_pb2 as pb
+from ._pb import extend as _pbextend, new as _pbnew
 from .expr import Expr, as_exprs, col, to_expr
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,7 +32,11 @@ _JOIN_TYPES = {
     "semi": pb.Join.JOIN_SEMI,
     "anti": pb.Join.JOIN_ANTI,
     "cross": pb.Join.JOIN_CROSS,
+    "asof": pb.Join.JOIN_ASOF,
+    "asof_left": pb.Join.JOIN_ASOF_LEFT,
 }
+
+_ASOF_OPS = {">=": pb.Join.ASOF_GE, ">": pb.Join.ASOF_GT, "<=": pb.Join.ASOF_LE, "<": pb.Join.ASOF_LT}
 
 _FORMATS = {
     None: pb.ReadFiles.FORMAT_AUTO,
@@ -101,7 +106,7 @@ class DataFrame:
     @property
     def plan(self) -> pb.Plan:
         """The ``polaroid.v1.Plan`` this DataFrame sends."""
-        return pb.Plan(root=self._rel)
+        return _pbnew(pb.Plan, root=self._rel)
 
     @property
     def client(self) -> Any:
@@ -132,8 +137,8 @@ class DataFrame:
             raise ValueError("select needs at least one column or expression")
         if all(_has_agg(ne.expr) for ne in items):
             # Polars' df.select(pl.col("x").sum(), ...): one row of aggregates
-            return self._derive(pb.Relation(aggregate=pb.Aggregate(input=self._rel, aggs=items)))
-        return self._derive(pb.Relation(select=pb.Select(input=self._rel, exprs=items)))
+            return self._derive(_pbnew(pb.Relation, aggregate=_pbnew(pb.Aggregate, input=self._rel, aggs=items)))
+        return self._derive(_pbnew(pb.Relation, select=_pbnew(pb.Select, input=self._rel, exprs=items)))
 
     def filter(self, *predicates: Any) -> "DataFrame":
         """Rows where every predicate is true: an Expr, or SQL text such as ``"col1 > 100"``."""
@@ -143,7 +148,7 @@ class DataFrame:
         p = preds[0]
         for q in preds[1:]:
             p = p & q
-        return self._derive(pb.Relation(filter=pb.Filter(input=self._rel, predicate=p.proto)))
+        return self._derive(_pbnew(pb.Relation, filter=_pbnew(pb.Filter, input=self._rel, predicate=p.proto)))
 
     where = filter
 
@@ -152,7 +157,7 @@ class DataFrame:
         items = as_exprs(exprs, named)
         if not items:
             return self
-        return self._derive(pb.Relation(with_columns=pb.WithColumns(input=self._rel, exprs=items)))
+        return self._derive(_pbnew(pb.Relation, with_columns=_pbnew(pb.WithColumns, input=self._rel, exprs=items)))
 
     with_column = with_columns
 
@@ -177,15 +182,23 @@ class DataFrame:
         right_on: Any = None,
         suffix: str = "_right",
         nulls_equal: bool = False,
+        asof_op: str = ">=",
     ) -> "DataFrame":
         """Joins with another DataFrame of the same connection. ``how``: inner, left, right,
-        full (outer), semi, anti, cross. Key columns named by ``on`` appear once."""
+        full (outer), semi, anti, cross, asof, asof_left. Key columns named by ``on`` appear
+        once. As-of joins: the last key is compared with ``asof_op`` (left OP right: ">=" takes
+        the latest right row at or before the left one; ">", "<=", "<"), the others are
+        equalities; ties go to the first right row."""
         if not isinstance(other, DataFrame):
             raise TypeError(f"join: expected a polaroid DataFrame, got {type(other).__name__}")
         t = _JOIN_TYPES.get(how)
         if t is None:
             raise ValueError(f"join: unknown how={how!r} (one of {', '.join(_JOIN_TYPES)})")
-        j = pb.Join(left=self._rel, right=other._rel, type=t, suffix=suffix, null_equal=nulls_equal)
+        op = _ASOF_OPS.get(asof_op)
+        if op is None:
+            raise ValueError(f"join: unknown asof_op={asof_op!r} (one of {', '.join(_ASOF_OPS)})")
+        j = _pbnew(pb.Join, left=self._rel, right=other._rel, type=t, suffix=suffix, null_equal=nulls_equal,
+                   asof_op=op)
         if how == "cross":
             if on is not None or left_on is not None or right_on is not None:
                 raise ValueError("join: a cross join takes no keys")
@@ -200,9 +213,9 @@ class DataFrame:
             ro = [to_expr(x) for x in _flatten([right_on])]
             if len(lo) != len(ro):
                 raise ValueError("join: left_on and right_on need the same number of keys")
-            j.left_on.extend(e.proto for e in lo)
-            j.right_on.extend(e.proto for e in ro)
-        return self._derive(pb.Relation(join=j), other)
+            _pbextend(j.left_on, (e.proto for e in lo))
+            _pbextend(j.right_on, (e.proto for e in ro))
+        return self._derive(_pbnew(pb.Relation, join=j), other)
 
     def cross_join(self, other: "DataFrame") -> "DataFrame":
         return self.join(other, how="cross")
@@ -228,8 +241,8 @@ class DataFrame:
         for k, d, z in zip(keys, desc, nl):
             nulls = (pb.SortKey.NULLS_DEFAULT if z is None
                      else pb.SortKey.NULLS_LAST if z else pb.SortKey.NULLS_FIRST)
-            sk.append(pb.SortKey(expr=k.proto, descending=bool(d), nulls=nulls))
-        return self._derive(pb.Relation(sort=pb.Sort(input=self._rel, keys=sk)))
+            sk.append(_pbnew(pb.SortKey, expr=k.proto, descending=bool(d), nulls=nulls))
+        return self._derive(_pbnew(pb.Relation, sort=_pbnew(pb.Sort, input=self._rel, keys=sk)))
 
     def unique(self, subset: Union[str, Sequence[str], None] = None, *, keep: str = "first",
                maintain_order: bool = True) -> "DataFrame":
@@ -237,7 +250,7 @@ class DataFrame:
         order; ``keep`` must be "first" or "any")."""
         if keep not in ("first", "any"):
             raise ValueError("unique: keep must be 'first' or 'any'")
-        return self._derive(pb.Relation(distinct=pb.Distinct(input=self._rel,
+        return self._derive(_pbnew(pb.Relation, distinct=_pbnew(pb.Distinct, input=self._rel,
                                                               subset=_names(subset, "unique"))))
 
     distinct = unique
@@ -250,7 +263,7 @@ class DataFrame:
         lim = -1 if length is None else int(length)
         if lim < -1:
             raise ValueError("slice: length must be >= 0")
-        return self._derive(pb.Relation(limit=pb.Limit(input=self._rel, offset=offset, limit=lim)))
+        return self._derive(_pbnew(pb.Relation, limit=_pbnew(pb.Limit, input=self._rel, offset=offset, limit=lim)))
 
     def limit(self, n: int = 5) -> "DataFrame":
         n = int(n)
@@ -264,7 +277,7 @@ class DataFrame:
     def rename(self, mapping: Dict[str, str]) -> "DataFrame":
         if not isinstance(mapping, dict):
             raise TypeError("rename takes a dict {old: new}")
-        return self._derive(pb.Relation(rename=pb.Rename(input=self._rel,
+        return self._derive(_pbnew(pb.Relation, rename=_pbnew(pb.Rename, input=self._rel,
                                                          old_names=list(mapping.keys()),
                                                          new_names=list(mapping.values()))))
 
@@ -272,12 +285,12 @@ class DataFrame:
         names = _names(columns, "drop")
         if not names:
             return self
-        return self._derive(pb.Relation(drop=pb.Drop(input=self._rel, columns=names)))
+        return self._derive(_pbnew(pb.Relation, drop=_pbnew(pb.Drop, input=self._rel, columns=names)))
 
     def union(self, *others: "DataFrame", distinct: bool = False) -> "DataFrame":
         """Rows of this frame then the others' (by position; UNION ALL unless distinct)."""
         rels = [self._rel] + [o._rel for o in others]
-        return self._derive(pb.Relation(union=pb.Union(inputs=rels, distinct=distinct)), *others)
+        return self._derive(_pbnew(pb.Relation, union=_pbnew(pb.Union, inputs=rels, distinct=distinct)), *others)
 
     def lazy(self) -> "DataFrame":
         return self
@@ -466,7 +479,7 @@ class GroupBy:
         items = as_exprs(aggs, named)
         if not items and not self._keys:
             raise ValueError("agg needs at least one aggregation")
-        return self._df._derive(pb.Relation(aggregate=pb.Aggregate(input=self._df._rel,
+        return self._df._derive(_pbnew(pb.Relation, aggregate=_pbnew(pb.Aggregate, input=self._df._rel,
                                                                     keys=self._keys, aggs=items)))
 
     def len(self, name: str = "len") -> DataFrame:
@@ -497,10 +510,10 @@ def read_files_relation(paths: Union[str, Iterable[str]], fmt: Optional[str],
     f = _FORMATS.get(fmt)
     if f is None:
         raise ValueError(f"unknown format {fmt!r}")
-    rf = pb.ReadFiles(format=f, paths=plist)
+    rf = _pbnew(pb.ReadFiles, format=f, paths=plist)
     if csv is not None:
         rf.csv.CopyFrom(csv)
-    return pb.Relation(read=rf)
+    return _pbnew(pb.Relation, read=rf)
 
 
 def sql_relation(query: str, frames: Dict[str, DataFrame]) -> pb.Relation:
@@ -510,5 +523,5 @@ def sql_relation(query: str, frames: Dict[str, DataFrame]) -> pb.Relation:
     for name, df in frames.items():
         if not isinstance(df, DataFrame):
             raise TypeError(f"sql: {name}= must be a polaroid DataFrame, got {type(df).__name__}")
-        inputs.append(pb.NamedRelation(name=name, relation=df._rel))
-    return pb.Relation(sql=pb.SqlQuery(query=query, inputs=inputs))
+        inputs.append(_pbnew(pb.NamedRelation, name=name, relation=df._rel))
+    return _pbnew(pb.Relation, sql=_pbnew(pb.SqlQuery, query=query, inputs=inputs))

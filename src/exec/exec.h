@@ -221,6 +221,10 @@ pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *
 pl_status pl_asof_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_asof_cmp cmp,
                          pl_schema *probe_schema, pl_pipeline *build, pl_op **out,
                          pl_error *err);
+/* Tests: the bits of the equality keys' hashes the as-of join keeps (0: every key in one run,
+ * so the probe must skip rows of other keys); returns the previous mask. Not for use while
+ * queries run. */
+uint64_t pl_asof_set_hash_mask(uint64_t mask);
 
 /* ---------------------------------------------------------------- sort (sort/) */
 

@@ -10,6 +10,7 @@
  * missing files, tables and handles as PL_ERR_NOT_FOUND. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -467,6 +468,37 @@ static pl_status named_list_decode(dctx *d, const char *field, size_t n,
 
 /* ---------------------------------------------------------------- relations */
 
+static int cmp_name_ptr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A DataFrame operation's output has distinct column names, as in Polars (SQL results may
+ * repeat one; later operations could not tell the two apart). On a clash *df is released. */
+static pl_status unique_names(dctx *d, pl_df **df, const char *op, pl_error *err) {
+    const pl_schema *sch = pl_df_schema(*df);
+    int32_t n = sch->n_fields;
+    if (n < 2) return PL_OK;
+    const char **v = pl_malloc((size_t)n * sizeof *v);
+    if (!v) return fail(d, err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t i = 0; i < n; i++) v[i] = sch->fields[i].name;
+    qsort(v, (size_t)n, sizeof *v, cmp_name_ptr);
+    const char *dup = NULL;
+    for (int32_t i = 1; i < n && !dup; i++)
+        if (!strcmp(v[i - 1], v[i])) dup = v[i];
+    pl_status st = PL_OK;
+    if (dup) {
+        st = fail(d, err, PL_ERR_INVALID_ARG, "%s output has two columns named \"%.200s\"", op, dup);
+        if (err)
+            snprintf(err->hint, sizeof err->hint, "give one of them another name with alias() or rename()");
+    }
+    pl_free(v);
+    if (st) {
+        pl_df_release(*df);
+        *df = NULL;
+    }
+    return st;
+}
+
 static pl_status decode_rel(dctx *d, const Polaroid__V1__Relation *r, pl_df **out, pl_error *err);
 
 static pl_status input_rel(dctx *d, const Polaroid__V1__Relation *r, pl_df **out, pl_error *err) {
@@ -628,8 +660,20 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
     case POLAROID__V1__JOIN__TYPE__JOIN_SEMI: type = PL_JOIN_SEMI; break;
     case POLAROID__V1__JOIN__TYPE__JOIN_ANTI: type = PL_JOIN_ANTI; break;
     case POLAROID__V1__JOIN__TYPE__JOIN_CROSS: type = PL_JOIN_CROSS; break;
+    case POLAROID__V1__JOIN__TYPE__JOIN_ASOF: type = PL_JOIN_ASOF; break;
+    case POLAROID__V1__JOIN__TYPE__JOIN_ASOF_LEFT: type = PL_JOIN_ASOF_LEFT; break;
     default: return fail(d, err, PL_ERR_INVALID_ARG, "unknown join type %d", (int)j->type);
     }
+    pl_asof_cmp cmp;
+    switch (j->asof_op) {
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_GE: cmp = PL_ASOF_GE; break;
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_GT: cmp = PL_ASOF_GT; break;
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_LE: cmp = PL_ASOF_LE; break;
+    case POLAROID__V1__JOIN__ASOF_OP__ASOF_LT: cmp = PL_ASOF_LT; break;
+    default: return fail(d, err, PL_ERR_INVALID_ARG, "unknown as-of join inequality %d", (int)j->asof_op);
+    }
+    if ((type == PL_JOIN_ASOF || type == PL_JOIN_ASOF_LEFT) && j->null_equal)
+        return fail(d, err, PL_ERR_INVALID_ARG, "an as-of join takes no null_equal");
     if (j->n_on && (j->n_left_on || j->n_right_on))
         return fail(d, err, PL_ERR_INVALID_ARG, "join takes either on or left_on/right_on, not both");
     if (j->n_left_on != j->n_right_on)
@@ -678,7 +722,7 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         if (!st) st = expr_list(d, "right_on", n_keys, j->right_on, &rk, err);
     }
     if (!st) {
-        pl_join_opts jo = {j->null_equal, NULL, NULL, PL_ASOF_GE};
+        pl_join_opts jo = {j->null_equal, NULL, NULL, cmp};
         st = op_done(d, pl_df_join(left, right, type, (int32_t)n_keys, lk, rk, &jo, &joined, err), err);
     }
     if (lk) expr_list_free(lk, n_keys);
@@ -693,11 +737,13 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         pl_df_release(joined);
         return st;
     }
-    /* Polars-like output: left columns, then right columns without the `on` keys, clashing
-     * right names suffixed; RIGHT and FULL joins coalesce the `on` keys of both sides */
+    /* Polars' output: left columns, then right columns without the `on` keys, clashing right
+     * names suffixed; FULL coalesces the `on` keys of both sides; RIGHT drops the left's `on`
+     * keys and keeps the right's in their place among the right's columns */
     pl_schema *js = pl_df_schema(joined);
     nl = PL_MIN(nl, js->n_fields);
     nr = js->n_fields - nl;
+    bool right_keys = type == PL_JOIN_RIGHT && j->n_on;
     int32_t n_out = 0;
     pl_expr **ex = pl_calloc((size_t)(nl + nr + 1), sizeof *ex);
     char **nm = pl_calloc((size_t)(nl + nr + 1), sizeof *nm);
@@ -707,8 +753,9 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         int32_t on_idx = -1;
         for (size_t k = 0; k < j->n_on; k++)
             if (!strcmp(j->on[k], name)) on_idx = (int32_t)k;
+        if (on_idx >= 0 && right_keys) continue;
         pl_expr *e = pl_expr_col_index(i, name);
-        if (e && on_idx >= 0 && (type == PL_JOIN_RIGHT || type == PL_JOIN_FULL)) {
+        if (e && on_idx >= 0 && type == PL_JOIN_FULL) {
             int32_t ri = -1;
             for (int32_t k = 0; k < nr; k++)
                 if (!strcmp(js->fields[nl + k].name, name)) ri = nl + k;
@@ -724,12 +771,20 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         bool is_on = false;
         for (size_t q = 0; q < j->n_on; q++)
             if (!strcmp(j->on[q], name)) is_on = true;
-        if (is_on) continue;
+        if (is_on && !right_keys) continue;
         bool clash = false;
-        for (int32_t i = 0; i < nl; i++)
+        for (int32_t i = 0; !is_on && i < nl; i++)
             if (!strcmp(js->fields[i].name, name)) clash = true;
         char buf[512];
         snprintf(buf, sizeof buf, "%s%s", name, clash ? suffix : "");
+        for (int32_t i = 0; i < n_out; i++)
+            if (!strcmp(nm[i], buf)) {
+                st = fail(d, err, PL_ERR_INVALID_ARG,
+                          "join output would have two columns named \"%s\" (the right's \"%s\" with "
+                          "suffix \"%s\"); choose another suffix or rename a column", buf, name, suffix);
+                break;
+            }
+        if (st) break;
         ex[n_out] = pl_expr_col_index(nl + k, name);
         nm[n_out] = pl_strdup(buf);
         if (!ex[n_out] || !nm[n_out]) st = fail(d, err, PL_ERR_NOMEM, "out of memory");
@@ -990,6 +1045,7 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
             st = op_done(d, sel ? pl_df_select(in, (int32_t)n, l.exprs, (const char *const *)l.names, out, err)
                                 : pl_df_with_columns(in, (int32_t)n, l.exprs, (const char *const *)l.names, out, err),
                          err);
+        if (!st) st = unique_names(d, out, sel ? "select" : "with_columns", err);
         named_list_reset(&l);
         pop(d, old);
         break;
@@ -1037,6 +1093,7 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
             st = op_done(d, pl_df_aggregate(in, (int32_t)keys.n, keys.exprs, (const char *const *)keys.names,
                                             (int32_t)aggs.n, aggs.exprs, (const char *const *)aggs.names, out, err),
                          err);
+        if (!st) st = unique_names(d, out, "aggregate", err);
         named_list_reset(&keys);
         named_list_reset(&aggs);
         pop(d, old);
@@ -1109,6 +1166,7 @@ static pl_status decode_rel_inner(dctx *d, const Polaroid__V1__Relation *r, pl_d
             st = op_done(d, pl_df_rename(in, (int32_t)rn->n_old_names, (const char *const *)rn->old_names,
                                          (const char *const *)rn->new_names, out, err),
                          err);
+        if (!st) st = unique_names(d, out, "rename", err);
         pop(d, old);
         break;
     }

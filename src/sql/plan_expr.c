@@ -1576,7 +1576,21 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
         default: return sq_fail(err, PL_ERR_UNSUPPORTED, f->location, "unsupported SQL value function");
         }
         const char *canon = scalar_canonical(fn);
-        return call_n(canon ? canon : fn, 0, NULL, f->location, out, err);
+        PL_TRY(call_n(canon ? canon : fn, 0, NULL, f->location, out, err));
+        if (f->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP ||
+            f->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N) {
+            /* a naive TIMESTAMP: the wall clock of the session's time zone (UTC) */
+            pl_type *ts = NULL;
+            pl_status st = pl_type_new_timestamp(PL_UNIT_US, NULL, &ts, err);
+            if (st) {
+                pl_expr_release(*out);
+                *out = NULL;
+                return st;
+            }
+            *out = at(pl_expr_cast(*out, ts, false), f->location);
+            if (!*out) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        }
+        return PL_OK;
     }
     case PG_QUERY__NODE__NODE_SUB_LINK:
         return sq_sublink(sc, n->sub_link, out, err);
@@ -1932,7 +1946,16 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
                                                                                      : "(SELECT ...)");
         return;
     case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
-        sb_s(b, "current_timestamp");
+        switch (n->sqlvalue_function->op) {
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE: sb_s(b, "current_date"); break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME_N: sb_s(b, "current_time"); break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N: sb_s(b, "localtime"); break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N: sb_s(b, "localtimestamp"); break;
+        default: sb_s(b, "current_timestamp"); break;
+        }
         return;
     default:
         sb_s(b, "?column?");

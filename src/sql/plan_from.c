@@ -430,11 +430,17 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     if (rf->lateral || rf->ordinality)
         return sq_fail(err, PL_ERR_UNSUPPORTED, pos, "LATERAL/WITH ORDINALITY table functions are not supported");
     if (fc->n_args < 1) return sq_fail(err, PL_ERR_SQL, pos, "%s needs a file path", fname);
-    /* paths: 'a', ('a', 'b') (from ['a', 'b']), ARRAY['a', 'b'] */
+    /* paths: 'a', list_value('a', 'b') (from ['a', 'b'], session_forms.c), ('a', 'b'),
+     * ARRAY['a', 'b'] */
     const PgQuery__Node *a0 = fc->args[0];
     PgQuery__Node *const *items = NULL;
     size_t n_items = 0;
-    if (a0->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+    const PgQuery__FuncCall *lv = a0->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? a0->func_call : NULL;
+    const char *lv_name = lv && lv->n_funcname == 1 ? sq_str(lv->funcname[0]) : NULL;
+    if (lv_name && !strcasecmp(lv_name, "list_value") && !lv->agg_star && !lv->over) {
+        items = lv->args;
+        n_items = lv->n_args;
+    } else if (a0->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
         items = a0->row_expr->args;
         n_items = a0->row_expr->n_args;
     } else if (a0->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {

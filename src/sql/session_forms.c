@@ -6,6 +6,7 @@
  *   DESCRIBE | DESC | SHOW  query | table | 'file'   the columns of the query or table
  *   SUMMARIZE query | table | 'file'                 per-column statistics
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
+ *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
  * Unlike pl_sql_preprocess (which keeps the text's length so that tree locations are offsets
  * into the user's text), these insert and move text: the session parses and plans the
  * rewritten script as if the user had written it, and maps error positions back through the
@@ -110,6 +111,28 @@ static bool opens_subquery(const fw *w, int32_t paren) {
 
 static void region(fw *w, int32_t lo, int32_t hi, int32_t end_byte, bool query_start);
 
+/* Whether the '[' at i opens a list literal ([1, 2] -> list_value(1, 2)) rather than a subscript
+ * (x[1], f(x)[2], l[1][2], INT[]). COLUMNS(['a', 'b']) and `IN [...]` are left as written. */
+static bool list_literal(const fw *w, int32_t i) {
+    int32_t p = i - 1;
+    if (p < 0) return true;
+    const sq_token *t = &w->t[p];
+    if (t->kind == SQ_TOK_PUNCT) {
+        char c = w->sql[t->start];
+        if (c == ')' || c == ']') return false;
+        if (c == '(' && p > 0 && sq_tok_is(w->sql, &w->t[p - 1], "columns")) return false;
+        return true;
+    }
+    if (t->kind != SQ_TOK_IDENT) return false;
+    static const char *const kw[] = {"select", "where", "and", "or", "not", "then", "else", "when",
+                                     "case", "by", "having", "on", "values", "distinct", "all",
+                                     "any", "some", "like", "ilike", "between", "is", "qualify",
+                                     "return", "returning", "set", "default"};
+    for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
+        if (is(w, p, kw[k])) return true;
+    return false;
+}
+
 /* The bytes of tokens [lo, hi) up to end_byte, subqueries rewritten. */
 static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     int32_t cur = lo < w->n_tok ? w->t[lo].start : end_byte;
@@ -134,6 +157,18 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             copy(w, cur, w->t[i].start);
             region(w, i, hi, end_byte, true);
             return;
+        }
+        if (is_punct(w, i, '[') && list_literal(w, i)) {
+            int32_t m = close_of(w, i, hi);
+            if (m < hi) { /* [a, b] -> list_value(a, b), DuckDB's name of the column too */
+                copy(w, cur, w->t[i].start);
+                insert(w, "list_value(", w->t[i].start);
+                if (m > i + 1) region(w, i + 1, m, w->t[m].start, false);
+                insert(w, ")", w->t[m].start);
+                cur = w->t[m].end;
+                i = m;
+                continue;
+            }
         }
         if (is_punct(w, i, '(') || is_punct(w, i, '[')) {
             int32_t m = close_of(w, i, hi);

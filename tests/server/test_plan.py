@@ -80,12 +80,17 @@ def test_select_filter_with_columns(c):
 def test_operators_and_literals():
     a = pd.col("a")
     cases = {
-        "add": a + 1, "sub": a - 1, "mul": a * 1, "div": a / 1, "mod": a % 1, "int_div": a // 1,
+        "add": a + 1, "sub": a - 1, "mul": a * 1, "div": a / 1,
         "eq": a == 1, "ne": a != 1, "lt": a < 1, "le": a <= 1, "gt": a > 1, "ge": a >= 1,
         "and": a & True, "or": a | False,
     }
     for fn, e in cases.items():
         assert e.proto.call.function == fn and e.proto.call.args[0] == colp("a"), fn
+    # // and % floor as in Python: a case over the engine's truncating mod, round(int_div)
+    assert (a % 2).proto.call.function == "case" and (a % 2).output_name == "a"
+    assert (a // 2).proto.call.function == "round" and (a // 2).output_name == "a"
+    assert (a // 2).proto.call.args[0].call.function == "int_div"
+    assert (7 // a).output_name == "literal"
     assert (-a).proto == call("neg", colp("a"))
     assert (~a).proto == call("not", colp("a"))
     r = 10 - a

@@ -18,6 +18,11 @@ CASES = [
              f"ORDER BY x NULLS FIRST"),
     ("values_with_null_rows", f"SELECT x % 3 AS k, arg_max(x, v) AS a, arg_min(x, v) AS b, "
                               f"count(*) AS n FROM {V} WHERE v = v GROUP BY k ORDER BY k"),
+    # a NULL FILTER selects no row (it was "FILTER needs a boolean column")
+    ("agg_filter_null", f"SELECT g, count(*) FILTER (WHERE NULL) AS a, sum(x) FILTER (WHERE NULL) "
+                        f"AS b, count(x) AS c FROM {V} GROUP BY g ORDER BY g"),
+    ("agg_filter_null_all", f"SELECT count(*) FILTER (WHERE NULL) AS a, max(v) FILTER (WHERE v > 1 "
+                            f"AND NULL) AS b FROM {V}"),
 ]
 
 

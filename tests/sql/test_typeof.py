@@ -43,6 +43,8 @@ TYPEOF = [
     ("never_evaluated", "SELECT typeof(age::bigint // 0), typeof(CAST(name AS INTEGER)) "
                         "FROM {people}"),
     ("empty_input", "SELECT typeof(id) FROM {people} WHERE false"),
+    ("value_functions", "SELECT typeof(current_date), current_date = today() AS same, "
+                        "typeof(current_timestamp), typeof(localtimestamp)"),
     ("subquery", "SELECT typeof((SELECT max(eid) FROM {events})), "
                  "typeof(x) FROM (SELECT name AS x FROM {people}) s"),
 ]

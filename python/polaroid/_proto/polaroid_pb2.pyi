@@ -150,7 +150,7 @@ class Aggregate(_message.Message):
     def __init__(self, input: _Optional[_Union[Relation, _Mapping]] = ..., keys: _Optional[_Iterable[_Union[NamedExpr, _Mapping]]] = ..., aggs: _Optional[_Iterable[_Union[NamedExpr, _Mapping]]] = ...) -> None: ...
 
 class Join(_message.Message):
-    __slots__ = ("left", "right", "type", "on", "left_on", "right_on", "suffix", "null_equal")
+    __slots__ = ("left", "right", "type", "on", "left_on", "right_on", "suffix", "null_equal", "asof_op")
     class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         JOIN_INNER: _ClassVar[Join.Type]
@@ -160,6 +160,8 @@ class Join(_message.Message):
         JOIN_SEMI: _ClassVar[Join.Type]
         JOIN_ANTI: _ClassVar[Join.Type]
         JOIN_CROSS: _ClassVar[Join.Type]
+        JOIN_ASOF: _ClassVar[Join.Type]
+        JOIN_ASOF_LEFT: _ClassVar[Join.Type]
     JOIN_INNER: Join.Type
     JOIN_LEFT: Join.Type
     JOIN_RIGHT: Join.Type
@@ -167,6 +169,18 @@ class Join(_message.Message):
     JOIN_SEMI: Join.Type
     JOIN_ANTI: Join.Type
     JOIN_CROSS: Join.Type
+    JOIN_ASOF: Join.Type
+    JOIN_ASOF_LEFT: Join.Type
+    class AsofOp(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        ASOF_GE: _ClassVar[Join.AsofOp]
+        ASOF_GT: _ClassVar[Join.AsofOp]
+        ASOF_LE: _ClassVar[Join.AsofOp]
+        ASOF_LT: _ClassVar[Join.AsofOp]
+    ASOF_GE: Join.AsofOp
+    ASOF_GT: Join.AsofOp
+    ASOF_LE: Join.AsofOp
+    ASOF_LT: Join.AsofOp
     LEFT_FIELD_NUMBER: _ClassVar[int]
     RIGHT_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +189,7 @@ class Join(_message.Message):
     RIGHT_ON_FIELD_NUMBER: _ClassVar[int]
     SUFFIX_FIELD_NUMBER: _ClassVar[int]
     NULL_EQUAL_FIELD_NUMBER: _ClassVar[int]
+    ASOF_OP_FIELD_NUMBER: _ClassVar[int]
     left: Relation
     right: Relation
     type: Join.Type
@@ -183,7 +198,8 @@ class Join(_message.Message):
     right_on: _containers.RepeatedCompositeFieldContainer[Expr]
     suffix: str
     null_equal: bool
-    def __init__(self, left: _Optional[_Union[Relation, _Mapping]] = ..., right: _Optional[_Union[Relation, _Mapping]] = ..., type: _Optional[_Union[Join.Type, str]] = ..., on: _Optional[_Iterable[str]] = ..., left_on: _Optional[_Iterable[_Union[Expr, _Mapping]]] = ..., right_on: _Optional[_Iterable[_Union[Expr, _Mapping]]] = ..., suffix: _Optional[str] = ..., null_equal: _Optional[bool] = ...) -> None: ...
+    asof_op: Join.AsofOp
+    def __init__(self, left: _Optional[_Union[Relation, _Mapping]] = ..., right: _Optional[_Union[Relation, _Mapping]] = ..., type: _Optional[_Union[Join.Type, str]] = ..., on: _Optional[_Iterable[str]] = ..., left_on: _Optional[_Iterable[_Union[Expr, _Mapping]]] = ..., right_on: _Optional[_Iterable[_Union[Expr, _Mapping]]] = ..., suffix: _Optional[str] = ..., null_equal: _Optional[bool] = ..., asof_op: _Optional[_Union[Join.AsofOp, str]] = ...) -> None: ...
 
 class Sort(_message.Message):
     __slots__ = ("input", "keys")

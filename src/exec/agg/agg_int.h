@@ -378,6 +378,11 @@ int agg_row_cmp(const pl_array *a, int64_t i, const pl_array *b, int64_t j, bool
  * unscaled values, truncated toward zero (in double up to 18 digits of precision, like its
  * int64 storage; past 18, lo plus the truncated (hi - lo) * d, like its 128-bit storage). */
 __int128 agg_decimal_interp(__int128 lo, __int128 hi, double d, int32_t precision);
+/* quantile_cont's interpolation between neighbouring doubles lo <= hi at fraction d (0..1):
+ * lo + d * (hi - lo), except that equal values give themselves and an infinite end gives
+ * lo * (1 - d) + hi * d (median(-inf, -inf) is -inf, median(-inf, 1) -inf, as DuckDB; the
+ * difference form made both NaN) */
+double agg_double_interp(double lo, double hi, double d);
 
 /* ---------------------------------------------------------------- holistic (holistic.c) */
 

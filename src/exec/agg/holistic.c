@@ -721,7 +721,7 @@ static double quantile_slice(double *v, int64_t n, double q) {
         above = x > vlo && x < above ? x : above;
     }
     double vhi = le > lo + 1 ? vlo : above;
-    return vlo + (pos - (double)lo) * (vhi - vlo);
+    return agg_double_interp(vlo, vhi, pos - (double)lo);
 }
 
 static pl_status qd_select_task(void *arg, int64_t task, int32_t worker, pl_error *err) {
@@ -841,6 +841,12 @@ static pl_status quantile_decimal(pl_builder *b, const hctx *h, href *v, href *t
     return pl_builder_append_decimal(b, (uint64_t)r, (int64_t)(r >> 64), err);
 }
 
+double agg_double_interp(double lo, double hi, double d) {
+    if (lo == hi) return lo;
+    if (isinf(lo) || isinf(hi)) return lo * (1 - d) + hi * d;
+    return lo + d * (hi - lo);
+}
+
 __int128 agg_decimal_interp(__int128 lo, __int128 hi, double d, int32_t precision) {
     if (hi == lo || !(d > 0)) return lo;
     __int128 delta = hi - lo;
@@ -912,7 +918,7 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 double vhi = buf[lo + 1];
                 for (int64_t i = lo + 2; i < m; i++)
                     if (isnan(vhi) ? !isnan(buf[i]) : buf[i] < vhi) vhi = buf[i];
-                r = vlo + (pos - (double)lo) * (vhi - vlo);
+                r = agg_double_interp(vlo, vhi, pos - (double)lo);
             }
             st = pl_builder_append_f64(b, r, err);
             break;

@@ -109,7 +109,9 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
     if (sp->filter_col >= in->n_fields)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "aggregate %s: filter column out of range", sp->name);
     rt->filter_col = sp->filter_col;
-    if (rt->filter_col >= 0 && agg_base_type(in->fields[rt->filter_col].type)->id != PL_TYPE_BOOL)
+    /* a NULL (untyped) filter selects no row, as SQL's FILTER (WHERE NULL) */
+    if (rt->filter_col >= 0 && agg_base_type(in->fields[rt->filter_col].type)->id != PL_TYPE_BOOL &&
+        in->fields[rt->filter_col].type->id != PL_TYPE_NA)
         PL_FAIL(err, PL_ERR_TYPE, "aggregate %s: FILTER needs a boolean column", sp->name);
     bool ordered = rt->op == AOP_FIRST || rt->op == AOP_LAST || rt->op == AOP_STRING_AGG ||
                    rt->op == AOP_ANY_VALUE || rt->op == AOP_LIST;

@@ -107,6 +107,16 @@ static int64_t fast_key(const jk_view *k, int64_t pos) {
     }
 }
 
+/* Bits of the equality-key hashes kept (tests: fewer bits make collisions the probe's walk
+ * must skip). Not changed while queries run. */
+static uint64_t g_hash_mask = ~(uint64_t)0;
+
+uint64_t pl_asof_set_hash_mask(uint64_t mask) {
+    uint64_t old = g_hash_mask;
+    g_hash_mask = mask;
+    return old;
+}
+
 /* Hashes of the equality keys of rows [0, n) into h; isnull[i] = 1 when any key (equality or
  * inequality) of row i is NULL. */
 static pl_status hash_keys(const jk_view *keys, int32_t n_keys, int64_t n, uint64_t *h,
@@ -115,8 +125,10 @@ static pl_status hash_keys(const jk_view *keys, int32_t n_keys, int64_t n, uint6
     if (n_keys == 1) memset(h, 0, sizeof *h * (size_t)n);
     for (int32_t k = 0; k + 1 < n_keys; k++) PL_TRY(pl_join_key_hash(&keys[k], 0, n, h, k > 0, isnull, err));
     const jk_view *iq = &keys[n_keys - 1];
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
         if (jk_pos(iq, i) < 0) isnull[i] = 1;
+        h[i] &= g_hash_mask;
+    }
     return PL_OK;
 }
 

@@ -1517,7 +1517,7 @@ static void qfast_block(void *arg, int64_t lo, int64_t hi) {
         } else {
             double dlo = pos_double(q->f->x, plo), dhi = pos_double(q->f->x, phi);
             double r = dlo;
-            if (khi != klo) r = dlo + (at - (double)klo) * (dhi - dlo);
+            if (khi != klo) r = agg_double_interp(dlo, dhi, at - (double)klo);
             ((double *)(void *)q->vals)[i] = r;
         }
         pl_bit_set(q->valid, i);
@@ -2004,7 +2004,7 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
                 double at = f.q * (double)(m - 1);
                 int64_t lo = (int64_t)floor(at), hi = (int64_t)ceil(at);
                 r = f.dv[lo];
-                if (hi != lo) r = f.dv[lo] + (at - (double)lo) * (f.dv[hi] - f.dv[lo]);
+                if (hi != lo) r = agg_double_interp(f.dv[lo], f.dv[hi], at - (double)lo);
             }
         } else if (!strcmp(fn, "product")) {
             ok = m > 0;

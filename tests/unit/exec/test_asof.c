@@ -1,8 +1,8 @@
 /* test_asof.c - the as-of join operator (src/exec/join/asof.c) against a nested-loop model:
  * the four inequalities, inner and probe-outer, with and without an equality key (plain or
  * dictionary strings), inequality keys compared as int64 (INT64, FLOAT64) and by value
- * (UTF8), NULL keys on both sides, many ties (the first build row of a tie wins), inputs of
- * several batches probed from two workers; errors of bad specs; the memory charged is
+ * (UTF8), NULL keys on both sides, many ties (the first build row of a tie wins), colliding
+ * key hashes (pl_asof_set_hash_mask), inputs of several batches probed from two workers; errors of bad specs; the memory charged is
  * returned. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,6 +246,25 @@ static void test_large_build(void **state) {
     run_case(&c);
 }
 
+/* Every equality key hashed alike (and 3 bits: partial collisions): the walk over candidates
+ * skips rows of other keys. */
+static void test_hash_collisions(void **state) {
+    (void)state;
+    static const pl_asof_cmp cmps[] = {PL_ASOF_GE, PL_ASOF_GT, PL_ASOF_LE, PL_ASOF_LT};
+    static const uint64_t masks[] = {0, (uint64_t)7 << 61};
+    for (int mi = 0; mi < 2; mi++) {
+        uint64_t old = pl_asof_set_hash_mask(masks[mi]);
+        for (int ci = 0; ci < 4; ci++)
+            for (int kt = 0; kt < 3; kt += 2) {
+                acase c = {.kind = PL_JK_PROBE_OUTER, .cmp = cmps[ci], .use_g = true, .kt = (ktype)kt,
+                           .np = 1500, .nb = 600, .g_dom = 9, .k_dom = 200, .pbatch = 500,
+                           .bbatch = 250, .null_pct = 5};
+                run_case(&c);
+            }
+        pl_asof_set_hash_mask(old);
+    }
+}
+
 static void test_empty(void **state) {
     (void)state;
     acase c = {.kind = PL_JK_PROBE_OUTER, .cmp = PL_ASOF_GE, .use_g = true, .kt = K_INT, .np = 100,
@@ -288,6 +307,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_ops),
         cmocka_unit_test(test_large_build),
+        cmocka_unit_test(test_hash_collisions),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_errors),
     };
