@@ -50,6 +50,44 @@ PL_API const char *pl_session_object(const pl_session *s, int32_t i, bool *is_vi
 PL_API PL_NODISCARD pl_status pl_session_get(pl_session *s, const char *name, pl_df **out,
                                              pl_error *err);
 
+/* Adds a table whose rows are `rows` (retained; its schema gives the column types), replacing
+ * any table or view of that name. INSERT appends to it; the rows given stay unchanged (a
+ * statement that changes the table makes a new pl_table). The server lends its live tables to a
+ * request's session this way. */
+PL_API PL_NODISCARD pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows,
+                                                   pl_error *err);
+
+/* What catalog entry i is (all borrowed; valid until the catalog changes): its name, kind,
+ * a table's rows (NULL for views and DataFrames; a new pl_table after any change), whether a
+ * table has DEFAULT expressions or PRIMARY KEY / UNIQUE constraints, and a view's defining statement ("CREATE VIEW v AS ..." as
+ * written, without the trailing ';'; a new string whenever the view is (re)defined). */
+typedef enum pl_sql_object_kind {
+    PL_SQL_OBJECT_TABLE = 0,
+    PL_SQL_OBJECT_VIEW,
+    PL_SQL_OBJECT_FRAME, /* pl_session_register */
+} pl_sql_object_kind;
+typedef struct pl_sql_object {
+    const char *name;
+    pl_sql_object_kind kind;
+    pl_table *rows;
+    bool has_defaults;
+    bool has_keys;
+    const char *view_stmt;
+} pl_sql_object;
+PL_API bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out);
+
+/* The statements of a script: byte range [start, end) of each in the script (up to where the
+ * next starts, less trailing white space and one ';': comments between statements stay with the
+ * one before), and whether it returns rows like a query (SELECT/VALUES/WITH/FROM-first, EXPLAIN,
+ * DESCRIBE, SUMMARIZE, SHOW TABLES, INSERT/UPDATE/DELETE ... RETURNING). *out is pl_malloc'd
+ * (NULL when *n == 0). Errors: PL_ERR_SQL (syntax) with err->sql_pos. */
+typedef struct pl_sql_span {
+    int32_t start, end;
+    bool returns_rows;
+} pl_sql_span;
+PL_API PL_NODISCARD pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n,
+                                           pl_error *err);
+
 /* Plans one query statement (SELECT, VALUES, WITH ...) into a lazy DataFrame. */
 PL_API PL_NODISCARD pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out,
                                                pl_error *err);

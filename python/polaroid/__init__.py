@@ -34,7 +34,7 @@ PolaroidClient = Client
 __all__ = [
     "connect", "Client", "PolaroidClient", "get_default", "set_default", "DataFrame", "GroupBy",
     "Expr", "Handle", "ResultStream", "TableInfo", "WriteResult", "AppendResult",
-    "read_parquet", "read_csv", "read_ipc", "scan", "sql", "from_arrow", "from_pandas",
+    "read_parquet", "read_csv", "read_ipc", "scan", "sql", "execute_sql", "from_arrow", "from_pandas",
     "from_polars", "table", "concat", "col", "lit", "sql_expr", "count", "len_", "when",
     "coalesce", "all_horizontal", "any_horizontal",
     "PolaroidError", "NotFoundError", "InvalidArgumentError", "PermissionDeniedError",
@@ -67,6 +67,12 @@ def scan(source: Any, format: Optional[str] = None) -> DataFrame:
 def sql(query: str, **frames: DataFrame) -> DataFrame:
     """A SQL query on the server; ``pd.sql("SELECT * FROM t WHERE x > 1", t=df)``."""
     return get_default().sql(query, **frames)
+
+
+def execute_sql(script: str, **frames: DataFrame) -> Any:
+    """Runs a SQL script (CREATE TABLE, INSERT, CREATE VIEW, DROP, queries) on the server now;
+    see Client.execute_sql."""
+    return get_default().execute_sql(script, **frames)
 
 
 def from_arrow(data: Any) -> DataFrame:

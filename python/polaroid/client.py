@@ -308,6 +308,15 @@ class Client:
             deps += f._deps
         return self._df(rel, deps)
 
+    def execute_sql(self, script: str, *, timeout: Optional[float] = None,
+                    **frames: DataFrame) -> pa.Table:
+        """Runs a SQL script on the server now, statement by statement: CREATE TABLE [AS],
+        INSERT, CREATE [OR REPLACE] VIEW, DROP TABLE/VIEW change the server's tables and views
+        (seen by every client), queries read them. Returns the last statement's rows; when it
+        returns none, a BIGINT column "Count" with the rows it changed (one row) or no row
+        (CREATE, DROP)."""
+        return self._df_collect(self.sql(script, **frames), timeout=timeout)
+
     def from_arrow(self, data: Any) -> DataFrame:
         """Uploads a pyarrow Table / RecordBatch / RecordBatchReader (or anything with
         ``__arrow_c_stream__``, such as a Polars DataFrame) as part of the plan."""

@@ -189,10 +189,10 @@ static bool sql_is_blank(const char *p) {
     return true;
 }
 
-/* --server: the whole text is one query on the server; its result is written like a local one. */
-static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
-    if (sql_is_blank(text)) return PL_OK;
-    if (c->output && c->output_used)
+/* --server: one statement of a script on the server; a query's result is written like a local
+ * one, a statement that returns no rows (CREATE, INSERT, DROP ...) prints nothing. */
+static pl_status run_remote_one(sql_cli *c, const char *text, bool returns_rows, pl_error *err) {
+    if (returns_rows && c->output && c->output_used)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "-o takes the result of one query; the SQL has several");
     pl_stream *st = NULL;
     pl_status rc = pl_client_sql(c->client, text, &st, err);
@@ -203,10 +203,10 @@ static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
             memmove(err->msg, err->msg + sizeof where - 1, strlen(err->msg) - (sizeof where - 2));
         return rc;
     }
-    if (c->count_only) {
+    if (c->count_only || !returns_rows) {
         pl_table *t = NULL;
         rc = pl_stream_collect(st, &t, err);
-        if (!rc) printf("%lld rows\n", (long long)t->n_rows);
+        if (!rc && returns_rows) printf("%lld rows\n", (long long)t->n_rows);
         pl_table_release(t);
     } else {
         struct stat before;
@@ -221,6 +221,33 @@ static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
     fflush(stdout);
     if (c->timing && rc == PL_OK)
         fprintf(stderr, "Run Time: %.3f s\n", (double)(pl_now_ns() - c->t0) / 1e9);
+    c->t0 = pl_now_ns();
+    return rc;
+}
+
+/* --server: the statements of text, one request each, in order; stops at the first error
+ * (err->sql_pos relative to the whole text). */
+static pl_status run_remote(sql_cli *c, const char *text, pl_error *err) {
+    if (sql_is_blank(text)) return PL_OK;
+    pl_sql_span *spans = NULL;
+    int32_t n = 0;
+    PL_TRY(pl_sql_split(text, &spans, &n, err));
+    pl_status rc = PL_OK;
+    for (int32_t i = 0; i < n && !rc; i++) {
+        int32_t len = spans[i].end - spans[i].start;
+        char *one = pl_malloc((size_t)len + 1);
+        if (!one) {
+            rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(one, text + spans[i].start, (size_t)len);
+        one[len] = 0;
+        if (err) err->sql_pos = -1;
+        rc = run_remote_one(c, one, spans[i].returns_rows, err);
+        if (rc && err && err->sql_pos >= 0) err->sql_pos += spans[i].start;
+        pl_free(one);
+    }
+    pl_free(spans);
     return rc;
 }
 

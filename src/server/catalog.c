@@ -66,6 +66,8 @@ struct pl_catalog {
     pthread_mutex_t tmu; /* the table list */
     live_table **tables;
     int32_t n_tables, cap_tables;
+    char **view_names, **view_stmts; /* views, under tmu */
+    int32_t n_views, cap_views;
     pl_catalog_charge_fn charge;
     void *charge_user;
     _Atomic int64_t mem_tables, mem_handles; /* charged */
@@ -194,6 +196,12 @@ void pl_catalog_free(pl_catalog *c) {
     pl_free(c->buckets);
     for (int32_t i = 0; i < c->n_tables; i++) table_release(c->tables[i]);
     pl_free(c->tables);
+    for (int32_t i = 0; i < c->n_views; i++) {
+        pl_free(c->view_names[i]);
+        pl_free(c->view_stmts[i]);
+    }
+    pl_free(c->view_names);
+    pl_free(c->view_stmts);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->tmu);
     pl_free(c);
@@ -422,6 +430,12 @@ int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner) {
 static int32_t table_index(pl_catalog *c, const char *name) {
     for (int32_t i = 0; i < c->n_tables; i++)
         if (strcasecmp(c->tables[i]->name, name) == 0) return i;
+    return -1;
+}
+
+static int32_t view_index(pl_catalog *c, const char *name) {
+    for (int32_t i = 0; i < c->n_views; i++)
+        if (strcasecmp(c->view_names[i], name) == 0) return i;
     return -1;
 }
 
@@ -666,6 +680,11 @@ pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *sc
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
+    if (view_index(c, name) >= 0) {
+        pthread_mutex_unlock(&c->tmu);
+        table_release(t);
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "\"%s\" is a view, not a table", name);
+    }
     if (i >= 0 && !replace) {
         pthread_mutex_unlock(&c->tmu);
         table_release(t);
@@ -960,4 +979,97 @@ pl_status pl_catalog_handle_get_pruned(pl_catalog *c, const char *owner, const c
     st = pl_df_from_table(t, out, err);
     pl_table_release(t);
     return st;
+}
+
+/* ---------------------------------------------------------------- views */
+
+pl_status pl_catalog_view_put(pl_catalog *c, const char *name, const char *stmt, bool replace,
+                              pl_error *err) {
+    if (!name || !name[0] || !stmt) PL_FAIL(err, PL_ERR_INVALID_ARG, "a view needs a name and a query");
+    char *nm = pl_strdup(name), *tx = pl_strdup(stmt);
+    if (!nm || !tx) {
+        pl_free(nm);
+        pl_free(tx);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating view \"%s\"", name);
+    }
+    pl_status st = PL_OK;
+    pthread_mutex_lock(&c->tmu);
+    int32_t i = view_index(c, name);
+    if (table_index(c, name) >= 0) {
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "\"%s\" is a table, not a view", name);
+    } else if (i >= 0 && !replace) {
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "view \"%s\" already exists", name);
+    } else if (i >= 0) {
+        pl_free(c->view_names[i]);
+        pl_free(c->view_stmts[i]);
+        c->view_names[i] = nm;
+        c->view_stmts[i] = tx;
+        nm = tx = NULL;
+    } else {
+        if (c->n_views == c->cap_views) {
+            int32_t nc = c->cap_views ? 2 * c->cap_views : 8;
+            char **a = pl_realloc(c->view_names, (size_t)nc * sizeof *a);
+            if (a) c->view_names = a;
+            char **b = a ? pl_realloc(c->view_stmts, (size_t)nc * sizeof *b) : NULL;
+            if (b) {
+                c->view_stmts = b;
+                c->cap_views = nc;
+            } else {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory creating view \"%s\"", name);
+            }
+        }
+        if (!st) {
+            c->view_names[c->n_views] = nm;
+            c->view_stmts[c->n_views] = tx;
+            c->n_views++;
+            nm = tx = NULL;
+        }
+    }
+    pthread_mutex_unlock(&c->tmu);
+    pl_free(nm);
+    pl_free(tx);
+    return st;
+}
+
+pl_status pl_catalog_view_drop(pl_catalog *c, const char *name, bool if_exists, pl_error *err) {
+    pthread_mutex_lock(&c->tmu);
+    int32_t i = name ? view_index(c, name) : -1;
+    if (i >= 0) {
+        pl_free(c->view_names[i]);
+        pl_free(c->view_stmts[i]);
+        memmove(&c->view_names[i], &c->view_names[i + 1], (size_t)(c->n_views - i - 1) * sizeof(char *));
+        memmove(&c->view_stmts[i], &c->view_stmts[i + 1], (size_t)(c->n_views - i - 1) * sizeof(char *));
+        c->n_views--;
+    }
+    pthread_mutex_unlock(&c->tmu);
+    if (i < 0 && !if_exists) PL_FAIL(err, PL_ERR_NOT_FOUND, "view \"%s\" does not exist", name ? name : "");
+    return PL_OK;
+}
+
+pl_status pl_catalog_views(pl_catalog *c, char ***names, char ***stmts, int32_t *n, pl_error *err) {
+    *names = *stmts = NULL;
+    *n = 0;
+    pthread_mutex_lock(&c->tmu);
+    int32_t k = c->n_views;
+    char **a = pl_calloc((size_t)k + 1, sizeof *a), **b = pl_calloc((size_t)k + 1, sizeof *b);
+    bool ok = a && b;
+    for (int32_t i = 0; ok && i < k; i++) {
+        a[i] = pl_strdup(c->view_names[i]);
+        b[i] = pl_strdup(c->view_stmts[i]);
+        ok = a[i] && b[i];
+    }
+    pthread_mutex_unlock(&c->tmu);
+    if (!ok) {
+        for (int32_t i = 0; i < k; i++) {
+            if (a) pl_free(a[i]);
+            if (b) pl_free(b[i]);
+        }
+        pl_free(a);
+        pl_free(b);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory listing views");
+    }
+    *names = a;
+    *stmts = b;
+    *n = k;
+    return PL_OK;
 }

@@ -69,7 +69,8 @@ int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner);
 
 /* Creates a table with this schema (retained) and optional first rows (retained; its schema
  * must match). Errors: "table \"x\" already exists" (INVALID_ARG, mapped to ALREADY_EXISTS)
- * unless if_not_exists (then *created = false) or replace. */
+ * unless if_not_exists (then *created = false) or replace; "\"x\" is a view" when a view
+ * has the name. */
 pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
                                   pl_table *rows, bool if_not_exists, bool replace, bool *created,
                                   pl_error *err);
@@ -107,6 +108,29 @@ pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *t,
 pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err);
 /* Names of every table in creation order (pl_free each and the vector). */
 pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_error *err);
+
+/* ---------------------------------------------------------------- views */
+
+/* Views (SQL CREATE VIEW through the server) share the tables' namespace (names ignore case):
+ * a view is its defining statement ("CREATE VIEW v AS ...", copied), planned again in every
+ * request that uses it. Errors: "view \"v\" already exists" unless replace; "\"t\" is a
+ * table, not a view" (INVALID_ARG). */
+pl_status pl_catalog_view_put(pl_catalog *c, const char *name, const char *stmt, bool replace,
+                              pl_error *err);
+/* Errors: NOT_FOUND unless if_exists. */
+pl_status pl_catalog_view_drop(pl_catalog *c, const char *name, bool if_exists, pl_error *err);
+/* Names and statements of every view in creation order (pl_free each string and both vectors). */
+pl_status pl_catalog_views(pl_catalog *c, char ***names, char ***stmts, int32_t *n, pl_error *err);
+
+/* sql_session.c: gives a request's SQL session the live tables (snapshots, as tables that
+ * INSERT may extend) and the views (a view that no longer plans is left out). */
+pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, pl_error *err);
+/* Runs a script in s (lent the catalog by pl_srv_sql_lend), carrying each statement's changes
+ * of tables and views over to cat before the next one runs. *out: the last statement's rows
+ * (a query, RETURNING), else one BIGINT column "Count" with the rows the last statement
+ * changed (one row) or none (DDL). */
+pl_status pl_srv_sql_script(pl_catalog *cat, pl_session *s, const char *script, pl_df **out,
+                            pl_error *err);
 
 /* ---------------------------------------------------------------- server helpers */
 

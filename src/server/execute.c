@@ -427,7 +427,11 @@ static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_s
 
     pl_status st = PL_OK;
     if (!r->plan) st = pl_error_set(err, PL_ERR_INVALID_ARG, "ExecuteRequest has no plan");
-    if (!st) st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
+    if (!st) {
+        c->sql_script = true;
+        st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
+        c->sql_script = false;
+    }
     if (st) {
         pl_srv_execute_free(x);
         return st;

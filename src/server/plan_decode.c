@@ -583,23 +583,11 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
     pl_session *s = NULL;
     if (pl_session_new(&s, err)) return locate(d, PL_ERR_NOMEM, err);
     pl_session_set_path_fn(s, sql_path, d);
-    pl_status st = PL_OK;
-    /* live tables first, so inputs of the same name win */
-    char **names = NULL;
-    int32_t n_names = 0;
-    pl_catalog *cat = pl_srv_catalog(d->srv);
-    st = pl_catalog_table_names(cat, &names, &n_names, err);
-    for (int32_t i = 0; !st && i < n_names; i++) {
-        pl_table *t = NULL;
-        pl_df *df = NULL;
-        if (pl_catalog_table_snapshot(cat, names[i], &t, NULL)) continue; /* dropped meanwhile */
-        st = pl_df_from_table(t, &df, err);
-        pl_table_release(t);
-        if (!st) st = pl_session_register(s, names[i], df, err);
-        pl_df_release(df);
-    }
-    for (int32_t i = 0; i < n_names; i++) pl_free(names[i]);
-    pl_free(names);
+    pl_exec_opts o;
+    pl_srv_call_exec_opts(d->call, &o);
+    pl_session_set_exec_opts(s, &o); /* INSERT ... SELECT and CREATE TABLE AS run now */
+    /* live tables and views first, so inputs of the same name win */
+    pl_status st = pl_srv_sql_lend(pl_srv_catalog(d->srv), s, err);
     if (st) st = locate(d, st, err);
     for (size_t i = 0; !st && i < q->n_inputs; i++) {
         const Polaroid__V1__NamedRelation *nr = q->inputs[i];
@@ -611,8 +599,11 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
         pl_df_release(df);
         pop(d, old);
     }
+    /* a whole Execute plan that is SQL may be a script (CREATE, INSERT, DROP ...) */
+    bool script = d->call->sql_script && d->depth == 1;
     if (!st) {
-        st = pl_session_query(s, q->query, out, err);
+        st = script ? pl_srv_sql_script(pl_srv_catalog(d->srv), s, q->query, out, err)
+                    : pl_session_query(s, q->query, out, err);
         if (st) {
             pl_srv_error_strip(err, d->cfg->data_root);
             if (st == PL_ERR_SQL) st = err ? (err->code = PL_ERR_INVALID_ARG) : PL_ERR_INVALID_ARG;
@@ -648,6 +639,22 @@ static pl_status arrow_data(dctx *d, const Polaroid__V1__ArrowData *a, pl_df **o
         st = PL_ERR_INVALID_ARG;
     }
     return locate(d, st, err);
+}
+
+/* Every key a plain column reference (no qualifier). */
+static bool col_refs(Polaroid__V1__Expr *const *keys, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!keys[i] || keys[i]->kind_case != POLAROID__V1__EXPR__KIND_COLUMN || !keys[i]->column->name ||
+            (keys[i]->column->qualifier && keys[i]->column->qualifier[0]))
+            return false;
+    return true;
+}
+
+/* One of the (column) keys is named name. */
+static bool names_col(Polaroid__V1__Expr *const *keys, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i]->column->name, name)) return true;
+    return false;
 }
 
 static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_error *err) {
@@ -744,6 +751,11 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
     nl = PL_MIN(nl, js->n_fields);
     nr = js->n_fields - nl;
     bool right_keys = type == PL_JOIN_RIGHT && j->n_on;
+    /* left_on/right_on keys that are plain columns: like Polars, an inner or left join keeps
+     * only the left's key columns, a right join only the right's (a full join both) */
+    bool col_keys = j->n_left_on && col_refs(j->left_on, j->n_left_on) &&
+                    col_refs(j->right_on, j->n_right_on) &&
+                    (type == PL_JOIN_INNER || type == PL_JOIN_LEFT || type == PL_JOIN_RIGHT);
     int32_t n_out = 0;
     pl_expr **ex = pl_calloc((size_t)(nl + nr + 1), sizeof *ex);
     char **nm = pl_calloc((size_t)(nl + nr + 1), sizeof *nm);
@@ -754,6 +766,7 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         for (size_t k = 0; k < j->n_on; k++)
             if (!strcmp(j->on[k], name)) on_idx = (int32_t)k;
         if (on_idx >= 0 && right_keys) continue;
+        if (col_keys && type == PL_JOIN_RIGHT && names_col(j->left_on, j->n_left_on, name)) continue;
         pl_expr *e = pl_expr_col_index(i, name);
         if (e && on_idx >= 0 && type == PL_JOIN_FULL) {
             int32_t ri = -1;
@@ -766,15 +779,17 @@ static pl_status join(dctx *d, const Polaroid__V1__Join *j, pl_df **out, pl_erro
         if (!e || !nm[n_out]) st = fail(d, err, PL_ERR_NOMEM, "out of memory");
         n_out++;
     }
+    int32_t n_left = n_out;
     for (int32_t k = 0; !st && k < nr; k++) {
         const char *name = js->fields[nl + k].name;
         bool is_on = false;
         for (size_t q = 0; q < j->n_on; q++)
             if (!strcmp(j->on[q], name)) is_on = true;
         if (is_on && !right_keys) continue;
-        bool clash = false;
-        for (int32_t i = 0; !is_on && i < nl; i++)
-            if (!strcmp(js->fields[i].name, name)) clash = true;
+        if (col_keys && type != PL_JOIN_RIGHT && names_col(j->right_on, j->n_right_on, name)) continue;
+        bool clash = false; /* with a left column kept in the output */
+        for (int32_t i = 0; !is_on && i < n_left; i++)
+            if (!strcmp(nm[i], name)) clash = true;
         char buf[512];
         snprintf(buf, sizeof buf, "%s%s", name, clash ? suffix : "");
         for (int32_t i = 0; i < n_out; i++)

@@ -74,6 +74,8 @@ typedef struct pl_srv_call {
     const int *cancel;      /* non-zero once the client cancelled, disconnected or timed out */
     int64_t deadline_ns;    /* pl_now_ns() clock; 0 = none (the client's gRPC deadline) */
     bool same_host;         /* loopback or unix socket peer */
+    /* Execute: a plan that is only SQL may be a script that changes tables and views */
+    bool sql_script;
     /* out: rows and cells (rows x columns) of the live-table snapshots pl_srv_plan_to_df took
      * (added to; after chunk pruning), the size pl_srv_execute_start_inline judges a query by */
     int64_t table_rows, table_cells;

@@ -339,6 +339,7 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
             if (c == ';' && depth == 0) {
                 at_stmt_start = true;
                 seen_select[0] = false;
+                in_from[0] = false; /* a FROM of the statement before is not this one's */
             } else if (c == '(' || c == '[') {
                 bool row = false;
                 if (c == '[' && (sq_tok_is(sql, &prev, "(") || sq_tok_is(sql, &prev, ",") ||

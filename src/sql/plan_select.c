@@ -2074,60 +2074,137 @@ fail:
 
 /* ---------------------------------------------------------------- VALUES */
 
+/* The range of a small integer type (INT8/16, UINT8/16); false for others. */
+static bool small_int_range(pl_type_id id, int64_t *lo, int64_t *hi) {
+    switch (id) {
+    case PL_TYPE_INT8: *lo = INT8_MIN, *hi = INT8_MAX; return true;
+    case PL_TYPE_INT16: *lo = INT16_MIN, *hi = INT16_MAX; return true;
+    case PL_TYPE_UINT8: *lo = 0, *hi = UINT8_MAX; return true;
+    case PL_TYPE_UINT16: *lo = 0, *hi = UINT16_MAX; return true;
+    default: return false;
+    }
+}
+
+/* Literal cells of a VALUES column typed like DuckDB, which folds the rows' types from the
+ * first: after a typed value, a string literal takes its type (`(1.0::DOUBLE), ('inf')` is
+ * DOUBLE) and an integer literal a small integer type when it fits (`(1::TINYINT), (-1)` is
+ * TINYINT, `(1::TINYINT), (300)` INTEGER); before any, they keep their own types (`(7),
+ * (1::TINYINT)` is INTEGER, `('x'), (1::INTEGER)` an error). cells/types: [n_rows][n_cols];
+ * cells replaced by casts, changed[r] set for the rows to plan again. */
+static pl_status values_literal_types(PgQuery__Node *const *rows, int32_t n_rows, int32_t n_cols,
+                                      pl_expr **cells, pl_type *const *types, bool *changed,
+                                      pl_error *err) {
+    for (int32_t c = 0; c < n_cols; c++) {
+        const pl_type *acc = NULL; /* the column's type so far (from typed values) */
+        for (int32_t r = 0; r < n_rows; r++) {
+            pl_expr **e = &cells[r * n_cols + c];
+            const PgQuery__Node *nd = rows[r]->list->items[c];
+            const pl_type *t = types[r * n_cols + c];
+            bool str_lit = nd->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                           nd->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL;
+            bool int_lit = (*e)->kind == PL_EXPR_LITERAL && !(*e)->typed_lit && !(*e)->value.is_null &&
+                           (*e)->value.type && (*e)->value.type->id == PL_TYPE_INT32;
+            int64_t lo, hi, alo, ahi;
+            const pl_type *to = NULL;
+            if (t->id == PL_TYPE_NA || (!acc && (str_lit || int_lit))) continue;
+            bool acc_small = acc && small_int_range(acc->id, &alo, &ahi);
+            if (str_lit && acc->id != PL_TYPE_UTF8) {
+                to = acc;
+            } else if (int_lit && acc_small) {
+                if ((*e)->value.v.i >= alo && (*e)->value.v.i <= ahi) to = acc;
+                else acc = t; /* INTEGER from here on */
+            } else if (!str_lit && !int_lit &&
+                       (!acc || (acc_small && (!small_int_range(t->id, &lo, &hi) || lo < alo || hi > ahi)))) {
+                acc = t;
+            }
+            if (!to) continue;
+            int32_t pos = (*e)->sql_pos;
+            *e = pl_expr_cast(*e, pl_type_retain((pl_type *)(uintptr_t)to), false);
+            if (!*e) return NOMEM(err);
+            (*e)->sql_pos = pos;
+            changed[r] = true;
+        }
+    }
+    return PL_OK;
+}
+
+/* One VALUES row over a one-row table. */
+static pl_status values_row(int32_t n_cols, pl_expr *const *ex, pl_df **out, pl_error *err) {
+    pl_df *dual = NULL;
+    PL_TRY(sq_dual(&dual, err));
+    char **names = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *names);
+    char *nb = pl_malloc((size_t)(n_cols ? n_cols : 1) * 16);
+    pl_status rc = names && nb ? PL_OK : NOMEM(err);
+    for (int32_t c = 0; !rc && c < n_cols; c++) {
+        names[c] = nb + (size_t)c * 16;
+        snprintf(names[c], 16, "col%d", (int)c);
+    }
+    if (!rc) rc = pl_df_select(dual, n_cols, ex, (const char *const *)names, out, err);
+    pl_free(names);
+    pl_free(nb);
+    pl_df_release(dual);
+    return rc;
+}
+
 static pl_status plan_values(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **out, pl_error *err) {
-    pl_df *acc = NULL;
-    size_t n_cols = 0;
+    int32_t n_rows = (int32_t)st->n_values_lists, n_cols = 0;
     sq_scope sc = {0};
     sc.ctx = ctx;
     sc.clause = "VALUES";
-    for (size_t r = 0; r < st->n_values_lists; r++) {
+    for (int32_t r = 0; r < n_rows; r++) {
         const PgQuery__Node *row = st->values_lists[r];
         if (row->node_case != PG_QUERY__NODE__NODE_LIST) return pl_error_set(err, PL_ERR_SQL, "bad VALUES row");
         const PgQuery__List *l = row->list;
-        if (r == 0) n_cols = l->n_items;
-        if (l->n_items != n_cols) {
-            pl_df_release(acc);
+        if (r == 0) n_cols = (int32_t)l->n_items;
+        if ((int32_t)l->n_items != n_cols)
             return sq_fail(err, PL_ERR_SQL, l->n_items ? sq_node_pos(l->items[0]) : -1,
                            "VALUES lists must all be the same length");
-        }
-        pl_df *dual = NULL;
-        pl_status rc = sq_dual(&dual, err);
-        if (rc) {
-            pl_df_release(acc);
-            return rc;
-        }
-        pl_expr **ex = pl_calloc(n_cols ? n_cols : 1, sizeof *ex);
-        char **names = pl_calloc(n_cols ? n_cols : 1, sizeof *names);
-        char *nb = pl_malloc((n_cols ? n_cols : 1) * 16);
-        size_t done = 0;
-        if (!ex || !names || !nb) rc = NOMEM(err);
-        for (; !rc && done < n_cols; done++) {
-            rc = sq_expr(&sc, l->items[done], &ex[done], err);
-            if (rc) break;
-            names[done] = nb + done * 16;
-            snprintf(names[done], 16, "col%d", (int)done);
-        }
-        pl_df *rowdf = NULL;
-        if (!rc) rc = pl_df_select(dual, (int32_t)n_cols, ex, (const char *const *)names, &rowdf, err);
-        for (size_t i = 0; i < done; i++) pl_expr_release(ex[i]);
-        pl_free(ex);
-        pl_free(names);
-        pl_free(nb);
-        pl_df_release(dual);
-        if (rc) {
-            pl_df_release(acc);
-            return rc;
-        }
+    }
+    size_t n_cells = (size_t)n_rows * (size_t)n_cols;
+    pl_expr **cells = pl_calloc(n_cells ? n_cells : 1, sizeof *cells);
+    pl_type **types = pl_calloc(n_cells ? n_cells : 1, sizeof *types);
+    pl_df **dfs = pl_calloc((size_t)(n_rows ? n_rows : 1), sizeof *dfs);
+    bool *changed = pl_calloc((size_t)(n_rows ? n_rows : 1), sizeof *changed);
+    pl_status rc = cells && types && dfs && changed ? PL_OK : NOMEM(err);
+    for (int32_t r = 0; !rc && r < n_rows; r++) {
+        const PgQuery__List *l = st->values_lists[r]->list;
+        for (int32_t c = 0; !rc && c < n_cols; c++) rc = sq_expr(&sc, l->items[c], &cells[r * n_cols + c], err);
+        if (!rc) rc = values_row(n_cols, cells + r * n_cols, &dfs[r], err);
+        for (int32_t c = 0; !rc && c < n_cols; c++)
+            types[r * n_cols + c] = pl_type_retain(pl_df_schema(dfs[r])->fields[c].type);
+    }
+    if (!rc && n_rows > 1)
+        rc = values_literal_types(st->values_lists, n_rows, n_cols, cells, types, changed, err);
+    for (int32_t r = 0; !rc && r < n_rows; r++) {
+        if (!changed[r]) continue;
+        pl_df_release(dfs[r]);
+        dfs[r] = NULL;
+        rc = values_row(n_cols, cells + r * n_cols, &dfs[r], err);
+    }
+    pl_df *acc = NULL;
+    for (int32_t r = 0; !rc && r < n_rows; r++) {
         if (!acc) {
-            acc = rowdf;
-        } else {
-            pl_df *u = NULL;
-            rc = pl_df_union(acc, rowdf, true, &u, err);
-            pl_df_release(acc);
-            pl_df_release(rowdf);
-            if (rc) return rc;
-            acc = u;
+            acc = pl_df_retain(dfs[r]);
+            continue;
         }
+        pl_df *u = NULL;
+        rc = pl_df_union(acc, dfs[r], true, &u, err);
+        pl_df_release(acc);
+        acc = rc ? NULL : u;
+    }
+    for (size_t k = 0; k < n_cells && cells; k++) {
+        pl_expr_release(cells[k]);
+        if (types) pl_type_release(types[k]);
+    }
+    for (int32_t r = 0; dfs && r < n_rows; r++)
+        if (dfs[r]) pl_df_release(dfs[r]);
+    pl_free(cells);
+    pl_free(types);
+    pl_free(dfs);
+    pl_free(changed);
+    if (rc) {
+        if (acc) pl_df_release(acc);
+        return rc;
     }
     *out = acc;
     return PL_OK;

@@ -110,12 +110,18 @@ void pl_session_remove(pl_session *s, pl_cat_entry *e) {
     s->n_ents--;
 }
 
-pl_status pl_session_register(pl_session *s, const char *name, pl_df *df, pl_error *err) {
-    if (!s || !name || !*name || !df) PL_FAIL(err, PL_ERR_INVALID_ARG, "register needs a name and a DataFrame");
+/* A new entry of this kind called name, replacing any entry of that name. */
+static pl_status put_entry(pl_session *s, const char *name, pl_cat_kind kind, pl_cat_entry **out,
+                           pl_error *err) {
     pl_cat_entry *old = pl_session_find(s, name);
     if (old) pl_session_remove(s, old);
+    return pl_session_add(s, name, kind, out, err);
+}
+
+pl_status pl_session_register(pl_session *s, const char *name, pl_df *df, pl_error *err) {
+    if (!s || !name || !*name || !df) PL_FAIL(err, PL_ERR_INVALID_ARG, "register needs a name and a DataFrame");
     pl_cat_entry *e;
-    PL_TRY(pl_session_add(s, name, PL_CAT_FRAME, &e, err));
+    PL_TRY(put_entry(s, name, PL_CAT_FRAME, &e, err));
     e->df = pl_df_retain(df);
     return PL_OK;
 }
@@ -604,4 +610,80 @@ pl_status pl_session_get(pl_session *s, const char *name, pl_df **out, pl_error 
     pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
     if (!e) PL_FAIL(err, PL_ERR_NOT_FOUND, "table \"%s\" does not exist", name ? name : "");
     return pl_session_entry_df(s, e, out, err);
+}
+
+pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows, pl_error *err) {
+    if (!s || !name || !*name || !rows)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_add_table needs a name and rows");
+    pl_cat_entry *e;
+    PL_TRY(put_entry(s, name, PL_CAT_TABLE, &e, err));
+    e->table = pl_table_retain(rows);
+    return PL_OK;
+}
+
+bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out) {
+    if (!s || i < 0 || i >= s->n_ents) return false;
+    const pl_cat_entry *e = &s->ents[i];
+    memset(out, 0, sizeof *out);
+    out->name = e->name;
+    out->kind = e->kind == PL_CAT_TABLE  ? PL_SQL_OBJECT_TABLE
+                : e->kind == PL_CAT_VIEW ? PL_SQL_OBJECT_VIEW
+                                         : PL_SQL_OBJECT_FRAME;
+    out->rows = e->kind == PL_CAT_TABLE ? e->table : NULL;
+    if (e->kind == PL_CAT_TABLE && e->defaults && e->table)
+        for (int32_t k = 0; k < e->table->schema->n_fields; k++) out->has_defaults |= e->defaults[k] != NULL;
+    out->has_keys = e->kind == PL_CAT_TABLE && e->n_keys > 0;
+    if (e->kind == PL_CAT_VIEW && e->view_sql) out->view_stmt = e->view_sql + e->view_pos;
+    return true;
+}
+
+/* Whether a statement hands rows back (what a client prints). */
+static bool stmt_returns_rows(const PgQuery__Node *n) {
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_SELECT_STMT:
+    case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return true;
+    case PG_QUERY__NODE__NODE_INSERT_STMT: return n->insert_stmt->n_returning_list > 0;
+    case PG_QUERY__NODE__NODE_UPDATE_STMT: return n->update_stmt->n_returning_list > 0;
+    case PG_QUERY__NODE__NODE_DELETE_STMT: return n->delete_stmt->n_returning_list > 0;
+    default: return false;
+    }
+}
+
+pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n, pl_error *err) {
+    if (!script || !out || !n) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_sql_split needs a script");
+    *out = NULL;
+    *n = 0;
+    pl_sql_forms f;
+    PL_TRY(pl_sql_forms_rewrite(script, &f, err));
+    PgQuery__ParseResult *pr = NULL;
+    pl_status st = parse_script(f.text, &pr, err);
+    pl_sql_span *v = NULL;
+    if (!st && pr->n_stmts > 0 && !(v = pl_calloc(pr->n_stmts, sizeof *v)))
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    int32_t ulen = (int32_t)strlen(script);
+    for (size_t i = 0; !st && i < pr->n_stmts; i++) {
+        pl_stmt_ctx c;
+        stmt_bounds(f.text, pr->stmts[i], f.len, &c);
+        const pl_sql_form_mark *m = pl_sql_forms_mark(&f, c.pos, c.end);
+        v[i].start = PL_MIN(pl_sql_forms_orig_pos(&f, c.pos), ulen);
+        v[i].returns_rows = m != NULL || stmt_returns_rows(pr->stmts[i]->stmt);
+    }
+    /* a statement ends where the next starts (a rewritten form such as SHOW TABLES has no
+     * user byte of its own at its end), less trailing white space and one ';' */
+    for (size_t i = 0; !st && i < pr->n_stmts; i++) {
+        int32_t end = i + 1 < pr->n_stmts ? v[i + 1].start : ulen;
+        while (end > v[i].start && isspace((unsigned char)script[end - 1])) end--;
+        if (end > v[i].start && script[end - 1] == ';') end--;
+        v[i].end = PL_MAX(end, v[i].start);
+    }
+    if (st && err && err->sql_pos >= 0) err->sql_pos = pl_sql_forms_orig_pos(&f, err->sql_pos);
+    if (!st) {
+        *out = v;
+        *n = pr ? (int32_t)pr->n_stmts : 0;
+    } else {
+        pl_free(v);
+    }
+    if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
+    pl_sql_forms_free(&f);
+    return st;
 }

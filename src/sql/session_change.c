@@ -887,7 +887,7 @@ static pl_status alter_field(const char *table, alter_state *as, int32_t j, cons
 
 static pl_status alter_type(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RangeVar *rel,
                             alter_state *as, const PgQuery__AlterTableCmd *cmd, pl_error *err) {
-    int32_t j;
+    int32_t j = -1;
     PL_TRY(alter_column(as, rel->relname, cmd->name, c->pos, &j, err));
     PL_TRY(not_in_key(as, j, "change the type of", c->pos, err));
     if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF ||
@@ -952,7 +952,7 @@ static pl_status alter_type(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
 
 static pl_status alter_default(pl_session *s, const pl_stmt_ctx *c, const char *table,
                                alter_state *as, const PgQuery__AlterTableCmd *cmd, pl_error *err) {
-    int32_t j;
+    int32_t j = -1;
     PL_TRY(alter_column(as, table, cmd->name, c->pos, &j, err));
     pl_expr *d = NULL;
     if (cmd->def) {
@@ -967,7 +967,7 @@ static pl_status alter_default(pl_session *s, const pl_stmt_ctx *c, const char *
 static pl_status alter_cmd(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RangeVar *rel,
                            alter_state *as, const PgQuery__AlterTableCmd *cmd, pl_error *err) {
     const char *table = rel->relname;
-    int32_t j;
+    int32_t j = -1;
     switch (cmd->subtype) {
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: return alter_add(s, c, table, as, cmd, err);
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn: return alter_drop(c, table, as, cmd, err);
@@ -1073,7 +1073,7 @@ pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         return PL_OK;
     }
     alter_state as = {pl_table_retain(e->table), NULL, NULL, 0};
-    int32_t j;
+    int32_t j = -1;
     pl_status rc = alter_column(&as, e->name, st->subname, c->pos, &j, err);
     int32_t k = rc == PL_OK ? pl_sql_find_column(as.t->schema, st->newname) : -1;
     if (k >= 0 && k != j)

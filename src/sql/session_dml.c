@@ -443,6 +443,7 @@ pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQu
     pg_query__node__pack(st->query, v.view_node);
     memcpy(v.view_sql, c->sql, (size_t)c->end);
     v.view_sql[c->end] = 0;
+    v.view_pos = c->pos;
     if (old) e = old;
     pl_cat_entry_clear(e);
     *e = v;

@@ -7,6 +7,7 @@
  *   SUMMARIZE query | table | 'file'                 per-column statistics
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
  *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
+ *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
  * Unlike pl_sql_preprocess (which keeps the text's length so that tree locations are offsets
  * into the user's text), these insert and move text: the session parses and plans the
  * rewritten script as if the user had written it, and maps error positions back through the
@@ -157,6 +158,13 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             copy(w, cur, w->t[i].start);
             region(w, i, hi, end_byte, true);
             return;
+        }
+        /* agg(x) FILTER (cond) -> agg(x) FILTER (WHERE cond) */
+        if (is(w, i, "filter") && is_punct(w, i - 1, ')') && is_punct(w, i + 1, '(') &&
+            i + 2 < hi && !is(w, i + 2, "where") && !is_punct(w, i + 2, ')')) {
+            copy(w, cur, w->t[i + 2].start);
+            insert(w, "WHERE ", w->t[i + 2].start);
+            cur = w->t[i + 2].start;
         }
         if (is_punct(w, i, '[') && list_literal(w, i)) {
             int32_t m = close_of(w, i, hi);

@@ -40,6 +40,7 @@ typedef struct pl_cat_entry {
     uint8_t *view_node;
     size_t view_node_len;
     char *view_sql;
+    int32_t view_pos; /* VIEW: where the CREATE VIEW statement starts in view_sql */
     char **view_cols;
     int32_t n_view_cols;
     bool expanding; /* VIEW: being planned (a lookup of it now is a self reference) */

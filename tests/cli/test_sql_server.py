@@ -209,6 +209,56 @@ def test_errors_as_local(polaroid, root, server, sql):
     assert rerr == lerr
 
 
+SCRIPT_A = """CREATE TABLE cli_t (id BIGINT, g VARCHAR, x DOUBLE);
+INSERT INTO cli_t SELECT id, g, x FROM 't.parquet' WHERE id % 37 = 0;
+INSERT INTO cli_t VALUES (100000, 'z', 1.25), (100001, NULL, NULL);
+CREATE VIEW cli_v AS SELECT g, count(*) AS n, round(sum(x), 4) AS sx FROM cli_t GROUP BY g;
+SELECT * FROM cli_v ORDER BY g NULLS LAST;
+"""
+SCRIPT_B = """SHOW TABLES; DESCRIBE cli_t ; -- forms rewritten before parsing
+INSERT INTO cli_t SELECT id + 200000, g, x FROM cli_t WHERE g = 'a';
+SELECT count(*) AS n, max(id) AS hi FROM cli_t;
+FROM cli_v WHERE n > 10 ORDER BY g;
+DROP VIEW cli_v;
+DROP TABLE cli_t;
+"""
+
+
+def test_script_changes_server_tables(polaroid, root, server, tmp_path):
+    """A script of DDL, INSERT and queries through the server prints what the local run
+    prints; the tables and views it makes stay on the server for the next run."""
+    (tmp_path / "all.sql").write_text(SCRIPT_A + SCRIPT_B)
+    lrc, lout, lerr = local(polaroid, root, "--format", "csv", "-f", tmp_path / "all.sql")
+    assert lrc == 0, lerr
+    (tmp_path / "a.sql").write_text(SCRIPT_A)
+    (tmp_path / "b.sql").write_text(SCRIPT_B)
+    rrc, rout_a, rerr = remote(polaroid, server, "--format", "csv", "-f", tmp_path / "a.sql")
+    assert rrc == 0, rerr
+    rrc, rout_b, rerr = remote(polaroid, server, "--format", "csv", "-f", tmp_path / "b.sql")
+    assert rrc == 0, rerr
+    assert rout_a + rout_b == lout
+    # dropped: gone for the next request
+    rrc, _, rerr = remote(polaroid, server, "SELECT * FROM cli_t")
+    assert rrc == 1 and "cli_t" in rerr
+
+
+def test_script_error_position(polaroid, root, server, tmp_path):
+    """An error in the third statement points into the whole script, as locally; the
+    statements before it are done."""
+    script = ("CREATE TABLE cli_e (a INTEGER);\nINSERT INTO cli_e VALUES (1);\n"
+              "INSERT INTO cli_e VALUES (nosuch);\n")
+    f = tmp_path / "e.sql"
+    f.write_text(script)
+    lrc, _, lerr = local(polaroid, root, "-f", f)
+    rrc, rout, rerr = remote(polaroid, server, "-f", f)
+    assert lrc == 1 and rrc == 1, (lerr, rerr)
+    assert rerr == lerr
+    rrc, rout, rerr = remote(polaroid, server, "--format", "csv",
+                             "SELECT count(*) AS n FROM cli_e; DROP TABLE cli_e")
+    assert rrc == 0, rerr
+    assert rout == b"n\n1\n"
+
+
 def test_path_escape_is_refused(polaroid, root, server):
     rrc, _, rerr = remote(polaroid, server, "SELECT * FROM '../secret.parquet'")
     assert rrc == 1

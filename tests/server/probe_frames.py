@@ -537,6 +537,21 @@ class Case:
                     kinds[c + "_r" if c in f.kinds else c] = k
                 return f.then(f".join({o.src['pd']}, how='cross', suffix='_r')",
                               f".join({o.src['pl']}, how='cross', suffix='_r')", kinds, ordered=False)
+            if r.random() < 0.3 and how in ("inner", "left", "right", "full"):
+                # left_on/right_on: a left int column against a right int column of another name
+                lk = r.choice([c for c, k in f.kinds.items() if k == "int"] or [None])
+                rk = r.choice([c for c, k in other.kinds.items() if k == "int"] or [None])
+                if lk is None or rk is None:
+                    return f
+                suffix = r.choice(["_right", "_r"])
+                left_cols = {c: k for c, k in f.kinds.items() if not (how == "right" and c == lk)}
+                kinds = dict(left_cols)
+                for c, k in other.kinds.items():
+                    if c == rk and how in ("inner", "left"):
+                        continue
+                    kinds[c + suffix if c in left_cols else c] = k
+                tail = f", left_on={lk!r}, right_on={rk!r}, how={how!r}, suffix={suffix!r})"
+                return f.then(f".join({other.src['pd']}{tail}", f".join({other.src['pl']}{tail}", kinds, ordered=False)
             if not shared:
                 return f
             on = r.sample(shared, k=r.randint(1, min(2, len(shared))))

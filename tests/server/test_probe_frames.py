@@ -208,3 +208,21 @@ def test_deep_plans_build_and_run(client):
         chain = chain.filter(C("i") > k - 1000).with_columns((C("i") * 1).alias("i"))
     assert df.select(e.alias("x")).collect().column("x").to_pylist() == [121, 122, 123]
     assert chain.collect().column("i").to_pylist() == [1, 2, 3]
+
+
+def test_join_left_on_right_on_columns_like_polars(client):
+    """Column keys of other names: inner/left keep the left's key only, right the right's, full
+    both (all columns were kept)."""
+    import polars as pl
+    import pyarrow as pa
+
+    left = pa.table({"a": [1, 2, None, 2], "x": [1.0, 2.0, 3.0, 4.0], "k": [0, 1, 2, 3]})
+    right = pa.table({"b": [1, 2, 5], "x": [10.0, 20.0, 50.0], "k": [7, 8, 9]})
+    for how in ("inner", "left", "right", "full"):
+        for lo, ro in (("a", "b"), ("k", "k"), (["a", "k"], ["b", "k"])):
+            a, b = pd.from_arrow(left), pd.from_arrow(right)
+            a._client = b._client = client
+            got = a.join(b, left_on=lo, right_on=ro, how=how, suffix="_r").collect()
+            ref = pl.from_arrow(left).join(pl.from_arrow(right), left_on=lo, right_on=ro, how=how,
+                                           suffix="_r").to_arrow()
+            _same(got, ref, ordered=False)

@@ -147,6 +147,14 @@ FLAT = [
     ("exists_outer_in_select_list_where",
      "SELECT p.id FROM {people} p WHERE p.id IN (SELECT e.person_id + p.id - p.id FROM {events} e "
      "WHERE e.kind = 'buy')"),
+    ("lateral_nearest",
+     "SELECT t.id, l.* FROM t, LATERAL (SELECT q.px, q.ts FROM q WHERE q.sym = t.sym "
+     "ORDER BY abs(q.ts - t.ts), q.i LIMIT 1) l"),
+    ("scalar_nearest_no_equality",
+     "SELECT t.id, (SELECT q.i FROM q ORDER BY abs(q.ts - t.ts), q.i LIMIT 1) AS i FROM t"),
+    ("two_subqueries_in_expression",
+     "SELECT t.id, (SELECT count(*) FROM q WHERE q.ts < t.ts) + (SELECT count(*) FROM q "
+     "WHERE q.ts > t.ts) AS n FROM t"),
     ("nested_correlated",
      "SELECT t.id, (SELECT count(*) FROM q WHERE q.ts < t.ts AND q.i IN (SELECT q2.i FROM q q2 "
      "WHERE q2.sym = q.sym AND q2.ts > q.ts - 5)) AS n FROM t"),

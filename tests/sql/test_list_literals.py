@@ -39,3 +39,17 @@ def test_names_like_duckdb(sql, query):
     assert r.returncode == 0, r.stderr.decode()
     got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
     assert got.column_names == exp.column_names
+
+
+# DuckDB's aggregate FILTER (cond) without WHERE (session_forms.c inserts it)
+FILTERS = [
+    ("bare", "SELECT max(age) FILTER (age < 40) AS a, count(*) FILTER (city = 'Paris') AS b, "
+             "sum(salary) FILTER (WHERE id > 3) AS c FROM {people}"),
+    ("grouped", "SELECT city, count(*) FILTER (age > 30) AS n FROM {people} GROUP BY city"),
+    ("window", "SELECT id, count(*) FILTER (age > 30) OVER (ORDER BY id) AS n FROM {people}"),
+]
+
+
+@pytest.mark.parametrize("name,query", FILTERS, ids=[n for n, _ in FILTERS])
+def test_filter_without_where(sql, name, query):
+    sql.check(query)
