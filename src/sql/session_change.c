@@ -253,8 +253,10 @@ static pl_status mark_rows(pl_table *res, int64_t n_rows, uint8_t **mark, int64_
     int64_t k = 0, n = 0;
     for (int64_t bi = 0; bi < res->n_batches; bi++) {
         pl_array *a = res->batches[bi]->columns[0];
+        if (a->length == 0) continue;
         const int64_t *v = (const int64_t *)a->values->data + a->offset;
         for (int64_t i = 0; i < a->length; i++, k++) {
+            if (!pl_array_is_valid(a, i)) continue;
             int64_t id = v[i];
             if (id < 0 || id >= n_rows) {
                 pl_free(m);
@@ -273,7 +275,7 @@ static pl_status mark_rows(pl_table *res, int64_t n_rows, uint8_t **mark, int64_
 }
 
 /* The rows of t whose mark is `want`, in order (whole batches shared where they all are). */
-static pl_status pick_rows(pl_table *t, const uint8_t *mark, bool want, pl_table **out,
+pl_status pl_sql_pick_rows(pl_table *t, const uint8_t *mark, bool want, pl_table **out,
                            pl_error *err) {
     pl_table *nt = NULL;
     PL_TRY(pl_table_new(t->schema, &nt, err));
@@ -326,6 +328,7 @@ static pl_status apply_updates(pl_table *old, pl_schema *schema, pl_batch *vals,
     for (int64_t bi = 0; st == PL_OK && bi < old->n_batches; bi++) {
         pl_batch *b = old->batches[bi];
         int64_t n = b->n_rows, m = 0;
+        if (n == 0) continue; /* (its columns may have the old types) */
         pl_free(from);
         pl_free(idx);
         from = pl_malloc(((size_t)n + 1) * sizeof *from);
@@ -412,6 +415,25 @@ pl_status pl_sql_returning(pl_session *s, const pl_stmt_ctx *c, const PgQuery__R
     return PL_OK;
 }
 
+/* The end of UPDATE / DELETE: RETURNING (when asked) over the rows of `from` with a mark, then
+ * *nt (taken) replaces the table rel names. */
+static pl_status finish_change(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RangeVar *rel,
+                               size_t n_ret, PgQuery__Node *const *ret, pl_table *from,
+                               const uint8_t *mark, pl_table **nt, int64_t n_changed,
+                               pl_sql_result *r, pl_error *err) {
+    if (n_ret) {
+        pl_table *rows = NULL;
+        PL_TRY(pl_sql_pick_rows(from, mark, true, &rows, err));
+        pl_status st = pl_sql_returning(s, c, rel, rows, n_ret, ret, r, err);
+        pl_table_release(rows);
+        PL_TRY(st);
+    }
+    pl_sql_replace_table(pl_session_find(s, rel->relname), *nt);
+    *nt = NULL;
+    r->rows_changed = n_changed;
+    return PL_OK;
+}
+
 /* ---------------------------------------------------------------- DELETE */
 
 pl_status pl_sql_run_delete(pl_session *s, const pl_stmt_ctx *c, const PgQuery__DeleteStmt *st,
@@ -419,8 +441,7 @@ pl_status pl_sql_run_delete(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     snprintf(r->tag, sizeof r->tag, "DELETE");
     pl_cat_entry *e = NULL;
     PL_TRY(pl_sql_table_entry(s, st->relation, "delete from", &e, err));
-    pl_table *old = pl_table_retain(e->table), *rid = NULL, *res = NULL, *kept = NULL,
-             *gone = NULL;
+    pl_table *old = pl_table_retain(e->table), *rid = NULL, *res = NULL, *kept = NULL;
     node_pool np = {0};
     pl_df *q = NULL;
     uint8_t *mark = NULL;
@@ -432,19 +453,10 @@ pl_status pl_sql_run_delete(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     if (rc == PL_OK) rc = plan_over(s, c, st->relation, rid, &oq, &np, &q, err);
     if (rc == PL_OK) rc = pl_df_collect(q, &s->opts, &res, err);
     if (rc == PL_OK) rc = mark_rows(res, old->n_rows, &mark, NULL, &n_gone, err);
-    if (rc == PL_OK) rc = pick_rows(old, mark, false, &kept, err);
-    if (rc == PL_OK && st->n_returning_list) {
-        rc = pick_rows(old, mark, true, &gone, err);
-        if (rc == PL_OK)
-            rc = pl_sql_returning(s, c, st->relation, gone, st->n_returning_list,
-                                  st->returning_list, r, err);
-    }
-    if (rc == PL_OK) {
-        e = pl_session_find(s, st->relation->relname);
-        pl_sql_replace_table(e, kept);
-        kept = NULL;
-        r->rows_changed = n_gone;
-    }
+    if (rc == PL_OK) rc = pl_sql_pick_rows(old, mark, false, &kept, err);
+    if (rc == PL_OK)
+        rc = finish_change(s, c, st->relation, st->n_returning_list, st->returning_list, old, mark,
+                           &kept, n_gone, r, err);
     pl_free(mark);
     pl_df_release(q);
     pool_free(&np);
@@ -452,7 +464,6 @@ pl_status pl_sql_run_delete(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     pl_table_release(rid);
     pl_table_release(res);
     pl_table_release(kept);
-    pl_table_release(gone);
     return rc;
 }
 
@@ -549,7 +560,8 @@ static pl_status update_table(pl_session *s, pl_cat_entry *e, pl_table *old, pl_
     if (st == PL_OK) st = mark_rows(vals, old->n_rows, mark, &pos, &n_marked, err);
     if (st == PL_OK && vals->n_rows > 0) st = pl_table_combine(vals, &one, err);
     if (st == PL_OK && one) st = apply_updates(old, schema, one, n, col, pos, out, err);
-    else if (st == PL_OK) *out = pl_table_retain(old);
+    else if (st == PL_OK && pl_schema_equals(schema, old->schema)) *out = pl_table_retain(old);
+    else if (st == PL_OK) st = pl_table_new(schema, out, err); /* ALTER TYPE of an empty table */
     if (st == PL_OK) *n_changed = vals->n_rows;
     pl_free(pos);
     pl_batch_release(one);
@@ -565,7 +577,7 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     snprintf(r->tag, sizeof r->tag, "UPDATE");
     pl_cat_entry *e = NULL;
     PL_TRY(pl_sql_table_entry(s, st->relation, "update", &e, err));
-    pl_table *old = pl_table_retain(e->table), *rid = NULL, *nt = NULL, *changed = NULL;
+    pl_table *old = pl_table_retain(e->table), *rid = NULL, *nt = NULL;
     pl_schema *sc = old->schema;
     int32_t n = (int32_t)st->n_target_list;
     node_pool np = {0};
@@ -625,18 +637,9 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     for (int32_t i = 0; rc == PL_OK && i < n; i++)
         key_set |= pl_sql_key_of_column(e->keys, e->n_keys, col[i]) >= 0;
     if (rc == PL_OK && key_set) rc = pl_sql_check_keys(e, NULL, nt, c->pos, err);
-    if (rc == PL_OK && st->n_returning_list) {
-        rc = pick_rows(nt, mark, true, &changed, err);
-        if (rc == PL_OK)
-            rc = pl_sql_returning(s, c, st->relation, changed, st->n_returning_list,
-                                  st->returning_list, r, err);
-    }
-    if (rc == PL_OK) {
-        e = pl_session_find(s, st->relation->relname);
-        pl_sql_replace_table(e, nt);
-        nt = NULL;
-        r->rows_changed = n_changed;
-    }
+    if (rc == PL_OK)
+        rc = finish_change(s, c, st->relation, st->n_returning_list, st->returning_list, nt, mark,
+                           &nt, n_changed, r, err);
     pl_free(col);
     pl_free(is_default);
     pl_free(at);
@@ -646,7 +649,6 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     pl_table_release(old);
     pl_table_release(rid);
     pl_table_release(nt);
-    pl_table_release(changed);
     return rc;
 }
 

@@ -752,12 +752,65 @@ pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const 
     return PL_OK;
 }
 
+/* ON CONFLICT [(cols)] DO NOTHING: *rows loses the new rows whose key (the key on exactly cols,
+ * or any key) is taken by an old row or an earlier new row. */
+static pl_status skip_conflicts(const pl_stmt_ctx *c, const pl_cat_entry *e,
+                                const PgQuery__OnConflictClause *oc, pl_table **rows, pl_error *err) {
+    int32_t pos = oc->location >= 0 ? oc->location : c->pos;
+    if (e->n_keys == 0)
+        return pl_sql_fail_at(err, pos, PL_ERR_SQL,
+                              "ON CONFLICT needs a PRIMARY KEY or UNIQUE constraint, table \"%s\" has none",
+                              e->name);
+    const PgQuery__InferClause *in = oc->infer;
+    if (in && (in->where_clause || (in->conname && *in->conname)))
+        return pl_sql_fail_at(err, pos, PL_ERR_UNSUPPORTED,
+                              "ON CONFLICT takes a list of columns (no WHERE, no ON CONSTRAINT)");
+    bool *use = pl_calloc((size_t)e->n_keys + 1, sizeof *use);
+    if (!use) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    bool any = false;
+    for (int32_t ki = 0; ki < e->n_keys; ki++) {
+        const pl_cat_key *key = &e->keys[ki];
+        bool same = !in || (size_t)key->n_cols == in->n_index_elems;
+        for (size_t i = 0; same && in && i < in->n_index_elems; i++) {
+            const PgQuery__Node *ie = in->index_elems[i];
+            const char *name = ie->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM ? ie->index_elem->name : NULL;
+            int32_t j = name ? pl_sql_find_column(e->table->schema, name) : -1;
+            bool found = false;
+            for (int32_t k = 0; k < key->n_cols; k++) found |= key->cols[k] == j;
+            same = j >= 0 && found;
+        }
+        use[ki] = same;
+        any |= same;
+    }
+    uint8_t *keep = NULL;
+    int64_t n_keep = 0;
+    pl_table *kept = NULL;
+    pl_status st = any ? PL_OK
+                       : pl_sql_fail_at(err, pos, PL_ERR_SQL,
+                                        "the ON CONFLICT columns are not those of a PRIMARY KEY or "
+                                        "UNIQUE constraint of table \"%s\"",
+                                        e->name);
+    if (st == PL_OK) st = pl_sql_keys_conflicts(e, use, *rows, &keep, &n_keep, err);
+    if (st == PL_OK && n_keep < (*rows)->n_rows) {
+        st = pl_sql_pick_rows(*rows, keep, true, &kept, err);
+        if (st == PL_OK) {
+            pl_table_release(*rows);
+            *rows = kept;
+        }
+    }
+    pl_free(keep);
+    pl_free(use);
+    return st;
+}
+
 /* Checks and stores new rows; r->rows_changed gets their count, r->df the RETURNING rows (when
  * ret is not NULL). */
 static pl_status finish_insert(pl_session *s, const pl_stmt_ctx *c, pl_cat_entry *e,
                                const PgQuery__InsertStmt *ret, pl_table *rows, pl_sql_result *r,
                                pl_error *err) {
-    pl_status st = pl_sql_check_not_null(e->name, rows, c->pos, err);
+    pl_status st = PL_OK;
+    if (ret && ret->on_conflict_clause) st = skip_conflicts(c, e, ret->on_conflict_clause, &rows, err);
+    if (st == PL_OK) st = pl_sql_check_not_null(e->name, rows, c->pos, err);
     if (st == PL_OK) st = pl_sql_check_keys(e, e->table, rows, c->pos, err);
     if (st == PL_OK && ret && ret->n_returning_list)
         st = pl_sql_returning(s, c, ret->relation, rows, ret->n_returning_list, ret->returning_list,
@@ -773,9 +826,12 @@ static pl_status finish_insert(pl_session *s, const pl_stmt_ctx *c, pl_cat_entry
 pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
                             pl_sql_result *r, pl_error *err) {
     snprintf(r->tag, sizeof r->tag, "INSERT");
-    if (st->on_conflict_clause || st->with_clause)
-        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED,
-                              "INSERT with ON CONFLICT or WITH is not supported");
+    if (st->with_clause)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "WITH before INSERT is not supported");
+    const PgQuery__OnConflictClause *oc = st->on_conflict_clause;
+    if (oc && oc->action != PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
+        return pl_sql_fail_at(err, oc->location >= 0 ? oc->location : c->pos, PL_ERR_UNSUPPORTED,
+                              "ON CONFLICT DO UPDATE is not supported (DO NOTHING is)");
     pl_cat_entry *e = NULL;
     PL_TRY(pl_sql_table_entry(s, st->relation, "insert into", &e, err));
     insert_target t = {e, 0, NULL, false};

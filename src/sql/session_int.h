@@ -181,6 +181,14 @@ int32_t pl_sql_key_of_column(const pl_cat_key *keys, int32_t n_keys, int32_t col
  * together have equal non-NULL values in the columns of one of e's keys. */
 pl_status pl_sql_check_keys(const pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
                             pl_error *err);
+/* INSERT ... ON CONFLICT DO NOTHING: keep[i] (pl_free) is 0 for new row i when, key by key
+ * (those with use[key] set, in order), its key is an old row's or that of an earlier new row
+ * still kept (DuckDB's results), else 1; *n_keep the rows kept. */
+pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table *rows,
+                                uint8_t **keep, int64_t *n_keep, pl_error *err);
+/* The rows of t whose mark (one byte per row) is non-zero == want, in order. */
+pl_status pl_sql_pick_rows(pl_table *t, const uint8_t *mark, bool want, pl_table **out,
+                           pl_error *err);
 
 /* session_change.c: UPDATE, DELETE, TRUNCATE, ALTER TABLE, ALTER TABLE RENAME. */
 pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__UpdateStmt *st,

@@ -107,54 +107,137 @@ static pl_status duplicate(const pl_cat_key *key, const key_row *first, const ke
     return st;
 }
 
+/* The rows seen so far with their key values hashed (rows with a NULL key are never added). */
+typedef struct key_set {
+    const pl_cat_key *key;
+    key_slot *slots;
+    size_t cap; /* power of two, > twice the rows */
+    key_row *refs;
+    int64_t n_refs;
+    uint64_t *hashes; /* of the current batch */
+} key_set;
+
+static pl_status key_set_init(key_set *ks, const pl_cat_key *key, int64_t max_rows, pl_error *err) {
+    memset(ks, 0, sizeof *ks);
+    ks->key = key;
+    ks->cap = 16;
+    while (ks->cap < (size_t)max_rows * 2) ks->cap <<= 1;
+    ks->slots = pl_calloc(ks->cap, sizeof *ks->slots);
+    ks->refs = pl_malloc(((size_t)max_rows + 1) * sizeof *ks->refs);
+    if (!ks->slots || !ks->refs) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    return PL_OK;
+}
+
+static void key_set_reset(key_set *ks) {
+    pl_free(ks->slots);
+    pl_free(ks->refs);
+    pl_free(ks->hashes);
+    memset(ks, 0, sizeof *ks);
+}
+
+/* Hashes the key of every row of b (for key_set_probe / key_set_add of its rows). */
+static pl_status key_set_batch(key_set *ks, pl_batch *b, pl_error *err) {
+    pl_free(ks->hashes);
+    ks->hashes = pl_malloc(((size_t)b->n_rows + 1) * sizeof *ks->hashes);
+    if (!ks->hashes) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t k = 0; k < ks->key->n_cols; k++)
+        pl_hash_array(b->columns[ks->key->cols[k]], ks->hashes, k > 0);
+    return PL_OK;
+}
+
+/* Row i of the hashed batch b: *slot is where it goes; the row seen before with an equal key,
+ * or NULL. Rows with a NULL key return NULL with *slot = -1. */
+static const key_row *key_set_probe(const key_set *ks, pl_batch *b, int64_t i, int64_t *slot) {
+    *slot = -1;
+    for (int32_t k = 0; k < ks->key->n_cols; k++)
+        if (!pl_array_is_valid(b->columns[ks->key->cols[k]], i)) return NULL;
+    key_row me = {b, i, false};
+    uint64_t h = ks->hashes[i];
+    size_t at = (size_t)h & (ks->cap - 1);
+    while (ks->slots[at].ref) {
+        const key_row *o = &ks->refs[ks->slots[at].ref - 1];
+        if (ks->slots[at].hash == h && rows_equal(ks->key, o, &me)) return o;
+        at = (at + 1) & (ks->cap - 1);
+    }
+    *slot = (int64_t)at;
+    return NULL;
+}
+
+static void key_set_add(key_set *ks, pl_batch *b, int64_t i, int64_t slot, bool is_old) {
+    if (slot < 0) return;
+    ks->refs[ks->n_refs] = (key_row){b, i, is_old};
+    ks->slots[slot] = (key_slot){ks->hashes[i], ks->n_refs + 1};
+    ks->n_refs++;
+}
+
 /* Checks one key over the rows of old (may be NULL) and rows. */
 static pl_status check_key(const pl_cat_key *key, pl_table *old, pl_table *rows, int32_t pos,
                            pl_error *err) {
     int64_t n = (old ? old->n_rows : 0) + rows->n_rows;
     if (n < 2) return PL_OK;
-    size_t cap = 16;
-    while (cap < (size_t)n * 2) cap <<= 1;
-    key_slot *slots = pl_calloc(cap, sizeof *slots);
-    key_row *refs = pl_malloc((size_t)n * sizeof *refs);
-    uint64_t *hashes = NULL;
-    pl_status st = slots && refs ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    int64_t n_refs = 0;
+    key_set ks;
+    pl_status st = key_set_init(&ks, key, n, err);
     pl_table *parts[2] = {old, rows};
     for (int p = 0; st == PL_OK && p < 2; p++) {
         for (int64_t bi = 0; st == PL_OK && parts[p] && bi < parts[p]->n_batches; bi++) {
             pl_batch *b = parts[p]->batches[bi];
-            pl_free(hashes);
-            hashes = pl_malloc(((size_t)b->n_rows + 1) * sizeof *hashes);
-            if (!hashes) {
-                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            for (int32_t k = 0; k < key->n_cols; k++) pl_hash_array(b->columns[key->cols[k]], hashes, k > 0);
+            st = key_set_batch(&ks, b, err);
             for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++) {
-                bool has_null = false;
-                for (int32_t k = 0; k < key->n_cols && !has_null; k++)
-                    has_null = !pl_array_is_valid(b->columns[key->cols[k]], i);
-                if (has_null) continue;
-                refs[n_refs] = (key_row){b, i, p == 0};
-                size_t at = (size_t)hashes[i] & (cap - 1);
-                while (slots[at].ref) {
-                    const key_row *o = &refs[slots[at].ref - 1];
-                    if (slots[at].hash == hashes[i] && rows_equal(key, o, &refs[n_refs])) {
-                        st = duplicate(key, o, &refs[n_refs], pos, err);
-                        break;
-                    }
-                    at = (at + 1) & (cap - 1);
-                }
-                if (st) break;
-                slots[at] = (key_slot){hashes[i], n_refs + 1};
-                n_refs++;
+                int64_t slot;
+                const key_row *o = key_set_probe(&ks, b, i, &slot);
+                if (o) st = duplicate(key, o, &(key_row){b, i, p == 0}, pos, err);
+                else key_set_add(&ks, b, i, slot, p == 0);
             }
         }
     }
-    pl_free(hashes);
-    pl_free(slots);
-    pl_free(refs);
+    key_set_reset(&ks);
     return st;
+}
+
+pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table *rows,
+                                uint8_t **keep, int64_t *n_keep, pl_error *err) {
+    int64_t n = e->table->n_rows + rows->n_rows;
+    uint8_t *k = pl_malloc((size_t)rows->n_rows + 1);
+    if (!k) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    memset(k, 1, (size_t)rows->n_rows + 1);
+    pl_status st = PL_OK;
+    /* key by key (in declaration order), each new row still kept is dropped when its key is an
+     * old row's or an earlier kept new row's: DuckDB's results, e.g. (7, 7, 1), (7, 8, 8),
+     * (9, 9, 8) with a primary key a, c unique and c = 1 taken keeps only (9, 9, 8) */
+    for (int32_t ki = 0; st == PL_OK && ki < e->n_keys; ki++) {
+        if (!use[ki]) continue;
+        key_set ks;
+        st = key_set_init(&ks, &e->keys[ki], n, err);
+        for (int64_t bi = 0; st == PL_OK && bi < e->table->n_batches; bi++) {
+            pl_batch *b = e->table->batches[bi];
+            st = key_set_batch(&ks, b, err);
+            for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++) {
+                int64_t slot;
+                if (!key_set_probe(&ks, b, i, &slot)) key_set_add(&ks, b, i, slot, true);
+            }
+        }
+        int64_t row = 0;
+        for (int64_t bi = 0; st == PL_OK && bi < rows->n_batches; bi++) {
+            pl_batch *b = rows->batches[bi];
+            st = key_set_batch(&ks, b, err);
+            for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++, row++) {
+                int64_t slot;
+                if (!k[row]) continue;
+                if (key_set_probe(&ks, b, i, &slot)) k[row] = 0;
+                else key_set_add(&ks, b, i, slot, false);
+            }
+        }
+        key_set_reset(&ks);
+    }
+    if (st) {
+        pl_free(k);
+        return st;
+    }
+    int64_t cnt = 0;
+    for (int64_t i = 0; i < rows->n_rows; i++) cnt += k[i];
+    *keep = k;
+    *n_keep = cnt;
+    return PL_OK;
 }
 
 pl_status pl_sql_check_keys(const pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,

@@ -14,6 +14,8 @@ SETUP = [
     "CREATE TABLE d (id INTEGER NOT NULL, s VARCHAR DEFAULT 'dflt', n BIGINT DEFAULT 42)",
     "INSERT INTO d (id) VALUES (1), (2)",
 ]
+CONFLICT = ["CREATE TABLE n (a INTEGER PRIMARY KEY, b INTEGER, c INTEGER UNIQUE)",
+            "INSERT INTO n VALUES (1, 1, 1), (2, 2, 2)"]
 # a table of several batches (range gives 2048-row morsels), to check gathers across batches
 BIG = ["CREATE TABLE g AS SELECT i::INTEGER AS i, (i % 7)::VARCHAR AS s, i * 0.5 AS f "
        "FROM range(100000) r(i)"]
@@ -100,6 +102,9 @@ CASES = [
      "SELECT b, typeof(b) AS ty FROM t ORDER BY ALL"),
     ("alter_type_big", BIG + ["ALTER TABLE g ALTER s TYPE BIGINT", "ALTER TABLE g ALTER f TYPE DECIMAL(18,1)"],
      "SELECT sum(s) AS ss, sum(f) AS sf, typeof(min(s)) AS ts, typeof(min(f)) AS tf FROM g"),
+    ("alter_type_empty", ["DELETE FROM t", "ALTER TABLE t ALTER a TYPE VARCHAR", "INSERT INTO t VALUES (1, 'x', 2)"],
+     "SELECT a, typeof(a) AS ty FROM t"),
+    ("update_empty_table", ["TRUNCATE t", "UPDATE t SET a = 1", "INSERT INTO t VALUES (1, 'x', 2)"], ALL_T),
     ("set_default", ["ALTER TABLE t ALTER COLUMN b SET DEFAULT 'new'", "INSERT INTO t (a) VALUES (9)"],
      ALL_T),
     ("drop_default", ["ALTER TABLE d ALTER COLUMN s DROP DEFAULT", "INSERT INTO d (id) VALUES (3)"],
@@ -129,6 +134,21 @@ CASES = [
                               "INSERT INTO k2 VALUES (2, 'q')"], "SELECT * FROM k2 ORDER BY ALL"),
     ("pk_table_and_unique", ["CREATE TABLE w (a INTEGER, b INTEGER, UNIQUE (a), PRIMARY KEY (a, b))",
                              "INSERT INTO w VALUES (1, 1), (2, 1)"], "SELECT * FROM w ORDER BY ALL"),
+    # INSERT ... ON CONFLICT DO NOTHING
+    ("on_conflict_nothing", CONFLICT + ["INSERT INTO n VALUES (1, 5, 9), (3, 3, 3) ON CONFLICT DO NOTHING",
+                                        "INSERT INTO n VALUES (4, 4, 4), (4, 5, 5) ON CONFLICT DO NOTHING",
+                                        "INSERT INTO n VALUES (5, 5, 1) ON CONFLICT DO NOTHING",
+                                        "INSERT INTO n VALUES (7, 7, 1), (7, 8, 8), (9, 9, 8) "
+                                        "ON CONFLICT DO NOTHING"],
+     "SELECT * FROM n ORDER BY ALL"),
+    ("on_conflict_target", CONFLICT + ["INSERT INTO n VALUES (1, 9, 9), (8, 8, 8), (8, 0, 0) "
+                                       "ON CONFLICT (a) DO NOTHING"], "SELECT * FROM n ORDER BY ALL"),
+    ("on_conflict_nulls", CONFLICT + ["INSERT INTO n VALUES (10, 1, NULL), (11, 1, NULL) ON CONFLICT DO NOTHING"],
+     "SELECT * FROM n ORDER BY ALL"),
+    ("on_conflict_select", CONFLICT + ["INSERT INTO n SELECT i, i, i FROM range(5) r(i) ON CONFLICT DO NOTHING"],
+     "SELECT * FROM n ORDER BY ALL"),
+    ("on_conflict_returning", CONFLICT, "INSERT INTO n VALUES (2, 0, 0), (6, 6, 6) ON CONFLICT DO NOTHING "
+                                        "RETURNING *"),
 ]
 
 
@@ -190,6 +210,11 @@ ERRORS = [
      ["aa: 1, b: 1"]),
     ("pk_big", ["CREATE TABLE k (id INTEGER PRIMARY KEY)", "INSERT INTO k SELECT i FROM range(100000) r(i)",
                 "INSERT INTO k VALUES (100000), (99999)"], ["id: 99999"]),
+    ("on_conflict_no_keys", ["CREATE TABLE m (x INTEGER)", "INSERT INTO m VALUES (1) ON CONFLICT DO NOTHING"],
+     ["PRIMARY KEY"]),
+    ("on_conflict_other_key", CONFLICT + ["INSERT INTO n VALUES (6, 6, 1) ON CONFLICT (a) DO NOTHING"],
+     ["duplicate key \"c: 1\""]),
+    ("on_conflict_not_a_key", CONFLICT + ["INSERT INTO n VALUES (6, 6, 6) ON CONFLICT (b) DO NOTHING"], []),
 ]
 
 

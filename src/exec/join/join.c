@@ -1355,19 +1355,9 @@ static pl_status check_spec(const pl_join_spec *spec, pl_schema *ps, pl_schema *
                     pl_type_to_string(bt, c, sizeof c));
         }
     }
-    for (int32_t c = 0; c < spec->n_probe_out; c++)
-        if (spec->probe_out[c] < 0 || spec->probe_out[c] >= ps->n_fields)
-            PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: output column %d is not a probe column", c);
-    for (int32_t c = 0; c < spec->n_build_out; c++)
-        if (spec->build_out[c] < 0 || spec->build_out[c] >= bs->n_fields)
-            PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: output column %d is not a build column", c);
     if ((spec->kind == PL_JK_SEMI || spec->kind == PL_JK_ANTI) && spec->n_build_out)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: semi/anti joins output probe columns only");
-    if (!spec->out_schema || spec->out_schema->n_fields != spec->n_probe_out + spec->n_build_out)
-        PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: output schema has %d fields, expected %d",
-                spec->out_schema ? spec->out_schema->n_fields : -1,
-                spec->n_probe_out + spec->n_build_out);
-    return PL_OK;
+    return pl_join_check_outputs(spec, ps, bs, "hash join", err);
 }
 
 pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *probe_schema,

@@ -87,6 +87,10 @@ int64_t pl_join_array_bytes(const pl_array *a);
  * single batch's column shared). *bytes: what the concatenated arrays hold. Errors: NOMEM. */
 pl_status pl_join_concat_columns(pl_batch *const *bats, int64_t nbat, const pl_schema *schema,
                                  const bool *need, pl_array **cols, int64_t *bytes, pl_error *err);
+/* Checks a spec's output columns against the probe (ps) and build (bs) schemas and its output
+ * schema's width; `what` names the join in messages. Errors: INVALID_ARG. */
+pl_status pl_join_check_outputs(const pl_join_spec *spec, const pl_schema *ps, const pl_schema *bs,
+                                const char *what, pl_error *err);
 /* A copy of src[0..n) (at least one element allocated). Errors: NOMEM. */
 pl_status pl_join_copy_ints(const int32_t *src, int32_t n, int32_t **dst, pl_error *err);
 

@@ -307,6 +307,21 @@ pl_status pl_join_concat_columns(pl_batch *const *bats, int64_t nbat, const pl_s
     return st;
 }
 
+pl_status pl_join_check_outputs(const pl_join_spec *spec, const pl_schema *ps, const pl_schema *bs,
+                                const char *what, pl_error *err) {
+    for (int32_t c = 0; c < spec->n_probe_out; c++)
+        if (spec->probe_out[c] < 0 || spec->probe_out[c] >= ps->n_fields)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: output column %d is not a probe column", what, c);
+    for (int32_t c = 0; c < spec->n_build_out; c++)
+        if (spec->build_out[c] < 0 || spec->build_out[c] >= bs->n_fields)
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: output column %d is not a build column", what, c);
+    if (!spec->out_schema || spec->out_schema->n_fields != spec->n_probe_out + spec->n_build_out)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: output schema has %d fields, expected %d", what,
+                spec->out_schema ? spec->out_schema->n_fields : -1,
+                spec->n_probe_out + spec->n_build_out);
+    return PL_OK;
+}
+
 pl_status pl_join_copy_ints(const int32_t *src, int32_t n, int32_t **dst, pl_error *err) {
     *dst = pl_malloc(sizeof **dst * (size_t)PL_MAX(n, 1));
     if (!*dst) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating a join");

@@ -615,10 +615,14 @@ static void test_keys(void **state) {
     run_fails(s, "insert into k values (4, 's')", PL_ERR_INVALID_ARG, -2, "duplicate key \"a: 4\"");
     run_fails(s, "insert into k values (5, 'r')", PL_ERR_INVALID_ARG, -2, "duplicate key \"b: r\"");
     assert_int_equal(table_of(s, "k")->n_rows, 4);
+    run_fails(s, "insert into k values (4, 'x') on conflict (a) do update set b = 'y'", PL_ERR_UNSUPPORTED,
+              -2, "DO UPDATE");
+    run_ok(s, "insert into k values (4, 'x'), (6, 'r'), (7, 'y') on conflict do nothing", &res);
+    assert_int_equal(res.rows_changed[0], 1);
     /* the planning name of the statements' table never replaces a user's table */
     run_ok(s, "create table __pl_dml_target (z int)", &res);
     run_fails(s, "delete from k", PL_ERR_SQL, -2, "reserved");
-    assert_int_equal(table_of(s, "k")->n_rows, 4);
+    assert_int_equal(table_of(s, "k")->n_rows, 5);
     assert_int_equal(table_of(s, "__pl_dml_target")->schema->n_fields, 1);
 }
 
