@@ -547,8 +547,6 @@ static pl_status spec_copy(const pl_schema *in, const pl_window_spec *src, pl_wi
     const char *fn = pl_window_canonical(src->name);
     if (!fn) PL_FAIL(err, PL_ERR_UNSUPPORTED, "window function %s is not supported", src->name);
     if (src->distinct) {
-        /* a value counts at its first row in the partition: right for every frame that starts
-         * at the partition's start (eval_agg) */
         static const char *const ok_fns[] = {"count", "sum", "avg", "min", "max", "bool_and",
                                              "bool_or", "var_samp", "var_pop", "stddev_samp",
                                              "stddev_pop"};
@@ -557,11 +555,12 @@ static pl_status spec_copy(const pl_schema *in, const pl_window_spec *src, pl_wi
         if (!agg || src->n_args != 1)
             PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ...) OVER (...) is not supported "
                     "(DISTINCT: count, sum, avg, min, max, bool_and/or, variances)", fn);
+        /* min, max, bool_and/or ignore DISTINCT; the others take any frame but EXCLUDE */
         const pl_window_frame *f = &src->frame;
-        if (f->present && (f->start_kind != PL_BOUND_UNBOUNDED_PRECEDING ||
-                           f->exclude != PL_EXCLUDE_NO_OTHERS))
-            PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ...) OVER (...) needs a frame that "
-                    "starts at UNBOUNDED PRECEDING without EXCLUDE (the default frames do)", fn);
+        bool plain = !strcmp(fn, "min") || !strcmp(fn, "max") || !strncmp(fn, "bool_", 5);
+        if (f->present && f->exclude != PL_EXCLUDE_NO_OTHERS && !plain)
+            PL_FAIL(err, PL_ERR_UNSUPPORTED, "%s(DISTINCT ...) OVER (...) with a frame EXCLUDE is "
+                    "not supported (DISTINCT takes any frame without EXCLUDE)", fn);
     }
     if (src->n_args < 0 || src->n_args > 3 || src->n_partition < 0 || src->n_partition > 8 ||
         src->n_order < 0 || src->n_order > 8)

@@ -18,6 +18,9 @@
 
 #define BLK 65536
 
+bool pl_win_test_brute_force = false;
+bool pl_win_test_distinct_sweep = false;
+
 /* ---------------------------------------------------------------- blocks */
 
 typedef void (*blk_fn)(void *ctx, int64_t lo, int64_t hi);
@@ -195,6 +198,17 @@ static __int128 load_i128(const uint8_t *p) {
 }
 
 /* Numeric value of a (order keys of RANGE frames, aggregate arguments) as long double. */
+/* Row i of an integer, bool or decimal array (a valid row) as a 128-bit integer. */
+static __int128 int_value(const pl_array *x, int64_t i) {
+    pl_type_id id = x->type->id;
+    if (id == PL_TYPE_DECIMAL128) return load_i128((const uint8_t *)pl_array_values_ptr(x) + i * 16);
+    if (id == PL_TYPE_BOOL) return pl_bit_get(x->values->data, x->offset + i);
+    if (id == PL_TYPE_UINT64) return ((const uint64_t *)pl_array_values_ptr(x))[i];
+    int64_t t = 0;
+    get_int(x, i, &t);
+    return t;
+}
+
 static bool get_ld(const pl_array *a, int64_t i, long double *v) {
     if (!pl_array_is_valid(a, i)) return false;
     const void *p = pl_array_values_ptr(a);
@@ -851,10 +865,49 @@ static long double fsum(const ev *e, int64_t s, int64_t t) {
     return acc + right;
 }
 
+/* Row i's sum or avg from its frame's count c of counting rows and their sum (ls for float
+ * input, qs otherwise; ovf: the sum overflowed). False after an error (ev_fail). */
+static bool sum_put(ev *e, int64_t i, bool is_avg, int64_t c, long double ls, __int128 qs, bool ovf) {
+    if (c == 0) return true; /* NULL */
+    set_valid(e->ovalid, i, true);
+    if (e->kind == 1) {
+        e->od[i] = (double)(is_avg ? ls / (long double)c : ls);
+        return true;
+    }
+    if (ovf) {
+        ev_fail(e, PL_ERR_INVALID_ARG, is_avg ? "overflow in avg over a window frame (row %lld)"
+                                              : "overflow in sum over a window frame (row %lld)",
+                (long long)i);
+        return false;
+    }
+    if (is_avg) {
+        long double v = (long double)qs / (long double)c;
+        if (e->kind == 2) v /= pow10l_int(e->dec_scale);
+        e->od[i] = (double)v;
+    } else if (e->kind == 2) {
+        const __int128 dlim = (__int128)10000000000000000000ULL * (__int128)10000000000000000000ULL;
+        if (qs >= dlim || qs <= -dlim) {
+            ev_fail(e, PL_ERR_INVALID_ARG, "decimal overflow in sum over a window frame (row %lld)",
+                    (long long)i);
+            return false;
+        }
+        uint64_t w[2] = {(uint64_t)qs, (uint64_t)((unsigned __int128)qs >> 64)};
+        memcpy(e->oi + 2 * i, w, 16);
+    } else {
+        if (qs > INT64_MAX || qs < INT64_MIN) {
+            ev_fail(e, PL_ERR_INVALID_ARG, "integer overflow in sum over a window frame (row %lld)",
+                    (long long)i);
+            return false;
+        }
+        e->oi[i] = (int64_t)qs;
+    }
+    return true;
+}
+
 static void agg_block(void *arg, int64_t lo, int64_t hi) {
     ev *e = arg;
     const char *fn = e->sp->name;
-    bool is_count = !strcmp(fn, "count") || !strcmp(fn, "count_if"), is_sum = !strcmp(fn, "sum"), is_avg = !strcmp(fn, "avg");
+    bool is_count = !strcmp(fn, "count") || !strcmp(fn, "count_if"), is_avg = !strcmp(fn, "avg");
     bool is_band = !strcmp(fn, "bool_and"), is_bor = !strcmp(fn, "bool_or");
     for (int64_t i = lo; i < hi; i++) {
         int64_t ss[3], tt[3];
@@ -866,52 +919,25 @@ static void agg_block(void *arg, int64_t lo, int64_t hi) {
             continue;
         }
         if (c == 0) continue; /* NULL */
-        set_valid(e->ovalid, i, true);
         if (is_band || is_bor) {
+            set_valid(e->ovalid, i, true);
             int64_t t = 0;
             for (int q = 0; q < nseg; q++) t += e->pt[tt[q]] - e->pt[ss[q]];
             e->oi[i] = is_band ? t == c : t > 0;
             continue;
         }
-        if (e->kind == 1) {
-            long double s = 0;
-            for (int q = 0; q < nseg; q++) s += fsum(e, ss[q], tt[q]);
-            e->od[i] = (double)(is_avg ? s / (long double)c : s);
-            continue;
-        }
-        __int128 s = 0, d;
+        long double ls = 0;
+        __int128 qs = 0, d;
         bool ovf = false;
         for (int q = 0; q < nseg; q++) {
+            if (e->kind == 1) {
+                ls += fsum(e, ss[q], tt[q]);
+                continue;
+            }
             ovf |= __builtin_sub_overflow(e->pq[tt[q]], e->pq[ss[q]], &d);
-            ovf |= __builtin_add_overflow(s, d, &s);
+            ovf |= __builtin_add_overflow(qs, d, &qs);
         }
-        if (ovf) {
-            ev_fail(e, PL_ERR_INVALID_ARG, is_avg ? "overflow in avg over a window frame (row %lld)"
-                                                  : "overflow in sum over a window frame (row %lld)",
-                    (long long)i);
-            return;
-        }
-        if (is_avg) {
-            long double v = (long double)s / (long double)c;
-            if (e->kind == 2) v /= pow10l_int(e->dec_scale);
-            e->od[i] = (double)v;
-        } else if (is_sum && e->kind == 2) {
-            const __int128 dlim = (__int128)10000000000000000000ULL * (__int128)10000000000000000000ULL;
-            if (s >= dlim || s <= -dlim) {
-                ev_fail(e, PL_ERR_INVALID_ARG, "decimal overflow in sum over a window frame (row %lld)",
-                        (long long)i);
-                return;
-            }
-            uint64_t w[2] = {(uint64_t)s, (uint64_t)((unsigned __int128)s >> 64)};
-            memcpy(e->oi + 2 * i, w, 16);
-        } else {
-            if (s > INT64_MAX || s < INT64_MIN) {
-                ev_fail(e, PL_ERR_INVALID_ARG, "integer overflow in sum over a window frame (row %lld)",
-                        (long long)i);
-                return;
-            }
-            e->oi[i] = (int64_t)s;
-        }
+        if (!sum_put(e, i, is_avg, c, ls, qs, ovf)) return;
     }
 }
 
@@ -926,6 +952,33 @@ static inline wstate wcombine(wstate a, wstate b) {
     return r;
 }
 
+/* acc combined with the (n, mean, M2) state of positions [s, t) from the segment tree
+ * e->wtree. */
+static wstate wquery(const ev *e, wstate acc, int64_t s, int64_t t) {
+    int64_t l = s + e->n, r = t + e->n;
+    while (l < r) {
+        if (l & 1) acc = wcombine(acc, e->wtree[l++]);
+        if (r & 1) acc = wcombine(acc, e->wtree[--r]);
+        l >>= 1;
+        r >>= 1;
+    }
+    return acc;
+}
+
+/* Row i's var_samp/var_pop (sd: stddev_*) from its frame's state. */
+static void var_put(ev *e, int64_t i, bool samp, bool sd, wstate acc) {
+    double div = samp ? acc.n - 1 : acc.n;
+    if (div <= 0) return;
+    double v = acc.m2 / div;
+    /* an infinite or NaN value makes the mean non-finite: the variance is NaN, as in the
+     * aggregate and DuckDB (merging leaves gave +inf before) */
+    if (acc.n == 1) v = 0; /* one value (even inf or NaN): 0, like DuckDB */
+    else if (!isfinite(acc.mean)) v = NAN;
+    else if (v < 0) v = 0;
+    e->od[i] = sd ? sqrt(v) : v;
+    set_valid(e->ovalid, i, true);
+}
+
 static void tree_block(void *arg, int64_t lo, int64_t hi) {
     ev *e = arg;
     int64_t n = e->n;
@@ -937,25 +990,8 @@ static void tree_block(void *arg, int64_t lo, int64_t hi) {
         int nseg = frame_segs(e, i, ss, tt);
         if (var) {
             wstate acc = {0, 0, 0};
-            for (int q = 0; q < nseg; q++) {
-                int64_t l = ss[q] + n, r = tt[q] + n;
-                while (l < r) {
-                    if (l & 1) acc = wcombine(acc, e->wtree[l++]);
-                    if (r & 1) acc = wcombine(acc, e->wtree[--r]);
-                    l >>= 1;
-                    r >>= 1;
-                }
-            }
-            double div = samp ? acc.n - 1 : acc.n;
-            if (div <= 0) continue;
-            double v = acc.m2 / div;
-            /* an infinite or NaN value makes the mean non-finite: the variance is NaN, as in
-             * the aggregate and DuckDB (merging leaves gave +inf before) */
-            if (acc.n == 1) v = 0; /* one value (even inf or NaN): 0, like DuckDB */
-            else if (!isfinite(acc.mean)) v = NAN;
-            else if (v < 0) v = 0;
-            e->od[i] = sd ? sqrt(v) : v;
-            set_valid(e->ovalid, i, true);
+            for (int q = 0; q < nseg; q++) acc = wquery(e, acc, ss[q], tt[q]);
+            var_put(e, i, samp, sd, acc);
         } else {
             int64_t best = INT64_MAX;
             for (int q = 0; q < nseg; q++) {
@@ -978,14 +1014,39 @@ static void tree_block(void *arg, int64_t lo, int64_t hi) {
     }
 }
 
-/* DISTINCT: keeps in e->vm only the first counting row of each value in its partition (rows
- * sorted by partition, then the value, stably: a run of equal values lists its rows by
- * position) and recounts e->pc. Every frame starts at its partition's start (spec_copy), so a
- * value in a frame has its first row there too and counts once. NULL = NULL and NaN = NaN
- * here, like the sort keys (NULLs never count anyway). */
-static pl_status distinct_firsts(ev *e, pl_error *err) {
+/* Each frame's row with the smallest key (the largest with e->is_max; desc sorts the key
+ * descending), ties to the earliest position (the latest for e->is_max): a segment tree
+ * (e->tree, 2n) over the stable sort ranks of key at the counting rows (e->vm), queried by
+ * tree_block over every frame's segments. Fills e->src (-1: no counting row). */
+static pl_status rank_tree_eval(ev *e, pl_array *key, bool desc, pl_error *err) {
     int64_t n = e->n;
-    if (n == 0) return PL_OK;
+    pl_sortkeys sk;
+    bool nf = false;
+    PL_TRY(pl_sortkeys_build(1, &key, &desc, &nf, n, e->T, 0, &sk, err));
+    e->byrank = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    e->tree = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(2 * n, 2));
+    e->src = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    if (!e->byrank || !e->tree || !e->src) {
+        pl_sortkeys_reset(&sk);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window %s", e->sp->name);
+    }
+    pl_sortkeys_ids(&sk, 0, n, e->byrank);
+    pl_sortkeys_reset(&sk);
+    for (int64_t r = 0; r < n; r++) {
+        int64_t pos = e->byrank[r];
+        e->tree[n + pos] = e->vm[pos] ? (e->is_max ? n - 1 - r : r) : INT64_MAX;
+    }
+    for (int64_t i = n - 1; i >= 1; i--) e->tree[i] = PL_MIN(e->tree[2 * i], e->tree[2 * i + 1]);
+    run_blocks(n, e->T, tree_block, e);
+    return PL_OK;
+}
+
+/* DISTINCT: prev[p] = the previous counting row (e->vm) of p's partition with p's value, -1
+ * for the first (rows sorted by partition, then the value, stably: a run of equal values lists
+ * its rows by position). NULL = NULL and NaN = NaN and -0.0 = 0.0 here, like the sort keys
+ * (NULLs never count anyway). Rows that do not count get -1. */
+static pl_status distinct_prev(ev *e, int64_t *prev, pl_error *err) {
+    int64_t n = e->n;
     const pl_win_group *g = e->g;
     pl_buf *pb = NULL;
     PL_TRY(pl_buf_new(n * 8, &pb, err));
@@ -1002,17 +1063,141 @@ static pl_status distinct_firsts(ev *e, pl_error *err) {
     pl_status st = pl_sortkeys_build(2, keys, desc, nf, n, e->T, 0, &sk, err);
     pl_array_release(pa);
     if (st) return st;
-    bool taken = false;
+    int64_t last = -1;
     for (int64_t r = 0; r < n; r++) {
-        if (r == 0 || !pl_sortkeys_same(&sk, 0, 2, r - 1, r)) taken = false;
+        if (r == 0 || !pl_sortkeys_same(&sk, 0, 2, r - 1, r)) last = -1;
         int64_t pos = pl_sortkeys_row(&sk, r);
+        prev[pos] = -1;
         if (!e->vm[pos]) continue;
-        if (taken) e->vm[pos] = 0;
-        taken = true;
+        prev[pos] = last;
+        last = pos;
     }
     pl_sortkeys_reset(&sk);
-    for (int64_t i = 0; i < n; i++) e->pc[i + 1] = e->pc[i] + e->vm[i];
     return PL_OK;
+}
+
+/* DISTINCT over frames that start at their partition's start: keeps in e->vm only the first
+ * counting row of each value in its partition and recounts e->pc; a value in such a frame has
+ * its first row there too and counts once. */
+static pl_status distinct_firsts(ev *e, pl_error *err) {
+    int64_t n = e->n;
+    if (n == 0) return PL_OK;
+    int64_t *prev = pl_malloc(sizeof(int64_t) * (size_t)n);
+    if (!prev) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window %s(DISTINCT ...)", e->sp->name);
+    pl_status st = distinct_prev(e, prev, err);
+    for (int64_t i = 0; !st && i < n; i++) {
+        if (prev[i] >= 0) e->vm[i] = 0;
+        e->pc[i + 1] = e->pc[i] + e->vm[i];
+    }
+    pl_free(prev);
+    return st;
+}
+
+/* DISTINCT count, sum, avg, var_*, stddev_* over any frame without EXCLUDE: a row p of the frame
+ * [s, t) counts when its value's previous row is before s (prev[p] < s). Rows are visited by
+ * frame start; row p is activated (its count, value, state set in trees over positions) once
+ * the start passes prev[p], and each frame reads its range from the trees: Fenwick trees for the
+ * count and integer/decimal sums, segment trees recomputed from their children for float sums
+ * (fsum, no cancellation) and variance states. O(n log n), sequential. */
+static pl_status distinct_sweep(ev *e, pl_error *err) {
+    int64_t n = e->n;
+    const char *fn = e->sp->name;
+    pl_array *x = e->x;
+    pl_type_id xid = x->type->id;
+    bool is_count = !strcmp(fn, "count"), is_avg = !strcmp(fn, "avg");
+    bool is_var = !strncmp(fn, "var_", 4) || !strncmp(fn, "stddev", 6);
+    bool samp = strstr(fn, "samp") != NULL, sd = !strncmp(fn, "stddev", 6);
+    e->kind = xid == PL_TYPE_FLOAT32 || xid == PL_TYPE_FLOAT64 ? 1 : xid == PL_TYPE_DECIMAL128 ? 2 : 0;
+    e->dec_scale = x->type->scale;
+    int64_t *prev = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    int64_t *byfs = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    int64_t *byact = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    int64_t *head = pl_calloc((size_t)(n + 2), sizeof(int64_t));
+    int64_t *fc = pl_calloc((size_t)(n + 1), sizeof(int64_t));
+    __int128 *fq = NULL;
+    if (!is_count && !is_var && e->kind != 1) fq = pl_calloc((size_t)(n + 1), sizeof(__int128));
+    if (!is_count && !is_var && e->kind == 1) e->ftree = pl_calloc((size_t)PL_MAX(2 * n, 2), sizeof(long double));
+    if (is_var) e->wtree = pl_calloc((size_t)PL_MAX(2 * n, 2), sizeof(wstate));
+    pl_status st = PL_OK;
+    if (!prev || !byfs || !byact || !head || !fc || (!is_count && !is_var && !fq && !e->ftree) ||
+        (is_var && !e->wtree))
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window %s(DISTINCT ...)", fn);
+    if (!st) st = distinct_prev(e, prev, err);
+    if (!st) {
+        /* rows by frame start, counting rows by activation point prev + 1 (counting sorts) */
+        for (int64_t i = 0; i < n; i++) head[e->fs[i] + 1]++;
+        for (int64_t k = 0; k <= n; k++) head[k + 1] += head[k];
+        for (int64_t i = 0; i < n; i++) byfs[head[e->fs[i]]++] = i;
+        memset(head, 0, sizeof(int64_t) * (size_t)(n + 2));
+        int64_t n_act = 0;
+        for (int64_t p = 0; p < n; p++)
+            if (e->vm[p]) head[prev[p] + 2]++, n_act++;
+        for (int64_t k = 0; k <= n; k++) head[k + 1] += head[k];
+        for (int64_t p = 0; p < n; p++)
+            if (e->vm[p]) byact[head[prev[p] + 1]++] = p;
+        int64_t ai = 0;
+        for (int64_t k = 0; k < n; k++) {
+            int64_t i = byfs[k], s = e->fs[i], t = e->fe[i];
+            /* activate rows whose previous equal row is before s (prev + 1 <= s) */
+            while (ai < n_act && prev[byact[ai]] + 1 <= s) {
+                int64_t p = byact[ai++];
+                for (int64_t j = p + 1; j <= n; j += j & -j) fc[j]++;
+                long double v = 0;
+                if (e->ftree || e->wtree) get_ld(x, p, &v);
+                if (fq) {
+                    __int128 q = int_value(x, p);
+                    for (int64_t j = p + 1; j <= n && !st; j += j & -j)
+                        if (__builtin_add_overflow(fq[j], q, &fq[j]))
+                            st = pl_error_set(err, PL_ERR_INVALID_ARG, "overflow in %s(DISTINCT ...) "
+                                              "over a window: a partial sum passes 128 bits", fn);
+                }
+                if (e->ftree) {
+                    int64_t j = p + n;
+                    e->ftree[j] = v;
+                    for (j >>= 1; j >= 1; j >>= 1) e->ftree[j] = e->ftree[2 * j] + e->ftree[2 * j + 1];
+                }
+                if (e->wtree) {
+                    int64_t j = p + n;
+                    e->wtree[j] = (wstate){1, (double)v, 0};
+                    for (j >>= 1; j >= 1; j >>= 1) e->wtree[j] = wcombine(e->wtree[2 * j], e->wtree[2 * j + 1]);
+                }
+            }
+            if (st) break;
+            if (s >= t) {
+                if (is_count) e->oi[i] = 0;
+                continue;
+            }
+            if (is_var) {
+                wstate z = {0, 0, 0};
+                var_put(e, i, samp, sd, wquery(e, z, s, t));
+                continue;
+            }
+            int64_t c = 0;
+            for (int64_t j = t; j > 0; j -= j & -j) c += fc[j];
+            for (int64_t j = s; j > 0; j -= j & -j) c -= fc[j];
+            if (is_count) {
+                e->oi[i] = c;
+                continue;
+            }
+            long double ls = 0;
+            __int128 qs = 0;
+            bool ovf = false;
+            if (fq) {
+                for (int64_t j = t; j > 0; j -= j & -j) ovf |= __builtin_add_overflow(qs, fq[j], &qs);
+                for (int64_t j = s; j > 0; j -= j & -j) ovf |= __builtin_sub_overflow(qs, fq[j], &qs);
+            } else {
+                ls = fsum(e, s, t);
+            }
+            if (!sum_put(e, i, is_avg, c, ls, qs, ovf)) break;
+        }
+    }
+    pl_free(prev);
+    pl_free(byfs);
+    pl_free(byact);
+    pl_free(head);
+    pl_free(fc);
+    pl_free(fq);
+    return st;
 }
 
 static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error *err) {
@@ -1041,27 +1226,19 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
             e->pc[i + 1] = e->pc[i] + ok;
         }
     }
-    if (sp->distinct && e->vm) PL_TRY(distinct_firsts(e, err));
+    /* DISTINCT: min, max and bool_and/or are the same without it; the others count a value
+     * once: at its first row for frames from the partition's start, by distinct_sweep for any
+     * other frame (no EXCLUDE: spec_copy) */
+    bool sweep = false;
+    if (sp->distinct && e->vm && strcmp(fn, "min") && strcmp(fn, "max") && strncmp(fn, "bool_", 5)) {
+        const pl_window_frame *fr = &sp->frame;
+        bool from_start = !fr->present || fr->start_kind == PL_BOUND_UNBOUNDED_PRECEDING;
+        if (from_start && !pl_win_test_distinct_sweep) PL_TRY(distinct_firsts(e, err));
+        else sweep = true;
+    }
     if (!strcmp(fn, "min") || !strcmp(fn, "max")) {
         e->is_max = !strcmp(fn, "max");
-        pl_sortkeys sk;
-        bool desc = false, nf = false;
-        PL_TRY(pl_sortkeys_build(1, &e->x, &desc, &nf, n, e->T, 0, &sk, err));
-        e->byrank = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
-        e->tree = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(2 * n, 2));
-        e->src = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
-        if (!e->byrank || !e->tree || !e->src) {
-            pl_sortkeys_reset(&sk);
-            PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window aggregate");
-        }
-        pl_sortkeys_ids(&sk, 0, n, e->byrank);
-        pl_sortkeys_reset(&sk);
-        for (int64_t r = 0; r < n; r++) {
-            int64_t pos = e->byrank[r];
-            e->tree[n + pos] = e->vm[pos] ? (e->is_max ? n - 1 - r : r) : INT64_MAX;
-        }
-        for (int64_t i = n - 1; i >= 1; i--) e->tree[i] = PL_MIN(e->tree[2 * i], e->tree[2 * i + 1]);
-        run_blocks(n, e->T, tree_block, e);
+        PL_TRY(rank_tree_eval(e, e->x, false, err));
         return pl_array_take(e->x, e->src, n, out, err);
     }
     pl_type *rt = sp->result_type;
@@ -1085,7 +1262,9 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
         if (!tmp_bool) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
     } else e->oi = (int64_t *)(void *)vals->data;
     pl_array *x = e->x;
-    if (!st && (!strncmp(fn, "var_", 4) || !strncmp(fn, "stddev", 6))) {
+    if (!st && sweep) {
+        st = distinct_sweep(e, err);
+    } else if (!st && (!strncmp(fn, "var_", 4) || !strncmp(fn, "stddev", 6))) {
         e->wtree = pl_malloc(sizeof(wstate) * (size_t)PL_MAX(2 * n, 2));
         if (!e->wtree) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
         for (int64_t i = 0; !st && i < n; i++) {
@@ -1144,19 +1323,9 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
             if (!e->pq) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window aggregate");
             if (!st) {
                 e->pq[0] = 0;
-                const uint8_t *dv = xid == PL_TYPE_DECIMAL128 ? pl_array_values_ptr(x) : NULL;
                 for (int64_t i = 0; i < n; i++) {
                     __int128 v = 0;
-                    if (e->vm[i]) {
-                        if (dv) v = load_i128(dv + i * 16);
-                        else if (xid == PL_TYPE_BOOL) v = pl_bit_get(x->values->data, x->offset + i);
-                        else if (xid == PL_TYPE_UINT64) v = ((const uint64_t *)pl_array_values_ptr(x))[i];
-                        else {
-                            int64_t t;
-                            get_int(x, i, &t);
-                            v = t;
-                        }
-                    }
+                    if (e->vm[i]) v = int_value(x, i);
                     /* frame sums are differences of these running totals (checked there); a
                      * total past 128 bits is an error (a DECIMAL(38) column of huge values
                      * overflowed here: UB, wrapped sums) */
@@ -1203,13 +1372,16 @@ static pl_status eval_agg(ev *e, pl_array *const *cols, pl_array **out, pl_error
 
 /* ---------------------------------------------------------------- frame by frame */
 
-/* The aggregates without a prefix-sum or tree form (string_agg, median, quantile_cont/disc,
+/* The aggregates without a prefix-sum form (string_agg, median, quantile_cont/disc,
  * arg_min/arg_max, list, mode, product, fsum, skewness, kurtosis, kurtosis_pop, entropy,
- * bit_and/or/xor) read each row's frame: the positions of its segments (frame_segs) whose rows
- * count (non-NULL argument(s), FILTER true; list keeps NULL elements) are collected and the
- * aggregate computed over them. A row whose frame is the previous row's (peers of a RANGE
- * frame, a whole partition) reuses its result. The frames' total size is capped
- * (PL_WIN_FRAME_WORK) so a running frame over a huge partition is an error, not hours. */
+ * bit_and/or/xor). median and the quantiles go through a wavelet matrix (quantile_fast),
+ * arg_min/arg_max through a segment tree over the key's ranks (rank_tree_eval), in O(n log n)
+ * whatever the frames; mode without EXCLUDE by a moving frame (mode_fast). The others read each row's frame: the positions of its segments
+ * (frame_segs) whose rows count (non-NULL argument(s), FILTER true; list keeps NULL elements)
+ * are collected and the aggregate computed over them; that is also the reference the indexed
+ * paths are tested against (pl_win_test_brute_force). A row whose frame is the previous row's
+ * (peers of a RANGE frame, a whole partition) reuses its result. The frames' total size is
+ * capped (PL_WIN_FRAME_WORK) so a running frame over a huge partition is an error, not hours. */
 #define PL_WIN_FRAME_WORK (INT64_C(1) << 26)
 
 typedef struct fw {
@@ -1275,6 +1447,277 @@ static int moments(const char *fn, const double *v, int64_t m, double *r) {
     if (!strcmp(fn, "kurtosis")) *r = (cnt - 1) * ((cnt + 1) * m4 / (m2 * m2) - 3 * (cnt - 1)) / ((cnt - 2) * (cnt - 3));
     else *r = m4 / (m2 * m2) - 3;
     return isfinite(*r) ? 1 : -1;
+}
+
+/* ---------------------------------------------------------------- quantiles by index */
+
+/* median / quantile_cont / quantile_disc without reading frames: the counting rows (compacted:
+ * row c is the c-th counting position) are sorted once by value, ties by position, exactly as
+ * eval_frames sorts a frame, so the k-th value of a frame is the k-th smallest rank among its
+ * counting rows, found by a wavelet matrix over the ranks (pl_win_wm_kth) for any frame and
+ * EXCLUDE: O(n log n) in all. */
+typedef struct qfast {
+    ev *e;
+    const fw *f;
+    bool disc, dec;
+    const int64_t *cpre;   /* [n + 1]: counting positions before each position */
+    const int64_t *byrank; /* rank -> position */
+    pl_win_wm wm;
+    int64_t *src;          /* quantile_disc: chosen position per row (-1 NULL) */
+    uint8_t *vals, *valid; /* otherwise: results */
+} qfast;
+
+typedef struct dpos {
+    double v;
+    int64_t pos;
+} dpos;
+
+static int cmp_dpos(const void *a, const void *b) {
+    const dpos *x = a, *y = b;
+    int c = cmp_dbl_nan_last(&x->v, &y->v);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static void qfast_block(void *arg, int64_t lo, int64_t hi) {
+    qfast *q = arg;
+    ev *e = q->e;
+    double qq = q->f->q;
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t s3[3], t3[3], a[3], b[3];
+        int k = frame_segs(e, i, s3, t3), nr = 0;
+        int64_t m = 0;
+        for (int j = 0; j < k; j++) {
+            a[nr] = q->cpre[s3[j]];
+            b[nr] = q->cpre[t3[j]];
+            if (b[nr] > a[nr]) m += b[nr] - a[nr], nr++;
+        }
+        if (q->disc) {
+            int64_t best = -1;
+            if (m > 0) {
+                int64_t kk = (int64_t)ceil((double)m * qq) - 1;
+                if (kk < 0) kk = 0;
+                if (kk >= m) kk = m - 1;
+                best = q->byrank[pl_win_wm_kth(&q->wm, nr, a, b, kk)];
+            }
+            q->src[i] = best;
+            continue;
+        }
+        if (m == 0) continue;
+        double at = qq * (double)(m - 1);
+        int64_t klo = (int64_t)floor(at), khi = (int64_t)ceil(at);
+        int64_t plo = q->byrank[pl_win_wm_kth(&q->wm, nr, a, b, klo)];
+        int64_t phi = khi == klo ? plo : q->byrank[pl_win_wm_kth(&q->wm, nr, a, b, khi)];
+        if (q->dec) {
+            agg_val va, vc;
+            const uint8_t *bytes;
+            agg_read_val(q->f->x, plo, VK_I128, &va, &bytes);
+            agg_read_val(q->f->x, phi, VK_I128, &vc, &bytes);
+            __int128 r = agg_decimal_interp(va.d, vc.d, at - (double)klo, e->sp->result_type->precision);
+            memcpy(q->vals + i * 16, &r, 16);
+        } else {
+            double dlo = pos_double(q->f->x, plo), dhi = pos_double(q->f->x, phi);
+            double r = dlo;
+            if (khi != klo) r = agg_double_interp(dlo, dhi, at - (double)klo);
+            ((double *)(void *)q->vals)[i] = r;
+        }
+        pl_bit_set(q->valid, i);
+    }
+}
+
+/* Fills src (quantile_disc) or vals/valid (median, quantile_cont) for every row. */
+static pl_status quantile_fast(ev *e, const fw *f, int64_t *src, uint8_t *vals, uint8_t *valid,
+                               pl_error *err) {
+    int64_t n = e->n;
+    qfast q;
+    memset(&q, 0, sizeof q);
+    q.e = e;
+    q.f = f;
+    q.disc = !strcmp(f->fn, "quantile_disc");
+    q.dec = e->sp->result_type->id == PL_TYPE_DECIMAL128;
+    q.src = src;
+    q.vals = vals;
+    q.valid = valid;
+    int64_t *cpre = pl_malloc(sizeof(int64_t) * (size_t)(n + 1));
+    if (!cpre) PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window %s", f->fn);
+    cpre[0] = 0;
+    for (int64_t i = 0; i < n; i++) cpre[i + 1] = cpre[i] + (e->vm[i] != 0);
+    int64_t m = cpre[n];
+    int64_t *byrank = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(m, 1));
+    int64_t *rk = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(m, 1));
+    dpos *dp = NULL;
+    bool by_double = !q.disc && !q.dec;
+    if (by_double && byrank) dp = pl_malloc(sizeof(dpos) * (size_t)PL_MAX(m, 1));
+    if (!byrank || !rk || (by_double && !dp)) {
+        pl_free(cpre);
+        pl_free(byrank);
+        pl_free(rk);
+        pl_free(dp);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory in window %s", f->fn);
+    }
+    if (by_double) {
+        for (int64_t i = 0, c = 0; i < n; i++)
+            if (e->vm[i]) {
+                dp[c].v = pos_double(f->x, i);
+                dp[c++].pos = i;
+            }
+        qsort(dp, (size_t)m, sizeof(dpos), cmp_dpos);
+        for (int64_t r = 0; r < m; r++) byrank[r] = dp[r].pos;
+        pl_free(dp);
+    } else {
+        for (int64_t i = 0, c = 0; i < n; i++)
+            if (e->vm[i]) byrank[c++] = i;
+        g_sort_arr = f->x;
+        qsort(byrank, (size_t)m, sizeof(int64_t), cmp_pos_value);
+    }
+    for (int64_t r = 0; r < m; r++) rk[cpre[byrank[r]]] = r;
+    pl_status st = pl_win_wm_build(rk, m, m, &q.wm, err);
+    pl_free(rk);
+    q.cpre = cpre;
+    q.byrank = byrank;
+    if (!st) run_blocks(n, e->T, qfast_block, &q);
+    pl_win_wm_reset(&q.wm);
+    pl_free(cpre);
+    pl_free(byrank);
+    return st;
+}
+
+/* Whether pl_sortkeys_build takes a key of this type. */
+static bool sortable_key(const pl_type *t) {
+    pl_type_id id = t->id == PL_TYPE_DICTIONARY ? t->value_type->id : t->id;
+    return id != PL_TYPE_LIST && id != PL_TYPE_STRUCT && id != PL_TYPE_MAP && id != PL_TYPE_INTERVAL;
+}
+
+/* ---------------------------------------------------------------- mode by a moving frame */
+
+/* mode over frames without EXCLUDE: the frame [s, t) moves from row to row by adding and
+ * removing rows at its ends (frames move forward within a partition, so O(n) updates in all),
+ * keeping per value id (from one sort) its count and its first row in the frame; the mode is
+ * the top of a heap of (count, first row, value) entries, stale ones dropped when they reach
+ * the top. Ties go to the value whose first row in the frame comes first, as eval_frames. */
+typedef struct mode_ent {
+    int64_t count, first, vid;
+} mode_ent;
+
+typedef struct mode_st {
+    int64_t *vid, *next; /* per position: value id, next counting position with that value */
+    int64_t *count, *first;
+    mode_ent *heap;
+    int64_t n_heap, cap_heap;
+    const uint8_t *vm;
+} mode_st;
+
+static bool ent_before(const mode_ent *a, const mode_ent *b) {
+    return a->count > b->count || (a->count == b->count && a->first < b->first);
+}
+
+static bool mode_push(mode_st *m, int64_t v) {
+    if (m->count[v] == 0) return true;
+    if (m->n_heap == m->cap_heap) {
+        int64_t cap = PL_MAX(64, 2 * m->cap_heap);
+        mode_ent *h = pl_realloc(m->heap, sizeof(mode_ent) * (size_t)cap);
+        if (!h) return false;
+        m->heap = h;
+        m->cap_heap = cap;
+    }
+    int64_t i = m->n_heap++;
+    mode_ent x = {m->count[v], m->first[v], v};
+    while (i > 0 && ent_before(&x, &m->heap[(i - 1) / 2])) {
+        m->heap[i] = m->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    m->heap[i] = x;
+    return true;
+}
+
+static void mode_pop(mode_st *m) {
+    mode_ent x = m->heap[--m->n_heap];
+    int64_t i = 0, n = m->n_heap;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && ent_before(&m->heap[c + 1], &m->heap[c])) c++;
+        if (!ent_before(&m->heap[c], &x)) break;
+        m->heap[i] = m->heap[c];
+        i = c;
+    }
+    if (n) m->heap[i] = x;
+}
+
+/* Adds (add) or removes position p, which is the frame's first (front) or last row. */
+static bool mode_move(mode_st *m, int64_t p, bool add, bool front) {
+    if (!m->vm[p]) return true;
+    int64_t v = m->vid[p];
+    if (add) {
+        if (front || m->count[v] == 0) m->first[v] = p;
+        m->count[v]++;
+    } else {
+        m->count[v]--;
+        if (front && m->count[v] > 0) m->first[v] = m->next[p];
+    }
+    return mode_push(m, v);
+}
+
+static pl_status mode_fast(ev *e, int64_t *src, pl_error *err) {
+    int64_t n = e->n;
+    mode_st m;
+    memset(&m, 0, sizeof m);
+    m.vm = e->vm;
+    pl_sortkeys sk;
+    bool desc = false, nf = false;
+    PL_TRY(pl_sortkeys_build(1, &e->x, &desc, &nf, n, e->T, 0, &sk, err));
+    m.vid = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    m.next = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    m.count = pl_calloc((size_t)PL_MAX(n, 1), sizeof(int64_t));
+    m.first = pl_malloc(sizeof(int64_t) * (size_t)PL_MAX(n, 1));
+    pl_status st = PL_OK;
+    if (!m.vid || !m.next || !m.count || !m.first)
+        st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window mode");
+    for (int64_t r = 0, v = -1, last = -1; !st && r < n; r++) {
+        if (r == 0 || !pl_sortkeys_same(&sk, 0, 1, r - 1, r)) v++, last = -1;
+        int64_t pos = pl_sortkeys_row(&sk, r);
+        m.vid[pos] = v;
+        m.next[pos] = -1;
+        if (!e->vm[pos]) continue;
+        if (last >= 0) m.next[last] = pos;
+        last = pos;
+    }
+    pl_sortkeys_reset(&sk);
+    int64_t a = 0, b = 0; /* the current frame [a, b) */
+    for (int64_t i = 0; i < n && !st; i++) {
+        if ((i & 4095) == 0 && atomic_load(&e->failed)) break;
+        int64_t c = e->fs[i], d = e->fe[i];
+        if (d <= c) { /* empty: NULL, the kept frame moves on from there */
+            src[i] = -1;
+            continue;
+        }
+        bool ok = true;
+        if (c >= b || d <= a) { /* disjoint: empty the frame, then fill it */
+            for (int64_t p = a; ok && p < b; p++) ok = mode_move(&m, p, false, true);
+            a = b = c;
+        }
+        for (int64_t p = a; ok && p < c; p++) ok = mode_move(&m, p, false, true);
+        for (int64_t p = b - 1; ok && p >= d && p >= c; p--) ok = mode_move(&m, p, false, false);
+        for (int64_t p = PL_MIN(a, b) - 1; ok && p >= c; p--) ok = mode_move(&m, p, true, true);
+        for (int64_t p = PL_MAX(b, c); ok && p < d; p++) ok = mode_move(&m, p, true, false);
+        a = c;
+        b = d;
+        if (!ok) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in window mode");
+            break;
+        }
+        while (m.n_heap) {
+            const mode_ent *t = &m.heap[0];
+            if (m.count[t->vid] == t->count && m.first[t->vid] == t->first) break;
+            mode_pop(&m);
+        }
+        src[i] = m.n_heap ? m.heap[0].first : -1;
+    }
+    pl_free(m.vid);
+    pl_free(m.next);
+    pl_free(m.count);
+    pl_free(m.first);
+    pl_free(m.heap);
+    return st;
 }
 
 static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_error *err) {
@@ -1370,12 +1813,28 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
     }
     if (!st && (is_list || is_str) == false && !take && !vals)
         st = pl_error_set(err, PL_ERR_INTERNAL, "window %s: no output", fn);
+    /* quantiles by an index (quantile_fast); the others read each row's frame below */
+    int64_t n_read = n;
+    if (!st && !pl_win_test_brute_force &&
+        (!strcmp(fn, "median") || !strncmp(fn, "quantile_", 9))) {
+        st = quantile_fast(e, &f, src, vals ? vals->data : NULL, valid ? valid->data : NULL, err);
+        n_read = 0;
+    } else if (!st && !pl_win_test_brute_force && !strcmp(fn, "mode") &&
+               e->excl == PL_EXCLUDE_NO_OTHERS && sortable_key(e->x->type)) {
+        st = mode_fast(e, src, err);
+        n_read = 0;
+    } else if (!st && !pl_win_test_brute_force && is_arg && sortable_key(f.k->type)) {
+        /* arg_min/arg_max: the earliest row with the smallest/largest key (rank_tree_eval) */
+        st = rank_tree_eval(e, e->a1, !strcmp(fn, "arg_max"), err);
+        if (!st) memcpy(src, e->src, sizeof(int64_t) * (size_t)n);
+        n_read = 0;
+    }
     int64_t work = 0;
     int64_t ps[3] = {-1, -1, -1}, pt[3] = {-1, -1, -1};
     int pk = -1;
     int64_t m = 0;
     bool has_prev = false;
-    for (int64_t i = 0; i < n && !st; i++) {
+    for (int64_t i = 0; i < n_read && !st; i++) {
         if ((i & 4095) == 0 && atomic_load(&e->failed)) break;
         int64_t s3[3], t3[3];
         int k = frame_segs(e, i, s3, t3);
@@ -1389,10 +1848,17 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
                     if (e->vm[p]) f.pos[m++] = p;
             }
             if (work > PL_WIN_FRAME_WORK) {
-                st = pl_error_set(err, PL_ERR_LIMIT,
-                                  "window %s: the frames hold more than %lld rows in all (it reads each "
-                                  "row's frame); use a smaller frame or fewer rows per partition",
-                                  fn, (long long)PL_WIN_FRAME_WORK);
+                if (is_list || is_str)
+                    st = pl_error_set(err, PL_ERR_LIMIT,
+                                      "window %s: the frames hold more than %lld rows in all and every "
+                                      "result holds its frame's values (a running frame's output grows "
+                                      "with the square of the partition); use a smaller frame or fewer "
+                                      "rows per partition", fn, (long long)PL_WIN_FRAME_WORK);
+                else
+                    st = pl_error_set(err, PL_ERR_LIMIT,
+                                      "window %s: the frames hold more than %lld rows in all (%s reads "
+                                      "each row's frame); use a smaller frame or fewer rows per partition",
+                                      fn, (long long)PL_WIN_FRAME_WORK, fn);
                 break;
             }
             pk = k;

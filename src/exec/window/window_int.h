@@ -33,6 +33,29 @@ void pl_win_group_reset(pl_win_group *g);
 pl_status pl_win_eval(const pl_window_spec *sp, const pl_win_group *g, pl_array *const *cols,
                       int32_t n_threads, pl_array **out, pl_error *err);
 
+/* Wavelet matrix (window_wm.c) over n values in [0, sigma): order statistics and counts over a
+ * union of up to three position ranges in O(log sigma). */
+typedef struct pl_win_wm {
+    int64_t n, n_blocks;
+    int levels;
+    int64_t n_zeros[64];
+    void *planes;
+} pl_win_wm;
+/* Builds the index of v[0..n) (every value in [0, sigma)). Errors: NOMEM. */
+pl_status pl_win_wm_build(const int64_t *v, int64_t n, int64_t sigma, pl_win_wm *out, pl_error *err);
+void pl_win_wm_reset(pl_win_wm *wm);
+/* The k-th smallest (0-based; k < the ranges' total length) value in the disjoint ranges
+ * [lo[r], hi[r]) of positions, r < n_ranges <= 3. */
+int64_t pl_win_wm_kth(const pl_win_wm *wm, int n_ranges, const int64_t *lo, const int64_t *hi, int64_t k);
+/* How many values in positions [lo, hi) are below x. */
+int64_t pl_win_wm_count_less(const pl_win_wm *wm, int64_t lo, int64_t hi, int64_t x);
+/* Tests only: when true, holistic window aggregates read every row's frame (the reference
+ * evaluation) instead of their indexes. */
+extern bool pl_win_test_brute_force;
+/* Tests only: when true, DISTINCT window aggregates use their sweep (window_eval.c
+ * distinct_sweep) also over frames from the partition's start. */
+extern bool pl_win_test_distinct_sweep;
+
 void pl_win_value_reset(pl_value *v);
 pl_status pl_win_value_copy(const pl_value *src, pl_value *dst, pl_error *err);
 

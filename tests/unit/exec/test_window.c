@@ -1040,15 +1040,18 @@ static void test_errors(void **state) {
     assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_ERR_INVALID_ARG);
     frame(&s, PL_FRAME_ROWS, PL_BOUND_PRECEDING, v_int(-1), PL_BOUND_CURRENT_ROW, v_none());
     assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_ERR_INVALID_ARG);
-    s = mk("count", 1, C_X, -1, -1); /* DISTINCT: default frames yes, sliding ones no */
+    s = mk("count", 1, C_X, -1, -1); /* DISTINCT: any frame, but no EXCLUDE */
     s.result_type = t;
     s.distinct = true;
     assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_OK);
     sink->free(sink);
     win(&s, 0, NULL, 1, (const int[]){C_S}, F1, F1);
     frame(&s, PL_FRAME_ROWS, PL_BOUND_PRECEDING, v_int(1), PL_BOUND_CURRENT_ROW, v_none());
+    assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_OK);
+    sink->free(sink);
+    s.frame.exclude = PL_EXCLUDE_CURRENT_ROW;
     assert_int_equal(pl_window_sink_new(&ctx, in, 1, &s, out_s, &sink, &err), PL_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "UNBOUNDED PRECEDING"));
+    assert_non_null(strstr(err.msg, "EXCLUDE"));
     s = mk("count", 0, -1, -1, -1);
     s.result_type = t;
     win(&s, 0, NULL, 1, (const int[]){C_S}, F1, F1);
