@@ -40,6 +40,7 @@ static const char *const g_sql_help =
     "dot commands, which scripts take too, on lines of their own between statements).\n"
     "Statements: SELECT, VALUES, WITH, FROM-first queries (FROM t [SELECT ...]),\n"
     "EXPLAIN [ANALYZE], DESCRIBE|SUMMARIZE query|table|'file', SHOW [ALL] TABLES,\n"
+    "PIVOT|UNPIVOT src ON ..., queries with USING SAMPLE / TABLESAMPLE,\n"
     "CREATE TABLE [AS], CREATE [OR REPLACE] VIEW, INSERT, UPDATE, DELETE, TRUNCATE\n"
     "(RETURNING on the three), ALTER TABLE, DROP TABLE/VIEW, COPY ... TO/FROM 'file', SET.\n"
     "\n"

@@ -1079,12 +1079,155 @@ static bool comparable(const pl_type *t) {
     }
 }
 
+/* ---------------------------------------------------------------- moving constants */
+
+static pl_status k_distinct(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                            int64_t n, pl_datum *out, pl_error *err);
+static pl_status k_not_distinct(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err);
+static bool is_signed_int(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYPE_INT64; }
+
+enum { MC_EQ, MC_NE, MC_LT, MC_LE, MC_GT, MC_GE, MC_DISTINCT, MC_NOT_DISTINCT, MC_NONE };
+static const char *const MC_FN[] = {"eq", "ne", "lt", "le", "gt", "ge", "is_distinct_from",
+                                    "is_not_distinct_from"};
+
+static int mc_op(pl_kernel_fn x) {
+    return x == k_eq   ? MC_EQ
+           : x == k_ne ? MC_NE
+           : x == k_lt ? MC_LT
+           : x == k_le ? MC_LE
+           : x == k_gt ? MC_GT
+           : x == k_ge ? MC_GE
+           : x == k_distinct     ? MC_DISTINCT
+           : x == k_not_distinct ? MC_NOT_DISTINCT
+                                 : MC_NONE;
+}
+/* c CMP x is x MIRROR(CMP) c */
+static int mc_mirror(int op) {
+    return op == MC_LT ? MC_GT : op == MC_GT ? MC_LT : op == MC_LE ? MC_GE : op == MC_GE ? MC_LE : op;
+}
+
+/* the range of an integer type */
+static void int_range(pl_type_id id, __int128 *lo, __int128 *hi) {
+    int bits = id == PL_TYPE_INT8 || id == PL_TYPE_UINT8     ? 8
+               : id == PL_TYPE_INT16 || id == PL_TYPE_UINT16 ? 16
+               : id == PL_TYPE_INT32 || id == PL_TYPE_UINT32 ? 32
+                                                              : 64;
+    if (is_signed_int(id)) {
+        *hi = ((__int128)1 << (bits - 1)) - 1;
+        *lo = -*hi - 1;
+    } else {
+        *lo = 0;
+        *hi = ((__int128)1 << bits) - 1;
+    }
+}
+
+static __int128 lit_i128(const pl_bexpr *b) {
+    return is_signed_int(tid(b)) ? (__int128)b->lit.v.i : (__int128)b->lit.v.u;
+}
+
+/* One step of moving constants out of a comparison: x op c1 CMP c2 (either side), with op
+ * + - * on an integer type T and non-NULL constants c1, c2 of type T, becomes x CMP' c2'
+ * where c2' solves the comparison for x exactly: tinyint_col + 5 > 0 is tinyint_col > -5, so
+ * it does not overflow for 127, like DuckDB, which rewrites so. When c2' does not fit T (or x
+ * * c1 = c2 has no integer solution), = and <> compare x with it in a wider type (false or
+ * true, NULL for a NULL x) for types of at most 32 bits; other comparisons keep the arithmetic
+ * (it overflows, as in DuckDB). Returns true when it rewrote call. */
+static bool move_constant_step(pl_bexpr *call, pl_error *err, pl_status *st) {
+    int op = mc_op(call->fn->exec);
+    if (op == MC_NONE || call->n_args != 2) return false;
+    int li = is_lit(call->args[1]) ? 1 : is_lit(call->args[0]) ? 0 : -1;
+    if (li < 0 || call->args[li]->lit.is_null) return false;
+    pl_bexpr *a = call->args[1 - li], *c2 = call->args[li];
+    if (a->kind != PL_BEXPR_CALL || a->n_args != 2 || a->state) return false;
+    pl_kernel_fn x = a->fn->exec;
+    int arith = x == k_add_any ? OP_ADD : x == k_sub_any ? OP_SUB : x == k_mul_any ? OP_MUL : -1;
+    pl_type_id t = tid(a);
+    if (arith < 0 || !pl_type_is_integer(t) || tid(c2) != t || tid(a->args[0]) != t ||
+        tid(a->args[1]) != t)
+        return false;
+    int ci = is_lit(a->args[1]) ? 1 : is_lit(a->args[0]) ? 0 : -1;
+    if (ci < 0 || a->args[ci]->lit.is_null) return false;
+    if (li == 0) op = mc_mirror(op); /* now: a op c2 */
+    __int128 v1 = lit_i128(a->args[ci]), v2 = lit_i128(c2), sol = 0;
+    bool exact = true, flip = false;
+    switch (arith) {
+    case OP_ADD: sol = v2 - v1; break;
+    case OP_SUB:
+        if (ci == 1) {
+            sol = v2 + v1;
+        } else {
+            sol = v1 - v2; /* c1 - x CMP c2: x CMP' c1 - c2, the order reversed */
+            flip = true;
+        }
+        break;
+    default:
+        if (v1 == 0) return false;
+        exact = v2 % v1 == 0;
+        sol = v2 / v1;
+        flip = v1 < 0;
+        break;
+    }
+    if (flip) op = mc_mirror(op);
+    __int128 lo, hi;
+    int_range(t, &lo, &hi);
+    bool fits = exact && sol >= lo && sol <= hi;
+    pl_type *wide = NULL;
+    if (!fits) {
+        /* x = c2' / x <> c2' with c2' outside T or not an integer: compared in a wider type
+         * (exact for types of up to 32 bits) */
+        if ((op != MC_EQ && op != MC_NE) || lo < INT32_MIN || hi > UINT32_MAX) return false;
+        wide = pl_type_simple(exact ? PL_TYPE_INT64 : PL_TYPE_FLOAT64);
+    }
+    const pl_func_def *fn = pl_func_lookup(MC_FN[op]);
+    if (!fn) {
+        pl_type_release(wide);
+        return false;
+    }
+    /* c2 becomes the solved constant (a typed one: no longer an integer literal) */
+    if (wide) {
+        pl_type_release(c2->type);
+        pl_type_release(c2->lit.type);
+        c2->type = pl_type_retain(wide);
+        c2->lit.type = pl_type_retain(wide);
+        if (exact)
+            c2->lit.v.i = (int64_t)sol;
+        else
+            c2->lit.v.f = (double)v2 / (double)v1;
+    } else if (is_signed_int(t)) {
+        c2->lit.v.i = (int64_t)sol;
+    } else {
+        c2->lit.v.u = (uint64_t)sol;
+    }
+    c2->cast_lit = true;
+    pl_bexpr *xe = a->args[1 - ci];
+    a->args[1 - ci] = NULL; /* a and its constant are freed, x moves up */
+    pl_bexpr_free(a);
+    call->args[0] = xe;
+    call->args[1] = c2;
+    call->fn = fn;
+    if (wide) {
+        *st = pl_bexpr_wrap_cast(&call->args[0], wide, err);
+        pl_type_release(wide);
+        return false; /* x is under a cast now: nothing more to move */
+    }
+    return true;
+}
+
+static pl_status move_constants(pl_bexpr *call, pl_error *err) {
+    pl_status st = PL_OK;
+    while (move_constant_step(call, err, &st) && !st) {
+    }
+    return st;
+}
+
 static pl_status b_compare(pl_bexpr *call, pl_error *err) {
     pl_type *t;
     PL_TRY(unify_args(call, 0, call->n_args, true, &t, err));
     bool ok = comparable(t) || (t->id == PL_TYPE_LIST && call->n_args == 2); /* lists: = <> < ... */
     pl_type_release(t);
     if (!ok) return type_error2(call, err);
+    PL_TRY(move_constants(call, err));
     return set_type(call, pl_type_simple(PL_TYPE_BOOL));
 }
 

@@ -1,6 +1,6 @@
 /* kernels_math.c - the math function set (pl_funcs_math): abs sign round floor ceil trunc,
  * sqrt cbrt ln log log10 log2 exp pow degrees radians, trigonometry, pi, isnan isinf
- * isfinite, random.
+ * isfinite, random, uuid (gen_random_uuid).
  *
  * Types follow DuckDB: abs/sign/round/trunc keep integer inputs integer (sign gives int8),
  * floor/ceil of an integer give a double, float32 stays float32 for abs/round/floor/ceil/
@@ -257,6 +257,90 @@ static pl_status k_random(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
     PL_TRY(pl_fn_new_values(n, 8, &values, err));
     double *d = (double *)(void *)values->data;
     for (int64_t i = 0; i < n; i++) d[i] = (double)(rng_next() >> 11) * 0x1.0p-53;
+    return pl_fn_finish(out, ty(PL_TYPE_FLOAT64), n, NULL, 0, values, NULL, err);
+}
+
+/* uuid() / gen_random_uuid(): a random (version 4, RFC 9562) UUID as its 36-character text;
+ * DuckDB has a UUID type, polaroid gives VARCHAR */
+static pl_status bind_uuid(pl_bexpr *call, pl_error *err) {
+    PL_UNUSED(err);
+    call->type = ty(PL_TYPE_UTF8);
+    return PL_OK;
+}
+
+static pl_status k_uuid(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                        pl_datum *out, pl_error *err) {
+    PL_UNUSED(ec); PL_UNUSED(call); PL_UNUSED(args);
+    static const char hex[] = "0123456789abcdef";
+    pl_fn_strb b;
+    PL_TRY(pl_fn_strb_init(&b, n, 36 * n + 1, err));
+    pl_status st = PL_OK;
+    for (int64_t i = 0; i < n && !st; i++) {
+        uint8_t u[16];
+        uint64_t hi = rng_next(), lo = rng_next();
+        memcpy(u, &hi, 8);
+        memcpy(u + 8, &lo, 8);
+        u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
+        u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* variant 10 */
+        uint8_t *dst;
+        st = pl_fn_strb_reserve(&b, 36, &dst, err);
+        if (st) break;
+        for (int k = 0, o = 0; k < 16; k++) {
+            if (k == 4 || k == 6 || k == 8 || k == 10) dst[o++] = '-';
+            dst[o++] = (uint8_t)hex[u[k] >> 4];
+            dst[o++] = (uint8_t)hex[u[k] & 15];
+        }
+        pl_fn_strb_commit(&b, 36);
+        st = pl_fn_strb_next(&b, err);
+    }
+    if (!st) return pl_fn_strb_finish(&b, ty(PL_TYPE_UTF8), out, err);
+    pl_fn_strb_reset(&b);
+    return st;
+}
+
+/* __sample_rand(i, seed): a number in [0, 1) determined by (i, seed), uniform over i (the
+ * SQL planner's key of REPEATABLE samples: i is the row's number in the input) */
+static pl_status bind_sample_rand(pl_bexpr *call, pl_error *err) {
+    for (int32_t k = 0; k < 2; k++) {
+        pl_type_id id = call->args[k]->type->id;
+        if (!is_int(id) && id != PL_TYPE_NA) return no_function(call, err);
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[k], ty(PL_TYPE_INT64), err));
+    }
+    call->type = ty(PL_TYPE_FLOAT64);
+    return PL_OK;
+}
+
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9u;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+static pl_status k_sample_rand(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                               int64_t n, pl_datum *out, pl_error *err) {
+    PL_UNUSED(ec); PL_UNUSED(call);
+    pl_array *a = NULL, *b = NULL;
+    PL_TRY(pl_fn_datum_array(&args[0], n, &a, err));
+    pl_status st = pl_fn_datum_array(&args[1], n, &b, err);
+    pl_buf *values = NULL;
+    if (!st) st = pl_fn_new_values(n, 8, &values, err);
+    if (st) {
+        pl_array_release(a);
+        pl_array_release(b);
+        return st;
+    }
+    double *d = (double *)(void *)values->data;
+    const int64_t *x = a->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(a) : NULL;
+    const int64_t *y = b->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(b) : NULL;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t k = (uint64_t)(x ? x[i] : 0), sd = (uint64_t)(y ? y[i] : 0);
+        d[i] = (double)(mix64(mix64(sd + 0x9E3779B97F4A7C15u) ^ (k * 0x9E3779B97F4A7C15u)) >> 11) *
+               0x1.0p-53;
+    }
+    pl_array_release(a);
+    pl_array_release(b);
     return pl_fn_finish(out, ty(PL_TYPE_FLOAT64), n, NULL, 0, values, NULL, err);
 }
 
@@ -726,6 +810,8 @@ static const pl_func_def g_math[] = {
     {"isfinite", NULL, 1, 1, EW, bind_bool, k_isfinite},
     {"pi", NULL, 0, 0, 0, bind_noargs_f64, k_pi},
     {"random", NULL, 0, 0, PL_FN_VOLATILE, bind_noargs_f64, k_random},
+    {"uuid", "gen_random_uuid", 0, 0, PL_FN_VOLATILE, bind_uuid, k_uuid},
+    {"__sample_rand", NULL, 2, 2, PL_FN_ELEMENTWISE, bind_sample_rand, k_sample_rand},
 };
 
 const pl_func_set pl_funcs_math = {(int32_t)PL_ARRAY_LEN(g_math), g_math};

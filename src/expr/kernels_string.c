@@ -1,7 +1,8 @@
 /* kernels_string.c - the string function set (pl_funcs_string): length, octet_length, lower,
  * upper, trim/ltrim/rtrim, substr, concat, concat_op (||), concat_ws, replace, starts_with,
  * ends_with, contains, strpos, split_part, left, right, lpad, rpad, reverse, repeat, ascii,
- * chr, md5, regexp_matches, regexp_full_match, regexp_replace, regexp_extract.
+ * chr, md5, regexp_matches, regexp_full_match, regexp_replace, regexp_extract,
+ * regexp_split_to_array.
  *
  * Semantics follow DuckDB: positions and lengths count UTF-8 characters (code points), 1-based;
  * substr/left/right/split_part accept negative arguments as DuckDB does; lower/upper map ASCII,
@@ -1130,6 +1131,14 @@ static pl_status bind_regexp_replace(pl_bexpr *call, pl_error *err) {
 static pl_status bind_regexp_extract(pl_bexpr *call, pl_error *err) {
     return bind_regex(call, PL_TYPE_UTF8, 3, err);
 }
+static pl_status bind_regexp_split(pl_bexpr *call, pl_error *err) {
+    PL_TRY(bind_regex(call, PL_TYPE_UTF8, 2, err));
+    pl_type *lt = NULL;
+    PL_TRY(pl_type_new_list("item", ty(PL_TYPE_UTF8), true, &lt, err));
+    pl_type_release(call->type);
+    call->type = lt;
+    return PL_OK;
+}
 
 /* The compiled pattern for row i: the bound one, or compiled from the row's pattern (cached
  * while it repeats). */
@@ -1184,7 +1193,34 @@ static inline int rx_exec(const regex_t *re, const uint8_t *s, int32_t from, int
     return regexec(re, (const char *)s, nm, m, REG_STARTEND | (notbol ? REG_NOTBOL : 0));
 }
 
-typedef enum rx_op { RX_MATCHES, RX_FULL, RX_REPLACE, RX_EXTRACT } rx_op;
+typedef enum rx_op { RX_MATCHES, RX_FULL, RX_REPLACE, RX_EXTRACT, RX_SPLIT } rx_op;
+
+/* regexp_split_to_array of one string (sp, sl; NUL-terminated) into b, a piece per row, like
+ * DuckDB: each match (searched from the end of the previous one in the whole text, so ^ only
+ * matches at its start) ends a piece and is dropped; an empty match at the start of the rest
+ * ends a piece of one character; the rest after the last match is the last piece ('' gives
+ * ['']). Returns the number of pieces, or -1 on an error (st set). */
+static int64_t rx_split(const regex_t *re, const uint8_t *sp, int32_t sl, pl_builder *b,
+                        pl_status *st, pl_error *err) {
+    regmatch_t m[1];
+    int32_t pos = 0;
+    int64_t k = 0;
+    while (pos < sl) {
+        if (rx_exec(re, sp, pos, sl, 1, m, pos > 0) != 0) break;
+        int32_t at = (int32_t)m[0].rm_so, end = (int32_t)m[0].rm_eo;
+        if (end == at && at == pos) { /* an empty match here: a piece of one character */
+            at = pos + PL_MIN(utf8_char_len(sp[pos]), sl - pos);
+            if (at >= sl) break;
+            end = at;
+        }
+        *st = pl_builder_append_bytes(b, sp + pos, at - pos, err);
+        if (*st) return -1;
+        k++;
+        pos = end;
+    }
+    *st = pl_builder_append_bytes(b, sp + pos, sl - pos, err);
+    return *st ? -1 : k + 1;
+}
 
 static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args, int64_t n,
                            pl_datum *out, pl_error *err) {
@@ -1205,11 +1241,18 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
     int64_t nc = 0;
     bool all_null = false;
     pl_status st;
+    pl_buf *loffs = NULL;   /* RX_SPLIT: the list offsets */
+    pl_builder *pb = NULL; /* and the pieces */
+    int64_t n_pieces = 0;
     if (op == RX_MATCHES || op == RX_FULL) {
         st = pl_fn_and_validity(args, 2, n, &validity, &nc, &all_null, err);
         if (!st) st = pl_buf_new_zeroed((n + 7) / 8 > 0 ? (n + 7) / 8 : 1, &bits, err);
     } else {
-        st = pl_fn_strb_init(&b, n, 64, err);
+        st = op == RX_SPLIT ? pl_builder_new(ty(PL_TYPE_UTF8), n, &pb, err)
+                            : pl_fn_strb_init(&b, n, 64, err);
+        if (!st && op == RX_SPLIT) st = pl_fn_new_values(n + 1, 4, &loffs, err);
+        if (!st && op == RX_SPLIT) st = pl_fn_new_validity(n, &validity, err);
+        if (!st && op == RX_SPLIT) ((int32_t *)(void *)loffs->data)[0] = 0;
     }
     regmatch_t m[10];
     pl_strbuf nul = {0};
@@ -1219,9 +1262,21 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
         const uint8_t *sp, *pp, *rp = NULL;
         int32_t sl, pl, rl = 0;
         int64_t group = 0;
-        bool ok = sarg_get(&s, i, &sp, &sl) & sarg_get(&p, i, &pp, &pl);
+        bool s_ok = sarg_get(&s, i, &sp, &sl);
+        bool ok = s_ok & sarg_get(&p, i, &pp, &pl);
         if (op == RX_REPLACE) ok &= sarg_get(&r, i, &rp, &rl);
         if (has_group) ok &= iarg_get(&g, i, &group);
+        if (op == RX_SPLIT && !ok) { /* NULL string: NULL; NULL pattern: the string (DuckDB) */
+            if (s_ok) {
+                st = pl_builder_append_bytes(pb, sp, sl, err);
+                n_pieces++;
+                pl_bit_set(validity->data, i);
+            }
+            if (n_pieces > INT32_MAX)
+                st = pl_error_set(err, PL_ERR_LIMIT, "regexp_split_to_array: more than 2^31 pieces");
+            ((int32_t *)(void *)loffs->data)[i + 1] = (int32_t)n_pieces;
+            continue;
+        }
         if (!ok) {
             if (op == RX_REPLACE || op == RX_EXTRACT) st = pl_fn_strb_null(&b, err);
             continue;
@@ -1242,7 +1297,17 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
         st = pl_strbuf_append(&nul, (const char *)sp, sl, err);
         if (st) break;
         sp = (const uint8_t *)nul.data;
-        if (op == RX_MATCHES || op == RX_FULL) {
+        if (op == RX_SPLIT) {
+            int64_t k = rx_split(re, sp, sl, pb, &st, err);
+            if (k < 0) break;
+            n_pieces += k;
+            if (n_pieces > INT32_MAX) {
+                st = pl_error_set(err, PL_ERR_LIMIT, "regexp_split_to_array: more than 2^31 pieces");
+                break;
+            }
+            ((int32_t *)(void *)loffs->data)[i + 1] = (int32_t)n_pieces;
+            pl_bit_set(validity->data, i);
+        } else if (op == RX_MATCHES || op == RX_FULL) {
             int rc = rx_exec(re, sp, 0, sl, 1, m, false);
             bool hit = rc == 0 && (op == RX_MATCHES || (m[0].rm_so == 0 && m[0].rm_eo == sl));
             if (hit) pl_bit_set(bits->data, i);
@@ -1315,6 +1380,21 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
         }
         return pl_fn_finish(out, ty(PL_TYPE_BOOL), n, validity, nc, bits, NULL, err);
     }
+    if (op == RX_SPLIT) {
+        pl_array *child = NULL, *a = NULL;
+        if (!st) st = pl_builder_finish(pb, &child, err);
+        pl_builder_free(pb);
+        if (st) {
+            pl_buf_release(loffs);
+            pl_buf_release(validity);
+            return st;
+        }
+        st = pl_array_new(pl_type_retain(call->type), n, -1, validity, loffs, NULL, 1, &child, NULL,
+                          &a, err);
+        if (st) return st;
+        pl_datum_set_array(out, a);
+        return PL_OK;
+    }
     if (!st) return pl_fn_strb_finish(&b, ty(PL_TYPE_UTF8), out, err);
     pl_fn_strb_reset(&b);
     return st;
@@ -1331,6 +1411,7 @@ RX(regexp_matches, RX_MATCHES)
 RX(regexp_full_match, RX_FULL)
 RX(regexp_replace, RX_REPLACE)
 RX(regexp_extract, RX_EXTRACT)
+RX(regexp_split_to_array, RX_SPLIT)
 
 /* ---------------------------------------------------------------- md5 (RFC 1321) */
 
@@ -1458,6 +1539,8 @@ static const pl_func_def g_string[] = {
     {"regexp_full_match", NULL, 2, 3, EW, bind_regexp_matches, k_regexp_full_match},
     {"regexp_replace", NULL, 3, 4, EW, bind_regexp_replace, k_regexp_replace},
     {"regexp_extract", NULL, 2, 4, EW, bind_regexp_extract, k_regexp_extract},
+    {"regexp_split_to_array", "string_split_regex str_split_regex", 2, 3, EW, bind_regexp_split,
+     k_regexp_split_to_array},
 };
 
 const pl_func_set pl_funcs_string = {(int32_t)PL_ARRAY_LEN(g_string), g_string};

@@ -996,6 +996,23 @@ static pl_status k_now(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
     return PL_OK;
 }
 
+/* current_time / get_current_time: the time of day of now() in UTC (the session's zone), a
+ * TIME (DuckDB: TIME WITH TIME ZONE, a type polaroid lacks) */
+static pl_status bind_current_time(pl_bexpr *call, pl_error *err) {
+    return pl_type_new_time64(PL_UNIT_US, &call->type, err);
+}
+
+static pl_status k_current_time(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err) {
+    PL_UNUSED(args); PL_UNUSED(n); PL_UNUSED(err);
+    memset(out, 0, sizeof *out);
+    out->is_scalar = true;
+    out->scalar.type = pl_type_retain(call->type);
+    int64_t now = ec ? ec->now_us : 0;
+    out->scalar.v.i = now - pl_fn_floordiv(now, PL_US_PER_DAY) * PL_US_PER_DAY;
+    return PL_OK;
+}
+
 static pl_status bind_current_date(pl_bexpr *call, pl_error *err) {
     PL_UNUSED(err);
     call->type = ty(PL_TYPE_DATE32);
@@ -1389,6 +1406,8 @@ static const pl_func_def g_time[] = {
     {"now", "current_timestamp get_current_timestamp transaction_timestamp", 0, 0, PL_FN_VOLATILE,
      bind_now, k_now},
     {"current_date", "today", 0, 0, PL_FN_VOLATILE, bind_current_date, k_current_date},
+    {"current_time", "get_current_time localtime", 0, 0, PL_FN_VOLATILE, bind_current_time,
+     k_current_time},
     {"timezone", NULL, 2, 2, EW, bind_timezone, k_timezone},
     {"epoch", NULL, 1, 1, EW, bind_epoch, k_epoch},
     {"epoch_ms", NULL, 1, 1, EW, bind_epoch, k_epoch},

@@ -1,10 +1,12 @@
 /* plan_from.c - FROM items: tables (CTEs, the session catalog, file paths), table functions
  * (read_parquet, read_csv, read_ipc), subqueries, LATERAL subqueries and joins (ON, USING,
- * NATURAL, comma and CROSS). */
+ * NATURAL, comma and CROSS), and samples (USING SAMPLE / TABLESAMPLE). */
 #include "sql/plan_int.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
@@ -1254,6 +1256,136 @@ static pl_status lateral_unnest(sq_ctx *ctx, sq_rel *acc, const PgQuery__RangeFu
     return st;
 }
 
+/* ---------------------------------------------------------------- samples */
+
+/* DuckDB's USING SAMPLE / TABLESAMPLE, rewritten before parsing (session_forms.c) into a FROM
+ * item __sample(size, 'percent' | 'rows', 'bernoulli' | 'system' | 'reservoir' | '', seed | NULL)
+ * after the items it samples. Percentages of bernoulli and system keep each row with that
+ * probability (system too: polaroid has no blocks to sample); a number of rows, or reservoir
+ * with a percentage (of the row count, rounded), takes that many rows uniformly at random. The
+ * random key is random(), or with a seed __sample_rand(row number, seed): repeatable for the
+ * same input order. */
+typedef struct sample_spec {
+    double size;
+    bool percent, reservoir, has_seed;
+    int64_t seed;
+} sample_spec;
+
+static bool is_sample_item(const PgQuery__Node *n) {
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_RANGE_FUNCTION) return false;
+    const PgQuery__RangeFunction *rf = n->range_function;
+    if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
+        rf->functions[0]->list->n_items < 1 ||
+        rf->functions[0]->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+        return false;
+    const PgQuery__FuncCall *fc = rf->functions[0]->list->items[0]->func_call;
+    const char *name = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+    return name && !strcmp(name, "__sample");
+}
+
+static pl_status sample_spec_of(const PgQuery__Node *n, sample_spec *s, int32_t *pos, pl_error *err) {
+    const PgQuery__FuncCall *fc = n->range_function->functions[0]->list->items[0]->func_call;
+    *pos = fc->location;
+    memset(s, 0, sizeof *s);
+    const PgQuery__Node *const *a = (const PgQuery__Node *const *)fc->args;
+    const PgQuery__AConst *c = fc->n_args == 4 && a[0]->node_case == PG_QUERY__NODE__NODE_A_CONST
+                                   ? a[0]->a_const : NULL;
+    const char *unit = fc->n_args == 4 ? const_str(a[1]) : NULL;
+    const char *method = fc->n_args == 4 ? const_str(a[2]) : NULL;
+    if (!c || !unit || !method || c->isnull ||
+        (c->val_case != PG_QUERY__A__CONST__VAL_IVAL && c->val_case != PG_QUERY__A__CONST__VAL_FVAL))
+        return sq_fail(err, PL_ERR_SQL, *pos, "bad sample: expected a number of rows or a percentage");
+    s->size = c->val_case == PG_QUERY__A__CONST__VAL_IVAL ? (double)c->ival->ival
+                                                          : strtod(c->fval->fval, NULL);
+    s->percent = !strcmp(unit, "percent");
+    if (a[3]->node_case == PG_QUERY__NODE__NODE_A_CONST && !a[3]->a_const->isnull) {
+        if (a[3]->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+            return sq_fail(err, PL_ERR_SQL, *pos, "the sample seed must be an integer");
+        s->has_seed = true;
+        s->seed = a[3]->a_const->ival->ival;
+    }
+    if (s->percent && !(s->size >= 0 && s->size <= 100))
+        return sq_fail(err, PL_ERR_SQL, *pos, "sample percentage %g out of range: it must be between "
+                       "0 and 100", s->size);
+    if (!s->percent && !strcmp(method, "bernoulli"))
+        return sq_fail(err, PL_ERR_SQL, *pos, "bernoulli sampling takes a percentage, not a number "
+                       "of rows (use reservoir sampling for rows)");
+    if (method[0] && strcmp(method, "bernoulli") && strcmp(method, "system") && strcmp(method, "reservoir"))
+        return sq_fail(err, PL_ERR_SQL, *pos, "unknown sample method \"%s\" (bernoulli, system or "
+                       "reservoir)", method);
+    s->reservoir = !s->percent || !strcmp(method, "reservoir");
+    return PL_OK;
+}
+
+/* acc sampled per s (acc's columns unchanged). */
+static pl_status apply_sample(sq_rel *acc, const sample_spec *s, int32_t pos, pl_error *err) {
+    static const char *const rn = "__pl_sample_rn", *const wn[2] = {"__pl_sample_n", "__pl_sample_k"};
+    int32_t nc = pl_df_schema(acc->df)->n_fields;
+    pl_df *w = NULL, *res = NULL, *tmp = NULL;
+    pl_status st = PL_OK;
+    pl_expr *key = NULL;
+    if (s->has_seed) {
+        pl_expr *e = pl_expr_window("row_number", 0, NULL, 0, NULL, 0, NULL, NULL);
+        st = e ? pl_df_window(acc->df, 1, &e, &rn, &w, err) : NOMEM(err);
+        pl_expr_release(e);
+        key = pl_expr_call2("__sample_rand", pl_expr_col_index(nc, rn), pl_expr_lit_i64(s->seed));
+    } else {
+        w = pl_df_retain(acc->df);
+        key = pl_expr_call("random", 0, NULL);
+    }
+    if (!st && !key) st = NOMEM(err);
+    int32_t nw = nc + (s->has_seed ? 1 : 0); /* columns of w */
+    if (!st && !s->reservoir) {
+        pl_expr *pred = pl_expr_call2("lt", pl_expr_retain(key), pl_expr_lit_f64(s->size / 100));
+        st = pred ? pl_df_filter(w, pred, &res, err) : NOMEM(err);
+        pl_expr_release(pred);
+    } else if (!st && !s->percent) {
+        pl_sort_key k = {pl_expr_retain(key), false, false};
+        st = pl_df_sort(w, 1, &k, &tmp, err);
+        pl_expr_release(k.expr);
+        if (!st) st = pl_df_limit(tmp, 0, (int64_t)floor(s->size + 0.5), &res, err);
+    } else if (!st) {
+        /* the first round(n * p / 100) rows in the key's order */
+        pl_sort_key k = {pl_expr_retain(key), false, false};
+        pl_expr *e[2] = {pl_expr_window("count_star", 0, NULL, 0, NULL, 0, NULL, NULL),
+                         pl_expr_window("row_number", 0, NULL, 0, NULL, 1, &k, NULL)};
+        st = e[0] && e[1] ? pl_df_window(w, 2, e, wn, &tmp, err) : NOMEM(err);
+        pl_expr_release(e[0]);
+        pl_expr_release(e[1]); /* it took k.expr */
+        pl_expr *lim = pl_expr_call1(
+            "floor", pl_expr_call2("add",
+                                   pl_expr_call2("div", pl_expr_call2("mul", pl_expr_col_index(nw, wn[0]),
+                                                                      pl_expr_lit_f64(s->size)),
+                                                 pl_expr_lit_f64(100)),
+                                   pl_expr_lit_f64(0.5)));
+        pl_expr *pred = pl_expr_call2("le", pl_expr_col_index(nw + 1, wn[1]), lim);
+        if (!st) st = pred ? pl_df_filter(tmp, pred, &res, err) : NOMEM(err);
+        pl_expr_release(pred);
+        if (!st) {
+            pl_df_release(tmp);
+            tmp = res;
+            res = NULL;
+            st = pl_df_drop(tmp, 2, wn, &res, err);
+        }
+    }
+    pl_expr_release(key);
+    if (!st && s->has_seed) {
+        pl_df_release(tmp);
+        tmp = res;
+        res = NULL;
+        st = pl_df_drop(tmp, 1, &rn, &res, err);
+    }
+    pl_df_release(w);
+    pl_df_release(tmp);
+    if (st) {
+        pl_df_release(res);
+        return sq_at(err, st, pos);
+    }
+    pl_df_release(acc->df);
+    acc->df = res;
+    return PL_OK;
+}
+
 pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size_t n_items,
                        sq_rel *out, int32_t *n_item_cols, pl_error *err) {
     sq_rel acc;
@@ -1262,6 +1394,17 @@ pl_status sq_plan_from(sq_ctx *ctx, sq_scope *outer, PgQuery__Node **items, size
     for (size_t i = 1; i < n_items; i++) {
         sq_rel next;
         pl_status st;
+        if (is_sample_item(items[i])) { /* USING SAMPLE / TABLESAMPLE: of the items before */
+            sample_spec sp;
+            int32_t pos;
+            st = sample_spec_of(items[i], &sp, &pos, err);
+            if (!st) st = apply_sample(&acc, &sp, pos, err);
+            if (st) {
+                sq_rel_reset(&acc);
+                return st;
+            }
+            continue;
+        }
         if (is_unnest_item(items[i])) {
             st = lateral_unnest(ctx, &acc, items[i]->range_function, err);
             if (st) {

@@ -8,6 +8,8 @@
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
  *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
  *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
+ *   ... FROM f ... USING SAMPLE s / item TABLESAMPLE s  a FROM item __sample(...) (plan_from.c)
+ *   PIVOT src ON ... / UNPIVOT src ON ...            SELECT * FROM src, then generated SQL
  * Unlike pl_sql_preprocess (which keeps the text's length so that tree locations are offsets
  * into the user's text), these insert and move text: the session parses and plans the
  * rewritten script as if the user had written it, and maps error positions back through the
@@ -134,11 +136,212 @@ static bool list_literal(const fw *w, int32_t i) {
     return false;
 }
 
+/* ---------------------------------------------------------------- samples */
+
+/* DuckDB's samples become a FROM item __sample(size, 'percent' | 'rows', method, seed | NULL)
+ * (plan_from.c applies it to the FROM items before it):
+ *   SELECT ... FROM f [...] USING SAMPLE spec  -> SELECT ... FROM f, __sample(...) [...]
+ *   item [[AS] alias[(cols)]] TABLESAMPLE spec -> (SELECT * FROM item alias, __sample(...)) alias
+ * spec: n [% | PERCENT | ROWS] [(method [, seed])] | method(n [% | PERCENT | ROWS])
+ * [REPEATABLE (seed)]; a number alone is rows, like DuckDB. */
+enum { SAMPLE_MAX_EDITS = 16 };
+typedef struct sample_edit {
+    int32_t at, end; /* replace tokens [at, end) (end == at: insert before at) */
+    char text[192];
+} sample_edit;
+
+static bool is_num(const fw *w, int32_t i) { return i >= 0 && i < w->n_tok && w->t[i].kind == SQ_TOK_NUMBER; }
+
+/* The spec from token i: the __sample(...) call into buf; the token after it, or -1. */
+static int32_t sample_spec(const fw *w, int32_t i, int32_t hi, char *buf, size_t n) {
+    int32_t size = -1, seed = -1, method = -1;
+    bool percent = false;
+    if (i < hi && w->t[i].kind == SQ_TOK_IDENT && is_punct(w, i + 1, '(') && is_num(w, i + 2)) {
+        method = i; /* method(n [unit]) */
+        size = i + 2;
+        i += 3;
+        if (is_punct(w, i, '%') || is(w, i, "percent")) percent = true, i++;
+        else if (is(w, i, "rows")) i++;
+        if (!is_punct(w, i, ')')) return -1;
+        i++;
+    } else if (is_num(w, i)) {
+        size = i++;
+        if (is_punct(w, i, '%') || is(w, i, "percent")) percent = true, i++;
+        else if (is(w, i, "rows")) i++;
+        if (is_punct(w, i, '(') && i + 1 < hi && w->t[i + 1].kind == SQ_TOK_IDENT) {
+            method = i + 1;
+            i += 2;
+            if (is_punct(w, i, ',') && is_num(w, i + 1)) seed = i + 1, i += 2;
+            if (!is_punct(w, i, ')')) return -1;
+            i++;
+        }
+    } else {
+        return -1;
+    }
+    if (is(w, i, "repeatable") && is_punct(w, i + 1, '(') && is_num(w, i + 2) && is_punct(w, i + 3, ')')) {
+        seed = i + 2;
+        i += 4;
+    }
+    if (i > hi) return -1;
+    char m[32] = "";
+    if (method >= 0) {
+        const sq_token *t = &w->t[method];
+        int32_t k = 0;
+        for (int32_t c = t->start; c < t->end && k < (int32_t)sizeof m - 1; c++)
+            m[k++] = (char)tolower((unsigned char)w->sql[c]);
+        m[k] = 0;
+    }
+    const sq_token *st = &w->t[size];
+    int len = snprintf(buf, n, "__sample(%.*s, '%s', '%s', ", (int)PL_MIN(st->end - st->start, 40),
+                       w->sql + st->start, percent ? "percent" : "rows", m);
+    if (len < 0 || (size_t)len >= n) return -1;
+    if (seed >= 0)
+        snprintf(buf + len, n - (size_t)len, "%.*s)", (int)PL_MIN(w->t[seed].end - w->t[seed].start, 40),
+                 w->sql + w->t[seed].start);
+    else
+        snprintf(buf + len, n - (size_t)len, "NULL)");
+    return i;
+}
+
+/* The token index of the '(' matching the ')' at i (or -1). */
+static int32_t open_of(const fw *w, int32_t i, int32_t lo) {
+    int depth = 0;
+    for (int32_t k = i; k >= lo; k--) {
+        if (is_punct(w, k, ')') || is_punct(w, k, ']')) depth++;
+        else if ((is_punct(w, k, '(') || is_punct(w, k, '[')) && --depth == 0) return k;
+    }
+    return -1;
+}
+
+/* Words before a FROM item (so a name after them is the item, not an alias). */
+static bool item_lead(const fw *w, int32_t i) {
+    return i < 0 || is_punct(w, i, ',') || is_punct(w, i, '(') || is(w, i, "from") || is(w, i, "join") ||
+           is(w, i, "lateral") || is(w, i, "as") || is(w, i, "on") || is(w, i, "using");
+}
+
+/* The edits for TABLESAMPLE at token ts (spec after it) in [lo, hi). */
+static int32_t tablesample_edits(const fw *w, int32_t lo, int32_t hi, int32_t ts, sample_edit *e,
+                                 int32_t n_e) {
+    char call[160];
+    int32_t spec_end = sample_spec(w, ts + 1, hi, call, sizeof call);
+    if (spec_end < 0 || n_e + 2 > SAMPLE_MAX_EDITS) return n_e;
+    int32_t p = ts - 1, alias = -1;
+    if (is_punct(w, p, ')')) { /* alias(cols)? */
+        int32_t m = open_of(w, p, lo);
+        if (m - 1 >= lo && (w->t[m - 1].kind == SQ_TOK_IDENT || w->t[m - 1].kind == SQ_TOK_QIDENT) &&
+            !item_lead(w, m - 2)) {
+            alias = m - 1;
+            p = m - 2;
+        } else if (m - 1 >= lo && is(w, m - 2, "as")) {
+            alias = m - 1;
+            p = m - 3;
+        }
+    } else if ((w->t[p].kind == SQ_TOK_IDENT || w->t[p].kind == SQ_TOK_QIDENT) && p - 1 >= lo &&
+               !item_lead(w, p - 1) && !is_punct(w, p - 1, '.')) {
+        alias = p--;
+    } else if ((w->t[p].kind == SQ_TOK_IDENT || w->t[p].kind == SQ_TOK_QIDENT) && is(w, p - 1, "as")) {
+        alias = p;
+        p -= 2;
+    }
+    if (alias >= 0 && is(w, p, "as")) p--;
+    if (p < lo) return n_e;
+    int32_t start = -1, name = alias;
+    if (is_punct(w, p, ')')) {
+        int32_t m = open_of(w, p, lo);
+        if (m < lo) return n_e;
+        start = m;
+        if (m - 1 >= lo && w->t[m - 1].kind == SQ_TOK_IDENT && !item_lead(w, m - 1)) {
+            start = m - 1; /* a table function */
+            if (name < 0) name = m - 1;
+        }
+    } else if (w->t[p].kind == SQ_TOK_IDENT || w->t[p].kind == SQ_TOK_QIDENT) {
+        start = p;
+        if (name < 0) name = p;
+    } else if (w->t[p].kind == SQ_TOK_STRING) {
+        start = p;
+    } else {
+        return n_e;
+    }
+    while (start - 2 >= lo && is_punct(w, start - 1, '.')) start -= 2;
+    sample_edit *a = &e[n_e++], *b = &e[n_e++];
+    *a = (sample_edit){start, start, "(SELECT * FROM "};
+    b->at = ts;
+    b->end = spec_end;
+    if (name >= 0)
+        snprintf(b->text, sizeof b->text, ", %s) %.*s ", call,
+                 (int)PL_MIN(w->t[name].end - w->t[name].start, 64), w->sql + w->t[name].start);
+    else
+        snprintf(b->text, sizeof b->text, ", %s) ", call);
+    return n_e;
+}
+
+static bool from_end_word(const fw *w, int32_t i) {
+    static const char *const kw[] = {"where", "group", "having", "order", "limit", "offset",
+                                     "qualify", "window", "fetch"};
+    for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
+        if (is(w, i, kw[k])) return true;
+    return (is(w, i, "using") && is(w, i + 1, "sample")) || is_set_op(w, i);
+}
+
+/* The sample edits of tokens [lo, hi) at one level (paren groups skipped), in token order. */
+static int32_t sample_edits(const fw *w, int32_t lo, int32_t hi, sample_edit *e) {
+    int32_t n_e = 0, from = -1;
+    for (int32_t i = lo; i < hi; i++) {
+        if (is_punct(w, i, '(') || is_punct(w, i, '[')) {
+            i = close_of(w, i, hi);
+            continue;
+        }
+        if (is_set_op(w, i)) from = -1;
+        if (is(w, i, "from")) from = i;
+        if (is(w, i, "tablesample")) n_e = tablesample_edits(w, lo, hi, i, e, n_e);
+        if (is(w, i, "using") && is(w, i + 1, "sample") && from >= 0 && n_e + 2 <= SAMPLE_MAX_EDITS) {
+            char call[160];
+            int32_t spec_end = sample_spec(w, i + 2, hi, call, sizeof call);
+            if (spec_end < 0) continue;
+            int32_t fe = from + 1;
+            while (fe < i && !from_end_word(w, fe)) {
+                if (is_punct(w, fe, '(') || is_punct(w, fe, '[')) fe = close_of(w, fe, hi);
+                fe++;
+            }
+            e[n_e] = (sample_edit){fe, fe, ""};
+            snprintf(e[n_e].text, sizeof e[n_e].text, ", %s ", call);
+            n_e++;
+            e[n_e++] = (sample_edit){i, spec_end, ""};
+            from = -1;
+        }
+    }
+    /* in token order (inserts before replacements at the same token) */
+    for (int32_t a = 1; a < n_e; a++)
+        for (int32_t b = a; b > 0 && (e[b - 1].at > e[b].at ||
+                                      (e[b - 1].at == e[b].at && e[b - 1].end > e[b].end)); b--) {
+            sample_edit t = e[b];
+            e[b] = e[b - 1];
+            e[b - 1] = t;
+        }
+    return n_e;
+}
+
 /* The bytes of tokens [lo, hi) up to end_byte, subqueries rewritten. */
 static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     int32_t cur = lo < w->n_tok ? w->t[lo].start : end_byte;
     bool seen_query_word = false;
+    sample_edit edits[SAMPLE_MAX_EDITS];
+    int32_t n_edits = sample_edits(w, lo, hi, edits), next_edit = 0;
     for (int32_t i = lo; i < hi; i++) {
+        bool skipped = false;
+        while (next_edit < n_edits && edits[next_edit].at == i) {
+            sample_edit *ed = &edits[next_edit++];
+            copy(w, cur, w->t[i].start);
+            if (ed->text[0]) insert(w, ed->text, w->t[i].start);
+            cur = w->t[i].start;
+            if (ed->end > i) { /* replaced: go on after it */
+                cur = w->t[ed->end - 1].end;
+                i = ed->end - 1;
+                skipped = true;
+                break;
+            }
+        }
+        if (skipped) continue;
         if (is(w, i, "select") || is(w, i, "values") || (i == lo && is(w, i, "table")))
             seen_query_word = true;
         if (is_set_op(w, i)) {
@@ -265,9 +468,42 @@ static void mark(fw *w, int32_t at, pl_sql_form form, int32_t name_tok) {
     }
 }
 
+/* PIVOT / UNPIVOT src ON ...: the statement becomes SELECT * FROM src, the rest goes into the
+ * mark (pl_sql_run_form builds the query from the source's columns). Returns false (nothing
+ * written) when the statement is not of that shape. */
+static bool pivot_statement(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
+    int32_t q = lo + 1, src_end = -1;
+    bool paren = is_punct(w, q, '(');
+    if (paren) {
+        src_end = close_of(w, q, hi) + 1;
+    } else if (q < hi && (w->t[q].kind == SQ_TOK_IDENT || w->t[q].kind == SQ_TOK_QIDENT ||
+                          w->t[q].kind == SQ_TOK_STRING)) {
+        src_end = q + 1;
+        while (is_punct(w, src_end, '.') && src_end + 1 < hi) src_end += 2;
+        if (is_punct(w, src_end, '(')) src_end = close_of(w, src_end, hi) + 1; /* a function */
+    }
+    if (src_end < 0 || src_end >= hi || !is(w, src_end, "on")) return false;
+    mark(w, w->f->len, is(w, lo, "unpivot") ? PL_SQL_FORM_UNPIVOT : PL_SQL_FORM_PIVOT, -1);
+    if (w->oom) return true;
+    int32_t from = w->t[src_end].start;
+    char *spec = pl_malloc((size_t)(end_byte - from) + 1);
+    if (!spec) {
+        w->oom = true;
+        return true;
+    }
+    memcpy(spec, w->sql + from, (size_t)(end_byte - from));
+    spec[end_byte - from] = 0;
+    w->f->marks[w->f->n_marks - 1].spec = spec;
+    insert(w, "SELECT * FROM ", w->t[lo].start);
+    plain(w, q, src_end, w->t[src_end - 1].end);
+    if (paren) insert(w, " AS __pivot_source", w->t[src_end - 1].end);
+    return true;
+}
+
 /* One statement: tokens [lo, hi) ending at end_byte (the ';' or the end). */
 static void statement(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     pl_sql_form form = PL_SQL_FORM_PLAIN;
+    if ((is(w, lo, "pivot") || is(w, lo, "unpivot")) && pivot_statement(w, lo, hi, end_byte)) return;
     if (is(w, lo, "describe") || is(w, lo, "desc") || is(w, lo, "show")) form = PL_SQL_FORM_DESCRIBE;
     else if (is(w, lo, "summarize")) form = PL_SQL_FORM_SUMMARIZE;
     if (form == PL_SQL_FORM_PLAIN || lo + 1 >= hi) {
@@ -349,6 +585,7 @@ pl_status pl_sql_forms_rewrite(const char *script, pl_sql_forms *out, pl_error *
 }
 
 void pl_sql_forms_free(pl_sql_forms *f) {
+    for (int32_t i = 0; i < f->n_marks; i++) pl_free(f->marks[i].spec);
     pl_free(f->text);
     pl_free(f->segs);
     pl_free(f->marks);
@@ -573,7 +810,7 @@ static pl_status summarize(pl_session *s, pl_df *df, pl_sql_result *r, pl_error 
         agg(&b, ord ? "min(%s)::VARCHAR" : "min(%s::VARCHAR)", col, k, "min");
         agg(&b, ord ? "max(%s)::VARCHAR" : "max(%s::VARCHAR)", col, k, "max");
         agg(&b, ord ? "approx_count_distinct(%s)" : "approx_count_distinct(%s::VARCHAR)", col, k, "u");
-        agg(&b, num ? "avg(%s)::VARCHAR" : "NULL::VARCHAR", col, k, "avg");
+        agg(&b, qs ? "avg(%s)::VARCHAR" : "NULL::VARCHAR", col, k, "avg");
         agg(&b, num ? "stddev(%s)::VARCHAR" : "NULL::VARCHAR", col, k, "std");
         agg(&b, qs ? "approx_quantile(%s, 0.25)::VARCHAR" : "NULL::VARCHAR", col, k, "q25");
         agg(&b, qs ? "approx_quantile(%s, 0.5)::VARCHAR" : "NULL::VARCHAR", col, k, "q50");
@@ -607,10 +844,430 @@ static pl_status summarize(pl_session *s, pl_df *df, pl_sql_result *r, pl_error 
     return st;
 }
 
+/* ---------------------------------------------------------------- PIVOT / UNPIVOT */
+
+/* The spec's tokens: its text, its tokens and a cursor. */
+typedef struct pv {
+    const char *sql;
+    sq_token *t;
+    int32_t n, i;
+} pv;
+
+static bool pv_is(const pv *p, int32_t i, const char *word) {
+    return i >= 0 && i < p->n && sq_tok_is(p->sql, &p->t[i], word);
+}
+
+/* The end of the comma-separated item from i (a ',' at depth 0, a stop word, or the end). */
+static int32_t pv_item_end(const pv *p, int32_t i, const char *const *stops) {
+    int depth = 0;
+    for (; i < p->n; i++) {
+        if (!depth) {
+            if (pv_is(p, i, ",")) return i;
+            for (const char *const *s = stops; *s; s++)
+                if (pv_is(p, i, *s)) return i;
+        }
+        if (pv_is(p, i, "(") || pv_is(p, i, "[")) depth++;
+        else if (pv_is(p, i, ")") || pv_is(p, i, "]")) depth--;
+    }
+    return p->n;
+}
+
+static void sb_toks(sbuf *b, const pv *p, int32_t a, int32_t z) {
+    if (z > a) sb_add(b, p->sql + p->t[a].start, (size_t)(p->t[z - 1].end - p->t[a].start));
+}
+
+/* The text of tokens [a, z) without the quotes of a single string or identifier. */
+static void sb_value_name(sbuf *b, const pv *p, int32_t a, int32_t z) {
+    if (z == a + 1 && (p->t[a].kind == SQ_TOK_STRING || p->t[a].kind == SQ_TOK_QIDENT)) {
+        char qc = p->sql[p->t[a].start];
+        for (int32_t k = p->t[a].start + 1; k < p->t[a].end - 1; k++) {
+            sb_add(b, p->sql + k, 1);
+            if (p->sql[k] == qc && p->sql[k + 1] == qc) k++;
+        }
+        return;
+    }
+    sb_toks(b, p, a, z);
+}
+
+enum { PIVOT_MAX_ON = 8, PIVOT_MAX_COLUMNS = 10000 };
+
+/* One ON column: its expression's tokens and its values (names and SQL literals). */
+typedef struct pv_on {
+    int32_t a, z;
+    int32_t n_vals;
+    char **names, **lits;
+} pv_on;
+
+static void pv_on_reset(pv_on *o) {
+    for (int32_t k = 0; k < o->n_vals; k++) {
+        pl_free(o->names[k]);
+        pl_free(o->lits[k]);
+    }
+    pl_free(o->names);
+    pl_free(o->lits);
+}
+
+static pl_status pv_add_value(pv_on *o, char *name, char *lit, pl_error *err) {
+    if (!name || !lit || o->n_vals >= PIVOT_MAX_COLUMNS) {
+        pl_free(name);
+        pl_free(lit);
+        if (o->n_vals >= PIVOT_MAX_COLUMNS)
+            PL_FAIL(err, PL_ERR_LIMIT, "PIVOT: more than %d values in one ON column", PIVOT_MAX_COLUMNS);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    char **nn = pl_realloc(o->names, (size_t)(o->n_vals + 1) * sizeof *nn);
+    if (nn) o->names = nn;
+    char **nl = nn ? pl_realloc(o->lits, (size_t)(o->n_vals + 1) * sizeof *nl) : NULL;
+    if (nl) o->lits = nl;
+    if (!nn || !nl) {
+        pl_free(name);
+        pl_free(lit);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    o->names[o->n_vals] = name;
+    o->lits[o->n_vals++] = lit;
+    return PL_OK;
+}
+
+static char *sb_take(sbuf *b) {
+    if (b->oom) {
+        pl_free(b->p);
+        return NULL;
+    }
+    return b->p ? b->p : pl_strdup("");
+}
+
+/* The distinct non-NULL values of ON column o in the source (hidden), in order, as text. */
+static pl_status pv_enumerate(pl_session *s, const char *hidden, const pv *p, pv_on *o,
+                              pl_error *err) {
+    sbuf q = {0};
+    sb_str(&q, "SELECT CAST((");
+    sb_toks(&q, p, o->a, o->z);
+    sb_str(&q, ") AS VARCHAR) FROM ");
+    sb_ident(&q, hidden);
+    sb_str(&q, " WHERE (");
+    sb_toks(&q, p, o->a, o->z);
+    sb_str(&q, ") IS NOT NULL GROUP BY (");
+    sb_toks(&q, p, o->a, o->z);
+    sb_str(&q, ") ORDER BY (");
+    sb_toks(&q, p, o->a, o->z);
+    sb_str(&q, ")");
+    if (q.oom) {
+        pl_free(q.p);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    pl_df *df = NULL;
+    pl_table *t = NULL;
+    pl_status st = pl_session_query(s, q.p, &df, err);
+    pl_free(q.p);
+    if (!st) st = pl_df_collect(df, pl_session_exec_opts(s), &t, err);
+    pl_df_release(df);
+    for (int64_t bi = 0; !st && bi < t->n_batches; bi++) {
+        pl_array *a = t->batches[bi]->columns[0];
+        for (int64_t k = 0; k < a->length && !st; k++) {
+            int32_t len;
+            const uint8_t *v = pl_array_bytes(a, k, &len);
+            sbuf nm = {0}, lit = {0};
+            sb_add(&nm, (const char *)v, (size_t)len);
+            if (!nm.p) sb_str(&nm, "");
+            char *name = sb_take(&nm);
+            if (name) sb_lit(&lit, name);
+            st = pv_add_value(o, name, sb_take(&lit), err);
+        }
+    }
+    pl_table_release(t);
+    if (err && st) err->sql_pos = -1;
+    return st;
+}
+
+/* PIVOT src ON cols [IN (values)] [USING aggs] [GROUP BY keys] [ORDER BY ... / LIMIT ...] as
+ * SELECT keys, agg FILTER (WHERE col = value ...) AS "value[_value][_alias]", ... FROM src
+ * GROUP BY keys, like DuckDB: the values of each ON column (without IN: its distinct non-NULL
+ * values in order) combine into one column per combination and aggregate; no USING is
+ * count(*); without GROUP BY the keys are the source's columns that are neither ON columns nor
+ * named in USING. */
+static pl_status pivot_run(pl_session *s, const char *hidden, const pl_schema *sc, const pv *p,
+                           sbuf *b, pl_error *err) {
+    static const char *const on_stops[] = {"using", "group", "order", "limit", "in", NULL};
+    static const char *const using_stops[] = {"group", "order", "limit", NULL};
+    static const char *const group_stops[] = {"order", "limit", NULL};
+    pv_on on[PIVOT_MAX_ON];
+    int32_t n_on = 0, i = 1;
+    pl_status st = PL_OK;
+    memset(on, 0, sizeof on);
+    while (!st && i < p->n) { /* ON items */
+        if (n_on == PIVOT_MAX_ON) {
+            st = pl_error_set(err, PL_ERR_LIMIT, "PIVOT takes at most %d ON columns", PIVOT_MAX_ON);
+            break;
+        }
+        pv_on *o = &on[n_on++];
+        o->a = i;
+        o->z = pv_item_end(p, i, on_stops);
+        if (o->z == o->a) st = pl_error_set(err, PL_ERR_SQL, "PIVOT: expected a column after ON");
+        i = o->z;
+        if (!st && pv_is(p, i, "in")) { /* IN (v1, v2, ...) */
+            if (!pv_is(p, i + 1, "(")) {
+                st = pl_error_set(err, PL_ERR_SQL, "PIVOT: expected ( after IN");
+                break;
+            }
+            i += 2;
+            static const char *const in_stops[] = {")", NULL};
+            while (!st && i < p->n && !pv_is(p, i, ")")) {
+                int32_t z = pv_item_end(p, i, in_stops);
+                sbuf nm = {0}, lit = {0};
+                sb_value_name(&nm, p, i, z);
+                char *name = sb_take(&nm);
+                if (name && z == i + 1 && (p->t[i].kind == SQ_TOK_IDENT || p->t[i].kind == SQ_TOK_QIDENT))
+                    sb_lit(&lit, name); /* IN (p, q): the names as strings, like DuckDB */
+                else
+                    sb_toks(&lit, p, i, z);
+                st = pv_add_value(o, name, sb_take(&lit), err);
+                i = pv_is(p, z, ",") ? z + 1 : z;
+            }
+            i++;
+        }
+        if (pv_is(p, i, ",")) i++;
+        else break;
+    }
+    int32_t ua = i, uz = i; /* USING */
+    if (pv_is(p, i, "using")) {
+        ua = i + 1;
+        uz = ua;
+        while (uz < p->n && !pv_is(p, uz, "group") && !pv_is(p, uz, "order") && !pv_is(p, uz, "limit")) {
+            uz = pv_item_end(p, uz, using_stops);
+            if (pv_is(p, uz, ",")) uz++;
+        }
+        i = uz;
+    }
+    int32_t ga = -1, gz = -1; /* GROUP BY */
+    if (pv_is(p, i, "group") && pv_is(p, i + 1, "by")) {
+        ga = i + 2;
+        gz = ga;
+        while (gz < p->n && !pv_is(p, gz, "order") && !pv_is(p, gz, "limit")) {
+            gz = pv_item_end(p, gz, group_stops);
+            if (pv_is(p, gz, ",")) gz++;
+        }
+        i = gz;
+    }
+    if (!st && i < p->n && !pv_is(p, i, "order") && !pv_is(p, i, "limit"))
+        st = pl_error_set(err, PL_ERR_SQL, "PIVOT: unexpected \"%.*s\"",
+                          (int)(p->t[i].end - p->t[i].start), p->sql + p->t[i].start);
+    for (int32_t k = 0; k < n_on && !st; k++)
+        if (!on[k].names) st = pv_enumerate(s, hidden, p, &on[k], err);
+    /* the aggregates: [a, z) token ranges and aliases */
+    enum { MAX_AGGS = 64 };
+    int32_t aa[MAX_AGGS] = {0}, az[MAX_AGGS] = {0}, al[MAX_AGGS] = {0}, n_agg = 0;
+    for (int32_t k = ua; !st && k < uz;) {
+        int32_t z = pv_item_end(p, k, using_stops);
+        if (n_agg == MAX_AGGS) {
+            st = pl_error_set(err, PL_ERR_LIMIT, "PIVOT takes at most %d aggregates", MAX_AGGS);
+            break;
+        }
+        aa[n_agg] = k;
+        az[n_agg] = z;
+        al[n_agg] = -1;
+        if (z - k >= 3 && pv_is(p, z - 2, "as")) {
+            al[n_agg] = z - 1;
+            az[n_agg] = z - 2;
+        }
+        n_agg++;
+        k = pv_is(p, z, ",") ? z + 1 : z;
+    }
+    int64_t n_cols = 1;
+    for (int32_t k = 0; k < n_on; k++) n_cols *= PL_MAX(on[k].n_vals, 1);
+    if (!st && n_cols * PL_MAX(n_agg, 1) > PIVOT_MAX_COLUMNS)
+        st = pl_error_set(err, PL_ERR_LIMIT, "PIVOT would make more than %d columns", PIVOT_MAX_COLUMNS);
+    sb_str(b, "SELECT ");
+    bool first = true, any_key = false;
+    if (!st && ga >= 0) {
+        sb_toks(b, p, ga, gz);
+        first = false;
+        any_key = true;
+    } else if (!st) { /* the columns neither pivoted nor aggregated */
+        for (int32_t f = 0; f < sc->n_fields; f++) {
+            const char *nm = sc->fields[f].name;
+            bool used = false;
+            for (int32_t k = 1; k < uz && !used; k++) /* named in ON or USING */
+                used = (p->t[k].kind == SQ_TOK_IDENT || p->t[k].kind == SQ_TOK_QIDENT) &&
+                           (sq_tok_is(p->sql, &p->t[k], nm) ||
+                            (p->t[k].kind == SQ_TOK_QIDENT && p->t[k].end - p->t[k].start == (int32_t)strlen(nm) + 2 &&
+                             !strncmp(p->sql + p->t[k].start + 1, nm, strlen(nm))));
+            if (used) continue;
+            if (!first) sb_str(b, ", ");
+            sb_ident(b, nm);
+            first = false;
+            any_key = true;
+        }
+    }
+    int32_t idx[PIVOT_MAX_ON] = {0};
+    for (int64_t c = 0; !st && c < n_cols; c++) {
+        bool empty = false;
+        for (int32_t k = 0; k < n_on; k++) empty |= on[k].n_vals == 0;
+        if (empty) break; /* an ON column without values: no pivoted columns */
+        for (int32_t g = 0; g < PL_MAX(n_agg, 1); g++) {
+            if (!first) sb_str(b, ", ");
+            first = false;
+            if (n_agg) sb_toks(b, p, aa[g], az[g]);
+            else sb_str(b, "count(*)");
+            sb_str(b, " FILTER (WHERE ");
+            for (int32_t k = 0; k < n_on; k++) {
+                if (k) sb_str(b, " AND ");
+                sb_str(b, "(");
+                sb_toks(b, p, on[k].a, on[k].z);
+                sb_str(b, ") = ");
+                sb_str(b, on[k].lits[idx[k]]);
+            }
+            sb_str(b, ") AS ");
+            sbuf nm = {0};
+            for (int32_t k = 0; k < n_on; k++) {
+                if (k) sb_str(&nm, "_");
+                sb_str(&nm, on[k].names[idx[k]]);
+            }
+            if (n_agg > 1 || (n_agg == 1 && al[g] >= 0)) { /* value_alias, value_sum(x) */
+                sb_str(&nm, "_");
+                if (al[g] >= 0) sb_value_name(&nm, p, al[g], al[g] + 1);
+                else sb_toks(&nm, p, aa[g], az[g]);
+            }
+            if (nm.oom || !nm.p) {
+                pl_free(nm.p);
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            sb_ident(b, nm.p);
+            pl_free(nm.p);
+        }
+        for (int32_t k = n_on - 1; k >= 0; k--) { /* the next combination */
+            if (++idx[k] < on[k].n_vals) break;
+            idx[k] = 0;
+        }
+    }
+    if (first && !st) st = pl_error_set(err, PL_ERR_SQL, "PIVOT: no columns to show");
+    sb_str(b, " FROM ");
+    sb_ident(b, hidden);
+    if (any_key) {
+        sb_str(b, " GROUP BY ALL");
+    }
+    if (i < p->n) {
+        sb_str(b, " ");
+        sb_toks(b, p, i, p->n);
+    }
+    for (int32_t k = 0; k < n_on; k++) pv_on_reset(&on[k]);
+    return st;
+}
+
+/* UNPIVOT src ON c1, c2, ... [INTO NAME n VALUE v] [ORDER BY ... / LIMIT ...] as the UNION ALL
+ * of SELECT others, 'ci' AS n, ci AS v FROM src WHERE ci IS NOT NULL, like DuckDB (rows whose
+ * value is NULL are left out; n and v default to name and value). */
+static pl_status unpivot_run(const char *hidden, const pl_schema *sc, const pv *p, sbuf *b,
+                             pl_error *err) {
+    static const char *const stops[] = {"into", "order", "limit", NULL};
+    enum { MAX_COLS = 1024 };
+    int32_t ca[MAX_COLS] = {0}, cz[MAX_COLS] = {0}, n_c = 0, i = 1;
+    while (i < p->n && !pv_is(p, i, "into") && !pv_is(p, i, "order") && !pv_is(p, i, "limit")) {
+        int32_t z = pv_item_end(p, i, stops);
+        if (z == i || n_c == MAX_COLS) PL_FAIL(err, PL_ERR_SQL, "UNPIVOT: expected columns after ON");
+        ca[n_c] = i;
+        cz[n_c++] = z;
+        i = pv_is(p, z, ",") ? z + 1 : z;
+    }
+    if (n_c == 0) PL_FAIL(err, PL_ERR_SQL, "UNPIVOT: expected columns after ON");
+    int32_t name_tok = -1, value_tok = -1;
+    if (pv_is(p, i, "into")) {
+        if (!pv_is(p, i + 1, "name") || !pv_is(p, i + 3, "value") || i + 4 >= p->n)
+            PL_FAIL(err, PL_ERR_SQL, "UNPIVOT: expected INTO NAME name VALUE value");
+        name_tok = i + 2;
+        value_tok = i + 4;
+        i += 5;
+    }
+    if (i < p->n && !pv_is(p, i, "order") && !pv_is(p, i, "limit"))
+        PL_FAIL(err, PL_ERR_SQL, "UNPIVOT: unexpected \"%.*s\"", (int)(p->t[i].end - p->t[i].start),
+                p->sql + p->t[i].start);
+    if (i < p->n) sb_str(b, "SELECT * FROM (");
+    for (int32_t c = 0; c < n_c; c++) {
+        if (c) sb_str(b, " UNION ALL ");
+        sb_str(b, "SELECT ");
+        for (int32_t f = 0; f < sc->n_fields; f++) {
+            bool on_col = false;
+            for (int32_t k = 0; k < n_c && !on_col; k++)
+                on_col = cz[k] == ca[k] + 1 && (sq_tok_is(p->sql, &p->t[ca[k]], sc->fields[f].name) ||
+                                                (p->t[ca[k]].kind == SQ_TOK_QIDENT &&
+                                                 p->t[ca[k]].end - p->t[ca[k]].start ==
+                                                     (int32_t)strlen(sc->fields[f].name) + 2 &&
+                                                 !strncmp(p->sql + p->t[ca[k]].start + 1,
+                                                          sc->fields[f].name,
+                                                          strlen(sc->fields[f].name))));
+            if (on_col) continue;
+            sb_ident(b, sc->fields[f].name);
+            sb_str(b, ", ");
+        }
+        sbuf nm = {0};
+        sb_value_name(&nm, p, ca[c], cz[c]);
+        sb_lit(b, nm.p ? nm.p : "");
+        pl_free(nm.p);
+        sb_str(b, " AS ");
+        if (name_tok >= 0) sb_toks(b, p, name_tok, name_tok + 1);
+        else sb_str(b, "name");
+        sb_str(b, ", ");
+        sb_toks(b, p, ca[c], cz[c]);
+        sb_str(b, " AS ");
+        if (value_tok >= 0) sb_toks(b, p, value_tok, value_tok + 1);
+        else sb_str(b, "value");
+        sb_str(b, " FROM ");
+        sb_ident(b, hidden);
+        sb_str(b, " WHERE ");
+        sb_toks(b, p, ca[c], cz[c]);
+        sb_str(b, " IS NOT NULL");
+    }
+    if (i < p->n) {
+        sb_str(b, ") AS __unpivot ");
+        sb_toks(b, p, i, p->n);
+    }
+    return PL_OK;
+}
+
+static pl_status pivot_form(pl_session *s, pl_df *df, const pl_sql_form_mark *m, pl_sql_result *r,
+                            pl_error *err) {
+    static const char *const hidden = "__polaroid_pivot";
+    pl_schema *sc = pl_df_schema(df);
+    pv p = {m->spec ? m->spec : "", NULL, 0, 0};
+    int32_t len = (int32_t)strlen(p.sql), cap = 0, pos = 0;
+    sq_token t;
+    pl_status st = PL_OK;
+    while (!st && sq_lex_next(p.sql, len, pos, &t)) {
+        if (!grow((void **)&p.t, &cap, p.n + 1, sizeof *p.t)) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        else p.t[p.n++] = t;
+        pos = t.end;
+    }
+    if (!st && (!sc || p.n < 2 || !pv_is(&p, 0, "on")))
+        st = pl_error_set(err, PL_ERR_SQL, "%s: expected ON", m->form == PL_SQL_FORM_PIVOT ? "PIVOT" : "UNPIVOT");
+    if (!st) st = pl_session_register(s, hidden, df, err);
+    pl_df_release(df);
+    if (st) {
+        pl_free(p.t);
+        return st;
+    }
+    sbuf b = {0};
+    st = m->form == PL_SQL_FORM_PIVOT ? pivot_run(s, hidden, sc, &p, &b, err)
+                                      : unpivot_run(hidden, sc, &p, &b, err);
+    pl_free(p.t);
+    if (!st) st = run_text(s, &b, r, m->form == PL_SQL_FORM_PIVOT ? "PIVOT" : "UNPIVOT", err);
+    else pl_free(b.p);
+    pl_cat_entry *e = pl_session_find(s, hidden); /* the result's plan holds what it reads */
+    if (e) pl_session_remove(s, e);
+    return st;
+}
+
 pl_status pl_sql_run_form(pl_session *s, const pl_stmt_ctx *c, const pl_sql_form_mark *m,
                           const PgQuery__Node *n, pl_sql_result *r, pl_error *err) {
     if (m->form == PL_SQL_FORM_SHOW_TABLES || m->form == PL_SQL_FORM_SHOW_ALL_TABLES)
         return show_tables(s, m->form == PL_SQL_FORM_SHOW_ALL_TABLES, r, err);
+    if (m->form == PL_SQL_FORM_PIVOT || m->form == PL_SQL_FORM_UNPIVOT) {
+        pl_df *df = NULL;
+        if (!n || n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "bad PIVOT source");
+        PL_TRY(pl_sql_plan_query(s, c->sql, n, &df, err));
+        return pivot_form(s, df, m, r, err);
+    }
     if (!n || n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "%s takes a query, a table or a file",
                               m->form == PL_SQL_FORM_SUMMARIZE ? "SUMMARIZE" : "DESCRIBE");

@@ -97,6 +97,8 @@ typedef enum pl_sql_form {
     PL_SQL_FORM_SUMMARIZE,
     PL_SQL_FORM_SHOW_TABLES,
     PL_SQL_FORM_SHOW_ALL_TABLES,
+    PL_SQL_FORM_PIVOT,   /* PIVOT src ON ... (the statement is SELECT * FROM src; spec: the rest) */
+    PL_SQL_FORM_UNPIVOT, /* UNPIVOT src ON ... INTO NAME n VALUE v */
 } pl_sql_form;
 
 typedef struct pl_sql_form_seg {
@@ -108,6 +110,7 @@ typedef struct pl_sql_form_mark {
     int32_t at; /* the statement's start in the rewritten text */
     pl_sql_form form;
     char name[256]; /* DESCRIBE tbl: the table's name (for NOT NULL), else "" */
+    char *spec;     /* PIVOT / UNPIVOT: the text from ON to the statement's end (owned) */
 } pl_sql_form_mark;
 
 typedef struct pl_sql_forms {

@@ -56,6 +56,7 @@ typedef enum agg_op {
     AOP_APPROX_COUNT_DISTINCT, /* resolved as count(DISTINCT x): exact (sink.c resolve_spec) */
     AOP_MODE,      /* mode(x): the most frequent value (holistic) */
     AOP_ENTROPY,   /* entropy(x): -sum p log2 p over the distinct values (holistic) */
+    AOP_HISTOGRAM, /* histogram(x): MAP(value -> UBIGINT count), keys in order (holistic) */
     AOP__COUNT
 } agg_op;
 

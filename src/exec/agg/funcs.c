@@ -34,6 +34,13 @@ typedef struct st_sum_d {
     int64_t n;
     int64_t pad;
 } st_sum_d;
+/* avg of intervals: the sums of each field (DuckDB's avg divides them one by one) */
+typedef struct st_ivl {
+    int64_t months, days;
+    __int128 ns;
+    int64_t n;
+    int64_t pad;
+} st_ivl;
 typedef struct st_mm {
     agg_val v;
     int64_t has;
@@ -185,6 +192,7 @@ static const struct {
     {"approx_count_distinct", "approx_count_distinct", AOP_APPROX_COUNT_DISTINCT},
     {"mode", "mode", AOP_MODE},
     {"entropy", "entropy", AOP_ENTROPY},
+    {"histogram", "histogram", AOP_HISTOGRAM},
 };
 
 static int find_agg(const char *name) {
@@ -283,6 +291,20 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
         else BAD_TYPE(t0);
         break;
     case AOP_AVG:
+        if (t0->id == PL_TYPE_DATE32 || t0->id == PL_TYPE_TIMESTAMP) {
+            /* DuckDB: a TIMESTAMP in microseconds stays one, dates and other units give
+             * nanoseconds (TIMESTAMP_NS); the time zone is kept */
+            bool us = t0->id == PL_TYPE_TIMESTAMP && t0->unit == PL_UNIT_US;
+            const char *tz = t0->id == PL_TYPE_TIMESTAMP ? t0->tz : NULL;
+            if (t0->id == PL_TYPE_TIMESTAMP && (us || t0->unit == PL_UNIT_NS)) res = pl_type_retain(t0);
+            else PL_TRY(pl_type_new_timestamp(PL_UNIT_NS, tz, &res, err));
+            break;
+        }
+        if (t0->id == PL_TYPE_TIME64 || t0->id == PL_TYPE_INTERVAL) {
+            res = pl_type_retain(t0);
+            break;
+        }
+        /* fall through */
     case AOP_VAR_SAMP:
     case AOP_VAR_POP:
     case AOP_STDDEV_SAMP:
@@ -352,6 +374,14 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
         if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
         res = pl_type_simple(PL_TYPE_FLOAT64);
         break;
+    case AOP_HISTOGRAM: {
+        /* MAP(value, UBIGINT) like DuckDB; a NULL argument: MAP(INTEGER, UBIGINT) */
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        if (distinct) PL_FAIL(err, PL_ERR_UNSUPPORTED, "histogram(DISTINCT ...) is not supported");
+        pl_type *key = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_INT32) : t0;
+        PL_TRY(pl_type_new_map(key, pl_type_simple(PL_TYPE_UINT64), true, &res, err));
+        break;
+    }
     case AOP_COVAR_POP:
     case AOP_COVAR_SAMP:
     case AOP_CORR:
@@ -410,7 +440,7 @@ int32_t agg_state_width(agg_op op) {
     case AOP_COUNT: return sizeof(st_count);
     case AOP_COUNT_IF: return sizeof(st_count_if);
     case AOP_SUM:
-    case AOP_AVG: return sizeof(st_sum_d); /* the widest of st_sum_*; agg_rt_width narrows */
+    case AOP_AVG: return sizeof(st_ivl); /* the widest of st_sum_*, st_ivl; agg_rt_width narrows */
     case AOP_MIN:
     case AOP_MAX: return sizeof(st_mm);
     case AOP_FIRST:
@@ -763,10 +793,11 @@ static bool upd_sum_one_group(agg_table *t, int32_t spec, const agg_rt *rt, uint
 #undef SUM1_ROWS
 
 /* sum/avg states by input type: which struct is used */
-typedef enum sum_kind { SK_I64, SK_F64, SK_I128 } sum_kind;
+typedef enum sum_kind { SK_I64, SK_F64, SK_I128, SK_IVL } sum_kind;
 static sum_kind sum_kind_of(const agg_rt *rt) {
     if (rt->op == AOP_SUM && rt->result_type->id == PL_TYPE_INT64) return SK_I64;
     if (is_float(rt->arg_type[0]->id)) return SK_F64;
+    if (rt->arg_type[0]->id == PL_TYPE_INTERVAL) return SK_IVL;
     return SK_I128;
 }
 
@@ -851,6 +882,12 @@ static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
                          const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n) {
     pl_type_id rid = rt->result_type->id;
     if (a->type->id == PL_TYPE_NA) return PL_OK;
+    if (sum_kind_of(rt) == SK_IVL) { /* avg of intervals: the fields' sums */
+        st_ivl *S = (st_ivl *)(void *)stp;
+        const pl_interval *v = pl_array_values_ptr(a);
+        ROWS(S[g].months += v[r].months; S[g].days += v[r].days; S[g].ns += v[r].ns; S[g].n++);
+        return PL_OK;
+    }
     if (t->n_groups == 1 && t->n_sub == 0 && upd_sum_one_group(t, spec, rt, stp, a, sel, n))
         return PL_OK;
     const int64_t *hist = morsel_hist(t, gids, sel, n);
@@ -914,6 +951,7 @@ int32_t agg_rt_width(const agg_rt *rt) {
         case SK_I64: return sizeof(st_sum_i);
         case SK_F64: return sizeof(st_sum_f);
         case SK_I128: return sizeof(st_sum_d);
+        case SK_IVL: return sizeof(st_ivl);
         }
     }
     if (mm_narrow(rt)) return sizeof(st_mm8);
@@ -1493,6 +1531,13 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
             EACH_SRC(add128(&D[dg].s, S[si].s); D[dg].n += S[si].n);
             return PL_OK;
         }
+        case SK_IVL: {
+            st_ivl *D = (st_ivl *)(void *)dst;
+            const st_ivl *S = (const st_ivl *)(const void *)src;
+            EACH_SRC(D[dg].months += S[si].months; D[dg].days += S[si].days;
+                     D[dg].ns += S[si].ns; D[dg].n += S[si].n);
+            return PL_OK;
+        }
         }
         return PL_OK;
     case AOP_MIN:
@@ -1886,6 +1931,68 @@ static int moments_result(agg_op op, const st_moments *S, double *r) {
     return isfinite(*r) ? 1 : -1;
 }
 
+/* s / n rounded to the nearest integer, ties toward zero: DuckDB's avg of timestamps for
+ * sums >= 0 (it truncates negative ones: 1969 timestamps may differ in the last unit) */
+static __int128 div_round(__int128 s, int64_t n) {
+    __int128 q = s / n, r = s % n;
+    if (r > 0 && 2 * r > n) q++;
+    if (r < 0 && -2 * r > n) q--;
+    return q;
+}
+
+/* avg of DATE, TIME, TIMESTAMP (from st_sum_d: the sum in the argument's unit) and INTERVAL
+ * (st_ivl) into p (int64 or pl_interval values), validity vb. Intervals like DuckDB: each
+ * field's sum is divided with a truncating division, the remainder of the months goes to the
+ * days as 30-day months, the remainders of both to the time, which is truncated to whole
+ * microseconds. */
+static pl_status avg_temporal_finalize(const agg_rt *rt, const uint8_t *stp, int64_t n,
+                                       uint8_t *p, uint8_t *vb, int64_t *n_null, pl_error *err) {
+    const pl_type *at = rt->arg_type[0], *t = rt->result_type;
+    if (at->id == PL_TYPE_INTERVAL) {
+        const st_ivl *S = (const st_ivl *)(const void *)stp;
+        const int64_t day_ns = INT64_C(86400000000000);
+        for (int64_t g = 0; g < n; g++) {
+            int64_t c = S[g].n;
+            if (!c) {
+                (*n_null)++;
+                continue;
+            }
+            int64_t m = S[g].months / c, rm = S[g].months % c;
+            int64_t d = S[g].days / c + rm * 30 / c;
+            __int128 rest = (__int128)(rm * 30 % c + S[g].days % c) * day_ns + S[g].ns;
+            __int128 ns = rest / c / 1000 * 1000;
+            if (d > INT32_MAX || d < INT32_MIN || ns > INT64_MAX || ns < INT64_MIN)
+                PL_FAIL(err, PL_ERR_INVALID_ARG, "interval out of range in avg");
+            pl_interval iv = {(int32_t)m, (int32_t)d, (int64_t)ns};
+            memcpy(p + g * 16, &iv, sizeof iv);
+            pl_bit_set(vb, g);
+        }
+        return PL_OK;
+    }
+    /* the factor from the argument's unit to the result's */
+    static const int64_t per_s[] = {1, 1000, 1000000, 1000000000};
+    __int128 mul = 1;
+    if (at->id == PL_TYPE_DATE32) mul = (__int128)86400 * per_s[t->unit];
+    else if (at->id == PL_TYPE_TIMESTAMP) mul = per_s[t->unit] / per_s[at->unit];
+    const st_sum_d *S = (const st_sum_d *)(const void *)stp;
+    for (int64_t g = 0; g < n; g++) {
+        if (!S[g].n) {
+            (*n_null)++;
+            continue;
+        }
+        __int128 s;
+        if (S[g].s == SUM128_OVF || __builtin_mul_overflow(S[g].s, mul, &s))
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "overflow in avg of %s values",
+                    at->id == PL_TYPE_DATE32 ? "DATE" : at->id == PL_TYPE_TIME64 ? "TIME" : "TIMESTAMP");
+        __int128 v = div_round(s, S[g].n);
+        if (v > INT64_MAX || v < INT64_MIN) /* dates past 2262 in nanoseconds */
+            PL_FAIL(err, PL_ERR_INVALID_ARG, "avg of DATE values out of range of TIMESTAMP_NS");
+        ((int64_t *)(void *)p)[g] = (int64_t)v;
+        pl_bit_set(vb, g);
+    }
+    return PL_OK;
+}
+
 pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *heap, int64_t n,
                        pl_array **out, pl_error *err) {
     pl_type *t = rt->result_type;
@@ -1915,6 +2022,11 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
     case AOP_AVG: {
         bool avg = rt->base_op == AOP_AVG;
         sum_kind sk = sum_kind_of(rt);
+        if (avg && (sk == SK_IVL || t->id == PL_TYPE_TIMESTAMP || t->id == PL_TYPE_TIME64)) {
+            st = avg_temporal_finalize(rt, stp, n, p, vb, &o.n_null, err);
+            if (st) goto done;
+            break;
+        }
         double scale = rt->arg_type[0]->id == PL_TYPE_DECIMAL128 ? pow(10, rt->arg_type[0]->scale) : 1;
         for (int64_t g = 0; g < n; g++) {
             int64_t cnt;

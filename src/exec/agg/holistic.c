@@ -867,7 +867,7 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
     pl_status st = PL_OK;
     bool quantile = rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC;
     if (rt->distinct && rt->op != AOP_STRING_AGG && rt->op != AOP_LIST && rt->op != AOP_MODE &&
-        rt->op != AOP_ENTROPY && !quantile) {
+        rt->op != AOP_ENTROPY && rt->op != AOP_HISTOGRAM && !quantile) {
         st = distinct_finish(s, spec, &g, n_groups, out, err);
         gather_free(&g);
         return st;
@@ -1066,6 +1066,27 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
                 i = j;
             }
             st = pl_builder_append_f64(b, ent, err);
+            break;
+        }
+        case AOP_HISTOGRAM: {
+            /* the runs of equal values after a sort by value: (value, count) entries in value
+             * order; no values: NULL, like DuckDB */
+            if (m == 0) {
+                st = pl_builder_append_null(b, err);
+                break;
+            }
+            msort(v, g.tmp, m, &h, false);
+            pl_builder *ent = pl_builder_child(b, 0);
+            pl_builder *keys = pl_builder_child(ent, 0), *cnts = pl_builder_child(ent, 1);
+            for (int64_t i = 0; i < m && !st;) {
+                int64_t j = i + 1;
+                while (j < m && cmp_value(&h, v[i], v[j]) == 0) j++;
+                st = append_row(keys, g.chunks[v[i].c]->arrays[0], v[i].r, err);
+                if (!st) st = pl_builder_append_i64(cnts, j - i, err);
+                if (!st) st = pl_builder_append_valid(ent, err);
+                i = j;
+            }
+            if (!st) st = pl_builder_append_valid(b, err);
             break;
         }
         default: st = pl_error_set(err, PL_ERR_INTERNAL, "aggregate is not holistic"); break;

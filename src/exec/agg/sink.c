@@ -159,7 +159,8 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
     rt->base_op = rt->op;
     rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
                    rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->op == AOP_LIST ||
-                   rt->op == AOP_MODE || rt->op == AOP_ENTROPY || rt->n_order > 0;
+                   rt->op == AOP_MODE || rt->op == AOP_ENTROPY || rt->op == AOP_HISTOGRAM ||
+                   rt->n_order > 0;
     rt->width = rt->holistic ? 0 : agg_rt_width(rt);
     rt->q = 0.5;
     if (rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC) {
