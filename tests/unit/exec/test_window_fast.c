@@ -91,27 +91,6 @@ static pl_batch *make_input(pl_schema *s, int64_t n, int n_part, int o_card, int
     return out;
 }
 
-static pl_value v_int(int64_t x) {
-    pl_value v;
-    memset(&v, 0, sizeof v);
-    v.type = pl_type_simple(PL_TYPE_INT64);
-    v.v.i = x;
-    return v;
-}
-static pl_value v_f64(double x) {
-    pl_value v;
-    memset(&v, 0, sizeof v);
-    v.type = pl_type_simple(PL_TYPE_FLOAT64);
-    v.v.f = x;
-    return v;
-}
-static pl_value v_none(void) {
-    pl_value v;
-    memset(&v, 0, sizeof v);
-    v.is_null = true;
-    return v;
-}
-
 /* name(a0), name(a0, q) for quantiles, name(a0, a1) for arg_min/arg_max */
 static pl_window_spec mk(const char *name, int a0, double q, int a1) {
     pl_window_spec sp;
