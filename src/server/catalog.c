@@ -688,22 +688,33 @@ static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, l
     return PL_OK;
 }
 
+/* A new table of the catalog (not listed yet): a fresh generation, its memory charged
+ * ("<verb> table \"<what>\"" names it when the account refuses). */
+static pl_status live_catalogued(pl_catalog *c, const char *name, pl_schema *schema,
+                                 pl_table *rows, const char *verb, const char *what_name,
+                                 live_table **out, pl_error *err) {
+    live_table *t = NULL;
+    PL_TRY(live_new(name, schema, rows, &t, err));
+    t->cat = c;
+    t->gen = atomic_fetch_add(&c->next_gen, 1) + 1;
+    char what[200];
+    snprintf(what, sizeof what, "%s table \"%.128s\"", verb, what_name);
+    pl_status st = table_charge(t, t->mem, what, err);
+    if (st) {
+        table_release(t);
+        return st;
+    }
+    *out = t;
+    return PL_OK;
+}
+
 pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
                                   pl_table *rows, bool if_not_exists, bool replace, bool *created,
                                   pl_error *err) {
     if (created) *created = false;
     if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
     live_table *t = NULL;
-    PL_TRY(live_new(name, schema, rows, &t, err));
-    t->cat = c;
-    t->gen = atomic_fetch_add(&c->next_gen, 1) + 1;
-    char what[200];
-    snprintf(what, sizeof what, "creating table \"%.128s\"", name);
-    pl_status cst = table_charge(t, t->mem, what, err);
-    if (cst) {
-        table_release(t);
-        return cst;
-    }
+    PL_TRY(live_catalogued(c, name, schema, rows, "creating", name, &t, err));
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
@@ -914,16 +925,8 @@ pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, i
                                 const char *new_name, pl_table *rows, pl_error *err) {
     if (!new_name) new_name = name;
     live_table *t = NULL;
-    PL_TRY(live_new(new_name, rows->schema, rows, &t, err));
-    t->cat = c;
-    t->gen = atomic_fetch_add(&c->next_gen, 1) + 1;
-    char what[200];
-    snprintf(what, sizeof what, "rewriting table \"%.128s\"", name);
-    pl_status st = table_charge(t, t->mem, what, err);
-    if (st) {
-        table_release(t);
-        return st;
-    }
+    PL_TRY(live_catalogued(c, new_name, rows->schema, rows, "rewriting", name, &t, err));
+    pl_status st = PL_OK;
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = i >= 0 ? c->tables[i] : NULL;

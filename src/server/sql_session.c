@@ -500,13 +500,12 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
     for (int32_t i = 0; !st && i < n; i++) {
         pl_sql_object o;
         if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME) continue;
-        lent *b = find_in(x->tx_objs, x->n_tx_objs, o.name);
-        if (b && b->is_view == (o.kind == PL_SQL_OBJECT_VIEW)) continue;
+        if (find_in(x->tx_objs, x->n_tx_objs, o.name)) continue; /* BEGIN's: checked above */
         pl_schema *sc = NULL;
-        if (!pl_catalog_table_schema(x->cat, o.name, &sc, NULL)) {
-            pl_schema_release(sc);
+        bool taken = !pl_catalog_table_schema(x->cat, o.name, &sc, NULL);
+        pl_schema_release(sc);
+        if (taken || pl_catalog_view_exists(x->cat, o.name))
             st = pl_error_set(err, PL_ERR_INVALID_ARG, "COMMIT: \"%s\" already exists", o.name);
-        }
     }
     /* apply: drops, then changed and new tables and views */
     for (int32_t i = 0; !st && i < x->n_tx_objs; i++) {

@@ -354,3 +354,38 @@ def test_commit_after_concurrent_append(server, client, data):
         other.execute_sql("DROP TABLE IF EXISTS sc_tx; DROP TABLE IF EXISTS sc_slow")
         other.close()
     print("outcomes", outcomes)
+
+
+def test_create_if_not_exists_races(server, client, data):
+    """Clients racing CREATE TABLE IF NOT EXISTS ... AS a slow query: one table wins, whole, and
+    no statement fails (the others keep it, as IF NOT EXISTS says); plain CREATE TABLE in the
+    same race fails with ALREADY_EXISTS for all but one."""
+    slow = "SELECT a.id % 1000 AS k, count(*) AS n FROM range(300000) a(id) GROUP BY 1"
+    for if_not_exists in (True, False):
+        run(client, "DROP TABLE IF EXISTS sc_race2")
+        res = []
+
+        def create(w):
+            c = pd.connect(server.address, timeout=120)
+            try:
+                clause = "IF NOT EXISTS " if if_not_exists else ""
+                c.execute_sql(f"CREATE TABLE {clause}sc_race2 AS SELECT {w} AS w, * FROM ({slow})")
+                res.append("ok")
+            except pd.PolaroidError as e:
+                res.append(e.code)
+            finally:
+                c.close()
+
+        ts = [threading.Thread(target=create, args=(w,)) for w in range(3)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        got = run(client, "SELECT count(*) AS n, count(DISTINCT w) AS dw FROM sc_race2").to_pylist()
+        assert got == [{"n": 1000, "dw": 1}]
+        if if_not_exists:
+            assert res == ["ok"] * 3, res
+        else:
+            assert sorted(res, key=str).count("ok") == 1, res
+            assert all(r == "ok" or r == grpc.StatusCode.ALREADY_EXISTS for r in res), res
+    run(client, "DROP TABLE sc_race2")

@@ -1,6 +1,6 @@
 /* test_stmt_info.c - pl_sql_stmt_info_read (src/sql/stmt_info.c): the tables a statement
  * rewrites, the views DROP VIEW names, IF NOT EXISTS, transaction control; text that is not
- * one statement that parses gives an empty answer. */
+ * one statement that parses gives an empty answer. pl_sql_split's spans of rewritten forms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,10 +86,30 @@ static void test_other_facts(void **state) {
     pl_sql_stmt_info_reset(NULL);
 }
 
+/* pl_sql_split's spans are whole statements of the user's text, also for forms the session
+ * rewrites by moving text (FROM-first), so the server can run them one by one. */
+static void test_split_forms(void **state) {
+    (void)state;
+    const char *sql = "SELECT 1;\nFROM t SELECT g WHERE x > 1;\n FROM t;  UPDATE t SET a = 1";
+    pl_sql_span *v = NULL;
+    int32_t n = 0;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_sql_split(sql, &v, &n, &err), PL_OK);
+    assert_int_equal(n, 4);
+    const char *want[4] = {"SELECT 1", "FROM t SELECT g WHERE x > 1", "FROM t", "UPDATE t SET a = 1"};
+    for (int32_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].end - v[i].start, (int32_t)strlen(want[i]));
+        assert_memory_equal(sql + v[i].start, want[i], strlen(want[i]));
+    }
+    pl_free(v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_other_facts),
+        cmocka_unit_test(test_split_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
