@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "io/codecs/codec.h"
 #include "io/csv/csv.h"
 #include "io/io_int.h"
 #include "io/text/text.h"
@@ -1075,6 +1076,26 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     } else {
         r->cur_name = r->paths[idx];
         PL_TRY(pl_file_load(r->paths[idx], &r->cur, &r->cur_slot, err));
+        /* .csv.gz / .csv.zst (by their first bytes): decompressed whole into memory */
+        pl_codec c = pl_codec_sniff_stream(r->cur->data, r->cur->size);
+        if (c != PL_CODEC_UNCOMPRESSED) {
+            pl_buf *plain = NULL;
+            pl_status st = pl_codec_decompress_stream(c, r->cur->data, r->cur->size, 0, &plain, err);
+            bool lost = r->cur_slot >= 0 && pl_file_map_lost(r->cur_slot);
+            pl_buf_release(r->cur);
+            r->cur = NULL;
+            r->cur_slot = -1;
+            if (!st && lost) {
+                pl_buf_release(plain);
+                pl_error_set_path(err, r->cur_name);
+                PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
+            }
+            if (st) {
+                pl_error_set_path(err, r->cur_name);
+                return st;
+            }
+            r->cur = plain;
+        }
     }
     r->cur_src = idx;
     r->pos = 0;
@@ -1302,8 +1323,13 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     /* dialect */
     r->dl.delim = o->csv_delimiter ? o->csv_delimiter : ',';
     if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
-        size_t len = strlen(r->paths[0]);
-        if (len >= 4 && strcmp(r->paths[0] + len - 4, ".tsv") == 0) r->dl.delim = '\t';
+        const char *p = r->paths[0];
+        size_t len = strlen(p);
+        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
+        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
+            size_t k = strlen(tsv[i]);
+            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) r->dl.delim = '\t';
+        }
     }
     r->dl.quote = o->csv_quote ? o->csv_quote : '"';
     if (r->dl.delim == r->dl.quote || r->dl.delim == '\n' || r->dl.delim == '\r')
