@@ -76,26 +76,12 @@ static void put_f64(kbuf *b, double d) {
     put_u64be(b, (u >> 63) ? ~u : u ^ (1ULL << 63));
 }
 
-static int64_t dict_idx(const pl_array *a, int64_t j) {
-    const uint8_t *v = a->values->data;
-    switch (a->type->index_id) {
-    case PL_TYPE_INT8: return ((const int8_t *)v)[j];
-    case PL_TYPE_UINT8: return v[j];
-    case PL_TYPE_INT16: return ((const int16_t *)(const void *)v)[j];
-    case PL_TYPE_UINT16: return ((const uint16_t *)(const void *)v)[j];
-    case PL_TYPE_UINT32: return ((const uint32_t *)(const void *)v)[j];
-    case PL_TYPE_INT64: return ((const int64_t *)(const void *)v)[j];
-    case PL_TYPE_UINT64: return (int64_t)((const uint64_t *)(const void *)v)[j];
-    default: return ((const int32_t *)(const void *)v)[j];
-    }
-}
-
 static void encode(kbuf *b, const pl_array *a, int64_t i);
 
 /* An element of a nested value: its marker, then its key. */
 static void encode_elem(kbuf *b, const pl_array *a, int64_t i) {
     bool ok = pl_array_is_valid(a, i);
-    if (ok && a->type->id == PL_TYPE_DICTIONARY) ok = pl_array_is_valid(a->dictionary, dict_idx(a, a->offset + i));
+    if (ok && a->type->id == PL_TYPE_DICTIONARY) ok = pl_array_is_valid(a->dictionary, pl_dict_index(a, i));
     if (!ok) {
         put_byte(b, 2);
         return;
@@ -107,7 +93,7 @@ static void encode_elem(kbuf *b, const pl_array *a, int64_t i) {
 /* The key of valid value i of a (logical row, before a->offset). */
 static void encode(kbuf *b, const pl_array *a, int64_t i) {
     if (a->type->id == PL_TYPE_DICTIONARY) {
-        encode(b, a->dictionary, dict_idx(a, a->offset + i));
+        encode(b, a->dictionary, pl_dict_index(a, i));
         return;
     }
     const uint8_t *v = a->values ? a->values->data : NULL;
@@ -179,7 +165,7 @@ pl_status pl_array_sort_key(pl_array *a, pl_array **out, pl_error *err) {
         for (int64_t i = 0; i < n; i++) {
             bool ok = pl_array_is_valid(a, i);
             if (ok && a->type->id == PL_TYPE_DICTIONARY)
-                ok = pl_array_is_valid(a->dictionary, dict_idx(a, a->offset + i));
+                ok = pl_array_is_valid(a->dictionary, pl_dict_index(a, i));
             if (ok) {
                 encode(&b, a, i);
             } else {

@@ -360,6 +360,7 @@ static pl_status column_ref(sq_scope *sc, const PgQuery__ColumnRef *cr, pl_expr 
             }
             return call2("struct_extract", p, f, cr->location, out, err);
         }
+    pl_error before = err ? *err : (pl_error){0};
     pl_status st = sq_resolve(sc, qual, name, cr->location, out, err);
     if (st == PL_ERR_NOT_FOUND && (n == 2 || n == 3) && !sc->unbound) {
         /* s.a (or t.s.a) where s is not a table: a struct column's field (DuckDB),
@@ -371,6 +372,7 @@ static pl_status column_ref(sq_scope *sc, const PgQuery__ColumnRef *cr, pl_expr 
             if (err) *err = first;
             return st;
         }
+        if (err) *err = before; /* no hint of the failed lookup on later errors */
         pl_expr *f = pl_expr_lit_str(name);
         if (!f) {
             pl_expr_release(base);
@@ -1912,6 +1914,17 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         const char *op = op_name(ae);
         switch (ae->kind) {
         case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+            if (!strcmp(op, "->") && ae->lexpr) { /* a lambda, named as DuckDB 2 writes it */
+                sb_s(b, "(lambda ");
+                if (ae->lexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+                    name_list(b, ae->lexpr->row_expr->args, ae->lexpr->row_expr->n_args);
+                else
+                    name_of(b, ae->lexpr);
+                sb_s(b, ": ");
+                name_of(b, ae->rexpr);
+                sb_s(b, ")");
+                return;
+            }
             if (!strcmp(op, "<@@") || !strcmp(op, "!<@@")) { /* x [NOT] IN [..]: DuckDB's name */
                 sb_s(b, op[0] == '!' ? "(NOT contains(" : "contains(");
                 name_of(b, ae->rexpr);
