@@ -115,6 +115,7 @@ void pl_read_opts_init(pl_read_opts *o) {
     memset(o, 0, sizeof *o);
     o->limit = -1;
     o->csv_header = -1;
+    o->json_records = -1;
 }
 
 void pl_write_opts_init(pl_write_opts *o) {
@@ -245,13 +246,15 @@ static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format 
         break;
     case PL_FORMAT_CSV:
     case PL_FORMAT_IPC:
+    case PL_FORMAT_JSON:
         if (pred) {
             st = pl_error_set(err, PL_ERR_UNSUPPORTED, "predicates are evaluated in Parquet "
                               "scans only");
             break;
         }
-        st = format == PL_FORMAT_CSV ? pl_csv_scan_open(n_files, cf, opts, out, err)
-                                     : pl_ipc_scan_open(n_files, cf, opts, out, err);
+        st = format == PL_FORMAT_CSV    ? pl_csv_scan_open(n_files, cf, opts, out, err)
+             : format == PL_FORMAT_JSON ? pl_json_scan_open(n_files, cf, opts, out, err)
+                                        : pl_ipc_scan_open(n_files, cf, opts, out, err);
         break;
     case PL_FORMAT_AUTO:
         pl_error_set_path(err, files[0]);
@@ -262,7 +265,7 @@ static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format 
         }
         st = pl_error_set(err, PL_ERR_INVALID_ARG,
                           "cannot tell the file format from the extension or the first bytes");
-        if (err) snprintf(err->hint, sizeof err->hint, "use .parquet, .csv, .arrow or name the format");
+        if (err) snprintf(err->hint, sizeof err->hint, "use .parquet, .csv, .json, .arrow or name the format");
         break;
     default:
         st = pl_error_set(err, PL_ERR_UNSUPPORTED, "this format can be written but not read");

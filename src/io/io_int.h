@@ -10,6 +10,8 @@ pl_status pl_pq_scan_open(int32_t n_paths, const char *const *paths, const pl_re
                           pl_stream **out, pl_error *err);
 pl_status pl_csv_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                            pl_stream **out, pl_error *err);
+pl_status pl_json_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
+                            pl_stream **out, pl_error *err);
 pl_status pl_ipc_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                            pl_stream **out, pl_error *err);
 

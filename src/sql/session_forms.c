@@ -7,6 +7,7 @@
  *   SUMMARIZE query | table | 'file'                 per-column statistics
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
  *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
+ *   columns={a: 'INT'} (read_json's columns)        columns=struct_pack(a := 'INT')
  *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
  * Unlike pl_sql_preprocess (which keeps the text's length so that tree locations are offsets
  * into the user's text), these insert and move text: the session parses and plans the
@@ -134,6 +135,50 @@ static bool list_literal(const fw *w, int32_t i) {
     return false;
 }
 
+/* columns={a: 'INTEGER', 'b c': 'VARCHAR'} (DuckDB's struct literal naming read_json's columns
+ * and types) -> columns=struct_pack(a := 'INTEGER', "b c" := 'VARCHAR'). i: the '{'. Returns
+ * the token index of the '}', or -1 (nothing written) unless the braces hold only
+ * key: 'string' pairs. */
+static int32_t columns_literal(fw *w, int32_t i, int32_t hi, int32_t *cur) {
+    int32_t k = i + 1;
+    for (;;) {
+        if (k + 2 >= hi) return -1;
+        sq_tok_kind kk = w->t[k].kind;
+        if ((kk != SQ_TOK_IDENT && kk != SQ_TOK_QIDENT && kk != SQ_TOK_STRING) || !is_punct(w, k + 1, ':') ||
+            w->t[k + 2].kind != SQ_TOK_STRING)
+            return -1;
+        k += 3;
+        if (is_punct(w, k, '}')) break;
+        if (!is_punct(w, k, ',')) return -1;
+        k++;
+    }
+    int32_t close = k;
+    copy(w, *cur, w->t[i].start);
+    insert(w, "struct_pack(", w->t[i].start);
+    for (k = i + 1; k < close; k += 4) {
+        const sq_token *key = &w->t[k];
+        if (key->kind == SQ_TOK_STRING) {
+            /* 'a''b' -> "a'b" (a quoted identifier; inner '"' doubled) */
+            insert(w, "\"", key->start);
+            for (int32_t b = key->start + 1; b < key->end - 1; b++) {
+                char ch = w->sql[b];
+                if (ch == '\'' && w->sql[b + 1] == '\'') b++;
+                char one[3] = {ch, ch == '"' ? '"' : 0, 0};
+                insert(w, one, b);
+            }
+            insert(w, "\"", key->end - 1);
+        } else {
+            copy(w, key->start, key->end);
+        }
+        insert(w, " := ", w->t[k + 1].start);
+        copy(w, w->t[k + 2].start, w->t[k + 2].end);
+        if (k + 3 < close) insert(w, ", ", w->t[k + 3].start);
+    }
+    insert(w, ")", w->t[close].start);
+    *cur = w->t[close].end;
+    return close;
+}
+
 /* The bytes of tokens [lo, hi) up to end_byte, subqueries rewritten. */
 static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     int32_t cur = lo < w->n_tok ? w->t[lo].start : end_byte;
@@ -165,6 +210,13 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             copy(w, cur, w->t[i + 2].start);
             insert(w, "WHERE ", w->t[i + 2].start);
             cur = w->t[i + 2].start;
+        }
+        if (is_punct(w, i, '{') && is_punct(w, i - 1, '=') && is(w, i - 2, "columns")) {
+            int32_t m = columns_literal(w, i, hi, &cur);
+            if (m >= 0) {
+                i = m;
+                continue;
+            }
         }
         if (is_punct(w, i, '[') && list_literal(w, i)) {
             int32_t m = close_of(w, i, hi);
