@@ -378,6 +378,49 @@ static bool enter(jcur *c) {
     return true;
 }
 
+/* Opens the object or array at c->pos (enters a nesting level); *empty when `close` follows at
+ * once (consumed, the level left). */
+static bool open_container(jcur *c, char close, bool *empty) {
+    if (!enter(c)) return false;
+    c->pos++;
+    skip_ws(c);
+    *empty = c->pos < c->n && c->d[c->pos] == close;
+    if (*empty) {
+        c->pos++;
+        c->depth--;
+    }
+    return true;
+}
+
+/* After a member or element: 1 when ',' follows, 0 when `close` ends the container (the level
+ * left), -1 on an error (recorded); the byte is consumed. */
+static int next_member(jcur *c, char close) {
+    skip_ws(c);
+    if (c->pos < c->n && c->d[c->pos] == ',') {
+        c->pos++;
+        return 1;
+    }
+    if (c->pos < c->n && c->d[c->pos] == close) {
+        c->pos++;
+        c->depth--;
+        return 0;
+    }
+    fail_unexpected(c, close == '}' ? "',' or '}'" : "',' or ']'");
+    return -1;
+}
+
+/* Reads a member's key and the ':' after it; *at: the key's offset. */
+static bool read_key(jcur *c, const char **k, int64_t *len, int64_t *at) {
+    skip_ws(c);
+    if (c->pos >= c->n || c->d[c->pos] != '"') return fail_unexpected(c, "a key string");
+    *at = c->pos;
+    if (!read_string(c, k, len)) return false;
+    skip_ws(c);
+    if (c->pos >= c->n || c->d[c->pos] != ':') return fail_unexpected(c, "':'");
+    c->pos++;
+    return true;
+}
+
 static bool put_text(jcur *c, pl_strbuf *out, const char *s, int64_t n) {
     if (pl_strbuf_append(out, s, n, NULL)) return jnomem(c);
     return true;
@@ -493,68 +536,25 @@ static bool gen_value(jcur *c, pl_strbuf *out) {
     if (c->pos >= c->n) return fail_unexpected(c, "a JSON value");
     uint8_t b = c->d[c->pos];
     switch (b) {
-    case '{': {
-        if (!enter(c)) return false;
-        c->pos++;
-        if (out && !put_text(c, out, "{", 1)) return false;
-        skip_ws(c);
-        if (c->pos < c->n && c->d[c->pos] == '}') {
-            c->pos++;
-        } else {
-            for (;;) {
-                skip_ws(c);
-                if (c->pos >= c->n || c->d[c->pos] != '"')
-                    return fail_unexpected(c, "a key string");
-                const char *s;
-                int64_t len;
-                if (!read_string(c, &s, &len)) return false;
-                if (out && !put_json_string(c, out, s, len)) return false;
-                skip_ws(c);
-                if (c->pos >= c->n || c->d[c->pos] != ':') return fail_unexpected(c, "':'");
-                c->pos++;
-                if (out && !put_text(c, out, ":", 1)) return false;
-                if (!gen_value(c, out)) return false;
-                skip_ws(c);
-                if (c->pos < c->n && c->d[c->pos] == ',') {
-                    c->pos++;
-                    if (out && !put_text(c, out, ",", 1)) return false;
-                    continue;
-                }
-                if (c->pos < c->n && c->d[c->pos] == '}') {
-                    c->pos++;
-                    break;
-                }
-                return fail_unexpected(c, "',' or '}'");
-            }
-        }
-        c->depth--;
-        return out ? put_text(c, out, "}", 1) : true;
-    }
+    case '{':
     case '[': {
-        if (!enter(c)) return false;
-        c->pos++;
-        if (out && !put_text(c, out, "[", 1)) return false;
-        skip_ws(c);
-        if (c->pos < c->n && c->d[c->pos] == ']') {
-            c->pos++;
-        } else {
-            for (;;) {
-                if (!gen_value(c, out)) return false;
-                skip_ws(c);
-                if (c->pos < c->n && c->d[c->pos] == ',') {
-                    c->pos++;
-                    if (out && !put_text(c, out, ",", 1)) return false;
-                    continue;
-                }
-                if (c->pos < c->n && c->d[c->pos] == ']') {
-                    c->pos++;
-                    break;
-                }
-                return fail_unexpected(c, "',' or ']'");
+        bool obj = b == '{', empty;
+        char close = obj ? '}' : ']';
+        if (!open_container(c, close, &empty)) return false;
+        if (out && !put_text(c, out, obj ? "{" : "[", 1)) return false;
+        for (int more = !empty; more == 1;) {
+            if (obj) {
+                const char *k;
+                int64_t len, at;
+                if (!read_key(c, &k, &len, &at)) return false;
+                if (out && (!put_json_string(c, out, k, len) || !put_text(c, out, ":", 1)))
+                    return false;
             }
+            if (!gen_value(c, out)) return false;
+            if ((more = next_member(c, close)) < 0) return false;
+            if (more && out && !put_text(c, out, ",", 1)) return false;
         }
-        c->depth--;
-        return out ? put_text(c, out, "]", 1) : true;
+        return out ? put_text(c, out, obj ? "}" : "]", 1) : true;
     }
     case '"': {
         const char *s;
@@ -753,20 +753,14 @@ static bool infer_value(infer_ctx *ic, shape *s);
 static bool infer_object(infer_ctx *ic, shape *s) {
     jcur *c = ic->c;
     int64_t me = ++ic->object_no;
-    c->pos++;
-    skip_ws(c);
-    if (c->pos < c->n && c->d[c->pos] == '}') {
-        c->pos++;
-        return true;
-    }
+    bool empty;
+    if (!open_container(c, '}', &empty)) return false;
     s->hint = 0;
-    for (;;) {
-        skip_ws(c);
-        if (c->pos >= c->n || c->d[c->pos] != '"') return fail_unexpected(c, "a key string");
-        int64_t key_at = c->pos;
+    for (int more = !empty; more == 1;) {
+        int64_t key_at;
         const char *k;
         int64_t len;
-        if (!read_string(c, &k, &len)) return false;
+        if (!read_key(c, &k, &len, &key_at)) return false;
         int32_t idx = shape_key(s, k, len);
         if (idx < 0) {
             if (s->n_keys >= PL_JSON_MAX_KEYS)
@@ -804,21 +798,10 @@ static bool infer_object(infer_ctx *ic, shape *s) {
                          (int)PL_MIN(len, 100), k);
         s->stamp[idx] = me;
         s->hint = idx + 1;
-        skip_ws(c);
-        if (c->pos >= c->n || c->d[c->pos] != ':') return fail_unexpected(c, "':'");
-        c->pos++;
         if (!infer_value(ic, s->vals[idx])) return false;
-        skip_ws(c);
-        if (c->pos < c->n && c->d[c->pos] == ',') {
-            c->pos++;
-            continue;
-        }
-        if (c->pos < c->n && c->d[c->pos] == '}') {
-            c->pos++;
-            return true;
-        }
-        return fail_unexpected(c, "',' or '}'");
+        if ((more = next_member(c, '}')) < 0) return false;
     }
+    return true;
 }
 
 static bool infer_value(infer_ctx *ic, shape *s) {
@@ -828,36 +811,19 @@ static bool infer_value(infer_ctx *ic, shape *s) {
     uint8_t b = c->d[c->pos];
     switch (b) {
     case '{':
-        if (!enter(c)) return false;
         s->kinds |= S_OBJ;
-        if (!infer_object(ic, s)) return false;
-        c->depth--;
-        return true;
-    case '[':
-        if (!enter(c)) return false;
+        return infer_object(ic, s);
+    case '[': {
         s->kinds |= S_ARR;
-        c->pos++;
-        skip_ws(c);
-        if (c->pos < c->n && c->d[c->pos] == ']') {
-            c->pos++;
-            c->depth--;
-            return true;
-        }
-        if (!s->item && !(s->item = shape_new())) return jnomem(c);
-        for (;;) {
+        bool empty;
+        if (!open_container(c, ']', &empty)) return false;
+        if (!empty && !s->item && !(s->item = shape_new())) return jnomem(c);
+        for (int more = !empty; more == 1;) {
             if (!infer_value(ic, s->item)) return false;
-            skip_ws(c);
-            if (c->pos < c->n && c->d[c->pos] == ',') {
-                c->pos++;
-                continue;
-            }
-            if (c->pos < c->n && c->d[c->pos] == ']') {
-                c->pos++;
-                c->depth--;
-                return true;
-            }
-            return fail_unexpected(c, "',' or ']'");
+            if ((more = next_member(c, ']')) < 0) return false;
         }
+        return true;
+    }
     case '"': {
         const char *str;
         int64_t len;
@@ -1132,53 +1098,31 @@ static bool put_value(jcur *c, const conv *cv, pl_builder *b);
  * NULL. row: the row every kid is at before the object. top: the fields are the columns. */
 static bool put_object(jcur *c, const conv *cv, pl_builder **kids, pl_builder *parent,
                        int64_t row, bool ignore_unknown, bool top) {
-    c->pos++; /* '{' */
-    skip_ws(c);
     int32_t hint = 0;
-    if (c->pos < c->n && c->d[c->pos] == '}') {
-        c->pos++;
-    } else {
-        for (;;) {
-            skip_ws(c);
-            if (c->pos >= c->n || c->d[c->pos] != '"') return fail_unexpected(c, "a key string");
-            int64_t key_at = c->pos;
-            const char *k;
-            int64_t len;
-            if (!read_string(c, &k, &len)) return false;
-            int32_t idx = conv_field(cv, k, len, hint);
-            skip_ws(c);
-            if (c->pos >= c->n || c->d[c->pos] != ':') return fail_unexpected(c, "':'");
-            c->pos++;
-            if (idx < 0) {
-                if (!ignore_unknown)
-                    return jfail(c, key_at, PL_ERR_TYPE, "unknown key \"%.*s\" (not in the "
-                                 "inference sample)", (int)PL_MIN(len, 100), k);
-                if (!gen_value(c, NULL)) return false;
-            } else {
-                hint = idx + 1;
-                pl_builder *kb = kids ? kids[idx] : pl_builder_child(parent, idx);
-                if (!kb) {
-                    if (!gen_value(c, NULL)) return false;
-                } else {
-                    if (pl_builder_length(kb) != row)
-                        return jfail(c, key_at, PL_ERR_CORRUPT, "duplicate key \"%.*s\" in an "
-                                     "object", (int)PL_MIN(len, 100), k);
-                    if (top) c->col = idx;
-                    if (!put_value(c, &cv->children[idx], kb)) return false;
-                    if (top) c->col = -1;
-                }
-            }
-            skip_ws(c);
-            if (c->pos < c->n && c->d[c->pos] == ',') {
-                c->pos++;
-                continue;
-            }
-            if (c->pos < c->n && c->d[c->pos] == '}') {
-                c->pos++;
-                break;
-            }
-            return fail_unexpected(c, "',' or '}'");
+    bool empty;
+    if (!open_container(c, '}', &empty)) return false;
+    for (int more = !empty; more == 1;) {
+        int64_t key_at;
+        const char *k;
+        int64_t len;
+        if (!read_key(c, &k, &len, &key_at)) return false;
+        int32_t idx = conv_field(cv, k, len, hint);
+        pl_builder *kb = idx < 0 ? NULL : kids ? kids[idx] : pl_builder_child(parent, idx);
+        if (idx < 0 && !ignore_unknown)
+            return jfail(c, key_at, PL_ERR_TYPE, "unknown key \"%.*s\" (not in the inference "
+                         "sample)", (int)PL_MIN(len, 100), k);
+        if (!kb) {
+            if (!gen_value(c, NULL)) return false;
+        } else {
+            hint = idx + 1;
+            if (pl_builder_length(kb) != row)
+                return jfail(c, key_at, PL_ERR_CORRUPT, "duplicate key \"%.*s\" in an object",
+                             (int)PL_MIN(len, 100), k);
+            if (top) c->col = idx;
+            if (!put_value(c, &cv->children[idx], kb)) return false;
+            if (top) c->col = -1;
         }
+        if ((more = next_member(c, '}')) < 0) return false;
     }
     for (int32_t k = 0; k < cv->n_children; k++) {
         pl_builder *kb = kids ? kids[k] : pl_builder_child(parent, k);
@@ -1288,77 +1232,39 @@ static bool put_value(jcur *c, const conv *cv, pl_builder *b) {
     }
     case CV_LIST: {
         if (ch != '[') return type_mismatch(c, cv, at, kind_name(ch));
-        if (!enter(c)) return false;
-        c->pos++;
-        skip_ws(c);
+        bool empty;
+        if (!open_container(c, ']', &empty)) return false;
         pl_builder *ib = pl_builder_child(b, 0);
-        if (c->pos < c->n && c->d[c->pos] == ']') {
-            c->pos++;
-        } else {
-            for (;;) {
-                if (!put_value(c, &cv->children[0], ib)) return false;
-                skip_ws(c);
-                if (c->pos < c->n && c->d[c->pos] == ',') {
-                    c->pos++;
-                    continue;
-                }
-                if (c->pos < c->n && c->d[c->pos] == ']') {
-                    c->pos++;
-                    break;
-                }
-                return fail_unexpected(c, "',' or ']'");
-            }
+        for (int more = !empty; more == 1;) {
+            if (!put_value(c, &cv->children[0], ib)) return false;
+            if ((more = next_member(c, ']')) < 0) return false;
         }
-        c->depth--;
         st = pl_builder_append_valid(b, NULL);
         break;
     }
     case CV_MAP: {
         if (ch != '{') return type_mismatch(c, cv, at, kind_name(ch));
-        if (!enter(c)) return false;
-        c->pos++;
-        skip_ws(c);
+        bool empty;
+        if (!open_container(c, '}', &empty)) return false;
         pl_builder *eb = pl_builder_child(b, 0);
         pl_builder *kb = pl_builder_child(eb, 0), *vb = pl_builder_child(eb, 1);
-        if (c->pos < c->n && c->d[c->pos] == '}') {
-            c->pos++;
-        } else {
-            for (;;) {
-                skip_ws(c);
-                if (c->pos >= c->n || c->d[c->pos] != '"')
-                    return fail_unexpected(c, "a key string");
-                const char *k;
-                int64_t len;
-                if (!read_string(c, &k, &len)) return false;
-                st = pl_builder_append_bytes(kb, k, len, NULL);
-                if (st) return bnomem(c, st);
-                skip_ws(c);
-                if (c->pos >= c->n || c->d[c->pos] != ':') return fail_unexpected(c, "':'");
-                c->pos++;
-                if (!put_value(c, &cv->children[0], vb)) return false;
-                st = pl_builder_append_valid(eb, NULL);
-                if (st) return bnomem(c, st);
-                skip_ws(c);
-                if (c->pos < c->n && c->d[c->pos] == ',') {
-                    c->pos++;
-                    continue;
-                }
-                if (c->pos < c->n && c->d[c->pos] == '}') {
-                    c->pos++;
-                    break;
-                }
-                return fail_unexpected(c, "',' or '}'");
-            }
+        for (int more = !empty; more == 1;) {
+            const char *k;
+            int64_t len, key_at;
+            if (!read_key(c, &k, &len, &key_at)) return false;
+            st = pl_builder_append_bytes(kb, k, len, NULL);
+            if (st) return bnomem(c, st);
+            if (!put_value(c, &cv->children[0], vb)) return false;
+            st = pl_builder_append_valid(eb, NULL);
+            if (st) return bnomem(c, st);
+            if ((more = next_member(c, '}')) < 0) return false;
         }
-        c->depth--;
         st = pl_builder_append_valid(b, NULL);
         break;
     }
     case CV_STRUCT:
         if (ch != '{') return type_mismatch(c, cv, at, kind_name(ch));
-        if (!enter(c)) return false;
         if (!put_object(c, cv, NULL, b, pl_builder_length(b), false, false)) return false;
-        c->depth--;
         st = pl_builder_append_valid(b, NULL);
         break;
     }
@@ -1483,10 +1389,7 @@ static bool put_record(jcur *c, const json_reader *r, pl_builder **cols, int64_t
                          kind_name(ch));
         return fail_unexpected(c, "a JSON value");
     }
-    if (!enter(c)) return false;
-    bool ok = put_object(c, &r->root, cols, NULL, row, r->ignore_unknown, true);
-    c->depth--;
-    return ok;
+    return put_object(c, &r->root, cols, NULL, row, r->ignore_unknown, true);
 }
 
 static pl_status make_batch(const json_reader *r, pl_builder **full, int64_t n_rows,
