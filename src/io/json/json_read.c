@@ -1298,8 +1298,7 @@ typedef struct json_reader {
     int64_t pos;
     bool sequential;
     /* output */
-    pl_batch **queue;
-    int64_t q_head, q_len, q_cap;
+    pl_batch_queue queue;
     int64_t limit_left;
     int32_t n_threads;
     int64_t chunk_bytes;
@@ -1496,21 +1495,6 @@ static void parse_chunk_task(void *arg, int64_t index, int32_t worker) {
 
 /* ---------------------------------------------------------------- streaming */
 
-static pl_status queue_push(json_reader *r, pl_batch *b, pl_error *err) {
-    if (r->q_len == r->q_cap) {
-        int64_t cap = r->q_cap ? r->q_cap * 2 : 16;
-        pl_batch **q = pl_realloc(r->queue, (size_t)cap * sizeof *q);
-        if (!q) {
-            pl_batch_release(b);
-            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-        }
-        r->queue = q;
-        r->q_cap = cap;
-    }
-    r->queue[r->q_len++] = b;
-    return PL_OK;
-}
-
 /* Parses the next piece of the current input into the queue. */
 static pl_status run_wave(json_reader *r, pl_error *err) {
     const uint8_t *d = r->cur->data;
@@ -1559,7 +1543,7 @@ static pl_status run_wave(json_reader *r, pl_error *err) {
             break;
         }
         if (j->batch) {
-            st = queue_push(r, j->batch, err);
+            st = pl_batch_queue_push(&r->queue, j->batch, err);
             j->batch = NULL;
             if (st) break;
         }
@@ -1703,40 +1687,19 @@ static void reader_free(json_reader *r) {
     free_names(r->paths, r->n_src);
     pl_buf_release(r->mem);
     pl_buf_release(r->cur);
-    for (int64_t k = r->q_head; k < r->q_len; k++) pl_batch_release(r->queue[k]);
-    pl_free(r->queue);
+    pl_batch_queue_free(&r->queue);
     pl_free(r);
 }
 
 static pl_status check_unchanged(json_reader *r, pl_status st, pl_error *err) {
-    if (!r->cur || r->cur_slot < 0 || !pl_file_map_lost(r->cur_slot)) return st;
-    for (int64_t k = r->q_head; k < r->q_len; k++) pl_batch_release(r->queue[k]);
-    r->q_head = r->q_len = 0;
-    pl_error_init(err);
-    pl_error_set_path(err, r->cur_name);
-    return pl_error_set(err, PL_ERR_IO, "file changed while it was being read (truncated to less "
-                        "than its %lld bytes)", (long long)r->cur->size);
+    return pl_io_check_unchanged(r->cur, r->cur_slot, r->cur_name, &r->queue, st, err);
 }
 
 static pl_status json_next(pl_stream *s, pl_batch **out, pl_error *err) {
     json_reader *r = s->impl;
     for (;;) {
-        if (r->q_head < r->q_len) {
-            pl_batch *b = r->queue[r->q_head++];
-            if (r->q_head == r->q_len) r->q_head = r->q_len = 0;
-            if (r->limit_left >= 0) {
-                if (b->n_rows > r->limit_left) {
-                    pl_batch *sl;
-                    pl_status st = pl_batch_slice(b, 0, r->limit_left, &sl, err);
-                    pl_batch_release(b);
-                    PL_TRY(st);
-                    b = sl;
-                }
-                r->limit_left -= b->n_rows;
-            }
-            *out = b;
-            return PL_OK;
-        }
+        PL_TRY(pl_batch_queue_pop(&r->queue, &r->limit_left, out, err));
+        if (*out) return PL_OK;
         if (r->limit_left == 0) break;
         if (r->pos >= r->cur->size) {
             if (r->format == PL_JSON_ARRAY && r->arr_state != 2) {
@@ -1821,9 +1784,10 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
     int64_t n_values = 0, n_bytes = 0;
     pl_status st = infer_input(r, top, &left, &n_values, &n_bytes, err);
     /* more inputs while the sample is not full (the first one stays open for reading) */
-    json_reader peek = *r;
+    json_reader peek = *r; /* reads the other inputs of the sample; shares nothing it frees */
     peek.cur = NULL;
     peek.mem = NULL;
+    memset(&peek.queue, 0, sizeof peek.queue);
     for (int32_t k = 1; !st && left > 0 && !r->mem && k < r->n_src && k < PL_JSON_MAX_SAMPLE_FILES;
          k++) {
         peek.cur_src = k;

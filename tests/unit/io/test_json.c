@@ -23,45 +23,9 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static pl_status read_text(const char *text, int64_t n, const pl_read_opts *opts, pl_table **out,
-                           pl_error *err) {
-    pl_buf *buf;
-    PL_TRY(pl_buf_new(n + 1, &buf, err));
-    memcpy(buf->data, text, (size_t)n);
-    buf->size = n;
-    pl_stream *s;
-    pl_status st = pl_json_scan_buffer(buf, "t.json", opts, &s, err);
-    pl_buf_release(buf);
-    PL_TRY(st);
-    pl_table *t = NULL;
-    st = pl_table_new(s->schema, &t, err);
-    while (!st) {
-        pl_batch *b;
-        st = s->next(s, &b, err);
-        if (st || !b) break;
-        st = pl_table_append(t, b, err);
-        pl_batch_release(b);
-    }
-    s->free(s);
-    if (st) {
-        pl_table_release(t);
-        return st;
-    }
-    *out = t;
-    return PL_OK;
-}
-
-static pl_table *read_ok(const char *text, const pl_read_opts *opts) {
-    pl_error err;
-    pl_error_init(&err);
-    pl_table *t = NULL;
-    pl_status st = read_text(text, (int64_t)strlen(text), opts, &t, &err);
-    if (st) {
-        char buf[1024];
-        fail_msg("read failed: %s", pl_error_format(&err, buf, sizeof buf));
-    }
-    return t;
-}
+#define READER_SCAN_BUFFER pl_json_scan_buffer
+#define READER_NAME "t.json"
+#include "../common/text_reader.h"
 
 /* Reads text that must fail; returns the status, err filled. */
 static pl_status read_bad(const char *text, int64_t n, const pl_read_opts *opts, pl_error *err) {
@@ -73,12 +37,6 @@ static pl_status read_bad(const char *text, int64_t n, const pl_read_opts *opts,
         fail_msg("read of bad input succeeded: %s", text);
     }
     return st;
-}
-
-static pl_batch *combine(pl_table *t) {
-    pl_batch *b = NULL;
-    assert_int_equal(pl_table_combine(t, &b, NULL), PL_OK);
-    return b;
 }
 
 /* JSON-style text of cell (r, c) ("null" for NULL), so strings show their quotes. */
