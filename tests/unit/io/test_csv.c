@@ -468,33 +468,9 @@ static void test_oom(void **state) {
     pl_strbuf sb = {0};
     make_big(&sb, 300, false);
     pl_csv_set_chunk_bytes_for_testing(2048); /* several chunks in parallel */
-    for (int64_t n = 0;; n++) {
-        int64_t live = pl_alloc_live_bytes();
-        pl_table *t = NULL;
-        pl_error err;
-        pl_error_init(&err);
-        pl_alloc_fail_after(n);
-        pl_status st = read_text(sb.data, sb.len, NULL, &t, &err);
-        pl_alloc_fail_after(-1);
-        if (st == PL_OK) {
-            assert_int_equal(t->n_rows, 300);
-            pl_table_release(t);
-            assert_int_equal(pl_alloc_live_bytes(), live);
-            break;
-        }
-        if (st != PL_ERR_NOMEM) fail_msg("n=%lld: status %d: %s", (long long)n, st, err.msg);
-        assert_int_equal(pl_alloc_live_bytes(), live);
-        assert_true(n < 100000);
-    }
+    check_oom(sb.data, sb.len, NULL, 300);
     pl_csv_set_chunk_bytes_for_testing(0);
     pl_strbuf_reset(&sb);
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
 }
 
 static void test_multiple_files(void **state) {
