@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "io/codecs/codec.h"
 #include "io/csv/csv.h"
 #include "io/io_int.h"
 #include "io/text/text.h"
@@ -421,6 +422,7 @@ typedef struct csv_reader {
     /* output */
     pl_batch_queue queue;
     int64_t limit_left;
+    int64_t skip_rows; /* lines skipped at the start of each file */
     int32_t n_threads;
     int64_t chunk_bytes;
     int64_t row_bytes_est;
@@ -1059,11 +1061,35 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     } else {
         r->cur_name = r->paths[idx];
         PL_TRY(pl_file_load(r->paths[idx], &r->cur, &r->cur_slot, err));
+        /* .csv.gz / .csv.zst (by their first bytes): decompressed whole into memory */
+        pl_codec c = pl_codec_sniff_stream(r->cur->data, r->cur->size);
+        if (c != PL_CODEC_UNCOMPRESSED) {
+            pl_buf *plain = NULL;
+            pl_status st = pl_codec_decompress_stream(c, r->cur->data, r->cur->size, 0, &plain, err);
+            bool lost = r->cur_slot >= 0 && pl_file_map_lost(r->cur_slot);
+            pl_buf_release(r->cur);
+            r->cur = NULL;
+            r->cur_slot = -1;
+            if (!st && lost) {
+                pl_buf_release(plain);
+                pl_error_set_path(err, r->cur_name);
+                PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
+            }
+            if (st) {
+                pl_error_set_path(err, r->cur_name);
+                return st;
+            }
+            r->cur = plain;
+        }
     }
     r->cur_src = idx;
     r->pos = 0;
     r->sequential = false;
     if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    for (int64_t k = 0; k < r->skip_rows && r->pos < r->cur->size; k++) {
+        const uint8_t *nl = memchr(r->cur->data + r->pos, '\n', (size_t)(r->cur->size - r->pos));
+        r->pos = nl ? (int64_t)(nl - r->cur->data) + 1 : r->cur->size;
+    }
     return PL_OK;
 }
 
@@ -1265,8 +1291,13 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     /* dialect */
     r->dl.delim = o->csv_delimiter ? o->csv_delimiter : ',';
     if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
-        size_t len = strlen(r->paths[0]);
-        if (len >= 4 && strcmp(r->paths[0] + len - 4, ".tsv") == 0) r->dl.delim = '\t';
+        const char *p = r->paths[0];
+        size_t len = strlen(p);
+        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
+        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
+            size_t k = strlen(tsv[i]);
+            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) r->dl.delim = '\t';
+        }
     }
     r->dl.quote = o->csv_quote ? o->csv_quote : '"';
     if (r->dl.delim == r->dl.quote || r->dl.delim == '\n' || r->dl.delim == '\r')
@@ -1291,6 +1322,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         r->null_empty = true;
     }
     r->limit_left = o->limit >= 0 ? o->limit : -1;
+    r->skip_rows = o->csv_skip_rows > 0 ? o->csv_skip_rows : 0;
     r->n_threads = o->n_threads;
 
     /* header and field count */
@@ -1328,7 +1360,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     st = infer_types(r, sample, ic, err);
     for (int32_t k = 0; k < n_cols && !st; k++) {
         unsigned m = ic[k].mask;
-        if (!ic[k].seen) types[k] = pl_type_simple(PL_TYPE_UTF8);
+        if (!ic[k].seen || o->csv_all_varchar) types[k] = pl_type_simple(PL_TYPE_UTF8);
         else if (m & M_BOOL) types[k] = pl_type_simple(PL_TYPE_BOOL);
         else if (m & M_INT) types[k] = pl_type_simple(PL_TYPE_INT64);
         else if (m & M_HUGE) st = pl_type_new_decimal(38, 0, &types[k], err);
