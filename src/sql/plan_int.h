@@ -248,7 +248,16 @@ typedef struct sq_scope {
     bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
     int32_t columns_pick; /* expanding COLUMNS(...) (select item, condition, ORDER BY item): rel column + 1, 0 = none */
     sq_flat *flat; /* a correlated subquery's own scope: outer references collected or remapped */
+    struct sq_lambda *lambdas; /* parameters of the lambdas whose bodies are being planned */
 } sq_scope;
+
+/* A lambda's parameters (x, or (acc, x, i)): references become __lambda_param(id, slot). */
+typedef struct sq_lambda {
+    const char *names[3];
+    int32_t n;
+    int64_t id; /* nesting depth: distinct among enclosing lambdas */
+    struct sq_lambda *up;
+} sq_lambda;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */
 

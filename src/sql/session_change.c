@@ -730,7 +730,7 @@ static pl_status rebuild(pl_table *t, pl_field *fields, int32_t n, const int32_t
             if (src[k] >= 0) {
                 cols[k] = pl_array_retain(b->columns[src[k]]);
             } else {
-                pl_eval_ctx ec = {NULL, 0};
+                pl_eval_ctx ec = {NULL, 0, NULL};
                 st = pl_bexpr_eval_array(&ec, bx, b, &cols[k], err);
                 pl_array *plain = NULL;
                 if (st == PL_OK && cols[k]->type->id == PL_TYPE_DICTIONARY) {
