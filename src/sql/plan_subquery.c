@@ -585,20 +585,23 @@ static const char *quant_fn(const char *op) {
  *        WHEN nn < n THEN NULL ELSE false END
  *   where hit is x < max / x <= max / x > min / x >= min / (x <> min OR x <> max) / matched;
  *   ALL is NOT (x neg(op) ANY (S)). Never run per row. */
-static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_all, pl_expr **out,
-                            pl_error *err) {
+static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_all, pl_expr *x,
+                            pl_expr **out, pl_error *err) {
     const char *op0 = sl->n_oper_name ? sq_str(sl->oper_name[sl->n_oper_name - 1]) : "=";
     const char *op = op0 ? quant_op(op0, is_all) : NULL;
-    if (!op)
+    if (!op) {
+        pl_expr_release(x);
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "%s with operator \"%s\" is not supported",
                        is_all ? "ALL" : "ANY/SOME", op0 ? op0 : "?");
-    if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+    }
+    if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        pl_expr_release(x);
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location,
                        "a row compared with a subquery (IN / ANY / ALL) is supported only as a WHERE "
                        "conjunct with IN");
+    }
     bool is_eq = !strcmp(op, "=");
-    pl_expr *x = NULL;
-    PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
+    if (!x) PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
     pl_df *sub = NULL;
     pl_status st = plan_sub(sc, sl, false, false, false, &corr, &sub, NULL, NULL, NULL, err);
@@ -758,20 +761,71 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
     return PL_OK;
 }
 
-pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
-    PL_TRY(need_rel(sc, sl->location, err));
+pl_status sq_sublink_now(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *x, pl_expr **out,
+                         pl_error *err) {
+    pl_status st = need_rel(sc, sl->location, err);
+    if (st) {
+        pl_expr_release(x);
+        return st;
+    }
+    bool quant = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK ||
+                 sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK;
+    if (!quant) pl_expr_release(x);
     switch (sl->sub_link_type) {
     case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
         return scalar_sub(sc, sl, out, err);
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
         return exists_expr(sc, sl, out, err);
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
-        return quant_expr(sc, sl, false, out, err);
+        return quant_expr(sc, sl, false, x, out, err);
     case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK:
-        return quant_expr(sc, sl, true, out, err);
+        return quant_expr(sc, sl, true, x, out, err);
     default:
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ARRAY) is not supported");
     }
+}
+
+/* A subquery of a grouped query outside aggregate arguments: a placeholder, planned after the
+ * aggregation (sq_defer); the left side of IN / ANY / ALL is translated now, over the rows
+ * before aggregation, and rewritten with the rest of the expression. */
+static pl_status defer_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    sq_defer *d = sc->defer;
+    if (d->n == d->cap) {
+        int32_t cap = d->cap ? d->cap * 2 : 4;
+        const PgQuery__SubLink **v = pl_realloc((void *)d->v, (size_t)cap * sizeof *v);
+        if (!v) return NOMEM(err);
+        d->v = v;
+        d->cap = cap;
+    }
+    pl_expr *args[2] = {pl_expr_lit_i64(d->n), NULL};
+    if (!args[0]) return NOMEM(err);
+    bool quant = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK ||
+                 sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK;
+    if (quant && sl->testexpr && sl->testexpr->node_case != PG_QUERY__NODE__NODE_ROW_EXPR) {
+        pl_status st = sq_expr(sc, sl->testexpr, &args[1], err);
+        if (st) {
+            pl_expr_release(args[0]);
+            return st;
+        }
+    }
+    pl_expr *e = pl_expr_call(SQ_DEFER_FN, args[1] ? 2 : 1, args);
+    if (!e) return NOMEM(err);
+    e->sql_pos = sl->location;
+    d->v[d->n++] = sl;
+    *out = e;
+    return PL_OK;
+}
+
+pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    PL_TRY(need_rel(sc, sl->location, err));
+    if (sc->defer && (sc->allow & SQ_ALLOW_AGG)) return defer_sublink(sc, sl, out, err);
+    return sq_sublink_now(sc, sl, NULL, out, err);
+}
+
+void sq_post_reset(sq_post *p) {
+    for (int32_t i = 0; i < p->n_missing; i++) pl_expr_release(p->missing[i]);
+    pl_free(p->missing);
+    memset(p, 0, sizeof *p);
 }
 
 /* ---------------------------------------------------------------- the count bug */
