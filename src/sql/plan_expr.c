@@ -318,6 +318,59 @@ static pl_status post_resolve(sq_scope *sc, sq_scope *o, const char *qual, const
                    "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function", name);
 }
 
+/* Query levels a correlated reference may cross. */
+#define SQ_MAX_OUTER_LEVELS 64
+
+/* *e, found in the relation of scope x two or more query levels out of sc, as an expression
+ * over the relation of sc->outer: threaded through each query in between, which must be a
+ * flattened correlated subquery (sq_flat), like DuckDB's dependent joins: its D then carries
+ * the column, and the reference becomes one to the query just outside sc. A first plan of a
+ * query in between only records the column as used and fails, so that it is planned again
+ * flattened. A grouped query in between (sq_post) passes on the column as its GROUP BY key. */
+static pl_status thread_outer(sq_scope *sc, const sq_scope *x, pl_expr **e, const char *name, int32_t pos,
+                              pl_error *err) {
+    sq_scope *chain[SQ_MAX_OUTER_LEVELS];
+    int32_t n = 0;
+    for (sq_scope *m = sc->outer; m && m != x; m = m->outer) {
+        if (n == SQ_MAX_OUTER_LEVELS) {
+            pl_expr_release(*e);
+            return sq_fail(err, PL_ERR_LIMIT, pos, "correlated reference to \"%s\" across more than %d query levels",
+                           name, SQ_MAX_OUTER_LEVELS);
+        }
+        chain[n++] = m;
+    }
+    for (int32_t i = n - 1; i >= 0; i--) {
+        sq_scope *mid = chain[i];
+        bool remapped = false;
+        pl_status st = mid->flat ? flat_outer(mid->flat, *e, &remapped, err) : PL_OK;
+        if (!st && !remapped)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                         "correlated reference to \"%s\" across more than one query level is supported only from "
+                         "subqueries of correlated subqueries",
+                         name);
+        if (!st && mid->post) {
+            int32_t k = 0;
+            while (k < mid->post->n_keys && !sq_expr_equal(mid->post->keys[k], *e)) k++;
+            if (k == mid->post->n_keys) {
+                st = sq_fail(err, PL_ERR_SQL, pos,
+                             "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+                             name);
+            } else {
+                pl_expr *c = sq_colref(mid->rel, k, pos);
+                if (!c) st = NOMEM(err);
+                pl_expr_release(*e);
+                *e = c;
+            }
+        }
+        if (st) {
+            pl_expr_release(*e);
+            *e = NULL;
+            return st;
+        }
+    }
+    return PL_OK;
+}
+
 pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
                      pl_expr **out, pl_error *err) {
     bool found;
@@ -348,11 +401,14 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
         if (found) return outer_ref(sc, e, pos, out, err);
         for (sq_scope *oo = o->outer; oo; oo = oo->outer) {
             PL_TRY(resolve_in(oo, qual, name, pos, &e, &found, err));
+            if (!found && oo->post) {
+                sq_scope plain = *sc; /* keys, not a probe's marks */
+                plain.agg_probe = false;
+                PL_TRY(post_resolve(&plain, oo, qual, name, pos, &e, &found, err));
+            }
             if (found) {
-                pl_expr_release(e);
-                return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
-                               "correlated reference to \"%s\" across more than one query level is not supported",
-                               name);
+                PL_TRY(thread_outer(sc, oo, &e, name, pos, err));
+                return outer_ref(sc, e, pos, out, err);
             }
         }
     }

@@ -174,13 +174,30 @@ typedef struct sq_cte {
     struct sq_cte *next;
 } sq_cte;
 
+/* A correlated subquery found to need flattening (sq_flat) by its first plan: the outer
+ * columns it uses, by position and name. Planning it again in the same place (inside an
+ * enclosing subquery planned twice itself) goes straight to the flattened plan, so nests of
+ * flattened subqueries are planned O(depth^2) times, not 2^depth. */
+typedef struct sq_flat_memo {
+    const void *node; /* the subquery's SelectStmt */
+    uint32_t mode;    /* the caller's planning flags */
+    bool agg;
+    int32_t n_used;
+    int32_t *cols;
+    char **names; /* "qualifier.name" of each used column */
+    struct sq_flat_memo *next;
+} sq_flat_memo;
+
 typedef struct sq_ctx {
     pl_session *s;
     const char *sql;
     int32_t next_id;
     sq_cte *ctes;
     int32_t depth;
+    sq_flat_memo *flat_memo;
 } sq_ctx;
+/* Frees what planning kept in ctx (sq_flat_memo). */
+void sq_ctx_reset(sq_ctx *ctx);
 
 /* Correlated conjuncts taken out of a subquery's WHERE. */
 typedef struct sq_corr {
@@ -411,6 +428,9 @@ pl_status sq_sublink_now(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *x, p
 /* Whether the tree under m calls an aggregate function outside OVER (...) and outside
  * subqueries: the query it belongs to is grouped. (plan_expr.c) */
 bool sq_calls_agg(const ProtobufCMessage *m);
+/* Whether st is, by its text, an aggregate without GROUP BY (one row): a plain SELECT with
+ * aggregates or HAVING and no GROUP BY. (plan_select.c) */
+bool sq_select_scalar_agg(const PgQuery__SelectStmt *st);
 /* WHERE conjunct forms planned as semi/anti joins: returns true in *done when handled. */
 pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, pl_error *err);
 

@@ -996,6 +996,11 @@ static bool select_aggregates(const PgQuery__SelectStmt *st) {
     return false;
 }
 
+bool sq_select_scalar_agg(const PgQuery__SelectStmt *st) {
+    return st->op == PG_QUERY__SET_OPERATION__SETOP_NONE && st->n_group_clause == 0 && st->n_values_lists == 0 &&
+           select_aggregates(st);
+}
+
 /* Whether st has GROUP BY ALL. */
 static bool group_by_all(const sel_state *s) {
     for (size_t i = 0; i < s->st->n_group_clause; i++) {
@@ -2692,15 +2697,19 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
                             pl_df **out, pl_error *err) {
     if (!stmt || stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return pl_error_set(err, PL_ERR_SQL, "not a query");
-    sq_ctx ctx = {s, sql, 0, NULL, 0};
-    return sq_plan_query(&ctx, stmt->select_stmt, NULL, out, err);
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL};
+    pl_status st = sq_plan_query(&ctx, stmt->select_stmt, NULL, out, err);
+    sq_ctx_reset(&ctx);
+    return st;
 }
 
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
                                  pl_expr **out, pl_error *err) {
-    sq_ctx ctx = {s, sql, 0, NULL, 0};
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL};
     sq_scope sc = {0};
     sc.ctx = &ctx;
     sc.clause = "VALUES";
-    return sq_expr(&sc, node, out, err);
+    pl_status st = sq_expr(&sc, node, out, err);
+    sq_ctx_reset(&ctx);
+    return st;
 }

@@ -115,3 +115,76 @@ GROUPED_ERRORS = [
 @pytest.mark.parametrize("name,query,needle", GROUPED_ERRORS, ids=[n for n, _, _ in GROUPED_ERRORS])
 def test_sub_grouped_errors(sql, name, query, needle):
     sql.error(SETUP + [query], needle)
+
+
+# Subqueries of correlated subqueries referring to the outermost query (two or more levels
+# out): the query in between is flattened and carries the column in its distinct outer values.
+TWO_LEVEL = [
+    ("in_where",
+     "SELECT t.id, (SELECT count(*) FROM u WHERE u.k = t.g AND u.v IN (SELECT u2.v FROM u u2 "
+     "WHERE u2.y < t.x)) AS c FROM t"),
+    ("exists_where",
+     "SELECT t.id, (SELECT max(u.y) FROM u WHERE u.k = t.g AND EXISTS (SELECT 1 FROM u u2 "
+     "WHERE u2.v = u.v AND u2.i > t.id)) AS c FROM t"),
+    ("inside_aggregate",
+     "SELECT t.id, (SELECT sum((SELECT count(*) FROM u u2 WHERE u2.y = u.y + t.x)) FROM u "
+     "WHERE u.k = t.g) AS c FROM t"),
+    ("exists_conjunct_scalar",
+     "SELECT t.id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.g AND u.y > "
+     "(SELECT min(u2.y) FROM u u2 WHERE u2.k = t.g + 1))"),
+    ("both_levels",
+     "SELECT t.id, (SELECT count(*) FROM u WHERE u.k = t.g AND u.y > (SELECT avg(u2.y) FROM u u2 "
+     "WHERE u2.k = u.k AND u2.v < t.x)) AS c FROM t"),
+    ("three_levels",
+     "SELECT t.id, (SELECT (SELECT (SELECT t.id + u.i + u2.i FROM u u3 WHERE u3.i = 0) FROM u u2 "
+     "WHERE u2.i = u.i) FROM u WHERE u.i = t.id) AS c FROM t"),
+    ("grouped_outermost",
+     "SELECT g, (SELECT count(*) FROM u WHERE u.k = t.g AND u.v IN (SELECT u2.v FROM u u2 "
+     "WHERE u2.y < t.g * 4)) AS c FROM t GROUP BY g"),
+]
+
+
+@pytest.mark.parametrize("name,query", TWO_LEVEL, ids=[n for n, _ in TWO_LEVEL])
+def test_sub_two_levels(sql, name, query):
+    sql.check(query, setup=SETUP)
+
+
+def _nest(depth):
+    """A nest of subqueries each correlated to the one outside it by an inequality (each one
+    flattened)."""
+    q = f"SELECT count(*) FROM u u{depth} WHERE u{depth}.y < u{depth - 1}.y"
+    for lvl in range(depth - 1, 0, -1):
+        q = (f"SELECT count(*) FROM u u{lvl} WHERE u{lvl}.y < u{lvl - 1}.y AND u{lvl}.v < ({q})")
+    return f"SELECT u0.i, ({q}) AS c FROM u u0"
+
+
+@pytest.mark.parametrize("depth", [2, 6])
+def test_sub_flattened_nest(sql, depth):
+    """Each level is planned a bounded number of times (it used to be 2^depth times)."""
+    sql.check(_nest(depth), setup=SETUP)
+
+
+# Correlated subqueries in an INNER JOIN's ON condition (a filter over the join) and in CASE.
+ON_CASE = [
+    ("join_on_scalar",
+     "SELECT t.id, u.i FROM t JOIN u ON u.k = t.g AND u.y = (SELECT max(u2.y) FROM u u2 WHERE u2.k = t.g)"),
+    ("join_on_exists_both_sides",
+     "SELECT t.id, u.i FROM t INNER JOIN u ON u.k = t.g AND EXISTS (SELECT 1 FROM u u2 "
+     "WHERE u2.v = u.v AND u2.i > t.id)"),
+    ("join_on_in",
+     "SELECT t.id, u.i FROM t JOIN u ON u.i IN (SELECT u2.i FROM u u2 WHERE u2.y < t.x AND u2.k = t.g)"),
+    ("case_branches",
+     "SELECT t.id, CASE WHEN t.g > 2 THEN (SELECT max(y) FROM u WHERE u.k = t.g) WHEN t.g IS NULL "
+     "THEN (SELECT count(*) FROM u WHERE u.v < t.x) ELSE -1 END AS c FROM t"),
+    ("case_subject_and_division",
+     "SELECT t.id, CASE WHEN t.g = 0 THEN 0 ELSE 100 // t.g END AS d, CASE (SELECT count(*) FROM u "
+     "WHERE u.k = t.g) WHEN 0 THEN 'none' ELSE 'some' END AS c FROM t"),
+    ("coalesce",
+     "SELECT t.id, coalesce((SELECT max(y) FROM u WHERE u.k = t.g AND u.v > t.x), "
+     "(SELECT min(y) FROM u WHERE u.k = t.g)) AS c FROM t"),
+]
+
+
+@pytest.mark.parametrize("name,query", ON_CASE, ids=[n for n, _ in ON_CASE])
+def test_sub_on_case(sql, name, query):
+    sql.check(query, setup=SETUP)
