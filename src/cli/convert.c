@@ -14,7 +14,7 @@ static const char *const g_convert_help =
     ".arrow/.arrows/.ipc/.feather); several inputs (or a quoted glob) become one output.\n"
     "OUT may also be given as -o OUT, and '-' is standard output (then --to is needed);\n"
     "IN '-' is standard input.\n"
-    "A failed conversion removes OUT.\n"
+    "A failed conversion removes OUT. CSV inputs may be compressed whole (.csv.gz, .csv.zst).\n"
     "\n"
     "options:\n"
     "  -o, --output OUT    the output file (instead of the last argument)\n"

@@ -353,9 +353,12 @@ static pl_status breaker_next(pl_stream *s, pl_batch **out, pl_error *err) {
         PL_TRY(pl_pipeline_run(bs->ctx, bs->p, bs->sink, err));
         /* sinks record their output rows and finish time themselves */
         PL_TRY(bs->sink->finish(bs->sink, bs->ctx, &bs->result, err));
-        /* the input is no longer needed: free its memory before producing output */
-        pl_stream_free(bs->p->source);
-        bs->p->source = NULL;
+        /* the input is no longer needed: free its memory before producing output (unless
+         * EXPLAIN ANALYZE reads its operators' counters at the end) */
+        if (!bs->ctx->keep_finished_ops) {
+            pl_stream_free(bs->p->source);
+            bs->p->source = NULL;
+        }
     }
     return pl_stream_next(bs->result, out, err);
 }

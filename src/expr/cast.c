@@ -303,22 +303,20 @@ static bool parse_double_str(const char *s, int64_t n, double *out) {
     return true;
 }
 
-/* HH:MM[:SS[.f]] -> units of the day */
+/* H[H]:M[M][:S[S][.f]] -> units of the day */
 static bool parse_time_str(const char *s, int64_t n, pl_time_unit unit, int64_t *out) {
     int64_t i = 0, hh = 0, mi = 0, ss = 0, frac = 0;
     int nd = 0, nh = 0;
     while (i < n && isdigit((unsigned char)s[i]) && nh < 2) hh = hh * 10 + (s[i++] - '0'), nh++;
     if (nh == 0 || i >= n || s[i] != ':') return false;
     i++;
-    if (n - i < 2 || !isdigit((unsigned char)s[i]) || !isdigit((unsigned char)s[i + 1])) return false;
-    mi = (s[i] - '0') * 10 + (s[i + 1] - '0');
-    i += 2;
+    int nm = 0, ns = 0; /* minutes and seconds may drop their leading zero, as in DuckDB */
+    while (i < n && isdigit((unsigned char)s[i]) && nm < 2) mi = mi * 10 + (s[i++] - '0'), nm++;
+    if (nm == 0) return false;
     if (i < n && s[i] == ':') {
         i++;
-        if (n - i < 2 || !isdigit((unsigned char)s[i]) || !isdigit((unsigned char)s[i + 1]))
-            return false;
-        ss = (s[i] - '0') * 10 + (s[i + 1] - '0');
-        i += 2;
+        while (i < n && isdigit((unsigned char)s[i]) && ns < 2) ss = ss * 10 + (s[i++] - '0'), ns++;
+        if (ns == 0) return false;
         if (i < n && s[i] == '.') {
             i++;
             while (i < n && isdigit((unsigned char)s[i])) {

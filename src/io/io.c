@@ -95,6 +95,21 @@ pl_format pl_format_from_path(const char *path) {
                {".ipc", PL_FORMAT_IPC},         {".feather", PL_FORMAT_IPC}};
     for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
         if (ends_with(path, map[i].ext)) return map[i].f;
+    /* text compressed whole (x.csv.gz, x.tsv.zst): the format of the name without the suffix;
+     * the readers decompress by the first bytes */
+    static const char *const zext[] = {".gz", ".gzip", ".zst", ".zstd"};
+    size_t len = strlen(path);
+    for (size_t i = 0; i < PL_ARRAY_LEN(zext); i++) {
+        size_t zl = strlen(zext[i]);
+        if (len > zl && ends_with(path, zext[i])) {
+            char inner[512];
+            if (len - zl >= sizeof inner) return PL_FORMAT_AUTO;
+            memcpy(inner, path, len - zl);
+            inner[len - zl] = '\0';
+            pl_format f = pl_format_from_path(inner);
+            return f == PL_FORMAT_CSV ? f : PL_FORMAT_AUTO;
+        }
+    }
     return PL_FORMAT_AUTO;
 }
 

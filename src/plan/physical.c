@@ -437,6 +437,7 @@ static void limit_free(pl_stream *s) {
 typedef struct concat_stream {
     pl_stream **ins;
     int32_t n, cur;
+    bool keep_finished; /* inputs stay until the stream is freed (EXPLAIN ANALYZE's counters) */
 } concat_stream;
 
 static pl_status concat_next(pl_stream *s, pl_batch **out, pl_error *err) {
@@ -450,8 +451,11 @@ static pl_status concat_next(pl_stream *s, pl_batch **out, pl_error *err) {
             pl_batch_release(b);
             return st;
         }
-        pl_stream_free(cs->ins[cs->cur]);
-        cs->ins[cs->cur++] = NULL;
+        if (!cs->keep_finished) {
+            pl_stream_free(cs->ins[cs->cur]);
+            cs->ins[cs->cur] = NULL;
+        }
+        cs->cur++;
     }
     return PL_OK;
 }
@@ -1021,6 +1025,7 @@ static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
             v[1] = ins[1];
             cs->ins = v;
             cs->n = d->n_inputs;
+            cs->keep_finished = ph->ctx->keep_finished_ops;
             st = new_stream(cs, d->schema, concat_next, concat_free, &s, err);
             if (!st) {
                 ins[0] = ins[1] = NULL;

@@ -1828,30 +1828,12 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
 /* ---------------------------------------------------------------- output names */
 
 typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
+    pl_sql_buf text;
     const char *sql; /* the query text (the written type words of casts) */
 } sbuf;
 
-static void sb_add(sbuf *b, const char *s, size_t len) {
-    if (b->oom) return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->n + len + 1) cap *= 2;
-        char *np = pl_realloc(b->p, cap);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-}
-static void sb_s(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_add(sbuf *b, const char *s, size_t len) { pl_sql_buf_add(&b->text, s, len); }
+static void sb_s(sbuf *b, const char *s) { pl_sql_buf_str(&b->text, s); }
 
 static void name_of(sbuf *b, const PgQuery__Node *n);
 
@@ -2159,10 +2141,10 @@ char *sq_expr_name(const char *sql, const PgQuery__Node *n) {
     sbuf b = {0};
     b.sql = sql;
     name_of(&b, n);
-    if (b.oom) {
-        pl_free(b.p);
+    if (b.text.oom) {
+        pl_free(b.text.p);
         return NULL;
     }
-    if (!b.p) return pl_strdup("?column?");
-    return b.p;
+    if (!b.text.p) return pl_strdup("?column?");
+    return b.text.p;
 }

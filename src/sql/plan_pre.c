@@ -255,7 +255,8 @@ static bool is_clause_end_word(const char *sql, const sq_token *t) {
 
 static bool is_join_word(const char *sql, const sq_token *t) {
     static const char *const words[] = {"join", "inner", "left", "right", "full", "cross",
-                                        "natural", "on", "using", "where", "group", "lateral"};
+                                        "natural", "on", "using", "where", "group", "lateral",
+                                        "asof", "semi", "anti", "positional"};
     for (size_t i = 0; i < PL_ARRAY_LEN(words); i++)
         if (sq_tok_is(sql, t, words[i])) return true;
     return false;

@@ -375,31 +375,9 @@ const pl_sql_form_mark *pl_sql_forms_mark(const pl_sql_forms *f, int32_t stmt_st
 
 /* ---------------------------------------------------------------- running the forms */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap * 2 : 256;
-        while (c < b->len + n + 1) c *= 2;
-        char *q = pl_realloc(b->p, c);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = c;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+typedef pl_sql_buf sbuf;
+static void sb_add(sbuf *b, const char *s, size_t n) { pl_sql_buf_add(b, s, n); }
+static void sb_str(sbuf *b, const char *s) { pl_sql_buf_str(b, s); }
 
 /* s as a SQL string literal */
 static void sb_lit(sbuf *b, const char *s) {

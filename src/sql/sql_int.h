@@ -31,6 +31,17 @@ pl_status pl_sql_check_tree_depth(const uint8_t *buf, size_t len, pl_error *err)
 typedef bool (*pl_sql_node_fn)(ProtobufCMessage *child, void *ctx);
 bool pl_sql_node_children(const ProtobufCMessage *m, pl_sql_node_fn fn, void *ctx);
 
+/* A growable NUL-terminated string for building SQL text and output names. Initialise with
+ * {0}; an allocation failure sets oom and later appends do nothing, so callers check oom once
+ * at the end. p (NULL while empty) is freed with pl_free. */
+typedef struct pl_sql_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} pl_sql_buf;
+void pl_sql_buf_add(pl_sql_buf *b, const char *s, size_t n);
+void pl_sql_buf_str(pl_sql_buf *b, const char *s);
+
 /* Looks a table or view up by name (case-insensitive): a new reference in *out, or NULL when
  * there is none (not an error). */
 pl_df *pl_session_lookup(pl_session *s, const char *name);

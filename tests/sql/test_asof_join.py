@@ -257,3 +257,16 @@ def test_positional_small(sql):
               "(VALUES (10), (20)) b(j)", ordered=True)
     sql.check("SELECT a.i, b.j FROM (SELECT * FROM range(5) r(i) WHERE i < 0) a POSITIONAL JOIN "
               "(VALUES (10), (20)) b(j)", ordered=True)
+
+
+@pytest.mark.parametrize("join", ["ASOF JOIN", "ASOF LEFT JOIN", "SEMI JOIN", "ANTI JOIN"])
+def test_subqueries_without_aliases(sql, join):
+    """DuckDB lets FROM subqueries go without an alias; before ASOF / SEMI / ANTI the
+    preprocessor took the keyword for an alias and the parser refused the query."""
+    sql.check(f"SELECT * FROM (SELECT range % 3 AS a, range AS t FROM range(9)) {join} "
+              f"(SELECT range % 2 AS a, range * 2 AS t FROM range(5)) USING (a, t)")
+
+
+def test_positional_subqueries_without_aliases(sql):
+    sql.check("SELECT * FROM (SELECT range AS a FROM range(4)) POSITIONAL JOIN "
+              "(SELECT range * 10 AS b FROM range(2))")

@@ -47,8 +47,6 @@ void pl_win_wm_reset(pl_win_wm *wm);
 /* The k-th smallest (0-based; k < the ranges' total length) value in the disjoint ranges
  * [lo[r], hi[r]) of positions, r < n_ranges <= 3. */
 int64_t pl_win_wm_kth(const pl_win_wm *wm, int n_ranges, const int64_t *lo, const int64_t *hi, int64_t k);
-/* How many values in positions [lo, hi) are below x. */
-int64_t pl_win_wm_count_less(const pl_win_wm *wm, int64_t lo, int64_t hi, int64_t x);
 /* Tests only: when true, holistic window aggregates read every row's frame (the reference
  * evaluation) instead of their indexes. */
 extern bool pl_win_test_brute_force;

@@ -115,23 +115,3 @@ int64_t pl_win_wm_kth(const pl_win_wm *wm, int n_ranges, const int64_t *lo, cons
     }
     return v;
 }
-
-int64_t pl_win_wm_count_less(const pl_win_wm *wm, int64_t lo, int64_t hi, int64_t x) {
-    if (x <= 0 || lo >= hi) return 0;
-    if (x >= (INT64_C(1) << wm->levels)) return hi - lo;
-    int64_t cnt = 0;
-    for (int l = 0; l < wm->levels && lo < hi; l++) {
-        const wm_block *pl = (const wm_block *)wm->planes + (int64_t)l * wm->n_blocks;
-        int bit = wm->levels - 1 - l;
-        int64_t olo = rank1(pl, lo), ohi = rank1(pl, hi);
-        if ((x >> bit) & 1) {
-            cnt += (hi - ohi) - (lo - olo); /* values with a zero here are below x */
-            lo = wm->n_zeros[l] + olo;
-            hi = wm->n_zeros[l] + ohi;
-        } else {
-            lo -= olo;
-            hi -= ohi;
-        }
-    }
-    return cnt;
-}

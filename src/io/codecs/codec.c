@@ -556,3 +556,130 @@ pl_status pl_codec_compress(pl_codec codec, int32_t level, const uint8_t *src, i
     }
     PL_FAIL(err, PL_ERR_UNSUPPORTED, "unknown compression codec %d", (int)codec);
 }
+
+/* ---------------------------------------------------------------- whole streams */
+
+pl_codec pl_codec_sniff_stream(const uint8_t *src, int64_t n) {
+    if (n >= 2 && src[0] == 0x1f && src[1] == 0x8b) return PL_CODEC_GZIP;
+    if (n >= 4 && src[0] == 0x28 && src[1] == 0xb5 && src[2] == 0x2f && src[3] == 0xfd)
+        return PL_CODEC_ZSTD;
+    return PL_CODEC_UNCOMPRESSED;
+}
+
+/* Room for at least `want` more bytes in b (doubling), within max_out. */
+static pl_status stream_room(pl_buf *b, int64_t want, pl_error *err) {
+    if (b->capacity - b->size >= want) return PL_OK;
+    int64_t cap = b->capacity ? b->capacity * 2 : (int64_t)1 << 20;
+    while (cap - b->size < want) cap *= 2;
+    return pl_buf_reserve(b, cap, err);
+}
+
+static pl_status gzip_stream(const uint8_t *src, int64_t n, int64_t max_out,
+                             pl_buf *b, pl_error *err) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) PL_FAIL(err, PL_ERR_NOMEM, "gzip: inflateInit failed");
+    const uint8_t *in = src, *end = src + n;
+    pl_status st = PL_OK;
+    for (;;) {
+        if (zs.avail_in == 0 && in < end) {
+            int64_t k = PL_MIN((int64_t)PL_ZLIB_CHUNK, (int64_t)(end - in));
+            zs.next_in = (Bytef *)(uintptr_t)in;
+            zs.avail_in = (uInt)k;
+            in += k;
+        }
+        if ((st = stream_room(b, (int64_t)1 << 16, err))) break;
+        int64_t room = PL_MIN((int64_t)PL_ZLIB_CHUNK, b->capacity - b->size);
+        zs.next_out = b->data + b->size;
+        zs.avail_out = (uInt)room;
+        uInt in_before = zs.avail_in;
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        bool progress = zs.avail_in != in_before || (int64_t)zs.avail_out != room;
+        b->size += room - (int64_t)zs.avail_out;
+        if (max_out > 0 && b->size > max_out) {
+            st = pl_error_set(err, PL_ERR_LIMIT, "decompresses to more than %lld bytes",
+                              (long long)max_out);
+            break;
+        }
+        if (rc == Z_STREAM_END) {
+            /* another member may follow (gzip files may be concatenated) */
+            int64_t left = (int64_t)(end - in) + (int64_t)zs.avail_in;
+            if (left == 0) break;
+            const uint8_t *next = zs.avail_in ? zs.next_in : in;
+            if (zs.avail_in == left && all_zero(next, left)) break; /* zero padding */
+            if (left < 2 || next[0] != 0x1f || next[1] != 0x8b) {
+                st = pl_error_set(err, PL_ERR_CORRUPT, "%lld bytes of garbage after the gzip data at byte %lld",
+                                  (long long)left, (long long)(n - left));
+                break;
+            }
+            if (inflateReset(&zs) != Z_OK) {
+                st = pl_error_set(err, PL_ERR_INTERNAL, "gzip: inflateReset failed");
+                break;
+            }
+            continue;
+        }
+        if ((rc == Z_BUF_ERROR || (rc == Z_OK && !progress)) && zs.avail_in == 0 && in == end) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "the gzip data ends early (truncated file?)");
+            break;
+        }
+        if (rc == Z_BUF_ERROR && !progress) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "corrupt gzip data");
+            break;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            int64_t at = (int64_t)(in - src) - (int64_t)zs.avail_in;
+            st = pl_error_set(err, PL_ERR_CORRUPT, "corrupt gzip data near byte %lld (%s)",
+                              (long long)at, zs.msg ? zs.msg : "inflate failed");
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    return st;
+}
+
+static pl_status zstd_stream(const uint8_t *src, int64_t n, int64_t max_out,
+                             pl_buf *b, pl_error *err) {
+    ZSTD_DStream *ds = ZSTD_createDStream();
+    if (!ds) PL_FAIL(err, PL_ERR_NOMEM, "zstd: out of memory");
+    ZSTD_inBuffer in = {src, (size_t)n, 0};
+    size_t last = 0;
+    pl_status st = PL_OK;
+    while (!st) {
+        if ((st = stream_room(b, (int64_t)1 << 17, err))) break;
+        ZSTD_outBuffer out = {b->data + b->size, (size_t)(b->capacity - b->size), 0};
+        last = ZSTD_decompressStream(ds, &out, &in);
+        b->size += (int64_t)out.pos;
+        if (ZSTD_isError(last)) {
+            st = pl_error_set(err, PL_ERR_CORRUPT, "corrupt zstd data near byte %lld (%s)",
+                              (long long)in.pos, ZSTD_getErrorName(last));
+            break;
+        }
+        if (max_out > 0 && b->size > max_out) {
+            st = pl_error_set(err, PL_ERR_LIMIT, "decompresses to more than %lld bytes",
+                              (long long)max_out);
+            break;
+        }
+        if (in.pos == in.size && out.pos < out.size) break; /* all input read, output flushed */
+    }
+    if (!st && last != 0)
+        st = pl_error_set(err, PL_ERR_CORRUPT, "the zstd data ends early (truncated file?)");
+    ZSTD_freeDStream(ds);
+    return st;
+}
+
+pl_status pl_codec_decompress_stream(pl_codec codec, const uint8_t *src, int64_t n, int64_t max_out, pl_buf **out, pl_error *err) {
+    *out = NULL;
+    if (codec != PL_CODEC_GZIP && codec != PL_CODEC_ZSTD)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "whole-file %s compression is not supported",
+                pl_codec_name(codec));
+    pl_buf *b = NULL;
+    PL_TRY(pl_buf_new(0, &b, err));
+    pl_status st = codec == PL_CODEC_GZIP ? gzip_stream(src, n, max_out, b, err)
+                                          : zstd_stream(src, n, max_out, b, err);
+    if (st) {
+        pl_buf_release(b);
+        return st;
+    }
+    *out = b;
+    return PL_OK;
+}

@@ -11,6 +11,16 @@
  * LZ4 blocks (older writers), GZIP accepts concatenated members and zlib streams. */
 pl_status pl_codec_decompress(pl_codec codec, const uint8_t *src, int64_t src_len, uint8_t *dst,
                               int64_t dst_len, pl_error *err);
+/* Whole-file compression of text inputs (.csv.gz, .csv.zst): the codec whose frame src starts
+ * with (gzip magic 1f 8b, zstd magic 28 b5 2f fd), else PL_CODEC_UNCOMPRESSED. */
+pl_codec pl_codec_sniff_stream(const uint8_t *src, int64_t n);
+/* Decompresses a whole gzip (concatenated members too) or zstd (concatenated frames too)
+ * stream of unknown decompressed size into a new buffer *out. Errors name the compressed byte
+ * offset of a corrupt stream (the caller adds the file). More than max_out decompressed bytes
+ * is PL_ERR_LIMIT (0 = no limit). Errors: PL_ERR_CORRUPT (bad or truncated stream),
+ * PL_ERR_UNSUPPORTED (another codec), PL_ERR_NOMEM, PL_ERR_LIMIT. */
+pl_status pl_codec_decompress_stream(pl_codec codec, const uint8_t *src, int64_t n, int64_t max_out,
+                                     pl_buf **out, pl_error *err);
 /* Upper bound of compressed size for n input bytes. */
 int64_t pl_codec_max_compressed(pl_codec codec, int64_t n);
 /* Compresses src into dst (capacity dst_cap >= pl_codec_max_compressed), *out_len = bytes

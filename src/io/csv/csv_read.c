@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "io/codecs/codec.h"
 #include "io/csv/csv.h"
 #include "io/io_int.h"
 #include "io/text/text.h"
@@ -306,6 +307,8 @@ static bool parse_bool(const char *s, int64_t n, bool *out) {
 static bool parse_bool_loose(const char *s, int64_t n, bool *out) {
     if (parse_bool(s, n, out)) return true;
     trim(&s, &n);
+    if (word_eq(s, n, "yes")) return (*out = true);
+    if (word_eq(s, n, "no")) return !(*out = false);
     if (n == 1 && (s[0] == '1' || s[0] == 't' || s[0] == 'T' || s[0] == 'y' || s[0] == 'Y'))
         return (*out = true);
     if (n == 1 && (s[0] == '0' || s[0] == 'f' || s[0] == 'F' || s[0] == 'n' || s[0] == 'N'))
@@ -321,7 +324,8 @@ static bool parse_decimal(const char *s, int64_t n, int32_t precision, int32_t s
     bool neg = false;
     if (k < n && (s[k] == '+' || s[k] == '-')) neg = s[k++] == '-';
     unsigned __int128 v = 0;
-    const unsigned __int128 limit = (unsigned __int128)1 << 126;
+    /* v * 10 + 9 still fits below this; 10^38 (the largest precision's bound) is far below it */
+    const unsigned __int128 limit = (~(unsigned __int128)0 - 9) / 10;
     int digits = 0, frac = 0;
     bool any = false, dot = false, round_up = false;
     for (; k < n; k++) {
@@ -338,15 +342,15 @@ static bool parse_decimal(const char *s, int64_t n, int32_t precision, int32_t s
             continue;
         }
         if (dot) frac++;
+        if (v > limit) return false;
         v = v * 10 + (unsigned)(c - '0');
         if (v) digits++;
-        if (v >= limit) return false;
     }
     if (!any) return false;
     if (frac > scale) frac = scale;
     for (; frac < scale; frac++) {
+        if (v > limit) return false;
         v *= 10;
-        if (v >= limit) return false;
     }
     if (round_up) v++;
     unsigned __int128 max = 1;
@@ -456,7 +460,36 @@ enum {
     M_DATE = 8,
     M_TS = 16,
     M_TIME = 32,
+    M_HUGE = 64, /* integers of up to 38 digits: DECIMAL(38, 0) (DuckDB: HUGEINT) */
 };
+
+/* Text that inference may read as a number, like DuckDB's sniffer: no leading '+' ("+3" stays
+ * text) and no leading zero before another digit ("007", "00.5": codes and identifiers whose
+ * zeros matter; "0", "0.5", "-007" are numbers). Explicit types parse such text anyway. */
+static bool infer_numeric_form(const char *s, int64_t n) {
+    trim(&s, &n);
+    if (n == 0 || s[0] == '+') return false;
+    return !(n > 1 && s[0] == '0' && is_digit(s[1]));
+}
+
+/* "true"/"false"/"t"/"f"/"yes"/"no" in any case (DuckDB's booleans; "y"/"n" and "1"/"0" are not
+ * inferred as booleans). */
+static bool infer_bool_word(const char *s, int64_t n) {
+    trim(&s, &n);
+    if (n == 1) return (s[0] | 32) == 't' || (s[0] | 32) == 'f';
+    return word_eq(s, n, "true") || word_eq(s, n, "false") || word_eq(s, n, "yes") ||
+           word_eq(s, n, "no");
+}
+
+/* An integer of at most 38 digits without '+' or leading zeros (fits DECIMAL(38, 0)). */
+static bool infer_huge_int(const char *s, int64_t n) {
+    trim(&s, &n);
+    int64_t k = n > 0 && s[0] == '-' ? 1 : 0;
+    if (n - k < 1 || n - k > 38) return false;
+    for (int64_t i = k; i < n; i++)
+        if (!is_digit(s[i])) return false;
+    return true;
+}
 
 typedef struct infer_col {
     unsigned mask;
@@ -472,17 +505,23 @@ static bool is_null_text(const csv_reader *r, const char *s, int64_t n) {
 static void infer_value(infer_col *ic, const char *s, int64_t n) {
     ic->seen = true;
     unsigned m = ic->mask;
-    if (m & M_BOOL) {
-        bool b;
-        if (!parse_bool(s, n, &b)) m &= ~(unsigned)M_BOOL;
-    }
+    if ((m & M_BOOL) && !infer_bool_word(s, n)) m &= ~(unsigned)M_BOOL;
+    if ((m & (M_INT | M_HUGE | M_F64)) && !infer_numeric_form(s, n))
+        m &= ~(unsigned)(M_INT | M_HUGE | M_F64);
     if (m & M_INT) {
         int64_t v;
         if (!parse_i64(s, n, &v)) m &= ~(unsigned)M_INT;
     }
+    if ((m & M_HUGE) && !infer_huge_int(s, n)) m &= ~(unsigned)M_HUGE;
     if (m & M_F64) {
         double v;
-        if (!parse_f64(s, n, &v)) m &= ~(unsigned)M_F64;
+        const char *t = s;
+        int64_t tn = n;
+        trim(&t, &tn);
+        if (tn > 0 && t[0] == '-') t++, tn--;
+        /* "inf"/"infinity" stay text like DuckDB's sniffer ("nan" is a DOUBLE) */
+        if (word_eq(t, tn, "inf") || word_eq(t, tn, "infinity") || !parse_f64(s, n, &v))
+            m &= ~(unsigned)M_F64;
     }
     if (m & M_DATE) {
         int32_t v;
@@ -1037,6 +1076,26 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     } else {
         r->cur_name = r->paths[idx];
         PL_TRY(pl_file_load(r->paths[idx], &r->cur, &r->cur_slot, err));
+        /* .csv.gz / .csv.zst (by their first bytes): decompressed whole into memory */
+        pl_codec c = pl_codec_sniff_stream(r->cur->data, r->cur->size);
+        if (c != PL_CODEC_UNCOMPRESSED) {
+            pl_buf *plain = NULL;
+            pl_status st = pl_codec_decompress_stream(c, r->cur->data, r->cur->size, 0, &plain, err);
+            bool lost = r->cur_slot >= 0 && pl_file_map_lost(r->cur_slot);
+            pl_buf_release(r->cur);
+            r->cur = NULL;
+            r->cur_slot = -1;
+            if (!st && lost) {
+                pl_buf_release(plain);
+                pl_error_set_path(err, r->cur_name);
+                PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
+            }
+            if (st) {
+                pl_error_set_path(err, r->cur_name);
+                return st;
+            }
+            r->cur = plain;
+        }
     }
     r->cur_src = idx;
     r->pos = 0;
@@ -1264,8 +1323,13 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     /* dialect */
     r->dl.delim = o->csv_delimiter ? o->csv_delimiter : ',';
     if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
-        size_t len = strlen(r->paths[0]);
-        if (len >= 4 && strcmp(r->paths[0] + len - 4, ".tsv") == 0) r->dl.delim = '\t';
+        const char *p = r->paths[0];
+        size_t len = strlen(p);
+        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
+        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
+            size_t k = strlen(tsv[i]);
+            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) r->dl.delim = '\t';
+        }
     }
     r->dl.quote = o->csv_quote ? o->csv_quote : '"';
     if (r->dl.delim == r->dl.quote || r->dl.delim == '\n' || r->dl.delim == '\r')
@@ -1321,7 +1385,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         goto done;
     }
     for (int32_t k = 0; k < n_cols; k++)
-        ic[k].mask = M_BOOL | M_INT | M_F64 | M_DATE | M_TS | M_TIME;
+        ic[k].mask = M_BOOL | M_INT | M_HUGE | M_F64 | M_DATE | M_TS | M_TIME;
     int64_t sample = o->csv_sample_rows > 0 ? o->csv_sample_rows : PL_CSV_DEFAULT_SAMPLE_ROWS;
     r->row_bytes_est = 64;
     st = infer_types(r, sample, ic, err);
@@ -1330,6 +1394,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         if (!ic[k].seen) types[k] = pl_type_simple(PL_TYPE_UTF8);
         else if (m & M_BOOL) types[k] = pl_type_simple(PL_TYPE_BOOL);
         else if (m & M_INT) types[k] = pl_type_simple(PL_TYPE_INT64);
+        else if (m & M_HUGE) st = pl_type_new_decimal(38, 0, &types[k], err);
         else if (m & M_F64) types[k] = pl_type_simple(PL_TYPE_FLOAT64);
         else if (m & M_DATE) types[k] = pl_type_simple(PL_TYPE_DATE32);
         else if (m & M_TS)

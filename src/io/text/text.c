@@ -475,6 +475,16 @@ static bool read_digits(const char *s, int64_t len, int64_t *pos, int n, int64_t
     return true;
 }
 
+/* One or two digits (months, days, hours, minutes and seconds may drop their leading zero:
+ * "2024-1-3 9:05:00", as DuckDB reads them). */
+static bool read_1or2_digits(const char *s, int64_t len, int64_t *pos, int64_t *out) {
+    if (*pos >= len || !is_digit(s[*pos])) return false;
+    int64_t v = s[(*pos)++] - '0';
+    if (*pos < len && is_digit(s[*pos])) v = v * 10 + (s[(*pos)++] - '0');
+    *out = v;
+    return true;
+}
+
 static int days_in_month(int64_t y, int32_t m) {
     static const int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2) {
@@ -503,9 +513,9 @@ static bool parse_date_prefix(const char *s, int64_t n, int64_t *pos, int64_t *d
     p++;
     if (neg) y = -y;
     int64_t m, d;
-    if (!read_digits(s, n, &p, 2, &m) || p >= n || s[p] != '-') return false;
+    if (!read_1or2_digits(s, n, &p, &m) || p >= n || s[p] != '-') return false;
     p++;
-    if (!read_digits(s, n, &p, 2, &d)) return false;
+    if (!read_1or2_digits(s, n, &p, &d)) return false;
     if (n - p >= 5 && memcmp(s + p, " (BC)", 5) == 0) { /* DuckDB's era marker */
         if (neg || y < 1) return false;
         y = 1 - y;
@@ -536,12 +546,12 @@ bool pl_text_parse_timestamp(const char *s, int64_t n, pl_time_unit unit, int64_
     if (pos < n) {
         if (s[pos] != 'T' && s[pos] != ' ') return false;
         pos++;
-        if (!read_digits(s, n, &pos, 2, &hh) || pos >= n || s[pos] != ':') return false;
+        if (!read_1or2_digits(s, n, &pos, &hh) || pos >= n || s[pos] != ':') return false;
         pos++;
-        if (!read_digits(s, n, &pos, 2, &mi)) return false;
+        if (!read_1or2_digits(s, n, &pos, &mi)) return false;
         if (pos < n && s[pos] == ':') {
             pos++;
-            if (!read_digits(s, n, &pos, 2, &ss)) return false;
+            if (!read_1or2_digits(s, n, &pos, &ss)) return false;
             if (pos < n && s[pos] == '.') {
                 pos++;
                 int nd = 0;

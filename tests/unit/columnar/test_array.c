@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "../common/test_util.h"
 
 /* ---------------------------------------------------------------- model */
 
@@ -25,12 +26,7 @@ typedef struct row {
 enum kind { K_INT8, K_INT16, K_INT32, K_INT64, K_UINT16, K_F64, K_BOOL, K_UTF8, K_FIXED, K_DEC, K_LIST, K_STRUCT, K_DICT, K_MAP, K__COUNT };
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rnd(void) { return test_xorshift(&g_rng); }
 
 static int64_t mod(int64_t v, int64_t m) { return ((v % m) + m) % m; }
 

@@ -6,6 +6,7 @@
 
 #include "exec/exec.h"
 #include "polaroid/io.h"
+#include "../common/test_util.h"
 
 /* feed_job/feed_exec_task: one morsel per task of pl_exec_parallel (worker ids, first error
  * wins). */
@@ -21,12 +22,7 @@ static pl_status feed_exec_task(void *arg, int64_t i, int32_t worker, pl_error *
 }
 
 static uint64_t feed_rng_state = 0x1234567ULL;
-static uint64_t feed_rng(void) {
-    feed_rng_state ^= feed_rng_state << 13;
-    feed_rng_state ^= feed_rng_state >> 7;
-    feed_rng_state ^= feed_rng_state << 17;
-    return feed_rng_state;
-}
+static uint64_t feed_rng(void) { return test_xorshift(&feed_rng_state); }
 
 static void test_ctx_init(pl_exec_ctx *ctx, int32_t n_threads) {
     pl_exec_opts o;

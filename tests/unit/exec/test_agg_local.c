@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sink_feed.h"
+#include "../common/test_util.h"
 
 enum { C_K1, C_K2, C_K, C_X, C_F, C_T, N_COLS };
 static const char *k_names[N_COLS] = {"k1", "k2", "k", "x", "f", "t"};
@@ -33,12 +34,7 @@ static int64_t g_n;
 enum { KM_BARS, KM_UNIQUE, KM_BARS_NULLS };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rnd(void) { return test_xorshift(&rng_state); }
 
 static void make_rows(int64_t n, int mode) {
     g_n = n;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "exec/exec.h"
+#include "../common/test_util.h"
 
 typedef struct arow {
     bool gv, kv;
@@ -21,12 +22,7 @@ typedef struct arow {
 } arow;
 
 static uint64_t g_rng = 0x2545F4914F6CDD1DULL;
-static uint64_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rnd(void) { return test_xorshift(&g_rng); }
 
 static arow *gen(int64_t n, int64_t g_dom, int64_t k_dom, int null_pct) {
     arow *r = calloc((size_t)(n ? n : 1), sizeof *r);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "exec/exec.h"
+#include "../common/test_util.h"
 
 /* ---------------------------------------------------------------- rows and tables */
 
@@ -26,12 +27,7 @@ typedef struct trow {
 } trow;
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rnd(void) { return test_xorshift(&g_rng); }
 
 static trow *gen_rows(int64_t n, int64_t k1_dom, int64_t k2_dom, int null_pct) {
     trow *r = calloc((size_t)(n ? n : 1), sizeof *r);

@@ -97,27 +97,6 @@ static pl_batch *build_input(pl_schema *s) {
 
 /* ---------------------------------------------------------------- spec helpers */
 
-static pl_value v_int(int64_t x) {
-    pl_value v;
-    memset(&v, 0, sizeof v);
-    v.type = pl_type_simple(PL_TYPE_INT64);
-    v.v.i = x;
-    return v;
-}
-static pl_value v_f64(double x) {
-    pl_value v;
-    memset(&v, 0, sizeof v);
-    v.type = pl_type_simple(PL_TYPE_FLOAT64);
-    v.v.f = x;
-    return v;
-}
-static pl_value v_none(void) {
-    pl_value v;
-    memset(&v, 0, sizeof v);
-    v.is_null = true;
-    return v;
-}
-
 static pl_window_spec mk(const char *name, int n_args, int a0, int a1, int a2) {
     pl_window_spec sp;
     memset(&sp, 0, sizeof sp);

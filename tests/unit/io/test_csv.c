@@ -296,6 +296,47 @@ static void test_overrides_projection_limit(void **state) {
     pl_type_release(dec);
 }
 
+/* DECIMAL(38, 0) takes 38 digits; 39 are refused, also where v * 10 passes 2^128 (the parse
+ * once wrapped around there and kept a wrong value); integers beyond BIGINT infer as
+ * DECIMAL(38, 0). */
+static void test_decimal_38_digits(void **state) {
+    (void)state;
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    pl_type *dec;
+    assert_int_equal(pl_type_new_decimal(38, 0, &dec, NULL), PL_OK);
+    const char *names[] = {"a"};
+    pl_type *types[] = {dec};
+    o.csv_type_names = names;
+    o.csv_types = types;
+    o.n_csv_types = 1;
+    const char *text = "a\n99999999999999999999999999999999999999\n-12345678901234567890123456789012345678\n";
+    pl_table *t = read_ok(text, &o);
+    pl_batch *b = combine(t);
+    assert_string_equal(cell(b, 0, 0), "99999999999999999999999999999999999999");
+    assert_string_equal(cell(b, 0, 1), "-12345678901234567890123456789012345678");
+    pl_batch_release(b);
+    pl_table_release(t);
+    static const char *const too_long[] = {"a\n700000000000000000000000000000000000000\n",
+                                           "a\n100000000000000000000000000000000000000\n",
+                                           "a\n3402823669209384634633746074317682114560\n"};
+    for (size_t k = 0; k < sizeof too_long / sizeof *too_long; k++) {
+        pl_error err;
+        pl_error_init(&err);
+        assert_int_equal(read_text(too_long[k], (int64_t)strlen(too_long[k]), &o, &t, &err), PL_ERR_TYPE);
+    }
+    pl_type_release(dec);
+    pl_read_opts_init(&o);
+    t = read_ok("a,b\n123456789012345678901,007\n-5,+3\n", &o);
+    b = combine(t);
+    assert_int_equal(col_type(b, 0), PL_TYPE_DECIMAL128);
+    assert_int_equal(col_type(b, 1), PL_TYPE_UTF8);
+    assert_string_equal(cell(b, 0, 0), "123456789012345678901");
+    assert_string_equal(cell(b, 1, 1), "+3");
+    pl_batch_release(b);
+    pl_table_release(t);
+}
+
 static void test_inference_sample_miss(void **state) {
     (void)state;
     pl_read_opts o;
@@ -558,6 +599,7 @@ int main(void) {
         cmocka_unit_test(test_nulls),
         cmocka_unit_test(test_no_header_and_delimiter),
         cmocka_unit_test(test_overrides_projection_limit),
+        cmocka_unit_test(test_decimal_38_digits),
         cmocka_unit_test(test_inference_sample_miss),
         cmocka_unit_test(test_parallel_chunks_equal_single),
         cmocka_unit_test(test_parallel_chunks_stray_quotes),

@@ -127,6 +127,7 @@ static void test_flatbuf_builder_roundtrip(void **state) {
 /* ---------------------------------------------------------------- tables of every type */
 
 #include "polaroid/sql.h"
+#include "../common/test_util.h"
 
 static pl_table *make_table(pl_schema *s, int n_batches, const int64_t *rows) {
     pl_table *t = NULL;
@@ -449,12 +450,7 @@ static void assert_clean_status(pl_status st) {
 }
 
 static uint64_t g_rng = 0x243F6A8885A308D3ull;
-static uint64_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rnd(void) { return test_xorshift(&g_rng); }
 
 static void test_truncated_and_corrupt(void **state) {
     (void)state;

@@ -21,6 +21,7 @@
 #include "io/parquet/pq_int.h"
 #include "polaroid/polaroid.h"
 #include "pq_test_file.h"
+#include "../common/test_util.h"
 
 #define N_ROWS 20000
 
@@ -53,29 +54,6 @@ static bool fast_codec(pl_codec c) { return c != PL_CODEC_ZSTD && c != PL_CODEC_
 static const pl_codec CODECS[] = {PL_CODEC_UNCOMPRESSED, PL_CODEC_SNAPPY, PL_CODEC_LZ4_RAW,
                                   PL_CODEC_ZSTD, PL_CODEC_GZIP};
 #define N_CODECS (sizeof CODECS / sizeof *CODECS)
-
-/* Resident KiB of this process's mapping of the file at path (/proc/self/smaps), -1 if it
- * has none. */
-static long mapping_rss_kb(const char *path) {
-    FILE *f = fopen("/proc/self/smaps", "r");
-    if (!f) return -1;
-    char line[1024];
-    bool in = false;
-    long rss = -1;
-    size_t pl = strlen(path);
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-            size_t n = strlen(line);
-            while (n > 0 && line[n - 1] == '\n') line[--n] = 0;
-            in = n >= pl && strcmp(line + n - pl, path) == 0;
-            continue;
-        }
-        if (in && sscanf(line, "Rss: %ld kB", &rss) == 1) break;
-    }
-    fclose(f);
-    return rss;
-}
 
 /* match mode: s = "beta" */
 static pl_status match_beta(void *arg, pl_array *values, uint8_t *pass, pl_error *err) {
@@ -264,7 +242,7 @@ static void test_scan_drops_mapped_pages(void **state) {
         const double *d = (const double *)(const void *)b->columns[1]->values->data + b->columns[1]->offset;
         for (int64_t i = 0; i < b->n_rows; i++) sum += d[i];
         pl_batch_release(b);
-        long rss = mapping_rss_kb(path); /* the file stays mapped until the stream ends */
+        long rss = test_mapping_rss_kb(path); /* the file stays mapped until the stream ends */
         assert_true(rss >= 0);
         if (rss * 1024 > size / 4)
             fail_msg("%ld KiB of the %lld-byte file's mapping resident", rss, (long long)size);
@@ -273,7 +251,7 @@ static void test_scan_drops_mapped_pages(void **state) {
     assert_true(sum == 0.5 * (double)n * (double)(n - 1) / 2);
     assert_true(pl_file_map_count() == m0 + 1);
     pl_stream_free(s);
-    assert_int_equal(mapping_rss_kb(path), -1); /* unmapped */
+    assert_int_equal(test_mapping_rss_kb(path), -1); /* unmapped */
     pl_file_map_test(PL_FMAP_TEST_NONE);
     unlink(path);
 }

@@ -11,14 +11,10 @@
 #include <cmocka.h>
 
 #include "io/parquet/pq_int.h"
+#include "../common/test_util.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rnd(void) { return test_xorshift(&rng_state); }
 
 /* reference: LSB-first bit packing of n values (the RLE hybrid's bit-packed runs) */
 static int64_t ref_pack(const uint64_t *v, int64_t n, int bw, uint8_t *out) {

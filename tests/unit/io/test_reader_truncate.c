@@ -25,6 +25,7 @@
 #include "core/core.h"
 #include "io/csv/csv.h"
 #include "polaroid/polaroid.h"
+#include "../common/test_util.h"
 
 static void ok_(pl_status st, const pl_error *err, const char *expr, int line) {
     if (st != PL_OK) {
@@ -44,29 +45,6 @@ static int64_t file_size(const char *path) {
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     return (int64_t)st.st_size;
-}
-
-/* Resident KiB of this process's mapping of the file at path (/proc/self/smaps), -1 if it
- * has none. */
-static long mapping_rss_kb(const char *path) {
-    FILE *f = fopen("/proc/self/smaps", "r");
-    if (!f) return -1;
-    char line[1024];
-    bool in = false;
-    long rss = -1;
-    size_t pl = strlen(path);
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-            size_t n = strlen(line);
-            while (n > 0 && line[n - 1] == '\n') line[--n] = 0;
-            in = n >= pl && strcmp(line + n - pl, path) == 0;
-            continue;
-        }
-        if (in && sscanf(line, "Rss: %ld kB", &rss) == 1) break;
-    }
-    fclose(f);
-    return rss;
 }
 
 /* rows of "i,name_i,i/2" under a header; returns the text's size */
@@ -143,7 +121,7 @@ static void check_load(const char *path, int mode, bool want_mapped) {
     assert_int_equal(slot >= 0, want_mapped);
     assert_int_equal(pl_file_map_count(), m0 + (want_mapped ? 1 : 0));
     assert_int_equal(b->size, file_size(path));
-    assert_int_equal(mapping_rss_kb(path) >= 0, want_mapped);
+    assert_int_equal(test_mapping_rss_kb(path) >= 0, want_mapped);
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     uint8_t *want = malloc((size_t)b->size + 1);
@@ -153,7 +131,7 @@ static void check_load(const char *path, int mode, bool want_mapped) {
     free(want);
     if (want_mapped) assert_false(pl_file_map_lost(slot));
     pl_buf_release(b);
-    assert_int_equal(mapping_rss_kb(path), -1); /* the last release unmapped it */
+    assert_int_equal(test_mapping_rss_kb(path), -1); /* the last release unmapped it */
     pl_file_map_test(PL_FMAP_TEST_NONE);
 }
 
@@ -177,7 +155,7 @@ static void test_file_load(void **state) {
         pl_buf *b = NULL;
         ok(pl_file_read_all(p, &b, &e2), &e2);
         assert_int_equal(b->size, file_size(p));
-        assert_int_equal(mapping_rss_kb(p) >= 0, k == 1);
+        assert_int_equal(test_mapping_rss_kb(p) >= 0, k == 1);
         FILE *f = fopen(p, "rb");
         assert_non_null(f);
         uint8_t *want = malloc((size_t)b->size);
@@ -186,7 +164,7 @@ static void test_file_load(void **state) {
         assert_memory_equal(b->data, want, (size_t)b->size);
         free(want);
         pl_buf_release(b);
-        assert_int_equal(mapping_rss_kb(p), -1);
+        assert_int_equal(test_mapping_rss_kb(p), -1);
     }
     /* the empty file */
     FILE *f = fopen(small, "wb");
@@ -350,14 +328,14 @@ static void test_csv_drops_parsed_pages(void **state) {
         if (!b) break;
         rows += b->n_rows;
         pl_batch_release(b);
-        long rss = mapping_rss_kb(path);
+        long rss = test_mapping_rss_kb(path);
         if (rss > max_rss) max_rss = rss;
     }
     assert_int_equal(rows, 200000);
     if (max_rss * 1024 > size / 4)
         fail_msg("%ld KiB of the %lld-byte file's mapping resident", max_rss, (long long)size);
     pl_stream_free(s);
-    assert_int_equal(mapping_rss_kb(path), -1);
+    assert_int_equal(test_mapping_rss_kb(path), -1);
     /* a bad value on line 180002 (row 180000 after the header) */
     {
         FILE *in = fopen(path, "r+b");
@@ -394,10 +372,10 @@ static void test_ipc_mapped_equals_memory(void **state) {
         assert_int_equal(pl_file_map_count(), m0 + 1);
         assert_int_equal(got->n_rows, 30000);
         assert_true(pl_table_equals(want, got));
-        assert_true(mapping_rss_kb(path) >= 0); /* the table's buffers are views of the mapping */
+        assert_true(test_mapping_rss_kb(path) >= 0); /* the table's buffers are views of the mapping */
         pl_table_release(want);
         pl_table_release(got);
-        assert_int_equal(mapping_rss_kb(path), -1);
+        assert_int_equal(test_mapping_rss_kb(path), -1);
         unlink(path);
     }
 }

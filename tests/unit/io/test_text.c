@@ -221,11 +221,20 @@ static void test_times_and_timestamps(void **state) {
 static void test_parse(void **state) {
     (void)state;
     int32_t days;
+    int64_t ts0;
+    bool tz0;
     assert_true(pl_text_parse_date("2000-02-29", 10, &days));
     assert_int_equal(days, 11016);
     assert_false(pl_text_parse_date("2001-02-29", 10, &days));
     assert_false(pl_text_parse_date("2001-13-01", 10, &days));
-    assert_false(pl_text_parse_date("2001-1-01", 9, &days));
+    assert_true(pl_text_parse_date("2001-1-1", 8, &days)); /* DuckDB reads these too */
+    assert_int_equal(days, 11323);
+    assert_false(pl_text_parse_date("2001-001-01", 11, &days));
+    assert_false(pl_text_parse_date("2001-01-", 8, &days));
+    assert_true(pl_text_parse_timestamp("2001-1-1 1:2:3", 14, PL_UNIT_S, &ts0, &tz0));
+    assert_int_equal(ts0, 978310923LL);
+    assert_false(pl_text_parse_timestamp("2001-01-01 1:2:", 15, PL_UNIT_S, &ts0, &tz0));
+    assert_false(pl_text_parse_timestamp("2001-01-01 123:00", 17, PL_UNIT_S, &ts0, &tz0));
     assert_false(pl_text_parse_date("abc", 3, &days));
     assert_false(pl_text_parse_date("", 0, &days));
     assert_true(pl_text_parse_date("0001-12-31 (BC)", 15, &days));

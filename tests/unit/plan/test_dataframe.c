@@ -15,17 +15,11 @@
 
 #include "core/core.h"
 #include "polaroid/dataframe.h"
+#include "../common/test_util.h"
 
 static pl_error g_err;
 #define E (&g_err)
-#define ok(expr)                                                                                   \
-    do {                                                                                           \
-        pl_status st_ = (expr);                                                                    \
-        if (st_ != PL_OK) {                                                                        \
-            char b_[1024];                                                                         \
-            fail_msg("%s -> %s", #expr, pl_error_format(&g_err, b_, sizeof b_));                   \
-        }                                                                                          \
-    } while (0)
+#define ok(expr) TEST_OK(expr, &g_err)
 
 /* ---------------------------------------------------------------- the model table
  * row i: id = i (int64), g = i % 7 (int32, NULL when i % 11 == 0), x = i * 0.5 (float64),

@@ -15,17 +15,11 @@
 
 #include "core/core.h"
 #include "polaroid/dataframe.h"
+#include "../common/test_util.h"
 
 static pl_error g_err;
 #define E (&g_err)
-#define ok(expr)                                                                                   \
-    do {                                                                                           \
-        pl_status st_ = (expr);                                                                    \
-        if (st_ != PL_OK) {                                                                        \
-            char b_[1024];                                                                         \
-            fail_msg("%s -> %s", #expr, pl_error_format(&g_err, b_, sizeof b_));                  \
-        }                                                                                          \
-    } while (0)
+#define ok(expr) TEST_OK(expr, &g_err)
 
 /* Row i of list k: NULL (-1), or its length; element j's value, or NULL when nullel. */
 static int64_t list_len(int k, int64_t i) {
