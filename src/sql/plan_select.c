@@ -1107,9 +1107,20 @@ static pl_status group_key(sel_state *s, const PgQuery__Node *g, int32_t *out, p
                            (long long)k);
         pl_expr_retain(e);
     } else {
+        /* the alias of a select item holding a deferred subquery (not a column's name): that
+         * item, planned now, is the key */
+        const char *alias = g->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && g->column_ref->n_fields == 1
+                                ? sq_str(g->column_ref->fields[0])
+                                : NULL;
+        for (int32_t k2 = 0; alias && !e && k2 < s->items.n; k2++)
+            if (s->items.names[k2] && !strcasecmp(s->items.names[k2], alias) && has_deferred(s->items.v[k2]) &&
+                sq_rel_find(&s->rel, NULL, alias) == -1) {
+                PL_TRY(undefer(s, &s->items.v[k2], err));
+                e = pl_expr_retain(s->items.v[k2]);
+            }
         s->sc.allow = SQ_ALLOW_SUBQUERY;
         s->sc.clause = "GROUP BY";
-        PL_TRY(sq_expr(&s->sc, g, &e, err));
+        if (!e) PL_TRY(sq_expr(&s->sc, g, &e, err));
     }
     int32_t at = el_find(&s->keys, e);
     if (at >= 0) {

@@ -56,6 +56,10 @@ GROUPED = [
      "SELECT g, s, (SELECT count(*) FROM u WHERE u.k = t.g) AS c FROM t GROUP BY ROLLUP (g, s)"),
     ("group_by_ordinal_subquery",
      "SELECT (SELECT max(u.y) FROM u WHERE u.k = t.g) AS a, count(*) AS n FROM t GROUP BY 1"),
+    ("group_by_alias_subquery",
+     "SELECT (SELECT max(u.y) FROM u WHERE u.k = t.g) AS a, count(*) AS n FROM t GROUP BY a"),
+    ("having_alias",
+     "SELECT g, (SELECT max(y) FROM u WHERE u.k = t.g) AS m FROM t GROUP BY g HAVING m > 20"),
     ("group_by_all_subquery",
      "SELECT (SELECT max(u.y) FROM u WHERE u.k = t.g) AS a, count(*) AS n FROM t GROUP BY ALL"),
     ("subquery_inside_aggregate",
@@ -77,11 +81,6 @@ GROUPED = [
      "SELECT u.i, (SELECT count(*) + (SELECT count(*) FROM t t3 WHERE t3.g = t2.g) FROM t t2 "
      "WHERE t2.g = u.k GROUP BY t2.g) AS c FROM u"),
 ]
-
-
-@pytest.mark.parametrize("name,query", GROUPED, ids=[n for n, _ in GROUPED])
-def test_sub_grouped(sql, name, query):
-    sql.check(query, setup=SETUP)
 
 
 def test_sub_grouped_order_by(sql):
@@ -144,11 +143,6 @@ TWO_LEVEL = [
 ]
 
 
-@pytest.mark.parametrize("name,query", TWO_LEVEL, ids=[n for n, _ in TWO_LEVEL])
-def test_sub_two_levels(sql, name, query):
-    sql.check(query, setup=SETUP)
-
-
 def _nest(depth):
     """A nest of subqueries each correlated to the one outside it by an inequality (each one
     flattened)."""
@@ -185,6 +179,10 @@ ON_CASE = [
 ]
 
 
-@pytest.mark.parametrize("name,query", ON_CASE, ids=[n for n, _ in ON_CASE])
-def test_sub_on_case(sql, name, query):
+CHECKED = ([("grouped_" + n, q) for n, q in GROUPED] + [("two_levels_" + n, q) for n, q in TWO_LEVEL]
+           + [("on_case_" + n, q) for n, q in ON_CASE])
+
+
+@pytest.mark.parametrize("name,query", CHECKED, ids=[n for n, _ in CHECKED])
+def test_sub_vs_duckdb(sql, name, query):
     sql.check(query, setup=SETUP)
