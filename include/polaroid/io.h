@@ -70,6 +70,8 @@ typedef struct pl_read_opts {
     const char *const *csv_null_values; /* strings read as NULL; NULL = {""} */
     int32_t n_csv_null_values;
     int64_t csv_sample_rows;    /* rows used for type inference; 0 = default */
+    int64_t csv_skip_rows;      /* lines skipped at the start of each file, before the header */
+    bool csv_all_varchar;       /* every column not given a type explicitly is utf8 */
     /* Explicit column types (override inference), matched by name. */
     const char *const *csv_type_names;
     pl_type *const *csv_types;

@@ -3,7 +3,8 @@
  * interactive shell (libedit: line editing, history in ~/.polaroid_history, statements end with
  * ';', dot commands, which scripts take too: run_script_dots). Each query's result is written in turn like `polaroid cat` writes rows
  * (table, csv, json, parquet, arrow; or --format none: collect and print the row count);
- * EXPLAIN prints its plan; DDL and DML print nothing. A failing statement stops a script (exit
+ * EXPLAIN prints its plan; DDL and DML print nothing (with `.changes on`, like the duckdb CLI,
+ * the rows a statement changed and the total so far). A failing statement stops a script (exit
  * 1); its error is printed with the statement's line and a caret under the error position.
  * With --server HOST:PORT the SQL runs on a `polaroid serve` instead (include/polaroid/client.h)
  * and its result is written the same way. */
@@ -40,8 +41,9 @@ static const char *const g_sql_help =
     "dot commands, which scripts take too, on lines of their own between statements).\n"
     "Statements: SELECT, VALUES, WITH, FROM-first queries (FROM t [SELECT ...]),\n"
     "EXPLAIN [ANALYZE], DESCRIBE|SUMMARIZE query|table|'file', SHOW [ALL] TABLES,\n"
-    "CREATE TABLE [AS], CREATE [OR REPLACE] VIEW, INSERT, UPDATE, DELETE, TRUNCATE\n"
-    "(RETURNING on the three), ALTER TABLE, DROP TABLE/VIEW, COPY ... TO/FROM 'file', SET.\n"
+    "CREATE [OR REPLACE] TABLE [AS], CREATE [OR REPLACE] VIEW, INSERT [OR IGNORE|REPLACE]\n"
+    "(BY NAME, ON CONFLICT DO NOTHING|UPDATE), UPDATE, DELETE, TRUNCATE (RETURNING on the\n"
+    "three), ALTER TABLE, DROP TABLE/VIEW, COPY ... TO/FROM 'file', SET.\n"
     "\n"
     "options:\n"
     "  -f, --file FILE     run the statements in FILE ('-' = standard input)\n"
@@ -67,6 +69,7 @@ static const char *const g_shell_help =
     "  .schema [NAME]     show the columns of NAME (or of every table and view)\n"
     "  .mode table|csv|json  how results are printed\n"
     "  .timer on|off      print each statement's elapsed time\n"
+    "  .changes on|off    print the rows each INSERT/UPDATE/DELETE/COPY changed\n"
     "  .help              this text\n"
     "  .quit, .exit       leave (so does Ctrl-D)\n";
 
@@ -78,6 +81,8 @@ typedef struct sql_cli {
     const char *output; /* NULL = stdout */
     bool output_used;   /* -o already received a result */
     bool timing;
+    bool changes;          /* .changes on */
+    int64_t total_changes; /* rows changed by the statements run so far */
     pl_write_opts wopts;
     const char *script;      /* the text being run (for carets) */
     const char *script_path; /* -f FILE, or NULL */
@@ -130,6 +135,13 @@ static int report(const sql_cli *c, const pl_error *err) {
 
 /* ---------------------------------------------------------------- results */
 
+/* .changes on: the rows a statement changed, as the duckdb (sqlite) shell prints them. */
+static void print_changes(sql_cli *c, int64_t n) {
+    if (n < 0) return;
+    c->total_changes += n;
+    if (c->changes) printf("changes: %3lld   total_changes: %lld\n", (long long)n, (long long)c->total_changes);
+}
+
 static pl_status emit(sql_cli *c, pl_df *df, pl_error *err) {
     pl_session_get_exec_opts(c->s, &c->opts); /* SET threads/memory_limit apply */
     if (c->count_only) {
@@ -164,6 +176,7 @@ static pl_status on_result(void *user, pl_sql_result *r, pl_error *err) {
     } else if (r->df) {
         st = emit(c, r->df, err);
     }
+    if (st == PL_OK) print_changes(c, r->rows_changed);
     fflush(stdout);
     int64_t now = pl_now_ns();
     if (c->timing && st == PL_OK) fprintf(stderr, "Run Time: %.3f s\n", (double)(now - c->t0) / 1e9);
@@ -207,6 +220,14 @@ static pl_status run_remote_one(sql_cli *c, const char *text, bool returns_rows,
         pl_table *t = NULL;
         rc = pl_stream_collect(st, &t, err);
         if (!rc && returns_rows) printf("%lld rows\n", (long long)t->n_rows);
+        /* the server answers a statement without rows with its "Count" (none for DDL) */
+        if (!rc && !returns_rows && t->n_rows == 1 && t->schema->n_fields == 1 &&
+            !strcmp(t->schema->fields[0].name, "Count") && t->schema->fields[0].type->id == PL_TYPE_INT64) {
+            int64_t b = 0;
+            while (t->batches[b]->n_rows == 0) b++;
+            pl_array *a = t->batches[b]->columns[0];
+            if (pl_array_is_valid(a, 0)) print_changes(c, ((const int64_t *)a->values->data)[a->offset]);
+        }
         pl_table_release(t);
     } else {
         struct stat before;
@@ -426,6 +447,10 @@ static bool dot_command(sql_cli *c, const char *line) {
         if (!strcmp(arg, "on")) c->timing = true;
         else if (!strcmp(arg, "off")) c->timing = false;
         else fprintf(stderr, "usage: .timer on|off\n");
+    } else if (!strcmp(cmd, ".changes")) {
+        if (!strcmp(arg, "on")) c->changes = true;
+        else if (!strcmp(arg, "off")) c->changes = false;
+        else fprintf(stderr, "usage: .changes on|off\n");
     } else if (!strcmp(cmd, ".mode")) {
         pl_format f = pl_format_from_name(arg);
         if (f == PL_FORMAT_TABLE || f == PL_FORMAT_CSV || f == PL_FORMAT_JSON) {

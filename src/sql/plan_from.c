@@ -1,6 +1,7 @@
 /* plan_from.c - FROM items: tables (CTEs, the session catalog, file paths), table functions
  * (read_parquet, read_csv, read_ipc), subqueries, LATERAL subqueries and joins (ON, USING,
  * NATURAL, comma and CROSS). */
+#include "expr/expr_int.h"
 #include "sql/plan_int.h"
 
 #include <ctype.h>
@@ -52,6 +53,55 @@ static pl_status apply_alias(pl_df **df, const char *name, const PgQuery__Alias 
 }
 
 /* ---------------------------------------------------------------- tables and files */
+
+/* The items of a list written as list_value(...) (from ['a', 'b'], session_forms.c), a row
+ * ('a', 'b') or ARRAY['a', 'b']; false for anything else. */
+static bool list_items(const PgQuery__Node *a, PgQuery__Node *const **items, size_t *n) {
+    const PgQuery__FuncCall *lv = a->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? a->func_call : NULL;
+    const char *lv_name = lv && lv->n_funcname == 1 ? sq_str(lv->funcname[0]) : NULL;
+    if (lv_name && !strcasecmp(lv_name, "list_value") && !lv->agg_star && !lv->over) {
+        *items = lv->args;
+        *n = lv->n_args;
+    } else if (a->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        *items = a->row_expr->args;
+        *n = a->row_expr->n_args;
+    } else if (a->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+        *items = a->a_array_expr->elements;
+        *n = a->a_array_expr->n_elements;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static const char *const_str(const PgQuery__Node *n);
+
+/* A list option of string constants (names=[...], types=[...]) as a new vector *out. */
+static pl_status str_list_opt(const PgQuery__Node *val, const char *key, int32_t apos, const char ***out,
+                              size_t *n_out, pl_error *err) {
+    PgQuery__Node *const *items = NULL;
+    size_t n = 0;
+    if (!list_items(val, &items, &n) || n == 0)
+        return sq_fail(err, PL_ERR_SQL, apos, "%s must be a list of strings, e.g. ['a', 'b']", key);
+    const char **v = pl_calloc(n, sizeof *v);
+    if (!v) return NOMEM(err);
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] = const_str(items[i]))) {
+            pl_free(v);
+            return sq_fail(err, PL_ERR_SQL, sq_node_pos(items[i]), "%s must be a list of strings", key);
+        }
+    pl_free(*out);
+    *out = v;
+    *n_out = n;
+    return PL_OK;
+}
+
+/* read_csv(..., types=['INTEGER', ...]): the first k columns of the scan df get these types,
+ * by position; df is scanned again with them by name. */
+static pl_status csv_positional_types(sq_ctx *ctx, int32_t n_paths, const char *const *paths,
+                                      pl_read_opts *opts, const char *const *type_strs, size_t n_types,
+                                      int32_t pos, pl_df **df, pl_error *err);
+
 
 static bool looks_like_path(const char *name) {
     return strchr(name, '.') || strchr(name, '/') || strchr(name, '*');
@@ -435,18 +485,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     const PgQuery__Node *a0 = fc->args[0];
     PgQuery__Node *const *items = NULL;
     size_t n_items = 0;
-    const PgQuery__FuncCall *lv = a0->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? a0->func_call : NULL;
-    const char *lv_name = lv && lv->n_funcname == 1 ? sq_str(lv->funcname[0]) : NULL;
-    if (lv_name && !strcasecmp(lv_name, "list_value") && !lv->agg_star && !lv->over) {
-        items = lv->args;
-        n_items = lv->n_args;
-    } else if (a0->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
-        items = a0->row_expr->args;
-        n_items = a0->row_expr->n_args;
-    } else if (a0->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
-        items = a0->a_array_expr->elements;
-        n_items = a0->a_array_expr->n_elements;
-    } else {
+    if (!list_items(a0, &items, &n_items)) {
         items = (PgQuery__Node *const *)&fc->args[0];
         n_items = 1;
     }
@@ -461,6 +500,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     pl_read_opts opts;
     pl_read_opts_init(&opts);
     const char *null_str = NULL;
+    const char **col_names = NULL, **type_strs = NULL;
+    size_t n_col_names = 0, n_type_strs = 0;
+    int32_t types_pos = pos;
     for (size_t i = 1; !st && i < fc->n_args; i++) {
         const PgQuery__Node *a = fc->args[i];
         const char *key = NULL;
@@ -500,6 +542,26 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             sq_int_const(val, &is_int, &v);
             if (!is_int) st = sq_fail(err, PL_ERR_SQL, apos, "sample_size must be an integer");
             else opts.csv_sample_rows = v < 0 ? INT64_MAX : v;
+        } else if (csv && !strcasecmp(key, "skip")) {
+            bool is_int;
+            int64_t v = 0;
+            sq_int_const(val, &is_int, &v);
+            if (!is_int || v < 0) st = sq_fail(err, PL_ERR_SQL, apos, "skip must be a non-negative integer");
+            else opts.csv_skip_rows = v;
+        } else if (csv && !strcasecmp(key, "all_varchar")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "all_varchar must be true or false");
+            else opts.csv_all_varchar = b;
+        } else if (csv && (!strcasecmp(key, "names") || !strcasecmp(key, "column_names"))) {
+            st = str_list_opt(val, key, apos, &col_names, &n_col_names, err);
+        } else if (csv && (!strcasecmp(key, "types") || !strcasecmp(key, "dtypes") ||
+                           !strcasecmp(key, "column_types"))) {
+            st = str_list_opt(val, key, apos, &type_strs, &n_type_strs, err);
+            types_pos = apos;
+        } else if (csv && !strcasecmp(key, "compression")) {
+            /* compressed files are recognised by their first bytes */
+            if (!s || (strcasecmp(s, "auto") && strcasecmp(s, "gzip") && strcasecmp(s, "zstd") &&
+                       strcasecmp(s, "none")))
+                st = sq_fail(err, PL_ERR_SQL, apos, "compression must be 'auto', 'gzip', 'zstd' or 'none'");
         } else if (!strcasecmp(key, "auto_detect") || !strcasecmp(key, "binary_as_string") ||
                    !strcasecmp(key, "hive_partitioning") || !strcasecmp(key, "union_by_name")) {
             /* accepted and ignored */
@@ -513,8 +575,35 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     }
     pl_df *df = NULL;
     if (!st) st = scan_files(ctx, (int32_t)n_items, paths, fmt, &opts, pos, &df, err);
+    if (!st && n_type_strs)
+        st = csv_positional_types(ctx, (int32_t)n_items, paths, &opts, type_strs, n_type_strs, types_pos,
+                                  &df, err);
+    if (!st && n_col_names) {
+        /* names=[...]: the first columns renamed, like an alias's column list */
+        pl_schema *sch = pl_df_schema(df);
+        if ((int32_t)n_col_names > sch->n_fields) {
+            st = sq_fail(err, PL_ERR_SQL, pos, "names has %d entries but the file has %d columns",
+                         (int)n_col_names, (int)sch->n_fields);
+        } else {
+            const char **olds = pl_calloc(n_col_names, sizeof *olds);
+            pl_df *r = NULL;
+            if (!olds) st = NOMEM(err);
+            for (size_t i = 0; !st && i < n_col_names; i++) olds[i] = sch->fields[i].name;
+            if (!st) st = sq_at(err, pl_df_rename(df, (int32_t)n_col_names, olds, col_names, &r, err), pos);
+            pl_free(olds);
+            if (!st) {
+                pl_df_release(df);
+                df = r;
+            }
+        }
+    }
+    pl_free(col_names);
+    pl_free(type_strs);
     pl_free(paths);
-    if (st) return st;
+    if (st) {
+        pl_df_release(df);
+        return st;
+    }
     char lower[64];
     snprintf(lower, sizeof lower, "%s", fname);
     for (char *p = lower; *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -524,6 +613,40 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         return st;
     }
     return sq_rel_init(out, df, err);
+}
+
+static pl_status csv_positional_types(sq_ctx *ctx, int32_t n_paths, const char *const *paths,
+                                      pl_read_opts *opts, const char *const *type_strs, size_t n_types,
+                                      int32_t pos, pl_df **df, pl_error *err) {
+    pl_schema *sch = pl_df_schema(*df);
+    if ((int32_t)n_types > sch->n_fields)
+        return sq_fail(err, PL_ERR_SQL, pos, "types has %d entries but the file has %d columns",
+                       (int)n_types, (int)sch->n_fields);
+    const char **names = pl_calloc(n_types, sizeof *names);
+    pl_type **types = pl_calloc(n_types, sizeof *types);
+    pl_status st = names && types ? PL_OK : NOMEM(err);
+    for (size_t i = 0; !st && i < n_types; i++) {
+        names[i] = sch->fields[i].name;
+        st = pl_type_from_sql_name(type_strs[i], &types[i], err);
+        if (st) st = sq_fail(err, PL_ERR_SQL, pos, "types: unknown type \"%s\"", type_strs[i]);
+    }
+    pl_df *typed = NULL;
+    if (!st) {
+        opts->csv_type_names = names;
+        opts->csv_types = types;
+        opts->n_csv_types = (int32_t)n_types;
+        st = scan_files(ctx, n_paths, paths, PL_FORMAT_CSV, opts, pos, &typed, err);
+        opts->csv_type_names = NULL;
+        opts->csv_types = NULL;
+        opts->n_csv_types = 0;
+    }
+    for (size_t i = 0; types && i < n_types; i++) pl_type_release(types[i]);
+    pl_free(types);
+    pl_free(names);
+    if (st) return st;
+    pl_df_release(*df);
+    *df = typed;
+    return PL_OK;
 }
 
 /* ---------------------------------------------------------------- combining relations */

@@ -326,6 +326,7 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
     int32_t *ins = NULL; /* positions after ")" of FROM subqueries without an alias */
     int32_t n_ins = 0, cap_ins = 0;
     bool stmt_is_copy = false, at_stmt_start = true;
+    bool insert_src = false; /* after INSERT, before its rows (SELECT, VALUES, ...) */
     sq_token prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
     sq_token tok;
     int32_t pos = 0;
@@ -339,6 +340,7 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
             char c = sql[tok.start];
             if (c == ';' && depth == 0) {
                 at_stmt_start = true;
+                insert_src = false;
                 seen_select[0] = false;
                 in_from[0] = false; /* a FROM of the statement before is not this one's */
             } else if (c == '(' || c == '[') {
@@ -441,6 +443,40 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     if (mk == SQ_JOIN_POSITIONAL) memcpy(o + tok.start, "CROSS", 5);
                     prev2 = prev;
                     prev = tok;
+                    continue;
+                }
+            }
+            /* CREATE OR REPLACE [TEMP] TABLE, INSERT OR IGNORE | REPLACE INTO, INSERT INTO t BY
+             * NAME | POSITION: the DuckDB words blanked; the session reads them back from the
+             * text (pl_sql_stmt_word) */
+            if (depth == 0 && sq_tok_is(sql, &tok, "insert") &&
+                (prev.start < 0 || sq_tok_is(sql, &prev, ";") || sq_tok_is(sql, &prev, ")")))
+                insert_src = true; /* the statement's INSERT (after a WITH list: a ")") */
+            else if (depth == 0 && (sq_tok_is(sql, &tok, "select") || sq_tok_is(sql, &tok, "values") ||
+                                    sq_tok_is(sql, &tok, "default") || sq_tok_is(sql, &tok, "with") ||
+                                    sq_tok_is(sql, &tok, "from")))
+                insert_src = false;
+            if (depth == 0 && (sq_tok_is(sql, &tok, "or") || sq_tok_is(sql, &tok, "by"))) {
+                sq_token w, nx, nx2;
+                bool two = sq_lex_next(sql, len, pos, &w);
+                bool has_nx = two && sq_lex_next(sql, len, w.end, &nx);
+                bool blank = false;
+                if (two && sq_tok_is(sql, &tok, "or") && sq_tok_is(sql, &prev, "insert"))
+                    blank = (sq_tok_is(sql, &w, "ignore") || sq_tok_is(sql, &w, "replace")) && has_nx &&
+                            sq_tok_is(sql, &nx, "into");
+                else if (two && sq_tok_is(sql, &tok, "or") && sq_tok_is(sql, &prev, "create"))
+                    blank = sq_tok_is(sql, &w, "replace") && has_nx &&
+                            (sq_tok_is(sql, &nx, "table") ||
+                             ((sq_tok_is(sql, &nx, "temp") || sq_tok_is(sql, &nx, "temporary")) &&
+                              sq_lex_next(sql, len, nx.end, &nx2) && sq_tok_is(sql, &nx2, "table")));
+                else if (two && sq_tok_is(sql, &tok, "by") && insert_src)
+                    blank = sq_tok_is(sql, &w, "name") || sq_tok_is(sql, &w, "position");
+                if (blank) {
+                    for (int32_t i = tok.start; i < w.end; i++)
+                        if (o[i] != '\n') o[i] = ' ';
+                    pos = w.end;
+                    prev2 = prev;
+                    prev = w;
                     continue;
                 }
             }

@@ -50,6 +50,7 @@ void pl_cat_entry_clear(pl_cat_entry *e) {
         for (int32_t i = 0; i < e->table->schema->n_fields; i++) pl_expr_release(e->defaults[i]);
     pl_free(e->defaults);
     pl_sql_keys_free(e->keys, e->n_keys);
+    pl_sql_key_index_free(e->kidx);
     pl_table_release(e->table);
     pl_free(e->view_node);
     pl_free(e->view_sql);
@@ -494,7 +495,7 @@ static pl_status run_stmt(pl_session *s, const pl_stmt_ctx *c, const PgQuery__No
         if (err)
             snprintf(err->hint, sizeof err->hint,
                      "supported: SELECT, VALUES, WITH, FROM, EXPLAIN, DESCRIBE, SUMMARIZE, SHOW "
-                     "TABLES, CREATE TABLE [AS], CREATE VIEW, INSERT, UPDATE, DELETE, TRUNCATE, "
+                     "TABLES, CREATE [OR REPLACE] TABLE [AS], CREATE VIEW, INSERT, UPDATE, DELETE, TRUNCATE, "
                      "ALTER TABLE, DROP, COPY, SET");
         return PL_ERR_UNSUPPORTED;
     }

@@ -1,6 +1,9 @@
 /* session_change.c - the statements that change the rows or columns of a session table:
  * UPDATE, DELETE, TRUNCATE, ALTER TABLE (ADD / DROP / RENAME COLUMN, RENAME TO, ALTER TYPE
- * [USING], SET / DROP DEFAULT, SET / DROP NOT NULL) and RETURNING (of INSERT too).
+ * [USING], SET / DROP DEFAULT, SET / DROP NOT NULL), RETURNING (of INSERT too) and the updates
+ * of INSERT ... ON CONFLICT DO UPDATE / INSERT OR REPLACE (pl_sql_upsert: planned like UPDATE
+ * over the old rows that clash, with the new ones beside them as DML_EXCLUDED<name> columns,
+ * `excluded.x` renamed to them while planning).
  *
  * How: conditions and expressions are planned by the query planner as a SELECT built here
  * over the table plus a row-number column. The table is registered for the time of planning
@@ -572,29 +575,14 @@ static pl_status update_table(pl_session *s, pl_cat_entry *e, pl_table *old, pl_
     return st;
 }
 
-pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__UpdateStmt *st,
-                            pl_sql_result *r, pl_error *err) {
-    snprintf(r->tag, sizeof r->tag, "UPDATE");
-    pl_cat_entry *e = NULL;
-    PL_TRY(pl_sql_table_entry(s, st->relation, "update", &e, err));
-    pl_table *old = pl_table_retain(e->table), *rid = NULL, *nt = NULL;
-    pl_schema *sc = old->schema;
-    int32_t n = (int32_t)st->n_target_list;
-    node_pool np = {0};
-    pl_df *q = NULL;
-    uint8_t *mark = NULL;
-    int64_t n_changed = 0;
-    int32_t *col = pl_calloc((size_t)n + 1, sizeof *col);
-    bool *is_default = pl_calloc((size_t)n + 1, sizeof *is_default);
-    int32_t *at = pl_calloc((size_t)n + 1, sizeof *at);
-    PgQuery__Node **targets = pool_new(&np, ((size_t)n + 1) * sizeof *targets);
-    pl_status rc = col && is_default && at && targets ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    if (rc == PL_OK) {
-        targets[0] = mk_target(&np, mk_colref(&np, target_alias(st->relation), DML_ROWID), "__r");
-        if (!targets[0]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
-    }
+/* The SET list of UPDATE (or ON CONFLICT DO UPDATE): for item i, the table column col[i] of sc,
+ * whether it is DEFAULT, the position of its value, and targets[i + 1] the value AS "__v<i>". */
+static pl_status set_targets(const pl_stmt_ctx *c, const pl_cat_entry *e, pl_schema *sc,
+                             node_pool *np, int32_t n, PgQuery__Node *const *list, int32_t *col,
+                             bool *is_default, int32_t *at, PgQuery__Node **targets, pl_error *err) {
+    pl_status rc = PL_OK;
     for (int32_t i = 0; rc == PL_OK && i < n; i++) {
-        const PgQuery__Node *tn = st->target_list[i];
+        const PgQuery__Node *tn = list[i];
         if (tn->node_case != PG_QUERY__NODE__NODE_RES_TARGET) {
             rc = pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "malformed SET item");
             break;
@@ -619,10 +607,35 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         at[i] = rt->val ? pl_sql_node_location(rt->val) : -1;
         if (at[i] < 0) at[i] = rt->location;
         is_default[i] = rt->val && rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT;
-        PgQuery__Node *val = is_default[i] ? mk_null(&np) : rt->val;
-        targets[i + 1] = mk_target(&np, val, value_name(&np, (size_t)i));
+        PgQuery__Node *val = is_default[i] ? mk_null(np) : rt->val;
+        targets[i + 1] = mk_target(np, val, value_name(np, (size_t)i));
         if (rc == PL_OK && !targets[i + 1]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     }
+    return rc;
+}
+
+pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__UpdateStmt *st,
+                            pl_sql_result *r, pl_error *err) {
+    snprintf(r->tag, sizeof r->tag, "UPDATE");
+    pl_cat_entry *e = NULL;
+    PL_TRY(pl_sql_table_entry(s, st->relation, "update", &e, err));
+    pl_table *old = pl_table_retain(e->table), *rid = NULL, *nt = NULL;
+    pl_schema *sc = old->schema;
+    int32_t n = (int32_t)st->n_target_list;
+    node_pool np = {0};
+    pl_df *q = NULL;
+    uint8_t *mark = NULL;
+    int64_t n_changed = 0;
+    int32_t *col = pl_calloc((size_t)n + 1, sizeof *col);
+    bool *is_default = pl_calloc((size_t)n + 1, sizeof *is_default);
+    int32_t *at = pl_calloc((size_t)n + 1, sizeof *at);
+    PgQuery__Node **targets = pool_new(&np, ((size_t)n + 1) * sizeof *targets);
+    pl_status rc = col && is_default && at && targets ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (rc == PL_OK) {
+        targets[0] = mk_target(&np, mk_colref(&np, target_alias(st->relation), DML_ROWID), "__r");
+        if (!targets[0]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
+    if (rc == PL_OK) rc = set_targets(c, e, sc, &np, n, st->target_list, col, is_default, at, targets, err);
     if (rc == PL_OK) rc = with_rowids(old, &rid, err);
     over_query oq = {(size_t)n + 1, targets, st->n_from_clause, st->from_clause, st->where_clause,
                      st->with_clause};
@@ -1087,5 +1100,230 @@ pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         return PL_OK;
     }
     pl_table_release(as.t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- ON CONFLICT DO UPDATE */
+
+/* the column names the new rows (excluded.x) are planned under, next to the old row's */
+#define DML_EXCLUDED "__pl_excluded_"
+
+/* excluded.x -> <target alias>.__pl_excluded_x in the SET values and WHERE of DO UPDATE; the
+ * strings replaced are put back after planning (the tree is the caller's). */
+typedef struct excl_names {
+    node_pool *np;
+    const char *alias;
+    const pl_schema *sc;              /* the table's columns */
+    const PgQuery__ColumnRef *bad;    /* excluded.x of no column x */
+    PgQuery__String **strs;
+    char **was;
+    int32_t n, cap;
+    bool oom;
+} excl_names;
+
+static void excl_swap(excl_names *x, PgQuery__String *str, char *to) {
+    if (x->n == x->cap) {
+        int32_t cap = x->cap ? x->cap * 2 : 8;
+        PgQuery__String **s = pl_realloc(x->strs, (size_t)cap * sizeof *s);
+        if (s) x->strs = s;
+        char **w = s ? pl_realloc(x->was, (size_t)cap * sizeof *w) : NULL;
+        if (w) x->was = w;
+        if (!s || !w) {
+            x->oom = true;
+            return;
+        }
+        x->cap = cap;
+    }
+    x->strs[x->n] = str;
+    x->was[x->n++] = str->sval;
+    str->sval = to;
+}
+
+static bool rename_excluded(ProtobufCMessage *m, void *ctx) {
+    excl_names *x = ctx;
+    if (m->descriptor == &pg_query__column_ref__descriptor) {
+        PgQuery__ColumnRef *cr = (PgQuery__ColumnRef *)m;
+        if (cr->n_fields != 2 || cr->fields[0]->node_case != PG_QUERY__NODE__NODE_STRING ||
+            cr->fields[1]->node_case != PG_QUERY__NODE__NODE_STRING ||
+            strcasecmp(cr->fields[0]->string->sval, "excluded"))
+            return false;
+        const char *col = cr->fields[1]->string->sval;
+        if (pl_sql_find_column(x->sc, col) < 0) {
+            x->bad = cr;
+            return true;
+        }
+        char *nm = pool_new(x->np, sizeof DML_EXCLUDED + strlen(col));
+        if (!nm) {
+            x->oom = true;
+            return true;
+        }
+        snprintf(nm, sizeof DML_EXCLUDED + strlen(col), DML_EXCLUDED "%s", col);
+        excl_swap(x, cr->fields[0]->string, (char *)x->alias);
+        excl_swap(x, cr->fields[1]->string, nm);
+        return x->oom;
+    }
+    return pl_sql_node_children(m, rename_excluded, ctx);
+}
+
+static void excl_restore(excl_names *x) {
+    for (int32_t i = x->n - 1; i >= 0; i--) x->strs[i]->sval = x->was[i];
+    pl_free(x->strs);
+    pl_free(x->was);
+}
+
+/* The rows DO UPDATE reads: for each conflict k (by old row number, ascending), the old row's
+ * columns, DML_ROWID = its row number, and the new row's columns as DML_EXCLUDED<name>. */
+static pl_status upsert_rows(pl_table *old, pl_table *conf, const int64_t *old_ids, pl_table **out,
+                             pl_error *err) {
+    int64_t m = conf->n_rows;
+    pl_schema *sc = old->schema;
+    int32_t n = sc->n_fields;
+    int64_t *ord = pl_malloc(((size_t)m + 1) * sizeof *ord);
+    int32_t *sel = pl_malloc(((size_t)m + 1) * sizeof *sel);
+    pl_field *f = pl_calloc((size_t)(2 * n + 1), sizeof *f);
+    pl_array **cols = pl_calloc((size_t)(2 * n + 1), sizeof *cols);
+    pl_table *g = NULL, *res = NULL;
+    pl_batch *gb = NULL, *cb = NULL, *eb = NULL, *nb = NULL;
+    pl_schema *rs = NULL;
+    pl_builder *bld = NULL;
+    int32_t n_init = 0;
+    pl_status st = ord && sel && f && cols ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; st == PL_OK && k < m; k++) ord[k] = k;
+    if (st == PL_OK) { /* ord: the conflicts by old row number (shell sort) */
+        for (int64_t gap = m / 2; gap > 0; gap /= 2)
+            for (int64_t i = gap; i < m; i++)
+                for (int64_t j = i; j >= gap && old_ids[ord[j - gap]] > old_ids[ord[j]]; j -= gap) {
+                    int64_t t = ord[j];
+                    ord[j] = ord[j - gap];
+                    ord[j - gap] = t;
+                }
+    }
+    /* the old rows, batch by batch */
+    if (st == PL_OK) st = pl_table_new(sc, &g, err);
+    int64_t k = 0, base = 0;
+    for (int64_t bi = 0; st == PL_OK && bi < old->n_batches && k < m; bi++) {
+        pl_batch *b = old->batches[bi];
+        int64_t cnt = 0;
+        while (k < m && old_ids[ord[k]] < base + b->n_rows) sel[cnt++] = (int32_t)(old_ids[ord[k++]] - base);
+        base += b->n_rows;
+        if (cnt == 0) continue;
+        pl_batch *part = NULL;
+        st = pl_batch_take_i32(b, sel, cnt, &part, err);
+        if (st == PL_OK) st = pl_table_append(g, part, err);
+        pl_batch_release(part);
+    }
+    if (st == PL_OK) st = pl_table_combine(g, &gb, err);
+    if (st == PL_OK) st = pl_table_combine(conf, &cb, err);
+    for (int64_t i = 0; st == PL_OK && i < m; i++) sel[i] = (int32_t)ord[i];
+    if (st == PL_OK) st = pl_batch_take_i32(cb, sel, m, &eb, err);
+    /* schema: the table's columns, the row number, the new rows' columns */
+    for (; st == PL_OK && n_init < 2 * n + 1; n_init++) {
+        char name[320];
+        const char *nm = n_init < n ? sc->fields[n_init].name : name;
+        if (n_init == n) snprintf(name, sizeof name, "%s", DML_ROWID);
+        else if (n_init > n) snprintf(name, sizeof name, DML_EXCLUDED "%s", sc->fields[n_init - n - 1].name);
+        pl_type *t = n_init < n ? sc->fields[n_init].type
+                     : n_init == n ? pl_type_simple(PL_TYPE_INT64)
+                                   : sc->fields[n_init - n - 1].type;
+        st = pl_field_init(&f[n_init], nm, t, true, err);
+        if (st) break;
+    }
+    if (st == PL_OK) st = pl_schema_new(2 * n + 1, f, &rs, err);
+    if (st == PL_OK) st = pl_builder_new(pl_type_simple(PL_TYPE_INT64), m, &bld, err);
+    for (int64_t i = 0; st == PL_OK && i < m; i++) st = pl_builder_append_i64(bld, old_ids[ord[i]], err);
+    if (st == PL_OK) st = pl_builder_finish(bld, &cols[n], err);
+    if (st == PL_OK) {
+        for (int32_t j = 0; j < n; j++) {
+            cols[j] = pl_array_retain(gb->columns[j]);
+            cols[n + 1 + j] = pl_array_retain(eb->columns[j]);
+        }
+        st = pl_batch_new(pl_schema_retain(rs), m, cols, &nb, err);
+        memset(cols, 0, (size_t)(2 * n + 1) * sizeof *cols); /* taken */
+    }
+    if (st == PL_OK) st = pl_table_new(rs, &res, err);
+    if (st == PL_OK) st = pl_table_append(res, nb, err);
+    for (int32_t j = 0; cols && j < 2 * n + 1; j++) pl_array_release(cols[j]);
+    for (int32_t j = 0; j < n_init; j++) pl_field_reset(&f[j]);
+    pl_builder_free(bld);
+    pl_free(ord);
+    pl_free(sel);
+    pl_free(f);
+    pl_free(cols);
+    pl_batch_release(gb);
+    pl_batch_release(cb);
+    pl_batch_release(eb);
+    pl_batch_release(nb);
+    pl_schema_release(rs);
+    pl_table_release(g);
+    if (st) {
+        pl_table_release(res);
+        return st;
+    }
+    *out = res;
+    return PL_OK;
+}
+
+pl_status pl_sql_upsert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
+                        const int32_t *replace_cols, int32_t n_replace, pl_table *conf,
+                        const int64_t *old_ids, pl_table **nt, uint8_t **mark, int64_t *n_updated,
+                        bool *keys_set, pl_error *err) {
+    const PgQuery__OnConflictClause *oc = st->on_conflict_clause;
+    pl_cat_entry *e = NULL;
+    PL_TRY(pl_sql_table_entry(s, st->relation, "insert into", &e, err));
+    pl_table *old = pl_table_retain(e->table), *rows = NULL;
+    pl_schema *sc = old->schema;
+    const char *alias = target_alias(st->relation);
+    int32_t n = oc ? (int32_t)oc->n_target_list : n_replace;
+    node_pool np = {0};
+    excl_names x = {&np, alias, sc, NULL, NULL, NULL, 0, 0, false};
+    pl_df *q = NULL;
+    int32_t *col = pl_calloc((size_t)n + 1, sizeof *col);
+    bool *is_default = pl_calloc((size_t)n + 1, sizeof *is_default);
+    int32_t *at = pl_calloc((size_t)n + 1, sizeof *at);
+    PgQuery__Node **targets = pool_new(&np, ((size_t)n + 1) * sizeof *targets);
+    pl_status rc = col && is_default && at && targets ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (rc == PL_OK) {
+        targets[0] = mk_target(&np, mk_colref(&np, alias, DML_ROWID), "__r");
+        if (!targets[0]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
+    if (rc == PL_OK && oc) {
+        rc = set_targets(c, e, sc, &np, n, oc->target_list, col, is_default, at, targets, err);
+        for (int32_t i = 0; rc == PL_OK && i < n && !x.oom && !x.bad; i++)
+            rename_excluded((ProtobufCMessage *)targets[i + 1]->res_target->val, &x);
+        if (rc == PL_OK && oc->where_clause && !x.oom && !x.bad)
+            rename_excluded((ProtobufCMessage *)oc->where_clause, &x);
+        if (rc == PL_OK && x.oom) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        if (rc == PL_OK && x.bad)
+            rc = pl_sql_fail_at(err, x.bad->location, PL_ERR_NOT_FOUND, "column \"excluded.%s\" not found",
+                                x.bad->fields[1]->string->sval);
+    }
+    for (int32_t i = 0; rc == PL_OK && !oc && i < n; i++) { /* OR REPLACE: c = excluded.c */
+        const char *name = sc->fields[replace_cols[i]].name;
+        char *nm = pool_new(&np, sizeof DML_EXCLUDED + strlen(name));
+        if (nm) snprintf(nm, sizeof DML_EXCLUDED + strlen(name), DML_EXCLUDED "%s", name);
+        col[i] = replace_cols[i];
+        at[i] = c->pos;
+        targets[i + 1] = nm ? mk_target(&np, mk_colref(&np, alias, nm), value_name(&np, (size_t)i)) : NULL;
+        if (!targets[i + 1]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    }
+    if (rc == PL_OK) rc = upsert_rows(old, conf, old_ids, &rows, err);
+    over_query oq = {(size_t)n + 1, targets, 0, NULL, oc ? oc->where_clause : NULL, NULL};
+    if (rc == PL_OK) rc = plan_over(s, c, st->relation, rows, &oq, &np, &q, err);
+    excl_restore(&x);
+    if (rc == PL_OK) {
+        e = pl_session_find(s, st->relation->relname);
+        rc = pl_sql_at(err, c->pos,
+                       update_table(s, e, old, sc, q, n, col, is_default, at, nt, mark, n_updated, err));
+    }
+    bool ks = false;
+    for (int32_t i = 0; rc == PL_OK && i < n; i++) ks |= pl_sql_key_of_column(e->keys, e->n_keys, col[i]) >= 0;
+    *keys_set = ks;
+    pl_free(col);
+    pl_free(is_default);
+    pl_free(at);
+    pl_df_release(q);
+    pool_free(&np);
+    pl_table_release(old);
+    pl_table_release(rows);
     return rc;
 }

@@ -1,12 +1,18 @@
-/* session_dml.c - the statements that change a session's catalog or write files: CREATE TABLE
- * (column types, NOT NULL, DEFAULT), CREATE TABLE AS, CREATE [OR REPLACE] VIEW, INSERT (VALUES
- * rows cast value by value to the column types, like DuckDB, or a query cast column by
- * column), DROP TABLE/VIEW, COPY ... TO a file and COPY table FROM a file.
+/* session_dml.c - the statements that change a session's catalog or write files: CREATE [OR
+ * REPLACE] TABLE (column types, NOT NULL, DEFAULT, keys), CREATE [OR REPLACE] TABLE AS, CREATE
+ * [OR REPLACE] VIEW, INSERT (VALUES rows cast value by value to the column types, like DuckDB,
+ * or a query cast column by column, by position or BY NAME; WITH before it; ON CONFLICT DO
+ * NOTHING / DO UPDATE, INSERT OR IGNORE / OR REPLACE), DROP TABLE/VIEW, COPY ... TO a file and
+ * COPY table FROM a file. DuckDB's words the PostgreSQL grammar lacks (OR REPLACE TABLE, OR
+ * IGNORE / OR REPLACE INTO, BY NAME) were blanked by pl_sql_preprocess and are read back from
+ * the statement's text.
  *
  * Invariants: a table's rows are an immutable pl_table; INSERT builds a new pl_table from the
- * old batches plus the new rows (the last small batch merged with small inserts), and the next
- * lookup a new pl_df over it, so plans made before keep the rows they saw. Table schemas carry the NOT NULL
- * constraints as non-nullable fields; stored columns are never dictionary-encoded. */
+ * old batches plus the new rows (small last batches merged with small inserts), and the next
+ * lookup a new pl_df over it, so plans made before keep the rows they saw. Table schemas carry
+ * the NOT NULL constraints as non-nullable fields; stored columns are never
+ * dictionary-encoded. CREATE OR REPLACE and upserts change the catalog only once the new
+ * version is built and checked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +21,7 @@
 #include <unistd.h>
 
 #include "expr/expr_int.h"
+#include "sql/plan_int.h"
 #include "sql/session_int.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -54,6 +61,53 @@ static const char *list_last_name(const PgQuery__Node *n) {
 }
 
 static const char *kind_name(pl_cat_kind k) { return k == PL_CAT_TABLE ? "table" : "view"; }
+
+/* Whether the words w1 w2 stand next to each other, outside parentheses, in the statement's
+ * text from `from` to `to`: DuckDB words that pl_sql_preprocess blanked for the parser (OR
+ * REPLACE, OR IGNORE) read back. */
+static bool stmt_words(const pl_stmt_ctx *c, int32_t from, int32_t to, const char *w1, const char *w2) {
+    sq_token t, prev = {SQ_TOK_END, -1, -1};
+    int depth = 0;
+    int32_t pos = from;
+    while (sq_lex_next(c->sql, c->end, pos, &t) && t.start < to) {
+        pos = t.end;
+        if (sq_tok_is(c->sql, &t, "(")) depth++;
+        else if (sq_tok_is(c->sql, &t, ")")) depth--;
+        else if (depth == 0 && prev.start >= 0 && sq_tok_is(c->sql, &prev, w1) && sq_tok_is(c->sql, &t, w2))
+            return true;
+        prev = t;
+    }
+    return false;
+}
+
+/* CREATE OR REPLACE TABLE: whether it says OR REPLACE; an error when it may not replace old. */
+static pl_status create_replace(const pl_stmt_ctx *c, const PgQuery__RangeVar *rel, bool if_not_exists,
+                                const pl_cat_entry *old, bool *replace, pl_error *err) {
+    *replace = stmt_words(c, c->pos, rel->location, "or", "replace");
+    if (*replace && if_not_exists)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
+                              "CREATE TABLE cannot have both OR REPLACE and IF NOT EXISTS");
+    if (!old || (*replace && old->kind == PL_CAT_TABLE)) return PL_OK;
+    if (*replace)
+        return pl_sql_fail_at(err, rel->location, PL_ERR_SQL, "\"%s\" is a view, not a table: cannot replace it",
+                              old->name);
+    return PL_OK;
+}
+
+/* The entry a new table goes to: a new one, or (OR REPLACE) the old table's, emptied now (so
+ * call it only when the new table is ready). */
+static pl_status table_slot(pl_session *s, const char *name, bool replace, pl_cat_entry **out,
+                            pl_error *err) {
+    pl_cat_entry *old = replace ? pl_session_find(s, name) : NULL;
+    if (!old) return pl_session_add(s, name, PL_CAT_TABLE, out, err);
+    char *nm = pl_strdup(name);
+    if (!nm) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_cat_entry_clear(old);
+    old->name = nm;
+    old->kind = PL_CAT_TABLE;
+    *out = old;
+    return PL_OK;
+}
 
 /* A plain stored type: dictionaries stored as their values. */
 static pl_type *storage_type(pl_type *t) {
@@ -122,7 +176,7 @@ pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, 
     return PL_OK;
 }
 
-/* Makes the table's new version: its batches plus rows (conformed), a small last batch merged
+/* Makes the table's new version: its batches plus rows (conformed), small last batches merged
  * with small new rows; the next lookup makes a new pl_df over it. */
 static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
     if (rows->n_rows == 0) return PL_OK;
@@ -130,12 +184,23 @@ static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
     pl_table *nt = NULL, *merge = NULL;
     pl_batch *merged = NULL;
     PL_TRY(pl_table_new(old->schema, &nt, err));
-    int64_t keep = old->n_batches;
-    pl_status st = PL_OK;
-    if (keep > 0 && old->batches[keep - 1]->n_rows + rows->n_rows <= PL_SQL_MERGE_BATCH_ROWS) {
+    /* the last batches merged with the new rows: while the one before is small, or no larger
+     * than what is merged so far (a binary counter: a row is copied a few times, not once per
+     * INSERT), and the merge stays within PL_SQL_MERGE_BATCH_ROWS */
+    int64_t keep = old->n_batches, n_merge = rows->n_rows;
+    while (keep > 0) {
+        int64_t prev = old->batches[keep - 1]->n_rows;
+        if (prev + n_merge > PL_SQL_MERGE_BATCH_ROWS ||
+            (prev > n_merge && prev + n_merge > PL_SQL_MERGE_SMALL_ROWS))
+            break;
+        n_merge += prev;
         keep--;
+    }
+    pl_status st = PL_OK;
+    if (keep < old->n_batches) {
         st = pl_table_new(old->schema, &merge, err);
-        if (st == PL_OK) st = pl_table_append(merge, old->batches[keep], err);
+        for (int64_t b = keep; st == PL_OK && b < old->n_batches; b++)
+            st = pl_table_append(merge, old->batches[b], err);
         for (int64_t b = 0; st == PL_OK && b < rows->n_batches; b++)
             st = pl_table_append(merge, rows->batches[b], err);
         if (st == PL_OK) st = pl_table_combine(merge, &merged, err);
@@ -153,11 +218,15 @@ static pl_status publish_rows(pl_cat_entry *e, pl_table *rows, pl_error *err) {
         pl_table_release(nt);
         return st;
     }
+    pl_key_index *ix = pl_sql_key_index_take(e);
     pl_sql_replace_table(e, nt);
+    pl_sql_key_index_put(e, ix, rows); /* the old rows keep their row numbers */
     return PL_OK;
 }
 
 void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt) {
+    pl_sql_key_index_free(e->kidx);
+    e->kidx = NULL;
     pl_table_release(e->table);
     pl_df_release(e->df); /* made again over the new rows at the next lookup */
     e->table = nt;
@@ -255,7 +324,9 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     const char *name = st->relation->relname;
     int32_t pos = st->relation->location;
     pl_cat_entry *old = pl_session_find(s, name);
-    if (old) {
+    bool replace = false;
+    PL_TRY(create_replace(c, st->relation, st->if_not_exists, old, &replace, err));
+    if (old && !replace) {
         if (st->if_not_exists) return PL_OK;
         return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
                               old->name);
@@ -303,7 +374,7 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     if (rc == PL_OK) rc = pl_schema_new(n_fields, fields, &schema, err);
     if (rc == PL_OK) rc = pl_table_new(schema, &table, err);
     pl_cat_entry *e = NULL;
-    if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
+    if (rc == PL_OK) rc = table_slot(s, name, replace, &e, err);
     if (rc == PL_OK) {
         e->table = table;
         if (any_default) e->defaults = defaults;
@@ -353,7 +424,9 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
     const char *name = st->into->rel->relname;
     int32_t pos = st->into->rel->location;
     pl_cat_entry *old = pl_session_find(s, name);
-    if (old) {
+    bool replace = false;
+    PL_TRY(create_replace(c, st->into->rel, st->if_not_exists, old, &replace, err));
+    if (old && !replace) {
         if (st->if_not_exists) return PL_OK;
         return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
                               old->name);
@@ -376,7 +449,7 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
         if (rc == PL_OK) rc = pl_sql_conform_table(res, schema, &table, err);
     }
     pl_cat_entry *e = NULL;
-    if (rc == PL_OK) rc = pl_session_add(s, name, PL_CAT_TABLE, &e, err);
+    if (rc == PL_OK) rc = table_slot(s, name, replace, &e, err); /* the query ran: replace now */
     if (rc == PL_OK) {
         e->table = table;
         r->rows_changed = table->n_rows;
@@ -752,44 +825,61 @@ pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const 
     return PL_OK;
 }
 
-/* ON CONFLICT [(cols)] DO NOTHING: *rows loses the new rows whose key (the key on exactly cols,
- * or any key) is taken by an old row or an earlier new row. */
-static pl_status skip_conflicts(const pl_stmt_ctx *c, const pl_cat_entry *e,
-                                const PgQuery__OnConflictClause *oc, pl_table **rows, pl_error *err) {
-    int32_t pos = oc->location >= 0 ? oc->location : c->pos;
+/* The checks every ON CONFLICT form shares: the table has keys, the conflict target is a list
+ * of columns. */
+static pl_status conflict_checks(const pl_stmt_ctx *c, const pl_cat_entry *e,
+                                 const PgQuery__OnConflictClause *oc, pl_error *err) {
+    int32_t pos = oc && oc->location >= 0 ? oc->location : c->pos;
     if (e->n_keys == 0)
         return pl_sql_fail_at(err, pos, PL_ERR_SQL,
                               "ON CONFLICT needs a PRIMARY KEY or UNIQUE constraint, table \"%s\" has none",
                               e->name);
-    const PgQuery__InferClause *in = oc->infer;
+    const PgQuery__InferClause *in = oc ? oc->infer : NULL;
     if (in && (in->where_clause || (in->conname && *in->conname)))
         return pl_sql_fail_at(err, pos, PL_ERR_UNSUPPORTED,
                               "ON CONFLICT takes a list of columns (no WHERE, no ON CONSTRAINT)");
+    return PL_OK;
+}
+
+/* Whether key is on exactly the ON CONFLICT columns (no columns: any key). */
+static bool key_named(const pl_cat_entry *e, const pl_cat_key *key, const PgQuery__InferClause *in) {
+    if (!in || in->n_index_elems == 0) return true;
+    if ((size_t)key->n_cols != in->n_index_elems) return false;
+    for (size_t i = 0; i < in->n_index_elems; i++) {
+        const PgQuery__Node *ie = in->index_elems[i];
+        const char *name = ie->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM ? ie->index_elem->name : NULL;
+        int32_t j = name ? pl_sql_find_column(e->table->schema, name) : -1;
+        bool found = false;
+        for (int32_t k = 0; k < key->n_cols; k++) found |= key->cols[k] == j;
+        if (j < 0 || !found) return false;
+    }
+    return true;
+}
+
+static pl_status not_a_key(const pl_stmt_ctx *c, const pl_cat_entry *e,
+                           const PgQuery__OnConflictClause *oc, pl_error *err) {
+    return pl_sql_fail_at(err, oc && oc->location >= 0 ? oc->location : c->pos, PL_ERR_SQL,
+                          "the ON CONFLICT columns are not those of a PRIMARY KEY or UNIQUE "
+                          "constraint of table \"%s\"",
+                          e->name);
+}
+
+/* ON CONFLICT [(cols)] DO NOTHING: *rows loses the new rows whose key (the key on exactly cols,
+ * or any key) is taken by an old row or an earlier new row. */
+static pl_status skip_conflicts(const pl_stmt_ctx *c, pl_cat_entry *e,
+                                const PgQuery__OnConflictClause *oc, pl_table **rows, pl_error *err) {
+    PL_TRY(conflict_checks(c, e, oc, err));
     bool *use = pl_calloc((size_t)e->n_keys + 1, sizeof *use);
     if (!use) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     bool any = false;
     for (int32_t ki = 0; ki < e->n_keys; ki++) {
-        const pl_cat_key *key = &e->keys[ki];
-        bool same = !in || (size_t)key->n_cols == in->n_index_elems;
-        for (size_t i = 0; same && in && i < in->n_index_elems; i++) {
-            const PgQuery__Node *ie = in->index_elems[i];
-            const char *name = ie->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM ? ie->index_elem->name : NULL;
-            int32_t j = name ? pl_sql_find_column(e->table->schema, name) : -1;
-            bool found = false;
-            for (int32_t k = 0; k < key->n_cols; k++) found |= key->cols[k] == j;
-            same = j >= 0 && found;
-        }
-        use[ki] = same;
-        any |= same;
+        use[ki] = key_named(e, &e->keys[ki], oc->infer);
+        any |= use[ki];
     }
     uint8_t *keep = NULL;
     int64_t n_keep = 0;
     pl_table *kept = NULL;
-    pl_status st = any ? PL_OK
-                       : pl_sql_fail_at(err, pos, PL_ERR_SQL,
-                                        "the ON CONFLICT columns are not those of a PRIMARY KEY or "
-                                        "UNIQUE constraint of table \"%s\"",
-                                        e->name);
+    pl_status st = any ? PL_OK : not_a_key(c, e, oc, err);
     if (st == PL_OK) st = pl_sql_keys_conflicts(e, use, *rows, &keep, &n_keep, err);
     if (st == PL_OK && n_keep < (*rows)->n_rows) {
         st = pl_sql_pick_rows(*rows, keep, true, &kept, err);
@@ -803,41 +893,268 @@ static pl_status skip_conflicts(const pl_stmt_ctx *c, const pl_cat_entry *e,
     return st;
 }
 
+/* How an INSERT meets a key conflict. */
+typedef enum insert_conflict {
+    INS_ERROR = 0, /* no ON CONFLICT: an error */
+    INS_NOTHING,   /* ON CONFLICT DO NOTHING, INSERT OR IGNORE */
+    INS_UPDATE,    /* ON CONFLICT DO UPDATE */
+    INS_REPLACE,   /* INSERT OR REPLACE */
+} insert_conflict;
+
+/* The key a DO UPDATE / OR REPLACE conflict is on: the key on exactly the ON CONFLICT columns,
+ * else the table's only key (DuckDB wants the columns when there are several). */
+static pl_status conflict_key(const pl_stmt_ctx *c, const pl_cat_entry *e,
+                              const PgQuery__OnConflictClause *oc, int32_t *out, pl_error *err) {
+    PL_TRY(conflict_checks(c, e, oc, err));
+    const PgQuery__InferClause *in = oc ? oc->infer : NULL;
+    if ((!in || in->n_index_elems == 0) && e->n_keys > 1)
+        return pl_sql_fail_at(err, oc && oc->location >= 0 ? oc->location : c->pos, PL_ERR_SQL,
+                              "table \"%s\" has several PRIMARY KEY / UNIQUE constraints: name the "
+                              "conflict columns, ON CONFLICT (cols) DO UPDATE",
+                              e->name);
+    for (int32_t ki = 0; ki < e->n_keys; ki++) {
+        if (key_named(e, &e->keys[ki], in)) {
+            *out = ki;
+            return PL_OK;
+        }
+    }
+    return not_a_key(c, e, oc, err);
+}
+
+/* The rows of t at the (ascending) positions where mark is set / not set, as two tables. */
+static pl_status split_rows(pl_table *t, const uint8_t *mark, pl_table **yes, pl_table **no,
+                            pl_error *err) {
+    PL_TRY(pl_sql_pick_rows(t, mark, true, yes, err));
+    pl_status st = pl_sql_pick_rows(t, mark, false, no, err);
+    if (st) {
+        pl_table_release(*yes);
+        *yes = NULL;
+    }
+    return st;
+}
+
+/* ON CONFLICT DO UPDATE / INSERT OR REPLACE: the new rows whose conflict key is an old row's
+ * update it; *rows keeps the others (inserted); *nt (NULL when nothing was updated) the table
+ * after the updates, *mark its rows updated, *n_updated their count, *keys_set whether a key
+ * column changed. */
+static pl_status upsert(pl_session *s, const pl_stmt_ctx *c, pl_cat_entry *e,
+                        const PgQuery__InsertStmt *st, const insert_target *t, pl_table **rows,
+                        pl_table **nt, uint8_t **mark, int64_t *n_updated, bool *keys_set,
+                        pl_error *err) {
+    const PgQuery__OnConflictClause *oc = st->on_conflict_clause;
+    int32_t ki = 0;
+    PL_TRY(conflict_key(c, e, oc, &ki, err));
+    int64_t *match = NULL;
+    PL_TRY(pl_sql_keys_match(e, ki, *rows, c->pos, &match, err));
+    int64_t n = (*rows)->n_rows, n_conf = 0;
+    uint8_t *is_conf = pl_malloc((size_t)n + 1);
+    int64_t *ids = pl_malloc(((size_t)n + 1) * sizeof *ids);
+    int32_t *repl = pl_malloc(((size_t)t->n + 1) * sizeof *repl);
+    pl_table *conf = NULL, *rest = NULL;
+    int32_t n_repl = 0;
+    pl_status rc = is_conf && ids && repl ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; rc == PL_OK && i < n; i++) {
+        is_conf[i] = match[i] >= 0;
+        if (match[i] >= 0) ids[n_conf++] = match[i];
+    }
+    /* OR REPLACE: the inserted columns outside the conflict key take the new values */
+    for (int32_t k = 0; rc == PL_OK && !oc && k < t->n; k++) {
+        bool in_key = false;
+        for (int32_t q = 0; q < e->keys[ki].n_cols; q++) in_key |= e->keys[ki].cols[q] == t->idx[k];
+        if (!in_key) repl[n_repl++] = t->idx[k];
+    }
+    if (rc == PL_OK && n_conf > 0) rc = split_rows(*rows, is_conf, &conf, &rest, err);
+    if (rc == PL_OK && n_conf > 0)
+        rc = pl_sql_upsert(s, c, st, repl, n_repl, conf, ids, nt, mark, n_updated, keys_set, err);
+    if (rc == PL_OK && rest) {
+        pl_table_release(*rows);
+        *rows = rest;
+        rest = NULL;
+    }
+    pl_free(match);
+    pl_free(is_conf);
+    pl_free(ids);
+    pl_free(repl);
+    pl_table_release(conf);
+    pl_table_release(rest);
+    return rc;
+}
+
 /* Checks and stores new rows; r->rows_changed gets their count, r->df the RETURNING rows (when
- * ret is not NULL). */
+ * ret is not NULL). mode: what a key conflict does; t: the columns the rows give (OR REPLACE). */
 static pl_status finish_insert(pl_session *s, const pl_stmt_ctx *c, pl_cat_entry *e,
-                               const PgQuery__InsertStmt *ret, pl_table *rows, pl_sql_result *r,
+                               const PgQuery__InsertStmt *ret, insert_conflict mode,
+                               const insert_target *t, pl_table *rows, pl_sql_result *r,
                                pl_error *err) {
     pl_status st = PL_OK;
-    if (ret && ret->on_conflict_clause) st = skip_conflicts(c, e, ret->on_conflict_clause, &rows, err);
+    pl_table *nt = NULL, *upd = NULL, *both = NULL;
+    uint8_t *mark = NULL;
+    int64_t n_updated = 0;
+    bool keys_set = false;
+    if (mode == INS_NOTHING) {
+        PgQuery__OnConflictClause none = PG_QUERY__ON_CONFLICT_CLAUSE__INIT;
+        none.location = -1;
+        st = skip_conflicts(c, e, ret && ret->on_conflict_clause ? ret->on_conflict_clause : &none, &rows, err);
+    } else if (mode == INS_UPDATE || mode == INS_REPLACE) {
+        st = upsert(s, c, e, ret, t, &rows, &nt, &mark, &n_updated, &keys_set, err);
+        e = pl_session_find(s, ret->relation->relname); /* planning may move entries */
+    }
     if (st == PL_OK) st = pl_sql_check_not_null(e->name, rows, c->pos, err);
-    if (st == PL_OK) st = pl_sql_check_keys(e, e->table, rows, c->pos, err);
-    if (st == PL_OK && ret && ret->n_returning_list)
-        st = pl_sql_returning(s, c, ret->relation, rows, ret->n_returning_list, ret->returning_list,
-                              r, err);
+    if (st == PL_OK && nt) st = pl_sql_check_not_null(e->name, nt, c->pos, err);
+    /* new rows against the table: through the key index unless the update changed a key */
+    if (st == PL_OK) st = pl_sql_check_keys(e, nt && keys_set ? nt : e->table, rows, c->pos, err);
+    if (st == PL_OK && ret && ret->n_returning_list) {
+        pl_table *rr = rows;
+        if (nt) {
+            st = pl_sql_pick_rows(nt, mark, true, &upd, err);
+            if (st == PL_OK) st = pl_table_new(e->table->schema, &both, err);
+            for (int64_t b = 0; st == PL_OK && b < upd->n_batches; b++)
+                st = pl_table_append(both, upd->batches[b], err);
+            for (int64_t b = 0; st == PL_OK && b < rows->n_batches; b++)
+                st = pl_table_append(both, rows->batches[b], err);
+            rr = both;
+        }
+        if (st == PL_OK)
+            st = pl_sql_returning(s, c, ret->relation, rr, ret->n_returning_list, ret->returning_list, r,
+                                  err);
+    }
     /* the entry may have moved while RETURNING was planned */
     if (st == PL_OK && ret) e = pl_session_find(s, ret->relation->relname);
+    pl_table *was = NULL; /* the table before the updates, back if the inserts fail */
+    if (st == PL_OK && nt) {
+        was = pl_table_retain(e->table);
+        pl_key_index *ix = keys_set ? NULL : pl_sql_key_index_take(e);
+        pl_sql_replace_table(e, nt); /* the updated rows keep their row numbers and keys */
+        nt = NULL;
+        pl_sql_key_index_put(e, ix, NULL);
+    }
     if (st == PL_OK) st = publish_rows(e, rows, err);
-    if (st == PL_OK) r->rows_changed = rows->n_rows;
+    if (st && was) pl_sql_replace_table(e, pl_table_retain(was));
+    pl_table_release(was);
+    if (st == PL_OK) r->rows_changed = rows->n_rows + n_updated;
     pl_table_release(rows);
+    pl_table_release(nt);
+    pl_table_release(upd);
+    pl_table_release(both);
+    pl_free(mark);
     return st;
+}
+
+/* INSERT INTO t BY NAME query: 1 (BY NAME), 2 (BY POSITION) or 0 (neither), read from the text
+ * after the table's name, alias and column list (pl_sql_preprocess blanked the words for the
+ * parser). */
+static int insert_by(const pl_stmt_ctx *c, const PgQuery__RangeVar *rel) {
+    sq_token t;
+    int32_t pos = rel->location;
+    bool name = true;
+    while (sq_lex_next(c->sql, c->end, pos, &t)) { /* [db.][schema.]table */
+        if (name && (t.kind == SQ_TOK_IDENT || t.kind == SQ_TOK_QIDENT)) name = false;
+        else if (!name && sq_tok_is(c->sql, &t, ".")) name = true;
+        else break;
+        pos = t.end;
+    }
+    if (sq_tok_is(c->sql, &t, "as")) {
+        if (!sq_lex_next(c->sql, c->end, t.end, &t) || !sq_lex_next(c->sql, c->end, t.end, &t)) return 0;
+    }
+    for (int depth = 0; sq_tok_is(c->sql, &t, "(") || depth > 0;) { /* a column list */
+        depth += sq_tok_is(c->sql, &t, "(") - sq_tok_is(c->sql, &t, ")");
+        if (!sq_lex_next(c->sql, c->end, t.end, &t)) return 0;
+    }
+    sq_token w;
+    if (!sq_tok_is(c->sql, &t, "by") || !sq_lex_next(c->sql, c->end, t.end, &w)) return 0;
+    return sq_tok_is(c->sql, &w, "name") ? 1 : sq_tok_is(c->sql, &w, "position") ? 2 : 0;
+}
+
+/* BY NAME: the table column of each query column, by name. */
+static pl_status targets_by_name(const pl_cat_entry *e, pl_schema *in, int32_t pos, insert_target *t,
+                                 pl_error *err) {
+    pl_schema *sc = e->table->schema;
+    pl_free(t->idx);
+    t->listed = true;
+    t->n = in->n_fields;
+    t->idx = pl_calloc((size_t)t->n + 1, sizeof(int32_t));
+    if (!t->idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t k = 0; k < t->n; k++) {
+        int32_t j = pl_sql_find_column(sc, in->fields[k].name);
+        if (j < 0)
+            return pl_sql_fail_at(err, pos, PL_ERR_NOT_FOUND, "table \"%s\" has no column \"%s\"", e->name,
+                                  in->fields[k].name);
+        for (int32_t q = 0; q < k; q++)
+            if (t->idx[q] == j)
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "the query gives column \"%s\" more than once",
+                                      sc->fields[j].name);
+        t->idx[k] = j;
+    }
+    return PL_OK;
+}
+
+/* WITH ... INSERT INTO t query: the query with the INSERT's CTEs before its own (put back by
+ * with_restore). */
+typedef struct with_join {
+    PgQuery__SelectStmt *q;
+    PgQuery__WithClause *was, merged;
+    PgQuery__Node **ctes;
+} with_join;
+
+static pl_status with_attach(const PgQuery__InsertStmt *st, with_join *w, pl_error *err) {
+    memset(w, 0, sizeof *w);
+    const PgQuery__Node *src = st->select_stmt;
+    if (!st->with_clause || !src || src->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) return PL_OK;
+    w->q = src->select_stmt;
+    w->was = w->q->with_clause;
+    if (!w->was) {
+        w->q->with_clause = st->with_clause;
+        return PL_OK;
+    }
+    size_t n1 = st->with_clause->n_ctes, n2 = w->was->n_ctes;
+    w->ctes = pl_malloc((n1 + n2 + 1) * sizeof *w->ctes);
+    if (!w->ctes) {
+        w->q = NULL;
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    memcpy(w->ctes, st->with_clause->ctes, n1 * sizeof *w->ctes);
+    memcpy(w->ctes + n1, w->was->ctes, n2 * sizeof *w->ctes);
+    w->merged = *w->was;
+    w->merged.n_ctes = n1 + n2;
+    w->merged.ctes = w->ctes;
+    w->merged.recursive = w->was->recursive || st->with_clause->recursive;
+    w->q->with_clause = &w->merged;
+    return PL_OK;
+}
+
+static void with_restore(with_join *w) {
+    if (w->q) w->q->with_clause = w->was;
+    pl_free(w->ctes);
 }
 
 pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
                             pl_sql_result *r, pl_error *err) {
     snprintf(r->tag, sizeof r->tag, "INSERT");
-    if (st->with_clause)
-        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "WITH before INSERT is not supported");
     const PgQuery__OnConflictClause *oc = st->on_conflict_clause;
-    if (oc && oc->action != PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
-        return pl_sql_fail_at(err, oc->location >= 0 ? oc->location : c->pos, PL_ERR_UNSUPPORTED,
-                              "ON CONFLICT DO UPDATE is not supported (DO NOTHING is)");
+    insert_conflict mode = !oc ? INS_ERROR
+                           : oc->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING ? INS_NOTHING
+                                                                                         : INS_UPDATE;
+    bool or_ignore = stmt_words(c, c->pos, st->relation->location, "or", "ignore");
+    bool or_replace = stmt_words(c, c->pos, st->relation->location, "or", "replace");
+    if ((or_ignore || or_replace) && oc)
+        return pl_sql_fail_at(err, oc->location >= 0 ? oc->location : c->pos, PL_ERR_SQL,
+                              "INSERT OR %s cannot have an ON CONFLICT clause", or_ignore ? "IGNORE" : "REPLACE");
+    if (or_ignore) mode = INS_NOTHING;
+    if (or_replace) mode = INS_REPLACE;
+    int by = insert_by(c, st->relation);
     pl_cat_entry *e = NULL;
     PL_TRY(pl_sql_table_entry(s, st->relation, "insert into", &e, err));
     insert_target t = {e, 0, NULL, false};
     pl_status rc = resolve_targets(e, st->n_cols, st->cols, &t, err);
     pl_table *rows = NULL;
     const PgQuery__Node *src = st->select_stmt;
+    with_join wj;
+    memset(&wj, 0, sizeof wj);
+    if (rc == PL_OK) rc = with_attach(st, &wj, err);
+    if (rc == PL_OK && by == 1 && (st->n_cols > 0 || !src || (src->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+                                                              src->select_stmt->n_values_lists > 0)))
+        rc = pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
+                            "INSERT BY NAME takes a query (SELECT) and no column list");
     if (rc == PL_OK && !src) {
         /* INSERT INTO t DEFAULT VALUES */
         PgQuery__SelectStmt none = PG_QUERY__SELECT_STMT__INIT;
@@ -856,12 +1173,20 @@ pl_status pl_sql_run_insert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     } else if (rc == PL_OK) {
         pl_df *q = NULL;
         rc = pl_sql_plan_query(s, c->sql, src, &q, err);
+        e = pl_session_find(s, st->relation->relname); /* planning may move entries */
+        t.e = e;
+        if (rc == PL_OK && by == 1) rc = targets_by_name(e, pl_df_schema(q), c->pos, &t, err);
         if (rc == PL_OK) rc = insert_df(s, &t, q, c->pos, &rows, err);
         pl_df_release(q);
     }
+    with_restore(&wj);
+    if (rc == PL_OK) {
+        e = pl_session_find(s, st->relation->relname);
+        t.e = e;
+        rc = finish_insert(s, c, e, st, mode, &t, rows, r, err);
+    }
     pl_free(t.idx);
-    if (rc) return rc;
-    return finish_insert(s, c, e, st, rows, r, err);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- COPY */
@@ -1033,10 +1358,10 @@ static pl_status copy_from(pl_session *s, const pl_stmt_ctx *c, const PgQuery__C
     pl_table *rows = NULL;
     pl_status rc = resolve_targets(e, st->n_attlist, st->attlist, &t, err);
     if (rc == PL_OK) rc = insert_df(s, &t, src, c->pos, &rows, err);
-    pl_free(t.idx);
     pl_df_release(src);
-    if (rc) return rc;
-    return finish_insert(s, c, e, NULL, rows, r, err);
+    if (rc == PL_OK) rc = finish_insert(s, c, e, NULL, INS_ERROR, &t, rows, r, err);
+    pl_free(t.idx);
+    return rc;
 }
 
 pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,

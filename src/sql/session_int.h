@@ -9,9 +9,12 @@
 
 /* views may refer to views this deep (a guard against a view that reaches itself) */
 #define PL_SQL_MAX_VIEW_DEPTH 32
-/* INSERT appends rows as a new batch; a last batch below this many rows is merged with the new
- * rows instead, so row-at-a-time INSERT scripts do not leave one tiny batch per statement */
+/* INSERT appends rows as a new batch; the last batches are merged with the new rows instead
+ * (into at most this many rows) while the one before is no larger than what is merged so far
+ * or the merge has at most PL_SQL_MERGE_SMALL_ROWS: row-at-a-time INSERT scripts leave a few
+ * batches (not one per statement), each row copied a few times (not at every INSERT) */
 #define PL_SQL_MERGE_BATCH_ROWS 65536
+#define PL_SQL_MERGE_SMALL_ROWS 1024
 
 typedef enum pl_cat_kind {
     PL_CAT_TABLE = 0, /* CREATE TABLE: rows in `table`, insertable */
@@ -26,6 +29,9 @@ typedef struct pl_cat_key {
     bool primary;
 } pl_cat_key;
 
+/* session_keys.c: per key, the hashes and row numbers of a table version's rows. */
+typedef struct pl_key_index pl_key_index;
+
 typedef struct pl_cat_entry {
     char *name; /* as written (lookups ignore case) */
     pl_cat_kind kind;
@@ -35,6 +41,7 @@ typedef struct pl_cat_entry {
     pl_expr **defaults; /* TABLE: per column DEFAULT expression or NULL; NULL = none at all */
     pl_cat_key *keys;   /* TABLE: PRIMARY KEY / UNIQUE constraints (columns by index) */
     int32_t n_keys;
+    pl_key_index *kidx; /* TABLE with keys: the index of `table`, or NULL (built when needed) */
     /* VIEW: the defining query as a packed PgQuery__Node, the script text it came from (its
      * positions) and the column aliases */
     uint8_t *view_node;
@@ -164,7 +171,7 @@ pl_status pl_sql_column_def(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
 pl_status pl_sql_table_entry(pl_session *s, const PgQuery__RangeVar *rel, const char *verb,
                              pl_cat_entry **out, pl_error *err);
 /* Makes nt (taken) the entry's rows; the next lookup makes a new pl_df over them, plans made
- * before keep the old rows. */
+ * before keep the old rows. Drops the entry's key index (see pl_sql_key_index_take). */
 void pl_sql_replace_table(pl_cat_entry *e, pl_table *nt);
 
 /* session_keys.c: PRIMARY KEY / UNIQUE constraints. */
@@ -178,13 +185,27 @@ bool pl_sql_key_of_primary(const pl_cat_key *keys, int32_t n_keys);
 /* The first key that has column col, or -1. */
 int32_t pl_sql_key_of_column(const pl_cat_key *keys, int32_t n_keys, int32_t col);
 /* PL_ERR_INVALID_ARG (at pos, DuckDB's messages) when two rows of old (may be NULL) and rows
- * together have equal non-NULL values in the columns of one of e's keys. */
-pl_status pl_sql_check_keys(const pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
+ * together have equal non-NULL values in the columns of one of e's keys. old == e->table is
+ * checked through the entry's key index (built when missing), in time in rows' size. */
+pl_status pl_sql_check_keys(pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
                             pl_error *err);
+/* INSERT ... ON CONFLICT DO UPDATE: (*match)[i] (pl_free) is the row number in e->table of the
+ * row whose key ki equals new row i's, or -1. PL_ERR_INVALID_ARG when two new rows have the
+ * key of one existing row. */
+pl_status pl_sql_keys_match(pl_cat_entry *e, int32_t ki, pl_table *rows, int32_t pos,
+                            int64_t **match, pl_error *err);
+void pl_sql_key_index_free(pl_key_index *ix);
+/* Detaches the entry's key index (NULL when it has none for its current rows), to be put back
+ * after pl_sql_replace_table by pl_sql_key_index_put when the new version keeps the old rows'
+ * keys at the same row numbers. */
+pl_key_index *pl_sql_key_index_take(pl_cat_entry *e);
+/* Gives ix back to e: e->table's first rows are the ones ix indexed (same keys, same order),
+ * followed by the rows of added (may be NULL). On any failure ix is dropped instead. */
+void pl_sql_key_index_put(pl_cat_entry *e, pl_key_index *ix, pl_table *added);
 /* INSERT ... ON CONFLICT DO NOTHING: keep[i] (pl_free) is 0 for new row i when, key by key
  * (those with use[key] set, in order), its key is an old row's or that of an earlier new row
  * still kept (DuckDB's results), else 1; *n_keep the rows kept. */
-pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table *rows,
+pl_status pl_sql_keys_conflicts(pl_cat_entry *e, const bool *use, pl_table *rows,
                                 uint8_t **keep, int64_t *n_keep, pl_error *err);
 /* The rows of t whose mark (one byte per row) is non-zero == want, in order. */
 pl_status pl_sql_pick_rows(pl_table *t, const uint8_t *mark, bool want, pl_table **out,
@@ -208,5 +229,16 @@ pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
 pl_status pl_sql_returning(pl_session *s, const pl_stmt_ctx *c, const PgQuery__RangeVar *rel,
                            pl_table *rows, size_t n_list, PgQuery__Node *const *list,
                            pl_sql_result *r, pl_error *err);
+
+/* INSERT ... ON CONFLICT DO UPDATE (st's clause) or INSERT OR REPLACE (st without the clause:
+ * columns replace_cols[0..n_replace) = excluded's): the table after updating, for each row k
+ * of conf (new rows, of the table's schema), old row old_ids[k] (distinct row numbers of the
+ * table st names) with the SET values computed from it and from conf's row (`excluded`);
+ * *mark (pl_free) the rows updated (the DO UPDATE WHERE may skip some), *n_updated their
+ * count, *keys_set whether a SET column is a key column. Nothing in the catalog changes. */
+pl_status pl_sql_upsert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__InsertStmt *st,
+                        const int32_t *replace_cols, int32_t n_replace, pl_table *conf,
+                        const int64_t *old_ids, pl_table **nt, uint8_t **mark, int64_t *n_updated,
+                        bool *keys_set, pl_error *err);
 
 #endif

@@ -3,8 +3,12 @@
  *
  * The check hashes the key columns of every row (rows with a NULL in a key column are skipped:
  * UNIQUE allows them, PRIMARY KEY columns are NOT NULL) into an open-addressing table and
- * compares rows of equal hash value by value. It runs over the whole new version (old rows
- * plus new ones), so each INSERT costs time in the table's size, not only in its own rows.
+ * compares rows of equal hash value by value. New rows are checked against the table's rows
+ * through a key index kept with the catalog entry (pl_key_index: per key, the hashes and row
+ * numbers of the rows), built at the first use and kept up to date by INSERT (rows are added
+ * at the end, so row numbers stay); any other change of the table drops it
+ * (pl_sql_replace_table) and the next use builds it again. So an INSERT costs time in its own
+ * rows, not in the table's size. UPDATE checks its whole result.
  * Messages follow DuckDB: a new row equal to an old one is `duplicate key "a: 1" violates
  * primary key constraint`, two equal new rows (or rows of an UPDATE) `PRIMARY KEY or UNIQUE
  * constraint violation: duplicate key "1"`. */
@@ -170,7 +174,181 @@ static void key_set_add(key_set *ks, pl_batch *b, int64_t i, int64_t slot, bool 
     ks->n_refs++;
 }
 
-/* Checks one key over the rows of old (may be NULL) and rows. */
+/* ---------------------------------------------------------------- the key index */
+
+/* One key's index over the table's rows: open addressing, (hash, row number + 1). */
+typedef struct key_hash {
+    key_slot *slots;
+    size_t cap; /* power of two, >= 2 * n + 2 */
+    int64_t n;
+} key_hash;
+
+struct pl_key_index {
+    const pl_table *of; /* the table version indexed (the entry's) */
+    int64_t n_rows;     /* its rows, all indexed */
+    int32_t n_keys;
+    key_hash *keys;  /* [n_keys], in the entry's key order */
+    int64_t *starts; /* [of->n_batches + 1]: the first row number of each batch */
+};
+
+void pl_sql_key_index_free(pl_key_index *ix) {
+    if (!ix) return;
+    for (int32_t k = 0; ix->keys && k < ix->n_keys; k++) pl_free(ix->keys[k].slots);
+    pl_free(ix->keys);
+    pl_free(ix->starts);
+    pl_free(ix);
+}
+
+/* Room for n_total rows in h (rehashing by the stored hashes). */
+static pl_status kh_reserve(key_hash *h, int64_t n_total, pl_error *err) {
+    size_t cap = h->cap ? h->cap : 16;
+    while (cap < (size_t)n_total * 2 + 2) cap <<= 1;
+    if (cap == h->cap) return PL_OK;
+    key_slot *v = pl_calloc(cap, sizeof *v);
+    if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < h->cap; i++) {
+        if (!h->slots[i].ref) continue;
+        size_t at = (size_t)h->slots[i].hash & (cap - 1);
+        while (v[at].ref) at = (at + 1) & (cap - 1);
+        v[at] = h->slots[i];
+    }
+    pl_free(h->slots);
+    h->slots = v;
+    h->cap = cap;
+    return PL_OK;
+}
+
+/* Points ix at t (whose first ix->n_rows rows are the ones indexed): batch starts. */
+static pl_status ix_set_table(pl_key_index *ix, const pl_table *t, pl_error *err) {
+    int64_t *v = pl_realloc(ix->starts, ((size_t)t->n_batches + 1) * sizeof *v);
+    if (!v) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    ix->starts = v;
+    int64_t at = 0;
+    for (int64_t b = 0; b < t->n_batches; b++) {
+        v[b] = at;
+        at += t->batches[b]->n_rows;
+    }
+    v[t->n_batches] = at;
+    ix->of = t;
+    return PL_OK;
+}
+
+/* Row number `row` of the indexed table as a batch and a row in it. */
+static key_row ix_row(const pl_key_index *ix, int64_t row) {
+    int64_t lo = 0, hi = ix->of->n_batches - 1;
+    while (lo < hi) { /* the last batch starting at or before row */
+        int64_t mid = (lo + hi + 1) / 2;
+        if (ix->starts[mid] <= row) lo = mid;
+        else hi = mid - 1;
+    }
+    return (key_row){ix->of->batches[lo], row - ix->starts[lo], true};
+}
+
+/* Adds the rows of `rows` (row numbers from base on) to every key of ix (rows with a NULL in
+ * a key column are left out: they never clash). */
+static pl_status ix_add(pl_key_index *ix, const pl_cat_entry *e, pl_table *rows, int64_t base,
+                        pl_error *err) {
+    uint64_t *hashes = NULL;
+    pl_status st = PL_OK;
+    for (int32_t ki = 0; st == PL_OK && ki < ix->n_keys; ki++) {
+        const pl_cat_key *key = &e->keys[ki];
+        key_hash *h = &ix->keys[ki];
+        st = kh_reserve(h, h->n + rows->n_rows, err);
+        int64_t row = base;
+        for (int64_t bi = 0; st == PL_OK && bi < rows->n_batches; bi++) {
+            pl_batch *b = rows->batches[bi];
+            uint64_t *nh = pl_realloc(hashes, ((size_t)b->n_rows + 1) * sizeof *nh);
+            if (!nh) {
+                st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            hashes = nh;
+            for (int32_t k = 0; k < key->n_cols; k++) pl_hash_array(b->columns[key->cols[k]], hashes, k > 0);
+            for (int64_t i = 0; i < b->n_rows; i++, row++) {
+                bool null = false;
+                for (int32_t k = 0; k < key->n_cols && !null; k++)
+                    null = !pl_array_is_valid(b->columns[key->cols[k]], i);
+                if (null) continue;
+                size_t at = (size_t)hashes[i] & (h->cap - 1);
+                while (h->slots[at].ref) at = (at + 1) & (h->cap - 1);
+                h->slots[at] = (key_slot){hashes[i], row + 1};
+                h->n++;
+            }
+        }
+    }
+    pl_free(hashes);
+    return st;
+}
+
+/* The entry's index, built now when it has none (or one of another table version). */
+static pl_status ix_get(pl_cat_entry *e, pl_key_index **out, pl_error *err) {
+    pl_key_index *ix = e->kidx;
+    if (ix && ix->of == e->table && ix->n_rows == e->table->n_rows && ix->n_keys == e->n_keys) {
+        *out = ix;
+        return PL_OK;
+    }
+    pl_sql_key_index_free(ix);
+    e->kidx = NULL;
+    ix = pl_calloc(1, sizeof *ix);
+    if (!ix) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    ix->n_keys = e->n_keys;
+    ix->keys = pl_calloc((size_t)e->n_keys + 1, sizeof *ix->keys);
+    pl_status st = ix->keys ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (st == PL_OK) st = ix_set_table(ix, e->table, err);
+    if (st == PL_OK) st = ix_add(ix, e, e->table, 0, err);
+    if (st) {
+        pl_sql_key_index_free(ix);
+        return st;
+    }
+    ix->n_rows = e->table->n_rows;
+    e->kidx = ix;
+    *out = ix;
+    return PL_OK;
+}
+
+/* The row number of the indexed row whose key ki equals that of row i of b (hash h; no NULL in
+ * it), or -1. */
+static int64_t ix_find(const pl_key_index *ix, const pl_cat_key *key, int32_t ki, pl_batch *b,
+                       int64_t i, uint64_t h) {
+    const key_hash *kh = &ix->keys[ki];
+    if (kh->n == 0) return -1;
+    key_row me = {b, i, false};
+    size_t at = (size_t)h & (kh->cap - 1);
+    while (kh->slots[at].ref) {
+        if (kh->slots[at].hash == h) {
+            key_row o = ix_row(ix, kh->slots[at].ref - 1);
+            if (rows_equal(key, &o, &me)) return kh->slots[at].ref - 1;
+        }
+        at = (at + 1) & (kh->cap - 1);
+    }
+    return -1;
+}
+
+pl_key_index *pl_sql_key_index_take(pl_cat_entry *e) {
+    pl_key_index *ix = e->kidx;
+    e->kidx = NULL;
+    if (ix && (ix->of != e->table || ix->n_rows != e->table->n_rows || ix->n_keys != e->n_keys)) {
+        pl_sql_key_index_free(ix);
+        ix = NULL;
+    }
+    return ix;
+}
+
+void pl_sql_key_index_put(pl_cat_entry *e, pl_key_index *ix, pl_table *added) {
+    if (!ix) return;
+    int64_t n = ix->n_rows + (added ? added->n_rows : 0);
+    if (e->kidx || ix->n_keys != e->n_keys || n != e->table->n_rows ||
+        ix_set_table(ix, e->table, NULL) || (added && ix_add(ix, e, added, ix->n_rows, NULL))) {
+        pl_sql_key_index_free(ix); /* built again when next needed */
+        return;
+    }
+    ix->n_rows = n;
+    e->kidx = ix;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+/* Checks one key over the rows of old (may be NULL) and rows (every row hashed). */
 static pl_status check_key(const pl_cat_key *key, pl_table *old, pl_table *rows, int32_t pos,
                            pl_error *err) {
     int64_t n = (old ? old->n_rows : 0) + rows->n_rows;
@@ -194,9 +372,39 @@ static pl_status check_key(const pl_cat_key *key, pl_table *old, pl_table *rows,
     return st;
 }
 
-pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table *rows,
-                                uint8_t **keep, int64_t *n_keep, pl_error *err) {
-    int64_t n = e->table->n_rows + rows->n_rows;
+/* Checks key ki of e over its table (through the index) and the new rows. */
+static pl_status check_key_indexed(pl_cat_entry *e, const pl_key_index *ix, int32_t ki,
+                                   pl_table *rows, int32_t pos, pl_error *err) {
+    const pl_cat_key *key = &e->keys[ki];
+    key_set ks;
+    pl_status st = key_set_init(&ks, key, rows->n_rows, err);
+    for (int64_t bi = 0; st == PL_OK && bi < rows->n_batches; bi++) {
+        pl_batch *b = rows->batches[bi];
+        st = key_set_batch(&ks, b, err);
+        for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++) {
+            int64_t slot;
+            const key_row *o = key_set_probe(&ks, b, i, &slot);
+            if (!o && slot < 0) continue; /* a NULL in the key */
+            int64_t r = ix_find(ix, key, ki, b, i, ks.hashes[i]);
+            key_row me = {b, i, false};
+            if (r >= 0) {
+                key_row old = ix_row(ix, r);
+                st = duplicate(key, &old, &me, pos, err);
+            } else if (o) {
+                st = duplicate(key, o, &me, pos, err);
+            } else {
+                key_set_add(&ks, b, i, slot, false);
+            }
+        }
+    }
+    key_set_reset(&ks);
+    return st;
+}
+
+pl_status pl_sql_keys_conflicts(pl_cat_entry *e, const bool *use, pl_table *rows, uint8_t **keep,
+                                int64_t *n_keep, pl_error *err) {
+    pl_key_index *ix = NULL;
+    PL_TRY(ix_get(e, &ix, err));
     uint8_t *k = pl_malloc((size_t)rows->n_rows + 1);
     if (!k) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     memset(k, 1, (size_t)rows->n_rows + 1);
@@ -207,15 +415,7 @@ pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table
     for (int32_t ki = 0; st == PL_OK && ki < e->n_keys; ki++) {
         if (!use[ki]) continue;
         key_set ks;
-        st = key_set_init(&ks, &e->keys[ki], n, err);
-        for (int64_t bi = 0; st == PL_OK && bi < e->table->n_batches; bi++) {
-            pl_batch *b = e->table->batches[bi];
-            st = key_set_batch(&ks, b, err);
-            for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++) {
-                int64_t slot;
-                if (!key_set_probe(&ks, b, i, &slot)) key_set_add(&ks, b, i, slot, true);
-            }
-        }
+        st = key_set_init(&ks, &e->keys[ki], rows->n_rows, err);
         int64_t row = 0;
         for (int64_t bi = 0; st == PL_OK && bi < rows->n_batches; bi++) {
             pl_batch *b = rows->batches[bi];
@@ -223,7 +423,9 @@ pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table
             for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++, row++) {
                 int64_t slot;
                 if (!k[row]) continue;
-                if (key_set_probe(&ks, b, i, &slot)) k[row] = 0;
+                const key_row *o = key_set_probe(&ks, b, i, &slot);
+                if (!o && slot < 0) continue; /* a NULL in the key: kept */
+                if (o || ix_find(ix, &e->keys[ki], ki, b, i, ks.hashes[i]) >= 0) k[row] = 0;
                 else key_set_add(&ks, b, i, slot, false);
             }
         }
@@ -240,8 +442,52 @@ pl_status pl_sql_keys_conflicts(const pl_cat_entry *e, const bool *use, pl_table
     return PL_OK;
 }
 
-pl_status pl_sql_check_keys(const pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
+pl_status pl_sql_keys_match(pl_cat_entry *e, int32_t ki, pl_table *rows, int32_t pos,
+                            int64_t **match, pl_error *err) {
+    pl_key_index *ix = NULL;
+    PL_TRY(ix_get(e, &ix, err));
+    const pl_cat_key *key = &e->keys[ki];
+    int64_t *m = pl_malloc(((size_t)rows->n_rows + 1) * sizeof *m);
+    if (!m) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    key_set ks;
+    pl_status st = key_set_init(&ks, key, rows->n_rows, err);
+    int64_t row = 0;
+    for (int64_t bi = 0; st == PL_OK && bi < rows->n_batches; bi++) {
+        pl_batch *b = rows->batches[bi];
+        st = key_set_batch(&ks, b, err);
+        for (int64_t i = 0; st == PL_OK && i < b->n_rows; i++, row++) {
+            int64_t slot;
+            m[row] = -1;
+            const key_row *o = key_set_probe(&ks, b, i, &slot);
+            if (!o && slot < 0) continue; /* a NULL in the key */
+            int64_t r = ix_find(ix, key, ki, b, i, ks.hashes[i]);
+            if (r >= 0 && o) {
+                st = pl_sql_fail_at(err, pos, PL_ERR_INVALID_ARG,
+                                    "ON CONFLICT DO UPDATE cannot change a row twice: two new rows "
+                                    "have the key of one existing row");
+                if (err) snprintf(err->hint, sizeof err->hint, "insert rows with distinct keys");
+            }
+            m[row] = r;
+            if (r >= 0 && !o) key_set_add(&ks, b, i, slot, false);
+        }
+    }
+    key_set_reset(&ks);
+    if (st) {
+        pl_free(m);
+        return st;
+    }
+    *match = m;
+    return PL_OK;
+}
+
+pl_status pl_sql_check_keys(pl_cat_entry *e, pl_table *old, pl_table *rows, int32_t pos,
                             pl_error *err) {
+    if (old && old == e->table && e->n_keys > 0) {
+        pl_key_index *ix = NULL;
+        PL_TRY(ix_get(e, &ix, err));
+        for (int32_t i = 0; i < e->n_keys; i++) PL_TRY(check_key_indexed(e, ix, i, rows, pos, err));
+        return PL_OK;
+    }
     for (int32_t i = 0; i < e->n_keys; i++) PL_TRY(check_key(&e->keys[i], old, rows, pos, err));
     return PL_OK;
 }

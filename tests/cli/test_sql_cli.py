@@ -451,6 +451,23 @@ def test_script_dot_commands(polaroid, tmp_path):
     assert ok(polaroid, "sql", "-f", f).out.decode() == out
 
 
+def test_changes_dot_command(polaroid, tmp_path):
+    """DML prints nothing, like the duckdb CLI; `.changes on` prints each statement's changed
+    rows and the running total in the duckdb (sqlite) shell's form; `.changes off` stops it."""
+    script = ("CREATE TABLE t (a INT PRIMARY KEY, b VARCHAR);\nINSERT INTO t VALUES (1, 'x');\n"
+              ".changes on\nINSERT INTO t VALUES (2, 'y'), (3, 'z');\n"
+              "INSERT INTO t VALUES (3, 'w'), (4, 'v') ON CONFLICT DO UPDATE SET b = excluded.b;\n"
+              "UPDATE t SET b = 'u' WHERE a > 1;\nDELETE FROM t WHERE a = 4;\n.mode csv\n"
+              "SELECT count(*) AS n FROM t;\n.changes off\nDELETE FROM t;\n")
+    r = with_stdin(polaroid, tmp_path, script.encode(), "sql")
+    assert r.rc == 0, r.err
+    assert r.out.decode() == ("changes:   2   total_changes: 3\n"
+                              "changes:   2   total_changes: 5\n"
+                              "changes:   3   total_changes: 8\n"
+                              "changes:   1   total_changes: 9\n"
+                              "n\n3\n"), r.out.decode()
+
+
 def test_script_dot_commands_keep_error_lines(polaroid, tmp_path):
     """An error after a dot command names the script's own line; the script stops there."""
     r = with_stdin(polaroid, tmp_path, b"SELECT 1 AS a;\n.mode csv\nSELECT nosuch FROM (SELECT 1 x);\n"

@@ -423,6 +423,7 @@ typedef struct csv_reader {
     pl_batch **queue;
     int64_t q_head, q_len, q_cap;
     int64_t limit_left;
+    int64_t skip_rows; /* lines skipped at the start of each file */
     int32_t n_threads;
     int64_t chunk_bytes;
     int64_t row_bytes_est;
@@ -1101,6 +1102,10 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     r->pos = 0;
     r->sequential = false;
     if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    for (int64_t k = 0; k < r->skip_rows && r->pos < r->cur->size; k++) {
+        const uint8_t *nl = memchr(r->cur->data + r->pos, '\n', (size_t)(r->cur->size - r->pos));
+        r->pos = nl ? (int64_t)(nl - r->cur->data) + 1 : r->cur->size;
+    }
     return PL_OK;
 }
 
@@ -1354,6 +1359,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         r->null_empty = true;
     }
     r->limit_left = o->limit >= 0 ? o->limit : -1;
+    r->skip_rows = o->csv_skip_rows > 0 ? o->csv_skip_rows : 0;
     r->n_threads = o->n_threads;
 
     /* header and field count */
@@ -1391,7 +1397,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     st = infer_types(r, sample, ic, err);
     for (int32_t k = 0; k < n_cols && !st; k++) {
         unsigned m = ic[k].mask;
-        if (!ic[k].seen) types[k] = pl_type_simple(PL_TYPE_UTF8);
+        if (!ic[k].seen || o->csv_all_varchar) types[k] = pl_type_simple(PL_TYPE_UTF8);
         else if (m & M_BOOL) types[k] = pl_type_simple(PL_TYPE_BOOL);
         else if (m & M_INT) types[k] = pl_type_simple(PL_TYPE_INT64);
         else if (m & M_HUGE) st = pl_type_new_decimal(38, 0, &types[k], err);

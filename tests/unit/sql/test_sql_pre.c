@@ -199,6 +199,26 @@ static void test_join_kinds(void **state) {
     assert_int_equal(at, -1);
 }
 
+static void test_dml_words(void **state) {
+    (void)state;
+    check("CREATE OR REPLACE TABLE t (a int)", "CREATE            TABLE t (a int)");
+    check("create or replace temp table t as select 1", "create            temp table t as select 1");
+    check("CREATE OR REPLACE VIEW v AS SELECT 1", "CREATE OR REPLACE VIEW v AS SELECT 1");
+    check("INSERT OR IGNORE INTO t VALUES (1)", "INSERT           INTO t VALUES (1)");
+    check("insert or replace into t select 1", "insert            into t select 1");
+    check("INSERT INTO t BY NAME SELECT 1 AS a", "INSERT INTO t         SELECT 1 AS a");
+    check("insert into t by position select 1", "insert into t             select 1");
+    check("WITH x AS (SELECT 1 a) INSERT INTO t BY NAME SELECT * FROM x",
+          "WITH x AS (SELECT 1 a) INSERT INTO t         SELECT * FROM x");
+    /* BY NAME of the query, of a UNION, and of a column called insert: untouched */
+    const char *q = "INSERT INTO t SELECT name FROM u GROUP BY name ORDER BY name";
+    check(q, q);
+    const char *u = "select 1 as insert order by name";
+    check(u, u);
+    check("insert into t select * from a union by name select * from b",
+          "insert into t select * from a union         select * from b");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_paths),
@@ -209,6 +229,7 @@ int main(void) {
         cmocka_unit_test(test_interval_try_cast_subquery_alias),
         cmocka_unit_test(test_qualify),
         cmocka_unit_test(test_join_kinds),
+        cmocka_unit_test(test_dml_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
