@@ -88,6 +88,31 @@ typedef struct pl_sql_span {
 PL_API PL_NODISCARD pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n,
                                            pl_error *err);
 
+/* What one statement (the text of one span of pl_sql_split) will do, read before it runs:
+ * the tables it rewrites (UPDATE, DELETE, TRUNCATE, ALTER TABLE [RENAME]: names as written,
+ * each once), the views DROP VIEW names, whether it is CREATE TABLE [AS] ... IF NOT EXISTS,
+ * and transaction control.
+ * Text that is not exactly one statement that parses gives an empty answer (running it reports
+ * the error). Free with pl_sql_stmt_info_reset. Errors: PL_ERR_NOMEM. */
+typedef enum pl_sql_tx {
+    PL_SQL_TX_NONE = 0,
+    PL_SQL_TX_BEGIN,    /* BEGIN [TRANSACTION], START TRANSACTION */
+    PL_SQL_TX_COMMIT,   /* COMMIT, END */
+    PL_SQL_TX_ROLLBACK, /* ROLLBACK, ABORT */
+    PL_SQL_TX_OTHER,    /* SAVEPOINT, PREPARE TRANSACTION, ... */
+} pl_sql_tx;
+typedef struct pl_sql_stmt_info {
+    char **targets;
+    int32_t n_targets;
+    char **dropped_views; /* DROP VIEW: the names */
+    int32_t n_dropped_views;
+    bool if_not_exists;
+    pl_sql_tx tx;
+} pl_sql_stmt_info;
+PL_API PL_NODISCARD pl_status pl_sql_stmt_info_read(const char *stmt, pl_sql_stmt_info *info,
+                                                    pl_error *err);
+PL_API void pl_sql_stmt_info_reset(pl_sql_stmt_info *info);
+
 /* Plans one query statement (SELECT, VALUES, WITH ...) into a lazy DataFrame. */
 PL_API PL_NODISCARD pl_status pl_session_query(pl_session *s, const char *sql, pl_df **out,
                                                pl_error *err);

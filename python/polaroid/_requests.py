@@ -18,7 +18,7 @@ from . import _ipc
 from ._proto import polaroid_pb2 as pb
 from ._pb import new as _pbnew
 
-__all__ = ["TableInfo", "WriteResult", "AppendResult", "schema_of", "execute_request",
+__all__ = ["TableInfo", "table_info", "WriteResult", "AppendResult", "schema_of", "execute_request",
            "count_plan", "count_of", "write_request", "create_table_request", "append_requests",
            "rows_to_arrow", "to_arrow", "csv_options", "map_shared_memory", "format_preview",
            "bind_rpcs"]
@@ -55,9 +55,18 @@ def bind_rpcs(obj: Any, ch: Any) -> None:
 
 @dataclass(frozen=True)
 class TableInfo:
+    """A server table or view (``list_tables``). A view's ``num_rows`` is -1 (counting would
+    run it) and its schema is its query's (empty when the view no longer plans, e.g. its table
+    was dropped)."""
     name: str
     schema: pa.Schema
     num_rows: int
+    kind: str = "table"  # "table" (a live table) or "view" (SQL CREATE VIEW)
+
+
+def table_info(t: pb.TableInfo) -> TableInfo:
+    kind = "view" if t.kind == pb.TABLE_KIND_VIEW else "table"
+    return TableInfo(t.name, schema_of(t.schema), t.num_rows, kind)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ import pyarrow as pa
 from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
 from ._pb import new as _pbnew
-from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request,
+from ._requests import (AppendResult, TableInfo, WriteResult, count_of, count_plan, create_table_request, table_info,
                         csv_options, execute_request, map_shared_memory, new_request_id, schema_of,
                         SHARED_MEMORY_MAX_FILES,
                         to_arrow, write_request)
@@ -655,7 +655,29 @@ class AsyncPolaroidClient:
             return Err(_invalid(str(e)))
         return await self._execute_table(self._execute_request(_pbnew(pb.Plan, root=rel), timeout), timeout)
 
-    async def _execute_table(self, req: pb.ExecuteRequest, timeout: Optional[float]) -> Result[pa.Table, PolaroidError]:
+    async def execute_sql(self, script: str, *, timeout: Optional[float] = None,
+                          **frames: Any) -> Result[pa.Table, PolaroidError]:
+        """Runs a SQL script on the server now, statement by statement (one call): CREATE TABLE
+        [AS], INSERT, UPDATE, DELETE, TRUNCATE, ALTER TABLE, CREATE [OR REPLACE] VIEW, DROP
+        change the server's tables and views (seen by every client), queries read them.
+        Ok(pyarrow.Table): the last statement's rows (a query, RETURNING), else a BIGINT column
+        "Count" with the rows it changed (one row) or no row (CREATE, ALTER, DROP). Err: the
+        first failing statement's error (``sql_position`` in the whole script; the statements
+        before it stay done), ABORTED when another client replaced its table meanwhile. Never
+        retried: a script is not idempotent (docs/server.md, "SQL scripts")."""
+        for v in frames.values():
+            if isinstance(v, Err):
+                return v
+        try:
+            fr = {k: (v.unwrap() if isinstance(v, Ok) else v) for k, v in frames.items()}
+            rel = sql_relation(script, fr)
+        except (ValueError, TypeError) as e:
+            return Err(_invalid(str(e)))
+        req = self._execute_request(_pbnew(pb.Plan, root=rel), timeout)
+        return await self._execute_table(req, timeout, retry=False)
+
+    async def _execute_table(self, req: pb.ExecuteRequest, timeout: Optional[float],
+                             retry: bool = True) -> Result[pa.Table, PolaroidError]:
         attempt = 0
         t = timeout if timeout is not None else self.timeout
         while True:
@@ -723,7 +745,7 @@ class AsyncPolaroidClient:
                 raise
             finally:
                 self._release()
-            if got_any or not self.retry.should_retry(code, attempt) or self._closing:
+            if got_any or not retry or not self.retry.should_retry(code, attempt) or self._closing:
                 return Err(err)
             if not await self._backoff(attempt):
                 return Err(err)
@@ -1084,7 +1106,7 @@ class AsyncPolaroidClient:
         r = await self._unary("_create_table_rpc", req, timeout, idempotent=if_not_exists)
         if isinstance(r, Err):
             return r
-        t = TableInfo(r.value.name, schema_of(r.value.schema), r.value.num_rows)
+        t = table_info(r.value)
         self._table_schemas[name] = t.schema
         return Ok(t)
 
@@ -1095,7 +1117,7 @@ class AsyncPolaroidClient:
 
     async def list_tables(self) -> Result[List[TableInfo], PolaroidError]:
         r = await self._unary("_list_tables_rpc", pb.ListTablesRequest())
-        return r.map(lambda x: [TableInfo(t.name, schema_of(t.schema), t.num_rows) for t in x.tables])
+        return r.map(lambda x: [table_info(t) for t in x.tables])
 
     async def _table_schema(self, name: str) -> Result[pa.Schema, PolaroidError]:
         s = self._table_schemas.get(name)

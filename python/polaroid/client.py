@@ -26,7 +26,7 @@ from . import _ipc, _requests
 from ._proto import health_pb2, polaroid_pb2 as pb
 from ._pb import new as _pbnew
 from .errors import PolaroidError, from_rpc_error
-from ._requests import (AppendResult, TableInfo, WriteResult, append_requests, count_of, count_plan,
+from ._requests import (AppendResult, TableInfo, WriteResult, append_requests, count_of, count_plan, table_info,
                         create_table_request, csv_options, execute_request, format_preview,
                         map_shared_memory, rows_to_arrow, schema_of, to_arrow, write_request)
 from .frame import DataFrame, read_files_relation, sql_relation
@@ -311,10 +311,12 @@ class Client:
     def execute_sql(self, script: str, *, timeout: Optional[float] = None,
                     **frames: DataFrame) -> pa.Table:
         """Runs a SQL script on the server now, statement by statement: CREATE TABLE [AS],
-        INSERT, CREATE [OR REPLACE] VIEW, DROP TABLE/VIEW change the server's tables and views
-        (seen by every client), queries read them. Returns the last statement's rows; when it
-        returns none, a BIGINT column "Count" with the rows it changed (one row) or no row
-        (CREATE, DROP)."""
+        INSERT, UPDATE, DELETE, TRUNCATE, ALTER TABLE, CREATE [OR REPLACE] VIEW, DROP TABLE/VIEW
+        change the server's tables and views (seen by every client), queries read them.
+        Returns the last statement's rows (a query, RETURNING); when it returns none, a BIGINT
+        column "Count" with the rows it changed (one row) or no row (CREATE, ALTER, DROP).
+        A statement whose table another client replaced while it ran raises an ABORTED
+        PolaroidError and changes nothing (docs/server.md, "SQL scripts")."""
         return self._df_collect(self.sql(script, **frames), timeout=timeout)
 
     def from_arrow(self, data: Any) -> DataFrame:
@@ -518,7 +520,7 @@ class Client:
         req = create_table_request(name, schema, data_plan=data_plan, if_not_exists=if_not_exists,
                                    replace=replace)
         info = self._call(self._create_table_rpc, req, retry=False)
-        t = TableInfo(info.name, schema_of(info.schema), info.num_rows)
+        t = table_info(info)
         self._table_schemas[name] = t.schema
         return t
 
@@ -529,7 +531,7 @@ class Client:
 
     def list_tables(self) -> List[TableInfo]:
         r = self._call(self._list_tables_rpc, pb.ListTablesRequest())
-        return [TableInfo(t.name, schema_of(t.schema), t.num_rows) for t in r.tables]
+        return [table_info(t) for t in r.tables]
 
     def _table_schema(self, name: str) -> pa.Schema:
         s = self._table_schemas.get(name)

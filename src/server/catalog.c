@@ -56,6 +56,13 @@ typedef struct live_table {
     int64_t charged;  /* of those, charged to the account (given back at the last release) */
     bool is_handle;   /* the rows of a materialised handle */
     struct pl_catalog *cat;
+    uint64_t gen;       /* this table's identity: new at every create and swap (never 0) */
+    bool retired;       /* dropped, or replaced by a swap (appends look the name up again);
+                         * protected by mu */
+    bool gated;         /* a statement rewriting the table holds it: appends of other threads
+                         * wait; protected by mu */
+    pthread_t gate_owner; /* protected by mu */
+    pthread_cond_t gate_cv; /* signalled when gated or retired changes */
 } live_table;
 
 struct pl_catalog {
@@ -71,6 +78,7 @@ struct pl_catalog {
     pl_catalog_charge_fn charge;
     void *charge_user;
     _Atomic int64_t mem_tables, mem_handles; /* charged */
+    _Atomic uint64_t next_gen; /* the last live_table.gen given */
 };
 
 static uint64_t hash_id(const char *s) {
@@ -182,6 +190,7 @@ static void table_release(struct live_table *t) {
     pl_table_release(t->snap);
     pl_schema_release(t->schema);
     pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->gate_cv);
     pl_free(t->name);
     pl_free(t);
 }
@@ -453,6 +462,22 @@ static pl_status table_not_found(const char *name, pl_error *err) {
     PL_FAIL(err, PL_ERR_NOT_FOUND, "table \"%s\" does not exist", name);
 }
 
+/* t is no longer the table under its name (dropped or replaced): appends waiting for its gate
+ * look the name up again. */
+static void retire(live_table *t) {
+    if (!t) return;
+    pthread_mutex_lock(&t->mu);
+    t->retired = true;
+    pthread_cond_broadcast(&t->gate_cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Waits, under t->mu, until no other thread holds t's gate. */
+static void gate_wait(live_table *t) {
+    while (t->gated && !pthread_equal(t->gate_owner, pthread_self()))
+        pthread_cond_wait(&t->gate_cv, &t->mu);
+}
+
 /* ---- statistics */
 
 static int stats_kind(const pl_type *t) {
@@ -651,9 +676,30 @@ static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, l
     t->schema = pl_schema_retain(schema);
     t->refcount = 1;
     pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->gate_cv, NULL);
     pl_status st = PL_OK;
     for (int64_t i = 0; rows && i < rows->n_batches && !st; i++)
         st = table_append_locked(t, rows->batches[i], err);
+    if (st) {
+        table_release(t);
+        return st;
+    }
+    *out = t;
+    return PL_OK;
+}
+
+/* A new table of the catalog (not listed yet): a fresh generation, its memory charged
+ * ("<verb> table \"<what>\"" names it when the account refuses). */
+static pl_status live_catalogued(pl_catalog *c, const char *name, pl_schema *schema,
+                                 pl_table *rows, const char *verb, const char *what_name,
+                                 live_table **out, pl_error *err) {
+    live_table *t = NULL;
+    PL_TRY(live_new(name, schema, rows, &t, err));
+    t->cat = c;
+    t->gen = atomic_fetch_add(&c->next_gen, 1) + 1;
+    char what[200];
+    snprintf(what, sizeof what, "%s table \"%.128s\"", verb, what_name);
+    pl_status st = table_charge(t, t->mem, what, err);
     if (st) {
         table_release(t);
         return st;
@@ -668,15 +714,7 @@ pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *sc
     if (created) *created = false;
     if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
     live_table *t = NULL;
-    PL_TRY(live_new(name, schema, rows, &t, err));
-    t->cat = c;
-    char what[200];
-    snprintf(what, sizeof what, "creating table \"%.128s\"", name);
-    pl_status cst = table_charge(t, t->mem, what, err);
-    if (cst) {
-        table_release(t);
-        return cst;
-    }
+    PL_TRY(live_catalogued(c, name, schema, rows, "creating", name, &t, err));
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
@@ -709,6 +747,7 @@ pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *sc
         c->tables[c->n_tables++] = t;
     }
     pthread_mutex_unlock(&c->tmu);
+    retire(old);
     table_release(old);
     if (created) *created = true;
     return PL_OK;
@@ -730,13 +769,14 @@ pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists,
         if (if_exists) return PL_OK;
         return table_not_found(name ? name : "", err);
     }
+    retire(t);
     table_release(t);
     if (dropped) *dropped = true;
     return PL_OK;
 }
 
-pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **out,
-                                    pl_error *err) {
+pl_status pl_catalog_table_snapshot_gen(pl_catalog *c, const char *name, pl_table **out,
+                                        uint64_t *gen, pl_error *err) {
     live_table *t = table_get(c, name);
     if (!t) return table_not_found(name, err);
     pthread_mutex_lock(&t->mu);
@@ -749,9 +789,15 @@ pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **
         else t->snap = s;
     }
     if (!st) *out = pl_table_retain(t->snap);
+    if (!st && gen) *gen = t->gen;
     pthread_mutex_unlock(&t->mu);
     table_release(t);
     return st;
+}
+
+pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **out,
+                                    pl_error *err) {
+    return pl_catalog_table_snapshot_gen(c, name, out, NULL, err);
 }
 
 pl_status pl_catalog_table_schema(pl_catalog *c, const char *name, pl_schema **out,
@@ -763,8 +809,23 @@ pl_status pl_catalog_table_schema(pl_catalog *c, const char *name, pl_schema **o
     return PL_OK;
 }
 
-pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
-                                  int64_t *table_rows, pl_error *err) {
+/* Same names, types and nullability. */
+static bool same_columns(const pl_schema *a, const pl_schema *b) {
+    if (!pl_schema_equals(a, b)) return false;
+    for (int32_t i = 0; i < a->n_fields; i++)
+        if (a->fields[i].nullable != b->fields[i].nullable) return false;
+    return true;
+}
+
+static pl_status changed_meanwhile(const char *name, pl_error *err) {
+    PL_FAIL(err, PL_ERR_INVALID_ARG,
+            "table \"%s\" was changed by another request while this statement ran (dropped, "
+            "created again or altered); nothing was changed: run the statement again",
+            name);
+}
+
+pl_status pl_catalog_table_append_as(pl_catalog *c, const char *name, const pl_schema *expect,
+                                     pl_table *in, int64_t *table_rows, pl_error *err) {
     live_table *t = table_get(c, name);
     if (!t) return table_not_found(name, err);
     pl_status st = PL_OK;
@@ -776,6 +837,17 @@ pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
     }
     if (!st) {
         pthread_mutex_lock(&t->mu);
+        gate_wait(t);
+        if (t->retired) { /* dropped or rewritten meanwhile: append to what the name is now */
+            pthread_mutex_unlock(&t->mu);
+            table_release(t);
+            return pl_catalog_table_append_as(c, name, expect, in, table_rows, err);
+        }
+        if (expect && !same_columns(expect, t->schema)) {
+            pthread_mutex_unlock(&t->mu);
+            table_release(t);
+            return changed_meanwhile(name, err);
+        }
         int64_t n_before = t->n_batches, rows_before = t->n_rows, mem_before = t->mem;
         int64_t last_bytes_before = n_before ? t->bbytes[n_before - 1] : 0;
         pl_batch *last_before = n_before ? pl_batch_retain(t->batches[n_before - 1]) : NULL;
@@ -812,6 +884,75 @@ pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
     }
     table_release(t);
     return st;
+}
+
+pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *in,
+                                  int64_t *table_rows, pl_error *err) {
+    return pl_catalog_table_append_as(c, name, NULL, in, table_rows, err);
+}
+
+pl_status pl_catalog_table_gate(pl_catalog *c, const char *name, pl_catalog_gate **out,
+                                pl_error *err) {
+    for (;;) {
+        live_table *t = table_get(c, name);
+        if (!t) return table_not_found(name, err);
+        pthread_mutex_lock(&t->mu);
+        while (t->gated && !t->retired) pthread_cond_wait(&t->gate_cv, &t->mu);
+        if (t->retired) {
+            pthread_mutex_unlock(&t->mu);
+            table_release(t);
+            continue;
+        }
+        t->gated = true;
+        t->gate_owner = pthread_self();
+        pthread_mutex_unlock(&t->mu);
+        *out = (pl_catalog_gate *)t;
+        return PL_OK;
+    }
+}
+
+void pl_catalog_table_ungate(pl_catalog_gate *g) {
+    live_table *t = (live_table *)g;
+    if (!t) return;
+    pthread_mutex_lock(&t->mu);
+    t->gated = false;
+    pthread_cond_broadcast(&t->gate_cv);
+    pthread_mutex_unlock(&t->mu);
+    table_release(t);
+}
+
+pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, int64_t base_rows,
+                                const char *new_name, pl_table *rows, pl_error *err) {
+    if (!new_name) new_name = name;
+    live_table *t = NULL;
+    PL_TRY(live_catalogued(c, new_name, rows->schema, rows, "rewriting", name, &t, err));
+    pl_status st = PL_OK;
+    pthread_mutex_lock(&c->tmu);
+    int32_t i = table_index(c, name);
+    live_table *old = i >= 0 ? c->tables[i] : NULL;
+    bool renamed = strcasecmp(name, new_name) != 0;
+    if (!old || old->gen != gen) {
+        st = changed_meanwhile(name, err);
+    } else if (renamed && (table_index(c, new_name) >= 0 || view_index(c, new_name) >= 0)) {
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "\"%s\" already exists", new_name);
+    } else {
+        pthread_mutex_lock(&old->mu);
+        if (old->n_rows != base_rows) { /* appended while ungated: the rewrite never saw them */
+            st = changed_meanwhile(name, err);
+        } else {
+            old->retired = true;
+            c->tables[i] = t; /* appends waiting for old's gate go to t once it opens */
+            pthread_cond_broadcast(&old->gate_cv);
+        }
+        pthread_mutex_unlock(&old->mu);
+    }
+    pthread_mutex_unlock(&c->tmu);
+    if (st) {
+        table_release(t);
+        return st;
+    }
+    table_release(old);
+    return PL_OK;
 }
 
 pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_error *err) {
@@ -1029,6 +1170,13 @@ pl_status pl_catalog_view_put(pl_catalog *c, const char *name, const char *stmt,
     pl_free(nm);
     pl_free(tx);
     return st;
+}
+
+bool pl_catalog_view_exists(pl_catalog *c, const char *name) {
+    pthread_mutex_lock(&c->tmu);
+    bool yes = view_index(c, name) >= 0;
+    pthread_mutex_unlock(&c->tmu);
+    return yes;
 }
 
 pl_status pl_catalog_view_drop(pl_catalog *c, const char *name, bool if_exists, pl_error *err) {

@@ -79,6 +79,10 @@ pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists,
 /* The table's rows now (a new reference; never changes afterwards). Errors: NOT_FOUND. */
 pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **out,
                                     pl_error *err);
+/* The same, and the table's generation: an id that a create, a replace and a swap of the name
+ * change (appends keep it), for pl_catalog_table_swap. */
+pl_status pl_catalog_table_snapshot_gen(pl_catalog *c, const char *name, pl_table **out,
+                                        uint64_t *gen, pl_error *err);
 /* A condition `column op value` a filter over the table will apply (column: index in the
  * table's schema; value an integer, or a float when is_float). */
 typedef enum pl_prune_op { PL_PRUNE_EQ, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE } pl_prune_op;
@@ -104,6 +108,28 @@ pl_status pl_catalog_table_schema(pl_catalog *c, const char *name, pl_schema **o
  * small batches are merged with the table's last one. *table_rows = rows after. */
 pl_status pl_catalog_table_append(pl_catalog *c, const char *name, pl_table *t,
                                   int64_t *table_rows, pl_error *err);
+/* The same, only while the table's columns are still `expect`'s (names, types, nullability;
+ * NULL = any): a SQL INSERT planned against a table that was dropped and created again, or
+ * altered, meanwhile fails with "table \"t\" was changed by another request while this
+ * statement ran ..." (INVALID_ARG, mapped to ABORTED) and changes nothing. Appends wait while
+ * another thread holds the table's gate, and go to the table that replaced it, if any. */
+pl_status pl_catalog_table_append_as(pl_catalog *c, const char *name, const pl_schema *expect,
+                                     pl_table *in, int64_t *table_rows, pl_error *err);
+/* The gate of a table: held by a statement that rewrites it (SQL UPDATE, DELETE, TRUNCATE,
+ * ALTER) from before it takes its snapshot to after pl_catalog_table_swap, so no append lands
+ * in between (appends wait; readers do not). Taking it waits for another holder. Errors:
+ * NOT_FOUND. */
+typedef struct pl_catalog_gate pl_catalog_gate;
+pl_status pl_catalog_table_gate(pl_catalog *c, const char *name, pl_catalog_gate **out,
+                                pl_error *err);
+void pl_catalog_table_ungate(pl_catalog_gate *g);
+/* Replaces table `name` by `rows` (retained; its schema may differ), under new_name (NULL: the
+ * same name), in one step: a query sees the old table or the new one. Only while the table is
+ * still generation gen with base_rows rows (else "changed by another request ...", INVALID_ARG
+ * -> ABORTED); "\"x\" already exists" when new_name is taken; PL_ERR_NOMEM when the memory
+ * account refuses the new table (the old one is charged until it goes). */
+pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, int64_t base_rows,
+                                const char *new_name, pl_table *rows, pl_error *err);
 /* The table's row count now. Errors: NOT_FOUND. */
 pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err);
 /* Names of every table in creation order (pl_free each and the vector). */
@@ -117,6 +143,7 @@ pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_er
  * table, not a view" (INVALID_ARG). */
 pl_status pl_catalog_view_put(pl_catalog *c, const char *name, const char *stmt, bool replace,
                               pl_error *err);
+bool pl_catalog_view_exists(pl_catalog *c, const char *name);
 /* Errors: NOT_FOUND unless if_exists. */
 pl_status pl_catalog_view_drop(pl_catalog *c, const char *name, bool if_exists, pl_error *err);
 /* Names and statements of every view in creation order (pl_free each string and both vectors). */
@@ -126,7 +153,8 @@ pl_status pl_catalog_views(pl_catalog *c, char ***names, char ***stmts, int32_t 
  * INSERT may extend) and the views (a view that no longer plans is left out). */
 pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, pl_error *err);
 /* Runs a script in s (lent the catalog by pl_srv_sql_lend), carrying each statement's changes
- * of tables and views over to cat before the next one runs. *out: the last statement's rows
+ * of tables and views over to cat before the next one runs (UPDATE / DELETE / TRUNCATE / ALTER
+ * under the table's gate; between BEGIN and COMMIT all at COMMIT, or none). *out: the last statement's rows
  * (a query, RETURNING), else one BIGINT column "Count" with the rows the last statement
  * changed (one row) or none (DDL). */
 pl_status pl_srv_sql_script(pl_catalog *cat, pl_session *s, const char *script, pl_df **out,

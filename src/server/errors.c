@@ -3,7 +3,8 @@
  *
  * Mapping (pl_status -> grpc_status_code):
  *   NOT_FOUND -> NOT_FOUND; INVALID_ARG, SQL, TYPE -> INVALID_ARGUMENT ("... already exists"
- *   -> ALREADY_EXISTS); LIMIT -> INVALID_ARGUMENT for limits a request's shape breaks (plan
+ *   -> ALREADY_EXISTS; a SQL statement whose table another request changed meanwhile,
+ *   "changed by another request while this statement ran", -> ABORTED); LIMIT -> INVALID_ARGUMENT for limits a request's shape breaks (plan
  *   depth, plan size, message size: the message names the limit and the request is wrong, not
  *   the server busy), RESOURCE_EXHAUSTED otherwise (handles per client, memory); NOMEM ->
  *   RESOURCE_EXHAUSTED; CANCELLED -> DEADLINE_EXCEEDED when the message says a deadline or
@@ -34,6 +35,8 @@ int pl_srv_grpc_code(const pl_error *err) {
     case PL_ERR_INVALID_ARG:
     case PL_ERR_SQL:
     case PL_ERR_TYPE:
+        if (contains(err->msg, "changed by another request while this statement ran"))
+            return GRPC_STATUS_ABORTED;
         return contains(err->msg, "already exists") ? GRPC_STATUS_ALREADY_EXISTS
                                                     : GRPC_STATUS_INVALID_ARGUMENT;
     case PL_ERR_LIMIT:

@@ -963,12 +963,67 @@ static pl_status h_drop_table(pl_srv_call *c, const ProtobufCMessage *req, uint8
     return pack(c->srv, &r.base, resp, resp_len, err);
 }
 
+static pl_status view_path(void *user, const char *path, char **out, pl_error *err) {
+    return pl_srv_resolve_path(((pl_srv *)user)->data_root, path, out, err);
+}
+
+/* The views of the catalog as TableInfos (kind VIEW, num_rows -1) after the k infos in ti, with
+ * their result schemas when they still plan (planned in one session lent the catalog). */
+static pl_status view_infos(pl_srv *s, Polaroid__V1__TableInfo **ti, Polaroid__V1__TableInfo ***tp,
+                            schema_parts **parts, size_t *k, char ***vnames, int32_t *n_views,
+                            pl_error *err) {
+    char **stmts = NULL;
+    PL_TRY(pl_catalog_views(s->cat, vnames, &stmts, n_views, err));
+    for (int32_t i = 0; i < *n_views; i++) pl_free(stmts[i]);
+    pl_free(stmts);
+    size_t cap = *k + (size_t)*n_views + 1;
+    Polaroid__V1__TableInfo *a = pl_realloc(*ti, cap * sizeof *a);
+    if (a) *ti = a;
+    Polaroid__V1__TableInfo **b = a ? pl_realloc(*tp, cap * sizeof *b) : NULL;
+    if (b) *tp = b;
+    schema_parts *c = b ? pl_realloc(*parts, cap * sizeof *c) : NULL;
+    if (c) *parts = c;
+    if (!c) PL_FAIL(err, PL_ERR_NOMEM, "out of memory listing views");
+    for (size_t i = 0; i < *k; i++) { /* the vectors moved */
+        (*tp)[i] = &(*ti)[i];
+        (*ti)[i].schema = &(*parts)[i].msg;
+    }
+    pl_session *ss = NULL;
+    pl_error e2;
+    pl_error_init(&e2);
+    if (*n_views && !pl_session_new(&ss, &e2)) {
+        pl_session_set_path_fn(ss, view_path, s);
+        if (pl_srv_sql_lend(s->cat, ss, &e2)) {
+            pl_session_free(ss);
+            ss = NULL;
+        }
+    }
+    for (int32_t i = 0; i < *n_views; i++) {
+        Polaroid__V1__TableInfo *t = &(*ti)[*k];
+        polaroid__v1__table_info__init(t);
+        t->name = (*vnames)[i];
+        t->num_rows = -1;
+        t->kind = POLAROID__V1__TABLE_KIND__TABLE_KIND_VIEW;
+        memset(&(*parts)[*k], 0, sizeof **parts);
+        pl_df *df = NULL;
+        pl_error_init(&e2);
+        if (ss && !pl_session_get(ss, (*vnames)[i], &df, &e2) &&
+            !schema_parts_fill(pl_df_schema(df), &(*parts)[*k], &e2))
+            t->schema = &(*parts)[*k].msg;
+        pl_df_release(df);
+        (*tp)[*k] = t;
+        (*k)++;
+    }
+    pl_session_free(ss);
+    return PL_OK;
+}
+
 static pl_status h_list_tables(pl_srv_call *c, const ProtobufCMessage *req, uint8_t **resp,
                                size_t *resp_len, pl_error *err) {
     PL_UNUSED(req);
     pl_srv *s = c->srv;
-    char **names = NULL;
-    int32_t n = 0;
+    char **names = NULL, **vnames = NULL;
+    int32_t n = 0, n_views = 0;
     PL_TRY(pl_catalog_table_names(s->cat, &names, &n, err));
     Polaroid__V1__TableInfo *ti = pl_calloc((size_t)n + 1, sizeof *ti);
     Polaroid__V1__TableInfo **tp = pl_calloc((size_t)n + 1, sizeof *tp);
@@ -988,6 +1043,7 @@ static pl_status h_list_tables(pl_srv_call *c, const ProtobufCMessage *req, uint
         tp[k] = &ti[k];
         k++;
     }
+    if (!st) st = view_infos(s, &ti, &tp, &parts, &k, &vnames, &n_views, err);
     if (!st) {
         Polaroid__V1__ListTablesResponse r = POLAROID__V1__LIST_TABLES_RESPONSE__INIT;
         r.n_tables = k;
@@ -1000,6 +1056,8 @@ static pl_status h_list_tables(pl_srv_call *c, const ProtobufCMessage *req, uint
     pl_free(tp);
     for (int32_t i = 0; i < n; i++) pl_free(names[i]);
     pl_free(names);
+    for (int32_t i = 0; i < n_views; i++) pl_free(vnames[i]);
+    pl_free(vnames);
     return st;
 }
 

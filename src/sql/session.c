@@ -650,6 +650,19 @@ static bool stmt_returns_rows(const PgQuery__Node *n) {
     }
 }
 
+/* The user's first byte of the rewritten statement [pos, end): a form may move text (FROM-first
+ * puts its FROM clause after the select list), so the least user position of its segments. */
+static int32_t stmt_user_start(const pl_sql_forms *f, int32_t pos, int32_t end) {
+    int32_t best = pl_sql_forms_orig_pos(f, pos);
+    for (int32_t i = 0; i < f->n_segs; i++) {
+        int32_t at = f->segs[i].at;
+        if (at <= pos || at >= end) continue;
+        int32_t o = pl_sql_forms_orig_pos(f, at);
+        if (o >= 0 && o < best) best = o;
+    }
+    return best;
+}
+
 pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n, pl_error *err) {
     if (!script || !out || !n) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_sql_split needs a script");
     *out = NULL;
@@ -666,7 +679,7 @@ pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n, pl_err
         pl_stmt_ctx c;
         stmt_bounds(f.text, pr->stmts[i], f.len, &c);
         const pl_sql_form_mark *m = pl_sql_forms_mark(&f, c.pos, c.end);
-        v[i].start = PL_MIN(pl_sql_forms_orig_pos(&f, c.pos), ulen);
+        v[i].start = PL_MIN(stmt_user_start(&f, c.pos, c.end), ulen);
         v[i].returns_rows = m != NULL || stmt_returns_rows(pr->stmts[i]->stmt);
     }
     /* a statement ends where the next starts (a rewritten form such as SHOW TABLES has no

@@ -174,11 +174,9 @@ def test_errors_leave_catalog_unchanged(client, data):
         assert e.value.sql_position == script.index("nosuch")
         assert run(client, "SELECT a, s FROM ss_err ORDER BY a").to_pylist() == \
             [{"a": 1, "s": "x"}, {"a": 5, "s": "five"}]
-        # rewriting a server table's rows is refused, naming the table
-        for stmt in ("UPDATE ss_err SET a = 2", "DELETE FROM ss_err", "TRUNCATE ss_err",
-                     "ALTER TABLE ss_err ADD COLUMN c INTEGER"):
-            with pytest.raises(pd.PolaroidError, match='server table "ss_err"'):
-                run(client, stmt)
+        # a failing rewrite changes nothing either (test_sql_change.py has the rest)
+        with pytest.raises(pd.PolaroidError, match="NOT NULL"):
+            run(client, "UPDATE ss_err SET a = NULL WHERE a = 5")
         assert count(client, "ss_err") == 2
         # constraints the server would not keep are refused
         for stmt in ("CREATE TABLE ss_err2 (a INTEGER DEFAULT 3)",

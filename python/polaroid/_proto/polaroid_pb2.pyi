@@ -7,6 +7,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class TableKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TABLE_KIND_TABLE: _ClassVar[TableKind]
+    TABLE_KIND_VIEW: _ClassVar[TableKind]
+TABLE_KIND_TABLE: TableKind
+TABLE_KIND_VIEW: TableKind
+
 class Plan(_message.Message):
     __slots__ = ("root",)
     ROOT_FIELD_NUMBER: _ClassVar[int]
@@ -588,14 +595,16 @@ class ColumnDef(_message.Message):
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
 class TableInfo(_message.Message):
-    __slots__ = ("name", "schema", "num_rows")
+    __slots__ = ("name", "schema", "num_rows", "kind")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_FIELD_NUMBER: _ClassVar[int]
     NUM_ROWS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     name: str
     schema: SchemaResponse
     num_rows: int
-    def __init__(self, name: _Optional[str] = ..., schema: _Optional[_Union[SchemaResponse, _Mapping]] = ..., num_rows: _Optional[int] = ...) -> None: ...
+    kind: TableKind
+    def __init__(self, name: _Optional[str] = ..., schema: _Optional[_Union[SchemaResponse, _Mapping]] = ..., num_rows: _Optional[int] = ..., kind: _Optional[_Union[TableKind, str]] = ...) -> None: ...
 
 class DropTableRequest(_message.Message):
     __slots__ = ("name", "if_exists")

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "srv_test_util.h"
@@ -500,6 +501,110 @@ static void test_sorted_prune(void **state) {
     pl_free(nul);
 }
 
+/* An append started while another thread holds the table's gate. */
+typedef struct gated_append {
+    pl_catalog *c;
+    pl_table *rows;
+    pl_status st;
+    int64_t after;
+    _Atomic int done;
+} gated_append;
+
+static void *append_thread(void *arg) {
+    gated_append *g = arg;
+    g->st = pl_catalog_table_append(g->c, "gt", g->rows, &g->after, NULL);
+    g->done = 1;
+    return NULL;
+}
+
+/* Rewrites (SQL UPDATE / DELETE / TRUNCATE / ALTER on the server): the gate holds appends
+ * back until the swap, which they then follow; a swap or a typed append after the table was
+ * dropped, created again or appended to ungated fails and changes nothing. */
+static void test_gate_swap(void **state) {
+    (void)state;
+    pl_catalog *c = NULL;
+    ok(pl_catalog_new(&c, E));
+    pl_table *t5 = make_trades(5), *t3 = make_trades(3);
+    ok(pl_catalog_table_create(c, "gt", t5->schema, t5, false, false, NULL, E));
+    pl_table *snap = NULL;
+    uint64_t gen = 0;
+    ok(pl_catalog_table_snapshot_gen(c, "gt", &snap, &gen, E));
+    assert_true(gen != 0);
+    pl_catalog_gate *g = NULL;
+    ok(pl_catalog_table_gate(c, "gt", &g, E));
+    /* the gate holder's own appends pass; another thread's wait */
+    int64_t rows = 0;
+    gated_append ga = {c, t3, PL_OK, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, append_thread, &ga), 0);
+    for (int i = 0; i < 50 && !ga.done; i++) usleep(2000);
+    assert_int_equal(ga.done, 0);
+    ok(pl_catalog_table_rows(c, "gt", &rows, E));
+    assert_int_equal(rows, 5);
+    /* the rewrite: 3 rows instead of 5, under a new generation */
+    ok(pl_catalog_table_swap(c, "gt", gen, 5, NULL, t3, E));
+    pl_catalog_table_ungate(g);
+    pthread_join(th, NULL);
+    ok(ga.st);
+    assert_int_equal(ga.after, 6); /* landed in the new table, after the rewrite */
+    uint64_t gen2 = 0;
+    pl_table *snap2 = NULL;
+    ok(pl_catalog_table_snapshot_gen(c, "gt", &snap2, &gen2, E));
+    assert_true(gen2 != gen);
+    assert_int_equal(snap2->n_rows, 6);
+    assert_int_equal(snap->n_rows, 5); /* the old snapshot is untouched */
+    /* stale generation: changes nothing */
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_swap(c, "gt", gen, 5, NULL, t5, &g_err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "changed by another request while this statement ran"));
+    /* rows appended since the rewrite's snapshot (no gate taken): refused too */
+    ok(pl_catalog_table_append(c, "gt", t3, &rows, E));
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_swap(c, "gt", gen2, 6, NULL, t5, &g_err), PL_ERR_INVALID_ARG);
+    ok(pl_catalog_table_rows(c, "gt", &rows, E));
+    assert_int_equal(rows, 9);
+    /* a rename is a swap under another name; a taken name is refused */
+    ok(pl_catalog_table_create(c, "other", t5->schema, NULL, false, false, NULL, E));
+    pl_table *snap3 = NULL;
+    uint64_t gen3 = 0;
+    ok(pl_catalog_table_snapshot_gen(c, "gt", &snap3, &gen3, E));
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_swap(c, "gt", gen3, 9, "OTHER", snap3, &g_err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "already exists"));
+    ok(pl_catalog_table_swap(c, "gt", gen3, 9, "gt2", snap3, E));
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_rows(c, "gt", &rows, &g_err), PL_ERR_NOT_FOUND);
+    ok(pl_catalog_table_rows(c, "gt2", &rows, E));
+    assert_int_equal(rows, 9);
+    /* an append typed for the old columns after a drop and a create with other columns */
+    pl_field f[2] = {{(char *)"a", pl_type_simple(PL_TYPE_INT64), true},
+                     {(char *)"b", pl_type_simple(PL_TYPE_INT64), true}};
+    pl_schema *ab = NULL;
+    ok(pl_schema_new(2, f, &ab, E));
+    f[0].name = (char *)"b";
+    f[1].name = (char *)"a";
+    pl_schema *ba = NULL;
+    ok(pl_schema_new(2, f, &ba, E));
+    ok(pl_catalog_table_create(c, "ab", ab, NULL, false, false, NULL, E));
+    ok(pl_catalog_table_drop(c, "ab", false, NULL, E));
+    ok(pl_catalog_table_create(c, "ab", ba, NULL, false, false, NULL, E));
+    pl_table *empty = NULL;
+    ok(pl_table_new(ab, &empty, E));
+    pl_error_init(&g_err);
+    assert_int_equal(pl_catalog_table_append_as(c, "ab", ab, empty, &rows, &g_err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(g_err.msg, "changed by another request"));
+    ok(pl_catalog_table_append_as(c, "ab", ba, empty, &rows, E));
+    pl_table_release(empty);
+    pl_schema_release(ab);
+    pl_schema_release(ba);
+    pl_table_release(snap);
+    pl_table_release(snap2);
+    pl_table_release(snap3);
+    pl_table_release(t5);
+    pl_table_release(t3);
+    pl_catalog_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handles),
@@ -507,6 +612,7 @@ int main(void) {
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_memory_account),
         cmocka_unit_test(test_sorted_prune),
+        cmocka_unit_test(test_gate_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
