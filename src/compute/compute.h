@@ -47,6 +47,26 @@ bool pl_array_value_equal(pl_array *a, int64_t i, pl_array *b, int64_t j);
 uint64_t pl_array_value_hash(pl_array *a, int64_t i);
 /* Total order for sorting: <0, 0, >0; NULLs compare by nulls_first; NaN is largest. */
 int pl_array_value_compare(pl_array *a, int64_t i, pl_array *b, int64_t j, bool nulls_first);
+/* The dictionary index of row i of a DICTIONARY array (any index width). */
+static inline int64_t pl_dict_index(const pl_array *a, int64_t i) {
+    const uint8_t *v = a->values->data;
+    int64_t j = a->offset + i;
+    switch (a->type->index_id) {
+    case PL_TYPE_INT8: return ((const int8_t *)v)[j];
+    case PL_TYPE_UINT8: return v[j];
+    case PL_TYPE_INT16: return ((const int16_t *)(const void *)v)[j];
+    case PL_TYPE_UINT16: return ((const uint16_t *)(const void *)v)[j];
+    case PL_TYPE_INT32: return ((const int32_t *)(const void *)v)[j];
+    case PL_TYPE_UINT32: return ((const uint32_t *)(const void *)v)[j];
+    default: return ((const int64_t *)(const void *)v)[j];
+    }
+}
+
+/* Order-preserving BINARY keys of a's values (sort_key.c): memcmp order of two keys is the
+ * order of the values (nested NULL elements last, NaN largest, -0.0 = 0.0), equal keys are
+ * equal values; a NULL value gives a NULL key. For sorting, grouping and joining by lists and
+ * structs. Errors: PL_ERR_NOMEM, PL_ERR_LIMIT (keys past 2 GiB). */
+pl_status pl_array_sort_key(pl_array *a, pl_array **out, pl_error *err);
 
 static inline uint64_t pl_hash_u64(uint64_t x) {
     x ^= x >> 33;

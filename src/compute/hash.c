@@ -70,20 +70,6 @@ static uint64_t hash_one(pl_array *a, int64_t i) {
     }
 }
 
-static inline int64_t dict_index(const pl_array *a, int64_t i) {
-    const uint8_t *v = a->values->data;
-    int64_t j = a->offset + i;
-    switch (a->type->index_id) {
-    case PL_TYPE_INT8: return ((const int8_t *)v)[j];
-    case PL_TYPE_UINT8: return v[j];
-    case PL_TYPE_INT16: return ((const int16_t *)(const void *)v)[j];
-    case PL_TYPE_UINT16: return ((const uint16_t *)(const void *)v)[j];
-    case PL_TYPE_INT32: return ((const int32_t *)(const void *)v)[j];
-    case PL_TYPE_UINT32: return ((const uint32_t *)(const void *)v)[j];
-    default: return ((const int64_t *)(const void *)v)[j];
-    }
-}
-
 #define HASH_LOOP(T)                                                                               \
     do {                                                                                           \
         const T *p = (const T *)(const void *)a->values->data + a->offset;                         \
@@ -106,7 +92,7 @@ void pl_hash_array(pl_array *a, uint64_t *hashes, bool combine) {
             for (int64_t k = 0; k < d->length; k++)
                 dh[k] = pl_array_is_valid(d, k) ? hash_one(d, k) : NULL_HASH;
             for (int64_t i = 0; i < n; i++) {
-                uint64_t h = pl_array_is_valid(a, i) ? dh[dict_index(a, i)] : NULL_HASH;
+                uint64_t h = pl_array_is_valid(a, i) ? dh[pl_dict_index(a, i)] : NULL_HASH;
                 hashes[i] = combine ? pl_hash_combine(hashes[i], h) : h;
             }
             pl_free(dh);
@@ -115,7 +101,7 @@ void pl_hash_array(pl_array *a, uint64_t *hashes, bool combine) {
         for (int64_t i = 0; i < n; i++) { /* out of memory: slow path, same result */
             uint64_t h = NULL_HASH;
             if (pl_array_is_valid(a, i)) {
-                int64_t k = dict_index(a, i);
+                int64_t k = pl_dict_index(a, i);
                 if (pl_array_is_valid(d, k)) h = hash_one(d, k);
             }
             hashes[i] = combine ? pl_hash_combine(hashes[i], h) : h;
@@ -142,7 +128,7 @@ void pl_hash_array(pl_array *a, uint64_t *hashes, bool combine) {
 static bool resolve(pl_array **a, int64_t *i) {
     if (!pl_array_is_valid(*a, *i)) return false;
     if ((*a)->type->id == PL_TYPE_DICTIONARY) {
-        *i = dict_index(*a, *i);
+        *i = pl_dict_index(*a, *i);
         *a = (*a)->dictionary;
         return pl_array_is_valid(*a, *i);
     }

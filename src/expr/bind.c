@@ -15,7 +15,8 @@
 /* ---------------------------------------------------------------- registry */
 
 static const pl_func_set *const g_sets[] = {&pl_funcs_core, &pl_funcs_math, &pl_funcs_string,
-                                            &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list};
+                                            &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list,
+                                            &pl_funcs_lambda};
 
 static bool alias_match(const char *aliases, const char *name) {
     size_t n = strlen(name);
@@ -148,6 +149,29 @@ pl_type *pl_type_common_super(const pl_type *a, const pl_type *b) {
         return pl_type_retain((pl_type *)(a->unit >= b->unit ? a : b));
     if ((x == PL_TYPE_UTF8 && y == PL_TYPE_BINARY) || (x == PL_TYPE_BINARY && y == PL_TYPE_UTF8))
         return pl_type_simple(PL_TYPE_BINARY);
+    if (x == PL_TYPE_LIST && y == PL_TYPE_LIST) { /* lists of the elements' common type */
+        pl_type *e = pl_type_common_super(a->children[0].type, b->children[0].type), *t = NULL;
+        if (e && pl_type_new_list("item", e, true, &t, NULL) != PL_OK) t = NULL;
+        pl_type_release(e);
+        return t;
+    }
+    if (x == PL_TYPE_STRUCT && y == PL_TYPE_STRUCT && a->n_children == b->n_children) {
+        /* structs of the same field names: the fields' common types */
+        pl_field *f = pl_calloc((size_t)PL_MAX(a->n_children, 1), sizeof *f);
+        pl_type *t = NULL;
+        bool ok = f != NULL;
+        for (int32_t c = 0; ok && c < a->n_children; c++) {
+            pl_type *e = strcasecmp(a->children[c].name, b->children[c].name) == 0
+                             ? pl_type_common_super(a->children[c].type, b->children[c].type)
+                             : NULL;
+            ok = e && pl_field_init(&f[c], a->children[c].name, e, true, NULL) == PL_OK;
+            pl_type_release(e);
+        }
+        if (ok && pl_type_new_struct(a->n_children, f, &t, NULL) != PL_OK) t = NULL;
+        for (int32_t c = 0; f && c < a->n_children; c++) pl_field_reset(&f[c]);
+        pl_free(f);
+        return t;
+    }
     /* FIXED_LEN_BYTE_ARRAY columns are BLOBs to DuckDB: compared with text, BLOBs or another
      * width as BLOB */
     if ((x == PL_TYPE_FIXED_BINARY && (y == PL_TYPE_BINARY || y == PL_TYPE_UTF8 || y == PL_TYPE_FIXED_BINARY)) ||
@@ -324,14 +348,67 @@ static void set_pos(pl_error *err, int32_t pos) {
     if (err && err->sql_pos < 0) err->sql_pos = pos;
 }
 
+/* The parameter types of the lambdas whose bodies are being bound, innermost first (binding
+ * runs on one thread; bodies bind inside bind_args of their lambda call). */
+typedef struct lambda_types {
+    int64_t id;
+    pl_type *slot[3];
+    const struct lambda_types *up;
+} lambda_types;
+static _Thread_local const lambda_types *g_lambda_types;
+
+pl_type *pl_lambda_param_type(int64_t id, int32_t slot) {
+    for (const lambda_types *f = g_lambda_types; f; f = f->up)
+        if (f->id == id) return slot >= 0 && slot < 3 ? f->slot[slot] : NULL;
+    return NULL;
+}
+
+/* __lambda_*(list, body, id, ...): the list binds first, then the body with the parameters'
+ * types (transform, filter: element, 1-based index; reduce: accumulator and element of the
+ * element type, index). */
+static pl_status bind_lambda_body(const pl_expr *e, const pl_schema *in, pl_bexpr *call,
+                                  pl_error *err) {
+    pl_bexpr **l = &call->args[0];
+    if ((*l)->type->id == PL_TYPE_NA) {
+        pl_type *t = NULL;
+        PL_TRY(pl_type_new_list("item", pl_type_simple(PL_TYPE_INT32), true, &t, err));
+        pl_status cst = pl_bexpr_wrap_cast(l, t, err);
+        pl_type_release(t);
+        PL_TRY(cst);
+    }
+    if ((*l)->type->id != PL_TYPE_LIST) {
+        char tn[64];
+        pl_error_set(err, PL_ERR_TYPE, "%s: the first argument must be a list, not %s",
+                     call->fn->name + 9, pl_type_to_string((*l)->type, tn, sizeof tn));
+        set_pos(err, e->sql_pos);
+        return PL_ERR_TYPE;
+    }
+    const pl_expr *id = e->args[2];
+    if (id->kind != PL_EXPR_LITERAL || id->value.is_null || !id->value.type ||
+        !pl_type_is_integer(id->value.type->id))
+        PL_FAIL(err, PL_ERR_INTERNAL, "%s: bad lambda id", call->fn->name);
+    pl_type *elem = (*l)->type->children[0].type;
+    bool reduce = strcmp(call->fn->name, "__lambda_reduce") == 0;
+    lambda_types f = {id->value.v.i, {elem, reduce ? elem : pl_type_simple(PL_TYPE_INT64),
+                                      reduce ? pl_type_simple(PL_TYPE_INT64) : NULL},
+                      g_lambda_types};
+    g_lambda_types = &f;
+    pl_status st = bind_rec(e->args[1], in, false, &call->args[1], err);
+    g_lambda_types = f.up;
+    return st;
+}
+
 static pl_status bind_args(const pl_expr *e, const pl_schema *in, pl_bexpr *call,
                            pl_error *err) {
     if (e->n_args == 0) return PL_OK;
     call->args = pl_calloc((size_t)e->n_args, sizeof *call->args);
     if (!call->args) PL_FAIL(err, PL_ERR_NOMEM, "out of memory binding an expression");
     call->n_args = e->n_args;
-    for (int32_t i = 0; i < e->n_args; i++)
-        PL_TRY(bind_rec(e->args[i], in, false, &call->args[i], err));
+    bool lambda = (call->fn->flags & PL_FN_LAMBDA) && e->n_args >= 3;
+    for (int32_t i = 0; i < e->n_args; i++) {
+        if (lambda && i == 1) PL_TRY(bind_lambda_body(e, in, call, err));
+        else PL_TRY(bind_rec(e->args[i], in, false, &call->args[i], err));
+    }
     return PL_OK;
 }
 

@@ -46,6 +46,15 @@ bool pl_cast_supported(const pl_type *from, const pl_type *to) {
     if (t == PL_TYPE_UTF8) return true;
     /* list to list: element by element */
     if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) return pl_cast_supported(from->children[0].type, to->children[0].type);
+    /* struct to struct of the same field names: field by field */
+    if (f == PL_TYPE_STRUCT && t == PL_TYPE_STRUCT) {
+        if (from->n_children != to->n_children) return false;
+        for (int32_t c = 0; c < to->n_children; c++)
+            if (strcasecmp(from->children[c].name, to->children[c].name) != 0 ||
+                !pl_cast_supported(from->children[c].type, to->children[c].type))
+                return false;
+        return true;
+    }
     if (nested(f) || nested(t) || t == PL_TYPE_NA || t == PL_TYPE_DICTIONARY) return false;
     if (is_num(f) && is_num(t)) return true;
     if (f == PL_TYPE_UTF8) return t != PL_TYPE_FIXED_BINARY;
@@ -1061,6 +1070,36 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
                               NULL, 1, &child, NULL, out, err);
         }
         pl_array_release(base);
+        return st;
+    }
+    if (f == PL_TYPE_STRUCT && t == PL_TYPE_STRUCT) {
+        /* each field cast (the struct's validity kept) */
+        int32_t nf = to->n_children;
+        pl_array **ch = pl_calloc((size_t)PL_MAX(nf, 1), sizeof *ch);
+        if (!ch) PL_FAIL(err, PL_ERR_NOMEM, "out of memory casting a struct");
+        pl_status st = PL_OK;
+        for (int32_t c = 0; c < nf && !st; c++) {
+            pl_array *field = NULL;
+            int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)a->length);
+            if (!idx) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory casting a struct");
+            for (int64_t i = 0; !st && i < a->length; i++) idx[i] = a->offset + i;
+            if (!st) st = pl_array_take(a->children[c], idx, a->length, &field, err);
+            pl_free(idx);
+            if (!st) st = cast_array_impl(field, to->children[c].type, cc, &ch[c], err);
+            pl_array_release(field);
+        }
+        pl_buf *validity = NULL;
+        if (!st && a->validity && pl_array_null_count(a) > 0) {
+            st = pl_buf_new_zeroed((a->length + 7) / 8, &validity, err);
+            for (int64_t i = 0; !st && i < a->length; i++)
+                if (pl_array_is_valid(a, i)) pl_bit_set(validity->data, i);
+        }
+        if (!st) {
+            st = pl_array_new(pl_type_retain(to), a->length, -1, validity, NULL, NULL, nf, ch, NULL, out, err);
+            for (int32_t c = 0; c < nf; c++) ch[c] = NULL;
+        }
+        for (int32_t c = 0; c < nf; c++) pl_array_release(ch[c]);
+        pl_free(ch);
         return st;
     }
     if (t == PL_TYPE_UTF8) {

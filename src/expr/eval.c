@@ -364,6 +364,7 @@ pl_status pl_bexpr_eval(pl_eval_ctx *ec, const pl_bexpr *e, pl_batch *in, pl_dat
         pl_datum_set_array(out, a);
         return PL_OK;
     }
+    if (e->fn->flags & PL_FN_LAMBDA) return pl_lambda_eval(ec, e, in, out, err);
     if (pl_fn_is_case(e->fn) && in && !pl_bexpr_cannot_fail(e)) return eval_case(ec, e, in, out, err);
     int32_t na = e->n_args;
     pl_datum small[4] = {{0}};

@@ -53,10 +53,19 @@ typedef enum pl_bexpr_kind { PL_BEXPR_COL = 0, PL_BEXPR_LIT, PL_BEXPR_CALL } pl_
 typedef struct pl_bexpr pl_bexpr;
 typedef struct pl_func_def pl_func_def;
 
+/* The parameters of the lambdas being evaluated (kernels_lambda.c), innermost first: slot
+ * arrays have one value per row of the batch the lambda's body runs on. */
+typedef struct pl_lambda_frame {
+    int64_t id;
+    pl_array *slot[3];
+    const struct pl_lambda_frame *up;
+} pl_lambda_frame;
+
 /* What a kernel can reach while it runs. */
 typedef struct pl_eval_ctx {
     struct pl_exec_ctx *exec; /* may be NULL (constant folding, tests) */
     int64_t now_us;           /* now() for the whole query: one value per statement */
+    const pl_lambda_frame *lambda; /* lambda parameters in scope (NULL outside lambdas) */
 } pl_eval_ctx;
 
 typedef pl_status (*pl_kernel_fn)(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
@@ -90,6 +99,8 @@ enum {
     PL_FN_DICT_OK = 1u << 1,     /* the kernel accepts DICTIONARY array arguments itself */
     PL_FN_VOLATILE = 1u << 2,    /* never constant-folded (now(), random()) */
     PL_FN_NULL_IN_NULL_OUT = 1u << 3, /* any NULL argument gives NULL (enables shortcuts) */
+    PL_FN_LAMBDA = 1u << 4, /* __lambda_*(list, body, id, ...): the body binds with the lambda's
+                             * parameters and runs per element (kernels_lambda.c, eval.c) */
 };
 
 struct pl_func_def {
@@ -116,6 +127,7 @@ extern const pl_func_set pl_funcs_core;   /* operators, logic, comparison, condi
 extern const pl_func_set pl_funcs_math;   /* abs round floor ceil sqrt ln exp pow ... */
 extern const pl_func_set pl_funcs_string; /* length lower upper trim substr concat replace ... */
 extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strftime now ... */
+extern const pl_func_set pl_funcs_lambda; /* __lambda_transform / filter / reduce, __lambda_param */
 extern const pl_func_set pl_funcs_list;   /* list_value list_extract list_contains unnest ... */
 extern const pl_func_set pl_funcs_extra;  /* fmod gcd lcm factorial levenshtein sha256 hex printf ... */
 
@@ -157,6 +169,11 @@ pl_status pl_expr_bind(const pl_expr *e, const pl_schema *input, pl_bexpr **out,
 /* Replaces *arg by cast(*arg AS to) unless it already has that type (to is retained).
  * Literal arguments are cast at once (so errors surface at bind time). */
 pl_status pl_bexpr_wrap_cast(pl_bexpr **arg, pl_type *to, pl_error *err);
+/* While a lambda's body binds: the type of its parameter slot (borrowed), or NULL. */
+pl_type *pl_lambda_param_type(int64_t id, int32_t slot);
+/* eval.c: evaluates a PL_FN_LAMBDA call or __lambda_param over batch in (kernels_lambda.c). */
+pl_status pl_lambda_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_batch *in, pl_datum *out,
+                         pl_error *err);
 /* Folds calls whose arguments are all literals (and that are not volatile) into literals. */
 pl_status pl_bexpr_fold(pl_bexpr **e, pl_error *err);
 

@@ -2,7 +2,7 @@
  *   list_value(...) (ARRAY[...]), list_extract(l, i) (l[i]: 1-based, negative from the end, out
  *   of range NULL), list_contains / list_position, list_sort, list_distinct, list_sum / min /
  *   max / avg, list_concat, list_slice, array_to_string / list_string_agg, string_split,
- *   array_length. Lists are Arrow lists (int32 offsets, one child array); results are built
+ *   array_length, struct_pack / struct_extract (structs). Lists are Arrow lists (int32 offsets, one child array); results are built
  *   with gathers of the children (pl_array_take), so any element type works, nested ones too.
  * Kernels of list results never see all-scalar arguments as one-row arrays standing for a
  * scalar: a list has no scalar form, so the evaluator runs them on n-row arrays (eval.c). */
@@ -142,6 +142,12 @@ static pl_status k_list_value(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
 /* ---------------------------------------------------------------- list_extract */
 
 static pl_status bind_list_extract(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id == PL_TYPE_STRUCT) { /* s['a'], DuckDB's struct access */
+        const pl_func_def *fn = pl_func_lookup("struct_extract");
+        if (!fn) return pl_fn_no_function(call, err);
+        call->fn = fn;
+        return fn->bind(call, err);
+    }
     if (!is_list(call->args[0]) || !(pl_type_is_integer(call->args[1]->type->id) ||
                                      call->args[1]->type->id == PL_TYPE_NA))
         return pl_fn_no_function(call, err);
@@ -665,10 +671,12 @@ static pl_status bind_list_concat(pl_bexpr *call, pl_error *err) {
     return st;
 }
 
-/* NULL lists count as empty (DuckDB: list_concat([1], NULL) is [1]). */
+/* NULL lists count as empty (DuckDB: list_concat([1], NULL) is [1]); the operator l1 || l2
+ * (__list_concat_op, bound from concat_op: kernels_string.c) gives NULL for a NULL side. */
 static pl_status k_list_concat(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                                pl_datum *out, pl_error *err) {
     (void)ec;
+    bool strict = strcmp(call->fn->name, "__list_concat_op") == 0;
     pl_type *et = elem_type(call->type);
     pl_array *l[2] = {NULL, NULL}, *ch[2] = {NULL, NULL}, *all = NULL;
     int64_t base[2] = {0, 0};
@@ -698,11 +706,19 @@ static pl_status k_list_concat(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
     if (!st && total > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "list_concat: more than 2^31 elements");
     int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
     int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
-    if (!st && (!idx || !no)) st = NOMEM(err, "list_concat");
+    uint8_t *keep = st || !strict ? NULL : pl_malloc((size_t)PL_MAX(n, 1));
+    if (!st && (!idx || !no || (strict && !keep))) st = NOMEM(err, "list_concat");
     if (!st) {
         int64_t q = 0;
         no[0] = 0;
         for (int64_t i = 0; i < n; i++) {
+            if (strict) {
+                keep[i] = valid(l[0], i) && valid(l[1], i);
+                if (!keep[i]) {
+                    no[i + 1] = (int32_t)q;
+                    continue;
+                }
+            }
             for (int32_t k = 0; k < 2; k++) {
                 if (l[k]->type->id != PL_TYPE_LIST || !valid(l[k], i)) continue;
                 const int32_t *o = pl_array_offsets(l[k]);
@@ -710,8 +726,9 @@ static pl_status k_list_concat(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
             }
             no[i + 1] = (int32_t)q;
         }
-        st = gather_list(out, call, n, NULL, no, all, idx, err);
+        st = gather_list(out, call, n, keep, no, all, idx, err);
     }
+    pl_free(keep);
     pl_free(idx);
     pl_free(no);
     pl_array_release(all);
@@ -954,6 +971,132 @@ static pl_status k_string_split(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
     return st;
 }
 
+/* ---------------------------------------------------------------- structs */
+
+/* The string constant of argument k, or NULL. */
+static const char *lit_str(const pl_bexpr *call, int32_t k) {
+    const pl_bexpr *a = call->args[k];
+    if (a->kind != PL_BEXPR_LIT || a->lit.is_null || !a->lit.type || a->lit.type->id != PL_TYPE_UTF8)
+        return NULL;
+    return a->lit.str;
+}
+
+/* struct_pack('a', x, 'b', y, ...): the SQL planner passes each field's name as a string
+ * constant before its value (from struct_pack(a := x, ...) and {'a': x, ...}). */
+static pl_status bind_struct_pack(pl_bexpr *call, pl_error *err) {
+    int32_t nf = call->n_args / 2;
+    if (nf == 0 || call->n_args % 2) return pl_fn_no_function(call, err);
+    pl_field *f = pl_calloc((size_t)nf, sizeof *f);
+    if (!f) return NOMEM(err, "struct_pack");
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < nf && !st; k++) {
+        const char *name = lit_str(call, 2 * k);
+        if (!name) {
+            st = pl_fn_no_function(call, err);
+            break;
+        }
+        pl_bexpr **v = &call->args[2 * k + 1];
+        if ((*v)->type->id == PL_TYPE_NA) st = pl_bexpr_wrap_cast(v, ty(PL_TYPE_INT32), err); /* like ARRAY[NULL] */
+        pl_type *t = (*v)->type->id == PL_TYPE_DICTIONARY ? (*v)->type->value_type : (*v)->type;
+        if (!st) st = pl_field_init(&f[k], name, t, true, err);
+    }
+    if (!st) st = pl_type_new_struct(nf, f, &call->type, err);
+    for (int32_t k = 0; k < nf; k++) pl_field_reset(&f[k]);
+    pl_free(f);
+    return st;
+}
+
+static pl_status k_struct_pack(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err) {
+    (void)ec;
+    int32_t nf = call->n_args / 2;
+    pl_array **ch = pl_calloc((size_t)nf, sizeof *ch);
+    if (!ch) return NOMEM(err, "struct_pack");
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < nf && !st; k++) st = arg_array(args, 2 * k + 1, n, &ch[k], err);
+    pl_array *a = NULL;
+    if (!st) {
+        st = pl_array_new(pl_type_retain(call->type), n, 0, NULL, NULL, NULL, nf, ch, NULL, &a, err);
+        for (int32_t k = 0; k < nf; k++) ch[k] = NULL; /* taken */
+    }
+    for (int32_t k = 0; k < nf; k++) pl_array_release(ch[k]);
+    pl_free(ch);
+    if (st) return st;
+    pl_datum_set_array(out, a);
+    return PL_OK;
+}
+
+/* The field struct_extract(s, 'name') names (case-insensitive, DuckDB's rule), or -1. DuckDB
+ * takes a position only for unnamed structs, which SQL cannot make here. */
+static int32_t struct_field(const pl_bexpr *call) {
+    const pl_type *t = call->args[0]->type;
+    const char *name = lit_str(call, 1);
+    for (int32_t c = 0; name && c < t->n_children; c++)
+        if (!strcasecmp(t->children[c].name, name)) return c;
+    return -1;
+}
+
+static pl_status bind_struct_extract(pl_bexpr *call, pl_error *err) {
+    const pl_type *t = call->args[0]->type;
+    if (t->id != PL_TYPE_STRUCT) return pl_fn_no_function(call, err);
+    int32_t c = struct_field(call);
+    if (c < 0) {
+        char tn[128];
+        const char *name = lit_str(call, 1);
+        if (name)
+            return pl_error_set(err, PL_ERR_SQL, "struct %s has no field \"%s\"",
+                                pl_type_to_string(t, tn, sizeof tn), name);
+        return pl_error_set(err, PL_ERR_SQL, "struct_extract: the field must be a constant name");
+    }
+    call->type = pl_type_retain(t->children[c].type);
+    return PL_OK;
+}
+
+/* The field's values; NULL where the struct is NULL. */
+static pl_status k_struct_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                                  pl_datum *out, pl_error *err) {
+    (void)ec;
+    int32_t c = struct_field(call);
+    if (c < 0) return pl_error_set(err, PL_ERR_INTERNAL, "struct_extract: field not found");
+    pl_array *s = NULL, *r = NULL;
+    PL_TRY(arg_array(args, 0, n, &s, err));
+    int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
+    pl_status st = idx ? PL_OK : NOMEM(err, "struct_extract");
+    if (!st) {
+        for (int64_t i = 0; i < n; i++) idx[i] = valid(s, i) ? s->offset + i : -1;
+        st = pl_array_take(s->children[c], idx, n, &r, err);
+    }
+    pl_free(idx);
+    pl_array_release(s);
+    if (st) return st;
+    pl_datum_set_array(out, r);
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- __sortkey */
+
+/* __sortkey(x): the order-preserving BINARY key of a list, struct or map (pl_array_sort_key),
+ * which the planner sorts, groups and joins by in place of the nested value. */
+static pl_status bind_sortkey(pl_bexpr *call, pl_error *err) {
+    pl_type_id id = call->args[0]->type->id;
+    if (id != PL_TYPE_LIST && id != PL_TYPE_STRUCT && id != PL_TYPE_MAP) return pl_fn_no_function(call, err);
+    call->type = ty(PL_TYPE_BINARY);
+    return PL_OK;
+}
+
+static pl_status k_sortkey(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                           pl_datum *out, pl_error *err) {
+    (void)ec;
+    (void)call;
+    pl_array *a = NULL, *k = NULL;
+    PL_TRY(arg_array(args, 0, n, &a, err));
+    pl_status st = pl_array_sort_key(a, &k, err);
+    pl_array_release(a);
+    if (st) return st;
+    pl_datum_set_array(out, k);
+    return PL_OK;
+}
+
 /* ---------------------------------------------------------------- the set */
 
 #define NN PL_FN_NULL_IN_NULL_OUT
@@ -977,10 +1120,14 @@ static const pl_func_def k_defs[] = {
     {"list_avg", "array_avg", 1, 1, NN, bind_list_agg, k_list_agg},
     {"list_count", NULL, 1, 1, NN, bind_list_agg, k_list_agg},
     {"list_concat", "list_cat array_concat array_cat", 2, 2, 0, bind_list_concat, k_list_concat},
+    {"__list_concat_op", NULL, 2, 2, PL_FN_ELEMENTWISE, bind_list_concat, k_list_concat},
     {"list_slice", "array_slice", 3, 3, NN, bind_list_slice, k_list_slice},
     {"array_to_string", "list_to_string array_join", 2, 2, NN, bind_list_to_string, k_list_to_string},
     {"list_string_agg", "array_string_agg", 1, 1, NN, bind_list_to_string, k_list_to_string},
     {"string_split", "str_split string_to_array split", 2, 2, NN, bind_string_split, k_string_split},
+    {"__sortkey", NULL, 1, 1, PL_FN_ELEMENTWISE, bind_sortkey, k_sortkey},
+    {"struct_pack", NULL, 2, -1, PL_FN_ELEMENTWISE, bind_struct_pack, k_struct_pack},
+    {"struct_extract", NULL, 2, 2, PL_FN_ELEMENTWISE, bind_struct_extract, k_struct_extract},
 };
 
 const pl_func_set pl_funcs_list = {(int32_t)(sizeof k_defs / sizeof k_defs[0]), k_defs};

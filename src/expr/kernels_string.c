@@ -193,6 +193,19 @@ static pl_status bind_chr(pl_bexpr *call, pl_error *err) {
 
 /* concat and ||: any scalar types (rendered as text); nested types are refused. */
 static pl_status bind_concat(pl_bexpr *call, pl_error *err) {
+    /* l1 || l2 of lists: list concatenation, NULL when a side is NULL (DuckDB) */
+    bool any_list = false, all_lists = true;
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        any_list |= id == PL_TYPE_LIST;
+        all_lists &= id == PL_TYPE_LIST || id == PL_TYPE_NA;
+    }
+    if (any_list && all_lists && call->n_args == 2 && strcmp(call->fn->name, "concat_op") == 0) {
+        const pl_func_def *fn = pl_func_lookup("__list_concat_op");
+        if (!fn) return no_function(call, err);
+        call->fn = fn;
+        return fn->bind(call, err);
+    }
     for (int32_t i = 0; i < call->n_args; i++) {
         pl_type_id id = call->args[i]->type->id;
         if (id == PL_TYPE_DICTIONARY) id = call->args[i]->type->value_type->id;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compute/compute.h"
 #include "expr/expr_core.h"
 #include "io/text/text.h"
 
@@ -402,9 +403,53 @@ static bool takeable(pl_type_id id) {
     }
 }
 
+/* pl_xinterleave of lists, structs and maps: the sources concatenated, then gathered. */
+static pl_status interleave_nested(pl_type *type, int32_t n_srcs, pl_array *const *srcs,
+                                   const int32_t *which, const int32_t *pos, int64_t n,
+                                   pl_array **out, pl_error *err) {
+    pl_array **parts = pl_malloc((size_t)PL_MAX(n_srcs, 1) * sizeof *parts);
+    int64_t *base = pl_malloc((size_t)PL_MAX(n_srcs, 1) * 8);
+    int64_t *idx = pl_malloc((size_t)PL_MAX(n, 1) * 8);
+    pl_array *all = NULL;
+    pl_status st = PL_OK;
+    if (!parts || !base || !idx) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory combining values");
+    int32_t np = 0;
+    int64_t total = 0;
+    for (int32_t k = 0; k < n_srcs && !st; k++) {
+        base[k] = -1;
+        if (!srcs[k] || srcs[k]->type->id == PL_TYPE_NA) continue;
+        if (!pl_type_equals(srcs[k]->type, type)) {
+            char a[64], b[64];
+            st = pl_error_set(err, PL_ERR_TYPE, "cannot combine %s values with %s values",
+                              pl_type_to_string(srcs[k]->type, a, sizeof a),
+                              pl_type_to_string(type, b, sizeof b));
+            break;
+        }
+        base[k] = total;
+        parts[np++] = srcs[k];
+        total += srcs[k]->length;
+    }
+    if (!st && np == 0) st = pl_array_new_nulls(type, n, out, err);
+    else if (!st) st = pl_array_concat(np, parts, &all, err);
+    if (!st && all) {
+        for (int64_t i = 0; i < n; i++) {
+            int32_t w = which[i];
+            idx[i] = w >= 0 && w < n_srcs && base[w] >= 0 ? base[w] + pos[i] : -1;
+        }
+        st = pl_array_take(all, idx, n, out, err);
+    }
+    pl_array_release(all);
+    pl_free(parts);
+    pl_free(base);
+    pl_free(idx);
+    return st;
+}
+
 pl_status pl_xinterleave(pl_type *type, int32_t n_srcs, pl_array *const *srcs,
                          const int32_t *which, const int32_t *pos, int64_t n, pl_array **out,
                          pl_error *err) {
+    if (type->id == PL_TYPE_LIST || type->id == PL_TYPE_STRUCT || type->id == PL_TYPE_MAP)
+        return interleave_nested(type, n_srcs, srcs, which, pos, n, out, err);
     if (!takeable(type->id)) {
         char tn[64];
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "cannot combine %s values row by row yet",

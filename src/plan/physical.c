@@ -97,6 +97,31 @@ static pl_status proj_add_cols(proj_list *p, const pl_schema *names, int32_t fir
     return PL_OK;
 }
 
+/* Index of key expression e in the list, over input schema in: a list, struct or map key is
+ * added as its order-preserving binary key __sortkey(e) (compute/sort_key.c), which the sort,
+ * aggregation and window sinks order, group and partition by. -1 on out of memory; *nested
+ * tells whether e was wrapped. */
+static int32_t proj_add_key(proj_list *p, pl_expr *e, const pl_schema *in, bool *nested,
+                            pl_status *st, pl_error *err) {
+    pl_type *t = NULL;
+    if (nested) *nested = false;
+    *st = pl_plan_expr_type(e, in, &t, NULL, err);
+    if (*st) return -1;
+    pl_type_id id = t->id == PL_TYPE_DICTIONARY ? t->value_type->id : t->id;
+    pl_type_release(t);
+    if (id != PL_TYPE_LIST && id != PL_TYPE_STRUCT && id != PL_TYPE_MAP) {
+        int32_t at = proj_add(p, e);
+        if (at < 0) *st = nomem(err);
+        return at;
+    }
+    pl_expr *k = pl_expr_call1("__sortkey", pl_expr_retain(e));
+    int32_t at = k ? proj_add(p, k) : -1;
+    pl_expr_release(k);
+    if (at < 0) *st = nomem(err);
+    if (nested) *nested = true;
+    return at;
+}
+
 /* Appends a project op computing list over the pipeline's current schema; the new columns are
  * named c0, c1, ... When every expression is the plain column of its position, nothing is
  * added. */
@@ -505,23 +530,44 @@ static pl_status new_stream(void *impl, pl_schema *schema,
 
 /* ---------------------------------------------------------------- aggregate */
 
-static pl_status compile_aggregate(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline **out,
-                                   pl_error *err) {
+/* An aggregation of node d (its output schema, statistics) with keys[0..n_keys) and aggregate
+ * calls aggs[0..n_aggs) over pipeline p's columns. A list, struct or map key groups by its
+ * binary sort key (__sortkey) and its value comes out of a hidden first() of the key per group
+ * (the keys' bytes are equal exactly when the values are), put back in the key's place by a
+ * projection after the sink. */
+static pl_status compile_agg_over(phys *ph, pl_df *d, int32_t n_keys, pl_expr **key_exprs,
+                                  int32_t n_aggs, pl_expr **aggs, pl_pipeline *p,
+                                  pl_pipeline **out, pl_error *err) {
     proj_list pl = {0};
     pl_status st = PL_OK;
-    int32_t *keys = pl_calloc((size_t)PL_MAX(d->n_keys, 1), sizeof *keys);
-    pl_agg_spec *specs = pl_calloc((size_t)PL_MAX(d->n_exprs, 1), sizeof *specs);
-    if (!keys || !specs) st = nomem(err);
-    for (int32_t i = 0; i < d->n_keys && !st; i++)
-        if ((keys[i] = proj_add(&pl, d->keys[i])) < 0) st = nomem(err);
-    for (int32_t a = 0; a < d->n_exprs && !st; a++) {
-        pl_expr *e = d->exprs[a];
+    int32_t n_specs = n_aggs + n_keys; /* room for a hidden first() per nested key */
+    int32_t *keys = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof *keys);
+    int32_t *key_from = pl_calloc((size_t)PL_MAX(n_keys, 1), sizeof *key_from); /* spec or -1 */
+    pl_agg_spec *specs = pl_calloc((size_t)PL_MAX(n_specs, 1), sizeof *specs);
+    if (!keys || !key_from || !specs) st = nomem(err);
+    int32_t n_nested = 0;
+    for (int32_t i = 0; i < n_keys && !st; i++) {
+        bool nested = false;
+        key_from[i] = -1;
+        keys[i] = proj_add_key(&pl, key_exprs[i], pl_pipeline_schema(p), &nested, &st, err);
+        if (!st && nested) {
+            pl_agg_spec *s = &specs[n_aggs + n_nested];
+            s->name = "first";
+            s->n_args = 1;
+            s->filter_col = -1;
+            s->result_type = d->schema->fields[i].type;
+            if ((s->args[0] = proj_add(&pl, key_exprs[i])) < 0) st = nomem(err);
+            key_from[i] = n_aggs + n_nested++;
+        }
+    }
+    for (int32_t a = 0; a < n_aggs && !st; a++) {
+        pl_expr *e = aggs[a];
         pl_agg_spec *s = &specs[a];
         s->name = pl_agg_canonical(e->name) ? pl_agg_canonical(e->name) : e->name;
         s->n_args = PL_MIN(e->n_args, 4);
         s->distinct = e->distinct;
         s->filter_col = -1;
-        s->result_type = d->schema->fields[d->n_keys + a].type;
+        s->result_type = d->schema->fields[n_keys + a].type;
         /* the aggregated values are columns even when constant (count(1), sum(2.5)): the
          * sink takes literals only as parameters (fractions, separators) */
         int32_t n_values = 1;
@@ -545,29 +591,91 @@ static pl_status compile_aggregate(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeli
         }
     }
     if (!st) st = add_project(ph, p, &pl, NULL, err);
+    /* the sink's output: nested keys as their binary keys, the hidden first() values last */
+    pl_schema *sout = NULL;
+    if (!st && n_nested == 0) {
+        sout = pl_schema_retain(d->schema);
+    } else if (!st) {
+        int32_t nf = n_keys + n_aggs + n_nested;
+        pl_field *f = pl_calloc((size_t)nf, sizeof *f);
+        if (!f) st = nomem(err);
+        for (int32_t i = 0; i < n_keys + n_aggs && !st; i++) {
+            const pl_field *src = &d->schema->fields[i];
+            bool bin = i < n_keys && key_from[i] >= 0;
+            st = pl_field_init(&f[i], src->name, bin ? pl_type_simple(PL_TYPE_BINARY) : src->type,
+                               src->nullable, err);
+        }
+        for (int32_t i = 0; i < n_keys && !st; i++)
+            if (key_from[i] >= 0)
+                st = pl_field_init(&f[n_keys + key_from[i]], d->schema->fields[i].name,
+                                   d->schema->fields[i].type, true, err);
+        if (!st) st = pl_schema_new(nf, f, &sout, err);
+        for (int32_t i = 0; f && i < nf; i++) pl_field_reset(&f[i]);
+        pl_free(f);
+    }
     pl_sink *sink = NULL;
     if (!st)
-        st = pl_agg_sink_new(ph->ctx, pl_pipeline_schema(p), d->n_keys, keys, d->n_exprs, specs,
-                             d->schema, &sink, err);
-    for (int32_t a = 0; a < d->n_exprs && specs; a++)
+        st = pl_agg_sink_new(ph->ctx, pl_pipeline_schema(p), n_keys, keys, n_aggs + n_nested,
+                             specs, sout, &sink, err);
+    for (int32_t a = 0; a < n_specs && specs; a++)
         for (int32_t k = 0; k < 4; k++) pl_value_reset(&specs[a].consts[k]);
     pl_free(specs);
     pl_free(keys);
     proj_free(&pl);
     if (st) {
+        pl_free(key_from);
+        pl_schema_release(sout);
         pl_pipeline_free(p);
         return st;
     }
     add_stats(ph, d, &sink->rows_out, &sink->time_ns);
-    st = break_pipeline(ph, &p, sink, d->schema, err);
+    st = break_pipeline(ph, &p, sink, sout, err);
+    pl_schema_release(sout);
+    if (!st && n_nested > 0) {
+        /* the nested keys' values back in their places */
+        proj_list back = {0};
+        for (int32_t i = 0; i < n_keys + n_aggs && !st; i++) {
+            int32_t src = i < n_keys && key_from[i] >= 0 ? n_keys + key_from[i] : i;
+            st = proj_add_cols(&back, d->schema, i, 1, src, err);
+        }
+        if (!st) st = add_project(ph, p, &back, d->schema, err);
+        proj_free(&back);
+        if (st) pl_pipeline_free(p);
+    }
+    pl_free(key_from);
     if (st) return st;
     *out = p;
     return PL_OK;
 }
 
+static pl_status compile_aggregate(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline **out,
+                                   pl_error *err) {
+    return compile_agg_over(ph, d, d->n_keys, d->keys, d->n_exprs, d->exprs, p, out, err);
+}
+
+static bool has_nested_field(const pl_schema *s) {
+    for (int32_t i = 0; i < s->n_fields; i++) {
+        pl_type_id id = s->fields[i].type->id;
+        if (id == PL_TYPE_LIST || id == PL_TYPE_STRUCT || id == PL_TYPE_MAP) return true;
+    }
+    return false;
+}
+
 static pl_status compile_distinct(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline **out,
                                   pl_error *err) {
     int32_t n = d->schema->n_fields;
+    if (has_nested_field(d->schema)) {
+        /* an aggregation by every column, nested ones by their binary keys */
+        pl_expr **cols = pl_calloc((size_t)n, sizeof *cols);
+        pl_status st = cols ? PL_OK : nomem(err);
+        for (int32_t i = 0; i < n && !st; i++)
+            if (!(cols[i] = pl_expr_col_index(i, d->schema->fields[i].name))) st = nomem(err);
+        if (!st) st = compile_agg_over(ph, d, n, cols, 0, NULL, p, out, err);
+        else pl_pipeline_free(p);
+        for (int32_t i = 0; cols && i < n; i++) pl_expr_release(cols[i]);
+        pl_free(cols);
+        return st;
+    }
     int32_t *keys = pl_calloc((size_t)PL_MAX(n, 1), sizeof *keys);
     if (!keys) {
         pl_pipeline_free(p);
@@ -601,7 +709,7 @@ static pl_status compile_sort(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline **
     bool *nf = pl_calloc((size_t)PL_MAX(nk, 1), sizeof *nf);
     if (!st && (!cols || !desc || !nf)) st = nomem(err);
     for (int32_t k = 0; k < nk && !st; k++) {
-        if ((cols[k] = proj_add(&pl, d->sort_keys[k].expr)) < 0) st = nomem(err);
+        cols[k] = proj_add_key(&pl, d->sort_keys[k].expr, pl_pipeline_schema(p), NULL, &st, err);
         desc[k] = d->sort_keys[k].descending;
         nf[k] = d->sort_keys[k].nulls_first;
     }
@@ -681,10 +789,10 @@ static pl_status compile_window(phys *ph, pl_df *d, pl_pipeline *p, pl_pipeline 
             st = pl_error_set(err, PL_ERR_UNSUPPORTED, "window with more than 8 partition or order keys");
         s->n_partition = e->n_partition;
         for (int32_t k = 0; k < s->n_partition && !st; k++)
-            if ((s->partition_cols[k] = proj_add(&pl, e->partition[k])) < 0) st = nomem(err);
+            s->partition_cols[k] = proj_add_key(&pl, e->partition[k], in->schema, NULL, &st, err);
         s->n_order = e->n_order;
         for (int32_t k = 0; k < s->n_order && !st; k++) {
-            if ((s->order_cols[k] = proj_add(&pl, e->order[k].expr)) < 0) st = nomem(err);
+            s->order_cols[k] = proj_add_key(&pl, e->order[k].expr, in->schema, NULL, &st, err);
             s->order_desc[k] = e->order[k].descending;
             s->order_nulls_first[k] = e->order[k].nulls_first;
         }

@@ -427,6 +427,11 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
     return st;
 }
 
+static pl_status call_n(const char *name, int32_t n, pl_expr **args, int32_t pos, pl_expr **out,
+                        pl_error *err);
+static pl_status call2(const char *name, pl_expr *a, pl_expr *b, int32_t pos, pl_expr **out,
+                       pl_error *err);
+
 static pl_status column_ref(sq_scope *sc, const PgQuery__ColumnRef *cr, pl_expr **out,
                             pl_error *err) {
     const char *parts[4] = {0};
@@ -440,10 +445,48 @@ static pl_status column_ref(sq_scope *sc, const PgQuery__ColumnRef *cr, pl_expr 
     }
     const char *name = parts[n - 1];
     const char *qual = n >= 2 ? parts[n - 2] : NULL;
+    /* a lambda's parameter (they hide columns of the same name, like DuckDB) */
+    for (const sq_lambda *lp = n <= 2 ? sc->lambdas : NULL; lp; lp = lp->up)
+        for (int32_t k = 0; k < lp->n; k++) {
+            if (strcasecmp(lp->names[k], parts[0]) != 0) continue;
+            pl_expr *a[2] = {pl_expr_lit_i64(lp->id), pl_expr_lit_i64(k)};
+            if (!a[0] || !a[1]) {
+                pl_expr_release(a[0]);
+                pl_expr_release(a[1]);
+                return NOMEM(err);
+            }
+            pl_expr *p = NULL;
+            PL_TRY(call_n("__lambda_param", 2, a, cr->location, &p, err));
+            if (n == 1) {
+                *out = p;
+                return PL_OK;
+            }
+            pl_expr *f = pl_expr_lit_str(name); /* x.a of a struct element */
+            if (!f) {
+                pl_expr_release(p);
+                return NOMEM(err);
+            }
+            return call2("struct_extract", p, f, cr->location, out, err);
+        }
+    pl_error before = err ? *err : (pl_error){0};
     pl_status st = sq_resolve(sc, qual, name, cr->location, out, err);
-    if (st == PL_ERR_NOT_FOUND && n == 2) {
-        /* t.a where t is not a table: maybe a struct field; report the column */
-        return st;
+    if (st == PL_ERR_NOT_FOUND && (n == 2 || n == 3) && !sc->unbound) {
+        /* s.a (or t.s.a) where s is not a table: a struct column's field (DuckDB),
+         * struct_extract(s, 'a'); the first error stands when s is no column either */
+        pl_error first = err ? *err : (pl_error){0};
+        pl_expr *base = NULL;
+        pl_status st2 = sq_resolve(sc, n == 3 ? parts[0] : NULL, parts[n - 2], cr->location, &base, err);
+        if (st2) {
+            if (err) *err = first;
+            return st;
+        }
+        if (err) *err = before; /* no hint of the failed lookup on later errors */
+        pl_expr *f = pl_expr_lit_str(name);
+        if (!f) {
+            pl_expr_release(base);
+            return NOMEM(err);
+        }
+        return call2("struct_extract", base, f, cr->location, out, err);
     }
     return st;
 }
@@ -610,6 +653,19 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
             if (!strcmp(op, "@")) return call1("abs", r, pos, out, err);
             pl_expr_release(r);
             return sq_fail(err, PL_ERR_SQL, pos, "unknown prefix operator \"%s\"", op);
+        }
+        if (!strcmp(op, "<@@") || !strcmp(op, "!<@@")) {
+            /* x [NOT] IN [a, b], rewritten by session_forms.c: list_contains(list, x) */
+            PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
+            st = sq_expr(sc, ae->rexpr, &r, err);
+            if (st) {
+                pl_expr_release(l);
+                return st;
+            }
+            if (op[0] != '!') return call2("list_contains", r, l, pos, out, err);
+            pl_expr *inner = NULL;
+            PL_TRY(call2("list_contains", r, l, pos, &inner, err));
+            return call1("not", inner, pos, out, err);
         }
         for (size_t i = 0; i < PL_ARRAY_LEN(binops); i++) {
             if (strcmp(binops[i].op, op) != 0) continue;
@@ -1305,6 +1361,58 @@ static pl_status outer_agg(sq_scope *sc, const PgQuery__FuncCall *fc, const char
     return sq_fail(err, PL_ERR_INTERNAL, fc->location, "aggregate of the outer query not computed");
 }
 
+/* list_transform(l, x -> body) and the like (name: as written, fn: the __lambda_* function):
+ * __lambda_fn(l, body, id [, init]) with the parameters of the body as __lambda_param(id, k). */
+static pl_status lambda_call(sq_scope *sc, const PgQuery__FuncCall *fc, const char *name,
+                             const char *fn, pl_expr **out, pl_error *err) {
+    int32_t pos = fc->location;
+    bool reduce = !strcmp(fn, "__lambda_reduce");
+    int32_t n_args = (int32_t)fc->n_args;
+    if (n_args != 2 && !(reduce && n_args == 3))
+        return sq_fail(err, PL_ERR_SQL, pos, "%s takes a list and a lambda%s", name,
+                       reduce ? " (and an initial value)" : "");
+    const PgQuery__Node *lam = fc->args[1];
+    const PgQuery__AExpr *ae = lam->node_case == PG_QUERY__NODE__NODE_A_EXPR ? lam->a_expr : NULL;
+    if (!ae || ae->kind != PG_QUERY__A__EXPR__KIND__AEXPR_OP || strcmp(op_name(ae), "->") != 0 || !ae->lexpr)
+        return sq_fail(err, PL_ERR_SQL, sq_node_pos(lam) >= 0 ? sq_node_pos(lam) : pos,
+                       "%s: the second argument must be a lambda (lambda x: ... or x -> ...)", name);
+    sq_lambda lp = {{NULL, NULL, NULL}, 0, 0, sc->lambdas};
+    lp.id = sc->lambdas ? sc->lambdas->id + 1 : 0;
+    const PgQuery__Node *ps = ae->lexpr;
+    PgQuery__Node *const *items = (PgQuery__Node *const *)&ae->lexpr;
+    size_t n_items = 1;
+    if (ps->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        items = ps->row_expr->args;
+        n_items = ps->row_expr->n_args;
+    }
+    int32_t max_params = reduce ? 3 : 2;
+    if (n_items < 1 || (int32_t)n_items > max_params || (reduce && n_items < 2))
+        return sq_fail(err, PL_ERR_SQL, sq_node_pos(ps) >= 0 ? sq_node_pos(ps) : pos,
+                       "%s: the lambda takes %s parameters", name, reduce ? "2 or 3" : "1 or 2");
+    for (size_t k = 0; k < n_items; k++) {
+        const PgQuery__Node *it = items[k];
+        if (it->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || it->column_ref->n_fields != 1 ||
+            !sq_str(it->column_ref->fields[0]))
+            return sq_fail(err, PL_ERR_SQL, sq_node_pos(it) >= 0 ? sq_node_pos(it) : pos,
+                           "%s: a lambda parameter must be a name", name);
+        lp.names[lp.n++] = sq_str(it->column_ref->fields[0]);
+    }
+    pl_expr *a[4] = {NULL, NULL, NULL, NULL};
+    pl_status st = sq_expr(sc, fc->args[0], &a[0], err);
+    if (!st && n_args == 3) st = sq_expr(sc, fc->args[2], &a[3], err);
+    if (!st) {
+        sc->lambdas = &lp;
+        st = sq_expr(sc, ae->rexpr, &a[1], err);
+        sc->lambdas = lp.up;
+    }
+    if (!st && !(a[2] = pl_expr_lit_i64(lp.id))) st = NOMEM(err);
+    if (st) {
+        for (int i = 0; i < 4; i++) pl_expr_release(a[i]);
+        return st;
+    }
+    return call_n(fn, n_args == 3 ? 4 : 3, a, pos, out, err);
+}
+
 static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
     int32_t pos = fc->location;
     const char *raw = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
@@ -1472,6 +1580,50 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     }
     if (window_fn) return sq_fail(err, PL_ERR_SQL, pos, "window function \"%s\" requires an OVER clause", name);
     if (fc->agg_star) return sq_fail(err, PL_ERR_SQL, pos, "\"*\" is only allowed in count(*)");
+
+    /* list_transform / list_filter / list_reduce with a lambda (x -> body, lambda x: body) */
+    const char *lambda_fn = NULL;
+    if (fc->n_funcname == 1 && !fc->over) {
+        static const char *const tr[] = {"list_transform", "array_transform", "apply", "list_apply", "array_apply"};
+        static const char *const fi[] = {"list_filter", "array_filter", "filter"};
+        static const char *const re[] = {"list_reduce", "array_reduce", "reduce"};
+        for (size_t i = 0; i < PL_ARRAY_LEN(tr); i++) if (!strcmp(name, tr[i])) lambda_fn = "__lambda_transform";
+        for (size_t i = 0; i < PL_ARRAY_LEN(fi); i++) if (!strcmp(name, fi[i])) lambda_fn = "__lambda_filter";
+        for (size_t i = 0; i < PL_ARRAY_LEN(re); i++) if (!strcmp(name, re[i])) lambda_fn = "__lambda_reduce";
+    }
+    if (lambda_fn) return lambda_call(sc, fc, name, lambda_fn, out, err);
+
+    /* struct_pack(a := 1, ...) and DuckDB's {'a': 1, ...} (session_forms.c): the field names as
+     * string constants before their values */
+    if (!strcmp(name, "struct_pack") && fc->n_funcname == 1) {
+        int32_t nf = (int32_t)fc->n_args;
+        if (nf == 0) return sq_fail(err, PL_ERR_SQL, pos, "struct_pack needs at least one field");
+        pl_expr **sargs = pl_calloc((size_t)nf * 2, sizeof *sargs);
+        if (!sargs) return NOMEM(err);
+        pl_status st = PL_OK;
+        for (int32_t i = 0; i < nf && !st; i++) {
+            const PgQuery__Node *a = fc->args[i];
+            if (a->node_case != PG_QUERY__NODE__NODE_NAMED_ARG_EXPR || !a->named_arg_expr->name) {
+                st = sq_fail(err, PL_ERR_SQL, sq_node_pos(a) >= 0 ? sq_node_pos(a) : pos,
+                             "struct_pack: field %d needs a name (name := value)", (int)i + 1);
+                break;
+            }
+            for (int32_t k = 0; k < i && !st; k++)
+                if (!strcasecmp(fc->args[k]->named_arg_expr->name, a->named_arg_expr->name))
+                    st = sq_fail(err, PL_ERR_SQL, a->named_arg_expr->location,
+                                 "duplicate struct field name \"%s\"", a->named_arg_expr->name);
+            if (!st && !(sargs[2 * i] = pl_expr_lit_str(a->named_arg_expr->name))) st = NOMEM(err);
+            if (!st) st = sq_expr(sc, (const PgQuery__Node *)a->named_arg_expr->arg, &sargs[2 * i + 1], err);
+        }
+        if (st) {
+            for (int32_t i = 0; i < 2 * nf; i++) pl_expr_release(sargs[i]);
+            pl_free(sargs);
+            return st;
+        }
+        st = call_n("struct_pack", 2 * nf, sargs, pos, out, err);
+        pl_free(sargs);
+        return st;
+    }
 
     /* scalar functions */
     int32_t n_args = (int32_t)fc->n_args;
@@ -1954,6 +2106,25 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         const char *op = op_name(ae);
         switch (ae->kind) {
         case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+            if (!strcmp(op, "->") && ae->lexpr) { /* a lambda, named as DuckDB 2 writes it */
+                sb_s(b, "(lambda ");
+                if (ae->lexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+                    name_list(b, ae->lexpr->row_expr->args, ae->lexpr->row_expr->n_args);
+                else
+                    name_of(b, ae->lexpr);
+                sb_s(b, ": ");
+                name_of(b, ae->rexpr);
+                sb_s(b, ")");
+                return;
+            }
+            if (!strcmp(op, "<@@") || !strcmp(op, "!<@@")) { /* x [NOT] IN [..]: DuckDB's name */
+                sb_s(b, op[0] == '!' ? "(NOT contains(" : "contains(");
+                name_of(b, ae->rexpr);
+                sb_s(b, ", ");
+                name_of(b, ae->lexpr);
+                sb_s(b, op[0] == '!' ? "))" : ")");
+                return;
+            }
             if (!ae->lexpr) {
                 sb_s(b, "(");
                 sb_s(b, op);
@@ -2077,6 +2248,38 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
                 order_list(b, w->order_clause, w->n_order_clause);
             }
             sb_s(b, ")");
+        }
+        return;
+    }
+    case PG_QUERY__NODE__NODE_NAMED_ARG_EXPR: { /* struct_pack(a := 1, "it's" := 2) */
+        const char *nm = n->named_arg_expr->name ? n->named_arg_expr->name : "?";
+        bool plain = !isdigit((unsigned char)nm[0]);
+        for (const char *p = nm; *p && plain; p++) plain = isalnum((unsigned char)*p) || *p == '_';
+        if (!plain) sb_s(b, "\"");
+        sb_s(b, nm);
+        sb_s(b, plain ? " := " : "\" := ");
+        name_of(b, (const PgQuery__Node *)n->named_arg_expr->arg);
+        return;
+    }
+    case PG_QUERY__NODE__NODE_A_INDIRECTION: { /* l[1], l[a:b], l[:b], s.f: as DuckDB names them */
+        const PgQuery__AIndirection *ind = n->a_indirection;
+        name_of(b, ind->arg);
+        for (size_t i = 0; i < ind->n_indirection; i++) {
+            const PgQuery__Node *x = ind->indirection[i];
+            if (x->node_case == PG_QUERY__NODE__NODE_A_INDICES) {
+                sb_s(b, "[");
+                if (x->a_indices->is_slice) {
+                    name_of(b, x->a_indices->lidx);
+                    sb_s(b, ":");
+                }
+                name_of(b, x->a_indices->uidx);
+                sb_s(b, "]");
+            } else if (x->node_case == PG_QUERY__NODE__NODE_STRING) {
+                sb_s(b, ".");
+                sb_s(b, sq_str(x) ? sq_str(x) : "?");
+            } else {
+                sb_s(b, "[?]");
+            }
         }
         return;
     }

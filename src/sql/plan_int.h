@@ -301,7 +301,16 @@ typedef struct sq_scope {
     sq_post *post;   /* a grouped query after aggregation: how its subqueries see it */
     sq_defer *defer; /* a grouped query: subqueries deferred until after aggregation */
     bool agg_probe;  /* translating an aggregate's arguments to find its query level */
+    struct sq_lambda *lambdas; /* parameters of the lambdas whose bodies are being planned */
 } sq_scope;
+
+/* A lambda's parameters (x, or (acc, x, i)): references become __lambda_param(id, slot). */
+typedef struct sq_lambda {
+    const char *names[3];
+    int32_t n;
+    int64_t id; /* nesting depth: distinct among enclosing lambdas */
+    struct sq_lambda *up;
+} sq_lambda;
 
 /* ---------------------------------------------------------------- expressions (plan_expr.c) */
 

@@ -650,9 +650,14 @@ pl_status pl_sql_run_update(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
     for (int32_t i = 0; rc == PL_OK && i < n; i++)
         key_set |= pl_sql_key_of_column(e->keys, e->n_keys, col[i]) >= 0;
     if (rc == PL_OK && key_set) rc = pl_sql_check_keys(e, NULL, nt, c->pos, err);
+    /* no key column set: the rows keep their keys and row numbers, the key index stays */
+    pl_key_index *ix = rc == PL_OK && !key_set ? pl_sql_key_index_take(e) : NULL;
     if (rc == PL_OK)
         rc = finish_change(s, c, st->relation, st->n_returning_list, st->returning_list, nt, mark,
                            &nt, n_changed, r, err);
+    pl_cat_entry *after = ix ? pl_session_find(s, st->relation->relname) : NULL;
+    if (after) pl_sql_key_index_put(after, ix, NULL);
+    else pl_sql_key_index_free(ix);
     pl_free(col);
     pl_free(is_default);
     pl_free(at);
@@ -730,7 +735,7 @@ static pl_status rebuild(pl_table *t, pl_field *fields, int32_t n, const int32_t
             if (src[k] >= 0) {
                 cols[k] = pl_array_retain(b->columns[src[k]]);
             } else {
-                pl_eval_ctx ec = {NULL, 0};
+                pl_eval_ctx ec = {NULL, 0, NULL};
                 st = pl_bexpr_eval_array(&ec, bx, b, &cols[k], err);
                 pl_array *plain = NULL;
                 if (st == PL_OK && cols[k]->type->id == PL_TYPE_DICTIONARY) {
@@ -1307,7 +1312,7 @@ pl_status pl_sql_upsert(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Inse
         if (!targets[i + 1]) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     }
     if (rc == PL_OK) rc = upsert_rows(old, conf, old_ids, &rows, err);
-    over_query oq = {(size_t)n + 1, targets, 0, NULL, oc ? oc->where_clause : NULL, NULL};
+    over_query oq = {(size_t)n + 1, targets, 0, NULL, oc ? oc->where_clause : NULL, st->with_clause};
     if (rc == PL_OK) rc = plan_over(s, c, st->relation, rows, &oq, &np, &q, err);
     excl_restore(&x);
     if (rc == PL_OK) {

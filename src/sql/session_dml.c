@@ -622,7 +622,7 @@ static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_
         if (b->kind == PL_BEXPR_LIT) {
             st = pl_value_copy(&b->lit, out, err);
         } else {
-            pl_eval_ctx ec = {NULL, 0};
+            pl_eval_ctx ec = {NULL, 0, NULL};
             st = pl_bexpr_eval_array(&ec, b, one_row, &a, err);
             if (st == PL_OK) st = pl_value_from_array(a, 0, out, err);
         }

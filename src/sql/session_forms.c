@@ -7,6 +7,9 @@
  *   SUMMARIZE query | table | 'file'                 per-column statistics
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
  *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
+ *   x [NOT] IN [1, 2]                                x [!]<@@ list_value(1, 2) (list_contains)
+ *   {'a': 1, 'b': 'x'} (a struct literal)            struct_pack("a" := 1, "b" := 'x')
+ *   lambda x, i: body  /  x -> body                  (x, i) -> (body)  /  x -> (body)
  *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
  * Unlike pl_sql_preprocess (which keeps the text's length so that tree locations are offsets
  * into the user's text), these insert and move text: the session parses and plans the
@@ -97,6 +100,77 @@ static bool is_set_op(const fw *w, int32_t i) {
     return is(w, i, "union") || is(w, i, "except") || is(w, i, "intersect");
 }
 
+/* The token index of the '}' closing the '{' at i (brackets of every kind nest), or hi. */
+static int32_t close_brace(const fw *w, int32_t i, int32_t hi) {
+    int depth = 0;
+    for (int32_t k = i; k < hi; k++) {
+        if (is_punct(w, k, '(') || is_punct(w, k, '[') || is_punct(w, k, '{')) depth++;
+        else if (is_punct(w, k, ')') || is_punct(w, k, ']') || is_punct(w, k, '}')) {
+            if (--depth == 0) return is_punct(w, k, '}') ? k : hi;
+        }
+    }
+    return hi;
+}
+
+/* The end (a top-level ',' or hi) of the item of a struct literal starting at token k. */
+static int32_t item_end(const fw *w, int32_t k, int32_t hi) {
+    int depth = 0;
+    for (; k < hi; k++) {
+        if (is_punct(w, k, '(') || is_punct(w, k, '[') || is_punct(w, k, '{')) depth++;
+        else if (is_punct(w, k, ')') || is_punct(w, k, ']') || is_punct(w, k, '}')) depth--;
+        else if (depth == 0 && is_punct(w, k, ',')) return k;
+    }
+    return hi;
+}
+
+/* Whether tokens (i, m) of the braces at i and m are key: value items (keys: 'a', a or "a"). */
+static bool struct_items(const fw *w, int32_t i, int32_t m) {
+    if (m <= i + 1) return false;
+    for (int32_t k = i + 1; k < m;) {
+        sq_tok_kind kind = w->t[k].kind;
+        if ((kind != SQ_TOK_STRING && kind != SQ_TOK_IDENT && kind != SQ_TOK_QIDENT) ||
+            !is_punct(w, k + 1, ':') || k + 2 >= m)
+            return false;
+        int32_t e = item_end(w, k + 2, m);
+        if (e == k + 2) return false;
+        k = e + 1;
+    }
+    return true;
+}
+
+/* The key token k of a struct literal as a quoted identifier ("a"). */
+static void put_key(fw *w, int32_t k) {
+    const sq_token *t = &w->t[k];
+    if (t->kind == SQ_TOK_QIDENT) {
+        copy(w, t->start, t->end);
+        return;
+    }
+    int32_t a = t->start, b = t->end;
+    if (t->kind == SQ_TOK_STRING) { /* 'it''s' -> "it's" */
+        while (a < b && w->sql[a] != '\'') a++;
+        a++;
+        b--;
+    }
+    int32_t n = b > a ? b - a : 0;
+    char *q = pl_malloc((size_t)n * 2 + 3);
+    if (!q) {
+        w->oom = true;
+        return;
+    }
+    int32_t o = 0;
+    q[o++] = '"';
+    for (int32_t p = a; p < a + n; p++) {
+        char c = w->sql[p];
+        if (t->kind == SQ_TOK_STRING && c == '\'' && p + 1 < a + n && w->sql[p + 1] == '\'') p++;
+        if (c == '"') q[o++] = '"';
+        q[o++] = c;
+    }
+    q[o++] = '"';
+    q[o] = 0;
+    insert(w, q, t->start);
+    pl_free(q);
+}
+
 /* Words after which "(" opens a subquery, not a function's arguments (trim(FROM x)). */
 static bool opens_subquery(const fw *w, int32_t paren) {
     int32_t p = paren - 1;
@@ -113,7 +187,7 @@ static bool opens_subquery(const fw *w, int32_t paren) {
 static void region(fw *w, int32_t lo, int32_t hi, int32_t end_byte, bool query_start);
 
 /* Whether the '[' at i opens a list literal ([1, 2] -> list_value(1, 2)) rather than a subscript
- * (x[1], f(x)[2], l[1][2], INT[]). COLUMNS(['a', 'b']) and `IN [...]` are left as written. */
+ * (x[1], f(x)[2], l[1][2], INT[]). COLUMNS(['a', 'b']) is left as written (`IN [...]`: plain()). */
 static bool list_literal(const fw *w, int32_t i) {
     int32_t p = i - 1;
     if (p < 0) return true;
@@ -165,6 +239,82 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             copy(w, cur, w->t[i + 2].start);
             insert(w, "WHERE ", w->t[i + 2].start);
             cur = w->t[i + 2].start;
+        }
+        /* lambdas: `lambda x, y: body` -> `(x, y) -> (body)`; `x -> body` -> `x -> (body)`: the
+         * body, which runs to the end of the argument in DuckDB, in parentheses (the grammar
+         * reads -> as an operator that binds tighter than comparisons) */
+        if (is(w, i, "lambda") && i + 1 < hi && w->t[i + 1].kind == SQ_TOK_IDENT) {
+            int32_t k = i + 1, np = 1;
+            while (is_punct(w, k + 1, ',') && k + 2 < hi && w->t[k + 2].kind == SQ_TOK_IDENT) {
+                k += 2;
+                np++;
+            }
+            int32_t b0 = k + 2, e = b0 < hi ? item_end(w, b0, hi) : hi;
+            if (is_punct(w, k + 1, ':') && e > b0) {
+                copy(w, cur, w->t[i].start);
+                if (np > 1) insert(w, "(", w->t[i].start);
+                copy(w, w->t[i + 1].start, w->t[k].end);
+                if (np > 1) insert(w, ")", w->t[k].end);
+                insert(w, " -> (", w->t[k + 1].start);
+                int32_t end = e < hi ? w->t[e].start : end_byte;
+                region(w, b0, e, end, false);
+                insert(w, ")", end);
+                cur = end;
+                i = e - 1;
+                continue;
+            }
+        }
+        if (is_punct(w, i, '-') && is_punct(w, i + 1, '>') && w->t[i + 1].start == w->t[i].end &&
+            i > lo && (w->t[i - 1].kind == SQ_TOK_IDENT || is_punct(w, i - 1, ')')) && i + 2 < hi) {
+            int32_t e = item_end(w, i + 2, hi);
+            if (e > i + 2) {
+                copy(w, cur, w->t[i + 1].end);
+                insert(w, " (", w->t[i + 1].end);
+                int32_t end = e < hi ? w->t[e].start : end_byte;
+                region(w, i + 2, e, end, false);
+                insert(w, ")", end);
+                cur = end;
+                i = e - 1;
+                continue;
+            }
+        }
+        /* {'a': 1, b: x} (DuckDB's struct literal) -> struct_pack("a" := 1, "b" := x) */
+        if (is_punct(w, i, '{')) {
+            int32_t m = close_brace(w, i, hi);
+            if (m < hi && struct_items(w, i, m)) {
+                copy(w, cur, w->t[i].start);
+                insert(w, "struct_pack(", w->t[i].start);
+                for (int32_t k = i + 1; k < m;) {
+                    int32_t e = item_end(w, k + 2, m);
+                    put_key(w, k);
+                    insert(w, " := ", w->t[k + 1].start);
+                    region(w, k + 2, e, e < m ? w->t[e].start : w->t[m].start, false);
+                    if (e < m) insert(w, ", ", w->t[e].start);
+                    k = e + 1;
+                }
+                insert(w, ")", w->t[m].start);
+                cur = w->t[m].end;
+                i = m;
+                continue;
+            }
+        }
+        /* x [NOT] IN [a, b] (DuckDB: list membership) -> x <@@ list_value(a, b) (NOT: !<@@), an
+         * operator the grammar ranks like IN and the planner reads as list_contains */
+        if (is(w, i, "in") && is_punct(w, i + 1, '[')) {
+            int32_t m = close_of(w, i + 1, hi);
+            if (m < hi) {
+                bool neg = is(w, i - 1, "not");
+                int32_t first = neg ? i - 1 : i;
+                copy(w, cur, w->t[first].start);
+                insert(w, neg ? "!<@@" : "<@@", w->t[first].start);
+                copy(w, w->t[i].end, w->t[i + 1].start);
+                insert(w, "list_value(", w->t[i + 1].start);
+                if (m > i + 2) region(w, i + 2, m, w->t[m].start, false);
+                insert(w, ")", w->t[m].start);
+                cur = w->t[m].end;
+                i = m;
+                continue;
+            }
         }
         if (is_punct(w, i, '[') && list_literal(w, i)) {
             int32_t m = close_of(w, i, hi);

@@ -6,7 +6,8 @@
  * compares rows of equal hash value by value. New rows are checked against the table's rows
  * through a key index kept with the catalog entry (pl_key_index: per key, the hashes and row
  * numbers of the rows), built at the first use and kept up to date by INSERT (rows are added
- * at the end, so row numbers stay); any other change of the table drops it
+ * at the end, so row numbers stay) and by UPDATEs and upserts that set no key column; any other
+ * change of the table drops it
  * (pl_sql_replace_table) and the next use builds it again. So an INSERT costs time in its own
  * rows, not in the table's size. UPDATE checks its whole result.
  * Messages follow DuckDB: a new row equal to an old one is `duplicate key "a: 1" violates

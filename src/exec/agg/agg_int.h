@@ -111,6 +111,7 @@ typedef struct agg_rt {
     int32_t sep_len;
     /* For DISTINCT and holistic ops evaluated through a streaming op after deduplication. */
     agg_op base_op;
+    bool nested; /* an argument is a list, struct or map: holistic, results gathered */
 } agg_rt;
 
 /* ---------------------------------------------------------------- key storage */
@@ -372,7 +373,11 @@ void agg_heap_free(agg_heap *h);
 void agg_read_val(const pl_array *a, int64_t r, agg_vk vk, agg_val *v, const uint8_t **bytes);
 int agg_val_cmp(agg_vk vk, const agg_val *a, const uint8_t *abytes, const agg_val *b,
                 const uint8_t *bbytes);
-/* Three-way compare of rows of two arrays of one (non-dictionary) type; NULLs by nulls_first. */
+/* Lists, structs and maps: aggregated holistically (min, max, first, last, any_value,
+ * arg_min, arg_max, list, mode, DISTINCT), their results gathered from the input arrays. */
+bool agg_nested_type(const pl_type *t);
+/* Three-way compare of rows of two arrays of one (non-dictionary) type; NULLs by nulls_first
+ * (nested values: element by element, NULL elements last). */
 int agg_row_cmp(const pl_array *a, int64_t i, const pl_array *b, int64_t j, bool nulls_first);
 /* quantile_cont / median of DECIMAL: DuckDB's interpolation lo + (hi - lo) * d between the
  * unscaled values, truncated toward zero (in double up to 18 digits of precision, like its

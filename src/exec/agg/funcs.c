@@ -303,8 +303,10 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_ARG_MIN:
     case AOP_ARG_MAX:
     case AOP_QUANTILE_DISC:
-        if ((int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
-        if ((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && (int)agg_vk_of(t1) < 0) BAD_TYPE(t1);
+        /* lists, structs and maps too (holistic, compared like DuckDB: holistic.c) */
+        if ((int)agg_vk_of(t0) < 0 && (op == AOP_QUANTILE_DISC || !agg_nested_type(t0))) BAD_TYPE(t0);
+        if ((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && (int)agg_vk_of(t1) < 0 && !agg_nested_type(t1))
+            BAD_TYPE(t1);
         if (((op == AOP_ARG_MIN || op == AOP_ARG_MAX) && n_args == 3) ||
             ((op == AOP_MIN || op == AOP_MAX) && n_args == 2)) {
             /* the n best values as a list, like DuckDB */
@@ -345,7 +347,7 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
         res = pl_type_simple(PL_TYPE_INT64);
         break;
     case AOP_MODE:
-        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0 && !agg_nested_type(t0)) BAD_TYPE(t0);
         res = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_INT32) : pl_type_retain(t0);
         break;
     case AOP_ENTROPY:
@@ -363,7 +365,7 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_LIST: {
         /* the element type is the argument's (its values for a dictionary); NULL -> INTEGER[],
          * like DuckDB */
-        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0) BAD_TYPE(t0);
+        if (t0->id != PL_TYPE_NA && (int)agg_vk_of(t0) < 0 && !agg_nested_type(t0)) BAD_TYPE(t0);
         pl_type *item = t0->id == PL_TYPE_NA ? pl_type_simple(PL_TYPE_INT32) : pl_type_retain(t0);
         pl_status lst = pl_type_new_list("item", item, true, &res, err);
         pl_type_release(item);
@@ -552,12 +554,19 @@ int agg_val_cmp(agg_vk vk, const agg_val *a, const uint8_t *abytes, const agg_va
     return 0;
 }
 
+bool agg_nested_type(const pl_type *t) {
+    return t && (t->id == PL_TYPE_LIST || t->id == PL_TYPE_STRUCT || t->id == PL_TYPE_MAP);
+}
+
 int agg_row_cmp(const pl_array *a, int64_t i, const pl_array *b, int64_t j, bool nulls_first) {
     bool va = pl_array_is_valid(a, i), vb = pl_array_is_valid(b, j);
     if (!va || !vb) {
         if (va == vb) return 0;
         return (!va) == nulls_first ? -1 : 1;
     }
+    /* lists, structs: element by element, NULL elements last (DuckDB's order) */
+    if (agg_nested_type(a->type))
+        return pl_array_value_compare((pl_array *)a, i, (pl_array *)b, j, false);
     agg_vk vk = agg_vk_of(a->type);
     agg_val x, y;
     const uint8_t *xb, *yb;

@@ -854,6 +854,116 @@ __int128 agg_decimal_interp(__int128 lo, __int128 hi, double d, int32_t precisio
     return lo + (__int128)((double)delta * d);
 }
 
+/* Aggregates over lists, structs and maps (rt->nested): each group's chosen rows are gathered
+ * from the concatenated input arrays (pl_array_take), since the builder takes only scalar
+ * values. min/max compare element by element (NULL elements last), first/last/any_value and
+ * arg_min/arg_max (their key as the ORDER BY) take the first of the best rows, mode the value
+ * of the longest run (ties: the earliest), list and the n-best forms collect rows as a list. */
+static pl_status nested_finish(const agg_rt *rt, gather *g, int64_t n_groups, pl_array **out,
+                               pl_error *err) {
+    hctx h = {rt, g->chunks};
+    int64_t nc = g->n_chunks, total = g->start[n_groups];
+    bool as_list = rt->op == AOP_LIST || rt->topn > 0;
+    if (nc == 0) return pl_array_new_nulls(rt->result_type, n_groups, out, err);
+    pl_array **parts = pl_malloc((size_t)nc * sizeof *parts);
+    int64_t *base = pl_malloc((size_t)(nc + 1) * 8);
+    int64_t *idx = pl_malloc((size_t)PL_MAX(as_list ? total : n_groups, 1) * 8);
+    pl_buf *offs = NULL, *validity = NULL;
+    pl_array *all = NULL, *items = NULL;
+    pl_status st = PL_OK;
+    if (!parts || !base || !idx) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in aggregate");
+    if (!st && as_list) st = pl_buf_new_zeroed((n_groups + 1) * 4, &offs, err);
+    if (!st && as_list) st = pl_buf_new_zeroed((n_groups + 7) / 8, &validity, err);
+    if (!st) {
+        base[0] = 0;
+        for (int64_t i = 0; i < nc; i++) {
+            parts[i] = g->chunks[i]->arrays[0];
+            base[i + 1] = base[i] + parts[i]->length;
+        }
+        st = pl_array_concat(nc, parts, &all, err);
+    }
+    int64_t n_items = 0;
+    for (int64_t x = 0; x < n_groups && !st; x++) {
+        int64_t a = g->start[x], m = g->start[x + 1] - a;
+        href *v = g->refs + a;
+        if (as_list) {
+            int32_t *o = (int32_t *)(void *)offs->data;
+            if (m > 0) {
+                if (rt->op == AOP_LIST) {
+                    m = distinct_ordered(v, g->tmp, m, &h);
+                } else {
+                    msort(v, g->tmp, m, &h, true);
+                    m = PL_MIN(m, rt->topn);
+                }
+                for (int64_t i = 0; i < m; i++) idx[n_items++] = base[v[i].c] + v[i].r;
+                pl_bit_set(validity->data, x);
+            }
+            if (n_items > INT32_MAX) {
+                st = pl_error_set(err, PL_ERR_LIMIT, "aggregate result list exceeds 2^31 values");
+                break;
+            }
+            o[x + 1] = (int32_t)n_items;
+            continue;
+        }
+        if (m == 0) {
+            idx[x] = -1;
+            continue;
+        }
+        int64_t k = 0;
+        switch (rt->op) {
+        case AOP_MIN:
+            for (int64_t i = 1; i < m; i++)
+                if (cmp_value(&h, v[i], v[k]) < 0) k = i;
+            break;
+        case AOP_MAX:
+            for (int64_t i = 1; i < m; i++)
+                if (cmp_value(&h, v[i], v[k]) > 0) k = i;
+            break;
+        case AOP_LAST:
+            for (int64_t i = 1; i < m; i++)
+                if (cmp_order(&h, v[i], v[k]) >= 0) k = i;
+            break;
+        case AOP_MODE: {
+            msort(v, g->tmp, m, &h, false);
+            int64_t best_n = 0;
+            for (int64_t i = 0; i < m;) {
+                int64_t j = i + 1;
+                while (j < m && cmp_value(&h, v[i], v[j]) == 0) j++;
+                /* the run's earliest row (the stable sort keeps input order within a run) */
+                if (j - i > best_n ||
+                    (j - i == best_n && (v[i].c < v[k].c || (v[i].c == v[k].c && v[i].r < v[k].r)))) {
+                    k = i;
+                    best_n = j - i;
+                }
+                i = j;
+            }
+            break;
+        }
+        default: /* first, any_value, arg_min, arg_max: the first of the smallest ORDER BY keys */
+            for (int64_t i = 1; i < m; i++)
+                if (cmp_order(&h, v[i], v[k]) < 0) k = i;
+            break;
+        }
+        idx[x] = base[v[k].c] + v[k].r;
+    }
+    if (!st && !as_list) st = pl_array_take(all, idx, n_groups, out, err);
+    if (!st && as_list) st = pl_array_take(all, idx, n_items, &items, err);
+    if (!st && as_list) {
+        st = pl_array_new(pl_type_retain(rt->result_type), n_groups, -1, validity, offs, NULL, 1,
+                          &items, NULL, out, err);
+        validity = offs = NULL;
+        items = NULL;
+    }
+    pl_buf_release(offs);
+    pl_buf_release(validity);
+    pl_array_release(items);
+    pl_array_release(all);
+    pl_free(parts);
+    pl_free(base);
+    pl_free(idx);
+    return st;
+}
+
 pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *tables,
                               int32_t n_tables, uint32_t *const *gmap, int64_t n_groups,
                               pl_array **out, pl_error *err) {
@@ -863,6 +973,11 @@ pl_status agg_holistic_finish(agg_sink *s, int32_t spec, agg_table *const *table
         return quantile_direct(s, spec, tables, n_tables, gmap, n_groups, out, err);
     gather g;
     PL_TRY(gather_refs(s, spec, tables, n_tables, gmap, n_groups, &g, err));
+    if (rt->nested) {
+        pl_status nst = nested_finish(rt, &g, n_groups, out, err);
+        gather_free(&g);
+        return nst;
+    }
     hctx h = {rt, g.chunks};
     pl_status st = PL_OK;
     bool quantile = rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT || rt->op == AOP_QUANTILE_DISC;

@@ -157,7 +157,20 @@ static pl_status resolve_spec(agg_sink *s, const pl_agg_spec *sp, agg_rt *rt, pl
                     rt->op == AOP_BIT_AND || rt->op == AOP_BIT_OR;
     rt->distinct = (sp->distinct || force_distinct) && !dup_free && rt->op != AOP_COUNT_STAR && !rt->topn;
     rt->base_op = rt->op;
-    rt->holistic = rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
+    bool by_value = rt->op == AOP_MIN || rt->op == AOP_MAX || rt->op == AOP_FIRST ||
+                    rt->op == AOP_LAST || rt->op == AOP_ANY_VALUE || rt->op == AOP_LIST ||
+                    rt->op == AOP_MODE || rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX;
+    rt->nested = by_value && (agg_nested_type(rt->arg_type[0]) ||
+                              ((rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX) &&
+                               agg_nested_type(rt->arg_type[1])));
+    if (rt->nested && !rt->topn && (rt->op == AOP_ARG_MIN || rt->op == AOP_ARG_MAX)) {
+        /* the value of the best key (ties: the earliest row), found like first(x ORDER BY key) */
+        rt->n_order = 1;
+        rt->order_cols[0] = rt->arg[1];
+        rt->order_desc[0] = rt->op == AOP_ARG_MAX;
+        rt->order_nulls_first[0] = false;
+    }
+    rt->holistic = rt->nested || rt->distinct || rt->op == AOP_MEDIAN || rt->op == AOP_QUANTILE_CONT ||
                    rt->op == AOP_QUANTILE_DISC || rt->op == AOP_STRING_AGG || rt->op == AOP_LIST ||
                    rt->op == AOP_MODE || rt->op == AOP_ENTROPY || rt->n_order > 0;
     rt->width = rt->holistic ? 0 : agg_rt_width(rt);

@@ -668,6 +668,13 @@ static void test_key_index(void **state) {
     run_ok(s, "update k set a = a + 100000 where a < 10", &res);
     run_ok(s, "insert into k values (1, 'one', 1)", &res);
     run_fails(s, "insert into k values (100003, 'z', 0)", PL_ERR_INVALID_ARG, -2, "a: 100003");
+    /* an UPDATE of other columns keeps the index (and a failing one too) */
+    run_ok(s, "update k set c = c + 1 where a > 100", &res);
+    assert_non_null(pl_session_find(s, "k")->kidx);
+    run_fails(s, "update k set c = c + 1 where a = 1 returning zz", -1, -2, "zz");
+    assert_non_null(pl_session_find(s, "k")->kidx);
+    run_fails(s, "insert into k values (100005, 'z', 0)", PL_ERR_INVALID_ARG, -2, "a: 100005");
+    run_fails(s, "insert into k values (6, 's2999', 0)", PL_ERR_INVALID_ARG, -2, "b: s2999");
     /* ALTER: a column dropped before the key moves the key's column; renamed columns */
     run_ok(s, "alter table k add column d int default 7; alter table k rename column b to bb", &res);
     run_fails(s, "insert into k values (7, 's7', 0, 0)", PL_ERR_INVALID_ARG, -2, "bb: s7");
