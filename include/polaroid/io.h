@@ -37,7 +37,7 @@ typedef enum pl_format {
     PL_FORMAT_AUTO = 0, /* from the file extension */
     PL_FORMAT_PARQUET,
     PL_FORMAT_CSV,
-    PL_FORMAT_JSON,  /* JSON lines (writer only) */
+    PL_FORMAT_JSON,  /* JSON: written as JSON lines; read as newline-delimited or an array */
     PL_FORMAT_IPC,   /* Arrow IPC stream (.arrow, .arrows, .ipc) */
     PL_FORMAT_TABLE, /* a human-readable text table (writer only) */
 } pl_format;
@@ -76,7 +76,18 @@ typedef struct pl_read_opts {
     const char *const *csv_type_names;
     pl_type *const *csv_types;
     int32_t n_csv_types;
+    /* JSON */
+    int32_t json_format;        /* PL_JSON_AUTO (0), PL_JSON_NEWLINE_DELIMITED, PL_JSON_ARRAY */
+    int32_t json_records;       /* -1 = auto (objects become columns), 0 = one column "json",
+                                 * 1 = every value must be an object */
+    int64_t json_sample_rows;   /* values used for type inference; 0 = default (20480) */
+    /* The columns and their types (no inference; other keys are skipped); NULL = infer. */
+    const char *const *json_column_names;
+    pl_type *const *json_column_types;
+    int32_t n_json_columns;
 } pl_read_opts;
+
+enum { PL_JSON_AUTO = 0, PL_JSON_NEWLINE_DELIMITED = 1, PL_JSON_ARRAY = 2 };
 
 PL_API void pl_read_opts_init(pl_read_opts *o);
 

@@ -29,7 +29,7 @@ static const char *const g_cat_help =
     "  --threads N         worker threads (default: one per core)\n"
     "  --delimiter C       CSV input field delimiter (default ',', or tab for .tsv)\n"
     "  --no-header         CSV input has no header row\n"
-    "  --from F            input format when the extension does not tell (parquet, csv, arrow)\n"
+    "  --from F            input format when the extension does not tell (parquet, csv, json, arrow)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Text output: NULL is an empty field in csv, null in json and NULL in table output;\n"

@@ -220,7 +220,7 @@ pl_status cli_detect_format(int32_t n_paths, const char *const *paths, pl_format
             pl_error_set_path(err, files[0]);
             st = pl_error_set(err, PL_ERR_INVALID_ARG,
                               "cannot tell the file format from the extension or the first bytes");
-            if (err) snprintf(err->hint, sizeof err->hint, "use --from parquet, csv or arrow");
+            if (err) snprintf(err->hint, sizeof err->hint, "use --from parquet, csv, json or arrow");
         }
     }
     for (int32_t i = 0; i < n_files; i++) pl_free(files[i]);
@@ -374,9 +374,8 @@ int cli_copy_parse(cli_args *a, cli_copy_job *j, const char *help, char **pos, i
         if ((r = cli_take_value(a, "--from", &v))) {
             if (r < 0) return PL_EXIT_USAGE;
             j->in_format = pl_format_from_name(v);
-            if (j->in_format == PL_FORMAT_AUTO || j->in_format == PL_FORMAT_JSON ||
-                j->in_format == PL_FORMAT_TABLE)
-                return cli_usage_error(j->cmd, "cannot read format \"%s\" (parquet, csv, arrow)", v);
+            if (j->in_format == PL_FORMAT_AUTO || j->in_format == PL_FORMAT_TABLE)
+                return cli_usage_error(j->cmd, "cannot read format \"%s\" (parquet, csv, json, arrow)", v);
             continue;
         }
         if ((r = cli_take_value(a, "--to|--format", &v))) {

@@ -22,7 +22,7 @@ static const char *const g_help =
     "\n"
     "options:\n"
     "  --brief        only the schema (no row groups)\n"
-    "  --from F       input format when the extension does not tell (parquet, csv, arrow)\n"
+    "  --from F       input format when the extension does not tell (parquet, csv, json, arrow)\n"
     "  -h, --help     show this help\n";
 
 
@@ -153,7 +153,9 @@ static int schema_one(const char *path, pl_format fmt, bool brief) {
     }
     pl_stream *s;
     if (pl_scan_open(1, &path, fmt, NULL, &s, &err)) return cli_report(&err);
-    printf("file: %s\nformat: %s\n\nschema:\n", path, fmt == PL_FORMAT_CSV ? "csv" : "arrow ipc");
+    printf("file: %s\nformat: %s\n\nschema:\n", path, fmt == PL_FORMAT_CSV    ? "csv"
+                                                    : fmt == PL_FORMAT_JSON ? "json"
+                                                                            : "arrow ipc");
     cli_print_fields(s->schema);
     pl_stream_free(s);
     return PL_EXIT_OK;
@@ -184,8 +186,8 @@ int cmd_schema(int argc, char **argv) {
                 break;
             }
             fmt = pl_format_from_name(v);
-            if (fmt == PL_FORMAT_AUTO || fmt == PL_FORMAT_JSON || fmt == PL_FORMAT_TABLE)
-                rc = cli_usage_error("schema", "cannot read format \"%s\" (parquet, csv, arrow)", v);
+            if (fmt == PL_FORMAT_AUTO || fmt == PL_FORMAT_TABLE)
+                rc = cli_usage_error("schema", "cannot read format \"%s\" (parquet, csv, json, arrow)", v);
         } else if (argv[a.i][0] == '-' && argv[a.i][1]) {
             rc = cli_usage_error("schema", "unknown option \"%s\"", argv[a.i]);
         } else {

@@ -27,6 +27,9 @@
 /* CSV */
 #define PL_CSV_MAX_FIELD_BYTES (1LL << 30)
 #define PL_CSV_MAX_COLUMNS 100000
+/* JSON */
+#define PL_JSON_MAX_DEPTH 256                     /* nested arrays/objects */
+#define PL_JSON_MAX_KEYS 100000                   /* distinct keys of one inferred object */
 /* Columnar */
 #define PL_MAX_VARLEN_BYTES (INT32_MAX)           /* int32 offsets */
 

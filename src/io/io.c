@@ -1,5 +1,6 @@
-/* io.c - the format-independent I/O layer: streams, glob expansion, format detection, option
- * defaults, and dispatch of pl_scan_open / pl_writer_open to the per-format code (io_int.h). */
+/* io.c - the format-independent I/O layer: streams, the text readers' batch queue, glob
+ * expansion, format detection, option defaults, and dispatch of pl_scan_open / pl_writer_open
+ * to the per-format code (io_int.h). */
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -77,6 +78,65 @@ pl_status pl_stream_from_table(pl_table *t, pl_stream **out, pl_error *err) {
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- batch queues */
+
+pl_status pl_batch_queue_push(pl_batch_queue *q, pl_batch *b, pl_error *err) {
+    if (q->len == q->cap) {
+        int64_t cap = q->cap ? q->cap * 2 : 16;
+        pl_batch **v = pl_realloc(q->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            pl_batch_release(b);
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        }
+        q->v = v;
+        q->cap = cap;
+    }
+    q->v[q->len++] = b;
+    return PL_OK;
+}
+
+pl_status pl_batch_queue_pop(pl_batch_queue *q, int64_t *limit_left, pl_batch **out,
+                             pl_error *err) {
+    *out = NULL;
+    if (q->head >= q->len) return PL_OK;
+    pl_batch *b = q->v[q->head++];
+    if (q->head == q->len) q->head = q->len = 0;
+    if (*limit_left >= 0) {
+        if (b->n_rows > *limit_left) {
+            pl_batch *sl;
+            pl_status st = pl_batch_slice(b, 0, *limit_left, &sl, err);
+            pl_batch_release(b);
+            PL_TRY(st);
+            b = sl;
+        }
+        *limit_left -= b->n_rows;
+    }
+    *out = b;
+    return PL_OK;
+}
+
+void pl_batch_queue_clear(pl_batch_queue *q) {
+    for (int64_t k = q->head; k < q->len; k++) pl_batch_release(q->v[k]);
+    q->head = q->len = 0;
+}
+
+void pl_batch_queue_free(pl_batch_queue *q) {
+    pl_batch_queue_clear(q);
+    pl_free(q->v);
+    q->v = NULL;
+    q->cap = 0;
+}
+
+pl_status pl_io_check_unchanged(const pl_buf *input, int32_t slot, const char *path,
+                                pl_batch_queue *q, pl_status st, pl_error *err) {
+    if (!input || slot < 0 || !pl_file_map_lost(slot)) return st;
+    pl_batch_queue_clear(q);
+    pl_error_init(err);
+    pl_error_set_path(err, path);
+    return pl_error_set(err, PL_ERR_IO, "file changed while it was being read (truncated to less "
+                        "than its %lld bytes)", (long long)input->size);
+}
+
 /* ---------------------------------------------------------------- formats */
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -130,6 +190,7 @@ void pl_read_opts_init(pl_read_opts *o) {
     memset(o, 0, sizeof *o);
     o->limit = -1;
     o->csv_header = -1;
+    o->json_records = -1;
 }
 
 void pl_write_opts_init(pl_write_opts *o) {
@@ -260,13 +321,15 @@ static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format 
         break;
     case PL_FORMAT_CSV:
     case PL_FORMAT_IPC:
+    case PL_FORMAT_JSON:
         if (pred) {
             st = pl_error_set(err, PL_ERR_UNSUPPORTED, "predicates are evaluated in Parquet "
                               "scans only");
             break;
         }
-        st = format == PL_FORMAT_CSV ? pl_csv_scan_open(n_files, cf, opts, out, err)
-                                     : pl_ipc_scan_open(n_files, cf, opts, out, err);
+        st = format == PL_FORMAT_CSV    ? pl_csv_scan_open(n_files, cf, opts, out, err)
+             : format == PL_FORMAT_JSON ? pl_json_scan_open(n_files, cf, opts, out, err)
+                                        : pl_ipc_scan_open(n_files, cf, opts, out, err);
         break;
     case PL_FORMAT_AUTO:
         pl_error_set_path(err, files[0]);
@@ -277,7 +340,7 @@ static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format 
         }
         st = pl_error_set(err, PL_ERR_INVALID_ARG,
                           "cannot tell the file format from the extension or the first bytes");
-        if (err) snprintf(err->hint, sizeof err->hint, "use .parquet, .csv, .arrow or name the format");
+        if (err) snprintf(err->hint, sizeof err->hint, "use .parquet, .csv, .json, .arrow or name the format");
         break;
     default:
         st = pl_error_set(err, PL_ERR_UNSUPPORTED, "this format can be written but not read");

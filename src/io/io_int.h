@@ -10,6 +10,8 @@ pl_status pl_pq_scan_open(int32_t n_paths, const char *const *paths, const pl_re
                           pl_stream **out, pl_error *err);
 pl_status pl_csv_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                            pl_stream **out, pl_error *err);
+pl_status pl_json_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
+                            pl_stream **out, pl_error *err);
 pl_status pl_ipc_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,
                            pl_stream **out, pl_error *err);
 
@@ -57,6 +59,28 @@ bool pl_pq_scan_units(pl_stream *s, int64_t *n_units, int32_t *max_slots);
 int64_t pl_pq_scan_unit_rows(pl_stream *s, int64_t i);
 pl_status pl_pq_scan_unit(pl_stream *s, int64_t i, int32_t slot, int32_t worker, pl_batch **out,
                           pl_error *err);
+
+/* The batches a text reader (CSV, JSON) parsed ahead, in order: pushed after each wave of
+ * chunks, handed out one by one by the stream. Zero-initialised; pl_batch_queue_free at the
+ * end. */
+typedef struct pl_batch_queue {
+    pl_batch **v;
+    int64_t head, len, cap;
+} pl_batch_queue;
+/* Takes b (released on failure). Errors: PL_ERR_NOMEM. */
+pl_status pl_batch_queue_push(pl_batch_queue *q, pl_batch *b, pl_error *err);
+/* The next batch into *out (NULL when the queue is empty); with *limit_left >= 0 the batch is
+ * cut to it and it counts down. Errors: PL_ERR_NOMEM. */
+pl_status pl_batch_queue_pop(pl_batch_queue *q, int64_t *limit_left, pl_batch **out,
+                             pl_error *err);
+void pl_batch_queue_clear(pl_batch_queue *q); /* releases the queued batches */
+void pl_batch_queue_free(pl_batch_queue *q);  /* clear, and the vector */
+/* Pages of a mapped input (pl_file_load's slot >= 0) truncated while a reader parsed it read
+ * as zeros: whatever was parsed from them is void, so the outcome st of a piece becomes
+ * PL_ERR_IO "file changed while it was being read" naming path, and the queued batches are
+ * dropped. Otherwise returns st. */
+pl_status pl_io_check_unchanged(const pl_buf *input, int32_t slot, const char *path,
+                                pl_batch_queue *q, pl_status st, pl_error *err);
 
 pl_status pl_pq_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,
                             pl_writer **out, pl_error *err);

@@ -46,6 +46,10 @@ void pl_df_release(pl_df *d) {
     for (int32_t i = 0; i < d->read_opts.n_csv_types; i++)
         pl_type_release(d->read_opts.csv_types[i]);
     pl_free((void *)d->read_opts.csv_types);
+    pl_free((void *)d->read_opts.json_column_names);
+    for (int32_t i = 0; i < d->read_opts.n_json_columns; i++)
+        pl_type_release(d->read_opts.json_column_types[i]);
+    pl_free((void *)d->read_opts.json_column_types);
     pl_free((void *)d->read_opts.row_groups);
     pl_schema_release(d->file_schema);
     pl_free(d->cols);
@@ -314,7 +318,7 @@ static char *keep_str(pl_df *d, const char *s) {
     return c;
 }
 
-static pl_status copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err) {
+pl_status pl_plan_copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err) {
     pl_read_opts_init(&d->read_opts);
     if (!o) return PL_OK;
     pl_read_opts *r = &d->read_opts;
@@ -326,6 +330,9 @@ static pl_status copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err) 
     r->csv_type_names = NULL;
     r->csv_types = NULL;
     r->n_csv_types = 0;
+    r->json_column_names = NULL;
+    r->json_column_types = NULL;
+    r->n_json_columns = 0;
     r->row_groups = NULL;
     if (o->n_csv_null_values > 0) {
         const char **v = pl_calloc((size_t)o->n_csv_null_values, sizeof *v);
@@ -344,6 +351,18 @@ static pl_status copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err) 
             if (!(names[i] = keep_str(d, o->csv_type_names[i]))) return nomem(err);
             types[i] = pl_type_retain(o->csv_types[i]);
             r->n_csv_types = i + 1;
+        }
+    }
+    if (o->n_json_columns > 0) {
+        const char **names = pl_calloc((size_t)o->n_json_columns, sizeof *names);
+        pl_type **types = pl_calloc((size_t)o->n_json_columns, sizeof *types);
+        r->json_column_names = names;
+        r->json_column_types = types;
+        if (!names || !types) return nomem(err);
+        for (int32_t i = 0; i < o->n_json_columns; i++) {
+            if (!(names[i] = keep_str(d, o->json_column_names[i]))) return nomem(err);
+            types[i] = pl_type_retain(o->json_column_types[i]);
+            r->n_json_columns = i + 1;
         }
     }
     if (o->n_row_groups > 0) {
@@ -369,7 +388,7 @@ pl_status pl_df_scan(int32_t n_paths, const char *const *paths, pl_format format
         d->n_paths = n_exp;
         if (format == PL_FORMAT_AUTO) format = pl_format_from_path(exp[0]);
         d->format = format;
-        st = copy_read_opts(d, opts, err);
+        st = pl_plan_copy_read_opts(d, opts, err);
     }
     if (!st) {
         /* the schema, from the files' metadata (a CSV sniffs its first rows) */

@@ -53,16 +53,8 @@ static pl_df *node_copy(const pl_df *d, pl_df **inputs) {
         for (int32_t i = 0; i < d->n_paths; i++)
             if (!(c->paths[i] = pl_strdup(d->paths[i]))) goto fail;
         c->format = d->format;
-        /* read options: strings stay owned by the original node, which the copy retains
-         * through `scan_origin` semantics: simplest is to share them by retaining the node */
-        c->read_opts = d->read_opts;
-        c->read_opts.csv_null_values = NULL;
-        c->read_opts.n_csv_null_values = 0;
-        c->read_opts.csv_type_names = NULL;
-        c->read_opts.csv_types = NULL;
-        c->read_opts.n_csv_types = 0;
-        c->read_opts.row_groups = NULL;
-        c->read_opts.n_row_groups = 0;
+        /* read options without the arrays the original owns (scan_copy copies them) */
+        pl_read_opts_init(&c->read_opts);
         c->inputs[1] = NULL;
         c->file_schema = pl_schema_retain(d->file_schema);
         c->n_cols = d->n_cols;
@@ -126,57 +118,13 @@ fail_inputs:
     return NULL;
 }
 
-/* SCAN copies share CSV/row-group options with the original: keep the original alive. */
+/* SCAN copies own copies of the original's option arrays. */
 static pl_df *scan_copy(const pl_df *d) {
     pl_df *c = node_copy(d, NULL);
     if (!c) return NULL;
-    /* re-copy the owned option arrays */
-    pl_read_opts *r = &c->read_opts;
-    const pl_read_opts *o = &d->read_opts;
-    if (o->n_csv_null_values > 0) {
-        const char **v = pl_calloc((size_t)o->n_csv_null_values, sizeof *v);
-        char **own = pl_calloc((size_t)o->n_csv_null_values + (size_t)o->n_csv_types, sizeof *own);
-        if (!v || !own) {
-            pl_free(v);
-            pl_free(own);
-            pl_df_release(c);
-            return NULL;
-        }
-        for (int32_t i = 0; i < o->n_csv_null_values; i++) v[i] = own[i] = pl_strdup(o->csv_null_values[i]);
-        r->csv_null_values = v;
-        r->n_csv_null_values = o->n_csv_null_values;
-        c->scan_strs = own;
-        c->n_scan_strs = o->n_csv_null_values;
-    }
-    if (o->n_csv_types > 0) {
-        const char **names = pl_calloc((size_t)o->n_csv_types, sizeof *names);
-        pl_type **types = pl_calloc((size_t)o->n_csv_types, sizeof *types);
-        char **own = pl_realloc(c->scan_strs, sizeof(char *) * (size_t)(c->n_scan_strs + o->n_csv_types));
-        if (!names || !types || !own) {
-            pl_free(names);
-            pl_free(types);
-            if (own) c->scan_strs = own;
-            pl_df_release(c);
-            return NULL;
-        }
-        c->scan_strs = own;
-        for (int32_t i = 0; i < o->n_csv_types; i++) {
-            names[i] = own[c->n_scan_strs++] = pl_strdup(o->csv_type_names[i]);
-            types[i] = pl_type_retain(o->csv_types[i]);
-        }
-        r->csv_type_names = names;
-        r->csv_types = types;
-        r->n_csv_types = o->n_csv_types;
-    }
-    if (o->n_row_groups > 0) {
-        int32_t *rg = pl_malloc(sizeof *rg * (size_t)o->n_row_groups);
-        if (!rg) {
-            pl_df_release(c);
-            return NULL;
-        }
-        memcpy(rg, o->row_groups, sizeof *rg * (size_t)o->n_row_groups);
-        r->row_groups = rg;
-        r->n_row_groups = o->n_row_groups;
+    if (pl_plan_copy_read_opts(c, &d->read_opts, NULL)) {
+        pl_df_release(c);
+        return NULL;
     }
     return c;
 }

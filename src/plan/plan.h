@@ -90,6 +90,10 @@ struct pl_df {
 
 /* Allocates a node of kind with a reference to each input. */
 pl_df *pl_plan_node_new(pl_plan_kind kind, int32_t n_inputs, pl_df *const *inputs);
+/* Sets scan node d's read options to a copy of o (NULL = defaults) whose arrays (CSV NULL
+ * strings and types, JSON columns, row groups) d owns; columns and limit are reset (a scan's
+ * projection and limit live in the node). Errors: PL_ERR_NOMEM. */
+pl_status pl_plan_copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err);
 /* Resolves column names in e against the columns of df (and, for joins, a second frame whose
  * columns follow), returning a new tree with every COLUMN's index set. */
 pl_status pl_plan_resolve(const pl_expr *e, pl_df *a, pl_df *b, pl_expr **out, pl_error *err);

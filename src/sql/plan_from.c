@@ -1,5 +1,5 @@
 /* plan_from.c - FROM items: tables (CTEs, the session catalog, file paths), table functions
- * (read_parquet, read_csv, read_ipc), subqueries, LATERAL subqueries and joins (ON, USING,
+ * (read_parquet, read_csv, read_json, read_ipc), subqueries, LATERAL subqueries and joins (ON, USING,
  * NATURAL, comma and CROSS). */
 #include "expr/expr_int.h"
 #include "sql/plan_int.h"
@@ -450,6 +450,39 @@ static pl_status unnest_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, 
     return one_column_rel(df, fname, rf->alias, pos, out, err);
 }
 
+/* read_json's columns={name: 'TYPE', ...} (struct_pack(name := 'TYPE', ...) after
+ * session_forms.c) into o's JSON columns; *names and *types are the caller's to free (the
+ * types released), also on failure. */
+static pl_status json_columns(const PgQuery__Node *val, int32_t pos, pl_read_opts *o,
+                              const char ***names, pl_type ***types, pl_error *err) {
+    const PgQuery__FuncCall *fc = val && val->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? val->func_call : NULL;
+    const char *fn = fc && fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
+    if (!fn || strcasecmp(fn, "struct_pack") || fc->n_args == 0 || *names)
+        return sq_fail(err, PL_ERR_SQL, pos, "columns must be written {name: 'TYPE', ...}");
+    *names = pl_calloc(fc->n_args, sizeof **names);
+    *types = pl_calloc(fc->n_args, sizeof **types);
+    if (!*names || !*types) return NOMEM(err);
+    for (size_t i = 0; i < fc->n_args; i++) {
+        const PgQuery__Node *a = fc->args[i];
+        const char *ts = a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR ? const_str(a->named_arg_expr->arg) : NULL;
+        if (!ts) return sq_fail(err, PL_ERR_SQL, sq_node_pos(a), "columns must be written {name: 'TYPE', ...}");
+        for (size_t k = 0; k < i; k++)
+            if (!strcasecmp((*names)[k], a->named_arg_expr->name))
+                return sq_fail(err, PL_ERR_SQL, sq_node_pos(a), "column \"%s\" given twice in columns",
+                               a->named_arg_expr->name);
+        pl_type *t = NULL;
+        pl_status st = pl_sql_parse_type(ts, &t, err);
+        if (st && err) err->sql_pos = -1; /* a position in the type text */
+        if (st) return sq_at(err, st, sq_node_pos(a->named_arg_expr->arg));
+        (*names)[i] = a->named_arg_expr->name;
+        (*types)[i] = t;
+        o->n_json_columns = (int32_t)i + 1;
+    }
+    o->json_column_names = *names;
+    o->json_column_types = *types;
+    return PL_OK;
+}
+
 static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, sq_rel *out,
                                  pl_error *err) {
     if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
@@ -464,13 +497,17 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         return range_function(ctx, rf, fc, fname, !strcasecmp(fname, "generate_series"), out, err);
     if (!strcasecmp(fname, "unnest")) return unnest_function(ctx, rf, fc, out, err);
     pl_format fmt;
-    bool csv = false;
+    bool csv = false, json = false;
     if (!strcasecmp(fname, "read_parquet") || !strcasecmp(fname, "parquet_scan")) {
         fmt = PL_FORMAT_PARQUET;
     } else if (!strcasecmp(fname, "read_csv") || !strcasecmp(fname, "read_csv_auto") ||
                !strcasecmp(fname, "csv_scan")) {
         fmt = PL_FORMAT_CSV;
         csv = true;
+    } else if (!strcasecmp(fname, "read_json") || !strcasecmp(fname, "read_json_auto") ||
+               !strcasecmp(fname, "read_ndjson") || !strcasecmp(fname, "read_ndjson_auto")) {
+        fmt = PL_FORMAT_JSON;
+        json = true;
     } else if (!strcasecmp(fname, "read_ipc") || !strcasecmp(fname, "read_arrow") ||
                !strcasecmp(fname, "read_feather")) {
         fmt = PL_FORMAT_IPC;
@@ -499,6 +536,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     }
     pl_read_opts opts;
     pl_read_opts_init(&opts);
+    const char **json_names = NULL;
+    pl_type **json_types = NULL;
+    if (json && !strncasecmp(fname, "read_ndjson", 11)) opts.json_format = PL_JSON_NEWLINE_DELIMITED;
     const char *null_str = NULL;
     const char **col_names = NULL, **type_strs = NULL;
     size_t n_col_names = 0, n_type_strs = 0;
@@ -542,6 +582,34 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             sq_int_const(val, &is_int, &v);
             if (!is_int) st = sq_fail(err, PL_ERR_SQL, apos, "sample_size must be an integer");
             else opts.csv_sample_rows = v < 0 ? INT64_MAX : v;
+        } else if (json && !strcasecmp(key, "format")) {
+            if (s && !strcasecmp(s, "auto")) opts.json_format = PL_JSON_AUTO;
+            else if (s && (!strcasecmp(s, "newline_delimited") || !strcasecmp(s, "nd") ||
+                           !strcasecmp(s, "ndjson")))
+                opts.json_format = PL_JSON_NEWLINE_DELIMITED;
+            else if (s && !strcasecmp(s, "array")) opts.json_format = PL_JSON_ARRAY;
+            else st = sq_fail(err, PL_ERR_SQL, apos, "format must be 'auto', 'newline_delimited' or 'array'");
+        } else if (json && !strcasecmp(key, "records")) {
+            if (s && !strcasecmp(s, "auto")) opts.json_records = -1;
+            else if (!const_bool(val, &b) || (s && strcasecmp(s, "true") && strcasecmp(s, "false")))
+                st = sq_fail(err, PL_ERR_SQL, apos, "records must be 'auto', true or false");
+            else opts.json_records = b ? 1 : 0;
+        } else if (json && !strcasecmp(key, "sample_size")) {
+            bool is_int;
+            int64_t v = 0;
+            sq_int_const(val, &is_int, &v);
+            if (!is_int || v == 0 || v < -1) st = sq_fail(err, PL_ERR_SQL, apos, "sample_size must be a positive integer or -1");
+            else opts.json_sample_rows = v < 0 ? INT64_MAX : v;
+        } else if (json && !strcasecmp(key, "columns")) {
+            st = json_columns(val, apos, &opts, &json_names, &json_types, err);
+        } else if (json && !strcasecmp(key, "ignore_errors")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
+            else if (b) st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "ignore_errors=true is not supported");
+        } else if (json && !strcasecmp(key, "maximum_object_size")) {
+            /* accepted and ignored: objects have no size limit here */
+        } else if (json && (!strcasecmp(key, "maximum_depth") ||
+                            !strcasecmp(key, "convert_strings_to_integers") || !strcasecmp(key, "filename"))) {
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "%s option \"%s\" is not supported", fname, key);
         } else if (csv && !strcasecmp(key, "skip")) {
             bool is_int;
             int64_t v = 0;
@@ -575,6 +643,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     }
     pl_df *df = NULL;
     if (!st) st = scan_files(ctx, (int32_t)n_items, paths, fmt, &opts, pos, &df, err);
+    for (int32_t i = 0; json_types && i < opts.n_json_columns; i++) pl_type_release(json_types[i]);
+    pl_free(json_types);
+    pl_free(json_names);
     if (!st && n_type_strs)
         st = csv_positional_types(ctx, (int32_t)n_items, paths, &opts, type_strs, n_type_strs, types_pos,
                                   &df, err);

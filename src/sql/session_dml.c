@@ -1349,15 +1349,34 @@ static pl_status copy_from(pl_session *s, const pl_stmt_ctx *c, const PgQuery__C
     if (o->header >= 0) ro.csv_header = o->header;
     if (o->delimiter) ro.csv_delimiter = o->delimiter;
     pl_format fmt = o->format;
-    if (fmt == PL_FORMAT_JSON || fmt == PL_FORMAT_TABLE)
-        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY FROM reads parquet, csv or arrow");
     const char *path = st->filename;
-    pl_df *src = NULL;
-    PL_TRY(pl_df_scan(1, &path, fmt, &ro, &src, err));
+    if (fmt == PL_FORMAT_AUTO) fmt = pl_format_from_path(path);
+    if (fmt == PL_FORMAT_TABLE)
+        return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY FROM reads parquet, csv, json or arrow");
     insert_target t = {e, 0, NULL, false};
     pl_table *rows = NULL;
+    pl_df *src = NULL;
+    const char **names = NULL;
+    pl_type **types = NULL;
     pl_status rc = resolve_targets(e, st->n_attlist, st->attlist, &t, err);
+    if (rc == PL_OK && fmt == PL_FORMAT_JSON) {
+        /* like DuckDB: keys are matched to the target columns by name, with their types */
+        pl_schema *sc = e->table->schema;
+        names = pl_calloc((size_t)t.n + 1, sizeof *names);
+        types = pl_calloc((size_t)t.n + 1, sizeof *types);
+        if (!names || !types) rc = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        for (int32_t k = 0; rc == PL_OK && k < t.n; k++) {
+            names[k] = sc->fields[t.idx[k]].name;
+            types[k] = sc->fields[t.idx[k]].type;
+        }
+        ro.json_column_names = names;
+        ro.json_column_types = types;
+        ro.n_json_columns = t.n;
+    }
+    if (rc == PL_OK) rc = pl_df_scan(1, &path, fmt, &ro, &src, err);
     if (rc == PL_OK) rc = insert_df(s, &t, src, c->pos, &rows, err);
+    pl_free(names);
+    pl_free(types);
     pl_df_release(src);
     if (rc == PL_OK) rc = finish_insert(s, c, e, NULL, INS_ERROR, &t, rows, r, err);
     pl_free(t.idx);

@@ -189,7 +189,7 @@ def test_help_of_unknown_command(polaroid):
     ["cat", "x.parquet", "--columns", ","],
     ["cat", "x.parquet", "--row-group-size", "0"],
     ["cat", "x.parquet", "--delimiter", "ab"],
-    ["cat", "x.parquet", "--from", "json"],
+    ["cat", "x.parquet", "--from", "table"],
     ["schema"],
     ["schema", "x.parquet", "--nope"],
     ["convert", "x.parquet"],                         # no output
@@ -326,6 +326,34 @@ def test_json_lines(polaroid, tmp_path):
     got = [json.loads(l) for l in lines]
     assert got == t.to_pylist()
     assert all(list(o.keys()) == t.column_names for o in got)
+
+
+def test_json_input(polaroid, tmp_path):
+    """cat / convert / schema read JSON (newline-delimited, an array, standard input with
+    --from json); expected values from pyarrow's JSON reader."""
+    import pyarrow.json as pajson
+    rows = [{"i": 1, "f": 0.5, "s": "a\"b\u00e9", "b": True, "l": [1, 2], "st": {"x": 1, "y": "u"}},
+            {"i": None, "f": -1e300, "s": None, "b": False, "l": [], "st": None},
+            {"i": -3, "f": 2.25, "s": "\u65e5", "b": None, "l": None, "st": {"x": None, "y": "w"}}]
+    nd = tmp_path / "t.jsonl"
+    nd.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ref = pajson.read_json(nd)
+    out = tmp_path / "t.parquet"
+    polaroid.ok("convert", nd, out)
+    assert pq.read_table(out).to_pylist() == ref.to_pylist()
+    arr = tmp_path / "t.json"
+    arr.write_text(json.dumps(rows, indent=2))
+    got = [json.loads(l) for l in polaroid.ok("cat", arr, "--format", "json").text.splitlines()]
+    assert got == ref.to_pylist()
+    with open(nd, "rb") as fh:
+        text = polaroid.ok("cat", "-", "--from", "json", "--format", "json", stdin=fh).text
+    assert [json.loads(l) for l in text.splitlines()] == ref.to_pylist()
+    schema = polaroid.ok("schema", nd).text
+    assert "format: json" in schema and "list<int64>" in schema
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"i": 1}\n{"i": 2,\n')
+    r = polaroid("cat", bad)
+    assert r.rc == 1 and "bad.json" in r.err and "row 3" in r.err, r.err
 
 
 def test_table_output_is_default(polaroid, sample):

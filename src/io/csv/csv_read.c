@@ -420,8 +420,7 @@ typedef struct csv_reader {
     int64_t pos;
     bool sequential;
     /* output */
-    pl_batch **queue;
-    int64_t q_head, q_len, q_cap;
+    pl_batch_queue queue;
     int64_t limit_left;
     int64_t skip_rows; /* lines skipped at the start of each file */
     int32_t n_threads;
@@ -876,21 +875,6 @@ static void parse_chunk_task(void *arg, int64_t index, int32_t worker) {
 
 /* ---------------------------------------------------------------- streaming */
 
-static pl_status queue_push(csv_reader *r, pl_batch *b, pl_error *err) {
-    if (r->q_len == r->q_cap) {
-        int64_t cap = r->q_cap ? r->q_cap * 2 : 16;
-        pl_batch **q = pl_realloc(r->queue, (size_t)cap * sizeof *q);
-        if (!q) {
-            pl_batch_release(b);
-            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-        }
-        r->queue = q;
-        r->q_cap = cap;
-    }
-    r->queue[r->q_len++] = b;
-    return PL_OK;
-}
-
 static int64_t count_byte(const char *p, int64_t n, char c) {
     int64_t cnt = 0;
     for (int64_t k = 0; k < n; k++) cnt += p[k] == c;
@@ -984,7 +968,7 @@ static pl_status run_wave(csv_reader *r, pl_error *err) {
             break;
         }
         if (j->batch) {
-            st = queue_push(r, j->batch, err);
+            st = pl_batch_queue_push(&r->queue, j->batch, err);
             j->batch = NULL;
             if (st) break;
         }
@@ -1217,8 +1201,7 @@ static void reader_free(csv_reader *r) {
     free_names(r->paths, r->n_src);
     pl_buf_release(r->mem);
     pl_buf_release(r->cur);
-    for (int64_t k = r->q_head; k < r->q_len; k++) pl_batch_release(r->queue[k]);
-    pl_free(r->queue);
+    pl_batch_queue_free(&r->queue);
     pl_free(r);
 }
 
@@ -1226,34 +1209,14 @@ static void reader_free(csv_reader *r) {
  * whatever was parsed from them is void, so after each piece the outcome st becomes an error
  * naming the change (and the batches queued from the piece are dropped). */
 static pl_status check_unchanged(csv_reader *r, pl_status st, pl_error *err) {
-    if (!r->cur || r->cur_slot < 0 || !pl_file_map_lost(r->cur_slot)) return st;
-    for (int64_t k = r->q_head; k < r->q_len; k++) pl_batch_release(r->queue[k]);
-    r->q_head = r->q_len = 0;
-    pl_error_init(err);
-    pl_error_set_path(err, r->cur_name);
-    return pl_error_set(err, PL_ERR_IO, "file changed while it was being read (truncated to less "
-                        "than its %lld bytes)", (long long)r->cur->size);
+    return pl_io_check_unchanged(r->cur, r->cur_slot, r->cur_name, &r->queue, st, err);
 }
 
 static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
     csv_reader *r = s->impl;
     for (;;) {
-        if (r->q_head < r->q_len) {
-            pl_batch *b = r->queue[r->q_head++];
-            if (r->q_head == r->q_len) r->q_head = r->q_len = 0;
-            if (r->limit_left >= 0) {
-                if (b->n_rows > r->limit_left) {
-                    pl_batch *sl;
-                    pl_status st = pl_batch_slice(b, 0, r->limit_left, &sl, err);
-                    pl_batch_release(b);
-                    PL_TRY(st);
-                    b = sl;
-                }
-                r->limit_left -= b->n_rows;
-            }
-            *out = b;
-            return PL_OK;
-        }
+        PL_TRY(pl_batch_queue_pop(&r->queue, &r->limit_left, out, err));
+        if (*out) return PL_OK;
         if (r->limit_left == 0 || r->n_out == 0) break;
         if (r->pos >= r->cur->size) {
             if (r->cur_src + 1 >= r->n_src) break;

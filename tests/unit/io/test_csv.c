@@ -20,53 +20,10 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static pl_status read_text(const char *text, int64_t n, const pl_read_opts *opts, pl_table **out,
-                           pl_error *err) {
-    pl_buf *buf;
-    PL_TRY(pl_buf_new(n + 1, &buf, err));
-    memcpy(buf->data, text, (size_t)n);
-    buf->size = n;
-    pl_stream *s;
-    pl_status st = pl_csv_scan_buffer(buf, "t.csv", opts, &s, err);
-    pl_buf_release(buf);
-    PL_TRY(st);
-    pl_table *t = NULL;
-    st = pl_table_new(s->schema, &t, err);
-    while (!st) {
-        pl_batch *b;
-        st = s->next(s, &b, err);
-        if (st || !b) break;
-        st = pl_table_append(t, b, err);
-        pl_batch_release(b);
-    }
-    s->free(s);
-    if (st) {
-        pl_table_release(t);
-        return st;
-    }
-    *out = t;
-    return PL_OK;
-}
+#define READER_SCAN_BUFFER pl_csv_scan_buffer
+#define READER_NAME "t.csv"
+#include "../common/text_reader.h"
 
-static pl_table *read_ok(const char *text, const pl_read_opts *opts) {
-    pl_error err;
-    pl_error_init(&err);
-    pl_table *t = NULL;
-    pl_status st = read_text(text, (int64_t)strlen(text), opts, &t, &err);
-    if (st) {
-        char buf[1024];
-        fail_msg("read failed: %s", pl_error_format(&err, buf, sizeof buf));
-    }
-    return t;
-}
-
-static pl_batch *combine(pl_table *t) {
-    pl_batch *b = NULL;
-    assert_int_equal(pl_table_combine(t, &b, NULL), PL_OK);
-    return b;
-}
-
-/* PLAIN text of cell (r, c); "<NULL>" for NULL. */
 static const char *cell(pl_batch *b, int32_t c, int64_t r) {
     static char out[4096];
     if (pl_text_is_null(b->columns[c], r)) return "<NULL>";
@@ -511,33 +468,9 @@ static void test_oom(void **state) {
     pl_strbuf sb = {0};
     make_big(&sb, 300, false);
     pl_csv_set_chunk_bytes_for_testing(2048); /* several chunks in parallel */
-    for (int64_t n = 0;; n++) {
-        int64_t live = pl_alloc_live_bytes();
-        pl_table *t = NULL;
-        pl_error err;
-        pl_error_init(&err);
-        pl_alloc_fail_after(n);
-        pl_status st = read_text(sb.data, sb.len, NULL, &t, &err);
-        pl_alloc_fail_after(-1);
-        if (st == PL_OK) {
-            assert_int_equal(t->n_rows, 300);
-            pl_table_release(t);
-            assert_int_equal(pl_alloc_live_bytes(), live);
-            break;
-        }
-        if (st != PL_ERR_NOMEM) fail_msg("n=%lld: status %d: %s", (long long)n, st, err.msg);
-        assert_int_equal(pl_alloc_live_bytes(), live);
-        assert_true(n < 100000);
-    }
+    check_oom(sb.data, sb.len, NULL, 300);
     pl_csv_set_chunk_bytes_for_testing(0);
     pl_strbuf_reset(&sb);
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
 }
 
 static void test_multiple_files(void **state) {

@@ -162,7 +162,7 @@ static void test_scan_dispatch(void **state) {
     /* no paths; a write-only format */
     assert_int_equal(pl_scan_open(0, p1, PL_FORMAT_CSV, NULL, &s, NULL), PL_ERR_INVALID_ARG);
     snprintf(path, sizeof path, "%s/data.xyz", g_dir);
-    assert_int_equal(pl_scan_open(1, p1, PL_FORMAT_JSON, NULL, &s, NULL), PL_ERR_UNSUPPORTED);
+    assert_int_equal(pl_scan_open(1, p1, PL_FORMAT_TABLE, NULL, &s, NULL), PL_ERR_UNSUPPORTED);
     /* writers: unknown extension */
     pl_field f[1] = {{"x", pl_type_simple(PL_TYPE_INT64), true}};
     pl_schema *sch;
