@@ -133,13 +133,14 @@ pl_status pl_sql_parse_named_expr(const char *text, pl_expr **out, char **alias,
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory parsing SQL");
     pl_expr *e = NULL;
     if (!st) {
-        sq_ctx ctx = {NULL, w, 0, NULL, 0};
+        sq_ctx ctx = {NULL, w, 0, NULL, 0, NULL};
         sq_scope sc = {0};
         sc.ctx = &ctx;
         sc.clause = "an expression";
         sc.allow = SQ_ALLOW_AGG;
         sc.unbound = true;
         st = shift_pos(err, sq_expr(&sc, rt->val, &e, err), pn, tn);
+        sq_ctx_reset(&ctx);
     }
     /* positions inside the tree are relative to the wrapped text too */
     if (!st) {

@@ -258,6 +258,119 @@ static pl_status mark_outer(pl_expr *e, pl_error *err) {
     return PL_OK;
 }
 
+/* e (taken), resolved in the enclosing query's relation, as an outer reference of sc: recorded
+ * or remapped when sc is flattened, else SQ_OUTER_BASE - i. */
+static pl_status outer_ref(sq_scope *sc, pl_expr *e, int32_t pos, pl_expr **out, pl_error *err) {
+    bool remapped = false;
+    pl_status st = sc->flat ? flat_outer(sc->flat, e, &remapped, err) : PL_OK;
+    if (!st && remapped) {
+        *out = e;
+        return PL_OK;
+    }
+    if (!st) st = mark_outer(e, err);
+    if (st) {
+        pl_expr_release(e);
+        return sq_at(err, st, pos);
+    }
+    sc->outer_used = true;
+    *out = e;
+    return PL_OK;
+}
+
+/* Every column reference i of e becomes SQ_PRE_BASE - i (to_pre), or back. */
+static void pre_mark(pl_expr *e, bool to_pre) {
+    if (!e) return;
+    if (e->kind == PL_EXPR_COLUMN) {
+        if (to_pre && e->index >= 0) e->index = SQ_PRE_BASE - e->index;
+        else if (!to_pre && e->index <= SQ_PRE_BASE && e->index > SQ_OUTER_BASE) e->index = SQ_PRE_BASE - e->index;
+    }
+    for (int32_t i = 0; i < e->n_args; i++) pre_mark(e->args[i], to_pre);
+    pre_mark(e->filter, to_pre);
+    for (int32_t i = 0; i < e->n_order; i++) pre_mark(e->order[i].expr, to_pre);
+    for (int32_t i = 0; i < e->n_partition; i++) pre_mark(e->partition[i], to_pre);
+}
+
+/* A name of sc's enclosing grouped query o after its aggregation (o->post): resolved in the
+ * relation before aggregation, it must be a GROUP BY key (its column of the aggregated
+ * relation); while probing an aggregate's level it stays a marked reference before aggregation. */
+static pl_status post_resolve(sq_scope *sc, sq_scope *o, const char *qual, const char *name, int32_t pos,
+                              pl_expr **out, bool *found, pl_error *err) {
+    sq_scope pre = {0};
+    pre.ctx = o->ctx;
+    pre.rel = (sq_rel *)(uintptr_t)o->post->pre;
+    pl_expr *e = NULL;
+    PL_TRY(resolve_in(&pre, qual, name, pos, &e, found, err));
+    if (!*found) return PL_OK;
+    if (sc->agg_probe) {
+        pre_mark(e, true);
+        *out = e;
+        return PL_OK;
+    }
+    for (int32_t k = 0; k < o->post->n_keys; k++)
+        if (sq_expr_equal(o->post->keys[k], e)) {
+            pl_expr_release(e);
+            *out = sq_colref(o->rel, k, pos);
+            return *out ? PL_OK : NOMEM(err);
+        }
+    pl_expr_release(e);
+    *found = false;
+    return sq_fail(err, PL_ERR_SQL, pos,
+                   "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function", name);
+}
+
+/* Query levels a correlated reference may cross. */
+#define SQ_MAX_OUTER_LEVELS 64
+
+/* *e, found in the relation of scope x two or more query levels out of sc, as an expression
+ * over the relation of sc->outer: threaded through each query in between, which must be a
+ * flattened correlated subquery (sq_flat), like DuckDB's dependent joins: its D then carries
+ * the column, and the reference becomes one to the query just outside sc. A first plan of a
+ * query in between only records the column as used and fails, so that it is planned again
+ * flattened. A grouped query in between (sq_post) passes on the column as its GROUP BY key. */
+static pl_status thread_outer(sq_scope *sc, const sq_scope *x, pl_expr **e, const char *name, int32_t pos,
+                              pl_error *err) {
+    sq_scope *chain[SQ_MAX_OUTER_LEVELS];
+    int32_t n = 0;
+    for (sq_scope *m = sc->outer; m && m != x; m = m->outer) {
+        if (n == SQ_MAX_OUTER_LEVELS) {
+            pl_expr_release(*e);
+            return sq_fail(err, PL_ERR_LIMIT, pos, "correlated reference to \"%s\" across more than %d query levels",
+                           name, SQ_MAX_OUTER_LEVELS);
+        }
+        chain[n++] = m;
+    }
+    for (int32_t i = n - 1; i >= 0; i--) {
+        sq_scope *mid = chain[i];
+        bool remapped = false;
+        pl_status st = mid->flat ? flat_outer(mid->flat, *e, &remapped, err) : PL_OK;
+        if (!st && !remapped)
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                         "correlated reference to \"%s\" across more than one query level is supported only from "
+                         "subqueries of correlated subqueries",
+                         name);
+        if (!st && mid->post) {
+            int32_t k = 0;
+            while (k < mid->post->n_keys && !sq_expr_equal(mid->post->keys[k], *e)) k++;
+            if (k == mid->post->n_keys) {
+                st = sq_fail(err, PL_ERR_SQL, pos,
+                             "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+                             name);
+            } else {
+                pl_expr *c = sq_colref(mid->rel, k, pos);
+                if (!c) st = NOMEM(err);
+                pl_expr_release(*e);
+                *e = c;
+            }
+        }
+        if (st) {
+            pl_expr_release(*e);
+            *e = NULL;
+            return st;
+        }
+    }
+    return PL_OK;
+}
+
 pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t pos,
                      pl_expr **out, pl_error *err) {
     bool found;
@@ -278,29 +391,24 @@ pl_status sq_resolve(sq_scope *sc, const char *qual, const char *name, int32_t p
         pl_expr *e = NULL;
         sq_scope *o = sc->outer;
         PL_TRY(resolve_in(o, qual, name, pos, &e, &found, err));
-        if (found) {
-            bool remapped = false;
-            pl_status st = sc->flat ? flat_outer(sc->flat, e, &remapped, err) : PL_OK;
-            if (!st && remapped) {
+        if (!found && o->post) {
+            PL_TRY(post_resolve(sc, o, qual, name, pos, &e, &found, err));
+            if (found && sc->agg_probe) {
                 *out = e;
                 return PL_OK;
             }
-            if (!st) st = mark_outer(e, err);
-            if (st) {
-                pl_expr_release(e);
-                return sq_at(err, st, pos);
-            }
-            sc->outer_used = true;
-            *out = e;
-            return PL_OK;
         }
+        if (found) return outer_ref(sc, e, pos, out, err);
         for (sq_scope *oo = o->outer; oo; oo = oo->outer) {
             PL_TRY(resolve_in(oo, qual, name, pos, &e, &found, err));
+            if (!found && oo->post) {
+                sq_scope plain = *sc; /* keys, not a probe's marks */
+                plain.agg_probe = false;
+                PL_TRY(post_resolve(&plain, oo, qual, name, pos, &e, &found, err));
+            }
             if (found) {
-                pl_expr_release(e);
-                return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
-                               "correlated reference to \"%s\" across more than one query level is not supported",
-                               name);
+                PL_TRY(thread_outer(sc, oo, &e, name, pos, err));
+                return outer_ref(sc, e, pos, out, err);
             }
         }
     }
@@ -724,6 +832,25 @@ static bool volatile_visit(ProtobufCMessage *m, void *ctx) {
     return pl_sql_node_children(m, volatile_visit, NULL);
 }
 
+static bool agg_visit(ProtobufCMessage *m, void *ctx) {
+    if (m->descriptor == &pg_query__sub_link__descriptor) return false; /* its own query */
+    if (m->descriptor == &pg_query__func_call__descriptor) {
+        const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
+        const char *nm = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+        if (nm && !fc->over) {
+            char name[128];
+            snprintf(name, sizeof name, "%s", nm);
+            for (char *q = name; *q; q++) *q = (char)tolower((unsigned char)*q);
+            if (fc->agg_within_group || pl_agg_canonical(name) || !strncmp(name, "regr_", 5) ||
+                !strcmp(name, "grouping") || !strcmp(name, "grouping_id"))
+                return true;
+        }
+    }
+    return pl_sql_node_children(m, agg_visit, ctx);
+}
+
+bool sq_calls_agg(const ProtobufCMessage *m) { return m && agg_visit((ProtobufCMessage *)(uintptr_t)m, NULL); }
+
 bool sq_calls_volatile(const ProtobufCMessage *m) {
     return m && volatile_visit((ProtobufCMessage *)(uintptr_t)m, NULL);
 }
@@ -1140,6 +1267,100 @@ static pl_status interval_of(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr 
     return PL_OK;
 }
 
+/* An aggregate call fc (canonical name agg): its arguments, FILTER and ORDER BY translated in
+ * sc (without aggregates or windows). */
+static pl_status agg_call(sq_scope *sc, const PgQuery__FuncCall *fc, const char *agg, pl_expr **out,
+                          pl_error *err) {
+    int32_t pos = fc->location;
+    int32_t n_args = fc->agg_star ? 0 : (int32_t)fc->n_args;
+    int32_t n_order = (int32_t)fc->n_agg_order;
+    pl_expr **args = NULL, *filter = NULL;
+    pl_sort_key *order = pl_calloc((size_t)(n_order ? n_order : 1), sizeof *order);
+    if (!order) return NOMEM(err);
+    uint32_t saved = sc->allow;
+    const char *saved_clause = sc->clause;
+    sc->allow &= ~(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
+    sc->clause = "aggregate function arguments";
+    pl_status st = expr_list(sc, fc->args, (size_t)n_args, &args, err);
+    if (!st && fc->agg_filter) st = sq_expr_columns_and(sc, fc->agg_filter, &filter, err);
+    int32_t n_done = 0;
+    for (; !st && n_done < n_order; n_done++) {
+        const PgQuery__Node *o = fc->agg_order[n_done];
+        sq_sortby_dir(o->sort_by, &order[n_done].descending, &order[n_done].nulls_first);
+        st = sq_expr(sc, o->sort_by->node, &order[n_done].expr, err);
+        if (st) break;
+    }
+    sc->allow = saved;
+    sc->clause = saved_clause;
+    if (st) {
+        if (args)
+            for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+        pl_free(args);
+        pl_expr_release(filter);
+        for (int32_t i = 0; i < n_done; i++) pl_expr_release(order[i].expr);
+        pl_free(order);
+        return st;
+    }
+    pl_expr *e = pl_expr_agg(agg, n_args, args, fc->agg_distinct, filter, n_order, order);
+    pl_free(args);
+    pl_free(order);
+    if (!e) return NOMEM(err);
+    *out = at(e, pos);
+    return PL_OK;
+}
+
+/* An aggregate in a subquery of a grouped query (sc->outer->post) whose arguments use only the
+ * grouped query's columns is that query's aggregate (`(SELECT count(*) FROM u WHERE u.v <
+ * max(t.x))`, like DuckDB and the SQL standard): *done, and *out its column as an outer
+ * reference. The arguments are translated once to find that out (sc->agg_probe). */
+static pl_status outer_agg(sq_scope *sc, const PgQuery__FuncCall *fc, const char *agg, pl_expr **out,
+                           bool *done, pl_error *err) {
+    *done = false;
+    sq_post *p = sc->outer->post;
+    pl_expr *e = NULL;
+    sc->agg_probe = true;
+    pl_status st = agg_call(sc, fc, agg, &e, err);
+    sc->agg_probe = false;
+    if (st) {
+        if (st == PL_ERR_NOMEM) return st;
+        if (err) pl_error_init(err); /* the ordinary translation reports it */
+        return PL_OK;
+    }
+    if (!sq_has_ref(e, 2) || sq_has_ref(e, 0) || sq_has_ref(e, 1)) {
+        pl_expr_release(e);
+        return PL_OK;
+    }
+    pre_mark(e, false);
+    for (int32_t j = 0; j < p->n_aggs; j++)
+        if (sq_expr_equal(p->aggs[j], e)) {
+            pl_expr_release(e);
+            pl_expr *c = sq_colref(sc->outer->rel, p->n_keys + j, fc->location);
+            if (!c) return NOMEM(err);
+            PL_TRY(outer_ref(sc, c, fc->location, out, err));
+            *done = true;
+            return PL_OK;
+        }
+    /* not computed: planned again with it (sq_post) */
+    for (int32_t j = 0; j < p->n_missing; j++)
+        if (sq_expr_equal(p->missing[j], e)) {
+            pl_expr_release(e);
+            e = NULL;
+            break;
+        }
+    if (e && p->n_missing == p->cap_missing) {
+        int32_t cap = p->cap_missing ? p->cap_missing * 2 : 4;
+        pl_expr **v = pl_realloc(p->missing, (size_t)cap * sizeof *v);
+        if (!v) {
+            pl_expr_release(e);
+            return NOMEM(err);
+        }
+        p->missing = v;
+        p->cap_missing = cap;
+    }
+    if (e) p->missing[p->n_missing++] = e;
+    return sq_fail(err, PL_ERR_INTERNAL, fc->location, "aggregate of the outer query not computed");
+}
+
 /* list_transform(l, x -> body) and the like (name: as written, fn: the __lambda_* function):
  * __lambda_fn(l, body, id [, init]) with the parameters of the body as __lambda_param(id, k). */
 static pl_status lambda_call(sq_scope *sc, const PgQuery__FuncCall *fc, const char *name,
@@ -1344,47 +1565,18 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
 
     /* first/last (also window functions, as first_value/last_value) are aggregates without OVER */
     if (agg && (!window_fn || !fc->over)) {
+        if (sc->outer && sc->outer->post && !sc->agg_probe) {
+            bool done = false;
+            PL_TRY(outer_agg(sc, fc, agg, out, &done, err));
+            if (done) return PL_OK;
+        }
         if (!(sc->allow & SQ_ALLOW_AGG)) {
             if (sc->clause && !strcmp(sc->clause, "aggregate function arguments"))
                 return sq_fail(err, PL_ERR_SQL, pos, "aggregate function calls cannot be nested");
             return sq_fail(err, PL_ERR_SQL, pos, "aggregate functions are not allowed in %s",
                            sc->clause ? sc->clause : "this context");
         }
-        int32_t n_args = fc->agg_star ? 0 : (int32_t)fc->n_args;
-        int32_t n_order = (int32_t)fc->n_agg_order;
-        pl_expr **args = NULL, *filter = NULL;
-        pl_sort_key *order = pl_calloc((size_t)(n_order ? n_order : 1), sizeof *order);
-        if (!order) return NOMEM(err);
-        uint32_t saved = sc->allow;
-        const char *saved_clause = sc->clause;
-        sc->allow &= ~(SQ_ALLOW_AGG | SQ_ALLOW_WINDOW);
-        sc->clause = "aggregate function arguments";
-        pl_status st = expr_list(sc, fc->args, (size_t)n_args, &args, err);
-        if (!st && fc->agg_filter) st = sq_expr_columns_and(sc, fc->agg_filter, &filter, err);
-        int32_t n_done = 0;
-        for (; !st && n_done < n_order; n_done++) {
-            const PgQuery__Node *o = fc->agg_order[n_done];
-            sq_sortby_dir(o->sort_by, &order[n_done].descending, &order[n_done].nulls_first);
-            st = sq_expr(sc, o->sort_by->node, &order[n_done].expr, err);
-            if (st) break;
-        }
-        sc->allow = saved;
-        sc->clause = saved_clause;
-        if (st) {
-            if (args)
-                for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
-            pl_free(args);
-            pl_expr_release(filter);
-            for (int32_t i = 0; i < n_done; i++) pl_expr_release(order[i].expr);
-            pl_free(order);
-            return st;
-        }
-        pl_expr *e = pl_expr_agg(agg, n_args, args, fc->agg_distinct, filter, n_order, order);
-        pl_free(args);
-        pl_free(order);
-        if (!e) return NOMEM(err);
-        *out = at(e, pos);
-        return PL_OK;
+        return agg_call(sc, fc, agg, out, err);
     }
     if (window_fn) return sq_fail(err, PL_ERR_SQL, pos, "window function \"%s\" requires an OVER clause", name);
     if (fc->agg_star) return sq_fail(err, PL_ERR_SQL, pos, "\"*\" is only allowed in count(*)");

@@ -1018,10 +1018,46 @@ static bool is_lateral(const PgQuery__Node *n) {
     return n && n->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && n->range_subselect->lateral;
 }
 
+static bool sublink_visit(ProtobufCMessage *m, void *ctx) {
+    if (m->descriptor == &pg_query__sub_link__descriptor) return true;
+    return pl_sql_node_children(m, sublink_visit, ctx);
+}
+
+/* An INNER JOIN whose ON condition has subqueries (correlated with either side, DuckDB runs
+ * them): the condition is a filter over the cross join, which the subqueries join onto like
+ * in WHERE (the optimizer turns its equalities into hash keys). l and r are taken. */
+static pl_status join_filtered(sq_ctx *ctx, sq_rel *l, sq_rel *r, const PgQuery__Node *quals, int32_t pos,
+                               sq_rel *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    pl_df *cross = NULL;
+    pl_status st = pl_df_join(l->df, r->df, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &cross, err);
+    if (st) sq_at(err, st, pos);
+    if (!st) st = rel_combine(l, r, cross, out, err);
+    else if (cross) pl_df_release(cross);
+    if (!st) {
+        sq_scope sc = {0};
+        sc.ctx = ctx;
+        sc.rel = out;
+        sc.allow = SQ_ALLOW_SUBQUERY;
+        sc.clause = "JOIN conditions";
+        pl_expr *pred = NULL;
+        st = sq_expr(&sc, quals, &pred, err);
+        if (!st) st = sq_rel_filter(out, pred, err);
+        pl_expr_release(pred);
+    }
+    sq_rel_reset(l);
+    sq_rel_reset(r);
+    if (st) sq_rel_reset(out);
+    return st;
+}
+
 /* Joins l and r (both taken) into out. */
 static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
                            const PgQuery__Node *quals, PgQuery__Node *const *using_nodes,
                            size_t n_using, bool natural, int32_t pos, sq_rel *out, pl_error *err) {
+    if (quals && type == PL_JOIN_INNER && !natural && n_using == 0 &&
+        sublink_visit((ProtobufCMessage *)(uintptr_t)quals, NULL))
+        return join_filtered(ctx, l, r, quals, pos, out, err);
     keyset keys = {0};
     pl_expr *resid = NULL;
     pl_status st = PL_OK;
@@ -1310,7 +1346,7 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
         if (st && err) pl_error_init(err); /* the first plan's error, now retried */
         sq_corr_reset(&corr);
         fo.apply = true;
-        fo.agg = o.scalar_agg;
+        fo.agg = st ? sq_select_scalar_agg(stmt) : o.scalar_agg;
         sq_select_opts o2 = {&sc, &corr, false, false, false, false, false, 0, NULL};
         o2.flat = &fo;
         st = sq_plan_query(ctx, stmt, &o2, &sub, err);

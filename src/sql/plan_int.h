@@ -154,7 +154,8 @@ pl_status sq_finalize(const pl_expr *e, const pl_df *a, const pl_df *b, pl_expr 
 /* Copy of e with index references shifted by delta (only those >= from). */
 pl_expr *sq_shift(const pl_expr *e, int32_t from, int32_t delta);
 
-/* Whether any column reference of e satisfies: kind 0 = inner (index >= 0), 1 = outer. */
+/* Whether any column reference of e satisfies: kind 0 = inner (index >= 0), 1 = outer, 2 = a
+ * probe's reference before aggregation (SQ_PRE_BASE). */
 bool sq_has_ref(const pl_expr *e, int kind);
 /* Smallest and largest inner index referenced (-1/-1 when none). */
 void sq_ref_range(const pl_expr *e, int32_t *lo, int32_t *hi);
@@ -173,13 +174,30 @@ typedef struct sq_cte {
     struct sq_cte *next;
 } sq_cte;
 
+/* A correlated subquery found to need flattening (sq_flat) by its first plan: the outer
+ * columns it uses, by position and name. Planning it again in the same place (inside an
+ * enclosing subquery planned twice itself) goes straight to the flattened plan, so nests of
+ * flattened subqueries are planned O(depth^2) times, not 2^depth. */
+typedef struct sq_flat_memo {
+    const void *node; /* the subquery's SelectStmt */
+    uint32_t mode;    /* the caller's planning flags */
+    bool agg;
+    int32_t n_used;
+    int32_t *cols;
+    char **names; /* "qualifier.name" of each used column */
+    struct sq_flat_memo *next;
+} sq_flat_memo;
+
 typedef struct sq_ctx {
     pl_session *s;
     const char *sql;
     int32_t next_id;
     sq_cte *ctes;
     int32_t depth;
+    sq_flat_memo *flat_memo;
 } sq_ctx;
+/* Frees what planning kept in ctx (sq_flat_memo). */
+void sq_ctx_reset(sq_ctx *ctx);
 
 /* Correlated conjuncts taken out of a subquery's WHERE. */
 typedef struct sq_corr {
@@ -235,6 +253,38 @@ typedef struct sq_alias {
     bool busy;
 } sq_alias;
 
+/* A grouped query's scope after its aggregation (sq_scope.post): subqueries of its select list,
+ * HAVING, QUALIFY and ORDER BY are planned over the aggregated relation, like DuckDB binds them.
+ * An outer reference from such a subquery resolves in the relation before aggregation (`pre`)
+ * and must be a GROUP BY key (keys[k] is the aggregated relation's column k); an aggregate of
+ * outer columns only (`max(t.x)` inside the subquery) is the outer query's aggregate aggs[j]
+ * (column n_keys + j). One not computed yet goes into `missing` and planning fails: the query
+ * is planned again with it added to its aggregates. */
+typedef struct sq_post {
+    const sq_rel *pre;
+    pl_expr *const *keys;
+    int32_t n_keys;
+    pl_expr *const *aggs;
+    int32_t n_aggs;
+    int32_t n_missing, cap_missing;
+    pl_expr **missing; /* over pre (owned) */
+} sq_post;
+void sq_post_reset(sq_post *p);
+
+/* Subqueries of a grouped query's select list, HAVING, QUALIFY and ORDER BY (outside aggregate
+ * arguments) met while translating: each becomes a placeholder call SQ_DEFER_FN(i[, x]) (x: the
+ * translated left side of IN / ANY / ALL) and is planned once the query is aggregated. */
+#define SQ_DEFER_FN "__sq_defer"
+typedef struct sq_defer {
+    int32_t n, cap;
+    const PgQuery__SubLink **v;
+} sq_defer;
+
+/* Outer references while probing whether an aggregate in a subquery belongs to the grouped
+ * outer query (sq_scope.agg_probe): SQ_PRE_BASE - i for column i of sq_post.pre. They never
+ * leave the probe. */
+#define SQ_PRE_BASE (-500000)
+
 typedef struct sq_scope {
     sq_ctx *ctx;
     sq_rel *rel;
@@ -248,6 +298,9 @@ typedef struct sq_scope {
     bool unbound; /* pl_sql_parse_expr: names that resolve nowhere become name references */
     int32_t columns_pick; /* expanding COLUMNS(...) (select item, condition, ORDER BY item): rel column + 1, 0 = none */
     sq_flat *flat; /* a correlated subquery's own scope: outer references collected or remapped */
+    sq_post *post;   /* a grouped query after aggregation: how its subqueries see it */
+    sq_defer *defer; /* a grouped query: subqueries deferred until after aggregation */
+    bool agg_probe;  /* translating an aggregate's arguments to find its query level */
     struct sq_lambda *lambdas; /* parameters of the lambdas whose bodies are being planned */
 } sq_scope;
 
@@ -377,6 +430,16 @@ pl_status sq_dual(pl_df **out, pl_error *err);
 
 /* Subquery expressions (plan_subquery.c): joins onto sc->rel and returns the expression. */
 pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err);
+/* sq_sublink for a deferred subquery (sq_defer): x (taken, may be NULL) is the translated left
+ * side of IN / ANY / ALL. */
+pl_status sq_sublink_now(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *x, pl_expr **out,
+                         pl_error *err);
+/* Whether the tree under m calls an aggregate function outside OVER (...) and outside
+ * subqueries: the query it belongs to is grouped. (plan_expr.c) */
+bool sq_calls_agg(const ProtobufCMessage *m);
+/* Whether st is, by its text, an aggregate without GROUP BY (one row): a plain SELECT with
+ * aggregates or HAVING and no GROUP BY. (plan_select.c) */
+bool sq_select_scalar_agg(const PgQuery__SelectStmt *st);
 /* WHERE conjunct forms planned as semi/anti joins: returns true in *done when handled. */
 pl_status sq_where_sublink(sq_scope *sc, const PgQuery__Node *conj, bool *done, pl_error *err);
 

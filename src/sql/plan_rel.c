@@ -162,6 +162,7 @@ static bool any_node(const pl_expr *e, bool (*pred)(const pl_expr *, const void 
 static bool pred_ref(const pl_expr *e, const void *user) {
     int kind = *(const int *)user;
     if (e->kind != PL_EXPR_COLUMN) return false;
+    if (kind == 2) return e->index <= SQ_PRE_BASE && e->index > SQ_OUTER_BASE;
     return kind == 0 ? e->index >= 0 : e->index <= SQ_OUTER_BASE;
 }
 bool sq_has_ref(const pl_expr *e, int kind) { return any_node(e, pred_ref, &kind); }

@@ -515,10 +515,24 @@ typedef struct sel_state {
     int32_t *sort_col;
     sq_alias *aliases;
     int32_t flat_marker; /* flattened aggregate: the column set only on matched rows, else -1 */
+    sq_defer defer;      /* a grouped query's subqueries planned after aggregation */
+    pl_expr **defer_done; /* [defer.n]: each one's planned expression once planned */
+    bool grouped, by_all; /* select_aggregates, GROUP BY ALL */
+    sq_rel pre;          /* the relation before aggregation, while deferred ones are planned */
+    sq_post *post;       /* outer aggregates found missing (kept across attempts) */
 } sel_state;
 
 static void sel_reset(sel_state *s) {
     sq_rel_reset(&s->rel);
+    sq_rel_reset(&s->pre);
+    for (int32_t i = 0; s->defer_done && i < s->defer.n; i++) pl_expr_release(s->defer_done[i]);
+    pl_free(s->defer_done);
+    pl_free((void *)s->defer.v);
+    if (s->post) {
+        s->post->pre = NULL;
+        s->post->keys = s->post->aggs = NULL;
+        s->post->n_keys = s->post->n_aggs = 0;
+    }
     el_reset(&s->items);
     el_reset(&s->extras);
     el_reset(&s->keys);
@@ -897,12 +911,119 @@ static bool is_star(const PgQuery__Node *n) {
            n->column_ref->fields[n->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
 }
 
+/* ---------------------------------------------------------------- deferred subqueries */
+
+static bool is_deferred(const pl_expr *e) {
+    return e->kind == PL_EXPR_CALL && e->name && !strcmp(e->name, SQ_DEFER_FN);
+}
+
+/* *slot with every deferred subquery (sq_defer) planned now over s->rel, in s->sc (after the
+ * aggregation: s->sc.post set; before it: a subquery that became a GROUP BY key). Each is
+ * planned once; later occurrences reuse its expression. */
+static bool has_deferred(const pl_expr *e) {
+    if (!e) return false;
+    if (is_deferred(e) || has_deferred(e->filter)) return true;
+    for (int32_t i = 0; i < e->n_args; i++)
+        if (has_deferred(e->args[i])) return true;
+    for (int32_t i = 0; i < e->n_order; i++)
+        if (has_deferred(e->order[i].expr)) return true;
+    for (int32_t i = 0; i < e->n_partition; i++)
+        if (has_deferred(e->partition[i])) return true;
+    return false;
+}
+
+static pl_status undefer(sel_state *s, pl_expr **slot, pl_error *err) {
+    pl_expr *e = *slot;
+    if (!has_deferred(e)) return PL_OK;
+    if (is_deferred(e)) {
+        int32_t i = (int32_t)e->args[0]->value.v.i;
+        if (i < 0 || i >= s->defer.n) return sq_fail(err, PL_ERR_INTERNAL, e->sql_pos, "bad deferred subquery");
+        if (!s->defer_done) {
+            s->defer_done = pl_calloc((size_t)s->defer.n, sizeof *s->defer_done);
+            if (!s->defer_done) return NOMEM(err);
+        }
+        if (!s->defer_done[i]) {
+            pl_expr *x = NULL;
+            if (e->n_args > 1) {
+                x = pl_expr_retain(e->args[1]);
+                pl_status sx = undefer(s, &x, err); /* a subquery inside IN's left side */
+                if (sx) {
+                    pl_expr_release(x);
+                    return sx;
+                }
+            }
+            uint32_t allow = s->sc.allow;
+            sq_defer *d = s->sc.defer;
+            s->sc.allow = SQ_ALLOW_SUBQUERY;
+            s->sc.defer = NULL;
+            pl_status st = sq_sublink_now(&s->sc, s->defer.v[i], x, &s->defer_done[i], err);
+            s->sc.allow = allow;
+            s->sc.defer = d;
+            PL_TRY(st);
+        }
+        pl_expr_release(e);
+        *slot = pl_expr_retain(s->defer_done[i]);
+        return PL_OK;
+    }
+    pl_expr *c = pl_expr_clone(e);
+    if (!c) return NOMEM(err);
+    pl_expr_release(e);
+    *slot = c;
+    for (int32_t i = 0; i < c->n_args; i++) PL_TRY(undefer(s, &c->args[i], err));
+    PL_TRY(undefer(s, &c->filter, err));
+    for (int32_t i = 0; i < c->n_order; i++) PL_TRY(undefer(s, &c->order[i].expr, err));
+    for (int32_t i = 0; i < c->n_partition; i++) PL_TRY(undefer(s, &c->partition[i], err));
+    return PL_OK;
+}
+
+/* undefer over every expression of the select list, ORDER BY, HAVING and QUALIFY. */
+static pl_status undefer_all(sel_state *s, pl_error *err) {
+    if (s->defer.n == 0) return PL_OK;
+    for (int32_t i = 0; i < s->items.n; i++) PL_TRY(undefer(s, &s->items.v[i], err));
+    for (int32_t i = 0; i < s->extras.n; i++) PL_TRY(undefer(s, &s->extras.v[i], err));
+    PL_TRY(undefer(s, &s->having, err));
+    return undefer(s, &s->qualify, err);
+}
+
+/* Whether st aggregates (GROUP BY, HAVING, or an aggregate call in its select list or ORDER BY):
+ * then its subqueries there are planned after the aggregation. */
+static bool select_aggregates(const PgQuery__SelectStmt *st) {
+    if (st->n_group_clause > 0 || st->having_clause) return true;
+    for (size_t i = 0; i < st->n_target_list; i++)
+        if (sq_calls_agg((const ProtobufCMessage *)st->target_list[i])) return true;
+    for (size_t i = 0; i < st->n_sort_clause; i++)
+        if (sq_calls_agg((const ProtobufCMessage *)st->sort_clause[i])) return true;
+    return false;
+}
+
+bool sq_select_scalar_agg(const PgQuery__SelectStmt *st) {
+    return st->op == PG_QUERY__SET_OPERATION__SETOP_NONE && st->n_group_clause == 0 && st->n_values_lists == 0 &&
+           select_aggregates(st);
+}
+
+/* Whether st has GROUP BY ALL. */
+static bool group_by_all(const sel_state *s) {
+    for (size_t i = 0; i < s->st->n_group_clause; i++) {
+        const PgQuery__Node *g = s->st->group_clause[i];
+        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET &&
+            g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY &&
+            sq_text_is_word_at(s->ctx->sql, g->grouping_set->location, "all"))
+            return true;
+    }
+    return false;
+}
+
 static pl_status plan_select_list(sel_state *s, pl_error *err) {
     const PgQuery__SelectStmt *st = s->st;
     for (size_t i = 0; i < st->n_target_list; i++) {
         const PgQuery__Node *t = st->target_list[i];
         if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET) return pl_error_set(err, PL_ERR_SQL, "bad select list");
         const PgQuery__ResTarget *rt = t->res_target;
+        /* a grouped query's subqueries see its groups (planned after aggregating), except in an
+         * item that GROUP BY ALL makes a key */
+        s->sc.defer = s->grouped && !(s->by_all && !sq_calls_agg((const ProtobufCMessage *)rt->val))
+                          ? &s->defer
+                          : NULL;
         if (is_star(rt->val)) {
             PL_TRY(expand_star(s, rt->val->column_ref, err));
             continue;
@@ -979,15 +1100,27 @@ static pl_status group_key(sel_state *s, const PgQuery__Node *g, int32_t *out, p
         if (k < 1 || k > s->items.n)
             return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld is not in select list",
                            (long long)k);
+        PL_TRY(undefer(s, &s->items.v[k - 1], err)); /* a subquery item as a key: planned now */
         e = s->items.v[k - 1];
         if (sq_has_kind(e, PL_EXPR_AGG) || has_grouping_fn(e))
             return sq_fail(err, PL_ERR_SQL, pos, "GROUP BY position %lld refers to an aggregate",
                            (long long)k);
         pl_expr_retain(e);
     } else {
+        /* the alias of a select item holding a deferred subquery (not a column's name): that
+         * item, planned now, is the key */
+        const char *alias = g->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && g->column_ref->n_fields == 1
+                                ? sq_str(g->column_ref->fields[0])
+                                : NULL;
+        for (int32_t k2 = 0; alias && !e && k2 < s->items.n; k2++)
+            if (s->items.names[k2] && !strcasecmp(s->items.names[k2], alias) && has_deferred(s->items.v[k2]) &&
+                sq_rel_find(&s->rel, NULL, alias) == -1) {
+                PL_TRY(undefer(s, &s->items.v[k2], err));
+                e = pl_expr_retain(s->items.v[k2]);
+            }
         s->sc.allow = SQ_ALLOW_SUBQUERY;
         s->sc.clause = "GROUP BY";
-        PL_TRY(sq_expr(&s->sc, g, &e, err));
+        if (!e) PL_TRY(sq_expr(&s->sc, g, &e, err));
     }
     int32_t at = el_find(&s->keys, e);
     if (at >= 0) {
@@ -1607,13 +1740,16 @@ static pl_status flat_filter_agg(sel_state *s, pl_expr **a, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
-                                  pl_df **out, pl_error *err) {
+static pl_status select_core_once(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
+                                  sq_post *agg_post, pl_df **out, pl_error *err) {
     sel_state s;
     memset(&s, 0, sizeof s);
     s.ctx = ctx;
     s.st = st;
     s.o = o;
+    s.post = agg_post;
+    s.grouped = select_aggregates(st);
+    s.by_all = s.grouped && group_by_all(&s);
     pl_status rc;
     sq_scope *outer = o ? o->outer : NULL;
     if (st->n_from_clause == 0) {
@@ -1664,10 +1800,12 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         return PL_OK;
     }
     rc = plan_select_list(&s, err);
+    s.sc.defer = NULL;
     if (rc) goto fail;
     bool grouped;
     rc = plan_group_by(&s, &grouped, err);
     if (rc) goto fail;
+    s.sc.defer = s.grouped ? &s.defer : NULL; /* HAVING, QUALIFY, ORDER BY, DISTINCT ON */
     if (st->having_clause) {
         s.sc.allow = SQ_ALLOW_AGG | SQ_ALLOW_SUBQUERY;
         s.sc.clause = "HAVING";
@@ -1713,6 +1851,7 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         if (rc) goto fail;
     }
 
+    s.sc.defer = NULL;
     sq_corr *corr = o && !o->empty_input ? o->corr : NULL;
     int32_t n_ck = corr ? corr->n_keys : 0;
     bool has_agg = grouped || s.having;
@@ -1740,6 +1879,11 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
 
     if (has_agg) {
         agg_state as = {&s.rel, &s.keys, &s.aggs, NULL};
+        /* aggregates that subqueries of an earlier attempt used (sq_post) */
+        for (int32_t i = 0; !rc && i < agg_post->n_missing; i++)
+            if (el_find(&s.aggs, agg_post->missing[i]) < 0)
+                rc = el_push(&s.aggs, pl_expr_retain(agg_post->missing[i]), NULL, agg_post->missing[i]->sql_pos,
+                             err);
         for (int32_t i = 0; !rc && i < s.items.n; i++) rc = collect_aggs(&as, s.items.v[i], err);
         for (int32_t i = 0; !rc && i < s.extras.n; i++) rc = collect_aggs(&as, s.extras.v[i], err);
         if (!rc && s.having) rc = collect_aggs(&as, s.having, err);
@@ -1830,14 +1974,25 @@ static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
             snprintf(nm, sizeof nm, "__ck%d", (int)i);
             rc = el_push(&proj, sq_colref(&post, k, corr->pos), nm, corr->pos, err);
         }
-        sq_rel_reset(&s.rel);
+        s.pre = s.rel;
         s.rel = post;
+        if (rc) goto fail_proj;
+        /* the subqueries deferred until now see the groups */
+        agg_post->pre = &s.pre;
+        agg_post->keys = s.keys.v;
+        agg_post->n_keys = s.keys.n;
+        agg_post->aggs = s.aggs.v;
+        agg_post->n_aggs = s.aggs.n;
+        s.sc.post = agg_post;
+        rc = undefer_all(&s, err);
+        s.sc.post = NULL;
         if (rc) goto fail_proj;
         if (s.having) {
             rc = sq_rel_filter(&s.rel, s.having, err);
             if (rc) goto fail_proj;
         }
     } else {
+        rc = undefer_all(&s, err);
         for (int32_t i = 0; !rc && i < n_ck; i++) {
             char nm[32];
             snprintf(nm, sizeof nm, "__ck%d", (int)i);
@@ -2069,6 +2224,33 @@ fail_proj:
     el_reset(&proj);
 fail:
     sel_reset(&s);
+    return rc;
+}
+
+/* Attempts at a grouped query whose subqueries use aggregates it does not compute itself. */
+#define SQ_MAX_OUTER_AGG_ATTEMPTS 8
+
+/* The core SELECT pipeline. A subquery of a grouped query that uses an aggregate of it the
+ * query does not compute itself (`(SELECT ... WHERE u.v < max(t.x))`) is found only when the
+ * subquery is planned, after the aggregation: the query is then planned again with it added. */
+static pl_status plan_select_core(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o,
+                                  pl_df **out, pl_error *err) {
+    sq_post post;
+    memset(&post, 0, sizeof post);
+    pl_status rc;
+    for (int attempt = 0;; attempt++) {
+        int32_t before = post.n_missing;
+        rc = select_core_once(ctx, st, o, &post, out, err);
+        if (!rc || rc == PL_ERR_NOMEM || post.n_missing == before || attempt + 1 >= SQ_MAX_OUTER_AGG_ATTEMPTS)
+            break;
+        if (err) pl_error_init(err);
+        if (o && o->corr) {
+            bool allow_ne = o->corr->allow_ne;
+            sq_corr_reset(o->corr);
+            o->corr->allow_ne = allow_ne;
+        }
+    }
+    sq_post_reset(&post);
     return rc;
 }
 
@@ -2526,15 +2708,19 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
                             pl_df **out, pl_error *err) {
     if (!stmt || stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return pl_error_set(err, PL_ERR_SQL, "not a query");
-    sq_ctx ctx = {s, sql, 0, NULL, 0};
-    return sq_plan_query(&ctx, stmt->select_stmt, NULL, out, err);
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL};
+    pl_status st = sq_plan_query(&ctx, stmt->select_stmt, NULL, out, err);
+    sq_ctx_reset(&ctx);
+    return st;
 }
 
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
                                  pl_expr **out, pl_error *err) {
-    sq_ctx ctx = {s, sql, 0, NULL, 0};
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL};
     sq_scope sc = {0};
     sc.ctx = &ctx;
     sc.clause = "VALUES";
-    return sq_expr(&sc, node, out, err);
+    pl_status st = sq_expr(&sc, node, out, err);
+    sq_ctx_reset(&ctx);
+    return st;
 }

@@ -48,6 +48,70 @@ bool sq_flat_any(const sq_flat *f) {
     return false;
 }
 
+void sq_ctx_reset(sq_ctx *ctx) {
+    while (ctx->flat_memo) {
+        sq_flat_memo *m = ctx->flat_memo;
+        ctx->flat_memo = m->next;
+        for (int32_t i = 0; i < m->n_used; i++) pl_free(m->names[i]);
+        pl_free(m->names);
+        pl_free(m->cols);
+        pl_free(m);
+    }
+}
+
+/* "qualifier.name" of column i of r (pl_free). */
+static char *col_key(const sq_rel *r, int32_t i) {
+    const char *q = sq_rel_qual(r, i), *n = sq_rel_name(r, i);
+    size_t len = (q ? strlen(q) : 0) + strlen(n) + 2;
+    char *k = pl_malloc(len);
+    if (k) snprintf(k, len, "%s.%s", q ? q : "", n);
+    return k;
+}
+
+/* The memo of st planned with mode over the outer relation r: fills f (used, agg) and returns
+ * true when the columns it recorded are still there under the same names. */
+static bool flat_memo_get(sq_ctx *ctx, const void *st, uint32_t mode, const sq_rel *r, sq_flat *f) {
+    for (sq_flat_memo *m = ctx->flat_memo; m; m = m->next) {
+        if (m->node != st || m->mode != mode) continue;
+        for (int32_t i = 0; i < m->n_used; i++) {
+            if (m->cols[i] >= r->n_cols || m->cols[i] >= f->n_outer) return false;
+            char *k = col_key(r, m->cols[i]);
+            bool same = k && !strcmp(k, m->names[i]);
+            pl_free(k);
+            if (!same) return false;
+        }
+        for (int32_t i = 0; i < m->n_used; i++) f->used[m->cols[i]] = true;
+        f->agg = m->agg;
+        return true;
+    }
+    return false;
+}
+
+/* Records that st planned with mode over r is flattened with f's used columns (best effort:
+ * out of memory only loses the memo). */
+static void flat_memo_put(sq_ctx *ctx, const void *st, uint32_t mode, const sq_rel *r, const sq_flat *f) {
+    sq_flat_memo *m = pl_calloc(1, sizeof *m);
+    if (!m) return;
+    int32_t n = 0;
+    for (int32_t i = 0; i < f->n_outer; i++) n += f->used[i];
+    m->node = st;
+    m->mode = mode;
+    m->agg = f->agg;
+    m->cols = pl_calloc((size_t)(n ? n : 1), sizeof *m->cols);
+    m->names = pl_calloc((size_t)(n ? n : 1), sizeof *m->names);
+    bool ok = m->cols && m->names;
+    for (int32_t i = 0; ok && i < f->n_outer && i < r->n_cols; i++) {
+        if (!f->used[i]) continue;
+        m->cols[m->n_used] = i;
+        if (!(m->names[m->n_used] = col_key(r, i))) ok = false;
+        else m->n_used++;
+    }
+    if (ok && m->n_used != n) ok = false;
+    m->next = ctx->flat_memo;
+    ctx->flat_memo = m;
+    if (!ok) m->node = NULL; /* never matches; freed with the rest */
+}
+
 /* Plans the subquery of sl, taking its correlated conjuncts into *corr. exists_mode: only its
  * FROM/WHERE rows matter; *rows (optional) tells whether *out is that relation (corr->inner
  * over it) or the whole query, whose first corr->n_keys columns are then the correlation keys
@@ -87,23 +151,28 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
     PL_TRY(sq_flat_init(&fl, sc->rel->n_cols, err));
     sq_select_opts o = {sc, corr, exists_mode && simple, false, false, false, false, 0, NULL};
     o.flat = &fl;
-    pl_status st2 = sq_plan_query(sc->ctx, st, &o, out, err);
-    bool redo = st2 ? st2 != PL_ERR_NOMEM && sq_flat_any(&fl)
-                    : (corr->n_resid > 0 && !(resid_rows && o.exists_mode)) ||
-                          (o.scalar_agg && st->having_clause && corr->n_keys > 0);
+    uint32_t mode = (exists_mode ? 1u : 0u) | (allow_ne ? 2u : 0u) | (resid_rows ? 4u : 0u);
+    /* known to need flattening here: straight to that plan */
+    bool memo = flat_memo_get(sc->ctx, st, mode, sc->rel, &fl);
+    pl_status st2 = memo ? PL_OK : sq_plan_query(sc->ctx, st, &o, out, err);
+    bool redo = memo || (st2 ? st2 != PL_ERR_NOMEM && sq_flat_any(&fl)
+                             : (corr->n_resid > 0 && !(resid_rows && o.exists_mode)) ||
+                                   (o.scalar_agg && st->having_clause && corr->n_keys > 0));
     if (redo) {
-        if (!st2) pl_df_release(*out);
+        if (!st2 && !memo) pl_df_release(*out);
         *out = NULL;
         sq_corr_reset(corr);
         corr->allow_ne = allow_ne;
         fl.apply = true;
-        fl.agg = o.scalar_agg;
+        /* a first plan that failed early (a reference two levels out) did not tell */
+        if (!memo) fl.agg = st2 ? sq_select_scalar_agg(st) : o.scalar_agg;
         if (st2 && err) pl_error_init(err); /* the first plan's error, now retried */
         sq_select_opts o2 = {sc, corr, exists_mode && simple, false, false, false, false, 0, NULL};
         o2.flat = &fl;
         st2 = sq_plan_query(sc->ctx, st, &o2, out, err);
         o = o2;
         if (flat) *flat = true;
+        if (!st2 && !memo) flat_memo_put(sc->ctx, st, mode, sc->rel, &fl);
     }
     sq_flat_reset(&fl);
     if (st2) {
@@ -585,20 +654,23 @@ static const char *quant_fn(const char *op) {
  *        WHEN nn < n THEN NULL ELSE false END
  *   where hit is x < max / x <= max / x > min / x >= min / (x <> min OR x <> max) / matched;
  *   ALL is NOT (x neg(op) ANY (S)). Never run per row. */
-static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_all, pl_expr **out,
-                            pl_error *err) {
+static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_all, pl_expr *x,
+                            pl_expr **out, pl_error *err) {
     const char *op0 = sl->n_oper_name ? sq_str(sl->oper_name[sl->n_oper_name - 1]) : "=";
     const char *op = op0 ? quant_op(op0, is_all) : NULL;
-    if (!op)
+    if (!op) {
+        pl_expr_release(x);
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "%s with operator \"%s\" is not supported",
                        is_all ? "ALL" : "ANY/SOME", op0 ? op0 : "?");
-    if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+    }
+    if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        pl_expr_release(x);
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location,
                        "a row compared with a subquery (IN / ANY / ALL) is supported only as a WHERE "
                        "conjunct with IN");
+    }
     bool is_eq = !strcmp(op, "=");
-    pl_expr *x = NULL;
-    PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
+    if (!x) PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
     sq_corr corr;
     pl_df *sub = NULL;
     pl_status st = plan_sub(sc, sl, false, false, false, &corr, &sub, NULL, NULL, NULL, err);
@@ -758,20 +830,71 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
     return PL_OK;
 }
 
-pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
-    PL_TRY(need_rel(sc, sl->location, err));
+pl_status sq_sublink_now(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *x, pl_expr **out,
+                         pl_error *err) {
+    pl_status st = need_rel(sc, sl->location, err);
+    if (st) {
+        pl_expr_release(x);
+        return st;
+    }
+    bool quant = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK ||
+                 sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK;
+    if (!quant) pl_expr_release(x);
     switch (sl->sub_link_type) {
     case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
         return scalar_sub(sc, sl, out, err);
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
         return exists_expr(sc, sl, out, err);
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
-        return quant_expr(sc, sl, false, out, err);
+        return quant_expr(sc, sl, false, x, out, err);
     case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK:
-        return quant_expr(sc, sl, true, out, err);
+        return quant_expr(sc, sl, true, x, out, err);
     default:
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ARRAY) is not supported");
     }
+}
+
+/* A subquery of a grouped query outside aggregate arguments: a placeholder, planned after the
+ * aggregation (sq_defer); the left side of IN / ANY / ALL is translated now, over the rows
+ * before aggregation, and rewritten with the rest of the expression. */
+static pl_status defer_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    sq_defer *d = sc->defer;
+    if (d->n == d->cap) {
+        int32_t cap = d->cap ? d->cap * 2 : 4;
+        const PgQuery__SubLink **v = pl_realloc((void *)d->v, (size_t)cap * sizeof *v);
+        if (!v) return NOMEM(err);
+        d->v = v;
+        d->cap = cap;
+    }
+    pl_expr *args[2] = {pl_expr_lit_i64(d->n), NULL};
+    if (!args[0]) return NOMEM(err);
+    bool quant = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK ||
+                 sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK;
+    if (quant && sl->testexpr && sl->testexpr->node_case != PG_QUERY__NODE__NODE_ROW_EXPR) {
+        pl_status st = sq_expr(sc, sl->testexpr, &args[1], err);
+        if (st) {
+            pl_expr_release(args[0]);
+            return st;
+        }
+    }
+    pl_expr *e = pl_expr_call(SQ_DEFER_FN, args[1] ? 2 : 1, args);
+    if (!e) return NOMEM(err);
+    e->sql_pos = sl->location;
+    d->v[d->n++] = sl;
+    *out = e;
+    return PL_OK;
+}
+
+pl_status sq_sublink(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    PL_TRY(need_rel(sc, sl->location, err));
+    if (sc->defer && (sc->allow & SQ_ALLOW_AGG)) return defer_sublink(sc, sl, out, err);
+    return sq_sublink_now(sc, sl, NULL, out, err);
+}
+
+void sq_post_reset(sq_post *p) {
+    for (int32_t i = 0; i < p->n_missing; i++) pl_expr_release(p->missing[i]);
+    pl_free(p->missing);
+    memset(p, 0, sizeof *p);
 }
 
 /* ---------------------------------------------------------------- the count bug */
