@@ -34,18 +34,24 @@ static pl_status null_result(const pl_bexpr *call, bool scalar, int64_t n, pl_da
     return PL_OK;
 }
 
-static pl_status run_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
-                            int64_t n, pl_datum *out, pl_error *err) {
-    pl_datum res = {0};
-    pl_status st = call->fn->exec(ec, call, args, n, &res, err);
+pl_status pl_eval_call_result(const pl_bexpr *call, pl_status st, pl_datum *res, pl_datum *out,
+                              pl_error *err) {
     if (st) {
-        pl_datum_reset(&res);
+        pl_datum_reset(res);
         if (err && err->sql_pos < 0) err->sql_pos = call->sql_pos;
         return st;
     }
     pl_datum_reset(out);
-    *out = res;
+    *out = *res;
+    *res = (pl_datum){0};
     return PL_OK;
+}
+
+static pl_status run_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                            int64_t n, pl_datum *out, pl_error *err) {
+    pl_datum res = {0};
+    pl_status st = call->fn->exec(ec, call, args, n, &res, err);
+    return pl_eval_call_result(call, st, &res, out, err);
 }
 
 static pl_status call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, int64_t n,

@@ -206,6 +206,10 @@ pl_status pl_bexpr_eval(pl_eval_ctx *ec, const pl_bexpr *e, pl_batch *in, pl_dat
                         pl_error *err);
 /* Same, always giving an array of in->n_rows values (dictionary arrays stay dictionaries
  * only for plain column references). */
+/* The end of a call's evaluation: on success (st == PL_OK) moves *res into *out (replacing what
+ * out held); on failure resets *res and points err at the call's SQL position. Returns st. */
+pl_status pl_eval_call_result(const pl_bexpr *call, pl_status st, pl_datum *res, pl_datum *out,
+                              pl_error *err);
 pl_status pl_bexpr_eval_array(pl_eval_ctx *ec, const pl_bexpr *e, pl_batch *in, pl_array **out,
                               pl_error *err);
 /* Evaluates a boolean predicate into the rows that are TRUE: *sel gets their indices

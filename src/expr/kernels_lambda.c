@@ -369,14 +369,7 @@ pl_status pl_lambda_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_batch *in, pl
     }
     pl_free(used);
     pl_array_release(l);
-    if (st) {
-        pl_datum_reset(&res);
-        if (err && err->sql_pos < 0) err->sql_pos = call->sql_pos;
-        return st;
-    }
-    pl_datum_reset(out);
-    *out = res;
-    return PL_OK;
+    return pl_eval_call_result(call, st, &res, out, err);
 }
 
 #define LAMBDA (PL_FN_LAMBDA | PL_FN_VOLATILE)

@@ -61,20 +61,35 @@ static void table_stream_free(pl_stream *s) {
     pl_free(s);
 }
 
-pl_status pl_stream_from_table(pl_table *t, pl_stream **out, pl_error *err) {
+pl_status pl_io_stream_new(pl_status (*next)(pl_stream *, pl_batch **, pl_error *),
+                           void (*free_fn)(pl_stream *), pl_schema *schema, void *impl,
+                           pl_stream **out, pl_error *err) {
     pl_stream *s = pl_calloc(1, sizeof *s);
-    table_stream *ts = pl_calloc(1, sizeof *ts);
-    if (!s || !ts) {
-        pl_free(s);
-        pl_free(ts);
-        PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating a stream");
-    }
-    ts->table = pl_table_retain(t);
-    s->impl = ts;
-    s->schema = pl_schema_retain(t->schema);
-    s->next = table_stream_next;
-    s->free = table_stream_free;
+    if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating a stream");
+    s->next = next;
+    s->free = free_fn;
+    s->schema = pl_schema_retain(schema);
+    s->impl = impl;
     *out = s;
+    return PL_OK;
+}
+
+const pl_read_opts *pl_read_opts_or_default(const pl_read_opts *opts, pl_read_opts *defaults) {
+    if (opts) return opts;
+    pl_read_opts_init(defaults);
+    return defaults;
+}
+
+pl_status pl_stream_from_table(pl_table *t, pl_stream **out, pl_error *err) {
+    table_stream *ts = pl_calloc(1, sizeof *ts);
+    if (!ts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory creating a stream");
+    ts->table = t;
+    pl_status st = pl_io_stream_new(table_stream_next, table_stream_free, t->schema, ts, out, err);
+    if (st) {
+        pl_free(ts);
+        return st;
+    }
+    pl_table_retain(t);
     return PL_OK;
 }
 
@@ -303,10 +318,7 @@ static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_format 
                            pl_error *err) {
     if (n_paths <= 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "no input files given");
     pl_read_opts defaults;
-    if (!opts) {
-        pl_read_opts_init(&defaults);
-        opts = &defaults;
-    }
+    opts = pl_read_opts_or_default(opts, &defaults);
     char **files = NULL;
     int32_t n_files = 0;
     PL_TRY(pl_glob_expand(n_paths, paths, &files, &n_files, err));

@@ -81,6 +81,13 @@ void pl_batch_queue_free(pl_batch_queue *q);  /* clear, and the vector */
  * dropped. Otherwise returns st. */
 pl_status pl_io_check_unchanged(const pl_buf *input, int32_t slot, const char *path,
                                 pl_batch_queue *q, pl_status st, pl_error *err);
+/* A stream over impl with the given callbacks and a retained reference to schema. On failure
+ * (PL_ERR_NOMEM) nothing is taken: the caller still owns impl. */
+pl_status pl_io_stream_new(pl_status (*next)(pl_stream *, pl_batch **, pl_error *),
+                           void (*free_fn)(pl_stream *), pl_schema *schema, void *impl,
+                           pl_stream **out, pl_error *err);
+/* opts, or *defaults filled by pl_read_opts_init when opts is NULL. */
+const pl_read_opts *pl_read_opts_or_default(const pl_read_opts *opts, pl_read_opts *defaults);
 
 pl_status pl_pq_writer_open(const char *path, pl_schema *schema, const pl_write_opts *opts,
                             pl_writer **out, pl_error *err);

@@ -1436,17 +1436,24 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
     return st;
 }
 
-/* Whether n is `unnest(...)` as a FROM item. */
-static bool is_unnest_item(const PgQuery__Node *n) {
-    if (!n || n->node_case != PG_QUERY__NODE__NODE_RANGE_FUNCTION) return false;
+/* The function call of a FROM item `name(...)` (a one-function RangeFunction) whose last name
+ * part is name (case-insensitively), or NULL. */
+static const PgQuery__FuncCall *range_call_named(const PgQuery__Node *n, const char *name) {
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_RANGE_FUNCTION) return NULL;
     const PgQuery__RangeFunction *rf = n->range_function;
     if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
         rf->functions[0]->list->n_items < 1 ||
         rf->functions[0]->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
-        return false;
+        return NULL;
     const PgQuery__FuncCall *fc = rf->functions[0]->list->items[0]->func_call;
-    const char *nm = fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
-    return nm && !strcasecmp(nm, "unnest");
+    const char *nm = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+    return nm && !strcasecmp(nm, name) ? fc : NULL;
+}
+
+/* Whether n is `unnest(...)` as a FROM item. */
+static bool is_unnest_item(const PgQuery__Node *n) {
+    const PgQuery__FuncCall *fc = range_call_named(n, "unnest");
+    return fc && fc->n_funcname == 1;
 }
 
 /* `FROM t, unnest(t.l) [u[(x)]]` (DuckDB's implicit LATERAL): an UNNEST node over the relation
@@ -1501,17 +1508,7 @@ typedef struct sample_spec {
     int64_t seed;
 } sample_spec;
 
-static bool is_sample_item(const PgQuery__Node *n) {
-    if (!n || n->node_case != PG_QUERY__NODE__NODE_RANGE_FUNCTION) return false;
-    const PgQuery__RangeFunction *rf = n->range_function;
-    if (rf->n_functions != 1 || rf->functions[0]->node_case != PG_QUERY__NODE__NODE_LIST ||
-        rf->functions[0]->list->n_items < 1 ||
-        rf->functions[0]->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
-        return false;
-    const PgQuery__FuncCall *fc = rf->functions[0]->list->items[0]->func_call;
-    const char *name = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
-    return name && !strcmp(name, "__sample");
-}
+static bool is_sample_item(const PgQuery__Node *n) { return range_call_named(n, "__sample") != NULL; }
 
 static pl_status sample_spec_of(const PgQuery__Node *n, sample_spec *s, int32_t *pos, pl_error *err) {
     const PgQuery__FuncCall *fc = n->range_function->functions[0]->list->items[0]->func_call;

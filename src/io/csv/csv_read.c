@@ -1444,26 +1444,11 @@ done:
 static pl_status open_stream(csv_reader *r, const pl_read_opts *opts, pl_stream **out,
                              pl_error *err) {
     pl_read_opts defaults;
-    if (!opts) {
-        pl_read_opts_init(&defaults);
-        opts = &defaults;
-    }
-    pl_status st = check_unchanged(r, setup(r, opts, err), err); /* header and sample */
-    if (st) {
-        reader_free(r);
-        return st;
-    }
-    pl_stream *s = pl_calloc(1, sizeof *s);
-    if (!s) {
-        reader_free(r);
-        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    }
-    s->next = csv_next;
-    s->free = csv_stream_free;
-    s->schema = pl_schema_retain(r->schema);
-    s->impl = r;
-    *out = s;
-    return PL_OK;
+    pl_status st = check_unchanged(r, setup(r, pl_read_opts_or_default(opts, &defaults), err),
+                                   err); /* header and sample */
+    if (!st) st = pl_io_stream_new(csv_next, csv_stream_free, r->schema, r, out, err);
+    if (st) reader_free(r);
+    return st;
 }
 
 pl_status pl_csv_scan_open(int32_t n_paths, const char *const *paths, const pl_read_opts *opts,

@@ -984,10 +984,7 @@ static void scan_free(pl_stream *s) {
 static pl_status scan_open(int32_t n_paths, const char *const *paths, pl_buf *buf,
                            const pl_read_opts *opts, pl_stream **out, pl_error *err) {
     pl_read_opts defaults;
-    if (!opts) {
-        pl_read_opts_init(&defaults);
-        opts = &defaults;
-    }
+    opts = pl_read_opts_or_default(opts, &defaults);
     pl_stream *s = pl_calloc(1, sizeof *s);
     ipc_scan *sc = pl_calloc(1, sizeof *sc);
     if (!s || !sc) {

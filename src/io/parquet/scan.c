@@ -1040,10 +1040,7 @@ pl_status pl_pq_scan_open_pred_ex(int32_t n_paths, const char *const *paths,
                                   const pl_scan_pred *pred, pl_stream **out, pl_error *err) {
     if (n_paths < 1) PL_FAIL(err, PL_ERR_INVALID_ARG, "no parquet file to read");
     pl_read_opts def;
-    if (!opts) {
-        pl_read_opts_init(&def);
-        opts = &def;
-    }
+    opts = pl_read_opts_or_default(opts, &def);
     pl_stream *s = pl_calloc(1, sizeof *s);
     pq_scan *q = pl_calloc(1, sizeof *q);
     if (!s || !q) {

@@ -53,6 +53,22 @@ static inline pl_value v_none(void) {
         }                                                                                          \
     } while (0)
 
+/* A schema of n (at most 64) nullable fields: field c is named names[c] and has type type_of(c),
+ * a reference the helper releases. Fails the test on error. */
+static inline pl_schema *test_schema_of(int n, const char *const *names, pl_type *(*type_of)(int)) {
+    pl_field f[64];
+    assert_true(n >= 0 && n <= 64);
+    for (int c = 0; c < n; c++) {
+        pl_type *t = type_of(c);
+        assert_int_equal(pl_field_init(&f[c], names[c], t, true, NULL), PL_OK);
+        pl_type_release(t);
+    }
+    pl_schema *s;
+    assert_int_equal(pl_schema_new(n, f, &s, NULL), PL_OK);
+    for (int c = 0; c < n; c++) pl_field_reset(&f[c]);
+    return s;
+}
+
 /* Resident KiB of this process's mapping of the file at path (/proc/self/smaps), -1 if it
  * has none. */
 static inline long test_mapping_rss_kb(const char *path) {

@@ -71,18 +71,7 @@ static pl_type *col_type(int c) {
 
 static const char *col_names[N_COLS] = {"id", "i64", "f64", "str", "dict", "i32", "b", "dec", "ts"};
 
-static pl_schema *make_schema(void) {
-    pl_field f[N_COLS];
-    for (int c = 0; c < N_COLS; c++) {
-        pl_type *t = col_type(c);
-        assert_int_equal(pl_field_init(&f[c], col_names[c], t, true, NULL), PL_OK);
-        pl_type_release(t);
-    }
-    pl_schema *s;
-    assert_int_equal(pl_schema_new(N_COLS, f, &s, NULL), PL_OK);
-    for (int c = 0; c < N_COLS; c++) pl_field_reset(&f[c]);
-    return s;
-}
+static pl_schema *make_schema(void) { return test_schema_of(N_COLS, col_names, col_type); }
 
 /* Builds rows [lo, hi) as one batch (dictionary columns get their own dictionary). */
 static pl_batch *build_batch(pl_schema *s, int64_t lo, int64_t hi) {

@@ -58,15 +58,7 @@ static pl_type *col_type(int c) {
     return NULL;
 }
 
-static pl_schema *make_schema(void) {
-    pl_field f[N_COLS];
-    for (int c = 0; c < N_COLS; c++)
-        assert_int_equal(pl_field_init(&f[c], col_names[c], col_type(c), true, NULL), PL_OK);
-    pl_schema *s;
-    assert_int_equal(pl_schema_new(N_COLS, f, &s, NULL), PL_OK);
-    for (int c = 0; c < N_COLS; c++) pl_field_reset(&f[c]);
-    return s;
-}
+static pl_schema *make_schema(void) { return test_schema_of(N_COLS, col_names, col_type); }
 
 static pl_batch *build_input(pl_schema *s) {
     pl_array *cols[N_COLS];
