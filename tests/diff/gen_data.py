@@ -5,7 +5,7 @@ Three tables, deterministic from the seed:
   t1  ~3000 rows: id BIGINT unique, k INTEGER 0..9, j INTEGER 0..499 (join key), a BIGINT
       -1000..1000, b DOUBLE -1000..1000 (3 decimals), c DOUBLE 0..1 (no NULLs), s VARCHAR (a small
       vocabulary incl. '' and mixed case), ts TIMESTAMP (60 days, microseconds), dt DATE,
-      flag BOOLEAN
+      flag BOOLEAN, d DECIMAL(9,2) -9999.99..9999.99
   t2  ~2000 rows: id BIGINT unique, j INTEGER 0..599 (some keys unmatched in t1), k INTEGER,
       x BIGINT, y DOUBLE, name VARCHAR, ts2 TIMESTAMP
   t3  12 rows: k INTEGER 0..11 unique (two keys unmatched in t1), label VARCHAR, weight DOUBLE
@@ -14,6 +14,7 @@ Every column but the ids and t1.c has ~10 % NULLs. Row counts vary with the seed
 enough that no generated expression overflows (the generator keeps arithmetic shallow).
 """
 import datetime
+import decimal
 import os
 import random
 
@@ -28,7 +29,7 @@ LABELS = ["north", "south", "east", "west", "up", "down", "left", "right", "in",
 # column name -> SQL type kind used by the query generator
 SCHEMAS = {
     "t1": {"id": "int", "k": "int", "j": "int", "a": "int", "b": "double", "c": "double",
-           "s": "str", "ts": "ts", "dt": "date", "flag": "bool"},
+           "s": "str", "ts": "ts", "dt": "date", "flag": "bool", "d": "dec"},
     "t2": {"id": "int", "j": "int", "k": "int", "x": "int", "y": "double", "name": "str",
            "ts2": "ts"},
     "t3": {"k": "int", "label": "str", "weight": "double"},
@@ -68,6 +69,10 @@ def make_tables(seed):
                         for _ in range(n1)], pa.date32()),
         "flag": pa.array([_maybe_null(rng, rng.random() < 0.5) for _ in range(n1)], pa.bool_()),
     }
+    # drawn from a generator of its own so that the other columns stay what they were
+    drng = random.Random(seed * 104729 + 3)
+    t1["d"] = pa.array([_maybe_null(drng, decimal.Decimal(drng.randint(-999999, 999999)) / 100)
+                        for _ in range(n1)], pa.decimal128(9, 2))
     ids2 = rng.sample(range(1, 10 * n2), n2)
     t2 = {
         "id": pa.array(ids2, pa.int64()),

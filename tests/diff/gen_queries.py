@@ -57,6 +57,8 @@ class QueryGen:
             return f"TIMESTAMP '2024-01-{r.randint(1, 28):02d} {r.randint(0, 23):02d}:00:00'"
         if kind == "date":
             return f"DATE '2024-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}'"
+        if kind == "dec":
+            return f"{r.uniform(-99, 99):.2f}"  # a DECIMAL literal
         raise ValueError(kind)
 
     def expr(self, kind, sc, f, depth=0):
@@ -80,14 +82,17 @@ class QueryGen:
         if kind == "ts":
             return self.ts_expr(sc, f, depth)
         if kind == "date":
-            f.add("cast")
-            return f"CAST({self.expr('ts', sc, f, depth + 1)} AS DATE)"
+            return self.date_expr(sc, f, depth)
+        if kind == "dec":
+            return self.dec_expr(sc, f, depth)
         raise ValueError(kind)
 
     def int_expr(self, sc, f, d):
         r = self.r
         e = lambda: self.expr("int", sc, f, d + 1)  # noqa: E731
         c = r.randrange(11)
+        if r.random() < 0.35:
+            return self.int_expr2(sc, f, d)
         if c < 2:
             f.add("arith")
             return f"({e()} {r.choice(['+', '-'])} {e()})"
@@ -120,9 +125,110 @@ class QueryGen:
         f.add("intdiv")
         return f"({e()} // {r.randint(1, 9)})"
 
+    def int_expr2(self, sc, f, d):
+        """Integer expressions of the second generation: division and modulo by negative
+        divisors, NULL propagation, nullif, casts that round, date differences, positions."""
+        r = self.r
+        e = lambda: self.expr("int", sc, f, d + 1)  # noqa: E731
+        c = r.randrange(10)
+        if c == 0:
+            f.add("intdiv_neg")
+            return f"({e()} {r.choice(['//', '%'])} {r.choice([-1, -2, -3, -7])})"
+        if c == 1:
+            f.add("null_prop")
+            return f"({e()} {r.choice(['+', '*', '-'])} CAST(NULL AS INTEGER))"
+        if c == 2:
+            f.add("fn:nullif")
+            return f"nullif({e()}, {r.randint(-2, 5)})"
+        if c == 3:
+            f.add("cast_round")
+            return f"CAST({self.expr(r.choice(['double', 'dec']), sc, f, d + 1)} AS BIGINT)"
+        if c == 4 and sc.of("date"):
+            f.add("fn:date_diff")
+            part = r.choice(["day", "month", "year", "week", "quarter"])
+            return f"date_diff('{part}', {self.expr('date', sc, f, d + 1)}, {self.lit('date')})"
+        if c == 5:
+            f.add("fn:strpos")
+            needle = r.choice(["a", "e", "an", "é", "p", ""])
+            if r.random() < 0.5:
+                return f"strpos({self.expr('str', sc, f, d + 1)}, '{needle}')"
+            return f"position('{needle}' IN {self.expr('str', sc, f, d + 1)})"
+        if c == 6 and sc.of("ts"):
+            f.add("fn:date_part")
+            part = r.choice(["quarter", "doy", "week", "isodow", "epoch"])
+            if part == "epoch":
+                return f"CAST(date_part('epoch', {self.expr('ts', sc, f, d + 1)}) AS BIGINT)"
+            return f"date_part('{part}', {self.expr(r.choice(['ts', 'date']), sc, f, d + 1)})"
+        if c == 7:
+            f.add("fn:sign")
+            return f"sign({e()})"
+        if c == 8 and sc.of("date"):
+            f.add("date_minus_date")
+            return f"({self.expr('date', sc, f, d + 1)} - {self.lit('date')})"
+        f.add("fn:length")
+        return f"length({self.expr('str', sc, f, d + 1)})"
+
+    def dec_expr(self, sc, f, d):
+        """DECIMAL expressions: arithmetic with decimals and integers, casts, round/abs."""
+        r = self.r
+        x = lambda: self.expr("dec", sc, f, d + 1)  # noqa: E731
+        f.add("decimal")
+        c = r.randrange(8)
+        if c < 2:
+            return f"({x()} {r.choice(['+', '-'])} {x()})"
+        if c == 2:
+            return f"({x()} * {r.choice(['2', '-3', '0.5', '1.25'])})"
+        if c == 3:
+            f.add("cast")
+            return f"CAST({self.expr('int', sc, f, d + 1)} AS DECIMAL(12,2))"
+        if c == 4:
+            f.add("cast")
+            return f"CAST({self.expr('double', sc, f, d + 1)} AS DECIMAL(12,3))"
+        if c == 5:
+            f.add("fn:round")
+            return f"round({x()}, {r.randint(0, 1)})"
+        if c == 6:
+            f.add("fn:abs")
+            return f"abs({x()})"
+        return f"({x()} + {self.expr('int', sc, f, d + 1)})"
+
+    def date_expr(self, sc, f, d):
+        r = self.r
+        c = r.randrange(4)
+        if c == 0:
+            f.add("cast")
+            return f"CAST({self.expr('ts', sc, f, d + 1)} AS DATE)"
+        if c == 1:
+            f.add("date_plus_int")
+            return f"({self.expr('date', sc, f, d + 1)} + {r.randint(-40, 40)})"
+        if c == 2:
+            f.add("fn:date_trunc_date")
+            return (f"CAST(date_trunc('{r.choice(['month', 'year', 'week', 'quarter'])}', "
+                    f"{self.expr('date', sc, f, d + 1)}) AS DATE)")
+        f.add("fn:greatest")
+        return f"{r.choice(['greatest', 'least'])}({self.expr('date', sc, f, d + 1)}, {self.lit('date')})"
+
     def double_expr(self, sc, f, d):
         r = self.r
         c = r.randrange(8)
+        if r.random() < 0.3:
+            c2 = r.randrange(5)
+            if c2 == 0:
+                fn = r.choice(["floor", "ceil", "round", "trunc"])
+                f.add("fn:" + fn)
+                return f"{fn}({self.expr('double', sc, f, d + 1)})"
+            if c2 == 1:
+                f.add("div_neg")
+                return (f"({self.expr('double', sc, f, d + 1)} / "
+                        f"{r.choice(['-3', '-0.5', '7'])})")
+            if c2 == 2:
+                f.add("cast")
+                return f"CAST({self.expr('dec', sc, f, d + 1)} AS DOUBLE)"
+            if c2 == 3:
+                f.add("fn:round")
+                return f"round({self.expr('double', sc, f, d + 1)}, {r.choice([-1, -2])})"
+            f.add("fn:nullif")
+            return f"nullif({self.expr('double', sc, f, d + 1)}, 0.0)"
         if c < 2:
             f.add("arith")
             return (f"({self.expr('double', sc, f, d + 1)} {r.choice(['+', '-', '*'])} "
@@ -151,6 +257,8 @@ class QueryGen:
         r = self.r
         s = lambda: self.expr("str", sc, f, d + 1)  # noqa: E731
         c = r.randrange(9)
+        if r.random() < 0.4:
+            return self.str_expr2(sc, f, d)
         if c == 0:
             fn = r.choice(["upper", "lower"])
             f.add("fn:" + fn)
@@ -178,6 +286,63 @@ class QueryGen:
             return f"CASE WHEN {self.pred(sc, f, d + 1)} THEN {s()} ELSE {s()} END"
         f.add("fn:concat")
         return f"concat({s()}, '-', {s()})"
+
+    def str_expr2(self, sc, f, d):
+        """String functions of the second generation."""
+        r = self.r
+        s = lambda: self.expr("str", sc, f, d + 1)  # noqa: E731
+        c = r.randrange(14)
+        if c == 0:
+            f.add("fn:substring")
+            if r.random() < 0.5:
+                return f"substring({s()} FROM {r.randint(-1, 4)} FOR {r.randint(0, 5)})"
+            return f"substring({s()}, {r.randint(1, 4)})"
+        if c == 1:
+            fn = r.choice(["ltrim", "rtrim"])
+            f.add("fn:" + fn)
+            if r.random() < 0.5:
+                return f"{fn}({s()})"
+            return f"{fn}({s()}, '{r.choice(['a', ' p', 'xe'])}')"
+        if c == 2:
+            f.add("fn:trim_chars")
+            return f"trim({r.choice(['BOTH', 'LEADING', 'TRAILING'])} '{r.choice(['a', ' ', 'ep'])}' FROM {s()})"
+        if c == 3:
+            fn = r.choice(["lpad", "rpad"])
+            f.add("fn:" + fn)
+            return f"{fn}({s()}, {r.randint(0, 8)}, '{r.choice(['*', 'xy', 'é'])}')"
+        if c == 4:
+            f.add("fn:split_part")
+            return f"split_part({s()}, '{r.choice([' ', 'a', 'p', '_'])}', {r.randint(1, 3)})"
+        if c == 5:
+            f.add("fn:regexp_replace")
+            pat = r.choice(["[aeiou]", "^.", "p+", "(a)(n)", "[A-Z]", "é|ü"])
+            rep_ = r.choice(["X", "", "<\\1>" if "(" in pat else "-"])
+            opt = r.choice(["", ", 'g'"])
+            return f"regexp_replace({s()}, '{pat}', '{rep_}'{opt})"
+        if c == 6:
+            f.add("concat_null")
+            return f"({s()} || {s()})"
+        if c == 7:
+            f.add("fn:left_right")
+            return f"{r.choice(['left', 'right'])}({s()}, {r.randint(0, 4)})"
+        if c == 8:
+            f.add("fn:reverse")
+            return f"reverse({s()})"
+        if c == 9:
+            f.add("fn:strftime")
+            fmt = r.choice(["%Y-%m-%d", "%H:%M", "%d/%m/%Y %H", "%j", "%a %b"])
+            return f"strftime({self.expr(r.choice(['ts', 'date']), sc, f, d + 1)}, '{fmt}')"
+        if c == 10:
+            f.add("cast")
+            return f"CAST({self.expr(r.choice(['date', 'dec', 'bool']), sc, f, d + 1)} AS VARCHAR)"
+        if c == 11:
+            f.add("fn:repeat")
+            return f"repeat({s()}, {r.randint(0, 3)})"
+        if c == 12:
+            f.add("fn:nullif")
+            return f"nullif({s()}, {self.lit('str')})"
+        f.add("fn:greatest")
+        return f"{r.choice(['greatest', 'least'])}({s()}, {s()})"
 
     def ts_expr(self, sc, f, d):
         r = self.r
@@ -219,11 +384,38 @@ class QueryGen:
             return f"({r.choice(sc.of('str'))} {r.choice(['', 'NOT '])}LIKE '{pat}')"
         if c == 7 and sc.of("bool"):
             return r.choice(sc.of("bool"))
+        if c == 9 and r.random() < 0.6:
+            return self.pred2(sc, f, d)
         if c == 8 and sc.of("ts"):
             f.add("ts_compare")
             return f"({r.choice(sc.of('ts'))} {r.choice(CMP)} {self.lit('ts')})"
         kind = r.choice(["int", "int", "double", "str"])
         return f"({self.expr(kind, sc, f, d + 1)} {r.choice(CMP)} {self.expr(kind, sc, f, d + 1)})"
+
+    def pred2(self, sc, f, d):
+        r = self.r
+        c = r.randrange(6)
+        s = lambda: self.expr("str", sc, f, d + 1)  # noqa: E731
+        if c == 0:
+            f.add("fn:starts_with")
+            return f"starts_with({s()}, '{r.choice(['a', 'A', 'p', '', 'é'])}')"
+        if c == 1:
+            f.add("fn:regexp_matches")
+            pat = r.choice(["^[a-m]", "e$", "a.a", "^$", "p{{2}}", "^.{{4}}$"])
+            return f"regexp_matches({s()}, '{pat}')"
+        if c == 2:
+            f.add("dec_compare")
+            return f"({self.expr('dec', sc, f, d + 1)} {r.choice(CMP)} {self.lit(r.choice(['dec', 'int']))})"
+        if c == 3:
+            f.add("is_distinct")
+            kind = r.choice(["int", "str"])
+            return (f"({self.expr(kind, sc, f, d + 1)} IS {r.choice(['', 'NOT '])}DISTINCT FROM "
+                    f"{self.expr(kind, sc, f, d + 1)})")
+        if c == 4:
+            f.add("date_compare")
+            return f"({self.expr('date', sc, f, d + 1)} {r.choice(CMP)} {self.lit('date')})"
+        f.add("ilike")
+        return f"({s()} {r.choice(['', 'NOT '])}ILIKE '{r.choice(['a%', '%E%', '_p%'])}')"
 
     # ------------------------------------------------------------------ queries
     def order_limit(self, n_out, f):
@@ -247,7 +439,7 @@ class QueryGen:
         return s
 
     def select_items(self, sc, f, n):
-        kinds = ["int", "double", "str", "ts", "bool", "date"]
+        kinds = ["int", "double", "str", "ts", "bool", "date", "dec"]
         return [self.expr(self.r.choice(kinds), sc, f) for _ in range(n)]
 
     def q_project(self):
@@ -269,8 +461,61 @@ class QueryGen:
             ordered = True
         return Query(sql, f, ordered)
 
+    def agg2(self, sc, f):
+        """Aggregates beyond the basic five (t1's columns must be in scope)."""
+        r = self.r
+        c = r.randrange(12)
+        if c == 0:
+            f.add("agg:string_agg")
+            sep = r.choice(["','", "' | '", "''"])
+            order = r.choice(["t1.s, t1.id", "t1.id DESC", "t1.s DESC NULLS FIRST, t1.id"])
+            return f"string_agg({r.choice(['t1.s', 'upper(t1.s)'])}, {sep} ORDER BY {order})"
+        if c == 1:
+            fn = r.choice(["bool_and", "bool_or"])
+            f.add("agg:" + fn)
+            return f"{fn}({self.pred(sc, f, 1) if r.random() < 0.5 else 't1.flag'})"
+        if c == 2:
+            fn = r.choice(["stddev", "stddev_pop", "var_samp", "var_pop", "variance"])
+            f.add("agg:var")
+            return f"{fn}({r.choice(['t1.a', 't1.b', 't1.d', 't1.k'])})"
+        if c == 3:
+            f.add("agg:median")
+            return f"median({r.choice(['t1.a', 't1.b', 't1.d', 't1.k'])})"
+        if c == 4:
+            fn = r.choice(["quantile_cont", "quantile_disc"])
+            f.add("agg:" + fn)
+            q = r.choice(["0.25", "0.5", "0.9", "0", "1"])
+            return f"{fn}({r.choice(['t1.a', 't1.b', 't1.d'])}, {q})"
+        if c == 5:
+            fn = r.choice(["arg_min", "arg_max"])
+            f.add("agg:arg_min_max")
+            # the value is a function of the key or the key is unique: ties give one answer
+            val, key = r.choice([("t1.s", "t1.id"), ("t1.a", "t1.id"), ("t1.a * 2", "t1.a"),
+                                 ("upper(t1.s)", "t1.s"), ("t1.id", "t1.id"),
+                                 ("t1.dt", "t1.id"), ("t1.k + 1", "t1.k")])
+            return f"{fn}({val}, {key})"
+        if c == 6:
+            f.add("agg:count_distinct_types")
+            return f"count(DISTINCT {r.choice(['t1.s', 't1.dt', 't1.ts', 't1.flag', 't1.b', 't1.d', 'lower(t1.s)'])})"
+        if c in (7, 8):
+            f.add("agg:filter")
+            inner = r.choice(["count(*)", "sum(t1.a)", "max(t1.s)", "avg(t1.b)", "min(t1.dt)",
+                              "count(DISTINCT t1.k)", "sum(t1.d)"])
+            return f"{inner} FILTER (WHERE {self.pred(sc, f, 1)})"
+        if c == 9:
+            f.add("agg:decimal")
+            return f"{r.choice(['sum', 'avg', 'min', 'max'])}({r.choice(['t1.d', '(t1.d * 2)', '(t1.d - t1.a)'])})"
+        if c == 10:
+            f.add("agg:mode_product")
+            return r.choice(["count(t1.s)", "sum(DISTINCT t1.k)", "avg(DISTINCT t1.a)",
+                             "min(DISTINCT t1.s)"])
+        f.add("agg:expr_of_aggs")
+        return f"(sum(t1.a) - count(t1.a) * {r.randint(1, 5)})"
+
     def agg(self, sc, f):
         r = self.r
+        if r.random() < 0.35 and any(c.startswith("t1.") for c, _ in sc.cols):
+            return self.agg2(sc, f)
         c = r.randrange(9)
         if c == 0:
             f.add("agg:count_star")
@@ -327,7 +572,10 @@ class QueryGen:
             aggs.append(f"grouping({', '.join(keys)})")
         items = keys + aggs
         sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) + " FROM " + src)
-        if r.random() < 0.5:
+        if r.random() < 0.08:
+            f.add("where_empty")  # no row passes: aggregates over empty input
+            sql += f" WHERE t1.a > {r.randint(1001, 5000)}"
+        elif r.random() < 0.5:
             f.add("where")
             sql += " WHERE " + self.pred(sc, f)
         if grouping == "GROUPING SETS":
@@ -468,6 +716,340 @@ class QueryGen:
             sql += " WHERE " + self.pred(Scope([("t1", "t1")]), f)
         return Query(sql, f, False)
 
+    def subq_pred(self, f, outer="t1"):
+        """A predicate with a subquery over t2/t3 (correlated with the outer t1 or not)."""
+        r = self.r
+        o = outer
+        sc2 = Scope([("t2", "t2")])
+        c = r.randrange(9)
+        if r.random() < 0.4:
+            return self.subq_pred2(f, o)
+        if c == 0:
+            f.add("subq:scalar")
+            agg = r.choice(["avg(t2.x)", "max(t2.x)", "min(t2.x)", "sum(t2.x) // 20",
+                            "count(*) // 10"])
+            return f"({o}.a {r.choice(CMP)} (SELECT {agg} FROM {{t2}} AS t2 WHERE {self.pred(sc2, f, 1)}))"
+        if c == 1:
+            f.add("subq:scalar_correlated")
+            agg = r.choice(["count(*)", "max(t2.x)", "sum(t2.x)", "avg(t2.y)", "count(t2.name)"])
+            extra = r.choice(["", f" AND t2.k = {o}.k", f" AND t2.x < {o}.a"])
+            if "<" in extra:
+                f.add("subq:non_equi")
+            return (f"((SELECT {agg} FROM {{t2}} AS t2 WHERE t2.j = {o}.j{extra}) "
+                    f"{r.choice(CMP)} {r.randint(-3, 3) if 'count' in agg else o + '.a'})")
+        if c == 2:
+            ex = r.choice(["EXISTS", "NOT EXISTS"])
+            f.add("subq:exists")
+            cond = r.choice([f"t2.j = {o}.j", f"t2.j = {o}.j AND t2.x > {o}.a",
+                             f"t2.k = {o}.k AND t2.name = 'beta'", f"t2.x = {o}.a",
+                             f"t2.j = {o}.j AND t2.k <> {o}.k"])
+            if ("<" in cond or ">" in cond) and "t2.j" in cond:
+                f.add("subq:non_equi")
+            return f"{ex} (SELECT 1 FROM {{t2}} AS t2 WHERE {cond})"
+        if c in (3, 4):
+            neg = r.choice(["", "NOT "])
+            f.add("subq:in" if not neg else "subq:not_in")
+            lhs, col = r.choice([(f"{o}.j", "t2.j"), (f"{o}.k", "t2.k"), (f"{o}.a", "t2.x"),
+                                 (f"{o}.k", "t3.k")])
+            src = "{t3} AS t3" if col.startswith("t3") else "{t2} AS t2"
+            w = ""
+            if col.startswith("t2"):
+                w = r.choice([" WHERE t2.name = 'beta'", f" WHERE {col} IS NOT NULL AND t2.y > 50",
+                              " WHERE t2.x > 400", f" WHERE {col} < 20", ""])
+            else:
+                w = r.choice(["", " WHERE t3.weight > 1.0", " WHERE t3.label IS NOT NULL"])
+            return f"({lhs} {neg}IN (SELECT {col} FROM {src}{w}))"
+        if c == 5:
+            f.add("subq:any_all")
+            q = r.choice(["ANY", "ALL", "SOME"])
+            w = r.choice(["t2.k = 3", "t2.name = 'beta'", "t2.x > 490", f"t2.j = {o}.j"])
+            if o in w:
+                f.add("subq:any_all_correlated")
+            return f"({o}.a {r.choice(CMP)} {q} (SELECT t2.x FROM {{t2}} AS t2 WHERE {w}))"
+        if c == 6:
+            f.add("subq:scalar_correlated")
+            f.add("subq:non_equi")
+            return (f"((SELECT count(*) FROM {{t3}} AS t3 WHERE t3.k {r.choice(['<', '<=', '<>'])} "
+                    f"{o}.k) {r.choice(CMP)} {r.randint(0, 11)})")
+        if c == 7:
+            f.add("subq:in_list_null")
+            return f"({o}.k {r.choice(['', 'NOT '])}IN (SELECT t3.k FROM {{t3}} AS t3 WHERE t3.k < {r.randint(0, 12)} UNION ALL SELECT NULL))"
+        f.add("subq:scalar_unique")
+        return f"((SELECT t3.label FROM {{t3}} AS t3 WHERE t3.k = {o}.k) {r.choice(['IS NULL', 'IS NOT NULL', '= ' + repr(r.choice(['north', 'up', 'in']))])})"
+
+    def subq_pred2(self, f, o):
+        r = self.r
+        c = r.randrange(8)
+        if c == 0:
+            neg = r.choice(["", "NOT "])
+            f.add("subq:in_correlated")
+            col = r.choice(["t2.x", "t2.k", "CAST(t2.y AS BIGINT)"])
+            lhs = r.choice([f"{o}.a", f"{o}.k", f"({o}.a % 7)"])
+            return f"({lhs} {neg}IN (SELECT {col} FROM {{t2}} AS t2 WHERE t2.j = {o}.j))"
+        if c == 1:
+            f.add("subq:any_all_correlated")
+            q = r.choice(["ANY", "ALL"])
+            return (f"({o}.k {r.choice(CMP)} {q} (SELECT t2.k FROM {{t2}} AS t2 WHERE t2.j = {o}.j"
+                    f"{r.choice(['', ' AND t2.x > 0'])}))")
+        if c == 2:
+            f.add("subq:nested")
+            return (f"EXISTS (SELECT 1 FROM {{t2}} AS t2 WHERE t2.j = {o}.j AND t2.k IN "
+                    f"(SELECT t3.k FROM {{t3}} AS t3 WHERE t3.weight > {r.choice(['1.0', '1.5'])}))")
+        if c == 3:
+            f.add("subq:nested_correlated")
+            return (f"({o}.a > (SELECT avg(t2.x) FROM {{t2}} AS t2 WHERE t2.k = {o}.k AND "
+                    f"EXISTS (SELECT 1 FROM {{t3}} AS t3 WHERE t3.k = t2.k AND t3.label IS NOT NULL)))")
+        if c == 4:
+            f.add("subq:case")
+            return (f"(CASE WHEN {o}.k > 4 THEN (SELECT count(*) FROM {{t2}} AS t2 WHERE t2.j = {o}.j) "
+                    f"ELSE -1 END {r.choice(CMP)} {r.randint(-1, 3)})")
+        if c == 5:
+            f.add("subq:limit_correlated")
+            return (f"({o}.a {r.choice(CMP)} (SELECT t2.x FROM {{t2}} AS t2 WHERE t2.j = {o}.j "
+                    f"ORDER BY t2.x {r.choice(['ASC', 'DESC'])} NULLS LAST, t2.id LIMIT 1))")
+        if c == 6:
+            f.add("subq:or")
+            return (f"(EXISTS (SELECT 1 FROM {{t2}} AS t2 WHERE t2.j = {o}.j AND t2.k = {o}.k) OR "
+                    f"{o}.a {r.choice(['IN', 'NOT IN'])} (SELECT t2.x FROM {{t2}} AS t2 WHERE t2.name = 'beta'))")
+        f.add("subq:not_in_nulls")
+        return (f"({r.choice([f'{o}.j', f'{o}.k', 'NULL', '3'])} NOT IN (SELECT {r.choice(['t2.j', 't2.k'])} "
+                f"FROM {{t2}} AS t2 WHERE t2.x {r.choice(['<', '>'])} {r.randint(-500, 500)}))")
+
+    def subq_item(self, f, o="t1"):
+        """A select-list item with a subquery."""
+        r = self.r
+        c = r.randrange(7)
+        if c == 0:
+            f.add("subq:scalar_correlated")
+            agg = r.choice(["count(*)", "max(t2.x)", "sum(t2.x)", "min(t2.name)", "avg(t2.y)",
+                            "count(DISTINCT t2.k)"])
+            return f"(SELECT {agg} FROM {{t2}} AS t2 WHERE t2.j = {o}.j)"
+        if c == 1:
+            f.add("subq:scalar_unique")
+            return f"(SELECT t3.label FROM {{t3}} AS t3 WHERE t3.k = {o}.k)"
+        if c == 2:
+            f.add("subq:scalar")
+            return f"(SELECT max(t2.x) - min(t2.x) FROM {{t2}} AS t2 WHERE t2.k = {r.randint(0, 11)})"
+        if c == 3:
+            f.add("subq:in_select")
+            neg = r.choice(["", "NOT "])
+            w = r.choice(["t2.x > 300", "t2.name = 'beta'", "t2.k = 2"])
+            return f"({o}.j {neg}IN (SELECT t2.j FROM {{t2}} AS t2 WHERE {w}))"
+        if c == 4:
+            f.add("subq:exists_select")
+            return f"EXISTS (SELECT 1 FROM {{t2}} AS t2 WHERE t2.j = {o}.j AND t2.x > {o}.a)"
+        if c == 5:
+            f.add("subq:scalar_correlated")
+            f.add("subq:non_equi")
+            return f"(SELECT sum(t3.weight) FROM {{t3}} AS t3 WHERE t3.k > {o}.k)"
+        f.add("subq:any_all")
+        return f"({o}.a > ALL (SELECT t2.x FROM {{t2}} AS t2 WHERE t2.j = {o}.j))"
+
+    def q_subquery(self):
+        r = self.r
+        f = {"select", "subquery"}
+        sc = Scope([("t1", "t1")])
+        c = r.randrange(4)
+        if c < 2:  # filter and select list of plain rows
+            items = ["t1.id"] + self.select_items(sc, f, r.randint(0, 2))
+            if r.random() < 0.6:
+                items.append(self.subq_item(f))
+            sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                   " FROM {t1} AS t1 WHERE " + self.subq_pred(f))
+            if r.random() < 0.4:
+                op = r.choice(["AND", "OR"])
+                sql += f" {op} " + (self.subq_pred(f) if r.random() < 0.5 else self.pred(sc, f))
+            return Query(sql, f, False)
+        if c == 2:  # grouped: subqueries in the select list over groups and in HAVING
+            f.add("group_by")
+            key = r.choice(["t1.k", "t1.j % 10"])
+            items = [key, self.agg(sc, f)]
+            if key == "t1.k" and r.random() < 0.6:
+                f.add("subq:grouped_select")
+                items.append(r.choice(["(SELECT count(*) FROM {t2} AS t2 WHERE t2.k = t1.k)",
+                                       "(SELECT t3.label FROM {t3} AS t3 WHERE t3.k = t1.k)",
+                                       "(SELECT max(t2.x) FROM {t2} AS t2 WHERE t2.k < t1.k)"]))
+            sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                   " FROM {t1} AS t1")
+            if r.random() < 0.4:
+                sql += " WHERE " + self.subq_pred(f)
+            sql += f" GROUP BY {key}"
+            if r.random() < 0.7:
+                f.add("subq:having")
+                sql += r.choice([
+                    " HAVING count(*) > (SELECT count(*) FROM {t3} AS t3) * " + str(r.randint(10, 40)),
+                    " HAVING sum(t1.a) > (SELECT avg(t2.x) FROM {t2} AS t2)",
+                    " HAVING max(t1.a) IN (SELECT t2.x FROM {t2} AS t2)",
+                    " HAVING EXISTS (SELECT 1 FROM {t2} AS t2 WHERE t2.x = max(t1.a))"])
+            return Query(sql, f, False)
+        return self.q_cte(f)
+
+    def q_cte(self, f):
+        r = self.r
+        f.add("cte")
+        sc = Scope([("t1", "t1")])
+        w = self.pred(sc, f)
+        cte = (f"WITH c AS (SELECT t1.k AS k, count(*) AS n, sum(t1.a) AS s, max(t1.s) AS m "
+               f"FROM {{t1}} AS t1 WHERE {w} GROUP BY t1.k)")
+        c = r.randrange(4)
+        if c == 0:
+            f.add("cte:twice")
+            return Query(cte + " SELECT x.k AS c0, x.n AS c1, y.s AS c2, y.m AS c3 FROM c AS x "
+                         f"{r.choice(['JOIN', 'LEFT JOIN', 'FULL JOIN'])} c AS y ON x.k = y.k + "
+                         f"{r.randint(1, 3)}", f, False)
+        if c == 1:
+            f.add("cte:twice")
+            f.add("subq:scalar")
+            return Query(cte + " SELECT c.k AS c0, c.s AS c1 FROM c WHERE c.n "
+                         f"{r.choice(['>', '<='])} (SELECT avg(n) FROM c)", f, False)
+        if c == 2:
+            f.add("cte:join")
+            return Query(cte + ", d AS (SELECT t2.k AS k, count(*) AS n2 FROM {t2} AS t2 GROUP BY "
+                         "t2.k) SELECT d.k AS c0, c.n AS c1, d.n2 AS c2, c.m AS c3 FROM d LEFT "
+                         "JOIN c ON c.k = d.k", f, False)
+        f.add("cte:nested")
+        return Query(cte + ", e AS (SELECT k, n * 2 AS n2 FROM c WHERE k IS NOT NULL) "
+                     "SELECT e.k AS c0, e.n2 AS c1, (SELECT count(*) FROM c) AS c2 FROM e", f,
+                     False)
+
+    def q_join2(self):
+        r = self.r
+        f = {"select"}
+        c = r.randrange(6)
+        if r.random() < 0.35:
+            return self.q_join3(f)
+        if c <= 1:
+            kind = r.choice(["inner", "left", "right", "full"])
+            f.add("join_" + kind)
+            jw = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN",
+                  "full": "FULL OUTER JOIN"}[kind]
+            on = "t1.j = t2.j"
+            if r.random() < 0.3:
+                f.add("join_multi_key")
+                on += " AND t1.k = t2.k"
+            if r.random() < 0.6:
+                f.add("join_non_equi")
+                on += " AND " + r.choice(["t1.a < t2.x", "t1.b > t2.y", "t1.s <> t2.name",
+                                          "t1.ts <= t2.ts2", "t2.x IS NOT NULL",
+                                          "(t1.a + t2.x) % 3 = 0", "t1.k < 5"])
+            sc = Scope([("t1", "t1"), ("t2", "t2")])
+            items = ["t1.id", "t2.id"] + self.select_items(sc, f, r.randint(1, 3))
+            sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                   f" FROM {{t1}} AS t1 {jw} {{t2}} AS t2 ON {on}")
+            if r.random() < 0.4:
+                f.add("where")
+                sql += " WHERE " + self.pred(sc, f)
+            ordered = False
+            if r.random() < 0.2:
+                sql += self.order_limit(len(items), f)
+                ordered = True
+            return Query(sql, f, ordered)
+        if c == 2:
+            kind = r.choice(["inner", "left", "right", "full"])
+            f.add("join_using")
+            f.add("join_" + kind)
+            jw = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN",
+                  "full": "FULL JOIN"}[kind]
+            cols = r.choice(["j", "j, k", "k"])
+            src = "{t1} AS t1 " + jw + " {t2} AS t2"
+            if cols == "k" and r.random() < 0.5:
+                src = "{t3} AS t3 " + jw + " {t2} AS t2"
+                items = ["k", "t3.label", "t2.id"]
+            else:
+                items = [c_.strip() for c_ in cols.split(",")] + ["t1.id", "t2.id", "t1.a + t2.x"]
+            return Query("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                         f" FROM {src} USING ({cols})", f, False)
+        if c == 3:
+            kind = r.choice(["SEMI", "ANTI"])
+            f.add("join_" + kind.lower())
+            on = r.choice(["t1.j = t2.j", "t1.j = t2.j AND t1.a < t2.x", "t1.k = t2.k AND "
+                           "t2.name = 'beta'", "t1.j = t2.j AND t1.k = t2.k"])
+            sc = Scope([("t1", "t1")])
+            items = ["t1.id"] + self.select_items(sc, f, r.randint(1, 2))
+            sql = ("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                   f" FROM {{t1}} AS t1 {kind} JOIN {{t2}} AS t2 ON {on}")
+            if r.random() < 0.4:
+                sql += " WHERE " + self.pred(sc, f)
+            return Query(sql, f, False)
+        if c == 4:
+            f.add("join_cross")
+            sc = Scope([("t1", "t1"), ("t3", "t3")])
+            items = ["t1.id", "t3.k"] + self.select_items(sc, f, r.randint(0, 2))
+            cond = r.choice(["t1.k < t3.k", "t3.weight > t1.c * 2", "t1.s = t3.label",
+                             "t1.k + t3.k = 10", "t3.label IS NULL"])
+            return Query("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                         f" FROM {{t1}} AS t1{r.choice([' CROSS JOIN', ','])} {{t3}} AS t3 "
+                         f"WHERE t1.id % {r.randint(5, 9)} = 0 AND {cond}", f, False)
+        f.add("join_self")
+        kind = r.choice(["JOIN", "LEFT JOIN"])
+        sc = Scope([("a", "t1"), ("b", "t1")])
+        items = ["a.id", "b.id"] + self.select_items(sc, f, r.randint(0, 2))
+        return Query("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                     f" FROM {{t1}} AS a {kind} {{t1}} AS b ON a.j = b.j AND a.id "
+                     f"{r.choice(['<', '<>'])} b.id AND a.k {r.choice(['=', '<', '>'])} b.k", f,
+                     False)
+
+    def q_join3(self, f):
+        r = self.r
+        c = r.randrange(4)
+        jw = r.choice(["JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"])
+        f.add("join_" + jw.split()[0].lower())
+        if c == 0:
+            f.add("join_mixed_types")
+            on = r.choice(["t1.a = t2.x", "t1.j = t2.x", "t1.b = t2.y", "t1.d = t2.x",
+                           "t1.dt = CAST(t2.ts2 AS DATE)", "t1.s = t2.name",
+                           "t1.j % 10 = t2.k", "t1.a = t2.j AND t1.k = t2.k",
+                           "CAST(t1.b AS BIGINT) = t2.x", "t1.d = t2.y"])
+            sc = Scope([("t1", "t1"), ("t2", "t2")])
+            items = ["t1.id", "t2.id"] + self.select_items(sc, f, r.randint(0, 2))
+            return Query("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                         f" FROM {{t1}} AS t1 {jw} {{t2}} AS t2 ON {on}", f, False)
+        if c == 1:
+            f.add("join_derived")
+            return Query(
+                "SELECT g.k AS c0, g.n AS c1, h.m AS c2, g.s AS c3 FROM (SELECT t1.k AS k, count(*) "
+                f"AS n, sum(t1.d) AS s FROM {{t1}} AS t1 WHERE {self.pred(Scope([('t1', 't1')]), f)} "
+                f"GROUP BY t1.k) AS g {jw} (SELECT t2.k AS k, max(t2.x) AS m FROM {{t2}} AS t2 "
+                f"GROUP BY t2.k) AS h ON g.k = h.k", f, False)
+        if c == 2:
+            f.add("join_three")
+            jw2 = r.choice(["JOIN", "LEFT JOIN", "FULL JOIN", "RIGHT JOIN"])
+            sc = Scope([("t1", "t1"), ("t2", "t2"), ("t3", "t3")])
+            items = ["t1.id", "t2.id", "t3.k"] + self.select_items(sc, f, r.randint(0, 2))
+            return Query("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                         f" FROM {{t1}} AS t1 {jw} {{t2}} AS t2 ON t1.j = t2.j {jw2} {{t3}} AS t3 "
+                         f"ON {r.choice(['t2.k = t3.k', 't1.k = t3.k', 'coalesce(t2.k, t1.k) = t3.k'])}"
+                         + (f" WHERE {self.pred(sc, f)}" if r.random() < 0.4 else ""), f, False)
+        f.add("join_lateral")
+        f.add("subquery")
+        return Query("SELECT t1.id AS c0, l.x AS c1, l.name AS c2 FROM {t1} AS t1, LATERAL (SELECT "
+                     "t2.x, t2.name FROM {t2} AS t2 WHERE t2.j = t1.j ORDER BY t2.x DESC NULLS LAST, "
+                     f"t2.id LIMIT {r.randint(1, 2)}) AS l WHERE t1.k = {r.randint(0, 9)}", f, False)
+
+    def q_setop(self):
+        r = self.r
+        op = r.choice(["UNION", "INTERSECT", "EXCEPT", "UNION ALL", "INTERSECT ALL", "EXCEPT ALL"])
+        f = {"select", "setop:" + op.lower().replace(" ", "_")}
+        pool = [("t1.k", "t2.k"), ("t1.s", "t2.name"), ("(t1.a % 5)", "(t2.x % 5)"),
+                ("t1.j // 50", "t2.j // 50"), ("CAST(t1.ts AS DATE)", "CAST(t2.ts2 AS DATE)")]
+        cols = r.sample(pool, r.randint(1, 2))
+        sc1, sc2 = Scope([("t1", "t1")]), Scope([("t2", "t2")])
+        left = ("SELECT " + ", ".join(f"{a} AS c{i}" for i, (a, _) in enumerate(cols)) +
+                " FROM {t1} AS t1 WHERE " + self.pred(sc1, f))
+        if r.random() < 0.5:
+            right = ("SELECT " + ", ".join(f"{b} AS c{i}" for i, (_, b) in enumerate(cols)) +
+                     " FROM {t2} AS t2 WHERE " + self.pred(sc2, f))
+        else:
+            right = ("SELECT " + ", ".join(f"{a} AS c{i}" for i, (a, _) in enumerate(cols)) +
+                     " FROM {t1} AS t1 WHERE " + self.pred(sc1, f))
+        sql = f"{left} {op} {right}"
+        if r.random() < 0.3:
+            op2 = r.choice(["UNION", "EXCEPT", "INTERSECT"])
+            f.add("setop:chain")
+            sql += (f" {op2} SELECT " + ", ".join(f"{a} AS c{i}" for i, (a, _) in enumerate(cols))
+                    + " FROM {t1} AS t1 WHERE t1.k = " + str(r.randint(0, 9)))
+        return Query(sql, f, False)
+
     def q_error(self):
         """A query both engines must refuse at run time (overflow, division by zero, a failed
         cast): polaroid must report an error, not return a result."""
@@ -486,7 +1068,8 @@ class QueryGen:
                      {"error:cast", "cast"}, False)
 
     SHAPES = [("project", 6), ("aggregate", 5), ("agg_join", 2), ("join", 3), ("union", 2),
-              ("window", 2), ("distinct", 1), ("error", 0.3)]
+              ("window", 2), ("distinct", 1), ("error", 0.3), ("subquery", 4), ("join2", 3),
+              ("setop", 1.5)]
 
     def query(self):
         r = self.r
@@ -505,6 +1088,12 @@ class QueryGen:
             return self.q_window()
         if shape == "error":
             return self.q_error()
+        if shape == "subquery":
+            return self.q_subquery()
+        if shape == "join2":
+            return self.q_join2()
+        if shape == "setop":
+            return self.q_setop()
         return self.q_distinct()
 
 
