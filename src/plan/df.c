@@ -266,6 +266,36 @@ pl_expr *pl_expr_remap(const pl_expr *e, const int32_t *map) {
     return c;
 }
 
+/* Replaces, in place, each COLUMN node k < n with a clone of subst[k] where that is not NULL. */
+static bool subst_rec(pl_expr **slot, pl_expr *const *subst, int32_t n) {
+    pl_expr *e = *slot;
+    if (!e) return true;
+    if (e->kind == PL_EXPR_COLUMN && e->index >= 0 && e->index < n && subst[e->index]) {
+        pl_expr *c = pl_expr_clone(subst[e->index]);
+        if (!c) return false;
+        pl_expr_release(e);
+        *slot = c;
+        return true;
+    }
+    for (int32_t i = 0; i < e->n_args; i++)
+        if (!subst_rec(&e->args[i], subst, n)) return false;
+    if (!subst_rec(&e->filter, subst, n)) return false;
+    for (int32_t i = 0; i < e->n_order; i++)
+        if (!subst_rec(&e->order[i].expr, subst, n)) return false;
+    for (int32_t i = 0; i < e->n_partition; i++)
+        if (!subst_rec(&e->partition[i], subst, n)) return false;
+    return true;
+}
+
+pl_expr *pl_expr_substitute(const pl_expr *e, pl_expr *const *subst, int32_t n) {
+    pl_expr *c = pl_expr_clone(e);
+    if (c && !subst_rec(&c, subst, n)) {
+        pl_expr_release(c);
+        return NULL;
+    }
+    return c;
+}
+
 void pl_expr_mark_columns(const pl_expr *e, bool *used, int32_t n_used) {
     if (!e) return;
     if (e->kind == PL_EXPR_COLUMN && e->index >= 0 && e->index < n_used) used[e->index] = true;

@@ -449,6 +449,53 @@ static pl_status split_by_map(const conj_list *preds, const int32_t *map, int32_
     return st;
 }
 
+/* preds over the outputs of projection d, into *out with the outputs that are constants (a
+ * literal after folding, such as the partition columns of a hive scan, plan_hive.c) replaced
+ * by their value and folded: `g = 1` over `PROJECT ..., 0 AS g` becomes FALSE, which the scan
+ * below takes as a filter that skips its files. Conjuncts that fold to TRUE are dropped. */
+static pl_status subst_constants(const pl_df *d, const conj_list *preds, conj_list *out,
+                                 pl_error *err) {
+    int32_t n = d->n_exprs;
+    pl_expr **consts = pl_calloc((size_t)PL_MAX(n, 1), sizeof *consts);
+    if (!consts) return nomem(err);
+    pl_status st = PL_OK;
+    bool any = false;
+    for (int32_t i = 0; i < n && !st; i++) {
+        const pl_expr *x = d->exprs[i];
+        if (x->kind != PL_EXPR_LITERAL && x->kind != PL_EXPR_CAST) continue;
+        pl_expr *c = pl_expr_clone(x);
+        st = c ? fold_expr(&c, err) : nomem(err);
+        if (!st && c->kind == PL_EXPR_LITERAL) {
+            consts[i] = c;
+            any = true;
+        } else {
+            pl_expr_release(c);
+        }
+    }
+    for (int32_t i = 0; i < preds->n && !st; i++) {
+        pl_expr *e = any && pl_expr_is_deterministic(preds->v[i])
+                         ? pl_expr_substitute(preds->v[i], consts, n)
+                         : pl_expr_retain(preds->v[i]);
+        st = e ? fold_expr(&e, err) : nomem(err);
+        if (!st && e->kind == PL_EXPR_LITERAL && !e->value.is_null &&
+            e->value.type->id == PL_TYPE_BOOL && e->value.v.b) {
+            pl_expr_release(e);
+            continue;
+        }
+        if (!st && e->kind == PL_EXPR_LITERAL && (e->value.is_null || (e->value.type->id == PL_TYPE_BOOL && !e->value.v.b))) {
+            /* FALSE (or NULL): no row passes, the other conjuncts need not be kept */
+            conj_free(out);
+            st = conj_push(out, e, err);
+            break;
+        }
+        if (!st) st = conj_push(out, e, err);
+        else pl_expr_release(e);
+    }
+    for (int32_t i = 0; i < n; i++) pl_expr_release(consts[i]);
+    pl_free(consts);
+    return st;
+}
+
 static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *err) {
     pl_status st = PL_OK;
     switch (d->kind) {
@@ -505,8 +552,10 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         int32_t *map = pl_malloc(sizeof *map * (size_t)PL_MAX(n, 1));
         if (!map) return nomem(err);
         for (int32_t i = 0; i < n; i++) map[i] = d->exprs[i]->kind == PL_EXPR_COLUMN ? d->exprs[i]->index : -1;
-        conj_list below = {0}, above = {0};
-        st = split_by_map(preds, map, n, true, &below, &above, err);
+        conj_list sub = {0}, below = {0}, above = {0};
+        st = subst_constants(d, preds, &sub, err);
+        if (!st) st = split_by_map(&sub, map, n, true, &below, &above, err);
+        conj_free(&sub);
         PL_UNUSED(nin);
         pl_free(map);
         pl_df *in = NULL;

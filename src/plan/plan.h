@@ -109,6 +109,9 @@ pl_status pl_plan_window_type(const pl_expr *w, const pl_schema *in, pl_type **o
 /* A new expression with every COLUMN index i replaced by map[i] (map[i] < 0 = internal error).
  * NULL when out of memory. */
 pl_expr *pl_expr_remap(const pl_expr *e, const int32_t *map);
+/* A new expression with every COLUMN node k < n for which subst[k] is not NULL replaced by a
+ * copy of subst[k] (other columns keep their index). NULL when out of memory. */
+pl_expr *pl_expr_substitute(const pl_expr *e, pl_expr *const *subst, int32_t n);
 /* Marks columns used by e in used[] (indices of COLUMN nodes). */
 void pl_expr_mark_columns(const pl_expr *e, bool *used, int32_t n_used);
 /* True when e is free of aggregates/windows and volatile calls. */

@@ -119,8 +119,10 @@ static void path_stem(const char *path, char *buf, size_t n) {
         if (*p == '*' || *p == '?') *p = '_';
 }
 
-static pl_status scan_files(sq_ctx *ctx, int32_t n, const char *const *paths, pl_format fmt,
-                            const pl_read_opts *opts, int32_t pos, pl_df **out, pl_error *err) {
+/* hive: 1/0 = hive_partitioning true/false, -1 = auto-detected (plan_hive.c). */
+static pl_status scan_files_hive(sq_ctx *ctx, int32_t n, const char *const *paths, pl_format fmt,
+                                 const pl_read_opts *opts, int hive, int32_t pos, pl_df **out,
+                                 pl_error *err) {
     if (fmt == PL_FORMAT_AUTO) {
         fmt = pl_format_from_path(paths[0]);
         if (fmt == PL_FORMAT_AUTO)
@@ -132,10 +134,17 @@ static pl_status scan_files(sq_ctx *ctx, int32_t n, const char *const *paths, pl
     pl_status st = PL_OK;
     for (int32_t i = 0; i < n && !st; i++)
         st = pl_session_resolve_path(ctx->s, paths[i], &resolved[i], err);
-    if (!st) st = pl_df_scan(n, (const char *const *)resolved, fmt, opts, out, err);
+    *out = NULL;
+    if (!st) st = sq_scan_hive(n, (const char *const *)resolved, fmt, opts, hive, out, err);
+    if (!st && !*out) st = pl_df_scan(n, (const char *const *)resolved, fmt, opts, out, err);
     for (int32_t i = 0; i < n; i++) pl_free(resolved[i]);
     pl_free(resolved);
     return sq_at(err, st, pos);
+}
+
+static pl_status scan_files(sq_ctx *ctx, int32_t n, const char *const *paths, pl_format fmt,
+                            const pl_read_opts *opts, int32_t pos, pl_df **out, pl_error *err) {
+    return scan_files_hive(ctx, n, paths, fmt, opts, -1, pos, out, err);
 }
 
 static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out, pl_error *err) {
@@ -542,6 +551,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     pl_type **json_types = NULL;
     if (json && !strncasecmp(fname, "read_ndjson", 11)) opts.json_format = PL_JSON_NEWLINE_DELIMITED;
     const char *null_str = NULL;
+    int hive = -1; /* hive_partitioning: auto */
     const char **col_names = NULL, **type_strs = NULL;
     size_t n_col_names = 0, n_type_strs = 0;
     int32_t types_pos = pos;
@@ -632,8 +642,14 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             if (!s || (strcasecmp(s, "auto") && strcasecmp(s, "gzip") && strcasecmp(s, "zstd") &&
                        strcasecmp(s, "none")))
                 st = sq_fail(err, PL_ERR_SQL, apos, "compression must be 'auto', 'gzip', 'zstd' or 'none'");
-        } else if (!strcasecmp(key, "auto_detect") || !strcasecmp(key, "binary_as_string") ||
-                   !strcasecmp(key, "hive_partitioning") || !strcasecmp(key, "union_by_name")) {
+        } else if (!strcasecmp(key, "hive_partitioning")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "hive_partitioning must be true or false");
+            else hive = b ? 1 : 0;
+        } else if (!strcasecmp(key, "union_by_name")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "union_by_name must be true or false");
+            else if (b) st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "union_by_name=true is not supported "
+                                     "(files are matched by position and must have the same columns)");
+        } else if (!strcasecmp(key, "auto_detect") || !strcasecmp(key, "binary_as_string")) {
             /* accepted and ignored */
         } else {
             st = sq_fail(err, PL_ERR_SQL, apos, "unknown %s option \"%s\"", fname, key);
@@ -644,7 +660,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         opts.n_csv_null_values = 1;
     }
     pl_df *df = NULL;
-    if (!st) st = scan_files(ctx, (int32_t)n_items, paths, fmt, &opts, pos, &df, err);
+    if (!st) st = scan_files_hive(ctx, (int32_t)n_items, paths, fmt, &opts, hive, pos, &df, err);
     for (int32_t i = 0; json_types && i < opts.n_json_columns; i++) pl_type_release(json_types[i]);
     pl_free(json_types);
     pl_free(json_names);

@@ -102,6 +102,11 @@ sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at);
 /* ---------------------------------------------------------------- errors */
 
 /* Records the error with sql_pos = pos and returns code. */
+/* plan_hive.c: the scan of files (resolved paths, globs allowed) under hive key=value
+ * directories, with one column per key; hive 1/0 = hive_partitioning true/false, -1 = auto.
+ * *out NULL (and PL_OK) when there are no partitions: the caller scans the files itself. */
+pl_status sq_scan_hive(int32_t n_paths, const char *const *paths, pl_format fmt,
+                       const pl_read_opts *opts, int hive, pl_df **out, pl_error *err);
 pl_status sq_fail(pl_error *err, pl_status code, int32_t pos, const char *fmt, ...)
     PL_PRINTF(4, 5);
 /* Fills err->sql_pos when still unset; returns st. */
