@@ -133,7 +133,7 @@ pl_status pl_sql_parse_named_expr(const char *text, pl_expr **out, char **alias,
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory parsing SQL");
     pl_expr *e = NULL;
     if (!st) {
-        sq_ctx ctx = {NULL, w, 0, NULL, 0, NULL};
+        sq_ctx ctx = {NULL, w, 0, NULL, 0, NULL, NULL};
         sq_scope sc = {0};
         sc.ctx = &ctx;
         sc.clause = "an expression";

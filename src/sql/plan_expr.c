@@ -234,9 +234,12 @@ static pl_status flat_outer(sq_flat *f, pl_expr *e, bool *remapped, pl_error *er
             f->used[e->index] = true;
             return PL_OK;
         }
-        if (f->map[e->index] < 0)
-            return pl_error_set(err, PL_ERR_INTERNAL, "outer column %d of a flattened subquery not found",
+        if (f->map[e->index] < 0) { /* not seen by the first plan: planned again with it */
+            f->used[e->index] = true;
+            f->grew = true;
+            return pl_error_set(err, PL_ERR_UNSUPPORTED, "outer column %d of a flattened subquery not in its plan",
                                 (int)e->index);
+        }
         e->index = f->map[e->index];
         *remapped = true;
         return PL_OK;

@@ -986,6 +986,106 @@ static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr
 static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSubselect *rs,
                               pl_join_type type, sq_rel *out, pl_error *err);
 
+/* A derived table in the FROM of a correlated subquery (ctx->from_corr), planned with the
+ * subquery's outer scope: when it refers to the outer query, the subquery's first plan records
+ * the columns and fails (so that it is planned again flattened), and its flattened plan plans
+ * the derived table flattened over the same distinct outer values D, D's columns first (hidden,
+ * named __fc<id>_<j>, recorded in ctx->from_corr for flat_begin). Otherwise it is an ordinary
+ * derived table. */
+static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery__RangeSubselect *rs,
+                                    sq_rel *out, pl_error *err) {
+    sq_from_corr *fc = ctx->from_corr;
+    const PgQuery__SelectStmt *st = rs->subquery->select_stmt;
+    sq_flat f;
+    sq_corr c;
+    memset(&c, 0, sizeof c);
+    c.pos = -1;
+    PL_TRY(sq_flat_init(&f, fc->flat->n_outer, err));
+    sq_select_opts o = {outer, &c, false, false, false, false, false, 0, NULL};
+    o.flat = &f;
+    pl_df *df = NULL;
+    pl_status rc = sq_plan_query(ctx, st, &o, &df, err);
+    int32_t n_keys = 0;
+    if (rc != PL_ERR_NOMEM && sq_flat_any(&f)) {
+        if (df) pl_df_release(df);
+        df = NULL;
+        sq_corr_reset(&c);
+        if (!fc->flat->apply) {
+            for (int32_t i = 0; i < f.n_outer; i++) fc->flat->used[i] |= f.used[i];
+            if (!rc)
+                rc = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery),
+                             "a derived table that refers to the outer query must be planned flattened");
+        } else {
+            bool grew = false; /* columns the subquery's first plan did not see */
+            for (int32_t i = 0; i < f.n_outer; i++)
+                if (f.used[i] && !fc->flat->used[i]) grew = fc->flat->used[i] = true;
+            if (grew) {
+                fc->flat->grew = true;
+                sq_flat_reset(&f);
+                return sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery),
+                               "a derived table uses outer columns its subquery's first plan did not see");
+            }
+            if (rc && err) pl_error_init(err); /* the first plan's error, now retried */
+            memcpy(f.used, fc->flat->used, (size_t)f.n_outer * sizeof *f.used);
+            f.apply = true;
+            f.agg = sq_select_scalar_agg(st);
+            sq_select_opts o2 = {outer, &c, false, false, false, false, false, 0, NULL};
+            o2.flat = &f;
+            rc = sq_plan_flat(ctx, st, &o2, &df, err);
+            for (int32_t i = 0; i < f.n_outer; i++)
+                if (f.used[i] && !fc->flat->used[i]) fc->flat->grew = fc->flat->used[i] = true;
+            n_keys = c.n_keys;
+            if (!rc && (c.n_keys != f.n_d || c.n_resid > 0))
+                rc = sq_fail(err, PL_ERR_INTERNAL, sq_node_pos(rs->subquery),
+                             "a correlated derived table has %d keys, not %d", (int)c.n_keys, (int)f.n_d);
+        }
+    } else if (!rc && (c.n_keys > 0 || c.n_resid > 0)) {
+        rc = sq_fail(err, PL_ERR_INTERNAL, sq_node_pos(rs->subquery), "a derived table correlated without outer columns");
+    }
+    sq_corr_reset(&c);
+    sq_flat_reset(&f);
+    if (!rc) rc = apply_alias(&df, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
+    int32_t id = ctx->next_id++;
+    if (!rc && n_keys > 0) {
+        /* its keys under names of their own (several derived tables may have them) */
+        const char **olds = pl_calloc((size_t)n_keys, sizeof *olds);
+        char **news = pl_calloc((size_t)n_keys, sizeof *news);
+        char *buf = pl_malloc((size_t)n_keys * 32);
+        if (!olds || !news || !buf) rc = NOMEM(err);
+        for (int32_t j = 0; !rc && j < n_keys; j++) {
+            olds[j] = pl_df_schema(df)->fields[j].name;
+            news[j] = buf + (size_t)j * 32;
+            snprintf(news[j], 32, "__fc%d_%d", (int)id, (int)j);
+        }
+        pl_df *r = NULL;
+        if (!rc) rc = pl_df_rename(df, n_keys, olds, (const char *const *)news, &r, err);
+        if (!rc) {
+            pl_df_release(df);
+            df = r;
+        }
+        pl_free(olds);
+        pl_free(news);
+        pl_free(buf);
+        if (!rc && fc->n == fc->cap) {
+            int32_t cap = fc->cap ? fc->cap * 2 : 4;
+            int32_t *v = pl_realloc(fc->ids, (size_t)cap * sizeof *v);
+            if (!v) rc = NOMEM(err);
+            else {
+                fc->ids = v;
+                fc->cap = cap;
+            }
+        }
+        if (!rc) fc->ids[fc->n++] = id;
+    }
+    if (rc) {
+        if (df) pl_df_release(df);
+        return rc;
+    }
+    PL_TRY(sq_rel_init(out, df, err));
+    for (int32_t j = 0; j < n_keys && j < out->n_cols; j++) out->hidden[j] = true;
+    return PL_OK;
+}
+
 pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *item, sq_rel *left,
                             sq_rel *out, pl_error *err) {
     PL_UNUSED(left);
@@ -998,6 +1098,7 @@ pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *i
         const PgQuery__RangeSubselect *rs = item->range_subselect;
         if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
             return pl_error_set(err, PL_ERR_SQL, "bad subquery in FROM");
+        if (outer && ctx->from_corr) return correlated_derived(ctx, outer, rs, out, err);
         pl_df *df = NULL;
         PL_TRY(sq_plan_query(ctx, rs->subquery->select_stmt, NULL, &df, err));
         pl_status st = apply_alias(&df, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
@@ -1018,16 +1119,11 @@ static bool is_lateral(const PgQuery__Node *n) {
     return n && n->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && n->range_subselect->lateral;
 }
 
-static bool sublink_visit(ProtobufCMessage *m, void *ctx) {
-    if (m->descriptor == &pg_query__sub_link__descriptor) return true;
-    return pl_sql_node_children(m, sublink_visit, ctx);
-}
-
-/* An INNER JOIN whose ON condition has subqueries (correlated with either side, DuckDB runs
- * them): the condition is a filter over the cross join, which the subqueries join onto like
- * in WHERE (the optimizer turns its equalities into hash keys). l and r are taken. */
-static pl_status join_filtered(sq_ctx *ctx, sq_rel *l, sq_rel *r, const PgQuery__Node *quals, int32_t pos,
-                               sq_rel *out, pl_error *err) {
+/* The cross join of l and r filtered by the condition quals, which may hold subqueries
+ * (correlated with either side, DuckDB runs them): they join onto the cross join like in WHERE
+ * (the optimizer turns the condition's equalities into hash keys). l and r are kept. */
+static pl_status cross_filtered(sq_ctx *ctx, const sq_rel *l, const sq_rel *r, const PgQuery__Node *quals,
+                                int32_t pos, sq_rel *out, pl_error *err) {
     memset(out, 0, sizeof *out);
     pl_df *cross = NULL;
     pl_status st = pl_df_join(l->df, r->df, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &cross, err);
@@ -1045,9 +1141,85 @@ static pl_status join_filtered(sq_ctx *ctx, sq_rel *l, sq_rel *r, const PgQuery_
         if (!st) st = sq_rel_filter(out, pred, err);
         pl_expr_release(pred);
     }
+    if (st) sq_rel_reset(out);
+    return st;
+}
+
+/* An INNER JOIN whose ON condition has subqueries: cross_filtered. l and r are taken. */
+static pl_status join_filtered(sq_ctx *ctx, sq_rel *l, sq_rel *r, const PgQuery__Node *quals, int32_t pos,
+                               sq_rel *out, pl_error *err) {
+    pl_status st = cross_filtered(ctx, l, r, quals, pos, out, err);
     sq_rel_reset(l);
     sq_rel_reset(r);
-    if (st) sq_rel_reset(out);
+    return st;
+}
+
+/* A row number column (hidden, a name of its own) appended to r; *col: its index. */
+static pl_status number_rows(sq_ctx *ctx, sq_rel *r, int32_t *col, pl_error *err) {
+    char name[32];
+    snprintf(name, sizeof name, "__s%d_rn", (int)ctx->next_id++);
+    pl_window_frame frame;
+    memset(&frame, 0, sizeof frame);
+    pl_value_init_null(&frame.start_offset);
+    pl_value_init_null(&frame.end_offset);
+    pl_expr *rn = pl_expr_window("row_number", 0, NULL, 0, NULL, 0, NULL, &frame);
+    const char *nm = name;
+    pl_df *w = NULL;
+    pl_status st = rn ? pl_df_window(r->df, 1, &rn, &nm, &w, err) : NOMEM(err);
+    pl_expr_release(rn);
+    *col = r->n_cols;
+    if (!st) st = sq_rel_extend(r, w, true, false, err);
+    return st;
+}
+
+/* A LEFT / RIGHT / FULL JOIN whose ON condition has subqueries: both sides' rows are
+ * numbered, the pairs of numbers that match are found by cross_filtered (M), and the join is
+ * (l LEFT JOIN M on l's number) <type> JOIN r on M's r number: a row without a match has no
+ * number of the other side, so the outer join fills it with NULLs (joins keep the columns'
+ * qualifiers). l and r are taken. */
+static pl_status outer_join_filtered(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
+                                     const PgQuery__Node *quals, int32_t pos, sq_rel *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    int32_t lid = -1, rid = -1;
+    pl_status st = number_rows(ctx, l, &lid, err);
+    if (!st) st = number_rows(ctx, r, &rid, err);
+    sq_rel cr;
+    memset(&cr, 0, sizeof cr);
+    if (!st) st = cross_filtered(ctx, l, r, quals, pos, &cr, err);
+    pl_df *m = NULL, *a = NULL, *b = NULL;
+    int32_t nl = l->n_cols;
+    if (!st) {
+        pl_expr *ids[2] = {pl_expr_col_index(lid, sq_rel_name(&cr, lid)),
+                           pl_expr_col_index(nl + rid, sq_rel_name(&cr, nl + rid))};
+        static const char *const names[2] = {"__ml", "__mr"};
+        st = ids[0] && ids[1] ? pl_df_select(cr.df, 2, ids, names, &m, err) : NOMEM(err);
+        pl_expr_release(ids[0]);
+        pl_expr_release(ids[1]);
+    }
+    if (!st) {
+        pl_expr *lk = pl_expr_col_index(lid, sq_rel_name(l, lid)), *rk = pl_expr_col_index(0, "__ml");
+        st = lk && rk ? pl_df_join(l->df, m, PL_JOIN_LEFT, 1, &lk, &rk, NULL, &a, err) : NOMEM(err);
+        pl_expr_release(lk);
+        pl_expr_release(rk);
+    }
+    if (!st) st = sq_rel_extend(l, a, true, false, err); /* l's columns, then __ml, __mr */
+    if (!st) {
+        pl_expr *lk = pl_expr_col_index(l->n_cols - 1, "__mr"), *rk = pl_expr_col_index(rid, sq_rel_name(r, rid));
+        st = lk && rk ? pl_df_join(l->df, r->df, type, 1, &lk, &rk, NULL, &b, err) : NOMEM(err);
+        pl_expr_release(lk);
+        pl_expr_release(rk);
+    }
+    if (st) sq_at(err, st, pos);
+    if (!st) {
+        st = rel_combine(l, r, b, out, err);
+        if (st) sq_rel_reset(out);
+    } else if (b) {
+        pl_df_release(b);
+    }
+    if (m) pl_df_release(m);
+    sq_rel_reset(&cr);
+    sq_rel_reset(l);
+    sq_rel_reset(r);
     return st;
 }
 
@@ -1055,9 +1227,11 @@ static pl_status join_filtered(sq_ctx *ctx, sq_rel *l, sq_rel *r, const PgQuery_
 static pl_status join_rels(sq_ctx *ctx, sq_rel *l, sq_rel *r, pl_join_type type,
                            const PgQuery__Node *quals, PgQuery__Node *const *using_nodes,
                            size_t n_using, bool natural, int32_t pos, sq_rel *out, pl_error *err) {
-    if (quals && type == PL_JOIN_INNER && !natural && n_using == 0 &&
-        sublink_visit((ProtobufCMessage *)(uintptr_t)quals, NULL))
-        return join_filtered(ctx, l, r, quals, pos, out, err);
+    if (quals && !natural && n_using == 0 && pl_sql_has_sublink(quals)) {
+        if (type == PL_JOIN_INNER) return join_filtered(ctx, l, r, quals, pos, out, err);
+        if (type == PL_JOIN_LEFT || type == PL_JOIN_RIGHT || type == PL_JOIN_FULL)
+            return outer_join_filtered(ctx, l, r, type, quals, pos, out, err);
+    }
     keyset keys = {0};
     pl_expr *resid = NULL;
     pl_status st = PL_OK;
@@ -1271,7 +1445,9 @@ static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr
         if (pos < 0) pos = kw;
     }
     sq_rel l, r;
+    int32_t n_fc0 = ctx->from_corr ? ctx->from_corr->n : 0;
     PL_TRY(sq_plan_from_item(ctx, outer, je->larg, NULL, &l, err));
+    int32_t n_fc1 = ctx->from_corr ? ctx->from_corr->n : 0;
     pl_status st;
     if (is_lateral(je->rarg)) {
         if (je->quals) {
@@ -1289,6 +1465,17 @@ static pl_status join_expr(sq_ctx *ctx, sq_scope *outer, const PgQuery__JoinExpr
         if (st) return st;
     } else {
         st = sq_plan_from_item(ctx, outer, je->rarg, NULL, &r, err);
+        int32_t n_fc2 = ctx->from_corr ? ctx->from_corr->n : 0;
+        /* a derived table planned over the outer values (correlated_derived) on the side an
+         * outer join fills with NULLs would lose its outer value there */
+        bool nullable_corr = (n_fc2 > n_fc1 && (type == PL_JOIN_LEFT || type == PL_JOIN_FULL)) ||
+                             (n_fc1 > n_fc0 && (type == PL_JOIN_RIGHT || type == PL_JOIN_FULL));
+        if (!st && nullable_corr) {
+            sq_rel_reset(&r);
+            st = sq_fail(err, PL_ERR_UNSUPPORTED, pos,
+                         "a derived table that refers to the outer query is not supported on the NULL-filled "
+                         "side of an outer join");
+        }
         if (st) {
             sq_rel_reset(&l);
             return st;
@@ -1349,7 +1536,7 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
         fo.agg = st ? sq_select_scalar_agg(stmt) : o.scalar_agg;
         sq_select_opts o2 = {&sc, &corr, false, false, false, false, false, 0, NULL};
         o2.flat = &fo;
-        st = sq_plan_query(ctx, stmt, &o2, &sub, err);
+        st = sq_plan_flat(ctx, stmt, &o2, &sub, err);
         o = o2;
     }
     sq_flat_reset(&fo);

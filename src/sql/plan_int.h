@@ -188,6 +188,17 @@ typedef struct sq_flat_memo {
     struct sq_flat_memo *next;
 } sq_flat_memo;
 
+/* The FROM of a correlated subquery being planned (sq_ctx.from_corr): a derived table there
+ * that refers to the outer query (`FROM (SELECT ... WHERE u.k = t.k) s`) is planned over the
+ * subquery's distinct outer values D too (`correlated_derived`, plan_from.c), with D's columns
+ * first under the names __fc<id>_<j> (hidden); the subquery's flat_begin then matches them
+ * with its own D (IS NOT DISTINCT FROM), so each FROM row keeps its outer value. */
+typedef struct sq_from_corr {
+    struct sq_flat *flat; /* the subquery's (first plan: collects; flattened: applies) */
+    int32_t n, cap;
+    int32_t *ids;         /* [n]: the correlated derived tables' key name ids */
+} sq_from_corr;
+
 typedef struct sq_ctx {
     pl_session *s;
     const char *sql;
@@ -195,6 +206,7 @@ typedef struct sq_ctx {
     sq_cte *ctes;
     int32_t depth;
     sq_flat_memo *flat_memo;
+    sq_from_corr *from_corr; /* the FROM being planned belongs to a correlated subquery */
 } sq_ctx;
 /* Frees what planning kept in ctx (sq_flat_memo). */
 void sq_ctx_reset(sq_ctx *ctx);
@@ -234,6 +246,9 @@ typedef struct sq_flat {
     int32_t *map;    /* [n_outer]: the subquery relation's column standing for the outer column */
     int32_t *cols;   /* [n_d]: the outer columns of D, in order */
     int32_t n_d;
+    bool grew; /* out: the flattened plan met an outer column the first plan had not seen (a
+                * part of the query after one that failed early): recorded in used, and the
+                * caller plans it again */
 } sq_flat;
 /* A sq_flat for an outer relation of n_outer columns (used all false). */
 pl_status sq_flat_init(sq_flat *f, int32_t n_outer, pl_error *err);
@@ -381,6 +396,10 @@ typedef struct sq_select_opts {
     int32_t n_from_cols; /* out with keep_from: how many such columns */
     sq_flat *flat;       /* with outer: collect the outer columns used, or plan flattened */
 } sq_select_opts;
+
+/* Plans st (flattened: o->flat->apply) again while it fails having met new outer columns (o->flat->grew). */
+pl_status sq_plan_flat(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o, pl_df **out,
+                       pl_error *err);
 
 /* A correlated residual (inner refs into the subquery's FROM relation, outer refs
  * SQ_OUTER_BASE - i) as a join condition over (outer relation, subquery result): outer refs

@@ -515,6 +515,7 @@ typedef struct sel_state {
     int32_t *sort_col;
     sq_alias *aliases;
     int32_t flat_marker; /* flattened aggregate: the column set only on matched rows, else -1 */
+    sq_from_corr fc;     /* a correlated subquery's FROM: its derived tables planned over D */
     sq_defer defer;      /* a grouped query's subqueries planned after aggregation */
     pl_expr **defer_done; /* [defer.n]: each one's planned expression once planned */
     bool grouped, by_all; /* select_aggregates, GROUP BY ALL */
@@ -545,6 +546,7 @@ static void sel_reset(sel_state *s) {
     pl_free(s->sort_col);
     pl_free(s->don_col);
     pl_free(s->aliases);
+    pl_free(s->fc.ids);
 }
 
 /* The position of the name in a REPLACE item `expr AS name` starting at loc (else loc). */
@@ -1653,6 +1655,29 @@ static pl_status flat_begin(sel_state *s, int32_t *base, pl_error *err) {
     *base = s->rel.n_cols;
     PL_TRY(sq_rel_extend(&s->rel, j, true, false, err));
     for (int32_t k = 0; k < f->n_d; k++) f->map[f->cols[k]] = *base + k;
+    /* rows of derived tables planned over D keep their D value (correlated_derived) */
+    pl_expr *pred = NULL;
+    for (int32_t g = 0; g < s->fc.n; g++)
+        for (int32_t k = 0; k < f->n_d; k++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "__fc%d_%d", (int)s->fc.ids[g], (int)k);
+            int32_t col = -1;
+            for (int32_t i = 0; i < s->rel.n_cols && col < 0; i++)
+                if (!strcmp(sq_rel_name(&s->rel, i), nm)) col = i;
+            if (col < 0) {
+                pl_expr_release(pred);
+                return pl_error_set(err, PL_ERR_INTERNAL, "key \"%s\" of a correlated derived table not found", nm);
+            }
+            pl_expr *eq = pl_expr_call2("is_not_distinct_from", sq_colref(&s->rel, col, -1),
+                                        sq_colref(&s->rel, *base + k, -1));
+            pred = pred ? pl_expr_call2("and", pred, eq) : eq;
+            if (!pred) return NOMEM(err);
+        }
+    if (pred) {
+        pl_status rc2 = sq_rel_filter(&s->rel, pred, err);
+        pl_expr_release(pred);
+        if (rc2) return rc2;
+    }
     return PL_OK;
 }
 
@@ -1759,7 +1784,15 @@ static pl_status select_core_once(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq
         s.rel.hidden[0] = true;
     } else {
         int32_t dummy;
-        PL_TRY(sq_plan_from(ctx, outer, st->from_clause, st->n_from_clause, &s.rel, &dummy, err));
+        sq_from_corr *saved = ctx->from_corr;
+        s.fc.flat = o && o->outer && o->flat && !o->empty_input ? o->flat : NULL;
+        ctx->from_corr = s.fc.flat ? &s.fc : NULL;
+        rc = sq_plan_from(ctx, outer, st->from_clause, st->n_from_clause, &s.rel, &dummy, err);
+        ctx->from_corr = saved;
+        if (rc) {
+            pl_free(s.fc.ids);
+            return rc;
+        }
     }
     s.sc.ctx = ctx;
     s.sc.rel = &s.rel;
@@ -2394,15 +2427,19 @@ static pl_status plan_values(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df *
 
 /* ---------------------------------------------------------------- ORDER BY over a result */
 
-static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df **df, pl_error *err) {
+static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, int32_t n_ck, pl_df **df,
+                              pl_error *err) {
     int32_t n = (int32_t)st->n_sort_clause;
+    bool per_key = n_ck > 0 && (st->limit_count || st->limit_offset);
+    if (n > 0 && n_ck > 0 && !per_key) n = 0; /* a correlated subquery's order does not matter */
     if (n > 0) {
         sq_rel rel;
         pl_status rc = sq_rel_init(&rel, pl_df_retain(*df), err);
         if (rc) return rc;
+        for (int32_t i = 0; i < n_ck && i < rel.n_cols; i++) rel.hidden[i] = true;
         /* ORDER BY ALL: every column of the result */
         bool all = n == 1 && sort_is_all(ctx->sql, st->sort_clause[0]->sort_by);
-        if (all) n = rel.n_cols;
+        if (all) n = rel.n_cols - n_ck;
         pl_sort_key *keys = pl_calloc((size_t)PL_MAX(n, 1), sizeof *keys);
         if (!keys) {
             sq_rel_reset(&rel);
@@ -2422,12 +2459,12 @@ static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df 
             if (all) k = done + 1;
             pl_expr *e = NULL;
             if (is_int) {
-                if (k < 1 || k > rel.n_cols) {
+                if (k < 1 || k > rel.n_cols - n_ck) {
                     rc = sq_fail(err, PL_ERR_SQL, sq_node_pos(sb->node), "ORDER BY position %lld is not in select list",
                                  (long long)k);
                     break;
                 }
-                e = sq_colref(&rel, (int32_t)k - 1, sq_node_pos(sb->node));
+                e = sq_colref(&rel, n_ck + (int32_t)k - 1, sq_node_pos(sb->node));
                 if (!e) rc = NOMEM(err);
             } else {
                 rc = sq_expr(&sc, sb->node, &e, err);
@@ -2436,6 +2473,12 @@ static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df 
             rc = sq_finalize(e, *df, NULL, &keys[done].expr, err);
             pl_expr_release(e);
             if (rc) break;
+        }
+        if (!rc && per_key) { /* LIMIT per outer row, in this order */
+            sq_rel_reset(&rel);
+            rc = apply_limit(ctx, st, n_ck, n, keys, df, err);
+            pl_free(keys);
+            return rc;
         }
         pl_df *sorted = NULL;
         if (!rc) rc = pl_df_sort(*df, n, keys, &sorted, err);
@@ -2446,7 +2489,58 @@ static pl_status order_result(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_df 
         pl_df_release(*df);
         *df = sorted;
     }
-    return apply_limit(ctx, st, 0, 0, NULL, df, err);
+    return apply_limit(ctx, st, per_key ? n_ck : 0, 0, NULL, df, err);
+}
+
+/* The sides of a set operation inside a correlated subquery (o: its options). The first plan
+ * records the outer columns the sides use (o->flat) and fails when there are any, so that the
+ * caller plans it again flattened; flattened, each side is planned over the same distinct outer
+ * values D (its first columns D's, like a flattened subquery's keys), the set operation then
+ * works on (D, row) tuples, which is the operation per outer row, and o->corr gets D's keys. */
+static pl_status setop_sides(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o, pl_df **a,
+                             pl_df **b, pl_error *err) {
+    const PgQuery__SelectStmt *side[2] = {st->larg, st->rarg};
+    pl_df **out[2] = {a, b};
+    pl_status rc = PL_OK;
+    for (int k = 0; !rc && k < 2; k++) {
+        sq_corr c;
+        memset(&c, 0, sizeof c);
+        c.pos = -1;
+        c.allow_ne = o->corr->allow_ne;
+        sq_flat f;
+        rc = sq_flat_init(&f, o->flat->n_outer, err);
+        if (rc) break;
+        memcpy(f.used, o->flat->used, (size_t)f.n_outer * sizeof *f.used);
+        f.apply = o->flat->apply;
+        f.agg = f.apply && sq_select_scalar_agg(side[k]);
+        sq_select_opts so = {o->outer, &c, false, false, false, false, false, 0, NULL};
+        so.flat = &f;
+        rc = sq_plan_query(ctx, side[k], &so, out[k], err);
+        /* the columns this side used (flattened: the ones met only now, planned again) */
+        for (int32_t i = 0; i < f.n_outer; i++) o->flat->used[i] |= f.used[i];
+        if (f.grew) o->flat->grew = true;
+        if (!rc && f.apply && (c.n_keys != f.n_d || c.n_resid > 0))
+            rc = pl_error_set(err, PL_ERR_INTERNAL, "a side of a correlated set operation has %d keys, not %d",
+                              (int)c.n_keys, (int)f.n_d);
+        if (!rc && f.apply && k == 0) {
+            /* both sides have D's keys; the left side's stand for the result's */
+            o->flat->n_d = f.n_d;
+            memcpy(o->flat->cols, f.cols, (size_t)f.n_d * sizeof *f.cols);
+            sq_corr_reset(o->corr);
+            *o->corr = c;
+            memset(&c, 0, sizeof c);
+        }
+        sq_corr_reset(&c);
+        sq_flat_reset(&f);
+    }
+    if (!rc && !o->flat->apply && sq_flat_any(o->flat))
+        rc = pl_error_set(err, PL_ERR_UNSUPPORTED, "a correlated set operation must be planned flattened");
+    if (rc) {
+        if (*a) pl_df_release(*a);
+        if (*b) pl_df_release(*b);
+        *a = *b = NULL;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -2667,8 +2761,14 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
         if (st->op != PG_QUERY__SET_OPERATION__SETOP_NONE &&
             st->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED) {
             pl_df *a = NULL, *b = NULL;
-            rc = sq_plan_query(ctx, st->larg, NULL, &a, err);
-            if (!rc) rc = sq_plan_query(ctx, st->rarg, NULL, &b, err);
+            bool corr_sides = o && o->outer && o->corr && o->flat && !o->empty_input;
+            if (corr_sides)
+                rc = setop_sides(ctx, st, o, &a, &b, err);
+            else {
+                rc = sq_plan_query(ctx, st->larg, NULL, &a, err);
+                if (!rc) rc = sq_plan_query(ctx, st->rarg, NULL, &b, err);
+            }
+            int32_t n_ck = corr_sides && o->flat->apply ? o->corr->n_keys : 0;
             if (!rc && st->op == PG_QUERY__SET_OPERATION__SETOP_UNION && sq_union_by_name(ctx->sql, st))
                 rc = union_by_name(&a, &b, err);
             if (!rc && pl_df_schema(a)->n_fields != pl_df_schema(b)->n_fields)
@@ -2686,10 +2786,10 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
             }
             if (a) pl_df_release(a);
             if (b) pl_df_release(b);
-            if (!rc) rc = order_result(ctx, st, &df, err);
+            if (!rc) rc = order_result(ctx, st, n_ck, &df, err);
         } else if (st->n_values_lists > 0) {
             rc = plan_values(ctx, st, &df, err);
-            if (!rc) rc = order_result(ctx, st, &df, err);
+            if (!rc) rc = order_result(ctx, st, 0, &df, err);
         } else {
             rc = plan_select_core(ctx, st, o, &df, err);
         }
@@ -2708,7 +2808,7 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
                             pl_df **out, pl_error *err) {
     if (!stmt || stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         return pl_error_set(err, PL_ERR_SQL, "not a query");
-    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL};
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL, NULL};
     pl_status st = sq_plan_query(&ctx, stmt->select_stmt, NULL, out, err);
     sq_ctx_reset(&ctx);
     return st;
@@ -2716,11 +2816,62 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
 
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
                                  pl_expr **out, pl_error *err) {
-    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL};
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL, NULL};
     sq_scope sc = {0};
     sc.ctx = &ctx;
     sc.clause = "VALUES";
     pl_status st = sq_expr(&sc, node, out, err);
     sq_ctx_reset(&ctx);
     return st;
+}
+
+static bool sublink_visit(ProtobufCMessage *m, void *vctx) {
+    if (m->descriptor == &pg_query__sub_link__descriptor) return true;
+    return pl_sql_node_children(m, sublink_visit, vctx);
+}
+
+bool pl_sql_has_sublink(const PgQuery__Node *n) {
+    return n && sublink_visit((ProtobufCMessage *)(uintptr_t)n, NULL);
+}
+
+pl_status pl_sql_eval_row_value(pl_session *s, const char *sql, const PgQuery__Node *node,
+                                pl_type *type, pl_value *out, pl_error *err) {
+    sq_ctx ctx = {s, sql, 0, NULL, 0, NULL, NULL};
+    pl_df *dual = NULL;
+    PL_TRY(sq_dual(&dual, err));
+    sq_rel rel;
+    PL_TRY(sq_rel_init(&rel, dual, err));
+    sq_scope sc = {0};
+    sc.ctx = &ctx;
+    sc.rel = &rel;
+    sc.allow = SQ_ALLOW_SUBQUERY;
+    sc.clause = "VALUES";
+    pl_expr *e = NULL, *f = NULL;
+    pl_df *sel = NULL;
+    pl_table *t = NULL;
+    int32_t pos = sq_node_pos(node);
+    pl_status rc = sq_expr(&sc, node, &e, err);
+    if (!rc) rc = sq_finalize(e, rel.df, NULL, &f, err);
+    if (!rc && type) {
+        f = pl_expr_cast(f, pl_type_retain(type), false);
+        if (!f) rc = NOMEM(err);
+        else f->sql_pos = e->sql_pos >= 0 ? e->sql_pos : pos;
+    }
+    static const char *const name = "__v";
+    if (!rc) rc = sq_at(err, pl_df_select(rel.df, 1, &f, &name, &sel, err), pos);
+    if (!rc) rc = sq_at(err, pl_df_collect(sel, s ? pl_session_exec_opts(s) : NULL, &t, err), pos);
+    if (!rc && t->n_rows != 1)
+        rc = sq_fail(err, PL_ERR_INTERNAL, pos, "a VALUES item gave %lld rows", (long long)t->n_rows);
+    for (int64_t k = 0; !rc && k < t->n_batches; k++)
+        if (t->batches[k]->n_rows > 0) {
+            rc = pl_value_from_array(t->batches[k]->columns[0], 0, out, err);
+            break;
+        }
+    pl_table_release(t);
+    if (sel) pl_df_release(sel);
+    pl_expr_release(e);
+    pl_expr_release(f);
+    sq_rel_reset(&rel);
+    sq_ctx_reset(&ctx);
+    return rc;
 }

@@ -42,6 +42,22 @@ void sq_flat_reset(sq_flat *f) {
     memset(f, 0, sizeof *f);
 }
 
+pl_status sq_plan_flat(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_opts *o, pl_df **out,
+                       pl_error *err) {
+    sq_flat *f = o->flat;
+    pl_status rc = PL_OK;
+    for (int32_t attempt = 0; attempt <= f->n_outer; attempt++) {
+        f->grew = false;
+        rc = sq_plan_query(ctx, st, o, out, err);
+        if (!rc || rc == PL_ERR_NOMEM || !f->grew) break;
+        if (err) pl_error_init(err);
+        bool allow_ne = o->corr->allow_ne;
+        sq_corr_reset(o->corr);
+        o->corr->allow_ne = allow_ne;
+    }
+    return rc;
+}
+
 bool sq_flat_any(const sq_flat *f) {
     for (int32_t i = 0; i < f->n_outer; i++)
         if (f->used[i]) return true;
@@ -169,7 +185,7 @@ static pl_status plan_sub(sq_scope *sc, const PgQuery__SubLink *sl, bool exists_
         if (st2 && err) pl_error_init(err); /* the first plan's error, now retried */
         sq_select_opts o2 = {sc, corr, exists_mode && simple, false, false, false, false, 0, NULL};
         o2.flat = &fl;
-        st2 = sq_plan_query(sc->ctx, st, &o2, out, err);
+        st2 = sq_plan_flat(sc->ctx, st, &o2, out, err);
         o = o2;
         if (flat) *flat = true;
         if (!st2 && !memo) flat_memo_put(sc->ctx, st, mode, sc->rel, &fl);

@@ -727,6 +727,9 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
             const PgQuery__Node *item = l->items[k];
             if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
                 st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &v, err);
+            } else if (pl_sql_has_sublink(item)) {
+                st = pl_sql_at(err, pl_sql_node_location(item),
+                               pl_sql_eval_row_value(s, c->sql, item, vc[j].type, &v, err));
             } else {
                 pl_expr *x = NULL;
                 st = pl_sql_at(err, pl_sql_node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));

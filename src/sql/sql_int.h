@@ -75,6 +75,13 @@ pl_status pl_sql_plan_query(pl_session *s, const char *sql, const PgQuery__Node 
  * options) into an expression tree. */
 pl_status pl_sql_plan_const_expr(pl_session *s, const char *sql, const PgQuery__Node *node,
                                  pl_expr **out, pl_error *err);
+/* Whether the parse tree under n holds a subquery (SubLink). */
+bool pl_sql_has_sublink(const PgQuery__Node *n);
+/* An INSERT ... VALUES item with subqueries (`(SELECT max(x) FROM u) + 1`): planned over one
+ * row with its subqueries joined on, cast to `type` (NULL: kept) and run now; *out gets the
+ * value (a scalar subquery of more than one row is an error, like DuckDB). */
+pl_status pl_sql_eval_row_value(pl_session *s, const char *sql, const PgQuery__Node *node,
+                                pl_type *type, pl_value *out, pl_error *err);
 /* The schema a query's result is stored with (tables, recursive CTEs): names (the first
  * n_names replaced by `names`), plain types (dictionaries decoded), every column nullable. */
 pl_status pl_sql_stored_schema(pl_schema *in, int32_t n_names, char *const *names, pl_schema **out,
