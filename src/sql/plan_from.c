@@ -146,7 +146,7 @@ static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out
     const char *alias = name;
     if (!rv->schemaname || !rv->schemaname[0]) {
         for (sq_cte *c = ctx->ctes; c && !df; c = c->next)
-            if (strcasecmp(c->name, name) == 0) df = pl_df_retain(c->df);
+            if (strcasecmp(c->name, name) == 0 && c->df) df = pl_df_retain(c->df);
     }
     if (!df) df = sq_lookup_table(ctx, name);
     /* FROM 'path' arrives as a quoted identifier (plan_pre.c), cut to 63 bytes by the parser
@@ -991,11 +991,12 @@ static pl_status lateral_join(sq_ctx *ctx, sq_rel *left, const PgQuery__RangeSub
  * the columns and fails (so that it is planned again flattened), and its flattened plan plans
  * the derived table flattened over the same distinct outer values D, D's columns first (hidden,
  * named __fc<id>_<j>, recorded in ctx->from_corr for flat_begin). Otherwise it is an ordinary
- * derived table. */
-static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery__RangeSubselect *rs,
+ * derived table. st: its query, pos: its place; cols (may be NULL): a CTE's column names,
+ * alias/name: the FROM item's alias or default name. */
+static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery__SelectStmt *st, int32_t pos,
+                                    const PgQuery__Alias *cols, const PgQuery__Alias *alias, const char *name,
                                     sq_rel *out, pl_error *err) {
     sq_from_corr *fc = ctx->from_corr;
-    const PgQuery__SelectStmt *st = rs->subquery->select_stmt;
     sq_flat f;
     sq_corr c;
     memset(&c, 0, sizeof c);
@@ -1013,7 +1014,7 @@ static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery_
         if (!fc->flat->apply) {
             for (int32_t i = 0; i < f.n_outer; i++) fc->flat->used[i] |= f.used[i];
             if (!rc)
-                rc = sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery),
+                rc = sq_fail(err, PL_ERR_UNSUPPORTED, pos,
                              "a derived table that refers to the outer query must be planned flattened");
         } else {
             bool grew = false; /* columns the subquery's first plan did not see */
@@ -1022,7 +1023,7 @@ static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery_
             if (grew) {
                 fc->flat->grew = true;
                 sq_flat_reset(&f);
-                return sq_fail(err, PL_ERR_UNSUPPORTED, sq_node_pos(rs->subquery),
+                return sq_fail(err, PL_ERR_UNSUPPORTED, pos,
                                "a derived table uses outer columns its subquery's first plan did not see");
             }
             if (rc && err) pl_error_init(err); /* the first plan's error, now retried */
@@ -1036,15 +1037,16 @@ static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery_
                 if (f.used[i] && !fc->flat->used[i]) fc->flat->grew = fc->flat->used[i] = true;
             n_keys = c.n_keys;
             if (!rc && (c.n_keys != f.n_d || c.n_resid > 0))
-                rc = sq_fail(err, PL_ERR_INTERNAL, sq_node_pos(rs->subquery),
-                             "a correlated derived table has %d keys, not %d", (int)c.n_keys, (int)f.n_d);
+                rc = sq_fail(err, PL_ERR_INTERNAL, pos, "a correlated derived table has %d keys, not %d",
+                             (int)c.n_keys, (int)f.n_d);
         }
     } else if (!rc && (c.n_keys > 0 || c.n_resid > 0)) {
-        rc = sq_fail(err, PL_ERR_INTERNAL, sq_node_pos(rs->subquery), "a derived table correlated without outer columns");
+        rc = sq_fail(err, PL_ERR_INTERNAL, pos, "a derived table correlated without outer columns");
     }
     sq_corr_reset(&c);
     sq_flat_reset(&f);
-    if (!rc) rc = apply_alias(&df, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);
+    if (!rc && cols) rc = rename_cols(&df, cols, pos, err);
+    if (!rc) rc = apply_alias(&df, name, alias, -1, err);
     int32_t id = ctx->next_id++;
     if (!rc && n_keys > 0) {
         /* its keys under names of their own (several derived tables may have them) */
@@ -1086,19 +1088,58 @@ static pl_status correlated_derived(sq_ctx *ctx, sq_scope *outer, const PgQuery_
     return PL_OK;
 }
 
+/* A reference to a CTE that refers to the outer query (sq_cte.corr): planned here like a
+ * derived table of its query, named like the CTE. */
+static pl_status correlated_cte(sq_ctx *ctx, sq_scope *outer, const sq_cte *c, const PgQuery__RangeVar *rv,
+                                sq_rel *out, pl_error *err) {
+    const PgQuery__SelectStmt *st = c->corr->ctequery->select_stmt;
+    PgQuery__Alias cols = PG_QUERY__ALIAS__INIT;
+    cols.aliasname = c->name;
+    cols.n_colnames = c->corr->n_aliascolnames;
+    cols.colnames = c->corr->aliascolnames;
+    if (outer && ctx->from_corr)
+        return correlated_derived(ctx, outer, st, rv->location, &cols, rv->alias, c->name, out, err);
+    /* not in a correlated subquery's FROM: planned on its own, which fails like the CTE did */
+    pl_df *df = NULL;
+    PL_TRY(sq_plan_query(ctx, st, NULL, &df, err));
+    pl_status rc = rename_cols(&df, &cols, rv->location, err);
+    if (!rc) rc = apply_alias(&df, c->name, rv->alias, -1, err);
+    if (rc) {
+        pl_df_release(df);
+        return rc;
+    }
+    return sq_rel_init(out, df, err);
+}
+
 pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *item, sq_rel *left,
                             sq_rel *out, pl_error *err) {
     PL_UNUSED(left);
     switch (item->node_case) {
-    case PG_QUERY__NODE__NODE_RANGE_VAR:
-        return range_var(ctx, item->range_var, out, err);
+    case PG_QUERY__NODE__NODE_RANGE_VAR: {
+        const PgQuery__RangeVar *rv = item->range_var;
+        for (const sq_cte *c = sq_nz(rv->schemaname) ? NULL : ctx->ctes; c; c = c->next)
+            if (strcasecmp(c->name, rv->relname) == 0) {
+                if (c->corr && c->busy) continue; /* a CTE does not see itself */
+                if (c->corr) {
+                    sq_cte *m = (sq_cte *)(uintptr_t)c;
+                    m->busy = true;
+                    pl_status rc = correlated_cte(ctx, outer, c, rv, out, err);
+                    m->busy = false;
+                    return rc;
+                }
+                break;
+            }
+        return range_var(ctx, rv, out, err);
+    }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
         return table_function(ctx, item->range_function, out, err);
     case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
         const PgQuery__RangeSubselect *rs = item->range_subselect;
         if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
             return pl_error_set(err, PL_ERR_SQL, "bad subquery in FROM");
-        if (outer && ctx->from_corr) return correlated_derived(ctx, outer, rs, out, err);
+        if (outer && ctx->from_corr)
+            return correlated_derived(ctx, outer, rs->subquery->select_stmt, sq_node_pos(rs->subquery), NULL,
+                                      rs->alias, NULL, out, err);
         pl_df *df = NULL;
         PL_TRY(sq_plan_query(ctx, rs->subquery->select_stmt, NULL, &df, err));
         pl_status st = apply_alias(&df, rs->alias ? sq_nz(rs->alias->aliasname) : NULL, rs->alias, -1, err);

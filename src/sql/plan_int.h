@@ -171,6 +171,10 @@ typedef struct sq_cte {
     char *name;
     pl_df *df;
     bool is_volatile; /* inlined plan whose rows differ between evaluations (random()) */
+    /* a CTE of a correlated subquery that refers to the outer query (its own plan failed):
+     * df is NULL and each reference plans it like a derived table there (plan_from.c) */
+    const PgQuery__CommonTableExpr *corr;
+    bool busy; /* corr: being planned (its own name then means an outer CTE or table) */
     struct sq_cte *next;
 } sq_cte;
 

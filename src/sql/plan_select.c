@@ -2550,7 +2550,7 @@ static void pop_ctes(sq_ctx *ctx, sq_cte *until) {
         sq_cte *c = ctx->ctes;
         ctx->ctes = c->next;
         pl_free(c->name);
-        pl_df_release(c->df);
+        if (c->df) pl_df_release(c->df);
         pl_free(c);
     }
 }
@@ -2614,7 +2614,8 @@ static bool cte_materialize(const sq_ctx *ctx, const PgQuery__SelectStmt *st, si
     return refs >= 2;
 }
 
-static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_error *err) {
+/* corr: st is a correlated subquery (its CTEs may refer to the outer query). */
+static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, bool corr, pl_error *err) {
     const PgQuery__WithClause *w = st->with_clause;
     for (size_t i = 0; i < w->n_ctes; i++) {
         const PgQuery__Node *n = w->ctes[i];
@@ -2625,11 +2626,20 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_error 
         pl_df *df = NULL;
         int32_t self_pos = -1;
         bool recursive = w->recursive && sq_refers_to(&cte->ctequery->base, cte->ctename, &self_pos);
-        if (recursive)
+        const PgQuery__CommonTableExpr *deferred = NULL;
+        if (recursive) {
             PL_TRY(sq_plan_recursive_cte(ctx, cte, &df, err));
-        else
-            PL_TRY(sq_plan_query(ctx, cte->ctequery->select_stmt, NULL, &df, err));
-        if (!recursive && cte->n_aliascolnames > 0) {
+        } else {
+            pl_status pr = sq_plan_query(ctx, cte->ctequery->select_stmt, NULL, &df, err);
+            if (pr && pr != PL_ERR_NOMEM && corr) {
+                /* may refer to the outer query: planned at each reference instead */
+                if (err) pl_error_init(err);
+                deferred = cte;
+            } else if (pr) {
+                return pr;
+            }
+        }
+        if (!recursive && !deferred && cte->n_aliascolnames > 0) {
             pl_schema *sch = pl_df_schema(df);
             if ((int32_t)cte->n_aliascolnames > sch->n_fields) {
                 pl_df_release(df);
@@ -2652,7 +2662,7 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_error 
             df = r;
         }
         bool is_volatile = false;
-        if (!recursive && cte_materialize(ctx, st, i, &is_volatile)) {
+        if (!recursive && !deferred && cte_materialize(ctx, st, i, &is_volatile)) {
             pl_status rc = materialize_cte(ctx, &df, cte->location, err);
             if (rc) {
                 pl_df_release(df);
@@ -2670,6 +2680,7 @@ static pl_status push_ctes(sq_ctx *ctx, const PgQuery__SelectStmt *st, pl_error 
         c->name = nm;
         c->df = df;
         c->is_volatile = is_volatile;
+        c->corr = deferred;
         c->next = ctx->ctes;
         ctx->ctes = c;
     }
@@ -2755,7 +2766,7 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
     ctx->depth++;
     sq_cte *saved = ctx->ctes;
     pl_status rc = PL_OK;
-    if (st->with_clause) rc = push_ctes(ctx, st, err);
+    if (st->with_clause) rc = push_ctes(ctx, st, o && o->outer && o->flat && !o->empty_input, err);
     pl_df *df = NULL;
     if (!rc) {
         if (st->op != PG_QUERY__SET_OPERATION__SETOP_NONE &&
@@ -2774,7 +2785,7 @@ pl_status sq_plan_query(sq_ctx *ctx, const PgQuery__SelectStmt *st, sq_select_op
             if (!rc && pl_df_schema(a)->n_fields != pl_df_schema(b)->n_fields)
                 rc = pl_error_set(err, PL_ERR_SQL,
                                   "set operation sides have different numbers of columns (%d and %d)",
-                                  (int)pl_df_schema(a)->n_fields, (int)pl_df_schema(b)->n_fields);
+                                  (int)(pl_df_schema(a)->n_fields - n_ck), (int)(pl_df_schema(b)->n_fields - n_ck));
             if (!rc) {
                 if (st->op == PG_QUERY__SET_OPERATION__SETOP_UNION)
                     rc = pl_df_union(a, b, st->all, &df, err);

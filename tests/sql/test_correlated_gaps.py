@@ -188,3 +188,40 @@ UNNEST = [
 @pytest.mark.parametrize("name,query", UNNEST, ids=[n for n, _ in UNNEST])
 def test_gaps_unnest(sql, name, query):
     sql.check(query, setup=SETUP)
+
+
+# CTEs of a correlated subquery that refer to the outer query: planned at each reference like
+# a derived table there.
+CTES = [
+    ("scalar", "SELECT id, (WITH c AS (SELECT * FROM u WHERE u.k = t.g) SELECT count(*) FROM c) AS n FROM t"),
+    ("column_names_and_chain",
+     "SELECT id, (WITH c(a, b) AS (SELECT i, y FROM u WHERE u.k = t.g), d AS (SELECT max(b) AS m FROM c) "
+     "SELECT sum(b) + min(d.m) FROM c, d) AS v FROM t"),
+    ("exists_inequality",
+     "SELECT id FROM t WHERE EXISTS (WITH c AS (SELECT * FROM u WHERE u.v < t.x) SELECT 1 FROM c WHERE c.k = t.g)"),
+    ("self_join", "SELECT id, (WITH c AS (SELECT * FROM u WHERE u.k = t.g) SELECT count(*) FROM c x, c y "
+                  "WHERE x.i < y.i) AS n FROM t"),
+    ("nested_reference",
+     "SELECT id, (WITH c AS (SELECT * FROM u WHERE u.k = t.g) SELECT count(*) FROM c WHERE c.y IN "
+     "(SELECT c2.y FROM c c2 WHERE c2.i > c.i)) AS n FROM t"),
+    ("in_where_subquery",
+     "SELECT id, (WITH c AS (SELECT y FROM u WHERE u.k = t.g) SELECT count(*) FROM w WHERE w.z IN "
+     "(SELECT y FROM c)) AS n FROM t"),
+    ("lateral", "SELECT t.id, l.* FROM t, LATERAL (WITH c AS (SELECT y FROM u WHERE u.k = t.g) "
+                "SELECT max(y) AS m, count(*) AS n FROM c) l"),
+    ("in_select_list", "SELECT id, x IN (WITH c AS (SELECT y FROM u WHERE u.k = t.g) SELECT y FROM c) AS a FROM t"),
+    ("materialized", "SELECT id, (WITH c AS MATERIALIZED (SELECT * FROM u WHERE u.k = t.g) SELECT count(*) FROM c) "
+                     "AS n FROM t"),
+    ("uncorrelated_cte", "SELECT id, (WITH c AS (SELECT * FROM u) SELECT count(*) FROM c WHERE c.k = t.g) AS n FROM t"),
+    ("shadows_table", "SELECT id, (WITH u AS (SELECT * FROM u WHERE u.k = t.g) SELECT count(*) FROM u) AS n FROM t"),
+]
+
+
+@pytest.mark.parametrize("name,query", CTES, ids=[n for n, _ in CTES])
+def test_gaps_cte(sql, name, query):
+    sql.check(query, setup=SETUP)
+
+
+def test_gaps_cte_error(sql):
+    sql.error(SETUP + ["SELECT id, (WITH c AS (SELECT * FROM u WHERE u.k = t.zz) SELECT count(*) FROM c) FROM t"],
+              'column "t.zz" not found')
