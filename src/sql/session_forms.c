@@ -8,11 +8,14 @@
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
  *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
  *   x [NOT] IN [1, 2]                                x [!]<@@ list_value(1, 2) (list_contains)
+ *   [e FOR x IN l IF c] (a list comprehension)       list_transform / list_filter lambdas
  *   {'a': 1, 'b': 'x'} (a struct literal)            struct_pack("a" := 1, "b" := 'x')
  *   lambda x, i: body  /  x -> body                  (x, i) -> (body)  /  x -> (body)
  *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
  *   ... FROM f ... USING SAMPLE s / item TABLESAMPLE s  a FROM item __sample(...) (plan_from.c)
  *   PIVOT src ON ... / UNPIVOT src ON ...            SELECT * FROM src, then generated SQL
+ *   item PIVOT (agg FOR c IN (...) [GROUP BY k])     a grouped subquery of FILTERed aggregates
+ *   item UNPIVOT [INCLUDE NULLS] (v FOR n IN (...))  a subquery of two zipped unnests
  * Unlike pl_sql_preprocess (which keeps the text's length so that tree locations are offsets
  * into the user's text), these insert and move text: the session parses and plans the
  * rewritten script as if the user had written it, and maps error positions back through the
@@ -204,10 +207,73 @@ static bool list_literal(const fw *w, int32_t i) {
     static const char *const kw[] = {"select", "where", "and", "or", "not", "then", "else", "when",
                                      "case", "by", "having", "on", "values", "distinct", "all",
                                      "any", "some", "like", "ilike", "between", "is", "qualify",
-                                     "return", "returning", "set", "default"};
+                                     "return", "returning", "set", "default", "in"};
     for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
         if (is(w, p, kw[k])) return true;
     return false;
+}
+
+/* The first token in [a, b) that is word at bracket depth 0, or b. */
+static int32_t top_word(const fw *w, int32_t a, int32_t b, const char *word) {
+    for (int32_t k = a; k < b; k++) {
+        if (is_punct(w, k, '(') || is_punct(w, k, '[') || is_punct(w, k, '{')) {
+            int depth = 0;
+            for (; k < b; k++) {
+                if (is_punct(w, k, '(') || is_punct(w, k, '[') || is_punct(w, k, '{')) depth++;
+                else if ((is_punct(w, k, ')') || is_punct(w, k, ']') || is_punct(w, k, '}')) && --depth == 0)
+                    break;
+            }
+            continue;
+        }
+        if (is(w, k, word)) return k;
+    }
+    return b;
+}
+
+/* A list comprehension, the brackets at tokens i and m: [E FOR x [, i] IN L [IF C]] (DuckDB's;
+ * i is the element's 1-based index in L) ->
+ *   list_transform((L), x -> (E))                                  without IF, else
+ *   list_transform(list_filter(list_transform((L), x -> (struct_pack("filter" := (C),
+ *     "result" := (E)))), __e -> (struct_extract(__e, 'filter'))), __e -> (struct_extract(__e,
+ *     'result')))
+ * so that E and C both see the element and its index in L (the lambdas of kernels_lambda.c).
+ * Whether it was one (then the bytes from cur on and it are written); not: nothing written. */
+static bool comprehension(fw *w, int32_t i, int32_t m, int32_t cur) {
+    int32_t f = top_word(w, i + 1, m, "for");
+    if (f == i + 1 || f >= m || w->t[f + 1].kind != SQ_TOK_IDENT) return false;
+    int32_t x = f + 1, idx = -1, in = f + 2;
+    if (is_punct(w, in, ',') && in + 1 < m && w->t[in + 1].kind == SQ_TOK_IDENT) {
+        idx = in + 1;
+        in += 2;
+    }
+    if (!is(w, in, "in") || in + 1 >= m) return false;
+    int32_t cond = top_word(w, in + 2, m, "if");
+    if (cond + 1 >= m && cond < m) return false;
+    int32_t anchor = w->t[i].start;
+    copy(w, cur, anchor);
+    insert(w, cond < m ? "list_transform(list_filter(list_transform((" : "list_transform((", anchor);
+    region(w, in + 1, cond, w->t[cond].start, false);
+    insert(w, "), ", w->t[cond].start);
+    if (idx >= 0) insert(w, "(", w->t[x].start);
+    copy(w, w->t[x].start, w->t[x].end);
+    if (idx >= 0) {
+        insert(w, ", ", w->t[idx].start);
+        copy(w, w->t[idx].start, w->t[idx].end);
+        insert(w, ")", w->t[idx].end);
+    }
+    insert(w, cond < m ? " -> (struct_pack(\"filter\" := (" : " -> (", w->t[f].start);
+    if (cond < m) {
+        region(w, cond + 1, m, w->t[m].start, false);
+        insert(w, "), \"result\" := (", w->t[m].start);
+    }
+    region(w, i + 1, f, w->t[f].start, false);
+    if (cond < m)
+        insert(w,
+               ")))), __e -> (struct_extract(__e, 'filter'))), __e -> (struct_extract(__e, 'result')))",
+               w->t[m].start);
+    else
+        insert(w, "))", w->t[m].start);
+    return true;
 }
 
 /* ---------------------------------------------------------------- samples */
@@ -222,6 +288,7 @@ enum { SAMPLE_MAX_EDITS = 16 };
 typedef struct sample_edit {
     int32_t at, end; /* replace tokens [at, end) (end == at: insert before at) */
     char text[192];
+    char *big; /* the text instead, when longer (owned) */
 } sample_edit;
 
 static bool is_num(const fw *w, int32_t i) { return i >= 0 && i < w->n_tok && w->t[i].kind == SQ_TOK_NUMBER; }
@@ -293,6 +360,31 @@ static bool item_lead(const fw *w, int32_t i) {
            is(w, i, "lateral") || is(w, i, "as") || is(w, i, "on") || is(w, i, "using");
 }
 
+/* The first token of the FROM item ending at token p (a name, a string, a parenthesised query or
+ * a table function), or -1; *name (if < 0) becomes the token naming it, if any. */
+static int32_t item_start(const fw *w, int32_t lo, int32_t p, int32_t *name) {
+    if (p < lo) return -1;
+    int32_t start = -1;
+    if (is_punct(w, p, ')')) {
+        int32_t m = open_of(w, p, lo);
+        if (m < lo) return -1;
+        start = m;
+        if (m - 1 >= lo && w->t[m - 1].kind == SQ_TOK_IDENT && !item_lead(w, m - 1)) {
+            start = m - 1; /* a table function */
+            if (*name < 0) *name = m - 1;
+        }
+    } else if (w->t[p].kind == SQ_TOK_IDENT || w->t[p].kind == SQ_TOK_QIDENT) {
+        start = p;
+        if (*name < 0) *name = p;
+    } else if (w->t[p].kind == SQ_TOK_STRING) {
+        start = p;
+    } else {
+        return -1;
+    }
+    while (start - 2 >= lo && is_punct(w, start - 1, '.')) start -= 2;
+    return start;
+}
+
 /* The edits for TABLESAMPLE at token ts (spec after it) in [lo, hi). */
 static int32_t tablesample_edits(const fw *w, int32_t lo, int32_t hi, int32_t ts, sample_edit *e,
                                  int32_t n_e) {
@@ -303,7 +395,7 @@ static int32_t tablesample_edits(const fw *w, int32_t lo, int32_t hi, int32_t ts
     if (is_punct(w, p, ')')) { /* alias(cols)? */
         int32_t m = open_of(w, p, lo);
         if (m - 1 >= lo && (w->t[m - 1].kind == SQ_TOK_IDENT || w->t[m - 1].kind == SQ_TOK_QIDENT) &&
-            !item_lead(w, m - 2)) {
+            !item_lead(w, m - 1) && !item_lead(w, m - 2)) { /* not FROM (query) */
             alias = m - 1;
             p = m - 2;
         } else if (m - 1 >= lo && is(w, m - 2, "as")) {
@@ -318,27 +410,11 @@ static int32_t tablesample_edits(const fw *w, int32_t lo, int32_t hi, int32_t ts
         p -= 2;
     }
     if (alias >= 0 && is(w, p, "as")) p--;
-    if (p < lo) return n_e;
-    int32_t start = -1, name = alias;
-    if (is_punct(w, p, ')')) {
-        int32_t m = open_of(w, p, lo);
-        if (m < lo) return n_e;
-        start = m;
-        if (m - 1 >= lo && w->t[m - 1].kind == SQ_TOK_IDENT && !item_lead(w, m - 1)) {
-            start = m - 1; /* a table function */
-            if (name < 0) name = m - 1;
-        }
-    } else if (w->t[p].kind == SQ_TOK_IDENT || w->t[p].kind == SQ_TOK_QIDENT) {
-        start = p;
-        if (name < 0) name = p;
-    } else if (w->t[p].kind == SQ_TOK_STRING) {
-        start = p;
-    } else {
-        return n_e;
-    }
-    while (start - 2 >= lo && is_punct(w, start - 1, '.')) start -= 2;
+    int32_t name = alias, start = item_start(w, lo, p, &name);
+    if (start < 0) return n_e;
     sample_edit *a = &e[n_e++], *b = &e[n_e++];
-    *a = (sample_edit){start, start, "(SELECT * FROM "};
+    *a = (sample_edit){start, start, "(SELECT * FROM ", NULL};
+    b->big = NULL;
     b->at = ts;
     b->end = spec_end;
     if (name >= 0)
@@ -357,6 +433,222 @@ static bool from_end_word(const fw *w, int32_t i) {
     return (is(w, i, "using") && is(w, i + 1, "sample")) || is_set_op(w, i);
 }
 
+/* A token's text as a quoted identifier into b (a 'string' or "name" unquoted first). */
+static void buf_ident_of(const fw *w, pl_sql_buf *b, int32_t a, int32_t z) {
+    pl_sql_buf_str(b, "\"");
+    int32_t s = w->t[a].start, e = w->t[z - 1].end;
+    char q = 0;
+    if (z == a + 1 && (w->t[a].kind == SQ_TOK_STRING || w->t[a].kind == SQ_TOK_QIDENT) && e - s >= 2 &&
+        (w->sql[s] == '\'' || w->sql[s] == '"')) {
+        q = w->sql[s];
+        s++;
+        e--;
+    }
+    for (int32_t k = s; k < e; k++) {
+        if (q && w->sql[k] == q && k + 1 < e && w->sql[k + 1] == q) k++;
+        pl_sql_buf_add(b, w->sql + k, 1);
+        if (w->sql[k] == '"') pl_sql_buf_add(b, "\"", 1);
+    }
+    pl_sql_buf_str(b, "\"");
+}
+
+static void buf_toks(const fw *w, pl_sql_buf *b, int32_t a, int32_t z) {
+    if (z > a) pl_sql_buf_add(b, w->sql + w->t[a].start, (size_t)(w->t[z - 1].end - w->t[a].start));
+}
+
+/* Words in an aggregate's arguments that are not column names. */
+static bool not_column(const fw *w, int32_t k) {
+    static const char *const kw[] = {"distinct", "all", "order", "by", "asc", "desc", "nulls", "first",
+                                     "last", "as", "and", "or", "not", "is", "null", "true", "false",
+                                     "case", "when", "then", "else", "end", "in", "between", "like",
+                                     "ilike", "interval", "cast", "filter", "where", "lambda"};
+    for (size_t j = 0; j < sizeof kw / sizeof kw[0]; j++)
+        if (is(w, k, kw[j])) return true;
+    return is_punct(w, k + 1, '(') || is_punct(w, k + 1, '.') || is_punct(w, k - 1, ':');
+}
+
+static bool join_word(const fw *w, int32_t i) {
+    static const char *const kw[] = {"join", "left", "right", "inner", "full", "cross", "natural",
+                                     "positional", "asof", "anti", "semi", "on", "using", "pivot",
+                                     "unpivot", "tablesample"};
+    for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
+        if (is(w, i, kw[k])) return true;
+    return false;
+}
+
+/* The item's name (token name, if >= 0) as the alias of a rewritten item, unless an alias
+ * follows at token nx (DuckDB names an unaliased PIVOT / UNPIVOT like its item). */
+static void alias_or_name(const fw *w, int32_t hi, int32_t nx, int32_t name, pl_sql_buf *b) {
+    bool aliased = nx < hi && (is(w, nx, "as") || ((w->t[nx].kind == SQ_TOK_IDENT || w->t[nx].kind == SQ_TOK_QIDENT) &&
+                                                   !from_end_word(w, nx) && !join_word(w, nx)));
+    if (!aliased && name >= 0) buf_toks(w, b, name, name + 1);
+}
+
+/* The edits rewriting a FROM item (from token start) and its PIVOT / UNPIVOT clause (tokens
+ * [at, cl]): head before the item, tail (closed here, then the item's name as alias unless one
+ * follows) for the clause. Takes head and tail. */
+static int32_t item_edits(const fw *w, int32_t hi, int32_t start, int32_t at, int32_t cl, int32_t name,
+                          pl_sql_buf *head, pl_sql_buf *tail, sample_edit *e, int32_t n_e) {
+    pl_sql_buf_str(tail, ") ");
+    alias_or_name(w, hi, cl + 1, name, tail);
+    if (head->oom || tail->oom) {
+        pl_free(head->p);
+        pl_free(tail->p);
+        return n_e;
+    }
+    e[n_e] = (sample_edit){start, start, "", head->p};
+    e[n_e + 1] = (sample_edit){at, cl + 1, "", tail->p};
+    return n_e + 2;
+}
+
+enum { PIVOT_STD_MAX_AGGS = 16 };
+
+/* The SQL standard PIVOT after a FROM item, token pv (PIVOT) in [lo, hi):
+ *   item PIVOT (agg(...) [AS a], ... FOR col IN (v [AS n], ...) [GROUP BY keys])
+ *   -> (SELECT * EXCLUDE (col, the aggregates' columns) | keys,
+ *              agg(...) FILTER (WHERE col = v) AS "n[_a]", ... FROM item GROUP BY ALL | keys)
+ * DuckDB's columns: the keys (without GROUP BY: the columns neither pivoted nor aggregated), then
+ * one per value and aggregate. Not this form: no edits (the parser then refuses it). */
+static int32_t pivot_edits(const fw *w, int32_t lo, int32_t hi, int32_t pv, sample_edit *e, int32_t n_e) {
+    int32_t op = pv + 1, cl = close_of(w, op, hi), name = -1;
+    int32_t start = item_start(w, lo, pv - 1, &name);
+    if (n_e + 2 > SAMPLE_MAX_EDITS || cl >= hi || start < 0) return n_e;
+    int32_t f = top_word(w, op + 1, cl, "for"), col = f + 1;
+    if (f >= cl || f == op + 1 || (w->t[col].kind != SQ_TOK_IDENT && w->t[col].kind != SQ_TOK_QIDENT) ||
+        !is(w, col + 1, "in") || !is_punct(w, col + 2, '('))
+        return n_e;
+    int32_t vo = col + 2, vc = close_of(w, vo, cl), gb = vc + 1;
+    bool group = is(w, gb, "group") && is(w, gb + 1, "by") && gb + 2 < cl;
+    if (vc >= cl || vc == vo + 1 || (!group && gb != cl)) return n_e;
+    int32_t ag_a[PIVOT_STD_MAX_AGGS], ag_z[PIVOT_STD_MAX_AGGS], ag_alias[PIVOT_STD_MAX_AGGS], n_ag = 0;
+    for (int32_t k = op + 1; k < f; n_ag++) {
+        int32_t z = item_end(w, k, f), alias = -1;
+        if (n_ag == PIVOT_STD_MAX_AGGS || z == k) return n_e;
+        if (z - 2 > k && is(w, z - 2, "as")) alias = z - 1, z -= 2;
+        if (w->t[k].kind != SQ_TOK_IDENT || !is_punct(w, k + 1, '(') || close_of(w, k + 1, z) != z - 1) return n_e;
+        ag_a[n_ag] = k;
+        ag_z[n_ag] = z;
+        ag_alias[n_ag] = alias;
+        k = item_end(w, k, f) + 1;
+    }
+    pl_sql_buf head = {0}, tail = {0};
+    pl_sql_buf_str(&head, "(SELECT ");
+    if (group) {
+        buf_toks(w, &head, gb + 2, cl);
+    } else { /* * EXCLUDE (col, the aggregates' columns once each) */
+        pl_sql_buf_str(&head, "* EXCLUDE (");
+        int32_t ex[64], n_ex = 0;
+        ex[n_ex++] = col;
+        for (int32_t g = 0; g < n_ag; g++)
+            for (int32_t k = ag_a[g] + 2; k < ag_z[g] - 1; k++) {
+                if ((w->t[k].kind != SQ_TOK_IDENT && w->t[k].kind != SQ_TOK_QIDENT) || not_column(w, k)) continue;
+                bool seen = false;
+                int32_t len = w->t[k].end - w->t[k].start;
+                for (int32_t x = 0; x < n_ex && !seen; x++)
+                    seen = w->t[ex[x]].end - w->t[ex[x]].start == len &&
+                           !strncasecmp(w->sql + w->t[ex[x]].start, w->sql + w->t[k].start, (size_t)len);
+                if (seen) continue;
+                if (n_ex == 64) {
+                    pl_free(head.p);
+                    return n_e;
+                }
+                ex[n_ex++] = k;
+            }
+        for (int32_t x = 0; x < n_ex; x++) {
+            if (x) pl_sql_buf_str(&head, ", ");
+            buf_toks(w, &head, ex[x], ex[x] + 1);
+        }
+        pl_sql_buf_str(&head, ")");
+    }
+    for (int32_t v = vo + 1; v < vc;) {
+        int32_t z = item_end(w, v, vc), vz = z, alias = -1;
+        if (z - 2 > v && is(w, z - 2, "as")) alias = z - 1, vz = z - 2;
+        for (int32_t g = 0; g < n_ag; g++) {
+            pl_sql_buf_str(&head, ", ");
+            buf_toks(w, &head, ag_a[g], ag_z[g]);
+            pl_sql_buf_str(&head, " FILTER (WHERE ");
+            buf_toks(w, &head, col, col + 1);
+            pl_sql_buf_str(&head, " = ");
+            buf_toks(w, &head, v, vz);
+            pl_sql_buf_str(&head, ") AS ");
+            pl_sql_buf temp = {0}; /* the name: n, n_a or n_agg(...) (several without AS) */
+            buf_ident_of(w, &temp, alias >= 0 ? alias : v, alias >= 0 ? alias + 1 : vz);
+            if (temp.p && temp.len >= 2) pl_sql_buf_add(&head, temp.p, temp.len - 1);
+            pl_free(temp.p);
+            if (ag_alias[g] >= 0 || n_ag > 1) {
+                pl_sql_buf_str(&head, "_");
+                pl_sql_buf inner = {0};
+                if (ag_alias[g] >= 0) buf_ident_of(w, &inner, ag_alias[g], ag_alias[g] + 1);
+                else buf_ident_of(w, &inner, ag_a[g], ag_z[g]);
+                if (inner.p && inner.len >= 2) pl_sql_buf_add(&head, inner.p + 1, inner.len - 1);
+                pl_free(inner.p);
+            } else {
+                pl_sql_buf_str(&head, "\"");
+            }
+        }
+        v = z + 1;
+    }
+    pl_sql_buf_str(&head, " FROM ");
+    pl_sql_buf_str(&tail, " GROUP BY ");
+    if (group) buf_toks(w, &tail, gb + 2, cl);
+    else pl_sql_buf_str(&tail, "ALL");
+    return item_edits(w, hi, start, pv, cl, name, &head, &tail, e, n_e);
+}
+
+/* The SQL standard UNPIVOT after a FROM item, token up (UNPIVOT) in [lo, hi):
+ *   item UNPIVOT [INCLUDE NULLS] (val FOR name IN (c1, c2, ...))
+ *   -> (SELECT * FROM (SELECT * EXCLUDE (c1, c2, ...), unnest(list_value('c1', 'c2', ...)) AS
+ *       "name", unnest(list_value(c1, c2, ...)) AS "val" FROM item) __unpivot
+ *       [WHERE "val" IS NOT NULL]) [item's name]
+ * (the unnests are zipped: row by row, like DuckDB). Not this form: no edits. */
+static int32_t unpivot_edits(const fw *w, int32_t lo, int32_t hi, int32_t up, sample_edit *e, int32_t n_e) {
+    int32_t name = -1, start = item_start(w, lo, up - 1, &name), op = up + 1;
+    bool nulls = is(w, op, "include") && is(w, op + 1, "nulls");
+    if (nulls) op += 2;
+    if (n_e + 2 > SAMPLE_MAX_EDITS || start < 0 || !is_punct(w, op, '(')) return n_e;
+    int32_t cl = close_of(w, op, hi), val = op + 1, f = op + 2, nm = op + 3, io = op + 5;
+    if (cl >= hi || !is(w, f, "for") || !is(w, nm + 1, "in") || !is_punct(w, io, '(') ||
+        (w->t[val].kind != SQ_TOK_IDENT && w->t[val].kind != SQ_TOK_QIDENT) ||
+        (w->t[nm].kind != SQ_TOK_IDENT && w->t[nm].kind != SQ_TOK_QIDENT) || close_of(w, io, cl) != cl - 1)
+        return n_e;
+    for (int32_t k = io + 1; k < cl - 1; k += 2) /* c1, c2, ...: names only */
+        if ((w->t[k].kind != SQ_TOK_IDENT && w->t[k].kind != SQ_TOK_QIDENT) ||
+            !(is_punct(w, k + 1, ',') || k + 1 == cl - 1))
+            return n_e;
+    if (io + 1 >= cl - 1) return n_e;
+    pl_sql_buf head = {0}, tail = {0};
+    pl_sql_buf_str(&head, "(SELECT * FROM (SELECT * EXCLUDE (");
+    buf_toks(w, &head, io + 1, cl - 1);
+    pl_sql_buf_str(&head, "), unnest(list_value(");
+    for (int32_t k = io + 1; k < cl - 1; k += 2) {
+        if (k > io + 1) pl_sql_buf_str(&head, ", ");
+        pl_sql_buf q = {0}; /* "c" -> 'c' */
+        buf_ident_of(w, &q, k, k + 1);
+        pl_sql_buf_str(&head, "'");
+        for (size_t c = 1; q.p && c + 1 < q.len; c++) {
+            if (q.p[c] == '"') c++; /* "" -> " */
+            pl_sql_buf_add(&head, q.p + c, 1);
+            if (q.p[c] == '\'') pl_sql_buf_str(&head, "'");
+        }
+        pl_sql_buf_str(&head, "'");
+        pl_free(q.p);
+    }
+    pl_sql_buf_str(&head, ")) AS ");
+    buf_ident_of(w, &head, nm, nm + 1);
+    pl_sql_buf_str(&head, ", unnest(list_value(");
+    buf_toks(w, &head, io + 1, cl - 1);
+    pl_sql_buf_str(&head, ")) AS ");
+    buf_ident_of(w, &head, val, val + 1);
+    pl_sql_buf_str(&head, " FROM ");
+    pl_sql_buf_str(&tail, ") __unpivot");
+    if (!nulls) {
+        pl_sql_buf_str(&tail, " WHERE ");
+        buf_ident_of(w, &tail, val, val + 1);
+        pl_sql_buf_str(&tail, " IS NOT NULL");
+    }
+    return item_edits(w, hi, start, up, cl, name, &head, &tail, e, n_e);
+}
+
 /* The sample edits of tokens [lo, hi) at one level (paren groups skipped), in token order. */
 static int32_t sample_edits(const fw *w, int32_t lo, int32_t hi, sample_edit *e) {
     int32_t n_e = 0, from = -1;
@@ -368,6 +660,9 @@ static int32_t sample_edits(const fw *w, int32_t lo, int32_t hi, sample_edit *e)
         if (is_set_op(w, i)) from = -1;
         if (is(w, i, "from")) from = i;
         if (is(w, i, "tablesample")) n_e = tablesample_edits(w, lo, hi, i, e, n_e);
+        if (is(w, i, "pivot") && from >= 0 && i > from + 1 && is_punct(w, i + 1, '('))
+            n_e = pivot_edits(w, lo, hi, i, e, n_e);
+        if (is(w, i, "unpivot") && from >= 0 && i > from + 1) n_e = unpivot_edits(w, lo, hi, i, e, n_e);
         if (is(w, i, "using") && is(w, i + 1, "sample") && from >= 0 && n_e + 2 <= SAMPLE_MAX_EDITS) {
             char call[160];
             int32_t spec_end = sample_spec(w, i + 2, hi, call, sizeof call);
@@ -377,10 +672,10 @@ static int32_t sample_edits(const fw *w, int32_t lo, int32_t hi, sample_edit *e)
                 if (is_punct(w, fe, '(') || is_punct(w, fe, '[')) fe = close_of(w, fe, hi);
                 fe++;
             }
-            e[n_e] = (sample_edit){fe, fe, ""};
+            e[n_e] = (sample_edit){fe, fe, "", NULL};
             snprintf(e[n_e].text, sizeof e[n_e].text, ", %s ", call);
             n_e++;
-            e[n_e++] = (sample_edit){i, spec_end, ""};
+            e[n_e++] = (sample_edit){i, spec_end, "", NULL};
             from = -1;
         }
     }
@@ -395,6 +690,10 @@ static int32_t sample_edits(const fw *w, int32_t lo, int32_t hi, sample_edit *e)
     return n_e;
 }
 
+static void free_edits(sample_edit *e, int32_t n) {
+    for (int32_t k = 0; k < n; k++) pl_free(e[k].big);
+}
+
 /* The bytes of tokens [lo, hi) up to end_byte, subqueries rewritten. */
 static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     int32_t cur = lo < w->n_tok ? w->t[lo].start : end_byte;
@@ -406,7 +705,8 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
         while (next_edit < n_edits && edits[next_edit].at == i) {
             sample_edit *ed = &edits[next_edit++];
             copy(w, cur, w->t[i].start);
-            if (ed->text[0]) insert(w, ed->text, w->t[i].start);
+            const char *text = ed->big ? ed->big : ed->text;
+            if (text[0]) insert(w, text, w->t[i].start);
             cur = w->t[i].start;
             if (ed->end > i) { /* replaced: go on after it */
                 cur = w->t[ed->end - 1].end;
@@ -424,6 +724,7 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             if (is(w, j, "from")) { /* SELECT ... UNION FROM t */
                 copy(w, cur, w->t[j].start);
                 region(w, j, hi, end_byte, true);
+                free_edits(edits, n_edits);
                 return;
             }
         }
@@ -434,6 +735,7 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
              (is(w, lo, "insert") && i > lo + 2))) {
             copy(w, cur, w->t[i].start);
             region(w, i, hi, end_byte, true);
+            free_edits(edits, n_edits);
             return;
         }
         /* agg(x) FILTER (cond) -> agg(x) FILTER (WHERE cond) */
@@ -521,6 +823,11 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
         }
         if (is_punct(w, i, '[') && list_literal(w, i)) {
             int32_t m = close_of(w, i, hi);
+            if (m < hi && comprehension(w, i, m, cur)) {
+                cur = w->t[m].end;
+                i = m;
+                continue;
+            }
             if (m < hi) { /* [a, b] -> list_value(a, b), DuckDB's name of the column too */
                 copy(w, cur, w->t[i].start);
                 insert(w, "list_value(", w->t[i].start);
@@ -544,6 +851,7 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
         }
     }
     copy(w, cur, end_byte);
+    free_edits(edits, n_edits);
 }
 
 static bool clause_word(const fw *w, int32_t i) {

@@ -26,6 +26,12 @@ COUNTS = [
     ("tablesample_join", "SELECT count(*) AS n FROM range(100) a(x) TABLESAMPLE 7 ROWS JOIN range(100) b(y) ON x = y"),
     ("tablesample_subquery", "SELECT count(*) AS n, min(t.a) AS a FROM (SELECT i AS a FROM range(50) r(i)) t "
                              "TABLESAMPLE 100%"),
+    ("tablesample_subquery_no_alias", "SELECT count(*) AS n, min(a) AS a FROM (SELECT i AS a FROM range(50) r(i)) "
+                                      "TABLESAMPLE 100%"),
+    ("tablesample_subquery_no_alias_rows", "SELECT count(*) AS n FROM (SELECT * FROM range(40)) TABLESAMPLE 7 ROWS"),
+    ("tablesample_from_first_no_alias", "FROM (SELECT 1 AS a) TABLESAMPLE 100%"),
+    ("tablesample_join_subquery", "SELECT count(*) AS n FROM range(10) a(x) JOIN (SELECT * FROM range(10) b(y)) "
+                                  "TABLESAMPLE 100% ON x = y"),
     ("join_then_sample", "SELECT count(*) AS n FROM range(30) a(x), range(30) b(y) USING SAMPLE 50 ROWS"),
     ("grouped", f"SELECT sum(c) AS n FROM (SELECT i % 3 AS k, count(*) AS c FROM {T} GROUP BY 1 "
                 "USING SAMPLE 40 ROWS) s"),
