@@ -449,6 +449,18 @@ static pl_status split_by_map(const conj_list *preds, const int32_t *map, int32_
     return st;
 }
 
+/* Whether e is the literal TRUE. */
+static bool is_true_lit(const pl_expr *e) {
+    return e->kind == PL_EXPR_LITERAL && !e->value.is_null && e->value.type->id == PL_TYPE_BOOL &&
+           e->value.v.b;
+}
+
+/* Whether e is a literal no row passes: FALSE or NULL. */
+static bool is_false_lit(const pl_expr *e) {
+    return e->kind == PL_EXPR_LITERAL &&
+           (e->value.is_null || (e->value.type->id == PL_TYPE_BOOL && !e->value.v.b));
+}
+
 /* preds over the outputs of projection d, into *out with the outputs that are constants (a
  * literal after folding, such as the partition columns of a hive scan, plan_hive.c) replaced
  * by their value and folded: `g = 1` over `PROJECT ..., 0 AS g` becomes FALSE, which the scan
@@ -456,6 +468,7 @@ static pl_status split_by_map(const conj_list *preds, const int32_t *map, int32_
 static pl_status subst_constants(const pl_df *d, const conj_list *preds, conj_list *out,
                                  pl_error *err) {
     int32_t n = d->n_exprs;
+    if (preds->n == 0) return PL_OK;
     pl_expr **consts = pl_calloc((size_t)PL_MAX(n, 1), sizeof *consts);
     if (!consts) return nomem(err);
     pl_status st = PL_OK;
@@ -477,12 +490,11 @@ static pl_status subst_constants(const pl_df *d, const conj_list *preds, conj_li
                          ? pl_expr_substitute(preds->v[i], consts, n)
                          : pl_expr_retain(preds->v[i]);
         st = e ? fold_expr(&e, err) : nomem(err);
-        if (!st && e->kind == PL_EXPR_LITERAL && !e->value.is_null &&
-            e->value.type->id == PL_TYPE_BOOL && e->value.v.b) {
+        if (!st && is_true_lit(e)) {
             pl_expr_release(e);
             continue;
         }
-        if (!st && e->kind == PL_EXPR_LITERAL && (e->value.is_null || (e->value.type->id == PL_TYPE_BOOL && !e->value.v.b))) {
+        if (!st && is_false_lit(e)) {
             /* FALSE (or NULL): no row passes, the other conjuncts need not be kept */
             conj_free(out);
             st = conj_push(out, e, err);
@@ -508,8 +520,7 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         int32_t k = 0;
         for (int32_t i = 0; i < all.n; i++) {
             pl_expr *e = all.v[i];
-            if (e->kind == PL_EXPR_LITERAL && !e->value.is_null && e->value.type->id == PL_TYPE_BOOL &&
-                e->value.v.b) {
+            if (is_true_lit(e)) {
                 pl_expr_release(e);
                 continue;
             }
