@@ -66,7 +66,9 @@ typedef struct pl_read_opts {
     /* CSV */
     char csv_delimiter;         /* 0 = ',' (or '\t' for .tsv) */
     char csv_quote;             /* 0 = '"' */
-    int32_t csv_header;         /* -1 = auto (default: yes), 0 = no header, 1 = header */
+    int32_t csv_header;         /* -1 = sniffed like DuckDB (the first row is a header when one
+                                 * of its values does not fit its column's type, or when every
+                                 * column is text), 0 = no header, 1 = header */
     const char *const *csv_null_values; /* strings read as NULL; NULL = {""} */
     int32_t n_csv_null_values;
     int64_t csv_sample_rows;    /* rows used for type inference; 0 = default */
@@ -76,6 +78,19 @@ typedef struct pl_read_opts {
     const char *const *csv_type_names;
     pl_type *const *csv_types;
     int32_t n_csv_types;
+    /* Every column's name and type, in file order (no name or type inference; the file must
+     * have exactly this many columns); NULL = from the header and the sample. */
+    const char *const *csv_column_names;
+    pl_type *const *csv_column_types;
+    int32_t n_csv_columns;
+    bool csv_ignore_errors;     /* skip rows that do not parse (wrong field count, a value not
+                                 * of its column's type, a bad quote) instead of failing */
+    const char *csv_filename;   /* add a text column of this name holding each row's file path;
+                                 * NULL = none */
+    /* strptime formats (DuckDB's specifiers) of DATE / TIMESTAMP values: inference and explicit
+     * DATE / TIMESTAMP columns read values by them instead of the ISO forms; NULL = ISO */
+    const char *csv_date_format;
+    const char *csv_timestamp_format;
     /* JSON */
     int32_t json_format;        /* PL_JSON_AUTO (0), PL_JSON_NEWLINE_DELIMITED, PL_JSON_ARRAY */
     int32_t json_records;       /* -1 = auto (objects become columns), 0 = one column "json",

@@ -89,7 +89,7 @@ static pl_status literal_part(const pl_bexpr *call, int32_t arg, int *part, pl_e
 static void tstate_free(void *p) {
     pl_time_state *s = p;
     if (!s) return;
-    pl_free(s->items);
+    pl_time_format_reset(&s->tf);
     pl_free(s);
 }
 

@@ -12,60 +12,18 @@
 
 #include "expr/funcs_int.h"
 #include "expr/time_int.h"
+#include "io/text/text.h"
 
 #define no_function pl_fn_no_function
 
-static const char *const g_day_names[7] = {"Sunday", "Monday", "Tuesday", "Wednesday",
-                                           "Thursday", "Friday", "Saturday"};
-static const char *const g_month_names[12] = {"January", "February", "March", "April",
-                                              "May", "June", "July", "August",
-                                              "September", "October", "November", "December"};
 
 /* ---------------------------------------------------------------- format parsing */
 
-static bool spec_known(char c, bool parse) {
-    const char *ok = "aAbBhcdfgnHIjmMpSUWwyYzZxXTGVu%";
-    if (parse && c == 'T') return true;
-    return c && strchr(ok, c) != NULL;
-}
-
-static bool spec_allows_nopad(char c) { return c && strchr("dHIjmMSy", c) != NULL; }
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static pl_status parse_format(pl_bexpr *call, pl_time_state *s, const char *fmt, int64_t len,
                               bool parse, pl_error *err) {
-    if (len >= (int64_t)sizeof s->fmt)
-        PL_FAIL(err, PL_ERR_INVALID_ARG, "%s: format string too long", call->fn->name);
-    memcpy(s->fmt, fmt, (size_t)len);
-    s->fmt[len] = 0;
-    s->items = pl_calloc((size_t)(len + 1), sizeof *s->items);
-    if (!s->items) PL_FAIL(err, PL_ERR_NOMEM, "out of memory parsing a format");
-    int32_t n = 0;
-    for (int64_t i = 0; i < len;) {
-        if (fmt[i] != '%') {
-            int64_t j = i;
-            while (j < len && fmt[j] != '%') j++;
-            s->items[n++] = (pl_fmt_item){0, false, (int32_t)i, (int32_t)(j - i)};
-            i = j;
-            continue;
-        }
-        bool no_pad = false;
-        int64_t k = i + 1;
-        if (k < len && fmt[k] == '-') {
-            no_pad = true;
-            k++;
-        }
-        char c = k < len ? fmt[k] : 0;
-        if (!spec_known(c, parse) || (no_pad && !spec_allows_nopad(c))) {
-            PL_FAIL(err, PL_ERR_INVALID_ARG,
-                    "failed to parse format specifier \"%s\": unrecognized format %%%s%c",
-                    s->fmt, no_pad ? "-" : "", c ? c : ' ');
-        }
-        if (c == 'z') s->has_tz_spec = true;
-        s->items[n++] = (pl_fmt_item){c, no_pad, 0, 0};
-        i = k + 1;
-    }
-    s->n_items = n;
-    return PL_OK;
+    return pl_time_format_compile(&s->tf, fmt, len, parse, call->fn->name, err);
 }
 
 /* ---------------------------------------------------------------- strftime */
@@ -115,10 +73,10 @@ typedef struct tm_fields {
 } tm_fields;
 
 static char *format_one(const pl_time_state *s, const tm_fields *f, char *p) {
-    for (int32_t k = 0; k < s->n_items; k++) {
-        const pl_fmt_item *it = &s->items[k];
+    for (int32_t k = 0; k < s->tf.n_items; k++) {
+        const pl_fmt_item *it = &s->tf.items[k];
         if (!it->spec) {
-            memcpy(p, s->fmt + it->lit_off, (size_t)it->lit_len);
+            memcpy(p, s->tf.fmt + it->lit_off, (size_t)it->lit_len);
             p += it->lit_len;
             continue;
         }
@@ -128,10 +86,10 @@ static char *format_one(const pl_time_state *s, const tm_fields *f, char *p) {
         int64_t wday = pl_fn_floormod(f->day + 4, 7);
         int64_t yday = f->day - pl_fn_days_from_civil(f->y, 1, 1);
         switch (it->spec) {
-        case 'a': memcpy(p, g_day_names[wday], 3); p += 3; break;
-        case 'A': { size_t l = strlen(g_day_names[wday]); memcpy(p, g_day_names[wday], l); p += l; break; }
-        case 'b': case 'h': memcpy(p, g_month_names[f->m - 1], 3); p += 3; break;
-        case 'B': { size_t l = strlen(g_month_names[f->m - 1]); memcpy(p, g_month_names[f->m - 1], l); p += l; break; }
+        case 'a': memcpy(p, pl_text_day_names[wday], 3); p += 3; break;
+        case 'A': { size_t l = strlen(pl_text_day_names[wday]); memcpy(p, pl_text_day_names[wday], l); p += l; break; }
+        case 'b': case 'h': memcpy(p, pl_text_month_names[f->m - 1], 3); p += 3; break;
+        case 'B': { size_t l = strlen(pl_text_month_names[f->m - 1]); memcpy(p, pl_text_month_names[f->m - 1], l); p += l; break; }
         case 'c':
             p = put_num(p, f->y, 4, false); *p++ = '-'; p = put_num(p, f->m, 2, false); *p++ = '-';
             p = put_num(p, f->d, 2, false); *p++ = ' ';
@@ -212,7 +170,7 @@ pl_status pl_time_k_strftime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     const int32_t *dv = is_date ? pl_array_values_ptr(a) : NULL;
     /* the longest expansion of one item is under 48 bytes (names, zone names) */
     int64_t zone_len = a->type->tz ? (int64_t)strlen(a->type->tz) : 0;
-    int64_t per_row = (int64_t)strlen(s->fmt) + (int64_t)s->n_items * 48 + zone_len * s->n_items;
+    int64_t per_row = (int64_t)strlen(s->tf.fmt) + (int64_t)s->tf.n_items * 48 + zone_len * s->tf.n_items;
     pl_fn_strb b;
     PL_TRY(pl_fn_strb_init(&b, n, per_row * (n < 1024 ? n : 1024) + 64, err));
     pl_tz_cursor cur;
@@ -278,214 +236,7 @@ pl_status pl_time_bind_strptime(pl_bexpr *call, pl_error *err) {
     s->try_mode = !strcmp(call->fn->name, "try_strptime");
     if (f->lit.is_null) s->null_result = true;
     else PL_TRY(parse_format(call, s, f->lit.str, f->lit.str_len, true, err));
-    return pl_type_new_timestamp(PL_UNIT_US, s->has_tz_spec ? "UTC" : NULL, &call->type, err);
-}
-
-static bool isalnum_c(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-static bool read_int(const char *s, int64_t len, int64_t *pos, int min_digits, int max_digits,
-                     bool sign, int64_t *out) {
-    int64_t p = *pos;
-    bool neg = false;
-    if (sign && p < len && (s[p] == '-' || s[p] == '+')) neg = s[p++] == '-';
-    int64_t v = 0;
-    int nd = 0;
-    while (p < len && nd < max_digits && s[p] >= '0' && s[p] <= '9') {
-        v = v * 10 + (s[p++] - '0');
-        nd++;
-    }
-    if (nd < min_digits) return false;
-    *out = neg ? -v : v;
-    *pos = p;
-    return true;
-}
-
-static int match_name(const char *s, int64_t len, int64_t *pos, const char *const *names,
-                      int n_names) {
-    for (int full = 1; full >= 0; full--) {
-        for (int k = 0; k < n_names; k++) {
-            size_t l = full ? strlen(names[k]) : 3;
-            if (*pos + (int64_t)l <= len && !strncasecmp(s + *pos, names[k], l)) {
-                *pos += (int64_t)l;
-                return k;
-            }
-        }
-    }
-    return -1;
-}
-
-/* Parses one value; on failure *why says what went wrong. */
-static bool parse_one(const pl_time_state *s, const char *str, int64_t len, int64_t *out_us,
-                      const char **why) {
-    int64_t pos = 0, y = 1900, m = 1, d = 1, h = 0, mi = 0, sec = 0, frac_us = 0, yday = -1;
-    int64_t off_s = 0;
-    bool pm = false, has_ampm = false, has_year = false;
-    *why = "";
-    while (pos < len && is_space(str[pos])) pos++;
-    for (int32_t k = 0; k < s->n_items; k++) {
-        const pl_fmt_item *it = &s->items[k];
-        if (!it->spec) {
-            for (int32_t c = 0; c < it->lit_len; c++) {
-                char fc = s->fmt[it->lit_off + c];
-                if (is_space(fc)) {
-                    while (pos < len && is_space(str[pos])) pos++;
-                    continue;
-                }
-                if (pos >= len || str[pos] != fc) {
-                    *why = "literal does not match";
-                    return false;
-                }
-                pos++;
-            }
-            continue;
-        }
-        int64_t v;
-        switch (it->spec) {
-        case 'Y':
-            if (!read_int(str, len, &pos, 1, 6, true, &y)) { *why = "expected a year"; return false; }
-            has_year = true;
-            break;
-        case 'y':
-            if (!read_int(str, len, &pos, 1, 2, false, &v)) { *why = "expected a year"; return false; }
-            y = v < 69 ? 2000 + v : 1900 + v;
-            has_year = true;
-            break;
-        case 'G':
-            if (!read_int(str, len, &pos, 1, 6, true, &y)) { *why = "expected a year"; return false; }
-            break;
-        case 'm':
-            if (!read_int(str, len, &pos, 1, 2, false, &m)) { *why = "expected a month"; return false; }
-            if (m < 1 || m > 12) { *why = "month out of range, expected a value between 1 and 12"; return false; }
-            break;
-        case 'd':
-            if (!read_int(str, len, &pos, 1, 2, false, &d)) { *why = "expected a day"; return false; }
-            if (d < 1 || d > 31) { *why = "day out of range, expected a value between 1 and 31"; return false; }
-            break;
-        case 'j':
-            if (!read_int(str, len, &pos, 1, 3, false, &yday)) { *why = "expected a day of year"; return false; }
-            if (yday < 1 || yday > 366) { *why = "day of year out of range"; return false; }
-            break;
-        case 'H':
-            if (!read_int(str, len, &pos, 1, 2, false, &h)) { *why = "expected an hour"; return false; }
-            if (h > 23) { *why = "hour out of range, expected a value between 0 and 23"; return false; }
-            break;
-        case 'I':
-            if (!read_int(str, len, &pos, 1, 2, false, &h)) { *why = "expected an hour"; return false; }
-            if (h < 1 || h > 12) { *why = "hour out of range, expected a value between 1 and 12"; return false; }
-            break;
-        case 'M':
-            if (!read_int(str, len, &pos, 1, 2, false, &mi)) { *why = "expected a minute"; return false; }
-            if (mi > 59) { *why = "minute out of range"; return false; }
-            break;
-        case 'S':
-            if (!read_int(str, len, &pos, 1, 2, false, &sec)) { *why = "expected a second"; return false; }
-            if (sec > 60) { *why = "second out of range"; return false; }
-            break;
-        case 'f': case 'g': case 'n': {
-            int maxd = it->spec == 'g' ? 3 : it->spec == 'f' ? 6 : 9;
-            int64_t p0 = pos;
-            if (!read_int(str, len, &pos, 1, maxd, false, &v)) { *why = "expected a fraction"; return false; }
-            int nd = (int)(pos - p0);
-            int scale = it->spec == 'g' ? 3 : it->spec == 'f' ? 6 : 9;
-            for (int z = nd; z < scale; z++) v *= 10;
-            frac_us = it->spec == 'g' ? v * 1000 : it->spec == 'f' ? v : v / 1000;
-            break;
-        }
-        case 'p':
-            if (pos + 2 <= len && !strncasecmp(str + pos, "AM", 2)) pm = false;
-            else if (pos + 2 <= len && !strncasecmp(str + pos, "PM", 2)) pm = true;
-            else { *why = "expected AM or PM"; return false; }
-            has_ampm = true;
-            pos += 2;
-            break;
-        case 'b': case 'B': case 'h': {
-            int k2 = match_name(str, len, &pos, g_month_names, 12);
-            if (k2 < 0) { *why = "expected a month name"; return false; }
-            m = k2 + 1;
-            break;
-        }
-        case 'a': case 'A':
-            if (match_name(str, len, &pos, g_day_names, 7) < 0) { *why = "expected a day name"; return false; }
-            break;
-        case 'w': case 'u':
-            if (!read_int(str, len, &pos, 1, 1, false, &v)) { *why = "expected a weekday"; return false; }
-            break;
-        case 'U': case 'W': case 'V':
-            if (!read_int(str, len, &pos, 1, 2, false, &v)) { *why = "expected a week"; return false; }
-            break;
-        case 'z': {
-            if (pos < len && (str[pos] == 'Z' || str[pos] == 'z')) {
-                pos++;
-                off_s = 0;
-                break;
-            }
-            if (pos >= len || (str[pos] != '+' && str[pos] != '-')) { *why = "expected a UTC offset"; return false; }
-            int sign = str[pos++] == '-' ? -1 : 1;
-            int64_t oh, om = 0;
-            if (!read_int(str, len, &pos, 2, 2, false, &oh)) { *why = "expected a UTC offset"; return false; }
-            if (pos < len && str[pos] == ':') pos++;
-            if (pos < len && str[pos] >= '0' && str[pos] <= '9' &&
-                !read_int(str, len, &pos, 2, 2, false, &om)) { *why = "expected a UTC offset"; return false; }
-            off_s = sign * (oh * 3600 + om * 60);
-            break;
-        }
-        case 'Z':
-            while (pos < len && (isalnum_c(str[pos]) || str[pos] == '/' || str[pos] == '_' ||
-                                 str[pos] == '+' || str[pos] == '-'))
-                pos++;
-            break;
-        case 'c': case 'x': case 'X': case 'T': {
-            /* composite: parse the pieces */
-            if (it->spec == 'c' || it->spec == 'x') {
-                if (!read_int(str, len, &pos, 1, 6, true, &y) || pos >= len || str[pos++] != '-' ||
-                    !read_int(str, len, &pos, 1, 2, false, &m) || pos >= len || str[pos++] != '-' ||
-                    !read_int(str, len, &pos, 1, 2, false, &d)) { *why = "expected a date"; return false; }
-                has_year = true;
-                if (it->spec == 'c') {
-                    if (pos >= len || str[pos++] != ' ') { *why = "expected a space"; return false; }
-                }
-            }
-            if (it->spec != 'x') {
-                if (!read_int(str, len, &pos, 1, 2, false, &h) || pos >= len || str[pos++] != ':' ||
-                    !read_int(str, len, &pos, 1, 2, false, &mi) || pos >= len || str[pos++] != ':' ||
-                    !read_int(str, len, &pos, 1, 2, false, &sec)) { *why = "expected a time"; return false; }
-            }
-            break;
-        }
-        case '%':
-            if (pos >= len || str[pos] != '%') { *why = "literal does not match"; return false; }
-            pos++;
-            break;
-        default: break;
-        }
-    }
-    while (pos < len && is_space(str[pos])) pos++;
-    if (pos != len) {
-        *why = "full specifier did not match: trailing characters";
-        return false;
-    }
-    PL_UNUSED(has_year);
-    if (has_ampm) {
-        if (h == 12) h = 0;
-        if (pm) h += 12;
-    }
-    int64_t day;
-    if (yday > 0) {
-        day = pl_fn_days_from_civil(y, 1, 1) + yday - 1;
-    } else {
-        if (d > pl_fn_days_in_month(y, (int32_t)m)) {
-            *why = "date out of range";
-            return false;
-        }
-        day = pl_fn_days_from_civil(y, (int32_t)m, (int32_t)d);
-    }
-    *out_us = day * PL_US_PER_DAY + h * PL_US_PER_HOUR + mi * PL_US_PER_MIN + sec * PL_US_PER_SEC +
-              frac_us - off_s * PL_US_PER_SEC;
-    return true;
+    return pl_type_new_timestamp(PL_UNIT_US, s->tf.has_tz_spec ? "UTC" : NULL, &call->type, err);
 }
 
 pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
@@ -504,7 +255,7 @@ pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         o[i] = 0;
         if (!pl_array_is_valid(a, i)) continue;
         const char *why;
-        if (parse_one(s, data + off[i], off[i + 1] - off[i], &o[i], &why)) continue;
+        if (pl_time_format_parse(&s->tf, data + off[i], off[i + 1] - off[i], &o[i], &why)) continue;
         if (s->try_mode) {
             if (!validity) {
                 st = pl_fn_new_validity(n, &validity, err);
@@ -517,7 +268,7 @@ pl_status pl_time_k_strptime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         st = pl_error_set(err, PL_ERR_INVALID_ARG,
                           "could not parse string \"%.*s\" according to format specifier \"%s\" at "
                           "row %lld: %s",
-                          (int)PL_MIN(off[i + 1] - off[i], 100), data + off[i], s->fmt, (long long)i, why);
+                          (int)PL_MIN(off[i + 1] - off[i], 100), data + off[i], s->tf.fmt, (long long)i, why);
         if (err) err->row = i;
         break;
     }

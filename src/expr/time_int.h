@@ -5,6 +5,7 @@
 #define PL_TIME_INT_H
 
 #include "expr/funcs_int.h"
+#include "io/text/text.h"
 
 enum {
     PT_YEAR, PT_QUARTER, PT_MONTH, PT_WEEK, PT_DAY, PT_DOW, PT_ISODOW, PT_DOY, PT_HOUR,
@@ -14,13 +15,6 @@ enum {
 
 /* A date part from its (case-insensitive) name or alias, or -1. */
 int pl_time_part_from_name(const char *s, int64_t len);
-
-/* One strftime/strptime format item: a literal run or a specifier. */
-typedef struct pl_fmt_item {
-    char spec;      /* 0 = literal */
-    bool no_pad;    /* %-d */
-    int32_t lit_off, lit_len; /* literal bytes in the state's format copy */
-} pl_fmt_item;
 
 typedef struct pl_time_state {
     int part;
@@ -36,10 +30,7 @@ typedef struct pl_time_state {
     /* timezone() */
     bool to_naive;
     /* strftime / strptime */
-    pl_fmt_item *items;
-    int32_t n_items;
-    char fmt[256];
-    bool has_tz_spec; /* strptime %z: the result is zoned (UTC) */
+    pl_time_format tf;
     bool try_mode;
 } pl_time_state;
 

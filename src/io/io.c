@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "io/codecs/codec.h"
 #include "io/io_int.h"
 
 /* ---------------------------------------------------------------- streams */
@@ -152,6 +153,32 @@ pl_status pl_io_check_unchanged(const pl_buf *input, int32_t slot, const char *p
                         "than its %lld bytes)", (long long)input->size);
 }
 
+pl_status pl_io_load_text(const char *path, pl_buf **out, int32_t *slot, pl_error *err) {
+    pl_buf *raw = NULL;
+    PL_TRY(pl_file_load(path, &raw, slot, err));
+    pl_codec c = pl_codec_sniff_stream(raw->data, raw->size);
+    if (c == PL_CODEC_UNCOMPRESSED) {
+        *out = raw;
+        return PL_OK;
+    }
+    pl_buf *plain = NULL;
+    pl_status st = pl_codec_decompress_stream(c, raw->data, raw->size, 0, &plain, err);
+    bool lost = *slot >= 0 && pl_file_map_lost(*slot);
+    pl_buf_release(raw);
+    *slot = -1;
+    if (!st && lost) {
+        pl_buf_release(plain);
+        pl_error_set_path(err, path);
+        PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
+    }
+    if (st) {
+        pl_error_set_path(err, path);
+        return st;
+    }
+    *out = plain;
+    return PL_OK;
+}
+
 /* ---------------------------------------------------------------- formats */
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -170,7 +197,7 @@ pl_format pl_format_from_path(const char *path) {
                {".ipc", PL_FORMAT_IPC},         {".feather", PL_FORMAT_IPC}};
     for (size_t i = 0; i < PL_ARRAY_LEN(map); i++)
         if (ends_with(path, map[i].ext)) return map[i].f;
-    /* text compressed whole (x.csv.gz, x.tsv.zst): the format of the name without the suffix;
+    /* text compressed whole (x.csv.gz, x.tsv.zst, x.json.gz): the format of the name without the suffix;
      * the readers decompress by the first bytes */
     static const char *const zext[] = {".gz", ".gzip", ".zst", ".zstd"};
     size_t len = strlen(path);
@@ -182,7 +209,7 @@ pl_format pl_format_from_path(const char *path) {
             memcpy(inner, path, len - zl);
             inner[len - zl] = '\0';
             pl_format f = pl_format_from_path(inner);
-            return f == PL_FORMAT_CSV ? f : PL_FORMAT_AUTO;
+            return f == PL_FORMAT_CSV || f == PL_FORMAT_JSON ? f : PL_FORMAT_AUTO;
         }
     }
     return PL_FORMAT_AUTO;

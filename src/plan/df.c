@@ -30,6 +30,13 @@ static void free_exprs(int32_t n, pl_expr **e) {
     pl_free(e);
 }
 
+/* Frees a read option's (name, type) vector (the names live in the node's strings). */
+static void free_named_types(const char *const *names, pl_type *const *types, int32_t n) {
+    for (int32_t i = 0; i < n; i++) pl_type_release(types[i]);
+    pl_free((void *)types);
+    pl_free((void *)names);
+}
+
 void pl_df_release(pl_df *d) {
     if (!d || __atomic_sub_fetch(&d->refcount, 1, __ATOMIC_ACQ_REL) > 0) return;
     for (int32_t i = 0; i < d->n_inputs; i++) pl_df_release(d->inputs[i]);
@@ -42,14 +49,11 @@ void pl_df_release(pl_df *d) {
     for (int32_t i = 0; i < d->n_scan_strs; i++) pl_free(d->scan_strs[i]);
     pl_free(d->scan_strs);
     pl_free((void *)d->read_opts.csv_null_values);
-    pl_free((void *)d->read_opts.csv_type_names);
-    for (int32_t i = 0; i < d->read_opts.n_csv_types; i++)
-        pl_type_release(d->read_opts.csv_types[i]);
-    pl_free((void *)d->read_opts.csv_types);
-    pl_free((void *)d->read_opts.json_column_names);
-    for (int32_t i = 0; i < d->read_opts.n_json_columns; i++)
-        pl_type_release(d->read_opts.json_column_types[i]);
-    pl_free((void *)d->read_opts.json_column_types);
+    free_named_types(d->read_opts.csv_type_names, d->read_opts.csv_types, d->read_opts.n_csv_types);
+    free_named_types(d->read_opts.csv_column_names, d->read_opts.csv_column_types,
+                     d->read_opts.n_csv_columns);
+    free_named_types(d->read_opts.json_column_names, d->read_opts.json_column_types,
+                     d->read_opts.n_json_columns);
     pl_free((void *)d->read_opts.row_groups);
     pl_schema_release(d->file_schema);
     pl_free(d->cols);
@@ -348,6 +352,25 @@ static char *keep_str(pl_df *d, const char *s) {
     return c;
 }
 
+/* A read option's (name, type) vector copied into d: the names kept in d's strings, the types
+ * retained; *n_out counts the entries copied so far (free_named_types undoes a partial copy). */
+static pl_status copy_named_types(pl_df *d, const char *const *names, pl_type *const *types,
+                                  int32_t n, const char *const **names_out,
+                                  pl_type *const **types_out, int32_t *n_out, pl_error *err) {
+    if (n <= 0) return PL_OK;
+    const char **nv = pl_calloc((size_t)n, sizeof *nv);
+    pl_type **tv = pl_calloc((size_t)n, sizeof *tv);
+    *names_out = nv;
+    *types_out = tv;
+    if (!nv || !tv) return nomem(err);
+    for (int32_t i = 0; i < n; i++) {
+        if (!(nv[i] = keep_str(d, names[i]))) return nomem(err);
+        tv[i] = pl_type_retain(types[i]);
+        *n_out = i + 1;
+    }
+    return PL_OK;
+}
+
 pl_status pl_plan_copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err) {
     pl_read_opts_init(&d->read_opts);
     if (!o) return PL_OK;
@@ -360,6 +383,10 @@ pl_status pl_plan_copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err)
     r->csv_type_names = NULL;
     r->csv_types = NULL;
     r->n_csv_types = 0;
+    r->csv_filename = NULL;
+    r->csv_column_names = NULL;
+    r->csv_column_types = NULL;
+    r->n_csv_columns = 0;
     r->json_column_names = NULL;
     r->json_column_types = NULL;
     r->n_json_columns = 0;
@@ -371,30 +398,19 @@ pl_status pl_plan_copy_read_opts(pl_df *d, const pl_read_opts *o, pl_error *err)
         for (int32_t i = 0; i < o->n_csv_null_values; i++)
             if (!(v[i] = keep_str(d, o->csv_null_values[i]))) return nomem(err);
     }
-    if (o->n_csv_types > 0) {
-        const char **names = pl_calloc((size_t)o->n_csv_types, sizeof *names);
-        pl_type **types = pl_calloc((size_t)o->n_csv_types, sizeof *types);
-        r->csv_type_names = names;
-        r->csv_types = types;
-        if (!names || !types) return nomem(err);
-        for (int32_t i = 0; i < o->n_csv_types; i++) {
-            if (!(names[i] = keep_str(d, o->csv_type_names[i]))) return nomem(err);
-            types[i] = pl_type_retain(o->csv_types[i]);
-            r->n_csv_types = i + 1;
-        }
-    }
-    if (o->n_json_columns > 0) {
-        const char **names = pl_calloc((size_t)o->n_json_columns, sizeof *names);
-        pl_type **types = pl_calloc((size_t)o->n_json_columns, sizeof *types);
-        r->json_column_names = names;
-        r->json_column_types = types;
-        if (!names || !types) return nomem(err);
-        for (int32_t i = 0; i < o->n_json_columns; i++) {
-            if (!(names[i] = keep_str(d, o->json_column_names[i]))) return nomem(err);
-            types[i] = pl_type_retain(o->json_column_types[i]);
-            r->n_json_columns = i + 1;
-        }
-    }
+    r->csv_date_format = r->csv_timestamp_format = NULL;
+    if (o->csv_filename && !(r->csv_filename = keep_str(d, o->csv_filename))) return nomem(err);
+    if (o->csv_date_format && !(r->csv_date_format = keep_str(d, o->csv_date_format)))
+        return nomem(err);
+    if (o->csv_timestamp_format &&
+        !(r->csv_timestamp_format = keep_str(d, o->csv_timestamp_format)))
+        return nomem(err);
+    PL_TRY(copy_named_types(d, o->csv_type_names, o->csv_types, o->n_csv_types, &r->csv_type_names,
+                            &r->csv_types, &r->n_csv_types, err));
+    PL_TRY(copy_named_types(d, o->csv_column_names, o->csv_column_types, o->n_csv_columns,
+                            &r->csv_column_names, &r->csv_column_types, &r->n_csv_columns, err));
+    PL_TRY(copy_named_types(d, o->json_column_names, o->json_column_types, o->n_json_columns,
+                            &r->json_column_names, &r->json_column_types, &r->n_json_columns, err));
     if (o->n_row_groups > 0) {
         int32_t *rg = pl_malloc(sizeof *rg * (size_t)o->n_row_groups);
         if (!rg) return nomem(err);

@@ -99,10 +99,13 @@ static pl_status str_list_opt(const PgQuery__Node *val, const char *key, int32_t
 }
 
 /* read_csv(..., types=['INTEGER', ...]): the first k columns of the scan df get these types,
- * by position; df is scanned again with them by name. */
-static pl_status csv_positional_types(sq_ctx *ctx, int32_t n_paths, const char *const *paths,
-                                      pl_read_opts *opts, const char *const *type_strs, size_t n_types,
-                                      int32_t pos, pl_df **df, pl_error *err);
+ * by position; with keys (types={'a': 'INTEGER', ...}) the columns named keys (after the
+ * renames of names=[...]) get them. df is scanned again with them by file column name. */
+static pl_status csv_typed_rescan(sq_ctx *ctx, int32_t n_paths, const char *const *paths,
+                                  pl_read_opts *opts, const char *const *keys,
+                                  const char *const *renames, size_t n_renames,
+                                  const char *const *type_strs, size_t n_types, int32_t pos,
+                                  pl_df **df, pl_error *err);
 
 
 static bool looks_like_path(const char *name) {
@@ -461,11 +464,11 @@ static pl_status unnest_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, 
     return one_column_rel(df, fname, rf->alias, pos, out, err);
 }
 
-/* read_json's columns={name: 'TYPE', ...} (struct_pack(name := 'TYPE', ...) after
- * session_forms.c) into o's JSON columns; *names and *types are the caller's to free (the
+/* columns={name: 'TYPE', ...} of read_json and read_csv (struct_pack(name := 'TYPE', ...) after
+ * session_forms.c): *names and *types (n entries so far in *n) are the caller's to free (the
  * types released), also on failure. */
-static pl_status json_columns(const PgQuery__Node *val, int32_t pos, pl_read_opts *o,
-                              const char ***names, pl_type ***types, pl_error *err) {
+static pl_status columns_opt(const PgQuery__Node *val, int32_t pos, const char ***names,
+                             pl_type ***types, int32_t *n, pl_error *err) {
     const PgQuery__FuncCall *fc = val && val->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? val->func_call : NULL;
     const char *fn = fc && fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
     if (!fn || strcasecmp(fn, "struct_pack") || fc->n_args == 0 || *names)
@@ -487,10 +490,45 @@ static pl_status json_columns(const PgQuery__Node *val, int32_t pos, pl_read_opt
         if (st) return sq_at(err, st, sq_node_pos(a->named_arg_expr->arg));
         (*names)[i] = a->named_arg_expr->name;
         (*types)[i] = t;
-        o->n_json_columns = (int32_t)i + 1;
+        *n = (int32_t)i + 1;
     }
-    o->json_column_names = *names;
-    o->json_column_types = *types;
+    return PL_OK;
+}
+
+/* {name: value, ...} (struct_pack after session_forms.c) */
+static bool is_struct_pack(const PgQuery__Node *val) {
+    const PgQuery__FuncCall *fc = val && val->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? val->func_call : NULL;
+    const char *fn = fc && fc->n_funcname == 1 ? sq_str(fc->funcname[0]) : NULL;
+    return fn && !strcasecmp(fn, "struct_pack");
+}
+
+/* read_csv's types={name: 'TYPE', ...}: the names and the type strings, borrowed from the parse
+ * tree, as new vectors *names and *strs (replacing earlier ones). */
+static pl_status named_str_opt(const PgQuery__Node *val, const char *key, int32_t apos,
+                               const char ***names, const char ***strs, size_t *n_out, pl_error *err) {
+    const PgQuery__FuncCall *fc = val->func_call;
+    if (fc->n_args == 0) return sq_fail(err, PL_ERR_SQL, apos, "%s needs at least one column", key);
+    const char **nv = pl_calloc(fc->n_args, sizeof *nv), **sv = pl_calloc(fc->n_args, sizeof *sv);
+    if (!nv || !sv) {
+        pl_free(nv);
+        pl_free(sv);
+        return NOMEM(err);
+    }
+    for (size_t i = 0; i < fc->n_args; i++) {
+        const PgQuery__Node *a = fc->args[i];
+        bool named = a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR;
+        if (!named || !(sv[i] = const_str(a->named_arg_expr->arg))) {
+            pl_free(nv);
+            pl_free(sv);
+            return sq_fail(err, PL_ERR_SQL, sq_node_pos(a), "%s must be written {name: 'TYPE', ...}", key);
+        }
+        nv[i] = a->named_arg_expr->name;
+    }
+    pl_free(*names);
+    pl_free(*strs);
+    *names = nv;
+    *strs = sv;
+    *n_out = fc->n_args;
     return PL_OK;
 }
 
@@ -547,8 +585,11 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     }
     pl_read_opts opts;
     pl_read_opts_init(&opts);
-    const char **json_names = NULL;
-    pl_type **json_types = NULL;
+    const char **col_given = NULL; /* columns={...} */
+    pl_type **col_types = NULL;
+    int32_t n_col_given = 0, columns_pos = pos;
+    const char **type_keys = NULL; /* types={name: 'TYPE', ...} */
+    bool auto_detect = true;
     if (json && !strncasecmp(fname, "read_ndjson", 11)) opts.json_format = PL_JSON_NEWLINE_DELIMITED;
     const char *null_str = NULL;
     int hive = -1; /* hive_partitioning: auto */
@@ -612,8 +653,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             sq_int_const(val, &is_int, &v);
             if (!is_int || v == 0 || v < -1) st = sq_fail(err, PL_ERR_SQL, apos, "sample_size must be a positive integer or -1");
             else opts.json_sample_rows = v < 0 ? INT64_MAX : v;
-        } else if (json && !strcasecmp(key, "columns")) {
-            st = json_columns(val, apos, &opts, &json_names, &json_types, err);
+        } else if ((json || csv) && !strcasecmp(key, "columns")) {
+            st = columns_opt(val, apos, &col_given, &col_types, &n_col_given, err);
+            columns_pos = apos;
         } else if (json && !strcasecmp(key, "ignore_errors")) {
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
             else if (b) st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "ignore_errors=true is not supported");
@@ -635,7 +677,13 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             st = str_list_opt(val, key, apos, &col_names, &n_col_names, err);
         } else if (csv && (!strcasecmp(key, "types") || !strcasecmp(key, "dtypes") ||
                            !strcasecmp(key, "column_types"))) {
-            st = str_list_opt(val, key, apos, &type_strs, &n_type_strs, err);
+            if (is_struct_pack(val))
+                st = named_str_opt(val, key, apos, &type_keys, &type_strs, &n_type_strs, err);
+            else {
+                pl_free(type_keys);
+                type_keys = NULL;
+                st = str_list_opt(val, key, apos, &type_strs, &n_type_strs, err);
+            }
             types_pos = apos;
         } else if (csv && !strcasecmp(key, "compression")) {
             /* compressed files are recognised by their first bytes */
@@ -649,6 +697,23 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "union_by_name must be true or false");
             else if (b) st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "union_by_name=true is not supported "
                                      "(files are matched by position and must have the same columns)");
+        } else if (csv && (!strcasecmp(key, "dateformat") || !strcasecmp(key, "date_format"))) {
+            if (!s) st = sq_fail(err, PL_ERR_SQL, apos, "dateformat must be a string");
+            else opts.csv_date_format = s;
+        } else if (csv && (!strcasecmp(key, "timestampformat") || !strcasecmp(key, "timestamp_format"))) {
+            if (!s) st = sq_fail(err, PL_ERR_SQL, apos, "timestampformat must be a string");
+            else opts.csv_timestamp_format = s;
+        } else if (csv && !strcasecmp(key, "ignore_errors")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
+            else opts.csv_ignore_errors = b;
+        } else if (csv && !strcasecmp(key, "filename")) {
+            /* filename=true: a column "filename"; filename='name': a column of that name */
+            if (s && strcasecmp(s, "true") && strcasecmp(s, "false")) opts.csv_filename = s;
+            else if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "filename must be true, false or a column name");
+            else opts.csv_filename = b ? "filename" : NULL;
+        } else if (csv && !strcasecmp(key, "auto_detect")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "auto_detect must be true or false");
+            else auto_detect = b;
         } else if (!strcasecmp(key, "auto_detect") || !strcasecmp(key, "binary_as_string")) {
             /* accepted and ignored */
         } else {
@@ -659,14 +724,33 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         opts.csv_null_values = &null_str;
         opts.n_csv_null_values = 1;
     }
+    if (!st && csv && n_col_given && (n_type_strs || n_col_names))
+        st = sq_fail(err, PL_ERR_SQL, columns_pos, "columns gives the names and types: it cannot be "
+                     "combined with %s", n_type_strs ? "types" : "names");
+    if (!st && csv && !auto_detect && !n_col_given)
+        st = sq_fail(err, PL_ERR_SQL, pos, "read_csv with auto_detect=false needs the columns, "
+                     "e.g. columns={'a': 'INTEGER'}");
+    if (!st && csv && !auto_detect && opts.csv_header < 0) opts.csv_header = 0;
+    if (json) {
+        opts.json_column_names = col_given;
+        opts.json_column_types = col_types;
+        opts.n_json_columns = n_col_given;
+    } else {
+        opts.csv_column_names = col_given;
+        opts.csv_column_types = col_types;
+        opts.n_csv_columns = n_col_given;
+    }
     pl_df *df = NULL;
     if (!st) st = scan_files_hive(ctx, (int32_t)n_items, paths, fmt, &opts, hive, pos, &df, err);
-    for (int32_t i = 0; json_types && i < opts.n_json_columns; i++) pl_type_release(json_types[i]);
-    pl_free(json_types);
-    pl_free(json_names);
+    for (int32_t i = 0; i < n_col_given; i++) pl_type_release(col_types[i]);
+    pl_free(col_types);
+    pl_free(col_given);
+    opts.csv_column_names = opts.json_column_names = NULL;
+    opts.csv_column_types = opts.json_column_types = NULL;
+    opts.n_csv_columns = opts.n_json_columns = 0;
     if (!st && n_type_strs)
-        st = csv_positional_types(ctx, (int32_t)n_items, paths, &opts, type_strs, n_type_strs, types_pos,
-                                  &df, err);
+        st = csv_typed_rescan(ctx, (int32_t)n_items, paths, &opts, type_keys, col_names, n_col_names,
+                              type_strs, n_type_strs, types_pos, &df, err);
     if (!st && n_col_names) {
         /* names=[...]: the first columns renamed, like an alias's column list */
         pl_schema *sch = pl_df_schema(df);
@@ -688,6 +772,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     }
     pl_free(col_names);
     pl_free(type_strs);
+    pl_free(type_keys);
     pl_free(paths);
     if (st) {
         pl_df_release(df);
@@ -704,18 +789,34 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     return sq_rel_init(out, df, err);
 }
 
-static pl_status csv_positional_types(sq_ctx *ctx, int32_t n_paths, const char *const *paths,
-                                      pl_read_opts *opts, const char *const *type_strs, size_t n_types,
-                                      int32_t pos, pl_df **df, pl_error *err) {
+static pl_status csv_typed_rescan(sq_ctx *ctx, int32_t n_paths, const char *const *paths,
+                                  pl_read_opts *opts, const char *const *keys,
+                                  const char *const *renames, size_t n_renames,
+                                  const char *const *type_strs, size_t n_types, int32_t pos,
+                                  pl_df **df, pl_error *err) {
     pl_schema *sch = pl_df_schema(*df);
-    if ((int32_t)n_types > sch->n_fields)
+    if (!keys && (int32_t)n_types > sch->n_fields)
         return sq_fail(err, PL_ERR_SQL, pos, "types has %d entries but the file has %d columns",
                        (int)n_types, (int)sch->n_fields);
     const char **names = pl_calloc(n_types, sizeof *names);
     pl_type **types = pl_calloc(n_types, sizeof *types);
     pl_status st = names && types ? PL_OK : NOMEM(err);
     for (size_t i = 0; !st && i < n_types; i++) {
-        names[i] = sch->fields[i].name;
+        int32_t col = (int32_t)i;
+        if (keys) {
+            /* by the column's name after names=[...]: exact, else ignoring case */
+            col = -1;
+            for (int pass = 0; pass < 2 && col < 0; pass++)
+                for (int32_t k = 0; k < sch->n_fields && col < 0; k++) {
+                    const char *nm = (size_t)k < n_renames ? renames[k] : sch->fields[k].name;
+                    if (pass ? !strcasecmp(nm, keys[i]) : !strcmp(nm, keys[i])) col = k;
+                }
+            if (col < 0) {
+                st = sq_fail(err, PL_ERR_SQL, pos, "types: the file has no column \"%s\"", keys[i]);
+                break;
+            }
+        }
+        names[i] = sch->fields[col].name;
         st = pl_type_from_sql_name(type_strs[i], &types[i], err);
         if (st) st = sq_fail(err, PL_ERR_SQL, pos, "types: unknown type \"%s\"", type_strs[i]);
     }

@@ -1,5 +1,6 @@
 /* fuzz_csv.c - libFuzzer target for the CSV reader (src/io/csv/csv_read.c) and the text
- * renderers. The first input byte picks options (header, delimiter, sample size, limit); the
+ * renderers. The first input byte picks options (header given or sniffed, delimiter, sample size,
+ * limit, ignore_errors, a file name column, a dateformat; the high bits also pick the chunk size); the
  * rest is the CSV text. Every batch is rendered in PLAIN and JSON style. The input is parsed
  * twice, as one chunk and in tiny parallel chunks, and the two results must be equal: the
  * quote-parity chunking may never change what is read. Bad input must yield a pl_error. */
@@ -15,7 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size--;
     pl_read_opts o;
     pl_read_opts_init(&o);
-    o.csv_header = (flags & 1) ? 0 : 1;
+    o.csv_header = (flags & 1) ? 0 : (flags & 0x20) ? -1 : 1; /* -1: sniffed */
+    o.csv_ignore_errors = (flags & 0x40) != 0;
+    o.csv_filename = (flags & 0x80) ? "filename" : NULL;
+    o.csv_date_format = (flags & 0x10) ? "%d/%m/%Y" : NULL;
     o.csv_delimiter = (flags & 2) ? ';' : ',';
     o.csv_sample_rows = (flags & 4) ? 2 : 0;
     o.limit = (flags & 8) ? 3 : -1;

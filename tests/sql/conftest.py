@@ -95,6 +95,24 @@ def sql_str(path):
     return "'" + path.replace("'", "''") + "'"
 
 
+def write_text_files(tmp_path, contents, ext):
+    """Writes {name: text} as tmp_path/<name>.<ext>; returns {name: path}."""
+    out = {}
+    for name, text in contents.items():
+        p = tmp_path / f"{name}.{ext}"
+        p.write_text(text)
+        out[name] = str(p)
+    return out
+
+
+def fill_paths(query, paths):
+    """query with every <name> replaced by paths[name] (the runner formats the SQL with
+    str.format, so file tests mark paths this way and double their braces)."""
+    for name, path in paths.items():
+        query = query.replace(f"<{name}>", path)
+    return query
+
+
 class Runner:
     def __init__(self, data, tmp_path):
         self.data = data

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "io/codecs/codec.h"
 #include "io/csv/csv.h"
 #include "io/io_int.h"
 #include "io/text/text.h"
@@ -316,52 +315,6 @@ static bool parse_bool_loose(const char *s, int64_t n, bool *out) {
     return false;
 }
 
-/* Decimal text to a 128-bit value scaled by `scale`, rounding half away from zero. */
-static bool parse_decimal(const char *s, int64_t n, int32_t precision, int32_t scale,
-                          uint64_t *lo, int64_t *hi) {
-    trim(&s, &n);
-    int64_t k = 0;
-    bool neg = false;
-    if (k < n && (s[k] == '+' || s[k] == '-')) neg = s[k++] == '-';
-    unsigned __int128 v = 0;
-    /* v * 10 + 9 still fits below this; 10^38 (the largest precision's bound) is far below it */
-    const unsigned __int128 limit = (~(unsigned __int128)0 - 9) / 10;
-    int digits = 0, frac = 0;
-    bool any = false, dot = false, round_up = false;
-    for (; k < n; k++) {
-        char c = s[k];
-        if (c == '.' && !dot) {
-            dot = true;
-            continue;
-        }
-        if (!is_digit(c)) return false;
-        any = true;
-        if (dot && frac >= scale) {
-            if (frac == scale && !round_up) round_up = c >= '5';
-            frac++;
-            continue;
-        }
-        if (dot) frac++;
-        if (v > limit) return false;
-        v = v * 10 + (unsigned)(c - '0');
-        if (v) digits++;
-    }
-    if (!any) return false;
-    if (frac > scale) frac = scale;
-    for (; frac < scale; frac++) {
-        if (v > limit) return false;
-        v *= 10;
-    }
-    if (round_up) v++;
-    unsigned __int128 max = 1;
-    for (int32_t d = 0; d < precision; d++) max *= 10;
-    if (v >= max) return false;
-    if (neg) v = (unsigned __int128)0 - v;
-    *lo = (uint64_t)v;
-    *hi = (int64_t)(uint64_t)(v >> 64);
-    return true;
-}
-
 static bool parse_time(const char *s, int64_t n, pl_time_unit unit, int64_t *out) {
     trim(&s, &n);
     /* reuse the timestamp parser on a fixed date */
@@ -371,6 +324,31 @@ static bool parse_time(const char *s, int64_t n, pl_time_unit unit, int64_t *out
     memcpy(tmp + 11, s, (size_t)n);
     bool tz;
     return pl_text_parse_timestamp(tmp, n + 11, unit, out, &tz) && !tz && *out >= 0;
+}
+
+static const int64_t k_us_per_day = 86400LL * 1000000;
+
+/* A DATE (days; date = true) or TIMESTAMP in `unit` from text by a strptime format. */
+static bool parse_by_format(const pl_time_format *f, const char *s, int64_t n, pl_time_unit unit,
+                            int64_t *out, bool date) {
+    int64_t us;
+    const char *why;
+    if (!pl_time_format_parse(f, s, n, &us, &why)) return false;
+    if (date) {
+        int64_t days = us / k_us_per_day - (us % k_us_per_day < 0);
+        if (days < INT32_MIN || days > INT32_MAX) return false;
+        *out = days;
+        return true;
+    }
+    switch (unit) {
+    case PL_UNIT_S: *out = us / 1000000 - (us % 1000000 < 0); return true;
+    case PL_UNIT_MS: *out = us / 1000 - (us % 1000 < 0); return true;
+    case PL_UNIT_NS:
+        if (us > INT64_MAX / 1000 || us < INT64_MIN / 1000) return false;
+        *out = us * 1000;
+        return true;
+    default: *out = us; return true;
+    }
 }
 
 /* ---------------------------------------------------------------- reader state */
@@ -393,6 +371,7 @@ typedef struct col_plan {
     int32_t out_idx; /* output column, -1 = not read */
     conv_kind kind;
     const pl_type *type;
+    const pl_time_format *tfmt; /* CK_DATE, CK_TS: dateformat / timestampformat; NULL = ISO */
     int32_t width; /* bytes per value for fixed-width kinds */
     int64_t min, max;
 } col_plan;
@@ -409,7 +388,11 @@ typedef struct csv_reader {
     col_plan *plans;
     pl_schema *schema;
     int32_t n_out;
-    int32_t *out_file_col; /* output column -> file column */
+    int32_t *out_file_col; /* output column -> file column; -1 = the file name column */
+    char *filename_col;    /* csv_filename: the name of the file name column, NULL = none */
+    bool ignore_errors;    /* csv_ignore_errors: rows that do not parse are skipped */
+    pl_time_format date_fmt, ts_fmt; /* csv_date_format / csv_timestamp_format */
+    bool has_date_fmt, has_ts_fmt;
     /* inputs */
     int32_t n_src, cur_src;
     char **paths;
@@ -502,7 +485,7 @@ static bool is_null_text(const csv_reader *r, const char *s, int64_t n) {
     return false;
 }
 
-static void infer_value(infer_col *ic, const char *s, int64_t n) {
+static void infer_value(const csv_reader *r, infer_col *ic, const char *s, int64_t n) {
     ic->seen = true;
     unsigned m = ic->mask;
     if ((m & M_BOOL) && !infer_bool_word(s, n)) m &= ~(unsigned)M_BOOL;
@@ -525,13 +508,22 @@ static void infer_value(infer_col *ic, const char *s, int64_t n) {
     }
     if (m & M_DATE) {
         int32_t v;
-        if (!pl_text_parse_date(s, n, &v)) m &= ~(unsigned)M_DATE;
+        int64_t days;
+        if (r->has_date_fmt ? !parse_by_format(&r->date_fmt, s, n, PL_UNIT_US, &days, true)
+                            : !pl_text_parse_date(s, n, &v))
+            m &= ~(unsigned)M_DATE;
     }
     if (m & M_TS) {
         int64_t v;
         bool tz = false;
-        if (!pl_text_parse_timestamp(s, n, PL_UNIT_US, &v, &tz)) m &= ~(unsigned)M_TS;
-        else if (tz) ic->tz = true;
+        if (r->has_ts_fmt) {
+            if (!parse_by_format(&r->ts_fmt, s, n, PL_UNIT_US, &v, false)) m &= ~(unsigned)M_TS;
+            else if (r->ts_fmt.has_tz_spec) ic->tz = true;
+        } else if (!pl_text_parse_timestamp(s, n, PL_UNIT_US, &v, &tz)) {
+            m &= ~(unsigned)M_TS;
+        } else if (tz) {
+            ic->tz = true;
+        }
     }
     if (m & M_TIME) {
         int64_t v;
@@ -563,6 +555,7 @@ typedef struct chunk_job {
 
 static pl_status grow_rows(const csv_reader *r, col_out *cols, int64_t cap_rows, pl_error *err) {
     for (int32_t c = 0; c < r->n_out; c++) {
+        if (r->out_file_col[c] < 0) continue; /* the file name column: built by make_batch */
         const col_plan *pl = &r->plans[r->out_file_col[c]];
         col_out *co = &cols[c];
         int64_t vbytes;
@@ -606,6 +599,88 @@ static pl_status set_null(col_out *co, const col_plan *pl, int64_t row, int64_t 
 
 static inline void set_valid(col_out *co, int64_t row) {
     if (co->validity) pl_bit_set(co->validity->data, row);
+}
+
+/* Parses the non-null text s[0..n) of a non-text column into slot (pl->width bytes; a bool is
+ * one byte 0/1); false when it is not a value of the column's type. */
+static inline bool parse_value(const col_plan *pl, const char *s, int64_t n, uint8_t *slot) {
+    switch (pl->kind) {
+    case CK_BOOL: {
+        bool b;
+        if (!parse_bool_loose(s, n, &b)) return false;
+        slot[0] = b;
+        return true;
+    }
+    case CK_INT: {
+        int64_t v;
+        if (!parse_i64(s, n, &v) || v < pl->min || v > pl->max) return false;
+        switch (pl->width) {
+        case 1: *(int8_t *)slot = (int8_t)v; break;
+        case 2: { int16_t x = (int16_t)v; memcpy(slot, &x, 2); break; }
+        case 4: { int32_t x = (int32_t)v; memcpy(slot, &x, 4); break; }
+        default: memcpy(slot, &v, 8);
+        }
+        return true;
+    }
+    case CK_UINT64: {
+        uint64_t v;
+        if (!parse_u64(s, n, &v)) return false;
+        memcpy(slot, &v, 8);
+        return true;
+    }
+    case CK_F32:
+    case CK_F64: {
+        double v;
+        if (!parse_f64(s, n, &v)) return false;
+        if (pl->kind == CK_F32) {
+            float x = (float)v;
+            memcpy(slot, &x, 4);
+        } else {
+            memcpy(slot, &v, 8);
+        }
+        return true;
+    }
+    case CK_DEC: {
+        uint64_t lo;
+        int64_t hi;
+        if (!pl_text_parse_decimal(s, n, pl->type->precision, pl->type->scale, &lo, &hi)) return false;
+        pl_store_u64le(slot, lo);
+        pl_store_u64le(slot + 8, (uint64_t)hi);
+        return true;
+    }
+    case CK_DATE: {
+        int32_t v;
+        if (pl->tfmt) {
+            int64_t days;
+            if (!parse_by_format(pl->tfmt, s, n, PL_UNIT_US, &days, true)) return false;
+            v = (int32_t)days;
+        } else {
+            trim(&s, &n);
+            if (!pl_text_parse_date(s, n, &v)) return false;
+        }
+        memcpy(slot, &v, 4);
+        return true;
+    }
+    case CK_TIME: {
+        int64_t v;
+        if (!parse_time(s, n, pl->type->unit, &v)) return false;
+        memcpy(slot, &v, 8);
+        return true;
+    }
+    case CK_TS: {
+        int64_t v;
+        bool tz;
+        if (pl->tfmt) {
+            if (!parse_by_format(pl->tfmt, s, n, pl->type->unit, &v, false)) return false;
+        } else {
+            trim(&s, &n);
+            if (!pl_text_parse_timestamp(s, n, pl->type->unit, &v, &tz)) return false;
+        }
+        memcpy(slot, &v, 8);
+        return true;
+    }
+    default: return true;
+    }
 }
 
 static pl_status conv_fail(chunk_job *j, const csv_field *f, const char *s, int64_t n,
@@ -664,81 +739,10 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
         n = unescape(f, r->dl.quote, scratch);
         s = scratch;
     }
-    uint8_t *slot = co->values->data + row * pl->width;
-    switch (pl->kind) {
-    case CK_BOOL: {
-        bool b;
-        if (!parse_bool_loose(s, n, &b)) return conv_fail(j, f, s, n, pl, row_start, file_col);
-        pl_bit_put(co->values->data, row, b);
-        break;
-    }
-    case CK_INT: {
-        int64_t v;
-        if (!parse_i64(s, n, &v) || v < pl->min || v > pl->max)
-            return conv_fail(j, f, s, n, pl, row_start, file_col);
-        switch (pl->width) {
-        case 1: *(int8_t *)slot = (int8_t)v; break;
-        case 2: { int16_t x = (int16_t)v; memcpy(slot, &x, 2); break; }
-        case 4: { int32_t x = (int32_t)v; memcpy(slot, &x, 4); break; }
-        default: memcpy(slot, &v, 8);
-        }
-        break;
-    }
-    case CK_UINT64: {
-        uint64_t v;
-        if (!parse_u64(s, n, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
-        memcpy(slot, &v, 8);
-        break;
-    }
-    case CK_F32:
-    case CK_F64: {
-        double v;
-        if (!parse_f64(s, n, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
-        if (pl->kind == CK_F32) {
-            float x = (float)v;
-            memcpy(slot, &x, 4);
-        } else {
-            memcpy(slot, &v, 8);
-        }
-        break;
-    }
-    case CK_DEC: {
-        uint64_t lo;
-        int64_t hi;
-        if (!parse_decimal(s, n, pl->type->precision, pl->type->scale, &lo, &hi))
-            return conv_fail(j, f, s, n, pl, row_start, file_col);
-        pl_store_u64le(slot, lo);
-        pl_store_u64le(slot + 8, (uint64_t)hi);
-        break;
-    }
-    case CK_DATE: {
-        int32_t v;
-        const char *ts = s;
-        int64_t tn = n;
-        trim(&ts, &tn);
-        if (!pl_text_parse_date(ts, tn, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
-        memcpy(slot, &v, 4);
-        break;
-    }
-    case CK_TIME: {
-        int64_t v;
-        if (!parse_time(s, n, pl->type->unit, &v)) return conv_fail(j, f, s, n, pl, row_start, file_col);
-        memcpy(slot, &v, 8);
-        break;
-    }
-    case CK_TS: {
-        int64_t v;
-        bool tz;
-        const char *ts = s;
-        int64_t tn = n;
-        trim(&ts, &tn);
-        if (!pl_text_parse_timestamp(ts, tn, pl->type->unit, &v, &tz))
-            return conv_fail(j, f, s, n, pl, row_start, file_col);
-        memcpy(slot, &v, 8);
-        break;
-    }
-    default: break;
-    }
+    uint8_t one[1];
+    uint8_t *slot = pl->kind == CK_BOOL ? one : co->values->data + row * pl->width;
+    if (!parse_value(pl, s, n, slot)) return conv_fail(j, f, s, n, pl, row_start, file_col);
+    if (pl->kind == CK_BOOL) pl_bit_put(co->values->data, row, one[0]);
     set_valid(co, row);
     return PL_OK;
 }
@@ -753,12 +757,39 @@ static void free_cols(col_out *cols, int32_t n) {
     pl_free(cols);
 }
 
+/* The file name column of a batch of n_rows rows of the current input: its path, repeated. */
+static pl_status filename_array(const csv_reader *r, int64_t n_rows, pl_array **out,
+                                pl_error *err) {
+    const char *name = r->cur_name;
+    int64_t len = (int64_t)strlen(name);
+    if (len * n_rows > PL_MAX_VARLEN_BYTES)
+        PL_FAIL(err, PL_ERR_LIMIT, "file name column of one chunk exceeds 2 GiB");
+    pl_buf *offsets = NULL, *data = NULL;
+    pl_status st = pl_buf_new((n_rows + 1) * 4, &offsets, err);
+    if (!st) st = pl_buf_new(len * n_rows + 1, &data, err);
+    if (st) {
+        pl_buf_release(offsets);
+        return st;
+    }
+    int32_t *o = (int32_t *)(void *)offsets->data;
+    for (int64_t i = 0; i <= n_rows; i++) o[i] = (int32_t)(i * len);
+    for (int64_t i = 0; i < n_rows; i++) memcpy(data->data + i * len, name, (size_t)len);
+    offsets->size = (n_rows + 1) * 4;
+    data->size = len * n_rows;
+    return pl_array_new(pl_type_simple(PL_TYPE_UTF8), n_rows, 0, NULL, offsets, data, 0, NULL,
+                        NULL, out, err);
+}
+
 static pl_status make_batch(const csv_reader *r, col_out *cols, int64_t n_rows, pl_batch **out,
                             pl_error *err) {
     pl_array **arrays = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof *arrays);
     if (!arrays) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pl_status st = PL_OK;
     for (int32_t c = 0; c < r->n_out && !st; c++) {
+        if (r->out_file_col[c] < 0) {
+            st = filename_array(r, n_rows, &arrays[c], err);
+            continue;
+        }
         const col_plan *pl = &r->plans[r->out_file_col[c]];
         col_out *co = &cols[c];
         if (pl->kind == CK_BOOL) co->values->size = (n_rows + 7) / 8;
@@ -785,6 +816,24 @@ static pl_status make_batch(const csv_reader *r, col_out *cols, int64_t n_rows, 
     }
     pl_free(arrays);
     return st;
+}
+
+/* Position after the line break that ends the line holding pos (or n). */
+static int64_t skip_line(const char *d, int64_t n, int64_t pos) {
+    const char *nl = pos < n ? memchr(d + pos, '\n', (size_t)(n - pos)) : NULL;
+    return nl ? nl - d + 1 : n;
+}
+
+/* ignore_errors: undoes what a failed row wrote at `row` (the next row overwrites the values;
+ * NULL marks are taken back so the null counts stay exact). */
+static void drop_row(const csv_reader *r, col_out *cols, int64_t row) {
+    for (int32_t c = 0; c < r->n_out; c++) {
+        col_out *co = &cols[c];
+        if (co->validity && !pl_bit_get(co->validity->data, row)) {
+            pl_bit_set(co->validity->data, row);
+            co->null_count--;
+        }
+    }
 }
 
 /* Parses rows from j->start. Strict mode: rows while pos < end, then pos must equal end.
@@ -820,16 +869,22 @@ static void parse_chunk(chunk_job *j) {
             if (st) break;
         }
         int32_t f_idx = 0;
+        bool skip = false; /* ignore_errors: the row failed; read on to its end */
         for (;; f_idx++) {
             csv_field f;
             int bad = 0;
             int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
             if (rc == FIELD_BAD) {
+                if (r->ignore_errors) {
+                    pos = skip_line(d, n, pos);
+                    skip = true;
+                    break;
+                }
                 st = fail_at(r, d, row_start, f_idx, PL_ERR_CORRUPT, bad_field_msg(bad), &j->err);
                 j->err.byte_offset = pos;
                 break;
             }
-            if (f_idx < r->n_file_cols) {
+            if (f_idx < r->n_file_cols && !skip) {
                 const col_plan *pl = &r->plans[f_idx];
                 if (pl->out_idx >= 0) {
                     if (f.escaped && pl->kind != CK_UTF8 && pl->kind != CK_BINARY &&
@@ -844,17 +899,28 @@ static void parse_chunk(chunk_job *j) {
                     }
                     st = convert_field(j, pl, &cols[pl->out_idx], n_rows, cap_rows, &f, scratch,
                                        row_start, f_idx);
+                    if (st == PL_ERR_TYPE && r->ignore_errors) {
+                        st = PL_OK;
+                        skip = true;
+                    }
                     if (st) break;
                 }
             }
             if (rc == FIELD_EOL) break;
         }
         if (st) break;
-        if (f_idx + 1 != r->n_file_cols) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "expected %d fields, found %d", r->n_file_cols, f_idx + 1);
-            st = fail_at(r, d, row_start, -1, PL_ERR_CORRUPT, msg, &j->err);
-            break;
+        if (!skip && f_idx + 1 != r->n_file_cols) {
+            if (!r->ignore_errors) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "expected %d fields, found %d", r->n_file_cols, f_idx + 1);
+                st = fail_at(r, d, row_start, -1, PL_ERR_CORRUPT, msg, &j->err);
+                break;
+            }
+            skip = true;
+        }
+        if (skip) {
+            drop_row(r, cols, n_rows);
+            continue;
         }
         n_rows++;
     }
@@ -1060,27 +1126,8 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
         r->cur = pl_buf_retain(r->mem);
     } else {
         r->cur_name = r->paths[idx];
-        PL_TRY(pl_file_load(r->paths[idx], &r->cur, &r->cur_slot, err));
         /* .csv.gz / .csv.zst (by their first bytes): decompressed whole into memory */
-        pl_codec c = pl_codec_sniff_stream(r->cur->data, r->cur->size);
-        if (c != PL_CODEC_UNCOMPRESSED) {
-            pl_buf *plain = NULL;
-            pl_status st = pl_codec_decompress_stream(c, r->cur->data, r->cur->size, 0, &plain, err);
-            bool lost = r->cur_slot >= 0 && pl_file_map_lost(r->cur_slot);
-            pl_buf_release(r->cur);
-            r->cur = NULL;
-            r->cur_slot = -1;
-            if (!st && lost) {
-                pl_buf_release(plain);
-                pl_error_set_path(err, r->cur_name);
-                PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
-            }
-            if (st) {
-                pl_error_set_path(err, r->cur_name);
-                return st;
-            }
-            r->cur = plain;
-        }
+        PL_TRY(pl_io_load_text(r->paths[idx], &r->cur, &r->cur_slot, err));
     }
     r->cur_src = idx;
     r->pos = 0;
@@ -1093,10 +1140,29 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status infer_types(csv_reader *r, int64_t sample_rows, infer_col *ic, pl_error *err) {
+/* Whether the row at *pos has the file's field count and no bad quoting; *pos moves past it. */
+static bool row_is_sound(const csv_reader *r, const char *d, int64_t n, int64_t *pos) {
+    for (int32_t f_idx = 0;; f_idx++) {
+        csv_field f;
+        int bad = 0;
+        int rc = read_field(d, n, pos, &r->dl, &f, &bad);
+        if (rc == FIELD_BAD) {
+            *pos = skip_line(d, n, *pos);
+            return false;
+        }
+        if (rc == FIELD_EOL) return f_idx + 1 == r->n_file_cols;
+    }
+}
+
+/* Narrows ic (one per file column) by up to sample_rows rows from byte `start`; *n_rows is the
+ * number of rows read. */
+static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
+                             int64_t *n_rows, pl_error *err) {
     const char *d = (const char *)r->cur->data;
     int64_t n = r->cur->size;
-    int64_t pos = r->pos, rows = 0;
+    int64_t pos = start, rows = 0;
+    for (int32_t k = 0; k < r->n_file_cols; k++)
+        ic[k] = (infer_col){M_BOOL | M_INT | M_HUGE | M_F64 | M_DATE | M_TS | M_TIME, false, false};
     char *scratch = NULL;
     int64_t scratch_cap = 0;
     pl_status st = PL_OK;
@@ -1106,6 +1172,14 @@ static pl_status infer_types(csv_reader *r, int64_t sample_rows, infer_col *ic, 
         if (bl && r->n_file_cols != 1) {
             pos += bl;
             continue;
+        }
+        if (r->ignore_errors) {
+            /* a row that does not parse tells nothing about the types */
+            int64_t end = row_start;
+            if (!row_is_sound(r, d, n, &end)) {
+                pos = end;
+                continue;
+            }
         }
         int32_t f_idx = 0;
         for (;; f_idx++) {
@@ -1135,7 +1209,7 @@ static pl_status infer_types(csv_reader *r, int64_t sample_rows, infer_col *ic, 
                         len = unescape(&f, r->dl.quote, scratch);
                         s = scratch;
                     }
-                    if (ic[f_idx].mask) infer_value(&ic[f_idx], s, len);
+                    if (ic[f_idx].mask) infer_value(r, &ic[f_idx], s, len);
                     else ic[f_idx].seen = true;
                 }
             }
@@ -1152,10 +1226,26 @@ static pl_status infer_types(csv_reader *r, int64_t sample_rows, infer_col *ic, 
     }
     pl_free(scratch);
     if (!st && rows > 0) {
-        r->row_bytes_est = (pos - r->pos) / rows;
+        r->row_bytes_est = (pos - start) / rows;
         if (r->row_bytes_est < 1) r->row_bytes_est = 1;
     }
+    *n_rows = rows;
     return st;
+}
+
+/* The type inference settled on for one column (text when it held only NULLs). */
+static pl_status inferred_type(const infer_col *ic, pl_type **out, pl_error *err) {
+    unsigned m = ic->mask;
+    if (!ic->seen) *out = pl_type_simple(PL_TYPE_UTF8);
+    else if (m & M_BOOL) *out = pl_type_simple(PL_TYPE_BOOL);
+    else if (m & M_INT) *out = pl_type_simple(PL_TYPE_INT64);
+    else if (m & M_HUGE) return pl_type_new_decimal(38, 0, out, err);
+    else if (m & M_F64) *out = pl_type_simple(PL_TYPE_FLOAT64);
+    else if (m & M_DATE) *out = pl_type_simple(PL_TYPE_DATE32);
+    else if (m & M_TS) return pl_type_new_timestamp(PL_UNIT_US, ic->tz ? "UTC" : NULL, out, err);
+    else if (m & M_TIME) return pl_type_new_time64(PL_UNIT_US, out, err);
+    else *out = pl_type_simple(PL_TYPE_UTF8);
+    return PL_OK;
 }
 
 static pl_status plan_for_type(col_plan *pl, const pl_type *t, const char *name, pl_error *err) {
@@ -1190,6 +1280,12 @@ static pl_status plan_for_type(col_plan *pl, const pl_type *t, const char *name,
     return PL_OK;
 }
 
+/* DATE and TIMESTAMP columns read by the dateformat / timestampformat when given. */
+static void set_format(const csv_reader *r, col_plan *pl) {
+    if (pl->kind == CK_DATE && r->has_date_fmt) pl->tfmt = &r->date_fmt;
+    if (pl->kind == CK_TS && r->has_ts_fmt) pl->tfmt = &r->ts_fmt;
+}
+
 static void reader_free(csv_reader *r) {
     if (!r) return;
     free_names(r->null_values, r->n_null);
@@ -1197,6 +1293,9 @@ static void reader_free(csv_reader *r) {
     free_names(r->file_names, r->n_file_cols);
     pl_free(r->plans);
     pl_free(r->out_file_col);
+    pl_free(r->filename_col);
+    pl_time_format_reset(&r->date_fmt);
+    pl_time_format_reset(&r->ts_fmt);
     pl_schema_release(r->schema);
     free_names(r->paths, r->n_src);
     pl_buf_release(r->mem);
@@ -1263,14 +1362,27 @@ static pl_status dup_name(const char *s, char **out, pl_error *err) {
     return PL_OK;
 }
 
+/* DuckDB's name of column k of n without a name: "column<k>", k zero-padded to the width of
+ * n - 1 ("column00" .. "column11" for 12 columns). */
+static pl_status default_name(int32_t k, int32_t n, char **out, pl_error *err) {
+    int width = 1;
+    for (int32_t v = n - 1; v >= 10; v /= 10) width++;
+    char digits[16], tmp[40] = "column";
+    int nd = snprintf(digits, sizeof digits, "%d", (int)k);
+    size_t at = strlen(tmp);
+    for (int pad = nd; pad < width && at < sizeof tmp - 1; pad++) tmp[at++] = '0';
+    tmp[at] = '\0';
+    strncat(tmp, digits, sizeof tmp - at - 1);
+    return dup_name(tmp, out, err);
+}
+
 /* Gives empty and duplicate header names unique replacements ("column3", "a_1"). */
 static pl_status fix_names(char **names, int32_t n, pl_error *err) {
-    char tmp[64];
     for (int32_t k = 0; k < n; k++) {
         if (!names[k][0]) {
-            snprintf(tmp, sizeof tmp, "column%d", k);
             pl_free(names[k]);
-            PL_TRY(dup_name(tmp, &names[k], err));
+            names[k] = NULL;
+            PL_TRY(default_name(k, n, &names[k], err));
         }
         for (int32_t dup = 1;; dup++) {
             bool clash = false;
@@ -1285,6 +1397,14 @@ static pl_status fix_names(char **names, int32_t n, pl_error *err) {
         }
     }
     return PL_OK;
+}
+
+/* A dateformat / timestampformat that does not compile: the compiler's error, with a hint. */
+static pl_status bad_format(pl_error *err, const char *option) {
+    if (err && !err->hint[0])
+        snprintf(err->hint, sizeof err->hint, "check the %s option (strptime specifiers such as "
+                 "%%d/%%m/%%Y)", option);
+    return err ? err->code : PL_ERR_INVALID_ARG;
 }
 
 static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
@@ -1321,56 +1441,121 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     } else {
         r->null_empty = true;
     }
+    r->ignore_errors = o->csv_ignore_errors;
+    if (o->csv_date_format) {
+        if (pl_time_format_compile(&r->date_fmt, o->csv_date_format,
+                                   (int64_t)strlen(o->csv_date_format), true, "dateformat", err))
+            return bad_format(err, "dateformat");
+        r->has_date_fmt = true;
+    }
+    if (o->csv_timestamp_format) {
+        if (pl_time_format_compile(&r->ts_fmt, o->csv_timestamp_format,
+                                   (int64_t)strlen(o->csv_timestamp_format), true,
+                                   "timestampformat", err))
+            return bad_format(err, "timestampformat");
+        r->has_ts_fmt = true;
+    }
+    if (o->csv_filename && !(r->filename_col = pl_strdup(o->csv_filename)))
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     r->limit_left = o->limit >= 0 ? o->limit : -1;
     r->skip_rows = o->csv_skip_rows > 0 ? o->csv_skip_rows : 0;
     r->n_threads = o->n_threads;
 
-    /* header and field count */
+    /* the first row, the field count and the sample's types */
     PL_TRY(open_input(r, 0, err));
+    int64_t first_row = r->pos;
     int32_t n_cols;
-    char **names;
-    PL_TRY(read_first_row(r, r->header, &n_cols, &names, err));
-    r->n_file_cols = n_cols;
-    r->file_names = names;
-    if (!r->header) {
-        for (int32_t k = 0; k < n_cols; k++) {
-            char tmp[32];
-            snprintf(tmp, sizeof tmp, "column%d", k);
-            pl_free(r->file_names[k]);
-            r->file_names[k] = NULL;
-            PL_TRY(dup_name(tmp, &r->file_names[k], err));
-        }
-    }
-    PL_TRY(fix_names(r->file_names, n_cols, err));
-
-    /* inference */
-    r->plans = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *r->plans);
-    infer_col *ic = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *ic);
-    pl_type **types = pl_calloc((size_t)(n_cols ? n_cols : 1), sizeof *types);
-    pl_field *fields = NULL;
+    char **first = NULL;
+    PL_TRY(read_first_row(r, true, &n_cols, &first, err));
+    int64_t after_first = r->pos;
+    int32_t n_first = n_cols;
+    int32_t n_given = o->n_csv_columns;
     pl_status st = PL_OK;
-    if (!r->plans || !ic || !types) {
+    if (n_given > 0 && n_cols > 0 && n_cols != n_given) {
+        free_names(first, n_first);
+        pl_error_set_path(err, r->cur_name);
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "columns gives %d columns but the file has %d", n_given,
+                n_cols);
+    }
+    if (n_given > 0) n_cols = n_given;
+    else if (n_cols == 0) n_cols = 1; /* an empty file: one text column, like DuckDB */
+    r->n_file_cols = n_cols;
+    r->plans = pl_calloc((size_t)n_cols, sizeof *r->plans);
+    r->file_names = pl_calloc((size_t)n_cols, sizeof *r->file_names);
+    infer_col *ic = pl_calloc((size_t)n_cols, sizeof *ic);
+    pl_type **types = pl_calloc((size_t)n_cols, sizeof *types);
+    pl_field *fields = NULL;
+    if (!r->plans || !r->file_names || !ic || !types) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int32_t k = 0; k < n_cols; k++)
-        ic[k].mask = M_BOOL | M_INT | M_HUGE | M_F64 | M_DATE | M_TS | M_TIME;
     int64_t sample = o->csv_sample_rows > 0 ? o->csv_sample_rows : PL_CSV_DEFAULT_SAMPLE_ROWS;
     r->row_bytes_est = 64;
-    st = infer_types(r, sample, ic, err);
-    for (int32_t k = 0; k < n_cols && !st; k++) {
-        unsigned m = ic[k].mask;
-        if (!ic[k].seen || o->csv_all_varchar) types[k] = pl_type_simple(PL_TYPE_UTF8);
-        else if (m & M_BOOL) types[k] = pl_type_simple(PL_TYPE_BOOL);
-        else if (m & M_INT) types[k] = pl_type_simple(PL_TYPE_INT64);
-        else if (m & M_HUGE) st = pl_type_new_decimal(38, 0, &types[k], err);
-        else if (m & M_F64) types[k] = pl_type_simple(PL_TYPE_FLOAT64);
-        else if (m & M_DATE) types[k] = pl_type_simple(PL_TYPE_DATE32);
-        else if (m & M_TS)
-            st = pl_type_new_timestamp(PL_UNIT_US, ic[k].tz ? "UTC" : NULL, &types[k], err);
-        else if (m & M_TIME) st = pl_type_new_time64(PL_UNIT_US, &types[k], err);
-        else types[k] = pl_type_simple(PL_TYPE_UTF8);
+    if (n_given > 0) {
+        for (int32_t k = 0; k < n_cols; k++) types[k] = pl_type_retain(o->csv_column_types[k]);
+    } else if (n_first > 0) {
+        /* types of the rows after the first (of the first row alone when it is the only one) */
+        int64_t rows = 0;
+        if (o->csv_header != 0) st = infer_types(r, after_first, sample, ic, &rows, err);
+        if (!st && (o->csv_header == 0 || (o->csv_header < 0 && rows == 0)))
+            st = infer_types(r, first_row, sample, ic, &rows, err);
+        for (int32_t k = 0; k < n_cols && !st; k++) st = inferred_type(&ic[k], &types[k], err);
+    } else {
+        types[0] = pl_type_simple(PL_TYPE_UTF8);
     }
+    if (st) goto done;
+    /* the header: given, or sniffed like DuckDB's: the first row is a header when every column
+     * is text or one of its values does not fit its column's type */
+    if (o->csv_header >= 0) {
+        r->header = o->csv_header != 0;
+    } else {
+        bool all_text = true, fits = true;
+        for (int32_t k = 0; k < n_cols; k++) {
+            if (types[k]->id == PL_TYPE_UTF8) continue;
+            all_text = false;
+            if (k < n_first && fits) {
+                col_plan pl = {0};
+                uint8_t slot[16];
+                st = plan_for_type(&pl, types[k], "", err);
+                if (st) goto done;
+                set_format(r, &pl);
+                int64_t len = (int64_t)strlen(first[k]);
+                fits = pl.kind == CK_BINARY || len == 0 || is_null_text(r, first[k], len) ||
+                       parse_value(&pl, first[k], len, slot);
+            }
+        }
+        r->header = all_text || !fits;
+    }
+    if (r->header) {
+        r->pos = after_first;
+    } else {
+        r->pos = first_row;
+        if (n_given == 0 && n_first > 0 && o->csv_header != 0) {
+            /* the sample's types again, with the first row as data */
+            int64_t rows = 0;
+            memset(ic, 0, sizeof *ic * (size_t)n_cols);
+            st = infer_types(r, first_row, sample, ic, &rows, err);
+            for (int32_t k = 0; k < n_cols && !st; k++) {
+                pl_type_release(types[k]);
+                types[k] = NULL;
+                st = inferred_type(&ic[k], &types[k], err);
+            }
+            if (st) goto done;
+        }
+    }
+    /* names: given, from the header, or column0.. (zero-padded to the widest, like DuckDB) */
+    for (int32_t k = 0; k < n_cols && !st; k++) {
+        if (n_given > 0) st = dup_name(o->csv_column_names[k], &r->file_names[k], err);
+        else if (r->header && k < n_first) r->file_names[k] = first[k], first[k] = NULL;
+        else st = default_name(k, n_cols, &r->file_names[k], err);
+    }
+    if (!st && n_given == 0) st = fix_names(r->file_names, n_cols, err);
+    if (st) goto done;
+    if (o->csv_all_varchar && n_given == 0)
+        for (int32_t k = 0; k < n_cols; k++) {
+            pl_type_release(types[k]);
+            types[k] = pl_type_simple(PL_TYPE_UTF8);
+        }
     /* explicit types */
     for (int32_t t = 0; t < o->n_csv_types && !st; t++) {
         int32_t k = 0;
@@ -1385,8 +1570,15 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         types[k] = pl_type_retain(o->csv_types[t]);
     }
     /* projection */
+    for (int32_t k = 0; k < n_cols && !st && r->filename_col; k++)
+        if (!strcmp(r->file_names[k], r->filename_col)) {
+            pl_error_set_path(err, r->cur_name);
+            st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                              "the file name column \"%s\" clashes with a column of the file",
+                              r->filename_col);
+        }
     if (!st) {
-        r->n_out = o->columns ? o->n_columns : n_cols;
+        r->n_out = o->columns ? o->n_columns : n_cols + (r->filename_col ? 1 : 0);
         r->out_file_col = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof(int32_t));
         fields = pl_calloc((size_t)(r->n_out ? r->n_out : 1), sizeof *fields);
         if (!r->out_file_col || !fields) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
@@ -1394,19 +1586,30 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     for (int32_t k = 0; k < n_cols && !st; k++) r->plans[k].out_idx = -1;
     for (int32_t c = 0; c < r->n_out && !st; c++) {
         int32_t k = c;
+        bool fname = false;
         if (o->columns) {
             k = 0;
             while (k < n_cols && strcmp(r->file_names[k], o->columns[c]) != 0) k++;
-            if (k == n_cols) {
+            fname = k == n_cols && r->filename_col && !strcmp(o->columns[c], r->filename_col);
+            if (k == n_cols && !fname) {
                 pl_error_set_path(err, r->cur_name);
                 st = pl_error_set(err, PL_ERR_NOT_FOUND, "no column \"%s\"", o->columns[c]);
                 break;
             }
-            if (r->plans[k].out_idx >= 0) {
-                st = pl_error_set(err, PL_ERR_INVALID_ARG, "column \"%s\" selected twice",
-                                  o->columns[c]);
-                break;
-            }
+            for (int32_t m = 0; m < c; m++)
+                if (!strcmp(o->columns[m], o->columns[c])) {
+                    st = pl_error_set(err, PL_ERR_INVALID_ARG, "column \"%s\" selected twice",
+                                      o->columns[c]);
+                    break;
+                }
+            if (st) break;
+        } else {
+            fname = k == n_cols;
+        }
+        if (fname) {
+            r->out_file_col[c] = -1;
+            st = pl_field_init(&fields[c], r->filename_col, pl_type_simple(PL_TYPE_UTF8), false, err);
+            continue;
         }
         r->out_file_col[c] = k;
         r->plans[k].out_idx = c;
@@ -1416,8 +1619,10 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     /* plans borrow the schema's types */
     for (int32_t c = 0; c < r->n_out && !st; c++) {
         int32_t k = r->out_file_col[c];
+        if (k < 0) continue;
         int32_t keep = r->plans[k].out_idx;
         st = plan_for_type(&r->plans[k], r->schema->fields[c].type, r->file_names[k], err);
+        set_format(r, &r->plans[k]);
         r->plans[k].out_idx = keep;
     }
 done:
@@ -1430,6 +1635,7 @@ done:
         pl_free(types);
     }
     pl_free(ic);
+    free_names(first, n_first);
     if (st) return st;
 
     int64_t size = r->cur->size;

@@ -243,7 +243,9 @@ escaped:
 typedef struct jnum {
     bool integral; /* no fraction, no exponent */
     bool fits;     /* integral and within int64 */
+    bool fits_u64; /* integral, beyond int64 and within uint64 (DuckDB infers HUGEINT) */
     int64_t i;
+    uint64_t u;    /* fits_u64: the value */
     double f;
     int64_t start, len; /* the literal's text */
 } jnum;
@@ -321,13 +323,30 @@ static bool read_number(jcur *c, jnum *out) {
     out->start = c->pos;
     out->len = p - c->pos;
     out->integral = integral;
-    out->fits = false;
+    out->fits = out->fits_u64 = false;
     bool in_range = m <= (uint64_t)INT64_MAX || (neg && m == (uint64_t)INT64_MAX + 1);
     if (integral && !overflow && in_range) {
         out->fits = true;
         out->i = neg ? (int64_t)(0 - m) : (int64_t)m;
         out->f = (double)out->i;
-    } else if (m == 0) {
+        c->pos = p;
+        return true;
+    }
+    if (integral && !neg && out->len <= 20) {
+        /* 19 or 20 digits beyond int64: exact when within uint64 */
+        uint64_t x = 0;
+        bool ok = true;
+        for (int64_t k = 0; k < out->len && ok; k++) {
+            unsigned dg = (unsigned)(d[out->start + k] - '0');
+            ok = x <= (UINT64_MAX - dg) / 10;
+            x = x * 10 + dg;
+        }
+        if (ok) {
+            out->fits_u64 = true;
+            out->u = x;
+        }
+    }
+    if (m == 0) {
         out->f = neg ? -0.0 : 0.0;
     } else if (!overflow && nd <= 15 && exp10 >= -22 && exp10 <= 22) {
         double v = (double)m;
@@ -348,18 +367,13 @@ static bool read_number(jcur *c, jnum *out) {
 
 /* Unsigned 64-bit value of an integral literal (for uint64 columns). */
 static bool num_u64(const jcur *c, const jnum *v, uint64_t *out) {
-    if (!v->integral || c->d[v->start] == '-') {
-        if (!v->fits || v->i < 0) return false;
-        *out = (uint64_t)v->i;
+    (void)c;
+    if (v->fits_u64) {
+        *out = v->u;
         return true;
     }
-    uint64_t x = 0;
-    for (int64_t k = 0; k < v->len; k++) {
-        unsigned dg = (unsigned)(c->d[v->start + k] - '0');
-        if (x > (UINT64_MAX - dg) / 10) return false;
-        x = x * 10 + dg;
-    }
-    *out = x;
+    if (!v->fits || v->i < 0) return false;
+    *out = (uint64_t)v->i;
     return true;
 }
 
@@ -700,7 +714,8 @@ static unsigned classify_string(const char *s, int64_t n) {
 
 /* ---------------------------------------------------------------- inference */
 
-enum { S_NULL = 1, S_BOOL = 2, S_INT = 4, S_DBL = 8, S_STR = 16, S_ARR = 32, S_OBJ = 64 };
+enum { S_NULL = 1, S_BOOL = 2, S_INT = 4, S_DBL = 8, S_STR = 16, S_ARR = 32, S_OBJ = 64,
+       S_UBIG = 128 /* integers beyond int64 within uint64 */ };
 
 typedef struct shape shape;
 struct shape {
@@ -843,7 +858,7 @@ static bool infer_value(infer_ctx *ic, shape *s) {
         if (b != '-' && (b < '0' || b > '9')) return fail_unexpected(c, "a JSON value");
         jnum v;
         if (!read_number(c, &v)) return false;
-        s->kinds |= v.fits ? S_INT : S_DBL;
+        s->kinds |= v.fits ? S_INT : v.fits_u64 ? S_UBIG : S_DBL;
         return true;
     }
     }
@@ -856,6 +871,7 @@ typedef enum cv_kind {
     CV_BOOL,
     CV_INT, /* signed and unsigned up to 32 bits, and int64: range checked */
     CV_U64,
+    CV_DEC, /* DECIMAL128(p, s) from the number's text */
     CV_F32,
     CV_F64,
     CV_STR,  /* strings as their text, other values as JSON text */
@@ -932,6 +948,7 @@ static pl_status conv_for_type(conv *cv, const pl_type *t, const char *name, pl_
     case PL_TYPE_UINT16: cv->kind = CV_INT, cv->min = 0, cv->max = UINT16_MAX; break;
     case PL_TYPE_UINT32: cv->kind = CV_INT, cv->min = 0, cv->max = UINT32_MAX; break;
     case PL_TYPE_UINT64: cv->kind = CV_U64; break;
+    case PL_TYPE_DECIMAL128: cv->kind = CV_DEC; break;
     case PL_TYPE_FLOAT32: cv->kind = CV_F32; break;
     case PL_TYPE_FLOAT64: cv->kind = CV_F64; break;
     case PL_TYPE_UTF8: cv->kind = CV_STR; break;
@@ -1012,8 +1029,12 @@ static pl_status resolve(const shape *s, rtype *out, pl_error *err) {
         out->type = pl_type_simple(PL_TYPE_NA);
     } else if (k == S_BOOL) {
         out->type = pl_type_simple(PL_TYPE_BOOL);
-    } else if ((k & ~(unsigned)(S_INT | S_DBL)) == 0) {
-        out->type = pl_type_simple(k & S_DBL ? PL_TYPE_FLOAT64 : PL_TYPE_INT64);
+    } else if ((k & ~(unsigned)(S_INT | S_DBL | S_UBIG)) == 0) {
+        /* like DuckDB: integers beyond BIGINT within UBIGINT make HUGEINT (DECIMAL(38, 0)
+         * here), any fraction, exponent or larger integer DOUBLE */
+        if (k & S_DBL) out->type = pl_type_simple(PL_TYPE_FLOAT64);
+        else if (k & S_UBIG) PL_TRY(pl_type_new_decimal(38, 0, &out->type, err));
+        else out->type = pl_type_simple(PL_TYPE_INT64);
     } else if (k == S_STR) {
         unsigned f = s->tfmt;
         if (f == TF_DATE) out->type = pl_type_simple(PL_TYPE_DATE32);
@@ -1160,6 +1181,7 @@ static bool put_value(jcur *c, const conv *cv, pl_builder *b) {
         break;
     case CV_INT:
     case CV_U64:
+    case CV_DEC:
     case CV_F32:
     case CV_F64: {
         if (ch != '-' && (ch < '0' || ch > '9')) {
@@ -1173,6 +1195,16 @@ static bool put_value(jcur *c, const conv *cv, pl_builder *b) {
             st = pl_builder_append_f64(b, v.f, NULL);
         } else if (cv->kind == CV_F32) {
             st = pl_builder_append_f64(b, (double)(float)v.f, NULL);
+        } else if (cv->kind == CV_DEC) {
+            uint64_t lo;
+            int64_t hi;
+            const char *txt = (const char *)c->d + v.start;
+            bool expo = memchr(txt, 'e', (size_t)v.len) || memchr(txt, 'E', (size_t)v.len);
+            if (expo || !pl_text_parse_decimal(txt, v.len, cv->type->precision, cv->type->scale,
+                                               &lo, &hi))
+                return type_mismatch(c, cv, at, expo ? "a number with an exponent"
+                                                     : "a number out of range");
+            st = pl_builder_append_decimal(b, lo, hi, NULL);
         } else if (cv->kind == CV_U64) {
             uint64_t u;
             if (!num_u64(c, &v, &u)) {
@@ -1618,7 +1650,8 @@ static pl_status open_input(json_reader *r, int32_t idx, pl_error *err) {
         r->cur = pl_buf_retain(r->mem);
     } else {
         r->cur_name = r->paths[idx];
-        PL_TRY(pl_file_load(r->paths[idx], &r->cur, &r->cur_slot, err));
+        /* .json.gz / .jsonl.zst (by their first bytes): decompressed whole into memory */
+        PL_TRY(pl_io_load_text(r->paths[idx], &r->cur, &r->cur_slot, err));
     }
     r->cur_src = idx;
     r->pos = 0;

@@ -1205,3 +1205,49 @@ pl_status pl_text_wkb_to_wkt(const uint8_t *wkb, int64_t n, pl_strbuf *out, pl_e
     }
     return st;
 }
+
+bool pl_text_parse_decimal(const char *s, int64_t n, int32_t precision, int32_t scale,
+                           uint64_t *lo, int64_t *hi) {
+    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    int64_t k = 0;
+    bool neg = false;
+    if (k < n && (s[k] == '+' || s[k] == '-')) neg = s[k++] == '-';
+    unsigned __int128 v = 0;
+    /* v * 10 + 9 still fits below this; 10^38 (the largest precision's bound) is far below it */
+    const unsigned __int128 limit = (~(unsigned __int128)0 - 9) / 10;
+    int digits = 0, frac = 0;
+    bool any = false, dot = false, round_up = false;
+    for (; k < n; k++) {
+        char c = s[k];
+        if (c == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (!is_digit(c)) return false;
+        any = true;
+        if (dot && frac >= scale) {
+            if (frac == scale && !round_up) round_up = c >= '5';
+            frac++;
+            continue;
+        }
+        if (dot) frac++;
+        if (v > limit) return false;
+        v = v * 10 + (unsigned)(c - '0');
+        if (v) digits++;
+    }
+    if (!any) return false;
+    if (frac > scale) frac = scale;
+    for (; frac < scale; frac++) {
+        if (v > limit) return false;
+        v *= 10;
+    }
+    if (round_up) v++;
+    unsigned __int128 max = 1;
+    for (int32_t d = 0; d < precision; d++) max *= 10;
+    if (v >= max) return false;
+    if (neg) v = (unsigned __int128)0 - v;
+    *lo = (uint64_t)v;
+    *hi = (int64_t)(uint64_t)(v >> 64);
+    return true;
+}

@@ -68,8 +68,41 @@ void pl_text_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d);
  *              "-HH[:MM]" (the offset is applied, giving UTC); *has_tz tells if one was seen.
  * Return true on success. */
 bool pl_text_parse_date(const char *s, int64_t n, int32_t *out_days);
+/* Decimal text ([+-]digits[.digits], surrounding spaces and tabs ignored) as a DECIMAL128 value
+ * (lo, hi two's complement words) scaled by `scale`, more fraction digits rounded half away from
+ * zero; false when it is no such text or needs more than `precision` digits. */
+bool pl_text_parse_decimal(const char *s, int64_t n, int32_t precision, int32_t scale,
+                           uint64_t *lo, int64_t *hi);
 bool pl_text_parse_timestamp(const char *s, int64_t n, pl_time_unit unit, int64_t *out,
                              bool *has_tz);
+
+/* DuckDB's strftime/strptime formats (time_format.c): a format compiled into items. */
+typedef struct pl_fmt_item {
+    char spec;      /* 0 = literal */
+    bool no_pad;    /* %-d */
+    int32_t lit_off, lit_len; /* literal bytes in the format copy */
+} pl_fmt_item;
+
+typedef struct pl_time_format {
+    pl_fmt_item *items;
+    int32_t n_items;
+    char fmt[256];    /* the format text */
+    bool has_tz_spec; /* %z: parsed values are instants (UTC) */
+} pl_time_format;
+
+extern const char *const pl_text_day_names[7];   /* "Sunday" .. */
+extern const char *const pl_text_month_names[12]; /* "January" .. */
+
+/* Compiles fmt[0..len) into f (zeroed or reset first); parse = for strptime (also %T). who
+ * names the caller in errors. Errors: PL_ERR_INVALID_ARG (unknown specifier, too long),
+ * PL_ERR_NOMEM. Free with pl_time_format_reset. */
+pl_status pl_time_format_compile(pl_time_format *f, const char *fmt, int64_t len, bool parse,
+                                 const char *who, pl_error *err);
+void pl_time_format_reset(pl_time_format *f);
+/* strptime: s[0..n) by f as microseconds since the epoch (UTC when f has %z); false with the
+ * reason in *why when it does not match. */
+bool pl_time_format_parse(const pl_time_format *f, const char *s, int64_t n, int64_t *out_us,
+                          const char **why);
 
 /* Appends the WKT text of a WKB (ISO or EWKB, either byte order) geometry as DuckDB prints
  * GEOMETRY values: "POINT (30 10)", "MULTIPOINT (30 10, 40 20)", "POLYGON Z ((...))",

@@ -141,8 +141,11 @@ static void test_ragged_rows(void **state) {
 
 static void test_empty_and_header_only(void **state) {
     (void)state;
+    /* DuckDB: an empty file is one text column "column0" without rows */
     pl_table *t = read_ok("", NULL);
-    assert_int_equal(t->schema->n_fields, 0);
+    assert_int_equal(t->schema->n_fields, 1);
+    assert_string_equal(t->schema->fields[0].name, "column0");
+    assert_int_equal(t->schema->fields[0].type->id, PL_TYPE_UTF8);
     assert_int_equal(t->n_rows, 0);
     pl_table_release(t);
     t = read_ok("a,b,c\n", NULL);
@@ -154,6 +157,71 @@ static void test_empty_and_header_only(void **state) {
     assert_int_equal(t->schema->n_fields, 3);
     assert_int_equal(t->n_rows, 0);
     pl_table_release(t);
+}
+
+/* The header is sniffed like DuckDB's: a first row is a header when every column is text or
+ * one of its values does not fit its column's type; unnamed columns are column0.. padded. */
+static void test_header_sniffing(void **state) {
+    (void)state;
+    pl_table *t = read_ok("1,2\n3,4\n", NULL); /* numbers only: no header */
+    assert_int_equal(t->n_rows, 2);
+    assert_string_equal(t->schema->fields[1].name, "column1");
+    assert_int_equal(t->schema->fields[0].type->id, PL_TYPE_INT64);
+    pl_table_release(t);
+    t = read_ok("1,2\n", NULL); /* one row that fits its own types: data */
+    assert_int_equal(t->n_rows, 1);
+    pl_table_release(t);
+    t = read_ok("x,1\n2,3\n", NULL); /* "x" is no integer: a header */
+    assert_int_equal(t->n_rows, 1);
+    assert_string_equal(t->schema->fields[1].name, "1");
+    pl_table_release(t);
+    t = read_ok("1,2\n3,x\n", NULL); /* "2" is text: the first row fits, so data */
+    assert_int_equal(t->n_rows, 2);
+    assert_int_equal(t->schema->fields[1].type->id, PL_TYPE_UTF8);
+    pl_table_release(t);
+    t = read_ok("a,b\nc,d\n", NULL); /* all text: a header */
+    assert_int_equal(t->n_rows, 1);
+    assert_string_equal(t->schema->fields[0].name, "a");
+    pl_table_release(t);
+    t = read_ok("0,1,2,3,4,5,6,7,8,9,10\n", NULL);
+    assert_string_equal(t->schema->fields[0].name, "column00");
+    assert_string_equal(t->schema->fields[10].name, "column10");
+    pl_table_release(t);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    o.csv_header = 1; /* given: the numbers are names */
+    t = read_ok("1,2\n3,4\n", &o);
+    assert_int_equal(t->n_rows, 1);
+    assert_string_equal(t->schema->fields[0].name, "1");
+    pl_table_release(t);
+}
+
+/* csv_column_names/types: every column's name and type; the header is sniffed with the types */
+static void test_given_columns(void **state) {
+    (void)state;
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    const char *names[] = {"p", "q"};
+    pl_type *types[] = {pl_type_simple(PL_TYPE_INT32), pl_type_simple(PL_TYPE_UTF8)};
+    o.csv_column_names = names;
+    o.csv_column_types = types;
+    o.n_csv_columns = 2;
+    pl_table *t = read_ok("a,b\n1,x\n", &o); /* "a" is no INT32: a header */
+    assert_int_equal(t->n_rows, 1);
+    assert_string_equal(t->schema->fields[0].name, "p");
+    assert_int_equal(t->schema->fields[0].type->id, PL_TYPE_INT32);
+    pl_table_release(t);
+    t = read_ok("1,x\n2,y\n", &o); /* fits: no header */
+    assert_int_equal(t->n_rows, 2);
+    pl_table_release(t);
+    t = read_ok("", &o);
+    assert_int_equal(t->schema->n_fields, 2);
+    assert_int_equal(t->n_rows, 0);
+    pl_table_release(t);
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(read_text("1,x,3\n", 6, &o, &t, &err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "columns gives 2 columns but the file has 3"));
 }
 
 static void test_nulls(void **state) {
@@ -331,17 +399,23 @@ static void make_big(pl_strbuf *sb, int64_t rows, bool stray_quotes) {
     }
 }
 
+/* sb read as one chunk (*one) and in chunks of 4093 bytes (*many). */
+static void read_one_and_many(const pl_strbuf *sb, const pl_read_opts *o, pl_table **one,
+                              pl_table **many) {
+    pl_csv_set_chunk_bytes_for_testing(1LL << 40);
+    assert_int_equal(read_text(sb->data, sb->len, o, one, NULL), PL_OK);
+    pl_csv_set_chunk_bytes_for_testing(4093);
+    assert_int_equal(read_text(sb->data, sb->len, o, many, NULL), PL_OK);
+    pl_csv_set_chunk_bytes_for_testing(0);
+}
+
 static void check_chunking_equal(bool stray) {
     pl_strbuf sb = {0};
     make_big(&sb, 60000, stray);
     pl_read_opts o;
     pl_read_opts_init(&o);
     pl_table *one, *many;
-    pl_csv_set_chunk_bytes_for_testing(1LL << 40);
-    assert_int_equal(read_text(sb.data, sb.len, &o, &one, NULL), PL_OK);
-    pl_csv_set_chunk_bytes_for_testing(4093);
-    assert_int_equal(read_text(sb.data, sb.len, &o, &many, NULL), PL_OK);
-    pl_csv_set_chunk_bytes_for_testing(0);
+    read_one_and_many(&sb, &o, &one, &many);
     assert_int_equal(one->n_rows, 60000);
     assert_int_equal(many->n_rows, 60000);
     assert_true(many->n_batches > 10);
@@ -369,6 +443,113 @@ static void test_parallel_chunks_equal_single(void **state) {
 static void test_parallel_chunks_stray_quotes(void **state) {
     (void)state;
     check_chunking_equal(true);
+}
+
+/* ignore_errors: bad rows (a field too many or too few, a value not of its type, a bad quote)
+ * are skipped, whatever the chunking; NULLs of skipped rows leave no trace in the counts */
+static void make_bad(pl_strbuf *sb, int64_t n) {
+    assert_int_equal(pl_strbuf_appendf(sb, NULL, "i,s\n"), PL_OK);
+    for (int64_t r = 0; r < n; r++) {
+        const char *fmt = r % 7 == 3 ? "%lld,x,extra\n"       /* too many fields */
+                          : r % 11 == 5 ? "x%lld,\n"           /* not an integer */
+                          : r % 13 == 6 ? "%lld,\"q\"z\n"      /* text after a quote */
+                          : r % 5 == 0 ? "%lld,\n"             /* NULL text */
+                                       : "%lld,t\n";
+        assert_int_equal(pl_strbuf_appendf(sb, NULL, fmt, (long long)r), PL_OK);
+    }
+}
+
+static int64_t good_rows(int64_t n, int64_t *nulls) {
+    int64_t k = 0;
+    *nulls = 0;
+    for (int64_t r = 0; r < n; r++) {
+        if (r % 7 == 3 || r % 11 == 5 || r % 13 == 6) continue;
+        k++;
+        *nulls += r % 5 == 0;
+    }
+    return k;
+}
+
+static void test_ignore_errors(void **state) {
+    (void)state;
+    pl_strbuf sb = {0};
+    make_bad(&sb, 30000);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    const char *tn[] = {"i"};
+    pl_type *tt[] = {pl_type_simple(PL_TYPE_INT64)};
+    o.csv_type_names = tn;
+    o.csv_types = tt;
+    o.n_csv_types = 1;
+    o.csv_ignore_errors = true;
+    o.csv_filename = "fn";
+    pl_table *one, *many;
+    read_one_and_many(&sb, &o, &one, &many);
+    int64_t nulls;
+    int64_t want = good_rows(30000, &nulls);
+    assert_int_equal(one->n_rows, want);
+    assert_true(pl_table_equals(one, many));
+    pl_batch *b = combine(many);
+    assert_int_equal(b->columns[1]->null_count, nulls);
+    assert_int_equal(b->columns[0]->null_count, 0);
+    assert_string_equal(b->schema->fields[2].name, "fn");
+    assert_string_equal(cell(b, 2, want - 1), READER_NAME);
+    assert_string_equal(cell(b, 0, 1), "1");
+    pl_batch_release(b);
+    pl_table_release(one);
+    pl_table_release(many);
+    /* without ignore_errors the first bad row fails */
+    o.csv_ignore_errors = false;
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(read_text(sb.data, sb.len, &o, &one, &err), PL_ERR_CORRUPT);
+    assert_string_equal(err.msg, "expected 2 fields, found 3");
+    pl_strbuf_reset(&sb);
+}
+
+static void test_ignore_errors_oom(void **state) {
+    (void)state;
+    pl_strbuf sb = {0};
+    make_bad(&sb, 300);
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    const char *tn[] = {"i"};
+    pl_type *tt[] = {pl_type_simple(PL_TYPE_INT64)};
+    o.csv_type_names = tn;
+    o.csv_types = tt;
+    o.n_csv_types = 1;
+    o.csv_ignore_errors = true;
+    o.csv_filename = "filename";
+    o.csv_date_format = "%d/%m/%Y";
+    pl_csv_set_chunk_bytes_for_testing(2048);
+    int64_t nulls;
+    check_oom(sb.data, sb.len, &o, good_rows(300, &nulls));
+    pl_csv_set_chunk_bytes_for_testing(0);
+    pl_strbuf_reset(&sb);
+}
+
+/* dateformat / timestampformat: inference and given DATE / TIMESTAMP columns use them */
+static void test_date_formats(void **state) {
+    (void)state;
+    pl_read_opts o;
+    pl_read_opts_init(&o);
+    o.csv_date_format = "%d/%m/%Y";
+    o.csv_timestamp_format = "%d/%m/%Y %H:%M";
+    pl_table *t = read_ok("d,t,iso\n05/01/2024,05/01/2024 10:30,2024-01-05\n", &o);
+    pl_batch *b = combine(t);
+    assert_int_equal(col_type(b, 0), PL_TYPE_DATE32);
+    assert_string_equal(cell(b, 0, 0), "2024-01-05");
+    assert_int_equal(col_type(b, 1), PL_TYPE_TIMESTAMP);
+    assert_string_equal(cell(b, 1, 0), "2024-01-05 10:30:00");
+    assert_int_equal(col_type(b, 2), PL_TYPE_UTF8); /* ISO is not the given form */
+    pl_batch_release(b);
+    pl_table_release(t);
+    o.csv_date_format = "%Q";
+    pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(read_text("d\n1\n", 4, &o, &t, &err), PL_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "%Q"));
+    assert_non_null(strstr(err.hint, "dateformat"));
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -529,6 +710,11 @@ int main(void) {
         cmocka_unit_test(test_crlf_and_no_final_newline),
         cmocka_unit_test(test_ragged_rows),
         cmocka_unit_test(test_empty_and_header_only),
+        cmocka_unit_test(test_header_sniffing),
+        cmocka_unit_test(test_ignore_errors),
+        cmocka_unit_test(test_ignore_errors_oom),
+        cmocka_unit_test(test_date_formats),
+        cmocka_unit_test(test_given_columns),
         cmocka_unit_test(test_nulls),
         cmocka_unit_test(test_no_header_and_delimiter),
         cmocka_unit_test(test_overrides_projection_limit),

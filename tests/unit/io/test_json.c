@@ -94,10 +94,20 @@ static void test_inference_numbers(void **state) {
     assert_string_equal(type_of(b, 0), "int64");
     assert_string_equal(cell(b, 0, 0), "9223372036854775807");
     assert_string_equal(cell(b, 0, 1), "-9223372036854775808");
-    assert_string_equal(type_of(b, 1), "float64"); /* out of int64 range */
-    assert_string_equal(cell(b, 1, 1), "9.223372036854776e+18");
+    /* beyond int64 within uint64: DuckDB's HUGEINT, decimal128(38, 0) here */
+    assert_string_equal(type_of(b, 1), "decimal128(38, 0)");
+    assert_string_equal(cell(b, 1, 1), "9223372036854775808");
     assert_string_equal(cell(b, 2, 1), "100.0");
     assert_string_equal(cell(b, 3, 1), "123456789.125");
+    pl_batch_release(b);
+    pl_table_release(t);
+    /* beyond uint64 (or below int64): float64 */
+    t = read_ok("{\"a\": 18446744073709551615, \"b\": -9223372036854775809}\n"
+                "{\"a\": 18446744073709551616, \"b\": 1}\n", NULL);
+    b = combine(t);
+    assert_string_equal(type_of(b, 0), "float64");
+    assert_string_equal(type_of(b, 1), "float64");
+    assert_string_equal(cell(b, 0, 1), "1.8446744073709552e+19");
     pl_batch_release(b);
     pl_table_release(t);
 }
