@@ -736,7 +736,8 @@ static bool row_temporal(const void *ctx, pl_array *a, int64_t i, uint8_t *dst) 
     }
     if (f == PL_TYPE_TIMESTAMP && t == PL_TYPE_TIME64) {
         int64_t fu = k_ups[tc->from->unit], tu = k_ups[tc->to->unit];
-        int64_t tod = x - floor_div64(x, 86400 * fu) * 86400 * fu;
+        int64_t tod = x % (86400 * fu); /* floor modulo: x - floor(x / d) * d overflows near INT64_MIN */
+        if (tod < 0) tod += 86400 * fu;
         int64_t r = tu >= fu ? tod * (tu / fu) : div_round64(tod, fu / tu);
         if (r >= 86400 * tu) r = 86400 * tu - 1; /* 23:59:59.9999995 stays in the day */
         memcpy(dst, &r, 8);

@@ -81,6 +81,9 @@ typedef struct pl_fn_strb {
 
 pl_status pl_fn_strb_init(pl_fn_strb *b, int64_t n_rows, int64_t est_bytes, pl_error *err);
 pl_status pl_fn_strb_append(pl_fn_strb *b, const void *bytes, int64_t n, pl_error *err);
+/* Appends n bytes times times (nothing when either is <= 0); PL_ERR_LIMIT past 2 GiB. */
+pl_status pl_fn_strb_append_repeat(pl_fn_strb *b, const void *bytes, int64_t n, int64_t times,
+                                   pl_error *err);
 /* Room for n more bytes; returns a pointer to write them (then pl_fn_strb_commit(b, n)). */
 pl_status pl_fn_strb_reserve(pl_fn_strb *b, int64_t n, uint8_t **dst, pl_error *err);
 static inline void pl_fn_strb_commit(pl_fn_strb *b, int64_t n) { b->len += n; }

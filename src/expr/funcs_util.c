@@ -438,8 +438,10 @@ pl_status pl_fn_strb_init(pl_fn_strb *b, int64_t n_rows, int64_t est_bytes, pl_e
 }
 
 pl_status pl_fn_strb_reserve(pl_fn_strb *b, int64_t n, uint8_t **dst, pl_error *err) {
-    if (b->len + n > INT32_MAX)
-        PL_FAIL(err, PL_ERR_LIMIT, "string result of more than 2 GiB in one batch");
+    if (n < 0) PL_FAIL(err, PL_ERR_INTERNAL, "string builder: negative length %lld", (long long)n);
+    if (n > PL_MAX_VARLEN_BYTES - b->len) /* b->len <= PL_MAX_VARLEN_BYTES: no overflow */
+        PL_FAIL(err, PL_ERR_LIMIT, "string result of %.0f bytes in one batch is too large (the limit is 2 GiB)",
+                (double)b->len + (double)n);
     if (b->len + n > b->data->capacity) {
         int64_t cap = b->data->capacity * 2;
         if (cap < b->len + n) cap = b->len + n;
@@ -454,6 +456,26 @@ pl_status pl_fn_strb_append(pl_fn_strb *b, const void *bytes, int64_t n, pl_erro
     PL_TRY(pl_fn_strb_reserve(b, n, &dst, err));
     if (n > 0) memcpy(dst, bytes, (size_t)n);
     b->len += n;
+    return PL_OK;
+}
+
+pl_status pl_fn_strb_append_repeat(pl_fn_strb *b, const void *bytes, int64_t n, int64_t times,
+                                   pl_error *err) {
+    if (n <= 0 || times <= 0) return PL_OK;
+    int64_t total;
+    if (__builtin_mul_overflow(n, times, &total) || total > PL_MAX_VARLEN_BYTES - b->len)
+        PL_FAIL(err, PL_ERR_LIMIT, "string result of %.0f bytes in one batch is too large (the limit is 2 GiB)",
+                (double)b->len + (double)n * (double)times);
+    uint8_t *dst;
+    PL_TRY(pl_fn_strb_reserve(b, total, &dst, err));
+    memcpy(dst, bytes, (size_t)n);
+    /* doubling: each copy reads the bytes already written */
+    for (int64_t done = n; done < total;) {
+        int64_t k = PL_MIN(done, total - done);
+        memcpy(dst + done, dst, (size_t)k);
+        done += k;
+    }
+    b->len += total;
     return PL_OK;
 }
 

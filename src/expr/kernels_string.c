@@ -578,12 +578,12 @@ static pl_status lr_kernel(lr_op op, const pl_datum *args, int64_t n, pl_datum *
             continue;
         }
         if (op == LR_REPEAT) {
-            if (cnt > 0 && len > 0 && cnt > (INT32_MAX - b.len) / len) {
-                st = pl_error_set(err, PL_ERR_LIMIT, "repeat: result of %lld bytes is too large",
-                                  (long long)cnt * len);
+            if (cnt > 0 && len > 0 && cnt > (PL_MAX_VARLEN_BYTES - b.len) / len) {
+                st = pl_error_set(err, PL_ERR_LIMIT, "repeat: result of %.0f bytes at row %lld is too large (the limit is 2 GiB)",
+                                  (double)cnt * len, (long long)i);
                 break;
             }
-            for (int64_t r = 0; r < cnt && !st; r++) st = pl_fn_strb_append(&b, p, len, err);
+            st = pl_fn_strb_append_repeat(&b, p, len, cnt, err);
         } else {
             int64_t nc = pl_fn_utf8_count(p, len);
             int64_t from, to;
@@ -641,7 +641,7 @@ static pl_status k_pad(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
         }
         if (target < 0) target = 0;
         if (target > INT32_MAX) {
-            st = pl_error_set(err, PL_ERR_LIMIT, "%s: length %lld is too large",
+            st = pl_error_set(err, PL_ERR_LIMIT, "%s: length %lld is too large (the limit is 2 GiB)",
                               lpad ? "lpad" : "rpad", (long long)target);
             break;
         }
@@ -657,11 +657,9 @@ static pl_status k_pad(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
                 break;
             }
             if (!lpad) st = pl_fn_strb_append(&b, p, len, err);
-            while (need > 0 && !st) {
-                int64_t take = PL_MIN(need, pc);
-                st = pl_fn_strb_append(&b, pp, utf8_skip(pp, plen, take), err);
-                need -= take;
-            }
+            /* the whole pad string need / pc times, then its first need % pc characters */
+            if (!st) st = pl_fn_strb_append_repeat(&b, pp, plen, need / pc, err);
+            if (!st) st = pl_fn_strb_append(&b, pp, utf8_skip(pp, plen, need % pc), err);
             if (lpad && !st) st = pl_fn_strb_append(&b, p, len, err);
         }
         if (!st) st = pl_fn_strb_next(&b, err);

@@ -340,7 +340,7 @@ static inline __attribute__((always_inline)) void extract_loop(int part, const i
     for (int64_t i = 0; i < n; i++) {
         int64_t lt = cur->tz ? pl_tz_local(cur, t[i]) : t[i];
         int64_t day = pl_fn_floordiv(lt, per_day);
-        int64_t tod = lt - day * per_day;
+        int64_t tod = pl_fn_floormod(lt, per_day); /* lt - day * per_day overflows near INT64_MIN */
         if (part_is_time_of_day(part) || part == PT_TZ || part == PT_TZ_HOUR ||
             part == PT_TZ_MINUTE) {
             o[i] = part_value(part, &c, tod, per_sec, cur->off_s);
@@ -425,7 +425,7 @@ static pl_status k_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
         for (int64_t i = 0; i < n; i++) {
             int64_t lt = s->tz ? pl_tz_local(&cur, t[i]) : t[i];
             int64_t day = pl_fn_floordiv(lt, per_day);
-            od[i] = (double)(day + 2440588) + (double)(lt - day * per_day) / (double)per_day;
+            od[i] = (double)(day + 2440588) + (double)pl_fn_floormod(lt, per_day) / (double)per_day;
         }
     } else {
         pl_tz_cursor cur;
@@ -441,14 +441,15 @@ static pl_status k_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
 
 /* Local time lt truncated to part (units of per_sec); civil parts use the memo in *c. */
 static inline int64_t trunc_civil(int part, int64_t day, int64_t per_day) {
-    int64_t y;
+    int64_t y, r, start;
     int32_t m, d;
     switch (part) {
-    case PT_WEEK: return (day - pl_fn_floormod(day + 3, 7)) * per_day;
+    case PT_WEEK: start = day - pl_fn_floormod(day + 3, 7); goto done;
     case PT_ISOYEAR: {
         int64_t iy, w;
         iso_week(day, &iy, &w);
-        return iso_year_start(iy) * per_day;
+        start = iso_year_start(iy);
+        goto done;
     }
     default: break;
     }
@@ -462,7 +463,10 @@ static inline int64_t trunc_civil(int part, int64_t day, int64_t per_day) {
     case PT_MILLENNIUM: y -= pl_fn_floormod(y, 1000); m = 1; d = 1; break;
     default: break;
     }
-    return pl_fn_days_from_civil(y, m, d) * per_day;
+    start = pl_fn_days_from_civil(y, m, d);
+done:
+    /* INT64_MIN: before the timestamp range (the caller fails) */
+    return __builtin_mul_overflow(start, per_day, &r) ? INT64_MIN : r;
 }
 
 /* Fixed width in units of a sub-day part (0 = not fixed). */
@@ -483,10 +487,12 @@ static int64_t trunc_width(int part, int64_t per_sec) {
     for (int64_t i = 0; i < n; i++) {                                                              \
         int64_t r_ = t[i] % (W);                                                                   \
         r_ += (r_ >> 63) & (W);                                                                    \
-        o[i] = t[i] - r_;                                                                          \
+        bad |= __builtin_sub_overflow(t[i], r_, &o[i]);                                            \
     }
 
-static void trunc_fixed(const int64_t *t, int64_t n, int64_t w, int64_t *o) {
+/* false when a result is before the lowest timestamp (the first, partial day of the range) */
+static bool trunc_fixed(const int64_t *t, int64_t n, int64_t w, int64_t *o) {
+    bool bad = false;
     switch (w) {
     case 1: memmove(o, t, (size_t)n * 8); break;
     case INT64_C(1000000): TRUNC_FIXED(INT64_C(1000000)); break;
@@ -497,6 +503,7 @@ static void trunc_fixed(const int64_t *t, int64_t n, int64_t w, int64_t *o) {
     case INT64_C(60000000000): TRUNC_FIXED(INT64_C(60000000000)); break;
     default: TRUNC_FIXED(w); break;
     }
+    return !bad;
 }
 
 static pl_status bind_date_trunc(pl_bexpr *call, pl_error *err) {
@@ -533,8 +540,9 @@ static pl_status k_date_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
     int64_t *o = (int64_t *)(void *)values->data;
     int64_t per_sec = pl_time_per_sec(a->type), per_day = per_sec * 86400;
     int64_t w = trunc_width(s->part, per_sec);
+    bool ok = true;
     if (!s->tz && w) {
-        trunc_fixed(t, n, w, o);
+        ok = trunc_fixed(t, n, w, o);
     } else {
         pl_tz_cursor cur;
         pl_tz_cursor_init(&cur, s->tz, per_sec);
@@ -543,8 +551,7 @@ static pl_status k_date_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
             int64_t lt = s->tz ? pl_tz_local(&cur, t[i]) : t[i];
             int64_t r;
             if (w) {
-                int64_t rem = pl_fn_floormod(lt, w);
-                r = lt - rem;
+                ok &= !__builtin_sub_overflow(lt, pl_fn_floormod(lt, w), &r);
             } else {
                 int64_t day = pl_fn_floordiv(lt, per_day);
                 if (day != last_day) {
@@ -552,11 +559,18 @@ static pl_status k_date_trunc(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
                     last_v = trunc_civil(s->part, day, per_day);
                 }
                 r = last_v;
+                ok &= r != INT64_MIN;
             }
             o[i] = s->tz ? pl_tz_utc(&cur, r) : r;
         }
     }
     pl_free(owned);
+    if (!ok) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "date_trunc: the truncated timestamp is before the lowest timestamp "
+                "(290309-12-21 BC)");
+    }
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
@@ -791,16 +805,17 @@ static pl_status bind_ts_pair(pl_bexpr *call, pl_error *err) {
     return PL_OK;
 }
 
-/* Index of the part's unit containing local time lt (units), for boundary counting. */
-static inline int64_t diff_index(int part, int64_t lt, int64_t per_sec) {
+/* Index of the part's unit containing local time lt (units), for boundary counting (128 bits:
+ * nanoseconds of a microsecond timestamp pass 64 bits; the caller checks the difference). */
+static inline __int128 diff_index(int part, int64_t lt, int64_t per_sec) {
     int64_t per_day = per_sec * 86400;
     int64_t day = pl_fn_floordiv(lt, per_day);
     int64_t y;
     int32_t m, d;
     switch (part) {
-    case PT_US: return per_sec >= 1000000 ? pl_fn_floordiv(lt, per_sec / 1000000) : lt * (1000000 / per_sec);
-    case PT_NS: return per_sec >= 1000000000 ? lt : lt * (1000000000 / per_sec);
-    case PT_MS: return per_sec >= 1000 ? pl_fn_floordiv(lt, per_sec / 1000) : lt * (1000 / per_sec);
+    case PT_US: return per_sec >= 1000000 ? pl_fn_floordiv(lt, per_sec / 1000000) : (__int128)lt * (1000000 / per_sec);
+    case PT_NS: return per_sec >= 1000000000 ? lt : (__int128)lt * (1000000000 / per_sec);
+    case PT_MS: return per_sec >= 1000 ? pl_fn_floordiv(lt, per_sec / 1000) : (__int128)lt * (1000 / per_sec);
     case PT_SECOND: return pl_fn_floordiv(lt, per_sec);
     case PT_MINUTE: return pl_fn_floordiv(lt, 60 * per_sec);
     case PT_HOUR: return pl_fn_floordiv(lt, 3600 * per_sec);
@@ -831,7 +846,7 @@ typedef struct civil_ts {
 
 static void civil_time_of(int64_t lt, int64_t per_day, civil_ts *c) {
     int64_t day = pl_fn_floordiv(lt, per_day);
-    c->tod = lt - day * per_day;
+    c->tod = pl_fn_floormod(lt, per_day);
     pl_fn_civil_from_days(day, &c->y, &c->m, &c->d);
 }
 
@@ -860,9 +875,10 @@ static void age_fields(const civil_ts *a, const civil_ts *b, int64_t per_day, in
 /* date_sub: the complete parts from local time a to b (negative when b is before a). Months
  * count like age(), except that an end on the last day of its month completes the month of a
  * later start day (01-31 to 02-29 is a month). */
-static int64_t sub_value(int part, int64_t a, int64_t b, int64_t per_sec) {
+static __int128 sub_value(int part, int64_t a, int64_t b, int64_t per_sec) {
     if (b < a) return -sub_value(part, b, a, per_sec);
-    int64_t per_day = per_sec * 86400, diff = b - a;
+    int64_t per_day = per_sec * 86400;
+    __int128 diff = (__int128)b - a; /* up to 2^64 units: the caller checks the result */
     switch (part) {
     case PT_US: return per_sec >= 1000000 ? diff / (per_sec / 1000000) : diff * (1000000 / per_sec);
     case PT_NS: return per_sec >= 1000000000 ? diff : diff * (1000000000 / per_sec);
@@ -958,13 +974,23 @@ static pl_status k_ts_pair(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
                 memcpy((uint8_t *)o + i * 16, &r.months, 4);
                 memcpy((uint8_t *)o + i * 16 + 4, &r.days, 4);
                 memcpy((uint8_t *)o + i * 16 + 8, &r.ns, 8);
-            } else if (s->pair == PAIR_SUB) {
-                o[i] = sub_value(s->part, a, b, per_sec);
-            } else if (s->part == PT_WEEK || s->part == PT_YEARWEEK) { /* DuckDB: yearweek counts weeks */
-                int64_t per_day = per_sec * 86400;
-                o[i] = (pl_fn_floordiv(b, per_day) - pl_fn_floordiv(a, per_day)) / 7;
             } else {
-                o[i] = diff_index(s->part, b, per_sec) - diff_index(s->part, a, per_sec);
+                __int128 r;
+                if (s->pair == PAIR_SUB) {
+                    r = sub_value(s->part, a, b, per_sec);
+                } else if (s->part == PT_WEEK || s->part == PT_YEARWEEK) { /* DuckDB: yearweek counts weeks */
+                    int64_t per_day = per_sec * 86400;
+                    r = (pl_fn_floordiv(b, per_day) - pl_fn_floordiv(a, per_day)) / 7;
+                } else {
+                    r = diff_index(s->part, b, per_sec) - diff_index(s->part, a, per_sec);
+                }
+                if (r < INT64_MIN || r > INT64_MAX) {
+                    st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                      "%s: the difference in '%s' at row %lld is out of the range of BIGINT",
+                                      call->fn->name, call->args[0]->lit.str, (long long)i);
+                    break;
+                }
+                o[i] = (int64_t)r;
             }
         }
     }
@@ -1274,6 +1300,16 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
     }
     const char *name = call->fn->name;
     bool is_date = !strcmp(name, "make_date"), is_time = !strcmp(name, "make_time");
+    /* make_timestamp(micros): an integer is read exactly (a double has 53 bits) */
+    int64_t *micros = NULL;
+    pl_type_id id0 = args[0].is_scalar ? args[0].scalar.type->id : args[0].array->type->id;
+    if (!st && !is_date && !is_time && na == 1 && id0 >= PL_TYPE_INT8 && id0 <= PL_TYPE_UINT64) {
+        micros = pl_malloc((size_t)(n > 0 ? n : 1) * 8);
+        if (!micros) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory in %s", name);
+        else if (args[0].is_scalar)
+            for (int64_t i = 0; i < n; i++) micros[i] = pl_fn_scalar_i64(&args[0].scalar);
+        else pl_fn_read_i64(args[0].array, micros);
+    }
     int64_t *o = st ? NULL : (int64_t *)(void *)values->data;
     for (int64_t i = 0; i < n && !st; i++) {
         bool valid = !validity || pl_bit_get(validity->data, i);
@@ -1282,7 +1318,19 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
             continue;
         }
         if (!is_date && !is_time && na == 1) {
-            o[i] = (int64_t)cols[0][i];
+            /* DuckDB: +-INT64_MAX are the infinities, not microseconds; a UINT64 above
+             * INT64_MAX reads as negative, caught by its double */
+            double v = cols[0][i];
+            bool bad = micros ? micros[i] == INT64_MAX || micros[i] == -INT64_MAX ||
+                                    (id0 == PL_TYPE_UINT64 && micros[i] < 0)
+                              : !(v > -9223372036854775808.0 && v < 9223372036854775808.0);
+            if (bad) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                  "make_timestamp: %.17g microseconds is out of range at row %lld",
+                                  v, (long long)i);
+                break;
+            }
+            o[i] = micros ? micros[i] : (int64_t)v;
             continue;
         }
         if (is_time) {
@@ -1320,6 +1368,7 @@ static pl_status k_make(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *a
         }
     }
     for (int32_t k = 0; k < na; k++) pl_free(cols[k]);
+    pl_free(micros);
     if (st) {
         pl_buf_release(validity);
         pl_buf_release(values);

@@ -105,7 +105,7 @@ static inline bool ts_add(int64_t t, pl_interval iv, int sign, int64_t per_sec, 
         int64_t per_day = per_sec * 86400;
         int64_t lt = cur->tz ? pl_tz_local(cur, t) : t;
         int64_t day = pl_fn_floordiv(lt, per_day);
-        int64_t tod = lt - day * per_day;
+        int64_t tod = pl_fn_floormod(lt, per_day); /* lt - day * per_day overflows near INT64_MIN */
         if (iv.months) {
             int64_t y;
             int32_t m, d;

@@ -195,7 +195,7 @@ pl_status pl_time_k_strftime(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
             f.day = day;
             pl_fn_civil_from_days(day, &f.y, &f.m, &f.d);
         }
-        f.tod = is_date ? 0 : lt - day * per_day;
+        f.tod = is_date ? 0 : pl_fn_floormod(lt, per_day);
         uint8_t *dst;
         st = pl_fn_strb_reserve(&b, per_row, &dst, err);
         if (st) break;

@@ -407,7 +407,8 @@ int pl_text_format_timestamp(int64_t v, pl_time_unit unit, bool zoned, char *buf
     }
     int64_t upd = k_units_per_sec[unit] * 86400;
     int64_t days = floor_div(v, upd);
-    int64_t tod = v - days * upd;
+    int64_t tod = v % upd; /* not v - days * upd: that overflows near INT64_MIN */
+    if (tod < 0) tod += upd;
     bool bc;
     char *p = put_date(buf, days, &bc);
     if (bc) {

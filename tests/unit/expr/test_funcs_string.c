@@ -95,6 +95,46 @@ static void test_pad_reverse_repeat(void **state) {
     ft_check("md5", "utf8", ARGS(ARR(T_STR, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")), EXPECT("cc7ed669cf88f201c3297c6a91e1d18d", "014842d480b571495a4a0363793f7367"));
 }
 
+/* The string builder's bounds: repeat by doubling copies, the 2 GiB limit checked before any
+ * allocation (also for counts whose byte size passes 64 bits), negative lengths refused. */
+static void test_strb_bounds(void **state) {
+    (void)state;
+    pl_fn_strb b;
+    pl_error err;
+    uint8_t *dst;
+    assert_int_equal(pl_fn_strb_init(&b, 4, 1, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_append_repeat(&b, "abc", 3, 5, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_next(&b, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_append_repeat(&b, "x", 1, 0, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_append_repeat(&b, "", 0, INT64_MAX, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_next(&b, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_append_repeat(&b, "xy", 2, 1000, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_next(&b, &err), PL_OK);
+    assert_int_equal(b.len, 15 + 2000);
+    assert_memory_equal(b.data->data, "abcabcabcabcabc", 15);
+    for (int i = 0; i < 1000; i++) assert_memory_equal(b.data->data + 15 + 2 * i, "xy", 2);
+    assert_int_equal(pl_fn_strb_append_repeat(&b, "abc", 3, INT64_MAX / 2, &err), PL_ERR_LIMIT);
+    assert_non_null(strstr(err.msg, "too large"));
+    assert_int_equal(pl_fn_strb_append_repeat(&b, "a", 1, INT32_MAX, &err), PL_ERR_LIMIT);
+    assert_int_equal(pl_fn_strb_reserve(&b, INT64_MAX, &dst, &err), PL_ERR_LIMIT);
+    assert_int_equal(pl_fn_strb_reserve(&b, -1, &dst, &err), PL_ERR_INTERNAL);
+    assert_int_equal(b.len, 2015); /* failures leave the builder as it was */
+    assert_int_equal(pl_fn_strb_append(&b, "z", 1, &err), PL_OK);
+    assert_int_equal(pl_fn_strb_next(&b, &err), PL_OK);
+    pl_datum out;
+    assert_int_equal(pl_fn_strb_finish(&b, pl_type_simple(PL_TYPE_UTF8), &out, &err), PL_OK);
+    assert_int_equal(out.array->length, 4);
+    pl_datum_reset(&out);
+    pl_fn_strb_reset(&b);
+    ft_check("repeat", "utf8", ARGS(ARR(T_STR, "", "ab", NULL), ARR(T_I64, "9223372036854775807", "0", "5")),
+             EXPECT("", "", NULL));
+    ft_check_error("repeat", ARGS(ARR(T_STR, "ab"), SCA(T_I64, "1073741824")), PL_ERR_LIMIT, "too large");
+    ft_check_error("rpad", ARGS(ARR(T_STR, "a"), SCA(T_I64, "2147483647"), SCA(T_STR, "\xc3\xa9")),
+                   PL_ERR_LIMIT, "too large");
+    ft_check_error("lpad", ARGS(ARR(T_STR, "a"), SCA(T_I64, "2147483648"), SCA(T_STR, "x")), PL_ERR_LIMIT,
+                   "too large");
+}
+
 static void test_regex(void **state) {
     (void)state;
     ft_check("regexp_matches", "bool", ARGS(ARR(T_STR, "abc", "xyz", NULL, "a1"), SCA(T_STR, "b|\\d")),
@@ -264,6 +304,7 @@ int main(void) {
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_search_replace),
         cmocka_unit_test(test_pad_reverse_repeat),
+        cmocka_unit_test(test_strb_bounds),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_large_sliced),
         cmocka_unit_test(test_random_bytes),
