@@ -8,6 +8,8 @@
  *   SHOW TABLES, SHOW ALL TABLES                     the session's catalog
  *   [1, 2, 3] (a list literal, not a subscript)      list_value(1, 2, 3)
  *   x [NOT] IN [1, 2]                                x [!]<@@ list_value(1, 2) (list_contains)
+ *   [e FOR x IN l IF c] (a list comprehension)       list_transform(list_filter(l, x -> (c)),
+ *                                                      x -> (e))
  *   {'a': 1, 'b': 'x'} (a struct literal)            struct_pack("a" := 1, "b" := 'x')
  *   lambda x, i: body  /  x -> body                  (x, i) -> (body)  /  x -> (body)
  *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
@@ -204,10 +206,51 @@ static bool list_literal(const fw *w, int32_t i) {
     static const char *const kw[] = {"select", "where", "and", "or", "not", "then", "else", "when",
                                      "case", "by", "having", "on", "values", "distinct", "all",
                                      "any", "some", "like", "ilike", "between", "is", "qualify",
-                                     "return", "returning", "set", "default"};
+                                     "return", "returning", "set", "default", "in"};
     for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
         if (is(w, p, kw[k])) return true;
     return false;
+}
+
+/* The token index of the first depth-0 word `word` in [lo, hi), or hi. */
+static int32_t word_at_depth0(const fw *w, int32_t lo, int32_t hi, const char *word) {
+    int depth = 0;
+    for (int32_t k = lo; k < hi; k++) {
+        if (is_punct(w, k, '(') || is_punct(w, k, '[') || is_punct(w, k, '{')) depth++;
+        else if (is_punct(w, k, ')') || is_punct(w, k, ']') || is_punct(w, k, '}')) depth--;
+        else if (depth == 0 && is(w, k, word)) return k;
+    }
+    return hi;
+}
+
+/* DuckDB's list comprehension between the brackets at i and m, written out when it is one:
+ *   [expr FOR x IN l]          -> list_transform(l, x -> (expr))
+ *   [expr FOR x IN l IF cond]  -> list_transform(list_filter(l, x -> (cond)), x -> (expr)) */
+static bool comprehension(fw *w, int32_t cur, int32_t i, int32_t m) {
+    int32_t f = word_at_depth0(w, i + 1, m, "for");
+    int32_t x = f + 1;
+    if (f == i + 1 || f >= m || x >= m || w->t[x].kind != SQ_TOK_IDENT || !is(w, x + 1, "in") ||
+        x + 2 >= m)
+        return false;
+    int32_t c = word_at_depth0(w, x + 2, m, "if");
+    if (c == x + 2 || (c < m && c + 1 >= m)) return false;
+    copy(w, cur, w->t[i].start);
+    insert(w, "list_transform(", w->t[i].start);
+    if (c < m) insert(w, "list_filter(", w->t[i].start);
+    region(w, x + 2, c, w->t[c].start, false); /* the list */
+    if (c < m) {
+        insert(w, ", ", w->t[c].start);
+        copy(w, w->t[x].start, w->t[x].end);
+        insert(w, " -> (", w->t[c].start);
+        region(w, c + 1, m, w->t[m].start, false);
+        insert(w, "))", w->t[m].start);
+    }
+    insert(w, ", ", w->t[f].start);
+    copy(w, w->t[x].start, w->t[x].end);
+    insert(w, " -> (", w->t[f].start);
+    region(w, i + 1, f, w->t[f].start, false);
+    insert(w, "))", w->t[m].start);
+    return true;
 }
 
 /* ---------------------------------------------------------------- samples */
@@ -521,6 +564,11 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
         }
         if (is_punct(w, i, '[') && list_literal(w, i)) {
             int32_t m = close_of(w, i, hi);
+            if (m < hi && comprehension(w, cur, i, m)) {
+                cur = w->t[m].end;
+                i = m;
+                continue;
+            }
             if (m < hi) { /* [a, b] -> list_value(a, b), DuckDB's name of the column too */
                 copy(w, cur, w->t[i].start);
                 insert(w, "list_value(", w->t[i].start);
