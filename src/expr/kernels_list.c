@@ -2,10 +2,13 @@
  *   list_value(...) (ARRAY[...]), list_extract(l, i) (l[i]: 1-based, negative from the end, out
  *   of range NULL), list_contains / list_position, list_sort, list_distinct, list_sum / min /
  *   max / avg, list_concat, list_slice, array_to_string / list_string_agg, string_split,
- *   array_length, struct_pack / struct_extract (structs). Lists are Arrow lists (int32 offsets, one child array); results are built
- *   with gathers of the children (pl_array_take), so any element type works, nested ones too.
+ *   array_length, list_zip, range / generate_series (list-valued), struct_pack / struct_extract
+ *   (structs). [] and [NULL] are lists of the null type ("NULL"[]), cast where they meet others.
+ *   Lists are Arrow lists (int32 offsets, one child array); results are built with gathers of
+ *   the children (pl_array_take), so any element type works, nested ones too.
  * Kernels of list results never see all-scalar arguments as one-row arrays standing for a
  * scalar: a list has no scalar form, so the evaluator runs them on n-row arrays (eval.c). */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -100,7 +103,7 @@ static pl_status bind_list_value(pl_bexpr *call, pl_error *err) {
         if (!s) return pl_fn_no_function(call, err);
         t = s;
     }
-    if (!t) t = ty(PL_TYPE_INT32); /* [] and [NULL]: DuckDB's "NULL"[] */
+    if (!t) t = ty(PL_TYPE_NA); /* [] and [NULL]: DuckDB's "NULL"[], cast to another list type where combined */
     pl_status st = PL_OK;
     for (int32_t i = 0; i < call->n_args && !st; i++) st = pl_bexpr_wrap_cast(&call->args[i], t, err);
     if (!st) st = list_of(t, &call->type, err);
@@ -191,8 +194,22 @@ static pl_status k_list_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
 
 /* ---------------------------------------------------------------- list_contains, list_position */
 
+/* A "NULL"[] list argument k ([], [NULL]) cast to a list of t. */
+static pl_status typed_null_list(pl_bexpr *call, int32_t k, pl_type *t, pl_error *err) {
+    if (!is_list(call->args[k]) || elem_type(call->args[k]->type)->id != PL_TYPE_NA ||
+        t->id == PL_TYPE_NA)
+        return PL_OK;
+    pl_type *lt = NULL;
+    PL_TRY(list_of(t, &lt, err));
+    pl_status st = pl_bexpr_wrap_cast(&call->args[k], lt, err);
+    pl_type_release(lt);
+    return st;
+}
+
 static pl_status bind_list_find(pl_bexpr *call, pl_error *err) {
     if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    pl_type *x = call->args[1]->type;
+    PL_TRY(typed_null_list(call, 0, x->id == PL_TYPE_DICTIONARY ? x->value_type : x, err));
     PL_TRY(pl_bexpr_wrap_cast(&call->args[1], elem_type(call->args[0]->type), err));
     call->type = ty(strcmp(call->fn->name, "list_contains") == 0 ? PL_TYPE_BOOL : PL_TYPE_INT32);
     return PL_OK;
@@ -428,6 +445,16 @@ static pl_status k_list_reorder(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
 /* ---------------------------------------------------------------- flatten, list_has_any/all */
 
 static pl_status bind_flatten(pl_bexpr *call, pl_error *err) {
+    if (is_list(call->args[0]) && elem_type(call->args[0]->type)->id == PL_TYPE_NA) {
+        /* flatten([]) / flatten([NULL]): "NULL"[] like DuckDB */
+        pl_type *inner = NULL, *outer = NULL;
+        PL_TRY(list_of(ty(PL_TYPE_NA), &inner, err));
+        pl_status st = list_of(inner, &outer, err);
+        pl_type_release(inner);
+        if (!st) st = pl_bexpr_wrap_cast(&call->args[0], outer, err);
+        pl_type_release(outer);
+        if (st) return st;
+    }
     if (!is_list(call->args[0]) || elem_type(call->args[0]->type)->id != PL_TYPE_LIST)
         return pl_fn_no_function(call, err);
     call->type = pl_type_retain(elem_type(call->args[0]->type));
@@ -475,6 +502,7 @@ static pl_status k_flatten(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
 static pl_status bind_list_has(pl_bexpr *call, pl_error *err) {
     if (!is_list(call->args[0]) || !(is_list(call->args[1]) || call->args[1]->type->id == PL_TYPE_NA))
         return pl_fn_no_function(call, err);
+    if (is_list(call->args[1])) PL_TRY(typed_null_list(call, 0, elem_type(call->args[1]->type), err));
     PL_TRY(pl_bexpr_wrap_cast(&call->args[1], call->args[0]->type, err));
     call->type = ty(PL_TYPE_BOOL);
     return PL_OK;
@@ -658,10 +686,7 @@ static pl_status bind_list_concat(pl_bexpr *call, pl_error *err) {
         else if (!pl_type_equals(t, e)) {
             pl_type *s = pl_type_common_super(t, e);
             pl_type_release(t);
-            if (!s || s->id == PL_TYPE_LIST || s->id == PL_TYPE_STRUCT || s->id == PL_TYPE_MAP) {
-                pl_type_release(s);
-                return pl_fn_no_function(call, err);
-            }
+            if (!s) return pl_fn_no_function(call, err); /* nested: cast element by element */
             t = s;
         }
     }
@@ -1097,6 +1122,200 @@ static pl_status k_sortkey(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum
     return PL_OK;
 }
 
+/* ---------------------------------------------------------------- range, generate_series */
+
+/* range(stop) / range(start, stop[, step]) and generate_series (stop included): DuckDB's
+ * list-valued scalar forms over integers (BIGINT[]); NULL when an argument is NULL, [] for a
+ * zero step. */
+static pl_status bind_list_range(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < call->n_args; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (id == PL_TYPE_DICTIONARY) id = call->args[i]->type->value_type->id;
+        if (!pl_type_is_integer(id) && id != PL_TYPE_NA) {
+            char tn[64];
+            PL_FAIL(err, PL_ERR_UNSUPPORTED,
+                    "%s: argument %d is %s; the list-valued form takes integers only (timestamp "
+                    "ranges: not supported)", call->fn->name, (int)i + 1,
+                    pl_sql_type_name(call->args[i]->type, tn, sizeof tn));
+        }
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(PL_TYPE_INT64), err));
+    }
+    return list_of(ty(PL_TYPE_INT64), &call->type, err);
+}
+
+/* The number of elements of one range (__int128: no overflow near the int64 limits). */
+static __int128 range_count(int64_t a, int64_t b, int64_t s, bool inclusive) {
+    __int128 d = s > 0 ? (__int128)b - a : (__int128)a - b, st = s > 0 ? s : -(__int128)s;
+    if (s == 0 || d < 0 || (d == 0 && !inclusive)) return 0;
+    return inclusive ? d / st + 1 : (d - 1) / st + 1;
+}
+
+static pl_status k_list_range(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                              pl_datum *out, pl_error *err) {
+    (void)ec;
+    bool inclusive = strcmp(call->fn->name, "generate_series") == 0;
+    int32_t k = call->n_args;
+    pl_array *a[3] = {NULL, NULL, NULL};
+    pl_status st = PL_OK;
+    for (int32_t j = 0; j < k && !st; j++) st = arg_array(args, j, n, &a[j], err);
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    pl_buf *offs = NULL, *vals = NULL, *validity = NULL;
+    if (!st && !keep) st = NOMEM(err, call->fn->name);
+    if (!st) st = pl_fn_new_values(n + 1, 4, &offs, err);
+    int64_t total = 0;
+    int32_t *o = st ? NULL : (int32_t *)(void *)offs->data;
+    for (int64_t i = 0; i < n && !st; i++) {
+        o[i] = (int32_t)total;
+        keep[i] = 1;
+        for (int32_t j = 0; j < k; j++) keep[i] &= valid(a[j], i);
+        if (!keep[i]) continue;
+        int64_t x = k == 1 ? 0 : ((const int64_t *)pl_array_values_ptr(a[0]))[i];
+        int64_t y = ((const int64_t *)pl_array_values_ptr(a[k == 1 ? 0 : 1]))[i];
+        int64_t s = k == 3 ? ((const int64_t *)pl_array_values_ptr(a[2]))[i] : 1;
+        __int128 c = range_count(x, y, s, inclusive);
+        if (total + c > INT32_MAX)
+            st = pl_error_set(err, PL_ERR_LIMIT, "%s: more than 2^31 list elements", call->fn->name);
+        else
+            total += (int64_t)c;
+    }
+    if (!st) {
+        o[n] = (int32_t)total;
+        st = pl_fn_new_values(total, 8, &vals, err);
+    }
+    if (!st) {
+        int64_t *v = (int64_t *)(void *)vals->data;
+        for (int64_t i = 0; i < n; i++) {
+            if (!keep[i]) continue;
+            int64_t x = k == 1 ? 0 : ((const int64_t *)pl_array_values_ptr(a[0]))[i];
+            int64_t s = k == 3 ? ((const int64_t *)pl_array_values_ptr(a[2]))[i] : 1;
+            for (int32_t e = o[i]; e < o[i + 1]; e++) v[e] = (int64_t)(x + (__int128)s * (e - o[i]));
+        }
+        st = validity_of(keep, n, &validity, err);
+    }
+    pl_array *child = NULL;
+    if (!st) {
+        st = pl_array_new(ty(PL_TYPE_INT64), total, 0, NULL, vals, NULL, 0, NULL, NULL, &child, err);
+        vals = NULL;
+    }
+    if (!st) {
+        st = finish_list(out, call, n, validity, offs, child, err);
+        offs = NULL;
+        validity = NULL;
+    }
+    pl_buf_release(offs);
+    pl_buf_release(vals);
+    pl_buf_release(validity);
+    pl_free(keep);
+    for (int32_t j = 0; j < k; j++) pl_array_release(a[j]);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_zip */
+
+/* list_zip(l1, ..., lk[, truncate BOOLEAN]): the lists' elements side by side as structs
+ * (element1 .. elementk), as long as the longest list (truncate: the shortest), missing elements
+ * NULL; a NULL list counts as empty, so the result is never NULL (DuckDB). */
+static int32_t zip_lists(const pl_bexpr *call) {
+    int32_t k = call->n_args;
+    return k >= 2 && call->args[k - 1]->type->id == PL_TYPE_BOOL ? k - 1 : k;
+}
+
+static pl_status bind_list_zip(pl_bexpr *call, pl_error *err) {
+    int32_t k = zip_lists(call);
+    pl_field *f = pl_calloc((size_t)PL_MAX(k, 1), sizeof *f);
+    if (!f) return NOMEM(err, "list_zip");
+    pl_status st = PL_OK;
+    int32_t made = 0;
+    for (; made < k && !st; made++) {
+        const pl_type *t = call->args[made]->type;
+        if (t->id != PL_TYPE_LIST && t->id != PL_TYPE_NA) {
+            char tn[64];
+            st = pl_error_set(err, PL_ERR_TYPE, "list_zip: argument %d is %s, not a list",
+                              (int)made + 1, pl_sql_type_name(t, tn, sizeof tn));
+            break;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "element%d", (int)made + 1);
+        st = pl_field_init(&f[made], name, t->id == PL_TYPE_LIST ? elem_type(t) : ty(PL_TYPE_NA),
+                           true, err);
+        if (st) break;
+    }
+    pl_type *s = NULL;
+    if (!st) st = pl_type_new_struct(k, f, &s, err);
+    for (int32_t c = 0; c < made; c++) pl_field_reset(&f[c]);
+    pl_free(f);
+    if (!st) st = list_of(s, &call->type, err);
+    pl_type_release(s);
+    return st;
+}
+
+static pl_status k_list_zip(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    (void)ec;
+    int32_t k = zip_lists(call);
+    pl_array **l = pl_calloc((size_t)k + 1, sizeof *l), **fields = pl_calloc((size_t)k, sizeof *fields);
+    int32_t *o = pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    int64_t *idx = NULL;
+    pl_status st = !l || !fields || !o ? NOMEM(err, "list_zip") : PL_OK;
+    for (int32_t j = 0; j <= k && !st; j++)
+        if (j < k || k < call->n_args) st = arg_array(args, j, n, &l[j], err);
+    const pl_array *tr = k < call->n_args && !st ? l[k] : NULL;
+    int64_t total = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        bool trunc = tr && valid(tr, i) && pl_bit_get(tr->values->data, tr->offset + i);
+        int64_t len = -1;
+        for (int32_t j = 0; j < k; j++) {
+            const int32_t *lo = l[j]->type->id == PL_TYPE_LIST ? pl_array_offsets(l[j]) : NULL;
+            int64_t m = lo && valid(l[j], i) ? lo[i + 1] - lo[i] : 0;
+            len = len < 0 ? m : trunc ? PL_MIN(len, m) : PL_MAX(len, m);
+        }
+        o[i] = (int32_t)total;
+        total += len < 0 ? 0 : len;
+        if (total > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "list_zip: more than 2^31 elements");
+    }
+    if (!st) {
+        o[n] = (int32_t)total;
+        idx = pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+        if (!idx) st = NOMEM(err, "list_zip");
+    }
+    for (int32_t j = 0; j < k && !st; j++) {
+        pl_type *ft = call->type->children[0].type->children[j].type;
+        if (l[j]->type->id != PL_TYPE_LIST) {
+            st = pl_array_new_nulls(ft, total, &fields[j], err);
+            continue;
+        }
+        const int32_t *lo = pl_array_offsets(l[j]);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t m = valid(l[j], i) ? lo[i + 1] - lo[i] : 0;
+            for (int32_t e = o[i]; e < o[i + 1]; e++) idx[e] = e - o[i] < m ? lo[i] + (e - o[i]) : -1;
+        }
+        st = pl_array_take(l[j]->children[0], idx, total, &fields[j], err);
+    }
+    pl_array *s = NULL;
+    if (!st) {
+        st = pl_array_new(pl_type_retain(call->type->children[0].type), total, 0, NULL, NULL, NULL, k,
+                          fields, NULL, &s, err);
+        for (int32_t j = 0; j < k; j++) fields[j] = NULL; /* taken */
+    }
+    if (!st) {
+        pl_buf *offs = NULL;
+        st = pl_fn_new_values(n + 1, 4, &offs, err);
+        if (!st) {
+            memcpy(offs->data, o, (size_t)(n + 1) * 4);
+            st = finish_list(out, call, n, NULL, offs, s, err);
+        } else {
+            pl_array_release(s);
+        }
+    }
+    for (int32_t j = 0; l && j <= k; j++) pl_array_release(l[j]);
+    for (int32_t j = 0; fields && j < k; j++) pl_array_release(fields[j]);
+    pl_free(l);
+    pl_free(fields);
+    pl_free(o);
+    pl_free(idx);
+    return st;
+}
+
 /* ---------------------------------------------------------------- the set */
 
 #define NN PL_FN_NULL_IN_NULL_OUT
@@ -1126,6 +1345,9 @@ static const pl_func_def k_defs[] = {
     {"list_string_agg", "array_string_agg", 1, 1, NN, bind_list_to_string, k_list_to_string},
     {"string_split", "str_split string_to_array split", 2, 2, NN, bind_string_split, k_string_split},
     {"__sortkey", NULL, 1, 1, PL_FN_ELEMENTWISE, bind_sortkey, k_sortkey},
+    {"range", NULL, 1, 3, 0, bind_list_range, k_list_range},
+    {"generate_series", NULL, 1, 3, 0, bind_list_range, k_list_range},
+    {"list_zip", NULL, 1, -1, 0, bind_list_zip, k_list_zip},
     {"struct_pack", NULL, 2, -1, PL_FN_ELEMENTWISE, bind_struct_pack, k_struct_pack},
     {"struct_extract", NULL, 2, 2, PL_FN_ELEMENTWISE, bind_struct_extract, k_struct_extract},
 };

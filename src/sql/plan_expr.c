@@ -1667,6 +1667,35 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
                 n_args = 1;
             }
         }
+    } else if (fc->n_funcname == 1 && n_args == 2 &&
+               (!strcmp(name, "list_append") || !strcmp(name, "array_append") ||
+                !strcmp(name, "array_push_back") || !strcmp(name, "list_prepend") ||
+                !strcmp(name, "array_prepend") || !strcmp(name, "array_push_front"))) {
+        /* list_append(l, x) -> list_concat(l, [x]); list_prepend(x, l) and
+         * array_push_front(l, x) -> list_concat([x], l) (DuckDB: a NULL list takes the element
+         * alone, a NULL element is added) */
+        bool front = strstr(name, "prepend") || strstr(name, "front");
+        int32_t e = front && !strstr(name, "push") ? 0 : 1;
+        pl_expr *one = NULL;
+        st = call_n("list_value", 1, &args[e], pos, &one, err);
+        args[e] = st ? NULL : one;
+        if (!st && front && e == 1) {
+            args[1] = args[0];
+            args[0] = one;
+        }
+        if (!st) canon = "list_concat";
+    } else if (fc->n_funcname == 1 && n_args == 1 &&
+               (!strcmp(name, "list_unique") || !strcmp(name, "array_unique"))) {
+        /* list_unique(l): DuckDB's count of the distinct non-NULL elements, a UBIGINT */
+        pl_expr *d = NULL, *len = NULL;
+        st = call1("list_distinct", args[0], pos, &d, err);
+        args[0] = NULL;
+        if (!st) st = call1("array_length", d, pos, &len, err);
+        if (!st) {
+            pl_free(args);
+            *out = at(pl_expr_cast(len, pl_type_simple(PL_TYPE_UINT64), false), pos);
+            return *out ? PL_OK : NOMEM(err);
+        }
     } else if (is_pg_catalog && !strcmp(name, "position") && n_args == 2) {
         canon = scalar_canonical("strpos");
     } else if (is_pg_catalog && !strcmp(name, "timezone")) {
@@ -1698,14 +1727,7 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
     } else {
         canon = scalar_canonical(name);
     }
-    if (!st && !canon) {
-        st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown function \"%s\"", name);
-        if ((!strcmp(name, "range") || !strcmp(name, "generate_series")) && err)
-            snprintf(err->hint, sizeof err->hint, "%s", !strcmp(name, "range")
-                     ? "range is a table function: SELECT ... FROM range(...) (its list-valued scalar form is not supported)"
-                     : "generate_series is a table function: SELECT ... FROM generate_series(...) "
-                       "(its list-valued scalar form is not supported)");
-    }
+    if (!st && !canon) st = sq_fail(err, PL_ERR_NOT_FOUND, pos, "unknown function \"%s\"", name);
     if (st) {
         for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
         pl_free(args);

@@ -281,11 +281,3 @@ def test_range_explain(sql):
     out = r.stdout.decode() + r.stderr.decode()
     assert r.returncode == 0, out
     assert "RANGE 2 to 11 step 3 (3 rows)" in out, out
-
-
-def test_range_as_scalar_function_refused(sql):
-    """DuckDB's scalar range(3) / generate_series(...) return lists, which polaroid does not
-    have: a clear error that points to the table function."""
-    err = _refused(sql, "SELECT range(3)", 'unknown function "range"', "table function")
-    _caret_at(err, "range(3)")
-    _refused(sql, "SELECT generate_series(1, 3)", "FROM generate_series(")
