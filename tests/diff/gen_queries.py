@@ -10,6 +10,7 @@ over every output column (rows tying on all of them are identical), row_number()
 by a unique id, and arithmetic stays far from overflow (and never divides by a possible zero).
 """
 import random
+import re
 import zlib
 
 from gen_data import NAMES, SCHEMAS, UNIQUE, WORDS
@@ -643,6 +644,9 @@ class QueryGen:
         wins = []
         for _ in range(r.randint(1, 3)):
             c = r.randrange(6)
+            if r.random() < 0.35:
+                wins.append(self.window2(part, f))
+                continue
             if c == 0:
                 f.add("window:row_number")
                 wins.append(f"row_number() OVER (PARTITION BY {part} ORDER BY t1.id)")
@@ -697,12 +701,84 @@ class QueryGen:
             if r.random() < 0.5:
                 # a window of the select list by its alias
                 j = r.randrange(len(wins))
-                sql += f" QUALIFY c{2 + j} {r.choice(['<=', '>', '=', '<>'])} {r.randint(0, 6)}"
+                op, k = r.choice(['<=', '>', '=', '<>']), r.randint(0, 6)
+                # only a numeric window is compared with a number (a BOOLEAN, VARCHAR or DATE
+                # one against an integer is an error or a cast in DuckDB, refused by polaroid)
+                if wins[j].startswith("bool_") or re.match(r"\w+\(t1\.(s|dt)\b", wins[j]):
+                    sql += f" QUALIFY c{2 + j} IS NOT NULL"
+                else:
+                    sql += f" QUALIFY c{2 + j} {op} {k}"
             else:
                 # a window written in the clause itself
                 sql += (f" QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY t1.id DESC) "
                         f"<= {r.randint(1, 4)} OR t1.a IS NULL")
         return Query(sql, f, False)
+
+    def window2(self, part, f):
+        """Window functions of the second generation; every one is deterministic (orders by
+        the unique id, or its value is the same for peers)."""
+        r = self.r
+        c = r.randrange(10)
+        if c == 0:
+            fn = r.choice(["lag", "lead"])
+            f.add("window:lag_lead")
+            arg = r.choice(["t1.s", "t1.d", "t1.dt", "t1.b"])
+            extra = r.choice(["", ", 2", ", 1, NULL", ", 3, " + {"t1.s": "'none'", "t1.d": "0.5",
+                                                               "t1.dt": "DATE '2024-01-01'",
+                                                               "t1.b": "-1.5"}[arg]])
+            return f"{fn}({arg}{extra}) OVER (PARTITION BY {part} ORDER BY t1.id)"
+        if c == 1:
+            fn = r.choice(["ntile(3)", "percent_rank()", "cume_dist()"])
+            f.add("window:" + fn.split("(")[0])
+            if fn.startswith("ntile"):
+                return f"{fn} OVER (PARTITION BY {part} ORDER BY t1.id)"
+            return f"{fn} OVER (PARTITION BY {part} ORDER BY t1.a NULLS FIRST)"
+        if c == 2:
+            fn = r.choice(["first_value", "last_value", "nth_value"])
+            f.add("window:first_last")
+            arg = r.choice(["t1.s", "t1.a", "t1.d"])
+            ign = r.choice(["", " IGNORE NULLS"])
+            if ign:
+                f.add("window:ignore_nulls")
+            a2 = ", 2" if fn == "nth_value" else ""
+            frame = r.choice(["", " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+                              " ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING"])
+            return f"{fn}({arg}{a2}{ign}) OVER (PARTITION BY {part} ORDER BY t1.id{frame})"
+        if c == 3:
+            f.add("window:rows_frame")
+            fn = r.choice(["sum(t1.a)", "avg(t1.b)", "min(t1.s)", "max(t1.dt)", "count(t1.d)",
+                           "sum(t1.d)"])
+            lo = r.choice(["UNBOUNDED PRECEDING", "3 PRECEDING", "CURRENT ROW", "1 FOLLOWING"])
+            hi = r.choice(["CURRENT ROW", "2 FOLLOWING", "UNBOUNDED FOLLOWING"])
+            if lo == "1 FOLLOWING" and hi == "CURRENT ROW":
+                hi = "2 FOLLOWING"
+            return f"{fn} OVER (PARTITION BY {part} ORDER BY t1.id ROWS BETWEEN {lo} AND {hi})"
+        if c == 4:
+            f.add("window:range_frame")
+            fn = r.choice(["sum(t1.c)", "count(*)", "max(t1.a)", "min(t1.b)"])
+            w = r.choice(["5", "50", "0"])
+            return (f"{fn} OVER (PARTITION BY {part} ORDER BY t1.a RANGE BETWEEN {w} PRECEDING "
+                    f"AND {r.choice(['CURRENT ROW', w + ' FOLLOWING'])})")
+        if c == 5:
+            f.add("window:range_interval")
+            return (f"count(*) OVER (PARTITION BY {part} ORDER BY t1.ts RANGE BETWEEN INTERVAL "
+                    f"'{r.randint(1, 5)} days' PRECEDING AND CURRENT ROW)")
+        if c == 6:
+            fn = r.choice(["median(t1.a)", "quantile_disc(t1.b, 0.5)", "arg_max(t1.s, t1.id)",
+                           "string_agg(t1.s, ',')"])
+            f.add("window:holistic")
+            if fn.startswith("string_agg"):
+                return f"{fn} OVER (PARTITION BY {part} ORDER BY t1.id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)"
+            return f"{fn} OVER (PARTITION BY {part})"
+        if c == 7:
+            f.add("window:filter")
+            return f"count(*) FILTER (WHERE t1.a > 0) OVER (PARTITION BY {part} ORDER BY t1.id)"
+        if c == 8:
+            f.add("window:stddev")
+            fn = r.choice(["stddev(t1.b)", "var_pop(t1.a)", "bool_or(t1.flag)", "bool_and(t1.flag)"])
+            return f"{fn} OVER (PARTITION BY {part})"
+        f.add("window:no_partition")
+        return "sum(t1.a) OVER (ORDER BY t1.id ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)"
 
     def q_distinct(self):
         r = self.r
