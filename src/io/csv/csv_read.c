@@ -374,6 +374,7 @@ typedef struct col_plan {
     const pl_time_format *tfmt; /* CK_DATE, CK_TS: dateformat / timestampformat; NULL = ISO */
     int32_t width; /* bytes per value for fixed-width kinds */
     int64_t min, max;
+    pl_type *owned; /* the type of a column outside the output (checked by ignore_errors) */
 } col_plan;
 
 typedef struct csv_reader {
@@ -571,7 +572,11 @@ static pl_status grow_rows(const csv_reader *r, col_out *cols, int64_t cap_rows,
         } else {
             PL_TRY(pl_buf_reserve(co->values, vbytes, err));
         }
-        if (co->validity) PL_TRY(pl_buf_reserve(co->validity, (cap_rows + 7) / 8, err));
+        if (co->validity) {
+            int64_t had = co->validity->capacity;
+            PL_TRY(pl_buf_reserve(co->validity, (cap_rows + 7) / 8, err));
+            memset(co->validity->data + had, 0xFF, (size_t)(co->validity->capacity - had));
+        }
     }
     return PL_OK;
 }
@@ -579,8 +584,9 @@ static pl_status grow_rows(const csv_reader *r, col_out *cols, int64_t cap_rows,
 static pl_status set_null(col_out *co, const col_plan *pl, int64_t row, int64_t cap_rows,
                           pl_error *err) {
     if (!co->validity) {
+        /* all set: rows not written yet read as valid (drop_row relies on it) */
         PL_TRY(pl_buf_new((cap_rows + 7) / 8, &co->validity, err));
-        memset(co->validity->data, 0xFF, (size_t)((row + 8) / 8));
+        memset(co->validity->data, 0xFF, (size_t)co->validity->capacity);
     }
     pl_bit_clear(co->validity->data, row);
     co->null_count++;
@@ -747,6 +753,23 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
     return PL_OK;
 }
 
+/* ignore_errors: whether field f of a column outside the output would convert (it is NULL by the
+ * reader's rules or a value of the column's type), so that a projection skips the same rows as
+ * a read of every column. */
+static bool field_converts(const csv_reader *r, const col_plan *pl, const csv_field *f,
+                           char *scratch) {
+    if (pl->kind == CK_UTF8 || pl->kind == CK_BINARY) return true;
+    if (f->len == 0 || (!f->quoted && r->n_null && is_null_text(r, f->p, f->len))) return true;
+    const char *s = f->p;
+    int64_t n = f->len;
+    if (f->escaped) {
+        n = unescape(f, r->dl.quote, scratch);
+        s = scratch;
+    }
+    _Alignas(16) uint8_t slot[32];
+    return parse_value(pl, s, n, slot);
+}
+
 static void free_cols(col_out *cols, int32_t n) {
     if (!cols) return;
     for (int32_t c = 0; c < n; c++) {
@@ -886,7 +909,7 @@ static void parse_chunk(chunk_job *j) {
             }
             if (f_idx < r->n_file_cols && !skip) {
                 const col_plan *pl = &r->plans[f_idx];
-                if (pl->out_idx >= 0) {
+                if (pl->out_idx >= 0 || r->ignore_errors) {
                     if (f.escaped && pl->kind != CK_UTF8 && pl->kind != CK_BINARY &&
                         f.len > scratch_cap) {
                         pl_free(scratch);
@@ -897,6 +920,10 @@ static void parse_chunk(chunk_job *j) {
                             break;
                         }
                     }
+                }
+                if (pl->out_idx < 0 && r->ignore_errors && !field_converts(r, pl, &f, scratch)) {
+                    skip = true;
+                } else if (pl->out_idx >= 0) {
                     st = convert_field(j, pl, &cols[pl->out_idx], n_rows, cap_rows, &f, scratch,
                                        row_start, f_idx);
                     if (st == PL_ERR_TYPE && r->ignore_errors) {
@@ -1291,6 +1318,7 @@ static void reader_free(csv_reader *r) {
     free_names(r->null_values, r->n_null);
     pl_free(r->null_lens);
     free_names(r->file_names, r->n_file_cols);
+    for (int32_t k = 0; r->plans && k < r->n_file_cols; k++) pl_type_release(r->plans[k].owned);
     pl_free(r->plans);
     pl_free(r->out_file_col);
     pl_free(r->filename_col);
@@ -1624,6 +1652,15 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         st = plan_for_type(&r->plans[k], r->schema->fields[c].type, r->file_names[k], err);
         set_format(r, &r->plans[k]);
         r->plans[k].out_idx = keep;
+    }
+    /* ignore_errors skips a row whose value does not convert in any column, also in the columns
+     * a projection leaves out (field_converts): they are planned by their types too */
+    for (int32_t k = 0; k < n_cols && !st && r->ignore_errors; k++) {
+        if (r->plans[k].out_idx >= 0) continue;
+        r->plans[k].owned = pl_type_retain(types[k]);
+        st = plan_for_type(&r->plans[k], types[k], r->file_names[k], err);
+        set_format(r, &r->plans[k]);
+        r->plans[k].out_idx = -1;
     }
 done:
     if (fields) {
