@@ -1,0 +1,156 @@
+"""Reads of several files whose schemas differ, compared with DuckDB: without union_by_name a
+later Parquet file's columns are matched to the first file's by name (other order, extra
+columns ignored, values cast to the first file's types; a missing column is an error naming
+the file); union_by_name=true unions the columns of all files by name (first-seen order,
+missing ones NULL, types widened) for Parquet, CSV and JSON, also under hive partitions."""
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+
+from compare import compare_tables
+
+PARQUET = {
+    "p1": {"a": pa.array([1, 7], pa.int32()), "b": ["x", "x7"]},
+    "p2": {"b": ["y"], "a": pa.array([2], pa.int32())},                                  # other order
+    "p3": {"a": pa.array([3], pa.int32()), "b": ["z"], "c": pa.array([5], pa.int32())},  # extra column
+    "p4": {"a": pa.array([4], pa.int32())},                                              # b missing
+    "p5": {"a": pa.array([5], pa.int64()), "b": ["w"]},                                  # wider type
+    "p6": {"a": ["v"], "b": ["w"]},                                                      # VARCHAR a
+    "p7": {"a": pa.array([1.5, 2.5]), "b": ["w", "u"]},                                  # DOUBLE a
+    "p8": {"A": pa.array([8], pa.int32()), "B": ["upper"]},                              # other case
+    "p9": {"a": pa.array([9], pa.date32()), "b": ["d"]},                                 # DATE a
+    "d1": {"a": pa.array([1], pa.int16()), "d": pa.array([Decimal("2.5")], pa.decimal128(4, 1))},
+    "d2": {"a": pa.array([2], pa.int64()), "d": pa.array([Decimal("1.125")], pa.decimal128(10, 3))},
+}
+
+
+@pytest.fixture
+def files(tmp_path):
+    for name, cols in PARQUET.items():
+        t = pa.table(cols)
+        pq.write_table(t, str(tmp_path / f"{name}.parquet"))
+        feather.write_feather(t, str(tmp_path / f"{name}.arrow"), compression="uncompressed")
+    csv = {"c1": "a,b\n1,x\n", "c2": "b,a\ny,2\n", "c3": "a,b,c\n3,z,5\n", "c4": "a\n4\n",
+           "c6": "a,b\nv,w\n", "c7": "a,b\n1.5,w\n"}
+    for name, text in csv.items():
+        (tmp_path / f"{name}.csv").write_text(text)
+    js = {"j1": '{"a": 1, "b": "x"}\n', "j2": '{"b": "y", "c": [1, 2]}\n', "j3": '{"a": 2.5}\n'}
+    for name, text in js.items():
+        (tmp_path / f"{name}.json").write_text(text)
+    for g, name in [(1, "p1"), (2, "p3"), (3, "p4")]:
+        d = tmp_path / "hive" / f"g={g}"
+        d.mkdir(parents=True)
+        pq.write_table(pa.table(PARQUET[name]), str(d / "f.parquet"))
+    return tmp_path
+
+
+def flist(tmp, names, ext):
+    return "[" + ", ".join(f"'{tmp}/{n}.{ext}'" for n in names) + "]"
+
+
+BY_NAME_OK = [["p1", "p2"], ["p1", "p3"], ["p4", "p1"], ["p1", "p5"], ["p5", "p1"], ["p6", "p1"],
+              ["p1", "p7"], ["p7", "p1"], ["p1", "p8"], ["d1", "d2"], ["d2", "d1"], ["p1", "p1"],
+              ["p1", "p2", "p3", "p5"]]
+BY_NAME_ERR = [["p3", "p1"], ["p1", "p4"], ["p1", "p6"]]
+
+
+def ids(lists):
+    return ["_".join(x) for x in lists]
+
+
+@pytest.mark.parametrize("names", BY_NAME_OK, ids=ids(BY_NAME_OK))
+def test_parquet_first_schema(sql, files, names):
+    sql.check(f"SELECT *, typeof(COLUMNS(*)) FROM read_parquet({flist(files, names, 'parquet')})")
+
+
+@pytest.mark.parametrize("names", BY_NAME_ERR, ids=ids(BY_NAME_ERR))
+def test_parquet_first_schema_error(sql, files, names):
+    err = sql.error([f"SELECT * FROM read_parquet({flist(files, names, 'parquet')})"])
+    if names[1] == "p6":  # a value that does not cast: the message names the value, not the file
+        assert "'v'" in err, err
+    else:
+        assert f"{names[1]}.parquet" in err, err
+
+
+def test_parquet_missing_column_message(sql, files):
+    err = sql.error([f"SELECT * FROM read_parquet({flist(files, ['p1', 'p4'], 'parquet')})"],
+                    "column \"b\"", "missing", "union_by_name")
+    assert "p4.parquet" in err, err
+
+
+UNION_OK = BY_NAME_OK + BY_NAME_ERR[:2] + [["p4", "p3", "p8"], ["p3", "p1", "p6", "p7"]]
+
+
+@pytest.mark.parametrize("names", UNION_OK, ids=ids(UNION_OK))
+def test_parquet_union_by_name(sql, files, names):
+    sql.check(f"SELECT *, typeof(COLUMNS(*)) FROM read_parquet({flist(files, names, 'parquet')}, "
+              "union_by_name=true)")
+
+
+def test_parquet_union_by_name_no_common_type(sql, files):
+    sql.error([f"SELECT * FROM read_parquet({flist(files, ['p1', 'p9'], 'parquet')}, union_by_name=true)"],
+              "column \"a\"", "p9.parquet")
+
+
+QUERIES = [
+    ("filter", "SELECT b, c FROM read_parquet({l}, union_by_name=true) WHERE a > 1"),
+    ("agg", "SELECT b IS NULL, count(*), sum(a) FROM read_parquet({l}, union_by_name=true) GROUP BY ALL"),
+    ("count", "SELECT count(*) FROM read_parquet({l}, union_by_name=true)"),
+    ("glob", "SELECT * FROM read_parquet('{t}/p[1-4].parquet', union_by_name=true)"),
+    ("first_glob", "SELECT a FROM read_parquet('{t}/p[1-3].parquet') WHERE b <> 'x'"),
+    ("quoted_glob", "SELECT * FROM '{t}/p[1-3].parquet'"),
+    ("hive", "SELECT * FROM read_parquet('{t}/hive/*/*.parquet', union_by_name=true)"),
+    ("hive_filter", "SELECT a, c, g FROM read_parquet('{t}/hive/*/*.parquet', union_by_name=true) "
+                    "WHERE g >= 2"),
+    ("hive_first", "SELECT * FROM read_parquet('{t}/hive/g=[12]/*.parquet')"),
+]
+
+
+@pytest.mark.parametrize("name,query", QUERIES, ids=[q[0] for q in QUERIES])
+def test_multifile_queries(sql, files, name, query):
+    sql.check(query.format(l=flist(files, ["p4", "p1", "p3"], "parquet"), t=files))
+
+
+CSV_UNION = [["c1", "c2"], ["c1", "c3"], ["c3", "c1"], ["c1", "c4"], ["c4", "c1"], ["c1", "c6"],
+             ["c6", "c1"], ["c1", "c7"], ["c7", "c1"]]
+
+
+@pytest.mark.parametrize("names", CSV_UNION, ids=ids(CSV_UNION))
+def test_csv_union_by_name(sql, files, names):
+    sql.check(f"SELECT *, typeof(COLUMNS(*)) FROM read_csv({flist(files, names, 'csv')}, union_by_name=true)")
+
+
+JSON_UNION = [["j1", "j2"], ["j2", "j1"], ["j1", "j3"], ["j3", "j2", "j1"]]
+
+
+@pytest.mark.parametrize("names", JSON_UNION, ids=ids(JSON_UNION))
+def test_json_union_by_name(sql, files, names):
+    sql.check(f"SELECT *, typeof(COLUMNS(*)) FROM read_json({flist(files, names, 'json')}, union_by_name=true)")
+
+
+IPC = BY_NAME_OK[:8] + [["p3", "p1"], ["p1", "p4"]]
+
+
+@pytest.mark.parametrize("names", IPC, ids=ids(IPC))
+@pytest.mark.parametrize("by_name", [False, True], ids=["first", "union"])
+def test_ipc(sql, files, names, by_name):
+    """Arrow IPC files read like the Parquet files of the same tables (DuckDB reads those)."""
+    opt = ", union_by_name=true" if by_name else ""
+    q = "SELECT *, typeof(COLUMNS(*)) FROM {f}({l}" + opt + ")"
+    want_q = q.format(f="read_parquet", l=flist(files, names, "parquet"))
+    got_q = q.format(f="read_ipc", l=flist(files, names, "arrow"))
+    try:
+        want = sql.duckdb([want_q])
+    except Exception:
+        r = sql.polaroid([got_q], fmt="csv")
+        assert r.returncode == 1, r.stderr.decode()
+        assert f"{names[1]}.arrow" in r.stderr.decode(), r.stderr.decode()
+        return
+    r = sql.polaroid([got_q])
+    assert r.returncode == 0, r.stderr.decode()
+    got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
+    d = compare_tables(want, got, ordered=False, rtol=1e-9, atol=1e-12)
+    assert d is None, f"{d}\n{want}\n{got}"
