@@ -154,3 +154,103 @@ def test_ipc(sql, files, names, by_name):
     got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
     d = compare_tables(want, got, ordered=False, rtol=1e-9, atol=1e-12)
     assert d is None, f"{d}\n{want}\n{got}"
+
+
+# ---------------------------------------------------------------- COPY ... TO 'dir' (PARTITION_BY)
+
+import os  # noqa: E402
+import re  # noqa: E402
+
+import duckdb  # noqa: E402
+import pyarrow.dataset as pads  # noqa: E402
+
+SRC = ("SELECT range AS i, range % 3 AS g, 'x' || range AS s, "
+       "CASE WHEN range % 4 = 0 THEN NULL WHEN range % 4 = 1 THEN 'a b/c' ELSE 'é=%?' END AS k, "
+       "DATE '2024-01-01' + CAST(range % 2 AS INTEGER) AS d FROM range(20)")
+
+COPIES = [
+    ("one_key", "parquet", "PARTITION_BY (g)", 1),
+    ("two_keys", "parquet", "PARTITION_BY (k, d)", 2),
+    ("three_keys", "parquet", "PARTITION_BY (g, k, d)", 3),
+    ("csv", "csv", "PARTITION_BY g", 1),
+    ("csv_keys", "csv", "PARTITION_BY (k, g)", 2),
+    ("write_keys", "parquet", "PARTITION_BY (g), WRITE_PARTITION_COLUMNS", 1),
+    ("pattern", "parquet", "PARTITION_BY (g), FILENAME_PATTERN 'part_{i}'", 1),
+    ("pattern_no_i", "csv", "PARTITION_BY (g), FILENAME_PATTERN 'abc'", 1),
+]
+
+
+def esc(text):
+    """text as sql.polaroid formats it back (braces kept)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def arrow(rel):
+    return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.fetch_arrow_table()
+
+
+def tree(root):
+    return sorted(os.path.relpath(os.path.join(r, f), root) for r, _, fs in os.walk(root) for f in fs)
+
+
+@pytest.mark.parametrize("name,fmt,opts,depth", COPIES, ids=[c[0] for c in COPIES])
+def test_copy_partitioned(sql, tmp_path, name, fmt, opts, depth):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    stmt = "COPY ({q}) TO '{d}' (FORMAT {f}, {o})"
+    r = sql.polaroid([esc(stmt.format(q=SRC, d=ours, f=fmt, o=opts))], fmt="csv")
+    assert r.returncode == 0, r.stderr.decode()
+    duckdb.connect().execute(stmt.format(q=SRC, d=theirs, f=fmt, o=opts))
+    assert tree(ours) == tree(theirs)
+    glob = "/".join(["*"] * depth) + "/*." + fmt
+    read = "SELECT * FROM read_{f}('{d}/{g}', hive_partitioning=true)"
+    con = duckdb.connect()
+    want = arrow(con.sql(read.format(f=fmt, d=theirs, g=glob)))
+    got = arrow(con.sql(read.format(f=fmt, d=ours, g=glob)))
+    assert compare_tables(want, got, ordered=False) is None
+    if fmt == "parquet" and "WRITE_PARTITION" not in opts:  # pyarrow reads the directory as DuckDB's
+        pw = pads.dataset(str(theirs), format="parquet", partitioning="hive").to_table()
+        pg = pads.dataset(str(ours), format="parquet", partitioning="hive").to_table()
+        assert compare_tables(pw, pg, ordered=False) is None
+    # polaroid reads it back as DuckDB does
+    sql.check(read.format(f=fmt, d=ours, g=glob))
+
+
+def test_copy_partitioned_uuid(sql, tmp_path):
+    r = sql.polaroid([f"COPY ({SRC}) TO '{tmp_path}/o' (FORMAT parquet, PARTITION_BY (g), "
+                      "FILENAME_PATTERN 'f_{{uuid}}')"], fmt="csv")
+    assert r.returncode == 0, r.stderr.decode()
+    files = tree(tmp_path / "o")
+    assert len(files) == 3, files
+    for f in files:
+        assert re.fullmatch(r"g=[012]/f_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.parquet", f), f
+    sql.check(f"SELECT * FROM read_parquet('{tmp_path}/o/*/*.parquet')")
+
+
+@pytest.mark.parametrize("opt", ["", ", OVERWRITE_OR_IGNORE", ", OVERWRITE"], ids=["refused", "or_ignore", "overwrite"])
+def test_copy_partitioned_overwrite(sql, tmp_path, opt):
+    first = "COPY (SELECT range AS i, range % 3 AS g FROM range(9)) TO '{d}' (FORMAT csv, PARTITION_BY (g))"
+    again = "COPY (SELECT 100 + range AS i, 2 + range % 2 AS g FROM range(4)) TO '{d}' (FORMAT csv, PARTITION_BY (g)" + opt + ")"
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    con = duckdb.connect()
+    con.execute(first.format(d=theirs))
+    r = sql.polaroid([first.format(d=ours), again.format(d=ours)], fmt="csv")
+    if not opt:
+        with pytest.raises(Exception):
+            con.execute(again.format(d=theirs))
+        assert r.returncode == 1 and "not empty" in r.stderr.decode(), r.stderr.decode()
+        assert "OVERWRITE" in r.stderr.decode()
+        return
+    con.execute(again.format(d=theirs))
+    assert r.returncode == 0, r.stderr.decode()
+    assert tree(ours) == tree(theirs)
+    read = "SELECT * FROM read_csv('{d}/*/*.csv')"
+    assert compare_tables(arrow(con.sql(read.format(d=theirs))), arrow(con.sql(read.format(d=ours))), ordered=False) is None
+
+
+def test_copy_partitioned_errors(sql, tmp_path):
+    sql.error([f"COPY (SELECT 1 AS i, 2 AS g) TO '{tmp_path}/a' (FORMAT csv, PARTITION_BY (g, x))"], "\"x\"")
+    sql.error([f"COPY (SELECT 1 AS i, 2 AS g) TO '{tmp_path}/b' (FORMAT csv, PARTITION_BY (g, i))"],
+              "WRITE_PARTITION_COLUMNS")
+    (tmp_path / "f").write_text("x")
+    r = sql.polaroid([f"COPY (SELECT 1 AS i, 2 AS g) TO '{tmp_path}/f' (FORMAT csv, PARTITION_BY (g))"], fmt="csv")
+    assert r.returncode == 1 and "directory" in r.stderr.decode(), r.stderr.decode()
