@@ -687,7 +687,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         } else if (json && !strcasecmp(key, "maximum_object_size")) {
             /* accepted and ignored: objects have no size limit here */
         } else if (json && (!strcasecmp(key, "maximum_depth") ||
-                            !strcasecmp(key, "convert_strings_to_integers") || !strcasecmp(key, "filename"))) {
+                            !strcasecmp(key, "convert_strings_to_integers"))) {
             st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "%s option \"%s\" is not supported", fname, key);
         } else if (csv && !strcasecmp(key, "skip")) {
             bool is_int;
@@ -730,8 +730,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         } else if (csv && !strcasecmp(key, "ignore_errors")) {
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
             else opts.csv_ignore_errors = b;
-        } else if (csv && !strcasecmp(key, "filename")) {
-            /* filename=true: a column "filename"; filename='name': a column of that name */
+        } else if (!strcasecmp(key, "filename")) {
+            /* filename=true: a column "filename"; filename='name': a column of that name (CSV:
+             * added by the reader; other formats: plan_multi.c) */
             if (s && strcasecmp(s, "true") && strcasecmp(s, "false")) opts.csv_filename = s;
             else if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "filename must be true, false or a column name");
             else opts.csv_filename = b ? "filename" : NULL;

@@ -35,6 +35,7 @@ static pl_status file_schema(const char *path, pl_format fmt, const pl_read_opts
     if (opts) ro = *opts;
     else pl_read_opts_init(&ro);
     ro.limit = 0;
+    ro.csv_filename = NULL; /* added by sq_multi_scan when the schemas differ */
     pl_stream *s = NULL;
     PL_TRY(pl_scan_open(1, &path, fmt, &ro, &s, err));
     *out = pl_schema_retain(s->schema);
@@ -201,17 +202,34 @@ static pl_status scan_run(const sq_multi *m, int32_t first, int32_t n, const cha
     return st;
 }
 
+/* filename=...: one scan per file with the path as a constant column after the file's. */
+static pl_status scan_named(const sq_multi *m, int32_t f, const char *const *files, pl_format fmt,
+                            const pl_read_opts *opts, pl_df **out, pl_error *err) {
+    pl_read_opts ro = *opts;
+    ro.csv_filename = NULL;
+    pl_df *scan = NULL;
+    PL_TRY(sq_multi_scan(m, f, 1, files, fmt, &ro, &scan, err));
+    pl_expr *lit = pl_expr_lit_str(files[f]);
+    pl_status st = lit ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory planning a scan");
+    if (!st) st = pl_df_with_columns(scan, 1, &lit, &opts->csv_filename, out, err);
+    pl_expr_release(lit);
+    pl_df_release(scan);
+    return st;
+}
+
 pl_status sq_multi_scan(const sq_multi *m, int32_t first, int32_t n, const char *const *files,
                         pl_format fmt, const pl_read_opts *opts, pl_df **out, pl_error *err) {
     *out = NULL;
-    if (!m || !m->target) return pl_df_scan(n, files + first, fmt, opts, out, err);
+    /* the CSV reader adds filename itself (when the files are one scan) */
+    bool named = opts && opts->csv_filename && (fmt != PL_FORMAT_CSV || (m && m->target));
+    if (!named && (!m || !m->target)) return pl_df_scan(n, files + first, fmt, opts, out, err);
     pl_df *acc = NULL;
     pl_status st = PL_OK;
     for (int32_t a = first; !st && a < first + n;) {
         int32_t b = a + 1;
-        while (b < first + n && sq_same_columns(m->schemas[a], m->schemas[b])) b++;
+        while (!named && b < first + n && sq_same_columns(m->schemas[a], m->schemas[b])) b++;
         pl_df *run = NULL;
-        st = scan_run(m, a, b - a, files, fmt, opts, &run, err);
+        st = named ? scan_named(m, a, files, fmt, opts, &run, err) : scan_run(m, a, b - a, files, fmt, opts, &run, err);
         if (!st && acc) {
             pl_df *u = NULL;
             st = pl_df_union(acc, run, true, &u, err);

@@ -156,6 +156,37 @@ def test_ipc(sql, files, names, by_name):
     assert d is None, f"{d}\n{want}\n{got}"
 
 
+FILENAME = [
+    ("parquet", "SELECT * FROM read_parquet({l}, filename=true)"),
+    ("parquet_named", "SELECT * FROM read_parquet({l}, filename='src') WHERE a > 1"),
+    ("parquet_union", "SELECT * FROM read_parquet({l3}, filename=true, union_by_name=true)"),
+    ("parquet_glob", "SELECT filename, count(*) FROM read_parquet('{t}/p[1-3].parquet', filename=true) GROUP BY ALL"),
+    ("parquet_hive", "SELECT * FROM read_parquet('{t}/hive/*/*.parquet', filename=true, union_by_name=true)"),
+    ("parquet_hive_filter", "SELECT a, filename, g FROM read_parquet('{t}/hive/*/*.parquet', filename=true, "
+                            "union_by_name=true) WHERE g = 1"),
+    ("json", "SELECT * FROM read_json(['{t}/j1.json', '{t}/j3.json'], filename=true, union_by_name=true)"),
+    ("json_one", "SELECT * FROM read_json('{t}/j1.json', filename=true)"),
+    ("csv_union", "SELECT * FROM read_csv(['{t}/c1.csv', '{t}/c3.csv'], filename=true, union_by_name=true)"),
+]
+
+
+@pytest.mark.parametrize("name,query", FILENAME, ids=[q[0] for q in FILENAME])
+def test_filename(sql, files, name, query):
+    sql.check(query.format(l=flist(files, ["p1", "p2"], "parquet"), l3=flist(files, ["p1", "p3"], "parquet"),
+                           t=files))
+
+
+def test_filename_ipc(sql, files):
+    """Arrow IPC: the same as the Parquet files of the same tables give in DuckDB."""
+    want = sql.duckdb([f"SELECT a, b, filename FROM read_parquet({flist(files, ['p1', 'p2'], 'parquet')}, "
+                       "filename=true)"])
+    r = sql.polaroid([f"SELECT a, b, replace(filename, '.arrow', '.parquet') AS filename "
+                      f"FROM read_ipc({flist(files, ['p1', 'p2'], 'arrow')}, filename=true)"])
+    assert r.returncode == 0, r.stderr.decode()
+    got = pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
+    assert compare_tables(want, got, ordered=False) is None, f"{want}\n{got}"
+
+
 # ---------------------------------------------------------------- COPY ... TO 'dir' (PARTITION_BY)
 
 import os  # noqa: E402
