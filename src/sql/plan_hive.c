@@ -200,15 +200,7 @@ pl_status sq_scan_hive(int32_t n_files, const char *const *files, pl_format fmt,
                                   "other columns", files[0], files[a]); /* the caller looks at each file */
                 pl_df_release(run);
             }
-            if (!st && acc) {
-                pl_df *u = NULL;
-                st = pl_df_union(acc, run, true, &u, err);
-                pl_df_release(acc);
-                pl_df_release(run);
-                acc = u;
-            } else if (!st) {
-                acc = run;
-            }
+            if (!st) st = sq_union_append(&acc, run, err);
             a = b;
         }
         if (st) pl_df_release(acc);

@@ -121,6 +121,8 @@ pl_status sq_multi_plan(int32_t n_files, const char *const *files, pl_format fmt
 pl_status sq_multi_scan(const sq_multi *m, int32_t first, int32_t n, const char *const *files,
                         pl_format fmt, const pl_read_opts *opts, pl_df **out, pl_error *err);
 void sq_multi_reset(sq_multi *m);
+/* *acc UNION ALL run in order (run taken; *acc is run when NULL, NULL after a failure). */
+pl_status sq_union_append(pl_df **acc, pl_df *run, pl_error *err);
 /* Equal names and types (dictionaries as their value types) in the same order. */
 bool sq_same_columns(const pl_schema *a, const pl_schema *b);
 

@@ -202,6 +202,19 @@ static pl_status scan_run(const sq_multi *m, int32_t first, int32_t n, const cha
     return st;
 }
 
+pl_status sq_union_append(pl_df **acc, pl_df *run, pl_error *err) {
+    if (!*acc) {
+        *acc = run;
+        return PL_OK;
+    }
+    pl_df *u = NULL;
+    pl_status st = pl_df_union(*acc, run, true, &u, err);
+    pl_df_release(*acc);
+    pl_df_release(run);
+    *acc = u;
+    return st;
+}
+
 /* filename=...: one scan per file with the path as a constant column after the file's. */
 static pl_status scan_named(const sq_multi *m, int32_t f, const char *const *files, pl_format fmt,
                             const pl_read_opts *opts, pl_df **out, pl_error *err) {
@@ -230,15 +243,7 @@ pl_status sq_multi_scan(const sq_multi *m, int32_t first, int32_t n, const char 
         while (!named && b < first + n && sq_same_columns(m->schemas[a], m->schemas[b])) b++;
         pl_df *run = NULL;
         st = named ? scan_named(m, a, files, fmt, opts, &run, err) : scan_run(m, a, b - a, files, fmt, opts, &run, err);
-        if (!st && acc) {
-            pl_df *u = NULL;
-            st = pl_df_union(acc, run, true, &u, err);
-            pl_df_release(acc);
-            pl_df_release(run);
-            acc = u;
-        } else if (!st) {
-            acc = run;
-        }
+        if (!st) st = sq_union_append(&acc, run, err);
         a = b;
     }
     if (st) {
