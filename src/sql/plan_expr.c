@@ -617,6 +617,7 @@ static const struct {
     {"&", "bit_and", false},   {"|", "bit_or", false},  {"#", "xor", false},
     {"<<", "shift_left", false}, {">>", "shift_right", false},
     {"~", "regexp_matches", false}, {"!~", "regexp_matches", true},
+    {"->", "json_extract", false}, {"->>", "json_extract_string", false},
 };
 
 static const char *op_name(const PgQuery__AExpr *ae) {
