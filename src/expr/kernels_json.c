@@ -1,5 +1,5 @@
 /* kernels_json.c - DuckDB's JSON functions over VARCHAR JSON text (pl_funcs_json): json_valid,
- * json_extract / json_extract_path (the `->` operator), json_extract_string /
+ * json_exists, json_extract / json_extract_path (the `->` operator), json_extract_string /
  * json_extract_path_text (`->>`), json_type, json_array_length. The JSON parsing is io/json's
  * (pl_json_locate / render / kind): values come out as compact JSON with DuckDB's normalised
  * numbers. Invalid JSON is an error naming the row (DuckDB), except in json_valid; a path that
@@ -11,7 +11,7 @@
 #include "expr/funcs_int.h"
 #include "io/json/json.h"
 
-typedef enum jop { J_VALID, J_EXTRACT, J_STRING, J_TYPE, J_LENGTH } jop;
+typedef enum jop { J_VALID, J_EXISTS, J_EXTRACT, J_STRING, J_TYPE, J_LENGTH } jop;
 
 static bool is_int_id(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYPE_UINT64; }
 
@@ -67,8 +67,8 @@ static pl_status json_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     pl_strbuf text = {0};
     memset(&b, 0, sizeof b);
     if (!st && str_out) st = pl_fn_strb_init(&b, n, n * 8, err);
-    if (!st && !str_out) st = pl_fn_new_values(n, op == J_VALID ? 1 : 8, &values, err);
-    if (!st && op == J_VALID) memset(values->data, 0, (size_t)values->size);
+    if (!st && !str_out) st = pl_fn_new_values(n, op == J_VALID || op == J_EXISTS ? 1 : 8, &values, err);
+    if (!st && (op == J_VALID || op == J_EXISTS)) memset(values->data, 0, (size_t)values->size);
     if (!st && op == J_LENGTH && !validity) { /* rows whose path is not there become NULL */
         st = pl_fn_new_validity(n, &validity, err);
         if (!st) memset(validity->data, 0xff, (size_t)validity->size);
@@ -95,6 +95,10 @@ static pl_status json_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         if (r < 0) {
             st = row_error(err, call, i, why);
             break;
+        }
+        if (op == J_EXISTS) {
+            if (r == 1) pl_bit_set(values->data, i);
+            continue;
         }
         if (op == J_STRING && r == 1 && d[at] == 'n') r = 0; /* JSON null -> NULL */
         if (r == 0) {
@@ -140,6 +144,7 @@ static pl_status json_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         return json_kernel(ec, call, args, n, out, err, OP, k_##NAME);                              \
     }
 JSON_K(json_valid, J_VALID)
+JSON_K(json_exists, J_EXISTS)
 JSON_K(json_extract, J_EXTRACT)
 JSON_K(json_extract_string, J_STRING)
 JSON_K(json_type, J_TYPE)
@@ -149,6 +154,7 @@ JSON_K(json_array_length, J_LENGTH)
 
 static const pl_func_def g_json[] = {
     {"json_valid", NULL, 1, 1, EW, bind_valid, k_json_valid},
+    {"json_exists", NULL, 2, 2, EW, bind_valid, k_json_exists},
     {"json_extract", "json_extract_path", 2, 2, EW, bind_extract, k_json_extract},
     {"json_extract_string", "json_extract_path_text", 2, 2, EW, bind_extract, k_json_extract_string},
     {"json_type", NULL, 1, 2, EW, bind_type, k_json_type},

@@ -39,6 +39,10 @@ CASES = [
               "json_valid(NULL) AS e, json_type(NULL) AS f, json_array_length(NULL) AS g"),
     ("duplicate_keys", "SELECT json_extract('{\"a\":1,\"a\":2}', '$.a') AS a"),
     ("numbers", "SELECT json_extract('[1.50, 1e3, -0, 1e21, 0.000025, 12345678901234567890]', '$') AS a"),
+    ("exists", f"SELECT k, json_exists(j, '$.a') AS a, json_exists(j, p) AS e, json_exists(j, '/0') AS z "
+               f"FROM {DOCS}"),
+    ("arrow_names", "SELECT j -> '$.a', j ->> 'a', j -> 1, json_extract(j, '$.a') "
+                    "FROM (VALUES ('{\"a\": [1]}'), ('[0, 1]')) t(j)"),
     ("aliases", "SELECT json_extract_path('{\"a\":[5]}', '$.a[0]') AS a, "
                 "json_extract_path_text('{\"a\":\"q\"}', 'a') AS b"),
 ]
@@ -55,6 +59,7 @@ ERRORS = [
      "malformed JSON"),
     ("malformed_type", "SELECT json_type('{')", "malformed JSON"),
     ("malformed_length", "SELECT json_array_length('[1')", "malformed JSON"),
+    ("malformed_exists", "SELECT json_exists('[1', '$')", "malformed JSON"),
     ("bad_path", "SELECT json_extract('{\"a\": 1}', '$a')", "JSON path error"),
 ]
 
