@@ -109,11 +109,12 @@ static pl_status json_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         if (op == J_EXTRACT || op == J_STRING) {
             text.len = 0;
             st = pl_json_render(d, len, at, op == J_STRING, &text, err);
-            if (!st) st = pl_fn_strb_append(&b, text.data, text.len, err);
+            if (!st && text.len > 0) st = pl_fn_strb_append(&b, text.data, text.len, err);
             if (!st) st = pl_fn_strb_next(&b, err);
         } else {
             int64_t elems;
             const char *kind = pl_json_kind(d, len, at, &elems);
+            if (!kind) kind = "NULL"; /* not reached: the text was validated */
             if (op == J_TYPE) {
                 st = pl_fn_strb_append(&b, kind, (int64_t)strlen(kind), err);
                 if (!st) st = pl_fn_strb_next(&b, err);

@@ -44,6 +44,7 @@ typedef struct jcur {
     int32_t col;       /* top-level column being read now */
     pl_strbuf scratch; /* decoded strings */
     pl_strbuf text;    /* JSON text of values read into text columns */
+    bool trailing_commas; /* `[1,]`, `{"a":1,}` (SQL's JSON functions, as DuckDB's) */
 } jcur;
 
 PL_PRINTF(4, 5)
@@ -412,6 +413,14 @@ static int next_member(jcur *c, char close) {
     skip_ws(c);
     if (c->pos < c->n && c->d[c->pos] == ',') {
         c->pos++;
+        if (c->trailing_commas) {
+            skip_ws(c);
+            if (c->pos < c->n && c->d[c->pos] == close) {
+                c->pos++;
+                c->depth--;
+                return 0;
+            }
+        }
         return 1;
     }
     if (c->pos < c->n && c->d[c->pos] == close) {
@@ -1990,6 +1999,7 @@ static void text_cursor(jcur *c, const uint8_t *d, int64_t n) {
     c->d = d;
     c->n = n;
     c->err_col = c->col = -1;
+    c->trailing_commas = true;
 }
 
 static int text_fail(jcur *c, char *why, size_t why_n) {
