@@ -1438,19 +1438,68 @@ static pl_status bad_format(pl_error *err, const char *option) {
     return err ? err->code : PL_ERR_INVALID_ARG;
 }
 
-static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
-    /* dialect */
-    r->dl.delim = o->csv_delimiter ? o->csv_delimiter : ',';
-    if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
-        const char *p = r->paths[0];
-        size_t len = strlen(p);
-        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
-        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
-            size_t k = strlen(tsv[i]);
-            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) r->dl.delim = '\t';
+/* The field count of each of the first lines (up to max_lines, blank lines skipped) of d[pos, n)
+ * split by delim outside quotes; a last line cut by the sample's end is not counted (one ended
+ * by the end of the file is: eof). Returns the number of lines counted. */
+static int32_t sniff_counts(const char *d, int64_t n, int64_t pos, bool eof, char delim,
+                            char quote, int32_t *counts, int32_t max_lines) {
+    int32_t lines = 0, fields = 1;
+    bool in_quote = false, empty = true;
+    for (; pos < n && lines < max_lines; pos++) {
+        char c = d[pos];
+        if (c == quote) {
+            in_quote = !in_quote;
+            empty = false;
+        } else if (in_quote) {
+            continue;
+        } else if (c == delim) {
+            fields++;
+            empty = false;
+        } else if (c == '\n' || c == '\r') {
+            if (!empty) counts[lines++] = fields;
+            fields = 1;
+            empty = true;
+        } else {
+            empty = false;
         }
     }
-    r->dl.quote = o->csv_quote ? o->csv_quote : '"';
+    if (pos >= n && eof && !empty && lines < max_lines) counts[lines++] = fields;
+    return lines;
+}
+
+/* The delimiter of a CSV file given none, as DuckDB's sniffer picks it: of ',', '|', ';' and
+ * tab, the one that splits the most of the first lines into the same number (> 1) of fields,
+ * then the one giving more fields; ',' when none splits them. */
+static char sniff_delimiter(const char *d, int64_t n, int64_t pos, char quote) {
+    enum { SNIFF_LINES = 64, SNIFF_BYTES = 1 << 18 };
+    static const char cands[] = {',', '|', ';', '\t'};
+    int64_t end = n - pos > SNIFF_BYTES ? pos + SNIFF_BYTES : n;
+    char best = ',';
+    int32_t best_rows = 0, best_fields = 1;
+    for (size_t c = 0; c < sizeof cands; c++) {
+        if (cands[c] == quote) continue;
+        int32_t counts[SNIFF_LINES];
+        int32_t lines = sniff_counts(d, end, pos, end == n, cands[c], quote, counts, SNIFF_LINES);
+        /* the most frequent field count and how many lines have it (first one on ties) */
+        int32_t mode = 1, freq = 0;
+        for (int32_t i = 0; i < lines; i++) {
+            int32_t f = 0;
+            for (int32_t k = 0; k < lines; k++) f += counts[k] == counts[i];
+            if (f > freq) freq = f, mode = counts[i];
+        }
+        if (mode < 2) continue;
+        if (freq > best_rows || (freq == best_rows && mode > best_fields)) {
+            best = cands[c];
+            best_rows = freq;
+            best_fields = mode;
+        }
+    }
+    return best;
+}
+
+/* The dialect's tables for delimiter delim. */
+static pl_status set_delimiter(csv_reader *r, char delim, pl_error *err) {
+    r->dl.delim = delim;
     if (r->dl.delim == r->dl.quote || r->dl.delim == '\n' || r->dl.delim == '\r')
         PL_FAIL(err, PL_ERR_INVALID_ARG, "the CSV delimiter must differ from the quote and newline");
     memset(r->dl.special, 0, sizeof r->dl.special);
@@ -1458,6 +1507,23 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     r->dl.delim8 = K_ONES8 * (uint8_t)r->dl.delim;
     r->dl.special['\n'] = 1;
     r->dl.special['\r'] = 1;
+    return PL_OK;
+}
+
+static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
+    /* dialect: the delimiter given, tab for .tsv files, else sniffed once the file is open */
+    bool sniff = !o->csv_delimiter;
+    if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
+        const char *p = r->paths[0];
+        size_t len = strlen(p);
+        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
+        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
+            size_t k = strlen(tsv[i]);
+            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) sniff = false;
+        }
+    }
+    r->dl.quote = o->csv_quote ? o->csv_quote : '"';
+    PL_TRY(set_delimiter(r, o->csv_delimiter ? o->csv_delimiter : sniff ? ',' : '\t', err));
     r->header = o->csv_header != 0;
     if (o->csv_null_values) {
         r->n_null = o->n_csv_null_values;
@@ -1495,6 +1561,9 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
 
     /* the first row, the field count and the sample's types */
     PL_TRY(open_input(r, 0, err));
+    if (sniff)
+        PL_TRY(set_delimiter(r, sniff_delimiter((const char *)r->cur->data, r->cur->size, r->pos,
+                                                r->dl.quote), err));
     int64_t first_row = r->pos;
     int32_t n_cols;
     char **first = NULL;
