@@ -100,6 +100,11 @@ CASES = [
                      "12.50::DECIMAL(5,2), 9223372036854775807) AS a, format('{}', 2.5::FLOAT) AS b"),
     ("unhex", "SELECT unhex('616263') AS a, unhex('6') AS b, unhex('616') AS c, unhex('') AS d, "
               "unhex('C3a9') AS e, from_hex('FF') AS f"),
+    # DOUBLE -> DECIMAL scales in double precision and rounds half away from zero like DuckDB
+    # (38.97 / 4 is 9.742499999... and prints 9.7425: 9.743)
+    ("double_to_decimal", 'SELECT CAST(38.97::DOUBLE / 4 AS DECIMAL(12,3)) a, CAST(0.1::FLOAT AS DECIMAL(10,9)) b, CAST(1.005::DOUBLE AS DECIMAL(5,2)) c, CAST(2.675::DOUBLE AS DECIMAL(5,2)) d, CAST(-2.675::DOUBLE AS DECIMAL(5,2)) e, CAST(1e20::DOUBLE AS DECIMAL(38,10)) f, CAST(123456789.123456789::DOUBLE AS DECIMAL(38,18)) g, CAST(0.3::FLOAT AS DECIMAL(4,3)) h, CAST(1.4999999999999999::DOUBLE AS DECIMAL(2,0)) i'),
+    ("double_to_decimal_column", "SELECT CAST(x / 4 AS DECIMAL(12,3)) AS a, CAST(x * 1.5 AS DECIMAL(18,1)) AS b "
+                                 "FROM (VALUES (38.97::DOUBLE), (0.1), (2.675), (-7.7425), (NULL)) t(x)"),
 ]
 
 
