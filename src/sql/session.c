@@ -622,6 +622,14 @@ pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows, 
     return PL_OK;
 }
 
+pl_status pl_session_set_temp(pl_session *s, const char *name, bool temp, pl_error *err) {
+    pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
+    if (!e || e->kind == PL_CAT_FRAME)
+        PL_FAIL(err, PL_ERR_NOT_FOUND, "no table or view \"%s\"", name ? name : "");
+    e->temp = temp;
+    return PL_OK;
+}
+
 bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out) {
     if (!s || i < 0 || i >= s->n_ents) return false;
     const pl_cat_entry *e = &s->ents[i];
@@ -634,6 +642,7 @@ bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out) 
     if (e->kind == PL_CAT_TABLE && e->defaults && e->table)
         for (int32_t k = 0; k < e->table->schema->n_fields; k++) out->has_defaults |= e->defaults[k] != NULL;
     out->has_keys = e->kind == PL_CAT_TABLE && e->n_keys > 0;
+    out->temp = e->temp && e->kind != PL_CAT_FRAME;
     if (e->kind == PL_CAT_VIEW && e->view_sql) out->view_stmt = e->view_sql + e->view_pos;
     return true;
 }
