@@ -512,6 +512,8 @@ pl_status pl_session_run(pl_session *s, const char *script,
     PgQuery__ParseResult *pr = NULL;
     pl_status st = parse_script(script, &pr, err);
     int32_t len = f.len;
+    pl_sql_text_scope saved;
+    pl_sql_text_begin(script, len, &saved); /* its statements' planning knows its length */
     for (size_t i = 0; st == PL_OK && i < pr->n_stmts; i++) {
         const PgQuery__RawStmt *rs = pr->stmts[i];
         pl_stmt_ctx c;
@@ -529,6 +531,7 @@ pl_status pl_session_run(pl_session *s, const char *script,
         }
         pl_sql_result_reset(&r);
     }
+    pl_sql_text_end(&saved);
     if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
     if (st && err && err->sql_pos >= 0) err->sql_pos = pl_sql_forms_orig_pos(&f, err->sql_pos);
     pl_sql_forms_free(&f);
@@ -663,9 +666,16 @@ static bool stmt_returns_rows(const PgQuery__Node *n) {
  * puts its FROM clause after the select list), so the least user position of its segments. */
 static int32_t stmt_user_start(const pl_sql_forms *f, int32_t pos, int32_t end) {
     int32_t best = pl_sql_forms_orig_pos(f, pos);
-    for (int32_t i = 0; i < f->n_segs; i++) {
+    /* the segments start in increasing order: from the first after pos (binary search; a
+     * loop over all of them per statement made pl_sql_split quadratic) */
+    int32_t lo = 0, hi = f->n_segs;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (f->segs[mid].at <= pos) lo = mid + 1;
+        else hi = mid;
+    }
+    for (int32_t i = lo; i < f->n_segs && f->segs[i].at < end; i++) {
         int32_t at = f->segs[i].at;
-        if (at <= pos || at >= end) continue;
         int32_t o = pl_sql_forms_orig_pos(f, at);
         if (o >= 0 && o < best) best = o;
     }
