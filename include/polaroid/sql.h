@@ -91,6 +91,14 @@ PL_API PL_NODISCARD pl_status pl_session_table_keys(pl_session *s, const char *n
 PL_API PL_NODISCARD pl_status pl_session_set_table_keys(pl_session *s, const char *name,
                                                         const char *keys, pl_error *err);
 
+/* Where byte offset pos of SQL text is, as the CLI and the server show it: *line and *column
+ * (1-based; the column in characters, a tab counting one), and into buf (NUL-terminated, cut to
+ * buf_size) "LINE n: <that line>\n<spaces>^" with the caret under pos; a line longer than
+ * PL_SQL_CARET_WIDTH bytes is cut around pos with "...". line, column, buf may be NULL. */
+#define PL_SQL_CARET_WIDTH 120
+PL_API void pl_sql_locate(const char *text, int32_t pos, int32_t *line, int32_t *column, char *buf,
+                          size_t buf_size);
+
 /* The statements of a script: byte range [start, end) of each in the script (up to where the
  * next starts, less trailing white space and one ';': comments between statements stay with the
  * one before), and whether it returns rows like a query (SELECT/VALUES/WITH/FROM-first, EXPLAIN,

@@ -12,8 +12,8 @@ by field, in the trailing metadata key ``polaroid-error-bin`` (a serialised
 - the raw fields: ``plan_path`` (where in the plan a bad plan failed, such as
   ``"root.filter.predicate.call.args[0]"``, or None), ``path``, ``column``, ``column_index``,
   ``row_group``, ``row``, ``byte_offset``, ``sql_position`` (0-based byte offset into the SQL
-  text, or None; ``sql_line`` / ``sql_column``, 1-based, when the client knows the text, as for
-  ``execute_sql``, whose message then ends with the line and a caret under the position like
+  text, or None; ``sql_line`` / ``sql_column``, 1-based, from the server for SQL it ran; for
+  ``execute_sql`` the message also ends with the line and a caret under the position like
   ``polaroid sql``'s), ``hint``, ``status_name``, ``request_id`` (the client's own id when it sent
   one); ``code`` is the ``grpc.StatusCode`` (None for errors raised by the client itself).
 """
@@ -77,8 +77,9 @@ class PolaroidError(Exception):
         self.row: Optional[int] = _opt(d.row) if d is not None else None
         self.byte_offset: Optional[int] = _opt(d.byte_offset) if d is not None else None
         self.sql_position: Optional[int] = _opt(d.sql_position) if d is not None else None
-        self.sql_line: Optional[int] = None
-        self.sql_column: Optional[int] = None
+        # the server's line and column of sql_position (1-based; 0 on the wire: none)
+        self.sql_line: Optional[int] = (getattr(d, "sql_line", 0) or None) if d is not None else None
+        self.sql_column: Optional[int] = (getattr(d, "sql_column", 0) or None) if d is not None else None
         self.sql_context: str = ""  # add_sql_context: the line and a caret, shown by str()
         self.request_id: str = d.request_id if d is not None else ""
         self.why: str = self.hint or self.status_name
@@ -100,15 +101,18 @@ class PolaroidError(Exception):
             parts.append(f"row {self.row}")
         if self.byte_offset is not None:
             parts.append(f"byte {self.byte_offset}")
-        if self.sql_position is not None:
+        if self.sql_line is not None and self.sql_column is not None:
+            parts.append(f"SQL line {self.sql_line}, column {self.sql_column}")
+        elif self.sql_position is not None:
             parts.append(f"SQL position {self.sql_position}")
         return ", ".join(parts)
 
     def add_sql_context(self, sql: str) -> "PolaroidError":
         """Locates sql_position (a byte offset) in sql, the text the request sent: sets
-        sql_line and sql_column (1-based, in characters) and sql_context, that line with a
-        caret under the position, which str() shows after the message. Returns self."""
-        if self.sql_position is None or self.sql_line is not None:
+        sql_line and sql_column (1-based, in characters; the server gives them too) and
+        sql_context, that line with a caret under the position, which str() shows after the
+        message (like ``polaroid sql``). Returns self."""
+        if self.sql_position is None or self.sql_context:
             return self
         before = sql.encode("utf-8")[:self.sql_position].decode("utf-8", errors="ignore")
         start = before.rfind("\n") + 1

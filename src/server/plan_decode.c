@@ -641,6 +641,8 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
                     : pl_session_query(s, q->query, out, err);
         if (st) {
             pl_srv_error_strip(err, d->cfg->data_root);
+            if (err && err->sql_pos >= 0) /* the line and column, as polaroid sql shows them */
+                pl_sql_locate(q->query, err->sql_pos, &err->sql_line, &err->sql_column, NULL, 0);
             if (st == PL_ERR_SQL) st = err ? (err->code = PL_ERR_INVALID_ARG) : PL_ERR_INVALID_ARG;
             st = locate(d, as_bad_plan(st, err), err);
         }

@@ -682,6 +682,50 @@ static int32_t stmt_user_start(const pl_sql_forms *f, int32_t pos, int32_t end) 
     return best;
 }
 
+/* how much of a long line pl_sql_locate shows before the error position */
+#define SQL_CARET_BEFORE 60
+
+static bool utf8_cont(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
+void pl_sql_locate(const char *text, int32_t pos, int32_t *line, int32_t *column, char *buf,
+                   size_t buf_size) {
+    if (!text) text = "";
+    int32_t len = (int32_t)strlen(text);
+    if (pos > len) pos = len;
+    if (pos < 0) pos = 0;
+    int32_t ls = pos, ln = 1, col = 1;
+    while (ls > 0 && text[ls - 1] != '\n') ls--;
+    for (int32_t i = 0; i < ls; i++) ln += text[i] == '\n';
+    for (int32_t i = ls; i < pos; i++) col += !utf8_cont(text[i]);
+    if (line) *line = ln;
+    if (column) *column = col;
+    if (!buf || buf_size == 0) return;
+    int32_t le = pos;
+    while (le < len && text[le] != '\n') le++;
+    int32_t from = ls, to = le;
+    const char *pre = "", *post = "";
+    if (to - from > PL_SQL_CARET_WIDTH && pos - from > SQL_CARET_BEFORE) {
+        from = pos - SQL_CARET_BEFORE + 10;
+        while (from < pos && utf8_cont(text[from])) from++;
+        pre = "...";
+    }
+    if (to - from > PL_SQL_CARET_WIDTH) {
+        to = from + PL_SQL_CARET_WIDTH;
+        while (to > pos && utf8_cont(text[to])) to--;
+        post = "...";
+    }
+    size_t n = 0;
+    int hl = snprintf(buf, buf_size, "LINE %d: %s", (int)ln, pre);
+    n = hl > 0 ? PL_MIN((size_t)hl, buf_size - 1) : 0;
+    for (int32_t i = from; i < to && n + 1 < buf_size; i++)
+        buf[n++] = text[i] == '\t' || text[i] == '\r' ? ' ' : text[i];
+    int32_t caret = hl > 0 ? hl : 0;
+    for (int32_t i = from; i < pos; i++) caret += !utf8_cont(text[i]);
+    int w = snprintf(buf + n, buf_size - n, "%s\n%*s^", post, (int)caret, "");
+    PL_UNUSED(w);
+    buf[buf_size - 1] = 0;
+}
+
 pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n, pl_error *err) {
     if (!script || !out || !n) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_sql_split needs a script");
     *out = NULL;

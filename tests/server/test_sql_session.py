@@ -218,3 +218,27 @@ def test_error_line_and_column(client):
     with pytest.raises(pd.PolaroidError) as e:
         client.execute_sql("SELECT 'é' AS e, nosuch")
     assert (e.value.sql_line, e.value.sql_column) == (1, len("SELECT 'é' AS e, ") + 1)
+
+
+def test_server_gives_line_and_column(client):
+    """The server itself locates a SQL error (ErrorDetail.sql_line / sql_column, and "line L,
+    column C" in the status message, as `polaroid sql` says it), for scripts and for SQL in a
+    plan alike; a multi-byte character counts once."""
+    q = "SELECT 1 AS a,\n  'é' || nosuch AS b"
+    want = (2, len("  'é' || ") + 1)
+    with pytest.raises(pd.PolaroidError) as e:
+        client.sql(q).collect()  # no client-side help: only what the server sent
+    err = e.value
+    assert (err.sql_line, err.sql_column) == want
+    assert err.sql_position == len(q[:q.index("nosuch")].encode())
+    assert f"line {want[0]}, column {want[1]}" in err.message
+    assert f"SQL line {want[0]}, column {want[1]}" in err.where
+    # in a script: the whole script's line, past a statement that ran
+    script = "CREATE TABLE ss_lc (a INTEGER);\nINSERT INTO ss_lc VALUES (1);\n" + q
+    try:
+        with pytest.raises(pd.PolaroidError) as e:
+            client.execute_sql(script)
+        assert (e.value.sql_line, e.value.sql_column) == (want[0] + 2, want[1])
+        assert f"line {want[0] + 2}, column {want[1]}" in e.value.message
+    finally:
+        client.execute_sql("DROP TABLE IF EXISTS ss_lc")

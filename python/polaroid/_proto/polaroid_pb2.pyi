@@ -711,7 +711,7 @@ class ReleaseSharedMemoryResponse(_message.Message):
     def __init__(self, released: _Optional[bool] = ...) -> None: ...
 
 class ErrorDetail(_message.Message):
-    __slots__ = ("status", "message", "hint", "path", "column", "column_index", "row_group", "row", "byte_offset", "sql_position", "request_id", "plan_path")
+    __slots__ = ("status", "message", "hint", "path", "column", "column_index", "row_group", "row", "byte_offset", "sql_position", "request_id", "plan_path", "sql_line", "sql_column")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     HINT_FIELD_NUMBER: _ClassVar[int]
@@ -724,6 +724,8 @@ class ErrorDetail(_message.Message):
     SQL_POSITION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_PATH_FIELD_NUMBER: _ClassVar[int]
+    SQL_LINE_FIELD_NUMBER: _ClassVar[int]
+    SQL_COLUMN_FIELD_NUMBER: _ClassVar[int]
     status: str
     message: str
     hint: str
@@ -736,4 +738,6 @@ class ErrorDetail(_message.Message):
     sql_position: int
     request_id: str
     plan_path: str
-    def __init__(self, status: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., path: _Optional[str] = ..., column: _Optional[str] = ..., column_index: _Optional[int] = ..., row_group: _Optional[int] = ..., row: _Optional[int] = ..., byte_offset: _Optional[int] = ..., sql_position: _Optional[int] = ..., request_id: _Optional[str] = ..., plan_path: _Optional[str] = ...) -> None: ...
+    sql_line: int
+    sql_column: int
+    def __init__(self, status: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., path: _Optional[str] = ..., column: _Optional[str] = ..., column_index: _Optional[int] = ..., row_group: _Optional[int] = ..., row: _Optional[int] = ..., byte_offset: _Optional[int] = ..., sql_position: _Optional[int] = ..., request_id: _Optional[str] = ..., plan_path: _Optional[str] = ..., sql_line: _Optional[int] = ..., sql_column: _Optional[int] = ...) -> None: ...
