@@ -6,6 +6,7 @@ session. Results compared with DuckDB, one DuckDB connection (cursor) per server
 from __future__ import annotations
 
 import time
+import warnings
 
 import duckdb
 import pyarrow as pa
@@ -27,7 +28,9 @@ class Conn:
         res = None
         for s in [x for x in script.split(";") if x.strip()]:
             res = self.con.execute(s)
-        return res.to_arrow_table()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return res.to_arrow_table()
 
 
 def both(sess, duck: Conn, script: str) -> None:
