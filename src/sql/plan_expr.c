@@ -617,6 +617,7 @@ static const struct {
     {"&", "bit_and", false},   {"|", "bit_or", false},  {"#", "xor", false},
     {"<<", "shift_left", false}, {">>", "shift_right", false},
     {"~", "regexp_matches", false}, {"!~", "regexp_matches", true},
+    {"->", "json_extract", false}, {"->>", "json_extract_string", false},
 };
 
 static const char *op_name(const PgQuery__AExpr *ae) {
@@ -1804,7 +1805,7 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
     /* TRY_CAST was rewritten to "    CAST" (plan_pre.c): look at the original text */
     bool try_cast = false;
     const char *sql = sc->ctx ? sc->ctx->sql : NULL;
-    if (sql && tc->location >= 4 && (size_t)tc->location < strlen(sql) &&
+    if (sql && tc->location >= 4 && tc->location < pl_sql_text_len(sql) &&
         strncasecmp(sql + tc->location - 4, "try_", 4) == 0)
         try_cast = true;
     pl_expr *c = pl_expr_cast(e, t, try_cast);
@@ -2051,7 +2052,7 @@ static void type_display(sbuf *b, const PgQuery__TypeName *tn) {
     const char *first = tn->n_names ? sq_str(tn->names[0]) : NULL;
     bool sys = tn->n_names >= 2 && first && !strcmp(first, "pg_catalog");
     const char *w = NULL; /* the written type word */
-    if (b->sql && tn->location >= 0 && (size_t)tn->location < strlen(b->sql))
+    if (b->sql && tn->location >= 0 && tn->location < pl_sql_text_len(b->sql))
         w = b->sql + tn->location;
     if (w && !strncasecmp(w, "float", 5) && !ident_char(w[5])) {
         sb_s(b, "FLOAT");
@@ -2131,7 +2132,9 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         const char *op = op_name(ae);
         switch (ae->kind) {
         case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
-            if (!strcmp(op, "->") && ae->lexpr) { /* a lambda, named as DuckDB 2 writes it */
+            /* a lambda, named as DuckDB 2 writes it; with a constant right side, JSON's -> */
+            if (!strcmp(op, "->") && ae->lexpr &&
+                !(ae->rexpr && ae->rexpr->node_case == PG_QUERY__NODE__NODE_A_CONST)) {
                 sb_s(b, "(lambda ");
                 if (ae->lexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
                     name_list(b, ae->lexpr->row_expr->args, ae->lexpr->row_expr->n_args);

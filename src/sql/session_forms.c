@@ -694,7 +694,22 @@ static void free_edits(sample_edit *e, int32_t n) {
     for (int32_t k = 0; k < n; k++) pl_free(e[k].big);
 }
 
+/* `j -> '$.a'`, `j -> 2`, `j ->> ...` (JSON extraction, not a lambda): at k (after `->`) a
+ * third '>' (the `->>` operator), a string, or a lone (signed) number ending the operand. */
+static bool json_arrow(const fw *w, int32_t k, int32_t hi) {
+    if (is_punct(w, k, '>') && w->t[k].start == w->t[k - 1].end) return true;
+    if (w->t[k].kind == SQ_TOK_STRING) return true;
+    if (is_punct(w, k, '-') && k + 1 < hi) k++;
+    if (w->t[k].kind != SQ_TOK_NUMBER) return false;
+    if (k + 1 >= hi || w->t[k + 1].kind != SQ_TOK_PUNCT) return true;
+    const char *ops = "<>=!+-*/%|&^~";
+    for (const char *o = ops; *o; o++)
+        if (is_punct(w, k + 1, *o)) return false;
+    return true;
+}
+
 /* The bytes of tokens [lo, hi) up to end_byte, subqueries rewritten. */
+
 static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     int32_t cur = lo < w->n_tok ? w->t[lo].start : end_byte;
     bool seen_query_word = false;
@@ -770,7 +785,8 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             }
         }
         if (is_punct(w, i, '-') && is_punct(w, i + 1, '>') && w->t[i + 1].start == w->t[i].end &&
-            i > lo && (w->t[i - 1].kind == SQ_TOK_IDENT || is_punct(w, i - 1, ')')) && i + 2 < hi) {
+            i > lo && (w->t[i - 1].kind == SQ_TOK_IDENT || is_punct(w, i - 1, ')')) && i + 2 < hi &&
+            !json_arrow(w, i + 2, hi)) {
             int32_t e = item_end(w, i + 2, hi);
             if (e > i + 2) {
                 copy(w, cur, w->t[i + 1].end);
@@ -1063,9 +1079,15 @@ int32_t pl_sql_forms_orig_pos(const pl_sql_forms *f, int32_t pos) {
 }
 
 const pl_sql_form_mark *pl_sql_forms_mark(const pl_sql_forms *f, int32_t stmt_start, int32_t stmt_end) {
-    for (int32_t i = 0; i < f->n_marks; i++)
-        if (f->marks[i].at >= stmt_start && f->marks[i].at <= stmt_end) return &f->marks[i];
-    return NULL;
+    /* the marks come statement by statement, each inside its statement's text: the first one
+     * at or after stmt_start (binary search: a scan of all per statement was quadratic) */
+    int32_t lo = 0, hi = f->n_marks;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (f->marks[mid].at < stmt_start) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < f->n_marks && f->marks[lo].at <= stmt_end ? &f->marks[lo] : NULL;
 }
 
 /* ---------------------------------------------------------------- running the forms */
