@@ -14,6 +14,9 @@
 
 /* PL_ERR_TYPE "no function name(type, ...)" for a call whose argument types do not fit. */
 pl_status pl_fn_no_function(const pl_bexpr *call, pl_error *err);
+/* Argument i of a function taking text: VARCHAR (or BLOB when blob_ok) as it is, a NULL literal
+ * cast to VARCHAR, anything else "no function". */
+pl_status pl_fn_bind_text_arg(pl_bexpr *call, int32_t i, bool blob_ok, pl_error *err);
 /* lower()/upper()'s case mapping of UTF-8 text in place (ASCII, Latin-1, Latin Extended-A,
  * basic Greek and Cyrillic; byte lengths never change); ILIKE folds with it. */
 void pl_fn_utf8_case_map(uint8_t *p, int32_t len, bool up);

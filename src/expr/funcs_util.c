@@ -13,6 +13,13 @@ bool pl_fn_all_scalar(const pl_datum *args, int32_t n_args) {
     return true;
 }
 
+pl_status pl_fn_bind_text_arg(pl_bexpr *call, int32_t i, bool blob_ok, pl_error *err) {
+    pl_type_id id = call->args[i]->type->id;
+    if (id == PL_TYPE_NA) return pl_bexpr_wrap_cast(&call->args[i], pl_type_simple(PL_TYPE_UTF8), err);
+    if (id == PL_TYPE_UTF8 || (blob_ok && id == PL_TYPE_BINARY)) return PL_OK;
+    return pl_fn_no_function(call, err);
+}
+
 pl_status pl_fn_no_function(const pl_bexpr *call, pl_error *err) {
     char buf[256], tn[64];
     size_t len = 0;

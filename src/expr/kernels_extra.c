@@ -75,12 +75,7 @@ static bool is_strlike(pl_type_id id) {
 
 /* String arguments (NULL literals become VARCHAR); result `res`. */
 static pl_status bind_strs(pl_bexpr *call, pl_type_id res, bool blob_ok, pl_error *err) {
-    for (int32_t i = 0; i < call->n_args; i++) {
-        pl_type_id id = call->args[i]->type->id;
-        if (!(id == PL_TYPE_UTF8 || id == PL_TYPE_NA || (blob_ok && id == PL_TYPE_BINARY)))
-            return no_function(call, err);
-        if (id == PL_TYPE_NA) PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(PL_TYPE_UTF8), err));
-    }
+    for (int32_t i = 0; i < call->n_args; i++) PL_TRY(pl_fn_bind_text_arg(call, i, blob_ok, err));
     call->type = ty(res);
     return PL_OK;
 }

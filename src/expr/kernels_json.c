@@ -19,12 +19,10 @@ static bool is_int_id(pl_type_id id) { return id >= PL_TYPE_INT8 && id <= PL_TYP
 static pl_status bind_json(pl_bexpr *call, pl_type_id res, bool int_path, pl_error *err) {
     for (int32_t i = 0; i < call->n_args; i++) {
         pl_type_id id = call->args[i]->type->id;
-        if (i == 1 && int_path && is_int_id(id)) {
+        if (i == 1 && int_path && is_int_id(id))
             PL_TRY(pl_bexpr_wrap_cast(&call->args[i], pl_type_simple(PL_TYPE_INT64), err));
-            continue;
-        }
-        if (id != PL_TYPE_UTF8 && id != PL_TYPE_NA) return pl_fn_no_function(call, err);
-        if (id == PL_TYPE_NA) PL_TRY(pl_bexpr_wrap_cast(&call->args[i], pl_type_simple(PL_TYPE_UTF8), err));
+        else
+            PL_TRY(pl_fn_bind_text_arg(call, i, false, err));
     }
     call->type = pl_type_simple(res);
     return PL_OK;

@@ -470,19 +470,26 @@ static int64_t good_rows(int64_t n, int64_t *nulls) {
     return k;
 }
 
+/* make_bad's n rows into sb and the options both ignore_errors tests read them with: column i
+ * typed BIGINT, bad rows skipped, the file name in column fname. */
+static void bad_input(pl_strbuf *sb, int64_t n, pl_read_opts *o, const char *fname) {
+    static const char *const tn[] = {"i"};
+    static pl_type *tt[1];
+    tt[0] = pl_type_simple(PL_TYPE_INT64);
+    make_bad(sb, n);
+    pl_read_opts_init(o);
+    o->csv_type_names = tn;
+    o->csv_types = tt;
+    o->n_csv_types = 1;
+    o->csv_ignore_errors = true;
+    o->csv_filename = fname;
+}
+
 static void test_ignore_errors(void **state) {
     (void)state;
     pl_strbuf sb = {0};
-    make_bad(&sb, 30000);
     pl_read_opts o;
-    pl_read_opts_init(&o);
-    const char *tn[] = {"i"};
-    pl_type *tt[] = {pl_type_simple(PL_TYPE_INT64)};
-    o.csv_type_names = tn;
-    o.csv_types = tt;
-    o.n_csv_types = 1;
-    o.csv_ignore_errors = true;
-    o.csv_filename = "fn";
+    bad_input(&sb, 30000, &o, "fn");
     pl_table *one, *many;
     read_one_and_many(&sb, &o, &one, &many);
     int64_t nulls;
@@ -510,16 +517,8 @@ static void test_ignore_errors(void **state) {
 static void test_ignore_errors_oom(void **state) {
     (void)state;
     pl_strbuf sb = {0};
-    make_bad(&sb, 300);
     pl_read_opts o;
-    pl_read_opts_init(&o);
-    const char *tn[] = {"i"};
-    pl_type *tt[] = {pl_type_simple(PL_TYPE_INT64)};
-    o.csv_type_names = tn;
-    o.csv_types = tt;
-    o.n_csv_types = 1;
-    o.csv_ignore_errors = true;
-    o.csv_filename = "filename";
+    bad_input(&sb, 300, &o, "filename");
     o.csv_date_format = "%d/%m/%Y";
     pl_csv_set_chunk_bytes_for_testing(2048);
     int64_t nulls;
