@@ -275,7 +275,13 @@ bool pl_time_format_parse(const pl_time_format *s, const char *str, int64_t len,
         }
         day = pl_text_days_from_civil(y, (int32_t)m, (int32_t)d);
     }
-    *out_us = ((day * 24 + h) * 60 + mi) * 60 * US_PER_SEC + sec * US_PER_SEC +
-              frac_us - off_s * US_PER_SEC;
+    /* |day| is below 366 * 10^6 (6-digit years), so the seconds cannot overflow; the
+     * microseconds can, for years beyond about 292,000 */
+    int64_t secs = ((day * 24 + h) * 60 + mi) * 60 + sec - off_s, us;
+    if (__builtin_mul_overflow(secs, (int64_t)US_PER_SEC, &us) ||
+        __builtin_add_overflow(us, frac_us, out_us)) {
+        *why = "timestamp out of range";
+        return false;
+    }
     return true;
 }
