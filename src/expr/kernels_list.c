@@ -151,6 +151,12 @@ static pl_status bind_list_extract(pl_bexpr *call, pl_error *err) {
         call->fn = fn;
         return fn->bind(call, err);
     }
+    if (call->args[0]->type->id == PL_TYPE_MAP) { /* m[k], DuckDB's map access: the value or NULL */
+        const pl_func_def *fn = pl_func_lookup("map_extract_value");
+        if (!fn) return pl_fn_no_function(call, err);
+        call->fn = fn;
+        return fn->bind(call, err);
+    }
     if (!is_list(call->args[0]) || !(pl_type_is_integer(call->args[1]->type->id) ||
                                      call->args[1]->type->id == PL_TYPE_NA))
         return pl_fn_no_function(call, err);
