@@ -129,7 +129,6 @@ extern const pl_func_set pl_funcs_string; /* length lower upper trim substr conc
 extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strftime now ... */
 extern const pl_func_set pl_funcs_lambda; /* __lambda_transform / filter / reduce, __lambda_param */
 extern const pl_func_set pl_funcs_list;   /* list_value list_extract list_contains unnest ... */
-extern const pl_func_set pl_funcs_map;    /* map map_from_entries map_extract map_keys map_concat ... */
 extern const pl_func_set pl_funcs_extra;  /* fmod gcd lcm factorial levenshtein sha256 hex printf ... */
 
 /* Date/time arithmetic, implemented with the time functions (kernels_time.c): the core "add"
