@@ -501,7 +501,7 @@ static pl_status bind_map_lookup(pl_bexpr *call, pl_error *err) {
 
 /* map_extract_value(m, k) (m[k]): the value or NULL; map_extract(m, k) (element_at): [value] or
  * [] (also for a NULL k), NULL for a NULL map; map_contains(m, k), map_contains_value(m, v): NULL
- * for a NULL map, key or value; map_contains_entry(m, k, v): NULL for a NULL map, false for a
+ * for a NULL map, key or value, except that an empty map gives false; map_contains_entry(m, k, v): NULL for a NULL map, false for a
  * NULL key or value (DuckDB). */
 static pl_status k_map_lookup(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                               pl_datum *out, pl_error *err) {
@@ -531,7 +531,8 @@ static pl_status k_map_lookup(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
         for (int64_t i = 0; i < n; i++) {
             idx[i] = -1;
             bool xv = valid(x, i), yv = entry && valid(y, i);
-            keep[i] = valid(m, i) && (list || entry || xv);
+            /* DuckDB: an empty map contains nothing, not even NULL (false, not NULL) */
+            keep[i] = valid(m, i) && (list || entry || xv || o[i + 1] == o[i]);
             if (keep[i] && xv && (!entry || yv)) {
                 for (int32_t j = o[i]; j < o[i + 1] && idx[i] < 0; j++) {
                     bool eq = valid(probe, j) && pl_array_value_equal(probe, j, x, i);
@@ -687,8 +688,8 @@ static const pl_func_def k_defs[] = {
     {"map_concat", NULL, 0, -1, EW, bind_map_concat, k_map_concat},
     {"map_extract_value", NULL, 2, 2, NN | EW, bind_map_lookup, k_map_lookup},
     {"map_extract", "element_at", 2, 2, EW, bind_map_lookup, k_map_lookup},
-    {"map_contains", NULL, 2, 2, NN | EW, bind_map_lookup, k_map_lookup},
-    {"map_contains_value", NULL, 2, 2, NN | EW, bind_map_lookup, k_map_lookup},
+    {"map_contains", NULL, 2, 2, EW, bind_map_lookup, k_map_lookup},
+    {"map_contains_value", NULL, 2, 2, EW, bind_map_lookup, k_map_lookup},
     {"map_contains_entry", NULL, 3, 3, EW, bind_map_lookup, k_map_lookup},
     {"map_keys", NULL, 1, 1, NN | EW, bind_map_part, k_map_part},
     {"map_values", NULL, 1, 1, NN | EW, bind_map_part, k_map_part},

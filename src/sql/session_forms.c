@@ -206,10 +206,10 @@ static bool map_items(const fw *w, int32_t i, int32_t m) {
 
 static void region(fw *w, int32_t lo, int32_t hi, int32_t end_byte, bool query_start);
 
-/* MAP {k: v, ...} (braces at tokens b and m) -> map(list_value(k, ...), list_value(v, ...)),
- * DuckDB's own reading (and column name). */
+/* MAP {k: v, ...} (braces at tokens b and m) -> (map(list_value(k, ...), list_value(v, ...))),
+ * DuckDB's own reading (and column name); in parentheses, so a subscript may follow. */
 static void map_literal(fw *w, int32_t b, int32_t m) {
-    insert(w, "map(", w->t[b].start);
+    insert(w, "(map(", w->t[b].start);
     for (int pass = 0; pass < 2 && m > b + 1; pass++) {
         insert(w, pass ? ", list_value(" : "list_value(", w->t[b].start);
         for (int32_t k = b + 1; k < m;) {
@@ -221,7 +221,7 @@ static void map_literal(fw *w, int32_t b, int32_t m) {
         }
         insert(w, ")", w->t[m].start);
     }
-    insert(w, ")", w->t[m].start);
+    insert(w, "))", w->t[m].start);
 }
 
 /* Words after which "(" opens a subquery, not a function's arguments (trim(FROM x)). */
@@ -245,7 +245,7 @@ static bool list_literal(const fw *w, int32_t i) {
     const sq_token *t = &w->t[p];
     if (t->kind == SQ_TOK_PUNCT) {
         char c = w->sql[t->start];
-        if (c == ')' || c == ']') return false;
+        if (c == ')' || c == ']' || c == '}') return false; /* MAP {...}[k] too */
         if (c == '(' && p > 0 && sq_tok_is(w->sql, &w->t[p - 1], "columns")) return false;
         return true;
     }

@@ -104,11 +104,13 @@ ACCESS = [
     ("extract_value", "SELECT id, map_extract_value(m, 'b') AS b FROM t", MAPS_SETUP),
     ("keys_values", "SELECT id, map_keys(m) AS k, map_values(m) AS v FROM t", MAPS_SETUP),
     ("entries", "SELECT id, map_entries(m) AS e FROM t", MAPS_SETUP),
-    ("entries_field", "SELECT id, (map_entries(m))[1].key AS k FROM t", MAPS_SETUP),
+    ("entries_field", "SELECT id, struct_extract((map_entries(m))[1], 'key') AS k FROM t", MAPS_SETUP),
     ("cardinality", "SELECT id, cardinality(m) AS c FROM t", MAPS_SETUP),
     ("keys_empty", "SELECT map_keys(map()) AS k, map_values(map()) AS v, cardinality(map()) AS c"),
     ("contains", "SELECT id, map_contains(m, 'a') AS a, map_contains(m, k) AS b, "
                  "map_contains(m, NULL) AS c FROM t", MAPS_SETUP),
+    ("contains_empty", "SELECT map_contains(map(), NULL) AS a, map_contains_value(map()::MAP(VARCHAR, INTEGER), NULL) AS b, "
+                       "map_contains(MAP {{'a': 1}}, NULL) AS c"),
     ("contains_value", "SELECT id, map_contains_value(m, 2) AS a, map_contains_entry(m, 'b', 2) AS b FROM t",
      MAPS_SETUP),
     ("concat", "SELECT id, map_concat(m, MAP {{'b': 7, 'n': 8}}) AS c FROM t", MAPS_SETUP),
@@ -118,12 +120,12 @@ ACCESS = [
                      "map_concat(NULL::MAP(VARCHAR, INTEGER), NULL) IS NULL AS b"),
     ("concat_columns", "SELECT a.id, map_concat(a.m, b.m) AS c FROM t a, t b WHERE a.id <= b.id", MAPS_SETUP),
     ("concat_large", "SELECT cardinality(map_concat(map(range(30), range(30)), map(range(20, 50), range(30)))) AS c,"
-                     " map_concat(map(range(30), range(30)), map(range(20, 50), range(30)))[25] AS v"),
+                     " (map_concat(map(range(30), range(30)), map(range(20, 50), range(30))))[25] AS v"),
     ("large_map", "SELECT cardinality(map(range(1000), range(1000))) AS c, "
-                  "map(range(1000), range(1000))[777] AS v"),
+                  "(map(range(1000), range(1000)))[777] AS v"),
     ("where", "SELECT id FROM t WHERE m['a'] = 1", MAPS_SETUP),
     ("agg_over_values", "SELECT sum(m['b']) AS s, count(m['a']) AS c FROM t", MAPS_SETUP),
-    ("histogram_access", "SELECT histogram(x)[2] AS c, map_keys(histogram(x)) AS k "
+    ("histogram_access", "SELECT (histogram(x))[2] AS c, map_keys(histogram(x)) AS k "
                          "FROM (VALUES (1), (2), (2), (3)) v(x)"),
 ]
 
