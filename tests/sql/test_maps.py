@@ -216,3 +216,29 @@ def test_text_output(sql, tmp_path, fmt):
     else:
         assert got.replace("\r\n", "\n") == want.replace("\r\n", "\n")
     del p
+
+
+PARQUET_TESTING = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               "..", "shared", "parquet-testing", "data")
+
+FILES = [
+    ("nested_maps", "nested_maps.snappy.parquet",
+     "SELECT b, c, a, map_keys(a) AS k, cardinality(a) AS n, a['a'] AS inner_map, (a['a'])[1] AS v, "
+     "map_contains(a, 'b') AS has_b FROM '{f}'"),
+    ("nested_maps_group", "nested_maps.snappy.parquet", "SELECT a, count(*) AS n FROM '{f}' GROUP BY a"),
+    ("impala", "nullable.impala.parquet",
+     "SELECT id, int_map, int_map['k1'] AS k1, map_values(int_map) AS v, element_at(int_map, 'k2') AS e "
+     "FROM '{f}'"),
+    ("impala_concat", "nullable.impala.parquet",
+     "SELECT id, map_concat(int_map, MAP {{'k1': -1}}) AS m FROM '{f}'"),
+    ("incorrect_schema", "incorrect_map_schema.parquet", "SELECT my_map, map_keys(my_map) AS k FROM '{f}'"),
+]
+
+
+@pytest.mark.parametrize("case", FILES, ids=[c[0] for c in FILES])
+def test_parquet_files(sql, case):
+    """Maps read from the parquet-testing files (names of the entries other than key/value)."""
+    path = os.path.join(PARQUET_TESTING, case[1])
+    if not os.path.exists(path):
+        pytest.skip(f"{path} missing")
+    sql.check(case[2].replace("{f}", os.path.abspath(path).replace("'", "''")))
