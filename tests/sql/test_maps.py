@@ -61,7 +61,7 @@ CONSTRUCT = [
 
 
 @pytest.mark.parametrize("case", CONSTRUCT, ids=[c[0] for c in CONSTRUCT])
-def test_construct(sql, case):
+def test_map_construct(sql, case):
     sql.check(case[1], setup=case[2] if len(case) > 2 else ())
 
 
@@ -86,7 +86,7 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("case", ERRORS, ids=[c[0] for c in ERRORS])
-def test_errors(sql, case):
+def test_map_errors(sql, case):
     name, query, needle = case
     setup = ["CREATE TABLE t (m MAP(VARCHAR, INTEGER))"] if name == "insert_dup" else []
     sql.error(setup + [query], needle)
@@ -131,7 +131,7 @@ ACCESS = [
 
 
 @pytest.mark.parametrize("case", ACCESS, ids=[c[0] for c in ACCESS])
-def test_access(sql, case):
+def test_map_access(sql, case):
     sql.check(case[1], setup=case[2] if len(case) > 2 else ())
 
 
@@ -167,11 +167,11 @@ KEYS = [
 
 
 @pytest.mark.parametrize("case", KEYS, ids=[c[0] for c in KEYS])
-def test_keys(sql, case):
+def test_map_keys(sql, case):
     sql.check(case[1], setup=case[2] if len(case) > 2 else ())
 
 
-def test_parquet_round_trip(sql, tmp_path):
+def test_map_parquet_round_trip(sql, tmp_path):
     """COPY TO Parquet: DuckDB and pyarrow read the file back with equal maps; polaroid reads
     DuckDB's file too."""
     import duckdb
@@ -192,14 +192,14 @@ def test_parquet_round_trip(sql, tmp_path):
     sql.check(f"SELECT id, m, m['a'] AS a, map_keys(m) AS k FROM '{q}'")
 
 
-def test_arrow_output_is_map(sql):
+def test_map_arrow_output(sql):
     got = sql.check("SELECT MAP {{'a': 1, 'b': 2}} AS m, map_concat(MAP {{1: 2.5}}, MAP {{3: 4.5}}) AS n")
     assert pa.types.is_map(got.schema.field("m").type)
     assert pa.types.is_map(got.schema.field("n").type)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_text_output(sql, tmp_path, fmt):
+def test_map_text_output(sql, tmp_path, fmt):
     """The CSV and JSON writers print maps as DuckDB's COPY does: {a=1, b=2} and an object."""
     import duckdb
     query = ("SELECT id, m FROM (VALUES (1, MAP {'a': 1, 'b': NULL}), (2, NULL), (3, map()), "
@@ -236,7 +236,7 @@ FILES = [
 
 
 @pytest.mark.parametrize("case", FILES, ids=[c[0] for c in FILES])
-def test_parquet_files(sql, case):
+def test_map_parquet_files(sql, case):
     """Maps read from the parquet-testing files (names of the entries other than key/value)."""
     path = os.path.join(PARQUET_TESTING, case[1])
     if not os.path.exists(path):
