@@ -38,17 +38,7 @@ static bool is_null_map(const pl_type *m) {
 
 /* Argument k as a plain array of n rows (scalars repeated, dictionaries decoded). */
 static pl_status arg_array(const pl_datum *args, int32_t k, int64_t n, pl_array **out, pl_error *err) {
-    pl_array *a = NULL;
-    PL_TRY(pl_fn_datum_array(&args[k], n, &a, err));
-    if (a->type->id == PL_TYPE_DICTIONARY) {
-        pl_array *d = NULL;
-        pl_status st = pl_array_decode_dictionary(a, &d, err);
-        pl_array_release(a);
-        if (st) return st;
-        a = d;
-    }
-    *out = a;
-    return PL_OK;
+    return pl_fn_plain_array(args, k, n, out, err);
 }
 
 /* The keys and values of map array m, indexed like m's offsets (new references). */
@@ -172,13 +162,7 @@ static pl_status finish_map(pl_datum *out, pl_type *mt, int64_t n, const uint8_t
     }
     if (!st) st = pl_fn_new_values(n + 1, 4, &offs, err);
     if (!st) memcpy(offs->data, o, (size_t)(n + 1) * 4);
-    bool all = true;
-    for (int64_t i = 0; keep && i < n && all; i++) all = keep[i] != 0;
-    if (!st && !all) {
-        st = pl_fn_new_validity(n, &validity, err);
-        for (int64_t i = 0; !st && i < n; i++)
-            if (keep[i]) pl_bit_set(validity->data, i);
-    }
+    if (!st && keep) st = pl_fn_validity_of(keep, n, &validity, err);
     if (!st) {
         st = pl_array_new(pl_type_retain(mt), n, -1, validity, offs, NULL, 1, &entries, NULL, &a, err);
         validity = NULL;
@@ -557,10 +541,7 @@ static pl_status k_map_lookup(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
         st = pl_array_take(vs, idx, n_found, &c, err);
         if (!st) st = pl_fn_new_values(n + 1, 4, &offs, err);
         if (!st) memcpy(offs->data, lo, (size_t)(n + 1) * 4);
-        for (int64_t i = 0; !st && i < n && !validity; i++)
-            if (!keep[i]) st = pl_fn_new_validity(n, &validity, err);
-        for (int64_t i = 0; !st && validity && i < n; i++)
-            if (keep[i]) pl_bit_set(validity->data, i);
+        if (!st) st = pl_fn_validity_of(keep, n, &validity, err);
         if (!st) {
             st = pl_array_new(pl_type_retain(call->type), n, -1, validity, offs, NULL, 1, &c, NULL, &r, err);
             validity = NULL;
@@ -571,10 +552,7 @@ static pl_status k_map_lookup(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
         pl_buf_release(offs);
         if (!st) pl_datum_set_array(out, r);
     } else if (!st) {
-        for (int64_t i = 0; !st && i < n && !validity; i++)
-            if (!keep[i]) st = pl_fn_new_validity(n, &validity, err);
-        for (int64_t i = 0; !st && validity && i < n; i++)
-            if (keep[i]) pl_bit_set(validity->data, i);
+        if (!st) st = pl_fn_validity_of(keep, n, &validity, err);
         if (!st) {
             st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
             vals = NULL;
