@@ -123,6 +123,10 @@ ACCESS = [
                      " (map_concat(map(range(30), range(30)), map(range(20, 50), range(30))))[25] AS v"),
     ("large_map", "SELECT cardinality(map(range(1000), range(1000))) AS c, "
                   "(map(range(1000), range(1000)))[777] AS v"),
+    ("many_rows", "SELECT count(DISTINCT m) AS c, sum(m[i % 100]) AS s, "
+                  "sum(cardinality(map_concat(m, MAP {{1::BIGINT: 2::BIGINT}}))) AS k, "
+                  "count(*) FILTER (WHERE map_contains(m, 5)) AS f "
+                  "FROM (SELECT i, map([i % 100], [i]) AS m FROM range(300000) t(i))"),
     ("where", "SELECT id FROM t WHERE m['a'] = 1", MAPS_SETUP),
     ("agg_over_values", "SELECT sum(m['b']) AS s, count(m['a']) AS c FROM t", MAPS_SETUP),
     ("histogram_access", "SELECT (histogram(x))[2] AS c, map_keys(histogram(x)) AS k "
