@@ -15,7 +15,7 @@
 /* ---------------------------------------------------------------- registry */
 
 static const pl_func_set *const g_sets[] = {&pl_funcs_core, &pl_funcs_math, &pl_funcs_string,
-                                            &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list,
+                                            &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list, &pl_funcs_json,
                                             &pl_funcs_lambda, &pl_funcs_map};
 
 static bool alias_match(const char *aliases, const char *name) {

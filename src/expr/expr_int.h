@@ -130,6 +130,7 @@ extern const pl_func_set pl_funcs_time;   /* extract date_trunc time_bucket strf
 extern const pl_func_set pl_funcs_lambda; /* __lambda_transform / filter / reduce, __lambda_param */
 extern const pl_func_set pl_funcs_list;   /* list_value list_extract list_contains unnest ... */
 extern const pl_func_set pl_funcs_extra;  /* fmod gcd lcm factorial levenshtein sha256 hex printf ... */
+extern const pl_func_set pl_funcs_json;   /* json_valid json_extract json_extract_string json_type ... */
 
 /* Date/time arithmetic, implemented with the time functions (kernels_time.c): the core "add"
  * and "sub" binders delegate here when an argument is DATE32, TIME64, TIMESTAMP or INTERVAL

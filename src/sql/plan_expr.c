@@ -617,6 +617,7 @@ static const struct {
     {"&", "bit_and", false},   {"|", "bit_or", false},  {"#", "xor", false},
     {"<<", "shift_left", false}, {">>", "shift_right", false},
     {"~", "regexp_matches", false}, {"!~", "regexp_matches", true},
+    {"->", "json_extract", false}, {"->>", "json_extract_string", false},
 };
 
 static const char *op_name(const PgQuery__AExpr *ae) {
@@ -2131,7 +2132,9 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         const char *op = op_name(ae);
         switch (ae->kind) {
         case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
-            if (!strcmp(op, "->") && ae->lexpr) { /* a lambda, named as DuckDB 2 writes it */
+            /* a lambda, named as DuckDB 2 writes it; with a constant right side, JSON's -> */
+            if (!strcmp(op, "->") && ae->lexpr &&
+                !(ae->rexpr && ae->rexpr->node_case == PG_QUERY__NODE__NODE_A_CONST)) {
                 sb_s(b, "(lambda ");
                 if (ae->lexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
                     name_list(b, ae->lexpr->row_expr->args, ae->lexpr->row_expr->n_args);

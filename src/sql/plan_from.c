@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #define NOMEM(err) pl_error_set((err), PL_ERR_NOMEM, "out of memory planning SQL")
@@ -122,10 +123,11 @@ static void path_stem(const char *path, char *buf, size_t n) {
         if (*p == '*' || *p == '?') *p = '_';
 }
 
-/* hive: 1/0 = hive_partitioning true/false, -1 = auto-detected (plan_hive.c). */
+/* hive: 1/0 = hive_partitioning true/false, -1 = auto-detected (plan_hive.c); by_name:
+ * union_by_name (plan_multi.c). */
 static pl_status scan_files_hive(sq_ctx *ctx, int32_t n, const char *const *paths, pl_format fmt,
-                                 const pl_read_opts *opts, int hive, int32_t pos, pl_df **out,
-                                 pl_error *err) {
+                                 const pl_read_opts *opts, int hive, bool by_name, int32_t pos,
+                                 pl_df **out, pl_error *err) {
     if (fmt == PL_FORMAT_AUTO) {
         fmt = pl_format_from_path(paths[0]);
         if (fmt == PL_FORMAT_AUTO)
@@ -138,16 +140,38 @@ static pl_status scan_files_hive(sq_ctx *ctx, int32_t n, const char *const *path
     for (int32_t i = 0; i < n && !st; i++)
         st = pl_session_resolve_path(ctx->s, paths[i], &resolved[i], err);
     *out = NULL;
-    if (!st) st = sq_scan_hive(n, (const char *const *)resolved, fmt, opts, hive, out, err);
-    if (!st && !*out) st = pl_df_scan(n, (const char *const *)resolved, fmt, opts, out, err);
+    char **files = NULL;
+    int32_t n_files = 0;
+    if (!st) st = pl_glob_expand(n, (const char *const *)resolved, &files, &n_files, err);
     for (int32_t i = 0; i < n; i++) pl_free(resolved[i]);
     pl_free(resolved);
+    const char *const *fl = (const char *const *)files;
+    sq_multi m;
+    memset(&m, 0, sizeof m);
+    /* the files' schemas are looked at one by one for union_by_name and IPC (whose scan
+     * checks the later files' schemas only as it reads them), else only when the multi-file
+     * scan refuses them (Parquet files of other schemas) */
+    bool look = by_name || (fmt == PL_FORMAT_IPC && n_files > 1);
+    while (!st) {
+        if (look) st = sq_multi_plan(n_files, fl, fmt, opts, by_name, &m, err);
+        if (!st) st = sq_scan_hive(n_files, fl, fmt, opts, hive, &m, out, err);
+        if (!st && !*out) st = sq_multi_scan(&m, 0, n_files, fl, fmt, opts, out, err);
+        if (st != PL_ERR_TYPE || look || n_files < 2 ||
+            (fmt != PL_FORMAT_PARQUET && fmt != PL_FORMAT_IPC))
+            break;
+        look = true;
+        pl_error_init(err);
+        st = PL_OK;
+    }
+    sq_multi_reset(&m);
+    for (int32_t i = 0; i < n_files; i++) pl_free(files[i]);
+    pl_free(files);
     return sq_at(err, st, pos);
 }
 
 static pl_status scan_files(sq_ctx *ctx, int32_t n, const char *const *paths, pl_format fmt,
                             const pl_read_opts *opts, int32_t pos, pl_df **out, pl_error *err) {
-    return scan_files_hive(ctx, n, paths, fmt, opts, -1, pos, out, err);
+    return scan_files_hive(ctx, n, paths, fmt, opts, -1, false, pos, out, err);
 }
 
 static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out, pl_error *err) {
@@ -593,6 +617,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
     if (json && !strncasecmp(fname, "read_ndjson", 11)) opts.json_format = PL_JSON_NEWLINE_DELIMITED;
     const char *null_str = NULL;
     int hive = -1; /* hive_partitioning: auto */
+    bool by_name = false;
     const char **col_names = NULL, **type_strs = NULL;
     size_t n_col_names = 0, n_type_strs = 0;
     int32_t types_pos = pos;
@@ -662,7 +687,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         } else if (json && !strcasecmp(key, "maximum_object_size")) {
             /* accepted and ignored: objects have no size limit here */
         } else if (json && (!strcasecmp(key, "maximum_depth") ||
-                            !strcasecmp(key, "convert_strings_to_integers") || !strcasecmp(key, "filename"))) {
+                            !strcasecmp(key, "convert_strings_to_integers"))) {
             st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "%s option \"%s\" is not supported", fname, key);
         } else if (csv && !strcasecmp(key, "skip")) {
             bool is_int;
@@ -695,8 +720,7 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
             else hive = b ? 1 : 0;
         } else if (!strcasecmp(key, "union_by_name")) {
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "union_by_name must be true or false");
-            else if (b) st = sq_fail(err, PL_ERR_UNSUPPORTED, apos, "union_by_name=true is not supported "
-                                     "(files are matched by position and must have the same columns)");
+            else by_name = b;
         } else if (csv && (!strcasecmp(key, "dateformat") || !strcasecmp(key, "date_format"))) {
             if (!s) st = sq_fail(err, PL_ERR_SQL, apos, "dateformat must be a string");
             else opts.csv_date_format = s;
@@ -709,8 +733,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         } else if (csv && !strcasecmp(key, "ignore_errors")) {
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
             else opts.csv_ignore_errors = b;
-        } else if (csv && !strcasecmp(key, "filename")) {
-            /* filename=true: a column "filename"; filename='name': a column of that name */
+        } else if (!strcasecmp(key, "filename")) {
+            /* filename=true: a column "filename"; filename='name': a column of that name (CSV:
+             * added by the reader; other formats: plan_multi.c) */
             if (s && strcasecmp(s, "true") && strcasecmp(s, "false")) opts.csv_filename = s;
             else if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "filename must be true, false or a column name");
             else opts.csv_filename = b ? "filename" : NULL;
@@ -744,13 +769,15 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         opts.n_csv_columns = n_col_given;
     }
     pl_df *df = NULL;
-    if (!st) st = scan_files_hive(ctx, (int32_t)n_items, paths, fmt, &opts, hive, pos, &df, err);
+    if (!st) st = scan_files_hive(ctx, (int32_t)n_items, paths, fmt, &opts, hive, by_name, pos, &df, err);
     for (int32_t i = 0; i < n_col_given; i++) pl_type_release(col_types[i]);
     pl_free(col_types);
     pl_free(col_given);
     opts.csv_column_names = opts.json_column_names = NULL;
     opts.csv_column_types = opts.json_column_types = NULL;
     opts.n_csv_columns = opts.n_json_columns = 0;
+    if (!st && n_type_strs && by_name)
+        st = sq_fail(err, PL_ERR_UNSUPPORTED, types_pos, "types cannot be combined with union_by_name");
     if (!st && n_type_strs)
         st = csv_typed_rescan(ctx, (int32_t)n_items, paths, &opts, type_keys, col_names, n_col_names,
                               type_strs, n_type_strs, types_pos, &df, err);

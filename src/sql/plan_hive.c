@@ -143,10 +143,11 @@ static bool same_values(const hive_file *a, const hive_file *b) {
 }
 
 /* One run of files with the same values: their scan with the partition columns added. */
-static pl_status scan_run(char **paths, int32_t n, const hive_file *hf, const pl_type_id *types,
-                          pl_format fmt, const pl_read_opts *opts, pl_df **out, pl_error *err) {
+static pl_status scan_run(const char *const *files, int32_t first, int32_t n, const hive_file *hf,
+                          const pl_type_id *types, pl_format fmt, const pl_read_opts *opts,
+                          const sq_multi *m, pl_df **out, pl_error *err) {
     pl_df *scan = NULL;
-    PL_TRY(pl_df_scan(n, (const char *const *)paths, fmt, opts, &scan, err));
+    PL_TRY(sq_multi_scan(m, first, n, files, fmt, opts, &scan, err));
     pl_expr **ex = pl_calloc((size_t)hf->n, sizeof *ex);
     pl_status st = ex ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory planning a scan");
     for (int32_t i = 0; !st && i < hf->n; i++) {
@@ -161,13 +162,11 @@ static pl_status scan_run(char **paths, int32_t n, const hive_file *hf, const pl
     return st;
 }
 
-pl_status sq_scan_hive(int32_t n_paths, const char *const *paths, pl_format fmt,
-                       const pl_read_opts *opts, int hive, pl_df **out, pl_error *err) {
+pl_status sq_scan_hive(int32_t n_files, const char *const *files, pl_format fmt,
+                       const pl_read_opts *opts, int hive, const sq_multi *m, pl_df **out,
+                       pl_error *err) {
     *out = NULL;
     if (hive == 0) return PL_OK;
-    char **files = NULL;
-    int32_t n_files = 0;
-    PL_TRY(pl_glob_expand(n_paths, paths, &files, &n_files, err));
     hive_file *hf = pl_calloc((size_t)PL_MAX(n_files, 1), sizeof *hf);
     pl_status st = hf ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory planning a scan");
     for (int32_t f = 0; !st && f < n_files; f++) st = parse_path(files[f], &hf[f], err);
@@ -195,16 +194,13 @@ pl_status sq_scan_hive(int32_t n_paths, const char *const *paths, pl_format fmt,
             int32_t b = a + 1;
             while (b < n_files && same_values(&hf[a], &hf[b])) b++;
             pl_df *run = NULL;
-            st = scan_run(files + a, b - a, &hf[a], types, fmt, opts, &run, err);
-            if (!st && acc) {
-                pl_df *u = NULL;
-                st = pl_df_union(acc, run, true, &u, err);
-                pl_df_release(acc);
+            st = scan_run(files, a, b - a, &hf[a], types, fmt, opts, m, &run, err);
+            if (!st && acc && !sq_same_columns(pl_df_schema(acc), pl_df_schema(run))) {
+                st = pl_error_set(err, PL_ERR_TYPE, "schemas differ: the files of \"%s\" and \"%s\" have "
+                                  "other columns", files[0], files[a]); /* the caller looks at each file */
                 pl_df_release(run);
-                acc = u;
-            } else if (!st) {
-                acc = run;
             }
+            if (!st) st = sq_union_append(&acc, run, err);
             a = b;
         }
         if (st) pl_df_release(acc);
@@ -213,7 +209,5 @@ pl_status sq_scan_hive(int32_t n_paths, const char *const *paths, pl_format fmt,
     pl_free(types);
     for (int32_t f = 0; hf && f < n_files; f++) hive_file_reset(&hf[f]);
     pl_free(hf);
-    for (int32_t f = 0; f < n_files; f++) pl_free(files[f]);
-    pl_free(files);
     return st;
 }

@@ -13,6 +13,8 @@
  * plan_subquery.c  subqueries in expressions: scalar, IN, EXISTS (decorrelated into joins)
  * plan_qualify.c   the QUALIFY clause (blanked before parsing, parsed on its own)
  * plan_recursive.c WITH RECURSIVE: fixpoint iteration at planning time
+ * plan_hive.c      hive-partitioned file sets (key=value directories become columns)
+ * plan_multi.c     several files whose schemas differ (by name, union_by_name)
  *
  * Column references during translation are index references (pl_expr.index) into the relation
  * of the scope they were resolved in; references to an enclosing query's relation (correlated
@@ -102,11 +104,35 @@ sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at);
 /* ---------------------------------------------------------------- errors */
 
 /* Records the error with sql_pos = pos and returns code. */
-/* plan_hive.c: the scan of files (resolved paths, globs allowed) under hive key=value
- * directories, with one column per key; hive 1/0 = hive_partitioning true/false, -1 = auto.
- * *out NULL (and PL_OK) when there are no partitions: the caller scans the files itself. */
-pl_status sq_scan_hive(int32_t n_paths, const char *const *paths, pl_format fmt,
-                       const pl_read_opts *opts, int hive, pl_df **out, pl_error *err);
+/* plan_multi.c: how the files of one read (globs expanded) are combined when their schemas
+ * differ. target NULL: they have the same columns (one scan). */
+typedef struct sq_multi {
+    int32_t n_files;
+    pl_schema **schemas; /* each file's, when target is set */
+    pl_schema *target;   /* the read's columns */
+} sq_multi;
+/* Looks at the files' schemas when needed (union_by_name, or a multi-file Parquet/IPC scan
+ * that refuses them); errors: a file without a column of the first (without by_name), a
+ * column whose types have no common type (PL_ERR_TYPE), the files' own errors. */
+pl_status sq_multi_plan(int32_t n_files, const char *const *files, pl_format fmt,
+                        const pl_read_opts *opts, bool by_name, sq_multi *m, pl_error *err);
+/* The scan of files[first .. first + n) with m's columns (m NULL or without target: one
+ * multi-file scan). */
+pl_status sq_multi_scan(const sq_multi *m, int32_t first, int32_t n, const char *const *files,
+                        pl_format fmt, const pl_read_opts *opts, pl_df **out, pl_error *err);
+void sq_multi_reset(sq_multi *m);
+/* *acc UNION ALL run in order (run taken; *acc is run when NULL, NULL after a failure). */
+pl_status sq_union_append(pl_df **acc, pl_df *run, pl_error *err);
+/* Equal names and types (dictionaries as their value types) in the same order. */
+bool sq_same_columns(const pl_schema *a, const pl_schema *b);
+
+/* plan_hive.c: the scan of files (resolved paths, globs expanded) under hive key=value
+ * directories, with one column per key; hive 1/0 = hive_partitioning true/false, -1 = auto;
+ * m: the files' schemas (sq_multi_plan over the same files). *out NULL (and PL_OK) when there
+ * are no partitions: the caller scans the files itself. */
+pl_status sq_scan_hive(int32_t n_files, const char *const *files, pl_format fmt,
+                       const pl_read_opts *opts, int hive, const sq_multi *m, pl_df **out,
+                       pl_error *err);
 pl_status sq_fail(pl_error *err, pl_status code, int32_t pos, const char *fmt, ...)
     PL_PRINTF(4, 5);
 /* Fills err->sql_pos when still unset; returns st. */

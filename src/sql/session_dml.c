@@ -1219,7 +1219,33 @@ typedef struct copy_opts {
     pl_codec codec;
     bool codec_set;
     int64_t row_group_rows;
+    pl_copy_part_opts part; /* part.cols allocated (names borrowed from the parse tree) */
+    bool part_only_set;     /* an option that needs PARTITION_BY */
 } copy_opts;
+
+/* PARTITION_BY (a, b) or PARTITION_BY a: the column names. */
+static pl_status partition_cols(const PgQuery__DefElem *d, int32_t pos, copy_opts *o, pl_error *err) {
+    const PgQuery__Node *a = d->arg;
+    PgQuery__Node *const *items = a && a->node_case == PG_QUERY__NODE__NODE_LIST ? a->list->items : NULL;
+    size_t n = items ? a->list->n_items : a ? 1 : 0;
+    if (!items && a) items = (PgQuery__Node *const *)&d->arg;
+    if (n == 0) return pl_sql_fail_at(err, pos, PL_ERR_SQL, "PARTITION_BY takes column names, e.g. PARTITION_BY (a, b)");
+    pl_free(o->part.cols);
+    o->part.cols = pl_calloc(n, sizeof *o->part.cols);
+    if (!o->part.cols) return pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    o->part.n_cols = (int32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        const PgQuery__Node *it = items[i];
+        const char *name = NULL;
+        if (it->node_case == PG_QUERY__NODE__NODE_STRING) name = it->string->sval;
+        else if (it->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && it->column_ref->n_fields > 0)
+            name = list_last_name(it->column_ref->fields[it->column_ref->n_fields - 1]);
+        if (!name || !*name)
+            return pl_sql_fail_at(err, pos, PL_ERR_SQL, "PARTITION_BY takes column names, e.g. PARTITION_BY (a, b)");
+        o->part.cols[i] = name;
+    }
+    return PL_OK;
+}
 
 static pl_status copy_options(const pl_stmt_ctx *c, const PgQuery__CopyStmt *st, copy_opts *o,
                               pl_error *err) {
@@ -1268,10 +1294,28 @@ static pl_status copy_options(const pl_stmt_ctx *c, const PgQuery__CopyStmt *st,
             if (!v || *end || rows <= 0)
                 return pl_sql_fail_at(err, pos, PL_ERR_SQL, "ROW_GROUP_SIZE takes a positive row count");
             o->row_group_rows = rows;
+        } else if (!strcmp(d->defname, "partition_by")) {
+            PL_TRY(partition_cols(d, pos, o, err));
+        } else if (!strcmp(d->defname, "overwrite") || !strcmp(d->defname, "overwrite_or_ignore") ||
+                   !strcmp(d->defname, "write_partition_columns")) {
+            bool b;
+            if (!pl_sql_node_bool(d->arg, &b))
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s takes true or false", d->defname);
+            /* without PARTITION_BY they have no effect, as in DuckDB */
+            if (d->defname[0] == 'w') o->part.write_partition_columns = b;
+            else if (!strcmp(d->defname, "overwrite")) o->part.overwrite = b;
+            else o->part.overwrite_or_ignore = b;
+        } else if (!strcmp(d->defname, "filename_pattern")) {
+            if (!v || v == buf || !*v || strchr(v, '/'))
+                return pl_sql_fail_at(err, pos, PL_ERR_SQL, "FILENAME_PATTERN takes a file name ({i}: the "
+                                      "file's number, {uuid}: a random UUID), without '/'");
+            o->part.filename_pattern = v;
+            o->part_only_set = true;
         } else {
             return pl_sql_fail_at(err, pos, PL_ERR_SQL,
                                   "unknown COPY option \"%s\" (format, header, delimiter, compression, "
-                                  "row_group_size)",
+                                  "row_group_size, partition_by, overwrite, overwrite_or_ignore, "
+                                  "write_partition_columns, filename_pattern)",
                                   d->defname);
         }
     }
@@ -1338,10 +1382,19 @@ static pl_status copy_to(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Cop
     if (o->codec_set) w.codec = o->codec;
     if (fmt == PL_FORMAT_IPC && w.codec == PL_CODEC_LZ4_RAW) w.codec = PL_CODEC_LZ4_FRAME;
     if (o->row_group_rows) w.row_group_rows = o->row_group_rows;
+    pl_status rc = PL_OK;
+    if (o->part.n_cols > 0) {
+        int64_t rows = 0;
+        rc = pl_sql_copy_partitioned(df, st->filename, fmt, &w, &s->opts, &o->part, &rows, err);
+        pl_df_release(df);
+        if (rc) return pl_sql_at(err, c->pos, rc);
+        r->rows_changed = rows;
+        return PL_OK;
+    }
     struct stat before;
     bool existed = stat(st->filename, &before) == 0;
     pl_stream *inner = NULL;
-    pl_status rc = pl_df_execute(df, &s->opts, &inner, err);
+    rc = pl_df_execute(df, &s->opts, &inner, err);
     pl_df_release(df);
     if (rc) return rc;
     count_stream cs = {inner, 0};
@@ -1413,6 +1466,12 @@ pl_status pl_sql_run_copy(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Co
     if (st->where_clause)
         return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "COPY ... WHERE is not supported");
     copy_opts o;
-    PL_TRY(copy_options(c, st, &o, err));
-    return st->is_from ? copy_from(s, c, st, &o, r, err) : copy_to(s, c, st, &o, r, err);
+    pl_status rc = copy_options(c, st, &o, err);
+    if (!rc && o.part_only_set && o.part.n_cols == 0)
+        rc = pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "FILENAME_PATTERN needs PARTITION_BY");
+    if (!rc && st->is_from && o.part.n_cols > 0)
+        rc = pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "PARTITION_BY is a COPY ... TO option");
+    if (!rc) rc = st->is_from ? copy_from(s, c, st, &o, r, err) : copy_to(s, c, st, &o, r, err);
+    pl_free(o.part.cols);
+    return rc;
 }

@@ -740,7 +740,22 @@ static void free_edits(sample_edit *e, int32_t n) {
     for (int32_t k = 0; k < n; k++) pl_free(e[k].big);
 }
 
+/* `j -> '$.a'`, `j -> 2`, `j ->> ...` (JSON extraction, not a lambda): at k (after `->`) a
+ * third '>' (the `->>` operator), a string, or a lone (signed) number ending the operand. */
+static bool json_arrow(const fw *w, int32_t k, int32_t hi) {
+    if (is_punct(w, k, '>') && w->t[k].start == w->t[k - 1].end) return true;
+    if (w->t[k].kind == SQ_TOK_STRING) return true;
+    if (is_punct(w, k, '-') && k + 1 < hi) k++;
+    if (w->t[k].kind != SQ_TOK_NUMBER) return false;
+    if (k + 1 >= hi || w->t[k + 1].kind != SQ_TOK_PUNCT) return true;
+    const char *ops = "<>=!+-*/%|&^~";
+    for (const char *o = ops; *o; o++)
+        if (is_punct(w, k + 1, *o)) return false;
+    return true;
+}
+
 /* The bytes of tokens [lo, hi) up to end_byte, subqueries rewritten. */
+
 static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
     int32_t cur = lo < w->n_tok ? w->t[lo].start : end_byte;
     bool seen_query_word = false;
@@ -816,7 +831,8 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
             }
         }
         if (is_punct(w, i, '-') && is_punct(w, i + 1, '>') && w->t[i + 1].start == w->t[i].end &&
-            i > lo && (w->t[i - 1].kind == SQ_TOK_IDENT || is_punct(w, i - 1, ')')) && i + 2 < hi) {
+            i > lo && (w->t[i - 1].kind == SQ_TOK_IDENT || is_punct(w, i - 1, ')')) && i + 2 < hi &&
+            !json_arrow(w, i + 2, hi)) {
             int32_t e = item_end(w, i + 2, hi);
             if (e > i + 2) {
                 copy(w, cur, w->t[i + 1].end);

@@ -90,6 +90,21 @@ const char *pl_sql_node_text(const PgQuery__Node *n, char *buf, size_t size);
  * node is not one. */
 bool pl_sql_node_bool(const PgQuery__Node *n, bool *out);
 
+/* copy_part.c: COPY ... TO 'dir' (PARTITION_BY (...)), hive-partitioned output. */
+typedef struct pl_copy_part_opts {
+    const char **cols; /* PARTITION_BY columns */
+    int32_t n_cols;
+    bool overwrite;           /* OVERWRITE: the directory's contents removed first */
+    bool overwrite_or_ignore; /* OVERWRITE_OR_IGNORE: a non-empty directory is fine */
+    bool write_partition_columns;
+    const char *filename_pattern; /* NULL: data_{i} */
+} pl_copy_part_opts;
+/* Writes df's rows under dir, one file per partition; *rows: the rows written. Errors: a
+ * partition column the query lacks, a non-empty directory, the writers' and the query's. */
+pl_status pl_sql_copy_partitioned(pl_df *df, const char *dir, pl_format fmt, const pl_write_opts *w,
+                                  const pl_exec_opts *eo, const pl_copy_part_opts *po, int64_t *rows,
+                                  pl_error *err);
+
 /* A statement being run: the original script text and where the statement starts. */
 typedef struct pl_stmt_ctx {
     const char *sql;

@@ -127,8 +127,6 @@ def test_count_meta_reads_no_page(sql, cm):
 
 
 def test_count_meta_mixed_schemas(sql, cm):
-    """Files whose schemas differ: refused when the scan is planned, as without the path."""
-    r = sql.polaroid(["SELECT count(*) AS n FROM {mixed}".format(**cm)], fmt="csv")
-    err = r.stderr.decode(errors="replace")
-    assert "AddressSanitizer" not in err and "runtime error:" not in err, err
-    assert r.returncode == 1 and "schemas differ" in err, (r.stdout, err)
+    """Files whose schemas differ (a later file has one more column): read by the first file's
+    columns, as DuckDB reads them (tests/sql/test_multifile.py)."""
+    sql.check("SELECT count(*) AS n FROM {mixed}".format(**cm))

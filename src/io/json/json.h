@@ -23,4 +23,23 @@ pl_status pl_json_scan_buffer(pl_buf *buf, const char *name, const pl_read_opts 
 /* Test hook: forces the chunk size (bytes) of the parallel reader; 0 = automatic. */
 void pl_json_set_chunk_bytes_for_testing(int64_t n_bytes);
 
+/* JSON values for SQL's JSON functions (expr/kernels_json.c). Texts are one JSON value with
+ * optional whitespace around it. */
+#include "io/text/text.h"
+
+/* Validates the text d[0..n) and finds the value at path: '$' steps (.key, ."key", [i], [#-i]
+ * from the end), a JSON pointer ('/a/0', ~0 ~1 escapes) or a bare key. 1: found, *at its byte
+ * offset; 0: not there; -1: invalid JSON; -2: a bad path (why says which). */
+int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t *at,
+                   char *why, size_t why_n);
+/* The same for an array index (negative: from the end). */
+int pl_json_locate_index(const uint8_t *d, int64_t n, int64_t index, int64_t *at, char *why,
+                         size_t why_n);
+/* Appends the value at `at` (of a validated text) as compact JSON (DuckDB's normalised numbers);
+ * unquote: a string's decoded contents instead. */
+pl_status pl_json_render(const uint8_t *d, int64_t n, int64_t at, bool unquote, pl_strbuf *out,
+                         pl_error *err);
+/* DuckDB's json_type name of the value at `at`; *n_elems: an array's length, else -1. */
+const char *pl_json_kind(const uint8_t *d, int64_t n, int64_t at, int64_t *n_elems);
+
 #endif

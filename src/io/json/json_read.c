@@ -44,6 +44,7 @@ typedef struct jcur {
     int32_t col;       /* top-level column being read now */
     pl_strbuf scratch; /* decoded strings */
     pl_strbuf text;    /* JSON text of values read into text columns */
+    bool trailing_commas; /* `[1,]`, `{"a":1,}` (SQL's JSON functions, as DuckDB's) */
 } jcur;
 
 PL_PRINTF(4, 5)
@@ -412,6 +413,14 @@ static int next_member(jcur *c, char close) {
     skip_ws(c);
     if (c->pos < c->n && c->d[c->pos] == ',') {
         c->pos++;
+        if (c->trailing_commas) {
+            skip_ws(c);
+            if (c->pos < c->n && c->d[c->pos] == close) {
+                c->pos++;
+                c->depth--;
+                return 0;
+            }
+        }
         return 1;
     }
     if (c->pos < c->n && c->d[c->pos] == close) {
@@ -1980,4 +1989,241 @@ pl_status pl_json_scan_buffer(pl_buf *buf, const char *name, const pl_read_opts 
     r->n_src = 1;
     r->cur_name = name ? name : "<buffer>";
     return open_stream(r, opts, out, err);
+}
+
+/* ---------------------------------------------------------------- values of SQL's JSON functions */
+
+/* A cursor over one JSON text d[0..n) (no reader: no path, no column). */
+static void text_cursor(jcur *c, const uint8_t *d, int64_t n) {
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->n = n;
+    c->err_col = c->col = -1;
+    c->trailing_commas = true;
+}
+
+static int text_fail(jcur *c, char *why, size_t why_n) {
+    snprintf(why, why_n, "malformed JSON at byte %lld: %s", (long long)c->err_pos, c->why);
+    cursor_reset(c);
+    return -1;
+}
+
+/* Reads the next step of a '$' path at path[*p] into a key (k, kl) or an index (*idx, *from_end).
+ * 1: a step; 0: the end; -1: a syntax error. */
+static int path_step(const char *path, int64_t plen, int64_t *p, const char **k, int64_t *kl,
+                     int64_t *idx, bool *from_end) {
+    int64_t i = *p;
+    if (i >= plen) return 0;
+    *k = NULL;
+    if (path[i] == '.') {
+        i++;
+        if (i < plen && path[i] == '"') {
+            int64_t s = ++i;
+            while (i < plen && path[i] != '"') i++;
+            if (i >= plen) return -1;
+            *k = path + s;
+            *kl = i - s;
+            *p = i + 1;
+            return 1;
+        }
+        int64_t s = i;
+        while (i < plen && path[i] != '.' && path[i] != '[') i++;
+        if (i == s) return -1;
+        *k = path + s;
+        *kl = i - s;
+        *p = i;
+        return 1;
+    }
+    if (path[i] != '[') return -1;
+    i++;
+    *from_end = i < plen && path[i] == '#';
+    if (*from_end) {
+        i++;
+        if (i < plen && path[i] == ']') { /* [#]: one past the end: never found */
+            *idx = 0;
+            *p = i + 1;
+            return 1;
+        }
+        if (i >= plen || path[i] != '-') return -1;
+        i++;
+    }
+    int64_t v = 0, s = i;
+    while (i < plen && path[i] >= '0' && path[i] <= '9' && i - s < 18) v = v * 10 + (path[i++] - '0');
+    if (i == s || i >= plen || path[i] != ']') return -1;
+    *idx = v;
+    *p = i + 1;
+    return 1;
+}
+
+/* At c->pos (after whitespace): moves to the member `k` of an object, or the element `idx` of an
+ * array (from the end when from_end). 1 found, 0 not there, -1 error. */
+static int descend(jcur *c, const char *k, int64_t kl, int64_t idx, bool from_end) {
+    skip_ws(c);
+    uint8_t b = c->d[c->pos];
+    bool empty;
+    if (k && b == '{') {
+        if (!open_container(c, '}', &empty)) return -1;
+        for (int more = !empty; more == 1;) {
+            const char *key;
+            int64_t len, at;
+            if (!read_key(c, &key, &len, &at)) return -1;
+            if (len == kl && memcmp(key, k, (size_t)kl) == 0) {
+                skip_ws(c);
+                return 1;
+            }
+            if (!gen_value(c, NULL)) return -1;
+            if ((more = next_member(c, '}')) < 0) return -1;
+        }
+        return 0;
+    }
+    if (!k && b == '[') {
+        if (from_end) { /* count the elements first */
+            int64_t start = c->pos, count = 0;
+            if (!open_container(c, ']', &empty)) return -1;
+            for (int more = !empty; more == 1; count++) {
+                if (!gen_value(c, NULL)) return -1;
+                if ((more = next_member(c, ']')) < 0) return -1;
+            }
+            if (idx < 1 || idx > count) return 0;
+            c->pos = start;
+            idx = count - idx;
+        }
+        if (!open_container(c, ']', &empty)) return -1;
+        for (int64_t i = 0, more = !empty; more == 1; i++) {
+            if (i == idx) {
+                skip_ws(c);
+                return 1;
+            }
+            if (!gen_value(c, NULL)) return -1;
+            if ((more = next_member(c, ']')) < 0) return -1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t *at,
+                   char *why, size_t why_n) {
+    jcur c;
+    text_cursor(&c, d, n);
+    if (!gen_value(&c, NULL)) return text_fail(&c, why, why_n);
+    skip_ws(&c);
+    if (c.pos < c.n) {
+        fail_unexpected(&c, "the end of the data");
+        return text_fail(&c, why, why_n);
+    }
+    c.pos = 0;
+    c.depth = 0;
+    skip_ws(&c);
+    int found = 1;
+    if (plen > 0 && path[0] == '$') {
+        int64_t p = 1;
+        for (;;) {
+            const char *k = NULL;
+            int64_t kl = 0, idx = 0;
+            bool from_end = false;
+            int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
+            if (r == 0) break;
+            if (r < 0) {
+                snprintf(why, why_n, "JSON path error near '%.*s'", (int)PL_MIN(plen - p, 40), path + p);
+                cursor_reset(&c);
+                return -2;
+            }
+            if ((found = descend(&c, k, kl, idx, from_end)) != 1) break;
+        }
+    } else if (plen > 0 && path[0] == '/') { /* JSON pointer (RFC 6901) */
+        pl_strbuf seg = {0};
+        for (int64_t p = 1; p <= plen && found == 1;) {
+            int64_t e = p;
+            while (e < plen && path[e] != '/') e++;
+            seg.len = 0;
+            for (int64_t i = p; i < e; i++) {
+                char ch = path[i];
+                if (ch == '~' && i + 1 < e && (path[i + 1] == '0' || path[i + 1] == '1')) ch = path[++i] == '0' ? '~' : '/';
+                if (pl_strbuf_append(&seg, &ch, 1, NULL)) {
+                    pl_strbuf_reset(&seg);
+                    cursor_reset(&c);
+                    snprintf(why, why_n, "out of memory");
+                    return -1;
+                }
+            }
+            bool digits = seg.len > 0 && seg.len < 18;
+            int64_t idx = 0;
+            for (int64_t i = 0; i < seg.len && digits; i++) {
+                if (seg.data[i] < '0' || seg.data[i] > '9') digits = false;
+                else idx = idx * 10 + (seg.data[i] - '0');
+            }
+            if (c.d[c.pos] == '[') found = digits ? descend(&c, NULL, 0, idx, false) : 0;
+            else found = descend(&c, seg.len ? seg.data : "", seg.len, 0, false);
+            p = e + 1;
+        }
+        pl_strbuf_reset(&seg);
+    } else if (plen > 0) { /* a bare key */
+        found = descend(&c, path, plen, 0, false);
+    }
+    if (found < 0) return text_fail(&c, why, why_n);
+    *at = c.pos;
+    cursor_reset(&c);
+    return found;
+}
+
+int pl_json_locate_index(const uint8_t *d, int64_t n, int64_t index, int64_t *at, char *why,
+                         size_t why_n) {
+    char path[32];
+    int k = index < 0 ? snprintf(path, sizeof path, "$[#%lld]", (long long)index)
+                      : snprintf(path, sizeof path, "$[%lld]", (long long)index);
+    return pl_json_locate(d, n, path, k, at, why, why_n);
+}
+
+pl_status pl_json_render(const uint8_t *d, int64_t n, int64_t at, bool unquote, pl_strbuf *out,
+                         pl_error *err) {
+    jcur c;
+    text_cursor(&c, d, n);
+    c.pos = at;
+    bool ok;
+    if (unquote && at < n && d[at] == '"') {
+        const char *s;
+        int64_t len;
+        ok = read_string(&c, &s, &len) && put_text(&c, out, s, len);
+    } else {
+        ok = gen_value(&c, out);
+    }
+    pl_status st = ok ? PL_OK : pl_error_set(err, c.code ? c.code : PL_ERR_INTERNAL, "%s", c.why);
+    cursor_reset(&c);
+    return st;
+}
+
+const char *pl_json_kind(const uint8_t *d, int64_t n, int64_t at, int64_t *n_elems) {
+    jcur c;
+    text_cursor(&c, d, n);
+    c.pos = at;
+    *n_elems = -1;
+    const char *name = NULL;
+    switch (d[at]) {
+    case '{': name = "OBJECT"; break;
+    case '"': name = "VARCHAR"; break;
+    case 't':
+    case 'f': name = "BOOLEAN"; break;
+    case 'n': name = "NULL"; break;
+    case '[': {
+        bool empty;
+        int64_t count = 0;
+        name = "ARRAY";
+        if (!open_container(&c, ']', &empty)) break;
+        for (int more = !empty; more == 1; count++) {
+            if (!gen_value(&c, NULL)) break;
+            if ((more = next_member(&c, ']')) < 0) break;
+        }
+        *n_elems = count;
+        break;
+    }
+    default: {
+        jnum v;
+        uint64_t u;
+        if (!read_number(&c, &v)) break;
+        name = v.fits && v.i < 0 ? "BIGINT" : num_u64(&c, &v, &u) ? "UBIGINT" : "DOUBLE";
+    }
+    }
+    cursor_reset(&c);
+    return name;
 }
