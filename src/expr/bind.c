@@ -16,7 +16,7 @@
 
 static const pl_func_set *const g_sets[] = {&pl_funcs_core, &pl_funcs_math, &pl_funcs_string,
                                             &pl_funcs_time, &pl_funcs_extra, &pl_funcs_list, &pl_funcs_json,
-                                            &pl_funcs_lambda};
+                                            &pl_funcs_lambda, &pl_funcs_map};
 
 static bool alias_match(const char *aliases, const char *name) {
     size_t n = strlen(name);
@@ -153,6 +153,15 @@ pl_type *pl_type_common_super(const pl_type *a, const pl_type *b) {
         pl_type *e = pl_type_common_super(a->children[0].type, b->children[0].type), *t = NULL;
         if (e && pl_type_new_list("item", e, true, &t, NULL) != PL_OK) t = NULL;
         pl_type_release(e);
+        return t;
+    }
+    if (x == PL_TYPE_MAP && y == PL_TYPE_MAP) { /* maps of the keys' and values' common types */
+        const pl_type *ea = a->children[0].type, *eb = b->children[0].type;
+        pl_type *k = pl_type_common_super(ea->children[0].type, eb->children[0].type);
+        pl_type *v = pl_type_common_super(ea->children[1].type, eb->children[1].type), *t = NULL;
+        if (k && v && pl_type_new_map(k, v, true, &t, NULL) != PL_OK) t = NULL;
+        pl_type_release(k);
+        pl_type_release(v);
         return t;
     }
     if (x == PL_TYPE_STRUCT && y == PL_TYPE_STRUCT && a->n_children == b->n_children) {

@@ -46,6 +46,12 @@ bool pl_cast_supported(const pl_type *from, const pl_type *to) {
     if (t == PL_TYPE_UTF8) return true;
     /* list to list: element by element */
     if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) return pl_cast_supported(from->children[0].type, to->children[0].type);
+    /* map to map: keys and values cast (the keys checked again) */
+    if (f == PL_TYPE_MAP && t == PL_TYPE_MAP) {
+        const pl_type *fe = from->children[0].type, *te = to->children[0].type;
+        return pl_cast_supported(fe->children[0].type, te->children[0].type) &&
+               pl_cast_supported(fe->children[1].type, te->children[1].type);
+    }
     /* struct to struct of the same field names: field by field */
     if (f == PL_TYPE_STRUCT && t == PL_TYPE_STRUCT) {
         if (from->n_children != to->n_children) return false;
@@ -1034,6 +1040,56 @@ static pl_status cast_text_to_blob(pl_array *a, pl_type *to, const cast_ctx *cc,
 }
 
 static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
+                                 pl_error *err);
+
+/* Map to map: keys and values cast, offsets and validity kept; a cast that makes two keys of a
+ * map equal (or a key NULL) is an error, like DuckDB's. */
+static pl_status cast_map(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out, pl_error *err) {
+    pl_array *base = NULL, *ch[2] = {NULL, NULL}, *entries = NULL;
+    pl_status st = PL_OK;
+    if (a->offset != 0 || a->children[0]->offset != 0) { /* entries indexed by the offsets */
+        int64_t *idx = pl_malloc(sizeof(int64_t) * (size_t)(a->length > 0 ? a->length : 1));
+        if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory casting a map");
+        for (int64_t i = 0; i < a->length; i++) idx[i] = i;
+        st = pl_array_take(a, idx, a->length, &base, err);
+        pl_free(idx);
+        if (st) return st;
+    } else {
+        base = pl_array_retain(a);
+    }
+    pl_array *s = base->children[0];
+    const pl_type *te = to->children[0].type;
+    for (int32_t c = 0; c < 2 && !st; c++)
+        st = cast_array_impl(s->children[c], te->children[c].type, cc, &ch[c], err);
+    const int32_t *o = pl_array_offsets(base);
+    uint8_t *keep = NULL;
+    if (!st && pl_array_null_count(base) > 0) {
+        keep = pl_malloc((size_t)base->length);
+        if (!keep) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory casting a map");
+        for (int64_t i = 0; keep && i < base->length; i++) keep[i] = pl_array_is_valid(base, i);
+    }
+    if (!st) st = pl_map_check_keys(ch[0], o, base->length, keep, err);
+    pl_free(keep);
+    if (!st) {
+        st = pl_array_new(pl_type_retain(to->children[0].type), s->length, 0, NULL, NULL, NULL, 2, ch, NULL,
+                          &entries, err);
+        ch[0] = ch[1] = NULL;
+    }
+    if (!st) {
+        if (base->validity) pl_buf_retain(base->validity);
+        pl_buf_retain(base->values);
+        st = pl_array_new(pl_type_retain(to), base->length, base->null_count, base->validity, base->values,
+                          NULL, 1, &entries, NULL, out, err);
+        entries = NULL;
+    }
+    pl_array_release(ch[0]);
+    pl_array_release(ch[1]);
+    pl_array_release(entries);
+    pl_array_release(base);
+    return st;
+}
+
+static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
                                  pl_error *err) {
     if (a->type->id == PL_TYPE_DICTIONARY) {
         pl_array *dec;
@@ -1075,6 +1131,7 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         pl_array_release(base);
         return st;
     }
+    if (f == PL_TYPE_MAP && t == PL_TYPE_MAP) return cast_map(a, to, cc, out, err);
     if (f == PL_TYPE_STRUCT && t == PL_TYPE_STRUCT) {
         /* each field cast (the struct's validity kept) */
         int32_t nf = to->n_children;

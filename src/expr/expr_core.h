@@ -81,6 +81,15 @@ bool pl_bexpr_cannot_fail(const pl_bexpr *e);
 pl_status pl_call_eval(pl_eval_ctx *ec, const pl_bexpr *call, pl_datum *args, int64_t n_rows,
                        pl_datum *out, pl_error *err);
 
+/* The map functions (kernels_map.c; registered in bind.c with the sets of expr_int.h). */
+extern const pl_func_set pl_funcs_map; /* map map_from_entries map_extract map_keys map_concat ... */
+
+/* Checks the keys of maps (kernels_map.c): for each row i with keep[i] (keep NULL: every row),
+ * keys[o[i] .. o[i+1]) has no NULL and no key twice. Errors: PL_ERR_INVALID_ARG with DuckDB's
+ * words ("map keys can not be NULL", "map keys must be unique"), PL_ERR_NOMEM. */
+pl_status pl_map_check_keys(pl_array *keys, const int32_t *o, int64_t n, const uint8_t *keep,
+                            pl_error *err);
+
 /* A readable type name for messages ("int64", "utf8", "decimal(10,2)"). */
 const char *pl_xtype_name(const pl_type *t, char *buf, size_t n);
 

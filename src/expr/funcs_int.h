@@ -27,6 +27,8 @@ pl_status pl_fn_eval_scalars(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
                              pl_kernel_fn fn, pl_datum *out, pl_error *err);
 /* The datum as an array of n_rows values (a scalar is repeated). New reference. */
 pl_status pl_fn_datum_array(const pl_datum *d, int64_t n_rows, pl_array **out, pl_error *err);
+/* pl_fn_datum_array of args[k], dictionaries decoded (a plain array). New reference. */
+pl_status pl_fn_plain_array(const pl_datum *args, int32_t k, int64_t n_rows, pl_array **out, pl_error *err);
 /* An array of n copies of v (fixed-width, bool, string types, NA). */
 pl_status pl_fn_array_from_value(const pl_value *v, int64_t n, pl_array **out, pl_error *err);
 /* Value i of a plain array into *out (type retained). */
@@ -40,6 +42,8 @@ pl_status pl_fn_and_validity(const pl_datum *args, int32_t n_args, int64_t n_row
                              pl_error *err);
 /* A zeroed validity bitmap for n rows (all NULL). */
 pl_status pl_fn_new_validity(int64_t n_rows, pl_buf **out, pl_error *err);
+/* The validity of rows where keep[i] (*out NULL when every row is kept). */
+pl_status pl_fn_validity_of(const uint8_t *keep, int64_t n_rows, pl_buf **out, pl_error *err);
 /* A copy of a's validity with offset 0, or NULL when a has no NULLs. */
 pl_status pl_fn_copy_validity(const pl_array *a, pl_buf **out, pl_error *err);
 /* Copies n bits from src at src_off to dst at bit 0. */

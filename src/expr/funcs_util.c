@@ -295,6 +295,31 @@ pl_status pl_fn_datum_array(const pl_datum *d, int64_t n_rows, pl_array **out, p
     return pl_fn_array_from_value(&d->scalar, n_rows, out, err);
 }
 
+pl_status pl_fn_validity_of(const uint8_t *keep, int64_t n_rows, pl_buf **out, pl_error *err) {
+    *out = NULL;
+    bool all = true;
+    for (int64_t i = 0; i < n_rows && all; i++) all = keep[i] != 0;
+    if (all) return PL_OK;
+    PL_TRY(pl_fn_new_validity(n_rows, out, err));
+    for (int64_t i = 0; i < n_rows; i++)
+        if (keep[i]) pl_bit_set((*out)->data, i);
+    return PL_OK;
+}
+
+pl_status pl_fn_plain_array(const pl_datum *args, int32_t k, int64_t n_rows, pl_array **out, pl_error *err) {
+    pl_array *a = NULL;
+    PL_TRY(pl_fn_datum_array(&args[k], n_rows, &a, err));
+    if (a->type->id == PL_TYPE_DICTIONARY) {
+        pl_array *d = NULL;
+        pl_status st = pl_array_decode_dictionary(a, &d, err);
+        pl_array_release(a);
+        if (st) return st;
+        a = d;
+    }
+    *out = a;
+    return PL_OK;
+}
+
 pl_status pl_fn_eval_scalars(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                              pl_kernel_fn fn, pl_datum *out, pl_error *err) {
     int32_t n = call->n_args;

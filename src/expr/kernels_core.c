@@ -923,8 +923,9 @@ static pl_status compare_bits(int op, const pl_datum *a, const pl_datum *b, int6
         cmp_run_wide(op, t->id == PL_TYPE_INTERVAL, dptr(a, sa), as, dptr(b, sb), bs, bits, n);
         return PL_OK;
     case PL_TYPE_LIST:
+    case PL_TYPE_MAP:
     case PL_TYPE_STRUCT: {
-        /* element (field) by element, a shorter prefix first, NULL elements equal and last (DuckDB);
+        /* element (field, entry) by element, a shorter prefix first, NULL elements equal and last (DuckDB);
          * a list scalar is always NULL (the result's validity decides) */
         if (as || bs) {
             memset(bits, 0, (size_t)pl_bits_bytes(n));
@@ -1225,7 +1226,8 @@ static pl_status move_constants(pl_bexpr *call, pl_error *err) {
 static pl_status b_compare(pl_bexpr *call, pl_error *err) {
     pl_type *t;
     PL_TRY(unify_args(call, 0, call->n_args, true, &t, err));
-    bool ok = comparable(t) || ((t->id == PL_TYPE_LIST || t->id == PL_TYPE_STRUCT) && call->n_args == 2); /* = <> < ... */
+    bool ok = comparable(t) || ((t->id == PL_TYPE_LIST || t->id == PL_TYPE_STRUCT || t->id == PL_TYPE_MAP) &&
+                                call->n_args == 2); /* = <> < ...; maps entry by entry, like DuckDB */
     pl_type_release(t);
     if (!ok) return type_error2(call, err);
     PL_TRY(move_constants(call, err));
@@ -1763,7 +1765,8 @@ static pl_status in_set_build(pl_bexpr *call, pl_error *err) {
 static pl_status b_in(pl_bexpr *call, pl_error *err) {
     pl_type *t;
     PL_TRY(unify_args(call, 0, call->n_args, true, &t, err));
-    bool ok = comparable(t) || t->id == PL_TYPE_LIST || t->id == PL_TYPE_STRUCT; /* equalities, element by element */
+    bool ok = comparable(t) || t->id == PL_TYPE_LIST || t->id == PL_TYPE_STRUCT ||
+              t->id == PL_TYPE_MAP; /* equalities, element by element */
     pl_type_release(t);
     if (!ok) return type_error2(call, err);
     PL_TRY(set_type(call, pl_type_simple(PL_TYPE_BOOL)));

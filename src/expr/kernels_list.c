@@ -30,17 +30,7 @@ static pl_status list_of(pl_type *t, pl_type **out, pl_error *err) {
 
 /* Argument k as a plain array of n rows (scalars repeated, dictionaries decoded). */
 static pl_status arg_array(const pl_datum *args, int32_t k, int64_t n, pl_array **out, pl_error *err) {
-    pl_array *a = NULL;
-    PL_TRY(pl_fn_datum_array(&args[k], n, &a, err));
-    if (a->type->id == PL_TYPE_DICTIONARY) {
-        pl_array *d = NULL;
-        pl_status st = pl_array_decode_dictionary(a, &d, err);
-        pl_array_release(a);
-        if (st) return st;
-        a = d;
-    }
-    *out = a;
-    return PL_OK;
+    return pl_fn_plain_array(args, k, n, out, err);
 }
 
 static bool valid(const pl_array *a, int64_t i) { return pl_array_is_valid(a, i); }
@@ -58,14 +48,7 @@ static pl_status finish_list(pl_datum *out, const pl_bexpr *call, int64_t n, pl_
 
 /* The validity of rows where keep[i] (NULL when every row is kept). */
 static pl_status validity_of(const uint8_t *keep, int64_t n, pl_buf **out, pl_error *err) {
-    *out = NULL;
-    bool all = true;
-    for (int64_t i = 0; i < n && all; i++) all = keep[i] != 0;
-    if (all) return PL_OK;
-    PL_TRY(pl_fn_new_validity(n, out, err));
-    for (int64_t i = 0; i < n; i++)
-        if (keep[i]) pl_bit_set((*out)->data, i);
-    return PL_OK;
+    return pl_fn_validity_of(keep, n, out, err);
 }
 
 /* A list result gathered from child: row i holds child[idx[o[i] .. o[i+1])] (idx -1: NULL
@@ -147,6 +130,12 @@ static pl_status k_list_value(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
 static pl_status bind_list_extract(pl_bexpr *call, pl_error *err) {
     if (call->args[0]->type->id == PL_TYPE_STRUCT) { /* s['a'], DuckDB's struct access */
         const pl_func_def *fn = pl_func_lookup("struct_extract");
+        if (!fn) return pl_fn_no_function(call, err);
+        call->fn = fn;
+        return fn->bind(call, err);
+    }
+    if (call->args[0]->type->id == PL_TYPE_MAP) { /* m[k], DuckDB's map access: the value or NULL */
+        const pl_func_def *fn = pl_func_lookup("map_extract_value");
         if (!fn) return pl_fn_no_function(call, err);
         call->fn = fn;
         return fn->bind(call, err);

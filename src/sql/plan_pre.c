@@ -320,6 +320,37 @@ sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at) {
     return SQ_JOIN_PLAIN;
 }
 
+/* Words after which "map(" is a function call, not a column's MAP(K, V) type. */
+static bool expr_word(const char *sql, const sq_token *t) {
+    static const char *const kw[] = {"select", "distinct", "all", "not", "exists", "when", "then", "else",
+                                     "and", "or", "in", "is", "like", "by", "on", "where", "having",
+                                     "return", "case", "array", "as", "values", "set", "default"};
+    for (size_t k = 0; k < PL_ARRAY_LEN(kw); k++)
+        if (sq_tok_is(sql, t, kw[k])) return true;
+    return false;
+}
+
+/* The end of "map(...)" whose "(" is tok when it is a MAP(K, V) type: after "::", CAST's "AS",
+ * TYPE, or a column's name in CREATE / ALTER TABLE; else -1. */
+static int32_t map_type_end(const char *sql, int32_t len, const sq_token *paren, const sq_token *prev,
+                            const sq_token *prev2, bool ddl, bool in_from) {
+    bool cast = sq_tok_is(sql, prev, ":") && sq_tok_is(sql, prev2, ":") && prev2->end == prev->start;
+    bool as = sq_tok_is(sql, prev, "as") && !in_from;
+    bool column = ddl && (prev->kind == SQ_TOK_IDENT || prev->kind == SQ_TOK_QIDENT) &&
+                  !expr_word(sql, prev) &&
+                  (sq_tok_is(sql, prev2, "(") || sq_tok_is(sql, prev2, ",") ||
+                   sq_tok_is(sql, prev2, "column") || sq_tok_is(sql, prev2, "add"));
+    if (!cast && !as && !column && !sq_tok_is(sql, prev, "type")) return -1;
+    int depth = 0;
+    sq_token t;
+    for (int32_t p = paren->start; sq_lex_next(sql, len, p, &t); p = t.end) {
+        if (sq_tok_is(sql, &t, "(")) depth++;
+        else if (sq_tok_is(sql, &t, ")") && --depth == 0) return t.end;
+        else if (sq_tok_is(sql, &t, ";")) return -1;
+    }
+    return -1;
+}
+
 pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
     size_t n = strlen(sql);
     if (n > INT32_MAX / 2) PL_FAIL(err, PL_ERR_LIMIT, "SQL text too long (%zu bytes)", n);
@@ -341,7 +372,7 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
     subq[0] = false;
     int32_t *ins = NULL; /* positions after ")" of FROM subqueries without an alias */
     int32_t n_ins = 0, cap_ins = 0;
-    bool stmt_is_copy = false, at_stmt_start = true;
+    bool stmt_is_copy = false, stmt_is_ddl = false, at_stmt_start = true;
     bool insert_src = false; /* after INSERT, before its rows (SELECT, VALUES, ...) */
     sq_token prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
     sq_token tok;
@@ -350,6 +381,7 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
         pos = tok.end;
         if (at_stmt_start && tok.kind == SQ_TOK_IDENT) {
             stmt_is_copy = sq_tok_is(sql, &tok, "copy");
+            stmt_is_ddl = sq_tok_is(sql, &tok, "create") || sq_tok_is(sql, &tok, "alter");
             at_stmt_start = false;
         }
         if (tok.kind == SQ_TOK_PUNCT) {
@@ -514,6 +546,22 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     pos = nm.end;
                     prev2 = prev;
                     prev = nm;
+                    continue;
+                }
+            }
+            /* MAP(K, V) as a type -> MAP(0    ): the grammar takes a type with a modifier, and
+             * pl_sql_type_from_node reads K and V from the original text */
+            if (sq_tok_is(sql, &tok, "map") && !sq_tok_is(sql, &prev, ".")) {
+                sq_token pa;
+                int32_t end = -1;
+                if (sq_lex_next(sql, len, pos, &pa) && sq_tok_is(sql, &pa, "(") &&
+                    (end = map_type_end(sql, len, &pa, &prev, &prev2, stmt_is_ddl, in_from[depth])) > pa.end + 1) {
+                    o[pa.end] = '0';
+                    for (int32_t i = pa.end + 1; i < end - 1; i++)
+                        if (o[i] != '\n') o[i] = ' ';
+                    pos = end;
+                    prev2 = tok;
+                    prev = (sq_token){SQ_TOK_PUNCT, end - 1, end};
                     continue;
                 }
             }

@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
+
+#include "expr/expr_int.h"
 
 const char *sq_str(const PgQuery__Node *n) {
     if (n && n->node_case == PG_QUERY__NODE__NODE_STRING && n->string) return n->string->sval;
@@ -282,6 +285,81 @@ bool sq_written_float32(const char *sql, int32_t pos) {
     return bits >= 1 && bits <= 24;
 }
 
+/* ---------------------------------------------------------------- MAP(K, V) */
+
+static int32_t skip_blank(const char *sql, int32_t p) {
+    while (sql[p] && isspace((unsigned char)sql[p])) p++;
+    return p;
+}
+
+static bool word_at(const char *sql, int32_t p, const char *w) {
+    size_t n = strlen(w);
+    return strncasecmp(sql + p, w, n) == 0 && !isalnum((unsigned char)sql[p + n]) && sql[p + n] != '_';
+}
+
+static pl_status map_type_text(const char *sql, int32_t pos, int32_t *end, pl_type **out, pl_error *err);
+
+/* One type of a MAP's (K, V) from pos: a MAP again, or a name pl_type_from_sql_name reads
+ * (DECIMAL(10,2), VARCHAR[], TIMESTAMP WITH TIME ZONE), up to the ',' or ')' at its level. */
+static pl_status map_part_text(const char *sql, int32_t pos, int32_t *end, pl_type **out, pl_error *err) {
+    pos = skip_blank(sql, pos);
+    pl_type *t = NULL;
+    int32_t p = pos;
+    if (word_at(sql, pos, "map") && sql[skip_blank(sql, pos + 3)] == '(') {
+        PL_TRY(map_type_text(sql, pos, &p, &t, err));
+    } else {
+        int depth = 0;
+        while (sql[p] && !(depth == 0 && (sql[p] == ',' || sql[p] == ')'))) {
+            if (sql[p] == '(') depth++;
+            else if (sql[p] == ')') depth--;
+            p++;
+        }
+        int32_t q = p;
+        while (q > pos && isspace((unsigned char)sql[q - 1])) q--;
+        if (q == pos) return sq_fail(err, PL_ERR_SQL, pos, "MAP needs a key and a value type: MAP(K, V)");
+        char name[128];
+        if (q - pos >= (int32_t)sizeof name) return sq_fail(err, PL_ERR_SQL, pos, "type name too long");
+        memcpy(name, sql + pos, (size_t)(q - pos));
+        name[q - pos] = 0;
+        PL_TRY(sq_at(err, pl_type_from_sql_name(name, &t, err), pos));
+        *end = p;
+        *out = t;
+        return PL_OK;
+    }
+    /* MAP(K, V)[] */
+    for (;;) {
+        int32_t b = skip_blank(sql, p);
+        if (sql[b] != '[' || sql[skip_blank(sql, b + 1)] != ']') break;
+        pl_type *l = NULL;
+        pl_status st = pl_type_new_list("item", t, true, &l, err);
+        pl_type_release(t);
+        if (st) return sq_at(err, st, pos);
+        t = l;
+        p = skip_blank(sql, b + 1) + 1;
+    }
+    *end = p;
+    *out = t;
+    return PL_OK;
+}
+
+/* MAP(K, V) at pos ("map" then "("); *end: after the ")". */
+static pl_status map_type_text(const char *sql, int32_t pos, int32_t *end, pl_type **out, pl_error *err) {
+    int32_t p = skip_blank(sql, pos + 3) + 1, e = 0;
+    pl_type *k = NULL, *v = NULL, *t = NULL;
+    PL_TRY(map_part_text(sql, p, &e, &k, err));
+    pl_status st = PL_OK;
+    if (sql[e] != ',') st = sq_fail(err, PL_ERR_SQL, e, "MAP needs a key and a value type: MAP(K, V)");
+    if (!st) st = map_part_text(sql, e + 1, &e, &v, err);
+    if (!st && sql[e] != ')') st = sq_fail(err, PL_ERR_SQL, e, "MAP takes two types: MAP(K, V)");
+    if (!st) st = sq_at(err, pl_type_new_map(k, v, true, &t, err), pos);
+    pl_type_release(k);
+    pl_type_release(v);
+    if (st) return st;
+    *end = e + 1;
+    *out = t;
+    return PL_OK;
+}
+
 pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl_type **out,
                                 pl_error *err) {
     const char *name = sq_type_base(tn);
@@ -331,6 +409,13 @@ pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl
         st = pl_type_new_timestamp(PL_UNIT_US, "UTC", &t, err);
     } else if (!strcasecmp(name, "time") || !strcasecmp(name, "timetz")) {
         st = pl_type_new_time64(PL_UNIT_US, &t, err);
+    } else if (!strcasecmp(name, "map") && sql && pos >= 0 && (size_t)pos < strlen(sql) && word_at(sql, pos, "map")) {
+        /* MAP(K, V): the grammar read MAP(0) (pl_sql_preprocess blanks the types), so K and V
+         * come from the text */
+        int32_t end = 0;
+        if (sql[skip_blank(sql, pos + 3)] != '(')
+            return sq_fail(err, PL_ERR_SQL, pos, "MAP needs a key and a value type: MAP(K, V)");
+        PL_TRY(map_type_text(sql, pos, &end, &t, err));
     } else {
         return sq_fail(err, PL_ERR_SQL, pos, "unknown type \"%s\"", name);
     }

@@ -618,9 +618,10 @@ pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j) {
     return pl_expr_cast(d, pl_type_retain(type), false);
 }
 
-/* Evaluates a constant expression (taken) into a value. */
-static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_value *out,
-                            pl_error *err) {
+/* Evaluates a constant expression (taken) into a value (out_v) or a one-row array (out_a: lists,
+ * structs and maps have no scalar form). */
+static pl_status eval_const_to(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_value *out_v,
+                               pl_array **out_a, pl_error *err) {
     if (!x) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     pl_bexpr *b = NULL;
     pl_array *a = NULL;
@@ -628,11 +629,12 @@ static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_
     if (st == PL_OK) st = pl_bexpr_fold(&b, err);
     if (st == PL_OK) {
         if (b->kind == PL_BEXPR_LIT) {
-            st = pl_value_copy(&b->lit, out, err);
+            st = out_a ? pl_array_from_value(&b->lit, 1, out_a, err) : pl_value_copy(&b->lit, out_v, err);
         } else {
             pl_eval_ctx ec = {NULL, 0, NULL};
             st = pl_bexpr_eval_array(&ec, b, one_row, &a, err);
-            if (st == PL_OK) st = pl_value_from_array(a, 0, out, err);
+            if (st == PL_OK && out_a) *out_a = pl_array_retain(a);
+            else if (st == PL_OK) st = pl_value_from_array(a, 0, out_v, err);
         }
     }
     if (st && err && err->sql_pos < 0) err->sql_pos = x->sql_pos;
@@ -640,6 +642,11 @@ static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_
     pl_bexpr_free(b);
     pl_expr_release(x);
     return st;
+}
+
+static pl_status eval_const(pl_expr *x, pl_schema *empty, pl_batch *one_row, pl_value *out,
+                            pl_error *err) {
+    return eval_const_to(x, empty, one_row, out, NULL, err);
 }
 
 /* One column of INSERT ... VALUES being built: a builder for the plain types, else one-value
@@ -743,9 +750,12 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
                 st = pl_sql_at(err, pl_sql_node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
                 if (st) break;
                 int32_t pos = x->sql_pos >= 0 ? x->sql_pos : pl_sql_node_location(item);
-                st = pl_sql_at(err, pos,
-                               eval_const(pl_expr_cast(x, pl_type_retain(vc[j].type), false), empty,
-                                          one_row, &v, err));
+                pl_expr *cx = pl_expr_cast(x, pl_type_retain(vc[j].type), false);
+                if (!vc[j].b) { /* a list, struct or map column: the value as a one-row array */
+                    st = pl_sql_at(err, pos, eval_const_to(cx, empty, one_row, NULL, &vc[j].cells[row], err));
+                    continue;
+                }
+                st = pl_sql_at(err, pos, eval_const(cx, empty, one_row, &v, err));
             }
             if (st == PL_OK) st = values_col_put(&vc[j], row, &v, err);
             pl_value_reset(&v);

@@ -10,6 +10,7 @@
  *   x [NOT] IN [1, 2]                                x [!]<@@ list_value(1, 2) (list_contains)
  *   [e FOR x IN l IF c] (a list comprehension)       list_transform / list_filter lambdas
  *   {'a': 1, 'b': 'x'} (a struct literal)            struct_pack("a" := 1, "b" := 'x')
+ *   MAP {'a': 1, 'b': 2} (a map literal)             map(list_value('a', 'b'), list_value(1, 2))
  *   lambda x, i: body  /  x -> body                  (x, i) -> (body)  /  x -> (body)
  *   agg(x) FILTER (cond)                             agg(x) FILTER (WHERE cond)
  *   ... FROM f ... USING SAMPLE s / item TABLESAMPLE s  a FROM item __sample(...) (plan_from.c)
@@ -176,6 +177,53 @@ static void put_key(fw *w, int32_t k) {
     pl_free(q);
 }
 
+/* The top-level ':' of a map literal's item, tokens [k, e) (not one of a '::' cast), or -1. */
+static int32_t map_colon(const fw *w, int32_t k, int32_t e) {
+    int depth = 0;
+    for (int32_t c = k; c < e; c++) {
+        if (is_punct(w, c, '(') || is_punct(w, c, '[') || is_punct(w, c, '{')) depth++;
+        else if (is_punct(w, c, ')') || is_punct(w, c, ']') || is_punct(w, c, '}')) depth--;
+        else if (depth == 0 && is_punct(w, c, ':')) {
+            bool cast_before = c > k && is_punct(w, c - 1, ':') && w->t[c - 1].end == w->t[c].start;
+            bool cast_after = c + 1 < e && is_punct(w, c + 1, ':') && w->t[c + 1].start == w->t[c].end;
+            if (cast_after) c++;
+            else if (!cast_before) return c;
+        }
+    }
+    return -1;
+}
+
+/* Whether tokens (i, m) of the braces at i and m are key: value items of a map literal (empty:
+ * MAP {}). */
+static bool map_items(const fw *w, int32_t i, int32_t m) {
+    for (int32_t k = i + 1; k < m;) {
+        int32_t e = item_end(w, k, m), c = map_colon(w, k, e);
+        if (c <= k || c + 1 >= e) return false;
+        k = e + 1;
+    }
+    return true;
+}
+
+static void region(fw *w, int32_t lo, int32_t hi, int32_t end_byte, bool query_start);
+
+/* MAP {k: v, ...} (braces at tokens b and m) -> (map(list_value(k, ...), list_value(v, ...))),
+ * DuckDB's own reading (and column name); in parentheses, so a subscript may follow. */
+static void map_literal(fw *w, int32_t b, int32_t m) {
+    insert(w, "(map(", w->t[b].start);
+    for (int pass = 0; pass < 2 && m > b + 1; pass++) {
+        insert(w, pass ? ", list_value(" : "list_value(", w->t[b].start);
+        for (int32_t k = b + 1; k < m;) {
+            int32_t e = item_end(w, k, m), c = map_colon(w, k, e);
+            if (k > b + 1) insert(w, ", ", w->t[k].start);
+            if (pass == 0) region(w, k, c, w->t[c].start, false);
+            else region(w, c + 1, e, w->t[e < m ? e : m].start, false);
+            k = e + 1;
+        }
+        insert(w, ")", w->t[m].start);
+    }
+    insert(w, "))", w->t[m].start);
+}
+
 /* Words after which "(" opens a subquery, not a function's arguments (trim(FROM x)). */
 static bool opens_subquery(const fw *w, int32_t paren) {
     int32_t p = paren - 1;
@@ -189,8 +237,6 @@ static bool opens_subquery(const fw *w, int32_t paren) {
     return false;
 }
 
-static void region(fw *w, int32_t lo, int32_t hi, int32_t end_byte, bool query_start);
-
 /* Whether the '[' at i opens a list literal ([1, 2] -> list_value(1, 2)) rather than a subscript
  * (x[1], f(x)[2], l[1][2], INT[]). COLUMNS(['a', 'b']) is left as written (`IN [...]`: plain()). */
 static bool list_literal(const fw *w, int32_t i) {
@@ -199,7 +245,7 @@ static bool list_literal(const fw *w, int32_t i) {
     const sq_token *t = &w->t[p];
     if (t->kind == SQ_TOK_PUNCT) {
         char c = w->sql[t->start];
-        if (c == ')' || c == ']') return false;
+        if (c == ')' || c == ']' || c == '}') return false; /* MAP {...}[k] too */
         if (c == '(' && p > 0 && sq_tok_is(w->sql, &w->t[p - 1], "columns")) return false;
         return true;
     }
@@ -796,6 +842,17 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
                 insert(w, ")", end);
                 cur = end;
                 i = e - 1;
+                continue;
+            }
+        }
+        /* MAP {k: v, ...} (DuckDB's map literal) -> map(list_value(k, ...), list_value(v, ...)) */
+        if (is(w, i, "map") && is_punct(w, i + 1, '{') && !is_punct(w, i - 1, '.')) {
+            int32_t m = close_brace(w, i + 1, hi);
+            if (m < hi && map_items(w, i + 1, m)) {
+                copy(w, cur, w->t[i].start);
+                map_literal(w, i + 1, m);
+                cur = w->t[m].end;
+                i = m;
                 continue;
             }
         }
