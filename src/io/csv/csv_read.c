@@ -1213,9 +1213,9 @@ static bool row_is_sound(const csv_reader *r, const char *d, int64_t n, int64_t 
 }
 
 /* Narrows ic (one per file column) by up to sample_rows rows from byte `start`; *n_rows is the
- * number of rows read. */
-static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
-                             int64_t *n_rows, pl_error *err) {
+ * number of rows read; *cut when the window of a compressed input ended the sample early. */
+static pl_status infer_sample(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
+                              int64_t *n_rows, bool *cut, pl_error *err) {
     const char *d = (const char *)r->cur->data;
     int64_t n = r->cur->size;
     int64_t pos = start, rows = 0;
@@ -1232,7 +1232,10 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
             pos += bl;
             continue;
         }
-        if (more && row_cut(r, d, n, row_start)) break; /* the sample's rows are whole */
+        if (more && row_cut(r, d, n, row_start)) { /* the sample's rows are whole */
+            *cut = true;
+            break;
+        }
         if (r->ignore_errors) {
             /* a row that does not parse tells nothing about the types */
             int64_t end = row_start;
@@ -1291,6 +1294,19 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
     }
     *n_rows = rows;
     return st;
+}
+
+/* infer_sample over a window that holds the sample's rows (a compressed input's first window
+ * grows up to PL_TEXT_MAX_SAMPLE_BYTES for them). */
+static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
+                             int64_t *n_rows, pl_error *err) {
+    for (;;) {
+        bool cut = false;
+        PL_TRY(infer_sample(r, start, sample_rows, ic, n_rows, &cut, err));
+        if (!cut || r->cur->size >= PL_TEXT_MAX_SAMPLE_BYTES) return PL_OK;
+        PL_TRY(pl_text_src_next(&r->src, 0, true, err)); /* window offsets stay */
+        r->cur = r->src.win;
+    }
 }
 
 /* The type inference settled on for one column (text when it held only NULLs). */

@@ -1700,12 +1700,14 @@ static pl_status open_input(json_reader *r, int32_t idx, pl_error *err) {
     return detect_format(r, err);
 }
 
-/* Infers the root shape from up to *left values of the current input. */
-static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t *n_values,
-                             int64_t *n_bytes, pl_error *err) {
+/* Infers the root shape from up to *left values of the current input; *cut when the window of
+ * a compressed input ended the sample early. object_no counts the objects of the whole sample
+ * (duplicate-key stamps). */
+static pl_status infer_window(json_reader *r, shape *root, int64_t *left, int64_t *n_values,
+                              int64_t *n_bytes, int64_t *object_no, bool *cut, pl_error *err) {
     jcur c;
     cursor_init(&c, r, r->pos);
-    infer_ctx ic = {&c, 0};
+    infer_ctx ic = {&c, *object_no};
     bool ok = true;
     bool array = r->format == PL_JSON_ARRAY;
     bool more = !r->src.eof; /* the sample ends at a value the window cuts */
@@ -1714,7 +1716,10 @@ static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t
     while (ok && *left > 0) {
         skip_ws(&c);
         if (array) {
-            if (c.pos >= c.n && more) break;
+            if (c.pos >= c.n && more) {
+                *cut = true;
+                break;
+            }
             if (c.pos >= c.n) {
                 ok = fail_unexpected(&c, "',' or ']' closing the top-level array");
                 break;
@@ -1734,16 +1739,38 @@ static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t
         } else if (c.pos >= c.n) {
             break;
         }
-        if (more && value_cut(c.d, c.n, c.pos)) break;
+        if (more && value_cut(c.d, c.n, c.pos)) {
+            *cut = true;
+            break;
+        }
         ok = infer_value(&ic, root);
         arr = 1;
         (*left)--;
         (*n_values)++;
     }
     *n_bytes += c.pos - from;
+    *object_no = ic.object_no;
     pl_status st = ok ? PL_OK : cursor_error(r, &c, err);
     cursor_reset(&c);
     return st;
+}
+
+/* infer_window over a window that holds the sample's values (a compressed input's first
+ * window grows up to PL_TEXT_MAX_SAMPLE_BYTES for them; inference is a union, so the values
+ * seen before the window grew may be seen again). */
+static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t *n_values,
+                             int64_t *n_bytes, int64_t *object_no, pl_error *err) {
+    int64_t left0 = *left, n_values0 = *n_values, n_bytes0 = *n_bytes;
+    for (;;) {
+        bool cut = false;
+        PL_TRY(infer_window(r, root, left, n_values, n_bytes, object_no, &cut, err));
+        if (!cut || r->cur->size >= PL_TEXT_MAX_SAMPLE_BYTES) return PL_OK;
+        PL_TRY(pl_text_src_next(&r->src, 0, true, err)); /* window offsets stay */
+        r->cur = r->src.win;
+        *left = left0;
+        *n_values = n_values0;
+        *n_bytes = n_bytes0;
+    }
 }
 
 static void free_names(char **names, int32_t n) {
@@ -1860,8 +1887,8 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
     shape *top = shape_new();
     if (!top) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     int64_t left = o->json_sample_rows > 0 ? o->json_sample_rows : PL_JSON_DEFAULT_SAMPLE_ROWS;
-    int64_t n_values = 0, n_bytes = 0;
-    pl_status st = infer_input(r, top, &left, &n_values, &n_bytes, err);
+    int64_t n_values = 0, n_bytes = 0, object_no = 0;
+    pl_status st = infer_input(r, top, &left, &n_values, &n_bytes, &object_no, err);
     /* more inputs while the sample is not full (the first one stays open for reading) */
     json_reader peek = *r; /* reads the other inputs of the sample; shares nothing it frees */
     memset(&peek.src, 0, sizeof peek.src);
@@ -1872,7 +1899,7 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
          k++) {
         peek.cur_src = k;
         st = open_input(&peek, k, err);
-        if (!st) st = infer_input(&peek, top, &left, &n_values, &n_bytes, err);
+        if (!st) st = infer_input(&peek, top, &left, &n_values, &n_bytes, &object_no, err);
         if (!st) st = check_unchanged(&peek, PL_OK, err);
     }
     pl_text_src_close(&peek.src);

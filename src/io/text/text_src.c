@@ -6,10 +6,24 @@
  * scan's memory is bounded by the window and the batches made from it, not by the file. The
  * compressed file itself is mapped; the pages decompressed so far leave the address space after
  * every refill. base and lines_before let readers report input offsets and line numbers. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "io/text/text_src.h"
+
+static int64_t g_test_window_bytes;
+
+void pl_text_src_set_window_bytes_for_testing(int64_t n_bytes) { g_test_window_bytes = n_bytes; }
+
+/* The window a refill aims at: PL_TEXT_WINDOW_BYTES, or the test hook's, or the environment's
+ * PL_TEXT_WINDOW_BYTES (tests that put chunk boundaries everywhere). */
+static int64_t window_bytes(void) {
+    if (g_test_window_bytes > 0) return g_test_window_bytes;
+    const char *e = getenv("PL_TEXT_WINDOW_BYTES");
+    long long v = e ? atoll(e) : 0;
+    return v > 0 ? (int64_t)v : PL_TEXT_WINDOW_BYTES;
+}
 
 void pl_text_src_open_buf(pl_text_src *s, pl_buf *buf, const char *name) {
     memset(s, 0, sizeof *s);
@@ -90,8 +104,8 @@ pl_status pl_text_src_open(pl_text_src *s, const char *path, pl_error *err) {
     s->raw = raw;
     s->raw_slot = slot;
     pl_status st = pl_codec_stream_new(c, &s->cs, err);
-    if (!st) st = pl_buf_new(PL_TEXT_WINDOW_BYTES, &s->win, err);
-    if (!st) st = fill(s, PL_TEXT_WINDOW_BYTES, err);
+    if (!st) st = pl_buf_new(window_bytes(), &s->win, err);
+    if (!st) st = fill(s, window_bytes(), err);
     if (st) {
         named(s, st, err);
         pl_text_src_close(s);
@@ -107,9 +121,10 @@ pl_status pl_text_src_next(pl_text_src *s, int64_t consumed, bool grow, pl_error
     s->base += consumed;
     memmove(w->data, w->data + consumed, (size_t)(w->size - consumed));
     w->size -= consumed;
-    int64_t target = PL_TEXT_WINDOW_BYTES;
+    int64_t target = window_bytes();
     if (grow) {
         target = PL_MAX(target, w->size * 2);
+        target = PL_MAX(target, 64);
         if (w->size >= PL_TEXT_MAX_RECORD_BYTES) {
             pl_error_set_path(err, s->name);
             pl_error_set(err, PL_ERR_LIMIT, "a record longer than %lld bytes (an unterminated "

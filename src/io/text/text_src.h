@@ -46,6 +46,9 @@ pl_status pl_text_input_open(pl_text_src *s, pl_buf *mem, char *const *paths, in
 pl_status pl_text_input_next(pl_text_src *s, int64_t *pos, pl_buf **cur, pl_error *err);
 /* The 1-based line number of window offset off. */
 int64_t pl_text_src_line(const pl_text_src *s, int64_t off);
+/* Test hook: the window size of compressed inputs (bytes); 0 = PL_TEXT_WINDOW_BYTES, or the
+ * environment variable PL_TEXT_WINDOW_BYTES when set. */
+void pl_text_src_set_window_bytes_for_testing(int64_t n_bytes);
 /* Releases everything; s can be opened again. */
 void pl_text_src_close(pl_text_src *s);
 
