@@ -855,7 +855,7 @@ static bool row_cut(const csv_reader *r, const char *d, int64_t n, int64_t row_s
         int bad = 0;
         int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
         if (rc == FIELD_BAD) return bad == BAD_UNTERMINATED;
-        if (rc == FIELD_EOL) return pos >= n && d[n - 1] != '\n';
+        if (rc == FIELD_EOL) return pos >= n && (n == 0 || d[n - 1] != '\n');
     }
 }
 
@@ -1067,7 +1067,7 @@ static pl_status run_wave(csv_reader *r, pl_error *err) {
             j->n = n;
             j->start = prev;
             j->end = end;
-            j->more = end >= n && !r->src.eof;
+            j->more = !r->src.eof; /* a row may run past its chunk to the window end */
             j->max_rows = INT64_MAX;
             prev = end;
             if (end >= n) break;

@@ -1605,7 +1605,7 @@ static pl_status run_wave(json_reader *r, pl_error *err) {
             j->r = r;
             j->start = prev;
             j->end = end;
-            j->more = end >= n && !r->src.eof;
+            j->more = !r->src.eof; /* a value may run past its chunk to the window end */
             j->max_rows = INT64_MAX;
             prev = end;
         }

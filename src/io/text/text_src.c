@@ -25,13 +25,6 @@ static int64_t window_bytes(void) {
     return v > 0 ? (int64_t)v : PL_TEXT_WINDOW_BYTES;
 }
 
-void pl_text_src_open_buf(pl_text_src *s, pl_buf *buf, const char *name) {
-    memset(s, 0, sizeof *s);
-    s->win = pl_buf_retain(buf);
-    s->eof = true;
-    s->slot = s->raw_slot = -1;
-    s->name = name;
-}
 
 void pl_text_src_close(pl_text_src *s) {
     pl_buf_release(s->win);
@@ -65,9 +58,11 @@ static pl_status fill(pl_text_src *s, int64_t target, pl_error *err) {
     while (!s->eof && w->size < target) {
         int64_t used, made;
         bool done;
-        PL_TRY(pl_codec_stream_run(s->cs, s->raw->data + s->raw_pos, s->raw->size - s->raw_pos,
-                                   true, &used, w->data + w->size, target - w->size, &made,
-                                   &done, err));
+        pl_status st = pl_codec_stream_run(s->cs, s->raw->data + s->raw_pos,
+                                           s->raw->size - s->raw_pos, true, &used,
+                                           w->data + w->size, target - w->size, &made, &done, err);
+        if (st && s->raw_slot >= 0 && pl_file_map_lost(s->raw_slot)) break; /* zeros read */
+        PL_TRY(st);
         s->raw_pos += used;
         w->size += made;
         s->eof = done;
@@ -77,8 +72,10 @@ static pl_status fill(pl_text_src *s, int64_t target, pl_error *err) {
     }
     /* the compressed pages read so far leave the address space (they stay in the page cache) */
     if (s->raw_slot >= 0 && s->raw_pos > 0) pl_file_map_drop(s->raw->data, (size_t)s->raw_pos);
-    if (s->raw_slot >= 0 && pl_file_map_lost(s->raw_slot))
+    if (s->raw_slot >= 0 && pl_file_map_lost(s->raw_slot)) {
+        pl_error_init(err);
         PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
+    }
     return PL_OK;
 }
 
@@ -87,13 +84,12 @@ static pl_status named(const pl_text_src *s, pl_status st, pl_error *err) {
     return st;
 }
 
-pl_status pl_text_src_open(pl_text_src *s, const char *path, pl_error *err) {
+/* s over raw (taken): plain bytes whole, or a compressed stream's first window. */
+static pl_status open_raw(pl_text_src *s, pl_buf *raw, int32_t slot, const char *name,
+                          pl_error *err) {
     memset(s, 0, sizeof *s);
     s->slot = s->raw_slot = -1;
-    s->name = path;
-    pl_buf *raw = NULL;
-    int32_t slot = -1;
-    PL_TRY(pl_file_load(path, &raw, &slot, err));
+    s->name = name;
     pl_codec c = pl_codec_sniff_stream(raw->data, raw->size);
     if (c == PL_CODEC_UNCOMPRESSED) {
         s->win = raw;
@@ -109,9 +105,23 @@ pl_status pl_text_src_open(pl_text_src *s, const char *path, pl_error *err) {
     if (st) {
         named(s, st, err);
         pl_text_src_close(s);
-        s->name = path;
+        s->name = name;
     }
     return st;
+}
+
+pl_status pl_text_src_open(pl_text_src *s, const char *path, pl_error *err) {
+    pl_buf *raw = NULL;
+    int32_t slot = -1;
+    memset(s, 0, sizeof *s);
+    s->slot = s->raw_slot = -1;
+    s->name = path;
+    PL_TRY(pl_file_load(path, &raw, &slot, err));
+    return open_raw(s, raw, slot, path, err);
+}
+
+pl_status pl_text_src_open_buf(pl_text_src *s, pl_buf *buf, const char *name, pl_error *err) {
+    return open_raw(s, pl_buf_retain(buf), -1, name, err);
 }
 
 pl_status pl_text_src_next(pl_text_src *s, int64_t consumed, bool grow, pl_error *err) {
@@ -142,10 +152,7 @@ pl_status pl_text_src_next(pl_text_src *s, int64_t consumed, bool grow, pl_error
 pl_status pl_text_input_open(pl_text_src *s, pl_buf *mem, char *const *paths, int32_t idx,
                              const char **name, pl_error *err) {
     pl_text_src_close(s);
-    if (mem) {
-        pl_text_src_open_buf(s, mem, *name);
-        return PL_OK;
-    }
+    if (mem) return pl_text_src_open_buf(s, mem, *name, err);
     *name = paths[idx];
     return pl_text_src_open(s, paths[idx], err);
 }

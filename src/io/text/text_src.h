@@ -29,14 +29,15 @@ typedef struct pl_text_src {
  * (naming the file and the compressed byte offset), PL_ERR_IO when the file changed while it
  * was read, PL_ERR_NOMEM. On failure s is closed. */
 pl_status pl_text_src_open(pl_text_src *s, const char *path, pl_error *err);
-/* The whole of buf (retained) as an input, named name in errors. */
-void pl_text_src_open_buf(pl_text_src *s, pl_buf *buf, const char *name);
+/* buf (retained) as an input, named name in errors: like a file of these bytes (compressed
+ * ones are decompressed a window at a time). Errors: as pl_text_src_open. */
+pl_status pl_text_src_open_buf(pl_text_src *s, pl_buf *buf, const char *name, pl_error *err);
 /* A compressed input's next window: the first `consumed` bytes of win are dropped, the rest
  * moves to the front, and decompressed bytes follow up to PL_TEXT_WINDOW_BYTES (with grow: to
  * twice the current size, for a record longer than the window). Only for !eof. Errors: those
  * of pl_text_src_open, PL_ERR_LIMIT for a record longer than PL_TEXT_MAX_RECORD_BYTES. */
 pl_status pl_text_src_next(pl_text_src *s, int64_t consumed, bool grow, pl_error *err);
-/* A reader's input idx: mem when given (a buffer read whole, named *name), else paths[idx]
+/* A reader's input idx: mem when given (a buffer, named *name), else paths[idx]
  * (then *name = paths[idx]); s is closed first. Errors: those of pl_text_src_open. */
 pl_status pl_text_input_open(pl_text_src *s, pl_buf *mem, char *const *paths, int32_t idx,
                              const char **name, pl_error *err);
