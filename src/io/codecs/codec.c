@@ -695,10 +695,10 @@ static pl_status zstd_run(pl_codec_stream *s, const uint8_t *in, int64_t n, bool
         if (ZSTD_isError(rc))
             PL_FAIL(err, PL_ERR_CORRUPT, "corrupt zstd data near byte %lld (%s)",
                     (long long)s->n_in, ZSTD_getErrorName(rc));
-        s->zd_last = rc;
+        if (ib.pos || ob.pos) s->zd_last = rc; /* a call without progress hints at a new frame */
         if (*n_read == n && ob.pos < ob.size) { /* all input read, output flushed */
             if (!last) return PL_OK;
-            if (rc != 0)
+            if (s->zd_last != 0)
                 PL_FAIL(err, PL_ERR_CORRUPT,
                         "the zstd data ends early at byte %lld (truncated file?)",
                         (long long)s->n_in);

@@ -1288,6 +1288,7 @@ static pl_status infer_sample(csv_reader *r, int64_t start, int64_t sample_rows,
         rows++;
     }
     pl_free(scratch);
+    if (more && pos >= n && rows < sample_rows) *cut = true; /* the window ended the sample */
     if (!st && rows > 0) {
         r->row_bytes_est = (pos - start) / rows;
         if (r->row_bytes_est < 1) r->row_bytes_est = 1;

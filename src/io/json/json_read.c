@@ -1737,6 +1737,7 @@ static pl_status infer_window(json_reader *r, shape *root, int64_t *left, int64_
             }
             if (c.pos < c.n && c.d[c.pos] == ']' && !comma) break;
         } else if (c.pos >= c.n) {
+            *cut = more;
             break;
         }
         if (more && value_cut(c.d, c.n, c.pos)) {
