@@ -1112,9 +1112,10 @@ static pl_status read_first_row(csv_reader *r, bool consume, int32_t *n_cols, ch
     const char *d = (const char *)r->cur->data;
     int64_t n = r->cur->size;
     int64_t pos = r->pos;
-    while (pos < n && blank_line_len(d, n, pos)) pos += blank_line_len(d, n, pos);
-    while (pos < n && !r->src.eof && row_cut(r, d, n, pos)) {
-        /* a compressed input's window ends inside the row: a larger one holds it */
+    for (;;) {
+        while (pos < n && blank_line_len(d, n, pos)) pos += blank_line_len(d, n, pos);
+        if (r->src.eof || (pos < n && !row_cut(r, d, n, pos))) break;
+        /* a compressed input's window ends before the row does: a larger one holds it */
         PL_TRY(pl_text_src_next(&r->src, 0, true, err));
         r->cur = r->src.win;
         d = (const char *)r->cur->data;

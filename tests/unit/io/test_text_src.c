@@ -249,6 +249,11 @@ static void test_csv_windows(void **state) {
     check_windows(pl_csv_scan_open, pl_csv_scan_buffer, csv_chunk, "a,b\n1,\"x\ny\"", &o);
     check_windows(pl_csv_scan_open, pl_csv_scan_buffer, csv_chunk, "a,b\r\n", &o);
     check_windows(pl_csv_scan_open, pl_csv_scan_buffer, csv_chunk, "1\n2\n\n3\r\n\r\n4", &o);
+    /* blank lines before the header, across windows (a fuzzer find) */
+    o.csv_header = 1;
+    check_windows(pl_csv_scan_open, pl_csv_scan_buffer, csv_chunk, "\n\r", &o);
+    check_windows(pl_csv_scan_open, pl_csv_scan_buffer, csv_chunk, "\r\n\n\ra,b\n\n1,2\n", &o);
+    o.csv_header = -1;
     check_windows(pl_csv_scan_open, pl_csv_scan_buffer, csv_chunk,
                   "a,b\n1,x\n2,y\n3,\"open\n4,z\n", &o);
 }
