@@ -23,6 +23,7 @@
 #include "io/json/json.h"
 #include "io/text/text.h"
 #include "io/text/text_src.h"
+#include "../common/oom_loop.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -378,6 +379,10 @@ static void test_truncated_and_empty(void **state) {
     pl_free(comp);
 }
 
+static pl_status read_csv_path(void *path, pl_table **out, pl_error *err) {
+    return read_path(pl_csv_scan_open, path, NULL, out, err);
+}
+
 /* Every allocation failure while reading a compressed file in small windows is PL_ERR_NOMEM and
  * leaks nothing. */
 static void test_oom(void **state) {
@@ -387,24 +392,7 @@ static void test_oom(void **state) {
     char path[] = "/tmp/pl_test_text_src_oom_XXXXXX";
     write_compressed(path, PL_CODEC_ZSTD, sb.data, sb.len);
     pl_text_src_set_window_bytes_for_testing(100);
-    for (int64_t n = 0;; n++) {
-        int64_t live = pl_alloc_live_bytes();
-        pl_table *t = NULL;
-        pl_error err;
-        pl_error_init(&err);
-        pl_alloc_fail_after(n);
-        pl_status st = read_path(pl_csv_scan_open, path, NULL, &t, &err);
-        pl_alloc_fail_after(-1);
-        if (st == PL_OK) {
-            assert_int_equal(t->n_rows, 40);
-            pl_table_release(t);
-            assert_int_equal(pl_alloc_live_bytes(), live);
-            break;
-        }
-        if (st != PL_ERR_NOMEM) fail_msg("n=%lld: status %d: %s", (long long)n, st, err.msg);
-        assert_int_equal(pl_alloc_live_bytes(), live);
-        assert_true(n < 100000);
-    }
+    check_oom_loop(read_csv_path, path, 40);
     pl_text_src_set_window_bytes_for_testing(0);
     unlink(path);
     pl_strbuf_reset(&sb);
