@@ -85,6 +85,8 @@ typedef struct pl_read_opts {
     int32_t n_csv_columns;
     bool csv_ignore_errors;     /* skip rows that do not parse (wrong field count, a value not
                                  * of its column's type, a bad quote) instead of failing */
+    bool csv_allow_quoted_nulls; /* a quoted field equal to a null string is NULL too (DuckDB's
+                                  * default: its `""` is NULL); false: `""` is the empty string */
     const char *csv_filename;   /* add a text column of this name holding each row's file path;
                                  * NULL = none */
     /* strptime formats (DuckDB's specifiers) of DATE / TIMESTAMP values: inference and explicit

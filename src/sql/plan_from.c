@@ -703,6 +703,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         } else if (csv && (!strcasecmp(key, "timestampformat") || !strcasecmp(key, "timestamp_format"))) {
             if (!s) st = sq_fail(err, PL_ERR_SQL, apos, "timestampformat must be a string");
             else opts.csv_timestamp_format = s;
+        } else if (csv && !strcasecmp(key, "allow_quoted_nulls")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "allow_quoted_nulls must be true or false");
+            else opts.csv_allow_quoted_nulls = b;
         } else if (csv && !strcasecmp(key, "ignore_errors")) {
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
             else opts.csv_ignore_errors = b;

@@ -385,6 +385,7 @@ typedef struct csv_reader {
     int64_t *null_lens;
     int32_t n_null;
     bool null_empty; /* an empty unquoted field is NULL for string columns */
+    bool quoted_nulls; /* csv_allow_quoted_nulls: the null strings match quoted fields too */
     int32_t n_file_cols;
     char **file_names;
     col_plan *plans;
@@ -711,7 +712,7 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
                                int64_t row_start, int32_t file_col) {
     const csv_reader *r = j->r;
     bool is_str = pl->kind == CK_UTF8 || pl->kind == CK_BINARY;
-    if (!f->quoted) {
+    if (!f->quoted || r->quoted_nulls) {
         if (f->len == 0 ? (r->null_empty || !is_str) : (r->n_null && is_null_text(r, f->p, f->len)))
             return set_null(co, pl, row, cap_rows, &j->err);
     } else if (f->len == 0 && !is_str) {
@@ -758,7 +759,8 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
 static bool field_converts(const csv_reader *r, const col_plan *pl, const csv_field *f,
                            char *scratch) {
     if (pl->kind == CK_UTF8 || pl->kind == CK_BINARY) return true;
-    if (f->len == 0 || (!f->quoted && r->n_null && is_null_text(r, f->p, f->len))) return true;
+    if (f->len == 0 || ((!f->quoted || r->quoted_nulls) && r->n_null && is_null_text(r, f->p, f->len)))
+        return true;
     const char *s = f->p;
     int64_t n = f->len;
     if (f->escaped) {
@@ -1258,7 +1260,8 @@ static pl_status infer_sample(csv_reader *r, int64_t start, int64_t sample_rows,
             if (f_idx < r->n_file_cols) {
                 const char *s = f.p;
                 int64_t len = f.len;
-                bool null = !f.quoted ? (len == 0 || is_null_text(r, s, len)) : len == 0;
+                bool null = !f.quoted || r->quoted_nulls ? (len == 0 || is_null_text(r, s, len))
+                                                         : len == 0;
                 if (!null) {
                     if (f.escaped) {
                         if (len > scratch_cap) {
@@ -1527,6 +1530,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         r->null_empty = true;
     }
     r->ignore_errors = o->csv_ignore_errors;
+    r->quoted_nulls = o->csv_allow_quoted_nulls;
     if (o->csv_date_format) {
         if (pl_time_format_compile(&r->date_fmt, o->csv_date_format,
                                    (int64_t)strlen(o->csv_date_format), true, "dateformat", err))
