@@ -27,6 +27,13 @@
 /* CSV */
 #define PL_CSV_MAX_FIELD_BYTES (1LL << 30)
 #define PL_CSV_MAX_COLUMNS 100000
+/* Compressed text inputs (.csv.gz, .json.zst) are decompressed into a window of this many
+ * bytes at a time; a row or JSON value that does not fit grows it, up to the record limit. */
+#define PL_TEXT_WINDOW_BYTES (16LL << 20)
+#define PL_TEXT_MAX_RECORD_BYTES (256LL << 20)
+/* Type inference of a compressed input samples the rows of its first window, which grows up
+ * to this size until it holds the sample's rows. */
+#define PL_TEXT_MAX_SAMPLE_BYTES (64LL << 20)
 /* JSON */
 #define PL_JSON_MAX_DEPTH 256                     /* nested arrays/objects */
 #define PL_JSON_MAX_KEYS 100000                   /* distinct keys of one inferred object */

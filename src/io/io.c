@@ -153,32 +153,6 @@ pl_status pl_io_check_unchanged(const pl_buf *input, int32_t slot, const char *p
                         "than its %lld bytes)", (long long)input->size);
 }
 
-pl_status pl_io_load_text(const char *path, pl_buf **out, int32_t *slot, pl_error *err) {
-    pl_buf *raw = NULL;
-    PL_TRY(pl_file_load(path, &raw, slot, err));
-    pl_codec c = pl_codec_sniff_stream(raw->data, raw->size);
-    if (c == PL_CODEC_UNCOMPRESSED) {
-        *out = raw;
-        return PL_OK;
-    }
-    pl_buf *plain = NULL;
-    pl_status st = pl_codec_decompress_stream(c, raw->data, raw->size, 0, &plain, err);
-    bool lost = *slot >= 0 && pl_file_map_lost(*slot);
-    pl_buf_release(raw);
-    *slot = -1;
-    if (!st && lost) {
-        pl_buf_release(plain);
-        pl_error_set_path(err, path);
-        PL_FAIL(err, PL_ERR_IO, "file changed while it was being read");
-    }
-    if (st) {
-        pl_error_set_path(err, path);
-        return st;
-    }
-    *out = plain;
-    return PL_OK;
-}
-
 /* ---------------------------------------------------------------- formats */
 
 static bool ends_with(const char *s, const char *suffix) {

@@ -81,12 +81,6 @@ void pl_batch_queue_free(pl_batch_queue *q);  /* clear, and the vector */
  * dropped. Otherwise returns st. */
 pl_status pl_io_check_unchanged(const pl_buf *input, int32_t slot, const char *path,
                                 pl_batch_queue *q, pl_status st, pl_error *err);
-/* A text input (CSV, JSON) for a reader: pl_file_load's buffer and mapping slot, or, when the
- * file starts with a gzip or zstd frame (x.csv.gz, x.json.zst), its decompressed content
- * (whole, in memory; *slot = -1). Errors: those of pl_file_load and
- * pl_codec_decompress_stream (PL_ERR_CORRUPT with the compressed offset), PL_ERR_IO when the
- * file changed while it was read; all name path. */
-pl_status pl_io_load_text(const char *path, pl_buf **out, int32_t *slot, pl_error *err);
 /* A stream over impl with the given callbacks and a retained reference to schema. On failure
  * (PL_ERR_NOMEM) nothing is taken: the caller still owns impl. */
 pl_status pl_io_stream_new(pl_status (*next)(pl_stream *, pl_batch **, pl_error *),

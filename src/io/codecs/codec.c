@@ -566,116 +566,185 @@ pl_codec pl_codec_sniff_stream(const uint8_t *src, int64_t n) {
     return PL_CODEC_UNCOMPRESSED;
 }
 
-/* Room for at least `want` more bytes in b (doubling), within max_out. */
-static pl_status stream_room(pl_buf *b, int64_t want, pl_error *err) {
-    if (b->capacity - b->size >= want) return PL_OK;
-    int64_t cap = b->capacity ? b->capacity * 2 : (int64_t)1 << 20;
-    while (cap - b->size < want) cap *= 2;
-    return pl_buf_reserve(b, cap, err);
-}
+/* ---------------------------------------------------------------- incremental streams */
 
-static pl_status gzip_stream(const uint8_t *src, int64_t n, int64_t max_out,
-                             pl_buf *b, pl_error *err) {
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) PL_FAIL(err, PL_ERR_NOMEM, "gzip: inflateInit failed");
-    const uint8_t *in = src, *end = src + n;
-    pl_status st = PL_OK;
-    for (;;) {
-        if (zs.avail_in == 0 && in < end) {
-            int64_t k = PL_MIN((int64_t)PL_ZLIB_CHUNK, (int64_t)(end - in));
-            zs.next_in = (Bytef *)(uintptr_t)in;
-            zs.avail_in = (uInt)k;
-            in += k;
-        }
-        if ((st = stream_room(b, (int64_t)1 << 16, err))) break;
-        int64_t room = PL_MIN((int64_t)PL_ZLIB_CHUNK, b->capacity - b->size);
-        zs.next_out = b->data + b->size;
-        zs.avail_out = (uInt)room;
-        uInt in_before = zs.avail_in;
-        int rc = inflate(&zs, Z_NO_FLUSH);
-        bool progress = zs.avail_in != in_before || (int64_t)zs.avail_out != room;
-        b->size += room - (int64_t)zs.avail_out;
-        if (max_out > 0 && b->size > max_out) {
-            st = pl_error_set(err, PL_ERR_LIMIT, "decompresses to more than %lld bytes",
-                              (long long)max_out);
-            break;
-        }
-        if (rc == Z_STREAM_END) {
-            /* another member may follow (gzip files may be concatenated) */
-            int64_t left = (int64_t)(end - in) + (int64_t)zs.avail_in;
-            if (left == 0) break;
-            const uint8_t *next = zs.avail_in ? zs.next_in : in;
-            if (zs.avail_in == left && all_zero(next, left)) break; /* zero padding */
-            if (left < 2 || next[0] != 0x1f || next[1] != 0x8b) {
-                st = pl_error_set(err, PL_ERR_CORRUPT, "%lld bytes of garbage after the gzip data at byte %lld",
-                                  (long long)left, (long long)(n - left));
-                break;
-            }
-            if (inflateReset(&zs) != Z_OK) {
-                st = pl_error_set(err, PL_ERR_INTERNAL, "gzip: inflateReset failed");
-                break;
-            }
-            continue;
-        }
-        if ((rc == Z_BUF_ERROR || (rc == Z_OK && !progress)) && zs.avail_in == 0 && in == end) {
-            st = pl_error_set(err, PL_ERR_CORRUPT, "the gzip data ends early (truncated file?)");
-            break;
-        }
-        if (rc == Z_BUF_ERROR && !progress) {
-            st = pl_error_set(err, PL_ERR_CORRUPT, "corrupt gzip data");
-            break;
-        }
-        if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            int64_t at = (int64_t)(in - src) - (int64_t)zs.avail_in;
-            st = pl_error_set(err, PL_ERR_CORRUPT, "corrupt gzip data near byte %lld (%s)",
-                              (long long)at, zs.msg ? zs.msg : "inflate failed");
-            break;
-        }
-    }
-    inflateEnd(&zs);
-    return st;
-}
+struct pl_codec_stream {
+    pl_codec codec;
+    z_stream zs;        /* gzip */
+    bool zs_live;
+    ZSTD_DStream *zd;   /* zstd */
+    size_t zd_last;     /* ZSTD_decompressStream's last hint: 0 at a frame end */
+    int64_t n_in;       /* compressed bytes consumed so far (error offsets) */
+    bool between;       /* gzip: a member ended; another member, zero padding or the end follows */
+    bool padding;       /* gzip: zero bytes follow the last member */
+};
 
-static pl_status zstd_stream(const uint8_t *src, int64_t n, int64_t max_out,
-                             pl_buf *b, pl_error *err) {
-    ZSTD_DStream *ds = ZSTD_createDStream();
-    if (!ds) PL_FAIL(err, PL_ERR_NOMEM, "zstd: out of memory");
-    ZSTD_inBuffer in = {src, (size_t)n, 0};
-    size_t last = 0;
-    pl_status st = PL_OK;
-    while (!st) {
-        if ((st = stream_room(b, (int64_t)1 << 17, err))) break;
-        ZSTD_outBuffer out = {b->data + b->size, (size_t)(b->capacity - b->size), 0};
-        last = ZSTD_decompressStream(ds, &out, &in);
-        b->size += (int64_t)out.pos;
-        if (ZSTD_isError(last)) {
-            st = pl_error_set(err, PL_ERR_CORRUPT, "corrupt zstd data near byte %lld (%s)",
-                              (long long)in.pos, ZSTD_getErrorName(last));
-            break;
-        }
-        if (max_out > 0 && b->size > max_out) {
-            st = pl_error_set(err, PL_ERR_LIMIT, "decompresses to more than %lld bytes",
-                              (long long)max_out);
-            break;
-        }
-        if (in.pos == in.size && out.pos < out.size) break; /* all input read, output flushed */
-    }
-    if (!st && last != 0)
-        st = pl_error_set(err, PL_ERR_CORRUPT, "the zstd data ends early (truncated file?)");
-    ZSTD_freeDStream(ds);
-    return st;
-}
-
-pl_status pl_codec_decompress_stream(pl_codec codec, const uint8_t *src, int64_t n, int64_t max_out, pl_buf **out, pl_error *err) {
+pl_status pl_codec_stream_new(pl_codec codec, pl_codec_stream **out, pl_error *err) {
     *out = NULL;
     if (codec != PL_CODEC_GZIP && codec != PL_CODEC_ZSTD)
         PL_FAIL(err, PL_ERR_UNSUPPORTED, "whole-file %s compression is not supported",
                 pl_codec_name(codec));
+    pl_codec_stream *s = pl_calloc(1, sizeof *s);
+    if (!s) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    s->codec = codec;
+    if (codec == PL_CODEC_GZIP) {
+        if (inflateInit2(&s->zs, 16 + MAX_WBITS) != Z_OK) {
+            pl_free(s);
+            PL_FAIL(err, PL_ERR_NOMEM, "gzip: inflateInit failed");
+        }
+        s->zs_live = true;
+    } else {
+        s->zd = ZSTD_createDStream();
+        if (!s->zd) {
+            pl_free(s);
+            PL_FAIL(err, PL_ERR_NOMEM, "zstd: out of memory");
+        }
+    }
+    *out = s;
+    return PL_OK;
+}
+
+void pl_codec_stream_free(pl_codec_stream *s) {
+    if (!s) return;
+    if (s->zs_live) inflateEnd(&s->zs);
+    ZSTD_freeDStream(s->zd);
+    pl_free(s);
+}
+
+int64_t pl_codec_stream_offset(const pl_codec_stream *s) { return s ? s->n_in : 0; }
+
+/* gzip: what follows a member's end at in (n bytes, `last` when no more input comes). */
+static pl_status gzip_between(pl_codec_stream *s, const uint8_t *in, int64_t n, bool last,
+                              int64_t *n_read, pl_error *err) {
+    int64_t k = 0;
+    if (s->padding || (n > 0 && in[0] == 0)) {
+        s->padding = true; /* trailing zero padding, to the end */
+        while (k < n && in[k] == 0) k++;
+        *n_read += k;
+        s->n_in += k;
+        if (k < n)
+            PL_FAIL(err, PL_ERR_CORRUPT, "garbage after the gzip data at byte %lld",
+                    (long long)s->n_in);
+        return PL_OK;
+    }
+    if (n < 2) {
+        if (last && n > 0)
+            PL_FAIL(err, PL_ERR_CORRUPT, "garbage after the gzip data at byte %lld",
+                    (long long)s->n_in);
+        return PL_OK; /* the end, or wait for the next bytes */
+    }
+    if (in[0] != 0x1f || in[1] != 0x8b)
+        PL_FAIL(err, PL_ERR_CORRUPT, "garbage after the gzip data at byte %lld",
+                (long long)s->n_in);
+    if (inflateReset(&s->zs) != Z_OK) PL_FAIL(err, PL_ERR_INTERNAL, "gzip: inflateReset failed");
+    s->between = false;
+    return PL_OK;
+}
+
+static pl_status gzip_run(pl_codec_stream *s, const uint8_t *in, int64_t n, bool last,
+                          int64_t *n_read, uint8_t *out, int64_t cap, int64_t *n_written,
+                          bool *done, pl_error *err) {
+    for (;;) {
+        if (s->between) {
+            PL_TRY(gzip_between(s, in + *n_read, n - *n_read, last, n_read, err));
+            if (s->between) { /* the end, or waiting for the next bytes */
+                *done = last && *n_read == n;
+                return PL_OK;
+            }
+        }
+        if (*n_written == cap) return PL_OK;
+        uInt avail_in = (uInt)PL_MIN((int64_t)PL_ZLIB_CHUNK, n - *n_read);
+        uInt avail_out = (uInt)PL_MIN((int64_t)PL_ZLIB_CHUNK, cap - *n_written);
+        s->zs.next_in = (Bytef *)(uintptr_t)(in + *n_read);
+        s->zs.avail_in = avail_in;
+        s->zs.next_out = out + *n_written;
+        s->zs.avail_out = avail_out;
+        int rc = inflate(&s->zs, Z_NO_FLUSH);
+        int64_t used = (int64_t)(avail_in - s->zs.avail_in);
+        int64_t made = (int64_t)(avail_out - s->zs.avail_out);
+        *n_read += used;
+        *n_written += made;
+        s->n_in += used;
+        if (rc == Z_STREAM_END) {
+            s->between = true; /* another member may follow (gzip files may be concatenated) */
+            continue;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            PL_FAIL(err, PL_ERR_CORRUPT, "corrupt gzip data near byte %lld (%s)",
+                    (long long)s->n_in, s->zs.msg ? s->zs.msg : "inflate failed");
+        if (used || made) continue;
+        if (*n_read < n) PL_FAIL(err, PL_ERR_CORRUPT, "corrupt gzip data near byte %lld",
+                                 (long long)s->n_in);
+        if (last)
+            PL_FAIL(err, PL_ERR_CORRUPT, "the gzip data ends early at byte %lld (truncated file?)",
+                    (long long)s->n_in);
+        return PL_OK; /* needs more input */
+    }
+}
+
+static pl_status zstd_run(pl_codec_stream *s, const uint8_t *in, int64_t n, bool last,
+                          int64_t *n_read, uint8_t *out, int64_t cap, int64_t *n_written,
+                          bool *done, pl_error *err) {
+    for (;;) {
+        ZSTD_inBuffer ib = {in + *n_read, (size_t)(n - *n_read), 0};
+        ZSTD_outBuffer ob = {out + *n_written, (size_t)(cap - *n_written), 0};
+        size_t rc = ZSTD_decompressStream(s->zd, &ob, &ib);
+        *n_read += (int64_t)ib.pos;
+        *n_written += (int64_t)ob.pos;
+        s->n_in += (int64_t)ib.pos;
+        if (ZSTD_isError(rc))
+            PL_FAIL(err, PL_ERR_CORRUPT, "corrupt zstd data near byte %lld (%s)",
+                    (long long)s->n_in, ZSTD_getErrorName(rc));
+        if (ib.pos || ob.pos) s->zd_last = rc; /* a call without progress hints at a new frame */
+        if (*n_read == n && ob.pos < ob.size) { /* all input read, output flushed */
+            if (!last) return PL_OK;
+            if (s->zd_last != 0)
+                PL_FAIL(err, PL_ERR_CORRUPT,
+                        "the zstd data ends early at byte %lld (truncated file?)",
+                        (long long)s->n_in);
+            *done = true;
+            return PL_OK;
+        }
+        if (*n_written == cap) return PL_OK;
+        if (ib.pos == 0 && ob.pos == 0) return PL_OK; /* needs more input */
+    }
+}
+
+pl_status pl_codec_stream_run(pl_codec_stream *s, const uint8_t *in, int64_t n, bool last,
+                              int64_t *n_read, uint8_t *out, int64_t cap, int64_t *n_written,
+                              bool *done, pl_error *err) {
+    *n_read = *n_written = 0;
+    *done = false;
+    return s->codec == PL_CODEC_GZIP
+               ? gzip_run(s, in, n, last, n_read, out, cap, n_written, done, err)
+               : zstd_run(s, in, n, last, n_read, out, cap, n_written, done, err);
+}
+
+pl_status pl_codec_decompress_stream(pl_codec codec, const uint8_t *src, int64_t n, int64_t max_out, pl_buf **out, pl_error *err) {
+    *out = NULL;
+    pl_codec_stream *cs = NULL;
+    PL_TRY(pl_codec_stream_new(codec, &cs, err));
     pl_buf *b = NULL;
-    PL_TRY(pl_buf_new(0, &b, err));
-    pl_status st = codec == PL_CODEC_GZIP ? gzip_stream(src, n, max_out, b, err)
-                                          : zstd_stream(src, n, max_out, b, err);
+    pl_status st = pl_buf_new(0, &b, err);
+    int64_t at = 0;
+    bool done = false;
+    while (!st && !done) {
+        if (b->capacity - b->size < ((int64_t)1 << 16))
+            st = pl_buf_reserve(b, b->capacity ? b->capacity * 2 : (int64_t)1 << 20, err);
+        if (st) break;
+        int64_t used, made;
+        st = pl_codec_stream_run(cs, src + at, n - at, true, &used, b->data + b->size,
+                                 b->capacity - b->size, &made, &done, err);
+        at += used;
+        b->size += made;
+        if (!st && max_out > 0 && b->size > max_out)
+            st = pl_error_set(err, PL_ERR_LIMIT, "decompresses to more than %lld bytes",
+                              (long long)max_out);
+        if (!st && !done && !used && !made)
+            st = pl_error_set(err, PL_ERR_INTERNAL, "the %s decoder made no progress",
+                              pl_codec_name(codec));
+    }
+    pl_codec_stream_free(cs);
     if (st) {
         pl_buf_release(b);
         return st;

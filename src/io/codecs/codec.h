@@ -21,6 +21,23 @@ pl_codec pl_codec_sniff_stream(const uint8_t *src, int64_t n);
  * PL_ERR_UNSUPPORTED (another codec), PL_ERR_NOMEM, PL_ERR_LIMIT. */
 pl_status pl_codec_decompress_stream(pl_codec codec, const uint8_t *src, int64_t n, int64_t max_out,
                                      pl_buf **out, pl_error *err);
+/* Incremental decompression of a whole-file gzip (concatenated members, trailing zero padding)
+ * or zstd (concatenated frames) stream, for readers that take the decompressed bytes in
+ * bounded pieces (io/text/text_src.c). Not thread-safe; one stream per input. */
+typedef struct pl_codec_stream pl_codec_stream;
+/* Errors: PL_ERR_UNSUPPORTED (another codec), PL_ERR_NOMEM. */
+pl_status pl_codec_stream_new(pl_codec codec, pl_codec_stream **out, pl_error *err);
+/* Decompresses from in (n bytes; `last` when no input follows them) into out (cap bytes):
+ * *n_read input bytes were consumed and *n_written output bytes made; the caller passes the
+ * unconsumed rest again with more input appended. *done when the stream ended (only with
+ * `last`). Errors: PL_ERR_CORRUPT naming the compressed byte offset (a corrupt stream, garbage
+ * after it, or its end missing when `last`), PL_ERR_INTERNAL. */
+pl_status pl_codec_stream_run(pl_codec_stream *s, const uint8_t *in, int64_t n, bool last,
+                              int64_t *n_read, uint8_t *out, int64_t cap, int64_t *n_written,
+                              bool *done, pl_error *err);
+/* Compressed bytes consumed so far. */
+int64_t pl_codec_stream_offset(const pl_codec_stream *s);
+void pl_codec_stream_free(pl_codec_stream *s);
 /* Upper bound of compressed size for n input bytes. */
 int64_t pl_codec_max_compressed(pl_codec codec, int64_t n);
 /* Compresses src into dst (capacity dst_cap >= pl_codec_max_compressed), *out_len = bytes

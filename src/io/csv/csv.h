@@ -11,8 +11,9 @@
 #define PL_CSV_MAX_CHUNK_BYTES (8LL << 20)
 #define PL_CSV_CHUNKS_PER_THREAD 4
 
-/* Opens a stream over CSV bytes in buf (retained; released when the stream is freed). name is
- * used in error messages as the path. Same options and errors as pl_csv_scan_open. */
+/* Opens a stream over CSV bytes in buf (retained; released when the stream is freed; gzip or
+ * zstd bytes are read as from a .csv.gz file). name is used in error messages as the path.
+ * Same options and errors as pl_csv_scan_open. */
 pl_status pl_csv_scan_buffer(pl_buf *buf, const char *name, const pl_read_opts *opts,
                              pl_stream **out, pl_error *err);
 

@@ -22,6 +22,7 @@
 #include "io/csv/csv.h"
 #include "io/io_int.h"
 #include "io/text/text.h"
+#include "io/text/text_src.h"
 
 /* ---------------------------------------------------------------- tokenizer */
 
@@ -405,11 +406,12 @@ typedef struct csv_reader {
     int32_t n_src, cur_src;
     char **paths;
     pl_buf *mem; /* pl_csv_scan_buffer input */
-    pl_buf *cur;
-    int32_t cur_slot; /* cur's pl_file_map slot, -1 when it is not a guarded mapping */
+    pl_text_src src; /* the current input */
+    pl_buf *cur;     /* src.win: the bytes at hand (borrowed) */
     const char *cur_name;
-    int64_t pos;
+    int64_t pos;     /* in cur */
     bool sequential;
+    bool need_more;  /* parsing reached the end of a window that is not the input's end */
     /* output */
     pl_batch_queue queue;
     int64_t limit_left;
@@ -423,19 +425,14 @@ static int64_t g_test_chunk_bytes;
 
 void pl_csv_set_chunk_bytes_for_testing(int64_t n_bytes) { g_test_chunk_bytes = n_bytes; }
 
-/* Line number (1-based) of byte offset off. */
-static int64_t line_of(const char *d, int64_t off) {
-    int64_t line = 1;
-    for (int64_t k = 0; k < off; k++) line += d[k] == '\n';
-    return line;
-}
-
+/* An error at window offset off (line and input offset from it). */
 static pl_status fail_at(const csv_reader *r, const char *d, int64_t off, int32_t col,
                          pl_status code, const char *msg, pl_error *err) {
+    (void)d;
     pl_error_set(err, code, "%s", msg);
     if (err) {
-        if (err->row < 0) err->row = line_of(d, off);
-        if (err->byte_offset < 0) err->byte_offset = off;
+        if (err->row < 0) err->row = pl_text_src_line(&r->src, off);
+        if (err->byte_offset < 0) err->byte_offset = r->src.base + off;
     }
     if (col >= 0 && col < r->n_file_cols) pl_error_set_column(err, col, r->file_names[col]);
     pl_error_set_path(err, r->cur_name);
@@ -571,6 +568,8 @@ typedef struct chunk_job {
     int64_t n;
     int64_t start, end;
     bool soft;        /* stop at the first row end at or after `end` (or after max_rows) */
+    bool more;        /* the input goes on after d + n (a compressed input's window) */
+    bool cut;         /* parsing stopped at a row the window's end cuts (only with more) */
     int64_t max_rows;
     int64_t stop;     /* where parsing stopped */
     int64_t n_rows;
@@ -873,6 +872,19 @@ static int64_t skip_line(const char *d, int64_t n, int64_t pos) {
     return nl ? nl - d + 1 : n;
 }
 
+/* Whether the row at row_start runs into the end of a window after which the input goes on:
+ * then it is read again, whole, from the next window (a row's last byte is its '\n'). */
+static bool row_cut(const csv_reader *r, const char *d, int64_t n, int64_t row_start) {
+    int64_t pos = row_start;
+    for (;;) {
+        csv_field f;
+        int bad = 0;
+        int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
+        if (rc == FIELD_BAD) return bad == BAD_UNTERMINATED;
+        if (rc == FIELD_EOL) return pos >= n && (n == 0 || d[n - 1] != '\n');
+    }
+}
+
 /* ignore_errors: undoes what a failed row wrote at `row` (the next row overwrites the values;
  * NULL marks are taken back so the null counts stay exact). */
 static void drop_row(const csv_reader *r, col_out *cols, int64_t row) {
@@ -930,7 +942,7 @@ static void parse_chunk(chunk_job *j) {
                     break;
                 }
                 st = fail_at(r, d, row_start, f_idx, PL_ERR_CORRUPT, bad_field_msg(bad), &j->err);
-                j->err.byte_offset = pos;
+                j->err.byte_offset = r->src.base + pos;
                 break;
             }
             if (f_idx < r->n_file_cols && !skip) {
@@ -960,6 +972,16 @@ static void parse_chunk(chunk_job *j) {
                 }
             }
             if (rc == FIELD_EOL) break;
+        }
+        if (j->more && st != PL_ERR_NOMEM && (st || skip || f_idx + 1 != r->n_file_cols || pos >= n) &&
+            row_cut(r, d, n, row_start)) {
+            /* the window ends inside this row: it is parsed again from the next window */
+            if (st) pl_error_init(&j->err);
+            st = PL_OK;
+            drop_row(r, cols, n_rows);
+            pos = row_start;
+            j->cut = true;
+            break;
         }
         if (st) break;
         if (!skip && f_idx + 1 != r->n_file_cols) {
@@ -1034,6 +1056,7 @@ static pl_status run_wave(csv_reader *r, pl_error *err) {
         j->n = n;
         j->start = at;
         j->soft = true;
+        j->more = !r->src.eof;
         j->end = PL_MIN(n, at + r->chunk_bytes);
         j->max_rows = r->limit_left >= 0 ? r->limit_left : INT64_MAX;
     } else {
@@ -1070,6 +1093,7 @@ static pl_status run_wave(csv_reader *r, pl_error *err) {
             j->n = n;
             j->start = prev;
             j->end = end;
+            j->more = !r->src.eof; /* a row may run past its chunk to the window end */
             j->max_rows = INT64_MAX;
             prev = end;
             if (end >= n) break;
@@ -1092,6 +1116,10 @@ static pl_status run_wave(csv_reader *r, pl_error *err) {
             if (st) break;
         }
         r->pos = j->stop;
+        if (j->cut) {
+            r->need_more = true; /* the window ends inside a row: the next window has it */
+            break;
+        }
         if (!j->soft && j->stop != j->end) {
             r->sequential = true; /* parity was fooled: later chunks started mid-row */
             k++;
@@ -1110,7 +1138,15 @@ static pl_status read_first_row(csv_reader *r, bool consume, int32_t *n_cols, ch
     const char *d = (const char *)r->cur->data;
     int64_t n = r->cur->size;
     int64_t pos = r->pos;
-    while (pos < n && blank_line_len(d, n, pos)) pos += blank_line_len(d, n, pos);
+    for (;;) {
+        while (pos < n && blank_line_len(d, n, pos)) pos += blank_line_len(d, n, pos);
+        if (r->src.eof || (pos < n && !row_cut(r, d, n, pos))) break;
+        /* a compressed input's window ends before the row does: a larger one holds it */
+        PL_TRY(pl_text_src_next(&r->src, 0, true, err));
+        r->cur = r->src.win;
+        d = (const char *)r->cur->data;
+        n = r->cur->size;
+    }
     int64_t row_start = pos;
     int32_t count = 0, cap = 0;
     char **out = NULL;
@@ -1172,23 +1208,19 @@ static void free_names(char **names, int32_t n) {
 
 /* Maps input idx and positions r->pos after the BOM. */
 static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
-    pl_buf_release(r->cur);
-    r->cur = NULL;
-    r->cur_slot = -1;
-    if (r->mem) {
-        r->cur = pl_buf_retain(r->mem);
-    } else {
-        r->cur_name = r->paths[idx];
-        /* .csv.gz / .csv.zst (by their first bytes): decompressed whole into memory */
-        PL_TRY(pl_io_load_text(r->paths[idx], &r->cur, &r->cur_slot, err));
-    }
+    PL_TRY(pl_text_input_open(&r->src, r->mem, r->paths, idx, &r->cur_name, err));
+    r->cur = r->src.win;
     r->cur_src = idx;
     r->pos = 0;
-    r->sequential = false;
+    r->sequential = r->need_more = false;
     if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
     for (int64_t k = 0; k < r->skip_rows && r->pos < r->cur->size; k++) {
         const uint8_t *nl = memchr(r->cur->data + r->pos, '\n', (size_t)(r->cur->size - r->pos));
         r->pos = nl ? (int64_t)(nl - r->cur->data) + 1 : r->cur->size;
+        if (!nl && !r->src.eof) { /* the line goes on in the next window */
+            PL_TRY(pl_text_input_next(&r->src, &r->pos, &r->cur, err));
+            k--;
+        }
     }
     return PL_OK;
 }
@@ -1208,15 +1240,16 @@ static bool row_is_sound(const csv_reader *r, const char *d, int64_t n, int64_t 
 }
 
 /* Narrows ic (one per file column) by up to sample_rows rows from byte `start`; *n_rows is the
- * number of rows read. */
-static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
-                             int64_t *n_rows, pl_error *err) {
+ * number of rows read; *cut when the window of a compressed input ended the sample early. */
+static pl_status infer_sample(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
+                              int64_t *n_rows, bool *cut, pl_error *err) {
     const char *d = (const char *)r->cur->data;
     int64_t n = r->cur->size;
     int64_t pos = start, rows = 0;
     uint64_t all = r->n_sniff ? (r->n_sniff == 64 ? ~(uint64_t)0 : ((uint64_t)1 << r->n_sniff) - 1) : 0;
     unsigned sniffed = (r->n_sniff_date > 0 ? M_DATE_F : 0) |
                        (r->n_sniff > r->n_sniff_date ? M_TS_F : 0);
+    bool more = !r->src.eof; /* the sample ends at a row the window cuts */
     for (int32_t k = 0; k < r->n_file_cols; k++)
         ic[k] = (infer_col){M_BOOL | M_INT | M_HUGE | M_F64 | M_DATE | M_TS | M_TIME | sniffed,
                             false, false, all};
@@ -1229,6 +1262,10 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
         if (bl && r->n_file_cols != 1) {
             pos += bl;
             continue;
+        }
+        if (more && row_cut(r, d, n, row_start)) { /* the sample's rows are whole */
+            *cut = true;
+            break;
         }
         if (r->ignore_errors) {
             /* a row that does not parse tells nothing about the types */
@@ -1245,7 +1282,7 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
             int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
             if (rc == FIELD_BAD) {
                 st = fail_at(r, d, row_start, f_idx, PL_ERR_CORRUPT, bad_field_msg(bad), err);
-                if (err) err->byte_offset = pos;
+                if (err) err->byte_offset = r->src.base + pos;
                 break;
             }
             if (f_idx < r->n_file_cols) {
@@ -1283,12 +1320,26 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
         rows++;
     }
     pl_free(scratch);
+    if (more && pos >= n && rows < sample_rows) *cut = true; /* the window ended the sample */
     if (!st && rows > 0) {
         r->row_bytes_est = (pos - start) / rows;
         if (r->row_bytes_est < 1) r->row_bytes_est = 1;
     }
     *n_rows = rows;
     return st;
+}
+
+/* infer_sample over a window that holds the sample's rows (a compressed input's first window
+ * grows up to PL_TEXT_MAX_SAMPLE_BYTES for them). */
+static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, infer_col *ic,
+                             int64_t *n_rows, pl_error *err) {
+    for (;;) {
+        bool cut = false;
+        PL_TRY(infer_sample(r, start, sample_rows, ic, n_rows, &cut, err));
+        if (!cut || r->cur->size >= PL_TEXT_MAX_SAMPLE_BYTES) return PL_OK;
+        PL_TRY(pl_text_src_next(&r->src, 0, true, err)); /* window offsets stay */
+        r->cur = r->src.win;
+    }
 }
 
 /* The type inference settled on for one column (text when it held only NULLs). */
@@ -1416,7 +1467,7 @@ static void reader_free(csv_reader *r) {
     pl_schema_release(r->schema);
     free_names(r->paths, r->n_src);
     pl_buf_release(r->mem);
-    pl_buf_release(r->cur);
+    pl_text_src_close(&r->src);
     pl_batch_queue_free(&r->queue);
     pl_free(r);
 }
@@ -1425,7 +1476,7 @@ static void reader_free(csv_reader *r) {
  * whatever was parsed from them is void, so after each piece the outcome st becomes an error
  * naming the change (and the batches queued from the piece are dropped). */
 static pl_status check_unchanged(csv_reader *r, pl_status st, pl_error *err) {
-    return pl_io_check_unchanged(r->cur, r->cur_slot, r->cur_name, &r->queue, st, err);
+    return pl_io_check_unchanged(r->cur, r->src.slot, r->cur_name, &r->queue, st, err);
 }
 
 static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
@@ -1434,6 +1485,12 @@ static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
         PL_TRY(pl_batch_queue_pop(&r->queue, &r->limit_left, out, err));
         if (*out) return PL_OK;
         if (r->limit_left == 0 || r->n_out == 0) break;
+        if (r->need_more || (r->pos >= r->cur->size && !r->src.eof)) {
+            /* the next window of a compressed input, from the row it cut */
+            PL_TRY(pl_text_input_next(&r->src, &r->pos, &r->cur, err));
+            r->need_more = false;
+            continue;
+        }
         if (r->pos >= r->cur->size) {
             if (r->cur_src + 1 >= r->n_src) break;
             PL_TRY(open_input(r, r->cur_src + 1, err));
@@ -1460,7 +1517,7 @@ static pl_status csv_next(pl_stream *s, pl_batch **out, pl_error *err) {
         /* the parsed part of a mapped file leaves the address space (it stays in the page
          * cache; an error message's line count maps it again): the scan's RSS does not grow by
          * the file's size */
-        if (r->cur_slot >= 0 && r->pos > 0) pl_file_map_drop(r->cur->data, (size_t)r->pos);
+        if (r->src.slot >= 0 && r->pos > 0) pl_file_map_drop(r->cur->data, (size_t)r->pos);
     }
     *out = NULL;
     return PL_OK;
@@ -1871,6 +1928,7 @@ pl_status pl_csv_scan_open(int32_t n_paths, const char *const *paths, const pl_r
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     }
     r->n_src = n_paths;
+    r->src.slot = r->src.raw_slot = -1;
     for (int32_t k = 0; k < n_paths; k++) {
         r->paths[k] = pl_strdup(paths[k]);
         if (!r->paths[k]) {
@@ -1886,6 +1944,7 @@ pl_status pl_csv_scan_buffer(pl_buf *buf, const char *name, const pl_read_opts *
     csv_reader *r = pl_calloc(1, sizeof *r);
     if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     r->mem = pl_buf_retain(buf);
+    r->src.slot = r->src.raw_slot = -1;
     r->n_src = 1;
     r->cur_name = name ? name : "<buffer>";
     return open_stream(r, opts, out, err);

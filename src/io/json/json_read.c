@@ -27,6 +27,7 @@
 
 #include "core/core.h"
 #include "io/io_int.h"
+#include "io/text/text_src.h"
 #include "io/json/json.h"
 #include "io/text/text.h"
 
@@ -1330,14 +1331,15 @@ typedef struct json_reader {
     int32_t n_src, cur_src;
     char **paths;
     pl_buf *mem;
-    pl_buf *cur;
-    int32_t cur_slot;
+    pl_text_src src; /* the current input */
+    pl_buf *cur;     /* src.win: the bytes at hand (borrowed) */
     const char *cur_name;
     int32_t opt_format; /* PL_JSON_* from the options */
     int32_t format;     /* of the current input */
     int32_t arr_state;  /* ARRAY: 0 = before the first element, 1 = after an element, 2 = done */
-    int64_t pos;
+    int64_t pos;    /* in cur */
     bool sequential;
+    bool need_more; /* parsing reached the end of a window that is not the input's end */
     /* output */
     pl_batch_queue queue;
     int64_t limit_left;
@@ -1350,19 +1352,43 @@ static int64_t g_test_chunk_bytes;
 
 void pl_json_set_chunk_bytes_for_testing(int64_t n_bytes) { g_test_chunk_bytes = n_bytes; }
 
-static int64_t line_of(const uint8_t *d, int64_t off) {
-    int64_t line = 1;
-    for (int64_t k = 0; k < off; k++) line += d[k] == '\n';
-    return line;
+/* An error at window offset off: its line and input offset. */
+static void error_at(const json_reader *r, int64_t off, pl_error *err) {
+    if (!err) return;
+    if (err->row < 0) err->row = pl_text_src_line(&r->src, off);
+    if (err->byte_offset < 0) err->byte_offset = r->src.base + off;
+}
+
+/* Whether the value at p (after white space) runs into the end of a window after which the
+ * input goes on: then it is read again, whole, from the next window. A structural scan
+ * (strings, brackets); a value that is whole but malformed is not cut. */
+static bool value_cut(const uint8_t *d, int64_t n, int64_t p) {
+    while (p < n && (d[p] == ' ' || d[p] == '\n' || d[p] == '\r' || d[p] == '\t')) p++;
+    int32_t depth = 0;
+    for (; p < n; p++) {
+        uint8_t b = d[p];
+        if (b == '"') {
+            for (p++; p < n && d[p] != '"'; p++)
+                if (d[p] == '\\') p++;
+            if (p >= n) return true;
+            if (depth == 0) return false;
+        } else if (b == '{' || b == '[') {
+            depth++;
+        } else if (b == '}' || b == ']') {
+            if (--depth <= 0) return false;
+        } else if (depth == 0 && (b == ' ' || b == '\n' || b == '\r' || b == '\t' || b == ',')) {
+            return false; /* the end of a scalar */
+        }
+    }
+    return true;
 }
 
 /* Turns the cursor's failure into err with the context. */
 static pl_status cursor_error(const json_reader *r, const jcur *c, pl_error *err) {
     pl_status code = c->code ? c->code : PL_ERR_INTERNAL;
     pl_error_set(err, code, "%s", c->code ? c->why : "JSON parse failed");
+    error_at(r, PL_MIN(c->err_pos, c->n), err);
     if (err) {
-        if (err->row < 0) err->row = line_of(c->d, PL_MIN(c->err_pos, c->n));
-        if (err->byte_offset < 0) err->byte_offset = c->err_pos;
         if (code == PL_ERR_TYPE && !r->ignore_unknown)
             snprintf(err->hint, sizeof err->hint, "give the columns and types with columns= or "
                      "raise sample_size");
@@ -1393,6 +1419,8 @@ typedef struct chunk_job {
     int64_t start, end;
     bool soft;       /* stop at the first record end at or after `end` (or after max_rows) */
     bool array;      /* the input is one array; *arr_state is its state */
+    bool more;       /* the input goes on after the window's end */
+    bool cut;        /* parsing stopped at a value the window's end cuts (only with more) */
     int32_t arr_state;
     int64_t max_rows;
     int64_t stop;
@@ -1469,6 +1497,8 @@ static void parse_chunk(chunk_job *j) {
     int32_t arr = j->arr_state;
     bool ok = !st;
     while (ok && n_rows < j->max_rows) {
+        int64_t rec_start = c.pos; /* before the separator */
+        int32_t arr_before = arr;
         if (j->soft) {
             if (c.pos >= j->end && n_rows > 0) break;
             skip_ws(&c);
@@ -1479,7 +1509,17 @@ static void parse_chunk(chunk_job *j) {
             if (c.pos >= j->end) break;
         }
         if (j->array) {
-            if (arr == 2) break;
+            if (arr == 2) {
+                /* only white space may follow the array (in later windows too) */
+                if (c.pos < n)
+                    ok = fail_unexpected(&c, "the end of the data after the top-level array");
+                break;
+            }
+            if (c.pos >= n && j->more) {
+                c.pos = rec_start;
+                j->cut = true;
+                break;
+            }
             if (c.pos >= n) {
                 ok = fail_unexpected(&c, "',' or ']' closing the top-level array");
                 break;
@@ -1497,14 +1537,17 @@ static void parse_chunk(chunk_job *j) {
             if (c.pos < n && c.d[c.pos] == ']' && !comma) {
                 c.pos++;
                 skip_ws(&c);
-                if (c.pos < n) {
-                    ok = fail_unexpected(&c, "the end of the data after the top-level array");
-                    break;
-                }
                 arr = 2;
-                break;
+                continue;
             }
         } else if (c.pos >= n) {
+            break;
+        }
+        if (j->more && value_cut(c.d, n, c.pos)) {
+            /* the window ends inside the value: the next window holds it whole */
+            c.pos = rec_start;
+            arr = arr_before;
+            j->cut = true;
             break;
         }
         ok = put_record(&c, r, cols, n_rows);
@@ -1556,6 +1599,7 @@ static pl_status run_wave(json_reader *r, pl_error *err) {
         j->soft = true;
         j->array = array;
         j->arr_state = r->arr_state;
+        j->more = !r->src.eof;
         j->end = PL_MIN(n, at + r->chunk_bytes);
         j->max_rows = r->limit_left >= 0 ? r->limit_left : INT64_MAX;
     } else {
@@ -1570,6 +1614,7 @@ static pl_status run_wave(json_reader *r, pl_error *err) {
             j->r = r;
             j->start = prev;
             j->end = end;
+            j->more = !r->src.eof; /* a value may run past its chunk to the window end */
             j->max_rows = INT64_MAX;
             prev = end;
         }
@@ -1589,12 +1634,12 @@ static pl_status run_wave(json_reader *r, pl_error *err) {
             if (st) break;
         }
         r->pos = j->stop;
-        if (j->array) {
-            r->arr_state = j->arr_state;
-            if (j->arr_state == 2) r->pos = n;
-        } else if (j->soft && j->n_rows == 0) {
-            r->pos = n; /* only whitespace was left */
+        if (j->array) r->arr_state = j->arr_state;
+        if (j->cut) {
+            r->need_more = true; /* the window ends inside a value: the next window has it */
+            break;
         }
+        if (!j->array && j->soft && j->n_rows == 0) r->pos = n; /* only white space was left */
         if (!j->soft && j->stop != j->end) {
             r->sequential = true; /* a record spans lines: later chunks started mid-record */
             break;
@@ -1609,28 +1654,34 @@ static pl_status run_wave(json_reader *r, pl_error *err) {
  * an array that starts with an object or is empty, or that is the only value in the input. */
 static pl_status detect_format(json_reader *r, pl_error *err) {
     r->arr_state = 0;
-    if (r->opt_format != PL_JSON_AUTO) {
-        r->format = r->opt_format;
-    } else {
+    r->format = r->opt_format;
+    while (r->opt_format == PL_JSON_AUTO) {
         r->format = PL_JSON_NEWLINE_DELIMITED;
         jcur c;
         cursor_init(&c, r, r->pos);
         skip_ws(&c);
+        bool undecided = false; /* the window of a compressed input ends too soon to tell */
         if (c.pos < c.n && c.d[c.pos] == '[') {
             int64_t open = c.pos;
             c.pos++;
             skip_ws(&c);
             if (c.pos < c.n && (c.d[c.pos] == '{' || c.d[c.pos] == ']')) {
                 r->format = PL_JSON_ARRAY;
+            } else if (!r->src.eof && value_cut(c.d, c.n, open)) {
+                undecided = true;
             } else {
                 c.pos = open;
                 if (gen_value(&c, NULL)) {
                     skip_ws(&c);
                     if (c.pos >= c.n) r->format = PL_JSON_ARRAY;
+                    undecided = c.pos >= c.n && !r->src.eof;
                 }
             }
         }
         cursor_reset(&c);
+        if (!undecided) break;
+        PL_TRY(pl_text_src_next(&r->src, 0, true, err));
+        r->cur = r->src.win;
     }
     if (r->format == PL_JSON_ARRAY) {
         const uint8_t *d = r->cur->data;
@@ -1640,10 +1691,7 @@ static pl_status detect_format(json_reader *r, pl_error *err) {
             pl_error_set_path(err, r->cur_name);
             pl_error_set(err, PL_ERR_CORRUPT, "expected a top-level array ('[') for format "
                          "'array'");
-            if (err) {
-                err->byte_offset = p;
-                err->row = line_of(d, p);
-            }
+            error_at(r, p, err);
             return PL_ERR_CORRUPT;
         }
         r->pos = p + 1;
@@ -1652,36 +1700,35 @@ static pl_status detect_format(json_reader *r, pl_error *err) {
 }
 
 static pl_status open_input(json_reader *r, int32_t idx, pl_error *err) {
-    pl_buf_release(r->cur);
-    r->cur = NULL;
-    r->cur_slot = -1;
-    if (r->mem) {
-        r->cur = pl_buf_retain(r->mem);
-    } else {
-        r->cur_name = r->paths[idx];
-        /* .json.gz / .jsonl.zst (by their first bytes): decompressed whole into memory */
-        PL_TRY(pl_io_load_text(r->paths[idx], &r->cur, &r->cur_slot, err));
-    }
+    PL_TRY(pl_text_input_open(&r->src, r->mem, r->paths, idx, &r->cur_name, err));
+    r->cur = r->src.win;
     r->cur_src = idx;
     r->pos = 0;
-    r->sequential = false;
+    r->sequential = r->need_more = false;
     if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
     return detect_format(r, err);
 }
 
-/* Infers the root shape from up to *left values of the current input. */
-static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t *n_values,
-                             int64_t *n_bytes, pl_error *err) {
+/* Infers the root shape from up to *left values of the current input; *cut when the window of
+ * a compressed input ended the sample early. object_no counts the objects of the whole sample
+ * (duplicate-key stamps). */
+static pl_status infer_window(json_reader *r, shape *root, int64_t *left, int64_t *n_values,
+                              int64_t *n_bytes, int64_t *object_no, bool *cut, pl_error *err) {
     jcur c;
     cursor_init(&c, r, r->pos);
-    infer_ctx ic = {&c, 0};
+    infer_ctx ic = {&c, *object_no};
     bool ok = true;
     bool array = r->format == PL_JSON_ARRAY;
+    bool more = !r->src.eof; /* the sample ends at a value the window cuts */
     int32_t arr = 0;
     int64_t from = c.pos;
     while (ok && *left > 0) {
         skip_ws(&c);
         if (array) {
+            if (c.pos >= c.n && more) {
+                *cut = true;
+                break;
+            }
             if (c.pos >= c.n) {
                 ok = fail_unexpected(&c, "',' or ']' closing the top-level array");
                 break;
@@ -1699,6 +1746,11 @@ static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t
             }
             if (c.pos < c.n && c.d[c.pos] == ']' && !comma) break;
         } else if (c.pos >= c.n) {
+            *cut = more;
+            break;
+        }
+        if (more && value_cut(c.d, c.n, c.pos)) {
+            *cut = true;
             break;
         }
         ok = infer_value(&ic, root);
@@ -1707,9 +1759,28 @@ static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t
         (*n_values)++;
     }
     *n_bytes += c.pos - from;
+    *object_no = ic.object_no;
     pl_status st = ok ? PL_OK : cursor_error(r, &c, err);
     cursor_reset(&c);
     return st;
+}
+
+/* infer_window over a window that holds the sample's values (a compressed input's first
+ * window grows up to PL_TEXT_MAX_SAMPLE_BYTES for them; inference is a union, so the values
+ * seen before the window grew may be seen again). */
+static pl_status infer_input(json_reader *r, shape *root, int64_t *left, int64_t *n_values,
+                             int64_t *n_bytes, int64_t *object_no, pl_error *err) {
+    int64_t left0 = *left, n_values0 = *n_values, n_bytes0 = *n_bytes;
+    for (;;) {
+        bool cut = false;
+        PL_TRY(infer_window(r, root, left, n_values, n_bytes, object_no, &cut, err));
+        if (!cut || r->cur->size >= PL_TEXT_MAX_SAMPLE_BYTES) return PL_OK;
+        PL_TRY(pl_text_src_next(&r->src, 0, true, err)); /* window offsets stay */
+        r->cur = r->src.win;
+        *left = left0;
+        *n_values = n_values0;
+        *n_bytes = n_bytes0;
+    }
 }
 
 static void free_names(char **names, int32_t n) {
@@ -1728,13 +1799,13 @@ static void reader_free(json_reader *r) {
     pl_schema_release(r->schema);
     free_names(r->paths, r->n_src);
     pl_buf_release(r->mem);
-    pl_buf_release(r->cur);
+    pl_text_src_close(&r->src);
     pl_batch_queue_free(&r->queue);
     pl_free(r);
 }
 
 static pl_status check_unchanged(json_reader *r, pl_status st, pl_error *err) {
-    return pl_io_check_unchanged(r->cur, r->cur_slot, r->cur_name, &r->queue, st, err);
+    return pl_io_check_unchanged(r->cur, r->src.slot, r->cur_name, &r->queue, st, err);
 }
 
 static pl_status json_next(pl_stream *s, pl_batch **out, pl_error *err) {
@@ -1743,15 +1814,18 @@ static pl_status json_next(pl_stream *s, pl_batch **out, pl_error *err) {
         PL_TRY(pl_batch_queue_pop(&r->queue, &r->limit_left, out, err));
         if (*out) return PL_OK;
         if (r->limit_left == 0) break;
+        if (r->need_more || (r->pos >= r->cur->size && !r->src.eof)) {
+            /* the next window of a compressed input, from the value it cut */
+            PL_TRY(pl_text_input_next(&r->src, &r->pos, &r->cur, err));
+            r->need_more = false;
+            continue;
+        }
         if (r->pos >= r->cur->size) {
             if (r->format == PL_JSON_ARRAY && r->arr_state != 2) {
                 pl_error_set_path(err, r->cur_name);
                 pl_error_set(err, PL_ERR_CORRUPT, "expected ',' or ']' closing the top-level "
                              "array, found the end of the data");
-                if (err) {
-                    err->byte_offset = r->cur->size;
-                    err->row = line_of(r->cur->data, r->cur->size);
-                }
+                error_at(r, r->cur->size, err);
                 return PL_ERR_CORRUPT;
             }
             if (r->cur_src + 1 >= r->n_src) break;
@@ -1759,7 +1833,7 @@ static pl_status json_next(pl_stream *s, pl_batch **out, pl_error *err) {
             continue;
         }
         PL_TRY(check_unchanged(r, run_wave(r, err), err));
-        if (r->cur_slot >= 0 && r->pos > 0) pl_file_map_drop(r->cur->data, (size_t)r->pos);
+        if (r->src.slot >= 0 && r->pos > 0) pl_file_map_drop(r->cur->data, (size_t)r->pos);
     }
     *out = NULL;
     return PL_OK;
@@ -1823,10 +1897,11 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
     shape *top = shape_new();
     if (!top) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     int64_t left = o->json_sample_rows > 0 ? o->json_sample_rows : PL_JSON_DEFAULT_SAMPLE_ROWS;
-    int64_t n_values = 0, n_bytes = 0;
-    pl_status st = infer_input(r, top, &left, &n_values, &n_bytes, err);
+    int64_t n_values = 0, n_bytes = 0, object_no = 0;
+    pl_status st = infer_input(r, top, &left, &n_values, &n_bytes, &object_no, err);
     /* more inputs while the sample is not full (the first one stays open for reading) */
     json_reader peek = *r; /* reads the other inputs of the sample; shares nothing it frees */
+    memset(&peek.src, 0, sizeof peek.src);
     peek.cur = NULL;
     peek.mem = NULL;
     memset(&peek.queue, 0, sizeof peek.queue);
@@ -1834,10 +1909,10 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
          k++) {
         peek.cur_src = k;
         st = open_input(&peek, k, err);
-        if (!st) st = infer_input(&peek, top, &left, &n_values, &n_bytes, err);
+        if (!st) st = infer_input(&peek, top, &left, &n_values, &n_bytes, &object_no, err);
         if (!st) st = check_unchanged(&peek, PL_OK, err);
     }
-    pl_buf_release(peek.cur);
+    pl_text_src_close(&peek.src);
     if (n_values > 0) r->row_bytes_est = PL_MAX(n_bytes / n_values, 1);
     unsigned kinds = top->kinds & ~(unsigned)S_NULL;
     bool objects = kinds == S_OBJ;
@@ -1963,7 +2038,7 @@ pl_status pl_json_scan_open(int32_t n_paths, const char *const *paths, const pl_
     if (n_paths < 1) PL_FAIL(err, PL_ERR_INVALID_ARG, "no JSON input given");
     json_reader *r = pl_calloc(1, sizeof *r);
     if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    r->cur_slot = -1;
+    r->src.slot = r->src.raw_slot = -1;
     r->paths = pl_calloc((size_t)n_paths, sizeof(char *));
     if (!r->paths) {
         pl_free(r);
@@ -1984,7 +2059,7 @@ pl_status pl_json_scan_buffer(pl_buf *buf, const char *name, const pl_read_opts 
                               pl_stream **out, pl_error *err) {
     json_reader *r = pl_calloc(1, sizeof *r);
     if (!r) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
-    r->cur_slot = -1;
+    r->src.slot = r->src.raw_slot = -1;
     r->mem = pl_buf_retain(buf);
     r->n_src = 1;
     r->cur_name = name ? name : "<buffer>";

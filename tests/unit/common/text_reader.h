@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "oom_loop.h"
+
 static pl_status read_text(const char *text, int64_t n, const pl_read_opts *opts, pl_table **out,
                            pl_error *err) {
     pl_buf *buf;
@@ -58,27 +60,22 @@ static pl_batch *combine(pl_table *t) {
 
 /* PLAIN text of cell (r, c); "<NULL>" for NULL. */
 
+typedef struct text_read_ctx {
+    const char *text;
+    int64_t len;
+    const pl_read_opts *opts;
+} text_read_ctx;
+
+static pl_status text_read(void *ctx, pl_table **out, pl_error *err) {
+    const text_read_ctx *c = ctx;
+    return read_text(c->text, c->len, c->opts, out, err);
+}
+
 /* Reads text with the n-th allocation failing, n = 0, 1, ... until the read succeeds (then it
  * must give `rows` rows): each failure must be PL_ERR_NOMEM and leave no memory behind. */
 static void check_oom(const char *text, int64_t len, const pl_read_opts *opts, int64_t rows) {
-    for (int64_t n = 0;; n++) {
-        int64_t live = pl_alloc_live_bytes();
-        pl_table *t = NULL;
-        pl_error err;
-        pl_error_init(&err);
-        pl_alloc_fail_after(n);
-        pl_status st = read_text(text, len, opts, &t, &err);
-        pl_alloc_fail_after(-1);
-        if (st == PL_OK) {
-            assert_int_equal(t->n_rows, rows);
-            pl_table_release(t);
-            assert_int_equal(pl_alloc_live_bytes(), live);
-            break;
-        }
-        if (st != PL_ERR_NOMEM) fail_msg("n=%lld: status %d: %s", (long long)n, st, err.msg);
-        assert_int_equal(pl_alloc_live_bytes(), live);
-        assert_true(n < 100000);
-    }
+    text_read_ctx c = {text, len, opts};
+    check_oom_loop(text_read, &c, rows);
 }
 
 static void write_file(const char *path, const char *text) {
