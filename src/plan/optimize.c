@@ -2,7 +2,9 @@
  *   1. constant folding of literal-only subexpressions;
  *   2. predicate pushdown: filters split into conjuncts and moved below projections, sorts,
  *      aggregates (conjuncts on group keys), unions and joins (one-sided conjuncts to their
- *      side; two-sided equalities over an inner/cross join become hash keys), into scans;
+ *      side; two-sided equalities over an inner/cross join become hash keys; ORs there give
+ *      up the conjuncts common to their branches and imply per-side ORs, factor_ors), into
+ *      scans;
  *   3. projection pushdown: scans read only the columns used above them;
  *   4. limit pushdown: ORDER BY ... LIMIT becomes a top-N sort; a limit reaches a plain scan;
  *   5. join build side: the smaller estimated input of an inner join builds the hash table;
