@@ -3,7 +3,8 @@
  *   2. predicate pushdown: filters split into conjuncts and moved below projections, sorts,
  *      aggregates (conjuncts on group keys), unions and joins (one-sided conjuncts to their
  *      side; two-sided equalities over an inner/cross join become hash keys; ORs there give
- *      up the conjuncts common to their branches and imply per-side ORs, factor_ors), into
+ *      up the conjuncts common to their branches and imply per-side ORs, factor_ors; a cross
+ *      join that the join above connects to both sides is rotated away, rotate_cross), into
  *      scans;
  *   3. projection pushdown: scans read only the columns used above them;
  *   4. limit pushdown: ORDER BY ... LIMIT becomes a top-N sort; a limit reaches a plain scan;
@@ -444,6 +445,104 @@ static pl_status factor_ors(conj_list *all, int32_t nl, int32_t nr, pl_error *er
     return st;
 }
 
+static void set_build_side(pl_df *j) {
+    int64_t el = j->inputs[0]->est_rows, er = j->inputs[1]->est_rows;
+    j->est_rows = PL_MAX(el, er);
+    if (el >= 0 && er >= 0) j->build_left = el < er;
+}
+
+/* (A x B) JOIN C ON keys over A and C AND keys over B and C, with A x B a plain cross join
+ * (comma-joined tables with no condition between them: TPC-H Q2, Q8, Q9 list part, supplier
+ * before the table that joins both) becomes ((A JOIN C) JOIN B) under a projection that
+ * restores the column order A, B, C: the cross product is never built. *c is replaced on
+ * success; unchanged when the pattern does not apply. */
+static pl_status rotate_cross(pl_df **c, pl_error *err) {
+    pl_df *j = *c, *x = j->inputs[0];
+    if (j->kind != PL_PLAN_JOIN || j->join_type != PL_JOIN_INNER || j->n_keys < 2 ||
+        x->kind != PL_PLAN_JOIN || x->join_type != PL_JOIN_CROSS || x->n_keys > 0 || x->residual)
+        return PL_OK;
+    pl_df *a = x->inputs[0], *b = x->inputs[1], *cc = j->inputs[1];
+    int32_t na = a->schema->n_fields, nb = b->schema->n_fields, nc = cc->schema->n_fields;
+    int32_t n_a = 0, n_b = 0;
+    for (int32_t i = 0; i < j->n_keys; i++) {
+        if (uses_only(j->keys[i], 0, na) && has_columns(j->keys[i])) n_a++;
+        else if (uses_only(j->keys[i], na, na + nb) && has_columns(j->keys[i])) n_b++;
+        else return PL_OK;
+    }
+    if (n_a == 0 || n_b == 0) return PL_OK;
+    int32_t n = na + nb + nc;
+    pl_expr **ak = pl_calloc((size_t)n_a, sizeof *ak), **ack = pl_calloc((size_t)n_a, sizeof *ack);
+    pl_expr **bk = pl_calloc((size_t)n_b, sizeof *bk), **bck = pl_calloc((size_t)n_b, sizeof *bck);
+    bool *ane = pl_calloc((size_t)n_a, sizeof *ane), *bne = pl_calloc((size_t)n_b, sizeof *bne);
+    int32_t *map = pl_calloc((size_t)n, sizeof *map);
+    pl_expr **cols = pl_calloc((size_t)n, sizeof *cols);
+    const char **names = pl_calloc((size_t)n, sizeof *names);
+    pl_status st = (!ak || !ack || !bk || !bck || !ane || !bne || !map || !cols || !names) ? nomem(err) : PL_OK;
+    /* old layout A, B, C -> new layout A, C, B */
+    for (int32_t i = 0; !st && i < n; i++)
+        map[i] = i < na ? i : i < na + nb ? nc + i : i - nb;
+    int32_t ia = 0, ib = 0;
+    for (int32_t i = 0; !st && i < j->n_keys; i++) {
+        if (uses_only(j->keys[i], 0, na)) {
+            ak[ia] = pl_expr_retain(j->keys[i]);
+            ack[ia] = pl_expr_retain(j->right_keys[i]);
+            ane[ia++] = j->key_ne && j->key_ne[i];
+        } else {
+            /* the C side (after A's columns in A JOIN C) on the left, B's key on the right */
+            bk[ib] = shift(j->right_keys[i], nc, na);
+            bck[ib] = shift(j->keys[i], na + nb, -na);
+            bne[ib] = j->key_ne && j->key_ne[i];
+            if (!bk[ib] || !bck[ib]) st = nomem(err);
+            ib++;
+        }
+    }
+    pl_expr *resid = NULL;
+    if (!st && j->residual && !(resid = pl_expr_remap(j->residual, map))) st = nomem(err);
+    pl_df *ac = NULL, *acb = NULL, *p = NULL;
+    pl_join_opts jo = {false, NULL, ane, PL_ASOF_GE};
+    if (!st) st = pl_df_join(a, cc, PL_JOIN_INNER, n_a, ak, ack, &jo, &ac, err);
+    pl_join_opts jo2 = {false, resid, bne, PL_ASOF_GE};
+    if (!st) {
+        set_build_side(ac);
+        st = pl_df_join(ac, b, PL_JOIN_INNER, n_b, bk, bck, &jo2, &acb, err);
+    }
+    for (int32_t i = 0; !st && i < n; i++) {
+        names[i] = j->schema->fields[i].name;
+        if (!(cols[i] = pl_expr_col_index(map[i], names[i]))) st = nomem(err);
+    }
+    if (!st) {
+        set_build_side(acb);
+        st = pl_df_select(acb, n, cols, names, &p, err);
+    }
+    if (!st) {
+        p->est_rows = acb->est_rows;
+        pl_df_release(*c);
+        *c = p;
+    }
+    for (int32_t i = 0; i < n_a && ak; i++) {
+        pl_expr_release(ak[i]);
+        if (ack) pl_expr_release(ack[i]);
+    }
+    for (int32_t i = 0; i < n_b && bk; i++) {
+        pl_expr_release(bk[i]);
+        if (bck) pl_expr_release(bck[i]);
+    }
+    for (int32_t i = 0; i < n && cols; i++) pl_expr_release(cols[i]);
+    pl_free(ak);
+    pl_free(ack);
+    pl_free(bk);
+    pl_free(bck);
+    pl_free(ane);
+    pl_free(bne);
+    pl_free(map);
+    pl_free(cols);
+    pl_free((void *)names);
+    pl_expr_release(resid);
+    if (ac) pl_df_release(ac);
+    if (acb) pl_df_release(acb);
+    return st;
+}
+
 static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *err) {
     int32_t nl = d->inputs[0]->schema->n_fields, nr = d->inputs[1]->schema->n_fields;
     pl_join_type jt = d->join_type;
@@ -542,7 +641,8 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         if (inner && el >= 0 && er >= 0) c->build_left = el < er;
         if (jt == PL_JOIN_LEFT || jt == PL_JOIN_RIGHT || jt == PL_JOIN_FULL)
             c->build_left = el >= 0 && er >= 0 && el < er;
-        c = wrap_filter(c, &keep, err, &st);
+        if (inner) st = rotate_cross(&c, err);
+        if (!st) c = wrap_filter(c, &keep, err, &st);
     }
     if (lk)
         for (int32_t i = 0; i < nk; i++) pl_expr_release(lk[i]);

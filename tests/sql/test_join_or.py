@@ -8,7 +8,9 @@ branch's restrictions of that side; the tests cover branches left empty, sides a
 not restrict, NULLs in three-valued logic, nested ORs, JOIN ... ON, outer joins (left alone)
 and three-way joins. empty_values_null skips the rows of outer keys without a group when the
 subquery's value over no rows is NULL: min/avg/sum and expressions of them, against count and
-coalesce (which keep them), NULL keys on both sides, two correlation keys."""
+coalesce (which keep them), NULL keys on both sides, two correlation keys. rotate_cross:
+a cross join of two tables that the next join connects both to is rotated away; `*` keeps
+the FROM order."""
 import decimal
 
 import pyarrow as pa
@@ -77,6 +79,32 @@ OR_QUERIES = {
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_join_or(sql, tabs, name, threads):
     sql.check(OR_QUERIES[name], setup=tabs, extra=("--threads", threads))
+
+
+# (A x B) JOIN C on keys over A and C and over B and C: rotated to (A JOIN C) JOIN B under a
+# projection restoring the columns' order (optimize.c, rotate_cross; TPC-H Q2, Q8, Q9)
+ROTATE_QUERIES = {
+    "star": "SELECT * FROM a, c, b WHERE a.k = b.k AND c.k2 = b.k2",
+    "star_residual": "SELECT * FROM a, c, b WHERE a.k = b.k AND c.k2 = b.k2 AND a.x + 1 > b.y",
+    "qualified_same_names": "SELECT a.k, b.k, a.k2, b.k2, c.k2, c.z FROM a, c, b "
+                            "WHERE b.k = a.k AND b.k2 = c.k2 AND c.z <> 'c2'",
+    "not_distinct_key": "SELECT a.k, c.z, b.y FROM a, c, b WHERE a.k IS NOT DISTINCT FROM b.k "
+                        "AND c.k2 IS NOT DISTINCT FROM b.k2",
+    "expression_keys": "SELECT a.x, c.z, b.y FROM a, c, b WHERE a.k + 1 = b.k + 1 "
+                       "AND c.k2 = b.k2 % 2",
+    "two_keys_each": "SELECT a.s, b.d, c.z FROM a, c, b WHERE a.k = b.k AND a.k2 = b.k2 "
+                     "AND c.k2 = b.k2 AND c.k2 = a.k2",
+    "four_tables": "SELECT a.k, b.y, c.z, c2.z AS z2 FROM a, c, b, c AS c2 WHERE a.k = b.k "
+                   "AND c.k2 = b.k2 AND c2.k2 = a.k2",
+    "grouped": "SELECT c.z, count(*) AS n, sum(b.y) AS sy FROM a, c, b WHERE a.k = b.k "
+               "AND c.k2 = b.k2 GROUP BY c.z",
+}
+
+
+@pytest.mark.parametrize("name", list(ROTATE_QUERIES))
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_rotate_cross(sql, tabs, name, threads):
+    sql.check(ROTATE_QUERIES[name], setup=tabs, extra=("--threads", threads))
 
 
 SCALAR_QUERIES = {
