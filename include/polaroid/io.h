@@ -64,7 +64,7 @@ typedef struct pl_read_opts {
      * when every file encodes them with a dictionary; set this to decode them to plain arrays. */
     bool decode_dictionary;
     /* CSV */
-    char csv_delimiter;         /* 0 = ',' (or '\t' for .tsv) */
+    char csv_delimiter;         /* 0 = sniffed (',' '|' ';' tab; tab for .tsv) */
     char csv_quote;             /* 0 = '"' */
     int32_t csv_header;         /* -1 = sniffed like DuckDB (the first row is a header when one
                                  * of its values does not fit its column's type, or when every

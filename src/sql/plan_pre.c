@@ -573,9 +573,11 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     memcpy(o + tok.start, "1  ", 3);
             }
         } else if (tok.kind == SQ_TOK_STRING && sql[tok.start] == '\'' &&
-                   (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join")) &&
+                   (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join") ||
+                    (sq_tok_is(sql, &prev, ",") && in_from[depth])) &&
                    seen_select[depth] && !(stmt_is_copy && depth == 0)) {
-            /* FROM 'file.parquet' -> FROM "file.parquet" when the path has no quotes. */
+            /* FROM 'file.parquet' -> FROM "file.parquet" when the path has no quotes (also a
+             * later item of the FROM list: FROM 'a.parquet' a, 'b.parquet' b). */
             bool plain = true; /* '' inside stays '' (the planner unescapes paths) */
             for (int32_t i = tok.start + 1; i < tok.end - 1; i++)
                 if (sql[i] == '"') plain = false;
