@@ -48,6 +48,8 @@ class Dataset:
         return os.path.join(ROOT, self.directory(small), "_manifest.json")
 
 
+TPCH_TABLES = ["region", "nation", "supplier", "customer", "part", "partsupp", "orders",
+               "lineitem"]  # bench/gen_tpch.py's tables, one Parquet file each
 SYMBOLS_TABLE = "data/bench/ref/symbols.parquet"  # bench/gen_symbols.py (200 tickers, sectors)
 
 DATASETS = {
@@ -57,6 +59,11 @@ DATASETS = {
                      tables={"symbols": lambda small: SYMBOLS_TABLE}),
     "h2o": Dataset("h2o", "data/bench/h2o", "data/sample/h2o",
                    lambda small: ["bench/gen_h2o.py"] + (["--small"] if small else [])),
+    # TPC-H (bench/gen_tpch.py): SF 1, --small SF 0.1; every table is a side table
+    "tpch": Dataset("tpch", "data/tpch/sf1", "data/tpch/sf0.1",
+                    lambda small: ["bench/gen_tpch.py", "--sf", "0.1" if small else "1"],
+                    tables={t: (lambda small, t=t: f"data/tpch/sf{'0.1' if small else '1'}/"
+                                                   f"{t}.parquet") for t in TPCH_TABLES}),
 }
 
 # The most frequent ticker of bench/gen_ticks.py's default seed (rank 1 of the Zipf weights, ~21 %
@@ -316,5 +323,63 @@ sql_query("ticks_by_sector", "ticks", "ticks",
           "avg(t.price) AS avg_price FROM {x} AS t JOIN {symbols} AS s ON t.symbol = s.symbol "
           "GROUP BY s.sector",
           _sector_polars)
+
+
+# TPC-H: the 22 queries of bench/tpch/ (the spec's validation parameters) over views named like
+# the spec's tables on the Parquet files of bench/gen_tpch.py; the same SQL text for polaroid,
+# DuckDB and Polars (SQLContext over lazy scans of the same files).
+
+def tpch_views(ctx):
+    """CREATE VIEW statements of the 8 tables over ctx.tables' Parquet files."""
+    def quoted(path):
+        return "'" + path.replace("'", "''") + "'"
+    return [f"CREATE VIEW {t} AS SELECT * FROM read_parquet({quoted(ctx.tables[t])})"
+            for t in TPCH_TABLES]
+
+
+def tpch_sql(name):
+    with open(os.path.join(ROOT, "bench", "tpch", f"{name}.sql")) as fh:
+        return fh.read().strip().rstrip(";")
+
+
+def _tpch_impls(name):
+    def polaroid(ctx):
+        argv = [ctx.polaroid, "sql"]
+        if ctx.threads:
+            argv += ["--threads", str(ctx.threads)]
+        return argv + ["--format", "none", ";\n".join(tpch_views(ctx) + [tpch_sql(name)])]
+
+    def duckdb_arrow(ctx, con):
+        for v in tpch_views(ctx):
+            con.execute(v)
+        rel = con.sql(tpch_sql(name))
+        return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.fetch_arrow_table()
+
+    def duckdb_table(ctx, con):
+        for v in tpch_views(ctx):
+            con.execute(v)
+        con.execute("CREATE TABLE result AS " + tpch_sql(name))
+        return "result"
+
+    def polars_lazy(ctx, pl):
+        frames = {t: pl.scan_parquet(ctx.tables[t]) for t in TPCH_TABLES}
+        return pl.SQLContext(frames=frames).execute(tpch_sql(name), eager=False)
+
+    return {"polaroid": polaroid, "duckdb": duckdb_arrow, "duckdb-table": duckdb_table,
+            "polars": lambda ctx, pl: polars_lazy(ctx, pl).collect(),
+            "polars-streaming": lambda ctx, pl: polars_lazy(ctx, pl).collect(engine="streaming")}
+
+
+def _tpch_title(name):
+    """The query's leading comment (its name and parameters)."""
+    with open(os.path.join(ROOT, "bench", "tpch", f"{name}.sql")) as fh:
+        lines = [ln[2:].strip() for ln in fh.read().splitlines() if ln.startswith("--")]
+    return " ".join(lines) or name
+
+
+for _i in range(1, 23):
+    _n = f"q{_i:02d}"
+    register(Query(f"tpch_{_n}", "tpch", _tpch_title(_n), None, [("rows",)], _tpch_impls(_n),
+                   group="tpch", verify=True, sql=f"bench/tpch/{_n}.sql"))
 
 GROUPS = sorted({q.group for q in QUERIES.values()})

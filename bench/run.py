@@ -427,8 +427,8 @@ def summarise(q, engine, ms, ref_nbytes, idle=None):
 
 def report_to_docs(a):
     """Whether this run's report may replace docs/PERFORMANCE_COMPARISON.md and docs/img/*.png:
-    the full data sets (no --small), every group the document shows (read, h2o, ticks, server,
-    async, notebook), every query (no --only) and every engine (no --engines short of all of
+    the full data sets (no --small), every group the document shows (read, h2o, ticks, tpch,
+    server, async, notebook), every query (no --only) and every engine (no --engines short of all of
     them). Decided from the command line before anything runs."""
     if a.small or a.only:
         return False

@@ -181,7 +181,7 @@ def test_h2o_generator(tmp_path):
 @pytest.mark.parametrize("args,docs", [
     ([], True),                                                   # make bench: everything, full size
     (["--reps", "3", "--threads", "0"], True),
-    (["--group", "read,h2o,ticks,server,async,notebook"], True),
+    (["--group", "read,h2o,ticks,tpch,server,async,notebook"], True),
     (["--engines", "polaroid,polars,polars-streaming,duckdb,duckdb-table,polars-aio,flight-duckdb"], True),
     (["--small"], False),                                         # make run / quick runs
     (["--group", "h2o"], False),
@@ -189,7 +189,7 @@ def test_h2o_generator(tmp_path):
     (["--group", "server"], False),
     (["--only", "q1"], False),
     (["--engines", "polaroid,duckdb"], False),
-    (["--small", "--group", "read,h2o,ticks,server,async,notebook"], False),
+    (["--small", "--group", "read,h2o,ticks,tpch,server,async,notebook"], False),
 ])
 def test_report_goes_to_docs_only_after_a_whole_full_size_run(args, docs, monkeypatch):
     a = run.parser().parse_args(args)

@@ -2,7 +2,10 @@
  *   1. constant folding of literal-only subexpressions;
  *   2. predicate pushdown: filters split into conjuncts and moved below projections, sorts,
  *      aggregates (conjuncts on group keys), unions and joins (one-sided conjuncts to their
- *      side; two-sided equalities over an inner/cross join become hash keys), into scans;
+ *      side; two-sided equalities over an inner/cross join become hash keys; ORs there give
+ *      up the conjuncts common to their branches and imply per-side ORs, factor_ors; a cross
+ *      join that the join above connects to both sides is rotated away, rotate_cross), into
+ *      scans;
  *   3. projection pushdown: scans read only the columns used above them;
  *   4. limit pushdown: ORDER BY ... LIMIT becomes a top-N sort; a limit reaches a plain scan;
  *   5. join build side: the smaller estimated input of an inner join builds the hash table;
@@ -306,6 +309,240 @@ static bool is_eq_call(const pl_expr *e) {
            (strcmp(e->name, "eq") == 0 || is_not_distinct_call(e));
 }
 
+static bool is_true_lit(const pl_expr *e);
+
+static pl_status split_or(const pl_expr *e, conj_list *out, pl_error *err) {
+    if (e->kind == PL_EXPR_CALL && strcmp(e->name, "or") == 0) {
+        for (int32_t i = 0; i < e->n_args; i++) PL_TRY(split_or(e->args[i], out, err));
+        return PL_OK;
+    }
+    pl_expr *c = pl_expr_clone(e);
+    if (!c) return nomem(err);
+    return conj_push(out, c, err);
+}
+
+static bool conj_has(const conj_list *c, const pl_expr *e) {
+    for (int32_t i = 0; i < c->n; i++)
+        if (pl_expr_equals(c->v[i], e)) return true;
+    return false;
+}
+
+/* Removes (releases) the first conjunct of c equal to e; false when there is none. */
+static bool conj_remove(conj_list *c, const pl_expr *e) {
+    for (int32_t i = 0; i < c->n; i++) {
+        if (!pl_expr_equals(c->v[i], e)) continue;
+        pl_expr_release(c->v[i]);
+        memmove(c->v + i, c->v + i + 1, sizeof *c->v * (size_t)(c->n - i - 1));
+        c->n--;
+        return true;
+    }
+    return false;
+}
+
+/* OR over the ANDs of parts[0..k) (cloned): of every conjunct, or (one_side) of those over
+ * columns [lo, hi) only; NULL when out of memory. */
+static pl_expr *or_of_ands(conj_list *parts, int32_t k, bool one_side, int32_t lo, int32_t hi) {
+    pl_expr *r = NULL;
+    for (int32_t j = 0; j < k; j++) {
+        pl_expr *a = NULL;
+        for (int32_t i = 0; i < parts[j].n; i++) {
+            const pl_expr *c = parts[j].v[i];
+            if (one_side && (!uses_only(c, lo, hi) || !has_columns(c))) continue;
+            pl_expr *x = pl_expr_clone(c);
+            a = a ? pl_expr_call2("and", a, x) : x;
+            if (!a) break;
+        }
+        r = r ? pl_expr_call2("or", r, a) : a;
+        if (!r) return NULL;
+    }
+    return r;
+}
+
+/* Whether every disjunct has a conjunct over columns [lo, hi) only (some) and whether all of
+ * its conjuncts are (all). */
+static void side_cover(const conj_list *parts, int32_t k, int32_t lo, int32_t hi, bool *some, bool *all) {
+    *some = *all = true;
+    for (int32_t j = 0; j < k; j++) {
+        int32_t n_side = 0;
+        for (int32_t i = 0; i < parts[j].n; i++)
+            n_side += uses_only(parts[j].v[i], lo, hi) && has_columns(parts[j].v[i]);
+        if (n_side == 0) *some = false;
+        if (n_side < parts[j].n) *all = false;
+    }
+}
+
+/* ORs among the conjuncts of an inner join's condition (rows pass only when it is TRUE), for
+ * an OR whose branches each repeat the join key or restrict each side (TPC-H Q19):
+ *  - a conjunct common to every disjunct comes out ((a AND x) OR (a AND y) is a AND (x OR y),
+ *    also in three-valued logic), so a key equality written inside each branch becomes a hash
+ *    key; when a branch is left with nothing the OR is just the common part;
+ *  - when every disjunct restricts one side, the OR of those restrictions is implied (a TRUE
+ *    disjunct has TRUE restrictions) and added, so that side is filtered below the join; the
+ *    full OR stays. Deterministic ORs only. New conjuncts are appended to all. */
+static pl_status factor_ors(conj_list *all, int32_t nl, int32_t nr, pl_error *err) {
+    int32_t n0 = all->n;
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < n0 && !st; i++) {
+        pl_expr *e = all->v[i];
+        if (!e || e->kind != PL_EXPR_CALL || strcmp(e->name, "or") != 0 || !pl_expr_is_deterministic(e))
+            continue;
+        conj_list dis = {0}, common = {0};
+        st = split_or(e, &dis, err);
+        int32_t k = dis.n;
+        conj_list *parts = st ? NULL : pl_calloc((size_t)PL_MAX(k, 1), sizeof *parts);
+        if (!st && !parts) st = nomem(err);
+        for (int32_t j = 0; j < k && !st; j++) st = split_and(dis.v[j], &parts[j], err);
+        /* the conjuncts every disjunct has */
+        for (int32_t c = 0; !st && k > 1 && c < parts[0].n;) {
+            const pl_expr *x = parts[0].v[c];
+            bool everywhere = true;
+            for (int32_t j = 1; j < k && everywhere; j++) everywhere = conj_has(&parts[j], x);
+            if (!everywhere) {
+                c++;
+                continue;
+            }
+            st = conj_push(&common, pl_expr_retain(parts[0].v[c]), err);
+            for (int32_t j = k - 1; j >= 0 && !st; j--) conj_remove(&parts[j], common.v[common.n - 1]);
+        }
+        bool emptied = false;
+        for (int32_t j = 0; j < k; j++) emptied |= parts[j].n == 0;
+        /* implied one-sided ORs (none when a branch is empty: the OR is then the common part) */
+        for (int32_t side = 0; side < 2 && !st && !emptied && k > 1; side++) {
+            int32_t lo = side ? nl : 0, hi = side ? nl + nr : nl;
+            bool some, whole;
+            side_cover(parts, k, lo, hi, &some, &whole);
+            if (!some || whole) continue; /* a whole-side OR moves down as it is */
+            pl_expr *imp = or_of_ands(parts, k, true, lo, hi);
+            if (!imp) st = nomem(err);
+            else if (conj_has(all, imp)) pl_expr_release(imp);
+            else st = conj_push(all, imp, err);
+        }
+        if (!st && common.n > 0) {
+            pl_expr *rest = emptied ? pl_expr_lit_bool(true) : or_of_ands(parts, k, false, 0, 0);
+            if (!rest) st = nomem(err);
+            else {
+                pl_expr_release(all->v[i]);
+                all->v[i] = rest;
+            }
+            for (int32_t c = 0; c < common.n && !st; c++)
+                if (!conj_has(all, common.v[c])) st = conj_push(all, pl_expr_retain(common.v[c]), err);
+        }
+        for (int32_t j = 0; parts && j < k; j++) conj_free(&parts[j]);
+        pl_free(parts);
+        conj_free(&dis);
+        conj_free(&common);
+    }
+    /* an OR reduced to its common part leaves TRUE */
+    int32_t w = 0;
+    for (int32_t i = 0; i < all->n; i++) {
+        if (is_true_lit(all->v[i])) {
+            pl_expr_release(all->v[i]);
+            continue;
+        }
+        all->v[w++] = all->v[i];
+    }
+    all->n = w;
+    return st;
+}
+
+static void set_build_side(pl_df *j) {
+    int64_t el = j->inputs[0]->est_rows, er = j->inputs[1]->est_rows;
+    j->est_rows = PL_MAX(el, er);
+    if (el >= 0 && er >= 0) j->build_left = el < er;
+}
+
+/* (A x B) JOIN C ON keys over A and C AND keys over B and C, with A x B a plain cross join
+ * (comma-joined tables with no condition between them: TPC-H Q2, Q8, Q9 list part, supplier
+ * before the table that joins both) becomes ((A JOIN C) JOIN B) under a projection that
+ * restores the column order A, B, C: the cross product is never built. *c is replaced on
+ * success; unchanged when the pattern does not apply. */
+static pl_status rotate_cross(pl_df **c, pl_error *err) {
+    pl_df *j = *c, *x = j->inputs[0];
+    if (j->kind != PL_PLAN_JOIN || j->join_type != PL_JOIN_INNER || j->n_keys < 2 ||
+        x->kind != PL_PLAN_JOIN || x->join_type != PL_JOIN_CROSS || x->n_keys > 0 || x->residual)
+        return PL_OK;
+    pl_df *a = x->inputs[0], *b = x->inputs[1], *cc = j->inputs[1];
+    int32_t na = a->schema->n_fields, nb = b->schema->n_fields, nc = cc->schema->n_fields;
+    int32_t n_a = 0, n_b = 0;
+    for (int32_t i = 0; i < j->n_keys; i++) {
+        if (uses_only(j->keys[i], 0, na) && has_columns(j->keys[i])) n_a++;
+        else if (uses_only(j->keys[i], na, na + nb) && has_columns(j->keys[i])) n_b++;
+        else return PL_OK;
+    }
+    if (n_a == 0 || n_b == 0) return PL_OK;
+    int32_t n = na + nb + nc;
+    pl_expr **ak = pl_calloc((size_t)n_a, sizeof *ak), **ack = pl_calloc((size_t)n_a, sizeof *ack);
+    pl_expr **bk = pl_calloc((size_t)n_b, sizeof *bk), **bck = pl_calloc((size_t)n_b, sizeof *bck);
+    bool *ane = pl_calloc((size_t)n_a, sizeof *ane), *bne = pl_calloc((size_t)n_b, sizeof *bne);
+    int32_t *map = pl_calloc((size_t)n, sizeof *map);
+    pl_expr **cols = pl_calloc((size_t)n, sizeof *cols);
+    const char **names = pl_calloc((size_t)n, sizeof *names);
+    pl_status st = (!ak || !ack || !bk || !bck || !ane || !bne || !map || !cols || !names) ? nomem(err) : PL_OK;
+    /* old layout A, B, C -> new layout A, C, B */
+    for (int32_t i = 0; !st && i < n; i++)
+        map[i] = i < na ? i : i < na + nb ? nc + i : i - nb;
+    int32_t ia = 0, ib = 0;
+    for (int32_t i = 0; !st && i < j->n_keys; i++) {
+        if (uses_only(j->keys[i], 0, na)) {
+            ak[ia] = pl_expr_retain(j->keys[i]);
+            ack[ia] = pl_expr_retain(j->right_keys[i]);
+            ane[ia++] = j->key_ne && j->key_ne[i];
+        } else {
+            /* the C side (after A's columns in A JOIN C) on the left, B's key on the right */
+            bk[ib] = shift(j->right_keys[i], nc, na);
+            bck[ib] = shift(j->keys[i], na + nb, -na);
+            bne[ib] = j->key_ne && j->key_ne[i];
+            if (!bk[ib] || !bck[ib]) st = nomem(err);
+            ib++;
+        }
+    }
+    pl_expr *resid = NULL;
+    if (!st && j->residual && !(resid = pl_expr_remap(j->residual, map))) st = nomem(err);
+    pl_df *ac = NULL, *acb = NULL, *p = NULL;
+    pl_join_opts jo = {false, NULL, ane, PL_ASOF_GE};
+    if (!st) st = pl_df_join(a, cc, PL_JOIN_INNER, n_a, ak, ack, &jo, &ac, err);
+    pl_join_opts jo2 = {false, resid, bne, PL_ASOF_GE};
+    if (!st) {
+        set_build_side(ac);
+        st = pl_df_join(ac, b, PL_JOIN_INNER, n_b, bk, bck, &jo2, &acb, err);
+    }
+    for (int32_t i = 0; !st && i < n; i++) {
+        names[i] = j->schema->fields[i].name;
+        if (!(cols[i] = pl_expr_col_index(map[i], names[i]))) st = nomem(err);
+    }
+    if (!st) {
+        set_build_side(acb);
+        st = pl_df_select(acb, n, cols, names, &p, err);
+    }
+    if (!st) {
+        p->est_rows = acb->est_rows;
+        pl_df_release(*c);
+        *c = p;
+    }
+    for (int32_t i = 0; i < n_a && ak; i++) {
+        pl_expr_release(ak[i]);
+        if (ack) pl_expr_release(ack[i]);
+    }
+    for (int32_t i = 0; i < n_b && bk; i++) {
+        pl_expr_release(bk[i]);
+        if (bck) pl_expr_release(bck[i]);
+    }
+    for (int32_t i = 0; i < n && cols; i++) pl_expr_release(cols[i]);
+    pl_free(ak);
+    pl_free(ack);
+    pl_free(bk);
+    pl_free(bck);
+    pl_free(ane);
+    pl_free(bne);
+    pl_free(map);
+    pl_free(cols);
+    pl_free((void *)names);
+    pl_expr_release(resid);
+    if (ac) pl_df_release(ac);
+    if (acb) pl_df_release(acb);
+    return st;
+}
+
 static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *err) {
     int32_t nl = d->inputs[0]->schema->n_fields, nr = d->inputs[1]->schema->n_fields;
     pl_join_type jt = d->join_type;
@@ -333,6 +570,7 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         rk[i] = pl_expr_retain(d->right_keys[i]);
         ne[i] = d->key_ne && d->key_ne[i];
     }
+    if (!st && inner) st = factor_ors(&all, nl, nr, err);
     int32_t n_from_above = preds->n;
     for (int32_t i = 0; i < all.n && !st; i++) {
         pl_expr *e = all.v[i];
@@ -403,7 +641,8 @@ static pl_status push_join(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         if (inner && el >= 0 && er >= 0) c->build_left = el < er;
         if (jt == PL_JOIN_LEFT || jt == PL_JOIN_RIGHT || jt == PL_JOIN_FULL)
             c->build_left = el >= 0 && er >= 0 && el < er;
-        c = wrap_filter(c, &keep, err, &st);
+        if (inner) st = rotate_cross(&c, err);
+        if (!st) c = wrap_filter(c, &keep, err, &st);
     }
     if (lk)
         for (int32_t i = 0; i < nk; i++) pl_expr_release(lk[i]);

@@ -915,6 +915,27 @@ void sq_post_reset(sq_post *p) {
 
 /* ---------------------------------------------------------------- the count bug */
 
+/* Whether the empty-input plan e gives one row of NULLs only (e.g. min, sum, avg and
+ * expressions of them over no rows): then the keys without a group need no row, the LEFT join
+ * back gives them those NULLs already. Run now (it reads no rows); a query calling volatile
+ * functions, or one that fails here, keeps the general plan. */
+static bool empty_values_null(sq_ctx *ctx, const PgQuery__SelectStmt *stmt, pl_df *e) {
+    if (sq_calls_volatile(&stmt->base)) return false;
+    pl_table *t = NULL;
+    pl_error ignored;
+    if (pl_df_collect(e, ctx->s ? pl_session_exec_opts(ctx->s) : NULL, &t, &ignored)) return false;
+    bool all_null = t->n_rows == 1;
+    for (int64_t b = 0; all_null && b < t->n_batches; b++) {
+        pl_batch *bt = t->batches[b];
+        for (int32_t i = 0; all_null && i < bt->n_cols; i++) {
+            pl_array *a = bt->columns[i];
+            all_null = a->type->id == PL_TYPE_NA || pl_array_null_count(a) == a->length;
+        }
+    }
+    pl_table_release(t);
+    return all_null;
+}
+
 pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *stmt,
                                  const sq_corr *corr, pl_df *outer_df, pl_df **sub, int32_t pos,
                                  pl_error *err) {
@@ -947,6 +968,12 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
     pl_df *rp = NULL, *d = NULL, *dd = NULL, *dm = NULL, *de = NULL, *full = NULL;
     if (!st) st = pl_df_filter(*sub, nn, &rp, err);
     pl_expr_release(nn);
+    if (!st && empty_values_null(outer_sc->ctx, stmt, e)) {
+        /* R' alone: a NULL outer key never matches (the keys are equalities) */
+        full = rp;
+        rp = NULL;
+        goto done;
+    }
     /* D: the distinct outer keys, typed like the subquery's */
     for (int32_t i = 0; !st && i < nk; i++) {
         pl_expr *f = NULL;
@@ -968,6 +995,7 @@ pl_status sq_complete_scalar_agg(sq_scope *outer_sc, const PgQuery__SelectStmt *
     if (!st) st = pl_df_join(dd, rp, PL_JOIN_ANTI, nk, lk, rk, &jo, &dm, err);
     if (!st) st = pl_df_join(dm, e, PL_JOIN_CROSS, 0, NULL, NULL, NULL, &de, err);
     if (!st) st = pl_df_union(rp, de, true, &full, err);
+done:
     for (int32_t i = 0; i < nk; i++) {
         if (ex) pl_expr_release(ex[i]);
         if (lk) pl_expr_release(lk[i]);
