@@ -64,7 +64,7 @@ typedef struct pl_read_opts {
      * when every file encodes them with a dictionary; set this to decode them to plain arrays. */
     bool decode_dictionary;
     /* CSV */
-    char csv_delimiter;         /* 0 = ',' (or '\t' for .tsv) */
+    char csv_delimiter;         /* 0 = sniffed (',' '|' ';' tab; tab for .tsv) */
     char csv_quote;             /* 0 = '"' */
     int32_t csv_header;         /* -1 = sniffed like DuckDB (the first row is a header when one
                                  * of its values does not fit its column's type, or when every
@@ -85,6 +85,8 @@ typedef struct pl_read_opts {
     int32_t n_csv_columns;
     bool csv_ignore_errors;     /* skip rows that do not parse (wrong field count, a value not
                                  * of its column's type, a bad quote) instead of failing */
+    bool csv_allow_quoted_nulls; /* a quoted field equal to a null string is NULL too (DuckDB's
+                                  * default: its `""` is NULL); false: `""` is the empty string */
     const char *csv_filename;   /* add a text column of this name holding each row's file path;
                                  * NULL = none */
     /* strptime formats (DuckDB's specifiers) of DATE / TIMESTAMP values: inference and explicit

@@ -59,7 +59,7 @@ PL_API PL_NODISCARD pl_status pl_session_add_table(pl_session *s, const char *na
 
 /* What catalog entry i is (all borrowed; valid until the catalog changes): its name, kind,
  * a table's rows (NULL for views and DataFrames; a new pl_table after any change), whether a
- * table has DEFAULT expressions or PRIMARY KEY / UNIQUE constraints, and a view's defining statement ("CREATE VIEW v AS ..." as
+ * table has DEFAULT expressions or PRIMARY KEY / UNIQUE constraints, whether it is temporary, and a view's defining statement ("CREATE VIEW v AS ..." as
  * written, without the trailing ';'; a new string whenever the view is (re)defined). */
 typedef enum pl_sql_object_kind {
     PL_SQL_OBJECT_TABLE = 0,
@@ -72,9 +72,32 @@ typedef struct pl_sql_object {
     pl_table *rows;
     bool has_defaults;
     bool has_keys;
+    bool temp; /* made by CREATE TEMP | TEMPORARY TABLE / VIEW */
     const char *view_stmt;
 } pl_sql_object;
 PL_API bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out);
+/* Marks table or view `name` temporary or not (as CREATE TEMP would): the server gives a
+ * client's SQL session its temporary objects back this way. Errors: PL_ERR_NOT_FOUND. */
+PL_API PL_NODISCARD pl_status pl_session_set_temp(pl_session *s, const char *name, bool temp,
+                                                  pl_error *err);
+
+/* The PRIMARY KEY / UNIQUE constraints of table `name` as text (*out pl_malloc'd, NULL when it
+ * has none): per key 'P' or 'U' and its column indices, ';' between keys ("P0,1;U2"). The
+ * server keeps a table's keys this way and gives them back with pl_session_set_table_keys
+ * after pl_session_add_table (NULL or "": none). Errors: PL_ERR_NOT_FOUND, PL_ERR_INVALID_ARG
+ * (text not of that form, a column out of range). */
+PL_API PL_NODISCARD pl_status pl_session_table_keys(pl_session *s, const char *name, char **out,
+                                                    pl_error *err);
+PL_API PL_NODISCARD pl_status pl_session_set_table_keys(pl_session *s, const char *name,
+                                                        const char *keys, pl_error *err);
+
+/* Where byte offset pos of SQL text is, as the CLI and the server show it: *line and *column
+ * (1-based; the column in characters, a tab counting one), and into buf (NUL-terminated, cut to
+ * buf_size) "LINE n: <that line>\n<spaces>^" with the caret under pos; a line longer than
+ * PL_SQL_CARET_WIDTH bytes is cut around pos with "...". line, column, buf may be NULL. */
+#define PL_SQL_CARET_WIDTH 120
+PL_API void pl_sql_locate(const char *text, int32_t pos, int32_t *line, int32_t *column, char *buf,
+                          size_t buf_size);
 
 /* The statements of a script: byte range [start, end) of each in the script (up to where the
  * next starts, less trailing white space and one ';': comments between statements stay with the
@@ -90,7 +113,7 @@ PL_API PL_NODISCARD pl_status pl_sql_split(const char *script, pl_sql_span **out
 
 /* What one statement (the text of one span of pl_sql_split) will do, read before it runs:
  * the tables it rewrites (UPDATE, DELETE, TRUNCATE, ALTER TABLE [RENAME]: names as written,
- * each once), the views DROP VIEW names, whether it is CREATE TABLE [AS] ... IF NOT EXISTS,
+ * each once), the views DROP VIEW names, the table INSERT / COPY FROM adds to, whether it is CREATE TABLE [AS] ... IF NOT EXISTS,
  * and transaction control.
  * Text that is not exactly one statement that parses gives an empty answer (running it reports
  * the error). Free with pl_sql_stmt_info_reset. Errors: PL_ERR_NOMEM. */
@@ -106,6 +129,8 @@ typedef struct pl_sql_stmt_info {
     int32_t n_targets;
     char **dropped_views; /* DROP VIEW: the names */
     int32_t n_dropped_views;
+    char **inserts; /* INSERT INTO t, COPY t FROM: the table */
+    int32_t n_inserts;
     bool if_not_exists;
     pl_sql_tx tx;
 } pl_sql_stmt_info;

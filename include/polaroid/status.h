@@ -48,6 +48,9 @@ typedef struct pl_error {
     int64_t byte_offset, row;            /* -1 = not applicable */
     int32_t row_group, column, sql_pos;  /* -1 = not applicable */
     char column_name[128];               /* "" = n/a */
+    /* sql_pos as 1-based line and column (in characters) of the SQL text, where the text is
+     * known to whoever reports the error (the server's SQL scripts); -1 = not given */
+    int32_t sql_line, sql_column;
 } pl_error;
 
 /* Resets every field to "not applicable". */

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from . import errors
-from .client import (DEFAULT_TARGET, AppendResult, Client, Handle, ResultStream, TableInfo,
-                     WriteResult, connect, get_default, set_default)
+from .client import (DEFAULT_TARGET, AppendResult, Client, Handle, ResultStream, SqlSession,
+                     TableInfo, WriteResult, connect, get_default, set_default)
 from .errors import (AlreadyExistsError, CancelledError, DataLossError, DeadlineExceededError,
                      FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError,
                      PermissionDeniedError, PolaroidError, ResourceExhaustedError,
@@ -33,7 +33,7 @@ PolaroidClient = Client
 
 __all__ = [
     "connect", "Client", "PolaroidClient", "get_default", "set_default", "DataFrame", "GroupBy",
-    "Expr", "Handle", "ResultStream", "TableInfo", "WriteResult", "AppendResult",
+    "Expr", "Handle", "ResultStream", "SqlSession", "TableInfo", "WriteResult", "AppendResult",
     "read_parquet", "read_csv", "read_ipc", "scan", "sql", "execute_sql", "from_arrow", "from_pandas",
     "from_polars", "table", "concat", "col", "lit", "sql_expr", "count", "len_", "when",
     "coalesce", "all_horizontal", "any_horizontal",

@@ -103,10 +103,11 @@ def new_request_id() -> str:
 def execute_request(plan: pb.Plan, *, max_message_bytes: int = 0, timeout: Optional[float] = None,
                     shared_memory: bool = False, shared_memory_min_bytes: int = 0,
                     keep_dictionaries: bool = False,
-                    request_id: Optional[str] = None) -> pb.ExecuteRequest:
+                    request_id: Optional[str] = None,
+                    session_id: str = "") -> pb.ExecuteRequest:
     opts = pb.ExecuteOptions(max_message_bytes=max(0, int(max_message_bytes)),
                              request_id=request_id or new_request_id(),
-                             keep_dictionaries=keep_dictionaries)
+                             keep_dictionaries=keep_dictionaries, session_id=session_id)
     if timeout is not None:
         opts.timeout_ms = max(1, int(timeout * 1000))
     if shared_memory:

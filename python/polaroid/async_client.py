@@ -662,7 +662,8 @@ class AsyncPolaroidClient:
         change the server's tables and views (seen by every client), queries read them.
         Ok(pyarrow.Table): the last statement's rows (a query, RETURNING), else a BIGINT column
         "Count" with the rows it changed (one row) or no row (CREATE, ALTER, DROP). Err: the
-        first failing statement's error (``sql_position`` in the whole script; the statements
+        first failing statement's error (``sql_position`` in the whole script, ``sql_line`` /
+        ``sql_column``, the line and a caret in its message; the statements
         before it stay done), ABORTED when another client replaced its table meanwhile. Never
         retried: a script is not idempotent (docs/server.md, "SQL scripts")."""
         for v in frames.values():
@@ -674,7 +675,10 @@ class AsyncPolaroidClient:
         except (ValueError, TypeError) as e:
             return Err(_invalid(str(e)))
         req = self._execute_request(_pbnew(pb.Plan, root=rel), timeout)
-        return await self._execute_table(req, timeout, retry=False)
+        res = await self._execute_table(req, timeout, retry=False)
+        if isinstance(res, Err) and isinstance(res.error, PolaroidError):
+            res.error.add_sql_context(script)
+        return res
 
     async def _execute_table(self, req: pb.ExecuteRequest, timeout: Optional[float],
                              retry: bool = True) -> Result[pa.Table, PolaroidError]:

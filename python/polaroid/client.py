@@ -82,6 +82,41 @@ class Handle:
         return f"<polaroid.Handle {self.id} rows={self.num_rows} {'alive' if self.alive else 'dropped'}>"
 
 
+class SqlSession:
+    """A SQL session on the server (Client.sql_session()): like one connection of PostgreSQL
+    or DuckDB, its temporary tables and views are its own and end with it; the shared tables
+    and views are the server's, as for Client.execute_sql. Runs one script at a time."""
+
+    def __init__(self, client: "Client", handle: Handle) -> None:
+        self.client = client
+        self._handle = handle
+        self.id: str = handle.id
+
+    def execute_sql(self, script: str, *, timeout: Optional[float] = None,
+                    **frames: "DataFrame") -> pa.Table:
+        """Client.execute_sql in this session."""
+        if not self._handle.alive:
+            raise PolaroidError("the SQL session is closed")
+        return self.client._execute_sql(script, timeout, self.id, frames)
+
+    @property
+    def alive(self) -> bool:
+        return self._handle.alive
+
+    def close(self) -> None:
+        """Ends the session now: its temporary tables and views are gone."""
+        self._handle.drop()
+
+    def __enter__(self) -> "SqlSession":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<polaroid.SqlSession {self.id} {'open' if self.alive else 'closed'}>"
+
+
 class Client:
     """A connection to a polaroid server.
 
@@ -316,8 +351,32 @@ class Client:
         Returns the last statement's rows (a query, RETURNING); when it returns none, a BIGINT
         column "Count" with the rows it changed (one row) or no row (CREATE, ALTER, DROP).
         A statement whose table another client replaced while it ran raises an ABORTED
-        PolaroidError and changes nothing (docs/server.md, "SQL scripts")."""
-        return self._df_collect(self.sql(script, **frames), timeout=timeout)
+        PolaroidError and changes nothing (docs/server.md, "SQL scripts"). An error in the
+        SQL has sql_line / sql_column and its message shows the line with a caret."""
+        return self._execute_sql(script, timeout, "", frames)
+
+    def _execute_sql(self, script: str, timeout: Optional[float], session_id: str,
+                     frames: Dict[str, DataFrame]) -> pa.Table:
+        try:
+            with self.execute(self.sql(script, **frames).plan, timeout=timeout,
+                              session_id=session_id) as rs:
+                return rs.read_all()
+        except PolaroidError as e:
+            raise e.add_sql_context(script) from None
+
+    def sql_session(self, *, ttl: Optional[float] = None) -> "SqlSession":
+        """Opens a SQL session on the server: its scripts (SqlSession.execute_sql) see the
+        temporary tables and views (CREATE TEMP TABLE / VIEW) its earlier scripts made, which
+        no other client or session sees. It ends with close() (or the with block, or when
+        the object is collected), or when its TTL passes without renewal (this client's
+        heartbeat renews it). docs/server.md, "SQL sessions"."""
+        req = _pbnew(pb.CreateHandleRequest, sql_session=True, ttl_seconds=int(ttl) if ttl else 0)
+        info = self._call(self._create_handle_rpc, req, retry=False)
+        h = Handle(self, info)
+        with self._lock:
+            self._handles[h.id] = weakref.ref(h)
+        self._start_heartbeat(info.ttl_seconds)
+        return SqlSession(self, h)
 
     def from_arrow(self, data: Any) -> DataFrame:
         """Uploads a pyarrow Table / RecordBatch / RecordBatchReader (or anything with
@@ -358,7 +417,7 @@ class Client:
     def execute(self, plan: Union[pb.Plan, DataFrame], *, max_message_bytes: int = 0,
                 timeout: Optional[float] = None, shared_memory: Optional[bool] = None,
                 keep_dictionaries: Optional[bool] = None,
-                request_id: Optional[str] = None) -> "ResultStream":
+                request_id: Optional[str] = None, session_id: str = "") -> "ResultStream":
         """Starts a query; iterate the returned ResultStream for RecordBatches. Streaming
         (iter_batches, to_reader) asks for messages, collect() also accepts a same-host file.
         request_id (letters, digits, ``._-:/+=``, at most 63) names the query in the server's
@@ -372,7 +431,8 @@ class Client:
                               timeout=t, shared_memory=shared_memory,
                               shared_memory_min_bytes=self.shared_memory_min_bytes,
                               keep_dictionaries=self.keep_dictionaries if keep_dictionaries is None
-                              else keep_dictionaries, request_id=request_id)
+                              else keep_dictionaries, request_id=request_id,
+                              session_id=session_id)
         if self._closed:
             raise PolaroidError("the client is closed")
         return ResultStream(self, req, t)

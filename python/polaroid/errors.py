@@ -12,7 +12,9 @@ by field, in the trailing metadata key ``polaroid-error-bin`` (a serialised
 - the raw fields: ``plan_path`` (where in the plan a bad plan failed, such as
   ``"root.filter.predicate.call.args[0]"``, or None), ``path``, ``column``, ``column_index``,
   ``row_group``, ``row``, ``byte_offset``, ``sql_position`` (0-based byte offset into the SQL
-  text, or None), ``hint``, ``status_name``, ``request_id`` (the client's own id when it sent
+  text, or None; ``sql_line`` / ``sql_column``, 1-based, from the server for SQL it ran; for
+  ``execute_sql`` the message also ends with the line and a caret under the position like
+  ``polaroid sql``'s), ``hint``, ``status_name``, ``request_id`` (the client's own id when it sent
   one); ``code`` is the ``grpc.StatusCode`` (None for errors raised by the client itself).
 """
 
@@ -75,6 +77,10 @@ class PolaroidError(Exception):
         self.row: Optional[int] = _opt(d.row) if d is not None else None
         self.byte_offset: Optional[int] = _opt(d.byte_offset) if d is not None else None
         self.sql_position: Optional[int] = _opt(d.sql_position) if d is not None else None
+        # the server's line and column of sql_position (1-based; 0 on the wire: none)
+        self.sql_line: Optional[int] = (getattr(d, "sql_line", 0) or None) if d is not None else None
+        self.sql_column: Optional[int] = (getattr(d, "sql_column", 0) or None) if d is not None else None
+        self.sql_context: str = ""  # add_sql_context: the line and a caret, shown by str()
         self.request_id: str = d.request_id if d is not None else ""
         self.why: str = self.hint or self.status_name
         self.where: str = self._where()
@@ -95,15 +101,34 @@ class PolaroidError(Exception):
             parts.append(f"row {self.row}")
         if self.byte_offset is not None:
             parts.append(f"byte {self.byte_offset}")
-        if self.sql_position is not None:
+        if self.sql_line is not None and self.sql_column is not None:
+            parts.append(f"SQL line {self.sql_line}, column {self.sql_column}")
+        elif self.sql_position is not None:
             parts.append(f"SQL position {self.sql_position}")
         return ", ".join(parts)
+
+    def add_sql_context(self, sql: str) -> "PolaroidError":
+        """Locates sql_position (a byte offset) in sql, the text the request sent: sets
+        sql_line and sql_column (1-based, in characters; the server gives them too) and
+        sql_context, that line with a caret under the position, which str() shows after the
+        message (like ``polaroid sql``). Returns self."""
+        if self.sql_position is None or self.sql_context:
+            return self
+        before = sql.encode("utf-8")[:self.sql_position].decode("utf-8", errors="ignore")
+        start = before.rfind("\n") + 1
+        end = sql.find("\n", len(before))
+        line = sql[start:end if end >= 0 else len(sql)].replace("\t", " ").replace("\r", " ")
+        self.sql_line = before.count("\n") + 1
+        self.sql_column = len(before) - start + 1
+        head = f"LINE {self.sql_line}: "
+        self.sql_context = f"{head}{line}\n{' ' * (len(head) + self.sql_column - 1)}^"
+        return self
 
     def __str__(self) -> str:
         s = self.message
         if self.code is not None:
             s = f"{s} [{self.code.name}]"
-        return s
+        return f"{s}\n{self.sql_context}" if self.sql_context else s
 
 
 def _opt(v: int) -> Optional[int]:

@@ -27,7 +27,7 @@ static const char *const g_cat_help =
     "                      arrow output: none (default), zstd, lz4\n"
     "  --row-group-size N  for parquet output: rows per row group\n"
     "  --threads N         worker threads (default: one per core)\n"
-    "  --delimiter C       CSV input field delimiter (default ',', or tab for .tsv)\n"
+    "  --delimiter C       CSV input field delimiter (default: sniffed among , | ; tab)\n"
     "  --no-header         CSV input has no header row\n"
     "  --from F            input format when the extension does not tell (parquet, csv, json, arrow)\n"
     "  -h, --help          show this help\n"

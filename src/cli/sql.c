@@ -25,9 +25,6 @@
 #include "polaroid/client.h"
 #include "polaroid/sql.h"
 
-/* how much of a long line the caret display shows around the error position */
-#define SQL_CARET_BEFORE 60
-#define SQL_CARET_WIDTH 120
 /* history entries kept in ~/.polaroid_history */
 #define SQL_HISTORY_MAX 2000
 
@@ -95,39 +92,15 @@ typedef struct sql_cli {
 
 /* Prints the line of text holding pos and a caret under pos (long lines are cut around it). */
 static void print_caret(const char *text, int32_t pos) {
-    int32_t len = (int32_t)strlen(text);
-    if (pos > len) pos = len;
-    int32_t ls = pos, line = 1;
-    while (ls > 0 && text[ls - 1] != '\n') ls--;
-    for (int32_t i = 0; i < ls; i++) line += text[i] == '\n';
-    int32_t le = pos;
-    while (le < len && text[le] != '\n') le++;
-    int32_t from = ls, to = le;
-    const char *pre = "", *post = "";
-    if (to - from > SQL_CARET_WIDTH && pos - from > SQL_CARET_BEFORE) {
-        from = pos - SQL_CARET_BEFORE + 10;
-        while (from < pos && ((unsigned char)text[from] & 0xC0) == 0x80) from++;
-        pre = "...";
-    }
-    if (to - from > SQL_CARET_WIDTH) {
-        to = from + SQL_CARET_WIDTH;
-        while (to > pos && ((unsigned char)text[to] & 0xC0) == 0x80) to--;
-        post = "...";
-    }
-    char head[32];
-    int hl = snprintf(head, sizeof head, "LINE %d: ", line);
-    fprintf(stderr, "%s%s", head, pre);
-    for (int32_t i = from; i < to; i++) fputc(text[i] == '\t' || text[i] == '\r' ? ' ' : text[i], stderr);
-    fprintf(stderr, "%s\n", post);
-    int32_t col = hl + (int32_t)strlen(pre);
-    for (int32_t i = from; i < pos; i++) col += ((unsigned char)text[i] & 0xC0) != 0x80;
-    fprintf(stderr, "%*s^\n", (int)col, "");
+    char buf[2 * PL_SQL_CARET_WIDTH + 64];
+    pl_sql_locate(text, pos, NULL, NULL, buf, sizeof buf);
+    fprintf(stderr, "%s\n", buf);
 }
 
 static int report(const sql_cli *c, const pl_error *err) {
     pl_error e = *err;
     int32_t pos = e.sql_pos;
-    e.sql_pos = -1;
+    e.sql_pos = e.sql_line = e.sql_column = -1; /* the caret below shows where */
     if (c->script_path && pos >= 0 && !e.path[0]) snprintf(e.path, sizeof e.path, "%s", c->script_path);
     cli_report(&e);
     if (pos >= 0 && c->script) print_caret(c->script, pos);

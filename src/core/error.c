@@ -12,6 +12,8 @@ void pl_error_init(pl_error *err) {
     err->row_group = -1;
     err->column = -1;
     err->sql_pos = -1;
+    err->sql_line = -1;
+    err->sql_column = -1;
 }
 
 pl_status pl_error_setv(pl_error *err, pl_status code, const char *fmt, va_list ap) {
@@ -83,7 +85,13 @@ const char *pl_error_format(const pl_error *err, char *buf, size_t buf_size) {
     if (err->row_group >= 0) { PUT("%srow group %d", sep, err->row_group); sep = ", "; }
     if (err->row >= 0) { PUT("%srow %lld", sep, (long long)err->row); sep = ", "; }
     if (err->byte_offset >= 0) { PUT("%sbyte %lld", sep, (long long)err->byte_offset); sep = ", "; }
-    if (err->sql_pos >= 0) { PUT("%sposition %d", sep, err->sql_pos + 1); sep = ", "; }
+    if (err->sql_line > 0 && err->sql_column > 0) {
+        PUT("%sline %d, column %d", sep, (int)err->sql_line, (int)err->sql_column);
+        sep = ", ";
+    } else if (err->sql_pos >= 0) {
+        PUT("%sposition %d", sep, err->sql_pos + 1);
+        sep = ", ";
+    }
     if (*sep) PUT(": ");
     PUT("%s", err->msg[0] ? err->msg : pl_status_name(err->code));
     if (err->hint[0]) PUT(" (hint: %s)", err->hint);

@@ -169,9 +169,11 @@ static bool store_num(const pl_type *t, num v, uint8_t *dst) {
         i128 x;
         if (v.is_float) {
             if (!(v.f == v.f) || isinf(v.f)) return false;
-            long double s = (long double)v.f * (long double)pow10_i128(t->scale);
-            s = roundl(s);
-            if (fabsl(s) >= (long double)lim) return false;
+            /* scaled in double precision and rounded half away from zero, like DuckDB (and
+             * PostgreSQL, which goes through the shortest text): 38.97 / 4 prints 9.7425 and
+             * becomes 9.743 although the double is 9.742499999... */
+            double s = round(v.f * (double)pow10_i128(t->scale));
+            if (fabs(s) >= (double)lim) return false;
             x = (i128)s;
         } else if (v.scale <= t->scale) {
             int k = t->scale - v.scale;

@@ -1,7 +1,7 @@
 /* kernels_extra.c - DuckDB's further scalar functions (pl_funcs_extra): fmod, nextafter, even,
  * signbit, round_even/roundbankers, gcd, lcm, factorial, bit_count, translate, levenshtein,
- * damerau_levenshtein, hamming, jaccard, sha256 (FIPS 180-4), hex/to_hex, unhex, printf and
- * format.
+ * damerau_levenshtein, hamming, jaccard, sha256 and sha1 (FIPS 180-4), hex/to_hex, unhex,
+ * to_base64/base64 and from_base64 (RFC 4648), url_encode and url_decode, printf and format.
  *
  * The binders cast the arguments to one canonical type per function (DOUBLE, BIGINT, VARCHAR),
  * so the kernels read plain arrays: a row loop per function over `xargs` (the arguments as
@@ -734,12 +734,42 @@ static void sha256_block(uint32_t h[8], const uint8_t *blk) {
     h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-/* The 64 lower-case hex digits of sha256(p[0..n)) into out. */
-static void sha256_hex(const uint8_t *p, int64_t n, char *out) {
+/* sha1's block function (FIPS 180-4, 6.1.2). */
+static void sha1_block(uint32_t h[8], const uint8_t *blk) {
+    uint32_t w[80];
+    for (int t = 0; t < 16; t++)
+        w[t] = ((uint32_t)blk[t * 4] << 24) | ((uint32_t)blk[t * 4 + 1] << 16) |
+               ((uint32_t)blk[t * 4 + 2] << 8) | (uint32_t)blk[t * 4 + 3];
+    for (int t = 16; t < 80; t++) w[t] = rotr(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 31);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int t = 0; t < 80; t++) {
+        uint32_t f, k;
+        if (t < 20) f = (b & c) | (~b & d), k = 0x5a827999;
+        else if (t < 40) f = b ^ c ^ d, k = 0x6ed9eba1;
+        else if (t < 60) f = (b & c) | (b & d) | (c & d), k = 0x8f1bbcdc;
+        else f = b ^ c ^ d, k = 0xca62c1d6;
+        uint32_t tmp = rotr(a, 27) + f + e + k + w[t];
+        e = d;
+        d = c;
+        c = rotr(b, 2);
+        b = a;
+        a = tmp;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+}
+
+/* The lower-case hex digits of sha256(p[0..n)) (64) or, sha1, sha1(p[0..n)) (40) into out: the
+ * two share the padding and the big-endian message length. */
+static void sha_hex(const uint8_t *p, int64_t n, char *out, bool sha1) {
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    if (sha1) {
+        static const uint32_t h1[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+        memcpy(h, h1, sizeof h1);
+    }
+    void (*block)(uint32_t *, const uint8_t *) = sha1 ? sha1_block : sha256_block;
     int64_t full = n / 64;
-    for (int64_t b = 0; b < full; b++) sha256_block(h, p + b * 64);
+    for (int64_t b = 0; b < full; b++) block(h, p + b * 64);
     uint8_t tail[128] = {0};
     int64_t rest = n - full * 64;
     memcpy(tail, p + full * 64, (size_t)rest);
@@ -747,19 +777,35 @@ static void sha256_hex(const uint8_t *p, int64_t n, char *out) {
     int64_t tl = rest < 56 ? 64 : 128;
     uint64_t bits = (uint64_t)n * 8;
     for (int k = 0; k < 8; k++) tail[tl - 1 - k] = (uint8_t)(bits >> (8 * k));
-    sha256_block(h, tail);
-    if (tl == 128) sha256_block(h, tail + 64);
+    block(h, tail);
+    if (tl == 128) block(h, tail + 64);
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
+    for (int i = 0; i < (sha1 ? 20 : 32); i++) {
         uint8_t byte = (uint8_t)(h[i / 4] >> (24 - 8 * (i % 4)));
         out[i * 2] = hex[byte >> 4];
         out[i * 2 + 1] = hex[byte & 15];
     }
 }
 
+/* ---------------------------------------------------------------- base64 (RFC 4648) */
+
+static const char g_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64val(uint8_t c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
 /* ---------------------------------------------------------------- string results */
 
-typedef enum strop { T_SHA256, T_HEX, T_UNHEX, T_TRANSLATE } strop;
+typedef enum strop {
+    T_SHA256, T_SHA1, T_HEX, T_UNHEX, T_TRANSLATE, T_TO_BASE64, T_FROM_BASE64, T_URL_ENCODE,
+    T_URL_DECODE
+} strop;
 
 static int hexval(uint8_t c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -775,11 +821,96 @@ static pl_status str_row(const pl_bexpr *call, const xargs *x, int64_t i, strop 
     int32_t len;
     uint8_t *dst;
     switch (op) {
-    case T_SHA256: {
+    case T_SHA256:
+    case T_SHA1: {
         const uint8_t *p = x_str(x, 0, i, &len);
-        PL_TRY(pl_fn_strb_reserve(b, 64, &dst, err));
-        sha256_hex(p, len, (char *)dst);
-        pl_fn_strb_commit(b, 64);
+        int32_t hl = op == T_SHA1 ? 40 : 64;
+        PL_TRY(pl_fn_strb_reserve(b, hl, &dst, err));
+        sha_hex(p, len, (char *)dst, op == T_SHA1);
+        pl_fn_strb_commit(b, hl);
+        return PL_OK;
+    }
+    case T_TO_BASE64: {
+        const uint8_t *p = x_str(x, 0, i, &len);
+        int64_t outn = ((int64_t)len + 2) / 3 * 4;
+        PL_TRY(pl_fn_strb_reserve(b, outn, &dst, err));
+        int64_t k = 0;
+        for (int32_t j = 0; j < len; j += 3) {
+            uint32_t v = (uint32_t)p[j] << 16;
+            if (j + 1 < len) v |= (uint32_t)p[j + 1] << 8;
+            if (j + 2 < len) v |= p[j + 2];
+            dst[k++] = (uint8_t)g_b64[v >> 18];
+            dst[k++] = (uint8_t)g_b64[(v >> 12) & 63];
+            dst[k++] = j + 1 < len ? (uint8_t)g_b64[(v >> 6) & 63] : '=';
+            dst[k++] = j + 2 < len ? (uint8_t)g_b64[v & 63] : '=';
+        }
+        pl_fn_strb_commit(b, outn);
+        return PL_OK;
+    }
+    case T_FROM_BASE64: {
+        const uint8_t *p = x_str(x, 0, i, &len);
+        if (len % 4)
+            return row_fail(err, i, "from_base64: the length %d is not a multiple of 4", len);
+        PL_TRY(pl_fn_strb_reserve(b, (int64_t)len / 4 * 3, &dst, err));
+        int64_t k = 0;
+        for (int32_t j = 0; j < len; j += 4) {
+            int pad = 0;
+            uint32_t v = 0;
+            for (int q = 0; q < 4; q++) {
+                int c = b64val(p[j + q]);
+                /* '=' only at the end: the last one, or the last two */
+                if (p[j + q] == '=' && j + 4 == len && q >= 2 && (q == 3 || p[j + 3] == '=')) {
+                    pad++;
+                    c = 0;
+                }
+                if (c < 0)
+                    return row_fail(err, i, "from_base64: '%c' (byte %d) is not a base64 character",
+                                    p[j + q] >= 32 && p[j + q] < 127 ? p[j + q] : '?', j + q + 1);
+                v = v << 6 | (uint32_t)c;
+            }
+            dst[k++] = (uint8_t)(v >> 16);
+            if (pad < 2) dst[k++] = (uint8_t)(v >> 8);
+            if (pad < 1) dst[k++] = (uint8_t)v;
+        }
+        pl_fn_strb_commit(b, k);
+        return PL_OK;
+    }
+    case T_URL_ENCODE: {
+        /* every byte but the unreserved ones (RFC 3986: A-Z a-z 0-9 - _ . ~) as %XX */
+        const uint8_t *p = x_str(x, 0, i, &len);
+        PL_TRY(pl_fn_strb_reserve(b, (int64_t)len * 3, &dst, err));
+        int64_t k = 0;
+        for (int32_t j = 0; j < len; j++) {
+            uint8_t c = p[j];
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '.' || c == '~') {
+                dst[k++] = c;
+            } else {
+                dst[k++] = '%';
+                dst[k++] = (uint8_t)HEX[c >> 4];
+                dst[k++] = (uint8_t)HEX[c & 15];
+            }
+        }
+        pl_fn_strb_commit(b, k);
+        return PL_OK;
+    }
+    case T_URL_DECODE: {
+        const uint8_t *p = x_str(x, 0, i, &len);
+        PL_TRY(pl_fn_strb_reserve(b, len, &dst, err));
+        int64_t k = 0;
+        for (int32_t j = 0; j < len; j++) {
+            int hi, lo;
+            if (p[j] == '%' && j + 2 < len && (hi = hexval(p[j + 1])) >= 0 &&
+                (lo = hexval(p[j + 2])) >= 0) {
+                dst[k++] = (uint8_t)(hi << 4 | lo);
+                j += 2;
+            } else {
+                dst[k++] = p[j]; /* '+' stays '+' (DuckDB) */
+            }
+        }
+        if (!pl_utf8_valid(dst, k))
+            return row_fail(err, i, "url_decode: the decoded text is not valid UTF-8");
+        pl_fn_strb_commit(b, k);
         return PL_OK;
     }
     case T_HEX: {
@@ -927,6 +1058,11 @@ static pl_status str_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
         return str_kernel(ec, call, args, n, out, err, OP, k_##NAME);                              \
     }
 STR_K(sha256, T_SHA256)
+STR_K(sha1, T_SHA1)
+STR_K(to_base64, T_TO_BASE64)
+STR_K(from_base64, T_FROM_BASE64)
+STR_K(url_encode, T_URL_ENCODE)
+STR_K(url_decode, T_URL_DECODE)
 STR_K(hex, T_HEX)
 STR_K(unhex, T_UNHEX)
 STR_K(translate, T_TRANSLATE)
@@ -1569,6 +1705,11 @@ static const pl_func_def g_extra[] = {
     {"hamming", "mismatches", 2, 2, EW, bind_s_i64, k_hamming},
     {"jaccard", NULL, 2, 2, EW, bind_s_f64, k_jaccard},
     {"sha256", NULL, 1, 1, EW, bind_b_s, k_sha256},
+    {"sha1", NULL, 1, 1, EW, bind_b_s, k_sha1},
+    {"to_base64", "base64", 1, 1, EW, bind_b_s, k_to_base64},
+    {"from_base64", NULL, 1, 1, EW, bind_s_blob, k_from_base64},
+    {"url_encode", NULL, 1, 1, EW, bind_b_s, k_url_encode},
+    {"url_decode", NULL, 1, 1, EW, bind_b_s, k_url_decode},
     {"hex", "to_hex", 1, 1, EW, bind_hex, k_hex},
     {"unhex", "from_hex", 1, 1, EW, bind_s_blob, k_unhex},
     {"translate", NULL, 3, 3, EW, bind_s_s, k_translate},

@@ -1,5 +1,6 @@
 /* kernels_math.c - the math function set (pl_funcs_math): abs sign round floor ceil trunc,
- * sqrt cbrt ln log log10 log2 exp pow degrees radians, trigonometry, pi, isnan isinf
+ * sqrt cbrt ln log log10 log2 exp pow degrees radians, trigonometry (also hyperbolic), gamma
+ * lgamma, pi, isnan isinf
  * isfinite, random, uuid (gen_random_uuid).
  *
  * Types follow DuckDB: abs/sign/round/trunc keep integer inputs integer (sign gives int8),
@@ -11,6 +12,7 @@
  *
  * Kernels read any numeric width directly (no cast nodes): float results are computed in
  * place in the result buffer after one widening pass. */
+#define _DEFAULT_SOURCE /* lgamma_r: lgamma writes the global signgam, a race between workers */
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -159,6 +161,18 @@ UNARY_F64(asin, asin(x))
 UNARY_F64(acos, acos(x))
 UNARY_F64(atan, atan(x))
 UNARY_F64(cot, 1.0 / tan(x))
+UNARY_F64(sinh, sinh(x))
+UNARY_F64(cosh, cosh(x))
+UNARY_F64(tanh, tanh(x))
+UNARY_F64(asinh, asinh(x))
+UNARY_F64(acosh, acosh(x))
+UNARY_F64(atanh, atanh(x))
+UNARY_F64(gamma, tgamma(x))
+static inline double lgamma_of(double x) {
+    int sign;
+    return lgamma_r(x, &sign);
+}
+UNARY_F64(lgamma, lgamma_of(x))
 UNARY_F64(degrees, x * (180.0 / M_PI))
 UNARY_F64(radians, x * (M_PI / 180.0))
 
@@ -803,6 +817,14 @@ static const pl_func_def g_math[] = {
     {"atan", NULL, 1, 1, EW, bind_f64, k_atan},
     {"atan2", NULL, 2, 2, EW, bind_f64, k_atan2},
     {"cot", NULL, 1, 1, EW, bind_f64, k_cot},
+    {"sinh", NULL, 1, 1, EW, bind_f64, k_sinh},
+    {"cosh", NULL, 1, 1, EW, bind_f64, k_cosh},
+    {"tanh", NULL, 1, 1, EW, bind_f64, k_tanh},
+    {"asinh", NULL, 1, 1, EW, bind_f64, k_asinh},
+    {"acosh", NULL, 1, 1, EW, bind_f64, k_acosh},
+    {"atanh", NULL, 1, 1, EW, bind_f64, k_atanh},
+    {"gamma", NULL, 1, 1, EW, bind_f64, k_gamma},
+    {"lgamma", NULL, 1, 1, EW, bind_f64, k_lgamma},
     {"degrees", NULL, 1, 1, EW, bind_f64, k_degrees},
     {"radians", NULL, 1, 1, EW, bind_f64, k_radians},
     {"isnan", NULL, 1, 1, EW, bind_bool, k_isnan},

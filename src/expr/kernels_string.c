@@ -323,9 +323,12 @@ static pl_status k_strpos(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
     return pl_fn_finish(out, ty(PL_TYPE_INT64), n, validity, nc, values, NULL, err);
 }
 
-static pl_status k_ascii(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
-                         pl_datum *out, pl_error *err) {
-    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_ascii, out, err);
+/* The code point of each string's first character; `empty` for the empty string (ascii: 0,
+ * unicode/ord: -1, as DuckDB). */
+static pl_status codepoint_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                  int64_t n, pl_datum *out, pl_error *err, int32_t empty,
+                                  pl_kernel_fn self) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, self, out, err);
     pl_buf *validity, *values;
     PL_TRY(pl_fn_new_result(args[0].array, n, 4, &validity, &values, err));
     int32_t *o = (int32_t *)(void *)values->data;
@@ -336,7 +339,7 @@ static pl_status k_ascii(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
         int32_t al;
         sarg_get(&s, i, &a, &al);
         if (al == 0) {
-            o[i] = 0;
+            o[i] = empty;
             continue;
         }
         int32_t cl = utf8_char_len(a[0]);
@@ -346,6 +349,16 @@ static pl_status k_ascii(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
         o[i] = (int32_t)cp;
     }
     return pl_fn_finish(out, ty(PL_TYPE_INT32), n, validity, -1, values, NULL, err);
+}
+
+static pl_status k_ascii(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                         pl_datum *out, pl_error *err) {
+    return codepoint_kernel(ec, call, args, n, out, err, 0, k_ascii);
+}
+
+static pl_status k_unicode(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                           int64_t n, pl_datum *out, pl_error *err) {
+    return codepoint_kernel(ec, call, args, n, out, err, -1, k_unicode);
 }
 
 /* ---------------------------------------------------------------- kernels: string -> string */
@@ -1544,6 +1557,7 @@ static const pl_func_def g_string[] = {
     {"reverse", NULL, 1, 1, EW, bind_s_s, k_reverse},
     {"repeat", NULL, 2, 2, EW, bind_s_int_s, k_repeat},
     {"ascii", NULL, 1, 1, EW, bind_ascii, k_ascii},
+    {"unicode", "ord", 1, 1, EW, bind_ascii, k_unicode},
     {"md5", NULL, 1, 1, EW, bind_md5, k_md5},
     {"chr", NULL, 1, 1, EW, bind_chr, k_chr},
     {"regexp_matches", NULL, 2, 3, EW, bind_regexp_matches, k_regexp_matches},

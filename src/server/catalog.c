@@ -35,7 +35,12 @@ typedef struct handle {
     int64_t num_rows;
     int64_t ttl_ns;
     int64_t expiry_ns;
-    int64_t plan_bytes; /* charged for the plan (pl_catalog_handle_charge) */
+    int64_t plan_bytes; /* charged for the plan (pl_catalog_handle_charge), or for a SQL
+                         * session's temporary tables */
+    bool is_session;    /* a SQL session (pl_catalog_session_put): df is NULL */
+    bool busy;          /* session: a request has taken its state (protected by mu) */
+    void *sess;         /* session: its state, NULL while busy (protected by mu) */
+    void (*sess_free)(void *);
     struct pl_catalog *cat;
     struct handle *next;
 } handle;
@@ -63,6 +68,8 @@ typedef struct live_table {
                          * wait; protected by mu */
     pthread_t gate_owner; /* protected by mu */
     pthread_cond_t gate_cv; /* signalled when gated or retired changes */
+    char *keys;         /* PRIMARY KEY / UNIQUE constraints (pl_session_table_keys' text), or
+                         * NULL; fixed for the table's life (a swap makes a new table) */
 } live_table;
 
 struct pl_catalog {
@@ -108,6 +115,7 @@ static void uncharge_plan(handle *h);
 
 static void handle_free(handle *h) {
     uncharge_plan(h);
+    if (h->sess && h->sess_free) h->sess_free(h->sess);
     table_release(h->rows);
     pl_df_release(h->df);
     pl_free(h->owner);
@@ -191,6 +199,7 @@ static void table_release(struct live_table *t) {
     pl_schema_release(t->schema);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->gate_cv);
+    pl_free(t->keys);
     pl_free(t->name);
     pl_free(t);
 }
@@ -402,7 +411,7 @@ int32_t pl_catalog_sweep(pl_catalog *c, int64_t now_ns) {
     for (size_t b = 0; b < c->n_buckets; b++)
         for (handle **p = &c->buckets[b]; *p;) {
             handle *h = *p;
-            if (h->expiry_ns <= now_ns) {
+            if (h->expiry_ns <= now_ns && !h->busy) { /* a running session's request renews it */
                 *p = h->next;
                 h->next = dead;
                 dead = h;
@@ -418,6 +427,87 @@ int32_t pl_catalog_sweep(pl_catalog *c, int64_t now_ns) {
         handle_free(h);
     }
     return n;
+}
+
+/* ---------------------------------------------------------------- SQL sessions */
+
+pl_status pl_catalog_session_put(pl_catalog *c, const char *owner, void (*free_fn)(void *),
+                                 int64_t ttl_ns, int64_t now_ns, int32_t max_per_owner,
+                                 char id[PL_HANDLE_ID_LEN + 1], pl_error *err) {
+    PL_TRY(pl_catalog_handle_put(c, owner, NULL, -1, NULL, ttl_ns, now_ns, max_per_owner, id, err));
+    pthread_mutex_lock(&c->mu);
+    handle *h = *find_slot(c, id);
+    if (h) {
+        h->is_session = true;
+        h->sess_free = free_fn;
+        h->cat = c;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return PL_OK;
+}
+
+static pl_status session_not_found(const char *id, pl_error *err) {
+    size_t n = id ? strlen(id) : 0;
+    pl_error_set(err, PL_ERR_NOT_FOUND, "SQL session \"%.*s%s\" not found", (int)PL_MIN(n, 40),
+                 id ? id : "", n > 40 ? "..." : "");
+    if (err)
+        snprintf(err->hint, sizeof err->hint,
+                 "a session ends with DropHandle or when its TTL passes without Heartbeat or use; "
+                 "open a new one");
+    return PL_ERR_NOT_FOUND;
+}
+
+pl_status pl_catalog_session_take(pl_catalog *c, const char *owner, const char *id, int64_t now_ns,
+                                  void **state, pl_error *err) {
+    pthread_mutex_lock(&c->mu);
+    handle *h = live_handle(c, owner, id, now_ns);
+    if (!h || !h->is_session) {
+        pthread_mutex_unlock(&c->mu);
+        return session_not_found(id, err);
+    }
+    if (h->busy) {
+        pthread_mutex_unlock(&c->mu);
+        pl_error_set(err, PL_ERR_LIMIT, "SQL session \"%s\" is running another request", id);
+        if (err)
+            snprintf(err->hint, sizeof err->hint,
+                     "a session runs one request at a time: wait for the other one to end");
+        return PL_ERR_LIMIT;
+    }
+    h->busy = true;
+    h->expiry_ns = now_ns + h->ttl_ns;
+    *state = h->sess;
+    h->sess = NULL;
+    pthread_mutex_unlock(&c->mu);
+    return PL_OK;
+}
+
+pl_status pl_catalog_session_give(pl_catalog *c, const char *owner, const char *id, void *state,
+                                  int64_t bytes, int64_t now_ns, pl_error *err) {
+    pthread_mutex_lock(&c->mu);
+    handle *h = id && strlen(id) == PL_HANDLE_ID_LEN ? *find_slot(c, id) : NULL;
+    if (!h || !h->is_session || !h->busy || strcmp(h->owner, owner ? owner : "") != 0) {
+        pthread_mutex_unlock(&c->mu);
+        return session_not_found(id, err); /* dropped while the request ran */
+    }
+    int64_t delta = bytes - h->plan_bytes;
+    pl_status st = PL_OK;
+    if (delta && c->charge)
+        st = c->charge(c->charge_user, true, delta, "keeping the SQL session's temporary tables", err);
+    if (!st) {
+        h->plan_bytes = bytes;
+        atomic_fetch_add(&c->mem_handles, delta);
+        h->sess = state;
+        h->busy = false;
+        h->expiry_ns = now_ns + h->ttl_ns;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return st;
+}
+
+int64_t pl_catalog_table_bytes(const pl_table *t) {
+    int64_t sum = 0;
+    for (int64_t b = 0; t && b < t->n_batches; b++) sum += batch_bytes(t->batches[b]);
+    return sum;
 }
 
 int64_t pl_catalog_n_handles(pl_catalog *c) {
@@ -691,10 +781,14 @@ static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, l
 /* A new table of the catalog (not listed yet): a fresh generation, its memory charged
  * ("<verb> table \"<what>\"" names it when the account refuses). */
 static pl_status live_catalogued(pl_catalog *c, const char *name, pl_schema *schema,
-                                 pl_table *rows, const char *verb, const char *what_name,
-                                 live_table **out, pl_error *err) {
+                                 pl_table *rows, const char *keys, const char *verb,
+                                 const char *what_name, live_table **out, pl_error *err) {
     live_table *t = NULL;
     PL_TRY(live_new(name, schema, rows, &t, err));
+    if (keys && *keys && !(t->keys = pl_strdup(keys))) {
+        table_release(t);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
     t->cat = c;
     t->gen = atomic_fetch_add(&c->next_gen, 1) + 1;
     char what[200];
@@ -711,10 +805,17 @@ static pl_status live_catalogued(pl_catalog *c, const char *name, pl_schema *sch
 pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
                                   pl_table *rows, bool if_not_exists, bool replace, bool *created,
                                   pl_error *err) {
+    return pl_catalog_table_create_keyed(c, name, schema, rows, NULL, if_not_exists, replace,
+                                         created, err);
+}
+
+pl_status pl_catalog_table_create_keyed(pl_catalog *c, const char *name, pl_schema *schema,
+                                        pl_table *rows, const char *keys, bool if_not_exists,
+                                        bool replace, bool *created, pl_error *err) {
     if (created) *created = false;
     if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
     live_table *t = NULL;
-    PL_TRY(live_catalogued(c, name, schema, rows, "creating", name, &t, err));
+    PL_TRY(live_catalogued(c, name, schema, rows, keys, "creating", name, &t, err));
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
@@ -777,8 +878,17 @@ pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists,
 
 pl_status pl_catalog_table_snapshot_gen(pl_catalog *c, const char *name, pl_table **out,
                                         uint64_t *gen, pl_error *err) {
+    return pl_catalog_table_snapshot_keys(c, name, out, gen, NULL, err);
+}
+
+pl_status pl_catalog_table_snapshot_keys(pl_catalog *c, const char *name, pl_table **out,
+                                         uint64_t *gen, char **keys, pl_error *err) {
     live_table *t = table_get(c, name);
     if (!t) return table_not_found(name, err);
+    if (keys && !(*keys = t->keys ? pl_strdup(t->keys) : NULL) && t->keys) {
+        table_release(t);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
     pthread_mutex_lock(&t->mu);
     pl_status st = PL_OK;
     if (!t->snap) {
@@ -792,6 +902,10 @@ pl_status pl_catalog_table_snapshot_gen(pl_catalog *c, const char *name, pl_tabl
     if (!st && gen) *gen = t->gen;
     pthread_mutex_unlock(&t->mu);
     table_release(t);
+    if (st && keys) {
+        pl_free(*keys);
+        *keys = NULL;
+    }
     return st;
 }
 
@@ -847,6 +961,18 @@ pl_status pl_catalog_table_append_as(pl_catalog *c, const char *name, const pl_s
             pthread_mutex_unlock(&t->mu);
             table_release(t);
             return changed_meanwhile(name, err);
+        }
+        if (t->keys) { /* an append does not check keys: SQL INSERT does (under the gate) */
+            pthread_mutex_unlock(&t->mu);
+            table_release(t);
+            pl_error_set(err, PL_ERR_UNSUPPORTED,
+                         "table \"%s\" has a PRIMARY KEY or UNIQUE constraint: appends are "
+                         "not supported",
+                         name);
+            if (err)
+                snprintf(err->hint, sizeof err->hint,
+                         "add rows with SQL INSERT, which checks the keys");
+            return PL_ERR_UNSUPPORTED;
         }
         int64_t n_before = t->n_batches, rows_before = t->n_rows, mem_before = t->mem;
         int64_t last_bytes_before = n_before ? t->bbytes[n_before - 1] : 0;
@@ -922,10 +1048,11 @@ void pl_catalog_table_ungate(pl_catalog_gate *g) {
 }
 
 pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, int64_t base_rows,
-                                const char *new_name, pl_table *rows, pl_error *err) {
+                                const char *new_name, pl_table *rows, const char *keys,
+                                pl_error *err) {
     if (!new_name) new_name = name;
     live_table *t = NULL;
-    PL_TRY(live_catalogued(c, new_name, rows->schema, rows, "rewriting", name, &t, err));
+    PL_TRY(live_catalogued(c, new_name, rows->schema, rows, keys, "rewriting", name, &t, err));
     pl_status st = PL_OK;
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
@@ -971,6 +1098,13 @@ pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_er
     *names = v;
     *n = k;
     return PL_OK;
+}
+
+bool pl_catalog_table_keyed(pl_catalog *c, const char *name) {
+    live_table *t = table_get(c, name);
+    bool keyed = t && t->keys;
+    table_release(t);
+    return keyed;
 }
 
 pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err) {

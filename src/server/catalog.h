@@ -65,6 +65,29 @@ int32_t pl_catalog_sweep(pl_catalog *c, int64_t now_ns);
 int64_t pl_catalog_n_handles(pl_catalog *c);
 int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner);
 
+/* ---------------------------------------------------------------- SQL sessions */
+
+/* A SQL session is a handle without a DataFrame (pl_catalog_handle_get: NOT_FOUND) holding a
+ * state (its temporary tables and views: sql_session.c), freed with free_fn when the handle
+ * goes (DropHandle, TTL, the catalog's end). Errors: as pl_catalog_handle_put. */
+pl_status pl_catalog_session_put(pl_catalog *c, const char *owner, void (*free_fn)(void *),
+                                 int64_t ttl_ns, int64_t now_ns, int32_t max_per_owner,
+                                 char id[PL_HANDLE_ID_LEN + 1], pl_error *err);
+/* Takes owner's session id for one request: *state (NULL = empty; the caller's until
+ * pl_catalog_session_give), the TTL renewed; the sweep spares it meanwhile. Errors:
+ * PL_ERR_NOT_FOUND (unknown, expired, another owner's or not a session), PL_ERR_LIMIT (another
+ * request has it: a session runs one request at a time). */
+pl_status pl_catalog_session_take(pl_catalog *c, const char *owner, const char *id, int64_t now_ns,
+                                  void **state, pl_error *err);
+/* Gives the session taken by pl_catalog_session_take its (new) state back, charged as `bytes`
+ * in all to the memory account. On an error the caller keeps state: PL_ERR_NOT_FOUND (the
+ * session was dropped meanwhile), PL_ERR_NOMEM (the account refused the growth: the session
+ * stays taken; give the old state back). */
+pl_status pl_catalog_session_give(pl_catalog *c, const char *owner, const char *id, void *state,
+                                  int64_t bytes, int64_t now_ns, pl_error *err);
+/* The memory t's batches hold (their distinct buffers at their allocated size). */
+int64_t pl_catalog_table_bytes(const pl_table *t);
+
 /* ---------------------------------------------------------------- live tables */
 
 /* Creates a table with this schema (retained) and optional first rows (retained; its schema
@@ -74,6 +97,12 @@ int32_t pl_catalog_owner_handles(pl_catalog *c, const char *owner);
 pl_status pl_catalog_table_create(pl_catalog *c, const char *name, pl_schema *schema,
                                   pl_table *rows, bool if_not_exists, bool replace, bool *created,
                                   pl_error *err);
+/* The same, for a table with PRIMARY KEY / UNIQUE constraints: keys as pl_session_table_keys
+ * gives them (copied; NULL: none). Appends to such a table are refused (SQL INSERT checks the
+ * keys and swaps the table in under its gate). */
+pl_status pl_catalog_table_create_keyed(pl_catalog *c, const char *name, pl_schema *schema,
+                                        pl_table *rows, const char *keys, bool if_not_exists,
+                                        bool replace, bool *created, pl_error *err);
 pl_status pl_catalog_table_drop(pl_catalog *c, const char *name, bool if_exists, bool *dropped,
                                 pl_error *err);
 /* The table's rows now (a new reference; never changes afterwards). Errors: NOT_FOUND. */
@@ -83,6 +112,11 @@ pl_status pl_catalog_table_snapshot(pl_catalog *c, const char *name, pl_table **
  * change (appends keep it), for pl_catalog_table_swap. */
 pl_status pl_catalog_table_snapshot_gen(pl_catalog *c, const char *name, pl_table **out,
                                         uint64_t *gen, pl_error *err);
+/* The same, and the table's keys (*keys pl_malloc'd, NULL when it has none). */
+pl_status pl_catalog_table_snapshot_keys(pl_catalog *c, const char *name, pl_table **out,
+                                         uint64_t *gen, char **keys, pl_error *err);
+/* Whether table name exists and has PRIMARY KEY / UNIQUE constraints. */
+bool pl_catalog_table_keyed(pl_catalog *c, const char *name);
 /* A condition `column op value` a filter over the table will apply (column: index in the
  * table's schema; value an integer, or a float when is_float). */
 typedef enum pl_prune_op { PL_PRUNE_EQ, PL_PRUNE_LT, PL_PRUNE_LE, PL_PRUNE_GT, PL_PRUNE_GE } pl_prune_op;
@@ -127,9 +161,11 @@ void pl_catalog_table_ungate(pl_catalog_gate *g);
  * same name), in one step: a query sees the old table or the new one. Only while the table is
  * still generation gen with base_rows rows (else "changed by another request ...", INVALID_ARG
  * -> ABORTED); "\"x\" already exists" when new_name is taken; PL_ERR_NOMEM when the memory
- * account refuses the new table (the old one is charged until it goes). */
+ * account refuses the new table (the old one is charged until it goes). keys: the new table's
+ * PRIMARY KEY / UNIQUE constraints (NULL: none). */
 pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, int64_t base_rows,
-                                const char *new_name, pl_table *rows, pl_error *err);
+                                const char *new_name, pl_table *rows, const char *keys,
+                                pl_error *err);
 /* The table's row count now. Errors: NOT_FOUND. */
 pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err);
 /* Names of every table in creation order (pl_free each and the vector). */
@@ -159,6 +195,16 @@ pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, pl_error *err);
  * changed (one row) or none (DDL). */
 pl_status pl_srv_sql_script(pl_catalog *cat, pl_session *s, const char *script, pl_df **out,
                             pl_error *err);
+/* A client's SQL session between requests (pl_catalog_session_put's state): the temporary
+ * tables and views (CREATE TEMP) of its scripts, which the catalog never sees. */
+typedef struct pl_srv_sql_temps pl_srv_sql_temps;
+void pl_srv_sql_temps_free(void *t);
+int64_t pl_srv_sql_temps_bytes(const pl_srv_sql_temps *t);
+/* The temporary objects of session s now (*out: new, pl_srv_sql_temps_free). Errors: NOMEM. */
+pl_status pl_srv_sql_temps_take(pl_session *s, pl_srv_sql_temps **out, pl_error *err);
+/* Gives session s (lent the catalog) the temporary objects of t (NULL: none); they hide
+ * catalog objects of the same names. Errors: NOMEM. */
+pl_status pl_srv_sql_temps_restore(pl_session *s, const pl_srv_sql_temps *t, pl_error *err);
 
 /* ---------------------------------------------------------------- server helpers */
 

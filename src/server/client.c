@@ -202,6 +202,8 @@ static pl_status call_error(const pl_client *c, grpc_status_code code, grpc_slic
             err->row = d->row;
             err->byte_offset = d->byte_offset;
             err->sql_pos = d->sql_position;
+            if (d->sql_line > 0) err->sql_line = d->sql_line;
+            if (d->sql_column > 0) err->sql_column = d->sql_column;
         }
         polaroid__v1__error_detail__free_unpacked(d, &g_alloc);
         return st;

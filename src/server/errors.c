@@ -132,6 +132,8 @@ pl_status pl_srv_error_detail(const pl_error *err, const char *data_root, const 
     d.row = e.row;
     d.byte_offset = e.byte_offset;
     d.sql_position = e.sql_pos;
+    d.sql_line = e.sql_line > 0 ? e.sql_line : 0;
+    d.sql_column = e.sql_column > 0 ? e.sql_column : 0;
     d.request_id = (char *)(request_id ? request_id : "");
     size_t n = polaroid__v1__error_detail__get_packed_size(&d);
     uint8_t *buf = pl_malloc(n ? n : 1);

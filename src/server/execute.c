@@ -429,8 +429,10 @@ static pl_status exec_plan(pl_srv_call *c, Polaroid__V1__ExecuteRequest *r, pl_s
     if (!r->plan) st = pl_error_set(err, PL_ERR_INVALID_ARG, "ExecuteRequest has no plan");
     if (!st) {
         c->sql_script = true;
+        c->sql_session = o && o->session_id && o->session_id[0] ? o->session_id : NULL;
         st = pl_srv_plan_to_df(c, r->plan, &x->df, err);
         c->sql_script = false;
+        c->sql_session = NULL;
     }
     if (st) {
         pl_srv_execute_free(x);

@@ -578,6 +578,31 @@ static pl_status sql_path(void *user, const char *path, char **out, pl_error *er
     return pl_srv_resolve_path(d->cfg->data_root, path, out, err);
 }
 
+/* After a script in SQL session id (taken with its state `old`): the session keeps the
+ * temporary objects s has now (also when the script failed part-way: the statements before
+ * stay done), or `old` when the memory account refuses them. st: the script's status. */
+static pl_status session_give(dctx *d, const char *id, pl_session *s, void *old, pl_status st,
+                              pl_error *err) {
+    pl_catalog *cat = pl_srv_catalog(d->srv);
+    pl_srv_sql_temps *now = NULL;
+    pl_error e2;
+    pl_error_init(&e2);
+    pl_status gst = pl_srv_sql_temps_take(s, &now, &e2);
+    if (!gst) gst = pl_catalog_session_give(cat, d->call->owner, id, now, pl_srv_sql_temps_bytes(now),
+                                            pl_now_ns(), &e2);
+    if (!gst) {
+        pl_srv_sql_temps_free(old);
+        return st;
+    }
+    pl_srv_sql_temps_free(now);
+    if (pl_catalog_session_give(cat, d->call->owner, id, old, pl_srv_sql_temps_bytes(old),
+                                pl_now_ns(), NULL))
+        pl_srv_sql_temps_free(old); /* the session was dropped meanwhile */
+    if (st || gst == PL_ERR_NOT_FOUND) return st;
+    if (err) *err = e2;
+    return locate(d, gst, err);
+}
+
 static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out, pl_error *err) {
     PL_TRY(check_name(d, "SQL query", q->query, false, err));
     pl_session *s = NULL;
@@ -586,8 +611,19 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
     pl_exec_opts o;
     pl_srv_call_exec_opts(d->call, &o);
     pl_session_set_exec_opts(s, &o); /* INSERT ... SELECT and CREATE TABLE AS run now */
-    /* live tables and views first, so inputs of the same name win */
-    pl_status st = pl_srv_sql_lend(pl_srv_catalog(d->srv), s, err);
+    /* live tables and views first, then the client's session's temporary ones (which hide
+     * them), so inputs of the same name win */
+    pl_catalog *cat = pl_srv_catalog(d->srv);
+    pl_status st = pl_srv_sql_lend(cat, s, err);
+    bool script = d->call->sql_script && d->depth == 1;
+    const char *sess = script ? d->call->sql_session : NULL;
+    void *temps = NULL;
+    bool taken = false;
+    if (!st && sess) {
+        st = pl_catalog_session_take(cat, d->call->owner, sess, pl_now_ns(), &temps, err);
+        taken = !st;
+    }
+    if (!st) st = pl_srv_sql_temps_restore(s, temps, err);
     if (st) st = locate(d, st, err);
     for (size_t i = 0; !st && i < q->n_inputs; i++) {
         const Polaroid__V1__NamedRelation *nr = q->inputs[i];
@@ -600,16 +636,18 @@ static pl_status sql_query(dctx *d, const Polaroid__V1__SqlQuery *q, pl_df **out
         pop(d, old);
     }
     /* a whole Execute plan that is SQL may be a script (CREATE, INSERT, DROP ...) */
-    bool script = d->call->sql_script && d->depth == 1;
     if (!st) {
         st = script ? pl_srv_sql_script(pl_srv_catalog(d->srv), s, q->query, out, err)
                     : pl_session_query(s, q->query, out, err);
         if (st) {
             pl_srv_error_strip(err, d->cfg->data_root);
+            if (err && err->sql_pos >= 0) /* the line and column, as polaroid sql shows them */
+                pl_sql_locate(q->query, err->sql_pos, &err->sql_line, &err->sql_column, NULL, 0);
             if (st == PL_ERR_SQL) st = err ? (err->code = PL_ERR_INVALID_ARG) : PL_ERR_INVALID_ARG;
             st = locate(d, as_bad_plan(st, err), err);
         }
     }
+    if (taken) st = session_give(d, sess, s, temps, st, err);
     pl_session_free(s);
     return st;
 }

@@ -746,6 +746,25 @@ static pl_status h_write(pl_srv_call *c, const ProtobufCMessage *req, uint8_t **
 
 /* ---- handles */
 
+/* CreateHandle(sql_session): an empty SQL session (no schema, num_rows -1). */
+static pl_status create_session(pl_srv_call *c, const Polaroid__V1__CreateHandleRequest *q,
+                                int64_t ttl_s, uint8_t **resp, size_t *resp_len, pl_error *err) {
+    pl_srv *s = c->srv;
+    const char *owner = c->owner ? c->owner : "";
+    if (q->plan || q->materialize)
+        PL_FAIL(err, PL_ERR_INVALID_ARG, "a SQL session (sql_session) takes no plan and no materialize");
+    char id[PL_HANDLE_ID_LEN + 1];
+    PL_TRY(pl_catalog_session_put(s->cat, owner, pl_srv_sql_temps_free, ttl_s * 1000000000ll,
+                                  pl_now_ns(), s->cfg.max_handles_per_client, id, err));
+    Polaroid__V1__HandleInfo r = POLAROID__V1__HANDLE_INFO__INIT;
+    r.id = id;
+    r.num_rows = -1;
+    r.ttl_seconds = ttl_s;
+    pl_status st = pack(s, &r.base, resp, resp_len, err);
+    if (st) pl_catalog_handle_drop(s->cat, owner, id);
+    return st;
+}
+
 static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, uint8_t **resp,
                                  size_t *resp_len, pl_error *err) {
     const Polaroid__V1__CreateHandleRequest *q = (const void *)req;
@@ -760,6 +779,7 @@ static pl_status h_create_handle(pl_srv_call *c, const ProtobufCMessage *req, ui
                      (int)s->cfg.max_handles_per_client);
         return PL_ERR_LIMIT;
     }
+    if (q->sql_session) return create_session(c, q, ttl_s, resp, resp_len, err);
     pl_df *df = NULL;
     PL_TRY(plan_df(c, q->plan, &df, err));
     int64_t rows = -1;

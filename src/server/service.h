@@ -76,6 +76,8 @@ typedef struct pl_srv_call {
     bool same_host;         /* loopback or unix socket peer */
     /* Execute: a plan that is only SQL may be a script that changes tables and views */
     bool sql_script;
+    /* Execute: the SQL session (ExecuteOptions.session_id) its script runs in; NULL = none */
+    const char *sql_session;
     /* out: rows and cells (rows x columns) of the live-table snapshots pl_srv_plan_to_df took
      * (added to; after chunk pruning), the size pl_srv_execute_start_inline judges a query by */
     int64_t table_rows, table_cells;

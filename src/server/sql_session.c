@@ -37,9 +37,12 @@ pl_status pl_srv_sql_lend(pl_catalog *cat, pl_session *s, pl_error *err) {
     pl_status st = PL_OK;
     for (int32_t i = 0; !st && i < n; i++) {
         pl_table *t = NULL;
-        if (pl_catalog_table_snapshot(cat, names[i], &t, NULL)) continue; /* dropped meanwhile */
+        char *keys = NULL;
+        if (pl_catalog_table_snapshot_keys(cat, names[i], &t, NULL, &keys, NULL)) continue; /* dropped */
         st = pl_session_add_table(s, names[i], t, err);
+        if (!st && keys) st = pl_session_set_table_keys(s, names[i], keys, err);
         pl_table_release(t);
+        pl_free(keys);
     }
     for (int32_t i = 0; i < n; i++) pl_free(names[i]);
     pl_free(names);
@@ -69,6 +72,8 @@ typedef struct lent {
     pl_table *rows;  /* table: retained (so a pointer is never reused while compared) */
     char *view_stmt; /* view: a copy */
     uint64_t gen;    /* table: its catalog generation when the statement started (0: none) */
+    char *keys;      /* table: its PRIMARY KEY / UNIQUE constraints (pl_session_table_keys), or NULL */
+    bool temp;       /* CREATE TEMP: the client's session keeps it, never the catalog */
 } lent;
 
 /* A catalog table's generation as the session was given it before the statement. */
@@ -100,6 +105,7 @@ static void lents_free(lent *v, int32_t n) {
         pl_free(v[i].name);
         pl_table_release(v[i].rows);
         pl_free(v[i].view_stmt);
+        pl_free(v[i].keys);
     }
     pl_free(v);
 }
@@ -166,9 +172,11 @@ static pl_status lent_take(script_run *x, pl_error *err) {
         lent *l = &x->objs[x->n_objs++];
         l->name = pl_strdup(o.name);
         l->is_view = o.kind == PL_SQL_OBJECT_VIEW;
+        l->temp = o.temp;
         if (!l->is_view) {
             l->rows = pl_table_retain(o.rows);
             l->gen = gen_of(x, o.name, o.rows);
+            PL_TRY(pl_session_table_keys(x->s, o.name, &l->keys, err));
         } else {
             l->view_stmt = pl_strdup(o.view_stmt ? o.view_stmt : "");
         }
@@ -198,16 +206,22 @@ static pl_status refresh(script_run *x, pl_error *err) {
     if (!x->gens) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     for (int32_t i = 0; !st && i < n; i++) {
         pl_sql_object o;
-        if (session_find(x->s, names[i], &o) >= 0 && o.kind != PL_SQL_OBJECT_TABLE) continue;
+        if (session_find(x->s, names[i], &o) >= 0 && (o.kind != PL_SQL_OBJECT_TABLE || o.temp))
+            continue; /* an input, a view or a temporary object of that name hides the table */
         pl_table *t = NULL;
         uint64_t gen = 0;
-        if (pl_catalog_table_snapshot_gen(x->cat, names[i], &t, &gen, NULL)) continue; /* dropped */
+        char *keys = NULL;
+        if (pl_catalog_table_snapshot_keys(x->cat, names[i], &t, &gen, &keys, NULL)) continue; /* dropped */
         lent_gen *g = &x->gens[x->n_gens++];
         g->name = names[i];
         names[i] = NULL;
         g->rows = t;
         g->gen = gen;
-        if (session_find(x->s, g->name, &o) < 0 || o.rows != t) st = pl_session_add_table(x->s, g->name, t, err);
+        if (session_find(x->s, g->name, &o) < 0 || o.rows != t) {
+            st = pl_session_add_table(x->s, g->name, t, err);
+            if (!st && keys) st = pl_session_set_table_keys(x->s, g->name, keys, err);
+        }
+        pl_free(keys);
     }
     for (int32_t i = 0; i < n; i++) pl_free(names[i]);
     pl_free(names);
@@ -223,6 +237,19 @@ static lent *lent_find(script_run *x, const char *name) {
 static bool session_has(pl_session *s, const char *name) {
     pl_sql_object o;
     return session_find(s, name, &o) >= 0 && o.kind != PL_SQL_OBJECT_FRAME;
+}
+
+static bool same_keys(const char *a, const char *b) {
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Session table name: whether it has or had (lent l) PRIMARY KEY / UNIQUE constraints, and its
+ * keys now (*keys pl_malloc'd, or NULL). */
+static pl_status keys_now(script_run *x, const char *name, const lent *l, char **keys, bool *keyed,
+                          pl_error *err) {
+    PL_TRY(pl_session_table_keys(x->s, name, keys, err));
+    *keyed = *keys || (l && !l->is_view && l->keys);
+    return PL_OK;
 }
 
 /* The rows of t from row `from` on, as a table of the same schema. */
@@ -267,7 +294,7 @@ static pl_status refuse(const char *tag, const char *name, pl_error *err) {
 static lent *renamed_from(script_run *x, const pl_sql_object *o) {
     for (int32_t i = 0; i < x->n_objs; i++) {
         lent *l = &x->objs[i];
-        if (l->is_view == (o->kind == PL_SQL_OBJECT_VIEW) && !session_has(x->s, l->name) &&
+        if (!l->temp && l->is_view == (o->kind == PL_SQL_OBJECT_VIEW) && !session_has(x->s, l->name) &&
             (l->is_view || l->rows == o->rows))
             return l;
     }
@@ -287,14 +314,14 @@ static pl_status sync(script_run *x, const char *tag, pl_error *err) {
     /* check first, so a refused statement changes nothing */
     for (int32_t i = 0; i < n; i++) {
         pl_sql_object o;
-        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME) continue;
+        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME || o.temp) continue;
         lent *l = lent_find(x, o.name);
+        if (l && l->temp) l = NULL; /* a temporary object dropped or renamed: the name is new */
         if (o.kind == PL_SQL_OBJECT_TABLE) {
-            /* the catalog keeps neither (ALTER ... SET DEFAULT leaves the rows as they were) */
-            if (o.has_defaults || o.has_keys) {
-                pl_error_set(err, PL_ERR_UNSUPPORTED,
-                             "%s on server table \"%s\" is not supported",
-                             o.has_keys ? "PRIMARY KEY / UNIQUE" : "DEFAULT", o.name);
+            /* the catalog does not keep them (ALTER ... SET DEFAULT leaves the rows as they were) */
+            if (o.has_defaults) {
+                pl_error_set(err, PL_ERR_UNSUPPORTED, "DEFAULT on server table \"%s\" is not supported",
+                             o.name);
                 return PL_ERR_UNSUPPORTED;
             }
             if (l && !l->is_view && l->rows == o.rows) continue;
@@ -305,36 +332,54 @@ static pl_status sync(script_run *x, const char *tag, pl_error *err) {
         }
     }
     for (int32_t i = 0; i < x->n_objs; i++)
-        if (!session_has(x->s, x->objs[i].name) && !drops && !renames)
+        if (!x->objs[i].temp && !session_has(x->s, x->objs[i].name) && !drops && !renames)
             return refuse(tag, x->objs[i].name, err);
     pl_status st = PL_OK;
     if (x->in_tx) { /* COMMIT applies the changes; note which tables took more than INSERTs */
         for (int32_t i = 0; i < n && !st; i++) {
             pl_sql_object o;
-            if (!pl_session_object_info(x->s, i, &o) || o.kind != PL_SQL_OBJECT_TABLE) continue;
+            if (!pl_session_object_info(x->s, i, &o) || o.kind != PL_SQL_OBJECT_TABLE || o.temp)
+                continue;
             lent *l = lent_find(x, o.name);
-            if (!(l && l->rows == o.rows) && !adds) st = tx_mark(x, o.name, err);
+            if (l && l->temp) l = NULL;
+            char *keys = NULL;
+            bool keyed = false;
+            st = keys_now(x, o.name, l, &keys, &keyed, err);
+            /* an upsert may change rows: a table with keys is swapped in, never appended to */
+            bool changed = !(l && l->rows == o.rows && same_keys(l->keys, keys));
+            if (!st && changed && (!adds || keyed)) st = tx_mark(x, o.name, err);
+            pl_free(keys);
         }
         for (int32_t i = 0; i < x->n_objs && !st; i++)
-            if (!session_has(x->s, x->objs[i].name)) st = tx_mark(x, x->objs[i].name, err);
+            if (!x->objs[i].temp && !session_has(x->s, x->objs[i].name))
+                st = tx_mark(x, x->objs[i].name, err);
         return st ? st : lent_take(x, err);
     }
     /* then apply: renames and changed tables first (a rename is a swap under the new name) */
     for (int32_t i = 0; i < n && !st; i++) {
         pl_sql_object o;
-        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME) continue;
+        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME || o.temp) continue;
         lent *l = lent_find(x, o.name);
+        if (l && l->temp) l = NULL;
         lent *from = !l && renames ? renamed_from(x, &o) : NULL;
         if (o.kind == PL_SQL_OBJECT_VIEW) {
             if (l && l->is_view && !strcmp(l->view_stmt, o.view_stmt ? o.view_stmt : "")) continue;
             st = pl_catalog_view_put(x->cat, o.name, o.view_stmt ? o.view_stmt : "", l != NULL, err);
             if (!st && from) st = pl_catalog_view_drop(x->cat, from->name, false, err);
-        } else if (l && l->rows == o.rows) {
             continue;
-        } else if (from || (l && rewrites)) {
+        }
+        char *keys = NULL;
+        bool keyed = false;
+        st = keys_now(x, o.name, l, &keys, &keyed, err);
+        if (st) break;
+        if (l && l->rows == o.rows && same_keys(l->keys, keys)) {
+            /* unchanged */
+        } else if (from || (l && (rewrites || (adds && keyed)))) {
+            /* an INSERT into a table with keys (an upsert may change rows) ran under its gate
+             * (run_one): swapped in whole like an UPDATE */
             lent *base = from ? from : l;
             st = pl_catalog_table_swap(x->cat, base->name, base->gen, base->rows->n_rows, o.name,
-                                       o.rows, err);
+                                       o.rows, keys, err);
         } else if (l && adds) {
             if (o.rows->n_rows < l->rows->n_rows)
                 PL_FAIL(err, PL_ERR_INTERNAL, "%s into \"%s\" lost rows", tag, o.name);
@@ -346,13 +391,14 @@ static pl_status sync(script_run *x, const char *tag, pl_error *err) {
             pl_table_release(d);
         } else {
             bool if_not_exists = x->info && x->info->if_not_exists && !l;
-            st = pl_catalog_table_create(x->cat, o.name, o.rows->schema, o.rows, if_not_exists,
-                                         l != NULL, NULL, err);
+            st = pl_catalog_table_create_keyed(x->cat, o.name, o.rows->schema, o.rows, keys,
+                                               if_not_exists, l != NULL, NULL, err);
         }
+        pl_free(keys);
     }
     for (int32_t i = 0; i < x->n_objs && !st; i++) {
         lent *l = &x->objs[i];
-        if (!drops || session_has(x->s, l->name)) continue;
+        if (!drops || l->temp || session_has(x->s, l->name)) continue;
         st = l->is_view ? pl_catalog_view_drop(x->cat, l->name, false, err)
                         : pl_catalog_table_drop(x->cat, l->name, false, NULL, err);
     }
@@ -399,7 +445,9 @@ static pl_status tx_begin(script_run *x, pl_error *err) {
         b->name = pl_strdup(a->name);
         b->rows = a->rows ? pl_table_retain(a->rows) : NULL;
         b->view_stmt = a->view_stmt ? pl_strdup(a->view_stmt) : NULL;
-        if (!b->name || (a->view_stmt && !b->view_stmt)) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+        b->keys = a->keys ? pl_strdup(a->keys) : NULL;
+        if (!b->name || (a->view_stmt && !b->view_stmt) || (a->keys && !b->keys))
+            PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     }
     x->in_tx = true;
     return PL_OK;
@@ -451,6 +499,8 @@ static pl_status tx_rollback(script_run *x, pl_error *err) {
         bool has = session_find(x->s, b->name, &o) >= 0;
         if (!b->is_view) {
             if (!has || o.rows != b->rows) st = pl_session_add_table(x->s, b->name, b->rows, err);
+            if (!st) st = pl_session_set_table_keys(x->s, b->name, b->keys, err);
+            if (!st) st = pl_session_set_temp(x->s, b->name, b->temp, err);
         } else if (!has || strcmp(o.view_stmt ? o.view_stmt : "", b->view_stmt)) {
             st = session_drop(x->s, "VIEW", b->name, err);
             if (!st) st = pl_session_run(x->s, b->view_stmt, NULL, NULL, err);
@@ -473,8 +523,8 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
     for (int32_t i = 0; !st && i < x->n_tx_objs; i++) {
         lent *b = &x->tx_objs[i];
         pl_sql_object o;
-        if (b->is_view) continue;
-        bool has = session_find(x->s, b->name, &o) >= 0 && o.kind == PL_SQL_OBJECT_TABLE;
+        if (b->is_view || b->temp) continue;
+        bool has = session_find(x->s, b->name, &o) >= 0 && o.kind == PL_SQL_OBJECT_TABLE && !o.temp;
         if (!has || tx_was_rewritten(x, b->name)) gnames[n_gates++] = b->name;
     }
     if (n_gates > 1) qsort(gnames, (size_t)n_gates, sizeof *gnames, cmp_names);
@@ -484,8 +534,8 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
     for (int32_t i = 0; !st && i < x->n_tx_objs; i++) {
         lent *b = &x->tx_objs[i];
         pl_sql_object o;
-        bool has = session_find(x->s, b->name, &o) >= 0 && o.kind == PL_SQL_OBJECT_TABLE;
-        if (b->is_view || (has && o.rows == b->rows)) continue;
+        bool has = session_find(x->s, b->name, &o) >= 0 && o.kind == PL_SQL_OBJECT_TABLE && !o.temp;
+        if (b->is_view || b->temp || (has && o.rows == b->rows)) continue;
         pl_table *now = NULL;
         uint64_t gen = 0;
         if (pl_catalog_table_snapshot_gen(x->cat, b->name, &now, &gen, NULL) || gen != b->gen ||
@@ -499,8 +549,9 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
     }
     for (int32_t i = 0; !st && i < n; i++) {
         pl_sql_object o;
-        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME) continue;
-        if (find_in(x->tx_objs, x->n_tx_objs, o.name)) continue; /* BEGIN's: checked above */
+        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME || o.temp) continue;
+        lent *b0 = find_in(x->tx_objs, x->n_tx_objs, o.name);
+        if (b0 && !b0->temp) continue; /* BEGIN's: checked above */
         pl_schema *sc = NULL;
         bool taken = !pl_catalog_table_schema(x->cat, o.name, &sc, NULL);
         pl_schema_release(sc);
@@ -512,22 +563,26 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
         lent *b = &x->tx_objs[i];
         pl_sql_object o;
         bool has = session_find(x->s, b->name, &o) >= 0;
-        if (has && (o.kind == PL_SQL_OBJECT_VIEW) == b->is_view) continue;
+        if (b->temp || (has && (o.kind == PL_SQL_OBJECT_VIEW) == b->is_view)) continue;
         st = b->is_view ? pl_catalog_view_drop(x->cat, b->name, true, err)
                         : pl_catalog_table_drop(x->cat, b->name, true, NULL, err);
     }
     for (int32_t i = 0; !st && i < n; i++) {
         pl_sql_object o;
-        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME) continue;
+        if (!pl_session_object_info(x->s, i, &o) || o.kind == PL_SQL_OBJECT_FRAME || o.temp) continue;
         lent *b = find_in(x->tx_objs, x->n_tx_objs, o.name);
-        if (b && b->is_view != (o.kind == PL_SQL_OBJECT_VIEW)) b = NULL;
+        if (b && (b->temp || b->is_view != (o.kind == PL_SQL_OBJECT_VIEW))) b = NULL;
         if (o.kind == PL_SQL_OBJECT_VIEW) {
             const char *vs = o.view_stmt ? o.view_stmt : "";
             if (!b || strcmp(b->view_stmt, vs)) st = pl_catalog_view_put(x->cat, o.name, vs, b != NULL, err);
-        } else if (b && b->rows == o.rows) {
             continue;
+        }
+        char *keys = NULL;
+        if ((st = pl_session_table_keys(x->s, o.name, &keys, err))) break;
+        if (b && b->rows == o.rows && same_keys(b->keys, keys)) {
+            /* unchanged */
         } else if (b && tx_was_rewritten(x, o.name)) {
-            st = pl_catalog_table_swap(x->cat, b->name, b->gen, b->rows->n_rows, NULL, o.rows, err);
+            st = pl_catalog_table_swap(x->cat, b->name, b->gen, b->rows->n_rows, NULL, o.rows, keys, err);
         } else if (b) {
             pl_table *d = NULL;
             int64_t after = 0;
@@ -535,8 +590,10 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
             if (!st) st = pl_catalog_table_append_as(x->cat, o.name, b->rows->schema, d, &after, err);
             pl_table_release(d);
         } else {
-            st = pl_catalog_table_create(x->cat, o.name, o.rows->schema, o.rows, false, false, NULL, err);
+            st = pl_catalog_table_create_keyed(x->cat, o.name, o.rows->schema, o.rows, keys, false,
+                                               false, NULL, err);
         }
+        pl_free(keys);
     }
     for (int32_t i = 0; gates && i < n_gates; i++) pl_catalog_table_ungate(gates[i]);
     pl_free(gates);
@@ -578,10 +635,25 @@ static pl_status run_one(script_run *x, const char *text, int32_t at, pl_error *
         pl_sql_stmt_info_reset(&info);
         return st;
     }
-    int32_t n_gates = x->in_tx ? 0 : info.n_targets; /* in a transaction COMMIT takes them */
+    /* an INSERT into a table with keys reads the table to check them (an upsert rewrites
+     * rows): gated like an UPDATE (INSERT names no table UPDATE-like statements name) */
+    pl_status st = PL_OK;
+    for (int32_t i = 0; !st && !x->in_tx && i < info.n_inserts; i++) {
+        if (!pl_catalog_table_keyed(x->cat, info.inserts[i])) continue;
+        char **v = pl_realloc(info.targets, (size_t)(info.n_targets + 1) * sizeof *v);
+        if (!v) {
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        info.targets = v;
+        v[info.n_targets] = info.inserts[i];
+        info.inserts[i] = NULL;
+        info.n_targets++;
+    }
+    int32_t n_gates = x->in_tx || st ? 0 : info.n_targets; /* in a transaction COMMIT takes them */
     if (n_gates > 1) qsort(info.targets, (size_t)n_gates, sizeof *info.targets, cmp_names);
     pl_catalog_gate **gates = pl_calloc((size_t)n_gates + 1, sizeof *gates);
-    pl_status st = gates ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    if (!gates && !st) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     for (int32_t i = 0; !st && i < n_gates; i++)
         if (pl_catalog_table_gate(x->cat, info.targets[i], &gates[i], NULL)) gates[i] = NULL;
     x->info = &info;
@@ -653,5 +725,109 @@ pl_status pl_srv_sql_script(pl_catalog *cat, pl_session *s, const char *script, 
     lent_clear(&x);
     gens_clear(&x);
     tx_clear(&x);
+    return st;
+}
+
+/* ---------------------------------------------------------------- a client's SQL session */
+
+/* A SQL session's state between its requests: its temporary tables (rows, keys) and views
+ * (their CREATE TEMP VIEW statements), in the order the session held them. */
+typedef struct temp_obj {
+    char *name;
+    bool is_view;
+    pl_table *rows;  /* table: retained */
+    char *keys;      /* table: pl_session_table_keys' text, or NULL */
+    char *view_stmt; /* view */
+} temp_obj;
+
+struct pl_srv_sql_temps {
+    temp_obj *v;
+    int32_t n;
+    int64_t bytes; /* the tables' memory, charged to the session's handle */
+};
+
+void pl_srv_sql_temps_free(void *p) {
+    pl_srv_sql_temps *t = p;
+    if (!t) return;
+    for (int32_t i = 0; i < t->n; i++) {
+        pl_free(t->v[i].name);
+        pl_table_release(t->v[i].rows);
+        pl_free(t->v[i].keys);
+        pl_free(t->v[i].view_stmt);
+    }
+    pl_free(t->v);
+    pl_free(t);
+}
+
+int64_t pl_srv_sql_temps_bytes(const pl_srv_sql_temps *t) { return t ? t->bytes : 0; }
+
+pl_status pl_srv_sql_temps_take(pl_session *s, pl_srv_sql_temps **out, pl_error *err) {
+    int32_t n = pl_session_n_objects(s);
+    pl_srv_sql_temps *t = pl_calloc(1, sizeof *t);
+    if (!t || !(t->v = pl_calloc((size_t)n + 1, sizeof *t->v))) {
+        pl_free(t);
+        PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    }
+    pl_status st = PL_OK;
+    for (int32_t i = 0; !st && i < n; i++) {
+        pl_sql_object o;
+        if (!pl_session_object_info(s, i, &o) || !o.temp) continue;
+        temp_obj *e = &t->v[t->n++];
+        e->is_view = o.kind == PL_SQL_OBJECT_VIEW;
+        e->name = pl_strdup(o.name);
+        if (!e->name) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        else if (e->is_view && !(e->view_stmt = pl_strdup(o.view_stmt ? o.view_stmt : "")))
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+        else if (!e->is_view) {
+            e->rows = pl_table_retain(o.rows);
+            t->bytes += pl_catalog_table_bytes(o.rows);
+            st = pl_session_table_keys(s, e->name, &e->keys, err);
+        }
+    }
+    if (st) {
+        pl_srv_sql_temps_free(t);
+        return st;
+    }
+    *out = t;
+    return PL_OK;
+}
+
+/* Removes whatever session object is called name (a table or view the catalog lent). */
+static pl_status drop_any(pl_session *s, const char *name, pl_error *err) {
+    pl_sql_object o;
+    if (session_find(s, name, &o) < 0 || o.kind == PL_SQL_OBJECT_FRAME) return PL_OK;
+    return session_drop(s, o.kind == PL_SQL_OBJECT_VIEW ? "VIEW" : "TABLE", name, err);
+}
+
+pl_status pl_srv_sql_temps_restore(pl_session *s, const pl_srv_sql_temps *t, pl_error *err) {
+    if (!t) return PL_OK;
+    for (int32_t i = 0; i < t->n; i++) {
+        const temp_obj *e = &t->v[i];
+        if (e->is_view) continue;
+        PL_TRY(drop_any(s, e->name, err)); /* a temporary object hides the catalog's */
+        PL_TRY(pl_session_add_table(s, e->name, e->rows, err));
+        PL_TRY(pl_session_set_table_keys(s, e->name, e->keys, err));
+        PL_TRY(pl_session_set_temp(s, e->name, true, err));
+    }
+    /* views in rounds: one may read another defined after it (CREATE OR REPLACE keeps the
+     * place); a view whose tables are gone is left out, like the catalog's */
+    bool *done = pl_calloc((size_t)t->n + 1, sizeof *done);
+    if (!done) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    pl_status st = PL_OK;
+    for (bool progress = true; progress && !st;) {
+        progress = false;
+        for (int32_t i = 0; i < t->n && !st; i++) {
+            const temp_obj *e = &t->v[i];
+            if (!e->is_view || done[i]) continue;
+            st = drop_any(s, e->name, err);
+            pl_error ve;
+            pl_error_init(&ve);
+            if (!st && !pl_session_run(s, e->view_stmt, NULL, NULL, &ve)) {
+                done[i] = progress = true;
+                st = pl_session_set_temp(s, e->name, true, err);
+            }
+        }
+    }
+    pl_free(done);
     return st;
 }

@@ -202,6 +202,9 @@ struct pl_server {
     /* numbers */
     atomic_llong open_calls, calls_total, id_counter;
     atomic_llong last_call_end_ns; /* pl_now_ns() when a call last ended (shutdown linger) */
+    /* tags handed to gRPC (armed requests, call batches) whose events the CQ threads have not
+     * handled yet: a CQ may shut down only at 0 (see pl_server_shutdown) */
+    atomic_llong tags_out;
     uint32_t id_seed;
     int port;
     char address[512];
@@ -335,6 +338,7 @@ static void arm(cqctx *q, int method) {
     tcall *c = call_alloc(q);
     if (!c) return;
     c->method = method;
+    atomic_fetch_add(&s->tags_out, 1);
     grpc_call_error e;
     if (method == TR_UNKNOWN_METHOD) {
         grpc_call_details_init(&c->details);
@@ -347,7 +351,10 @@ static void arm(cqctx *q, int method) {
                                                 payload ? &c->payload : NULL, q->cq, q->cq,
                                                 &c->t_new);
     }
-    if (e != GRPC_CALL_OK) call_recycle(c);
+    if (e != GRPC_CALL_OK) {
+        atomic_fetch_sub(&s->tags_out, 1);
+        call_recycle(c);
+    }
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -381,8 +388,10 @@ static void start_send_locked(tcall *c, out_item it) {
     }
     c->cur = it;
     c->inflight = true;
+    atomic_fetch_add(&c->s->tags_out, 1);
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->t_send, NULL);
     if (e != GRPC_CALL_OK) {
+        atomic_fetch_sub(&c->s->tags_out, 1);
         /* cannot happen with a well-formed batch; finish the item here */
         fprintf(stderr, "polaroid serve: grpc_call_start_batch failed (%d)\n", (int)e);
         bool final_done = false;
@@ -1002,8 +1011,10 @@ static void append_recv(tcall *c, grpc_byte_buffer *ack) {
     ops[n].op = GRPC_OP_RECV_MESSAGE;
     ops[n].data.recv_message.recv_message = &c->recv_bb;
     n++;
+    atomic_fetch_add(&c->s->tags_out, 1);
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->t_recv, NULL);
     if (e != GRPC_CALL_OK) {
+        atomic_fetch_sub(&c->s->tags_out, 1);
         c->ack_bb = NULL;
         if (ack) grpc_byte_buffer_destroy(ack);
         finish_error(c, GRPC_STATUS_INTERNAL, PL_ERR_INTERNAL, "cannot receive (%d)", (int)e);
@@ -1155,8 +1166,11 @@ static void on_new(tcall *c, bool ok) {
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     op.data.recv_close_on_server.cancelled = &c->close_cancelled;
-    if (grpc_call_start_batch(c->call, &op, 1, &c->t_close, NULL) != GRPC_CALL_OK)
-        atomic_fetch_sub(&c->refs, 1); /* cannot happen; keep the count right */
+    atomic_fetch_add(&s->tags_out, 1);
+    if (grpc_call_start_batch(c->call, &op, 1, &c->t_close, NULL) != GRPC_CALL_OK) {
+        atomic_fetch_sub(&s->tags_out, 1); /* cannot happen; keep the counts right */
+        atomic_fetch_sub(&c->refs, 1);
+    }
 
     if (c->method == TR_UNKNOWN_METHOD) {
         char *m = grpc_slice_to_c_string(c->details.method);
@@ -1232,7 +1246,8 @@ static void *cq_main(void *arg) {
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
         if (ev.type != GRPC_OP_COMPLETE) continue;
         ttag *t = ev.tag;
-        switch (t->kind) {
+        tag_kind kind = t->kind; /* the handler may recycle the call */
+        switch (kind) {
         case TAG_NEW:
             on_new(t->call, ev.success != 0);
             break;
@@ -1252,6 +1267,10 @@ static void *cq_main(void *arg) {
             pthread_mutex_unlock(&s->smu);
             break;
         }
+        /* after the handler: what it started (the call's next batch, a re-armed request) is
+         * counted before this event's tag is let go, so the count never passes through 0
+         * while a call is still under way */
+        if (kind != TAG_SHUTDOWN) atomic_fetch_sub(&s->tags_out, 1);
     }
     return NULL;
 }
@@ -1705,9 +1724,29 @@ void pl_server_shutdown(pl_server *s) {
     atomic_store(&s->grpc_closing, 1);
     grpc_server_shutdown_and_notify(s->server, s->cqs[0].cq, &s->t_shutdown);
     int64_t left_ms = (grace_end - pl_now_ns()) / 1000000;
+    bool cancelled = false;
     if (!drained || !wait_notified(s, left_ms > 100 ? left_ms : 100)) {
         grpc_server_cancel_all_calls(s->server);
+        cancelled = true;
         wait_notified(s, -1);
+    }
+    /* gRPC's tag says that its connections are gone, not that our side of each call is over:
+     * the last events of a cancelled call (its close, the end of a send, which starts the
+     * next queued one) may still be queued, a runner may still be about to send a status, a
+     * parked call woken by its close goes back to a runner. Each of these starts a batch, and
+     * a batch started on a completion queue that is shut down is an assertion failure in
+     * gRPC (call.cc: grpc_cq_begin_op). So the runners, the housekeeper and the queues stay
+     * up until every call ended (open_calls) and every tag handed to gRPC came back (the
+     * armed requests, which gRPC fails at shutdown, and each call's batches). */
+    bool all_cq_threads = true;
+    for (int i = 0; i < s->n_cq; i++) all_cq_threads = all_cq_threads && s->cqs[i].th_started;
+    while (all_cq_threads && (atomic_load(&s->open_calls) > 0 || atomic_load(&s->tags_out) > 0)) {
+        if (!cancelled && pl_now_ns() >= grace_end) { /* a call that came late and lingers */
+            grpc_server_cancel_all_calls(s->server);
+            cancelled = true;
+        }
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
     }
     /* every call has ended: stop the runners and the housekeeper, drain the queues */
     pthread_mutex_lock(&s->qmu);

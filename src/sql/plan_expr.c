@@ -1901,7 +1901,7 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
     /* TRY_CAST was rewritten to "    CAST" (plan_pre.c): look at the original text */
     bool try_cast = false;
     const char *sql = sc->ctx ? sc->ctx->sql : NULL;
-    if (sql && tc->location >= 4 && (size_t)tc->location < strlen(sql) &&
+    if (sql && tc->location >= 4 && tc->location < pl_sql_text_len(sql) &&
         strncasecmp(sql + tc->location - 4, "try_", 4) == 0)
         try_cast = true;
     pl_expr *c = pl_expr_cast(e, t, try_cast);
@@ -2148,7 +2148,7 @@ static void type_display(sbuf *b, const PgQuery__TypeName *tn) {
     const char *first = tn->n_names ? sq_str(tn->names[0]) : NULL;
     bool sys = tn->n_names >= 2 && first && !strcmp(first, "pg_catalog");
     const char *w = NULL; /* the written type word */
-    if (b->sql && tn->location >= 0 && (size_t)tn->location < strlen(b->sql))
+    if (b->sql && tn->location >= 0 && tn->location < pl_sql_text_len(b->sql))
         w = b->sql + tn->location;
     if (w && !strncasecmp(w, "float", 5) && !ident_char(w[5])) {
         sb_s(b, "FLOAT");

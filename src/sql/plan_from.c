@@ -164,7 +164,7 @@ static pl_status range_var(sq_ctx *ctx, const PgQuery__RangeVar *rv, sq_rel *out
     /* FROM 'path' arrives as a quoted identifier (plan_pre.c), cut to 63 bytes by the parser
      * and with '' still doubled: read the literal from the original text */
     char *full = NULL;
-    size_t sql_len = ctx->sql ? strlen(ctx->sql) : 0;
+    size_t sql_len = (size_t)pl_sql_text_len(ctx->sql);
     if (!df && pos >= 0 && (size_t)pos < sql_len && ctx->sql[pos] == '\'') {
         full = pl_malloc(sql_len - (size_t)pos);
         if (!full) return pl_error_set(err, PL_ERR_NOMEM, "out of memory planning SQL");
@@ -703,6 +703,9 @@ static pl_status table_function(sq_ctx *ctx, const PgQuery__RangeFunction *rf, s
         } else if (csv && (!strcasecmp(key, "timestampformat") || !strcasecmp(key, "timestamp_format"))) {
             if (!s) st = sq_fail(err, PL_ERR_SQL, apos, "timestampformat must be a string");
             else opts.csv_timestamp_format = s;
+        } else if (csv && !strcasecmp(key, "allow_quoted_nulls")) {
+            if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "allow_quoted_nulls must be true or false");
+            else opts.csv_allow_quoted_nulls = b;
         } else if (csv && !strcasecmp(key, "ignore_errors")) {
             if (!const_bool(val, &b)) st = sq_fail(err, PL_ERR_SQL, apos, "ignore_errors must be true or false");
             else opts.csv_ignore_errors = b;

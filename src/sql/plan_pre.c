@@ -7,6 +7,22 @@
 #include <stdio.h>
 #include <strings.h>
 
+static _Thread_local pl_sql_text_scope g_text; /* pl_sql_text_begin's, on this thread */
+
+int32_t pl_sql_text_len(const char *sql) {
+    if (!sql) return 0;
+    if (sql == g_text.text) return g_text.len;
+    return (int32_t)strlen(sql);
+}
+
+void pl_sql_text_begin(const char *text, int32_t len, pl_sql_text_scope *saved) {
+    *saved = g_text;
+    g_text.text = text;
+    g_text.len = len;
+}
+
+void pl_sql_text_end(const pl_sql_text_scope *saved) { g_text = *saved; }
+
 /* ---------------------------------------------------------------- lexer */
 
 static bool is_ident_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
@@ -273,7 +289,7 @@ static sq_join_mark join_word(const char *sql, const sq_token *t) {
 sq_join_mark sq_join_marker(const char *sql, int32_t rarg_loc, int32_t *at) {
     *at = -1;
     if (!sql || rarg_loc < 0) return SQ_JOIN_PLAIN;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     sq_token t, p1 = {SQ_TOK_END, -1, -1}, p2 = p1, p3 = p1, j1 = p1, j2 = p1, j3 = p1;
     bool any = false;
     int32_t pos = 0;
@@ -573,9 +589,11 @@ pl_status pl_sql_preprocess(const char *sql, char **out, pl_error *err) {
                     memcpy(o + tok.start, "1  ", 3);
             }
         } else if (tok.kind == SQ_TOK_STRING && sql[tok.start] == '\'' &&
-                   (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join")) &&
+                   (sq_tok_is(sql, &prev, "from") || sq_tok_is(sql, &prev, "join") ||
+                    (sq_tok_is(sql, &prev, ",") && in_from[depth])) &&
                    seen_select[depth] && !(stmt_is_copy && depth == 0)) {
-            /* FROM 'file.parquet' -> FROM "file.parquet" when the path has no quotes. */
+            /* FROM 'file.parquet' -> FROM "file.parquet" when the path has no quotes (also a
+             * later item of the FROM list: FROM 'a.parquet' a, 'b.parquet' b). */
             bool plain = true; /* '' inside stays '' (the planner unescapes paths) */
             for (int32_t i = tok.start + 1; i < tok.end - 1; i++)
                 if (sql[i] == '"') plain = false;
@@ -656,7 +674,7 @@ static void tok_ident(const char *sql, const sq_token *t, char *buf, size_t buf_
 
 int32_t sq_star_end(const char *sql, int32_t star_loc) {
     if (!sql || star_loc < 0) return -1;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     if (star_loc >= len) return -1;
     sq_token t;
     int32_t pos = star_loc;
@@ -715,7 +733,7 @@ pl_status sq_read_rename(const char *sql, int32_t star_loc, sq_names *from, sq_n
     memset(to, 0, sizeof *to);
     int32_t p = sq_star_end(sql, star_loc);
     if (p < 0) return PL_OK;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     sq_star_mods m;
     sq_star_mods_scan(sql, len, p, true, &m);
     if (m.start[2] < 0) return PL_OK;
@@ -756,7 +774,7 @@ pl_status sq_replace_parse(const char *sql, int32_t star_loc, PgQuery__ParseResu
     *n_items = 0;
     int32_t p = sq_star_end(sql, star_loc);
     if (p < 0) return PL_OK;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     sq_star_mods m;
     sq_star_mods_scan(sql, len, p, true, &m);
     int32_t kw = m.start[1];
@@ -801,7 +819,7 @@ pl_status sq_read_exclude(const char *sql, int32_t star_loc, sq_names *out, pl_e
     out->names = NULL;
     out->pos = NULL;
     if (!sql || star_loc < 0) return PL_OK;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     if (star_loc >= len) return PL_OK;
     /* find the '*' of this ColumnRef: [ident .]* '*' */
     sq_token t;
@@ -872,7 +890,7 @@ void sq_names_reset(sq_names *n) {
 int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at) {
     *at = -1;
     if (!sql || call_loc < 0) return 0;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     if (call_loc >= len) return 0;
     sq_token t;
     int32_t p = call_loc;
@@ -909,7 +927,7 @@ int sq_null_treatment(const char *sql, int32_t call_loc, int32_t *at) {
 
 bool sq_text_is_word_at(const char *sql, int32_t loc, const char *word) {
     if (!sql || loc < 0) return false;
-    int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
     if (loc >= len) return false;
     sq_token t;
     /* loc may be one byte late after an inserted subquery alias (see pl_sql_preprocess) */
@@ -940,7 +958,7 @@ bool sq_union_by_name(const char *sql, const PgQuery__SelectStmt *st) {
     min_loc_visit((ProtobufCMessage *)(uintptr_t)&st->rarg->base, &ml);
     if (ml.min < 0) return false;
     /* the last set operation keyword before the right side joins the two sides */
-    int32_t len = (int32_t)strlen(sql), pos = 0;
+    int32_t len = pl_sql_text_len(sql), pos = 0;
     bool by_name = false;
     sq_token t, prev = {SQ_TOK_END, -1, -1}, prev2 = {SQ_TOK_END, -1, -1};
     while (sq_lex_next(sql, len, pos, &t) && t.start < ml.min) {

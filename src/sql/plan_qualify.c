@@ -81,7 +81,7 @@ static int32_t cursor_to_byte(const char *text, int32_t len, int32_t cursorpos) 
 
 pl_status sq_parse_masked(const char *sql, int32_t kw, int32_t body, int32_t end,
                           PgQuery__ParseResult **out, pl_error *err) {
-    size_t n = strlen(sql);
+    size_t n = (size_t)pl_sql_text_len(sql);
     int32_t len = (int32_t)n;
     char *masked = pl_malloc(n + 1);
     if (!masked) PL_FAIL(err, PL_ERR_NOMEM, "out of memory parsing a clause");
@@ -119,7 +119,7 @@ pl_status sq_qualify_parse(const char *sql, const PgQuery__SelectStmt *st,
     if (!sql || st->n_target_list == 0) return PL_OK;
     const PgQuery__Node *t0 = st->target_list[0];
     int32_t from = t0->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? t0->res_target->location : -1;
-    size_t n = strlen(sql);
+    size_t n = (size_t)pl_sql_text_len(sql);
     if (from < 0 || (size_t)from > n || n > INT32_MAX / 2) return PL_OK;
     int32_t len = (int32_t)n;
     /* the location may be one byte late after an inserted subquery alias (pl_sql_preprocess) */

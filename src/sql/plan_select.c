@@ -551,7 +551,7 @@ static void sel_reset(sel_state *s) {
 
 /* The position of the name in a REPLACE item `expr AS name` starting at loc (else loc). */
 static int32_t replace_name_pos(const char *sql, int32_t loc) {
-    int32_t len = (int32_t)strlen(sql), p = loc, d = 0;
+    int32_t len = pl_sql_text_len(sql), p = loc, d = 0;
     sq_token t;
     while (sq_lex_next(sql, len, p, &t)) {
         p = t.end;
@@ -751,8 +751,8 @@ static pl_status columns_select(sq_scope *sc, const PgQuery__FuncCall *fc, int32
     const char *re_text = a ? sq_const_str(a) : NULL;
     /* COLUMNS(['a']) reached the parser as COLUMNS(('a')), a plain string: look for the '[' */
     bool list = false;
-    if (sql && pos >= 0 && (size_t)pos < strlen(sql)) {
-        int32_t len = (int32_t)strlen(sql);
+    int32_t len = pl_sql_text_len(sql);
+    if (sql && pos >= 0 && pos < len) {
         sq_token t;
         if (sq_lex_next(sql, len, pos, &t) && sq_lex_next(sql, len, t.end, &t) && sq_tok_is(sql, &t, "(") &&
             sq_lex_next(sql, len, t.end, &t))

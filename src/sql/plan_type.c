@@ -270,7 +270,7 @@ static int32_t typmod_int(const PgQuery__TypeName *tn, size_t i, int32_t dflt) {
  * (and FLOAT(p) is 32-bit up to p = 24). The written word decides: true when the text at the
  * type's position is FLOAT of 32 bits. */
 bool sq_written_float32(const char *sql, int32_t pos) {
-    if (!sql || pos < 0 || (size_t)pos >= strlen(sql) || strncasecmp(sql + pos, "float", 5) != 0)
+    if (!sql || pos < 0 || pos >= pl_sql_text_len(sql) || strncasecmp(sql + pos, "float", 5) != 0)
         return false;
     const char *p = sql + pos + 5;
     if (isalnum((unsigned char)*p) || *p == '_') return false; /* float4, float8, ... */

@@ -512,6 +512,8 @@ pl_status pl_session_run(pl_session *s, const char *script,
     PgQuery__ParseResult *pr = NULL;
     pl_status st = parse_script(script, &pr, err);
     int32_t len = f.len;
+    pl_sql_text_scope saved;
+    pl_sql_text_begin(script, len, &saved); /* its statements' planning knows its length */
     for (size_t i = 0; st == PL_OK && i < pr->n_stmts; i++) {
         const PgQuery__RawStmt *rs = pr->stmts[i];
         pl_stmt_ctx c;
@@ -529,6 +531,7 @@ pl_status pl_session_run(pl_session *s, const char *script,
         }
         pl_sql_result_reset(&r);
     }
+    pl_sql_text_end(&saved);
     if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
     if (st && err && err->sql_pos >= 0) err->sql_pos = pl_sql_forms_orig_pos(&f, err->sql_pos);
     pl_sql_forms_free(&f);
@@ -622,6 +625,14 @@ pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows, 
     return PL_OK;
 }
 
+pl_status pl_session_set_temp(pl_session *s, const char *name, bool temp, pl_error *err) {
+    pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
+    if (!e || e->kind == PL_CAT_FRAME)
+        PL_FAIL(err, PL_ERR_NOT_FOUND, "no table or view \"%s\"", name ? name : "");
+    e->temp = temp;
+    return PL_OK;
+}
+
 bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out) {
     if (!s || i < 0 || i >= s->n_ents) return false;
     const pl_cat_entry *e = &s->ents[i];
@@ -634,6 +645,7 @@ bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out) 
     if (e->kind == PL_CAT_TABLE && e->defaults && e->table)
         for (int32_t k = 0; k < e->table->schema->n_fields; k++) out->has_defaults |= e->defaults[k] != NULL;
     out->has_keys = e->kind == PL_CAT_TABLE && e->n_keys > 0;
+    out->temp = e->temp && e->kind != PL_CAT_FRAME;
     if (e->kind == PL_CAT_VIEW && e->view_sql) out->view_stmt = e->view_sql + e->view_pos;
     return true;
 }
@@ -654,13 +666,64 @@ static bool stmt_returns_rows(const PgQuery__Node *n) {
  * puts its FROM clause after the select list), so the least user position of its segments. */
 static int32_t stmt_user_start(const pl_sql_forms *f, int32_t pos, int32_t end) {
     int32_t best = pl_sql_forms_orig_pos(f, pos);
-    for (int32_t i = 0; i < f->n_segs; i++) {
+    /* the segments start in increasing order: from the first after pos (binary search; a
+     * loop over all of them per statement made pl_sql_split quadratic) */
+    int32_t lo = 0, hi = f->n_segs;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (f->segs[mid].at <= pos) lo = mid + 1;
+        else hi = mid;
+    }
+    for (int32_t i = lo; i < f->n_segs && f->segs[i].at < end; i++) {
         int32_t at = f->segs[i].at;
-        if (at <= pos || at >= end) continue;
         int32_t o = pl_sql_forms_orig_pos(f, at);
         if (o >= 0 && o < best) best = o;
     }
     return best;
+}
+
+/* how much of a long line pl_sql_locate shows before the error position */
+#define SQL_CARET_BEFORE 60
+
+static bool utf8_cont(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
+void pl_sql_locate(const char *text, int32_t pos, int32_t *line, int32_t *column, char *buf,
+                   size_t buf_size) {
+    if (!text) text = "";
+    int32_t len = (int32_t)strlen(text);
+    if (pos > len) pos = len;
+    if (pos < 0) pos = 0;
+    int32_t ls = pos, ln = 1, col = 1;
+    while (ls > 0 && text[ls - 1] != '\n') ls--;
+    for (int32_t i = 0; i < ls; i++) ln += text[i] == '\n';
+    for (int32_t i = ls; i < pos; i++) col += !utf8_cont(text[i]);
+    if (line) *line = ln;
+    if (column) *column = col;
+    if (!buf || buf_size == 0) return;
+    int32_t le = pos;
+    while (le < len && text[le] != '\n') le++;
+    int32_t from = ls, to = le;
+    const char *pre = "", *post = "";
+    if (to - from > PL_SQL_CARET_WIDTH && pos - from > SQL_CARET_BEFORE) {
+        from = pos - SQL_CARET_BEFORE + 10;
+        while (from < pos && utf8_cont(text[from])) from++;
+        pre = "...";
+    }
+    if (to - from > PL_SQL_CARET_WIDTH) {
+        to = from + PL_SQL_CARET_WIDTH;
+        while (to > pos && utf8_cont(text[to])) to--;
+        post = "...";
+    }
+    size_t n = 0;
+    int hl = snprintf(buf, buf_size, "LINE %d: %s", (int)ln, pre);
+    n = hl > 0 ? PL_MIN((size_t)hl, buf_size - 1) : 0;
+    for (int32_t i = from; i < to && n + 1 < buf_size; i++)
+        buf[n++] = text[i] == '\t' || text[i] == '\r' ? ' ' : text[i];
+    int32_t caret = hl > 0 ? hl : 0;
+    for (int32_t i = from; i < pos; i++) caret += !utf8_cont(text[i]);
+    int w = snprintf(buf + n, buf_size - n, "%s\n%*s^", post, (int)caret, "");
+    PL_UNUSED(w);
+    buf[buf_size - 1] = 0;
 }
 
 pl_status pl_sql_split(const char *script, pl_sql_span **out, int32_t *n, pl_error *err) {

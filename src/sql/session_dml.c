@@ -94,6 +94,11 @@ static pl_status create_replace(const pl_stmt_ctx *c, const PgQuery__RangeVar *r
     return PL_OK;
 }
 
+/* CREATE TEMP | TEMPORARY TABLE / VIEW (relpersistence 't'). */
+static bool rel_is_temp(const PgQuery__RangeVar *rel) {
+    return rel && rel->relpersistence && rel->relpersistence[0] == 't';
+}
+
 /* The entry a new table goes to: a new one, or (OR REPLACE) the old table's, emptied now (so
  * call it only when the new table is ready). */
 static pl_status table_slot(pl_session *s, const char *name, bool replace, pl_cat_entry **out,
@@ -377,6 +382,7 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     if (rc == PL_OK) rc = table_slot(s, name, replace, &e, err);
     if (rc == PL_OK) {
         e->table = table;
+        e->temp = rel_is_temp(st->relation);
         if (any_default) e->defaults = defaults;
         e->keys = keys;
         e->n_keys = n_keys;
@@ -452,6 +458,7 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
     if (rc == PL_OK) rc = table_slot(s, name, replace, &e, err); /* the query ran: replace now */
     if (rc == PL_OK) {
         e->table = table;
+        e->temp = rel_is_temp(st->into->rel);
         r->rows_changed = table->n_rows;
         table = NULL;
     }
@@ -517,6 +524,7 @@ pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQu
     memcpy(v.view_sql, c->sql, (size_t)c->end);
     v.view_sql[c->end] = 0;
     v.view_pos = c->pos;
+    v.temp = rel_is_temp(st->view);
     if (old) e = old;
     pl_cat_entry_clear(e);
     *e = v;

@@ -1066,9 +1066,15 @@ int32_t pl_sql_forms_orig_pos(const pl_sql_forms *f, int32_t pos) {
 }
 
 const pl_sql_form_mark *pl_sql_forms_mark(const pl_sql_forms *f, int32_t stmt_start, int32_t stmt_end) {
-    for (int32_t i = 0; i < f->n_marks; i++)
-        if (f->marks[i].at >= stmt_start && f->marks[i].at <= stmt_end) return &f->marks[i];
-    return NULL;
+    /* the marks come statement by statement, each inside its statement's text: the first one
+     * at or after stmt_start (binary search: a scan of all per statement was quadratic) */
+    int32_t lo = 0, hi = f->n_marks;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (f->marks[mid].at < stmt_start) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < f->n_marks && f->marks[lo].at <= stmt_end ? &f->marks[lo] : NULL;
 }
 
 /* ---------------------------------------------------------------- running the forms */

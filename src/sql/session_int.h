@@ -51,6 +51,8 @@ typedef struct pl_cat_entry {
     char **view_cols;
     int32_t n_view_cols;
     bool expanding; /* VIEW: being planned (a lookup of it now is a self reference) */
+    bool temp;      /* TABLE, VIEW: made by CREATE TEMP | TEMPORARY (the server keeps it in the
+                     * client's session, not in its shared catalog) */
 } pl_cat_entry;
 
 struct pl_session {

@@ -14,6 +14,7 @@
  * primary key constraint`, two equal new rows (or rows of an UPDATE) `PRIMARY KEY or UNIQUE
  * constraint violation: duplicate key "1"`. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compute/compute.h"
@@ -490,5 +491,81 @@ pl_status pl_sql_check_keys(pl_cat_entry *e, pl_table *old, pl_table *rows, int3
         return PL_OK;
     }
     for (int32_t i = 0; i < e->n_keys; i++) PL_TRY(check_key(&e->keys[i], old, rows, pos, err));
+    return PL_OK;
+}
+
+/* ---------------------------------------------------------------- keys as text */
+
+/* A table's keys as text for pl_session_table_keys: per key 'P' (PRIMARY KEY) or 'U' (UNIQUE)
+ * and its column indices, "P0,1;U2". */
+pl_status pl_session_table_keys(pl_session *s, const char *name, char **out, pl_error *err) {
+    if (!s || !name || !out) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_table_keys needs a name");
+    *out = NULL;
+    pl_cat_entry *e = pl_session_find(s, name);
+    if (!e || e->kind != PL_CAT_TABLE) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table \"%s\"", name);
+    if (e->n_keys == 0) return PL_OK;
+    size_t cap = 1;
+    for (int32_t k = 0; k < e->n_keys; k++) cap += 2 + 12 * (size_t)e->keys[k].n_cols;
+    char *t = pl_malloc(cap);
+    if (!t) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    size_t at = 0;
+    for (int32_t k = 0; k < e->n_keys; k++) {
+        if (k) t[at++] = ';';
+        t[at++] = e->keys[k].primary ? 'P' : 'U';
+        for (int32_t j = 0; j < e->keys[k].n_cols; j++)
+            at += (size_t)snprintf(t + at, cap - at, "%s%d", j ? "," : "", (int)e->keys[k].cols[j]);
+    }
+    t[at] = 0;
+    *out = t;
+    return PL_OK;
+}
+
+pl_status pl_session_set_table_keys(pl_session *s, const char *name, const char *keys,
+                                    pl_error *err) {
+    if (!s || !name) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_set_table_keys needs a name");
+    pl_cat_entry *e = pl_session_find(s, name);
+    if (!e || e->kind != PL_CAT_TABLE) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table \"%s\"", name);
+    pl_cat_key *v = NULL;
+    int32_t n = 0;
+    pl_status st = PL_OK;
+    int32_t n_fields = e->table->schema->n_fields;
+    int32_t *cols = pl_malloc((size_t)(n_fields > 0 ? n_fields : 1) * sizeof *cols);
+    if (!cols) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
+    for (const char *p = keys; !st && p && *p;) {
+        bool primary = *p == 'P';
+        if (*p != 'P' && *p != 'U') {
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "bad key text \"%s\" for table \"%s\"", keys, name);
+            break;
+        }
+        p++;
+        int32_t nc = 0;
+        for (;;) {
+            char *end = NULL;
+            long c = strtol(p, &end, 10);
+            if (end == p || c < 0 || c >= n_fields || nc >= n_fields) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG, "bad key text \"%s\" for table \"%s\"",
+                                  keys, name);
+                break;
+            }
+            cols[nc++] = (int32_t)c;
+            p = end;
+            if (*p != ',') break;
+            p++;
+        }
+        if (!st) st = pl_sql_key_add(&v, &n, cols, nc, primary, err);
+        if (!st && *p == ';') p++;
+        else if (!st && *p)
+            st = pl_error_set(err, PL_ERR_INVALID_ARG, "bad key text \"%s\" for table \"%s\"", keys, name);
+    }
+    pl_free(cols);
+    if (st) {
+        pl_sql_keys_free(v, n);
+        return st;
+    }
+    pl_sql_keys_free(e->keys, e->n_keys);
+    e->keys = v;
+    e->n_keys = n;
+    pl_sql_key_index_free(e->kidx);
+    e->kidx = NULL;
     return PL_OK;
 }

@@ -17,6 +17,20 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+/* The length of SQL text `sql` for the planner's scans of it (positions from the parse tree
+ * index into it): strlen(sql), except for the text a pl_sql_text_scope names, whose known
+ * length is returned at once. A script's statements are all planned over the whole script
+ * text, so strlen per statement made a long script's time quadratic (50k statements). */
+int32_t pl_sql_text_len(const char *sql);
+typedef struct pl_sql_text_scope {
+    const char *text;
+    int32_t len;
+} pl_sql_text_scope;
+/* Names text (len bytes, NUL-terminated, alive until the end) for pl_sql_text_len on this
+ * thread until pl_sql_text_end(saved); scopes nest. */
+void pl_sql_text_begin(const char *text, int32_t len, pl_sql_text_scope *saved);
+void pl_sql_text_end(const pl_sql_text_scope *saved);
+
 /* Message levels a parse tree may have (two per operator: Node -> A_Expr -> Node ...). */
 #define PL_SQL_MAX_TREE_DEPTH 1200
 /* Walks libpg_query's protobuf parse tree (buf, len) without unpacking it: PL_ERR_LIMIT when

@@ -31,6 +31,11 @@ static pl_status read_stmt(const PgQuery__Node *n, pl_sql_stmt_info *info, pl_er
     switch (n->node_case) {
     case PG_QUERY__NODE__NODE_UPDATE_STMT: return add_target(info, n->update_stmt->relation, err);
     case PG_QUERY__NODE__NODE_DELETE_STMT: return add_target(info, n->delete_stmt->relation, err);
+    case PG_QUERY__NODE__NODE_INSERT_STMT:
+        return add_name(&info->inserts, &info->n_inserts, n->insert_stmt->relation, err);
+    case PG_QUERY__NODE__NODE_COPY_STMT:
+        if (!n->copy_stmt->is_from) return PL_OK;
+        return add_name(&info->inserts, &info->n_inserts, n->copy_stmt->relation, err);
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
         for (size_t i = 0; i < n->truncate_stmt->n_relations; i++) {
             const PgQuery__Node *r = n->truncate_stmt->relations[i];
@@ -103,5 +108,7 @@ void pl_sql_stmt_info_reset(pl_sql_stmt_info *info) {
     pl_free(info->targets);
     for (int32_t i = 0; i < info->n_dropped_views; i++) pl_free(info->dropped_views[i]);
     pl_free(info->dropped_views);
+    for (int32_t i = 0; i < info->n_inserts; i++) pl_free(info->inserts[i]);
+    pl_free(info->inserts);
     memset(info, 0, sizeof *info);
 }

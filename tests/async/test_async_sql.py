@@ -84,6 +84,8 @@ def test_execute_sql_errors_are_values(addr, data):
             r = await c.execute_sql(script)
             assert isinstance(r, Err) and isinstance(r.error, PolaroidError)
             assert r.error.sql_position == script.index("nosuch")
+            assert (r.error.sql_line, r.error.sql_column) == (3, len("UPDATE as_e SET a = ") + 1)
+            assert "LINE 3: UPDATE as_e SET a = nosuch\n" in str(r.error)
             # the statements before the failing one stay done
             assert (await c.execute_sql("SELECT a FROM as_e")).unwrap().to_pylist() == [{"a": 1}]
             # an Err passed as a frame comes back as it is

@@ -100,6 +100,22 @@ CASES = [
                      "12.50::DECIMAL(5,2), 9223372036854775807) AS a, format('{}', 2.5::FLOAT) AS b"),
     ("unhex", "SELECT unhex('616263') AS a, unhex('6') AS b, unhex('616') AS c, unhex('') AS d, "
               "unhex('C3a9') AS e, from_hex('FF') AS f"),
+    ("hyperbolic", "SELECT sinh(x) AS a, cosh(x) AS b, tanh(x) AS c, asinh(x) AS d, acosh(x + 1.5) AS e, "
+                   "atanh(x / 4) AS f FROM (VALUES (0.5::DOUBLE), (-1.25), (2), (NULL)) t(x)"),
+    ("hyperbolic_edges", "SELECT acosh(0.5) AS a, atanh(1) AS b, atanh(2) AS c, sinh(1000) AS d, tanh(1e300) AS e"),
+    ("gamma", "SELECT gamma(x) AS a, lgamma(x) AS b FROM (VALUES (5::DOUBLE), (0.5), (0), (-1), (-1.5), (171.7), (NULL)) t(x)"),
+    ("unicode_ord", "SELECT unicode(s) AS a, ord(s) AS b, ascii(s) AS c FROM (VALUES ('a'), ('é'), ('€x'), ('😀'), (''), (NULL)) t(s)"),
+    ("sha1", "SELECT sha1(s) AS a FROM (VALUES (''), ('abc'), ('a quick brown fox jumps over the lazy dog, "
+             "the lazy dog sleeps on'), (repeat('x', 200)), (NULL)) t(s)"),
+    ("base64", "SELECT to_base64(s::BLOB) AS a, base64(s::BLOB) AS b, from_base64(to_base64(s::BLOB)) AS c "
+               "FROM (VALUES (''), ('a'), ('ab'), ('abc'), ('abcd'), ('a\\xFF\\x00'), (NULL)) t(s)"),
+    ("url_encode", "SELECT url_encode(s) AS a, url_decode(url_encode(s)) AS b, url_decode(s) AS c FROM "
+                   "(VALUES ('a b/é~'), ('x+y%20z%2'), ('-_.~AZaz09'), (''), (NULL)) t(s)"),
+    # DOUBLE -> DECIMAL scales in double precision and rounds half away from zero like DuckDB
+    # (38.97 / 4 is 9.742499999... and prints 9.7425: 9.743)
+    ("double_to_decimal", 'SELECT CAST(38.97::DOUBLE / 4 AS DECIMAL(12,3)) a, CAST(0.1::FLOAT AS DECIMAL(10,9)) b, CAST(1.005::DOUBLE AS DECIMAL(5,2)) c, CAST(2.675::DOUBLE AS DECIMAL(5,2)) d, CAST(-2.675::DOUBLE AS DECIMAL(5,2)) e, CAST(1e20::DOUBLE AS DECIMAL(38,10)) f, CAST(123456789.123456789::DOUBLE AS DECIMAL(38,18)) g, CAST(0.3::FLOAT AS DECIMAL(4,3)) h, CAST(1.4999999999999999::DOUBLE AS DECIMAL(2,0)) i'),
+    ("double_to_decimal_column", "SELECT CAST(x / 4 AS DECIMAL(12,3)) AS a, CAST(x * 1.5 AS DECIMAL(18,1)) AS b "
+                                 "FROM (VALUES (38.97::DOUBLE), (0.1), (2.675), (-7.7425), (NULL)) t(x)"),
 ]
 
 
@@ -114,6 +130,9 @@ def test_scalar_funcs(sql, name, query):
 
 
 ERRORS = [
+    ("from_base64_length", "SELECT from_base64('YWI')", "multiple of 4"),
+    ("from_base64_char", "SELECT from_base64('Y===')", "base64"),
+    ("url_decode_utf8", "SELECT url_decode('%ff')", "UTF-8"),
     ("lcm_overflow", "SELECT lcm(9223372036854775807, 2)", "lcm"),
     ("gcd_min", "SELECT gcd(-9223372036854775808, 0)", "abs"),
     ("factorial_negative", "SELECT factorial(-1)", "negative"),

@@ -14,6 +14,7 @@ FILES = {
     "bad": ("a,b,c\n1,x,2024-01-02\nbad,y,2024-01-03\n3,z\n4,w,2024-01-05,extra\n"
             "5,\"q\",notadate\n6,v,2024-01-07\n7,,\n"),
     "bad_nulls": "a,b\n1,\n,x\noops,\n2,y\n,\n",
+    "quoted_nulls": 'a,b,c\n"",1,""\n,2,\nx,3,4\n"NA",4,NA\n',
     # 30000 rows (several parse chunks): every 7th has a field too many, every 11th a bad integer
     "bad_big": "i,s\n" + "".join(f"{r},x,extra\n" if r % 7 == 3 else f"x{r},\n" if r % 11 == 5
                                   else f"{r},\n" if r % 5 == 0 else f"{r},t{r % 3}\n"
@@ -45,6 +46,10 @@ CASES = [
     ("ignore_errors_all_varchar", "SELECT * FROM read_csv('<bad>', ignore_errors=true, all_varchar=true)"),
     ("ignore_errors_count", "SELECT count(*), count(a), count(c) FROM read_csv('<bad>', ignore_errors=true, types={{'a': 'INT', 'c': 'DATE'}})"),
     ("ignore_errors_nulls", "SELECT count(*), count(a), count(b) FROM read_csv('<bad_nulls>', ignore_errors=true, types={{'a': 'INT'}})"),
+    ("quoted_nulls_true", "SELECT a IS NULL, * FROM read_csv('<quoted_nulls>', allow_quoted_nulls=true)"),
+    ("quoted_nulls_false", "SELECT a IS NULL, * FROM read_csv('<quoted_nulls>', allow_quoted_nulls=false)"),
+    ("quoted_nulls_nullstr", "SELECT a IS NULL, a, b FROM read_csv('<quoted_nulls>', allow_quoted_nulls=true, nullstr='NA')"),
+    ("quoted_nulls_nullstr_false", "SELECT a IS NULL, a, b FROM read_csv('<quoted_nulls>', allow_quoted_nulls=false, nullstr='NA')"),
     ("ignore_errors_null_rows", "SELECT * FROM read_csv('<bad_nulls>', ignore_errors=true, types={{'a': 'INT'}})"),
     ("filename_glob", "SELECT * FROM read_csv('<glob>', filename=true)"),
     ("filename_group", "SELECT filename, count(*) FROM read_csv('<glob>', filename=true) GROUP BY ALL ORDER BY 1"),

@@ -387,7 +387,7 @@ class ExecuteRequest(_message.Message):
     def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ..., options: _Optional[_Union[ExecuteOptions, _Mapping]] = ...) -> None: ...
 
 class ExecuteOptions(_message.Message):
-    __slots__ = ("max_message_bytes", "timeout_ms", "memory_limit_bytes", "allow_shared_memory", "shared_memory_min_bytes", "request_id", "keep_dictionaries", "shared_memory_max_files")
+    __slots__ = ("max_message_bytes", "timeout_ms", "memory_limit_bytes", "allow_shared_memory", "shared_memory_min_bytes", "request_id", "keep_dictionaries", "shared_memory_max_files", "session_id")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -396,6 +396,7 @@ class ExecuteOptions(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     KEEP_DICTIONARIES_FIELD_NUMBER: _ClassVar[int]
     SHARED_MEMORY_MAX_FILES_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     timeout_ms: int
     memory_limit_bytes: int
@@ -404,7 +405,8 @@ class ExecuteOptions(_message.Message):
     request_id: str
     keep_dictionaries: bool
     shared_memory_max_files: int
-    def __init__(self, max_message_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., memory_limit_bytes: _Optional[int] = ..., allow_shared_memory: _Optional[bool] = ..., shared_memory_min_bytes: _Optional[int] = ..., request_id: _Optional[str] = ..., keep_dictionaries: _Optional[bool] = ..., shared_memory_max_files: _Optional[int] = ...) -> None: ...
+    session_id: str
+    def __init__(self, max_message_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., memory_limit_bytes: _Optional[int] = ..., allow_shared_memory: _Optional[bool] = ..., shared_memory_min_bytes: _Optional[int] = ..., request_id: _Optional[str] = ..., keep_dictionaries: _Optional[bool] = ..., shared_memory_max_files: _Optional[int] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
     __slots__ = ("arrow_ipc", "shared_memory", "summary")
@@ -523,14 +525,16 @@ class WriteResponse(_message.Message):
     def __init__(self, rows: _Optional[int] = ..., bytes: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
 
 class CreateHandleRequest(_message.Message):
-    __slots__ = ("plan", "materialize", "ttl_seconds")
+    __slots__ = ("plan", "materialize", "ttl_seconds", "sql_session")
     PLAN_FIELD_NUMBER: _ClassVar[int]
     MATERIALIZE_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SQL_SESSION_FIELD_NUMBER: _ClassVar[int]
     plan: Plan
     materialize: bool
     ttl_seconds: int
-    def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ..., materialize: _Optional[bool] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+    sql_session: bool
+    def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ..., materialize: _Optional[bool] = ..., ttl_seconds: _Optional[int] = ..., sql_session: _Optional[bool] = ...) -> None: ...
 
 class HandleInfo(_message.Message):
     __slots__ = ("id", "schema", "num_rows", "ttl_seconds")
@@ -707,7 +711,7 @@ class ReleaseSharedMemoryResponse(_message.Message):
     def __init__(self, released: _Optional[bool] = ...) -> None: ...
 
 class ErrorDetail(_message.Message):
-    __slots__ = ("status", "message", "hint", "path", "column", "column_index", "row_group", "row", "byte_offset", "sql_position", "request_id", "plan_path")
+    __slots__ = ("status", "message", "hint", "path", "column", "column_index", "row_group", "row", "byte_offset", "sql_position", "request_id", "plan_path", "sql_line", "sql_column")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     HINT_FIELD_NUMBER: _ClassVar[int]
@@ -720,6 +724,8 @@ class ErrorDetail(_message.Message):
     SQL_POSITION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_PATH_FIELD_NUMBER: _ClassVar[int]
+    SQL_LINE_FIELD_NUMBER: _ClassVar[int]
+    SQL_COLUMN_FIELD_NUMBER: _ClassVar[int]
     status: str
     message: str
     hint: str
@@ -732,4 +738,6 @@ class ErrorDetail(_message.Message):
     sql_position: int
     request_id: str
     plan_path: str
-    def __init__(self, status: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., path: _Optional[str] = ..., column: _Optional[str] = ..., column_index: _Optional[int] = ..., row_group: _Optional[int] = ..., row: _Optional[int] = ..., byte_offset: _Optional[int] = ..., sql_position: _Optional[int] = ..., request_id: _Optional[str] = ..., plan_path: _Optional[str] = ...) -> None: ...
+    sql_line: int
+    sql_column: int
+    def __init__(self, status: _Optional[str] = ..., message: _Optional[str] = ..., hint: _Optional[str] = ..., path: _Optional[str] = ..., column: _Optional[str] = ..., column_index: _Optional[int] = ..., row_group: _Optional[int] = ..., row: _Optional[int] = ..., byte_offset: _Optional[int] = ..., sql_position: _Optional[int] = ..., request_id: _Optional[str] = ..., plan_path: _Optional[str] = ..., sql_line: _Optional[int] = ..., sql_column: _Optional[int] = ...) -> None: ...

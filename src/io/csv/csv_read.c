@@ -384,6 +384,7 @@ typedef struct csv_reader {
     int64_t *null_lens;
     int32_t n_null;
     bool null_empty; /* an empty unquoted field is NULL for string columns */
+    bool quoted_nulls; /* csv_allow_quoted_nulls: the null strings match quoted fields too */
     int32_t n_file_cols;
     char **file_names;
     col_plan *plans;
@@ -394,6 +395,12 @@ typedef struct csv_reader {
     bool ignore_errors;    /* csv_ignore_errors: rows that do not parse are skipped */
     pl_time_format date_fmt, ts_fmt; /* csv_date_format / csv_timestamp_format */
     bool has_date_fmt, has_ts_fmt;
+    /* the date and timestamp forms inference tries when none is given (sniff_forms): DATE ones
+     * in [0, n_sniff_date), TIMESTAMP ones after, most preferred first; per file column the
+     * one chosen (col_date_fmt, col_ts_fmt: an index, -1 = ISO) */
+    pl_time_format *sniff_fmts;
+    int32_t n_sniff_date, n_sniff;
+    int16_t *col_date_fmt, *col_ts_fmt;
     /* inputs */
     int32_t n_src, cur_src;
     char **paths;
@@ -445,6 +452,8 @@ enum {
     M_TS = 16,
     M_TIME = 32,
     M_HUGE = 64, /* integers of up to 38 digits: DECIMAL(38, 0) (DuckDB: HUGEINT) */
+    M_DATE_F = 128, /* a DATE by one of the sniffed forms (infer_col.cands) */
+    M_TS_F = 256,   /* a TIMESTAMP by one of the sniffed forms */
 };
 
 /* Text that inference may read as a number, like DuckDB's sniffer: no leading '+' ("+3" stays
@@ -478,6 +487,8 @@ static bool infer_huge_int(const char *s, int64_t n) {
 typedef struct infer_col {
     unsigned mask;
     bool seen, tz;
+    uint64_t cands; /* the sniffed date / timestamp forms every value so far fits (bit i:
+                     * csv_reader.sniff_fmts[i]) */
 } infer_col;
 
 static bool is_null_text(const csv_reader *r, const char *s, int64_t n) {
@@ -529,6 +540,20 @@ static void infer_value(const csv_reader *r, infer_col *ic, const char *s, int64
     if (m & M_TIME) {
         int64_t v;
         if (!parse_time(s, n, PL_UNIT_US, &v)) m &= ~(unsigned)M_TIME;
+    }
+    if (m & (M_DATE_F | M_TS_F)) {
+        /* every sniffed form starts with a digit: one test drops the text columns */
+        uint64_t c = n > 0 && is_digit(s[0]) ? ic->cands : 0;
+        for (int32_t i = 0; i < r->n_sniff; i++) {
+            int64_t v;
+            if ((c >> i & 1) && !parse_by_format(&r->sniff_fmts[i], s, n, PL_UNIT_US, &v,
+                                                  i < r->n_sniff_date))
+                c &= ~((uint64_t)1 << i);
+        }
+        uint64_t date_bits = ((uint64_t)1 << r->n_sniff_date) - 1;
+        if (!(c & date_bits)) m &= ~(unsigned)M_DATE_F;
+        if (!(c & ~date_bits)) m &= ~(unsigned)M_TS_F;
+        ic->cands = c;
     }
     ic->mask = m;
 }
@@ -712,7 +737,7 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
                                int64_t row_start, int32_t file_col) {
     const csv_reader *r = j->r;
     bool is_str = pl->kind == CK_UTF8 || pl->kind == CK_BINARY;
-    if (!f->quoted) {
+    if (!f->quoted || r->quoted_nulls) {
         if (f->len == 0 ? (r->null_empty || !is_str) : (r->n_null && is_null_text(r, f->p, f->len)))
             return set_null(co, pl, row, cap_rows, &j->err);
     } else if (f->len == 0 && !is_str) {
@@ -759,7 +784,8 @@ static pl_status convert_field(chunk_job *j, const col_plan *pl, col_out *co, in
 static bool field_converts(const csv_reader *r, const col_plan *pl, const csv_field *f,
                            char *scratch) {
     if (pl->kind == CK_UTF8 || pl->kind == CK_BINARY) return true;
-    if (f->len == 0 || (!f->quoted && r->n_null && is_null_text(r, f->p, f->len))) return true;
+    if (f->len == 0 || ((!f->quoted || r->quoted_nulls) && r->n_null && is_null_text(r, f->p, f->len)))
+        return true;
     const char *s = f->p;
     int64_t n = f->len;
     if (f->escaped) {
@@ -1188,8 +1214,12 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
     const char *d = (const char *)r->cur->data;
     int64_t n = r->cur->size;
     int64_t pos = start, rows = 0;
+    uint64_t all = r->n_sniff ? (r->n_sniff == 64 ? ~(uint64_t)0 : ((uint64_t)1 << r->n_sniff) - 1) : 0;
+    unsigned sniffed = (r->n_sniff_date > 0 ? M_DATE_F : 0) |
+                       (r->n_sniff > r->n_sniff_date ? M_TS_F : 0);
     for (int32_t k = 0; k < r->n_file_cols; k++)
-        ic[k] = (infer_col){M_BOOL | M_INT | M_HUGE | M_F64 | M_DATE | M_TS | M_TIME, false, false};
+        ic[k] = (infer_col){M_BOOL | M_INT | M_HUGE | M_F64 | M_DATE | M_TS | M_TIME | sniffed,
+                            false, false, all};
     char *scratch = NULL;
     int64_t scratch_cap = 0;
     pl_status st = PL_OK;
@@ -1221,7 +1251,8 @@ static pl_status infer_types(csv_reader *r, int64_t start, int64_t sample_rows, 
             if (f_idx < r->n_file_cols) {
                 const char *s = f.p;
                 int64_t len = f.len;
-                bool null = !f.quoted ? (len == 0 || is_null_text(r, s, len)) : len == 0;
+                bool null = !f.quoted || r->quoted_nulls ? (len == 0 || is_null_text(r, s, len))
+                                                         : len == 0;
                 if (!null) {
                     if (f.escaped) {
                         if (len > scratch_cap) {
@@ -1268,8 +1299,9 @@ static pl_status inferred_type(const infer_col *ic, pl_type **out, pl_error *err
     else if (m & M_INT) *out = pl_type_simple(PL_TYPE_INT64);
     else if (m & M_HUGE) return pl_type_new_decimal(38, 0, out, err);
     else if (m & M_F64) *out = pl_type_simple(PL_TYPE_FLOAT64);
-    else if (m & M_DATE) *out = pl_type_simple(PL_TYPE_DATE32);
+    else if (m & (M_DATE | M_DATE_F)) *out = pl_type_simple(PL_TYPE_DATE32);
     else if (m & M_TS) return pl_type_new_timestamp(PL_UNIT_US, ic->tz ? "UTC" : NULL, out, err);
+    else if (m & M_TS_F) return pl_type_new_timestamp(PL_UNIT_US, NULL, out, err);
     else if (m & M_TIME) return pl_type_new_time64(PL_UNIT_US, out, err);
     else *out = pl_type_simple(PL_TYPE_UTF8);
     return PL_OK;
@@ -1308,9 +1340,62 @@ static pl_status plan_for_type(col_plan *pl, const pl_type *t, const char *name,
 }
 
 /* DATE and TIMESTAMP columns read by the dateformat / timestampformat when given. */
-static void set_format(const csv_reader *r, col_plan *pl) {
-    if (pl->kind == CK_DATE && r->has_date_fmt) pl->tfmt = &r->date_fmt;
-    if (pl->kind == CK_TS && r->has_ts_fmt) pl->tfmt = &r->ts_fmt;
+static void set_format(const csv_reader *r, col_plan *pl, int32_t k) {
+    if (pl->kind == CK_DATE) {
+        if (r->has_date_fmt) pl->tfmt = &r->date_fmt;
+        else if (r->col_date_fmt && r->col_date_fmt[k] >= 0) pl->tfmt = &r->sniff_fmts[r->col_date_fmt[k]];
+    }
+    if (pl->kind == CK_TS) {
+        if (r->has_ts_fmt) pl->tfmt = &r->ts_fmt;
+        else if (r->col_ts_fmt && r->col_ts_fmt[k] >= 0) pl->tfmt = &r->sniff_fmts[r->col_ts_fmt[k]];
+    }
+}
+
+/* The date and timestamp forms DuckDB's sniffer tries, most preferred first where several fit
+ * every value of a sample ("01/02/03" is 2001-02-03, "01/02/2024" the 1st of February), each with
+ * the separators '-', '/', '.' and ' '; ISO values are read as such before these. */
+static const char *const k_sniff_date[] = {"%y-%m-%d", "%Y-%m-%d", "%d-%m-%y", "%d-%m-%Y",
+                                           "%m-%d-%y", "%m-%d-%Y"};
+static const char *const k_sniff_ts[] = {"%y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                                         "%d-%m-%y %H:%M:%S", "%d-%m-%Y %H:%M:%S",
+                                         "%m-%d-%y %I:%M:%S %p", "%m-%d-%Y %I:%M:%S %p"};
+
+/* Compiles the forms inference tries: dates unless a dateformat is given, timestamps unless a
+ * timestampformat is. */
+static pl_status sniff_forms(csv_reader *r, pl_error *err) {
+    static const char seps[] = {'-', '/', '.', ' '};
+    int32_t n_date = r->has_date_fmt ? 0 : (int32_t)(PL_ARRAY_LEN(k_sniff_date) * sizeof seps);
+    int32_t n_ts = r->has_ts_fmt ? 0 : (int32_t)(PL_ARRAY_LEN(k_sniff_ts) * sizeof seps);
+    if (n_date + n_ts == 0) return PL_OK;
+    r->sniff_fmts = pl_calloc((size_t)(n_date + n_ts), sizeof *r->sniff_fmts);
+    if (!r->sniff_fmts) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
+    for (int32_t i = 0; i < n_date + n_ts; i++) {
+        bool date = i < n_date;
+        int32_t t = (date ? i : i - n_date) / (int32_t)sizeof seps;
+        char f[64];
+        snprintf(f, sizeof f, "%s", date ? k_sniff_date[t] : k_sniff_ts[t]);
+        /* the date part's '-' becomes the separator (the time part has none) */
+        for (int32_t c = 0; c < 8; c++)
+            if (f[c] == '-') f[c] = seps[(date ? i : i - n_date) % (int32_t)sizeof seps];
+        PL_TRY(pl_time_format_compile(&r->sniff_fmts[i], f, (int64_t)strlen(f), true, "read_csv", err));
+        r->n_sniff = i + 1;
+    }
+    r->n_sniff_date = n_date;
+    return PL_OK;
+}
+
+/* Per file column, the sniffed form its values fit when they are not ISO (the most preferred
+ * one that fits them all), for DATE and for TIMESTAMP; -1 otherwise. */
+static void choose_forms(csv_reader *r, const infer_col *ic, int32_t n_cols) {
+    uint64_t date_bits = ((uint64_t)1 << r->n_sniff_date) - 1;
+    for (int32_t k = 0; k < n_cols; k++) {
+        r->col_date_fmt[k] = r->col_ts_fmt[k] = -1;
+        uint64_t c = ic[k].cands;
+        if (!(ic[k].mask & M_DATE) && (ic[k].mask & M_DATE_F) && (c & date_bits))
+            r->col_date_fmt[k] = (int16_t)__builtin_ctzll(c & date_bits);
+        if (!(ic[k].mask & M_TS) && (ic[k].mask & M_TS_F) && (c & ~date_bits))
+            r->col_ts_fmt[k] = (int16_t)__builtin_ctzll(c & ~date_bits);
+    }
 }
 
 static void reader_free(csv_reader *r) {
@@ -1324,6 +1409,10 @@ static void reader_free(csv_reader *r) {
     pl_free(r->filename_col);
     pl_time_format_reset(&r->date_fmt);
     pl_time_format_reset(&r->ts_fmt);
+    for (int32_t i = 0; i < r->n_sniff; i++) pl_time_format_reset(&r->sniff_fmts[i]);
+    pl_free(r->sniff_fmts);
+    pl_free(r->col_date_fmt);
+    pl_free(r->col_ts_fmt);
     pl_schema_release(r->schema);
     free_names(r->paths, r->n_src);
     pl_buf_release(r->mem);
@@ -1435,19 +1524,68 @@ static pl_status bad_format(pl_error *err, const char *option) {
     return err ? err->code : PL_ERR_INVALID_ARG;
 }
 
-static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
-    /* dialect */
-    r->dl.delim = o->csv_delimiter ? o->csv_delimiter : ',';
-    if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
-        const char *p = r->paths[0];
-        size_t len = strlen(p);
-        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
-        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
-            size_t k = strlen(tsv[i]);
-            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) r->dl.delim = '\t';
+/* The field count of each of the first lines (up to max_lines, blank lines skipped) of d[pos, n)
+ * split by delim outside quotes; a last line cut by the sample's end is not counted (one ended
+ * by the end of the file is: eof). Returns the number of lines counted. */
+static int32_t sniff_counts(const char *d, int64_t n, int64_t pos, bool eof, char delim,
+                            char quote, int32_t *counts, int32_t max_lines) {
+    int32_t lines = 0, fields = 1;
+    bool in_quote = false, empty = true;
+    for (; pos < n && lines < max_lines; pos++) {
+        char c = d[pos];
+        if (c == quote) {
+            in_quote = !in_quote;
+            empty = false;
+        } else if (in_quote) {
+            continue;
+        } else if (c == delim) {
+            fields++;
+            empty = false;
+        } else if (c == '\n' || c == '\r') {
+            if (!empty) counts[lines++] = fields;
+            fields = 1;
+            empty = true;
+        } else {
+            empty = false;
         }
     }
-    r->dl.quote = o->csv_quote ? o->csv_quote : '"';
+    if (pos >= n && eof && !empty && lines < max_lines) counts[lines++] = fields;
+    return lines;
+}
+
+/* The delimiter of a CSV file given none, as DuckDB's sniffer picks it: of ',', '|', ';' and
+ * tab, the one that splits the most of the first lines into the same number (> 1) of fields,
+ * then the one giving more fields; ',' when none splits them. */
+static char sniff_delimiter(const char *d, int64_t n, int64_t pos, char quote) {
+    enum { SNIFF_LINES = 64, SNIFF_BYTES = 1 << 18 };
+    static const char cands[] = {',', '|', ';', '\t'};
+    int64_t end = n - pos > SNIFF_BYTES ? pos + SNIFF_BYTES : n;
+    char best = ',';
+    int32_t best_rows = 0, best_fields = 1;
+    for (size_t c = 0; c < sizeof cands; c++) {
+        if (cands[c] == quote) continue;
+        int32_t counts[SNIFF_LINES];
+        int32_t lines = sniff_counts(d, end, pos, end == n, cands[c], quote, counts, SNIFF_LINES);
+        /* the most frequent field count and how many lines have it (first one on ties) */
+        int32_t mode = 1, freq = 0;
+        for (int32_t i = 0; i < lines; i++) {
+            int32_t f = 0;
+            for (int32_t k = 0; k < lines; k++) f += counts[k] == counts[i];
+            if (f > freq) freq = f, mode = counts[i];
+        }
+        if (mode < 2) continue;
+        if (freq > best_rows || (freq == best_rows && mode > best_fields)) {
+            best = cands[c];
+            best_rows = freq;
+            best_fields = mode;
+        }
+    }
+    return best;
+}
+
+/* The dialect's tables for delimiter delim. */
+static pl_status set_delimiter(csv_reader *r, char delim, pl_error *err) {
+    r->dl.delim = delim;
     if (r->dl.delim == r->dl.quote || r->dl.delim == '\n' || r->dl.delim == '\r')
         PL_FAIL(err, PL_ERR_INVALID_ARG, "the CSV delimiter must differ from the quote and newline");
     memset(r->dl.special, 0, sizeof r->dl.special);
@@ -1455,6 +1593,23 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     r->dl.delim8 = K_ONES8 * (uint8_t)r->dl.delim;
     r->dl.special['\n'] = 1;
     r->dl.special['\r'] = 1;
+    return PL_OK;
+}
+
+static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
+    /* dialect: the delimiter given, tab for .tsv files, else sniffed once the file is open */
+    bool sniff = !o->csv_delimiter;
+    if (!o->csv_delimiter && !r->mem && r->n_src > 0) {
+        const char *p = r->paths[0];
+        size_t len = strlen(p);
+        static const char *const tsv[] = {".tsv", ".tsv.gz", ".tsv.gzip", ".tsv.zst", ".tsv.zstd"};
+        for (size_t i = 0; i < PL_ARRAY_LEN(tsv); i++) {
+            size_t k = strlen(tsv[i]);
+            if (len >= k && strcmp(p + len - k, tsv[i]) == 0) sniff = false;
+        }
+    }
+    r->dl.quote = o->csv_quote ? o->csv_quote : '"';
+    PL_TRY(set_delimiter(r, o->csv_delimiter ? o->csv_delimiter : sniff ? ',' : '\t', err));
     r->header = o->csv_header != 0;
     if (o->csv_null_values) {
         r->n_null = o->n_csv_null_values;
@@ -1470,6 +1625,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         r->null_empty = true;
     }
     r->ignore_errors = o->csv_ignore_errors;
+    r->quoted_nulls = o->csv_allow_quoted_nulls;
     if (o->csv_date_format) {
         if (pl_time_format_compile(&r->date_fmt, o->csv_date_format,
                                    (int64_t)strlen(o->csv_date_format), true, "dateformat", err))
@@ -1483,6 +1639,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
             return bad_format(err, "timestampformat");
         r->has_ts_fmt = true;
     }
+    PL_TRY(sniff_forms(r, err));
     if (o->csv_filename && !(r->filename_col = pl_strdup(o->csv_filename)))
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     r->limit_left = o->limit >= 0 ? o->limit : -1;
@@ -1491,6 +1648,9 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
 
     /* the first row, the field count and the sample's types */
     PL_TRY(open_input(r, 0, err));
+    if (sniff)
+        PL_TRY(set_delimiter(r, sniff_delimiter((const char *)r->cur->data, r->cur->size, r->pos,
+                                                r->dl.quote), err));
     int64_t first_row = r->pos;
     int32_t n_cols;
     char **first = NULL;
@@ -1510,10 +1670,14 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
     r->n_file_cols = n_cols;
     r->plans = pl_calloc((size_t)n_cols, sizeof *r->plans);
     r->file_names = pl_calloc((size_t)n_cols, sizeof *r->file_names);
+    r->col_date_fmt = pl_malloc((size_t)n_cols * sizeof *r->col_date_fmt);
+    r->col_ts_fmt = pl_malloc((size_t)n_cols * sizeof *r->col_ts_fmt);
+    for (int32_t k = 0; r->col_date_fmt && r->col_ts_fmt && k < n_cols; k++)
+        r->col_date_fmt[k] = r->col_ts_fmt[k] = -1;
     infer_col *ic = pl_calloc((size_t)n_cols, sizeof *ic);
     pl_type **types = pl_calloc((size_t)n_cols, sizeof *types);
     pl_field *fields = NULL;
-    if (!r->plans || !r->file_names || !ic || !types) {
+    if (!r->plans || !r->file_names || !ic || !types || !r->col_date_fmt || !r->col_ts_fmt) {
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1528,6 +1692,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         if (!st && (o->csv_header == 0 || (o->csv_header < 0 && rows == 0)))
             st = infer_types(r, first_row, sample, ic, &rows, err);
         for (int32_t k = 0; k < n_cols && !st; k++) st = inferred_type(&ic[k], &types[k], err);
+        choose_forms(r, ic, n_cols);
     } else {
         types[0] = pl_type_simple(PL_TYPE_UTF8);
     }
@@ -1546,7 +1711,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
                 uint8_t slot[16];
                 st = plan_for_type(&pl, types[k], "", err);
                 if (st) goto done;
-                set_format(r, &pl);
+                set_format(r, &pl, k);
                 int64_t len = (int64_t)strlen(first[k]);
                 fits = pl.kind == CK_BINARY || len == 0 || is_null_text(r, first[k], len) ||
                        parse_value(&pl, first[k], len, slot);
@@ -1568,6 +1733,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
                 types[k] = NULL;
                 st = inferred_type(&ic[k], &types[k], err);
             }
+            choose_forms(r, ic, n_cols);
             if (st) goto done;
         }
     }
@@ -1650,7 +1816,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         if (k < 0) continue;
         int32_t keep = r->plans[k].out_idx;
         st = plan_for_type(&r->plans[k], r->schema->fields[c].type, r->file_names[k], err);
-        set_format(r, &r->plans[k]);
+        set_format(r, &r->plans[k], k);
         r->plans[k].out_idx = keep;
     }
     /* ignore_errors skips a row whose value does not convert in any column, also in the columns
@@ -1659,7 +1825,7 @@ static pl_status setup(csv_reader *r, const pl_read_opts *o, pl_error *err) {
         if (r->plans[k].out_idx >= 0) continue;
         r->plans[k].owned = pl_type_retain(types[k]);
         st = plan_for_type(&r->plans[k], types[k], r->file_names[k], err);
-        set_format(r, &r->plans[k]);
+        set_format(r, &r->plans[k], k);
         r->plans[k].out_idx = -1;
     }
 done:

@@ -542,7 +542,7 @@ static void test_gate_swap(void **state) {
     ok(pl_catalog_table_rows(c, "gt", &rows, E));
     assert_int_equal(rows, 5);
     /* the rewrite: 3 rows instead of 5, under a new generation */
-    ok(pl_catalog_table_swap(c, "gt", gen, 5, NULL, t3, E));
+    ok(pl_catalog_table_swap(c, "gt", gen, 5, NULL, t3, NULL, E));
     pl_catalog_table_ungate(g);
     pthread_join(th, NULL);
     ok(ga.st);
@@ -555,12 +555,12 @@ static void test_gate_swap(void **state) {
     assert_int_equal(snap->n_rows, 5); /* the old snapshot is untouched */
     /* stale generation: changes nothing */
     pl_error_init(&g_err);
-    assert_int_equal(pl_catalog_table_swap(c, "gt", gen, 5, NULL, t5, &g_err), PL_ERR_INVALID_ARG);
+    assert_int_equal(pl_catalog_table_swap(c, "gt", gen, 5, NULL, t5, NULL, &g_err), PL_ERR_INVALID_ARG);
     assert_non_null(strstr(g_err.msg, "changed by another request while this statement ran"));
     /* rows appended since the rewrite's snapshot (no gate taken): refused too */
     ok(pl_catalog_table_append(c, "gt", t3, &rows, E));
     pl_error_init(&g_err);
-    assert_int_equal(pl_catalog_table_swap(c, "gt", gen2, 6, NULL, t5, &g_err), PL_ERR_INVALID_ARG);
+    assert_int_equal(pl_catalog_table_swap(c, "gt", gen2, 6, NULL, t5, NULL, &g_err), PL_ERR_INVALID_ARG);
     ok(pl_catalog_table_rows(c, "gt", &rows, E));
     assert_int_equal(rows, 9);
     /* a rename is a swap under another name; a taken name is refused */
@@ -569,9 +569,9 @@ static void test_gate_swap(void **state) {
     uint64_t gen3 = 0;
     ok(pl_catalog_table_snapshot_gen(c, "gt", &snap3, &gen3, E));
     pl_error_init(&g_err);
-    assert_int_equal(pl_catalog_table_swap(c, "gt", gen3, 9, "OTHER", snap3, &g_err), PL_ERR_INVALID_ARG);
+    assert_int_equal(pl_catalog_table_swap(c, "gt", gen3, 9, "OTHER", snap3, NULL, &g_err), PL_ERR_INVALID_ARG);
     assert_non_null(strstr(g_err.msg, "already exists"));
-    ok(pl_catalog_table_swap(c, "gt", gen3, 9, "gt2", snap3, E));
+    ok(pl_catalog_table_swap(c, "gt", gen3, 9, "gt2", snap3, NULL, E));
     pl_error_init(&g_err);
     assert_int_equal(pl_catalog_table_rows(c, "gt", &rows, &g_err), PL_ERR_NOT_FOUND);
     ok(pl_catalog_table_rows(c, "gt2", &rows, E));
