@@ -738,6 +738,12 @@ static bool row_temporal(const void *ctx, pl_array *a, int64_t i, uint8_t *dst) 
             if (__builtin_mul_overflow(x, tu / fu, &r)) return false;
         } else {
             r = div_round64(x, fu / tu);
+            /* a timestamp rounded to s or ms past the microsecond range (the lowest and highest
+             * timestamps round outwards) is an error, like DuckDB: it would wrap when read */
+            int64_t us;
+            if (f == PL_TYPE_TIMESTAMP && tu < k_ups[PL_UNIT_US] &&
+                (__builtin_mul_overflow(r, k_ups[PL_UNIT_US] / tu, &us) || us == INT64_MIN || us == INT64_MAX))
+                return false;
         }
         memcpy(dst, &r, 8);
         return true;

@@ -646,11 +646,8 @@ static pl_status k_single_row(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
 static pl_status b_neg(pl_bexpr *call, pl_error *err) {
     pl_bexpr **a = &call->args[0];
     pl_type_id x = tid(*a);
+    /* unsigned: the type kept, any value but 0 an overflow (DuckDB) */
     if (x == PL_TYPE_NA) PL_TRY(pl_bexpr_wrap_cast(a, pl_type_simple(PL_TYPE_INT32), err));
-    else if (x == PL_TYPE_UINT8) PL_TRY(pl_bexpr_wrap_cast(a, pl_type_simple(PL_TYPE_INT16), err));
-    else if (x == PL_TYPE_UINT16) PL_TRY(pl_bexpr_wrap_cast(a, pl_type_simple(PL_TYPE_INT32), err));
-    else if (x == PL_TYPE_UINT32 || x == PL_TYPE_UINT64)
-        PL_TRY(pl_bexpr_wrap_cast(a, pl_type_simple(PL_TYPE_INT64), err));
     else if (x == PL_TYPE_INTERVAL) return set_type(call, (*a)->type);
     else if (!pl_type_is_numeric(x)) return type_error2(call, err);
     return set_type(call, (*a)->type);
@@ -690,6 +687,25 @@ static pl_status k_neg(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
         NEG(PL_TYPE_INT32, int32_t, INT32_MIN)
         NEG(PL_TYPE_INT64, int64_t, INT64_MIN)
 #undef NEG
+#define NEGU(ID, T)                                                                                \
+    case ID: {                                                                                     \
+        const T *s = p;                                                                            \
+        T *r = (T *)(void *)values->data;                                                          \
+        bool o = false;                                                                            \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            o |= s[i] != 0;                                                                        \
+            r[i] = 0;                                                                              \
+        }                                                                                          \
+        if (o)                                                                                     \
+            for (int64_t i = 0; i < n && bad < 0; i++)                                             \
+                if (s[i] != 0 && pl_array_is_valid(a->array, i)) bad = i;                          \
+        break;                                                                                     \
+    }
+        NEGU(PL_TYPE_UINT8, uint8_t)
+        NEGU(PL_TYPE_UINT16, uint16_t)
+        NEGU(PL_TYPE_UINT32, uint32_t)
+        NEGU(PL_TYPE_UINT64, uint64_t)
+#undef NEGU
     case PL_TYPE_FLOAT32: {
         const float *s = p;
         float *r = (float *)(void *)values->data;

@@ -626,6 +626,69 @@ static const char *op_name(const PgQuery__AExpr *ae) {
     return s ? s : "";
 }
 
+static bool is_row(const PgQuery__Node *n) { return n && n->node_case == PG_QUERY__NODE__NODE_ROW_EXPR; }
+
+/* ROW(a, b) / (a, b): an unnamed struct like DuckDB's, its fields named element1, element2 ...
+ * (the names DuckDB gives them in Arrow output). */
+static pl_status row_value(sq_scope *sc, const PgQuery__RowExpr *re, pl_expr **out, pl_error *err) {
+    int32_t nf = (int32_t)re->n_args;
+    if (nf == 0) return sq_fail(err, PL_ERR_SQL, re->location, "a row value needs at least one value");
+    pl_expr **a = pl_calloc((size_t)nf * 2, sizeof *a);
+    if (!a) return NOMEM(err);
+    pl_status st = PL_OK;
+    for (int32_t i = 0; i < nf && !st; i++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "element%d", (int)i + 1);
+        if (!(a[2 * i] = pl_expr_lit_str(nm))) st = NOMEM(err);
+        if (!st) st = sq_expr(sc, re->args[i], &a[2 * i + 1], err);
+    }
+    if (st) {
+        for (int32_t i = 0; i < 2 * nf; i++) pl_expr_release(a[i]);
+        pl_free(a);
+        return st;
+    }
+    st = call_n("struct_pack", 2 * nf, a, re->location, out, err);
+    pl_free(a);
+    return st;
+}
+
+/* (a1, ..., ak) = (b1, ..., bk) between two row values, with DuckDB's rules (rows compare like
+ * structs: a NULL field equals a NULL field and differs from any value, so the result is never
+ * NULL): a1 IS NOT DISTINCT FROM b1 AND ... - field by field, so a filter on it is pushed down
+ * and joins take its terms as keys. Negated for <> and IS DISTINCT FROM. */
+static pl_status row_equal(sq_scope *sc, const PgQuery__RowExpr *l, const PgQuery__RowExpr *r, bool negate,
+                           int32_t pos, pl_expr **out, pl_error *err) {
+    if (l->n_args != r->n_args)
+        return sq_fail(err, PL_ERR_SQL, pos, "cannot compare a row of %d values with a row of %d values",
+                       (int)l->n_args, (int)r->n_args);
+    pl_expr *acc = NULL;
+    for (size_t i = 0; i < l->n_args; i++) {
+        pl_expr *a = NULL, *b = NULL, *eq = NULL;
+        pl_status st = sq_expr(sc, l->args[i], &a, err);
+        if (!st) st = sq_expr(sc, r->args[i], &b, err);
+        if (!st) {
+            st = call2("is_not_distinct_from", a, b, pos, &eq, err);
+            a = b = NULL;
+        }
+        if (!st && acc) {
+            pl_expr *prev = acc;
+            acc = NULL; /* call2 takes both */
+            st = call2("and", prev, eq, pos, &acc, err);
+        } else if (!st) {
+            acc = eq;
+        }
+        if (st) {
+            pl_expr_release(a);
+            pl_expr_release(b);
+            pl_expr_release(acc);
+            return st;
+        }
+    }
+    if (negate) return call1("not", acc, pos, out, err);
+    *out = acc;
+    return PL_OK;
+}
+
 static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, pl_error *err) {
     int32_t pos = ae->location;
     const char *op = op_name(ae);
@@ -671,6 +734,13 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
             PL_TRY(call2("list_contains", r, l, pos, &inner, err));
             return call1("not", inner, pos, out, err);
         }
+        if (is_row(ae->lexpr) && is_row(ae->rexpr) &&
+            (!strcmp(op, "=") || !strcmp(op, "==") || !strcmp(op, "<>") || !strcmp(op, "!=")))
+            return row_equal(sc, ae->lexpr->row_expr, ae->rexpr->row_expr, op[0] == '<' || op[0] == '!', pos,
+                             out, err);
+        if (is_row(ae->lexpr) && is_row(ae->rexpr) && ae->lexpr->row_expr->n_args != ae->rexpr->row_expr->n_args)
+            return sq_fail(err, PL_ERR_SQL, pos, "cannot compare a row of %d values with a row of %d values",
+                           (int)ae->lexpr->row_expr->n_args, (int)ae->rexpr->row_expr->n_args);
         for (size_t i = 0; i < PL_ARRAY_LEN(binops); i++) {
             if (strcmp(binops[i].op, op) != 0) continue;
             PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
@@ -689,6 +759,9 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
     case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
     case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
     case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
+        if (ae->kind != PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF && is_row(ae->lexpr) && is_row(ae->rexpr))
+            return row_equal(sc, ae->lexpr->row_expr, ae->rexpr->row_expr,
+                             ae->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT, pos, out, err);
         PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
         st = sq_expr(sc, ae->rexpr, &r, err);
         if (st) {
@@ -705,6 +778,30 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
         if (!ae->rexpr || ae->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
             return sq_fail(err, PL_ERR_SQL, pos, "IN expects a list");
         const PgQuery__List *lst = ae->rexpr->list;
+        bool rows = is_row(ae->lexpr);
+        for (size_t i = 0; rows && i < lst->n_items; i++) rows = is_row(lst->items[i]);
+        if (rows) {
+            /* (a, b) IN ((1, 2), (3, 4)): OR of the row equalities (never NULL, like DuckDB) */
+            pl_expr *any = NULL;
+            for (size_t i = 0; i < lst->n_items; i++) {
+                pl_expr *eq = NULL;
+                st = row_equal(sc, ae->lexpr->row_expr, lst->items[i]->row_expr, false, pos, &eq, err);
+                if (!st && any) {
+                    pl_expr *prev = any;
+                    any = NULL; /* call2 takes both */
+                    st = call2("or", prev, eq, pos, &any, err);
+                } else if (!st) {
+                    any = eq;
+                }
+                if (st) {
+                    pl_expr_release(any);
+                    return st;
+                }
+            }
+            if (!strcmp(op, "<>")) return call1("not", any, pos, out, err);
+            *out = any;
+            return PL_OK;
+        }
         pl_expr **args = pl_calloc(lst->n_items + 1, sizeof *args);
         if (!args) return NOMEM(err);
         st = sq_expr(sc, ae->lexpr, &args[0], err);
@@ -1981,7 +2078,7 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
         return sq_fail(err, PL_ERR_UNSUPPORTED, n->param_ref->location, "parameters ($%d) are not supported",
                        (int)n->param_ref->number);
     case PG_QUERY__NODE__NODE_ROW_EXPR:
-        return sq_fail(err, PL_ERR_UNSUPPORTED, n->row_expr->location, "row values and lists are not supported here");
+        return row_value(sc, n->row_expr, out, err);
     case PG_QUERY__NODE__NODE_A_ARRAY_EXPR: {
         /* ARRAY[a, b, ...] (DuckDB's [a, b, ...]): list_value */
         const PgQuery__AArrayExpr *ae = n->a_array_expr;
@@ -2336,6 +2433,11 @@ static void name_of(sbuf *b, const PgQuery__Node *n) {
         sb_s(b, " END");
         return;
     }
+    case PG_QUERY__NODE__NODE_ROW_EXPR: /* DuckDB's name of a row value */
+        sb_s(b, "\"row\"(");
+        name_list(b, n->row_expr->args, n->row_expr->n_args);
+        sb_s(b, ")");
+        return;
     case PG_QUERY__NODE__NODE_COALESCE_EXPR:
         sb_s(b, "COALESCE(");
         name_list(b, n->coalesce_expr->args, n->coalesce_expr->n_args);

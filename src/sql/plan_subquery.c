@@ -579,6 +579,88 @@ static pl_status scalar_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **
     return PL_OK;
 }
 
+/* ARRAY(SELECT y ...): the subquery's column as a list in its row order, [] without rows, like
+ * DuckDB; correlated by equalities (or flattened) like a scalar subquery: the rows numbered by
+ * row_number() OVER () (their order), list(y ORDER BY the number) per correlation key, left
+ * joined. */
+static pl_status array_sub(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
+    sq_corr corr;
+    pl_df *sub = NULL;
+    bool scalar_agg = false, flat = false;
+    PL_TRY(plan_sub(sc, sl, false, false, false, &corr, &sub, &scalar_agg, NULL, &flat, err));
+    pl_status st = PL_OK;
+    int32_t nk = corr.n_keys;
+    int32_t n_cols = pl_df_schema(sub)->n_fields - nk;
+    if (corr.n_resid > 0)
+        st = sq_corr_refuse(&corr, "ARRAY subqueries", "correlate by equalities only", err);
+    else if (n_cols != 1)
+        st = sq_fail(err, PL_ERR_SQL, sl->location, "ARRAY subquery returns %d columns, expected 1", (int)n_cols);
+    /* an aggregate without GROUP BY: a row for every key, also without matches */
+    if (!st && nk > 0 && scalar_agg && !flat)
+        st = sq_complete_scalar_agg(sc, sl->subselect->select_stmt, &corr, sc->rel->df, &sub, sl->location, err);
+    pl_df *num = NULL, *agg = NULL;
+    const char *rn_name = "__rn";
+    if (!st) {
+        pl_expr *rn = pl_expr_window("row_number", 0, NULL, 0, NULL, 0, NULL, NULL);
+        st = rn ? pl_df_window(sub, 1, &rn, &rn_name, &num, err) : NOMEM(err);
+        pl_expr_release(rn);
+    }
+    pl_df_release(sub);
+    pl_expr **keys = st ? NULL : pl_calloc((size_t)nk + 1, sizeof *keys);
+    char **kn = st ? NULL : pl_calloc((size_t)nk + 1, sizeof *kn);
+    char *kbuf = st ? NULL : pl_malloc(((size_t)nk + 1) * 16);
+    if (!st && (!keys || !kn || !kbuf)) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < nk; i++) {
+        kn[i] = kbuf + (size_t)i * 16;
+        snprintf(kn[i], 16, "__ck%d", (int)i);
+        if (!(keys[i] = pl_expr_col_index(i, pl_df_schema(num)->fields[i].name))) st = NOMEM(err);
+    }
+    if (!st) {
+        const char *lf = pl_agg_canonical("list");
+        pl_expr *c = pl_expr_col_index(nk, pl_df_schema(num)->fields[nk].name);
+        pl_sort_key ord = {pl_expr_col_index(nk + 1, rn_name), false, false};
+        pl_expr *a = c && ord.expr ? pl_expr_agg(lf ? lf : "list", 1, &c, false, NULL, 1, &ord) : NULL;
+        if (!a) {
+            if (!c || !ord.expr) {
+                pl_expr_release(c);
+                pl_expr_release(ord.expr);
+            }
+            st = NOMEM(err);
+        }
+        const char *an = "__l";
+        if (!st) st = pl_df_aggregate(num, nk, keys, (const char *const *)kn, 1, &a, &an, &agg, err);
+        pl_expr_release(a);
+    }
+    for (int32_t i = 0; keys && i < nk; i++) pl_expr_release(keys[i]);
+    pl_free(keys);
+    pl_free(kn);
+    pl_free(kbuf);
+    pl_df_release(num);
+    int32_t first = -1;
+    sq_rel *r = sc->rel;
+    if (!st && nk == 0) {
+        st = hide_columns(sc->ctx, &agg, err);
+        if (!st) {
+            st = append_cross(sc, agg, true, sl->location, &first, err);
+            agg = NULL;
+        }
+    } else if (!st) {
+        /* an aggregate's row for a NULL key (sq_complete_scalar_agg) matches it, as for a
+         * scalar subquery */
+        st = append_left(sc, agg, &corr, nk, scalar_agg, sl->location, &first, err);
+        agg = NULL;
+    }
+    if (agg) pl_df_release(agg);
+    sq_corr_reset(&corr);
+    if (st) return sq_at(err, st, sl->location);
+    pl_expr *e = pl_expr_call2("coalesce", sq_colref(r, first + nk, sl->location),
+                               pl_expr_call("list_value", 0, NULL));
+    if (!e) return NOMEM(err);
+    e->sql_pos = sl->location;
+    *out = e;
+    return PL_OK;
+}
+
 static pl_status exists_expr(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr **out, pl_error *err) {
     sq_corr corr;
     pl_df *sub = NULL;
@@ -662,6 +744,261 @@ static const char *quant_fn(const char *op) {
     return "ge";
 }
 
+static void release_exprs(pl_expr **v, int32_t n) {
+    for (int32_t i = 0; v && i < n; i++) pl_expr_release(v[i]);
+    pl_free(v);
+}
+
+/* Column refs 0..n-1 of df (named) in a new array; NULL when out of memory. */
+static pl_expr **col_refs(const pl_df *df, int32_t first, int32_t n) {
+    pl_expr **v = pl_calloc((size_t)(n ? n : 1), sizeof *v);
+    for (int32_t i = 0; v && i < n; i++)
+        if (!(v[i] = pl_expr_col_index(first + i, pl_df_schema(df)->fields[first + i].name))) {
+            release_exprs(v, i);
+            return NULL;
+        }
+    return v;
+}
+
+/* df filtered to rows where one of columns [first, first + n) is NULL. Takes df. */
+static pl_status filter_any_null(pl_df *df, int32_t first, int32_t n, pl_df **out, pl_error *err) {
+    pl_expr *pred = NULL;
+    for (int32_t i = 0; i < n; i++) {
+        pl_expr *t = pl_expr_call1("is_null", pl_expr_col_index(first + i, pl_df_schema(df)->fields[first + i].name));
+        pred = pred ? pl_expr_call2("or", pred, t) : t;
+    }
+    pl_status st = pred ? pl_df_filter(df, pred, out, err) : NOMEM(err);
+    pl_expr_release(pred);
+    pl_df_release(df);
+    return st;
+}
+
+/* The (keys, x) rows of d (nk + k columns) with a row of s (nk + k columns, the same keys)
+ * that may equal them: every pair x_i = y_i true or NULL. Takes d and s (retained by the
+ * caller when shared). */
+static pl_status maybe_pairs(pl_df *d, pl_df *s, int32_t nk, int32_t k, const bool *kne, pl_df **out,
+                             pl_error *err) {
+    int32_t w = nk + k;
+    pl_expr **lk = col_refs(d, 0, nk), **rk = col_refs(s, 0, nk);
+    pl_df *j = NULL, *f = NULL;
+    pl_status st = lk && rk ? PL_OK : NOMEM(err);
+    if (!st) {
+        pl_join_opts jo = {false, NULL, kne, PL_ASOF_GE};
+        st = pl_df_join(d, s, nk ? PL_JOIN_INNER : PL_JOIN_CROSS, nk, lk, rk, nk ? &jo : NULL, &j, err);
+    }
+    release_exprs(lk, nk);
+    release_exprs(rk, nk);
+    pl_df_release(d);
+    pl_df_release(s);
+    if (st) return st;
+    pl_expr *pred = NULL;
+    for (int32_t i = 0; i < k; i++) {
+        pl_expr *x = pl_expr_col_index(nk + i, pl_df_schema(j)->fields[nk + i].name);
+        pl_expr *y = pl_expr_col_index(w + nk + i, pl_df_schema(j)->fields[w + nk + i].name);
+        pl_expr *t = pl_expr_call1("not", pl_expr_call1("is_false", pl_expr_call2("eq", x, y)));
+        pred = pred ? pl_expr_call2("and", pred, t) : t;
+    }
+    st = pred ? pl_df_filter(j, pred, &f, err) : NOMEM(err);
+    pl_expr_release(pred);
+    pl_df_release(j);
+    if (st) return st;
+    pl_expr **cols = col_refs(f, 0, w);
+    char **names = pl_calloc((size_t)w, sizeof *names);
+    char *buf = pl_malloc((size_t)w * 16);
+    st = cols && names && buf ? PL_OK : NOMEM(err);
+    for (int32_t i = 0; !st && i < w; i++) {
+        names[i] = buf + (size_t)i * 16;
+        snprintf(names[i], 16, "__d%d", (int)i);
+    }
+    if (!st) st = pl_df_select(f, w, cols, (const char *const *)names, out, err);
+    release_exprs(cols, w);
+    pl_free(names);
+    pl_free(buf);
+    pl_df_release(f);
+    return st;
+}
+
+/* (x1, ..., xk) IN (SELECT y1, ..., yk ...) outside WHERE conjuncts (also = ANY, and NOT IN /
+ * <> ALL as its negation), with SQL's three-valued logic like DuckDB: true when a row equals
+ * field by field, else NULL when a row may (every pair equal or NULL), else false; false over
+ * no rows. Planned as: n = count(*) per correlation key; hit = a left join on (keys, x) against
+ * the distinct (keys, y) (a NULL never matches); maybe = a left join against the distinct
+ * (keys, x) that have such a row, found by joining the outer (keys, x) that hold a NULL with the
+ * subquery's rows and all outer (keys, x) with the subquery's rows that hold a NULL (so the
+ * pairs looked at are those with a NULL on one side). */
+static pl_status row_in_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_all, pl_expr **out,
+                             pl_error *err) {
+    const PgQuery__RowExpr *re = sl->testexpr->row_expr;
+    int32_t k = (int32_t)re->n_args, pos = sl->location;
+    sq_corr corr;
+    pl_df *sub = NULL;
+    PL_TRY(plan_sub(sc, sl, false, false, false, &corr, &sub, NULL, NULL, NULL, err));
+    sq_rel *r = sc->rel;
+    int32_t nk = corr.n_keys, w = nk + k;
+    pl_status st = PL_OK;
+    if (corr.n_resid > 0)
+        st = sq_corr_refuse(&corr, "IN subqueries of a row outside WHERE conjuncts",
+                            "correlate by equalities only", err);
+    else if (pl_df_schema(sub)->n_fields - nk != k)
+        st = sq_fail(err, PL_ERR_SQL, pos, "subquery has %d columns but %d are compared",
+                     (int)(pl_df_schema(sub)->n_fields - nk), (int)k);
+    pl_expr **x = st ? NULL : pl_calloc((size_t)k, sizeof *x);
+    if (!st && !x) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < k; i++) st = sq_expr(sc, re->args[i], &x[i], err);
+    /* n per key */
+    int32_t s_first = -1, h_first = -1, m_first = -1;
+    pl_expr **keys = st ? NULL : col_refs(sub, 0, w);
+    if (!st && !keys) st = NOMEM(err);
+    char **kn = st ? NULL : pl_calloc((size_t)w + 1, sizeof *kn);
+    char *kbuf = st ? NULL : pl_malloc(((size_t)w + 1) * 16);
+    if (!st && (!kn || !kbuf)) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < w; i++) {
+        kn[i] = kbuf + (size_t)i * 16;
+        snprintf(kn[i], 16, "__ck%d", (int)i);
+    }
+    const char *cnt = pl_agg_canonical("count");
+    if (!st) {
+        pl_df *stats = NULL;
+        pl_expr *a = pl_expr_agg(cnt ? cnt : "count", 0, NULL, false, NULL, 0, NULL);
+        const char *an = "__n";
+        st = a ? pl_df_aggregate(sub, nk, keys, (const char *const *)kn, 1, &a, &an, &stats, err) : NOMEM(err);
+        pl_expr_release(a);
+        if (!st && nk == 0) {
+            st = hide_columns(sc->ctx, &stats, err);
+            if (!st) st = append_cross(sc, stats, true, pos, &s_first, err);
+            else pl_df_release(stats);
+        } else if (!st) {
+            st = append_left(sc, stats, &corr, nk, false, pos, &s_first, err);
+            if (!st) s_first += nk;
+        }
+    }
+    /* the distinct (keys, y) of the subquery, with a marker */
+    pl_df *dist = NULL;
+    if (!st) {
+        pl_expr *a = pl_expr_agg(cnt ? cnt : "count", 0, NULL, false, NULL, 0, NULL);
+        const char *an = "__m";
+        st = a ? pl_df_aggregate(sub, w, keys, (const char *const *)kn, 1, &a, &an, &dist, err) : NOMEM(err);
+        pl_expr_release(a);
+    }
+    bool *kne = st ? NULL : pl_calloc((size_t)w, sizeof *kne);
+    if (!st && !kne) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < nk; i++) kne[i] = corr.ne[i];
+    pl_expr **lk = st ? NULL : pl_calloc((size_t)w, sizeof *lk);
+    if (!st && !lk) st = NOMEM(err);
+    for (int32_t i = 0; !st && i < w; i++)
+        if (!(lk[i] = i < nk ? pl_expr_retain(corr.outer[i]) : pl_expr_clone(x[i - nk]))) st = NOMEM(err);
+    /* the outer (keys, x), distinct: before the joins below add columns */
+    pl_df *d = NULL;
+    if (!st) {
+        pl_expr **fin = pl_calloc((size_t)w, sizeof *fin);
+        st = fin ? PL_OK : NOMEM(err);
+        for (int32_t i = 0; !st && i < w; i++) st = sq_finalize(lk[i], r->df, NULL, &fin[i], err);
+        pl_df *proj = NULL;
+        if (!st) st = pl_df_select(r->df, w, fin, (const char *const *)kn, &proj, err);
+        release_exprs(fin, w);
+        if (!st) st = pl_df_distinct(proj, &d, err);
+        pl_df_release(proj);
+    }
+    /* hit: (keys, x) among the subquery's rows; x compares with = (NULL never matches) */
+    if (!st) {
+        pl_df *dk = dist;
+        dist = NULL;
+        st = hide_columns(sc->ctx, &dk, err);
+        pl_expr **rk = st ? NULL : col_refs(dk, 0, w);
+        if (!st && !rk) st = NOMEM(err);
+        h_first = r->n_cols;
+        if (!st) st = sq_join_append(r, dk, PL_JOIN_LEFT, w, lk, rk, NULL, false, kne, pos, err);
+        else pl_df_release(dk);
+        release_exprs(rk, w);
+        if (!st)
+            for (int32_t i = h_first; i < r->n_cols; i++) r->hidden[i] = true;
+    }
+    /* maybe: the outer (keys, x) with a NULL against all rows, all against rows with a NULL */
+    if (!st) {
+        pl_df *sd = NULL, *d1 = NULL, *s1 = NULL, *m1 = NULL, *m2 = NULL, *mu = NULL, *md = NULL;
+        st = pl_df_distinct(sub, &sd, err);
+        if (!st) st = filter_any_null(pl_df_retain(d), nk, k, &d1, err);
+        if (!st) st = filter_any_null(pl_df_retain(sd), nk, k, &s1, err);
+        if (!st) {
+            st = maybe_pairs(d1, pl_df_retain(sd), nk, k, kne, &m1, err);
+            d1 = NULL;
+        }
+        if (!st) {
+            st = maybe_pairs(pl_df_retain(d), s1, nk, k, kne, &m2, err);
+            s1 = NULL;
+        }
+        if (!st) st = pl_df_union(m1, m2, false, &mu, err); /* UNION: distinct */
+        if (!st) {
+            pl_expr **cols = pl_calloc((size_t)w + 1, sizeof *cols);
+            for (int32_t i = 0; cols && i < w; i++)
+                cols[i] = pl_expr_col_index(i, pl_df_schema(mu)->fields[i].name);
+            if (cols) cols[w] = pl_expr_lit_bool(true);
+            for (int32_t i = 0; cols && i <= w; i++)
+                if (!cols[i]) {
+                    release_exprs(cols, w + 1);
+                    cols = NULL;
+                }
+            char **names = pl_calloc((size_t)w + 1, sizeof *names);
+            if (names) {
+                for (int32_t i = 0; i < w; i++) names[i] = kn[i];
+                names[w] = "__mb";
+            }
+            st = cols && names ? pl_df_select(mu, w + 1, cols, (const char *const *)names, &md, err)
+                                          : NOMEM(err);
+            release_exprs(cols, w + 1);
+            pl_free(names);
+        }
+        if (!st) st = hide_columns(sc->ctx, &md, err);
+        pl_expr **rk = st ? NULL : col_refs(md, 0, w);
+        if (!st && !rk) st = NOMEM(err);
+        m_first = r->n_cols;
+        if (!st) {
+            st = sq_join_append(r, md, PL_JOIN_LEFT, w, lk, rk, NULL, true, NULL, pos, err);
+            md = NULL;
+        }
+        release_exprs(rk, w);
+        if (!st)
+            for (int32_t i = m_first; i < r->n_cols; i++) r->hidden[i] = true;
+        pl_df_release(sd);
+        pl_df_release(d1);
+        pl_df_release(s1);
+        pl_df_release(m1);
+        pl_df_release(m2);
+        pl_df_release(mu);
+        pl_df_release(md);
+    }
+    pl_df_release(d);
+    pl_df_release(dist);
+    pl_df_release(sub);
+    release_exprs(lk, lk ? w : 0);
+    release_exprs(x, x ? k : 0);
+    release_exprs(keys, keys ? w : 0);
+    pl_free(kn);
+    pl_free(kbuf);
+    pl_free(kne);
+    sq_corr_reset(&corr);
+    if (st) return st;
+    /* CASE WHEN coalesce(n, 0) = 0 THEN false WHEN hit THEN true WHEN maybe THEN NULL ELSE false */
+    pl_expr *a[7];
+    a[0] = pl_expr_call2("eq", pl_expr_call2("coalesce", sq_colref(r, s_first, pos), pl_expr_lit_i64(0)),
+                         pl_expr_lit_i64(0));
+    a[1] = pl_expr_lit_bool(false);
+    a[2] = pl_expr_call1("is_not_null", sq_colref(r, h_first + w, pos));
+    a[3] = pl_expr_lit_bool(true);
+    a[4] = pl_expr_call1("is_not_null", sq_colref(r, m_first + w, pos));
+    a[5] = pl_expr_cast(pl_expr_lit_null(), pl_type_simple(PL_TYPE_BOOL), false);
+    a[6] = pl_expr_lit_bool(false);
+    pl_expr *e = pl_expr_call("case", 7, a);
+    if (e && is_all) {
+        e->sql_pos = pos;
+        e = pl_expr_call1("not", e);
+    }
+    if (!e) return NOMEM(err);
+    e->sql_pos = pos;
+    *out = e;
+    return PL_OK;
+}
+
 /* x op ANY (S) / x op ALL (S) (IN is = ANY) outside WHERE conjuncts, with SQL's three-valued
  * logic, planned over aggregates of S (per correlation key when correlated by equalities):
  *   n = count(*), nn = count(y), and min(y)/max(y) for the inequalities, or, for =, a left join
@@ -681,9 +1018,11 @@ static pl_status quant_expr(sq_scope *sc, const PgQuery__SubLink *sl, bool is_al
     }
     if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
         pl_expr_release(x);
+        if (!strcmp(op, "=")) return row_in_expr(sc, sl, is_all, out, err);
         return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location,
-                       "a row compared with a subquery (IN / ANY / ALL) is supported only as a WHERE "
-                       "conjunct with IN");
+                       "a row compared with a subquery by \"%s\" %s is not supported (only IN, = ANY, "
+                       "NOT IN and <> ALL)",
+                       op0, is_all ? "ALL" : "ANY");
     }
     bool is_eq = !strcmp(op, "=");
     if (!x) PL_TRY(sq_expr(sc, sl->testexpr, &x, err));
@@ -865,8 +1204,10 @@ pl_status sq_sublink_now(sq_scope *sc, const PgQuery__SubLink *sl, pl_expr *x, p
         return quant_expr(sc, sl, false, x, out, err);
     case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK:
         return quant_expr(sc, sl, true, x, out, err);
+    case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK:
+        return array_sub(sc, sl, out, err);
     default:
-        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery (ARRAY) is not supported");
+        return sq_fail(err, PL_ERR_UNSUPPORTED, sl->location, "this kind of subquery is not supported");
     }
 }
 

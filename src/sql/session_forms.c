@@ -256,7 +256,7 @@ static bool list_literal(const fw *w, int32_t i) {
                                      "return", "returning", "set", "default", "in"};
     for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
         if (is(w, p, kw[k])) return true;
-    return false;
+    return is(w, p, "from") && p > 0 && is(w, p - 1, "distinct"); /* x IS DISTINCT FROM [1] */
 }
 
 /* The first token in [a, b) that is word at bracket depth 0, or b. */
@@ -902,10 +902,13 @@ static void plain(fw *w, int32_t lo, int32_t hi, int32_t end_byte) {
                 continue;
             }
             if (m < hi) { /* [a, b] -> list_value(a, b), DuckDB's name of the column too */
+                /* subscripted ([NULL][1]): parenthesised, as the grammar takes subscripts only
+                 * after a column or a parenthesised expression */
+                bool subscript = m + 1 < hi && is_punct(w, m + 1, '[');
                 copy(w, cur, w->t[i].start);
-                insert(w, "list_value(", w->t[i].start);
+                insert(w, subscript ? "(list_value(" : "list_value(", w->t[i].start);
                 if (m > i + 1) region(w, i + 1, m, w->t[m].start, false);
-                insert(w, ")", w->t[m].start);
+                insert(w, subscript ? "))" : ")", w->t[m].start);
                 cur = w->t[m].end;
                 i = m;
                 continue;
@@ -1495,6 +1498,48 @@ static pl_status pv_enumerate(pl_session *s, const char *hidden, const pv *p, pv
     return st;
 }
 
+/* The aggregate call in USING item [a, z): its name token (set *lp, *rp to its parentheses and
+ * *fz to the end of its FILTER clause, or *fz = *rp + 1 without one); -1 unless there is
+ * exactly one aggregate call, -2 for a window (OVER). DuckDB: "exactly one aggregate". */
+static int32_t pv_agg_call(const pv *p, int32_t a, int32_t z, int32_t *lp, int32_t *rp, int32_t *fz) {
+    int32_t found = -1, n = 0;
+    for (int32_t k = a; k + 1 < z; k++) {
+        if ((p->t[k].kind != SQ_TOK_IDENT && p->t[k].kind != SQ_TOK_QIDENT) || !pv_is(p, k + 1, "(") ||
+            (k > a && pv_is(p, k - 1, ".")))
+            continue;
+        char nm[64];
+        int32_t len = p->t[k].end - p->t[k].start;
+        if (p->t[k].kind == SQ_TOK_QIDENT || len >= (int32_t)sizeof nm) continue;
+        for (int32_t c = 0; c < len; c++) nm[c] = (char)tolower((unsigned char)p->sql[p->t[k].start + c]);
+        nm[len] = 0;
+        if (!pl_agg_exists(nm)) continue;
+        int depth = 0, close = -1;
+        for (int32_t q = k + 1; q < z && close < 0; q++) {
+            if (pv_is(p, q, "(") || pv_is(p, q, "[")) depth++;
+            else if ((pv_is(p, q, ")") || pv_is(p, q, "]")) && --depth == 0) close = q;
+        }
+        if (close < 0) return -1;
+        n++;
+        found = k;
+        *lp = k + 1;
+        *rp = close;
+        *fz = close + 1;
+        if (pv_is(p, close + 1, "filter") && pv_is(p, close + 2, "(")) {
+            depth = 0;
+            for (int32_t q = close + 2; q < z; q++) {
+                if (pv_is(p, q, "(")) depth++;
+                else if (pv_is(p, q, ")") && --depth == 0) {
+                    *fz = q + 1;
+                    break;
+                }
+            }
+        }
+        if (pv_is(p, *fz, "over")) return -2;
+        k = *fz - 1;
+    }
+    return n == 1 ? found : -1;
+}
+
 /* PIVOT src ON cols [IN (values)] [USING aggs] [GROUP BY keys] [ORDER BY ... / LIMIT ...] as
  * SELECT keys, agg FILTER (WHERE col = value ...) AS "value[_value][_alias]", ... FROM src
  * GROUP BY keys, like DuckDB: the values of each ON column (without IN: its distinct non-NULL
@@ -1622,7 +1667,18 @@ static pl_status pivot_run(pl_session *s, const char *hidden, const pl_schema *s
         for (int32_t g = 0; g < PL_MAX(n_agg, 1); g++) {
             if (!first) sb_str(b, ", ");
             first = false;
-            if (n_agg) sb_toks(b, p, aa[g], az[g]);
+            /* the aggregate call of an expression (sum(v) * 2, coalesce(sum(v), 0)) takes the
+             * filter, with its own FILTER's condition */
+            int32_t lp = -1, rp = -1, fz = -1;
+            int32_t call = n_agg ? pv_agg_call(p, aa[g], az[g], &lp, &rp, &fz) : -1;
+            if (n_agg && call < 0) {
+                st = pl_error_set(err, PL_ERR_SQL, call == -2 ? "PIVOT: USING \"%.*s\" has a window function"
+                                                             : "PIVOT: USING \"%.*s\" must contain exactly one "
+                                                               "aggregate",
+                                  (int)(p->t[az[g] - 1].end - p->t[aa[g]].start), p->sql + p->t[aa[g]].start);
+                break;
+            }
+            if (n_agg) sb_toks(b, p, aa[g], rp + 1);
             else sb_str(b, "count(*)");
             sb_str(b, " FILTER (WHERE ");
             for (int32_t k = 0; k < n_on; k++) {
@@ -1632,7 +1688,19 @@ static pl_status pivot_run(pl_session *s, const char *hidden, const pl_schema *s
                 sb_str(b, ") = ");
                 sb_str(b, on[k].lits[idx[k]]);
             }
-            sb_str(b, ") AS ");
+            if (n_agg && fz > rp + 1) { /* FILTER (WHERE c) or FILTER (c) */
+                int32_t ca = rp + 3, cz = fz - 1;
+                if (pv_is(p, ca, "where")) ca++;
+                sb_str(b, " AND (");
+                sb_toks(b, p, ca, cz);
+                sb_str(b, ")");
+            }
+            sb_str(b, ")");
+            if (n_agg && fz < az[g]) {
+                sb_str(b, " ");
+                sb_toks(b, p, fz, az[g]);
+            }
+            sb_str(b, " AS ");
             sbuf nm = {0};
             for (int32_t k = 0; k < n_on; k++) {
                 if (k) sb_str(&nm, "_");

@@ -21,10 +21,40 @@ typedef struct st_count_if {
     int64_t n;   /* TRUE rows */
     int64_t any; /* non-NULL rows */
 } st_count_if;
+/* sum of integers with a BIGINT result: twice the sum plus 1 once a value was added, in 128
+ * bits (16 bytes like a {sum, count} pair): no overflow check per row, and only a final sum
+ * outside BIGINT is an error (a running sum past 64 bits is not: DuckDB's sums are HUGEINT).
+ * |sum| < 2^64 * rows stays far inside 127 bits. */
 typedef struct st_sum_i {
-    int64_t s;
-    int64_t n;
+    __int128 v;
 } st_sum_i;
+#define SUMI_ADD(S, x) ((S).v = ((S).v | 1) + (__int128)(x) * 2)
+#define SUMI_ANY(S) ((int64_t)((S).v & 1))
+#define SUMI_SUM(S) (((S).v - ((S).v & 1)) / 2)
+static const char *const k_sum_overflow_msg =
+    "integer overflow in sum: %s does not fit BIGINT (the sum of an integer column is BIGINT; "
+    "sum(CAST(x AS DECIMAL(38, 0))) gives a larger sum)";
+
+/* The BIGINT value of a sum state, or false when it does not fit (the value printed in buf). */
+static bool sumi_result(const st_sum_i *S, int64_t *out, char *buf, size_t cap) {
+    __int128 x = SUMI_SUM(*S);
+    if (x >= INT64_MIN && x <= INT64_MAX) {
+        *out = (int64_t)x;
+        return true;
+    }
+    char tmp[48];
+    int k = 0;
+    unsigned __int128 u = x < 0 ? (unsigned __int128)0 - (unsigned __int128)x : (unsigned __int128)x;
+    do {
+        tmp[k++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u && k < (int)sizeof tmp - 1);
+    size_t o = 0;
+    if (x < 0 && o + 1 < cap) buf[o++] = '-';
+    while (k > 0 && o + 1 < cap) buf[o++] = tmp[--k];
+    buf[o] = 0;
+    return false;
+}
 typedef struct st_sum_f {
     double s;
     int64_t n;
@@ -734,7 +764,7 @@ static _Thread_local bool states_pf;
             for (int64_t r = 0; r < n; r++) EXPR;                                                  \
     } while (0)
 
-static bool upd_sum_one_group(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
+static bool upd_sum_one_group(const agg_rt *rt, uint8_t *stp,
                               const pl_array *a, const int32_t *sel, int64_t n) {
     pl_type_id id = a->type->id;
     if (is_float(id)) {
@@ -781,16 +811,7 @@ static bool upd_sum_one_group(agg_table *t, int32_t spec, const agg_rt *rt, uint
     if (!done) return false;
     if (int_sum) {
         st_sum_i *S = (st_sum_i *)(void *)stp;
-        __int128 total = (__int128)S[0].s + acc;
-        if (total > INT64_MAX || total < INT64_MIN) {
-            if (!t->overflow) {
-                t->overflow = true;
-                t->overflow_spec = spec;
-            }
-        } else {
-            S[0].s = (int64_t)total;
-        }
-        S[0].n += n;
+        if (n > 0) SUMI_ADD(S[0], acc);
     } else {
         if (id == PL_TYPE_BOOL || id == PL_TYPE_DECIMAL128) return false;
         st_sum_d *S = (st_sum_d *)(void *)stp;
@@ -830,7 +851,7 @@ static const int64_t *morsel_hist(agg_table *t, const uint32_t *gids, const int3
  * has < 2^31 rows, |v| < 2^32), folded into the state once per morsel: the 128-bit states
  * of avg and the checked sums took three read-modify-writes per row. Doubles add in row order
  * as the plain loop does (the same rounding). Returns false when the type has no such path. */
-static bool upd_sum_hist(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
+static bool upd_sum_hist(const agg_table *t, const agg_rt *rt, uint8_t *stp,
                          const pl_array *a, const uint32_t *gids, const int64_t *hist, int64_t n) {
     pl_type_id id = a->type->id;
     int64_t ng = t->n_groups;
@@ -868,15 +889,8 @@ static bool upd_sum_hist(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
 #undef M
     if (sk == SK_I64) {
         st_sum_i *S = (st_sum_i *)(void *)stp;
-        bool ovf = false;
-        for (int64_t g = 0; g < ng; g++) {
-            ovf |= __builtin_add_overflow(S[g].s, acc[g], &S[g].s);
-            S[g].n += hist[g];
-        }
-        if (ovf && !t->overflow) {
-            t->overflow = true;
-            t->overflow_spec = spec;
-        }
+        for (int64_t g = 0; g < ng; g++)
+            if (hist[g]) SUMI_ADD(S[g], acc[g]);
     } else {
         st_sum_d *S = (st_sum_d *)(void *)stp;
         for (int64_t g = 0; g < ng; g++) {
@@ -889,6 +903,7 @@ static bool upd_sum_hist(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
 
 static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *stp,
                          const pl_array *a, const uint32_t *gids, const int32_t *sel, int64_t n) {
+    PL_UNUSED(spec); /* the sums do not overflow (st_sum_i) */
     pl_type_id rid = rt->result_type->id;
     if (a->type->id == PL_TYPE_NA) return PL_OK;
     if (sum_kind_of(rt) == SK_IVL) { /* avg of intervals: the fields' sums */
@@ -897,28 +912,23 @@ static pl_status upd_sum(agg_table *t, int32_t spec, const agg_rt *rt, uint8_t *
         ROWS(S[g].months += v[r].months; S[g].days += v[r].days; S[g].ns += v[r].ns; S[g].n++);
         return PL_OK;
     }
-    if (t->n_groups == 1 && t->n_sub == 0 && upd_sum_one_group(t, spec, rt, stp, a, sel, n))
+    if (t->n_groups == 1 && t->n_sub == 0 && upd_sum_one_group(rt, stp, a, sel, n))
         return PL_OK;
     const int64_t *hist = morsel_hist(t, gids, sel, n);
-    if (hist && upd_sum_hist(t, spec, rt, stp, a, gids, hist, n)) return PL_OK;
+    if (hist && upd_sum_hist(t, rt, stp, a, gids, hist, n)) return PL_OK;
     if (rt->op == AOP_SUM && rid == PL_TYPE_INT64) {
         st_sum_i *S = (st_sum_i *)(void *)stp;
-        bool ovf = false;
         if (a->type->id == PL_TYPE_BOOL) {
-            ROWS(S[g].s += BIT(a, r); S[g].n++);
+            ROWS(SUMI_ADD(S[g], BIT(a, r)));
             return PL_OK;
         }
 #define M(T)                                                                                       \
     {                                                                                              \
         const T *v = (const T *)pl_array_values_ptr(a);                                            \
-        ROWS(ovf |= __builtin_add_overflow(S[g].s, v[r], &S[g].s); S[g].n++);                      \
+        ROWS(SUMI_ADD(S[g], v[r]));                                                                \
     }
         INT_SWITCH(a, M)
 #undef M
-        if (ovf && !t->overflow) {
-            t->overflow = true;
-            t->overflow_spec = spec;
-        }
         return PL_OK;
     }
     if (is_float(a->type->id)) { /* sum/avg of floats */
@@ -1523,9 +1533,7 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
         case SK_I64: {
             st_sum_i *D = (st_sum_i *)(void *)dst;
             const st_sum_i *S = (const st_sum_i *)(const void *)src;
-            bool ovf = false;
-            EACH_SRC(ovf |= __builtin_add_overflow(D[dg].s, S[si].s, &D[dg].s); D[dg].n += S[si].n);
-            if (ovf) PL_FAIL(err, PL_ERR_INVALID_ARG, "integer overflow in sum (INT64)");
+            EACH_SRC(D[dg].v = ((D[dg].v | S[si].v) & 1) + (D[dg].v - (D[dg].v & 1)) + (S[si].v - (S[si].v & 1)));
             return PL_OK;
         }
         case SK_F64: {
@@ -1873,9 +1881,16 @@ pl_status agg_finalize_adopt(const agg_rt *rt, uint8_t *stp, int64_t bytes, int6
         if (sum_kind_of(rt) == SK_I64) {
             for (int64_t g = 0; g < n; g++) {
                 st_sum_i S;
+                int64_t x = 0;
+                char num[48];
                 memcpy(&S, stp + g * 16, sizeof S);
-                memcpy(stp + g * 8, &S.s, 8);
-                if (S.n) pl_bit_set(vb, g);
+                if (!sumi_result(&S, &x, num, sizeof num)) {
+                    pl_buf_release(valid);
+                    pl_aligned_free(stp, (size_t)bytes);
+                    PL_FAIL(err, PL_ERR_INVALID_ARG, k_sum_overflow_msg, num);
+                }
+                memcpy(stp + g * 8, &x, 8);
+                if (SUMI_ANY(S)) pl_bit_set(vb, g);
                 else n_null++;
             }
         } else {
@@ -2041,8 +2056,12 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
             int64_t cnt;
             if (sk == SK_I64) {
                 const st_sum_i *S = (const st_sum_i *)(const void *)stp;
-                cnt = S[g].n;
-                ((int64_t *)(void *)p)[g] = S[g].s;
+                char num[48];
+                cnt = SUMI_ANY(S[g]);
+                if (!sumi_result(&S[g], &((int64_t *)(void *)p)[g], num, sizeof num)) {
+                    st = pl_error_set(err, PL_ERR_INVALID_ARG, k_sum_overflow_msg, num);
+                    goto done;
+                }
             } else if (sk == SK_F64) {
                 const st_sum_f *S = (const st_sum_f *)(const void *)stp;
                 cnt = S[g].n;
