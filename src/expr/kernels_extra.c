@@ -1,7 +1,9 @@
 /* kernels_extra.c - DuckDB's further scalar functions (pl_funcs_extra): fmod, nextafter, even,
  * signbit, round_even/roundbankers, gcd, lcm, factorial, bit_count, translate, levenshtein,
  * damerau_levenshtein, hamming, jaccard, sha256 and sha1 (FIPS 180-4), hex/to_hex, unhex,
- * to_base64/base64 and from_base64 (RFC 4648), url_encode and url_decode, printf and format.
+ * to_base64/base64 and from_base64 (RFC 4648), url_encode and url_decode, printf and format,
+ * jaro_similarity / jaro_winkler_similarity, strip_accents (tables: strip_accents_data.h),
+ * to_base.
  *
  * The binders cast the arguments to one canonical type per function (DOUBLE, BIGINT, VARCHAR),
  * so the kernels read plain arrays: a row loop per function over `xargs` (the arguments as
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "expr/funcs_int.h"
+#include "expr/strip_accents_data.h"
 #include "io/text/text.h"
 
 #define no_function pl_fn_no_function
@@ -85,6 +88,23 @@ static pl_status bind_s_f64(pl_bexpr *call, pl_error *err) { return bind_strs(ca
 static pl_status bind_s_s(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_UTF8, false, err); }
 static pl_status bind_b_s(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_UTF8, true, err); }
 static pl_status bind_s_blob(pl_bexpr *call, pl_error *err) { return bind_strs(call, PL_TYPE_BINARY, false, err); }
+
+/* jaro_similarity / jaro_winkler_similarity(s1, s2 [, cutoff]): strings, a DOUBLE cutoff. */
+static pl_status bind_jaro(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < 2; i++) PL_TRY(pl_fn_bind_text_arg(call, i, false, err));
+    if (call->n_args > 2) {
+        pl_type_id id = call->args[2]->type->id;
+        if (id != PL_TYPE_NA && !is_num(id)) return no_function(call, err);
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[2], ty(PL_TYPE_FLOAT64), err));
+    }
+    call->type = ty(PL_TYPE_FLOAT64);
+    return PL_OK;
+}
+
+/* to_base(n, radix [, min_length]): integers (BIGINT), VARCHAR result. */
+static pl_status bind_to_base(pl_bexpr *call, pl_error *err) {
+    return bind_cast_all(call, PL_TYPE_INT64, PL_TYPE_UTF8, true, err);
+}
 
 /* hex / to_hex: integers (two's complement, 64 bits), floats (rounded to BIGINT), strings and
  * blobs (their bytes). Decimals are refused like DuckDB. */
@@ -499,11 +519,77 @@ static int64_t utf8_decode(const uint8_t *s, int32_t n, uint32_t *out) {
     return k;
 }
 
+/* Encodes code point v as UTF-8 into enc (4 bytes room); returns the length. */
+static int utf8_encode(uint32_t v, uint8_t *enc) {
+    if (v < 0x80) {
+        enc[0] = (uint8_t)v;
+        return 1;
+    }
+    if (v < 0x800) {
+        enc[0] = (uint8_t)(0xC0 | (v >> 6));
+        enc[1] = (uint8_t)(0x80 | (v & 0x3F));
+        return 2;
+    }
+    if (v < 0x10000) {
+        enc[0] = (uint8_t)(0xE0 | (v >> 12));
+        enc[1] = (uint8_t)(0x80 | ((v >> 6) & 0x3F));
+        enc[2] = (uint8_t)(0x80 | (v & 0x3F));
+        return 3;
+    }
+    enc[0] = (uint8_t)(0xF0 | (v >> 18));
+    enc[1] = (uint8_t)(0x80 | ((v >> 12) & 0x3F));
+    enc[2] = (uint8_t)(0x80 | ((v >> 6) & 0x3F));
+    enc[3] = (uint8_t)(0x80 | (v & 0x3F));
+    return 4;
+}
+
+/* Jaro similarity of code point strings (0 when one is empty or nothing matches): characters
+ * match within max(m, n) / 2 - 1 positions, t is half the matched characters out of order;
+ * (matches / m + matches / n + (matches - t) / matches) / 3. used_b: n scratch flags. */
+static double jaro(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n, uint8_t *used_a,
+                   uint8_t *used_b) {
+    if (m == 0 || n == 0) return 0;
+    int64_t w = (m > n ? m : n) / 2 - 1, hits = 0;
+    if (w < 0) w = 0;
+    memset(used_a, 0, (size_t)m);
+    memset(used_b, 0, (size_t)n);
+    for (int64_t i = 0; i < m; i++) {
+        int64_t lo = i > w ? i - w : 0, hi = i + w + 1 < n ? i + w + 1 : n;
+        for (int64_t j = lo; j < hi; j++) {
+            if (used_b[j] || a[i] != b[j]) continue;
+            used_a[i] = used_b[j] = 1;
+            hits++;
+            break;
+        }
+    }
+    if (hits == 0) return 0;
+    int64_t t = 0, k = 0;
+    for (int64_t i = 0; i < m; i++) {
+        if (!used_a[i]) continue;
+        while (!used_b[k]) k++;
+        t += a[i] != b[k];
+        k++;
+    }
+    double h = (double)hits;
+    return (h / (double)m + h / (double)n + (h - (double)(t / 2)) / h) / 3;
+}
+
+/* Jaro-Winkler: a Jaro similarity above 0.7 raised by 0.1 per common prefix character (4 at
+ * most). */
+static double jaro_winkler(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n, uint8_t *used_a,
+                           uint8_t *used_b) {
+    double sim = jaro(a, m, b, n, used_a, used_b);
+    if (sim <= 0.7) return sim;
+    int64_t p = 0;
+    while (p < 4 && p < m && p < n && a[p] == b[p]) p++;
+    return sim + (double)p * 0.1 * (1 - sim);
+}
+
 /* Work of one row at most this many cells (m x n): beyond, the distance is refused rather
  * than taking minutes. */
 #define DIST_MAX_CELLS (INT64_C(1) << 28)
 
-typedef enum sop { S_LEV, S_DAMERAU, S_HAMMING, S_JACCARD } sop;
+typedef enum sop { S_LEV, S_DAMERAU, S_HAMMING, S_JACCARD, S_JARO, S_JARO_W } sop;
 
 static int64_t levenshtein(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n, int64_t *row) {
     for (int64_t j = 0; j <= n; j++) row[j] = j;
@@ -645,6 +731,11 @@ static pl_status str_dist_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl
                 else q++;
             }
             dv = (double)both / (double)(m + k - both);
+        } else if (op == S_JARO || op == S_JARO_W) {
+            /* alpha / last: m + n bytes of flags; the third argument a cutoff below which 0 */
+            uint8_t *used_a = (uint8_t *)alpha, *used_b = (uint8_t *)last;
+            dv = op == S_JARO ? jaro(ca, m, cb, k, used_a, used_b) : jaro_winkler(ca, m, cb, k, used_a, used_b);
+            if (call->n_args > 2 && dv < x_f64(&x, 2, i)) dv = 0;
         } else {
             if ((m + 2) * (k + 2) > DIST_MAX_CELLS) {
                 st = row_fail(err, i, "%s: the strings are too long (%lld x %lld characters; at most %lld cells)",
@@ -663,7 +754,7 @@ static pl_status str_dist_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl
             }
             iv = op == S_LEV ? levenshtein(ca, m, cb, k, work) : damerau(ca, m, cb, k, work, alpha, last);
         }
-        if (op == S_JACCARD) ((double *)(void *)values->data)[i] = dv;
+        if (op == S_JACCARD || op == S_JARO || op == S_JARO_W) ((double *)(void *)values->data)[i] = dv;
         else ((int64_t *)(void *)values->data)[i] = iv;
     }
     pl_free(ca);
@@ -683,6 +774,8 @@ SDIST_K(levenshtein, S_LEV)
 SDIST_K(damerau_levenshtein, S_DAMERAU)
 SDIST_K(hamming, S_HAMMING)
 SDIST_K(jaccard, S_JACCARD)
+SDIST_K(jaro_similarity, S_JARO)
+SDIST_K(jaro_winkler_similarity, S_JARO_W)
 
 /* ---------------------------------------------------------------- sha256 (FIPS 180-4) */
 
@@ -799,8 +892,44 @@ static int b64val(uint8_t c) {
 
 typedef enum strop {
     T_SHA256, T_SHA1, T_HEX, T_UNHEX, T_TRANSLATE, T_TO_BASE64, T_FROM_BASE64, T_URL_ENCODE,
-    T_URL_DECODE
+    T_URL_DECODE, T_STRIP_ACCENTS, T_TO_BASE
 } strop;
+
+/* strip_accents of code point c: -1 for a mark (dropped), else the replacement (c itself when
+ * it has none); binary searches over strip_accents_data.h. */
+#define TO_BASE_MAX_LEN 64 /* to_base's min_length at most (DuckDB: 64 binary digits) */
+
+static int64_t strip_accent_cp(uint32_t c) {
+    if (c < 0x80) return c;
+    int64_t lo = 0, hi = (int64_t)PL_ARRAY_LEN(k_mark_ranges) - 1;
+    while (lo <= hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (c < k_mark_ranges[mid][0]) hi = mid - 1;
+        else if (c > k_mark_ranges[mid][1]) lo = mid + 1;
+        else return -1;
+    }
+    lo = 0;
+    hi = (int64_t)PL_ARRAY_LEN(k_strip_map) - 1;
+    while (lo <= hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (c < k_strip_map[mid][0]) hi = mid - 1;
+        else if (c > k_strip_map[mid][0]) lo = mid + 1;
+        else return k_strip_map[mid][1];
+    }
+    return c;
+}
+
+/* Hangul composition (NFC across characters, the only one left once the marks are gone):
+ * a leading jamo and a vowel jamo make an LV syllable, an LV syllable and a trailing jamo an
+ * LVT syllable. Returns the composed code point, or 0. */
+static uint32_t hangul_compose(uint32_t prev, uint32_t c) {
+    if (prev >= 0x1100 && prev < 0x1100 + 19 && c >= 0x1161 && c < 0x1161 + 21)
+        return 0xAC00 + ((prev - 0x1100) * 21 + (c - 0x1161)) * 28;
+    if (prev >= 0xAC00 && prev < 0xAC00 + 11172 && (prev - 0xAC00) % 28 == 0 && c > 0x11A7 &&
+        c < 0x11A7 + 28)
+        return prev + (c - 0x11A7);
+    return 0;
+}
 
 static int hexval(uint8_t c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -967,6 +1096,53 @@ static pl_status str_row(const pl_bexpr *call, const xargs *x, int64_t i, strop 
         return row_fail(err, i, "unhex: '%c' (byte %d) is not a hex digit", p[len] >= 32 && p[len] < 127 ? p[len] : '?',
                         len + 1);
     }
+    case T_STRIP_ACCENTS: {
+        /* NFC(NFD(s) without marks), like DuckDB (utf8proc's STRIPMARK) */
+        const uint8_t *s = x_str(x, 0, i, &len);
+        uint32_t prev = 0; /* the last code point, not yet written (0: none) */
+        uint8_t enc[4];
+        for (int32_t j = 0; j < len;) {
+            int32_t cl = s[j] >= 0xF0 ? 4 : s[j] >= 0xE0 ? 3 : s[j] >= 0xC0 ? 2 : 1;
+            if (j + cl > len) cl = len - j;
+            uint32_t cp;
+            utf8_decode(s + j, cl, &cp);
+            j += cl;
+            int64_t r = strip_accent_cp(cp);
+            if (r < 0) continue;
+            uint32_t comp = prev ? hangul_compose(prev, (uint32_t)r) : 0;
+            if (comp) {
+                prev = comp;
+                continue;
+            }
+            if (prev) PL_TRY(pl_fn_strb_append(b, enc, utf8_encode(prev, enc), err));
+            prev = (uint32_t)r;
+        }
+        if (prev) PL_TRY(pl_fn_strb_append(b, enc, utf8_encode(prev, enc), err));
+        return PL_OK;
+    }
+    case T_TO_BASE: {
+        /* to_base(n, radix [, min_length]): digits 0-9A-Z, zero-padded on the left */
+        static const char DIGITS[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        int64_t v = x_i64(x, 0, i), radix = x_i64(x, 1, i), min_len = x->n > 2 ? x_i64(x, 2, i) : 0;
+        if (v < 0) return row_fail(err, i, "to_base: the number must be >= 0, found %lld", (long long)v);
+        if (radix < 2 || radix > 36)
+            return row_fail(err, i, "to_base: the radix must be between 2 and 36, found %lld", (long long)radix);
+        if (min_len < 0 || min_len > TO_BASE_MAX_LEN)
+            return row_fail(err, i, "to_base: the minimum length must be between 0 and %d, found %lld",
+                            TO_BASE_MAX_LEN, (long long)min_len);
+        char digits[64];
+        int32_t nd = 0;
+        do {
+            digits[nd++] = DIGITS[v % radix];
+            v /= radix;
+        } while (v > 0);
+        int64_t pad = min_len > nd ? min_len - nd : 0;
+        PL_TRY(pl_fn_strb_reserve(b, pad + nd, &dst, err));
+        memset(dst, '0', (size_t)pad);
+        for (int32_t k = 0; k < nd; k++) dst[pad + k] = (uint8_t)digits[nd - 1 - k];
+        pl_fn_strb_commit(b, pad + nd);
+        return PL_OK;
+    }
     case T_TRANSLATE: {
         int32_t lf, lt;
         const uint8_t *s = x_str(x, 0, i, &len), *f = x_str(x, 1, i, &lf), *t = x_str(x, 2, i, &lt);
@@ -994,19 +1170,8 @@ static pl_status str_row(const pl_bexpr *call, const xargs *x, int64_t i, strop 
             if (k == nf) {
                 PL_TRY(pl_fn_strb_append(b, s + j, cl, err));
             } else if (k < nt) {
-                /* encode tc[k] */
                 uint8_t enc[4];
-                uint32_t v = tc[k];
-                int el;
-                if (v < 0x80) { enc[0] = (uint8_t)v; el = 1; }
-                else if (v < 0x800) { enc[0] = (uint8_t)(0xC0 | (v >> 6)); enc[1] = (uint8_t)(0x80 | (v & 0x3F)); el = 2; }
-                else if (v < 0x10000) {
-                    enc[0] = (uint8_t)(0xE0 | (v >> 12)); enc[1] = (uint8_t)(0x80 | ((v >> 6) & 0x3F));
-                    enc[2] = (uint8_t)(0x80 | (v & 0x3F)); el = 3;
-                } else {
-                    enc[0] = (uint8_t)(0xF0 | (v >> 18)); enc[1] = (uint8_t)(0x80 | ((v >> 12) & 0x3F));
-                    enc[2] = (uint8_t)(0x80 | ((v >> 6) & 0x3F)); enc[3] = (uint8_t)(0x80 | (v & 0x3F)); el = 4;
-                }
+                int el = utf8_encode(tc[k], enc);
                 PL_TRY(pl_fn_strb_append(b, enc, el, err));
             }
             j += cl;
@@ -1061,6 +1226,8 @@ STR_K(url_decode, T_URL_DECODE)
 STR_K(hex, T_HEX)
 STR_K(unhex, T_UNHEX)
 STR_K(translate, T_TRANSLATE)
+STR_K(strip_accents, T_STRIP_ACCENTS)
+STR_K(to_base, T_TO_BASE)
 
 /* ---------------------------------------------------------------- bitwise operators */
 
@@ -1708,6 +1875,10 @@ static const pl_func_def g_extra[] = {
     {"hex", "to_hex", 1, 1, EW, bind_hex, k_hex},
     {"unhex", "from_hex", 1, 1, EW, bind_s_blob, k_unhex},
     {"translate", NULL, 3, 3, EW, bind_s_s, k_translate},
+    {"strip_accents", NULL, 1, 1, EW, bind_s_s, k_strip_accents},
+    {"to_base", NULL, 2, 3, EW, bind_to_base, k_to_base},
+    {"jaro_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_similarity},
+    {"jaro_winkler_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_winkler_similarity},
     {"bit_and", NULL, 2, 2, EW, bind_bitwise, k_bit_and_op},
     {"bit_or", NULL, 2, 2, EW, bind_bitwise, k_bit_or_op},
     {"xor", NULL, 2, 2, EW, bind_bitwise, k_xor_op},

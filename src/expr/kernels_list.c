@@ -8,6 +8,7 @@
  *   the children (pl_array_take), so any element type works, nested ones too.
  * Kernels of list results never see all-scalar arguments as one-row arrays standing for a
  * scalar: a list has no scalar form, so the evaluator runs them on n-row arrays (eval.c). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -527,6 +528,321 @@ static pl_status k_list_has(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
             if (res) pl_bit_set(vals->data, i);
         }
         st = validity_of(keep, n, &validity, err);
+    }
+    if (!st) {
+        st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
+        vals = NULL;
+    }
+    pl_buf_release(vals);
+    pl_free(keep);
+    pl_array_release(a);
+    pl_array_release(b);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_intersect */
+
+/* Both arguments cast to lists of their elements' common type (NULL literals and "NULL"[]
+ * lists take the other's); *elem gets that type (borrowed from call->args[0]). */
+static pl_status bind_two_lists(pl_bexpr *call, pl_type **elem, pl_error *err) {
+    pl_type *t = NULL;
+    for (int32_t k = 0; k < 2; k++) {
+        pl_type *a = call->args[k]->type;
+        if (a->id == PL_TYPE_NA) continue;
+        if (a->id != PL_TYPE_LIST) {
+            pl_type_release(t);
+            return pl_fn_no_function(call, err);
+        }
+        pl_type *e = elem_type(a);
+        if (e->id == PL_TYPE_NA) continue;
+        if (!t) {
+            t = pl_type_retain(e);
+            continue;
+        }
+        pl_type *s = pl_type_equals(t, e) ? pl_type_retain(t) : pl_type_common_super(t, e);
+        pl_type_release(t);
+        if (!s) return pl_fn_no_function(call, err);
+        t = s;
+    }
+    if (!t) t = pl_type_retain(ty(PL_TYPE_NA));
+    pl_type *lt = NULL;
+    pl_status st = list_of(t, &lt, err);
+    pl_type_release(t);
+    for (int32_t k = 0; k < 2 && !st; k++) st = pl_bexpr_wrap_cast(&call->args[k], lt, err);
+    pl_type_release(lt);
+    if (!st) *elem = elem_type(call->args[0]->type);
+    return st;
+}
+
+static pl_status bind_list_intersect(pl_bexpr *call, pl_error *err) {
+    pl_type *e = NULL;
+    PL_TRY(bind_two_lists(call, &e, err));
+    call->type = pl_type_retain(call->args[0]->type);
+    return PL_OK;
+}
+
+/* list_intersect(a, b): the distinct non-NULL elements of b that are in a, in the order of
+ * their first occurrence in b (DuckDB leaves the order unspecified: compare sorted); NULL
+ * when a is NULL, [] when only b is (DuckDB). */
+static pl_status k_list_intersect(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                  int64_t n, pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *a = NULL, *b = NULL;
+    PL_TRY(arg_array(args, 0, n, &a, err));
+    pl_status st = arg_array(args, 1, n, &b, err);
+    const int32_t *oa = st ? NULL : pl_array_offsets(a), *ob = st ? NULL : pl_array_offsets(b);
+    int64_t total = st ? 0 : ob[n] - ob[0];
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "list_intersect");
+    if (!st) {
+        pl_array *ca = a->children[0], *cb = b->children[0];
+        int64_t q = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            keep[i] = valid(a, i);
+            int64_t start = q;
+            if (keep[i] && valid(b, i)) {
+                for (int32_t k = ob[i]; k < ob[i + 1]; k++) {
+                    if (!valid(cb, k)) continue;
+                    bool seen = false;
+                    for (int64_t p = start; p < q && !seen; p++) seen = pl_array_value_equal(cb, idx[p], cb, k);
+                    bool found = false;
+                    for (int32_t j = oa[i]; j < oa[i + 1] && !found && !seen; j++)
+                        found = valid(ca, j) && pl_array_value_equal(ca, j, cb, k);
+                    if (found) idx[q++] = k;
+                }
+            }
+            no[i + 1] = (int32_t)q;
+        }
+        st = gather_list(out, call, n, keep, no, cb, idx, err);
+    }
+    pl_free(idx);
+    pl_free(no);
+    pl_free(keep);
+    pl_array_release(a);
+    pl_array_release(b);
+    return st;
+}
+
+/* ---------------------------------------------------------------- list_select, array_resize */
+
+static pl_status bind_list_select(pl_bexpr *call, pl_error *err) {
+    pl_type *ix = call->args[1]->type;
+    if (!is_list(call->args[0]) || !is_list(call->args[1])) return pl_fn_no_function(call, err);
+    pl_type_id e = elem_type(ix)->id;
+    if (!((pl_type_is_integer(e) && e != PL_TYPE_UINT64) || e == PL_TYPE_NA)) return pl_fn_no_function(call, err);
+    pl_type *lt = NULL;
+    PL_TRY(list_of(ty(PL_TYPE_INT64), &lt, err));
+    pl_status st = pl_bexpr_wrap_cast(&call->args[1], lt, err);
+    pl_type_release(lt);
+    if (!st) call->type = pl_type_retain(call->args[0]->type);
+    return st;
+}
+
+/* list_select(l, [i, ...]): the elements at 1-based positions (out of range, 0 or negative: a
+ * NULL element); a NULL position is an error (DuckDB). */
+static pl_status k_list_select(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL, *x = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_status st = arg_array(args, 1, n, &x, err);
+    const int32_t *ol = st ? NULL : pl_array_offsets(l), *ox = st ? NULL : pl_array_offsets(x);
+    int64_t total = st ? 0 : ox[n] - ox[0];
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "list_select");
+    if (!st) {
+        pl_array *cx = x->children[0];
+        const int64_t *xv = cx->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(cx) : NULL;
+        int64_t q = 0;
+        no[0] = 0;
+        for (int64_t i = 0; i < n && !st; i++) {
+            keep[i] = valid(l, i) && valid(x, i);
+            for (int32_t k = keep[i] ? ox[i] : 0; keep[i] && k < ox[i + 1]; k++) {
+                if (!xv || !valid(cx, k)) {
+                    st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                      "list_select: NULLs are not allowed as list elements in the "
+                                      "second input parameter (row %lld)", (long long)i);
+                    break;
+                }
+                int64_t len = ol[i + 1] - ol[i], p = xv[k];
+                idx[q++] = p >= 1 && p <= len ? ol[i] + p - 1 : -1;
+            }
+            no[i + 1] = (int32_t)q;
+        }
+        if (!st) st = gather_list(out, call, n, keep, no, l->children[0], idx, err);
+    }
+    pl_free(idx);
+    pl_free(no);
+    pl_free(keep);
+    pl_array_release(l);
+    pl_array_release(x);
+    return st;
+}
+
+static pl_status bind_array_resize(pl_bexpr *call, pl_error *err) {
+    if (!is_list(call->args[0])) return pl_fn_no_function(call, err);
+    pl_type_id s = call->args[1]->type->id;
+    if (!pl_type_is_numeric(s) && s != PL_TYPE_NA) return pl_fn_no_function(call, err);
+    PL_TRY(pl_bexpr_wrap_cast(&call->args[1], ty(PL_TYPE_INT64), err));
+    if (call->n_args > 2) PL_TRY(pl_bexpr_wrap_cast(&call->args[2], elem_type(call->args[0]->type), err));
+    call->type = pl_type_retain(call->args[0]->type);
+    return PL_OK;
+}
+
+/* array_resize(l, n [, fill]): l cut to n elements or grown with fill (default NULL); NULL l
+ * gives NULL, a NULL size [] (DuckDB); a negative size is an error. */
+static pl_status k_array_resize(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err) {
+    (void)ec;
+    pl_array *l = NULL, *sz = NULL, *fill = NULL, *all = NULL;
+    PL_TRY(arg_array(args, 0, n, &l, err));
+    pl_status st = arg_array(args, 1, n, &sz, err);
+    if (!st && call->n_args > 2) st = arg_array(args, 2, n, &fill, err);
+    const int32_t *o = st ? NULL : pl_array_offsets(l);
+    const int64_t *sv = st || sz->type->id != PL_TYPE_INT64 ? NULL : pl_array_values_ptr(sz);
+    int64_t total = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!valid(l, i) || !sv || !valid(sz, i)) continue;
+        if (sv[i] < 0) {
+            st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                              "array_resize: the size must not be negative, found %lld at row %lld",
+                              (long long)sv[i], (long long)i);
+            break;
+        }
+        if (sv[i] > INT32_MAX || (total += sv[i]) > INT32_MAX)
+            st = pl_error_set(err, PL_ERR_LIMIT, "array_resize: more than 2^31 elements");
+    }
+    if (!st) {
+        pl_array *parts[2] = {l->children[0], fill};
+        st = fill ? pl_array_concat(2, parts, &all, err) : (all = pl_array_retain(l->children[0]), PL_OK);
+    }
+    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "array_resize");
+    if (!st) {
+        int64_t q = 0, base = l->children[0]->length;
+        no[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            keep[i] = valid(l, i);
+            int64_t want = keep[i] && sv && valid(sz, i) ? sv[i] : 0, len = o[i + 1] - o[i];
+            for (int64_t p = 0; p < want; p++) idx[q++] = p < len ? o[i] + p : fill && valid(fill, i) ? base + i : -1;
+            no[i + 1] = (int32_t)q;
+        }
+        st = gather_list(out, call, n, keep, no, all, idx, err);
+    }
+    pl_free(idx);
+    pl_free(no);
+    pl_free(keep);
+    pl_array_release(all);
+    pl_array_release(l);
+    pl_array_release(sz);
+    pl_array_release(fill);
+    return st;
+}
+
+/* ---------------------------------------------------------------- vector distances */
+
+typedef enum vec_op { VEC_DOT, VEC_NEG_DOT, VEC_DIST, VEC_COS_SIM, VEC_COS_DIST } vec_op;
+
+static vec_op vec_op_of(const char *f) {
+    if (!strcmp(f, "list_negative_inner_product")) return VEC_NEG_DOT;
+    if (!strcmp(f, "list_distance")) return VEC_DIST;
+    if (!strcmp(f, "list_cosine_similarity")) return VEC_COS_SIM;
+    if (!strcmp(f, "list_cosine_distance")) return VEC_COS_DIST;
+    return VEC_DOT;
+}
+
+/* Lists of numbers: FLOAT when one side is FLOAT[] and the other FLOAT[] or of integers,
+ * DOUBLE otherwise (DuckDB); both arguments cast to lists of that type. */
+static pl_status bind_list_vec(pl_bexpr *call, pl_error *err) {
+    bool any_f32 = false, all_f32_or_int = true;
+    for (int32_t k = 0; k < 2; k++) {
+        if (call->args[k]->type->id == PL_TYPE_NA) continue; /* NULL: cast to the list type */
+        if (!is_list(call->args[k])) return pl_fn_no_function(call, err);
+        pl_type_id e = elem_type(call->args[k]->type)->id;
+        if (!pl_type_is_numeric(e) && e != PL_TYPE_NA) return pl_fn_no_function(call, err);
+        any_f32 |= e == PL_TYPE_FLOAT32;
+        all_f32_or_int &= e == PL_TYPE_FLOAT32 || pl_type_is_integer(e);
+    }
+    pl_type *lt = NULL;
+    PL_TRY(list_of(ty(any_f32 && all_f32_or_int ? PL_TYPE_FLOAT32 : PL_TYPE_FLOAT64), &lt, err));
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < 2 && !st; k++) st = pl_bexpr_wrap_cast(&call->args[k], lt, err);
+    if (!st) call->type = pl_type_retain(elem_type(lt));
+    pl_type_release(lt);
+    return st;
+}
+
+/* One row: the sums over element pairs in the result's precision (float for FLOAT). */
+#define VEC_ROW(T, SQRT)                                                                           \
+    do {                                                                                           \
+        const T *x = len ? pl_array_values_ptr(ca) : NULL, *y = len ? pl_array_values_ptr(cb) : NULL;                        \
+        T dot = 0, nx = 0, ny = 0, d2 = 0;                                                         \
+        for (int32_t k = 0; k < len; k++) {                                                        \
+            T u = x[oa[i] + k], v = y[ob[i] + k];                                                  \
+            dot += u * v;                                                                          \
+            nx += u * u;                                                                           \
+            ny += v * v;                                                                           \
+            d2 += (u - v) * (u - v);                                                               \
+        }                                                                                          \
+        T r = dot;                                                                                 \
+        if (op == VEC_NEG_DOT) r = -dot;                                                           \
+        else if (op == VEC_DIST) r = SQRT(d2);                                                     \
+        else if (op == VEC_COS_SIM || op == VEC_COS_DIST) {                                        \
+            r = dot / SQRT(nx * ny);                                                               \
+            if (r > 1) r = 1; /* NaN (a zero vector) stays NaN */                                  \
+            if (r < -1) r = -1;                                                                    \
+            if (op == VEC_COS_DIST) r = 1 - r;                                                     \
+        }                                                                                          \
+        ((T *)(void *)vals->data)[i] = r;                                                          \
+    } while (0)
+
+/* list_inner_product / list_dot_product, list_negative_inner_product, list_distance
+ * (Euclidean), list_cosine_similarity / list_cosine_distance: NULL for a NULL list, an error
+ * for a NULL element or lists of different lengths; the cosine of empty lists is NULL. */
+static pl_status k_list_vec(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    (void)ec;
+    const char *f = call->fn->name;
+    vec_op op = vec_op_of(f);
+    bool f32 = call->type->id == PL_TYPE_FLOAT32;
+    pl_array *a = NULL, *b = NULL;
+    PL_TRY(arg_array(args, 0, n, &a, err));
+    pl_status st = arg_array(args, 1, n, &b, err);
+    pl_buf *vals = NULL, *validity = NULL;
+    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
+    if (!st && !keep) st = NOMEM(err, f);
+    if (!st) st = pl_fn_new_values(n, f32 ? 4 : 8, &vals, err);
+    if (!st) {
+        const int32_t *oa = pl_array_offsets(a), *ob = pl_array_offsets(b);
+        pl_array *ca = a->children[0], *cb = b->children[0];
+        for (int64_t i = 0; i < n && !st; i++) {
+            keep[i] = valid(a, i) && valid(b, i);
+            if (!keep[i]) continue;
+            int32_t len = oa[i + 1] - oa[i];
+            if (len != ob[i + 1] - ob[i]) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                  "%s: list dimensions must be equal, got left length '%d' and "
+                                  "right length '%d' (row %lld)", f, len, ob[i + 1] - ob[i], (long long)i);
+                break;
+            }
+            for (int32_t k = 0; k < len && !st; k++)
+                if (!valid(ca, oa[i] + k) || !valid(cb, ob[i] + k))
+                    st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                      "%s: %s argument can not contain NULL values (row %lld)", f,
+                                      valid(ca, oa[i] + k) ? "right" : "left", (long long)i);
+            if (st) break;
+            if (len == 0 && (op == VEC_COS_SIM || op == VEC_COS_DIST)) keep[i] = 0;
+            if (f32) VEC_ROW(float, sqrtf);
+            else VEC_ROW(double, sqrt);
+        }
+        if (!st) st = validity_of(keep, n, &validity, err);
     }
     if (!st) {
         st = pl_fn_finish(out, call->type, n, validity, -1, vals, NULL, err);
@@ -1322,6 +1638,14 @@ static const pl_func_def k_defs[] = {
     {"flatten", NULL, 1, 1, NN, bind_flatten, k_flatten},
     {"list_has_any", "array_has_any", 2, 2, NN, bind_list_has, k_list_has},
     {"list_has_all", "array_has_all", 2, 2, NN, bind_list_has, k_list_has},
+    {"list_intersect", "array_intersect", 2, 2, 0, bind_list_intersect, k_list_intersect},
+    {"list_select", "array_select", 2, 2, NN, bind_list_select, k_list_select},
+    {"array_resize", "list_resize", 2, 3, 0, bind_array_resize, k_array_resize},
+    {"list_inner_product", "list_dot_product", 2, 2, NN, bind_list_vec, k_list_vec},
+    {"list_negative_inner_product", "list_negative_dot_product", 2, 2, NN, bind_list_vec, k_list_vec},
+    {"list_distance", NULL, 2, 2, NN, bind_list_vec, k_list_vec},
+    {"list_cosine_similarity", NULL, 2, 2, NN, bind_list_vec, k_list_vec},
+    {"list_cosine_distance", NULL, 2, 2, NN, bind_list_vec, k_list_vec},
     {"list_sum", "array_sum", 1, 1, NN, bind_list_agg, k_list_agg},
     {"list_min", "array_min", 1, 1, NN, bind_list_agg, k_list_agg},
     {"list_max", "array_max", 1, 1, NN, bind_list_agg, k_list_agg},

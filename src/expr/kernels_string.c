@@ -223,7 +223,8 @@ static pl_status k_length(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
                           pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_length, out, err);
     const pl_array *a = args[0].array;
-    bool octets = strcmp(call->fn->name, "octet_length") == 0 || a->type->id == PL_TYPE_LIST;
+    bool bits = strcmp(call->fn->name, "bit_length") == 0; /* octets * 8 */
+    bool octets = bits || strcmp(call->fn->name, "octet_length") == 0 || a->type->id == PL_TYPE_LIST;
     pl_buf *validity, *values;
     PL_TRY(pl_fn_new_result(a, n, 8, &validity, &values, err));
     int64_t *o = (int64_t *)(void *)values->data;
@@ -233,7 +234,7 @@ static pl_status k_length(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum 
         const int32_t *off = pl_array_offsets(a);
         const uint8_t *data = a->data ? a->data->data : NULL;
         if (octets) {
-            for (int64_t i = 0; i < n; i++) o[i] = off[i + 1] - off[i];
+            for (int64_t i = 0; i < n; i++) o[i] = (int64_t)(off[i + 1] - off[i]) << (bits ? 3 : 0);
         } else {
             for (int64_t i = 0; i < n; i++)
                 o[i] = pl_fn_utf8_count(data + off[i], off[i + 1] - off[i]);
@@ -1156,7 +1157,8 @@ static pl_status bind_regexp_extract(pl_bexpr *call, pl_error *err) {
     return bind_regex(call, PL_TYPE_UTF8, 3, err);
 }
 static pl_status bind_regexp_split(pl_bexpr *call, pl_error *err) {
-    PL_TRY(bind_regex(call, PL_TYPE_UTF8, 2, err));
+    /* regexp_split_to_array(s, p [, options]); regexp_extract_all(s, p [, group [, options]]) */
+    PL_TRY(bind_regex(call, PL_TYPE_UTF8, strcmp(call->fn->name, "regexp_extract_all") ? 2 : 3, err));
     pl_type *lt = NULL;
     PL_TRY(pl_type_new_list("item", ty(PL_TYPE_UTF8), true, &lt, err));
     pl_type_release(call->type);
@@ -1217,7 +1219,7 @@ static inline int rx_exec(const regex_t *re, const uint8_t *s, int32_t from, int
     return regexec(re, (const char *)s, nm, m, REG_STARTEND | (notbol ? REG_NOTBOL : 0));
 }
 
-typedef enum rx_op { RX_MATCHES, RX_FULL, RX_REPLACE, RX_EXTRACT, RX_SPLIT } rx_op;
+typedef enum rx_op { RX_MATCHES, RX_FULL, RX_REPLACE, RX_EXTRACT, RX_SPLIT, RX_EXTRACT_ALL } rx_op;
 
 /* regexp_split_to_array of one string (sp, sl; NUL-terminated) into b, a piece per row, like
  * DuckDB: each match (searched from the end of the previous one in the whole text, so ^ only
@@ -1246,6 +1248,28 @@ static int64_t rx_split(const regex_t *re, const uint8_t *sp, int32_t sl, pl_bui
     return *st ? -1 : k + 1;
 }
 
+/* regexp_extract_all of one string (sp, sl; NUL-terminated) into b: group `group` of each
+ * match (NULL when the group took no part), matches searched from the end of the previous one,
+ * an empty match moving on by one character (DuckDB: 'abab', 'b*' gives ['', 'b', '', 'b',
+ * '']). Returns the number of matches, or -1 on an error (st set). */
+static int64_t rx_extract_all(const regex_t *re, const uint8_t *sp, int32_t sl, int64_t group,
+                              pl_builder *b, pl_status *st, pl_error *err) {
+    regmatch_t m[10];
+    int32_t pos = 0;
+    int64_t k = 0;
+    while (pos <= sl) {
+        if (rx_exec(re, sp, pos, sl, (size_t)group + 1, m, pos > 0) != 0) break;
+        int32_t at = (int32_t)m[0].rm_so, end = (int32_t)m[0].rm_eo;
+        *st = m[group].rm_so < 0 ? pl_builder_append_null(b, err)
+                                 : pl_builder_append_bytes(b, sp + m[group].rm_so,
+                                                           (int32_t)(m[group].rm_eo - m[group].rm_so), err);
+        if (*st) return -1;
+        k++;
+        pos = end > at ? end : at < sl ? at + PL_MIN(utf8_char_len(sp[at]), sl - at) : sl + 1;
+    }
+    return k;
+}
+
 static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args, int64_t n,
                            pl_datum *out, pl_error *err) {
     sarg s, p, r;
@@ -1254,7 +1278,8 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
     sarg_init(&s, &args[0]);
     sarg_init(&p, &args[1]);
     if (op == RX_REPLACE) sarg_init(&r, &args[2]);
-    bool has_group = op == RX_EXTRACT && call->n_args >= 3;
+    bool has_group = (op == RX_EXTRACT || op == RX_EXTRACT_ALL) && call->n_args >= 3;
+    bool listy = op == RX_SPLIT || op == RX_EXTRACT_ALL; /* list results */
     if (has_group) PL_TRY(iarg_init(&g, &args[2], err));
     rx_cache cache = {.bound = call->state};
     if (call->state) cache.icase = ((const rx_state *)call->state)->icase;
@@ -1272,11 +1297,10 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
         st = pl_fn_and_validity(args, 2, n, &validity, &nc, &all_null, err);
         if (!st) st = pl_buf_new_zeroed((n + 7) / 8 > 0 ? (n + 7) / 8 : 1, &bits, err);
     } else {
-        st = op == RX_SPLIT ? pl_builder_new(ty(PL_TYPE_UTF8), n, &pb, err)
-                            : pl_fn_strb_init(&b, n, 64, err);
-        if (!st && op == RX_SPLIT) st = pl_fn_new_values(n + 1, 4, &loffs, err);
-        if (!st && op == RX_SPLIT) st = pl_fn_new_validity(n, &validity, err);
-        if (!st && op == RX_SPLIT) ((int32_t *)(void *)loffs->data)[0] = 0;
+        st = listy ? pl_builder_new(ty(PL_TYPE_UTF8), n, &pb, err) : pl_fn_strb_init(&b, n, 64, err);
+        if (!st && listy) st = pl_fn_new_values(n + 1, 4, &loffs, err);
+        if (!st && listy) st = pl_fn_new_validity(n, &validity, err);
+        if (!st && listy) ((int32_t *)(void *)loffs->data)[0] = 0;
     }
     regmatch_t m[10];
     pl_strbuf nul = {0};
@@ -1303,6 +1327,7 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
         }
         if (!ok) {
             if (op == RX_REPLACE || op == RX_EXTRACT) st = pl_fn_strb_null(&b, err);
+            if (op == RX_EXTRACT_ALL) ((int32_t *)(void *)loffs->data)[i + 1] = (int32_t)n_pieces;
             continue;
         }
         const rx_prog *prog;
@@ -1327,6 +1352,22 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
             n_pieces += k;
             if (n_pieces > INT32_MAX) {
                 st = pl_error_set(err, PL_ERR_LIMIT, "regexp_split_to_array: more than 2^31 pieces");
+                break;
+            }
+            ((int32_t *)(void *)loffs->data)[i + 1] = (int32_t)n_pieces;
+            pl_bit_set(validity->data, i);
+        } else if (op == RX_EXTRACT_ALL) {
+            if (group < 0 || group > 9 || (size_t)group > re->re_nsub) {
+                st = pl_error_set(err, PL_ERR_INVALID_ARG,
+                                  "regexp_extract_all: group %lld out of range (the pattern has %zu)",
+                                  (long long)group, re->re_nsub);
+                break;
+            }
+            int64_t k = rx_extract_all(re, sp, sl, group, pb, &st, err);
+            if (k < 0) break;
+            n_pieces += k;
+            if (n_pieces > INT32_MAX) {
+                st = pl_error_set(err, PL_ERR_LIMIT, "regexp_extract_all: more than 2^31 matches");
                 break;
             }
             ((int32_t *)(void *)loffs->data)[i + 1] = (int32_t)n_pieces;
@@ -1404,7 +1445,7 @@ static pl_status rx_kernel(const pl_bexpr *call, rx_op op, const pl_datum *args,
         }
         return pl_fn_finish(out, ty(PL_TYPE_BOOL), n, validity, nc, bits, NULL, err);
     }
-    if (op == RX_SPLIT) {
+    if (listy) {
         pl_array *child = NULL, *a = NULL;
         if (!st) st = pl_builder_finish(pb, &child, err);
         pl_builder_free(pb);
@@ -1436,6 +1477,7 @@ RX(regexp_full_match, RX_FULL)
 RX(regexp_replace, RX_REPLACE)
 RX(regexp_extract, RX_EXTRACT)
 RX(regexp_split_to_array, RX_SPLIT)
+RX(regexp_extract_all, RX_EXTRACT_ALL)
 
 /* ---------------------------------------------------------------- md5 (RFC 1321) */
 
@@ -1535,6 +1577,7 @@ static pl_status k_md5(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *ar
 static const pl_func_def g_string[] = {
     {"length", "char_length character_length len", 1, 1, EW, bind_length, k_length},
     {"octet_length", "strlen", 1, 1, EW, bind_octet_length, k_length},
+    {"bit_length", NULL, 1, 1, EW, bind_s_i64, k_length},
     {"lower", "lcase", 1, 1, EW, bind_s_s, k_case},
     {"upper", "ucase", 1, 1, EW, bind_s_s, k_case},
     {"trim", "btrim", 1, 2, EW, bind_s_s, k_trim},
@@ -1566,6 +1609,7 @@ static const pl_func_def g_string[] = {
     {"regexp_extract", NULL, 2, 4, EW, bind_regexp_extract, k_regexp_extract},
     {"regexp_split_to_array", "string_split_regex str_split_regex", 2, 3, EW, bind_regexp_split,
      k_regexp_split_to_array},
+    {"regexp_extract_all", NULL, 2, 4, EW, bind_regexp_split, k_regexp_extract_all},
 };
 
 const pl_func_set pl_funcs_string = {(int32_t)PL_ARRAY_LEN(g_string), g_string};

@@ -618,6 +618,7 @@ static const struct {
     {"<<", "shift_left", false}, {">>", "shift_right", false},
     {"~", "regexp_matches", false}, {"!~", "regexp_matches", true},
     {"->", "json_extract", false}, {"->>", "json_extract_string", false},
+    {"&&", "list_has_any", false}, {"@>", "list_has_all", false}, /* <@: list_has_all swapped */
 };
 
 static const char *op_name(const PgQuery__AExpr *ae) {
@@ -741,6 +742,15 @@ static pl_status a_expr(sq_scope *sc, const PgQuery__AExpr *ae, pl_expr **out, p
         if (is_row(ae->lexpr) && is_row(ae->rexpr) && ae->lexpr->row_expr->n_args != ae->rexpr->row_expr->n_args)
             return sq_fail(err, PL_ERR_SQL, pos, "cannot compare a row of %d values with a row of %d values",
                            (int)ae->lexpr->row_expr->n_args, (int)ae->rexpr->row_expr->n_args);
+        if (!strcmp(op, "<@")) { /* l <@ r: r holds every element of l */
+            PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
+            st = sq_expr(sc, ae->rexpr, &r, err);
+            if (st) {
+                pl_expr_release(l);
+                return st;
+            }
+            return call2("list_has_all", r, l, pos, out, err);
+        }
         for (size_t i = 0; i < PL_ARRAY_LEN(binops); i++) {
             if (strcmp(binops[i].op, op) != 0) continue;
             PL_TRY(sq_expr(sc, ae->lexpr, &l, err));
