@@ -2,8 +2,9 @@
  *   list_value(...) (ARRAY[...]), list_extract(l, i) (l[i]: 1-based, negative from the end, out
  *   of range NULL), list_contains / list_position, list_sort, list_distinct, list_sum / min /
  *   max / avg, list_concat, list_slice, array_to_string / list_string_agg, string_split,
- *   array_length, list_zip, range / generate_series (list-valued), struct_pack / struct_extract
- *   (structs). [] and [NULL] are lists of the null type ("NULL"[]), cast where they meet others.
+ *   array_length, list_zip, range / generate_series (list-valued), list_intersect, list_select,
+ *   array_resize, the vector functions (inner product, distance, cosine), struct_pack /
+ *   struct_extract (structs). [] and [NULL] are lists of the null type ("NULL"[]), cast where they meet others.
  *   Lists are Arrow lists (int32 offsets, one child array); results are built with gathers of
  *   the children (pl_array_take), so any element type works, nested ones too.
  * Kernels of list results never see all-scalar arguments as one-row arrays standing for a

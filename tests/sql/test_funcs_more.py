@@ -57,7 +57,7 @@ LISTS = [
 
 
 @pytest.mark.parametrize("name,query", LISTS, ids=[c[0] for c in LISTS])
-def test_lists(sql, name, query):
+def test_more_lists(sql, name, query):
     sql.check(query, ordered=True)
 
 
@@ -80,7 +80,7 @@ def test_cosine_zero(sql):
     ("SELECT list_intersect([1], 1)", "list_intersect"),
 ], ids=["dims", "null_left", "null_right", "varchar", "nested", "select_null", "select_decimal",
         "resize_negative", "resize_fill", "intersect_scalar"])
-def test_list_errors(sql, q, needle):
+def test_more_list_errors(sql, q, needle):
     sql.error([q], needle)
 
 
@@ -123,7 +123,7 @@ STRS = [
 
 
 @pytest.mark.parametrize("name,query", STRS, ids=[c[0] for c in STRS])
-def test_strings(sql, name, query):
+def test_more_strings(sql, name, query):
     sql.check(query, ordered=True)
 
 
@@ -151,5 +151,5 @@ def test_jaro_random(sql):
     ("SELECT jaro_similarity('a', 1)", "jaro_similarity"),
 ], ids=["extract_all_group", "to_base_negative", "to_base_radix_low", "to_base_radix_high",
         "to_base_len_negative", "to_base_len_high", "to_base_decimal", "jaro_int"])
-def test_string_errors(sql, q, needle):
+def test_more_string_errors(sql, q, needle):
     sql.error([q], needle)
