@@ -3,7 +3,7 @@
  * damerau_levenshtein, hamming, jaccard, sha256 and sha1 (FIPS 180-4), hex/to_hex, unhex,
  * to_base64/base64 and from_base64 (RFC 4648), url_encode and url_decode, printf and format,
  * jaro_similarity / jaro_winkler_similarity, strip_accents (tables: strip_accents_data.h),
- * to_base.
+ * to_base, hash.
  *
  * The binders cast the arguments to one canonical type per function (DOUBLE, BIGINT, VARCHAR),
  * so the kernels read plain arrays: a row loop per function over `xargs` (the arguments as
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compute/compute.h"
 #include "expr/funcs_int.h"
 #include "expr/strip_accents_data.h"
 #include "io/text/text.h"
@@ -1229,6 +1230,38 @@ STR_K(translate, T_TRANSLATE)
 STR_K(strip_accents, T_STRIP_ACCENTS)
 STR_K(to_base, T_TO_BASE)
 
+/* ---------------------------------------------------------------- hash */
+
+static pl_status bind_hash(pl_bexpr *call, pl_error *err) {
+    (void)err;
+    call->type = ty(PL_TYPE_UINT64);
+    return PL_OK;
+}
+
+/* hash(x, ...): polaroid's own 64-bit hash of the values (the one of its hash tables,
+ * compute/hash.c; DuckDB's values differ): never NULL (a NULL hashes to a constant), equal
+ * values equal hashes (integers of any width alike, strings whatever their encoding), several
+ * arguments combined in order. */
+static pl_status k_hash(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                        pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, call->n_args) && call->n_args <= 16)
+        return pl_fn_eval_scalars(ec, call, args, k_hash, out, err);
+    pl_buf *values = NULL;
+    PL_TRY(pl_fn_new_values(n, 8, &values, err));
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < call->n_args && !st; k++) {
+        pl_array *a = NULL;
+        st = pl_fn_datum_array(&args[k], n, &a, err);
+        if (!st) pl_hash_array(a, (uint64_t *)(void *)values->data, k > 0);
+        pl_array_release(a);
+    }
+    if (st) {
+        pl_buf_release(values);
+        return st;
+    }
+    return pl_fn_finish(out, ty(PL_TYPE_UINT64), n, NULL, 0, values, NULL, err);
+}
+
 /* ---------------------------------------------------------------- bitwise operators */
 
 /* & | xor << >> (SQL's bit_and, bit_or, xor, shift_left, shift_right) and ~ (bit_not) of
@@ -1877,6 +1910,7 @@ static const pl_func_def g_extra[] = {
     {"translate", NULL, 3, 3, EW, bind_s_s, k_translate},
     {"strip_accents", NULL, 1, 1, EW, bind_s_s, k_strip_accents},
     {"to_base", NULL, 2, 3, EW, bind_to_base, k_to_base},
+    {"hash", NULL, 1, -1, EW, bind_hash, k_hash},
     {"jaro_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_similarity},
     {"jaro_winkler_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_winkler_similarity},
     {"bit_and", NULL, 2, 2, EW, bind_bitwise, k_bit_and_op},

@@ -153,3 +153,64 @@ def test_jaro_random(sql):
         "to_base_len_negative", "to_base_len_high", "to_base_decimal", "jaro_int"])
 def test_more_string_errors(sql, q, needle):
     sql.error([q], needle)
+
+
+def _rows(sql, query):
+    import pyarrow as pa
+    r = sql.polaroid([query])
+    err = r.stderr.decode(errors="replace")
+    assert r.returncode == 0, err
+    assert "AddressSanitizer" not in err and "runtime error:" not in err, err
+    return pa.ipc.open_stream(pa.py_buffer(r.stdout)).read_all()
+
+
+def test_hash_properties(sql):
+    """hash() is polaroid's own (DuckDB's values differ): UBIGINT, never NULL, equal inputs give
+    equal hashes (across integer widths, dictionary or plain strings, rows and runs), different
+    inputs (almost always) different ones, argument order matters."""
+    import pyarrow as pa
+    q = ("SELECT typeof(hash(1)) AS t, hash(NULL) IS NULL AS n, hash(NULL) = hash(NULL::INTEGER) AS nn, "
+         "hash(1) = hash(1::BIGINT) AS w, hash(1::TINYINT) = hash(1::UBIGINT) AS w2, "
+         "hash('abc') = hash('ab' || 'c') AS s, hash(1, 'a') = hash(1, 'a') AS m, "
+         "hash(1, 'a') <> hash('a', 1) AS o, hash([1, 2]) = hash([1, 2]) AS l, hash([1, 2]) <> hash([2, 1]) AS l2, "
+         "hash({'a': 1}) = hash({'a': 1}) AS st, hash(1) <> hash(2) AS d, hash(DATE '2024-01-01') IS NOT NULL AS dt, "
+         "hash(1) AS h1, hash('abc') AS h2")
+    t = _rows(sql, q)
+    row = t.to_pylist()[0]
+    assert t.schema.field("h1").type == pa.uint64()
+    assert row["t"] == "UBIGINT" and row["n"] is False
+    for k in ("nn", "w", "w2", "s", "m", "o", "l", "l2", "st", "d", "dt"):
+        assert row[k] is True, (k, row)
+    again = _rows(sql, q).to_pylist()[0]  # stable across runs
+    assert (again["h1"], again["h2"]) == (row["h1"], row["h2"])
+    cols = _rows(sql, "SELECT count(DISTINCT hash(i)) AS d, count(*) AS n, count(hash(NULL::INTEGER)) AS c, "
+                      "bool_and(hash(i % 10) = hash((i % 10)::BIGINT)) AS eq, "
+                      "bool_and(hash(s) = hash(s || '')) AS seq "
+                      "FROM (SELECT i, (i % 7)::VARCHAR AS s FROM range(5000) r(i))").to_pylist()[0]
+    assert cols == {"d": 5000, "n": 5000, "c": 5000, "eq": True, "seq": True}, cols
+
+
+AGG = "(VALUES (1, 1), (1, 2), (1, 3), (1, 4), (1, 10), (2, NULL), (3, 5), (4, 7), (4, 7.5)) t(g, x)"
+AGGS = [
+    ("ungrouped", f"SELECT favg(x) AS a, sem(x) AS b, typeof(favg(x)) AS c, typeof(sem(x)) AS d FROM {AGG}"),
+    ("grouped", f"SELECT g, favg(x) AS a, sem(x) AS b FROM {AGG} GROUP BY g ORDER BY g"),
+    ("kahan", "SELECT favg(x) AS a, sem(x) AS b, fsum(x) AS c FROM (VALUES (1e100::DOUBLE), (1::DOUBLE), "
+              "(-1e100::DOUBLE)) t(x)"),
+    ("types", "SELECT favg(x::DECIMAL(10, 2)) AS a, sem(x::DECIMAL(10, 2)) AS b, favg(x::FLOAT) AS c, "
+              "sem(x::TINYINT) AS d FROM (VALUES (1.5), (2.5), (4)) t(x)"),
+    ("empty", f"SELECT favg(x) AS a, sem(x) AS b FROM {AGG} WHERE g > 9"),
+    ("many", "SELECT i % 5 AS k, favg(i * 0.1) AS a, sem(i * 0.1) AS b FROM range(20000) r(i) GROUP BY k ORDER BY k"),
+    ("window", f"SELECT g, x, favg(x) OVER (ORDER BY x, g) AS a, sem(x) OVER (ORDER BY x, g) AS b, "
+               f"sem(x) OVER (PARTITION BY g) AS c, favg(x) OVER (PARTITION BY g ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS d "
+               f"FROM {AGG} ORDER BY x NULLS LAST, g"),
+]
+
+
+@pytest.mark.parametrize("name,query", AGGS, ids=[c[0] for c in AGGS])
+def test_more_aggs(sql, name, query):
+    sql.check(query, ordered=True)
+
+
+def test_more_agg_errors(sql):
+    sql.error(["SELECT favg(x) FROM (VALUES ('a')) t(x)"], "favg")
+    sql.error(["SELECT sem(x) FROM (VALUES (INTERVAL 1 DAY)) t(x)"], "sem")

@@ -53,6 +53,8 @@ typedef enum agg_op {
     AOP_KURTOSIS,
     AOP_KURTOSIS_POP,
     AOP_FSUM,      /* fsum / sumkahan / kahan_sum: compensated (Neumaier) sum, DOUBLE */
+    AOP_FAVG,      /* favg: the compensated sum / n, DOUBLE */
+    AOP_SEM,       /* sem: standard error of the mean, stddev_pop / sqrt(n) (Welford state) */
     AOP_APPROX_COUNT_DISTINCT, /* resolved as count(DISTINCT x): exact (sink.c resolve_spec) */
     AOP_MODE,      /* mode(x): the most frequent value (holistic) */
     AOP_ENTROPY,   /* entropy(x): -sum p log2 p over the distinct values (holistic) */

@@ -219,6 +219,8 @@ static const struct {
     {"fsum", "fsum", AOP_FSUM},
     {"sumkahan", "fsum", AOP_FSUM},
     {"kahan_sum", "fsum", AOP_FSUM},
+    {"favg", "favg", AOP_FAVG},
+    {"sem", "sem", AOP_SEM},
     {"approx_count_distinct", "approx_count_distinct", AOP_APPROX_COUNT_DISTINCT},
     {"mode", "mode", AOP_MODE},
     {"entropy", "entropy", AOP_ENTROPY},
@@ -385,6 +387,8 @@ pl_status pl_agg_bind(const char *name, int32_t n_args, pl_type *const *arg_type
     case AOP_KURTOSIS:
     case AOP_KURTOSIS_POP:
     case AOP_FSUM:
+    case AOP_FAVG:
+    case AOP_SEM:
         if (!is_numeric(t0->id)) BAD_TYPE(t0);
         res = pl_type_simple(PL_TYPE_FLOAT64);
         break;
@@ -483,7 +487,8 @@ int32_t agg_state_width(agg_op op) {
     case AOP_VAR_SAMP:
     case AOP_VAR_POP:
     case AOP_STDDEV_SAMP:
-    case AOP_STDDEV_POP: return sizeof(st_var);
+    case AOP_STDDEV_POP:
+    case AOP_SEM: return sizeof(st_var);
     case AOP_BOOL_AND:
     case AOP_BOOL_OR: return sizeof(st_bool);
     case AOP_COVAR_POP:
@@ -496,7 +501,8 @@ int32_t agg_state_width(agg_op op) {
     case AOP_SKEWNESS:
     case AOP_KURTOSIS:
     case AOP_KURTOSIS_POP: return sizeof(st_moments);
-    case AOP_FSUM: return sizeof(st_kahan);
+    case AOP_FSUM:
+    case AOP_FAVG: return sizeof(st_kahan);
     default: return 0;
     }
 }
@@ -1401,7 +1407,7 @@ static void upd_dbl(agg_op op, uint8_t *stp, const pl_array *a, const uint32_t *
                 st_prod *q = &((st_prod *)(void *)stp)[g];
                 q->p = q->n ? q->p * v : v;
                 q->n++;
-            } else if (op == AOP_FSUM) {
+            } else if (op == AOP_FSUM || op == AOP_FAVG) {
                 st_kahan *q = &((st_kahan *)(void *)stp)[g];
                 kahan_add(&q->s, &q->c, v);
                 q->n++;
@@ -1473,6 +1479,7 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
     case AOP_VAR_POP:
     case AOP_STDDEV_SAMP:
     case AOP_STDDEV_POP:
+    case AOP_SEM:
         if (args[0]->type->id != PL_TYPE_NA) upd_var(stp, args[0], gids, sel, n);
         return PL_OK;
     case AOP_COVAR_POP:
@@ -1491,7 +1498,8 @@ pl_status agg_update(agg_table *t, int32_t spec, const agg_rt *rt, pl_array *con
     case AOP_SKEWNESS:
     case AOP_KURTOSIS:
     case AOP_KURTOSIS_POP:
-    case AOP_FSUM: upd_dbl(rt->base_op, stp, args[0], gids, sel, n); return PL_OK;
+    case AOP_FSUM:
+    case AOP_FAVG: upd_dbl(rt->base_op, stp, args[0], gids, sel, n); return PL_OK;
     case AOP_BIT_AND:
     case AOP_BIT_OR:
     case AOP_BIT_XOR:
@@ -1655,7 +1663,8 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
     case AOP_VAR_SAMP:
     case AOP_VAR_POP:
     case AOP_STDDEV_SAMP:
-    case AOP_STDDEV_POP: {
+    case AOP_STDDEV_POP:
+    case AOP_SEM: {
         st_var *D = (st_var *)(void *)dst;
         const st_var *S = (const st_var *)(const void *)src;
         EACH_SRC({
@@ -1731,7 +1740,8 @@ pl_status agg_combine(const agg_rt *rt, uint8_t *dst, agg_heap *dheap, const uin
                  D[dg].s4 += S[si].s4; D[dg].n += S[si].n);
         return PL_OK;
     }
-    case AOP_FSUM: {
+    case AOP_FSUM:
+    case AOP_FAVG: {
         st_kahan *D = (st_kahan *)(void *)dst;
         const st_kahan *S = (const st_kahan *)(const void *)src;
         EACH_SRC(if (S[si].n) {
@@ -2135,10 +2145,12 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
     case AOP_VAR_SAMP:
     case AOP_VAR_POP:
     case AOP_STDDEV_SAMP:
-    case AOP_STDDEV_POP: {
+    case AOP_STDDEV_POP:
+    case AOP_SEM: {
         const st_var *S = (const st_var *)(const void *)stp;
         bool samp = rt->base_op == AOP_VAR_SAMP || rt->base_op == AOP_STDDEV_SAMP;
-        bool sd = rt->base_op == AOP_STDDEV_SAMP || rt->base_op == AOP_STDDEV_POP;
+        bool sd = rt->base_op == AOP_STDDEV_SAMP || rt->base_op == AOP_STDDEV_POP || rt->base_op == AOP_SEM;
+        bool sem = rt->base_op == AOP_SEM; /* stddev_pop / sqrt(n) */
         for (int64_t g = 0; g < n; g++) {
             int64_t cnt = S[g].n;
             if (cnt < (samp ? 2 : 1)) {
@@ -2151,7 +2163,7 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
             if (cnt == 1) v = 0; /* one value (even inf or NaN): 0, like DuckDB */
             else if (!isfinite(S[g].mean)) v = NAN;
             else if (v < 0) v = 0;
-            ((double *)(void *)p)[g] = sd ? sqrt(v) : v;
+            ((double *)(void *)p)[g] = sem ? sqrt(v) / sqrt((double)cnt) : sd ? sqrt(v) : v;
             pl_bit_set(vb, g);
         }
         break;
@@ -2200,7 +2212,8 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
         }
         break;
     }
-    case AOP_FSUM: {
+    case AOP_FSUM:
+    case AOP_FAVG: {
         const st_kahan *S = (const st_kahan *)(const void *)stp;
         for (int64_t g = 0; g < n; g++) {
             if (!S[g].n) {
@@ -2209,7 +2222,8 @@ pl_status agg_finalize(const agg_rt *rt, const uint8_t *stp, const agg_heap *hea
             }
             /* an infinity or NaN makes the compensation NaN: the plain sum is the answer */
             double v = S[g].s + S[g].c;
-            ((double *)(void *)p)[g] = isfinite(S[g].s) ? v : S[g].s;
+            v = isfinite(S[g].s) ? v : S[g].s;
+            ((double *)(void *)p)[g] = rt->base_op == AOP_FAVG ? v / (double)S[g].n : v;
             pl_bit_set(vb, g);
         }
         break;

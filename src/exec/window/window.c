@@ -42,13 +42,14 @@ static const fn_alias k_aliases[] = {
     {"list", "list"}, {"array_agg", "list"}, {"mode", "mode"}, {"product", "product"},
     {"fsum", "fsum"}, {"sumkahan", "fsum"}, {"kahan_sum", "fsum"}, {"skewness", "skewness"},
     {"kurtosis", "kurtosis"}, {"kurtosis_pop", "kurtosis_pop"}, {"entropy", "entropy"},
-    {"bit_and", "bit_and"}, {"bit_or", "bit_or"}, {"bit_xor", "bit_xor"},
+    {"bit_and", "bit_and"}, {"bit_or", "bit_or"}, {"bit_xor", "bit_xor"}, {"favg", "favg"},
+    {"sem", "sem"},
 };
 
 bool pl_win_is_framewise(const char *canon) {
     static const char *k[] = {"string_agg", "median", "quantile_cont", "quantile_disc", "arg_min",
                               "arg_max", "list", "mode", "product", "fsum", "skewness", "kurtosis",
-                              "kurtosis_pop", "entropy", "bit_and", "bit_or", "bit_xor"};
+                              "kurtosis_pop", "entropy", "bit_and", "bit_or", "bit_xor", "favg", "sem"};
     for (size_t i = 0; i < PL_ARRAY_LEN(k); i++)
         if (!strcmp(canon, k[i])) return true;
     return false;

@@ -2010,7 +2010,7 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
             ok = m > 0;
             r = 1;
             for (int64_t j = 0; j < m; j++) r *= f.dv[j];
-        } else if (!strcmp(fn, "fsum")) {
+        } else if (!strcmp(fn, "fsum") || !strcmp(fn, "favg")) {
             ok = m > 0;
             double sum = 0, c = 0;
             for (int64_t j = 0; j < m; j++) {
@@ -2020,6 +2020,21 @@ static pl_status eval_frames(ev *e, pl_array *const *cols, pl_array **out, pl_er
                 sum = t;
             }
             r = isfinite(sum) ? sum + c : sum;
+            if (!strcmp(fn, "favg")) r /= (double)m;
+        } else if (!strcmp(fn, "sem")) {
+            /* stddev_pop / sqrt(n) over Welford's running mean and m2, like the aggregate */
+            ok = m > 0;
+            double mean = 0, m2 = 0;
+            for (int64_t j = 0; j < m; j++) {
+                double d = f.dv[j] - mean;
+                mean += d / (double)(j + 1);
+                m2 += d * (f.dv[j] - mean);
+            }
+            double v = m2 / (double)m;
+            if (m == 1) v = 0;
+            else if (!isfinite(mean)) v = NAN;
+            else if (v < 0) v = 0;
+            r = sqrt(v) / sqrt((double)m);
         } else if (!strcmp(fn, "entropy")) {
             /* counts of equal values: sort the positions by value */
             g_sort_arr = f.x;
