@@ -107,6 +107,18 @@ static pl_status bind_to_base(pl_bexpr *call, pl_error *err) {
     return bind_cast_all(call, PL_TYPE_INT64, PL_TYPE_UTF8, true, err);
 }
 
+/* overlay(s, t, from [, for]): strings, then integers (BIGINT). */
+static pl_status bind_overlay(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < 2; i++) PL_TRY(pl_fn_bind_text_arg(call, i, false, err));
+    for (int32_t i = 2; i < call->n_args; i++) {
+        pl_type_id id = call->args[i]->type->id;
+        if (id != PL_TYPE_NA && !is_int(id)) return no_function(call, err);
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[i], ty(PL_TYPE_INT64), err));
+    }
+    call->type = ty(PL_TYPE_UTF8);
+    return PL_OK;
+}
+
 /* hex / to_hex: integers (two's complement, 64 bits), floats (rounded to BIGINT), strings and
  * blobs (their bytes). Decimals are refused like DuckDB. */
 static pl_status bind_hex(pl_bexpr *call, pl_error *err) {
@@ -893,7 +905,7 @@ static int b64val(uint8_t c) {
 
 typedef enum strop {
     T_SHA256, T_SHA1, T_HEX, T_UNHEX, T_TRANSLATE, T_TO_BASE64, T_FROM_BASE64, T_URL_ENCODE,
-    T_URL_DECODE, T_STRIP_ACCENTS, T_TO_BASE
+    T_URL_DECODE, T_STRIP_ACCENTS, T_TO_BASE, T_OVERLAY
 } strop;
 
 /* strip_accents of code point c: -1 for a mark (dropped), else the replacement (c itself when
@@ -1144,6 +1156,30 @@ static pl_status str_row(const pl_bexpr *call, const xargs *x, int64_t i, strop 
         pl_fn_strb_commit(b, pad + nd);
         return PL_OK;
     }
+    case T_OVERLAY: {
+        /* overlay(s PLACING t FROM f [FOR k]): the characters of s before position f, t, then
+         * those from position f + k on (k defaults to t's length); positions below 1 clamp */
+        int32_t lt;
+        const uint8_t *s = x_str(x, 0, i, &len), *t = x_str(x, 1, i, &lt);
+        int64_t f = x_i64(x, 2, i), k = x->n > 3 ? x_i64(x, 3, i) : pl_fn_utf8_count(t, lt);
+        if (k < 0) return row_fail(err, i, "overlay: FOR must not be negative, found %lld", (long long)k);
+        int64_t n_chars = pl_fn_utf8_count(s, len);
+        int64_t keep = f <= 1 ? 0 : PL_MIN(f - 1, n_chars), rest = f > INT64_MAX - k ? n_chars : PL_MAX(f + k - 1, 0);
+        int32_t cut = 0, from = 0; /* byte offsets of character keep and rest */
+        for (int64_t c = 0, pos = 0; pos <= len; c++) {
+            if (c == keep) cut = (int32_t)pos;
+            if (c == PL_MIN(rest, n_chars)) {
+                from = (int32_t)pos;
+                break;
+            }
+            if (pos == len) break;
+            int32_t cl = s[pos] >= 0xF0 ? 4 : s[pos] >= 0xE0 ? 3 : s[pos] >= 0xC0 ? 2 : 1;
+            pos += PL_MIN(cl, len - (int32_t)pos);
+        }
+        PL_TRY(pl_fn_strb_append(b, s, cut, err));
+        PL_TRY(pl_fn_strb_append(b, t, lt, err));
+        return pl_fn_strb_append(b, s + from, len - from, err);
+    }
     case T_TRANSLATE: {
         int32_t lf, lt;
         const uint8_t *s = x_str(x, 0, i, &len), *f = x_str(x, 1, i, &lf), *t = x_str(x, 2, i, &lt);
@@ -1229,6 +1265,7 @@ STR_K(unhex, T_UNHEX)
 STR_K(translate, T_TRANSLATE)
 STR_K(strip_accents, T_STRIP_ACCENTS)
 STR_K(to_base, T_TO_BASE)
+STR_K(overlay, T_OVERLAY)
 
 /* ---------------------------------------------------------------- hash */
 
@@ -1911,6 +1948,7 @@ static const pl_func_def g_extra[] = {
     {"strip_accents", NULL, 1, 1, EW, bind_s_s, k_strip_accents},
     {"to_base", NULL, 2, 3, EW, bind_to_base, k_to_base},
     {"hash", NULL, 1, -1, EW, bind_hash, k_hash},
+    {"overlay", NULL, 3, 4, EW, bind_overlay, k_overlay},
     {"jaro_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_similarity},
     {"jaro_winkler_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_winkler_similarity},
     {"bit_and", NULL, 2, 2, EW, bind_bitwise, k_bit_and_op},

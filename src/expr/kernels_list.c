@@ -1383,6 +1383,69 @@ static pl_status bind_struct_extract(pl_bexpr *call, pl_error *err) {
     return PL_OK;
 }
 
+static pl_status bind_struct_keys(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id == PL_TYPE_NA)
+        PL_TRY(pl_bexpr_wrap_cast(&call->args[0], ty(PL_TYPE_UTF8), err)); /* NULL: NULL */
+    else if (call->args[0]->type->id != PL_TYPE_STRUCT)
+        return pl_error_set(err, PL_ERR_TYPE, "struct_keys() expects a STRUCT argument, found %s",
+                            pl_type_to_string(call->args[0]->type, (char[64]){0}, 64));
+    return list_of(ty(PL_TYPE_UTF8), &call->type, err);
+}
+
+/* struct_keys(s): the field names as a VARCHAR list (from the type); NULL where s is NULL. */
+static pl_status k_struct_keys(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err) {
+    (void)ec;
+    const pl_type *t = call->args[0]->type;
+    int32_t k = t->id == PL_TYPE_STRUCT ? t->n_children : 0;
+    pl_array *s = NULL, *child = NULL;
+    PL_TRY(arg_array(args, 0, n, &s, err));
+    pl_buf *offs = NULL, *validity = NULL;
+    pl_status st = n * k > INT32_MAX ? pl_error_set(err, PL_ERR_LIMIT, "struct_keys: more than 2^31 elements")
+                                     : pl_fn_new_values(n + 1, 4, &offs, err);
+    pl_fn_strb sb;
+    bool sb_on = false;
+    if (!st) {
+        st = pl_fn_strb_init(&sb, n * k, 8 * n * k + 1, err);
+        sb_on = !st;
+    }
+    int32_t *o = st ? NULL : (int32_t *)(void *)offs->data;
+    if (!st) o[0] = 0;
+    int64_t q = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (k > 0 && valid(s, i)) {
+            for (int32_t c = 0; c < k && !st; c++) {
+                st = pl_fn_strb_append(&sb, t->children[c].name, (int64_t)strlen(t->children[c].name), err);
+                if (!st) st = pl_fn_strb_next(&sb, err);
+                q++;
+            }
+        }
+        o[i + 1] = (int32_t)q;
+    }
+    if (!st) {
+        pl_datum d = {0};
+        pl_fn_strb *b = &sb;
+        b->n_rows = q; /* the names written */
+        st = pl_fn_strb_finish(b, ty(PL_TYPE_UTF8), &d, err);
+        sb_on = false;
+        if (!st && d.is_scalar) st = pl_error_set(err, PL_ERR_INTERNAL, "struct_keys: scalar names");
+        if (!st) child = pl_array_retain(d.array);
+        pl_datum_reset(&d);
+    }
+    if (sb_on) pl_fn_strb_reset(&sb);
+    if (!st && k > 0) st = pl_fn_copy_validity(s, &validity, err);
+    if (!st && k == 0) st = pl_fn_new_validity(n, &validity, err); /* a NULL argument */
+    if (!st) {
+        st = finish_list(out, call, n, validity, offs, child, err);
+        offs = NULL;
+        child = NULL;
+    }
+    pl_buf_release(offs);
+    pl_array_release(child);
+    pl_array_release(s);
+    return st;
+}
+
 /* The field's values; NULL where the struct is NULL. */
 static pl_status k_struct_extract(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                                   pl_datum *out, pl_error *err) {
@@ -1664,6 +1727,7 @@ static const pl_func_def k_defs[] = {
     {"list_zip", NULL, 1, -1, 0, bind_list_zip, k_list_zip},
     {"struct_pack", NULL, 2, -1, PL_FN_ELEMENTWISE, bind_struct_pack, k_struct_pack},
     {"struct_extract", NULL, 2, 2, PL_FN_ELEMENTWISE, bind_struct_extract, k_struct_extract},
+    {"struct_keys", NULL, 1, 1, PL_FN_ELEMENTWISE, bind_struct_keys, k_struct_keys},
 };
 
 const pl_func_set pl_funcs_list = {(int32_t)(sizeof k_defs / sizeof k_defs[0]), k_defs};

@@ -214,3 +214,31 @@ def test_more_aggs(sql, name, query):
 def test_more_agg_errors(sql):
     sql.error(["SELECT favg(x) FROM (VALUES ('a')) t(x)"], "favg")
     sql.error(["SELECT sem(x) FROM (VALUES (INTERVAL 1 DAY)) t(x)"], "sem")
+
+
+MISC = [
+    ("overlay", "SELECT overlay('Txxxxas' PLACING 'hom' FROM 2 FOR 4) AS a, overlay('abc' PLACING 'X' FROM 2) AS b, "
+                "overlay('abc' PLACING 'X' FROM 10) AS c, overlay('abcdef' PLACING 'XY' FROM 0) AS d, "
+                "overlay('abcdef' PLACING 'XY' FROM -2) AS e, overlay('abcdef' PLACING 'XY' FROM 3 FOR 0) AS f, "
+                "overlay('abcdef' PLACING 'XY' FROM 3 FOR 100) AS g, overlay('héllo' PLACING 'É' FROM 2 FOR 1) AS h, "
+                "overlay(NULL PLACING 'a' FROM 1) AS i, overlay('a' PLACING NULL FROM 1) AS j, "
+                "overlay('abc' PLACING 'x' FROM NULL) AS k, overlay('abcdef', 'XY', 2, 1) AS l, "
+                "overlay('abcdef' PLACING 'XY' FROM -10 FOR 3) AS m, overlay('' PLACING 'XY' FROM 1) AS n"),
+    ("overlay_cols", "SELECT id, overlay(s PLACING t FROM f FOR k) AS a, overlay(s PLACING t FROM f) AS b FROM "
+                     "(VALUES (1, 'hello', 'J', 1, 1), (2, 'wörld', 'OO', 2, 2), (3, NULL, 'x', 1, 1), "
+                     "(4, 'abc', 'zz', 4, 0), (5, 'abc', '', 2, 1)) t(id, s, t, f, k) ORDER BY id"),
+    ("struct_keys", "SELECT struct_keys({'a': 1, 'b': 'x'}) AS a, struct_keys({'a': {'c': 1}, 'B': 2}) AS b, "
+                    "struct_keys(NULL) AS c, typeof(struct_keys({'a': 1})) AS d"),
+    ("struct_keys_cols", "SELECT id, struct_keys(s) AS k FROM (VALUES (1, {'x': 1, 'yy': 2}), (2, NULL), "
+                         "(3, {'x': 5, 'yy': NULL})) t(id, s) ORDER BY id"),
+]
+
+
+@pytest.mark.parametrize("name,query", MISC, ids=[c[0] for c in MISC])
+def test_more_misc(sql, name, query):
+    sql.check(query, ordered=True)
+
+
+def test_more_misc_errors(sql):
+    sql.error(["SELECT struct_keys([1])"], "struct_keys")
+    sql.error(["SELECT overlay('abcdef' PLACING 'XY' FROM 2.7)"], "overlay")
