@@ -21,6 +21,7 @@
 
 #include "compute/compute.h"
 #include "expr/expr_core.h"
+#include "expr/time_int.h"
 #include "io/text/text.h"
 
 typedef __int128 i128;
@@ -1108,16 +1109,6 @@ static pl_status cast_map(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array
     return st;
 }
 
-/* The zone of a zoned timestamp type other than UTC (NULL: naive or UTC). */
-static pl_status nonutc_zone(const pl_type *t, const pl_tz **z, pl_error *err) {
-    *z = NULL;
-    if (t->id != PL_TYPE_TIMESTAMP || !t->tz) return PL_OK;
-    int32_t off;
-    PL_TRY(pl_tz_lookup(t->tz, z, err));
-    if (pl_tz_is_fixed(*z, &off) && off == 0) *z = NULL;
-    return PL_OK;
-}
-
 /* Timestamps a (int64, any unit) moved between UTC instants and local times in zone z: to_local
  * adds the offset at each instant, else subtracts the offset of each local time (a gap takes
  * the offset before it, an overlap the later instant, like DuckDB). Out of range is an error
@@ -1176,8 +1167,8 @@ static pl_status cast_zoned(pl_array *a, pl_type *to, const cast_ctx *cc, bool *
     pl_type_id f = a->type->id, t = to->id;
     const pl_tz *zf, *zt;
     *done = false;
-    PL_TRY(nonutc_zone(a->type, &zf, err));
-    PL_TRY(nonutc_zone(to, &zt, err));
+    PL_TRY(pl_time_zone_of(a->type, &zf, err)); /* NULL: naive or UTC */
+    PL_TRY(pl_time_zone_of(to, &zt, err));
     pl_type *naive = NULL;
     pl_array *mid = NULL;
     pl_status st = PL_OK;

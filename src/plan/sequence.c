@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "expr/funcs_int.h"
+#include "expr/time_int.h"
 #include "plan/plan.h"
 
 #define RANGE_BATCH_ROWS (4 * 65536)
@@ -62,16 +63,6 @@ static bool before_stop(int64_t t, const pl_range_spec *s, bool up) {
     return s->inclusive ? t >= s->stop : t > s->stop;
 }
 
-/* The zone of a TIMESTAMPTZ range other than UTC (NULL: naive or UTC). */
-static pl_status range_zone(const pl_type *t, const pl_tz **z, pl_error *err) {
-    int32_t off;
-    *z = NULL;
-    if (t->id != PL_TYPE_TIMESTAMP || !t->tz) return PL_OK;
-    PL_TRY(pl_tz_lookup(t->tz, z, err));
-    if (pl_tz_is_fixed(*z, &off) && off == 0) *z = NULL;
-    return PL_OK;
-}
-
 /* ts_step in zone z (NULL: UTC or naive): months and days are local ones (a DST change moves
  * the UTC instant; a local time in a gap takes the offset before it), the rest is elapsed
  * time, as `ts + INTERVAL` does in that zone (time_arith.c) and DuckDB's range. */
@@ -105,7 +96,7 @@ pl_status pl_df_range(const char *name, const pl_range_spec *spec, pl_df **out, 
         up = spec->step_i64 > 0;
     } else if (t->id == PL_TYPE_TIMESTAMP) {
         pl_interval iv = spec->step_iv;
-        PL_TRY(range_zone(t, &zone, err));
+        PL_TRY(pl_time_zone_of(t, &zone, err));
         per_sec = pl_fn_unit_per_sec(t->unit);
         int pos = (iv.months > 0) + (iv.days > 0) + (iv.ns > 0);
         int neg = (iv.months < 0) + (iv.days < 0) + (iv.ns < 0);
@@ -220,7 +211,7 @@ pl_status pl_range_stream(const pl_df *d, pl_stream **out, pl_error *err) {
         pl_free(r);
         return nomem(err);
     }
-    pl_status st = range_zone(d->range.type, &r->zone, err);
+    pl_status st = pl_time_zone_of(d->range.type, &r->zone, err);
     if (st) {
         pl_free(s);
         pl_free(r);

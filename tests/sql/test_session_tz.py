@@ -27,14 +27,14 @@ def values_list(texts, kind):
 
 
 @pytest.mark.parametrize("zone", ZONES)
-def test_show(sql, zone):
+def test_tz_show(sql, zone):
     """TIMESTAMPTZ -> VARCHAR: the local time with its offset (+HH, +HH:MM, +HH:MM:SS)."""
     sql.check(f"SELECT t::VARCHAR AS s, t FROM (VALUES {values_list(INSTANTS, 'TIMESTAMPTZ')}) v(t)",
               setup=tz_setup(zone))
 
 
 @pytest.mark.parametrize("zone", ZONES)
-def test_read_local(sql, zone):
+def test_tz_read_local(sql, zone):
     """VARCHAR / TIMESTAMP / DATE -> TIMESTAMPTZ: a wall-clock time in the session zone (a gap
     takes the offset before it, an overlap the later instant)."""
     sql.check(f"SELECT s, s::TIMESTAMPTZ AS a, s::TIMESTAMP::TIMESTAMPTZ AS b, "
@@ -44,14 +44,14 @@ def test_read_local(sql, zone):
 
 
 @pytest.mark.parametrize("zone", ZONES)
-def test_to_local(sql, zone):
+def test_tz_to_local(sql, zone):
     """TIMESTAMPTZ -> TIMESTAMP / DATE / TIME: the local wall clock in the session zone."""
     sql.check(f"SELECT t::TIMESTAMP AS a, t::DATE AS b, t::TIMESTAMP::TIME AS c "
               f"FROM (VALUES {values_list(INSTANTS, 'TIMESTAMPTZ')}) v(t)", setup=tz_setup(zone))
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "Asia/Kolkata"])
-def test_parts(sql, zone):
+def test_tz_parts(sql, zone):
     """date_part / extract / date_trunc / strftime of a TIMESTAMPTZ in the session zone."""
     sql.check(f"SELECT t, extract(hour FROM t) AS h, date_part('day', t) AS d, "
               f"date_part('minute', t) AS mi, dayofweek(t) AS dow, "
@@ -61,7 +61,7 @@ def test_parts(sql, zone):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "Australia/Lord_Howe"])
-def test_interval_add(sql, zone):
+def test_tz_interval_add(sql, zone):
     """+ INTERVAL '1 day' is a local day (23 or 25 hours across a DST change), '24 hours' is not."""
     sql.check(f"SELECT t, t + INTERVAL '1 day' AS a, t + INTERVAL '24 hours' AS b, "
               f"t - INTERVAL '1 month' AS c, (t + INTERVAL '1 day')::VARCHAR AS d "
@@ -69,7 +69,7 @@ def test_interval_add(sql, zone):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
-def test_parquet_utc_column(sql, zone):
+def test_tz_parquet_utc_column(sql, zone):
     """A Parquet timestamp[us, UTC] column is TIMESTAMPTZ and shows in the session zone."""
     path = sql.tmp / "tz.parquet"
     ts = pa.array([0, 1704189600000000, 1710054000000000, None, -631152000000000],
@@ -83,7 +83,7 @@ def test_parquet_utc_column(sql, zone):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
-def test_table_roundtrip(sql, zone):
+def test_tz_table_roundtrip(sql, zone):
     """TIMESTAMPTZ stored in a table and read back, compared with strings in the session zone."""
     sql.check("SELECT id, t, t::VARCHAR AS s FROM tt WHERE t >= '2024-03-10 03:00:00' ORDER BY id",
               setup=tz_setup(zone) + [
@@ -93,7 +93,7 @@ def test_table_roundtrip(sql, zone):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
-def test_at_time_zone(sql, zone):
+def test_tz_at_time_zone(sql, zone):
     """AT TIME ZONE / timezone(): naive -> TIMESTAMPTZ shown in the session zone, and back."""
     sql.check("SELECT (TIMESTAMP '2024-01-01 12:00' AT TIME ZONE 'Europe/Paris')::VARCHAR AS a, "
               "TIMESTAMPTZ '2024-07-01 12:00:00+00' AT TIME ZONE 'Asia/Kolkata' AS b, "
@@ -101,13 +101,13 @@ def test_at_time_zone(sql, zone):
               setup=tz_setup(zone))
 
 
-def test_current_setting(sql):
+def test_tz_current_setting(sql):
     sql.check("SELECT current_setting('TimeZone') AS z", setup=tz_setup("Asia/Tokyo"))
     sql.check("SELECT current_setting('timezone') AS z", setup=["SET timezone TO 'Europe/London'"])
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
-def test_now_type(sql, zone):
+def test_tz_now_type(sql, zone):
     sql.check("SELECT typeof(now()) AS a, typeof(current_timestamp) AS b, "
               "now() - now() AS c, current_timestamp::DATE - now()::DATE AS d", setup=tz_setup(zone))
 
@@ -126,16 +126,16 @@ RANGES = [
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "Australia/Lord_Howe"])
 @pytest.mark.parametrize("name,rng", RANGES, ids=[r[0] for r in RANGES])
-def test_range(sql, zone, name, rng):
+def test_tz_range(sql, zone, name, rng):
     """range / generate_series of TIMESTAMPTZ: days and months are local ones (DST)."""
     sql.check(f"SELECT t, t::VARCHAR AS s FROM {rng} g(t)", setup=tz_setup(zone), ordered=True)
 
 
-def test_unknown_zone(sql):
+def test_tz_unknown_zone(sql):
     sql.error(["SET TimeZone = 'Mars/Base'"], "unknown time zone", "Mars/Base")
 
 
-def test_reset(sql):
+def test_tz_reset(sql):
     """RESET TimeZone: back to UTC (DuckDB's machine zone; compared with its 'UTC')."""
     q = "SELECT TIMESTAMPTZ '2024-07-01 12:00:00+02'::VARCHAR AS s, current_setting('TimeZone') AS z"
     r = sql.polaroid(["SET TimeZone = 'Asia/Tokyo'", "RESET TimeZone", q], fmt="csv")
@@ -145,7 +145,7 @@ def test_reset(sql):
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
-def test_current_date_local(sql, zone):
+def test_tz_current_date_local(sql, zone):
     """current_date / LOCALTIMESTAMP are local (the zones are 25 hours apart: at most one of
     them has UTC's date)."""
     sql.check("SELECT current_date - CAST(timezone('UTC', now()) AS DATE) AS d, "
@@ -153,7 +153,7 @@ def test_current_date_local(sql, zone):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
-def test_make_timestamptz(sql, zone):
+def test_tz_make_timestamptz(sql, zone):
     sql.check("SELECT make_timestamptz(2024, 3, 10, 2, 30, 0) AS a, "
               "make_timestamptz(2024, 11, 3, 1, 30, 15.5)::VARCHAR AS b, "
               "make_timestamptz(2024, 3, 10, 2, 30, 0, 'Asia/Tokyo')::VARCHAR AS c, "
