@@ -18,7 +18,7 @@ Q = ("SELECT TIMESTAMPTZ '2024-03-10 12:00:00+00' AS t, "
 def duck(zone: str) -> pa.Table:
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{zone}'")
-    return con.execute(Q).to_arrow_table()
+    return con.sql(Q).to_arrow_table()
 
 
 def test_session_keeps_time_zone(client):
