@@ -1947,7 +1947,7 @@ static const pl_func_def g_extra[] = {
     {"translate", NULL, 3, 3, EW, bind_s_s, k_translate},
     {"strip_accents", NULL, 1, 1, EW, bind_s_s, k_strip_accents},
     {"to_base", NULL, 2, 3, EW, bind_to_base, k_to_base},
-    {"hash", NULL, 1, -1, EW, bind_hash, k_hash},
+    {"hash", NULL, 1, -1, PL_FN_ELEMENTWISE, bind_hash, k_hash}, /* NULLs hash too */
     {"overlay", NULL, 3, 4, EW, bind_overlay, k_overlay},
     {"jaro_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_similarity},
     {"jaro_winkler_similarity", NULL, 2, 3, EW, bind_jaro, k_jaro_winkler_similarity},

@@ -173,7 +173,7 @@ def test_hash_properties(sql):
          "hash(1) = hash(1::BIGINT) AS w, hash(1::TINYINT) = hash(1::UBIGINT) AS w2, "
          "hash('abc') = hash('ab' || 'c') AS s, hash(1, 'a') = hash(1, 'a') AS m, "
          "hash(1, 'a') <> hash('a', 1) AS o, hash([1, 2]) = hash([1, 2]) AS l, hash([1, 2]) <> hash([2, 1]) AS l2, "
-         "hash({'a': 1}) = hash({'a': 1}) AS st, hash(1) <> hash(2) AS d, hash(DATE '2024-01-01') IS NOT NULL AS dt, "
+         "hash({{'a': 1}}) = hash({{'a': 1}}) AS st, hash(1) <> hash(2) AS d, hash(DATE '2024-01-01') IS NOT NULL AS dt, "
          "hash(1) AS h1, hash('abc') AS h2")
     t = _rows(sql, q)
     row = t.to_pylist()[0]
@@ -227,10 +227,10 @@ MISC = [
     ("overlay_cols", "SELECT id, overlay(s PLACING t FROM f FOR k) AS a, overlay(s PLACING t FROM f) AS b FROM "
                      "(VALUES (1, 'hello', 'J', 1, 1), (2, 'wörld', 'OO', 2, 2), (3, NULL, 'x', 1, 1), "
                      "(4, 'abc', 'zz', 4, 0), (5, 'abc', '', 2, 1)) t(id, s, t, f, k) ORDER BY id"),
-    ("struct_keys", "SELECT struct_keys({'a': 1, 'b': 'x'}) AS a, struct_keys({'a': {'c': 1}, 'B': 2}) AS b, "
-                    "struct_keys(NULL) AS c, typeof(struct_keys({'a': 1})) AS d"),
-    ("struct_keys_cols", "SELECT id, struct_keys(s) AS k FROM (VALUES (1, {'x': 1, 'yy': 2}), (2, NULL), "
-                         "(3, {'x': 5, 'yy': NULL})) t(id, s) ORDER BY id"),
+    ("struct_keys", "SELECT struct_keys({{'a': 1, 'b': 'x'}}) AS a, struct_keys({{'a': {{'c': 1}}, 'B': 2}}) AS b, "
+                    "struct_keys(NULL) AS c, typeof(struct_keys({{'a': 1}})) AS d"),
+    ("struct_keys_cols", "SELECT id, struct_keys(s) AS k FROM (VALUES (1, {{'x': 1, 'yy': 2}}), (2, NULL), "
+                         "(3, {{'x': 5, 'yy': NULL}})) t(id, s) ORDER BY id"),
 ]
 
 
