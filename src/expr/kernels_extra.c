@@ -2,7 +2,7 @@
  * signbit, round_even/roundbankers, gcd, lcm, factorial, bit_count, translate, levenshtein,
  * damerau_levenshtein, hamming, jaccard, sha256 and sha1 (FIPS 180-4), hex/to_hex, unhex,
  * to_base64/base64 and from_base64 (RFC 4648), url_encode and url_decode, printf and format,
- * jaro_similarity / jaro_winkler_similarity, strip_accents (tables: strip_accents_data.h),
+ * jaro_similarity / jaro_winkler_similarity, strip_accents (tables: strip_accents_data.h), overlay,
  * to_base, hash.
  *
  * The binders cast the arguments to one canonical type per function (DOUBLE, BIGINT, VARCHAR),

@@ -3,7 +3,7 @@
  *   of range NULL), list_contains / list_position, list_sort, list_distinct, list_sum / min /
  *   max / avg, list_concat, list_slice, array_to_string / list_string_agg, string_split,
  *   array_length, list_zip, range / generate_series (list-valued), list_intersect, list_select,
- *   array_resize, the vector functions (inner product, distance, cosine), struct_pack /
+ *   array_resize, the vector functions (inner product, distance, cosine), struct_pack / struct_keys /
  *   struct_extract (structs). [] and [NULL] are lists of the null type ("NULL"[]), cast where they meet others.
  *   Lists are Arrow lists (int32 offsets, one child array); results are built with gathers of
  *   the children (pl_array_take), so any element type works, nested ones too.
@@ -543,6 +543,23 @@ static pl_status k_list_has(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
 
 /* ---------------------------------------------------------------- list_intersect */
 
+/* The buffers of a gathered list result (gather_list): total element indices, n + 1 offsets,
+ * n keep flags; all or none allocated. */
+static pl_status gather_bufs(int64_t n, int64_t total, const char *what, int64_t **idx, int32_t **no,
+                             uint8_t **keep, pl_error *err) {
+    *idx = pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    *no = pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    *keep = pl_malloc((size_t)(n > 0 ? n : 1));
+    if (*idx && *no && *keep) return PL_OK;
+    pl_free(*idx);
+    pl_free(*no);
+    pl_free(*keep);
+    *idx = NULL;
+    *no = NULL;
+    *keep = NULL;
+    return NOMEM(err, what);
+}
+
 /* Both arguments cast to lists of their elements' common type (NULL literals and "NULL"[]
  * lists take the other's); *elem gets that type (borrowed from call->args[0]). */
 static pl_status bind_two_lists(pl_bexpr *call, pl_type **elem, pl_error *err) {
@@ -593,10 +610,10 @@ static pl_status k_list_intersect(pl_eval_ctx *ec, const pl_bexpr *call, const p
     pl_status st = arg_array(args, 1, n, &b, err);
     const int32_t *oa = st ? NULL : pl_array_offsets(a), *ob = st ? NULL : pl_array_offsets(b);
     int64_t total = st ? 0 : ob[n] - ob[0];
-    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
-    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
-    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
-    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "list_intersect");
+    int64_t *idx = NULL;
+    int32_t *no = NULL;
+    uint8_t *keep = NULL;
+    if (!st) st = gather_bufs(n, total, "list_intersect", &idx, &no, &keep, err);
     if (!st) {
         pl_array *ca = a->children[0], *cb = b->children[0];
         int64_t q = 0;
@@ -652,10 +669,10 @@ static pl_status k_list_select(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
     pl_status st = arg_array(args, 1, n, &x, err);
     const int32_t *ol = st ? NULL : pl_array_offsets(l), *ox = st ? NULL : pl_array_offsets(x);
     int64_t total = st ? 0 : ox[n] - ox[0];
-    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
-    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
-    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
-    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "list_select");
+    int64_t *idx = NULL;
+    int32_t *no = NULL;
+    uint8_t *keep = NULL;
+    if (!st) st = gather_bufs(n, total, "list_select", &idx, &no, &keep, err);
     if (!st) {
         pl_array *cx = x->children[0];
         const int64_t *xv = cx->type->id == PL_TYPE_INT64 ? pl_array_values_ptr(cx) : NULL;
@@ -722,10 +739,10 @@ static pl_status k_array_resize(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
         pl_array *parts[2] = {l->children[0], fill};
         st = fill ? pl_array_concat(2, parts, &all, err) : (all = pl_array_retain(l->children[0]), PL_OK);
     }
-    int64_t *idx = st ? NULL : pl_malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
-    int32_t *no = st ? NULL : pl_malloc(sizeof(int32_t) * (size_t)(n + 1));
-    uint8_t *keep = st ? NULL : pl_malloc((size_t)(n > 0 ? n : 1));
-    if (!st && (!idx || !no || !keep)) st = NOMEM(err, "array_resize");
+    int64_t *idx = NULL;
+    int32_t *no = NULL;
+    uint8_t *keep = NULL;
+    if (!st) st = gather_bufs(n, total, "array_resize", &idx, &no, &keep, err);
     if (!st) {
         int64_t q = 0, base = l->children[0]->length;
         no[0] = 0;
