@@ -392,18 +392,33 @@ static double selectivity(const sel_ctx *c, const pl_expr *e) {
     return JO_SEL_OTHER;
 }
 
-/* Estimated rows of a relation; for a Parquet scan (under filters) also the ndv of its
- * columns (g->col_ndv from off on). */
-static double rel_rows(jo_region *g, const pl_df *d, int32_t off) {
+/* Estimated rows of a relation and the ndv of its columns before its filters (ndv[i] < 0:
+ * unknown) through filters and projections down to a scan. */
+static double rel_rows(const pl_df *d, double *ndv) {
+    int32_t n = d->schema->n_fields;
+    for (int32_t i = 0; i < n; i++) ndv[i] = -1;
     if (d->kind == PL_PLAN_FILTER) {
-        double in = rel_rows(g, d->inputs[0], off);
+        double in = rel_rows(d->inputs[0], ndv);
         sel_ctx c = {d->inputs[0], NULL, in};
         return in * selectivity(&c, d->pred);
     }
+    if (d->kind == PL_PLAN_PROJECT) {
+        const pl_df *in = d->inputs[0];
+        double *tmp = pl_malloc(sizeof *tmp * (size_t)PL_MAX(in->schema->n_fields, 1));
+        if (!tmp) return d->est_rows >= 0 ? (double)d->est_rows : 1000.0;
+        double r = rel_rows(in, tmp);
+        for (int32_t i = 0; i < n; i++)
+            if (d->exprs[i]->kind == PL_EXPR_COLUMN && d->exprs[i]->index >= 0 &&
+                d->exprs[i]->index < in->schema->n_fields)
+                ndv[i] = tmp[d->exprs[i]->index];
+        pl_free(tmp);
+        return r;
+    }
     if (d->kind == PL_PLAN_SCAN) {
-        int32_t n = d->schema->n_fields;
         /* footers of at most JO_MAX_FOOTERS files are read */
-        jo_colstat *cs = d->format == PL_FORMAT_PARQUET && d->n_paths <= JO_MAX_FOOTERS ? pl_calloc((size_t)PL_MAX(n, 1), sizeof *cs) : NULL;
+        jo_colstat *cs = d->format == PL_FORMAT_PARQUET && d->n_paths <= JO_MAX_FOOTERS
+                             ? pl_calloc((size_t)PL_MAX(n, 1), sizeof *cs)
+                             : NULL;
         double base = -1;
         if (!cs || !pq_stats(d, &base, cs)) {
             pl_free(cs);
@@ -412,8 +427,7 @@ static double rel_rows(jo_region *g, const pl_df *d, int32_t off) {
             base = d->est_rows < 0 ? 1000.0 : (double)d->est_rows * (d->scan_filter ? 4 : 1);
         }
         base = PL_MAX(base, 1.0);
-        for (int32_t i = 0; i < n; i++)
-            g->col_ndv[off + i] = cs && cs[i].has ? stat_ndv(&cs[i], base) : base;
+        for (int32_t i = 0; i < n; i++) ndv[i] = cs && cs[i].has ? stat_ndv(&cs[i], base) : base;
         sel_ctx c = {d, cs, base};
         double r = d->scan_filter ? base * selectivity(&c, d->scan_filter) : base;
         pl_free(cs);
@@ -663,7 +677,8 @@ static pl_status order_region(pl_df **slot, pl_error *err) {
         return st;
     }
     int32_t n = g.n_rels;
-    for (int32_t i = 0; i < n; i++) g.rels[i].rows = PL_MAX(1.0, rel_rows(&g, *g.rels[i].slot, g.rels[i].off));
+    for (int32_t i = 0; i < n; i++)
+        g.rels[i].rows = PL_MAX(1.0, rel_rows(*g.rels[i].slot, g.col_ndv + g.rels[i].off));
     jo_plan p = {&g, NULL, NULL, NULL, NULL, 0};
     p.pair_sel = pl_malloc(sizeof *p.pair_sel * (size_t)(n * n));
     p.pair_denom = pl_malloc(sizeof *p.pair_denom * (size_t)(n * n));
