@@ -611,6 +611,22 @@ static pl_status count_mismatch(const insert_target *t, int64_t got, int32_t pos
                           t->e->name, t->n, (long long)got);
 }
 
+pl_expr *pl_sql_cast_column(const pl_session *s, pl_expr *x, pl_type *type) {
+    const char *zone = pl_session_time_zone(s);
+    if (x && type && type->id == PL_TYPE_TIMESTAMP && type->tz && strcmp(type->tz, zone)) {
+        pl_type *zt = NULL;
+        if (pl_type_new_timestamp(type->unit, zone, &zt, NULL)) {
+            pl_expr_release(x);
+            pl_type_release(type);
+            return NULL;
+        }
+        int32_t pos = x->sql_pos;
+        x = pl_expr_cast(x, zt, false);
+        if (x) x->sql_pos = pos;
+    }
+    return pl_expr_cast(x, type, false);
+}
+
 /* The expression a table column not given by the source gets: its DEFAULT or NULL, cast. */
 pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j) {
     pl_type *type = e->table->schema->fields[j].type;
@@ -750,7 +766,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
                 st = pl_sql_at(err, pl_sql_node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
                 if (st) break;
                 int32_t pos = x->sql_pos >= 0 ? x->sql_pos : pl_sql_node_location(item);
-                pl_expr *cx = pl_expr_cast(x, pl_type_retain(vc[j].type), false);
+                pl_expr *cx = pl_sql_cast_column(s, x, pl_type_retain(vc[j].type));
                 if (!vc[j].b) { /* a list, struct or map column: the value as a one-row array */
                     st = pl_sql_at(err, pos, eval_const_to(cx, empty, one_row, NULL, &vc[j].cells[row], err));
                     continue;
@@ -812,7 +828,7 @@ static pl_status insert_df(pl_session *s, const insert_target *t, pl_df *src, in
             pl_expr *col = pl_expr_col_index(k, in->fields[k].name);
             exprs[j] = pl_type_equals(in->fields[k].type, sc->fields[j].type)
                            ? col
-                           : pl_expr_cast(col, pl_type_retain(sc->fields[j].type), false);
+                           : pl_sql_cast_column(s, col, pl_type_retain(sc->fields[j].type));
         } else {
             exprs[j] = pl_sql_fill_expr(t->e, j);
         }
