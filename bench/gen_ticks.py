@@ -15,11 +15,15 @@ The data depends only on (seed, files, rows per file): file f is generated from 
 bridge inside each day, so files can be generated in parallel and are identical whatever the order.
 
 Files are written by Polars' write_parquet with its defaults (zstd, default row-group size), as a
-Polars user would. A manifest (_manifest.json) records the parameters; when it matches and every file
-exists, generation is skipped.
+Polars user would; with --writer duckdb by DuckDB's COPY ... (FORMAT parquet) with its defaults
+(snappy, row groups of 122,880 rows), as a DuckDB user would: the same rows, another file layout
+(data/bench/ticks_duckdb). A manifest (_manifest.json) records the parameters; when it matches and
+every file exists, generation is skipped.
 
   bench/gen_ticks.py            full variant: 50 files under data/bench/ticks
   bench/gen_ticks.py --small    small variant: 5 files under data/sample/ticks (make run, quick bench)
+  bench/gen_ticks.py --writer duckdb [--small]   the same under data/bench/ticks_duckdb
+                                (data/sample/ticks_duckdb), written by DuckDB
   options: --out DIR --files N --rows N (rows per file) --seed S --jobs J --force
 """
 import argparse
@@ -37,6 +41,7 @@ DAY_US = 23_400 * 1_000_000  # 09:30-16:00
 # Full variant: 50 files of ~100 MB; small variant: 5 files of ~10 MB.
 FULL = {"out": "data/bench/ticks", "files": 50, "rows": 3_000_000}
 SMALL = {"out": "data/sample/ticks", "files": 5, "rows": 1_000_000}
+WRITERS = ("polars", "duckdb")
 DEFAULT_SEED = 20240102
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,19 +142,31 @@ def file_name(out, f):
 
 
 def _write_one(args):
-    f, seed, rows, files, out = args
+    f, seed, rows, files, out, writer = args
     t = time.time()
     df = make_frame(f, seed, rows, files)
     path = file_name(out, f)
     tmp = path + ".tmp"
-    df.write_parquet(tmp)  # Polars defaults: zstd, default row-group size, statistics
+    if writer == "duckdb":
+        import duckdb
+        con = duckdb.connect()
+        con.execute("SET threads = 1")  # the worker processes give the parallelism
+        con.register("frame", df.to_arrow())
+        # DuckDB defaults: snappy, row groups of 122,880 rows, statistics; the rows in order
+        con.execute("COPY (SELECT * FROM frame) TO '%s' (FORMAT parquet)" % tmp.replace("'", "''"))
+        con.close()
+    else:
+        df.write_parquet(tmp)  # Polars defaults: zstd, default row-group size, statistics
     os.replace(tmp, path)
     return f, os.path.getsize(path), time.time() - t
 
 
-def params_of(seed, files, rows):
-    return {"generator": "bench/gen_ticks.py", "gen_version": GEN_VERSION, "seed": seed,
-            "files": files, "rows_per_file": rows}
+def params_of(seed, files, rows, writer="polars"):
+    p = {"generator": "bench/gen_ticks.py", "gen_version": GEN_VERSION, "seed": seed,
+         "files": files, "rows_per_file": rows}
+    if writer != "polars":  # (Polars-written sets keep the manifests they had before --writer)
+        p["writer"] = writer
+    return p
 
 
 def manifest_path(out):
@@ -167,10 +184,13 @@ def is_current(out, params):
     return all(os.path.exists(file_name(out, f)) for f in range(params["files"]))
 
 
-def generate(out, files, rows, seed=DEFAULT_SEED, jobs=None, force=False, quiet=False):
+def generate(out, files, rows, seed=DEFAULT_SEED, jobs=None, force=False, quiet=False,
+             writer="polars"):
     """Generates the data set unless its manifest already matches. Returns the manifest dict."""
+    if writer not in WRITERS:
+        raise ValueError(f"gen_ticks: unknown writer {writer!r} (one of {', '.join(WRITERS)})")
     out = os.path.join(ROOT, out) if not os.path.isabs(out) else out
-    params = params_of(seed, files, rows)
+    params = params_of(seed, files, rows, writer)
     if not force and is_current(out, params):
         with open(manifest_path(out)) as fh:
             m = json.load(fh)
@@ -187,7 +207,7 @@ def generate(out, files, rows, seed=DEFAULT_SEED, jobs=None, force=False, quiet=
             os.remove(os.path.join(out, name))
     jobs = jobs or os.cpu_count() or 1
     t0 = time.time()
-    work = [(f, seed, rows, files, out) for f in range(files)]
+    work = [(f, seed, rows, files, out, writer) for f in range(files)]
     sizes = {}
     if jobs > 1 and files > 1:
         import multiprocessing as mp
@@ -204,8 +224,13 @@ def generate(out, files, rows, seed=DEFAULT_SEED, jobs=None, force=False, quiet=
             sizes[f] = sz
             if not quiet:
                 print(f"gen_ticks: {file_name(out, f)} {sz / 1e6:.1f} MB in {dt:.1f}s", flush=True)
-    import polars as pl
-    m = {"params": params, "writer": f"polars {pl.__version__} write_parquet defaults (zstd)",
+    if writer == "duckdb":
+        import duckdb
+        written_by = f"duckdb {duckdb.__version__} COPY (FORMAT parquet) defaults (snappy)"
+    else:
+        import polars as pl
+        written_by = f"polars {pl.__version__} write_parquet defaults (zstd)"
+    m = {"params": params, "writer": written_by,
          "total_rows": files * rows, "total_bytes": sum(sizes.values()),
          "files": [os.path.basename(file_name(out, f)) for f in range(files)],
          "seconds": round(time.time() - t0, 1)}
@@ -227,9 +252,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
+    ap.add_argument("--writer", choices=WRITERS, default="polars",
+                    help="who writes the files (default polars: zstd; duckdb: snappy, under "
+                         "data/bench/ticks_duckdb or data/sample/ticks_duckdb)")
     a = ap.parse_args(argv)
     d = SMALL if a.small else FULL
-    generate(a.out or d["out"], a.files or d["files"], a.rows or d["rows"], a.seed, a.jobs, a.force)
+    out = a.out or (d["out"] + "_duckdb" if a.writer == "duckdb" else d["out"])
+    generate(out, a.files or d["files"], a.rows or d["rows"], a.seed, a.jobs, a.force,
+             writer=a.writer)
     return 0
 
 
