@@ -513,7 +513,7 @@ static pl_status cast_values(const pl_session *s, pl_cat_entry *e, pl_schema *ty
         pl_expr *x = pl_expr_col_index(i, in->fields[i].name);
         if (i > 0 && is_default && is_default[i - 1]) {
             pl_expr_release(x);
-            x = pl_sql_fill_expr(e, col[i - 1]);
+            x = pl_sql_fill_expr(s, e, col[i - 1]);
         } else if (i > 0 && x && !pl_type_equals(in->fields[i].type, want)) {
             x = pl_sql_cast_column(s, x, pl_type_retain(want));
             if (x && at) x->sql_pos = at[i - 1];

@@ -628,10 +628,10 @@ pl_expr *pl_sql_cast_column(const pl_session *s, pl_expr *x, pl_type *type) {
 }
 
 /* The expression a table column not given by the source gets: its DEFAULT or NULL, cast. */
-pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j) {
+pl_expr *pl_sql_fill_expr(const pl_session *s, const pl_cat_entry *e, int32_t j) {
     pl_type *type = e->table->schema->fields[j].type;
     pl_expr *d = e->defaults && e->defaults[j] ? pl_expr_retain(e->defaults[j]) : pl_expr_lit_null();
-    return pl_expr_cast(d, pl_type_retain(type), false);
+    return pl_sql_cast_column(s, d, pl_type_retain(type));
 }
 
 /* Evaluates a constant expression (taken) into a value (out_v) or a one-row array (out_a: lists,
@@ -733,7 +733,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
     for (int32_t k = 0; st == PL_OK && k < t->n; k++) given[t->idx[k]] = true;
     /* columns the rows do not give: one value for all rows */
     for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
-        if (!given[j]) st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &fill[j], err);
+        if (!given[j]) st = eval_const(pl_sql_fill_expr(s, t->e, j), empty, one_row, &fill[j], err);
     pl_value v;
     pl_value_init_null(&v);
     for (int64_t row = 0; st == PL_OK && row < n_rows; row++) {
@@ -757,7 +757,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
             while (t->idx[k] != j) k++;
             const PgQuery__Node *item = l->items[k];
             if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
-                st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &v, err);
+                st = eval_const(pl_sql_fill_expr(s, t->e, j), empty, one_row, &v, err);
             } else if (pl_sql_has_sublink(item)) {
                 st = pl_sql_at(err, pl_sql_node_location(item),
                                pl_sql_eval_row_value(s, c->sql, item, vc[j].type, &v, err));
@@ -830,7 +830,7 @@ static pl_status insert_df(pl_session *s, const insert_target *t, pl_df *src, in
                            ? col
                            : pl_sql_cast_column(s, col, pl_type_retain(sc->fields[j].type));
         } else {
-            exprs[j] = pl_sql_fill_expr(t->e, j);
+            exprs[j] = pl_sql_fill_expr(s, t->e, j);
         }
         if (!exprs[j]) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     }

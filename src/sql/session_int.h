@@ -183,7 +183,7 @@ int32_t pl_sql_find_column(const pl_schema *sc, const char *name);
 pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, pl_error *err);
 /* The expression a table column not given a value gets: its DEFAULT or NULL, cast to its type
  * (new reference; NULL when out of memory). */
-pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j);
+pl_expr *pl_sql_fill_expr(const pl_session *s, const pl_cat_entry *e, int32_t j);
 /* x (taken) cast to a table column's type (a new reference taken). A TIMESTAMPTZ column goes
  * through the session zone first (a string without an offset is a local time there, like
  * DuckDB's), then to the column's type (the same instants). NULL on NOMEM. */

@@ -158,3 +158,20 @@ def test_tz_make_timestamptz(sql, zone):
               "make_timestamptz(2024, 11, 3, 1, 30, 15.5)::VARCHAR AS b, "
               "make_timestamptz(2024, 3, 10, 2, 30, 0, 'Asia/Tokyo')::VARCHAR AS c, "
               "make_timestamptz(1900, 1, 1, 0, 0, 0, 'America/Chicago') AS d", setup=tz_setup(zone))
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_tz_table_changes(sql, zone):
+    """Strings without an offset reach TIMESTAMPTZ columns as local times in every DML path:
+    a DEFAULT, COPY FROM a CSV file, UPDATE ... SET, ALTER COLUMN ... TYPE."""
+    (sql.tmp / "tzc.csv").write_text("id,t\n2,2024-03-10 01:00:00\n3,2024-07-01 12:00:00\n")
+    sql.check("SELECT 'a' AS w, id, t, t::VARCHAR AS v FROM a UNION ALL "
+              "SELECT 'b', id, s, s::VARCHAR FROM b ORDER BY w, id",
+              setup=tz_setup(zone) + [
+                  "CREATE TABLE a (id INTEGER, t TIMESTAMPTZ DEFAULT '2024-01-01 10:00:00')",
+                  "INSERT INTO a (id) VALUES (1)",
+                  "COPY a FROM '{tmp}/tzc.csv' (HEADER)",
+                  "UPDATE a SET t = '2024-12-01 00:00:00' WHERE id = 3",
+                  "CREATE TABLE b (id INTEGER, s VARCHAR)",
+                  "INSERT INTO b VALUES (1, '2024-03-10 01:00:00'), (2, '1950-01-01 00:00:00')",
+                  "ALTER TABLE b ALTER COLUMN s TYPE TIMESTAMPTZ"], ordered=True)
