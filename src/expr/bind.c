@@ -106,6 +106,8 @@ pl_type *pl_type_common_super(const pl_type *a, const pl_type *b) {
     if (a->id == PL_TYPE_NA) return pl_type_retain((pl_type *)b);
     if (b->id == PL_TYPE_NA) return pl_type_retain((pl_type *)a);
     pl_type_id x = a->id, y = b->id;
+    /* JSON with VARCHAR: both are text, compared and combined as VARCHAR */
+    if (x == PL_TYPE_UTF8 && y == PL_TYPE_UTF8) return pl_type_simple(PL_TYPE_UTF8);
     if (pl_type_is_integer(x) && pl_type_is_integer(y)) {
         bool sx = is_signed_int(x), sy = is_signed_int(y);
         int wx = int_width(x), wy = int_width(y);

@@ -20,6 +20,7 @@
 
 #include "compute/compute.h"
 #include "expr/expr_core.h"
+#include "io/json/json.h"
 #include "io/text/text.h"
 
 typedef __int128 i128;
@@ -1048,6 +1049,98 @@ static pl_status cast_text_to_blob(pl_array *a, pl_type *to, const cast_ctx *cc,
 static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
                                  pl_error *err);
 
+/* ---------------------------------------------------------------- JSON */
+
+static pl_status json_row_fail(const cast_ctx *cc, int64_t row, const uint8_t *s, int32_t len,
+                               const char *why, pl_error *err) {
+    char where[48] = "";
+    if (cc->rows) {
+        snprintf(where, sizeof where, " at row %lld", (long long)row);
+        if (err) err->row = row;
+    }
+    PL_FAIL(err, PL_ERR_TYPE, "could not convert string '%.*s%s' to JSON%s: %s", len > 48 ? 48 : (int)len,
+            (const char *)s, len > 48 ? "..." : "", where, why);
+}
+
+/* VARCHAR -> JSON: each text must be one JSON value and is kept as written (DuckDB); a
+ * malformed one is an error naming the row and the byte (NULL under TRY_CAST). Anything else
+ * -> JSON: the value rendered as DuckDB's to_json does. */
+static pl_status cast_to_json(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
+                              pl_error *err) {
+    pl_builder *b;
+    PL_TRY(pl_builder_new(to, a->length, &b, err));
+    pl_status st = PL_OK;
+    bool text = a->type->id == PL_TYPE_UTF8;
+    pl_strbuf sb = {0};
+    for (int64_t i = 0; i < a->length && !st; i++) {
+        if (!pl_array_is_valid(a, i)) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        if (!text) {
+            sb.len = 0;
+            st = pl_json_append_value(a, i, &sb, err);
+            if (!st) st = pl_builder_append_bytes(b, sb.data, sb.len, err);
+            continue;
+        }
+        int32_t len;
+        const uint8_t *s = pl_array_bytes(a, i, &len);
+        int64_t at;
+        char why[320];
+        if (pl_json_locate(s, len, "$", 1, &at, why, sizeof why) == 1)
+            st = pl_builder_append_bytes(b, s, len, err);
+        else if (cc->try_cast)
+            st = pl_builder_append_null(b, err);
+        else
+            st = json_row_fail(cc, i, s, len, why, err);
+    }
+    pl_strbuf_reset(&sb);
+    if (!st) st = pl_builder_finish(b, out, err);
+    pl_builder_free(b);
+    return st;
+}
+
+/* JSON -> a scalar type (DuckDB): null is NULL, a string's decoded text, a number's text,
+ * true/false as 1/0 for numbers, an array or object as its text; then the text is cast. */
+static pl_status cast_from_json(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
+                                pl_error *err) {
+    pl_builder *b;
+    PL_TRY(pl_builder_new(pl_type_simple(PL_TYPE_UTF8), a->length, &b, err));
+    pl_status st = PL_OK;
+    pl_strbuf sb = {0};
+    bool numeric = pl_type_is_numeric(to->id);
+    for (int64_t i = 0; i < a->length && !st; i++) {
+        if (!pl_array_is_valid(a, i)) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        int32_t len;
+        const uint8_t *s = pl_array_bytes(a, i, &len);
+        int64_t at;
+        char why[320];
+        if (pl_json_locate(s, len, "$", 1, &at, why, sizeof why) != 1) {
+            st = cc->try_cast ? pl_builder_append_null(b, err) : json_row_fail(cc, i, s, len, why, err);
+            continue;
+        }
+        if (s[at] == 'n') {
+            st = pl_builder_append_null(b, err);
+        } else if (numeric && (s[at] == 't' || s[at] == 'f')) {
+            st = pl_builder_append_bytes(b, s[at] == 't' ? "1" : "0", 1, err);
+        } else {
+            sb.len = 0;
+            st = pl_json_render(s, len, at, true, &sb, err);
+            if (!st) st = pl_builder_append_bytes(b, sb.data, sb.len, err);
+        }
+    }
+    pl_strbuf_reset(&sb);
+    pl_array *txt = NULL;
+    if (!st) st = pl_builder_finish(b, &txt, err);
+    pl_builder_free(b);
+    if (!st) st = cast_array_impl(txt, to, cc, out, err);
+    pl_array_release(txt);
+    return st;
+}
+
 /* Map to map: keys and values cast, offsets and validity kept; a cast that makes two keys of a
  * map equal (or a key NULL) is an error, like DuckDB's. */
 static pl_status cast_map(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out, pl_error *err) {
@@ -1168,6 +1261,10 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         pl_free(ch);
         return st;
     }
+    if (pl_type_is_json(to) && !(f == PL_TYPE_UTF8 && pl_type_is_json(a->type)))
+        return cast_to_json(a, to, cc, out, err);
+    if (f == PL_TYPE_UTF8 && t == PL_TYPE_UTF8) return cast_bytes(a, to, out, err); /* JSON -> VARCHAR */
+    if (pl_type_is_json(a->type)) return cast_from_json(a, to, cc, out, err);
     if (t == PL_TYPE_UTF8) {
         return cast_to_utf8(a, to, out, err); /* BLOB bytes as DuckDB shows them (\\xHH) */
     }
@@ -1338,7 +1435,7 @@ pl_status pl_type_from_sql_name(const char *name, pl_type **out, pl_error *err) 
     else if (name_is(b, bl, "varchar") || name_is(b, bl, "text") || name_is(b, bl, "string") ||
              name_is(b, bl, "char") || name_is(b, bl, "bpchar") ||
              name_is(b, bl, "character varying") || name_is(b, bl, "character") ||
-             name_is(b, bl, "nvarchar") || name_is(b, bl, "json"))
+             name_is(b, bl, "nvarchar"))
         simple = PL_TYPE_UTF8;
     else if (name_is(b, bl, "blob") || name_is(b, bl, "bytea") || name_is(b, bl, "binary") ||
              name_is(b, bl, "varbinary"))
@@ -1349,6 +1446,8 @@ pl_status pl_type_from_sql_name(const char *name, pl_type **out, pl_error *err) 
         simple = PL_TYPE_FLOAT64;
     if (simple != PL_TYPE__COUNT) {
         t = pl_type_simple(simple);
+    } else if (name_is(b, bl, "json")) {
+        t = pl_type_json();
     } else if (name_is(b, bl, "decimal") || name_is(b, bl, "numeric") || name_is(b, bl, "dec")) {
         int32_t prec = n_args >= 1 ? args[0] : 18, scale = n_args >= 2 ? args[1] : (n_args == 1 ? 0 : 3);
         if (prec < 1 || prec > 38 || scale < 0 || scale > prec)

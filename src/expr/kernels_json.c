@@ -28,7 +28,12 @@ static pl_status bind_json(pl_bexpr *call, pl_type_id res, bool int_path, pl_err
     return PL_OK;
 }
 static pl_status bind_valid(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_BOOL, false, err); }
-static pl_status bind_extract(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UTF8, true, err); }
+static pl_status bind_extract(pl_bexpr *call, pl_error *err) {
+    PL_TRY(bind_json(call, PL_TYPE_UTF8, true, err));
+    call->type = pl_type_json(); /* DuckDB: json_extract / -> / json() give JSON */
+    return PL_OK;
+}
+static pl_status bind_extract_string(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UTF8, true, err); }
 static pl_status bind_type(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UTF8, false, err); }
 static pl_status bind_length(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UINT64, false, err); }
 
@@ -80,7 +85,7 @@ static pl_status json_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
         }
         int64_t len, plen = 1, at = 0;
         const uint8_t *d = str_at(a[0], i, &len);
-        const char *path = "$";
+        const char *path = "$"; /* json(x): the whole value, compacted */
         if (a[1] && !int_path) path = (const char *)str_at(a[1], i, &plen);
         char why[320];
         int r = int_path ? pl_json_locate_index(d, len, ((const int64_t *)pl_array_values_ptr(a[1]))[i],
@@ -149,13 +154,161 @@ JSON_K(json_extract_string, J_STRING)
 JSON_K(json_type, J_TYPE)
 JSON_K(json_array_length, J_LENGTH)
 
+/* ---------------------------------------------------------------- building JSON */
+
+typedef enum jbuild { JB_VALUE, JB_OBJECT, JB_ARRAY } jbuild;
+
+static pl_status bind_to_json(pl_bexpr *call, pl_error *err) {
+    (void)err;
+    call->type = pl_type_json();
+    return PL_OK;
+}
+
+static pl_status bind_array_to_json(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id != PL_TYPE_LIST && call->args[0]->type->id != PL_TYPE_NA)
+        PL_FAIL(err, PL_ERR_TYPE, "array_to_json() argument type must be LIST");
+    return bind_to_json(call, err);
+}
+
+static pl_status bind_row_to_json(pl_bexpr *call, pl_error *err) {
+    if (call->args[0]->type->id != PL_TYPE_STRUCT && call->args[0]->type->id != PL_TYPE_NA)
+        PL_FAIL(err, PL_ERR_TYPE, "row_to_json() argument type must be STRUCT");
+    return bind_to_json(call, err);
+}
+
+static pl_status bind_array(pl_bexpr *call, pl_error *err) { return bind_to_json(call, err); }
+
+static pl_status bind_object(pl_bexpr *call, pl_error *err) {
+    if (call->n_args % 2)
+        PL_FAIL(err, PL_ERR_TYPE, "json_object() requires an even number of arguments");
+    for (int32_t k = 0; k < call->n_args; k += 2)
+        if (call->args[k]->type->id != PL_TYPE_UTF8)
+            PL_FAIL(err, PL_ERR_TYPE, "json_object() keys must be VARCHAR, add an explicit cast to "
+                    "argument %d", k + 1);
+    return bind_to_json(call, err);
+}
+
+/* to_json / json_quote / array_to_json / row_to_json (JB_VALUE: NULL in, NULL out),
+ * json_object(k, v, ...) and json_array(v, ...) (NULL values are JSON nulls). */
+static pl_status build_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                              pl_datum *out, pl_error *err, jbuild op, pl_kernel_fn self) {
+    if (call->n_args > 0 && pl_fn_all_scalar(args, call->n_args))
+        return pl_fn_eval_scalars(ec, call, args, self, out, err);
+    pl_array **a = pl_calloc((size_t)(call->n_args > 0 ? call->n_args : 1), sizeof *a);
+    if (!a) PL_FAIL(err, PL_ERR_NOMEM, "out of memory building JSON");
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < call->n_args && !st; k++) st = pl_fn_datum_array(&args[k], n, &a[k], err);
+    pl_fn_strb b;
+    memset(&b, 0, sizeof b);
+    pl_strbuf text = {0};
+    if (!st) st = pl_fn_strb_init(&b, n, n * 16, err);
+    for (int64_t i = 0; i < n && !st; i++) {
+        text.len = 0;
+        if (op == JB_VALUE) {
+            if (!pl_array_is_valid(a[0], i)) {
+                st = pl_fn_strb_null(&b, err);
+                continue;
+            }
+            st = pl_json_append_value(a[0], i, &text, err);
+        } else {
+            st = pl_strbuf_append(&text, op == JB_OBJECT ? "{" : "[", 1, err);
+            for (int32_t k = 0; k < call->n_args && !st; k++) {
+                if (k > 0) st = pl_strbuf_append(&text, (op == JB_OBJECT && k % 2) ? ":" : ",", 1, err);
+                if (!st && op == JB_OBJECT && k % 2 == 0 && !pl_array_is_valid(a[k], i))
+                    st = row_error(err, call, i, "JSON key cannot be NULL");
+                if (!st) st = pl_json_append_value(a[k], i, &text, err);
+            }
+            if (!st) st = pl_strbuf_append(&text, op == JB_OBJECT ? "}" : "]", 1, err);
+        }
+        if (!st && text.len > 0) st = pl_fn_strb_append(&b, text.data, text.len, err);
+        if (!st) st = pl_fn_strb_next(&b, err);
+    }
+    pl_strbuf_reset(&text);
+    for (int32_t k = 0; k < call->n_args; k++) pl_array_release(a[k]);
+    pl_free(a);
+    if (st) {
+        pl_fn_strb_reset(&b);
+        return st;
+    }
+    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+}
+
+/* __json_group_object(list<struct<k, v>>): json_group_object's pairs (the SQL planner gathers
+ * them with list(struct_pack(k, v))) as one object, keys as text, duplicates kept (DuckDB). */
+static pl_status bind_group_object(pl_bexpr *call, pl_error *err) {
+    const pl_type *t = call->args[0]->type;
+    if (t->id != PL_TYPE_LIST || t->children[0].type->id != PL_TYPE_STRUCT ||
+        t->children[0].type->n_children != 2)
+        return pl_fn_no_function(call, err);
+    return bind_to_json(call, err);
+}
+
+static pl_status k_group_object(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                int64_t n, pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_group_object, out, err);
+    pl_array *l = NULL;
+    PL_TRY(pl_fn_datum_array(&args[0], n, &l, err));
+    pl_fn_strb b;
+    memset(&b, 0, sizeof b);
+    pl_strbuf text = {0}, key = {0};
+    pl_status st = pl_fn_strb_init(&b, n, n * 16, err);
+    const pl_array *pairs = l->children[0];
+    const int32_t *o = pl_array_offsets(l);
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!pl_array_is_valid(l, i)) {
+            st = pl_fn_strb_null(&b, err);
+            continue;
+        }
+        text.len = 0;
+        st = pl_strbuf_append(&text, "{", 1, err);
+        for (int64_t e = o[i]; e < o[i + 1] && !st; e++) {
+            int64_t pk = pairs->offset + e;
+            if (e > o[i]) st = pl_strbuf_append(&text, ",", 1, err);
+            if (!st && (!pl_array_is_valid(pairs, e) || !pl_array_is_valid(pairs->children[0], pk)))
+                st = pl_error_set(err, PL_ERR_INVALID_ARG, "json_group_object key cannot be NULL");
+            key.len = 0;
+            if (!st) st = pl_text_format_value(pairs->children[0], pk, PL_TEXT_PLAIN, &key, err);
+            if (!st) st = pl_json_append_string(&text, key.data ? key.data : "", key.len, err);
+            if (!st) st = pl_strbuf_append(&text, ":", 1, err);
+            if (!st) st = pl_json_append_value(pairs->children[1], pk, &text, err);
+        }
+        if (!st) st = pl_strbuf_append(&text, "}", 1, err);
+        if (!st) st = pl_fn_strb_append(&b, text.data, text.len, err);
+        if (!st) st = pl_fn_strb_next(&b, err);
+    }
+    pl_strbuf_reset(&text);
+    pl_strbuf_reset(&key);
+    pl_array_release(l);
+    if (st) {
+        pl_fn_strb_reset(&b);
+        return st;
+    }
+    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+}
+
+#define JSON_B(NAME, OP)                                                                           \
+    static pl_status k_##NAME(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,          \
+                              int64_t n, pl_datum *out, pl_error *err) {                           \
+        return build_kernel(ec, call, args, n, out, err, OP, k_##NAME);                             \
+    }
+JSON_B(to_json, JB_VALUE)
+JSON_B(json_object, JB_OBJECT)
+JSON_B(json_array, JB_ARRAY)
+
 #define EW (PL_FN_ELEMENTWISE | PL_FN_NULL_IN_NULL_OUT)
 
 static const pl_func_def g_json[] = {
     {"json_valid", NULL, 1, 1, EW, bind_valid, k_json_valid},
     {"json_exists", NULL, 2, 2, EW, bind_valid, k_json_exists},
     {"json_extract", "json_extract_path", 2, 2, EW, bind_extract, k_json_extract},
-    {"json_extract_string", "json_extract_path_text", 2, 2, EW, bind_extract, k_json_extract_string},
+    {"json_extract_string", "json_extract_path_text", 2, 2, EW, bind_extract_string, k_json_extract_string},
+    {"json", NULL, 1, 1, EW, bind_extract, k_json_extract},
+    {"to_json", "json_quote", 1, 1, EW, bind_to_json, k_to_json},
+    {"array_to_json", NULL, 1, 1, EW, bind_array_to_json, k_to_json},
+    {"row_to_json", NULL, 1, 1, EW, bind_row_to_json, k_to_json},
+    {"json_object", NULL, 0, -1, PL_FN_ELEMENTWISE, bind_object, k_json_object},
+    {"json_array", NULL, 0, -1, PL_FN_ELEMENTWISE, bind_array, k_json_array},
+    {"__json_group_object", NULL, 1, 1, EW, bind_group_object, k_group_object},
     {"json_type", NULL, 1, 2, EW, bind_type, k_json_type},
     {"json_array_length", NULL, 1, 2, EW, bind_length, k_json_array_length},
 };

@@ -43,4 +43,18 @@ pl_status pl_json_render(const uint8_t *d, int64_t n, int64_t at, bool unquote, 
 /* DuckDB's json_type name of the value at `at`; *n_elems: an array's length, else -1. */
 const char *pl_json_kind(const uint8_t *d, int64_t n, int64_t at, int64_t *n_elems);
 
+/* The shortest round-trip text of a finite double as DuckDB's JSON prints it (fixed notation
+ * for decimal exponents -6..20 with a ".0" on integral values, else "1.5e-7"); buf holds 48
+ * bytes. Returns the length. */
+int pl_json_format_double(double v, char *buf);
+/* Appends row i of a as JSON the way DuckDB's to_json renders values: NULL as null, numbers
+ * as numbers (doubles by pl_json_format_double, NaN / Infinity / -Infinity as those words),
+ * strings escaped, JSON values compacted (validated: malformed text is PL_ERR_INVALID_ARG),
+ * dates, times, timestamps, intervals and blobs as strings of their text, lists as arrays,
+ * structs as objects, maps as objects keyed by the keys' text. Errors: PL_ERR_NOMEM,
+ * PL_ERR_INVALID_ARG, PL_ERR_LIMIT (nesting deeper than PL_JSON_MAX_DEPTH). */
+pl_status pl_json_append_value(const pl_array *a, int64_t i, pl_strbuf *out, pl_error *err);
+/* Appends s[0..n) as a JSON string (quotes, escapes of '"', '\\' and control characters). */
+pl_status pl_json_append_string(pl_strbuf *out, const char *s, int64_t n, pl_error *err);
+
 #endif

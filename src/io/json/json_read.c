@@ -482,7 +482,7 @@ static bool put_json_string(jcur *c, pl_strbuf *out, const char *s, int64_t n) {
 /* The shortest round-trip text of a finite double as DuckDB's JSON type prints it: fixed
  * notation for decimal exponents -6..20 ("0.000025", "1e20" as "100000000000000000000.0"),
  * else d[.ddd]e<exp> without a plus sign or padding ("1.5e-7", "1e21"). Returns the length. */
-static int format_json_double(double v, char *out) {
+int pl_json_format_double(double v, char *out) {
     char buf[48], dig[32];
     int n = pl_text_format_double(v, buf), nd = 0, int_digits = -1, k = 0;
     bool neg = buf[0] == '-';
@@ -550,7 +550,7 @@ static bool put_json_number(jcur *c, pl_strbuf *out, const jnum *v) {
     if (v->fits) k = snprintf(buf, sizeof buf, "%lld", (long long)v->i);
     else if (v->integral) return put_text(c, out, (const char *)c->d + v->start, v->len);
     else if (!isfinite(v->f)) return put_text(c, out, (const char *)c->d + v->start, v->len);
-    else k = format_json_double(v->f, buf);
+    else k = pl_json_format_double(v->f, buf);
     return put_text(c, out, buf, k);
 }
 
@@ -961,7 +961,7 @@ static pl_status conv_for_type(conv *cv, const pl_type *t, const char *name, pl_
     case PL_TYPE_DECIMAL128: cv->kind = CV_DEC; break;
     case PL_TYPE_FLOAT32: cv->kind = CV_F32; break;
     case PL_TYPE_FLOAT64: cv->kind = CV_F64; break;
-    case PL_TYPE_UTF8: cv->kind = CV_STR; break;
+    case PL_TYPE_UTF8: cv->kind = pl_type_is_json(t) ? CV_JSON : CV_STR; break;
     case PL_TYPE_DATE32: cv->kind = CV_DATE; break;
     case PL_TYPE_TIME64: cv->kind = CV_TIME; break;
     case PL_TYPE_TIMESTAMP: cv->kind = CV_TS; break;
@@ -1062,7 +1062,7 @@ static pl_status resolve(const shape *s, rtype *out, pl_error *err) {
             PL_TRY(resolve(s->item, it, err));
         } else {
             /* only empty arrays / empty objects: items (values) are JSON text, like DuckDB */
-            it->type = pl_type_simple(PL_TYPE_UTF8);
+            it->type = pl_type_json();
             it->json_text = true;
         }
         if (k == S_ARR) PL_TRY(pl_type_new_list("item", it->type, true, &out->type, err));
@@ -1083,7 +1083,7 @@ static pl_status resolve(const shape *s, rtype *out, pl_error *err) {
         pl_free(fields);
         return st;
     } else {
-        out->type = pl_type_simple(PL_TYPE_UTF8);
+        out->type = pl_type_json(); /* DuckDB's JSON type */
         out->json_text = true;
     }
     return PL_OK;
@@ -1938,7 +1938,7 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
         if (!st && !kinds) {
             /* nothing but nulls, or no value at all: JSON text like DuckDB's JSON column */
             rtype_reset(&root->children[0]);
-            root->children[0].type = pl_type_simple(PL_TYPE_UTF8);
+            root->children[0].type = pl_type_json();
             root->children[0].json_text = true;
         }
         pl_field f;
@@ -2075,6 +2075,14 @@ static void text_cursor(jcur *c, const uint8_t *d, int64_t n) {
     c->n = n;
     c->err_col = c->col = -1;
     c->trailing_commas = true;
+}
+
+pl_status pl_json_append_string(pl_strbuf *out, const char *s, int64_t n, pl_error *err) {
+    jcur c;
+    text_cursor(&c, NULL, 0);
+    bool ok = put_json_string(&c, out, s, n);
+    cursor_reset(&c);
+    return ok ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory rendering JSON");
 }
 
 static int text_fail(jcur *c, char *why, size_t why_n) {

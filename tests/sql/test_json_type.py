@@ -1,0 +1,138 @@
+"""The JSON type (a VARCHAR tagged JSON: src/columnar/type.c, casts in src/expr/cast.c) and the
+functions that build JSON (src/expr/kernels_json.c, values rendered by src/io/json/json_value.c):
+CAST(x AS JSON) / x::JSON (VARCHAR validated and kept as written; other types rendered as
+to_json does), JSON -> VARCHAR and scalar types, typeof, CREATE TABLE with a JSON column,
+to_json / json / json_quote / array_to_json / row_to_json, json_object, json_array,
+json_group_array, json_group_object, Parquet's JSON logical type. Expected values come from
+DuckDB at run time; malformed input is an error in both."""
+import pytest
+
+ROWS = ("(SELECT * FROM (VALUES "
+        "(1, '{\"a\" : 1, \"b\": [1, 2.50]}', 1.5::DOUBLE, 'x', DATE '2020-01-02'), "
+        "(2, ' [1, \"two\", null] ', 1e21::DOUBLE, 'a\"b\\\\c', DATE '1999-12-31'), "
+        "(3, NULL, NULL, NULL, NULL), "
+        "(4, '\"str\"', 0.000001::DOUBLE, '', DATE '2024-02-29'), "
+        "(5, '12', -0.0::DOUBLE, 'é\n', NULL)) t(k, j, d, s, dt))")
+
+CASES = [
+    ("cast_text", f"SELECT k, j::JSON AS j, CAST(j AS JSON)::VARCHAR AS v FROM {ROWS}"),
+    ("typeof", "SELECT typeof('{}'::JSON) AS a, typeof(CAST('1' AS JSON)::VARCHAR) AS b, "
+               "typeof(json_extract('{\"a\":1}', '$.a')) AS c, typeof('{\"a\":1}'::JSON -> 'a') AS d, "
+               "typeof(json_extract_string('{\"a\":1}', '$.a')) AS e, typeof(to_json(1)) AS f, "
+               "typeof(json_object()) AS g"),
+    ("compare", "SELECT '{\"a\":1}'::JSON = '{\"a\":1}' AS a, '{\"a\":1}'::JSON < '{\"b\":1}'::JSON AS b, "
+                "'[1]'::JSON = '[ 1 ]'::JSON AS c"),
+    ("json_to_scalar", "SELECT '1'::JSON::INT AS a, '\"2020-01-01\"'::JSON::DATE AS b, '\"7\"'::JSON::BIGINT AS c, "
+                       "'true'::JSON::BOOLEAN AS d, 'true'::JSON::INT AS e, '1.5'::JSON::INT AS f, "
+                       "'null'::JSON::INT AS g, '\"abc\"'::JSON::VARCHAR AS h, ' 2.5 '::JSON::DOUBLE AS i"),
+    ("to_json_scalars", f"SELECT k, to_json(k) AS a, to_json(d) AS b, to_json(s) AS c, to_json(dt) AS e, "
+                        f"to_json(j) AS f, to_json(k > 2) AS g FROM {ROWS}"),
+    ("to_json_doubles", "SELECT to_json(x) AS j FROM (VALUES (1e20::DOUBLE), (1e21), (1e-5), (1e-7), (0.0), "
+                        "(123.456), (1e300), (2.5e-300), ('nan'::DOUBLE), ('inf'::DOUBLE), ('-inf'::DOUBLE), "
+                        "(1/3), (100.0::DOUBLE), (5e-324)) t(x)"),
+    ("to_json_types", "SELECT to_json(1.5::FLOAT) AS a, to_json(1.25::DECIMAL(5,2)) AS b, "
+                      "to_json(TIMESTAMP '2020-01-02 03:04:05.5') AS c, to_json(TIME '01:02:03') AS d, "
+                      "to_json(INTERVAL 3 DAY) AS e, to_json('\\x01'::BLOB) AS f, to_json(true) AS g, "
+                      "to_json(NULL) AS h, to_json(-7::TINYINT) AS i, to_json(18446744073709551615::UBIGINT) AS l"),
+    ("to_json_nested", "SELECT to_json(MAP {1: 'a', 2: NULL}) AS a, to_json(MAP {'x': [1,2]}) AS b, "
+                       "to_json({'a': NULL, 'b': [NULL], 'c': {'d': 'e'}}) AS c, to_json([]::INT[]) AS d, "
+                       "to_json({'j': '{\"x\" : 1}'::JSON}) AS e, to_json([[1, 2], NULL, []]) AS f, "
+                       "to_json(['a', NULL]) AS g"),
+    ("cast_to_json", "SELECT [1,2]::JSON AS a, {'a':1,'b':'x'}::JSON AS b, DATE '2020-01-01'::JSON AS c, "
+                     "1e20::DOUBLE::JSON AS d, 42::JSON AS e, true::JSON AS f"),
+    ("json_fn", "SELECT json('{\"x\" : 1}') AS a, json(' [1, 2.50, 1e3] ') AS b, json(NULL) AS c, "
+                "json('{\"x\":1}'::JSON) AS d"),
+    ("json_quote", "SELECT json_quote('a\"b') AS a, json_quote(1) AS b, json_quote([1, 2]) AS c, "
+                   "json_quote(NULL) AS d"),
+    ("array_row_to_json", "SELECT row_to_json({'a': 1, 'b': [true]}) AS a, array_to_json([1, NULL]) AS b, "
+                          "array_to_json(NULL::INT[]) AS c"),
+    ("json_object", f"SELECT k, json_object('k', k, 's', s, 'j', j::JSON, 'l', [d]) AS o, "
+                    f"json_object() AS e, json_object('n', NULL) AS n FROM {ROWS}"),
+    ("json_array", f"SELECT k, json_array(k, s, NULL, {{'d': dt}}) AS a, json_array() AS e, "
+                   f"json_array(j::JSON) AS j FROM {ROWS}"),
+    ("group_array", "SELECT g, json_group_array(x) AS a, json_group_object(k, x) AS o FROM (VALUES "
+                    "(1, 1, 'a'), (1, NULL, 'b'), (1, 3, 'a'), (2, 4, 'z'), (3, NULL, 'n')) t(g, x, k) "
+                    "GROUP BY g ORDER BY g"),
+    ("group_array_ungrouped", "SELECT json_group_array(s) AS a, json_group_object(k, dt) AS o "
+                              f"FROM {ROWS} WHERE k < 3"),
+    ("group_array_empty", "SELECT json_group_array(x) AS a, json_group_object(x, x) AS o "
+                          "FROM (SELECT 1 AS x WHERE false)"),
+    ("group_object_int_keys", "SELECT json_group_object(k, x) AS o FROM (VALUES (1, 5), (2, 6)) t(x, k)"),
+    ("group_array_window", "SELECT x, json_group_array(x) OVER (ORDER BY x) AS w "
+                           "FROM (VALUES (1), (2), (3)) t(x) ORDER BY x"),
+]
+
+
+def esc(query):
+    """The runner fills {placeholders} with str.format: JSON's braces are doubled."""
+    return query.replace("{", "{{").replace("}", "}}")
+
+
+@pytest.mark.parametrize("name,query", CASES, ids=[c[0] for c in CASES])
+def test_json_type(sql, name, query):
+    sql.check(esc(query), ordered="ORDER BY" in query)
+
+
+def test_json_table(sql):
+    """CREATE TABLE with a JSON column: inserts are validated, values print as their text."""
+    setup = ["CREATE TABLE t (id INT, j JSON)",
+             "INSERT INTO t VALUES (1, '{\"a\": [1, 2]}'), (2, NULL), (3, '  true ')"]
+    sql.check("SELECT id, j, typeof(j) AS t, j -> '$.a[1]' AS a1, j::VARCHAR AS v FROM t ORDER BY id",
+              setup=[esc(s) for s in setup], ordered=True)
+
+
+def test_json_table_bad_insert(sql):
+    sql.error([esc("CREATE TABLE t (j JSON)"), esc("INSERT INTO t VALUES ('{\"a\": 1')")],
+              "JSON", "byte")
+
+
+def test_json_parquet(sql, tmp_path):
+    """A JSON column written to Parquet carries the JSON logical type and reads back as JSON
+    (DuckDB reads polaroid's file; polaroid reads DuckDB's)."""
+    import duckdb
+    import pyarrow.parquet as pq
+    ours, theirs = tmp_path / "ours.parquet", tmp_path / "theirs.parquet"
+    r = sql.polaroid([esc(f"COPY (SELECT '{{\"a\": 1}}'::JSON AS j, 'x' AS v) TO '{ours}' (FORMAT parquet)")])
+    assert r.returncode == 0, r.stderr.decode()
+    assert "JSON" in str(pq.ParquetFile(ours).schema)
+    con = duckdb.connect()
+    con.execute(esc(f"COPY (SELECT '[1, 2]'::JSON AS j) TO '{theirs}' (FORMAT parquet)").replace("{{", "{").replace("}}", "}"))
+    sql.check(f"SELECT typeof(j) AS t, j FROM read_parquet('{ours}')")
+    sql.check(f"SELECT typeof(j) AS t, j, j -> 1 AS j1 FROM read_parquet('{theirs}')")
+
+
+def test_json_read_json(sql, tmp_path):
+    """read_json: mixed values are JSON (inferred), as is a column declared JSON (strings keep
+    their quotes)."""
+    p = tmp_path / "m.json"
+    p.write_text('{"a": 1, "b": [], "c": {}}\n{"a": "x", "b": [], "c": {"k": [1]}}\n')
+    sql.check(f"SELECT typeof(a) AS ta, typeof(b) AS tb, typeof(c) AS tc, a, a -> '$' AS e FROM read_json('{p}')")
+    sql.check(esc("SELECT typeof(a) AS t, a FROM read_json('" + str(p) + "', columns={'a': 'JSON'})"))
+
+
+ERRORS = [
+    ("malformed", "SELECT '{\"a\" : 1'::JSON", "malformed JSON at byte"),
+    ("not_json", "SELECT 'abc'::JSON", "malformed JSON at byte 0"),
+    ("json_to_int", "SELECT '\"abc\"'::JSON::INT", "abc"),
+    ("json_array_to_int", "SELECT '[1,2]'::JSON::INT", "[1,2]"),
+    ("object_odd", "SELECT json_object('a')", "even number"),
+    ("object_key_type", "SELECT json_object(1, 2)", "keys must be VARCHAR"),
+    ("object_null_key", "SELECT json_object(k, 1) FROM (VALUES (NULL::VARCHAR)) t(k)", "key cannot be NULL"),
+    ("group_object_null_key", "SELECT json_group_object(k, x) FROM (VALUES (1, NULL)) t(x, k)",
+     "key cannot be NULL"),
+    ("array_to_json_type", "SELECT array_to_json(1)", "must be LIST"),
+    ("row_to_json_type", "SELECT row_to_json(1)", "must be STRUCT"),
+    ("json_fn_malformed", "SELECT json('x')", "malformed JSON"),
+]
+
+
+@pytest.mark.parametrize("name,query,needle", ERRORS, ids=[e[0] for e in ERRORS])
+def test_json_type_errors(sql, name, query, needle):
+    sql.error([esc(query)], needle)
+
+
+def test_json_cast_error_row(sql):
+    """A column cast names the malformed text and the byte (row numbers inside a query are
+    dropped by the executor: pl_error_forget_row)."""
+    sql.error(["CREATE TABLE s (x VARCHAR)", "INSERT INTO s VALUES ('1'), ('[1,'), ('2')",
+               "SELECT x::JSON FROM s"], "'[1,'", "byte 3")
