@@ -1,10 +1,12 @@
-/* kernels_json.c - DuckDB's JSON functions over VARCHAR JSON text (pl_funcs_json): json_valid,
+/* kernels_json.c - DuckDB's JSON functions over VARCHAR or JSON text (pl_funcs_json): json_valid,
  * json_exists, json_extract / json_extract_path (the `->` operator), json_extract_string /
  * json_extract_path_text (`->>`), json_type, json_array_length. The JSON parsing is io/json's
  * (pl_json_locate / render / kind): values come out as compact JSON with DuckDB's normalised
  * numbers. Invalid JSON is an error naming the row (DuckDB), except in json_valid; a path that
- * is not there gives NULL, as does a JSON null for json_extract_string. Results are VARCHAR (the
- * JSON type itself is not separate yet). Checked against DuckDB in tests/sql/test_json_funcs.py. */
+ * is not there gives NULL, as does a JSON null for json_extract_string. json_extract gives the
+ * JSON type. Builders (to_json, json_object, json_array, json_group_object's renderer) write
+ * values with io/json's pl_json_append_value. Checked against DuckDB in
+ * tests/sql/test_json_funcs.py and tests/sql/test_json_type.py. */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,12 +30,44 @@ static pl_status bind_json(pl_bexpr *call, pl_type_id res, bool int_path, pl_err
     return PL_OK;
 }
 static pl_status bind_valid(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_BOOL, false, err); }
+/* A list of paths, or a constant path with a wildcard: the results as a list (DuckDB). */
+static bool multi_path(const pl_bexpr *call) {
+    if (call->n_args < 2) return false;
+    const pl_bexpr *p = call->args[1];
+    if (p->type->id == PL_TYPE_LIST) return true;
+    return p->kind == PL_BEXPR_LIT && !p->lit.is_null && p->lit.type->id == PL_TYPE_UTF8 &&
+           pl_json_path_has_wildcard(p->lit.str, p->lit.str_len);
+}
+
+/* list<item> for multi_path calls */
+static pl_status bind_multi(pl_bexpr *call, pl_type *item, pl_error *err) {
+    pl_bexpr *p = call->args[1];
+    if (p->type->id == PL_TYPE_LIST) {
+        pl_type_id it = p->type->children[0].type->id;
+        if (it == PL_TYPE_NA) {
+            pl_type *l;
+            PL_TRY(pl_type_new_list("item", pl_type_simple(PL_TYPE_UTF8), true, &l, err));
+            pl_status st = pl_bexpr_wrap_cast(&call->args[1], l, err);
+            pl_type_release(l);
+            PL_TRY(st);
+        } else if (it != PL_TYPE_UTF8) {
+            return pl_fn_no_function(call, err);
+        }
+    }
+    PL_TRY(pl_fn_bind_text_arg(call, 0, false, err));
+    return pl_type_new_list("item", item, true, &call->type, err);
+}
+
 static pl_status bind_extract(pl_bexpr *call, pl_error *err) {
+    if (multi_path(call)) return bind_multi(call, pl_type_json(), err);
     PL_TRY(bind_json(call, PL_TYPE_UTF8, true, err));
     call->type = pl_type_json(); /* DuckDB: json_extract / -> / json() give JSON */
     return PL_OK;
 }
-static pl_status bind_extract_string(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UTF8, true, err); }
+static pl_status bind_extract_string(pl_bexpr *call, pl_error *err) {
+    if (multi_path(call)) return bind_multi(call, pl_type_simple(PL_TYPE_UTF8), err);
+    return bind_json(call, PL_TYPE_UTF8, true, err);
+}
 static pl_status bind_type(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UTF8, false, err); }
 static pl_status bind_length(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_UINT64, false, err); }
 
@@ -50,9 +84,79 @@ static pl_status row_error(pl_error *err, const pl_bexpr *call, int64_t row, con
     return st;
 }
 
+/* Appends the value at `at` to the list builder's child: JSON text, or for unquote a string's
+ * contents (a JSON null as NULL). */
+static pl_status append_found(pl_builder *child, const uint8_t *d, int64_t len, int64_t at,
+                              bool unquote, pl_strbuf *text, pl_error *err) {
+    if (unquote && d[at] == 'n') return pl_builder_append_null(child, err);
+    text->len = 0;
+    PL_TRY(pl_json_render(d, len, at, unquote, text, err));
+    return pl_builder_append_bytes(child, text->data, text->len, err);
+}
+
+/* json_extract / json_extract_string with a list of paths or a wildcard path: a list per row. */
+static pl_status multi_kernel(const pl_bexpr *call, pl_array *const *a, int64_t n, bool unquote,
+                              pl_datum *out, pl_error *err) {
+    pl_builder *b;
+    PL_TRY(pl_builder_new(call->type, n, &b, err));
+    pl_builder *child = pl_builder_child(b, 0);
+    bool list = a[1]->type->id == PL_TYPE_LIST;
+    const int32_t *po = list ? pl_array_offsets(a[1]) : NULL;
+    const pl_array *paths = list ? a[1]->children[0] : NULL;
+    pl_strbuf text = {0};
+    pl_status st = PL_OK;
+    char why[320];
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!pl_array_is_valid(a[0], i) || !pl_array_is_valid(a[1], i)) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        int64_t len, at;
+        const uint8_t *d = str_at(a[0], i, &len);
+        if (list) {
+            for (int64_t e = po[i]; e < po[i + 1] && !st; e++) {
+                if (!pl_array_is_valid(paths, e)) {
+                    st = pl_builder_append_null(child, err);
+                    continue;
+                }
+                int64_t plen;
+                const char *path = (const char *)str_at(paths, e, &plen);
+                int r = pl_json_locate(d, len, path, plen, &at, why, sizeof why);
+                if (r < 0) st = row_error(err, call, i, why);
+                else if (r == 0) st = pl_builder_append_null(child, err);
+                else st = append_found(child, d, len, at, unquote, &text, err);
+            }
+        } else {
+            int64_t plen, *ats = NULL, n_ats = 0;
+            const char *path = (const char *)str_at(a[1], i, &plen);
+            int r = pl_json_locate_all(d, len, path, plen, &ats, &n_ats, why, sizeof why);
+            if (r < 0) st = row_error(err, call, i, why);
+            for (int64_t k = 0; k < n_ats && !st; k++)
+                st = append_found(child, d, len, ats[k], unquote, &text, err);
+            pl_free(ats);
+        }
+        if (!st) st = pl_builder_append_valid(b, err);
+    }
+    pl_strbuf_reset(&text);
+    pl_array *r = NULL;
+    if (!st) st = pl_builder_finish(b, &r, err);
+    pl_builder_free(b);
+    if (!st) pl_datum_set_array(out, r);
+    return st;
+}
+
 static pl_status json_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                              pl_datum *out, pl_error *err, jop op, pl_kernel_fn self) {
     if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, self, out, err);
+    if (call->type->id == PL_TYPE_LIST) {
+        pl_array *a[2] = {NULL, NULL};
+        pl_status st = PL_OK;
+        for (int32_t k = 0; k < 2 && !st; k++) st = pl_fn_datum_array(&args[k], n, &a[k], err);
+        if (!st) st = multi_kernel(call, a, n, op == J_STRING, out, err);
+        pl_array_release(a[0]);
+        pl_array_release(a[1]);
+        return st;
+    }
     pl_buf *validity = NULL;
     int64_t null_count = 0;
     bool all_null = false;
@@ -153,6 +257,334 @@ JSON_K(json_extract, J_EXTRACT)
 JSON_K(json_extract_string, J_STRING)
 JSON_K(json_type, J_TYPE)
 JSON_K(json_array_length, J_LENGTH)
+
+/* ---------------------------------------------------------------- json_keys */
+
+static pl_status bind_keys(pl_bexpr *call, pl_error *err) {
+    if (call->n_args == 2 && call->args[1]->type->id == PL_TYPE_LIST)
+        PL_FAIL(err, PL_ERR_UNSUPPORTED, "json_keys with a list of paths is not supported");
+    PL_TRY(bind_json(call, PL_TYPE_UTF8, false, err));
+    return pl_type_new_list("item", pl_type_simple(PL_TYPE_UTF8), true, &call->type, err);
+}
+
+typedef struct keys_ctx {
+    pl_builder *child;
+    pl_status st;
+    pl_error *err;
+} keys_ctx;
+
+static bool push_key(void *ctx, const char *key, int64_t key_len, int64_t value_at) {
+    (void)value_at;
+    keys_ctx *k = ctx;
+    k->st = pl_builder_append_bytes(k->child, key, key_len, k->err);
+    return k->st == PL_OK;
+}
+
+/* json_keys(j [, path]): the keys of the object there in order (duplicates kept), [] for other
+ * values, NULL when the path is not there (DuckDB). */
+static pl_status k_json_keys(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                             pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, k_json_keys, out, err);
+    pl_array *a[2] = {NULL, NULL};
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < call->n_args && !st; k++) st = pl_fn_datum_array(&args[k], n, &a[k], err);
+    pl_builder *b = NULL;
+    if (!st) st = pl_builder_new(call->type, n, &b, err);
+    keys_ctx kc = {b ? pl_builder_child(b, 0) : NULL, PL_OK, err};
+    char why[320];
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!pl_array_is_valid(a[0], i) || (a[1] && !pl_array_is_valid(a[1], i))) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        int64_t len, plen = 1, at = 0;
+        const uint8_t *d = str_at(a[0], i, &len);
+        const char *path = a[1] ? (const char *)str_at(a[1], i, &plen) : "$";
+        int r = pl_json_locate(d, len, path, plen, &at, why, sizeof why);
+        if (r < 0) {
+            st = row_error(err, call, i, why);
+        } else if (r == 0) {
+            st = pl_builder_append_null(b, err);
+        } else {
+            if (d[at] == '{' && pl_json_each(d, len, at, push_key, &kc) < -1)
+                st = kc.st ? kc.st : pl_error_set(err, PL_ERR_INTERNAL, "json_keys: unreadable object");
+            if (!st) st = pl_builder_append_valid(b, err);
+        }
+    }
+    pl_array *r = NULL;
+    if (!st) st = pl_builder_finish(b, &r, err);
+    pl_builder_free(b);
+    pl_array_release(a[0]);
+    pl_array_release(a[1]);
+    if (!st) pl_datum_set_array(out, r);
+    return st;
+}
+
+/* ---------------------------------------------------------------- members, merge, contains */
+
+/* The members of an object (keys copied) or the elements of an array (no keys) of a validated
+ * text. */
+typedef struct members {
+    pl_strbuf keys;
+    int64_t *key_off, *key_len, *val;
+    int64_t n, cap;
+    pl_status st;
+    pl_error *err;
+} members;
+
+static void members_reset(members *m) {
+    pl_strbuf_reset(&m->keys);
+    pl_free(m->key_off);
+    pl_free(m->key_len);
+    pl_free(m->val);
+    memset(m, 0, sizeof *m);
+}
+
+static bool push_member(void *ctx, const char *key, int64_t key_len, int64_t value_at) {
+    members *m = ctx;
+    if (m->n == m->cap) {
+        int64_t cap = m->cap ? m->cap * 2 : 8;
+        int64_t *ko = pl_realloc(m->key_off, (size_t)cap * sizeof *ko);
+        if (ko) m->key_off = ko;
+        int64_t *kl = ko ? pl_realloc(m->key_len, (size_t)cap * sizeof *kl) : NULL;
+        if (kl) m->key_len = kl;
+        int64_t *v = kl ? pl_realloc(m->val, (size_t)cap * sizeof *v) : NULL;
+        if (!v) {
+            m->st = pl_error_set(m->err, PL_ERR_NOMEM, "out of memory reading JSON");
+            return false;
+        }
+        m->val = v;
+        m->cap = cap;
+    }
+    m->key_off[m->n] = m->keys.len;
+    m->key_len[m->n] = key ? key_len : 0;
+    m->val[m->n] = value_at;
+    if (key && key_len > 0 && (m->st = pl_strbuf_append(&m->keys, key, key_len, m->err))) return false;
+    m->n++;
+    return true;
+}
+
+/* Collects the members at `at` (an object or array); err on failure. */
+static pl_status collect(const uint8_t *d, int64_t n, int64_t at, members *m, pl_error *err) {
+    memset(m, 0, sizeof *m);
+    m->err = err;
+    int64_t r = pl_json_each(d, n, at, push_member, m);
+    if (r == -3) return m->st;
+    if (r < -1) PL_FAIL(err, PL_ERR_INTERNAL, "unreadable JSON value");
+    return PL_OK;
+}
+
+/* The first member named key[0..kl), or -1. */
+static int64_t member_at(const members *m, const char *key, int64_t kl) {
+    for (int64_t i = 0; i < m->n; i++)
+        if (m->key_len[i] == kl && (kl == 0 || !memcmp(m->keys.data + m->key_off[i], key, (size_t)kl)))
+            return i;
+    return -1;
+}
+
+static pl_status put_key(pl_strbuf *out, const members *m, int64_t i, pl_error *err) {
+    PL_TRY(pl_json_append_string(out, m->keys.data ? m->keys.data + m->key_off[i] : "", m->key_len[i], err));
+    return pl_strbuf_append(out, ":", 1, err);
+}
+
+/* RFC 7386 MergePatch(target, patch) as yyjson (DuckDB) orders it: the target's members that
+ * the patch does not name, then the patch's non-null members in its order, merged into the
+ * target's value of that name. tat < 0: no target. */
+static pl_status merge_rec(const uint8_t *td, int64_t tn, int64_t tat, const uint8_t *pd, int64_t pn,
+                           int64_t pat, pl_strbuf *out, pl_error *err) {
+    if (pd[pat] != '{') return pl_json_render(pd, pn, pat, false, out, err);
+    members tm, pm;
+    memset(&tm, 0, sizeof tm);
+    pl_status st = collect(pd, pn, pat, &pm, err);
+    if (!st && tat >= 0 && td[tat] == '{') st = collect(td, tn, tat, &tm, err);
+    if (!st) st = pl_strbuf_append(out, "{", 1, err);
+    bool first = true;
+    for (int64_t i = 0; i < tm.n && !st; i++) {
+        if (member_at(&pm, tm.keys.data + tm.key_off[i], tm.key_len[i]) >= 0) continue;
+        if (!first) st = pl_strbuf_append(out, ",", 1, err);
+        first = false;
+        if (!st) st = put_key(out, &tm, i, err);
+        if (!st) st = pl_json_render(td, tn, tm.val[i], false, out, err);
+    }
+    for (int64_t i = 0; i < pm.n && !st; i++) {
+        if (pd[pm.val[i]] == 'n') continue;
+        if (!first) st = pl_strbuf_append(out, ",", 1, err);
+        first = false;
+        int64_t t = member_at(&tm, pm.keys.data + pm.key_off[i], pm.key_len[i]);
+        if (!st) st = put_key(out, &pm, i, err);
+        if (!st) st = merge_rec(td, tn, t >= 0 ? tm.val[t] : -1, pd, pn, pm.val[i], out, err);
+    }
+    if (!st) st = pl_strbuf_append(out, "}", 1, err);
+    members_reset(&tm);
+    members_reset(&pm);
+    return st;
+}
+
+static pl_status bind_merge_patch(pl_bexpr *call, pl_error *err) {
+    for (int32_t i = 0; i < call->n_args; i++) PL_TRY(pl_fn_bind_text_arg(call, i, false, err));
+    call->type = pl_type_json();
+    return PL_OK;
+}
+
+/* Validates row i of a (the whole text); *at its value. */
+static pl_status locate_root(const pl_bexpr *call, const pl_array *a, int64_t i, const uint8_t **d,
+                             int64_t *len, int64_t *at, pl_error *err) {
+    char why[320];
+    *d = str_at(a, i, len);
+    if (pl_json_locate(*d, *len, "$", 1, at, why, sizeof why) != 1) return row_error(err, call, i, why);
+    return PL_OK;
+}
+
+/* json_merge_patch(target, patch, ...): the patches applied in turn; a NULL patch gives NULL, a
+ * NULL target is no object (DuckDB). */
+static pl_status k_merge_patch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                               pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, k_merge_patch, out, err);
+    pl_array **a = pl_calloc((size_t)call->n_args, sizeof *a);
+    if (!a) PL_FAIL(err, PL_ERR_NOMEM, "out of memory merging JSON");
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < call->n_args && !st; k++) st = pl_fn_datum_array(&args[k], n, &a[k], err);
+    pl_fn_strb b;
+    memset(&b, 0, sizeof b);
+    pl_strbuf cur = {0}, next = {0};
+    if (!st) st = pl_fn_strb_init(&b, n, n * 16, err);
+    for (int64_t i = 0; i < n && !st; i++) {
+        bool null = false;
+        for (int32_t k = 1; k < call->n_args; k++) null = null || !pl_array_is_valid(a[k], i);
+        if (null) {
+            st = pl_fn_strb_null(&b, err);
+            continue;
+        }
+        bool have = pl_array_is_valid(a[0], i);
+        cur.len = 0;
+        if (have) {
+            const uint8_t *d;
+            int64_t len, at;
+            st = locate_root(call, a[0], i, &d, &len, &at, err);
+            if (!st) st = pl_json_render(d, len, at, false, &cur, err);
+        }
+        for (int32_t k = 1; k < call->n_args && !st; k++) {
+            const uint8_t *d;
+            int64_t len, at;
+            st = locate_root(call, a[k], i, &d, &len, &at, err);
+            next.len = 0;
+            if (!st) st = merge_rec((const uint8_t *)cur.data, cur.len, have ? 0 : -1, d, len, at, &next, err);
+            pl_strbuf swap = cur;
+            cur = next;
+            next = swap;
+            have = true;
+        }
+        if (!st) st = pl_fn_strb_append(&b, cur.data, cur.len, err);
+        if (!st) st = pl_fn_strb_next(&b, err);
+    }
+    pl_strbuf_reset(&cur);
+    pl_strbuf_reset(&next);
+    for (int32_t k = 0; k < call->n_args; k++) pl_array_release(a[k]);
+    pl_free(a);
+    if (st) {
+        pl_fn_strb_reset(&b);
+        return st;
+    }
+    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+}
+
+/* Scalars are equal when their compact texts are (numbers normalised: 1 and 1.0 differ, as
+ * integers and reals do in DuckDB; strings decoded and escaped alike). */
+static pl_status scalar_eq(const uint8_t *hd, int64_t hn, int64_t hat, const uint8_t *nd, int64_t nn,
+                           int64_t nat, bool *eq, pl_error *err) {
+    pl_strbuf x = {0}, y = {0};
+    pl_status st = pl_json_render(hd, hn, hat, false, &x, err);
+    if (!st) st = pl_json_render(nd, nn, nat, false, &y, err);
+    *eq = !st && x.len == y.len && (x.len == 0 || !memcmp(x.data, y.data, (size_t)x.len));
+    pl_strbuf_reset(&x);
+    pl_strbuf_reset(&y);
+    return st;
+}
+
+/* The needle matches the haystack value: equal scalars; an object whose every member matches
+ * the haystack object's member of that name; an array whose every element matches some
+ * element of the haystack array. */
+static pl_status fuzzy_eq(const uint8_t *hd, int64_t hn, int64_t hat, const uint8_t *nd, int64_t nn,
+                          int64_t nat, bool *eq, pl_error *err) {
+    uint8_t hk = hd[hat], nk = nd[nat];
+    *eq = false;
+    if (nk != '{' && nk != '[') {
+        if (hk == '{' || hk == '[') return PL_OK;
+        return scalar_eq(hd, hn, hat, nd, nn, nat, eq, err);
+    }
+    if (hk != nk) return PL_OK;
+    members hm, nm;
+    memset(&hm, 0, sizeof hm);
+    pl_status st = collect(nd, nn, nat, &nm, err);
+    if (!st) st = collect(hd, hn, hat, &hm, err);
+    bool all = true;
+    for (int64_t i = 0; i < nm.n && all && !st; i++) {
+        bool found = false;
+        if (nk == '{') {
+            int64_t h = member_at(&hm, nm.keys.data + nm.key_off[i], nm.key_len[i]);
+            if (h >= 0) st = fuzzy_eq(hd, hn, hm.val[h], nd, nn, nm.val[i], &found, err);
+        } else {
+            for (int64_t h = 0; h < hm.n && !found && !st; h++)
+                st = fuzzy_eq(hd, hn, hm.val[h], nd, nn, nm.val[i], &found, err);
+        }
+        all = found;
+    }
+    members_reset(&hm);
+    members_reset(&nm);
+    *eq = all && !st;
+    return st;
+}
+
+/* json_contains(haystack, needle): the needle matches the haystack or any value nested in it. */
+static pl_status contains_rec(const uint8_t *hd, int64_t hn, int64_t hat, const uint8_t *nd, int64_t nn,
+                              int64_t nat, bool *found, pl_error *err) {
+    PL_TRY(fuzzy_eq(hd, hn, hat, nd, nn, nat, found, err));
+    if (*found || (hd[hat] != '{' && hd[hat] != '[')) return PL_OK;
+    members hm;
+    pl_status st = collect(hd, hn, hat, &hm, err);
+    for (int64_t h = 0; h < hm.n && !*found && !st; h++)
+        st = contains_rec(hd, hn, hm.val[h], nd, nn, nat, found, err);
+    members_reset(&hm);
+    return st;
+}
+
+static pl_status bind_contains(pl_bexpr *call, pl_error *err) { return bind_json(call, PL_TYPE_BOOL, false, err); }
+
+static pl_status k_contains(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                            pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 2)) return pl_fn_eval_scalars(ec, call, args, k_contains, out, err);
+    pl_buf *validity = NULL, *values = NULL;
+    int64_t null_count = 0;
+    bool all_null = false;
+    PL_TRY(pl_fn_and_validity(args, 2, n, &validity, &null_count, &all_null, err));
+    if (all_null) {
+        pl_buf_release(validity);
+        return pl_fn_out_nulls(out, call->type, n, err);
+    }
+    pl_array *a[2] = {NULL, NULL};
+    pl_status st = PL_OK;
+    for (int32_t k = 0; k < 2 && !st; k++) st = pl_fn_datum_array(&args[k], n, &a[k], err);
+    if (!st) st = pl_fn_new_values(n, 1, &values, err);
+    if (!st) memset(values->data, 0, (size_t)values->size);
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (validity && !pl_bit_get(validity->data, i)) continue;
+        const uint8_t *hd, *nd;
+        int64_t hn, hat, nn, nat;
+        bool found = false;
+        st = locate_root(call, a[0], i, &hd, &hn, &hat, err);
+        if (!st) st = locate_root(call, a[1], i, &nd, &nn, &nat, err);
+        if (!st) st = contains_rec(hd, hn, hat, nd, nn, nat, &found, err);
+        if (!st && found) pl_bit_set(values->data, i);
+    }
+    pl_array_release(a[0]);
+    pl_array_release(a[1]);
+    if (st) {
+        pl_buf_release(values);
+        pl_buf_release(validity);
+        return st;
+    }
+    return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
+}
 
 /* ---------------------------------------------------------------- building JSON */
 
@@ -303,6 +735,9 @@ static const pl_func_def g_json[] = {
     {"json_extract", "json_extract_path", 2, 2, EW, bind_extract, k_json_extract},
     {"json_extract_string", "json_extract_path_text", 2, 2, EW, bind_extract_string, k_json_extract_string},
     {"json", NULL, 1, 1, EW, bind_extract, k_json_extract},
+    {"json_keys", NULL, 1, 2, EW, bind_keys, k_json_keys},
+    {"json_merge_patch", NULL, 2, -1, PL_FN_ELEMENTWISE, bind_merge_patch, k_merge_patch},
+    {"json_contains", NULL, 2, 2, EW, bind_contains, k_contains},
     {"to_json", "json_quote", 1, 1, EW, bind_to_json, k_to_json},
     {"array_to_json", NULL, 1, 1, EW, bind_array_to_json, k_to_json},
     {"row_to_json", NULL, 1, 1, EW, bind_row_to_json, k_to_json},

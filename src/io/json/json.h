@@ -33,6 +33,19 @@ void pl_json_set_chunk_bytes_for_testing(int64_t n_bytes);
  * offset; 0: not there; -1: invalid JSON; -2: a bad path (why says which). */
 int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t *at,
                    char *why, size_t why_n);
+/* True when the '$' path has a wildcard step ('.*' or '[*]'). */
+bool pl_json_path_has_wildcard(const char *path, int64_t plen);
+/* Validates the text and finds every value a '$' path with wildcards reaches (DuckDB: '.*' every
+ * member of an object, '[*]' every element of an array), in document order: *ats (pl_free it)
+ * holds *n_ats offsets. 1: done (maybe none); -1: invalid JSON; -2: a bad path (why says). */
+int pl_json_locate_all(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t **ats,
+                       int64_t *n_ats, char *why, size_t why_n);
+/* Calls fn for each member of the object (key decoded, valid during the call) or each element
+ * of the array (key NULL) at `at` of a validated text, with the value's offset; fn returns false
+ * to stop. Returns the count, -1 when the value is not an object or array, -2 on a parse error
+ * (not reached on validated text), -3 when fn stopped. */
+typedef bool (*pl_json_member_fn)(void *ctx, const char *key, int64_t key_len, int64_t value_at);
+int64_t pl_json_each(const uint8_t *d, int64_t n, int64_t at, pl_json_member_fn fn, void *ctx);
 /* The same for an array index (negative: from the end). */
 int pl_json_locate_index(const uint8_t *d, int64_t n, int64_t index, int64_t *at, char *why,
                          size_t why_n);

@@ -2092,7 +2092,7 @@ static int text_fail(jcur *c, char *why, size_t why_n) {
 }
 
 /* Reads the next step of a '$' path at path[*p] into a key (k, kl) or an index (*idx, *from_end).
- * 1: a step; 0: the end; -1: a syntax error. */
+ * 1: a step; 0: the end; -1: a syntax error; 2: '.*' (every member); 3: '[*]' (every element). */
 static int path_step(const char *path, int64_t plen, int64_t *p, const char **k, int64_t *kl,
                      int64_t *idx, bool *from_end) {
     int64_t i = *p;
@@ -2115,10 +2115,14 @@ static int path_step(const char *path, int64_t plen, int64_t *p, const char **k,
         *k = path + s;
         *kl = i - s;
         *p = i;
-        return 1;
+        return *kl == 1 && **k == '*' ? 2 : 1;
     }
     if (path[i] != '[') return -1;
     i++;
+    if (i + 1 < plen && path[i] == '*' && path[i + 1] == ']') {
+        *p = i + 2;
+        return 3;
+    }
     *from_end = i < plen && path[i] == '#';
     if (*from_end) {
         i++;
@@ -2207,7 +2211,7 @@ int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, 
             bool from_end = false;
             int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
             if (r == 0) break;
-            if (r < 0) {
+            if (r < 0 || r > 1) { /* wildcards: pl_json_locate_all */
                 snprintf(why, why_n, "JSON path error near '%.*s'", (int)PL_MIN(plen - p, 40), path + p);
                 cursor_reset(&c);
                 return -2;
@@ -2248,6 +2252,143 @@ int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, 
     *at = c.pos;
     cursor_reset(&c);
     return found;
+}
+
+bool pl_json_path_has_wildcard(const char *path, int64_t plen) {
+    if (plen <= 0 || path[0] != '$') return false;
+    for (int64_t p = 1;;) {
+        const char *k = NULL;
+        int64_t kl = 0, idx = 0;
+        bool from_end = false;
+        int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
+        if (r <= 0) return false;
+        if (r > 1) return true;
+    }
+}
+
+typedef struct at_list {
+    int64_t *v;
+    int64_t n, cap;
+} at_list;
+
+static bool at_push(jcur *c, at_list *l, int64_t at) {
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? l->cap * 2 : 8;
+        int64_t *v = pl_realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) return jnomem(c);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = at;
+    return true;
+}
+
+/* The values path[p..] reaches from c->pos, in document order, onto out. 1 (or 0: none) /
+ * -1 on an error (recorded in c). */
+static int locate_all_rec(jcur *c, const char *path, int64_t plen, int64_t p, at_list *out) {
+    for (;;) {
+        const char *k = NULL;
+        int64_t kl = 0, idx = 0;
+        bool from_end = false;
+        int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
+        if (r == 0) {
+            skip_ws(c);
+            return at_push(c, out, c->pos) ? 1 : -1;
+        }
+        if (r == 1) {
+            int f = descend(c, k, kl, idx, from_end);
+            if (f != 1) return f;
+            continue;
+        }
+        bool obj = r == 2, empty;
+        char close = obj ? '}' : ']';
+        skip_ws(c);
+        if (c->d[c->pos] != (obj ? '{' : '[')) return 0;
+        if (!open_container(c, close, &empty)) return -1;
+        for (int more = !empty; more == 1;) {
+            if (obj) {
+                const char *key;
+                int64_t len, kat;
+                if (!read_key(c, &key, &len, &kat)) return -1;
+            }
+            skip_ws(c);
+            int64_t v = c->pos;
+            int32_t depth = c->depth;
+            if (locate_all_rec(c, path, plen, p, out) < 0) return -1;
+            c->pos = v;
+            c->depth = depth;
+            if (!gen_value(c, NULL)) return -1;
+            if ((more = next_member(c, close)) < 0) return -1;
+        }
+        return 1;
+    }
+}
+
+int pl_json_locate_all(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t **ats,
+                       int64_t *n_ats, char *why, size_t why_n) {
+    *ats = NULL;
+    *n_ats = 0;
+    for (int64_t p = 1;;) { /* the path first: a bad one is an error whatever the text */
+        const char *k = NULL;
+        int64_t kl = 0, idx = 0;
+        bool from_end = false;
+        int64_t p0 = p;
+        int r = plen > 0 && path[0] == '$' ? path_step(path, plen, &p, &k, &kl, &idx, &from_end) : -1;
+        if (r == 0) break;
+        if (r < 0) {
+            snprintf(why, why_n, "JSON path error near '%.*s'", (int)PL_MIN(plen - p0, 40), path + p0);
+            return -2;
+        }
+    }
+    jcur c;
+    text_cursor(&c, d, n);
+    if (!gen_value(&c, NULL)) return text_fail(&c, why, why_n);
+    skip_ws(&c);
+    if (c.pos < c.n) {
+        fail_unexpected(&c, "the end of the data");
+        return text_fail(&c, why, why_n);
+    }
+    c.pos = 0;
+    c.depth = 0;
+    at_list out = {0};
+    if (locate_all_rec(&c, path, plen, 1, &out) < 0) {
+        pl_free(out.v);
+        return text_fail(&c, why, why_n);
+    }
+    cursor_reset(&c);
+    *ats = out.v;
+    *n_ats = out.n;
+    return 1;
+}
+
+int64_t pl_json_each(const uint8_t *d, int64_t n, int64_t at, pl_json_member_fn fn, void *ctx) {
+    jcur c;
+    text_cursor(&c, d, n);
+    c.pos = at;
+    skip_ws(&c);
+    uint8_t b = c.pos < n ? d[c.pos] : 0;
+    if (b != '{' && b != '[') return -1;
+    bool obj = b == '{', empty;
+    char close = obj ? '}' : ']';
+    int64_t count = 0;
+    if (!open_container(&c, close, &empty)) count = -2;
+    for (int more = !empty; count >= 0 && more == 1; count++) {
+        const char *key = NULL;
+        int64_t len = 0, kat;
+        if (obj && !read_key(&c, &key, &len, &kat)) {
+            count = -2;
+            break;
+        }
+        skip_ws(&c);
+        int64_t v = c.pos;
+        if (!fn(ctx, key, len, v)) {
+            count = -3;
+            break;
+        }
+        if (!gen_value(&c, NULL) || (more = next_member(&c, close)) < 0) count = -2;
+    }
+    cursor_reset(&c);
+    return count;
 }
 
 int pl_json_locate_index(const uint8_t *d, int64_t n, int64_t index, int64_t *at, char *why,
