@@ -436,7 +436,7 @@ static pl_status locate_root(const pl_bexpr *call, const pl_array *a, int64_t i,
 }
 
 /* json_merge_patch(target, patch, ...): the patches applied in turn; a NULL patch gives NULL, a
- * NULL target is no object (DuckDB). */
+ * NULL target or one that is no object gives the patch as it is (nulls kept, DuckDB). */
 static pl_status k_merge_patch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
                                pl_datum *out, pl_error *err) {
     if (pl_fn_all_scalar(args, call->n_args)) return pl_fn_eval_scalars(ec, call, args, k_merge_patch, out, err);
@@ -468,7 +468,9 @@ static pl_status k_merge_patch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
             int64_t len, at;
             st = locate_root(call, a[k], i, &d, &len, &at, err);
             next.len = 0;
-            if (!st) st = merge_rec((const uint8_t *)cur.data, cur.len, have ? 0 : -1, d, len, at, &next, err);
+            /* the first document, or a target that is no object: the patch as it is (DuckDB) */
+            if (!st && (!have || cur.data[0] != '{')) st = pl_json_render(d, len, at, false, &next, err);
+            else if (!st) st = merge_rec((const uint8_t *)cur.data, cur.len, 0, d, len, at, &next, err);
             pl_strbuf swap = cur;
             cur = next;
             next = swap;

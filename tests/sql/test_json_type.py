@@ -63,6 +63,57 @@ CASES = [
 ]
 
 
+DOCS = ("(SELECT * FROM (VALUES "
+        "(1, '{\"a\": 1, \"b\": {\"c\": [1, 2.50, {\"d\": null}]}, \"a\": 2}'), "
+        "(2, '[1, [2, 3], {\"x\": \"y\"}, []]'), "
+        "(3, NULL), "
+        "(4, '\"s\"'), "
+        "(5, '{}'), "
+        "(6, '{\"a\": [{\"b\": 1}, {\"b\": 2}, {\"c\": 3}], \"z\": {\"b\": [4]}}')) t(k, j))")
+
+PATH_CASES = [
+    ("keys", f"SELECT k, json_keys(j) AS a, json_keys(j, '$.b') AS b, json_keys(j, '$[2]') AS c, "
+             f"json_keys(j::JSON, '/z') AS d FROM {DOCS}"),
+    ("merge_patch", "SELECT json_merge_patch('{\"a\":1,\"b\":2}', '{\"b\":null,\"c\":3}') AS a, "
+                    "json_merge_patch('{\"a\":{\"x\":1}}', '{\"a\":{\"y\":2}}') AS b, "
+                    "json_merge_patch('[1]', '{\"a\":1}') AS c, json_merge_patch('{\"a\":1}', '[2]') AS d, "
+                    "json_merge_patch('{\"a\":1}', '{\"b\":2}', '{\"c\":3}') AS e, "
+                    "json_merge_patch(NULL, '{\"q\": {\"r\": null, \"s\": 1.50}}') AS f, "
+                    "json_merge_patch('{\"a\":1}', NULL) AS g, json_merge_patch('{\"a\":1,\"b\":2}', '{\"a\":3}') AS h, "
+                    "json_merge_patch('{\"b\":1,\"a\":2}', '{\"c\":1,\"a\":3, \"b\":null}') AS i, "
+                    "json_merge_patch('{\"a\":1,\"a\":2}', '{\"b\":1}') AS l, json_merge_patch('1', '2') AS m"),
+    ("merge_patch_nested", "SELECT json_merge_patch('1', '{\"a\":null}') AS a, json_merge_patch('[1]', '{\"a\":{\"b\":null}}') AS b, "
+                           "json_merge_patch('{\"x\":1}', '{\"a\":{\"b\":null}}') AS c, "
+                           "json_merge_patch('{\"x\":[1]}', '{\"x\":{\"b\":null,\"c\":1}}') AS d, "
+                           "json_merge_patch('{\"x\":{\"y\":1}}', '{\"x\":{\"b\":[{\"c\":null}]}}') AS e, "
+                           "json_merge_patch('\"s\"', '{\"a\":null}', '{\"b\":null}') AS f"),
+    ("merge_patch_rows", f"SELECT k, json_merge_patch(j, '{{\"b\": {{\"c\": null, \"n\": 1}}}}') AS m FROM {DOCS}"),
+    ("contains", "SELECT json_contains('{\"a\":1,\"b\":2}', '{\"a\":1}') AS a, "
+                 "json_contains('{\"a\":{\"b\":1,\"c\":2}}', '{\"b\":1}') AS b, "
+                 "json_contains('[1,2,[3]]', '3') AS c, json_contains('[1,2,[3]]', '[3]') AS d, "
+                 "json_contains('[1,2,3]', '[1,3]') AS e, json_contains('{\"a\":[1,2]}', '{\"a\":[2]}') AS f, "
+                 "json_contains('1.0', '1') AS g, json_contains('[[1,2]]','[1]') AS h, "
+                 "json_contains('[{\"a\":1,\"b\":2}]', '{\"a\":1}') AS i, json_contains('{\"a\":1}','\"a\"') AS l, "
+                 "json_contains('[1,2]', '[]') AS m, json_contains('{\"a\":1}', '{}') AS n, "
+                 "json_contains('[1,2]', '[1,4]') AS o, json_contains('{\"a\":{\"b\":1}}', '{\"a\":{\"b\":2}}') AS p, "
+                 "json_contains('\"\\u0041\"', '\"A\"') AS q, json_contains(NULL, '1') AS r"),
+    ("contains_rows", f"SELECT k, json_contains(j, '1') AS a, json_contains(j, '{{\"d\": null}}') AS b, "
+                      f"json_contains(j, '[]') AS c, json_contains(j, '{{\"b\": 2}}') AS d FROM {DOCS}"),
+    ("wildcards", f"SELECT k, json_extract(j, '$[*]') AS a, json_extract(j, '$.*') AS b, "
+                  f"json_extract(j, '$.a[*].b') AS c, json_extract_string(j, '$.b.c[*]') AS d, "
+                  f"json_extract(j, '$.*.b') AS e, j -> '$[*][*]' AS f FROM {DOCS}"),
+    ("path_lists", f"SELECT k, json_extract(j, ['$.a', '$.b.c[1]', '$[1]', '$.zz']) AS a, "
+                   f"json_extract_string(j, ['$.b.c', '$[2].x', '$']) AS b FROM {DOCS}"),
+    ("json_column_paths", f"SELECT k, j::JSON -> '$.b.c' AS a, json_extract(j::JSON, '$[*]') AS b, "
+                          f"json_extract_string(j::JSON, '$.a') AS c, json_type(j::JSON) AS t FROM {DOCS}"),
+]
+
+
+@pytest.mark.parametrize("name,query", PATH_CASES, ids=[c[0] for c in PATH_CASES])
+def test_json_paths(sql, name, query):
+    sql.check(esc(query))
+
+
 def esc(query):
     """The runner fills {placeholders} with str.format: JSON's braces are doubled."""
     return query.replace("{", "{{").replace("}", "}}")
@@ -123,6 +174,12 @@ ERRORS = [
     ("array_to_json_type", "SELECT array_to_json(1)", "must be LIST"),
     ("row_to_json_type", "SELECT row_to_json(1)", "must be STRUCT"),
     ("json_fn_malformed", "SELECT json('x')", "malformed JSON"),
+    ("keys_malformed", "SELECT json_keys('{\"a\":')", "malformed JSON"),
+    ("contains_malformed", "SELECT json_contains('[1]', '[1')", "malformed JSON"),
+    ("merge_patch_malformed", "SELECT json_merge_patch('{}', '{')", "malformed JSON"),
+    ("wildcard_malformed", "SELECT json_extract('[1', '$[*]')", "malformed JSON"),
+    ("wildcard_bad_path", "SELECT json_extract('[1]', '$[*')", "JSON path error"),
+    ("path_list_bad_path", "SELECT json_extract('[1]', ['$[0]', '$a'])", "JSON path error"),
 ]
 
 
