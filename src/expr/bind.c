@@ -231,7 +231,7 @@ static pl_status make_lit(pl_value *v, int32_t sql_pos, pl_bexpr **out, pl_error
 pl_status pl_bexpr_wrap_cast(pl_bexpr **arg, pl_type *to, pl_error *err) {
     pl_bexpr *a = *arg;
     if (pl_type_equals(a->type, to)) return PL_OK;
-    if (a->kind == PL_BEXPR_LIT) {
+    if (a->kind == PL_BEXPR_LIT && to->id != PL_TYPE_LIST && to->id != PL_TYPE_STRUCT && to->id != PL_TYPE_MAP) {
         pl_value v;
         pl_value_init_null(&v);
         pl_status st = pl_cast_value(&a->lit, to, false, &v, err);
@@ -455,7 +455,8 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
             *out = arg;
             return PL_OK;
         }
-        if (arg->kind == PL_BEXPR_LIT) {
+        pl_type_id ct = e->cast_type->id; /* nested values have no literal form */
+        if (arg->kind == PL_BEXPR_LIT && ct != PL_TYPE_LIST && ct != PL_TYPE_STRUCT && ct != PL_TYPE_MAP) {
             pl_value v;
             pl_value_init_null(&v);
             pl_status st = pl_cast_value(&arg->lit, e->cast_type, e->try_cast, &v, err);

@@ -45,6 +45,7 @@ bool pl_cast_supported(const pl_type *from, const pl_type *to) {
     if (pl_type_equals(from, to) || from->id == PL_TYPE_NA) return true;
     pl_type_id f = from->id, t = to->id;
     if (t == PL_TYPE_UTF8) return true;
+    if (pl_type_is_json(from) && nested(t)) return true; /* json_transform's rules */
     /* list to list: element by element */
     if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) return pl_cast_supported(from->children[0].type, to->children[0].type);
     /* map to map: keys and values cast (the keys checked again) */
@@ -1141,6 +1142,186 @@ static pl_status cast_from_json(pl_array *a, pl_type *to, const cast_ctx *cc, pl
     return st;
 }
 
+/* JSON -> LIST / STRUCT / MAP (DuckDB's json_transform; casts are strict): the values are cut
+ * into arrays of their parts' JSON texts, which are converted recursively; scalars end in
+ * cast_from_json. Strict (a cast): a value of the wrong kind or an object without a field's key
+ * is an error; lenient (TRY_CAST, json_transform): NULL there, a struct from a non-object has
+ * NULL fields. A JSON null is NULL. */
+typedef struct jparts {
+    pl_builder *b;    /* JSON texts of one part (a field, the items, the map values) */
+    pl_strbuf text;
+} jparts;
+
+static pl_status jparts_add(jparts *p, const uint8_t *d, int64_t n, int64_t at, pl_error *err) {
+    if (at < 0 || d[at] == 'n') return pl_builder_append_null(p->b, err);
+    p->text.len = 0;
+    PL_TRY(pl_json_render(d, n, at, false, &p->text, err));
+    return pl_builder_append_bytes(p->b, p->text.data, p->text.len, err);
+}
+
+typedef struct jcollect {
+    jparts *items;  /* LIST items / MAP values */
+    pl_builder *keys; /* MAP keys (their text) */
+    const uint8_t *d;
+    int64_t n;
+    int64_t count;
+    pl_status st;
+    pl_error *err;
+    /* STRUCT: the first member of each field's name (-1 = none) */
+    const pl_type *st_type;
+    int64_t *field_at;
+} jcollect;
+
+static bool jcollect_member(void *ctx, const char *key, int64_t key_len, int64_t value_at) {
+    jcollect *c = ctx;
+    if (c->st_type) {
+        for (int32_t f = 0; f < c->st_type->n_children; f++) {
+            const char *nm = c->st_type->children[f].name;
+            if (c->field_at[f] < 0 && (int64_t)strlen(nm) == key_len && !memcmp(nm, key, (size_t)key_len))
+                c->field_at[f] = value_at;
+        }
+        return true;
+    }
+    if (c->keys && (c->st = pl_builder_append_bytes(c->keys, key, key_len, c->err))) return false;
+    c->st = jparts_add(c->items, c->d, c->n, value_at, c->err);
+    c->count++;
+    return c->st == PL_OK;
+}
+
+static const char *json_kind_name(uint8_t b) {
+    return b == '{' ? "OBJECT" : b == '[' ? "ARRAY" : b == '"' ? "VARCHAR" : b == 't' || b == 'f' ? "BOOLEAN" : "a number";
+}
+
+static pl_status json_kind_fail(const uint8_t *d, int64_t n, int64_t at, const char *want, pl_error *err) {
+    PL_FAIL(err, PL_ERR_TYPE, "Expected %s, but got %s: %.*s%s", want, json_kind_name(d[at]),
+            (int)PL_MIN(n - at, 60), (const char *)d + at, n - at > 60 ? "..." : "");
+}
+
+static pl_status json_shred(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out, pl_error *err) {
+    if (!nested(to->id)) {
+        if (!pl_type_is_json(to)) return cast_from_json(a, to, cc, out, err);
+        jparts p = {NULL, {0}}; /* JSON leaves: the value's compact text */
+        PL_TRY(pl_builder_new(to, a->length, &p.b, err));
+        pl_status st = PL_OK;
+        for (int64_t i = 0; i < a->length && !st; i++) {
+            int32_t len;
+            const uint8_t *d = pl_array_is_valid(a, i) ? pl_array_bytes(a, i, &len) : NULL;
+            int64_t at = -1;
+            char why[320];
+            if (d && pl_json_locate(d, len, "$", 1, &at, why, sizeof why) != 1) st = json_row_fail(cc, i, d, len, why, err);
+            if (!st) st = jparts_add(&p, d, d ? len : 0, at, err);
+        }
+        pl_strbuf_reset(&p.text);
+        if (!st) st = pl_builder_finish(p.b, out, err);
+        pl_builder_free(p.b);
+        return st;
+    }
+    int64_t n = a->length;
+    bool is_struct = to->id == PL_TYPE_STRUCT, is_map = to->id == PL_TYPE_MAP;
+    int32_t n_parts = is_struct ? to->n_children : 1;
+    jparts *parts = pl_calloc((size_t)PL_MAX(n_parts, 1), sizeof *parts);
+    int64_t *field_at = pl_calloc((size_t)PL_MAX(n_parts, 1), sizeof *field_at);
+    pl_buf *validity = NULL, *offsets = NULL;
+    pl_builder *keys = NULL;
+    pl_status st = parts && field_at ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory reading JSON");
+    if (!st) st = pl_xbuf_zeroed(pl_bits_bytes(n), &validity, err);
+    if (!st && !is_struct) st = pl_xbuf_new((n + 1) * 4, &offsets, err);
+    if (!st && is_map) st = pl_builder_new(pl_type_simple(PL_TYPE_UTF8), n, &keys, err);
+    for (int32_t k = 0; k < n_parts && !st; k++) st = pl_builder_new(pl_type_json(), n, &parts[k].b, err);
+    int64_t n_items = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (offsets) ((int32_t *)(void *)offsets->data)[i] = (int32_t)n_items;
+        int32_t len = 0;
+        const uint8_t *d = pl_array_is_valid(a, i) ? pl_array_bytes(a, i, &len) : NULL;
+        int64_t at = -1;
+        char why[320];
+        if (d && pl_json_locate(d, len, "$", 1, &at, why, sizeof why) != 1) {
+            st = json_row_fail(cc, i, d, len, why, err);
+            break;
+        }
+        bool null = !d || d[at] == 'n';
+        char want = is_struct || is_map ? '{' : '[';
+        if (!null && d[at] != want) {
+            if (!cc->try_cast) {
+                st = json_kind_fail(d, len, at, want == '{' ? "OBJECT" : "ARRAY", err);
+                break;
+            }
+            null = !is_struct; /* lenient: a struct of NULL fields, else NULL */
+            if (is_struct) {
+                pl_bit_set(validity->data, i);
+                for (int32_t k = 0; k < n_parts && !st; k++) st = pl_builder_append_null(parts[k].b, err);
+                continue;
+            }
+        }
+        if (null) {
+            for (int32_t k = 0; is_struct && k < n_parts && !st; k++) st = pl_builder_append_null(parts[k].b, err);
+            continue;
+        }
+        pl_bit_set(validity->data, i);
+        jcollect c = {&parts[0], keys, d, len, 0, PL_OK, err, is_struct ? to : NULL, field_at};
+        for (int32_t k = 0; k < n_parts; k++) field_at[k] = -1;
+        if (pl_json_each(d, len, at, jcollect_member, &c) < -1) {
+            st = c.st ? c.st : pl_error_set(err, PL_ERR_INTERNAL, "unreadable JSON value");
+            break;
+        }
+        n_items += c.count;
+        for (int32_t k = 0; is_struct && k < n_parts && !st; k++) {
+            if (field_at[k] < 0 && !cc->try_cast)
+                st = pl_error_set(err, PL_ERR_TYPE, "Object %.*s%s does not have key \"%s\"",
+                                  (int)PL_MIN(len - at, 60), (const char *)d + at, len - at > 60 ? "..." : "",
+                                  to->children[k].name);
+            if (!st) st = jparts_add(&parts[k], d, len, field_at[k], err);
+        }
+    }
+    if (!st && n_items > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "more than 2^31 list items");
+    if (!st && offsets) ((int32_t *)(void *)offsets->data)[n] = (int32_t)n_items;
+    /* the parts, converted */
+    pl_array **ch = st ? NULL : pl_calloc((size_t)PL_MAX(n_parts, 1), sizeof *ch);
+    if (!st && !ch) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory reading JSON");
+    for (int32_t k = 0; k < n_parts && !st; k++) {
+        pl_array *texts = NULL;
+        st = pl_builder_finish(parts[k].b, &texts, err);
+        pl_type *pt = is_struct ? to->children[k].type
+                      : is_map ? to->children[0].type->children[1].type : to->children[0].type;
+        if (!st) st = json_shred(texts, pt, cc, &ch[k], err);
+        pl_array_release(texts);
+    }
+    pl_array *entries = NULL;
+    if (!st && is_map) {
+        pl_array *key_texts = NULL, *kv[2] = {NULL, ch[0]};
+        cast_ctx strict = {false, cc->rows};
+        st = pl_builder_finish(keys, &key_texts, err);
+        if (!st) st = cast_array_impl(key_texts, to->children[0].type->children[0].type, &strict, &kv[0], err);
+        pl_array_release(key_texts);
+        ch[0] = NULL;
+        if (!st) {
+            st = pl_array_new(pl_type_retain(to->children[0].type), n_items, 0, NULL, NULL, NULL, 2, kv,
+                              NULL, &entries, err);
+        } else {
+            pl_array_release(kv[0]);
+            pl_array_release(kv[1]);
+        }
+        if (!st) ch[0] = entries;
+    }
+    if (!st) {
+        st = pl_array_new(pl_type_retain(to), n, -1, validity, offsets, NULL, n_parts, ch, NULL, out, err);
+        validity = offsets = NULL;
+        for (int32_t k = 0; k < n_parts; k++) ch[k] = NULL;
+    }
+    for (int32_t k = 0; ch && k < n_parts; k++) pl_array_release(ch[k]);
+    pl_free(ch);
+    for (int32_t k = 0; parts && k < n_parts; k++) {
+        pl_builder_free(parts[k].b);
+        pl_strbuf_reset(&parts[k].text);
+    }
+    pl_free(parts);
+    pl_free(field_at);
+    pl_builder_free(keys);
+    pl_buf_release(validity);
+    pl_buf_release(offsets);
+    return st;
+}
+
 /* Map to map: keys and values cast, offsets and validity kept; a cast that makes two keys of a
  * map equal (or a key NULL) is an error, like DuckDB's. */
 static pl_status cast_map(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out, pl_error *err) {
@@ -1264,7 +1445,7 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
     if (pl_type_is_json(to) && !(f == PL_TYPE_UTF8 && pl_type_is_json(a->type)))
         return cast_to_json(a, to, cc, out, err);
     if (f == PL_TYPE_UTF8 && t == PL_TYPE_UTF8) return cast_bytes(a, to, out, err); /* JSON -> VARCHAR */
-    if (pl_type_is_json(a->type)) return cast_from_json(a, to, cc, out, err);
+    if (pl_type_is_json(a->type)) return json_shred(a, to, cc, out, err);
     if (t == PL_TYPE_UTF8) {
         return cast_to_utf8(a, to, out, err); /* BLOB bytes as DuckDB shows them (\\xHH) */
     }
