@@ -588,6 +588,105 @@ static pl_status k_contains(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
+/* ---------------------------------------------------------------- json_transform */
+
+/* The type a json_transform structure describes: an object is a STRUCT of its members, an array
+ * of one element a LIST of it, a string a type name ("INTEGER", "VARCHAR[]", "JSON"). */
+static pl_status structure_type(const uint8_t *d, int64_t n, int64_t at, pl_type **out, pl_error *err) {
+    if (d[at] == '"') {
+        pl_strbuf name = {0};
+        pl_status st = pl_json_render(d, n, at, true, &name, err);
+        if (!st) st = pl_type_from_sql_name(name.data ? name.data : "", out, err);
+        pl_strbuf_reset(&name);
+        return st;
+    }
+    if (d[at] != '{' && d[at] != '[')
+        PL_FAIL(err, PL_ERR_SQL, "json_transform: the structure holds type names (strings), objects and "
+                "arrays, not %.*s", (int)PL_MIN(n - at, 40), (const char *)d + at);
+    members m;
+    PL_TRY(collect(d, n, at, &m, err));
+    pl_status st = PL_OK;
+    if (d[at] == '[') {
+        pl_type *item = NULL;
+        if (m.n != 1)
+            st = pl_error_set(err, PL_ERR_SQL, "json_transform: an array in the structure holds one element "
+                              "type, not %lld", (long long)m.n);
+        if (!st) st = structure_type(d, n, m.val[0], &item, err);
+        if (!st) st = pl_type_new_list("item", item, true, out, err);
+        pl_type_release(item);
+        members_reset(&m);
+        return st;
+    }
+    if (m.n == 0) st = pl_error_set(err, PL_ERR_SQL, "json_transform: an empty object in the structure");
+    pl_field *f = st ? NULL : pl_calloc((size_t)m.n, sizeof *f);
+    if (!st && !f) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory binding json_transform");
+    for (int64_t i = 0; i < m.n && !st; i++) {
+        for (int64_t j = 0; j < i && !st; j++)
+            if (m.key_len[i] == m.key_len[j] && !memcmp(m.keys.data + m.key_off[i], m.keys.data + m.key_off[j],
+                                                         (size_t)m.key_len[i]))
+                st = pl_error_set(err, PL_ERR_SQL, "json_transform: key \"%.*s\" twice in the structure",
+                                  (int)m.key_len[i], m.keys.data + m.key_off[i]);
+        if (!st) st = structure_type(d, n, m.val[i], &f[i].type, err);
+        f[i].nullable = true;
+    }
+    for (int64_t i = 0; i < m.n && !st; i++) {
+        f[i].name = pl_malloc((size_t)m.key_len[i] + 1);
+        if (!f[i].name) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory binding json_transform");
+        else {
+            if (m.key_len[i]) memcpy(f[i].name, m.keys.data + m.key_off[i], (size_t)m.key_len[i]);
+            f[i].name[m.key_len[i]] = 0;
+        }
+    }
+    if (!st) st = pl_type_new_struct((int32_t)m.n, f, out, err);
+    for (int64_t i = 0; f && i < m.n; i++) {
+        pl_free(f[i].name);
+        pl_type_release(f[i].type);
+    }
+    pl_free(f);
+    members_reset(&m);
+    return st;
+}
+
+static pl_status bind_transform(pl_bexpr *call, pl_error *err) {
+    PL_TRY(pl_fn_bind_text_arg(call, 0, false, err));
+    const pl_bexpr *s = call->args[1];
+    if (s->kind != PL_BEXPR_LIT || s->lit.is_null || s->lit.type->id != PL_TYPE_UTF8)
+        PL_FAIL(err, PL_ERR_SQL, "the structure argument of %s must be a constant string", call->fn->name);
+    const uint8_t *d = (const uint8_t *)s->lit.str;
+    int64_t at;
+    char why[320];
+    if (pl_json_locate(d, s->lit.str_len, "$", 1, &at, why, sizeof why) != 1)
+        PL_FAIL(err, PL_ERR_SQL, "%s: the structure is not JSON: %s", call->fn->name, why);
+    return structure_type(d, s->lit.str_len, at, &call->type, err);
+}
+
+/* json_transform / from_json (lenient: a value that does not fit is NULL) and the _strict forms
+ * (errors): the text validated as JSON, then cast by cast.c's JSON rules. */
+static pl_status transform_kernel(const pl_bexpr *call, const pl_datum *args, int64_t n, bool strict,
+                                  pl_datum *out, pl_error *err) {
+    pl_array *a = NULL, *j = NULL, *r = NULL;
+    PL_TRY(pl_fn_datum_array(&args[0], n, &a, err));
+    pl_status st = pl_type_is_json(a->type) ? (j = pl_array_retain(a), PL_OK)
+                                             : pl_cast_array(a, pl_type_json(), false, &j, err);
+    if (!st) st = pl_cast_array(j, call->type, !strict, &r, err);
+    pl_array_release(a);
+    pl_array_release(j);
+    if (!st) pl_datum_set_array(out, r);
+    return st;
+}
+
+static pl_status k_transform(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                             pl_datum *out, pl_error *err) {
+    (void)ec;
+    return transform_kernel(call, args, n, false, out, err);
+}
+
+static pl_status k_transform_strict(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
+                                    int64_t n, pl_datum *out, pl_error *err) {
+    (void)ec;
+    return transform_kernel(call, args, n, true, out, err);
+}
+
 /* ---------------------------------------------------------------- building JSON */
 
 typedef enum jbuild { JB_VALUE, JB_OBJECT, JB_ARRAY } jbuild;
@@ -740,6 +839,8 @@ static const pl_func_def g_json[] = {
     {"json_keys", NULL, 1, 2, EW, bind_keys, k_json_keys},
     {"json_merge_patch", NULL, 2, -1, PL_FN_ELEMENTWISE, bind_merge_patch, k_merge_patch},
     {"json_contains", NULL, 2, 2, EW, bind_contains, k_contains},
+    {"json_transform", "from_json", 2, 2, EW, bind_transform, k_transform},
+    {"json_transform_strict", "from_json_strict", 2, 2, EW, bind_transform, k_transform_strict},
     {"to_json", "json_quote", 1, 1, EW, bind_to_json, k_to_json},
     {"array_to_json", NULL, 1, 1, EW, bind_array_to_json, k_to_json},
     {"row_to_json", NULL, 1, 1, EW, bind_row_to_json, k_to_json},

@@ -106,6 +106,24 @@ PATH_CASES = [
                    f"json_extract_string(j, ['$.b.c', '$[2].x', '$']) AS b FROM {DOCS}"),
     ("json_column_paths", f"SELECT k, j::JSON -> '$.b.c' AS a, json_extract(j::JSON, '$[*]') AS b, "
                           f"json_extract_string(j::JSON, '$.a') AS c, json_type(j::JSON) AS t FROM {DOCS}"),
+    ("transform", "SELECT json_transform('{\"a\":1,\"b\":\"x\",\"c\":[1,2]}', '{\"a\":\"INTEGER\",\"c\":[\"DOUBLE\"]}') AS a, "
+                  "json_transform('{\"a\":\"1\"}', '{\"a\":\"INTEGER\"}') AS b, json_transform('{\"a\":\"x\"}', '{\"a\":\"INTEGER\"}') AS c, "
+                  "json_transform('{\"a\":1.5}', '{\"a\":\"INTEGER\"}') AS d, json_transform('{\"a\":{\"b\":1}}', '{\"a\":\"VARCHAR\"}') AS e, "
+                  "json_transform('{\"A\":1}', '{\"a\":\"INTEGER\"}') AS f, json_transform('[1,\"2\",null]', '[\"BIGINT\"]') AS g, "
+                  "json_transform('\"2020-01-01\"', '\"DATE\"') AS h, json_transform('1', '\"VARCHAR\"') AS i, "
+                  "json_transform('{\"a\":1,\"a\":2}', '{\"a\":\"INTEGER\"}') AS l"),
+    ("transform_kinds", "SELECT json_transform('{\"a\":1}', '[\"INTEGER\"]') AS a, json_transform('[1]', '{\"a\":\"INTEGER\"}') AS b, "
+                        "json_transform('{\"a\":[1]}', '{\"a\":\"INTEGER\"}') AS c, json_transform('\"x\"', '[\"INTEGER\"]') AS d, "
+                        "json_transform('{\"a\":1}', '\"INTEGER\"') AS e, json_transform('{\"a\":1}', '{\"a\":\"JSON\"}') AS f, "
+                        "json_transform('{\"a\":\"s\"}', '{\"a\":\"JSON\",\"b\":\"JSON\"}') AS g, "
+                        "from_json('{\"a\":[{\"b\":true}]}', '{\"a\":[{\"b\":\"BOOLEAN\"}]}') AS h, "
+                        "json_transform('null', '{\"a\":\"INTEGER\"}') AS i, json_transform('[null]', '[\"INTEGER\"]') AS l, "
+                        "json_transform_strict('{\"a\":1, \"b\":2}', '{\"a\":\"INTEGER\"}') AS m"),
+    ("transform_rows", f"SELECT k, json_transform(j, '{{\"a\": \"BIGINT\", \"b\": {{\"c\": [\"JSON\"]}}, \"z\": {{\"b\": [\"SMALLINT\"]}}}}') AS t, "
+                       f"from_json(j, '[\"VARCHAR\"]') AS l FROM {DOCS}"),
+    ("json_to_nested_casts", "SELECT '[1,2]'::JSON::INT[] AS a, TRY_CAST('[\"x\", 1]'::JSON AS INT[]) AS c, "
+                             "'{\"1\":\"a\"}'::JSON::MAP(INT, VARCHAR) AS d, '[{\"a\":[1,null]},null]'::JSON::JSON[] AS e, "
+                             "'[\"a\", 1]'::JSON::VARCHAR[] AS f, TRY_CAST('{}'::JSON AS INT[]) AS g"),
 ]
 
 
@@ -179,6 +197,12 @@ ERRORS = [
     ("merge_patch_malformed", "SELECT json_merge_patch('{}', '{')", "malformed JSON"),
     ("wildcard_malformed", "SELECT json_extract('[1', '$[*]')", "malformed JSON"),
     ("wildcard_bad_path", "SELECT json_extract('[1]', '$[*')", "JSON path error"),
+    ("transform_strict_kind", "SELECT json_transform_strict('{\"a\":1}', '[\"INTEGER\"]')", "Expected ARRAY, but got OBJECT"),
+    ("transform_strict_key", "SELECT json_transform_strict('{\"b\":1}', '{\"a\":\"INTEGER\"}')", "does not have key \"a\""),
+    ("transform_strict_value", "SELECT json_transform_strict('{\"a\":\"x\"}', '{\"a\":\"INTEGER\"}')", "x"),
+    ("cast_json_list_kind", "SELECT '{\"a\":1}'::JSON::INT[]", "Expected ARRAY, but got OBJECT"),
+    ("transform_malformed", "SELECT json_transform('{\"a\":', '{\"a\":\"INTEGER\"}')", "malformed JSON"),
+    ("transform_structure_column", "SELECT json_transform('{}', x) FROM (VALUES ('{\"a\":\"INTEGER\"}')) t(x)", "constant"),
     ("path_list_bad_path", "SELECT json_extract('[1]', ['$[0]', '$a'])", "JSON path error"),
 ]
 
