@@ -588,6 +588,191 @@ static pl_status k_contains(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
+/* ---------------------------------------------------------------- json_structure */
+
+/* A structure tree (DuckDB's json_structure): leaves are type names; objects have their keys
+ * in first-seen order (duplicates merged), arrays one merged element; merging NULL with X is X,
+ * UBIGINT with BIGINT HUGEINT, integers with DOUBLE DOUBLE, objects key by key, arrays by
+ * element, and anything else JSON. */
+typedef enum skind { SK_NULL, SK_BOOL, SK_UBIG, SK_BIG, SK_HUGE, SK_DBL, SK_STR, SK_JSON, SK_OBJ, SK_ARR } skind;
+
+typedef struct snode {
+    skind kind;
+    int64_t first, next; /* children (OBJ members, ARR element), siblings: node indices, -1 */
+    int64_t key_off, key_len;
+} snode;
+
+typedef struct stree {
+    snode *v;
+    int64_t n, cap;
+    pl_strbuf keys;
+    pl_error *err;
+} stree;
+
+static int64_t snew(stree *t, skind kind, pl_status *st) {
+    if (t->n == t->cap) {
+        int64_t cap = t->cap ? t->cap * 2 : 16;
+        snode *v = pl_realloc(t->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            *st = pl_error_set(t->err, PL_ERR_NOMEM, "out of memory in json_structure");
+            return -1;
+        }
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n] = (snode){kind, -1, -1, 0, 0};
+    return t->n++;
+}
+
+static bool is_int_kind(skind k) { return k == SK_UBIG || k == SK_BIG || k == SK_HUGE; }
+
+/* Merges the structure of the value at `at` into node `into` (-1: a new node, *out). */
+static pl_status smerge(stree *t, int64_t into, const uint8_t *d, int64_t n, int64_t at, int64_t *out);
+
+typedef struct smember_ctx {
+    stree *t;
+    int64_t node;
+    const uint8_t *d;
+    int64_t n;
+    pl_status st;
+} smember_ctx;
+
+static bool smember(void *ctx, const char *key, int64_t key_len, int64_t value_at) {
+    smember_ctx *c = ctx;
+    stree *t = c->t;
+    int64_t child = -1, last = -1;
+    if (key) {
+        for (int64_t k = t->v[c->node].first; k >= 0; last = k, k = t->v[k].next)
+            if (t->v[k].key_len == key_len && !memcmp(t->keys.data + t->v[k].key_off, key, (size_t)key_len)) {
+                child = k;
+                break;
+            }
+    } else {
+        child = t->v[c->node].first;
+    }
+    if (child >= 0) {
+        c->st = smerge(t, child, c->d, c->n, value_at, &child);
+        return c->st == PL_OK;
+    }
+    int64_t off = t->keys.len;
+    if (key && key_len && (c->st = pl_strbuf_append(&t->keys, key, key_len, t->err))) return false;
+    if ((c->st = smerge(t, -1, c->d, c->n, value_at, &child))) return false;
+    t->v[child].key_off = off;
+    t->v[child].key_len = key ? key_len : 0;
+    if (last >= 0) t->v[last].next = child;
+    else t->v[c->node].first = child;
+    return true;
+}
+
+static pl_status smerge(stree *t, int64_t into, const uint8_t *d, int64_t n, int64_t at, int64_t *out) {
+    pl_status st = PL_OK;
+    skind k;
+    int64_t elems;
+    switch (d[at]) {
+    case 'n': k = SK_NULL; break;
+    case 't': case 'f': k = SK_BOOL; break;
+    case '"': k = SK_STR; break;
+    case '{': k = SK_OBJ; break;
+    case '[': k = SK_ARR; break;
+    default: {
+        const char *nm = pl_json_kind(d, n, at, &elems);
+        k = nm && !strcmp(nm, "UBIGINT") ? SK_UBIG : nm && !strcmp(nm, "BIGINT") ? SK_BIG : SK_DBL;
+    }
+    }
+    if (into < 0) {
+        into = snew(t, k, &st);
+        if (into < 0) return st;
+    } else {
+        skind cur = t->v[into].kind;
+        if (cur == SK_NULL) t->v[into].kind = k;
+        else if (k == SK_NULL || cur == k || cur == SK_JSON) { /* kept */
+        } else if (is_int_kind(cur) && is_int_kind(k)) t->v[into].kind = SK_HUGE;
+        else if ((is_int_kind(cur) || cur == SK_DBL) && (is_int_kind(k) || k == SK_DBL)) t->v[into].kind = SK_DBL;
+        else {
+            t->v[into].kind = SK_JSON;
+            t->v[into].first = -1;
+        }
+    }
+    *out = into;
+    skind now = t->v[into].kind;
+    if ((k == SK_OBJ || k == SK_ARR) && now == k) {
+        smember_ctx c = {t, into, d, n, PL_OK};
+        if (pl_json_each(d, n, at, smember, &c) < -1)
+            return c.st ? c.st : pl_error_set(t->err, PL_ERR_INTERNAL, "unreadable JSON value");
+        if (k == SK_ARR && t->v[into].first < 0) { /* [] -> ["NULL"] */
+            int64_t e = snew(t, SK_NULL, &st);
+            if (e < 0) return st;
+            t->v[into].first = e;
+        }
+    }
+    return PL_OK;
+}
+
+static pl_status srender(const stree *t, int64_t i, pl_strbuf *out, pl_error *err) {
+    static const char *const names[] = {"NULL", "BOOLEAN", "UBIGINT", "BIGINT", "HUGEINT", "DOUBLE", "VARCHAR", "JSON"};
+    const snode *s = &t->v[i];
+    if (s->kind == SK_ARR) {
+        PL_TRY(pl_strbuf_append(out, "[", 1, err));
+        PL_TRY(srender(t, s->first, out, err));
+        return pl_strbuf_append(out, "]", 1, err);
+    }
+    if (s->kind == SK_OBJ && s->first >= 0) {
+        PL_TRY(pl_strbuf_append(out, "{", 1, err));
+        for (int64_t k = s->first; k >= 0; k = t->v[k].next) {
+            if (k != s->first) PL_TRY(pl_strbuf_append(out, ",", 1, err));
+            PL_TRY(pl_json_append_string(out, t->keys.data ? t->keys.data + t->v[k].key_off : "", t->v[k].key_len, err));
+            PL_TRY(pl_strbuf_append(out, ":", 1, err));
+            PL_TRY(srender(t, k, out, err));
+        }
+        return pl_strbuf_append(out, "}", 1, err);
+    }
+    const char *nm = s->kind == SK_OBJ ? "JSON" : names[s->kind]; /* {} -> "JSON" */
+    return pl_json_append_string(out, nm, (int64_t)strlen(nm), err);
+}
+
+static pl_status bind_structure(pl_bexpr *call, pl_error *err) {
+    PL_TRY(pl_fn_bind_text_arg(call, 0, false, err));
+    call->type = pl_type_json();
+    return PL_OK;
+}
+
+static pl_status k_structure(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                             pl_datum *out, pl_error *err) {
+    if (pl_fn_all_scalar(args, 1)) return pl_fn_eval_scalars(ec, call, args, k_structure, out, err);
+    pl_array *a = NULL;
+    PL_TRY(pl_fn_datum_array(&args[0], n, &a, err));
+    pl_fn_strb b;
+    memset(&b, 0, sizeof b);
+    pl_strbuf text = {0};
+    stree t = {NULL, 0, 0, {0}, err};
+    pl_status st = pl_fn_strb_init(&b, n, n * 16, err);
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (!pl_array_is_valid(a, i)) {
+            st = pl_fn_strb_null(&b, err);
+            continue;
+        }
+        const uint8_t *d;
+        int64_t len, at, root = -1;
+        t.n = 0;
+        t.keys.len = 0;
+        text.len = 0;
+        st = locate_root(call, a, i, &d, &len, &at, err);
+        if (!st) st = smerge(&t, -1, d, len, at, &root);
+        if (!st) st = srender(&t, root, &text, err);
+        if (!st) st = pl_fn_strb_append(&b, text.data, text.len, err);
+        if (!st) st = pl_fn_strb_next(&b, err);
+    }
+    pl_free(t.v);
+    pl_strbuf_reset(&t.keys);
+    pl_strbuf_reset(&text);
+    pl_array_release(a);
+    if (st) {
+        pl_fn_strb_reset(&b);
+        return st;
+    }
+    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+}
+
 /* ---------------------------------------------------------------- json_transform */
 
 /* The type a json_transform structure describes: an object is a STRUCT of its members, an array
@@ -840,6 +1025,7 @@ static const pl_func_def g_json[] = {
     {"json_merge_patch", NULL, 2, -1, PL_FN_ELEMENTWISE, bind_merge_patch, k_merge_patch},
     {"json_contains", NULL, 2, 2, EW, bind_contains, k_contains},
     {"json_transform", "from_json", 2, 2, EW, bind_transform, k_transform},
+    {"json_structure", NULL, 1, 1, EW, bind_structure, k_structure},
     {"json_transform_strict", "from_json_strict", 2, 2, EW, bind_transform, k_transform_strict},
     {"to_json", "json_quote", 1, 1, EW, bind_to_json, k_to_json},
     {"array_to_json", NULL, 1, 1, EW, bind_array_to_json, k_to_json},

@@ -121,6 +121,15 @@ PATH_CASES = [
                         "json_transform_strict('{\"a\":1, \"b\":2}', '{\"a\":\"INTEGER\"}') AS m"),
     ("transform_rows", f"SELECT k, json_transform(j, '{{\"a\": \"BIGINT\", \"b\": {{\"c\": [\"JSON\"]}}, \"z\": {{\"b\": [\"SMALLINT\"]}}}}') AS t, "
                        f"from_json(j, '[\"VARCHAR\"]') AS l FROM {DOCS}"),
+    ("structure", "SELECT json_structure('[1,-1]') AS a, json_structure('[1,1.5]') AS b, json_structure('[1,\"x\"]') AS c, "
+                  "json_structure('[{\"a\":1},{\"b\":\"x\"}]') AS d, json_structure('[{\"a\":1},{\"a\":\"x\"}]') AS e, "
+                  "json_structure('[[1],[null]]') AS f, json_structure('[null, 1]') AS g, json_structure('[{\"a\":1}, 2]') AS h, "
+                  "json_structure('\"2020-01-01\"') AS i, json_structure('{\"a\":1,\"a\":2}') AS j, json_structure('[]') AS k, "
+                  "json_structure('{}') AS l, json_structure('null') AS m, json_structure('18446744073709551615') AS n, "
+                  "json_structure('1e400') AS o, json_structure('[true, 1]') AS p, json_structure('[[], [1]]') AS q, "
+                  "json_structure('[{}, {\"a\":1}]') AS r, json_structure('[-1, 1.5]') AS s, json_structure(NULL) AS t, "
+                  "json_structure('[[1, -2], [2.5]]') AS u"),
+    ("structure_rows", f"SELECT k, json_structure(j) AS s FROM {DOCS}"),
     ("json_to_nested_casts", "SELECT '[1,2]'::JSON::INT[] AS a, TRY_CAST('[\"x\", 1]'::JSON AS INT[]) AS c, "
                              "'{\"1\":\"a\"}'::JSON::MAP(INT, VARCHAR) AS d, '[{\"a\":[1,null]},null]'::JSON::JSON[] AS e, "
                              "'[\"a\", 1]'::JSON::VARCHAR[] AS f, TRY_CAST('{}'::JSON AS INT[]) AS g"),
