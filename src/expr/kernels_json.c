@@ -77,6 +77,15 @@ static const uint8_t *str_at(const pl_array *a, int64_t i, int64_t *len) {
     return a->data ? a->data->data + o[i] : (const uint8_t *)"";
 }
 
+/* Ends a string-building kernel: the result of call's type, or the failure st (b freed). */
+static pl_status strb_done(pl_fn_strb *b, pl_status st, const pl_bexpr *call, pl_datum *out, pl_error *err) {
+    if (st) {
+        pl_fn_strb_reset(b);
+        return st;
+    }
+    return pl_fn_strb_finish(b, pl_type_retain(call->type), out, err);
+}
+
 static pl_status row_error(pl_error *err, const pl_bexpr *call, int64_t row, const char *why) {
     pl_status st = pl_error_set(err, PL_ERR_INVALID_ARG, "%s: %s at row %lld", call->fn->name, why,
                                 (long long)row);
@@ -483,11 +492,7 @@ static pl_status k_merge_patch(pl_eval_ctx *ec, const pl_bexpr *call, const pl_d
     pl_strbuf_reset(&next);
     for (int32_t k = 0; k < call->n_args; k++) pl_array_release(a[k]);
     pl_free(a);
-    if (st) {
-        pl_fn_strb_reset(&b);
-        return st;
-    }
-    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+    return strb_done(&b, st, call, out, err);
 }
 
 /* Scalars are equal when their compact texts are (numbers normalised: 1 and 1.0 differ, as
@@ -766,11 +771,7 @@ static pl_status k_structure(pl_eval_ctx *ec, const pl_bexpr *call, const pl_dat
     pl_strbuf_reset(&t.keys);
     pl_strbuf_reset(&text);
     pl_array_release(a);
-    if (st) {
-        pl_fn_strb_reset(&b);
-        return st;
-    }
-    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+    return strb_done(&b, st, call, out, err);
 }
 
 /* ---------------------------------------------------------------- json_transform */
@@ -944,11 +945,7 @@ static pl_status build_kernel(pl_eval_ctx *ec, const pl_bexpr *call, const pl_da
     pl_strbuf_reset(&text);
     for (int32_t k = 0; k < call->n_args; k++) pl_array_release(a[k]);
     pl_free(a);
-    if (st) {
-        pl_fn_strb_reset(&b);
-        return st;
-    }
-    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+    return strb_done(&b, st, call, out, err);
 }
 
 /* __json_group_object(list<struct<k, v>>): json_group_object's pairs (the SQL planner gathers
@@ -997,11 +994,7 @@ static pl_status k_group_object(pl_eval_ctx *ec, const pl_bexpr *call, const pl_
     pl_strbuf_reset(&text);
     pl_strbuf_reset(&key);
     pl_array_release(l);
-    if (st) {
-        pl_fn_strb_reset(&b);
-        return st;
-    }
-    return pl_fn_strb_finish(&b, pl_type_retain(call->type), out, err);
+    return strb_done(&b, st, call, out, err);
 }
 
 #define JSON_B(NAME, OP)                                                                           \

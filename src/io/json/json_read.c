@@ -2189,18 +2189,25 @@ static int descend(jcur *c, const char *k, int64_t kl, int64_t idx, bool from_en
     return 0;
 }
 
+/* Validates the text d[0..n) (one JSON value, white space around it) and sets c at its start;
+ * false (why filled, c reset) when it is malformed. */
+static bool open_text(jcur *c, const uint8_t *d, int64_t n, char *why, size_t why_n) {
+    text_cursor(c, d, n);
+    if (!gen_value(c, NULL)) return text_fail(c, why, why_n), false;
+    skip_ws(c);
+    if (c->pos < c->n) {
+        fail_unexpected(c, "the end of the data");
+        return text_fail(c, why, why_n), false;
+    }
+    c->pos = 0;
+    c->depth = 0;
+    return true;
+}
+
 int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t *at,
                    char *why, size_t why_n) {
     jcur c;
-    text_cursor(&c, d, n);
-    if (!gen_value(&c, NULL)) return text_fail(&c, why, why_n);
-    skip_ws(&c);
-    if (c.pos < c.n) {
-        fail_unexpected(&c, "the end of the data");
-        return text_fail(&c, why, why_n);
-    }
-    c.pos = 0;
-    c.depth = 0;
+    if (!open_text(&c, d, n, why, why_n)) return -1;
     skip_ws(&c);
     int found = 1;
     if (plen > 0 && path[0] == '$') {
@@ -2341,15 +2348,7 @@ int pl_json_locate_all(const uint8_t *d, int64_t n, const char *path, int64_t pl
         }
     }
     jcur c;
-    text_cursor(&c, d, n);
-    if (!gen_value(&c, NULL)) return text_fail(&c, why, why_n);
-    skip_ws(&c);
-    if (c.pos < c.n) {
-        fail_unexpected(&c, "the end of the data");
-        return text_fail(&c, why, why_n);
-    }
-    c.pos = 0;
-    c.depth = 0;
+    if (!open_text(&c, d, n, why, why_n)) return -1;
     at_list out = {0};
     if (locate_all_rec(&c, path, plen, 1, &out) < 0) {
         pl_free(out.v);
