@@ -29,6 +29,11 @@ PL_API void pl_session_set_exec_opts(pl_session *s, const pl_exec_opts *opts);
 
 /* The options statements currently run with (as set, then changed by SET threads/memory_limit). */
 PL_API void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out);
+/* The session time zone (SET TimeZone): TIMESTAMPTZ values show, cast and compute in it. zone
+ * NULL or "" = UTC (the default). Errors: PL_ERR_SQL (unknown zone). */
+PL_API PL_NODISCARD pl_status pl_session_set_time_zone(pl_session *s, const char *zone, pl_error *err);
+/* The zone's name as set ("UTC" by default). */
+PL_API const char *pl_session_time_zone(const pl_session *s);
 
 /* Files named in queries (FROM 'x.parquet', read_parquet(...)) are passed through fn, which
  * returns the path to open (pl_malloc'd) or refuses it with an error (the server keeps queries

@@ -6,9 +6,10 @@
  * are trimmed of spaces before parsing numbers, dates and times (not booleans); string -> int
  * accepts a sign, 0x hex, '_' digit separators, fractions and exponents (rounded); anything ->
  * utf8 renders as the text table output does. Timestamps with a time zone are stored as UTC
- * instants, so a cast between a naive and a zoned timestamp only changes the type (the
- * session time zone is UTC); a string with an offset cast to a naive timestamp drops the
- * offset, to a zoned one applies it. Failures are errors naming the value and row, or NULLs
+ * instants; their type's zone (the session's, SET TimeZone) is where a cast to or from a naive
+ * TIMESTAMP, DATE or TIME takes its wall-clock time, and where a string without an offset is
+ * read (UTC: the type only changes); a string with an offset cast to a naive timestamp drops
+ * the offset, to a zoned one applies it. Failures are errors naming the value and row, or NULLs
  * for TRY_CAST. Dictionary inputs are decoded first. */
 #include <ctype.h>
 #include <errno.h>
@@ -20,12 +21,14 @@
 
 #include "compute/compute.h"
 #include "expr/expr_core.h"
+#include "expr/time_int.h"
 #include "io/json/json.h"
 #include "io/text/text.h"
 
 typedef __int128 i128;
 
 static const int64_t k_ups[] = {1, 1000, 1000000, 1000000000}; /* units per second */
+static int64_t floor_div64(int64_t a, int64_t b);
 
 static i128 pow10_i128(int k) {
     i128 r = 1;
@@ -547,6 +550,17 @@ static bool parse_str1(const pl_type *t, const char *s, int64_t n, uint8_t *dst)
             /* a naive timestamp keeps the wall-clock time written */
             int64_t k = offset_start(s, n);
             if (!pl_text_parse_timestamp(s, k, t->unit, &v, &tz)) return false;
+        } else if (!tz && t->tz && !(v == INT64_MAX || v == -INT64_MAX)) {
+            /* no offset written: the wall-clock time in the type's zone (the session's) */
+            const pl_tz *z;
+            int32_t off;
+            if (pl_tz_lookup(t->tz, &z, NULL)) return false;
+            if (!pl_tz_is_fixed(z, &off) || off) {
+                int64_t ups = k_ups[t->unit], d;
+                off = pl_tz_offset_for_local(z, floor_div64(v, ups));
+                if (__builtin_mul_overflow((int64_t)off, ups, &d) || __builtin_sub_overflow(v, d, &v))
+                    return false;
+            }
         }
         memcpy(dst, &v, 8);
         return true;
@@ -1369,6 +1383,85 @@ static pl_status cast_map(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array
     return st;
 }
 
+/* Timestamps a (int64, any unit) moved between UTC instants and local times in zone z: to_local
+ * adds the offset at each instant, else subtracts the offset of each local time (a gap takes
+ * the offset before it, an overlap the later instant, like DuckDB). Out of range is an error
+ * (or NULL for TRY_CAST). The result has a's unit and the given type. */
+static pl_status zone_shift(const cast_ctx *cc, pl_array *a, const pl_tz *z, bool to_local, pl_type *type,
+                            pl_array **out, pl_error *err) {
+    int64_t n = a->length, ups = k_ups[a->type->unit], lo = 1, hi = 0, off = 0;
+    pl_buf *validity = NULL, *values = NULL;
+    PL_TRY(pl_xbuf_new(pl_bits_bytes(n), &validity, err));
+    if (a->validity) pl_xbits_copy(validity->data, a->validity->data, a->offset, n);
+    else memset(validity->data, 0xff, (size_t)pl_bits_bytes(n));
+    pl_status st = pl_xbuf_new(n * 8 + 8, &values, err);
+    const int64_t *v = (const int64_t *)pl_array_values_ptr(a);
+    int64_t *o = values ? (int64_t *)(void *)values->data : NULL;
+    for (int64_t i = 0; !st && i < n; i++) {
+        o[i] = 0;
+        if (!pl_bit_get(validity->data, i)) continue;
+        int64_t x = v[i], d;
+        if (x == INT64_MAX || x == -INT64_MAX) { /* infinities stay */
+            o[i] = x;
+            continue;
+        }
+        int64_t s = floor_div64(x, ups);
+        if (to_local) {
+            if (s < lo || s >= hi) off = pl_tz_offset_range(z, s, &lo, &hi);
+        } else {
+            off = pl_tz_offset_for_local(z, s);
+        }
+        if (!__builtin_mul_overflow(off, ups, &d) &&
+            !(to_local ? __builtin_add_overflow(x, d, &o[i]) : __builtin_sub_overflow(x, d, &o[i])) &&
+            o[i] != INT64_MAX && o[i] != -INT64_MAX && o[i] != INT64_MIN)
+            continue;
+        if (cc->try_cast) {
+            pl_bit_clear(validity->data, i);
+            o[i] = 0;
+            continue;
+        }
+        char tn[64];
+        st = pl_error_set(err, PL_ERR_INVALID_ARG, "timestamp out of range converting to %s in time zone \"%s\"",
+                          pl_xtype_name(type, tn, sizeof tn), pl_tz_name(z));
+        if (err && cc->rows) err->row = i;
+    }
+    if (st) {
+        pl_buf_release(validity);
+        pl_buf_release(values);
+        return st;
+    }
+    return pl_xarray_new(pl_type_retain(type), n, validity, values, NULL, out, err);
+}
+
+/* Casts from a TIMESTAMPTZ in a zone other than UTC to a naive type go through its local time,
+ * casts to one from a naive TIMESTAMP or a DATE take them as local times there (DuckDB's
+ * casts in the session zone). *done = false: no zone involved. */
+static pl_status cast_zoned(pl_array *a, pl_type *to, const cast_ctx *cc, bool *done, pl_array **out,
+                            pl_error *err) {
+    pl_type_id f = a->type->id, t = to->id;
+    const pl_tz *zf, *zt;
+    *done = false;
+    PL_TRY(pl_time_zone_of(a->type, &zf, err)); /* NULL: naive or UTC */
+    PL_TRY(pl_time_zone_of(to, &zt, err));
+    pl_type *naive = NULL;
+    pl_array *mid = NULL;
+    pl_status st = PL_OK;
+    if (zf && (t == PL_TYPE_DATE32 || t == PL_TYPE_TIME64 || (t == PL_TYPE_TIMESTAMP && !to->tz))) {
+        *done = true;
+        PL_TRY(pl_type_new_timestamp(a->type->unit, NULL, &naive, err));
+        st = zone_shift(cc, a, zf, true, naive, &mid, err);
+        if (!st) st = cast_array_impl(mid, to, cc, out, err);
+    } else if (zt && (f == PL_TYPE_DATE32 || (f == PL_TYPE_TIMESTAMP && !a->type->tz))) {
+        *done = true;
+        PL_TRY(pl_type_new_timestamp(to->unit, NULL, &naive, err));
+        st = cast_array_impl(a, naive, cc, &mid, err);
+        if (!st) st = zone_shift(cc, mid, zt, false, to, out, err);
+    }
+    pl_array_release(mid);
+    pl_type_release(naive);
+    return st;
+}
+
 static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
                                  pl_error *err) {
     if (a->type->id == PL_TYPE_DICTIONARY) {
@@ -1387,6 +1480,11 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         PL_FAIL(err, PL_ERR_TYPE, "cannot cast %s to %s", pl_xtype_name(a->type, ta, sizeof ta),
                 pl_xtype_name(to, tb, sizeof tb));
     pl_type_id f = a->type->id, t = to->id;
+    if ((f == PL_TYPE_TIMESTAMP && a->type->tz) || (t == PL_TYPE_TIMESTAMP && to->tz)) {
+        bool done;
+        PL_TRY(cast_zoned(a, to, cc, &done, out, err));
+        if (done) return PL_OK;
+    }
     if (f == PL_TYPE_NA || a->length == 0) return pl_array_new_nulls(to, a->length, out, err);
     if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) {
         /* the elements cast, the offsets and validity kept (ARRAY[]::VARCHAR[], [1, 2]::DOUBLE[]) */

@@ -9,6 +9,7 @@
 #define PL_FUNCS_INT_H
 
 #include "expr/expr_int.h"
+#include "io/text/text.h"
 
 /* ---------------------------------------------------------------- arguments */
 
@@ -152,29 +153,6 @@ static inline int32_t pl_fn_days_in_month(int64_t y, int32_t m) {
  * pl_fn_unit_per_sec(unit) per second. */
 int64_t pl_fn_unit_per_sec(pl_time_unit unit);
 
-/* ---------------------------------------------------------------- time zones (tz.c) */
-
-typedef struct pl_tz pl_tz;
-/* Looks up a zone: "UTC"/"Z"/"GMT", fixed offsets ("+05:30", "-08", "+0530") or IANA names
- * read from the system's TZif files. Cached for the process lifetime (the returned zone stays
- * valid until pl_tz_cache_reset). Errors: PL_ERR_NOT_FOUND ("unknown time zone \"X\""),
- * PL_ERR_CORRUPT (a bad TZif file), PL_ERR_NOMEM. */
-pl_status pl_tz_lookup(const char *name, const pl_tz **out, pl_error *err);
-/* Frees every cached zone (tests, shutdown; no zone may be in use). */
-void pl_tz_cache_reset(void);
-/* Offset from UTC in seconds at the UTC instant t (seconds since the epoch). */
-int32_t pl_tz_offset_at_utc(const pl_tz *tz, int64_t t);
-/* Same, also giving the range [lo, hi) of UTC seconds around t with that same offset. */
-int32_t pl_tz_offset_range(const pl_tz *tz, int64_t t, int64_t *lo, int64_t *hi);
-/* The offset that maps local time local_t (seconds) to UTC (utc = local - offset): in a gap
- * (DST start) the offset before the transition, in an overlap the later instant (the offset
- * after the transition), as PostgreSQL and DuckDB. */
-int32_t pl_tz_offset_for_local(const pl_tz *tz, int64_t local_t);
-/* The abbreviation in effect at UTC instant t ("CET", "EDT", "+05:30"). */
-const char *pl_tz_abbrev_at_utc(const pl_tz *tz, int64_t t);
-/* True for a zone with a fixed offset (UTC, "+05:30"), giving the offset. */
-bool pl_tz_is_fixed(const pl_tz *tz, int32_t *offset_s);
-/* The name the zone was looked up with. */
-const char *pl_tz_name(const pl_tz *tz);
+/* time zones: io/text/tz.c, declared in io/text/text.h */
 
 #endif

@@ -1092,6 +1092,38 @@ static pl_status k_timezone(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datu
     return pl_fn_finish(out, pl_type_retain(call->type), n, validity, -1, values, NULL, err);
 }
 
+/* ---------------------------------------------------------------- __session_zone */
+
+/* __session_zone(x, 'zone') (the SQL planner's, under SET TimeZone): a zoned timestamp x as the
+ * same instants in that zone (DuckDB's TIMESTAMPTZ shows and computes in the session zone);
+ * anything else unchanged. */
+static pl_status bind_session_zone(pl_bexpr *call, pl_error *err) {
+    const pl_bexpr *z = call->args[1];
+    if (z->type->id != PL_TYPE_UTF8 || z->kind != PL_BEXPR_LIT || z->lit.is_null) return no_function(call, err);
+    const pl_type *t = call->args[0]->type;
+    const pl_tz *tz;
+    PL_TRY(pl_tz_lookup(z->lit.str, &tz, err));
+    if (t->id == PL_TYPE_TIMESTAMP && t->tz)
+        return pl_type_new_timestamp(t->unit, z->lit.str, &call->type, err);
+    call->type = pl_type_retain((pl_type *)(uintptr_t)t);
+    return PL_OK;
+}
+
+static pl_status k_session_zone(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args, int64_t n,
+                                pl_datum *out, pl_error *err) {
+    PL_UNUSED(ec);
+    PL_UNUSED(n);
+    memset(out, 0, sizeof *out);
+    if (args[0].is_scalar) {
+        out->is_scalar = true;
+        return pl_cast_value(&args[0].scalar, call->type, false, &out->scalar, err);
+    }
+    pl_array *r = NULL;
+    PL_TRY(pl_cast_array(args[0].array, call->type, false, &r, err));
+    pl_datum_set_array(out, r);
+    return PL_OK;
+}
+
 /* ---------------------------------------------------------------- epoch conversions */
 
 typedef enum epoch_op { EP_SECONDS, EP_MS, EP_US, EP_NS } epoch_op;
@@ -1458,6 +1490,7 @@ static const pl_func_def g_time[] = {
     {"current_time", "get_current_time localtime", 0, 0, PL_FN_VOLATILE, bind_current_time,
      k_current_time},
     {"timezone", NULL, 2, 2, EW, bind_timezone, k_timezone},
+    {"__session_zone", NULL, 2, 2, PL_FN_ELEMENTWISE, bind_session_zone, k_session_zone},
     {"epoch", NULL, 1, 1, EW, bind_epoch, k_epoch},
     {"epoch_ms", NULL, 1, 1, EW, bind_epoch, k_epoch},
     {"epoch_us", NULL, 1, 1, EW, bind_epoch, k_epoch},

@@ -248,7 +248,7 @@ const char *pl_value_to_string(const pl_value *v, char *buf, size_t buf_size) {
         snprintf(buf, buf_size, "%s", tmp);
         break;
     case PL_TYPE_TIMESTAMP:
-        pl_text_format_timestamp(v->v.i, v->type->unit, v->type->tz != NULL, tmp);
+        pl_text_format_timestamp_tz(v->v.i, v->type->unit, v->type->tz, tmp);
         snprintf(buf, buf_size, "%s", tmp);
         break;
     case PL_TYPE_INTERVAL: format_interval(&v->v.iv, buf, buf_size); break;

@@ -2,13 +2,14 @@
  * a table whose stream makes its values batch by batch while the plan runs, so a long sequence
  * never sits in memory. Linear sequences (integers; timestamps stepped by days and time) compute
  * row k as start + k * step in 128-bit arithmetic (no overflow whatever the bounds); a timestamp
- * stepped by calendar months adds the interval to the previous value (2024-01-31, 02-29, 03-29,
- * ... like DuckDB), and its row count is found by stepping once when the node is built (at most
+ * stepped by calendar months (or by days in a time zone other than UTC, where a day is a local
+ * one) adds the interval to the previous value (2024-01-31, 02-29, 03-29, ... like DuckDB), and its row count is found by stepping once when the node is built (at most
  * a few million steps: months span the whole timestamp range in ~3.5 million). */
 #include <stdio.h>
 #include <string.h>
 
 #include "expr/funcs_int.h"
+#include "expr/time_int.h"
 #include "plan/plan.h"
 
 #define RANGE_BATCH_ROWS (4 * 65536)
@@ -62,10 +63,31 @@ static bool before_stop(int64_t t, const pl_range_spec *s, bool up) {
     return s->inclusive ? t >= s->stop : t > s->stop;
 }
 
+/* ts_step in zone z (NULL: UTC or naive): months and days are local ones (a DST change moves
+ * the UTC instant; a local time in a gap takes the offset before it), the rest is elapsed
+ * time, as `ts + INTERVAL` does in that zone (time_arith.c) and DuckDB's range. */
+static bool zone_step(int64_t t, pl_interval iv, int64_t per_sec, const pl_tz *z, int64_t *out) {
+    if (!z || !(iv.months || iv.days)) return ts_step(t, iv, per_sec, out);
+    int64_t d, lt;
+    int64_t off = pl_tz_offset_at_utc(z, pl_fn_floordiv(t, per_sec));
+    if (__builtin_mul_overflow(off, per_sec, &d) || __builtin_add_overflow(t, d, &lt)) return false;
+    pl_interval cal = {iv.months, iv.days, 0}, rest = {0, 0, iv.ns};
+    if (!ts_step(lt, cal, per_sec, &lt)) return false;
+    off = pl_tz_offset_for_local(z, pl_fn_floordiv(lt, per_sec));
+    if (__builtin_mul_overflow(off, per_sec, &d) || __builtin_sub_overflow(lt, d, &t)) return false;
+    return ts_step(t, rest, per_sec, out);
+}
+
+/* Sequences made by stepping (not start + k * step): calendar months, and days in a zone. */
+static bool stepped(const pl_range_spec *s, const pl_tz *z) {
+    return s->step_iv.months || (z && s->step_iv.days);
+}
+
 pl_status pl_df_range(const char *name, const pl_range_spec *spec, pl_df **out, pl_error *err) {
     if (!name || !spec || !spec->type || !out)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_df_range: NULL argument");
     const pl_type *t = spec->type;
+    const pl_tz *zone = NULL;
     int64_t per_sec = 1;
     int64_t max_rows = spec->max_rows > 0 ? spec->max_rows : PL_DF_RANGE_MAX_ROWS;
     bool up;
@@ -73,11 +95,9 @@ pl_status pl_df_range(const char *name, const pl_range_spec *spec, pl_df **out, 
         if (spec->step_i64 == 0) PL_FAIL(err, PL_ERR_INVALID_ARG, "the step of a range cannot be 0");
         up = spec->step_i64 > 0;
     } else if (t->id == PL_TYPE_TIMESTAMP) {
-        if (t->tz && strcmp(t->tz, "UTC") && strcmp(t->tz, "Etc/UTC") && strcmp(t->tz, "+00:00"))
-            PL_FAIL(err, PL_ERR_UNSUPPORTED, "a range of timestamps in time zone %s is not supported "
-                    "(only UTC)", t->tz);
-        per_sec = pl_fn_unit_per_sec(t->unit);
         pl_interval iv = spec->step_iv;
+        PL_TRY(pl_time_zone_of(t, &zone, err));
+        per_sec = pl_fn_unit_per_sec(t->unit);
         int pos = (iv.months > 0) + (iv.days > 0) + (iv.ns > 0);
         int neg = (iv.months < 0) + (iv.days < 0) + (iv.ns < 0);
         if (pos && neg)
@@ -93,12 +113,18 @@ pl_status pl_df_range(const char *name, const pl_range_spec *spec, pl_df **out, 
                 pl_type_to_string(t, b, sizeof b));
     }
     unsigned __int128 rows;
-    if (t->id == PL_TYPE_TIMESTAMP && spec->step_iv.months) {
+    if (t->id == PL_TYPE_TIMESTAMP && zone && !spec->step_iv.months && spec->step_iv.days &&
+        linear_count(spec->start, spec->stop, units_step(spec, per_sec), spec->inclusive) >
+            (unsigned __int128)max_rows + 2) {
+        /* local days differ from 24 hours by the offset changes only: far too many rows, known
+         * without stepping through them */
+        rows = linear_count(spec->start, spec->stop, units_step(spec, per_sec), spec->inclusive);
+    } else if (t->id == PL_TYPE_TIMESTAMP && stepped(spec, zone)) {
         rows = 0;
         int64_t v = spec->start;
         while (before_stop(v, spec, up)) {
             if (++rows > (unsigned __int128)max_rows) break;
-            if (!ts_step(v, spec->step_iv, per_sec, &v)) break;
+            if (!zone_step(v, spec->step_iv, per_sec, zone, &v)) break;
         }
     } else {
         rows = linear_count(spec->start, spec->stop, units_step(spec, per_sec), spec->inclusive);
@@ -136,7 +162,8 @@ typedef struct range_stream {
     i128 step;          /* linear sequences */
     int64_t per_sec;
     int64_t rows, done;
-    int64_t cur;        /* month steps: the next value */
+    int64_t cur;        /* stepped sequences: the next value */
+    const pl_tz *zone;  /* TIMESTAMPTZ in a zone other than UTC */
 } range_stream;
 
 static pl_status range_next(pl_stream *s, pl_batch **out, pl_error *err) {
@@ -149,11 +176,11 @@ static pl_status range_next(pl_stream *s, pl_batch **out, pl_error *err) {
     PL_TRY(pl_buf_new(n * 8, &vals, err));
     vals->size = n * 8;
     int64_t *v = (int64_t *)vals->data;
-    if (r->spec.type->id == PL_TYPE_TIMESTAMP && r->spec.step_iv.months) {
+    if (r->spec.type->id == PL_TYPE_TIMESTAMP && stepped(&r->spec, r->zone)) {
         for (int64_t i = 0; i < n; i++) {
             v[i] = r->cur;
             /* the count was found by the same steps: only a step past the last row may fail */
-            if (!ts_step(r->cur, r->spec.step_iv, r->per_sec, &r->cur)) r->cur = 0;
+            if (!zone_step(r->cur, r->spec.step_iv, r->per_sec, r->zone, &r->cur)) r->cur = 0;
         }
     } else {
         i128 base = (i128)r->spec.start + r->step * r->done;
@@ -183,6 +210,12 @@ pl_status pl_range_stream(const pl_df *d, pl_stream **out, pl_error *err) {
         pl_free(s);
         pl_free(r);
         return nomem(err);
+    }
+    pl_status st = pl_time_zone_of(d->range.type, &r->zone, err);
+    if (st) {
+        pl_free(s);
+        pl_free(r);
+        return st;
     }
     r->spec = d->range;
     r->per_sec = d->range.type->id == PL_TYPE_TIMESTAMP ? pl_fn_unit_per_sec(d->range.type->unit) : 1;

@@ -743,6 +743,7 @@ typedef struct temp_obj {
 struct pl_srv_sql_temps {
     temp_obj *v;
     int32_t n;
+    char time_zone[128]; /* SET TimeZone of the session */
     int64_t bytes; /* the tables' memory, charged to the session's handle */
 };
 
@@ -769,6 +770,7 @@ pl_status pl_srv_sql_temps_take(pl_session *s, pl_srv_sql_temps **out, pl_error 
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
     }
     pl_status st = PL_OK;
+    snprintf(t->time_zone, sizeof t->time_zone, "%s", pl_session_time_zone(s));
     for (int32_t i = 0; !st && i < n; i++) {
         pl_sql_object o;
         if (!pl_session_object_info(s, i, &o) || !o.temp) continue;
@@ -801,6 +803,7 @@ static pl_status drop_any(pl_session *s, const char *name, pl_error *err) {
 
 pl_status pl_srv_sql_temps_restore(pl_session *s, const pl_srv_sql_temps *t, pl_error *err) {
     if (!t) return PL_OK;
+    PL_TRY(pl_session_set_time_zone(s, t->time_zone, err));
     for (int32_t i = 0; i < t->n; i++) {
         const temp_obj *e = &t->v[i];
         if (e->is_view) continue;

@@ -16,6 +16,46 @@ static pl_expr *at(pl_expr *e, int32_t pos) {
     return e;
 }
 
+const char *sq_session_zone(const sq_ctx *ctx) {
+    return ctx && ctx->s ? pl_session_time_zone(ctx->s) : "UTC";
+}
+
+pl_expr *sq_zone_wrap(const sq_ctx *ctx, pl_expr *e, bool always) {
+    const char *zone = sq_session_zone(ctx);
+    if (!e || (!always && !strcmp(zone, "UTC"))) return e; /* results are typed in UTC */
+    int32_t pos = e->sql_pos;
+    pl_expr *z = pl_expr_lit_str(zone);
+    if (!z) {
+        pl_expr_release(e);
+        return NULL;
+    }
+    return at(pl_expr_call2("__session_zone", e, z), pos);
+}
+
+/* Functions whose TIMESTAMPTZ result does not come from a TIMESTAMPTZ argument: their results
+ * go to the session zone (sq_zone_wrap). */
+static bool zone_source_fn(const char *name) {
+    static const char *const k[] = {"now", "current_timestamp", "get_current_timestamp",
+                                    "transaction_timestamp", "to_timestamp", "timezone",
+                                    "strptime", "try_strptime", "make_timestamptz"};
+    for (size_t i = 0; i < PL_ARRAY_LEN(k); i++)
+        if (!strcmp(name, k[i])) return true;
+    return false;
+}
+
+/* current_date / current_time under SET TimeZone: the date / time of day of now() in the session
+ * zone (*out, the UTC one, replaced); unchanged in UTC. */
+static pl_status zone_local_now(const sq_ctx *ctx, bool date, pl_expr **out, pl_error *err) {
+    if (!strcmp(sq_session_zone(ctx), "UTC")) return PL_OK;
+    int32_t pos = (*out)->sql_pos;
+    pl_type *t = NULL;
+    if (date) t = pl_type_simple(PL_TYPE_DATE32);
+    else PL_TRY(pl_type_new_time64(PL_UNIT_US, &t, err));
+    pl_expr_release(*out);
+    *out = at(pl_expr_cast(sq_zone_wrap(ctx, pl_expr_call("now", 0, NULL), false), t, false), pos);
+    return *out ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory planning SQL");
+}
+
 int32_t sq_node_pos(const PgQuery__Node *n) {
     if (!n) return -1;
     switch (n->node_case) {
@@ -1588,6 +1628,39 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
         *out = e;
         return PL_OK;
     }
+    if (!strcmp(name, "current_setting") && !fc->over) {
+        /* current_setting('TimeZone'): the session zone (UTC unless SET) */
+        const PgQuery__Node *a0 = fc->n_args == 1 ? fc->args[0] : NULL;
+        const char *opt = a0 && a0->node_case == PG_QUERY__NODE__NODE_A_CONST && !a0->a_const->isnull &&
+                                  a0->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL
+                              ? a0->a_const->sval->sval
+                              : NULL;
+        if (!opt) return sq_fail(err, PL_ERR_SQL, pos, "current_setting takes one constant setting name");
+        if (strcasecmp(opt, "timezone"))
+            return sq_fail(err, PL_ERR_SQL, pos, "current_setting: unsupported setting \"%s\" (TimeZone)", opt);
+        pl_expr *e = pl_expr_lit_str(sc->ctx && sc->ctx->s ? pl_session_time_zone(sc->ctx->s) : "UTC");
+        if (!e) return NOMEM(err);
+        *out = at(e, pos);
+        return PL_OK;
+    }
+    if (!strcmp(name, "make_timestamptz") && !fc->over && (fc->n_args == 6 || fc->n_args == 7)) {
+        /* make_timestamptz(y, mo, d, h, mi, s[, zone]): the local time in zone (default: the
+         * session's) */
+        pl_expr **args;
+        PL_TRY(expr_list(sc, fc->args, fc->n_args, &args, err));
+        pl_expr *mk = pl_expr_call("make_timestamp", 6, args); /* takes args[0..6) */
+        pl_expr *e = NULL;
+        pl_type *t = NULL;
+        pl_status st = fc->n_args == 7 ? PL_OK : pl_type_new_timestamp(PL_UNIT_US, sq_session_zone(sc->ctx), &t, err);
+        if (fc->n_args == 7) e = pl_expr_call2("timezone", args[6], mk); /* takes both */
+        else if (!st) e = pl_expr_cast(mk, t, false);                    /* takes both */
+        else pl_expr_release(mk);
+        pl_free(args);
+        if (st) return st;
+        if (!e) return NOMEM(err);
+        *out = at(e, pos);
+        return PL_OK;
+    }
     if (!strcmp(name, SQ_INTERVAL_FN) && fc->n_funcname == 1 && fc->n_args == 2 && !fc->over)
         return interval_of(sc, fc, out, err);
     if (!strcmp(name, "age") && fc->n_args == 1 && !fc->over && !fc->agg_star) {
@@ -1941,6 +2014,15 @@ static pl_status type_cast(sq_scope *sc, const PgQuery__TypeCast *tc, pl_expr **
     }
     pl_type *t;
     PL_TRY(pl_sql_type_from_node(sc->ctx ? sc->ctx->sql : NULL, tc->type_name, &t, err));
+    const char *zone = sq_session_zone(sc->ctx);
+    if (t->id == PL_TYPE_TIMESTAMP && t->tz && strcmp(t->tz, zone)) {
+        /* TIMESTAMPTZ: in the session zone (a string without an offset is read there) */
+        pl_type *zt = NULL;
+        pl_status zs = pl_type_new_timestamp(t->unit, zone, &zt, err);
+        pl_type_release(t);
+        if (zs) return zs;
+        t = zt;
+    }
     pl_expr *e = NULL;
     pl_status st = sq_expr(sc, arg, &e, err);
     if (st) {
@@ -2054,8 +2136,21 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
         }
         }
     }
-    case PG_QUERY__NODE__NODE_FUNC_CALL:
-        return func_call(sc, n->func_call, out, err);
+    case PG_QUERY__NODE__NODE_FUNC_CALL: {
+        PL_TRY(func_call(sc, n->func_call, out, err));
+        const PgQuery__FuncCall *fc = n->func_call;
+        const char *fn = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+        char lower[64];
+        snprintf(lower, sizeof lower, "%s", fn ? fn : "");
+        for (char *p = lower; *p; p++) *p = (char)tolower((unsigned char)*p);
+        /* timezone(zone, ts) is typed in its zone argument; the others in UTC */
+        if (!fc->over && zone_source_fn(lower) && !(*out = sq_zone_wrap(sc->ctx, *out, !strcmp(lower, "timezone"))))
+            return NOMEM(err);
+        if (!fc->over && fc->n_args == 0 && (!strcmp(lower, "current_date") || !strcmp(lower, "today") ||
+                                             !strcmp(lower, "current_time") || !strcmp(lower, "get_current_time")))
+            return zone_local_now(sc->ctx, lower[0] == 't' || !strcmp(lower, "current_date"), out, err);
+        return PL_OK;
+    }
     case PG_QUERY__NODE__NODE_TYPE_CAST:
         return type_cast(sc, n->type_cast, out, err);
     case PG_QUERY__NODE__NODE_CASE_EXPR:
@@ -2092,6 +2187,8 @@ pl_status sq_expr(sq_scope *sc, const PgQuery__Node *n, pl_expr **out, pl_error 
         }
         const char *canon = scalar_canonical(fn);
         PL_TRY(call_n(canon ? canon : fn, 0, NULL, f->location, out, err));
+        if (!strcmp(fn, "now") && !(*out = sq_zone_wrap(sc->ctx, *out, false))) return NOMEM(err);
+        if (strcmp(fn, "now")) PL_TRY(zone_local_now(sc->ctx, !strcmp(fn, "current_date"), out, err));
         if (f->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP ||
             f->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N) {
             /* a naive TIMESTAMP: the wall clock of the session's time zone (UTC) */

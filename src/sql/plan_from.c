@@ -320,7 +320,7 @@ static pl_status range_args(sq_ctx *ctx, const PgQuery__FuncCall *fc, const char
     if (!st && ts) {
         if (n != 3)
             st = sq_fail(err, PL_ERR_SQL, pos, "%s of timestamps takes (start, stop, step) with an INTERVAL step", fname);
-        if (!st) st = pl_type_new_timestamp(PL_UNIT_US, tz ? "UTC" : NULL, ts_type, err);
+        if (!st) st = pl_type_new_timestamp(PL_UNIT_US, tz ? sq_session_zone(ctx) : NULL, ts_type, err);
         if (!st) want[0] = want[1] = *ts_type;
         if (!st) want[2] = pl_type_simple(PL_TYPE_INTERVAL);
     } else if (!st) {
@@ -1258,6 +1258,43 @@ static pl_status correlated_cte(sq_ctx *ctx, sq_scope *outer, const sq_cte *c, c
     return sq_rel_init(out, df, err);
 }
 
+pl_status sq_rel_zone(const sq_ctx *ctx, sq_rel *r, pl_error *err) {
+    const char *zone = sq_session_zone(ctx);
+    const pl_schema *sch = pl_df_schema(r->df);
+    int32_t n = sch->n_fields, n_zoned = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const pl_type *t = sch->fields[i].type;
+        if (t->id == PL_TYPE_TIMESTAMP && t->tz && strcmp(t->tz, zone)) n_zoned++;
+    }
+    if (!n_zoned) return PL_OK;
+    pl_expr **ex = pl_calloc((size_t)n, sizeof *ex);
+    const char **names = pl_calloc((size_t)n, sizeof *names);
+    pl_status st = ex && names ? PL_OK : NOMEM(err);
+    for (int32_t i = 0; !st && i < n; i++) {
+        const pl_type *t = sch->fields[i].type;
+        names[i] = sch->fields[i].name;
+        ex[i] = pl_expr_col_index(i, names[i]);
+        if (ex[i] && t->id == PL_TYPE_TIMESTAMP && t->tz && strcmp(t->tz, zone)) {
+            pl_type *zt = NULL;
+            st = pl_type_new_timestamp(t->unit, zone, &zt, err);
+            if (!st) ex[i] = pl_expr_cast(ex[i], zt, false); /* same instants: values copied */
+        }
+        if (!st && !ex[i]) st = NOMEM(err);
+    }
+    pl_df *df = NULL;
+    if (!st) st = pl_df_select(r->df, n, ex, names, &df, err);
+    for (int32_t i = 0; ex && i < n; i++) pl_expr_release(ex[i]);
+    pl_free(ex);
+    pl_free(names);
+    if (st) {
+        sq_rel_reset(r);
+        return st;
+    }
+    pl_df_release(r->df);
+    r->df = df;
+    return PL_OK;
+}
+
 pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *item, sq_rel *left,
                             sq_rel *out, pl_error *err) {
     PL_UNUSED(left);
@@ -1276,10 +1313,12 @@ pl_status sq_plan_from_item(sq_ctx *ctx, sq_scope *outer, const PgQuery__Node *i
                 }
                 break;
             }
-        return range_var(ctx, rv, out, err);
+        PL_TRY(range_var(ctx, rv, out, err));
+        return sq_rel_zone(ctx, out, err);
     }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
-        return table_function(ctx, item->range_function, out, err);
+        PL_TRY(table_function(ctx, item->range_function, out, err));
+        return sq_rel_zone(ctx, out, err);
     case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
         const PgQuery__RangeSubselect *rs = item->range_subselect;
         if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)

@@ -245,6 +245,15 @@ typedef struct sq_ctx {
 } sq_ctx;
 /* Frees what planning kept in ctx (sq_flat_memo). */
 void sq_ctx_reset(sq_ctx *ctx);
+/* The session time zone (SET TimeZone; "UTC" by default). (plan_expr.c) */
+const char *sq_session_zone(const sq_ctx *ctx);
+/* e (taken) as __session_zone(e, zone): a zoned timestamp result shown and computed in the
+ * session zone; anything else unchanged. e itself when no zone was SET, unless always. NULL on
+ * NOMEM. */
+pl_expr *sq_zone_wrap(const sq_ctx *ctx, pl_expr *e, bool always);
+/* A relation's zoned timestamp columns relabelled to the session zone (a projection; the
+ * same instants), so every TIMESTAMPTZ shows and computes in it. (plan_from.c) */
+pl_status sq_rel_zone(const sq_ctx *ctx, sq_rel *r, pl_error *err);
 
 /* Correlated conjuncts taken out of a subquery's WHERE. */
 typedef struct sq_corr {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "io/text/text.h"
 #include "sql/session_int.h"
 
 /* ---------------------------------------------------------------- errors */
@@ -408,6 +409,23 @@ static bool parse_size(const char *t, int64_t *out) {
     return false;
 }
 
+pl_status pl_session_set_time_zone(pl_session *s, const char *zone, pl_error *err) {
+    if (!zone || !*zone) {
+        s->time_zone[0] = 0;
+        return PL_OK;
+    }
+    const pl_tz *z;
+    pl_error e2;
+    pl_error_init(&e2);
+    if (strlen(zone) >= sizeof s->time_zone || pl_tz_lookup(zone, &z, &e2))
+        PL_FAIL(err, PL_ERR_SQL, "SET TimeZone: unknown time zone \"%.128s\" (an IANA name such as "
+                "'America/New_York', 'UTC' or an offset such as '+05:30')", zone);
+    snprintf(s->time_zone, sizeof s->time_zone, "%s", zone);
+    return PL_OK;
+}
+
+const char *pl_session_time_zone(const pl_session *s) { return s->time_zone[0] ? s->time_zone : "UTC"; }
+
 static pl_status run_set(pl_session *s, const pl_stmt_ctx *c, const PgQuery__VariableSetStmt *st,
                          pl_sql_result *r, pl_error *err) {
     const char *name = st->name ? st->name : "";
@@ -416,10 +434,11 @@ static pl_status run_set(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Var
     bool is_threads = !strcasecmp(name, "threads") || !strcasecmp(name, "worker_threads");
     bool is_mem = !strcasecmp(name, "memory_limit") || !strcasecmp(name, "max_memory");
     bool is_rec = !strcasecmp(name, "recursion_limit");
-    if (!is_threads && !is_mem && !is_rec)
+    bool is_tz = !strcasecmp(name, "timezone");
+    if (!is_threads && !is_mem && !is_rec && !is_tz)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL,
                               "unrecognized configuration parameter \"%s\" (threads, memory_limit, "
-                              "recursion_limit)",
+                              "recursion_limit, TimeZone)",
                               name);
     snprintf(r->tag, sizeof r->tag, reset ? "RESET" : "SET");
     if (!reset && st->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE)
@@ -428,6 +447,7 @@ static pl_status run_set(pl_session *s, const pl_stmt_ctx *c, const PgQuery__Var
     const char *v = !reset && st->n_args == 1 ? pl_sql_node_text(st->args[0], buf, sizeof buf) : NULL;
     if (!reset && !v)
         return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "SET %s takes one value", name);
+    if (is_tz) return pl_sql_at(err, c->pos, pl_session_set_time_zone(s, reset ? NULL : v, err));
     if (is_rec) {
         if (reset) {
             s->recursion_limit = 0;

@@ -500,7 +500,7 @@ pl_status pl_sql_run_truncate(pl_session *s, const pl_stmt_ctx *c, const PgQuery
 /* Casts the values planned for columns col[0..n) of table e (query columns 1..n; column 0 the
  * row numbers) to the columns' types (cast errors point at at[i] when given); a SET c =
  * DEFAULT column (is_default) gets c's DEFAULT. */
-static pl_status cast_values(pl_cat_entry *e, pl_schema *types, pl_df *q, int32_t n,
+static pl_status cast_values(const pl_session *s, pl_cat_entry *e, pl_schema *types, pl_df *q, int32_t n,
                              const int32_t *col, const bool *is_default, const int32_t *at,
                              pl_df **out, pl_error *err) {
     pl_schema *in = pl_df_schema(q);
@@ -513,9 +513,9 @@ static pl_status cast_values(pl_cat_entry *e, pl_schema *types, pl_df *q, int32_
         pl_expr *x = pl_expr_col_index(i, in->fields[i].name);
         if (i > 0 && is_default && is_default[i - 1]) {
             pl_expr_release(x);
-            x = pl_sql_fill_expr(e, col[i - 1]);
+            x = pl_sql_fill_expr(s, e, col[i - 1]);
         } else if (i > 0 && x && !pl_type_equals(in->fields[i].type, want)) {
-            x = pl_expr_cast(x, pl_type_retain(want), false);
+            x = pl_sql_cast_column(s, x, pl_type_retain(want));
             if (x && at) x->sql_pos = at[i - 1];
         }
         exprs[i] = x;
@@ -556,7 +556,7 @@ static pl_status update_table(pl_session *s, pl_cat_entry *e, pl_table *old, pl_
     pl_schema *vs = NULL;
     pl_batch *one = NULL;
     int64_t *pos = NULL, n_marked = 0;
-    pl_status st = cast_values(e, schema, q, n, col, is_default, at, &cast, err);
+    pl_status st = cast_values(s, e, schema, q, n, col, is_default, at, &cast, err);
     if (st == PL_OK) st = pl_df_collect(cast, &s->opts, &res, err);
     if (st == PL_OK) st = values_schema(schema, n, col, &vs, err);
     if (st == PL_OK) st = pl_sql_conform_table(res, vs, &vals, err);
@@ -816,7 +816,7 @@ static pl_status alter_add(pl_session *s, const pl_stmt_ctx *c, const char *tabl
     int32_t n_f = st == PL_OK ? n + 1 : n;
     if (st == PL_OK) {
         pl_expr *v = d ? pl_expr_retain(d) : pl_expr_lit_null();
-        fill = pl_expr_cast(v, pl_type_retain(f[n].type), false);
+        fill = pl_sql_cast_column(s, v, pl_type_retain(f[n].type));
         if (!fill) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     }
     if (st == PL_OK) st = pl_sql_at(err, cd->location, rebuild(as->t, f, n + 1, map, fill, &nt, err));

@@ -611,11 +611,27 @@ static pl_status count_mismatch(const insert_target *t, int64_t got, int32_t pos
                           t->e->name, t->n, (long long)got);
 }
 
+pl_expr *pl_sql_cast_column(const pl_session *s, pl_expr *x, pl_type *type) {
+    const char *zone = pl_session_time_zone(s);
+    if (x && type && type->id == PL_TYPE_TIMESTAMP && type->tz && strcmp(type->tz, zone)) {
+        pl_type *zt = NULL;
+        if (pl_type_new_timestamp(type->unit, zone, &zt, NULL)) {
+            pl_expr_release(x);
+            pl_type_release(type);
+            return NULL;
+        }
+        int32_t pos = x->sql_pos;
+        x = pl_expr_cast(x, zt, false);
+        if (x) x->sql_pos = pos;
+    }
+    return pl_expr_cast(x, type, false);
+}
+
 /* The expression a table column not given by the source gets: its DEFAULT or NULL, cast. */
-pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j) {
+pl_expr *pl_sql_fill_expr(const pl_session *s, const pl_cat_entry *e, int32_t j) {
     pl_type *type = e->table->schema->fields[j].type;
     pl_expr *d = e->defaults && e->defaults[j] ? pl_expr_retain(e->defaults[j]) : pl_expr_lit_null();
-    return pl_expr_cast(d, pl_type_retain(type), false);
+    return pl_sql_cast_column(s, d, pl_type_retain(type));
 }
 
 /* Evaluates a constant expression (taken) into a value (out_v) or a one-row array (out_a: lists,
@@ -717,7 +733,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
     for (int32_t k = 0; st == PL_OK && k < t->n; k++) given[t->idx[k]] = true;
     /* columns the rows do not give: one value for all rows */
     for (int32_t j = 0; st == PL_OK && j < n_cols; j++)
-        if (!given[j]) st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &fill[j], err);
+        if (!given[j]) st = eval_const(pl_sql_fill_expr(s, t->e, j), empty, one_row, &fill[j], err);
     pl_value v;
     pl_value_init_null(&v);
     for (int64_t row = 0; st == PL_OK && row < n_rows; row++) {
@@ -741,7 +757,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
             while (t->idx[k] != j) k++;
             const PgQuery__Node *item = l->items[k];
             if (item->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
-                st = eval_const(pl_sql_fill_expr(t->e, j), empty, one_row, &v, err);
+                st = eval_const(pl_sql_fill_expr(s, t->e, j), empty, one_row, &v, err);
             } else if (pl_sql_has_sublink(item)) {
                 st = pl_sql_at(err, pl_sql_node_location(item),
                                pl_sql_eval_row_value(s, c->sql, item, vc[j].type, &v, err));
@@ -750,7 +766,7 @@ static pl_status insert_values(pl_session *s, const pl_stmt_ctx *c, const insert
                 st = pl_sql_at(err, pl_sql_node_location(item), pl_sql_plan_const_expr(s, c->sql, item, &x, err));
                 if (st) break;
                 int32_t pos = x->sql_pos >= 0 ? x->sql_pos : pl_sql_node_location(item);
-                pl_expr *cx = pl_expr_cast(x, pl_type_retain(vc[j].type), false);
+                pl_expr *cx = pl_sql_cast_column(s, x, pl_type_retain(vc[j].type));
                 if (!vc[j].b) { /* a list, struct or map column: the value as a one-row array */
                     st = pl_sql_at(err, pos, eval_const_to(cx, empty, one_row, NULL, &vc[j].cells[row], err));
                     continue;
@@ -812,9 +828,9 @@ static pl_status insert_df(pl_session *s, const insert_target *t, pl_df *src, in
             pl_expr *col = pl_expr_col_index(k, in->fields[k].name);
             exprs[j] = pl_type_equals(in->fields[k].type, sc->fields[j].type)
                            ? col
-                           : pl_expr_cast(col, pl_type_retain(sc->fields[j].type), false);
+                           : pl_sql_cast_column(s, col, pl_type_retain(sc->fields[j].type));
         } else {
-            exprs[j] = pl_sql_fill_expr(t->e, j);
+            exprs[j] = pl_sql_fill_expr(s, t->e, j);
         }
         if (!exprs[j]) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory");
     }

@@ -60,6 +60,8 @@ struct pl_session {
     int32_t n_ents, cap_ents;
     pl_exec_opts opts;
     int64_t recursion_limit; /* SET recursion_limit (0 = PL_SQL_RECURSION_LIMIT) */
+    char time_zone[128];     /* SET TimeZone ("" = UTC, the default): TIMESTAMPTZ shows and computes
+                              * in it (sq_session_zone) */
     int32_t view_depth;
     pl_sql_path_fn resolve_path; /* files named in queries go through it (NULL = as written) */
     void *resolve_user;
@@ -181,7 +183,11 @@ int32_t pl_sql_find_column(const pl_schema *sc, const char *name);
 pl_status pl_sql_check_not_null(const char *table, pl_table *rows, int32_t pos, pl_error *err);
 /* The expression a table column not given a value gets: its DEFAULT or NULL, cast to its type
  * (new reference; NULL when out of memory). */
-pl_expr *pl_sql_fill_expr(const pl_cat_entry *e, int32_t j);
+pl_expr *pl_sql_fill_expr(const pl_session *s, const pl_cat_entry *e, int32_t j);
+/* x (taken) cast to a table column's type (a new reference taken). A TIMESTAMPTZ column goes
+ * through the session zone first (a string without an offset is a local time there, like
+ * DuckDB's), then to the column's type (the same instants). NULL on NOMEM. */
+pl_expr *pl_sql_cast_column(const pl_session *s, pl_expr *x, pl_type *type);
 /* A column definition (type, NOT NULL / NULL / DEFAULT, and when key is not NULL PRIMARY KEY
  * (*key = 2, the field NOT NULL) or UNIQUE (*key = 1); other constraints refused) as a field
  * (*f initialised) and its DEFAULT expression (*dflt, or NULL). */

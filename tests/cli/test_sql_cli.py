@@ -477,3 +477,28 @@ def test_script_dot_commands_keep_error_lines(polaroid, tmp_path):
     lines = r.err.rstrip("\n").split("\n")
     assert 'column "nosuch" not found' in lines[0]
     assert lines[1] == "LINE 3: SELECT nosuch FROM (SELECT 1 x);"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_session_time_zone_output(polaroid, tmp_path, fmt):
+    """SET TimeZone in a script: TIMESTAMPTZ cells print as DuckDB's ::VARCHAR of them in that
+    zone (local time with the offset) in every output format; RESET goes back to UTC."""
+    q = ("select t from (values (TIMESTAMPTZ '2024-03-10 06:30:00+00'), "
+         "(TIMESTAMPTZ '2024-07-01 12:00:00.25+00'), (TIMESTAMPTZ '1850-01-01 00:00:00+00')) v(t)")
+    script = tmp_path / "tz.sql"
+    script.write_text(f"SET TimeZone = 'America/New_York';\n{q};\nRESET TimeZone;\n{q};\n")
+    r = ok(polaroid, "sql", "--format", fmt, "-f", script)
+    if duckdb is None:
+        pytest.skip("duckdb not installed")
+    con = duckdb.connect()
+    want = []
+    for zone in ("America/New_York", "UTC"):
+        con.execute(f"SET TimeZone = '{zone}'")
+        want.append([row[0] for row in con.execute(f"select t::VARCHAR from ({q})").fetchall()])
+    if fmt == "csv":
+        assert r.text == "".join("t\n" + "".join(v + "\n" for v in w) for w in want)
+    elif fmt == "json":
+        assert [json.loads(line)["t"] for line in r.text.splitlines()] == want[0] + want[1]
+    else:
+        for v in want[0] + want[1]:
+            assert v in r.text, (v, r.text)

@@ -425,6 +425,28 @@ int pl_text_format_timestamp(int64_t v, pl_time_unit unit, bool zoned, char *buf
     return (int)(p - buf);
 }
 
+int pl_text_format_timestamp_tz(int64_t v, pl_time_unit unit, const char *tz, char *buf) {
+    if (!tz) return pl_text_format_timestamp(v, unit, false, buf);
+    if ((unsigned)unit > PL_UNIT_NS) unit = PL_UNIT_US;
+    const pl_tz *z = NULL;
+    int32_t off = 0;
+    int64_t ups = k_units_per_sec[unit], local;
+    /* an unknown zone (an Arrow file's tz metadata) prints in UTC: the same instant */
+    if ((unit == PL_UNIT_US && (v == INT64_MAX || v == -INT64_MAX)) || pl_tz_lookup(tz, &z, NULL) ||
+        (pl_tz_is_fixed(z, &off) && off == 0))
+        return pl_text_format_timestamp(v, unit, true, buf);
+    off = pl_tz_offset_at_utc(z, floor_div(v, ups));
+    if (__builtin_mul_overflow((int64_t)off, ups, &local) || __builtin_add_overflow(v, local, &local))
+        return pl_text_format_timestamp(v, unit, true, buf);
+    int n = pl_text_format_timestamp(local, unit, false, buf);
+    /* DuckDB's offset: +HH, +HH:MM, +HH:MM:SS (local mean time before 1900) */
+    int32_t a = off < 0 ? -off : off;
+    n += sprintf(buf + n, "%c%02d", off < 0 ? '-' : '+', (int)(a / 3600));
+    if (a % 3600) n += sprintf(buf + n, ":%02d", (int)(a / 60 % 60));
+    if (a % 60) n += sprintf(buf + n, ":%02d", (int)(a % 60));
+    return n;
+}
+
 /* DuckDB's INTERVAL text: "1 year 2 months 3 days 04:05:06.5", "-1 day", "00:01:00";
  * every component keeps its own sign, the time part is [-]HH:MM:SS[.f] with hours unbounded
  * and trailing fraction zeros trimmed, and an all-zero interval is "00:00:00". */
@@ -814,8 +836,7 @@ static pl_status format_rec(const pl_array *a, int64_t i, pl_text_style style, b
         n = pl_text_format_time(((const int64_t *)(const void *)vals)[k], t->unit, buf);
         return emit_text(out, buf, n, ctx, err);
     case PL_TYPE_TIMESTAMP:
-        n = pl_text_format_timestamp(((const int64_t *)(const void *)vals)[k], t->unit,
-                                     t->tz != NULL, buf);
+        n = pl_text_format_timestamp_tz(((const int64_t *)(const void *)vals)[k], t->unit, t->tz, buf);
         return emit_text(out, buf, n, ctx, err);
     case PL_TYPE_INTERVAL: {
         const uint8_t *q = vals + k * 16;

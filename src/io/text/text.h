@@ -52,6 +52,10 @@ int pl_text_format_date(int64_t days, char *buf);
  * "+00". */
 int pl_text_format_time(int64_t v, pl_time_unit unit, char *buf);
 int pl_text_format_timestamp(int64_t v, pl_time_unit unit, bool zoned, char *buf);
+/* A zoned timestamp (UTC instant v) as the local time in zone tz with its offset, like DuckDB's
+ * TIMESTAMPTZ in that session zone: "2024-01-02 05:00:00-05", "+05:30", "+05:21:10"; "+00" for
+ * UTC or a zone that cannot be loaded (same instant). tz NULL = naive. */
+int pl_text_format_timestamp_tz(int64_t v, pl_time_unit unit, const char *tz, char *buf);
 
 /* INTERVAL (months, days, nanoseconds) as DuckDB prints it ("1 year 2 months 3 days",
  * "1 day 02:03:04", "-01:00:00", "00:00:00.5") into buf (>= 96 bytes); returns length. */
@@ -145,5 +149,30 @@ bool pl_text_is_null(const pl_array *a, int64_t i);
 /* Display width of UTF-8 text in terminal cells (wide East Asian characters count 2, combining
  * marks 0, control bytes 1). */
 int64_t pl_text_display_width(const char *s, int64_t n);
+
+/* ---------------------------------------------------------------- time zones (tz.c) */
+
+typedef struct pl_tz pl_tz;
+/* Looks up a zone: "UTC"/"Z"/"GMT", fixed offsets ("+05:30", "-08", "+0530") or IANA names
+ * read from the system's TZif files. Cached for the process lifetime (the returned zone stays
+ * valid until pl_tz_cache_reset). Errors: PL_ERR_NOT_FOUND ("unknown time zone \"X\""),
+ * PL_ERR_CORRUPT (a bad TZif file), PL_ERR_NOMEM. */
+pl_status pl_tz_lookup(const char *name, const pl_tz **out, pl_error *err);
+/* Frees every cached zone (tests, shutdown; no zone may be in use). */
+void pl_tz_cache_reset(void);
+/* Offset from UTC in seconds at the UTC instant t (seconds since the epoch). */
+int32_t pl_tz_offset_at_utc(const pl_tz *tz, int64_t t);
+/* Same, also giving the range [lo, hi) of UTC seconds around t with that same offset. */
+int32_t pl_tz_offset_range(const pl_tz *tz, int64_t t, int64_t *lo, int64_t *hi);
+/* The offset that maps local time local_t (seconds) to UTC (utc = local - offset): in a gap
+ * (DST start) the offset before the transition, in an overlap the later instant (the offset
+ * after the transition), as PostgreSQL and DuckDB. */
+int32_t pl_tz_offset_for_local(const pl_tz *tz, int64_t local_t);
+/* The abbreviation in effect at UTC instant t ("CET", "EDT", "+05:30"). */
+const char *pl_tz_abbrev_at_utc(const pl_tz *tz, int64_t t);
+/* True for a zone with a fixed offset (UTC, "+05:30"), giving the offset. */
+bool pl_tz_is_fixed(const pl_tz *tz, int32_t *offset_s);
+/* The name the zone was looked up with. */
+const char *pl_tz_name(const pl_tz *tz);
 
 #endif

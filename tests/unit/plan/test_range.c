@@ -276,8 +276,13 @@ static void test_timestamps(void **state) {
     expect_error(&s, PL_ERR_INVALID_ARG, "mixed signs");
     s = tspec(ts, 0, 10, 0, 0, 500, false); /* shorter than a microsecond */
     expect_error(&s, PL_ERR_INVALID_ARG, "shorter than");
-    s = tspec(paris, 0, 10, 0, 1, 0, false);
-    expect_error(&s, PL_ERR_UNSUPPORTED, "Europe/Paris");
+    /* a zone other than UTC: days are local ones (CET -> CEST on 2024-03-31: 23 hours) */
+    s = tspec(paris, INT64_C(1711796400000000), INT64_C(1711965600000000), 0, 1, 0, true);
+    int64_t e3[] = {INT64_C(1711796400000000), INT64_C(1711879200000000), INT64_C(1711965600000000)};
+    check_ts(&s, 3, e3);
+    s = tspec(paris, INT64_C(1711796400000000), INT64_C(1711965600000000), 0, 0, INT64_C(86400000000000), true);
+    int64_t e4[] = {INT64_C(1711796400000000), INT64_C(1711882800000000)}; /* 24 hours: elapsed */
+    check_ts(&s, 2, e4);
     s = tspec(ts, INT64_MIN, INT64_MAX, 0, 0, 1000, false);
     expect_error(&s, PL_ERR_LIMIT, "rows is refused");
     pl_type_release(ts);

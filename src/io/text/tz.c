@@ -16,7 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "expr/funcs_int.h"
+#include "core/core.h"
+#include "io/text/text.h"
 
 #define PL_TZ_MAX_FILE_BYTES (1 << 20)
 #define PL_TZ_MAX_TRANSITIONS 100000
@@ -55,6 +56,18 @@ static pthread_mutex_t g_tz_lock = PTHREAD_MUTEX_INITIALIZER;
 static pl_tz *g_tz_cache;
 
 /* ---------------------------------------------------------------- POSIX TZ strings */
+
+static int64_t floordiv(int64_t a, int64_t b) { /* b > 0 */
+    int64_t q = a / b;
+    return q - ((a % b) != 0 && (a < 0));
+}
+static int64_t floormod(int64_t a, int64_t b) { return a - floordiv(a, b) * b; }
+static bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int32_t days_in_month(int64_t y, int32_t m) {
+    return (int32_t)(pl_text_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+                     pl_text_days_from_civil(y, m, 1));
+}
+
 
 static bool parse_abbr(const char **p, char *out, size_t out_size) {
     const char *s = *p;
@@ -176,18 +189,18 @@ static bool parse_posix_tz(const char *s, tz_rule *r) {
 
 /* Day (days since the epoch) of a rule date in year y. */
 static int64_t rule_day(const tz_rule_date *d, int64_t y) {
-    int64_t jan1 = pl_fn_days_from_civil(y, 1, 1);
+    int64_t jan1 = pl_text_days_from_civil(y, 1, 1);
     if (d->kind == 'J') {
         int64_t day = d->a - 1;
-        if (pl_fn_is_leap(y) && d->a >= 60) day++;
+        if (is_leap(y) && d->a >= 60) day++;
         return jan1 + day;
     }
     if (d->kind == 'D') return jan1 + d->a;
     /* Mm.w.d: day d (0 = Sunday) of week w (5 = last) of month m */
-    int64_t first = pl_fn_days_from_civil(y, d->a, 1);
-    int64_t dow = pl_fn_floormod(first + 4, 7); /* 1970-01-01 was a Thursday */
-    int64_t day = first + pl_fn_floormod(d->c - dow, 7) + (int64_t)(d->b - 1) * 7;
-    int64_t dim = pl_fn_days_in_month(y, d->a);
+    int64_t first = pl_text_days_from_civil(y, d->a, 1);
+    int64_t dow = floormod(first + 4, 7); /* 1970-01-01 was a Thursday */
+    int64_t day = first + floormod(d->c - dow, 7) + (int64_t)(d->b - 1) * 7;
+    int64_t dim = days_in_month(y, d->a);
     while (day >= first + dim) day -= 7;
     return day;
 }
@@ -202,7 +215,7 @@ static int32_t rule_offset(const tz_rule *r, int64_t t, int64_t *lo, int64_t *hi
     }
     int64_t y;
     int32_t m, d;
-    pl_fn_civil_from_days(pl_fn_floordiv(t + r->std_off, 86400), &y, &m, &d);
+    pl_text_civil_from_days(floordiv(t + r->std_off, 86400), &y, &m, &d);
     /* DST starts at the start rule's local standard time, ends at the end rule's local DST
      * time; look at this year's and the neighbours' changes. */
     int64_t best_lo = INT64_MIN, best_hi = INT64_MAX;
