@@ -11,6 +11,9 @@ JOBS ?= $(shell nproc)
 PY := .venv/bin/python
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF_SECONDS ?= 4
+# a fixed libFuzzer seed: make test's brief fuzzing repeats the same mutations (reproducible:
+# a crash it finds is found again), make fuzz explores with random seeds
+FUZZ_BRIEF_SEED ?= 1
 
 
 .PHONY: all setup build build-asan run test unit conformance interop cli fuzz fuzz-brief fuzz-replay \
@@ -72,7 +75,7 @@ fuzz-replay: build-asan
 	@scripts/fuzz.sh replay
 
 fuzz-brief:
-	@scripts/fuzz.sh run $(FUZZ_BRIEF_SECONDS)
+	@FUZZ_SEED=$(FUZZ_BRIEF_SEED) scripts/fuzz.sh run $(FUZZ_BRIEF_SECONDS)
 
 fuzz: setup
 	@scripts/fuzz.sh run $(FUZZ_SECONDS)

@@ -57,6 +57,10 @@ DATASETS = {
                      lambda small: ["bench/gen_ticks.py"] + (["--small"] if small else []),
                      extra_gens=[["bench/gen_symbols.py"]],
                      tables={"symbols": lambda small: SYMBOLS_TABLE}),
+    # the same ticks written by DuckDB (snappy, 122,880-row groups): files as DuckDB users have
+    "ticks_duckdb": Dataset("ticks_duckdb", "data/bench/ticks_duckdb", "data/sample/ticks_duckdb",
+                            lambda small: ["bench/gen_ticks.py", "--writer", "duckdb"] +
+                            (["--small"] if small else [])),
     "h2o": Dataset("h2o", "data/bench/h2o", "data/sample/h2o",
                    lambda small: ["bench/gen_h2o.py"] + (["--small"] if small else [])),
     # TPC-H (bench/gen_tpch.py): SF 1, --small SF 0.1; every table is a side table
@@ -187,6 +191,20 @@ register(Query(
     ["ts", "price"],
     [("rows",), ("sum", "price"), ("min", "ts"), ("max", "ts")],
     _read_impls(["ts", "price"])))
+
+register(Query(
+    "read_all_ddbfiles", "ticks_duckdb",
+    "read_all on the same ticks written by DuckDB (snappy)",
+    None,
+    [("rows",), ("sum", "trade_id"), ("sum", "price"), ("min", "ts"), ("max", "ts")],
+    _read_impls(None), group="read_snappy"))
+
+register(Query(
+    "read_2cols_ddbfiles", "ticks_duckdb",
+    "read_2cols on the same ticks written by DuckDB (snappy)",
+    ["ts", "price"],
+    [("rows",), ("sum", "price"), ("min", "ts"), ("max", "ts")],
+    _read_impls(["ts", "price"]), group="read_snappy"))
 
 
 # --- SQL queries: the same text for polaroid (`polaroid sql`) and DuckDB, Polars expressions ----

@@ -13,6 +13,8 @@
 #   fuzz.sh [run SECONDS|replay] TARGET...   only these targets (names without fuzz_)
 #   FUZZ_ASAN_DIR=build-x fuzz.sh replay      replay with another ASan build dir
 #   FUZZ_BUILD_DIR=build-y fuzz.sh run 60     libFuzzer build in another dir
+#   FUZZ_SEED=N fuzz.sh run 4                 libFuzzer's random seed (make fuzz-brief: 1, so
+#                                             that make test explores the same inputs each run)
 # Exits non-zero when any input crashes, leaks, hangs or runs out of memory, or a build fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +82,7 @@ run)
     log=$fz/fuzz_$t.log
     # first corpus dir receives new inputs; the committed one is only read
     if "$fz/fuzz_$t" "$fz/corpus/$t" tests/fuzz/corpus/$t -max_total_time="$secs" \
+         ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
          -rss_limit_mb=2048 -timeout=10 -max_len=65536 -print_final_stats=1 \
          -artifact_prefix=tests/fuzz/corpus/$t/ >"$log" 2>&1; then
       echo "fuzz $t: ${secs}s, $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs, $(grep -o 'cov: [0-9]*' "$log" | tail -1), no crash"

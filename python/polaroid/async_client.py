@@ -108,6 +108,50 @@ class AsyncHandle:
         return f"<polaroid.AsyncHandle {self.id} rows={self.num_rows}{' expired' if self.expired else ''}>"
 
 
+class AsyncSqlSession:
+    """A SQL session on the server (``await client.sql_session()``): like one connection of
+    PostgreSQL or DuckDB, its temporary tables and views (CREATE TEMP TABLE / VIEW) are its own
+    and end with it; the shared tables and views are the server's, as for
+    ``client.execute_sql``. The client's heartbeat task renews it while it is open; it ends
+    with ``await close()`` (or the ``async with`` block), when the object is collected, or
+    when its TTL passes without renewal. docs/server.md, "SQL sessions"."""
+
+    def __init__(self, client: "AsyncPolaroidClient", handle: AsyncHandle) -> None:
+        self.client = client
+        self._handle = handle
+        self.id: str = handle.id
+        self._closed = False
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed and not self._handle.expired
+
+    async def execute_sql(self, script: str, *, timeout: Optional[float] = None,
+                          **frames: Any) -> Result[pa.Table, PolaroidError]:
+        """``client.execute_sql`` in this session: Ok(pyarrow.Table), or Err (also when the
+        session is closed or expired)."""
+        if self._closed:
+            return Err(_invalid("the SQL session is closed"))
+        return await self.client._execute_sql(script, timeout, self.id, frames)
+
+    async def close(self) -> Result[int, PolaroidError]:
+        """Ends the session now: its temporary tables and views are gone. Ok(1) when the
+        server dropped it, Ok(0) when it had ended already."""
+        if self._closed:
+            return Ok(0)
+        self._closed = True
+        return await self.client.drop_handle(self._handle)
+
+    async def __aenter__(self) -> "AsyncSqlSession":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<polaroid.AsyncSqlSession {self.id} {'open' if self.alive else 'closed'}>"
+
+
 def _plan_of(x: Any) -> Union[pb.Plan, Err]:
     """The Plan of a DataFrame (also a Result of one, a Relation or a Plan)."""
     if isinstance(x, Ok):
@@ -666,6 +710,10 @@ class AsyncPolaroidClient:
         ``sql_column``, the line and a caret in its message; the statements
         before it stay done), ABORTED when another client replaced its table meanwhile. Never
         retried: a script is not idempotent (docs/server.md, "SQL scripts")."""
+        return await self._execute_sql(script, timeout, "", frames)
+
+    async def _execute_sql(self, script: str, timeout: Optional[float], session_id: str,
+                           frames: Dict[str, Any]) -> Result[pa.Table, PolaroidError]:
         for v in frames.values():
             if isinstance(v, Err):
                 return v
@@ -675,6 +723,7 @@ class AsyncPolaroidClient:
         except (ValueError, TypeError) as e:
             return Err(_invalid(str(e)))
         req = self._execute_request(_pbnew(pb.Plan, root=rel), timeout)
+        req.options.session_id = session_id
         res = await self._execute_table(req, timeout, retry=False)
         if isinstance(res, Err) and isinstance(res.error, PolaroidError):
             res.error.add_sql_context(script)
@@ -1009,6 +1058,20 @@ class AsyncPolaroidClient:
         self._handles[h.id] = weakref.ref(h)
         self._start_heartbeat(info.ttl_seconds)
         return Ok(DataFrame(_pbnew(pb.Relation, handle=pb.HandleRef(id=h.id)), self, (h,)))
+
+    async def sql_session(self, *, ttl: Optional[float] = None,
+                          timeout: Optional[float] = None) -> Result["AsyncSqlSession", PolaroidError]:
+        """Opens a SQL session on the server: Ok(AsyncSqlSession), whose scripts see the
+        temporary tables and views its earlier scripts made, which no other client or session
+        sees (``async with (await client.sql_session()).unwrap() as s: ...``)."""
+        req = _pbnew(pb.CreateHandleRequest, sql_session=True, ttl_seconds=int(ttl) if ttl else 0)
+        r = await self._unary("_create_handle_rpc", req, timeout, idempotent=False)
+        if isinstance(r, Err):
+            return r
+        h = AsyncHandle(self, r.value)
+        self._handles[h.id] = weakref.ref(h)
+        self._start_heartbeat(r.value.ttl_seconds)
+        return Ok(AsyncSqlSession(self, h))
 
     async def cache(self, df: Any, *, ttl: Optional[float] = None,
                     timeout: Optional[float] = None) -> Result[DataFrame, PolaroidError]:

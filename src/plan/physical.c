@@ -1097,6 +1097,83 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* ---------------------------------------------------------------- UNION ALL */
+
+/* Whether two schemas have the same column types (names and nullability aside). */
+static bool same_types(const pl_schema *a, const pl_schema *b) {
+    if (a->n_fields != b->n_fields) return false;
+    for (int32_t i = 0; i < a->n_fields; i++)
+        if (!pl_type_equals(a->fields[i].type, b->fields[i].type)) return false;
+    return true;
+}
+
+typedef struct union_leaves {
+    pl_df **v;
+    int32_t n, cap;
+} union_leaves;
+
+/* The inputs of a tree of UNION ALLs whose nodes all have the types of `s`, in order: a chain
+ * of thousands (one per hive partition or file schema, sq_union_append) runs as one concat
+ * instead of a batch passing through a concat and a projection per level. */
+static bool collect_union_leaves(pl_df *d, const pl_schema *s, union_leaves *l) {
+    if (d->kind == PL_PLAN_UNION && same_types(d->schema, s)) {
+        for (int32_t i = 0; i < d->n_inputs; i++)
+            if (!collect_union_leaves(d->inputs[i], s, l)) return false;
+        return true;
+    }
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? l->cap * 2 : 8;
+        pl_df **v = pl_realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v) return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = d;
+    return true;
+}
+
+/* UNION ALL: the inputs one after the other, each projected to the union's names. */
+static pl_status compile_union(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
+    union_leaves l = {0};
+    if (!collect_union_leaves(d, d->schema, &l)) {
+        pl_free(l.v);
+        return nomem(err);
+    }
+    pl_stream **ins = pl_calloc((size_t)PL_MAX(l.n, 1), sizeof *ins);
+    concat_stream *cs = pl_calloc(1, sizeof *cs);
+    pl_status st = ins && cs ? PL_OK : nomem(err);
+    for (int32_t i = 0; i < l.n && !st; i++) {
+        pl_pipeline *c = NULL;
+        st = compile(ph, l.v[i], &c, err);
+        if (st) break;
+        proj_list pl = {0};
+        st = proj_add_cols(&pl, d->schema, 0, d->schema->n_fields, 0, err);
+        if (!st && !pl_schema_equals(pl_pipeline_schema(c), d->schema))
+            st = add_project(ph, c, &pl, d->schema, err);
+        proj_free(&pl);
+        if (!st) st = pl_pipeline_stream(ph->ctx, c, &ins[i], err);
+        else pl_pipeline_free(c);
+    }
+    pl_free(l.v);
+    pl_stream *s = NULL;
+    if (!st) {
+        cs->ins = ins;
+        cs->n = l.n;
+        cs->keep_finished = ph->ctx->keep_finished_ops;
+        st = new_stream(cs, d->schema, concat_next, concat_free, &s, err);
+        if (!st) {
+            ins = NULL;
+            cs = NULL;
+        }
+    }
+    for (int32_t i = 0; ins && i < l.n; i++) pl_stream_free(ins[i]);
+    pl_free(ins);
+    pl_free(cs);
+    PL_TRY(st);
+    return pl_pipeline_new(s, out, err);
+}
+
+
 static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
     pl_pipeline *p = NULL;
     switch (d->kind) {
@@ -1108,46 +1185,7 @@ static pl_status compile(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
         return pl_pipeline_new(s, out, err);
     }
     case PL_PLAN_JOIN: return compile_join(ph, d, out, err);
-    case PL_PLAN_UNION: {
-        pl_stream *ins[2] = {0};
-        pl_status st = PL_OK;
-        for (int32_t i = 0; i < d->n_inputs && !st; i++) {
-            pl_pipeline *c = NULL;
-            st = compile(ph, d->inputs[i], &c, err);
-            if (!st) {
-                proj_list pl = {0};
-                if (!st) st = proj_add_cols(&pl, d->schema, 0, d->schema->n_fields, 0, err);
-                if (!st && !pl_schema_equals(pl_pipeline_schema(c), d->schema))
-                    st = add_project(ph, c, &pl, d->schema, err);
-                proj_free(&pl);
-                if (!st) st = pl_pipeline_stream(ph->ctx, c, &ins[i], err);
-                else pl_pipeline_free(c);
-            }
-        }
-        concat_stream *cs = pl_calloc(1, sizeof *cs);
-        pl_stream **v = pl_calloc(2, sizeof *v);
-        if (!st && (!cs || !v)) st = nomem(err);
-        pl_stream *s = NULL;
-        if (!st) {
-            v[0] = ins[0];
-            v[1] = ins[1];
-            cs->ins = v;
-            cs->n = d->n_inputs;
-            cs->keep_finished = ph->ctx->keep_finished_ops;
-            st = new_stream(cs, d->schema, concat_next, concat_free, &s, err);
-            if (!st) {
-                ins[0] = ins[1] = NULL;
-                cs = NULL;
-                v = NULL;
-            }
-        }
-        pl_stream_free(ins[0]);
-        pl_stream_free(ins[1]);
-        pl_free(cs);
-        pl_free(v);
-        PL_TRY(st);
-        return pl_pipeline_new(s, out, err);
-    }
+    case PL_PLAN_UNION: return compile_union(ph, d, out, err);
     default: break;
     }
     int32_t topk = window_topk_bound(d);

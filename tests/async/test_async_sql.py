@@ -135,3 +135,63 @@ def test_list_tables_with_views_and_concurrent_scripts(addr, data):
             assert not names & {"as_v", "as_vc", "as_c"}
 
     run(main())
+
+
+def test_sql_session_temp_objects(addr, data):
+    """AsyncPolaroidClient.sql_session(): temporary tables and views live in their session
+    across requests, are invisible elsewhere and end with it; results as DuckDB's, one DuckDB
+    connection per session."""
+    db = duckdb.connect()
+    d1, d2 = db.cursor(), db.cursor()
+
+    def want(con, script):
+        res = None
+        for s in [x for x in script.split(";") if x.strip()]:
+            res = con.execute(s)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return res.to_arrow_table()
+
+    async def go():
+        async with client(addr) as c:
+            r1, r2 = await c.sql_session(), await c.sql_session()
+            assert isinstance(r1, Ok) and isinstance(r2, Ok)
+            s1, s2 = r1.value, r2.value
+            assert s1.alive and s1.id != s2.id
+            async with s1, s2:
+                script = ("CREATE TEMP TABLE ast_a (k INTEGER, v VARCHAR); "
+                          "INSERT INTO ast_a VALUES (1, 'one'), (2, 'two'), (3, NULL)")
+                assert isinstance(await s1.execute_sql(script), Ok)
+                want(d1, script)
+                script = ("UPDATE ast_a SET v = 'TWO' WHERE k = 2; "
+                          "CREATE TEMP VIEW ast_v AS SELECT k * 10 AS k10, v FROM ast_a")
+                assert isinstance(await s1.execute_sql(script), Ok)
+                want(d1, script)
+                for q in ("SELECT * FROM ast_a ORDER BY k", "SELECT * FROM ast_v ORDER BY k10"):
+                    got = (await s1.execute_sql(q)).unwrap()
+                    assert rows(got) == rows(want(d1, q)), q
+                # nobody else sees them: the other session, the client without a session
+                for run_ in (s2.execute_sql, c.execute_sql):
+                    r = await run_("SELECT * FROM ast_a")
+                    assert isinstance(r, Err) and "ast_a" in str(r.error), r
+                # the other session has its own of the same name
+                assert isinstance(await s2.execute_sql("CREATE TEMP TABLE ast_a AS SELECT 7 AS x"), Ok)
+                want(d2, "CREATE TEMP TABLE ast_a AS SELECT 7 AS x")
+                q = "SELECT * FROM ast_a"
+                assert rows((await s2.execute_sql(q)).unwrap()) == rows(want(d2, q))
+                q = "SELECT count(*) AS n FROM ast_a"
+                assert rows((await s1.execute_sql(q)).unwrap()) == rows(want(d1, q))
+                # a failing statement is an Err carrying its SQL position
+                r = await s1.execute_sql("SELECT nope FROM ast_a")
+                assert isinstance(r, Err) and "nope" in str(r.error)
+            # closed: its scripts are Errs, closing again is Ok(0), its objects are gone
+            assert not s1.alive
+            r = await s1.execute_sql("SELECT 1")
+            assert isinstance(r, Err) and "closed" in str(r.error)
+            assert (await s1.close()) == Ok(0)
+            r = await c.execute_sql("SELECT * FROM ast_a")
+            assert isinstance(r, Err)
+            names = {t.name for t in (await c.list_tables()).unwrap()}
+            assert not {"ast_a", "ast_v"} & names
+
+    run(go())

@@ -1211,9 +1211,8 @@ static pl_status open_input(csv_reader *r, int32_t idx, pl_error *err) {
     PL_TRY(pl_text_input_open(&r->src, r->mem, r->paths, idx, &r->cur_name, err));
     r->cur = r->src.win;
     r->cur_src = idx;
-    r->pos = 0;
     r->sequential = r->need_more = false;
-    if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    PL_TRY(pl_text_input_skip_bom(&r->src, &r->pos, &r->cur, err));
     for (int64_t k = 0; k < r->skip_rows && r->pos < r->cur->size; k++) {
         const uint8_t *nl = memchr(r->cur->data + r->pos, '\n', (size_t)(r->cur->size - r->pos));
         r->pos = nl ? (int64_t)(nl - r->cur->data) + 1 : r->cur->size;

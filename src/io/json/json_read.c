@@ -1703,9 +1703,8 @@ static pl_status open_input(json_reader *r, int32_t idx, pl_error *err) {
     PL_TRY(pl_text_input_open(&r->src, r->mem, r->paths, idx, &r->cur_name, err));
     r->cur = r->src.win;
     r->cur_src = idx;
-    r->pos = 0;
     r->sequential = r->need_more = false;
-    if (r->cur->size >= 3 && memcmp(r->cur->data, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    PL_TRY(pl_text_input_skip_bom(&r->src, &r->pos, &r->cur, err));
     return detect_format(r, err);
 }
 

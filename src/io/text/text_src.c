@@ -163,3 +163,11 @@ pl_status pl_text_input_next(pl_text_src *s, int64_t *pos, pl_buf **cur, pl_erro
     *cur = s->win;
     return PL_OK;
 }
+
+pl_status pl_text_input_skip_bom(pl_text_src *s, int64_t *pos, pl_buf **cur, pl_error *err) {
+    *pos = 0;
+    *cur = s->win;
+    while (s->win->size < 3 && !s->eof) PL_TRY(pl_text_input_next(s, pos, cur, err));
+    if (s->win->size >= 3 && memcmp(s->win->data, "\xEF\xBB\xBF", 3) == 0) *pos = 3;
+    return PL_OK;
+}

@@ -45,6 +45,10 @@ pl_status pl_text_input_open(pl_text_src *s, pl_buf *mem, char *const *paths, in
  * *pos; when that is the window's start the window grows); then *pos = 0 and *cur = s->win.
  * Errors: those of pl_text_src_next. */
 pl_status pl_text_input_next(pl_text_src *s, int64_t *pos, pl_buf **cur, pl_error *err);
+/* At the start of an input: *pos = 3 past a UTF-8 byte order mark, else 0, and *cur = s->win
+ * (a window shorter than the mark grows first, so that a mark cut by a window end is still
+ * seen). Errors: those of pl_text_src_next. */
+pl_status pl_text_input_skip_bom(pl_text_src *s, int64_t *pos, pl_buf **cur, pl_error *err);
 /* The 1-based line number of window offset off. */
 int64_t pl_text_src_line(const pl_text_src *s, int64_t off);
 /* Test hook: the window size of compressed inputs (bytes); 0 = PL_TEXT_WINDOW_BYTES, or the
