@@ -9,6 +9,7 @@
  *   3. projection pushdown: scans read only the columns used above them;
  *   4. limit pushdown: ORDER BY ... LIMIT becomes a top-N sort; a limit reaches a plain scan;
  *   5. join build side: the smaller estimated input of an inner join builds the hash table;
+ *      trees of 3 or more inner joins are reordered by estimated sizes (joinorder.c);
  *   6. count(*) of a Parquet scan from the files' footers (metacount.c). */
 #include <stdio.h>
 
@@ -1358,6 +1359,11 @@ pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err) {
     pl_status st = deep_copy(a, &b, err);
     pl_df_release(a);
     if (st) return st;
+    st = pl_plan_join_order(&b, err);
+    if (st) {
+        pl_df_release(b);
+        return st;
+    }
     int32_t n = b->schema->n_fields;
     bool *used = pl_calloc((size_t)PL_MAX(n, 1), sizeof *used);
     int32_t *map = pl_malloc(sizeof *map * (size_t)PL_MAX(n, 1));

@@ -10,6 +10,7 @@
  * explain.c   plan text (EXPLAIN / EXPLAIN ANALYZE)
  * optimize.c  rewrites: constant folding, predicate and projection pushdown into scans with
  *             row-group pruning, limit pushdown into sorts (top-N) and scans, join build side
+ * joinorder.c join ordering of inner join trees by estimated cardinality
  * physical.c  plan -> pipelines of operators (src/exec) and the result stream */
 #ifndef PL_PLAN_H
 #define PL_PLAN_H
@@ -119,6 +120,10 @@ bool pl_expr_is_deterministic(const pl_expr *e);
 
 /* Optimizer: a new, equivalent plan. */
 pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err);
+/* Optimizer pass (joinorder.c): reorders each tree of 3 or more inner joins, in place in a
+ * plan that it owns (after predicate pushdown, before projection pushdown), to minimise the
+ * estimated sizes of the intermediate results; *slot may be replaced. */
+pl_status pl_plan_join_order(pl_df **slot, pl_error *err);
 /* Optimizer pass (metacount.c): replaces, in place in an optimized plan that it owns, each
  * keyless aggregate of only count(*) over a row-preserving Parquet scan with a one-row table
  * of the footers' row counts. */

@@ -1102,6 +1102,47 @@ class QueryGen:
                      "t2.x, t2.name FROM {t2} AS t2 WHERE t2.j = t1.j ORDER BY t2.x DESC NULLS LAST, "
                      f"t2.id LIMIT {r.randint(1, 2)}) AS l WHERE t1.k = {r.randint(0, 9)}", f, False)
 
+    def q_join_many(self):
+        """3-5 inner joins written in a random FROM order (src/plan/joinorder.c reorders them):
+        t1 a, t2 b (a.j = b.j, the one many-to-many edge), t3 c on k, optionally a second t3
+        on k and a copy of t1 or t2 on its unique id, a cycle edge, a residual condition over two
+        relations, filters on single relations."""
+        r = self.r
+        f = {"select", "join_inner", "join_many"}
+        rels = [("a", "t1"), ("b", "t2"), ("c", "t3")]
+        conds = ["a.j = b.j", r.choice(["a.k = c.k", "b.k = c.k"])]
+        if r.random() < 0.5:
+            rels.append(("d", "t3"))
+            conds.append(r.choice(["a.k = d.k", "b.k = d.k", "c.k = d.k"]))
+        if r.random() < 0.5:
+            t, other = r.choice([("t1", "a"), ("t2", "b")])
+            rels.append(("e", t))
+            conds.append(f"{other}.id = e.id")
+        if r.random() < 0.3:
+            f.add("join_cycle")
+            conds.append("a.k = b.k")
+        if r.random() < 0.4:
+            f.add("join_non_equi")
+            conds.append(r.choice(["a.a < b.x", "(a.k + c.k) % 2 = 0", "b.name <> c.label",
+                                   "a.b > b.y OR c.weight > 0.5"]))
+        for alias, t in r.sample(rels, r.randint(0, 2)):
+            f.add("where")
+            conds.append(self.pred(Scope([(alias, t)]), f))
+        r.shuffle(rels)
+        r.shuffle(conds)
+        src = "{" + rels[0][1] + "} AS " + rels[0][0]
+        for alias, t in rels[1:]:
+            src += (", " if r.random() < 0.8 else " CROSS JOIN ") + "{" + t + "} AS " + alias
+        where = " WHERE " + " AND ".join(f"({c_})" for c_ in conds)
+        sc = Scope(rels)
+        if r.random() < 0.5:
+            f.add("global_agg")
+            items = ["count(*)", "sum(a.a)", "count(DISTINCT b.id)", "max(c.label)"]
+        else:
+            items = ["a.id", "b.id", "c.k"] + self.select_items(sc, f, r.randint(0, 2))
+        return Query("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(items)) +
+                     " FROM " + src + where, f, False)
+
     def q_setop(self):
         r = self.r
         op = r.choice(["UNION", "INTERSECT", "EXCEPT", "UNION ALL", "INTERSECT ALL", "EXCEPT ALL"])
@@ -1145,7 +1186,7 @@ class QueryGen:
 
     SHAPES = [("project", 6), ("aggregate", 5), ("agg_join", 2), ("join", 3), ("union", 2),
               ("window", 2), ("distinct", 1), ("error", 0.3), ("subquery", 4), ("join2", 3),
-              ("setop", 1.5)]
+              ("setop", 1.5), ("join_many", 2)]
 
     def query(self):
         r = self.r
@@ -1170,6 +1211,8 @@ class QueryGen:
             return self.q_join2()
         if shape == "setop":
             return self.q_setop()
+        if shape == "join_many":
+            return self.q_join_many()
         return self.q_distinct()
 
 
