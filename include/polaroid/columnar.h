@@ -133,6 +133,11 @@ typedef enum pl_type_id {
 
 typedef enum pl_time_unit { PL_UNIT_S = 0, PL_UNIT_MS, PL_UNIT_US, PL_UNIT_NS } pl_time_unit;
 
+/* Logical types stored as another type: JSON is UTF8 text holding one valid JSON value (SQL's
+ * JSON; Arrow's canonical extension "arrow.json", Parquet's JSON logical type). Kernels that
+ * look only at `id` see VARCHAR; pl_type_equals and the SQL type names tell them apart. */
+typedef enum pl_type_ext { PL_EXT_NONE = 0, PL_EXT_JSON } pl_type_ext;
+
 typedef struct pl_type pl_type;
 typedef struct pl_field {
     char *name;    /* owned */
@@ -152,11 +157,15 @@ struct pl_type {
     pl_type_id index_id;  /* DICTIONARY: the index type */
     pl_type *value_type;  /* DICTIONARY: type of the dictionary values */
     int64_t refcount;     /* < 0: static singleton, never freed */
+    pl_type_ext ext;      /* a logical type over the storage id (UTF8: JSON), else NONE */
 };
 
 /* Static singletons for parameterless types (never NULL, retain/release are no-ops):
  * NA, BOOL, INT*, UINT*, FLOAT*, UTF8, BINARY, DATE32, INTERVAL. Returns NULL for other ids. */
 PL_API pl_type *pl_type_simple(pl_type_id id);
+/* The JSON type: a static singleton, id UTF8 with ext PL_EXT_JSON. */
+PL_API pl_type *pl_type_json(void);
+static inline bool pl_type_is_json(const pl_type *t) { return t && t->ext == PL_EXT_JSON; }
 PL_API PL_NODISCARD pl_status pl_type_new_decimal(int32_t precision, int32_t scale, pl_type **out,
                                                   pl_error *err);
 PL_API PL_NODISCARD pl_status pl_type_new_fixed_binary(int32_t byte_width, pl_type **out,

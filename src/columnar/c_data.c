@@ -107,6 +107,51 @@ static pl_status format_of(const pl_type *t, char *buf, size_t n, pl_error *err)
 static pl_status export_field(const pl_type *t, const char *name, bool nullable, int depth,
                               struct ArrowSchema *out, pl_error *err);
 
+#define JSON_EXT_NAME "arrow.json"
+#define EXT_NAME_KEY "ARROW:extension:name"
+#define EXT_META_KEY "ARROW:extension:metadata"
+
+/* Field metadata naming an extension type: {EXT_NAME_KEY: ext, EXT_META_KEY: ""} in the C Data
+ * Interface's encoding (int32 count, then int32-length-prefixed keys and values). */
+static char *ext_metadata(const char *ext) {
+    const char *kv[4] = {EXT_NAME_KEY, ext, EXT_META_KEY, ""};
+    size_t n = 4;
+    for (int k = 0; k < 4; k++) n += 4 + strlen(kv[k]);
+    char *m = pl_malloc(n);
+    if (!m) return NULL;
+    int32_t cnt = 2;
+    memcpy(m, &cnt, 4);
+    size_t pos = 4;
+    for (int k = 0; k < 4; k++) {
+        int32_t len = (int32_t)strlen(kv[k]);
+        memcpy(m + pos, &len, 4);
+        memcpy(m + pos + 4, kv[k], (size_t)len);
+        pos += 4 + (size_t)len;
+    }
+    return m;
+}
+
+/* True when a schema's metadata names the extension type ext. */
+static bool has_ext(const char *m, const char *ext) {
+    if (!m) return false;
+    int32_t n;
+    memcpy(&n, m, 4);
+    m += 4;
+    for (int32_t k = 0; k < n; k++) {
+        int32_t kl, vl;
+        memcpy(&kl, m, 4);
+        const char *key = m + 4;
+        m += 4 + kl;
+        memcpy(&vl, m, 4);
+        const char *val = m + 4;
+        m += 4 + vl;
+        if (kl == (int32_t)strlen(EXT_NAME_KEY) && !memcmp(key, EXT_NAME_KEY, (size_t)kl) &&
+            vl == (int32_t)strlen(ext) && !memcmp(val, ext, (size_t)vl))
+            return true;
+    }
+    return false;
+}
+
 /* Fills out for type t (a dictionary's value type goes to out->dictionary). */
 static pl_status export_field(const pl_type *t, const char *name, bool nullable, int depth,
                               struct ArrowSchema *out, pl_error *err) {
@@ -130,6 +175,11 @@ static pl_status export_field(const pl_type *t, const char *name, bool nullable,
         st = format_of(t, p->format, sizeof p->format, err);
     }
     out->format = p->format;
+    if (!st && pl_type_is_json(t)) { /* Arrow's canonical extension type "arrow.json" */
+        if (!(p->metadata = ext_metadata(JSON_EXT_NAME)))
+            st = pl_error_set(err, PL_ERR_NOMEM, "out of memory exporting a schema");
+        out->metadata = p->metadata;
+    }
     if (!st && name && !(p->name = pl_strdup(name)))
         st = pl_error_set(err, PL_ERR_NOMEM, "out of memory exporting a schema");
     out->name = p->name;
@@ -443,6 +493,10 @@ static pl_status import_value_type(const struct ArrowSchema *s, int depth, pl_ty
     const char *f = s->format;
     if (!f) PL_FAIL(err, PL_ERR_INVALID_ARG, "ArrowSchema without a format");
     pl_type_id id = simple_format(f);
+    if (id == PL_TYPE_UTF8 && has_ext(s->metadata, JSON_EXT_NAME)) {
+        *out = pl_type_json();
+        return PL_OK;
+    }
     if (id != PL_TYPE__COUNT) {
         *out = pl_type_simple(id);
         return PL_OK;

@@ -15,6 +15,9 @@ static pl_type g_simple[] = {
 };
 static pl_type g_date32 = STATIC_TYPE(PL_TYPE_DATE32, 4);
 static pl_type g_interval = STATIC_TYPE(PL_TYPE_INTERVAL, 16);
+static pl_type g_json = {.id = PL_TYPE_UTF8, .byte_width = 4, .refcount = -1, .ext = PL_EXT_JSON};
+
+pl_type *pl_type_json(void) { return &g_json; }
 
 pl_type *pl_type_simple(pl_type_id id) {
     switch (id) {
@@ -185,7 +188,7 @@ void pl_type_release(pl_type *t) {
 
 bool pl_type_equals(const pl_type *a, const pl_type *b) {
     if (a == b) return true;
-    if (!a || !b || a->id != b->id) return false;
+    if (!a || !b || a->id != b->id || a->ext != b->ext) return false;
     switch (a->id) {
     case PL_TYPE_DECIMAL128:
         return a->precision == b->precision && a->scale == b->scale;
@@ -236,6 +239,10 @@ static size_t type_str(const pl_type *t, char *buf, size_t n) {
     } while (0)
     if (!t || t->id < 0 || t->id >= PL_TYPE__COUNT) {
         PUT("?");
+        return w;
+    }
+    if (t->ext == PL_EXT_JSON) {
+        PUT("json");
         return w;
     }
     switch (t->id) {

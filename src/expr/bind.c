@@ -106,6 +106,8 @@ pl_type *pl_type_common_super(const pl_type *a, const pl_type *b) {
     if (a->id == PL_TYPE_NA) return pl_type_retain((pl_type *)b);
     if (b->id == PL_TYPE_NA) return pl_type_retain((pl_type *)a);
     pl_type_id x = a->id, y = b->id;
+    /* JSON with VARCHAR: both are text, compared and combined as VARCHAR */
+    if (x == PL_TYPE_UTF8 && y == PL_TYPE_UTF8) return pl_type_simple(PL_TYPE_UTF8);
     if (pl_type_is_integer(x) && pl_type_is_integer(y)) {
         bool sx = is_signed_int(x), sy = is_signed_int(y);
         int wx = int_width(x), wy = int_width(y);
@@ -229,7 +231,7 @@ static pl_status make_lit(pl_value *v, int32_t sql_pos, pl_bexpr **out, pl_error
 pl_status pl_bexpr_wrap_cast(pl_bexpr **arg, pl_type *to, pl_error *err) {
     pl_bexpr *a = *arg;
     if (pl_type_equals(a->type, to)) return PL_OK;
-    if (a->kind == PL_BEXPR_LIT) {
+    if (a->kind == PL_BEXPR_LIT && to->id != PL_TYPE_LIST && to->id != PL_TYPE_STRUCT && to->id != PL_TYPE_MAP) {
         pl_value v;
         pl_value_init_null(&v);
         pl_status st = pl_cast_value(&a->lit, to, false, &v, err);
@@ -453,7 +455,8 @@ static pl_status bind_rec(const pl_expr *e, const pl_schema *in, bool top, pl_be
             *out = arg;
             return PL_OK;
         }
-        if (arg->kind == PL_BEXPR_LIT) {
+        pl_type_id ct = e->cast_type->id; /* nested values have no literal form */
+        if (arg->kind == PL_BEXPR_LIT && ct != PL_TYPE_LIST && ct != PL_TYPE_STRUCT && ct != PL_TYPE_MAP) {
             pl_value v;
             pl_value_init_null(&v);
             pl_status st = pl_cast_value(&arg->lit, e->cast_type, e->try_cast, &v, err);

@@ -22,6 +22,7 @@
 #include "compute/compute.h"
 #include "expr/expr_core.h"
 #include "expr/time_int.h"
+#include "io/json/json.h"
 #include "io/text/text.h"
 
 typedef __int128 i128;
@@ -47,6 +48,7 @@ bool pl_cast_supported(const pl_type *from, const pl_type *to) {
     if (pl_type_equals(from, to) || from->id == PL_TYPE_NA) return true;
     pl_type_id f = from->id, t = to->id;
     if (t == PL_TYPE_UTF8) return true;
+    if (pl_type_is_json(from) && nested(t)) return true; /* json_transform's rules */
     /* list to list: element by element */
     if (f == PL_TYPE_LIST && t == PL_TYPE_LIST) return pl_cast_supported(from->children[0].type, to->children[0].type);
     /* map to map: keys and values cast (the keys checked again) */
@@ -1062,6 +1064,278 @@ static pl_status cast_text_to_blob(pl_array *a, pl_type *to, const cast_ctx *cc,
 static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
                                  pl_error *err);
 
+/* ---------------------------------------------------------------- JSON */
+
+static pl_status json_row_fail(const cast_ctx *cc, int64_t row, const uint8_t *s, int32_t len,
+                               const char *why, pl_error *err) {
+    char where[48] = "";
+    if (cc->rows) {
+        snprintf(where, sizeof where, " at row %lld", (long long)row);
+        if (err) err->row = row;
+    }
+    PL_FAIL(err, PL_ERR_TYPE, "could not convert string '%.*s%s' to JSON%s: %s", len > 48 ? 48 : (int)len,
+            (const char *)s, len > 48 ? "..." : "", where, why);
+}
+
+/* VARCHAR -> JSON: each text must be one JSON value and is kept as written (DuckDB); a
+ * malformed one is an error naming the row and the byte (NULL under TRY_CAST). Anything else
+ * -> JSON: the value rendered as DuckDB's to_json does. */
+static pl_status cast_to_json(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
+                              pl_error *err) {
+    pl_builder *b;
+    PL_TRY(pl_builder_new(to, a->length, &b, err));
+    pl_status st = PL_OK;
+    bool text = a->type->id == PL_TYPE_UTF8;
+    pl_strbuf sb = {0};
+    for (int64_t i = 0; i < a->length && !st; i++) {
+        if (!pl_array_is_valid(a, i)) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        if (!text) {
+            sb.len = 0;
+            st = pl_json_append_value(a, i, &sb, err);
+            if (!st) st = pl_builder_append_bytes(b, sb.data, sb.len, err);
+            continue;
+        }
+        int32_t len;
+        const uint8_t *s = pl_array_bytes(a, i, &len);
+        int64_t at;
+        char why[320];
+        if (pl_json_locate(s, len, "$", 1, &at, why, sizeof why) == 1)
+            st = pl_builder_append_bytes(b, s, len, err);
+        else if (cc->try_cast)
+            st = pl_builder_append_null(b, err);
+        else
+            st = json_row_fail(cc, i, s, len, why, err);
+    }
+    pl_strbuf_reset(&sb);
+    if (!st) st = pl_builder_finish(b, out, err);
+    pl_builder_free(b);
+    return st;
+}
+
+/* JSON -> a scalar type (DuckDB): null is NULL, a string's decoded text, a number's text,
+ * true/false as 1/0 for numbers, an array or object as its text; then the text is cast. */
+static pl_status cast_from_json(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out,
+                                pl_error *err) {
+    pl_builder *b;
+    PL_TRY(pl_builder_new(pl_type_simple(PL_TYPE_UTF8), a->length, &b, err));
+    pl_status st = PL_OK;
+    pl_strbuf sb = {0};
+    bool numeric = pl_type_is_numeric(to->id);
+    for (int64_t i = 0; i < a->length && !st; i++) {
+        if (!pl_array_is_valid(a, i)) {
+            st = pl_builder_append_null(b, err);
+            continue;
+        }
+        int32_t len;
+        const uint8_t *s = pl_array_bytes(a, i, &len);
+        int64_t at;
+        char why[320];
+        if (pl_json_locate(s, len, "$", 1, &at, why, sizeof why) != 1) {
+            st = cc->try_cast ? pl_builder_append_null(b, err) : json_row_fail(cc, i, s, len, why, err);
+            continue;
+        }
+        if (s[at] == 'n') {
+            st = pl_builder_append_null(b, err);
+        } else if (numeric && (s[at] == 't' || s[at] == 'f')) {
+            st = pl_builder_append_bytes(b, s[at] == 't' ? "1" : "0", 1, err);
+        } else {
+            sb.len = 0;
+            st = pl_json_render(s, len, at, true, &sb, err);
+            if (!st) st = pl_builder_append_bytes(b, sb.data, sb.len, err);
+        }
+    }
+    pl_strbuf_reset(&sb);
+    pl_array *txt = NULL;
+    if (!st) st = pl_builder_finish(b, &txt, err);
+    pl_builder_free(b);
+    if (!st) st = cast_array_impl(txt, to, cc, out, err);
+    pl_array_release(txt);
+    return st;
+}
+
+/* JSON -> LIST / STRUCT / MAP (DuckDB's json_transform; casts are strict): the values are cut
+ * into arrays of their parts' JSON texts, which are converted recursively; scalars end in
+ * cast_from_json. Strict (a cast): a value of the wrong kind or an object without a field's key
+ * is an error; lenient (TRY_CAST, json_transform): NULL there, a struct from a non-object has
+ * NULL fields. A JSON null is NULL. */
+typedef struct jparts {
+    pl_builder *b;    /* JSON texts of one part (a field, the items, the map values) */
+    pl_strbuf text;
+} jparts;
+
+static pl_status jparts_add(jparts *p, const uint8_t *d, int64_t n, int64_t at, pl_error *err) {
+    if (at < 0 || d[at] == 'n') return pl_builder_append_null(p->b, err);
+    p->text.len = 0;
+    PL_TRY(pl_json_render(d, n, at, false, &p->text, err));
+    return pl_builder_append_bytes(p->b, p->text.data, p->text.len, err);
+}
+
+typedef struct jcollect {
+    jparts *items;  /* LIST items / MAP values */
+    pl_builder *keys; /* MAP keys (their text) */
+    const uint8_t *d;
+    int64_t n;
+    int64_t count;
+    pl_status st;
+    pl_error *err;
+    /* STRUCT: the first member of each field's name (-1 = none) */
+    const pl_type *st_type;
+    int64_t *field_at;
+} jcollect;
+
+static bool jcollect_member(void *ctx, const char *key, int64_t key_len, int64_t value_at) {
+    jcollect *c = ctx;
+    if (c->st_type) {
+        for (int32_t f = 0; f < c->st_type->n_children; f++) {
+            const char *nm = c->st_type->children[f].name;
+            if (c->field_at[f] < 0 && (int64_t)strlen(nm) == key_len && !memcmp(nm, key, (size_t)key_len))
+                c->field_at[f] = value_at;
+        }
+        return true;
+    }
+    if (c->keys && (c->st = pl_builder_append_bytes(c->keys, key, key_len, c->err))) return false;
+    c->st = jparts_add(c->items, c->d, c->n, value_at, c->err);
+    c->count++;
+    return c->st == PL_OK;
+}
+
+static const char *json_kind_name(uint8_t b) {
+    return b == '{' ? "OBJECT" : b == '[' ? "ARRAY" : b == '"' ? "VARCHAR" : b == 't' || b == 'f' ? "BOOLEAN" : "a number";
+}
+
+static pl_status json_kind_fail(const uint8_t *d, int64_t n, int64_t at, const char *want, pl_error *err) {
+    PL_FAIL(err, PL_ERR_TYPE, "Expected %s, but got %s: %.*s%s", want, json_kind_name(d[at]),
+            (int)PL_MIN(n - at, 60), (const char *)d + at, n - at > 60 ? "..." : "");
+}
+
+static pl_status json_shred(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out, pl_error *err) {
+    if (!nested(to->id)) {
+        if (!pl_type_is_json(to)) return cast_from_json(a, to, cc, out, err);
+        jparts p = {NULL, {0}}; /* JSON leaves: the value's compact text */
+        PL_TRY(pl_builder_new(to, a->length, &p.b, err));
+        pl_status st = PL_OK;
+        for (int64_t i = 0; i < a->length && !st; i++) {
+            int32_t len;
+            const uint8_t *d = pl_array_is_valid(a, i) ? pl_array_bytes(a, i, &len) : NULL;
+            int64_t at = -1;
+            char why[320];
+            if (d && pl_json_locate(d, len, "$", 1, &at, why, sizeof why) != 1) st = json_row_fail(cc, i, d, len, why, err);
+            if (!st) st = jparts_add(&p, d, d ? len : 0, at, err);
+        }
+        pl_strbuf_reset(&p.text);
+        if (!st) st = pl_builder_finish(p.b, out, err);
+        pl_builder_free(p.b);
+        return st;
+    }
+    int64_t n = a->length;
+    bool is_struct = to->id == PL_TYPE_STRUCT, is_map = to->id == PL_TYPE_MAP;
+    int32_t n_parts = is_struct ? to->n_children : 1;
+    jparts *parts = pl_calloc((size_t)PL_MAX(n_parts, 1), sizeof *parts);
+    int64_t *field_at = pl_calloc((size_t)PL_MAX(n_parts, 1), sizeof *field_at);
+    pl_buf *validity = NULL, *offsets = NULL;
+    pl_builder *keys = NULL;
+    pl_status st = parts && field_at ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory reading JSON");
+    if (!st) st = pl_xbuf_zeroed(pl_bits_bytes(n), &validity, err);
+    if (!st && !is_struct) st = pl_xbuf_new((n + 1) * 4, &offsets, err);
+    if (!st && is_map) st = pl_builder_new(pl_type_simple(PL_TYPE_UTF8), n, &keys, err);
+    for (int32_t k = 0; k < n_parts && !st; k++) st = pl_builder_new(pl_type_json(), n, &parts[k].b, err);
+    int64_t n_items = 0;
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (offsets) ((int32_t *)(void *)offsets->data)[i] = (int32_t)n_items;
+        int32_t len = 0;
+        const uint8_t *d = pl_array_is_valid(a, i) ? pl_array_bytes(a, i, &len) : NULL;
+        int64_t at = -1;
+        char why[320];
+        if (d && pl_json_locate(d, len, "$", 1, &at, why, sizeof why) != 1) {
+            st = json_row_fail(cc, i, d, len, why, err);
+            break;
+        }
+        bool null = !d || d[at] == 'n';
+        char want = is_struct || is_map ? '{' : '[';
+        if (!null && d[at] != want) {
+            if (!cc->try_cast) {
+                st = json_kind_fail(d, len, at, want == '{' ? "OBJECT" : "ARRAY", err);
+                break;
+            }
+            null = !is_struct; /* lenient: a struct of NULL fields, else NULL */
+            if (is_struct) {
+                pl_bit_set(validity->data, i);
+                for (int32_t k = 0; k < n_parts && !st; k++) st = pl_builder_append_null(parts[k].b, err);
+                continue;
+            }
+        }
+        if (null) {
+            for (int32_t k = 0; is_struct && k < n_parts && !st; k++) st = pl_builder_append_null(parts[k].b, err);
+            continue;
+        }
+        pl_bit_set(validity->data, i);
+        jcollect c = {&parts[0], keys, d, len, 0, PL_OK, err, is_struct ? to : NULL, field_at};
+        for (int32_t k = 0; k < n_parts; k++) field_at[k] = -1;
+        if (pl_json_each(d, len, at, jcollect_member, &c) < -1) {
+            st = c.st ? c.st : pl_error_set(err, PL_ERR_INTERNAL, "unreadable JSON value");
+            break;
+        }
+        n_items += c.count;
+        for (int32_t k = 0; is_struct && k < n_parts && !st; k++) {
+            if (field_at[k] < 0 && !cc->try_cast)
+                st = pl_error_set(err, PL_ERR_TYPE, "Object %.*s%s does not have key \"%s\"",
+                                  (int)PL_MIN(len - at, 60), (const char *)d + at, len - at > 60 ? "..." : "",
+                                  to->children[k].name);
+            if (!st) st = jparts_add(&parts[k], d, len, field_at[k], err);
+        }
+    }
+    if (!st && n_items > INT32_MAX) st = pl_error_set(err, PL_ERR_LIMIT, "more than 2^31 list items");
+    if (!st && offsets) ((int32_t *)(void *)offsets->data)[n] = (int32_t)n_items;
+    /* the parts, converted */
+    pl_array **ch = st ? NULL : pl_calloc((size_t)PL_MAX(n_parts, 1), sizeof *ch);
+    if (!st && !ch) st = pl_error_set(err, PL_ERR_NOMEM, "out of memory reading JSON");
+    for (int32_t k = 0; k < n_parts && !st; k++) {
+        pl_array *texts = NULL;
+        st = pl_builder_finish(parts[k].b, &texts, err);
+        pl_type *pt = is_struct ? to->children[k].type
+                      : is_map ? to->children[0].type->children[1].type : to->children[0].type;
+        if (!st) st = json_shred(texts, pt, cc, &ch[k], err);
+        pl_array_release(texts);
+    }
+    pl_array *entries = NULL;
+    if (!st && is_map) {
+        pl_array *key_texts = NULL, *kv[2] = {NULL, ch[0]};
+        cast_ctx strict = {false, cc->rows};
+        st = pl_builder_finish(keys, &key_texts, err);
+        if (!st) st = cast_array_impl(key_texts, to->children[0].type->children[0].type, &strict, &kv[0], err);
+        pl_array_release(key_texts);
+        ch[0] = NULL;
+        if (!st) {
+            st = pl_array_new(pl_type_retain(to->children[0].type), n_items, 0, NULL, NULL, NULL, 2, kv,
+                              NULL, &entries, err);
+        } else {
+            pl_array_release(kv[0]);
+            pl_array_release(kv[1]);
+        }
+        if (!st) ch[0] = entries;
+    }
+    if (!st) {
+        st = pl_array_new(pl_type_retain(to), n, -1, validity, offsets, NULL, n_parts, ch, NULL, out, err);
+        validity = offsets = NULL;
+        for (int32_t k = 0; k < n_parts; k++) ch[k] = NULL;
+    }
+    for (int32_t k = 0; ch && k < n_parts; k++) pl_array_release(ch[k]);
+    pl_free(ch);
+    for (int32_t k = 0; parts && k < n_parts; k++) {
+        pl_builder_free(parts[k].b);
+        pl_strbuf_reset(&parts[k].text);
+    }
+    pl_free(parts);
+    pl_free(field_at);
+    pl_builder_free(keys);
+    pl_buf_release(validity);
+    pl_buf_release(offsets);
+    return st;
+}
+
 /* Map to map: keys and values cast, offsets and validity kept; a cast that makes two keys of a
  * map equal (or a key NULL) is an error, like DuckDB's. */
 static pl_status cast_map(pl_array *a, pl_type *to, const cast_ctx *cc, pl_array **out, pl_error *err) {
@@ -1266,6 +1540,10 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         pl_free(ch);
         return st;
     }
+    if (pl_type_is_json(to) && !(f == PL_TYPE_UTF8 && pl_type_is_json(a->type)))
+        return cast_to_json(a, to, cc, out, err);
+    if (f == PL_TYPE_UTF8 && t == PL_TYPE_UTF8) return cast_bytes(a, to, out, err); /* JSON -> VARCHAR */
+    if (pl_type_is_json(a->type)) return json_shred(a, to, cc, out, err);
     if (t == PL_TYPE_UTF8) {
         return cast_to_utf8(a, to, out, err); /* BLOB bytes as DuckDB shows them (\\xHH) */
     }
@@ -1436,7 +1714,7 @@ pl_status pl_type_from_sql_name(const char *name, pl_type **out, pl_error *err) 
     else if (name_is(b, bl, "varchar") || name_is(b, bl, "text") || name_is(b, bl, "string") ||
              name_is(b, bl, "char") || name_is(b, bl, "bpchar") ||
              name_is(b, bl, "character varying") || name_is(b, bl, "character") ||
-             name_is(b, bl, "nvarchar") || name_is(b, bl, "json"))
+             name_is(b, bl, "nvarchar"))
         simple = PL_TYPE_UTF8;
     else if (name_is(b, bl, "blob") || name_is(b, bl, "bytea") || name_is(b, bl, "binary") ||
              name_is(b, bl, "varbinary"))
@@ -1447,6 +1725,8 @@ pl_status pl_type_from_sql_name(const char *name, pl_type **out, pl_error *err) 
         simple = PL_TYPE_FLOAT64;
     if (simple != PL_TYPE__COUNT) {
         t = pl_type_simple(simple);
+    } else if (name_is(b, bl, "json")) {
+        t = pl_type_json();
     } else if (name_is(b, bl, "decimal") || name_is(b, bl, "numeric") || name_is(b, bl, "dec")) {
         int32_t prec = n_args >= 1 ? args[0] : 18, scale = n_args >= 2 ? args[1] : (n_args == 1 ? 0 : 3);
         if (prec < 1 || prec > 38 || scale < 0 || scale > prec)

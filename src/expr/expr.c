@@ -490,7 +490,7 @@ static void sql_type_name(const pl_type *t, char *buf, size_t n, size_t *len) {
         snprintf(tmp, sizeof tmp, "DECIMAL(%d,%d)", (int)t->precision, (int)t->scale);
         s = tmp;
         break;
-    case PL_TYPE_UTF8: s = "VARCHAR"; break;
+    case PL_TYPE_UTF8: s = t->ext == PL_EXT_JSON ? "JSON" : "VARCHAR"; break;
     case PL_TYPE_BINARY:
     case PL_TYPE_FIXED_BINARY: s = "BLOB"; break;
     case PL_TYPE_DATE32: s = "DATE"; break;

@@ -2583,7 +2583,15 @@ static pl_status k_least(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *
 pl_status pl_kernel_cast(pl_eval_ctx *ec, const pl_bexpr *call, const pl_datum *args,
                          int64_t n_rows, pl_datum *out, pl_error *err) {
     PL_UNUSED(ec);
-    PL_UNUSED(n_rows);
+    pl_type_id t = call->cast_to->id;
+    if (args[0].is_scalar && (t == PL_TYPE_LIST || t == PL_TYPE_STRUCT || t == PL_TYPE_MAP)) {
+        pl_array *a = NULL, *r = NULL; /* nested values have no scalar form */
+        PL_TRY(pl_array_from_value(&args[0].scalar, n_rows, &a, err));
+        pl_status st = pl_cast_array(a, call->cast_to, call->try_cast, &r, err);
+        pl_array_release(a);
+        if (!st) pl_datum_set_array(out, r);
+        return st;
+    }
     if (args[0].is_scalar) {
         pl_value v;
         pl_value_init_null(&v);

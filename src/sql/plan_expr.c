@@ -1420,6 +1420,37 @@ static pl_status interval_of(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr 
 
 /* An aggregate call fc (canonical name agg): its arguments, FILTER and ORDER BY translated in
  * sc (without aggregates or windows). */
+/* json_group_array(x) / json_group_object(k, v) are list aggregates wrapped in a JSON renderer:
+ * to_json(list(x)), __json_group_object(list(struct_pack(k, v))). 1 / 2 for them, else 0. */
+static int json_group_kind(const PgQuery__FuncCall *fc) {
+    const char *nm = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+    if (!nm) return 0;
+    return !strcasecmp(nm, "json_group_array") ? 1 : !strcasecmp(nm, "json_group_object") ? 2 : 0;
+}
+
+/* The list's argument for json_group_object: args[0..1] become struct_pack('k', k, 'v', v). */
+static pl_status json_group_args(const PgQuery__FuncCall *fc, pl_expr **args, int32_t *n_args,
+                                 pl_error *err) {
+    if (json_group_kind(fc) != 2) return PL_OK;
+    if (*n_args != 2)
+        return sq_fail(err, PL_ERR_SQL, fc->location, "json_group_object takes two arguments (key, value)");
+    pl_expr *sp[4] = {pl_expr_lit_str("k"), args[0], pl_expr_lit_str("v"), args[1]};
+    args[0] = pl_expr_call("struct_pack", 4, sp);
+    args[1] = NULL;
+    *n_args = 1;
+    return args[0] ? PL_OK : NOMEM(err);
+}
+
+static pl_status json_group_wrap(const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
+    int kind = json_group_kind(fc);
+    if (!kind) return PL_OK;
+    pl_expr *e = pl_expr_call1(kind == 1 ? "to_json" : "__json_group_object", *out);
+    *out = NULL;
+    if (!e) return NOMEM(err);
+    *out = at(e, fc->location);
+    return PL_OK;
+}
+
 static pl_status agg_call(sq_scope *sc, const PgQuery__FuncCall *fc, const char *agg, pl_expr **out,
                           pl_error *err) {
     int32_t pos = fc->location;
@@ -1452,12 +1483,21 @@ static pl_status agg_call(sq_scope *sc, const PgQuery__FuncCall *fc, const char 
         pl_free(order);
         return st;
     }
+    if (!st) st = json_group_args(fc, args, &n_args, err);
+    if (st) {
+        for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+        pl_free(args);
+        pl_expr_release(filter);
+        for (int32_t i = 0; i < n_order; i++) pl_expr_release(order[i].expr);
+        pl_free(order);
+        return st;
+    }
     pl_expr *e = pl_expr_agg(agg, n_args, args, fc->agg_distinct, filter, n_order, order);
     pl_free(args);
     pl_free(order);
     if (!e) return NOMEM(err);
     *out = at(e, pos);
-    return PL_OK;
+    return json_group_wrap(fc, out, err);
 }
 
 /* An aggregate in a subquery of a grouped query (sc->outer->post) whose arguments use only the
@@ -1740,8 +1780,16 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
             pl_free(args);
             return st;
         }
+        st = json_group_args(fc, args, &n_args, err);
+        if (st) {
+            for (int32_t i = 0; i < n_args; i++) pl_expr_release(args[i]);
+            pl_free(args);
+            pl_expr_release(filter);
+            return st;
+        }
         /* a constant lag/lead default is cast to the value's type when the window runs */
         st = build_window(sc, fc, window_fn ? name : agg, args, n_args, filter, out, err);
+        if (!st) st = json_group_wrap(fc, out, err);
         pl_free(args);
         if (!st && null_treat == 1) (*out)->ignore_nulls = true;
         return st;

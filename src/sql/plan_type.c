@@ -391,6 +391,8 @@ pl_status pl_sql_type_from_node(const char *sql, const PgQuery__TypeName *tn, pl
     pl_status st = PL_OK;
     if (simple != PL_TYPE_NA) {
         t = pl_type_simple(simple);
+    } else if (!strcasecmp(name, "json")) {
+        t = pl_type_json();
     } else if (!strcasecmp(name, "numeric") || !strcasecmp(name, "decimal")) {
         int32_t p = typmod_int(tn, 0, 18), s = typmod_int(tn, 1, tn->n_typmods ? 0 : 3);
         if (p < 1 || p > 38 || s < 0 || s > p)

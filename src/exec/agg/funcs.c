@@ -209,6 +209,9 @@ static const struct {
     {"corr", "corr", AOP_CORR},
     {"list", "list", AOP_LIST},
     {"array_agg", "list", AOP_LIST},
+    /* JSON of a list (the SQL planner wraps them: plan_expr.c, json_group_wrap) */
+    {"json_group_array", "list", AOP_LIST},
+    {"json_group_object", "list", AOP_LIST},
     {"product", "product", AOP_PRODUCT},
     {"bit_and", "bit_and", AOP_BIT_AND},
     {"bit_or", "bit_or", AOP_BIT_OR},

@@ -482,7 +482,7 @@ static bool put_json_string(jcur *c, pl_strbuf *out, const char *s, int64_t n) {
 /* The shortest round-trip text of a finite double as DuckDB's JSON type prints it: fixed
  * notation for decimal exponents -6..20 ("0.000025", "1e20" as "100000000000000000000.0"),
  * else d[.ddd]e<exp> without a plus sign or padding ("1.5e-7", "1e21"). Returns the length. */
-static int format_json_double(double v, char *out) {
+int pl_json_format_double(double v, char *out) {
     char buf[48], dig[32];
     int n = pl_text_format_double(v, buf), nd = 0, int_digits = -1, k = 0;
     bool neg = buf[0] == '-';
@@ -550,7 +550,7 @@ static bool put_json_number(jcur *c, pl_strbuf *out, const jnum *v) {
     if (v->fits) k = snprintf(buf, sizeof buf, "%lld", (long long)v->i);
     else if (v->integral) return put_text(c, out, (const char *)c->d + v->start, v->len);
     else if (!isfinite(v->f)) return put_text(c, out, (const char *)c->d + v->start, v->len);
-    else k = format_json_double(v->f, buf);
+    else k = pl_json_format_double(v->f, buf);
     return put_text(c, out, buf, k);
 }
 
@@ -961,7 +961,7 @@ static pl_status conv_for_type(conv *cv, const pl_type *t, const char *name, pl_
     case PL_TYPE_DECIMAL128: cv->kind = CV_DEC; break;
     case PL_TYPE_FLOAT32: cv->kind = CV_F32; break;
     case PL_TYPE_FLOAT64: cv->kind = CV_F64; break;
-    case PL_TYPE_UTF8: cv->kind = CV_STR; break;
+    case PL_TYPE_UTF8: cv->kind = pl_type_is_json(t) ? CV_JSON : CV_STR; break;
     case PL_TYPE_DATE32: cv->kind = CV_DATE; break;
     case PL_TYPE_TIME64: cv->kind = CV_TIME; break;
     case PL_TYPE_TIMESTAMP: cv->kind = CV_TS; break;
@@ -1062,7 +1062,7 @@ static pl_status resolve(const shape *s, rtype *out, pl_error *err) {
             PL_TRY(resolve(s->item, it, err));
         } else {
             /* only empty arrays / empty objects: items (values) are JSON text, like DuckDB */
-            it->type = pl_type_simple(PL_TYPE_UTF8);
+            it->type = pl_type_json();
             it->json_text = true;
         }
         if (k == S_ARR) PL_TRY(pl_type_new_list("item", it->type, true, &out->type, err));
@@ -1083,7 +1083,7 @@ static pl_status resolve(const shape *s, rtype *out, pl_error *err) {
         pl_free(fields);
         return st;
     } else {
-        out->type = pl_type_simple(PL_TYPE_UTF8);
+        out->type = pl_type_json(); /* DuckDB's JSON type */
         out->json_text = true;
     }
     return PL_OK;
@@ -1937,7 +1937,7 @@ static pl_status build_root(json_reader *r, const pl_read_opts *o, rtype *root, 
         if (!st && !kinds) {
             /* nothing but nulls, or no value at all: JSON text like DuckDB's JSON column */
             rtype_reset(&root->children[0]);
-            root->children[0].type = pl_type_simple(PL_TYPE_UTF8);
+            root->children[0].type = pl_type_json();
             root->children[0].json_text = true;
         }
         pl_field f;
@@ -2076,6 +2076,14 @@ static void text_cursor(jcur *c, const uint8_t *d, int64_t n) {
     c->trailing_commas = true;
 }
 
+pl_status pl_json_append_string(pl_strbuf *out, const char *s, int64_t n, pl_error *err) {
+    jcur c;
+    text_cursor(&c, NULL, 0);
+    bool ok = put_json_string(&c, out, s, n);
+    cursor_reset(&c);
+    return ok ? PL_OK : pl_error_set(err, PL_ERR_NOMEM, "out of memory rendering JSON");
+}
+
 static int text_fail(jcur *c, char *why, size_t why_n) {
     snprintf(why, why_n, "malformed JSON at byte %lld: %s", (long long)c->err_pos, c->why);
     cursor_reset(c);
@@ -2083,7 +2091,7 @@ static int text_fail(jcur *c, char *why, size_t why_n) {
 }
 
 /* Reads the next step of a '$' path at path[*p] into a key (k, kl) or an index (*idx, *from_end).
- * 1: a step; 0: the end; -1: a syntax error. */
+ * 1: a step; 0: the end; -1: a syntax error; 2: '.*' (every member); 3: '[*]' (every element). */
 static int path_step(const char *path, int64_t plen, int64_t *p, const char **k, int64_t *kl,
                      int64_t *idx, bool *from_end) {
     int64_t i = *p;
@@ -2106,10 +2114,14 @@ static int path_step(const char *path, int64_t plen, int64_t *p, const char **k,
         *k = path + s;
         *kl = i - s;
         *p = i;
-        return 1;
+        return *kl == 1 && **k == '*' ? 2 : 1;
     }
     if (path[i] != '[') return -1;
     i++;
+    if (i + 1 < plen && path[i] == '*' && path[i + 1] == ']') {
+        *p = i + 2;
+        return 3;
+    }
     *from_end = i < plen && path[i] == '#';
     if (*from_end) {
         i++;
@@ -2176,18 +2188,25 @@ static int descend(jcur *c, const char *k, int64_t kl, int64_t idx, bool from_en
     return 0;
 }
 
+/* Validates the text d[0..n) (one JSON value, white space around it) and sets c at its start;
+ * false (why filled, c reset) when it is malformed. */
+static bool open_text(jcur *c, const uint8_t *d, int64_t n, char *why, size_t why_n) {
+    text_cursor(c, d, n);
+    if (!gen_value(c, NULL)) return text_fail(c, why, why_n), false;
+    skip_ws(c);
+    if (c->pos < c->n) {
+        fail_unexpected(c, "the end of the data");
+        return text_fail(c, why, why_n), false;
+    }
+    c->pos = 0;
+    c->depth = 0;
+    return true;
+}
+
 int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t *at,
                    char *why, size_t why_n) {
     jcur c;
-    text_cursor(&c, d, n);
-    if (!gen_value(&c, NULL)) return text_fail(&c, why, why_n);
-    skip_ws(&c);
-    if (c.pos < c.n) {
-        fail_unexpected(&c, "the end of the data");
-        return text_fail(&c, why, why_n);
-    }
-    c.pos = 0;
-    c.depth = 0;
+    if (!open_text(&c, d, n, why, why_n)) return -1;
     skip_ws(&c);
     int found = 1;
     if (plen > 0 && path[0] == '$') {
@@ -2198,7 +2217,7 @@ int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, 
             bool from_end = false;
             int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
             if (r == 0) break;
-            if (r < 0) {
+            if (r < 0 || r > 1) { /* wildcards: pl_json_locate_all */
                 snprintf(why, why_n, "JSON path error near '%.*s'", (int)PL_MIN(plen - p, 40), path + p);
                 cursor_reset(&c);
                 return -2;
@@ -2239,6 +2258,135 @@ int pl_json_locate(const uint8_t *d, int64_t n, const char *path, int64_t plen, 
     *at = c.pos;
     cursor_reset(&c);
     return found;
+}
+
+bool pl_json_path_has_wildcard(const char *path, int64_t plen) {
+    if (plen <= 0 || path[0] != '$') return false;
+    for (int64_t p = 1;;) {
+        const char *k = NULL;
+        int64_t kl = 0, idx = 0;
+        bool from_end = false;
+        int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
+        if (r <= 0) return false;
+        if (r > 1) return true;
+    }
+}
+
+typedef struct at_list {
+    int64_t *v;
+    int64_t n, cap;
+} at_list;
+
+static bool at_push(jcur *c, at_list *l, int64_t at) {
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? l->cap * 2 : 8;
+        int64_t *v = pl_realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) return jnomem(c);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = at;
+    return true;
+}
+
+/* The values path[p..] reaches from c->pos, in document order, onto out. 1 (or 0: none) /
+ * -1 on an error (recorded in c). */
+static int locate_all_rec(jcur *c, const char *path, int64_t plen, int64_t p, at_list *out) {
+    for (;;) {
+        const char *k = NULL;
+        int64_t kl = 0, idx = 0;
+        bool from_end = false;
+        int r = path_step(path, plen, &p, &k, &kl, &idx, &from_end);
+        if (r == 0) {
+            skip_ws(c);
+            return at_push(c, out, c->pos) ? 1 : -1;
+        }
+        if (r == 1) {
+            int f = descend(c, k, kl, idx, from_end);
+            if (f != 1) return f;
+            continue;
+        }
+        bool obj = r == 2, empty;
+        char close = obj ? '}' : ']';
+        skip_ws(c);
+        if (c->d[c->pos] != (obj ? '{' : '[')) return 0;
+        if (!open_container(c, close, &empty)) return -1;
+        for (int more = !empty; more == 1;) {
+            if (obj) {
+                const char *key;
+                int64_t len, kat;
+                if (!read_key(c, &key, &len, &kat)) return -1;
+            }
+            skip_ws(c);
+            int64_t v = c->pos;
+            int32_t depth = c->depth;
+            if (locate_all_rec(c, path, plen, p, out) < 0) return -1;
+            c->pos = v;
+            c->depth = depth;
+            if (!gen_value(c, NULL)) return -1;
+            if ((more = next_member(c, close)) < 0) return -1;
+        }
+        return 1;
+    }
+}
+
+int pl_json_locate_all(const uint8_t *d, int64_t n, const char *path, int64_t plen, int64_t **ats,
+                       int64_t *n_ats, char *why, size_t why_n) {
+    *ats = NULL;
+    *n_ats = 0;
+    for (int64_t p = 1;;) { /* the path first: a bad one is an error whatever the text */
+        const char *k = NULL;
+        int64_t kl = 0, idx = 0;
+        bool from_end = false;
+        int64_t p0 = p;
+        int r = plen > 0 && path[0] == '$' ? path_step(path, plen, &p, &k, &kl, &idx, &from_end) : -1;
+        if (r == 0) break;
+        if (r < 0) {
+            snprintf(why, why_n, "JSON path error near '%.*s'", (int)PL_MIN(plen - p0, 40), path + p0);
+            return -2;
+        }
+    }
+    jcur c;
+    if (!open_text(&c, d, n, why, why_n)) return -1;
+    at_list out = {0};
+    if (locate_all_rec(&c, path, plen, 1, &out) < 0) {
+        pl_free(out.v);
+        return text_fail(&c, why, why_n);
+    }
+    cursor_reset(&c);
+    *ats = out.v;
+    *n_ats = out.n;
+    return 1;
+}
+
+int64_t pl_json_each(const uint8_t *d, int64_t n, int64_t at, pl_json_member_fn fn, void *ctx) {
+    jcur c;
+    text_cursor(&c, d, n);
+    c.pos = at;
+    skip_ws(&c);
+    uint8_t b = c.pos < n ? d[c.pos] : 0;
+    if (b != '{' && b != '[') return -1;
+    bool obj = b == '{', empty;
+    char close = obj ? '}' : ']';
+    int64_t count = 0;
+    if (!open_container(&c, close, &empty)) count = -2;
+    for (int more = !empty; count >= 0 && more == 1; count++) {
+        const char *key = NULL;
+        int64_t len = 0, kat;
+        if (obj && !read_key(&c, &key, &len, &kat)) {
+            count = -2;
+            break;
+        }
+        skip_ws(&c);
+        int64_t v = c.pos;
+        if (!fn(ctx, key, len, v)) {
+            count = -3;
+            break;
+        }
+        if (!gen_value(&c, NULL) || (more = next_member(&c, close)) < 0) count = -2;
+    }
+    cursor_reset(&c);
+    return count;
 }
 
 int pl_json_locate_index(const uint8_t *d, int64_t n, int64_t index, int64_t *at, char *why,

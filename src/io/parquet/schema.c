@@ -170,7 +170,8 @@ static pl_status leaf_type(build_ctx *c, const pl_pq_schema_element *e, pl_pq_le
         bool str = known_lt ? (lk == PL_PQ_LT_STRING || lk == PL_PQ_LT_ENUM || lk == PL_PQ_LT_JSON ||
                                d->wkt)
                             : (ct == PL_PQ_CT_UTF8 || ct == PL_PQ_CT_ENUM || ct == PL_PQ_CT_JSON);
-        d->type = pl_type_simple(str ? PL_TYPE_UTF8 : PL_TYPE_BINARY);
+        bool json = known_lt ? lk == PL_PQ_LT_JSON : ct == PL_PQ_CT_JSON;
+        d->type = json ? pl_type_json() : pl_type_simple(str ? PL_TYPE_UTF8 : PL_TYPE_BINARY);
         return PL_OK;
     }
     case PL_PQ_FIXED_LEN_BYTE_ARRAY: {

@@ -39,6 +39,7 @@
 #define PL_PQW_CT_TIMESTAMP_MICROS 10
 #define PL_PQW_CT_UINT_8 11
 #define PL_PQW_CT_INT_8 15
+#define PL_PQW_CT_JSON 19
 /* logical type union members (field ids of LogicalType) */
 #define PL_PQW_LT_NONE 0
 #define PL_PQW_LT_STRING 1
@@ -50,6 +51,7 @@
 #define PL_PQW_LT_TIMESTAMP 8
 #define PL_PQW_LT_INTEGER 10
 #define PL_PQW_LT_UNKNOWN 11
+#define PL_PQW_LT_JSON 12
 /* TimeUnit union members */
 #define PL_PQW_UNIT_MILLIS 1
 #define PL_PQW_UNIT_MICROS 2

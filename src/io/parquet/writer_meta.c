@@ -56,7 +56,7 @@ static void logical_type(pl_thrift_enc *e, const pl_pqw_elem *el) {
         pl_thrift_enc_field_bool(e, 2, el->lt_signed);
         pl_thrift_enc_struct_end(e);
         break;
-    default: /* STRING, MAP, LIST, DATE, UNKNOWN: empty structs */
+    default: /* STRING, MAP, LIST, DATE, UNKNOWN, JSON: empty structs */
         pl_thrift_enc_field_empty_struct(e, (int16_t)el->logical);
         break;
     }

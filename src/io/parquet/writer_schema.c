@@ -125,9 +125,9 @@ static pl_status map_leaf(const pl_type *t, pl_pqw_elem *e, pl_pqw_leaf *leaf, p
     case PL_TYPE_UTF8:
     case PL_TYPE_BINARY:
         e->physical = PL_PQW_BYTE_ARRAY;
-        if (t->id == PL_TYPE_UTF8) {
-            e->converted = PL_PQW_CT_UTF8;
-            e->logical = PL_PQW_LT_STRING;
+        if (t->id == PL_TYPE_UTF8) { /* JSON text: Parquet's JSON logical type */
+            e->converted = pl_type_is_json(t) ? PL_PQW_CT_JSON : PL_PQW_CT_UTF8;
+            e->logical = pl_type_is_json(t) ? PL_PQW_LT_JSON : PL_PQW_LT_STRING;
         }
         leaf->conv = PL_PQW_CONV_BYTES;
         leaf->value_width = 0;
