@@ -143,3 +143,25 @@ def test_truncated_offset(tmp_path):
     p.write_bytes(gzip.compress(_json_lines(5000, False).encode())[:-50])
     err = _err(f"SELECT count(*) FROM '{p}'")
     assert "cut.json.gz" in err and "ends early at byte" in err, err
+
+
+def _out(query):
+    r = subprocess.run([polaroid_bin(), "sql", query, "--format", "csv"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("window", ["1", "16", "100"])
+def test_ignore_errors_rows_cut(tmp_path, monkeypatch, window):
+    """ignore_errors skips a bad row to its line's end, which a window may cut: the rows read
+    (also of a one-column file, where a blank line is a NULL row) equal the plain file's."""
+    lines = ["\x06,b", 'ab"c,1', '"d",2', 'x,"3"', '"e"f', "g", '"h"', "", "i"] * 7
+    text = "\n".join(lines) + "\n"
+    p = _write(tmp_path, "bad1.csv.gz", text)
+    plain = tmp_path / "bad1.csv"
+    plain.write_text(text)
+    opts = "delim=';', header=false, ignore_errors=true, sample_size=2"
+    want = _out(f"SELECT * FROM read_csv('{plain}', {opts})")
+    _window(monkeypatch, window)
+    assert _out(f"SELECT * FROM read_csv('{p}', {opts})") == want

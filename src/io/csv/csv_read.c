@@ -873,14 +873,16 @@ static int64_t skip_line(const char *d, int64_t n, int64_t pos) {
 }
 
 /* Whether the row at row_start runs into the end of a window after which the input goes on:
- * then it is read again, whole, from the next window (a row's last byte is its '\n'). */
+ * then it is read again, whole, from the next window (a row's last byte is its '\n'). A bad
+ * row runs to its line's end (ignore_errors skips that far), which may be in the next window. */
 static bool row_cut(const csv_reader *r, const char *d, int64_t n, int64_t row_start) {
     int64_t pos = row_start;
     for (;;) {
         csv_field f;
         int bad = 0;
         int rc = read_field(d, n, &pos, &r->dl, &f, &bad);
-        if (rc == FIELD_BAD) return bad == BAD_UNTERMINATED;
+        if (rc == FIELD_BAD)
+            return bad == BAD_UNTERMINATED || (skip_line(d, n, pos) >= n && d[n - 1] != '\n');
         if (rc == FIELD_EOL) return pos >= n && (n == 0 || d[n - 1] != '\n');
     }
 }
