@@ -836,6 +836,53 @@ static bool cast_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err, p
     return true;
 }
 
+/* Integers and decimals to a DECIMAL of the same or a larger scale: x * 10^k in one loop with
+ * one bound (the arithmetic on DECIMAL columns casts its operands so, per row through row_num
+ * it cost a 128-bit division each). Returns false, having built nothing, for other casts and
+ * when a valid value is out of the target's range (row_num then reports it, or NULLs it for
+ * TRY_CAST). */
+static bool cast_decimal_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err,
+                              pl_status *st) {
+    pl_type_id f = a->type->id;
+    int32_t fs = f == PL_TYPE_DECIMAL128 ? a->type->scale : 0;
+    bool from_int = f == PL_TYPE_INT8 || f == PL_TYPE_INT16 || f == PL_TYPE_INT32 || f == PL_TYPE_INT64;
+    if (to->id != PL_TYPE_DECIMAL128 || !(from_int || f == PL_TYPE_DECIMAL128) || to->scale < fs ||
+        to->precision > 38)
+        return false;
+    i128 m = pow10_i128(to->scale - fs), bound = (pow10_i128(to->precision) - 1) / m;
+    int64_t n = a->length;
+    const uint8_t *valid = a->validity && pl_array_null_count(a) > 0 ? a->validity->data : NULL;
+    pl_buf *values = NULL, *validity = NULL;
+    *st = pl_xbuf_new(n * 16, &values, err);
+    if (*st) return true;
+    const uint8_t *src = pl_array_values_ptr(a);
+    uint8_t *dst = values->data;
+    bool ok = true;
+#define DEC_LOOP(T)                                                                                    for (int64_t i = 0; i < n; i++) {                                                                      T v;                                                                                               memcpy(&v, src + i * (int64_t)sizeof(T), sizeof(T));                                               i128 x = (i128)v;                                                                                  if ((x > bound || x < -bound) && (!valid || pl_bit_get(valid, a->offset + i))) {                        ok = false;                                                                                        break;                                                                                         }                                                                                                  i128 y = (i128)((unsigned __int128)x * (unsigned __int128)m);                                      memcpy(dst + i * 16, &y, 16);                                                                  }
+    switch (f) {
+    case PL_TYPE_INT8: DEC_LOOP(int8_t) break;
+    case PL_TYPE_INT16: DEC_LOOP(int16_t) break;
+    case PL_TYPE_INT32: DEC_LOOP(int32_t) break;
+    case PL_TYPE_INT64: DEC_LOOP(int64_t) break;
+    default: DEC_LOOP(i128) break;
+    }
+#undef DEC_LOOP
+    if (!ok) {
+        pl_buf_release(values);
+        return false;
+    }
+    if (valid) {
+        *st = pl_xbuf_new(pl_bits_bytes(n), &validity, err);
+        if (*st) {
+            pl_buf_release(values);
+            return true;
+        }
+        pl_xbits_copy(validity->data, valid, a->offset, n);
+    }
+    *st = pl_xarray_new(pl_type_retain(to), n, validity, values, NULL, out, err);
+    return true;
+}
+
 /* Decimal text of a signed integer into buf (>= 21 bytes); returns the length. */
 static int itoa64(int64_t v, char *buf) {
     char tmp[24];
@@ -1553,6 +1600,7 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
     if (is_num(f) && is_num(t)) {
         pl_status st = PL_OK;
         if (cast_fast(a, to, out, err, &st)) return st;
+        if (cast_decimal_fast(a, to, out, err, &st)) return st;
         return conv_fixed(cc, a, to, row_num, to, false, out, err);
     }
     if (f == PL_TYPE_UTF8) return conv_fixed(cc, a, to, row_str, to, true, out, err);
