@@ -36,3 +36,16 @@ def test_decimal_cast(sql, name):
 def test_decimal_cast_out_of_range(sql):
     sql.error(SETUP + ["SELECT sum(i64::DECIMAL(9,2)) FROM t"], "out of range")
     sql.error(SETUP + ["SELECT max(d2::DECIMAL(6,4)) FROM t"], "out of range")
+
+
+def test_decimal_parquet_filtered(sql, tmp_path):
+    """DECIMAL columns (INT64 and FIXED_LEN_BYTE_ARRAY in the file) read through a pushed filter
+    (rows picked from each page: the gather of 16-byte values)."""
+    import duckdb
+    p = str(tmp_path / "dec.parquet")
+    duckdb.sql(f"COPY (SELECT i AS k, CASE WHEN i % 7 = 0 THEN NULL ELSE (i * 12345 % 10000000)::DECIMAL(15,2) / 100 END AS d2, "
+               f"(i * 1234567)::DECIMAL(38,4) / 7 AS d38 FROM range(30000) t(i)) "
+               f"TO '{p}' (FORMAT parquet, ROW_GROUP_SIZE 10000)")
+    src = f"read_parquet('{p}')"
+    sql.check(f"SELECT k, d2, d38 FROM {src} WHERE k % 3 = 1 AND k < 20000 ORDER BY k", ordered=True)
+    sql.check(f"SELECT sum(d2), sum(d38), count(d2) FROM {src} WHERE k BETWEEN 5000 AND 25000")
