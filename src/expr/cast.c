@@ -883,6 +883,40 @@ static bool cast_decimal_fast(pl_array *a, pl_type *to, pl_array **out, pl_error
     return true;
 }
 
+/* DATE -> TIMESTAMP in one loop (a comparison of a DATE column with a TIMESTAMP, as in
+ * `d < DATE '1994-01-01' + INTERVAL 1 YEAR`, casts the column). Returns false, having built
+ * nothing, for other casts and when a valid date overflows the timestamp (row_temporal then
+ * reports it). */
+static bool cast_date_ts_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err,
+                              pl_status *st) {
+    if (a->type->id != PL_TYPE_DATE32 || to->id != PL_TYPE_TIMESTAMP) return false;
+    int64_t k = 86400 * k_ups[to->unit], lim = INT64_MAX / k, n = a->length;
+    const uint8_t *valid = a->validity && pl_array_null_count(a) > 0 ? a->validity->data : NULL;
+    const int32_t *src = pl_array_values_ptr(a);
+    pl_buf *values = NULL, *validity = NULL;
+    *st = pl_xbuf_new(n * 8, &values, err);
+    if (*st) return true;
+    int64_t *dst = (int64_t *)(void *)values->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t d = src[i];
+        if ((d > lim || d < -lim) && (!valid || pl_bit_get(valid, a->offset + i))) {
+            pl_buf_release(values);
+            return false;
+        }
+        dst[i] = (int64_t)((uint64_t)d * (uint64_t)k);
+    }
+    if (valid) {
+        *st = pl_xbuf_new(pl_bits_bytes(n), &validity, err);
+        if (*st) {
+            pl_buf_release(values);
+            return true;
+        }
+        pl_xbits_copy(validity->data, valid, a->offset, n);
+    }
+    *st = pl_xarray_new(pl_type_retain(to), n, validity, values, NULL, out, err);
+    return true;
+}
+
 /* Decimal text of a signed integer into buf (>= 21 bytes); returns the length. */
 static int itoa64(int64_t v, char *buf) {
     char tmp[24];
@@ -1622,6 +1656,8 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         return pl_xarray_new(pl_type_retain(to), n, validity, values, NULL, out, err);
     }
     if (pl_type_is_temporal(f) && pl_type_is_temporal(t)) {
+        pl_status st = PL_OK;
+        if (cast_date_ts_fast(a, to, out, err, &st)) return st;
         temporal_ctx tc = {a->type, to};
         return conv_fixed(cc, a, to, row_temporal, &tc, false, out, err);
     }
