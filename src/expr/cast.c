@@ -836,6 +836,21 @@ static bool cast_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err, p
     return true;
 }
 
+/* The array of a fast cast's values (taken) over a's validity (copied when valid is not NULL). */
+static pl_status fast_result(const pl_array *a, const uint8_t *valid, pl_buf *values, pl_type *to,
+                             pl_array **out, pl_error *err) {
+    pl_buf *validity = NULL;
+    if (valid) {
+        pl_status st = pl_xbuf_new(pl_bits_bytes(a->length), &validity, err);
+        if (st) {
+            pl_buf_release(values);
+            return st;
+        }
+        pl_xbits_copy(validity->data, valid, a->offset, a->length);
+    }
+    return pl_xarray_new(pl_type_retain(to), a->length, validity, values, NULL, out, err);
+}
+
 /* Integers and decimals to a DECIMAL of the same or a larger scale: x * 10^k in one loop with
  * one bound (the arithmetic on DECIMAL columns casts its operands so, per row through row_num
  * it cost a 128-bit division each). Returns false, having built nothing, for other casts and
@@ -852,7 +867,7 @@ static bool cast_decimal_fast(pl_array *a, pl_type *to, pl_array **out, pl_error
     i128 m = pow10_i128(to->scale - fs), bound = (pow10_i128(to->precision) - 1) / m;
     int64_t n = a->length;
     const uint8_t *valid = a->validity && pl_array_null_count(a) > 0 ? a->validity->data : NULL;
-    pl_buf *values = NULL, *validity = NULL;
+    pl_buf *values = NULL;
     *st = pl_xbuf_new(n * 16, &values, err);
     if (*st) return true;
     const uint8_t *src = pl_array_values_ptr(a);
@@ -871,15 +886,7 @@ static bool cast_decimal_fast(pl_array *a, pl_type *to, pl_array **out, pl_error
         pl_buf_release(values);
         return false;
     }
-    if (valid) {
-        *st = pl_xbuf_new(pl_bits_bytes(n), &validity, err);
-        if (*st) {
-            pl_buf_release(values);
-            return true;
-        }
-        pl_xbits_copy(validity->data, valid, a->offset, n);
-    }
-    *st = pl_xarray_new(pl_type_retain(to), n, validity, values, NULL, out, err);
+    *st = fast_result(a, valid, values, to, out, err);
     return true;
 }
 
@@ -893,7 +900,7 @@ static bool cast_date_ts_fast(pl_array *a, pl_type *to, pl_array **out, pl_error
     int64_t k = 86400 * k_ups[to->unit], lim = INT64_MAX / k, n = a->length;
     const uint8_t *valid = a->validity && pl_array_null_count(a) > 0 ? a->validity->data : NULL;
     const int32_t *src = pl_array_values_ptr(a);
-    pl_buf *values = NULL, *validity = NULL;
+    pl_buf *values = NULL;
     *st = pl_xbuf_new(n * 8, &values, err);
     if (*st) return true;
     int64_t *dst = (int64_t *)(void *)values->data;
@@ -905,15 +912,7 @@ static bool cast_date_ts_fast(pl_array *a, pl_type *to, pl_array **out, pl_error
         }
         dst[i] = (int64_t)((uint64_t)d * (uint64_t)k);
     }
-    if (valid) {
-        *st = pl_xbuf_new(pl_bits_bytes(n), &validity, err);
-        if (*st) {
-            pl_buf_release(values);
-            return true;
-        }
-        pl_xbits_copy(validity->data, valid, a->offset, n);
-    }
-    *st = pl_xarray_new(pl_type_retain(to), n, validity, values, NULL, out, err);
+    *st = fast_result(a, valid, values, to, out, err);
     return true;
 }
 
