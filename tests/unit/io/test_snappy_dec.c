@@ -17,15 +17,11 @@
 
 #include <snappy-c.h>
 
+#include "../common/test_util.h"
 #include "io/codecs/snappy_dec.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return test_xorshift(&rng_state); }
 
 static void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
@@ -288,52 +284,42 @@ static void build(sbuf *b, uint64_t out_len, size_t n_fill, const uint8_t *el, s
 static void test_malformed(void **state) {
     (void)state;
     sbuf b = {0};
+    /* one element after a 100-byte literal (and before a tail literal): its bytes, the output
+     * length the header claims (without the tail), and whether the block is valid */
+    static const struct {
+        uint8_t el[5];
+        size_t n_el;
+        uint64_t out_len;
+        bool valid;
+    } cases[] = {
+        {{2 | 9 << 2, 100, 0}, 3, 110, true},           /* copy-2 offset 100 length 10 */
+        {{3 | 9 << 2, 100, 0, 0, 0}, 5, 110, true},     /* copy-4: all the output so far */
+        {{1 | 2 << 2, 0}, 2, 106, false},               /* offset 0, in each copy kind */
+        {{2 | 9 << 2, 0, 0}, 3, 110, false},
+        {{3 | 9 << 2, 0, 0, 0, 0}, 5, 110, false},
+        {{1 | 2 << 2, 101}, 2, 106, false},             /* offset 101 > the 100 bytes so far */
+        {{2 | 9 << 2, 101, 0}, 3, 110, false},
+        {{3 | 9 << 2, 0, 0, 0, 0x80}, 5, 110, false},   /* offset 2^31 */
+        {{2 | 9 << 2, 100, 0}, 3, 111, false},          /* output shorter than the header says */
+        {{2 | 9 << 2, 100, 0}, 3, 109, false},          /* output longer than the header says */
+        {{61 << 2, 0xff, 0xff}, 3, 100 + 65536, false}, /* a literal of 65536 past the input */
+        {{63 << 2, 0xff, 0xff, 0xff, 0xff}, 5, 100, false}, /* 2^32 (libsnappy: 0 bytes) */
+    };
     const size_t tails[] = {0, 200}; /* 0: the exact loop, 200: the fast loop */
-    for (size_t ti = 0; ti < 2; ti++) {
-        size_t tail = tails[ti];
-        /* valid: 100 literal + copy-2 (off 100, len 10) + tail */
-        const uint8_t ok[] = {2 | 9 << 2, 100, 0};
-        build(&b, 110 + tail, 100, ok, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 110 + tail), 110 + tail);
-        /* offset 0, in each copy kind */
-        const uint8_t off0_1[] = {1 | 2 << 2, 0}, off0_2[] = {2 | 9 << 2, 0, 0},
-                      off0_4[] = {3 | 9 << 2, 0, 0, 0, 0};
-        build(&b, 106 + tail, 100, off0_1, 2, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 106 + tail), -1);
-        build(&b, 110 + tail, 100, off0_2, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 110 + tail), -1);
-        build(&b, 110 + tail, 100, off0_4, 5, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 110 + tail), -1);
-        /* offset one past the output so far (101 > 100), and far past it */
-        const uint8_t off_past_1[] = {1 | 2 << 2, 101}, off_past_2[] = {2 | 9 << 2, 101, 0},
-                      off_past_4[] = {3 | 9 << 2, 0, 0, 0, 0x80};
-        build(&b, 106 + tail, 100, off_past_1, 2, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 106 + tail), -1);
-        build(&b, 110 + tail, 100, off_past_2, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 110 + tail), -1);
-        build(&b, 110 + tail, 100, off_past_4, 5, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 110 + tail), -1);
-        /* exactly the output so far is fine */
-        const uint8_t off_all[] = {3 | 9 << 2, 100, 0, 0, 0};
-        build(&b, 110 + tail, 100, off_all, 5, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 110 + tail), 110 + tail);
-        /* a copy at the very start (nothing decoded yet) */
-        const uint8_t first[] = {2 | 9 << 2, 1, 0};
-        build(&b, 10 + tail, 0, first, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 10 + tail), -1);
-        /* output shorter / longer than the header says */
-        build(&b, 111 + tail, 100, ok, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 111 + tail), -1);
-        build(&b, 109 + tail, 100, ok, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 109 + tail), -1);
-        /* a long literal whose length runs past the input / the output */
-        const uint8_t long_lit[] = {61 << 2, 0xff, 0xff}; /* 65536 bytes */
-        build(&b, 100 + 65536 + tail, 100, long_lit, 3, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 100 + 65536 + tail), -1);
-        const uint8_t huge_lit[] = {63 << 2, 0xff, 0xff, 0xff, 0xff}; /* 2^32 (libsnappy: 0) */
-        build(&b, 100 + tail, 100, huge_lit, 5, tail);
-        assert_int_equal(decode_bytes(b.p, b.n, 100 + tail), -1);
-    }
+    for (size_t ti = 0; ti < 2; ti++)
+        for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+            uint64_t out_len = cases[ci].out_len + tails[ti];
+            build(&b, out_len, 100, cases[ci].el, cases[ci].n_el, tails[ti]);
+            int64_t r = decode_bytes(b.p, b.n, (int64_t)out_len);
+            if (r != (cases[ci].valid ? (int64_t)out_len : -1))
+                fail_msg("case %zu, tail %zu: decoded %lld", ci, tails[ti], (long long)r);
+        }
+    /* a copy at the very start (nothing decoded yet) */
+    const uint8_t first[] = {2 | 9 << 2, 1, 0};
+    build(&b, 10, 0, first, 3, 0);
+    assert_int_equal(decode_bytes(b.p, b.n, 10), -1);
+    build(&b, 10 + 200, 0, first, 3, 200);
+    assert_int_equal(decode_bytes(b.p, b.n, 10 + 200), -1);
     /* cut elements at the end of the input */
     const uint8_t cuts[][6] = {
         {5, 4 << 2, 'a', 'b'},         /* literal of 5, 2 bytes there */
