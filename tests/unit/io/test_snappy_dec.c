@@ -129,7 +129,8 @@ typedef struct sbuf {
     size_t n, cap;
 } sbuf;
 
-static void put(sbuf *b, uint8_t v) {
+/* noinline: inlined into build(), GCC -O3 warns a false stringop-overflow on the realloc */
+__attribute__((noinline)) static void put(sbuf *b, uint8_t v) {
     if (b->n == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 256;
         b->p = realloc(b->p, b->cap);
