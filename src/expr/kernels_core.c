@@ -2084,6 +2084,14 @@ static bool like_general(const like_pat *lp, const uint8_t *s, int64_t n) {
     if (lp->anchored_end && last > first) last--;
     for (int32_t i = first; i < last; i++) {
         const like_part *pt = &lp->parts[i];
+        if (!pt->has_any && pt->len > 0 && (pt->bytes[0] & 0xC0) != 0x80) {
+            /* a plain literal starting a code point: the leftmost occurrence (memmem) starts
+             * at a code-point boundary of the UTF-8 text, as the scan below would find */
+            const uint8_t *f = memmem(s + pos, (size_t)(n - pos), pt->bytes, (size_t)pt->len);
+            if (!f) return false;
+            pos = (f - s) + pt->len;
+            continue;
+        }
         int64_t found = -1, k = -1;
         for (int64_t q = pos; q + pt->len <= n || (pt->has_any && q < n); q += utf8_len(s[q])) {
             k = part_match_at(pt, s + q, n - q);
