@@ -9,7 +9,9 @@
  * at the end, so row numbers stay) and by UPDATEs and upserts that set no key column; any other
  * change of the table drops it
  * (pl_sql_replace_table) and the next use builds it again. So an INSERT costs time in its own
- * rows, not in the table's size. UPDATE checks its whole result.
+ * rows, not in the table's size. UPDATE checks its whole result. The server, whose sessions last
+ * one request, keeps the index with its catalog table between requests
+ * (pl_session_key_index_take / _give).
  * Messages follow DuckDB: a new row equal to an old one is `duplicate key "a: 1" violates
  * primary key constraint`, two equal new rows (or rows of an UPDATE) `PRIMARY KEY or UNIQUE
  * constraint violation: duplicate key "1"`. */
