@@ -186,7 +186,7 @@ def test_long_run_reuses_the_key_index(client, data):
                 both(client, d, f"INSERT INTO sk_r VALUES ({k - 2}, NULL, -1) "
                                 "ON CONFLICT (k) DO UPDATE SET v = excluded.v")
                 both(client, d, f"INSERT OR IGNORE INTO sk_r VALUES ({k - 1}, {-k}, -2), "
-                                f"({k + 500000}, {-k}, -3)")
+                                f"({k + 500000}, {-k - 500000}, -3), ({k + 600000}, {k - 3}, -4)")
             if i % 15 == 7:  # clashes with rows the last requests added, then with old ones
                 bad(f"INSERT INTO sk_r VALUES ({k - 5}, {10 * k}, 0)")
                 bad(f"INSERT INTO sk_r VALUES ({10 * k}, {k - 4}, 0)")
