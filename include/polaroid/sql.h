@@ -41,7 +41,8 @@ PL_API const char *pl_session_time_zone(const pl_session *s);
 typedef pl_status (*pl_sql_path_fn)(void *user, const char *path, char **out, pl_error *err);
 PL_API void pl_session_set_path_fn(pl_session *s, pl_sql_path_fn fn, void *user);
 
-/* Registers a DataFrame (retained) under a name, replacing any table or view of that name. */
+/* Registers a DataFrame (retained) under a name, replacing any table or view of that name that
+ * is not temporary (a temporary one keeps hiding it). */
 PL_API PL_NODISCARD pl_status pl_session_register(pl_session *s, const char *name, pl_df *df,
                                                   pl_error *err);
 
@@ -56,7 +57,7 @@ PL_API PL_NODISCARD pl_status pl_session_get(pl_session *s, const char *name, pl
                                              pl_error *err);
 
 /* Adds a table whose rows are `rows` (retained; its schema gives the column types), replacing
- * any table or view of that name. INSERT appends to it; the rows given stay unchanged (a
+ * any table or view of that name that is not temporary (a temporary one keeps hiding it). INSERT appends to it; the rows given stay unchanged (a
  * statement that changes the table makes a new pl_table). The server lends its live tables to a
  * request's session this way. */
 PL_API PL_NODISCARD pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows,
@@ -82,17 +83,25 @@ typedef struct pl_sql_object {
 } pl_sql_object;
 PL_API bool pl_session_object_info(const pl_session *s, int32_t i, pl_sql_object *out);
 /* Marks table or view `name` temporary or not (as CREATE TEMP would): the server gives a
- * client's SQL session its temporary objects back this way. Errors: PL_ERR_NOT_FOUND. */
+ * client's SQL session its temporary objects back this way. Temporary objects have their own
+ * namespace, searched first: with temp, the object of that name that is not temporary (if any)
+ * becomes the temporary one, replacing a temporary one of that name; without, the temporary
+ * one becomes the other unless one of that name exists. Errors: PL_ERR_NOT_FOUND. */
 PL_API PL_NODISCARD pl_status pl_session_set_temp(pl_session *s, const char *name, bool temp,
                                                   pl_error *err);
 
 /* The PRIMARY KEY / UNIQUE constraints of table `name` as text (*out pl_malloc'd, NULL when it
  * has none): per key 'P' or 'U' and its column indices, ';' between keys ("P0,1;U2"). The
  * server keeps a table's keys this way and gives them back with pl_session_set_table_keys
- * after pl_session_add_table (NULL or "": none). Errors: PL_ERR_NOT_FOUND, PL_ERR_INVALID_ARG
- * (text not of that form, a column out of range). */
+ * after pl_session_add_table (NULL or "": none). When a temporary table and one that is not
+ * share the name (the temporary one hides the other in queries), both functions mean the one
+ * that is not temporary (pl_session_add_table's); pl_session_object_keys reads catalog entry i.
+ * Errors: PL_ERR_NOT_FOUND, PL_ERR_INVALID_ARG (text not of that form, a column out of
+ * range). */
 PL_API PL_NODISCARD pl_status pl_session_table_keys(pl_session *s, const char *name, char **out,
                                                     pl_error *err);
+PL_API PL_NODISCARD pl_status pl_session_object_keys(const pl_session *s, int32_t i, char **out,
+                                                     pl_error *err);
 PL_API PL_NODISCARD pl_status pl_session_set_table_keys(pl_session *s, const char *name,
                                                         const char *keys, pl_error *err);
 /* The key index of a table with keys: per key, the hashes and row numbers of its rows, built

@@ -836,6 +836,86 @@ static bool cast_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err, p
     return true;
 }
 
+/* The array of a fast cast's values (taken) over a's validity (copied when valid is not NULL). */
+static pl_status fast_result(const pl_array *a, const uint8_t *valid, pl_buf *values, pl_type *to,
+                             pl_array **out, pl_error *err) {
+    pl_buf *validity = NULL;
+    if (valid) {
+        pl_status st = pl_xbuf_new(pl_bits_bytes(a->length), &validity, err);
+        if (st) {
+            pl_buf_release(values);
+            return st;
+        }
+        pl_xbits_copy(validity->data, valid, a->offset, a->length);
+    }
+    return pl_xarray_new(pl_type_retain(to), a->length, validity, values, NULL, out, err);
+}
+
+/* Integers and decimals to a DECIMAL of the same or a larger scale: x * 10^k in one loop with
+ * one bound (the arithmetic on DECIMAL columns casts its operands so, per row through row_num
+ * it cost a 128-bit division each). Returns false, having built nothing, for other casts and
+ * when a valid value is out of the target's range (row_num then reports it, or NULLs it for
+ * TRY_CAST). */
+static bool cast_decimal_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err,
+                              pl_status *st) {
+    pl_type_id f = a->type->id;
+    int32_t fs = f == PL_TYPE_DECIMAL128 ? a->type->scale : 0;
+    bool from_int = f == PL_TYPE_INT8 || f == PL_TYPE_INT16 || f == PL_TYPE_INT32 || f == PL_TYPE_INT64;
+    if (to->id != PL_TYPE_DECIMAL128 || !(from_int || f == PL_TYPE_DECIMAL128) || to->scale < fs ||
+        to->precision > 38)
+        return false;
+    i128 m = pow10_i128(to->scale - fs), bound = (pow10_i128(to->precision) - 1) / m;
+    int64_t n = a->length;
+    const uint8_t *valid = a->validity && pl_array_null_count(a) > 0 ? a->validity->data : NULL;
+    pl_buf *values = NULL;
+    *st = pl_xbuf_new(n * 16, &values, err);
+    if (*st) return true;
+    const uint8_t *src = pl_array_values_ptr(a);
+    uint8_t *dst = values->data;
+    bool ok = true;
+#define DEC_LOOP(T)                                                                                    for (int64_t i = 0; i < n; i++) {                                                                      T v;                                                                                               memcpy(&v, src + i * (int64_t)sizeof(T), sizeof(T));                                               i128 x = (i128)v;                                                                                  if ((x > bound || x < -bound) && (!valid || pl_bit_get(valid, a->offset + i))) {                        ok = false;                                                                                        break;                                                                                         }                                                                                                  i128 y = (i128)((unsigned __int128)x * (unsigned __int128)m);                                      memcpy(dst + i * 16, &y, 16);                                                                  }
+    switch (f) {
+    case PL_TYPE_INT8: DEC_LOOP(int8_t) break;
+    case PL_TYPE_INT16: DEC_LOOP(int16_t) break;
+    case PL_TYPE_INT32: DEC_LOOP(int32_t) break;
+    case PL_TYPE_INT64: DEC_LOOP(int64_t) break;
+    default: DEC_LOOP(i128) break;
+    }
+#undef DEC_LOOP
+    if (!ok) {
+        pl_buf_release(values);
+        return false;
+    }
+    *st = fast_result(a, valid, values, to, out, err);
+    return true;
+}
+
+/* DATE -> TIMESTAMP in one loop (a comparison of a DATE column with a TIMESTAMP, as in
+ * `d < DATE '1994-01-01' + INTERVAL 1 YEAR`, casts the column). Returns false, having built
+ * nothing, for other casts and when a valid date overflows the timestamp (row_temporal then
+ * reports it). */
+static bool cast_date_ts_fast(pl_array *a, pl_type *to, pl_array **out, pl_error *err,
+                              pl_status *st) {
+    if (a->type->id != PL_TYPE_DATE32 || to->id != PL_TYPE_TIMESTAMP) return false;
+    int64_t k = 86400 * k_ups[to->unit], lim = INT64_MAX / k, n = a->length;
+    const uint8_t *valid = a->validity && pl_array_null_count(a) > 0 ? a->validity->data : NULL;
+    const int32_t *src = pl_array_values_ptr(a);
+    pl_buf *values = NULL;
+    *st = pl_xbuf_new(n * 8, &values, err);
+    if (*st) return true;
+    int64_t *dst = (int64_t *)(void *)values->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t d = src[i];
+        if ((d > lim || d < -lim) && (!valid || pl_bit_get(valid, a->offset + i))) {
+            pl_buf_release(values);
+            return false;
+        }
+        dst[i] = (int64_t)((uint64_t)d * (uint64_t)k);
+    }
+    *st = fast_result(a, valid, values, to, out, err);
+    return true;
+}
+
 /* Decimal text of a signed integer into buf (>= 21 bytes); returns the length. */
 static int itoa64(int64_t v, char *buf) {
     char tmp[24];
@@ -1553,6 +1633,7 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
     if (is_num(f) && is_num(t)) {
         pl_status st = PL_OK;
         if (cast_fast(a, to, out, err, &st)) return st;
+        if (cast_decimal_fast(a, to, out, err, &st)) return st;
         return conv_fixed(cc, a, to, row_num, to, false, out, err);
     }
     if (f == PL_TYPE_UTF8) return conv_fixed(cc, a, to, row_str, to, true, out, err);
@@ -1574,6 +1655,8 @@ static pl_status cast_array_impl(pl_array *a, pl_type *to, const cast_ctx *cc, p
         return pl_xarray_new(pl_type_retain(to), n, validity, values, NULL, out, err);
     }
     if (pl_type_is_temporal(f) && pl_type_is_temporal(t)) {
+        pl_status st = PL_OK;
+        if (cast_date_ts_fast(a, to, out, err, &st)) return st;
         temporal_ctx tc = {a->type, to};
         return conv_fixed(cc, a, to, row_temporal, &tc, false, out, err);
     }

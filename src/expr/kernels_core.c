@@ -832,6 +832,19 @@ DEF_CMP(uint64_t, u64, IEQ, ILT)
 DEF_CMP(float, f32, FEQ, FLT)
 DEF_CMP(double, f64, FEQ, FLT)
 
+/* DECIMAL (128-bit integers, possibly unaligned): the same typed loops over 16-byte cells */
+typedef struct wide16 {
+    uint8_t b[16];
+} wide16;
+static inline i128 w16_load(wide16 x) {
+    i128 v;
+    memcpy(&v, x.b, 16);
+    return v;
+}
+#define WEQ(x, y) (w16_load(x) == w16_load(y))
+#define WLT(x, y) (w16_load(x) < w16_load(y))
+DEF_CMP(wide16, w16, WEQ, WLT)
+
 /* decimals and intervals: values loaded as i128 per element (unaligned-safe) */
 static i128 load_i128(const uint8_t *p) {
     i128 x;
@@ -842,6 +855,10 @@ static i128 interval_key(const uint8_t *p) { return pl_interval_ns(p); }
 
 static void cmp_run_wide(int op, bool interval, const uint8_t *pa, bool as, const uint8_t *pb,
                          bool bs, uint8_t *bits, int64_t n) {
+    if (!interval) {
+        cmp_run_w16(op, pa, as, pb, bs, bits, n);
+        return;
+    }
     uint8_t t[CHUNK];
     for (int64_t i = 0; i < n; i += CHUNK) {
         int64_t m = PL_MIN(CHUNK, n - i);
@@ -2067,6 +2084,14 @@ static bool like_general(const like_pat *lp, const uint8_t *s, int64_t n) {
     if (lp->anchored_end && last > first) last--;
     for (int32_t i = first; i < last; i++) {
         const like_part *pt = &lp->parts[i];
+        if (!pt->has_any && pt->len > 0 && (pt->bytes[0] & 0xC0) != 0x80) {
+            /* a plain literal starting a code point: the leftmost occurrence (memmem) starts
+             * at a code-point boundary of the UTF-8 text, as the scan below would find */
+            const uint8_t *f = memmem(s + pos, (size_t)(n - pos), pt->bytes, (size_t)pt->len);
+            if (!f) return false;
+            pos = (f - s) + pt->len;
+            continue;
+        }
         int64_t found = -1, k = -1;
         for (int64_t q = pos; q + pt->len <= n || (pt->has_any && q < n); q += utf8_len(s[q])) {
             k = part_match_at(pt, s + q, n - q);

@@ -7,7 +7,9 @@
  * Region: a JOIN INNER or CROSS node, its inner/cross join inputs and plain-column
  * projections between them (rotate_cross puts those there). Everything else below is a
  * relation (a base scan with its pushed filter, an aggregate, an outer/semi/anti join, ...):
- * outer, semi, anti and as-of joins are barriers, their inputs are ordered on their own.
+ * outer, semi, anti and as-of joins are barriers, their inputs are ordered on their own. A
+ * semi/anti join above a region whose keys read one relation of it is moved onto that relation
+ * first (push_semi: it only filters that relation's rows).
  * Edges: the join keys (one relation on each side). The residual conjuncts go to the lowest
  * join that has all their relations. A region is left as it is when it has fewer than 3
  * relations, more than JO_MAX_RELS, a key over several relations or a residual conjunct that
@@ -799,4 +801,84 @@ static pl_status order_slot(pl_df **slot, pl_error *err) {
     return PL_OK;
 }
 
-pl_status pl_plan_join_order(pl_df **slot, pl_error *err) { return order_slot(slot, err); }
+/* ---------------------------------------------------------------- semi joins into regions */
+
+static bool is_semi(const pl_df *d) {
+    return d->kind == PL_PLAN_JOIN && (d->join_type == PL_JOIN_SEMI || d->join_type == PL_JOIN_ANTI);
+}
+
+/* A semi or anti join (no residual) over a region whose left keys all read one relation of it
+ * keeps or drops rows by that relation's columns alone: it filters that relation, so it moves
+ * onto it and the region's joins see the smaller input (TPC-H Q18's o_orderkey IN (subquery)
+ * joined lineitem x orders x customer first). *slot becomes the region. */
+static pl_status push_semi(pl_df **slot, pl_error *err) {
+    pl_df *d = *slot;
+    pl_df *left = d->inputs[0];
+    if (!is_semi(d) || d->residual || d->n_keys == 0 || !(is_inner(left) || is_pure_project(left)))
+        return PL_OK;
+    jo_region g = {0};
+    int32_t *map = NULL, *relmap = NULL, r = -1, nk = d->n_keys; /* d may go below */
+    pl_expr **lk = pl_calloc((size_t)nk, sizeof *lk);
+    pl_status st = lk ? collect(&d->inputs[0], &g, &map, err) : nomem(err);
+    uint64_t m = 0;
+    bool ok = !st;
+    for (int32_t i = 0; ok && i < d->n_keys; i++) {
+        pl_expr *x = pl_expr_remap(d->keys[i], map);
+        if (!x) {
+            st = nomem(err);
+            ok = false;
+            break;
+        }
+        bool none = true;
+        m |= rels_of(&g, x, &none);
+        pl_expr_release(x);
+        if (none) ok = false;
+    }
+    ok = ok && one_rel(m, &r) && g.n_rels >= 2 && r < g.n_rels;
+    if (ok && !(relmap = pl_malloc(sizeof *relmap * (size_t)PL_MAX(g.n_cols, 1)))) {
+        st = nomem(err);
+        ok = false;
+    }
+    if (ok) {
+        jo_rel *rel = &g.rels[r];
+        for (int32_t i = 0; i < g.n_cols; i++)
+            relmap[i] = i >= rel->off && i < rel->off + rel->n ? i - rel->off : -1;
+        for (int32_t i = 0; !st && i < d->n_keys; i++) {
+            pl_expr *x = pl_expr_remap(d->keys[i], map);
+            lk[i] = x ? pl_expr_remap(x, relmap) : NULL;
+            pl_expr_release(x);
+            if (!lk[i]) st = nomem(err);
+        }
+        pl_df *base = *rel->slot, *right = d->inputs[1], *j = NULL;
+        pl_join_opts jo = {false, NULL, d->key_ne, d->asof_cmp};
+        if (!st) st = pl_df_join(base, right, d->join_type, d->n_keys, lk, d->right_keys, &jo, &j, err);
+        if (!st) {
+            /* rows: at most the relation's; an IN list of k keys keeps about k of them */
+            int64_t el = base->est_rows, er = right->est_rows;
+            j->est_rows = el < 0 ? er : er < 0 || d->join_type == PL_JOIN_ANTI ? el : PL_MIN(el, er);
+            j->build_left = false;
+            *rel->slot = j;
+            pl_df_release(base);
+            *slot = pl_df_retain(left);
+            pl_df_release(d);
+        }
+    }
+    for (int32_t i = 0; lk && i < nk; i++) pl_expr_release(lk[i]);
+    pl_free(lk);
+    pl_free(map);
+    pl_free(relmap);
+    region_free(&g);
+    return st;
+}
+
+/* push_semi over the whole tree, innermost first (stacked IN subqueries move one by one) */
+static pl_status push_semis(pl_df **slot, pl_error *err) {
+    pl_df *d = *slot;
+    for (int32_t i = 0; i < d->n_inputs; i++) PL_TRY(push_semis(&d->inputs[i], err));
+    return push_semi(slot, err);
+}
+
+pl_status pl_plan_join_order(pl_df **slot, pl_error *err) {
+    PL_TRY(push_semis(slot, err));
+    return order_slot(slot, err);
+}

@@ -176,7 +176,7 @@ static pl_status lent_take(script_run *x, pl_error *err) {
         if (!l->is_view) {
             l->rows = pl_table_retain(o.rows);
             l->gen = gen_of(x, o.name, o.rows);
-            PL_TRY(pl_session_table_keys(x->s, o.name, &l->keys, err));
+            PL_TRY(pl_session_object_keys(x->s, i, &l->keys, err));
         } else {
             l->view_stmt = pl_strdup(o.view_stmt ? o.view_stmt : "");
         }
@@ -815,7 +815,7 @@ pl_status pl_srv_sql_temps_take(pl_session *s, pl_srv_sql_temps **out, pl_error 
         else if (!e->is_view) {
             e->rows = pl_table_retain(o.rows);
             t->bytes += pl_catalog_table_bytes(o.rows);
-            st = pl_session_table_keys(s, e->name, &e->keys, err);
+            st = pl_session_object_keys(s, i, &e->keys, err);
         }
     }
     if (st) {

@@ -1604,6 +1604,57 @@ static pl_status lambda_call(sq_scope *sc, const PgQuery__FuncCall *fc, const ch
     return call_n(fn, n_args == 3 ? 4 : 3, a, pos, out, err);
 }
 
+/* A byte count as DuckDB's current_setting('memory_limit') shows it: "N bytes" below 1 KiB,
+ * else one decimal (truncated) of the largest binary unit it reaches ("953.6 MiB"). */
+static void format_bytes(int64_t n, char *buf, size_t size) {
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024) {
+        snprintf(buf, size, "%lld bytes", (long long)n);
+        return;
+    }
+    int u = 0;
+    double unit = 1024.0;
+    while (u + 1 < (int)PL_ARRAY_LEN(units) && (double)n >= unit * 1024.0) {
+        unit *= 1024.0;
+        u++;
+    }
+    double tenths = floor((double)n * 10.0 / unit);
+    snprintf(buf, size, "%.1f %s", tenths / 10.0, units[u]);
+}
+
+/* current_setting(name): a setting of the session (SET ...) as a constant, DuckDB's types:
+ * threads / worker_threads BIGINT (the worker pool's size unless SET), memory_limit /
+ * max_memory VARCHAR (NULL when no limit is SET), recursion_limit BIGINT, TimeZone VARCHAR. */
+static pl_status current_setting(pl_session *s, const char *opt, int32_t pos, pl_expr **out,
+                                 pl_error *err) {
+    const pl_exec_opts *eo = s ? pl_session_exec_opts(s) : NULL;
+    pl_expr *e;
+    if (!strcasecmp(opt, "timezone")) {
+        e = pl_expr_lit_str(s ? pl_session_time_zone(s) : "UTC");
+    } else if (!strcasecmp(opt, "threads") || !strcasecmp(opt, "worker_threads")) {
+        e = pl_expr_lit_i64(eo && eo->n_threads > 0 ? eo->n_threads : pl_pool_threads());
+    } else if (!strcasecmp(opt, "recursion_limit")) {
+        e = pl_expr_lit_i64(pl_session_recursion_limit(s));
+    } else if (!strcasecmp(opt, "memory_limit") || !strcasecmp(opt, "max_memory")) {
+        char buf[64];
+        if (eo && eo->memory_limit > 0) {
+            format_bytes(eo->memory_limit, buf, sizeof buf);
+            e = pl_expr_lit_str(buf);
+        } else {
+            pl_expr *nl = pl_expr_lit_null();
+            e = nl ? pl_expr_cast(nl, pl_type_simple(PL_TYPE_UTF8), false) : NULL;
+        }
+    } else {
+        return sq_fail(err, PL_ERR_SQL, pos,
+                       "current_setting: unrecognized configuration parameter \"%s\" (threads, "
+                       "memory_limit, recursion_limit, TimeZone)",
+                       opt);
+    }
+    if (!e) return NOMEM(err);
+    *out = e;
+    return PL_OK;
+}
+
 static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **out, pl_error *err) {
     int32_t pos = fc->location;
     const char *raw = fc->n_funcname ? sq_str(fc->funcname[fc->n_funcname - 1]) : NULL;
@@ -1646,10 +1697,8 @@ static pl_status func_call(sq_scope *sc, const PgQuery__FuncCall *fc, pl_expr **
                               ? a0->a_const->sval->sval
                               : NULL;
         if (!opt) return sq_fail(err, PL_ERR_SQL, pos, "current_setting takes one constant setting name");
-        if (strcasecmp(opt, "timezone"))
-            return sq_fail(err, PL_ERR_SQL, pos, "current_setting: unsupported setting \"%s\" (TimeZone)", opt);
-        pl_expr *e = pl_expr_lit_str(sc->ctx && sc->ctx->s ? pl_session_time_zone(sc->ctx->s) : "UTC");
-        if (!e) return NOMEM(err);
+        pl_expr *e = NULL;
+        PL_TRY(current_setting(sc->ctx ? sc->ctx->s : NULL, opt, pos, &e, err));
         *out = at(e, pos);
         return PL_OK;
     }

@@ -80,10 +80,18 @@ int64_t pl_session_recursion_limit(const pl_session *s) {
 
 void pl_session_get_exec_opts(const pl_session *s, pl_exec_opts *out) { *out = s->opts; }
 
-pl_cat_entry *pl_session_find(pl_session *s, const char *name) {
+pl_cat_entry *pl_session_find_in(pl_session *s, const char *name, bool temp) {
     for (int32_t i = 0; i < s->n_ents; i++)
-        if (!strcasecmp(s->ents[i].name, name)) return &s->ents[i];
+        if ((s->ents[i].temp && s->ents[i].kind != PL_CAT_FRAME) == temp &&
+            !strcasecmp(s->ents[i].name, name))
+            return &s->ents[i];
     return NULL;
+}
+
+/* The search path: temporary objects first (they hide the others, like DuckDB's temp schema). */
+pl_cat_entry *pl_session_find(pl_session *s, const char *name) {
+    pl_cat_entry *e = pl_session_find_in(s, name, true);
+    return e ? e : pl_session_find_in(s, name, false);
 }
 
 pl_status pl_session_add(pl_session *s, const char *name, pl_cat_kind kind, pl_cat_entry **out,
@@ -112,10 +120,11 @@ void pl_session_remove(pl_session *s, pl_cat_entry *e) {
     s->n_ents--;
 }
 
-/* A new entry of this kind called name, replacing any entry of that name. */
+/* A new entry of this kind called name, replacing any entry of that name that is not
+ * temporary (a temporary one stays and keeps hiding the new entry). */
 static pl_status put_entry(pl_session *s, const char *name, pl_cat_kind kind, pl_cat_entry **out,
                            pl_error *err) {
-    pl_cat_entry *old = pl_session_find(s, name);
+    pl_cat_entry *old = pl_session_find_in(s, name, false);
     if (old) pl_session_remove(s, old);
     return pl_session_add(s, name, kind, out, err);
 }
@@ -646,10 +655,19 @@ pl_status pl_session_add_table(pl_session *s, const char *name, pl_table *rows, 
 }
 
 pl_status pl_session_set_temp(pl_session *s, const char *name, bool temp, pl_error *err) {
-    pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
-    if (!e || e->kind == PL_CAT_FRAME)
-        PL_FAIL(err, PL_ERR_NOT_FOUND, "no table or view \"%s\"", name ? name : "");
-    e->temp = temp;
+    pl_cat_entry *plain = s && name ? pl_session_find_in(s, name, false) : NULL;
+    pl_cat_entry *tmp = s && name ? pl_session_find_in(s, name, true) : NULL;
+    if (plain && plain->kind == PL_CAT_FRAME) plain = NULL;
+    if (!plain && !tmp) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table or view \"%s\"", name ? name : "");
+    if (temp && plain) { /* the object that is not temporary becomes the temporary one */
+        if (tmp) {
+            pl_session_remove(s, tmp);
+            plain = pl_session_find_in(s, name, false); /* entries moved */
+        }
+        plain->temp = true;
+    } else if (!temp && !plain) {
+        tmp->temp = false;
+    }
     return PL_OK;
 }
 

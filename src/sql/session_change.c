@@ -1082,7 +1082,7 @@ pl_status pl_sql_run_rename(pl_session *s, const pl_stmt_ctx *c, const PgQuery__
         PL_TRY(pl_sql_table_entry(s, st->relation, "alter", &e, err));
     }
     if (!is_col) {
-        pl_cat_entry *other = pl_session_find(s, st->newname);
+        pl_cat_entry *other = pl_session_find_in(s, st->newname, e->temp); /* its namespace */
         if (other && other != e)
             return pl_sql_fail_at(err, c->pos, PL_ERR_SQL, "%s \"%s\" already exists",
                                   other->kind == PL_CAT_TABLE ? "table" : "view", other->name);

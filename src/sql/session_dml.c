@@ -99,11 +99,11 @@ static bool rel_is_temp(const PgQuery__RangeVar *rel) {
     return rel && rel->relpersistence && rel->relpersistence[0] == 't';
 }
 
-/* The entry a new table goes to: a new one, or (OR REPLACE) the old table's, emptied now (so
- * call it only when the new table is ready). */
-static pl_status table_slot(pl_session *s, const char *name, bool replace, pl_cat_entry **out,
-                            pl_error *err) {
-    pl_cat_entry *old = replace ? pl_session_find(s, name) : NULL;
+/* The entry a new table goes to: a new one, or (OR REPLACE) the old table's of the same
+ * namespace (temporary or not), emptied now (so call it only when the new table is ready). */
+static pl_status table_slot(pl_session *s, const char *name, bool temp, bool replace,
+                            pl_cat_entry **out, pl_error *err) {
+    pl_cat_entry *old = replace ? pl_session_find_in(s, name, temp) : NULL;
     if (!old) return pl_session_add(s, name, PL_CAT_TABLE, out, err);
     char *nm = pl_strdup(name);
     if (!nm) PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
@@ -328,7 +328,8 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     snprintf(r->tag, sizeof r->tag, "CREATE TABLE");
     const char *name = st->relation->relname;
     int32_t pos = st->relation->location;
-    pl_cat_entry *old = pl_session_find(s, name);
+    /* a temporary table has its own namespace: it may hide another object of its name */
+    pl_cat_entry *old = pl_session_find_in(s, name, rel_is_temp(st->relation));
     bool replace = false;
     PL_TRY(create_replace(c, st->relation, st->if_not_exists, old, &replace, err));
     if (old && !replace) {
@@ -379,7 +380,7 @@ pl_status pl_sql_run_create_table(pl_session *s, const pl_stmt_ctx *c, const PgQ
     if (rc == PL_OK) rc = pl_schema_new(n_fields, fields, &schema, err);
     if (rc == PL_OK) rc = pl_table_new(schema, &table, err);
     pl_cat_entry *e = NULL;
-    if (rc == PL_OK) rc = table_slot(s, name, replace, &e, err);
+    if (rc == PL_OK) rc = table_slot(s, name, rel_is_temp(st->relation), replace, &e, err);
     if (rc == PL_OK) {
         e->table = table;
         e->temp = rel_is_temp(st->relation);
@@ -429,7 +430,7 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
         return pl_sql_fail_at(err, c->pos, PL_ERR_UNSUPPORTED, "materialized views are not supported");
     const char *name = st->into->rel->relname;
     int32_t pos = st->into->rel->location;
-    pl_cat_entry *old = pl_session_find(s, name);
+    pl_cat_entry *old = pl_session_find_in(s, name, rel_is_temp(st->into->rel));
     bool replace = false;
     PL_TRY(create_replace(c, st->into->rel, st->if_not_exists, old, &replace, err));
     if (old && !replace) {
@@ -455,7 +456,8 @@ pl_status pl_sql_run_create_table_as(pl_session *s, const pl_stmt_ctx *c,
         if (rc == PL_OK) rc = pl_sql_conform_table(res, schema, &table, err);
     }
     pl_cat_entry *e = NULL;
-    if (rc == PL_OK) rc = table_slot(s, name, replace, &e, err); /* the query ran: replace now */
+    if (rc == PL_OK) /* the query ran: replace now */
+        rc = table_slot(s, name, rel_is_temp(st->into->rel), replace, &e, err);
     if (rc == PL_OK) {
         e->table = table;
         e->temp = rel_is_temp(st->into->rel);
@@ -477,7 +479,8 @@ pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQu
     snprintf(r->tag, sizeof r->tag, "CREATE VIEW");
     const char *name = st->view->relname;
     int32_t pos = st->view->location;
-    pl_cat_entry *old = pl_session_find(s, name);
+    bool temp = rel_is_temp(st->view);
+    pl_cat_entry *old = pl_session_find_in(s, name, temp);
     if (old && !st->replace)
         return pl_sql_fail_at(err, pos, PL_ERR_SQL, "%s \"%s\" already exists", kind_name(old->kind),
                               old->name);
@@ -490,7 +493,7 @@ pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQu
     if (old) old->expanding = true;
     pl_df *df = NULL;
     pl_status rc = pl_sql_plan_query(s, c->sql, st->query, &df, err);
-    old = pl_session_find(s, name);
+    old = pl_session_find_in(s, name, temp);
     if (old) old->expanding = false;
     int32_t n_cols = (int32_t)st->n_aliases;
     if (rc == PL_OK && n_cols > pl_df_schema(df)->n_fields)
@@ -524,7 +527,7 @@ pl_status pl_sql_run_create_view(pl_session *s, const pl_stmt_ctx *c, const PgQu
     memcpy(v.view_sql, c->sql, (size_t)c->end);
     v.view_sql[c->end] = 0;
     v.view_pos = c->pos;
-    v.temp = rel_is_temp(st->view);
+    v.temp = temp;
     if (old) e = old;
     pl_cat_entry_clear(e);
     *e = v;

@@ -67,8 +67,11 @@ struct pl_session {
     void *resolve_user;
 };
 
-/* The entry called name (case-insensitive), or NULL. */
+/* The entry called name (case-insensitive), or NULL. A temporary entry and one that is not
+ * may share a name: this finds the temporary one first (DuckDB's search path, temp then main);
+ * pl_session_find_in looks among the temporary (temp) or the other entries only. */
 pl_cat_entry *pl_session_find(pl_session *s, const char *name);
+pl_cat_entry *pl_session_find_in(pl_session *s, const char *name, bool temp);
 /* The entry's rows as a DataFrame (a new reference): a table's pl_df (made on first use), a
  * view planned now, a registered DataFrame. */
 pl_status pl_session_entry_df(pl_session *s, pl_cat_entry *e, pl_df **out, pl_error *err);

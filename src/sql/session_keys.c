@@ -515,11 +515,8 @@ pl_status pl_sql_check_keys(pl_cat_entry *e, pl_table *old, pl_table *rows, int3
 
 /* A table's keys as text for pl_session_table_keys: per key 'P' (PRIMARY KEY) or 'U' (UNIQUE)
  * and its column indices, "P0,1;U2". */
-pl_status pl_session_table_keys(pl_session *s, const char *name, char **out, pl_error *err) {
-    if (!s || !name || !out) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_table_keys needs a name");
+static pl_status keys_text(const pl_cat_entry *e, char **out, pl_error *err) {
     *out = NULL;
-    pl_cat_entry *e = pl_session_find(s, name);
-    if (!e || e->kind != PL_CAT_TABLE) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table \"%s\"", name);
     if (e->n_keys == 0) return PL_OK;
     size_t cap = 1;
     for (int32_t k = 0; k < e->n_keys; k++) cap += 2 + 12 * (size_t)e->keys[k].n_cols;
@@ -537,11 +534,33 @@ pl_status pl_session_table_keys(pl_session *s, const char *name, char **out, pl_
     return PL_OK;
 }
 
+/* The table called name the keys functions mean: the one that is not temporary (the one
+ * pl_session_add_table gives), else the temporary one; NULL when neither is a table. */
+static pl_cat_entry *keys_table(pl_session *s, const char *name) {
+    pl_cat_entry *e = pl_session_find_in(s, name, false);
+    if (!e || e->kind != PL_CAT_TABLE) e = pl_session_find_in(s, name, true);
+    return e && e->kind == PL_CAT_TABLE ? e : NULL;
+}
+
+pl_status pl_session_table_keys(pl_session *s, const char *name, char **out, pl_error *err) {
+    if (!s || !name || !out) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_table_keys needs a name");
+    *out = NULL;
+    pl_cat_entry *e = keys_table(s, name);
+    if (!e) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table \"%s\"", name);
+    return keys_text(e, out, err);
+}
+
+pl_status pl_session_object_keys(const pl_session *s, int32_t i, char **out, pl_error *err) {
+    if (!s || !out || i < 0 || i >= s->n_ents || s->ents[i].kind != PL_CAT_TABLE)
+        PL_FAIL(err, PL_ERR_NOT_FOUND, "catalog entry %d is not a table", (int)i);
+    return keys_text(&s->ents[i], out, err);
+}
+
 pl_status pl_session_set_table_keys(pl_session *s, const char *name, const char *keys,
                                     pl_error *err) {
     if (!s || !name) PL_FAIL(err, PL_ERR_INVALID_ARG, "pl_session_set_table_keys needs a name");
-    pl_cat_entry *e = pl_session_find(s, name);
-    if (!e || e->kind != PL_CAT_TABLE) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table \"%s\"", name);
+    pl_cat_entry *e = keys_table(s, name);
+    if (!e) PL_FAIL(err, PL_ERR_NOT_FOUND, "no table \"%s\"", name);
     pl_cat_key *v = NULL;
     int32_t n = 0;
     pl_status st = PL_OK;

@@ -2,8 +2,9 @@
  * renderers. The first input byte picks options (header given or sniffed, delimiter, sample size,
  * limit, ignore_errors, a file name column, a dateformat; the high bits also pick the chunk size); the
  * rest is the CSV text. Every batch is rendered in PLAIN and JSON style. The input is parsed
- * twice, as one chunk and in tiny parallel chunks, and the two results must be equal: the
- * quote-parity chunking may never change what is read. Bad input must yield a pl_error. */
+ * as one chunk, in tiny chunks (parallel and sequential) and gzip-compressed in tiny windows,
+ * and the results must be equal; a limit and a projection must keep the rows and columns
+ * (text_reader.h). Bad input must yield a pl_error. */
 #include "io/csv/csv.h"
 #include "text_reader.h"
 

@@ -1,9 +1,9 @@
 /* fuzz_json.c - libFuzzer target for the JSON reader (src/io/json/json_read.c) and the text
  * renderers. The first input byte picks options (format auto/newline-delimited/array, records
  * auto/false, sample size, limit); the rest is the JSON text. Every batch is rendered in PLAIN
- * and JSON style. The input is parsed twice, as one chunk and in tiny parallel chunks, and the
- * two results must be equal: the newline chunking may never change what is read. Bad input must
- * yield a pl_error. */
+ * and JSON style. The input is parsed as one chunk, in tiny chunks (parallel and sequential) and
+ * gzip-compressed in tiny windows, and the results must be equal; a limit and a projection must
+ * keep the rows and columns (text_reader.h). Bad input must yield a pl_error. */
 #include "io/json/json.h"
 #include "text_reader.h"
 

@@ -132,6 +132,41 @@ def test_temp_hides_shared_table_and_keys(client):
         client.execute_sql("DROP TABLE IF EXISTS st_h")
 
 
+def test_temp_table_made_over_shared_table(client):
+    """CREATE TEMP TABLE / VIEW of a shared table's name: the temporary object has its own
+    namespace and hides the shared one in its session only; DROP drops the temporary one."""
+    db = duckdb.connect()
+    d1, d2 = Conn(db), Conn(db)
+    try:
+        with client.sql_session() as s1, client.sql_session() as s2:
+            both(s1, d1, "CREATE TABLE st_sh (k INTEGER, v VARCHAR); "
+                         "INSERT INTO st_sh VALUES (1, 'shared'), (2, 'rows')")
+            both(s1, d1, "CREATE TEMP TABLE st_sh (x DOUBLE); INSERT INTO st_sh VALUES (0.5)")
+            both(s1, d1, "SELECT * FROM st_sh")
+            # the other session and requests without one still see the shared table
+            both(s2, d2, "SELECT * FROM st_sh ORDER BY k")
+            assert_same(client.execute_sql("SELECT * FROM st_sh ORDER BY k"),
+                        d2.run("SELECT * FROM st_sh ORDER BY k"))
+            # changes go to the temporary table; the shared one takes changes from others
+            both(s1, d1, "INSERT INTO st_sh VALUES (1.5); UPDATE st_sh SET x = x * 2")
+            both(s2, d2, "INSERT INTO st_sh VALUES (3, 'more')")
+            both(s1, d1, "SELECT * FROM st_sh ORDER BY x")
+            both(s2, d2, "SELECT * FROM st_sh ORDER BY k")
+            # a temporary view and a temporary table of one name clash (one namespace)
+            with pytest.raises(pd.PolaroidError, match="st_sh"):
+                s1.execute_sql("CREATE TEMP VIEW st_sh AS SELECT 1 AS one")
+            # DROP drops the temporary table: the shared one shows again, unchanged
+            both(s1, d1, "DROP TABLE st_sh")
+            both(s1, d1, "SELECT * FROM st_sh ORDER BY k")
+            both(s1, d1, "CREATE TEMP VIEW st_sh AS SELECT 42 AS answer")
+            both(s1, d1, "SELECT * FROM st_sh")
+            both(s2, d2, "SELECT count(*) AS n FROM st_sh")
+            both(s1, d1, "DROP VIEW st_sh; SELECT count(*) AS n FROM st_sh")
+        assert "st_sh" in names(client)
+    finally:
+        client.execute_sql("DROP TABLE IF EXISTS st_sh")
+
+
 def test_temp_objects_in_transactions(client):
     db = duckdb.connect()
     d = Conn(db)

@@ -85,6 +85,31 @@ QUERIES = {
     "in_memory": "SELECT count(*) AS n, sum(t.x) AS s FROM (SELECT * FROM big) b, "
                  "(VALUES (1, 10), (2, 20), (3, 30)) t(k, x), small "
                  "WHERE b.small_id = small.id AND small.tiny_id = t.k",
+    # semi/anti joins over one relation of a region move onto it (push_semi)
+    "in_subquery": "SELECT tiny.name, count(*) AS n, sum(big.v) AS s FROM big, mid, small, tiny "
+                   "WHERE big.mid_id = mid.id AND mid.small_id = small.id AND small.tiny_id = tiny.id "
+                   "AND big.id IN (SELECT id * 3 FROM big WHERE v < 50) "
+                   "GROUP BY tiny.name ORDER BY tiny.name NULLS LAST",
+    "not_in_nulls": "SELECT count(*) AS n, sum(big.v) AS s FROM big, mid, small "
+                    "WHERE big.mid_id = mid.id AND mid.small_id = small.id "
+                    "AND big.small_id NOT IN (SELECT small_id FROM big WHERE id < 200)",
+    "not_in_no_nulls": "SELECT count(*) AS n, sum(big.v) AS s FROM big, mid, small "
+                       "WHERE big.mid_id = mid.id AND mid.small_id = small.id "
+                       "AND mid.id NOT IN (SELECT id FROM mid WHERE w < 500)",
+    "in_null_key": "SELECT count(*) AS n FROM big, mid, small WHERE big.mid_id = mid.id "
+                   "AND mid.small_id = small.id AND big.small_id IN (SELECT id FROM small WHERE id < 7)",
+    "stacked_in": "SELECT count(*) AS n, sum(mid.w) AS s FROM big, mid, small, tiny "
+                  "WHERE big.mid_id = mid.id AND mid.small_id = small.id AND small.tiny_id = tiny.id "
+                  "AND mid.id IN (SELECT mid_id FROM big WHERE v > 990) "
+                  "AND small.id IN (SELECT small_id FROM mid WHERE a = 2) "
+                  "AND big.v NOT IN (SELECT w FROM mid WHERE b = 4)",
+    "two_table_in": "SELECT count(*) AS n FROM big JOIN mid ON big.mid_id = mid.id "
+                    "WHERE mid.w IN (SELECT v FROM big WHERE id < 30)",
+    "in_two_rels": "SELECT count(*) AS n FROM big, mid, small WHERE big.mid_id = mid.id "
+                   "AND mid.small_id = small.id AND (big.v + mid.w) IN (SELECT v FROM big WHERE id < 50)",
+    "exists_corr": "SELECT count(*) AS n FROM big, mid, small WHERE big.mid_id = mid.id "
+                   "AND mid.small_id = small.id AND EXISTS (SELECT 1 FROM side WHERE side.a = mid.a "
+                   "AND side.b = mid.b AND side.c = 1)",
 }
 
 
@@ -147,3 +172,19 @@ def test_join_order_big_table_probes(sql, tables, tmp_path, name):
     for side in sides:
         assert not any("big.parquet" in ln for ln in side), out
     assert not any("CROSS" in ln for _, ln in tree), out
+
+
+def test_semi_join_moves_onto_its_relation(sql, tables, tmp_path):
+    """An IN (subquery) over one table of a join tree filters that table before the joins:
+    in EXPLAIN the SEMI join sits below every inner join (TPC-H Q18's shape)."""
+    script = tmp_path / "x.sql"
+    script.write_text(";\n".join(views(tables) + ["EXPLAIN " + QUERIES["in_subquery"]]) + ";\n")
+    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
+                       capture_output=True, timeout=60)
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr.decode()
+    tree = plan_tree(out)
+    semi = [d for d, ln in tree if ln.startswith("HASH JOIN SEMI")]
+    inner = [d for d, ln in tree if ln.startswith("HASH JOIN INNER")]
+    assert len(semi) == 1 and len(inner) == 3, out
+    assert semi[0] > max(inner), out

@@ -1,5 +1,6 @@
 /* codec.c - block compression codecs (zstd, snappy, gzip/zlib, LZ4 raw/hadoop/frame, brotli)
- * for Parquet pages and Arrow IPC bodies, over the system libraries. See codec.h.
+ * for Parquet pages and Arrow IPC bodies, over the system libraries, except snappy decoding,
+ * which is our own (snappy_dec.c). See codec.h.
  *
  * Invariants: every decompressor is strict - it succeeds only when the input is a complete,
  * valid stream that decodes to exactly dst_len bytes, and it never writes past dst + dst_len.
@@ -19,6 +20,7 @@
 #include <zstd_errors.h>
 
 #include "codec.h"
+#include "snappy_dec.h"
 #include "core/core.h"
 
 #define PL_ZSTD_DEFAULT_LEVEL 1    /* fast, still well compressed; pyarrow's default is 1 too */
@@ -117,18 +119,16 @@ static pl_status zstd_decompress(const uint8_t *src, int64_t src_len, uint8_t *d
 
 /* ---------------------------------------------------------------- snappy */
 
+/* Decoded by our own snappy_dec.c (libsnappy 1.1.9's decoder is slow on pages of short
+ * elements); libsnappy is still the compressor. */
 static pl_status snappy_decompress(const uint8_t *src, int64_t src_len, uint8_t *dst,
                                    int64_t dst_len, pl_error *err) {
-    size_t ulen = 0;
-    if (snappy_uncompressed_length((const char *)src, (size_t)src_len, &ulen) != SNAPPY_OK)
-        PL_FAIL(err, PL_ERR_CORRUPT, "snappy: invalid length header");
-    if ((int64_t)ulen != dst_len) return size_mismatch(err, "snappy", (int64_t)ulen, dst_len);
-    char dummy;
-    size_t out_len = ulen;
-    if (snappy_uncompress((const char *)src, (size_t)src_len, dst_len ? (char *)dst : &dummy,
-                          &out_len) != SNAPPY_OK)
+    int header_bytes = 0;
+    int64_t ulen = pl_snappy_decoded_length(src, src_len, &header_bytes);
+    if (ulen < 0) PL_FAIL(err, PL_ERR_CORRUPT, "snappy: invalid length header");
+    if (ulen != dst_len) return size_mismatch(err, "snappy", ulen, dst_len);
+    if (pl_snappy_decode(dst, dst_len, src, src_len) != dst_len)
         PL_FAIL(err, PL_ERR_CORRUPT, "snappy: invalid compressed data");
-    if ((int64_t)out_len != dst_len) return size_mismatch(err, "snappy", (int64_t)out_len, dst_len);
     return PL_OK;
 }
 

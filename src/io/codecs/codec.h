@@ -1,5 +1,6 @@
 /* codec.h - block compression codecs used by Parquet pages and Arrow IPC bodies, over the
- * Debian libraries (zstd, snappy, zlib, lz4, brotli). Stateless; safe from any thread. */
+ * Debian libraries (zstd, snappy, zlib, lz4, brotli; snappy is decoded by our own
+ * snappy_dec.c). Stateless; safe from any thread. */
 #ifndef PL_CODEC_H
 #define PL_CODEC_H
 

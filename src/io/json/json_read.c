@@ -1660,7 +1660,9 @@ static pl_status detect_format(json_reader *r, pl_error *err) {
         jcur c;
         cursor_init(&c, r, r->pos);
         skip_ws(&c);
-        bool undecided = false; /* the window of a compressed input ends too soon to tell */
+        /* the window of a compressed input ends too soon to tell (also within leading
+         * whitespace) */
+        bool undecided = c.pos >= c.n && !r->src.eof;
         if (c.pos < c.n && c.d[c.pos] == '[') {
             int64_t open = c.pos;
             c.pos++;

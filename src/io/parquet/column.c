@@ -746,6 +746,12 @@ static pl_status gather(pl_pq_sink *s, const vsrc *src, const int32_t *vi, int64
             if (vi[j] >= 0) memcpy(&x, src->v + (int64_t)vi[j] * 4, 4);
             o[j] = x;
         }
+    } else if (w == 16) { /* DECIMAL: a constant-size copy, not a memcpy call per value */
+        for (int64_t j = 0; j < m; j++) {
+            uint64_t x[2] = {0, 0};
+            if (vi[j] >= 0) memcpy(x, src->v + (int64_t)vi[j] * 16, 16);
+            memcpy(dst + j * 16, x, 16);
+        }
     } else {
         for (int64_t j = 0; j < m; j++) {
             if (vi[j] >= 0) memcpy(dst + j * w, src->v + (int64_t)vi[j] * w, (size_t)w);
