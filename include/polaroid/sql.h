@@ -108,7 +108,8 @@ PL_API PL_NODISCARD pl_status pl_session_set_table_keys(pl_session *s, const cha
  * by the first INSERT that checks them and extended by later INSERTs (row numbers stay), so an
  * INSERT costs time in its own rows; dropped by other changes. The server keeps it with its
  * table between requests this way: pl_session_key_index_take detaches table name's index
- * (NULL when it has none for its rows now); pl_session_key_index_give gives table name an
+ * (NULL when it has none for its rows now; the table pl_session_table_keys means);
+ * pl_session_key_index_give gives table name an
  * index taken for exactly the same rows (the same values in the same order, the same keys:
  * the caller's promise; one of another row count or key count is freed instead), taking ix
  * either way. */

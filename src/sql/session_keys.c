@@ -350,17 +350,6 @@ void pl_sql_key_index_put(pl_cat_entry *e, pl_key_index *ix, pl_table *added) {
     e->kidx = ix;
 }
 
-pl_key_index *pl_session_key_index_take(pl_session *s, const char *name) {
-    pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
-    return e && e->kind == PL_CAT_TABLE ? pl_sql_key_index_take(e) : NULL;
-}
-
-void pl_session_key_index_give(pl_session *s, const char *name, pl_key_index *ix) {
-    pl_cat_entry *e = s && name ? pl_session_find(s, name) : NULL;
-    if (e && e->kind == PL_CAT_TABLE) pl_sql_key_index_put(e, ix, NULL);
-    else pl_sql_key_index_free(ix);
-}
-
 int64_t pl_key_index_rows(const pl_key_index *ix) { return ix ? ix->n_rows : -1; }
 
 void pl_key_index_free(pl_key_index *ix) { pl_sql_key_index_free(ix); }
@@ -540,6 +529,17 @@ static pl_cat_entry *keys_table(pl_session *s, const char *name) {
     pl_cat_entry *e = pl_session_find_in(s, name, false);
     if (!e || e->kind != PL_CAT_TABLE) e = pl_session_find_in(s, name, true);
     return e && e->kind == PL_CAT_TABLE ? e : NULL;
+}
+
+pl_key_index *pl_session_key_index_take(pl_session *s, const char *name) {
+    pl_cat_entry *e = s && name ? keys_table(s, name) : NULL;
+    return e ? pl_sql_key_index_take(e) : NULL;
+}
+
+void pl_session_key_index_give(pl_session *s, const char *name, pl_key_index *ix) {
+    pl_cat_entry *e = s && name ? keys_table(s, name) : NULL;
+    if (e) pl_sql_key_index_put(e, ix, NULL);
+    else pl_sql_key_index_free(ix);
 }
 
 pl_status pl_session_table_keys(pl_session *s, const char *name, char **out, pl_error *err) {
