@@ -1688,7 +1688,15 @@ static pl_status detect_format(json_reader *r, pl_error *err) {
     if (r->format == PL_JSON_ARRAY) {
         const uint8_t *d = r->cur->data;
         int64_t n = r->cur->size, p = r->pos;
-        while (p < n && (d[p] == ' ' || d[p] == '\n' || d[p] == '\r' || d[p] == '\t')) p++;
+        for (;;) {
+            while (p < n && (d[p] == ' ' || d[p] == '\n' || d[p] == '\r' || d[p] == '\t')) p++;
+            if (p < n || r->src.eof) break;
+            /* a compressed input's window ended within the leading white space */
+            PL_TRY(pl_text_src_next(&r->src, 0, true, err));
+            r->cur = r->src.win;
+            d = r->cur->data;
+            n = r->cur->size;
+        }
         if (p >= n || d[p] != '[') {
             pl_error_set_path(err, r->cur_name);
             pl_error_set(err, PL_ERR_CORRUPT, "expected a top-level array ('[') for format "
