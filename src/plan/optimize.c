@@ -1315,10 +1315,10 @@ static pl_status prune(pl_df *d, const bool *used, int32_t *map, pl_error *err) 
 
 /* Deep-copies the plan so prune can edit nodes in place (shared subplans get their own
  * copies). */
-static pl_status deep_copy(pl_df *d, pl_df **out, pl_error *err) {
+pl_status pl_plan_deep_copy(pl_df *d, pl_df **out, pl_error *err) {
     pl_df *ins[2] = {0};
     for (int32_t i = 0; i < d->n_inputs; i++) {
-        pl_status st = deep_copy(d->inputs[i], &ins[i], err);
+        pl_status st = pl_plan_deep_copy(d->inputs[i], &ins[i], err);
         if (st) {
             pl_df_release(ins[0]);
             return st;
@@ -1356,7 +1356,7 @@ static pl_status push_limits(pl_df *d, pl_error *err) {
 pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err) {
     pl_df *a = NULL, *b = NULL;
     PL_TRY(rewrite(df, &a, err));
-    pl_status st = deep_copy(a, &b, err);
+    pl_status st = pl_plan_deep_copy(a, &b, err);
     pl_df_release(a);
     if (st) return st;
     st = pl_plan_join_order(&b, err);
