@@ -955,6 +955,24 @@ static bool restricted(const pl_df *s) {
 
 /* Estimated rows of d (rel_rows); a semi join keeps at most the rows of its left input and
  * about as many as its right one has (an IN list of k keys keeps about k rows). */
+/* Whether every expression in plan d is deterministic, so that a copy of it gives the same rows
+ * (a volatile filter in the copy would keep other keys). */
+static bool plan_deterministic(const pl_df *d) {
+    if (!pl_expr_is_deterministic(d->pred) || !pl_expr_is_deterministic(d->scan_filter) ||
+        !pl_expr_is_deterministic(d->residual))
+        return false;
+    for (int32_t i = 0; i < d->n_exprs; i++)
+        if (!pl_expr_is_deterministic(d->exprs[i])) return false;
+    for (int32_t i = 0; i < d->n_keys; i++)
+        if ((d->keys && !pl_expr_is_deterministic(d->keys[i])) ||
+            (d->right_keys && !pl_expr_is_deterministic(d->right_keys[i])) ||
+            (d->sort_keys && !pl_expr_is_deterministic(d->sort_keys[i].expr)))
+            return false;
+    for (int32_t i = 0; i < d->n_inputs; i++)
+        if (!plan_deterministic(d->inputs[i])) return false;
+    return true;
+}
+
 static double est_rows(const pl_df *d) {
     while (d->kind == PL_PLAN_PROJECT) d = d->inputs[0];
     if (d->kind == PL_PLAN_JOIN && d->join_type == PL_JOIN_SEMI) {
@@ -991,7 +1009,7 @@ static pl_status reduce_side(pl_df *d, int agg_side, pl_error *err) {
         agg = a;
         srcs[i] = key_source(other, &oc);
         scol[i] = oc, gcol[i] = ac;
-        if (!restricted(srcs[i]) || srcs[i] == src) continue;
+        if (!restricted(srcs[i]) || srcs[i] == src || !plan_deterministic(srcs[i])) continue;
         double r = est_rows(srcs[i]);
         if (r >= 0 && (!src || r < srows)) src = srcs[i], srows = r;
     }
