@@ -104,6 +104,21 @@ PL_API PL_NODISCARD pl_status pl_session_object_keys(const pl_session *s, int32_
                                                      pl_error *err);
 PL_API PL_NODISCARD pl_status pl_session_set_table_keys(pl_session *s, const char *name,
                                                         const char *keys, pl_error *err);
+/* The key index of a table with keys: per key, the hashes and row numbers of its rows, built
+ * by the first INSERT that checks them and extended by later INSERTs (row numbers stay), so an
+ * INSERT costs time in its own rows; dropped by other changes. The server keeps it with its
+ * table between requests this way: pl_session_key_index_take detaches table name's index
+ * (NULL when it has none for its rows now; the table pl_session_table_keys means);
+ * pl_session_key_index_give gives table name an
+ * index taken for exactly the same rows (the same values in the same order, the same keys:
+ * the caller's promise; one of another row count or key count is freed instead), taking ix
+ * either way. */
+typedef struct pl_key_index pl_key_index;
+PL_API pl_key_index *pl_session_key_index_take(pl_session *s, const char *name);
+PL_API void pl_session_key_index_give(pl_session *s, const char *name, pl_key_index *ix);
+/* The rows ix covers (-1 for NULL). */
+PL_API int64_t pl_key_index_rows(const pl_key_index *ix);
+PL_API void pl_key_index_free(pl_key_index *ix);
 
 /* Where byte offset pos of SQL text is, as the CLI and the server show it: *line and *column
  * (1-based; the column in characters, a tab counting one), and into buf (NUL-terminated, cut to

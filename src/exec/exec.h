@@ -187,6 +187,8 @@ typedef enum pl_join_kind {
     PL_JK_FULL,
     PL_JK_SEMI,        /* probe rows with a match (probe columns only) */
     PL_JK_ANTI,        /* probe rows without a match */
+    PL_JK_BUILD_SEMI,  /* build rows with a match (build columns only, flushed at the end) */
+    PL_JK_BUILD_ANTI,  /* build rows without a match (build columns only, flushed at the end) */
 } pl_join_kind;
 
 typedef struct pl_join_spec {
@@ -210,7 +212,7 @@ typedef struct pl_join_spec {
 
 /* The probe operator of a hash join. Its prepare() runs the build pipeline (taken) into a
  * hash table; process() probes morsels; flush() emits unmatched build rows (BUILD_OUTER,
- * FULL). Arrays in spec are copied. */
+ * FULL, BUILD_ANTI) or the matched ones (BUILD_SEMI). Arrays in spec are copied. */
 pl_status pl_join_op_new(pl_exec_ctx *ctx, const pl_join_spec *spec, pl_schema *probe_schema,
                          pl_pipeline *build, pl_op **out, pl_error *err);
 

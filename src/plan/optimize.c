@@ -748,6 +748,44 @@ static pl_status subst_constants(const pl_df *d, const conj_list *preds, conj_li
     return st;
 }
 
+/* A comparison of a DATE column with a naive TIMESTAMP constant (`date '1998-12-01' - interval
+ * '90' day` is a TIMESTAMP, as in DuckDB: TPC-H Q1, Q4, Q6, ...) casts every date to a
+ * timestamp at midnight. Against the equivalent DATE constant it needs no cast and Parquet's
+ * DATE statistics prune row groups: cast(d) <= t <=> d <= floor(t), cast(d) < t <=> d <
+ * ceil(t), >= ceil, > floor (in days); = and <> only when t is a midnight. A new expression,
+ * or NULL when e is not such a comparison (or out of memory: e is then kept). */
+static pl_expr *date_cmp_narrowed(const pl_expr *e, const pl_schema *s) {
+    static const char *const ops[] = {"lt", "le", "gt", "ge", "eq", "ne"};
+    if (e->kind != PL_EXPR_CALL || e->n_args != 2 || !e->name) return NULL;
+    int op = -1;
+    for (int i = 0; i < 6; i++)
+        if (strcmp(e->name, ops[i]) == 0) op = i;
+    if (op < 0) return NULL;
+    int ci = e->args[0]->kind == PL_EXPR_COLUMN ? 0 : 1;
+    const pl_expr *col = e->args[ci], *lit = e->args[1 - ci];
+    if (col->kind != PL_EXPR_COLUMN || col->index < 0 || col->index >= s->n_fields ||
+        s->fields[col->index].type->id != PL_TYPE_DATE32 || lit->kind != PL_EXPR_LITERAL ||
+        lit->value.is_null || lit->value.type->id != PL_TYPE_TIMESTAMP || lit->value.type->tz)
+        return NULL;
+    if (ci == 1 && op < 4) op ^= 2; /* t < d is d > t */
+    static const int64_t per_day[] = {86400LL, 86400000LL, 86400000000LL, 86400000000000LL};
+    int64_t day = per_day[lit->value.type->unit], t = lit->value.v.i;
+    int64_t lo = t / day - (t % day < 0), hi = lo + (t % day != 0); /* floor, ceil */
+    if ((op >= 4 && lo != hi) || lo < INT32_MIN || hi > INT32_MAX) return NULL;
+    pl_value d;
+    pl_value_init_null(&d);
+    d.type = pl_type_simple(PL_TYPE_DATE32);
+    d.is_null = false;
+    d.v.i = op == 0 || op == 3 ? hi : lo; /* lt, ge: ceil; le, gt: floor */
+    pl_expr *dl = pl_expr_lit_value(&d);
+    if (!dl) return NULL;
+    dl->typed_lit = true;
+    dl->sql_pos = lit->sql_pos;
+    pl_expr *r = pl_expr_call2(ops[op], pl_expr_retain((pl_expr *)col), dl);
+    if (r) r->sql_pos = e->sql_pos;
+    return r;
+}
+
 static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *err) {
     pl_status st = PL_OK;
     switch (d->kind) {
@@ -778,8 +816,9 @@ static pl_status push_down(pl_df *d, conj_list *preds, pl_df **out, pl_error *er
         if (c->scan_filter) st = conj_push(&mine, c->scan_filter, err);
         c->scan_filter = NULL;
         for (int32_t i = 0; i < preds->n && !st; i++) {
-            if (pl_expr_is_deterministic(preds->v[i]))
-                st = conj_push(&mine, pl_expr_retain(preds->v[i]), err);
+            if (!pl_expr_is_deterministic(preds->v[i])) continue;
+            pl_expr *x = date_cmp_narrowed(preds->v[i], c->schema);
+            st = conj_push(&mine, x ? x : pl_expr_retain(preds->v[i]), err);
         }
         c->scan_filter = make_and(&mine);
         if (c->scan_filter) c->est_rows = c->est_rows >= 0 ? c->est_rows / 4 : -1;
@@ -1315,10 +1354,10 @@ static pl_status prune(pl_df *d, const bool *used, int32_t *map, pl_error *err) 
 
 /* Deep-copies the plan so prune can edit nodes in place (shared subplans get their own
  * copies). */
-static pl_status deep_copy(pl_df *d, pl_df **out, pl_error *err) {
+pl_status pl_plan_deep_copy(pl_df *d, pl_df **out, pl_error *err) {
     pl_df *ins[2] = {0};
     for (int32_t i = 0; i < d->n_inputs; i++) {
-        pl_status st = deep_copy(d->inputs[i], &ins[i], err);
+        pl_status st = pl_plan_deep_copy(d->inputs[i], &ins[i], err);
         if (st) {
             pl_df_release(ins[0]);
             return st;
@@ -1356,7 +1395,7 @@ static pl_status push_limits(pl_df *d, pl_error *err) {
 pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err) {
     pl_df *a = NULL, *b = NULL;
     PL_TRY(rewrite(df, &a, err));
-    pl_status st = deep_copy(a, &b, err);
+    pl_status st = pl_plan_deep_copy(a, &b, err);
     pl_df_release(a);
     if (st) return st;
     st = pl_plan_join_order(&b, err);

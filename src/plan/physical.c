@@ -943,9 +943,12 @@ static pl_status add_keys(phys *ph, pl_pipeline *p, int32_t n_keys, pl_expr **ke
 
 static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *err) {
     pl_df *left = d->inputs[0], *right = d->inputs[1];
+    /* build_left: the left input is hashed; a semi/anti join then marks its matched build
+     * rows and emits them (or the others) at the end */
     bool swap = d->build_left && (d->join_type == PL_JOIN_INNER || d->join_type == PL_JOIN_LEFT ||
                                   d->join_type == PL_JOIN_RIGHT || d->join_type == PL_JOIN_FULL ||
-                                  d->join_type == PL_JOIN_CROSS);
+                                  d->join_type == PL_JOIN_CROSS || d->join_type == PL_JOIN_SEMI ||
+                                  d->join_type == PL_JOIN_ANTI);
     pl_df *probe_df = swap ? right : left, *build_df = swap ? left : right;
     pl_expr **probe_keys = swap ? d->right_keys : d->keys;
     pl_expr **build_keys = swap ? d->keys : d->right_keys;
@@ -981,8 +984,8 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     case PL_JOIN_LEFT: spec.kind = swap ? PL_JK_BUILD_OUTER : PL_JK_PROBE_OUTER; break;
     case PL_JOIN_RIGHT: spec.kind = swap ? PL_JK_PROBE_OUTER : PL_JK_BUILD_OUTER; break;
     case PL_JOIN_FULL: spec.kind = PL_JK_FULL; break;
-    case PL_JOIN_SEMI: spec.kind = PL_JK_SEMI; break;
-    case PL_JOIN_ANTI: spec.kind = PL_JK_ANTI; break;
+    case PL_JOIN_SEMI: spec.kind = swap ? PL_JK_BUILD_SEMI : PL_JK_SEMI; break;
+    case PL_JOIN_ANTI: spec.kind = swap ? PL_JK_BUILD_ANTI : PL_JK_ANTI; break;
     case PL_JOIN_ASOF: spec.kind = PL_JK_INNER; break;
     case PL_JOIN_ASOF_LEFT: spec.kind = PL_JK_PROBE_OUTER; break;
     }
@@ -998,25 +1001,27 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
     if (!st && (!po || !bo)) st = nomem(err);
     for (int32_t i = 0; i < np && po; i++) po[i] = i;
     for (int32_t i = 0; i < nb && bo; i++) bo[i] = i;
-    spec.n_probe_out = np;
+    /* output columns: a semi/anti join's are its left input's, on the build side if swapped */
+    int32_t npo = semi && swap ? 0 : np, nbo = semi && !swap ? 0 : nb;
+    spec.n_probe_out = npo;
     spec.probe_out = po;
-    spec.n_build_out = semi ? 0 : nb;
+    spec.n_build_out = nbo;
     spec.build_out = bo;
     pl_schema *probe_schema = probe ? pl_pipeline_schema(probe) : NULL;
     pl_schema *build_schema = build ? pl_pipeline_schema(build) : NULL;
     /* the join's own output schema: probe columns then build columns */
     pl_schema *js = NULL;
     if (!st) {
-        int32_t n = np + spec.n_build_out;
+        int32_t n = npo + nbo;
         pl_field *f = pl_calloc((size_t)PL_MAX(n, 1), sizeof *f);
         if (!f) st = nomem(err);
         bool pnull = spec.kind == PL_JK_BUILD_OUTER || spec.kind == PL_JK_FULL;
         bool bnull = spec.kind == PL_JK_PROBE_OUTER || spec.kind == PL_JK_FULL;
-        for (int32_t i = 0; i < np && !st; i++)
+        for (int32_t i = 0; i < npo && !st; i++)
             st = pl_field_init(&f[i], probe_schema->fields[i].name, probe_schema->fields[i].type,
                                probe_schema->fields[i].nullable || pnull, err);
-        for (int32_t i = 0; i < spec.n_build_out && !st; i++)
-            st = pl_field_init(&f[np + i], build_schema->fields[i].name, build_schema->fields[i].type,
+        for (int32_t i = 0; i < nbo && !st; i++)
+            st = pl_field_init(&f[npo + i], build_schema->fields[i].name, build_schema->fields[i].type,
                                build_schema->fields[i].nullable || bnull, err);
         if (!st) st = pl_schema_new(n, f, &js, err);
         for (int32_t i = 0; i < n && f; i++) pl_field_reset(&f[i]);
@@ -1077,7 +1082,7 @@ static pl_status compile_join(phys *ph, pl_df *d, pl_pipeline **out, pl_error *e
         int32_t nl = left->schema->n_fields, nr = semi ? 0 : right->schema->n_fields;
         for (int32_t i = 0; i < nl + nr && !st; i++) {
             int32_t src;
-            if (!swap) src = i;
+            if (!swap || semi) src = i; /* a swapped semi join outputs the build (left) columns */
             else src = i < nl ? np + i : i - nl;
             pl_expr *c = pl_expr_col_index(src, d->schema->fields[i].name);
             if (!c || proj_add(&back, c) < 0) st = nomem(err);

@@ -118,6 +118,9 @@ void pl_expr_mark_columns(const pl_expr *e, bool *used, int32_t n_used);
 /* True when e is free of aggregates/windows and volatile calls. */
 bool pl_expr_is_deterministic(const pl_expr *e);
 
+/* A copy of the plan d whose every node is new (the optimizer edits its copy in place).
+ * Errors: PL_ERR_NOMEM. */
+pl_status pl_plan_deep_copy(pl_df *d, pl_df **out, pl_error *err);
 /* Optimizer: a new, equivalent plan. */
 pl_status pl_plan_optimize(pl_df *df, pl_df **out, pl_error *err);
 /* Optimizer pass (joinorder.c): reorders each tree of 3 or more inner joins, in place in a

@@ -70,6 +70,8 @@ typedef struct live_table {
     pthread_cond_t gate_cv; /* signalled when gated or retired changes */
     char *keys;         /* PRIMARY KEY / UNIQUE constraints (pl_session_table_keys' text), or
                          * NULL; fixed for the table's life (a swap makes a new table) */
+    pl_key_index *kidx; /* keyed: SQL INSERT's key index of exactly these rows (a keyed table
+                         * takes no appends, so its rows never change), or NULL; under mu */
 } live_table;
 
 struct pl_catalog {
@@ -200,6 +202,7 @@ static void table_release(struct live_table *t) {
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->gate_cv);
     pl_free(t->keys);
+    pl_key_index_free(t->kidx);
     pl_free(t->name);
     pl_free(t);
 }
@@ -274,8 +277,8 @@ static int32_t count_owner(pl_catalog *c, const char *owner, int64_t now_ns) {
     return n;
 }
 
-static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, live_table **out,
-                          pl_error *err);
+static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, live_table *like,
+                          live_table **out, pl_error *err);
 
 pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int64_t num_rows,
                                 pl_table *rows, int64_t ttl_ns, int64_t now_ns,
@@ -288,7 +291,7 @@ pl_status pl_catalog_handle_put(pl_catalog *c, const char *owner, pl_df *df, int
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory storing a handle");
     }
     if (rows) {
-        pl_status st = live_new("handle", rows->schema, rows, &h->rows, err);
+        pl_status st = live_new("handle", rows->schema, rows, NULL, &h->rows, err);
         if (!st) {
             h->rows->is_handle = true;
             h->rows->cat = c;
@@ -646,7 +649,17 @@ static col_stats *batch_stats(const pl_batch *b) {
     return cs;
 }
 
-static pl_status push_batch(live_table *t, pl_batch *b, int64_t bytes, pl_error *err) {
+/* A copy of the statistics of a batch of n_cols columns, or NULL when out of memory. */
+static col_stats *stats_copy(const col_stats *from, int32_t n_cols) {
+    col_stats *cs = pl_malloc((size_t)(n_cols ? n_cols : 1) * sizeof *cs);
+    if (cs) memcpy(cs, from, (size_t)n_cols * sizeof *cs);
+    return cs;
+}
+
+/* Adds b (taken on success) as t's last batch, with the statistics `stats` (copied; NULL:
+ * computed from b). */
+static pl_status push_batch(live_table *t, pl_batch *b, int64_t bytes, const col_stats *stats,
+                            pl_error *err) {
     if (t->n_batches == t->cap_batches) {
         int64_t nc = t->cap_batches ? 2 * t->cap_batches : 8;
         pl_batch **v = pl_realloc(t->batches, (size_t)nc * sizeof *v);
@@ -662,7 +675,7 @@ static pl_status push_batch(live_table *t, pl_batch *b, int64_t bytes, pl_error 
     }
     t->bbytes[t->n_batches] = bytes;
     t->mem += bytes;
-    t->stats[t->n_batches] = batch_stats(b);
+    t->stats[t->n_batches] = stats ? stats_copy(stats, b->n_cols) : batch_stats(b);
     t->batches[t->n_batches++] = b;
     t->n_rows += b->n_rows;
     return PL_OK;
@@ -739,7 +752,7 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
     }
     int64_t bytes = batch_bytes(b); /* chunks below are slices of b: its buffers once */
     if (b->n_rows <= PL_LIVE_CHUNK_ROWS) {
-        pl_status st = push_batch(t, b, bytes, err);
+        pl_status st = push_batch(t, b, bytes, NULL, err);
         if (st) pl_batch_release(b);
         return st;
     }
@@ -748,7 +761,7 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
         pl_batch *chunk = NULL;
         st = pl_batch_slice(b, off, PL_MIN(PL_LIVE_CHUNK_ROWS, b->n_rows - off), &chunk, err);
         if (!st) {
-            st = push_batch(t, chunk, off == 0 ? bytes : 0, err);
+            st = push_batch(t, chunk, off == 0 ? bytes : 0, NULL, err);
             if (st) pl_batch_release(chunk);
         }
     }
@@ -756,8 +769,19 @@ static pl_status table_append_locked(live_table *t, pl_batch *in, pl_error *err)
     return st;
 }
 
-static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, live_table **out,
-                          pl_error *err) {
+/* Takes like's batch i (retained) with its statistics and bytes as t's next batch. */
+static pl_status push_shared(live_table *t, const live_table *like, int64_t i, pl_error *err) {
+    pl_batch *b = pl_batch_retain(like->batches[i]);
+    pl_status st = push_batch(t, b, like->bbytes[i], like->stats[i], err);
+    if (st) pl_batch_release(b);
+    return st;
+}
+
+/* A new table of rows. like (may be NULL): a table whose leading batches rows may share (a
+ * rewrite of it that kept them, such as an INSERT's new version): those are taken as they are
+ * with their statistics, not computed again, so a swap costs time in the changed batches. */
+static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, live_table *like,
+                          live_table **out, pl_error *err) {
     live_table *t = pl_calloc(1, sizeof *t);
     if (!t || !(t->name = pl_strdup(name))) {
         pl_free(t);
@@ -768,8 +792,14 @@ static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, l
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->gate_cv, NULL);
     pl_status st = PL_OK;
-    for (int64_t i = 0; rows && i < rows->n_batches && !st; i++)
-        st = table_append_locked(t, rows->batches[i], err);
+    if (like) pthread_mutex_lock(&like->mu);
+    bool shared = like != NULL; /* every batch so far is like's at the same place */
+    for (int64_t i = 0; rows && i < rows->n_batches && !st; i++) {
+        pl_batch *b = rows->batches[i];
+        shared = shared && i < like->n_batches && like->batches[i] == b && b->schema == t->schema;
+        st = shared ? push_shared(t, like, i, err) : table_append_locked(t, b, err);
+    }
+    if (like) pthread_mutex_unlock(&like->mu);
     if (st) {
         table_release(t);
         return st;
@@ -781,10 +811,11 @@ static pl_status live_new(const char *name, pl_schema *schema, pl_table *rows, l
 /* A new table of the catalog (not listed yet): a fresh generation, its memory charged
  * ("<verb> table \"<what>\"" names it when the account refuses). */
 static pl_status live_catalogued(pl_catalog *c, const char *name, pl_schema *schema,
-                                 pl_table *rows, const char *keys, const char *verb,
-                                 const char *what_name, live_table **out, pl_error *err) {
+                                 pl_table *rows, live_table *like, const char *keys,
+                                 const char *verb, const char *what_name, live_table **out,
+                                 pl_error *err) {
     live_table *t = NULL;
-    PL_TRY(live_new(name, schema, rows, &t, err));
+    PL_TRY(live_new(name, schema, rows, like, &t, err));
     if (keys && *keys && !(t->keys = pl_strdup(keys))) {
         table_release(t);
         PL_FAIL(err, PL_ERR_NOMEM, "out of memory");
@@ -815,7 +846,7 @@ pl_status pl_catalog_table_create_keyed(pl_catalog *c, const char *name, pl_sche
     if (created) *created = false;
     if (!name || !name[0]) PL_FAIL(err, PL_ERR_INVALID_ARG, "a table needs a name");
     live_table *t = NULL;
-    PL_TRY(live_catalogued(c, name, schema, rows, keys, "creating", name, &t, err));
+    PL_TRY(live_catalogued(c, name, schema, rows, NULL, keys, "creating", name, &t, err));
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = NULL;
@@ -1050,10 +1081,28 @@ void pl_catalog_table_ungate(pl_catalog_gate *g) {
 pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, int64_t base_rows,
                                 const char *new_name, pl_table *rows, const char *keys,
                                 pl_error *err) {
+    return pl_catalog_table_swap_indexed(c, name, gen, base_rows, new_name, rows, keys, NULL, err);
+}
+
+pl_status pl_catalog_table_swap_indexed(pl_catalog *c, const char *name, uint64_t gen,
+                                        int64_t base_rows, const char *new_name, pl_table *rows,
+                                        const char *keys, pl_key_index *kidx, pl_error *err) {
     if (!new_name) new_name = name;
     live_table *t = NULL;
-    PL_TRY(live_catalogued(c, new_name, rows->schema, rows, keys, "rewriting", name, &t, err));
-    pl_status st = PL_OK;
+    live_table *like = table_get(c, name); /* its batches that rows kept are taken as they are */
+    if (like && like->gen != gen) {
+        table_release(like);
+        like = NULL;
+    }
+    pl_status st = live_catalogued(c, new_name, rows->schema, rows, like, keys, "rewriting", name,
+                                   &t, err);
+    table_release(like);
+    if (st) {
+        pl_key_index_free(kidx);
+        return st;
+    }
+    if (kidx && t->keys && pl_key_index_rows(kidx) == t->n_rows) t->kidx = kidx;
+    else pl_key_index_free(kidx);
     pthread_mutex_lock(&c->tmu);
     int32_t i = table_index(c, name);
     live_table *old = i >= 0 ? c->tables[i] : NULL;
@@ -1098,6 +1147,40 @@ pl_status pl_catalog_table_names(pl_catalog *c, char ***names, int32_t *n, pl_er
     *names = v;
     *n = k;
     return PL_OK;
+}
+
+pl_key_index *pl_catalog_table_key_index_take(pl_catalog *c, const char *name, uint64_t gen) {
+    live_table *t = table_get(c, name);
+    if (!t) return NULL;
+    pthread_mutex_lock(&t->mu);
+    pl_key_index *ix = NULL;
+    if (t->gen == gen && !t->retired) {
+        ix = t->kidx;
+        t->kidx = NULL;
+        if (ix && pl_key_index_rows(ix) != t->n_rows) { /* never: a keyed table takes no appends */
+            pl_key_index_free(ix);
+            ix = NULL;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    table_release(t);
+    return ix;
+}
+
+void pl_catalog_table_key_index_put(pl_catalog *c, const char *name, uint64_t gen,
+                                    pl_key_index *ix) {
+    live_table *t = ix ? table_get(c, name) : NULL;
+    if (t) {
+        pthread_mutex_lock(&t->mu);
+        if (t->gen == gen && !t->retired && t->keys && !t->kidx &&
+            pl_key_index_rows(ix) == t->n_rows) {
+            t->kidx = ix;
+            ix = NULL;
+        }
+        pthread_mutex_unlock(&t->mu);
+        table_release(t);
+    }
+    pl_key_index_free(ix);
 }
 
 bool pl_catalog_table_keyed(pl_catalog *c, const char *name) {

@@ -166,6 +166,22 @@ void pl_catalog_table_ungate(pl_catalog_gate *g);
 pl_status pl_catalog_table_swap(pl_catalog *c, const char *name, uint64_t gen, int64_t base_rows,
                                 const char *new_name, pl_table *rows, const char *keys,
                                 pl_error *err);
+/* The same, keeping kidx (taken; NULL: none) with the new table when it has keys and kidx
+ * covers exactly its rows (pl_key_index_rows), else freeing it. The new table takes the old
+ * one's leading batches that rows kept (the same batches, as an INSERT's new version keeps
+ * them) with their statistics, so the swap costs time in the batches that changed. */
+pl_status pl_catalog_table_swap_indexed(pl_catalog *c, const char *name, uint64_t gen,
+                                        int64_t base_rows, const char *new_name, pl_table *rows,
+                                        const char *keys, pl_key_index *kidx, pl_error *err);
+/* The key index kept with keyed table name while it is generation gen (NULL: none), taken out
+ * of the catalog: a SQL INSERT under the table's gate gives it to its session
+ * (pl_session_key_index_give), so checking the keys costs time in the new rows, not the
+ * table's. */
+pl_key_index *pl_catalog_table_key_index_take(pl_catalog *c, const char *name, uint64_t gen);
+/* Keeps ix (taken) with table name while it is generation gen, has keys, has no index and ix
+ * covers its rows; else frees it. */
+void pl_catalog_table_key_index_put(pl_catalog *c, const char *name, uint64_t gen,
+                                    pl_key_index *ix);
 /* The table's row count now. Errors: NOT_FOUND. */
 pl_status pl_catalog_table_rows(pl_catalog *c, const char *name, int64_t *rows, pl_error *err);
 /* Names of every table in creation order (pl_free each and the vector). */

@@ -378,8 +378,9 @@ static pl_status sync(script_run *x, const char *tag, pl_error *err) {
             /* an INSERT into a table with keys (an upsert may change rows) ran under its gate
              * (run_one): swapped in whole like an UPDATE */
             lent *base = from ? from : l;
-            st = pl_catalog_table_swap(x->cat, base->name, base->gen, base->rows->n_rows, o.name,
-                                       o.rows, keys, err);
+            st = pl_catalog_table_swap_indexed(x->cat, base->name, base->gen, base->rows->n_rows,
+                                               o.name, o.rows, keys,
+                                               pl_session_key_index_take(x->s, o.name), err);
         } else if (l && adds) {
             if (o.rows->n_rows < l->rows->n_rows)
                 PL_FAIL(err, PL_ERR_INTERNAL, "%s into \"%s\" lost rows", tag, o.name);
@@ -582,7 +583,8 @@ static pl_status tx_commit(script_run *x, pl_error *err) {
         if (b && b->rows == o.rows && same_keys(b->keys, keys)) {
             /* unchanged */
         } else if (b && tx_was_rewritten(x, o.name)) {
-            st = pl_catalog_table_swap(x->cat, b->name, b->gen, b->rows->n_rows, NULL, o.rows, keys, err);
+            st = pl_catalog_table_swap_indexed(x->cat, b->name, b->gen, b->rows->n_rows, NULL, o.rows,
+                                               keys, pl_session_key_index_take(x->s, o.name), err);
         } else if (b) {
             pl_table *d = NULL;
             int64_t after = 0;
@@ -622,6 +624,33 @@ static pl_status run_tx(script_run *x, pl_sql_tx tx, int32_t at, pl_error *err) 
     x->last = NULL;
     x->last_changed = -1;
     return st;
+}
+
+/* The session's keyed table name as refresh gave it (the same rows): its lent_gen, else NULL. */
+static const lent_gen *given_as_is(script_run *x, const char *name) {
+    pl_sql_object o;
+    if (session_find(x->s, name, &o) < 0 || o.kind != PL_SQL_OBJECT_TABLE || o.temp || !o.has_keys)
+        return NULL;
+    for (int32_t i = 0; i < x->n_gens; i++)
+        if (x->gens[i].rows == o.rows && !strcasecmp(x->gens[i].name, name)) return &x->gens[i];
+    return NULL;
+}
+
+/* The key indexes of the gated tables (names[i] gated when gates[i]): before the statement
+ * (to_session) the catalog's index of the version refresh gave the session goes to the
+ * session, so an INSERT checks its keys in time in its own rows; after it, an index the
+ * session still holds for that version (the statement failed or changed nothing; a changed
+ * table took its index along in the swap) goes back to the catalog. */
+static void key_indexes_move(script_run *x, char **names, pl_catalog_gate **gates, int32_t n,
+                             bool to_session) {
+    for (int32_t i = 0; i < n; i++) {
+        const lent_gen *g = gates[i] ? given_as_is(x, names[i]) : NULL;
+        if (!g) continue;
+        if (to_session)
+            pl_session_key_index_give(x->s, g->name, pl_catalog_table_key_index_take(x->cat, g->name, g->gen));
+        else
+            pl_catalog_table_key_index_put(x->cat, g->name, g->gen, pl_session_key_index_take(x->s, g->name));
+    }
 }
 
 /* Runs one statement (text, at byte `at` of the script): takes the gates of the tables it
@@ -668,10 +697,13 @@ static pl_status run_one(script_run *x, const char *text, int32_t at, pl_error *
         st = session_view_stub(x->s, info.dropped_views[i], err);
     }
     if (!st && !x->in_tx) st = lent_take(x, err);
+    bool moved = !st && n_gates > 0;
+    if (moved) key_indexes_move(x, info.targets, gates, n_gates, true);
     if (!st) {
         st = pl_session_run(x->s, text, on_stmt, x, err);
         if (st && err && err->sql_pos >= 0) err->sql_pos += at;
     }
+    if (moved) key_indexes_move(x, info.targets, gates, n_gates, false);
     x->info = NULL;
     for (int32_t i = 0; gates && i < n_gates; i++) pl_catalog_table_ungate(gates[i]);
     pl_free(gates);

@@ -29,8 +29,8 @@ typedef struct pl_cat_key {
     bool primary;
 } pl_cat_key;
 
-/* session_keys.c: per key, the hashes and row numbers of a table version's rows. */
-typedef struct pl_key_index pl_key_index;
+/* session_keys.c: per key, the hashes and row numbers of a table version's rows (pl_key_index,
+ * declared in polaroid/sql.h). */
 
 typedef struct pl_cat_entry {
     char *name; /* as written (lookups ignore case) */

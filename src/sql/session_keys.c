@@ -9,7 +9,9 @@
  * at the end, so row numbers stay) and by UPDATEs and upserts that set no key column; any other
  * change of the table drops it
  * (pl_sql_replace_table) and the next use builds it again. So an INSERT costs time in its own
- * rows, not in the table's size. UPDATE checks its whole result.
+ * rows, not in the table's size. UPDATE checks its whole result. The server, whose sessions last
+ * one request, keeps the index with its catalog table between requests
+ * (pl_session_key_index_take / _give).
  * Messages follow DuckDB: a new row equal to an old one is `duplicate key "a: 1" violates
  * primary key constraint`, two equal new rows (or rows of an UPDATE) `PRIMARY KEY or UNIQUE
  * constraint violation: duplicate key "1"`. */
@@ -348,6 +350,10 @@ void pl_sql_key_index_put(pl_cat_entry *e, pl_key_index *ix, pl_table *added) {
     e->kidx = ix;
 }
 
+int64_t pl_key_index_rows(const pl_key_index *ix) { return ix ? ix->n_rows : -1; }
+
+void pl_key_index_free(pl_key_index *ix) { pl_sql_key_index_free(ix); }
+
 /* ---------------------------------------------------------------- checks */
 
 /* Checks one key over the rows of old (may be NULL) and rows (every row hashed). */
@@ -523,6 +529,17 @@ static pl_cat_entry *keys_table(pl_session *s, const char *name) {
     pl_cat_entry *e = pl_session_find_in(s, name, false);
     if (!e || e->kind != PL_CAT_TABLE) e = pl_session_find_in(s, name, true);
     return e && e->kind == PL_CAT_TABLE ? e : NULL;
+}
+
+pl_key_index *pl_session_key_index_take(pl_session *s, const char *name) {
+    pl_cat_entry *e = s && name ? keys_table(s, name) : NULL;
+    return e ? pl_sql_key_index_take(e) : NULL;
+}
+
+void pl_session_key_index_give(pl_session *s, const char *name, pl_key_index *ix) {
+    pl_cat_entry *e = s && name ? keys_table(s, name) : NULL;
+    if (e) pl_sql_key_index_put(e, ix, NULL);
+    else pl_sql_key_index_free(ix);
 }
 
 pl_status pl_session_table_keys(pl_session *s, const char *name, char **out, pl_error *err) {

@@ -157,3 +157,63 @@ def test_concurrent_upserts_equal_a_serial_run(server, client, data):
          "SELECT k FROM sk_i ORDER BY k",
          "SELECT count(*) = count(DISTINCT k) AS ok FROM sk_i")
     run(client, "DROP TABLE sk_c", "DROP TABLE sk_i")
+
+
+def test_long_run_reuses_the_key_index(client, data):
+    """Many requests of single-row INSERTs, upserts, a DELETE and key-changing UPDATEs into a
+    keyed table of several batches: the catalog keeps the table's key index between requests
+    (extended by each INSERT, put back after a failed one, dropped by a DELETE or an UPDATE of a
+    key) and the table ends as DuckDB's; violations are still found through the kept index."""
+    d = Duck(data.root)
+    setup = ["CREATE TABLE sk_r (k BIGINT PRIMARY KEY, u INTEGER UNIQUE, v DOUBLE)",
+             "INSERT INTO sk_r SELECT range, CASE WHEN range % 5 = 0 THEN NULL ELSE range END, "
+             "CAST(range AS DOUBLE) / 4 FROM range(20000)"]
+    for s in setup:
+        run(client, s)
+        d.run(s)
+
+    def bad(s):
+        with pytest.raises(Exception):
+            d.run(s)
+        with pytest.raises(pd.PolaroidError, match="(?i)duplicate key|constraint"):
+            run(client, s)
+
+    try:
+        for i in range(120):
+            k = 100000 + i
+            both(client, d, f"INSERT INTO sk_r VALUES ({k}, {k}, {i}.5)")
+            if i % 10 == 3:  # an upsert of a new row's key, setting no key column
+                both(client, d, f"INSERT INTO sk_r VALUES ({k - 2}, NULL, -1) "
+                                "ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+                both(client, d, f"INSERT OR IGNORE INTO sk_r VALUES ({k - 1}, {-k}, -2), "
+                                f"({k + 500000}, {-k - 500000}, -3), ({k + 600000}, {k - 3}, -4)")
+            if i % 15 == 7:  # clashes with rows the last requests added, then with old ones
+                bad(f"INSERT INTO sk_r VALUES ({k - 5}, {10 * k}, 0)")
+                bad(f"INSERT INTO sk_r VALUES ({10 * k}, {k - 4}, 0)")
+                bad(f"INSERT INTO sk_r VALUES ({10 * k}, {10 * k}, 0), ({k + 1000000}, {10 * k}, 0)")
+                bad(f"INSERT INTO sk_r VALUES ({i * 7 + 1}, NULL, 0)")
+            if i == 50:  # the DELETE drops the index: the next INSERT builds it again
+                both(client, d, "DELETE FROM sk_r WHERE k % 3 = 0 AND k < 100040")
+                both(client, d, "INSERT INTO sk_r VALUES (3, 3, 3), (100002, NULL, 2)")
+                bad("INSERT INTO sk_r VALUES (4, NULL, 4)")
+            if i == 80:  # an UPDATE of a key: the old value is free, the new one taken
+                both(client, d, "UPDATE sk_r SET k = k + 2000000 WHERE k = 100070")
+                both(client, d, "INSERT INTO sk_r VALUES (100070, NULL, 70)")
+                bad("INSERT INTO sk_r VALUES (2100070, NULL, 70)")
+            if i % 20 == 9:  # several statements in one request
+                client.execute_sql(f"INSERT INTO sk_r VALUES ({k + 700000}, NULL, 1); "
+                                   f"INSERT INTO sk_r VALUES ({k + 800000}, NULL, 1)")
+                d.run(f"INSERT INTO sk_r VALUES ({k + 700000}, NULL, 1)",
+                      f"INSERT INTO sk_r VALUES ({k + 800000}, NULL, 1)")
+                # the second fails, the first stays done
+                with pytest.raises(pd.PolaroidError, match="(?i)duplicate key"):
+                    client.execute_sql(f"INSERT INTO sk_r VALUES ({k + 900000}, NULL, 1); "
+                                       f"INSERT INTO sk_r VALUES ({k + 700000}, NULL, 1)")
+                d.run(f"INSERT INTO sk_r VALUES ({k + 900000}, NULL, 1)")
+                with pytest.raises(Exception):
+                    d.run(f"INSERT INTO sk_r VALUES ({k + 700000}, NULL, 1)")
+        both(client, d, "SELECT * FROM sk_r ORDER BY k",
+             "SELECT count(*) AS n, count(DISTINCT k) AS dk, count(u) AS nu, "
+             "count(DISTINCT u) AS du FROM sk_r")
+    finally:
+        run(client, "DROP TABLE IF EXISTS sk_r")

@@ -136,7 +136,11 @@ typedef struct join_op {
     worker_state *ws;
 } join_op;
 
-static bool kind_marks_build(pl_join_kind k) { return k == PL_JK_BUILD_OUTER || k == PL_JK_FULL; }
+static bool kind_marks_build(pl_join_kind k) {
+    return k == PL_JK_BUILD_OUTER || k == PL_JK_FULL || k == PL_JK_BUILD_SEMI || k == PL_JK_BUILD_ANTI;
+}
+/* semi/anti joins whose output is the build side's rows, decided by the marks at the end */
+static bool kind_build_only(pl_join_kind k) { return k == PL_JK_BUILD_SEMI || k == PL_JK_BUILD_ANTI; }
 static bool kind_keeps_probe(pl_join_kind k) { return k == PL_JK_PROBE_OUTER || k == PL_JK_FULL; }
 
 static void ws_reset(worker_state *w) {
@@ -1252,7 +1256,9 @@ static pl_status join_process(pl_op *op, pl_exec_ctx *ctx, int32_t worker, pl_ba
     if (st) return st;
     /* output by kind */
     if (kind_marks_build(kind) && cnt) mark_build(j, w->bi, cnt);
-    if (semi) {
+    if (kind_build_only(kind)) {
+        /* nothing now: the marked (or unmarked) build rows are flushed at the end */
+    } else if (semi) {
         st = ws_pairs(j, w, n, err);
         if (st) return st;
         memset(w->flag, 0, (size_t)n);
@@ -1312,15 +1318,17 @@ static pl_status join_flush(pl_op *op, pl_exec_ctx *ctx, pl_batch **out, pl_erro
     PL_UNUSED(ctx);
     *out = NULL;
     if (!kind_marks_build(j->kind) || !j->prepared) return PL_OK;
+    /* the build rows whose mark is `want`: the matched ones for BUILD_SEMI, else unmatched */
+    uint64_t want = j->kind == PL_JK_BUILD_SEMI;
     int64_t n = j->n_build, cnt = 0;
-    for (int64_t w = 0; w < (n + 63) / 64; w++) cnt += 64 - __builtin_popcountll(j->matched[w]);
-    cnt -= ((n + 63) / 64) * 64 - n; /* bits past the end are never set */
+    for (int64_t w = 0; w < (n + 63) / 64; w++) cnt += __builtin_popcountll(j->matched[w]);
+    if (!want) cnt = n - cnt; /* bits past the end are never set */
     if (cnt <= 0) return PL_OK;
     int64_t *idx = pl_malloc(sizeof *idx * (size_t)cnt);
-    if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory emitting unmatched join rows");
+    if (!idx) PL_FAIL(err, PL_ERR_NOMEM, "out of memory emitting the join's build rows");
     int64_t k = 0;
     for (int64_t r = 0; r < n; r++)
-        if (!((j->matched[r >> 6] >> (r & 63)) & 1)) idx[k++] = r;
+        if (((j->matched[r >> 6] >> (r & 63)) & 1) == want) idx[k++] = r;
     pl_status st = make_output(j, NULL, NULL, idx, cnt, true, out, err);
     pl_free(idx);
     return st;
@@ -1338,7 +1346,7 @@ static const pl_type *value_type(const pl_type *t) {
 
 static pl_status check_spec(const pl_join_spec *spec, pl_schema *ps, pl_schema *bs,
                             pl_error *err) {
-    if (spec->kind < PL_JK_INNER || spec->kind > PL_JK_ANTI)
+    if (spec->kind < PL_JK_INNER || spec->kind > PL_JK_BUILD_ANTI)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: unknown join kind %d", (int)spec->kind);
     if (spec->n_keys < 0 || spec->n_probe_out < 0 || spec->n_build_out < 0)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: negative column count");
@@ -1359,6 +1367,9 @@ static pl_status check_spec(const pl_join_spec *spec, pl_schema *ps, pl_schema *
     }
     if ((spec->kind == PL_JK_SEMI || spec->kind == PL_JK_ANTI) && spec->n_build_out)
         PL_FAIL(err, PL_ERR_INVALID_ARG, "hash join: semi/anti joins output probe columns only");
+    if (kind_build_only(spec->kind) && spec->n_probe_out)
+        PL_FAIL(err, PL_ERR_INVALID_ARG,
+                "hash join: build-side semi/anti joins output build columns only");
     return pl_join_check_outputs(spec, ps, bs, "hash join", err);
 }
 

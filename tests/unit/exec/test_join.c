@@ -324,7 +324,8 @@ static bool keys_match(const jcase *c, const trow *p, const trow *b) {
 static void model(const jcase *c, const trow *pr, const trow *br, rowset *want) {
     bool *bmatched = calloc((size_t)(c->nb ? c->nb : 1), 1);
     char buf[256];
-    bool semi = c->kind == PL_JK_SEMI || c->kind == PL_JK_ANTI;
+    bool build_only = c->kind == PL_JK_BUILD_SEMI || c->kind == PL_JK_BUILD_ANTI;
+    bool semi = c->kind == PL_JK_SEMI || c->kind == PL_JK_ANTI || build_only;
     /* build rows listed by k1 (rows with a NULL k1 last), when k1 is a key */
     bool by_k1 = c->n_keys > 0 && c->key_set != 1;
     int64_t dom = c->k1_dom + 1, *start = NULL, *rows = NULL;
@@ -378,6 +379,12 @@ static void model(const jcase *c, const trow *pr, const trow *br, rowset *want) 
             render_trow(&br[b], buf + n, sizeof buf - (size_t)n);
             rs_add(want, strdup(buf));
         }
+    if (build_only)
+        for (int64_t b = 0; b < c->nb; b++) {
+            if (bmatched[b] != (c->kind == PL_JK_BUILD_SEMI)) continue;
+            render_trow(&br[b], buf, sizeof buf);
+            rs_add(want, strdup(buf));
+        }
     free(bmatched);
     free(start);
     free(rows);
@@ -394,9 +401,10 @@ static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_sc
         if (c->key_set == 1 || c->key_set == 2) kne[n_keys] = key_ne(c, 1), pk[n_keys] = bk[n_keys] = 1, n_keys++;
     }
     int32_t po[3] = {0, 1, 2}, bo[3] = {0, 1, 2};
-    bool semi = c->kind == PL_JK_SEMI || c->kind == PL_JK_ANTI;
+    bool build_only = c->kind == PL_JK_BUILD_SEMI || c->kind == PL_JK_BUILD_ANTI;
+    bool semi = c->kind == PL_JK_SEMI || c->kind == PL_JK_ANTI || build_only;
     pl_field f[6];
-    for (int i = 0; i < 3; i++) f[i] = ps->fields[i];
+    for (int i = 0; i < 3; i++) f[i] = build_only ? bs->fields[i] : ps->fields[i];
     for (int i = 0; i < 3; i++) f[3 + i] = bs->fields[i];
     pl_type *dt = k2_type(true);
     if (c->dict_out && !c->bdict) f[4].type = dt;
@@ -411,9 +419,9 @@ static pl_status make_join(const jcase *c, pl_exec_ctx *ctx, pl_table *bt, pl_sc
         .null_equal = c->null_equal,
         .key_null_equal = c->ne_mask ? kne : NULL,
         .residual = c->residual ? (c->bound ? bind_residual(ps, bs) : make_residual()) : NULL,
-        .n_probe_out = 3,
+        .n_probe_out = build_only ? 0 : 3,
         .probe_out = po,
-        .n_build_out = semi ? 0 : 3,
+        .n_build_out = semi && !build_only ? 0 : 3,
         .build_out = bo,
         .out_schema = os,
     };
@@ -496,13 +504,14 @@ static void run_case(const jcase *c) {
 }
 
 static const pl_join_kind all_kinds[] = {PL_JK_INNER, PL_JK_PROBE_OUTER, PL_JK_BUILD_OUTER,
-                                         PL_JK_FULL,  PL_JK_SEMI,        PL_JK_ANTI};
+                                         PL_JK_FULL,  PL_JK_SEMI,        PL_JK_ANTI,
+                                         PL_JK_BUILD_SEMI, PL_JK_BUILD_ANTI};
 
 /* ---------------------------------------------------------------- tests */
 
 static void test_small_all(void **state) {
     (void)state;
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < 8; k++)
         for (int ks = 0; ks < 3; ks++)
             for (int ne = 0; ne < 2; ne++)
                 for (int res = 0; res < 2; res++)
@@ -593,10 +602,11 @@ static void test_large(void **state) {
 /* Large build side (several chunks and partitions), unique-ish and duplicate int keys. */
 static void test_large_build(void **state) {
     (void)state;
-    pl_join_kind kinds[] = {PL_JK_INNER, PL_JK_FULL, PL_JK_ANTI};
-    for (int k = 0; k < 3; k++)
+    pl_join_kind kinds[] = {PL_JK_INNER, PL_JK_FULL, PL_JK_ANTI, PL_JK_BUILD_SEMI, PL_JK_BUILD_ANTI};
+    for (int k = 0; k < 5; k++)
         for (int ks = 0; ks < 2; ks++) {
-            if (ks != (k == 1)) continue; /* INNER, ANTI: int key; FULL: two keys, dictionary */
+            /* INNER, ANTI, BUILD_*: int key; FULL, BUILD_SEMI: two keys, dictionary */
+            if (ks != (k == 1) && !(k == 3 && ks == 1)) continue;
             jcase c = {.kind = kinds[k], .n_keys = 1, .key_set = ks == 0 ? 0 : 2,
                        .null_equal = k == 1, .bdict = ks == 1, .np = 4000, .nb = 270000,
                        .k1_dom = 400000, .k2_dom = 3, .null_pct = 2, .pbatch = 1000,
