@@ -895,26 +895,32 @@ static pl_status push_semis(pl_df **slot, pl_error *err) {
 #define JO_REDUCE_MIN_ROWS 10000.0  /* aggregate inputs smaller than this are left alone */
 #define JO_REDUCE_FACTOR 8.0        /* S at most this many times smaller than the input */
 
+/* When d is an inner join whose output is its inputs' columns side by side: *d becomes the
+ * input holding output column *col, *col its index there. */
+static bool into_inner_side(pl_df **d, int32_t *col) {
+    pl_df *j = *d;
+    if (!is_inner(j)) return false;
+    int32_t nl = j->inputs[0]->schema->n_fields;
+    if (j->schema->n_fields != nl + j->inputs[1]->schema->n_fields) return false;
+    if (*col < nl) {
+        *d = j->inputs[0];
+    } else {
+        *col -= nl;
+        *d = j->inputs[1];
+    }
+    return true;
+}
+
 /* Follows output column *col of d down through inner joins and plain-column projections to
  * the relation providing it; returns that node, *col its column there. */
 static pl_df *key_source(pl_df *d, int32_t *col) {
     for (;;) {
-        if (is_inner(d)) {
-            int32_t nl = d->inputs[0]->schema->n_fields;
-            if (d->schema->n_fields != nl + d->inputs[1]->schema->n_fields) return d;
-            if (*col < nl) {
-                d = d->inputs[0];
-            } else {
-                *col -= nl;
-                d = d->inputs[1];
-            }
-        } else if (d->kind == PL_PLAN_PROJECT && d->exprs[*col]->kind == PL_EXPR_COLUMN &&
-                   d->exprs[*col]->index >= 0) {
-            *col = d->exprs[*col]->index;
-            d = d->inputs[0];
-        } else {
+        if (into_inner_side(&d, col)) continue;
+        if (d->kind != PL_PLAN_PROJECT || d->exprs[*col]->kind != PL_EXPR_COLUMN ||
+            d->exprs[*col]->index < 0)
             return d;
-        }
+        *col = d->exprs[*col]->index;
+        d = d->inputs[0];
     }
 }
 
@@ -925,14 +931,7 @@ static pl_df *key_source(pl_df *d, int32_t *col) {
 static pl_df *group_source(pl_df *d, int32_t *col) {
     for (;;) {
         if (is_inner(d)) {
-            int32_t nl = d->inputs[0]->schema->n_fields;
-            if (d->schema->n_fields != nl + d->inputs[1]->schema->n_fields) return NULL;
-            if (*col < nl) {
-                d = d->inputs[0];
-            } else {
-                *col -= nl;
-                d = d->inputs[1];
-            }
+            if (!into_inner_side(&d, col)) return NULL;
         } else if (d->kind == PL_PLAN_FILTER) {
             d = d->inputs[0];
         } else if (d->kind == PL_PLAN_PROJECT && d->exprs[*col]->kind == PL_EXPR_COLUMN &&

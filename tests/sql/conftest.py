@@ -95,6 +95,34 @@ def sql_str(path):
     return "'" + path.replace("'", "''") + "'"
 
 
+def duckdb_parquet_tables(directory, gen):
+    """Writes each query of gen (name -> DuckDB SELECT) as directory/<name>.parquet; returns
+    name -> path (generated tables of the planner tests)."""
+    import duckdb
+    con = duckdb.connect()
+    paths = {}
+    for name, q in gen.items():
+        p = str(directory / f"{name}.parquet")
+        con.sql(f"COPY ({q}) TO {sql_str(p)} (FORMAT parquet)")
+        paths[name] = p
+    return paths
+
+
+def parquet_views(paths):
+    """CREATE VIEW <name> AS SELECT * FROM read_parquet(<path>) for each table of paths."""
+    return [f"CREATE VIEW {n} AS SELECT * FROM read_parquet({sql_str(p)})" for n, p in paths.items()]
+
+
+def explain(tmp_path, setup, query):
+    """The EXPLAIN text of query after the setup statements, from `polaroid sql -f`."""
+    script = tmp_path / "explain.sql"
+    script.write_text(";\n".join(list(setup) + ["EXPLAIN " + query]) + ";\n")
+    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    return r.stdout.decode()
+
+
 def write_text_files(tmp_path, contents, ext):
     """Writes {name: text} as tmp_path/<name>.<ext>; returns {name: path}."""
     out = {}

@@ -3,11 +3,9 @@ TIMESTAMP): the optimizer compares the dates with the equivalent DATE constant i
 (src/plan/optimize.c, date_cmp_narrowed; floor or ceiling by operator, = and <> only at
 midnight). Every operator, both operand orders, midnight and non-midnight constants, dates
 before 1970 and NULLs, against DuckDB; EXPLAIN shows the DATE constant in the scan."""
-import subprocess
-
 import pytest
 
-from conftest import ROOT, polaroid_bin, sql_str
+from conftest import explain, sql_str
 
 OPS = ["<", "<=", ">", ">=", "=", "<>"]
 CONSTS = {
@@ -46,11 +44,6 @@ def test_date_vs_timestamp(sql, table, op, const):
 
 
 def test_scan_compares_dates(table, tmp_path):
-    script = tmp_path / "x.sql"
-    script.write_text(";\n".join(setup(table) + [
-        "EXPLAIN SELECT count(*) FROM t WHERE d <= DATE '1970-01-10' - INTERVAL '3' DAY"]) + ";\n")
-    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
-                       capture_output=True, timeout=60)
-    out = r.stdout.decode()
-    assert r.returncode == 0, r.stderr.decode()
+    out = explain(tmp_path, setup(table),
+                  "SELECT count(*) FROM t WHERE d <= DATE '1970-01-10' - INTERVAL '3' DAY")
     assert "CAST('1970-01-07' AS DATE)" in out, out

@@ -5,11 +5,9 @@ subqueries, derived tables on either side of inner joins, left joins, NULL keys 
 NOT DISTINCT FROM, composite and expression keys, HAVING) and for those that must not be
 reduced (the aggregate on the preserved side of an outer join, a LIMIT over it); EXPLAIN shows
 where the reduction applies."""
-import subprocess
-
 import pytest
 
-from conftest import ROOT, polaroid_bin, sql_str
+from conftest import duckdb_parquet_tables, explain, parquet_views
 
 GEN = {
     # 50000 rows, key k in 0..4999 with NULLs, k2 in 0..6, v
@@ -24,19 +22,11 @@ GEN = {
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
-    import duckdb
-    d = tmp_path_factory.mktemp("group_reduce")
-    con = duckdb.connect()
-    paths = {}
-    for name, q in GEN.items():
-        p = str(d / f"{name}.parquet")
-        con.sql(f"COPY ({q}) TO {sql_str(p)} (FORMAT parquet)")
-        paths[name] = p
-    return paths
+    return duckdb_parquet_tables(tmp_path_factory.mktemp("group_reduce"), GEN)
 
 
 def views(tables):
-    return [f"CREATE VIEW {n} AS SELECT * FROM read_parquet({sql_str(p)})" for n, p in tables.items()]
+    return parquet_views(tables)
 
 
 AGG = "(SELECT k, count(*) AS n, sum(v) AS total FROM big GROUP BY k)"
@@ -90,15 +80,6 @@ def test_group_reduce_one_thread(sql, tables, name):
               extra=("--threads", "1"))
 
 
-def explain(tables, tmp_path, q):
-    script = tmp_path / "x.sql"
-    script.write_text(";\n".join(views(tables) + ["EXPLAIN " + q]) + ";\n")
-    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
-                       capture_output=True, timeout=60)
-    assert r.returncode == 0, r.stderr.decode()
-    return r.stdout.decode()
-
-
 def semi_under_aggregate(text):
     """Whether a SEMI join sits directly below a grouped AGGREGATE (through projections)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -117,7 +98,7 @@ def semi_under_aggregate(text):
                                   "inner_left", "left_join", "not_distinct", "expr_key", "having",
                                   "composite", "keys_two_rels"])
 def test_reduction_applies(tables, tmp_path, name):
-    out = explain(tables, tmp_path, REDUCED[name])
+    out = explain(tmp_path, views(tables), REDUCED[name])
     assert semi_under_aggregate(out), out
 
 
@@ -127,5 +108,5 @@ def test_reduction_refused(tables, tmp_path, name):
     the relation giving the keys is not the same when computed twice (a volatile filter)."""
     q = NOT_REDUCED.get(name) or (f"SELECT s.id, g.n FROM (SELECT * FROM small WHERE flag = 1 "
                                   f"AND random() < 0.5) s JOIN {AGG} g ON g.k = s.id")
-    out = explain(tables, tmp_path, q)
+    out = explain(tmp_path, views(tables), q)
     assert not semi_under_aggregate(out), out

@@ -2,11 +2,9 @@
 table first, FROM lists that look like cross products, chains with filters, residual
 conditions, NULL keys, outer/semi joins as barriers) give DuckDB's results; EXPLAIN shows that
 the big table is never on a build side."""
-import subprocess
-
 import pytest
 
-from conftest import ROOT, polaroid_bin, sql_str
+from conftest import duckdb_parquet_tables, explain, parquet_views
 
 # big (20000 rows) -> mid (500) -> small (20) -> tiny (4); side joins mid on (a, b)
 GEN = {
@@ -22,19 +20,11 @@ GEN = {
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
-    import duckdb
-    d = tmp_path_factory.mktemp("joinorder")
-    con = duckdb.connect()
-    paths = {}
-    for name, q in GEN.items():
-        p = str(d / f"{name}.parquet")
-        con.sql(f"COPY ({q}) TO {sql_str(p)} (FORMAT parquet)")
-        paths[name] = p
-    return paths
+    return duckdb_parquet_tables(tmp_path_factory.mktemp("joinorder"), GEN)
 
 
 def views(tables):
-    return [f"CREATE VIEW {n} AS SELECT * FROM read_parquet({sql_str(p)})" for n, p in tables.items()]
+    return parquet_views(tables)
 
 
 QUERIES = {
@@ -160,12 +150,7 @@ def build_sides(tree):
 def test_join_order_big_table_probes(sql, tables, tmp_path, name):
     """The 20000-row table is never hashed: it stays on the probe side of every join, and no
     join is a cross product."""
-    script = tmp_path / "x.sql"
-    script.write_text(";\n".join(views(tables) + ["EXPLAIN " + QUERIES[name]]) + ";\n")
-    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
-                       capture_output=True, timeout=60)
-    out = r.stdout.decode()
-    assert r.returncode == 0, r.stderr.decode()
+    out = explain(tmp_path, views(tables), QUERIES[name])
     tree = plan_tree(out)
     sides = build_sides(tree)
     assert len(sides) >= 2, out
@@ -177,12 +162,7 @@ def test_join_order_big_table_probes(sql, tables, tmp_path, name):
 def test_semi_join_moves_onto_its_relation(sql, tables, tmp_path):
     """An IN (subquery) over one table of a join tree filters that table before the joins:
     in EXPLAIN the SEMI join sits below every inner join (TPC-H Q18's shape)."""
-    script = tmp_path / "x.sql"
-    script.write_text(";\n".join(views(tables) + ["EXPLAIN " + QUERIES["in_subquery"]]) + ";\n")
-    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
-                       capture_output=True, timeout=60)
-    out = r.stdout.decode()
-    assert r.returncode == 0, r.stderr.decode()
+    out = explain(tmp_path, views(tables), QUERIES["in_subquery"])
     tree = plan_tree(out)
     semi = [d for d, ln in tree if ln.startswith("HASH JOIN SEMI")]
     inner = [d for d, ln in tree if ln.startswith("HASH JOIN INNER")]

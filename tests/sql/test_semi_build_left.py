@@ -3,11 +3,9 @@ semi_build_sides; src/exec/join PL_JK_BUILD_SEMI / BUILD_ANTI): the big right in
 marks the matched left rows, which (or the others) come out at the end. Results against DuckDB
 for EXISTS / NOT EXISTS / IN / NOT IN with NULL keys, residual conditions (TPC-H Q21's shape),
 composite keys and one worker; EXPLAIN shows the left side built."""
-import subprocess
-
 import pytest
 
-from conftest import ROOT, polaroid_bin, sql_str
+from conftest import duckdb_parquet_tables, explain, parquet_views
 
 GEN = {
     # 60000 rows: order key o in 0..14999 with NULLs, supplier s, two dates
@@ -22,19 +20,11 @@ GEN = {
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
-    import duckdb
-    d = tmp_path_factory.mktemp("semi_build_left")
-    con = duckdb.connect()
-    paths = {}
-    for name, q in GEN.items():
-        p = str(d / f"{name}.parquet")
-        con.sql(f"COPY ({q}) TO {sql_str(p)} (FORMAT parquet)")
-        paths[name] = p
-    return paths
+    return duckdb_parquet_tables(tmp_path_factory.mktemp("semi_build_left"), GEN)
 
 
 def views(tables):
-    return [f"CREATE VIEW {n} AS SELECT * FROM read_parquet({sql_str(p)})" for n, p in tables.items()]
+    return parquet_views(tables)
 
 
 QUERIES = {
@@ -70,11 +60,6 @@ def test_semi_build_left_one_thread(sql, tables, name):
 
 @pytest.mark.parametrize("name", ["exists", "not_exists", "residual"])
 def test_left_side_is_built(tables, tmp_path, name):
-    script = tmp_path / "x.sql"
-    script.write_text(";\n".join(views(tables) + ["EXPLAIN " + QUERIES[name]]) + ";\n")
-    r = subprocess.run([polaroid_bin(), "sql", "--format", "csv", "-f", str(script)], cwd=ROOT,
-                       capture_output=True, timeout=60)
-    out = r.stdout.decode()
-    assert r.returncode == 0, r.stderr.decode()
+    out = explain(tmp_path, views(tables), QUERIES[name])
     joins = [ln.strip() for ln in out.splitlines() if "JOIN SEMI" in ln or "JOIN ANTI" in ln]
     assert joins and all("(build: left)" in ln for ln in joins), out
